@@ -1,0 +1,45 @@
+"""Typed Python client for the neardup gRPC service.
+
+from client import NeardupClient, Article
+with NeardupClient("127.0.0.1:50051") as nd:
+    verdict = nd.index(Article(id="a1", body="..."))
+    print(verdict.duplicate_of, [(m.id, m.containment) for m in verdict.matches])
+"""
+
+from client.api import (
+    Article,
+    ArticleFailure,
+    Match,
+    NeardupClient,
+    Passage,
+    Stats,
+    StoredArticle,
+    Verdict,
+)
+from client.errors import (
+    AlreadyExistsError,
+    InvalidArgumentError,
+    NeardupClientError,
+    NotFoundError,
+    ResourceExhaustedError,
+    UnauthenticatedError,
+    UnavailableError,
+)
+
+__all__ = [
+    "AlreadyExistsError",
+    "Article",
+    "ArticleFailure",
+    "InvalidArgumentError",
+    "Match",
+    "NeardupClient",
+    "NeardupClientError",
+    "NotFoundError",
+    "Passage",
+    "ResourceExhaustedError",
+    "Stats",
+    "StoredArticle",
+    "UnauthenticatedError",
+    "UnavailableError",
+    "Verdict",
+]

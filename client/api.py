@@ -1,0 +1,211 @@
+"""NeardupClient and the plain dataclasses it takes and returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from neardup.v1 import neardup_pb2 as pb
+from neardup.v1 import neardup_pb2_grpc as pb_grpc
+
+from client.errors import error_for, from_rpc_error
+
+_RELATION_NAMES = {v: k.removeprefix("RELATION_").lower() for k, v in pb.Relation.items()}
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    body: str
+    title: str = ""
+    source: str = ""
+    url: str = ""
+    published: datetime | None = None
+
+    def to_pb(self) -> pb.Article:
+        msg = pb.Article(id=self.id, body=self.body, title=self.title, source=self.source, url=self.url)
+        if self.published is not None:
+            published = self.published if self.published.tzinfo else self.published.replace(tzinfo=UTC)
+            msg.published.FromDatetime(published)
+        return msg
+
+    @classmethod
+    def from_pb(cls, msg: pb.Article) -> Article:
+        published = msg.published.ToDatetime(tzinfo=UTC) if msg.HasField("published") else None
+        return cls(msg.id, msg.body, msg.title, msg.source, msg.url, published)
+
+
+@dataclass(frozen=True)
+class Passage:
+    start: int
+    end: int
+    other_start: int
+    other_end: int
+
+
+@dataclass(frozen=True)
+class Match:
+    id: str
+    jaccard: float
+    containment: float
+    relation: str  # identical | additions | truncated | revised
+    passages: tuple[Passage, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "jaccard": round(self.jaccard, 4),
+                               "containment": round(self.containment, 4), "relation": self.relation}  # fmt: skip
+        if self.passages:
+            out["passages"] = [p.__dict__ for p in self.passages]
+        return out
+
+
+@dataclass(frozen=True)
+class Verdict:
+    id: str
+    matches: tuple[Match, ...] = ()
+    duplicate_of: str | None = None
+
+    @classmethod
+    def from_pb(cls, msg: pb.Verdict) -> Verdict:
+        matches = tuple(
+            Match(m.id, m.jaccard, m.containment, _RELATION_NAMES.get(m.relation, "unspecified"),
+                  tuple(Passage(p.start, p.end, p.other_start, p.other_end) for p in m.passages))
+            for m in msg.matches
+        )  # fmt: skip
+        return cls(msg.id, matches, msg.duplicate_of or None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "duplicate_of": self.duplicate_of,
+            "matches": [m.as_dict() for m in self.matches],
+        }
+
+
+@dataclass(frozen=True)
+class ArticleFailure:
+    """One article of a stream that the server rejected; the stream went on."""
+
+    id: str
+    error: Exception
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "error": str(self.error)}
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    article: Article
+    duplicate_of: str | None
+    indexed_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        a = self.article
+        return {
+            "id": a.id, "title": a.title, "body": a.body, "source": a.source, "url": a.url,
+            "published": a.published.isoformat() if a.published else None,
+            "duplicate_of": self.duplicate_of, "indexed_at": self.indexed_at.isoformat(),
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Stats:
+    articles: int
+    store: str
+    uptime_seconds: float
+    version: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+class NeardupClient:
+    """A connection to one neardup server. Use as a context manager, or call close()."""
+
+    def __init__(self, target: str, *, timeout: float | None = 30.0, channel: grpc.Channel | None = None) -> None:
+        self.target = target
+        self.timeout = timeout
+        self._channel = channel or grpc.insecure_channel(target)
+        self._stub = pb_grpc.NearDuplicateServiceStub(self._channel)
+        self._health = health_pb2_grpc.HealthStub(self._channel)
+
+    def __enter__(self) -> NeardupClient:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def index(self, article: Article, *, evidence: bool = False) -> Verdict:
+        """Compare with everything stored, store, and return the verdict (after it is durable)."""
+        request = pb.IndexArticleRequest(article=article.to_pb(), include_evidence=evidence)
+        return Verdict.from_pb(self._call(self._stub.IndexArticle, request).verdict)
+
+    def check(self, article: Article, *, evidence: bool = False) -> Verdict:
+        """The verdict the article would get, storing nothing."""
+        request = pb.CheckArticleRequest(article=article.to_pb(), include_evidence=evidence)
+        return Verdict.from_pb(self._call(self._stub.CheckArticle, request).verdict)
+
+    def index_stream(
+        self, articles: Iterable[Article], *, evidence: bool = False, timeout: float | None = None
+    ) -> Iterator[Verdict | ArticleFailure]:
+        """Stream articles for indexing; yields one outcome per article, in order, each once durable."""
+        requests = (pb.IndexArticlesRequest(article=a.to_pb(), include_evidence=evidence) for a in articles)
+        try:
+            for response in self._stub.IndexArticles(requests, timeout=timeout):
+                if response.HasField("error"):
+                    code = _status_code(response.error.code)
+                    yield ArticleFailure(response.id, error_for(code, response.error.message))
+                else:
+                    yield Verdict.from_pb(response.verdict)
+        except grpc.RpcError as exc:
+            raise from_rpc_error(exc) from None
+
+    def get(self, article_id: str) -> StoredArticle:
+        response = self._call(self._stub.GetArticle, pb.GetArticleRequest(id=article_id))
+        return StoredArticle(
+            Article.from_pb(response.article),
+            response.duplicate_of or None,
+            response.indexed_at.ToDatetime(tzinfo=UTC),
+        )
+
+    def delete(self, article_id: str) -> None:
+        self._call(self._stub.DeleteArticle, pb.DeleteArticleRequest(id=article_id))
+
+    def stats(self) -> Stats:
+        r = self._call(self._stub.GetStats, pb.GetStatsRequest())
+        p = r.parameters
+        parameters = {"shingle_size": p.shingle_size, "num_perm": p.num_perm, "lsh_bands": p.lsh_bands,
+                      "lsh_rows": p.lsh_rows, "min_containment": p.min_containment,
+                      "min_shared_shingles": p.min_shared_shingles}  # fmt: skip
+        return Stats(r.articles, r.store, r.uptime.ToTimedelta().total_seconds(), r.version, parameters)
+
+    def health(self, service: str = "") -> str:
+        """SERVING, NOT_SERVING, ... as the standard gRPC health service reports it."""
+        response = self._call(self._health.Check, health_pb2.HealthCheckRequest(service=service))
+        return str(health_pb2.HealthCheckResponse.ServingStatus.Name(response.status))
+
+    def wait_ready(self, timeout: float) -> None:
+        """Block until the channel connects, or raise UnavailableError."""
+        try:
+            grpc.channel_ready_future(self._channel).result(timeout=timeout)
+        except grpc.FutureTimeoutError:
+            raise error_for(grpc.StatusCode.UNAVAILABLE, f"no server at {self.target} after {timeout}s") from None
+
+    def _call(self, method: Any, request: Any) -> Any:
+        try:
+            return method(request, timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise from_rpc_error(exc) from None
+
+
+def _status_code(value: int) -> grpc.StatusCode:
+    for code in grpc.StatusCode:
+        if code.value[0] == value:
+            return code
+    return grpc.StatusCode.UNKNOWN

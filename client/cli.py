@@ -1,0 +1,209 @@
+"""The `neardup` command: serve, ingest, check, get, stats."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import IO, Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from client.api import Article, ArticleFailure, NeardupClient, Verdict
+from client.errors import NeardupClientError, NotFoundError
+from client.jsonl import BadLine, read_articles
+
+EXIT_OK, EXIT_ABSENT, EXIT_FAILED = 0, 1, 2
+Outcome = Verdict | ArticleFailure | BadLine
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    env = os.environ if env is None else env
+    args = _parser(env).parse_args(argv)
+    try:
+        return int(args.run(args, env))
+    except NeardupClientError as exc:
+        print(f"neardup: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="neardup", description="Find republished copies of news articles.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    from service.settings import add_arguments  # the server's settings define serve's flags
+
+    serve = sub.add_parser("serve", help="run the gRPC server")
+    add_arguments(serve, env)
+    serve.set_defaults(run=_serve)
+
+    server_default = env.get("NEARDUP_SERVER", "127.0.0.1:50051")
+    for name, helptext, run in (
+        ("ingest", "stream a JSONL file through IndexArticles (stores articles)", _ingest),
+        ("check", "compare a JSONL file with the index through CheckArticle (stores nothing)", _check),
+    ):
+        cmd = sub.add_parser(name, help=helptext)
+        cmd.add_argument("file", type=Path, help="JSONL (or .jsonl.gz): id, body, title, source, url, published")
+        cmd.add_argument("--server", default=server_default, help="host:port (default %(default)s)")
+        cmd.add_argument("--output", type=Path, help="write results here instead of stdout")
+        cmd.add_argument("--evidence", action="store_true", help="include shared passages in each match")
+        cmd.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+        cmd.set_defaults(run=run)
+
+    get = sub.add_parser("get", help="print a stored article as JSON (exit 1 if absent)")
+    get.add_argument("id")
+    get.add_argument("--server", default=server_default)
+    get.set_defaults(run=_get)
+
+    stats = sub.add_parser("stats", help="print index statistics as JSON")
+    stats.add_argument("--server", default=server_default)
+    stats.set_defaults(run=_stats)
+    return parser
+
+
+def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from service.errors import IncompatibleIndex
+    from service.grpc_server import start_server
+    from service.settings import Settings
+
+    settings = Settings.from_namespace(args)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        running = start_server(settings)
+    except (IncompatibleIndex, OSError) as exc:
+        print(f"neardup serve: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    where = settings.data_dir if settings.store == "sqlite" else settings.redis_url
+    logging.getLogger("neardup").info("serving on %s:%d (store %s at %s)", settings.host, running.port,
+                                      settings.store, where)  # fmt: skip
+    print(f"neardup serving on {settings.host}:{running.port}", file=sys.stderr, flush=True)
+    stop.wait()
+    logging.getLogger("neardup").info("signal received: draining for up to %.0fs", settings.grace_seconds)
+    running.stop(settings.grace_seconds)
+    return EXIT_OK
+
+
+def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    with NeardupClient(args.server, timeout=None) as client:
+        client.wait_ready(10)
+        return _run_file(args, lambda articles: client.index_stream(articles, evidence=args.evidence))
+
+
+def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    with NeardupClient(args.server) as client, ThreadPoolExecutor(max_workers=8) as pool:
+        client.wait_ready(10)
+
+        def check_one(article: Article) -> Verdict | ArticleFailure:
+            try:
+                return client.check(article, evidence=args.evidence)
+            except NeardupClientError as exc:
+                if exc.retryable:
+                    raise
+                return ArticleFailure(article.id, exc)
+
+        return _run_file(args, lambda articles: pool.map(check_one, articles))
+
+
+def _run_file(args: argparse.Namespace, send: Callable[[Iterable[Article]], Iterable[Verdict | ArticleFailure]]) -> int:
+    """Send the file's articles, write one result line per input line, in input order."""
+    out: IO[str] = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        with _progress(args.no_progress) as advance:
+            for outcome in _in_order(read_articles(args.file), send):
+                out.write(json.dumps(outcome.as_dict(), ensure_ascii=False) + "\n")
+                advance()
+    finally:
+        if args.output:
+            out.close()
+    return EXIT_OK
+
+
+def _in_order(
+    items: Iterable[Article | BadLine],
+    send: Callable[[Iterable[Article]], Iterable[Verdict | ArticleFailure]],
+) -> Iterator[Outcome]:
+    """Merge lines rejected locally back into the server's answers, keeping file order."""
+    slots: deque[BadLine | None] = deque()  # None marks an article sent to the server
+
+    def articles() -> Iterator[Article]:
+        for item in items:
+            if isinstance(item, BadLine):
+                slots.append(item)
+            else:
+                slots.append(None)
+                yield item
+
+    for answer in send(articles()):
+        while slots and slots[0] is not None:
+            bad = slots.popleft()
+            assert bad is not None
+            yield bad
+        slots.popleft()
+        yield answer
+    yield from (bad for bad in slots if bad is not None)
+
+
+class _progress:
+    """A rich progress bar on stderr (count and rate; the total is unknown while streaming)."""
+
+    def __init__(self, disabled: bool) -> None:
+        self._bar = Progress(
+            TextColumn("articles"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.fields[rate]}"), disable=disabled, transient=False,
+            console=None if disabled else _stderr_console(),
+        )  # fmt: skip
+        self._task = self._bar.add_task("ingest", total=None, rate="")
+        self._count = 0
+
+    def __enter__(self) -> Callable[[], None]:
+        self._bar.start()
+        return self._advance
+
+    def _advance(self) -> None:
+        self._count += 1
+        elapsed = self._bar.tasks[0].elapsed or 0.0
+        rate = f"{self._count / elapsed:,.0f}/s" if elapsed > 0 else ""
+        self._bar.update(self._task, advance=1, rate=rate)
+
+    def __exit__(self, *exc: Any) -> None:
+        self._bar.stop()
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _get(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    with NeardupClient(args.server) as client:
+        try:
+            stored = client.get(args.id)
+        except NotFoundError as exc:
+            print(f"neardup: {exc.details}", file=sys.stderr)
+            return EXIT_ABSENT
+    print(json.dumps(stored.as_dict(), ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+def _stats(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    with NeardupClient(args.server) as client:
+        s = client.stats()
+    print(json.dumps({"articles": s.articles, "store": s.store, "uptime_seconds": round(s.uptime_seconds, 3),
+                      "version": s.version, "parameters": s.parameters}, indent=2))  # fmt: skip
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""The client's own errors, one per status code a caller may want to handle."""
+
+from __future__ import annotations
+
+import grpc
+
+
+class NeardupClientError(Exception):
+    """A call failed; `code` is the gRPC status code, the message is the server's."""
+
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(f"{code.name}: {message}")
+        self.code = code
+        self.details = message
+
+    @property
+    def retryable(self) -> bool:
+        return self.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED)
+
+
+class InvalidArgumentError(NeardupClientError):
+    pass
+
+
+class NotFoundError(NeardupClientError):
+    pass
+
+
+class AlreadyExistsError(NeardupClientError):
+    pass
+
+
+class ResourceExhaustedError(NeardupClientError):
+    pass
+
+
+class UnavailableError(NeardupClientError):
+    pass
+
+
+class UnauthenticatedError(NeardupClientError):
+    pass
+
+
+_BY_CODE: dict[grpc.StatusCode, type[NeardupClientError]] = {
+    grpc.StatusCode.INVALID_ARGUMENT: InvalidArgumentError,
+    grpc.StatusCode.NOT_FOUND: NotFoundError,
+    grpc.StatusCode.ALREADY_EXISTS: AlreadyExistsError,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhaustedError,
+    grpc.StatusCode.UNAVAILABLE: UnavailableError,
+    grpc.StatusCode.UNAUTHENTICATED: UnauthenticatedError,
+}
+
+
+def error_for(code: grpc.StatusCode, message: str) -> NeardupClientError:
+    return _BY_CODE.get(code, NeardupClientError)(code, message)
+
+
+def from_rpc_error(exc: grpc.RpcError) -> NeardupClientError:
+    call = exc if isinstance(exc, grpc.Call) else None
+    code = call.code() if call else grpc.StatusCode.UNKNOWN
+    details = (call.details() if call else None) or str(exc)
+    return error_for(code, details)

@@ -1,0 +1,203 @@
+"""The engine: one index, many callers.
+
+Fingerprinting (CPU-heavy, parallel) happens in the caller's thread before the
+engine is involved. Everything that reads or changes the index goes through the
+store's transactions, and every index request goes through one writer thread
+that takes whatever is queued (up to `max_batch` articles), decides each in
+arrival order inside one write transaction, commits once, and only then
+resolves the callers' futures. So an acknowledgement always means "on disk",
+and a burst of N articles costs one fsync, not N.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from service.detector import Detector
+from service.errors import NotFound, Unavailable
+from service.model import Match, PreparedArticle, Stats, StoredArticle, Verdict, to_us
+from service.storage import Store, Transaction, order_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Job:
+    prepared: PreparedArticle
+    evidence: bool
+    future: Future[Verdict]
+
+
+_STOP = object()
+
+
+class Engine:
+    def __init__(self, detector: Detector, store: Store, max_batch: int = 256) -> None:
+        self.detector = detector
+        self.store = store
+        self.max_batch = max_batch
+        self.started = time.monotonic()
+        self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
+        self._closed = False
+        self._writer = threading.Thread(target=self._write_loop, name="neardup-writer", daemon=True)
+        self._writer.start()
+
+    # ---- index ---------------------------------------------------------------------------------
+
+    def submit(self, prepared: PreparedArticle, evidence: bool = False) -> Future[Verdict]:
+        """Queue an article for check-and-insert; the future resolves once it is durable."""
+        future: Future[Verdict] = Future()
+        if self._closed:
+            future.set_exception(Unavailable("the server is shutting down; retry on another replica"))
+        else:
+            self._queue.put(_Job(prepared, evidence, future))
+        return future
+
+    def index(self, prepared: PreparedArticle, evidence: bool = False, timeout: float | None = None) -> Verdict:
+        return self.submit(prepared, evidence).result(timeout)
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = _STOP in batch
+            self._commit([j for j in batch if isinstance(j, _Job)])
+            if stop:
+                return
+
+    def _commit(self, jobs: list[_Job]) -> None:
+        jobs = [j for j in jobs if j.future.set_running_or_notify_cancel()]
+        if not jobs:
+            return
+        outcomes: list[Verdict | BaseException] = []
+        try:
+            with self.store.write() as tx:
+                for job in jobs:
+                    outcomes.append(self._index_one(tx, job))
+        except Exception as exc:  # nothing of the batch is stored: fail all of it, retryably
+            log.exception("batch of %d articles failed to commit", len(jobs))
+            error = exc if isinstance(exc, Unavailable) else Unavailable(f"the store failed to commit: {exc}")
+            outcomes = [error] * len(jobs)
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                job.future.set_exception(outcome)
+            else:
+                job.future.set_result(outcome)
+
+    def _index_one(self, tx: Transaction, job: _Job) -> Verdict:
+        article = job.prepared.article
+        existing = tx.get(article.id)
+        if existing and existing.fingerprint.body_digest == job.prepared.fingerprint.body_digest:
+            # Same id, same text: a retry or a re-send. Store nothing; answer as a check would.
+            matches = self._matches(tx, job.prepared, job.evidence)
+            return Verdict(article.id, tuple(matches), existing.duplicate_of)
+        if existing:  # same id, new text: the new version replaces the old one
+            self._remove(tx, existing)
+        matches = self._matches(tx, job.prepared, job.evidence)
+        roots = self._roots_of(tx, matches)
+        root = self._root_for(tx, job.prepared, roots)
+        tx.regroup(roots, root)
+        tx.insert(job.prepared, datetime.now(UTC), root)
+        return Verdict(article.id, tuple(matches), None if root == article.id else root)
+
+    # ---- queries -------------------------------------------------------------------------------
+
+    def check(self, prepared: PreparedArticle, evidence: bool = False) -> Verdict:
+        """The verdict the article would get if indexed now; stores nothing."""
+        with self.store.read() as tx:
+            matches = self._matches(tx, prepared, evidence)
+            existing = tx.get(prepared.article.id)
+            if existing and existing.fingerprint.body_digest == prepared.fingerprint.body_digest:
+                return Verdict(prepared.article.id, tuple(matches), existing.duplicate_of)
+            root = self._root_for(tx, prepared, self._roots_of(tx, matches))
+        return Verdict(prepared.article.id, tuple(matches), None if root == prepared.article.id else root)
+
+    def get(self, article_id: str) -> StoredArticle:
+        with self.store.read() as tx:
+            stored = tx.get(article_id)
+        if stored is None:
+            raise NotFound(f"no article with id {article_id!r} is stored")
+        return stored
+
+    def delete(self, article_id: str) -> None:
+        with self.store.write() as tx:
+            stored = tx.get(article_id)
+            if stored is None:
+                raise NotFound(f"no article with id {article_id!r} is stored")
+            self._remove(tx, stored)
+
+    def stats(self) -> Stats:
+        with self.store.read() as tx:
+            count = tx.count()
+        p = self.detector.params
+        params: dict[str, float | int | str] = {**p.recorded(), "min_containment": p.min_containment,
+                                                "min_shared_shingles": p.min_shared_shingles}  # fmt: skip
+        return Stats(count, self.store.kind, params)
+
+    def uptime(self) -> float:
+        return time.monotonic() - self.started
+
+    def close(self) -> None:
+        """Finish queued work, stop the writer, close the store."""
+        if not self._closed:
+            self._closed = True
+            self._queue.put(_STOP)
+            self._writer.join()
+            self.store.close()
+
+    # ---- decisions -----------------------------------------------------------------------------
+
+    def _matches(self, tx: Transaction, prepared: PreparedArticle, evidence: bool) -> list[Match]:
+        ids = tx.candidates(prepared.fingerprint.signature)
+        ids.discard(prepared.article.id)
+        if not ids:
+            return []
+        bodies = tx.bodies(ids) if evidence else None
+        return self.detector.judge(prepared, tx.shingles(ids), bodies)
+
+    def _roots_of(self, tx: Transaction, matches: list[Match]) -> set[str]:
+        roots = set()
+        for m in matches:
+            stored = tx.get(m.id)
+            if stored:
+                roots.add(stored.group_root)
+        return roots
+
+    def _root_for(self, tx: Transaction, prepared: PreparedArticle, roots: set[str]) -> str:
+        """The earliest-published article among the new one and the groups it joins."""
+        a = prepared.article
+        best_id, best_key = a.id, order_key(_us(a.published), 1 << 62)  # arrives last among equals
+        for root in roots:
+            stored = tx.get(root)
+            if stored is None:
+                continue
+            key = order_key(_us(stored.article.published), stored.seq)
+            if key < best_key:
+                best_id, best_key = root, key
+        return best_id
+
+    def _remove(self, tx: Transaction, stored: StoredArticle) -> None:
+        """Delete an article; if it was its group's original, the next earliest takes over."""
+        aid = stored.article.id
+        tx.delete(aid)
+        if stored.group_root == aid:
+            successor = tx.earliest_member(aid, excluding=aid)
+            if successor:
+                tx.regroup([aid], successor)
+
+
+def _us(moment: datetime | None) -> int | None:
+    return None if moment is None else to_us(moment)

@@ -1,0 +1,35 @@
+"""Domain errors raised by the core; grpc_server.py maps each to one status code."""
+
+from __future__ import annotations
+
+
+class NeardupError(Exception):
+    """Base class: the message is shown to the caller as-is, so make it actionable."""
+
+
+class InvalidArgument(NeardupError):
+    """The request is malformed; `field` names the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class NotFound(NeardupError):
+    """The named article is not stored."""
+
+
+class AlreadyExists(NeardupError):
+    """The id is taken in a way the request may not override."""
+
+
+class ResourceExhausted(NeardupError):
+    """The server is at a configured limit; retry later or send less."""
+
+
+class Unavailable(NeardupError):
+    """The store cannot be reached or failed to commit; safe to retry."""
+
+
+class IncompatibleIndex(NeardupError):
+    """A store was built with parameters that differ from the configured ones."""

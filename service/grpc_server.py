@@ -1,0 +1,224 @@
+"""The gRPC boundary: convert the request, call the engine, convert the result.
+
+Domain errors become status codes in exactly one place, `status_for`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from concurrent import futures
+from dataclasses import dataclass
+from typing import TypeVar
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from neardup.v1 import neardup_pb2 as pb
+from neardup.v1 import neardup_pb2_grpc as pb_grpc
+
+from service import __version__
+from service.convert import article_from_pb, stats_to_pb, stored_to_pb, verdict_to_pb
+from service.detector import Detector
+from service.engine import Engine
+from service.errors import (
+    AlreadyExists,
+    IncompatibleIndex,
+    InvalidArgument,
+    NeardupError,
+    NotFound,
+    ResourceExhausted,
+    Unavailable,
+)
+from service.model import PreparedArticle, Verdict
+from service.settings import Settings
+from service.storage import open_store
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NearDuplicateService"].full_name
+STREAM_WINDOW = 1024  # articles of one stream in flight at once: enough for group commits, bounded memory
+
+_STATUS: list[tuple[type[NeardupError], grpc.StatusCode]] = [
+    (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (NotFound, grpc.StatusCode.NOT_FOUND),
+    (AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
+    (ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (Unavailable, grpc.StatusCode.UNAVAILABLE),
+    (IncompatibleIndex, grpc.StatusCode.FAILED_PRECONDITION),
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
+    """The one mapping from core errors to gRPC status codes."""
+    for kind, code in _STATUS:
+        if isinstance(exc, kind):
+            return code, str(exc)
+    if isinstance(exc, futures.TimeoutError):
+        return grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before the article was stored"
+    log.exception("unexpected error", exc_info=exc)
+    return grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}; see the server log"
+
+
+def _unary(handler: Callable[[NearDuplicateServicer, T, grpc.ServicerContext], R]) -> Callable[..., R]:
+    def wrapped(self: NearDuplicateServicer, request: T, context: grpc.ServicerContext) -> R:
+        try:
+            return handler(self, request, context)
+        except Exception as exc:
+            code, message = status_for(exc)
+            context.abort(code, message)
+            raise  # unreachable: abort raises
+
+    wrapped.__name__ = handler.__name__
+    wrapped.__doc__ = handler.__doc__
+    return wrapped
+
+
+class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _prepare(self, article: pb.Article) -> PreparedArticle:
+        return self.engine.detector.prepare(article_from_pb(article))
+
+    @_unary
+    def IndexArticle(self, request: pb.IndexArticleRequest, context: grpc.ServicerContext) -> pb.IndexArticleResponse:
+        prepared = self._prepare(request.article)
+        verdict = self.engine.index(prepared, request.include_evidence, timeout=context.time_remaining())
+        return pb.IndexArticleResponse(verdict=verdict_to_pb(verdict))
+
+    @_unary
+    def CheckArticle(self, request: pb.CheckArticleRequest, context: grpc.ServicerContext) -> pb.CheckArticleResponse:
+        verdict = self.engine.check(self._prepare(request.article), request.include_evidence)
+        return pb.CheckArticleResponse(verdict=verdict_to_pb(verdict))
+
+    def IndexArticles(
+        self, request_iterator: Iterator[pb.IndexArticlesRequest], context: grpc.ServicerContext
+    ) -> Iterator[pb.IndexArticlesResponse]:
+        pending = _Pending(context)
+        threading.Thread(target=self._read_stream, args=(request_iterator, pending), daemon=True).start()
+        for item in pending:
+            yield _stream_response(item)
+
+    def _read_stream(self, requests: Iterator[pb.IndexArticlesRequest], pending: _Pending) -> None:
+        """Fingerprint and queue each article as it arrives, so the writer can batch them."""
+        try:
+            for request in requests:
+                try:
+                    prepared = self._prepare(request.article)
+                    pending.put(_Item(request.article.id, self.engine.submit(prepared, request.include_evidence)))
+                except NeardupError as exc:
+                    pending.put(_Item(request.article.id, exc))
+                if pending.cancelled.is_set():
+                    return
+        except grpc.RpcError:
+            pass  # the client went away; what was queued is still stored and answered if it can be
+        finally:
+            pending.close()
+
+    @_unary
+    def GetArticle(self, request: pb.GetArticleRequest, context: grpc.ServicerContext) -> pb.GetArticleResponse:
+        return stored_to_pb(self.engine.get(request.id))
+
+    @_unary
+    def DeleteArticle(
+        self, request: pb.DeleteArticleRequest, context: grpc.ServicerContext
+    ) -> pb.DeleteArticleResponse:
+        self.engine.delete(request.id)
+        return pb.DeleteArticleResponse(id=request.id)
+
+    @_unary
+    def GetStats(self, request: pb.GetStatsRequest, context: grpc.ServicerContext) -> pb.GetStatsResponse:
+        return stats_to_pb(self.engine.stats(), self.engine.uptime(), __version__)
+
+
+@dataclass
+class _Item:
+    id: str
+    outcome: futures.Future[Verdict] | NeardupError
+
+
+class _Pending:
+    """Bounded, ordered hand-off from a stream's reader thread to its response generator."""
+
+    _END = object()
+
+    def __init__(self, context: grpc.ServicerContext) -> None:
+        self._queue: queue.Queue[_Item | object] = queue.Queue(maxsize=STREAM_WINDOW)
+        self.cancelled = threading.Event()
+        context.add_callback(self.cancelled.set)
+
+    def put(self, item: _Item) -> None:
+        while not self.cancelled.is_set():
+            try:
+                self._queue.put(item, timeout=0.25)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> None:
+        # Full only when cancelled: then the generator is gone and will not read it.
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(self._END)
+
+    def __iter__(self) -> Iterator[_Item]:
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                return
+            assert isinstance(item, _Item)
+            yield item
+
+
+def _stream_response(item: _Item) -> pb.IndexArticlesResponse:
+    try:
+        outcome = item.outcome if isinstance(item.outcome, NeardupError) else item.outcome.result()
+    except Exception as exc:  # the article's own failure; the stream goes on
+        outcome = exc  # type: ignore[assignment]
+    if isinstance(outcome, Verdict):
+        return pb.IndexArticlesResponse(id=item.id, verdict=verdict_to_pb(outcome))
+    code, message = status_for(outcome)
+    return pb.IndexArticlesResponse(id=item.id, error=pb.ArticleError(code=code.value[0], message=message))
+
+
+@dataclass
+class RunningServer:
+    server: grpc.Server
+    port: int
+    engine: Engine
+    health: health.HealthServicer
+
+    def stop(self, grace: float) -> None:
+        """Refuse new calls, report NOT_SERVING, drain in-flight calls, close the store."""
+        self.health.enter_graceful_shutdown()
+        self.server.stop(grace).wait()
+        self.engine.close()
+
+
+def start_server(settings: Settings) -> RunningServer:
+    """Open the store, build the engine and start serving; returns once the port is bound."""
+    detector = Detector(settings.detection, settings.max_body_bytes)
+    engine = Engine(detector, open_store(settings), settings.max_batch)
+    limit = max(4 << 20, 2 * settings.max_body_bytes + (1 << 20))  # room to answer "body too long" ourselves
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="neardup-rpc"),
+        options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit)],
+    )
+    pb_grpc.add_NearDuplicateServiceServicer_to_server(NearDuplicateServicer(engine), server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+    if port == 0:
+        engine.close()
+        raise OSError(f"could not bind {settings.host}:{settings.port}")
+    server.start()
+    for name in ("", SERVICE_NAME):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return RunningServer(server, port, engine, health_servicer)

@@ -1,0 +1,208 @@
+"""Embedded durable store: SQLite (WAL, synchronous=FULL) plus an in-memory LSH.
+
+SQLite is the source of truth; the LSH band index is rebuilt from it on start.
+A write transaction commits with one fsync for however many articles it holds,
+which is how the engine groups commits. If a commit fails, SQLite rolls back
+and the in-memory index is restored from an undo log, so memory never claims
+what disk does not hold.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from service.errors import IncompatibleIndex, Unavailable
+from service.lsh import BandIndex
+from service.model import Article, Fingerprint, PreparedArticle, StoredArticle, U32Array, from_us, to_us
+from service.settings import DetectionParams
+from service.storage import chunks
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL,
+    title TEXT NOT NULL,
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    published_us INTEGER,
+    indexed_at_us INTEGER NOT NULL,
+    body_digest BLOB NOT NULL,
+    signature BLOB NOT NULL,
+    shingles BLOB NOT NULL,
+    group_root TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_group_root ON articles (group_root);
+"""
+_COLUMNS = (
+    "seq, id, body, title, source, url, published_us, indexed_at_us, body_digest, signature, shingles, group_root"
+)
+
+
+class SqliteStore:
+    kind = "sqlite"
+
+    def __init__(self, path: Path, params: DetectionParams) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL: the WAL is fsynced at every commit, so an acknowledged article survives power loss.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+        _check_params(self._db, params)
+        self._bands = BandIndex(params)
+        self._bands.insert_many(
+            (row[0], np.frombuffer(row[1], dtype=np.uint32))
+            for row in self._db.execute("SELECT id, signature FROM articles")
+        )
+
+    @contextmanager
+    def read(self) -> Iterator[_Tx]:
+        with self._lock:
+            yield _Tx(self._db, self._bands, undo=None)
+
+    @contextmanager
+    def write(self) -> Iterator[_Tx]:
+        with self._lock:
+            undo: list[Callable[[], None]] = []
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield _Tx(self._db, self._bands, undo)
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                self._rollback(undo)
+                if isinstance(exc, sqlite3.Error):
+                    raise Unavailable(f"the embedded store failed to commit ({exc}); nothing was stored") from exc
+                raise
+
+    def _rollback(self, undo: list[Callable[[], None]]) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+        for step in reversed(undo):
+            step()
+
+    def integrity_check(self) -> str:
+        with self._lock:
+            return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.close()
+
+
+def _check_params(db: sqlite3.Connection, params: DetectionParams) -> None:
+    wanted = params.recorded()
+    row = db.execute("SELECT value FROM meta WHERE key = 'params'").fetchone()
+    if row is None:
+        db.execute("INSERT INTO meta (key, value) VALUES ('params', ?)", (json.dumps(wanted, sort_keys=True),))
+        return
+    stored = json.loads(row[0])
+    if stored != wanted:
+        diff = ", ".join(
+            f"{k}: store has {stored.get(k)!r}, settings say {wanted.get(k)!r}"
+            for k in sorted(set(stored) | set(wanted))
+            if stored.get(k) != wanted.get(k)
+        )
+        raise IncompatibleIndex(
+            f"the store was built with other detection parameters ({diff}). Start with the store's "
+            "parameters, or point --data-dir at a new directory and re-ingest."
+        )
+
+
+class _Tx:
+    def __init__(self, db: sqlite3.Connection, bands: BandIndex, undo: list[Callable[[], None]] | None) -> None:
+        self._db = db
+        self._bands = bands
+        self._undo = undo
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+
+    def get(self, article_id: str) -> StoredArticle | None:
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return _stored(row) if row else None
+
+    def candidates(self, signature: U32Array) -> set[str]:
+        return self._bands.query(signature)
+
+    def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]:
+        return {k: np.frombuffer(v, dtype=np.uint32) for k, v in self._select("shingles", ids)}
+
+    def bodies(self, ids: Iterable[str]) -> dict[str, str]:
+        return dict(self._select("body", ids))
+
+    def _select(self, column: str, ids: Iterable[str]) -> list[tuple[str, Any]]:
+        rows: list[tuple[str, Any]] = []
+        for part in chunks(list(ids)):
+            marks = ",".join("?" * len(part))
+            rows += self._db.execute(f"SELECT id, {column} FROM articles WHERE id IN ({marks})", part).fetchall()
+        return rows
+
+    def earliest_member(self, group_root: str, excluding: str) -> str | None:
+        row = self._db.execute(
+            "SELECT id FROM articles WHERE group_root = ? AND id != ? "
+            "ORDER BY published_us IS NULL, published_us, seq LIMIT 1",
+            (group_root, excluding),
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def insert(self, prepared: PreparedArticle, indexed_at: datetime, group_root: str) -> None:
+        a, fp = prepared.article, prepared.fingerprint
+        self._db.execute(
+            "INSERT INTO articles (id, body, title, source, url, published_us, indexed_at_us, body_digest, "
+            "signature, shingles, group_root) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                a.id, a.body, a.title, a.source, a.url,
+                to_us(a.published) if a.published else None, to_us(indexed_at),
+                fp.body_digest, fp.signature.tobytes(), fp.shingles.tobytes(), group_root,
+            ),
+        )  # fmt: skip
+        self._bands.insert(a.id, fp.signature)
+        self._log(lambda: self._bands.remove(a.id))
+
+    def delete(self, article_id: str) -> None:
+        row = self._db.execute("SELECT signature FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if row is None:
+            return
+        self._db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        self._bands.remove(article_id)
+        signature = np.frombuffer(row[0], dtype=np.uint32)
+        self._log(lambda: self._bands.insert(article_id, signature))
+
+    def regroup(self, old_roots: Iterable[str], new_root: str) -> None:
+        roots = [r for r in old_roots if r != new_root]
+        for part in chunks(roots):
+            marks = ",".join("?" * len(part))
+            self._db.execute(f"UPDATE articles SET group_root = ? WHERE group_root IN ({marks})", [new_root, *part])
+
+    def _log(self, step: Callable[[], None]) -> None:
+        if self._undo is None:
+            raise RuntimeError("write attempted in a read transaction")
+        self._undo.append(step)
+
+
+def _stored(row: tuple[object, ...]) -> StoredArticle:
+    seq, aid, body, title, source, url, pub_us, idx_us, digest, sig, shingles, root = row
+    article = Article(
+        id=str(aid), body=str(body), title=str(title), source=str(source), url=str(url),
+        published=from_us(int(pub_us)) if pub_us is not None else None,  # type: ignore[call-overload]
+    )  # fmt: skip
+    fingerprint = Fingerprint(
+        np.frombuffer(shingles, dtype=np.uint32),  # type: ignore[call-overload]
+        np.frombuffer(sig, dtype=np.uint32),  # type: ignore[call-overload]
+        bytes(digest),  # type: ignore[call-overload]
+    )
+    return StoredArticle(article, fingerprint, from_us(int(idx_us)), int(seq), str(root))  # type: ignore[call-overload]

@@ -1,0 +1,77 @@
+"""The storage interface, and the factory that picks a backend from settings.
+
+A store keeps articles, their fingerprints, their group, and the LSH bands that
+find candidates. The engine works through a transaction: everything it writes
+in one `write()` block becomes durable together when the block exits, or not at
+all; reads inside the block see the block's own writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Protocol
+
+from service.model import PreparedArticle, StoredArticle, U32Array
+from service.settings import Settings
+
+
+class Transaction(Protocol):
+    def count(self) -> int: ...
+
+    def get(self, article_id: str) -> StoredArticle | None: ...
+
+    def candidates(self, signature: U32Array) -> set[str]:
+        """Ids sharing at least one LSH band with `signature`."""
+        ...
+
+    def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]: ...
+
+    def bodies(self, ids: Iterable[str]) -> dict[str, str]: ...
+
+    def earliest_member(self, group_root: str, excluding: str) -> str | None:
+        """Earliest-published member of a group other than `excluding`, or None."""
+        ...
+
+    def insert(self, prepared: PreparedArticle, indexed_at: datetime, group_root: str) -> None: ...
+
+    def delete(self, article_id: str) -> None: ...
+
+    def regroup(self, old_roots: Iterable[str], new_root: str) -> None:
+        """Move every member of the groups rooted at `old_roots` to `new_root`."""
+        ...
+
+
+class Store(Protocol):
+    kind: str
+
+    def read(self) -> AbstractContextManager[Transaction]: ...
+
+    def write(self) -> AbstractContextManager[Transaction]: ...
+
+    def close(self) -> None: ...
+
+
+def open_store(settings: Settings) -> Store:
+    """Open the store the settings name; raises IncompatibleIndex on a parameter mismatch."""
+    if settings.store == "sqlite":
+        from service.sqlite_store import SqliteStore
+
+        return SqliteStore(settings.data_dir / "neardup.db", settings.detection)
+    if settings.store == "redis":
+        from service.redis_store import RedisStore  # type: ignore[import-not-found,unused-ignore]
+
+        store: Store = RedisStore(settings.redis_url, settings.detection)
+        return store
+    raise ValueError(f"unknown store kind {settings.store!r}: expected 'sqlite' or 'redis'")
+
+
+def order_key(published_us: int | None, seq: int) -> tuple[bool, int, int]:
+    """Sort key for 'earliest-published': by publication time when known, then by arrival."""
+    return (published_us is None, published_us or 0, seq)
+
+
+def chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
