@@ -1,0 +1,101 @@
+"""Shared test helpers: real servers on loopback (port 0), waiting on conditions, not sleeps."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from client import NeardupClient
+from service.grpc_server import RunningServer, start_server
+from service.settings import Settings
+
+_SERVING = re.compile(r"neardup serving on (\S+):(\d+)")
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+    """Poll `condition` until it returns a truthy value; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(delay)  # back-off between polls of a condition, not synchronisation by sleeping
+        delay = min(delay * 2, 0.2)
+
+
+def test_settings(data_dir: Path, **overrides: Any) -> Settings:
+    return replace(Settings(host="127.0.0.1", port=0, data_dir=data_dir, grace_seconds=5.0), **overrides)
+
+
+@contextmanager
+def in_process_server(data_dir: Path, **overrides: Any) -> Iterator[tuple[RunningServer, NeardupClient]]:
+    """A real gRPC server in this process on a free loopback port, with a client connected to it."""
+    running = start_server(test_settings(data_dir, **overrides))
+    client = NeardupClient(f"127.0.0.1:{running.port}", timeout=30)
+    try:
+        yield running, client
+    finally:
+        client.close()
+        running.stop(grace=5)
+
+
+class ServerProcess:
+    """`neardup serve` as a separate OS process, for crash, signal and CLI tests."""
+
+    def __init__(self, data_dir: Path, *extra: str, port: int = 0) -> None:
+        self.data_dir = data_dir
+        self.args = [sys.executable, "-m", "client.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                     "--data-dir", str(data_dir), "--log-level", "WARNING", *extra]  # fmt: skip
+        self.proc: subprocess.Popen[str] | None = None
+        self.port = 0
+        self.log: list[str] = []
+
+    def start(self, timeout: float = 30.0) -> ServerProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEARDUP_")}
+        self.proc = subprocess.Popen(self.args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+        deadline = time.monotonic() + timeout
+        assert self.proc.stderr is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stderr.readline()
+            if not line:
+                raise AssertionError(f"server exited ({self.proc.wait()}) before serving: {''.join(self.log)}")
+            self.log.append(line)
+            match = _SERVING.search(line)
+            if match:
+                self.port = int(match.group(2))
+                return self
+        raise AssertionError("server did not report its port in time")
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def client(self, timeout: float = 30.0) -> NeardupClient:
+        return NeardupClient(self.target, timeout=timeout)
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def terminate(self, timeout: float = 30.0) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
