@@ -1,0 +1,124 @@
+"""Articles for benchmarks: read from a JSONL(.gz) file, or generated.
+
+Generated articles are news-length (about 650 words, drawn Zipf-like from a
+made-up vocabulary, so shingles behave like prose: most 5-grams are unique,
+common words repeat). A chosen share are republications of an earlier
+generated article, the way wire copy is reused: truncated, with an appeal
+paragraph on top, retitled, or lightly edited. Everything is seeded, so a
+run can be repeated exactly.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from client.api import Article
+from client.jsonl import BadLine, read_articles
+
+_SYLLABLES = "ka lo mi ren sto va de pru ul tem gar si no bel th or an quis et dor mel ar pen ti cas ro fin el um bra"
+_KINDS = ("truncated", "appeal", "retitled", "edited")
+_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def _vocabulary(size: int, rng: random.Random) -> list[str]:
+    syllables = _SYLLABLES.split(" ")
+    words: set[str] = set()
+    while len(words) < size:
+        words.add("".join(rng.choice(syllables) for _ in range(rng.randint(1, 4))))
+    vocab = sorted(words)
+    rng.shuffle(vocab)  # frequency rank independent of spelling
+    return vocab
+
+
+@dataclass
+class GeneratorConfig:
+    words: int = 650  # mean body length
+    republished: float = 0.15  # share of articles that republish an earlier one
+    seed: int = 7
+    vocabulary: int = 30_000
+    recent: int = 5_000  # republications copy one of the last `recent` originals
+
+
+class ArticleGenerator:
+    """Seeded stream of generated news-length articles with a share of republications."""
+
+    def __init__(self, config: GeneratorConfig | None = None) -> None:
+        self.config = config or GeneratorConfig()
+        self._rng = random.Random(self.config.seed)
+        self._np = np.random.default_rng(self.config.seed)
+        self._vocab = np.array(_vocabulary(self.config.vocabulary, self._rng), dtype=object)
+        ranks = np.arange(1, len(self._vocab) + 1, dtype=np.float64)
+        weights = 1.0 / ranks**1.07  # Zipf-like, as in English prose
+        self._cdf = np.cumsum(weights / weights.sum())
+        self._appeal = self._sentences(60)
+        self._originals: list[Article] = []
+        self.kinds: dict[str, str] = {}  # article id -> "original" or the kind of republication
+
+    def _sentences(self, count: int) -> str:
+        picks = np.searchsorted(self._cdf, self._np.random(count))
+        picks = np.minimum(picks, len(self._vocab) - 1)
+        words = self._vocab[picks]
+        out: list[str] = []
+        for start in range(0, count, 15):  # sentences of ~15 words, so the text has punctuation
+            sentence = " ".join(words[start : start + 15])
+            out.append(sentence[:1].upper() + sentence[1:] + ".")
+        return " ".join(out)
+
+    def __iter__(self) -> Iterator[Article]:
+        for n in itertools.count():
+            yield self.make(n)
+
+    def make(self, n: int) -> Article:
+        aid = f"gen-{self.config.seed}-{n}"
+        published = _EPOCH + timedelta(minutes=n)
+        if self._originals and self._rng.random() < self.config.republished:
+            source = self._rng.choice(self._originals[-self.config.recent :])
+            kind = self._rng.choice(_KINDS)
+            self.kinds[aid] = kind
+            return replace(self._republish(source, kind), id=aid, published=published)
+        length = max(50, int(self._rng.gauss(self.config.words, self.config.words / 5)))
+        article = Article(id=aid, title=self._sentences(8)[:-1], body=self._sentences(length), published=published)
+        self._originals.append(article)
+        if len(self._originals) > 2 * self.config.recent:
+            del self._originals[: self.config.recent]
+        self.kinds[aid] = "original"
+        return article
+
+    def _republish(self, source: Article, kind: str) -> Article:
+        words = source.body.split(" ")
+        if kind == "truncated":
+            body = " ".join(words[: int(len(words) * self._rng.uniform(0.5, 0.9))])
+        elif kind == "appeal":
+            body = self._appeal + "\n\n" + " ".join(words[: int(len(words) * self._rng.uniform(0.7, 1.0))])
+        elif kind == "edited":
+            for _ in range(max(1, len(words) // 100)):
+                words[self._rng.randrange(len(words))] = str(self._vocab[self._rng.randrange(len(self._vocab))])
+            body = " ".join(words)
+        else:  # retitled: same text under another headline
+            return replace(source, title="Update: " + source.title)
+        return replace(source, body=body)
+
+
+def generated(count: int, config: GeneratorConfig | None = None) -> list[Article]:
+    generator = ArticleGenerator(config)
+    return [generator.make(n) for n in range(count)]
+
+
+def from_file(path: Path, count: int | None = None) -> list[Article]:
+    """Articles of a JSONL(.gz) file (bad lines skipped), up to `count`."""
+    good = (a for a in read_articles(path) if not isinstance(a, BadLine) and a.id and a.body.strip())
+    return list(itertools.islice(good, count))
+
+
+def load(source: str, count: int, republished: float = 0.15, seed: int = 7) -> list[Article]:
+    """`source` is "generated" or a path to a JSONL(.gz) file."""
+    if source == "generated":
+        return generated(count, GeneratorConfig(republished=republished, seed=seed))
+    return from_file(Path(source), count)

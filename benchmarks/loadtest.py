@@ -1,0 +1,435 @@
+"""`neardup-bench`: load-test a running neardup server over gRPC, as an ingest pipeline would.
+
+Modes: `unary` (IndexArticle), `stream` (IndexArticles), `check` (CheckArticle), `mix`
+(unary index and check calls in a chosen share). Every run is bounded by --count or
+--duration (or both), targets loopback only, and stops by itself. At the end: a table,
+a JSON report, a PNG plot. `--compare` also times the same articles in-process through
+neardup's detection core and through the plain datasketch recipe, and prints ratios.
+
+    neardup-bench --spawn --mode stream --count 20000 --concurrency 2 --compare
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import itertools
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+import numpy as np
+from neardup.v1 import neardup_pb2 as pb
+from neardup.v1 import neardup_pb2_grpc as pb_grpc
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from benchmarks import baseline, corpus
+from client.api import Article
+
+MODES = ("unary", "stream", "check", "mix")
+console = Console(stderr=True)
+out = Console(width=160)
+
+
+# ---- what to send ------------------------------------------------------------------------------
+
+
+class Feed:
+    """Hands out articles to the senders, at most `count`, until `deadline`, paced to `rate`/s."""
+
+    def __init__(self, articles: Sequence[Article], count: int | None, duration: float | None, rate: float | None):
+        self.articles = articles
+        self.limit = count if count is not None else (len(articles) if duration is None else None)
+        self.duration = duration
+        self.rate = rate
+        self.sent = 0
+        self.start = time.monotonic()
+        self._lock = threading.Lock()
+        self.stopped = threading.Event()
+
+    def next(self) -> Article | None:
+        with self._lock:
+            n = self.sent
+            if self.stopped.is_set() or (self.limit is not None and n >= self.limit):
+                return None
+            self.sent += 1
+        if self.rate:  # pace: article n leaves at start + n / rate
+            delay = self.start + n / self.rate - time.monotonic()
+            if delay > 0:
+                self.stopped.wait(delay)  # returns early if the run is stopped
+        if self.duration is not None and time.monotonic() - self.start >= self.duration:
+            self.stopped.set()
+            return None
+        article = self.articles[n % len(self.articles)]
+        if n >= len(self.articles):  # a duration run longer than the article list: reuse texts under new ids
+            article = Article(f"{article.id}~{n // len(self.articles)}", article.body, article.title,
+                              published=article.published)  # fmt: skip
+        return article
+
+    def __iter__(self) -> Iterator[Article]:
+        while (article := self.next()) is not None:
+            yield article
+
+
+# ---- what came back ----------------------------------------------------------------------------
+
+
+@dataclass
+class Record:
+    """Completions, as (finish time since start, latency seconds, kind, status name)."""
+
+    done: list[tuple[float, float, str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, finished: float, latency: float, kind: str, status: str) -> None:
+        with self.lock:
+            self.done.append((finished, latency, kind, status))
+
+
+def _status_name(code: int) -> str:
+    for status in grpc.StatusCode:
+        if status.value[0] == code:
+            return status.name
+    return f"CODE_{code}"
+
+
+# ---- senders -----------------------------------------------------------------------------------
+
+
+def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, check_share: float,
+                  seed: int, timeout: float) -> None:  # fmt: skip
+    rng = random.Random(seed)
+    for article in feed:
+        kind = "check" if rng.random() < check_share else "index"
+        sent = time.monotonic()
+        status = "OK"
+        try:
+            if kind == "check":
+                stub.CheckArticle(pb.CheckArticleRequest(article=article.to_pb()), timeout=timeout)
+            else:
+                stub.IndexArticle(pb.IndexArticleRequest(article=article.to_pb()), timeout=timeout)
+        except grpc.RpcError as exc:
+            status = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
+        now = time.monotonic()
+        record.add(now - feed.start, now - sent, kind, status)
+
+
+def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, timeout: float) -> None:
+    sent_at: deque[float] = deque()  # answers come back in request order
+
+    def requests() -> Iterator[pb.IndexArticlesRequest]:
+        for article in feed:
+            sent_at.append(time.monotonic())
+            yield pb.IndexArticlesRequest(article=article.to_pb())
+
+    try:
+        for response in stub.IndexArticles(requests(), timeout=timeout):
+            now = time.monotonic()
+            status = _status_name(response.error.code) if response.HasField("error") else "OK"
+            record.add(now - feed.start, now - sent_at.popleft(), "index", status)
+    except grpc.RpcError as exc:  # the whole stream failed: count what was in flight as failed
+        now = time.monotonic()
+        name = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
+        while sent_at:
+            record.add(now - feed.start, now - sent_at.popleft(), "index", name)
+
+
+# ---- memory sampling (soak) --------------------------------------------------------------------
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident set size of a process, from /proc (Linux)."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid: int, start: float, every: float = 1.0) -> None:
+        super().__init__(daemon=True, name="rss-sampler")
+        self.pid, self.start_at, self.every = pid, start, every
+        self.samples: list[tuple[float, int]] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.samples.append((time.monotonic() - self.start_at, rss_bytes(self.pid)))
+            self.stop.wait(self.every)
+
+
+# ---- a server of our own -----------------------------------------------------------------------
+
+
+class SpawnedServer:
+    """`neardup serve` on 127.0.0.1 port 0 over a fresh data directory, for one run."""
+
+    def __init__(self, extra: Sequence[str]) -> None:
+        self.dir = tempfile.TemporaryDirectory(prefix="neardup-bench-")
+        args = [sys.executable, "-m", "client.cli", "serve", "--host", "127.0.0.1", "--port", "0",
+                "--data-dir", self.dir.name, "--log-level", "WARNING", *extra]  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEARDUP_")}
+        self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+        self.target = self._wait_serving()
+
+    def _wait_serving(self) -> str:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:  # the server prints its port once bound; it exits on failure
+            if "neardup serving on " in line:
+                threading.Thread(target=self._drain, daemon=True).start()
+                return line.rsplit(" ", 1)[1].strip()
+        raise RuntimeError(f"the spawned server exited with {self.proc.wait()} before serving")
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        for _ in self.proc.stderr:
+            pass
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.dir.cleanup()
+
+
+def require_loopback(target: str) -> None:
+    host = target.rsplit(":", 1)[0].strip("[]")
+    if host == "localhost":
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    raise SystemExit(f"neardup-bench only targets loopback (127.0.0.1, ::1, localhost), not {target!r}")
+
+
+# ---- the run -----------------------------------------------------------------------------------
+
+
+@dataclass
+class RunConfig:
+    target: str
+    mode: str
+    concurrency: int
+    count: int | None
+    duration: float | None
+    rate: float | None
+    check_share: float
+    timeout: float
+    server_pid: int | None
+    progress: bool = True
+
+
+def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
+    require_loopback(config.target)
+    channel = grpc.insecure_channel(config.target)
+    grpc.channel_ready_future(channel).result(timeout=30)
+    stub = pb_grpc.NearDuplicateServiceStub(channel)
+    feed = Feed(articles, config.count, config.duration, config.rate)
+    record = Record()
+    sampler = RssSampler(config.server_pid, feed.start) if config.server_pid else None
+    workers = [threading.Thread(target=_sender(config, stub, feed, record, i), daemon=True)
+               for i in range(config.concurrency)]  # fmt: skip
+    if sampler:
+        sampler.start()
+    for w in workers:
+        w.start()
+    _watch(config, feed, record, workers)
+    wall = time.monotonic() - feed.start
+    if sampler:
+        sampler.stop.set()
+        sampler.join()
+    channel.close()
+    return summarise(config, record, wall, sampler.samples if sampler else [])
+
+
+def _sender(config: RunConfig, stub: Any, feed: Feed, record: Record, i: int) -> Callable[[], None]:
+    if config.mode == "stream":
+        return lambda: _stream_sender(stub, feed, record, config.timeout)
+    share = {"unary": 0.0, "check": 1.0, "mix": config.check_share}[config.mode]
+    return lambda: _unary_sender(stub, feed, record, share, seed=i, timeout=config.timeout)
+
+
+def _watch(config: RunConfig, feed: Feed, record: Record, workers: list[threading.Thread]) -> None:
+    total = config.count if config.count is not None else (None if config.duration else len(feed.articles))
+    columns = [TextColumn(f"{config.mode}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+               TimeElapsedColumn()]  # fmt: skip
+    with Progress(*columns, console=console, disable=not config.progress) as bar:
+        task = bar.add_task("load", total=total, rate="")
+        try:
+            while alive := [w for w in workers if w.is_alive()]:
+                alive[0].join(timeout=0.5)  # wakes at least twice a second to refresh the bar
+                done = len(record.done)
+                elapsed = time.monotonic() - feed.start
+                bar.update(task, completed=done, rate=f"{done / max(elapsed, 1e-9):,.0f} art/s")
+        except KeyboardInterrupt:
+            feed.stopped.set()
+            for w in workers:
+                w.join(timeout=config.timeout)
+        bar.update(task, completed=len(record.done))
+
+
+def summarise(config: RunConfig, record: Record, wall: float, rss: list[tuple[float, int]]) -> dict[str, Any]:
+    done = record.done
+    latencies = np.array([d[1] for d in done]) if done else np.zeros(1)
+    ok = sum(1 for d in done if d[3] == "OK")
+    errors = Counter(d[3] for d in done if d[3] != "OK")
+    per_kind = {k: _latency_stats(np.array([d[1] for d in done if d[2] == k])) for k in sorted({d[2] for d in done})}
+    return {
+        "mode": config.mode, "concurrency": config.concurrency, "target_rate": config.rate,
+        "articles": len(done), "ok": ok, "errors": dict(errors), "seconds": wall,
+        "throughput": len(done) / wall if wall > 0 else 0.0,
+        "latency_ms": _latency_stats(latencies), "latency_ms_by_kind": per_kind,
+        "timeline": [[round(d[0], 4), round(d[1] * 1000, 3), d[2], d[3]] for d in done],
+        "rss": [[round(t, 2), b] for t, b in rss],
+    }  # fmt: skip
+
+
+def _latency_stats(seconds: np.ndarray) -> dict[str, float]:
+    if seconds.size == 0:
+        return {}
+    ms = seconds * 1000
+    return {"p50": float(np.percentile(ms, 50)), "p90": float(np.percentile(ms, 90)),
+            "p99": float(np.percentile(ms, 99)), "max": float(ms.max()), "mean": float(ms.mean())}  # fmt: skip
+
+
+# ---- output ------------------------------------------------------------------------------------
+
+
+def print_table(report: dict[str, Any]) -> None:
+    table = Table(title=f"neardup-bench: {report['mode']} x{report['concurrency']}")
+    for col in ("articles", "ok", "seconds", "articles/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors"):
+        table.add_column(col, justify="right")
+    lat = report["latency_ms"]
+    errors = ", ".join(f"{k}: {v}" for k, v in report["errors"].items()) or "none"
+    table.add_row(str(report["articles"]), str(report["ok"]), f"{report['seconds']:.1f}",
+                  f"{report['throughput']:,.0f}", *(f"{lat.get(k, 0):.2f}" for k in ("p50", "p90", "p99", "max")),
+                  errors)  # fmt: skip
+    out.print(table)
+    if report["rss"]:
+        first, last = report["rss"][0][1], report["rss"][-1][1]
+        peak = max(b for _, b in report["rss"])
+        out.print(f"server RSS: start {first / 2**20:.0f} MiB, end {last / 2**20:.0f} MiB, "
+                        f"peak {peak / 2**20:.0f} MiB over {report['rss'][-1][0]:.0f} s")  # fmt: skip
+    if "compare" in report:
+        c = report["compare"]
+        out.print(
+            f"in-process, same {c['articles']} articles: datasketch recipe {c['datasketch_rate']:,.0f}/s, "
+            f"neardup core {c['core_rate']:,.0f}/s ({c['core_vs_datasketch']:.2f}x); "
+            f"gRPC {report['mode']} {report['throughput']:,.0f}/s = {c['grpc_vs_datasketch']:.2f}x the recipe"
+        )
+
+
+def save_plot(report: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = report["timeline"]
+    panels = 3 if report["rss"] else 2
+    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4))
+    if rows:
+        finished = np.array([r[0] for r in rows])
+        seconds = np.arange(0, int(finished.max()) + 2)
+        counts, _ = np.histogram(finished, bins=seconds)
+        axes[0].plot(seconds[:-1], counts)
+        axes[1].hist([r[1] for r in rows], bins=60, log=True)
+    axes[0].set(title="throughput", xlabel="seconds", ylabel="articles/s")
+    axes[1].set(title="latency", xlabel="ms", ylabel="calls (log)")
+    if report["rss"]:
+        axes[2].plot([t for t, _ in report["rss"]], [b / 2**20 for _, b in report["rss"]])
+        axes[2].set(title="server RSS", xlabel="seconds", ylabel="MiB")
+    fig.suptitle(f"neardup-bench {report['mode']} x{report['concurrency']}: {report['throughput']:,.0f} articles/s")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def compare(articles: Sequence[Article]) -> dict[str, Any]:
+    recipe = baseline.datasketch_recipe(articles)
+    core = baseline.neardup_core(articles)
+    return {"articles": len(articles), "datasketch_rate": recipe.rate, "core_rate": core.rate,
+            "core_vs_datasketch": core.rate / recipe.rate}  # fmt: skip
+
+
+# ---- command line ------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="neardup-bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--target", default="127.0.0.1:50051", help="server address (loopback only)")
+    p.add_argument("--spawn", action="store_true", help="start a fresh server on 127.0.0.1 port 0 for this run")
+    p.add_argument("--server-arg", action="append", default=[], help="extra flag for the spawned server")
+    p.add_argument("--mode", choices=MODES, default="stream")
+    p.add_argument("--concurrency", type=int, default=2, help="calls (or streams) in flight at once")
+    p.add_argument("--count", type=int, help="articles to send (default: all articles when no --duration)")
+    p.add_argument("--duration", type=float, help="seconds to run")
+    p.add_argument("--rate", type=float, help="target articles/s over all senders (default: as fast as possible)")
+    p.add_argument("--check-share", type=float, default=0.5, help="share of CheckArticle calls in --mode mix")
+    p.add_argument("--articles", default="generated", help="'generated' or a JSONL(.gz) file of articles")
+    p.add_argument("--republished", type=float, default=0.15, help="share of republications when generated")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--preload", type=int, default=0, help="index this many other articles before the run (stream)")
+    p.add_argument("--server-pid", type=int, help="sample this process's RSS every second (soak runs)")
+    p.add_argument("--timeout", type=float, default=600.0, help="deadline per call or stream, seconds")
+    p.add_argument("--compare", action="store_true", help="also time the same articles in-process (core, recipe)")
+    p.add_argument("--report", type=Path, default=Path("bench-report.json"))
+    p.add_argument("--plot", type=Path, default=Path("bench-report.png"))
+    p.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.count is None and args.duration is None and args.articles == "generated":
+        args.count = 10_000  # always bounded
+    pool = args.count if args.count is not None else 50_000
+    articles = corpus.load(args.articles, pool + args.preload, args.republished, args.seed)
+    preload, articles = articles[: args.preload], articles[args.preload :]
+    spawned = SpawnedServer(args.server_arg) if args.spawn else None
+    try:
+        target = spawned.target if spawned else args.target
+        pid = args.server_pid or (spawned.proc.pid if spawned else None)
+        if preload:
+            run_load(RunConfig(target, "stream", 2, None, None, None, 0, args.timeout, None, not args.no_progress),
+                     preload)  # fmt: skip
+        config = RunConfig(target, args.mode, args.concurrency, args.count, args.duration, args.rate,
+                           args.check_share, args.timeout, pid, not args.no_progress)  # fmt: skip
+        report = run_load(config, articles)
+    finally:
+        if spawned:
+            spawned.close()
+    if args.compare:
+        used = list(itertools.islice(articles, report["articles"]))
+        report["compare"] = compare(used)
+        recipe = report["compare"]["datasketch_rate"]
+        report["compare"]["grpc_vs_datasketch"] = report["throughput"] / recipe
+    report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    args.report.write_text(json.dumps(report) + "\n")
+    save_plot(report, args.plot)
+    print_table(report)
+    out.print(f"report: {args.report}  plot: {args.plot}")
+    return 0 if report["ok"] == report["articles"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

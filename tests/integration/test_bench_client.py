@@ -1,0 +1,82 @@
+"""neardup-bench against a real in-process server on loopback: small, bounded runs of each mode."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import corpus, loadtest
+from client import NeardupClient
+from service.grpc_server import RunningServer
+
+
+def _config(port: int, mode: str, **kw: object) -> loadtest.RunConfig:
+    base: dict[str, object] = dict(
+        target=f"127.0.0.1:{port}", mode=mode, concurrency=2, count=40, duration=None,
+        rate=None, check_share=0.5, timeout=60.0, server_pid=None, progress=False,
+    )  # fmt: skip
+    base.update(kw)
+    return loadtest.RunConfig(**base)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("mode", loadtest.MODES)
+def test_each_mode_sends_exactly_count_articles(server: tuple[RunningServer, NeardupClient], mode: str) -> None:
+    running, client = server
+    articles = corpus.generated(60)
+    report = loadtest.run_load(_config(running.port, mode), articles)
+    assert report["articles"] == 40
+    assert report["ok"] == 40 and report["errors"] == {}
+    assert 0 < report["latency_ms"]["p50"] <= report["latency_ms"]["p99"] <= report["latency_ms"]["max"]
+    stored = client.stats().articles
+    expected = {"check": 0, "unary": 40, "stream": 40}.get(mode)
+    if expected is not None:
+        assert stored == expected
+    else:  # mix: the indexed ones are stored, the checked ones are not
+        assert stored == sum(1 for row in report["timeline"] if row[2] == "index")
+
+
+def test_errors_are_counted_by_status_code(server: tuple[RunningServer, NeardupClient]) -> None:
+    running, _ = server
+    articles = [*corpus.generated(5)]
+    articles[2] = type(articles[2])(id="", body="no id here")  # INVALID_ARGUMENT from the server
+    report = loadtest.run_load(_config(running.port, "stream", concurrency=1, count=5), articles)
+    assert report["errors"] == {"INVALID_ARGUMENT": 1}
+    assert report["ok"] == 4
+
+
+def test_rate_paces_the_run(server: tuple[RunningServer, NeardupClient]) -> None:
+    running, _ = server
+    report = loadtest.run_load(_config(running.port, "check", count=20, rate=50.0), corpus.generated(20))
+    assert report["seconds"] >= 19 / 50  # the 20th article may not leave before 0.38 s
+
+
+def test_duration_bounds_the_run_and_rss_is_sampled(server: tuple[RunningServer, NeardupClient]) -> None:
+    import os
+
+    running, _ = server
+    config = _config(running.port, "check", count=None, duration=0.5, rate=100.0, server_pid=os.getpid())
+    report = loadtest.run_load(config, corpus.generated(10))
+    assert report["seconds"] < 10
+    assert 0 < report["articles"] <= 60
+    assert report["rss"] and report["rss"][0][1] > 0
+
+
+def test_report_plot_and_compare(tmp_path: Path, server: tuple[RunningServer, NeardupClient]) -> None:
+    running, _ = server
+    report = loadtest.run_load(_config(running.port, "stream", count=30), corpus.generated(30))
+    report["compare"] = loadtest.compare(corpus.generated(30))
+    report["compare"]["grpc_vs_datasketch"] = 1.0
+    loadtest.save_plot(report, tmp_path / "p.png")
+    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert report["compare"]["core_rate"] > 0 and report["compare"]["datasketch_rate"] > 0
+    json.dumps(report)  # the report is JSON-serialisable
+    loadtest.print_table(report)
+
+
+def test_only_loopback_targets_are_accepted() -> None:
+    loadtest.require_loopback("127.0.0.1:1")
+    loadtest.require_loopback("[::1]:1")
+    with pytest.raises(SystemExit, match="loopback"):
+        loadtest.require_loopback("10.1.2.3:50051")
