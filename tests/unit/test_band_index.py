@@ -1,0 +1,74 @@
+"""The compact BandIndex finds exactly the candidates datasketch's MinHashLSH finds."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.corpus import generated
+from service.detector import Detector
+from service.lsh import BandIndex, DatasketchBandIndex
+from service.settings import DetectionParams
+
+PARAMS = DetectionParams()
+
+
+def _related_signatures(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Random signatures where many share some bands with an earlier one (as republications do)."""
+    sigs = rng.integers(0, 2**32, size=(n, PARAMS.num_perm), dtype=np.uint64).astype(np.uint32)
+    for i in range(1, n):
+        if rng.random() < 0.5:
+            j = int(rng.integers(0, i))
+            keep = rng.random(PARAMS.num_perm) < rng.uniform(0.05, 0.9)
+            sigs[i, keep] = sigs[j, keep]
+    return sigs
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), merge_every=st.sampled_from([1, 3, 50, 4096]))
+def test_same_candidates_as_datasketch_with_inserts_and_removals(seed: int, merge_every: int) -> None:
+    rng = np.random.default_rng(seed)
+    sigs = _related_signatures(rng, 120)
+    fast, reference = BandIndex(PARAMS, merge_every=merge_every), DatasketchBandIndex(PARAMS)
+    for i, sig in enumerate(sigs):
+        assert fast.query(sig) == reference.query(sig)
+        fast.insert(f"a{i}", sig)
+        reference.insert(f"a{i}", sig)
+        if rng.random() < 0.1:  # remove a random earlier article from both
+            victim = f"a{int(rng.integers(0, i + 1))}"
+            fast.remove(victim)
+            reference.remove(victim)
+    for sig in sigs:
+        assert fast.query(sig) == reference.query(sig)
+    assert len(fast) == len(reference)
+
+
+def test_bulk_load_equals_one_by_one_and_datasketch_on_real_fingerprints() -> None:
+    detector = Detector(PARAMS, 1 << 20)
+    articles = generated(400)
+    sigs = np.stack([detector.fingerprint(a.body).signature for a in articles])
+    ids = [a.id for a in articles]
+    loaded, reference = BandIndex(PARAMS), DatasketchBandIndex(PARAMS)
+    loaded.load(ids[:300], sigs[:300])
+    reference.insert_many(zip(ids[:300], sigs[:300], strict=True))
+    for key, sig in zip(ids[300:], sigs[300:], strict=True):
+        loaded.insert(key, sig)
+        reference.insert(key, sig)
+    found = 0
+    for sig in sigs:
+        candidates = loaded.query(sig)
+        assert candidates == reference.query(sig)
+        found += len(candidates) > 1
+    assert found > 20  # the corpus has republications, so some queries find more than themselves
+
+
+def test_reinserting_a_key_replaces_its_bands() -> None:
+    rng = np.random.default_rng(1)
+    a, b = rng.integers(0, 2**32, size=(2, PARAMS.num_perm), dtype=np.uint64).astype(np.uint32)
+    index = BandIndex(PARAMS)
+    index.insert("x", a)
+    index.insert("x", b)
+    assert index.query(a) == set()
+    assert index.query(b) == {"x"}
+    assert len(index) == 1
