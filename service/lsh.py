@@ -61,7 +61,8 @@ class BandKeys:
         h = np.zeros(v.shape[:2], dtype=np.uint64) | self._band_ids  # (band, first row) packed exactly
         for row in range(self.rows):
             h = _fmix64(h ^ v[:, :, row]) if row % 2 == 0 else _fmix64(h ^ (v[:, :, row] << _S32))
-        return h[0] if one else h
+        out: U64Array = h[0] if one else h
+        return out
 
 
 class BandIndex:
