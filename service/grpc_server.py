@@ -36,6 +36,7 @@ from service.errors import (
 from service.model import PreparedArticle, Verdict
 from service.settings import Settings
 from service.storage import open_store
+from service.workers import FingerprintPool, then_submit
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +82,21 @@ def _unary(handler: Callable[[NearDuplicateServicer, T, grpc.ServicerContext], R
 
 
 class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, pool: FingerprintPool | None = None) -> None:
         self.engine = engine
+        self.pool = pool
 
     def _prepare(self, article: pb.Article) -> PreparedArticle:
+        if self.pool:
+            return self.pool.prepare(article_from_pb(article)).result()
         return self.engine.detector.prepare(article_from_pb(article))
+
+    def _submit(self, article: pb.Article, evidence: bool) -> futures.Future[Verdict]:
+        """Queue an article for indexing; with worker processes, fingerprinting overlaps the next read."""
+        if self.pool:
+            prepared = self.pool.prepare(article_from_pb(article))
+            return then_submit(prepared, lambda p: self.engine.submit(p, evidence))
+        return self.engine.submit(self._prepare(article), evidence)
 
     @_unary
     def IndexArticle(self, request: pb.IndexArticleRequest, context: grpc.ServicerContext) -> pb.IndexArticleResponse:
@@ -111,8 +122,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         try:
             for request in requests:
                 try:
-                    prepared = self._prepare(request.article)
-                    pending.put(_Item(request.article.id, self.engine.submit(prepared, request.include_evidence)))
+                    pending.put(_Item(request.article.id, self._submit(request.article, request.include_evidence)))
                 except NeardupError as exc:
                     pending.put(_Item(request.article.id, exc))
                 if pending.cancelled.is_set():
@@ -193,11 +203,14 @@ class RunningServer:
     port: int
     engine: Engine
     health: health.HealthServicer
+    pool: FingerprintPool | None = None
 
     def stop(self, grace: float) -> None:
         """Refuse new calls, report NOT_SERVING, drain in-flight calls, close the store."""
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait()
+        if self.pool:
+            self.pool.close()
         self.engine.close()
 
 
@@ -205,20 +218,26 @@ def start_server(settings: Settings) -> RunningServer:
     """Open the store, build the engine and start serving; returns once the port is bound."""
     detector = Detector(settings.detection, settings.max_body_bytes)
     engine = Engine(detector, open_store(settings), settings.max_batch)
+    # Worker processes start before gRPC creates its threads (forkserver: nothing is forked from here).
+    pool = None
+    if settings.fingerprint_workers > 0:
+        pool = FingerprintPool(settings.fingerprint_workers, settings.detection, settings.max_body_bytes)
     limit = max(4 << 20, 2 * settings.max_body_bytes + (1 << 20))  # room to answer "body too long" ourselves
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="neardup-rpc"),
         options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit)],
     )
-    pb_grpc.add_NearDuplicateServiceServicer_to_server(NearDuplicateServicer(engine), server)
+    pb_grpc.add_NearDuplicateServiceServicer_to_server(NearDuplicateServicer(engine, pool), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     port = server.add_insecure_port(f"{settings.host}:{settings.port}")
     if port == 0:
+        if pool:
+            pool.close()
         engine.close()
         raise OSError(f"could not bind {settings.host}:{settings.port}")
     server.start()
     for name in ("", SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return RunningServer(server, port, engine, health_servicer)
+    return RunningServer(server, port, engine, health_servicer, pool)

@@ -51,9 +51,19 @@ class BandKeys:
     def __init__(self, bands: int, rows: int) -> None:
         self.bands, self.rows = bands, rows
         self._band_ids = np.arange(bands, dtype=np.uint64) << _S32
+        self._last: tuple[U32Array, U64Array] | None = None  # the engine queries, then inserts, the same signature
 
     def of(self, signatures: U32Array) -> U64Array:
         """Keys, shape (n, bands), of an (n, num_perm) array of signatures (or one signature: shape (bands,))."""
+        last = self._last
+        if last is not None and last[0] is signatures:
+            return last[1]
+        keys = self._compute(signatures)
+        if signatures.ndim == 1:
+            self._last = (signatures, keys)
+        return keys
+
+    def _compute(self, signatures: U32Array) -> U64Array:
         sig = np.asarray(signatures, dtype=np.uint32)
         one = sig.ndim == 1
         sig = sig.reshape(1 if one else sig.shape[0], -1)[:, : self.bands * self.rows]

@@ -70,6 +70,9 @@ class Settings:
     max_body_bytes: int = 1 << 20
     max_batch: int = 256  # articles per group commit
     max_workers: int = 16  # gRPC handler threads
+    # Processes that fingerprint articles (tokens, hashes, signatures) so all cores work; 0 = in the
+    # handler threads. On a 2-core machine 2 gives the most throughput (docs/perf.md).
+    fingerprint_workers: int = 0
     grace_seconds: float = 10.0  # drain time for in-flight calls on SIGTERM
     log_level: str = "INFO"
     detection: DetectionParams = field(default_factory=DetectionParams)

@@ -1,0 +1,199 @@
+"""Fingerprinting in worker processes, so every core works while one process owns the index.
+
+Tokenising, hashing and MinHash signatures are CPU-bound Python and numpy code that
+holds the GIL; in the server process they compete with gRPC and the writer thread.
+`FingerprintPool` runs them in a process pool (start method "forkserver": never
+fork a process that has gRPC threads) and keeps the server process for I/O and the index.
+
+Articles are sent in batches: one dispatcher thread takes whatever is queued (up to
+`max_batch`) once a worker slot is free, so under load batches grow and the
+per-task cost (pickling, pipes) is shared, while a lone article goes out at once.
+Results are released strictly in submission order, so an article's future
+resolves (and its callbacks run) only after every article queued before it:
+callers that chain engine.submit on these futures keep their stream's order.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from service.detector import Detector
+from service.errors import InvalidArgument, NeardupError, Unavailable
+from service.model import Article, Fingerprint, PreparedArticle, Verdict
+from service.settings import DetectionParams
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+# ---- the worker side ---------------------------------------------------------------------------
+
+_detector: Detector | None = None
+
+
+def _init_worker(params: DetectionParams, max_body_bytes: int) -> None:
+    global _detector
+    _detector = Detector(params, max_body_bytes)
+
+
+@dataclass(frozen=True)
+class _Rejected:
+    """An InvalidArgument raised in a worker, carried back as plain data (it does not pickle)."""
+
+    field: str
+    message: str
+
+
+def _fingerprint_batch(articles: list[Article]) -> list[Fingerprint | _Rejected]:
+    assert _detector is not None, "worker not initialised"
+    out: list[Fingerprint | _Rejected] = []
+    for article in articles:
+        try:
+            out.append(_detector.prepare(article).fingerprint)
+        except InvalidArgument as exc:
+            out.append(_Rejected(exc.field, str(exc).removeprefix(f"{exc.field}: ")))
+    return out
+
+
+# ---- the server side ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Request:
+    article: Article
+    future: Future[PreparedArticle]
+
+
+class FingerprintPool:
+    def __init__(self, workers: int, params: DetectionParams, max_body_bytes: int, max_batch: int = 64) -> None:
+        self.workers = workers
+        self._init_args = (params, max_body_bytes)
+        self._max_batch = max_batch
+        self._executor = self._new_executor()
+        self._queue: queue.SimpleQueue[_Request | object] = queue.SimpleQueue()
+        self._slots = threading.Semaphore(2 * workers)  # batches in flight: keeps every worker busy
+        self._order_lock = threading.Lock()
+        self._next_sent = 0
+        self._next_released = 0
+        self._done: dict[int, tuple[list[_Request], list[Fingerprint | _Rejected] | BaseException]] = {}
+        self._closed = False
+        self._warm_up()
+        self._dispatcher = threading.Thread(target=self._dispatch, name="neardup-fingerprint", daemon=True)
+        self._dispatcher.start()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker, initargs=self._init_args)
+
+    def _warm_up(self) -> None:
+        """Start every worker now (not on the first request), and fail here if they cannot start."""
+        probe = Article(id="warm-up", body="warm up the fingerprint workers")
+        for result in [self._executor.submit(_fingerprint_batch, [probe]) for _ in range(self.workers)]:
+            result.result(timeout=120)
+
+    def prepare(self, article: Article) -> Future[PreparedArticle]:
+        """Validate and fingerprint in a worker; resolves in submission order."""
+        future: Future[PreparedArticle] = Future()
+        if self._closed:
+            future.set_exception(Unavailable("the server is shutting down; retry on another replica"))
+        else:
+            self._queue.put(_Request(article, future))
+        return future
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._queue.put(_STOP)
+            self._dispatcher.join()
+            self._executor.shutdown(wait=True, cancel_futures=False)
+
+    def _dispatch(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            self._slots.acquire()  # while we wait, more articles queue up and join this batch
+            batch = [first]
+            while len(batch) < self._max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            requests = [r for r in batch if isinstance(r, _Request)]
+            self._send(requests)
+            if len(requests) < len(batch):  # _STOP was among them
+                return
+
+    def _send(self, requests: list[_Request]) -> None:
+        number = self._next_sent
+        self._next_sent += 1
+        articles = [r.article for r in requests]
+        try:
+            result = self._executor.submit(_fingerprint_batch, articles)
+        except BrokenProcessPool:
+            log.error("a fingerprint worker died; starting a new pool")
+            self._executor = self._new_executor()
+            result = self._executor.submit(_fingerprint_batch, articles)
+        result.add_done_callback(lambda f: self._finished(number, requests, f))
+
+    def _finished(self, number: int, requests: list[_Request], result: Future[list[Fingerprint | _Rejected]]) -> None:
+        self._slots.release()
+        exc = result.exception()
+        outcome: list[Fingerprint | _Rejected] | BaseException = exc if exc is not None else result.result()
+        with self._order_lock:  # release batches in the order they were sent
+            self._done[number] = (requests, outcome)
+            while self._next_released in self._done:
+                done_requests, done_outcome = self._done.pop(self._next_released)
+                self._next_released += 1
+                _resolve(done_requests, done_outcome)
+
+
+def _resolve(requests: list[_Request], outcome: list[Fingerprint | _Rejected] | BaseException) -> None:
+    if isinstance(outcome, BaseException):
+        error = Unavailable(f"fingerprinting failed ({type(outcome).__name__}: {outcome}); retry")
+        for r in requests:
+            r.future.set_exception(error)
+        return
+    for r, fingerprint in zip(requests, outcome, strict=True):
+        if isinstance(fingerprint, _Rejected):
+            r.future.set_exception(InvalidArgument(fingerprint.field, fingerprint.message))
+        else:
+            r.future.set_result(PreparedArticle(r.article, fingerprint))
+
+
+def then_submit(
+    prepared: Future[PreparedArticle], submit: Callable[[PreparedArticle], Future[Verdict]]
+) -> Future[Verdict]:
+    """A verdict future for an article still being fingerprinted: once prepared, `submit` it.
+
+    With FingerprintPool, the callback runs in submission order, so the engine sees a
+    stream's articles in the order they were sent.
+    """
+    verdict: Future[Verdict] = Future()
+
+    def on_prepared(f: Future[PreparedArticle]) -> None:
+        exc = f.exception()
+        if exc is not None:
+            verdict.set_exception(exc if isinstance(exc, NeardupError) else Unavailable(str(exc)))
+            return
+        submitted = submit(f.result())
+        submitted.add_done_callback(lambda s: _copy_outcome(s, verdict))
+
+    prepared.add_done_callback(on_prepared)
+    return verdict
+
+
+def _copy_outcome(source: Future[Verdict], target: Future[Verdict]) -> None:
+    exc = source.exception()
+    if exc is not None:
+        target.set_exception(exc)
+    else:
+        target.set_result(source.result())

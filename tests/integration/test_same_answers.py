@@ -1,0 +1,104 @@
+"""The speed work changes no answer: verdicts on a fixed generated corpus equal the reference path.
+
+Reference: the original tokeniser pattern, datasketch's MinHashLSH as the band index, one
+thread. Fast path: the fast tokeniser, the compact band index, and (over gRPC) fingerprint
+worker processes with streaming.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks.corpus import GeneratorConfig, generated
+from client import NeardupClient
+from client.api import ArticleFailure, Verdict
+from service.detector import Detector, body_digest
+from service.engine import Engine
+from service.lsh import DatasketchBandIndex
+from service.model import Article, Fingerprint, PreparedArticle
+from service.model import Verdict as CoreVerdict
+from service.settings import DetectionParams
+from service.shingles import shingle_set
+from service.sqlite_store import SqliteStore
+from tests.support import in_process_server
+from tests.unit.test_fast_tokens import reference_tokens
+
+PARAMS = DetectionParams()
+CORPUS = generated(160, GeneratorConfig(republished=0.35, seed=11, recent=40))
+
+
+def _reference_verdicts(tmp_path: Path) -> list[CoreVerdict]:
+    detector = Detector(PARAMS, 1 << 20)
+    store = SqliteStore(tmp_path / "reference.db", PARAMS)
+    store._bands = DatasketchBandIndex(PARAMS)  # type: ignore[assignment]
+    engine = Engine(detector, store)
+    verdicts = []
+    try:
+        for a in CORPUS:
+            shingles = shingle_set(reference_tokens(a.body), PARAMS.shingle_size)
+            fp = Fingerprint(shingles, detector.signatures.signature(shingles), body_digest(a.body))
+            article = Article(a.id, a.body, a.title, a.source, a.url, a.published)
+            verdicts.append(engine.index(PreparedArticle(article, fp)))
+    finally:
+        engine.close()
+    return verdicts
+
+
+def _as_plain(verdicts: list[CoreVerdict]) -> list[tuple[str, str | None, list[tuple[str, float, float, str]]]]:
+    return [(v.id, v.duplicate_of, [(m.id, m.jaccard, m.containment, m.relation.name.lower()) for m in v.matches])
+            for v in verdicts]  # fmt: skip
+
+
+def _client_plain(verdicts: list[Verdict]) -> list[tuple[str, str | None, list[tuple[str, float, float, str]]]]:
+    return [(v.id, v.duplicate_of, [(m.id, m.jaccard, m.containment, m.relation) for m in v.matches])
+            for v in verdicts]  # fmt: skip
+
+
+def test_corpus_has_republications_to_find(tmp_path: Path) -> None:
+    reference = _reference_verdicts(tmp_path)
+    assert sum(1 for v in reference if v.matches) > 30
+
+
+def test_fast_core_gives_the_reference_verdicts(tmp_path: Path) -> None:
+    reference = _reference_verdicts(tmp_path)
+    detector = Detector(PARAMS, 1 << 20)
+    engine = Engine(detector, SqliteStore(tmp_path / "fast.db", PARAMS))
+    try:
+        fast = [engine.index(detector.prepare(Article(a.id, a.body, a.title, a.source, a.url, a.published)))
+                for a in CORPUS]  # fmt: skip
+    finally:
+        engine.close()
+    assert _as_plain(fast) == _as_plain(reference)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_grpc_stream_with_workers_gives_the_reference_verdicts(tmp_path: Path, workers: int) -> None:
+    reference = _reference_verdicts(tmp_path)
+    with in_process_server(tmp_path / "data", fingerprint_workers=workers) as (_, client):
+        outcomes = list(client.index_stream(CORPUS))
+    assert not [o for o in outcomes if isinstance(o, ArticleFailure)]
+    got = [o for o in outcomes if isinstance(o, Verdict)]
+    assert _client_plain(got) == _as_plain(reference)  # scores are doubles on the wire: exact
+
+
+def test_worker_pool_rejects_bad_articles_with_the_same_status(tmp_path: Path) -> None:
+    from client.api import Article as ClientArticle
+
+    bad = [ClientArticle(id="only-punct", body="... !!! ---"), ClientArticle(id="fine", body=CORPUS[0].body)]
+    with in_process_server(tmp_path / "data", fingerprint_workers=1) as (_, client):
+        outcomes = list(client.index_stream(bad))
+        assert isinstance(outcomes[0], ArticleFailure) and "no words" in str(outcomes[0].error)
+        assert isinstance(outcomes[1], Verdict)
+        with pytest.raises(Exception, match="no words"):
+            client.index(bad[0])
+        assert client.check(bad[1]).id == "fine"
+
+
+def test_unary_index_with_workers(tmp_path: Path) -> None:
+    with in_process_server(tmp_path / "data", fingerprint_workers=1) as (_, client):
+        assert isinstance(client, NeardupClient)
+        first = client.index(CORPUS[0])
+        again = client.check(CORPUS[0])
+    assert first.matches == () and again.matches == ()  # a re-check of the same id and text matches nothing else
