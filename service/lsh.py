@@ -131,6 +131,22 @@ class BandIndex:
         keys = self._keys.of(signatures) if len(ids) else np.empty((0, self._keys.bands), dtype=np.uint64)
         self._merge_arrays(keys.ravel(), np.repeat(slots, self._keys.bands))
 
+    def bulk_load(self, chunks: Iterable[tuple[list[str], U32Array]]) -> None:
+        """Start-up load: keys computed chunk by chunk, then sorted once (no merge per chunk)."""
+        all_keys: list[U64Array] = []
+        all_slots: list[U32Array] = []
+        for ids, signatures in chunks:
+            first = len(self._ids)
+            for key in ids:
+                if key in self._slot:
+                    self.remove(key)
+                self._new_slot(key)
+            all_keys.append(self._keys.of(signatures).ravel())
+            slots = np.arange(first, first + len(ids), dtype=np.uint32)
+            all_slots.append(np.repeat(slots, self._keys.bands))
+        if all_keys:
+            self._merge_arrays(np.concatenate(all_keys), np.concatenate(all_slots))
+
     def remove(self, key: str) -> None:
         slot = self._slot.pop(key, None)
         if slot is not None:
@@ -182,7 +198,7 @@ class BandIndex:
     def _merge_arrays(self, keys: U64Array, slots: U32Array) -> None:
         if self._removed_since_merge:
             self._drop_dead()
-        order = np.argsort(keys, kind="stable")
+        order = np.argsort(keys)  # order within a bucket does not matter: queries return sets
         keys, slots = keys[order], slots[order]
         if not len(self._sorted_keys):
             self._sorted_keys, self._sorted_slots = keys, slots

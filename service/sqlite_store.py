@@ -44,6 +44,12 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 CREATE INDEX IF NOT EXISTS articles_group_root ON articles (group_root);
 """
+# Signatures again, in a narrow table of their own: rebuilding the band index at start
+# reads ~0.5 KB per article here instead of scanning every body's pages in `articles`.
+_SIGNATURES = """
+CREATE TABLE IF NOT EXISTS signatures (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, signature BLOB NOT NULL);
+"""
+_LOAD_ROWS = 65_536  # signatures per vectorised step of the start-up rebuild
 _COLUMNS = (
     "seq, id, body, title, source, url, published_us, indexed_at_us, body_digest, signature, shingles, group_root"
 )
@@ -62,11 +68,9 @@ class SqliteStore:
         self._db.executescript(_SCHEMA)
         self._lock = threading.RLock()
         _check_params(self._db, params)
+        _add_signatures_table(self._db)
         self._bands = BandIndex(params)
-        self._bands.insert_many(
-            (row[0], np.frombuffer(row[1], dtype=np.uint32))
-            for row in self._db.execute("SELECT id, signature FROM articles")
-        )
+        self._bands.bulk_load(_signature_chunks(self._db, params.num_perm))
 
     @contextmanager
     def read(self) -> Iterator[_Tx]:
@@ -101,6 +105,25 @@ class SqliteStore:
         with self._lock:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
+
+
+def _add_signatures_table(db: sqlite3.Connection) -> None:
+    """Create the signatures table; a store written before it existed gets it filled once."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'signatures'").fetchone():
+        return
+    db.execute("BEGIN IMMEDIATE")
+    db.execute(_SIGNATURES)
+    db.execute("INSERT INTO signatures (seq, id, signature) SELECT seq, id, signature FROM articles")
+    db.execute("COMMIT")
+
+
+def _signature_chunks(db: sqlite3.Connection, num_perm: int) -> Iterator[tuple[list[str], U32Array]]:
+    """All stored (ids, signatures) in blocks: one query, one numpy array per block."""
+    cursor = db.execute("SELECT id, signature FROM signatures")
+    while rows := cursor.fetchmany(_LOAD_ROWS):
+        ids = [row[0] for row in rows]
+        signatures = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.uint32).reshape(len(rows), num_perm)
+        yield ids, signatures
 
 
 def _check_params(db: sqlite3.Connection, params: DetectionParams) -> None:
@@ -170,6 +193,10 @@ class _Tx:
                 fp.body_digest, fp.signature.tobytes(), fp.shingles.tobytes(), group_root,
             ),
         )  # fmt: skip
+        self._db.execute(
+            "INSERT INTO signatures (seq, id, signature) VALUES (last_insert_rowid(), ?, ?)",
+            (a.id, fp.signature.tobytes()),
+        )
         self._bands.insert(a.id, fp.signature)
         self._log(lambda: self._bands.remove(a.id))
 
@@ -177,6 +204,7 @@ class _Tx:
         row = self._db.execute("SELECT signature FROM articles WHERE id = ?", (article_id,)).fetchone()
         if row is None:
             return
+        self._db.execute("DELETE FROM signatures WHERE seq = (SELECT seq FROM articles WHERE id = ?)", (article_id,))
         self._db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
         self._bands.remove(article_id)
         signature = np.frombuffer(row[0], dtype=np.uint32)
