@@ -178,13 +178,16 @@ class RssSampler(threading.Thread):
 class SpawnedServer:
     """`neardup serve` on 127.0.0.1 port 0 over a fresh data directory, for one run."""
 
-    def __init__(self, extra: Sequence[str]) -> None:
-        self.dir = tempfile.TemporaryDirectory(prefix="neardup-bench-")
+    def __init__(self, extra: Sequence[str], data_dir: Path | None = None) -> None:
+        self.dir = None if data_dir else tempfile.TemporaryDirectory(prefix="neardup-bench-")
+        self.data_dir = data_dir or Path(self.dir.name)  # type: ignore[union-attr]
         args = [sys.executable, "-m", "client.cli", "serve", "--host", "127.0.0.1", "--port", "0",
-                "--data-dir", self.dir.name, "--log-level", "WARNING", *extra]  # fmt: skip
+                "--data-dir", str(self.data_dir), "--log-level", "WARNING", *extra]  # fmt: skip
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEARDUP_")}
+        started = time.monotonic()
         self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
         self.target = self._wait_serving()
+        self.start_seconds = time.monotonic() - started  # process start to port bound (includes index rebuild)
 
     def _wait_serving(self) -> str:
         assert self.proc.stderr is not None
@@ -206,7 +209,8 @@ class SpawnedServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        self.dir.cleanup()
+        if self.dir:
+            self.dir.cleanup()
 
 
 def require_loopback(target: str) -> None:

@@ -103,7 +103,8 @@ class BandIndex:
             else:
                 bucket.append(slot)
         self._recent_articles += 1
-        if self._recent_articles >= self._merge_every:
+        # Each merge copies the sorted arrays, so merge less often as they grow (a 64th of the index).
+        if self._recent_articles >= max(self._merge_every, len(self._slot) >> 6):
             self._merge()
 
     def insert_many(self, items: Iterable[tuple[str, U32Array]]) -> None:

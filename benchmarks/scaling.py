@@ -1,0 +1,184 @@
+"""Scaling benchmark: grow one index 10k -> 100k -> 1M generated articles and measure at each size.
+
+    python -m benchmarks.scaling --sizes 10000,100000,1000000 --out docs/perf
+
+At each size: streaming ingest rate (over the growth to that size), CheckArticle peak rate
+and latency p50/p99 at half that peak, server resident memory (after ingest, and after a
+restart) per stored article, store size on disk, and restart time (process start to port
+bound, which includes rebuilding the band index from SQLite). Articles are generated,
+news-length (~650 words), ~15 % republications. Writes <out>.json, <out>.md and <out>.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.corpus import ArticleGenerator, GeneratorConfig
+from benchmarks.loadtest import RunConfig, SpawnedServer, rss_bytes, run_load
+
+SEGMENT = 50_000  # articles generated and sent per step, so the client never holds 1M articles
+QUERIES = 1_000
+console = Console(width=160)
+
+
+def descendants_rss(pid: int) -> int:
+    """RSS of a process's descendants (the fingerprint workers and their forkserver)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii") as stat:
+                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        try:
+            total += rss_bytes(child)
+        except (OSError, RuntimeError):
+            continue
+        todo += children.get(child, [])
+    return total
+
+
+def disk_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def _run(
+    target: str, mode: str, articles: Sequence[Any], concurrency: int, rate: float | None = None
+) -> dict[str, Any]:
+    config = RunConfig(target, mode, concurrency, len(articles), None, rate, 1.0, 3600.0, None, progress=False)
+    return run_load(config, articles)
+
+
+def measure(args: argparse.Namespace, save: Callable[[list[dict[str, Any]]], None]) -> list[dict[str, Any]]:
+    sizes = [int(s) for s in args.sizes.split(",")]
+    data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="neardup-scaling-"))
+    extra = [f"--fingerprint-workers={args.workers}"]
+    generator = ArticleGenerator(GeneratorConfig(republished=args.republished, seed=args.seed))
+    server = SpawnedServer(extra, data_dir)
+    empty_rss = rss_bytes(server.proc.pid)
+    stored, n, rows = 0, 0, []
+    try:
+        for size in sizes:
+            ingest_seconds, ingested = 0.0, 0
+            while stored < size:
+                step = [generator.make(n + i) for i in range(min(SEGMENT, size - stored))]
+                n += len(step)
+                report = _run(server.target, "stream", step, args.streams)
+                ingest_seconds += report["seconds"]
+                ingested += report["ok"]
+                stored += len(step)
+                console.log(f"{stored:,} stored; last step {report['throughput']:,.0f} articles/s")
+            queries = [generator.make(n + i) for i in range(QUERIES)]  # fresh ids, ~15 % republish stored ones
+            n += QUERIES
+            peak = _run(server.target, "check", queries, args.check_concurrency)
+            half = _run(server.target, "check", queries, args.check_concurrency, rate=peak["throughput"] / 2)
+            rss_ingest = rss_bytes(server.proc.pid)
+            server.close()
+            server = SpawnedServer(extra, data_dir)
+            rss_restart = rss_bytes(server.proc.pid)
+            row = {
+                "articles": stored, "ingest_rate": ingested / ingest_seconds,
+                "check_peak_rate": peak["throughput"], "check_half_peak_rate": half["throughput"],
+                "check_p50_ms": half["latency_ms"]["p50"], "check_p99_ms": half["latency_ms"]["p99"],
+                "rss_after_ingest": rss_ingest, "rss_after_restart": rss_restart, "rss_empty": empty_rss,
+                "bytes_per_article_restart": (rss_restart - empty_rss) / stored,
+                "bytes_per_article_ingest": (rss_ingest - empty_rss) / stored,
+                "workers_rss": descendants_rss(server.proc.pid),
+                "disk_bytes": disk_bytes(data_dir), "restart_seconds": server.start_seconds,
+                "check_errors": {**peak["errors"], **half["errors"]},
+            }  # fmt: skip
+            rows.append(row)
+            console.log(row)
+            save(rows)  # after every size: a long run that is stopped keeps what it measured
+    finally:
+        server.close()
+        if not args.data_dir and not args.keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    return rows
+
+
+def print_table(rows: list[dict[str, Any]]) -> str:
+    head = ["articles", "ingest art/s", "check peak/s", "check p50 ms", "check p99 ms", "RSS MiB",
+            "B/article", "disk GiB", "restart s"]  # fmt: skip
+    lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
+    table = Table(title="neardup scaling")
+    for h in head:
+        table.add_column(h, justify="right")
+    for r in rows:
+        cells = [f"{r['articles']:,}", f"{r['ingest_rate']:,.0f}", f"{r['check_peak_rate']:,.0f}",
+                 f"{r['check_p50_ms']:.1f}", f"{r['check_p99_ms']:.1f}", f"{r['rss_after_restart'] / 2**20:,.0f}",
+                 f"{r['bytes_per_article_restart']:,.0f}", f"{r['disk_bytes'] / 2**30:.2f}",
+                 f"{r['restart_seconds']:.1f}"]  # fmt: skip
+        table.add_row(*cells)
+        lines.append("| " + " | ".join(cells) + " |")
+    console.print(table)
+    return "\n".join(lines) + "\n"
+
+
+def save_plot(rows: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = [r["articles"] for r in rows]
+    panels = [("ingest articles/s", [r["ingest_rate"] for r in rows]),
+              ("check latency ms (p50, p99) at half peak", None),
+              ("resident bytes per article", [r["bytes_per_article_restart"] for r in rows]),
+              ("restart seconds", [r["restart_seconds"] for r in rows])]  # fmt: skip
+    fig, axes = plt.subplots(1, 4, figsize=(18, 4))
+    for ax, (title, ys) in zip(axes, panels, strict=True):
+        if ys is None:
+            ax.plot(x, [r["check_p50_ms"] for r in rows], marker="o", label="p50")
+            ax.plot(x, [r["check_p99_ms"] for r in rows], marker="o", label="p99")
+            ax.legend()
+        else:
+            ax.plot(x, ys, marker="o")
+        ax.set(title=title, xlabel="stored articles", xscale="log")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.scaling", description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated index sizes, growing")
+    p.add_argument("--workers", type=int, default=2, help="server --fingerprint-workers")
+    p.add_argument("--streams", type=int, default=2, help="concurrent IndexArticles streams")
+    p.add_argument("--check-concurrency", type=int, default=4)
+    p.add_argument("--republished", type=float, default=0.15)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--data-dir", help="keep the store here (default: a temporary directory, removed)")
+    p.add_argument("--keep", action="store_true", help="keep the temporary store")
+    p.add_argument("--out", default="scaling", help="output prefix: <out>.json, <out>.md, <out>.png")
+    args = p.parse_args(argv)
+    rows = measure(args)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    machine = {
+        "cpus": os.cpu_count(),
+        "mem_gib": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30),
+    }
+    out.with_suffix(".json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=1) + "\n")
+    out.with_suffix(".md").write_text(print_table(rows))
+    save_plot(rows, out.with_suffix(".png"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
