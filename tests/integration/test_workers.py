@@ -1,0 +1,64 @@
+"""FingerprintPool: real worker processes give the in-process fingerprints, released in submission order."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+
+import numpy as np
+import pytest
+
+from benchmarks.corpus import generated
+from service.detector import Detector
+from service.errors import InvalidArgument, Unavailable
+from service.model import Article, PreparedArticle
+from service.settings import DetectionParams
+from service.workers import FingerprintPool
+
+PARAMS = DetectionParams()
+ARTICLES = [Article(a.id, a.body) for a in generated(150)]
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[FingerprintPool]:
+    p = FingerprintPool(2, PARAMS, 1 << 20, max_batch=7)
+    yield p
+    p.close()
+
+
+def test_fingerprints_equal_in_process_and_arrive_in_order(pool: FingerprintPool) -> None:
+    detector = Detector(PARAMS, 1 << 20)
+    order: list[str] = []
+    lock = threading.Lock()
+
+    def record(f: Future[PreparedArticle]) -> None:
+        with lock:
+            order.append(f.result().article.id)
+
+    futures = [pool.prepare(a) for a in ARTICLES]
+    for f in futures:
+        f.add_done_callback(record)
+    results = [f.result(timeout=60) for f in futures]
+    assert order == [a.id for a in ARTICLES]
+    for article, prepared in zip(ARTICLES, results, strict=True):
+        expected = detector.fingerprint(article.body)
+        assert np.array_equal(prepared.fingerprint.signature, expected.signature)
+        assert np.array_equal(prepared.fingerprint.shingles, expected.shingles)
+        assert prepared.fingerprint.body_digest == expected.body_digest
+
+
+def test_invalid_articles_fail_with_invalid_argument_naming_the_field(pool: FingerprintPool) -> None:
+    bad = pool.prepare(Article("x", "--- ..."))
+    empty_id = pool.prepare(Article("", "some words here"))
+    with pytest.raises(InvalidArgument, match=r"^article\.body: contains no words"):
+        bad.result(timeout=60)
+    with pytest.raises(InvalidArgument, match=r"^article\.id: is required"):
+        empty_id.result(timeout=60)
+
+
+def test_closed_pool_answers_unavailable() -> None:
+    p = FingerprintPool(1, PARAMS, 1 << 20)
+    p.close()
+    with pytest.raises(Unavailable):
+        p.prepare(ARTICLES[0]).result(timeout=5)
