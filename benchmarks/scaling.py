@@ -167,16 +167,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--keep", action="store_true", help="keep the temporary store")
     p.add_argument("--out", default="scaling", help="output prefix: <out>.json, <out>.md, <out>.png")
     args = p.parse_args(argv)
-    rows = measure(args)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    machine = {
-        "cpus": os.cpu_count(),
-        "mem_gib": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30),
-    }
-    out.with_suffix(".json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=1) + "\n")
-    out.with_suffix(".md").write_text(print_table(rows))
-    save_plot(rows, out.with_suffix(".png"))
+    memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    machine = {"cpus": os.cpu_count(), "mem_gib": round(memory / 2**30), "args": vars(args)}
+
+    def save(rows: list[dict[str, Any]]) -> None:
+        out.with_suffix(".json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=1) + "\n")
+        out.with_suffix(".md").write_text(print_table(rows))
+        save_plot(rows, out.with_suffix(".png"))
+
+    measure(args, save)
     return 0
 
 
