@@ -10,7 +10,9 @@ run can be repeated exactly.
 
 from __future__ import annotations
 
+import argparse
 import itertools
+import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -122,3 +124,31 @@ def load(source: str, count: int, republished: float = 0.15, seed: int = 7) -> l
     if source == "generated":
         return generated(count, GeneratorConfig(republished=republished, seed=seed))
     return from_file(Path(source), count)
+
+
+def write_jsonl(articles: list[Article], path: Path) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for a in articles:
+            row = {
+                "id": a.id,
+                "title": a.title,
+                "body": a.body,
+                "published": a.published.isoformat() if a.published else None,
+            }
+            out.write(json.dumps(row) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m benchmarks.corpus --count 20000 --out articles.jsonl: generated articles for `neardup ingest`."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.corpus", description=main.__doc__)
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--republished", type=float, default=0.15)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    write_jsonl(generated(args.count, GeneratorConfig(republished=args.republished, seed=args.seed)), args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
