@@ -159,6 +159,13 @@ def rss_bytes(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used, from /proc/<pid>/stat (Linux)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler(threading.Thread):
     def __init__(self, pid: int, start: float, every: float = 1.0) -> None:
         super().__init__(daemon=True, name="rss-sampler")
@@ -252,6 +259,8 @@ def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
     sampler = RssSampler(config.server_pid, feed.start) if config.server_pid else None
     workers = [threading.Thread(target=_sender(config, stub, feed, record, i), daemon=True)
                for i in range(config.concurrency)]  # fmt: skip
+    server_cpu = cpu_seconds(config.server_pid) if config.server_pid else 0.0
+    client_cpu = time.process_time()
     if sampler:
         sampler.start()
     for w in workers:
@@ -262,7 +271,13 @@ def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
         sampler.stop.set()
         sampler.join()
     channel.close()
-    return summarise(config, record, wall, sampler.samples if sampler else [])
+    report = summarise(config, record, wall, sampler.samples if sampler else [])
+    # Where the CPU went, per article: the server process (its GIL is the shared limit) and this client.
+    done = max(report["articles"], 1)
+    report["client_cpu_us_per_article"] = (time.process_time() - client_cpu) / done * 1e6
+    if config.server_pid:
+        report["server_cpu_us_per_article"] = (cpu_seconds(config.server_pid) - server_cpu) / done * 1e6
+    return report
 
 
 def _sender(config: RunConfig, stub: Any, feed: Feed, record: Record, i: int) -> Callable[[], None]:
@@ -333,6 +348,11 @@ def print_table(report: dict[str, Any]) -> None:
         peak = max(b for _, b in report["rss"])
         out.print(f"server RSS: start {first / 2**20:.0f} MiB, end {last / 2**20:.0f} MiB, "
                         f"peak {peak / 2**20:.0f} MiB over {report['rss'][-1][0]:.0f} s")  # fmt: skip
+    if "server_cpu_us_per_article" in report:
+        out.print(
+            f"CPU per article: server process {report['server_cpu_us_per_article']:.0f} µs "
+            f"(not counting fingerprint workers), this client {report['client_cpu_us_per_article']:.0f} µs"
+        )
     if "compare" in report:
         c = report["compare"]
         out.print(

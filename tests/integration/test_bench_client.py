@@ -61,6 +61,7 @@ def test_duration_bounds_the_run_and_rss_is_sampled(server: tuple[RunningServer,
     assert report["seconds"] < 10
     assert 0 < report["articles"] <= 60
     assert report["rss"] and report["rss"][0][1] > 0
+    assert report["server_cpu_us_per_article"] > 0  # the in-process server's CPU is this process's
 
 
 def test_report_plot_and_compare(tmp_path: Path, server: tuple[RunningServer, NeardupClient]) -> None:
