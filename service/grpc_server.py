@@ -5,7 +5,6 @@ Domain errors become status codes in exactly one place, `status_for`.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import queue
 import threading
@@ -173,9 +172,15 @@ class _Pending:
                 continue
 
     def close(self) -> None:
-        # Full only when cancelled: then the generator is gone and will not read it.
-        with contextlib.suppress(queue.Full):
-            self._queue.put_nowait(self._END)
+        # The window may be full when the request stream ends (the answers lag the reads): wait for
+        # room like put() does, or the generator never sees the end and the call hangs. Give up
+        # only when cancelled: then the generator is gone and will not read it.
+        while not self.cancelled.is_set():
+            try:
+                self._queue.put(self._END, timeout=0.25)
+                return
+            except queue.Full:
+                continue
 
     def __iter__(self) -> Iterator[_Item]:
         while True:
