@@ -25,6 +25,7 @@ from rich.table import Table
 
 from benchmarks.corpus import ArticleGenerator, GeneratorConfig
 from benchmarks.loadtest import RunConfig, SpawnedServer, rss_bytes, run_load
+from client import NeardupClient
 
 SEGMENT = 50_000  # articles generated and sent per step, so the client never holds 1M articles
 QUERIES = 1_000
@@ -70,8 +71,14 @@ def measure(args: argparse.Namespace, save: Callable[[list[dict[str, Any]]], Non
     extra = [f"--fingerprint-workers={args.workers}"]
     generator = ArticleGenerator(GeneratorConfig(republished=args.republished, seed=args.seed))
     server = SpawnedServer(extra, data_dir)
-    empty_rss = rss_bytes(server.proc.pid)
+    empty_rss = args.empty_rss or rss_bytes(server.proc.pid)
     stored, n, rows = 0, 0, []
+    if args.resume:  # continue growing a kept store: replay the generator up to what it holds
+        with NeardupClient(server.target) as client:
+            stored = n = client.stats().articles
+        for i in range(n):
+            generator.make(i)
+        console.log(f"resuming at {stored:,} stored articles")
     try:
         for size in sizes:
             ingest_seconds, ingested = 0.0, 0
@@ -165,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--data-dir", help="keep the store here (default: a temporary directory, removed)")
     p.add_argument("--keep", action="store_true", help="keep the temporary store")
+    p.add_argument("--resume", action="store_true", help="continue growing the store in --data-dir")
+    p.add_argument("--empty-rss", type=int, default=0, help="RSS of the empty server, when resuming (bytes)")
     p.add_argument("--out", default="scaling", help="output prefix: <out>.json, <out>.md, <out>.png")
     args = p.parse_args(argv)
     out = Path(args.out)
