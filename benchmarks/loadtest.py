@@ -427,6 +427,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.count is None and args.duration is None and args.articles == "generated":
         args.count = 10_000  # always bounded
     pool = args.count if args.count is not None else 50_000
+    if args.duration and args.rate:  # a paced run sends at most rate x duration articles: make no more
+        pool = min(pool, int(args.rate * args.duration) + 1)
     articles = corpus.load(args.articles, pool + args.preload, args.republished, args.seed)
     preload, articles = articles[: args.preload], articles[args.preload :]
     spawned = SpawnedServer(args.server_arg) if args.spawn else None
