@@ -22,11 +22,11 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from service.detector import Detector
 from service.errors import InvalidArgument, NeardupError, Unavailable
-from service.model import Article, Fingerprint, PreparedArticle, Verdict
+from service.model import Article, PreparedArticle, Verdict
 from service.settings import DetectionParams
 
 log = logging.getLogger(__name__)
@@ -52,12 +52,16 @@ class _Rejected:
     message: str
 
 
-def _fingerprint_batch(articles: list[Article]) -> list[Fingerprint | _Rejected]:
+_NO_ARTICLE = Article(id="", body="")  # the caller has the article: do not send its text back
+
+
+def _fingerprint_batch(articles: list[Article]) -> list[PreparedArticle | _Rejected]:
+    """What detector.prepare makes of each article (whatever it keeps besides the fingerprint), sans article."""
     assert _detector is not None, "worker not initialised"
-    out: list[Fingerprint | _Rejected] = []
+    out: list[PreparedArticle | _Rejected] = []
     for article in articles:
         try:
-            out.append(_detector.prepare(article).fingerprint)
+            out.append(replace(_detector.prepare(article), article=_NO_ARTICLE))
         except InvalidArgument as exc:
             out.append(_Rejected(exc.field, str(exc).removeprefix(f"{exc.field}: ")))
     return out
@@ -83,7 +87,7 @@ class FingerprintPool:
         self._order_lock = threading.Lock()
         self._next_sent = 0
         self._next_released = 0
-        self._done: dict[int, tuple[list[_Request], list[Fingerprint | _Rejected] | BaseException]] = {}
+        self._done: dict[int, tuple[list[_Request], list[PreparedArticle | _Rejected] | BaseException]] = {}
         self._closed = False
         self._warm_up()
         self._dispatcher = threading.Thread(target=self._dispatch, name="neardup-fingerprint", daemon=True)
@@ -144,10 +148,12 @@ class FingerprintPool:
             result = self._executor.submit(_fingerprint_batch, articles)
         result.add_done_callback(lambda f: self._finished(number, requests, f))
 
-    def _finished(self, number: int, requests: list[_Request], result: Future[list[Fingerprint | _Rejected]]) -> None:
+    def _finished(
+        self, number: int, requests: list[_Request], result: Future[list[PreparedArticle | _Rejected]]
+    ) -> None:
         self._slots.release()
         exc = result.exception()
-        outcome: list[Fingerprint | _Rejected] | BaseException = exc if exc is not None else result.result()
+        outcome: list[PreparedArticle | _Rejected] | BaseException = exc if exc is not None else result.result()
         with self._order_lock:  # release batches in the order they were sent
             self._done[number] = (requests, outcome)
             while self._next_released in self._done:
@@ -156,17 +162,17 @@ class FingerprintPool:
                 _resolve(done_requests, done_outcome)
 
 
-def _resolve(requests: list[_Request], outcome: list[Fingerprint | _Rejected] | BaseException) -> None:
+def _resolve(requests: list[_Request], outcome: list[PreparedArticle | _Rejected] | BaseException) -> None:
     if isinstance(outcome, BaseException):
         error = Unavailable(f"fingerprinting failed ({type(outcome).__name__}: {outcome}); retry")
         for r in requests:
             r.future.set_exception(error)
         return
-    for r, fingerprint in zip(requests, outcome, strict=True):
-        if isinstance(fingerprint, _Rejected):
-            r.future.set_exception(InvalidArgument(fingerprint.field, fingerprint.message))
+    for r, prepared in zip(requests, outcome, strict=True):
+        if isinstance(prepared, _Rejected):
+            r.future.set_exception(InvalidArgument(prepared.field, prepared.message))
         else:
-            r.future.set_result(PreparedArticle(r.article, fingerprint))
+            r.future.set_result(replace(prepared, article=r.article))
 
 
 def then_submit(
