@@ -40,6 +40,7 @@ from service.storage import open_store
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NearDuplicateService"].full_name
+NO_DEADLINE = 365 * 24 * 3600.0  # time_remaining() beyond this means the caller set no deadline
 STREAM_WINDOW = 1024  # articles of one stream in flight at once: enough for group commits, bounded memory
 
 _STATUS: list[tuple[type[NeardupError], grpc.StatusCode]] = [
@@ -90,7 +91,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
     @_unary
     def IndexArticle(self, request: pb.IndexArticleRequest, context: grpc.ServicerContext) -> pb.IndexArticleResponse:
         prepared = self._prepare(request.article)
-        verdict = self.engine.index(prepared, request.include_evidence, timeout=context.time_remaining())
+        verdict = self.engine.index(prepared, request.include_evidence, timeout=_time_left(context))
         return pb.IndexArticleResponse(verdict=verdict_to_pb(verdict))
 
     @_unary
@@ -136,6 +137,12 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
     @_unary
     def GetStats(self, request: pb.GetStatsRequest, context: grpc.ServicerContext) -> pb.GetStatsResponse:
         return stats_to_pb(self.engine.stats(), self.engine.uptime(), __version__)
+
+
+def _time_left(context: grpc.ServicerContext) -> float | None:
+    """Seconds until the caller's deadline, or None without one (gRPC then reports a huge number)."""
+    remaining = context.time_remaining()
+    return None if remaining is None or remaining > NO_DEADLINE else max(remaining, 0.0)
 
 
 @dataclass

@@ -134,6 +134,14 @@ def test_impossible_timestamp_is_invalid_argument(
     assert "article.published" in err.value.details() and needle in err.value.details()
 
 
+def test_calls_without_a_deadline_work(server: tuple[RunningServer, NeardupClient]) -> None:
+    article = pb.Article(id="t", body=WIRE)
+    article.published.FromDatetime(PUBLISHED)
+    response = _stub(server[0]).IndexArticle(pb.IndexArticleRequest(article=article))  # no timeout
+    assert response.verdict.id == "t"
+    assert server[1].get("t").article.published == PUBLISHED
+
+
 def test_body_over_the_limit_is_rejected_and_nothing_changes(tmp_path: Path) -> None:
     with in_process_server(tmp_path, max_body_bytes=2000) as (_, client):
         client.index(Article("wire", WIRE[:1500]))
