@@ -6,19 +6,42 @@ fetched by the index: verify exactly -> decide (judge).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+import numpy as np
 import xxhash
 
+from service.boilerplate import (
+    CommonLookup,
+    Labelled,
+    estimated_boilerplate,
+    label,
+    mask_headers,
+    new_group_samples,
+    operator_shingles,
+    read_passages,
+)
 from service.errors import InvalidArgument
 from service.minhash import SignatureMaker
-from service.model import Article, Fingerprint, Match, PreparedArticle, U32Array
+from service.model import Article, Fingerprint, Match, Passage, PreparedArticle, U32Array
 from service.settings import DetectionParams
-from service.shingles import shingle_set
-from service.similarity import overlap, shared_passages
+from service.shingles import shingle_sequence, to_u32, word_hashes
+from service.similarity import Overlap, aligned_runs, passages, tokenised
+from service.templates import differences, other_instance
 from service.text import tokens
 
 MAX_ID_BYTES = 512
+# The stored articles a judgement needs the text of: a mapping, or a loader called with the ids.
+Others = Mapping[str, "str | Article"] | Callable[[list[str]], Mapping[str, Article]]
+
+
+@dataclass(frozen=True)
+class Prepared(PreparedArticle):
+    """A prepared article that also keeps its shingle sequence (text order), for boilerplate labelling."""
+
+    sequence: U32Array = field(default_factory=lambda: np.empty(0, dtype=np.uint32))
 
 
 class Detector:
@@ -27,39 +50,102 @@ class Detector:
         self.params = params
         self.max_body_bytes = max_body_bytes
         self.signatures = SignatureMaker(params.num_perm, params.seed)
+        self.operator = operator_shingles(_operator_passages(params.boilerplate_file), params.shingle_size)
 
-    def prepare(self, article: Article) -> PreparedArticle:
+    def prepare(self, article: Article) -> Prepared:
         """Validate an article and fingerprint it. Raises InvalidArgument naming the field."""
         self._validate(article)
-        return PreparedArticle(article, self.fingerprint(article.body))
+        sequence = self.sequence(article.body)
+        return Prepared(article, self._fingerprint(article.body, sequence), sequence)
 
-    def fingerprint(self, body: str) -> Fingerprint:
-        words = tokens(body)
+    def sequence(self, body: str) -> U32Array:
+        words = tokens(mask_headers(body))
         if not words:
             raise InvalidArgument("article.body", "contains no words to compare (only punctuation or spaces)")
-        shingles = shingle_set(words, self.params.shingle_size)
-        return Fingerprint(shingles, self.signatures.signature(shingles), body_digest(body))
+        return to_u32(shingle_sequence(word_hashes(words), self.params.shingle_size))
+
+    def fingerprint(self, body: str) -> Fingerprint:
+        return self._fingerprint(body, self.sequence(body))
+
+    def _fingerprint(self, body: str, sequence: U32Array) -> Fingerprint:
+        shingles = np.unique(sequence)
+        return Fingerprint(shingles, self._signature(shingles, self.operator), body_digest(body))
+
+    def _signature(self, shingles: U32Array, boilerplate: U32Array) -> U32Array:
+        """MinHash of the content shingles (all of them if the text were only boilerplate)."""
+        content = np.setdiff1d(shingles, boilerplate, assume_unique=True) if boilerplate.size else shingles
+        return self.signatures.signature(content if content.size else shingles)
+
+    # ---- boilerplate ---------------------------------------------------------------------------
+
+    def labels(self, query: PreparedArticle, common: CommonLookup | None = None) -> Labelled:
+        sequence = query.sequence if isinstance(query, Prepared) else self.sequence(query.article.body)
+        return label(sequence, self.operator, common)
+
+    def indexed_form(self, query: PreparedArticle, labelled: Labelled) -> PreparedArticle:
+        """The article as the index should see it: signature over the content known now."""
+        if labelled.boilerplate.size == np.intersect1d(labelled.boilerplate, self.operator).size:
+            return query  # nothing learned beyond the operator list: the signature is already right
+        signature = self._signature(query.fingerprint.shingles, labelled.boilerplate)
+        return replace(query, fingerprint=replace(query.fingerprint, signature=signature))
+
+    def group_samples(self, query: PreparedArticle, matched: Iterable[U32Array]) -> U32Array:
+        return new_group_samples(query.fingerprint.shingles, matched)
+
+    # ---- verification --------------------------------------------------------------------------
 
     def judge(
         self,
         query: PreparedArticle,
         candidates: Mapping[str, U32Array],
-        bodies: Mapping[str, str] | None = None,
+        bodies: Others | None = None,
+        *,
+        common: CommonLookup | None = None,
+        evidence: bool | None = None,
+        labelled: Labelled | None = None,
     ) -> list[Match]:
-        """Verify candidates against their stored shingle sets and keep the republications.
+        """Verify candidates and keep the republications.
 
-        `bodies` (the candidates' texts) is given only when evidence was asked for.
-        Best matches first: by containment, then Jaccard, then id for a stable order.
+        Scores are over content shingles (boilerplate removed). With the candidates'
+        texts (`bodies`), pairs that are two instances of one template are dropped and,
+        if `evidence` (default: whenever bodies are given as a mapping), shared passages
+        are returned. Best matches first: by containment, then Jaccard, then id.
         """
+        q = labelled or self.labels(query, common)
+        screened = [(cid, ov) for cid, shingles in candidates.items() if (ov := self._overlap(q, shingles, common))]
+        if not screened:
+            return []
+        if evidence is None:
+            evidence = bodies is not None and not callable(bodies)
+        others = _articles(bodies, [cid for cid, _ in screened])
+        ta = tokenised(query.article.body, self.params.shingle_size) if others else None
         matches = []
-        for cid, shingles in candidates.items():
-            ov = overlap(query.fingerprint.shingles, shingles)
-            if ov.shared < self.params.min_shared_shingles or ov.containment < self.params.min_containment:
-                continue
-            passages = shared_passages(query.article.body, bodies[cid], self.params.shingle_size) if bodies else ()
-            matches.append(Match(cid, ov.jaccard, ov.containment, ov.relation(), passages))
+        for cid, ov in screened:
+            other = others.get(cid)
+            found: tuple[Passage, ...] = ()
+            if ta is not None and other is not None:
+                tb = tokenised(other.body, self.params.shingle_size)
+                runs = aligned_runs(ta, tb, self.params.shingle_size)
+                if other_instance(differences(runs, ta, tb), query.article.published, other.published):
+                    continue
+                found = passages(runs, ta, tb, q.positions) if evidence else ()
+            matches.append(Match(cid, ov.jaccard, ov.containment, ov.relation(), found))
         matches.sort(key=lambda m: (-m.containment, -m.jaccard, m.id))
         return matches
+
+    def _overlap(self, q: Labelled, other: U32Array, common: CommonLookup | None) -> Overlap | None:
+        """Content overlap with a stored shingle set, or None when it is not a republication."""
+        floor = self.params.min_shared_shingles
+        shared = np.intersect1d(q.shingles, other, assume_unique=True)
+        if shared.size < floor:
+            return None
+        shared_bp = int(np.isin(shared, q.boilerplate, assume_unique=True).sum()) if q.boilerplate.size else 0
+        content_shared = int(shared.size) - shared_bp
+        if content_shared < floor:
+            return None
+        other_bp = estimated_boilerplate(other, q, self.operator, common)
+        ov = Overlap(q.content_size, max(int(other.size) - other_bp, content_shared), content_shared)
+        return ov if ov.containment >= self.params.min_containment else None
 
     def _validate(self, article: Article) -> None:
         if not article.id:
@@ -78,6 +164,22 @@ class Detector:
 
 def body_digest(body: str) -> bytes:
     return xxhash.xxh3_128_digest(body.encode())
+
+
+def _operator_passages(path: str) -> list[str]:
+    if not path:
+        return []
+    try:
+        return read_passages(Path(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"--boilerplate-file {path}: cannot read it ({exc})") from exc
+
+
+def _articles(bodies: Others | None, ids: list[str]) -> Mapping[str, Article]:
+    if bodies is None:
+        return {}
+    found = bodies(ids) if callable(bodies) else bodies
+    return {k: v if isinstance(v, Article) else Article(k, v) for k, v in found.items() if k in ids}
 
 
 def ids_of(matches: Iterable[Match]) -> list[str]:

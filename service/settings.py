@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 # Bumped whenever tokenisation or hashing changes, so an old store is refused
 # instead of silently compared with incompatible shingles.
-FINGERPRINT_SCHEME = "nd1:nfkc-casefold-words:xxh3-poly64:affine32"
+FINGERPRINT_SCHEME = "nd2:nfkc-casefold-words:header-fields-blanked:xxh3-poly64:affine32"
 
 StoreKind = Literal["sqlite", "redis"]
 
@@ -37,6 +37,10 @@ class DetectionParams:
     # Decision thresholds: they change answers, not stored data, so may change freely.
     min_containment: float = 0.5
     min_shared_shingles: int = 8
+    # Learned boilerplate: a sampled shingle found in this many distinct stories (groups) stops counting.
+    boilerplate_after: int = 3
+    # Operator boilerplate: a UTF-8 file of passages separated by blank lines ("" = none).
+    boilerplate_file: str = ""
 
     def recorded(self) -> dict[str, int | str]:
         """The parameters a store must have been built with to be reused."""
@@ -56,6 +60,8 @@ class DetectionParams:
             raise ValueError(
                 f"lsh_bands * lsh_rows ({self.lsh_bands * self.lsh_rows}) exceeds num_perm ({self.num_perm})"
             )
+        if self.boilerplate_after < 2:
+            raise ValueError("boilerplate_after must be at least 2 (one group is the story itself)")
         if not 0.0 < self.min_containment <= 1.0:
             raise ValueError("min_containment must be in (0, 1]")
 

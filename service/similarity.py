@@ -1,4 +1,4 @@
-"""Exact verification of LSH candidates: similarity, relation, shared passages."""
+"""Exact verification of LSH candidates: similarity, relation, alignment and shared passages."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from service.boilerplate import BoolArray, mask_headers
 from service.model import Passage, Relation, U32Array
 from service.shingles import shingle_sequence, to_u32, word_hashes
 from service.text import token_spans
@@ -25,12 +26,12 @@ class Overlap:
     @property
     def jaccard(self) -> float:
         union = self.size_a + self.size_b - self.shared
-        return self.shared / union if union else 0.0
+        return min(1.0, self.shared / union) if union > 0 else 0.0
 
     @property
     def containment(self) -> float:
         smaller = min(self.size_a, self.size_b)
-        return self.shared / smaller if smaller else 0.0
+        return min(1.0, self.shared / smaller) if smaller > 0 else 0.0
 
     def relation(self) -> Relation:
         if self.jaccard >= IDENTICAL_JACCARD:
@@ -50,32 +51,75 @@ def overlap(a: U32Array, b: U32Array) -> Overlap:
     return Overlap(int(a.size), int(b.size), shared)
 
 
-def shared_passages(body_a: str, body_b: str, shingle_size: int) -> tuple[Passage, ...]:
+@dataclass(frozen=True)
+class Tokenised:
+    """A body's tokens (header fields blanked) with their offsets and shingle sequence."""
+
+    body: str
+    words: list[str]
+    starts: list[int]
+    ends: list[int]
+    sequence: U32Array  # shingle hash at each position, in text order
+
+    def raw(self, i: int) -> str:
+        return self.body[self.starts[i] : self.ends[i]]
+
+
+def tokenised(body: str, shingle_size: int) -> Tokenised:
+    spans = token_spans(mask_headers(body))
+    words = [t for t, _, _ in spans]
+    seq = to_u32(shingle_sequence(word_hashes(words), shingle_size))
+    return Tokenised(body, words, [s for _, s, _ in spans], [e for _, _, e in spans], seq)
+
+
+@dataclass(frozen=True)
+class Run:
+    """Tokens [a0, a1) of one text equal to tokens [b0, b1) of the other."""
+
+    a0: int
+    a1: int
+    b0: int
+    b1: int
+    first_shingle: int  # shingle positions in `a` that the run covers
+    last_shingle: int
+
+
+def aligned_runs(ta: Tokenised, tb: Tokenised, shingle_size: int) -> list[Run]:
     """Maximal runs of consecutive shingles that appear in the same order in both texts."""
-    spans_a, seq_a = _spans_and_shingles(body_a, shingle_size)
-    spans_b, seq_b = _spans_and_shingles(body_b, shingle_size)
     first_in_b: dict[int, int] = {}
-    for j, h in enumerate(seq_b.tolist()):
+    for j, h in enumerate(tb.sequence.tolist()):
         first_in_b.setdefault(h, j)
-    runs: list[tuple[int, int, int, int]] = []  # (i0, i1, j0, j1) inclusive shingle indices
-    for i, h in enumerate(seq_a.tolist()):
+    spans: list[list[int]] = []  # [i0, i1, j0, j1] inclusive shingle indices
+    for i, h in enumerate(ta.sequence.tolist()):
         if h not in first_in_b:
             continue
         j = first_in_b[h]
-        if runs and runs[-1][1] == i - 1 and runs[-1][3] == j - 1:
-            i0, _, j0, _ = runs[-1]
-            runs[-1] = (i0, i, j0, j)
+        if spans and spans[-1][1] == i - 1 and spans[-1][3] == j - 1:
+            spans[-1][1], spans[-1][3] = i, j
         else:
-            runs.append((i, i, j, j))
-    k_a = min(shingle_size, len(spans_a))
-    k_b = min(shingle_size, len(spans_b))
-    return tuple(
-        Passage(spans_a[i0][1], spans_a[i1 + k_a - 1][2], spans_b[j0][1], spans_b[j1 + k_b - 1][2])
-        for i0, i1, j0, j1 in runs
-    )
+            spans.append([i, i, j, j])
+    k_a = min(shingle_size, len(ta.words))
+    k_b = min(shingle_size, len(tb.words))
+    return [Run(i0, i1 + k_a, j0, j1 + k_b, i0, i1) for i0, i1, j0, j1 in spans]
 
 
-def _spans_and_shingles(body: str, size: int) -> tuple[list[tuple[str, int, int]], U32Array]:
-    spans = token_spans(body)
-    seq = to_u32(shingle_sequence(word_hashes([t for t, _, _ in spans]), size))
-    return spans, seq
+def passages(
+    runs: list[Run], ta: Tokenised, tb: Tokenised, boilerplate: BoolArray | None = None
+) -> tuple[Passage, ...]:
+    """Runs as character offsets in both bodies, leaving out runs that are only boilerplate."""
+    kept = [r for r in runs if boilerplate is None or not boilerplate[r.first_shingle : r.last_shingle + 1].all()]
+    return tuple(Passage(ta.starts[r.a0], ta.ends[r.a1 - 1], tb.starts[r.b0], tb.ends[r.b1 - 1]) for r in kept)
+
+
+def shared_passages(body_a: str, body_b: str, shingle_size: int) -> tuple[Passage, ...]:
+    ta, tb = tokenised(body_a, shingle_size), tokenised(body_b, shingle_size)
+    return passages(aligned_runs(ta, tb, shingle_size), ta, tb)
+
+
+def monotone(runs: list[Run]) -> list[Run]:
+    """The runs that keep increasing in both texts (drops runs matched out of order)."""
+    chain: list[Run] = []
+    for run in sorted(runs, key=lambda r: (r.a0, r.b0)):
+        if not chain or (run.a0 >= chain[-1].a1 and run.b0 >= chain[-1].b1):
+            chain.append(run)
+    return chain

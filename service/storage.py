@@ -42,6 +42,17 @@ class Transaction(Protocol):
         """Move every member of the groups rooted at `old_roots` to `new_root`."""
         ...
 
+    # Learned boilerplate (service/boilerplate.py): per sampled shingle hash, the number of
+    # distinct groups (stories) it was seen in. Durable with the transaction like the rest.
+
+    def count_groups(self, hashes: U32Array) -> None:
+        """Add one to the group count of each hash (sorted unique 32-bit shingle hashes)."""
+        ...
+
+    def common_shingles(self, hashes: U32Array, min_groups: int) -> U32Array:
+        """The hashes (of those given) whose group count is at least `min_groups` (>= 2)."""
+        ...
+
 
 class Store(Protocol):
     kind: str

@@ -1,0 +1,147 @@
+"""Publisher boilerplate: text that a publisher attaches to many unrelated stories.
+
+Three sources, all applied the same way at verification time:
+
+- scraper header fields such as ` date 2025-03-17` are blanked before tokenising
+  (same length, so character offsets stay valid);
+- an operator-supplied list of passages (`--boilerplate-file`), shingled exactly
+  like articles;
+- passages learned from the stream. The store counts, for a 1-in-SAMPLE_MODULUS
+  sample of shingle hashes, in how many *groups* (distinct stories, not articles)
+  each was seen. A wire story republished twenty times is one group, so its text
+  never becomes boilerplate; a donation appeal pasted on twenty different stories
+  is in twenty groups. A sampled shingle seen in at least `common_after` groups is
+  "common"; the positions of a text lying between two consecutive common samples
+  are boilerplate too (the samples are anchors of the passage).
+
+Sampling keeps the counting table at 1/SAMPLE_MODULUS of the distinct shingles
+(on disk), and only hashes seen in two or more groups are kept in memory, which is
+what makes the learned state bounded in practice: boilerplate is a small set.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from service.model import U32Array
+from service.shingles import shingle_sequence, to_u32, word_hashes
+from service.text import tokens
+
+SAMPLE_MODULUS = 8  # power of two: sampled means hash & (SAMPLE_MODULUS - 1) == 0
+MAX_ANCHOR_GAP = 4 * SAMPLE_MODULUS  # two common samples further apart than this are two passages
+BoolArray = npt.NDArray[np.bool_]
+CommonLookup = Callable[[U32Array], U32Array]  # sampled hashes -> the subset seen in enough groups
+
+_DATE = (
+    r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4})(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+# A header field at the start of a line: "date 2025-03-17", "Published: 17/03/2025 10:32".
+_HEADER = re.compile(rf"(?im)^[ \t]*(?:date|published|updated|posted|last modified|scraped)[ \t]*[:\-]?[ \t]*{_DATE}")
+
+
+def mask_headers(body: str) -> str:
+    """`body` with scraper header fields replaced by spaces of the same length."""
+    return _HEADER.sub(lambda m: " " * len(m.group()), body)
+
+
+def sampled(hashes: U32Array) -> U32Array:
+    """The 1-in-SAMPLE_MODULUS sample of `hashes` whose group counts the store keeps."""
+    picked: U32Array = hashes[(hashes & np.uint32(SAMPLE_MODULUS - 1)) == 0]
+    return picked
+
+
+def shingle_hashes(text: str, shingle_size: int) -> U32Array:
+    """Sequence of shingle hashes of `text`, in text order, exactly as articles are shingled."""
+    words = tokens(mask_headers(text))
+    if not words:
+        return np.empty(0, dtype=np.uint32)
+    return to_u32(shingle_sequence(word_hashes(words), shingle_size))
+
+
+def read_passages(path: Path) -> list[str]:
+    """Operator boilerplate file: passages separated by blank lines (a line is a passage too)."""
+    text = path.read_text(encoding="utf-8")
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def operator_shingles(passages: Iterable[str], shingle_size: int) -> U32Array:
+    parts = [shingle_hashes(p, shingle_size) for p in passages]
+    return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint32)
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """A text's shingle set split into boilerplate and content."""
+
+    shingles: U32Array  # sorted unique
+    boilerplate: U32Array  # sorted unique subset of shingles
+    positions: BoolArray  # per position of the shingle sequence: is it boilerplate?
+
+    @property
+    def content_size(self) -> int:
+        return int(self.shingles.size - self.boilerplate.size)
+
+
+def label(sequence: U32Array, operator: U32Array, common: CommonLookup | None) -> Labelled:
+    """Mark the boilerplate positions of a shingle sequence (operator list + learned passages)."""
+    is_bp = np.isin(sequence, operator) if operator.size else np.zeros(sequence.size, dtype=np.bool_)
+    if common is not None and sequence.size:
+        _mark_learned(sequence, is_bp, common)
+    return Labelled(np.unique(sequence), np.unique(sequence[is_bp]), is_bp)
+
+
+def _mark_learned(sequence: U32Array, is_bp: BoolArray, common: CommonLookup) -> None:
+    anchors = np.flatnonzero((sequence & np.uint32(SAMPLE_MODULUS - 1)) == 0)
+    if not anchors.size:
+        return
+    known = common(np.unique(sequence[anchors]))
+    if not known.size:
+        return
+    hit = np.isin(sequence[anchors], known)
+    is_bp[anchors[hit]] = True
+    # Fill between consecutive common anchors: the passage they belong to.
+    joined = hit[:-1] & hit[1:] & (np.diff(anchors) <= MAX_ANCHOR_GAP)
+    if joined.any():
+        delta = np.zeros(sequence.size + 1, dtype=np.int32)
+        np.add.at(delta, anchors[:-1][joined], 1)
+        np.add.at(delta, anchors[1:][joined], -1)
+        is_bp |= np.cumsum(delta[:-1]) > 0
+
+
+def estimated_boilerplate(other: U32Array, query: Labelled, operator: U32Array, common: CommonLookup | None) -> int:
+    """How many of a stored article's shingles are boilerplate, without its text.
+
+    Exact for what it shares with the query or the operator list; for the rest, the
+    common samples scaled up by the sampling rate.
+    """
+    known = int(np.isin(other, query.boilerplate, assume_unique=True).sum()) if query.boilerplate.size else 0
+    rest = np.setdiff1d(other, query.shingles, assume_unique=True)
+    if operator.size:
+        in_list = np.isin(rest, operator, assume_unique=True)
+        known += int(in_list.sum())
+        rest = rest[~in_list]
+    if common is not None:
+        samples = sampled(rest)
+        if samples.size:
+            known += SAMPLE_MODULUS * int(common(samples).size)
+    return min(known, int(other.size))
+
+
+def new_group_samples(shingles: U32Array, matched: Iterable[U32Array]) -> U32Array:
+    """Sampled shingles of an incoming article that its group has not counted yet.
+
+    The article joins the groups of the articles it matched; what those already hold
+    was counted for the group when it arrived, so only the rest is counted now.
+    """
+    samples = sampled(shingles)
+    for other in matched:
+        if not samples.size:
+            break
+        samples = np.setdiff1d(samples, other, assume_unique=True)
+    return samples
