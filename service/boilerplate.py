@@ -34,7 +34,10 @@ from service.shingles import shingle_sequence, to_u32, word_hashes
 from service.text import tokens
 
 SAMPLE_MODULUS = 8  # power of two: sampled means hash & (SAMPLE_MODULUS - 1) == 0
-MAX_ANCHOR_GAP = 4 * SAMPLE_MODULUS  # two common samples further apart than this are two passages
+# Two common samples further apart than this are taken as two passages. The real guard against
+# filling content is that any content between them would hold samples of its own (a stretch of
+# 64 shingles holds none with probability (7/8)^64 = 0.02 %).
+MAX_ANCHOR_GAP = 8 * SAMPLE_MODULUS
 BoolArray = npt.NDArray[np.bool_]
 CommonLookup = Callable[[U32Array], U32Array]  # sampled hashes -> the subset seen in enough groups
 
@@ -105,6 +108,11 @@ def _mark_learned(sequence: U32Array, is_bp: BoolArray, common: CommonLookup) ->
         return
     hit = np.isin(sequence[anchors], known)
     is_bp[anchors[hit]] = True
+    # Boilerplate at the very top or bottom: extend the outermost common sample to the edge.
+    if hit[0] and anchors[0] <= MAX_ANCHOR_GAP:
+        is_bp[: anchors[0]] = True
+    if hit[-1] and sequence.size - anchors[-1] <= MAX_ANCHOR_GAP:
+        is_bp[anchors[-1] :] = True
     # Fill between consecutive common anchors: the passage they belong to.
     joined = hit[:-1] & hit[1:] & (np.diff(anchors) <= MAX_ANCHOR_GAP)
     if joined.any():

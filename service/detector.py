@@ -33,6 +33,7 @@ from service.templates import differences, other_instance
 from service.text import tokens
 
 MAX_ID_BYTES = 512
+SAME_GROUP_CONTAINMENT = 0.8  # a match this close is a copy beyond doubt (for boilerplate counting)
 # The stored articles a judgement needs the text of: a mapping, or a loader called with the ids.
 Others = Mapping[str, "str | Article"] | Callable[[list[str]], Mapping[str, Article]]
 
@@ -89,8 +90,17 @@ class Detector:
         signature = self._signature(query.fingerprint.shingles, labelled.boilerplate)
         return replace(query, fingerprint=replace(query.fingerprint, signature=signature))
 
-    def group_samples(self, query: PreparedArticle, matched: Iterable[U32Array]) -> U32Array:
-        return new_group_samples(query.fingerprint.shingles, matched)
+    def group_samples(
+        self, query: PreparedArticle, matches: Iterable[Match], candidates: Mapping[str, U32Array]
+    ) -> U32Array:
+        """Sampled shingles to count as seen in one more group.
+
+        Only close matches (one text nearly inside the other) count as "the same group" here:
+        before a publisher's boilerplate is learned it can make two of its stories match
+        weakly, and counting them as one group would stop the boilerplate from ever being learned.
+        """
+        close = (candidates[m.id] for m in matches if m.containment >= SAME_GROUP_CONTAINMENT)
+        return new_group_samples(query.fingerprint.shingles, close)
 
     # ---- verification --------------------------------------------------------------------------
 

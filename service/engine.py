@@ -112,7 +112,7 @@ class Engine:
         tx.regroup(roots, root)
         tx.insert(indexed, datetime.now(UTC), root)
         # Learned boilerplate counts groups: only what the article's group did not hold yet.
-        tx.count_groups(self.detector.group_samples(indexed, (candidates[m.id] for m in matches)))
+        tx.count_groups(self.detector.group_samples(indexed, matches, candidates))
         return Verdict(article.id, tuple(matches), None if root == article.id else root)
 
     # ---- queries -------------------------------------------------------------------------------

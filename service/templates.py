@@ -8,8 +8,8 @@ the same order) and look at what sits *between* the aligned runs: each place whe
 both texts have a short stretch of their own is a substituted slot. Slots that
 change a figure or a capitalised name are facts; two or more of them, densely
 spread over the shared text, make two different articles from one template. A
-changed fact in items published more than a day apart is also a different
-article: re-sends and corrections follow within hours.
+changed fact in items published more than three days apart is also a different
+article: re-sends and corrections follow within hours, republications within days.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from service.similarity import Run, Tokenised, monotone
 MAX_SLOT_TOKENS = 8  # a longer stretch on either side is an insertion or a rewrite, not a filled slot
 FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
 SHARED_TOKENS_PER_FACT = 80  # template slots come every few lines; edits to a long story are sparse
-RESEND_WINDOW = timedelta(days=1)
+RESEND_WINDOW = timedelta(days=3)
 
 
 @dataclass(frozen=True)
