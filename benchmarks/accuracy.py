@@ -24,6 +24,7 @@ import argparse
 import itertools
 import json
 import random
+import re
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -217,6 +218,11 @@ def main(argv: list[str] | None = None) -> dict[str, Score]:
     parser.add_argument("--plot", type=Path, help="save the precision-recall curve here (PNG)")
     parser.add_argument("--no-curve", action="store_true", help="skip the threshold sweep")
     parser.add_argument("--shuffle", type=int, default=None, help="ingest in a random order with this seed")
+    parser.add_argument(
+        "--also-pairs-with",
+        default=None,
+        help="also score direct pairs with one id matching this regex (e.g. '^o\\d+$': original-copy)",
+    )
     parser.add_argument("--show-errors", type=int, default=0, help="print this many errors of each kind")
     args = parser.parse_args(argv)
 
@@ -238,6 +244,15 @@ def main(argv: list[str] | None = None) -> dict[str, Score]:
         "neardup, grouped": score(grouped(ours), gold),
         "datasketch, grouped": score(grouped(baseline), gold),
     }
+    if args.also_pairs_with:
+        keep = re.compile(args.also_pairs_with)
+
+        def restricted(pairs: Iterable[Pair]) -> set[Pair]:
+            return {p for p in pairs if keep.search(p[0]) or keep.search(p[1])}
+
+        sub = Gold(restricted(gold.same), None if gold.different is None else restricted(gold.different))
+        results["neardup, pairs with " + args.also_pairs_with] = score(restricted(ours), sub)
+        results["datasketch, pairs with " + args.also_pairs_with] = score(restricted(baseline), sub)
     print(f"neardup ingest: {took:.1f}s ({len(rows) / took:.0f} articles/s, reported {len(ours)} pairs)")
     for name, s in results.items():
         print(s.row(name))

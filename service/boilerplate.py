@@ -85,6 +85,9 @@ class Labelled:
     shingles: U32Array  # sorted unique
     boilerplate: U32Array  # sorted unique subset of shingles
     positions: BoolArray  # per position of the shingle sequence: is it boilerplate?
+    sequence: U32Array  # the shingle sequence itself
+    anchors: BoolArray  # per position: a sampled shingle (its group count is known)
+    common: BoolArray  # per position: a sampled shingle seen in enough groups
 
     @property
     def content_size(self) -> int:
@@ -94,19 +97,24 @@ class Labelled:
 def label(sequence: U32Array, operator: U32Array, common: CommonLookup | None) -> Labelled:
     """Mark the boilerplate positions of a shingle sequence (operator list + learned passages)."""
     is_bp = np.isin(sequence, operator) if operator.size else np.zeros(sequence.size, dtype=np.bool_)
+    is_anchor = (sequence & np.uint32(SAMPLE_MODULUS - 1)) == 0
+    is_common = np.zeros(sequence.size, dtype=np.bool_)
     if common is not None and sequence.size:
-        _mark_learned(sequence, is_bp, common)
-    return Labelled(np.unique(sequence), np.unique(sequence[is_bp]), is_bp)
+        _mark_learned(sequence, is_bp, is_anchor, is_common, common)
+    return Labelled(np.unique(sequence), np.unique(sequence[is_bp]), is_bp, sequence, is_anchor, is_common)
 
 
-def _mark_learned(sequence: U32Array, is_bp: BoolArray, common: CommonLookup) -> None:
-    anchors = np.flatnonzero((sequence & np.uint32(SAMPLE_MODULUS - 1)) == 0)
+def _mark_learned(
+    sequence: U32Array, is_bp: BoolArray, is_anchor: BoolArray, is_common: BoolArray, common: CommonLookup
+) -> None:
+    anchors = np.flatnonzero(is_anchor)
     if not anchors.size:
         return
     known = common(np.unique(sequence[anchors]))
     if not known.size:
         return
     hit = np.isin(sequence[anchors], known)
+    is_common[anchors[hit]] = True
     is_bp[anchors[hit]] = True
     # Boilerplate at the very top or bottom: extend the outermost common sample to the edge.
     if hit[0] and anchors[0] <= MAX_ANCHOR_GAP:
@@ -120,6 +128,29 @@ def _mark_learned(sequence: U32Array, is_bp: BoolArray, common: CommonLookup) ->
         np.add.at(delta, anchors[:-1][joined], 1)
         np.add.at(delta, anchors[1:][joined], -1)
         is_bp |= np.cumsum(delta[:-1]) > 0
+
+
+def shared_boilerplate(query: Labelled, other: U32Array) -> BoolArray:
+    """Positions of the query that are boilerplate for this pair.
+
+    Beyond the query's own labels: a stretch the two texts share whose samples are all
+    common (at least one) is one boilerplate passage as a whole, edges included; the pair
+    itself shows where the passage starts and ends.
+    """
+    in_other = np.isin(query.sequence, other)
+    marked = query.positions.copy()
+    if not query.common.any() or not in_other.any():
+        return marked
+    edges = np.diff(np.concatenate(([0], in_other.view(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    anchors = np.concatenate(([0], np.cumsum(query.anchors)))
+    common = np.concatenate(([0], np.cumsum(query.common)))
+    n_anchor, n_common = anchors[ends] - anchors[starts], common[ends] - common[starts]
+    for s, e in zip(
+        starts[(n_common > 0) & (n_common == n_anchor)], ends[(n_common > 0) & (n_common == n_anchor)], strict=True
+    ):
+        marked[s:e] = True
+    return marked
 
 
 def estimated_boilerplate(other: U32Array, query: Labelled, operator: U32Array, common: CommonLookup | None) -> int:

@@ -14,6 +14,7 @@ import numpy as np
 import xxhash
 
 from service.boilerplate import (
+    BoolArray,
     CommonLookup,
     Labelled,
     estimated_boilerplate,
@@ -22,6 +23,7 @@ from service.boilerplate import (
     new_group_samples,
     operator_shingles,
     read_passages,
+    shared_boilerplate,
 )
 from service.errors import InvalidArgument
 from service.minhash import SignatureMaker
@@ -33,6 +35,7 @@ from service.templates import differences, other_instance
 from service.text import tokens
 
 MAX_ID_BYTES = 512
+SCREEN_SHARE = 0.7  # screen candidates at this share of min_containment when the exact check follows
 SAME_GROUP_CONTAINMENT = 0.8  # a match this close is a copy beyond doubt (for boilerplate counting)
 # The stored articles a judgement needs the text of: a mapping, or a loader called with the ids.
 Others = Mapping[str, "str | Article"] | Callable[[list[str]], Mapping[str, Article]]
@@ -122,40 +125,70 @@ class Detector:
         are returned. Best matches first: by containment, then Jaccard, then id.
         """
         q = labelled or self.labels(query, common)
-        screened = [(cid, ov) for cid, shingles in candidates.items() if (ov := self._overlap(q, shingles, common))]
-        if not screened:
-            return []
         if evidence is None:
             evidence = bodies is not None and not callable(bodies)
-        others = _articles(bodies, [cid for cid, _ in screened])
+        # With the texts at hand the final decision is exact, so the screen may be looser.
+        screen = SCREEN_SHARE * self.params.min_containment if bodies is not None else self.params.min_containment
+        screened = []
+        for cid, shingles in candidates.items():
+            found = self._screen(q, shingles, common, screen)
+            if found is not None:
+                screened.append((cid, *found))
+        if not screened:
+            return []
+        others = _articles(bodies, [cid for cid, _, _ in screened])
         ta = tokenised(query.article.body, self.params.shingle_size) if others else None
         matches = []
-        for cid, ov in screened:
+        for cid, ov, pair_bp in screened:
             other = others.get(cid)
-            found: tuple[Passage, ...] = ()
+            found_passages: tuple[Passage, ...] = ()
             if ta is not None and other is not None:
                 tb = tokenised(other.body, self.params.shingle_size)
+                ov = self._exact(q, pair_bp, label(tb.sequence, self.operator, common))
+                if not self._enough(ov):
+                    continue
                 runs = aligned_runs(ta, tb, self.params.shingle_size)
                 if other_instance(differences(runs, ta, tb), query.article.published, other.published):
                     continue
-                found = passages(runs, ta, tb, q.positions) if evidence else ()
-            matches.append(Match(cid, ov.jaccard, ov.containment, ov.relation(), found))
+                found_passages = passages(runs, ta, tb, pair_bp) if evidence else ()
+            elif not self._enough(ov):
+                continue
+            matches.append(Match(cid, ov.jaccard, ov.containment, ov.relation(), found_passages))
         matches.sort(key=lambda m: (-m.containment, -m.jaccard, m.id))
         return matches
 
-    def _overlap(self, q: Labelled, other: U32Array, common: CommonLookup | None) -> Overlap | None:
-        """Content overlap with a stored shingle set, or None when it is not a republication."""
+    def _enough(self, ov: Overlap) -> bool:
+        return ov.shared >= self.params.min_shared_shingles and ov.containment >= self.params.min_containment
+
+    def _screen(
+        self, q: Labelled, other: U32Array, common: CommonLookup | None, threshold: float
+    ) -> tuple[Overlap, BoolArray] | None:
+        """Content overlap with a stored shingle set (its boilerplate estimated), if it may be a match."""
         floor = self.params.min_shared_shingles
         shared = np.intersect1d(q.shingles, other, assume_unique=True)
         if shared.size < floor:
             return None
-        shared_bp = int(np.isin(shared, q.boilerplate, assume_unique=True).sum()) if q.boilerplate.size else 0
-        content_shared = int(shared.size) - shared_bp
+        pair_bp = shared_boilerplate(q, other)
+        bp = np.unique(q.sequence[pair_bp])
+        content_shared = int(shared.size) - int(np.isin(shared, bp, assume_unique=True).sum())
         if content_shared < floor:
             return None
         other_bp = estimated_boilerplate(other, q, self.operator, common)
-        ov = Overlap(q.content_size, max(int(other.size) - other_bp, content_shared), content_shared)
-        return ov if ov.containment >= self.params.min_containment else None
+        ov = Overlap(int(q.shingles.size - bp.size), max(int(other.size) - other_bp, content_shared), content_shared)
+        return (ov, pair_bp) if ov.containment >= threshold else None
+
+    @staticmethod
+    def _exact(q: Labelled, pair_bp: BoolArray, other: Labelled) -> Overlap:
+        """Content overlap once the other text is labelled too."""
+        bp_a = np.unique(q.sequence[pair_bp])
+        shared = np.intersect1d(q.shingles, other.shingles, assume_unique=True)
+        bp_shared = shared[
+            np.isin(shared, bp_a, assume_unique=True) | np.isin(shared, other.boilerplate, assume_unique=True)
+        ]
+        bp_a_all = np.union1d(bp_a, bp_shared)
+        bp_b_all = np.union1d(other.boilerplate, bp_shared)
+        content_shared = int(shared.size - bp_shared.size)
+        return Overlap(int(q.shingles.size - bp_a_all.size), int(other.shingles.size - bp_b_all.size), content_shared)
 
     def _validate(self, article: Article) -> None:
         if not article.id:

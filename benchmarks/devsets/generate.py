@@ -44,20 +44,24 @@ class Item:
 
 
 def originals(limit: int, rng: random.Random) -> list[tuple[str, str]]:
-    """(title, body) of real articles long enough to be republished."""
+    """(title, body) of real articles long enough to be republished, near-duplicates dropped."""
     lee = [line.strip() for line in (CORPORA / "lee_background.txt").read_text().splitlines() if line.strip()]
-    found = [(" ".join(body.split()[:8]), body) for body in lee if len(body.split()) >= MIN_WORDS]
+    candidates = [(" ".join(body.split()[:8]), body) for body in lee]
     with gzip.open(CORPORA / "reuters21578.jsonl.gz", "rt") as f:
-        reuters = [json.loads(line) for line in f]
+        for line in f:
+            r = json.loads(line)
+            body = r["body"].replace(" Reuter\n", "").strip()
+            candidates.append((r["title"].title(), _reflow_reuters(body)))
+    found: list[tuple[str, str]] = []
     seen: set[str] = set()
-    for r in reuters:
-        body = r["body"].replace(" Reuter\n", "").strip()
-        words = body.split()
-        grams = {" ".join(words[i : i + 8]) for i in range(0, max(1, len(words) - 7), 4)}
-        # Reuters has its own re-sends and corrections: keep one of each, so gold stays true.
-        if len(words) >= MIN_WORDS and len(grams & seen) < 0.2 * len(grams):
+    for title, body in candidates:
+        words = body.lower().split()
+        grams = {" ".join(words[i : i + 8]) for i in range(max(1, len(words) - 7))}
+        # Both corpora hold their own re-sends, corrections and follow-ups: keep one of each,
+        # so that the gold (generated copies only) stays true.
+        if len(words) >= MIN_WORDS and len(grams & seen) < 0.05 * len(grams):
             seen |= grams
-            found.append((r["title"].title(), _reflow_reuters(body)))
+            found.append((title, body))
     rng.shuffle(found)
     return found[:limit]
 
