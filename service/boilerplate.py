@@ -48,9 +48,22 @@ _DATE = (
 _HEADER = re.compile(rf"(?im)^[ \t]*(?:date|published|updated|posted|last modified|scraped)[ \t]*[:\-]?[ \t]*{_DATE}")
 
 
+HEADER_ZONE = 400  # header fields are looked for in the first and last characters of a body only
+
+
 def mask_headers(body: str) -> str:
-    """`body` with scraper header fields replaced by spaces of the same length."""
-    return _HEADER.sub(lambda m: " " * len(m.group()), body)
+    """`body` with scraper header fields (at its top or bottom) replaced by spaces of the same length."""
+    if len(body) <= 2 * HEADER_ZONE:
+        return _HEADER.sub(_blank, body)
+    return (
+        _HEADER.sub(_blank, body[:HEADER_ZONE])
+        + body[HEADER_ZONE:-HEADER_ZONE]
+        + _HEADER.sub(_blank, body[-HEADER_ZONE:])
+    )
+
+
+def _blank(m: re.Match[str]) -> str:
+    return " " * len(m.group())
 
 
 def sampled(hashes: U32Array) -> U32Array:

@@ -137,7 +137,7 @@ class Detector:
         if not screened:
             return []
         others = _articles(bodies, [cid for cid, _, _ in screened])
-        ta = tokenised(query.article.body, self.params.shingle_size) if others else None
+        ta = tokenised(query.article.body, self.params.shingle_size, q.sequence) if others else None
         matches = []
         for cid, ov, pair_bp in screened:
             other = others.get(cid)

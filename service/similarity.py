@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from service.boilerplate import BoolArray, mask_headers
 from service.model import Passage, Relation, U32Array
 from service.shingles import shingle_sequence, to_u32, word_hashes
-from service.text import token_spans
+from service.text import token_spans, tokens
 
+_CAPITALISED = re.compile(r"\b[A-Z]\w*")
 IDENTICAL_JACCARD = 0.9  # above this, differences are formatting or a few words
 CONTAINED = 0.8  # share of one side's shingles found in the other to call it contained
 
@@ -51,25 +54,43 @@ def overlap(a: U32Array, b: U32Array) -> Overlap:
     return Overlap(int(a.size), int(b.size), shared)
 
 
-@dataclass(frozen=True)
 class Tokenised:
-    """A body's tokens (header fields blanked) with their offsets and shingle sequence."""
+    """A body's tokens (header fields blanked) and shingle sequence; offsets computed on demand."""
 
-    body: str
-    words: list[str]
-    starts: list[int]
-    ends: list[int]
-    sequence: U32Array  # shingle hash at each position, in text order
+    def __init__(self, body: str, shingle_size: int, sequence: U32Array | None = None) -> None:
+        self.body = body
+        self.words = tokens(mask_headers(body))
+        self.sequence = sequence if sequence is not None else _sequence(self.words, shingle_size)
+
+    @cached_property
+    def _spans(self) -> tuple[list[int], list[int]]:
+        spans = token_spans(mask_headers(self.body))
+        return [s for _, s, _ in spans], [e for _, _, e in spans]
+
+    @property
+    def starts(self) -> list[int]:
+        return self._spans[0]
+
+    @property
+    def ends(self) -> list[int]:
+        return self._spans[1]
 
     def raw(self, i: int) -> str:
         return self.body[self.starts[i] : self.ends[i]]
 
+    @cached_property
+    def capitalised(self) -> frozenset[str]:
+        """Words written with a capital initial somewhere in the body (names, mostly)."""
+        return frozenset(w.lower() for w in _CAPITALISED.findall(self.body))
 
-def tokenised(body: str, shingle_size: int) -> Tokenised:
-    spans = token_spans(mask_headers(body))
-    words = [t for t, _, _ in spans]
-    seq = to_u32(shingle_sequence(word_hashes(words), shingle_size))
-    return Tokenised(body, words, [s for _, s, _ in spans], [e for _, _, e in spans], seq)
+
+def _sequence(words: list[str], shingle_size: int) -> U32Array:
+    return to_u32(shingle_sequence(word_hashes(words), shingle_size)) if words else np.empty(0, dtype=np.uint32)
+
+
+def tokenised(body: str, shingle_size: int, sequence: U32Array | None = None) -> Tokenised:
+    """`sequence`, when the caller has it already, must be the body's shingle sequence."""
+    return Tokenised(body, shingle_size, sequence)
 
 
 @dataclass(frozen=True)

@@ -55,14 +55,14 @@ def differences(runs: list[Run], ta: Tokenised, tb: Tokenised) -> Differences:
 def _changes_a_fact(ta: Tokenised, ia: range, tb: Tokenised, ib: range) -> bool:
     words_a = Counter(ta.words[i] for i in ia)
     words_b = Counter(tb.words[i] for i in ib)
-    changed_a = {ta.words[i]: ta.raw(i) for i in ia if words_a[ta.words[i]] > words_b[ta.words[i]]}
-    changed_b = {tb.words[i]: tb.raw(i) for i in ib if words_b[tb.words[i]] > words_a[tb.words[i]]}
-    return any(_is_fact(raw) for raw in (*changed_a.values(), *changed_b.values()))
+    changed_a = [w for w in words_a if words_a[w] > words_b[w]]
+    changed_b = [w for w in words_b if words_b[w] > words_a[w]]
+    return any(_is_fact(w, ta) for w in changed_a) or any(_is_fact(w, tb) for w in changed_b)
 
 
-def _is_fact(raw: str) -> bool:
-    """A figure (any digit) or a name (capitalised word, not all capitals of a short code)."""
-    return any(c.isdigit() for c in raw) or raw[:1].isupper()
+def _is_fact(word: str, text: Tokenised) -> bool:
+    """A figure (any digit) or a name (a word the text writes with a capital initial)."""
+    return any(c.isdigit() for c in word) or word in text.capitalised
 
 
 def other_instance(d: Differences, published_a: datetime | None, published_b: datetime | None) -> bool:
