@@ -30,7 +30,7 @@ from service.minhash import SignatureMaker
 from service.model import Article, Fingerprint, Match, Passage, PreparedArticle, U32Array
 from service.settings import DetectionParams
 from service.shingles import shingle_sequence, to_u32, word_hashes
-from service.similarity import Overlap, aligned_runs, passages, tokenised
+from service.similarity import IDENTICAL_JACCARD, Overlap, aligned_runs, passages, tokenised
 from service.templates import differences, other_instance
 from service.text import tokens
 
@@ -144,7 +144,8 @@ class Detector:
             found_passages: tuple[Passage, ...] = ()
             if ta is not None and other is not None:
                 tb = tokenised(other.body, self.params.shingle_size)
-                ov = self._exact(q, pair_bp, label(tb.sequence, self.operator, common))
+                if ov.jaccard < IDENTICAL_JACCARD:
+                    ov = self._exact(q, pair_bp, label(tb.sequence, self.operator, common))
                 if not self._enough(ov):
                     continue
                 runs = aligned_runs(ta, tb, self.params.shingle_size)
@@ -168,6 +169,9 @@ class Detector:
         shared = np.intersect1d(q.shingles, other, assume_unique=True)
         if shared.size < floor:
             return None
+        raw = Overlap(int(q.shingles.size), int(other.size), int(shared.size))
+        if raw.jaccard >= IDENTICAL_JACCARD:  # a re-send: identical, even if all of it is template
+            return raw, np.zeros(q.sequence.size, dtype=np.bool_)
         pair_bp = shared_boilerplate(q, other)
         bp = np.unique(q.sequence[pair_bp])
         content_shared = int(shared.size) - int(np.isin(shared, bp, assume_unique=True).sum())
