@@ -26,6 +26,7 @@ from service.similarity import Run, Tokenised, monotone
 MAX_SLOT_TOKENS = 8  # a longer stretch on either side is an insertion or a rewrite, not a filled slot
 FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
 SHARED_TOKENS_PER_FACT = 80  # template slots come every few lines; edits to a long story are sparse
+SHORT_ITEM_TOKENS = 80  # notices and one-paragraph wire items: their edges are content too
 RESEND_WINDOW = timedelta(days=3)
 
 
@@ -47,15 +48,18 @@ def differences(runs: list[Run], ta: Tokenised, tb: Tokenised) -> Differences:
     bounds.append((chain[-1].a1, len(ta.words), chain[-1].b1, len(tb.words)))
     slots = facts = touched = 0
     new_subject = False
+    short = min(len(ta.words), len(tb.words)) <= SHORT_ITEM_TOKENS
     for n, (a0, a1, b0, b1) in enumerate(bounds):
         limit = 2 * MAX_SLOT_TOKENS if n == 0 else MAX_SLOT_TOKENS  # a subject may be a long name
         if not (0 < a1 - a0 <= limit and 0 < b1 - b0 <= limit):
             continue
-        slots += 1
         figure, name, any_fact = _changed_facts(ta, range(a0, a1), tb, range(b0, b1))
+        new_subject |= n == 0 and name and short
+        if not short and n in (0, len(bounds) - 1):
+            continue  # the edges of a page hold titles, bylines and boilerplate, not a template's slots
+        slots += 1
         facts += figure or name
         touched += any_fact
-        new_subject |= n == 0 and name
     shared = sum(r.a1 - r.a0 for r in chain)
     return Differences(slots, facts, shared, new_subject, touched)
 
