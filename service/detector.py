@@ -30,7 +30,7 @@ from service.minhash import SignatureMaker
 from service.model import Article, Fingerprint, Match, Passage, PreparedArticle, U32Array
 from service.settings import DetectionParams
 from service.shingles import shingle_sequence, to_u32, word_hashes
-from service.similarity import IDENTICAL_JACCARD, Overlap, aligned_runs, passages, tokenised
+from service.similarity import IDENTICAL_JACCARD, Overlap, aligned_runs, passages, tokenised, tokenised_stored
 from service.templates import differences, other_instance
 from service.text import tokens
 
@@ -46,6 +46,7 @@ class Prepared(PreparedArticle):
     """A prepared article that also keeps its shingle sequence (text order), for boilerplate labelling."""
 
     sequence: U32Array = field(default_factory=lambda: np.empty(0, dtype=np.uint32))
+    words: list[str] = field(default_factory=list)
 
 
 class Detector:
@@ -59,13 +60,21 @@ class Detector:
     def prepare(self, article: Article) -> Prepared:
         """Validate an article and fingerprint it. Raises InvalidArgument naming the field."""
         self._validate(article)
-        sequence = self.sequence(article.body)
-        return Prepared(article, self._fingerprint(article.body, sequence), sequence)
+        words = self._words(article.body)
+        sequence = self._sequence(words)
+        return Prepared(article, self._fingerprint(article.body, sequence), sequence, words)
 
     def sequence(self, body: str) -> U32Array:
+        return self._sequence(self._words(body))
+
+    @staticmethod
+    def _words(body: str) -> list[str]:
         words = tokens(mask_headers(body))
         if not words:
             raise InvalidArgument("article.body", "contains no words to compare (only punctuation or spaces)")
+        return words
+
+    def _sequence(self, words: list[str]) -> U32Array:
         return to_u32(shingle_sequence(word_hashes(words), self.params.shingle_size))
 
     def fingerprint(self, body: str) -> Fingerprint:
@@ -137,13 +146,16 @@ class Detector:
         if not screened:
             return []
         others = _articles(bodies, [cid for cid, _, _ in screened])
-        ta = tokenised(query.article.body, self.params.shingle_size, q.sequence) if others else None
+        words = query.words if isinstance(query, Prepared) and query.words else None
+        ta = tokenised(query.article.body, self.params.shingle_size, q.sequence, words) if others else None
         matches = []
         for cid, ov, pair_bp in screened:
             other = others.get(cid)
             found_passages: tuple[Passage, ...] = ()
-            if ta is not None and other is not None:
-                tb = tokenised(other.body, self.params.shingle_size)
+            if ta is not None and other is not None and (evidence or ov.jaccard < IDENTICAL_JACCARD):
+                # (A near-identical pair needs neither relabelling nor the template check, which
+                # looks for two or more changed facts.)
+                tb = tokenised_stored(other.body, self.params.shingle_size)
                 if ov.jaccard < IDENTICAL_JACCARD:
                     ov = self._exact(q, pair_bp, label(tb.sequence, self.operator, common))
                 if not self._enough(ov):

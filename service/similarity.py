@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -57,9 +57,11 @@ def overlap(a: U32Array, b: U32Array) -> Overlap:
 class Tokenised:
     """A body's tokens (header fields blanked) and shingle sequence; offsets computed on demand."""
 
-    def __init__(self, body: str, shingle_size: int, sequence: U32Array | None = None) -> None:
+    def __init__(
+        self, body: str, shingle_size: int, sequence: U32Array | None = None, words: list[str] | None = None
+    ) -> None:
         self.body = body
-        self.words = tokens(mask_headers(body))
+        self.words = words if words is not None else tokens(mask_headers(body))
         self.sequence = sequence if sequence is not None else _sequence(self.words, shingle_size)
 
     @cached_property
@@ -88,9 +90,17 @@ def _sequence(words: list[str], shingle_size: int) -> U32Array:
     return to_u32(shingle_sequence(word_hashes(words), shingle_size)) if words else np.empty(0, dtype=np.uint32)
 
 
-def tokenised(body: str, shingle_size: int, sequence: U32Array | None = None) -> Tokenised:
-    """`sequence`, when the caller has it already, must be the body's shingle sequence."""
-    return Tokenised(body, shingle_size, sequence)
+def tokenised(
+    body: str, shingle_size: int, sequence: U32Array | None = None, words: list[str] | None = None
+) -> Tokenised:
+    """`sequence` and `words`, when the caller has them already, must be the body's."""
+    return Tokenised(body, shingle_size, sequence, words)
+
+
+@lru_cache(maxsize=256)
+def tokenised_stored(body: str, shingle_size: int) -> Tokenised:
+    """Tokenised stored texts, cached: the copies of one story are all compared with its original."""
+    return Tokenised(body, shingle_size)
 
 
 @dataclass(frozen=True)
@@ -106,22 +116,31 @@ class Run:
 
 
 def aligned_runs(ta: Tokenised, tb: Tokenised, shingle_size: int) -> list[Run]:
-    """Maximal runs of consecutive shingles that appear in the same order in both texts."""
-    first_in_b: dict[int, int] = {}
-    for j, h in enumerate(tb.sequence.tolist()):
-        first_in_b.setdefault(h, j)
-    spans: list[list[int]] = []  # [i0, i1, j0, j1] inclusive shingle indices
-    for i, h in enumerate(ta.sequence.tolist()):
-        if h not in first_in_b:
-            continue
-        j = first_in_b[h]
-        if spans and spans[-1][1] == i - 1 and spans[-1][3] == j - 1:
-            spans[-1][1], spans[-1][3] = i, j
-        else:
-            spans.append([i, i, j, j])
+    """Maximal runs of consecutive shingles that appear in the same order in both texts.
+
+    Each shingle of `ta` is paired with the first occurrence of the same shingle in `tb`.
+    """
+    seq_a, seq_b = ta.sequence, tb.sequence
+    if not seq_a.size or not seq_b.size:
+        return []
+    order = np.argsort(seq_b, kind="stable")
+    sorted_b = seq_b[order]
+    at = np.minimum(np.searchsorted(sorted_b, seq_a), sorted_b.size - 1)
+    found = sorted_b[at] == seq_a
+    i = np.flatnonzero(found)
+    if not i.size:
+        return []
+    j = order[at[found]]
+    starts = np.flatnonzero(np.concatenate(([True], (np.diff(i) != 1) | (np.diff(j) != 1))))
+    ends = np.concatenate((starts[1:], [i.size])) - 1
     k_a = min(shingle_size, len(ta.words))
     k_b = min(shingle_size, len(tb.words))
-    return [Run(i0, i1 + k_a, j0, j1 + k_b, i0, i1) for i0, i1, j0, j1 in spans]
+    return [
+        Run(i0, i1 + k_a, j0, j1 + k_b, i0, i1)
+        for i0, i1, j0, j1 in zip(
+            i[starts].tolist(), i[ends].tolist(), j[starts].tolist(), j[ends].tolist(), strict=True
+        )
+    ]
 
 
 def passages(
