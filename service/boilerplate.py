@@ -107,14 +107,20 @@ class Labelled:
         return int(self.shingles.size - self.boilerplate.size)
 
 
-def label(sequence: U32Array, operator: U32Array, common: CommonLookup | None) -> Labelled:
-    """Mark the boilerplate positions of a shingle sequence (operator list + learned passages)."""
+def label(
+    sequence: U32Array, operator: U32Array, common: CommonLookup | None, shingles: U32Array | None = None
+) -> Labelled:
+    """Mark the boilerplate positions of a shingle sequence (operator list + learned passages).
+
+    `shingles`, when the caller has it, is the sequence's sorted unique set."""
     is_bp = np.isin(sequence, operator) if operator.size else np.zeros(sequence.size, dtype=np.bool_)
     is_anchor = (sequence & np.uint32(SAMPLE_MODULUS - 1)) == 0
     is_common = np.zeros(sequence.size, dtype=np.bool_)
     if common is not None and sequence.size:
         _mark_learned(sequence, is_bp, is_anchor, is_common, common)
-    return Labelled(np.unique(sequence), np.unique(sequence[is_bp]), is_bp, sequence, is_anchor, is_common)
+    unique = shingles if shingles is not None else np.unique(sequence)
+    boilerplate = np.unique(sequence[is_bp]) if is_bp.any() else np.empty(0, dtype=np.uint32)
+    return Labelled(unique, boilerplate, is_bp, sequence, is_anchor, is_common)
 
 
 def _mark_learned(
@@ -173,15 +179,15 @@ def estimated_boilerplate(other: U32Array, query: Labelled, operator: U32Array, 
     common samples scaled up by the sampling rate.
     """
     known = int(np.isin(other, query.boilerplate, assume_unique=True).sum()) if query.boilerplate.size else 0
-    rest = np.setdiff1d(other, query.shingles, assume_unique=True)
     if operator.size:
+        rest = np.setdiff1d(other, query.shingles, assume_unique=True)
         in_list = np.isin(rest, operator, assume_unique=True)
         known += int(in_list.sum())
-        rest = rest[~in_list]
-    if common is not None:
-        samples = sampled(rest)
-        if samples.size:
-            known += SAMPLE_MODULUS * int(common(samples).size)
+        samples = sampled(rest[~in_list])
+    else:  # sampling first is cheaper than the difference of the full sets
+        samples = np.setdiff1d(sampled(other), query.shingles, assume_unique=True)
+    if common is not None and samples.size:
+        known += SAMPLE_MODULUS * int(common(samples).size)
     return min(known, int(other.size))
 
 

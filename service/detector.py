@@ -30,7 +30,7 @@ from service.minhash import SignatureMaker
 from service.model import Article, Fingerprint, Match, Passage, PreparedArticle, U32Array
 from service.settings import DetectionParams
 from service.shingles import shingle_sequence, to_u32, word_hashes
-from service.similarity import IDENTICAL_JACCARD, Overlap, aligned_runs, passages, tokenised, tokenised_stored
+from service.similarity import IDENTICAL_JACCARD, Overlap, RecentTexts, aligned_runs, passages, tokenised
 from service.templates import differences, other_instance
 from service.text import tokens
 
@@ -56,6 +56,7 @@ class Detector:
         self.max_body_bytes = max_body_bytes
         self.signatures = SignatureMaker(params.num_perm, params.seed)
         self.operator = operator_shingles(_operator_passages(params.boilerplate_file), params.shingle_size)
+        self.recent = RecentTexts(params.shingle_size)
 
     def prepare(self, article: Article) -> Prepared:
         """Validate an article and fingerprint it. Raises InvalidArgument naming the field."""
@@ -93,7 +94,8 @@ class Detector:
 
     def labels(self, query: PreparedArticle, common: CommonLookup | None = None) -> Labelled:
         sequence = query.sequence if isinstance(query, Prepared) else self.sequence(query.article.body)
-        return label(sequence, self.operator, common)
+        shingles = query.fingerprint.shingles if isinstance(query, Prepared) else None
+        return label(sequence, self.operator, common, shingles)
 
     def indexed_form(self, query: PreparedArticle, labelled: Labelled) -> PreparedArticle:
         """The article as the index should see it: signature over the content known now."""
@@ -101,6 +103,12 @@ class Detector:
             return query  # nothing learned beyond the operator list: the signature is already right
         signature = self._signature(query.fingerprint.shingles, labelled.boilerplate)
         return replace(query, fingerprint=replace(query.fingerprint, signature=signature))
+
+    def remember(self, stored: PreparedArticle) -> None:
+        """Keep a just-stored article's tokens at hand: its copies will be compared with it."""
+        if isinstance(stored, Prepared) and stored.words:
+            text = tokenised(stored.article.body, self.params.shingle_size, stored.sequence, stored.words)
+            self.recent.put(text)
 
     def group_samples(
         self, query: PreparedArticle, matches: Iterable[Match], candidates: Mapping[str, U32Array]
@@ -155,9 +163,9 @@ class Detector:
             if ta is not None and other is not None and (evidence or ov.jaccard < IDENTICAL_JACCARD):
                 # (A near-identical pair needs neither relabelling nor the template check, which
                 # looks for two or more changed facts.)
-                tb = tokenised_stored(other.body, self.params.shingle_size)
+                tb = self.recent.get(other.body)
                 if ov.jaccard < IDENTICAL_JACCARD:
-                    ov = self._exact(q, pair_bp, label(tb.sequence, self.operator, common))
+                    ov = self._exact(q, pair_bp, label(tb.sequence, self.operator, common, candidates[cid]))
                 if not self._enough(ov):
                     continue
                 runs = aligned_runs(ta, tb, self.params.shingle_size)
@@ -186,7 +194,7 @@ class Detector:
             return raw, np.zeros(q.sequence.size, dtype=np.bool_)
         pair_bp = shared_boilerplate(q, other)
         bp = np.unique(q.sequence[pair_bp])
-        content_shared = int(shared.size) - int(np.isin(shared, bp, assume_unique=True).sum())
+        content_shared = int(shared.size) - (int(np.isin(shared, bp, assume_unique=True).sum()) if bp.size else 0)
         if content_shared < floor:
             return None
         other_bp = estimated_boilerplate(other, q, self.operator, common)

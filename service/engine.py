@@ -111,6 +111,7 @@ class Engine:
         root = self._root_for(tx, job.prepared, roots)
         tx.regroup(roots, root)
         tx.insert(indexed, datetime.now(UTC), root)
+        self.detector.remember(indexed)
         # Learned boilerplate counts groups: only what the article's group did not hold yet.
         tx.count_groups(self.detector.group_samples(indexed, matches, candidates))
         return Verdict(article.id, tuple(matches), None if root == article.id else root)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 import numpy as np
 
@@ -97,10 +99,39 @@ def tokenised(
     return Tokenised(body, shingle_size, sequence, words)
 
 
-@lru_cache(maxsize=256)
-def tokenised_stored(body: str, shingle_size: int) -> Tokenised:
-    """Tokenised stored texts, cached: the copies of one story are all compared with its original."""
-    return Tokenised(body, shingle_size)
+class RecentTexts:
+    """The tokenised texts of recently stored or compared articles (bounded LRU, thread-safe).
+
+    Copies of a story mostly arrive soon after it, and are all compared with it: keeping
+    the stored side's tokens saves tokenising it again for every copy.
+    """
+
+    def __init__(self, shingle_size: int, max_words: int = 1_000_000) -> None:
+        self.shingle_size = shingle_size
+        self.max_words = max_words  # bounds memory: about 60 bytes a word, so ~60 MB
+        self._texts: OrderedDict[str, Tokenised] = OrderedDict()
+        self._words = 0
+        self._lock = threading.Lock()
+
+    def get(self, body: str) -> Tokenised:
+        with self._lock:
+            found = self._texts.get(body)
+            if found is not None:
+                self._texts.move_to_end(body)
+                return found
+        text = Tokenised(body, self.shingle_size)
+        self.put(text)
+        return text
+
+    def put(self, text: Tokenised) -> None:
+        with self._lock:
+            old = self._texts.pop(text.body, None)
+            self._words -= len(old.words) if old else 0
+            self._texts[text.body] = text
+            self._words += len(text.words)
+            while self._words > self.max_words and len(self._texts) > 1:
+                _, dropped = self._texts.popitem(last=False)
+                self._words -= len(dropped.words)
 
 
 @dataclass(frozen=True)
