@@ -187,6 +187,22 @@ def errors(predicted: set[Pair], gold: Gold, limit: int = 10) -> Iterator[str]:
         yield f"  missed:      {p[0]} ~ {p[1]}"
 
 
+def order_agreement(
+    rows: list[dict[str, Any]], detection: DetectionParams, gold: Gold, orders: int, first: dict[Pair, float]
+) -> None:
+    """The answer should not depend on arrival order: compare the pairs reported in shuffled orders."""
+    runs = [set(first)]
+    for seed in range(orders):
+        shuffled = rows[:]
+        random.Random(1000 + seed).shuffle(shuffled)
+        found = neardup_pairs(shuffled, detection)
+        runs.append(set(found))
+        print(score(found, gold).row(f"neardup, order {seed + 1}"))
+    everywhere, anywhere = set.intersection(*runs), set.union(*runs)
+    print(f"order agreement over {len(runs)} orders: {len(everywhere)} pairs in every run, {len(anywhere)} in any "
+          f"(agreement {len(everywhere) / max(1, len(anywhere)):.4f})")  # fmt: skip
+
+
 def plot(curves: dict[str, list[tuple[float, Score]]], path: Path, title: str) -> None:
     import matplotlib
 
@@ -215,6 +231,13 @@ def main(argv: list[str] | None = None) -> dict[str, Score]:
     parser.add_argument("corpus", type=Path)
     parser.add_argument("gold", type=Path)
     parser.add_argument("--boilerplate-file", default="", help="operator boilerplate passages for neardup")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a neardup detection parameter, e.g. lsh_bands=64 (repeatable)",
+    )
     parser.add_argument("--plot", type=Path, help="save the precision-recall curve here (PNG)")
     parser.add_argument("--no-curve", action="store_true", help="skip the threshold sweep")
     parser.add_argument("--shuffle", type=int, default=None, help="ingest in a random order with this seed")
@@ -223,6 +246,9 @@ def main(argv: list[str] | None = None) -> dict[str, Score]:
         default=None,
         help="also score direct pairs with one id matching this regex (e.g. '^o\\d+$': original-copy)",
     )
+    parser.add_argument(
+        "--orders", type=int, default=0, help="also ingest in this many random orders and report agreement between them"
+    )
     parser.add_argument("--show-errors", type=int, default=0, help="print this many errors of each kind")
     args = parser.parse_args(argv)
 
@@ -230,7 +256,8 @@ def main(argv: list[str] | None = None) -> dict[str, Score]:
     if args.shuffle is not None:
         random.Random(args.shuffle).shuffle(rows)
     gold = read_gold(args.gold)
-    detection = DetectionParams(boilerplate_file=args.boilerplate_file)
+    overrides = {k: type(getattr(DetectionParams(), k))(v) for k, v in (p.split("=", 1) for p in args.param)}
+    detection = DetectionParams(boilerplate_file=args.boilerplate_file, **overrides)
     print(f"corpus {args.corpus} ({len(rows)} articles), gold {args.gold} ({len(gold.same)} same pairs)")
 
     started = time.perf_counter()
@@ -256,6 +283,8 @@ def main(argv: list[str] | None = None) -> dict[str, Score]:
     print(f"neardup ingest: {took:.1f}s ({len(rows) / took:.0f} articles/s, reported {len(ours)} pairs)")
     for name, s in results.items():
         print(s.row(name))
+    if args.orders:
+        order_agreement(rows, detection, gold, args.orders, ours)
     if args.show_errors:
         print("neardup errors:")
         print("\n".join(errors(set(ours), gold, args.show_errors)))

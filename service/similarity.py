@@ -18,6 +18,7 @@ from service.text import token_spans, tokens
 _CAPITALISED = re.compile(r"\b[A-Z]\w*")
 IDENTICAL_JACCARD = 0.9  # above this, differences are formatting or a few words
 CONTAINED = 0.8  # share of one side's shingles found in the other to call it contained
+ONE_SIDED = 0.05  # ...while the other side's share is at least this much lower (else both changed: revised)
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,11 @@ class Overlap:
     def relation(self) -> Relation:
         if self.jaccard >= IDENTICAL_JACCARD:
             return Relation.IDENTICAL
-        a_inside_b = self.shared / self.size_a >= CONTAINED if self.size_a else False
-        b_inside_a = self.shared / self.size_b >= CONTAINED if self.size_b else False
-        if b_inside_a and not a_inside_b:
+        share_a = self.shared / self.size_a if self.size_a else 0.0  # of the request, found in the other
+        share_b = self.shared / self.size_b if self.size_b else 0.0  # of the other, found in the request
+        if share_b >= CONTAINED and share_a <= share_b - ONE_SIDED:
             return Relation.ADDITIONS
-        if a_inside_b and not b_inside_a:
+        if share_a >= CONTAINED and share_b <= share_a - ONE_SIDED:
             return Relation.TRUNCATED
         return Relation.REVISED
 
