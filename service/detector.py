@@ -192,6 +192,10 @@ class Detector:
         raw = Overlap(int(q.shingles.size), int(other.size), int(shared.size))
         if raw.jaccard >= IDENTICAL_JACCARD:  # a re-send: identical, even if all of it is template
             return raw, np.zeros(q.sequence.size, dtype=np.bool_)
+        if q.boilerplate.size:  # cheap first cut with the query's own labels; the pair's can only remove more
+            known = int(np.isin(shared, q.boilerplate, assume_unique=True).sum())
+            if shared.size - known < floor:
+                return None
         pair_bp = shared_boilerplate(q, other)
         bp = np.unique(q.sequence[pair_bp])
         content_shared = int(shared.size) - (int(np.isin(shared, bp, assume_unique=True).sum()) if bp.size else 0)
