@@ -21,6 +21,7 @@ threshold, scores kept) and the baseline's LSH threshold.
 from __future__ import annotations
 
 import argparse
+import gzip
 import itertools
 import json
 import random
@@ -52,8 +53,11 @@ def pair(a: str, b: str) -> Pair:
 
 
 def read_corpus(path: Path) -> list[dict[str, Any]]:
-    with path.open() as f:
-        return [json.loads(line) for line in f if line.strip()]
+    """JSONL (or .jsonl.gz) articles; those with an empty body are left out (neardup refuses them)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    return [r for r in rows if r["body"].strip()]
 
 
 @dataclass
