@@ -24,14 +24,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Uses only APIs both revisions have: start_server, Settings, the client's index_stream.
 RUNNER = r"""
-import json, sys, tempfile, time
+import gzip, json, sys, tempfile, time
 from datetime import datetime
 from pathlib import Path
 from client import Article, NeardupClient
 from service.grpc_server import start_server
 from service.settings import Settings
 
-rows = [json.loads(l) for l in open(sys.argv[1])][: int(sys.argv[2])]
+opener = gzip.open if sys.argv[1].endswith(".gz") else open
+rows = [r for r in map(json.loads, opener(sys.argv[1], "rt")) if r["body"].strip()][: int(sys.argv[2])]
 arts = [Article(id=r["id"], body=r["body"], title=r.get("title", "")) for r in rows]
 with tempfile.TemporaryDirectory() as tmp:
     running = start_server(Settings(host="127.0.0.1", port=0, data_dir=Path(tmp)))
