@@ -118,7 +118,7 @@ class RedisStore:
             if self.cluster:
                 probe.close()
                 url = self.url.rsplit("/", 1)[0] if self.url.count("/") > 2 else self.url  # no db on a cluster
-                client = redis.cluster.RedisCluster.from_url(url, cluster_error_retry_attempts=1, **opts)
+                client = redis.cluster.RedisCluster.from_url(url, retry=Retry(NoBackoff(), 1), **opts)
             else:
                 client = probe
             _check_params(client, self.params)
@@ -126,7 +126,8 @@ class RedisStore:
         return client
 
     @property
-    def client(self) -> redis.Redis | redis.cluster.RedisCluster:
+    def client(self) -> Any:
+        # Any: redis-py types replies as bytes | str (it depends on decode_responses); ours are always bytes.
         return self._connect()
 
     def pipeline(self, transaction: bool = False) -> Any:
@@ -204,9 +205,7 @@ class RedisStore:
                 self._commit_standalone([c for phase in phases for c in phase], token)
 
     def _commit_standalone(self, commands: list[Command], token: bytes) -> None:
-        client = self.client
-        assert isinstance(client, redis.Redis)
-        with client.pipeline(transaction=True) as pipe:
+        with self.client.pipeline(transaction=True) as pipe:
             try:
                 pipe.watch(LOCK)  # fence: if the lease lapsed and another replica took it, EXEC fails
                 if pipe.get(LOCK) != token:
@@ -242,13 +241,12 @@ class RedisStore:
         """Inconsistencies: bucket entries without an article, articles missing a bucket entry."""
         problems: list[str] = []
         ids = set(self.all_ids())
-        buckets: dict[bytes, set[str]] = {}
-        for key in self.call(lambda: list(self.client.scan_iter(match=b"nd:b:*", count=1000))):
-            members = {m.decode() for m in self.call(lambda k=key: self.client.smembers(k))}
-            buckets[key] = members
+        keys: list[bytes] = self.call(lambda: list(self.client.scan_iter(match=b"nd:b:*", count=1000)))
+        buckets = {k: {m.decode() for m in members} for k, members in zip(keys, self._smembers(keys), strict=True)}
+        for key, members in buckets.items():
             problems += [f"bucket {key!r} points to missing article {m!r}" for m in members - ids]
-        for aid in ids:
-            sig = self.call(lambda a=aid: self.client.hget(article_key(a), "s"))
+        ordered = sorted(ids)
+        for aid, sig in zip(ordered, self.run([("HGET", article_key(a), "s") for a in ordered]), strict=True):
             if sig is None:
                 problems.append(f"id set lists {aid!r} but its record is missing")
                 continue
@@ -256,6 +254,9 @@ class RedisStore:
                 if aid not in buckets.get(key, set()):
                     problems.append(f"article {aid!r} is missing from bucket {key!r}")
         return problems
+
+    def _smembers(self, keys: list[bytes]) -> list[set[bytes]]:
+        return self.run([("SMEMBERS", k) for k in keys])
 
     def all_ids(self) -> list[str]:
         results = self.run([("SMEMBERS", b"nd:ids:%d" % k) for k in range(ID_SHARDS)])
@@ -330,10 +331,11 @@ def decode_commands(blob: bytes) -> list[Command]:
         pos += n
         return blob[pos - n : pos]
 
-    commands = []
+    commands: list[Command] = []
     for _ in range(struct.unpack("<I", take(4))[0]):
         arity = struct.unpack("<I", take(4))[0]
-        commands.append(tuple(take(struct.unpack("<I", take(4))[0]) for _ in range(arity)))
+        args = [take(struct.unpack("<I", take(4))[0]) for _ in range(arity)]
+        commands.append((args[0].decode(), *args[1:]))  # redis-py routes by the command name as str
     return commands
 
 
