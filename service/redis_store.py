@@ -66,6 +66,20 @@ LEASE_MS = 10_000  # a writer holds the lease at most this long; a dead writer b
 LEASE_WAIT_S = 15.0  # give up (UNAVAILABLE) after waiting this long for the lease
 SEQ_BLOCK = 64  # arrival numbers reserved per round trip
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+# Standalone commit: check the lease (the fence) and apply the batch's commands in one script, which Redis
+# runs atomically and writes to the AOF as one MULTI/EXEC. ARGV: token, then per command its arity and words.
+_APPLY = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('LEASE the writer lease lapsed before the commit')
+end
+local i = 2
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+return 1
+"""
 
 Command = tuple[bytes | str, ...]
 T = TypeVar("T")
@@ -205,17 +219,15 @@ class RedisStore:
                 self._commit_standalone([c for phase in phases for c in phase], token)
 
     def _commit_standalone(self, commands: list[Command], token: bytes) -> None:
-        with self.client.pipeline(transaction=True) as pipe:
-            try:
-                pipe.watch(LOCK)  # fence: if the lease lapsed and another replica took it, EXEC fails
-                if pipe.get(LOCK) != token:
-                    raise Unavailable("the Redis writer lease lapsed before the commit; nothing was stored; retry")
-                pipe.multi()
-                for cmd in commands:
-                    pipe.execute_command(*cmd)
-                pipe.execute()
-            except redis.WatchError as exc:
-                raise Unavailable("the Redis writer lease lapsed during the commit; nothing was stored; retry") from exc
+        words: list[bytes | str | int] = [token]
+        for cmd in commands:
+            words += [len(cmd), *cmd]
+        try:
+            self.client.eval(_APPLY, 1, LOCK, *words)
+        except redis.ResponseError as exc:
+            if "LEASE" in str(exc):
+                raise Unavailable("the Redis writer lease lapsed before the commit; nothing was stored; retry") from exc
+            raise
 
     def _replay_journal(self) -> None:
         """Finish a cluster commit whose writer died mid-way (its commands are idempotent)."""
@@ -382,6 +394,7 @@ class _Tx:
         self._roots: dict[str, str] = {}  # regrouped articles the batch did not rewrite
         self._groups: dict[str, _Group] = {}
         self._bucket_cache: dict[str, list[bytes]] = {}
+        self._committed_hits: dict[bytes, set[str]] = {}  # signature bytes -> ids in its buckets, read ahead
 
     # ---- reads -----------------------------------------------------------------------------------
 
@@ -399,15 +412,36 @@ class _Tx:
         root = self._roots.get(article_id)
         return replace(stored, group_root=root) if stored and root else stored
 
-    def candidates(self, signature: U32Array) -> set[str]:
+    def prefetch(self, articles: Sequence[PreparedArticle]) -> None:
+        """Read the batch's ids, bucket members and candidate records in two pipelines, not three per article.
+
+        Valid for the whole batch: the lease keeps other writers out, and the overlay covers our own writes.
+        """
+        ids = [p.article.id for p in articles]
+        signatures = list({p.fingerprint.signature.tobytes(): p.fingerprint.signature for p in articles}.items())
+        lookups = [self._bucket_lookup(sig) for _, sig in signatures]
+        replies = self._store.run([("HGETALL", article_key(i)) for i in ids] + [c for cmds in lookups for c in cmds])
+        for aid, raw in zip(ids, replies, strict=False):
+            self._fetched.setdefault(aid, record_from(aid, raw))
+        pos = len(ids)
+        for (raw_sig, _), cmds in zip(signatures, lookups, strict=True):
+            self._committed_hits[raw_sig] = {m.decode() for members in replies[pos : pos + len(cmds)] for m in members}
+            pos += len(cmds)
+        self._load([i for hits in self._committed_hits.values() for i in hits])
+
+    def _bucket_lookup(self, signature: U32Array) -> list[Command]:
+        # One SUNION where all buckets are on one server; a cluster spreads them, so one SMEMBERS each.
         keys = bucket_keys(signature, self._store.params)
-        found: set[str] = set()
-        for members in self._store.run([("SMEMBERS", k) for k in keys]):
-            found.update(m.decode() for m in members)
-        found -= self._final.keys()  # the batch's own version of these decides below
+        return [("SMEMBERS", k) for k in keys] if self._store.cluster else [("SUNION", *keys)]
+
+    def candidates(self, signature: U32Array) -> set[str]:
+        found = self._committed_hits.get(signature.tobytes())
+        if found is None:
+            found = {m.decode() for members in self._store.run(self._bucket_lookup(signature)) for m in members}
+        found = found - self._final.keys()  # the batch's own version of these decides below
         self._load(list(found))
         visible = {i for i in found if self._fetched[i] is not None}  # entries without a record are invisible
-        wanted = set(keys)
+        wanted = set(bucket_keys(signature, self._store.params))
         for aid, stored in self._final.items():
             if stored is not None and wanted.intersection(self._buckets_of(aid, stored)):
                 visible.add(aid)
