@@ -90,14 +90,14 @@ def test_interrupted_cluster_commit_is_finished_by_the_next_writer(redis_cluster
             tx.insert(wire, datetime.now(UTC), "late")
             phases = tx.commands()
         commands = [c for phase in phases for c in phase]
-        store.client.set(JOURNAL, encode_commands(commands))
-        store.run(phases[0])
+        store.client.hset(JOURNAL, mapping={str(n): encode_commands(p) for n, p in enumerate(phases)})
+        store.apply(phases[0])
         key = bucket_keys(wire.fingerprint.signature, PARAMS)[0]
         assert store.client.smembers(key) == {b"late"}
         assert engine.check(wire).matches == ()  # bucket entries without a record are invisible
         assert store.audit() != []
         ingest(engine, [Article("next", "an unrelated text " + " ".join(f"u{i}" for i in range(40)))])
-        assert store.client.get(JOURNAL) is None
+        assert store.client.exists(JOURNAL) == 0
         assert decode_commands(encode_commands(commands))[0] == ("SADD", key, b"late")
         assert engine.get("late").article.body == wire.article.body
         assert store.audit() == []
