@@ -70,12 +70,20 @@ LEASE_MS = 10_000  # a writer holds the lease at most this long; a dead writer b
 LEASE_WAIT_S = 15.0  # give up (UNAVAILABLE) after waiting this long for the lease
 SEQ_BLOCK = 64  # arrival numbers reserved per round trip
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+# Commands as script arguments (see script_words): "C", arity, words... for one command, or
+# "F", name, member, count, keys... for one member added to / removed from many sets (an article's buckets).
 _APPLY_LOOP = """
 local i = {first}
 while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  redis.call(unpack(ARGV, i + 1, i + n))
-  i = i + n + 1
+  if ARGV[i] == 'F' then
+    local name, member, n = ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+    for j = i + 4, i + 3 + n do redis.call(name, ARGV[j], member) end
+    i = i + 4 + n
+  else
+    local n = tonumber(ARGV[i + 1])
+    redis.call(unpack(ARGV, i + 2, i + 1 + n))
+    i = i + 2 + n
+  end
 end
 return 1
 """
@@ -219,9 +227,7 @@ class RedisStore:
         """Cluster: run commands as one script per node (atomic per node, one AOF fsync per node)."""
         with _unavailable(self.url), self._rerouting():
             for node, indexes in self._by_node([c[1] for c in commands]):
-                words: list[bytes | str | int] = []
-                for index in indexes:
-                    words += [len(commands[index]), *commands[index]]
+                words = script_words([commands[index] for index in indexes])
                 node.redis_connection.eval(_NODE_APPLY, 0, *words)
 
     def bucket_members(self, groups: Sequence[Sequence[bytes]]) -> list[set[str]]:
@@ -306,9 +312,7 @@ class RedisStore:
                 self._commit_standalone([c for phase in phases for c in phase], token)
 
     def _commit_standalone(self, commands: list[Command], token: bytes) -> None:
-        words: list[bytes | str | int] = [token]
-        for cmd in commands:
-            words += [len(cmd), *cmd]
+        words = [token, *script_words(commands)]
         try:
             self.client.eval(_APPLY, 1, LOCK, *words)
         except redis.ResponseError as exc:
@@ -411,6 +415,24 @@ def bucket_keys(signature: U32Array, params: DetectionParams) -> list[bytes]:
             for band in range(params.lsh_bands)]  # fmt: skip
 
 
+def script_words(commands: Sequence[Command]) -> list[bytes | str | int]:
+    """Commands as _APPLY_LOOP reads them; a run of SADD/SREM of one member becomes one fan-out."""
+    words: list[bytes | str | int] = []
+    i = 0
+    while i < len(commands):
+        cmd = commands[i]
+        j = i
+        if len(cmd) == 3 and cmd[0] in ("SADD", "SREM"):
+            while j + 1 < len(commands) and len(commands[j + 1]) == 3 and commands[j + 1][::2] == cmd[::2]:
+                j += 1
+        if j > i:
+            words += ["F", cmd[0], cmd[2], j - i + 1, *(c[1] for c in commands[i : j + 1])]
+        else:
+            words += ["C", len(cmd), *cmd]
+        i = j + 1
+    return words
+
+
 def encode_commands(commands: Sequence[Command]) -> bytes:
     """Length-prefixed frames: count, then per command its arity and each argument."""
     out = [struct.pack("<I", len(commands))]
@@ -482,6 +504,7 @@ class _Tx:
         self._groups: dict[str, _Group] = {}
         self._bucket_cache: dict[str, list[bytes]] = {}  # bucket keys of the batch's own articles
         self._overlay_buckets: dict[bytes, set[str]] = {}  # bucket key -> the batch's articles in it
+        self._keys: dict[bytes, list[bytes]] = {}  # signature bytes -> its bucket keys (computed once)
         self._committed_hits: dict[bytes, set[str]] = {}  # signature bytes -> ids in its buckets, read ahead
 
     # ---- reads -----------------------------------------------------------------------------------
@@ -509,12 +532,18 @@ class _Tx:
         ids = [p.article.id for p in articles]
         self._load(ids)
         signatures = {p.fingerprint.signature.tobytes(): p.fingerprint.signature for p in articles}
-        groups = [bucket_keys(sig, self._store.params) for sig in signatures.values()]
+        groups = [self._keys_for(sig) for sig in signatures.values()]
         self._committed_hits.update(zip(signatures, self._store.bucket_members(groups), strict=True))
         self._load([i for hits in self._committed_hits.values() for i in hits])
 
+    def _keys_for(self, signature: U32Array) -> list[bytes]:
+        raw = signature.tobytes()
+        if raw not in self._keys:
+            self._keys[raw] = bucket_keys(signature, self._store.params)
+        return self._keys[raw]
+
     def candidates(self, signature: U32Array) -> set[str]:
-        keys = bucket_keys(signature, self._store.params)
+        keys = self._keys_for(signature)
         found = self._committed_hits.get(signature.tobytes())
         if found is None:
             found = self._store.bucket_members([keys])[0]
@@ -560,7 +589,7 @@ class _Tx:
 
     def _buckets_of(self, aid: str, stored: StoredArticle) -> list[bytes]:
         if aid not in self._bucket_cache:
-            self._bucket_cache[aid] = bucket_keys(stored.fingerprint.signature, self._store.params)
+            self._bucket_cache[aid] = self._keys_for(stored.fingerprint.signature)
         return self._bucket_cache[aid]
 
     def _unlist(self, aid: str) -> None:

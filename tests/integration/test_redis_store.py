@@ -15,7 +15,14 @@ from service.detector import Detector
 from service.engine import Engine
 from service.errors import IncompatibleIndex, Unavailable
 from service.model import Article, Verdict
-from service.redis_store import JOURNAL, RedisStore, bucket_keys, decode_commands, encode_commands
+from service.redis_store import (
+    JOURNAL,
+    RedisStore,
+    bucket_keys,
+    decode_commands,
+    encode_commands,
+    script_words,
+)
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
 from tests.redis_support import RedisServer, redis_server, synthetic_articles
@@ -145,3 +152,9 @@ def test_other_detection_parameters_are_refused(tmp_path: Path) -> None:
         RedisStore(server.url, PARAMS).close()
         with pytest.raises(IncompatibleIndex, match="num_perm: index has 128, settings say 256"):
             RedisStore(server.url, replace(PARAMS, num_perm=256))
+
+
+def test_script_words_fan_out_one_member_over_many_sets() -> None:
+    commands = [("SADD", b"b1", "x"), ("SADD", b"b2", "x"), ("SADD", b"b3", "y"), ("HSET", b"a", "r", "x")]
+    assert script_words(commands) == ["F", "SADD", "x", 2, b"b1", b"b2", "C", 3, "SADD", b"b3", "y",
+                                      "C", 4, "HSET", b"a", "r", "x"]  # fmt: skip
