@@ -25,7 +25,8 @@ from service.redis_store import (
 )
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
-from tests.redis_support import RedisServer, redis_server, synthetic_articles
+from tests.redis_support import RedisServer, redis_cluster, redis_server, synthetic_articles
+from tests.support import wait_for
 
 PARAMS = DetectionParams()
 DETECTOR = Detector(PARAMS, 1 << 20)
@@ -158,3 +159,31 @@ def test_script_words_fan_out_one_member_over_many_sets() -> None:
     commands = [("SADD", b"b1", "x"), ("SADD", b"b2", "x"), ("SADD", b"b3", "y"), ("HSET", b"a", "r", "x")]
     assert script_words(commands) == ["F", "SADD", "x", 2, b"b1", b"b2", "C", 3, "SADD", b"b3", "y",
                                       "C", 4, "HSET", b"a", "r", "x"]  # fmt: skip
+
+
+def test_a_cluster_node_down_fails_fast_and_the_store_recovers_consistent(tmp_path: Path) -> None:
+    with redis_cluster(tmp_path / "cluster") as nodes:
+        store = RedisStore(nodes[0].url, PARAMS, socket_timeout=1.0)
+        engine = Engine(DETECTOR, store)
+        articles = synthetic_articles(20, seed=8)
+        try:
+            ingest(engine, articles[:10])
+            nodes[1].stop()  # a third of the slots (and of every article's buckets) is gone
+            started = time.monotonic()
+            with pytest.raises(Unavailable, match="is not answering"):
+                engine.index(DETECTOR.prepare(articles[10]), timeout=30)
+            assert time.monotonic() - started < 5
+            nodes[1].start()  # same AOF
+            wait_for(lambda: _indexed(engine, articles[10]), timeout=30, what="the cluster to serve again")
+            ingest(engine, articles[11:])
+            assert engine.stats().articles == len(articles)
+            assert store.audit() == []
+        finally:
+            engine.close()
+
+
+def _indexed(engine: Engine, article: Article) -> bool:
+    try:
+        return engine.index(DETECTOR.prepare(article), timeout=30).id == article.id
+    except Unavailable:
+        return False
