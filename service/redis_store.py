@@ -8,7 +8,7 @@ Layout (prefix `nd:`; see docs/redis.md for the reasoning):
     nd:b:<band>:<hex>    set     LSH bucket: ids whose signature has these rows in this band
     nd:g:<root>          set     ids of the group whose earliest article is <root>
     nd:ids:<0..15>       set     all ids, sharded over 16 keys (count, audit)
-    nd:seq               counter arrival order (ties between equal publication times)
+    nd:seq               counter arrival order, in commit order (ties between equal publication times)
     nd:lock              string  the writer lease (token, PX expiry)
     nd:journal           hash    cluster only: the commands of the commit in flight, per phase (write-ahead)
 
@@ -68,7 +68,6 @@ JOURNAL = b"nd:journal"
 ID_SHARDS = 16
 LEASE_MS = 10_000  # a writer holds the lease at most this long; a dead writer blocks others this long
 LEASE_WAIT_S = 15.0  # give up (UNAVAILABLE) after waiting this long for the lease
-SEQ_BLOCK = 64  # arrival numbers reserved per round trip
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 # Commands as script arguments (see script_words): "C", arity, words... for one command, or
 # "F", name, member, count, keys... for one member added to / removed from many sets (an article's buckets).
@@ -141,8 +140,6 @@ class RedisStore:
         self._socket_timeout = socket_timeout
         self._client: redis.Redis | redis.cluster.RedisCluster | None = None
         self.cluster = False
-        self._seq_next = 0
-        self._seq_end = 0
         try:
             self._connect()
         except Unavailable as exc:  # start anyway: a stateless replica serves as soon as Redis is back
@@ -331,12 +328,10 @@ class RedisStore:
                 self.apply(decode_commands(phases[n]))
             self.call(lambda: self.client.delete(JOURNAL))
 
-    def next_seq(self) -> int:
-        if self._seq_next >= self._seq_end:
-            end = int(self.call(lambda: self.client.incrby(SEQ, SEQ_BLOCK)))
-            self._seq_next, self._seq_end = end - SEQ_BLOCK + 1, end + 1
-        self._seq_next += 1
-        return self._seq_next - 1
+    def reserve_seqs(self, count: int) -> range:
+        """`count` arrival numbers. Called under the lease, so they rise in commit order on all replicas."""
+        end = int(self.call(lambda: self.client.incrby(SEQ, count)))
+        return range(end - count + 1, end + 1)
 
     # ---- maintenance -----------------------------------------------------------------------------
 
@@ -369,7 +364,6 @@ class RedisStore:
         """Delete every neardup key (tests and benchmarks)."""
         keys = self.call(lambda: list(self.client.scan_iter(match=b"nd:*", count=1000)))
         self.run([("DEL", k) for k in keys])
-        self._seq_next = self._seq_end = 0
         _check_params(self.client, self.params)
 
     def close(self) -> None:
@@ -506,6 +500,7 @@ class _Tx:
         self._overlay_buckets: dict[bytes, set[str]] = {}  # bucket key -> the batch's articles in it
         self._keys: dict[bytes, list[bytes]] = {}  # signature bytes -> its bucket keys (computed once)
         self._committed_hits: dict[bytes, set[str]] = {}  # signature bytes -> ids in its buckets, read ahead
+        self._seqs: Iterator[int] = iter(())  # arrival numbers reserved for this batch
 
     # ---- reads -----------------------------------------------------------------------------------
 
@@ -530,6 +525,8 @@ class _Tx:
         Valid for the whole batch: the lease keeps other writers out, and the overlay covers our own writes.
         """
         ids = [p.article.id for p in articles]
+        if self._writable:  # each article is inserted at most once per batch
+            self._seqs = iter(self._store.reserve_seqs(len(articles)))
         self._load(ids)
         signatures = {p.fingerprint.signature.tobytes(): p.fingerprint.signature for p in articles}
         groups = [self._keys_for(sig) for sig in signatures.values()]
@@ -604,7 +601,7 @@ class _Tx:
         aid = prepared.article.id
         self.get(aid)  # remember the committed version: its bucket entries may need removing
         self._unlist(aid)
-        stored = StoredArticle(prepared.article, prepared.fingerprint, indexed_at, self._store.next_seq(), group_root)
+        stored = StoredArticle(prepared.article, prepared.fingerprint, indexed_at, self._next_seq(), group_root)
         self._final[aid] = stored
         for key in self._buckets_of(aid, stored):
             self._overlay_buckets.setdefault(key, set()).add(aid)
@@ -636,6 +633,9 @@ class _Tx:
             target = self._group(new_root)
             target.added |= members
             target.removed -= members
+
+    def _next_seq(self) -> int:
+        return next(self._seqs, None) or self._store.reserve_seqs(1)[0]
 
     def _group(self, root: str) -> _Group:
         return self._groups.setdefault(root, _Group())
