@@ -187,3 +187,28 @@ def _indexed(engine: Engine, article: Article) -> bool:
         return engine.index(DETECTOR.prepare(article), timeout=30).id == article.id
     except Unavailable:
         return False
+
+
+def test_reads_inside_a_write_see_the_batch_own_writes_and_others_see_them_after_commit(redis_url: str) -> None:
+    store = RedisStore(redis_url, PARAMS)
+    first, second = (DETECTOR.prepare(a) for a in synthetic_articles(2, seed=12)[:2])
+    try:
+        with store.write() as tx:
+            tx.prefetch([first, second])
+            tx.insert(first, datetime.now(UTC), first.article.id)
+            assert first.article.id in tx.candidates(first.fingerprint.signature)
+            assert tx.count() == 1
+            with store.read() as outside:  # not committed yet: invisible to everyone else
+                assert outside.get(first.article.id) is None
+                assert outside.candidates(first.fingerprint.signature) == set()
+            tx.insert(second, datetime.now(UTC), second.article.id)
+            tx.delete(second.article.id)
+            assert second.article.id not in tx.candidates(second.fingerprint.signature)
+            assert tx.count() == 1
+        with store.read() as after:
+            assert after.candidates(first.fingerprint.signature) == {first.article.id}
+            assert after.get(second.article.id) is None
+            assert after.count() == 1
+        assert store.audit() == []
+    finally:
+        store.close()
