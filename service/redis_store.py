@@ -35,6 +35,7 @@ reads see the batch's own writes through an in-memory overlay; the batch is flus
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
@@ -213,11 +214,14 @@ class RedisStore:
 
     @contextmanager
     def _rerouting(self) -> Iterator[None]:
+        """On a moved slot or a lost node (failover), relearn the slot map; the caller retries."""
         try:
             yield
-        except redis.ResponseError as exc:
-            if str(exc).startswith(("MOVED", "ASK")) or "non local key" in str(exc):
-                self.client.nodes_manager.initialize()  # slots moved: learn the new map; the caller retries
+        except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as exc:
+            moved = str(exc).startswith(("MOVED", "ASK")) or "non local key" in str(exc)
+            if moved or not isinstance(exc, redis.ResponseError):
+                with contextlib.suppress(redis.RedisError):
+                    self.client.nodes_manager.initialize()
             raise
 
     def apply(self, commands: Sequence[Command]) -> None:
