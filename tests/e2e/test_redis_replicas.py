@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -107,8 +108,9 @@ def test_redis_stopped_gives_unavailable_fast_and_the_replica_recovers(tmp_path:
 
 def test_kill9_replica_and_redis_restart_mid_stream_lose_nothing_acknowledged(tmp_path: Path) -> None:
     server = RedisServer(tmp_path / "redis").start()  # appendonly yes, appendfsync always
-    articles = [client_article(a) for a in synthetic_articles(90, seed=21)]
-    half = len(articles) // 2
+    articles = [client_article(a) for a in synthetic_articles(110, seed=21)]
+    half = 45
+    trickled = articles[2 * half :]  # sent one by one while Redis restarts: some fail, none may be half-stored
     acked: set[str] = set()
     lock = threading.Lock()
     with ExitStack() as stack:
@@ -133,9 +135,19 @@ def test_kill9_replica_and_redis_restart_mid_stream_lose_nothing_acknowledged(tm
             except NeardupClientError:
                 pass  # the stream broke (replica killed or Redis restarted): only acknowledged ids count
 
-        with ThreadPoolExecutor(2) as pool:
-            runs = [pool.submit(stream, victim, articles[:half]), pool.submit(stream, survivor, articles[half:])]
+        def trickle(proc: ServerProcess, items: list[Article]) -> None:
+            with proc.client(timeout=60) as client:
+                for article in items:
+                    with contextlib.suppress(UnavailableError):
+                        client.index(article)
+                        with lock:
+                            acked.add(article.id)
+
+        with ThreadPoolExecutor(3) as pool:
+            runs = [pool.submit(stream, victim, articles[:half]),
+                    pool.submit(stream, survivor, articles[half : 2 * half])]  # fmt: skip
             wait_for(lambda: len(acked) >= 30, timeout=60, what="acknowledgements from both streams")
+            runs.append(pool.submit(trickle, survivor, trickled))
             victim.kill9()
             server.restart()  # SIGKILL + start: only what the AOF fsynced survives
             faults_done.set()
