@@ -11,6 +11,8 @@ Layout (prefix `nd:`; see docs/redis.md for the reasoning):
     nd:seq               counter arrival order, in commit order (ties between equal publication times)
     nd:lock              string  the writer lease (token, PX expiry)
     nd:journal           hash    cluster only: the commands of the commit in flight, per phase (write-ahead)
+    nd:sg:<0..15>        hash    learned boilerplate: sampled shingle hash -> number of groups it was seen in
+                                 (service/boilerplate.py), sharded over 16 keys by hash
 
 Every key is its own slot on a cluster (no hash tags): no command and no script touches two
 keys at once, so nothing needs them together.
@@ -123,6 +125,13 @@ def article_key(article_id: str) -> bytes:
 
 def group_key(root: str) -> bytes:
     return b"nd:g:" + root.encode()
+
+
+SHINGLE_GROUP_SHARDS = 16
+
+
+def shingle_groups_key(shingle: int) -> bytes:
+    return b"nd:sg:%d" % (shingle % SHINGLE_GROUP_SHARDS)
 
 
 def ids_key(article_id: str) -> bytes:
@@ -505,6 +514,8 @@ class _Tx:
         self._keys: dict[bytes, list[bytes]] = {}  # signature bytes -> its bucket keys (computed once)
         self._committed_hits: dict[bytes, set[str]] = {}  # signature bytes -> ids in its buckets, read ahead
         self._seqs: Iterator[int] = iter(())  # arrival numbers reserved for this batch
+        self._shingle_groups: dict[int, int] = {}  # committed group counts, as read
+        self._shingle_added: dict[int, int] = {}  # this batch's increments
 
     # ---- reads -----------------------------------------------------------------------------------
 
@@ -598,7 +609,29 @@ class _Tx:
         for key in self._bucket_cache.pop(aid, []):
             self._overlay_buckets[key].discard(aid)
 
+    def common_shingles(self, hashes: U32Array, min_groups: int) -> U32Array:
+        values = hashes.tolist()
+        self._load_shingle_groups([h for h in values if h not in self._shingle_groups])
+        counts = [self._shingle_groups[h] + self._shingle_added.get(h, 0) for h in values]
+        return np.array([h for h, n in zip(values, counts, strict=True) if n >= min_groups], dtype=np.uint32)
+
+    def _load_shingle_groups(self, values: list[int]) -> None:
+        if not values:
+            return
+        shards: dict[bytes, list[int]] = {}
+        for h in values:
+            shards.setdefault(shingle_groups_key(h), []).append(h)
+        replies = self._store.run([("HMGET", key, *(str(h) for h in hs)) for key, hs in shards.items()])
+        for hs, reply in zip(shards.values(), replies, strict=True):
+            for h, n in zip(hs, reply, strict=True):
+                self._shingle_groups[h] = int(n) if n is not None else 0
+
     # ---- writes (kept in the overlay until commit) ------------------------------------------------
+
+    def count_groups(self, hashes: U32Array) -> None:
+        self._require_writable()
+        for h in hashes.tolist():
+            self._shingle_added[h] = self._shingle_added.get(h, 0) + 1
 
     def insert(self, prepared: PreparedArticle, indexed_at: datetime, group_root: str) -> None:
         self._require_writable()
@@ -668,6 +701,7 @@ class _Tx:
         for aid, root in self._roots.items():
             if self._final.get(aid, self._fetched.get(aid)) is not None:
                 records.append(("HSET", article_key(aid), "r", root))
+        records += [("HINCRBY", shingle_groups_key(h), str(h), str(n)) for h, n in self._shingle_added.items()]
         for root, group in self._groups.items():
             if group.cleared:
                 records.append(("DEL", group_key(root)))
