@@ -138,3 +138,22 @@ def test_learned_counts_survive_a_restart(tmp_path: Path) -> None:
     with reopened.read() as tx:
         assert np.array_equal(tx.common_shingles(samples, 2), before) and before.size > 0
     reopened.close()
+
+
+def test_a_failed_commit_leaves_no_learned_counts_in_memory_or_on_disk(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "n.db", DetectionParams())
+    hashes = np.array([8, 16, 24], dtype=np.uint32)
+    with store.write() as tx:
+        tx.count_groups(hashes)
+        tx.count_groups(hashes)  # now in two groups: held in memory
+    with pytest.raises(RuntimeError), store.write() as tx:
+        tx.count_groups(hashes)  # three groups...
+        assert tx.common_shingles(hashes, 3).size == 3
+        raise RuntimeError("the batch fails before its commit")
+    with store.read() as tx:
+        assert tx.common_shingles(hashes, 2).size == 3 and tx.common_shingles(hashes, 3).size == 0
+    store.close()
+    reopened = SqliteStore(tmp_path / "n.db", DetectionParams())
+    with reopened.read() as tx:
+        assert tx.common_shingles(hashes, 2).size == 3 and tx.common_shingles(hashes, 3).size == 0
+    reopened.close()
