@@ -96,6 +96,7 @@ def _connect(args: argparse.Namespace, timeout: float | None = 30.0) -> NeardupC
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from service.errors import IncompatibleIndex
     from service.grpc_server import start_server
+    from service.logs import announce
     from service.logs import configure as configure_logging
     from service.settings import Settings
 
@@ -113,8 +114,8 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     logging.getLogger("neardup").info("serving on %s:%d (store %s at %s)", settings.host, running.port,
                                       settings.store, where)  # fmt: skip
     if running.metrics_port is not None:
-        print(f"neardup metrics on http://{settings.host}:{running.metrics_port}/metrics", file=sys.stderr)
-    print(f"neardup serving on {settings.host}:{running.port}", file=sys.stderr, flush=True)
+        announce(f"neardup metrics on http://{settings.host}:{running.metrics_port}/metrics", settings.log_format)
+    announce(f"neardup serving on {settings.host}:{running.port}", settings.log_format)
     stop.wait()
     logging.getLogger("neardup").info("signal received: draining for up to %.0fs", settings.grace_seconds)
     running.stop(settings.grace_seconds)

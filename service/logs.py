@@ -54,3 +54,10 @@ def configure(level: str, fmt: str, stream: IO[str] | None = None) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+
+
+def announce(message: str, fmt: str, stream: IO[str] | None = None) -> None:
+    """A line written whatever the log level (readiness, the metrics address), in the log's format."""
+    record = logging.LogRecord("neardup", logging.INFO, __file__, 0, message, None, None)
+    formatter = JsonFormatter() if fmt == "json" else logging.Formatter("%(message)s")
+    print(formatter.format(record), file=stream or sys.stderr, flush=True)
