@@ -22,7 +22,7 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from service import __version__
 from service.convert import article_from_pb, stats_to_pb, stored_to_pb, verdict_to_pb
-from service.detector import Detector
+from service.detector import MAX_ID_BYTES, Detector
 from service.engine import Engine
 from service.errors import (
     AlreadyExists,
@@ -42,6 +42,7 @@ from service.storage import open_store
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NearDuplicateService"].full_name
+MAX_STATUS_CHARS = 2048
 STREAM_WINDOW = 1024  # articles of one stream in flight at once: enough for group commits, bounded memory
 
 _STATUS: list[tuple[type[NeardupError], grpc.StatusCode]] = [
@@ -61,11 +62,25 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
     """The one mapping from core errors to gRPC status codes."""
     for kind, code in _STATUS:
         if isinstance(exc, kind):
-            return code, str(exc)
+            return code, _clipped(str(exc))
     if isinstance(exc, futures.TimeoutError):
         return grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before the article was stored"
     log.exception("unexpected error", exc_info=exc)
     return grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}; see the server log"
+
+
+def _clipped(message: str) -> str:
+    """Status details travel in HTTP/2 trailers, which clients cap at 16 KiB: a message quoting a huge
+    request field would turn a precise status into the client's RESOURCE_EXHAUSTED "Stream removed"."""
+    return message if len(message) <= MAX_STATUS_CHARS else message[:MAX_STATUS_CHARS] + "… (message clipped)"
+
+
+def _checked_id(article_id: str) -> str:
+    if not article_id:
+        raise InvalidArgument("id", "is required")
+    if len(article_id.encode()) > MAX_ID_BYTES:
+        raise InvalidArgument("id", f"is longer than {MAX_ID_BYTES} bytes, so no article can have it")
+    return article_id
 
 
 def _unary(handler: Callable[[NearDuplicateServicer, T, grpc.ServicerContext], R]) -> Callable[..., R]:
@@ -130,13 +145,13 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
 
     @_unary
     def GetArticle(self, request: pb.GetArticleRequest, context: grpc.ServicerContext) -> pb.GetArticleResponse:
-        return stored_to_pb(self.engine.get(request.id))
+        return stored_to_pb(self.engine.get(_checked_id(request.id)))
 
     @_unary
     def DeleteArticle(
         self, request: pb.DeleteArticleRequest, context: grpc.ServicerContext
     ) -> pb.DeleteArticleResponse:
-        self.engine.delete(request.id)
+        self.engine.delete(_checked_id(request.id))
         return pb.DeleteArticleResponse(id=request.id)
 
     @_unary
