@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NearDuplicateService"].full_name
 MAX_STATUS_CHARS = 2048
+NO_DEADLINE = 365 * 24 * 3600.0  # time_remaining() beyond this means the caller set no deadline
 STREAM_WINDOW = 1024  # articles of one stream in flight at once: enough for group commits, bounded memory
 
 _STATUS: list[tuple[type[NeardupError], grpc.StatusCode]] = [
@@ -108,7 +109,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
     def IndexArticle(self, request: pb.IndexArticleRequest, context: grpc.ServicerContext) -> pb.IndexArticleResponse:
         future = self.engine.submit(self._prepare(request.article), request.include_evidence)
         try:
-            verdict = future.result(timeout=context.time_remaining())
+            verdict = future.result(timeout=_time_left(context))
         except futures.TimeoutError:
             future.cancel()  # the caller gave up: if the writer has not taken it yet, it is never stored
             raise
@@ -157,6 +158,12 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
     @_unary
     def GetStats(self, request: pb.GetStatsRequest, context: grpc.ServicerContext) -> pb.GetStatsResponse:
         return stats_to_pb(self.engine.stats(), self.engine.uptime(), __version__)
+
+
+def _time_left(context: grpc.ServicerContext) -> float | None:
+    """Seconds until the caller's deadline, or None without one (gRPC then reports a huge number)."""
+    remaining = context.time_remaining()
+    return None if remaining is None or remaining > NO_DEADLINE else max(remaining, 0.0)
 
 
 @dataclass

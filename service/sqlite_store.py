@@ -61,6 +61,7 @@ class SqliteStore:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.RLock()
+        self.commits = 0  # durable commits so far: shows group commit at work (tests, metrics)
         _check_params(self._db, params)
         self._bands = BandIndex(params)
         self._bands.insert_many(
@@ -81,6 +82,7 @@ class SqliteStore:
             try:
                 yield _Tx(self._db, self._bands, undo)
                 self._db.execute("COMMIT")
+                self.commits += 1
             except BaseException as exc:
                 self._rollback(undo)
                 if isinstance(exc, sqlite3.Error):
