@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -102,6 +103,7 @@ class Observe(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic only
     def _observed(self, method: str, behavior: Behavior, request_streaming: bool, response_streaming: bool) -> Behavior:
         def run(request: Any, context: grpc.ServicerContext) -> Any:
             started = time.perf_counter()
+            self.metrics.in_flight.inc()
             try:
                 _give_up_if_caller_left(context)
                 request = _checked_stream(request, context) if request_streaming else _checked(request, context)
@@ -120,6 +122,8 @@ class Observe(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic only
     def _observed_stream(
         self, method: str, responses: Iterator[Any], context: grpc.ServicerContext, started: float
     ) -> Iterator[Any]:
+        finish = _Once(lambda error: self._finish(method, context, started, error))
+        context.add_callback(lambda: finish(None))  # the call ended before the generator ran (cancelled early)
         error: BaseException | None = None
         try:
             for response in responses:
@@ -129,7 +133,7 @@ class Observe(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic only
             error = exc
             raise
         finally:
-            self._finish(method, context, started, error)
+            finish(error)
 
     def _count_matches(self, method: str, response: Any) -> None:
         verdict = getattr(response, "verdict", None)
@@ -139,10 +143,28 @@ class Observe(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic only
     def _finish(self, method: str, context: grpc.ServicerContext, started: float, error: BaseException | None) -> None:
         elapsed = time.perf_counter() - started
         code = _code_name(context, error)
+        self.metrics.in_flight.dec()
         self.metrics.calls.labels(method, code).inc()
         self.metrics.latency.labels(method, code).observe(elapsed)
-        fields = {"method": method, "code": code, "ms": round(elapsed * 1000, 3), "peer": context.peer()}
-        log.debug("rpc %s %s %.1fms", method, code, elapsed * 1000, extra=fields)
+        if log.isEnabledFor(logging.DEBUG):
+            fields = {"method": method, "code": code, "ms": round(elapsed * 1000, 3), "peer": context.peer()}
+            log.debug("rpc %s %s %.1fms", method, code, elapsed * 1000, extra=fields)
+
+
+class _Once:
+    """Calls `action` the first time only: a stream ends either in its generator or in grpc's done-callback."""
+
+    def __init__(self, action: Callable[[BaseException | None], None]) -> None:
+        self._action = action
+        self._lock = threading.Lock()
+        self._done = False
+
+    def __call__(self, error: BaseException | None) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+        self._action(error)
 
 
 def _give_up_if_caller_left(context: grpc.ServicerContext) -> None:

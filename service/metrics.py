@@ -35,6 +35,8 @@ class Metrics:
                              ["method", "code"], registry=r)  # fmt: skip
         self.latency = Histogram("neardup_rpc_duration_seconds", "gRPC call duration, by method and status code",
                                  ["method", "code"], buckets=_LATENCY_BUCKETS, registry=r)  # fmt: skip
+        self.in_flight = Gauge("neardup_rpc_in_flight", "gRPC calls being handled now (compare --max-concurrent-rpcs)",
+                               registry=r)  # fmt: skip
         self.matches = Counter("neardup_matches_reported", "Matches returned in verdicts, by method",
                                ["method"], registry=r)  # fmt: skip
         self.articles = Gauge("neardup_articles_stored", "Articles in the store", registry=r)

@@ -74,3 +74,8 @@ def test_an_empty_token_file_stops_the_server_from_starting(tmp_path: Path) -> N
     empty.write_text("\n")
     with pytest.raises(ValueError, match="empty"), in_process_server(tmp_path / "d", auth_token_file=str(empty)):
         pass
+
+
+def test_health_command_fails_with_exit_1_when_nothing_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["health", "--server", "127.0.0.1:1", "--timeout", "1"], env={}) == 1
+    assert "unhealthy" in capsys.readouterr().err

@@ -36,8 +36,9 @@ class HeldStream:
 
 
 def test_calls_beyond_the_in_flight_limit_are_refused_not_queued(tmp_path: Path) -> None:
-    with in_process_server(tmp_path, max_concurrent_rpcs=1) as (_running, client):
+    with in_process_server(tmp_path, max_concurrent_rpcs=1) as (running, client):
         held = HeldStream(client)
+        assert running.metrics.in_flight._value.get() == 1
         with pytest.raises(ResourceExhaustedError):
             client.stats()  # timeout is 30 s: RESOURCE_EXHAUSTED at once proves it was not queued
         held.close()
@@ -85,3 +86,14 @@ def test_keepalive_and_size_options_follow_settings() -> None:
     assert options["grpc.keepalive_timeout_ms"] == 3000
     assert options["grpc.http2.min_ping_interval_without_data_ms"] == 2000
     assert options["grpc.max_receive_message_length"] == (17 << 20)
+
+
+def test_a_cancelled_stream_is_counted_once_and_frees_its_slot(tmp_path: Path) -> None:
+    with in_process_server(tmp_path) as (running, client):
+        held = HeldStream(client)
+        held.outcomes.close()  # type: ignore[attr-defined]  # the client gives up mid-stream: gRPC cancels the call
+        calls = running.metrics.calls.labels("neardup.v1.NearDuplicateService/IndexArticles", "CANCELLED")
+        wait_for(lambda: running.metrics.in_flight._value.get() == 0 and calls._value.get() == 1,
+                 what="the cancelled stream to be recorded")  # fmt: skip
+        held.release.set()
+        assert client.get("held-1").article.body == WIRE  # acknowledged before the cancel: stays stored

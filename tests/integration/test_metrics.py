@@ -45,6 +45,7 @@ def test_calls_latency_articles_matches_and_store_timings(tmp_path: Path) -> Non
     assert m[("neardup_matches_reported_total", (("method", INDEX.replace("Index", "Check")),))] == 2
     assert m[("neardup_store_commit_seconds_count", ())] == 2
     assert m[("neardup_store_batch_articles_sum", ())] == 2
+    assert m[("neardup_rpc_in_flight", ())] == 0
     assert m[("neardup_boilerplate_learned", ())] == 0  # boilerplate learning is not on this branch
 
 
