@@ -53,24 +53,27 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Image]:
     tag = uuid.uuid4().hex[:10]
     base, name = f"localhost/neardup-test-base:{tag}", f"localhost/neardup-test:{tag}"
     work = tmp_path_factory.mktemp("image")
+    # A private image store: nothing is cached between runs and nothing is left in the machine's store.
+    podman = ["podman", "--root", str(work / "storage"), "--runroot", str(work / "run")]
     container = ""
     try:
         run("mmdebstrap", "--variant=minbase", "--include=python3,python3-venv", "--quiet",
             "bookworm", str(work / "base.tar"))  # fmt: skip
-        run("podman", "import", str(work / "base.tar"), base)
+        run(*podman, "import", str(work / "base.tar"), base)
+        (work / "base.tar").unlink()
         pip_ca = ["-v", f"{HOST_CA}:/run/host-ca.crt:ro", "--build-arg", "PIP_CERT=/run/host-ca.crt"]
-        run("podman", "build", "--isolation=chroot", "--format=docker", "--pull=never", "--network=host",
+        run(*podman, "build", "--isolation=chroot", "--format=docker", "--pull=never", "--network=host",
             *(pip_ca if HOST_CA.exists() else []), "--build-arg", f"PYTHON_IMAGE={base}",
             "-t", name, str(ROOT))  # fmt: skip
-        inspected = json.loads(run("podman", "image", "inspect", name))[0]
+        inspected = json.loads(run(*podman, "image", "inspect", name))[0]
         config = {**inspected["Config"], "Healthcheck": inspected["Healthcheck"]}  # podman keeps it outside Config
-        container = run("podman", "create", name)
-        yield Image(name, config, Path(run("podman", "mount", container)))
+        container = run(*podman, "create", name)
+        yield Image(name, config, Path(run(*podman, "mount", container)))
     finally:
         if container:
-            subprocess.run(["podman", "umount", container], capture_output=True, timeout=60)
-            subprocess.run(["podman", "rm", "-f", container], capture_output=True, timeout=60)
-        subprocess.run(["podman", "rmi", "-f", name, base], capture_output=True, timeout=120)
+            subprocess.run([*podman, "umount", container], capture_output=True, timeout=60)
+        subprocess.run([*podman, "system", "reset", "--force"], capture_output=True, timeout=300)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def test_image_metadata_is_production_shaped(image: Image) -> None:
