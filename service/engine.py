@@ -85,6 +85,7 @@ class Engine:
         outcomes: list[Verdict | BaseException] = []
         try:
             with self.store.write() as tx:
+                tx.prefetch([job.prepared for job in jobs])  # lets a remote store batch its reads
                 for job in jobs:
                     outcomes.append(self._index_one(tx, job))
         except Exception as exc:  # nothing of the batch is stored: fail all of it, retryably

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -129,6 +129,9 @@ class _Tx:
         self._db = db
         self._bands = bands
         self._undo = undo
+
+    def prefetch(self, articles: Sequence[PreparedArticle]) -> None:
+        pass  # local reads are cheap: nothing to read ahead
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])

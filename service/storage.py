@@ -8,7 +8,7 @@ all; reads inside the block see the block's own writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -18,6 +18,11 @@ from service.settings import Settings
 
 
 class Transaction(Protocol):
+    def prefetch(self, articles: Sequence[PreparedArticle]) -> None:
+        """A hint: the articles this transaction is about to decide. A remote store reads ahead for
+        all of them in one round trip; a local one ignores it. Reads stay correct either way."""
+        ...
+
     def count(self) -> int: ...
 
     def get(self, article_id: str) -> StoredArticle | None: ...
