@@ -255,7 +255,11 @@ def start_server(settings: Settings) -> RunningServer:
         engine.close()
         raise OSError(f"could not bind {address}")
     metrics.count_articles_with(lambda: engine.stats().articles)
-    metrics_port = metrics.serve(settings.host, settings.metrics_port) if settings.metrics_port >= 0 else None
+    try:
+        metrics_port = metrics.serve(settings.host, settings.metrics_port) if settings.metrics_port >= 0 else None
+    except OSError as exc:
+        engine.close()
+        raise OSError(f"could not serve metrics on {settings.host}:{settings.metrics_port}: {exc}") from exc
     server.start()
     for name in ("", SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)

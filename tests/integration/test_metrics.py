@@ -52,3 +52,13 @@ def test_calls_latency_articles_matches_and_store_timings(tmp_path: Path) -> Non
 def test_metrics_are_off_by_default(tmp_path: Path) -> None:
     with in_process_server(tmp_path) as (running, _client):
         assert running.metrics_port is None
+
+
+def test_a_taken_metrics_port_stops_startup_with_a_clear_error(tmp_path: Path) -> None:
+    with in_process_server(tmp_path / "a", metrics_port=0) as (running, _client):
+        taken = running.metrics_port
+        with (
+            pytest.raises(OSError, match="could not serve metrics"),
+            in_process_server(tmp_path / "b", metrics_port=taken),
+        ):
+            pass
