@@ -82,6 +82,16 @@ class Settings:
     max_workers: int = 16  # gRPC handler threads
     grace_seconds: float = 10.0  # drain time for in-flight calls on SIGTERM
     log_level: str = "INFO"
+    # Operations (docs/ops.md). Empty strings mean "off" so every setting stays a flag and an env variable.
+    log_format: str = "text"  # text | json (one JSON object per line)
+    max_concurrent_rpcs: int = 64  # in-flight calls (running + queued); beyond it RESOURCE_EXHAUSTED
+    keepalive_seconds: float = 60.0  # ping idle connections this often, so dead peers are noticed
+    keepalive_timeout_seconds: float = 20.0  # close a connection whose ping is unanswered this long
+    min_client_ping_seconds: float = 10.0  # clients may ping this often without being told to calm down
+    tls_cert: str = ""  # PEM certificate chain; with tls_key, the server speaks only TLS
+    tls_key: str = ""  # PEM private key
+    auth_token_file: str = ""  # file holding the bearer token callers must send; empty = no auth
+    metrics_port: int = -1  # Prometheus /metrics on this port: -1 off, 0 any free port
     detection: DetectionParams = field(default_factory=DetectionParams)
 
     @classmethod
@@ -97,6 +107,8 @@ class Settings:
         detection.validate()
         top = {f.name: values[f.name] for f in fields(cls) if f.name != "detection"}
         top["data_dir"] = Path(top["data_dir"])
+        if bool(top["tls_cert"]) != bool(top["tls_key"]):
+            raise ValueError("--tls-cert and --tls-key go together: give both files or neither")
         return cls(**top, detection=detection)
 
     def as_dict(self) -> dict[str, Any]:
@@ -114,13 +126,16 @@ def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> No
         _add(parser, env, f.name, getattr(defaults.detection, f.name))
 
 
+_CHOICES = {"store": ("sqlite", "redis"), "log_format": ("text", "json")}
+
+
 def _add(parser: argparse.ArgumentParser, env: Mapping[str, str], name: str, default: Any) -> None:
     flag = "--" + name.replace("_", "-")
     env_name = "NEARDUP_" + name.upper()
     kind = type(default) if not isinstance(default, Path) else str
     raw = env.get(env_name)
     value = kind(raw) if raw is not None else (str(default) if isinstance(default, Path) else default)
-    choices = ("sqlite", "redis") if name == "store" else None
+    choices = _CHOICES.get(name)
     parser.add_argument(
         flag,
         dest=name,
