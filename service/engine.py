@@ -151,6 +151,11 @@ class Engine:
                                                 "min_shared_shingles": p.min_shared_shingles}  # fmt: skip
         return Stats(count, self.store.kind, params)
 
+    def learned_boilerplate(self) -> int | None:
+        """Sampled shingles that currently count as boilerplate (None: the store cannot tell cheaply)."""
+        with self.store.read() as tx:
+            return tx.learned_boilerplate(self.detector.params.boilerplate_after)
+
     def uptime(self) -> float:
         return time.monotonic() - self.started
 

@@ -255,6 +255,7 @@ def start_server(settings: Settings) -> RunningServer:
         engine.close()
         raise OSError(f"could not bind {address}")
     metrics.count_articles_with(lambda: engine.stats().articles)
+    metrics.count_boilerplate_with(engine.learned_boilerplate)
     try:
         metrics_port = metrics.serve(settings.host, settings.metrics_port) if settings.metrics_port >= 0 else None
     except OSError as exc:

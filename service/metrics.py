@@ -47,20 +47,19 @@ class Metrics:
                                       buckets=_LATENCY_BUCKETS, registry=r)  # fmt: skip
         self.batch_articles = Histogram("neardup_store_batch_articles", "Articles stored per committed transaction",
                                         buckets=_BATCH_BUCKETS, registry=r)  # fmt: skip
-        # Boilerplate learning is not on this branch yet: the gauge exists so dashboards can be built now; it reads 0.
-        self.boilerplate_learned = Gauge("neardup_boilerplate_learned", "Learned boilerplate passages", registry=r)
+        self.boilerplate_learned = Gauge(
+            "neardup_boilerplate_learned",
+            "Sampled shingles learned as boilerplate (seen in --boilerplate-after stories); NaN on Redis",
+            registry=r,
+        )
         self._http: WSGIServer | None = None
 
     def count_articles_with(self, count: Callable[[], int]) -> None:
         """Read the article count from the store at scrape time (NaN if the store cannot answer)."""
+        self.articles.set_function(_at_scrape(count))
 
-        def read() -> float:
-            try:
-                return float(count())
-            except Exception:  # a scrape during shutdown must not fail the whole /metrics page
-                return math.nan
-
-        self.articles.set_function(read)
+    def count_boilerplate_with(self, count: Callable[[], int | None]) -> None:
+        self.boilerplate_learned.set_function(_at_scrape(count))
 
     def timed(self, store: Store) -> Store:
         return cast(Store, _TimedStore(store, self))
@@ -76,6 +75,17 @@ class Metrics:
             self._http.shutdown()
             self._http.server_close()
             self._http = None
+
+
+def _at_scrape(read: Callable[[], int | None]) -> Callable[[], float]:
+    def value() -> float:
+        try:
+            number = read()
+        except Exception:  # a scrape during shutdown must not fail the whole /metrics page
+            return math.nan
+        return math.nan if number is None else float(number)
+
+    return value
 
 
 class _TimedStore:

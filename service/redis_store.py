@@ -609,6 +609,10 @@ class _Tx:
         for key in self._bucket_cache.pop(aid, []):
             self._overlay_buckets[key].discard(aid)
 
+    def learned_boilerplate(self, min_groups: int) -> None:
+        # Exact only by scanning every shard of counts, too costly for a metrics scrape.
+        return None
+
     def common_shingles(self, hashes: U32Array, min_groups: int) -> U32Array:
         values = hashes.tolist()
         self._load_shingle_groups([h for h in values if h not in self._shingle_groups])

@@ -229,6 +229,9 @@ class _Tx:
             freq[h] = freq.get(h, 1) + 1
         self._log(lambda: _restore(freq, before))
 
+    def learned_boilerplate(self, min_groups: int) -> int:
+        return sum(1 for groups in self._frequent.values() if groups >= min_groups)
+
     def common_shingles(self, hashes: U32Array, min_groups: int) -> U32Array:
         freq = self._frequent
         return np.fromiter((h for h in hashes.tolist() if freq.get(h, 0) >= min_groups), dtype=np.uint32)

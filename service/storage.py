@@ -25,6 +25,11 @@ class Transaction(Protocol):
 
     def count(self) -> int: ...
 
+    def learned_boilerplate(self, min_groups: int) -> int | None:
+        """How many sampled shingles count as learned boilerplate now (seen in >= min_groups
+        stories); None where the store cannot tell cheaply."""
+        ...
+
     def get(self, article_id: str) -> StoredArticle | None: ...
 
     def candidates(self, signature: U32Array) -> set[str]:

@@ -9,7 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from client import Article, InvalidArgumentError
-from tests.articles import WIRE, WIRE_WITH_APPEAL
+from tests.articles import APPEAL, OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
 from tests.support import in_process_server
 
 INDEX = "neardup.v1.NearDuplicateService/IndexArticle"
@@ -46,7 +46,19 @@ def test_calls_latency_articles_matches_and_store_timings(tmp_path: Path) -> Non
     assert m[("neardup_store_commit_seconds_count", ())] == 2
     assert m[("neardup_store_batch_articles_sum", ())] == 2
     assert m[("neardup_rpc_in_flight", ())] == 0
-    assert m[("neardup_boilerplate_learned", ())] == 0  # boilerplate learning is not on this branch
+    assert m[("neardup_boilerplate_learned", ())] == 0  # one story and its copy: nothing is boilerplate yet
+
+
+def test_boilerplate_gauge_counts_what_was_learned(tmp_path: Path) -> None:
+    stories = [WIRE_WITH_APPEAL, OTHER_WITH_APPEAL, APPEAL + "\n\n" + SAME_EVENT_A, APPEAL + "\n\n" + SAME_EVENT_B]
+    with in_process_server(tmp_path, metrics_port=0) as (running, client):
+        assert running.metrics_port
+        client.index(Article("s0", stories[0]))
+        assert scrape(running.metrics_port)[("neardup_boilerplate_learned", ())] == 0
+        for i, body in enumerate(stories[1:], start=1):
+            client.index(Article(f"s{i}", body))
+        learned = scrape(running.metrics_port)[("neardup_boilerplate_learned", ())]
+    assert learned > 0  # the appeal, seen in 3+ different stories (the default), now counts as boilerplate
 
 
 def test_metrics_are_off_by_default(tmp_path: Path) -> None:
