@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -125,10 +126,22 @@ class Stats:
 class NeardupClient:
     """A connection to one neardup server. Use as a context manager, or call close()."""
 
-    def __init__(self, target: str, *, timeout: float | None = 30.0, channel: grpc.Channel | None = None) -> None:
+    def __init__(
+        self,
+        target: str,
+        *,
+        timeout: float | None = 30.0,
+        channel: grpc.Channel | None = None,
+        tls: bool = False,
+        ca_file: str | Path | None = None,
+        token: str | None = None,
+    ) -> None:
+        """`tls` (implied by `ca_file`) speaks TLS, trusting `ca_file` or else the system's roots;
+        `token` is sent as `authorization: Bearer <token>` on every call."""
         self.target = target
         self.timeout = timeout
-        self._channel = channel or grpc.insecure_channel(target)
+        self._metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),) if token else ()
+        self._channel = channel or _channel(target, tls or ca_file is not None, ca_file)
         self._stub = pb_grpc.NearDuplicateServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
@@ -157,7 +170,7 @@ class NeardupClient:
         """Stream articles for indexing; yields one outcome per article, in order, each once durable."""
         requests = (pb.IndexArticlesRequest(article=a.to_pb(), include_evidence=evidence) for a in articles)
         try:
-            for response in self._stub.IndexArticles(requests, timeout=timeout):
+            for response in self._stub.IndexArticles(requests, timeout=timeout, metadata=self._metadata):
                 if response.HasField("error"):
                     code = _status_code(response.error.code)
                     yield ArticleFailure(response.id, error_for(code, response.error.message))
@@ -199,9 +212,24 @@ class NeardupClient:
 
     def _call(self, method: Any, request: Any) -> Any:
         try:
-            return method(request, timeout=self.timeout)
+            return method(request, timeout=self.timeout, metadata=self._metadata)
         except grpc.RpcError as exc:
             raise from_rpc_error(exc) from None
+
+
+def _channel(target: str, tls: bool, ca_file: str | Path | None) -> grpc.Channel:
+    if not tls:
+        return grpc.insecure_channel(target)
+    roots = Path(ca_file).read_bytes() if ca_file is not None else None
+    return grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=roots))
+
+
+def read_token_file(path: str | Path) -> str:
+    """The bearer token in a file, without surrounding whitespace (editors add a newline)."""
+    token = Path(path).read_text(encoding="utf-8").strip()
+    if not token:
+        raise ValueError(f"the token file {path} is empty")
+    return token
 
 
 def _status_code(value: int) -> grpc.StatusCode:

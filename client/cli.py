@@ -1,4 +1,4 @@
-"""The `neardup` command: serve, ingest, check, get, stats."""
+"""The `neardup` command: serve, ingest, check, get, stats, health."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from client.api import Article, ArticleFailure, NeardupClient, Verdict
+from client.api import Article, ArticleFailure, NeardupClient, Verdict, read_token_file
 from client.errors import NeardupClientError, NotFoundError
 from client.jsonl import BadLine, read_articles
 
@@ -45,14 +45,13 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     add_arguments(serve, env)
     serve.set_defaults(run=_serve)
 
-    server_default = env.get("NEARDUP_SERVER", "127.0.0.1:50051")
     for name, helptext, run in (
         ("ingest", "stream a JSONL file through IndexArticles (stores articles)", _ingest),
         ("check", "compare a JSONL file with the index through CheckArticle (stores nothing)", _check),
     ):
         cmd = sub.add_parser(name, help=helptext)
         cmd.add_argument("file", type=Path, help="JSONL (or .jsonl.gz): id, body, title, source, url, published")
-        cmd.add_argument("--server", default=server_default, help="host:port (default %(default)s)")
+        _add_connection_flags(cmd, env)
         cmd.add_argument("--output", type=Path, help="write results here instead of stdout")
         cmd.add_argument("--evidence", action="store_true", help="include shared passages in each match")
         cmd.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -60,25 +59,52 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
 
     get = sub.add_parser("get", help="print a stored article as JSON (exit 1 if absent)")
     get.add_argument("id")
-    get.add_argument("--server", default=server_default)
+    _add_connection_flags(get, env)
     get.set_defaults(run=_get)
 
     stats = sub.add_parser("stats", help="print index statistics as JSON")
-    stats.add_argument("--server", default=server_default)
+    _add_connection_flags(stats, env)
     stats.set_defaults(run=_stats)
+
+    health = sub.add_parser("health", help="ask the gRPC health service; exit 0 if SERVING, else 1 (HEALTHCHECK)")
+    _add_connection_flags(health, env)
+    health.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for an answer")
+    health.set_defaults(run=_health)
     return parser
+
+
+def _add_connection_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
+    cmd.add_argument("--server", default=env.get("NEARDUP_SERVER", "127.0.0.1:50051"),
+                     help="host:port (env NEARDUP_SERVER; default %(default)s)")  # fmt: skip
+    cmd.add_argument("--tls", action="store_true", default=bool(env.get("NEARDUP_TLS")),
+                     help="connect with TLS, trusting the system's CA certificates (env NEARDUP_TLS)")  # fmt: skip
+    cmd.add_argument("--ca-file", default=env.get("NEARDUP_CA_FILE") or None,
+                     help="connect with TLS, trusting this PEM CA certificate (env NEARDUP_CA_FILE)")  # fmt: skip
+    cmd.add_argument("--token-file", default=env.get("NEARDUP_TOKEN_FILE") or None,
+                     help="send the bearer token in this file (env NEARDUP_TOKEN_FILE)")  # fmt: skip
+
+
+def _connect(args: argparse.Namespace, timeout: float | None = 30.0) -> NeardupClient:
+    try:
+        token = read_token_file(args.token_file) if args.token_file else None
+    except (OSError, ValueError) as exc:
+        print(f"neardup: cannot read the token file: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_FAILED) from None
+    return NeardupClient(args.server, timeout=timeout, tls=args.tls, ca_file=args.ca_file, token=token)
 
 
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from service.errors import IncompatibleIndex
     from service.grpc_server import start_server
+    from service.logs import announce
+    from service.logs import configure as configure_logging
     from service.settings import Settings
 
-    settings = Settings.from_namespace(args)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
+        settings = Settings.from_namespace(args)
+        configure_logging(settings.log_level, settings.log_format)
         running = start_server(settings)
-    except (IncompatibleIndex, OSError) as exc:
+    except (IncompatibleIndex, OSError, ValueError) as exc:
         print(f"neardup serve: {exc}", file=sys.stderr)
         return EXIT_FAILED
     stop = threading.Event()
@@ -87,7 +113,9 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     where = settings.data_dir if settings.store == "sqlite" else settings.redis_url
     logging.getLogger("neardup").info("serving on %s:%d (store %s at %s)", settings.host, running.port,
                                       settings.store, where)  # fmt: skip
-    print(f"neardup serving on {settings.host}:{running.port}", file=sys.stderr, flush=True)
+    if running.metrics_port is not None:
+        announce(f"neardup metrics on http://{settings.host}:{running.metrics_port}/metrics", settings.log_format)
+    announce(f"neardup serving on {settings.host}:{running.port}", settings.log_format)
     stop.wait()
     logging.getLogger("neardup").info("signal received: draining for up to %.0fs", settings.grace_seconds)
     running.stop(settings.grace_seconds)
@@ -95,13 +123,13 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    with NeardupClient(args.server, timeout=None) as client:
+    with _connect(args, timeout=None) as client:
         client.wait_ready(10)
         return _run_file(args, lambda articles: client.index_stream(articles, evidence=args.evidence))
 
 
 def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    with NeardupClient(args.server) as client, ThreadPoolExecutor(max_workers=8) as pool:
+    with _connect(args) as client, ThreadPoolExecutor(max_workers=8) as pool:
         client.wait_ready(10)
 
         def check_one(article: Article) -> Verdict | ArticleFailure:
@@ -187,7 +215,7 @@ def _stderr_console() -> Any:
 
 
 def _get(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    with NeardupClient(args.server) as client:
+    with _connect(args) as client:
         try:
             stored = client.get(args.id)
         except NotFoundError as exc:
@@ -198,11 +226,22 @@ def _get(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _stats(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    with NeardupClient(args.server) as client:
+    with _connect(args) as client:
         s = client.stats()
     print(json.dumps({"articles": s.articles, "store": s.store, "uptime_seconds": round(s.uptime_seconds, 3),
                       "version": s.version, "parameters": s.parameters}, indent=2))  # fmt: skip
     return EXIT_OK
+
+
+def _health(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    with _connect(args, timeout=args.timeout) as client:
+        try:
+            status = client.health()
+        except NeardupClientError as exc:
+            print(f"neardup: unhealthy: {exc}", file=sys.stderr)
+            return EXIT_ABSENT
+    print(status)
+    return EXIT_OK if status == "SERVING" else EXIT_ABSENT
 
 
 if __name__ == "__main__":

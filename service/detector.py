@@ -6,19 +6,47 @@ fetched by the index: verify exactly -> decide (judge).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+import numpy as np
 import xxhash
 
+from service.boilerplate import (
+    BoolArray,
+    CommonLookup,
+    Labelled,
+    estimated_boilerplate,
+    label,
+    mask_headers,
+    new_group_samples,
+    operator_shingles,
+    read_passages,
+    shared_boilerplate,
+)
 from service.errors import InvalidArgument
 from service.minhash import SignatureMaker
-from service.model import Article, Fingerprint, Match, PreparedArticle, U32Array
+from service.model import Article, Fingerprint, Match, Passage, PreparedArticle, U32Array
 from service.settings import DetectionParams
-from service.shingles import shingle_set
-from service.similarity import overlap, shared_passages
+from service.shingles import shingle_sequence, to_u32, word_hashes
+from service.similarity import IDENTICAL_JACCARD, Overlap, RecentTexts, aligned_runs, passages, tokenised
+from service.templates import differences, other_instance
 from service.text import tokens
 
 MAX_ID_BYTES = 512
+SCREEN_SHARE = 0.7  # screen candidates at this share of min_containment when the exact check follows
+SAME_GROUP_CONTAINMENT = 0.8  # a match this close is a copy beyond doubt (for boilerplate counting)
+# The stored articles a judgement needs the text of: a mapping, or a loader called with the ids.
+Others = Mapping[str, "str | Article"] | Callable[[list[str]], Mapping[str, Article]]
+
+
+@dataclass(frozen=True)
+class Prepared(PreparedArticle):
+    """A prepared article that also keeps its shingle sequence (text order), for boilerplate labelling."""
+
+    sequence: U32Array = field(default_factory=lambda: np.empty(0, dtype=np.uint32))
+    words: list[str] = field(default_factory=list)
 
 
 class Detector:
@@ -27,39 +55,168 @@ class Detector:
         self.params = params
         self.max_body_bytes = max_body_bytes
         self.signatures = SignatureMaker(params.num_perm, params.seed)
+        self.operator = operator_shingles(_operator_passages(params.boilerplate_file), params.shingle_size)
+        self.recent = RecentTexts(params.shingle_size)
 
-    def prepare(self, article: Article) -> PreparedArticle:
+    def prepare(self, article: Article) -> Prepared:
         """Validate an article and fingerprint it. Raises InvalidArgument naming the field."""
         self._validate(article)
-        return PreparedArticle(article, self.fingerprint(article.body))
+        words = self._words(article.body)
+        sequence = self._sequence(words)
+        return Prepared(article, self._fingerprint(article.body, sequence), sequence, words)
 
-    def fingerprint(self, body: str) -> Fingerprint:
-        words = tokens(body)
+    def sequence(self, body: str) -> U32Array:
+        return self._sequence(self._words(body))
+
+    @staticmethod
+    def _words(body: str) -> list[str]:
+        words = tokens(mask_headers(body))
         if not words:
             raise InvalidArgument("article.body", "contains no words to compare (only punctuation or spaces)")
-        shingles = shingle_set(words, self.params.shingle_size)
-        return Fingerprint(shingles, self.signatures.signature(shingles), body_digest(body))
+        return words
+
+    def _sequence(self, words: list[str]) -> U32Array:
+        return to_u32(shingle_sequence(word_hashes(words), self.params.shingle_size))
+
+    def fingerprint(self, body: str) -> Fingerprint:
+        return self._fingerprint(body, self.sequence(body))
+
+    def _fingerprint(self, body: str, sequence: U32Array) -> Fingerprint:
+        shingles = np.unique(sequence)
+        return Fingerprint(shingles, self._signature(shingles, self.operator), body_digest(body))
+
+    def _signature(self, shingles: U32Array, boilerplate: U32Array) -> U32Array:
+        """MinHash of the content shingles (all of them if the text were only boilerplate)."""
+        content = np.setdiff1d(shingles, boilerplate, assume_unique=True) if boilerplate.size else shingles
+        return self.signatures.signature(content if content.size else shingles)
+
+    # ---- boilerplate ---------------------------------------------------------------------------
+
+    def labels(self, query: PreparedArticle, common: CommonLookup | None = None) -> Labelled:
+        sequence = query.sequence if isinstance(query, Prepared) else self.sequence(query.article.body)
+        shingles = query.fingerprint.shingles if isinstance(query, Prepared) else None
+        return label(sequence, self.operator, common, shingles)
+
+    def indexed_form(self, query: PreparedArticle, labelled: Labelled) -> PreparedArticle:
+        """The article as the index should see it: signature over the content known now."""
+        if labelled.boilerplate.size == np.intersect1d(labelled.boilerplate, self.operator).size:
+            return query  # nothing learned beyond the operator list: the signature is already right
+        signature = self._signature(query.fingerprint.shingles, labelled.boilerplate)
+        return replace(query, fingerprint=replace(query.fingerprint, signature=signature))
+
+    def remember(self, stored: PreparedArticle) -> None:
+        """Keep a just-stored article's tokens at hand: its copies will be compared with it."""
+        if isinstance(stored, Prepared) and stored.words:
+            text = tokenised(stored.article.body, self.params.shingle_size, stored.sequence, stored.words)
+            self.recent.put(text)
+
+    def group_samples(
+        self, query: PreparedArticle, matches: Iterable[Match], candidates: Mapping[str, U32Array]
+    ) -> U32Array:
+        """Sampled shingles to count as seen in one more group.
+
+        Only close matches (one text nearly inside the other) count as "the same group" here:
+        before a publisher's boilerplate is learned it can make two of its stories match
+        weakly, and counting them as one group would stop the boilerplate from ever being learned.
+        """
+        close = (candidates[m.id] for m in matches if m.containment >= SAME_GROUP_CONTAINMENT)
+        return new_group_samples(query.fingerprint.shingles, close)
+
+    # ---- verification --------------------------------------------------------------------------
 
     def judge(
         self,
         query: PreparedArticle,
         candidates: Mapping[str, U32Array],
-        bodies: Mapping[str, str] | None = None,
+        bodies: Others | None = None,
+        *,
+        common: CommonLookup | None = None,
+        evidence: bool | None = None,
+        labelled: Labelled | None = None,
     ) -> list[Match]:
-        """Verify candidates against their stored shingle sets and keep the republications.
+        """Verify candidates and keep the republications.
 
-        `bodies` (the candidates' texts) is given only when evidence was asked for.
-        Best matches first: by containment, then Jaccard, then id for a stable order.
+        Scores are over content shingles (boilerplate removed). With the candidates'
+        texts (`bodies`), pairs that are two instances of one template are dropped and,
+        if `evidence` (default: whenever bodies are given as a mapping), shared passages
+        are returned. Best matches first: by containment, then Jaccard, then id.
         """
-        matches = []
+        q = labelled or self.labels(query, common)
+        if evidence is None:
+            evidence = bodies is not None and not callable(bodies)
+        # With the texts at hand the final decision is exact, so the screen may be looser.
+        screen = SCREEN_SHARE * self.params.min_containment if bodies is not None else self.params.min_containment
+        screened = []
         for cid, shingles in candidates.items():
-            ov = overlap(query.fingerprint.shingles, shingles)
-            if ov.shared < self.params.min_shared_shingles or ov.containment < self.params.min_containment:
+            found = self._screen(q, shingles, common, screen)
+            if found is not None:
+                screened.append((cid, *found))
+        if not screened:
+            return []
+        others = _articles(bodies, [cid for cid, _, _ in screened])
+        words = query.words if isinstance(query, Prepared) and query.words else None
+        ta = tokenised(query.article.body, self.params.shingle_size, q.sequence, words) if others else None
+        matches = []
+        for cid, ov, pair_bp in screened:
+            other = others.get(cid)
+            found_passages: tuple[Passage, ...] = ()
+            if ta is not None and other is not None and (evidence or ov.jaccard < IDENTICAL_JACCARD):
+                # (A near-identical pair needs neither relabelling nor the template check, which
+                # looks for two or more changed facts.)
+                tb = self.recent.get(other.body)
+                if ov.jaccard < IDENTICAL_JACCARD:
+                    ov = self._exact(q, pair_bp, label(tb.sequence, self.operator, common, candidates[cid]))
+                if not self._enough(ov):
+                    continue
+                runs = aligned_runs(ta, tb, self.params.shingle_size)
+                if other_instance(differences(runs, ta, tb), query.article.published, other.published):
+                    continue
+                found_passages = passages(runs, ta, tb, pair_bp) if evidence else ()
+            elif not self._enough(ov):
                 continue
-            passages = shared_passages(query.article.body, bodies[cid], self.params.shingle_size) if bodies else ()
-            matches.append(Match(cid, ov.jaccard, ov.containment, ov.relation(), passages))
+            matches.append(Match(cid, ov.jaccard, ov.containment, ov.relation(), found_passages))
         matches.sort(key=lambda m: (-m.containment, -m.jaccard, m.id))
         return matches
+
+    def _enough(self, ov: Overlap) -> bool:
+        return ov.shared >= self.params.min_shared_shingles and ov.containment >= self.params.min_containment
+
+    def _screen(
+        self, q: Labelled, other: U32Array, common: CommonLookup | None, threshold: float
+    ) -> tuple[Overlap, BoolArray] | None:
+        """Content overlap with a stored shingle set (its boilerplate estimated), if it may be a match."""
+        floor = self.params.min_shared_shingles
+        shared = np.intersect1d(q.shingles, other, assume_unique=True)
+        if shared.size < floor:
+            return None
+        raw = Overlap(int(q.shingles.size), int(other.size), int(shared.size))
+        if raw.jaccard >= IDENTICAL_JACCARD:  # a re-send: identical, even if all of it is template
+            return raw, np.zeros(q.sequence.size, dtype=np.bool_)
+        if q.boilerplate.size:  # cheap first cut with the query's own labels; the pair's can only remove more
+            known = int(np.isin(shared, q.boilerplate, assume_unique=True).sum())
+            if shared.size - known < floor:
+                return None
+        pair_bp = shared_boilerplate(q, other)
+        bp = np.unique(q.sequence[pair_bp])
+        content_shared = int(shared.size) - (int(np.isin(shared, bp, assume_unique=True).sum()) if bp.size else 0)
+        if content_shared < floor:
+            return None
+        other_bp = estimated_boilerplate(other, q, self.operator, common)
+        ov = Overlap(int(q.shingles.size - bp.size), max(int(other.size) - other_bp, content_shared), content_shared)
+        return (ov, pair_bp) if ov.containment >= threshold else None
+
+    @staticmethod
+    def _exact(q: Labelled, pair_bp: BoolArray, other: Labelled) -> Overlap:
+        """Content overlap once the other text is labelled too."""
+        bp_a = np.unique(q.sequence[pair_bp])
+        shared = np.intersect1d(q.shingles, other.shingles, assume_unique=True)
+        bp_shared = shared[
+            np.isin(shared, bp_a, assume_unique=True) | np.isin(shared, other.boilerplate, assume_unique=True)
+        ]
+        bp_a_all = np.union1d(bp_a, bp_shared)
+        bp_b_all = np.union1d(other.boilerplate, bp_shared)
+        content_shared = int(shared.size - bp_shared.size)
+        return Overlap(int(q.shingles.size - bp_a_all.size), int(other.shingles.size - bp_b_all.size), content_shared)
 
     def _validate(self, article: Article) -> None:
         if not article.id:
@@ -78,6 +235,22 @@ class Detector:
 
 def body_digest(body: str) -> bytes:
     return xxhash.xxh3_128_digest(body.encode())
+
+
+def _operator_passages(path: str) -> list[str]:
+    if not path:
+        return []
+    try:
+        return read_passages(Path(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"--boilerplate-file {path}: cannot read it ({exc})") from exc
+
+
+def _articles(bodies: Others | None, ids: list[str]) -> Mapping[str, Article]:
+    if bodies is None:
+        return {}
+    found = bodies(ids) if callable(bodies) else bodies
+    return {k: v if isinstance(v, Article) else Article(k, v) for k, v in found.items() if k in ids}
 
 
 def ids_of(matches: Iterable[Match]) -> list[str]:

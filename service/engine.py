@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from service.detector import Detector
 from service.errors import NotFound, Unavailable
-from service.model import Match, PreparedArticle, Stats, StoredArticle, Verdict, to_us
+from service.model import Article, Match, PreparedArticle, Stats, StoredArticle, U32Array, Verdict, to_us
 from service.storage import Store, Transaction, order_key
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ class Engine:
         outcomes: list[Verdict | BaseException] = []
         try:
             with self.store.write() as tx:
+                tx.prefetch([job.prepared for job in jobs])  # lets a remote store batch its reads
                 for job in jobs:
                     outcomes.append(self._index_one(tx, job))
         except Exception as exc:  # nothing of the batch is stored: fail all of it, retryably
@@ -102,15 +103,18 @@ class Engine:
         existing = tx.get(article.id)
         if existing and existing.fingerprint.body_digest == job.prepared.fingerprint.body_digest:
             # Same id, same text: a retry or a re-send. Store nothing; answer as a check would.
-            matches = self._matches(tx, job.prepared, job.evidence)
+            matches, _, _ = self._matches(tx, job.prepared, job.evidence)
             return Verdict(article.id, tuple(matches), existing.duplicate_of)
         if existing:  # same id, new text: the new version replaces the old one
             self._remove(tx, existing)
-        matches = self._matches(tx, job.prepared, job.evidence)
+        matches, indexed, candidates = self._matches(tx, job.prepared, job.evidence)
         roots = self._roots_of(tx, matches)
         root = self._root_for(tx, job.prepared, roots)
         tx.regroup(roots, root)
-        tx.insert(job.prepared, datetime.now(UTC), root)
+        tx.insert(indexed, datetime.now(UTC), root)
+        self.detector.remember(indexed)
+        # Learned boilerplate counts groups: only what the article's group did not hold yet.
+        tx.count_groups(self.detector.group_samples(indexed, matches, candidates))
         return Verdict(article.id, tuple(matches), None if root == article.id else root)
 
     # ---- queries -------------------------------------------------------------------------------
@@ -118,7 +122,7 @@ class Engine:
     def check(self, prepared: PreparedArticle, evidence: bool = False) -> Verdict:
         """The verdict the article would get if indexed now; stores nothing."""
         with self.store.read() as tx:
-            matches = self._matches(tx, prepared, evidence)
+            matches, _, _ = self._matches(tx, prepared, evidence)
             existing = tx.get(prepared.article.id)
             if existing and existing.fingerprint.body_digest == prepared.fingerprint.body_digest:
                 return Verdict(prepared.article.id, tuple(matches), existing.duplicate_of)
@@ -147,6 +151,11 @@ class Engine:
                                                 "min_shared_shingles": p.min_shared_shingles}  # fmt: skip
         return Stats(count, self.store.kind, params)
 
+    def learned_boilerplate(self) -> int | None:
+        """Sampled shingles that currently count as boilerplate (None: the store cannot tell cheaply)."""
+        with self.store.read() as tx:
+            return tx.learned_boilerplate(self.detector.params.boilerplate_after)
+
     def uptime(self) -> float:
         return time.monotonic() - self.started
 
@@ -160,13 +169,30 @@ class Engine:
 
     # ---- decisions -----------------------------------------------------------------------------
 
-    def _matches(self, tx: Transaction, prepared: PreparedArticle, evidence: bool) -> list[Match]:
-        ids = tx.candidates(prepared.fingerprint.signature)
+    def _matches(
+        self, tx: Transaction, prepared: PreparedArticle, evidence: bool
+    ) -> tuple[list[Match], PreparedArticle, dict[str, U32Array]]:
+        """Verified matches; the article as it should be indexed; the candidates' shingle sets."""
+        min_groups = self.detector.params.boilerplate_after
+
+        def common(hashes: U32Array) -> U32Array:
+            return tx.common_shingles(hashes, min_groups)
+
+        labelled = self.detector.labels(prepared, common)
+        indexed = self.detector.indexed_form(prepared, labelled)
+        ids = tx.candidates(indexed.fingerprint.signature)
         ids.discard(prepared.article.id)
         if not ids:
-            return []
-        bodies = tx.bodies(ids) if evidence else None
-        return self.detector.judge(prepared, tx.shingles(ids), bodies)
+            return [], indexed, {}
+        candidates = tx.shingles(ids)
+
+        def articles(wanted: list[str]) -> dict[str, Article]:
+            return {i: s.article for i in wanted if (s := tx.get(i)) is not None}
+
+        matches = self.detector.judge(
+            prepared, candidates, articles, common=common, evidence=evidence, labelled=labelled
+        )
+        return matches, indexed, candidates
 
     def _roots_of(self, tx: Transaction, matches: list[Match]) -> set[str]:
         roots = set()

@@ -10,8 +10,8 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from concurrent import futures
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -21,7 +21,7 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from service import __version__
 from service.convert import article_from_pb, stats_to_pb, stored_to_pb, verdict_to_pb
-from service.detector import Detector
+from service.detector import MAX_ID_BYTES, Detector
 from service.engine import Engine
 from service.errors import (
     AlreadyExists,
@@ -32,6 +32,8 @@ from service.errors import (
     ResourceExhausted,
     Unavailable,
 )
+from service.interceptors import BearerTokenAuth, Observe, read_token
+from service.metrics import Metrics
 from service.model import PreparedArticle, Verdict
 from service.settings import Settings
 from service.storage import open_store
@@ -40,6 +42,8 @@ from service.workers import FingerprintPool, then_submit
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NearDuplicateService"].full_name
+MAX_STATUS_CHARS = 2048
+NO_DEADLINE = 365 * 24 * 3600.0  # time_remaining() beyond this means the caller set no deadline
 STREAM_WINDOW = 1024  # articles of one stream in flight at once: enough for group commits, bounded memory
 
 _STATUS: list[tuple[type[NeardupError], grpc.StatusCode]] = [
@@ -59,11 +63,25 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
     """The one mapping from core errors to gRPC status codes."""
     for kind, code in _STATUS:
         if isinstance(exc, kind):
-            return code, str(exc)
+            return code, _clipped(str(exc))
     if isinstance(exc, futures.TimeoutError):
         return grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before the article was stored"
     log.exception("unexpected error", exc_info=exc)
     return grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}; see the server log"
+
+
+def _clipped(message: str) -> str:
+    """Status details travel in HTTP/2 trailers, which clients cap at 16 KiB: a message quoting a huge
+    request field would turn a precise status into the client's RESOURCE_EXHAUSTED "Stream removed"."""
+    return message if len(message) <= MAX_STATUS_CHARS else message[:MAX_STATUS_CHARS] + "… (message clipped)"
+
+
+def _checked_id(article_id: str) -> str:
+    if not article_id:
+        raise InvalidArgument("id", "is required")
+    if len(article_id.encode()) > MAX_ID_BYTES:
+        raise InvalidArgument("id", f"is longer than {MAX_ID_BYTES} bytes, so no article can have it")
+    return article_id
 
 
 def _unary(handler: Callable[[NearDuplicateServicer, T, grpc.ServicerContext], R]) -> Callable[..., R]:
@@ -99,8 +117,12 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
 
     @_unary
     def IndexArticle(self, request: pb.IndexArticleRequest, context: grpc.ServicerContext) -> pb.IndexArticleResponse:
-        prepared = self._prepare(request.article)
-        verdict = self.engine.index(prepared, request.include_evidence, timeout=context.time_remaining())
+        future = self.engine.submit(self._prepare(request.article), request.include_evidence)
+        try:
+            verdict = future.result(timeout=_time_left(context))
+        except futures.TimeoutError:
+            future.cancel()  # the caller gave up: if the writer has not taken it yet, it is never stored
+            raise
         return pb.IndexArticleResponse(verdict=verdict_to_pb(verdict))
 
     @_unary
@@ -133,18 +155,24 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
 
     @_unary
     def GetArticle(self, request: pb.GetArticleRequest, context: grpc.ServicerContext) -> pb.GetArticleResponse:
-        return stored_to_pb(self.engine.get(request.id))
+        return stored_to_pb(self.engine.get(_checked_id(request.id)))
 
     @_unary
     def DeleteArticle(
         self, request: pb.DeleteArticleRequest, context: grpc.ServicerContext
     ) -> pb.DeleteArticleResponse:
-        self.engine.delete(request.id)
+        self.engine.delete(_checked_id(request.id))
         return pb.DeleteArticleResponse(id=request.id)
 
     @_unary
     def GetStats(self, request: pb.GetStatsRequest, context: grpc.ServicerContext) -> pb.GetStatsResponse:
         return stats_to_pb(self.engine.stats(), self.engine.uptime(), __version__)
+
+
+def _time_left(context: grpc.ServicerContext) -> float | None:
+    """Seconds until the caller's deadline, or None without one (gRPC then reports a huge number)."""
+    remaining = context.time_remaining()
+    return None if remaining is None or remaining > NO_DEADLINE else max(remaining, 0.0)
 
 
 @dataclass
@@ -208,6 +236,8 @@ class RunningServer:
     port: int
     engine: Engine
     health: health.HealthServicer
+    metrics: Metrics = field(default_factory=Metrics)
+    metrics_port: int | None = None  # None: not served over HTTP
     pool: FingerprintPool | None = None
 
     def stop(self, grace: float) -> None:
@@ -217,32 +247,73 @@ class RunningServer:
         if self.pool:
             self.pool.close()
         self.engine.close()
+        self.metrics.close()
 
 
 def start_server(settings: Settings) -> RunningServer:
     """Open the store, build the engine and start serving; returns once the port is bound."""
+    metrics = Metrics()
+    interceptors = _interceptors(settings, metrics)  # read files before opening the store: bad paths fail fast
+    credentials = _tls_credentials(settings)
     detector = Detector(settings.detection, settings.max_body_bytes)
-    engine = Engine(detector, open_store(settings), settings.max_batch)
+    engine = Engine(detector, metrics.timed(open_store(settings)), settings.max_batch)
     # Worker processes start before gRPC creates its threads (forkserver: nothing is forked from here).
     pool = None
     if settings.fingerprint_workers > 0:
         pool = FingerprintPool(settings.fingerprint_workers, settings.detection, settings.max_body_bytes)
-    limit = max(4 << 20, 2 * settings.max_body_bytes + (1 << 20))  # room to answer "body too long" ourselves
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="neardup-rpc"),
-        options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit)],
+        interceptors=interceptors,
+        options=server_options(settings),
+        maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )
     pb_grpc.add_NearDuplicateServiceServicer_to_server(NearDuplicateServicer(engine, pool), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+    address = f"{settings.host}:{settings.port}"
+    port = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
     if port == 0:
         if pool:
             pool.close()
         engine.close()
-        raise OSError(f"could not bind {settings.host}:{settings.port}")
+        raise OSError(f"could not bind {address}")
+    metrics.count_articles_with(lambda: engine.stats().articles)
+    metrics.count_boilerplate_with(engine.learned_boilerplate)
+    try:
+        metrics_port = metrics.serve(settings.host, settings.metrics_port) if settings.metrics_port >= 0 else None
+    except OSError as exc:
+        engine.close()
+        raise OSError(f"could not serve metrics on {settings.host}:{settings.metrics_port}: {exc}") from exc
     server.start()
     for name in ("", SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return RunningServer(server, port, engine, health_servicer, pool)
+    return RunningServer(server, port, engine, health_servicer, metrics, metrics_port, pool)
+
+
+def server_options(settings: Settings) -> list[tuple[str, int]]:
+    """Message size limits and keepalive: dead peers are found, and well-behaved client pings are allowed."""
+    limit = max(4 << 20, 2 * settings.max_body_bytes + (1 << 20))  # room to answer "body too long" ourselves
+    return [
+        ("grpc.max_receive_message_length", limit),
+        ("grpc.max_send_message_length", limit),
+        ("grpc.keepalive_time_ms", int(settings.keepalive_seconds * 1000)),
+        ("grpc.keepalive_timeout_ms", int(settings.keepalive_timeout_seconds * 1000)),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_ping_interval_without_data_ms", int(settings.min_client_ping_seconds * 1000)),
+        ("grpc.http2.max_pings_without_data", 0),  # idle connections may be pinged: keepalive does exactly that
+    ]
+
+
+def _interceptors(settings: Settings, metrics: Metrics) -> list[grpc.ServerInterceptor[Any, Any]]:
+    chain: list[grpc.ServerInterceptor[Any, Any]] = [Observe(metrics)]
+    if settings.auth_token_file:
+        chain.append(BearerTokenAuth(read_token(settings.auth_token_file)))
+    return chain
+
+
+def _tls_credentials(settings: Settings) -> grpc.ServerCredentials | None:
+    if not settings.tls_cert:
+        return None
+    with open(settings.tls_key, "rb") as key, open(settings.tls_cert, "rb") as cert:
+        return grpc.ssl_server_credentials([(key.read(), cert.read())])

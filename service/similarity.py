@@ -1,17 +1,24 @@
-"""Exact verification of LSH candidates: similarity, relation, shared passages."""
+"""Exact verification of LSH candidates: similarity, relation, alignment and shared passages."""
 
 from __future__ import annotations
 
+import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
+from service.boilerplate import BoolArray, mask_headers
 from service.model import Passage, Relation, U32Array
 from service.shingles import shingle_sequence, to_u32, word_hashes
-from service.text import token_spans
+from service.text import token_spans, tokens
 
+_CAPITALISED = re.compile(r"\b[A-Z]\w*")
 IDENTICAL_JACCARD = 0.9  # above this, differences are formatting or a few words
 CONTAINED = 0.8  # share of one side's shingles found in the other to call it contained
+ONE_SIDED = 0.05  # ...while the other side's share is at least this much lower (else both changed: revised)
 
 
 @dataclass(frozen=True)
@@ -25,21 +32,21 @@ class Overlap:
     @property
     def jaccard(self) -> float:
         union = self.size_a + self.size_b - self.shared
-        return self.shared / union if union else 0.0
+        return min(1.0, self.shared / union) if union > 0 else 0.0
 
     @property
     def containment(self) -> float:
         smaller = min(self.size_a, self.size_b)
-        return self.shared / smaller if smaller else 0.0
+        return min(1.0, self.shared / smaller) if smaller > 0 else 0.0
 
     def relation(self) -> Relation:
         if self.jaccard >= IDENTICAL_JACCARD:
             return Relation.IDENTICAL
-        a_inside_b = self.shared / self.size_a >= CONTAINED if self.size_a else False
-        b_inside_a = self.shared / self.size_b >= CONTAINED if self.size_b else False
-        if b_inside_a and not a_inside_b:
+        share_a = self.shared / self.size_a if self.size_a else 0.0  # of the request, found in the other
+        share_b = self.shared / self.size_b if self.size_b else 0.0  # of the other, found in the request
+        if share_b >= CONTAINED and share_a <= share_b - ONE_SIDED:
             return Relation.ADDITIONS
-        if a_inside_b and not b_inside_a:
+        if share_a >= CONTAINED and share_b <= share_a - ONE_SIDED:
             return Relation.TRUNCATED
         return Relation.REVISED
 
@@ -50,32 +57,141 @@ def overlap(a: U32Array, b: U32Array) -> Overlap:
     return Overlap(int(a.size), int(b.size), shared)
 
 
+class Tokenised:
+    """A body's tokens (header fields blanked) and shingle sequence; offsets computed on demand."""
+
+    def __init__(
+        self, body: str, shingle_size: int, sequence: U32Array | None = None, words: list[str] | None = None
+    ) -> None:
+        self.body = body
+        self.words = words if words is not None else tokens(mask_headers(body))
+        self.sequence = sequence if sequence is not None else _sequence(self.words, shingle_size)
+
+    @cached_property
+    def _spans(self) -> tuple[list[int], list[int]]:
+        spans = token_spans(mask_headers(self.body))
+        return [s for _, s, _ in spans], [e for _, _, e in spans]
+
+    @property
+    def starts(self) -> list[int]:
+        return self._spans[0]
+
+    @property
+    def ends(self) -> list[int]:
+        return self._spans[1]
+
+    def raw(self, i: int) -> str:
+        return self.body[self.starts[i] : self.ends[i]]
+
+    @cached_property
+    def capitalised(self) -> frozenset[str]:
+        """Words written with a capital initial somewhere in the body (names, mostly)."""
+        return frozenset(w.lower() for w in _CAPITALISED.findall(self.body))
+
+
+def _sequence(words: list[str], shingle_size: int) -> U32Array:
+    return to_u32(shingle_sequence(word_hashes(words), shingle_size)) if words else np.empty(0, dtype=np.uint32)
+
+
+def tokenised(
+    body: str, shingle_size: int, sequence: U32Array | None = None, words: list[str] | None = None
+) -> Tokenised:
+    """`sequence` and `words`, when the caller has them already, must be the body's."""
+    return Tokenised(body, shingle_size, sequence, words)
+
+
+class RecentTexts:
+    """The tokenised texts of recently stored or compared articles (bounded LRU, thread-safe).
+
+    Copies of a story mostly arrive soon after it, and are all compared with it: keeping
+    the stored side's tokens saves tokenising it again for every copy.
+    """
+
+    def __init__(self, shingle_size: int, max_words: int = 1_000_000) -> None:
+        self.shingle_size = shingle_size
+        self.max_words = max_words  # bounds memory: about 60 bytes a word, so ~60 MB
+        self._texts: OrderedDict[str, Tokenised] = OrderedDict()
+        self._words = 0
+        self._lock = threading.Lock()
+
+    def get(self, body: str) -> Tokenised:
+        with self._lock:
+            found = self._texts.get(body)
+            if found is not None:
+                self._texts.move_to_end(body)
+                return found
+        text = Tokenised(body, self.shingle_size)
+        self.put(text)
+        return text
+
+    def put(self, text: Tokenised) -> None:
+        with self._lock:
+            old = self._texts.pop(text.body, None)
+            self._words -= len(old.words) if old else 0
+            self._texts[text.body] = text
+            self._words += len(text.words)
+            while self._words > self.max_words and len(self._texts) > 1:
+                _, dropped = self._texts.popitem(last=False)
+                self._words -= len(dropped.words)
+
+
+@dataclass(frozen=True)
+class Run:
+    """Tokens [a0, a1) of one text equal to tokens [b0, b1) of the other."""
+
+    a0: int
+    a1: int
+    b0: int
+    b1: int
+    first_shingle: int  # shingle positions in `a` that the run covers
+    last_shingle: int
+
+
+def aligned_runs(ta: Tokenised, tb: Tokenised, shingle_size: int) -> list[Run]:
+    """Maximal runs of consecutive shingles that appear in the same order in both texts.
+
+    Each shingle of `ta` is paired with the first occurrence of the same shingle in `tb`.
+    """
+    seq_a, seq_b = ta.sequence, tb.sequence
+    if not seq_a.size or not seq_b.size:
+        return []
+    order = np.argsort(seq_b, kind="stable")
+    sorted_b = seq_b[order]
+    at = np.minimum(np.searchsorted(sorted_b, seq_a), sorted_b.size - 1)
+    found = sorted_b[at] == seq_a
+    i = np.flatnonzero(found)
+    if not i.size:
+        return []
+    j = order[at[found]]
+    starts = np.flatnonzero(np.concatenate(([True], (np.diff(i) != 1) | (np.diff(j) != 1))))
+    ends = np.concatenate((starts[1:], [i.size])) - 1
+    k_a = min(shingle_size, len(ta.words))
+    k_b = min(shingle_size, len(tb.words))
+    return [
+        Run(i0, i1 + k_a, j0, j1 + k_b, i0, i1)
+        for i0, i1, j0, j1 in zip(
+            i[starts].tolist(), i[ends].tolist(), j[starts].tolist(), j[ends].tolist(), strict=True
+        )
+    ]
+
+
+def passages(
+    runs: list[Run], ta: Tokenised, tb: Tokenised, boilerplate: BoolArray | None = None
+) -> tuple[Passage, ...]:
+    """Runs as character offsets in both bodies, leaving out runs that are only boilerplate."""
+    kept = [r for r in runs if boilerplate is None or not boilerplate[r.first_shingle : r.last_shingle + 1].all()]
+    return tuple(Passage(ta.starts[r.a0], ta.ends[r.a1 - 1], tb.starts[r.b0], tb.ends[r.b1 - 1]) for r in kept)
+
+
 def shared_passages(body_a: str, body_b: str, shingle_size: int) -> tuple[Passage, ...]:
-    """Maximal runs of consecutive shingles that appear in the same order in both texts."""
-    spans_a, seq_a = _spans_and_shingles(body_a, shingle_size)
-    spans_b, seq_b = _spans_and_shingles(body_b, shingle_size)
-    first_in_b: dict[int, int] = {}
-    for j, h in enumerate(seq_b.tolist()):
-        first_in_b.setdefault(h, j)
-    runs: list[tuple[int, int, int, int]] = []  # (i0, i1, j0, j1) inclusive shingle indices
-    for i, h in enumerate(seq_a.tolist()):
-        if h not in first_in_b:
-            continue
-        j = first_in_b[h]
-        if runs and runs[-1][1] == i - 1 and runs[-1][3] == j - 1:
-            i0, _, j0, _ = runs[-1]
-            runs[-1] = (i0, i, j0, j)
-        else:
-            runs.append((i, i, j, j))
-    k_a = min(shingle_size, len(spans_a))
-    k_b = min(shingle_size, len(spans_b))
-    return tuple(
-        Passage(spans_a[i0][1], spans_a[i1 + k_a - 1][2], spans_b[j0][1], spans_b[j1 + k_b - 1][2])
-        for i0, i1, j0, j1 in runs
-    )
+    ta, tb = tokenised(body_a, shingle_size), tokenised(body_b, shingle_size)
+    return passages(aligned_runs(ta, tb, shingle_size), ta, tb)
 
 
-def _spans_and_shingles(body: str, size: int) -> tuple[list[tuple[str, int, int]], U32Array]:
-    spans = token_spans(body)
-    seq = to_u32(shingle_sequence(word_hashes([t for t, _, _ in spans]), size))
-    return spans, seq
+def monotone(runs: list[Run]) -> list[Run]:
+    """The runs that keep increasing in both texts (drops runs matched out of order)."""
+    chain: list[Run] = []
+    for run in sorted(runs, key=lambda r: (r.a0, r.b0)):
+        if not chain or (run.a0 >= chain[-1].a1 and run.b0 >= chain[-1].b1):
+            chain.append(run)
+    return chain

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS articles (
     group_root TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS articles_group_root ON articles (group_root);
+-- Learned boilerplate: distinct groups each sampled shingle hash was seen in.
+CREATE TABLE IF NOT EXISTS shingle_groups (hash INTEGER PRIMARY KEY, groups INTEGER NOT NULL);
 """
 # Signatures again, in a narrow table of their own: rebuilding the band index at start
 # reads ~0.5 KB per article here instead of scanning every body's pages in `articles`.
@@ -67,15 +69,21 @@ class SqliteStore:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.RLock()
+        self.commits = 0  # durable commits so far: shows group commit at work (tests, metrics)
         _check_params(self._db, params)
         _add_signatures_table(self._db)
         self._bands = BandIndex(params)
         self._bands.bulk_load(_signature_chunks(self._db, params.num_perm))
+        # Only hashes seen in two or more groups are held in memory: boilerplate is a small set,
+        # while the singletons (most of the table) stay on disk.
+        self._frequent: dict[int, int] = dict(
+            self._db.execute("SELECT hash, groups FROM shingle_groups WHERE groups >= 2")
+        )
 
     @contextmanager
     def read(self) -> Iterator[_Tx]:
         with self._lock:
-            yield _Tx(self._db, self._bands, undo=None)
+            yield _Tx(self._db, self._bands, self._frequent, undo=None)
 
     @contextmanager
     def write(self) -> Iterator[_Tx]:
@@ -83,8 +91,9 @@ class SqliteStore:
             undo: list[Callable[[], None]] = []
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield _Tx(self._db, self._bands, undo)
+                yield _Tx(self._db, self._bands, self._frequent, undo)
                 self._db.execute("COMMIT")
+                self.commits += 1
             except BaseException as exc:
                 self._rollback(undo)
                 if isinstance(exc, sqlite3.Error):
@@ -146,10 +155,20 @@ def _check_params(db: sqlite3.Connection, params: DetectionParams) -> None:
 
 
 class _Tx:
-    def __init__(self, db: sqlite3.Connection, bands: BandIndex, undo: list[Callable[[], None]] | None) -> None:
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        bands: BandIndex,
+        frequent: dict[int, int],
+        undo: list[Callable[[], None]] | None,
+    ) -> None:
         self._db = db
         self._bands = bands
+        self._frequent = frequent
         self._undo = undo
+
+    def prefetch(self, articles: Sequence[PreparedArticle]) -> None:
+        pass  # local reads are cheap: nothing to read ahead
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
@@ -216,10 +235,47 @@ class _Tx:
             marks = ",".join("?" * len(part))
             self._db.execute(f"UPDATE articles SET group_root = ? WHERE group_root IN ({marks})", [new_root, *part])
 
+    def count_groups(self, hashes: U32Array) -> None:
+        values = hashes.tolist()
+        if not values:
+            return
+        freq = self._frequent
+        unseen = [h for h in values if h not in freq]
+        singletons: set[int] = set()
+        for part in chunks(unseen):
+            marks = ",".join("?" * len(part))
+            singletons.update(
+                h for (h,) in self._db.execute(f"SELECT hash FROM shingle_groups WHERE hash IN ({marks})", part)
+            )
+        self._db.executemany(
+            "INSERT INTO shingle_groups (hash, groups) VALUES (?, 1) "
+            "ON CONFLICT (hash) DO UPDATE SET groups = groups + 1",
+            [(h,) for h in values],
+        )
+        before = {h: freq.get(h) for h in values if h in freq or h in singletons}
+        for h in before:
+            freq[h] = freq.get(h, 1) + 1
+        self._log(lambda: _restore(freq, before))
+
+    def learned_boilerplate(self, min_groups: int) -> int:
+        return sum(1 for groups in self._frequent.values() if groups >= min_groups)
+
+    def common_shingles(self, hashes: U32Array, min_groups: int) -> U32Array:
+        freq = self._frequent
+        return np.fromiter((h for h in hashes.tolist() if freq.get(h, 0) >= min_groups), dtype=np.uint32)
+
     def _log(self, step: Callable[[], None]) -> None:
         if self._undo is None:
             raise RuntimeError("write attempted in a read transaction")
         self._undo.append(step)
+
+
+def _restore(frequent: dict[int, int], before: dict[int, int | None]) -> None:
+    for h, count in before.items():
+        if count is None:
+            frequent.pop(h, None)
+        else:
+            frequent[h] = count
 
 
 def _stored(row: tuple[object, ...]) -> StoredArticle:

@@ -8,7 +8,7 @@ all; reads inside the block see the block's own writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -18,7 +18,17 @@ from service.settings import Settings
 
 
 class Transaction(Protocol):
+    def prefetch(self, articles: Sequence[PreparedArticle]) -> None:
+        """A hint: the articles this transaction is about to decide. A remote store reads ahead for
+        all of them in one round trip; a local one ignores it. Reads stay correct either way."""
+        ...
+
     def count(self) -> int: ...
+
+    def learned_boilerplate(self, min_groups: int) -> int | None:
+        """How many sampled shingles count as learned boilerplate now (seen in >= min_groups
+        stories); None where the store cannot tell cheaply."""
+        ...
 
     def get(self, article_id: str) -> StoredArticle | None: ...
 
@@ -40,6 +50,17 @@ class Transaction(Protocol):
 
     def regroup(self, old_roots: Iterable[str], new_root: str) -> None:
         """Move every member of the groups rooted at `old_roots` to `new_root`."""
+        ...
+
+    # Learned boilerplate (service/boilerplate.py): per sampled shingle hash, the number of
+    # distinct groups (stories) it was seen in. Durable with the transaction like the rest.
+
+    def count_groups(self, hashes: U32Array) -> None:
+        """Add one to the group count of each hash (sorted unique 32-bit shingle hashes)."""
+        ...
+
+    def common_shingles(self, hashes: U32Array, min_groups: int) -> U32Array:
+        """The hashes (of those given) whose group count is at least `min_groups` (>= 2)."""
         ...
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from client import NeardupClient
 from service.grpc_server import RunningServer
+from tests.redis_support import RedisServer, redis_cluster, redis_server
 from tests.support import in_process_server
 
 
@@ -20,3 +21,20 @@ def server(tmp_path: Path) -> Iterator[tuple[RunningServer, NeardupClient]]:
 @pytest.fixture
 def client(server: tuple[RunningServer, NeardupClient]) -> NeardupClient:
     return server[1]
+
+
+# ---- Redis (issue 5): one standalone server and one 3-node cluster shared by the Redis tests ---------
+
+
+@pytest.fixture(scope="session")
+def redis_standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port; tests use their own database number or clear it."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[RedisServer]]:
+    """A real 3-primary Redis Cluster on loopback (redis-cli --cluster create)."""
+    with redis_cluster(tmp_path_factory.mktemp("redis-cluster")) as nodes:
+        yield nodes

@@ -1,0 +1,42 @@
+# neardup server image. Build: docker build -t neardup .   Run: see docs/ops.md.
+# PYTHON_IMAGE lets a build use a local base (the container test builds on a Debian image made offline).
+ARG PYTHON_IMAGE=python:3.12-slim-bookworm
+
+# ---- build: install neardup and its runtime dependencies into a virtualenv ----
+FROM ${PYTHON_IMAGE} AS build
+# Optional pip settings for builds behind a mirror or a TLS-intercepting proxy (build stage only, not in the image).
+ARG PIP_INDEX_URL
+ARG PIP_CERT
+WORKDIR /src
+RUN python3 -m venv /opt/neardup
+COPY pyproject.toml README.md ./
+COPY proto ./proto
+COPY service ./service
+COPY client ./client
+COPY benchmarks ./benchmarks
+# No dev or bench extras: only what the server and the CLI need at run time.
+RUN /opt/neardup/bin/pip install --no-cache-dir --disable-pip-version-check . \
+    && /opt/neardup/bin/pip uninstall --yes pip
+
+# ---- runtime: the virtualenv on a clean base, as an unprivileged user ----
+FROM ${PYTHON_IMAGE}
+RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /data --shell /usr/sbin/nologin neardup \
+    && mkdir -p /data \
+    && chown neardup:neardup /data
+COPY --from=build /opt/neardup /opt/neardup
+ENV PATH=/opt/neardup/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    NEARDUP_HOST=0.0.0.0 \
+    NEARDUP_PORT=50051 \
+    NEARDUP_DATA_DIR=/data \
+    NEARDUP_METRICS_PORT=9100
+USER 10001:10001
+WORKDIR /data
+VOLUME ["/data"]
+EXPOSE 50051 9100
+# The standard gRPC health service; exit 0 only when it answers SERVING.
+HEALTHCHECK --interval=30s --timeout=6s --start-period=60s --retries=3 \
+    CMD ["neardup", "health", "--server", "127.0.0.1:50051", "--timeout", "5"]
+# `neardup serve` drains in-flight calls on SIGTERM (up to --grace-seconds) and closes the store cleanly.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["neardup", "serve"]

@@ -1,0 +1,252 @@
+"""Server interceptors: call metrics and access log, undecodable requests, bearer-token auth.
+
+Each wraps the method handler grpc found, keeping its kind (unary/stream), so the
+servicer stays unaware of them. `Observe` goes first (outermost) so rejected calls
+are counted and logged too.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+from google.protobuf.message import DecodeError
+
+from service.metrics import Metrics
+
+log = logging.getLogger("neardup.rpc")
+
+Continuation = Callable[[grpc.HandlerCallDetails], "grpc.RpcMethodHandler[Any, Any] | None"]
+Behavior = Callable[[Any, grpc.ServicerContext], Any]
+
+# Probes and tooling must work without credentials: health for load balancers and
+# container HEALTHCHECKs, reflection for grpcurl. Neither exposes stored data.
+OPEN_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+
+class _Undecodable:
+    """Stands in for a request whose bytes are not a valid message, so the call can answer INVALID_ARGUMENT."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """grpc answers INTERNAL when deserializing fails; we want INVALID_ARGUMENT with the reason."""
+    if deserializer is None:
+        return None
+    parse = deserializer
+
+    def deserialize(data: bytes) -> Any:
+        try:
+            return parse(data)
+        except (DecodeError, ValueError, UnicodeDecodeError) as exc:
+            return _Undecodable(exc)
+
+    return deserialize
+
+
+def _rewrap(
+    handler: grpc.RpcMethodHandler[Any, Any],
+    behavior_wrapper: Callable[[Behavior], Behavior],
+    deserializer: Callable[[bytes], Any] | None,
+) -> grpc.RpcMethodHandler[Any, Any]:
+    """The same kind of handler with its behavior wrapped and its request deserializer replaced."""
+    h: Any = handler
+    for kind, factory in (
+        ("unary_unary", grpc.unary_unary_rpc_method_handler),
+        ("unary_stream", grpc.unary_stream_rpc_method_handler),
+        ("stream_unary", grpc.stream_unary_rpc_method_handler),
+        ("stream_stream", grpc.stream_stream_rpc_method_handler),
+    ):
+        behavior = getattr(h, kind)
+        if behavior is not None:
+            made: grpc.RpcMethodHandler[Any, Any] = factory(
+                behavior_wrapper(behavior),
+                request_deserializer=deserializer,
+                response_serializer=h.response_serializer,
+            )
+            return made
+    return handler
+
+
+def _short(method: str) -> str:
+    return method.lstrip("/")
+
+
+class Observe(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic only in the stubs
+    """Counts and times every call by method and status, counts reported matches, logs one line per call,
+    turns undecodable requests into INVALID_ARGUMENT, and skips work whose caller has already gone."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = _short(handler_call_details.method)
+        h: Any = handler
+        return _rewrap(
+            handler,
+            lambda behavior: self._observed(method, behavior, h.request_streaming, h.response_streaming),
+            _tolerant(h.request_deserializer),
+        )
+
+    def _observed(self, method: str, behavior: Behavior, request_streaming: bool, response_streaming: bool) -> Behavior:
+        def run(request: Any, context: grpc.ServicerContext) -> Any:
+            started = time.perf_counter()
+            self.metrics.in_flight.inc()
+            try:
+                _give_up_if_caller_left(context)
+                request = _checked_stream(request, context) if request_streaming else _checked(request, context)
+                response = behavior(request, context)
+            except BaseException as exc:
+                self._finish(method, context, started, exc)
+                raise
+            if response_streaming:
+                return self._observed_stream(method, response, context, started)
+            self._count_matches(method, response)
+            self._finish(method, context, started, None)
+            return response
+
+        return run
+
+    def _observed_stream(
+        self, method: str, responses: Iterator[Any], context: grpc.ServicerContext, started: float
+    ) -> Iterator[Any]:
+        finish = _Once(lambda error: self._finish(method, context, started, error))
+        context.add_callback(lambda: finish(None))  # the call ended before the generator ran (cancelled early)
+        error: BaseException | None = None
+        try:
+            for response in responses:
+                self._count_matches(method, response)
+                yield response
+        except BaseException as exc:  # GeneratorExit too: the caller cancelled mid-stream
+            error = exc
+            raise
+        finally:
+            finish(error)
+
+    def _count_matches(self, method: str, response: Any) -> None:
+        verdict = getattr(response, "verdict", None)
+        if verdict is not None and verdict.matches:
+            self.metrics.matches.labels(method).inc(len(verdict.matches))
+
+    def _finish(self, method: str, context: grpc.ServicerContext, started: float, error: BaseException | None) -> None:
+        elapsed = time.perf_counter() - started
+        code = _code_name(context, error)
+        self.metrics.in_flight.dec()
+        self.metrics.calls.labels(method, code).inc()
+        self.metrics.latency.labels(method, code).observe(elapsed)
+        if log.isEnabledFor(logging.DEBUG):
+            fields = {"method": method, "code": code, "ms": round(elapsed * 1000, 3), "peer": context.peer()}
+            log.debug("rpc %s %s %.1fms", method, code, elapsed * 1000, extra=fields)
+
+
+class _Once:
+    """Calls `action` the first time only: a stream ends either in its generator or in grpc's done-callback."""
+
+    def __init__(self, action: Callable[[BaseException | None], None]) -> None:
+        self._action = action
+        self._lock = threading.Lock()
+        self._done = False
+
+    def __call__(self, error: BaseException | None) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+        self._action(error)
+
+
+def _give_up_if_caller_left(context: grpc.ServicerContext) -> None:
+    """A call that waited for a worker past its deadline (or was cancelled) is not worth starting."""
+    if context.is_active():
+        return
+    remaining = context.time_remaining()
+    if remaining is not None and remaining <= 0:
+        context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before a worker was free")
+    context.abort(grpc.StatusCode.CANCELLED, "the caller cancelled before a worker was free")
+
+
+def _checked(request: Any, context: grpc.ServicerContext) -> Any:
+    if isinstance(request, _Undecodable):
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, _undecodable_message(request))
+    return request
+
+
+def _checked_stream(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+    """End the request stream at the first undecodable message; the call then finishes INVALID_ARGUMENT
+    after answering the articles before it."""
+    for request in requests:
+        if isinstance(request, _Undecodable):
+            context.set_code(grpc.StatusCode.INVALID_ARGUMENT)
+            context.set_details(_undecodable_message(request))
+            return
+        yield request
+
+
+def _undecodable_message(bad: _Undecodable) -> str:
+    return f"the request is not a valid protobuf message for this method ({bad.error}); use the neardup.v1 proto"
+
+
+def _code_name(context: grpc.ServicerContext, error: BaseException | None) -> str:
+    code = getattr(context, "code", lambda: None)()
+    if isinstance(code, grpc.StatusCode):
+        return code.name
+    if isinstance(error, GeneratorExit) or (error is None and not context.is_active()):
+        return grpc.StatusCode.CANCELLED.name
+    return grpc.StatusCode.OK.name if error is None else grpc.StatusCode.UNKNOWN.name
+
+
+class BearerTokenAuth(grpc.ServerInterceptor):  # type: ignore[type-arg]
+    """Every call except health and reflection must carry `authorization: Bearer <token>`."""
+
+    def __init__(self, token: str) -> None:
+        if not token:
+            raise ValueError("the auth token is empty: put the token in the --auth-token-file file")
+        self._expected = f"Bearer {token}".encode()
+
+    def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = continuation(handler_call_details)
+        if handler is None or handler_call_details.method.startswith(OPEN_PREFIXES):
+            return handler
+        problem = self._problem(handler_call_details.invocation_metadata)
+        if problem is None:
+            return handler
+        h: Any = handler
+        return _rewrap(handler, lambda _behavior: _refuse(problem), h.request_deserializer)
+
+    def _problem(self, metadata: Any) -> str | None:
+        sent = [value for key, value in (metadata or ()) if key == "authorization"]
+        if not sent:
+            return ("this server requires a bearer token: send metadata 'authorization: Bearer <token>' "
+                    "(neardup CLI: --token-file FILE or NEARDUP_TOKEN_FILE)")  # fmt: skip
+        value = sent[0].encode() if isinstance(sent[0], str) else bytes(sent[0])
+        if hmac.compare_digest(value, self._expected):
+            return None
+        return ("the bearer token was not accepted: check that your token file holds the same token as the "
+                "server's --auth-token-file, and that the header is 'authorization: Bearer <token>'")  # fmt: skip
+
+
+def _refuse(message: str) -> Behavior:
+    def refuse(_request: Any, context: grpc.ServicerContext) -> Any:
+        context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
+
+    return refuse
+
+
+def read_token(path: str) -> str:
+    """The token in a file (surrounding whitespace and the trailing newline removed)."""
+    with open(path, encoding="utf-8") as f:
+        return f.read().strip()

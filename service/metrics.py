@@ -1,0 +1,133 @@
+"""Prometheus metrics: one registry per server, served over HTTP when --metrics-port is set.
+
+A registry per server (not the global one) lets tests run several servers in one process.
+Store timings come from wrapping the store, so the engine and the backends need no hooks.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from typing import Any, cast
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from service.model import PreparedArticle
+from service.storage import Store, Transaction
+
+log = logging.getLogger(__name__)
+
+# Seconds: from sub-millisecond checks to multi-second commits of big batches on a slow disk.
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.calls = Counter("neardup_rpc_calls", "gRPC calls finished, by method and status code",
+                             ["method", "code"], registry=r)  # fmt: skip
+        self.latency = Histogram("neardup_rpc_duration_seconds", "gRPC call duration, by method and status code",
+                                 ["method", "code"], buckets=_LATENCY_BUCKETS, registry=r)  # fmt: skip
+        self.in_flight = Gauge("neardup_rpc_in_flight", "gRPC calls being handled now (compare --max-concurrent-rpcs)",
+                               registry=r)  # fmt: skip
+        self.matches = Counter("neardup_matches_reported", "Matches returned in verdicts, by method",
+                               ["method"], registry=r)  # fmt: skip
+        self.articles = Gauge("neardup_articles_stored", "Articles in the store", registry=r)
+        self.commit_seconds = Histogram("neardup_store_commit_seconds",
+                                        "Write transaction duration (decisions + commit + fsync)",
+                                        buckets=_LATENCY_BUCKETS, registry=r)  # fmt: skip
+        self.read_seconds = Histogram("neardup_store_read_seconds", "Read transaction duration (checks, gets)",
+                                      buckets=_LATENCY_BUCKETS, registry=r)  # fmt: skip
+        self.batch_articles = Histogram("neardup_store_batch_articles", "Articles stored per committed transaction",
+                                        buckets=_BATCH_BUCKETS, registry=r)  # fmt: skip
+        self.boilerplate_learned = Gauge(
+            "neardup_boilerplate_learned",
+            "Sampled shingles learned as boilerplate (seen in --boilerplate-after stories); NaN on Redis",
+            registry=r,
+        )
+        self._http: WSGIServer | None = None
+
+    def count_articles_with(self, count: Callable[[], int]) -> None:
+        """Read the article count from the store at scrape time (NaN if the store cannot answer)."""
+        self.articles.set_function(_at_scrape(count))
+
+    def count_boilerplate_with(self, count: Callable[[], int | None]) -> None:
+        self.boilerplate_learned.set_function(_at_scrape(count))
+
+    def timed(self, store: Store) -> Store:
+        return cast(Store, _TimedStore(store, self))
+
+    def serve(self, host: str, port: int) -> int:
+        """Serve /metrics on host:port (0 = any free port); returns the bound port."""
+        server, _thread = start_http_server(port, addr=host, registry=self.registry)
+        self._http = server
+        return int(server.server_port)
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+            self._http = None
+
+
+def _at_scrape(read: Callable[[], int | None]) -> Callable[[], float]:
+    def value() -> float:
+        try:
+            number = read()
+        except Exception:  # a scrape during shutdown must not fail the whole /metrics page
+            return math.nan
+        return math.nan if number is None else float(number)
+
+    return value
+
+
+class _TimedStore:
+    """A Store that records how long transactions take and how many articles each write stores."""
+
+    def __init__(self, store: Store, metrics: Metrics) -> None:
+        self._store = store
+        self._metrics = metrics
+        self.kind = store.kind
+
+    def read(self) -> AbstractContextManager[Transaction]:
+        return self._timed(self._store.read(), self._metrics.read_seconds, None)
+
+    def write(self) -> AbstractContextManager[Transaction]:
+        return self._timed(self._store.write(), self._metrics.commit_seconds, self._metrics.batch_articles)
+
+    def close(self) -> None:
+        self._store.close()
+
+    @staticmethod
+    @contextmanager
+    def _timed(
+        inner: AbstractContextManager[Transaction], seconds: Histogram, batch: Histogram | None
+    ) -> Iterator[Transaction]:
+        started = time.perf_counter()
+        with inner as tx:
+            counting = _CountingTransaction(tx)
+            yield cast(Transaction, counting)
+        # Reached only when the block committed: failed transactions are counted by the callers' status codes.
+        seconds.observe(time.perf_counter() - started)
+        if batch is not None and counting.inserted:
+            batch.observe(counting.inserted)
+
+
+class _CountingTransaction:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+        self.inserted = 0
+
+    def insert(self, prepared: PreparedArticle, indexed_at: datetime, group_root: str) -> None:
+        self._tx.insert(prepared, indexed_at, group_root)
+        self.inserted += 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tx, name)

@@ -1,0 +1,720 @@
+"""Shared store on Redis (standalone or Redis Cluster), for several stateless replicas.
+
+Layout (prefix `nd:`; see docs/redis.md for the reasoning):
+
+    nd:meta              string  JSON of the detection parameters the index was built with
+    nd:a:<id>            hash    one article: m (JSON meta), d (xxh3-128 digest), s (signature,
+                                 4*num_perm bytes), h (shingles, uint32 bytes), b (body), r (group root)
+    nd:b:<band>:<hex>    set     LSH bucket: ids whose signature has these rows in this band
+    nd:g:<root>          set     ids of the group whose earliest article is <root>
+    nd:ids:<0..15>       set     all ids, sharded over 16 keys (count, audit)
+    nd:seq               counter arrival order, in commit order (ties between equal publication times)
+    nd:lock              string  the writer lease (token, PX expiry)
+    nd:journal           hash    cluster only: the commands of the commit in flight, per phase (write-ahead)
+    nd:sg:<0..15>        hash    learned boilerplate: sampled shingle hash -> number of groups it was seen in
+                                 (service/boilerplate.py), sharded over 16 keys by hash
+
+Every key is its own slot on a cluster (no hash tags): no command and no script touches two
+keys at once, so nothing needs them together.
+
+Writes: replicas take turns through the writer lease, so each group commit sees every earlier
+acknowledged article on any replica (copies arriving at two replicas at once are serialised:
+the second one reports the match, and both get the same group). Inside the lease the engine's
+reads see the batch's own writes through an in-memory overlay; the batch is flushed at the end:
+
+- standalone: one Lua script that first checks the lease token (the fence) and then applies the
+  batch: all of it or nothing, also across a Redis crash (the AOF holds a script's effects as one
+  MULTI/EXEC, and a torn one is dropped at load).
+- cluster: the command list is first stored as nd:journal (one key: the commit point), then
+  applied in phases, each phase as one script per node (atomic per node; keys are routed to
+  their node by slot and accessed undeclared, with the allow-cross-slot-keys flag):
+  1. bucket entries (invisible: readers skip a bucket entry whose record is absent);
+  2. article records (an article becomes visible at once, with all its buckets in place);
+  3. stale bucket entries are removed; then the journal is deleted.
+  A writer that dies mid-way leaves the journal; the next lease holder replays it (every
+  command in it is idempotent), so no bucket is left pointing at a missing article.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import secrets
+import struct
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+import numpy as np
+import redis
+import redis.cluster
+from redis.backoff import NoBackoff
+from redis.crc import key_slot
+from redis.retry import Retry
+
+from service.errors import IncompatibleIndex, Unavailable
+from service.model import Article, Fingerprint, PreparedArticle, StoredArticle, U32Array, from_us, to_us
+from service.settings import DetectionParams
+from service.storage import order_key
+
+log = logging.getLogger(__name__)
+
+META = b"nd:meta"
+SEQ = b"nd:seq"
+LOCK = b"nd:lock"
+JOURNAL = b"nd:journal"
+ID_SHARDS = 16
+LEASE_MS = 10_000  # a writer holds the lease at most this long; a dead writer blocks others this long
+LEASE_WAIT_S = 15.0  # give up (UNAVAILABLE) after waiting this long for the lease
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+# Commands as script arguments (see script_words): "C", arity, words... for one command, or
+# "F", name, member, count, keys... for one member added to / removed from many sets (an article's buckets).
+_APPLY_LOOP = """
+local i = {first}
+while i <= #ARGV do
+  if ARGV[i] == 'F' then
+    local name, member, n = ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+    for j = i + 4, i + 3 + n do redis.call(name, ARGV[j], member) end
+    i = i + 4 + n
+  else
+    local n = tonumber(ARGV[i + 1])
+    redis.call(unpack(ARGV, i + 2, i + 1 + n))
+    i = i + 2 + n
+  end
+end
+return 1
+"""
+# Standalone commit: check the lease (the fence) and apply the batch's commands in one script, which Redis
+# runs atomically and writes to the AOF as one MULTI/EXEC. ARGV: token, then per command its arity and words.
+_APPLY = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('LEASE the writer lease lapsed before the commit')
+end
+""" + _APPLY_LOOP.format(first=2)
+# Cluster: one node's share of a phase, atomically on that node. Its keys live in many slots of this node,
+# so they go undeclared in ARGV (allowed by the flag, Redis >= 7.0); the client routed them here by slot.
+_NODE_APPLY = "#!lua flags=allow-cross-slot-keys\n" + _APPLY_LOOP.format(first=1)
+# Cluster: per group of bucket keys (ARGV: size, keys...), the union of the members this node holds.
+_NODE_UNIONS = """#!lua flags=allow-cross-slot-keys
+local out, i = {}, 1
+while i <= #ARGV do
+  local n, seen, members = tonumber(ARGV[i]), {}, {}
+  for j = i + 1, i + n do
+    for _, m in ipairs(redis.call('SMEMBERS', ARGV[j])) do
+      if not seen[m] then seen[m] = true; members[#members + 1] = m end
+    end
+  end
+  out[#out + 1] = members
+  i = i + n + 1
+end
+return out
+"""
+
+Command = tuple[bytes | str, ...]
+T = TypeVar("T")
+
+
+def article_key(article_id: str) -> bytes:
+    return b"nd:a:" + article_id.encode()
+
+
+def group_key(root: str) -> bytes:
+    return b"nd:g:" + root.encode()
+
+
+SHINGLE_GROUP_SHARDS = 16
+
+
+def shingle_groups_key(shingle: int) -> bytes:
+    return b"nd:sg:%d" % (shingle % SHINGLE_GROUP_SHARDS)
+
+
+def ids_key(article_id: str) -> bytes:
+    # A stable shard (not Python's salted hash): every replica must pick the same key.
+    return b"nd:ids:%d" % (zlib.crc32(article_id.encode()) % ID_SHARDS)
+
+
+class RedisStore:
+    """The Store protocol on Redis; see the module docstring for layout and atomicity."""
+
+    kind = "redis"
+
+    def __init__(self, url: str, params: DetectionParams, socket_timeout: float = 2.0) -> None:
+        self.url = url
+        self.params = params
+        self._socket_timeout = socket_timeout
+        self._client: redis.Redis | redis.cluster.RedisCluster | None = None
+        self.cluster = False
+        try:
+            self._connect()
+        except Unavailable as exc:  # start anyway: a stateless replica serves as soon as Redis is back
+            log.warning("%s; will connect on the first request", exc)
+
+    # ---- connection ------------------------------------------------------------------------------
+
+    def _connect(self) -> redis.Redis | redis.cluster.RedisCluster:
+        if self._client is not None:
+            return self._client
+        opts: dict[str, Any] = {
+            "socket_timeout": self._socket_timeout,
+            "socket_connect_timeout": min(1.0, self._socket_timeout),
+        }
+        with _unavailable(self.url):
+            probe = redis.Redis.from_url(self.url, retry=Retry(NoBackoff(), 1), **opts)
+            self.cluster = bool(probe.info("cluster").get("cluster_enabled"))
+            client: redis.Redis | redis.cluster.RedisCluster
+            if self.cluster:
+                probe.close()
+                url = self.url.rsplit("/", 1)[0] if self.url.count("/") > 2 else self.url  # no db on a cluster
+                client = redis.cluster.RedisCluster.from_url(url, retry=Retry(NoBackoff(), 1), **opts)
+            else:
+                client = probe
+            _check_params(client, self.params)
+        self._client = client
+        return client
+
+    @property
+    def client(self) -> Any:
+        # Any: redis-py types replies as bytes | str (it depends on decode_responses); ours are always bytes.
+        return self._connect()
+
+    def run(self, commands: Sequence[Command]) -> list[Any]:
+        """Send commands in one pipeline (one per node on a cluster); results in order."""
+        if not commands:
+            return []
+        with _unavailable(self.url):
+            if self.cluster:
+                return self._run_on_nodes(commands)
+            pipe = self.client.pipeline(transaction=False)
+            for cmd in commands:
+                pipe.execute_command(*cmd)
+            return list(pipe.execute())
+
+    def _run_on_nodes(self, commands: Sequence[Command]) -> list[Any]:
+        """Route by slot ourselves and send each node a plain pipeline.
+
+        redis-py's cluster pipeline spends ~0.1 ms of Python per command finding its node; this is the
+        same routing (every command here names one key, at position 1) for a fraction of that.
+        Commands keep their order on each node; across nodes the caller orders them by phases.
+        """
+        results: list[Any] = [None] * len(commands)
+        with self._rerouting():
+            for node, indexes in self._by_node([c[1] for c in commands]):
+                pipe = node.redis_connection.pipeline(transaction=False)
+                for index in indexes:
+                    pipe.execute_command(*commands[index])
+                for index, reply in zip(indexes, pipe.execute(), strict=True):
+                    results[index] = reply
+        return results
+
+    def _by_node(self, keys: Sequence[bytes | str]) -> list[tuple[Any, list[int]]]:
+        """Positions of `keys` grouped by the cluster node serving each key's slot."""
+        manager = self.client.nodes_manager
+        groups: dict[str, tuple[Any, list[int]]] = {}
+        for index, key in enumerate(keys):
+            node = manager.get_node_from_slot(key_slot(key.encode() if isinstance(key, str) else key))
+            groups.setdefault(node.name, (node, []))[1].append(index)
+        return list(groups.values())
+
+    @contextmanager
+    def _rerouting(self) -> Iterator[None]:
+        """On a moved slot or a lost node (failover), relearn the slot map; the caller retries."""
+        try:
+            yield
+        except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as exc:
+            moved = str(exc).startswith(("MOVED", "ASK")) or "non local key" in str(exc)
+            if moved or not isinstance(exc, redis.ResponseError):
+                with contextlib.suppress(redis.RedisError):
+                    self.client.nodes_manager.initialize()
+            raise
+
+    def apply(self, commands: Sequence[Command]) -> None:
+        """Cluster: run commands as one script per node (atomic per node, one AOF fsync per node)."""
+        with _unavailable(self.url), self._rerouting():
+            for node, indexes in self._by_node([c[1] for c in commands]):
+                words = script_words([commands[index] for index in indexes])
+                node.redis_connection.eval(_NODE_APPLY, 0, *words)
+
+    def bucket_members(self, groups: Sequence[Sequence[bytes]]) -> list[set[str]]:
+        """For each group of bucket keys, the ids in any of them: one command per group, or per node."""
+        if not self.cluster:
+            return [{m.decode() for m in reply} for reply in self.run([("SUNION", *keys) for keys in groups])]
+        flat = [(g, key) for g, keys in enumerate(groups) for key in keys]
+        found: list[set[str]] = [set() for _ in groups]
+        with _unavailable(self.url), self._rerouting():
+            for node, indexes in self._by_node([key for _, key in flat]):
+                per_group: dict[int, list[bytes]] = {}
+                for index in indexes:
+                    per_group.setdefault(flat[index][0], []).append(flat[index][1])
+                words: list[bytes | int] = []
+                for keys in per_group.values():
+                    words += [len(keys), *keys]
+                replies = node.redis_connection.eval(_NODE_UNIONS, 0, *words)
+                for g, members in zip(per_group, replies, strict=True):
+                    found[g].update(m.decode() for m in members)
+        return found
+
+    def call(self, fn: Callable[[], T]) -> T:
+        with _unavailable(self.url):
+            return fn()
+
+    # ---- transactions ----------------------------------------------------------------------------
+
+    @contextmanager
+    def read(self) -> Iterator[_Tx]:
+        yield _Tx(self, writable=False)
+
+    @contextmanager
+    def write(self) -> Iterator[_Tx]:
+        token, acquired = self._acquire_lease()
+        try:
+            self._replay_journal()
+            tx = _Tx(self, writable=True)
+            yield tx
+            self._check_lease(acquired)
+            self._commit(tx.commands(), token)
+        finally:
+            self._release_lease(token)
+
+    def _acquire_lease(self) -> tuple[bytes, float]:
+        token = secrets.token_hex(8).encode()
+        deadline = time.monotonic() + LEASE_WAIT_S
+        delay = 0.0005
+        while True:
+            started = time.monotonic()
+            if self.call(lambda: self.client.set(LOCK, token, nx=True, px=LEASE_MS)):
+                return token, started
+            if started > deadline:
+                raise Unavailable(
+                    f"another neardup replica has held the Redis writer lease ({LOCK.decode()}) for over "
+                    f"{LEASE_WAIT_S:.0f}s; retry, and check the replicas' logs"
+                )
+            time.sleep(delay)  # back-off while another replica commits
+            delay = min(delay * 2, 0.02)
+
+    def _check_lease(self, acquired: float) -> None:
+        # Half the lease: room for the commit itself before the lease could lapse.
+        if time.monotonic() - acquired > LEASE_MS / 2000:
+            raise Unavailable("the batch took longer than the Redis writer lease allows; nothing was stored; retry")
+
+    def _release_lease(self, token: bytes) -> None:
+        try:
+            self.client.eval(_RELEASE, 1, LOCK, token)
+        except (redis.RedisError, Unavailable) as exc:  # it expires by itself
+            log.warning("could not release the writer lease: %s", exc)
+
+    def _commit(self, phases: list[list[Command]], token: bytes) -> None:
+        if not any(phases):
+            return
+        with _unavailable(self.url):
+            if self.cluster:
+                # The journal (one key, so written atomically) is the commit point; then the phases in order.
+                self.client.hset(JOURNAL, mapping={str(n): encode_commands(p) for n, p in enumerate(phases)})
+                for phase in phases:
+                    self.apply(phase)
+                self.client.delete(JOURNAL)
+            else:
+                self._commit_standalone([c for phase in phases for c in phase], token)
+
+    def _commit_standalone(self, commands: list[Command], token: bytes) -> None:
+        words = [token, *script_words(commands)]
+        try:
+            self.client.eval(_APPLY, 1, LOCK, *words)
+        except redis.ResponseError as exc:
+            if "LEASE" in str(exc):
+                raise Unavailable("the Redis writer lease lapsed before the commit; nothing was stored; retry") from exc
+            raise
+
+    def _replay_journal(self) -> None:
+        """Finish a cluster commit whose writer died mid-way (its commands are idempotent)."""
+        if not self.cluster:
+            return
+        phases = self.call(lambda: self.client.hgetall(JOURNAL))
+        if phases:
+            log.warning("finishing a commit interrupted on another replica (%d phases)", len(phases))
+            for n in sorted(phases, key=int):
+                self.apply(decode_commands(phases[n]))
+            self.call(lambda: self.client.delete(JOURNAL))
+
+    def reserve_seqs(self, count: int) -> range:
+        """`count` arrival numbers. Called under the lease, so they rise in commit order on all replicas."""
+        end = int(self.call(lambda: self.client.incrby(SEQ, count)))
+        return range(end - count + 1, end + 1)
+
+    # ---- maintenance -----------------------------------------------------------------------------
+
+    def audit(self) -> list[str]:
+        """Inconsistencies: bucket entries without an article, articles missing a bucket entry."""
+        problems: list[str] = []
+        ids = set(self.all_ids())
+        keys: list[bytes] = self.call(lambda: list(self.client.scan_iter(match=b"nd:b:*", count=1000)))
+        buckets = {k: {m.decode() for m in members} for k, members in zip(keys, self._smembers(keys), strict=True)}
+        for key, members in buckets.items():
+            problems += [f"bucket {key!r} points to missing article {m!r}" for m in members - ids]
+        ordered = sorted(ids)
+        for aid, sig in zip(ordered, self.run([("HGET", article_key(a), "s") for a in ordered]), strict=True):
+            if sig is None:
+                problems.append(f"id set lists {aid!r} but its record is missing")
+                continue
+            for key in bucket_keys(np.frombuffer(sig, dtype=np.uint32), self.params):
+                if aid not in buckets.get(key, set()):
+                    problems.append(f"article {aid!r} is missing from bucket {key!r}")
+        return problems
+
+    def _smembers(self, keys: list[bytes]) -> list[set[bytes]]:
+        return self.run([("SMEMBERS", k) for k in keys])
+
+    def all_ids(self) -> list[str]:
+        results = self.run([("SMEMBERS", b"nd:ids:%d" % k) for k in range(ID_SHARDS)])
+        return [m.decode() for members in results for m in members]
+
+    def clear(self) -> None:
+        """Delete every neardup key (tests and benchmarks)."""
+        keys = self.call(lambda: list(self.client.scan_iter(match=b"nd:*", count=1000)))
+        self.run([("DEL", k) for k in keys])
+        _check_params(self.client, self.params)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+@contextmanager
+def _unavailable(url: str) -> Iterator[None]:
+    """Turn every Redis failure into UNAVAILABLE with a message an operator can act on."""
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise Unavailable(
+            f"the shared Redis store at {url} is not answering ({type(exc).__name__}: {exc}); "
+            "nothing was stored by this call; retry, and check that redis-server is running and reachable"
+        ) from exc
+
+
+def _check_params(client: redis.Redis | redis.cluster.RedisCluster, params: DetectionParams) -> None:
+    wanted = json.dumps(params.recorded(), sort_keys=True)
+    client.set(META, wanted, nx=True)
+    stored_raw = client.get(META)
+    stored = json.loads(stored_raw) if stored_raw else {}
+    if stored != params.recorded():
+        diff = ", ".join(
+            f"{k}: index has {stored.get(k)!r}, settings say {v!r}"
+            for k, v in params.recorded().items()
+            if stored.get(k) != v
+        )
+        raise IncompatibleIndex(
+            f"the Redis index was built with other detection parameters ({diff}). Start with the index's "
+            "parameters, or point --redis-url at another database and re-ingest."
+        )
+
+
+def bucket_keys(signature: U32Array, params: DetectionParams) -> list[bytes]:
+    """One key per band: the band number and the band's rows, hex (no '{' that could form a hash tag)."""
+    rows = params.lsh_rows
+    raw = signature[: params.lsh_bands * rows].astype("<u4").tobytes()
+    width = 4 * rows
+    return [b"nd:b:%d:%s" % (band, raw[band * width : (band + 1) * width].hex().encode())
+            for band in range(params.lsh_bands)]  # fmt: skip
+
+
+def script_words(commands: Sequence[Command]) -> list[bytes | str | int]:
+    """Commands as _APPLY_LOOP reads them; a run of SADD/SREM of one member becomes one fan-out."""
+    words: list[bytes | str | int] = []
+    i = 0
+    while i < len(commands):
+        cmd = commands[i]
+        j = i
+        if len(cmd) == 3 and cmd[0] in ("SADD", "SREM"):
+            while j + 1 < len(commands) and len(commands[j + 1]) == 3 and commands[j + 1][::2] == cmd[::2]:
+                j += 1
+        if j > i:
+            words += ["F", cmd[0], cmd[2], j - i + 1, *(c[1] for c in commands[i : j + 1])]
+        else:
+            words += ["C", len(cmd), *cmd]
+        i = j + 1
+    return words
+
+
+def encode_commands(commands: Sequence[Command]) -> bytes:
+    """Length-prefixed frames: count, then per command its arity and each argument."""
+    out = [struct.pack("<I", len(commands))]
+    for cmd in commands:
+        out.append(struct.pack("<I", len(cmd)))
+        for arg in cmd:
+            data = arg.encode() if isinstance(arg, str) else arg
+            out += [struct.pack("<I", len(data)), data]
+    return b"".join(out)
+
+
+def decode_commands(blob: bytes) -> list[Command]:
+    pos = 0
+
+    def take(n: int) -> bytes:
+        nonlocal pos
+        pos += n
+        return blob[pos - n : pos]
+
+    commands: list[Command] = []
+    for _ in range(struct.unpack("<I", take(4))[0]):
+        arity = struct.unpack("<I", take(4))[0]
+        args = [take(struct.unpack("<I", take(4))[0]) for _ in range(arity)]
+        commands.append((args[0].decode(), *args[1:]))  # redis-py routes by the command name as str
+    return commands
+
+
+# ---- records --------------------------------------------------------------------------------------
+
+
+def record_fields(stored: StoredArticle) -> dict[str, bytes | str]:
+    a, fp = stored.article, stored.fingerprint
+    meta = {"t": a.title, "s": a.source, "u": a.url, "p": to_us(a.published) if a.published else None,
+            "i": to_us(stored.indexed_at), "q": stored.seq}  # fmt: skip
+    return {"m": json.dumps(meta, separators=(",", ":")), "d": fp.body_digest, "s": fp.signature.tobytes(),
+            "h": fp.shingles.tobytes(), "b": a.body, "r": stored.group_root}  # fmt: skip
+
+
+def record_from(article_id: str, raw: dict[bytes, bytes]) -> StoredArticle | None:
+    """The article, or None for an absent or partial hash (never shown half-written)."""
+    if not raw or any(k not in raw for k in (b"m", b"d", b"s", b"h", b"b", b"r")):
+        return None
+    meta = json.loads(raw[b"m"])
+    article = Article(article_id, raw[b"b"].decode(), meta["t"], meta["s"], meta["u"],
+                      from_us(meta["p"]) if meta["p"] is not None else None)  # fmt: skip
+    fingerprint = Fingerprint(np.frombuffer(raw[b"h"], dtype=np.uint32), np.frombuffer(raw[b"s"], dtype=np.uint32),
+                              bytes(raw[b"d"]))  # fmt: skip
+    return StoredArticle(article, fingerprint, from_us(meta["i"]), int(meta["q"]), raw[b"r"].decode())
+
+
+@dataclass
+class _Group:
+    """What a batch did to one group's member set."""
+
+    cleared: bool = False
+    added: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)
+
+
+class _Tx:
+    """Reads go to Redis, then see this batch's own writes (the overlay) on top."""
+
+    def __init__(self, store: RedisStore, writable: bool) -> None:
+        self._store = store
+        self._writable = writable
+        self._fetched: dict[str, StoredArticle | None] = {}  # committed state, as read
+        self._final: dict[str, StoredArticle | None] = {}  # this batch's writes (None: deleted)
+        self._roots: dict[str, str] = {}  # regrouped articles the batch did not rewrite
+        self._groups: dict[str, _Group] = {}
+        self._bucket_cache: dict[str, list[bytes]] = {}  # bucket keys of the batch's own articles
+        self._overlay_buckets: dict[bytes, set[str]] = {}  # bucket key -> the batch's articles in it
+        self._keys: dict[bytes, list[bytes]] = {}  # signature bytes -> its bucket keys (computed once)
+        self._committed_hits: dict[bytes, set[str]] = {}  # signature bytes -> ids in its buckets, read ahead
+        self._seqs: Iterator[int] = iter(())  # arrival numbers reserved for this batch
+        self._shingle_groups: dict[int, int] = {}  # committed group counts, as read
+        self._shingle_added: dict[int, int] = {}  # this batch's increments
+
+    # ---- reads -----------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        committed = sum(self._store.run([("SCARD", b"nd:ids:%d" % k) for k in range(ID_SHARDS)]))
+        self._load([i for i in self._final if i not in self._fetched])
+        delta = sum((self._final[i] is not None) - (self._fetched[i] is not None) for i in self._final)
+        return int(committed) + delta
+
+    def get(self, article_id: str) -> StoredArticle | None:
+        if article_id in self._final:
+            return self._final[article_id]
+        self._load([article_id])
+        stored = self._fetched[article_id]
+        root = self._roots.get(article_id)
+        return replace(stored, group_root=root) if stored and root else stored
+
+    def prefetch(self, articles: Sequence[PreparedArticle]) -> None:
+        """Read the batch's records, bucket members and candidates' records: three round trips per batch
+        (one per node on a cluster), instead of three per article.
+
+        Valid for the whole batch: the lease keeps other writers out, and the overlay covers our own writes.
+        """
+        ids = [p.article.id for p in articles]
+        if self._writable:  # each article is inserted at most once per batch
+            self._seqs = iter(self._store.reserve_seqs(len(articles)))
+        self._load(ids)
+        signatures = {p.fingerprint.signature.tobytes(): p.fingerprint.signature for p in articles}
+        groups = [self._keys_for(sig) for sig in signatures.values()]
+        self._committed_hits.update(zip(signatures, self._store.bucket_members(groups), strict=True))
+        self._load([i for hits in self._committed_hits.values() for i in hits])
+
+    def _keys_for(self, signature: U32Array) -> list[bytes]:
+        raw = signature.tobytes()
+        if raw not in self._keys:
+            self._keys[raw] = bucket_keys(signature, self._store.params)
+        return self._keys[raw]
+
+    def candidates(self, signature: U32Array) -> set[str]:
+        keys = self._keys_for(signature)
+        found = self._committed_hits.get(signature.tobytes())
+        if found is None:
+            found = self._store.bucket_members([keys])[0]
+        found = found - self._final.keys()  # the batch's own version of these decides below
+        self._load(list(found))
+        visible = {i for i in found if self._fetched[i] is not None}  # entries without a record are invisible
+        for key in keys:
+            visible |= self._overlay_buckets.get(key, set())
+        return visible
+
+    def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]:
+        return {i: s.fingerprint.shingles for i, s in self._many(ids).items()}
+
+    def bodies(self, ids: Iterable[str]) -> dict[str, str]:
+        return {i: s.article.body for i, s in self._many(ids).items()}
+
+    def earliest_member(self, group_root: str, excluding: str) -> str | None:
+        members = self._members(group_root) - {excluding}
+        ranked = [(order_key(_us(s.article.published), s.seq), i) for i, s in self._many(members).items()]
+        return min(ranked)[1] if ranked else None
+
+    def _many(self, ids: Iterable[str]) -> dict[str, StoredArticle]:
+        ids = list(ids)
+        self._load([i for i in ids if i not in self._final])
+        out = {}
+        for i in ids:
+            stored = self.get(i)
+            if stored is not None:
+                out[i] = stored
+        return out
+
+    def _load(self, ids: list[str]) -> None:
+        missing = [i for i in dict.fromkeys(ids) if i not in self._fetched]
+        for aid, raw in zip(missing, self._store.run([("HGETALL", article_key(i)) for i in missing]), strict=True):
+            self._fetched[aid] = record_from(aid, raw)
+
+    def _members(self, root: str) -> set[str]:
+        group = self._groups.get(root, _Group())
+        members: set[str] = set()
+        if not group.cleared:
+            members = {m.decode() for m in self._store.call(lambda: self._store.client.smembers(group_key(root)))}
+        return (members | group.added) - group.removed
+
+    def _buckets_of(self, aid: str, stored: StoredArticle) -> list[bytes]:
+        if aid not in self._bucket_cache:
+            self._bucket_cache[aid] = self._keys_for(stored.fingerprint.signature)
+        return self._bucket_cache[aid]
+
+    def _unlist(self, aid: str) -> None:
+        """Take the batch's own version of `aid` out of the overlay's buckets."""
+        for key in self._bucket_cache.pop(aid, []):
+            self._overlay_buckets[key].discard(aid)
+
+    def learned_boilerplate(self, min_groups: int) -> None:
+        # Exact only by scanning every shard of counts, too costly for a metrics scrape.
+        return None
+
+    def common_shingles(self, hashes: U32Array, min_groups: int) -> U32Array:
+        values = hashes.tolist()
+        self._load_shingle_groups([h for h in values if h not in self._shingle_groups])
+        counts = [self._shingle_groups[h] + self._shingle_added.get(h, 0) for h in values]
+        return np.array([h for h, n in zip(values, counts, strict=True) if n >= min_groups], dtype=np.uint32)
+
+    def _load_shingle_groups(self, values: list[int]) -> None:
+        if not values:
+            return
+        shards: dict[bytes, list[int]] = {}
+        for h in values:
+            shards.setdefault(shingle_groups_key(h), []).append(h)
+        replies = self._store.run([("HMGET", key, *(str(h) for h in hs)) for key, hs in shards.items()])
+        for hs, reply in zip(shards.values(), replies, strict=True):
+            for h, n in zip(hs, reply, strict=True):
+                self._shingle_groups[h] = int(n) if n is not None else 0
+
+    # ---- writes (kept in the overlay until commit) ------------------------------------------------
+
+    def count_groups(self, hashes: U32Array) -> None:
+        self._require_writable()
+        for h in hashes.tolist():
+            self._shingle_added[h] = self._shingle_added.get(h, 0) + 1
+
+    def insert(self, prepared: PreparedArticle, indexed_at: datetime, group_root: str) -> None:
+        self._require_writable()
+        aid = prepared.article.id
+        self.get(aid)  # remember the committed version: its bucket entries may need removing
+        self._unlist(aid)
+        stored = StoredArticle(prepared.article, prepared.fingerprint, indexed_at, self._next_seq(), group_root)
+        self._final[aid] = stored
+        for key in self._buckets_of(aid, stored):
+            self._overlay_buckets.setdefault(key, set()).add(aid)
+        self._group(group_root).added.add(aid)
+        self._group(group_root).removed.discard(aid)
+
+    def delete(self, article_id: str) -> None:
+        self._require_writable()
+        stored = self.get(article_id)
+        if stored is None:
+            return
+        self._final[article_id] = None
+        self._unlist(article_id)
+        self._roots.pop(article_id, None)
+        self._group(stored.group_root).removed.add(article_id)
+        self._group(stored.group_root).added.discard(article_id)
+
+    def regroup(self, old_roots: Iterable[str], new_root: str) -> None:
+        self._require_writable()
+        for root in {r for r in old_roots if r != new_root}:
+            members = self._members(root)
+            for aid in members:
+                stored = self._final.get(aid)
+                if stored is not None:
+                    self._final[aid] = replace(stored, group_root=new_root)
+                else:
+                    self._roots[aid] = new_root
+            self._groups[root] = _Group(cleared=True)
+            target = self._group(new_root)
+            target.added |= members
+            target.removed -= members
+
+    def _next_seq(self) -> int:
+        return next(self._seqs, None) or self._store.reserve_seqs(1)[0]
+
+    def _group(self, root: str) -> _Group:
+        return self._groups.setdefault(root, _Group())
+
+    def _require_writable(self) -> None:
+        if not self._writable:
+            raise RuntimeError("write attempted in a read transaction")
+
+    def commands(self) -> list[list[Command]]:
+        """The batch as Redis commands in visibility order: new buckets, records, stale buckets."""
+        add: list[Command] = []
+        records: list[Command] = []
+        stale: list[Command] = []
+        for aid, stored in self._final.items():
+            before = self._fetched.get(aid)
+            old = set(bucket_keys(before.fingerprint.signature, self._store.params)) if before else set()
+            new = set(self._buckets_of(aid, stored)) if stored else set()
+            add += [("SADD", k, aid) for k in sorted(new - old)]
+            stale += [("SREM", k, aid) for k in sorted(old - new)]
+            if stored is None:
+                records += [("DEL", article_key(aid)), ("SREM", ids_key(aid), aid)]
+            else:
+                fields = record_fields(stored)
+                records += [("HSET", article_key(aid), *(x for kv in fields.items() for x in kv)),
+                            ("SADD", ids_key(aid), aid)]  # fmt: skip
+        for aid, root in self._roots.items():
+            if self._final.get(aid, self._fetched.get(aid)) is not None:
+                records.append(("HSET", article_key(aid), "r", root))
+        records += [("HINCRBY", shingle_groups_key(h), str(h), str(n)) for h, n in self._shingle_added.items()]
+        for root, group in self._groups.items():
+            if group.cleared:
+                records.append(("DEL", group_key(root)))
+            if group.added:
+                records.append(("SADD", group_key(root), *sorted(group.added)))
+            if group.removed:
+                records.append(("SREM", group_key(root), *sorted(group.removed)))
+        return [add, records, stale]
+
+
+def _us(moment: datetime | None) -> int | None:
+    return None if moment is None else to_us(moment)

@@ -1,0 +1,95 @@
+"""Templated reports: same wording, different facts.
+
+Wire services publish dividend notices, price tables and weekly statistics from one
+template, so two such items share most shingles while reporting different figures,
+dates or companies. A re-send or a correction of one figure shares them too, but
+differs in at most one place. We align the two texts (runs of shared shingles in
+the same order) and look at what sits *between* the aligned runs: each place where
+both texts have a short stretch of their own is a substituted slot. Slots that
+replace a figure by a figure or a name by a name are facts; two or more of them,
+densely spread over the shared text, make two different articles from one template,
+and so does a different name in the opening words (another company or bank saying
+the same thing: a prime-rate change, a dividend). A
+changed fact in items published more than three days apart is also a different
+article: re-sends and corrections follow within hours, republications within days.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import pairwise
+
+from service.similarity import Run, Tokenised, monotone
+
+MAX_SLOT_TOKENS = 8  # a longer stretch on either side is an insertion or a rewrite, not a filled slot
+FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
+SHARED_TOKENS_PER_FACT = 80  # template slots come every few lines; edits to a long story are sparse
+SHORT_ITEM_TOKENS = 80  # notices and one-paragraph wire items: their edges are content too
+RESEND_WINDOW = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class Differences:
+    slots: int  # substituted stretches between aligned runs
+    fact_slots: int  # of which replace a figure by a figure or a name by a name
+    shared_tokens: int
+    new_subject: bool = False  # the texts open with different names: another company, bank, place
+    touched_facts: int = 0  # slots with a figure or name on either side
+
+
+def differences(runs: list[Run], ta: Tokenised, tb: Tokenised) -> Differences:
+    chain = monotone(runs)
+    if not chain:
+        return Differences(0, 0, 0)
+    bounds = [(0, chain[0].a0, 0, chain[0].b0)]
+    bounds += [(r.a1, s.a0, r.b1, s.b0) for r, s in pairwise(chain)]
+    bounds.append((chain[-1].a1, len(ta.words), chain[-1].b1, len(tb.words)))
+    slots = facts = touched = 0
+    new_subject = False
+    short = min(len(ta.words), len(tb.words)) <= SHORT_ITEM_TOKENS
+    for n, (a0, a1, b0, b1) in enumerate(bounds):
+        limit = 2 * MAX_SLOT_TOKENS if n == 0 else MAX_SLOT_TOKENS  # a subject may be a long name
+        if not (0 < a1 - a0 <= limit and 0 < b1 - b0 <= limit):
+            continue
+        figure, name, any_fact = _changed_facts(ta, range(a0, a1), tb, range(b0, b1))
+        new_subject |= n == 0 and name and short
+        if not short and n in (0, len(bounds) - 1):
+            continue  # the edges of a page hold titles, bylines and boilerplate, not a template's slots
+        slots += 1
+        facts += figure or name
+        touched += any_fact
+    shared = sum(r.a1 - r.a0 for r in chain)
+    return Differences(slots, facts, shared, new_subject, touched)
+
+
+def _changed_facts(ta: Tokenised, ia: range, tb: Tokenised, ib: range) -> tuple[bool, bool, bool]:
+    """Does the slot replace a figure by another figure, a name by another name, or touch either?"""
+    words_a = Counter(ta.words[i] for i in ia)
+    words_b = Counter(tb.words[i] for i in ib)
+    only_a = [w for w in words_a if words_a[w] > words_b[w]]
+    only_b = [w for w in words_b if words_b[w] > words_a[w]]
+    figure = any(map(_is_figure, only_a)) and any(map(_is_figure, only_b))
+    name = any(w in ta.capitalised for w in only_a if not _is_figure(w)) and any(
+        w in tb.capitalised for w in only_b if not _is_figure(w)
+    )
+    touched = any(_is_figure(w) or w in ta.capitalised for w in only_a) or any(
+        _is_figure(w) or w in tb.capitalised for w in only_b
+    )
+    return figure, name, touched
+
+
+def _is_figure(word: str) -> bool:
+    return any(c.isdigit() for c in word)
+
+
+def other_instance(d: Differences, published_a: datetime | None, published_b: datetime | None) -> bool:
+    """Are two aligned texts different articles built from one template?"""
+    if d.new_subject:
+        return True
+    if d.fact_slots >= FACT_SLOTS_FOR_TEMPLATE and d.shared_tokens < SHARED_TOKENS_PER_FACT * d.fact_slots:
+        return True
+    if d.touched_facts and published_a and published_b:
+        return abs(published_a - published_b) > RESEND_WINDOW
+    return False

@@ -1,0 +1,103 @@
+"""The `neardup` command against a real server process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
+from tests.support import ServerProcess
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[ServerProcess]:
+    server = ServerProcess(tmp_path / "data").start()
+    yield server
+    server.stop()
+
+
+def neardup(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "client.cli", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def write_jsonl(path: Path, rows: list[dict[str, object] | str]) -> Path:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+ROWS: list[dict[str, object] | str] = [
+    {"id": "wire", "body": WIRE, "title": "Harbour", "published": "2026-03-17T09:00:00Z"},
+    {"id": "copy", "body": WIRE_WITH_APPEAL, "source": "Courier", "published": "2026-03-17T11:00:00+00:00"},
+    {"id": "bad-time", "body": SAME_EVENT_A, "published": "yesterday"},
+    "{not json",
+    {"id": "", "body": "body without id"},
+    {"id": "other", "body": OTHER_WITH_APPEAL},
+    {"id": "a", "body": SAME_EVENT_A},
+    {"id": "b", "body": SAME_EVENT_B},
+]
+
+
+def test_ingest_writes_one_line_per_article_in_order(served: ServerProcess, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    result = neardup("ingest", str(write_jsonl(tmp_path / "in.jsonl", ROWS)), "--server", served.target,
+                     "--output", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [x["id"] for x in lines] == ["wire", "copy", "bad-time", None, "", "other", "a", "b"]
+    by_id = {x["id"]: x for x in lines}
+    assert by_id["copy"]["duplicate_of"] == "wire"
+    assert [m["id"] for m in by_id["copy"]["matches"]] == ["wire"]
+    assert set(by_id["copy"]["matches"][0]) >= {"id", "jaccard", "containment"}
+    assert "published" in by_id["bad-time"]["error"] and "yesterday" in by_id["bad-time"]["error"]
+    assert "not valid JSON" in lines[3]["error"]
+    assert "article.id" in by_id[""]["error"]
+    assert by_id["wire"] == {"id": "wire", "duplicate_of": None, "matches": []}
+    assert all(by_id[k]["matches"] == [] for k in ("other", "a", "b"))
+    assert "articles" in result.stderr  # the progress bar went to stderr
+
+    stats = neardup("stats", "--server", served.target)
+    assert json.loads(stats.stdout)["articles"] == 5
+
+
+def test_check_stores_nothing_and_reports_matches(served: ServerProcess, tmp_path: Path) -> None:
+    neardup("ingest", str(write_jsonl(tmp_path / "base.jsonl", [ROWS[0]])), "--server", served.target)
+    result = neardup("check", str(write_jsonl(tmp_path / "q.jsonl", [ROWS[1], ROWS[4]])), "--server", served.target,
+                     "--no-progress")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    assert lines[0]["duplicate_of"] == "wire"
+    assert "article.id" in lines[1]["error"]
+    assert json.loads(neardup("stats", "--server", served.target).stdout)["articles"] == 1
+
+
+def test_get_prints_json_and_exits_1_when_absent(served: ServerProcess, tmp_path: Path) -> None:
+    neardup("ingest", str(write_jsonl(tmp_path / "in.jsonl", ROWS[:2])), "--server", served.target)
+    found = neardup("get", "copy", "--server", served.target)
+    assert found.returncode == 0
+    doc = json.loads(found.stdout)
+    assert doc["body"] == WIRE_WITH_APPEAL and doc["duplicate_of"] == "wire" and doc["source"] == "Courier"
+    absent = neardup("get", "nope", "--server", served.target)
+    assert absent.returncode == 1
+    assert "no article with id 'nope'" in absent.stderr
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
+    result = neardup("stats", "--server", "127.0.0.1:1")
+    assert result.returncode == 2
+    assert "UNAVAILABLE" in result.stderr
+
+
+def test_serve_refuses_a_store_built_with_other_parameters(tmp_path: Path) -> None:
+    ServerProcess(tmp_path / "d").start().terminate()
+    result = subprocess.run(
+        [sys.executable, "-m", "client.cli", "serve", "--port", "0", "--data-dir", str(tmp_path / "d"),
+         "--shingle-size", "4"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "shingle_size: store has 5, settings say 4" in result.stderr

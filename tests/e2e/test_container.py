@@ -1,0 +1,124 @@
+"""Build the real image with podman on a local Debian base, then run the server from its root filesystem.
+
+No Docker engine and no registry here: mmdebstrap makes a bookworm base with python3, `podman import`
+turns it into an image, and the Dockerfile is built on it through its PYTHON_IMAGE argument. The
+server is then started from a container's mounted root filesystem with chroot, as the image's user
+and with the image's environment, and called over loopback through the client. Needs root, podman
+and mmdebstrap (.ci/run installs them); Debian's and PyPI's package servers must be reachable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from client import Article, NeardupClient
+from tests.articles import WIRE
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")  # the host's trust store, for pip behind a TLS proxy
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="podman --isolation=chroot and chroot need root"),
+    pytest.mark.skipif(not (shutil.which("podman") and shutil.which("mmdebstrap")), reason="podman/mmdebstrap"),
+    pytest.mark.timeout(900),
+]
+
+
+def run(*cmd: str, timeout: float = 600, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    assert result.returncode == 0, f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stderr[-4000:]}"
+    return result.stdout.strip()
+
+
+@dataclass
+class Image:
+    name: str
+    config: dict[str, object]
+    rootfs: Path  # a container's mounted root filesystem (writable, like `docker run`)
+
+
+@pytest.fixture(scope="module")
+def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Image]:
+    tag = uuid.uuid4().hex[:10]
+    base, name = f"localhost/neardup-test-base:{tag}", f"localhost/neardup-test:{tag}"
+    work = tmp_path_factory.mktemp("image")
+    # A private image store: nothing is cached between runs and nothing is left in the machine's store.
+    podman = ["podman", "--root", str(work / "storage"), "--runroot", str(work / "run")]
+    container = ""
+    try:
+        run("mmdebstrap", "--variant=minbase", "--include=python3,python3-venv", "--quiet",
+            "bookworm", str(work / "base.tar"))  # fmt: skip
+        run(*podman, "import", str(work / "base.tar"), base)
+        (work / "base.tar").unlink()
+        pip_ca = ["-v", f"{HOST_CA}:/run/host-ca.crt:ro", "--build-arg", "PIP_CERT=/run/host-ca.crt"]
+        run(*podman, "build", "--isolation=chroot", "--format=docker", "--pull=never", "--network=host",
+            *(pip_ca if HOST_CA.exists() else []), "--build-arg", f"PYTHON_IMAGE={base}",
+            "-t", name, str(ROOT))  # fmt: skip
+        inspected = json.loads(run(*podman, "image", "inspect", name))[0]
+        config = {**inspected["Config"], "Healthcheck": inspected["Healthcheck"]}  # podman keeps it outside Config
+        container = run(*podman, "create", name)
+        yield Image(name, config, Path(run(*podman, "mount", container)))
+    finally:
+        if container:
+            subprocess.run([*podman, "umount", container], capture_output=True, timeout=60)
+        subprocess.run([*podman, "system", "reset", "--force"], capture_output=True, timeout=300)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_image_metadata_is_production_shaped(image: Image) -> None:
+    c = image.config
+    assert c["User"] == "10001:10001"
+    assert "/data" in c["Volumes"]  # type: ignore[operator]
+    assert c["Healthcheck"]["Test"][:3] == ["CMD", "neardup", "health"]  # type: ignore[index]
+    assert c["Entrypoint"] == ["neardup", "serve"]
+    assert c["StopSignal"] == "SIGTERM"
+    site = next((image.rootfs / "opt/neardup/lib").glob("python3*/site-packages"))
+    assert (site / "grpc").is_dir() and (site / "prometheus_client").is_dir()
+    assert not (site / "grpc_tools").exists() and not (site / "pytest").exists()  # no dev dependencies
+    assert not (image.rootfs / "opt/neardup/bin/pip").exists()
+
+
+def test_server_from_the_image_serves_health_and_indexes(image: Image) -> None:
+    env = dict(item.split("=", 1) for item in image.config["Env"])  # type: ignore[union-attr]
+    chroot = ["chroot", "--userspec=10001:10001", str(image.rootfs)]
+    proc = subprocess.Popen([*chroot, "neardup", "serve", "--host", "127.0.0.1", "--port", "0", "--metrics-port",
+                             "0"], env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)  # fmt: skip
+    try:
+        port = _serving_port(proc)
+        with NeardupClient(f"127.0.0.1:{port}", timeout=30) as client:
+            assert client.health() == "SERVING"
+            assert client.index(Article("from-container", WIRE)).id == "from-container"
+            assert client.get("from-container").article.body == WIRE
+        healthcheck = image.config["Healthcheck"]["Test"][1:]  # type: ignore[index]
+        healthcheck[healthcheck.index("--server") + 1] = f"127.0.0.1:{port}"
+        assert run(*chroot, *healthcheck, timeout=60, env=env) == "SERVING"  # the image's HEALTHCHECK command
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0  # drained and closed the store cleanly
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    db = image.rootfs / "data" / "neardup.db"
+    assert db.stat().st_uid == 10001  # written by the unprivileged user into the volume directory
+
+
+def _serving_port(proc: subprocess.Popen[str]) -> int:
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        match = re.search(r"neardup serving on \S+:(\d+)", line)
+        if match:
+            return int(match.group(1))
+    raise AssertionError(f"the server from the image exited ({proc.wait()}):\n{''.join(seen)}")

@@ -1,0 +1,80 @@
+"""Durability under SIGKILL and clean shutdown under SIGTERM, with real processes."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from client import Article, NeardupClient, NeardupClientError, Verdict
+from tests.articles import SAME_EVENT_A, WIRE
+from tests.support import ServerProcess, wait_for
+
+TOTAL = 3000
+
+
+def body(i: int) -> str:
+    # distinct articles that still share a long passage, so the index has real matches to do
+    return f"{WIRE if i % 2 else SAME_EVENT_A}\n\nUpdate {i}: " + " ".join(f"t{i}w{j}" for j in range(60))
+
+
+def test_every_acknowledged_article_survives_sigkill(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    server = ServerProcess(data).start()
+    acked: list[str] = []
+    enough = threading.Event()
+
+    def stream() -> None:
+        with NeardupClient(server.target, timeout=None) as client:
+            try:
+                for outcome in client.index_stream(Article(f"a{i}", body(i)) for i in range(TOTAL)):
+                    if isinstance(outcome, Verdict):
+                        acked.append(outcome.id)
+                    if len(acked) >= 300:
+                        enough.set()
+            except NeardupClientError:
+                pass  # the server was killed under us: expected
+            finally:
+                enough.set()
+
+    streamer = threading.Thread(target=stream)
+    streamer.start()
+    assert enough.wait(timeout=120), "stream made no progress"
+    server.kill9()
+    streamer.join(timeout=60)
+    assert 300 <= len(acked) < TOTAL, f"kill came too late to test anything: {len(acked)} acked"
+
+    restarted = ServerProcess(data).start()
+    try:
+        with restarted.client() as client:
+            stored = client.stats().articles
+            assert stored >= len(acked)
+            for aid in [*acked[:: max(1, len(acked) // 100)], acked[-1]]:
+                assert client.get(aid).article.body == body(int(aid[1:]))
+            last = int(acked[-1][1:])
+            probe = client.check(Article("probe", body(last)))  # findable through the rebuilt index
+            assert acked[-1] in {m.id for m in probe.matches}
+        assert restarted.terminate() == 0
+    finally:
+        restarted.stop()
+    db = sqlite3.connect(data / "neardup.db")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == stored
+    db.close()
+
+
+def test_sigterm_drains_and_closes_the_store_cleanly(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "data").start()
+    with server.client() as client:
+        client.index(Article("wire", WIRE))
+        assert client.health() == "SERVING"
+    assert server.terminate() == 0
+    wal = tmp_path / "data" / "neardup.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0  # checkpointed on close
+    again = ServerProcess(tmp_path / "data").start()
+    try:
+        with again.client() as client:
+            wait_for(lambda: client.health() == "SERVING", what="restarted server")
+            assert client.get("wire").article.body == WIRE
+    finally:
+        again.stop()

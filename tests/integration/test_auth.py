@@ -1,0 +1,81 @@
+"""Bearer-token auth: every neardup call needs the token; health and reflection stay open."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from client import Article, NeardupClient, UnauthenticatedError
+from client.cli import main
+from service.grpc_server import RunningServer
+from tests.articles import WIRE
+from tests.support import in_process_server
+
+TOKEN = "s3cret-token-for-tests"
+
+
+@pytest.fixture
+def secured(tmp_path: Path) -> Iterator[tuple[RunningServer, Path]]:
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")  # a trailing newline, as editors write it
+    with in_process_server(tmp_path / "data", auth_token_file=str(token_file)) as (running, _client):
+        yield running, token_file
+
+
+def test_missing_token_is_unauthenticated_with_advice(secured: tuple[RunningServer, Path]) -> None:
+    running, _ = secured
+    with NeardupClient(f"127.0.0.1:{running.port}") as anonymous:
+        with pytest.raises(UnauthenticatedError, match="authorization: Bearer") as caught:
+            anonymous.index(Article("a", WIRE))
+        assert caught.value.code == grpc.StatusCode.UNAUTHENTICATED
+        with pytest.raises(UnauthenticatedError):
+            list(anonymous.index_stream([Article("s", WIRE)]))
+        assert anonymous.health() == "SERVING"  # probes need no token
+
+
+def test_wrong_token_is_unauthenticated_and_stores_nothing(secured: tuple[RunningServer, Path]) -> None:
+    running, _ = secured
+    target = f"127.0.0.1:{running.port}"
+    with NeardupClient(target, token="not-the-token") as wrong, NeardupClient(target, token=TOKEN) as right:
+        with pytest.raises(UnauthenticatedError, match="not accepted"):
+            wrong.index(Article("a", WIRE))
+        assert right.stats().articles == 0
+        assert right.index(Article("a", WIRE)).id == "a"
+        assert right.get("a").article.body == WIRE
+
+
+def test_reflection_stays_open(secured: tuple[RunningServer, Path]) -> None:
+    running, _ = secured
+    with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        request = reflection_pb2.ServerReflectionRequest(list_services="")
+        (response,) = list(stub.ServerReflectionInfo(iter([request]), timeout=10))
+    names = {s.name for s in response.list_services_response.service}
+    assert "neardup.v1.NearDuplicateService" in names
+
+
+def test_cli_reads_the_token_file_from_env(
+    secured: tuple[RunningServer, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    running, token_file = secured
+    target = f"127.0.0.1:{running.port}"
+    assert main(["stats", "--server", target], env={}) == 2
+    assert "UNAUTHENTICATED" in capsys.readouterr().err
+    assert main(["stats", "--server", target], env={"NEARDUP_TOKEN_FILE": str(token_file)}) == 0
+    assert '"articles": 0' in capsys.readouterr().out
+
+
+def test_an_empty_token_file_stops_the_server_from_starting(tmp_path: Path) -> None:
+    empty = tmp_path / "token"
+    empty.write_text("\n")
+    with pytest.raises(ValueError, match="empty"), in_process_server(tmp_path / "d", auth_token_file=str(empty)):
+        pass
+
+
+def test_health_command_fails_with_exit_1_when_nothing_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["health", "--server", "127.0.0.1:1", "--timeout", "1"], env={}) == 1
+    assert "unhealthy" in capsys.readouterr().err

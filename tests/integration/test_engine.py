@@ -1,0 +1,125 @@
+"""The engine over a real SQLite store: grouping, replacement, idempotence, group commit."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from service.detector import Detector
+from service.engine import Engine
+from service.errors import NotFound
+from service.model import Article, PreparedArticle
+from service.settings import DetectionParams
+from service.sqlite_store import SqliteStore
+from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_PARAGRAPHS, WIRE_WITH_APPEAL
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    params = DetectionParams()
+    e = Engine(Detector(params, 1 << 20), SqliteStore(tmp_path / "n.db", params), max_batch=64)
+    yield e
+    e.close()
+
+
+def prep(engine: Engine, article_id: str, body: str, published: datetime | None = None) -> PreparedArticle:
+    return engine.detector.prepare(Article(article_id, body, published=published))
+
+
+def test_copy_is_reported_with_the_original_as_duplicate_of(engine: Engine) -> None:
+    assert engine.index(prep(engine, "wire", WIRE)).matches == ()
+    verdict = engine.index(prep(engine, "copy", WIRE_WITH_APPEAL))
+    assert [m.id for m in verdict.matches] == ["wire"]
+    assert verdict.duplicate_of == "wire"
+    assert engine.get("copy").duplicate_of == "wire"
+
+
+def test_trap_articles_do_not_match(engine: Engine) -> None:
+    for aid, body in [("copy", WIRE_WITH_APPEAL), ("other", OTHER_WITH_APPEAL), ("a", SAME_EVENT_A)]:
+        engine.index(prep(engine, aid, body))
+    assert engine.index(prep(engine, "b", SAME_EVENT_B)).matches == ()
+    assert engine.get("other").duplicate_of is None
+
+
+def test_earliest_published_member_becomes_the_original_whatever_the_arrival_order(engine: Engine) -> None:
+    engine.index(prep(engine, "copy", WIRE_WITH_APPEAL, T0 + timedelta(hours=2)))
+    verdict = engine.index(prep(engine, "wire", WIRE, T0))
+    assert [m.id for m in verdict.matches] == ["copy"]  # "or that republish it"
+    assert verdict.duplicate_of is None  # the new article is the original
+    assert engine.get("copy").duplicate_of == "wire"
+
+
+def test_without_publication_times_the_first_arrival_is_the_original(engine: Engine) -> None:
+    engine.index(prep(engine, "copy", WIRE_WITH_APPEAL))
+    assert engine.index(prep(engine, "wire", WIRE)).duplicate_of == "copy"
+
+
+def test_groups_merge_when_an_article_bridges_them(engine: Engine) -> None:
+    # two excerpts that overlap too little to match each other, each well inside the full story
+    first_half = "\n\n".join(WIRE_PARAGRAPHS[:7])
+    second_half = "\n\n".join(WIRE_PARAGRAPHS[4:])
+    engine.index(prep(engine, "h1", first_half, T0 + timedelta(hours=1)))
+    engine.index(prep(engine, "h2", second_half, T0))
+    verdict = engine.index(prep(engine, "full", WIRE, T0 + timedelta(hours=5)))
+    assert {m.id for m in verdict.matches} == {"h1", "h2"}
+    assert verdict.duplicate_of == "h2"
+    assert engine.get("h1").duplicate_of == "h2"
+
+
+def test_reindexing_the_same_body_is_a_no_op_with_the_same_answer(engine: Engine) -> None:
+    engine.index(prep(engine, "wire", WIRE))
+    first = engine.index(prep(engine, "copy", WIRE_WITH_APPEAL))
+    indexed_at = engine.get("copy").indexed_at
+    again = engine.index(prep(engine, "copy", WIRE_WITH_APPEAL))
+    assert again == first
+    assert engine.get("copy").indexed_at == indexed_at
+    assert engine.stats().articles == 2
+
+
+def test_reindexing_with_a_new_body_replaces_the_old_version(engine: Engine) -> None:
+    engine.index(prep(engine, "wire", WIRE))
+    engine.index(prep(engine, "x", WIRE_WITH_APPEAL))
+    verdict = engine.index(prep(engine, "x", SAME_EVENT_A))
+    assert verdict.matches == ()
+    assert engine.get("x").article.body == SAME_EVENT_A
+    assert [m.id for m in engine.check(prep(engine, "q", WIRE)).matches] == ["wire"]  # old text of x is gone
+    assert engine.stats().articles == 2
+
+
+def test_deleting_the_original_promotes_the_next_earliest(engine: Engine) -> None:
+    engine.index(prep(engine, "wire", WIRE, T0))
+    engine.index(prep(engine, "copy1", WIRE_WITH_APPEAL, T0 + timedelta(hours=1)))
+    engine.index(prep(engine, "copy2", WIRE + "\n\nUpdated at 10:00.", T0 + timedelta(hours=2)))
+    engine.delete("wire")
+    assert engine.get("copy1").duplicate_of is None
+    assert engine.get("copy2").duplicate_of == "copy1"
+    with pytest.raises(NotFound, match="'wire'"):
+        engine.get("wire")
+    with pytest.raises(NotFound):
+        engine.delete("wire")
+
+
+def test_check_stores_nothing(engine: Engine) -> None:
+    engine.index(prep(engine, "wire", WIRE))
+    verdict = engine.check(prep(engine, "copy", WIRE_WITH_APPEAL))
+    assert verdict.duplicate_of == "wire"
+    assert engine.stats().articles == 1
+    with pytest.raises(NotFound):
+        engine.get("copy")
+
+
+def test_a_burst_is_committed_in_few_transactions(engine: Engine) -> None:
+    store = engine.store
+    assert isinstance(store, SqliteStore)
+    before = store.commits
+    futures = [engine.submit(prep(engine, f"a{i}", f"{SAME_EVENT_A} variant {i} " * 2)) for i in range(200)]
+    verdicts = [f.result(timeout=60) for f in futures]
+    assert len(verdicts) == 200
+    assert engine.stats().articles == 200
+    assert store.commits - before <= 200 // 4  # group commit: far fewer fsyncs than articles
+    # each article in the burst saw the ones queued before it
+    assert verdicts[0].matches == ()
+    assert {m.id for m in verdicts[1].matches} == {"a0"}

@@ -1,0 +1,129 @@
+"""Property-based fuzzing of request fields and of raw bytes on the wire.
+
+The server must answer every request with a precise status (never INTERNAL or UNKNOWN), keep
+serving, and leave the articles stored before the fuzzing exactly as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from neardup.v1 import neardup_pb2 as pb
+from neardup.v1 import neardup_pb2_grpc as pb_grpc
+
+from client import Article, NeardupClient
+from service.grpc_server import RunningServer
+from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, WIRE
+from tests.support import in_process_server
+
+SEEDED = {"seed-wire": WIRE, "seed-other": OTHER_WITH_APPEAL, "seed-event": SAME_EVENT_A}
+SERVICE = "/neardup.v1.NearDuplicateService/"
+PRECISE = {grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND}
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.fixture(scope="module")
+def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, grpc.Channel]]:
+    with in_process_server(tmp_path_factory.mktemp("fuzz"), max_body_bytes=20_000) as (running, client):
+        for article_id, body in SEEDED.items():
+            client.index(Article(article_id, body))
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            yield running, channel
+        _assert_seeded_intact(client)
+
+
+def _assert_seeded_intact(client: NeardupClient) -> None:
+    assert client.health() == "SERVING"
+    for article_id, body in SEEDED.items():
+        assert client.get(article_id).article.body == body
+
+
+def _code(call: object) -> grpc.StatusCode:
+    try:
+        call()  # type: ignore[operator]
+        return grpc.StatusCode.OK
+    except grpc.RpcError as exc:
+        return exc.code()  # type: ignore[no-any-return,attr-defined]
+
+
+# Text that protobuf can carry: any code point but lone surrogates (they have no UTF-8 form).
+any_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=300)
+odd_text = st.one_of(
+    any_text,
+    st.sampled_from(["", " ", "\u200b\u200b", "\x00", "...!!!", "\u202e\u0301\u0301", "🦜 🦜 🦜", "ǅ ﬁ Ⅻ"]),
+    st.text(st.sampled_from("aé中 \n\t\x00🦜"), min_size=1000, max_size=30_000),  # around the body limit
+)
+article_ids = st.one_of(odd_text, st.text(min_size=500, max_size=600))  # the id limit is 512 bytes
+
+
+@st.composite
+def articles(draw: st.DrawFn) -> pb.Article:
+    article = pb.Article(id="fuzz-" + draw(article_ids), body=draw(odd_text), title=draw(any_text),
+                         source=draw(any_text), url=draw(any_text))  # fmt: skip
+    if draw(st.booleans()):
+        article.published.seconds = draw(st.integers(-(2**63), 2**63 - 1))
+        article.published.nanos = draw(st.integers(-(2**31), 2**31 - 1))
+    return article
+
+
+@FUZZ
+@given(article=articles(), evidence=st.booleans())
+def test_fuzzed_fields_get_precise_statuses(fuzzed: tuple[RunningServer, grpc.Channel], article: pb.Article,
+                                            evidence: bool) -> None:  # fmt: skip
+    stub = pb_grpc.NearDuplicateServiceStub(fuzzed[1])
+    for call in (
+        lambda: stub.CheckArticle(pb.CheckArticleRequest(article=article, include_evidence=evidence), timeout=30),
+        lambda: stub.IndexArticle(pb.IndexArticleRequest(article=article, include_evidence=evidence), timeout=30),
+        lambda: stub.GetArticle(pb.GetArticleRequest(id=article.id), timeout=30),
+    ):
+        assert _code(call) in PRECISE
+
+
+@settings(FUZZ, max_examples=200)  # cheap: most payloads fail to parse
+@given(method=st.sampled_from(["IndexArticle", "CheckArticle", "GetArticle", "DeleteArticle", "GetStats"]),
+       payload=st.one_of(st.binary(max_size=3000), st.builds(bytes.__add__, st.just(b"\x0a\xff\xff\xff\x0f"),
+                                                              st.binary(max_size=64))))  # fmt: skip
+def test_random_bytes_on_the_wire_get_precise_statuses(
+    fuzzed: tuple[RunningServer, grpc.Channel], method: str, payload: bytes
+) -> None:
+    raw = fuzzed[1].unary_unary(SERVICE + method, request_serializer=None, response_deserializer=None)
+    if method == "DeleteArticle" and pb.DeleteArticleRequest.FromString(_or_empty(payload)).id in SEEDED:
+        return  # a random valid request to delete a seeded article is not an attack
+    assert _code(lambda: raw(payload, timeout=30)) in PRECISE
+
+
+def _or_empty(payload: bytes) -> bytes:
+    try:
+        pb.DeleteArticleRequest.FromString(payload)
+        return payload
+    except Exception:
+        return b""
+
+
+def test_undecodable_bytes_are_invalid_argument_not_internal(fuzzed: tuple[RunningServer, grpc.Channel]) -> None:
+    raw = fuzzed[1].unary_unary(SERVICE + "IndexArticle", request_serializer=None, response_deserializer=None)
+    with pytest.raises(grpc.RpcError) as caught:
+        raw(b"\x0a\x05\x0a\x03\xff\xfe\xfd", timeout=30)  # article.id holding bytes that are not UTF-8
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+    assert "not a valid protobuf message" in caught.value.details()  # type: ignore[attr-defined]
+
+
+def test_garbage_in_a_stream_ends_it_invalid_argument_after_answering_the_good_ones(
+    fuzzed: tuple[RunningServer, grpc.Channel],
+) -> None:
+    raw = fuzzed[1].stream_stream(SERVICE + "IndexArticles", request_serializer=None, response_deserializer=None)
+    good = pb.IndexArticlesRequest(
+        article=pb.Article(id="fuzz-stream-ok", body=SAME_EVENT_A + " More.")
+    ).SerializeToString()
+    call = raw(iter([good, b"\xff\xfe not protobuf"]), timeout=30)
+    answers = []
+    with pytest.raises(grpc.RpcError) as caught:
+        for answer in call:
+            answers.append(pb.IndexArticlesResponse.FromString(answer))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+    assert "not a valid protobuf message" in caught.value.details()  # type: ignore[attr-defined]
+    assert [a.id for a in answers] == ["fuzz-stream-ok"] and answers[0].HasField("verdict")

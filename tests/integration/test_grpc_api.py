@@ -1,0 +1,182 @@
+"""The public API over real gRPC on loopback, against a real server and SQLite store."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+from neardup.v1 import neardup_pb2 as pb
+from neardup.v1 import neardup_pb2_grpc as pb_grpc
+
+from client import (
+    Article,
+    ArticleFailure,
+    InvalidArgumentError,
+    NeardupClient,
+    NotFoundError,
+    Verdict,
+)
+from service.grpc_server import RunningServer
+from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_TITLE, WIRE_WITH_APPEAL
+from tests.support import in_process_server
+
+PUBLISHED = datetime(2026, 3, 17, 9, 30, tzinfo=UTC)
+
+
+def test_index_then_copy_is_reported_with_scores(client: NeardupClient) -> None:
+    first = client.index(Article("wire", WIRE, title=WIRE_TITLE, source="Agency", published=PUBLISHED))
+    assert first.matches == () and first.duplicate_of is None
+    copy = client.index(Article("copy", WIRE_WITH_APPEAL, source="Courier"))
+    [match] = copy.matches
+    assert match.id == "wire"
+    assert 0.5 < match.jaccard < match.containment <= 1.0
+    assert match.relation == "revised"
+    assert copy.duplicate_of == "wire"
+
+
+def test_check_compares_without_storing(client: NeardupClient) -> None:
+    client.index(Article("wire", WIRE))
+    verdict = client.check(Article("copy", WIRE_WITH_APPEAL))
+    assert [m.id for m in verdict.matches] == ["wire"]
+    assert client.stats().articles == 1
+    with pytest.raises(NotFoundError):
+        client.get("copy")
+
+
+def test_evidence_gives_offsets_into_both_bodies(client: NeardupClient) -> None:
+    client.index(Article("wire", WIRE))
+    [match] = client.check(Article("copy", WIRE_WITH_APPEAL), evidence=True).matches
+    assert match.passages
+    p = match.passages[0]
+    assert WIRE_WITH_APPEAL[p.start : p.end].split()[:4] == WIRE[p.other_start : p.other_end].split()[:4]
+    assert client.check(Article("copy", WIRE_WITH_APPEAL)).matches[0].passages == ()
+
+
+def test_get_returns_the_stored_article(client: NeardupClient) -> None:
+    client.index(
+        Article("wire", WIRE, title=WIRE_TITLE, source="Agency", url="https://a.example/1", published=PUBLISHED)
+    )
+    client.index(Article("copy", WIRE_WITH_APPEAL))
+    stored = client.get("wire")
+    assert stored.article == Article("wire", WIRE, WIRE_TITLE, "Agency", "https://a.example/1", PUBLISHED)
+    assert stored.duplicate_of is None
+    assert client.get("copy").duplicate_of == "wire"
+
+
+def test_delete_removes_from_store_and_index(client: NeardupClient) -> None:
+    client.index(Article("wire", WIRE))
+    client.delete("wire")
+    assert client.check(Article("copy", WIRE_WITH_APPEAL)).matches == ()
+    with pytest.raises(NotFoundError, match="no article with id 'wire'"):
+        client.delete("wire")
+    with pytest.raises(NotFoundError):
+        client.get("wire")
+
+
+def test_stream_answers_in_order_and_goes_on_after_a_bad_article(client: NeardupClient) -> None:
+    articles = [
+        Article("wire", WIRE),
+        Article("", "no id here"),
+        Article("copy", WIRE_WITH_APPEAL),
+        Article("empty", "  "),
+        Article("other", OTHER_WITH_APPEAL),
+        Article("a", SAME_EVENT_A),
+        Article("b", SAME_EVENT_B),
+    ]
+    outcomes = list(client.index_stream(articles))
+    assert [o.id for o in outcomes] == ["wire", "", "copy", "empty", "other", "a", "b"]
+    assert isinstance(outcomes[1], ArticleFailure) and "article.id" in str(outcomes[1].error)
+    assert isinstance(outcomes[3], ArticleFailure) and "article.body" in str(outcomes[3].error)
+    assert isinstance(outcomes[1].error, InvalidArgumentError)
+    verdicts = {o.id: o for o in outcomes if isinstance(o, Verdict)}
+    assert [m.id for m in verdicts["copy"].matches] == ["wire"]
+    assert all(not verdicts[k].matches for k in ("wire", "other", "a", "b"))
+    assert client.stats().articles == 5
+
+
+def test_stream_of_many_articles_is_acknowledged_only_when_stored(client: NeardupClient) -> None:
+    bodies = [f"{SAME_EVENT_A} edition {i} " + " ".join(f"w{i}x{j}" for j in range(40)) for i in range(300)]
+    outcomes = list(client.index_stream(Article(f"n{i}", b) for i, b in enumerate(bodies)))
+    assert [o.id for o in outcomes] == [f"n{i}" for i in range(300)]
+    assert all(isinstance(o, Verdict) for o in outcomes)
+    assert client.stats().articles == 300
+    assert client.get("n299").article.body == bodies[299]
+
+
+@pytest.mark.parametrize(
+    ("article", "field"),
+    [(pb.Article(body="text"), "article.id"), (pb.Article(id="x"), "article.body")],
+)
+def test_missing_fields_are_invalid_argument_naming_the_field(
+    server: tuple[RunningServer, NeardupClient], article: pb.Article, field: str
+) -> None:
+    stub = _stub(server[0])
+    with pytest.raises(grpc.RpcError) as err:
+        stub.IndexArticle(pb.IndexArticleRequest(article=article))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert err.value.details().startswith(field)
+    assert server[1].stats().articles == 0
+
+
+@pytest.mark.parametrize(
+    ("seconds", "nanos", "needle"),
+    [(253402300800, 0, "outside years 0001..9999"), (0, 1_000_000_000, "nanos=1000000000")],
+)
+def test_impossible_timestamp_is_invalid_argument(
+    server: tuple[RunningServer, NeardupClient], seconds: int, nanos: int, needle: str
+) -> None:
+    article = pb.Article(id="t", body="a perfectly fine body of text")
+    article.published.seconds, article.published.nanos = seconds, nanos
+    with pytest.raises(grpc.RpcError) as err:
+        _stub(server[0]).CheckArticle(pb.CheckArticleRequest(article=article))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "article.published" in err.value.details() and needle in err.value.details()
+
+
+def test_calls_without_a_deadline_work(server: tuple[RunningServer, NeardupClient]) -> None:
+    article = pb.Article(id="t", body=WIRE)
+    article.published.FromDatetime(PUBLISHED)
+    response = _stub(server[0]).IndexArticle(pb.IndexArticleRequest(article=article))  # no timeout
+    assert response.verdict.id == "t"
+    assert server[1].get("t").article.published == PUBLISHED
+
+
+def test_body_over_the_limit_is_rejected_and_nothing_changes(tmp_path: Path) -> None:
+    with in_process_server(tmp_path, max_body_bytes=2000) as (_, client):
+        client.index(Article("wire", WIRE[:1500]))
+        with pytest.raises(InvalidArgumentError, match=r"article.body: is \d+ bytes, over the server's limit of 2000"):
+            client.index(Article("wire", WIRE))
+        assert client.get("wire").article.body == WIRE[:1500]
+        assert client.stats().articles == 1
+
+
+def test_unknown_id_is_not_found(client: NeardupClient) -> None:
+    with pytest.raises(NotFoundError, match="'nope'"):
+        client.get("nope")
+
+
+def test_stats_describe_the_index(client: NeardupClient) -> None:
+    client.index(Article("wire", WIRE))
+    stats = client.stats()
+    assert stats.articles == 1
+    assert stats.store == "sqlite"
+    assert stats.parameters["shingle_size"] == 5
+    assert stats.parameters["lsh_bands"] * stats.parameters["lsh_rows"] <= stats.parameters["num_perm"]
+    assert stats.uptime_seconds > 0
+    assert stats.version
+
+
+def test_health_and_reflection_are_served(server: tuple[RunningServer, NeardupClient]) -> None:
+    running, client = server
+    assert client.health() == "SERVING"
+    assert client.health("neardup.v1.NearDuplicateService") == "SERVING"
+    with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+        db = ProtoReflectionDescriptorDatabase(channel)
+        services = set(db.get_services())
+        assert {"neardup.v1.NearDuplicateService", "grpc.health.v1.Health"} <= services
+        assert db.FindFileContainingSymbol("neardup.v1.NearDuplicateService").package == "neardup.v1"
+
+
+def _stub(running: RunningServer) -> pb_grpc.NearDuplicateServiceStub:
+    return pb_grpc.NearDuplicateServiceStub(grpc.insecure_channel(f"127.0.0.1:{running.port}"))

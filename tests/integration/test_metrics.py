@@ -1,0 +1,76 @@
+"""Prometheus metrics scraped over real HTTP from a server with --metrics-port 0 (a free port)."""
+
+from __future__ import annotations
+
+import urllib.request
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from client import Article, InvalidArgumentError
+from tests.articles import APPEAL, OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
+from tests.support import in_process_server
+
+INDEX = "neardup.v1.NearDuplicateService/IndexArticle"
+
+
+def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def test_calls_latency_articles_matches_and_store_timings(tmp_path: Path) -> None:
+    with in_process_server(tmp_path, metrics_port=0) as (running, client):
+        assert running.metrics_port
+        client.index(Article("original", WIRE))
+        client.index(Article("copy", WIRE_WITH_APPEAL))
+        with pytest.raises(InvalidArgumentError):
+            client.index(Article("", WIRE))
+        assert client.check(Article("probe", WIRE)).matches
+        m = scrape(running.metrics_port)
+
+    ok, bad = (("code", "OK"), ("method", INDEX)), (("code", "INVALID_ARGUMENT"), ("method", INDEX))
+    assert m[("neardup_rpc_calls_total", ok)] == 2
+    assert m[("neardup_rpc_calls_total", bad)] == 1
+    assert m[("neardup_rpc_duration_seconds_count", ok)] == 2
+    assert m[("neardup_rpc_duration_seconds_sum", ok)] > 0
+    assert m[("neardup_articles_stored", ())] == 2
+    assert m[("neardup_matches_reported_total", (("method", INDEX),))] == 1  # the copy matched the original
+    assert m[("neardup_matches_reported_total", (("method", INDEX.replace("Index", "Check")),))] == 2
+    assert m[("neardup_store_commit_seconds_count", ())] == 2
+    assert m[("neardup_store_batch_articles_sum", ())] == 2
+    assert m[("neardup_rpc_in_flight", ())] == 0
+    assert m[("neardup_boilerplate_learned", ())] == 0  # one story and its copy: nothing is boilerplate yet
+
+
+def test_boilerplate_gauge_counts_what_was_learned(tmp_path: Path) -> None:
+    stories = [WIRE_WITH_APPEAL, OTHER_WITH_APPEAL, APPEAL + "\n\n" + SAME_EVENT_A, APPEAL + "\n\n" + SAME_EVENT_B]
+    with in_process_server(tmp_path, metrics_port=0) as (running, client):
+        assert running.metrics_port
+        client.index(Article("s0", stories[0]))
+        assert scrape(running.metrics_port)[("neardup_boilerplate_learned", ())] == 0
+        for i, body in enumerate(stories[1:], start=1):
+            client.index(Article(f"s{i}", body))
+        learned = scrape(running.metrics_port)[("neardup_boilerplate_learned", ())]
+    assert learned > 0  # the appeal, seen in 3+ different stories (the default), now counts as boilerplate
+
+
+def test_metrics_are_off_by_default(tmp_path: Path) -> None:
+    with in_process_server(tmp_path) as (running, _client):
+        assert running.metrics_port is None
+
+
+def test_a_taken_metrics_port_stops_startup_with_a_clear_error(tmp_path: Path) -> None:
+    with in_process_server(tmp_path / "a", metrics_port=0) as (running, _client):
+        taken = running.metrics_port
+        with (
+            pytest.raises(OSError, match="could not serve metrics"),
+            in_process_server(tmp_path / "b", metrics_port=taken),
+        ):
+            pass

@@ -1,0 +1,54 @@
+"""The four quality behaviours over real gRPC on loopback, with an operator boilerplate file."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from client import Article, NeardupClient
+from service.settings import DetectionParams
+from tests.articles import WIRE, WIRE_PARAGRAPHS
+from tests.quality_texts import FOOTER, STORIES, dividend
+from tests.support import in_process_server
+
+T0 = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[NeardupClient]:
+    listed = tmp_path / "boilerplate.txt"
+    listed.write_text(FOOTER + "\n")
+    with in_process_server(tmp_path / "data", detection=DetectionParams(boilerplate_file=str(listed))) as (_, c):
+        yield c
+
+
+def test_stories_sharing_only_listed_boilerplate_do_not_match(client: NeardupClient) -> None:
+    client.index(Article("s0", STORIES[0] + "\n\n" + FOOTER))
+    assert client.index(Article("s1", STORIES[1] + "\n\n" + FOOTER)).matches == ()
+
+
+def test_excerpt_with_boilerplate_is_a_truncated_copy_with_evidence_outside_the_boilerplate(
+    client: NeardupClient,
+) -> None:
+    client.index(Article("wire", WIRE + "\n\n" + FOOTER))
+    excerpt = "\n\n".join(WIRE_PARAGRAPHS[4:9])  # about 40 % of the story, from its middle
+    copy = " date 2026-03-02 " + excerpt + "\n\n" + FOOTER
+    verdict = client.index(Article("excerpt", copy), evidence=True)
+    [match] = verdict.matches
+    assert match.id == "wire" and match.relation == "truncated"
+    assert match.containment > 0.95 and match.jaccard < 0.5
+    assert verdict.duplicate_of == "wire"
+    stored = WIRE + "\n\n" + FOOTER
+    [passage] = match.passages  # the footer is shared too, but it is not evidence
+    assert copy[passage.start : passage.end] == excerpt.rstrip(".")
+    assert stored[passage.other_start : passage.other_end] == excerpt.rstrip(".")
+
+
+def test_template_items_are_different_articles_but_a_resend_is_identical(client: NeardupClient) -> None:
+    first = dividend("Harwell Instruments Inc", "12", "April 15", "March 31")
+    client.index(Article("harwell", first, published=T0))
+    other = dividend("Obsidian Freight Corp", "27", "May 1", "April 17")
+    assert client.index(Article("obsidian", other, published=T0 + timedelta(minutes=5))).matches == ()
+    [match] = client.index(Article("harwell-2", first, published=T0 + timedelta(minutes=30))).matches
+    assert match.id == "harwell" and match.relation == "identical"

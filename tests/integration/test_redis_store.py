@@ -1,0 +1,214 @@
+"""The Redis store against real redis-server processes (standalone and a 3-node cluster), in process."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from service.detector import Detector
+from service.engine import Engine
+from service.errors import IncompatibleIndex, Unavailable
+from service.model import Article, Verdict
+from service.redis_store import (
+    JOURNAL,
+    RedisStore,
+    bucket_keys,
+    decode_commands,
+    encode_commands,
+    script_words,
+)
+from service.settings import DetectionParams
+from service.sqlite_store import SqliteStore
+from tests.redis_support import RedisServer, redis_cluster, redis_server, synthetic_articles
+from tests.support import wait_for
+
+PARAMS = DetectionParams()
+DETECTOR = Detector(PARAMS, 1 << 20)
+
+
+@pytest.fixture(params=["standalone", "cluster"])
+def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A cleared index on the shared standalone server, or on the shared cluster."""
+    if request.param == "standalone":
+        url = request.getfixturevalue("redis_standalone").url.replace("/0", "/1")
+    else:
+        url = request.getfixturevalue("redis_cluster_nodes")[0].url
+    store = RedisStore(url, PARAMS)
+    store.clear()
+    store.close()
+    yield url
+
+
+def ingest(engine: Engine, articles: list[Article]) -> list[Verdict]:
+    """Queue all at once, so the writer commits them in large batches (reads must see the batch's writes)."""
+    futures: list[Future[Verdict]] = [engine.submit(DETECTOR.prepare(a)) for a in articles]
+    return [f.result(timeout=120) for f in futures]
+
+
+def edits(articles: list[Article]) -> list[Article]:
+    """Re-sends, and new versions of stored ids (one becomes a copy of another story)."""
+    by_id = {a.id: a for a in articles}
+    resent = [by_id["s1"], by_id["s2"]]
+    rewritten = [replace(by_id["s3"], body=by_id["s4"].body + " with an added closing line"),
+                 replace(by_id["s5"], body="a short new text about nothing in particular at all today")]  # fmt: skip
+    return resent + rewritten
+
+
+def test_verdicts_and_groups_match_the_embedded_store(redis_url: str, tmp_path: Path) -> None:
+    articles = synthetic_articles(70)
+    embedded = Engine(DETECTOR, SqliteStore(tmp_path / "e.db", PARAMS))
+    shared = Engine(DETECTOR, RedisStore(redis_url, PARAMS))
+    try:
+        for step in (articles, edits(articles)):
+            assert ingest(shared, step) == ingest(embedded, step)
+        for victim in ("s0", "s6", "s7"):  # deleting an original hands its group to the next earliest
+            embedded.delete(victim)
+            shared.delete(victim)
+        later = synthetic_articles(12, seed=99, prefix="later")  # after deletes: candidates and groups must still agree
+        assert ingest(shared, later) == ingest(embedded, later)
+        ids = sorted({a.id for a in articles + later} - {"s0", "s6", "s7"})
+        assert [embedded.get(i).group_root for i in ids] == [shared.get(i).group_root for i in ids]
+        assert shared.stats().articles == embedded.stats().articles == len(ids)
+        assert sum(1 for i in ids if shared.get(i).duplicate_of) > 10  # the corpus does exercise groups
+        checks = [DETECTOR.prepare(a) for a in articles[:20]]
+        assert [shared.check(p) for p in checks] == [embedded.check(p) for p in checks]
+        assert isinstance(shared.store, RedisStore)
+        assert shared.store.audit() == []
+    finally:
+        embedded.close()
+        shared.close()
+
+
+def test_interrupted_cluster_commit_is_finished_by_the_next_writer(redis_cluster_nodes: list[RedisServer]) -> None:
+    store = RedisStore(redis_cluster_nodes[0].url, PARAMS)
+    store.clear()
+    engine = Engine(DETECTOR, store)
+    try:
+        ingest(engine, synthetic_articles(5))
+        # A writer that dies after its journal and the first phase: its bucket entries exist, its records do not.
+        wire = DETECTOR.prepare(Article("late", "words " * 3 + " ".join(f"t{i}" for i in range(80))))
+        with store.read() as tx:
+            tx._writable = True  # build a batch's commands the way write() does, without committing them
+            tx.insert(wire, datetime.now(UTC), "late")
+            phases = tx.commands()
+        commands = [c for phase in phases for c in phase]
+        store.client.hset(JOURNAL, mapping={str(n): encode_commands(p) for n, p in enumerate(phases)})
+        store.apply(phases[0])
+        key = bucket_keys(wire.fingerprint.signature, PARAMS)[0]
+        assert store.client.smembers(key) == {b"late"}
+        assert engine.check(wire).matches == ()  # bucket entries without a record are invisible
+        assert store.audit() != []
+        ingest(engine, [Article("next", "an unrelated text " + " ".join(f"u{i}" for i in range(40)))])
+        assert store.client.exists(JOURNAL) == 0
+        assert decode_commands(encode_commands(commands))[0] == ("SADD", key, b"late")
+        assert engine.get("late").article.body == wire.article.body
+        assert store.audit() == []
+    finally:
+        engine.close()
+
+
+def test_redis_down_fails_fast_then_recovers_by_itself(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path / "r").start()
+    engine = Engine(DETECTOR, RedisStore(server.url, PARAMS, socket_timeout=1.0))
+    first, second = synthetic_articles(2, seed=3)[:2]
+    try:
+        ingest(engine, [first])
+        server.stop()
+        started = time.monotonic()
+        with pytest.raises(Unavailable, match="redis-server is running"):
+            engine.index(DETECTOR.prepare(second), timeout=30)
+        with pytest.raises(Unavailable):
+            engine.get(first.id)
+        assert time.monotonic() - started < 5  # fails fast: no long retry loop
+        server.start()  # same AOF: the acknowledged article is still there
+        assert engine.get(first.id).article.body == first.body
+        assert engine.index(DETECTOR.prepare(second), timeout=30).id == second.id
+    finally:
+        engine.close()
+        server.stop()
+
+
+def test_a_replica_starts_while_redis_is_down_and_serves_once_it_is_up(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path / "r")  # not started yet
+    store = RedisStore(server.url, PARAMS, socket_timeout=0.5)
+    try:
+        with pytest.raises(Unavailable), store.read() as tx:
+            tx.count()
+        server.start()
+        with store.read() as tx:
+            assert tx.count() == 0
+    finally:
+        store.close()
+        server.stop()
+
+
+def test_other_detection_parameters_are_refused(tmp_path: Path) -> None:
+    with redis_server(tmp_path / "r") as server:
+        RedisStore(server.url, PARAMS).close()
+        with pytest.raises(IncompatibleIndex, match="num_perm: index has 128, settings say 256"):
+            RedisStore(server.url, replace(PARAMS, num_perm=256))
+
+
+def test_script_words_fan_out_one_member_over_many_sets() -> None:
+    commands = [("SADD", b"b1", "x"), ("SADD", b"b2", "x"), ("SADD", b"b3", "y"), ("HSET", b"a", "r", "x")]
+    assert script_words(commands) == ["F", "SADD", "x", 2, b"b1", b"b2", "C", 3, "SADD", b"b3", "y",
+                                      "C", 4, "HSET", b"a", "r", "x"]  # fmt: skip
+
+
+def test_a_cluster_node_down_fails_fast_and_the_store_recovers_consistent(tmp_path: Path) -> None:
+    with redis_cluster(tmp_path / "cluster") as nodes:
+        store = RedisStore(nodes[0].url, PARAMS, socket_timeout=1.0)
+        engine = Engine(DETECTOR, store)
+        articles = synthetic_articles(20, seed=8)
+        try:
+            ingest(engine, articles[:10])
+            nodes[1].stop()  # a third of the slots (and of every article's buckets) is gone
+            started = time.monotonic()
+            with pytest.raises(Unavailable, match="is not answering"):
+                engine.index(DETECTOR.prepare(articles[10]), timeout=30)
+            assert time.monotonic() - started < 5
+            nodes[1].start()  # same AOF
+            wait_for(lambda: _indexed(engine, articles[10]), timeout=30, what="the cluster to serve again")
+            ingest(engine, articles[11:])
+            assert engine.stats().articles == len(articles)
+            assert store.audit() == []
+        finally:
+            engine.close()
+
+
+def _indexed(engine: Engine, article: Article) -> bool:
+    try:
+        return engine.index(DETECTOR.prepare(article), timeout=30).id == article.id
+    except Unavailable:
+        return False
+
+
+def test_reads_inside_a_write_see_the_batch_own_writes_and_others_see_them_after_commit(redis_url: str) -> None:
+    store = RedisStore(redis_url, PARAMS)
+    first, second = (DETECTOR.prepare(a) for a in synthetic_articles(2, seed=12)[:2])
+    try:
+        with store.write() as tx:
+            tx.prefetch([first, second])
+            tx.insert(first, datetime.now(UTC), first.article.id)
+            assert first.article.id in tx.candidates(first.fingerprint.signature)
+            assert tx.count() == 1
+            with store.read() as outside:  # not committed yet: invisible to everyone else
+                assert outside.get(first.article.id) is None
+                assert outside.candidates(first.fingerprint.signature) == set()
+            tx.insert(second, datetime.now(UTC), second.article.id)
+            tx.delete(second.article.id)
+            assert second.article.id not in tx.candidates(second.fingerprint.signature)
+            assert tx.count() == 1
+        with store.read() as after:
+            assert after.candidates(first.fingerprint.signature) == {first.article.id}
+            assert after.get(second.article.id) is None
+            assert after.count() == 1
+        assert store.audit() == []
+    finally:
+        store.close()

@@ -1,0 +1,70 @@
+import sqlite3
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from service.detector import Detector
+from service.errors import IncompatibleIndex, Unavailable
+from service.model import Article
+from service.settings import DetectionParams
+from service.sqlite_store import SqliteStore
+from tests.articles import SAME_EVENT_A, WIRE, WIRE_WITH_APPEAL
+
+PARAMS = DetectionParams()
+NOW = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+
+
+def prepared(article_id: str, body: str, published: datetime | None = None):  # type: ignore[no-untyped-def]
+    return Detector(PARAMS, 1 << 20).prepare(Article(article_id, body, "T", "S", "https://x", published))
+
+
+def test_round_trip_and_lsh_rebuilt_on_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "n.db"
+    store = SqliteStore(path, PARAMS)
+    wire = prepared("wire", WIRE, NOW)
+    with store.write() as tx:
+        tx.insert(wire, NOW, "wire")
+    store.close()
+
+    reopened = SqliteStore(path, PARAMS)
+    with reopened.read() as tx:
+        got = tx.get("wire")
+        assert got is not None
+        assert got.article == wire.article
+        assert got.indexed_at == NOW
+        assert (got.fingerprint.shingles == wire.fingerprint.shingles).all()
+        assert tx.candidates(prepared("copy", WIRE_WITH_APPEAL).fingerprint.signature) == {"wire"}
+    reopened.close()
+
+
+def test_store_built_with_other_parameters_is_refused(tmp_path: Path) -> None:
+    SqliteStore(tmp_path / "n.db", PARAMS).close()
+    with pytest.raises(IncompatibleIndex, match=r"shingle_size: store has 5, settings say 4"):
+        SqliteStore(tmp_path / "n.db", replace(PARAMS, shingle_size=4))
+    # a decision threshold is not a stored-data parameter: reopening with another one is fine
+    SqliteStore(tmp_path / "n.db", replace(PARAMS, min_containment=0.8)).close()
+
+
+def test_failed_transaction_leaves_disk_and_memory_unchanged(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "n.db", PARAMS)
+    with store.write() as tx:
+        tx.insert(prepared("wire", WIRE), NOW, "wire")
+    with pytest.raises(Unavailable, match="nothing was stored"), store.write() as tx:
+        tx.insert(prepared("a", SAME_EVENT_A), NOW, "a")
+        tx.delete("wire")
+        tx.insert(prepared("a", SAME_EVENT_A), NOW, "a")  # duplicate id: the commit cannot happen
+    with store.read() as tx:
+        assert tx.count() == 1
+        assert tx.get("wire") is not None
+        assert tx.candidates(prepared("q", WIRE).fingerprint.signature) == {"wire"}
+        assert tx.candidates(prepared("q", SAME_EVENT_A).fingerprint.signature) == set()
+    store.close()
+
+
+def test_database_is_wal_with_full_sync(tmp_path: Path) -> None:
+    SqliteStore(tmp_path / "n.db", PARAMS).close()
+    db = sqlite3.connect(tmp_path / "n.db")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()

@@ -1,0 +1,113 @@
+"""TLS with real certificates made here: a CA, and a server certificate it signed for 127.0.0.1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from client import Article, NeardupClient, UnauthenticatedError, UnavailableError
+from client.cli import main
+from service.grpc_server import RunningServer
+from tests.articles import WIRE
+from tests.support import in_process_server
+
+
+@dataclass
+class Pki:
+    ca: Path
+    cert: Path
+    key: Path
+    other_ca: Path  # a CA that did not sign the server's certificate
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _ca(common_name: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(_name(common_name)).issuer_name(_name(common_name))
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    return key, cert
+
+
+def make_pki(directory: Path) -> Pki:
+    ca_key, ca_cert = _ca("neardup test CA")
+    _, other_cert = _ca("someone else's CA")
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    san = x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    cert = (
+        x509.CertificateBuilder().subject_name(_name("localhost")).issuer_name(ca_cert.subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(san, critical=False).sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    pem = serialization.Encoding.PEM
+    pki = Pki(directory / "ca.pem", directory / "server.pem", directory / "server.key", directory / "other-ca.pem")
+    pki.ca.write_bytes(ca_cert.public_bytes(pem))
+    pki.other_ca.write_bytes(other_cert.public_bytes(pem))
+    pki.cert.write_bytes(cert.public_bytes(pem))
+    pki.key.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return pki
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[RunningServer, Pki]]:
+    pki = make_pki(tmp_path)
+    with in_process_server(tmp_path / "data", tls_cert=str(pki.cert), tls_key=str(pki.key)) as (running, _plain):
+        yield running, pki
+
+
+def test_client_trusting_the_ca_indexes_over_tls(tls_server: tuple[RunningServer, Pki]) -> None:
+    running, pki = tls_server
+    with NeardupClient(f"127.0.0.1:{running.port}", ca_file=pki.ca) as client:
+        assert client.health() == "SERVING"
+        assert client.index(Article("a", WIRE)).id == "a"
+        assert client.get("a").article.body == WIRE
+
+
+def test_plaintext_and_untrusted_clients_cannot_talk_to_a_tls_server(tls_server: tuple[RunningServer, Pki]) -> None:
+    running, pki = tls_server
+    target = f"127.0.0.1:{running.port}"
+    for client in (NeardupClient(target, timeout=5), NeardupClient(target, timeout=5, ca_file=pki.other_ca)):
+        with client, pytest.raises(UnavailableError):
+            client.stats()
+
+
+def test_tls_and_token_together_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pki = make_pki(tmp_path)
+    token = tmp_path / "token"
+    token.write_text("tls-and-token")
+    settings = {"tls_cert": str(pki.cert), "tls_key": str(pki.key), "auth_token_file": str(token)}
+    with in_process_server(tmp_path / "data", **settings) as (running, _plain):
+        target = f"127.0.0.1:{running.port}"
+        env = {"NEARDUP_CA_FILE": str(pki.ca)}
+        assert main(["health", "--server", target], env=env) == 0  # health is open even with auth on
+        assert capsys.readouterr().out.strip() == "SERVING"
+        with NeardupClient(target, ca_file=pki.ca) as no_token, pytest.raises(UnauthenticatedError):
+            no_token.stats()
+        assert main(["stats", "--server", target, "--token-file", str(token)], env=env) == 0
+        assert '"articles": 0' in capsys.readouterr().out
+
+
+def test_cert_without_key_is_refused_at_startup() -> None:
+    from service.settings import Settings
+
+    with pytest.raises(ValueError, match="go together"):
+        Settings.from_args(["--tls-cert", "server.pem"], env={})

@@ -1,0 +1,72 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from service.detector import Detector
+from service.errors import InvalidArgument
+from service.model import Article, Relation
+from service.settings import DetectionParams
+from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
+
+
+@pytest.fixture
+def detector() -> Detector:
+    return Detector(DetectionParams(), max_body_bytes=10_000)
+
+
+def judge(detector: Detector, query: str, stored: dict[str, str]) -> dict[str, float]:
+    prepared = detector.prepare(Article("q", query))
+    candidates = {k: detector.fingerprint(v).shingles for k, v in stored.items()}
+    return {m.id: m.containment for m in detector.judge(prepared, candidates)}
+
+
+def test_copy_with_appeal_and_cut_tail_matches_the_wire_story(detector: Detector) -> None:
+    found = judge(detector, WIRE_WITH_APPEAL, {"wire": WIRE, "other": OTHER_WITH_APPEAL})
+    assert set(found) == {"wire"}
+    assert found["wire"] > 0.7
+
+
+def test_same_event_stories_quoting_the_same_people_do_not_match(detector: Detector) -> None:
+    assert judge(detector, SAME_EVENT_A, {"b": SAME_EVENT_B, "wire": WIRE}) == {}
+
+
+def test_truncated_copy_is_found_by_containment(detector: Detector) -> None:
+    excerpt = WIRE[: len(WIRE) * 2 // 5]
+    prepared = detector.prepare(Article("q", excerpt))
+    [match] = detector.judge(prepared, {"wire": detector.fingerprint(WIRE).shingles})
+    assert match.containment == pytest.approx(1.0, abs=0.01)
+    assert match.jaccard < 0.5
+    assert match.relation is Relation.TRUNCATED
+
+
+def test_evidence_passages_only_when_bodies_are_given(detector: Detector) -> None:
+    prepared = detector.prepare(Article("q", WIRE_WITH_APPEAL))
+    shingles = {"wire": detector.fingerprint(WIRE).shingles}
+    assert detector.judge(prepared, shingles)[0].passages == ()
+    [match] = detector.judge(prepared, shingles, bodies={"wire": WIRE})
+    assert match.passages
+    first = match.passages[0]
+    assert WIRE_WITH_APPEAL[first.start : first.end].startswith("Harbour officials in Port Anselm")
+
+
+@pytest.mark.parametrize(
+    ("article", "field"),
+    [
+        (Article("", "some text"), "article.id"),
+        (Article("x" * 600, "some text"), "article.id"),
+        (Article("a", ""), "article.body"),
+        (Article("a", "   \n "), "article.body"),
+        (Article("a", "word " * 3000), "article.body"),
+        (Article("a", "— … !?"), "article.body"),
+    ],
+)
+def test_invalid_articles_name_the_field(detector: Detector, article: Article, field: str) -> None:
+    with pytest.raises(InvalidArgument) as err:
+        detector.prepare(article)
+    assert err.value.field == field
+    assert str(err.value).startswith(field)
+
+
+def test_body_limit_message_says_how_to_change_it(detector: Detector) -> None:
+    with pytest.raises(InvalidArgument, match="over the server's limit of 10000 bytes"):
+        detector.prepare(Article("a", "word " * 3000, published=datetime.now(UTC)))

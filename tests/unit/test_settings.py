@@ -1,0 +1,26 @@
+from pathlib import Path
+
+import pytest
+
+from service.settings import DetectionParams, Settings
+
+
+def test_flags_win_over_environment_which_wins_over_defaults() -> None:
+    env = {"NEARDUP_PORT": "6000", "NEARDUP_DATA_DIR": "/tmp/x", "NEARDUP_SHINGLE_SIZE": "4"}
+    s = Settings.from_args(["--port", "7000"], env)
+    assert s.port == 7000
+    assert s.data_dir == Path("/tmp/x")
+    assert s.detection.shingle_size == 4
+    assert Settings.from_args([], {}).port == Settings().port
+
+
+def test_impossible_band_layout_is_refused() -> None:
+    with pytest.raises(ValueError, match="exceeds num_perm"):
+        Settings.from_args(["--lsh-bands", "50", "--lsh-rows", "3"], {})
+
+
+def test_thresholds_are_not_recorded_parameters() -> None:
+    a = DetectionParams(min_containment=0.5).recorded()
+    b = DetectionParams(min_containment=0.7).recorded()
+    assert a == b
+    assert DetectionParams(shingle_size=4).recorded() != a

@@ -1,0 +1,78 @@
+"""Templated reports are not copies; re-sends, re-titled copies and one-figure corrections are."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from service.detector import Detector
+from service.model import Article, Match, Relation
+from service.settings import DetectionParams
+from tests.quality_texts import dividend, weekly_claims
+
+T0 = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def detector() -> Detector:
+    return Detector(DetectionParams(), 1 << 20)
+
+
+def judge(detector: Detector, query: Article, stored: Article) -> list[Match]:
+    prepared = detector.prepare(query)
+    return detector.judge(prepared, {stored.id: detector.fingerprint(stored.body).shingles}, {stored.id: stored})
+
+
+def test_same_template_other_company_and_figures_is_another_article(detector: Detector) -> None:
+    a = Article("a", dividend("Harwell Instruments Inc", "12", "April 15", "March 31"), published=T0)
+    b = Article("b", dividend("Obsidian Freight Corp", "27", "May 1", "April 17"), published=T0)
+    assert judge(detector, b, a) == []
+
+
+def test_same_template_same_figures_other_company_is_another_article(detector: Detector) -> None:
+    a = Article("a", dividend("Harwell Instruments Inc", "12", "April 15", "March 31"), published=T0)
+    b = Article("b", dividend("Obsidian Freight Corp", "12", "April 15", "March 31"), published=T0)
+    assert judge(detector, b, a) == []
+
+
+def test_weekly_statistics_of_another_week_are_another_article(detector: Detector) -> None:
+    a = Article("w9", weekly_claims("March 1", "332,900", "368,400", "3,014,400", "2,997,800"), published=T0)
+    b = Article("w10", weekly_claims("March 8", "340,000", "332,900", "2,507,000", "3,014,400"),
+                published=T0 + timedelta(days=7))  # fmt: skip
+    assert judge(detector, b, a) == []
+
+
+def test_a_resend_is_identical(detector: Detector) -> None:
+    body = dividend("Harwell Instruments Inc", "12", "April 15", "March 31")
+    [match] = judge(detector, Article("b", body, published=T0 + timedelta(minutes=40)), Article("a", body))
+    assert match.relation is Relation.IDENTICAL and match.jaccard == pytest.approx(1.0)
+
+
+def test_a_retitled_copy_is_the_same_article(detector: Detector) -> None:
+    body = weekly_claims("March 1", "332,900", "368,400", "3,014,400", "2,997,800")
+    stored = Article("a", "JOBLESS CLAIMS FALL IN WEEK\n\n" + body, published=T0)
+    query = Article("b", "Fewer people claim benefits, ministry says\n\n" + body, published=T0 + timedelta(hours=2))
+    [match] = judge(detector, query, stored)
+    assert match.containment > 0.9
+
+
+def test_a_correction_of_one_figure_is_the_same_article(detector: Detector) -> None:
+    stored = Article("a", weekly_claims("March 1", "332,900", "368,400", "3,014,400", "2,997,800"), published=T0)
+    fixed = Article("b", weekly_claims("March 1", "332,900", "368,400", "3,041,400", "2,997,800"),
+                    published=T0 + timedelta(hours=3))  # fmt: skip
+    [match] = judge(detector, fixed, stored)
+    assert match.relation in (Relation.REVISED, Relation.IDENTICAL)
+
+
+def test_a_changed_figure_days_later_is_another_article(detector: Detector) -> None:
+    stored = Article("a", weekly_claims("March 1", "332,900", "368,400", "3,014,400", "2,997,800"), published=T0)
+    later = Article("b", weekly_claims("March 1", "332,900", "368,400", "3,041,400", "2,997,800"),
+                    published=T0 + timedelta(days=8))  # fmt: skip
+    assert judge(detector, later, stored) == []
+
+
+def test_without_texts_the_template_check_is_skipped_but_scores_remain(detector: Detector) -> None:
+    a = dividend("Harwell Instruments Inc", "12", "April 15", "March 31")
+    b = dividend("Obsidian Freight Corp", "27", "May 1", "April 17")
+    prepared = detector.prepare(Article("b", b))
+    matches = detector.judge(prepared, {"a": detector.fingerprint(a).shingles})
+    assert [m.id for m in matches] == ["a"]  # shingles alone cannot tell template instances apart
