@@ -26,16 +26,14 @@ import ctypes.util
 from collections.abc import Iterable
 
 import numpy as np
-import numpy.typing as npt
 from datasketch import MinHashLSH
 
 from service.minhash import SignatureMaker
 from service.model import U32Array
 from service.settings import DetectionParams
+from service.shingles import U64Array, fmix64
 
-U64Array = npt.NDArray[np.uint64]
-_M1, _M2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
-_S33, _S32 = np.uint64(33), np.uint64(32)
+_S32 = np.uint64(32)
 _LOAD_CHUNK = 65_536  # signatures per vectorised step when bulk loading
 
 
@@ -55,14 +53,6 @@ def release_free_memory() -> None:
     is about twice what the index holds."""
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
-
-
-def _fmix64(h: U64Array) -> U64Array:
-    h = h ^ (h >> _S33)
-    h = h * _M1
-    h = h ^ (h >> _S33)
-    h = h * _M2
-    return h ^ (h >> _S33)
 
 
 class BandKeys:
@@ -90,7 +80,7 @@ class BandKeys:
         v = sig.reshape(sig.shape[0], self.bands, self.rows).astype(np.uint64)
         h = np.zeros(v.shape[:2], dtype=np.uint64) | self._band_ids  # (band, first row) packed exactly
         for row in range(self.rows):
-            h = _fmix64(h ^ v[:, :, row]) if row % 2 == 0 else _fmix64(h ^ (v[:, :, row] << _S32))
+            h = fmix64(h ^ v[:, :, row]) if row % 2 == 0 else fmix64(h ^ (v[:, :, row] << _S32))
         out: U64Array = h[0] if one else h
         return out
 

@@ -28,7 +28,8 @@ def word_hashes(words: Sequence[str]) -> U64Array:
     return np.fromiter(map(xxhash.xxh3_64_intdigest, map(str.encode, words)), dtype=np.uint64, count=len(words))
 
 
-def _fmix64(h: U64Array) -> U64Array:
+def fmix64(h: U64Array) -> U64Array:
+    """MurmurHash3's 64-bit finaliser: a fixed avalanching bijection, applied element-wise."""
     shift, m1, m2 = _FMIX64
     h = h ^ (h >> shift)
     h = h * m1
@@ -48,7 +49,7 @@ def shingle_sequence(hashes: U64Array, size: int) -> U64Array:
     for j in range(1, k):
         acc *= _POLY
         acc += hashes[j : j + count]
-    return _fmix64(acc)
+    return fmix64(acc)
 
 
 def to_u32(shingles: U64Array) -> U32Array:

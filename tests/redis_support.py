@@ -11,9 +11,12 @@ from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import redis
 
 from service.model import Article as ModelArticle
+from service.redis_store import RedisStore
+from service.settings import DetectionParams
 from tests.support import wait_for
 
 REDIS_SERVER = shutil.which("redis-server")
@@ -140,3 +143,16 @@ def synthetic_articles(stories: int, seed: int = 7, prefix: str = "s") -> list[M
             out.append(ModelArticle(f"{prefix}{s}c{c}", body, source=f"outlet{c}", published=published))
     rng.shuffle(out)
     return out
+
+
+def cleared_index_url(request: pytest.FixtureRequest, db: int) -> str:
+    """URL of a cleared index: database `db` of the shared standalone server, or the shared cluster
+    (for a fixture parametrised over "standalone" and "cluster")."""
+    if request.param == "standalone":
+        url = str(request.getfixturevalue("redis_standalone").url).replace("/0", f"/{db}")
+    else:
+        url = str(request.getfixturevalue("redis_cluster_nodes")[0].url)
+    store = RedisStore(url, DetectionParams())
+    store.clear()
+    store.close()
+    return url

@@ -1,7 +1,5 @@
 """Learned boilerplate on the Redis store (standalone and cluster): counted per group, durable, shared."""
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 
@@ -12,20 +10,15 @@ from service.model import Article
 from service.redis_store import RedisStore
 from service.settings import DetectionParams
 from tests.quality_texts import FOOTER, STORIES
+from tests.redis_support import cleared_index_url
 
 PARAMS = DetectionParams()
 
 
 @pytest.fixture(params=["standalone", "cluster"])
-def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    if request.param == "standalone":
-        url = request.getfixturevalue("redis_standalone").url.replace("/0", "/2")
-    else:
-        url = request.getfixturevalue("redis_cluster_nodes")[0].url
-    store = RedisStore(url, PARAMS)
-    store.clear()
-    store.close()
-    yield url
+def redis_url(request: pytest.FixtureRequest) -> str:
+    """A cleared index on the shared standalone server, or on the shared cluster."""
+    return cleared_index_url(request, db=2)
 
 
 def test_footer_learned_on_redis_stops_counting_and_is_seen_by_another_replica(redis_url: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from service.redis_store import (
 )
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
-from tests.redis_support import RedisServer, redis_cluster, redis_server, synthetic_articles
+from tests.redis_support import RedisServer, cleared_index_url, redis_cluster, redis_server, synthetic_articles
 from tests.support import wait_for
 
 PARAMS = DetectionParams()
@@ -33,16 +32,9 @@ DETECTOR = Detector(PARAMS, 1 << 20)
 
 
 @pytest.fixture(params=["standalone", "cluster"])
-def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
+def redis_url(request: pytest.FixtureRequest) -> str:
     """A cleared index on the shared standalone server, or on the shared cluster."""
-    if request.param == "standalone":
-        url = request.getfixturevalue("redis_standalone").url.replace("/0", "/1")
-    else:
-        url = request.getfixturevalue("redis_cluster_nodes")[0].url
-    store = RedisStore(url, PARAMS)
-    store.clear()
-    store.close()
-    yield url
+    return cleared_index_url(request, db=1)
 
 
 def ingest(engine: Engine, articles: list[Article]) -> list[Verdict]:
