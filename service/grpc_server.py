@@ -212,7 +212,14 @@ class _Pending:
 
     def __iter__(self) -> Iterator[_Item]:
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=0.25)
+            except queue.Empty:
+                # A cancelled call's reader gives up without an end marker (close()); stop too, or
+                # this handler thread waits forever and holds up the server's shutdown.
+                if self.cancelled.is_set():
+                    return
+                continue
             if item is self._END:
                 return
             assert isinstance(item, _Item)

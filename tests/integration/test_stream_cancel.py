@@ -1,0 +1,47 @@
+"""A stream the client cancels must not leave a server thread waiting forever (it would hold up shutdown)."""
+
+from __future__ import annotations
+
+import queue
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+from neardup.v1 import neardup_pb2 as pb
+from neardup.v1 import neardup_pb2_grpc as pb_grpc
+
+from tests.articles import WIRE
+from tests.support import in_process_server, wait_for
+
+
+def _threads_in_stream_generator() -> int:
+    """Threads whose stack is inside the IndexArticles response generator."""
+    count = 0
+    for frame in sys._current_frames().values():
+        f = frame
+        while f is not None:
+            if f.f_code.co_name == "__iter__" and f.f_code.co_filename.endswith("grpc_server.py"):
+                count += 1
+                break
+            f = f.f_back
+    return count
+
+
+def test_cancelled_stream_releases_its_handler_thread(tmp_path: Path) -> None:
+    with in_process_server(tmp_path) as (running, client):
+        requests: queue.Queue[pb.IndexArticlesRequest | None] = queue.Queue()
+
+        def feed() -> Iterator[pb.IndexArticlesRequest]:
+            while (item := requests.get()) is not None:
+                yield item
+
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            call = pb_grpc.NearDuplicateServiceStub(channel).IndexArticles(feed())
+            requests.put(pb.IndexArticlesRequest(article=pb.Article(id="a", body=WIRE)))
+            assert next(call).id == "a"  # acknowledged: the stream is open and the reader waits for more
+            assert _threads_in_stream_generator() == 1
+            call.cancel()  # the client gives up without closing its side
+            wait_for(lambda: _threads_in_stream_generator() == 0, timeout=15, what="the handler thread to finish")
+            requests.put(None)
+        assert client.get("a").article.body == WIRE  # what was acknowledged stays stored
