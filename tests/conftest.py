@@ -6,7 +6,11 @@ from pathlib import Path
 import pytest
 
 from client import NeardupClient
+from service.detector import Detector
+from service.engine import Engine
 from service.grpc_server import RunningServer
+from service.settings import DetectionParams
+from service.sqlite_store import SqliteStore
 from tests.redis_support import RedisServer, redis_cluster, redis_server
 from tests.support import in_process_server
 
@@ -38,3 +42,12 @@ def redis_cluster_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[li
     """A real 3-primary Redis Cluster on loopback (redis-cli --cluster create)."""
     with redis_cluster(tmp_path_factory.mktemp("redis-cluster")) as nodes:
         yield nodes
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    """An engine over a fresh SQLite file with the default detection parameters."""
+    params = DetectionParams()
+    e = Engine(Detector(params, 1 << 20), SqliteStore(tmp_path / "n.db", params), max_batch=64)
+    yield e
+    e.close()

@@ -1,28 +1,16 @@
 """The engine over a real SQLite store: grouping, replacement, idempotence, group commit."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from service.detector import Detector
 from service.engine import Engine
 from service.errors import NotFound
 from service.model import Article, PreparedArticle
-from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_PARAGRAPHS, WIRE_WITH_APPEAL
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    params = DetectionParams()
-    e = Engine(Detector(params, 1 << 20), SqliteStore(tmp_path / "n.db", params), max_batch=64)
-    yield e
-    e.close()
 
 
 def prep(engine: Engine, article_id: str, body: str, published: datetime | None = None) -> PreparedArticle:

@@ -1,6 +1,5 @@
 """Publisher boilerplate does not count: header fields, the operator's list, passages learned from the stream."""
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -81,14 +80,6 @@ def test_new_group_samples_skip_what_the_matched_group_holds() -> None:
     matched = np.arange(0, 400, dtype=np.uint32)
     counted = new_group_samples(shingles, [matched])
     assert counted.size and (counted >= 400).all() and (counted % SAMPLE_MODULUS == 0).all()
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    params = DetectionParams()
-    e = Engine(Detector(params, 1 << 20), SqliteStore(tmp_path / "n.db", params), max_batch=64)
-    yield e
-    e.close()
 
 
 def index(engine: Engine, article_id: str, body: str) -> list[str]:

@@ -1,6 +1,5 @@
 """Truncated, excerpted and extended copies are found through containment, even at low Jaccard."""
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,12 +13,10 @@ from tests.articles import APPEAL, WIRE, WIRE_PARAGRAPHS
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    params = DetectionParams()
-    e = Engine(Detector(params, 1 << 20), SqliteStore(tmp_path / "n.db", params))
-    e.index(e.detector.prepare(Article("wire", WIRE)))
-    yield e
-    e.close()
+def engine(engine: Engine) -> Engine:
+    """The shared engine fixture with the wire story already indexed."""
+    engine.index(engine.detector.prepare(Article("wire", WIRE)))
+    return engine
 
 
 @pytest.mark.parametrize("start", range(0, 8))
