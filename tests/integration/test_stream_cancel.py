@@ -40,7 +40,8 @@ def test_cancelled_stream_releases_its_handler_thread(tmp_path: Path) -> None:
             call = pb_grpc.NearDuplicateServiceStub(channel).IndexArticles(feed())
             requests.put(pb.IndexArticlesRequest(article=pb.Article(id="a", body=WIRE)))
             assert next(call).id == "a"  # acknowledged: the stream is open and the reader waits for more
-            assert _threads_in_stream_generator() == 1
+            # the handler goes back into the generator to wait for the next article
+            wait_for(lambda: _threads_in_stream_generator() == 1, timeout=15, what="the handler to wait for more")
             call.cancel()  # the client gives up without closing its side
             wait_for(lambda: _threads_in_stream_generator() == 0, timeout=15, what="the handler thread to finish")
             requests.put(None)
