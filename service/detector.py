@@ -219,10 +219,7 @@ class Detector:
         return Overlap(int(q.shingles.size - bp_a_all.size), int(other.shingles.size - bp_b_all.size), content_shared)
 
     def _validate(self, article: Article) -> None:
-        if not article.id:
-            raise InvalidArgument("article.id", "is required (the caller's key for the article)")
-        if len(article.id.encode()) > MAX_ID_BYTES:
-            raise InvalidArgument("article.id", f"is longer than {MAX_ID_BYTES} bytes")
+        check_id("article.id", article.id)
         if not article.body.strip():
             raise InvalidArgument("article.body", "is required and must not be empty")
         size = len(article.body.encode())
@@ -231,6 +228,14 @@ class Detector:
                 "article.body",
                 f"is {size} bytes, over the server's limit of {self.max_body_bytes} bytes (--max-body-bytes)",
             )
+
+
+def check_id(field: str, article_id: str) -> None:
+    """An id must be given and fit MAX_ID_BYTES; raises InvalidArgument naming `field`."""
+    if not article_id:
+        raise InvalidArgument(field, "is required (the caller's key for the article)")
+    if len(article_id.encode()) > MAX_ID_BYTES:
+        raise InvalidArgument(field, f"is longer than {MAX_ID_BYTES} bytes, so no article can have it")
 
 
 def body_digest(body: str) -> bytes:

@@ -21,7 +21,7 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from service import __version__
 from service.convert import article_from_pb, stats_to_pb, stored_to_pb, verdict_to_pb
-from service.detector import MAX_ID_BYTES, Detector
+from service.detector import Detector, check_id
 from service.engine import Engine
 from service.errors import (
     AlreadyExists,
@@ -77,10 +77,7 @@ def _clipped(message: str) -> str:
 
 
 def _checked_id(article_id: str) -> str:
-    if not article_id:
-        raise InvalidArgument("id", "is required")
-    if len(article_id.encode()) > MAX_ID_BYTES:
-        raise InvalidArgument("id", f"is longer than {MAX_ID_BYTES} bytes, so no article can have it")
+    check_id("id", article_id)
     return article_id
 
 
@@ -192,20 +189,18 @@ class _Pending:
         context.add_callback(self.cancelled.set)
 
     def put(self, item: _Item) -> None:
-        while not self.cancelled.is_set():
-            try:
-                self._queue.put(item, timeout=0.25)
-                return
-            except queue.Full:
-                continue
+        self._offer(item)
 
     def close(self) -> None:
         # The window may be full when the request stream ends (the answers lag the reads): wait for
-        # room like put() does, or the generator never sees the end and the call hangs. Give up
-        # only when cancelled: then the generator is gone and will not read it.
+        # room like put() does, or the generator never sees the end and the call hangs.
+        self._offer(self._END)
+
+    def _offer(self, item: object) -> None:
+        """Wait for room in the window; give up only when cancelled (the generator then stops reading)."""
         while not self.cancelled.is_set():
             try:
-                self._queue.put(self._END, timeout=0.25)
+                self._queue.put(item, timeout=0.25)
                 return
             except queue.Full:
                 continue
