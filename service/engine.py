@@ -19,6 +19,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from service.batching import drain
 from service.detector import Detector
 from service.errors import NotFound, Unavailable
 from service.model import Article, Match, PreparedArticle, Stats, StoredArticle, U32Array, Verdict, to_us
@@ -67,12 +68,7 @@ class Engine:
             first = self._queue.get()
             if first is _STOP:
                 return
-            batch = [first]
-            while len(batch) < self.max_batch:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            batch = drain(self._queue, [first], self.max_batch)
             stop = _STOP in batch
             self._commit([j for j in batch if isinstance(j, _Job)])
             if stop:

@@ -24,6 +24,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 
+from service.batching import drain
 from service.detector import Detector
 from service.errors import InvalidArgument, NeardupError, Unavailable
 from service.model import Article, PreparedArticle, Verdict
@@ -125,12 +126,7 @@ class FingerprintPool:
             if first is _STOP:
                 return
             self._slots.acquire()  # while we wait, more articles queue up and join this batch
-            batch = [first]
-            while len(batch) < self._max_batch:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            batch = drain(self._queue, [first], self._max_batch)
             requests = [r for r in batch if isinstance(r, _Request)]
             self._send(requests)
             if len(requests) < len(batch):  # _STOP was among them
