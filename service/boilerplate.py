@@ -14,9 +14,8 @@ Three sources, all applied the same way at verification time:
   "common"; the positions of a text lying between two consecutive common samples
   are boilerplate too (the samples are anchors of the passage).
 
-Sampling keeps the counting table at 1/SAMPLE_MODULUS of the distinct shingles
-(on disk), and only hashes seen in two or more groups are kept in memory, which is
-what makes the learned state bounded in practice: boilerplate is a small set.
+Sampling keeps the counts to 1/SAMPLE_MODULUS of the distinct shingles; the
+embedded store holds them in compact bit planes (service/group_counts.py).
 """
 
 from __future__ import annotations
@@ -29,11 +28,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from service.group_counts import SAMPLE_SHIFT
 from service.model import U32Array
 from service.shingles import shingle_sequence, to_u32, word_hashes
 from service.text import tokens
 
-SAMPLE_MODULUS = 8  # power of two: sampled means hash & (SAMPLE_MODULUS - 1) == 0
+SAMPLE_MODULUS = 1 << SAMPLE_SHIFT  # 8: sampled means hash & (SAMPLE_MODULUS - 1) == 0
 # Two common samples further apart than this are taken as two passages. The real guard against
 # filling content is that any content between them would hold samples of its own (a stretch of
 # 64 shingles holds none with probability (7/8)^64 = 0.02 %).

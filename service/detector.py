@@ -106,8 +106,8 @@ class Detector:
 
     def remember(self, stored: PreparedArticle) -> None:
         """Keep a just-stored article's tokens at hand: its copies will be compared with it."""
-        if isinstance(stored, Prepared) and stored.words:
-            text = tokenised(stored.article.body, self.params.shingle_size, stored.sequence, stored.words)
+        if isinstance(stored, Prepared):  # (its words, if not sent back by a worker, only when needed)
+            text = tokenised(stored.article.body, self.params.shingle_size, stored.sequence, stored.words or None)
             self.recent.put(text)
 
     def group_samples(

@@ -58,14 +58,27 @@ def overlap(a: U32Array, b: U32Array) -> Overlap:
 
 
 class Tokenised:
-    """A body's tokens (header fields blanked) and shingle sequence; offsets computed on demand."""
+    """A body's tokens (header fields blanked) and shingle sequence; each computed when first needed."""
 
     def __init__(
         self, body: str, shingle_size: int, sequence: U32Array | None = None, words: list[str] | None = None
     ) -> None:
         self.body = body
-        self.words = words if words is not None else tokens(mask_headers(body))
-        self.sequence = sequence if sequence is not None else _sequence(self.words, shingle_size)
+        self.shingle_size = shingle_size
+        self._words = words
+        self._sequence = sequence
+
+    @property
+    def words(self) -> list[str]:
+        if self._words is None:  # (two threads may both compute it: same result)
+            self._words = tokens(mask_headers(self.body))
+        return self._words
+
+    @property
+    def sequence(self) -> U32Array:
+        if self._sequence is None:
+            self._sequence = _sequence(self.words, self.shingle_size)
+        return self._sequence
 
     @cached_property
     def _spans(self) -> tuple[list[int], list[int]]:
@@ -107,11 +120,11 @@ class RecentTexts:
     the stored side's tokens saves tokenising it again for every copy.
     """
 
-    def __init__(self, shingle_size: int, max_words: int = 1_000_000) -> None:
+    def __init__(self, shingle_size: int, max_chars: int = 6_000_000) -> None:
         self.shingle_size = shingle_size
-        self.max_words = max_words  # bounds memory: about 60 bytes a word, so ~60 MB
+        self.max_chars = max_chars  # bounds memory: ~1M words once tokenised, about 60 bytes each
         self._texts: OrderedDict[str, Tokenised] = OrderedDict()
-        self._words = 0
+        self._chars = 0
         self._lock = threading.Lock()
 
     def get(self, body: str) -> Tokenised:
@@ -127,12 +140,12 @@ class RecentTexts:
     def put(self, text: Tokenised) -> None:
         with self._lock:
             old = self._texts.pop(text.body, None)
-            self._words -= len(old.words) if old else 0
+            self._chars -= len(old.body) if old else 0
             self._texts[text.body] = text
-            self._words += len(text.words)
-            while self._words > self.max_words and len(self._texts) > 1:
+            self._chars += len(text.body)
+            while self._chars > self.max_chars and len(self._texts) > 1:
                 _, dropped = self._texts.popitem(last=False)
-                self._words -= len(dropped.words)
+                self._chars -= len(dropped.body)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from service.errors import IncompatibleIndex, Unavailable
+from service.group_counts import GroupCounts
 from service.lsh import BandIndex
 from service.model import Article, Fingerprint, PreparedArticle, StoredArticle, U32Array, from_us, to_us
 from service.settings import DetectionParams
@@ -43,8 +44,9 @@ CREATE TABLE IF NOT EXISTS articles (
     group_root TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS articles_group_root ON articles (group_root);
--- Learned boilerplate: distinct groups each sampled shingle hash was seen in.
-CREATE TABLE IF NOT EXISTS shingle_groups (hash INTEGER PRIMARY KEY, groups INTEGER NOT NULL);
+-- Learned boilerplate: the sampled shingle hashes each stored article added one group to,
+-- appended (never updated); the counts are rebuilt in memory from it at start.
+CREATE TABLE IF NOT EXISTS group_samples (seq INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
 """
 # Signatures again, in a narrow table of their own: rebuilding the band index at start
 # reads ~0.5 KB per article here instead of scanning every body's pages in `articles`.
@@ -74,16 +76,14 @@ class SqliteStore:
         _add_signatures_table(self._db)
         self._bands = BandIndex(params)
         self._bands.bulk_load(_signature_chunks(self._db, params.num_perm))
-        # Only hashes seen in two or more groups are held in memory: boilerplate is a small set,
-        # while the singletons (most of the table) stay on disk.
-        self._frequent: dict[int, int] = dict(
-            self._db.execute("SELECT hash, groups FROM shingle_groups WHERE groups >= 2")
-        )
+        _convert_group_table(self._db)
+        self._groups = GroupCounts()
+        _load_group_counts(self._db, self._groups)
 
     @contextmanager
     def read(self) -> Iterator[_Tx]:
         with self._lock:
-            yield _Tx(self._db, self._bands, self._frequent, undo=None)
+            yield _Tx(self._db, self._bands, self._groups, undo=None)
 
     @contextmanager
     def write(self) -> Iterator[_Tx]:
@@ -91,7 +91,7 @@ class SqliteStore:
             undo: list[Callable[[], None]] = []
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield _Tx(self._db, self._bands, self._frequent, undo)
+                yield _Tx(self._db, self._bands, self._groups, undo)
                 self._db.execute("COMMIT")
                 self.commits += 1
             except BaseException as exc:
@@ -123,6 +123,29 @@ def _add_signatures_table(db: sqlite3.Connection) -> None:
     db.execute("BEGIN IMMEDIATE")
     db.execute(_SIGNATURES)
     db.execute("INSERT INTO signatures (seq, id, signature) SELECT seq, id, signature FROM articles")
+    db.execute("COMMIT")
+
+
+def _load_group_counts(db: sqlite3.Connection, groups: GroupCounts) -> None:
+    """Replay the log of counted samples, a block of rows at a time (one vectorised count each)."""
+    cursor = db.execute("SELECT hashes FROM group_samples")
+    while rows := cursor.fetchmany(_LOAD_ROWS):
+        block = np.frombuffer(b"".join(row[0] for row in rows), dtype=np.uint32)
+        values, times = np.unique(block, return_counts=True)
+        groups.add(values, times.astype(np.int64))
+
+
+def _convert_group_table(db: sqlite3.Connection) -> None:
+    """A store written before the log kept a table of counts: turn it into log rows, once."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'shingle_groups'").fetchone():
+        return
+    db.execute("BEGIN IMMEDIATE")
+    cursor = db.execute("SELECT hash, groups FROM shingle_groups")
+    while rows := cursor.fetchmany(_LOAD_ROWS):
+        hashes, groups = np.array(rows, dtype=np.int64).T
+        blob = np.repeat(hashes, groups).astype(np.uint32).tobytes()
+        db.execute("INSERT INTO group_samples (hashes) VALUES (?)", (blob,))
+    db.execute("DROP TABLE shingle_groups")
     db.execute("COMMIT")
 
 
@@ -159,12 +182,12 @@ class _Tx:
         self,
         db: sqlite3.Connection,
         bands: BandIndex,
-        frequent: dict[int, int],
+        groups: GroupCounts,
         undo: list[Callable[[], None]] | None,
     ) -> None:
         self._db = db
         self._bands = bands
-        self._frequent = frequent
+        self._groups = groups
         self._undo = undo
 
     def prefetch(self, articles: Sequence[PreparedArticle]) -> None:
@@ -236,46 +259,22 @@ class _Tx:
             self._db.execute(f"UPDATE articles SET group_root = ? WHERE group_root IN ({marks})", [new_root, *part])
 
     def count_groups(self, hashes: U32Array) -> None:
-        values = hashes.tolist()
-        if not values:
+        if not hashes.size:
             return
-        freq = self._frequent
-        unseen = [h for h in values if h not in freq]
-        singletons: set[int] = set()
-        for part in chunks(unseen):
-            marks = ",".join("?" * len(part))
-            singletons.update(
-                h for (h,) in self._db.execute(f"SELECT hash FROM shingle_groups WHERE hash IN ({marks})", part)
-            )
-        self._db.executemany(
-            "INSERT INTO shingle_groups (hash, groups) VALUES (?, 1) "
-            "ON CONFLICT (hash) DO UPDATE SET groups = groups + 1",
-            [(h,) for h in values],
-        )
-        before = {h: freq.get(h) for h in values if h in freq or h in singletons}
-        for h in before:
-            freq[h] = freq.get(h, 1) + 1
-        self._log(lambda: _restore(freq, before))
+        self._db.execute("INSERT INTO group_samples (hashes) VALUES (?)", (hashes.astype(np.uint32).tobytes(),))
+        self._groups.add(hashes)
+        self._log(lambda: self._groups.remove(hashes))
 
     def learned_boilerplate(self, min_groups: int) -> int:
-        return sum(1 for groups in self._frequent.values() if groups >= min_groups)
+        return self._groups.total_at_least(min_groups)
 
     def common_shingles(self, hashes: U32Array, min_groups: int) -> U32Array:
-        freq = self._frequent
-        return np.fromiter((h for h in hashes.tolist() if freq.get(h, 0) >= min_groups), dtype=np.uint32)
+        return self._groups.at_least(hashes, min_groups)
 
     def _log(self, step: Callable[[], None]) -> None:
         if self._undo is None:
             raise RuntimeError("write attempted in a read transaction")
         self._undo.append(step)
-
-
-def _restore(frequent: dict[int, int], before: dict[int, int | None]) -> None:
-    for h, count in before.items():
-        if count is None:
-            frequent.pop(h, None)
-        else:
-            frequent[h] = count
 
 
 def _stored(row: tuple[object, ...]) -> StoredArticle:

@@ -3,6 +3,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from service.detector import Detector
@@ -68,3 +69,20 @@ def test_database_is_wal_with_full_sync(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "n.db")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
+
+
+def test_a_store_with_the_older_table_of_group_counts_keeps_its_counts(tmp_path: Path) -> None:
+    path = tmp_path / "n.db"
+    SqliteStore(path, PARAMS).close()
+    with sqlite3.connect(path) as db:  # what an older version kept: one row of counts per hash
+        db.execute("CREATE TABLE shingle_groups (hash INTEGER PRIMARY KEY, groups INTEGER NOT NULL)")
+        db.executemany("INSERT INTO shingle_groups VALUES (?, ?)", [(8, 3), (16, 1), (4_294_967_288, 2)])
+    hashes = np.array([8, 16, 4_294_967_288], dtype=np.uint32)
+    for _ in range(2):  # converted once, then read from the log like any store
+        store = SqliteStore(path, PARAMS)
+        with store.read() as tx:
+            assert tx.common_shingles(hashes, 2).tolist() == [8, 4_294_967_288]
+            assert tx.common_shingles(hashes, 3).tolist() == [8]
+        store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'shingle_groups'").fetchone() is None

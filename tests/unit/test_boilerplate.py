@@ -136,7 +136,7 @@ def test_a_failed_commit_leaves_no_learned_counts_in_memory_or_on_disk(tmp_path:
     hashes = np.array([8, 16, 24], dtype=np.uint32)
     with store.write() as tx:
         tx.count_groups(hashes)
-        tx.count_groups(hashes)  # now in two groups: held in memory
+        tx.count_groups(hashes)  # now in two groups
     with pytest.raises(RuntimeError), store.write() as tx:
         tx.count_groups(hashes)  # three groups...
         assert tx.common_shingles(hashes, 3).size == 3

@@ -1,0 +1,54 @@
+"""The in-memory group counts agree with plain counting, however adds and undos interleave."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from service.group_counts import GroupCounts
+
+# Few distinct values, so counts climb past the bit planes into the dict; some share a byte.
+VALUES = st.sampled_from([0, 8, 16, 56, 64, 2**32 - 8, 123_456 * 8])
+STEPS = st.lists(st.tuples(st.booleans(), st.sets(VALUES, min_size=1)), max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(STEPS)
+def test_counts_match_a_counter_through_adds_and_undos(steps: list[tuple[bool, set[int]]]) -> None:
+    counts, expected = GroupCounts(), Counter[int]()
+    for is_add, values in steps:
+        hashes = np.array(sorted(values), dtype=np.uint32)
+        if is_add:
+            counts.add(hashes)
+            expected.update(values)
+        else:  # an undo only ever takes back what was added
+            hashes = hashes[[expected[v] > 0 for v in sorted(values)]]
+            counts.remove(hashes)
+            expected.subtract(hashes.tolist())
+    every = np.array(sorted({v for _, vs in steps for v in vs}), dtype=np.uint32)
+    assert counts.counts(every).tolist() == [expected[v] for v in every.tolist()]
+    for floor in (2, 3, 5):
+        assert counts.at_least(every, floor).tolist() == [v for v in every.tolist() if expected[v] >= floor]
+        assert counts.total_at_least(floor) == sum(1 for c in expected.values() if c >= floor)
+
+
+def test_adding_with_multiplicities_is_adding_one_at_a_time() -> None:
+    bulk, single = GroupCounts(), GroupCounts()
+    hashes = np.array([8, 16, 24], dtype=np.uint32)
+    bulk.add(hashes, np.array([1, 2, 7]))
+    for times, h in zip([1, 2, 7], hashes, strict=True):
+        for _ in range(times):
+            single.add(np.array([h], dtype=np.uint32))
+    assert bulk.counts(hashes).tolist() == single.counts(hashes).tolist() == [1, 2, 7]
+
+
+def test_unsampled_hashes_are_never_common_and_cannot_be_counted() -> None:
+    counts = GroupCounts()
+    counts.add(np.array([8], dtype=np.uint32), np.array([5]))
+    assert counts.at_least(np.array([8, 9], dtype=np.uint32), 2).tolist() == [8]  # 9 would share 8's slot
+    with pytest.raises(ValueError, match="sampled"):
+        counts.add(np.array([9], dtype=np.uint32))
