@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 from service.group_counts import SAMPLE_SHIFT
 from service.model import U32Array
+from service.sets import difference, members, unique
 from service.shingles import shingle_sequence, to_u32, word_hashes
 from service.text import tokens
 
@@ -88,7 +89,7 @@ def read_passages(path: Path) -> list[str]:
 
 def operator_shingles(passages: Iterable[str], shingle_size: int) -> U32Array:
     parts = [shingle_hashes(p, shingle_size) for p in passages]
-    return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint32)
+    return unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint32)
 
 
 @dataclass(frozen=True)
@@ -113,14 +114,14 @@ def label(
     """Mark the boilerplate positions of a shingle sequence (operator list + learned passages).
 
     `shingles`, when the caller has it, is the sequence's sorted unique set."""
-    is_bp = np.isin(sequence, operator) if operator.size else np.zeros(sequence.size, dtype=np.bool_)
+    is_bp = members(sequence, operator)
     is_anchor = (sequence & np.uint32(SAMPLE_MODULUS - 1)) == 0
     is_common = np.zeros(sequence.size, dtype=np.bool_)
     if common is not None and sequence.size:
         _mark_learned(sequence, is_bp, is_anchor, is_common, common)
-    unique = shingles if shingles is not None else np.unique(sequence)
-    boilerplate = np.unique(sequence[is_bp]) if is_bp.any() else np.empty(0, dtype=np.uint32)
-    return Labelled(unique, boilerplate, is_bp, sequence, is_anchor, is_common)
+    distinct = shingles if shingles is not None else unique(sequence)
+    boilerplate = unique(sequence[is_bp]) if is_bp.any() else np.empty(0, dtype=np.uint32)
+    return Labelled(distinct, boilerplate, is_bp, sequence, is_anchor, is_common)
 
 
 def _mark_learned(
@@ -130,11 +131,10 @@ def _mark_learned(
     if not anchors.size:
         return
     values = sequence[anchors]
-    known = set(common(np.unique(values)).tolist())
-    if not known:
+    known = common(unique(values))  # sorted: a subset of sorted values
+    if not known.size:
         return
-    # (set lookups: for the few dozen samples of an article, faster than np.isin)
-    hit = np.fromiter((v in known for v in values.tolist()), dtype=np.bool_, count=values.size)
+    hit = members(values, known)
     is_common[anchors[hit]] = True
     is_bp[anchors[hit]] = True
     # Boilerplate at the very top or bottom: extend the outermost common sample to the edge.
@@ -158,7 +158,7 @@ def shared_boilerplate(query: Labelled, other: U32Array) -> BoolArray:
     common (at least one) is one boilerplate passage as a whole, edges included; the pair
     itself shows where the passage starts and ends.
     """
-    in_other = np.isin(query.sequence, other)
+    in_other = members(query.sequence, other)
     marked = query.positions.copy()
     if not query.common.any() or not in_other.any():
         return marked
@@ -180,14 +180,14 @@ def estimated_boilerplate(other: U32Array, query: Labelled, operator: U32Array, 
     Exact for what it shares with the query or the operator list; for the rest, the
     common samples scaled up by the sampling rate.
     """
-    known = int(np.isin(other, query.boilerplate, assume_unique=True).sum()) if query.boilerplate.size else 0
+    known = int(members(other, query.boilerplate).sum()) if query.boilerplate.size else 0
     if operator.size:
-        rest = np.setdiff1d(other, query.shingles, assume_unique=True)
-        in_list = np.isin(rest, operator, assume_unique=True)
+        rest = difference(other, query.shingles)
+        in_list = members(rest, operator)
         known += int(in_list.sum())
         samples = sampled(rest[~in_list])
     else:  # sampling first is cheaper than the difference of the full sets
-        samples = np.setdiff1d(sampled(other), query.shingles, assume_unique=True)
+        samples = difference(sampled(other), query.shingles)
     if common is not None and samples.size:
         known += SAMPLE_MODULUS * int(common(samples).size)
     return min(known, int(other.size))
@@ -203,5 +203,5 @@ def new_group_samples(shingles: U32Array, matched: Iterable[U32Array]) -> U32Arr
     for other in matched:
         if not samples.size:
             break
-        samples = np.setdiff1d(samples, other, assume_unique=True)
+        samples = difference(samples, other)
     return samples

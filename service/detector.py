@@ -28,6 +28,7 @@ from service.boilerplate import (
 from service.errors import InvalidArgument
 from service.minhash import SignatureMaker
 from service.model import Article, Fingerprint, Match, Passage, PreparedArticle, U32Array
+from service.sets import difference, members, union, unique
 from service.settings import DetectionParams
 from service.shingles import shingle_sequence, to_u32, word_hashes
 from service.similarity import IDENTICAL_JACCARD, Overlap, RecentTexts, aligned_runs, passages, tokenised
@@ -82,12 +83,12 @@ class Detector:
         return self._fingerprint(body, self.sequence(body))
 
     def _fingerprint(self, body: str, sequence: U32Array) -> Fingerprint:
-        shingles = np.unique(sequence)
+        shingles = unique(sequence)
         return Fingerprint(shingles, self._signature(shingles, self.operator), body_digest(body))
 
     def _signature(self, shingles: U32Array, boilerplate: U32Array) -> U32Array:
         """MinHash of the content shingles (all of them if the text were only boilerplate)."""
-        content = np.setdiff1d(shingles, boilerplate, assume_unique=True) if boilerplate.size else shingles
+        content = difference(shingles, boilerplate) if boilerplate.size else shingles
         return self.signatures.signature(content if content.size else shingles)
 
     # ---- boilerplate ---------------------------------------------------------------------------
@@ -99,6 +100,8 @@ class Detector:
 
     def indexed_form(self, query: PreparedArticle, labelled: Labelled) -> PreparedArticle:
         """The article as the index should see it: signature over the content known now."""
+        if not labelled.boilerplate.size:
+            return query
         if labelled.boilerplate.size == np.intersect1d(labelled.boilerplate, self.operator).size:
             return query  # nothing learned beyond the operator list: the signature is already right
         signature = self._signature(query.fingerprint.shingles, labelled.boilerplate)
@@ -193,12 +196,12 @@ class Detector:
         if raw.jaccard >= IDENTICAL_JACCARD:  # a re-send: identical, even if all of it is template
             return raw, np.zeros(q.sequence.size, dtype=np.bool_)
         if q.boilerplate.size:  # cheap first cut with the query's own labels; the pair's can only remove more
-            known = int(np.isin(shared, q.boilerplate, assume_unique=True).sum())
+            known = int(members(shared, q.boilerplate).sum())
             if shared.size - known < floor:
                 return None
         pair_bp = shared_boilerplate(q, other)
-        bp = np.unique(q.sequence[pair_bp])
-        content_shared = int(shared.size) - (int(np.isin(shared, bp, assume_unique=True).sum()) if bp.size else 0)
+        bp = unique(q.sequence[pair_bp])
+        content_shared = int(shared.size) - (int(members(shared, bp).sum()) if bp.size else 0)
         if content_shared < floor:
             return None
         other_bp = estimated_boilerplate(other, q, self.operator, common)
@@ -208,13 +211,11 @@ class Detector:
     @staticmethod
     def _exact(q: Labelled, pair_bp: BoolArray, other: Labelled) -> Overlap:
         """Content overlap once the other text is labelled too."""
-        bp_a = np.unique(q.sequence[pair_bp])
+        bp_a = unique(q.sequence[pair_bp])
         shared = np.intersect1d(q.shingles, other.shingles, assume_unique=True)
-        bp_shared = shared[
-            np.isin(shared, bp_a, assume_unique=True) | np.isin(shared, other.boilerplate, assume_unique=True)
-        ]
-        bp_a_all = np.union1d(bp_a, bp_shared)
-        bp_b_all = np.union1d(other.boilerplate, bp_shared)
+        bp_shared = shared[members(shared, bp_a) | members(shared, other.boilerplate)]
+        bp_a_all = union(bp_a, bp_shared)
+        bp_b_all = union(other.boilerplate, bp_shared)
         content_shared = int(shared.size - bp_shared.size)
         return Overlap(int(q.shingles.size - bp_a_all.size), int(other.shingles.size - bp_b_all.size), content_shared)
 

@@ -95,7 +95,10 @@ class BandIndex:
         self._slot: dict[str, int] = {}  # article id -> its live slot
         self._sorted_keys: U64Array = np.empty(0, dtype=np.uint64)
         self._sorted_slots: U32Array = np.empty(0, dtype=np.uint32)
-        self._recent: dict[int, list[int]] = {}  # band key -> slots, for articles not merged yet
+        # Band key -> slot, for articles not merged yet; a key's further slots in _recent_more. (Ints,
+        # not a list per key: a million small lists would make every full GC pass walk them.)
+        self._recent: dict[int, int] = {}
+        self._recent_more: dict[int, list[int]] = {}
         self._recent_articles = 0
         self._removed_since_merge = 0
 
@@ -105,13 +108,8 @@ class BandIndex:
         if key in self._slot:
             self.remove(key)
         slot = self._new_slot(key)
-        recent = self._recent
         for band_key in self._keys.of(signature).tolist():
-            bucket = recent.get(band_key)
-            if bucket is None:
-                recent[band_key] = [slot]
-            else:
-                bucket.append(slot)
+            self._add_recent(band_key, slot)
         self._recent_articles += 1
         # Each merge copies the sorted arrays, so merge less often as they grow (a 64th of the index).
         if self._recent_articles >= max(self._merge_every, len(self._slot) >> 6):
@@ -176,11 +174,12 @@ class BandIndex:
             hi = np.searchsorted(self._sorted_keys, band_keys, side="right")
             for start, end in zip(lo[hi > lo].tolist(), hi[hi > lo].tolist(), strict=True):
                 slots += self._sorted_slots[start:end].tolist()
-        recent = self._recent
+        recent, more = self._recent, self._recent_more
         for band_key in band_keys.tolist():
-            bucket = recent.get(band_key)
-            if bucket:
-                slots += bucket
+            first = recent.get(band_key)
+            if first is not None:
+                slots.append(first)
+                slots += more.get(band_key, ())
         ids = self._ids
         return {aid for aid in (ids[s] for s in set(slots)) if aid is not None}
 
@@ -202,11 +201,8 @@ class BandIndex:
 
     def _merge(self) -> None:
         """Move the recent dict into the sorted arrays."""
-        recent, self._recent, self._recent_articles = self._recent, {}, 0
-        sizes = np.fromiter((len(v) for v in recent.values()), dtype=np.int64, count=len(recent))
-        keys = np.repeat(np.fromiter(recent.keys(), dtype=np.uint64, count=len(recent)), sizes)
-        slots = np.fromiter((s for v in recent.values() for s in v), dtype=np.uint32, count=int(sizes.sum()))
-        del recent
+        keys, slots = self._recent_arrays()
+        self._recent, self._recent_more, self._recent_articles = {}, {}, 0
         self._merge_arrays(keys, slots)
         release_free_memory()
 
@@ -226,8 +222,27 @@ class BandIndex:
         alive = np.fromiter((i is not None for i in self._ids), dtype=bool, count=len(self._ids))
         keep = alive[self._sorted_slots]
         self._sorted_keys, self._sorted_slots = self._sorted_keys[keep], self._sorted_slots[keep]
-        self._recent = {k: live for k, v in self._recent.items() if (live := [s for s in v if alive[s]])}
+        keys, slots = self._recent_arrays()
+        self._recent, self._recent_more = {}, {}
+        for band_key, slot in zip(keys.tolist(), slots.tolist(), strict=True):
+            if alive[slot]:
+                self._add_recent(band_key, slot)
         self._removed_since_merge = 0
+
+    def _add_recent(self, band_key: int, slot: int) -> None:
+        first = self._recent.setdefault(band_key, slot)
+        if first != slot:
+            self._recent_more.setdefault(band_key, []).append(slot)
+
+    def _recent_arrays(self) -> tuple[U64Array, U32Array]:
+        """The recent (band key, slot) pairs as two arrays."""
+        recent, more = self._recent, self._recent_more
+        extra = sum(len(v) for v in more.values())
+        keys = np.fromiter(recent.keys(), dtype=np.uint64, count=len(recent))
+        slots = np.fromiter(recent.values(), dtype=np.uint32, count=len(recent))
+        more_keys = np.fromiter((k for k, v in more.items() for _ in v), dtype=np.uint64, count=extra)
+        more_slots = np.fromiter((s for v in more.values() for s in v), dtype=np.uint32, count=extra)
+        return np.concatenate((keys, more_keys)), np.concatenate((slots, more_slots))
 
 
 class DatasketchBandIndex:

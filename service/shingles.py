@@ -16,6 +16,7 @@ import numpy.typing as npt
 import xxhash
 
 from service.model import U32Array
+from service.sets import unique
 
 U64Array = npt.NDArray[np.uint64]
 
@@ -58,4 +59,4 @@ def to_u32(shingles: U64Array) -> U32Array:
 
 def shingle_set(words: Sequence[str], size: int) -> U32Array:
     """Sorted unique 32-bit hashes of the k-word shingles of `words`."""
-    return np.unique(to_u32(shingle_sequence(word_hashes(words), size)))
+    return unique(to_u32(shingle_sequence(word_hashes(words), size)))

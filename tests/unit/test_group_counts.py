@@ -52,3 +52,5 @@ def test_unsampled_hashes_are_never_common_and_cannot_be_counted() -> None:
     assert counts.at_least(np.array([8, 9], dtype=np.uint32), 2).tolist() == [8]  # 9 would share 8's slot
     with pytest.raises(ValueError, match="sampled"):
         counts.add(np.array([9], dtype=np.uint32))
+    with pytest.raises(ValueError, match="sorted"):  # (a repeated byte would lose a bit)
+        counts.add(np.array([16, 8], dtype=np.uint32))
