@@ -102,9 +102,15 @@ class Detector:
         """The article as the index should see it: signature over the content known now."""
         if not labelled.boilerplate.size:
             return query
-        if labelled.boilerplate.size == np.intersect1d(labelled.boilerplate, self.operator).size:
+        learned = difference(labelled.boilerplate, self.operator)
+        if not learned.size:
             return query  # nothing learned beyond the operator list: the signature is already right
-        signature = self._signature(query.fingerprint.shingles, labelled.boilerplate)
+        shingles, signature = query.fingerprint.shingles, query.fingerprint.signature
+        content = difference(shingles, labelled.boilerplate)
+        if content.size:  # (the prepared signature is over all but the operator list's shingles)
+            signature = self.signatures.without(signature, learned, content)
+        else:
+            signature = self._signature(shingles, labelled.boilerplate)
         return replace(query, fingerprint=replace(query.fingerprint, signature=signature))
 
     def remember(self, stored: PreparedArticle) -> None:

@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
 from datasketch import MinHash
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from service.minhash import SignatureMaker
 from service.shingles import shingle_sequence, shingle_set, word_hashes
@@ -39,3 +41,14 @@ def test_shingle_set_is_sorted_and_unique(size: int) -> None:
     s = shingle_set(WORDS * 3, size)
     assert s.dtype == np.uint32
     assert np.all(np.diff(s.astype(np.int64)) > 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 400), st.floats(0.0, 0.9))
+def test_taking_shingles_out_of_a_signature_equals_signing_what_remains(seed: int, size: int, share: float) -> None:
+    rng = np.random.default_rng(seed)
+    shingles = np.unique(rng.integers(0, 2**32, size, dtype=np.uint32))
+    removed = np.sort(rng.choice(shingles, int(share * shingles.size), replace=False))
+    remaining = np.setdiff1d(shingles, removed)
+    maker = SignatureMaker(128, 1)
+    assert np.array_equal(maker.without(maker.signature(shingles), removed, remaining), maker.signature(remaining))
