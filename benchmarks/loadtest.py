@@ -1,7 +1,8 @@
 """`neardup-bench`: load-test a running neardup server over gRPC, as an ingest pipeline would.
 
-Modes: `unary` (IndexArticle), `stream` (IndexArticles), `check` (CheckArticle), `mix`
-(unary index and check calls in a chosen share). Every run is bounded by --count or
+Modes: `unary` (IndexArticle), `stream` (IndexArticles), `batch` (IndexArticleBatches,
+`--batch` articles per message), `check` (CheckArticle), `mix` (unary index and check
+calls in a chosen share). Every run is bounded by --count or
 --duration (or both), targets loopback only, and stops by itself. At the end: a table,
 a JSON report, a PNG plot. `--compare` also times the same articles in-process through
 neardup's detection core and through the plain datasketch recipe, and prints ratios.
@@ -39,7 +40,7 @@ from rich.table import Table
 from benchmarks import baseline, corpus
 from client.api import Article
 
-MODES = ("unary", "stream", "check", "mix")
+MODES = ("unary", "stream", "batch", "check", "mix")
 console = Console(stderr=True)
 out = Console(width=160)
 
@@ -147,6 +148,32 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
             record.add(now - feed.start, now - sent_at.popleft(), "index", name)
 
 
+def _batch_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, timeout: float,
+                  size: int) -> None:  # fmt: skip
+    sent_at: deque[tuple[float, int]] = deque()  # (when, how many articles), in request order
+
+    def requests() -> Iterator[pb.IndexArticleBatchesRequest]:
+        articles = iter(feed)
+        while chunk := list(itertools.islice(articles, size)):
+            sent_at.append((time.monotonic(), len(chunk)))
+            yield pb.IndexArticleBatchesRequest(articles=[a.to_pb() for a in chunk])
+
+    try:
+        for response in stub.IndexArticleBatches(requests(), timeout=timeout):
+            now = time.monotonic()
+            sent, _ = sent_at.popleft()
+            for result in response.results:  # every article of a batch waited as long as the batch
+                status = _status_name(result.error.code) if result.HasField("error") else "OK"
+                record.add(now - feed.start, now - sent, "index", status)
+    except grpc.RpcError as exc:
+        now = time.monotonic()
+        name = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
+        while sent_at:
+            sent, count = sent_at.popleft()
+            for _ in range(count):
+                record.add(now - feed.start, now - sent, "index", name)
+
+
 # ---- memory sampling (soak) --------------------------------------------------------------------
 
 
@@ -247,6 +274,7 @@ class RunConfig:
     timeout: float
     server_pid: int | None
     progress: bool = True
+    batch: int = 64  # articles per message in --mode batch
 
 
 def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
@@ -283,6 +311,8 @@ def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
 def _sender(config: RunConfig, stub: Any, feed: Feed, record: Record, i: int) -> Callable[[], None]:
     if config.mode == "stream":
         return lambda: _stream_sender(stub, feed, record, config.timeout)
+    if config.mode == "batch":
+        return lambda: _batch_sender(stub, feed, record, config.timeout, config.batch)
     share = {"unary": 0.0, "check": 1.0, "mix": config.check_share}[config.mode]
     return lambda: _unary_sender(stub, feed, record, share, seed=i, timeout=config.timeout)
 
@@ -409,6 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, help="seconds to run")
     p.add_argument("--rate", type=float, help="target articles/s over all senders (default: as fast as possible)")
     p.add_argument("--check-share", type=float, default=0.5, help="share of CheckArticle calls in --mode mix")
+    p.add_argument("--batch", type=int, default=64, help="articles per message in --mode batch")
     p.add_argument("--articles", default="generated", help="'generated' or a JSONL(.gz) file of articles")
     p.add_argument("--republished", type=float, default=0.15, help="share of republications when generated")
     p.add_argument("--seed", type=int, default=7)
@@ -436,10 +467,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = spawned.target if spawned else args.target
         pid = args.server_pid or (spawned.proc.pid if spawned else None)
         if preload:
-            run_load(RunConfig(target, "stream", 2, None, None, None, 0, args.timeout, None, not args.no_progress),
+            run_load(RunConfig(target, "batch", 2, None, None, None, 0, args.timeout, None, not args.no_progress),
                      preload)  # fmt: skip
         config = RunConfig(target, args.mode, args.concurrency, args.count, args.duration, args.rate,
-                           args.check_share, args.timeout, pid, not args.no_progress)  # fmt: skip
+                           args.check_share, args.timeout, pid, not args.no_progress, max(1, args.batch))  # fmt: skip
         report = run_load(config, articles)
     finally:
         if spawned:

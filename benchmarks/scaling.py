@@ -2,7 +2,7 @@
 
     python -m benchmarks.scaling --sizes 10000,100000,1000000 --out docs/perf
 
-At each size: streaming ingest rate (over the growth to that size), CheckArticle peak rate
+At each size: streaming ingest rate (IndexArticleBatches, over the growth to that size), CheckArticle peak rate
 and latency p50/p99 at half that peak, server resident memory (after ingest, and after a
 restart) per stored article, store size on disk, and restart time (process start to port
 bound, which includes rebuilding the band index from SQLite). Articles are generated,
@@ -85,7 +85,7 @@ def measure(args: argparse.Namespace, save: Callable[[list[dict[str, Any]]], Non
             while stored < size:
                 step = [generator.make(n + i) for i in range(min(SEGMENT, size - stored))]
                 n += len(step)
-                report = _run(server.target, "stream", step, args.streams)
+                report = _run(server.target, "batch", step, args.streams)
                 ingest_seconds += report["seconds"]
                 ingested += report["ok"]
                 stored += len(step)
@@ -166,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.scaling", description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated index sizes, growing")
     p.add_argument("--workers", type=int, default=2, help="server --fingerprint-workers")
-    p.add_argument("--streams", type=int, default=2, help="concurrent IndexArticles streams")
+    p.add_argument("--streams", type=int, default=2, help="concurrent IndexArticleBatches streams (64 a message)")
     p.add_argument("--check-concurrency", type=int, default=4)
     p.add_argument("--republished", type=float, default=0.15)
     p.add_argument("--seed", type=int, default=7)

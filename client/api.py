@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -165,12 +166,14 @@ class NeardupClient:
         return Verdict.from_pb(self._call(self._stub.CheckArticle, request).verdict)
 
     def index_stream(
-        self, articles: Iterable[Article], *, evidence: bool = False, timeout: float | None = None
+        self, articles: Iterable[Article], *, evidence: bool = False, timeout: float | None = None, batch: int = 1
     ) -> Iterator[Verdict | ArticleFailure]:
-        """Stream articles for indexing; yields one outcome per article, in order, each once durable."""
-        requests = (pb.IndexArticlesRequest(article=a.to_pb(), include_evidence=evidence) for a in articles)
+        """Stream articles for indexing; yields one outcome per article, in order, each once durable.
+
+        With `batch` > 1, up to that many articles travel per message (IndexArticleBatches):
+        the same outcomes, for much less CPU per article on both sides."""
         try:
-            for response in self._stub.IndexArticles(requests, timeout=timeout, metadata=self._metadata):
+            for response in self._responses(articles, evidence, timeout, batch):
                 if response.HasField("error"):
                     code = _status_code(response.error.code)
                     yield ArticleFailure(response.id, error_for(code, response.error.message))
@@ -178,6 +181,20 @@ class NeardupClient:
                     yield Verdict.from_pb(response.verdict)
         except grpc.RpcError as exc:
             raise from_rpc_error(exc) from None
+
+    def _responses(
+        self, articles: Iterable[Article], evidence: bool, timeout: float | None, batch: int
+    ) -> Iterator[pb.IndexArticlesResponse]:
+        if batch <= 1:
+            requests = (pb.IndexArticlesRequest(article=a.to_pb(), include_evidence=evidence) for a in articles)
+            yield from self._stub.IndexArticles(requests, timeout=timeout, metadata=self._metadata)
+            return
+        batches = (
+            pb.IndexArticleBatchesRequest(articles=[a.to_pb() for a in chunk], include_evidence=evidence)
+            for chunk in _chunks(articles, batch)
+        )
+        for response in self._stub.IndexArticleBatches(batches, timeout=timeout, metadata=self._metadata):
+            yield from response.results
 
     def get(self, article_id: str) -> StoredArticle:
         response = self._call(self._stub.GetArticle, pb.GetArticleRequest(id=article_id))
@@ -237,3 +254,10 @@ def _status_code(value: int) -> grpc.StatusCode:
         if code.value[0] == value:
             return code
     return grpc.StatusCode.UNKNOWN
+
+
+def _chunks(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
+    """Consecutive lists of `size` items, read lazily (itertools.batched is Python 3.12+)."""
+    it = iter(items)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk

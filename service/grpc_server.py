@@ -5,6 +5,7 @@ Domain errors become status codes in exactly one place, `status_for`.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -133,22 +134,53 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         pending = _Pending(context)
         threading.Thread(target=self._read_stream, args=(request_iterator, pending), daemon=True).start()
         for item in pending:
+            assert isinstance(item, _Item)
             yield _stream_response(item)
 
     def _read_stream(self, requests: Iterator[pb.IndexArticlesRequest], pending: _Pending) -> None:
         """Fingerprint and queue each article as it arrives, so the writer can batch them."""
         try:
             for request in requests:
-                try:
-                    pending.put(_Item(request.article.id, self._submit(request.article, request.include_evidence)))
-                except NeardupError as exc:
-                    pending.put(_Item(request.article.id, exc))
+                pending.put(self._item(request.article, request.include_evidence))
                 if pending.cancelled.is_set():
                     return
         except grpc.RpcError:
             pass  # the client went away; what was queued is still stored and answered if it can be
         finally:
             pending.close()
+
+    def IndexArticleBatches(
+        self, request_iterator: Iterator[pb.IndexArticleBatchesRequest], context: grpc.ServicerContext
+    ) -> Iterator[pb.IndexArticleBatchesResponse]:
+        pending = _Pending(context)
+        threading.Thread(target=self._read_batches, args=(request_iterator, pending), daemon=True).start()
+        items = iter(pending)
+        for size in items:  # each batch's articles follow its size in the hand-off
+            assert isinstance(size, _BatchSize)
+            batch = [item for item in itertools.islice(items, size.articles) if isinstance(item, _Item)]
+            if len(batch) < size.articles:
+                return  # cancelled mid-batch
+            yield pb.IndexArticleBatchesResponse(results=[_stream_response(item) for item in batch])
+
+    def _read_batches(self, requests: Iterator[pb.IndexArticleBatchesRequest], pending: _Pending) -> None:
+        """As _read_stream, a batch at a time: the window still counts articles, not messages."""
+        try:
+            for request in requests:
+                pending.put(_BatchSize(len(request.articles)))
+                for article in request.articles:
+                    pending.put(self._item(article, request.include_evidence))
+                if pending.cancelled.is_set():
+                    return
+        except grpc.RpcError:
+            pass
+        finally:
+            pending.close()
+
+    def _item(self, article: pb.Article, evidence: bool) -> _Item:
+        try:
+            return _Item(article.id, self._submit(article, evidence))
+        except NeardupError as exc:
+            return _Item(article.id, exc)
 
     @_unary
     def GetArticle(self, request: pb.GetArticleRequest, context: grpc.ServicerContext) -> pb.GetArticleResponse:
@@ -178,17 +210,24 @@ class _Item:
     outcome: futures.Future[Verdict] | NeardupError
 
 
+@dataclass
+class _BatchSize:
+    """In a batch stream's hand-off, before a batch's articles: how many follow."""
+
+    articles: int
+
+
 class _Pending:
     """Bounded, ordered hand-off from a stream's reader thread to its response generator."""
 
     _END = object()
 
     def __init__(self, context: grpc.ServicerContext) -> None:
-        self._queue: queue.Queue[_Item | object] = queue.Queue(maxsize=STREAM_WINDOW)
+        self._queue: queue.Queue[_Item | _BatchSize | object] = queue.Queue(maxsize=STREAM_WINDOW)
         self.cancelled = threading.Event()
         context.add_callback(self.cancelled.set)
 
-    def put(self, item: _Item) -> None:
+    def put(self, item: _Item | _BatchSize) -> None:
         self._offer(item)
 
     def close(self) -> None:
@@ -205,7 +244,7 @@ class _Pending:
             except queue.Full:
                 continue
 
-    def __iter__(self) -> Iterator[_Item]:
+    def __iter__(self) -> Iterator[_Item | _BatchSize]:
         while True:
             try:
                 item = self._queue.get(timeout=0.25)
@@ -217,7 +256,7 @@ class _Pending:
                 continue
             if item is self._END:
                 return
-            assert isinstance(item, _Item)
+            assert isinstance(item, _Item | _BatchSize)
             yield item
 
 

@@ -136,9 +136,10 @@ class Observe(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic only
             finish(error)
 
     def _count_matches(self, method: str, response: Any) -> None:
-        verdict = getattr(response, "verdict", None)
-        if verdict is not None and verdict.matches:
-            self.metrics.matches.labels(method).inc(len(verdict.matches))
+        for outcome in getattr(response, "results", (response,)):  # (a batch response holds many)
+            verdict = getattr(outcome, "verdict", None)
+            if verdict is not None and verdict.matches:
+                self.metrics.matches.labels(method).inc(len(verdict.matches))
 
     def _finish(self, method: str, context: grpc.ServicerContext, started: float, error: BaseException | None) -> None:
         elapsed = time.perf_counter() - started

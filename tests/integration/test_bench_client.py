@@ -15,7 +15,7 @@ from service.grpc_server import RunningServer
 def _config(port: int, mode: str, **kw: object) -> loadtest.RunConfig:
     base: dict[str, object] = dict(
         target=f"127.0.0.1:{port}", mode=mode, concurrency=2, count=40, duration=None,
-        rate=None, check_share=0.5, timeout=60.0, server_pid=None, progress=False,
+        rate=None, check_share=0.5, timeout=60.0, server_pid=None, progress=False, batch=7,
     )  # fmt: skip
     base.update(kw)
     return loadtest.RunConfig(**base)  # type: ignore[arg-type]
@@ -30,18 +30,19 @@ def test_each_mode_sends_exactly_count_articles(server: tuple[RunningServer, Nea
     assert report["ok"] == 40 and report["errors"] == {}
     assert 0 < report["latency_ms"]["p50"] <= report["latency_ms"]["p99"] <= report["latency_ms"]["max"]
     stored = client.stats().articles
-    expected = {"check": 0, "unary": 40, "stream": 40}.get(mode)
+    expected = {"check": 0, "unary": 40, "stream": 40, "batch": 40}.get(mode)
     if expected is not None:
         assert stored == expected
     else:  # mix: the indexed ones are stored, the checked ones are not
         assert stored == sum(1 for row in report["timeline"] if row[2] == "index")
 
 
-def test_errors_are_counted_by_status_code(server: tuple[RunningServer, NeardupClient]) -> None:
+@pytest.mark.parametrize("mode", ["stream", "batch"])
+def test_errors_are_counted_by_status_code(server: tuple[RunningServer, NeardupClient], mode: str) -> None:
     running, _ = server
     articles = [*corpus.generated(5)]
     articles[2] = type(articles[2])(id="", body="no id here")  # INVALID_ARGUMENT from the server
-    report = loadtest.run_load(_config(running.port, "stream", concurrency=1, count=5), articles)
+    report = loadtest.run_load(_config(running.port, mode, concurrency=1, count=5, batch=2), articles)
     assert report["errors"] == {"INVALID_ARGUMENT": 1}
     assert report["ok"] == 4
 

@@ -74,7 +74,8 @@ def test_delete_removes_from_store_and_index(client: NeardupClient) -> None:
         client.get("wire")
 
 
-def test_stream_answers_in_order_and_goes_on_after_a_bad_article(client: NeardupClient) -> None:
+@pytest.mark.parametrize("batch", [1, 3])  # 3: the bad articles fall inside and at the edge of batches
+def test_stream_answers_in_order_and_goes_on_after_a_bad_article(client: NeardupClient, batch: int) -> None:
     articles = [
         Article("wire", WIRE),
         Article("", "no id here"),
@@ -84,7 +85,7 @@ def test_stream_answers_in_order_and_goes_on_after_a_bad_article(client: Neardup
         Article("a", SAME_EVENT_A),
         Article("b", SAME_EVENT_B),
     ]
-    outcomes = list(client.index_stream(articles))
+    outcomes = list(client.index_stream(articles, batch=batch))
     assert [o.id for o in outcomes] == ["wire", "", "copy", "empty", "other", "a", "b"]
     assert isinstance(outcomes[1], ArticleFailure) and "article.id" in str(outcomes[1].error)
     assert isinstance(outcomes[3], ArticleFailure) and "article.body" in str(outcomes[3].error)
@@ -102,6 +103,25 @@ def test_stream_of_many_articles_is_acknowledged_only_when_stored(client: Neardu
     assert all(isinstance(o, Verdict) for o in outcomes)
     assert client.stats().articles == 300
     assert client.get("n299").article.body == bodies[299]
+
+
+def test_a_batch_stream_answers_each_message_with_its_articles_in_order(
+    server: tuple[RunningServer, NeardupClient],
+) -> None:
+    with grpc.insecure_channel(f"127.0.0.1:{server[0].port}") as channel:
+        stub = pb_grpc.NearDuplicateServiceStub(channel)
+        requests = [
+            pb.IndexArticleBatchesRequest(articles=[pb.Article(id="wire", body=WIRE), pb.Article(id="", body="x")]),
+            pb.IndexArticleBatchesRequest(),  # an empty batch gets an empty answer, in its place
+            pb.IndexArticleBatchesRequest(
+                articles=[pb.Article(id="copy", body=WIRE_WITH_APPEAL)], include_evidence=True
+            ),
+        ]
+        responses = list(stub.IndexArticleBatches(iter(requests), timeout=30))
+    assert [[r.id for r in response.results] for response in responses] == [["wire", ""], [], ["copy"]]
+    assert responses[0].results[1].error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    [match] = responses[2].results[0].verdict.matches
+    assert match.id == "wire" and match.passages  # the batch's evidence flag applies to its articles
 
 
 @pytest.mark.parametrize(

@@ -73,11 +73,11 @@ def test_fast_core_gives_the_reference_verdicts(tmp_path: Path) -> None:
     assert _as_plain(fast) == _as_plain(reference)
 
 
-@pytest.mark.parametrize("workers", [0, 2])
-def test_grpc_stream_with_workers_gives_the_reference_verdicts(tmp_path: Path, workers: int) -> None:
+@pytest.mark.parametrize(("workers", "batch"), [(0, 1), (2, 1), (2, 64)])
+def test_grpc_stream_with_workers_gives_the_reference_verdicts(tmp_path: Path, workers: int, batch: int) -> None:
     reference = _reference_verdicts(tmp_path)
     with in_process_server(tmp_path / "data", fingerprint_workers=workers) as (_, client):
-        outcomes = list(client.index_stream(CORPUS))
+        outcomes = list(client.index_stream(CORPUS, batch=batch))
     assert not [o for o in outcomes if isinstance(o, ArticleFailure)]
     got = [o for o in outcomes if isinstance(o, Verdict)]
     assert _client_plain(got) == _as_plain(reference)  # scores are doubles on the wire: exact

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
+import pytest
 from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
@@ -16,7 +17,7 @@ from tests.support import in_process_server, wait_for
 
 
 def _threads_in_stream_generator() -> int:
-    """Threads whose stack is inside the IndexArticles response generator."""
+    """Threads whose stack is inside a stream's response generator (IndexArticles or IndexArticleBatches)."""
     count = 0
     for frame in sys._current_frames().values():
         f = frame
@@ -28,18 +29,26 @@ def _threads_in_stream_generator() -> int:
     return count
 
 
-def test_cancelled_stream_releases_its_handler_thread(tmp_path: Path) -> None:
+@pytest.mark.parametrize("batches", [False, True])
+def test_cancelled_stream_releases_its_handler_thread(tmp_path: Path, batches: bool) -> None:
     with in_process_server(tmp_path) as (running, client):
-        requests: queue.Queue[pb.IndexArticlesRequest | None] = queue.Queue()
+        requests: queue.Queue[object] = queue.Queue()
 
-        def feed() -> Iterator[pb.IndexArticlesRequest]:
+        def feed() -> Iterator[object]:
             while (item := requests.get()) is not None:
                 yield item
 
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-            call = pb_grpc.NearDuplicateServiceStub(channel).IndexArticles(feed())
-            requests.put(pb.IndexArticlesRequest(article=pb.Article(id="a", body=WIRE)))
-            assert next(call).id == "a"  # acknowledged: the stream is open and the reader waits for more
+            stub = pb_grpc.NearDuplicateServiceStub(channel)
+            article = pb.Article(id="a", body=WIRE)
+            if batches:
+                call = stub.IndexArticleBatches(feed())
+                requests.put(pb.IndexArticleBatchesRequest(articles=[article]))
+                assert [r.id for r in next(call).results] == ["a"]
+            else:
+                call = stub.IndexArticles(feed())
+                requests.put(pb.IndexArticlesRequest(article=article))
+                assert next(call).id == "a"  # acknowledged: the stream is open and the reader waits for more
             # the handler goes back into the generator to wait for the next article
             wait_for(lambda: _threads_in_stream_generator() == 1, timeout=15, what="the handler to wait for more")
             call.cancel()  # the client gives up without closing its side

@@ -406,6 +406,60 @@ class IndexArticlesResponse(_message.Message):
 Global___IndexArticlesResponse: _TypeAlias = IndexArticlesResponse  # noqa: Y015
 
 @_typing.final
+class IndexArticleBatchesRequest(_message.Message):
+    """IndexArticleBatchesRequest is a batch of articles of a bulk stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ARTICLES_FIELD_NUMBER: _builtins.int
+    INCLUDE_EVIDENCE_FIELD_NUMBER: _builtins.int
+    include_evidence: _builtins.bool
+    """Return shared passages for each match."""
+    @_builtins.property
+    def articles(self) -> _containers.RepeatedCompositeFieldContainer[Global___Article]:
+        """The articles to index, in order (64 to 512 per message is a good size)."""
+
+    def __init__(
+        self,
+        *,
+        articles: _abc.Iterable[Global___Article] | None = ...,
+        include_evidence: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["articles", b"articles", "include_evidence", b"include_evidence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IndexArticleBatchesRequest: _TypeAlias = IndexArticleBatchesRequest  # noqa: Y015
+
+@_typing.final
+class IndexArticleBatchesResponse(_message.Message):
+    """IndexArticleBatchesResponse answers one IndexArticleBatchesRequest, in request order."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___IndexArticlesResponse]:
+        """One outcome per article of the request, in the same order: each is what
+        IndexArticles would have answered for that article.
+        """
+
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___IndexArticlesResponse] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IndexArticleBatchesResponse: _TypeAlias = IndexArticleBatchesResponse  # noqa: Y015
+
+@_typing.final
 class GetArticleRequest(_message.Message):
     """GetArticleRequest names a stored article."""
 

@@ -51,6 +51,11 @@ class NearDuplicateServiceStub:
                 request_serializer=neardup_dot_v1_dot_neardup__pb2.IndexArticlesRequest.SerializeToString,
                 response_deserializer=neardup_dot_v1_dot_neardup__pb2.IndexArticlesResponse.FromString,
                 _registered_method=True)
+        self.IndexArticleBatches = channel.stream_stream(
+                '/neardup.v1.NearDuplicateService/IndexArticleBatches',
+                request_serializer=neardup_dot_v1_dot_neardup__pb2.IndexArticleBatchesRequest.SerializeToString,
+                response_deserializer=neardup_dot_v1_dot_neardup__pb2.IndexArticleBatchesResponse.FromString,
+                _registered_method=True)
         self.GetArticle = channel.unary_unary(
                 '/neardup.v1.NearDuplicateService/GetArticle',
                 request_serializer=neardup_dot_v1_dot_neardup__pb2.GetArticleRequest.SerializeToString,
@@ -98,6 +103,16 @@ class NearDuplicateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def IndexArticleBatches(self, request_iterator, context):
+        """IndexArticleBatches is IndexArticles with many articles per message: the
+        same answers in the same order, for a fraction of the per-article cost of
+        one message each (backfills and bursts). One response per request, sent
+        once every article of it is durably stored or rejected.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetArticle(self, request, context):
         """GetArticle returns a stored article, or NOT_FOUND.
         """
@@ -136,6 +151,11 @@ def add_NearDuplicateServiceServicer_to_server(servicer, server):
                     servicer.IndexArticles,
                     request_deserializer=neardup_dot_v1_dot_neardup__pb2.IndexArticlesRequest.FromString,
                     response_serializer=neardup_dot_v1_dot_neardup__pb2.IndexArticlesResponse.SerializeToString,
+            ),
+            'IndexArticleBatches': grpc.stream_stream_rpc_method_handler(
+                    servicer.IndexArticleBatches,
+                    request_deserializer=neardup_dot_v1_dot_neardup__pb2.IndexArticleBatchesRequest.FromString,
+                    response_serializer=neardup_dot_v1_dot_neardup__pb2.IndexArticleBatchesResponse.SerializeToString,
             ),
             'GetArticle': grpc.unary_unary_rpc_method_handler(
                     servicer.GetArticle,
@@ -236,6 +256,33 @@ class NearDuplicateService:
             '/neardup.v1.NearDuplicateService/IndexArticles',
             neardup_dot_v1_dot_neardup__pb2.IndexArticlesRequest.SerializeToString,
             neardup_dot_v1_dot_neardup__pb2.IndexArticlesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IndexArticleBatches(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/neardup.v1.NearDuplicateService/IndexArticleBatches',
+            neardup_dot_v1_dot_neardup__pb2.IndexArticleBatchesRequest.SerializeToString,
+            neardup_dot_v1_dot_neardup__pb2.IndexArticleBatchesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -47,6 +47,12 @@ class NearDuplicateServiceStub:
     in request order, each sent only after that article is durably stored. A
     rejected article gets a response carrying its error; the stream goes on.
     """
+    IndexArticleBatches: _grpc.StreamStreamMultiCallable[_neardup_pb2.IndexArticleBatchesRequest, _neardup_pb2.IndexArticleBatchesResponse]
+    """IndexArticleBatches is IndexArticles with many articles per message: the
+    same answers in the same order, for a fraction of the per-article cost of
+    one message each (backfills and bursts). One response per request, sent
+    once every article of it is durably stored or rejected.
+    """
     GetArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.GetArticleRequest, _neardup_pb2.GetArticleResponse]
     """GetArticle returns a stored article, or NOT_FOUND."""
     DeleteArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticleRequest, _neardup_pb2.DeleteArticleResponse]
@@ -72,6 +78,12 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     """IndexArticles is the bulk form of IndexArticle: one response per request,
     in request order, each sent only after that article is durably stored. A
     rejected article gets a response carrying its error; the stream goes on.
+    """
+    IndexArticleBatches: _aio.StreamStreamMultiCallable[_neardup_pb2.IndexArticleBatchesRequest, _neardup_pb2.IndexArticleBatchesResponse]  # type: ignore[assignment]
+    """IndexArticleBatches is IndexArticles with many articles per message: the
+    same answers in the same order, for a fraction of the per-article cost of
+    one message each (backfills and bursts). One response per request, sent
+    once every article of it is durably stored or rejected.
     """
     GetArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.GetArticleRequest, _neardup_pb2.GetArticleResponse]  # type: ignore[assignment]
     """GetArticle returns a stored article, or NOT_FOUND."""
@@ -113,6 +125,18 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         """IndexArticles is the bulk form of IndexArticle: one response per request,
         in request order, each sent only after that article is durably stored. A
         rejected article gets a response carrying its error; the stream goes on.
+        """
+
+    @_abc_1.abstractmethod
+    def IndexArticleBatches(
+        self,
+        request_iterator: _MaybeAsyncIterator[_neardup_pb2.IndexArticleBatchesRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_neardup_pb2.IndexArticleBatchesResponse], _abc.AsyncIterator[_neardup_pb2.IndexArticleBatchesResponse]]:
+        """IndexArticleBatches is IndexArticles with many articles per message: the
+        same answers in the same order, for a fraction of the per-article cost of
+        one message each (backfills and bursts). One response per request, sent
+        once every article of it is durably stored or rejected.
         """
 
     @_abc_1.abstractmethod
