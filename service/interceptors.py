@@ -1,8 +1,9 @@
-"""Server interceptors: call metrics and access log, undecodable requests, bearer-token auth.
+"""Server interceptors: call metrics and access log, bearer-token auth, undecodable requests.
 
 Each wraps the method handler grpc found, keeping its kind (unary/stream), so the
-servicer stays unaware of them. `Observe` goes first (outermost) so rejected calls
-are counted and logged too.
+servicer stays unaware of them. The chain is Observe, then BearerTokenAuth, then
+RejectUndecodable: rejected calls are counted and logged too, and a caller without
+the token hears UNAUTHENTICATED whatever bytes it sent.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def _short(method: str) -> str:
 
 class Observe(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic only in the stubs
     """Counts and times every call by method and status, counts reported matches, logs one line per call,
-    turns undecodable requests into INVALID_ARGUMENT, and skips work whose caller has already gone."""
+    and skips work whose caller has already gone."""
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
@@ -97,7 +98,7 @@ class Observe(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic only
         return _rewrap(
             handler,
             lambda behavior: self._observed(method, behavior, h.request_streaming, h.response_streaming),
-            _tolerant(h.request_deserializer),
+            h.request_deserializer,
         )
 
     def _observed(self, method: str, behavior: Behavior, request_streaming: bool, response_streaming: bool) -> Behavior:
@@ -106,7 +107,6 @@ class Observe(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic only
             self.metrics.in_flight.inc()
             try:
                 _give_up_if_caller_left(context)
-                request = _checked_stream(request, context) if request_streaming else _checked(request, context)
                 response = behavior(request, context)
             except BaseException as exc:
                 self._finish(method, context, started, exc)
@@ -176,6 +176,29 @@ def _give_up_if_caller_left(context: grpc.ServicerContext) -> None:
     if remaining is not None and remaining <= 0:
         context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before a worker was free")
     context.abort(grpc.StatusCode.CANCELLED, "the caller cancelled before a worker was free")
+
+
+class RejectUndecodable(grpc.ServerInterceptor):  # type: ignore[type-arg]
+    """Requests whose bytes are not a valid message get INVALID_ARGUMENT with the reason (grpc would say
+    INTERNAL). Innermost, so that only a caller past authentication learns how its bytes were wrong."""
+
+    def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        h: Any = handler
+        streaming = bool(h.request_streaming)
+
+        def checking(behavior: Behavior) -> Behavior:
+            def run(request: Any, context: grpc.ServicerContext) -> Any:
+                checked = _checked_stream(request, context) if streaming else _checked(request, context)
+                return behavior(checked, context)
+
+            return run
+
+        return _rewrap(handler, checking, _tolerant(h.request_deserializer))
 
 
 def _checked(request: Any, context: grpc.ServicerContext) -> Any:

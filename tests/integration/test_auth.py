@@ -79,3 +79,17 @@ def test_an_empty_token_file_stops_the_server_from_starting(tmp_path: Path) -> N
 def test_health_command_fails_with_exit_1_when_nothing_answers(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["health", "--server", "127.0.0.1:1", "--timeout", "1"], env={}) == 1
     assert "unhealthy" in capsys.readouterr().err
+
+
+def test_undecodable_bytes_without_the_token_are_unauthenticated(secured: tuple[RunningServer, Path]) -> None:
+    running, _ = secured
+    method = "/neardup.v1.NearDuplicateService/IndexArticle"
+    garbage = b"\xff\xff\xff\xff"  # not a protobuf message
+    with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+        raw = channel.unary_unary(method, request_serializer=None, response_deserializer=None)
+        with pytest.raises(grpc.RpcError) as anonymous:
+            raw(garbage, timeout=10)
+        with pytest.raises(grpc.RpcError) as authenticated:
+            raw(garbage, timeout=10, metadata=[("authorization", f"Bearer {TOKEN}")])
+    assert anonymous.value.code() == grpc.StatusCode.UNAUTHENTICATED  # nothing learned about the bytes
+    assert authenticated.value.code() == grpc.StatusCode.INVALID_ARGUMENT
