@@ -22,7 +22,7 @@ import numpy as np
 
 from service.errors import IncompatibleIndex, Unavailable
 from service.group_counts import GroupCounts
-from service.lsh import BandIndex
+from service.lsh import BandIndex, release_free_memory
 from service.model import Article, Fingerprint, PreparedArticle, StoredArticle, U32Array, from_us, to_us
 from service.settings import DetectionParams
 from service.storage import chunks
@@ -79,6 +79,7 @@ class SqliteStore:
         _convert_group_table(self._db)
         self._groups = GroupCounts()
         _load_group_counts(self._db, self._groups)
+        release_free_memory()  # (the replay's temporaries: RSS after start-up stays near what is held)
 
     @contextmanager
     def read(self) -> Iterator[_Tx]:
