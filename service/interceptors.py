@@ -80,12 +80,8 @@ def _short(method: str) -> str:
     return method.lstrip("/")
 
 
-class Observe(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic only in the stubs
-    """Counts and times every call by method and status, counts reported matches, logs one line per call,
-    and skips work whose caller has already gone."""
-
-    def __init__(self, metrics: Metrics) -> None:
-        self.metrics = metrics
+class _Rewrapping(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic only in the stubs
+    """An interceptor that rewraps the method handler grpc found (an unknown method: nothing to wrap)."""
 
     def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
@@ -93,7 +89,25 @@ class Observe(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic only
         handler = continuation(handler_call_details)
         if handler is None:
             return None
-        method = _short(handler_call_details.method)
+        return self.rewrap(handler_call_details, handler)
+
+    def rewrap(
+        self, details: grpc.HandlerCallDetails, handler: grpc.RpcMethodHandler[Any, Any]
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        raise NotImplementedError
+
+
+class Observe(_Rewrapping):
+    """Counts and times every call by method and status, counts reported matches, logs one line per call,
+    and skips work whose caller has already gone."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def rewrap(
+        self, details: grpc.HandlerCallDetails, handler: grpc.RpcMethodHandler[Any, Any]
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        method = _short(details.method)
         h: Any = handler
         return _rewrap(
             handler,
@@ -178,16 +192,13 @@ def _give_up_if_caller_left(context: grpc.ServicerContext) -> None:
     context.abort(grpc.StatusCode.CANCELLED, "the caller cancelled before a worker was free")
 
 
-class RejectUndecodable(grpc.ServerInterceptor):  # type: ignore[type-arg]
+class RejectUndecodable(_Rewrapping):
     """Requests whose bytes are not a valid message get INVALID_ARGUMENT with the reason (grpc would say
     INTERNAL). Innermost, so that only a caller past authentication learns how its bytes were wrong."""
 
-    def intercept_service(
-        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = continuation(handler_call_details)
-        if handler is None:
-            return None
+    def rewrap(
+        self, details: grpc.HandlerCallDetails, handler: grpc.RpcMethodHandler[Any, Any]
+    ) -> grpc.RpcMethodHandler[Any, Any]:
         h: Any = handler
         streaming = bool(h.request_streaming)
 
@@ -231,7 +242,7 @@ def _code_name(context: grpc.ServicerContext, error: BaseException | None) -> st
     return grpc.StatusCode.OK.name if error is None else grpc.StatusCode.UNKNOWN.name
 
 
-class BearerTokenAuth(grpc.ServerInterceptor):  # type: ignore[type-arg]
+class BearerTokenAuth(_Rewrapping):
     """Every call except health and reflection must carry `authorization: Bearer <token>`."""
 
     def __init__(self, token: str) -> None:
@@ -239,13 +250,12 @@ class BearerTokenAuth(grpc.ServerInterceptor):  # type: ignore[type-arg]
             raise ValueError("the auth token is empty: put the token in the --auth-token-file file")
         self._expected = f"Bearer {token}".encode()
 
-    def intercept_service(
-        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = continuation(handler_call_details)
-        if handler is None or handler_call_details.method.startswith(OPEN_PREFIXES):
+    def rewrap(
+        self, details: grpc.HandlerCallDetails, handler: grpc.RpcMethodHandler[Any, Any]
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        if details.method.startswith(OPEN_PREFIXES):
             return handler
-        problem = self._problem(handler_call_details.invocation_metadata)
+        problem = self._problem(details.invocation_metadata)
         if problem is None:
             return handler
         h: Any = handler
