@@ -35,7 +35,10 @@ opener = gzip.open if sys.argv[1].endswith(".gz") else open
 rows = [r for r in map(json.loads, opener(sys.argv[1], "rt")) if r["body"].strip()][: int(sys.argv[2])]
 arts = [Article(id=r["id"], body=r["body"], title=r.get("title", "")) for r in rows]
 with tempfile.TemporaryDirectory() as tmp:
-    running = start_server(Settings(host="127.0.0.1", port=0, data_dir=Path(tmp)))
+    # No fingerprint workers in either revision (older ones have no such setting; newer ones default to
+    # using spare cores): the comparison is of the detection work, not of the process layout.
+    same = {"fingerprint_workers": 0} if "fingerprint_workers" in Settings.__dataclass_fields__ else {}
+    running = start_server(Settings(host="127.0.0.1", port=0, data_dir=Path(tmp), **same))
     with NeardupClient(f"127.0.0.1:{running.port}", timeout=600) as c:
         t = time.perf_counter()
         n = sum(1 for _ in c.index_stream(arts))

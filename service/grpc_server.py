@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -299,9 +300,7 @@ def start_server(settings: Settings) -> RunningServer:
     detector = Detector(settings.detection, settings.max_body_bytes)
     engine = Engine(detector, metrics.timed(open_store(settings)), settings.max_batch)
     # Worker processes start before gRPC creates its threads (forkserver: nothing is forked from here).
-    pool = None
-    if settings.fingerprint_workers > 0:
-        pool = FingerprintPool(settings.fingerprint_workers, settings.detection, settings.max_body_bytes)
+    pool = _fingerprint_pool(settings)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="neardup-rpc"),
         interceptors=interceptors,
@@ -330,6 +329,21 @@ def start_server(settings: Settings) -> RunningServer:
     for name in ("", SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return RunningServer(server, port, engine, health_servicer, metrics, metrics_port, pool)
+
+
+def _fingerprint_pool(settings: Settings) -> FingerprintPool | None:
+    """The worker processes the settings ask for. Where the default (one per spare core) cannot start
+    them (no /dev/shm or no writable temp dir, as in some sandboxes), serve without: slower, not broken."""
+    workers = settings.worker_processes(os.cpu_count())
+    if workers == 0:
+        return None
+    try:
+        return FingerprintPool(workers, settings.detection, settings.max_body_bytes)
+    except OSError as exc:
+        if settings.fingerprint_workers > 0:  # asked for explicitly: say so rather than run otherwise
+            raise OSError(f"could not start {workers} fingerprint worker process(es): {exc}") from exc
+        log.warning("fingerprint workers could not start (%s); fingerprinting in the server process", exc)
+        return None
 
 
 def server_options(settings: Settings) -> list[tuple[str, int]]:

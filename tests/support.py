@@ -36,7 +36,10 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "c
 
 
 def test_settings(data_dir: Path, **overrides: Any) -> Settings:
-    return replace(Settings(host="127.0.0.1", port=0, data_dir=data_dir, grace_seconds=5.0), **overrides)
+    # No worker processes unless a test asks: a process pool per in-process server would slow every test
+    # (the e2e tests run `neardup serve` with its real default).
+    base = Settings(host="127.0.0.1", port=0, data_dir=data_dir, grace_seconds=5.0, fingerprint_workers=0)
+    return replace(base, **overrides)
 
 
 @contextmanager

@@ -24,3 +24,12 @@ def test_thresholds_are_not_recorded_parameters() -> None:
     b = DetectionParams(min_containment=0.7).recorded()
     assert a == b
     assert DetectionParams(shingle_size=4).recorded() != a
+
+
+def test_fingerprint_workers_default_to_one_per_spare_core() -> None:
+    auto = Settings.from_args([], {})
+    assert [auto.worker_processes(cores) for cores in (None, 1, 2, 4, 64)] == [0, 0, 1, 3, 4]
+    assert Settings.from_args(["--fingerprint-workers", "0"], {}).worker_processes(8) == 0  # asked: none
+    assert Settings.from_args([], {"NEARDUP_FINGERPRINT_WORKERS": "2"}).worker_processes(1) == 2
+    with pytest.raises(ValueError, match="fingerprint-workers"):
+        Settings.from_args(["--fingerprint-workers", "-2"], {})
