@@ -11,6 +11,8 @@ store, fed with the client's IndexArticles stream in corpus order; a reported pa
 match in a response. The baseline is the 20-line datasketch recipe: lower-cased
 whitespace-separated word 5-grams, xxhash (xxh32) hash function, 128 permutations,
 MinHashLSH(threshold=0.5), each article queried then inserted; every LSH hit is reported.
+A second baseline is text-dedup's MinHash (benchmarks/textdedup.py: 256 permutations, SHA-1,
+threshold 0.7 by default and 0.5), whose answer is clusters, scored as groups.
 Scores are given for the pairs reported directly and for the pairs inside the groups they form
 ("grouped", union-find: what the service's duplicate_of groups say; with cluster gold this is the
 fair reading, since two excerpts of one story may share nothing with each other).
@@ -37,6 +39,7 @@ from typing import Any
 import xxhash
 from datasketch import MinHash, MinHashLSH
 
+from benchmarks.textdedup import textdedup_pairs
 from client import Article, NeardupClient
 from service.grpc_server import start_server
 from service.settings import DetectionParams, Settings
@@ -269,11 +272,14 @@ def main(argv: list[str] | None = None) -> dict[str, Score]:
     took = time.perf_counter() - started
     signed = datasketch_signatures(rows)
     baseline = datasketch_pairs(signed, 0.5)
+    clusters = {t: grouped(textdedup_pairs(rows, t)) for t in (0.7, 0.5)}  # its default, and the recipe's
     results = {
         "neardup": score(ours, gold),
         "datasketch (threshold 0.5)": score(baseline, gold),
         "neardup, grouped": score(grouped(ours), gold),
         "datasketch, grouped": score(grouped(baseline), gold),
+        "text-dedup MinHash, clusters (0.7)": score(clusters[0.7], gold),
+        "text-dedup MinHash, clusters (0.5)": score(clusters[0.5], gold),
     }
     if args.also_pairs_with:
         keep = re.compile(args.also_pairs_with)
@@ -284,6 +290,8 @@ def main(argv: list[str] | None = None) -> dict[str, Score]:
         sub = Gold(restricted(gold.same), None if gold.different is None else restricted(gold.different))
         results["neardup, pairs with " + args.also_pairs_with] = score(restricted(ours), sub)
         results["datasketch, pairs with " + args.also_pairs_with] = score(restricted(baseline), sub)
+        for t, pairs in clusters.items():
+            results[f"text-dedup ({t}), pairs with " + args.also_pairs_with] = score(restricted(pairs), sub)
     print(f"neardup ingest: {took:.1f}s ({len(rows) / took:.0f} articles/s, reported {len(ours)} pairs)")
     for name, s in results.items():
         print(s.row(name))
