@@ -26,10 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
 from service.group_counts import SAMPLE_SHIFT
-from service.model import U32Array
+from service.model import BoolArray, U32Array
 from service.sets import difference, members, unique
 from service.shingles import shingle_sequence, to_u32, word_hashes
 from service.text import tokens
@@ -39,7 +38,6 @@ SAMPLE_MODULUS = 1 << SAMPLE_SHIFT  # 8: sampled means hash & (SAMPLE_MODULUS - 
 # filling content is that any content between them would hold samples of its own (a stretch of
 # 64 shingles holds none with probability (7/8)^64 = 0.02 %).
 MAX_ANCHOR_GAP = 8 * SAMPLE_MODULUS
-BoolArray = npt.NDArray[np.bool_]
 CommonLookup = Callable[[U32Array], U32Array]  # sampled hashes -> the subset seen in enough groups
 
 _DATE = (

@@ -14,7 +14,6 @@ import numpy as np
 import xxhash
 
 from service.boilerplate import (
-    BoolArray,
     CommonLookup,
     Labelled,
     estimated_boilerplate,
@@ -27,7 +26,7 @@ from service.boilerplate import (
 )
 from service.errors import InvalidArgument
 from service.minhash import SignatureMaker
-from service.model import Article, Fingerprint, Match, Passage, PreparedArticle, U32Array
+from service.model import Article, BoolArray, Fingerprint, Match, Passage, PreparedArticle, U32Array
 from service.sets import difference, members, union, unique
 from service.settings import DetectionParams
 from service.shingles import shingle_sequence, to_u32, word_hashes

@@ -21,25 +21,20 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from service.model import U32Array
+from service.model import BoolArray, U32Array
 
 SAMPLE_SHIFT = 3  # sampled hashes are multiples of 2**SAMPLE_SHIFT (boilerplate.SAMPLE_MODULUS)
+_UNSAMPLED_BITS = np.uint32((1 << SAMPLE_SHIFT) - 1)  # a sampled hash has none of these set
 _SLOTS = 1 << (32 - SAMPLE_SHIFT)
 _BYTES = _SLOTS // 8
 U8Array = npt.NDArray[np.uint8]
 I64Array = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 
 class GroupCounts:
     def __init__(self) -> None:
-        # Every page is touched now (~0.1 s a plane). Left to the writer, the first touches of the
-        # planes' 32k pages, scattered over the first ~10k articles, cost it ~30 µs an article on
-        # average and milliseconds for the first ones (page faults are dear in a VM).
-        self._once = np.ones(_BYTES, dtype=np.uint8)
-        self._once.fill(0)
-        self._twice = np.ones(_BYTES, dtype=np.uint8)
-        self._twice.fill(0)
+        self._once = _touched_plane()
+        self._twice = _touched_plane()
         self._more: dict[int, int] = {}  # counts of 3 and more
         self._twice_total = 0  # slots counted at least twice (for the metric, without a popcount)
 
@@ -92,7 +87,7 @@ class GroupCounts:
 
     def at_least(self, hashes: U32Array, min_groups: int) -> U32Array:
         """Those of `hashes` seen in at least `min_groups` (>= 2) groups; unsampled ones never are."""
-        picked: U32Array = hashes[(hashes & np.uint32((1 << SAMPLE_SHIFT) - 1)) == 0]
+        picked: U32Array = hashes[(hashes & _UNSAMPLED_BITS) == 0]
         if not picked.size:
             return picked
         twice = _Slots(picked, checked=True).test(self._twice)
@@ -109,11 +104,20 @@ class GroupCounts:
         return sum(1 for count in self._more.values() if count >= min_groups)
 
 
+def _touched_plane() -> U8Array:
+    """A zeroed bit plane with every page touched now (~0.1 s). Left to the writer, the first touches
+    of a plane's 16k pages, scattered over the first ~10k articles, cost it ~30 µs an article on
+    average and milliseconds for the first ones (page faults are dear in a VM)."""
+    plane = np.empty(_BYTES, dtype=np.uint8)
+    plane.fill(0)
+    return plane
+
+
 class _Slots:
     """Where sorted sampled hashes sit in a bit plane: byte and bit of each."""
 
     def __init__(self, hashes: U32Array, checked: bool = False) -> None:
-        if not checked and np.any(hashes & np.uint32((1 << SAMPLE_SHIFT) - 1)):
+        if not checked and np.any(hashes & _UNSAMPLED_BITS):
             raise ValueError("group counts are kept for sampled shingle hashes only")
         if not checked and np.any(hashes[1:] <= hashes[:-1]):
             raise ValueError("group counts take sorted unique hashes")

@@ -138,23 +138,11 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
             assert isinstance(item, _Item)
             yield _stream_response(item)
 
-    def _read_stream(self, requests: Iterator[pb.IndexArticlesRequest], pending: _Pending) -> None:
-        """Fingerprint and queue each article as it arrives, so the writer can batch them."""
-        try:
-            for request in requests:
-                pending.put(self._item(request.article, request.include_evidence))
-                if pending.cancelled.is_set():
-                    return
-        except grpc.RpcError:
-            pass  # the client went away; what was queued is still stored and answered if it can be
-        finally:
-            pending.close()
-
     def IndexArticleBatches(
         self, request_iterator: Iterator[pb.IndexArticleBatchesRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.IndexArticleBatchesResponse]:
         pending = _Pending(context)
-        threading.Thread(target=self._read_batches, args=(request_iterator, pending), daemon=True).start()
+        threading.Thread(target=self._read_stream, args=(request_iterator, pending), daemon=True).start()
         items = iter(pending)
         for size in items:  # each batch's articles follow its size in the hand-off
             assert isinstance(size, _BatchSize)
@@ -163,17 +151,24 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
                 return  # cancelled mid-batch
             yield pb.IndexArticleBatchesResponse(results=[_stream_response(item) for item in batch])
 
-    def _read_batches(self, requests: Iterator[pb.IndexArticleBatchesRequest], pending: _Pending) -> None:
-        """As _read_stream, a batch at a time: the window still counts articles, not messages."""
+    def _read_stream(
+        self, requests: Iterator[pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest], pending: _Pending
+    ) -> None:
+        """Fingerprint and queue each article as it arrives, so the writer can batch them. In a batch
+        stream a batch's size goes first; the window counts articles either way, not messages."""
         try:
             for request in requests:
-                pending.put(_BatchSize(len(request.articles)))
-                for article in request.articles:
+                if isinstance(request, pb.IndexArticleBatchesRequest):
+                    pending.put(_BatchSize(len(request.articles)))
+                    articles = list(request.articles)
+                else:
+                    articles = [request.article]
+                for article in articles:
                     pending.put(self._item(article, request.include_evidence))
                 if pending.cancelled.is_set():
                     return
         except grpc.RpcError:
-            pass
+            pass  # the client went away; what was queued is still stored and answered if it can be
         finally:
             pending.close()
 

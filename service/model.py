@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 U32Array = npt.NDArray[np.uint32]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,8 @@ checks them against np.isin, np.unique, np.setdiff1d and np.union1d).
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
-from service.model import U32Array
-
-BoolArray = npt.NDArray[np.bool_]
+from service.model import BoolArray, U32Array
 
 
 def members(values: U32Array, sorted_set: U32Array) -> BoolArray:

@@ -10,8 +10,8 @@ from functools import cached_property
 
 import numpy as np
 
-from service.boilerplate import BoolArray, mask_headers
-from service.model import Passage, Relation, U32Array
+from service.boilerplate import mask_headers
+from service.model import BoolArray, Passage, Relation, U32Array
 from service.shingles import shingle_sequence, to_u32, word_hashes
 from service.text import token_spans, tokens
 
