@@ -128,44 +128,29 @@ def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Re
         record.add(now - feed.start, now - sent, kind, status)
 
 
-def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, timeout: float) -> None:
-    sent_at: deque[float] = deque()  # answers come back in request order
+def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, timeout: float,
+                   batch: int | None = None) -> None:  # fmt: skip
+    """IndexArticles (one article a message), or IndexArticleBatches with `batch` articles a message."""
+    sent_at: deque[tuple[float, int]] = deque()  # (when, how many articles): answers come in request order
 
-    def requests() -> Iterator[pb.IndexArticlesRequest]:
-        for article in feed:
-            sent_at.append(time.monotonic())
-            yield pb.IndexArticlesRequest(article=article.to_pb())
-
-    try:
-        for response in stub.IndexArticles(requests(), timeout=timeout):
-            now = time.monotonic()
-            status = _status_name(response.error.code) if response.HasField("error") else "OK"
-            record.add(now - feed.start, now - sent_at.popleft(), "index", status)
-    except grpc.RpcError as exc:  # the whole stream failed: count what was in flight as failed
-        now = time.monotonic()
-        name = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
-        while sent_at:
-            record.add(now - feed.start, now - sent_at.popleft(), "index", name)
-
-
-def _batch_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, timeout: float,
-                  size: int) -> None:  # fmt: skip
-    sent_at: deque[tuple[float, int]] = deque()  # (when, how many articles), in request order
-
-    def requests() -> Iterator[pb.IndexArticleBatchesRequest]:
+    def messages() -> Iterator[pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest]:
         articles = iter(feed)
-        while chunk := list(itertools.islice(articles, size)):
+        while chunk := list(itertools.islice(articles, batch or 1)):
             sent_at.append((time.monotonic(), len(chunk)))
-            yield pb.IndexArticleBatchesRequest(articles=[a.to_pb() for a in chunk])
+            if batch:
+                yield pb.IndexArticleBatchesRequest(articles=[a.to_pb() for a in chunk])
+            else:
+                yield pb.IndexArticlesRequest(article=chunk[0].to_pb())
 
+    call = stub.IndexArticleBatches if batch else stub.IndexArticles
     try:
-        for response in stub.IndexArticleBatches(requests(), timeout=timeout):
+        for response in call(messages(), timeout=timeout):
             now = time.monotonic()
             sent, _ = sent_at.popleft()
-            for result in response.results:  # every article of a batch waited as long as the batch
+            for result in response.results if batch else (response,):  # a batch's articles waited as long as it
                 status = _status_name(result.error.code) if result.HasField("error") else "OK"
                 record.add(now - feed.start, now - sent, "index", status)
-    except grpc.RpcError as exc:
+    except grpc.RpcError as exc:  # the whole stream failed: count what was in flight as failed
         now = time.monotonic()
         name = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
         while sent_at:
@@ -312,7 +297,7 @@ def _sender(config: RunConfig, stub: Any, feed: Feed, record: Record, i: int) ->
     if config.mode == "stream":
         return lambda: _stream_sender(stub, feed, record, config.timeout)
     if config.mode == "batch":
-        return lambda: _batch_sender(stub, feed, record, config.timeout, config.batch)
+        return lambda: _stream_sender(stub, feed, record, config.timeout, config.batch)
     share = {"unary": 0.0, "check": 1.0, "mix": config.check_share}[config.mode]
     return lambda: _unary_sender(stub, feed, record, share, seed=i, timeout=config.timeout)
 
