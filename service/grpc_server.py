@@ -34,7 +34,7 @@ from service.errors import (
     ResourceExhausted,
     Unavailable,
 )
-from service.interceptors import BearerTokenAuth, Observe, RejectUndecodable, read_token
+from service.interceptors import BearerTokenAuth, LimitStreams, Observe, RejectUndecodable, read_token
 from service.metrics import Metrics
 from service.model import PreparedArticle, Verdict
 from service.settings import Settings
@@ -359,6 +359,7 @@ def _interceptors(settings: Settings, metrics: Metrics) -> list[grpc.ServerInter
     chain: list[grpc.ServerInterceptor[Any, Any]] = [Observe(metrics)]
     if settings.auth_token_file:
         chain.append(BearerTokenAuth(read_token(settings.auth_token_file)))
+    chain.append(LimitStreams(settings.stream_limit()))
     chain.append(RejectUndecodable())
     return chain
 

@@ -1,9 +1,11 @@
-"""Server interceptors: call metrics and access log, bearer-token auth, undecodable requests.
+"""Server interceptors: call metrics and access log, bearer-token auth, a cap on open streams,
+undecodable requests.
 
 Each wraps the method handler grpc found, keeping its kind (unary/stream), so the
 servicer stays unaware of them. The chain is Observe, then BearerTokenAuth, then
-RejectUndecodable: rejected calls are counted and logged too, and a caller without
-the token hears UNAUTHENTICATED whatever bytes it sent.
+LimitStreams, then RejectUndecodable: rejected calls are counted and logged too, a
+caller without the token hears UNAUTHENTICATED whatever bytes it sent, and takes no
+stream slot.
 """
 
 from __future__ import annotations
@@ -190,6 +192,44 @@ def _give_up_if_caller_left(context: grpc.ServicerContext) -> None:
     if remaining is not None and remaining <= 0:
         context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before a worker was free")
     context.abort(grpc.StatusCode.CANCELLED, "the caller cancelled before a worker was free")
+
+
+class LimitStreams(_Rewrapping):
+    """At most `limit` request streams at once; one more gets RESOURCE_EXHAUSTED at once.
+
+    The sync gRPC server runs a stream on one handler thread for as long as it is open, and an
+    ingest pipeline may hold one open for hours. Without a cap, as many streams as handler
+    threads leave none for CheckArticle or the health service: probes time out and an
+    orchestrator restarts a server that was only busy. The slot is taken on the handler
+    thread (a call grpc refuses before running it takes none) and given back when the call
+    ends, however it ends."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._slots = threading.BoundedSemaphore(limit)
+
+    def rewrap(
+        self, details: grpc.HandlerCallDetails, handler: grpc.RpcMethodHandler[Any, Any]
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        h: Any = handler
+        if not h.request_streaming or details.method.startswith(OPEN_PREFIXES):  # (reflection: short streams)
+            return handler
+        return _rewrap(handler, self._limited, h.request_deserializer)
+
+    def _limited(self, behavior: Behavior) -> Behavior:
+        def run(requests: Any, context: grpc.ServicerContext) -> Any:
+            if not self._slots.acquire(blocking=False):
+                context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, self._full_message())
+            release = _Once(lambda _error: self._slots.release())
+            if not context.add_callback(lambda: release(None)):  # the call has already ended
+                release(None)
+            return behavior(requests, context)
+
+        return run
+
+    def _full_message(self) -> str:
+        return (f"{self.limit} request streams are already open, this server's limit (--max-streams): "
+                "retry after a backoff, send more articles per stream, or use another replica")  # fmt: skip
 
 
 class RejectUndecodable(_Rewrapping):

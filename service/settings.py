@@ -92,6 +92,10 @@ class Settings:
     # Operations (docs/ops.md). Empty strings mean "off" so every setting stays a flag and an env variable.
     log_format: str = "text"  # text | json (one JSON object per line)
     max_concurrent_rpcs: int = 64  # in-flight calls (running + queued); beyond it RESOURCE_EXHAUSTED
+    # Request streams open at once; beyond it RESOURCE_EXHAUSTED. A stream holds a handler thread for its
+    # whole life, so this stays below max_workers to leave threads for checks and health probes.
+    # -1 = three quarters of max_workers (12 of 16).
+    max_streams: int = -1
     keepalive_seconds: float = 60.0  # ping idle connections this often, so dead peers are noticed
     keepalive_timeout_seconds: float = 20.0  # close a connection whose ping is unanswered this long
     min_client_ping_seconds: float = 10.0  # clients may ping this often without being told to calm down
@@ -116,6 +120,9 @@ class Settings:
         top["data_dir"] = Path(top["data_dir"])
         if top["fingerprint_workers"] < -1:
             raise ValueError("--fingerprint-workers is a number of processes: 0 or more, or -1 for one per spare core")
+        if not (top["max_streams"] == -1 or 1 <= top["max_streams"] <= top["max_workers"]):
+            raise ValueError(f"--max-streams must be between 1 and --max-workers ({top['max_workers']}), "
+                             "or -1 for three quarters of --max-workers")  # fmt: skip
         if bool(top["tls_cert"]) != bool(top["tls_key"]):
             raise ValueError("--tls-cert and --tls-key go together: give both files or neither")
         return cls(**top, detection=detection)
@@ -125,6 +132,10 @@ class Settings:
         if self.fingerprint_workers >= 0:
             return self.fingerprint_workers
         return max(0, min(MAX_AUTO_WORKERS, (cores or 1) - 1))
+
+    def stream_limit(self) -> int:
+        """How many request streams may be open at once (see max_streams)."""
+        return self.max_streams if self.max_streams > 0 else max(1, self.max_workers * 3 // 4)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -20,11 +20,11 @@ from tests.support import in_process_server, wait_for
 class HeldStream:
     """An IndexArticles stream that stays open (holding one server worker) until released."""
 
-    def __init__(self, client: NeardupClient) -> None:
+    def __init__(self, client: NeardupClient, article_id: str = "held-1") -> None:
         self.release = threading.Event()
-        self._first = Article("held-1", WIRE)
+        self._first = Article(article_id, WIRE)
         self.outcomes = client.index_stream(self._requests())
-        assert next(self.outcomes).id == "held-1"  # answered: the stream now runs on a worker
+        assert next(self.outcomes).id == article_id  # answered: the stream now runs on a worker
 
     def _requests(self) -> Iterator[Article]:
         yield self._first
@@ -44,6 +44,48 @@ def test_calls_beyond_the_in_flight_limit_are_refused_not_queued(tmp_path: Path)
         held.close()
         wait_for(lambda: _succeeds(client), what="calls to be accepted again")
         assert client.stats().articles == 1
+
+
+def test_open_streams_beyond_the_default_cap_are_refused_and_checks_and_health_still_answer(tmp_path: Path) -> None:
+    # The defaults: 16 handler threads, of which 12 may hold streams. Before the cap, 16 open
+    # streams left no thread: health checks and CheckArticle waited until their deadline.
+    with in_process_server(tmp_path, max_workers=16) as (running, client):
+        held = [HeldStream(client, f"held-{n}") for n in range(12)]
+        with pytest.raises(ResourceExhaustedError, match=r"12 request streams are already open.*--max-streams"):
+            list(client.index_stream([Article("one-too-many", WIRE + " Extra.")]))
+        quick = NeardupClient(f"127.0.0.1:{running.port}", timeout=5)  # answered at once, not after a wait
+        assert quick.health() == "SERVING"
+        assert quick.check(Article("probe", WIRE)).matches[0].id == "held-0"
+        for stream in held:
+            stream.close()
+        quick.close()
+        assert client.stats().articles == 12  # the refused stream stored nothing
+
+
+def test_a_stream_slot_comes_back_when_its_stream_ends_or_is_cancelled(tmp_path: Path) -> None:
+    with in_process_server(tmp_path, max_streams=1) as (_running, client):
+        HeldStream(client, "first").close()  # ended normally
+        cancelled = HeldStream(client, "second")
+        cancelled.outcomes.close()  # type: ignore[attr-defined]  # the client gives up: gRPC cancels the call
+        wait_for(lambda: _stream_accepted(client, "third"), what="the cancelled stream's slot to come back")
+        assert {client.get(i).article.id for i in ("first", "second", "third")} == {"first", "second", "third"}
+
+
+def _stream_accepted(client: NeardupClient, article_id: str) -> bool:
+    try:
+        return [v.id for v in client.index_stream([Article(article_id, WIRE + f" {article_id}.")])] == [article_id]
+    except ResourceExhaustedError:
+        return False
+
+
+def test_max_streams_must_leave_a_stream_and_fit_the_handler_threads() -> None:
+    assert Settings(max_workers=16).stream_limit() == 12
+    assert Settings(max_workers=1).stream_limit() == 1
+    parse = Settings.from_args
+    assert parse(["--max-streams", "4", "--max-workers", "8"], {}).stream_limit() == 4
+    for bad in (["--max-streams", "0"], ["--max-streams", "17"], ["--max-streams", "-2"]):
+        with pytest.raises(ValueError, match="--max-streams must be between 1 and --max-workers"):
+            parse(bad, {})
 
 
 def _succeeds(client: NeardupClient) -> bool:
