@@ -38,7 +38,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from benchmarks import baseline, corpus
-from client.api import Article
+from client.api import Article, article_batches
 
 MODES = ("unary", "stream", "batch", "check", "mix")
 console = Console(stderr=True)
@@ -134,13 +134,14 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
     sent_at: deque[tuple[float, int]] = deque()  # (when, how many articles): answers come in request order
 
     def messages() -> Iterator[pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest]:
-        articles = iter(feed)
-        while chunk := list(itertools.islice(articles, batch or 1)):
+        if not batch:
+            for article in feed:
+                sent_at.append((time.monotonic(), 1))
+                yield pb.IndexArticlesRequest(article=article.to_pb())
+            return
+        for chunk in article_batches(feed, batch):  # (as the client sends them: capped in bytes too)
             sent_at.append((time.monotonic(), len(chunk)))
-            if batch:
-                yield pb.IndexArticleBatchesRequest(articles=[a.to_pb() for a in chunk])
-            else:
-                yield pb.IndexArticlesRequest(article=chunk[0].to_pb())
+            yield pb.IndexArticleBatchesRequest(articles=chunk)
 
     call = stub.IndexArticleBatches if batch else stub.IndexArticles
     try:

@@ -25,6 +25,7 @@ from client.errors import (
     UnauthenticatedError,
     UnavailableError,
 )
+from client.resume import Retry
 
 __all__ = [
     "AlreadyExistsError",
@@ -37,6 +38,7 @@ __all__ = [
     "NotFoundError",
     "Passage",
     "ResourceExhaustedError",
+    "Retry",
     "Stats",
     "StoredArticle",
     "UnauthenticatedError",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +15,12 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
-from client.errors import error_for, from_rpc_error
+from client.errors import NeardupClientError, error_for, from_rpc_error
+from client.resume import Retry, Unanswered
+
+# Bytes of articles per IndexArticleBatches message: well under the server's receive limit (at least
+# 4 MiB), so a batch of long articles is not refused whole as RESOURCE_EXHAUSTED.
+MAX_BATCH_BYTES = 1 << 20
 
 _RELATION_NAMES = {v: k.removeprefix("RELATION_").lower() for k, v in pb.Relation.items()}
 
@@ -166,12 +171,43 @@ class NeardupClient:
         return Verdict.from_pb(self._call(self._stub.CheckArticle, request).verdict)
 
     def index_stream(
-        self, articles: Iterable[Article], *, evidence: bool = False, timeout: float | None = None, batch: int = 1
+        self,
+        articles: Iterable[Article],
+        *,
+        evidence: bool = False,
+        timeout: float | None = None,
+        batch: int = 1,
+        retry: Retry | None = None,
+        on_retry: Callable[[NeardupClientError, int, float], None] | None = None,
     ) -> Iterator[Verdict | ArticleFailure]:
         """Stream articles for indexing; yields one outcome per article, in order, each once durable.
 
-        With `batch` > 1, up to that many articles travel per message (IndexArticleBatches):
-        the same outcomes, for much less CPU per article on both sides."""
+        With `batch` > 1, up to that many articles (and at most MAX_BATCH_BYTES) travel per
+        message (IndexArticleBatches): the same outcomes, for much less CPU per article on both
+        sides. With `retry`, a stream that fails with UNAVAILABLE or RESOURCE_EXHAUSTED is opened
+        again and its unanswered articles are sent again (indexing is idempotent); every article
+        is still answered exactly once, in order. `on_retry(error, unanswered, wait)` hears of each retry."""
+        unanswered: Unanswered[Article] = Unanswered(articles)
+        failures = 0
+        while True:
+            try:
+                for outcome in self._outcomes(unanswered.attempt(), evidence, timeout, batch):
+                    unanswered.answered()
+                    failures = 0
+                    yield outcome
+                return
+            except NeardupClientError as exc:
+                failures += 1
+                if retry is None or not exc.retryable or failures > retry.attempts:
+                    raise
+                wait = retry.wait(failures)
+                if on_retry is not None:
+                    on_retry(exc, len(unanswered), wait)
+                time.sleep(wait)  # back off: the server is restarting or full
+
+    def _outcomes(
+        self, articles: Iterable[Article], evidence: bool, timeout: float | None, batch: int
+    ) -> Iterator[Verdict | ArticleFailure]:
         try:
             for response in self._responses(articles, evidence, timeout, batch):
                 if response.HasField("error"):
@@ -190,8 +226,8 @@ class NeardupClient:
             yield from self._stub.IndexArticles(requests, timeout=timeout, metadata=self._metadata)
             return
         batches = (
-            pb.IndexArticleBatchesRequest(articles=[a.to_pb() for a in chunk], include_evidence=evidence)
-            for chunk in _chunks(articles, batch)
+            pb.IndexArticleBatchesRequest(articles=chunk, include_evidence=evidence)
+            for chunk in article_batches(articles, batch)
         )
         for response in self._stub.IndexArticleBatches(batches, timeout=timeout, metadata=self._metadata):
             yield from response.results
@@ -256,8 +292,20 @@ def _status_code(value: int) -> grpc.StatusCode:
     return grpc.StatusCode.UNKNOWN
 
 
-def _chunks(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
-    """Consecutive lists of `size` items, read lazily (itertools.batched is Python 3.12+)."""
-    it = iter(items)
-    while chunk := list(itertools.islice(it, size)):
+def article_batches(
+    articles: Iterable[Article], count: int, max_bytes: int = MAX_BATCH_BYTES
+) -> Iterator[list[pb.Article]]:
+    """Consecutive messages' articles: at most `count`, and at most `max_bytes` unless one article is
+    bigger on its own (it then travels alone). Read lazily."""
+    chunk: list[pb.Article] = []
+    size = 0
+    for article in articles:
+        message = article.to_pb()
+        length = message.ByteSize()
+        if chunk and (len(chunk) == count or size + length > max_bytes):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(message)
+        size += length
+    if chunk:
         yield chunk

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from client.api import Article, ArticleFailure, NeardupClient, Verdict, read_token_file
 from client.errors import NeardupClientError, NotFoundError
 from client.jsonl import BadLine, read_articles
+from client.resume import Retry
 
 EXIT_OK, EXIT_ABSENT, EXIT_FAILED = 0, 1, 2
 Outcome = Verdict | ArticleFailure | BadLine
@@ -57,6 +58,10 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         if name == "ingest":
             cmd.add_argument("--batch", type=int, default=DEFAULT_BATCH,
                              help="articles per message (1: one IndexArticles message each)")  # fmt: skip
+            cmd.add_argument("--retries", type=int, default=Retry.attempts,
+                             help="if the stream fails with UNAVAILABLE or RESOURCE_EXHAUSTED (server restarting "
+                                  "or full), open it again and resend what was not answered, up to this many "
+                                  "times in a row, backing off from 0.5 s to 10 s (0: fail at once)")  # fmt: skip
         cmd.add_argument("file", type=Path, help="JSONL (or .jsonl.gz): id, body, title, source, url, published")
         _add_connection_flags(cmd, env)
         cmd.add_argument("--output", type=Path, help="write results here instead of stdout")
@@ -134,11 +139,20 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    retry = Retry(attempts=args.retries) if args.retries > 0 else None
     with _connect(args, timeout=None) as client:
         client.wait_ready(10)
         return _run_file(
-            args, lambda articles: client.index_stream(articles, evidence=args.evidence, batch=max(1, args.batch))
+            args,
+            lambda articles: client.index_stream(
+                articles, evidence=args.evidence, batch=max(1, args.batch), retry=retry, on_retry=_say_retrying
+            ),
         )
+
+
+def _say_retrying(error: NeardupClientError, unanswered: int, wait: float) -> None:
+    print(f"neardup: the stream failed ({error}); resending {unanswered} unanswered article(s) in {wait:.1f}s",
+          file=sys.stderr)  # fmt: skip
 
 
 def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:

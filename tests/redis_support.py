@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -17,7 +16,7 @@ import redis
 from service.model import Article as ModelArticle
 from service.redis_store import RedisStore
 from service.settings import DetectionParams
-from tests.support import wait_for
+from tests.support import free_port, wait_for
 
 REDIS_SERVER = shutil.which("redis-server")
 REDIS_CLI = shutil.which("redis-cli")
@@ -25,12 +24,6 @@ MISSING = (
     "redis-server / redis-cli are not installed: the Redis tests run a real server. "
     "Install them (apt-get install redis-server redis-tools; .ci/run does this)."
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class RedisServer:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 from client import Article, NeardupClient, NeardupClientError, Verdict
 from tests.articles import SAME_EVENT_A, WIRE
-from tests.support import ServerProcess, wait_for
+from tests.support import ServerProcess, free_port, wait_for
 
 TOTAL = 3000
 
@@ -78,3 +81,37 @@ def test_sigterm_drains_and_closes_the_store_cleanly(tmp_path: Path) -> None:
             assert client.get("wire").article.body == WIRE
     finally:
         again.stop()
+
+
+def test_neardup_ingest_resends_what_a_killed_server_had_not_answered(tmp_path: Path) -> None:
+    # A backfill outlives a crash: the server is killed mid-stream and restarted on its port;
+    # `neardup ingest` reopens the stream, resends the unanswered articles, and ends with one
+    # answer per line, in order, every article stored once.
+    count = 4000
+    articles = tmp_path / "in.jsonl"
+    # (distinct stories: body() makes every article a copy of half the others, whose cost grows with the index)
+    lines = (json.dumps({"id": f"a{i}", "body": " ".join(f"s{i}w{j}" for j in range(150))}) for i in range(count))
+    articles.write_text("".join(line + "\n" for line in lines))
+    data, port = tmp_path / "data", free_port()
+    server = ServerProcess(data, port=port).start()
+    ingest = subprocess.Popen(
+        [sys.executable, "-m", "client.cli", "ingest", str(articles), "--server", f"127.0.0.1:{port}",
+         "--no-progress", "--batch", "16", "--output", str(tmp_path / "out.jsonl")],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        with server.client() as client:
+            wait_for(lambda: client.stats().articles >= 300, timeout=120, what="300 articles stored")
+        server.kill9()
+        server = ServerProcess(data, port=port).start()
+        _, stderr = ingest.communicate(timeout=300)
+        assert ingest.returncode == 0, stderr
+        assert "resending" in stderr  # it did lose its stream
+        lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+        assert [line["id"] for line in lines] == [f"a{i}" for i in range(count)]
+        assert all("error" not in line for line in lines), [line for line in lines if "error" in line][:3]
+        with server.client() as client:
+            assert client.stats().articles == count
+    finally:
+        ingest.kill()
+        server.stop()

@@ -9,7 +9,6 @@ Bounded: 3 kills at seeded random moments, 3 writers, 1 stream writer, 1 reader;
 from __future__ import annotations
 
 import random
-import socket
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -24,17 +23,11 @@ from client.errors import NeardupClientError
 from service.redis_store import RedisStore
 from service.settings import DetectionParams
 from tests.redis_support import redis_server
-from tests.support import ServerProcess, wait_for
+from tests.support import ServerProcess, free_port, wait_for
 
 SEED = 20261122
 KILLS = 3
 SYLLABLES = ["ka", "lo", "mi", "ner", "tas", "vo", "ri", "den", "sul", "pa", "gri", "mon", "te", "bal", "us", "fen"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _body(rng: random.Random, article_id: str) -> str:
@@ -134,7 +127,7 @@ def test_acknowledged_articles_survive_random_kill9s(tmp_path: Path, store: str)
 
 
 def _run_with_kills(data: Path, extra: tuple[str, ...]) -> None:
-    port = _free_port()
+    port = free_port()
     target = f"127.0.0.1:{port}"
     server = ServerProcess(data, *extra, port=port).start()
     history, stop = History(), threading.Event()

@@ -9,7 +9,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from client import Article, InvalidArgumentError, NeardupClient, NotFoundError, ResourceExhaustedError
+from client import Article, InvalidArgumentError, NeardupClient, NotFoundError, ResourceExhaustedError, Retry
 from client.errors import NeardupClientError
 from service.grpc_server import server_options
 from service.settings import Settings
@@ -69,6 +69,43 @@ def test_a_stream_slot_comes_back_when_its_stream_ends_or_is_cancelled(tmp_path:
         cancelled.outcomes.close()  # type: ignore[attr-defined]  # the client gives up: gRPC cancels the call
         wait_for(lambda: _stream_accepted(client, "third"), what="the cancelled stream's slot to come back")
         assert {client.get(i).article.id for i in ("first", "second", "third")} == {"first", "second", "third"}
+
+
+def test_a_refused_stream_retries_until_a_slot_frees_and_every_article_is_answered_once(tmp_path: Path) -> None:
+    with in_process_server(tmp_path, max_streams=1) as (_running, client):
+        held = HeldStream(client)
+        refused = threading.Event()
+        outcomes: list[str] = []
+        articles = [Article(f"r{i}", f"{WIRE} Edition {i}.") for i in range(50)]
+
+        def ingest() -> None:
+            retry = Retry(attempts=200, first_wait=0.02, max_wait=0.1)
+            stream = client.index_stream(articles, batch=8, retry=retry, on_retry=lambda *_: refused.set())
+            outcomes.extend(outcome.id for outcome in stream)
+
+        worker = threading.Thread(target=ingest)
+        worker.start()
+        assert refused.wait(20), "the second stream was not refused while the first held the only slot"
+        held.close()
+        worker.join(30)
+        assert outcomes == [a.id for a in articles]  # each answered exactly once, in order
+        assert client.stats().articles == 51
+
+
+def test_without_retry_a_refused_stream_fails_at_once(tmp_path: Path) -> None:
+    with in_process_server(tmp_path, max_streams=1) as (_running, client):
+        held = HeldStream(client)
+        with pytest.raises(ResourceExhaustedError, match="--max-streams"):
+            list(client.index_stream([Article("x", WIRE)], batch=8))
+        held.close()
+
+
+def test_long_articles_in_batches_travel_in_messages_under_the_size_limit(tmp_path: Path) -> None:
+    # 64 articles of ~100 KB in one message would be 6 MB, over the 4 MiB limit: refused whole before.
+    articles = [Article(f"long{i}", " ".join(f"w{i}x{j}" for j in range(12_000))) for i in range(40)]
+    with in_process_server(tmp_path) as (_running, client):
+        assert [o.id for o in client.index_stream(articles, batch=64)] == [a.id for a in articles]
+        assert client.stats().articles == 40
 
 
 def _stream_accepted(client: NeardupClient, article_id: str) -> bool:

@@ -1,0 +1,42 @@
+"""Resending a failed stream's unanswered articles, and batch messages capped in bytes."""
+
+from __future__ import annotations
+
+from client.api import MAX_BATCH_BYTES, Article, article_batches
+from client.resume import Retry, Unanswered
+
+
+def test_a_new_attempt_resends_what_was_not_answered_then_reads_on() -> None:
+    pending = Unanswered(range(10))
+    first = pending.attempt()
+    assert [next(first) for _ in range(4)] == [0, 1, 2, 3]
+    pending.answered()  # 0 answered; 1, 2, 3 were sent when the stream failed
+    second = pending.attempt()
+    assert list(first) == []  # the failed attempt's iterator reads no more of the source
+    assert [next(second) for _ in range(5)] == [1, 2, 3, 4, 5]
+    assert len(pending) == 5
+
+
+def test_an_item_read_by_the_failed_attempt_before_the_retry_is_resent_not_lost() -> None:
+    pending = Unanswered(range(5))
+    first = pending.attempt()
+    assert next(first) == 0
+    assert next(first) == 1  # read just before the failure was noticed: recorded all the same
+    assert list(pending.attempt()) == [0, 1, 2, 3, 4]
+
+
+def test_the_wait_doubles_up_to_its_cap() -> None:
+    retry = Retry(attempts=6, first_wait=0.5, max_wait=3.0)
+    assert [retry.wait(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+def test_batches_are_capped_in_bytes_and_an_oversized_article_travels_alone() -> None:
+    long = "word " * 60_000  # ~300 KB
+    articles = [Article(f"a{i}", long) for i in range(7)] + [Article("huge", "x" * (MAX_BATCH_BYTES + 10))]
+    articles += [Article(f"s{i}", "short text") for i in range(3)]
+    batches = list(article_batches(articles, count=64))
+    assert [[a.id for a in b] for b in batches] == [
+        ["a0", "a1", "a2"], ["a3", "a4", "a5"], ["a6"], ["huge"], ["s0", "s1", "s2"]
+    ]  # fmt: skip
+    assert all(sum(a.ByteSize() for a in b) <= MAX_BATCH_BYTES for b in batches if len(b) > 1)
+    assert [len(b) for b in article_batches([Article(f"s{i}", "x") for i in range(5)], count=2)] == [2, 2, 1]
