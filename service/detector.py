@@ -14,6 +14,7 @@ import numpy as np
 import xxhash
 
 from service.boilerplate import (
+    SAMPLE_MODULUS,
     CommonLookup,
     Labelled,
     estimated_boilerplate,
@@ -35,6 +36,7 @@ from service.templates import differences, other_instance
 from service.text import tokens
 
 MAX_ID_BYTES = 512
+SHORTLIST_SAMPLED_FROM = 512  # content shingles from which the shortlist ranks on a sample
 SCREEN_SHARE = 0.7  # screen candidates at this share of min_containment when the exact check follows
 SAME_GROUP_CONTAINMENT = 0.8  # a match this close is a copy beyond doubt (for boilerplate counting)
 # The stored articles a judgement needs the text of: a mapping, or a loader called with the ids.
@@ -150,6 +152,7 @@ class Detector:
         are returned. Best matches first: by containment, then Jaccard, then id.
         """
         q = labelled or self.labels(query, common)
+        candidates = self.shortlist(q, candidates)
         if evidence is None:
             evidence = bodies is not None and not callable(bodies)
         # With the texts at hand the final decision is exact, so the screen may be looser.
@@ -185,6 +188,30 @@ class Detector:
             matches.append(Match(cid, ov.jaccard, ov.containment, ov.relation(), found_passages))
         matches.sort(key=lambda m: (-m.containment, -m.jaccard, m.id))
         return matches
+
+    def shortlist(self, q: Labelled, candidates: Mapping[str, U32Array]) -> Mapping[str, U32Array]:
+        """The `max_candidates` candidates sharing the most content shingles with the query (ties: by id).
+
+        One vectorised count over all of them, so a story stored in thousands of copies costs a
+        few µs per copy here instead of a full verification each. A long query is compared on its
+        1-in-8 sampled shingles (hash-based, so the same ones in every text): plenty to rank by."""
+        limit = self.params.max_candidates
+        if len(candidates) <= limit:
+            return candidates
+        content = difference(q.shingles, q.boilerplate) if q.boilerplate.size else q.shingles
+        ids = sorted(candidates)
+        arrays = [candidates[i] for i in ids]
+        values = np.concatenate(arrays)
+        starts = np.concatenate(([0], np.cumsum([len(a) for a in arrays[:-1]], dtype=np.int64)))
+        found = np.zeros(values.size, dtype=np.int32)
+        if content.size >= SHORTLIST_SAMPLED_FROM:
+            sampled = (values & np.uint32(SAMPLE_MODULUS - 1)) == 0
+            found[sampled] = members(values[sampled], content)
+        else:
+            found[:] = members(values, content)
+        shared = np.add.reduceat(found, starts)  # per candidate (none is empty: every text has a shingle)
+        best = np.argsort(-shared, kind="stable")[:limit]
+        return {ids[i]: arrays[i] for i in best.tolist()}
 
     def _enough(self, ov: Overlap) -> bool:
         return ov.shared >= self.params.min_shared_shingles and ov.containment >= self.params.min_containment

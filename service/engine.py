@@ -36,6 +36,7 @@ class _Job:
 
 
 _STOP = object()
+CANDIDATE_PREFETCH = 4
 
 
 class Engine:
@@ -176,7 +177,8 @@ class Engine:
 
         labelled = self.detector.labels(prepared, common)
         indexed = self.detector.indexed_form(prepared, labelled)
-        ids = tx.candidates(indexed.fingerprint.signature)
+        # A few times more than are verified, ranked by shared bands; the shortlist ranks these by content.
+        ids = tx.candidates(indexed.fingerprint.signature, CANDIDATE_PREFETCH * self.detector.params.max_candidates + 1)
         ids.discard(prepared.article.id)
         if not ids:
             return [], indexed, {}

@@ -166,22 +166,37 @@ class BandIndex:
 
     # ---- queries -------------------------------------------------------------------------------
 
-    def query(self, signature: U32Array) -> set[str]:
-        band_keys = self._keys.of(signature)
-        slots: list[int] = []
+    def query(self, signature: U32Array, limit: int | None = None) -> set[str]:
+        """Ids sharing a band with `signature`; with `limit`, at most that many: those sharing the
+        most bands (ties: the earliest stored). A story stored in thousands of copies then costs
+        one count here, not a fetch and a comparison per copy."""
+        slots = self._slots_sharing(self._keys.of(signature))
+        ids = self._ids
+        if limit is not None and slots.size > limit:
+            distinct, shared = np.unique(slots, return_counts=True)
+            live = np.fromiter((ids[s] is not None for s in distinct.tolist()), dtype=np.bool_, count=distinct.size)
+            distinct, shared = distinct[live], shared[live]  # (removed articles keep their slots until a merge)
+            if distinct.size > limit:
+                slots = distinct[np.argsort(-shared, kind="stable")[:limit]]
+        return {aid for aid in (ids[s] for s in set(slots.tolist())) if aid is not None}
+
+    def _slots_sharing(self, band_keys: U64Array) -> U32Array:
+        """The slot of every (article, band) pair whose bucket `band_keys` hits; an article once per band."""
+        parts: list[U32Array] = []
         if len(self._sorted_keys):
             lo = np.searchsorted(self._sorted_keys, band_keys, side="left")
             hi = np.searchsorted(self._sorted_keys, band_keys, side="right")
-            for start, end in zip(lo[hi > lo].tolist(), hi[hi > lo].tolist(), strict=True):
-                slots += self._sorted_slots[start:end].tolist()
-        recent, more = self._recent, self._recent_more
+            hit = hi > lo
+            spans = zip(lo[hit].tolist(), hi[hit].tolist(), strict=True)
+            parts += [self._sorted_slots[start:end] for start, end in spans]
+        recent: list[int] = []
         for band_key in band_keys.tolist():
-            first = recent.get(band_key)
+            first = self._recent.get(band_key)
             if first is not None:
-                slots.append(first)
-                slots += more.get(band_key, ())
-        ids = self._ids
-        return {aid for aid in (ids[s] for s in set(slots)) if aid is not None}
+                recent.append(first)
+                recent += self._recent_more.get(band_key, ())
+        parts.append(np.array(recent, dtype=np.uint32))
+        return np.concatenate(parts)
 
     def __len__(self) -> int:
         return len(self._slot)
@@ -264,7 +279,8 @@ class DatasketchBandIndex:
         if key in self._lsh:
             self._lsh.remove(key)
 
-    def query(self, signature: U32Array) -> set[str]:
+    def query(self, signature: U32Array, limit: int | None = None) -> set[str]:
+        """All ids sharing a band (`limit` is not applied: this is the reference the test compares with)."""
         return set(self._lsh.query(self._maker.lean(signature)))
 
     def __len__(self) -> int:

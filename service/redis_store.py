@@ -554,7 +554,8 @@ class _Tx:
             self._keys[raw] = bucket_keys(signature, self._store.params)
         return self._keys[raw]
 
-    def candidates(self, signature: U32Array) -> set[str]:
+    def candidates(self, signature: U32Array, limit: int | None = None) -> set[str]:
+        # All of them (SUNION does not count band hits): the detector's shortlist still bounds verification.
         keys = self._keys_for(signature)
         found = self._committed_hits.get(signature.tobytes())
         if found is None:

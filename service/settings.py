@@ -41,6 +41,10 @@ class DetectionParams:
     # Decision thresholds: they change answers, not stored data, so may change freely.
     min_containment: float = 0.5
     min_shared_shingles: int = 8
+    # Candidates verified per article: those sharing the most content shingles with it. A wire story
+    # stored in a thousand copies makes each new copy a candidate of all of them; verifying every one
+    # cost ~0.2 ms each, so each further copy took 0.2 s (docs/perf.md, "Syndicated stories").
+    max_candidates: int = 32
     # Learned boilerplate: a sampled shingle found in this many distinct stories (groups) stops counting.
     boilerplate_after: int = 3
     # Operator boilerplate: a UTF-8 file of passages separated by blank lines ("" = none).
@@ -68,6 +72,8 @@ class DetectionParams:
             raise ValueError("boilerplate_after must be at least 2 (one group is the story itself)")
         if not 0.0 < self.min_containment <= 1.0:
             raise ValueError("min_containment must be in (0, 1]")
+        if self.max_candidates < 1:
+            raise ValueError("max_candidates must be at least 1")
 
 
 MAX_AUTO_WORKERS = 4  # beyond this the one writer thread is the limit, not fingerprinting

@@ -201,8 +201,8 @@ class _Tx:
         row = self._db.execute(f"SELECT {_COLUMNS} FROM articles WHERE id = ?", (article_id,)).fetchone()
         return _stored(row) if row else None
 
-    def candidates(self, signature: U32Array) -> set[str]:
-        return self._bands.query(signature)
+    def candidates(self, signature: U32Array, limit: int | None = None) -> set[str]:
+        return self._bands.query(signature, limit)
 
     def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]:
         return {k: np.frombuffer(v, dtype=np.uint32) for k, v in self._select("shingles", ids)}

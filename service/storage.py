@@ -32,8 +32,9 @@ class Transaction(Protocol):
 
     def get(self, article_id: str) -> StoredArticle | None: ...
 
-    def candidates(self, signature: U32Array) -> set[str]:
-        """Ids sharing at least one LSH band with `signature`."""
+    def candidates(self, signature: U32Array, limit: int | None = None) -> set[str]:
+        """Ids sharing at least one LSH band with `signature`. With `limit`, a store that can rank
+        them cheaply returns at most that many, those sharing the most bands; others return all."""
         ...
 
     def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]: ...

@@ -1,12 +1,15 @@
 """The engine over a real SQLite store: grouping, replacement, idempotence, group commit."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from service.detector import Detector
 from service.engine import Engine
 from service.errors import NotFound
 from service.model import Article, PreparedArticle
+from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_PARAGRAPHS, WIRE_WITH_APPEAL
 
@@ -111,3 +114,21 @@ def test_a_burst_is_committed_in_few_transactions(engine: Engine) -> None:
     # each article in the burst saw the ones queued before it
     assert verdicts[0].matches == ()
     assert {m.id for m in verdicts[1].matches} == {"a0"}
+
+
+def test_a_story_stored_in_many_copies_verifies_only_the_closest_and_keeps_one_group(tmp_path: Path) -> None:
+    params = DetectionParams(max_candidates=8)
+    engine = Engine(Detector(params, 1 << 20), SqliteStore(tmp_path / "n.db", params), max_batch=64)
+    try:
+        copies = [engine.submit(prep(engine, f"copy{i}", _local_copy(i))) for i in range(40)]
+        verdicts = [f.result(30) for f in copies]
+        assert max(len(v.matches) for v in verdicts) == 8  # not 39
+        assert {v.duplicate_of for v in verdicts[1:]} == {"copy0"}  # one group, whatever was verified
+        resend = engine.index(prep(engine, "again", _local_copy(39)))
+        assert resend.matches[0].id == "copy39" and resend.matches[0].jaccard == 1.0  # the closest is always kept
+    finally:
+        engine.close()
+
+
+def _local_copy(n: int) -> str:
+    return f"{WIRE}\n\nLocal note {n}: " + " ".join(f"n{n}w{j}" for j in range(30))

@@ -72,3 +72,30 @@ def test_reinserting_a_key_replaces_its_bands() -> None:
     assert index.query(a) == set()
     assert index.query(b) == {"x"}
     assert len(index) == 1
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), merge_every=st.sampled_from([1, 7, 4096]), limit=st.integers(1, 6))
+def test_a_limited_query_keeps_the_live_candidates_sharing_the_most_bands(seed: int, merge_every: int,
+                                                                           limit: int) -> None:  # fmt: skip
+    rng = np.random.default_rng(seed)
+    query = rng.integers(0, 2**32, size=PARAMS.num_perm, dtype=np.uint64).astype(np.uint32)
+    index = BandIndex(PARAMS, merge_every=merge_every)
+    shared_bands = {}
+    for i in range(20):  # each stored signature copies a random number of the query's bands
+        sig = rng.integers(0, 2**32, size=PARAMS.num_perm, dtype=np.uint64).astype(np.uint32)
+        bands = rng.choice(PARAMS.lsh_bands, size=int(rng.integers(0, PARAMS.lsh_bands + 1)), replace=False)
+        for b in bands.tolist():
+            rows = slice(b * PARAMS.lsh_rows, (b + 1) * PARAMS.lsh_rows)
+            sig[rows] = query[rows]
+        index.insert(f"a{i}", sig)
+        shared_bands[f"a{i}"] = len(bands)
+    for victim in ("a3", "a11"):
+        index.remove(victim)
+        del shared_bands[victim]
+    found = index.query(query, limit)
+    live = {k: v for k, v in shared_bands.items() if v}
+    assert found <= set(live) and len(found) == min(limit, len(live))
+    weakest_kept = min((live[k] for k in found), default=PARAMS.lsh_bands)
+    assert all(live[k] <= weakest_kept for k in set(live) - found)  # none left out shares more bands
+    assert index.query(query) == set(live)

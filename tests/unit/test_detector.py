@@ -1,5 +1,7 @@
 from datetime import UTC, datetime
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from service.detector import Detector
@@ -70,3 +72,33 @@ def test_invalid_articles_name_the_field(detector: Detector, article: Article, f
 def test_body_limit_message_says_how_to_change_it(detector: Detector) -> None:
     with pytest.raises(InvalidArgument, match="over the server's limit of 10000 bytes"):
         detector.prepare(Article("a", "word " * 3000, published=datetime.now(UTC)))
+
+
+@pytest.mark.parametrize("length", [400, 1200])  # (from 512 content shingles, ranked on a 1-in-8 sample)
+def test_only_the_candidates_sharing_the_most_content_are_verified(length: int) -> None:
+    detector = Detector(DetectionParams(max_candidates=2), max_body_bytes=100_000)
+    words = [f"w{i}" for i in range(length)]
+    query = detector.prepare(Article("q", " ".join(words)))
+
+    def shares(percent: int) -> np.ndarray:  # a stored text with that share of the query's words, then its own
+        n = length * percent // 100
+        return detector.fingerprint(" ".join(words[:n] + [f"own{n}x{j}" for j in range(length - n)])).shingles
+
+    candidates = {"c22": shares(22), "c75": shares(75), "c90": shares(90), "c70": shares(70)}
+    assert list(detector.shortlist(detector.labels(query), candidates)) == ["c90", "c75"]
+    assert [m.id for m in detector.judge(query, candidates)] == ["c90", "c75"]  # c70 would match too
+    assert len(detector.judge(query, dict(candidates) | {"x": shares(3)})) == 2
+
+
+def test_the_shortlist_ranks_by_content_not_by_shared_boilerplate(tmp_path: Path) -> None:
+    appeal = tmp_path / "boilerplate.txt"
+    appeal.write_text(" ".join(f"appeal{j}" for j in range(200)))
+    detector = Detector(DetectionParams(max_candidates=1, boilerplate_file=str(appeal)), max_body_bytes=100_000)
+    story = " ".join(f"story{j}" for j in range(150))
+    query = detector.prepare(Article("q", appeal.read_text() + "\n\n" + story))
+    other_story = " ".join(f"other{j}" for j in range(150))
+    candidates = {
+        "same-appeal": detector.fingerprint(appeal.read_text() + "\n\n" + other_story).shingles,
+        "copy": detector.fingerprint(story).shingles,  # shares fewer shingles, all of them content
+    }
+    assert list(detector.shortlist(detector.labels(query), candidates)) == ["copy"]

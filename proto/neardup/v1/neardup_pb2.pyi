@@ -194,7 +194,9 @@ class Verdict(_message.Message):
     """
     @_builtins.property
     def matches(self) -> _containers.RepeatedCompositeFieldContainer[Global___Match]:
-        """Stored articles it republishes or that republish it, best first."""
+        """Stored articles it republishes or that republish it, best first: at most
+        the server's --max-candidates (the candidates sharing the most content).
+        """
 
     def __init__(
         self,

@@ -1,0 +1,81 @@
+"""A story stored in many copies: ingest rate of further copies, with and without the candidate cap.
+
+    python -m benchmarks.syndication [--copies 1000] [--step 200] [--max-candidates 32]
+
+A wire story is republished by hundreds of sites, each copy with its own few lines. Every new
+copy is an LSH candidate of every stored one. This indexes copies of one generated news-length
+story (each with a 30-word local note) through the detection core and a SQLite store, in steps,
+twice in the same run: with `--max-candidates` (only the candidates sharing the most content are
+verified) and with no cap (every candidate verified, as before the cap). It prints the rate of
+each step and the ratio of the two, and checks that both put every copy in the first one's group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.corpus import ArticleGenerator
+from service.detector import Detector
+from service.engine import Engine
+from service.model import Article
+from service.settings import DetectionParams
+from service.sqlite_store import SqliteStore
+
+UNCAPPED = 1 << 30
+
+
+def copies(count: int) -> list[Article]:
+    story = ArticleGenerator().make(0)  # the first article is always an original
+    return [Article(f"copy{i}", f"{story.body}\n\nLocal note {i}: " + " ".join(f"n{i}w{j}" for j in range(30)))
+            for i in range(count)]  # fmt: skip
+
+
+def step_rates(articles: list[Article], step: int, max_candidates: int) -> list[float]:
+    """Articles/s of each step of `step` copies, indexed one after another into a fresh store."""
+    params = replace(DetectionParams(), max_candidates=max_candidates)
+    detector = Detector(params, 1 << 22)
+    with tempfile.TemporaryDirectory(prefix="neardup-syndication-") as tmp:
+        engine = Engine(detector, SqliteStore(Path(tmp) / "n.db", params))
+        try:
+            rates, roots = [], set()
+            for start in range(0, len(articles), step):
+                prepared = [detector.prepare(a) for a in articles[start : start + step]]  # (not timed)
+                began = time.perf_counter()
+                verdicts = [engine.submit(p).result() for p in prepared]  # one at a time, as a stream's copies
+                rates.append(len(prepared) / (time.perf_counter() - began))
+                roots |= {v.duplicate_of for v in verdicts if v.id != "copy0"}
+        finally:
+            engine.close()
+    if roots != {"copy0"}:
+        raise SystemExit(f"max_candidates={max_candidates}: copies were not all grouped with copy0: {roots}")
+    return rates
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.syndication", description=__doc__.split("\n\n")[0])
+    p.add_argument("--copies", type=int, default=1000)
+    p.add_argument("--step", type=int, default=200)
+    p.add_argument("--max-candidates", type=int, default=DetectionParams().max_candidates)
+    args = p.parse_args(argv)
+    articles = copies(args.copies)
+    capped = step_rates(articles, args.step, args.max_candidates)
+    uncapped = step_rates(articles, args.step, UNCAPPED)
+    table = Table(title=f"copies of one story: --max-candidates {args.max_candidates} vs no cap")
+    for column in ("copies stored", "capped art/s", "uncapped art/s", "ratio"):
+        table.add_column(column, justify="right")
+    for n, (a, b) in enumerate(zip(capped, uncapped, strict=True)):
+        table.add_row(f"{(n + 1) * args.step:,}", f"{a:,.0f}", f"{b:,.0f}", f"{a / b:.1f}x")
+    Console().print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
