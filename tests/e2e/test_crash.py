@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+from benchmarks.corpus import write_jsonl
 from client import Article, NeardupClient, NeardupClientError, Verdict
 from tests.articles import SAME_EVENT_A, WIRE
 from tests.support import ServerProcess, free_port, wait_for
@@ -90,8 +91,7 @@ def test_neardup_ingest_resends_what_a_killed_server_had_not_answered(tmp_path: 
     count = 4000
     articles = tmp_path / "in.jsonl"
     # (distinct stories: body() makes every article a copy of half the others, whose cost grows with the index)
-    lines = (json.dumps({"id": f"a{i}", "body": " ".join(f"s{i}w{j}" for j in range(150))}) for i in range(count))
-    articles.write_text("".join(line + "\n" for line in lines))
+    write_jsonl([Article(f"a{i}", " ".join(f"s{i}w{j}" for j in range(150))) for i in range(count)], articles)
     data, port = tmp_path / "data", free_port()
     server = ServerProcess(data, port=port).start()
     ingest = subprocess.Popen(
