@@ -15,12 +15,18 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
-from client.errors import NeardupClientError, error_for, from_rpc_error
+from client.errors import InvalidArgumentError, NeardupClientError, error_for, from_rpc_error
+from client.ordered import in_order
 from client.resume import Retry, Unanswered
 
 # Bytes of articles per IndexArticleBatches message: well under the server's receive limit (at least
 # 4 MiB), so a batch of long articles is not refused whole as RESOURCE_EXHAUSTED.
 MAX_BATCH_BYTES = 1 << 20
+# The largest request a server takes by default (gRPC's default receive limit; a server started with
+# --max-body-bytes above 1.5 MiB takes 2 x that + 1 MiB). A bigger message fails its whole stream,
+# so the client answers such an article itself instead of sending it.
+MAX_MESSAGE_BYTES = 4 << 20
+_ENVELOPE_BYTES = 1024  # field tags, timestamp, flags: generous, so an article that passes fits
 
 _RELATION_NAMES = {v: k.removeprefix("RELATION_").lower() for k, v in pb.Relation.items()}
 
@@ -141,11 +147,15 @@ class NeardupClient:
         tls: bool = False,
         ca_file: str | Path | None = None,
         token: str | None = None,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
     ) -> None:
         """`tls` (implied by `ca_file`) speaks TLS, trusting `ca_file` or else the system's roots;
-        `token` is sent as `authorization: Bearer <token>` on every call."""
+        `token` is sent as `authorization: Bearer <token>` on every call; an article that would
+        make a request over `max_message_bytes` (the server's receive limit) is refused here
+        with InvalidArgumentError instead of being sent."""
         self.target = target
         self.timeout = timeout
+        self.max_message_bytes = max_message_bytes
         self._metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),) if token else ()
         self._channel = channel or _channel(target, tls or ca_file is not None, ca_file)
         self._stub = pb_grpc.NearDuplicateServiceStub(self._channel)
@@ -162,11 +172,13 @@ class NeardupClient:
 
     def index(self, article: Article, *, evidence: bool = False) -> Verdict:
         """Compare with everything stored, store, and return the verdict (after it is durable)."""
+        self._require_sendable(article)
         request = pb.IndexArticleRequest(article=article.to_pb(), include_evidence=evidence)
         return Verdict.from_pb(self._call(self._stub.IndexArticle, request).verdict)
 
     def check(self, article: Article, *, evidence: bool = False) -> Verdict:
         """The verdict the article would get, storing nothing."""
+        self._require_sendable(article)
         request = pb.CheckArticleRequest(article=article.to_pb(), include_evidence=evidence)
         return Verdict.from_pb(self._call(self._stub.CheckArticle, request).verdict)
 
@@ -186,7 +198,21 @@ class NeardupClient:
         message (IndexArticleBatches): the same outcomes, for much less CPU per article on both
         sides. With `retry`, a stream that fails with UNAVAILABLE or RESOURCE_EXHAUSTED is opened
         again and its unanswered articles are sent again (indexing is idempotent); every article
-        is still answered exactly once, in order. `on_retry(error, unanswered, wait)` hears of each retry."""
+        is still answered exactly once, in order. `on_retry(error, unanswered, wait)` hears of each retry.
+        An article too big to send is answered with an ArticleFailure in its place, unsent."""
+        checked = (self._unsendable(a) or a for a in articles)
+        yield from in_order(checked, Article, lambda sendable: self._stream(sendable, evidence, timeout, batch, retry,
+                                                                            on_retry))  # fmt: skip
+
+    def _stream(
+        self,
+        articles: Iterable[Article],
+        evidence: bool,
+        timeout: float | None,
+        batch: int,
+        retry: Retry | None,
+        on_retry: Callable[[NeardupClientError, int, float], None] | None,
+    ) -> Iterator[Verdict | ArticleFailure]:
         unanswered: Unanswered[Article] = Unanswered(articles)
         failures = 0
         while True:
@@ -231,6 +257,29 @@ class NeardupClient:
         )
         for response in self._stub.IndexArticleBatches(batches, timeout=timeout, metadata=self._metadata):
             yield from response.results
+
+    def _unsendable(self, article: Article) -> ArticleFailure | None:
+        try:
+            self._require_sendable(article)
+        except InvalidArgumentError as exc:
+            return ArticleFailure(article.id, exc)
+        return None
+
+    def _require_sendable(self, article: Article) -> None:
+        """Raise InvalidArgumentError if the article would make a request over max_message_bytes."""
+        limit = self.max_message_bytes - _ENVELOPE_BYTES
+        fields = (article.id, article.body, article.title, article.source, article.url)
+        if 4 * sum(len(f) for f in fields) <= limit:  # (at most 4 bytes a character: no need to encode)
+            return
+        size = article.to_pb().ByteSize()
+        if size > limit:
+            raise InvalidArgumentError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"article.body: the article is {size / 2**20:.1f} MiB encoded, over the "
+                f"{self.max_message_bytes / 2**20:.1f} MiB a request to the server may carry, so it was not "
+                "sent (the server stores bodies up to its --max-body-bytes, 1 MiB by default). Shorten it; "
+                "if the server's limits were raised, raise max_message_bytes (neardup --max-message-bytes) to match",
+            )
 
     def get(self, article_id: str) -> StoredArticle:
         response = self._call(self._stub.GetArticle, pb.GetArticleRequest(id=article_id))

@@ -10,17 +10,17 @@ import os
 import signal
 import sys
 import threading
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from client.api import Article, ArticleFailure, NeardupClient, Verdict, read_token_file
+from client.api import MAX_MESSAGE_BYTES, Article, ArticleFailure, NeardupClient, Verdict, read_token_file
 from client.errors import NeardupClientError, NotFoundError
 from client.jsonl import BadLine, read_articles
+from client.ordered import in_order
 from client.resume import Retry
 
 EXIT_OK, EXIT_ABSENT, EXIT_FAILED = 0, 1, 2
@@ -62,6 +62,10 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                              help="if the stream fails with UNAVAILABLE or RESOURCE_EXHAUSTED (server restarting "
                                   "or full), open it again and resend what was not answered, up to this many "
                                   "times in a row, backing off from 0.5 s to 10 s (0: fail at once)")  # fmt: skip
+        cmd.add_argument("--max-message-bytes", type=int, default=MAX_MESSAGE_BYTES,
+                         help="answer an article that would make a bigger request as an error line instead of "
+                              "sending it (the server's receive limit: 4 MiB, more if its --max-body-bytes "
+                              "was raised above 1.5 MiB; default %(default)s)")  # fmt: skip
         cmd.add_argument("file", type=Path, help="JSONL (or .jsonl.gz): id, body, title, source, url, published")
         _add_connection_flags(cmd, env)
         cmd.add_argument("--output", type=Path, help="write results here instead of stdout")
@@ -102,7 +106,10 @@ def _connect(args: argparse.Namespace, timeout: float | None = 30.0) -> NeardupC
     except (OSError, ValueError) as exc:
         print(f"neardup: cannot read the token file: {exc}", file=sys.stderr)
         raise SystemExit(EXIT_FAILED) from None
-    return NeardupClient(args.server, timeout=timeout, tls=args.tls, ca_file=args.ca_file, token=token)
+    limit = getattr(args, "max_message_bytes", MAX_MESSAGE_BYTES)
+    return NeardupClient(
+        args.server, timeout=timeout, tls=args.tls, ca_file=args.ca_file, token=token, max_message_bytes=limit
+    )
 
 
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -175,38 +182,13 @@ def _run_file(args: argparse.Namespace, send: Callable[[Iterable[Article]], Iter
     out: IO[str] = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
     try:
         with _progress(args.no_progress) as advance:
-            for outcome in _in_order(read_articles(args.file), send):
+            for outcome in in_order(read_articles(args.file), Article, send):
                 out.write(json.dumps(outcome.as_dict(), ensure_ascii=False) + "\n")
                 advance()
     finally:
         if args.output:
             out.close()
     return EXIT_OK
-
-
-def _in_order(
-    items: Iterable[Article | BadLine],
-    send: Callable[[Iterable[Article]], Iterable[Verdict | ArticleFailure]],
-) -> Iterator[Outcome]:
-    """Merge lines rejected locally back into the server's answers, keeping file order."""
-    slots: deque[BadLine | None] = deque()  # None marks an article sent to the server
-
-    def articles() -> Iterator[Article]:
-        for item in items:
-            if isinstance(item, BadLine):
-                slots.append(item)
-            else:
-                slots.append(None)
-                yield item
-
-    for answer in send(articles()):
-        while slots and slots[0] is not None:
-            bad = slots.popleft()
-            assert bad is not None
-            yield bad
-        slots.popleft()
-        yield answer
-    yield from (bad for bad in slots if bad is not None)
 
 
 class _progress:

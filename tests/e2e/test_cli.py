@@ -36,6 +36,7 @@ ROWS: list[dict[str, object] | str] = [
     {"id": "bad-time", "body": SAME_EVENT_A, "published": "yesterday"},
     "{not json",
     {"id": "", "body": "body without id"},
+    {"id": "huge", "body": "word " * (1 << 20)},  # 5 MiB: over the server's 4 MiB message limit
     {"id": "other", "body": OTHER_WITH_APPEAL},
     {"id": "a", "body": SAME_EVENT_A},
     {"id": "b", "body": SAME_EVENT_B},
@@ -48,7 +49,7 @@ def test_ingest_writes_one_line_per_article_in_order(served: ServerProcess, tmp_
                      "--output", str(out))  # fmt: skip
     assert result.returncode == 0, result.stderr
     lines = [json.loads(x) for x in out.read_text().splitlines()]
-    assert [x["id"] for x in lines] == ["wire", "copy", "bad-time", None, "", "other", "a", "b"]
+    assert [x["id"] for x in lines] == ["wire", "copy", "bad-time", None, "", "huge", "other", "a", "b"]
     by_id = {x["id"]: x for x in lines}
     assert by_id["copy"]["duplicate_of"] == "wire"
     assert [m["id"] for m in by_id["copy"]["matches"]] == ["wire"]
@@ -56,6 +57,7 @@ def test_ingest_writes_one_line_per_article_in_order(served: ServerProcess, tmp_
     assert "published" in by_id["bad-time"]["error"] and "yesterday" in by_id["bad-time"]["error"]
     assert "not valid JSON" in lines[3]["error"]
     assert "article.id" in by_id[""]["error"]
+    assert "5.0 MiB" in by_id["huge"]["error"] and "not sent" in by_id["huge"]["error"]  # not a failed stream
     assert by_id["wire"] == {"id": "wire", "duplicate_of": None, "matches": []}
     assert all(by_id[k]["matches"] == [] for k in ("other", "a", "b"))
     assert "articles" in result.stderr  # the progress bar went to stderr
@@ -66,12 +68,13 @@ def test_ingest_writes_one_line_per_article_in_order(served: ServerProcess, tmp_
 
 def test_check_stores_nothing_and_reports_matches(served: ServerProcess, tmp_path: Path) -> None:
     neardup("ingest", str(write_jsonl(tmp_path / "base.jsonl", [ROWS[0]])), "--server", served.target)
-    result = neardup("check", str(write_jsonl(tmp_path / "q.jsonl", [ROWS[1], ROWS[4]])), "--server", served.target,
-                     "--no-progress")  # fmt: skip
+    queries = write_jsonl(tmp_path / "q.jsonl", [ROWS[1], ROWS[4], ROWS[5]])
+    result = neardup("check", str(queries), "--server", served.target, "--no-progress")
     assert result.returncode == 0, result.stderr
     lines = [json.loads(x) for x in result.stdout.splitlines()]
     assert lines[0]["duplicate_of"] == "wire"
     assert "article.id" in lines[1]["error"]
+    assert "not sent" in lines[2]["error"]
     assert json.loads(neardup("stats", "--server", served.target).stdout)["articles"] == 1
 
 

@@ -96,6 +96,21 @@ def test_stream_answers_in_order_and_goes_on_after_a_bad_article(client: Neardup
     assert client.stats().articles == 5
 
 
+@pytest.mark.parametrize("batch", [1, 64])
+def test_an_article_too_big_for_one_message_is_refused_unsent_and_the_stream_goes_on(
+    client: NeardupClient, batch: int
+) -> None:
+    huge = Article("huge", "word " * (1 << 20))  # 5 MiB: sent, it would fail the whole stream
+    outcomes = list(client.index_stream([Article("wire", WIRE), huge, Article("copy", WIRE_WITH_APPEAL)], batch=batch))
+    assert [o.id for o in outcomes] == ["wire", "huge", "copy"]
+    assert isinstance(outcomes[1], ArticleFailure) and isinstance(outcomes[1].error, InvalidArgumentError)
+    assert "5.0 MiB" in str(outcomes[1].error) and "max_message_bytes" in str(outcomes[1].error)
+    assert isinstance(outcomes[2], Verdict) and [m.id for m in outcomes[2].matches] == ["wire"]
+    with pytest.raises(InvalidArgumentError, match="not sent"):
+        client.check(huge)
+    assert client.stats().articles == 2
+
+
 def test_stream_of_many_articles_is_acknowledged_only_when_stored(client: NeardupClient) -> None:
     bodies = [f"{SAME_EVENT_A} edition {i} " + " ".join(f"w{i}x{j}" for j in range(40)) for i in range(300)]
     outcomes = list(client.index_stream(Article(f"n{i}", b) for i, b in enumerate(bodies)))

@@ -1,8 +1,11 @@
-"""Resending a failed stream's unanswered articles, and batch messages capped in bytes."""
+"""Resending a failed stream's unanswered articles; batch messages capped in bytes; articles too big to send."""
 
 from __future__ import annotations
 
-from client.api import MAX_BATCH_BYTES, Article, article_batches
+import pytest
+
+from client.api import MAX_BATCH_BYTES, Article, NeardupClient, article_batches
+from client.errors import InvalidArgumentError
 from client.resume import Retry, Unanswered
 
 
@@ -40,3 +43,14 @@ def test_batches_are_capped_in_bytes_and_an_oversized_article_travels_alone() ->
     ]  # fmt: skip
     assert all(sum(a.ByteSize() for a in b) <= MAX_BATCH_BYTES for b in batches if len(b) > 1)
     assert [len(b) for b in article_batches([Article(f"s{i}", "x") for i in range(5)], count=2)] == [2, 2, 1]
+
+
+def test_an_article_is_refused_unsent_only_if_its_encoded_size_is_over_the_message_limit() -> None:
+    with NeardupClient("127.0.0.1:9", max_message_bytes=100_000) as client:  # nothing is sent: no server needed
+        fits = Article("e", "é" * 45_000)  # 4 bytes a character would be over; its 90,000 UTF-8 bytes fit
+        assert client._unsendable(fits) is None
+        failure = client._unsendable(Article("big", "é" * 50_000))
+        assert failure is not None and failure.id == "big"
+        assert isinstance(failure.error, InvalidArgumentError) and "0.1 MiB" in str(failure.error)
+        with pytest.raises(InvalidArgumentError, match="not sent"):
+            client.index(Article("big", "x" * 100_000))
