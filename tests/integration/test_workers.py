@@ -46,6 +46,22 @@ def test_fingerprints_equal_in_process_and_arrive_in_order(pool: FingerprintPool
         assert np.array_equal(prepared.fingerprint.signature, expected.signature)
         assert np.array_equal(prepared.fingerprint.shingles, expected.shingles)
         assert prepared.fingerprint.body_digest == expected.body_digest
+        assert prepared.article is article
+
+
+def test_rejected_articles_inside_a_batch_leave_the_others_intact(pool: FingerprintPool) -> None:
+    detector = Detector(PARAMS, 1 << 20)
+    mixed = [ARTICLES[0], Article("bad", "..."), ARTICLES[1], ARTICLES[2], Article("", "x"), ARTICLES[3]]
+    futures = [pool.prepare(a) for a in mixed]  # (max_batch 7: most go out as one batch)
+    for article, future in zip(mixed, futures, strict=True):
+        if article.id in ("bad", ""):
+            with pytest.raises(InvalidArgument):
+                future.result(timeout=60)
+            continue
+        prepared, expected = future.result(timeout=60), detector.prepare(article)
+        assert np.array_equal(prepared.fingerprint.signature, expected.fingerprint.signature)
+        assert np.array_equal(prepared.fingerprint.shingles, expected.fingerprint.shingles)
+        assert np.array_equal(prepared.sequence, expected.sequence)
 
 
 def test_invalid_articles_fail_with_invalid_argument_naming_the_field(pool: FingerprintPool) -> None:
