@@ -31,7 +31,10 @@ from datasketch import MinHashLSH
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.loadtest import SpawnedServer
+from benchmarks.loopback import RedisServer, redis_cluster
 from client import Article as ClientArticle
+from client import NeardupClient
 from client.api import Verdict as ClientVerdict
 from service.detector import Detector
 from service.engine import Engine
@@ -40,8 +43,6 @@ from service.redis_store import RedisStore
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
 from service.storage import Store
-from tests.redis_support import RedisServer, redis_cluster
-from tests.support import ServerProcess
 
 CORPUS = Path("/work/shared/corpora/reuters21578.jsonl.gz")
 PARAMS = DetectionParams()
@@ -148,13 +149,13 @@ def replicas_ingest(args: list[str], count: int, articles: list[ClientArticle], 
     with ExitStack() as stack:
         procs = []
         for i in range(count):
-            proc = ServerProcess(tmp / f"r{count}-{i}", *args)
-            stack.callback(proc.stop)
-            procs.append(proc.start())
+            proc = SpawnedServer(args, data_dir=tmp / f"r{count}-{i}")
+            stack.callback(proc.close)
+            procs.append(proc)
         slices = [articles[i::count] for i in range(count)]
 
-        def feed(proc: ServerProcess, items: list[ClientArticle]) -> int:
-            with proc.client(timeout=None) as client:
+        def feed(proc: SpawnedServer, items: list[ClientArticle]) -> int:
+            with NeardupClient(proc.target, timeout=None) as client:
                 outcomes = list(client.index_stream(items))
             failed = [o for o in outcomes if not isinstance(o, ClientVerdict)]
             if failed:

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.loopback import RedisServer, redis_cluster, redis_server
 from client import NeardupClient
 from service.detector import Detector
 from service.engine import Engine
 from service.grpc_server import RunningServer
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
-from tests.redis_support import RedisServer, redis_cluster, redis_server
 from tests.support import in_process_server
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -20,27 +19,6 @@ from service.grpc_server import RunningServer, start_server
 from service.settings import Settings
 
 _SERVING = re.compile(r"neardup serving on (\S+):(\d+)")
-
-
-def free_port() -> int:
-    """A loopback port free now, for a server that must come back on the same port after a restart."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    """Poll `condition` until it returns a truthy value; fail the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(delay)  # back-off between polls of a condition, not synchronisation by sleeping
-        delay = min(delay * 2, 0.2)
 
 
 def test_settings(data_dir: Path, **overrides: Any) -> Settings:

@@ -10,9 +10,10 @@ import threading
 from pathlib import Path
 
 from benchmarks.corpus import write_jsonl
+from benchmarks.loopback import free_port, wait_for
 from client import Article, NeardupClient, NeardupClientError, Verdict
 from tests.articles import SAME_EVENT_A, WIRE
-from tests.support import ServerProcess, free_port, wait_for
+from tests.support import ServerProcess
 
 TOTAL = 3000
 

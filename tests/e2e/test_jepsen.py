@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.loopback import free_port, redis_server, wait_for
 from client import Article, NeardupClient, NotFoundError
 from client.errors import NeardupClientError
 from service.redis_store import RedisStore
 from service.settings import DetectionParams
-from tests.redis_support import redis_server
-from tests.support import ServerProcess, free_port, wait_for
+from tests.support import ServerProcess
 
 SEED = 20261122
 KILLS = 3

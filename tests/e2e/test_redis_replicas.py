@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.loopback import RedisServer, wait_for
 from client import Article, NeardupClient
 from client.api import ArticleFailure, Verdict
 from client.errors import NeardupClientError, UnavailableError
 from service.redis_store import RedisStore
 from service.settings import DetectionParams
-from tests.redis_support import RedisServer, synthetic_articles
-from tests.support import ServerProcess, wait_for
+from tests.redis_support import synthetic_articles
+from tests.support import ServerProcess
 
 
 def client_article(a: object) -> Article:

@@ -9,12 +9,13 @@ from pathlib import Path
 import grpc
 import pytest
 
+from benchmarks.loopback import wait_for
 from client import Article, InvalidArgumentError, NeardupClient, NotFoundError, ResourceExhaustedError, Retry
 from client.errors import NeardupClientError
 from service.grpc_server import server_options
 from service.settings import Settings
 from tests.articles import WIRE
-from tests.support import in_process_server, wait_for
+from tests.support import in_process_server
 
 
 class HeldStream:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.loopback import RedisServer, redis_cluster, redis_server, wait_for
 from service.detector import Detector
 from service.engine import Engine
 from service.errors import IncompatibleIndex, Unavailable
@@ -24,8 +25,7 @@ from service.redis_store import (
 )
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
-from tests.redis_support import RedisServer, cleared_index_url, redis_cluster, redis_server, synthetic_articles
-from tests.support import wait_for
+from tests.redis_support import cleared_index_url, synthetic_articles
 
 PARAMS = DetectionParams()
 DETECTOR = Detector(PARAMS, 1 << 20)

@@ -12,8 +12,9 @@ import pytest
 from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
+from benchmarks.loopback import wait_for
 from tests.articles import WIRE
-from tests.support import in_process_server, wait_for
+from tests.support import in_process_server
 
 
 def _threads_in_stream_generator() -> int:

@@ -1,0 +1,123 @@
+"""Local processes on loopback for the benchmarks and the tests: a free port, waiting for a condition
+(not sleeping), and real redis-server processes, standalone or as a cluster."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import redis
+
+
+def free_port() -> int:
+    """A loopback port free now, for a server that must come back on the same port after a restart."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+    """Poll `condition` until it returns a truthy value; raise AssertionError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(delay)  # back-off between polls of a condition, not synchronisation by sleeping
+        delay = min(delay * 2, 0.2)
+
+
+REDIS_SERVER = shutil.which("redis-server")
+REDIS_CLI = shutil.which("redis-cli")
+MISSING = (
+    "redis-server / redis-cli are not installed: the Redis tests run a real server. "
+    "Install them (apt-get install redis-server redis-tools; .ci/run does this)."
+)
+
+
+class RedisServer:
+    """One redis-server on a free loopback port, its files in `workdir`; AOF with fsync at every write."""
+
+    def __init__(self, workdir: Path, *extra: str, port: int = 0, cluster: bool = False) -> None:
+        if REDIS_SERVER is None or REDIS_CLI is None:
+            raise AssertionError(MISSING)
+        self.workdir = workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.extra = list(extra)
+        if cluster:
+            self.extra += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                           "--cluster-node-timeout", "2000", "--cluster-port", str(free_port())]  # fmt: skip
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        args = [str(REDIS_SERVER), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir),
+                "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--protected-mode", "no",
+                "--loglevel", "warning", "--logfile", "redis.log", *self.extra]  # fmt: skip
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(self.ready, timeout=20, what=f"redis-server on port {self.port}")
+        return self
+
+    def ready(self) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            log = (self.workdir / "redis.log").read_text(errors="replace")[-2000:]
+            raise AssertionError(f"redis-server exited with {self.proc.returncode}: {log}")
+        try:
+            with redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1) as r:
+                return bool(r.ping())
+        except redis.RedisError:
+            return False
+
+    def stop(self) -> None:
+        """Stop hard (SIGKILL): what survives is what the AOF had fsynced."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=20)
+
+    def restart(self) -> RedisServer:
+        self.stop()
+        return self.start()
+
+
+@contextmanager
+def redis_server(workdir: Path) -> Iterator[RedisServer]:
+    server = RedisServer(workdir).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def redis_cluster(workdir: Path, nodes: int = 3) -> Iterator[list[RedisServer]]:
+    """A Redis Cluster of `nodes` primaries (no replicas), slots spread by redis-cli."""
+    with ExitStack() as stack:
+        servers = []
+        for i in range(nodes):
+            server = RedisServer(workdir / f"node{i}", cluster=True).start()
+            stack.callback(server.stop)
+            servers.append(server)
+        addresses = [f"127.0.0.1:{s.port}" for s in servers]
+        subprocess.run([str(REDIS_CLI), "--cluster", "create", *addresses, "--cluster-replicas", "0",
+                        "--cluster-yes"], check=True, capture_output=True, timeout=60)  # fmt: skip
+        wait_for(lambda: all(_cluster_ok(s.port, nodes) for s in servers), timeout=30, what="cluster state ok")
+        yield servers
+
+
+def _cluster_ok(port: int, nodes: int) -> bool:
+    with redis.Redis(host="127.0.0.1", port=port, socket_timeout=1, decode_responses=True) as r:
+        info = r.cluster("info")
+    return bool(info.get("cluster_state") == "ok" and int(info.get("cluster_known_nodes", 0)) == nodes)
