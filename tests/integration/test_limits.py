@@ -149,12 +149,16 @@ def test_a_call_whose_deadline_passed_while_queued_is_not_run(tmp_path: Path) ->
 
 
 def test_body_over_the_limit_is_invalid_argument_and_huge_message_resource_exhausted(tmp_path: Path) -> None:
-    with in_process_server(tmp_path, max_body_bytes=10_000) as (_running, client):
+    with in_process_server(tmp_path, max_body_bytes=10_000) as (running, client):
         client.index(Article("kept", WIRE))
         with pytest.raises(InvalidArgumentError, match="max-body-bytes"):
             client.index(Article("long", "word " * 3000))
-        with pytest.raises(ResourceExhaustedError):
-            client.index(Article("huge", "x" * (5 << 20)))  # over the 4 MiB message limit
+        huge = Article("huge", "x" * (5 << 20))  # over the server's 4 MiB message limit
+        with pytest.raises(InvalidArgumentError, match="not sent"):
+            client.index(huge)  # the client knows the limit and does not send it
+        unaware = NeardupClient(f"127.0.0.1:{running.port}", max_message_bytes=64 << 20)
+        with unaware, pytest.raises(ResourceExhaustedError):
+            unaware.index(huge)  # a client that sends it anyway: gRPC refuses the message
         assert client.stats().articles == 1
         assert client.get("kept").article.body == WIRE
 
