@@ -200,9 +200,11 @@ class NeardupClient:
         again and its unanswered articles are sent again (indexing is idempotent); every article
         is still answered exactly once, in order. `on_retry(error, unanswered, wait)` hears of each retry.
         An article too big to send is answered with an ArticleFailure in its place, unsent."""
-        checked = (self._unsendable(a) or a for a in articles)
-        yield from in_order(checked, Article, lambda sendable: self._stream(sendable, evidence, timeout, batch, retry,
-                                                                            on_retry))  # fmt: skip
+
+        def send(sendable: Iterable[Article]) -> Iterator[Verdict | ArticleFailure]:
+            return self._stream(sendable, evidence, timeout, batch, retry, on_retry)
+
+        yield from in_order((self._unsendable(a) or a for a in articles), Article, send)
 
     def _stream(
         self,

@@ -19,14 +19,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from client.api import MAX_MESSAGE_BYTES, Article, ArticleFailure, NeardupClient, Verdict, read_token_file
 from client.errors import NeardupClientError, NotFoundError
-from client.jsonl import BadLine, read_articles
+from client.jsonl import read_articles
 from client.ordered import in_order
 from client.resume import Retry
 
 EXIT_OK, EXIT_ABSENT, EXIT_FAILED = 0, 1, 2
-Outcome = Verdict | ArticleFailure | BadLine
-
-
 DEFAULT_BATCH = 64  # articles per message: most of the per-message cost saved, answers still come often
 
 
@@ -100,16 +97,16 @@ def _add_connection_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) 
                      help="send the bearer token in this file (env NEARDUP_TOKEN_FILE)")  # fmt: skip
 
 
-def _connect(args: argparse.Namespace, timeout: float | None = 30.0) -> NeardupClient:
+def _connect(
+    args: argparse.Namespace, timeout: float | None = 30.0, max_message_bytes: int = MAX_MESSAGE_BYTES
+) -> NeardupClient:
     try:
         token = read_token_file(args.token_file) if args.token_file else None
     except (OSError, ValueError) as exc:
         print(f"neardup: cannot read the token file: {exc}", file=sys.stderr)
         raise SystemExit(EXIT_FAILED) from None
-    limit = getattr(args, "max_message_bytes", MAX_MESSAGE_BYTES)
-    return NeardupClient(
-        args.server, timeout=timeout, tls=args.tls, ca_file=args.ca_file, token=token, max_message_bytes=limit
-    )
+    return NeardupClient(args.server, timeout=timeout, tls=args.tls, ca_file=args.ca_file, token=token,
+                         max_message_bytes=max_message_bytes)  # fmt: skip
 
 
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -147,7 +144,7 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     retry = Retry(attempts=args.retries) if args.retries > 0 else None
-    with _connect(args, timeout=None) as client:
+    with _connect(args, timeout=None, max_message_bytes=args.max_message_bytes) as client:
         client.wait_ready(10)
         return _run_file(
             args,
@@ -163,7 +160,7 @@ def _say_retrying(error: NeardupClientError, unanswered: int, wait: float) -> No
 
 
 def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    with _connect(args) as client, ThreadPoolExecutor(max_workers=8) as pool:
+    with _connect(args, max_message_bytes=args.max_message_bytes) as client, ThreadPoolExecutor(8) as pool:
         client.wait_ready(10)
 
         def check_one(article: Article) -> Verdict | ArticleFailure:
