@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 import random
-from pathlib import Path
 
 from benchmarks.accuracy import datasketch_pairs, datasketch_signatures, neardup_pairs
+from benchmarks.corpus import SHARED
 from benchmarks.devsets.boilerplate_texts import OUTLETS
 from service.settings import DetectionParams
 
-LEE = Path("/work/shared/corpora/lee_background.txt")
+LEE = SHARED / "corpora" / "lee_background.txt"
 
 
 def stream(stories: int, outlet: str) -> list[dict[str, str]]:

@@ -24,6 +24,8 @@ import numpy as np
 from client.api import Article
 from client.jsonl import BadLine, read_articles
 
+# The workplace's shared data (corpora, seeds) beside the project checkout: ../shared, read by path.
+SHARED = Path(__file__).resolve().parents[2] / "shared"
 _SYLLABLES = "ka lo mi ren sto va de pru ul tem gar si no bel th or an quis et dor mel ar pen ti cas ro fin el um bra"
 _KINDS = ("truncated", "appeal", "retitled", "edited")
 _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)

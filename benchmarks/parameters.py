@@ -21,12 +21,12 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.corpus import SHARED
 from service.minhash import SignatureMaker
 from service.shingles import shingle_set
 from service.similarity import overlap
 from service.text import tokens
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 SIZES = (2, 3, 4, 5, 6, 8)
 LAYOUTS = ((16, 8), (21, 6), (25, 5), (32, 4), (42, 3), (64, 2))
 
@@ -107,8 +107,8 @@ def _band_hits(query: np.ndarray, sigs: np.ndarray, bands: int, rows: int) -> se
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--reuters", type=Path, default=SHARED / "reuters21578.jsonl.gz")
-    parser.add_argument("--lee", type=Path, default=SHARED / "lee_background.txt")
+    parser.add_argument("--reuters", type=Path, default=SHARED / "corpora" / "reuters21578.jsonl.gz")
+    parser.add_argument("--lee", type=Path, default=SHARED / "corpora" / "lee_background.txt")
     parser.add_argument("--sample", type=int, default=3000, help="Reuters articles to index for the layout table")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()

@@ -31,6 +31,7 @@ from datasketch import MinHashLSH
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.corpus import SHARED
 from benchmarks.loadtest import SpawnedServer
 from benchmarks.loopback import RedisServer, redis_cluster
 from client import Article as ClientArticle
@@ -44,7 +45,7 @@ from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
 from service.storage import Store
 
-CORPUS = Path("/work/shared/corpora/reuters21578.jsonl.gz")
+CORPUS = SHARED / "corpora" / "reuters21578.jsonl.gz"
 PARAMS = DetectionParams()
 ALWAYS = "AOF fsync always"
 NO_AOF = "no AOF"

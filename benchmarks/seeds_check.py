@@ -1,6 +1,6 @@
 """Check the seeds: ingested in any order, they must give exactly one pair, 000 with 001.
 
-    python -m benchmarks.seeds_check [--seeds /work/shared/seeds] [--shuffles 10]
+    python -m benchmarks.seeds_check [--seeds ../shared/seeds] [--shuffles 10]
 
 Runs the real service (in-process gRPC server on 127.0.0.1, port 0, fresh SQLite store)
 for the file order, the reverse order and --shuffles random orders; exits 1 on any
@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from benchmarks.accuracy import neardup_pairs
+from benchmarks.corpus import SHARED
 from service.settings import DetectionParams
 
 EXPECTED = {("000", "001")}
@@ -22,7 +23,7 @@ EXPECTED = {("000", "001")}
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=Path, default=Path("/work/shared/seeds"))
+    parser.add_argument("--seeds", type=Path, default=SHARED / "seeds")
     parser.add_argument("--shuffles", type=int, default=10)
     args = parser.parse_args()
     rows = [{"id": p.name[:3], "body": p.read_text(encoding="utf-8")} for p in sorted(args.seeds.glob("*.txt"))]

@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchmarks.corpus import SHARED
 from benchmarks.devsets.boilerplate_texts import OPERATOR_LIST, OUTLETS
 
-CORPORA = Path("/work/shared/corpora")
+CORPORA = SHARED / "corpora"
 MIN_WORDS = 150
 
 
