@@ -39,7 +39,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "c
 REDIS_SERVER = shutil.which("redis-server")
 REDIS_CLI = shutil.which("redis-cli")
 MISSING = (
-    "redis-server / redis-cli are not installed: the Redis tests run a real server. "
+    "redis-server / redis-cli are not installed: the Redis tests and benchmarks run a real server. "
     "Install them (apt-get install redis-server redis-tools; .ci/run does this)."
 )
 
