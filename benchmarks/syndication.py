@@ -1,13 +1,15 @@
 """A story stored in many copies: ingest rate of further copies, with and without the candidate cap.
 
-    python -m benchmarks.syndication [--copies 1000] [--step 200] [--max-candidates 32]
+    python -m benchmarks.syndication [--copies 1000] [--step 200] [--max-candidates 32] [--store redis]
 
 A wire story is republished by hundreds of sites, each copy with its own few lines. Every new
 copy is an LSH candidate of every stored one. This indexes copies of one generated news-length
-story (each with a 30-word local note) through the detection core and a SQLite store, in steps,
-twice in the same run: with `--max-candidates` (only the candidates sharing the most content are
-verified) and with no cap (every candidate verified, as before the cap). It prints the rate of
-each step and the ratio of the two, and checks that both put every copy in the first one's group.
+story (each with a 30-word local note) through the detection core and a store (SQLite, or a
+redis-server it starts on a free loopback port), in steps, twice in the same run: with
+`--max-candidates` (the index ranks 4x that many, the detector verifies those sharing the most
+content) and with no cap (every candidate read and verified, as before the cap). It prints the
+rate of each step and the ratio of the two, and checks that both put every copy in the first
+one's group.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,11 +26,16 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.corpus import ArticleGenerator
+from benchmarks.loopback import RedisServer
 from service.detector import Detector
 from service.engine import Engine
 from service.model import Article
+from service.redis_store import RedisStore
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
+from service.storage import Store
+
+StoreOpener = Callable[[DetectionParams, Path], Store]
 
 UNCAPPED = 1 << 30
 
@@ -38,12 +46,12 @@ def copies(count: int) -> list[Article]:
             for i in range(count)]  # fmt: skip
 
 
-def step_rates(articles: list[Article], step: int, max_candidates: int) -> list[float]:
+def step_rates(articles: list[Article], step: int, max_candidates: int, open_store: StoreOpener) -> list[float]:
     """Articles/s of each step of `step` copies, indexed one after another into a fresh store."""
     params = replace(DetectionParams(), max_candidates=max_candidates)
     detector = Detector(params, 1 << 22)
     with tempfile.TemporaryDirectory(prefix="neardup-syndication-") as tmp:
-        engine = Engine(detector, SqliteStore(Path(tmp) / "n.db", params))
+        engine = Engine(detector, open_store(params, Path(tmp)))
         try:
             rates, roots = [], set()
             for start in range(0, len(articles), step):
@@ -59,16 +67,38 @@ def step_rates(articles: list[Article], step: int, max_candidates: int) -> list[
     return rates
 
 
+@contextmanager
+def store_opener(kind: str) -> Iterator[StoreOpener]:
+    """Opens a fresh store of that kind for each run (Redis: one redis-server, cleared for each)."""
+    if kind == "sqlite":
+        yield lambda params, where: SqliteStore(where / "n.db", params)
+        return
+    with tempfile.TemporaryDirectory(prefix="neardup-syndication-redis-") as tmp:
+        server = RedisServer(Path(tmp)).start()
+        try:
+
+            def fresh(params: DetectionParams, _where: Path) -> Store:
+                store = RedisStore(server.url, params)
+                store.clear()
+                return store
+
+            yield fresh
+        finally:
+            server.stop()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.syndication", description=__doc__.split("\n\n")[0])
     p.add_argument("--copies", type=int, default=1000)
     p.add_argument("--step", type=int, default=200)
     p.add_argument("--max-candidates", type=int, default=DetectionParams().max_candidates)
+    p.add_argument("--store", choices=("sqlite", "redis"), default="sqlite")
     args = p.parse_args(argv)
     articles = copies(args.copies)
-    capped = step_rates(articles, args.step, args.max_candidates)
-    uncapped = step_rates(articles, args.step, UNCAPPED)
-    table = Table(title=f"copies of one story: --max-candidates {args.max_candidates} vs no cap")
+    with store_opener(args.store) as open_store:
+        capped = step_rates(articles, args.step, args.max_candidates, open_store)
+        uncapped = step_rates(articles, args.step, UNCAPPED, open_store)
+    table = Table(title=f"copies of one story, {args.store}: --max-candidates {args.max_candidates} vs no cap")
     for column in ("copies stored", "capped art/s", "uncapped art/s", "ratio"):
         table.add_column(column, justify="right")
     for n, (a, b) in enumerate(zip(capped, uncapped, strict=True)):

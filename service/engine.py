@@ -36,7 +36,6 @@ class _Job:
 
 
 _STOP = object()
-CANDIDATE_PREFETCH = 4
 
 
 class Engine:
@@ -177,8 +176,8 @@ class Engine:
 
         labelled = self.detector.labels(prepared, common)
         indexed = self.detector.indexed_form(prepared, labelled)
-        # A few times more than are verified, ranked by shared bands; the shortlist ranks these by content.
-        ids = tx.candidates(indexed.fingerprint.signature, CANDIDATE_PREFETCH * self.detector.params.max_candidates + 1)
+        # A few times more than are verified, ranked by the index; the shortlist ranks these by content.
+        ids = tx.candidates(indexed.fingerprint.signature, self.detector.params.candidate_limit())
         ids.discard(prepared.article.id)
         if not ids:
             return [], indexed, {}

@@ -15,6 +15,7 @@ from typing import Any, Literal
 # Bumped whenever tokenisation or hashing changes, so an old store is refused
 # instead of silently compared with incompatible shingles.
 FINGERPRINT_SCHEME = "nd2:nfkc-casefold-words:header-fields-blanked:xxh3-poly64:affine32"
+CANDIDATES_PER_VERIFIED = 4  # candidates the index ranks, per one the detector verifies
 
 StoreKind = Literal["sqlite", "redis"]
 
@@ -49,6 +50,11 @@ class DetectionParams:
     boilerplate_after: int = 3
     # Operator boilerplate: a UTF-8 file of passages separated by blank lines ("" = none).
     boilerplate_file: str = ""
+
+    def candidate_limit(self) -> int:
+        """How many candidates the index hands the detector for one article: a few times `max_candidates`,
+        ranked by the index (shared bands, or signature agreement) for the detector to rank by content."""
+        return CANDIDATES_PER_VERIFIED * self.max_candidates + 1
 
     def recorded(self) -> dict[str, int | str]:
         """The parameters a store must have been built with to be reused."""

@@ -204,3 +204,33 @@ def test_reads_inside_a_write_see_the_batch_own_writes_and_others_see_them_after
         assert store.audit() == []
     finally:
         store.close()
+
+
+def test_a_limited_query_returns_the_stored_copies_whose_signatures_agree_most(redis_url: str) -> None:
+    """A story stored in many copies: with a limit, only that many candidates, the closest ones,
+    and never one whose record is gone (ranked on signatures, without reading whole records)."""
+    words = [f"w{i}" for i in range(300)]
+
+    def copy(name: str, share: float) -> Article:  # the story's first words, then words of its own
+        n = int(len(words) * share)
+        return Article(name, " ".join(words[:n] + [f"{name}x{j}" for j in range(len(words) - n)]))
+
+    close = [copy(f"close{i}", 0.95) for i in range(10)]
+    loose = [copy(f"loose{i}", 0.7) for i in range(20)]
+    signature = DETECTOR.prepare(Article("q", " ".join(words))).fingerprint.signature
+    store = RedisStore(redis_url, PARAMS)
+    try:
+        with store.write() as tx:
+            for article in close + loose:
+                tx.insert(DETECTOR.prepare(article), datetime.now(UTC), article.id)
+        with store.write() as tx:
+            tx.delete("close0")
+        with store.read() as tx:
+            everything = tx.candidates(signature)
+            best = tx.candidates(signature, limit=10)
+    finally:
+        store.close()
+    assert {a.id for a in close[1:]} <= everything and len(everything - {a.id for a in close}) > 1
+    assert "close0" not in everything | best
+    assert len(best) == 10 and best <= everything
+    assert {a.id for a in close[1:]} <= best  # the 9 close copies, then one of the looser ones
