@@ -357,7 +357,7 @@ class RedisStore:
         for key, members in buckets.items():
             problems += [f"bucket {key!r} points to missing article {m!r}" for m in members - ids]
         ordered = sorted(ids)
-        for aid, sig in zip(ordered, self.run([("HGET", article_key(a), "s") for a in ordered]), strict=True):
+        for aid, sig in zip(ordered, self.signature_fields(ordered), strict=True):
             if sig is None:
                 problems.append(f"id set lists {aid!r} but its record is missing")
                 continue
@@ -365,6 +365,10 @@ class RedisStore:
                 if aid not in buckets.get(key, set()):
                     problems.append(f"article {aid!r} is missing from bucket {key!r}")
         return problems
+
+    def signature_fields(self, ids: Sequence[str]) -> list[bytes | None]:
+        """Each article's stored signature bytes (None: no record), one pipeline, not whole records."""
+        return self.run([("HGET", article_key(i), "s") for i in ids])
 
     def _smembers(self, keys: list[bytes]) -> list[set[bytes]]:
         return self.run([("SMEMBERS", k) for k in keys])
@@ -577,15 +581,15 @@ class _Tx:
         """The `limit` of `ids` whose stored signatures agree with `signature` in the most places
         (ties: by id), reading only each one's signature field (0.5 KB, not the whole record)."""
         unread = [i for i in ids if i not in self._fetched]
-        raw = dict(zip(unread, self._store.run([("HGET", article_key(i), "s") for i in unread]), strict=True))
+        raw = dict(zip(unread, self._store.signature_fields(unread), strict=True))
         for aid in ids - raw.keys():
             stored = self._fetched[aid]
             raw[aid] = stored.fingerprint.signature.tobytes() if stored else None
         # Without a record (being written, or deleted) an id is not a candidate.
-        ordered = sorted(i for i, r in raw.items() if r is not None and len(r) == signature.nbytes)
-        stored_signatures = np.frombuffer(b"".join(raw[i] for i in ordered), dtype=np.uint32)
-        agree = (stored_signatures.reshape(len(ordered), signature.size) == signature).sum(axis=1)
-        return {ordered[n] for n in np.argsort(-agree, kind="stable")[:limit].tolist()}
+        present = sorted((i, r) for i, r in raw.items() if r is not None and len(r) == signature.nbytes)
+        stored_signatures = np.frombuffer(b"".join(r for _, r in present), dtype=np.uint32)
+        agree = (stored_signatures.reshape(len(present), signature.size) == signature).sum(axis=1)
+        return {present[n][0] for n in np.argsort(-agree, kind="stable")[:limit].tolist()}
 
     def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]:
         return {i: s.fingerprint.shingles for i, s in self._many(ids).items()}
