@@ -30,8 +30,8 @@ import numpy as np
 from service.group_counts import SAMPLE_SHIFT
 from service.model import BoolArray, U32Array
 from service.sets import difference, members, unique
-from service.shingles import shingle_sequence, to_u32, word_hashes
-from service.text import tokens
+from service.shingles import shingle_sequence, to_u32, utf8_word_hashes
+from service.text import utf8_tokens
 
 SAMPLE_MODULUS = 1 << SAMPLE_SHIFT  # 8: sampled means hash & (SAMPLE_MODULUS - 1) == 0
 # Two common samples further apart than this are taken as two passages. The real guard against
@@ -73,10 +73,10 @@ def sampled(hashes: U32Array) -> U32Array:
 
 def shingle_hashes(text: str, shingle_size: int) -> U32Array:
     """Sequence of shingle hashes of `text`, in text order, exactly as articles are shingled."""
-    words = tokens(mask_headers(text))
+    words = utf8_tokens(mask_headers(text))
     if not words:
         return np.empty(0, dtype=np.uint32)
-    return to_u32(shingle_sequence(word_hashes(words), shingle_size))
+    return to_u32(shingle_sequence(utf8_word_hashes(words), shingle_size))
 
 
 def read_passages(path: Path) -> list[str]:

@@ -30,10 +30,10 @@ from service.minhash import SignatureMaker
 from service.model import Article, BoolArray, Fingerprint, Match, Passage, PreparedArticle, U32Array
 from service.sets import difference, members, union, unique
 from service.settings import DetectionParams
-from service.shingles import shingle_sequence, to_u32, word_hashes
+from service.shingles import shingle_sequence, to_u32, utf8_word_hashes
 from service.similarity import IDENTICAL_JACCARD, Overlap, RecentTexts, aligned_runs, passages, tokenised
 from service.templates import differences, other_instance
-from service.text import tokens
+from service.text import utf8_tokens
 
 MAX_ID_BYTES = 512
 SHORTLIST_SAMPLED_FROM = 512  # content shingles from which the shortlist ranks on a sample
@@ -48,7 +48,6 @@ class Prepared(PreparedArticle):
     """A prepared article that also keeps its shingle sequence (text order), for boilerplate labelling."""
 
     sequence: U32Array = field(default_factory=lambda: np.empty(0, dtype=np.uint32))
-    words: list[str] = field(default_factory=list)
 
 
 class Detector:
@@ -63,22 +62,15 @@ class Detector:
     def prepare(self, article: Article) -> Prepared:
         """Validate an article and fingerprint it. Raises InvalidArgument naming the field."""
         self._validate(article)
-        words = self._words(article.body)
-        sequence = self._sequence(words)
-        return Prepared(article, self._fingerprint(article.body, sequence), sequence, words)
+        sequence = self.sequence(article.body)
+        return Prepared(article, self._fingerprint(article.body, sequence), sequence)
 
     def sequence(self, body: str) -> U32Array:
-        return self._sequence(self._words(body))
-
-    @staticmethod
-    def _words(body: str) -> list[str]:
-        words = tokens(mask_headers(body))
+        """The body's shingle hashes in text order. Raises InvalidArgument if it has no words."""
+        words = utf8_tokens(mask_headers(body))
         if not words:
             raise InvalidArgument("article.body", "contains no words to compare (only punctuation or spaces)")
-        return words
-
-    def _sequence(self, words: list[str]) -> U32Array:
-        return to_u32(shingle_sequence(word_hashes(words), self.params.shingle_size))
+        return to_u32(shingle_sequence(utf8_word_hashes(words), self.params.shingle_size))
 
     def fingerprint(self, body: str) -> Fingerprint:
         return self._fingerprint(body, self.sequence(body))
@@ -116,8 +108,8 @@ class Detector:
 
     def remember(self, stored: PreparedArticle) -> None:
         """Keep a just-stored article's tokens at hand: its copies will be compared with it."""
-        if isinstance(stored, Prepared):  # (its words, if not sent back by a worker, only when needed)
-            text = tokenised(stored.article.body, self.params.shingle_size, stored.sequence, stored.words or None)
+        if isinstance(stored, Prepared):  # (its words are found only if a copy reaches exact verification)
+            text = tokenised(stored.article.body, self.params.shingle_size, stored.sequence)
             self.recent.put(text)
 
     def group_samples(
@@ -165,8 +157,7 @@ class Detector:
         if not screened:
             return []
         others = _articles(bodies, [cid for cid, _, _ in screened])
-        words = query.words if isinstance(query, Prepared) and query.words else None
-        ta = tokenised(query.article.body, self.params.shingle_size, q.sequence, words) if others else None
+        ta = tokenised(query.article.body, self.params.shingle_size, q.sequence) if others else None
         matches = []
         for cid, ov, pair_bp in screened:
             other = others.get(cid)

@@ -62,9 +62,7 @@ def _fingerprint_batch(articles: list[Article]) -> list[PreparedArticle | _Rejec
     out: list[PreparedArticle | _Rejected] = []
     for article in articles:
         try:
-            # Nor its words: a list of Python strings is costly to unpickle in the server, which
-            # needs them only for the few articles that reach exact verification.
-            out.append(replace(_detector.prepare(article), article=_NO_ARTICLE, words=[]))
+            out.append(replace(_detector.prepare(article), article=_NO_ARTICLE))
         except InvalidArgument as exc:
             out.append(_Rejected(exc.field, str(exc).removeprefix(f"{exc.field}: ")))
     return out

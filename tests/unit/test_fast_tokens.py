@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.text import _WORD, _normalise_token, has_combining_marks, tokens
+from service.text import _WORD, _normalise_token, has_combining_marks, tokens, utf8_tokens
 
 
 def reference_tokens(text: str) -> list[str]:
@@ -16,12 +17,28 @@ def reference_tokens(text: str) -> list[str]:
 @given(st.text())
 def test_tokens_equal_reference_on_any_text(text: str) -> None:
     assert tokens(text) == reference_tokens(text)
+    assert utf8_tokens(text) == [t.encode() for t in reference_tokens(text)]
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from("abc XYZ 09_-'.,\n\u00e9\u0301\u2019\u2014\ufb01\u0130\u00df")))
 def test_tokens_equal_reference_on_news_like_characters(text: str) -> None:
     assert tokens(text) == reference_tokens(text)
+    assert utf8_tokens(text) == [t.encode() for t in reference_tokens(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Minister\u2019s \u201cplan\u201d \u2014 a 30\u2013day\u00a0pause\u2026",  # byte path: separators only
+        "Caf\u00e9 owners in M\u00fcnchen",  # non-ASCII letters: string path
+        "cafe\u0301 STOP",  # a combining mark after ASCII letters joins the word
+        "\ufb01nal \uff21\uff22\uff23 \u0130stanbul stra\u00dfe",  # NFKC and case folding change the bytes
+        "under_score 42nd\tTAB\r\nnew line\x0bvt\x0cff\x1cfs",  # ASCII separators split.split() does not know
+    ],
+)
+def test_utf8_tokens_are_the_tokens_encoded(text: str) -> None:
+    assert utf8_tokens(text) == [t.encode() for t in tokens(text)]
 
 
 def test_combining_marks_are_kept_inside_words() -> None:
