@@ -29,14 +29,16 @@ ENV PATH=/opt/neardup/bin:$PATH \
     NEARDUP_HOST=0.0.0.0 \
     NEARDUP_PORT=50051 \
     NEARDUP_DATA_DIR=/data \
-    NEARDUP_METRICS_PORT=9100
+    NEARDUP_METRICS_PORT=9100 \
+    NEARDUP_HEALTH_PORT=50052
 USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
-EXPOSE 50051 9100
-# The standard gRPC health service; exit 0 only when it answers SERVING.
+EXPOSE 50051 50052 9100
+# The standard gRPC health service on its own port (no call limit there: a busy server still answers);
+# exit 0 only when it answers SERVING.
 HEALTHCHECK --interval=30s --timeout=6s --start-period=60s --retries=3 \
-    CMD ["neardup", "health", "--server", "127.0.0.1:50051", "--timeout", "5"]
+    CMD ["neardup", "health", "--server", "127.0.0.1:50052", "--timeout", "5"]
 # `neardup serve` drains in-flight calls on SIGTERM (up to --grace-seconds) and closes the store cleanly.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["neardup", "serve"]

@@ -135,6 +135,8 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                                       settings.store, where)  # fmt: skip
     if running.metrics_port is not None:
         announce(f"neardup metrics on http://{settings.host}:{running.metrics_port}/metrics", settings.log_format)
+    if running.health_port is not None:
+        announce(f"neardup health service on {settings.host}:{running.health_port}", settings.log_format)
     announce(f"neardup serving on {settings.host}:{running.port}", settings.log_format)
     stop.wait()
     logging.getLogger("neardup").info("signal received: draining for up to %.0fs", settings.grace_seconds)

@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NearDuplicateService"].full_name
 MAX_STATUS_CHARS = 2048
 NO_DEADLINE = 365 * 24 * 3600.0  # time_remaining() beyond this means the caller set no deadline
+# gRPC binds with SO_REUSEPORT by default: a second server started on a port in use would bind it too
+# and silently take half the connections (to another store). Off, it fails to start instead.
+_EXCLUSIVE_PORT = ("grpc.so_reuseport", 0)
 STREAM_WINDOW = 1024  # articles of one stream in flight at once: enough for group commits, bounded memory
 
 _STATUS: list[tuple[type[NeardupError], grpc.StatusCode]] = [
@@ -276,11 +279,15 @@ class RunningServer:
     metrics: Metrics = field(default_factory=Metrics)
     metrics_port: int | None = None  # None: not served over HTTP
     pool: FingerprintPool | None = None
+    health_server: grpc.Server | None = None  # the health service on a port of its own
+    health_port: int | None = None
 
     def stop(self, grace: float) -> None:
         """Refuse new calls, report NOT_SERVING, drain in-flight calls, close the store."""
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait()
+        if self.health_server:  # (kept answering NOT_SERVING while the main port drained)
+            self.health_server.stop(0).wait()
         if self.pool:
             self.pool.close()
         self.engine.close()
@@ -306,24 +313,64 @@ def start_server(settings: Settings) -> RunningServer:
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    address = f"{settings.host}:{settings.port}"
-    port = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
-    if port == 0:
+    try:
+        port = _bind(server, f"{settings.host}:{settings.port}", credentials, "--port")
+    except OSError:
         if pool:
             pool.close()
         engine.close()
-        raise OSError(f"could not bind {address}")
+        raise
     metrics.count_articles_with(lambda: engine.stats().articles)
     metrics.count_boilerplate_with(engine.learned_boilerplate)
     try:
-        metrics_port = metrics.serve(settings.host, settings.metrics_port) if settings.metrics_port >= 0 else None
-    except OSError as exc:
+        metrics_port = _serve_metrics(settings, metrics) if settings.metrics_port >= 0 else None
+        health_server, health_port = _health_server(settings, health_servicer)
+    except OSError:
+        metrics.close()
+        if pool:
+            pool.close()
         engine.close()
-        raise OSError(f"could not serve metrics on {settings.host}:{settings.metrics_port}: {exc}") from exc
+        raise
     server.start()
     for name in ("", SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return RunningServer(server, port, engine, health_servicer, metrics, metrics_port, pool)
+    return RunningServer(server, port, engine, health_servicer, metrics, metrics_port, pool, health_server, health_port)
+
+
+def _bind(server: grpc.Server, address: str, credentials: grpc.ServerCredentials | None, flag: str) -> int:
+    """Bind `address`; an OSError naming the flag to change if it is taken or not an address here."""
+    try:
+        port = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
+    except RuntimeError:  # (newer grpcio raises where older returned 0)
+        port = 0
+    if port == 0:
+        raise OSError(f"could not bind {address}: another process may be using the port; choose another with {flag}")
+    return port
+
+
+def _serve_metrics(settings: Settings, metrics: Metrics) -> int:
+    try:
+        return metrics.serve(settings.host, settings.metrics_port)
+    except OSError as exc:
+        raise OSError(f"could not serve metrics on {settings.host}:{settings.metrics_port}: {exc}") from exc
+
+
+def _health_server(settings: Settings, servicer: health.HealthServicer) -> tuple[grpc.Server | None, int | None]:
+    """The health service alone on --health-port (if set), started now.
+
+    On the main port every call counts towards --max-concurrent-rpcs, so a server full of work
+    answers its own probes RESOURCE_EXHAUSTED and an orchestrator restarts it for being busy.
+    This server has no call limit and no interceptors, and serves nothing but health (which the
+    main port also serves without a token). Plaintext: probes such as Kubernetes' gRPC probe
+    speak no TLS, and a status is all it tells."""
+    if settings.health_port < 0:
+        return None, None
+    pool = futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="neardup-health")
+    server = grpc.server(pool, options=[_EXCLUSIVE_PORT])
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    port = _bind(server, f"{settings.host}:{settings.health_port}", None, "--health-port")
+    server.start()
+    return server, port
 
 
 def _fingerprint_pool(settings: Settings) -> FingerprintPool | None:
@@ -352,6 +399,7 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.min_ping_interval_without_data_ms", int(settings.min_client_ping_seconds * 1000)),
         ("grpc.http2.max_pings_without_data", 0),  # idle connections may be pinged: keepalive does exactly that
+        _EXCLUSIVE_PORT,
     ]
 
 

@@ -92,16 +92,19 @@ def test_image_metadata_is_production_shaped(image: Image) -> None:
 def test_server_from_the_image_serves_health_and_indexes(image: Image) -> None:
     env = dict(item.split("=", 1) for item in image.config["Env"])  # type: ignore[union-attr]
     chroot = ["chroot", "--userspec=10001:10001", str(image.rootfs)]
+    assert env["NEARDUP_HEALTH_PORT"] == "50052"
     proc = subprocess.Popen([*chroot, "neardup", "serve", "--host", "127.0.0.1", "--port", "0", "--metrics-port",
-                             "0"], env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)  # fmt: skip
+                             "0", "--health-port", "0"], env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            text=True)  # fmt: skip
     try:
-        port = _serving_port(proc)
+        health_port, port = _announced_ports(proc)
         with NeardupClient(f"127.0.0.1:{port}", timeout=30) as client:
             assert client.health() == "SERVING"
             assert client.index(Article("from-container", WIRE)).id == "from-container"
             assert client.get("from-container").article.body == WIRE
         healthcheck = image.config["Healthcheck"]["Test"][1:]  # type: ignore[index]
-        healthcheck[healthcheck.index("--server") + 1] = f"127.0.0.1:{port}"
+        assert healthcheck[healthcheck.index("--server") + 1] == "127.0.0.1:50052"  # the image's health port
+        healthcheck[healthcheck.index("--server") + 1] = f"127.0.0.1:{health_port}"
         assert run(*chroot, *healthcheck, timeout=60, env=env) == "SERVING"  # the image's HEALTHCHECK command
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0  # drained and closed the store cleanly
@@ -113,12 +116,14 @@ def test_server_from_the_image_serves_health_and_indexes(image: Image) -> None:
     assert db.stat().st_uid == 10001  # written by the unprivileged user into the volume directory
 
 
-def _serving_port(proc: subprocess.Popen[str]) -> int:
+def _announced_ports(proc: subprocess.Popen[str]) -> tuple[int, int]:
+    """The health port and the main port, from the lines `neardup serve` writes when it is ready."""
     assert proc.stderr is not None
-    seen = []
+    seen, health = [], None
     for line in proc.stderr:
         seen.append(line)
-        match = re.search(r"neardup serving on \S+:(\d+)", line)
-        if match:
-            return int(match.group(1))
+        if found := re.search(r"neardup health service on \S+:(\d+)", line):
+            health = int(found.group(1))
+        if (found := re.search(r"neardup serving on \S+:(\d+)", line)) and health is not None:
+            return health, int(found.group(1))
     raise AssertionError(f"the server from the image exited ({proc.wait()}):\n{''.join(seen)}")

@@ -1,0 +1,76 @@
+"""--health-port: the health service alone on a port of its own, answering while the main port is full."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import grpc
+import pytest
+from neardup.v1 import neardup_pb2 as pb
+from neardup.v1 import neardup_pb2_grpc as pb_grpc
+
+from benchmarks.loopback import wait_for
+from client import Article, NeardupClient, ResourceExhaustedError, UnavailableError
+from service.grpc_server import start_server
+from tests import support
+from tests.articles import WIRE
+from tests.integration.test_limits import HeldStream
+from tests.support import in_process_server
+
+
+def test_probes_on_the_health_port_answer_while_the_main_port_refuses_calls(tmp_path: Path) -> None:
+    with in_process_server(tmp_path, max_concurrent_rpcs=1, health_port=0) as (running, client):
+        assert running.health_port and running.health_port != running.port
+        held = HeldStream(client)  # takes the one call the main port allows
+        with pytest.raises(ResourceExhaustedError):
+            client.health()  # a probe on the main port is one more call: refused
+        with NeardupClient(f"127.0.0.1:{running.health_port}", timeout=5) as probe:
+            assert probe.health() == "SERVING"
+            assert probe.health("neardup.v1.NearDuplicateService") == "SERVING"
+        held.close()
+
+
+def test_the_health_port_serves_nothing_but_health(tmp_path: Path) -> None:
+    # It has no auth and no call limit: the detection service must not be reachable through it.
+    with (
+        in_process_server(tmp_path, health_port=0) as (running, _client),
+        grpc.insecure_channel(f"127.0.0.1:{running.health_port}") as channel,
+    ):
+        with pytest.raises(grpc.RpcError) as refused:
+            pb_grpc.NearDuplicateServiceStub(channel).GetStats(pb.GetStatsRequest(), timeout=5)
+        assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_the_health_port_says_not_serving_while_the_main_port_drains_then_closes(tmp_path: Path) -> None:
+    with in_process_server(tmp_path, health_port=0) as (running, client):
+        probe = NeardupClient(f"127.0.0.1:{running.health_port}", timeout=5)
+        held = HeldStream(client)  # an in-flight call: stop() waits for it (up to its grace)
+        stopping = threading.Thread(target=running.stop, args=(30,))
+        stopping.start()
+        wait_for(lambda: probe.health() == "NOT_SERVING", what="the health port to report NOT_SERVING")
+        assert stopping.is_alive()  # still draining the held stream
+        held.close()
+        stopping.join(30)
+        assert not stopping.is_alive()
+        with pytest.raises(UnavailableError):
+            probe.health()
+        probe.close()
+
+
+def test_a_taken_health_port_stops_startup_with_a_clear_error(tmp_path: Path) -> None:
+    with (
+        in_process_server(tmp_path / "a", health_port=0) as (running, _client),
+        pytest.raises(OSError, match=r"could not bind 127.0.0.1:\d+: .*--health-port"),
+        in_process_server(tmp_path / "b", health_port=running.health_port),
+    ):
+        pass
+
+
+def test_a_taken_main_port_stops_startup_instead_of_sharing_it(tmp_path: Path) -> None:
+    # gRPC's default SO_REUSEPORT let a second server bind the port and take half the connections.
+    with in_process_server(tmp_path / "a") as (running, client):
+        with pytest.raises(OSError, match=r"could not bind 127.0.0.1:\d+: .*--port"):
+            start_server(support.test_settings(tmp_path / "b", port=running.port))
+        assert client.index(Article("after", WIRE)).id == "after"  # the first server keeps the port
+        assert client.stats().articles == 1
