@@ -313,16 +313,10 @@ def start_server(settings: Settings) -> RunningServer:
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    try:
-        port = _bind(server, f"{settings.host}:{settings.port}", credentials, "--port")
-    except OSError:
-        if pool:
-            pool.close()
-        engine.close()
-        raise
     metrics.count_articles_with(lambda: engine.stats().articles)
     metrics.count_boilerplate_with(engine.learned_boilerplate)
     try:
+        port = _bind(server, f"{settings.host}:{settings.port}", credentials, "--port")
         metrics_port = _serve_metrics(settings, metrics) if settings.metrics_port >= 0 else None
         health_server, health_port = _health_server(settings, health_servicer)
     except OSError:

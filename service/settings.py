@@ -115,7 +115,7 @@ class Settings:
     tls_key: str = ""  # PEM private key
     auth_token_file: str = ""  # file holding the bearer token callers must send; empty = no auth
     metrics_port: int = -1  # Prometheus /metrics on this port: -1 off, 0 any free port
-    # The health service alone, also on this port: plaintext, no auth and no call limit, so probes answer
+    # A second port serving only the health service: plaintext, no auth and no call limit, so probes answer
     # while --max-concurrent-rpcs calls fill the main port. -1 off, 0 any free port.
     health_port: int = -1
     detection: DetectionParams = field(default_factory=DetectionParams)

@@ -72,7 +72,8 @@ def utf8_tokens(text: str) -> list[bytes]:
     all tokens are ASCII, and one byte-level translate and split find them: about half the
     cost of finding string tokens and encoding each."""
     if text.isascii() or all(map(_separates_words, set(_NON_ASCII.findall(text)))):
-        return text.encode().translate(_FOLD_TO_WORD_BYTES).split()
+        # (surrogatepass: a lone surrogate, which tokens() also treats as a separator, cannot fail the encode)
+        return text.encode("utf-8", "surrogatepass").translate(_FOLD_TO_WORD_BYTES).split()
     return [t.encode() for t in tokens(text)]
 
 

@@ -34,7 +34,8 @@ def test_tokens_equal_reference_on_news_like_characters(text: str) -> None:
         "Caf\u00e9 owners in M\u00fcnchen",  # non-ASCII letters: string path
         "cafe\u0301 STOP",  # a combining mark after ASCII letters joins the word
         "\ufb01nal \uff21\uff22\uff23 \u0130stanbul stra\u00dfe",  # NFKC and case folding change the bytes
-        "under_score 42nd\tTAB\r\nnew line\x0bvt\x0cff\x1cfs",  # ASCII separators split.split() does not know
+        "under_score 42nd\tTAB\r\nnew line\x0bvt\x0cff\x1cfs",  # ASCII separators bytes.split() does not know
+        "half\ud800pair",  # a lone surrogate (not valid UTF-8) separates words in both
     ],
 )
 def test_utf8_tokens_are_the_tokens_encoded(text: str) -> None:
