@@ -27,13 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
-from service.group_counts import SAMPLE_SHIFT
+from service.group_counts import SAMPLE_SHIFT, is_sampled
 from service.model import BoolArray, U32Array
 from service.sets import difference, members, unique
 from service.shingles import shingle_sequence, to_u32, utf8_word_hashes
 from service.text import utf8_tokens
 
-SAMPLE_MODULUS = 1 << SAMPLE_SHIFT  # 8: sampled means hash & (SAMPLE_MODULUS - 1) == 0
+SAMPLE_MODULUS = 1 << SAMPLE_SHIFT  # 8: a hash is sampled (group_counts.is_sampled) if it is a multiple of this
 # Two common samples further apart than this are taken as two passages. The real guard against
 # filling content is that any content between them would hold samples of its own (a stretch of
 # 64 shingles holds none with probability (7/8)^64 = 0.02 %).
@@ -67,7 +67,7 @@ def _blank(m: re.Match[str]) -> str:
 
 def sampled(hashes: U32Array) -> U32Array:
     """The 1-in-SAMPLE_MODULUS sample of `hashes` whose group counts the store keeps."""
-    picked: U32Array = hashes[(hashes & np.uint32(SAMPLE_MODULUS - 1)) == 0]
+    picked: U32Array = hashes[is_sampled(hashes)]
     return picked
 
 
@@ -113,7 +113,7 @@ def label(
 
     `shingles`, when the caller has it, is the sequence's sorted unique set."""
     is_bp = members(sequence, operator)
-    is_anchor = (sequence & np.uint32(SAMPLE_MODULUS - 1)) == 0
+    is_anchor = is_sampled(sequence)
     is_common = np.zeros(sequence.size, dtype=np.bool_)
     if common is not None and sequence.size:
         _mark_learned(sequence, is_bp, is_anchor, is_common, common)

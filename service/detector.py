@@ -14,7 +14,6 @@ import numpy as np
 import xxhash
 
 from service.boilerplate import (
-    SAMPLE_MODULUS,
     CommonLookup,
     Labelled,
     estimated_boilerplate,
@@ -26,6 +25,7 @@ from service.boilerplate import (
     shared_boilerplate,
 )
 from service.errors import InvalidArgument
+from service.group_counts import is_sampled
 from service.minhash import SignatureMaker
 from service.model import Article, BoolArray, Fingerprint, Match, Passage, PreparedArticle, U32Array
 from service.sets import difference, members, union, unique
@@ -196,7 +196,7 @@ class Detector:
         starts = np.concatenate(([0], np.cumsum([len(a) for a in arrays[:-1]], dtype=np.int64)))
         found = np.zeros(values.size, dtype=np.int32)
         if content.size >= SHORTLIST_SAMPLED_FROM:
-            sampled = (values & np.uint32(SAMPLE_MODULUS - 1)) == 0
+            sampled = is_sampled(values)
             found[sampled] = members(values[sampled], content)
         else:
             found[:] = members(values, content)

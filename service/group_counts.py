@@ -31,6 +31,12 @@ U8Array = npt.NDArray[np.uint8]
 I64Array = npt.NDArray[np.int64]
 
 
+def is_sampled(hashes: U32Array) -> BoolArray:
+    """Which of `hashes` belong to the sample whose group counts are kept (low SAMPLE_SHIFT bits zero)."""
+    found: BoolArray = (hashes & _UNSAMPLED_BITS) == 0
+    return found
+
+
 class GroupCounts:
     def __init__(self) -> None:
         self._once = _touched_plane()
@@ -87,7 +93,7 @@ class GroupCounts:
 
     def at_least(self, hashes: U32Array, min_groups: int) -> U32Array:
         """Those of `hashes` seen in at least `min_groups` (>= 2) groups; unsampled ones never are."""
-        picked: U32Array = hashes[(hashes & _UNSAMPLED_BITS) == 0]
+        picked: U32Array = hashes[is_sampled(hashes)]
         if not picked.size:
             return picked
         twice = _Slots(picked, checked=True).test(self._twice)
