@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any, cast
@@ -128,6 +128,10 @@ class _CountingTransaction:
     def insert(self, prepared: PreparedArticle, indexed_at: datetime, group_root: str) -> None:
         self._tx.insert(prepared, indexed_at, group_root)
         self.inserted += 1
+
+    def insert_new(self, articles: Sequence[PreparedArticle], indexed_at: datetime) -> None:
+        self._tx.insert_new(articles, indexed_at)
+        self.inserted += len(articles)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._tx, name)

@@ -58,7 +58,7 @@ from redis.crc import key_slot
 from redis.retry import Retry
 
 from service.errors import IncompatibleIndex, Unavailable
-from service.model import Article, Fingerprint, PreparedArticle, StoredArticle, U32Array, from_us, to_us
+from service.model import Article, BoolArray, Fingerprint, PreparedArticle, StoredArticle, U32Array, from_us, to_us
 from service.settings import DetectionParams
 from service.storage import order_key
 
@@ -577,6 +577,16 @@ class _Tx:
             visible |= self._overlay_buckets.get(key, set())
         return visible
 
+    def band_hits(self, signatures: U32Array) -> BoolArray:
+        found = []
+        for signature in signatures:
+            keys = self._keys_for(signature)
+            committed = self._committed_hits.get(signature.tobytes())
+            if committed is None:
+                committed = self._store.bucket_members([keys])[0]
+            found.append(bool(committed) or any(key in self._overlay_buckets for key in keys))
+        return np.array(found, dtype=np.bool_)
+
     def _most_alike(self, ids: set[str], signature: U32Array, limit: int) -> set[str]:
         """The `limit` of `ids` whose stored signatures agree with `signature` in the most places
         (ties: by id), reading only each one's signature field (0.5 KB, not the whole record)."""
@@ -662,6 +672,10 @@ class _Tx:
         for h in hashes.tolist():
             self._shingle_added[h] = self._shingle_added.get(h, 0) + 1
 
+    def count_groups_each(self, per_article: Sequence[U32Array]) -> None:
+        for hashes in per_article:
+            self.count_groups(hashes)
+
     def insert(self, prepared: PreparedArticle, indexed_at: datetime, group_root: str) -> None:
         self._require_writable()
         aid = prepared.article.id
@@ -673,6 +687,10 @@ class _Tx:
             self._overlay_buckets.setdefault(key, set()).add(aid)
         self._group(group_root).added.add(aid)
         self._group(group_root).removed.discard(aid)
+
+    def insert_new(self, articles: Sequence[PreparedArticle], indexed_at: datetime) -> None:
+        for prepared in articles:
+            self.insert(prepared, indexed_at, prepared.article.id)
 
     def delete(self, article_id: str) -> None:
         self._require_writable()

@@ -23,7 +23,7 @@ import numpy as np
 from service.errors import IncompatibleIndex, Unavailable
 from service.group_counts import GroupCounts
 from service.lsh import BandIndex, release_free_memory
-from service.model import Article, Fingerprint, PreparedArticle, StoredArticle, U32Array, from_us, to_us
+from service.model import Article, BoolArray, Fingerprint, PreparedArticle, StoredArticle, U32Array, from_us, to_us
 from service.settings import DetectionParams
 from service.storage import chunks
 
@@ -54,6 +54,10 @@ _SIGNATURES = """
 CREATE TABLE IF NOT EXISTS signatures (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, signature BLOB NOT NULL);
 """
 _LOAD_ROWS = 65_536  # signatures per vectorised step of the start-up rebuild
+_INSERT_ARTICLE = (
+    "INSERT INTO articles (id, body, title, source, url, published_us, indexed_at_us, body_digest, "
+    "signature, shingles, group_root) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 _COLUMNS = (
     "seq, id, body, title, source, url, published_us, indexed_at_us, body_digest, signature, shingles, group_root"
 )
@@ -204,6 +208,9 @@ class _Tx:
     def candidates(self, signature: U32Array, limit: int | None = None) -> set[str]:
         return self._bands.query(signature, limit)
 
+    def band_hits(self, signatures: U32Array) -> BoolArray:
+        return self._bands.hits(signatures)
+
     def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]:
         return {k: np.frombuffer(v, dtype=np.uint32) for k, v in self._select("shingles", ids)}
 
@@ -226,22 +233,33 @@ class _Tx:
         return str(row[0]) if row else None
 
     def insert(self, prepared: PreparedArticle, indexed_at: datetime, group_root: str) -> None:
-        a, fp = prepared.article, prepared.fingerprint
-        self._db.execute(
-            "INSERT INTO articles (id, body, title, source, url, published_us, indexed_at_us, body_digest, "
-            "signature, shingles, group_root) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                a.id, a.body, a.title, a.source, a.url,
-                to_us(a.published) if a.published else None, to_us(indexed_at),
-                fp.body_digest, fp.signature.tobytes(), fp.shingles.tobytes(), group_root,
-            ),
-        )  # fmt: skip
+        self._db.execute(_INSERT_ARTICLE, _article_row(prepared, to_us(indexed_at), group_root))
+        signature = prepared.fingerprint.signature
         self._db.execute(
             "INSERT INTO signatures (seq, id, signature) VALUES (last_insert_rowid(), ?, ?)",
-            (a.id, fp.signature.tobytes()),
+            (prepared.article.id, signature.tobytes()),
         )
-        self._bands.insert(a.id, fp.signature)
-        self._log(lambda: self._bands.remove(a.id))
+        aid = prepared.article.id
+        self._bands.insert(aid, signature)
+        self._log(lambda: self._bands.remove(aid))
+
+    def insert_new(self, articles: Sequence[PreparedArticle], indexed_at: datetime) -> None:
+        if not articles:
+            return
+        # With AUTOINCREMENT every new seq is above the highest present: those above it now are this call's.
+        before = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()[0]
+        at = to_us(indexed_at)
+        self._db.executemany(_INSERT_ARTICLE, [_article_row(p, at, p.article.id) for p in articles])
+        self._db.execute("INSERT INTO signatures (seq, id, signature) SELECT seq, id, signature FROM articles "
+                         "WHERE seq > ?", (before,))  # fmt: skip
+        ids = [p.article.id for p in articles]
+        self._bands.insert_batch(ids, np.stack([p.fingerprint.signature for p in articles]))
+
+        def undo() -> None:
+            for aid in ids:
+                self._bands.remove(aid)
+
+        self._log(undo)
 
     def delete(self, article_id: str) -> None:
         row = self._db.execute("SELECT signature FROM articles WHERE id = ?", (article_id,)).fetchone()
@@ -260,11 +278,26 @@ class _Tx:
             self._db.execute(f"UPDATE articles SET group_root = ? WHERE group_root IN ({marks})", [new_root, *part])
 
     def count_groups(self, hashes: U32Array) -> None:
-        if not hashes.size:
+        self.count_groups_each([hashes])
+
+    def count_groups_each(self, per_article: Sequence[U32Array]) -> None:
+        parts = [h for h in per_article if h.size]
+        if not parts:
             return
-        self._db.execute("INSERT INTO group_samples (hashes) VALUES (?)", (hashes.astype(np.uint32).tobytes(),))
-        self._groups.add(hashes)
-        self._log(lambda: self._groups.remove(hashes))
+        block = np.concatenate(parts).astype(np.uint32)
+        # One log row for all of them: the start-up replay only sums what the rows hold.
+        self._db.execute("INSERT INTO group_samples (hashes) VALUES (?)", (block.tobytes(),))
+        if len(parts) == 1:
+            self._groups.add(parts[0])
+        else:
+            values, times = np.unique(block, return_counts=True)
+            self._groups.add(values, times.astype(np.int64) if times.max() > 1 else None)
+
+        def undo() -> None:
+            for hashes in parts:
+                self._groups.remove(hashes)
+
+        self._log(undo)
 
     def learned_boilerplate(self, min_groups: int) -> int:
         return self._groups.total_at_least(min_groups)
@@ -276,6 +309,13 @@ class _Tx:
         if self._undo is None:
             raise RuntimeError("write attempted in a read transaction")
         self._undo.append(step)
+
+
+def _article_row(prepared: PreparedArticle, indexed_at_us: int, group_root: str) -> tuple[object, ...]:
+    a, fp = prepared.article, prepared.fingerprint
+    published = to_us(a.published) if a.published else None
+    return (a.id, a.body, a.title, a.source, a.url, published, indexed_at_us,
+            fp.body_digest, fp.signature.tobytes(), fp.shingles.tobytes(), group_root)  # fmt: skip
 
 
 def _stored(row: tuple[object, ...]) -> StoredArticle:

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
-from service.model import PreparedArticle, StoredArticle, U32Array
+from service.model import BoolArray, PreparedArticle, StoredArticle, U32Array
 from service.settings import Settings
 
 
@@ -37,6 +37,12 @@ class Transaction(Protocol):
         them cheaply returns at most that many, those sharing the most bands; others return all."""
         ...
 
+    def band_hits(self, signatures: U32Array) -> BoolArray:
+        """For each row of an (n, num_perm) array: may a stored article share one of its LSH bands?
+        A screen for the writer's fast path (service/novelty.py): it may say yes where `candidates`
+        would find nothing (e.g. an article being removed), never no where it would find one."""
+        ...
+
     def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]: ...
 
     def bodies(self, ids: Iterable[str]) -> dict[str, str]: ...
@@ -46,6 +52,11 @@ class Transaction(Protocol):
         ...
 
     def insert(self, prepared: PreparedArticle, indexed_at: datetime, group_root: str) -> None: ...
+
+    def insert_new(self, articles: Sequence[PreparedArticle], indexed_at: datetime) -> None:
+        """Insert articles whose ids are not stored (nor repeated), each the first of its own group:
+        the same as `insert(p, indexed_at, p.article.id)` for each, in order."""
+        ...
 
     def delete(self, article_id: str) -> None: ...
 
@@ -58,6 +69,10 @@ class Transaction(Protocol):
 
     def count_groups(self, hashes: U32Array) -> None:
         """Add one to the group count of each hash (sorted unique 32-bit shingle hashes)."""
+        ...
+
+    def count_groups_each(self, per_article: Sequence[U32Array]) -> None:
+        """`count_groups` for each array in turn."""
         ...
 
     def common_shingles(self, hashes: U32Array, min_groups: int) -> U32Array:

@@ -86,3 +86,56 @@ def test_a_store_with_the_older_table_of_group_counts_keeps_its_counts(tmp_path:
         store.close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'shingle_groups'").fetchone() is None
+
+
+def _samples(article: object) -> np.ndarray:
+    from service.boilerplate import sampled
+
+    return sampled(article.fingerprint.shingles)  # type: ignore[attr-defined]
+
+
+def test_a_run_of_new_articles_is_stored_as_one_by_one_inserts_would_be(tmp_path: Path) -> None:
+    """insert_new + count_groups_each: rows, signatures table, band index and group counts, also after a reopen."""
+    path = tmp_path / "n.db"
+    store = SqliteStore(path, PARAMS)
+    wire, other = prepared("wire", WIRE, NOW), prepared("other", SAME_EVENT_A)
+    with store.write() as tx:
+        tx.insert(prepared("first", WIRE_WITH_APPEAL), NOW, "first")
+        tx.delete("first")  # a gap in seq: the run's signatures must still pair with their rows
+        tx.insert_new([wire, other], NOW)
+        tx.count_groups_each([_samples(wire), _samples(other), _samples(wire)])
+    store.close()
+    reopened = SqliteStore(path, PARAMS)
+    with reopened.read() as tx:
+        assert tx.count() == 2
+        for p in (wire, other):
+            got = tx.get(p.article.id)
+            assert got is not None and got.group_root == p.article.id and got.article == p.article
+            assert tx.candidates(p.fingerprint.signature) == {p.article.id}
+        # wire's samples were counted twice, other's once: seen in two "groups" means common at 2
+        assert set(tx.common_shingles(_samples(wire), 2).tolist()) == set(_samples(wire).tolist())
+        assert tx.common_shingles(np.setdiff1d(_samples(other), _samples(wire)), 2).size == 0
+    db = sqlite3.connect(path)
+    pairs = db.execute("SELECT a.id FROM articles a JOIN signatures s ON s.seq = a.seq AND s.id = a.id").fetchall()
+    assert sorted(pairs) == [("other",), ("wire",)]
+    db.close()
+    reopened.close()
+
+
+def test_a_failed_run_of_new_articles_leaves_disk_and_memory_unchanged(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "n.db", PARAMS)
+    wire = prepared("wire", WIRE)
+    with pytest.raises(Unavailable, match="nothing was stored"), store.write() as tx:
+        tx.insert_new([wire, prepared("a", SAME_EVENT_A)], NOW)
+        tx.count_groups_each([_samples(wire)])
+        tx.insert(prepared("a", SAME_EVENT_A), NOW, "a")  # duplicate id: the commit cannot happen
+    with store.read() as tx:
+        assert tx.count() == 0
+        assert tx.candidates(wire.fingerprint.signature) == set()
+        assert tx.common_shingles(_samples(wire), 2).size == 0
+    with store.write() as tx:  # and the same articles can be stored afterwards
+        tx.insert_new([wire], NOW)
+        tx.count_groups_each([_samples(wire)])
+    with store.read() as tx:
+        assert tx.band_hits(np.stack([wire.fingerprint.signature])).tolist() == [True]
+    store.close()

@@ -99,3 +99,23 @@ def test_a_limited_query_keeps_the_live_candidates_sharing_the_most_bands(seed: 
     weakest_kept = min((live[k] for k in found), default=PARAMS.lsh_bands)
     assert all(live[k] <= weakest_kept for k in set(live) - found)  # none left out shares more bands
     assert index.query(query) == set(live)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), merge_every=st.sampled_from([1, 7, 4096]))
+def test_batch_hits_and_inserts_agree_with_one_by_one_queries(seed: int, merge_every: int) -> None:
+    """`hits` says whether `query` would find a candidate (over both the sorted arrays and the recent
+    dict), and `insert_batch` indexes exactly what `insert` one by one does."""
+    rng = np.random.default_rng(seed)
+    sigs = _related_signatures(rng, 90)
+    batched, single = BandIndex(PARAMS, merge_every=merge_every), BandIndex(PARAMS, merge_every=merge_every)
+    for start in range(0, 60, 20):
+        block = sigs[start : start + 20]
+        ids = [f"a{start + i}" for i in range(len(block))]
+        assert batched.hits(sigs).tolist() == [bool(batched.query(s)) for s in sigs]
+        batched.insert_batch(ids, block)
+        for key, sig in zip(ids, block, strict=True):
+            single.insert(key, sig)
+    assert any(batched.hits(sigs[60:])) and not all(batched.hits(sigs[60:]))  # both answers occur
+    for sig in sigs:
+        assert batched.query(sig) == single.query(sig)
