@@ -7,6 +7,9 @@ that takes whatever is queued (up to `max_batch` articles), decides each in
 arrival order inside one write transaction, commits once, and only then
 resolves the callers' futures. So an acknowledgement always means "on disk",
 and a burst of N articles costs one fsync, not N.
+
+Within a batch, the articles that are provably new stories (service/novelty.py) are
+screened together and stored in runs; the others are decided one by one in full.
 """
 
 from __future__ import annotations
@@ -15,13 +18,18 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
-from service.batching import drain
+import numpy as np
+
+from service import novelty
 from service.detector import Detector
 from service.errors import NotFound, Unavailable
+from service.lsh import BandKeys
 from service.model import Article, Match, PreparedArticle, Stats, StoredArticle, U32Array, Verdict, to_us
 from service.storage import Store, Transaction, order_key
 
@@ -39,12 +47,16 @@ _STOP = object()
 
 
 class Engine:
-    def __init__(self, detector: Detector, store: Store, max_batch: int = 256) -> None:
+    def __init__(self, detector: Detector, store: Store, max_batch: int = 256, screen_novel: bool = True) -> None:
+        """`screen_novel=False` decides every article in full: the reference the fast path is tested against."""
         self.detector = detector
         self.store = store
         self.max_batch = max_batch
+        self._screen_novel = screen_novel
+        self.stored_as_new = 0  # articles the screen found provably new (tests, benchmarks)
+        self._band_keys = BandKeys(detector.params.lsh_bands, detector.params.lsh_rows)
         self.started = time.monotonic()
-        self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[_Job] | object] = queue.SimpleQueue()
         self._closed = False
         self._writer = threading.Thread(target=self._write_loop, name="neardup-writer", daemon=True)
         self._writer.start()
@@ -53,26 +65,40 @@ class Engine:
 
     def submit(self, prepared: PreparedArticle, evidence: bool = False) -> Future[Verdict]:
         """Queue an article for check-and-insert; the future resolves once it is durable."""
-        future: Future[Verdict] = Future()
+        return self.submit_all([prepared], evidence)[0]
+
+    def submit_all(self, prepared: Sequence[PreparedArticle], evidence: bool = False) -> list[Future[Verdict]]:
+        """Queue articles to be decided together, in this order, in one transaction however many they are."""
+        jobs = [_Job(p, evidence, Future()) for p in prepared]
         if self._closed:
-            future.set_exception(Unavailable("the server is shutting down; retry on another replica"))
+            for job in jobs:
+                job.future.set_exception(Unavailable("the server is shutting down; retry on another replica"))
         else:
-            self._queue.put(_Job(prepared, evidence, future))
-        return future
+            self._queue.put(jobs)
+        return [job.future for job in jobs]
 
     def index(self, prepared: PreparedArticle, evidence: bool = False, timeout: float | None = None) -> Verdict:
         return self.submit(prepared, evidence).result(timeout)
 
     def _write_loop(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is _STOP:
-                return
-            batch = drain(self._queue, [first], self.max_batch)
-            stop = _STOP in batch
-            self._commit([j for j in batch if isinstance(j, _Job)])
-            if stop:
-                return
+        stop = False
+        while not stop:
+            jobs, stop = self._take(self._queue.get())
+            self._commit(jobs)
+
+    def _take(self, item: list[_Job] | object) -> tuple[list[_Job], bool]:
+        """The jobs queued now, from `item` on, up to max_batch articles (a group is never split);
+        and whether the writer stops after them."""
+        jobs: list[_Job] = []
+        while item is not _STOP:
+            jobs += cast(list[_Job], item)
+            if len(jobs) >= self.max_batch:
+                return jobs, False
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return jobs, False
+        return jobs, True
 
     def _commit(self, jobs: list[_Job]) -> None:
         jobs = [j for j in jobs if j.future.set_running_or_notify_cancel()]
@@ -82,8 +108,7 @@ class Engine:
         try:
             with self.store.write() as tx:
                 tx.prefetch([job.prepared for job in jobs])  # lets a remote store batch its reads
-                for job in jobs:
-                    outcomes.append(self._index_one(tx, job))
+                outcomes += self._decide(tx, jobs)
         except Exception as exc:  # nothing of the batch is stored: fail all of it, retryably
             log.exception("batch of %d articles failed to commit", len(jobs))
             error = exc if isinstance(exc, Unavailable) else Unavailable(f"the store failed to commit: {exc}")
@@ -94,13 +119,48 @@ class Engine:
             else:
                 job.future.set_result(outcome)
 
-    def _index_one(self, tx: Transaction, job: _Job) -> Verdict:
+    def _decide(self, tx: Transaction, jobs: list[_Job]) -> list[Verdict]:
+        """Every job's verdict, in arrival order: new stories stored in runs, the rest decided in full."""
+        if not self._screen_novel:
+            return [self._index_one(tx, job)[0] for job in jobs]
+        screen = novelty.screen([job.prepared for job in jobs], tx, self.detector, self._band_keys)
+        verdicts: list[Verdict] = []
+        run: list[int] = []
+        for n, job in enumerate(jobs):
+            if screen.novel[n]:
+                run.append(n)
+                continue
+            verdicts += self._store_new(tx, screen, run)
+            run = []
+            verdict, indexed = self._index_one(tx, job)
+            verdicts.append(verdict)
+            signature = indexed.fingerprint.signature
+            if not np.array_equal(signature, screen.indexed[n].fingerprint.signature):
+                screen.exclude(n, self._band_keys.of(signature))  # indexed under other bands than screened
+        verdicts += self._store_new(tx, screen, run)
+        return verdicts
+
+    def _store_new(self, tx: Transaction, screen: novelty.Screen, run: list[int]) -> list[Verdict]:
+        """Store a run of new stories: what `_index_one` does for articles that match nothing."""
+        if not run:
+            return []
+        articles = [screen.indexed[n] for n in run]
+        tx.insert_new(articles, datetime.now(UTC))
+        for prepared in articles:
+            self.detector.remember(prepared)
+        # An article that matched nothing adds a group to all its samples (Detector.group_samples).
+        tx.count_groups_each([screen.samples[n] for n in run])
+        self.stored_as_new += len(run)
+        return [Verdict(p.article.id) for p in articles]
+
+    def _index_one(self, tx: Transaction, job: _Job) -> tuple[Verdict, PreparedArticle]:
+        """The verdict, and the article as stored (its signature without learned boilerplate)."""
         article = job.prepared.article
         existing = tx.get(article.id)
         if existing and existing.fingerprint.body_digest == job.prepared.fingerprint.body_digest:
             # Same id, same text: a retry or a re-send. Store nothing; answer as a check would.
             matches, _, _ = self._matches(tx, job.prepared, job.evidence)
-            return Verdict(article.id, tuple(matches), existing.duplicate_of)
+            return Verdict(article.id, tuple(matches), existing.duplicate_of), job.prepared
         if existing:  # same id, new text: the new version replaces the old one
             self._remove(tx, existing)
         matches, indexed, candidates = self._matches(tx, job.prepared, job.evidence)
@@ -111,7 +171,7 @@ class Engine:
         self.detector.remember(indexed)
         # Learned boilerplate counts groups: only what the article's group did not hold yet.
         tx.count_groups(self.detector.group_samples(indexed, matches, candidates))
-        return Verdict(article.id, tuple(matches), None if root == article.id else root)
+        return Verdict(article.id, tuple(matches), None if root == article.id else root), indexed
 
     # ---- queries -------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ worker processes with streaming.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,14 +30,14 @@ PARAMS = DetectionParams()
 CORPUS = generated(160, GeneratorConfig(republished=0.35, seed=11, recent=40))
 
 
-def _reference_verdicts(tmp_path: Path) -> list[CoreVerdict]:
+def _reference_verdicts(tmp_path: Path, corpus: list[Article] = CORPUS) -> list[CoreVerdict]:
     detector = Detector(PARAMS, 1 << 20)
     store = SqliteStore(tmp_path / "reference.db", PARAMS)
     store._bands = DatasketchBandIndex(PARAMS)  # type: ignore[assignment]
-    engine = Engine(detector, store)
+    engine = Engine(detector, store, screen_novel=False)  # every article decided in full, one at a time
     verdicts = []
     try:
-        for a in CORPUS:
+        for a in corpus:
             shingles = shingle_set(reference_tokens(a.body), PARAMS.shingle_size)
             fp = Fingerprint(shingles, detector.signatures.signature(shingles), body_digest(a.body))
             article = Article(a.id, a.body, a.title, a.source, a.url, a.published)
@@ -71,6 +72,25 @@ def test_fast_core_gives_the_reference_verdicts(tmp_path: Path) -> None:
     finally:
         engine.close()
     assert _as_plain(fast) == _as_plain(reference)
+
+
+def test_batched_writer_gives_the_reference_verdicts(tmp_path: Path) -> None:
+    """The whole stream queued at once, so the writer screens batches of up to 48 articles and stores
+    the new stories in runs; re-sends and new versions of stored ids are mixed in."""
+    stream = list(CORPUS)
+    for n in range(5, 150, 15):
+        stream.insert(n + 3, stream[n])  # a re-send, in the same batch or the next
+        stream.insert(n + 40, replace(stream[n], body=stream[n + 1].body[: len(stream[n + 1].body) // 2]))
+    reference = _reference_verdicts(tmp_path, stream)
+    detector = Detector(PARAMS, 1 << 20)
+    engine = Engine(detector, SqliteStore(tmp_path / "fast.db", PARAMS), max_batch=48)
+    try:
+        futures = [engine.submit(detector.prepare(a)) for a in stream]
+        batched = [f.result(timeout=60) for f in futures]
+    finally:
+        engine.close()
+    assert _as_plain(batched) == _as_plain(reference)
+    assert 40 <= engine.stored_as_new < len(stream) - 40  # both paths were taken
 
 
 @pytest.mark.parametrize(("workers", "batch"), [(0, 1), (2, 1), (2, 64)])

@@ -1,0 +1,122 @@
+"""The writer's fast path (service/novelty.py) on batches built to need its subtler rules.
+
+Each test queues a whole batch at once on a real SQLite store and compares the verdicts *and* what
+was stored (signatures, groups, learned boilerplate) with an engine that decides every article in
+full, one at a time.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from service.detector import Detector
+from service.engine import Engine
+from service.lsh import BandKeys
+from service.model import Article, Verdict
+from service.settings import DetectionParams
+from service.sqlite_store import SqliteStore
+
+PARAMS = DetectionParams()
+_RNG = random.Random(20261122)
+_VOCABULARY = [
+    "".join(_RNG.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(_RNG.randint(3, 9))) for _ in range(8000)
+]
+
+
+def _text(words: int, seed: int) -> str:
+    rng = random.Random(seed)
+    return " ".join(rng.choice(_VOCABULARY) for _ in range(words)) + "."
+
+
+APPEAL = _text(400, 1)  # a publisher's passage pasted on unrelated stories
+
+
+@dataclass
+class Outcome:
+    verdicts: list[tuple[str, str | None, list[str]]]
+    stored: dict[str, tuple[bytes, str]]  # id -> (signature, group root)
+    learned: int
+    stored_as_new: int
+
+
+def _run(path: Path, before: list[Article], batch: list[Article], screen: bool) -> Outcome:
+    detector = Detector(PARAMS, 1 << 20)
+    store = SqliteStore(path, PARAMS)
+    engine = Engine(detector, store, max_batch=len(batch), screen_novel=screen)
+    try:
+        for a in before:
+            engine.index(detector.prepare(a))
+        already_new = engine.stored_as_new
+        futures = engine.submit_all([detector.prepare(a) for a in batch])  # decided in one transaction
+        verdicts: list[Verdict] = [f.result(timeout=60) for f in futures]
+        stored = {}
+        for a in before + batch:
+            s = engine.get(a.id)
+            stored[a.id] = (s.fingerprint.signature.tobytes(), s.group_root)
+        learned = engine.learned_boilerplate() or 0
+    finally:
+        engine.close()
+    plain = [(v.id, v.duplicate_of, [m.id for m in v.matches]) for v in verdicts]
+    return Outcome(plain, stored, learned, engine.stored_as_new - already_new)
+
+
+def _both(tmp_path: Path, before: list[Article], batch: list[Article]) -> tuple[Outcome, Outcome]:
+    return _run(tmp_path / "full.db", before, batch, False), _run(tmp_path / "fast.db", before, batch, True)
+
+
+def test_boilerplate_learned_within_a_batch_is_applied_to_its_later_articles(tmp_path: Path) -> None:
+    """The appeal reaches `boilerplate_after` (3) stories inside the batch: from the fourth story on it
+    is boilerplate, so they are indexed without it, as one-by-one decisions would."""
+    stories = [_text(1000, 100 + n) for n in range(6)]
+    batch = [Article(f"appeal-{n}", APPEAL + " " + s) for n, s in enumerate(stories)]
+    batch.append(Article("story-4-alone", stories[4]))
+    full, fast = _both(tmp_path, [], batch)
+    assert fast.verdicts == full.verdicts
+    assert fast.stored == full.stored
+    assert fast.learned == full.learned > 0
+    assert full.verdicts[-1][2] == ["appeal-4"]
+    assert fast.stored_as_new >= 2  # the first stories took the fast path, the later ones could not
+
+
+def test_an_article_indexed_without_learned_boilerplate_is_found_by_a_later_one_in_the_batch(
+    tmp_path: Path,
+) -> None:
+    """X carries the learned appeal; screened with it, X shares no band with Y, a copy of its story
+    alone. X takes the full path (another article of the batch holds the appeal's samples) and is
+    indexed on its story only, so Y must be decided in full too, and match X."""
+    before = [Article(f"learn-{n}", APPEAL + " " + _text(1000, 200 + n)) for n in range(3)]
+    story = _text(60, 300)
+    batch = [
+        Article("w-appeal-and-long-story", APPEAL + " " + _text(1000, 301)),
+        Article("x-appeal-and-short-story", APPEAL + " " + story),
+        Article("y-short-story", story),
+    ]
+    detector, keys = Detector(PARAMS, 1 << 20), BandKeys(PARAMS.lsh_bands, PARAMS.lsh_rows)
+    x, y = (keys.of(detector.prepare(a).fingerprint.signature) for a in batch[1:])
+    assert not np.isin(x, y).any()  # the scenario: as first fingerprinted, X and Y share no band
+    full, fast = _both(tmp_path, before, batch)
+    assert full.verdicts[2][2] == ["x-appeal-and-short-story"]
+    assert fast.verdicts == full.verdicts
+    assert fast.stored == full.stored
+    assert fast.stored_as_new == 1  # W only
+
+
+def test_a_stored_id_sent_with_an_unrelated_new_text_replaces_the_old_version(tmp_path: Path) -> None:
+    before = [Article("kept-id", _text(300, 400))]
+    batch = [Article("kept-id", _text(300, 401)), Article("other", _text(300, 402))]
+    full, fast = _both(tmp_path, before, batch)
+    assert fast.verdicts == full.verdicts
+    assert fast.stored == full.stored
+    assert fast.stored_as_new == 1  # "other"
+
+
+def test_an_id_sent_twice_in_one_batch_with_unrelated_texts_keeps_the_second(tmp_path: Path) -> None:
+    batch = [Article("twice", _text(300, 500)), Article("other", _text(300, 501)), Article("twice", _text(300, 502))]
+    full, fast = _both(tmp_path, [], batch)
+    assert fast.verdicts == full.verdicts
+    assert fast.stored == full.stored
+    assert fast.stored_as_new == 2  # the first "twice" and "other"
