@@ -199,6 +199,8 @@ class BandIndex:
 
         One vectorised search for the whole array. It may also answer yes for an article removed
         since the last merge: a screen that only sends the article down the full path."""
+        if not len(signatures):
+            return np.zeros(0, dtype=np.bool_)
         keys = self._keys.of(signatures).ravel()
         found: BoolArray = np.zeros(keys.size, dtype=np.bool_)
         stored = self._sorted_keys
@@ -211,7 +213,7 @@ class BandIndex:
         if self._recent:
             recent = np.fromiter(map(self._recent.__contains__, keys.tolist()), dtype=np.bool_, count=keys.size)
             np.logical_or(found, recent, out=found)
-        hit: BoolArray = np.logical_or.reduce(found.reshape(len(signatures), -1), axis=1)
+        hit: BoolArray = np.logical_or.reduce(found.reshape(len(signatures), self._keys.bands), axis=1)
         return hit
 
     def _slots_sharing(self, band_keys: U64Array) -> U32Array:

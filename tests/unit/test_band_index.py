@@ -117,5 +117,6 @@ def test_batch_hits_and_inserts_agree_with_one_by_one_queries(seed: int, merge_e
         for key, sig in zip(ids, block, strict=True):
             single.insert(key, sig)
     assert any(batched.hits(sigs[60:])) and not all(batched.hits(sigs[60:]))  # both answers occur
+    assert batched.hits(sigs[:0]).tolist() == []
     for sig in sigs:
         assert batched.query(sig) == single.query(sig)
