@@ -73,8 +73,8 @@ def screen(batch: Sequence[PreparedArticle], tx: Transaction, detector: Detector
 
     signatures = np.stack([p.fingerprint.signature for p in indexed])
     band_keys = keys.of(signatures)
-    bands = band_keys.shape[1]
-    novel &= ~_owned(owners_sharing(band_keys.ravel(), np.repeat(np.arange(n), bands)), n)
+    band_owners = np.repeat(np.arange(n), band_keys.shape[1])
+    novel &= ~_owned(band_owners[earlier_holders(band_keys.ravel(), band_owners) > 0], n)
     for i in np.flatnonzero(novel).tolist():
         novel[i] = tx.get(batch[i].article.id) is None
     if novel.any():
@@ -97,7 +97,8 @@ def _may_turn_common(values: U32Array, owners: IntArray, tx: Transaction, detect
 
 
 def earlier_holders(values: npt.NDArray[np.generic], owners: IntArray) -> IntArray:
-    """Per value: how many earlier owners hold it too (owners ascending, each holding a value once)."""
+    """Per value: how many earlier owners hold it too (owners ascending; a value an owner holds twice
+    counts its first copy as an earlier holder of the second)."""
     order = np.argsort(values, kind="stable")  # equal values keep their owners' order
     ordered = values[order]
     starts = np.concatenate(([True], ordered[1:] != ordered[:-1])) if ordered.size else np.empty(0, dtype=np.bool_)
@@ -106,15 +107,6 @@ def earlier_holders(values: npt.NDArray[np.generic], owners: IntArray) -> IntArr
     held = np.empty(ordered.size, dtype=np.intp)
     held[order] = position - run_start
     return held
-
-
-def owners_sharing(values: npt.NDArray[np.generic], owners: IntArray) -> IntArray:
-    """The owners holding a value that an earlier owner holds too (owners ascending)."""
-    order = np.argsort(values, kind="stable")
-    ordered, by = values[order], owners[order]
-    later = (ordered[1:] == ordered[:-1]) & (by[1:] != by[:-1])
-    shared: IntArray = by[1:][later]
-    return shared
 
 
 def repeated(ids: Sequence[str]) -> BoolArray:

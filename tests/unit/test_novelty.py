@@ -26,13 +26,5 @@ def test_earlier_holders_counts_the_earlier_parts_holding_each_value(parts: list
     assert novelty.earlier_holders(values, owners).tolist() == expected
 
 
-@settings(max_examples=200, deadline=None)
-@given(parts=parts_strategy)
-def test_owners_sharing_are_the_parts_holding_a_value_of_an_earlier_part(parts: list[list[int]]) -> None:
-    values, owners = _flat(parts)
-    expected = {n for n, p in enumerate(parts) if any(v in parts[m] for m in range(n) for v in p)}
-    assert set(novelty.owners_sharing(values, owners).tolist()) == expected
-
-
 def test_repeated_marks_every_later_occurrence_of_an_id() -> None:
     assert novelty.repeated(["a", "b", "a", "c", "b", "a"]).tolist() == [False, False, True, False, True, True]
