@@ -10,7 +10,7 @@ from functools import cached_property
 
 import numpy as np
 
-from service.boilerplate import mask_headers
+from service.boilerplate import mask_headers, shingle_hashes
 from service.model import BoolArray, Passage, Relation, U32Array
 from service.shingles import shingle_sequence, to_u32, word_hashes
 from service.text import token_spans, tokens
@@ -76,9 +76,22 @@ class Tokenised:
 
     @property
     def sequence(self) -> U32Array:
-        if self._sequence is None:
-            self._sequence = _sequence(self.words, self.shingle_size)
+        if self._sequence is None:  # (from the words if they are at hand, else on the cheaper byte path)
+            words = self._words
+            self._sequence = (
+                _sequence(words, self.shingle_size)
+                if words is not None
+                else shingle_hashes(self.body, self.shingle_size)
+            )
         return self._sequence
+
+    @property
+    def count(self) -> int:
+        """How many words the body has. Verification mostly needs only this, not the words: a text
+        of more words than a shingle has as many words as shingles plus shingle_size - 1."""
+        if self._words is None and self.sequence.size > 1:
+            return int(self.sequence.size) + self.shingle_size - 1
+        return len(self.words)
 
     @cached_property
     def _spans(self) -> tuple[list[int], list[int]]:
@@ -178,8 +191,8 @@ def aligned_runs(ta: Tokenised, tb: Tokenised, shingle_size: int) -> list[Run]:
     j = order[at[found]]
     starts = np.flatnonzero(np.concatenate(([True], (np.diff(i) != 1) | (np.diff(j) != 1))))
     ends = np.concatenate((starts[1:], [i.size])) - 1
-    k_a = min(shingle_size, len(ta.words))
-    k_b = min(shingle_size, len(tb.words))
+    k_a = min(shingle_size, ta.count)
+    k_b = min(shingle_size, tb.count)
     return [
         Run(i0, i1 + k_a, j0, j1 + k_b, i0, i1)
         for i0, i1, j0, j1 in zip(

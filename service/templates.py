@@ -45,18 +45,19 @@ def differences(runs: list[Run], ta: Tokenised, tb: Tokenised) -> Differences:
         return Differences(0, 0, 0)
     bounds = [(0, chain[0].a0, 0, chain[0].b0)]
     bounds += [(r.a1, s.a0, r.b1, s.b0) for r, s in pairwise(chain)]
-    bounds.append((chain[-1].a1, len(ta.words), chain[-1].b1, len(tb.words)))
+    bounds.append((chain[-1].a1, ta.count, chain[-1].b1, tb.count))
     slots = facts = touched = 0
     new_subject = False
-    short = min(len(ta.words), len(tb.words)) <= SHORT_ITEM_TOKENS
+    short = min(ta.count, tb.count) <= SHORT_ITEM_TOKENS
     for n, (a0, a1, b0, b1) in enumerate(bounds):
         limit = 2 * MAX_SLOT_TOKENS if n == 0 else MAX_SLOT_TOKENS  # a subject may be a long name
         if not (0 < a1 - a0 <= limit and 0 < b1 - b0 <= limit):
             continue
-        figure, name, any_fact = _changed_facts(ta, range(a0, a1), tb, range(b0, b1))
-        new_subject |= n == 0 and name and short
         if not short and n in (0, len(bounds) - 1):
             continue  # the edges of a page hold titles, bylines and boilerplate, not a template's slots
+        # (Only here are the words needed: most pairs never tokenise them.)
+        figure, name, any_fact = _changed_facts(ta, range(a0, a1), tb, range(b0, b1))
+        new_subject |= n == 0 and name and short
         slots += 1
         facts += figure or name
         touched += any_fact

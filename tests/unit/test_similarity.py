@@ -1,8 +1,12 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from service.boilerplate import mask_headers
 from service.model import Relation
-from service.similarity import Overlap, overlap, shared_passages
+from service.similarity import Overlap, Tokenised, overlap, shared_passages
+from service.text import tokens
 
 
 def arr(*values: int) -> np.ndarray:
@@ -42,3 +46,15 @@ def test_passages_give_offsets_in_both_texts() -> None:
 
 def test_no_shared_passage_for_unrelated_texts() -> None:
     assert shared_passages("one two three four five six", "seven eight nine ten eleven twelve", 5) == ()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab Cd 7 \n.\u2019\u00e9"), max_size=80), st.integers(1, 6))
+def test_word_count_and_sequence_without_the_words_are_those_from_the_words(body: str, size: int) -> None:
+    # Verification asks a text for its word count and shingle sequence without tokenising it into
+    # Python strings (byte path, count from the sequence): both must equal what the words give.
+    from_words = Tokenised(body, size, words=tokens(mask_headers(body)))
+    lazy = Tokenised(body, size)
+    assert lazy.count == len(from_words.words)
+    assert np.array_equal(lazy.sequence, from_words.sequence)
+    assert lazy.count == len(lazy.words)
