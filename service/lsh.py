@@ -119,8 +119,13 @@ class BandIndex:
                 self.remove(key)
         slots = [self._new_slot(key) for key in keys]
         band_keys = self._keys.of(signatures).ravel().tolist()
-        for band_key, slot in zip(band_keys, np.repeat(slots, self._keys.bands).tolist(), strict=True):
-            self._add_recent(band_key, slot)
+        band_slots = np.repeat(slots, self._keys.bands).tolist()
+        fresh = dict(zip(band_keys, band_slots, strict=True))
+        if len(fresh) == len(band_keys) and self._recent.keys().isdisjoint(fresh):
+            self._recent.update(fresh)  # new buckets only (new stories, mostly): one C-level update
+        else:
+            for band_key, slot in zip(band_keys, band_slots, strict=True):
+                self._add_recent(band_key, slot)
         self._inserted(len(keys))
 
     def _inserted(self, count: int) -> None:

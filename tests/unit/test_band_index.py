@@ -105,18 +105,22 @@ def test_a_limited_query_keeps_the_live_candidates_sharing_the_most_bands(seed: 
 @given(seed=st.integers(0, 2**32 - 1), merge_every=st.sampled_from([1, 7, 4096]))
 def test_batch_hits_and_inserts_agree_with_one_by_one_queries(seed: int, merge_every: int) -> None:
     """`hits` says whether `query` would find a candidate (over both the sorted arrays and the recent
-    dict), and `insert_batch` indexes exactly what `insert` one by one does."""
+    dict), and `insert_batch` indexes exactly what `insert` one by one does: blocks whose bands are
+    all new buckets (unrelated signatures) and blocks sharing buckets among themselves or with the index."""
     rng = np.random.default_rng(seed)
-    sigs = _related_signatures(rng, 90)
+    related = _related_signatures(rng, 90)
+    unrelated = rng.integers(0, 2**32, size=(40, PARAMS.num_perm), dtype=np.uint64).astype(np.uint32)
+    sigs = np.concatenate((related, unrelated))
+    blocks = [(0, 20), (90, 110), (20, 40), (110, 130), (40, 60)]
     batched, single = BandIndex(PARAMS, merge_every=merge_every), BandIndex(PARAMS, merge_every=merge_every)
-    for start in range(0, 60, 20):
-        block = sigs[start : start + 20]
-        ids = [f"a{start + i}" for i in range(len(block))]
+    for start, end in blocks:
+        block = sigs[start:end]
+        ids = [f"a{i}" for i in range(start, end)]
         assert batched.hits(sigs).tolist() == [bool(batched.query(s)) for s in sigs]
         batched.insert_batch(ids, block)
         for key, sig in zip(ids, block, strict=True):
             single.insert(key, sig)
-    assert any(batched.hits(sigs[60:])) and not all(batched.hits(sigs[60:]))  # both answers occur
+    assert any(batched.hits(sigs[60:90])) and not all(batched.hits(sigs[60:90]))  # both answers occur
     assert batched.hits(sigs[:0]).tolist() == []
     for sig in sigs:
         assert batched.query(sig) == single.query(sig)
