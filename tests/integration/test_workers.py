@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -14,7 +15,7 @@ from service.detector import Detector
 from service.errors import InvalidArgument, Unavailable
 from service.model import Article, PreparedArticle
 from service.settings import DetectionParams
-from service.workers import FingerprintPool
+from service.workers import WORKER_NICENESS, FingerprintPool
 
 PARAMS = DetectionParams()
 ARTICLES = [Article(a.id, a.body) for a in generated(150)]
@@ -25,6 +26,14 @@ def pool() -> Iterator[FingerprintPool]:
     p = FingerprintPool(2, PARAMS, 1 << 20, max_batch=7)
     yield p
     p.close()
+
+
+def test_workers_run_at_a_lower_priority_than_the_server(pool: FingerprintPool) -> None:
+    # They yield the cores to the server process's writer thread, the serial stage of an ingest.
+    server = os.nice(0)
+    niceness = [pool._executor.submit(os.nice, 0).result(timeout=60) for _ in range(4)]
+    assert all(n == min(19, server + WORKER_NICENESS) for n in niceness), niceness
+    assert WORKER_NICENESS > 0
 
 
 def test_fingerprints_equal_in_process_and_arrive_in_order(pool: FingerprintPool) -> None:
