@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import select
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -45,10 +46,33 @@ _detector: Detector | None = None
 WORKER_NICENESS = 10
 
 
-def _init_worker(params: DetectionParams, max_body_bytes: int) -> None:
+def _init_worker(params: DetectionParams, max_body_bytes: int, server_pid: int) -> None:
     global _detector
     os.nice(WORKER_NICENESS)  # (relative to the server's own niceness)
+    _exit_with(server_pid)
     _detector = Detector(params, max_body_bytes)
+
+
+def _exit_with(server_pid: int) -> None:
+    """End this worker as soon as the server process ends, however it ends.
+
+    A pool worker learns that its server is gone only from EOF on its call queue, and a forkserver
+    child holds that pipe's write end itself: after a SIGKILL, an OOM kill or a crash of the server,
+    the workers (and the forkserver, which lives while any of them does) would wait forever, each
+    holding its memory. A pidfd turns readable when its process exits, so a thread can wait on it.
+    """
+    try:
+        pidfd = os.pidfd_open(server_pid)
+    except ProcessLookupError:
+        os._exit(0)  # the server died while this worker was starting
+    except OSError:
+        return  # no pidfd (Linux < 5.3): the worker ends only with a clean shutdown of the server
+    threading.Thread(target=_exit_when_readable, args=(pidfd,), name="neardup-server-watch", daemon=True).start()
+
+
+def _exit_when_readable(pidfd: int) -> None:
+    select.select([pidfd], [], [])
+    os._exit(0)  # nothing to flush: a worker's results have no one left to go to
 
 
 @dataclass(frozen=True)
@@ -86,7 +110,7 @@ class _Request:
 class FingerprintPool:
     def __init__(self, workers: int, params: DetectionParams, max_body_bytes: int, max_batch: int = 64) -> None:
         self.workers = workers
-        self._init_args = (params, max_body_bytes)
+        self._init_args = (params, max_body_bytes, os.getpid())
         self._max_batch = max_batch
         self._executor = self._new_executor()
         self._queue: queue.SimpleQueue[_Request | object] = queue.SimpleQueue()
