@@ -179,6 +179,32 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def running_children() -> dict[int, list[int]]:
+    """Every running process's children by parent pid, from /proc (Linux); zombies (dead, not yet reaped)
+    are left out."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii") as stat:
+                    state, ppid = stat.read().rsplit(")", 1)[1].split()[:2]
+            except (OSError, ValueError):
+                continue  # it exited while we looked
+            if state != "Z":
+                children.setdefault(int(ppid), []).append(int(entry))
+    return children
+
+
+def descendants(pid: int) -> set[int]:
+    """The running processes below `pid` (a server's forkserver and fingerprint workers)."""
+    children, found, todo = running_children(), set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
 class RssSampler(threading.Thread):
     def __init__(self, pid: int, start: float, every: float = 1.0) -> None:
         super().__init__(daemon=True, name="rss-sampler")

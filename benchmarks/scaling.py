@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.corpus import ArticleGenerator, GeneratorConfig
-from benchmarks.loadtest import RunConfig, SpawnedServer, rss_bytes, run_load
+from benchmarks.loadtest import RunConfig, SpawnedServer, descendants, rss_bytes, run_load
 from client import NeardupClient
 
 SEGMENT = 50_000  # articles generated and sent per step, so the client never holds 1M articles
@@ -34,23 +34,12 @@ console = Console(width=160)
 
 def descendants_rss(pid: int) -> int:
     """RSS of a process's descendants (the fingerprint workers and their forkserver)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", encoding="ascii") as stat:
-                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, list(children.get(pid, []))
-    while todo:
-        child = todo.pop()
+    total = 0
+    for child in descendants(pid):
         try:
             total += rss_bytes(child)
         except (OSError, RuntimeError):
-            continue
-        todo += children.get(child, [])
+            continue  # it exited while we looked
     return total
 
 

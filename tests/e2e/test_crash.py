@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 from benchmarks.corpus import write_jsonl
+from benchmarks.loadtest import descendants, running_children
 from benchmarks.loopback import free_port, wait_for
 from client import Article, NeardupClient, NeardupClientError, Verdict
 from tests.articles import SAME_EVENT_A, WIRE
@@ -118,37 +119,14 @@ def test_neardup_ingest_resends_what_a_killed_server_had_not_answered(tmp_path: 
         server.stop()
 
 
-def _children() -> dict[int, list[int]]:
-    """Every live process's children, from /proc (zombies left out: they are dead, only not reaped)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # it exited while we looked
-        if fields[0] != "Z":
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    return children
-
-
-def _descendants(pid: int) -> set[int]:
-    children, found, todo = _children(), set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def _alive(pids: set[int]) -> set[int]:
-    live = {p for kids in _children().values() for p in kids}
-    return pids & live
+def _running(pids: set[int]) -> set[int]:
+    return pids & {p for kids in running_children().values() for p in kids}
 
 
 def test_sigkill_of_the_server_ends_its_fingerprint_workers(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "data", "--fingerprint-workers", "2").start()
     assert server.proc is not None
-    helpers = _descendants(server.proc.pid)  # the forkserver and the workers it forked
+    helpers = descendants(server.proc.pid)  # the forkserver and the workers it forked
     assert len(helpers) >= 3, f"expected a forkserver and 2 workers under the server, found {helpers}"
     server.kill9()
-    wait_for(lambda: not _alive(helpers), timeout=30, what="the killed server's forkserver and workers to exit")
+    wait_for(lambda: not _running(helpers), timeout=30, what="the killed server's forkserver and workers to exit")
