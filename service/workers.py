@@ -65,8 +65,8 @@ def _exit_with(server_pid: int) -> None:
         pidfd = os.pidfd_open(server_pid)
     except ProcessLookupError:
         os._exit(0)  # the server died while this worker was starting
-    except OSError:
-        return  # no pidfd (Linux < 5.3): the worker ends only with a clean shutdown of the server
+    except (OSError, AttributeError):  # (os.pidfd_open exists on Linux only)
+        return  # no pidfd (Linux < 5.3, or not Linux): the worker ends only with a clean shutdown of the server
     threading.Thread(target=_exit_when_readable, args=(pidfd,), name="neardup-server-watch", daemon=True).start()
 
 
