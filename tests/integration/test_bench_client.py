@@ -68,11 +68,15 @@ def test_duration_bounds_the_run_and_rss_is_sampled(server: tuple[RunningServer,
 def test_report_plot_and_compare(tmp_path: Path, server: tuple[RunningServer, NeardupClient]) -> None:
     running, _ = server
     report = loadtest.run_load(_config(running.port, "stream", count=30), corpus.generated(30))
-    report["compare"] = loadtest.compare(corpus.generated(30))
+    report["compare"] = loadtest.compare(corpus.generated(30), recipe_before=123.0)
     report["compare"]["grpc_vs_datasketch"] = 1.0
     loadtest.save_plot(report, tmp_path / "p.png")
     assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert report["compare"]["core_rate"] > 0 and report["compare"]["datasketch_rate"] > 0
+    c = report["compare"]
+    assert c["core_rate"] > 0 and c["datasketch_runs"][0] == 123.0 and c["datasketch_runs"][1] > 0
+    assert c["datasketch_rate"] == sum(c["datasketch_runs"]) / 2  # the runs before and after the load
+    assert c["core_vs_datasketch"] == c["core_rate"] / c["datasketch_rate"]
+    assert len(loadtest.compare(corpus.generated(30))["datasketch_runs"]) == 1  # no run before: after only
     json.dumps(report)  # the report is JSON-serialisable
     loadtest.print_table(report)
 
