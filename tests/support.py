@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,9 +52,14 @@ class ServerProcess:
         self.proc: subprocess.Popen[str] | None = None
         self.port = 0
         self.log: list[str] = []
+        self._tmp = ""
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEARDUP_")}
+        # A temporary directory of its own, removed once the process is reaped: multiprocessing's
+        # forkserver puts its socket there, which a server stopped with SIGKILL (as most tests stop
+        # theirs) never removes. (Short, in the system's: a socket's path must fit in 107 bytes.)
+        env["TMPDIR"] = self._tmp = tempfile.mkdtemp(prefix="neardup-test-")
         self.proc = subprocess.Popen(self.args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
         deadline = time.monotonic() + timeout
         assert self.proc.stderr is not None
@@ -77,14 +84,20 @@ class ServerProcess:
     def kill9(self) -> None:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
+        self._reap(30)
 
     def terminate(self, timeout: float = 30.0) -> int:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=timeout)
+        return self._reap(timeout)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait(timeout=30)
+            self._reap(30)
+
+    def _reap(self, timeout: float) -> int:
+        assert self.proc is not None
+        code = self.proc.wait(timeout=timeout)
+        shutil.rmtree(self._tmp, ignore_errors=True)
+        return code
