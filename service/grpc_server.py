@@ -9,6 +9,7 @@ import itertools
 import logging
 import os
 import queue
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from concurrent import futures
@@ -377,7 +378,11 @@ def _fingerprint_pool(settings: Settings) -> FingerprintPool | None:
         return FingerprintPool(workers, settings.detection, settings.max_body_bytes)
     except OSError as exc:
         if settings.fingerprint_workers > 0:  # asked for explicitly: say so rather than run otherwise
-            raise OSError(f"could not start {workers} fingerprint worker process(es): {exc}") from exc
+            raise OSError(
+                f"could not start {workers} fingerprint worker process(es): {exc}. They need /dev/shm and a "
+                f"temporary directory with a short path (TMPDIR, now {tempfile.gettempdir()!r}): the "
+                "forkserver's socket goes there, and a socket path holds at most 107 bytes"
+            ) from exc
         log.warning("fingerprint workers could not start (%s); fingerprinting in the server process", exc)
         return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -104,3 +105,16 @@ def test_serve_refuses_a_store_built_with_other_parameters(tmp_path: Path) -> No
     )  # fmt: skip
     assert result.returncode == 2
     assert "shingle_size: store has 5, settings say 4" in result.stderr
+
+
+def test_serve_says_why_the_workers_asked_for_cannot_start(tmp_path: Path) -> None:
+    long_tmp = tmp_path / ("t" * 100)  # the forkserver's socket path would pass the 107 bytes a socket path holds
+    long_tmp.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "client.cli", "serve", "--port", "0", "--data-dir", str(tmp_path / "d"),
+         "--fingerprint-workers", "2"],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "TMPDIR": str(long_tmp)},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "could not start 2 fingerprint worker process(es)" in result.stderr
+    assert f"TMPDIR, now '{long_tmp}'" in result.stderr
