@@ -18,6 +18,8 @@ article counted, so a commit only appends one row instead of updating scattered 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
@@ -37,12 +39,36 @@ def is_sampled(hashes: U32Array) -> BoolArray:
     return found
 
 
+@dataclass(frozen=True)
+class CountState:
+    """What the counts hold (for a snapshot): the two bit planes, and the exact counts of three and more."""
+
+    once: U8Array
+    twice: U8Array
+    more_hashes: U32Array
+    more_counts: I64Array
+    twice_total: int
+
+
 class GroupCounts:
-    def __init__(self) -> None:
-        self._once = _touched_plane()
-        self._twice = _touched_plane()
-        self._more: dict[int, int] = {}  # counts of 3 and more
-        self._twice_total = 0  # slots counted at least twice (for the metric, without a popcount)
+    def __init__(self, state: CountState | None = None) -> None:
+        """Empty counts, or those `state` (from `state()`) describes."""
+        if state is None:
+            self._once, self._twice = _touched_plane(), _touched_plane()
+            self._more: dict[int, int] = {}  # counts of 3 and more
+            self._twice_total = 0  # slots counted at least twice (for the metric, without a popcount)
+            return
+        if state.once.shape != (_BYTES,) or state.twice.shape != (_BYTES,):
+            raise ValueError(f"bit planes of {state.once.shape} bytes, not ({_BYTES},)")
+        self._once, self._twice = state.once, state.twice
+        self._more = dict(zip(state.more_hashes.tolist(), state.more_counts.tolist(), strict=True))
+        self._twice_total = state.twice_total
+
+    def state(self) -> CountState:
+        more = self._more
+        hashes = np.fromiter(more.keys(), dtype=np.uint32, count=len(more))
+        counts = np.fromiter(more.values(), dtype=np.int64, count=len(more))
+        return CountState(self._once, self._twice, hashes, counts, self._twice_total)
 
     def add(self, hashes: U32Array, times: I64Array | None = None) -> None:
         """Add `times` (default one) groups to each of `hashes` (sampled, sorted unique)."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 from datasketch import MinHashLSH
@@ -83,6 +84,15 @@ class BandKeys:
             h = fmix64(h ^ v[:, :, row]) if row % 2 == 0 else fmix64(h ^ (v[:, :, row] << _S32))
         out: U64Array = h[0] if one else h
         return out
+
+
+@dataclass(frozen=True)
+class BandState:
+    """What a band index holds (for a snapshot): sorted band keys, the slot of each, each slot's id."""
+
+    keys: U64Array
+    slots: U32Array
+    ids: list[str | None]
 
 
 class BandIndex:
@@ -176,6 +186,23 @@ class BandIndex:
             self._merge_arrays(np.concatenate(all_keys), np.concatenate(all_slots))
         del all_keys, all_slots
         release_free_memory()
+
+    def state(self) -> BandState:
+        """Everything the index holds, recent inserts merged in: what `restore` takes back."""
+        if self._recent or self._removed_since_merge:
+            self._merge()
+        return BandState(self._sorted_keys, self._sorted_slots, list(self._ids))
+
+    def restore(self, state: BandState) -> None:
+        """Hold what `state` describes (an index saved by `state`), instead of what this one holds."""
+        if state.keys.dtype != np.uint64 or state.slots.dtype != np.uint32 or state.keys.shape != state.slots.shape:
+            raise ValueError("band arrays of the wrong types or lengths")
+        if state.slots.size and int(state.slots.max()) >= len(state.ids):
+            raise ValueError("band slots beyond the ids")
+        self._ids = state.ids
+        self._slot = {key: slot for slot, key in enumerate(state.ids) if key is not None}
+        self._sorted_keys, self._sorted_slots = state.keys, state.slots
+        self._recent, self._recent_more, self._recent_articles, self._removed_since_merge = {}, {}, 0, 0
 
     def remove(self, key: str) -> None:
         slot = self._slot.pop(key, None)

@@ -1,6 +1,10 @@
 """Embedded durable store: SQLite (WAL, synchronous=FULL) plus an in-memory LSH.
 
-SQLite is the source of truth; the LSH band index is rebuilt from it on start.
+SQLite is the source of truth. The LSH band index and the learned-boilerplate counts are
+held in memory: saved at a clean close to a snapshot file (service/snapshot.py) that the
+next start loads, and rebuilt from SQLite at any other start (after a crash, or a write
+since the snapshot).
+
 A write transaction commits with one fsync for however many articles it holds,
 which is how the engine groups commits. If a commit fails, SQLite rolls back
 and the in-memory index is restored from an undo log, so memory never claims
@@ -10,23 +14,29 @@ what disk does not hold.
 from __future__ import annotations
 
 import json
+import logging
+import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from service import snapshot
 from service.errors import IncompatibleIndex, Unavailable
 from service.group_counts import GroupCounts
 from service.lsh import BandIndex, release_free_memory
 from service.model import Article, BoolArray, Fingerprint, PreparedArticle, StoredArticle, U32Array, from_us, to_us
 from service.settings import DetectionParams
 from service.storage import chunks
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -80,14 +90,63 @@ class SqliteStore:
         _check_params(self._db, params)
         _add_signatures_table(self._db)
         _convert_group_table(self._db)
-        self._bands = BandIndex(params)
+        self._params = params
+        self._snapshot = path.with_name(snapshot.FILE_NAME)
+        self._snapshot_token: str | None = None  # set while the snapshot file is a copy of this store's index
+        started = time.perf_counter()
+        self.loaded_snapshot = self._load_snapshot()
+        if not self.loaded_snapshot:
+            self._rebuild()
+        how = "loaded from its snapshot" if self.loaded_snapshot else "rebuilt from the store"
+        log.info("index of %d articles %s in %.1f s", len(self._bands), how, time.perf_counter() - started)
+
+    def _rebuild(self) -> None:
+        self._bands = BandIndex(self._params)
         # The two start-up rebuilds are independent and each mostly numpy sorts and SQLite reads, which
         # release the GIL: side by side they take the longer of the two instead of the sum.
         with ThreadPoolExecutor(1, thread_name_prefix="neardup-replay") as replay:
-            groups = replay.submit(_replayed_group_counts, path)
-            self._bands.bulk_load(_signature_chunks(self._db, params.num_perm))
+            groups = replay.submit(_replayed_group_counts, self.path)
+            self._bands.bulk_load(_signature_chunks(self._db, self._params.num_perm))
             self._groups = groups.result()
         release_free_memory()  # (the replay's temporaries: RSS after start-up stays near what is held)
+
+    def _load_snapshot(self) -> bool:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone()
+        if row is None:
+            with suppress(OSError):
+                self._snapshot.unlink(missing_ok=True)  # (one a later write or a crash made stale)
+            return False
+        try:
+            bands, counts = snapshot.load(self._snapshot, self._stamp(row[0]))
+            self._bands = BandIndex(self._params)
+            self._bands.restore(bands)
+            self._groups = GroupCounts(counts)
+        except Exception as exc:  # whatever went wrong reading a copy, the source of truth is at hand
+            log.warning("index snapshot %s not used (%s: %s); rebuilding the index from the store",
+                        self._snapshot, type(exc).__name__, exc)  # fmt: skip
+            self._db.execute("DELETE FROM meta WHERE key = 'snapshot'")  # never trust that file again
+            self._snapshot.unlink(missing_ok=True)
+            return False
+        self._snapshot_token = row[0]
+        return True
+
+    def _save_snapshot(self) -> None:
+        if self._snapshot_token is not None:
+            return  # loaded at start and nothing written since: it still holds
+        token = secrets.token_hex(16)
+        try:
+            snapshot.save(self._snapshot, self._stamp(token), self._bands.state(), self._groups.state())
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('snapshot', ?)", (token,))
+        except Exception as exc:  # a copy that could not be made must not stop the close: the database is whole
+            log.warning("index snapshot not saved (%s: %s); the next start rebuilds the index from the store",
+                        type(exc).__name__, exc)  # fmt: skip
+
+    def _stamp(self, token: str) -> dict[str, Any]:
+        """What a snapshot must have been taken of: this token, these parameters, these last rows written."""
+        articles = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'articles'").fetchone()
+        samples = self._db.execute("SELECT MAX(seq) FROM group_samples").fetchone()[0]
+        return {"token": token, "params": self._params.recorded(), "articles_seq": articles[0] if articles else 0,
+                "samples_seq": samples or 0}  # fmt: skip
 
     @contextmanager
     def read(self) -> Iterator[_Tx]:
@@ -100,9 +159,15 @@ class SqliteStore:
             undo: list[Callable[[], None]] = []
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                if self._snapshot_token is not None:  # the index saved at the last close is stale once this commits
+                    self._db.execute("DELETE FROM meta WHERE key = 'snapshot'")
                 yield _Tx(self._db, self._bands, self._groups, undo)
                 self._db.execute("COMMIT")
                 self.commits += 1
+                if self._snapshot_token is not None:
+                    self._snapshot_token = None
+                    with suppress(OSError):
+                        self._snapshot.unlink(missing_ok=True)
             except BaseException as exc:
                 self._rollback(undo)
                 if isinstance(exc, sqlite3.Error):
@@ -122,6 +187,7 @@ class SqliteStore:
     def close(self) -> None:
         with self._lock:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._save_snapshot()
             self._db.close()
 
 

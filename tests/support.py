@@ -6,12 +6,13 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,12 @@ from service.grpc_server import RunningServer, start_server
 from service.settings import Settings
 
 _SERVING = re.compile(r"neardup serving on (\S+):(\d+)")
+
+
+def forget_index_snapshot(db_path: Path) -> None:
+    """Make the next start of this store rebuild its index from SQLite, as after a crash: its snapshot's token goes."""
+    with closing(sqlite3.connect(db_path)) as db, db:
+        db.execute("DELETE FROM meta WHERE key = 'snapshot'")
 
 
 def test_settings(data_dir: Path, **overrides: Any) -> Settings:

@@ -13,7 +13,7 @@ from benchmarks.corpus import write_jsonl
 from benchmarks.loadtest import descendants, running_children
 from benchmarks.loopback import free_port, wait_for
 from client import Article, NeardupClient, NeardupClientError, Verdict
-from tests.articles import SAME_EVENT_A, WIRE
+from tests.articles import SAME_EVENT_A, SAME_EVENT_B, WIRE
 from tests.support import ServerProcess
 
 TOTAL = 3000
@@ -84,6 +84,28 @@ def test_sigterm_drains_and_closes_the_store_cleanly(tmp_path: Path) -> None:
             assert client.get("wire").article.body == WIRE
     finally:
         again.stop()
+
+
+def test_a_clean_stop_saves_the_index_and_a_kill9_after_a_write_rebuilds_it(tmp_path: Path) -> None:
+    data, logged = tmp_path / "data", ("--log-level", "INFO")
+    server = ServerProcess(data, *logged).start()
+    with server.client() as client:
+        for i in range(40):
+            client.index(Article(f"a{i}", body(i)))
+    assert server.terminate() == 0
+    server = ServerProcess(data, *logged).start()
+    assert any("index of 40 articles loaded from its snapshot" in line for line in server.log), server.log
+    with server.client() as client:
+        client.index(Article("late", SAME_EVENT_B))
+    server.kill9()  # after a write: the snapshot of the 40 must not come back
+    server = ServerProcess(data, *logged).start()
+    try:
+        assert any("index of 41 articles rebuilt from the store" in line for line in server.log), server.log
+        with server.client() as client:
+            probe = client.check(Article("probe", SAME_EVENT_B + "\n\nThis article was corrected."))
+            assert "late" in {m.id for m in probe.matches}
+    finally:
+        server.stop()
 
 
 def test_neardup_ingest_resends_what_a_killed_server_had_not_answered(tmp_path: Path) -> None:

@@ -1,9 +1,11 @@
-"""The band index rebuilt at start (bulk load from the signatures table) answers as before the restart."""
+"""The band index at start (rebuilt from SQLite, or loaded from its snapshot) answers as before the restart."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+
+import pytest
 
 from benchmarks.corpus import GeneratorConfig, generated
 from service.detector import Detector
@@ -11,6 +13,7 @@ from service.engine import Engine
 from service.model import Article, PreparedArticle, Verdict
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
+from tests.support import forget_index_snapshot
 
 PARAMS = DetectionParams()
 DETECTOR = Detector(PARAMS, 1 << 20)
@@ -26,7 +29,8 @@ def _checks(engine: Engine, prepared: list[PreparedArticle]) -> list[Verdict]:
     return [engine.check(p) for p in prepared]
 
 
-def test_verdicts_survive_restart_including_deletes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("start", ["rebuilt", "from_snapshot"])
+def test_verdicts_survive_restart_including_deletes(tmp_path: Path, start: str) -> None:
     path = tmp_path / "n.db"
     engine = _open(path)
     for p in PREPARED[:80]:
@@ -34,7 +38,10 @@ def test_verdicts_survive_restart_including_deletes(tmp_path: Path) -> None:
     engine.delete(PREPARED[3].article.id)
     before = _checks(engine, PREPARED)
     engine.close()
+    if start == "rebuilt":
+        forget_index_snapshot(path)
     engine = _open(path)
+    assert isinstance(engine.store, SqliteStore) and engine.store.loaded_snapshot == (start == "from_snapshot")
     try:
         assert _checks(engine, PREPARED) == before
         assert sum(1 for v in before if v.matches) > 15
@@ -52,6 +59,7 @@ def test_store_written_before_the_signatures_table_is_backfilled(tmp_path: Path)
     engine.close()
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE signatures")
+    forget_index_snapshot(path)
     engine = _open(path)
     try:
         assert _checks(engine, PREPARED) == before

@@ -12,6 +12,7 @@ from service.model import Article
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
 from tests.articles import SAME_EVENT_A, WIRE, WIRE_WITH_APPEAL
+from tests.support import forget_index_snapshot
 
 PARAMS = DetectionParams()
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
@@ -28,8 +29,10 @@ def test_round_trip_and_lsh_rebuilt_on_reopen(tmp_path: Path) -> None:
     with store.write() as tx:
         tx.insert(wire, NOW, "wire")
     store.close()
+    forget_index_snapshot(path)  # (the start from a snapshot: tests/integration/test_index_snapshot.py)
 
     reopened = SqliteStore(path, PARAMS)
+    assert not reopened.loaded_snapshot
     with reopened.read() as tx:
         got = tx.get("wire")
         assert got is not None

@@ -14,6 +14,7 @@ from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
 from tests.articles import APPEAL, WIRE, WIRE_PARAGRAPHS
 from tests.quality_texts import FOOTER, STORIES
+from tests.support import forget_index_snapshot
 
 
 def test_header_fields_are_blanked_keeping_offsets() -> None:
@@ -116,7 +117,8 @@ def test_a_story_republished_many_times_does_not_become_boilerplate(engine: Engi
     assert "wire" in index(engine, "late-copy", "\n\n".join(WIRE_PARAGRAPHS[2:9]))
 
 
-def test_learned_counts_survive_a_restart(tmp_path: Path) -> None:
+@pytest.mark.parametrize("start", ["rebuilt", "from_snapshot"])
+def test_learned_counts_survive_a_restart(tmp_path: Path, start: str) -> None:
     params = replace(DetectionParams(), boilerplate_after=2)
     engine = Engine(Detector(params, 1 << 20), SqliteStore(tmp_path / "n.db", params))
     for i in range(3):
@@ -125,7 +127,10 @@ def test_learned_counts_survive_a_restart(tmp_path: Path) -> None:
     with engine.store.read() as tx:
         before = tx.common_shingles(samples, 2)
     engine.close()
+    if start == "rebuilt":
+        forget_index_snapshot(tmp_path / "n.db")
     reopened = SqliteStore(tmp_path / "n.db", params)
+    assert reopened.loaded_snapshot == (start == "from_snapshot")
     with reopened.read() as tx:
         assert np.array_equal(tx.common_shingles(samples, 2), before) and before.size > 0
     reopened.close()

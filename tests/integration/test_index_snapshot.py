@@ -1,0 +1,185 @@
+"""The index saved at a clean close answers as the index rebuilt from SQLite, and is never used stale."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.corpus import GeneratorConfig, generated
+from service import snapshot
+from service.detector import Detector
+from service.engine import Engine
+from service.group_counts import CountState, GroupCounts
+from service.lsh import BandState
+from service.model import Article
+from service.settings import DetectionParams
+from service.sqlite_store import SqliteStore
+from tests.support import forget_index_snapshot
+
+PARAMS = DetectionParams()
+DETECTOR = Detector(PARAMS, 1 << 20)
+PREPARED = [DETECTOR.prepare(Article(a.id, a.body, a.title, published=a.published))
+            for a in generated(70, GeneratorConfig(republished=0.4, seed=11, recent=20))]  # fmt: skip
+
+
+def _open(path: Path) -> Engine:
+    return Engine(DETECTOR, SqliteStore(path, PARAMS))
+
+
+def _written(path: Path) -> None:
+    """A store with matches, learned counts, a deleted article and a new version of another, closed cleanly."""
+    engine = _open(path)
+    for p in PREPARED[:60]:
+        engine.index(p)
+    engine.delete(PREPARED[3].article.id)
+    new_version = Article(PREPARED[5].article.id, PREPARED[40].article.body + "\n\nCorrected.", "T")
+    engine.index(DETECTOR.prepare(new_version))
+    engine.close()
+
+
+def _answers(engine: Engine) -> tuple[list[object], list[set[str]], dict[str, object]]:
+    """Verdicts, raw band candidates and learned counts: what the index decides with."""
+    store = engine.store
+    assert isinstance(store, SqliteStore)
+    with store.read() as tx:
+        candidates = [tx.candidates(p.fingerprint.signature) for p in PREPARED]
+    counts = store._groups.state()  # (compared whole: a plane bit set on one path only would show)
+    learned = {"once": counts.once, "twice": counts.twice, "total": counts.twice_total,
+               "more": dict(zip(counts.more_hashes.tolist(), counts.more_counts.tolist(), strict=True))}  # fmt: skip
+    return [engine.check(p) for p in PREPARED], candidates, learned
+
+
+def _same_learned(a: dict[str, object], b: dict[str, object]) -> bool:
+    planes = all(np.array_equal(a[k], b[k]) for k in ("once", "twice"))  # type: ignore[arg-type]
+    return planes and a["total"] == b["total"] and a["more"] == b["more"]
+
+
+def test_the_loaded_snapshot_answers_as_the_rebuilt_index(tmp_path: Path) -> None:
+    path = tmp_path / "n.db"
+    _written(path)
+    loaded = _open(path)
+    assert isinstance(loaded.store, SqliteStore) and loaded.store.loaded_snapshot
+    verdicts, candidates, learned = _answers(loaded)
+    loaded.close()
+    forget_index_snapshot(path)
+    rebuilt = _open(path)
+    try:
+        assert isinstance(rebuilt.store, SqliteStore) and not rebuilt.store.loaded_snapshot
+        again_verdicts, again_candidates, again_learned = _answers(rebuilt)
+        assert verdicts == again_verdicts and candidates == again_candidates
+        assert _same_learned(learned, again_learned)
+        assert sum(1 for v in verdicts if getattr(v, "matches", ())) > 10  # (a corpus with real matches)
+        assert learned["total"] > 0 or learned["more"] or np.count_nonzero(learned["once"])  # type: ignore[arg-type]
+    finally:
+        rebuilt.close()
+
+
+def test_a_write_after_loading_makes_the_snapshot_stale_within_its_own_commit(tmp_path: Path) -> None:
+    path = tmp_path / "d" / "n.db"
+    _written(path)
+    engine = _open(path)
+    assert isinstance(engine.store, SqliteStore) and engine.store.loaded_snapshot
+    snapshot_copy = tmp_path / "kept.npz"
+    shutil.copy(path.with_name(snapshot.FILE_NAME), snapshot_copy)
+    added = PREPARED[65]
+    engine.index(added)
+    # What a crash now leaves: the committed database, and (put back, as if its removal had not
+    # reached the disk) the snapshot file of the state before the write.
+    crashed = tmp_path / "crashed"
+    shutil.copytree(path.parent, crashed)
+    shutil.copy(snapshot_copy, crashed / snapshot.FILE_NAME)
+    engine.close()
+    with closing(sqlite3.connect(crashed / "n.db")) as db:  # the token went in the write's own commit
+        assert db.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone() is None
+    after_crash = _open(crashed / "n.db")
+    try:
+        assert isinstance(after_crash.store, SqliteStore) and not after_crash.store.loaded_snapshot
+        with after_crash.store.read() as tx:  # in the index (the stale snapshot's index lacks it)
+            assert added.article.id in tx.candidates(added.fingerprint.signature)
+        assert not (crashed / snapshot.FILE_NAME).exists()
+    finally:
+        after_crash.close()
+
+
+def test_a_damaged_snapshot_is_dropped_and_the_index_rebuilt(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "n.db"
+    _written(path)
+    expected, _, _ = _answers(_reopened_and_closed(path))
+    file = path.with_name(snapshot.FILE_NAME)
+    kept = file.read_bytes()
+    damaged = bytearray(kept)
+    damaged[len(damaged) // 2] ^= 0xFF  # a byte in the middle of the file (in a bit plane)
+    file.write_bytes(bytes(damaged))
+    with caplog.at_level(logging.WARNING, logger="service.sqlite_store"):
+        engine = _open(path)
+    try:
+        assert isinstance(engine.store, SqliteStore) and not engine.store.loaded_snapshot
+        assert "index snapshot" in caplog.text and "rebuilding the index from the store" in caplog.text
+        assert _answers(engine)[0] == expected
+    finally:
+        engine.store._db.close()  # (no clean close: that would save a fresh snapshot)
+    file.write_bytes(kept)  # the sound file back: its token was dropped with it, so it is not trusted
+    engine = _open(path)
+    try:
+        assert isinstance(engine.store, SqliteStore) and not engine.store.loaded_snapshot
+    finally:
+        engine.close()
+
+
+def _reopened_and_closed(path: Path) -> Engine:
+    engine = _open(path)
+    engine.close()
+    return _open(path)
+
+
+def test_a_snapshot_that_cannot_be_saved_leaves_the_store_whole(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "n.db"
+    engine = _open(path)
+    for p in PREPARED[:20]:
+        engine.index(p)
+    path.with_name(snapshot.FILE_NAME).mkdir()  # a directory where the file should go: the rename fails
+    with caplog.at_level(logging.WARNING, logger="service.sqlite_store"):
+        engine.close()
+    assert "index snapshot not saved" in caplog.text
+    path.with_name(snapshot.FILE_NAME).rmdir()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone() is None
+    reopened = _open(path)
+    try:
+        assert isinstance(reopened.store, SqliteStore) and not reopened.store.loaded_snapshot
+        assert reopened.stats().articles == 20
+    finally:
+        reopened.close()
+
+
+def test_snapshot_files_round_trip_and_refuse_another_state(tmp_path: Path) -> None:
+    ids: list[str | None] = ["a", None, "ünï-côdé", "", "x\ny", None]
+    bands = BandState(np.array([1, 5, 5, 9], dtype=np.uint64), np.array([0, 2, 3, 2], dtype=np.uint32), ids)
+    counts = _counts()
+    stamp = {"token": "t1", "params": PARAMS.recorded(), "articles_seq": 9, "samples_seq": 4}
+    file = tmp_path / "s.npz"
+    snapshot.save(file, stamp, bands, counts)
+    got_bands, got_counts = snapshot.load(file, stamp)
+    assert got_bands.ids == ids
+    assert np.array_equal(got_bands.keys, bands.keys) and np.array_equal(got_bands.slots, bands.slots)
+    assert np.array_equal(got_counts.once, counts.once) and got_counts.twice_total == counts.twice_total
+    assert got_counts.more_hashes.tolist() == [8, 16] and got_counts.more_counts.tolist() == [3, 5]
+    other_params = {**PARAMS.recorded(), "seed": 2}
+    for other in ({"token": "t2"}, {"articles_seq": 10}, {"samples_seq": 5}, {"params": other_params}):
+        with pytest.raises(snapshot.StaleSnapshot):
+            snapshot.load(file, {**stamp, **other})
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def _counts() -> CountState:
+    groups = GroupCounts()
+    groups.add(np.array([8, 16, 24], dtype=np.uint32), np.array([3, 5, 1], dtype=np.int64))
+    return groups.state()
