@@ -100,6 +100,9 @@ class Settings:
     # ingest with 1 worker ran at 1.6x the rate with none, and 2 workers did no better than 1).
     fingerprint_workers: int = -1
     grace_seconds: float = 10.0  # drain time for in-flight calls on SIGTERM
+    # Embedded store: save the in-memory index at a clean close and load it at the next start (on), or
+    # always rebuild it from SQLite (off: no snapshot file, ~0.6 GB at 1M articles). docs/ops.md.
+    index_snapshot: str = "on"
     log_level: str = "INFO"
     # Operations (docs/ops.md). Empty strings mean "off" so every setting stays a flag and an env variable.
     log_format: str = "text"  # text | json (one JSON object per line)
@@ -167,7 +170,7 @@ def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> No
         _add(parser, env, f.name, getattr(defaults.detection, f.name))
 
 
-_CHOICES = {"store": ("sqlite", "redis"), "log_format": ("text", "json")}
+_CHOICES = {"store": ("sqlite", "redis"), "log_format": ("text", "json"), "index_snapshot": ("on", "off")}
 
 
 def _add(parser: argparse.ArgumentParser, env: Mapping[str, str], name: str, default: Any) -> None:

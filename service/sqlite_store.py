@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from service import snapshot
+from service import snapshot as snapshots
 from service.errors import IncompatibleIndex, Unavailable
 from service.group_counts import GroupCounts
 from service.lsh import BandIndex, release_free_memory
@@ -77,7 +77,7 @@ _COLUMNS = (
 class SqliteStore:
     kind = "sqlite"
 
-    def __init__(self, path: Path, params: DetectionParams) -> None:
+    def __init__(self, path: Path, params: DetectionParams, snapshot: bool = True) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -91,7 +91,8 @@ class SqliteStore:
         _add_signatures_table(self._db)
         _convert_group_table(self._db)
         self._params = params
-        self._snapshot = path.with_name(snapshot.FILE_NAME)
+        self._snapshots = snapshot  # (off: always rebuilt, and no file kept that a later start could trust)
+        self._snapshot = path.with_name(snapshots.FILE_NAME)
         self._snapshot_token: str | None = None  # set while the snapshot file is a copy of this store's index
         started = time.perf_counter()
         self.loaded_snapshot = self._load_snapshot()
@@ -112,30 +113,33 @@ class SqliteStore:
 
     def _load_snapshot(self) -> bool:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone()
-        if row is None:
-            with suppress(OSError):
-                self._snapshot.unlink(missing_ok=True)  # (one a later write or a crash made stale)
+        if row is None or not self._snapshots:
+            self._drop_snapshot()  # (without a token: one a later write or a crash made stale)
             return False
         try:
-            bands, counts = snapshot.load(self._snapshot, self._stamp(row[0]))
+            bands, counts = snapshots.load(self._snapshot, self._stamp(row[0]))
             self._bands = BandIndex(self._params)
             self._bands.restore(bands)
             self._groups = GroupCounts(counts)
         except Exception as exc:  # whatever went wrong reading a copy, the source of truth is at hand
             log.warning("index snapshot %s not used (%s: %s); rebuilding the index from the store",
                         self._snapshot, type(exc).__name__, exc)  # fmt: skip
-            self._db.execute("DELETE FROM meta WHERE key = 'snapshot'")  # never trust that file again
-            self._snapshot.unlink(missing_ok=True)
+            self._drop_snapshot()  # never trust that file again
             return False
         self._snapshot_token = row[0]
         return True
 
+    def _drop_snapshot(self) -> None:
+        self._db.execute("DELETE FROM meta WHERE key = 'snapshot'")
+        with suppress(OSError):
+            self._snapshot.unlink(missing_ok=True)
+
     def _save_snapshot(self) -> None:
-        if self._snapshot_token is not None:
-            return  # loaded at start and nothing written since: it still holds
+        if self._snapshot_token is not None or not self._snapshots:
+            return  # (loaded at start and nothing written since: it still holds)
         token = secrets.token_hex(16)
         try:
-            snapshot.save(self._snapshot, self._stamp(token), self._bands.state(), self._groups.state())
+            snapshots.save(self._snapshot, self._stamp(token), self._bands.state(), self._groups.state())
             self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('snapshot', ?)", (token,))
         except Exception as exc:  # a copy that could not be made must not stop the close: the database is whole
             log.warning("index snapshot not saved (%s: %s); the next start rebuilds the index from the store",

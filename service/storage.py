@@ -95,7 +95,8 @@ def open_store(settings: Settings) -> Store:
     if settings.store == "sqlite":
         from service.sqlite_store import SqliteStore
 
-        return SqliteStore(settings.data_dir / "neardup.db", settings.detection)
+        keep_snapshot = settings.index_snapshot == "on"
+        return SqliteStore(settings.data_dir / "neardup.db", settings.detection, snapshot=keep_snapshot)
     if settings.store == "redis":
         from service.redis_store import RedisStore  # type: ignore[import-not-found,unused-ignore]
 

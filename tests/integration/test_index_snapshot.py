@@ -18,8 +18,9 @@ from service.engine import Engine
 from service.group_counts import CountState, GroupCounts
 from service.lsh import BandState
 from service.model import Article
-from service.settings import DetectionParams
+from service.settings import DetectionParams, Settings
 from service.sqlite_store import SqliteStore
+from service.storage import open_store
 from tests.support import forget_index_snapshot
 
 PARAMS = DetectionParams()
@@ -183,3 +184,25 @@ def _counts() -> CountState:
     groups = GroupCounts()
     groups.add(np.array([8, 16, 24], dtype=np.uint32), np.array([3, 5, 1], dtype=np.int64))
     return groups.state()
+
+
+def test_with_snapshots_off_none_is_saved_and_an_older_one_is_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "neardup.db"  # (the file open_store opens in --data-dir)
+    _written(path)  # closed with snapshots on: one is saved
+    file = path.with_name(snapshot.FILE_NAME)
+    assert file.exists()
+    settings = Settings.from_args(["--data-dir", str(tmp_path), "--index-snapshot", "off"], {})
+    store = open_store(settings)
+    assert isinstance(store, SqliteStore) and store.path == path
+    engine = Engine(DETECTOR, store)
+    assert not store.loaded_snapshot and not file.exists()
+    engine.delete(PREPARED[10].article.id)  # (a delete alone leaves the stamp's last rows as they were)
+    engine.close()
+    assert not file.exists()
+    on = _open(path)
+    try:
+        assert isinstance(on.store, SqliteStore) and not on.store.loaded_snapshot
+        with on.store.read() as tx:
+            assert PREPARED[10].article.id not in tx.candidates(PREPARED[10].fingerprint.signature)
+    finally:
+        on.close()
