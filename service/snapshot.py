@@ -1,9 +1,9 @@
 """The embedded store's in-memory index, saved when the store closes cleanly and loaded at the next start.
 
 Rebuilding the index from SQLite sorts every band key (42 per article) and replays the
-learned-boilerplate log: at a million articles ~25 s of two cores' CPU on a slow host, and ~75 s on
-a cold page cache, because the pages of the narrow start-up tables lie scattered through a 10 GB file
-(the kernel's read-ahead then reads ~3 GB to get ~0.6 GB of rows). What the index holds once built
+learned-boilerplate log: at a million articles ~23 s on a slow 2-core host, and ~57 s with a cold
+page cache, because the pages of the narrow start-up tables lie scattered through a 10 GB file (the
+kernel's read-ahead then reads ~3 GB to get ~0.6 GB of rows; docs/perf.md). What the index holds once built
 (the sorted band arrays, the slot ids, the two bit planes) is written at a clean close to one file
 that is read back sequentially.
 

@@ -136,7 +136,7 @@ class SqliteStore:
 
     def _save_snapshot(self) -> None:
         if self._snapshot_token is not None or not self._snapshots:
-            return  # (loaded at start and nothing written since: it still holds)
+            return  # loaded at start and nothing written since (it still holds), or snapshots are off
         token = secrets.token_hex(16)
         try:
             snapshots.save(self._snapshot, self._stamp(token), self._bands.state(), self._groups.state())

@@ -101,6 +101,7 @@ class ServerProcess:
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
+        if self.proc:
             self._reap(30)
 
     def _reap(self, timeout: float) -> int:
