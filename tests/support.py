@@ -17,11 +17,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from benchmarks.corpus import GeneratorConfig, generated
 from client import NeardupClient
+from service.detector import Detector
 from service.grpc_server import RunningServer, start_server
+from service.model import Article, PreparedArticle
 from service.settings import Settings
 
 _SERVING = re.compile(r"neardup serving on (\S+):(\d+)")
+
+
+def prepared_corpus(detector: Detector, count: int, seed: int) -> list[PreparedArticle]:
+    """Generated articles, 40 % of them republications of the 20 before, fingerprinted: real matches to find."""
+    corpus = generated(count, GeneratorConfig(republished=0.4, seed=seed, recent=20))
+    return [detector.prepare(Article(a.id, a.body, a.title, published=a.published)) for a in corpus]
 
 
 def forget_index_snapshot(db_path: Path) -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.corpus import GeneratorConfig, generated
 from service import snapshot
 from service.detector import Detector
 from service.engine import Engine
@@ -21,12 +20,11 @@ from service.model import Article
 from service.settings import DetectionParams, Settings
 from service.sqlite_store import SqliteStore
 from service.storage import open_store
-from tests.support import forget_index_snapshot
+from tests.support import forget_index_snapshot, prepared_corpus
 
 PARAMS = DetectionParams()
 DETECTOR = Detector(PARAMS, 1 << 20)
-PREPARED = [DETECTOR.prepare(Article(a.id, a.body, a.title, published=a.published))
-            for a in generated(70, GeneratorConfig(republished=0.4, seed=11, recent=20))]  # fmt: skip
+PREPARED = prepared_corpus(DETECTOR, 70, seed=11)
 
 
 def _open(path: Path) -> Engine:

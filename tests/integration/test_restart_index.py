@@ -7,18 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.corpus import GeneratorConfig, generated
 from service.detector import Detector
 from service.engine import Engine
-from service.model import Article, PreparedArticle, Verdict
+from service.model import PreparedArticle, Verdict
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
-from tests.support import forget_index_snapshot
+from tests.support import forget_index_snapshot, prepared_corpus
 
 PARAMS = DetectionParams()
 DETECTOR = Detector(PARAMS, 1 << 20)
-PREPARED = [DETECTOR.prepare(Article(a.id, a.body, a.title, published=a.published))
-            for a in generated(90, GeneratorConfig(republished=0.4, seed=5, recent=20))]  # fmt: skip
+PREPARED = prepared_corpus(DETECTOR, 90, seed=5)
 
 
 def _open(path: Path) -> Engine:
