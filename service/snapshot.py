@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from service.group_counts import CountState, I64Array, U8Array
 from service.lsh import BandState
@@ -37,13 +38,17 @@ class StaleSnapshot(Exception):
 def save(path: Path, stamp: dict[str, Any], bands: BandState, counts: CountState) -> None:
     """Write the snapshot durably: a temporary file, fsynced, renamed over `path`, directory fsynced."""
     lengths, blob = _encode_ids(bands.ids)
-    header = json.dumps({"format": FORMAT, **stamp, "twice_total": counts.twice_total}, sort_keys=True)
+    header = json.dumps({"format": FORMAT, **stamp, "twice_total": counts.twice_total,
+                         "plane_bytes": counts.once.size}, sort_keys=True)  # fmt: skip
+    arrays: dict[str, Any] = {
+        "header": np.frombuffer(header.encode(), dtype=np.uint8), "band_keys": bands.keys, "band_slots": bands.slots,
+        "id_lengths": lengths, "id_bytes": blob, **_plane("once", counts.once), **_plane("twice", counts.twice),
+        "more_hashes": counts.more_hashes, "more_counts": counts.more_counts,
+    }  # fmt: skip
     tmp = path.with_name(path.name + ".tmp")
     try:
         with tmp.open("wb") as out:
-            np.savez(out, header=np.frombuffer(header.encode(), dtype=np.uint8), band_keys=bands.keys,
-                     band_slots=bands.slots, id_lengths=lengths, id_bytes=blob, once=counts.once,
-                     twice=counts.twice, more_hashes=counts.more_hashes, more_counts=counts.more_counts)  # fmt: skip
+            np.savez(out, **arrays)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
@@ -62,9 +67,31 @@ def load(path: Path, stamp: dict[str, Any]) -> tuple[BandState, CountState]:
         if {k: header.get(k) for k in wanted} != wanted:
             raise StaleSnapshot(f"{path} is of another state of the store or another format")
         bands = BandState(saved["band_keys"], saved["band_slots"], _decode_ids(saved["id_lengths"], saved["id_bytes"]))
-        counts = CountState(saved["once"], saved["twice"], saved["more_hashes"], saved["more_counts"],
-                            int(header["twice_total"]))  # fmt: skip
+        size = int(header["plane_bytes"])
+        counts = CountState(_unplane(saved, "once", size), _unplane(saved, "twice", size), saved["more_hashes"],
+                            saved["more_counts"], int(header["twice_total"]))  # fmt: skip
     return bands, counts
+
+
+def _plane(name: str, plane: U8Array) -> dict[str, npt.NDArray[Any]]:
+    """A bit plane as saved: whole, or (most of it zero, as in a store of fewer than ~100k articles)
+    as the offsets and values of its nonzero bytes. The planes are 64 MiB each whatever the store holds."""
+    at = np.flatnonzero(plane)
+    if at.size * 5 >= plane.size:  # (4 bytes of offset and 1 of value per nonzero byte)
+        return {name: plane}
+    return {f"{name}_at": at.astype(np.uint32), f"{name}_bits": plane[at]}
+
+
+def _unplane(saved: Any, name: str, size: int) -> U8Array:
+    if name in saved.files:
+        plane: U8Array = saved[name]
+    else:
+        plane = np.empty(size, dtype=np.uint8)
+        plane.fill(0)  # (every page touched now, as GroupCounts does for a new plane: not on the writer later)
+        plane[saved[f"{name}_at"]] = saved[f"{name}_bits"]
+    if plane.shape != (size,):
+        raise ValueError(f"a bit plane of {plane.shape} bytes, not ({size},)")
+    return plane
 
 
 def _encode_ids(ids: list[str | None]) -> tuple[I64Array, U8Array]:
@@ -77,7 +104,7 @@ def _encode_ids(ids: list[str | None]) -> tuple[I64Array, U8Array]:
 def _decode_ids(lengths: I64Array, blob: U8Array) -> list[str | None]:
     data = blob.tobytes()
     ends = np.cumsum(np.maximum(lengths, 0)).tolist()
-    starts = [0, *ends[:-1]]
+    starts = [0, *ends][: len(ends)]
     return [
         None if n == _NO_ID else data[a:b].decode("utf-8", "surrogatepass")
         for a, b, n in zip(starts, ends, lengths.tolist(), strict=True)
