@@ -54,7 +54,7 @@ class GroupCounts:
     def __init__(self, state: CountState | None = None) -> None:
         """Empty counts, or those `state` (from `state()`) describes."""
         if state is None:
-            self._once, self._twice = _touched_plane(), _touched_plane()
+            self._once, self._twice = touched_plane(), touched_plane()
             self._more: dict[int, int] = {}  # counts of 3 and more
             self._twice_total = 0  # slots counted at least twice (for the metric, without a popcount)
             return
@@ -136,11 +136,11 @@ class GroupCounts:
         return sum(1 for count in self._more.values() if count >= min_groups)
 
 
-def _touched_plane() -> U8Array:
+def touched_plane(size: int = _BYTES) -> U8Array:
     """A zeroed bit plane with every page touched now (~0.1 s). Left to the writer, the first touches
     of a plane's 16k pages, scattered over the first ~10k articles, cost it ~30 µs an article on
     average and milliseconds for the first ones (page faults are dear in a VM)."""
-    plane = np.empty(_BYTES, dtype=np.uint8)
+    plane = np.empty(size, dtype=np.uint8)
     plane.fill(0)
     return plane
 

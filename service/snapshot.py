@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from service.group_counts import CountState, I64Array, U8Array
+from service.group_counts import CountState, I64Array, U8Array, touched_plane
 from service.lsh import BandState
 
 FORMAT = 1  # bump when what is saved, or how band keys are made, changes: older files are then rebuilt
@@ -86,8 +86,7 @@ def _unplane(saved: Any, name: str, size: int) -> U8Array:
     if name in saved.files:
         plane: U8Array = saved[name]
     else:
-        plane = np.empty(size, dtype=np.uint8)
-        plane.fill(0)  # (every page touched now, as GroupCounts does for a new plane: not on the writer later)
+        plane = touched_plane(size)
         plane[saved[f"{name}_at"]] = saved[f"{name}_bits"]
     if plane.shape != (size,):
         raise ValueError(f"a bit plane of {plane.shape} bytes, not ({size},)")
