@@ -17,7 +17,6 @@ import json
 import logging
 import secrets
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +32,7 @@ from service.errors import IncompatibleIndex, Unavailable
 from service.group_counts import GroupCounts
 from service.lsh import BandIndex, release_free_memory
 from service.model import Article, BoolArray, Fingerprint, PreparedArticle, StoredArticle, U32Array, from_us, to_us
+from service.rwlock import SharedLock
 from service.settings import DetectionParams
 from service.storage import chunks
 
@@ -85,7 +85,11 @@ class SqliteStore:
         # FULL: the WAL is fsynced at every commit, so an acknowledged article survives power loss.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
-        self._lock = threading.RLock()
+        # Reads share the lock, each on a connection of its own from `_idle_readers`: a check waiting
+        # for a disk read holds up the writer, but no other check (service/rwlock.py).
+        self._lock = SharedLock()
+        self._idle_readers: list[sqlite3.Connection] = []
+        self._closed = False
         self.commits = 0  # durable commits so far: shows group commit at work (tests, metrics)
         _check_params(self._db, params)
         _add_signatures_table(self._db)
@@ -154,12 +158,31 @@ class SqliteStore:
 
     @contextmanager
     def read(self) -> Iterator[_Tx]:
-        with self._lock:
+        if self._lock.held_exclusively():  # (inside this thread's write: read what it wrote so far)
             yield _Tx(self._db, self._bands, self._groups, undo=None)
+            return
+        with self._lock.shared(), self._reader() as db:
+            yield _Tx(db, self._bands, self._groups, undo=None)
+
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection no other thread is using. While the lock is held shared, no write
+        commits, so each of its statements sees the same committed state as the in-memory index."""
+        if self._closed:
+            raise Unavailable("the store is closed: the server is shutting down; retry on another replica")
+        try:
+            db = self._idle_readers.pop()  # (list.pop and append are atomic: no lock needed)
+        except IndexError:
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA query_only=ON")
+        try:
+            yield db
+        finally:
+            self._idle_readers.append(db)
 
     @contextmanager
     def write(self) -> Iterator[_Tx]:
-        with self._lock:
+        with self._lock.exclusive():
             undo: list[Callable[[], None]] = []
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -185,11 +208,14 @@ class SqliteStore:
             step()
 
     def integrity_check(self) -> str:
-        with self._lock:
+        with self._lock.exclusive():
             return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock.exclusive():  # (no read in progress: every reader connection is idle)
+            self._closed = True
+            while self._idle_readers:
+                self._idle_readers.pop().close()
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._save_snapshot()
             self._db.close()

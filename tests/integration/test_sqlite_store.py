@@ -1,4 +1,5 @@
 import sqlite3
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,3 +143,74 @@ def test_a_failed_run_of_new_articles_leaves_disk_and_memory_unchanged(tmp_path:
     with store.read() as tx:
         assert tx.band_hits(np.stack([wire.fingerprint.signature])).tolist() == [True]
     store.close()
+
+
+def test_reads_run_side_by_side_on_connections_of_their_own(tmp_path: Path) -> None:
+    """Two checks are inside a read at once (one waiting on disk no longer holds up the other),
+    each on its own connection, and the connections are reused, not opened per read."""
+    store = SqliteStore(tmp_path / "n.db", PARAMS)
+    with store.write() as tx:
+        tx.insert(prepared("wire", WIRE), NOW, "wire")
+    both_inside = threading.Barrier(2, timeout=10)
+    connections: list[object] = []
+    found: list[bool] = []
+
+    def read() -> None:
+        with store.read() as tx:
+            connections.append(tx._db)
+            both_inside.wait()  # passes only while the other read is inside too (else raises)
+            found.append(tx.get("wire") is not None)
+
+    for _ in range(2):  # the second round reuses the first round's connections
+        threads = [threading.Thread(target=read) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    assert found == [True] * 4
+    assert len(set(map(id, connections[:2]))) == 2
+    assert set(map(id, connections[2:])) == set(map(id, connections[:2]))
+    store.close()
+
+
+def test_a_read_waits_for_the_write_in_progress_and_then_sees_all_of_it(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "n.db", PARAMS)
+    writing, finish = threading.Event(), threading.Event()
+
+    def write() -> None:
+        with store.write() as tx:
+            tx.insert(prepared("wire", WIRE), NOW, "wire")
+            writing.set()
+            finish.wait(10)
+            tx.insert(prepared("a", SAME_EVENT_A), NOW, "a")
+
+    seen: list[tuple[bool, bool, set[str]]] = []
+
+    def read() -> None:
+        with store.read() as tx:
+            signature = prepared("copy", WIRE_WITH_APPEAL).fingerprint.signature
+            seen.append((tx.get("wire") is not None, tx.get("a") is not None, tx.candidates(signature)))
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert writing.wait(10)
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join(0.2)
+    assert reader.is_alive() and not seen, "a read got in while a write was in progress"
+    finish.set()
+    writer.join(10)
+    reader.join(10)
+    assert seen == [(True, True, {"wire"})]  # the committed rows and the index, together
+    store.close()
+
+
+def test_a_read_after_close_is_refused_as_unavailable(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "n.db", PARAMS)
+    with store.read() as tx:
+        reader = tx._db
+    store.close()
+    with pytest.raises(sqlite3.ProgrammingError):  # the reader connection was closed with the store
+        reader.execute("SELECT 1")
+    with pytest.raises(Unavailable, match="shutting down"), store.read():
+        pass

@@ -1,0 +1,89 @@
+"""A readers-writer lock for the embedded store: checks share it, the writer takes it alone.
+
+With one plain lock, concurrent checks queued behind each other even while one of them only
+waited for SQLite to read pages from disk (which releases the GIL): at 1M articles, where most
+candidates' rows are not in the page cache, that wait became every other caller's latency.
+
+- Writer-preferring: once a writer waits, new readers wait behind it, so a steady stream of
+  checks cannot hold off the write batches (and the acknowledgements of an ingest) for ever.
+- Re-entrant per thread: a thread already holding the lock, either way, is let in again at once.
+  Without that, a thread holding a shared hold and asking for another while a writer waits would
+  wait for the writer, which waits for it. A thread holding a shared hold must not ask for the
+  exclusive one (that upgrade could deadlock two such threads): it raises instead.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class SharedLock:
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._readers = 0  # shared holds, counting re-entries
+        self._writer: int | None = None  # thread ident of the exclusive holder
+        self._writer_depth = 0
+        self._writers_waiting = 0
+        self._mine = threading.local()  # this thread's shared holds
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        self._acquire_shared()
+        try:
+            yield
+        finally:
+            self._release_shared()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        self._acquire_exclusive()
+        try:
+            yield
+        finally:
+            self._release_exclusive()
+
+    def held_exclusively(self) -> bool:
+        """Does the calling thread hold the lock exclusively?"""
+        return self._writer == threading.get_ident()
+
+    def _held_shared(self) -> int:
+        return int(getattr(self._mine, "holds", 0))
+
+    def _acquire_shared(self) -> None:
+        me = threading.get_ident()
+        with self._cond:
+            if self._writer != me and not self._held_shared():
+                self._cond.wait_for(lambda: self._writer is None and not self._writers_waiting)
+            self._readers += 1
+        self._mine.holds = self._held_shared() + 1
+
+    def _release_shared(self) -> None:
+        self._mine.holds = self._held_shared() - 1
+        with self._cond:
+            self._readers -= 1
+            if not self._readers:
+                self._cond.notify_all()
+
+    def _acquire_exclusive(self) -> None:
+        me = threading.get_ident()
+        with self._cond:
+            if self._writer != me:
+                if self._held_shared():
+                    raise RuntimeError("a thread holding the store's lock shared asked for it exclusively")
+                self._writers_waiting += 1
+                try:
+                    self._cond.wait_for(lambda: self._writer is None and not self._readers)
+                finally:
+                    self._writers_waiting -= 1
+                    self._cond.notify_all()  # (readers held back for this writer, if its wait was interrupted)
+                self._writer = me
+            self._writer_depth += 1
+
+    def _release_exclusive(self) -> None:
+        with self._cond:
+            self._writer_depth -= 1
+            if not self._writer_depth:
+                self._writer = None
+                self._cond.notify_all()

@@ -1,0 +1,146 @@
+"""The store's readers-writer lock: shared reads, exclusive writes, writers not starved, re-entry."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+
+from service.rwlock import SharedLock
+
+WAIT = 10.0  # seconds: an upper bound for things that must happen; never reached when they do
+BRIEF = 0.2  # seconds: how long something that must NOT happen is given to happen anyway
+
+
+def in_thread(work: Callable[[], None]) -> tuple[threading.Thread, threading.Event]:
+    """Run `work` in a thread; the event is set once it returned."""
+    done = threading.Event()
+
+    def run() -> None:
+        work()
+        done.set()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, done
+
+
+def hold(lock: SharedLock, exclusive: bool) -> tuple[threading.Event, threading.Event]:
+    """Take the lock in a thread and keep it: (set once it is held, set this to release it)."""
+    held, release = threading.Event(), threading.Event()
+
+    def run() -> None:
+        with lock.exclusive() if exclusive else lock.shared():
+            held.set()
+            release.wait(WAIT)
+
+    threading.Thread(target=run, daemon=True).start()
+    return held, release
+
+
+def test_readers_hold_the_lock_at_the_same_time() -> None:
+    lock = SharedLock()
+    both_inside = threading.Barrier(2, timeout=WAIT)
+
+    def read() -> None:
+        with lock.shared():
+            both_inside.wait()  # only passes if the other reader is inside too
+
+    threads = [in_thread(read) for _ in range(2)]
+    for thread, done in threads:
+        assert done.wait(WAIT)
+        thread.join(WAIT)
+
+
+def test_a_writer_waits_for_readers_and_readers_for_a_writer() -> None:
+    lock = SharedLock()
+    reader_in, release_reader = hold(lock, exclusive=False)
+    assert reader_in.wait(WAIT)
+    wrote, release_writer = hold(lock, exclusive=True)
+    assert not wrote.wait(BRIEF), "a writer got in while a reader held the lock"
+    release_reader.set()
+    assert wrote.wait(WAIT)
+    read_again, _ = hold(lock, exclusive=False)
+    assert not read_again.wait(BRIEF), "a reader got in while a writer held the lock"
+    release_writer.set()
+    assert read_again.wait(WAIT)
+
+
+def test_a_waiting_writer_holds_back_new_readers() -> None:
+    """Writer preference: a steady stream of reads cannot keep the writer out."""
+    lock = SharedLock()
+    release_first = threading.Event()
+    first_in = threading.Event()
+    order: list[str] = []
+
+    def first_reader() -> None:
+        with lock.shared():
+            first_in.set()
+            release_first.wait(WAIT)
+
+    def writer() -> None:
+        with lock.exclusive():
+            order.append("writer")
+
+    def late_reader() -> None:
+        with lock.shared():
+            order.append("late reader")
+
+    in_thread(first_reader)
+    assert first_in.wait(WAIT)
+    _, wrote = in_thread(writer)
+    assert _waits_for_writer(lock)
+    _, late_done = in_thread(late_reader)
+    assert not late_done.wait(BRIEF), "a new reader overtook a waiting writer"
+    release_first.set()
+    assert wrote.wait(WAIT) and late_done.wait(WAIT)
+    assert order == ["writer", "late reader"]
+
+
+def _waits_for_writer(lock: SharedLock) -> bool:
+    """Wait (bounded) until the lock has a writer waiting."""
+    with lock._cond:
+        return lock._cond.wait_for(lambda: lock._writers_waiting > 0, timeout=WAIT)
+
+
+def test_a_reader_re_enters_while_a_writer_waits() -> None:
+    """Without re-entry this deadlocks: the reader waits for the writer, which waits for the reader."""
+    lock = SharedLock()
+    outer_in = threading.Event()
+    go_on = threading.Event()
+
+    def nested_read() -> None:
+        with lock.shared():
+            outer_in.set()
+            go_on.wait(WAIT)
+            with lock.shared():
+                pass
+
+    _, read_done = in_thread(nested_read)
+    assert outer_in.wait(WAIT)
+    wrote, _ = hold(lock, exclusive=True)
+    assert _waits_for_writer(lock)
+    go_on.set()
+    assert read_done.wait(WAIT), "a re-entering reader deadlocked behind a waiting writer"
+    assert wrote.wait(WAIT)
+
+
+def test_the_writer_re_enters_and_reads_inside_its_own_write() -> None:
+    lock = SharedLock()
+    with lock.exclusive():
+        assert lock.held_exclusively()
+        with lock.exclusive(), lock.shared():
+            assert lock.held_exclusively()
+        assert lock.held_exclusively()
+    assert not lock.held_exclusively()
+    other, _ = hold(lock, exclusive=True)
+    assert other.wait(WAIT), "the lock stayed taken after the writer's last release"
+
+
+def test_asking_to_write_while_reading_is_refused_not_deadlocked() -> None:
+    lock = SharedLock()
+    with lock.shared(), pytest.raises(RuntimeError, match="shared asked for it exclusively"), lock.exclusive():
+        pass
+    with lock.exclusive():  # and the refused attempt left nothing behind
+        pass
