@@ -130,7 +130,11 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
 
     @_unary
     def CheckArticle(self, request: pb.CheckArticleRequest, context: grpc.ServicerContext) -> pb.CheckArticleResponse:
-        verdict = self.engine.check(self._prepare(request.article), request.include_evidence)
+        # Fingerprinted in this thread, not by the workers: for one article the round trip to a worker
+        # costs more CPU than the fingerprint itself, and a check must not queue behind an ingest's
+        # batches at the workers (docs/perf.md, "CheckArticle latency").
+        prepared = self.engine.detector.prepare(article_from_pb(request.article))
+        verdict = self.engine.check(prepared, request.include_evidence)
         return pb.CheckArticleResponse(verdict=verdict_to_pb(verdict))
 
     def IndexArticles(

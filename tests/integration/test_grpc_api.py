@@ -1,5 +1,7 @@
 """The public API over real gRPC on loopback, against a real server and SQLite store."""
 
+import os
+import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -215,3 +217,23 @@ def test_health_and_reflection_are_served(server: tuple[RunningServer, NeardupCl
 
 def _stub(running: RunningServer) -> pb_grpc.NearDuplicateServiceStub:
     return pb_grpc.NearDuplicateServiceStub(grpc.insecure_channel(f"127.0.0.1:{running.port}"))
+
+
+def test_a_check_does_not_wait_for_the_fingerprint_workers(tmp_path: Path) -> None:
+    """CheckArticle fingerprints in its own thread: with every worker stopped (as when they are busy
+    with an ingest's batches), a check is still answered, with invalid input still refused."""
+    with in_process_server(tmp_path / "data", fingerprint_workers=1) as (running, client):
+        client.index(Article("wire", WIRE))  # (through the worker)
+        assert running.pool is not None
+        workers = list(running.pool._executor._processes)
+        assert workers
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            verdict = client.check(Article("copy", WIRE_WITH_APPEAL))
+            with pytest.raises(InvalidArgumentError, match="body"):
+                client.check(Article("empty", ""))
+        finally:
+            for pid in workers:
+                os.kill(pid, signal.SIGCONT)
+    assert [m.id for m in verdict.matches] == ["wire"]
