@@ -214,3 +214,13 @@ def test_a_read_after_close_is_refused_as_unavailable(tmp_path: Path) -> None:
         reader.execute("SELECT 1")
     with pytest.raises(Unavailable, match="shutting down"), store.read():
         pass
+
+
+def test_a_read_inside_the_same_threads_write_sees_what_it_wrote_so_far(tmp_path: Path) -> None:
+    """(It must neither wait for its own write nor read the last commit from another connection.)"""
+    store = SqliteStore(tmp_path / "n.db", PARAMS)
+    with store.write() as tx:
+        tx.insert(prepared("wire", WIRE), NOW, "wire")
+        with store.read() as inner:
+            assert inner.get("wire") is not None
+    store.close()
