@@ -1,8 +1,9 @@
 """A readers-writer lock for the embedded store: checks share it, the writer takes it alone.
 
-With one plain lock, concurrent checks queued behind each other even while one of them only
-waited for SQLite to read pages from disk (which releases the GIL): at 1M articles, where most
-candidates' rows are not in the page cache, that wait became every other caller's latency.
+With one plain lock, concurrent checks queued behind each other, also while the one holding it
+only waited for SQLite to read a page from disk (which releases the GIL) or for a core. Shared, the
+checks overlap; they still never overlap a write, so none sees half a batch (docs/perf.md,
+"CheckArticle latency").
 
 - Writer-preferring: once a writer waits, new readers wait behind it, so a steady stream of
   checks cannot hold off the write batches (and the acknowledgements of an ingest) for ever.

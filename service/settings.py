@@ -96,8 +96,9 @@ class Settings:
     max_batch: int = 256  # articles per group commit
     max_workers: int = 16  # gRPC handler threads
     # Processes that fingerprint articles to be indexed (tokens, hashes, signatures) so all cores work;
-    # 0 = in the handler threads (CheckArticle always fingerprints there: docs/perf.md, "CheckArticle latency"); -1 = one per core beyond the first, at most 4 (docs/perf.md: on 2 cores, batched
-    # ingest with 1 worker ran at 1.6x the rate with none, and 2 workers did no better than 1).
+    # 0 = in the handler threads; -1 = one per core beyond the first, at most 4 (docs/perf.md: on 2 cores,
+    # batched ingest with 1 worker ran at 1.6x the rate with none, and 2 workers did no better than 1).
+    # CheckArticle fingerprints in its handler thread whatever this says (docs/perf.md, "CheckArticle latency").
     fingerprint_workers: int = -1
     grace_seconds: float = 10.0  # drain time for in-flight calls on SIGTERM
     # Embedded store: save the in-memory index at a clean close and load it at the next start (on), or
