@@ -138,7 +138,11 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if running.health_port is not None:
         announce(f"neardup health service on {settings.host}:{running.health_port}", settings.log_format)
     announce(f"neardup serving on {settings.host}:{running.port}", settings.log_format)
-    stop.wait()
+    # A timed wait, looked at again and again: Python runs signal handlers in the main thread only, when
+    # it is back in the interpreter, and a SIGTERM the kernel hands to another thread (gRPC's, the
+    # writer's) does not end an untimed wait. The server then ignored it until killed.
+    while not stop.wait(0.2):
+        pass
     logging.getLogger("neardup").info("signal received: draining for up to %.0fs", settings.grace_seconds)
     running.stop(settings.grace_seconds)
     return EXIT_OK

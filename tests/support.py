@@ -107,6 +107,10 @@ class ServerProcess:
         self.proc.send_signal(signal.SIGTERM)
         return self._reap(timeout)
 
+    def exits(self, timeout: float = 30.0) -> int:
+        """Wait for the server to exit by itself (raises subprocess.TimeoutExpired if it does not)."""
+        return self._reap(timeout)
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -84,6 +87,22 @@ def test_sigterm_drains_and_closes_the_store_cleanly(tmp_path: Path) -> None:
             assert client.get("wire").article.body == WIRE
     finally:
         again.stop()
+
+
+def test_sigterm_delivered_to_any_thread_stops_the_server(tmp_path: Path) -> None:
+    """The kernel may hand a process's SIGTERM (docker stop, kill) to any of its threads; the server
+    must stop however it is delivered. Sent here to one thread that is not the main one."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    server = ServerProcess(tmp_path / "data").start()
+    assert server.proc is not None
+    pid = server.proc.pid
+    others = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid)
+    assert others
+    try:
+        assert libc.tgkill(pid, others[-1], signal.SIGTERM) == 0, ctypes.get_errno()
+        assert server.exits(timeout=30) == 0
+    finally:
+        server.stop()
 
 
 def test_a_clean_stop_saves_the_index_and_a_kill9_after_a_write_rebuilds_it(tmp_path: Path) -> None:
