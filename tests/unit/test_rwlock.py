@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -99,9 +100,15 @@ def test_a_waiting_writer_holds_back_new_readers() -> None:
 
 
 def _waits_for_writer(lock: SharedLock) -> bool:
-    """Wait (bounded) until the lock has a writer waiting."""
+    """Wait (bounded) until the lock has a writer waiting. Nothing notifies the lock's condition when
+    a writer starts to wait, so look again every 10 ms (a single wait_for would sleep out its timeout)."""
+    deadline = time.monotonic() + WAIT
     with lock._cond:
-        return lock._cond.wait_for(lambda: lock._writers_waiting > 0, timeout=WAIT)
+        while not lock._writers_waiting:
+            if time.monotonic() > deadline:
+                return False
+            lock._cond.wait(0.01)
+    return True
 
 
 def test_a_reader_re_enters_while_a_writer_waits() -> None:
