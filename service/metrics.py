@@ -102,6 +102,9 @@ class _TimedStore:
     def write(self) -> AbstractContextManager[Transaction]:
         return self._timed(self._store.write(), self._metrics.commit_seconds, self._metrics.batch_articles)
 
+    def readers_waiting(self) -> bool:
+        return self._store.readers_waiting()
+
     def close(self) -> None:
         self._store.close()
 

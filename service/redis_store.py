@@ -281,6 +281,9 @@ class RedisStore:
         finally:
             self._release_lease(token)
 
+    def readers_waiting(self) -> bool:
+        return False  # reads never wait for a write here: they see what the last commit published
+
     def _acquire_lease(self) -> tuple[bytes, float]:
         token = secrets.token_hex(8).encode()
         deadline = time.monotonic() + LEASE_WAIT_S

@@ -7,6 +7,10 @@ checks overlap; they still never overlap a write, so none sees half a batch (doc
 
 - Writer-preferring: once a writer waits, new readers wait behind it, so a steady stream of
   checks cannot hold off the write batches (and the acknowledgements of an ingest) for ever.
+- Readers that waited through a write go first: when a writer lets go, the readers waiting at that
+  moment get in before the next writer, even one that was waiting too. The engine's writer ends a
+  transaction early when it sees a reader waiting (`readers_waiting`) and asks again at once; without
+  this hand-over it would simply win again.
 - Re-entrant per thread: a thread already holding the lock, either way, is let in again at once.
   Without that, a thread holding a shared hold and asking for another while a writer waits would
   wait for the writer, which waits for it. A thread holding a shared hold must not ask for the
@@ -27,6 +31,9 @@ class SharedLock:
         self._writer: int | None = None  # thread ident of the exclusive holder
         self._writer_depth = 0
         self._writers_waiting = 0
+        self._readers_waiting = 0
+        self._release_number = 0  # exclusive holds ended so far: a waiting reader's turn is after its arrival's
+        self._passes = 0  # readers that were waiting when the last writer let go and still wait: they go first
         self._mine = threading.local()  # this thread's shared holds
 
     @contextmanager
@@ -45,6 +52,10 @@ class SharedLock:
         finally:
             self._release_exclusive()
 
+    def readers_waiting(self) -> bool:
+        """Is a thread waiting to take the lock shared? (No lock taken: a hint, read between steps.)"""
+        return self._readers_waiting > 0
+
     def held_exclusively(self) -> bool:
         """Does the calling thread hold the lock exclusively?"""
         return self._writer == threading.get_ident()
@@ -55,10 +66,27 @@ class SharedLock:
     def _acquire_shared(self) -> None:
         me = threading.get_ident()
         with self._cond:
-            if self._writer != me and not self._held_shared():
-                self._cond.wait_for(lambda: self._writer is None and not self._writers_waiting)
+            if self._writer != me and not self._held_shared() and not self._may_read(None):
+                self._wait_to_read()
             self._readers += 1
         self._mine.holds = self._held_shared() + 1
+
+    def _may_read(self, arrived: int | None) -> bool:
+        """May a new reader (`arrived` None), or one waiting since release number `arrived`, come in now?"""
+        if self._writer is not None:
+            return False
+        waited_through_a_write = arrived is not None and arrived < self._release_number  # (it holds a pass)
+        return not self._writers_waiting or waited_through_a_write
+
+    def _wait_to_read(self) -> None:
+        arrived = self._release_number
+        self._readers_waiting += 1
+        try:
+            self._cond.wait_for(lambda: self._may_read(arrived))
+        finally:
+            self._readers_waiting -= 1
+            if arrived < self._release_number:
+                self._passes -= 1  # its pass, used (or dropped, if the wait was interrupted)
 
     def _release_shared(self) -> None:
         self._mine.holds = self._held_shared() - 1
@@ -75,16 +103,21 @@ class SharedLock:
                     raise RuntimeError("a thread holding the store's lock shared asked for it exclusively")
                 self._writers_waiting += 1
                 try:
-                    self._cond.wait_for(lambda: self._writer is None and not self._readers)
+                    self._cond.wait_for(self._may_write)
                 finally:
                     self._writers_waiting -= 1
                     self._cond.notify_all()  # (readers held back for this writer, if its wait was interrupted)
                 self._writer = me
             self._writer_depth += 1
 
+    def _may_write(self) -> bool:
+        return self._writer is None and not self._readers and not self._passes
+
     def _release_exclusive(self) -> None:
         with self._cond:
             self._writer_depth -= 1
             if not self._writer_depth:
                 self._writer = None
+                self._release_number += 1
+                self._passes = self._readers_waiting
                 self._cond.notify_all()

@@ -201,6 +201,9 @@ class SqliteStore:
                     raise Unavailable(f"the embedded store failed to commit ({exc}); nothing was stored") from exc
                 raise
 
+    def readers_waiting(self) -> bool:
+        return self._lock.readers_waiting()
+
     def _rollback(self, undo: list[Callable[[], None]]) -> None:
         if self._db.in_transaction:
             self._db.execute("ROLLBACK")

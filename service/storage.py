@@ -87,6 +87,11 @@ class Store(Protocol):
 
     def write(self) -> AbstractContextManager[Transaction]: ...
 
+    def readers_waiting(self) -> bool:
+        """Is a read waiting for the write in progress to end? The engine's writer then commits what it
+        has decided so far and lets the read in, instead of making it wait for the whole batch."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -1,5 +1,8 @@
 """The engine over a real SQLite store: grouping, replacement, idempotence, group commit."""
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -114,6 +117,39 @@ def test_a_burst_is_committed_in_few_transactions(engine: Engine) -> None:
     # each article in the burst saw the ones queued before it
     assert verdicts[0].matches == ()
     assert {m.id for m in verdicts[1].matches} == {"a0"}
+
+
+def test_a_check_waits_for_one_article_of_a_batch_not_the_whole_batch(engine: Engine) -> None:
+    """A read waiting when the writer starts a batch gets in after its first article is committed;
+    the rest of the batch follows, with the answers it would have had in one transaction."""
+    store = engine.store
+    assert isinstance(store, SqliteStore)
+    batch = [prep(engine, f"a{i}", f"{SAME_EVENT_A} variant {i} " * 2) for i in range(20)]
+    seen: list[int] = []
+    with store.read():  # holds the writer off until both it and the check wait
+        futures = engine.submit_all(batch)
+        assert _until(lambda: store._lock._writers_waiting == 1)
+        checker = threading.Thread(target=lambda: seen.append(engine.stats().articles))
+        checker.start()
+        assert _until(store.readers_waiting)
+    checker.join(WAIT)
+    verdicts = [f.result(timeout=WAIT) for f in futures]
+    assert seen == [1]  # the first article committed, the other 19 not yet
+    assert engine.stats().articles == 20
+    assert [m.id for m in verdicts[1].matches] == ["a0"] and {m.id for m in verdicts[19].matches} >= {"a0", "a18"}
+
+
+WAIT = 10.0
+
+
+def _until(condition: Callable[[], bool]) -> bool:
+    """Poll `condition` every 5 ms for up to WAIT seconds (nothing notifies the waits polled here)."""
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def test_a_story_stored_in_many_copies_verifies_only_the_closest_and_keeps_one_group(tmp_path: Path) -> None:

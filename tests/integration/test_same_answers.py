@@ -93,6 +93,36 @@ def test_batched_writer_gives_the_reference_verdicts(tmp_path: Path) -> None:
     assert 40 <= engine.stored_as_new < len(stream) - 40  # both paths were taken
 
 
+class _ChecksAlwaysWaiting(SqliteStore):
+    """The real store, telling the writer a check waits whenever it asks (as under a steady stream of
+    checks): the writer then commits after every article."""
+
+    def readers_waiting(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("checks_waiting", [False, True], ids=["one-transaction", "commit-after-each-article"])
+def test_one_batch_of_the_whole_stream_gives_the_reference_verdicts(tmp_path: Path, checks_waiting: bool) -> None:
+    """All of it in one writer batch: screened 64 articles at a time, new stories stored 16 at a time;
+    and the same batch ended after every article as if checks kept arriving."""
+    stream = list(CORPUS)
+    for n in range(5, 150, 15):
+        stream.insert(n + 3, stream[n])
+        stream.insert(n + 40, replace(stream[n], body=stream[n + 1].body[: len(stream[n + 1].body) // 2]))
+    reference = _reference_verdicts(tmp_path, stream)
+    detector = Detector(PARAMS, 1 << 20)
+    store = (_ChecksAlwaysWaiting if checks_waiting else SqliteStore)(tmp_path / "fast.db", PARAMS)
+    engine = Engine(detector, store, max_batch=len(stream))
+    try:
+        futures = engine.submit_all([detector.prepare(a) for a in stream])
+        batched = [f.result(timeout=60) for f in futures]
+    finally:
+        engine.close()
+    assert _as_plain(batched) == _as_plain(reference)
+    assert store.commits == (len(stream) if checks_waiting else 1)
+    assert 40 <= engine.stored_as_new < len(stream) - 40  # both paths were taken
+
+
 @pytest.mark.parametrize(("workers", "batch"), [(0, 1), (2, 1), (2, 64)])
 def test_grpc_stream_with_workers_gives_the_reference_verdicts(tmp_path: Path, workers: int, batch: int) -> None:
     reference = _reference_verdicts(tmp_path)

@@ -99,6 +99,53 @@ def test_a_waiting_writer_holds_back_new_readers() -> None:
     assert order == ["writer", "late reader"]
 
 
+def test_readers_that_waited_through_a_write_go_before_the_next_writer() -> None:
+    """The hand-over the engine's writer relies on when it ends a transaction early for a waiting check:
+    the readers waiting when a writer lets go get in even though another writer waits, and readers
+    arriving after that still wait behind the writer."""
+    lock = SharedLock()
+    order: list[str] = []
+    writer_in, release_writer = hold(lock, exclusive=True)
+    assert writer_in.wait(WAIT)
+    reader_in, release_reader = threading.Event(), threading.Event()
+
+    def waiting_reader() -> None:
+        with lock.shared():
+            order.append("waiting reader")
+            reader_in.set()
+            release_reader.wait(WAIT)
+
+    def next_writer() -> None:
+        with lock.exclusive():
+            order.append("next writer")
+
+    def late_reader() -> None:
+        with lock.shared():
+            order.append("late reader")
+
+    in_thread(waiting_reader)
+    assert _until(lock.readers_waiting)
+    _, next_wrote = in_thread(next_writer)
+    assert _waits_for_writer(lock)
+    release_writer.set()
+    assert reader_in.wait(WAIT), "the waiting reader did not get in before the next writer"
+    _, late_done = in_thread(late_reader)
+    assert not late_done.wait(BRIEF), "a reader arriving after the hand-over overtook a waiting writer"
+    release_reader.set()
+    assert next_wrote.wait(WAIT) and late_done.wait(WAIT)
+    assert order == ["waiting reader", "next writer", "late reader"]
+    assert not lock.readers_waiting()
+
+
+def _until(condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
 def _waits_for_writer(lock: SharedLock) -> bool:
     """Wait (bounded) until the lock has a writer waiting. Nothing notifies the lock's condition when
     a writer starts to wait, so look again every 10 ms (a single wait_for would sleep out its timeout)."""
