@@ -48,6 +48,19 @@ class _Job:
     future: Future[Verdict]
 
 
+@dataclass
+class _Chunk:
+    """Jobs of a write batch screened together, and how many of them are decided and committed.
+
+    A chunk's screen, made in the transaction that reached it, still holds in the next ones when the
+    writer ends a transaction early: between them only reads and deletes run, and a delete can make
+    no screened article less new (it takes bands away and leaves the learned counts as they are)."""
+
+    jobs: list[_Job]
+    screen: novelty.Screen | None = None
+    done: int = 0
+
+
 _STOP = object()
 # Articles screened together (service/novelty.py), and new stories stored together. Between them the
 # writer looks for checks kept waiting; the longer either step, the longer a check can wait.
@@ -113,45 +126,47 @@ class Engine:
         """Decide and store the jobs in order: in one transaction, or in several when checks are kept
         waiting (each ends after the article in hand, so a check waits for one article, not a batch)."""
         jobs = [j for j in jobs if j.future.set_running_or_notify_cancel()]
-        while jobs:
-            jobs = jobs[self._commit_part(jobs) :]
+        chunks = [_Chunk(jobs[i : i + _SCREENED]) for i in range(0, len(jobs), _SCREENED)]
+        while chunks:
+            self._commit_part(chunks)
+            chunks = [c for c in chunks if c.done < len(c.jobs)]
 
-    def _commit_part(self, jobs: list[_Job]) -> int:
-        """Decide jobs from the first on in one transaction, commit, resolve their futures: how many."""
+    def _commit_part(self, chunks: list[_Chunk]) -> None:
+        """Decide jobs from the first undecided on in one transaction, commit, resolve their futures."""
+        decided: list[tuple[_Job, Verdict]] = []
         try:
             with self.store.write() as tx:
-                tx.prefetch([job.prepared for job in jobs])  # lets a remote store batch its reads
-                verdicts = self._decide(tx, jobs)
+                tx.prefetch([job.prepared for c in chunks for job in c.jobs[c.done :]])  # a remote store reads ahead
+                for chunk in chunks:
+                    start = chunk.done
+                    verdicts = self._decide_chunk(tx, chunk, first=not decided)
+                    decided += zip(chunk.jobs[start : chunk.done], verdicts, strict=True)
+                    if chunk.done < len(chunk.jobs):
+                        break  # a read waits
         except Exception as exc:  # nothing of this part is stored: fail it and the rest, retryably
-            log.exception("batch of %d articles failed to commit", len(jobs))
+            log.exception("batch of %d articles failed to commit", sum(len(c.jobs) - c.done for c in chunks))
             error = exc if isinstance(exc, Unavailable) else Unavailable(f"the store failed to commit: {exc}")
-            for job in jobs:
-                job.future.set_exception(error)
-            return len(jobs)
-        for job, verdict in zip(jobs, verdicts, strict=False):
+            for chunk in chunks:
+                for job in chunk.jobs:
+                    if not job.future.done():
+                        job.future.set_exception(error)
+                chunk.done = len(chunk.jobs)
+            return
+        for job, verdict in decided:
             job.future.set_result(verdict)
-        return len(verdicts)
 
-    def _decide(self, tx: Transaction, jobs: list[_Job]) -> list[Verdict]:
-        """Verdicts of the jobs from the first on, in arrival order, until all are decided or a read
-        waits for this transaction (at least one job is always decided)."""
-        verdicts: list[Verdict] = []
-        while len(verdicts) < len(jobs) and not (verdicts and self.store.readers_waiting()):
-            rest = jobs[len(verdicts) :]
-            if self._screen_novel:
-                verdicts += self._decide_screened(tx, rest[:_SCREENED])
-            else:
-                verdicts.append(self._index_one(tx, rest[0])[0])
-        return verdicts
-
-    def _decide_screened(self, tx: Transaction, jobs: list[_Job]) -> list[Verdict]:
-        """Verdicts from the first job on, until all are decided or a read waits: new stories stored
-        in runs, the rest decided in full."""
-        screen = novelty.screen([job.prepared for job in jobs], tx, self.detector, self._band_keys)
+    def _decide_chunk(self, tx: Transaction, chunk: _Chunk, first: bool) -> list[Verdict]:
+        """Verdicts of the chunk's jobs from the next one on, until its end or a read waits (the first
+        job of a transaction is always decided): new stories stored in runs, the rest decided in full."""
+        if not self._screen_novel:
+            return self._decide_each(tx, chunk, first)
+        if chunk.screen is None:
+            chunk.screen = novelty.screen([job.prepared for job in chunk.jobs], tx, self.detector, self._band_keys)
+        screen = chunk.screen
         verdicts: list[Verdict] = []
         run: list[int] = []
-        for n, job in enumerate(jobs):
-            if n and self.store.readers_waiting():
+        for n in range(chunk.done, len(chunk.jobs)):
+            if (verdicts or run or not first) and self.store.readers_waiting():
                 break
             if screen.novel[n]:
                 run.append(n)
@@ -161,12 +176,23 @@ class Engine:
                 continue
             verdicts += self._store_new(tx, screen, run)
             run = []
-            verdict, indexed = self._index_one(tx, job)
+            verdict, indexed = self._index_one(tx, chunk.jobs[n])
             verdicts.append(verdict)
             signature = indexed.fingerprint.signature
             if not np.array_equal(signature, screen.indexed[n].fingerprint.signature):
                 screen.exclude(n, self._band_keys.of(signature))  # indexed under other bands than screened
         verdicts += self._store_new(tx, screen, run)
+        chunk.done += len(verdicts)
+        return verdicts
+
+    def _decide_each(self, tx: Transaction, chunk: _Chunk, first: bool) -> list[Verdict]:
+        """`_decide_chunk` with every article decided in full, one at a time (the reference)."""
+        verdicts: list[Verdict] = []
+        for job in chunk.jobs[chunk.done :]:
+            if (verdicts or not first) and self.store.readers_waiting():
+                break
+            verdicts.append(self._index_one(tx, job)[0])
+        chunk.done += len(verdicts)
         return verdicts
 
     def _store_new(self, tx: Transaction, screen: novelty.Screen, run: list[int]) -> list[Verdict]:
