@@ -135,9 +135,13 @@ class Engine:
         """Decide jobs from the first undecided on in one transaction, commit, resolve their futures."""
         decided: list[tuple[_Job, Verdict]] = []
         try:
+            if self.store.sole_writer:
+                self._screen_beside_reads(chunks[0])
             with self.store.write() as tx:
                 tx.prefetch([job.prepared for c in chunks for job in c.jobs[c.done :]])  # a remote store reads ahead
                 for chunk in chunks:
+                    if decided and self.store.sole_writer:
+                        break  # (the next chunk is screened outside the write: commit this one first)
                     start = chunk.done
                     verdicts = self._decide_chunk(tx, chunk, first=not decided)
                     decided += zip(chunk.jobs[start : chunk.done], verdicts, strict=True)
@@ -154,6 +158,14 @@ class Engine:
             return
         for job, verdict in decided:
             job.future.set_result(verdict)
+
+    def _screen_beside_reads(self, chunk: _Chunk) -> None:
+        """Screen a chunk in a read, beside the checks, instead of in the write they would wait for. Only
+        for a store no one else writes to: then nothing that happens before this engine's next write can
+        make the screen wrong (a delete can only make a new story newer: see _Chunk)."""
+        if self._screen_novel and chunk.screen is None:
+            with self.store.read() as tx:
+                chunk.screen = novelty.screen([job.prepared for job in chunk.jobs], tx, self.detector, self._band_keys)
 
     def _decide_chunk(self, tx: Transaction, chunk: _Chunk, first: bool) -> list[Verdict]:
         """Verdicts of the chunk's jobs from the next one on, until its end or a read waits (the first

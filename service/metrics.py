@@ -43,7 +43,8 @@ class Metrics:
         self.commit_seconds = Histogram("neardup_store_commit_seconds",
                                         "Write transaction duration (decisions + commit + fsync)",
                                         buckets=_LATENCY_BUCKETS, registry=r)  # fmt: skip
-        self.read_seconds = Histogram("neardup_store_read_seconds", "Read transaction duration (checks, gets)",
+        self.read_seconds = Histogram("neardup_store_read_seconds",
+                                      "Read transaction duration (checks, gets, write batches screened)",
                                       buckets=_LATENCY_BUCKETS, registry=r)  # fmt: skip
         self.batch_articles = Histogram("neardup_store_batch_articles", "Articles stored per committed transaction",
                                         buckets=_BATCH_BUCKETS, registry=r)  # fmt: skip
@@ -95,6 +96,7 @@ class _TimedStore:
         self._store = store
         self._metrics = metrics
         self.kind = store.kind
+        self.sole_writer = store.sole_writer
 
     def read(self) -> AbstractContextManager[Transaction]:
         return self._timed(self._store.read(), self._metrics.read_seconds, None)

@@ -143,6 +143,7 @@ class RedisStore:
     """The Store protocol on Redis; see the module docstring for layout and atomicity."""
 
     kind = "redis"
+    sole_writer = False  # replicas write too: a batch is screened inside the write, under the lease
 
     def __init__(self, url: str, params: DetectionParams, socket_timeout: float = 2.0) -> None:
         self.url = url

@@ -76,6 +76,7 @@ _COLUMNS = (
 
 class SqliteStore:
     kind = "sqlite"
+    sole_writer = True  # (one server per data directory: its in-memory index is the store's)
 
     def __init__(self, path: Path, params: DetectionParams, snapshot: bool = True) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

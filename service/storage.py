@@ -82,6 +82,9 @@ class Transaction(Protocol):
 
 class Store(Protocol):
     kind: str
+    # Does only this process write to the store? Then what a read finds stays true until this process
+    # writes, and the engine screens write batches in a read, beside the checks (service/engine.py).
+    sole_writer: bool
 
     def read(self) -> AbstractContextManager[Transaction]: ...
 

@@ -2,7 +2,8 @@
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from service.engine import Engine
 from service.errors import NotFound
 from service.model import Article, PreparedArticle
 from service.settings import DetectionParams
-from service.sqlite_store import SqliteStore
+from service.sqlite_store import SqliteStore, _Tx
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_PARAGRAPHS, WIRE_WITH_APPEAL
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -137,6 +138,36 @@ def test_a_check_waits_for_one_article_of_a_batch_not_the_whole_batch(engine: En
     assert seen == [1]  # the first article committed, the other 19 not yet
     assert engine.stats().articles == 20
     assert [m.id for m in verdicts[1].matches] == ["a0"] and {m.id for m in verdicts[19].matches} >= {"a0", "a18"}
+
+
+def test_a_write_batch_is_screened_beside_the_checks_not_inside_the_write(tmp_path: Path) -> None:
+    """The novelty screen of a batch (service/novelty.py) runs in a read: a check in progress does not
+    keep the writer from screening, and a check arriving then does not wait for the screen."""
+    params = DetectionParams()
+    store = _WriterReadsCounted(tmp_path / "n.db", params)
+    engine = Engine(Detector(params, 1 << 20), store, max_batch=64)
+    try:
+        texts = [("a", SAME_EVENT_A), ("wire", WIRE), ("other", OTHER_WITH_APPEAL)]  # three unrelated stories
+        stories = [prep(engine, aid, body) for aid, body in texts]
+        with store.read():  # a check in progress
+            futures = engine.submit_all(stories)
+            assert _until(lambda: store._lock._writers_waiting == 1)
+            assert store.writer_reads == 1  # the screen, done while the check held the store
+        assert [f.result(timeout=WAIT).matches for f in futures] == [(), (), ()]
+        assert engine.stored_as_new == 3  # stored on the screen's word
+    finally:
+        engine.close()
+
+
+class _WriterReadsCounted(SqliteStore):
+    writer_reads = 0
+
+    @contextmanager
+    def read(self) -> Iterator[_Tx]:
+        if threading.current_thread().name == "neardup-writer":
+            self.writer_reads += 1
+        with super().read() as tx:
+            yield tx
 
 
 WAIT = 10.0
