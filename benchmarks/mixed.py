@@ -1,0 +1,177 @@
+"""Checks during an ingest: CheckArticle latency while an ingest runs, against checks alone, in one run.
+
+    python -m benchmarks.scaling --sizes 100000 --data-dir /var/tmp/nd100k      # once: a store to test on
+    python -m benchmarks.mixed --data-dir /var/tmp/nd100k --ingest-rate 450 --check-rate 50 --rounds 3
+
+Each round restarts `neardup serve` on the kept store and measures, at the same check rate and with
+the same queries, first checks alone, then checks while one IndexArticleBatches stream (64 a message)
+ingests new generated articles at --ingest-rate. The ingest runs in a process of its own, as an
+ingest pipeline would: in this process its stream would share the checks' GIL and slow the load
+client, not the server. The queries continue the generator that built the store (same seed, so ~15 %
+republish stored stories): replaying it costs ~0.3 ms an article, ~5 min for a 1M store. Each round
+adds --ingest-count articles to the store. Writes <out>.json and <out>.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.corpus import ArticleGenerator, GeneratorConfig
+from benchmarks.loadtest import RunConfig, SpawnedServer, run_load
+from client import NeardupClient
+from client.api import Article
+from client.errors import NotFoundError
+
+console = Console(width=160)
+
+
+def generated_stored(client: NeardupClient, seed: int, upper: int) -> int:
+    """How many of the generator's articles (ids gen-<seed>-0, -1, ...) the store holds: a store built by
+    benchmarks.scaling holds a prefix of them, and the ingests of earlier rounds hold others."""
+    low, high = 0, upper  # gen-<seed>-<low - 1> is stored, gen-<seed>-<high> is not
+    while low < high:
+        middle = (low + high) // 2
+        try:
+            client.get(f"gen-{seed}-{middle}")
+            low = middle + 1
+        except NotFoundError:
+            high = middle
+    return low
+
+
+def queries_after(stored: int, count: int, seed: int, republished: float) -> list[Article]:
+    """The `count` articles the store's generator makes after its first `stored`."""
+    generator = ArticleGenerator(GeneratorConfig(republished=republished, seed=seed))
+    for n in range(stored):
+        generator.make(n)
+    return [generator.make(stored + n) for n in range(count)]
+
+
+def _load(target: str, mode: str, articles: Sequence[Article], concurrency: int, rate: float) -> dict[str, Any]:
+    config = RunConfig(target, mode, concurrency, len(articles), None, rate, 1.0, 600.0, None, progress=False)
+    return run_load(config, articles)
+
+
+def _ingest(target: str, count: int, rate: float, seed: int, republished: float, out: Any) -> None:
+    """The ingest pipeline, in a process of its own: new stories (another seed: ids and texts unlike
+    the store's) with their own republications."""
+    generator = ArticleGenerator(GeneratorConfig(republished=republished, seed=seed))
+    out.send(_load(target, "batch", [generator.make(n) for n in range(count)], 1, rate))
+
+
+def measure_round(args: argparse.Namespace, queries: list[Article]) -> dict[str, Any]:
+    server = SpawnedServer([f"--fingerprint-workers={args.workers}"], Path(args.data_dir))
+    try:
+        with NeardupClient(server.target) as client:
+            stored = client.stats().articles
+        seed = 1_000_000_000 + stored  # (the store grows every round: new ids every time, also across runs)
+        alone = _load(server.target, "check", queries, args.check_concurrency, args.check_rate)
+        receive, send = multiprocessing.get_context("spawn").Pipe(duplex=False)
+        ingest = multiprocessing.get_context("spawn").Process(
+            target=_ingest, args=(server.target, args.ingest_count, args.ingest_rate, seed, args.republished, send)
+        )
+        ingest.start()
+        # The checks start once the ingest has (the child's start-up and article making take a while)
+        # and stop before it does, so every check meets the ingest.
+        _wait_for_growth(server.target, timeout=120)
+        during_count = int(args.check_rate * args.ingest_count / args.ingest_rate * 0.8)
+        during = _load(server.target, "check", queries[:during_count], args.check_concurrency, args.check_rate)
+        ingested = receive.recv() if receive.poll(timeout=600) else {}
+        ingest.join(timeout=60)
+    finally:
+        server.close()
+    return {
+        "stored": stored,
+        "alone": _figures(alone),
+        "during": _figures(during),
+        "ingest": {
+            "rate": ingested.get("throughput", 0.0),
+            "ok": ingested.get("ok", 0),
+            "errors": ingested.get("errors", {}),
+        },
+    }
+
+
+def _wait_for_growth(target: str, timeout: float) -> None:
+    """Return once the store holds more articles than it did on the first look (the ingest is under way)."""
+    import time
+
+    with NeardupClient(target) as client:
+        first = client.stats().articles
+        deadline = time.monotonic() + timeout
+        while client.stats().articles == first:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the ingest did not start within its timeout")
+            time.sleep(0.05)  # (polling the server's own count: there is nothing to wait on)
+
+
+def _figures(report: dict[str, Any]) -> dict[str, Any]:
+    lat = report["latency_ms"]
+    return {"checks": report["articles"], "rate": report["throughput"], "p50_ms": lat["p50"],
+            "p90_ms": lat["p90"], "p99_ms": lat["p99"], "max_ms": lat["max"], "errors": report["errors"]}  # fmt: skip
+
+
+def print_table(rows: list[dict[str, Any]]) -> str:
+    head = ["round", "stored", "ingest art/s", "checks/s", "alone p50", "alone p99", "during p50", "during p99",
+            "during max", "p99 ratio", "errors"]  # fmt: skip
+    table = Table(title="CheckArticle latency (ms) alone and during an ingest")
+    for h in head:
+        table.add_column(h, justify="right")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
+    for n, r in enumerate(rows, 1):
+        a, d = r["alone"], r["during"]
+        errors = {**a["errors"], **d["errors"], **r["ingest"]["errors"]}
+        cells = [str(n), f"{r['stored']:,}", f"{r['ingest']['rate']:,.0f}", f"{d['rate']:,.0f}", f"{a['p50_ms']:.1f}",
+                 f"{a['p99_ms']:.1f}", f"{d['p50_ms']:.1f}", f"{d['p99_ms']:.1f}", f"{d['max_ms']:.1f}",
+                 f"{d['p99_ms'] / max(a['p99_ms'], 1e-9):.1f}x",
+                 ", ".join(f"{k}: {v}" for k, v in errors.items()) or "none"]  # fmt: skip
+        table.add_row(*cells)
+        lines.append("| " + " | ".join(cells) + " |")
+    console.print(table)
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.mixed", description=__doc__.split("\n\n")[0])
+    p.add_argument("--data-dir", required=True, help="a store built by benchmarks.scaling (kept; it grows)")
+    p.add_argument("--ingest-rate", type=float, default=450.0, help="articles/s of the ingest stream")
+    p.add_argument("--ingest-count", type=int, default=8000, help="articles ingested per round")
+    p.add_argument("--check-rate", type=float, default=50.0, help="checks/s over all callers")
+    p.add_argument("--check-concurrency", type=int, default=4)
+    p.add_argument("--workers", type=int, default=2, help="server --fingerprint-workers")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--seed", type=int, default=7, help="the generator seed the store was built with")
+    p.add_argument("--republished", type=float, default=0.15)
+    p.add_argument("--out", default="mixed", help="output prefix: <out>.json, <out>.md")
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    server = SpawnedServer([f"--fingerprint-workers={args.workers}"], Path(args.data_dir))
+    with NeardupClient(server.target) as client:
+        stored = generated_stored(client, args.seed, client.stats().articles)
+    server.close()
+    console.log(f"the store holds the first {stored:,} articles of generator seed {args.seed}; replaying it")
+    queries = queries_after(stored, int(args.check_rate * args.ingest_count / args.ingest_rate) + 1, args.seed,
+                            args.republished)  # fmt: skip
+    rows: list[dict[str, Any]] = []
+    for _ in range(args.rounds):
+        row = measure_round(args, queries)
+        rows.append(row)
+        console.log(row)
+        machine = {"cpus": os.cpu_count(), "args": vars(args)}
+        out.with_suffix(".json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=1) + "\n")
+        out.with_suffix(".md").write_text(print_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

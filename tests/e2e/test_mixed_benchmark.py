@@ -1,0 +1,44 @@
+"""benchmarks.mixed end to end on a small kept store: real server processes, the ingest in a process of its own."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks import mixed
+from benchmarks.corpus import ArticleGenerator, GeneratorConfig
+from benchmarks.loadtest import RunConfig, SpawnedServer, run_load
+from client import NeardupClient
+
+
+def test_checks_alone_and_during_an_ingest_on_a_kept_store(tmp_path: Path) -> None:
+    data = tmp_path / "store"
+    generator = ArticleGenerator(GeneratorConfig(seed=7))
+    built = [generator.make(n) for n in range(120)]  # the store benchmarks.scaling would build, small
+    server = SpawnedServer(["--fingerprint-workers=0"], data)
+    try:
+        run_load(RunConfig(server.target, "batch", 1, len(built), None, None, 1.0, 60.0, None, progress=False), built)
+        with NeardupClient(server.target) as client:
+            assert mixed.generated_stored(client, 7, client.stats().articles) == 120
+            assert mixed.generated_stored(client, 8, client.stats().articles) == 0
+    finally:
+        server.close()
+
+    out = tmp_path / "mixed"
+    args = ["--data-dir", str(data), "--ingest-count", "60", "--ingest-rate", "200", "--check-rate", "40",
+            "--rounds", "2", "--workers", "0", "--out", str(out)]  # fmt: skip
+    assert mixed.main(args) == 0
+    rows = json.loads(out.with_suffix(".json").read_text())["rows"]
+    assert [r["stored"] for r in rows] == [120, 180]  # each round's ingest stored all its (new) articles
+    for r in rows:
+        assert r["ingest"]["ok"] == 60 and r["ingest"]["errors"] == {}
+        assert r["alone"]["checks"] == 13 and r["during"]["checks"] == 9  # 40/s for as long as 60 at 200/s
+        for phase in (r["alone"], r["during"]):
+            assert phase["errors"] == {} and 0 < phase["p50_ms"] <= phase["p99_ms"] <= phase["max_ms"]
+    assert out.with_suffix(".md").read_text().count("\n") == 4  # head, rule, two rounds
+
+
+def test_the_queries_continue_the_generator_that_built_the_store() -> None:
+    generator = ArticleGenerator(GeneratorConfig(seed=7))
+    expected = [generator.make(n) for n in range(25)][20:]
+    assert mixed.queries_after(20, 5, seed=7, republished=0.15) == expected
