@@ -8,8 +8,8 @@ the same queries, first checks alone, then checks while one IndexArticleBatches 
 ingests new generated articles at --ingest-rate. The ingest runs in a process of its own, as an
 ingest pipeline would: in this process its stream would share the checks' GIL and slow the load
 client, not the server. The queries continue the generator that built the store (same seed, so ~15 %
-republish stored stories): replaying it costs ~0.3 ms an article, ~5 min for a 1M store. Each round
-adds --ingest-count articles to the store. Writes <out>.json and <out>.md.
+republish stored stories): replaying it costs ~0.3 ms an article, ~5 min for a 1M store, once with
+--queries-cache. Each round adds --ingest-count articles to the store. Writes <out>.json and <out>.md.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import pickle
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,20 @@ def queries_after(stored: int, count: int, seed: int, republished: float) -> lis
     for n in range(stored):
         generator.make(n)
     return [generator.make(stored + n) for n in range(count)]
+
+
+def _cached_queries(cache: str | None, key: tuple[int, int, int, float]) -> list[Article]:
+    """`queries_after(*key)`, kept in `cache` (a pickle) for the next run on the same store and settings."""
+    path = Path(cache) if cache else None
+    if path and path.exists():
+        saved = pickle.loads(path.read_bytes())
+        if saved["key"] == key:
+            return list(saved["queries"])
+    console.log(f"the store holds the first {key[0]:,} articles of generator seed {key[2]}; replaying it")
+    queries = queries_after(*key)
+    if path:
+        path.write_bytes(pickle.dumps({"key": key, "queries": queries}))
+    return queries
 
 
 def _load(target: str, mode: str, articles: Sequence[Article], concurrency: int, rate: float) -> dict[str, Any]:
@@ -151,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seed", type=int, default=7, help="the generator seed the store was built with")
     p.add_argument("--republished", type=float, default=0.15)
+    p.add_argument("--queries-cache", help="keep the queries in this file for the next run (saves the replay)")
     p.add_argument("--out", default="mixed", help="output prefix: <out>.json, <out>.md")
     args = p.parse_args(argv)
     out = Path(args.out)
@@ -159,9 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with NeardupClient(server.target) as client:
         stored = generated_stored(client, args.seed, client.stats().articles)
     server.close()
-    console.log(f"the store holds the first {stored:,} articles of generator seed {args.seed}; replaying it")
-    queries = queries_after(stored, int(args.check_rate * args.ingest_count / args.ingest_rate) + 1, args.seed,
-                            args.republished)  # fmt: skip
+    count = int(args.check_rate * args.ingest_count / args.ingest_rate) + 1
+    queries = _cached_queries(args.queries_cache, (stored, count, args.seed, args.republished))
     rows: list[dict[str, Any]] = []
     for _ in range(args.rounds):
         row = measure_round(args, queries)

@@ -38,7 +38,12 @@ def test_checks_alone_and_during_an_ingest_on_a_kept_store(tmp_path: Path) -> No
     assert out.with_suffix(".md").read_text().count("\n") == 4  # head, rule, two rounds
 
 
-def test_the_queries_continue_the_generator_that_built_the_store() -> None:
+def test_the_queries_continue_the_generator_that_built_the_store(tmp_path: Path) -> None:
     generator = ArticleGenerator(GeneratorConfig(seed=7))
     expected = [generator.make(n) for n in range(25)][20:]
     assert mixed.queries_after(20, 5, seed=7, republished=0.15) == expected
+    cache = tmp_path / "queries.pickle"
+    assert mixed._cached_queries(str(cache), (20, 5, 7, 0.15)) == expected
+    assert cache.exists()
+    assert mixed._cached_queries(str(cache), (20, 5, 7, 0.15)) == expected  # read back
+    assert mixed._cached_queries(str(cache), (21, 5, 7, 0.15)) == [*expected[1:], generator.make(25)]  # not the cached
