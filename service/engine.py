@@ -129,7 +129,14 @@ class Engine:
         chunks = [_Chunk(jobs[i : i + _SCREENED]) for i in range(0, len(jobs), _SCREENED)]
         while chunks:
             self._commit_part(chunks)
+            self._maintain()
             chunks = [c for c in chunks if c.done < len(c.jobs)]
+
+    def _maintain(self) -> None:
+        try:
+            self.store.maintain()
+        except Exception:  # (the index stays correct without it, only slower to query: keep writing)
+            log.exception("store maintenance failed")
 
     def _commit_part(self, chunks: list[_Chunk]) -> None:
         """Decide jobs from the first undecided on in one transaction, commit, resolve their futures."""

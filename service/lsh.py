@@ -10,7 +10,10 @@ in numpy arrays instead of Python objects per article:
   (12 bytes per band, about 500 bytes per article at 42 bands), searched with
   one vectorised binary search per query;
 - recent inserts go to a small dict, merged into the sorted arrays every
-  `merge_every` articles (a linear merge, no re-sort);
+  `merge_every` articles (a linear merge, no re-sort). The merge copies the arrays
+  (seconds at a million articles): an owner that serves reads meanwhile asks for it
+  in two steps, `prepare_merge` beside the reads and `apply_merge` alone (the
+  embedded store does, between write transactions);
 - removal clears the slot; dead slots are dropped from the arrays at the next merge.
 
 A 64-bit key stands for a 96-bit band: two different bands share a key with
@@ -87,6 +90,16 @@ class BandKeys:
 
 
 @dataclass(frozen=True)
+class PreparedMerge:
+    """Sorted arrays with the recent inserts merged in, and what the index was when they were made."""
+
+    keys: U64Array
+    slots: U32Array
+    changes: int  # the index's insert count then: the merge holds only if no insert came since
+    removed: int  # removals the arrays already leave out
+
+
+@dataclass(frozen=True)
 class BandState:
     """What a band index holds (for a snapshot): sorted band keys, the slot of each, each slot's id."""
 
@@ -98,9 +111,13 @@ class BandState:
 class BandIndex:
     """Finds articles whose signatures agree with a query on at least one whole band."""
 
-    def __init__(self, params: DetectionParams, merge_every: int = 4096) -> None:
+    def __init__(self, params: DetectionParams, merge_every: int = 4096, merge_inline: bool = True) -> None:
+        """`merge_inline=False`: the owner merges with prepare_merge/apply_merge when `merge_due`; inserts
+        then merge by themselves only once four times as many are due (if the owner does not)."""
         self._keys = BandKeys(params.lsh_bands, params.lsh_rows)
         self._merge_every = merge_every
+        self._merge_inline = merge_inline
+        self._changes = 0  # inserts so far (any kind): tells a prepared merge whether it still holds
         self._ids: list[str | None] = []  # slot -> article id (None once removed)
         self._slot: dict[str, int] = {}  # article id -> its live slot
         self._sorted_keys: U64Array = np.empty(0, dtype=np.uint64)
@@ -140,9 +157,38 @@ class BandIndex:
 
     def _inserted(self, count: int) -> None:
         self._recent_articles += count
-        # Each merge copies the sorted arrays, so merge less often as they grow (a 64th of the index).
-        if self._recent_articles >= max(self._merge_every, len(self._slot) >> 6):
+        self._changes += 1
+        if self._recent_articles >= self._merge_threshold() * (1 if self._merge_inline else 4):
             self._merge()
+
+    def _merge_threshold(self) -> int:
+        # Each merge copies the sorted arrays, so merge less often as they grow (a 64th of the index).
+        return max(self._merge_every, len(self._slot) >> 6)
+
+    def merge_due(self) -> bool:
+        return self._recent_articles >= self._merge_threshold()
+
+    def prepare_merge(self) -> PreparedMerge:
+        """The merged arrays, made without changing the index: reads may go on meanwhile (no insert may)."""
+        keys, slots = self._recent_arrays()
+        sorted_keys, sorted_slots = self._sorted_keys, self._sorted_slots
+        if self._removed_since_merge:
+            alive = self._alive()
+            keep = alive[sorted_slots]
+            sorted_keys, sorted_slots = sorted_keys[keep], sorted_slots[keep]
+            recent_alive = alive[slots]
+            keys, slots = keys[recent_alive], slots[recent_alive]
+        merged_keys, merged_slots = _merged(sorted_keys, sorted_slots, keys, slots)
+        return PreparedMerge(merged_keys, merged_slots, self._changes, self._removed_since_merge)
+
+    def apply_merge(self, merged: PreparedMerge) -> bool:
+        """Hold `merged` from now on (quick: no copy), unless an insert came since it was prepared."""
+        if merged.changes != self._changes:
+            return False
+        self._sorted_keys, self._sorted_slots = merged.keys, merged.slots
+        self._recent, self._recent_more, self._recent_articles = {}, {}, 0
+        self._removed_since_merge -= merged.removed  # (removals since it was prepared are still to drop)
+        return True
 
     def insert_many(self, items: Iterable[tuple[str, U32Array]]) -> None:
         """Bulk insert (e.g. at start-up): keys computed and merged in vectorised chunks."""
@@ -203,6 +249,7 @@ class BandIndex:
         self._slot = {key: slot for slot, key in enumerate(state.ids) if key is not None}
         self._sorted_keys, self._sorted_slots = state.keys, state.slots
         self._recent, self._recent_more, self._recent_articles, self._removed_since_merge = {}, {}, 0, 0
+        self._changes += 1
 
     def remove(self, key: str) -> None:
         slot = self._slot.pop(key, None)
@@ -284,25 +331,20 @@ class BandIndex:
 
     def _merge(self) -> None:
         """Move the recent dict into the sorted arrays."""
-        keys, slots = self._recent_arrays()
-        self._recent, self._recent_more, self._recent_articles = {}, {}, 0
-        self._merge_arrays(keys, slots)
+        self.apply_merge(self.prepare_merge())
         release_free_memory()
 
     def _merge_arrays(self, keys: U64Array, slots: U32Array) -> None:
+        self._changes += 1
         if self._removed_since_merge:
             self._drop_dead()
-        order = np.argsort(keys)  # order within a bucket does not matter: queries return sets
-        keys, slots = keys[order], slots[order]
-        if not len(self._sorted_keys):
-            self._sorted_keys, self._sorted_slots = keys, slots
-            return
-        at = np.searchsorted(self._sorted_keys, keys, side="right")
-        self._sorted_keys = np.insert(self._sorted_keys, at, keys)
-        self._sorted_slots = np.insert(self._sorted_slots, at, slots)
+        self._sorted_keys, self._sorted_slots = _merged(self._sorted_keys, self._sorted_slots, keys, slots)
+
+    def _alive(self) -> BoolArray:
+        return np.fromiter((i is not None for i in self._ids), dtype=bool, count=len(self._ids))
 
     def _drop_dead(self) -> None:
-        alive = np.fromiter((i is not None for i in self._ids), dtype=bool, count=len(self._ids))
+        alive = self._alive()
         keep = alive[self._sorted_slots]
         self._sorted_keys, self._sorted_slots = self._sorted_keys[keep], self._sorted_slots[keep]
         keys, slots = self._recent_arrays()
@@ -326,6 +368,18 @@ class BandIndex:
         more_keys = np.fromiter((k for k, v in more.items() for _ in v), dtype=np.uint64, count=extra)
         more_slots = np.fromiter((s for v in more.values() for s in v), dtype=np.uint32, count=extra)
         return np.concatenate((keys, more_keys)), np.concatenate((slots, more_slots))
+
+
+def _merged(
+    sorted_keys: U64Array, sorted_slots: U32Array, keys: U64Array, slots: U32Array
+) -> tuple[U64Array, U32Array]:
+    """New sorted arrays: the sorted ones with (keys, slots) put in place (a linear merge, no re-sort)."""
+    order = np.argsort(keys)  # order within a bucket does not matter: queries return sets
+    keys, slots = keys[order], slots[order]
+    if not len(sorted_keys):
+        return keys, slots
+    at = np.searchsorted(sorted_keys, keys, side="right")
+    return np.insert(sorted_keys, at, keys), np.insert(sorted_slots, at, slots)
 
 
 class DatasketchBandIndex:

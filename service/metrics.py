@@ -107,6 +107,9 @@ class _TimedStore:
     def readers_waiting(self) -> bool:
         return self._store.readers_waiting()
 
+    def maintain(self) -> None:
+        self._store.maintain()
+
     def close(self) -> None:
         self._store.close()
 

@@ -285,6 +285,9 @@ class RedisStore:
     def readers_waiting(self) -> bool:
         return False  # reads never wait for a write here: they see what the last commit published
 
+    def maintain(self) -> None:
+        pass  # nothing held in memory to tidy
+
     def _acquire_lease(self) -> tuple[bytes, float]:
         token = secrets.token_hex(8).encode()
         deadline = time.monotonic() + LEASE_WAIT_S

@@ -107,7 +107,7 @@ class SqliteStore:
         log.info("index of %d articles %s in %.1f s", len(self._bands), how, time.perf_counter() - started)
 
     def _rebuild(self) -> None:
-        self._bands = BandIndex(self._params)
+        self._bands = BandIndex(self._params, merge_inline=False)
         # The two start-up rebuilds are independent and each mostly numpy sorts and SQLite reads, which
         # release the GIL: side by side they take the longer of the two instead of the sum.
         with ThreadPoolExecutor(1, thread_name_prefix="neardup-replay") as replay:
@@ -123,7 +123,7 @@ class SqliteStore:
             return False
         try:
             bands, counts = snapshots.load(self._snapshot, self._stamp(row[0]))
-            self._bands = BandIndex(self._params)
+            self._bands = BandIndex(self._params, merge_inline=False)
             self._bands.restore(bands)
             self._groups = GroupCounts(counts)
         except Exception as exc:  # whatever went wrong reading a copy, the source of truth is at hand
@@ -204,6 +204,17 @@ class SqliteStore:
 
     def readers_waiting(self) -> bool:
         return self._lock.readers_waiting()
+
+    def maintain(self) -> None:
+        """Merge the band index's recent inserts into its sorted arrays when due: the copy (seconds at a
+        million articles) is made beside the reads, and only the swap holds the store alone."""
+        if not self._bands.merge_due():
+            return
+        with self._lock.shared():
+            merged = self._bands.prepare_merge()
+        with self._lock.exclusive():
+            self._bands.apply_merge(merged)  # (refused if a write came between: the next call merges)
+        release_free_memory()
 
     def _rollback(self, undo: list[Callable[[], None]]) -> None:
         if self._db.in_transaction:

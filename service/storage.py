@@ -95,6 +95,11 @@ class Store(Protocol):
         has decided so far and lets the read in, instead of making it wait for the whole batch."""
         ...
 
+    def maintain(self) -> None:
+        """Housekeeping between write transactions, where possible beside the reads (the engine's writer
+        calls it after each commit; it must not hold the store then)."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -1,5 +1,6 @@
 import sqlite3
 import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -223,4 +224,35 @@ def test_a_read_inside_the_same_threads_write_sees_what_it_wrote_so_far(tmp_path
         tx.insert(prepared("wire", WIRE), NOW, "wire")
         with store.read() as inner:
             assert inner.get("wire") is not None
+    store.close()
+
+
+def test_the_band_index_merge_is_made_beside_the_reads_and_only_swapped_in_alone(tmp_path: Path) -> None:
+    """A merge copies the band arrays (seconds at a million articles): a check must not wait for that."""
+    store = SqliteStore(tmp_path / "n.db", PARAMS)
+    store._bands._merge_every = 2  # (a merge due after two articles instead of 4,096)
+    for aid, body in [("wire", WIRE), ("a", SAME_EVENT_A)]:
+        with store.write() as tx:
+            tx.insert(prepared(aid, body), NOW, aid)
+    assert store._bands.merge_due()
+    readers_while_preparing: list[int] = []
+    prepare = store._bands.prepare_merge
+
+    def recorded_prepare():  # type: ignore[no-untyped-def]
+        readers_while_preparing.append(store._lock._readers)
+        return prepare()
+
+    store._bands.prepare_merge = recorded_prepare  # type: ignore[method-assign]
+    maintenance = threading.Thread(target=store.maintain)
+    with store.read() as tx:  # a check in progress
+        maintenance.start()
+        deadline = time.monotonic() + 10
+        while not store._lock._writers_waiting and time.monotonic() < deadline:
+            time.sleep(0.005)  # (polling: nothing notifies a writer's arrival)
+        assert readers_while_preparing == [2]  # prepared beside this read, now waiting to swap
+        assert tx.candidates(prepared("copy", WIRE_WITH_APPEAL).fingerprint.signature) == {"wire"}
+    maintenance.join(10)
+    assert not maintenance.is_alive() and not store._bands.merge_due()
+    with store.read() as tx:
+        assert tx.candidates(prepared("copy", WIRE_WITH_APPEAL).fingerprint.signature) == {"wire"}
     store.close()

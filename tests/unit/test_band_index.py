@@ -44,6 +44,54 @@ def test_same_candidates_as_datasketch_with_inserts_and_removals(seed: int, merg
     assert len(fast) == len(reference)
 
 
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), merge_every=st.sampled_from([1, 3, 10]))
+def test_merges_prepared_beside_reads_find_what_datasketch_finds(seed: int, merge_every: int) -> None:
+    """The embedded store's way: inserts never merge (until four times due), the owner prepares a merge
+    and applies it later; a merge prepared before an insert is refused, one before a removal holds."""
+    rng = np.random.default_rng(seed)
+    sigs = _related_signatures(rng, 120)
+    fast, reference = BandIndex(PARAMS, merge_every=merge_every, merge_inline=False), DatasketchBandIndex(PARAMS)
+    prepared = None
+    applied = refused = 0
+    for i, sig in enumerate(sigs):
+        assert fast.query(sig) == reference.query(sig)
+        if prepared is None and fast.merge_due():
+            prepared = fast.prepare_merge()
+            assert fast.query(sig) == reference.query(sig)  # preparing changed nothing
+        if prepared is not None and rng.random() < 0.5:
+            ok = fast.apply_merge(prepared)
+            applied, refused, prepared = applied + ok, refused + (not ok), None
+        if rng.random() < 0.3:
+            fast.insert(f"a{i}", sig)
+            reference.insert(f"a{i}", sig)
+        if rng.random() < 0.15:
+            victim = f"a{int(rng.integers(0, i + 1))}"
+            fast.remove(victim)
+            reference.remove(victim)
+    for sig in sigs:
+        assert fast.query(sig) == reference.query(sig)
+    assert applied > 0  # (and refusals happen in most examples; the answers hold either way)
+
+
+def test_a_merge_prepared_before_an_insert_is_refused_and_one_before_a_removal_drops_it_later() -> None:
+    rng = np.random.default_rng(3)
+    a, b, c = rng.integers(0, 2**32, size=(3, PARAMS.num_perm), dtype=np.uint64).astype(np.uint32)
+    index = BandIndex(PARAMS, merge_every=1, merge_inline=False)
+    index.insert("a", a)
+    index.insert("b", b)
+    assert index.merge_due()
+    stale = index.prepare_merge()
+    index.insert("c", c)
+    assert not index.apply_merge(stale)
+    assert index.merge_due() and {index.query(s).pop() for s in (a, b, c)} == {"a", "b", "c"}
+    fresh = index.prepare_merge()
+    index.remove("a")
+    assert index.apply_merge(fresh)
+    assert not index.merge_due() and index.query(a) == set() and index.query(c) == {"c"}
+    assert index.state().keys.size == 2 * PARAMS.lsh_bands  # a's bands, dropped at the next merge
+
+
 def test_bulk_load_equals_one_by_one_and_datasketch_on_real_fingerprints() -> None:
     detector = Detector(PARAMS, 1 << 20)
     articles = generated(400)
