@@ -11,7 +11,10 @@ and a burst of N articles costs one fsync, not N.
 A check reads the store as of the last commit, so it waits for a write in
 progress. When one is waiting, the writer commits what it has decided after the
 article in hand and lets it in before going on with the rest of the batch: a
-check waits for about one article and a commit (≈1 ms), not a batch of hundreds.
+check waits for about one article and a commit, not a batch of hundreds. On the
+embedded store the writer also keeps the slow steps out of its writes, doing them
+beside the reads: it screens each chunk of 64 articles before the write that
+stores them (one commit per chunk), and merges the band index between writes.
 
 Within a batch, the articles that are provably new stories (service/novelty.py) are
 screened together and stored in runs; the others are decided one by one in full.

@@ -93,7 +93,7 @@ class Settings:
     data_dir: Path = Path("neardup-data")
     redis_url: str = "redis://127.0.0.1:6379/0"
     max_body_bytes: int = 1 << 20
-    max_batch: int = 256  # articles per group commit
+    max_batch: int = 256  # articles the writer takes at once (the embedded store commits them 64 at a time)
     max_workers: int = 16  # gRPC handler threads
     # Processes that fingerprint articles to be indexed (tokens, hashes, signatures) so all cores work;
     # 0 = in the handler threads; -1 = one per core beyond the first, at most 4 (docs/perf.md: on 2 cores,
