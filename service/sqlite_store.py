@@ -65,8 +65,6 @@ _SIGNATURES = """
 CREATE TABLE IF NOT EXISTS signatures (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, signature BLOB NOT NULL);
 """
 _LOAD_ROWS = 65_536  # signatures per vectorised step of the start-up rebuild
-_CHECKPOINT_ARTICLES = 256  # ≈3 MB of WAL with news-length articles, near SQLite's default of 1,000 pages
-_WRITER_CHECKPOINT_PAGES = 16_384  # 64 MiB of WAL at 4 KiB pages: the writer's own checkpoint, a safety net
 _INSERT_ARTICLE = (
     "INSERT INTO articles (id, body, title, source, url, published_us, indexed_at_us, body_digest, "
     "signature, shingles, group_root) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -87,10 +85,6 @@ class SqliteStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: the WAL is fsynced at every commit, so an acknowledged article survives power loss.
         self._db.execute("PRAGMA synchronous=FULL")
-        # The WAL is copied into the database by `maintain` between writes, beside the reads: in a commit
-        # (SQLite's default, every 1,000 pages) the copy made every check waiting for that commit wait too,
-        # 15 ms and more at a million articles. The writer copies it itself only if maintain falls behind.
-        self._db.execute(f"PRAGMA wal_autocheckpoint={_WRITER_CHECKPOINT_PAGES}")
         self._db.executescript(_SCHEMA)
         # Reads share the lock, each on a connection of its own from `_idle_readers`: a check waiting
         # for a disk read holds up the writer, but no other check (service/rwlock.py).
@@ -98,10 +92,6 @@ class SqliteStore:
         self._idle_readers: list[sqlite3.Connection] = []
         self._closed = False
         self.commits = 0  # durable commits so far: shows group commit at work (tests, metrics)
-        self.checkpoint_every = _CHECKPOINT_ARTICLES  # articles stored between WAL checkpoints
-        self._since_checkpoint = 0
-        self._checkpointer: sqlite3.Connection | None = None
-        self.last_checkpoint: tuple[int, int, int] | None = None  # SQLite's (busy, WAL frames, frames copied)
         _check_params(self._db, params)
         _add_signatures_table(self._db)
         _convert_group_table(self._db)
@@ -199,11 +189,9 @@ class SqliteStore:
             try:
                 if self._snapshot_token is not None:  # the index saved at the last close is stale once this commits
                     self._db.execute("DELETE FROM meta WHERE key = 'snapshot'")
-                tx = _Tx(self._db, self._bands, self._groups, undo)
-                yield tx
+                yield _Tx(self._db, self._bands, self._groups, undo)
                 self._db.execute("COMMIT")
                 self.commits += 1
-                self._since_checkpoint += tx.inserted
                 if self._snapshot_token is not None:
                     self._snapshot_token = None
                     with suppress(OSError):
@@ -218,11 +206,8 @@ class SqliteStore:
         return self._lock.readers_waiting()
 
     def maintain(self) -> None:
-        """Between writes, beside the reads: copy the WAL into the database when due, and merge the band
-        index's recent inserts into its sorted arrays when due (the copy of the arrays takes seconds at a
-        million articles; only swapping them in holds the store alone)."""
-        if self._since_checkpoint >= self.checkpoint_every:
-            self._checkpoint()
+        """Merge the band index's recent inserts into its sorted arrays when due: the copy (seconds at a
+        million articles) is made beside the reads, and only the swap holds the store alone."""
         if not self._bands.merge_due():
             return
         with self._lock.shared():
@@ -230,17 +215,6 @@ class SqliteStore:
         with self._lock.exclusive():
             self._bands.apply_merge(merged)  # (refused if a write came between: the next call merges)
         release_free_memory()
-
-    def _checkpoint(self) -> None:
-        """A passive checkpoint on a connection of its own: it waits for no reader and blocks no write."""
-        with self._lock.shared():  # (only so that close cannot close the connection under it)
-            if self._closed:
-                return
-            if self._checkpointer is None:
-                self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            row = self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        self.last_checkpoint = (int(row[0]), int(row[1]), int(row[2]))
-        self._since_checkpoint = 0
 
     def _rollback(self, undo: list[Callable[[], None]]) -> None:
         if self._db.in_transaction:
@@ -257,8 +231,6 @@ class SqliteStore:
             self._closed = True
             while self._idle_readers:
                 self._idle_readers.pop().close()
-            if self._checkpointer is not None:
-                self._checkpointer.close()
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._save_snapshot()
             self._db.close()
@@ -344,7 +316,6 @@ class _Tx:
         self._bands = bands
         self._groups = groups
         self._undo = undo
-        self.inserted = 0  # articles written (the store checkpoints the WAL by them)
 
     def prefetch(self, articles: Sequence[PreparedArticle]) -> None:
         pass  # local reads are cheap: nothing to read ahead
@@ -393,7 +364,6 @@ class _Tx:
         aid = prepared.article.id
         self._bands.insert(aid, signature)
         self._log(lambda: self._bands.remove(aid))
-        self.inserted += 1
 
     def insert_new(self, articles: Sequence[PreparedArticle], indexed_at: datetime) -> None:
         if not articles:
@@ -412,7 +382,6 @@ class _Tx:
                 self._bands.remove(aid)
 
         self._log(undo)
-        self.inserted += len(articles)
 
     def delete(self, article_id: str) -> None:
         row = self._db.execute("SELECT signature FROM articles WHERE id = ?", (article_id,)).fetchone()

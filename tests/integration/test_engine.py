@@ -159,16 +159,14 @@ def test_a_write_batch_is_screened_beside_the_checks_not_inside_the_write(tmp_pa
         engine.close()
 
 
-def test_the_writer_merges_the_band_index_and_checkpoints_the_wal_between_its_writes(engine: Engine) -> None:
+def test_the_writer_merges_the_band_index_between_its_writes(engine: Engine) -> None:
     store = engine.store
     assert isinstance(store, SqliteStore)
     store._bands._merge_every = 2  # (due after two articles instead of 4,096; inserts alone merge at 8)
-    store.checkpoint_every = 2
     for i, body in enumerate([WIRE, SAME_EVENT_A, SAME_EVENT_B, OTHER_WITH_APPEAL]):
         engine.index(prep(engine, f"a{i}", body))
     assert _until(lambda: not store._bands.merge_due())  # (the writer merges after resolving the futures)
     assert store._bands._recent == {} and len(store._bands) == 4
-    assert _until(lambda: store.last_checkpoint is not None)
     assert [m.id for m in engine.check(prep(engine, "copy", WIRE_WITH_APPEAL)).matches] == ["a0"]
 
 

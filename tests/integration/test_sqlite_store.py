@@ -256,30 +256,3 @@ def test_the_band_index_merge_is_made_beside_the_reads_and_only_swapped_in_alone
     with store.read() as tx:
         assert tx.candidates(prepared("copy", WIRE_WITH_APPEAL).fingerprint.signature) == {"wire"}
     store.close()
-
-
-def test_the_wal_is_checkpointed_between_writes_beside_the_reads_not_in_a_commit(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "n.db", PARAMS)
-    assert store._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 16_384  # (not in the commits)
-    store.checkpoint_every = 2
-    for aid, body in [("wire", WIRE), ("a", SAME_EVENT_A)]:
-        with store.write() as tx:
-            tx.insert(prepared(aid, body), NOW, aid)
-    assert store.last_checkpoint is None  # no commit copied the WAL
-    with store.read() as tx:  # a check in progress does not hold the checkpoint up, nor it the check
-        maintenance = threading.Thread(target=store.maintain)
-        maintenance.start()
-        maintenance.join(10)
-        assert not maintenance.is_alive()
-        assert tx.get("wire") is not None
-    assert store.last_checkpoint is not None
-    busy, frames, copied = store.last_checkpoint
-    assert busy == 0 and frames > 0 and copied == frames  # every frame of the two commits copied
-    store.last_checkpoint = None
-    store.maintain()  # nothing written since: no checkpoint
-    assert store.last_checkpoint is None
-    store.close()
-    reopened = SqliteStore(tmp_path / "n.db", PARAMS)
-    with reopened.read() as tx:
-        assert tx.get("a") is not None and tx.get("wire") is not None
-    reopened.close()
