@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +25,17 @@ from service.model import Article, PreparedArticle
 from service.settings import Settings
 
 _SERVING = re.compile(r"neardup serving on (\S+):(\d+)")
+
+
+def until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll `condition` every 5 ms until it holds (True) or `timeout` seconds pass (False): for states
+    that nothing notifies, such as a thread starting to wait on a lock."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def prepared_corpus(detector: Detector, count: int, seed: int) -> list[PreparedArticle]:

@@ -1,8 +1,7 @@
 """The engine over a real SQLite store: grouping, replacement, idempotence, group commit."""
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +15,7 @@ from service.model import Article, PreparedArticle
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore, _Tx
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_PARAGRAPHS, WIRE_WITH_APPEAL
+from tests.support import until
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -129,10 +129,10 @@ def test_a_check_waits_for_one_article_of_a_batch_not_the_whole_batch(engine: En
     seen: list[int] = []
     with store.read():  # holds the writer off until both it and the check wait
         futures = engine.submit_all(batch)
-        assert _until(lambda: store._lock._writers_waiting == 1)
+        assert until(lambda: store._lock._writers_waiting == 1)
         checker = threading.Thread(target=lambda: seen.append(engine.stats().articles))
         checker.start()
-        assert _until(store.readers_waiting)
+        assert until(store.readers_waiting)
     checker.join(WAIT)
     verdicts = [f.result(timeout=WAIT) for f in futures]
     assert seen == [1]  # the first article committed, the other 19 not yet
@@ -151,7 +151,7 @@ def test_a_write_batch_is_screened_beside_the_checks_not_inside_the_write(tmp_pa
         stories = [prep(engine, aid, body) for aid, body in texts]
         with store.read():  # a check in progress
             futures = engine.submit_all(stories)
-            assert _until(lambda: store._lock._writers_waiting == 1)
+            assert until(lambda: store._lock._writers_waiting == 1)
             assert store.writer_reads == 1  # the screen, done while the check held the store
         assert [f.result(timeout=WAIT).matches for f in futures] == [(), (), ()]
         assert engine.stored_as_new == 3  # stored on the screen's word
@@ -165,7 +165,7 @@ def test_the_writer_merges_the_band_index_between_its_writes(engine: Engine) -> 
     store._bands._merge_every = 2  # (due after two articles instead of 4,096; inserts alone merge at 8)
     for i, body in enumerate([WIRE, SAME_EVENT_A, SAME_EVENT_B, OTHER_WITH_APPEAL]):
         engine.index(prep(engine, f"a{i}", body))
-    assert _until(lambda: not store._bands.merge_due())  # (the writer merges after resolving the futures)
+    assert until(lambda: not store._bands.merge_due())  # (the writer merges after resolving the futures)
     assert store._bands._recent == {} and len(store._bands) == 4
     assert [m.id for m in engine.check(prep(engine, "copy", WIRE_WITH_APPEAL)).matches] == ["a0"]
 
@@ -182,16 +182,6 @@ class _WriterReadsCounted(SqliteStore):
 
 
 WAIT = 10.0
-
-
-def _until(condition: Callable[[], bool]) -> bool:
-    """Poll `condition` every 5 ms for up to WAIT seconds (nothing notifies the waits polled here)."""
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True
 
 
 def test_a_story_stored_in_many_copies_verifies_only_the_closest_and_keeps_one_group(tmp_path: Path) -> None:

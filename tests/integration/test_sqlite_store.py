@@ -1,6 +1,5 @@
 import sqlite3
 import threading
-import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +13,7 @@ from service.model import Article
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
 from tests.articles import SAME_EVENT_A, WIRE, WIRE_WITH_APPEAL
-from tests.support import forget_index_snapshot
+from tests.support import forget_index_snapshot, until
 
 PARAMS = DetectionParams()
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
@@ -246,9 +245,7 @@ def test_the_band_index_merge_is_made_beside_the_reads_and_only_swapped_in_alone
     maintenance = threading.Thread(target=store.maintain)
     with store.read() as tx:  # a check in progress
         maintenance.start()
-        deadline = time.monotonic() + 10
-        while not store._lock._writers_waiting and time.monotonic() < deadline:
-            time.sleep(0.005)  # (polling: nothing notifies a writer's arrival)
+        assert until(lambda: store._lock._writers_waiting == 1)
         assert readers_while_preparing == [2]  # prepared beside this read, now waiting to swap
         assert tx.candidates(prepared("copy", WIRE_WITH_APPEAL).fingerprint.signature) == {"wire"}
     maintenance.join(10)

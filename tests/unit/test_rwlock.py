@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from service.rwlock import SharedLock
+from tests.support import until
 
 WAIT = 10.0  # seconds: an upper bound for things that must happen; never reached when they do
 BRIEF = 0.2  # seconds: how long something that must NOT happen is given to happen anyway
@@ -124,7 +125,7 @@ def test_readers_that_waited_through_a_write_go_before_the_next_writer() -> None
             order.append("late reader")
 
     in_thread(waiting_reader)
-    assert _until(lock.readers_waiting)
+    assert until(lock.readers_waiting)
     _, next_wrote = in_thread(next_writer)
     assert _waits_for_writer(lock)
     release_writer.set()
@@ -135,15 +136,6 @@ def test_readers_that_waited_through_a_write_go_before_the_next_writer() -> None
     assert next_wrote.wait(WAIT) and late_done.wait(WAIT)
     assert order == ["waiting reader", "next writer", "late reader"]
     assert not lock.readers_waiting()
-
-
-def _until(condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True
 
 
 def _waits_for_writer(lock: SharedLock) -> bool:
