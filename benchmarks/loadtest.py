@@ -290,6 +290,14 @@ class RunConfig:
     batch: int = 64  # articles per message in --mode batch
 
 
+def run_articles(
+    target: str, mode: str, articles: Sequence[Article], concurrency: int, rate: float | None = None
+) -> dict[str, Any]:
+    """One bounded run of all `articles` in `mode`, without a progress bar (for the other benchmarks)."""
+    config = RunConfig(target, mode, concurrency, len(articles), None, rate, 1.0, 3600.0, None, progress=False)
+    return run_load(config, articles)
+
+
 def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
     require_loopback(config.target)
     channel = grpc.insecure_channel(config.target)

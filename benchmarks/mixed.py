@@ -19,7 +19,9 @@ import json
 import multiprocessing
 import os
 import pickle
+import time
 from collections.abc import Sequence
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.corpus import ArticleGenerator, GeneratorConfig
-from benchmarks.loadtest import RunConfig, SpawnedServer, run_load
+from benchmarks.loadtest import SpawnedServer, run_articles
 from client import NeardupClient
 from client.api import Article
 from client.errors import NotFoundError
@@ -71,16 +73,11 @@ def _cached_queries(cache: str | None, key: tuple[int, int, int, float]) -> list
     return queries
 
 
-def _load(target: str, mode: str, articles: Sequence[Article], concurrency: int, rate: float) -> dict[str, Any]:
-    config = RunConfig(target, mode, concurrency, len(articles), None, rate, 1.0, 600.0, None, progress=False)
-    return run_load(config, articles)
-
-
 def _ingest(target: str, count: int, rate: float, seed: int, republished: float, out: Any) -> None:
     """The ingest pipeline, in a process of its own: new stories (another seed: ids and texts unlike
     the store's) with their own republications."""
     generator = ArticleGenerator(GeneratorConfig(republished=republished, seed=seed))
-    out.send(_load(target, "batch", [generator.make(n) for n in range(count)], 1, rate))
+    out.send(run_articles(target, "batch", [generator.make(n) for n in range(count)], 1, rate))
 
 
 def measure_round(args: argparse.Namespace, queries: list[Article]) -> dict[str, Any]:
@@ -89,19 +86,27 @@ def measure_round(args: argparse.Namespace, queries: list[Article]) -> dict[str,
         with NeardupClient(server.target) as client:
             stored = client.stats().articles
         seed = 1_000_000_000 + stored  # (the store grows every round: new ids every time, also across runs)
-        alone = _load(server.target, "check", queries, args.check_concurrency, args.check_rate)
-        receive, send = multiprocessing.get_context("spawn").Pipe(duplex=False)
-        ingest = multiprocessing.get_context("spawn").Process(
+        alone = run_articles(server.target, "check", queries, args.check_concurrency, args.check_rate)
+        spawn = multiprocessing.get_context("spawn")
+        receive, send = spawn.Pipe(duplex=False)
+        ingest = spawn.Process(
             target=_ingest, args=(server.target, args.ingest_count, args.ingest_rate, seed, args.republished, send)
         )
         ingest.start()
-        # The checks start once the ingest has (the child's start-up and article making take a while)
-        # and stop before it does, so every check meets the ingest.
-        _wait_for_growth(server.target, timeout=120)
-        during_count = int(args.check_rate * args.ingest_count / args.ingest_rate * 0.8)
-        during = _load(server.target, "check", queries[:during_count], args.check_concurrency, args.check_rate)
-        ingested = receive.recv() if receive.poll(timeout=600) else {}
-        ingest.join(timeout=60)
+        send.close()  # (the child's end only: if it dies without a report, receiving ends at once)
+        try:
+            # The checks start once the ingest has (the child's start-up and article making take a while)
+            # and stop before it does, so every check meets the ingest.
+            _wait_for_growth(server.target, timeout=120)
+            during_count = int(args.check_rate * args.ingest_count / args.ingest_rate * 0.8)
+            during = run_articles(
+                server.target, "check", queries[:during_count], args.check_concurrency, args.check_rate
+            )
+            ingested = _report_of(receive)
+        finally:
+            ingest.join(timeout=60)
+            if ingest.is_alive():
+                ingest.terminate()
     finally:
         server.close()
     return {
@@ -116,10 +121,16 @@ def measure_round(args: argparse.Namespace, queries: list[Article]) -> dict[str,
     }
 
 
+def _report_of(receive: Connection) -> dict[str, Any]:
+    """The ingest's report, or {} if it ended without one (its errors are then on stderr)."""
+    try:
+        return dict(receive.recv()) if receive.poll(timeout=3600) else {}
+    except EOFError:
+        return {}
+
+
 def _wait_for_growth(target: str, timeout: float) -> None:
     """Return once the store holds more articles than it did on the first look (the ingest is under way)."""
-    import time
-
     with NeardupClient(target) as client:
         first = client.stats().articles
         deadline = time.monotonic() + timeout

@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.corpus import ArticleGenerator, GeneratorConfig
-from benchmarks.loadtest import RunConfig, SpawnedServer, descendants, rss_bytes, run_load
+from benchmarks.loadtest import SpawnedServer, descendants, rss_bytes, run_articles
 from client import NeardupClient
 
 SEGMENT = 50_000  # articles generated and sent per step, so the client never holds 1M articles
@@ -48,13 +48,6 @@ def disk_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def _run(
-    target: str, mode: str, articles: Sequence[Any], concurrency: int, rate: float | None = None
-) -> dict[str, Any]:
-    config = RunConfig(target, mode, concurrency, len(articles), None, rate, 1.0, 3600.0, None, progress=False)
-    return run_load(config, articles)
-
-
 def measure(args: argparse.Namespace, save: Callable[[list[dict[str, Any]]], None]) -> list[dict[str, Any]]:
     sizes = [int(s) for s in args.sizes.split(",")]
     data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="neardup-scaling-"))
@@ -75,15 +68,15 @@ def measure(args: argparse.Namespace, save: Callable[[list[dict[str, Any]]], Non
             while stored < size:
                 step = [generator.make(n + i) for i in range(min(SEGMENT, size - stored))]
                 n += len(step)
-                report = _run(server.target, "batch", step, args.streams)
+                report = run_articles(server.target, "batch", step, args.streams)
                 ingest_seconds += report["seconds"]
                 ingested += report["ok"]
                 stored += len(step)
                 console.log(f"{stored:,} stored; last step {report['throughput']:,.0f} articles/s")
             queries = [generator.make(n + i) for i in range(QUERIES)]  # fresh ids, ~15 % republish stored ones
             n += QUERIES
-            peak = _run(server.target, "check", queries, args.check_concurrency)
-            half = _run(server.target, "check", queries, args.check_concurrency, rate=peak["throughput"] / 2)
+            peak = run_articles(server.target, "check", queries, args.check_concurrency)
+            half = run_articles(server.target, "check", queries, args.check_concurrency, rate=peak["throughput"] / 2)
             rss_ingest = rss_bytes(server.proc.pid)
             server.close()  # a clean close: it saves the index snapshot
             server = SpawnedServer(extra, data_dir)  # a restart: loads the snapshot
