@@ -45,7 +45,7 @@ def save(path: Path, stamp: dict[str, Any], bands: BandState, counts: CountState
         "id_lengths": lengths, "id_bytes": blob, **_plane("once", counts.once), **_plane("twice", counts.twice),
         "more_hashes": counts.more_hashes, "more_counts": counts.more_counts,
     }  # fmt: skip
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = _temporary(path)
     try:
         with tmp.open("wb") as out:
             np.savez(out, **arrays)
@@ -55,6 +55,15 @@ def save(path: Path, stamp: dict[str, Any], bands: BandState, counts: CountState
     finally:
         tmp.unlink(missing_ok=True)
     _fsync_directory(path.parent)
+
+
+def drop_unfinished(path: Path) -> None:
+    """Remove what a save killed halfway left (its temporary file: up to the snapshot's size, ~0.6 GB at 1M)."""
+    _temporary(path).unlink(missing_ok=True)
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(path.name + ".tmp")
 
 
 def load(path: Path, stamp: dict[str, Any]) -> tuple[BandState, CountState]:

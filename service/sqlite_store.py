@@ -99,6 +99,8 @@ class SqliteStore:
         self._snapshots = snapshot  # (off: always rebuilt, and no file kept that a later start could trust)
         self._snapshot = path.with_name(snapshots.FILE_NAME)
         self._snapshot_token: str | None = None  # set while the snapshot file is a copy of this store's index
+        with suppress(OSError):
+            snapshots.drop_unfinished(self._snapshot)  # (no other process saves one: one server per directory)
         started = time.perf_counter()
         self.loaded_snapshot = self._load_snapshot()
         if not self.loaded_snapshot:
