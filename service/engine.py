@@ -175,16 +175,18 @@ class Engine:
         make the screen wrong (a delete can only make a new story newer: see _Chunk)."""
         if self._screen_novel and chunk.screen is None:
             with self.store.read() as tx:
-                chunk.screen = novelty.screen([job.prepared for job in chunk.jobs], tx, self.detector, self._band_keys)
+                self._screen(tx, chunk)
+
+    def _screen(self, tx: Transaction, chunk: _Chunk) -> novelty.Screen:
+        chunk.screen = novelty.screen([job.prepared for job in chunk.jobs], tx, self.detector, self._band_keys)
+        return chunk.screen
 
     def _decide_chunk(self, tx: Transaction, chunk: _Chunk, first: bool) -> list[Verdict]:
         """Verdicts of the chunk's jobs from the next one on, until its end or a read waits (the first
         job of a transaction is always decided): new stories stored in runs, the rest decided in full."""
         if not self._screen_novel:
             return self._decide_each(tx, chunk, first)
-        if chunk.screen is None:
-            chunk.screen = novelty.screen([job.prepared for job in chunk.jobs], tx, self.detector, self._band_keys)
-        screen = chunk.screen
+        screen = chunk.screen or self._screen(tx, chunk)
         verdicts: list[Verdict] = []
         run: list[int] = []
         for n in range(chunk.done, len(chunk.jobs)):
