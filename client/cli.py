@@ -110,7 +110,7 @@ def _connect(
 
 
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from service.errors import IncompatibleIndex
+    from service.errors import IncompatibleIndex, StoreInUse
     from service.grpc_server import start_server
     from service.logs import announce
     from service.logs import configure as configure_logging
@@ -120,7 +120,7 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         settings = Settings.from_namespace(args)
         configure_logging(settings.log_level, settings.log_format)
         running = start_server(settings)
-    except (IncompatibleIndex, OSError, ValueError) as exc:
+    except (IncompatibleIndex, StoreInUse, OSError, ValueError) as exc:
         print(f"neardup serve: {exc}", file=sys.stderr)
         return EXIT_FAILED
     # What start-up loaded (the band index's id list and dict: millions of entries) lives as long as

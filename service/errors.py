@@ -33,3 +33,7 @@ class Unavailable(NeardupError):
 
 class IncompatibleIndex(NeardupError):
     """A store was built with parameters that differ from the configured ones."""
+
+
+class StoreInUse(NeardupError):
+    """Another server holds the embedded store: each server's in-memory index is the store's only one."""

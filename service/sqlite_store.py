@@ -13,8 +13,10 @@ what disk does not hold.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
+import os
 import secrets
 import sqlite3
 import time
@@ -28,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from service import snapshot as snapshots
-from service.errors import IncompatibleIndex, Unavailable
+from service.errors import IncompatibleIndex, StoreInUse, Unavailable
 from service.group_counts import GroupCounts
 from service.lsh import BandIndex, release_free_memory
 from service.model import Article, BoolArray, Fingerprint, PreparedArticle, StoredArticle, U32Array, from_us, to_us
@@ -81,6 +83,15 @@ class SqliteStore:
     def __init__(self, path: Path, params: DetectionParams, snapshot: bool = True) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self._owner = _claim(path)
+        try:
+            self._open(params, snapshot)
+        except BaseException:
+            os.close(self._owner)  # (a store that failed to open is not held)
+            raise
+
+    def _open(self, params: DetectionParams, snapshot: bool) -> None:
+        path = self.path
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: the WAL is fsynced at every commit, so an acknowledged article survives power loss.
@@ -236,6 +247,27 @@ class SqliteStore:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._save_snapshot()
             self._db.close()
+            os.close(self._owner)  # (lets go of the claim: another server may open the store now)
+
+
+def _claim(path: Path) -> int:
+    """Hold `<store>.lock` for as long as the store is open, or refuse to open it: a second server on the
+    same file would keep an in-memory index of its own that misses the first one's writes, and each would
+    answer and save its snapshot from an index the other has made stale. The kernel lets go of the lock
+    when the holder dies, kill -9 included, so a crash leaves nothing behind to clean up."""
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise StoreInUse(
+            f"{path} is in use by another neardup server (pid {holder}): a store serves one server at a "
+            "time. Stop that server first, or start this one with another --data-dir."
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
 
 
 def _add_signatures_table(db: sqlite3.Connection) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from client import Article
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
 from tests.support import ServerProcess
 
@@ -105,6 +106,30 @@ def test_serve_refuses_a_store_built_with_other_parameters(tmp_path: Path) -> No
     )  # fmt: skip
     assert result.returncode == 2
     assert "shingle_size: store has 5, settings say 4" in result.stderr
+
+
+def test_a_second_server_on_the_same_data_dir_is_refused_and_the_first_serves_on(tmp_path: Path) -> None:
+    first = ServerProcess(tmp_path / "d").start()
+    try:
+        with first.client() as client:
+            client.index(Article("wire", WIRE))
+        second = subprocess.run(
+            [sys.executable, "-m", "client.cli", "serve", "--port", "0", "--data-dir", str(tmp_path / "d")],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert second.returncode == 2
+        assert f"is in use by another neardup server (pid {first.proc.pid})" in second.stderr  # type: ignore[union-attr]
+        assert "another --data-dir" in second.stderr
+        with first.client() as client:
+            assert client.get("wire").article.body == WIRE
+    finally:
+        assert first.terminate() == 0
+    again = ServerProcess(tmp_path / "d").start()  # the claim ends with the server that held it
+    try:
+        with again.client() as client:
+            assert client.stats().articles == 1
+    finally:
+        again.stop()
 
 
 def test_serve_says_why_the_workers_asked_for_cannot_start(tmp_path: Path) -> None:

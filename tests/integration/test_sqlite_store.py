@@ -1,3 +1,4 @@
+import os
 import sqlite3
 import threading
 from dataclasses import replace
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from service.detector import Detector
-from service.errors import IncompatibleIndex, Unavailable
+from service.errors import IncompatibleIndex, StoreInUse, Unavailable
 from service.model import Article
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
@@ -50,6 +51,22 @@ def test_store_built_with_other_parameters_is_refused(tmp_path: Path) -> None:
         SqliteStore(tmp_path / "n.db", replace(PARAMS, shingle_size=4))
     # a decision threshold is not a stored-data parameter: reopening with another one is fine
     SqliteStore(tmp_path / "n.db", replace(PARAMS, min_containment=0.8)).close()
+
+
+def test_a_store_open_in_one_server_is_refused_to_another_until_closed(tmp_path: Path) -> None:
+    path = tmp_path / "n.db"
+    store = SqliteStore(path, PARAMS)
+    with store.write() as tx:
+        tx.insert(prepared("wire", WIRE), NOW, "wire")
+    with pytest.raises(StoreInUse, match=rf"n\.db is in use by another neardup server \(pid {os.getpid()}\)"):
+        SqliteStore(path, PARAMS)
+    with store.read() as tx:  # the refused open changed nothing
+        assert tx.get("wire") is not None
+    store.close()
+    reopened = SqliteStore(path, PARAMS)
+    with reopened.read() as tx:
+        assert tx.count() == 1
+    reopened.close()
 
 
 def test_failed_transaction_leaves_disk_and_memory_unchanged(tmp_path: Path) -> None:
