@@ -11,6 +11,9 @@ checks overlap; they still never overlap a write, so none sees half a batch (doc
   moment get in before the next writer, even one that was waiting too. The engine's writer ends a
   transaction early when it sees a reader waiting (`readers_waiting`) and asks again at once; without
   this hand-over it would simply win again.
+- A writer may share its hold for a while (`sharing`): readers come in beside it, no other writer
+  does, and it takes the lock alone again once they have left. The store's writer shares while its
+  commit waits for the disk, when memory and the statements are done and only the fsync is left.
 - Re-entrant per thread: a thread already holding the lock, either way, is let in again at once.
   Without that, a thread holding a shared hold and asking for another while a writer waits would
   wait for the writer, which waits for it. A thread holding a shared hold must not ask for the
@@ -35,6 +38,7 @@ class SharedLock:
         self._release_number = 0  # exclusive holds ended so far: a waiting reader's turn is after its arrival's
         self._passes = 0  # readers that were waiting when the last writer let go and still wait: they go first
         self._mine = threading.local()  # this thread's shared holds
+        self._sharing: int | None = None  # thread ident of a writer sharing its hold (`sharing`)
 
     @contextmanager
     def shared(self) -> Iterator[None]:
@@ -51,6 +55,25 @@ class SharedLock:
             yield
         finally:
             self._release_exclusive()
+
+    @contextmanager
+    def sharing(self) -> Iterator[None]:
+        """Inside the calling thread's exclusive hold: let readers in beside it for the block, and no
+        writer; on leaving, wait for those readers to finish and hold the lock alone again."""
+        me = threading.get_ident()
+        with self._cond:
+            if self._writer != me or self._writer_depth != 1:
+                raise RuntimeError("only a thread holding the lock exclusively, once, may share it")
+            self._writer, self._sharing = None, me
+            self._let_readers_in()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writers_waiting += 1  # (new readers wait, as for any writer)
+                self._cond.wait_for(lambda: not self._readers and not self._passes)
+                self._writers_waiting -= 1
+                self._writer, self._sharing = me, None
 
     def readers_waiting(self) -> bool:
         """Is a thread waiting to take the lock shared? (No lock taken: a hint, read between steps.)"""
@@ -111,13 +134,17 @@ class SharedLock:
             self._writer_depth += 1
 
     def _may_write(self) -> bool:
-        return self._writer is None and not self._readers and not self._passes
+        return self._writer is None and self._sharing is None and not self._readers and not self._passes
 
     def _release_exclusive(self) -> None:
         with self._cond:
             self._writer_depth -= 1
             if not self._writer_depth:
                 self._writer = None
-                self._release_number += 1
-                self._passes = self._readers_waiting
-                self._cond.notify_all()
+                self._let_readers_in()
+
+    def _let_readers_in(self) -> None:
+        """The writer let go (or shares): the readers waiting now hold a pass and go before the next writer."""
+        self._release_number += 1
+        self._passes = self._readers_waiting
+        self._cond.notify_all()

@@ -121,8 +121,9 @@ def test_a_burst_is_committed_in_few_transactions(engine: Engine) -> None:
 
 
 def test_a_check_waits_for_one_article_of_a_batch_not_the_whole_batch(engine: Engine) -> None:
-    """A read waiting when the writer starts a batch gets in after its first article is committed;
-    the rest of the batch follows, with the answers it would have had in one transaction."""
+    """A read waiting when the writer starts a batch gets in at its first article's commit (during it:
+    tests/integration/test_sqlite_store.py); the rest of the batch follows, with the answers it would
+    have had in one transaction."""
     store = engine.store
     assert isinstance(store, SqliteStore)
     batch = [prep(engine, f"a{i}", f"{SAME_EVENT_A} variant {i} " * 2) for i in range(20)]
@@ -135,7 +136,7 @@ def test_a_check_waits_for_one_article_of_a_batch_not_the_whole_batch(engine: En
         assert until(store.readers_waiting)
     checker.join(WAIT)
     verdicts = [f.result(timeout=WAIT) for f in futures]
-    assert seen == [1]  # the first article committed, the other 19 not yet
+    assert seen in ([0], [1])  # the first article's commit (before or after it was durable), not the other 19
     assert engine.stats().articles == 20
     assert [m.id for m in verdicts[1].matches] == ["a0"] and {m.id for m in verdicts[19].matches} >= {"a0", "a18"}
 

@@ -190,3 +190,53 @@ def test_asking_to_write_while_reading_is_refused_not_deadlocked() -> None:
         pass
     with lock.exclusive():  # and the refused attempt left nothing behind
         pass
+
+
+def test_a_writer_sharing_its_hold_lets_readers_in_and_no_writer() -> None:
+    lock = SharedLock()
+    sharing, stop_sharing, alone_again = threading.Event(), threading.Event(), threading.Event()
+    waited_reader_in, release_waited = threading.Event(), threading.Event()
+
+    def write() -> None:
+        with lock.exclusive():
+            assert until(lock.readers_waiting)  # a reader waits through the write's first part
+            with lock.sharing():
+                sharing.set()
+                stop_sharing.wait(WAIT)
+            alone_again.set()  # only once the readers let in have left
+            assert lock.held_exclusively()
+
+    def waited_read() -> None:
+        with lock.shared():
+            waited_reader_in.set()
+            release_waited.wait(WAIT)
+
+    writer, writer_done = in_thread(write)
+    assert until(lambda: lock._writer is not None)  # the write has begun
+    in_thread(waited_read)
+    assert sharing.wait(WAIT) and waited_reader_in.wait(WAIT)  # the reader that waited is in beside it
+    new_reader_in, release_new = hold(lock, exclusive=False)
+    assert new_reader_in.wait(WAIT)  # and so is a new one
+    other_writer_in, release_other = hold(lock, exclusive=True)
+    assert not other_writer_in.wait(BRIEF)  # but no other writer
+    stop_sharing.set()
+    assert not alone_again.wait(BRIEF)  # the writer waits for both readers to leave
+    release_waited.set()
+    release_new.set()
+    assert alone_again.wait(WAIT) and writer_done.wait(WAIT)
+    assert other_writer_in.wait(WAIT)  # the other writer comes after it
+    release_other.set()
+    writer.join(WAIT)
+
+
+def test_only_a_single_exclusive_hold_may_be_shared() -> None:
+    lock = SharedLock()
+    with pytest.raises(RuntimeError, match="only a thread holding the lock exclusively"), lock.sharing():
+        pass
+    with lock.exclusive(), lock.exclusive():
+        with pytest.raises(RuntimeError, match="only a thread holding"), lock.sharing():
+            pass
+        assert lock.held_exclusively()
+    held, release = hold(lock, exclusive=False)  # and the lock was left as it was
+    assert held.wait(WAIT)
+    release.set()
