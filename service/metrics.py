@@ -6,16 +6,21 @@ Store timings come from wrapping the store, so the engine and the backends need 
 
 from __future__ import annotations
 
+import bisect
+import gc
+import itertools
 import logging
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import datetime
 from typing import Any, cast
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import HistogramMetricFamily
+from prometheus_client.registry import Collector
 
 from service.model import PreparedArticle
 from service.storage import Store, Transaction
@@ -53,6 +58,8 @@ class Metrics:
             "Sampled shingles learned as boilerplate (seen in --boilerplate-after stories); NaN on Redis",
             registry=r,
         )
+        self._gc = _GcPauses()
+        r.register(self._gc)
         self._http: WSGIServer | None = None
 
     def count_articles_with(self, count: Callable[[], int]) -> None:
@@ -72,10 +79,47 @@ class Metrics:
         return int(server.server_port)
 
     def close(self) -> None:
+        self._gc.close()
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
             self._http = None
+
+
+class _GcPauses(Collector):
+    """How long the garbage collector stopped the server, by generation: every thread waits for a pass,
+    and a full one walks every object the collector tracks, so a large index left to it shows up in
+    call latency. Counted in a `gc.callbacks` hook without taking a lock (a lock there could be the
+    one the interrupted thread holds), and turned into a histogram at scrape time."""
+
+    def __init__(self) -> None:
+        self._started = 0.0
+        self._counts = [[0] * (len(_LATENCY_BUCKETS) + 1) for _ in range(3)]  # per bucket, the last for +Inf
+        self._sums = [0.0] * 3
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        now = time.perf_counter()
+        if phase == "start":
+            self._started = now
+            return
+        took, generation = now - self._started, info["generation"]
+        self._counts[generation][bisect.bisect_left(_LATENCY_BUCKETS, took)] += 1
+        self._sums[generation] += took
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        family = HistogramMetricFamily("neardup_gc_pause_seconds",
+                                       "Garbage-collector passes of the server process and how long each "
+                                       "stopped it, by generation (2: full passes)", labels=["generation"])  # fmt: skip
+        for generation, counts in enumerate(self._counts):
+            cumulative = list(itertools.accumulate(counts))
+            buckets = [(str(bound), float(n)) for bound, n in zip(_LATENCY_BUCKETS, cumulative, strict=False)]
+            family.add_metric([str(generation)], [*buckets, ("+Inf", float(cumulative[-1]))], self._sums[generation])
+        yield family
+
+    def close(self) -> None:
+        with suppress(ValueError):  # (closed twice)
+            gc.callbacks.remove(self._on_gc)
 
 
 def _at_scrape(read: Callable[[], int | None]) -> Callable[[], float]:

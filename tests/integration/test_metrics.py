@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import urllib.request
 from pathlib import Path
 
@@ -33,9 +34,15 @@ def test_calls_latency_articles_matches_and_store_timings(tmp_path: Path) -> Non
         with pytest.raises(InvalidArgumentError):
             client.index(Article("", WIRE))
         assert client.check(Article("probe", WIRE)).matches
+        gc.collect()  # (the server runs in this process: one full pass it must have counted)
         m = scrape(running.metrics_port)
 
     ok, bad = (("code", "OK"), ("method", INDEX)), (("code", "INVALID_ARGUMENT"), ("method", INDEX))
+    full = (("generation", "2"),)
+    full_passes = m[("neardup_gc_pause_seconds_count", full)]
+    assert full_passes >= 1  # the one made just before the scrape
+    assert m[("neardup_gc_pause_seconds_sum", full)] > 0
+    assert m[("neardup_gc_pause_seconds_bucket", (*full, ("le", "+Inf")))] == full_passes
     assert m[("neardup_rpc_calls_total", ok)] == 2
     assert m[("neardup_rpc_calls_total", bad)] == 1
     assert m[("neardup_rpc_duration_seconds_count", ok)] == 2
