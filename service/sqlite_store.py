@@ -183,7 +183,8 @@ class SqliteStore:
             try:
                 yield _Tx(db, self._bands, self._groups, undo=None)
             finally:
-                db.execute("COMMIT")
+                if db.in_transaction:  # (an error inside may have ended it already)
+                    db.execute("COMMIT")
 
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
