@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import threading
 from contextlib import closing
 from pathlib import Path
 
@@ -105,6 +106,35 @@ def test_a_write_after_loading_makes_the_snapshot_stale_within_its_own_commit(tm
         assert not (crashed / snapshot.FILE_NAME).exists()
     finally:
         after_crash.close()
+
+
+def test_the_stale_snapshot_is_removed_beside_the_reads(tmp_path: Path) -> None:
+    """Freeing a 1M store's snapshot (0.6 GB) took ≈0.2 s: the first write after a start must not hold
+    the checks for that."""
+    path = tmp_path / "n.db"
+    _written(path)
+    engine = _open(path)
+    store = engine.store
+    assert isinstance(store, SqliteStore) and store.loaded_snapshot
+    removing, read_done = threading.Event(), threading.Event()
+
+    class SlowToRemove(type(path)):  # type: ignore[misc]
+        def unlink(self, missing_ok: bool = False) -> None:
+            removing.set()
+            read_done.wait(10)  # a removal stuck on the disk, until the read is done
+            super().unlink(missing_ok)
+
+    store._snapshot = SlowToRemove(store._snapshot)
+    writer = threading.Thread(target=engine.index, args=(PREPARED[65],))
+    writer.start()
+    assert removing.wait(10)
+    with store.read() as tx:  # (before: waited for the removal, which waited 10 s for this read)
+        assert path.with_name(snapshot.FILE_NAME).exists()  # the removal is still under way
+        assert tx.get(PREPARED[65].article.id) is not None
+    read_done.set()
+    writer.join(10)
+    assert not path.with_name(snapshot.FILE_NAME).exists()
+    engine.close()
 
 
 def test_a_damaged_snapshot_is_dropped_and_the_index_rebuilt(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
