@@ -11,9 +11,10 @@ checks overlap; they still never overlap a write, so none sees half a batch (doc
   moment get in before the next writer, even one that was waiting too. The engine's writer ends a
   transaction early when it sees a reader waiting (`readers_waiting`) and asks again at once; without
   this hand-over it would simply win again.
-- A writer may share its hold for a while (`sharing`): readers come in beside it, no other writer
-  does, and it takes the lock alone again once they have left. The store's writer shares while its
-  commit waits for the disk, when memory and the statements are done and only the fsync is left.
+- A writer may turn its hold into a reservation (`downgrade`): readers come in beside it, no other
+  writer does, and letting go does not wait for those readers. The store's writer does so while its
+  commit waits for the disk, when memory and the statements are done and only the fsync is left; if
+  the commit fails it takes the lock alone again (`upgrade`) to roll back.
 - Re-entrant per thread: a thread already holding the lock, either way, is let in again at once.
   Without that, a thread holding a shared hold and asking for another while a writer waits would
   wait for the writer, which waits for it. A thread holding a shared hold must not ask for the
@@ -38,7 +39,7 @@ class SharedLock:
         self._release_number = 0  # exclusive holds ended so far: a waiting reader's turn is after its arrival's
         self._passes = 0  # readers that were waiting when the last writer let go and still wait: they go first
         self._mine = threading.local()  # this thread's shared holds
-        self._sharing: int | None = None  # thread ident of a writer sharing its hold (`sharing`)
+        self._sharing: int | None = None  # thread ident of a writer whose hold is downgraded (`downgrade`)
 
     @contextmanager
     def shared(self) -> Iterator[None]:
@@ -56,24 +57,29 @@ class SharedLock:
         finally:
             self._release_exclusive()
 
-    @contextmanager
-    def sharing(self) -> Iterator[None]:
-        """Inside the calling thread's exclusive hold: let readers in beside it for the block, and no
-        writer; on leaving, wait for those readers to finish and hold the lock alone again."""
+    def downgrade(self) -> None:
+        """Turn the calling thread's exclusive hold (held once) into a reservation: readers come in, no
+        writer does. Leaving the `exclusive()` block then lets go without waiting for those readers."""
         me = threading.get_ident()
         with self._cond:
             if self._writer != me or self._writer_depth != 1:
-                raise RuntimeError("only a thread holding the lock exclusively, once, may share it")
+                raise RuntimeError("only a thread holding the lock exclusively, once, may downgrade it")
             self._writer, self._sharing = None, me
             self._let_readers_in()
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writers_waiting += 1  # (new readers wait, as for any writer)
+
+    def upgrade(self) -> None:
+        """After `downgrade`: wait for the readers let in to leave and hold the lock alone again (no
+        other writer can have come between)."""
+        me = threading.get_ident()
+        with self._cond:
+            if self._sharing != me:
+                raise RuntimeError("only the thread that downgraded the lock may upgrade it")
+            self._writers_waiting += 1  # (new readers wait, as for any writer)
+            try:
                 self._cond.wait_for(lambda: not self._readers and not self._passes)
+            finally:
                 self._writers_waiting -= 1
-                self._writer, self._sharing = me, None
+            self._writer, self._sharing = me, None
 
     def readers_waiting(self) -> bool:
         """Is a thread waiting to take the lock shared? (No lock taken: a hint, read between steps.)"""
@@ -138,6 +144,10 @@ class SharedLock:
 
     def _release_exclusive(self) -> None:
         with self._cond:
+            if self._sharing == threading.get_ident():  # (downgraded: the readers inside may stay)
+                self._sharing, self._writer_depth = None, 0
+                self._let_readers_in()
+                return
             self._writer_depth -= 1
             if not self._writer_depth:
                 self._writer = None

@@ -228,8 +228,12 @@ class SqliteStore:
         busy disk). The in-memory index already holds the transaction's articles; a read's statements
         see SQLite as it was before the commit until it is durable, so a read in between finds the new
         articles as candidates but cannot verify them, and answers as before the write."""
-        with self._lock.sharing():  # (a failed commit is rolled back once the reads have left)
+        self._lock.downgrade()  # (until the write lets go, no other write; but reads, and no wait for them)
+        try:
             self._db.execute("COMMIT")
+        except BaseException:
+            self._lock.upgrade()  # the rollback restores memory: once the reads let in have left
+            raise
 
     def readers_waiting(self) -> bool:
         return self._lock.readers_waiting()

@@ -192,19 +192,17 @@ def test_asking_to_write_while_reading_is_refused_not_deadlocked() -> None:
         pass
 
 
-def test_a_writer_sharing_its_hold_lets_readers_in_and_no_writer() -> None:
+def test_a_downgraded_hold_lets_readers_in_and_no_writer_and_lets_go_without_waiting_for_them() -> None:
     lock = SharedLock()
-    sharing, stop_sharing, alone_again = threading.Event(), threading.Event(), threading.Event()
+    downgraded, let_go = threading.Event(), threading.Event()
     waited_reader_in, release_waited = threading.Event(), threading.Event()
 
     def write() -> None:
         with lock.exclusive():
             assert until(lock.readers_waiting)  # a reader waits through the write's first part
-            with lock.sharing():
-                sharing.set()
-                stop_sharing.wait(WAIT)
-            alone_again.set()  # only once the readers let in have left
-            assert lock.held_exclusively()
+            lock.downgrade()
+            downgraded.set()
+            let_go.wait(WAIT)
 
     def waited_read() -> None:
         with lock.shared():
@@ -214,28 +212,62 @@ def test_a_writer_sharing_its_hold_lets_readers_in_and_no_writer() -> None:
     writer, writer_done = in_thread(write)
     assert until(lambda: lock._writer is not None)  # the write has begun
     in_thread(waited_read)
-    assert sharing.wait(WAIT) and waited_reader_in.wait(WAIT)  # the reader that waited is in beside it
+    assert downgraded.wait(WAIT) and waited_reader_in.wait(WAIT)  # the reader that waited is in beside it
     new_reader_in, release_new = hold(lock, exclusive=False)
     assert new_reader_in.wait(WAIT)  # and so is a new one
     other_writer_in, release_other = hold(lock, exclusive=True)
     assert not other_writer_in.wait(BRIEF)  # but no other writer
-    stop_sharing.set()
-    assert not alone_again.wait(BRIEF)  # the writer waits for both readers to leave
+    let_go.set()
+    assert writer_done.wait(WAIT)  # the downgraded writer lets go while both readers are still inside
+    assert not other_writer_in.wait(BRIEF)  # the other writer waits for them
     release_waited.set()
     release_new.set()
-    assert alone_again.wait(WAIT) and writer_done.wait(WAIT)
-    assert other_writer_in.wait(WAIT)  # the other writer comes after it
+    assert other_writer_in.wait(WAIT)
     release_other.set()
     writer.join(WAIT)
 
 
-def test_only_a_single_exclusive_hold_may_be_shared() -> None:
+def test_an_upgrade_waits_for_the_readers_let_in_and_holds_the_lock_alone_again() -> None:
     lock = SharedLock()
-    with pytest.raises(RuntimeError, match="only a thread holding the lock exclusively"), lock.sharing():
-        pass
+    reader_in, release_reader = threading.Event(), threading.Event()
+    upgraded = threading.Event()
+    inside_again: list[bool] = []
+
+    def write() -> None:
+        with lock.exclusive():
+            lock.downgrade()
+            in_thread(read)
+            assert reader_in.wait(WAIT)
+            lock.upgrade()  # (a commit that failed: the rollback needs the lock alone)
+            upgraded.set()
+            inside_again.append(lock.held_exclusively())
+
+    def read() -> None:
+        with lock.shared():
+            reader_in.set()
+            release_reader.wait(WAIT)
+
+    writer, writer_done = in_thread(write)
+    assert reader_in.wait(WAIT)
+    assert not upgraded.wait(BRIEF)  # the reader is still inside
+    release_reader.set()
+    assert upgraded.wait(WAIT) and writer_done.wait(WAIT)
+    assert inside_again == [True]
+    held, release = hold(lock, exclusive=True)  # and the lock was let go as a plain exclusive hold
+    assert held.wait(WAIT)
+    release.set()
+    writer.join(WAIT)
+
+
+def test_only_a_single_exclusive_hold_may_be_downgraded_and_only_its_holder_upgrades() -> None:
+    lock = SharedLock()
+    with pytest.raises(RuntimeError, match="only a thread holding the lock exclusively"):
+        lock.downgrade()
+    with pytest.raises(RuntimeError, match="only the thread that downgraded"):
+        lock.upgrade()
     with lock.exclusive(), lock.exclusive():
-        with pytest.raises(RuntimeError, match="only a thread holding"), lock.sharing():
-            pass
+        with pytest.raises(RuntimeError, match="only a thread holding"):
+            lock.downgrade()
         assert lock.held_exclusively()
     held, release = hold(lock, exclusive=False)  # and the lock was left as it was
     assert held.wait(WAIT)
