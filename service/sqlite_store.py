@@ -219,8 +219,11 @@ class SqliteStore:
                 if isinstance(exc, sqlite3.Error):
                     raise Unavailable(f"the embedded store failed to commit ({exc}); nothing was stored") from exc
                 raise
-        if stale_snapshot:  # (beside the reads: freeing the file's 0.6 GB at 1M held every check ≈0.2 s)
-            with self._lock.shared(), suppress(OSError):  # (shared: not while close saves a new one)
+        if stale_snapshot:
+            # Outside the lock: freeing the file's 0.6 GB at 1M takes ≈0.2 s, which held every check
+            # inside the write, and under a shared hold held the next write, and the checks queued
+            # behind it. (A close saving a new snapshot meanwhile could at worst lose it: a slower start.)
+            with suppress(OSError):
                 self._snapshot.unlink(missing_ok=True)
 
     def _commit(self) -> None:
