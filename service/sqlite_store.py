@@ -230,7 +230,8 @@ class SqliteStore:
         """Commit, letting reads in beside the commit's fsync (≈1 ms, but 15 ms and more in the tail of a
         busy disk). The in-memory index already holds the transaction's articles; a read's statements
         see SQLite as it was before the commit until it is durable, so a read in between finds the new
-        articles as candidates but cannot verify them, and answers as before the write."""
+        articles as candidates but cannot verify them, and answers as before the write. The write then
+        lets go without waiting for those reads; only a failed commit waits for them, to roll back."""
         self._lock.downgrade()  # (until the write lets go, no other write; but reads, and no wait for them)
         try:
             self._db.execute("COMMIT")
