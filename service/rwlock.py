@@ -128,7 +128,7 @@ class SharedLock:
         me = threading.get_ident()
         with self._cond:
             if self._writer != me:
-                if self._held_shared():
+                if self._held_shared() or self._sharing == me:
                     raise RuntimeError("a thread holding the store's lock shared asked for it exclusively")
                 self._writers_waiting += 1
                 try:

@@ -269,6 +269,10 @@ def test_only_a_single_exclusive_hold_may_be_downgraded_and_only_its_holder_upgr
         with pytest.raises(RuntimeError, match="only a thread holding"):
             lock.downgrade()
         assert lock.held_exclusively()
+    with lock.exclusive():
+        lock.downgrade()
+        with pytest.raises(RuntimeError, match="asked for it exclusively"), lock.exclusive():
+            pass  # (it would wait for its own reservation for ever)
     held, release = hold(lock, exclusive=False)  # and the lock was left as it was
     assert held.wait(WAIT)
     release.set()
