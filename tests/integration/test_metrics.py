@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import gc
-import urllib.request
 from pathlib import Path
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from client import Article, InvalidArgumentError
 from tests.articles import APPEAL, OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
-from tests.support import in_process_server
+from tests.support import in_process_server, scrape
 
 INDEX = "neardup.v1.NearDuplicateService/IndexArticle"
-
-
-def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-        text = response.read().decode()
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
 
 
 def test_calls_latency_articles_matches_and_store_timings(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from benchmarks.loopback import wait_for
 from tests.articles import WIRE
-from tests.support import in_process_server
+from tests.support import in_process_server, scrape
 
 
 def _threads_in_stream_generator() -> int:
@@ -32,7 +32,7 @@ def _threads_in_stream_generator() -> int:
 
 @pytest.mark.parametrize("batches", [False, True])
 def test_cancelled_stream_releases_its_handler_thread(tmp_path: Path, batches: bool) -> None:
-    with in_process_server(tmp_path) as (running, client):
+    with in_process_server(tmp_path, metrics_port=0) as (running, client):
         requests: queue.Queue[object] = queue.Queue()
 
         def feed() -> Iterator[object]:
@@ -55,4 +55,8 @@ def test_cancelled_stream_releases_its_handler_thread(tmp_path: Path, batches: b
             call.cancel()  # the client gives up without closing its side
             wait_for(lambda: _threads_in_stream_generator() == 0, timeout=15, what="the handler thread to finish")
             requests.put(None)
+        method = "neardup.v1.NearDuplicateService/" + ("IndexArticleBatches" if batches else "IndexArticles")
+        assert running.metrics_port
+        calls = {k: v for k, v in scrape(running.metrics_port).items() if k[0] == "neardup_rpc_calls_total"}
+        assert calls == {("neardup_rpc_calls_total", (("code", "CANCELLED"), ("method", method))): 1}  # not OK
         assert client.get("a").article.body == WIRE  # what was acknowledged stays stored
