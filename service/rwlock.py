@@ -24,7 +24,7 @@ checks overlap; they still never overlap a write, so none sees half a batch (doc
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
@@ -74,11 +74,7 @@ class SharedLock:
         with self._cond:
             if self._sharing != me:
                 raise RuntimeError("only the thread that downgraded the lock may upgrade it")
-            self._writers_waiting += 1  # (new readers wait, as for any writer)
-            try:
-                self._cond.wait_for(lambda: not self._readers and not self._passes)
-            finally:
-                self._writers_waiting -= 1
+            self._wait_as_writer(lambda: not self._readers and not self._passes)
             self._writer, self._sharing = me, None
 
     def readers_waiting(self) -> bool:
@@ -130,14 +126,18 @@ class SharedLock:
             if self._writer != me:
                 if self._held_shared() or self._sharing == me:
                     raise RuntimeError("a thread holding the store's lock shared asked for it exclusively")
-                self._writers_waiting += 1
-                try:
-                    self._cond.wait_for(self._may_write)
-                finally:
-                    self._writers_waiting -= 1
-                    self._cond.notify_all()  # (readers held back for this writer, if its wait was interrupted)
+                self._wait_as_writer(self._may_write)
                 self._writer = me
             self._writer_depth += 1
+
+    def _wait_as_writer(self, ready: Callable[[], bool]) -> None:
+        """Wait (holding `_cond`) until `ready`, counted as a waiting writer: new readers wait behind it."""
+        self._writers_waiting += 1
+        try:
+            self._cond.wait_for(ready)
+        finally:
+            self._writers_waiting -= 1
+            self._cond.notify_all()  # (readers held back for this writer, if its wait was interrupted)
 
     def _may_write(self) -> bool:
         return self._writer is None and self._sharing is None and not self._readers and not self._passes
