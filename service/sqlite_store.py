@@ -150,7 +150,10 @@ class SqliteStore:
 
     def _drop_snapshot(self) -> None:
         self._db.execute("DELETE FROM meta WHERE key = 'snapshot'")
-        with suppress(OSError):
+        self._remove_snapshot_file()
+
+    def _remove_snapshot_file(self) -> None:
+        with suppress(OSError):  # (best effort: a file without its token is never loaded, and a start drops it)
             self._snapshot.unlink(missing_ok=True)
 
     def _save_snapshot(self) -> None:
@@ -223,8 +226,7 @@ class SqliteStore:
             # Outside the lock: freeing the file's 0.6 GB at 1M takes ≈0.2 s, which held every check
             # inside the write, and under a shared hold held the next write, and the checks queued
             # behind it. (A close saving a new snapshot meanwhile could at worst lose it: a slower start.)
-            with suppress(OSError):
-                self._snapshot.unlink(missing_ok=True)
+            self._remove_snapshot_file()
 
     def _commit(self) -> None:
         """Commit, letting reads in beside the commit's fsync (≈1 ms, but 15 ms and more in the tail of a
