@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
@@ -72,11 +73,22 @@ _RUN = 16
 
 
 class Engine:
-    def __init__(self, detector: Detector, store: Store, max_batch: int = 256, screen_novel: bool = True) -> None:
-        """`screen_novel=False` decides every article in full: the reference the fast path is tested against."""
+    def __init__(
+        self,
+        detector: Detector,
+        store: Store,
+        max_batch: int = 256,
+        screen_novel: bool = True,
+        check_lanes: int | None = None,
+    ) -> None:
+        """`screen_novel=False` decides every article in full: the reference the fast path is tested against.
+        `check_lanes`: how many `check_article` calls fingerprint and check at once (None: no limit)."""
         self.detector = detector
         self.store = store
         self.max_batch = max_batch
+        self._check_lanes: AbstractContextManager[object] = (
+            threading.BoundedSemaphore(check_lanes) if check_lanes else nullcontext()
+        )
         self._screen_novel = screen_novel
         self.stored_as_new = 0  # articles the screen found provably new (tests, benchmarks)
         self._band_keys = BandKeys(detector.params.lsh_bands, detector.params.lsh_rows)
@@ -253,6 +265,16 @@ class Engine:
         return Verdict(article.id, tuple(matches), None if root == article.id else root), indexed
 
     # ---- queries -------------------------------------------------------------------------------
+
+    def check_article(self, article: Article, evidence: bool = False) -> Verdict:
+        """Fingerprint `article` and check it, with at most `check_lanes` such calls at once.
+
+        Why a limit: four checks side by side in one process spent about twice the CPU each that they
+        spent one at a time, and took longer in all (docs/perf.md, "Checks one at a time"). The likely
+        cause is the GIL: a check is many short numpy and SQLite calls, each letting it go and taking it
+        back, so checks side by side hand it to and fro."""
+        with self._check_lanes:
+            return self.check(self.detector.prepare(article), evidence)
 
     def check(self, prepared: PreparedArticle, evidence: bool = False) -> Verdict:
         """The verdict the article would get if indexed now; stores nothing."""

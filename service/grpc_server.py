@@ -133,8 +133,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         # Fingerprinted in this thread, not by the workers: for one article the round trip to a worker
         # costs more CPU than the fingerprint itself, and a check must not queue behind an ingest's
         # batches at the workers (docs/perf.md, "CheckArticle latency").
-        prepared = self.engine.detector.prepare(article_from_pb(request.article))
-        verdict = self.engine.check(prepared, request.include_evidence)
+        verdict = self.engine.check_article(article_from_pb(request.article), request.include_evidence)
         return pb.CheckArticleResponse(verdict=verdict_to_pb(verdict))
 
     def IndexArticles(
@@ -305,7 +304,8 @@ def start_server(settings: Settings) -> RunningServer:
     interceptors = _interceptors(settings, metrics)  # read files before opening the store: bad paths fail fast
     credentials = _tls_credentials(settings)
     detector = Detector(settings.detection, settings.max_body_bytes)
-    engine = Engine(detector, metrics.timed(open_store(settings)), settings.max_batch)
+    store = metrics.timed(open_store(settings))
+    engine = Engine(detector, store, settings.max_batch, check_lanes=settings.check_limit())
     # Worker processes start before gRPC creates its threads (forkserver: nothing is forked from here).
     pool = _fingerprint_pool(settings)
     server = grpc.server(

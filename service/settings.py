@@ -100,6 +100,11 @@ class Settings:
     # batched ingest with 1 worker ran at 1.6x the rate with none, and 2 workers did no better than 1).
     # CheckArticle fingerprints in its handler thread whatever this says (docs/perf.md, "CheckArticle latency").
     fingerprint_workers: int = -1
+    # CheckArticle calls that fingerprint and check at once; the others wait their turn. -1 = 1 on the
+    # embedded store: under the GIL, checks side by side cost twice the CPU each (docs/perf.md, "Checks one
+    # at a time"); more only pay where checks wait for the disk (a store larger than the page cache).
+    # On Redis, -1 = no limit: there a check waits for the network, and a limit there is not measured.
+    check_lanes: int = -1
     grace_seconds: float = 10.0  # drain time for in-flight calls on SIGTERM
     # Embedded store: save the in-memory index at a clean close and load it at the next start (on), or
     # always rebuild it from SQLite (off: no snapshot file, ~0.6 GB at 1M articles). docs/ops.md.
@@ -139,6 +144,8 @@ class Settings:
         top["data_dir"] = Path(top["data_dir"])
         if top["fingerprint_workers"] < -1:
             raise ValueError("--fingerprint-workers is a number of processes: 0 or more, or -1 for one per spare core")
+        if top["check_lanes"] < -1 or top["check_lanes"] == 0:
+            raise ValueError("--check-lanes is how many checks run at once: 1 or more, or -1 for the store's default")
         if not (top["max_streams"] == -1 or 1 <= top["max_streams"] <= top["max_workers"]):
             raise ValueError(f"--max-streams must be between 1 and --max-workers ({top['max_workers']}), "
                              "or -1 for three quarters of --max-workers")  # fmt: skip
@@ -151,6 +158,12 @@ class Settings:
         if self.fingerprint_workers >= 0:
             return self.fingerprint_workers
         return max(0, min(MAX_AUTO_WORKERS, (cores or 1) - 1))
+
+    def check_limit(self) -> int | None:
+        """How many checks may run at once (see check_lanes); None: no limit."""
+        if self.check_lanes > 0:
+            return self.check_lanes
+        return 1 if self.store == "sqlite" else None
 
     def stream_limit(self) -> int:
         """How many request streams may be open at once (see max_streams)."""

@@ -201,3 +201,69 @@ def test_a_story_stored_in_many_copies_verifies_only_the_closest_and_keeps_one_g
 
 def _local_copy(n: int) -> str:
     return f"{WIRE}\n\nLocal note {n}: " + " ".join(f"n{n}w{j}" for j in range(30))
+
+
+class _HeldDetector(Detector):
+    """Holds every `prepare` until released, counting how many are inside at once."""
+
+    def __init__(self, params: DetectionParams) -> None:
+        super().__init__(params, 1 << 20)
+        self.release = threading.Event()
+        self.inside = 0
+        self.most_inside = 0
+        self._lock = threading.Lock()
+
+    def prepare(self, article: Article) -> PreparedArticle:
+        with self._lock:
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+        self.release.wait(10)
+        with self._lock:
+            self.inside -= 1
+        return super().prepare(article)
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_check_article_runs_at_most_check_lanes_checks_at_once(tmp_path: Path, lanes: int) -> None:
+    params = DetectionParams()
+    detector = _HeldDetector(params)
+    engine = Engine(detector, SqliteStore(tmp_path / "n.db", params), check_lanes=lanes)
+    try:
+        engine.index(Detector(params, 1 << 20).prepare(Article("wire", WIRE)))
+        verdicts: list[str | None] = []
+
+        def check(article_id: str) -> None:
+            verdicts.append(engine.check_article(Article(article_id, WIRE)).duplicate_of)
+
+        callers = [threading.Thread(target=check, args=(f"c{i}",)) for i in range(lanes + 2)]
+        for caller in callers:
+            caller.start()
+        assert until(lambda: detector.inside == lanes)
+        # The others wait for a lane: none gets in while the first `lanes` are held.
+        assert not until(lambda: detector.inside > lanes, timeout=0.3)
+        detector.release.set()
+        for caller in callers:
+            caller.join(10)
+        assert verdicts == ["wire"] * (lanes + 2)
+        assert detector.most_inside == lanes
+    finally:
+        detector.release.set()
+        engine.close()
+
+
+def test_without_check_lanes_checks_run_side_by_side(tmp_path: Path) -> None:
+    params = DetectionParams()
+    detector = _HeldDetector(params)
+    engine = Engine(detector, SqliteStore(tmp_path / "n.db", params))
+    try:
+        callers = [threading.Thread(target=engine.check_article, args=(Article(f"c{i}", WIRE),)) for i in range(4)]
+        for caller in callers:
+            caller.start()
+        assert until(lambda: detector.inside == 4)
+        detector.release.set()
+        for caller in callers:
+            caller.join(10)
+        assert not any(caller.is_alive() for caller in callers)
+    finally:
+        detector.release.set()
+        engine.close()

@@ -33,3 +33,13 @@ def test_fingerprint_workers_default_to_one_per_spare_core() -> None:
     assert Settings.from_args([], {"NEARDUP_FINGERPRINT_WORKERS": "2"}).worker_processes(1) == 2
     with pytest.raises(ValueError, match="fingerprint-workers"):
         Settings.from_args(["--fingerprint-workers", "-2"], {})
+
+
+def test_check_lanes_default_to_one_on_the_embedded_store_and_no_limit_on_redis() -> None:
+    assert Settings.from_args([], {}).check_limit() == 1
+    assert Settings.from_args(["--store", "redis"], {}).check_limit() is None
+    assert Settings.from_args(["--check-lanes", "3"], {}).check_limit() == 3
+    assert Settings.from_args(["--store", "redis"], {"NEARDUP_CHECK_LANES": "2"}).check_limit() == 2
+    for bad in ("0", "-2"):
+        with pytest.raises(ValueError, match="check-lanes"):
+            Settings.from_args(["--check-lanes", bad], {})
