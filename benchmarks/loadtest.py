@@ -180,6 +180,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def host_cpu_ticks() -> list[int]:
+    """The machine's CPU time so far by state: user, nice, system, idle, iowait, irq, softirq, steal
+    (/proc/stat, Linux)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        return [int(x) for x in stat.readline().split()[1:9]]
+
+
+def host_cpu_shares(before: Sequence[int], after: Sequence[int]) -> dict[str, float]:
+    """Shares of the machine's CPU time between two samples that went to work, to idleness, and to other
+    guests of the hypervisor ("steal": time our cores were taken away). On a shared machine steal moves
+    tail latency from run to run, so each report carries it beside the figures."""
+    d = [b - a for a, b in zip(before, after, strict=True)]
+    total = sum(d) or 1
+    return {"busy": (d[0] + d[1] + d[2] + d[5] + d[6]) / total, "idle": (d[3] + d[4]) / total, "steal": d[7] / total}
+
+
 def running_children() -> dict[int, list[int]]:
     """Every running process's children by parent pid, from /proc (Linux); zombies (dead, not yet reaped)
     are left out."""
@@ -310,6 +326,7 @@ def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
                for i in range(config.concurrency)]  # fmt: skip
     server_cpu = cpu_seconds(config.server_pid) if config.server_pid else 0.0
     client_cpu = time.process_time()
+    host_before = host_cpu_ticks()
     if sampler:
         sampler.start()
     for w in workers:
@@ -321,6 +338,7 @@ def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
         sampler.join()
     channel.close()
     report = summarise(config, record, wall, sampler.samples if sampler else [])
+    report["host_cpu"] = host_cpu_shares(host_before, host_cpu_ticks())
     # Where the CPU went, per article: the server process (its GIL is the shared limit) and this client.
     done = max(report["articles"], 1)
     report["client_cpu_us_per_article"] = (time.process_time() - client_cpu) / done * 1e6
@@ -399,6 +417,9 @@ def print_table(report: dict[str, Any]) -> None:
         peak = max(b for _, b in report["rss"])
         out.print(f"server RSS: start {first / 2**20:.0f} MiB, end {last / 2**20:.0f} MiB, "
                         f"peak {peak / 2**20:.0f} MiB over {report['rss'][-1][0]:.0f} s")  # fmt: skip
+    host = report["host_cpu"]
+    out.print(f"host CPU over the run: busy {host['busy']:.0%}, idle {host['idle']:.0%}, "
+              f"stolen by the hypervisor {host['steal']:.0%}")  # fmt: skip
     if "server_cpu_us_per_article" in report:
         out.print(
             f"CPU per article: server process {report['server_cpu_us_per_article']:.0f} µs "

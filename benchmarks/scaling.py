@@ -91,6 +91,7 @@ def measure(args: argparse.Namespace, save: Callable[[list[dict[str, Any]]], Non
                 "articles": stored, "ingest_rate": ingested / ingest_seconds,
                 "check_peak_rate": peak["throughput"], "check_half_peak_rate": half["throughput"],
                 "check_p50_ms": half["latency_ms"]["p50"], "check_p99_ms": half["latency_ms"]["p99"],
+                "check_host_cpu": half["host_cpu"],
                 "rss_after_ingest": rss_ingest, "rss_after_restart": rss_restart, "rss_empty": empty_rss,
                 "bytes_per_article_restart": (rss_restart - empty_rss) / stored,
                 "bytes_per_article_ingest": (rss_ingest - empty_rss) / stored,
@@ -110,7 +111,7 @@ def measure(args: argparse.Namespace, save: Callable[[list[dict[str, Any]]], Non
 
 
 def print_table(rows: list[dict[str, Any]]) -> str:
-    head = ["articles", "ingest art/s", "check peak/s", "check p50 ms", "check p99 ms", "RSS MiB",
+    head = ["articles", "ingest art/s", "check peak/s", "check p50 ms", "check p99 ms", "steal %", "RSS MiB",
             "B/article", "disk GiB", "restart s", "rebuild s"]  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     table = Table(title="neardup scaling")
@@ -118,13 +119,19 @@ def print_table(rows: list[dict[str, Any]]) -> str:
         table.add_column(h, justify="right")
     for r in rows:
         cells = [f"{r['articles']:,}", f"{r['ingest_rate']:,.0f}", f"{r['check_peak_rate']:,.0f}",
-                 f"{r['check_p50_ms']:.1f}", f"{r['check_p99_ms']:.1f}", f"{r['rss_after_restart'] / 2**20:,.0f}",
+                 f"{r['check_p50_ms']:.1f}", f"{r['check_p99_ms']:.1f}", _steal(r.get("check_host_cpu")),
+                 f"{r['rss_after_restart'] / 2**20:,.0f}",
                  f"{r['bytes_per_article_restart']:,.0f}", f"{r['disk_bytes'] / 2**30:.2f}",
                  f"{r['restart_seconds']:.1f}", f"{r['rebuild_seconds']:.1f}"]  # fmt: skip
         table.add_row(*cells)
         lines.append("| " + " | ".join(cells) + " |")
     console.print(table)
     return "\n".join(lines) + "\n"
+
+
+def _steal(host_cpu: dict[str, float] | None) -> str:
+    """The hypervisor's steal during the latency run, in percent ("" for rows saved before it was measured)."""
+    return f"{host_cpu['steal'] * 100:.1f}" if host_cpu else ""
 
 
 def save_plot(rows: list[dict[str, Any]], path: Path) -> None:

@@ -29,6 +29,9 @@ def test_each_mode_sends_exactly_count_articles(server: tuple[RunningServer, Nea
     assert report["articles"] == 40
     assert report["ok"] == 40 and report["errors"] == {}
     assert 0 < report["latency_ms"]["p50"] <= report["latency_ms"]["p99"] <= report["latency_ms"]["max"]
+    host = report["host_cpu"]  # the machine's CPU over the run: the load kept it partly busy
+    assert host["busy"] > 0 and all(0 <= host[k] <= 1 for k in ("busy", "idle", "steal"))
+    assert abs(host["busy"] + host["idle"] + host["steal"] - 1) < 1e-9
     stored = client.stats().articles
     expected = {"check": 0, "unary": 40, "stream": 40, "batch": 40}.get(mode)
     if expected is not None:
