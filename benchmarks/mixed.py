@@ -81,7 +81,7 @@ def _ingest(target: str, count: int, rate: float, seed: int, republished: float,
 
 
 def measure_round(args: argparse.Namespace, queries: list[Article]) -> dict[str, Any]:
-    server = SpawnedServer([f"--fingerprint-workers={args.workers}"], Path(args.data_dir))
+    server = SpawnedServer([f"--fingerprint-workers={args.workers}", *args.server_arg], Path(args.data_dir))
     try:
         with NeardupClient(server.target) as client:
             stored = client.stats().articles
@@ -175,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--check-rate", type=float, default=50.0, help="checks/s over all callers")
     p.add_argument("--check-concurrency", type=int, default=4)
     p.add_argument("--workers", type=int, default=2, help="server --fingerprint-workers")
+    p.add_argument("--server-arg", action="append", default=[], help="extra flag for the spawned server")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seed", type=int, default=7, help="the generator seed the store was built with")
     p.add_argument("--republished", type=float, default=0.15)
@@ -183,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    server = SpawnedServer([f"--fingerprint-workers={args.workers}"], Path(args.data_dir))
+    server = SpawnedServer([f"--fingerprint-workers={args.workers}", *args.server_arg], Path(args.data_dir))
     with NeardupClient(server.target) as client:
         stored = generated_stored(client, args.seed, client.stats().articles)
     server.close()

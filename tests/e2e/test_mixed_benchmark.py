@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from benchmarks import mixed
 from benchmarks.corpus import ArticleGenerator, GeneratorConfig
 from benchmarks.loadtest import RunConfig, SpawnedServer, run_load
@@ -47,3 +49,10 @@ def test_the_queries_continue_the_generator_that_built_the_store(tmp_path: Path)
     assert cache.exists()
     assert mixed._cached_queries(str(cache), (20, 5, 7, 0.15)) == expected  # read back
     assert mixed._cached_queries(str(cache), (21, 5, 7, 0.15)) == [*expected[1:], generator.make(25)]  # not the cached
+
+
+def test_server_args_reach_the_spawned_server(tmp_path: Path) -> None:
+    # A flag the server refuses: the first spawn fails, so the flag was passed on.
+    args = ["--data-dir", str(tmp_path / "store"), "--server-arg=--check-lanes=0", "--out", str(tmp_path / "m")]
+    with pytest.raises(RuntimeError, match="before serving"):
+        mixed.main(args)
