@@ -272,18 +272,25 @@ class Engine:
         Why a limit: four checks side by side in one process spent about twice the CPU each that they
         spent one at a time, and took longer in all (docs/perf.md, "Checks one at a time"). The likely
         cause is the GIL: a check is many short numpy and SQLite calls, each letting it go and taking it
-        back, so checks side by side hand it to and fro."""
-        with self._check_lanes:
-            return self.check(self.detector.prepare(article), evidence)
+        back, so checks side by side hand it to and fro.
+
+        The lane is taken inside the read, not before it: checks kept waiting by a write then all get in
+        when the writer lets readers in, and take turns there. Queued before the read, they would reach
+        the store one by one, each after another article of the writer's."""
+        with self.store.read() as tx, self._check_lanes:
+            return self._check_in(tx, self.detector.prepare(article), evidence)
 
     def check(self, prepared: PreparedArticle, evidence: bool = False) -> Verdict:
         """The verdict the article would get if indexed now; stores nothing."""
         with self.store.read() as tx:
-            matches, _, _ = self._matches(tx, prepared, evidence)
-            existing = tx.get(prepared.article.id)
-            if existing and existing.fingerprint.body_digest == prepared.fingerprint.body_digest:
-                return Verdict(prepared.article.id, tuple(matches), existing.duplicate_of)
-            root = self._root_for(tx, prepared, self._roots_of(tx, matches))
+            return self._check_in(tx, prepared, evidence)
+
+    def _check_in(self, tx: Transaction, prepared: PreparedArticle, evidence: bool) -> Verdict:
+        matches, _, _ = self._matches(tx, prepared, evidence)
+        existing = tx.get(prepared.article.id)
+        if existing and existing.fingerprint.body_digest == prepared.fingerprint.body_digest:
+            return Verdict(prepared.article.id, tuple(matches), existing.duplicate_of)
+        root = self._root_for(tx, prepared, self._roots_of(tx, matches))
         return Verdict(prepared.article.id, tuple(matches), None if root == prepared.article.id else root)
 
     def get(self, article_id: str) -> StoredArticle:
