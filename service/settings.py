@@ -101,8 +101,9 @@ class Settings:
     # CheckArticle fingerprints in its handler thread whatever this says (docs/perf.md, "CheckArticle latency").
     fingerprint_workers: int = -1
     # CheckArticle calls that fingerprint and check at once; the others wait their turn. -1 = 1 on the
-    # embedded store: under the GIL, checks side by side cost twice the CPU each (docs/perf.md, "Checks one
-    # at a time"); more only pay where checks wait for the disk (a store larger than the page cache).
+    # embedded store: checks side by side cost more CPU each (in-process about twice; a server at its check
+    # peak ≈10 %: docs/perf.md, "Checks one at a time"); more may help where checks wait for the disk (a
+    # store larger than the page cache; not measured).
     # On Redis, -1 = no limit: there a check waits for the network, and a limit there is not measured.
     check_lanes: int = -1
     grace_seconds: float = 10.0  # drain time for in-flight calls on SIGTERM
