@@ -223,13 +223,23 @@ class _HeldDetector(Detector):
         return super().prepare(article)
 
 
-@pytest.mark.parametrize("lanes", [1, 2])
-def test_check_article_runs_at_most_check_lanes_checks_at_once(tmp_path: Path, lanes: int) -> None:
+@contextmanager
+def _held_engine(tmp_path: Path, lanes: int | None) -> Iterator[tuple[Engine, _HeldDetector]]:
+    """An engine whose check fingerprinting waits for `detector.release`; released and closed on leaving."""
     params = DetectionParams()
     detector = _HeldDetector(params)
     engine = Engine(detector, SqliteStore(tmp_path / "n.db", params), check_lanes=lanes)
     try:
-        engine.index(Detector(params, 1 << 20).prepare(Article("wire", WIRE)))
+        yield engine, detector
+    finally:
+        detector.release.set()
+        engine.close()
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_check_article_runs_at_most_check_lanes_checks_at_once(tmp_path: Path, lanes: int) -> None:
+    with _held_engine(tmp_path, lanes) as (engine, detector):
+        engine.index(Detector(DetectionParams(), 1 << 20).prepare(Article("wire", WIRE)))
         verdicts: list[str | None] = []
 
         def check(article_id: str) -> None:
@@ -246,16 +256,10 @@ def test_check_article_runs_at_most_check_lanes_checks_at_once(tmp_path: Path, l
             caller.join(10)
         assert verdicts == ["wire"] * (lanes + 2)
         assert detector.most_inside == lanes
-    finally:
-        detector.release.set()
-        engine.close()
 
 
 def test_without_check_lanes_checks_run_side_by_side(tmp_path: Path) -> None:
-    params = DetectionParams()
-    detector = _HeldDetector(params)
-    engine = Engine(detector, SqliteStore(tmp_path / "n.db", params))
-    try:
+    with _held_engine(tmp_path, None) as (engine, detector):
         callers = [threading.Thread(target=engine.check_article, args=(Article(f"c{i}", WIRE),)) for i in range(4)]
         for caller in callers:
             caller.start()
@@ -264,54 +268,46 @@ def test_without_check_lanes_checks_run_side_by_side(tmp_path: Path) -> None:
         for caller in callers:
             caller.join(10)
         assert not any(caller.is_alive() for caller in callers)
-    finally:
-        detector.release.set()
-        engine.close()
 
 
 def test_checks_kept_waiting_by_a_write_all_get_in_before_the_next_write(tmp_path: Path) -> None:
     """With one lane, the checks a write held up still enter the store together when it ends, and the
     next write waits for all of them (queued for the lane before the store, they would enter one by one,
     each after another write)."""
-    params = DetectionParams()
-    detector = _HeldDetector(params)
-    engine = Engine(detector, SqliteStore(tmp_path / "n.db", params), check_lanes=1)
-    plain = Detector(params, 1 << 20)
     done: list[str] = []
     writing, end_write = threading.Event(), threading.Event()
+    with _held_engine(tmp_path, 1) as (engine, detector):
 
-    def hold_a_write() -> None:
-        with engine.store.write():
-            writing.set()
-            end_write.wait(10)
+        def hold_a_write() -> None:
+            with engine.store.write():
+                writing.set()
+                end_write.wait(10)
 
-    def check(article_id: str) -> None:
-        engine.check_article(Article(article_id, WIRE))
-        done.append("check")
+        def check(article_id: str) -> None:
+            engine.check_article(Article(article_id, WIRE))
+            done.append("check")
 
-    def index() -> None:
-        engine.index(plain.prepare(Article("later", SAME_EVENT_A)))
-        done.append("write")
+        def index() -> None:
+            engine.index(Detector(DetectionParams(), 1 << 20).prepare(Article("later", SAME_EVENT_A)))
+            done.append("write")
 
-    try:
-        holder = threading.Thread(target=hold_a_write)
-        holder.start()
-        assert writing.wait(10)
-        checks = [threading.Thread(target=check, args=(f"c{i}",)) for i in range(3)]
-        for t in checks:
-            t.start()
-        assert until(lambda: engine.store._lock._readers_waiting == 3)  # type: ignore[attr-defined]
-        end_write.set()
-        holder.join(10)
-        assert until(lambda: detector.inside == 1)  # one check fingerprints, two wait for the lane
-        writer = threading.Thread(target=index)
-        writer.start()
-        assert until(lambda: engine.store._lock._writers_waiting == 1)  # type: ignore[attr-defined]
-        detector.release.set()
-        for t in [*checks, writer]:
-            t.join(10)
-        assert done == ["check", "check", "check", "write"]
-    finally:
-        end_write.set()
-        detector.release.set()
-        engine.close()
+        try:
+            holder = threading.Thread(target=hold_a_write)
+            holder.start()
+            assert writing.wait(10)
+            checks = [threading.Thread(target=check, args=(f"c{i}",)) for i in range(3)]
+            for t in checks:
+                t.start()
+            assert until(lambda: engine.store._lock._readers_waiting == 3)  # type: ignore[attr-defined]
+            end_write.set()
+            holder.join(10)
+            assert until(lambda: detector.inside == 1)  # one check fingerprints, two wait for the lane
+            writer = threading.Thread(target=index)
+            writer.start()
+            assert until(lambda: engine.store._lock._writers_waiting == 1)  # type: ignore[attr-defined]
+            detector.release.set()
+            for t in [*checks, writer]:
+                t.join(10)
+            assert done == ["check", "check", "check", "write"]
+        finally:
+            end_write.set()
