@@ -102,19 +102,34 @@ def redis_server(workdir: Path) -> Iterator[RedisServer]:
 
 
 @contextmanager
-def redis_cluster(workdir: Path, nodes: int = 3) -> Iterator[list[RedisServer]]:
-    """A Redis Cluster of `nodes` primaries (no replicas), slots spread by redis-cli."""
+def redis_cluster(workdir: Path, nodes: int = 3, replicas: int = 0) -> Iterator[list[RedisServer]]:
+    """A Redis Cluster of `nodes` primaries, each with `replicas` Redis replicas (in sync when this
+    yields); slots spread by redis-cli. Which server is which: `role(server)`."""
     with ExitStack() as stack:
         servers = []
-        for i in range(nodes):
+        for i in range(nodes * (1 + replicas)):
             server = RedisServer(workdir / f"node{i}", cluster=True).start()
             stack.callback(server.stop)
             servers.append(server)
         addresses = [f"127.0.0.1:{s.port}" for s in servers]
-        subprocess.run([str(REDIS_CLI), "--cluster", "create", *addresses, "--cluster-replicas", "0",
+        subprocess.run([str(REDIS_CLI), "--cluster", "create", *addresses, "--cluster-replicas", str(replicas),
                         "--cluster-yes"], check=True, capture_output=True, timeout=60)  # fmt: skip
-        wait_for(lambda: all(_cluster_ok(s.port, nodes) for s in servers), timeout=30, what="cluster state ok")
+        wait_for(lambda: all(_cluster_ok(s.port, len(servers)) for s in servers), timeout=30, what="cluster state ok")
+        wait_for(lambda: all(replica_in_sync(s) for s in servers if role(s) == "slave"), timeout=30,
+                 what="the cluster's replicas to sync")  # fmt: skip
         yield servers
+
+
+def role(server: RedisServer) -> str:
+    """'master' or 'slave' (Redis's own words)."""
+    with redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=1, decode_responses=True) as r:
+        return str(r.info("replication")["role"])
+
+
+def replica_in_sync(server: RedisServer) -> bool:
+    """Is this Redis replica's link to its primary up?"""
+    with redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=1, decode_responses=True) as r:
+        return r.info("replication").get("master_link_status") == "up"
 
 
 def _cluster_ok(port: int, nodes: int) -> bool:

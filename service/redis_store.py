@@ -13,9 +13,18 @@ Layout (prefix `nd:`; see docs/redis.md for the reasoning):
     nd:journal           hash    cluster only: the commands of the commit in flight, per phase (write-ahead)
     nd:sg:<0..15>        hash    learned boilerplate: sampled shingle hash -> number of groups it was seen in
                                  (service/boilerplate.py), sharded over 16 keys by hash
+    nd:ack, nd:ack:<n>   counter with --redis-wait-replicas: the write a commit ends with before Redis WAIT
+                                 (standalone; on a cluster one such key on each primary)
 
 Every key is its own slot on a cluster (no hash tags): no command and no script touches two
 keys at once, so nothing needs them together.
+
+With --redis-wait-replicas N, a write transaction is acknowledged only once N Redis replicas
+hold it: after the commit, the writer increments nd:ack on each primary and sends WAIT N on that
+same connection (WAIT counts the replicas holding the connection's own last write; a primary
+replicates in order, so they hold everything it wrote before too). Fewer within
+--redis-wait-seconds: UNAVAILABLE, with the articles stored on the primary. The retry finds them
+stored, writes nothing, and waits again, so an acknowledgement always means "on N replicas".
 
 Writes: replicas take turns through the writer lease, so each group commit sees every earlier
 acknowledged article on any replica (copies arriving at two replicas at once are serialised:
@@ -68,6 +77,7 @@ META = b"nd:meta"
 SEQ = b"nd:seq"
 LOCK = b"nd:lock"
 JOURNAL = b"nd:journal"
+ACK = b"nd:ack"
 ID_SHARDS = 16
 LEASE_MS = 10_000  # a writer holds the lease at most this long; a dead writer blocks others this long
 LEASE_WAIT_S = 15.0  # give up (UNAVAILABLE) after waiting this long for the lease
@@ -145,10 +155,22 @@ class RedisStore:
     kind = "redis"
     sole_writer = False  # replicas write too: a batch is screened inside the write, under the lease
 
-    def __init__(self, url: str, params: DetectionParams, socket_timeout: float = 2.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        params: DetectionParams,
+        socket_timeout: float = 2.0,
+        wait_replicas: int = 0,
+        wait_seconds: float = 1.0,
+    ) -> None:
+        """`wait_replicas`: Redis replicas that must hold a write before it is acknowledged (0: none),
+        waited for at most `wait_seconds` (see the module docstring)."""
         self.url = url
         self.params = params
-        self._socket_timeout = socket_timeout
+        self.wait_replicas = wait_replicas
+        self._wait_ms = max(1, round(wait_seconds * 1000))
+        # (a reply to WAIT comes only after its timeout when replicas lag: the socket must wait longer)
+        self._socket_timeout = socket_timeout + (wait_seconds if wait_replicas else 0.0)
         self._client: redis.Redis | redis.cluster.RedisCluster | None = None
         self.cluster = False
         try:
@@ -281,6 +303,7 @@ class RedisStore:
             self._commit(tx.commands(), token)
         finally:
             self._release_lease(token)
+        self._wait_for_replicas()  # (outside the lease: other writers need not wait for our replicas)
 
     def readers_waiting(self) -> bool:
         return False  # reads never wait for a write here: they see what the last commit published
@@ -336,6 +359,49 @@ class RedisStore:
             if "LEASE" in str(exc):
                 raise Unavailable("the Redis writer lease lapsed before the commit; nothing was stored; retry") from exc
             raise
+
+    def _wait_for_replicas(self) -> None:
+        """With wait_replicas: return once that many Redis replicas of every primary hold all it wrote
+        so far, this transaction's writes included (also when it wrote nothing: a retry of articles a
+        failed wait left on the primary); raise Unavailable otherwise."""
+        if not self.wait_replicas:
+            return
+        try:
+            with self._rerouting() if self.cluster else contextlib.nullcontext():  # (a failover: relearn the map)
+                keys = self._ack_keys()
+            for connection, key in keys:
+                pipe = connection.pipeline(transaction=False)
+                pipe.incr(key)
+                pipe.execute_command("WAIT", self.wait_replicas, self._wait_ms)
+                held = int(pipe.execute()[1])
+                if held < self.wait_replicas:
+                    raise Unavailable(
+                        f"the write is on the Redis primary at {connection_name(connection)}, but only {held} of "
+                        f"the {self.wait_replicas} Redis replicas required (--redis-wait-replicas) confirmed it "
+                        f"within {self._wait_ms / 1000:g} s; retry (articles already stored are not stored "
+                        "twice), and check the replicas (INFO replication)"
+                    )
+        except redis.RedisError as exc:
+            raise Unavailable(
+                f"the write reached the Redis store at {self.url}, but waiting for its Redis replicas failed "
+                f"({type(exc).__name__}: {exc}); retry (articles already stored are not stored twice)"
+            ) from exc
+
+    def _ack_keys(self) -> list[tuple[Any, bytes]]:
+        """Per primary, a connection to it and a key it serves: standalone, the client and nd:ack; on a
+        cluster, each primary's node and the first nd:ack:<n> whose slot it holds."""
+        if not self.cluster:
+            return [(self.client, ACK)]
+        manager = self.client.nodes_manager
+        primaries = {node.name for node in self.client.get_primaries()}
+        found: dict[str, tuple[Any, bytes]] = {}
+        n = 0
+        while primaries - found.keys() and n < 1 << 16:  # (3 primaries: a handful of tries)
+            key = b"%s:%d" % (ACK, n)
+            node = manager.get_node_from_slot(key_slot(key))
+            found.setdefault(node.name, (node.redis_connection, key))
+            n += 1
+        return list(found.values())
 
     def _replay_journal(self) -> None:
         """Finish a cluster commit whose writer died mid-way (its commands are idempotent)."""
@@ -393,6 +459,12 @@ class RedisStore:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+
+def connection_name(client: Any) -> str:
+    """host:port of a redis-py client, for messages."""
+    kwargs = client.connection_pool.connection_kwargs
+    return f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
 
 
 @contextmanager

@@ -92,6 +92,11 @@ class Settings:
     store: StoreKind = "sqlite"
     data_dir: Path = Path("neardup-data")
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # Redis store: acknowledge a write only once this many Redis replicas hold it (Redis WAIT), waiting at
+    # most redis_wait_seconds, else UNAVAILABLE. 0 = acknowledge once the primary holds it (a failover to
+    # a replica that had not caught up loses it: docs/redis.md, "Durability").
+    redis_wait_replicas: int = 0
+    redis_wait_seconds: float = 1.0
     max_body_bytes: int = 1 << 20
     max_batch: int = 256  # articles the writer takes at once (the embedded store commits them 64 at a time)
     max_workers: int = 16  # gRPC handler threads
@@ -147,6 +152,7 @@ class Settings:
             raise ValueError("--fingerprint-workers is a number of processes: 0 or more, or -1 for one per spare core")
         if top["check_lanes"] < -1 or top["check_lanes"] == 0:
             raise ValueError("--check-lanes is how many checks run at once: 1 or more, or -1 for the store's default")
+        _check_redis_wait(top)
         if not (top["max_streams"] == -1 or 1 <= top["max_streams"] <= top["max_workers"]):
             raise ValueError(f"--max-streams must be between 1 and --max-workers ({top['max_workers']}), "
                              "or -1 for three quarters of --max-workers")  # fmt: skip
@@ -172,6 +178,15 @@ class Settings:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _check_redis_wait(top: dict[str, Any]) -> None:
+    if top["redis_wait_replicas"] < 0:
+        raise ValueError("--redis-wait-replicas is a number of Redis replicas: 0 (do not wait) or more")
+    if top["redis_wait_replicas"] and top["store"] != "redis":
+        raise ValueError("--redis-wait-replicas applies to --store redis only (the embedded store fsyncs instead)")
+    if top["redis_wait_seconds"] <= 0:
+        raise ValueError("--redis-wait-seconds must be above 0: how long a write waits for the Redis replicas")
 
 
 def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> None:

@@ -113,7 +113,8 @@ def open_store(settings: Settings) -> Store:
     if settings.store == "redis":
         from service.redis_store import RedisStore  # type: ignore[import-not-found,unused-ignore]
 
-        store: Store = RedisStore(settings.redis_url, settings.detection)
+        store: Store = RedisStore(settings.redis_url, settings.detection, wait_replicas=settings.redis_wait_replicas,
+                                  wait_seconds=settings.redis_wait_seconds)  # fmt: skip
         return store
     raise ValueError(f"unknown store kind {settings.store!r}: expected 'sqlite' or 'redis'")
 

@@ -43,3 +43,18 @@ def test_check_lanes_default_to_one_on_the_embedded_store_and_no_limit_on_redis(
     for bad in ("0", "-2"):
         with pytest.raises(ValueError, match="check-lanes"):
             Settings.from_args(["--check-lanes", bad], {})
+
+
+def test_redis_wait_is_off_by_default_and_refused_where_it_cannot_apply() -> None:
+    default = Settings.from_args(["--store", "redis"], {})
+    assert (default.redis_wait_replicas, default.redis_wait_seconds) == (0, 1.0)
+    waiting = Settings.from_args(
+        ["--store", "redis", "--redis-wait-seconds", "0.5"], {"NEARDUP_REDIS_WAIT_REPLICAS": "2"}
+    )
+    assert (waiting.redis_wait_replicas, waiting.redis_wait_seconds) == (2, 0.5)
+    with pytest.raises(ValueError, match="applies to --store redis only"):
+        Settings.from_args(["--redis-wait-replicas", "1"], {})
+    with pytest.raises(ValueError, match="0 \\(do not wait\\) or more"):
+        Settings.from_args(["--store", "redis", "--redis-wait-replicas", "-1"], {})
+    with pytest.raises(ValueError, match="must be above 0"):
+        Settings.from_args(["--store", "redis", "--redis-wait-seconds", "0"], {})
