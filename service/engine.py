@@ -169,8 +169,10 @@ class Engine:
                     decided += zip(chunk.jobs[start : chunk.done], verdicts, strict=True)
                     if chunk.done < len(chunk.jobs):
                         break  # a read waits
-        except Exception as exc:  # nothing of this part is stored: fail it and the rest, retryably
-            log.exception("batch of %d articles failed to commit", sum(len(c.jobs) - c.done for c in chunks))
+        except Exception as exc:  # nothing of this part is acknowledged: fail it and the rest, retryably
+            # (Mostly nothing of it is stored either. Redis waiting for its replicas fails after the commit:
+            # the retry finds those articles stored and answers for them.)
+            log.exception("batch of %d articles not acknowledged", sum(len(c.jobs) - c.done for c in chunks))
             error = exc if isinstance(exc, Unavailable) else Unavailable(f"the store failed to commit: {exc}")
             for chunk in chunks:
                 for job in chunk.jobs:

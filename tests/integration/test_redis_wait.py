@@ -20,7 +20,7 @@ from client import Article as ClientArticle
 from client.errors import UnavailableError
 from service.detector import Detector
 from service.engine import Engine
-from service.errors import Unavailable
+from service.errors import NotFound, Unavailable
 from service.model import Article
 from service.redis_store import RedisStore, article_key
 from service.settings import DetectionParams
@@ -115,6 +115,10 @@ def test_waiting_for_more_redis_replicas_than_there_are_is_refused_each_time(tmp
                 with pytest.raises(Unavailable, match="only 1 of the 2 Redis replicas required"):
                     engine.index(DETECTOR.prepare(story), timeout=30)
             assert engine.get(story.id).article.body == story.body  # stored once, on the primary
+            with pytest.raises(Unavailable, match="only 1 of the 2"):
+                engine.delete(story.id)
+            with pytest.raises(NotFound):  # deleted on the primary: a retried delete answers NOT_FOUND
+                engine.get(story.id)
         finally:
             engine.close()
 
