@@ -122,14 +122,17 @@ def redis_cluster(workdir: Path, nodes: int = 3, replicas: int = 0) -> Iterator[
 
 def role(server: RedisServer) -> str:
     """'master' or 'slave' (Redis's own words)."""
-    with redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=1, decode_responses=True) as r:
-        return str(r.info("replication")["role"])
+    return str(_replication(server)["role"])
 
 
 def replica_in_sync(server: RedisServer) -> bool:
     """Is this Redis replica's link to its primary up?"""
+    return _replication(server).get("master_link_status") == "up"
+
+
+def _replication(server: RedisServer) -> dict[str, Any]:
     with redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=1, decode_responses=True) as r:
-        return r.info("replication").get("master_link_status") == "up"
+        return dict(r.info("replication"))
 
 
 def _cluster_ok(port: int, nodes: int) -> bool:
