@@ -21,10 +21,10 @@ import numpy as np
 import xxhash
 from datasketch import MinHash, MinHashLSH
 
+from benchmarks import corpus
 from client.api import Article
 from service.detector import Detector
 from service.lsh import BandIndex
-from service.model import Article as CoreArticle
 from service.model import U32Array
 from service.settings import DetectionParams
 
@@ -70,7 +70,7 @@ def neardup_core(articles: Sequence[Article], params: DetectionParams | None = N
     matched = 0
     start = time.perf_counter()
     for a in articles:
-        prepared = detector.prepare(CoreArticle(a.id, a.body, a.title, a.source, a.url, a.published))
+        prepared = detector.prepare(corpus.core_article(a))
         candidates = index.query(prepared.fingerprint.signature)
         if detector.judge(prepared, {c: shingles[c] for c in candidates}):
             matched += 1

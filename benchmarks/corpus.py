@@ -23,6 +23,7 @@ import numpy as np
 
 from client.api import Article
 from client.jsonl import BadLine, read_articles
+from service.model import Article as CoreArticle
 
 # The workplace's shared data (corpora, seeds) beside the project checkout: ../shared, read by path.
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -126,6 +127,11 @@ def load(source: str, count: int, republished: float = 0.15, seed: int = 7) -> l
     if source == "generated":
         return generated(count, GeneratorConfig(republished=republished, seed=seed))
     return from_file(Path(source), count)
+
+
+def core_article(a: Article) -> CoreArticle:
+    """The client's article as the detection core takes it (what the server's conversion makes of it)."""
+    return CoreArticle(a.id, a.body, a.title, a.source, a.url, a.published)
 
 
 def write_jsonl(articles: list[Article], path: Path) -> None:
