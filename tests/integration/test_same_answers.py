@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.corpus import GeneratorConfig, generated
+from benchmarks.corpus import GeneratorConfig, core_article, generated
 from client import NeardupClient
 from client.api import ArticleFailure, Verdict
 from service.detector import Detector, body_digest
@@ -40,8 +40,7 @@ def _reference_verdicts(tmp_path: Path, corpus: list[Article] = CORPUS) -> list[
         for a in corpus:
             shingles = shingle_set(reference_tokens(a.body), PARAMS.shingle_size)
             fp = Fingerprint(shingles, detector.signatures.signature(shingles), body_digest(a.body))
-            article = Article(a.id, a.body, a.title, a.source, a.url, a.published)
-            verdicts.append(engine.index(PreparedArticle(article, fp)))
+            verdicts.append(engine.index(PreparedArticle(core_article(a), fp)))
     finally:
         engine.close()
     return verdicts
@@ -67,8 +66,7 @@ def test_fast_core_gives_the_reference_verdicts(tmp_path: Path) -> None:
     detector = Detector(PARAMS, 1 << 20)
     engine = Engine(detector, SqliteStore(tmp_path / "fast.db", PARAMS))
     try:
-        fast = [engine.index(detector.prepare(Article(a.id, a.body, a.title, a.source, a.url, a.published)))
-                for a in CORPUS]  # fmt: skip
+        fast = [engine.index(detector.prepare(core_article(a))) for a in CORPUS]
     finally:
         engine.close()
     assert _as_plain(fast) == _as_plain(reference)
