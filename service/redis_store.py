@@ -369,14 +369,14 @@ class RedisStore:
         try:
             with self._rerouting() if self.cluster else contextlib.nullcontext():  # (a failover: relearn the map)
                 keys = self._ack_keys()
-            for connection, key in keys:
+            for primary, connection, key in keys:
                 pipe = connection.pipeline(transaction=False)
                 pipe.incr(key)
                 pipe.execute_command("WAIT", self.wait_replicas, self._wait_ms)
                 held = int(pipe.execute()[1])
                 if held < self.wait_replicas:
                     raise Unavailable(
-                        f"the write is on the Redis primary at {connection_name(connection)}, but only {held} of "
+                        f"the write is on the Redis primary {primary}, but only {held} of "
                         f"the {self.wait_replicas} Redis replicas required (--redis-wait-replicas) confirmed it "
                         f"within {self._wait_ms / 1000:g} s; retry (articles already stored are not stored "
                         "twice), and check the replicas (INFO replication)"
@@ -387,19 +387,19 @@ class RedisStore:
                 f"({type(exc).__name__}: {exc}); retry (articles already stored are not stored twice)"
             ) from exc
 
-    def _ack_keys(self) -> list[tuple[Any, bytes]]:
-        """Per primary, a connection to it and a key it serves: standalone, the client and nd:ack; on a
-        cluster, each primary's node and the first nd:ack:<n> whose slot it holds."""
+    def _ack_keys(self) -> list[tuple[str, Any, bytes]]:
+        """Per primary, its name, a connection to it and a key it serves: standalone, the URL, the client
+        and nd:ack; on a cluster, each primary's host:port, its node and the first nd:ack:<n> it holds."""
         if not self.cluster:
-            return [(self.client, ACK)]
+            return [(self.url, self.client, ACK)]
         manager = self.client.nodes_manager
         primaries = {node.name for node in self.client.get_primaries()}
-        found: dict[str, tuple[Any, bytes]] = {}
+        found: dict[str, tuple[str, Any, bytes]] = {}
         n = 0
         while primaries - found.keys() and n < 1 << 16:  # (3 primaries: a handful of tries)
             key = b"%s:%d" % (ACK, n)
             node = manager.get_node_from_slot(key_slot(key))
-            found.setdefault(node.name, (node.redis_connection, key))
+            found.setdefault(node.name, (node.name, node.redis_connection, key))
             n += 1
         return list(found.values())
 
@@ -459,12 +459,6 @@ class RedisStore:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
-
-
-def connection_name(client: Any) -> str:
-    """host:port of a redis-py client, for messages."""
-    kwargs = client.connection_pool.connection_kwargs
-    return f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
 
 
 @contextmanager
