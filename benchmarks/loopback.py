@@ -102,6 +102,18 @@ def redis_server(workdir: Path) -> Iterator[RedisServer]:
 
 
 @contextmanager
+def redis_with_replica(workdir: Path) -> Iterator[tuple[RedisServer, RedisServer]]:
+    """A redis-server and one Redis replica of it, in sync when this yields."""
+    with redis_server(workdir / "primary") as primary:
+        replica = RedisServer(workdir / "replica", "--replicaof", "127.0.0.1", str(primary.port)).start()
+        try:
+            wait_for(lambda: replica_in_sync(replica), timeout=20, what="the Redis replica to sync")
+            yield primary, replica
+        finally:
+            replica.stop()
+
+
+@contextmanager
 def redis_cluster(workdir: Path, nodes: int = 3, replicas: int = 0) -> Iterator[list[RedisServer]]:
     """A Redis Cluster of `nodes` primaries, each with `replicas` Redis replicas (in sync when this
     yields); slots spread by redis-cli. Which server is which: `role(server)`."""

@@ -26,7 +26,7 @@ import redis
 from rich.console import Console
 
 from benchmarks import corpus
-from benchmarks.loopback import RedisServer, redis_server, replica_in_sync, wait_for
+from benchmarks.loopback import RedisServer, redis_with_replica
 from service.detector import Detector
 from service.engine import Engine
 from service.model import PreparedArticle
@@ -59,18 +59,13 @@ def ingest(primary: RedisServer, prepared: list[PreparedArticle], batch: int, wa
 def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     detector = Detector(PARAMS, 1 << 20)
     prepared = [detector.prepare(corpus.core_article(a)) for a in corpus.load("generated", args.articles)]
-    with redis_server(tmp / "primary") as primary:
-        replica = RedisServer(tmp / "replica", "--replicaof", "127.0.0.1", str(primary.port)).start()
-        try:
-            wait_for(lambda: replica_in_sync(replica), timeout=20, what="the Redis replica to sync")
-            rounds = []
-            for _ in range(args.rounds):
-                alone = ingest(primary, prepared, args.batch, wait=False)
-                waiting = ingest(primary, prepared, args.batch, wait=True)
-                rounds.append({"not_waiting": alone, "waiting": waiting,
-                               "ratio": waiting["articles_per_s"] / alone["articles_per_s"]})  # fmt: skip
-        finally:
-            replica.stop()
+    with redis_with_replica(tmp) as (primary, _):
+        rounds = []
+        for _ in range(args.rounds):
+            alone = ingest(primary, prepared, args.batch, wait=False)
+            waiting = ingest(primary, prepared, args.batch, wait=True)
+            rounds.append({"not_waiting": alone, "waiting": waiting,
+                           "ratio": waiting["articles_per_s"] / alone["articles_per_s"]})  # fmt: skip
     batches = -(-args.articles // args.batch)
     return {"articles": args.articles, "batch": args.batch, "batches": batches, "rounds": rounds,
             "ratio": statistics.median(r["ratio"] for r in rounds)}  # fmt: skip

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from benchmarks.loopback import RedisServer, redis_cluster, redis_server, replica_in_sync, role, wait_for
+from benchmarks.loopback import RedisServer, redis_cluster, redis_with_replica, role
 from client import Article as ClientArticle
 from client.errors import UnavailableError
 from service.detector import Detector
@@ -29,17 +29,6 @@ from tests.support import in_process_server
 
 PARAMS = DetectionParams()
 DETECTOR = Detector(PARAMS, 1 << 20)
-
-
-@contextmanager
-def primary_and_replica(tmp: Path) -> Iterator[tuple[RedisServer, RedisServer]]:
-    with redis_server(tmp / "primary") as primary:
-        replica = RedisServer(tmp / "replica", "--replicaof", "127.0.0.1", str(primary.port)).start()
-        try:
-            wait_for(lambda: replica_in_sync(replica), timeout=20, what="the Redis replica to sync")
-            yield primary, replica
-        finally:
-            replica.stop()
 
 
 @contextmanager
@@ -63,7 +52,7 @@ def new_stories(count: int, seed: int) -> list[Article]:
 
 def test_acknowledged_only_once_a_redis_replica_holds_it_and_kept_when_none_confirms(tmp_path: Path) -> None:
     first, second, third = new_stories(3, seed=21)
-    with primary_and_replica(tmp_path) as (primary, replica):
+    with redis_with_replica(tmp_path) as (primary, replica):
         waiting = Engine(DETECTOR, RedisStore(primary.url, PARAMS, wait_replicas=1, wait_seconds=0.3))
         not_waiting = Engine(DETECTOR, RedisStore(primary.url, PARAMS))
         try:
@@ -108,7 +97,7 @@ def test_on_a_cluster_every_primary_is_waited_for(tmp_path: Path) -> None:
 
 def test_waiting_for_more_redis_replicas_than_there_are_is_refused_each_time(tmp_path: Path) -> None:
     (story,) = new_stories(1, seed=23)
-    with primary_and_replica(tmp_path) as (primary, _):
+    with redis_with_replica(tmp_path) as (primary, _):
         engine = Engine(DETECTOR, RedisStore(primary.url, PARAMS, wait_replicas=2, wait_seconds=0.1))
         try:
             for _ in range(2):
@@ -125,7 +114,7 @@ def test_waiting_for_more_redis_replicas_than_there_are_is_refused_each_time(tmp
 
 def test_the_server_answers_unavailable_with_what_to_do(tmp_path: Path) -> None:
     (story,) = new_stories(1, seed=24)
-    with primary_and_replica(tmp_path) as (primary, replica):
+    with redis_with_replica(tmp_path) as (primary, replica):
         settings = {"store": "redis", "redis_url": primary.url, "redis_wait_replicas": 1, "redis_wait_seconds": 0.3}
         with in_process_server(tmp_path / "data", **settings) as (_, client):
             sent = ClientArticle(story.id, story.body, story.title)
