@@ -37,7 +37,7 @@ import numpy as np
 
 from service import novelty
 from service.detector import Detector
-from service.errors import NotFound, Unavailable
+from service.errors import DeadlineExceeded, NotFound, Unavailable
 from service.lsh import BandKeys
 from service.model import Article, Match, PreparedArticle, Stats, StoredArticle, U32Array, Verdict, to_us
 from service.storage import Store, Transaction, order_key
@@ -70,6 +70,10 @@ _STOP = object()
 # writer looks for checks kept waiting; the longer either step, the longer a check can wait.
 _SCREENED = 64
 _RUN = 16
+_LATE_CHECK = (
+    "the deadline passed while the check waited for the store (a write in progress or other checks), so it "
+    "was not made: retry with a longer deadline, or send checks at a lower rate"
+)
 
 
 class Engine:
@@ -268,8 +272,10 @@ class Engine:
 
     # ---- queries -------------------------------------------------------------------------------
 
-    def check_article(self, article: Article, evidence: bool = False) -> Verdict:
-        """Fingerprint `article` and check it, with at most `check_lanes` such calls at once.
+    def check_article(self, article: Article, evidence: bool = False, deadline: float | None = None) -> Verdict:
+        """Fingerprint `article` and check it, with at most `check_lanes` such calls at once. A check that
+        reaches its lane after `deadline` (a `time.monotonic()` value) is not made: its caller has given
+        up, and making it would only delay the checks queued behind it.
 
         Why a limit: four checks side by side in one process spent about twice the CPU each that they
         spent one at a time, and took longer in all (docs/perf.md, "Checks one at a time"). The likely
@@ -280,6 +286,8 @@ class Engine:
         when the writer lets readers in, and take turns there. Queued before the read, they would reach
         the store one by one, each after another article of the writer's."""
         with self.store.read() as tx, self._check_lanes:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise DeadlineExceeded(_LATE_CHECK)
             return self._check_in(tx, self.detector.prepare(article), evidence)
 
     def check(self, prepared: PreparedArticle, evidence: bool = False) -> Verdict:

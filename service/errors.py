@@ -31,6 +31,10 @@ class Unavailable(NeardupError):
     """The store cannot be reached or failed to commit; safe to retry."""
 
 
+class DeadlineExceeded(NeardupError):
+    """The caller's deadline passed before the work began: it was not done."""
+
+
 class IncompatibleIndex(NeardupError):
     """A store was built with parameters that differ from the configured ones."""
 

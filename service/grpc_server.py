@@ -11,6 +11,7 @@ import os
 import queue
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from service.detector import Detector, check_id
 from service.engine import Engine
 from service.errors import (
     AlreadyExists,
+    DeadlineExceeded,
     IncompatibleIndex,
     InvalidArgument,
     NeardupError,
@@ -59,6 +61,7 @@ _STATUS: list[tuple[type[NeardupError], grpc.StatusCode]] = [
     (ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (Unavailable, grpc.StatusCode.UNAVAILABLE),
     (IncompatibleIndex, grpc.StatusCode.FAILED_PRECONDITION),
+    (DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
 ]
 
 T = TypeVar("T")
@@ -133,7 +136,9 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         # Fingerprinted in this thread, not by the workers: for one article the round trip to a worker
         # costs more CPU than the fingerprint itself, and a check must not queue behind an ingest's
         # batches at the workers (docs/perf.md, "CheckArticle latency").
-        verdict = self.engine.check_article(article_from_pb(request.article), request.include_evidence)
+        article, time_left = article_from_pb(request.article), _time_left(context)
+        deadline = None if time_left is None else time.monotonic() + time_left
+        verdict = self.engine.check_article(article, request.include_evidence, deadline)
         return pb.CheckArticleResponse(verdict=verdict_to_pb(verdict))
 
     def IndexArticles(

@@ -1,6 +1,7 @@
 """The engine over a real SQLite store: grouping, replacement, idempotence, group commit."""
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -10,8 +11,8 @@ import pytest
 
 from service.detector import Detector
 from service.engine import Engine
-from service.errors import NotFound
-from service.model import Article, PreparedArticle
+from service.errors import DeadlineExceeded, NotFound
+from service.model import Article, PreparedArticle, Verdict
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore, _Tx
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_PARAGRAPHS, WIRE_WITH_APPEAL
@@ -209,12 +210,14 @@ class _HeldDetector(Detector):
     def __init__(self, params: DetectionParams) -> None:
         super().__init__(params, 1 << 20)
         self.release = threading.Event()
+        self.entered = 0
         self.inside = 0
         self.most_inside = 0
         self._lock = threading.Lock()
 
     def prepare(self, article: Article) -> PreparedArticle:
         with self._lock:
+            self.entered += 1
             self.inside += 1
             self.most_inside = max(self.most_inside, self.inside)
         self.release.wait(10)
@@ -256,6 +259,33 @@ def test_check_article_runs_at_most_check_lanes_checks_at_once(tmp_path: Path, l
             caller.join(10)
         assert verdicts == ["wire"] * (lanes + 2)
         assert detector.most_inside == lanes
+
+
+def test_a_check_that_gets_its_lane_after_its_deadline_is_not_made(tmp_path: Path) -> None:
+    with _held_engine(tmp_path, 1) as (engine, detector):
+        first = threading.Thread(target=engine.check_article, args=(Article("first", WIRE),))
+        first.start()
+        assert until(lambda: detector.inside == 1)
+        outcome: list[BaseException | Verdict] = []
+        deadline = time.monotonic() + 0.2
+
+        def late_check() -> None:
+            try:
+                outcome.append(engine.check_article(Article("late", WIRE), deadline=deadline))
+            except DeadlineExceeded as exc:
+                outcome.append(exc)
+
+        late = threading.Thread(target=late_check)
+        late.start()
+        assert until(lambda: time.monotonic() > deadline)  # (it waits for the lane all this time)
+        detector.release.set()
+        for t in (first, late):
+            t.join(10)
+        assert len(outcome) == 1 and isinstance(outcome[0], DeadlineExceeded)
+        assert "deadline passed while the check waited" in str(outcome[0])
+        assert detector.entered == 1  # the late check was never fingerprinted
+        # One whose deadline has not passed is made.
+        assert engine.check_article(Article("timely", WIRE), deadline=time.monotonic() + 30).duplicate_of is None
 
 
 def test_without_check_lanes_checks_run_side_by_side(tmp_path: Path) -> None:

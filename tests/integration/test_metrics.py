@@ -5,13 +5,15 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+import grpc
 import pytest
 
-from client import Article, InvalidArgumentError
+from client import Article, InvalidArgumentError, NeardupClient, NeardupClientError
 from tests.articles import APPEAL, OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
-from tests.support import in_process_server, scrape
+from tests.support import in_process_server, scrape, until
 
 INDEX = "neardup.v1.NearDuplicateService/IndexArticle"
+CHECK = "neardup.v1.NearDuplicateService/CheckArticle"
 
 
 def test_calls_latency_articles_matches_and_store_timings(tmp_path: Path) -> None:
@@ -42,6 +44,23 @@ def test_calls_latency_articles_matches_and_store_timings(tmp_path: Path) -> Non
     assert m[("neardup_store_batch_articles_sum", ())] == 2
     assert m[("neardup_rpc_in_flight", ())] == 0
     assert m[("neardup_boilerplate_learned", ())] == 0  # one story and its copy: nothing is boilerplate yet
+
+
+def test_a_check_held_past_its_deadline_is_not_made_and_is_counted_as_deadline_exceeded(tmp_path: Path) -> None:
+    late = (("code", "DEADLINE_EXCEEDED"), ("method", CHECK))
+    with in_process_server(tmp_path, metrics_port=0) as (running, client):
+        assert running.metrics_port
+        port = running.metrics_port
+        client.index(Article("original", WIRE))
+        hasty = NeardupClient(f"127.0.0.1:{running.port}", timeout=0.2)
+        # A long write: the check waits for it past its deadline.
+        with hasty, running.engine.store.write(), pytest.raises(NeardupClientError) as refused:
+            hasty.check(Article("probe", WIRE))
+        assert refused.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+        # The server, let in after the write, gives up on the check instead of making it for no one.
+        assert until(lambda: scrape(port).get(("neardup_rpc_calls_total", late)) == 1)
+        assert ("neardup_matches_reported_total", (("method", CHECK),)) not in scrape(port)
+        assert client.check(Article("probe", WIRE)).duplicate_of == "original"  # others are answered as usual
 
 
 def test_boilerplate_gauge_counts_what_was_learned(tmp_path: Path) -> None:
