@@ -41,6 +41,18 @@ def until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
     return True
 
 
+@contextmanager
+def frozen(*pids: int) -> Iterator[None]:
+    """Processes stopped (SIGSTOP) for the block: alive and connected, but answering nothing."""
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+
+
 def prepared_corpus(detector: Detector, count: int, seed: int) -> list[PreparedArticle]:
     """Generated articles, 40 % of them republications of the 20 before, fingerprinted: real matches to find."""
     corpus = generated(count, GeneratorConfig(republished=0.4, seed=seed, recent=20))

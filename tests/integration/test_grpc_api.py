@@ -1,7 +1,5 @@
 """The public API over real gRPC on loopback, against a real server and SQLite store."""
 
-import os
-import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from client import (
 )
 from service.grpc_server import RunningServer
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_TITLE, WIRE_WITH_APPEAL
-from tests.support import in_process_server
+from tests.support import frozen, in_process_server
 
 PUBLISHED = datetime(2026, 3, 17, 9, 30, tzinfo=UTC)
 
@@ -227,13 +225,8 @@ def test_a_check_does_not_wait_for_the_fingerprint_workers(tmp_path: Path) -> No
         assert running.pool is not None
         workers = list(running.pool._executor._processes)
         assert workers
-        for pid in workers:
-            os.kill(pid, signal.SIGSTOP)
-        try:
+        with frozen(*workers):
             verdict = client.check(Article("copy", WIRE_WITH_APPEAL))
             with pytest.raises(InvalidArgumentError, match="body"):
                 client.check(Article("empty", ""))
-        finally:
-            for pid in workers:
-                os.kill(pid, signal.SIGCONT)
     assert [m.id for m in verdict.matches] == ["wire"]

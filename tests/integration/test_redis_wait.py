@@ -5,11 +5,8 @@ process (SIGSTOP): it stays connected but acknowledges nothing, as a replica on 
 
 from __future__ import annotations
 
-import os
-import signal
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -24,6 +21,7 @@ from service.errors import NotFound, Unavailable
 from service.model import Article
 from service.redis_store import RedisStore, article_key
 from service.settings import DetectionParams
+from tests import support
 from tests.redis_support import synthetic_articles
 from tests.support import in_process_server
 
@@ -31,14 +29,9 @@ PARAMS = DetectionParams()
 DETECTOR = Detector(PARAMS, 1 << 20)
 
 
-@contextmanager
-def frozen(server: RedisServer) -> Iterator[None]:
+def frozen(server: RedisServer) -> AbstractContextManager[None]:
     assert server.proc is not None
-    os.kill(server.proc.pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(server.proc.pid, signal.SIGCONT)
+    return support.frozen(server.proc.pid)
 
 
 def on(server: RedisServer, article: Article) -> bool:
