@@ -133,7 +133,8 @@ class GroupCounts:
         """How many sampled hashes were seen in at least `min_groups` (>= 2) groups."""
         if min_groups <= 2:
             return self._twice_total
-        return sum(1 for count in self._more.values() if count >= min_groups)
+        counts = list(self._more.values())  # (one C-level copy: the writer may add counts beside this read)
+        return sum(1 for count in counts if count >= min_groups)
 
 
 def touched_plane(size: int = _BYTES) -> U8Array:

@@ -120,12 +120,15 @@ class BandIndex:
         self._changes = 0  # inserts so far (any kind): tells a prepared merge whether it still holds
         self._ids: list[str | None] = []  # slot -> article id (None once removed)
         self._slot: dict[str, int] = {}  # article id -> its live slot
-        self._sorted_keys: U64Array = np.empty(0, dtype=np.uint64)
-        self._sorted_slots: U32Array = np.empty(0, dtype=np.uint32)
-        # Band key -> slot, for articles not merged yet; a key's further slots in _recent_more. (Ints,
+        # The sorted arrays (band keys, and the slot of each) as one attribute, and the recent inserts as
+        # another, each swapped whole: reads go on beside inserts and merges (the embedded store's writer
+        # holds a reservation, service/rwlock.py). A read takes the recent pair first and the arrays
+        # second; a merge swaps in the arrays first and the recent pair second. So a read sees an article
+        # in one or both, never in neither.
+        self._sorted: tuple[U64Array, U32Array] = (np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint32))
+        # Band key -> slot, for articles not merged yet; a key's further slots in the second dict. (Ints,
         # not a list per key: a million small lists would make every full GC pass walk them.)
-        self._recent: dict[int, int] = {}
-        self._recent_more: dict[int, list[int]] = {}
+        self._recent: tuple[dict[int, int], dict[int, list[int]]] = ({}, {})
         self._recent_articles = 0
         self._removed_since_merge = 0
 
@@ -148,8 +151,9 @@ class BandIndex:
         band_keys = self._keys.of(signatures).ravel().tolist()
         band_slots = np.repeat(slots, self._keys.bands).tolist()
         fresh = dict(zip(band_keys, band_slots, strict=True))
-        if len(fresh) == len(band_keys) and self._recent.keys().isdisjoint(fresh):
-            self._recent.update(fresh)  # new buckets only (new stories, mostly): one C-level update
+        first = self._recent[0]
+        if len(fresh) == len(band_keys) and first.keys().isdisjoint(fresh):
+            first.update(fresh)  # new buckets only (new stories, mostly): one C-level update
         else:
             for band_key, slot in zip(band_keys, band_slots, strict=True):
                 self._add_recent(band_key, slot)
@@ -169,24 +173,26 @@ class BandIndex:
         return self._recent_articles >= self._merge_threshold()
 
     def prepare_merge(self) -> PreparedMerge:
-        """The merged arrays, made without changing the index: reads may go on meanwhile (no insert may)."""
+        """The merged arrays, made without changing the index: reads and removals may go on meanwhile, no
+        insert may (the embedded store's only inserting thread, its writer, is the one preparing)."""
+        removed = self._removed_since_merge  # (first: a removal while this runs is left for the next merge)
         keys, slots = self._recent_arrays()
-        sorted_keys, sorted_slots = self._sorted_keys, self._sorted_slots
-        if self._removed_since_merge:
+        sorted_keys, sorted_slots = self._sorted
+        if removed:
             alive = self._alive()
             keep = alive[sorted_slots]
             sorted_keys, sorted_slots = sorted_keys[keep], sorted_slots[keep]
             recent_alive = alive[slots]
             keys, slots = keys[recent_alive], slots[recent_alive]
         merged_keys, merged_slots = _merged(sorted_keys, sorted_slots, keys, slots)
-        return PreparedMerge(merged_keys, merged_slots, self._changes, self._removed_since_merge)
+        return PreparedMerge(merged_keys, merged_slots, self._changes, removed)
 
     def apply_merge(self, merged: PreparedMerge) -> bool:
         """Hold `merged` from now on (quick: no copy), unless an insert came since it was prepared."""
         if merged.changes != self._changes:
             return False
-        self._sorted_keys, self._sorted_slots = merged.keys, merged.slots
-        self._recent, self._recent_more, self._recent_articles = {}, {}, 0
+        self._sorted = (merged.keys, merged.slots)
+        self._recent, self._recent_articles = ({}, {}), 0
         self._removed_since_merge -= merged.removed  # (removals since it was prepared are still to drop)
         return True
 
@@ -235,9 +241,9 @@ class BandIndex:
 
     def state(self) -> BandState:
         """Everything the index holds, recent inserts merged in: what `restore` takes back."""
-        if self._recent or self._removed_since_merge:
+        if self._recent[0] or self._removed_since_merge:
             self._merge()
-        return BandState(self._sorted_keys, self._sorted_slots, list(self._ids))
+        return BandState(*self._sorted, list(self._ids))
 
     def restore(self, state: BandState) -> None:
         """Hold what `state` describes (an index saved by `state`), instead of what this one holds."""
@@ -247,8 +253,8 @@ class BandIndex:
             raise ValueError("band slots beyond the ids")
         self._ids = state.ids
         self._slot = {key: slot for slot, key in enumerate(state.ids) if key is not None}
-        self._sorted_keys, self._sorted_slots = state.keys, state.slots
-        self._recent, self._recent_more, self._recent_articles, self._removed_since_merge = {}, {}, 0, 0
+        self._sorted = (state.keys, state.slots)
+        self._recent, self._recent_articles, self._removed_since_merge = ({}, {}), 0, 0
         self._changes += 1
 
     def remove(self, key: str) -> None:
@@ -282,34 +288,37 @@ class BandIndex:
             return np.zeros(0, dtype=np.bool_)
         keys = self._keys.of(signatures).ravel()
         found: BoolArray = np.zeros(keys.size, dtype=np.bool_)
-        stored = self._sorted_keys
+        recent = self._recent[0]  # (before the arrays: see __init__)
+        stored = self._sorted[0]
         if stored.size:
             order = np.argsort(keys)  # searching in ascending order is ~6x faster: each search starts near the last
             wanted = keys[order]
             at = np.searchsorted(stored, wanted)
             at[at == stored.size] = 0
             found[order] = np.equal(stored[at], wanted)
-        if self._recent:
-            recent = np.fromiter(map(self._recent.__contains__, keys.tolist()), dtype=np.bool_, count=keys.size)
-            np.logical_or(found, recent, out=found)
+        if recent:
+            in_recent = np.fromiter(map(recent.__contains__, keys.tolist()), dtype=np.bool_, count=keys.size)
+            np.logical_or(found, in_recent, out=found)
         hit: BoolArray = np.logical_or.reduce(found.reshape(len(signatures), self._keys.bands), axis=1)
         return hit
 
     def _slots_sharing(self, band_keys: U64Array) -> U32Array:
         """The slot of every (article, band) pair whose bucket `band_keys` hits; an article once per band."""
         parts: list[U32Array] = []
-        if len(self._sorted_keys):
-            lo = np.searchsorted(self._sorted_keys, band_keys, side="left")
-            hi = np.searchsorted(self._sorted_keys, band_keys, side="right")
+        recent_first, recent_more = self._recent  # (before the arrays: see __init__)
+        sorted_keys, sorted_slots = self._sorted
+        if len(sorted_keys):
+            lo = np.searchsorted(sorted_keys, band_keys, side="left")
+            hi = np.searchsorted(sorted_keys, band_keys, side="right")
             hit = hi > lo
             spans = zip(lo[hit].tolist(), hi[hit].tolist(), strict=True)
-            parts += [self._sorted_slots[start:end] for start, end in spans]
+            parts += [sorted_slots[start:end] for start, end in spans]
         recent: list[int] = []
         for band_key in band_keys.tolist():
-            first = self._recent.get(band_key)
+            first = recent_first.get(band_key)
             if first is not None:
                 recent.append(first)
-                recent += self._recent_more.get(band_key, ())
+                recent += recent_more.get(band_key, ())
         parts.append(np.array(recent, dtype=np.uint32))
         return np.concatenate(parts)
 
@@ -338,36 +347,42 @@ class BandIndex:
         self._changes += 1
         if self._removed_since_merge:
             self._drop_dead()
-        self._sorted_keys, self._sorted_slots = _merged(self._sorted_keys, self._sorted_slots, keys, slots)
+        self._sorted = _merged(*self._sorted, keys, slots)
 
     def _alive(self) -> BoolArray:
         return np.fromiter((i is not None for i in self._ids), dtype=bool, count=len(self._ids))
 
     def _drop_dead(self) -> None:
         alive = self._alive()
-        keep = alive[self._sorted_slots]
-        self._sorted_keys, self._sorted_slots = self._sorted_keys[keep], self._sorted_slots[keep]
+        sorted_keys, sorted_slots = self._sorted
+        keep = alive[sorted_slots]
         keys, slots = self._recent_arrays()
-        self._recent, self._recent_more = {}, {}
+        recent: tuple[dict[int, int], dict[int, list[int]]] = ({}, {})
         for band_key, slot in zip(keys.tolist(), slots.tolist(), strict=True):
             if alive[slot]:
-                self._add_recent(band_key, slot)
+                _add(recent, band_key, slot)
+        self._sorted = (sorted_keys[keep], sorted_slots[keep])
+        self._recent = recent
         self._removed_since_merge = 0
 
     def _add_recent(self, band_key: int, slot: int) -> None:
-        first = self._recent.setdefault(band_key, slot)
-        if first != slot:
-            self._recent_more.setdefault(band_key, []).append(slot)
+        _add(self._recent, band_key, slot)
 
     def _recent_arrays(self) -> tuple[U64Array, U32Array]:
         """The recent (band key, slot) pairs as two arrays."""
-        recent, more = self._recent, self._recent_more
+        recent, more = self._recent
         extra = sum(len(v) for v in more.values())
         keys = np.fromiter(recent.keys(), dtype=np.uint64, count=len(recent))
         slots = np.fromiter(recent.values(), dtype=np.uint32, count=len(recent))
         more_keys = np.fromiter((k for k, v in more.items() for _ in v), dtype=np.uint64, count=extra)
         more_slots = np.fromiter((s for v in more.values() for s in v), dtype=np.uint32, count=extra)
         return np.concatenate((keys, more_keys)), np.concatenate((slots, more_slots))
+
+
+def _add(recent: tuple[dict[int, int], dict[int, list[int]]], band_key: int, slot: int) -> None:
+    first = recent[0].setdefault(band_key, slot)
+    if first != slot:
+        recent[1].setdefault(band_key, []).append(slot)
 
 
 def _merged(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -172,3 +175,41 @@ def test_batch_hits_and_inserts_agree_with_one_by_one_queries(seed: int, merge_e
     assert batched.hits(sigs[:0]).tolist() == []
     for sig in sigs:
         assert batched.query(sig) == single.query(sig)
+
+
+def test_queries_beside_inserts_and_merges_find_every_article_stored_before_them() -> None:
+    """The embedded store's checks read the index while its writer inserts (and, at most, merges): a
+    query must find whatever a query made before the first of those inserts found, whenever it runs.
+    The writer here merges at every insert, and the interpreter switches threads as often as it can."""
+    rng = np.random.default_rng(11)
+    sigs = _related_signatures(rng, 600)
+    index = BandIndex(PARAMS, merge_every=1)  # (a merge, a swap of the arrays, at every insert)
+    for i in range(200):
+        index.insert(f"a{i}", sigs[i])
+    queries = sigs[:200:10]
+    before = [index.query(sig) for sig in queries]
+    assert all(before)  # (each finds itself at least)
+    done = threading.Event()
+
+    def write() -> None:
+        try:
+            for i in range(200, len(sigs)):
+                index.insert(f"a{i}", sigs[i])
+        finally:
+            done.set()
+
+    missed: list[set[str]] = []
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        writer = threading.Thread(target=write)
+        writer.start()
+        rounds = 0
+        while not done.is_set() or not rounds:
+            missed += [old - index.query(sig) for sig, old in zip(queries, before, strict=True)]
+            rounds += 1
+        writer.join(10)
+    finally:
+        sys.setswitchinterval(interval)
+    assert not writer.is_alive() and rounds > 1
+    assert not any(missed)

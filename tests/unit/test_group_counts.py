@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections import Counter
 
 import numpy as np
@@ -54,3 +56,31 @@ def test_unsampled_hashes_are_never_common_and_cannot_be_counted() -> None:
         counts.add(np.array([9], dtype=np.uint32))
     with pytest.raises(ValueError, match="sorted"):  # (a repeated byte would lose a bit)
         counts.add(np.array([16, 8], dtype=np.uint32))
+
+
+def test_the_count_of_boilerplate_can_be_read_while_the_writer_adds_counts() -> None:
+    """(The embedded store's writer adds counts beside the checks and the metrics' reads.)"""
+    counts = GroupCounts()
+    hashes = np.arange(8, 8 * 4001, 8, dtype=np.uint32)  # sampled: multiples of 8
+    done = threading.Event()
+
+    def write() -> None:
+        try:
+            for _ in range(3):  # the third round of adds puts counts of three in the dict
+                for part in np.array_split(hashes, 400):
+                    counts.add(part)
+        finally:
+            done.set()
+
+    seen: list[int] = []
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        writer = threading.Thread(target=write)
+        writer.start()
+        while not done.is_set():
+            seen.append(counts.total_at_least(3))  # (iterating the dict as it grew raised RuntimeError)
+        writer.join(10)
+    finally:
+        sys.setswitchinterval(interval)
+    assert seen == sorted(seen) and counts.total_at_least(3) == hashes.size
