@@ -8,13 +8,10 @@ arrival order inside one write transaction, commits once, and only then
 resolves the callers' futures. So an acknowledgement always means "on disk",
 and a burst of N articles costs one fsync, not N.
 
-A check reads the store as of the last commit, so it waits for a write in
-progress. When one is waiting, the writer commits what it has decided after the
-article in hand and lets it in before going on with the rest of the batch: a
-check waits for about one article and a commit, not a batch of hundreds. On the
-embedded store the writer also keeps the slow steps out of its writes, doing them
-beside the reads: it screens each chunk of 64 articles before the write that
-stores them (one commit per chunk), and merges the band index between writes.
+A check reads the store as of the last commit and waits for no write: the
+stores' reads go on beside a write transaction (service/sqlite_store.py,
+service/redis_store.py). On the embedded store the writer merges the band index
+between its writes, beside the reads.
 
 Within a batch, the articles that are provably new stories (service/novelty.py) are
 screened together and stored in runs; the others are decided one by one in full.
@@ -52,27 +49,14 @@ class _Job:
     future: Future[Verdict]
 
 
-@dataclass
-class _Chunk:
-    """Jobs of a write batch screened together, and how many of them are decided and committed.
-
-    A chunk's screen, made in the transaction that reached it, still holds in the next ones when the
-    writer ends a transaction early: between them only reads and deletes run, and a delete can make
-    no screened article less new (it takes bands away and leaves the learned counts as they are)."""
-
-    jobs: list[_Job]
-    screen: novelty.Screen | None = None
-    done: int = 0
-
-
 _STOP = object()
-# Articles screened together (service/novelty.py), and new stories stored together. Between them the
-# writer looks for checks kept waiting; the longer either step, the longer a check can wait.
+# Articles screened together (service/novelty.py), each chunk against the store as the chunks before it
+# left it. A bigger screen would be more conservative: a sample that k earlier articles of the screen
+# hold counts as k more groups, so fewer of its articles would be provably new.
 _SCREENED = 64
-_RUN = 16
 _LATE_CHECK = (
-    "the deadline passed while the check waited for the store (a write in progress or other checks), so it "
-    "was not made: retry with a longer deadline, or send checks at a lower rate"
+    "the deadline passed while the check waited for its turn (behind other checks, or the store held alone "
+    "for a merge of its index), so it was not made: retry with a longer deadline, or send checks at a lower rate"
 )
 
 
@@ -109,7 +93,7 @@ class Engine:
         return self.submit_all([prepared], evidence)[0]
 
     def submit_all(self, prepared: Sequence[PreparedArticle], evidence: bool = False) -> list[Future[Verdict]]:
-        """Queue articles to be decided together, in this order, in one transaction unless checks wait."""
+        """Queue articles to be decided together, in this order, in one transaction."""
         jobs = [_Job(p, evidence, Future()) for p in prepared]
         if self._closed:
             for job in jobs:
@@ -142,14 +126,25 @@ class Engine:
         return jobs, True
 
     def _commit(self, jobs: list[_Job]) -> None:
-        """Decide and store the jobs in order: in one transaction, or in several when checks are kept
-        waiting (each ends after the article in hand, so a check waits for one article, not a batch)."""
+        """Decide the jobs in order in one transaction, commit, resolve their futures."""
         jobs = [j for j in jobs if j.future.set_running_or_notify_cancel()]
-        chunks = [_Chunk(jobs[i : i + _SCREENED]) for i in range(0, len(jobs), _SCREENED)]
-        while chunks:
-            self._commit_part(chunks)
-            self._maintain()
-            chunks = [c for c in chunks if c.done < len(c.jobs)]
+        if not jobs:
+            return
+        try:
+            with self.store.write() as tx:
+                tx.prefetch([job.prepared for job in jobs])  # a remote store reads ahead
+                verdicts = self._decide(tx, jobs)
+        except Exception as exc:  # nothing of the batch is acknowledged: fail it, retryably
+            # (Mostly nothing of it is stored either. Redis waiting for its replicas fails after the commit:
+            # the retry finds those articles stored and answers for them.)
+            log.exception("batch of %d articles not acknowledged", len(jobs))
+            error = exc if isinstance(exc, Unavailable) else Unavailable(f"the store failed to commit: {exc}")
+            for job in jobs:
+                job.future.set_exception(error)
+            return
+        for job, verdict in zip(jobs, verdicts, strict=True):
+            job.future.set_result(verdict)
+        self._maintain()
 
     def _maintain(self) -> None:
         try:
@@ -157,84 +152,30 @@ class Engine:
         except Exception:  # (the index stays correct without it, only slower to query: keep writing)
             log.exception("store maintenance failed")
 
-    def _commit_part(self, chunks: list[_Chunk]) -> None:
-        """Decide jobs from the first undecided on in one transaction, commit, resolve their futures."""
-        decided: list[tuple[_Job, Verdict]] = []
-        try:
-            if self.store.sole_writer:
-                self._screen_beside_reads(chunks[0])
-            with self.store.write() as tx:
-                tx.prefetch([job.prepared for c in chunks for job in c.jobs[c.done :]])  # a remote store reads ahead
-                for chunk in chunks:
-                    if decided and self.store.sole_writer:
-                        break  # (the next chunk is screened outside the write: commit this one first)
-                    start = chunk.done
-                    verdicts = self._decide_chunk(tx, chunk, first=not decided)
-                    decided += zip(chunk.jobs[start : chunk.done], verdicts, strict=True)
-                    if chunk.done < len(chunk.jobs):
-                        break  # a read waits
-        except Exception as exc:  # nothing of this part is acknowledged: fail it and the rest, retryably
-            # (Mostly nothing of it is stored either. Redis waiting for its replicas fails after the commit:
-            # the retry finds those articles stored and answers for them.)
-            log.exception("batch of %d articles not acknowledged", sum(len(c.jobs) - c.done for c in chunks))
-            error = exc if isinstance(exc, Unavailable) else Unavailable(f"the store failed to commit: {exc}")
-            for chunk in chunks:
-                for job in chunk.jobs:
-                    if not job.future.done():
-                        job.future.set_exception(error)
-                chunk.done = len(chunk.jobs)
-            return
-        for job, verdict in decided:
-            job.future.set_result(verdict)
-
-    def _screen_beside_reads(self, chunk: _Chunk) -> None:
-        """Screen a chunk in a read, beside the checks, instead of in the write they would wait for. Only
-        for a store no one else writes to: then nothing that happens before this engine's next write can
-        make the screen wrong (a delete can only make a new story newer: see _Chunk)."""
-        if self._screen_novel and chunk.screen is None:
-            with self.store.read() as tx:
-                self._screen(tx, chunk)
-
-    def _screen(self, tx: Transaction, chunk: _Chunk) -> novelty.Screen:
-        chunk.screen = novelty.screen([job.prepared for job in chunk.jobs], tx, self.detector, self._band_keys)
-        return chunk.screen
-
-    def _decide_chunk(self, tx: Transaction, chunk: _Chunk, first: bool) -> list[Verdict]:
-        """Verdicts of the chunk's jobs from the next one on, until its end or a read waits (the first
-        job of a transaction is always decided): new stories stored in runs, the rest decided in full."""
+    def _decide(self, tx: Transaction, jobs: list[_Job]) -> list[Verdict]:
+        """Verdicts of the jobs, in order: new stories stored in runs, the rest decided in full."""
         if not self._screen_novel:
-            return self._decide_each(tx, chunk, first)
-        screen = chunk.screen or self._screen(tx, chunk)
+            return [self._index_one(tx, job)[0] for job in jobs]
+        chunks = (jobs[at : at + _SCREENED] for at in range(0, len(jobs), _SCREENED))
+        return [verdict for chunk in chunks for verdict in self._decide_screened(tx, chunk)]
+
+    def _decide_screened(self, tx: Transaction, jobs: list[_Job]) -> list[Verdict]:
+        """`_decide` for one chunk, screened together."""
+        screen = novelty.screen([job.prepared for job in jobs], tx, self.detector, self._band_keys)
         verdicts: list[Verdict] = []
         run: list[int] = []
-        for n in range(chunk.done, len(chunk.jobs)):
-            if (verdicts or run or not first) and self.store.readers_waiting():
-                break
+        for n, job in enumerate(jobs):
             if screen.novel[n]:
                 run.append(n)
-                if len(run) == _RUN:
-                    verdicts += self._store_new(tx, screen, run)
-                    run = []
                 continue
             verdicts += self._store_new(tx, screen, run)
             run = []
-            verdict, indexed = self._index_one(tx, chunk.jobs[n])
+            verdict, indexed = self._index_one(tx, job)
             verdicts.append(verdict)
             signature = indexed.fingerprint.signature
             if not np.array_equal(signature, screen.indexed[n].fingerprint.signature):
                 screen.exclude(n, self._band_keys.of(signature))  # indexed under other bands than screened
         verdicts += self._store_new(tx, screen, run)
-        chunk.done += len(verdicts)
-        return verdicts
-
-    def _decide_each(self, tx: Transaction, chunk: _Chunk, first: bool) -> list[Verdict]:
-        """`_decide_chunk` with every article decided in full, one at a time (the reference)."""
-        verdicts: list[Verdict] = []
-        for job in chunk.jobs[chunk.done :]:
-            if (verdicts or not first) and self.store.readers_waiting():
-                break
-            verdicts.append(self._index_one(tx, job)[0])
-        chunk.done += len(verdicts)
         return verdicts
 
     def _store_new(self, tx: Transaction, screen: novelty.Screen, run: list[int]) -> list[Verdict]:
@@ -282,9 +223,9 @@ class Engine:
         cause is the GIL: a check is many short numpy and SQLite calls, each letting it go and taking it
         back, so checks side by side hand it to and fro.
 
-        The lane is taken inside the read, not before it: checks kept waiting by a write then all get in
-        when the writer lets readers in, and take turns there. Queued before the read, they would reach
-        the store one by one, each after another article of the writer's."""
+        The lane is taken inside the read, not before it: checks kept out while the store is held alone
+        (a band-index merge's swap) then all get in when it is let go, and take turns there. Queued
+        before the read, they would reach the store one by one."""
         with self.store.read() as tx, self._check_lanes:
             if deadline is not None and time.monotonic() >= deadline:
                 raise DeadlineExceeded(_LATE_CHECK)

@@ -140,16 +140,12 @@ class _TimedStore:
         self._store = store
         self._metrics = metrics
         self.kind = store.kind
-        self.sole_writer = store.sole_writer
 
     def read(self) -> AbstractContextManager[Transaction]:
         return self._timed(self._store.read(), self._metrics.read_seconds, None)
 
     def write(self) -> AbstractContextManager[Transaction]:
         return self._timed(self._store.write(), self._metrics.commit_seconds, self._metrics.batch_articles)
-
-    def readers_waiting(self) -> bool:
-        return self._store.readers_waiting()
 
     def maintain(self) -> None:
         self._store.maintain()

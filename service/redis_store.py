@@ -153,7 +153,6 @@ class RedisStore:
     """The Store protocol on Redis; see the module docstring for layout and atomicity."""
 
     kind = "redis"
-    sole_writer = False  # replicas write too: a batch is screened inside the write, under the lease
 
     def __init__(
         self,
@@ -304,9 +303,6 @@ class RedisStore:
         finally:
             self._release_lease(token)
         self._wait_for_replicas()  # (outside the lease: other writers need not wait for our replicas)
-
-    def readers_waiting(self) -> bool:
-        return False  # reads never wait for a write here: they see what the last commit published
 
     def maintain(self) -> None:
         pass  # nothing held in memory to tidy

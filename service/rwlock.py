@@ -1,20 +1,20 @@
-"""A readers-writer lock for the embedded store: checks share it, the writer takes it alone.
+"""A readers-writer lock for the embedded store: checks share it, the writer reserves it.
 
 With one plain lock, concurrent checks queued behind each other, also while the one holding it
 only waited for SQLite to read a page from disk (which releases the GIL) or for a core. Shared, the
-checks overlap; they still never overlap a write, so none sees half a batch (docs/perf.md,
-"CheckArticle latency").
+checks overlap (docs/perf.md, "CheckArticle latency"). A write transaction holds a reservation,
+beside the checks; the lock is held alone only for what must not overlap a read: the swap of a band
+index merge, a rollback, the close.
 
-- Writer-preferring: once a writer waits, new readers wait behind it, so a steady stream of
-  checks cannot hold off the write batches (and the acknowledgements of an ingest) for ever.
-- Readers that waited through a write go first: when a writer lets go, the readers waiting at that
-  moment get in before the next writer, even one that was waiting too. The engine's writer ends a
-  transaction early when it sees a reader waiting (`readers_waiting`) and asks again at once; without
-  this hand-over it would simply win again.
-- A writer may turn its hold into a reservation (`downgrade`): readers come in beside it, no other
-  writer does, and letting go does not wait for those readers. The store's writer does so while its
-  commit waits for the disk, when memory and the statements are done and only the fsync is left; if
-  the commit fails it takes the lock alone again (`upgrade`) to roll back.
+- Writer-preferring: once a writer waits to hold it alone, new readers wait behind it, so a steady
+  stream of checks cannot hold off a merge or a close for ever.
+- Readers that waited through an exclusive hold go first: when it ends, the readers waiting at that
+  moment get in before the next writer, even one that was waiting too.
+- A writer may instead hold a reservation (`reserved`): readers come and go beside it, no other
+  writer comes in, and letting go does not wait for the readers inside. The store's writer holds one
+  for its whole write transaction: its statements are invisible to the readers' own SQLite
+  transactions until it commits, so a check waits neither for a write's decisions nor for its fsync.
+  If the write fails, the writer takes the lock alone (`upgrade`) to roll memory back.
 - Re-entrant per thread: a thread already holding the lock, either way, is let in again at once.
   Without that, a thread holding a shared hold and asking for another while a writer waits would
   wait for the writer, which waits for it. A thread holding a shared hold must not ask for the
@@ -39,7 +39,7 @@ class SharedLock:
         self._release_number = 0  # exclusive holds ended so far: a waiting reader's turn is after its arrival's
         self._passes = 0  # readers that were waiting when the last writer let go and still wait: they go first
         self._mine = threading.local()  # this thread's shared holds
-        self._sharing: int | None = None  # thread ident of a writer whose hold is downgraded (`downgrade`)
+        self._sharing: int | None = None  # thread ident of the writer holding a reservation (`reserved`)
 
     @contextmanager
     def shared(self) -> Iterator[None]:
@@ -57,25 +57,25 @@ class SharedLock:
         finally:
             self._release_exclusive()
 
-    def downgrade(self) -> None:
-        """Turn the calling thread's exclusive hold (held once) into a reservation: readers come in, no
-        writer does. Leaving the `exclusive()` block then lets go without waiting for those readers."""
-        me = threading.get_ident()
-        with self._cond:
-            if self._writer != me or self._writer_depth != 1:
-                raise RuntimeError("only a thread holding the lock exclusively, once, may downgrade it")
-            self._writer, self._sharing = None, me
-            self._let_readers_in()
+    @contextmanager
+    def reserved(self) -> Iterator[None]:
+        """Hold the lock as its one writer, with readers beside: they come and go, no writer comes in.
+        Letting go does not wait for the readers inside. Not re-entrant."""
+        self._acquire_reserved()
+        try:
+            yield
+        finally:
+            self._release_reserved()
 
     def upgrade(self) -> None:
-        """After `downgrade`: wait for the readers let in to leave and hold the lock alone again (no
-        other writer can have come between)."""
+        """Inside `reserved`: wait for the readers inside to leave and hold the lock alone (no other
+        writer can have come between). Leaving `reserved` then lets go of that."""
         me = threading.get_ident()
         with self._cond:
             if self._sharing != me:
-                raise RuntimeError("only the thread that downgraded the lock may upgrade it")
+                raise RuntimeError("only the thread holding the reservation may upgrade it")
             self._wait_as_writer(lambda: not self._readers and not self._passes)
-            self._writer, self._sharing = me, None
+            self._writer, self._sharing, self._writer_depth = me, None, 1
 
     def readers_waiting(self) -> bool:
         """Is a thread waiting to take the lock shared? (No lock taken: a hint, read between steps.)"""
@@ -85,13 +85,17 @@ class SharedLock:
         """Does the calling thread hold the lock exclusively?"""
         return self._writer == threading.get_ident()
 
+    def writing(self) -> bool:
+        """Does the calling thread hold the lock to write: exclusively, or reserved?"""
+        me = threading.get_ident()
+        return self._writer == me or self._sharing == me
+
     def _held_shared(self) -> int:
         return int(getattr(self._mine, "holds", 0))
 
     def _acquire_shared(self) -> None:
-        me = threading.get_ident()
         with self._cond:
-            if self._writer != me and not self._held_shared() and not self._may_read(None):
+            if not self.writing() and not self._held_shared() and not self._may_read(None):
                 self._wait_to_read()
             self._readers += 1
         self._mine.holds = self._held_shared() + 1
@@ -142,12 +146,26 @@ class SharedLock:
     def _may_write(self) -> bool:
         return self._writer is None and self._sharing is None and not self._readers and not self._passes
 
-    def _release_exclusive(self) -> None:
+    def _acquire_reserved(self) -> None:
+        me = threading.get_ident()
         with self._cond:
-            if self._sharing == threading.get_ident():  # (downgraded: the readers inside may stay)
-                self._sharing, self._writer_depth = None, 0
+            if self.writing() or self._held_shared():
+                raise RuntimeError("a thread holding the store's lock asked for a reservation")
+            # (Behind a waiting exclusive writer too: reservations one after the other must not starve it.)
+            self._cond.wait_for(lambda: self._writer is None and self._sharing is None and not self._writers_waiting)
+            self._sharing = me
+
+    def _release_reserved(self) -> None:
+        with self._cond:
+            if self._writer == threading.get_ident():  # (upgraded: let go as an exclusive hold)
+                self._writer, self._writer_depth = None, 0
                 self._let_readers_in()
                 return
+            self._sharing = None
+            self._cond.notify_all()  # (writers waiting for the reservation to end)
+
+    def _release_exclusive(self) -> None:
+        with self._cond:
             self._writer_depth -= 1
             if not self._writer_depth:
                 self._writer = None

@@ -98,7 +98,7 @@ class Settings:
     redis_wait_replicas: int = 0
     redis_wait_seconds: float = 1.0
     max_body_bytes: int = 1 << 20
-    max_batch: int = 256  # articles the writer takes at once (the embedded store commits them 64 at a time)
+    max_batch: int = 256  # articles the writer takes at once: one write transaction, one commit
     max_workers: int = 16  # gRPC handler threads
     # Processes that fingerprint articles to be indexed (tokens, hashes, signatures) so all cores work;
     # 0 = in the handler threads; -1 = one per core beyond the first, at most 4 (docs/perf.md: on 2 cores,

@@ -8,8 +8,8 @@ since the snapshot).
 A write transaction commits with one fsync for however many articles it holds,
 which is how the engine groups commits. If a commit fails, SQLite rolls back
 and the in-memory index is restored from an undo log, so memory never claims
-what disk does not hold. Reads wait for a write's statements but not for its
-fsync: during the commit they see the rows as they were before it (`_commit`).
+what disk does not hold once the write is over. Reads do not wait for writes:
+each is one SQLite read transaction, which sees the last commit (`write`).
 """
 
 from __future__ import annotations
@@ -79,7 +79,6 @@ _COLUMNS = (
 
 class SqliteStore:
     kind = "sqlite"
-    sole_writer = True  # (one server per data directory: its in-memory index is the store's)
 
     def __init__(self, path: Path, params: DetectionParams, snapshot: bool = True) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -176,12 +175,12 @@ class SqliteStore:
 
     @contextmanager
     def read(self) -> Iterator[_Tx]:
-        if self._lock.held_exclusively():  # (inside this thread's write: read what it wrote so far)
+        if self._lock.writing():  # (inside this thread's write: read what it wrote so far)
             yield _Tx(self._db, self._bands, self._groups, undo=None)
             return
         with self._lock.shared(), self._reader() as db:
             # One read transaction: its statements all see one committed state, also when a commit
-            # lands beside it (`_commit`).
+            # lands beside it (`write`).
             db.execute("BEGIN")
             try:
                 yield _Tx(db, self._bands, self._groups, undo=None)
@@ -206,43 +205,36 @@ class SqliteStore:
 
     @contextmanager
     def write(self) -> Iterator[_Tx]:
+        """One write transaction, with the reads going on beside it (a reservation of the store's lock).
+
+        A read's statements see SQLite as of the last commit, whatever the write has done so far, while
+        memory (band index, learned counts) already holds what it has done: a read beside a write may
+        find its articles as candidates, cannot read them, and answers as before the write, except that
+        the learned-boilerplate counts may already include some of it. An acknowledged article is seen
+        by every read that starts after the acknowledgement (the ack follows the commit). If the write
+        fails, memory is rolled back with no read inside."""
         stale_snapshot = False
-        with self._lock.exclusive():
+        with self._lock.reserved():
             undo: list[Callable[[], None]] = []
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 if self._snapshot_token is not None:  # the index saved at the last close is stale once this commits
                     self._db.execute("DELETE FROM meta WHERE key = 'snapshot'")
                 yield _Tx(self._db, self._bands, self._groups, undo)
-                self._commit()
+                self._db.execute("COMMIT")
                 self.commits += 1
                 stale_snapshot, self._snapshot_token = self._snapshot_token is not None, None
             except BaseException as exc:
+                self._lock.upgrade()  # (the readers inside leave first: none sees memory half rolled back)
                 self._rollback(undo)
                 if isinstance(exc, sqlite3.Error):
                     raise Unavailable(f"the embedded store failed to commit ({exc}); nothing was stored") from exc
                 raise
         if stale_snapshot:
-            # Outside the lock: freeing the file's 0.6 GB at 1M takes ≈0.2 s, which held every check
-            # inside the write, and under a shared hold held the next write, and the checks queued
-            # behind it. (A close saving a new snapshot meanwhile could at worst lose it: a slower start.)
+            # Outside the lock: freeing the file's 0.6 GB at 1M takes ≈0.2 s, which the next write (and
+            # a merge's swap, and the checks behind that) need not wait for. (A close saving a new snapshot
+            # meanwhile could at worst lose it: a slower start.)
             self._remove_snapshot_file()
-
-    def _commit(self) -> None:
-        """Commit, letting reads in beside the commit's fsync (≈1 ms, but 15 ms and more in the tail of a
-        busy disk). The in-memory index already holds the transaction's articles; a read's statements
-        see SQLite as it was before the commit until it is durable, so a read in between finds the new
-        articles as candidates but cannot verify them, and answers as before the write. The write then
-        lets go without waiting for those reads; only a failed commit waits for them, to roll back."""
-        self._lock.downgrade()  # (until the write lets go, no other write; but reads, and no wait for them)
-        try:
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._lock.upgrade()  # the rollback restores memory: once the reads let in have left
-            raise
-
-    def readers_waiting(self) -> bool:
-        return self._lock.readers_waiting()
 
     def maintain(self) -> None:
         """Merge the band index's recent inserts into its sorted arrays when due: the copy (seconds at a

@@ -82,18 +82,12 @@ class Transaction(Protocol):
 
 class Store(Protocol):
     kind: str
-    # Does only this process write to the store? Then what a read finds stays true until this process
-    # writes, and the engine screens write batches in a read, beside the checks (service/engine.py).
-    sole_writer: bool
 
-    def read(self) -> AbstractContextManager[Transaction]: ...
+    def read(self) -> AbstractContextManager[Transaction]:
+        """A read: it sees the last commit, and waits for no write in progress."""
+        ...
 
     def write(self) -> AbstractContextManager[Transaction]: ...
-
-    def readers_waiting(self) -> bool:
-        """Is a read waiting for the write in progress to end? The engine's writer then commits what it
-        has decided so far and lets the read in, instead of making it wait for the whole batch."""
-        ...
 
     def maintain(self) -> None:
         """Housekeeping between write transactions, where possible beside the reads (the engine's writer

@@ -14,7 +14,7 @@ from service.engine import Engine
 from service.errors import DeadlineExceeded, NotFound
 from service.model import Article, PreparedArticle, Verdict
 from service.settings import DetectionParams
-from service.sqlite_store import SqliteStore, _Tx
+from service.sqlite_store import SqliteStore
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_PARAGRAPHS, WIRE_WITH_APPEAL
 from tests.support import until
 
@@ -121,42 +121,64 @@ def test_a_burst_is_committed_in_few_transactions(engine: Engine) -> None:
     assert {m.id for m in verdicts[1].matches} == {"a0"}
 
 
-def test_a_check_waits_for_one_article_of_a_batch_not_the_whole_batch(engine: Engine) -> None:
-    """A read waiting when the writer starts a batch gets in at its first article's commit (during it:
-    tests/integration/test_sqlite_store.py); the rest of the batch follows, with the answers it would
-    have had in one transaction."""
-    store = engine.store
-    assert isinstance(store, SqliteStore)
-    batch = [prep(engine, f"a{i}", f"{SAME_EVENT_A} variant {i} " * 2) for i in range(20)]
-    seen: list[int] = []
-    with store.read():  # holds the writer off until both it and the check wait
-        futures = engine.submit_all(batch)
-        assert until(lambda: store._lock._writers_waiting == 1)
-        checker = threading.Thread(target=lambda: seen.append(engine.stats().articles))
-        checker.start()
-        assert until(store.readers_waiting)
-    checker.join(WAIT)
-    verdicts = [f.result(timeout=WAIT) for f in futures]
-    assert seen in ([0], [1])  # the first article's commit (before or after it was durable), not the other 19
-    assert engine.stats().articles == 20
-    assert [m.id for m in verdicts[1].matches] == ["a0"] and {m.id for m in verdicts[19].matches} >= {"a0", "a18"}
+class _WriterHeldOnce(Detector):
+    """Holds the writer inside its write at the first article it stores, until released."""
+
+    def __init__(self, params: DetectionParams) -> None:
+        super().__init__(params, 1 << 20)
+        self.holding, self.release = threading.Event(), threading.Event()
+
+    def remember(self, stored: PreparedArticle) -> None:
+        if not self.holding.is_set():
+            self.holding.set()
+            self.release.wait(10)
+        super().remember(stored)
 
 
-def test_a_write_batch_is_screened_beside_the_checks_not_inside_the_write(tmp_path: Path) -> None:
-    """The novelty screen of a batch (service/novelty.py) runs in a read: a check in progress does not
-    keep the writer from screening, and a check arriving then does not wait for the screen."""
+def test_a_check_beside_a_write_in_progress_is_answered_at_once_from_the_last_commit(tmp_path: Path) -> None:
+    """A check waits for no write: it reads the last commit while the writer decides a batch."""
     params = DetectionParams()
-    store = _WriterReadsCounted(tmp_path / "n.db", params)
+    detector = _WriterHeldOnce(params)
+    engine = Engine(detector, SqliteStore(tmp_path / "n.db", params), max_batch=64)
+    try:
+        batch = [detector.prepare(Article(f"a{i}", f"{SAME_EVENT_A} variant {i} " * 2)) for i in range(20)]
+        futures = engine.submit_all(batch)
+        assert detector.holding.wait(WAIT)  # the writer is inside its write, with the first article stored
+        answered = threading.Event()
+        seen: list[tuple[int, Verdict]] = []
+
+        def check() -> None:
+            seen.append((engine.stats().articles, engine.check_article(Article("q", f"{SAME_EVENT_A} variant 0 " * 2))))
+            answered.set()
+
+        threading.Thread(target=check).start()
+        assert answered.wait(WAIT)  # (before: it waited for the write, which waits 10 s for nothing)
+        assert not futures[0].done()
+        assert seen[0][0] == 0 and seen[0][1].matches == ()  # nothing of the write is committed
+        detector.release.set()
+        verdicts = [f.result(timeout=WAIT) for f in futures]
+        assert [m.id for m in verdicts[1].matches] == ["a0"]
+        assert engine.stats().articles == 20
+        assert engine.check_article(Article("q", f"{SAME_EVENT_A} variant 0 " * 2)).matches[0].id == "a0"
+    finally:
+        detector.release.set()
+        engine.close()
+
+
+def test_a_check_in_progress_does_not_hold_up_the_writer(tmp_path: Path) -> None:
+    """The writer screens, decides and commits a batch while a check reads: it waits for no read."""
+    params = DetectionParams()
+    store = SqliteStore(tmp_path / "n.db", params)
     engine = Engine(Detector(params, 1 << 20), store, max_batch=64)
     try:
         texts = [("a", SAME_EVENT_A), ("wire", WIRE), ("other", OTHER_WITH_APPEAL)]  # three unrelated stories
         stories = [prep(engine, aid, body) for aid, body in texts]
-        with store.read():  # a check in progress
+        with store.read() as tx:  # a check in progress
+            assert tx.count() == 0  # (its first statement: the state it reads from now on)
             futures = engine.submit_all(stories)
-            assert until(lambda: store._lock._writers_waiting == 1)
-            assert store.writer_reads == 1  # the screen, done while the check held the store
-        assert [f.result(timeout=WAIT).matches for f in futures] == [(), (), ()]
-        assert engine.stored_as_new == 3  # stored on the screen's word
+            assert [f.result(timeout=WAIT).matches for f in futures] == [(), (), ()]  # stored and acknowledged
+            assert tx.count() == 0  # (while the check still reads the state it began with)
+        assert engine.stored_as_new == 3 and store.commits == 1  # stored on the screen's word, in one write
     finally:
         engine.close()
 
@@ -168,19 +190,8 @@ def test_the_writer_merges_the_band_index_between_its_writes(engine: Engine) -> 
     for i, body in enumerate([WIRE, SAME_EVENT_A, SAME_EVENT_B, OTHER_WITH_APPEAL]):
         engine.index(prep(engine, f"a{i}", body))
     assert until(lambda: not store._bands.merge_due())  # (the writer merges after resolving the futures)
-    assert store._bands._recent == {} and len(store._bands) == 4
+    assert store._bands._recent == ({}, {}) and len(store._bands) == 4
     assert [m.id for m in engine.check(prep(engine, "copy", WIRE_WITH_APPEAL)).matches] == ["a0"]
-
-
-class _WriterReadsCounted(SqliteStore):
-    writer_reads = 0
-
-    @contextmanager
-    def read(self) -> Iterator[_Tx]:
-        if threading.current_thread().name == "neardup-writer":
-            self.writer_reads += 1
-        with super().read() as tx:
-            yield tx
 
 
 WAIT = 10.0
@@ -300,18 +311,13 @@ def test_without_check_lanes_checks_run_side_by_side(tmp_path: Path) -> None:
         assert not any(caller.is_alive() for caller in callers)
 
 
-def test_checks_kept_waiting_by_a_write_all_get_in_before_the_next_write(tmp_path: Path) -> None:
-    """With one lane, the checks a write held up still enter the store together when it ends, and the
-    next write waits for all of them (queued for the lane before the store, they would enter one by one,
-    each after another write)."""
+def test_checks_held_out_of_the_store_all_get_in_together_and_a_write_goes_on_beside_them(tmp_path: Path) -> None:
+    """With one lane, the checks kept out while the store is held alone (a band-index merge's swap, say)
+    all enter it together when it is let go, and take turns for the lane inside; a write meanwhile goes
+    on beside them. (Queued for the lane before the store, they would enter one by one.)"""
     done: list[str] = []
-    writing, end_write = threading.Event(), threading.Event()
     with _held_engine(tmp_path, 1) as (engine, detector):
-
-        def hold_a_write() -> None:
-            with engine.store.write():
-                writing.set()
-                end_write.wait(10)
+        lock = engine.store._lock  # type: ignore[attr-defined]
 
         def check(article_id: str) -> None:
             engine.check_article(Article(article_id, WIRE))
@@ -321,23 +327,18 @@ def test_checks_kept_waiting_by_a_write_all_get_in_before_the_next_write(tmp_pat
             engine.index(Detector(DetectionParams(), 1 << 20).prepare(Article("later", SAME_EVENT_A)))
             done.append("write")
 
-        try:
-            holder = threading.Thread(target=hold_a_write)
-            holder.start()
-            assert writing.wait(10)
-            checks = [threading.Thread(target=check, args=(f"c{i}",)) for i in range(3)]
+        checks = [threading.Thread(target=check, args=(f"c{i}",)) for i in range(3)]
+        with lock.exclusive():
             for t in checks:
                 t.start()
-            assert until(lambda: engine.store._lock._readers_waiting == 3)  # type: ignore[attr-defined]
-            end_write.set()
-            holder.join(10)
-            assert until(lambda: detector.inside == 1)  # one check fingerprints, two wait for the lane
-            writer = threading.Thread(target=index)
-            writer.start()
-            assert until(lambda: engine.store._lock._writers_waiting == 1)  # type: ignore[attr-defined]
-            detector.release.set()
-            for t in [*checks, writer]:
-                t.join(10)
-            assert done == ["check", "check", "check", "write"]
-        finally:
-            end_write.set()
+            assert until(lambda: lock._readers_waiting == 3)
+        assert until(lambda: lock._readers == 3)  # all inside the store,
+        assert until(lambda: detector.inside == 1)  # one fingerprinting, two waiting for the lane
+        writer = threading.Thread(target=index)
+        writer.start()
+        writer.join(10)
+        assert done == ["write"]  # the write did not wait for them
+        detector.release.set()
+        for t in checks:
+            t.join(10)
+        assert done == ["write", "check", "check", "check"]

@@ -190,36 +190,34 @@ def test_reads_run_side_by_side_on_connections_of_their_own(tmp_path: Path) -> N
     store.close()
 
 
-def test_a_read_waits_for_the_writes_statements_and_then_sees_all_of_it_or_none(tmp_path: Path) -> None:
-    """(None of it while the commit is made durable, beside the read: the next test.)"""
+def test_a_read_beside_a_write_gets_in_at_once_and_reads_the_last_commit_throughout(tmp_path: Path) -> None:
+    """A check waits for no write. Its SQLite reads see the last commit, also when the write commits while
+    the read goes on; memory's index already lists what the write has done so far."""
     store = SqliteStore(tmp_path / "n.db", PARAMS)
-    writing, finish = threading.Event(), threading.Event()
+    with store.write() as tx:
+        tx.insert(prepared("wire", WIRE), NOW, "wire")
+    writing, commit = threading.Event(), threading.Event()
+    released_by_the_read: list[bool] = []
 
     def write() -> None:
         with store.write() as tx:
-            tx.insert(prepared("wire", WIRE), NOW, "wire")
+            tx.insert(prepared("copy", WIRE_WITH_APPEAL), NOW, "copy")
             writing.set()
-            finish.wait(10)
-            tx.insert(prepared("a", SAME_EVENT_A), NOW, "a")
-
-    seen: list[tuple[bool, bool, set[str]]] = []
-
-    def read() -> None:
-        with store.read() as tx:
-            signature = prepared("copy", WIRE_WITH_APPEAL).fingerprint.signature
-            seen.append((tx.get("wire") is not None, tx.get("a") is not None, tx.candidates(signature)))
+            released_by_the_read.append(commit.wait(10))
 
     writer = threading.Thread(target=write)
     writer.start()
     assert writing.wait(10)
-    reader = threading.Thread(target=read)
-    reader.start()
-    reader.join(0.2)
-    assert reader.is_alive() and not seen, "a read got in while a write was in progress"
-    finish.set()
-    writer.join(10)
-    reader.join(10)
-    assert seen in ([(True, True, {"wire"})], [(False, False, {"wire"})])  # the rows of one committed state
+    with store.read() as tx:  # (before: waited for the write, which waits 10 s for this read)
+        assert tx.candidates(prepared("q", WIRE).fingerprint.signature) == {"wire", "copy"}  # memory: the index
+        assert tx.get("copy") is None and tx.shingles(["wire", "copy"]).keys() == {"wire"}  # not committed
+        assert tx.count() == 1
+        commit.set()
+        writer.join(10)
+        assert released_by_the_read == [True] and store.commits == 2  # committed while this read goes on,
+        assert tx.count() == 1 and tx.get("copy") is None  # which still reads the state it began with
+    with store.read() as tx:
+        assert tx.count() == 2 and tx.get("copy") is not None
     store.close()
 
 
@@ -272,6 +270,55 @@ def test_a_commit_that_fails_after_letting_reads_in_leaves_disk_and_memory_uncha
         assert tx.candidates(prepared("q", SAME_EVENT_A).fingerprint.signature) == set()
     with store.write() as tx:  # and the store takes writes again
         tx.insert(prepared("a", SAME_EVENT_A), NOW, "a")
+    store.close()
+
+
+def test_a_write_that_fails_beside_a_read_rolls_memory_back_once_the_read_has_left(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "n.db", PARAMS)
+    with store.write() as tx:
+        tx.insert(prepared("wire", WIRE), NOW, "wire")
+    read_in, fail, leave = threading.Event(), threading.Event(), threading.Event()
+    failed: list[BaseException] = []
+    inside: list[set[str]] = []
+
+    def write() -> None:
+        try:
+            with store.write() as tx:
+                tx.insert(prepared("a", SAME_EVENT_A), NOW, "a")
+                fail.wait(10)
+                raise RuntimeError("a decision failed")
+        except RuntimeError as exc:
+            failed.append(exc)
+
+    def read() -> None:
+        with store.read() as tx:
+            read_in.set()
+            leave.wait(10)
+            inside.append(tx.candidates(prepared("q", SAME_EVENT_A).fingerprint.signature))
+
+    writer, reader = threading.Thread(target=write), threading.Thread(target=read)
+    writer.start()
+    reader.start()
+    assert read_in.wait(10)
+    fail.set()
+    assert until(lambda: store._lock._writers_waiting == 1)  # the rollback waits for the read to leave
+    assert writer.is_alive() and not failed
+    late: list[set[str]] = []
+
+    def late_read() -> None:
+        with store.read() as tx:
+            late.append(tx.candidates(prepared("q", SAME_EVENT_A).fingerprint.signature))
+
+    late_reader = threading.Thread(target=late_read)
+    late_reader.start()
+    assert until(store._lock.readers_waiting)  # and a read arriving now waits for the rollback,
+    leave.set()
+    for thread in (reader, writer, late_reader):
+        thread.join(10)
+    assert inside == [{"a"}]  # (not rolled back under the read inside)
+    assert len(failed) == 1 and late == [set()]  # the late read sees the rollback whole
+    with store.read() as tx:
+        assert tx.count() == 1 and tx.candidates(prepared("q", WIRE).fingerprint.signature) == {"wire"}
     store.close()
 
 

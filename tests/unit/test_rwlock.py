@@ -28,12 +28,12 @@ def in_thread(work: Callable[[], None]) -> tuple[threading.Thread, threading.Eve
     return thread, done
 
 
-def hold(lock: SharedLock, exclusive: bool) -> tuple[threading.Event, threading.Event]:
+def hold(lock: SharedLock, exclusive: bool = False, reserved: bool = False) -> tuple[threading.Event, threading.Event]:
     """Take the lock in a thread and keep it: (set once it is held, set this to release it)."""
     held, release = threading.Event(), threading.Event()
 
     def run() -> None:
-        with lock.exclusive() if exclusive else lock.shared():
+        with lock.reserved() if reserved else lock.exclusive() if exclusive else lock.shared():
             held.set()
             release.wait(WAIT)
 
@@ -192,54 +192,61 @@ def test_asking_to_write_while_reading_is_refused_not_deadlocked() -> None:
         pass
 
 
-def test_a_downgraded_hold_lets_readers_in_and_no_writer_and_lets_go_without_waiting_for_them() -> None:
+def test_a_reservation_lets_readers_in_beside_it_and_no_other_writer_and_lets_go_without_waiting() -> None:
     lock = SharedLock()
-    downgraded, let_go = threading.Event(), threading.Event()
-    waited_reader_in, release_waited = threading.Event(), threading.Event()
-
-    def write() -> None:
-        with lock.exclusive():
-            assert until(lock.readers_waiting)  # a reader waits through the write's first part
-            lock.downgrade()
-            downgraded.set()
-            let_go.wait(WAIT)
-
-    def waited_read() -> None:
-        with lock.shared():
-            waited_reader_in.set()
-            release_waited.wait(WAIT)
-
-    writer, writer_done = in_thread(write)
-    assert until(lambda: lock._writer is not None)  # the write has begun
-    in_thread(waited_read)
-    assert downgraded.wait(WAIT) and waited_reader_in.wait(WAIT)  # the reader that waited is in beside it
-    new_reader_in, release_new = hold(lock, exclusive=False)
-    assert new_reader_in.wait(WAIT)  # and so is a new one
-    other_writer_in, release_other = hold(lock, exclusive=True)
-    assert not other_writer_in.wait(BRIEF)  # but no other writer
-    let_go.set()
-    assert writer_done.wait(WAIT)  # the downgraded writer lets go while both readers are still inside
-    assert not other_writer_in.wait(BRIEF)  # the other writer waits for them
-    release_waited.set()
+    reader_in, release_reader = hold(lock)
+    assert reader_in.wait(WAIT)
+    reserved, release_reservation = hold(lock, reserved=True)
+    assert reserved.wait(WAIT)  # beside the reader already inside: no wait for it
+    new_reader_in, release_new = hold(lock)
+    assert new_reader_in.wait(WAIT)  # and a reader arriving during the reservation gets in too
+    other_reservation, release_other = hold(lock, reserved=True)
+    writer_in, release_writer = hold(lock, exclusive=True)
+    assert not other_reservation.wait(BRIEF) and not writer_in.wait(BRIEF)  # but no other writer of either kind
+    release_reservation.set()
+    assert until(lambda: lock._sharing is None)  # let go, with both readers still inside
+    assert lock._readers == 2
+    assert not writer_in.wait(BRIEF)  # the exclusive writer waits for the readers,
+    assert not other_reservation.is_set()  # and the other reservation behind that writer
+    release_reader.set()
     release_new.set()
-    assert other_writer_in.wait(WAIT)
+    assert writer_in.wait(WAIT) and not other_reservation.wait(BRIEF)
+    release_writer.set()
+    assert other_reservation.wait(WAIT)
     release_other.set()
-    writer.join(WAIT)
 
 
-def test_an_upgrade_waits_for_the_readers_let_in_and_holds_the_lock_alone_again() -> None:
+def test_a_reservation_waits_behind_a_waiting_exclusive_writer() -> None:
+    """(Reservations one after the other, the store's writer's, must not keep a merge's swap out for ever.)"""
+    lock = SharedLock()
+    reader_in, release_reader = hold(lock)
+    assert reader_in.wait(WAIT)
+    writer_in, release_writer = hold(lock, exclusive=True)
+    assert until(lambda: lock._writers_waiting == 1)
+    reserved, release_reservation = hold(lock, reserved=True)
+    assert not reserved.wait(BRIEF)
+    release_reader.set()
+    assert writer_in.wait(WAIT) and not reserved.is_set()
+    release_writer.set()
+    assert reserved.wait(WAIT)
+    release_reservation.set()
+
+
+def test_an_upgrade_waits_for_the_readers_inside_and_holds_the_lock_alone_until_the_reservation_ends() -> None:
     lock = SharedLock()
     reader_in, release_reader = threading.Event(), threading.Event()
     upgraded = threading.Event()
     inside_again: list[bool] = []
 
     def write() -> None:
-        with lock.exclusive():
-            lock.downgrade()
+        with lock.reserved():
             in_thread(read)
             assert reader_in.wait(WAIT)
-            lock.upgrade()  # (a commit that failed: the rollback needs the lock alone)
+            lock.upgrade()  # (a write that failed: the rollback needs the lock alone)
             upgraded.set()
+            inside_again.append(lock.held_exclusively())
+            with lock.exclusive():  # (re-entered as any exclusive hold is)
+                pass
             inside_again.append(lock.held_exclusively())
 
     def read() -> None:
@@ -250,29 +257,37 @@ def test_an_upgrade_waits_for_the_readers_let_in_and_holds_the_lock_alone_again(
     writer, writer_done = in_thread(write)
     assert reader_in.wait(WAIT)
     assert not upgraded.wait(BRIEF)  # the reader is still inside
+    late_reader_in, release_late = hold(lock)
+    assert not late_reader_in.wait(BRIEF)  # and a reader arriving now waits for the rollback
     release_reader.set()
     assert upgraded.wait(WAIT) and writer_done.wait(WAIT)
-    assert inside_again == [True]
-    held, release = hold(lock, exclusive=True)  # and the lock was let go as a plain exclusive hold
+    assert inside_again == [True, True]
+    assert late_reader_in.wait(WAIT)  # let in once the reservation ended
+    release_late.set()
+    held, release = hold(lock, exclusive=True)  # and the lock was let go whole
     assert held.wait(WAIT)
     release.set()
     writer.join(WAIT)
 
 
-def test_only_a_single_exclusive_hold_may_be_downgraded_and_only_its_holder_upgrades() -> None:
+def test_a_reservation_is_not_re_entered_and_only_its_holder_upgrades() -> None:
     lock = SharedLock()
-    with pytest.raises(RuntimeError, match="only a thread holding the lock exclusively"):
-        lock.downgrade()
-    with pytest.raises(RuntimeError, match="only the thread that downgraded"):
+    with pytest.raises(RuntimeError, match="only the thread holding the reservation"):
         lock.upgrade()
-    with lock.exclusive(), lock.exclusive():
-        with pytest.raises(RuntimeError, match="only a thread holding"):
-            lock.downgrade()
-        assert lock.held_exclusively()
-    with lock.exclusive():
-        lock.downgrade()
+    for outer in (lock.shared, lock.exclusive, lock.reserved):
+        with outer(), pytest.raises(RuntimeError, match="asked for a reservation"), lock.reserved():
+            pass
+    with lock.reserved():
+        assert lock.writing() and not lock.held_exclusively()
         with pytest.raises(RuntimeError, match="asked for it exclusively"), lock.exclusive():
             pass  # (it would wait for its own reservation for ever)
-    held, release = hold(lock, exclusive=False)  # and the lock was left as it was
+        writer_in, release_writer = hold(lock, exclusive=True)
+        assert until(lambda: lock._writers_waiting == 1)
+        with lock.shared():  # the holder reads at once, though a writer waits (which waits for it)
+            pass
+    assert writer_in.wait(WAIT)
+    release_writer.set()
+    held, release = hold(lock)  # and the lock was left as it was
     assert held.wait(WAIT)
     release.set()
+    assert not lock.writing()
