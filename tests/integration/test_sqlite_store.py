@@ -311,7 +311,7 @@ def test_a_write_that_fails_beside_a_read_rolls_memory_back_once_the_read_has_le
 
     late_reader = threading.Thread(target=late_read)
     late_reader.start()
-    assert until(store._lock.readers_waiting)  # and a read arriving now waits for the rollback,
+    assert until(lambda: store._lock._readers_waiting == 1)  # and a read arriving now waits for the rollback,
     leave.set()
     for thread in (reader, writer, late_reader):
         thread.join(10)

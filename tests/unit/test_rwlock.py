@@ -125,7 +125,7 @@ def test_readers_that_waited_through_a_write_go_before_the_next_writer() -> None
             order.append("late reader")
 
     in_thread(waiting_reader)
-    assert until(lock.readers_waiting)
+    assert until(lambda: lock._readers_waiting == 1)
     _, next_wrote = in_thread(next_writer)
     assert _waits_for_writer(lock)
     release_writer.set()
@@ -135,7 +135,7 @@ def test_readers_that_waited_through_a_write_go_before_the_next_writer() -> None
     release_reader.set()
     assert next_wrote.wait(WAIT) and late_done.wait(WAIT)
     assert order == ["waiting reader", "next writer", "late reader"]
-    assert not lock.readers_waiting()
+    assert not lock._readers_waiting
 
 
 def _waits_for_writer(lock: SharedLock) -> bool:
