@@ -77,10 +77,6 @@ class SharedLock:
             self._wait_as_writer(lambda: not self._readers and not self._passes)
             self._writer, self._sharing, self._writer_depth = me, None, 1
 
-    def held_exclusively(self) -> bool:
-        """Does the calling thread hold the lock exclusively?"""
-        return self._writer == threading.get_ident()
-
     def writing(self) -> bool:
         """Does the calling thread hold the lock to write: exclusively, or reserved?"""
         me = threading.get_ident()

@@ -172,14 +172,19 @@ def test_a_reader_re_enters_while_a_writer_waits() -> None:
     assert wrote.wait(WAIT)
 
 
+def held_alone(lock: SharedLock) -> bool:
+    """Does the calling thread hold the lock exclusively?"""
+    return lock._writer == threading.get_ident()
+
+
 def test_the_writer_re_enters_and_reads_inside_its_own_write() -> None:
     lock = SharedLock()
     with lock.exclusive():
-        assert lock.held_exclusively()
+        assert held_alone(lock)
         with lock.exclusive(), lock.shared():
-            assert lock.held_exclusively()
-        assert lock.held_exclusively()
-    assert not lock.held_exclusively()
+            assert held_alone(lock)
+        assert held_alone(lock)
+    assert not held_alone(lock) and not lock.writing()
     other, _ = hold(lock, exclusive=True)
     assert other.wait(WAIT), "the lock stayed taken after the writer's last release"
 
@@ -244,10 +249,10 @@ def test_an_upgrade_waits_for_the_readers_inside_and_holds_the_lock_alone_until_
             assert reader_in.wait(WAIT)
             lock.upgrade()  # (a write that failed: the rollback needs the lock alone)
             upgraded.set()
-            inside_again.append(lock.held_exclusively())
+            inside_again.append(held_alone(lock))
             with lock.exclusive():  # (re-entered as any exclusive hold is)
                 pass
-            inside_again.append(lock.held_exclusively())
+            inside_again.append(held_alone(lock))
 
     def read() -> None:
         with lock.shared():
@@ -278,7 +283,7 @@ def test_a_reservation_is_not_re_entered_and_only_its_holder_upgrades() -> None:
         with outer(), pytest.raises(RuntimeError, match="asked for a reservation"), lock.reserved():
             pass
     with lock.reserved():
-        assert lock.writing() and not lock.held_exclusively()
+        assert lock.writing() and not held_alone(lock)
         with pytest.raises(RuntimeError, match="asked for it exclusively"), lock.exclusive():
             pass  # (it would wait for its own reservation for ever)
         writer_in, release_writer = hold(lock, exclusive=True)
