@@ -15,10 +15,11 @@ index merge, a rollback, the close.
   for its whole write transaction: its statements are invisible to the readers' own SQLite
   transactions until it commits, so a check waits neither for a write's decisions nor for its fsync.
   If the write fails, the writer takes the lock alone (`upgrade`) to roll memory back.
-- Re-entrant per thread: a thread already holding the lock, either way, is let in again at once.
-  Without that, a thread holding a shared hold and asking for another while a writer waits would
-  wait for the writer, which waits for it. A thread holding a shared hold must not ask for the
-  exclusive one (that upgrade could deadlock two such threads): it raises instead.
+- Re-entrant per thread: a thread already holding the lock (shared, exclusive or reserved) that asks
+  for a shared or exclusive hold the way it holds it, or for a shared one, is let in at once. Without
+  that, a thread holding a shared hold and asking for another while a writer waits would wait for
+  the writer, which waits for it. A thread holding a shared hold or a reservation must not ask for
+  the exclusive one (that could deadlock), nor anyone holding the lock for a reservation: it raises.
 """
 
 from __future__ import annotations
