@@ -221,6 +221,42 @@ def test_a_read_beside_a_write_gets_in_at_once_and_reads_the_last_commit_through
     store.close()
 
 
+def test_a_read_beside_a_write_reads_what_the_write_deletes_or_replaces_as_last_committed(tmp_path: Path) -> None:
+    """The writer reads its own changes; a read beside it reads the last commit: an article the write
+    has deleted or replaced as it was, and none the write has added."""
+    store = SqliteStore(tmp_path / "n.db", PARAMS)
+    with store.write() as tx:
+        tx.insert(prepared("wire", WIRE), NOW, "wire")
+        tx.insert(prepared("old", SAME_EVENT_A), NOW, "old")
+    writing, done = threading.Event(), threading.Event()
+    seen_by_the_writer: list[object] = []
+
+    def write() -> None:
+        with store.write() as tx:
+            tx.delete("wire")
+            tx.delete("old")
+            tx.insert(prepared("old", WIRE_WITH_APPEAL), NOW, "old")  # a new version of "old"
+            tx.insert(prepared("copy", WIRE_WITH_APPEAL), NOW, "copy")
+            got = tx.get("old")
+            seen_by_the_writer.extend([tx.get("wire"), got and got.article.body, tx.get("copy") is not None])
+            writing.set()
+            done.wait(10)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert writing.wait(10)
+    assert seen_by_the_writer == [None, WIRE_WITH_APPEAL, True]
+    with store.read() as tx:
+        old = tx.get("old")
+        assert tx.get("wire") is not None and old is not None and old.article.body == SAME_EVENT_A
+        assert tx.get("copy") is None
+    done.set()
+    writer.join(10)
+    with store.read() as tx:
+        assert tx.get("wire") is None and tx.get("copy") is not None
+    store.close()
+
+
 def test_reads_go_on_while_a_commit_waits_for_the_disk_and_see_the_state_before_it(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "n.db", PARAMS)
     with store.write() as tx:
