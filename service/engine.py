@@ -23,7 +23,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -34,7 +34,7 @@ import numpy as np
 
 from service import novelty
 from service.detector import Detector
-from service.errors import DeadlineExceeded, NotFound, Unavailable
+from service.errors import Cancelled, DeadlineExceeded, NotFound, Unavailable
 from service.lsh import BandKeys
 from service.model import Article, Match, PreparedArticle, Stats, StoredArticle, U32Array, Verdict, to_us
 from service.storage import Store, Transaction, order_key
@@ -213,10 +213,18 @@ class Engine:
 
     # ---- queries -------------------------------------------------------------------------------
 
-    def check_article(self, article: Article, evidence: bool = False, deadline: float | None = None) -> Verdict:
+    def check_article(
+        self,
+        article: Article,
+        evidence: bool = False,
+        deadline: float | None = None,
+        wanted: Callable[[], bool] | None = None,
+    ) -> Verdict:
         """Fingerprint `article` and check it, with at most `check_lanes` such calls at once. A check that
-        reaches its lane after `deadline` (a `time.monotonic()` value) is not made: its caller has given
-        up, and making it would only delay the checks queued behind it.
+        reaches its lane after `deadline` (a `time.monotonic()` value), or when `wanted()` answers False
+        (its caller cancelled it: a hedged request whose twin was answered first, a pipeline shutting
+        down), is not made: its caller has given up, and making it would only delay the checks queued
+        behind it.
 
         Why a limit: four checks side by side in one process spent about twice the CPU each that they
         spent one at a time, and took longer in all (docs/perf.md, "Checks one at a time"). The likely
@@ -229,6 +237,8 @@ class Engine:
         with self.store.read() as tx, self._check_lanes:
             if deadline is not None and time.monotonic() >= deadline:
                 raise DeadlineExceeded(_LATE_CHECK)
+            if wanted is not None and not wanted():
+                raise Cancelled("the call was cancelled while the check waited for its turn, so it was not made")
             return self._check_in(tx, self.detector.prepare(article), evidence)
 
     def check(self, prepared: PreparedArticle, evidence: bool = False) -> Verdict:

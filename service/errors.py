@@ -35,6 +35,10 @@ class DeadlineExceeded(NeardupError):
     """The caller's deadline passed before the work began: it was not done."""
 
 
+class Cancelled(NeardupError):
+    """The caller cancelled the call before the work began: it was not done."""
+
+
 class IncompatibleIndex(NeardupError):
     """A store was built with parameters that differ from the configured ones."""
 

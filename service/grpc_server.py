@@ -29,6 +29,7 @@ from service.detector import Detector, check_id
 from service.engine import Engine
 from service.errors import (
     AlreadyExists,
+    Cancelled,
     DeadlineExceeded,
     IncompatibleIndex,
     InvalidArgument,
@@ -62,6 +63,7 @@ _STATUS: list[tuple[type[NeardupError], grpc.StatusCode]] = [
     (Unavailable, grpc.StatusCode.UNAVAILABLE),
     (IncompatibleIndex, grpc.StatusCode.FAILED_PRECONDITION),
     (DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (Cancelled, grpc.StatusCode.CANCELLED),
 ]
 
 T = TypeVar("T")
@@ -138,7 +140,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         # batches at the workers (docs/perf.md, "CheckArticle latency").
         article, time_left = article_from_pb(request.article), _time_left(context)
         deadline = None if time_left is None else time.monotonic() + time_left
-        verdict = self.engine.check_article(article, request.include_evidence, deadline)
+        verdict = self.engine.check_article(article, request.include_evidence, deadline, context.is_active)
         return pb.CheckArticleResponse(verdict=verdict_to_pb(verdict))
 
     def IndexArticles(

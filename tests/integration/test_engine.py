@@ -11,7 +11,7 @@ import pytest
 
 from service.detector import Detector
 from service.engine import Engine
-from service.errors import DeadlineExceeded, NotFound
+from service.errors import Cancelled, DeadlineExceeded, NotFound
 from service.model import Article, PreparedArticle, Verdict
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
@@ -297,6 +297,33 @@ def test_a_check_that_gets_its_lane_after_its_deadline_is_not_made(tmp_path: Pat
         assert detector.entered == 1  # the late check was never fingerprinted
         # One whose deadline has not passed is made.
         assert engine.check_article(Article("timely", WIRE), deadline=time.monotonic() + 30).duplicate_of is None
+
+
+def test_a_check_cancelled_while_it_waits_for_its_lane_is_not_made(tmp_path: Path) -> None:
+    with _held_engine(tmp_path, 1) as (engine, detector):
+        first = threading.Thread(target=engine.check_article, args=(Article("first", WIRE),))
+        first.start()
+        assert until(lambda: detector.inside == 1)
+        caller_waits = threading.Event()
+        caller_waits.set()
+        outcome: list[BaseException | Verdict] = []
+
+        def hedged_check() -> None:
+            try:
+                outcome.append(engine.check_article(Article("hedged", WIRE), wanted=caller_waits.is_set))
+            except Cancelled as exc:
+                outcome.append(exc)
+
+        hedged = threading.Thread(target=hedged_check)
+        hedged.start()
+        caller_waits.clear()  # its twin was answered elsewhere: the caller cancels it while it waits
+        detector.release.set()
+        for t in (first, hedged):
+            t.join(10)
+        assert len(outcome) == 1 and isinstance(outcome[0], Cancelled)
+        assert "cancelled while the check waited" in str(outcome[0])
+        assert detector.entered == 1  # the cancelled check was never fingerprinted
+        assert engine.check_article(Article("wanted", WIRE), wanted=lambda: True).duplicate_of is None
 
 
 def test_without_check_lanes_checks_run_side_by_side(tmp_path: Path) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
+from neardup.v1 import neardup_pb2 as pb
+from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client import Article, InvalidArgumentError, NeardupClient, NeardupClientError
 from tests.articles import APPEAL, OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
@@ -60,6 +63,34 @@ def test_a_check_held_past_its_deadline_is_not_made_and_is_counted_as_deadline_e
         assert refused.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
         # The server, let in after the hold, gives up on the check instead of making it for no one.
         assert until(lambda: scrape(port).get(("neardup_rpc_calls_total", late)) == 1)
+        assert ("neardup_matches_reported_total", (("method", CHECK),)) not in scrape(port)
+        assert client.check(Article("probe", WIRE)).duplicate_of == "original"  # others are answered as usual
+
+
+def test_a_check_cancelled_while_held_is_not_made_and_is_counted_as_cancelled(tmp_path: Path) -> None:
+    cancelled = (("code", "CANCELLED"), ("method", CHECK))
+    with in_process_server(tmp_path, metrics_port=0) as (running, client):
+        assert running.metrics_port
+        port = running.metrics_port
+        client.index(Article("original", WIRE))
+        engine = running.engine
+        real_check, asked = engine.check_article, []
+
+        def check_article(*args: Any) -> Any:  # (the real check, noting what the server asks it with)
+            asked.append(args)
+            return real_check(*args)
+
+        engine.check_article = check_article  # type: ignore[method-assign]
+        store_lock = engine.store._store._lock  # type: ignore[attr-defined]  # (inside the timing wrapper)
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel, store_lock.exclusive():
+            request = pb.CheckArticleRequest(article=pb.Article(id="probe", body=WIRE))
+            call = pb_grpc.NearDuplicateServiceStub(channel).CheckArticle.future(request)
+            assert until(lambda: len(asked) == 1)  # the check waits for the store, held alone
+            call.cancel()
+            wanted = asked[0][3]
+            assert until(lambda: not wanted())  # the server has seen the caller cancel
+        # Let in after the hold, the server gives up on the check instead of making it for no one.
+        assert until(lambda: scrape(port).get(("neardup_rpc_calls_total", cancelled)) == 1)
         assert ("neardup_matches_reported_total", (("method", CHECK),)) not in scrape(port)
         assert client.check(Article("probe", WIRE)).duplicate_of == "original"  # others are answered as usual
 
