@@ -2,10 +2,11 @@
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -272,26 +273,39 @@ def test_check_article_runs_at_most_check_lanes_checks_at_once(tmp_path: Path, l
         assert detector.most_inside == lanes
 
 
+def _second_check_given_up_while_it_waits(
+    engine: Engine, detector: _HeldDetector, give_up: Callable[[], None], **options: Any
+) -> list[BaseException | Verdict]:
+    """Hold one check in the only lane, start a second with `options`, call `give_up` while it waits for
+    the lane, then let the first go: what the second ended with."""
+    first = threading.Thread(target=engine.check_article, args=(Article("first", WIRE),))
+    first.start()
+    assert until(lambda: detector.inside == 1)
+    outcome: list[BaseException | Verdict] = []
+
+    def second() -> None:
+        try:
+            outcome.append(engine.check_article(Article("second", WIRE), **options))
+        except (DeadlineExceeded, Cancelled) as exc:
+            outcome.append(exc)
+
+    waiting = threading.Thread(target=second)
+    waiting.start()
+    give_up()
+    detector.release.set()
+    for t in (first, waiting):
+        t.join(10)
+    return outcome
+
+
 def test_a_check_that_gets_its_lane_after_its_deadline_is_not_made(tmp_path: Path) -> None:
     with _held_engine(tmp_path, 1) as (engine, detector):
-        first = threading.Thread(target=engine.check_article, args=(Article("first", WIRE),))
-        first.start()
-        assert until(lambda: detector.inside == 1)
-        outcome: list[BaseException | Verdict] = []
         deadline = time.monotonic() + 0.2
 
-        def late_check() -> None:
-            try:
-                outcome.append(engine.check_article(Article("late", WIRE), deadline=deadline))
-            except DeadlineExceeded as exc:
-                outcome.append(exc)
+        def pass_the_deadline() -> None:
+            assert until(lambda: time.monotonic() > deadline)  # (it waits for the lane all this time)
 
-        late = threading.Thread(target=late_check)
-        late.start()
-        assert until(lambda: time.monotonic() > deadline)  # (it waits for the lane all this time)
-        detector.release.set()
-        for t in (first, late):
-            t.join(10)
+        outcome = _second_check_given_up_while_it_waits(engine, detector, pass_the_deadline, deadline=deadline)
         assert len(outcome) == 1 and isinstance(outcome[0], DeadlineExceeded)
         assert "deadline passed while the check waited" in str(outcome[0])
         assert detector.entered == 1  # the late check was never fingerprinted
@@ -301,25 +315,10 @@ def test_a_check_that_gets_its_lane_after_its_deadline_is_not_made(tmp_path: Pat
 
 def test_a_check_cancelled_while_it_waits_for_its_lane_is_not_made(tmp_path: Path) -> None:
     with _held_engine(tmp_path, 1) as (engine, detector):
-        first = threading.Thread(target=engine.check_article, args=(Article("first", WIRE),))
-        first.start()
-        assert until(lambda: detector.inside == 1)
-        caller_waits = threading.Event()
-        caller_waits.set()
-        outcome: list[BaseException | Verdict] = []
-
-        def hedged_check() -> None:
-            try:
-                outcome.append(engine.check_article(Article("hedged", WIRE), wanted=caller_waits.is_set))
-            except Cancelled as exc:
-                outcome.append(exc)
-
-        hedged = threading.Thread(target=hedged_check)
-        hedged.start()
-        caller_waits.clear()  # its twin was answered elsewhere: the caller cancels it while it waits
-        detector.release.set()
-        for t in (first, hedged):
-            t.join(10)
+        wanted = threading.Event()
+        wanted.set()
+        # Its twin was answered elsewhere: the caller cancels it while it waits.
+        outcome = _second_check_given_up_while_it_waits(engine, detector, wanted.clear, wanted=wanted.is_set)
         assert len(outcome) == 1 and isinstance(outcome[0], Cancelled)
         assert "cancelled while the check waited" in str(outcome[0])
         assert detector.entered == 1  # the cancelled check was never fingerprinted
