@@ -23,9 +23,9 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
@@ -35,6 +35,7 @@ import numpy as np
 from service import novelty
 from service.detector import Detector
 from service.errors import Cancelled, DeadlineExceeded, NotFound, Unavailable
+from service.gil import let_others_run
 from service.lsh import BandKeys
 from service.model import Article, Match, PreparedArticle, Stats, StoredArticle, U32Array, Verdict, to_us
 from service.storage import Store, Transaction, order_key
@@ -78,6 +79,8 @@ class Engine:
             threading.BoundedSemaphore(check_lanes) if check_lanes else nullcontext()
         )
         self._screen_novel = screen_novel
+        self._checks = 0  # check_article calls in progress (the writer lets them in: _let_checks_in)
+        self._checks_lock = threading.Lock()
         self.stored_as_new = 0  # articles the screen found provably new (tests, benchmarks)
         self._band_keys = BandKeys(detector.params.lsh_bands, detector.params.lsh_rows)
         self.started = time.monotonic()
@@ -161,7 +164,7 @@ class Engine:
 
     def _decide_screened(self, tx: Transaction, jobs: list[_Job]) -> list[Verdict]:
         """`_decide` for one chunk, screened together."""
-        _let_others_run()
+        self._let_checks_in()
         screen = novelty.screen([job.prepared for job in jobs], tx, self.detector, self._band_keys)
         verdicts: list[Verdict] = []
         run: list[int] = []
@@ -183,7 +186,7 @@ class Engine:
         """Store a run of new stories: what `_index_one` does for articles that match nothing."""
         if not run:
             return []
-        _let_others_run()
+        self._let_checks_in()
         articles = [screen.indexed[n] for n in run]
         tx.insert_new(articles, datetime.now(UTC))
         for prepared in articles:
@@ -195,7 +198,7 @@ class Engine:
 
     def _index_one(self, tx: Transaction, job: _Job) -> tuple[Verdict, PreparedArticle]:
         """The verdict, and the article as stored (its signature without learned boilerplate)."""
-        _let_others_run()
+        self._let_checks_in()
         article = job.prepared.article
         existing = tx.get(article.id)
         if existing and existing.fingerprint.body_digest == job.prepared.fingerprint.body_digest:
@@ -237,12 +240,29 @@ class Engine:
         The lane is taken inside the read, not before it: checks kept out while the store is held alone
         (a band-index merge's swap) then all get in when it is let go, and take turns there. Queued
         before the read, they would reach the store one by one."""
-        with self.store.read() as tx, self._check_lanes:
+        with self._checking(), self.store.read() as tx, self._check_lanes:
             if deadline is not None and time.monotonic() >= deadline:
                 raise DeadlineExceeded(_LATE_CHECK)
             if wanted is not None and not wanted():
                 raise Cancelled("the call was cancelled while the check waited for its turn, so it was not made")
             return self._check_in(tx, self.detector.prepare(article), evidence)
+
+    @contextmanager
+    def _checking(self) -> Iterator[None]:
+        with self._checks_lock:
+            self._checks += 1
+        try:
+            yield
+        finally:
+            with self._checks_lock:
+                self._checks -= 1
+
+    def _let_checks_in(self) -> None:
+        """Before each of the writer's steps: let go of the GIL if a check is in progress (service/gil.py).
+        Not otherwise: an ingest alone would slow by ≈10 %, the other threads of the ingest taking the
+        GIL in turn there and the writer, its serial stage, waiting for them."""
+        if self._checks:  # (read without the lock: a stale answer costs or saves one step's chance)
+            let_others_run()
 
     def check(self, prepared: PreparedArticle, evidence: bool = False) -> Verdict:
         """The verdict the article would get if indexed now; stores nothing."""
@@ -352,18 +372,6 @@ class Engine:
             successor = tx.earliest_member(aid, excluding=aid)
             if successor:
                 tx.regroup([aid], successor)
-
-
-def _let_others_run() -> None:
-    """Let go of the GIL for a moment between the writer's steps (each a few hundred µs of Python work).
-
-    A check beside the writer lets the GIL go at every SQLite call and every larger numpy step, and
-    each time waits to get it back. CPython restarts that wait whenever the holder lets the GIL go and
-    takes it back at once, as the writer's own short SQLite calls do, so a waiting check could sit
-    out most of a batch's decisions (13-15 ms p99 during an ingest at 1M, against ~5 ms alone).
-    A step boundary where the writer sleeps for no time gives it its chance: in-process at 1M, p99
-    during an ingest 8.0-10.5 ms against 10.4-14.7 ms (docs/perf.md). It costs ~1 µs a step."""
-    time.sleep(0)
 
 
 def _us(moment: datetime | None) -> int | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from service import engine as engine_module
 from service.detector import Detector
 from service.engine import Engine
 from service.errors import Cancelled, DeadlineExceeded, NotFound
@@ -249,6 +250,35 @@ def _held_engine(tmp_path: Path, lanes: int | None) -> Iterator[tuple[Engine, _H
     finally:
         detector.release.set()
         engine.close()
+
+
+def test_while_a_check_is_in_progress_the_writer_lets_it_have_the_gil_between_its_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check waits for the GIL at each of its steps (service/gil.py). While one is in progress the
+    writer lets the GIL go at each screen, each run of new stories and each article decided in full;
+    with none in progress it does not (an ingest alone would only slow down)."""
+    let_go: list[str] = []
+    monkeypatch.setattr(engine_module, "let_others_run", lambda: let_go.append(threading.current_thread().name))
+    with _held_engine(tmp_path, lanes=1) as (engine, detector):
+        plain = Detector(DetectionParams(), 1 << 20)
+
+        def ingest(texts: list[tuple[str, str]]) -> list[Verdict]:
+            futures = engine.submit_all([plain.prepare(Article(aid, body)) for aid, body in texts])  # one batch
+            return [f.result(timeout=WAIT) for f in futures]
+
+        ingest([("wire", WIRE), ("a", SAME_EVENT_A)])
+        assert let_go == []  # no check in progress
+        check = threading.Thread(target=engine.check_article, args=(Article("query", SAME_EVENT_B),))
+        check.start()
+        assert until(lambda: detector.inside == 1)  # a check in progress (held in its fingerprinting)
+        verdicts = ingest([("b", OTHER_WITH_APPEAL), ("copy", WIRE_WITH_APPEAL), ("copy2", WIRE_WITH_APPEAL + " x")])
+        detector.release.set()
+        check.join(WAIT)
+    assert [m.id for m in verdicts[1].matches] == ["wire"]  # the copies: decided in full
+    # the screen, the run of new stories before the copies, and each of the two full decisions
+    assert len(let_go) >= 1 + 1 + 2
+    assert set(let_go) == {"neardup-writer"}
 
 
 @pytest.mark.parametrize("lanes", [1, 2])

@@ -1,0 +1,59 @@
+"""`let_others_run`: a busy thread that calls it between its steps lets a thread waiting for the GIL in."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from service.gil import let_others_run
+
+
+@pytest.fixture
+def no_forced_switch() -> Iterator[None]:
+    """The interpreter would not take the GIL from a busy thread for 30 s: only letting it go helps."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(30.0)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
+def _waiter_gets_in(between_steps: Callable[[], None], bound: float) -> bool:
+    """Run a thread of pure Python work in ~50 µs steps, calling `between_steps` after each, until a
+    second thread (woken as the work starts) gets the GIL, or `bound` seconds pass. Did it get in?"""
+    started, got_in = threading.Event(), threading.Event()
+
+    def wait_then_mark() -> None:
+        started.wait()  # (lets the GIL go while it waits; needs it back to go on)
+        got_in.set()
+
+    def busy() -> None:
+        started.set()
+        deadline = time.perf_counter() + bound
+        while not got_in.is_set() and time.perf_counter() < deadline:
+            step_end = time.perf_counter() + 50e-6
+            while time.perf_counter() < step_end:
+                pass
+            between_steps()
+
+    threads = [threading.Thread(target=wait_then_mark), threading.Thread(target=busy)]
+    for t in threads:
+        t.start()
+    threads[1].join()
+    in_time = got_in.is_set()
+    threads[0].join()
+    return in_time
+
+
+def test_a_busy_thread_letting_others_run_lets_a_waiting_thread_in(no_forced_switch: None) -> None:
+    assert _waiter_gets_in(let_others_run, bound=10.0)
+
+
+def test_without_it_the_waiting_thread_stays_out_while_the_work_lasts(no_forced_switch: None) -> None:
+    # The premise of the test above: with no forced switch, pure Python work never lets the GIL go.
+    assert not _waiter_gets_in(lambda: None, bound=0.5)
