@@ -1,31 +1,26 @@
-"""`let_others_run`: a busy thread that calls it between its steps lets a thread waiting for the GIL in."""
+"""`let_others_run`: a busy thread that calls it between its steps lets a thread waiting for the GIL in.
+
+Each case runs in a fresh interpreter: in the test process, threads and garbage that earlier tests
+left behind (a finaliser closing a socket, a thread already waiting with the old switch interval) can
+make the busy thread let the GIL go by itself."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from pathlib import Path
 
-import pytest
-
-from service.gil import let_others_run
-
-
-@pytest.fixture
-def no_forced_switch() -> Iterator[None]:
-    """The interpreter would not take the GIL from a busy thread for 30 s: only letting it go helps."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(30.0)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def _waiter_gets_in(between_steps: Callable[[], None], bound: float) -> bool:
+def waiter_gets_in(between_steps: Callable[[], None], bound: float) -> bool:
     """Run a thread of pure Python work in ~50 µs steps, calling `between_steps` after each, until a
-    second thread (woken as the work starts) gets the GIL, or `bound` seconds pass. Did it get in?"""
+    second thread (woken as the work starts) gets the GIL, or `bound` seconds pass. Did it get in?
+    The interpreter would not take the GIL from the busy thread for 30 s: only letting it go helps."""
+    sys.setswitchinterval(30.0)
     started, got_in = threading.Event(), threading.Event()
 
     def wait_then_mark() -> None:
@@ -50,10 +45,20 @@ def _waiter_gets_in(between_steps: Callable[[], None], bound: float) -> bool:
     return in_time
 
 
-def test_a_busy_thread_letting_others_run_lets_a_waiting_thread_in(no_forced_switch: None) -> None:
-    assert _waiter_gets_in(let_others_run, bound=10.0)
+def _in_fresh_interpreter(between_steps: str, bound: float) -> bool:
+    code = (
+        "from service.gil import let_others_run\nfrom tests.unit.test_gil import waiter_gets_in\n"
+        f"print(waiter_gets_in({between_steps}, bound={bound}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return {"True": True, "False": False}[done.stdout.strip()]
 
 
-def test_without_it_the_waiting_thread_stays_out_while_the_work_lasts(no_forced_switch: None) -> None:
+def test_a_busy_thread_letting_others_run_lets_a_waiting_thread_in() -> None:
+    assert _in_fresh_interpreter("let_others_run", bound=10.0)
+
+
+def test_without_it_the_waiting_thread_stays_out_while_the_work_lasts() -> None:
     # The premise of the test above: with no forced switch, pure Python work never lets the GIL go.
-    assert not _waiter_gets_in(lambda: None, bound=0.5)
+    assert not _in_fresh_interpreter("lambda: None", bound=0.5)
