@@ -51,6 +51,8 @@ class _Job:
 
 
 _STOP = object()
+# Checks come in while one ended less than this long ago (at 10 checks/s or more): _let_checks_in.
+_CHECKS_FLOWING = 0.1
 # Articles screened together (service/novelty.py), each chunk against the store as the chunks before it
 # left it. A bigger screen would be more conservative: a sample that k earlier articles of the screen
 # hold counts as k more groups, so fewer of its articles would be provably new.
@@ -81,6 +83,7 @@ class Engine:
         self._screen_novel = screen_novel
         self._checks = 0  # check_article calls in progress (the writer lets them in: _let_checks_in)
         self._checks_lock = threading.Lock()
+        self._last_check_ended = -1e9  # (time.monotonic())
         self.stored_as_new = 0  # articles the screen found provably new (tests, benchmarks)
         self._band_keys = BandKeys(detector.params.lsh_bands, detector.params.lsh_rows)
         self.started = time.monotonic()
@@ -256,12 +259,16 @@ class Engine:
         finally:
             with self._checks_lock:
                 self._checks -= 1
+                self._last_check_ended = time.monotonic()
 
     def _let_checks_in(self) -> None:
-        """Before each of the writer's steps: let go of the GIL if a check is in progress (service/gil.py).
-        Not otherwise: an ingest alone would slow by ≈10 %, the other threads of the ingest taking the
-        GIL in turn there and the writer, its serial stage, waiting for them."""
-        if self._checks:  # (read without the lock: a stale answer costs or saves one step's chance)
+        """Before each of the writer's steps: let go of the GIL while checks come in (service/gil.py),
+        that is while one is in progress or one ended less than _CHECKS_FLOWING ago: a check also waits
+        for the GIL before check_article and after it (gRPC handing it in and out), where the writer
+        cannot see it. Not otherwise: an ingest alone would slow by ≈10 %, the other threads of the
+        ingest taking the GIL in turn there and the writer, its serial stage, waiting for them."""
+        # (read without the lock: a stale answer costs or saves one step's chance)
+        if self._checks or time.monotonic() - self._last_check_ended < _CHECKS_FLOWING:
             let_others_run()
 
     def check(self, prepared: PreparedArticle, evidence: bool = False) -> Verdict:

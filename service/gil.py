@@ -8,14 +8,15 @@ Measured with one busy thread that lets the GIL go every N µs of pure Python (a
 0.35, p99 2.1 ms): every 15 µs, p99 2.2 ms; every 100 µs, 3.3 ms; every 300 µs, 6.1 ms; every
 1,000 µs, 20.7 ms; never (the 5 ms switch interval), 160 ms.
 
-So while a check is in progress the writer, the thread that works longest through an ingest,
-calls `let_others_run` before each of its steps (`Engine._let_checks_in`). At 1M articles through
-gRPC, checks during an ingest: p99 12.5-13.9 ms against 14.5-17.1 ms before (docs/perf.md). Calling
-it before every step, checks or not, did better for checks (≈11.5 ms) but cost an ingest alone
-≈10 %: the ingest's other threads then take the GIL in turn and the writer, its serial stage, waits
-for them. The same call per article in the stream reader and the fingerprint pool's result thread
-made checks slower (p99 15.6-20.5 ms). Checks do not call it: one that let the GIL go would wait to
-get it back.
+So while checks come in (one is in progress, or one ended less than 0.1 s ago) the writer, the
+thread that works longest through an ingest, calls `let_others_run` before each of its steps
+(`Engine._let_checks_in`). At 1M+ articles through gRPC, checks during an ingest: p99 8.8-11.2 ms
+against 13.4-21.1 ms before (docs/perf.md). Only while a check is in progress: 12.5-13.9 ms, as a
+check also waits for the GIL before and after `check_article`, when gRPC hands it in and out. Before
+every step, checks or not: an ingest alone slowed by ≈10 %, its other threads then taking the GIL in
+turn and the writer, its serial stage, waiting for them. The same call per article in the stream
+reader and the fingerprint pool's result thread made checks slower (15.6-20.5 ms). Checks do not
+call it: one that let the GIL go would wait to get it back.
 """
 
 from __future__ import annotations

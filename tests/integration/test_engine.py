@@ -281,6 +281,20 @@ def test_while_a_check_is_in_progress_the_writer_lets_it_have_the_gil_between_it
     assert set(let_go) == {"neardup-writer"}
 
 
+@pytest.mark.parametrize(("flowing", "lets_go"), [(60.0, True), (0.0, False)])
+def test_after_a_check_the_writer_lets_go_of_the_gil_while_checks_keep_coming(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, flowing: float, lets_go: bool
+) -> None:
+    """A check also waits for the GIL before and after `check_article` (gRPC handing it in and out),
+    where the writer cannot see it: the writer goes on letting go for _CHECKS_FLOWING after one ends."""
+    let_go: list[str] = []
+    monkeypatch.setattr(engine_module, "let_others_run", lambda: let_go.append(threading.current_thread().name))
+    monkeypatch.setattr(engine_module, "_CHECKS_FLOWING", flowing)
+    engine.check_article(Article("query", WIRE))  # ended before the write below
+    engine.index(prep(engine, "wire", WIRE))
+    assert bool(let_go) is lets_go
+
+
 @pytest.mark.parametrize("lanes", [1, 2])
 def test_check_article_runs_at_most_check_lanes_checks_at_once(tmp_path: Path, lanes: int) -> None:
     with _held_engine(tmp_path, lanes) as (engine, detector):
