@@ -257,7 +257,7 @@ def test_while_a_check_is_in_progress_the_writer_lets_it_have_the_gil_between_it
 ) -> None:
     """A check waits for the GIL at each of its steps (service/gil.py). While one is in progress the
     writer lets the GIL go at each screen, each run of new stories and each article decided in full;
-    with none in progress it does not (an ingest alone would only slow down)."""
+    before any check it does not (an ingest alone would only slow down)."""
     let_go: list[str] = []
     monkeypatch.setattr(engine_module, "let_others_run", lambda: let_go.append(threading.current_thread().name))
     with _held_engine(tmp_path, lanes=1) as (engine, detector):
@@ -268,7 +268,7 @@ def test_while_a_check_is_in_progress_the_writer_lets_it_have_the_gil_between_it
             return [f.result(timeout=WAIT) for f in futures]
 
         ingest([("wire", WIRE), ("a", SAME_EVENT_A)])
-        assert let_go == []  # no check in progress
+        assert let_go == []  # no check yet
         check = threading.Thread(target=engine.check_article, args=(Article("query", SAME_EVENT_B),))
         check.start()
         assert until(lambda: detector.inside == 1)  # a check in progress (held in its fingerprinting)
