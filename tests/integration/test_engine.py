@@ -252,14 +252,20 @@ def _held_engine(tmp_path: Path, lanes: int | None) -> Iterator[tuple[Engine, _H
         engine.close()
 
 
+@pytest.fixture
+def let_go(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The threads that called the engine's `let_others_run`, one entry a call (it does nothing else)."""
+    calls: list[str] = []
+    monkeypatch.setattr(engine_module, "let_others_run", lambda: calls.append(threading.current_thread().name))
+    return calls
+
+
 def test_while_a_check_is_in_progress_the_writer_lets_it_have_the_gil_between_its_steps(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, let_go: list[str]
 ) -> None:
     """A check waits for the GIL at each of its steps (service/gil.py). While one is in progress the
     writer lets the GIL go at each screen, each run of new stories and each article decided in full;
     before any check it does not (an ingest alone would only slow down)."""
-    let_go: list[str] = []
-    monkeypatch.setattr(engine_module, "let_others_run", lambda: let_go.append(threading.current_thread().name))
     with _held_engine(tmp_path, lanes=1) as (engine, detector):
         plain = Detector(DetectionParams(), 1 << 20)
 
@@ -283,12 +289,10 @@ def test_while_a_check_is_in_progress_the_writer_lets_it_have_the_gil_between_it
 
 @pytest.mark.parametrize(("flowing", "lets_go"), [(60.0, True), (0.0, False)])
 def test_after_a_check_the_writer_lets_go_of_the_gil_while_checks_keep_coming(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, flowing: float, lets_go: bool
+    engine: Engine, let_go: list[str], monkeypatch: pytest.MonkeyPatch, flowing: float, lets_go: bool
 ) -> None:
     """A check also waits for the GIL before and after `check_article` (gRPC handing it in and out),
     where the writer cannot see it: the writer goes on letting go for _CHECKS_FLOWING after one ends."""
-    let_go: list[str] = []
-    monkeypatch.setattr(engine_module, "let_others_run", lambda: let_go.append(threading.current_thread().name))
     monkeypatch.setattr(engine_module, "_CHECKS_FLOWING", flowing)
     engine.check_article(Article("query", WIRE))  # ended before the write below
     engine.index(prep(engine, "wire", WIRE))
