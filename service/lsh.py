@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -126,9 +127,12 @@ class BandIndex:
         # second; a merge swaps in the arrays first and the recent pair second. So a read sees an article
         # in one or both, never in neither.
         self._sorted: tuple[U64Array, U32Array] = (np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint32))
-        # Band key -> slot, for articles not merged yet; a key's further slots in the second dict. (Ints,
-        # not a list per key: a million small lists would make every full GC pass walk them.)
-        self._recent: tuple[dict[int, int], dict[int, list[int]]] = ({}, {})
+        # Band key -> slot, for articles not merged yet; a key's further slots in the second dict, packed
+        # as uint32 in a bytearray (_Packed). Ints and bytearrays, which the garbage collector does not
+        # track, not a list per key: copies of stories fill the second dict with tens of thousands of keys
+        # between two merges, and as lists every full GC pass walked them, ~45 ms at 1.4M articles
+        # just before a merge, a pause for every thread of the server (docs/perf.md).
+        self._recent: tuple[dict[int, int], dict[int, _Packed]] = ({}, {})
         self._recent_articles = 0
         self._removed_since_merge = 0
 
@@ -318,7 +322,9 @@ class BandIndex:
             first = recent_first.get(band_key)
             if first is not None:
                 recent.append(first)
-                recent += recent_more.get(band_key, ())
+                more = recent_more.get(band_key)
+                if more is not None:  # (a copy: the writer may append to it beside this read)
+                    parts.append(np.frombuffer(bytes(more), dtype=np.uint32))
         parts.append(np.array(recent, dtype=np.uint32))
         return np.concatenate(parts)
 
@@ -357,7 +363,7 @@ class BandIndex:
         sorted_keys, sorted_slots = self._sorted
         keep = alive[sorted_slots]
         keys, slots = self._recent_arrays()
-        recent: tuple[dict[int, int], dict[int, list[int]]] = ({}, {})
+        recent: tuple[dict[int, int], dict[int, _Packed]] = ({}, {})
         for band_key, slot in zip(keys.tolist(), slots.tolist(), strict=True):
             if alive[slot]:
                 _add(recent, band_key, slot)
@@ -371,18 +377,27 @@ class BandIndex:
     def _recent_arrays(self) -> tuple[U64Array, U32Array]:
         """The recent (band key, slot) pairs as two arrays."""
         recent, more = self._recent
-        extra = sum(len(v) for v in more.values())
         keys = np.fromiter(recent.keys(), dtype=np.uint64, count=len(recent))
         slots = np.fromiter(recent.values(), dtype=np.uint32, count=len(recent))
-        more_keys = np.fromiter((k for k, v in more.items() for _ in v), dtype=np.uint64, count=extra)
-        more_slots = np.fromiter((s for v in more.values() for s in v), dtype=np.uint32, count=extra)
+        more_slots = np.frombuffer(b"".join(more.values()), dtype=np.uint32)
+        per_key = [len(v) // _SLOT_BYTES for v in more.values()]
+        more_keys = np.repeat(np.fromiter(more.keys(), dtype=np.uint64, count=len(more)), per_key)
         return np.concatenate((keys, more_keys)), np.concatenate((slots, more_slots))
 
 
-def _add(recent: tuple[dict[int, int], dict[int, list[int]]], band_key: int, slot: int) -> None:
+_Packed = bytearray  # uint32 slots, native byte order (as np.frombuffer reads them)
+_SLOT_BYTES = 4
+
+
+def _add(recent: tuple[dict[int, int], dict[int, _Packed]], band_key: int, slot: int) -> None:
     first = recent[0].setdefault(band_key, slot)
     if first != slot:
-        recent[1].setdefault(band_key, []).append(slot)
+        packed = slot.to_bytes(_SLOT_BYTES, sys.byteorder)
+        more = recent[1].get(band_key)
+        if more is None:
+            recent[1][band_key] = bytearray(packed)
+        else:
+            more += packed  # (in place: a bytearray grows like a list)
 
 
 def _merged(
