@@ -57,6 +57,10 @@ _CHECKS_FLOWING = 0.1
 # left it. A bigger screen would be more conservative: a sample that k earlier articles of the screen
 # hold counts as k more groups, so fewer of its articles would be provably new.
 _SCREENED = 64
+# While checks come in (_checks_flowing), fewer at a time: a screen is the writer's longest stretch of
+# Python between two chances for a check to take the GIL (≈2.4 ms for 64 articles at 1M stored, against
+# ≈0.9 ms for a full decision), and a check waits for the stretch it arrives in (service/gil.py).
+_SCREENED_BESIDE_CHECKS = 16
 _LATE_CHECK = (
     "the deadline passed while the check waited for its turn (behind other checks, or the store held alone "
     "for a merge of its index), so it was not made: retry with a longer deadline, or send checks at a lower rate"
@@ -162,7 +166,8 @@ class Engine:
         """Verdicts of the jobs, in order: new stories stored in runs, the rest decided in full."""
         if not self._screen_novel:
             return [self._index_one(tx, job)[0] for job in jobs]
-        chunks = (jobs[at : at + _SCREENED] for at in range(0, len(jobs), _SCREENED))
+        size = _SCREENED_BESIDE_CHECKS if self._checks_flowing() else _SCREENED
+        chunks = (jobs[at : at + size] for at in range(0, len(jobs), size))
         return [verdict for chunk in chunks for verdict in self._decide_screened(tx, chunk)]
 
     def _decide_screened(self, tx: Transaction, jobs: list[_Job]) -> list[Verdict]:
@@ -261,14 +266,18 @@ class Engine:
                 self._checks -= 1
                 self._last_check_ended = time.monotonic()
 
-    def _let_checks_in(self) -> None:
-        """Before each of the writer's steps: let go of the GIL while checks come in (service/gil.py),
-        that is while one is in progress or one ended less than _CHECKS_FLOWING ago: a check also waits
-        for the GIL before check_article and after it (gRPC handing it in and out), where the writer
-        cannot see it. Not otherwise: an ingest alone would slow by ≈10 %, the other threads of the
-        ingest taking the GIL in turn there and the writer, its serial stage, waiting for them."""
+    def _checks_flowing(self) -> bool:
+        """Is a check in progress, or did one end less than _CHECKS_FLOWING ago? A check also waits for
+        the GIL before check_article and after it (gRPC handing it in and out), where the writer cannot
+        see it."""
         # (read without the lock: a stale answer costs or saves one step's chance)
-        if self._checks or time.monotonic() - self._last_check_ended < _CHECKS_FLOWING:
+        return bool(self._checks) or time.monotonic() - self._last_check_ended < _CHECKS_FLOWING
+
+    def _let_checks_in(self) -> None:
+        """Before each of the writer's steps: let go of the GIL while checks come in (service/gil.py).
+        Not otherwise: an ingest alone would slow by ≈10 %, the other threads of the ingest taking the
+        GIL in turn there and the writer, its serial stage, waiting for them."""
+        if self._checks_flowing():
             let_others_run()
 
     def check(self, prepared: PreparedArticle, evidence: bool = False) -> Verdict:

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from benchmarks import corpus
+from benchmarks.corpus import core_article
 from service import engine as engine_module
 from service.detector import Detector
 from service.engine import Engine
@@ -297,6 +299,35 @@ def test_after_a_check_the_writer_lets_go_of_the_gil_while_checks_keep_coming(
     engine.check_article(Article("query", WIRE))  # ended before the write below
     engine.index(prep(engine, "wire", WIRE))
     assert bool(let_go) is lets_go
+
+
+def test_while_checks_come_in_the_writer_screens_fewer_articles_at_a_time_with_the_same_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A screen is the writer's longest stretch between its chances to let a check in: while checks come
+    in, it screens _SCREENED_BESIDE_CHECKS articles at a time instead of _SCREENED."""
+    monkeypatch.setattr(engine_module, "_CHECKS_FLOWING", 60.0)
+    screened: list[int] = []
+    screen = engine_module.novelty.screen
+    monkeypatch.setattr(
+        engine_module.novelty, "screen", lambda batch, *rest: screened.append(len(batch)) or screen(batch, *rest)
+    )
+    articles = [core_article(a) for a in corpus.generated(40, corpus.GeneratorConfig(republished=0.3, seed=3))]
+    answers = []
+    for checks in (False, True):
+        params = DetectionParams()
+        detector = Detector(params, 1 << 20)
+        engine = Engine(detector, SqliteStore(tmp_path / f"{checks}.db", params))
+        try:
+            if checks:
+                engine.check_article(Article("query", WIRE))  # ended, but checks are coming in
+            futures = engine.submit_all([detector.prepare(a) for a in articles])  # one batch
+            answers.append([f.result(timeout=WAIT) for f in futures])
+        finally:
+            engine.close()
+        assert screened == ([16, 16, 8] if checks else [40])
+        screened.clear()
+    assert answers[0] == answers[1] and any(v.matches for v in answers[0])
 
 
 @pytest.mark.parametrize("lanes", [1, 2])
