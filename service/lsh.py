@@ -9,8 +9,9 @@ in numpy arrays instead of Python objects per article:
   values), and one 32-bit slot number; the bulk of them sit in two sorted arrays
   (12 bytes per band, about 500 bytes per article at 42 bands), searched with
   one vectorised binary search per query;
-- recent inserts go to a small dict, merged into the sorted arrays every
-  `merge_every` articles (a linear merge, no re-sort). The merge copies the arrays
+- recent inserts go to a few small sorted runs of the same two arrays (see
+  `_with_run`), merged into the big sorted arrays every `merge_every` articles
+  (a linear merge, no re-sort). The merge copies the arrays
   (seconds at a million articles): an owner that serves reads meanwhile asks for it
   in two steps, `prepare_merge` beside the reads and `apply_merge` alone (the
   embedded store does, between write transactions);
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -123,16 +123,15 @@ class BandIndex:
         self._slot: dict[str, int] = {}  # article id -> its live slot
         # The sorted arrays (band keys, and the slot of each) as one attribute, and the recent inserts as
         # another, each swapped whole: reads go on beside inserts and merges (the embedded store's writer
-        # holds a reservation, service/rwlock.py). A read takes the recent pair first and the arrays
-        # second; a merge swaps in the arrays first and the recent pair second. So a read sees an article
+        # holds a reservation, service/rwlock.py). A read takes the recent runs first and the arrays
+        # second; a merge swaps in the arrays first and the recent runs second. So a read sees an article
         # in one or both, never in neither.
         self._sorted: tuple[U64Array, U32Array] = (np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint32))
-        # Band key -> slot, for articles not merged yet; a key's further slots in the second dict, packed
-        # as uint32 in a bytearray (_Packed). Ints and bytearrays, which the garbage collector does not
-        # track, not a list per key: copies of stories fill the second dict with tens of thousands of keys
-        # between two merges, and as lists every full GC pass walked them, ~45 ms at 1.4M articles
-        # just before a merge, a pause for every thread of the server (docs/perf.md).
-        self._recent: tuple[dict[int, int], dict[int, _Packed]] = ({}, {})
+        # The articles not merged yet: sorted runs of (band key, slot) pairs, newest last, each run under an
+        # eighth of the one before it (_with_run). Not a dict: growing a dict of ~350,000 band keys
+        # reallocates it whole in one step that holds the GIL, and its first touch of the new memory made
+        # that step 20-30 ms at 1M articles, as long for every thread of the server (docs/perf.md).
+        self._recent: tuple[_Run, ...] = ()
         self._recent_articles = 0
         self._removed_since_merge = 0
 
@@ -142,8 +141,7 @@ class BandIndex:
         if key in self._slot:
             self.remove(key)
         slot = self._new_slot(key)
-        for band_key in self._keys.of(signature).tolist():
-            self._add_recent(band_key, slot)
+        self._recent = _with_run(self._recent, self._keys.of(signature), np.full(self._keys.bands, slot, np.uint32))
         self._inserted(1)
 
     def insert_batch(self, keys: list[str], signatures: U32Array) -> None:
@@ -151,16 +149,9 @@ class BandIndex:
         for key in keys:
             if key in self._slot:
                 self.remove(key)
-        slots = [self._new_slot(key) for key in keys]
-        band_keys = self._keys.of(signatures).ravel().tolist()
-        band_slots = np.repeat(slots, self._keys.bands).tolist()
-        fresh = dict(zip(band_keys, band_slots, strict=True))
-        first = self._recent[0]
-        if len(fresh) == len(band_keys) and first.keys().isdisjoint(fresh):
-            first.update(fresh)  # new buckets only (new stories, mostly): one C-level update
-        else:
-            for band_key, slot in zip(band_keys, band_slots, strict=True):
-                self._add_recent(band_key, slot)
+        slots = np.array([self._new_slot(key) for key in keys], dtype=np.uint32)
+        band_slots = np.repeat(slots, self._keys.bands)
+        self._recent = _with_run(self._recent, self._keys.of(signatures).ravel(), band_slots)
         self._inserted(len(keys))
 
     def _inserted(self, count: int) -> None:
@@ -196,7 +187,7 @@ class BandIndex:
         if merged.changes != self._changes:
             return False
         self._sorted = (merged.keys, merged.slots)
-        self._recent, self._recent_articles = ({}, {}), 0
+        self._recent, self._recent_articles = (), 0
         self._removed_since_merge -= merged.removed  # (removals since it was prepared are still to drop)
         return True
 
@@ -245,7 +236,7 @@ class BandIndex:
 
     def state(self) -> BandState:
         """Everything the index holds, recent inserts merged in: what `restore` takes back."""
-        if self._recent[0] or self._removed_since_merge:
+        if self._recent or self._removed_since_merge:
             self._merge()
         return BandState(*self._sorted, list(self._ids))
 
@@ -258,7 +249,7 @@ class BandIndex:
         self._ids = state.ids
         self._slot = {key: slot for slot, key in enumerate(state.ids) if key is not None}
         self._sorted = (state.keys, state.slots)
-        self._recent, self._recent_articles, self._removed_since_merge = ({}, {}), 0, 0
+        self._recent, self._recent_articles, self._removed_since_merge = (), 0, 0
         self._changes += 1
 
     def remove(self, key: str) -> None:
@@ -291,41 +282,32 @@ class BandIndex:
         if not len(signatures):
             return np.zeros(0, dtype=np.bool_)
         keys = self._keys.of(signatures).ravel()
-        found: BoolArray = np.zeros(keys.size, dtype=np.bool_)
-        recent = self._recent[0]  # (before the arrays: see __init__)
-        stored = self._sorted[0]
-        if stored.size:
-            order = np.argsort(keys)  # searching in ascending order is ~6x faster: each search starts near the last
-            wanted = keys[order]
-            at = np.searchsorted(stored, wanted)
-            at[at == stored.size] = 0
-            found[order] = np.equal(stored[at], wanted)
-        if recent:
-            in_recent = np.fromiter(map(recent.__contains__, keys.tolist()), dtype=np.bool_, count=keys.size)
-            np.logical_or(found, in_recent, out=found)
+        found: BoolArray = np.empty(keys.size, dtype=np.bool_)
+        runs = (*self._recent, self._sorted)  # (the recent runs before the arrays: see __init__)
+        order = np.argsort(keys)  # searching in ascending order is ~6x faster: each search starts near the last
+        wanted = keys[order]
+        found_sorted: BoolArray = np.zeros(keys.size, dtype=np.bool_)
+        for run_keys, _ in runs:
+            if run_keys.size:
+                at = np.searchsorted(run_keys, wanted)
+                found_sorted |= run_keys.take(at, mode="clip") == wanted
+        found[order] = found_sorted
         hit: BoolArray = np.logical_or.reduce(found.reshape(len(signatures), self._keys.bands), axis=1)
         return hit
 
     def _slots_sharing(self, band_keys: U64Array) -> U32Array:
         """The slot of every (article, band) pair whose bucket `band_keys` hits; an article once per band."""
         parts: list[U32Array] = []
-        recent_first, recent_more = self._recent  # (before the arrays: see __init__)
-        sorted_keys, sorted_slots = self._sorted
-        if len(sorted_keys):
-            lo = np.searchsorted(sorted_keys, band_keys, side="left")
-            hi = np.searchsorted(sorted_keys, band_keys, side="right")
-            hit = hi > lo
-            spans = zip(lo[hit].tolist(), hi[hit].tolist(), strict=True)
-            parts += [sorted_slots[start:end] for start, end in spans]
-        recent: list[int] = []
-        for band_key in band_keys.tolist():
-            first = recent_first.get(band_key)
-            if first is not None:
-                recent.append(first)
-                more = recent_more.get(band_key)
-                if more is not None:  # (a copy: the writer may append to it beside this read)
-                    parts.append(np.frombuffer(bytes(more), dtype=np.uint32))
-        parts.append(np.array(recent, dtype=np.uint32))
+        for keys, slots in (*self._recent, self._sorted):  # (the recent runs before the arrays: see __init__)
+            if not keys.size:
+                continue
+            lo = np.searchsorted(keys, band_keys, side="left")
+            hit = np.flatnonzero(keys.take(lo, mode="clip") == band_keys)
+            if hit.size:  # (most runs hold none of a query's buckets: one search tells)
+                hi = np.searchsorted(keys, band_keys[hit], side="right")
+                parts += [slots[start:end] for start, end in zip(lo[hit].tolist(), hi.tolist(), strict=True)]
+        if not parts:
+            return np.empty(0, dtype=np.uint32)
         return np.concatenate(parts)
 
     def __len__(self) -> int:
@@ -345,7 +327,7 @@ class BandIndex:
         return slot
 
     def _merge(self) -> None:
-        """Move the recent dict into the sorted arrays."""
+        """Move the recent runs into the sorted arrays."""
         self.apply_merge(self.prepare_merge())
         release_free_memory()
 
@@ -362,42 +344,34 @@ class BandIndex:
         alive = self._alive()
         sorted_keys, sorted_slots = self._sorted
         keep = alive[sorted_slots]
-        keys, slots = self._recent_arrays()
-        recent: tuple[dict[int, int], dict[int, _Packed]] = ({}, {})
-        for band_key, slot in zip(keys.tolist(), slots.tolist(), strict=True):
-            if alive[slot]:
-                _add(recent, band_key, slot)
         self._sorted = (sorted_keys[keep], sorted_slots[keep])
-        self._recent = recent
+        self._recent = tuple((keys[alive[slots]], slots[alive[slots]]) for keys, slots in self._recent)
         self._removed_since_merge = 0
-
-    def _add_recent(self, band_key: int, slot: int) -> None:
-        _add(self._recent, band_key, slot)
 
     def _recent_arrays(self) -> tuple[U64Array, U32Array]:
         """The recent (band key, slot) pairs as two arrays."""
-        recent, more = self._recent
-        keys = np.fromiter(recent.keys(), dtype=np.uint64, count=len(recent))
-        slots = np.fromiter(recent.values(), dtype=np.uint32, count=len(recent))
-        more_slots = np.frombuffer(b"".join(more.values()), dtype=np.uint32)
-        per_key = [len(v) // _SLOT_BYTES for v in more.values()]
-        more_keys = np.repeat(np.fromiter(more.keys(), dtype=np.uint64, count=len(more)), per_key)
-        return np.concatenate((keys, more_keys)), np.concatenate((slots, more_slots))
+        if not self._recent:
+            return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint32)
+        keys, slots = zip(*self._recent, strict=True)
+        return np.concatenate(keys), np.concatenate(slots)
 
 
-_Packed = bytearray  # uint32 slots, native byte order (as np.frombuffer reads them)
-_SLOT_BYTES = 4
+_Run = tuple[U64Array, U32Array]  # band keys in ascending order, and the slot of each
+# A new run is merged into the newest one while that is at most this many times its size: at most ~5
+# runs while ~700,000 recent pairs wait for a merge, each pair copied ~19 times (numpy copies and sorts
+# without the GIL: a check waits for none of it).
+_RUN_RATIO = 8
 
 
-def _add(recent: tuple[dict[int, int], dict[int, _Packed]], band_key: int, slot: int) -> None:
-    first = recent[0].setdefault(band_key, slot)
-    if first != slot:
-        packed = slot.to_bytes(_SLOT_BYTES, sys.byteorder)
-        more = recent[1].get(band_key)
-        if more is None:
-            recent[1][band_key] = bytearray(packed)
-        else:
-            more += packed  # (in place: a bytearray grows like a list)
+def _with_run(runs: tuple[_Run, ...], keys: U64Array, slots: U32Array) -> tuple[_Run, ...]:
+    """`runs` with these (band key, slot) pairs added as a new sorted run, merged with the newest runs
+    (_RUN_RATIO). A new tuple: a read goes on with the one it took."""
+    order = np.argsort(keys)  # order within a bucket does not matter: queries return sets
+    run = (keys[order], slots[order])
+    kept = list(runs)
+    while kept and kept[-1][0].size <= _RUN_RATIO * run[0].size:
+        run = _merged_runs(*kept.pop(), *run)
+    return (*kept, run)
 
 
 def _merged(
@@ -410,6 +384,16 @@ def _merged(
         return keys, slots
     at = np.searchsorted(sorted_keys, keys, side="right")
     return np.insert(sorted_keys, at, keys), np.insert(sorted_slots, at, slots)
+
+
+def _merged_runs(keys: U64Array, slots: U32Array, more_keys: U64Array, more_slots: U32Array) -> _Run:
+    """Two sorted runs as one. A stable sort of the two end to end is a linear merge (timsort finds the
+    two runs): ~3x faster than np.insert, which builds an index of where every element goes."""
+    if not len(keys):
+        return more_keys, more_slots
+    joined = np.concatenate((keys, more_keys))
+    order = np.argsort(joined, kind="stable")
+    return joined[order], np.concatenate((slots, more_slots))[order]
 
 
 class DatasketchBandIndex:

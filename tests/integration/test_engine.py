@@ -194,7 +194,7 @@ def test_the_writer_merges_the_band_index_between_its_writes(engine: Engine) -> 
     for i, body in enumerate([WIRE, SAME_EVENT_A, SAME_EVENT_B, OTHER_WITH_APPEAL]):
         engine.index(prep(engine, f"a{i}", body))
     assert until(lambda: not store._bands.merge_due())  # (the writer merges after resolving the futures)
-    assert store._bands._recent == ({}, {}) and len(store._bands) == 4
+    assert store._bands._recent == () and len(store._bands) == 4
     assert [m.id for m in engine.check(prep(engine, "copy", WIRE_WITH_APPEAL)).matches] == ["a0"]
 
 

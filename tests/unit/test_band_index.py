@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import gc
+import itertools
 import sys
 import threading
 
@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.corpus import generated
+from service import lsh
 from service.detector import Detector
 from service.lsh import BandIndex, DatasketchBandIndex
 from service.settings import DetectionParams
@@ -126,10 +127,11 @@ def test_reinserting_a_key_replaces_its_bands() -> None:
     assert len(index) == 1
 
 
-def test_copies_waiting_for_a_merge_are_found_and_hold_nothing_the_garbage_collector_walks() -> None:
-    """Copies of a story share its bands: until the next merge, the further slots of a band wait in the
-    second recent dict. They are found there, and in objects the collector does not track: as a list
-    per band, they made each full GC pass of a 1.4M-article server up to ~45 ms long (docs/perf.md)."""
+def test_copies_waiting_for_a_merge_are_found_in_sorted_runs_that_hold_no_python_object_per_band() -> None:
+    """Copies of a story share its bands: until the next merge, their slots wait in sorted runs of numpy
+    arrays. They are found there. No dict, list or int per band: a dict of the recent bands grew by
+    reallocating itself whole while holding the GIL (20-30 ms at 1M articles), and lists per band made
+    full GC passes long (docs/perf.md)."""
     rng = np.random.default_rng(5)
     story = rng.integers(0, 2**32, size=PARAMS.num_perm, dtype=np.uint64).astype(np.uint32)
     edited = story.copy()
@@ -138,15 +140,34 @@ def test_copies_waiting_for_a_merge_are_found_and_hold_nothing_the_garbage_colle
     for i in range(30):
         index.insert(f"copy{i}", story)
     index.insert_batch(["batch0", "batch1", "edited"], np.stack([story, story, edited]))
-    waiting = index._recent[1]
-    assert len(waiting) == PARAMS.lsh_bands  # every band of the story has further slots
-    assert not gc.is_tracked(waiting) and not any(gc.is_tracked(slots) for slots in waiting.values())
+    runs = index._recent
+    assert 1 <= len(runs) <= 3 and all(isinstance(a, np.ndarray) for run in runs for a in run)
+    assert sum(keys.size for keys, _ in runs) == 33 * PARAMS.lsh_bands
+    assert all(np.all(keys[:-1] <= keys[1:]) for keys, _ in runs)
     everyone = {f"copy{i}" for i in range(30)} | {"batch0", "batch1", "edited"}
     assert index.query(story) == everyone
     assert index.query(story, limit=5) == {"copy0", "copy1", "copy2", "copy3", "copy4"}  # all bands; earliest
     index.remove("copy3")
     index.state()  # (merges the recent inserts into the sorted arrays)
-    assert index._recent == ({}, {}) and index.query(story) == everyone - {"copy3"}
+    assert index._recent == () and index.query(story) == everyone - {"copy3"}
+
+
+def test_recent_inserts_wait_in_a_few_runs_each_much_larger_than_the_next() -> None:
+    """Each insert adds a sorted run and merges it into the newest runs while they are at most _RUN_RATIO
+    times its size: the runs a query searches stay few (logarithmic) however many inserts wait."""
+    rng = np.random.default_rng(8)
+    index = BandIndex(PARAMS, merge_every=1 << 30)  # (no merge into the sorted arrays)
+    most = 0
+    for i in range(0, 3000, 3):
+        sigs = rng.integers(0, 2**32, size=(1 + i % 7, PARAMS.num_perm), dtype=np.uint64).astype(np.uint32)
+        index.insert_batch([f"a{i}-{k}" for k in range(len(sigs))], sigs)
+        sizes = [keys.size for keys, _ in index._recent]
+        assert all(older > lsh._RUN_RATIO * newer for older, newer in itertools.pairwise(sizes))
+        most = max(most, len(sizes))
+    assert sum(sizes) == len(index) * PARAMS.lsh_bands and 2 <= most <= 6
+    probe = rng.integers(0, 2**32, size=PARAMS.num_perm, dtype=np.uint64).astype(np.uint32)
+    index.insert("probe", probe)
+    assert index.query(probe) == {"probe"}
 
 
 @settings(max_examples=15, deadline=None)
