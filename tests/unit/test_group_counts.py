@@ -84,3 +84,20 @@ def test_the_count_of_boilerplate_can_be_read_while_the_writer_adds_counts() -> 
     finally:
         sys.setswitchinterval(interval)
     assert seen == sorted(seen) and counts.total_at_least(3) == hashes.size
+
+
+class _UnreadableValues(dict[int, int]):
+    def values(self):  # type: ignore[override]
+        raise AssertionError("the count was taken from the values")
+
+
+def test_the_default_boilerplate_count_is_the_size_of_the_exact_counts_not_a_pass_over_them() -> None:
+    """`/metrics` asks for total_at_least(3) at every scrape. At 1.27M articles 742,880 samples had counts
+    of three or more, and a pass over them held the GIL for 24 ms, a pause for every check."""
+    counts = GroupCounts()
+    hashes = np.arange(0, 800, 8, dtype=np.uint32)
+    counts.add(hashes, np.full(hashes.size, 3, dtype=np.int64))
+    counts.add(hashes[:40], np.full(40, 2, dtype=np.int64))
+    counts.remove(hashes[90:])  # (back to two groups: out of the exact counts)
+    counts._more = _UnreadableValues(counts._more)
+    assert counts.total_at_least(3) == 90 and counts.total_at_least(2) == 100
