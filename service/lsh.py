@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from datasketch import MinHashLSH
 
 from service.minhash import SignatureMaker
@@ -91,11 +92,43 @@ class BandKeys:
 
 
 @dataclass(frozen=True)
-class PreparedMerge:
-    """Sorted arrays with the recent inserts merged in, and what the index was when they were made."""
+class Merged:
+    """The merged bands: keys in ascending order, the slot of each, and a directory of where each key
+    prefix starts. A binary search over tens of millions of keys misses the cache at almost every step
+    (≈1.1 µs a key at 57M keys); the directory narrows each search to ~16 keys first (≈0.1 µs a key
+    for a screen's 672), and costs 16 bytes per 16 keys."""
 
     keys: U64Array
     slots: U32Array
+    starts: npt.NDArray[np.intp]  # starts[p]: the first key whose top `bits` bits are p or more
+    shift: np.uint64  # 64 - bits
+
+    @classmethod
+    def of(cls, keys: U64Array, slots: U32Array) -> Merged:
+        bits = min(max((keys.size >> 4).bit_length(), 1), 30)  # ~8-16 keys per prefix
+        shift = np.uint64(64 - bits)
+        prefixes = np.arange(1 << bits, dtype=np.uint64) << shift
+        starts = np.append(np.searchsorted(keys, prefixes), keys.size)  # (searchsorted lets the GIL go)
+        return cls(keys, slots, starts, shift)
+
+    def lower_bounds(self, wanted: U64Array) -> npt.NDArray[np.intp]:
+        """np.searchsorted(self.keys, wanted): a bisection of every key at once inside its prefix's span."""
+        prefix = (wanted >> self.shift).astype(np.intp)
+        lo, hi = self.starts[prefix], self.starts[prefix + 1]
+        last = self.keys.size - 1
+        while (open_ := lo < hi).any():
+            mid = (lo + hi) >> 1
+            below = self.keys.take(np.minimum(mid, last), mode="clip") < wanted
+            lo = np.where(open_ & below, mid + 1, lo)
+            hi = np.where(open_ & ~below, mid, hi)
+        return lo
+
+
+@dataclass(frozen=True)
+class PreparedMerge:
+    """Sorted arrays with the recent inserts merged in, and what the index was when they were made."""
+
+    arrays: Merged
     changes: int  # the index's insert count then: the merge holds only if no insert came since
     removed: int  # removals the arrays already leave out
 
@@ -126,7 +159,7 @@ class BandIndex:
         # holds a reservation, service/rwlock.py). A read takes the recent runs first and the arrays
         # second; a merge swaps in the arrays first and the recent runs second. So a read sees an article
         # in one or both, never in neither.
-        self._sorted: tuple[U64Array, U32Array] = (np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint32))
+        self._sorted = Merged.of(np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint32))
         # The articles not merged yet: sorted runs of (band key, slot) pairs, newest last, each run under an
         # eighth of the one before it (_with_run). Not a dict: growing a dict of ~350,000 band keys
         # reallocates it whole in one step that holds the GIL, and its first touch of the new memory made
@@ -172,21 +205,20 @@ class BandIndex:
         insert may (the embedded store's only inserting thread, its writer, is the one preparing)."""
         removed = self._removed_since_merge  # (first: a removal while this runs is left for the next merge)
         keys, slots = self._recent_arrays()
-        sorted_keys, sorted_slots = self._sorted
+        sorted_keys, sorted_slots = self._sorted.keys, self._sorted.slots
         if removed:
             alive = self._alive()
             keep = alive[sorted_slots]
             sorted_keys, sorted_slots = sorted_keys[keep], sorted_slots[keep]
             recent_alive = alive[slots]
             keys, slots = keys[recent_alive], slots[recent_alive]
-        merged_keys, merged_slots = _merged(sorted_keys, sorted_slots, keys, slots)
-        return PreparedMerge(merged_keys, merged_slots, self._changes, removed)
+        return PreparedMerge(Merged.of(*_merged(sorted_keys, sorted_slots, keys, slots)), self._changes, removed)
 
     def apply_merge(self, merged: PreparedMerge) -> bool:
         """Hold `merged` from now on (quick: no copy), unless an insert came since it was prepared."""
         if merged.changes != self._changes:
             return False
-        self._sorted = (merged.keys, merged.slots)
+        self._sorted = merged.arrays
         self._recent, self._recent_articles = (), 0
         self._removed_since_merge -= merged.removed  # (removals since it was prepared are still to drop)
         return True
@@ -238,7 +270,7 @@ class BandIndex:
         """Everything the index holds, recent inserts merged in: what `restore` takes back."""
         if self._recent or self._removed_since_merge:
             self._merge()
-        return BandState(*self._sorted, list(self._ids))
+        return BandState(self._sorted.keys, self._sorted.slots, list(self._ids))
 
     def restore(self, state: BandState) -> None:
         """Hold what `state` describes (an index saved by `state`), instead of what this one holds."""
@@ -248,7 +280,7 @@ class BandIndex:
             raise ValueError("band slots beyond the ids")
         self._ids = state.ids
         self._slot = {key: slot for slot, key in enumerate(state.ids) if key is not None}
-        self._sorted = (state.keys, state.slots)
+        self._sorted = Merged.of(state.keys, state.slots)
         self._recent, self._recent_articles, self._removed_since_merge = (), 0, 0
         self._changes += 1
 
@@ -283,29 +315,28 @@ class BandIndex:
             return np.zeros(0, dtype=np.bool_)
         keys = self._keys.of(signatures).ravel()
         found: BoolArray = np.empty(keys.size, dtype=np.bool_)
-        runs = (*self._recent, self._sorted)  # (the recent runs before the arrays: see __init__)
+        recent, merged = self._recent, self._sorted  # (the recent runs before the arrays: see __init__)
         order = np.argsort(keys)  # searching in ascending order is ~6x faster: each search starts near the last
         wanted = keys[order]
         found_sorted: BoolArray = np.zeros(keys.size, dtype=np.bool_)
-        for run_keys, _ in runs:
+        for run_keys, _ in recent:
             if run_keys.size:
-                at = np.searchsorted(run_keys, wanted)
-                found_sorted |= run_keys.take(at, mode="clip") == wanted
+                found_sorted |= run_keys.take(np.searchsorted(run_keys, wanted), mode="clip") == wanted
+        if merged.keys.size:
+            found_sorted |= merged.keys.take(merged.lower_bounds(wanted), mode="clip") == wanted
         found[order] = found_sorted
         hit: BoolArray = np.logical_or.reduce(found.reshape(len(signatures), self._keys.bands), axis=1)
         return hit
 
     def _slots_sharing(self, band_keys: U64Array) -> U32Array:
         """The slot of every (article, band) pair whose bucket `band_keys` hits; an article once per band."""
+        recent, merged = self._recent, self._sorted  # (the recent runs before the arrays: see __init__)
         parts: list[U32Array] = []
-        for keys, slots in (*self._recent, self._sorted):  # (the recent runs before the arrays: see __init__)
-            if not keys.size:
-                continue
-            lo = np.searchsorted(keys, band_keys, side="left")
-            hit = np.flatnonzero(keys.take(lo, mode="clip") == band_keys)
-            if hit.size:  # (most runs hold none of a query's buckets: one search tells)
-                hi = np.searchsorted(keys, band_keys[hit], side="right")
-                parts += [slots[start:end] for start, end in zip(lo[hit].tolist(), hi.tolist(), strict=True)]
+        for keys, slots in recent:
+            if keys.size:
+                parts += _spans(keys, slots, band_keys, np.searchsorted(keys, band_keys))
+        if merged.keys.size:
+            parts += _spans(merged.keys, merged.slots, band_keys, merged.lower_bounds(band_keys))
         if not parts:
             return np.empty(0, dtype=np.uint32)
         return np.concatenate(parts)
@@ -335,16 +366,16 @@ class BandIndex:
         self._changes += 1
         if self._removed_since_merge:
             self._drop_dead()
-        self._sorted = _merged(*self._sorted, keys, slots)
+        self._sorted = Merged.of(*_merged(self._sorted.keys, self._sorted.slots, keys, slots))
 
     def _alive(self) -> BoolArray:
         return np.fromiter((i is not None for i in self._ids), dtype=bool, count=len(self._ids))
 
     def _drop_dead(self) -> None:
         alive = self._alive()
-        sorted_keys, sorted_slots = self._sorted
+        sorted_keys, sorted_slots = self._sorted.keys, self._sorted.slots
         keep = alive[sorted_slots]
-        self._sorted = (sorted_keys[keep], sorted_slots[keep])
+        self._sorted = Merged.of(sorted_keys[keep], sorted_slots[keep])
         self._recent = tuple((keys[alive[slots]], slots[alive[slots]]) for keys, slots in self._recent)
         self._removed_since_merge = 0
 
@@ -357,6 +388,17 @@ class BandIndex:
 
 
 _Run = tuple[U64Array, U32Array]  # band keys in ascending order, and the slot of each
+
+
+def _spans(keys: U64Array, slots: U32Array, band_keys: U64Array, lo: npt.NDArray[np.intp]) -> list[U32Array]:
+    """The slots of the buckets `band_keys` hit in sorted `keys`, given where each would go (`lo`)."""
+    hit = np.flatnonzero(keys.take(lo, mode="clip") == band_keys)
+    if not hit.size:  # (most runs hold none of a query's buckets: one search tells)
+        return []
+    hi = np.searchsorted(keys, band_keys[hit], side="right")
+    return [slots[start:end] for start, end in zip(lo[hit].tolist(), hi.tolist(), strict=True)]
+
+
 # A new run is merged into the newest one while that is at most this many times its size: at most ~5
 # runs while ~700,000 recent pairs wait for a merge, each pair copied ~19 times (numpy copies and sorts
 # without the GIL: a check waits for none of it).

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from benchmarks.corpus import generated
 from service import lsh
 from service.detector import Detector
-from service.lsh import BandIndex, DatasketchBandIndex
+from service.lsh import BandIndex, DatasketchBandIndex, Merged
 from service.settings import DetectionParams
 
 PARAMS = DetectionParams()
@@ -150,6 +150,23 @@ def test_copies_waiting_for_a_merge_are_found_in_sorted_runs_that_hold_no_python
     index.remove("copy3")
     index.state()  # (merges the recent inserts into the sorted arrays)
     assert index._recent == () and index.query(story) == everyone - {"copy3"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    keys=st.lists(st.integers(0, 2**64 - 1), max_size=400),
+    wanted=st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=60),
+    reuse=st.integers(0, 30),
+)
+def test_the_merged_arrays_directory_finds_what_a_binary_search_finds(keys: list[int], wanted: list[int],
+                                                                       reuse: int) -> None:  # fmt: skip
+    """Merged.lower_bounds (a prefix directory, then a bisection inside the prefix's span) answers as
+    np.searchsorted does: for keys sought and not, repeated keys, the extremes, and prefixes left empty."""
+    stored = np.array(sorted(keys + keys[:reuse] + [0, 2**64 - 1]), dtype=np.uint64)
+    sought = np.array(wanted + keys[:reuse] + [0, 2**64 - 1, 1, 2**63], dtype=np.uint64)
+    merged = Merged.of(stored, np.arange(stored.size, dtype=np.uint32))
+    assert merged.starts.size == (1 << (64 - int(merged.shift))) + 1
+    assert merged.lower_bounds(sought).tolist() == np.searchsorted(stored, sought).tolist()
 
 
 def test_recent_inserts_wait_in_a_few_runs_each_much_larger_than_the_next() -> None:
