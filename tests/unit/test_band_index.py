@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 import sys
 import threading
+from unittest.mock import patch
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -164,9 +166,28 @@ def test_the_merged_arrays_directory_finds_what_a_binary_search_finds(keys: list
     np.searchsorted does: for keys sought and not, repeated keys, the extremes, and prefixes left empty."""
     stored = np.array(sorted(keys + keys[:reuse] + [0, 2**64 - 1]), dtype=np.uint64)
     sought = np.array(wanted + keys[:reuse] + [0, 2**64 - 1, 1, 2**63], dtype=np.uint64)
-    merged = Merged.of(stored, np.arange(stored.size, dtype=np.uint32))
-    assert merged.starts.size == (1 << (64 - int(merged.shift))) + 1
+    merged = Merged.of(stored, np.arange(stored.size, dtype=np.uint32), directory_from=0)
+    assert merged.starts is not None and merged.starts.size == (1 << (64 - int(merged.shift))) + 1
     assert merged.lower_bounds(sought).tolist() == np.searchsorted(stored, sought).tolist()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_with_the_directory_from_the_first_key_the_index_finds_what_datasketch_finds(seed: int) -> None:
+    """The directory is built only for large indexes (_DIRECTORY_FROM keys); forced on, queries and
+    screens through it, across merges and removals, answer as datasketch and as one another."""
+    rng = np.random.default_rng(seed)
+    sigs = _related_signatures(rng, 150)
+    with patch.object(lsh, "_DIRECTORY_FROM", 0):
+        fast, reference = BandIndex(PARAMS, merge_every=7), DatasketchBandIndex(PARAMS)
+        for i, sig in enumerate(sigs):
+            fast.insert(f"a{i}", sig)
+            reference.insert(f"a{i}", sig)
+            if i % 11 == 10:
+                fast.remove(f"a{i - 5}")
+                reference.remove(f"a{i - 5}")
+        assert fast._sorted.starts is not None
+        assert [fast.query(s) for s in sigs] == [reference.query(s) for s in sigs]
+        assert fast.hits(sigs).tolist() == [bool(fast.query(s)) for s in sigs]
 
 
 def test_recent_inserts_wait_in_a_few_runs_each_much_larger_than_the_next() -> None:
