@@ -9,7 +9,7 @@ in numpy arrays instead of Python objects per article:
   values), and one 32-bit slot number; the bulk of them sit in two sorted arrays
   (12 bytes per band, about 500 bytes per article at 42 bands), searched with
   one vectorised binary search per query (through a directory of key prefixes
-  once they are large: `Merged`);
+  once they are large: `SortedBands`);
 - recent inserts go to a few small sorted runs of the same two arrays (see
   `_with_run`), merged into the big sorted arrays every `merge_every` articles
   (a linear merge, no re-sort). The merge copies the arrays
@@ -42,7 +42,7 @@ from service.shingles import U64Array, fmix64
 
 _S32 = np.uint64(32)
 _LOAD_CHUNK = 65_536  # signatures per vectorised step when bulk loading
-# Merged arrays of this many band keys or more (≈200,000 articles) get a directory (Merged). A 16-article
+# Merged arrays of this many band keys or more (≈200,000 articles) get a directory (SortedBands). A 16-article
 # screen's search took 74 µs with it against 147 µs without at 4M keys, 77 against 474 µs at 16M; one
 # article's 32 against 18 µs at 4M, 33 against 45 µs at 16M.
 _DIRECTORY_FROM = 1 << 23
@@ -97,12 +97,13 @@ class BandKeys:
 
 
 @dataclass(frozen=True)
-class Merged:
-    """The merged bands: keys in ascending order, the slot of each, and a directory of where each key
-    prefix starts. A binary search over tens of millions of keys misses the cache at almost every step
-    (≈1.1 µs a key at 57M keys); the directory narrows each search to ~16 keys first (≈0.1 µs a key
-    for a screen's 672), and costs 8 bytes per ~8-16 keys. Below `directory_from` keys there is none:
-    a binary search is cheaper there than the directory's few numpy steps (~25 µs a call)."""
+class SortedBands:
+    """Band keys in ascending order and the slot of each (the merged arrays, or a run of recent inserts),
+    with, for the merged arrays once large, a directory of where each key prefix starts. A binary search
+    over tens of millions of keys misses the cache at almost every step (≈1.1 µs a key at 57M keys); the
+    directory narrows each search to ~16 keys first (≈0.1 µs a key for a screen's 672), and costs 8
+    bytes per ~8-16 keys. Below _DIRECTORY_FROM keys, and for runs, there is none: a binary search is
+    cheaper there than the directory's few numpy steps (~25 µs a call)."""
 
     keys: U64Array
     slots: U32Array
@@ -110,9 +111,13 @@ class Merged:
     shift: np.uint64  # 64 - bits
 
     @classmethod
-    def of(cls, keys: U64Array, slots: U32Array, directory_from: int | None = None) -> Merged:
-        if keys.size < (_DIRECTORY_FROM if directory_from is None else directory_from):
-            return cls(keys, slots, None, np.uint64(64))
+    def run(cls, keys: U64Array, slots: U32Array) -> SortedBands:
+        return cls(keys, slots, None, np.uint64(64))
+
+    @classmethod
+    def merged(cls, keys: U64Array, slots: U32Array) -> SortedBands:
+        if keys.size < _DIRECTORY_FROM:
+            return cls.run(keys, slots)
         bits = min(max((keys.size >> 4).bit_length(), 1), 30)  # ~8-16 keys per prefix
         shift = np.uint64(64 - bits)
         prefixes = np.arange(1 << bits, dtype=np.uint64) << shift
@@ -138,7 +143,7 @@ class Merged:
 class PreparedMerge:
     """Sorted arrays with the recent inserts merged in, and what the index was when they were made."""
 
-    arrays: Merged
+    arrays: SortedBands
     changes: int  # the index's insert count then: the merge holds only if no insert came since
     removed: int  # removals the arrays already leave out
 
@@ -169,12 +174,12 @@ class BandIndex:
         # holds a reservation, service/rwlock.py). A read takes the recent runs first and the arrays
         # second; a merge swaps in the arrays first and the recent runs second. So a read sees an article
         # in one or both, never in neither.
-        self._sorted = Merged.of(np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint32))
+        self._sorted = SortedBands.merged(np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint32))
         # The articles not merged yet: sorted runs of (band key, slot) pairs, newest last, each run under an
         # eighth of the one before it (_with_run). Not a dict: growing a dict of ~350,000 band keys
         # reallocates it whole in one step that holds the GIL, and its first touch of the new memory made
         # that step 20-30 ms at 1M articles, as long for every thread of the server (docs/perf.md).
-        self._recent: tuple[_Run, ...] = ()
+        self._recent: tuple[SortedBands, ...] = ()
         self._recent_articles = 0
         self._removed_since_merge = 0
 
@@ -222,7 +227,8 @@ class BandIndex:
             sorted_keys, sorted_slots = sorted_keys[keep], sorted_slots[keep]
             recent_alive = alive[slots]
             keys, slots = keys[recent_alive], slots[recent_alive]
-        return PreparedMerge(Merged.of(*_merged(sorted_keys, sorted_slots, keys, slots)), self._changes, removed)
+        merged = SortedBands.merged(*_merged(sorted_keys, sorted_slots, keys, slots))
+        return PreparedMerge(merged, self._changes, removed)
 
     def apply_merge(self, merged: PreparedMerge) -> bool:
         """Hold `merged` from now on (quick: no copy), unless an insert came since it was prepared."""
@@ -290,7 +296,7 @@ class BandIndex:
             raise ValueError("band slots beyond the ids")
         self._ids = state.ids
         self._slot = {key: slot for slot, key in enumerate(state.ids) if key is not None}
-        self._sorted = Merged.of(state.keys, state.slots)
+        self._sorted = SortedBands.merged(state.keys, state.slots)
         self._recent, self._recent_articles, self._removed_since_merge = (), 0, 0
         self._changes += 1
 
@@ -325,28 +331,22 @@ class BandIndex:
             return np.zeros(0, dtype=np.bool_)
         keys = self._keys.of(signatures).ravel()
         found: BoolArray = np.empty(keys.size, dtype=np.bool_)
-        recent, merged = self._recent, self._sorted  # (the recent runs before the arrays: see __init__)
         order = np.argsort(keys)  # searching in ascending order is ~6x faster: each search starts near the last
         wanted = keys[order]
         found_sorted: BoolArray = np.zeros(keys.size, dtype=np.bool_)
-        for run_keys, _ in recent:
-            if run_keys.size:
-                found_sorted |= run_keys.take(np.searchsorted(run_keys, wanted), mode="clip") == wanted
-        if merged.keys.size:
-            found_sorted |= merged.keys.take(merged.lower_bounds(wanted), mode="clip") == wanted
+        for part in (*self._recent, self._sorted):  # (the recent runs before the arrays: see __init__)
+            if part.keys.size:
+                found_sorted |= part.keys.take(part.lower_bounds(wanted), mode="clip") == wanted
         found[order] = found_sorted
         hit: BoolArray = np.logical_or.reduce(found.reshape(len(signatures), self._keys.bands), axis=1)
         return hit
 
     def _slots_sharing(self, band_keys: U64Array) -> U32Array:
         """The slot of every (article, band) pair whose bucket `band_keys` hits; an article once per band."""
-        recent, merged = self._recent, self._sorted  # (the recent runs before the arrays: see __init__)
         parts: list[U32Array] = []
-        for keys, slots in recent:
-            if keys.size:
-                parts += _spans(keys, slots, band_keys, np.searchsorted(keys, band_keys))
-        if merged.keys.size:
-            parts += _spans(merged.keys, merged.slots, band_keys, merged.lower_bounds(band_keys))
+        for part in (*self._recent, self._sorted):  # (the recent runs before the arrays: see __init__)
+            if part.keys.size:
+                parts += _spans(part, band_keys)
         if not parts:
             return np.empty(0, dtype=np.uint32)
         return np.concatenate(parts)
@@ -376,7 +376,7 @@ class BandIndex:
         self._changes += 1
         if self._removed_since_merge:
             self._drop_dead()
-        self._sorted = Merged.of(*_merged(self._sorted.keys, self._sorted.slots, keys, slots))
+        self._sorted = SortedBands.merged(*_merged(self._sorted.keys, self._sorted.slots, keys, slots))
 
     def _alive(self) -> BoolArray:
         return np.fromiter((i is not None for i in self._ids), dtype=bool, count=len(self._ids))
@@ -385,28 +385,25 @@ class BandIndex:
         alive = self._alive()
         sorted_keys, sorted_slots = self._sorted.keys, self._sorted.slots
         keep = alive[sorted_slots]
-        self._sorted = Merged.of(sorted_keys[keep], sorted_slots[keep])
-        self._recent = tuple((keys[alive[slots]], slots[alive[slots]]) for keys, slots in self._recent)
+        self._sorted = SortedBands.merged(sorted_keys[keep], sorted_slots[keep])
+        self._recent = tuple(SortedBands.run(r.keys[alive[r.slots]], r.slots[alive[r.slots]]) for r in self._recent)
         self._removed_since_merge = 0
 
     def _recent_arrays(self) -> tuple[U64Array, U32Array]:
         """The recent (band key, slot) pairs as two arrays."""
         if not self._recent:
             return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint32)
-        keys, slots = zip(*self._recent, strict=True)
-        return np.concatenate(keys), np.concatenate(slots)
+        return np.concatenate([r.keys for r in self._recent]), np.concatenate([r.slots for r in self._recent])
 
 
-_Run = tuple[U64Array, U32Array]  # band keys in ascending order, and the slot of each
-
-
-def _spans(keys: U64Array, slots: U32Array, band_keys: U64Array, lo: npt.NDArray[np.intp]) -> list[U32Array]:
-    """The slots of the buckets `band_keys` hit in sorted `keys`, given where each would go (`lo`)."""
-    hit = np.flatnonzero(keys.take(lo, mode="clip") == band_keys)
+def _spans(part: SortedBands, band_keys: U64Array) -> list[U32Array]:
+    """The slots of the buckets `band_keys` hit in `part`."""
+    lo = part.lower_bounds(band_keys)
+    hit = np.flatnonzero(part.keys.take(lo, mode="clip") == band_keys)
     if not hit.size:  # (most runs hold none of a query's buckets: one search tells)
         return []
-    hi = np.searchsorted(keys, band_keys[hit], side="right")
-    return [slots[start:end] for start, end in zip(lo[hit].tolist(), hi.tolist(), strict=True)]
+    hi = np.searchsorted(part.keys, band_keys[hit], side="right")
+    return [part.slots[start:end] for start, end in zip(lo[hit].tolist(), hi.tolist(), strict=True)]
 
 
 # A new run is merged into the newest one while that is at most this many times its size: at most ~5
@@ -415,14 +412,14 @@ def _spans(keys: U64Array, slots: U32Array, band_keys: U64Array, lo: npt.NDArray
 _RUN_RATIO = 8
 
 
-def _with_run(runs: tuple[_Run, ...], keys: U64Array, slots: U32Array) -> tuple[_Run, ...]:
+def _with_run(runs: tuple[SortedBands, ...], keys: U64Array, slots: U32Array) -> tuple[SortedBands, ...]:
     """`runs` with these (band key, slot) pairs added as a new sorted run, merged with the newest runs
     (_RUN_RATIO). A new tuple: a read goes on with the one it took."""
     order = np.argsort(keys)  # order within a bucket does not matter: queries return sets
-    run = (keys[order], slots[order])
+    run = SortedBands.run(keys[order], slots[order])
     kept = list(runs)
-    while kept and kept[-1][0].size <= _RUN_RATIO * run[0].size:
-        run = _merged_runs(*kept.pop(), *run)
+    while kept and kept[-1].keys.size <= _RUN_RATIO * run.keys.size:
+        run = _merged_runs(kept.pop(), run)
     return (*kept, run)
 
 
@@ -438,14 +435,14 @@ def _merged(
     return np.insert(sorted_keys, at, keys), np.insert(sorted_slots, at, slots)
 
 
-def _merged_runs(keys: U64Array, slots: U32Array, more_keys: U64Array, more_slots: U32Array) -> _Run:
+def _merged_runs(older: SortedBands, newer: SortedBands) -> SortedBands:
     """Two sorted runs as one. A stable sort of the two end to end is a linear merge (timsort finds the
     two runs): ~3x faster than np.insert, which builds an index of where every element goes."""
-    if not len(keys):
-        return more_keys, more_slots
-    joined = np.concatenate((keys, more_keys))
+    if not older.keys.size:
+        return newer
+    joined = np.concatenate((older.keys, newer.keys))
     order = np.argsort(joined, kind="stable")
-    return joined[order], np.concatenate((slots, more_slots))[order]
+    return SortedBands.run(joined[order], np.concatenate((older.slots, newer.slots))[order])
 
 
 class DatasketchBandIndex:

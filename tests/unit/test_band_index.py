@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from benchmarks.corpus import generated
 from service import lsh
 from service.detector import Detector
-from service.lsh import BandIndex, DatasketchBandIndex, Merged
+from service.lsh import BandIndex, DatasketchBandIndex, SortedBands
 from service.settings import DetectionParams
 
 PARAMS = DetectionParams()
@@ -143,9 +143,9 @@ def test_copies_waiting_for_a_merge_are_found_in_sorted_runs_that_hold_no_python
         index.insert(f"copy{i}", story)
     index.insert_batch(["batch0", "batch1", "edited"], np.stack([story, story, edited]))
     runs = index._recent
-    assert 1 <= len(runs) <= 3 and all(isinstance(a, np.ndarray) for run in runs for a in run)
-    assert sum(keys.size for keys, _ in runs) == 33 * PARAMS.lsh_bands
-    assert all(np.all(keys[:-1] <= keys[1:]) for keys, _ in runs)
+    assert 1 <= len(runs) <= 3 and all(isinstance(a, np.ndarray) for run in runs for a in (run.keys, run.slots))
+    assert sum(run.keys.size for run in runs) == 33 * PARAMS.lsh_bands
+    assert all(np.all(run.keys[:-1] <= run.keys[1:]) for run in runs)
     everyone = {f"copy{i}" for i in range(30)} | {"batch0", "batch1", "edited"}
     assert index.query(story) == everyone
     assert index.query(story, limit=5) == {"copy0", "copy1", "copy2", "copy3", "copy4"}  # all bands; earliest
@@ -162,11 +162,12 @@ def test_copies_waiting_for_a_merge_are_found_in_sorted_runs_that_hold_no_python
 )
 def test_the_merged_arrays_directory_finds_what_a_binary_search_finds(keys: list[int], wanted: list[int],
                                                                        reuse: int) -> None:  # fmt: skip
-    """Merged.lower_bounds (a prefix directory, then a bisection inside the prefix's span) answers as
+    """SortedBands.lower_bounds (a prefix directory, then a bisection inside the prefix's span) answers as
     np.searchsorted does: for keys sought and not, repeated keys, the extremes, and prefixes left empty."""
     stored = np.array(sorted(keys + keys[:reuse] + [0, 2**64 - 1]), dtype=np.uint64)
     sought = np.array(wanted + keys[:reuse] + [0, 2**64 - 1, 1, 2**63], dtype=np.uint64)
-    merged = Merged.of(stored, np.arange(stored.size, dtype=np.uint32), directory_from=0)
+    with patch.object(lsh, "_DIRECTORY_FROM", 0):
+        merged = SortedBands.merged(stored, np.arange(stored.size, dtype=np.uint32))
     assert merged.starts is not None and merged.starts.size == (1 << (64 - int(merged.shift))) + 1
     assert merged.lower_bounds(sought).tolist() == np.searchsorted(stored, sought).tolist()
 
@@ -199,7 +200,7 @@ def test_recent_inserts_wait_in_a_few_runs_each_much_larger_than_the_next() -> N
     for i in range(0, 3000, 3):
         sigs = rng.integers(0, 2**32, size=(1 + i % 7, PARAMS.num_perm), dtype=np.uint64).astype(np.uint32)
         index.insert_batch([f"a{i}-{k}" for k in range(len(sigs))], sigs)
-        sizes = [keys.size for keys, _ in index._recent]
+        sizes = [run.keys.size for run in index._recent]
         assert all(older > lsh._RUN_RATIO * newer for older, newer in itertools.pairwise(sizes))
         most = max(most, len(sizes))
     assert sum(sizes) == len(index) * PARAMS.lsh_bands and 2 <= most <= 6
