@@ -386,7 +386,11 @@ class BandIndex:
         sorted_keys, sorted_slots = self._sorted.keys, self._sorted.slots
         keep = alive[sorted_slots]
         self._sorted = SortedBands.merged(sorted_keys[keep], sorted_slots[keep])
-        self._recent = tuple(SortedBands.run(r.keys[alive[r.slots]], r.slots[alive[r.slots]]) for r in self._recent)
+        runs = []
+        for run in self._recent:
+            live = alive[run.slots]
+            runs.append(SortedBands.run(run.keys[live], run.slots[live]))
+        self._recent = tuple(runs)
         self._removed_since_merge = 0
 
     def _recent_arrays(self) -> tuple[U64Array, U32Array]:
@@ -426,7 +430,8 @@ def _with_run(runs: tuple[SortedBands, ...], keys: U64Array, slots: U32Array) ->
 def _merged(
     sorted_keys: U64Array, sorted_slots: U32Array, keys: U64Array, slots: U32Array
 ) -> tuple[U64Array, U32Array]:
-    """New sorted arrays: the sorted ones with (keys, slots) put in place (a linear merge, no re-sort)."""
+    """New sorted arrays: the sorted ones with (keys, slots) put in place (a linear merge, no re-sort).
+    Not _merged_runs' stable sort end to end: over 42M merged keys that took 7.5 s against np.insert's 1.6 s."""
     order = np.argsort(keys)  # order within a bucket does not matter: queries return sets
     keys, slots = keys[order], slots[order]
     if not len(sorted_keys):
