@@ -10,8 +10,8 @@ and a burst of N articles costs one fsync, not N.
 
 A check reads the store as of the last commit and waits for no write: the
 stores' reads go on beside a write transaction (service/sqlite_store.py,
-service/redis_store.py). On the embedded store the writer merges the band index
-between its writes, beside the reads.
+service/redis_store.py). On the embedded store the band index is merged in a
+thread of the store's own, beside the writes and the reads.
 
 Within a batch, the articles that are provably new stories (service/novelty.py) are
 screened together and stored in runs; the others are decided one by one in full.

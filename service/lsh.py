@@ -13,9 +13,11 @@ in numpy arrays instead of Python objects per article:
 - recent inserts go to a few small sorted runs of the same two arrays (see
   `_with_run`), merged into the big sorted arrays every `merge_every` articles
   (a linear merge, no re-sort). The merge copies the arrays
-  (seconds at a million articles): an owner that serves reads meanwhile asks for it
-  in two steps, `prepare_merge` beside the reads and `apply_merge` alone (the
-  embedded store does, between write transactions);
+  (seconds at a million articles): an owner that serves reads and inserts meanwhile
+  asks for it in steps: `seal_merge` takes the runs there are, which later
+  inserts leave alone; `MergeInput.made` makes the merged arrays from them in any
+  thread; `apply_merge` swaps them in, alone (the embedded store makes them in a
+  thread of its own, beside its writer and its reads);
 - removal clears the slot; dead slots are dropped from the arrays at the next merge.
 
 A 64-bit key stands for a 96-bit band: two different bands share a key with
@@ -140,12 +142,36 @@ class SortedBands:
 
 
 @dataclass(frozen=True)
+class MergeInput:
+    """What a merge is made of, taken when it was asked for (`BandIndex.seal_merge`): the sorted arrays and
+    the recent runs then, which the index keeps as they are until the merge is applied or refused."""
+
+    base: SortedBands
+    runs: tuple[SortedBands, ...]
+    articles: int  # the articles those runs hold
+    removed: int  # removals counted then: their slots are left out of the merged arrays
+    ids: list[str | None]  # the index's slot -> id list (read, not copied: removals only ever clear a slot)
+
+    def made(self) -> PreparedMerge:
+        """The merged arrays. Changes nothing, reads only what the index no longer changes, so it may run in
+        any thread, beside inserts, removals and reads: its numpy steps let the GIL go."""
+        keys, slots = _concatenated(self.runs)
+        sorted_keys, sorted_slots = self.base.keys, self.base.slots
+        if self.removed:
+            alive = _alive(self.ids)  # (a removal since the seal may be seen too: that slot is dead all the same)
+            keep = alive[sorted_slots]
+            sorted_keys, sorted_slots = sorted_keys[keep], sorted_slots[keep]
+            recent_alive = alive[slots]
+            keys, slots = keys[recent_alive], slots[recent_alive]
+        return PreparedMerge(SortedBands.merged(*_merged(sorted_keys, sorted_slots, keys, slots)), self)
+
+
+@dataclass(frozen=True)
 class PreparedMerge:
-    """Sorted arrays with the recent inserts merged in, and what the index was when they were made."""
+    """Sorted arrays with a merge's runs merged in, and what they were made of."""
 
     arrays: SortedBands
-    changes: int  # the index's insert count then: the merge holds only if no insert came since
-    removed: int  # removals the arrays already leave out
+    input: MergeInput
 
 
 @dataclass(frozen=True)
@@ -166,7 +192,6 @@ class BandIndex:
         self._keys = BandKeys(params.lsh_bands, params.lsh_rows)
         self._merge_every = merge_every
         self._merge_inline = merge_inline
-        self._changes = 0  # inserts so far (any kind): tells a prepared merge whether it still holds
         self._ids: list[str | None] = []  # slot -> article id (None once removed)
         self._slot: dict[str, int] = {}  # article id -> its live slot
         # The sorted arrays (band keys, and the slot of each) as one attribute, and the recent inserts as
@@ -181,6 +206,9 @@ class BandIndex:
         # that step 20-30 ms at 1M articles, as long for every thread of the server (docs/perf.md).
         self._recent: tuple[SortedBands, ...] = ()
         self._recent_articles = 0
+        # The oldest `_sealed` runs (holding `_sealed_articles`) are a merge's input, being made elsewhere: new
+        # runs are not merged into them (`_with_run`), so the merge can take them out when it is applied.
+        self._sealed = self._sealed_articles = 0
         self._removed_since_merge = 0
 
     # ---- changes -------------------------------------------------------------------------------
@@ -189,7 +217,8 @@ class BandIndex:
         if key in self._slot:
             self.remove(key)
         slot = self._new_slot(key)
-        self._recent = _with_run(self._recent, self._keys.of(signature), np.full(self._keys.bands, slot, np.uint32))
+        band_slots = np.full(self._keys.bands, slot, np.uint32)
+        self._recent = _with_run(self._recent, self._keys.of(signature), band_slots, self._sealed)
         self._inserted(1)
 
     def insert_batch(self, keys: list[str], signatures: U32Array) -> None:
@@ -199,12 +228,11 @@ class BandIndex:
                 self.remove(key)
         slots = np.array([self._new_slot(key) for key in keys], dtype=np.uint32)
         band_slots = np.repeat(slots, self._keys.bands)
-        self._recent = _with_run(self._recent, self._keys.of(signatures).ravel(), band_slots)
+        self._recent = _with_run(self._recent, self._keys.of(signatures).ravel(), band_slots, self._sealed)
         self._inserted(len(keys))
 
     def _inserted(self, count: int) -> None:
         self._recent_articles += count
-        self._changes += 1
         if self._recent_articles >= self._merge_threshold() * (1 if self._merge_inline else 4):
             self._merge()
 
@@ -213,31 +241,40 @@ class BandIndex:
         return max(self._merge_every, len(self._slot) >> 6)
 
     def merge_due(self) -> bool:
-        return self._recent_articles >= self._merge_threshold()
+        """Are enough recent inserts waiting, besides those of a merge being made, for another merge?"""
+        return self._recent_articles - self._sealed_articles >= self._merge_threshold()
+
+    def seal_merge(self) -> MergeInput:
+        """A merge of the recent runs there are now, to be made (`MergeInput.made`) and applied later. Inserts
+        may go on meanwhile: theirs start runs of their own, which stay recent when the merge is applied."""
+        self._sealed, self._sealed_articles = len(self._recent), self._recent_articles
+        return MergeInput(self._sorted, self._recent, self._recent_articles, self._removed_since_merge, self._ids)
 
     def prepare_merge(self) -> PreparedMerge:
-        """The merged arrays, made without changing the index: reads and removals may go on meanwhile, no
-        insert may (the embedded store's only inserting thread, its writer, is the one preparing)."""
-        removed = self._removed_since_merge  # (first: a removal while this runs is left for the next merge)
-        keys, slots = self._recent_arrays()
-        sorted_keys, sorted_slots = self._sorted.keys, self._sorted.slots
-        if removed:
-            alive = self._alive()
-            keep = alive[sorted_slots]
-            sorted_keys, sorted_slots = sorted_keys[keep], sorted_slots[keep]
-            recent_alive = alive[slots]
-            keys, slots = keys[recent_alive], slots[recent_alive]
-        merged = SortedBands.merged(*_merged(sorted_keys, sorted_slots, keys, slots))
-        return PreparedMerge(merged, self._changes, removed)
+        """`seal_merge`, made at once in this thread."""
+        return self.seal_merge().made()
 
     def apply_merge(self, merged: PreparedMerge) -> bool:
-        """Hold `merged` from now on (quick: no copy), unless an insert came since it was prepared."""
-        if merged.changes != self._changes:
+        """Hold `merged` from now on (quick: no copy), with the runs inserted since it was sealed still
+        recent; refused if the index was rebuilt or merged another way meanwhile (a load, a restore).
+        Not beside an insert: the owner holds the index alone for this."""
+        made_of = merged.input
+        runs = len(made_of.runs)
+        sealed = self._recent[:runs]
+        self._sealed = self._sealed_articles = 0  # (applied or refused, no merge is being made any more)
+        if self._sorted is not made_of.base or len(sealed) < runs:
             return False
-        self._sorted = merged.arrays
-        self._recent, self._recent_articles = (), 0
-        self._removed_since_merge -= merged.removed  # (removals since it was prepared are still to drop)
+        if not all(now is then for now, then in zip(sealed, made_of.runs, strict=True)):
+            return False
+        self._sorted = merged.arrays  # (first: see __init__)
+        self._recent = self._recent[runs:]
+        self._recent_articles -= made_of.articles
+        self._removed_since_merge -= made_of.removed  # (removals since it was sealed are still to drop)
         return True
+
+    def abandon_merge(self) -> None:
+        """The merge sealed last will not be applied (making it failed): its runs are recent runs again."""
+        self._sealed = self._sealed_articles = 0
 
     def insert_many(self, items: Iterable[tuple[str, U32Array]]) -> None:
         """Bulk insert (e.g. at start-up): keys computed and merged in vectorised chunks."""
@@ -298,7 +335,7 @@ class BandIndex:
         self._slot = {key: slot for slot, key in enumerate(state.ids) if key is not None}
         self._sorted = SortedBands.merged(state.keys, state.slots)
         self._recent, self._recent_articles, self._removed_since_merge = (), 0, 0
-        self._changes += 1
+        self._sealed = self._sealed_articles = 0
 
     def remove(self, key: str) -> None:
         slot = self._slot.pop(key, None)
@@ -373,16 +410,12 @@ class BandIndex:
         release_free_memory()
 
     def _merge_arrays(self, keys: U64Array, slots: U32Array) -> None:
-        self._changes += 1
         if self._removed_since_merge:
             self._drop_dead()
         self._sorted = SortedBands.merged(*_merged(self._sorted.keys, self._sorted.slots, keys, slots))
 
-    def _alive(self) -> BoolArray:
-        return np.fromiter((i is not None for i in self._ids), dtype=bool, count=len(self._ids))
-
     def _drop_dead(self) -> None:
-        alive = self._alive()
+        alive = _alive(self._ids)
         sorted_keys, sorted_slots = self._sorted.keys, self._sorted.slots
         keep = alive[sorted_slots]
         self._sorted = SortedBands.merged(sorted_keys[keep], sorted_slots[keep])
@@ -392,12 +425,19 @@ class BandIndex:
             runs.append(SortedBands.run(run.keys[live], run.slots[live]))
         self._recent = tuple(runs)
         self._removed_since_merge = 0
+        self._sealed = self._sealed_articles = 0  # (new runs: a merge sealed before is refused when applied)
 
-    def _recent_arrays(self) -> tuple[U64Array, U32Array]:
-        """The recent (band key, slot) pairs as two arrays."""
-        if not self._recent:
-            return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint32)
-        return np.concatenate([r.keys for r in self._recent]), np.concatenate([r.slots for r in self._recent])
+
+def _alive(ids: list[str | None]) -> BoolArray:
+    n = len(ids)  # (the list may grow meanwhile: the slots there were then)
+    return np.fromiter((i is not None for i in ids), dtype=bool, count=n)
+
+
+def _concatenated(runs: tuple[SortedBands, ...]) -> tuple[U64Array, U32Array]:
+    """The (band key, slot) pairs of `runs` as two arrays."""
+    if not runs:
+        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint32)
+    return np.concatenate([r.keys for r in runs]), np.concatenate([r.slots for r in runs])
 
 
 def _spans(part: SortedBands, band_keys: U64Array) -> list[U32Array]:
@@ -416,13 +456,15 @@ def _spans(part: SortedBands, band_keys: U64Array) -> list[U32Array]:
 _RUN_RATIO = 8
 
 
-def _with_run(runs: tuple[SortedBands, ...], keys: U64Array, slots: U32Array) -> tuple[SortedBands, ...]:
+def _with_run(
+    runs: tuple[SortedBands, ...], keys: U64Array, slots: U32Array, sealed: int = 0
+) -> tuple[SortedBands, ...]:
     """`runs` with these (band key, slot) pairs added as a new sorted run, merged with the newest runs
-    (_RUN_RATIO). A new tuple: a read goes on with the one it took."""
+    (_RUN_RATIO) but not the first `sealed` (a merge's input). A new tuple: a read goes on with the one it took."""
     order = np.argsort(keys)  # order within a bucket does not matter: queries return sets
     run = SortedBands.run(keys[order], slots[order])
     kept = list(runs)
-    while kept and kept[-1].keys.size <= _RUN_RATIO * run.keys.size:
+    while len(kept) > sealed and kept[-1].keys.size <= _RUN_RATIO * run.keys.size:
         run = _merged_runs(kept.pop(), run)
     return (*kept, run)
 

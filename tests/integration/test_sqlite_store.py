@@ -4,16 +4,18 @@ import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import pytest
 
+from service import lsh
 from service.detector import Detector
 from service.errors import IncompatibleIndex, StoreInUse, Unavailable
 from service.model import Article
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
-from tests.articles import SAME_EVENT_A, WIRE, WIRE_WITH_APPEAL
+from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
 from tests.support import forget_index_snapshot, until
 
 PARAMS = DetectionParams()
@@ -379,30 +381,92 @@ def test_a_read_inside_the_same_threads_write_sees_what_it_wrote_so_far(tmp_path
     store.close()
 
 
-def test_the_band_index_merge_is_made_beside_the_reads_and_only_swapped_in_alone(tmp_path: Path) -> None:
-    """A merge copies the band arrays (seconds at a million articles): a check must not wait for that."""
+def test_the_band_index_merge_is_made_beside_the_writes_and_reads_and_only_swapped_in_alone(tmp_path: Path) -> None:
+    """A merge copies the band arrays (seconds at a million articles): neither a write nor a check may
+    wait for that. Only the swap holds the store alone, after the read in progress."""
     store = SqliteStore(tmp_path / "n.db", PARAMS)
     store._bands._merge_every = 2  # (a merge due after two articles instead of 4,096)
     for aid, body in [("wire", WIRE), ("a", SAME_EVENT_A)]:
         with store.write() as tx:
             tx.insert(prepared(aid, body), NOW, aid)
     assert store._bands.merge_due()
-    readers_while_preparing: list[int] = []
-    prepare = store._bands.prepare_merge
+    making, release = threading.Event(), threading.Event()
+    make = lsh.MergeInput.made
 
-    def recorded_prepare():  # type: ignore[no-untyped-def]
-        readers_while_preparing.append(store._lock._readers)
-        return prepare()
+    def held_make(sealed: lsh.MergeInput) -> lsh.PreparedMerge:
+        making.set()
+        assert release.wait(10)
+        return make(sealed)
 
-    store._bands.prepare_merge = recorded_prepare  # type: ignore[method-assign]
-    maintenance = threading.Thread(target=store.maintain)
-    with store.read() as tx:  # a check in progress
-        maintenance.start()
-        assert until(lambda: store._lock._writers_waiting == 1)
-        assert readers_while_preparing == [2]  # prepared beside this read, now waiting to swap
-        assert tx.candidates(prepared("copy", WIRE_WITH_APPEAL).fingerprint.signature) == {"wire"}
-    maintenance.join(10)
-    assert not maintenance.is_alive() and not store._bands.merge_due()
+    copy = prepared("copy", WIRE_WITH_APPEAL).fingerprint.signature
+    with patch.object(lsh.MergeInput, "made", held_make):
+        store.maintain()  # (returns at once: the merge is made in the store's merge thread)
+        assert making.wait(10)
+        for aid, body in [("b", SAME_EVENT_B), ("o", OTHER_WITH_APPEAL)]:  # writes while the merge is being made
+            with store.write() as tx:
+                tx.insert(prepared(aid, body), NOW, aid)
+            store.maintain()  # (one merge at a time: this starts none)
+        with store.read() as tx:  # a check in progress when the merge is ready
+            release.set()
+            assert until(lambda: store._lock._writers_waiting == 1)  # the swap waits for the read to end
+            assert tx.candidates(copy) == {"wire"}
+        assert until(lambda: store._merging is not None and store._merging.done())
+    # b and o, written beside the merge, were due when it was swapped in: merged next, with no write after.
+    assert store._bands._recent == () and len(store._bands) == 4
+    with store.read() as tx:
+        assert tx.candidates(copy) == {"wire"}
+        assert tx.candidates(prepared("b2", SAME_EVENT_B).fingerprint.signature) == {"b"}
+    store.close()
+
+
+def test_a_failed_merge_leaves_the_index_whole_and_the_next_write_merges(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "n.db", PARAMS)
+    store._bands._merge_every = 2
+    for aid, body in [("wire", WIRE), ("a", SAME_EVENT_A)]:
+        with store.write() as tx:
+            tx.insert(prepared(aid, body), NOW, aid)
+    with patch.object(lsh.MergeInput, "made", side_effect=MemoryError("no room for the merged arrays")):
+        store.maintain()
+        assert until(lambda: store._merging is not None and store._merging.done())
+    assert store._bands.merge_due() and store._bands._recent_articles == 2  # (not merged, still found)
     with store.read() as tx:
         assert tx.candidates(prepared("copy", WIRE_WITH_APPEAL).fingerprint.signature) == {"wire"}
+    store.maintain()
+    assert until(lambda: store._bands._recent == ())  # merged
+    assert not store._bands.merge_due()
     store.close()
+
+
+def test_a_close_beside_a_merge_being_made_waits_for_it_and_the_reopened_store_finds_everything(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "n.db"
+    store = SqliteStore(path, PARAMS)
+    store._bands._merge_every = 2
+    for aid, body in [("wire", WIRE), ("a", SAME_EVENT_A), ("b", SAME_EVENT_B)]:
+        with store.write() as tx:
+            tx.insert(prepared(aid, body), NOW, aid)
+    making, release = threading.Event(), threading.Event()
+    make = lsh.MergeInput.made
+
+    def held_make(sealed: lsh.MergeInput) -> lsh.PreparedMerge:
+        making.set()
+        assert release.wait(10)
+        return make(sealed)
+
+    with patch.object(lsh.MergeInput, "made", held_make):
+        store.maintain()
+        assert making.wait(10)
+        closing = threading.Thread(target=store.close)
+        closing.start()
+        closing.join(0.2)
+        assert closing.is_alive()  # waiting for the merge to be made and applied
+        release.set()
+        closing.join(10)
+        assert not closing.is_alive()
+    reopened = SqliteStore(path, PARAMS)
+    assert reopened.loaded_snapshot
+    with reopened.read() as tx:
+        assert tx.candidates(prepared("copy", WIRE_WITH_APPEAL).fingerprint.signature) == {"wire"}
+        assert tx.candidates(prepared("b2", SAME_EVENT_B).fingerprint.signature) == {"b"}
+    reopened.close()
