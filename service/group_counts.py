@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from service.model import BoolArray, U32Array
+from service.shards import ShardedDict
 
 SAMPLE_SHIFT = 3  # sampled hashes are multiples of 2**SAMPLE_SHIFT (boilerplate.SAMPLE_MODULUS)
 _UNSAMPLED_BITS = np.uint32((1 << SAMPLE_SHIFT) - 1)  # a sampled hash has none of these set
@@ -55,13 +56,14 @@ class GroupCounts:
         """Empty counts, or those `state` (from `state()`) describes."""
         if state is None:
             self._once, self._twice = touched_plane(), touched_plane()
-            self._more: dict[int, int] = {}  # counts of 3 and more
+            # Counts of 3 and more. Sharded: a dict of a million counts grows in one 40 ms step holding the GIL.
+            self._more: ShardedDict[int, int] = ShardedDict()
             self._twice_total = 0  # slots counted at least twice (for the metric, without a popcount)
             return
         if state.once.shape != (_BYTES,) or state.twice.shape != (_BYTES,):
             raise ValueError(f"bit planes of {state.once.shape} bytes, not ({_BYTES},)")
         self._once, self._twice = state.once, state.twice
-        self._more = dict(zip(state.more_hashes.tolist(), state.more_counts.tolist(), strict=True))
+        self._more = ShardedDict(zip(state.more_hashes.tolist(), state.more_counts.tolist(), strict=True))
         self._twice_total = state.twice_total
 
     def state(self) -> CountState:
@@ -114,7 +116,7 @@ class GroupCounts:
         counts[twice] = 2
         if self._more and twice.any():
             at = np.flatnonzero(twice)
-            counts[at] = [self._more.get(h, 2) for h in hashes[at].tolist()]
+            counts[at] = self._more.get_many(hashes[at].tolist(), 2)
         return counts
 
     def at_least(self, hashes: U32Array, min_groups: int) -> U32Array:
@@ -126,8 +128,10 @@ class GroupCounts:
         if min_groups <= 2:
             found: U32Array = picked[twice]
             return found
-        more = self._more
-        return np.fromiter((h for h in picked[twice].tolist() if more.get(h, 2) >= min_groups), dtype=np.uint32)
+        candidates = picked[twice]
+        counts = np.array(self._more.get_many(candidates.tolist(), 2), dtype=np.int64)
+        found_many: U32Array = candidates[counts >= min_groups]
+        return found_many
 
     def total_at_least(self, min_groups: int) -> int:
         """How many sampled hashes were seen in at least `min_groups` (>= 2) groups."""
@@ -135,7 +139,7 @@ class GroupCounts:
             return self._twice_total
         if min_groups == 3:  # (the default: every count kept in _more is 3 or more)
             return len(self._more)  # a pass over the values held the GIL 24 ms at 742,880 of them, each scrape
-        counts = list(self._more.values())  # (one C-level copy: the writer may add counts beside this read)
+        counts = self._more.values()  # (a copy, a C-level step per shard: the writer may add counts beside this)
         return sum(1 for count in counts if count >= min_groups)
 
 

@@ -40,6 +40,7 @@ from datasketch import MinHashLSH
 from service.minhash import SignatureMaker
 from service.model import BoolArray, U32Array
 from service.settings import DetectionParams
+from service.shards import ShardedDict
 from service.shingles import U64Array, fmix64
 
 _S32 = np.uint64(32)
@@ -193,7 +194,8 @@ class BandIndex:
         self._merge_every = merge_every
         self._merge_inline = merge_inline
         self._ids: list[str | None] = []  # slot -> article id (None once removed)
-        self._slot: dict[str, int] = {}  # article id -> its live slot
+        # article id -> its live slot. Sharded: a dict of 1.4M ids grows in one 41 ms step holding the GIL.
+        self._slot: ShardedDict[str, int] = ShardedDict()
         # The sorted arrays (band keys, and the slot of each) as one attribute, and the recent inserts as
         # another, each swapped whole: reads go on beside inserts and merges (the embedded store's writer
         # holds a reservation, service/rwlock.py). A read takes the recent runs first and the arrays
@@ -332,7 +334,7 @@ class BandIndex:
         if state.slots.size and int(state.slots.max()) >= len(state.ids):
             raise ValueError("band slots beyond the ids")
         self._ids = state.ids
-        self._slot = {key: slot for slot, key in enumerate(state.ids) if key is not None}
+        self._slot = ShardedDict((key, slot) for slot, key in enumerate(state.ids) if key is not None)
         self._sorted = SortedBands.merged(state.keys, state.slots)
         self._recent, self._recent_articles, self._removed_since_merge = (), 0, 0
         self._sealed = self._sealed_articles = 0
