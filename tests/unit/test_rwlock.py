@@ -237,6 +237,28 @@ def test_a_reservation_waits_behind_a_waiting_exclusive_writer() -> None:
     release_reservation.set()
 
 
+def test_readers_go_on_beside_a_write_that_a_waiting_writer_waits_for_and_wait_once_it_ends() -> None:
+    """A merge's swap waiting for the write in progress must not make the checks wait for that write too."""
+    lock = SharedLock()
+    reserved, release_reservation = hold(lock, reserved=True)
+    assert reserved.wait(WAIT)
+    writer_in, release_writer = hold(lock, exclusive=True)
+    assert until(lambda: lock._writers_waiting == 1)
+    reader_in, release_reader = hold(lock)
+    assert reader_in.wait(WAIT), "a reader waited for a write in progress behind a waiting writer"
+    assert not writer_in.is_set()
+    release_reservation.set()
+    assert until(lambda: lock._sharing is None)
+    late_reader_in, release_late = hold(lock)
+    assert not late_reader_in.wait(BRIEF), "a new reader overtook the writer once the write ended"
+    assert not writer_in.is_set()  # (the reader that came in beside the write is still inside)
+    release_reader.set()
+    assert writer_in.wait(WAIT) and not late_reader_in.wait(BRIEF)
+    release_writer.set()
+    assert late_reader_in.wait(WAIT)
+    release_late.set()
+
+
 def test_an_upgrade_waits_for_the_readers_inside_and_holds_the_lock_alone_until_the_reservation_ends() -> None:
     lock = SharedLock()
     reader_in, release_reader = threading.Event(), threading.Event()
