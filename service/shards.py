@@ -42,9 +42,6 @@ class ShardedDict(Generic[K, V]):
     def __contains__(self, key: K) -> bool:
         return key in self._shards[hash(key) % SHARDS]
 
-    def __getitem__(self, key: K) -> V:
-        return self._shards[hash(key) % SHARDS][key]
-
     def __setitem__(self, key: K, value: V) -> None:
         shard = self._shards[hash(key) % SHARDS]
         size = len(shard)
@@ -55,11 +52,8 @@ class ShardedDict(Generic[K, V]):
         del self._shards[hash(key) % SHARDS][key]
         self._len -= 1
 
-    def get(self, key: K, default: V) -> V:
-        return self._shards[hash(key) % SHARDS].get(key, default)
-
     def get_many(self, keys: Iterable[K], default: V) -> list[V]:
-        """[get(key, default) for key in keys], without a call per key."""
+        """The value of each of `keys`, or `default`, without a Python call per key."""
         shards = self._shards
         return [shards[hash(key) % SHARDS].get(key, default) for key in keys]
 
