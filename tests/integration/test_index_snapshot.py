@@ -108,27 +108,34 @@ def test_a_write_after_loading_makes_the_snapshot_stale_within_its_own_commit(tm
         after_crash.close()
 
 
-def test_the_stale_snapshot_is_removed_beside_the_reads(tmp_path: Path) -> None:
-    """Freeing a 1M store's snapshot (0.6 GB) took ≈0.2 s: the first write after a start must not hold
-    the checks for that."""
-    path = tmp_path / "n.db"
+def _loaded_with_a_stuck_removal(path: Path) -> tuple[Engine, threading.Event, threading.Event]:
+    """A written store opened from its snapshot, whose stale snapshot's removal, once begun (`removing`
+    is set), is stuck on the disk until `release` is set."""
     _written(path)
     engine = _open(path)
     store = engine.store
     assert isinstance(store, SqliteStore) and store.loaded_snapshot
-    removing, read_done = threading.Event(), threading.Event()
+    removing, release = threading.Event(), threading.Event()
 
     class SlowToRemove(type(path)):  # type: ignore[misc]
         def unlink(self, missing_ok: bool = False) -> None:
             removing.set()
-            read_done.wait(10)  # a removal stuck on the disk, until the read is done
+            release.wait(10)
             super().unlink(missing_ok)
 
     store._snapshot = SlowToRemove(store._snapshot)
+    return engine, removing, release
+
+
+def test_the_stale_snapshot_is_removed_beside_the_reads(tmp_path: Path) -> None:
+    """Freeing a 1M store's snapshot (0.6 GB) took ≈0.2 s: the first write after a start must not hold
+    the checks for that."""
+    path = tmp_path / "n.db"
+    engine, removing, read_done = _loaded_with_a_stuck_removal(path)
     writer = threading.Thread(target=engine.index, args=(PREPARED[65],))
     writer.start()
     assert removing.wait(10)
-    with store.read() as tx:  # (before: waited for the removal, which waited 10 s for this read)
+    with engine.store.read() as tx:  # (before: waited for the removal, which waited 10 s for this read)
         assert path.with_name(snapshot.FILE_NAME).exists()  # the removal is still under way
         assert tx.get(PREPARED[65].article.id) is not None
     read_done.set()
@@ -144,19 +151,7 @@ def test_the_write_is_acknowledged_before_its_stale_snapshot_is_removed_and_a_cl
     batch after a start was acknowledged that much later. The store's merge thread removes it, and a
     close waits for that thread before it saves the new snapshot, which the removal must not take."""
     path = tmp_path / "n.db"
-    _written(path)
-    engine = _open(path)
-    store = engine.store
-    assert isinstance(store, SqliteStore) and store.loaded_snapshot
-    removing, release = threading.Event(), threading.Event()
-
-    class SlowToRemove(type(path)):  # type: ignore[misc]
-        def unlink(self, missing_ok: bool = False) -> None:
-            removing.set()
-            release.wait(10)  # a removal stuck on the disk until released
-            super().unlink(missing_ok)
-
-    store._snapshot = SlowToRemove(store._snapshot)
+    engine, removing, release = _loaded_with_a_stuck_removal(path)
     added = PREPARED[65]
     indexed = threading.Event()
     writer = threading.Thread(target=lambda: (engine.index(added), indexed.set()))
