@@ -243,8 +243,8 @@ class SqliteStore:
         Freeing the file's 0.6-0.75 GB at 1M articles takes 0.12-0.2 s: in the writer it held the first
         batch after a start unacknowledged that long, and under the lock it would also hold the next write
         and the checks. A close waits for the merge thread before it saves a new snapshot, so the removal
-        cannot take that one with it. (Until it is done, the file is no longer loaded: its token went in
-        the commit.)"""
+        cannot take that one with it. (Until the removal is done, a start would not load the file: the
+        commit deleted its token.)"""
         # (RuntimeError: the merge thread is shut down, so a close is under way. It replaces the file with a
         # new snapshot, or leaves it without its token, and the next start removes it.)
         with suppress(RuntimeError):
