@@ -13,7 +13,8 @@ import pytest
 from benchmarks import corpus
 from benchmarks.corpus import core_article
 from service import engine as engine_module
-from service.detector import Detector
+from service import novelty
+from service.detector import Detector, Prepared
 from service.engine import Engine
 from service.errors import Cancelled, DeadlineExceeded, NotFound
 from service.model import Article, PreparedArticle, Verdict
@@ -231,7 +232,7 @@ class _HeldDetector(Detector):
         self.most_inside = 0
         self._lock = threading.Lock()
 
-    def prepare(self, article: Article) -> PreparedArticle:
+    def prepare(self, article: Article) -> Prepared:
         with self._lock:
             self.entered += 1
             self.inside += 1
@@ -309,10 +310,13 @@ def test_while_checks_come_in_the_writer_screens_fewer_articles_at_a_time_with_t
     in, it screens _SCREENED_BESIDE_CHECKS articles at a time instead of _SCREENED."""
     monkeypatch.setattr(engine_module, "_CHECKS_FLOWING", 60.0)
     screened: list[int] = []
-    screen = engine_module.novelty.screen
-    monkeypatch.setattr(
-        engine_module.novelty, "screen", lambda batch, *rest: screened.append(len(batch)) or screen(batch, *rest)
-    )
+    screen = novelty.screen
+
+    def counted_screen(batch: list[PreparedArticle], *rest: Any) -> novelty.Screen:
+        screened.append(len(batch))
+        return screen(batch, *rest)
+
+    monkeypatch.setattr(novelty, "screen", counted_screen)
     articles = [core_article(a) for a in corpus.generated(40, corpus.GeneratorConfig(republished=0.3, seed=3))]
     answers = []
     for checks in (False, True):
