@@ -103,7 +103,8 @@ class SqliteStore:
         self._idle_readers: list[sqlite3.Connection] = []
         self._closed = False
         self.commits = 0  # durable commits so far: shows group commit at work (tests, metrics)
-        # Band index merges are made here, beside the writer and the reads (`maintain`).
+        # Band index merges are made here, beside the writer and the reads (`maintain`), and a snapshot made
+        # stale is removed here (`_remove_stale_snapshot`).
         self._merger = ThreadPoolExecutor(1, thread_name_prefix="neardup-merge")
         self._merging: Future[None] | None = None
         self._stop_merging = False
@@ -289,7 +290,9 @@ class SqliteStore:
 
     def close(self) -> None:
         self._stop_merging = True
-        self._merger.shutdown(wait=True)  # (a merge being made is applied first: the snapshot then holds it)
+        # (A merge being made is applied first, so the snapshot holds it; a stale snapshot's removal is done
+        # first, so it cannot remove the one saved below.)
+        self._merger.shutdown(wait=True)
         with self._lock.exclusive():  # (no read in progress: every reader connection is idle)
             self._closed = True
             while self._idle_readers:
