@@ -88,7 +88,8 @@ class Engine:
         self._checks = 0  # check_article calls in progress (the writer lets them in: _let_checks_in)
         self._checks_lock = threading.Lock()
         self._last_check_ended = -1e9  # (time.monotonic())
-        self.stored_as_new = 0  # articles the screen found provably new (tests, benchmarks)
+        self.stored_as_new = 0  # acknowledged articles the screen found provably new (tests, benchmarks)
+        self._new_in_batch = 0  # those of the batch being decided: counted once it commits
         self._band_keys = BandKeys(detector.params.lsh_bands, detector.params.lsh_rows)
         self.started = time.monotonic()
         self._queue: queue.SimpleQueue[list[_Job] | object] = queue.SimpleQueue()
@@ -140,6 +141,7 @@ class Engine:
         jobs = [j for j in jobs if j.future.set_running_or_notify_cancel()]
         if not jobs:
             return
+        self._new_in_batch = 0
         try:
             with self.store.write() as tx:
                 tx.prefetch([job.prepared for job in jobs])  # a remote store reads ahead
@@ -152,6 +154,7 @@ class Engine:
             for job in jobs:
                 job.future.set_exception(error)
             return
+        self.stored_as_new += self._new_in_batch
         for job, verdict in zip(jobs, verdicts, strict=True):
             job.future.set_result(verdict)
         self._maintain()
@@ -201,7 +204,7 @@ class Engine:
             self.detector.remember(prepared)
         # An article that matched nothing adds a group to all its samples (Detector.group_samples).
         tx.count_groups_each([screen.samples[n] for n in run])
-        self.stored_as_new += len(run)
+        self._new_in_batch += len(run)
         return [Verdict(p.article.id) for p in articles]
 
     def _index_one(self, tx: Transaction, job: _Job) -> tuple[Verdict, PreparedArticle]:

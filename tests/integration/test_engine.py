@@ -1,5 +1,6 @@
 """The engine over a real SQLite store: grouping, replacement, idempotence, group commit."""
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ from service import engine as engine_module
 from service import novelty
 from service.detector import Detector, Prepared
 from service.engine import Engine
-from service.errors import Cancelled, DeadlineExceeded, NotFound
+from service.errors import Cancelled, DeadlineExceeded, NotFound, Unavailable
 from service.model import Article, PreparedArticle, Verdict
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
@@ -124,6 +125,39 @@ def test_a_burst_is_committed_in_few_transactions(engine: Engine) -> None:
     # each article in the burst saw the ones queued before it
     assert verdicts[0].matches == ()
     assert {m.id for m in verdicts[1].matches} == {"a0"}
+
+
+class _CommitFails(SqliteStore):
+    """A real SQLite store whose write transactions fail at their commit while `failing` is set."""
+
+    failing = True
+
+    @contextmanager
+    def write(self) -> Iterator[Any]:
+        with super().write() as tx:
+            yield tx
+            if self.failing:
+                raise sqlite3.OperationalError("disk I/O error")
+
+
+def test_new_stories_of_a_batch_that_fails_to_commit_are_not_counted_as_stored(tmp_path: Path) -> None:
+    params = DetectionParams()
+    store = _CommitFails(tmp_path / "n.db", params)
+    engine = Engine(Detector(params, 1 << 20), store)
+    try:
+        batch = [prep(engine, f"new-{i}", f"{WIRE} story {i} " * 2) for i in range(3)] + [
+            prep(engine, "other", SAME_EVENT_A)
+        ]
+        for future in engine.submit_all(batch):
+            with pytest.raises(Unavailable, match="failed to commit"):
+                future.result(timeout=60)
+        assert engine.stored_as_new == 0 and engine.stats().articles == 0
+        store.failing = False
+        # (another story: the band index may still answer "maybe" for the bands of the rolled-back batch)
+        assert engine.index(prep(engine, "later", SAME_EVENT_B), timeout=60).matches == ()
+        assert engine.stored_as_new == 1 and engine.stats().articles == 1
+    finally:
+        engine.close()
 
 
 class _WriterHeldOnce(Detector):
