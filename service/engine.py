@@ -32,12 +32,12 @@ from typing import cast
 
 import numpy as np
 
-from service import novelty
+from service import novelty, paging
 from service.detector import Detector
 from service.errors import Cancelled, DeadlineExceeded, NotFound, Unavailable
 from service.gil import let_others_run
 from service.lsh import BandKeys
-from service.model import Article, Match, PreparedArticle, Stats, StoredArticle, U32Array, Verdict, to_us
+from service.model import Article, GroupPage, Match, PreparedArticle, Stats, StoredArticle, U32Array, Verdict, to_us
 from service.storage import Store, Transaction, order_key
 
 log = logging.getLogger(__name__)
@@ -302,6 +302,23 @@ class Engine:
         if stored is None:
             raise NotFound(f"no article with id {article_id!r} is stored")
         return stored
+
+    def group_members(self, article_id: str, page_size: int = 0, page_token: str = "") -> GroupPage:
+        """A page of the group `article_id` belongs to, in the group's order: the original first.
+        `page_token`: the previous page's `next_page_token` (service/paging.py)."""
+        size = paging.page_size(page_size)
+        after = paging.key_from(page_token, article_id)
+        with self.store.read() as tx:
+            stored = tx.get(article_id)
+            if stored is None:
+                raise NotFound(f"no article with id {article_id!r} is stored")
+            total, members = tx.group_page(stored.group_root, after, size + 1)  # (one more: is there a next page?)
+        shown = tuple(members[:size])
+        token = ""
+        if len(members) > size:  # (so this page is full)
+            last = shown[-1]
+            token = paging.token_after(article_id, order_key(_us(last.published), last.seq))
+        return GroupPage(stored.group_root, total, shown, token)
 
     def delete(self, article_id: str) -> None:
         with self.store.write() as tx:

@@ -93,6 +93,29 @@ class StoredArticle:
 
 
 @dataclass(frozen=True)
+class GroupMember:
+    """A stored article as a group listing shows it: its description, not its text."""
+
+    id: str
+    title: str
+    source: str
+    url: str
+    published: datetime | None
+    indexed_at: datetime
+    seq: int  # arrival order (service/storage.py, order_key)
+
+
+@dataclass(frozen=True)
+class GroupPage:
+    """One page of a group's members, in the group's order (original first)."""
+
+    original: str  # the group's earliest-published member
+    total: int  # members in the group
+    members: tuple[GroupMember, ...]
+    next_page_token: str  # empty on the last page
+
+
+@dataclass(frozen=True)
 class Stats:
     articles: int
     store: str

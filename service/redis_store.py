@@ -67,9 +67,19 @@ from redis.crc import key_slot
 from redis.retry import Retry
 
 from service.errors import IncompatibleIndex, Unavailable
-from service.model import Article, BoolArray, Fingerprint, PreparedArticle, StoredArticle, U32Array, from_us, to_us
+from service.model import (
+    Article,
+    BoolArray,
+    Fingerprint,
+    GroupMember,
+    PreparedArticle,
+    StoredArticle,
+    U32Array,
+    from_us,
+    to_us,
+)
 from service.settings import DetectionParams
-from service.storage import order_key
+from service.storage import OrderKey, order_key
 
 log = logging.getLogger(__name__)
 
@@ -563,6 +573,17 @@ def record_from(article_id: str, raw: dict[bytes, bytes]) -> StoredArticle | Non
     return StoredArticle(article, fingerprint, from_us(meta["i"]), int(meta["q"]), raw[b"r"].decode())
 
 
+def _member_of(stored: StoredArticle) -> GroupMember:
+    a = stored.article
+    return GroupMember(a.id, a.title, a.source, a.url, a.published, stored.indexed_at, stored.seq)
+
+
+def _member_from(article_id: str, meta: dict[str, Any]) -> GroupMember:
+    """A member from a record's m field (`record_fields`)."""
+    published = from_us(meta["p"]) if meta["p"] is not None else None
+    return GroupMember(article_id, meta["t"], meta["s"], meta["u"], published, from_us(meta["i"]), int(meta["q"]))
+
+
 @dataclass
 class _Group:
     """What a batch did to one group's member set."""
@@ -680,6 +701,23 @@ class _Tx:
         members = self._members(group_root) - {excluding}
         ranked = [(order_key(_us(s.article.published), s.seq), i) for i, s in self._many(members).items()]
         return min(ranked)[1] if ranked else None
+
+    def group_page(self, group_root: str, after: OrderKey | None, limit: int) -> tuple[int, list[GroupMember]]:
+        """Reads the group's member set and each member's description (not its text), then sorts them:
+        one round trip for the set and one for the descriptions (per node on a cluster), at every page."""
+        ids = self._members(group_root)
+        listed = [(order_key(_us(s.article.published), s.seq), _member_of(s)) for i in ids
+                  if (s := self._final.get(i)) is not None and s.group_root == group_root]  # fmt: skip
+        unread = [i for i in ids if i not in self._final]
+        replies = self._store.run([("HMGET", article_key(i), "m", "r") for i in unread])
+        for aid, (meta, root) in zip(unread, replies, strict=True):
+            # (Without a record the entry is not shown: being written, or deleted, on a cluster between phases.)
+            if meta is not None and root is not None and self._roots.get(aid, root.decode()) == group_root:
+                fields = json.loads(meta)
+                listed.append((order_key(fields["p"], fields["q"]), _member_from(aid, fields)))
+        listed.sort(key=lambda pair: pair[0])
+        start = 0 if after is None else sum(1 for key, _ in listed if key <= after)
+        return len(listed), [member for _, member in listed[start : start + limit]]
 
     def _many(self, ids: Iterable[str]) -> dict[str, StoredArticle]:
         ids = list(ids)

@@ -34,10 +34,20 @@ from service import snapshot as snapshots
 from service.errors import IncompatibleIndex, StoreInUse, Unavailable
 from service.group_counts import GroupCounts
 from service.lsh import BandIndex, MergeInput, release_free_memory
-from service.model import Article, BoolArray, Fingerprint, PreparedArticle, StoredArticle, U32Array, from_us, to_us
+from service.model import (
+    Article,
+    BoolArray,
+    Fingerprint,
+    GroupMember,
+    PreparedArticle,
+    StoredArticle,
+    U32Array,
+    from_us,
+    to_us,
+)
 from service.rwlock import SharedLock
 from service.settings import DetectionParams
-from service.storage import chunks
+from service.storage import OrderKey, chunks
 
 log = logging.getLogger(__name__)
 
@@ -441,6 +451,21 @@ class _Tx:
         ).fetchone()
         return str(row[0]) if row else None
 
+    def group_page(self, group_root: str, after: OrderKey | None, limit: int) -> tuple[int, list[GroupMember]]:
+        total = self._db.execute("SELECT COUNT(*) FROM articles WHERE group_root = ?", (group_root,)).fetchone()[0]
+        # (The order is `order_key`'s; the group's rows come by the group_root index and are sorted here.)
+        values: list[object] = [group_root]
+        after_clause = ""
+        if after is not None:
+            after_clause = " AND (published_us IS NULL, COALESCE(published_us, 0), seq) > (?, ?, ?)"
+            values += after
+        rows = self._db.execute(
+            "SELECT id, title, source, url, published_us, indexed_at_us, seq FROM articles WHERE group_root = ?"
+            f"{after_clause} ORDER BY published_us IS NULL, published_us, seq LIMIT ?",
+            [*values, limit],
+        ).fetchall()
+        return int(total), [_member(row) for row in rows]
+
     def insert(self, prepared: PreparedArticle, indexed_at: datetime, group_root: str) -> None:
         self._db.execute(_INSERT_ARTICLE, _article_row(prepared, to_us(indexed_at), group_root))
         signature = prepared.fingerprint.signature
@@ -525,6 +550,12 @@ def _article_row(prepared: PreparedArticle, indexed_at_us: int, group_root: str)
     published = to_us(a.published) if a.published else None
     return (a.id, a.body, a.title, a.source, a.url, published, indexed_at_us,
             fp.body_digest, fp.signature.tobytes(), fp.shingles.tobytes(), group_root)  # fmt: skip
+
+
+def _member(row: tuple[Any, ...]) -> GroupMember:
+    aid, title, source, url, published_us, indexed_at_us, seq = row
+    published = from_us(published_us) if published_us is not None else None
+    return GroupMember(aid, title, source, url, published, from_us(indexed_at_us), seq)
 
 
 def _stored(row: tuple[object, ...]) -> StoredArticle:

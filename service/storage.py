@@ -13,8 +13,11 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
-from service.model import BoolArray, PreparedArticle, StoredArticle, U32Array
+from service.model import BoolArray, GroupMember, PreparedArticle, StoredArticle, U32Array
 from service.settings import Settings
+
+# A group's order (`order_key`): publication time (unknown last), then arrival.
+OrderKey = tuple[bool, int, int]
 
 
 class Transaction(Protocol):
@@ -49,6 +52,11 @@ class Transaction(Protocol):
 
     def earliest_member(self, group_root: str, excluding: str) -> str | None:
         """Earliest-published member of a group other than `excluding`, or None."""
+        ...
+
+    def group_page(self, group_root: str, after: OrderKey | None, limit: int) -> tuple[int, list[GroupMember]]:
+        """How many articles the group holds, and up to `limit` of them in `order_key` order: the first
+        ones, or those after `after`."""
         ...
 
     def insert(self, prepared: PreparedArticle, indexed_at: datetime, group_root: str) -> None: ...
@@ -113,7 +121,7 @@ def open_store(settings: Settings) -> Store:
     raise ValueError(f"unknown store kind {settings.store!r}: expected 'sqlite' or 'redis'")
 
 
-def order_key(published_us: int | None, seq: int) -> tuple[bool, int, int]:
+def order_key(published_us: int | None, seq: int) -> OrderKey:
     """Sort key for 'earliest-published': by publication time when known, then by arrival."""
     return (published_us is None, published_us or 0, seq)
 

@@ -23,8 +23,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from benchmarks.corpus import GeneratorConfig, generated
 from client import NeardupClient
 from service.detector import Detector
+from service.engine import Engine
 from service.grpc_server import RunningServer, start_server
-from service.model import Article, PreparedArticle
+from service.model import Article, GroupMember, PreparedArticle
 from service.settings import Settings
 
 _SERVING = re.compile(r"neardup serving on (\S+):(\d+)")
@@ -57,6 +58,19 @@ def prepared_corpus(detector: Detector, count: int, seed: int) -> list[PreparedA
     """Generated articles, 40 % of them republications of the 20 before, fingerprinted: real matches to find."""
     corpus = generated(count, GeneratorConfig(republished=0.4, seed=seed, recent=20))
     return [detector.prepare(Article(a.id, a.body, a.title, published=a.published)) for a in corpus]
+
+
+def whole_group(engine: Engine, article_id: str, page_size: int) -> tuple[str, int, list[GroupMember]]:
+    """A group's original, size and members, following `Engine.group_members` from page to page; each page
+    holds `page_size` members but the last, which holds 1 to `page_size`."""
+    page = engine.group_members(article_id, page_size)
+    original, total, members = page.original, page.total, list(page.members)
+    while page.next_page_token:
+        assert len(page.members) == page_size
+        page = engine.group_members(article_id, page_size, page.next_page_token)
+        assert 1 <= len(page.members) <= page_size
+        members += page.members
+    return original, total, members
 
 
 def forget_index_snapshot(db_path: Path) -> None:

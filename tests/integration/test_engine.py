@@ -17,12 +17,12 @@ from service import engine as engine_module
 from service import novelty
 from service.detector import Detector, Prepared
 from service.engine import Engine
-from service.errors import Cancelled, DeadlineExceeded, NotFound, Unavailable
+from service.errors import Cancelled, DeadlineExceeded, InvalidArgument, NotFound, Unavailable
 from service.model import Article, PreparedArticle, Verdict
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_PARAGRAPHS, WIRE_WITH_APPEAL
-from tests.support import until
+from tests.support import until, whole_group
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -102,6 +102,55 @@ def test_deleting_the_original_promotes_the_next_earliest(engine: Engine) -> Non
         engine.get("wire")
     with pytest.raises(NotFound):
         engine.delete("wire")
+
+
+def test_a_group_is_listed_original_first_then_by_publication_time_and_undated_copies_by_arrival(
+    engine: Engine,
+) -> None:
+    engine.index(prep(engine, "undated-1", WIRE + "\n\nCorrection: a name was misspelt."))
+    engine.index(prep(engine, "copy", WIRE_WITH_APPEAL, T0 + timedelta(hours=2)))
+    engine.index(prep(engine, "wire", WIRE, T0))
+    engine.index(prep(engine, "undated-2", WIRE + "\n\nUpdated with the council's vote."))
+    engine.index(prep(engine, "early-copy", "\n\n".join(WIRE_PARAGRAPHS[:-2]), T0 + timedelta(minutes=5)))
+    engine.index(prep(engine, "other", SAME_EVENT_A, T0))  # a story of its own
+    expected = ["wire", "early-copy", "copy", "undated-1", "undated-2"]
+    for named in expected:
+        for page_size in (1, 2, 5, 100):
+            original, total, members = whole_group(engine, named, page_size)
+            assert (original, total, [m.id for m in members]) == ("wire", 5, expected)
+    page = engine.group_members("other")
+    assert (page.original, page.total, [m.id for m in page.members], page.next_page_token) == (
+        "other",
+        1,
+        ["other"],
+        "",
+    )
+    assert engine.group_members("copy").members[2].published == T0 + timedelta(hours=2)
+
+
+def test_a_group_listing_goes_on_after_its_last_member_whatever_changed_between_pages(engine: Engine) -> None:
+    engine.index(prep(engine, "wire", WIRE, T0))
+    engine.index(prep(engine, "copy", WIRE_WITH_APPEAL, T0 + timedelta(hours=2)))
+    first = engine.group_members("copy", page_size=1)
+    assert [m.id for m in first.members] == ["wire"] and first.next_page_token
+    engine.delete("wire")  # the listed original goes; a later copy arrives
+    engine.index(prep(engine, "late", WIRE + "\n\nUpdated.", T0 + timedelta(hours=3)))
+    rest = engine.group_members("copy", page_size=5, page_token=first.next_page_token)
+    assert [m.id for m in rest.members] == ["copy", "late"] and rest.next_page_token == ""
+    assert (rest.original, rest.total) == ("copy", 2)
+
+
+def test_a_group_listing_refuses_what_it_cannot_answer(engine: Engine) -> None:
+    engine.index(prep(engine, "wire", WIRE, T0))
+    engine.index(prep(engine, "copy", WIRE_WITH_APPEAL, T0 + timedelta(hours=2)))
+    token = engine.group_members("wire", page_size=1).next_page_token
+    with pytest.raises(NotFound, match="'nothing'"):
+        engine.group_members("nothing")
+    with pytest.raises(InvalidArgument, match=r"page_token: .*same id"):
+        engine.group_members("copy", page_size=1, page_token=token)  # a token given for another id
+    with pytest.raises(InvalidArgument, match="page_size: is -1"):
+        engine.group_members("wire", page_size=-1)
+    assert engine.stats().articles == 2
 
 
 def test_check_stores_nothing(engine: Engine) -> None:

@@ -14,7 +14,7 @@ from benchmarks.loopback import RedisServer, redis_cluster, redis_server, wait_f
 from service.detector import Detector
 from service.engine import Engine
 from service.errors import IncompatibleIndex, Unavailable
-from service.model import Article, Verdict
+from service.model import Article, GroupMember, Verdict
 from service.redis_store import (
     JOURNAL,
     RedisStore,
@@ -26,6 +26,7 @@ from service.redis_store import (
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
 from tests.redis_support import cleared_index_url, synthetic_articles
+from tests.support import whole_group
 
 PARAMS = DetectionParams()
 DETECTOR = Detector(PARAMS, 1 << 20)
@@ -68,6 +69,11 @@ def test_verdicts_and_groups_match_the_embedded_store(redis_url: str, tmp_path: 
         assert [embedded.get(i).group_root for i in ids] == [shared.get(i).group_root for i in ids]
         assert shared.stats().articles == embedded.stats().articles == len(ids)
         assert sum(1 for i in ids if shared.get(i).duplicate_of) > 10  # the corpus does exercise groups
+        # Group listings, a few members a page: the same originals, sizes, members and order (each store
+        # has its own arrival times).
+        listed = {i: described(*whole_group(embedded, i, 2)) for i in ids}
+        assert {i: described(*whole_group(shared, i, 2)) for i in ids} == listed
+        assert max(total for _, total, _ in listed.values()) >= 3  # some listings took more than one page
         checks = [DETECTOR.prepare(a) for a in articles[:20]]
         assert [shared.check(p) for p in checks] == [embedded.check(p) for p in checks]
         assert isinstance(shared.store, RedisStore)
@@ -75,6 +81,10 @@ def test_verdicts_and_groups_match_the_embedded_store(redis_url: str, tmp_path: 
     finally:
         embedded.close()
         shared.close()
+
+
+def described(original: str, total: int, members: list[GroupMember]) -> tuple[str, int, list[tuple[object, ...]]]:
+    return original, total, [(m.id, m.title, m.source, m.url, m.published) for m in members]
 
 
 def test_interrupted_cluster_commit_is_finished_by_the_next_writer(redis_cluster_nodes: list[RedisServer]) -> None:
