@@ -9,6 +9,8 @@ with NeardupClient("127.0.0.1:50051") as nd:
 from client.api import (
     Article,
     ArticleFailure,
+    GroupMember,
+    GroupPage,
     Match,
     NeardupClient,
     Passage,
@@ -31,6 +33,8 @@ __all__ = [
     "AlreadyExistsError",
     "Article",
     "ArticleFailure",
+    "GroupMember",
+    "GroupPage",
     "InvalidArgumentError",
     "Match",
     "NeardupClient",

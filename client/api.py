@@ -127,6 +127,38 @@ class StoredArticle:
 
 
 @dataclass(frozen=True)
+class GroupMember:
+    """A stored article as a group listing shows it: its description, not its text."""
+
+    id: str
+    title: str
+    source: str
+    url: str
+    published: datetime | None
+    indexed_at: datetime
+
+    @classmethod
+    def from_pb(cls, msg: pb.GroupMember) -> GroupMember:
+        published = msg.published.ToDatetime(tzinfo=UTC) if msg.HasField("published") else None
+        return cls(msg.id, msg.title, msg.source, msg.url, published, msg.indexed_at.ToDatetime(tzinfo=UTC))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "source": self.source, "url": self.url,
+                "published": self.published.isoformat() if self.published else None,
+                "indexed_at": self.indexed_at.isoformat()}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GroupPage:
+    """One page of a group: the original first, then by publication time and arrival."""
+
+    original: str  # the group's earliest-published member
+    total_size: int  # members in the group, the original included
+    members: tuple[GroupMember, ...]
+    next_page_token: str  # pass as page_token for the next page; empty on the last
+
+
+@dataclass(frozen=True)
 class Stats:
     articles: int
     store: str
@@ -290,6 +322,24 @@ class NeardupClient:
             response.duplicate_of or None,
             response.indexed_at.ToDatetime(tzinfo=UTC),
         )
+
+    def group_page(self, article_id: str, *, page_size: int = 0, page_token: str = "") -> GroupPage:
+        """One page of the group `article_id` belongs to (NotFoundError if it is not stored). page_size 0:
+        the server's default (100); the server lists at most 1000 a page."""
+        request = pb.ListGroupMembersRequest(id=article_id, page_size=page_size, page_token=page_token)
+        r = self._call(self._stub.ListGroupMembers, request)
+        members = tuple(GroupMember.from_pb(m) for m in r.members)
+        return GroupPage(r.original, r.total_size, members, r.next_page_token)
+
+    def group_members(self, article_id: str, *, page_size: int = 0) -> Iterator[GroupMember]:
+        """Every member of the group `article_id` belongs to, original first, fetched a page at a time."""
+        token = ""
+        while True:
+            page = self.group_page(article_id, page_size=page_size, page_token=token)
+            yield from page.members
+            token = page.next_page_token
+            if not token:
+                return
 
     def delete(self, article_id: str) -> None:
         self._call(self._stub.DeleteArticle, pb.DeleteArticleRequest(id=article_id))

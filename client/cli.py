@@ -25,6 +25,7 @@ from client.resume import Retry
 
 EXIT_OK, EXIT_ABSENT, EXIT_FAILED = 0, 1, 2
 DEFAULT_BATCH = 64  # articles per message: most of the per-message cost saved, answers still come often
+_GROUP_PAGE = 1000  # members per ListGroupMembers call: the most a server lists at once, so the fewest calls
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
@@ -74,6 +75,15 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     get.add_argument("id")
     _add_connection_flags(get, env)
     get.set_defaults(run=_get)
+
+    group = sub.add_parser(
+        "group", help="print the stored copies of an article's story as JSON, original first (exit 1 if absent)"
+    )
+    group.add_argument("id", help="any stored article of the group")
+    group.add_argument("--page-size", type=int, default=_GROUP_PAGE,
+                       help="members per call; all are printed (default %(default)s, the server's most)")  # fmt: skip
+    _add_connection_flags(group, env)
+    group.set_defaults(run=_group)
 
     stats = sub.add_parser("stats", help="print index statistics as JSON")
     _add_connection_flags(stats, env)
@@ -234,6 +244,22 @@ def _get(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             print(f"neardup: {exc.details}", file=sys.stderr)
             return EXIT_ABSENT
     print(json.dumps(stored.as_dict(), ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+def _group(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    with _connect(args) as client:
+        try:
+            first = page = client.group_page(args.id, page_size=args.page_size)
+            members = [*page.members]
+            while page.next_page_token:
+                page = client.group_page(args.id, page_size=args.page_size, page_token=page.next_page_token)
+                members += page.members
+        except NotFoundError as exc:
+            print(f"neardup: {exc.details}", file=sys.stderr)
+            return EXIT_ABSENT
+    print(json.dumps({"original": first.original, "total_size": first.total_size,
+                      "members": [m.as_dict() for m in members]}, ensure_ascii=False, indent=2))  # fmt: skip
     return EXIT_OK
 
 

@@ -8,7 +8,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from neardup.v1 import neardup_pb2 as pb
 
 from service.errors import InvalidArgument
-from service.model import Article, Match, Relation, Stats, StoredArticle, Verdict
+from service.model import Article, GroupMember, GroupPage, Match, Relation, Stats, StoredArticle, Verdict
 
 _MIN_SECONDS = -62135596800  # 0001-01-01T00:00:00Z, the Timestamp range in the proto docs
 _MAX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z
@@ -71,6 +71,23 @@ def stored_to_pb(stored: StoredArticle) -> pb.GetArticleResponse:
         duplicate_of=stored.duplicate_of or "",
         indexed_at=timestamp_to_pb(stored.indexed_at),
     )
+
+
+def group_page_to_pb(page: GroupPage) -> pb.ListGroupMembersResponse:
+    return pb.ListGroupMembersResponse(
+        original=page.original,
+        total_size=page.total,
+        members=[member_to_pb(m) for m in page.members],
+        next_page_token=page.next_page_token,
+    )
+
+
+def member_to_pb(member: GroupMember) -> pb.GroupMember:
+    msg = pb.GroupMember(id=member.id, title=member.title, source=member.source, url=member.url,
+                         indexed_at=timestamp_to_pb(member.indexed_at))  # fmt: skip
+    if member.published is not None:
+        msg.published.CopyFrom(timestamp_to_pb(member.published))
+    return msg
 
 
 def stats_to_pb(stats: Stats, uptime_seconds: float, version: str) -> pb.GetStatsResponse:

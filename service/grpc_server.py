@@ -24,7 +24,7 @@ from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from service import __version__
-from service.convert import article_from_pb, stats_to_pb, stored_to_pb, verdict_to_pb
+from service.convert import article_from_pb, group_page_to_pb, stats_to_pb, stored_to_pb, verdict_to_pb
 from service.detector import Detector, check_id
 from service.engine import Engine
 from service.errors import (
@@ -202,6 +202,13 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
     ) -> pb.DeleteArticleResponse:
         self.engine.delete(_checked_id(request.id))
         return pb.DeleteArticleResponse(id=request.id)
+
+    @_unary
+    def ListGroupMembers(
+        self, request: pb.ListGroupMembersRequest, context: grpc.ServicerContext
+    ) -> pb.ListGroupMembersResponse:
+        page = self.engine.group_members(_checked_id(request.id), request.page_size, request.page_token)
+        return group_page_to_pb(page)
 
     @_unary
     def GetStats(self, request: pb.GetStatsRequest, context: grpc.ServicerContext) -> pb.GetStatsResponse:

@@ -91,6 +91,24 @@ def test_get_prints_json_and_exits_1_when_absent(served: ServerProcess, tmp_path
     assert "no article with id 'nope'" in absent.stderr
 
 
+def test_group_prints_the_story_copies_original_first_and_exits_1_when_absent(
+    served: ServerProcess, tmp_path: Path
+) -> None:
+    rows = [*ROWS[:2], {"id": "late", "body": WIRE + "\n\nUpdated.", "published": "2026-03-18T08:00:00Z"}, ROWS[7]]
+    neardup("ingest", str(write_jsonl(tmp_path / "in.jsonl", rows)), "--server", served.target)
+    found = neardup("group", "late", "--page-size", "1", "--server", served.target)
+    assert found.returncode == 0, found.stderr
+    doc = json.loads(found.stdout)
+    assert (doc["original"], doc["total_size"]) == ("wire", 3)
+    assert [(m["id"], m["published"][:13]) for m in doc["members"]] == [
+        ("wire", "2026-03-17T09"), ("copy", "2026-03-17T11"), ("late", "2026-03-18T08")
+    ]  # fmt: skip
+    assert doc["members"][0]["title"] == "Harbour" and "body" not in doc["members"][0]
+    absent = neardup("group", "nope", "--server", served.target)
+    assert absent.returncode == 1
+    assert "no article with id 'nope'" in absent.stderr
+
+
 def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     result = neardup("stats", "--server", "127.0.0.1:1")
     assert result.returncode == 2

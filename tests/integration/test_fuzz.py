@@ -79,12 +79,14 @@ def test_fuzzed_fields_get_precise_statuses(fuzzed: tuple[RunningServer, grpc.Ch
         lambda: stub.CheckArticle(pb.CheckArticleRequest(article=article, include_evidence=evidence), timeout=30),
         lambda: stub.IndexArticle(pb.IndexArticleRequest(article=article, include_evidence=evidence), timeout=30),
         lambda: stub.GetArticle(pb.GetArticleRequest(id=article.id), timeout=30),
+        lambda: stub.ListGroupMembers(pb.ListGroupMembersRequest(id=article.id, page_token=article.title), timeout=30),
     ):
         assert _code(call) in PRECISE
 
 
 @settings(FUZZ, max_examples=200)  # cheap: most payloads fail to parse
-@given(method=st.sampled_from(["IndexArticle", "CheckArticle", "GetArticle", "DeleteArticle", "GetStats"]),
+@given(method=st.sampled_from(["IndexArticle", "CheckArticle", "GetArticle", "DeleteArticle", "GetStats",
+                               "ListGroupMembers"]),
        payload=st.one_of(st.binary(max_size=3000), st.builds(bytes.__add__, st.just(b"\x0a\xff\xff\xff\x0f"),
                                                               st.binary(max_size=64))))  # fmt: skip
 def test_random_bytes_on_the_wire_get_precise_statuses(

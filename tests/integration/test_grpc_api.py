@@ -1,6 +1,6 @@
 """The public API over real gRPC on loopback, against a real server and SQLite store."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
@@ -12,6 +12,7 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 from client import (
     Article,
     ArticleFailure,
+    GroupMember,
     InvalidArgumentError,
     NeardupClient,
     NotFoundError,
@@ -184,6 +185,45 @@ def test_body_over_the_limit_is_rejected_and_nothing_changes(tmp_path: Path) -> 
             client.index(Article("wire", WIRE))
         assert client.get("wire").article.body == WIRE[:1500]
         assert client.stats().articles == 1
+
+
+def test_a_group_is_listed_original_first_a_page_at_a_time(client: NeardupClient) -> None:
+    client.index(Article("copy", WIRE_WITH_APPEAL, source="Courier", published=PUBLISHED + timedelta(hours=2)))
+    url = "https://agency.example/harbour"
+    client.index(Article("wire", WIRE, title=WIRE_TITLE, source="Agency", url=url, published=PUBLISHED))
+    client.index(Article("other", SAME_EVENT_A))
+    page = client.group_page("copy", page_size=1)
+    assert (page.original, page.total_size, [m.id for m in page.members]) == ("wire", 2, ["wire"])
+    [wire] = page.members
+    assert wire == GroupMember("wire", WIRE_TITLE, "Agency", url, PUBLISHED, client.get("wire").indexed_at)
+    last = client.group_page("copy", page_size=1, page_token=page.next_page_token)
+    assert [m.id for m in last.members] == ["copy"] and last.members[0].published == PUBLISHED + timedelta(hours=2)
+    assert last.next_page_token == ""
+    assert [m.id for m in client.group_members("wire", page_size=1)] == ["wire", "copy"]
+    assert [m.id for m in client.group_members("other")] == ["other"]
+
+
+@pytest.mark.parametrize(
+    ("request_", "code", "needle"),
+    [
+        (pb.ListGroupMembersRequest(id="absent"), grpc.StatusCode.NOT_FOUND, "no article with id 'absent'"),
+        (pb.ListGroupMembersRequest(), grpc.StatusCode.INVALID_ARGUMENT, "id: is required"),
+        (pb.ListGroupMembersRequest(id="wire", page_size=-3), grpc.StatusCode.INVALID_ARGUMENT, "page_size: is -3"),
+        (pb.ListGroupMembersRequest(id="wire", page_token="bm90IGEgdG9rZW4"), grpc.StatusCode.INVALID_ARGUMENT,
+         "page_token: is not a token this server gave"),
+    ],
+)  # fmt: skip
+def test_a_group_listing_it_cannot_answer_gets_a_status_saying_why(
+    server: tuple[RunningServer, NeardupClient],
+    request_: pb.ListGroupMembersRequest,
+    code: grpc.StatusCode,
+    needle: str,
+) -> None:
+    server[1].index(Article("wire", WIRE))
+    with pytest.raises(grpc.RpcError) as err:
+        _stub(server[0]).ListGroupMembers(request_, timeout=30)
+    assert err.value.code() == code
+    assert needle in err.value.details()
 
 
 def test_unknown_id_is_not_found(client: NeardupClient) -> None:

@@ -661,3 +661,125 @@ class GetStatsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetStatsResponse: _TypeAlias = GetStatsResponse  # noqa: Y015
+
+@_typing.final
+class ListGroupMembersRequest(_message.Message):
+    """ListGroupMembersRequest names a group by any of its members, and a page of it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Id of any stored article of the group."""
+    page_size: _builtins.int
+    """Most members to return: 0 for the server's default (100); larger values
+    than 1000 are treated as 1000.
+    """
+    page_token: _builtins.str
+    """next_page_token of the previous response, to continue the listing, sent
+    with the same id; empty for the first page.
+    """
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListGroupMembersRequest: _TypeAlias = ListGroupMembersRequest  # noqa: Y015
+
+@_typing.final
+class GroupMember(_message.Message):
+    """GroupMember is one stored article of a group, without its body."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    URL_FIELD_NUMBER: _builtins.int
+    PUBLISHED_FIELD_NUMBER: _builtins.int
+    INDEXED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Id of the article."""
+    title: _builtins.str
+    """Headline, as stored."""
+    source: _builtins.str
+    """Publisher or feed the article came from, as stored."""
+    url: _builtins.str
+    """Canonical URL, as stored."""
+    @_builtins.property
+    def published(self) -> _timestamp_pb2.Timestamp:
+        """Publication time, if it was given."""
+
+    @_builtins.property
+    def indexed_at(self) -> _timestamp_pb2.Timestamp:
+        """When the article was stored."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        title: _builtins.str = ...,
+        source: _builtins.str = ...,
+        url: _builtins.str = ...,
+        published: _timestamp_pb2.Timestamp | None = ...,
+        indexed_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["indexed_at", b"indexed_at", "published", b"published"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "indexed_at", b"indexed_at", "published", b"published", "source", b"source", "title", b"title", "url", b"url"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GroupMember: _TypeAlias = GroupMember  # noqa: Y015
+
+@_typing.final
+class ListGroupMembersResponse(_message.Message):
+    """ListGroupMembersResponse is one page of a group's members."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORIGINAL_FIELD_NUMBER: _builtins.int
+    TOTAL_SIZE_FIELD_NUMBER: _builtins.int
+    MEMBERS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    original: _builtins.str
+    """Id of the group's original: its earliest-published member."""
+    total_size: _builtins.int
+    """Number of stored articles in the group, the original included."""
+    next_page_token: _builtins.str
+    """Token to send as page_token for the next page; empty on the last page.
+    A member stored between two pages that sorts before the end of the
+    previous page (an earlier-published copy) is not listed; original and
+    total_size of the next response include it.
+    """
+    @_builtins.property
+    def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___GroupMember]:
+        """This page's members, in the group's order: by publication time (those
+        without one last), then by arrival. The original comes first.
+        """
+
+    def __init__(
+        self,
+        *,
+        original: _builtins.str = ...,
+        total_size: _builtins.int = ...,
+        members: _abc.Iterable[Global___GroupMember] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["members", b"members", "next_page_token", b"next_page_token", "original", b"original", "total_size", b"total_size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListGroupMembersResponse: _TypeAlias = ListGroupMembersResponse  # noqa: Y015

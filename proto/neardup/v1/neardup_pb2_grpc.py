@@ -71,6 +71,11 @@ class NearDuplicateServiceStub:
                 request_serializer=neardup_dot_v1_dot_neardup__pb2.GetStatsRequest.SerializeToString,
                 response_deserializer=neardup_dot_v1_dot_neardup__pb2.GetStatsResponse.FromString,
                 _registered_method=True)
+        self.ListGroupMembers = channel.unary_unary(
+                '/neardup.v1.NearDuplicateService/ListGroupMembers',
+                request_serializer=neardup_dot_v1_dot_neardup__pb2.ListGroupMembersRequest.SerializeToString,
+                response_deserializer=neardup_dot_v1_dot_neardup__pb2.ListGroupMembersResponse.FromString,
+                _registered_method=True)
 
 
 class NearDuplicateServiceServicer:
@@ -134,6 +139,15 @@ class NearDuplicateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListGroupMembers(self, request, context):
+        """ListGroupMembers lists the stored copies of one story: the group of a named
+        article, its original first, a page at a time. Returns NOT_FOUND if the
+        article is not stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NearDuplicateServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -171,6 +185,11 @@ def add_NearDuplicateServiceServicer_to_server(servicer, server):
                     servicer.GetStats,
                     request_deserializer=neardup_dot_v1_dot_neardup__pb2.GetStatsRequest.FromString,
                     response_serializer=neardup_dot_v1_dot_neardup__pb2.GetStatsResponse.SerializeToString,
+            ),
+            'ListGroupMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGroupMembers,
+                    request_deserializer=neardup_dot_v1_dot_neardup__pb2.ListGroupMembersRequest.FromString,
+                    response_serializer=neardup_dot_v1_dot_neardup__pb2.ListGroupMembersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -364,6 +383,33 @@ class NearDuplicateService:
             '/neardup.v1.NearDuplicateService/GetStats',
             neardup_dot_v1_dot_neardup__pb2.GetStatsRequest.SerializeToString,
             neardup_dot_v1_dot_neardup__pb2.GetStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGroupMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/neardup.v1.NearDuplicateService/ListGroupMembers',
+            neardup_dot_v1_dot_neardup__pb2.ListGroupMembersRequest.SerializeToString,
+            neardup_dot_v1_dot_neardup__pb2.ListGroupMembersResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -59,6 +59,11 @@ class NearDuplicateServiceStub:
     """DeleteArticle removes a stored article, or returns NOT_FOUND."""
     GetStats: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.GetStatsRequest, _neardup_pb2.GetStatsResponse]
     """GetStats describes the index: its size, parameters and store."""
+    ListGroupMembers: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.ListGroupMembersRequest, _neardup_pb2.ListGroupMembersResponse]
+    """ListGroupMembers lists the stored copies of one story: the group of a named
+    article, its original first, a page at a time. Returns NOT_FOUND if the
+    article is not stored.
+    """
 
 @_typing.type_check_only
 class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
@@ -91,6 +96,11 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     """DeleteArticle removes a stored article, or returns NOT_FOUND."""
     GetStats: _aio.UnaryUnaryMultiCallable[_neardup_pb2.GetStatsRequest, _neardup_pb2.GetStatsResponse]  # type: ignore[assignment]
     """GetStats describes the index: its size, parameters and store."""
+    ListGroupMembers: _aio.UnaryUnaryMultiCallable[_neardup_pb2.ListGroupMembersRequest, _neardup_pb2.ListGroupMembersResponse]  # type: ignore[assignment]
+    """ListGroupMembers lists the stored copies of one story: the group of a named
+    article, its original first, a page at a time. Returns NOT_FOUND if the
+    article is not stored.
+    """
 
 class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
     """NearDuplicateService tells ingest pipelines which incoming news articles are
@@ -162,5 +172,16 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_neardup_pb2.GetStatsResponse, _abc.Awaitable[_neardup_pb2.GetStatsResponse]]:
         """GetStats describes the index: its size, parameters and store."""
+
+    @_abc_1.abstractmethod
+    def ListGroupMembers(
+        self,
+        request: _neardup_pb2.ListGroupMembersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_neardup_pb2.ListGroupMembersResponse, _abc.Awaitable[_neardup_pb2.ListGroupMembersResponse]]:
+        """ListGroupMembers lists the stored copies of one story: the group of a named
+        article, its original first, a page at a time. Returns NOT_FOUND if the
+        article is not stored.
+        """
 
 def add_NearDuplicateServiceServicer_to_server(servicer: NearDuplicateServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
