@@ -77,7 +77,8 @@ def read_gold(path: Path) -> Gold:
     if text.lstrip().startswith("["):
         same = {pair(a, b) for cluster in json.loads(text) for a, b in itertools.combinations(cluster, 2)}
         return Gold(same, None)
-    same, different = set(), set()
+    same = set()
+    different: set[Pair] = set()
     for line in text.splitlines():
         if line.strip():
             row = json.loads(line)
@@ -126,7 +127,7 @@ def datasketch_signatures(rows: list[dict[str, Any]]) -> list[tuple[str, MinHash
 
 def datasketch_pairs(signed: list[tuple[str, MinHash]], threshold: float) -> set[Pair]:
     lsh = MinHashLSH(threshold=threshold, num_perm=128)
-    found = set()
+    found: set[Pair] = set()
     for key, m in signed:
         found.update(pair(key, other) for other in lsh.query(m))
         lsh.insert(key, m)

@@ -28,7 +28,8 @@ def stream(stories: int, outlet: str) -> list[dict[str, str]]:
     page = OUTLETS[outlet]
     top = page.get("appeal") or page.get("app", "")
     bottom = "\n\n".join(p for name, p in page.items() if p != top)
-    texts, seen = [], set()
+    texts: list[str] = []
+    seen: set[str] = set()
     for line in LEE.read_text().splitlines():
         words = line.split()
         grams = {" ".join(words[i : i + 8]).lower() for i in range(max(1, len(words) - 7))}

@@ -134,22 +134,27 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
     """IndexArticles (one article a message), or IndexArticleBatches with `batch` articles a message."""
     sent_at: deque[tuple[float, int]] = deque()  # (when, how many articles): answers come in request order
 
-    def messages() -> Iterator[pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest]:
-        if not batch:
-            for article in feed:
-                sent_at.append((time.monotonic(), 1))
-                yield pb.IndexArticlesRequest(article=article.to_pb())
-            return
-        for chunk in article_batches(feed, batch):  # (as the client sends them: capped in bytes too)
+    def messages() -> Iterator[pb.IndexArticlesRequest]:
+        for article in feed:
+            sent_at.append((time.monotonic(), 1))
+            yield pb.IndexArticlesRequest(article=article.to_pb())
+
+    def batch_messages(size: int) -> Iterator[pb.IndexArticleBatchesRequest]:
+        for chunk in article_batches(feed, size):  # (as the client sends them: capped in bytes too)
             sent_at.append((time.monotonic(), len(chunk)))
             yield pb.IndexArticleBatchesRequest(articles=chunk)
 
-    call = stub.IndexArticleBatches if batch else stub.IndexArticles
     try:
-        for response in call(messages(), timeout=timeout):
+        # Each response as its articles' results: a batch's, or the one article's.
+        responses: Iterator[Sequence[pb.IndexArticlesResponse]]
+        if batch:
+            responses = (r.results for r in stub.IndexArticleBatches(batch_messages(batch), timeout=timeout))
+        else:
+            responses = ((r,) for r in stub.IndexArticles(messages(), timeout=timeout))
+        for results in responses:
             now = time.monotonic()
             sent, _ = sent_at.popleft()
-            for result in response.results if batch else (response,):  # a batch's articles waited as long as it
+            for result in results:  # a batch's articles waited as long as it
                 status = _status_name(result.error.code) if result.HasField("error") else "OK"
                 record.add(now - feed.start, now - sent, "index", status)
     except grpc.RpcError as exc:  # the whole stream failed: count what was in flight as failed

@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     articles = load_articles(args.articles)
     detector = Detector(PARAMS, 1 << 20)
-    prepared = [detector.prepare(a) for a in articles]
+    prepared: list[PreparedArticle] = [detector.prepare(a) for a in articles]
     with tempfile.TemporaryDirectory() as tmp_name, ExitStack() as stack:
         tmp = Path(tmp_name)
         single = RedisServer(tmp / "redis").start()  # appendonly yes, appendfsync always

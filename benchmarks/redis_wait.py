@@ -58,7 +58,9 @@ def ingest(primary: RedisServer, prepared: list[PreparedArticle], batch: int, wa
 
 def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     detector = Detector(PARAMS, 1 << 20)
-    prepared = [detector.prepare(corpus.core_article(a)) for a in corpus.load("generated", args.articles)]
+    prepared: list[PreparedArticle] = [
+        detector.prepare(corpus.core_article(a)) for a in corpus.load("generated", args.articles)
+    ]
     with redis_with_replica(tmp) as (primary, _):
         rounds = []
         for _ in range(args.rounds):

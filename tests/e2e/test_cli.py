@@ -94,7 +94,11 @@ def test_get_prints_json_and_exits_1_when_absent(served: ServerProcess, tmp_path
 def test_group_prints_the_story_copies_original_first_and_exits_1_when_absent(
     served: ServerProcess, tmp_path: Path
 ) -> None:
-    rows = [*ROWS[:2], {"id": "late", "body": WIRE + "\n\nUpdated.", "published": "2026-03-18T08:00:00Z"}, ROWS[7]]
+    rows: list[dict[str, object] | str] = [
+        *ROWS[:2],
+        {"id": "late", "body": WIRE + "\n\nUpdated.", "published": "2026-03-18T08:00:00Z"},
+        ROWS[7],
+    ]
     neardup("ingest", str(write_jsonl(tmp_path / "in.jsonl", rows)), "--server", served.target)
     found = neardup("group", "late", "--page-size", "1", "--server", served.target)
     assert found.returncode == 0, found.stderr

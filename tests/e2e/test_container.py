@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -90,7 +91,7 @@ def test_image_metadata_is_production_shaped(image: Image) -> None:
 
 
 def test_server_from_the_image_serves_health_and_indexes(image: Image) -> None:
-    env = dict(item.split("=", 1) for item in image.config["Env"])  # type: ignore[union-attr]
+    env = dict(item.split("=", 1) for item in cast("list[str]", image.config["Env"]))  # (from podman's JSON)
     chroot = ["chroot", "--userspec=10001:10001", str(image.rootfs)]
     assert env["NEARDUP_HEALTH_PORT"] == "50052"
     proc = subprocess.Popen([*chroot, "neardup", "serve", "--host", "127.0.0.1", "--port", "0", "--metrics-port",

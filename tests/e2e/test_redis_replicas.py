@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -20,6 +22,8 @@ from service.redis_store import RedisStore
 from service.settings import DetectionParams
 from tests.redis_support import synthetic_articles
 from tests.support import ServerProcess
+
+T = TypeVar("T")
 
 
 def client_article(a: object) -> Article:
@@ -171,10 +175,10 @@ def test_kill9_replica_and_redis_restart_mid_stream_lose_nothing_acknowledged(tm
 
 
 def _index_with_retry(client: NeardupClient, items: list[Article]) -> list[Verdict | ArticleFailure]:
-    return [wait_for(lambda a=a: _try(lambda: client.index(a)), timeout=30, what=f"index {a.id}") for a in items]
+    return [wait_for(partial(_try, partial(client.index, a)), timeout=30, what=f"index {a.id}") for a in items]
 
 
-def _try(call):  # type: ignore[no-untyped-def]
+def _try(call: Callable[[], T]) -> T | None:
     """The call's result, or None while it fails retryably."""
     try:
         return call()

@@ -90,6 +90,6 @@ def test_undecodable_bytes_without_the_token_are_unauthenticated(secured: tuple[
         with pytest.raises(grpc.RpcError) as anonymous:
             raw(garbage, timeout=10)
         with pytest.raises(grpc.RpcError) as authenticated:
-            raw(garbage, timeout=10, metadata=[("authorization", f"Bearer {TOKEN}")])
+            raw(garbage, timeout=10, metadata=(("authorization", f"Bearer {TOKEN}"),))
     assert anonymous.value.code() == grpc.StatusCode.UNAUTHENTICATED  # nothing learned about the bytes
     assert authenticated.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -151,7 +151,9 @@ def test_missing_fields_are_invalid_argument_naming_the_field(
     with pytest.raises(grpc.RpcError) as err:
         stub.IndexArticle(pb.IndexArticleRequest(article=article))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert err.value.details().startswith(field)
+    details = err.value.details()
+    assert details is not None
+    assert details.startswith(field)
     assert server[1].stats().articles == 0
 
 
@@ -167,7 +169,9 @@ def test_impossible_timestamp_is_invalid_argument(
     with pytest.raises(grpc.RpcError) as err:
         _stub(server[0]).CheckArticle(pb.CheckArticleRequest(article=article))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "article.published" in err.value.details() and needle in err.value.details()
+    details = err.value.details()
+    assert details is not None
+    assert "article.published" in details and needle in details
 
 
 def test_calls_without_a_deadline_work(server: tuple[RunningServer, NeardupClient]) -> None:
@@ -223,7 +227,9 @@ def test_a_group_listing_it_cannot_answer_gets_a_status_saying_why(
     with pytest.raises(grpc.RpcError) as err:
         _stub(server[0]).ListGroupMembers(request_, timeout=30)
     assert err.value.code() == code
-    assert needle in err.value.details()
+    details = err.value.details()
+    assert details is not None
+    assert needle in details
 
 
 def test_unknown_id_is_not_found(client: NeardupClient) -> None:

@@ -9,6 +9,7 @@ import sqlite3
 import threading
 from contextlib import closing
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ import pytest
 from service import snapshot
 from service.detector import Detector
 from service.engine import Engine
-from service.group_counts import CountState, GroupCounts
+from service.group_counts import CountState, GroupCounts, U8Array
 from service.lsh import BandState
 from service.model import Article
 from service.settings import DetectionParams, Settings
@@ -44,20 +45,29 @@ def _written(path: Path) -> None:
     engine.close()
 
 
-def _answers(engine: Engine) -> tuple[list[object], list[set[str]], dict[str, object]]:
+class _Learned(TypedDict):
+    """The learned counts: the two bit planes, the total counted twice, the counts of three and more."""
+
+    once: U8Array
+    twice: U8Array
+    total: int
+    more: dict[int, int]
+
+
+def _answers(engine: Engine) -> tuple[list[object], list[set[str]], _Learned]:
     """Verdicts, raw band candidates and learned counts: what the index decides with."""
     store = engine.store
     assert isinstance(store, SqliteStore)
     with store.read() as tx:
         candidates = [tx.candidates(p.fingerprint.signature) for p in PREPARED]
     counts = store._groups.state()  # (compared whole: a plane bit set on one path only would show)
-    learned = {"once": counts.once, "twice": counts.twice, "total": counts.twice_total,
-               "more": dict(zip(counts.more_hashes.tolist(), counts.more_counts.tolist(), strict=True))}  # fmt: skip
+    more = dict(zip(counts.more_hashes.tolist(), counts.more_counts.tolist(), strict=True))
+    learned: _Learned = {"once": counts.once, "twice": counts.twice, "total": counts.twice_total, "more": more}
     return [engine.check(p) for p in PREPARED], candidates, learned
 
 
-def _same_learned(a: dict[str, object], b: dict[str, object]) -> bool:
-    planes = all(np.array_equal(a[k], b[k]) for k in ("once", "twice"))  # type: ignore[arg-type]
+def _same_learned(a: _Learned, b: _Learned) -> bool:
+    planes = np.array_equal(a["once"], b["once"]) and np.array_equal(a["twice"], b["twice"])
     return planes and a["total"] == b["total"] and a["more"] == b["more"]
 
 
@@ -76,7 +86,7 @@ def test_the_loaded_snapshot_answers_as_the_rebuilt_index(tmp_path: Path) -> Non
         assert verdicts == again_verdicts and candidates == again_candidates
         assert _same_learned(learned, again_learned)
         assert sum(1 for v in verdicts if getattr(v, "matches", ())) > 10  # (a corpus with real matches)
-        assert learned["total"] > 0 or learned["more"] or np.count_nonzero(learned["once"])  # type: ignore[arg-type]
+        assert learned["total"] > 0 or learned["more"] or np.count_nonzero(learned["once"])
     finally:
         rebuilt.close()
 
@@ -154,7 +164,12 @@ def test_the_write_is_acknowledged_before_its_stale_snapshot_is_removed_and_a_cl
     engine, removing, release = _loaded_with_a_stuck_removal(path)
     added = PREPARED[65]
     indexed = threading.Event()
-    writer = threading.Thread(target=lambda: (engine.index(added), indexed.set()))
+
+    def index_it() -> None:
+        engine.index(added)
+        indexed.set()
+
+    writer = threading.Thread(target=index_it)
     writer.start()
     assert removing.wait(10)
     assert indexed.wait(5)  # acknowledged while the removal is stuck (before: not until it was done)
@@ -188,6 +203,7 @@ def test_a_damaged_snapshot_is_dropped_and_the_index_rebuilt(tmp_path: Path, cap
         assert "index snapshot" in caplog.text and "rebuilding the index from the store" in caplog.text
         assert _answers(engine)[0] == expected
     finally:
+        assert isinstance(engine.store, SqliteStore)
         engine.store._db.close()  # (no clean close: that would save a fresh snapshot; what a crash leaves,
         os.close(engine.store._owner)  # where the kernel lets go of the store's claim too)
     file.write_bytes(kept)  # the sound file back: its token was dropped with it, so it is not trusted

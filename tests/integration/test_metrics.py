@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import grpc
 import pytest
@@ -12,6 +12,8 @@ from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client import Article, InvalidArgumentError, NeardupClient, NeardupClientError
+from service.model import Article as ModelArticle
+from service.model import Verdict
 from tests.articles import APPEAL, OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
 from tests.support import in_process_server, scrape, until
 
@@ -69,20 +71,29 @@ def test_a_check_cancelled_while_held_is_not_made_and_is_counted_as_cancelled(tm
         port = running.metrics_port
         client.index(Article("original", WIRE))
         engine = running.engine
-        real_check, asked = engine.check_article, []
+        real_check = engine.check_article
+        asked: list[tuple[ModelArticle, bool, float | None, Callable[[], bool] | None]] = []
 
-        def check_article(*args: Any) -> Any:  # (the real check, noting what the server asks it with)
-            asked.append(args)
-            return real_check(*args)
+        def check_article(  # (the real check, noting what the server asks it with)
+            article: ModelArticle,
+            evidence: bool = False,
+            deadline: float | None = None,
+            wanted: Callable[[], bool] | None = None,
+        ) -> Verdict:
+            asked.append((article, evidence, deadline, wanted))
+            return real_check(article, evidence, deadline, wanted)
 
         engine.check_article = check_article  # type: ignore[method-assign]
         store_lock = engine.store._store._lock  # type: ignore[attr-defined]  # (inside the timing wrapper)
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel, store_lock.exclusive():
             request = pb.CheckArticleRequest(article=pb.Article(id="probe", body=WIRE))
-            call = pb_grpc.NearDuplicateServiceStub(channel).CheckArticle.future(request)
+            stub = pb_grpc.NearDuplicateServiceStub(channel)
+            # (seen as a grpc.Future: in grpc-stubs a call's cancel is RpcContext's, which is unannotated)
+            call: grpc.Future[pb.CheckArticleResponse] = stub.CheckArticle.future(request)
             assert until(lambda: len(asked) == 1)  # the check waits for the store, held alone
             call.cancel()
             wanted = asked[0][3]
+            assert wanted is not None
             assert until(lambda: not wanted())  # the server has seen the caller cancel
         _assert_given_up(port, "CANCELLED", client)
 

@@ -14,11 +14,11 @@ import pytest
 
 from benchmarks.corpus import GeneratorConfig, core_article, generated
 from client import NeardupClient
-from client.api import ArticleFailure, Verdict
+from client.api import Article, ArticleFailure, Verdict
 from service.detector import Detector, body_digest
 from service.engine import _SCREENED, Engine
 from service.lsh import DatasketchBandIndex
-from service.model import Article, Fingerprint, PreparedArticle
+from service.model import Fingerprint, PreparedArticle
 from service.model import Verdict as CoreVerdict
 from service.settings import DetectionParams
 from service.shingles import shingle_set
@@ -83,7 +83,7 @@ def test_batched_writer_gives_the_reference_verdicts(tmp_path: Path) -> None:
     detector = Detector(PARAMS, 1 << 20)
     engine = Engine(detector, SqliteStore(tmp_path / "fast.db", PARAMS), max_batch=48)
     try:
-        futures = [engine.submit(detector.prepare(a)) for a in stream]
+        futures = [engine.submit(detector.prepare(core_article(a))) for a in stream]
         batched = [f.result(timeout=60) for f in futures]
     finally:
         engine.close()
@@ -103,7 +103,7 @@ def test_one_batch_of_the_whole_stream_gives_the_reference_verdicts(tmp_path: Pa
     store = SqliteStore(tmp_path / "fast.db", PARAMS)
     engine = Engine(detector, store, max_batch=len(stream))
     try:
-        futures = engine.submit_all([detector.prepare(a) for a in stream])
+        futures = engine.submit_all([detector.prepare(core_article(a)) for a in stream])
         batched = [f.result(timeout=60) for f in futures]
     finally:
         engine.close()
@@ -123,9 +123,7 @@ def test_grpc_stream_with_workers_gives_the_reference_verdicts(tmp_path: Path, w
 
 
 def test_worker_pool_rejects_bad_articles_with_the_same_status(tmp_path: Path) -> None:
-    from client.api import Article as ClientArticle
-
-    bad = [ClientArticle(id="only-punct", body="... !!! ---"), ClientArticle(id="fine", body=CORPUS[0].body)]
+    bad = [Article(id="only-punct", body="... !!! ---"), Article(id="fine", body=CORPUS[0].body)]
     with in_process_server(tmp_path / "data", fingerprint_workers=1) as (_, client):
         outcomes = list(client.index_stream(bad))
         assert isinstance(outcomes[0], ArticleFailure) and "no words" in str(outcomes[0].error)

@@ -297,8 +297,14 @@ def test_a_commit_that_fails_after_letting_reads_in_leaves_disk_and_memory_uncha
     with store.write() as tx:
         tx.insert(prepared("wire", WIRE), NOW, "wire")
     fail = threading.Event()
-    # (A non-zero answer interrupts the statement running: once, so that the rollback is not.)
-    store._db.set_progress_handler(lambda: 1 if fail.is_set() and not fail.clear() else 0, 1)
+
+    def interrupt() -> int:  # (a non-zero answer interrupts the statement running: once, so that the rollback is not)
+        if fail.is_set():
+            fail.clear()
+            return 1
+        return 0
+
+    store._db.set_progress_handler(interrupt, 1)
     with pytest.raises(Unavailable, match="nothing was stored"), store.write() as tx:
         tx.insert(prepared("a", SAME_EVENT_A), NOW, "a")
         tx.delete("wire")

@@ -6,6 +6,8 @@ import queue
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
+from typing import cast
 
 import grpc
 import pytest
@@ -21,7 +23,7 @@ def _threads_in_stream_generator() -> int:
     """Threads whose stack is inside a stream's response generator (IndexArticles or IndexArticleBatches)."""
     count = 0
     for frame in sys._current_frames().values():
-        f = frame
+        f: FrameType | None = frame
         while f is not None:
             if f.f_code.co_name == "__iter__" and f.f_code.co_filename.endswith("grpc_server.py"):
                 count += 1
@@ -33,26 +35,29 @@ def _threads_in_stream_generator() -> int:
 @pytest.mark.parametrize("batches", [False, True])
 def test_cancelled_stream_releases_its_handler_thread(tmp_path: Path, batches: bool) -> None:
     with in_process_server(tmp_path, metrics_port=0) as (running, client):
-        requests: queue.Queue[object] = queue.Queue()
+        requests: queue.Queue[pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest | None] = queue.Queue()
 
-        def feed() -> Iterator[object]:
+        def feed() -> Iterator[pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest]:
             while (item := requests.get()) is not None:
                 yield item
 
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             stub = pb_grpc.NearDuplicateServiceStub(channel)
             article = pb.Article(id="a", body=WIRE)
+            # Each method is fed only its own kind of request. (In grpc-stubs a call iterator has no __next__,
+            # though gRPC's has: next(iter(call)) is next(call). And RpcContext.cancel is unannotated.)
+            call: grpc.Call
             if batches:
-                call = stub.IndexArticleBatches(feed())
+                call = stub.IndexArticleBatches(cast("Iterator[pb.IndexArticleBatchesRequest]", feed()))
                 requests.put(pb.IndexArticleBatchesRequest(articles=[article]))
-                assert [r.id for r in next(call).results] == ["a"]
+                assert [r.id for r in next(iter(call)).results] == ["a"]
             else:
-                call = stub.IndexArticles(feed())
+                call = stub.IndexArticles(cast("Iterator[pb.IndexArticlesRequest]", feed()))
                 requests.put(pb.IndexArticlesRequest(article=article))
-                assert next(call).id == "a"  # acknowledged: the stream is open and the reader waits for more
+                assert next(iter(call)).id == "a"  # acknowledged: the stream is open and the reader waits for more
             # the handler goes back into the generator to wait for the next article
             wait_for(lambda: _threads_in_stream_generator() == 1, timeout=15, what="the handler to wait for more")
-            call.cancel()  # the client gives up without closing its side
+            call.cancel()  # type: ignore[no-untyped-call]  # the client gives up without closing its side
             wait_for(lambda: _threads_in_stream_generator() == 0, timeout=15, what="the handler thread to finish")
             requests.put(None)
         method = "neardup.v1.NearDuplicateService/" + ("IndexArticleBatches" if batches else "IndexArticles")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from benchmarks.corpus import generated
-from service.detector import Detector
+from service.detector import Detector, Prepared
 from service.errors import InvalidArgument, Unavailable
 from service.model import Article, PreparedArticle
 from service.settings import DetectionParams
@@ -68,6 +68,7 @@ def test_rejected_articles_inside_a_batch_leave_the_others_intact(pool: Fingerpr
                 future.result(timeout=60)
             continue
         prepared, expected = future.result(timeout=60), detector.prepare(article)
+        assert isinstance(prepared, Prepared)  # (the pool's futures carry what detector.prepare made)
         assert np.array_equal(prepared.fingerprint.signature, expected.fingerprint.signature)
         assert np.array_equal(prepared.fingerprint.shingles, expected.fingerprint.shingles)
         assert np.array_equal(prepared.sequence, expected.sequence)

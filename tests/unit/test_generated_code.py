@@ -2,11 +2,12 @@
 
 import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _generator():  # type: ignore[no-untyped-def]
+def _generator() -> ModuleType:
     spec = importlib.util.spec_from_file_location("proto_generate", ROOT / "proto" / "generate.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

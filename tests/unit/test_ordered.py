@@ -27,7 +27,8 @@ def test_sent_items_are_read_lazily_as_the_sender_asks() -> None:
     read: list[int | str] = []
 
     def source() -> Iterator[int | str]:
-        for item in [1, "bad", 2, 3]:
+        items: list[int | str] = [1, "bad", 2, 3]
+        for item in items:
             read.append(item)
             yield item
 

@@ -31,7 +31,8 @@ def test_it_answers_as_a_dict_through_any_changes(ops: list[tuple[str, object, i
         elif op == "pop":
             assert sharded.pop(key, None) == plain.pop(key, None)
         elif key in plain:
-            del sharded[key], plain[key]
+            del sharded[key]  # (one a statement: mypy checks a tuple's items deleted at once as reads)
+            del plain[key]
     assert len(sharded) == len(plain) and bool(sharded) == bool(plain)
     assert sorted(zip(sharded.keys(), sharded.values(), strict=True), key=repr) == sorted(plain.items(), key=repr)
     for key in [*probes, *plain]:
