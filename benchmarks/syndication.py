@@ -9,7 +9,8 @@ redis-server it starts on a free loopback port), in steps, twice in the same run
 `--max-candidates` (the index ranks 4x that many, the detector verifies those sharing the most
 content) and with no cap (every candidate read and verified, as before the cap). It prints the
 rate of each step and the ratio of the two, and checks that both put every copy in the first
-one's group.
+one's group. Then it lists that group whole (ListGroupMembers, in-process), in pages of 100 and of
+1,000, checks the listing, and prints the time a page took.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from service.storage import Store
 StoreOpener = Callable[[DetectionParams, Path], Store]
 
 UNCAPPED = 1 << 30
+LISTED_PAGES = (100, 1000)  # page sizes the whole group is listed in at the end (ListGroupMembers's default and most)
 
 
 def copies(count: int) -> list[Article]:
@@ -46,8 +48,11 @@ def copies(count: int) -> list[Article]:
             for i in range(count)]  # fmt: skip
 
 
-def step_rates(articles: list[Article], step: int, max_candidates: int, open_store: StoreOpener) -> list[float]:
-    """Articles/s of each step of `step` copies, indexed one after another into a fresh store."""
+def step_rates(
+    articles: list[Article], step: int, max_candidates: int, open_store: StoreOpener
+) -> tuple[list[float], dict[int, float]]:
+    """Articles/s of each step of `step` copies, indexed one after another into a fresh store; then seconds
+    per page of the group's listing, by page size."""
     params = replace(DetectionParams(), max_candidates=max_candidates)
     detector = Detector(params, 1 << 22)
     with tempfile.TemporaryDirectory(prefix="neardup-syndication-") as tmp:
@@ -60,11 +65,29 @@ def step_rates(articles: list[Article], step: int, max_candidates: int, open_sto
                 verdicts = [engine.submit(p).result() for p in prepared]  # one at a time, as a stream's copies
                 rates.append(len(prepared) / (time.perf_counter() - began))
                 roots |= {v.duplicate_of for v in verdicts if v.id != "copy0"}
+            listing = {size: page_time(engine, len(articles), size) for size in LISTED_PAGES}
         finally:
             engine.close()
     if roots != {"copy0"}:
         raise SystemExit(f"max_candidates={max_candidates}: copies were not all grouped with copy0: {roots}")
-    return rates
+    return rates, listing
+
+
+def page_time(engine: Engine, copies: int, page_size: int) -> float:
+    """Seconds per ListGroupMembers page (in-process) while listing the whole group; checks the listing."""
+    began, pages, listed, token = time.perf_counter(), 0, [], ""
+    while True:
+        page = engine.group_members("copy1", page_size, token)
+        pages += 1
+        listed += [m.id for m in page.members]
+        if (page.original, page.total) != ("copy0", copies):
+            raise SystemExit(f"the group listing says {page.original!r}, {page.total} copies")
+        token = page.next_page_token
+        if not token:
+            break
+    if sorted(listed) != sorted(f"copy{i}" for i in range(copies)):
+        raise SystemExit(f"the group listing holds {len(listed)} of {copies} copies")
+    return (time.perf_counter() - began) / pages
 
 
 @contextmanager
@@ -96,14 +119,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     articles = copies(args.copies)
     with store_opener(args.store) as open_store:
-        capped = step_rates(articles, args.step, args.max_candidates, open_store)
-        uncapped = step_rates(articles, args.step, UNCAPPED, open_store)
+        capped, listing = step_rates(articles, args.step, args.max_candidates, open_store)
+        uncapped, _ = step_rates(articles, args.step, UNCAPPED, open_store)
     table = Table(title=f"copies of one story, {args.store}: --max-candidates {args.max_candidates} vs no cap")
     for column in ("copies stored", "capped art/s", "uncapped art/s", "ratio"):
         table.add_column(column, justify="right")
     for n, (a, b) in enumerate(zip(capped, uncapped, strict=True)):
         table.add_row(f"{(n + 1) * args.step:,}", f"{a:,.0f}", f"{b:,.0f}", f"{a / b:.1f}x")
     Console().print(table)
+    pages = ", ".join(f"{listing[size] * 1000:.1f} ms a page of {size:,}" for size in LISTED_PAGES)
+    Console().print(f"listing the group of {args.copies:,} copies (ListGroupMembers, in-process): {pages}")
     return 0
 
 
