@@ -34,7 +34,7 @@ import numpy as np
 
 from service import novelty, paging
 from service.detector import Detector
-from service.errors import Cancelled, DeadlineExceeded, NotFound, Unavailable
+from service.errors import BatchTooLong, Cancelled, DeadlineExceeded, NotFound, Unavailable
 from service.gil import let_others_run
 from service.lsh import BandKeys
 from service.model import Article, GroupPage, Match, PreparedArticle, Stats, StoredArticle, U32Array, Verdict, to_us
@@ -104,7 +104,8 @@ class Engine:
         return self.submit_all([prepared], evidence)[0]
 
     def submit_all(self, prepared: Sequence[PreparedArticle], evidence: bool = False) -> list[Future[Verdict]]:
-        """Queue articles to be decided together, in this order, in one transaction."""
+        """Queue articles to be decided together, in this order, in one transaction (in several, one after
+        another, if the store finds one too long to hold: `_commit_running`)."""
         jobs = [_Job(p, evidence, Future()) for p in prepared]
         if self._closed:
             for job in jobs:
@@ -139,25 +140,46 @@ class Engine:
     def _commit(self, jobs: list[_Job]) -> None:
         """Decide the jobs in order in one transaction, commit, resolve their futures."""
         jobs = [j for j in jobs if j.future.set_running_or_notify_cancel()]
-        if not jobs:
-            return
+        if jobs:
+            self._commit_running(jobs)
+            self._maintain()
+
+    def _commit_running(self, jobs: list[_Job]) -> None:
+        """`_commit` for jobs already marked running.
+
+        A batch the store refuses as too long to decide in one write (on Redis, over half the writer lease:
+        a burst of copies of a story stored in thousands of copies) is decided again in halves, in the same
+        order, each half in a write of its own: the answers are those the writer would have given had
+        fewer articles been queued. Resending it whole would be refused again."""
         self._new_in_batch = 0
         try:
             with self.store.write() as tx:
                 tx.prefetch([job.prepared for job in jobs])  # a remote store reads ahead
                 verdicts = self._decide(tx, jobs)
+        except BatchTooLong as exc:
+            if len(jobs) == 1:
+                self._fail(jobs, exc)
+                return
+            log.warning("a batch of %d articles was too long to decide in one write (%s): deciding it in halves",
+                        len(jobs), exc)  # fmt: skip
+            half = len(jobs) // 2
+            self._commit_running(jobs[:half])
+            self._commit_running(jobs[half:])
+            return
         except Exception as exc:  # nothing of the batch is acknowledged: fail it, retryably
             # (Mostly nothing of it is stored either. Redis waiting for its replicas fails after the commit:
             # the retry finds those articles stored and answers for them.)
             log.exception("batch of %d articles not acknowledged", len(jobs))
-            error = exc if isinstance(exc, Unavailable) else Unavailable(f"the store failed to commit: {exc}")
-            for job in jobs:
-                job.future.set_exception(error)
+            self._fail(jobs, exc if isinstance(exc, Unavailable) else Unavailable(f"the store failed to commit: {exc}"))
             return
         self.stored_as_new += self._new_in_batch
         for job, verdict in zip(jobs, verdicts, strict=True):
             job.future.set_result(verdict)
-        self._maintain()
+
+    @staticmethod
+    def _fail(jobs: list[_Job], error: Exception) -> None:
+        for job in jobs:
+            job.future.set_exception(error)
 
     def _maintain(self) -> None:
         try:

@@ -31,6 +31,11 @@ class Unavailable(NeardupError):
     """The store cannot be reached or failed to commit; safe to retry."""
 
 
+class BatchTooLong(Unavailable):
+    """A write batch took longer than the store may be held for one write (the Redis writer lease); nothing
+    of it was stored. The engine decides such a batch again in smaller parts."""
+
+
 class DeadlineExceeded(NeardupError):
     """The caller's deadline passed before the work began: it was not done."""
 

@@ -66,7 +66,7 @@ from redis.backoff import NoBackoff
 from redis.crc import key_slot
 from redis.retry import Retry
 
-from service.errors import IncompatibleIndex, Unavailable
+from service.errors import BatchTooLong, IncompatibleIndex, Unavailable
 from service.model import (
     Article,
     BoolArray,
@@ -171,11 +171,14 @@ class RedisStore:
         socket_timeout: float = 2.0,
         wait_replicas: int = 0,
         wait_seconds: float = 1.0,
+        lease_ms: int = LEASE_MS,
     ) -> None:
         """`wait_replicas`: Redis replicas that must hold a write before it is acknowledged (0: none),
-        waited for at most `wait_seconds` (see the module docstring)."""
+        waited for at most `wait_seconds` (see the module docstring). `lease_ms`: how long a writer may
+        hold the writer lease (a write that needs over half of it is refused: `BatchTooLong`)."""
         self.url = url
         self.params = params
+        self.lease_ms = lease_ms
         self.wait_replicas = wait_replicas
         self._wait_ms = max(1, round(wait_seconds * 1000))
         # (a reply to WAIT comes only after its timeout when replicas lag: the socket must wait longer)
@@ -304,11 +307,13 @@ class RedisStore:
     @contextmanager
     def write(self) -> Iterator[_Tx]:
         token, acquired = self._acquire_lease()
+        # Half the lease for the batch: room for the commit itself before the lease could lapse.
+        deadline = acquired + self.lease_ms / 2000
         try:
             self._replay_journal()
-            tx = _Tx(self, writable=True)
+            tx = _Tx(self, writable=True, deadline=deadline)
             yield tx
-            self._check_lease(acquired)
+            _check_deadline(deadline)
             self._commit(tx.commands(), token)
         finally:
             self._release_lease(token)
@@ -323,7 +328,7 @@ class RedisStore:
         delay = 0.0005
         while True:
             started = time.monotonic()
-            if self.call(lambda: self.client.set(LOCK, token, nx=True, px=LEASE_MS)):
+            if self.call(lambda: self.client.set(LOCK, token, nx=True, px=self.lease_ms)):
                 return token, started
             if started > deadline:
                 raise Unavailable(
@@ -332,11 +337,6 @@ class RedisStore:
                 )
             time.sleep(delay)  # back-off while another replica commits
             delay = min(delay * 2, 0.02)
-
-    def _check_lease(self, acquired: float) -> None:
-        # Half the lease: room for the commit itself before the lease could lapse.
-        if time.monotonic() - acquired > LEASE_MS / 2000:
-            raise Unavailable("the batch took longer than the Redis writer lease allows; nothing was stored; retry")
 
     def _release_lease(self, token: bytes) -> None:
         try:
@@ -479,6 +479,11 @@ def _unavailable(url: str) -> Iterator[None]:
         ) from exc
 
 
+def _check_deadline(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise BatchTooLong("the batch took longer than the Redis writer lease allows; nothing was stored; retry")
+
+
 def _check_params(client: redis.Redis | redis.cluster.RedisCluster, params: DetectionParams) -> None:
     wanted = json.dumps(params.recorded(), sort_keys=True)
     client.set(META, wanted, nx=True)
@@ -596,9 +601,12 @@ class _Group:
 class _Tx:
     """Reads go to Redis, then see this batch's own writes (the overlay) on top."""
 
-    def __init__(self, store: RedisStore, writable: bool) -> None:
+    def __init__(self, store: RedisStore, writable: bool, deadline: float | None = None) -> None:
+        """`deadline`: a write's, as time.monotonic(): past it, the next write step fails the batch
+        (`BatchTooLong`) instead of deciding on only to be refused at the commit."""
         self._store = store
         self._writable = writable
+        self._deadline = deadline
         self._fetched: dict[str, StoredArticle | None] = {}  # committed state, as read
         self._final: dict[str, StoredArticle | None] = {}  # this batch's writes (None: deleted)
         self._roots: dict[str, str] = {}  # regrouped articles the batch did not rewrite
@@ -834,6 +842,8 @@ class _Tx:
     def _require_writable(self) -> None:
         if not self._writable:
             raise RuntimeError("write attempted in a read transaction")
+        if self._deadline is not None:
+            _check_deadline(self._deadline)
 
     def commands(self) -> list[list[Command]]:
         """The batch as Redis commands in visibility order: new buckets, records, stale buckets."""

@@ -14,7 +14,7 @@ from benchmarks.loopback import RedisServer, redis_cluster, redis_server, wait_f
 from service.detector import Detector
 from service.engine import Engine
 from service.errors import IncompatibleIndex, Unavailable
-from service.model import Article, GroupMember, Verdict
+from service.model import Article, GroupMember, PreparedArticle, Verdict
 from service.redis_store import (
     JOURNAL,
     RedisStore,
@@ -81,6 +81,39 @@ def test_verdicts_and_groups_match_the_embedded_store(redis_url: str, tmp_path: 
     finally:
         embedded.close()
         shared.close()
+
+
+class _SlowToStore(Detector):
+    """Takes `seconds` more for each article it stores: deciding a batch of copies of a story stored in
+    thousands of copies takes that long on Redis (the work is slow; nothing waits for anything here)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(PARAMS, 1 << 20)
+        self.seconds = seconds
+
+    def remember(self, stored: PreparedArticle) -> None:
+        time.sleep(self.seconds)
+        super().remember(stored)
+
+
+def test_a_batch_too_long_for_the_writer_lease_is_decided_in_parts_with_the_same_answers(
+    redis_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    articles = synthetic_articles(24)
+    reference = Engine(DETECTOR, SqliteStore(tmp_path / "e.db", PARAMS))
+    # A batch may take half the lease, 0.4 s: the whole one needs about 20 ms x its 40-odd articles.
+    slow = Engine(_SlowToStore(0.02), RedisStore(redis_url, PARAMS, lease_ms=800), max_batch=len(articles))
+    try:
+        futures = slow.submit_all([DETECTOR.prepare(a) for a in articles])  # one batch
+        assert [f.result(timeout=120) for f in futures] == ingest(reference, articles)
+        assert "too long to decide in one write" in caplog.text
+        assert slow.stats().articles == len(articles)
+        assert [slow.get(a.id).group_root for a in articles] == [reference.get(a.id).group_root for a in articles]
+        assert isinstance(slow.store, RedisStore)
+        assert slow.store.audit() == []
+    finally:
+        reference.close()
+        slow.close()
 
 
 def described(original: str, total: int, members: list[GroupMember]) -> tuple[str, int, list[tuple[object, ...]]]:
