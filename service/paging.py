@@ -49,7 +49,8 @@ def key_from(token: str, article_id: str) -> OrderKey | None:
         key = (bool(int(undated)), int(published), int(seq))
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidArgument("page_token", _BAD_TOKEN) from None
-    if version != _VERSION or digest != _digest(article_id) or undated not in ("0", "1"):
+    in_range = all(-(2**63) <= value < 2**63 for value in key[1:])  # (what a store can compare them with)
+    if version != _VERSION or digest != _digest(article_id) or undated not in ("0", "1") or not in_range:
         raise InvalidArgument("page_token", _BAD_TOKEN)
     return key
 

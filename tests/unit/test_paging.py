@@ -35,6 +35,12 @@ def test_no_token_is_the_first_page() -> None:
     assert paging.key_from("", "any") is None
 
 
+def test_a_token_made_up_with_numbers_no_store_can_hold_is_refused() -> None:
+    token = paging.token_after("wire", (False, 2**63, 1))  # (a server never makes one: published is int64 µs)
+    with pytest.raises(InvalidArgument, match="page_token"):
+        paging.key_from(token, "wire")
+
+
 @given(token=st.text(min_size=1, max_size=80))
 def test_any_other_text_is_refused_as_a_page_token(token: str) -> None:
     with pytest.raises(InvalidArgument, match="page_token: is not a token this server gave") as err:
