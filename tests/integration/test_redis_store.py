@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.loopback import RedisServer, redis_cluster, redis_server, wait_for
+from benchmarks.syndication import copies
 from service.detector import Detector
 from service.engine import Engine
 from service.errors import IncompatibleIndex, Unavailable
@@ -77,6 +78,31 @@ def test_verdicts_and_groups_match_the_embedded_store(redis_url: str, tmp_path: 
         checks = [DETECTOR.prepare(a) for a in articles[:20]]
         assert [shared.check(p) for p in checks] == [embedded.check(p) for p in checks]
         assert isinstance(shared.store, RedisStore)
+        assert shared.store.audit() == []
+    finally:
+        embedded.close()
+        shared.close()
+
+
+def test_a_story_in_more_copies_than_the_candidate_limit_reads_a_bounded_sample_and_keeps_one_group(
+    redis_url: str, tmp_path: Path
+) -> None:
+    params = replace(PARAMS, max_candidates=2)  # a candidate limit of 9: buckets of 120 copies are sampled
+    detector = Detector(params, 1 << 22)
+    story = copies(120)
+    embedded = Engine(detector, SqliteStore(tmp_path / "e.db", params))
+    shared = Engine(detector, RedisStore(redis_url, params))
+    try:
+        for engine in (embedded, shared):
+            verdicts = [engine.submit(detector.prepare(a)).result(timeout=120) for a in story]
+            assert {v.duplicate_of for v in verdicts[1:]} == {"copy0"}
+            assert all(0 < len(v.matches) <= params.max_candidates for v in verdicts[1:])
+        assert isinstance(shared.store, RedisStore)
+        keys = bucket_keys(detector.prepare(story[0]).fingerprint.signature, params)
+        sampled = shared.store.bucket_members([keys])[0]
+        # Every bucket holds all 120 copies; one copy of each is read (2 x the limit, over 42 buckets).
+        assert 1 <= len(sampled) <= len(keys) < len(story)
+        assert sampled <= {a.id for a in story}
         assert shared.store.audit() == []
     finally:
         embedded.close()
