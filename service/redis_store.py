@@ -681,9 +681,10 @@ class _Tx:
         return self._keys[raw]
 
     def candidates(self, signature: U32Array, limit: int | None = None) -> set[str]:
-        """Ids sharing a band; with `limit`, the committed ones are at most that many: those whose
-        signatures agree with `signature` most (SUNION cannot count band hits, and reading a
-        record whole for each of thousands of stored copies of one story cost ~30 ms an article)."""
+        """Ids sharing a band (of a bucket bigger than the candidate limit, a sample: `bucket_members`);
+        with `limit`, the committed ones are at most that many: those whose signatures agree with
+        `signature` most (a union of buckets cannot count band hits, and reading a record whole for
+        each of thousands of stored copies of one story cost ~30 ms an article)."""
         keys = self._keys_for(signature)
         found = self._committed_hits.get(signature.tobytes())
         if found is None:
