@@ -320,10 +320,7 @@ class Engine:
 
     def get(self, article_id: str) -> StoredArticle:
         with self.store.read() as tx:
-            stored = tx.get(article_id)
-        if stored is None:
-            raise NotFound(f"no article with id {article_id!r} is stored")
-        return stored
+            return _stored(tx, article_id)
 
     def group_members(self, article_id: str, page_size: int = 0, page_token: str = "") -> GroupPage:
         """A page of the group `article_id` belongs to, in the group's order: the original first.
@@ -331,9 +328,7 @@ class Engine:
         size = paging.page_size(page_size)
         after = paging.key_from(page_token, article_id)
         with self.store.read() as tx:
-            stored = tx.get(article_id)
-            if stored is None:
-                raise NotFound(f"no article with id {article_id!r} is stored")
+            stored = _stored(tx, article_id)
             total, members = tx.group_page(stored.group_root, after, size + 1)  # (one more: is there a next page?)
         shown = tuple(members[:size])
         token = ""
@@ -344,10 +339,7 @@ class Engine:
 
     def delete(self, article_id: str) -> None:
         with self.store.write() as tx:
-            stored = tx.get(article_id)
-            if stored is None:
-                raise NotFound(f"no article with id {article_id!r} is stored")
-            self._remove(tx, stored)
+            self._remove(tx, _stored(tx, article_id))
 
     def stats(self) -> Stats:
         with self.store.read() as tx:
@@ -430,6 +422,14 @@ class Engine:
             successor = tx.earliest_member(aid, excluding=aid)
             if successor:
                 tx.regroup([aid], successor)
+
+
+def _stored(tx: Transaction, article_id: str) -> StoredArticle:
+    """The stored article, or NotFound."""
+    stored = tx.get(article_id)
+    if stored is None:
+        raise NotFound(f"no article with id {article_id!r} is stored")
+    return stored
 
 
 def _us(moment: datetime | None) -> int | None:
