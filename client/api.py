@@ -331,15 +331,18 @@ class NeardupClient:
         members = tuple(GroupMember.from_pb(m) for m in r.members)
         return GroupPage(r.original, r.total_size, members, r.next_page_token)
 
+    def group_pages(self, article_id: str, *, page_size: int = 0) -> Iterator[GroupPage]:
+        """Every page of the group `article_id` belongs to, in order, each fetched when it is reached."""
+        page = self.group_page(article_id, page_size=page_size)
+        yield page
+        while page.next_page_token:
+            page = self.group_page(article_id, page_size=page_size, page_token=page.next_page_token)
+            yield page
+
     def group_members(self, article_id: str, *, page_size: int = 0) -> Iterator[GroupMember]:
         """Every member of the group `article_id` belongs to, original first, fetched a page at a time."""
-        token = ""
-        while True:
-            page = self.group_page(article_id, page_size=page_size, page_token=token)
+        for page in self.group_pages(article_id, page_size=page_size):
             yield from page.members
-            token = page.next_page_token
-            if not token:
-                return
 
     def delete(self, article_id: str) -> None:
         self._call(self._stub.DeleteArticle, pb.DeleteArticleRequest(id=article_id))

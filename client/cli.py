@@ -250,16 +250,13 @@ def _get(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 def _group(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     with _connect(args) as client:
         try:
-            first = page = client.group_page(args.id, page_size=args.page_size)
-            members = [*page.members]
-            while page.next_page_token:
-                page = client.group_page(args.id, page_size=args.page_size, page_token=page.next_page_token)
-                members += page.members
+            pages = list(client.group_pages(args.id, page_size=args.page_size))
         except NotFoundError as exc:
             print(f"neardup: {exc.details}", file=sys.stderr)
             return EXIT_ABSENT
-    print(json.dumps({"original": first.original, "total_size": first.total_size,
-                      "members": [m.as_dict() for m in members]}, ensure_ascii=False, indent=2))  # fmt: skip
+    members = [m.as_dict() for page in pages for m in page.members]
+    print(json.dumps({"original": pages[0].original, "total_size": pages[0].total_size, "members": members},
+                     ensure_ascii=False, indent=2))  # fmt: skip
     return EXIT_OK
 
 
