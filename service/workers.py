@@ -27,7 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 
 from service.batching import drain
-from service.detector import Detector
+from service.detector import Detector, Prepared
 from service.errors import InvalidArgument, NeardupError, Unavailable
 from service.model import Article, PreparedArticle, Verdict
 from service.settings import DetectionParams
@@ -86,10 +86,10 @@ class _Rejected:
 _NO_ARTICLE = Article(id="", body="")  # the caller has the article: do not send its text back
 
 
-def _fingerprint_batch(articles: list[Article]) -> list[PreparedArticle | _Rejected]:
+def _fingerprint_batch(articles: list[Article]) -> list[Prepared | _Rejected]:
     """What detector.prepare makes of each article (whatever it keeps besides the fingerprint), sans article."""
     assert _detector is not None, "worker not initialised"
-    out: list[PreparedArticle | _Rejected] = []
+    out: list[Prepared | _Rejected] = []
     for article in articles:
         try:
             out.append(replace(_detector.prepare(article), article=_NO_ARTICLE))
@@ -104,7 +104,7 @@ def _fingerprint_batch(articles: list[Article]) -> list[PreparedArticle | _Rejec
 @dataclass
 class _Request:
     article: Article
-    future: Future[PreparedArticle]
+    future: Future[Prepared]
 
 
 class FingerprintPool:
@@ -118,7 +118,7 @@ class FingerprintPool:
         self._order_lock = threading.Lock()
         self._next_sent = 0
         self._next_released = 0
-        self._done: dict[int, tuple[list[_Request], list[PreparedArticle | _Rejected] | BaseException]] = {}
+        self._done: dict[int, tuple[list[_Request], list[Prepared | _Rejected] | BaseException]] = {}
         self._closed = False
         self._warm_up()
         self._dispatcher = threading.Thread(target=self._dispatch, name="neardup-fingerprint", daemon=True)
@@ -134,9 +134,10 @@ class FingerprintPool:
         for result in [self._executor.submit(_fingerprint_batch, [probe]) for _ in range(self.workers)]:
             result.result(timeout=120)
 
-    def prepare(self, article: Article) -> Future[PreparedArticle]:
-        """Validate and fingerprint in a worker; resolves in submission order."""
-        future: Future[PreparedArticle] = Future()
+    def prepare(self, article: Article) -> Future[Prepared]:
+        """Validate and fingerprint in a worker; resolves in submission order, with the shingle sequence kept
+        (`Prepared`), so the writer labels boilerplate without tokenising the text again."""
+        future: Future[Prepared] = Future()
         if self._closed:
             future.set_exception(Unavailable("the server is shutting down; retry on another replica"))
         else:
@@ -174,12 +175,10 @@ class FingerprintPool:
             result = self._executor.submit(_fingerprint_batch, articles)
         result.add_done_callback(lambda f: self._finished(number, requests, f))
 
-    def _finished(
-        self, number: int, requests: list[_Request], result: Future[list[PreparedArticle | _Rejected]]
-    ) -> None:
+    def _finished(self, number: int, requests: list[_Request], result: Future[list[Prepared | _Rejected]]) -> None:
         self._slots.release()
         exc = result.exception()
-        outcome: list[PreparedArticle | _Rejected] | BaseException = exc if exc is not None else result.result()
+        outcome: list[Prepared | _Rejected] | BaseException = exc if exc is not None else result.result()
         with self._order_lock:  # release batches in the order they were sent
             self._done[number] = (requests, outcome)
             while self._next_released in self._done:
@@ -188,7 +187,7 @@ class FingerprintPool:
                 _resolve(done_requests, done_outcome)
 
 
-def _resolve(requests: list[_Request], outcome: list[PreparedArticle | _Rejected] | BaseException) -> None:
+def _resolve(requests: list[_Request], outcome: list[Prepared | _Rejected] | BaseException) -> None:
     if isinstance(outcome, BaseException):
         error = Unavailable(f"fingerprinting failed ({type(outcome).__name__}: {outcome}); retry")
         for r in requests:
@@ -201,9 +200,7 @@ def _resolve(requests: list[_Request], outcome: list[PreparedArticle | _Rejected
             r.future.set_result(replace(prepared, article=r.article))
 
 
-def then_submit(
-    prepared: Future[PreparedArticle], submit: Callable[[PreparedArticle], Future[Verdict]]
-) -> Future[Verdict]:
+def then_submit(prepared: Future[Prepared], submit: Callable[[PreparedArticle], Future[Verdict]]) -> Future[Verdict]:
     """A verdict future for an article still being fingerprinted: once prepared, `submit` it.
 
     With FingerprintPool, the callback runs in submission order, so the engine sees a
@@ -211,7 +208,7 @@ def then_submit(
     """
     verdict: Future[Verdict] = Future()
 
-    def on_prepared(f: Future[PreparedArticle]) -> None:
+    def on_prepared(f: Future[Prepared]) -> None:
         exc = f.exception()
         if exc is not None:
             verdict.set_exception(exc if isinstance(exc, NeardupError) else Unavailable(str(exc)))

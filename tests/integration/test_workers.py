@@ -13,7 +13,7 @@ import pytest
 from benchmarks.corpus import generated
 from service.detector import Detector, Prepared
 from service.errors import InvalidArgument, Unavailable
-from service.model import Article, PreparedArticle
+from service.model import Article
 from service.settings import DetectionParams
 from service.workers import WORKER_NICENESS, FingerprintPool
 
@@ -41,7 +41,7 @@ def test_fingerprints_equal_in_process_and_arrive_in_order(pool: FingerprintPool
     order: list[str] = []
     lock = threading.Lock()
 
-    def record(f: Future[PreparedArticle]) -> None:
+    def record(f: Future[Prepared]) -> None:
         with lock:
             order.append(f.result().article.id)
 
