@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from service import snapshot as snapshots
+from service import sqlite_pages
 from service.errors import IncompatibleIndex, StoreInUse, Unavailable
 from service.group_counts import GroupCounts
 from service.lsh import BandIndex, MergeInput, release_free_memory
@@ -136,6 +137,8 @@ class SqliteStore:
 
     def _rebuild(self) -> None:
         self._bands = BandIndex(self._params, merge_inline=False)
+        # Their pages lie scattered among the bodies': asked for at once, not one by one (service/sqlite_pages.py).
+        sqlite_pages.read_ahead(self.path, self._db, ["signatures", "group_samples"])
         # The two start-up rebuilds are independent and each mostly numpy sorts and SQLite reads, which
         # release the GIL: side by side they take the longer of the two instead of the sum.
         with ThreadPoolExecutor(1, thread_name_prefix="neardup-replay") as replay:

@@ -1,0 +1,91 @@
+"""Reading ahead a table's pages: the leaf pages found from the b-tree's interior pages are SQLite's own
+(as its dbstat table lists them), and a file that cannot be read that way costs only the hint."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from service.detector import Detector
+from service.engine import Engine
+from service.settings import DetectionParams
+from service.sqlite_pages import _File, _root_page, read_ahead
+from service.sqlite_store import SqliteStore
+from tests.support import prepared_corpus
+
+
+def _leaves_by_dbstat(db: sqlite3.Connection, table: str) -> set[int]:
+    rows = db.execute("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf'", (table,))
+    return {int(row[0]) for row in rows}
+
+
+def _interleaved(path: Path, rows: int) -> sqlite3.Connection:
+    """A narrow table written beside a wide one, a few rows of each per transaction (as the store does),
+    with small pages so the narrow table's b-tree has three levels or more."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA page_size = 512")
+    db.execute("CREATE TABLE wide (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+    db.execute("CREATE TABLE narrow (seq INTEGER PRIMARY KEY, value BLOB NOT NULL)")
+    for start in range(0, rows, 50):
+        db.execute("BEGIN")
+        for n in range(start, start + 50):
+            db.execute("INSERT INTO wide (body) VALUES (?)", (f"body {n} " * 40,))
+            db.execute("INSERT INTO narrow (value) VALUES (?)", (n.to_bytes(8, "big") * 4,))
+        db.execute("COMMIT")
+    db.execute("PRAGMA wal_checkpoint")  # (a no-op in rollback mode; the pages are in the main file)
+    return db
+
+
+def test_leaf_pages_are_those_sqlite_lists(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    db = _interleaved(path, 6000)
+    with _File(path) as file:
+        for table in ("narrow", "wide"):
+            found = list(file.leaves(_root_page(db, table)))
+            assert len(found) == len(set(found))
+            assert set(found) == _leaves_by_dbstat(db, table)
+    interior = db.execute("SELECT COUNT(*) FROM dbstat WHERE name = 'narrow' AND pagetype = 'internal'").fetchone()[0]
+    assert interior > 1  # (the root and a level of interior pages under it: the walk goes down two levels)
+    assert read_ahead(path, db, ["narrow", "missing"]) == len(_leaves_by_dbstat(db, "narrow"))
+
+
+def test_the_store_reads_ahead_its_index_tables(tmp_path: Path) -> None:
+    params = DetectionParams()
+    detector = Detector(params, 1 << 20)
+    path = tmp_path / "n.db"
+    engine = Engine(detector, SqliteStore(path, params))
+    try:
+        for prepared in prepared_corpus(detector, 60, seed=3):
+            engine.index(prepared)
+    finally:
+        engine.close()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        wanted = _leaves_by_dbstat(db, "signatures") | _leaves_by_dbstat(db, "group_samples")
+        assert read_ahead(path, db, ["signatures", "group_samples"]) == len(wanted) > 2
+
+
+def test_a_page_that_is_not_a_table_page_costs_only_the_hint(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "t.db"
+    db = _interleaved(path, 2000)
+    root = _root_page(db, "narrow")
+    with path.open("r+b") as file:  # the root page's type byte: not a b-tree page any more
+        file.seek((root - 1) * 512)
+        file.write(b"\x00")
+    with caplog.at_level(logging.WARNING, logger="service.sqlite_pages"):
+        assert read_ahead(path, db, ["narrow"]) == 0
+    assert "reading ahead the index tables failed" in caplog.text
+
+
+def test_a_new_store_whose_pages_are_in_the_log_is_not_read_ahead_nor_warned_of(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "n.db"
+    with caplog.at_level(logging.DEBUG, logger="service.sqlite_pages"):
+        store = SqliteStore(path, DetectionParams())  # (a new store is rebuilt: there is no snapshot)
+        store.close()
+    assert "not read ahead" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
