@@ -6,7 +6,8 @@ At each size: streaming ingest rate (IndexArticleBatches, over the growth to tha
 and latency p50/p99 at half that peak, server resident memory (after ingest, and after a
 restart) per stored article, store size on disk, and start time (process start to port
 bound) twice: a restart after a clean close, which loads the index snapshot, and a start
-with --index-snapshot=off, which rebuilds the index from SQLite as after a crash. Articles are generated,
+with --index-snapshot=off, which rebuilds the index from SQLite as after a crash (with --cold-starts, each
+after emptying the page cache, as after a reboot). Articles are generated,
 news-length (~650 words), ~15 % republications. Writes <out>.json, <out>.md and <out>.png.
 """
 
@@ -48,6 +49,16 @@ def disk_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
+DROP_CACHES = Path("/proc/sys/vm/drop_caches")
+
+
+def _before_start(args: argparse.Namespace) -> None:
+    """With --cold-starts, start as after a reboot: the store's file out of the page cache (Linux; root)."""
+    if args.cold_starts:
+        os.sync()
+        DROP_CACHES.write_text("3\n")
+
+
 def measure(args: argparse.Namespace, save: Callable[[list[dict[str, Any]]], None]) -> list[dict[str, Any]]:
     sizes = [int(s) for s in args.sizes.split(",")]
     data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="neardup-scaling-"))
@@ -79,10 +90,12 @@ def measure(args: argparse.Namespace, save: Callable[[list[dict[str, Any]]], Non
             half = run_articles(server.target, "check", queries, args.check_concurrency, rate=peak["throughput"] / 2)
             rss_ingest = rss_bytes(server.proc.pid)
             server.close()  # a clean close: it saves the index snapshot
+            _before_start(args)
             server = SpawnedServer(extra, data_dir)  # a restart: loads the snapshot
             rss_restart, restart_seconds = rss_bytes(server.proc.pid), server.start_seconds
             server.close()
             # The start after a crash (or a write since the snapshot): the index rebuilt from SQLite.
+            _before_start(args)
             server = SpawnedServer([*extra, "--index-snapshot=off"], data_dir)
             rebuild_seconds = server.start_seconds
             server.close()
@@ -176,8 +189,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--keep", action="store_true", help="keep the temporary store")
     p.add_argument("--resume", action="store_true", help="continue growing the store in --data-dir")
     p.add_argument("--empty-rss", type=int, default=0, help="RSS of the empty server, when resuming (bytes)")
+    p.add_argument("--cold-starts", action="store_true",
+                   help="empty the page cache before each restart, as after a reboot (Linux, as root)")  # fmt: skip
     p.add_argument("--out", default="scaling", help="output prefix: <out>.json, <out>.md, <out>.png")
     args = p.parse_args(argv)
+    if args.cold_starts and not os.access(DROP_CACHES, os.W_OK):
+        p.error(
+            f"--cold-starts empties the page cache through {DROP_CACHES}, which this user cannot write (run as root)"
+        )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
