@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 _TABLE_INTERIOR, _TABLE_LEAF = 5, 13
 _PAGE_SIZE_AT = 16  # offset of the page size in the file header
 _FILE_HEADER = 100  # page 1 starts with the file header before its b-tree header
+_MAX_DEPTH = 20  # SQLite's own limit on a b-tree's depth (BTCURSOR_MAX_DEPTH)
 
 
 def read_ahead(path: Path, db: sqlite3.Connection, tables: Iterable[str]) -> int:
@@ -63,9 +64,18 @@ class _NotInFile(ValueError):
 class _File:
     def __init__(self, path: Path) -> None:
         self._fd = os.open(path, os.O_RDONLY)
-        size = struct.unpack(">H", os.pread(self._fd, 2, _PAGE_SIZE_AT))[0]
-        self.page_size = 65_536 if size == 1 else size
-        self.pages = os.fstat(self._fd).st_size // self.page_size
+        try:
+            header = os.pread(self._fd, 2, _PAGE_SIZE_AT)
+            if len(header) < 2:
+                raise _NotInFile("the file has no header yet")
+            size = struct.unpack(">H", header)[0]
+            self.page_size = 65_536 if size == 1 else size
+            if self.page_size < 512 or self.page_size & (self.page_size - 1):
+                raise ValueError(f"a page size of {self.page_size} bytes in the header")
+            self.pages = os.fstat(self._fd).st_size // self.page_size
+        except BaseException:
+            os.close(self._fd)
+            raise
 
     def __enter__(self) -> _File:
         return self
@@ -77,7 +87,9 @@ class _File:
         """The leaf pages under `root`, found level by level. All leaves of a b-tree are at one depth,
         so the children of the last interior level are leaves without being read."""
         level = [root]
-        while level:
+        for _ in range(_MAX_DEPTH):
+            if not level:
+                return
             self.will_need(level)  # (a level's pages asked for together, then read)
             children: list[int] = []
             for page in level:
@@ -90,6 +102,7 @@ class _File:
                 yield from children
                 return
             level = children
+        raise ValueError(f"the b-tree under page {root} is deeper than {_MAX_DEPTH} levels (a damaged file)")
 
     def will_need(self, pages: list[int]) -> None:
         """Ask for `pages` (ascending), one call per run of consecutive pages."""

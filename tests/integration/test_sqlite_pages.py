@@ -89,3 +89,23 @@ def test_a_new_store_whose_pages_are_in_the_log_is_not_read_ahead_nor_warned_of(
         store.close()
     assert "not read ahead" in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_damaged_tree_or_header_ends_the_walk_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "t.db"
+    db = _interleaved(path, 6000)
+    root = _root_page(db, "narrow")
+    with path.open("r+b") as file:  # the root's first child: the root itself, a cycle
+        file.seek((root - 1) * 512 + 12)
+        first_cell = int.from_bytes(file.read(2), "big")
+        file.seek((root - 1) * 512 + first_cell)
+        file.write(root.to_bytes(4, "big"))
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(bytes(1024))  # a page size of 0 in the header
+    with caplog.at_level(logging.WARNING, logger="service.sqlite_pages"):
+        assert read_ahead(path, db, ["narrow"]) == 0
+        assert "deeper than 20 levels" in caplog.text
+        assert read_ahead(garbage, db, ["narrow"]) == 0
+        assert "a page size of 0 bytes" in caplog.text
