@@ -292,14 +292,9 @@ class RedisStore:
     def bucket_members(self, groups: Sequence[Sequence[bytes]]) -> list[set[str]]:
         """For each group of bucket keys, the ids in any of them, each bucket of more than the candidate
         limit read only in part (`_BUCKET_UNIONS`): one script call, or one per node."""
-        limit = self.params.candidate_limit()
-        share = -(-SAMPLED_PER_LIMIT * limit // self.params.lsh_bands)  # (per bucket: a group holds one per band)
         if not self.cluster:
-            words: list[bytes | int] = [limit, share]
-            for keys in groups:
-                words += [len(keys), *keys]
             with _unavailable(self.url):
-                replies = self.client.eval(_BUCKET_UNIONS, 0, *words)
+                replies = self.client.eval(_BUCKET_UNIONS, 0, *self._bucket_union_args(groups))
             return [{m.decode() for m in reply} for reply in replies]
         flat = [(g, key) for g, keys in enumerate(groups) for key in keys]
         found: list[set[str]] = [set() for _ in groups]
@@ -308,13 +303,20 @@ class RedisStore:
                 per_group: dict[int, list[bytes]] = {}
                 for index in indexes:
                     per_group.setdefault(flat[index][0], []).append(flat[index][1])
-                words = [limit, share]
-                for keys in per_group.values():
-                    words += [len(keys), *keys]
-                replies = node.redis_connection.eval(_BUCKET_UNIONS, 0, *words)
+                replies = node.redis_connection.eval(_BUCKET_UNIONS, 0, *self._bucket_union_args(per_group.values()))
                 for g, members in zip(per_group, replies, strict=True):
                     found[g].update(m.decode() for m in members)
         return found
+
+    def _bucket_union_args(self, groups: Iterable[Sequence[bytes]]) -> list[bytes | int]:
+        """`_BUCKET_UNIONS`' arguments: the candidate limit, how many members of a bigger bucket are read,
+        then per group its number of keys and the keys."""
+        limit = self.params.candidate_limit()
+        share = -(-SAMPLED_PER_LIMIT * limit // self.params.lsh_bands)  # (per bucket: a group holds one per band)
+        words: list[bytes | int] = [limit, share]
+        for keys in groups:
+            words += [len(keys), *keys]
+        return words
 
     def call(self, fn: Callable[[], T]) -> T:
         with _unavailable(self.url):
