@@ -68,7 +68,6 @@ CREATE TABLE IF NOT EXISTS articles (
     shingles BLOB NOT NULL,
     group_root TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS articles_group_root ON articles (group_root);
 -- Learned boilerplate: the sampled shingle hashes each stored article added one group to,
 -- appended (never updated); the counts are rebuilt in memory from it at start.
 CREATE TABLE IF NOT EXISTS group_samples (seq INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
@@ -78,6 +77,20 @@ CREATE TABLE IF NOT EXISTS group_samples (seq INTEGER PRIMARY KEY, hashes BLOB N
 _SIGNATURES = """
 CREATE TABLE IF NOT EXISTS signatures (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, signature BLOB NOT NULL);
 """
+# A group's members in listing order (`order_key`: by publication time, unknown times last, then by arrival;
+# seq is the rowid every index ends with), so a page of a group is read from where the last one ended instead
+# of sorting the whole group at every page. No timestamp reaches the stand-in for an unknown time (protobuf's
+# end of year 9999 is 2.5e17 µs); a query repeats the expression word for word to use the index.
+_UNKNOWN_LAST = 2**63 - 1
+_PUBLISHED_ORDER = f"COALESCE(published_us, {_UNKNOWN_LAST})"
+_GROUP_ORDER_INDEX = f"CREATE INDEX articles_group_order ON articles (group_root, {_PUBLISHED_ORDER})"
+# The second condition repeats part of the third for the planner: with it, the index is entered at the page's
+# first member, not at the group's (the row value alone only filters the group's entries).
+_GROUP_PAGE = (
+    "SELECT id, title, source, url, published_us, indexed_at_us, seq FROM articles "
+    f"WHERE group_root = ? AND {_PUBLISHED_ORDER} >= ? AND ({_PUBLISHED_ORDER}, seq) > (?, ?) "
+    f"ORDER BY {_PUBLISHED_ORDER}, seq LIMIT ?"
+)
 _LOAD_ROWS = 65_536  # signatures per vectorised step of the start-up rebuild
 _INSERT_ARTICLE = (
     "INSERT INTO articles (id, body, title, source, url, published_us, indexed_at_us, body_digest, "
@@ -122,6 +135,7 @@ class SqliteStore:
         _check_params(self._db, params)
         _add_signatures_table(self._db)
         _convert_group_table(self._db)
+        _index_group_order(self._db, path)
         self._params = params
         self._snapshots = snapshot  # (off: always rebuilt, and no file kept that a later start could trust)
         self._snapshot = path.with_name(snapshots.FILE_NAME)
@@ -346,6 +360,18 @@ def _add_signatures_table(db: sqlite3.Connection) -> None:
     db.execute("COMMIT")
 
 
+def _index_group_order(db: sqlite3.Connection, path: Path) -> None:
+    """Create the group-order index; a store written before it had an index on group_root alone, which it replaces."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_group_order'").fetchone():
+        return
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_group_root'").fetchone():
+        log.info("indexing the groups of %s by publication time, once (reads every article's row)", path)
+    db.execute("BEGIN IMMEDIATE")
+    db.execute(_GROUP_ORDER_INDEX)
+    db.execute("DROP INDEX IF EXISTS articles_group_root")  # (the new one serves its lookups: it leads with group_root)
+    db.execute("COMMIT")
+
+
 def _replayed_group_counts(path: Path) -> GroupCounts:
     """The learned-boilerplate counts, rebuilt from their log a block of rows at a time (one vectorised
     count each), on a connection of its own: this runs in a thread beside the band-index load."""
@@ -448,25 +474,16 @@ class _Tx:
 
     def earliest_member(self, group_root: str, excluding: str) -> str | None:
         row = self._db.execute(
-            "SELECT id FROM articles WHERE group_root = ? AND id != ? "
-            "ORDER BY published_us IS NULL, published_us, seq LIMIT 1",
+            f"SELECT id FROM articles WHERE group_root = ? AND id != ? ORDER BY {_PUBLISHED_ORDER}, seq LIMIT 1",
             (group_root, excluding),
         ).fetchone()
         return str(row[0]) if row else None
 
     def group_page(self, group_root: str, after: OrderKey | None, limit: int) -> tuple[int, list[GroupMember]]:
         total = self._db.execute("SELECT COUNT(*) FROM articles WHERE group_root = ?", (group_root,)).fetchone()[0]
-        # (The order is `order_key`'s; the group's rows come by the group_root index and are sorted here.)
-        values: list[object] = [group_root]
-        after_clause = ""
-        if after is not None:
-            after_clause = " AND (published_us IS NULL, COALESCE(published_us, 0), seq) > (?, ?, ?)"
-            values += after
-        rows = self._db.execute(
-            "SELECT id, title, source, url, published_us, indexed_at_us, seq FROM articles WHERE group_root = ?"
-            f"{after_clause} ORDER BY published_us IS NULL, published_us, seq LIMIT ?",
-            [*values, limit],
-        ).fetchall()
+        unknown, published_us, seq = after if after is not None else (False, -_UNKNOWN_LAST - 1, 0)
+        published = _UNKNOWN_LAST if unknown else published_us
+        rows = self._db.execute(_GROUP_PAGE, (group_root, published, published, seq, limit)).fetchall()
         return int(total), [_member(row) for row in rows]
 
     def insert(self, prepared: PreparedArticle, indexed_at: datetime, group_root: str) -> None:

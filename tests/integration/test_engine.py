@@ -112,12 +112,13 @@ def test_a_group_is_listed_original_first_then_by_publication_time_and_undated_c
     engine.index(prep(engine, "wire", WIRE, T0))
     engine.index(prep(engine, "undated-2", WIRE + "\n\nUpdated with the council's vote."))
     engine.index(prep(engine, "early-copy", "\n\n".join(WIRE_PARAGRAPHS[:-2]), T0 + timedelta(minutes=5)))
+    engine.index(prep(engine, "archived", WIRE + "\n\nFrom the archive.", datetime(1969, 7, 20, tzinfo=UTC)))
     engine.index(prep(engine, "other", SAME_EVENT_A, T0))  # a story of its own
-    expected = ["wire", "early-copy", "copy", "undated-1", "undated-2"]
+    expected = ["archived", "wire", "early-copy", "copy", "undated-1", "undated-2"]  # (1969: before the epoch)
     for named in expected:
         for page_size in (1, 2, 5, 100):
             original, total, members = whole_group(engine, named, page_size)
-            assert (original, total, [m.id for m in members]) == ("wire", 5, expected)
+            assert (original, total, [m.id for m in members]) == ("archived", 6, expected)
     page = engine.group_members("other")
     assert (page.original, page.total, [m.id for m in page.members], page.next_page_token) == (
         "other",
@@ -125,7 +126,7 @@ def test_a_group_is_listed_original_first_then_by_publication_time_and_undated_c
         ["other"],
         "",
     )
-    assert engine.group_members("copy").members[2].published == T0 + timedelta(hours=2)
+    assert engine.group_members("copy").members[3].published == T0 + timedelta(hours=2)
 
 
 def test_a_group_listing_goes_on_after_its_last_member_whatever_changed_between_pages(engine: Engine) -> None:

@@ -2,7 +2,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,9 +14,10 @@ import pytest
 from service import lsh
 from service.detector import Detector
 from service.errors import IncompatibleIndex, StoreInUse, Unavailable
-from service.model import Article
+from service.model import Article, to_us
 from service.settings import DetectionParams
-from service.sqlite_store import SqliteStore
+from service.sqlite_store import _GROUP_PAGE, SqliteStore
+from service.storage import order_key
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
 from tests.support import forget_index_snapshot, until
 
@@ -111,6 +112,42 @@ def test_a_store_with_the_older_table_of_group_counts_keeps_its_counts(tmp_path:
         store.close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'shingle_groups'").fetchone() is None
+
+
+def test_a_page_of_a_group_is_read_from_the_group_order_index_where_the_last_page_ended(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "n.db", PARAMS)
+    db = sqlite3.connect(tmp_path / "n.db")
+    plan = " ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {_GROUP_PAGE}", ("g", 0, 0, 0, 10)))
+    db.close()
+    store.close()
+    # Entered at the page's place in the group (a range on the order), in order (no sort of the group's rows).
+    assert plan == "SEARCH articles USING INDEX articles_group_order (group_root=? AND <expr>>?)"
+
+
+def test_a_store_with_the_older_group_index_gets_the_group_order_index_and_lists_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "n.db"
+    store = SqliteStore(path, PARAMS)
+    dated = [None, NOW, None, datetime(1969, 7, 20, tzinfo=UTC), NOW]
+    with store.write() as tx:
+        for n, published in enumerate(dated):
+            tx.insert(prepared(f"c{n}", WIRE + f"\n\nCopy {n}.", published), NOW, "g")
+        tx.insert(prepared("other", SAME_EVENT_A, NOW), NOW, "other")
+    store.close()
+    with closing(sqlite3.connect(path)) as db, db:  # what an older version indexed: group_root alone
+        db.execute("DROP INDEX articles_group_order")
+        db.execute("CREATE INDEX articles_group_root ON articles (group_root)")
+    expected = ["c3", "c1", "c4", "c0", "c2"]  # 1969, then NOW by arrival, then the undated by arrival
+    store = SqliteStore(path, PARAMS)
+    with store.read() as tx:
+        total, first = tx.group_page("g", None, 2)
+        last = first[-1]
+        _, rest = tx.group_page("g", order_key(None if last.published is None else to_us(last.published), last.seq), 10)
+        assert (total, [m.id for m in first + rest]) == (5, expected)
+        assert tx.earliest_member("g", excluding="c3") == "c1"
+    store.close()
+    with closing(sqlite3.connect(path)) as db:
+        indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'articles'")}
+    assert "articles_group_order" in indexes and "articles_group_root" not in indexes
 
 
 def _samples(article: object) -> np.ndarray:
