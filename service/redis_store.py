@@ -6,7 +6,8 @@ Layout (prefix `nd:`; see docs/redis.md for the reasoning):
     nd:a:<id>            hash    one article: m (JSON meta), d (xxh3-128 digest), s (signature,
                                  4*num_perm bytes), h (shingles, uint32 bytes), b (body), r (group root)
     nd:b:<band>:<hex>    set     LSH bucket: ids whose signature has these rows in this band
-    nd:g:<root>          set     ids of the group whose earliest article is <root>
+    nd:go:<root>         zset    the group whose earliest article is <root>: one `group_entry` per member
+                                 (publication time, arrival number, id), all at score 0, so in listing order
     nd:ids:<0..15>       set     all ids, sharded over 16 keys (count, audit)
     nd:seq               counter arrival order, in commit order (ties between equal publication times)
     nd:lock              string  the writer lease (token, PX expiry)
@@ -51,6 +52,7 @@ import json
 import logging
 import secrets
 import struct
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -79,7 +81,7 @@ from service.model import (
     to_us,
 )
 from service.settings import DetectionParams
-from service.storage import OrderKey, order_key
+from service.storage import OrderKey
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,9 @@ LOCK = b"nd:lock"
 JOURNAL = b"nd:journal"
 ACK = b"nd:ack"
 ID_SHARDS = 16
+# The key layout, recorded in nd:meta: 1, groups as sets of ids (nd:g:<root>); 2, groups in listing order
+# (nd:go:<root>). A version before 2 refuses an index that records a layout (its parameters differ).
+LAYOUT = 2
 LEASE_MS = 10_000  # a writer holds the lease at most this long; a dead writer blocks others this long
 LEASE_WAIT_S = 15.0  # give up (UNAVAILABLE) after waiting this long for the lease
 # Of a story's candidates in buckets bigger than the candidate limit, about this many times the limit are read
@@ -158,7 +163,38 @@ def article_key(article_id: str) -> bytes:
 
 
 def group_key(root: str) -> bytes:
-    return b"nd:g:" + root.encode()
+    return b"nd:go:" + root.encode()
+
+
+LEGACY_GROUPS = b"nd:g:*"  # layout 1: a group as a plain set of ids (`RedisStore._upgrade_groups` converts them)
+_UNKNOWN_PUBLISHED = (1 << 64) - 1  # past any time shifted by 2^63 (protobuf's last, year 9999: 2^63 + 2.5e17 µs)
+
+
+def group_entry(published_us: int | None, seq: int, article_id: str) -> bytes:
+    """An article as its group's sorted set holds it. Every score is 0, so the set is ordered by these bytes,
+    which are `order_key`'s order: the publication time shifted to unsigned (unknown: last), then the arrival
+    number, both big-endian, then the id."""
+    return _order_prefix(published_us, seq) + article_id.encode()
+
+
+def _order_prefix(published_us: int | None, seq: int) -> bytes:
+    return struct.pack(">QQ", _UNKNOWN_PUBLISHED if published_us is None else published_us + (1 << 63), seq)
+
+
+def entry_id(entry: bytes) -> str:
+    return entry[16:].decode()
+
+
+def _entry_of(stored: StoredArticle) -> bytes:
+    return group_entry(_us(stored.article.published), stored.seq, stored.article.id)
+
+
+def _after(after: OrderKey | None) -> bytes:
+    """ZRANGEBYLEX's lower bound for the entries that sort after `after` (seq is unique: from the next seq on)."""
+    if after is None:
+        return b"-"
+    unknown, published_us, seq = after
+    return b"[" + _order_prefix(None if unknown else published_us, seq + 1)
 
 
 SHINGLE_GROUP_SHARDS = 16
@@ -198,6 +234,8 @@ class RedisStore:
         # (a reply to WAIT comes only after its timeout when replicas lag: the socket must wait longer)
         self._socket_timeout = socket_timeout + (wait_seconds if wait_replicas else 0.0)
         self._client: redis.Redis | redis.cluster.RedisCluster | None = None
+        self._connecting = threading.RLock()
+        self._ready = False  # connected, and the index is of this version's key layout
         self.cluster = False
         try:
             self._connect()
@@ -207,8 +245,25 @@ class RedisStore:
     # ---- connection ------------------------------------------------------------------------------
 
     def _connect(self) -> redis.Redis | redis.cluster.RedisCluster:
-        if self._client is not None:
+        if self._ready and self._client is not None:
             return self._client
+        with self._connecting:  # (other threads wait here while a layout upgrade runs: it must end first)
+            if self._client is not None:
+                return self._client  # connected meanwhile, or this thread's own upgrade in progress
+            client, layout = self._new_client()
+            self._client = client
+            if layout < LAYOUT:
+                try:
+                    self._upgrade_groups()
+                except BaseException:
+                    self._client = None  # (the next call connects again and goes on with the groups left)
+                    client.close()
+                    raise
+            self._ready = True
+            return client
+
+    def _new_client(self) -> tuple[redis.Redis | redis.cluster.RedisCluster, int]:
+        """A client of the index's server or cluster, once its parameters are checked; the index's key layout."""
         opts: dict[str, Any] = {
             "socket_timeout": self._socket_timeout,
             "socket_connect_timeout": min(1.0, self._socket_timeout),
@@ -223,9 +278,11 @@ class RedisStore:
                 client = redis.cluster.RedisCluster.from_url(url, retry=Retry(NoBackoff(), 1), **opts)
             else:
                 client = probe
-            _check_params(client, self.params)
-        self._client = client
-        return client
+            try:
+                return client, _check_params(client, self.params)
+            except BaseException:
+                client.close()
+                raise
 
     @property
     def client(self) -> Any:
@@ -449,6 +506,43 @@ class RedisStore:
         end = int(self.call(lambda: self.client.incrby(SEQ, count)))
         return range(end - count + 1, end + 1)
 
+    # ---- layout upgrade --------------------------------------------------------------------------
+
+    def _upgrade_groups(self) -> None:
+        """Layout 1 -> 2: each group's set of ids becomes a sorted set of entries. A few hundred groups a turn
+        of the writer lease, each turn committed like a batch (fenced, all or nothing), then the layout is
+        recorded. A start after an interruption goes on with the groups left; writes wait for it, as this
+        replica takes none before its start ends, and the other replicas of this version do the same."""
+        keys: list[bytes] = self.call(lambda: list(self.client.scan_iter(match=LEGACY_GROUPS, count=1000)))
+        log.warning("converting %d groups of the Redis index at %s to key layout %d, once", len(keys), self.url, LAYOUT)
+        started = time.monotonic()
+        for part in _parts(keys, 500):
+            token, _ = self._acquire_lease()
+            try:
+                self._replay_journal()
+                self._commit([self._converted(part)], token)
+            finally:
+                self._release_lease(token)
+            self._wait_for_replicas()
+        stored = json.loads(self.call(lambda: self.client.get(META)))
+        self.call(lambda: self.client.set(META, json.dumps({**stored, "layout": LAYOUT}, sort_keys=True)))
+        log.warning("key layout %d: groups converted in %.1f s", LAYOUT, time.monotonic() - started)
+
+    def _converted(self, keys: list[bytes]) -> list[Command]:
+        """The commands that turn these layout-1 groups into layout-2 ones (a member without a record is
+        dropped: it was deleted, and a group listing leaves such a member out)."""
+        members: list[set[bytes]] = self.run([("SMEMBERS", k) for k in keys])
+        ids = sorted({m.decode() for found in members for m in found})
+        metas = dict(zip(ids, self.run([("HGET", article_key(i), "m") for i in ids]), strict=True))
+        commands: list[Command] = []
+        for key, found in zip(keys, members, strict=True):
+            described = [(m.decode(), json.loads(meta)) for m in found if (meta := metas[m.decode()]) is not None]
+            entries = sorted(group_entry(meta["p"], int(meta["q"]), aid) for aid, meta in described)
+            target = group_key(key.removeprefix(LEGACY_GROUPS[:-1]).decode())
+            commands += _zadds(target, entries)
+            commands.append(("DEL", key))
+        return commands
+
     # ---- maintenance -----------------------------------------------------------------------------
 
     def audit(self) -> list[str]:
@@ -508,11 +602,17 @@ def _check_deadline(deadline: float) -> None:
         raise BatchTooLong("the batch took longer than the Redis writer lease allows; nothing was stored; retry")
 
 
-def _check_params(client: redis.Redis | redis.cluster.RedisCluster, params: DetectionParams) -> None:
-    wanted = json.dumps(params.recorded(), sort_keys=True)
-    client.set(META, wanted, nx=True)
+def _check_params(client: redis.Redis | redis.cluster.RedisCluster, params: DetectionParams) -> int:
+    """Refuse an index built with other parameters, or by a newer version; the index's layout otherwise."""
+    client.set(META, json.dumps({**params.recorded(), "layout": LAYOUT}, sort_keys=True), nx=True)
     stored_raw = client.get(META)
     stored = json.loads(stored_raw) if stored_raw else {}
+    layout = int(stored.pop("layout", 1))
+    if layout > LAYOUT:
+        raise IncompatibleIndex(
+            f"the Redis index has key layout {layout}, written by a newer neardup; this one reads layouts up "
+            f"to {LAYOUT}. Run the newer version, or point --redis-url at another database and re-ingest."
+        )
     if stored != params.recorded():
         diff = ", ".join(
             f"{k}: index has {stored.get(k)!r}, settings say {v!r}"
@@ -523,6 +623,7 @@ def _check_params(client: redis.Redis | redis.cluster.RedisCluster, params: Dete
             f"the Redis index was built with other detection parameters ({diff}). Start with the index's "
             "parameters, or point --redis-url at another database and re-ingest."
         )
+    return layout
 
 
 def bucket_keys(signature: U32Array, params: DetectionParams) -> list[bytes]:
@@ -618,8 +719,8 @@ class _Group:
     """What a batch did to one group's member set."""
 
     cleared: bool = False
-    added: set[str] = field(default_factory=set)
-    removed: set[str] = field(default_factory=set)
+    added: set[bytes] = field(default_factory=set)  # entries (`group_entry`)
+    removed: set[bytes] = field(default_factory=set)
 
 
 class _Tx:
@@ -731,26 +832,59 @@ class _Tx:
         return {i: s.article.body for i, s in self._many(ids).items()}
 
     def earliest_member(self, group_root: str, excluding: str) -> str | None:
-        members = self._members(group_root) - {excluding}
-        ranked = [(order_key(_us(s.article.published), s.seq), i) for i, s in self._many(members).items()]
-        return min(ranked)[1] if ranked else None
+        for entry in sorted(self._members(group_root)):
+            aid = entry_id(entry)
+            if aid != excluding and self.get(aid) is not None:
+                return aid
+        return None
 
     def group_page(self, group_root: str, after: OrderKey | None, limit: int) -> tuple[int, list[GroupMember]]:
-        """Reads the group's member set and each member's description (not its text), then sorts them:
-        one round trip for the set and one for the descriptions (per node on a cluster), at every page."""
-        ids = self._members(group_root)
-        listed = [(order_key(_us(s.article.published), s.seq), _member_of(s)) for i in ids
-                  if (s := self._final.get(i)) is not None and s.group_root == group_root]  # fmt: skip
+        """The group's size and up to `limit` members after `after`, in listing order: the entries come in
+        order from where `after` left off (a batch that changed this group sorts its own view instead), then
+        each one's description (not its text): three round trips a page (more if some are left out)."""
+        if group_root in self._groups:
+            entries = sorted(self._members(group_root))
+            bound = _after(after)
+            ahead = entries if bound == b"-" else [e for e in entries if e >= bound[1:]]
+            total, pages = len(entries), iter([ahead])
+        else:
+            total = int(self._store.call(lambda: self._store.client.zcard(group_key(group_root))))
+            pages = self._committed_entries(group_root, _after(after), limit)
+        listed: list[GroupMember] = []
+        for entries in pages:
+            listed += self._described(entries, group_root)[: limit - len(listed)]
+            if len(listed) >= limit:
+                break
+        return total, listed
+
+    def _committed_entries(self, group_root: str, bound: bytes, limit: int) -> Iterator[list[bytes]]:
+        """The group's stored entries from `bound` on, `limit` at a time, until there are no more."""
+        key, count = group_key(group_root), b"%d" % limit
+        while True:
+            entries: list[bytes] = self._store.run([("ZRANGEBYLEX", key, bound, b"+", b"LIMIT", b"0", count)])[0]
+            if entries:
+                yield entries
+            if len(entries) < limit:
+                return
+            bound = b"(" + entries[-1]
+
+    def _described(self, entries: list[bytes], group_root: str) -> list[GroupMember]:
+        """Each entry's member, in the entries' order; one whose record is absent or names another root
+        (being written or deleted, or a cluster commit between its phases) is left out."""
+        ids = [entry_id(e) for e in entries]
         unread = [i for i in ids if i not in self._final]
-        replies = self._store.run([("HMGET", article_key(i), "m", "r") for i in unread])
-        for aid, (meta, root) in zip(unread, replies, strict=True):
-            # (Without a record the entry is not shown: being written, or deleted, on a cluster between phases.)
+        replies = dict(zip(unread, self._store.run([("HMGET", article_key(i), "m", "r") for i in unread]), strict=True))
+        listed = []
+        for aid in ids:
+            if aid in self._final:
+                stored = self._final[aid]
+                if stored is not None and stored.group_root == group_root:
+                    listed.append(_member_of(stored))
+                continue
+            meta, root = replies[aid]
             if meta is not None and root is not None and self._roots.get(aid, root.decode()) == group_root:
-                fields = json.loads(meta)
-                listed.append((order_key(fields["p"], fields["q"]), _member_from(aid, fields)))
-        listed.sort(key=lambda pair: pair[0])
-        start = 0 if after is None else sum(1 for key, _ in listed if key <= after)
-        return len(listed), [member for _, member in listed[start : start + limit]]
+                listed.append(_member_from(aid, json.loads(meta)))
+        return listed
 
     def _many(self, ids: Iterable[str]) -> dict[str, StoredArticle]:
         ids = list(ids)
@@ -767,12 +901,13 @@ class _Tx:
         for aid, raw in zip(missing, self._store.run([("HGETALL", article_key(i)) for i in missing]), strict=True):
             self._fetched[aid] = record_from(aid, raw)
 
-    def _members(self, root: str) -> set[str]:
+    def _members(self, root: str) -> set[bytes]:
+        """The group's entries (`group_entry`): as stored, with this batch's changes."""
         group = self._groups.get(root, _Group())
-        members: set[str] = set()
+        entries: set[bytes] = set()
         if not group.cleared:
-            members = {m.decode() for m in self._store.call(lambda: self._store.client.smembers(group_key(root)))}
-        return (members | group.added) - group.removed
+            entries = set(self._store.call(lambda: self._store.client.zrange(group_key(root), 0, -1)))
+        return (entries | group.added) - group.removed
 
     def _buckets_of(self, aid: str, stored: StoredArticle) -> list[bytes]:
         if aid not in self._bucket_cache:
@@ -825,8 +960,9 @@ class _Tx:
         self._final[aid] = stored
         for key in self._buckets_of(aid, stored):
             self._overlay_buckets.setdefault(key, set()).add(aid)
-        self._group(group_root).added.add(aid)
-        self._group(group_root).removed.discard(aid)
+        entry = _entry_of(stored)
+        self._group(group_root).added.add(entry)
+        self._group(group_root).removed.discard(entry)
 
     def insert_new(self, articles: Sequence[PreparedArticle], indexed_at: datetime) -> None:
         for prepared in articles:
@@ -840,14 +976,15 @@ class _Tx:
         self._final[article_id] = None
         self._unlist(article_id)
         self._roots.pop(article_id, None)
-        self._group(stored.group_root).removed.add(article_id)
-        self._group(stored.group_root).added.discard(article_id)
+        entry = _entry_of(stored)
+        self._group(stored.group_root).removed.add(entry)
+        self._group(stored.group_root).added.discard(entry)
 
     def regroup(self, old_roots: Iterable[str], new_root: str) -> None:
         self._require_writable()
         for root in {r for r in old_roots if r != new_root}:
             members = self._members(root)
-            for aid in members:
+            for aid in map(entry_id, members):
                 stored = self._final.get(aid)
                 if stored is not None:
                     self._final[aid] = replace(stored, group_root=new_root)
@@ -857,6 +994,13 @@ class _Tx:
             target = self._group(new_root)
             target.added |= members
             target.removed -= members
+
+    def _present(self, aid: str) -> bool:
+        """Whether a regrouped article is stored when the batch ends. One it did not read is: it was in a
+        committed group, and a group's entries are committed with their records (in one phase on a cluster)."""
+        if aid in self._final or aid in self._fetched:
+            return self._final.get(aid, self._fetched.get(aid)) is not None
+        return True
 
     def _next_seq(self) -> int:
         return next(self._seqs, None) or self._store.reserve_seqs(1)[0]
@@ -888,17 +1032,28 @@ class _Tx:
                 records += [("HSET", article_key(aid), *(x for kv in fields.items() for x in kv)),
                             ("SADD", ids_key(aid), aid)]  # fmt: skip
         for aid, root in self._roots.items():
-            if self._final.get(aid, self._fetched.get(aid)) is not None:
+            if self._present(aid):
                 records.append(("HSET", article_key(aid), "r", root))
         records += [("HINCRBY", shingle_groups_key(h), str(h), str(n)) for h, n in self._shingle_added.items()]
         for root, group in self._groups.items():
+            key = group_key(root)
             if group.cleared:
-                records.append(("DEL", group_key(root)))
-            if group.added:
-                records.append(("SADD", group_key(root), *sorted(group.added)))
-            if group.removed:
-                records.append(("SREM", group_key(root), *sorted(group.removed)))
+                records.append(("DEL", key))
+            records += _zadds(key, sorted(group.added))
+            records += [("ZREM", key, *part) for part in _parts(sorted(group.removed))]
         return [add, records, stale]
+
+
+def _zadds(key: bytes, entries: list[bytes]) -> list[Command]:
+    """ZADD commands adding `entries` to a group, all at score 0 (the entries' bytes give the order)."""
+    return [("ZADD", key, *(word for e in part for word in (b"0", e))) for part in _parts(entries)]
+
+
+def _parts(items: list[bytes], size: int = 1000) -> Iterator[list[bytes]]:
+    """`items` in runs of at most `size`: a command's words are unpacked onto the Lua stack of the commit script,
+    which holds about 8,000 (a group of more members in one ZADD failed the commit part-way)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _us(moment: datetime | None) -> int | None:

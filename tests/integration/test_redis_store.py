@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,17 +18,23 @@ from benchmarks.syndication import copies
 from service.detector import Detector
 from service.engine import Engine
 from service.errors import IncompatibleIndex, Unavailable
-from service.model import Article, GroupMember, PreparedArticle, Verdict
+from service.model import Article, GroupMember, PreparedArticle, Verdict, to_us
 from service.redis_store import (
     JOURNAL,
+    LEGACY_GROUPS,
+    META,
     RedisStore,
+    article_key,
     bucket_keys,
     decode_commands,
     encode_commands,
+    group_entry,
+    group_key,
     script_words,
 )
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
+from service.storage import order_key
 from tests.redis_support import cleared_index_url, synthetic_articles
 from tests.support import whole_group
 
@@ -303,3 +312,140 @@ def test_a_limited_query_returns_the_stored_copies_whose_signatures_agree_most(r
     assert "close0" not in everything | best
     assert len(best) == 10 and best <= everything
     assert {a.id for a in close[1:]} <= best  # the 9 close copies, then one of the looser ones
+
+
+# ---- groups in listing order (key layout 2) --------------------------------------------------------
+
+
+def _hand_written_group(store: RedisStore, root: str, size: int) -> list[str]:
+    """`size` members of one group written straight to Redis (what a group listing and a regroup read of
+    them: their `m` and `r` fields and their group entries), undated, pre-1970 and dated; their ids in
+    listing order."""
+    ids = [f"{root}-{n}" for n in range(size)]
+    published = [[None, -86_400_000_000 * n, 10**15 + n % 7][n % 3] for n in range(size)]
+    seqs = [size - n for n in range(size)]  # (ties of publication time go by arrival)
+    metas = [
+        json.dumps({"t": "", "s": "", "u": "", "p": p, "i": 0, "q": q}) for p, q in zip(published, seqs, strict=True)
+    ]
+    store.run([("HSET", article_key(i), "m", m, "r", root) for i, m in zip(ids, metas, strict=True)])
+    entries = [group_entry(p, q, i) for p, q, i in zip(published, seqs, ids, strict=True)]
+    for start in range(0, size, 500):
+        store.run([("ZADD", group_key(root), *(w for e in entries[start : start + 500] for w in (b"0", e)))])
+    order = sorted(range(size), key=lambda n: (published[n] is None, published[n] or 0, seqs[n]))
+    return [ids[n] for n in order]
+
+
+def _listed(store: RedisStore, root: str, page_size: int) -> tuple[int, list[str]]:
+    """A group's size and members, page after page from where the last one ended."""
+    with store.read() as tx:
+        total, page = tx.group_page(root, None, page_size)
+        listed = list(page)
+        while len(page) == page_size:
+            last = page[-1]
+            after = order_key(None if last.published is None else to_us(last.published), last.seq)
+            _, page = tx.group_page(root, after, page_size)
+            listed += page
+    return total, [m.id for m in listed]
+
+
+def test_a_group_of_more_members_than_a_script_can_unpack_is_regrouped_whole(redis_url: str) -> None:
+    """Redis's Lua unpacks at most ~8,000 words onto its stack: a commit must never give it one command
+    with a whole big group (before, a regroup of 9,000 members failed the commit part-way)."""
+    store = RedisStore(redis_url, PARAMS)
+    try:
+        expected = _hand_written_group(store, "big", 9_000)
+        with store.write() as tx:
+            tx.regroup(["big"], "new-root")
+        assert _listed(store, "new-root", 1_000) == (9_000, expected)
+        assert _listed(store, "big", 1_000) == (0, [])
+        assert set(store.run([("HGET", article_key(i), "r") for i in expected])) == {b"new-root"}
+    finally:
+        store.close()
+
+
+def test_an_index_of_key_layout_1_is_converted_once_at_start_and_lists_the_same(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    articles = synthetic_articles(30, seed=5)
+    engine = Engine(DETECTOR, RedisStore(redis_url, PARAMS))
+    ingest(engine, articles)
+    before = {a.id: described(*whole_group(engine, a.id, 2)) for a in articles}
+    store = engine.store
+    assert isinstance(store, RedisStore)
+    hand_written = _hand_written_group(store, "hand", 2_500)
+    _back_to_layout_1(store)
+    engine.close()
+    assert not list(store.client.scan_iter(match=group_key("*")))
+
+    with caplog.at_level(logging.WARNING, logger="service.redis_store"):
+        upgraded = Engine(DETECTOR, RedisStore(redis_url, PARAMS))
+        assert {a.id: described(*whole_group(upgraded, a.id, 2)) for a in articles} == before
+    assert any("to key layout 2, once" in r.getMessage() for r in caplog.records)
+    converted = upgraded.store
+    assert isinstance(converted, RedisStore)
+    assert _listed(converted, "hand", 1_000) == (2_500, hand_written)
+    assert not list(converted.client.scan_iter(match=LEGACY_GROUPS))
+    assert json.loads(converted.client.get(META))["layout"] == 2
+    upgraded.close()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="service.redis_store"):
+        RedisStore(redis_url, PARAMS).close()  # (it connects as it starts: the layout is read then)
+    assert not caplog.records  # converted once
+
+
+def _back_to_layout_1(store: RedisStore) -> None:
+    """Turn the groups back into what a version before layout 2 wrote: plain sets of ids; nd:meta without a layout."""
+    for key in list(store.client.scan_iter(match=group_key("*"))):
+        ids = [e[16:] for e in store.client.zrange(key, 0, -1)]
+        legacy = LEGACY_GROUPS[:-1] + key.removeprefix(group_key(""))
+        store.run([("SADD", legacy, *ids), ("DEL", key)])
+    meta = json.loads(store.client.get(META))
+    del meta["layout"]
+    store.client.set(META, json.dumps(meta, sort_keys=True))
+
+
+def test_an_index_of_a_newer_key_layout_is_refused(tmp_path: Path) -> None:
+    with redis_server(tmp_path / "r") as server:
+        RedisStore(server.url, PARAMS).close()
+        store = RedisStore(server.url, PARAMS)
+        meta = json.loads(store.client.get(META))
+        store.client.set(META, json.dumps({**meta, "layout": 3}))
+        store.close()
+        with pytest.raises(IncompatibleIndex, match="key layout 3, written by a newer neardup"):
+            RedisStore(server.url, PARAMS)
+
+
+def test_calls_wait_for_a_layout_upgrade_another_call_began(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A replica that found Redis down at its start upgrades at its first call; no call may read or write
+    the index before that upgrade ends."""
+    server = RedisServer(tmp_path / "r")  # not started yet
+    lazy = RedisStore(server.url, PARAMS, socket_timeout=0.5)
+    server.start()
+    try:
+        builder = RedisStore(server.url, PARAMS)
+        expected = _hand_written_group(builder, "hand", 1_200)
+        _back_to_layout_1(builder)
+        builder.close()
+        upgrading, go_on = threading.Event(), threading.Event()
+        upgrade = lazy._upgrade_groups
+
+        def held_upgrade() -> None:
+            upgrading.set()
+            assert go_on.wait(30)
+            upgrade()
+
+        monkeypatch.setattr(lazy, "_upgrade_groups", held_upgrade)
+        with ThreadPoolExecutor(2) as pool:
+            first = pool.submit(_listed, lazy, "hand", 500)
+            assert upgrading.wait(30)
+            second = pool.submit(_listed, lazy, "hand", 500)
+            assert not _done_within(second, 0.3)  # it waits for the upgrade (unconverted: it would list none)
+            go_on.set()
+            assert first.result(30) == second.result(30) == (1_200, expected)
+    finally:
+        lazy.close()
+        server.stop()
+
+
+def _done_within(future: Future[tuple[int, list[str]]], seconds: float) -> bool:
+    return bool(wait([future], timeout=seconds).done)
