@@ -194,7 +194,8 @@ def _after(after: OrderKey | None) -> bytes:
     if after is None:
         return b"-"
     unknown, published_us, seq = after
-    return b"[" + _order_prefix(None if unknown else published_us, seq + 1)
+    # (A token's numbers are only known to be int64s: one below every seq starts at that time's first entry.)
+    return b"[" + _order_prefix(None if unknown else published_us, max(seq + 1, 0))
 
 
 SHINGLE_GROUP_SHARDS = 16
