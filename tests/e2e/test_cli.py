@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -63,6 +64,7 @@ def test_ingest_writes_one_line_per_article_in_order(served: ServerProcess, tmp_
     assert by_id["wire"] == {"id": "wire", "duplicate_of": None, "matches": []}
     assert all(by_id[k]["matches"] == [] for k in ("other", "a", "b"))
     assert "articles" in result.stderr  # the progress bar went to stderr
+    assert re.search(r"\b9/\?", result.stderr)  # with the final count
 
     stats = neardup("stats", "--server", served.target)
     assert json.loads(stats.stdout)["articles"] == 5
