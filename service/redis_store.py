@@ -48,6 +48,7 @@ reads see the batch's own writes through an in-memory overlay; the batch is flus
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import secrets
@@ -514,20 +515,22 @@ class RedisStore:
         of the writer lease, each turn committed like a batch (fenced, all or nothing), then the layout is
         recorded. A start after an interruption goes on with the groups left; writes wait for it, as this
         replica takes none before its start ends, and the other replicas of this version do the same."""
-        keys: list[bytes] = self.call(lambda: list(self.client.scan_iter(match=LEGACY_GROUPS, count=1000)))
-        log.warning("converting %d groups of the Redis index at %s to key layout %d, once", len(keys), self.url, LAYOUT)
-        started = time.monotonic()
-        for part in _parts(keys, 500):
-            token, _ = self._acquire_lease()
-            try:
-                self._replay_journal()
-                self._commit([self._converted(part)], token)
-            finally:
-                self._release_lease(token)
-            self._wait_for_replicas()
+        log.warning("converting the groups of the Redis index at %s to key layout %d, once", self.url, LAYOUT)
+        started, converted = time.monotonic(), 0
+        with _unavailable(self.url):  # (the scan goes on between turns: a key it returns again converts to nothing)
+            keys = self.client.scan_iter(match=LEGACY_GROUPS, count=1000)
+            while part := list(itertools.islice(keys, 500)):
+                token, _ = self._acquire_lease()
+                try:
+                    self._replay_journal()
+                    self._commit([self._converted(part)], token)
+                finally:
+                    self._release_lease(token)
+                self._wait_for_replicas()
+                converted += len(part)
         stored = json.loads(self.call(lambda: self.client.get(META)))
         self.call(lambda: self.client.set(META, json.dumps({**stored, "layout": LAYOUT}, sort_keys=True)))
-        log.warning("key layout %d: groups converted in %.1f s", LAYOUT, time.monotonic() - started)
+        log.warning("key layout %d: %d groups converted in %.1f s", LAYOUT, converted, time.monotonic() - started)
 
     def _converted(self, keys: list[bytes]) -> list[Command]:
         """The commands that turn these layout-1 groups into layout-2 ones (a member without a record is
