@@ -430,6 +430,7 @@ class RedisStore:
     def _commit(self, phases: list[list[Command]], token: bytes) -> None:
         if not any(phases):
             return
+        _check_unpackable(phases)  # (before the journal: a cluster would replay a command it can never apply)
         with _unavailable(self.url):
             if self.cluster:
                 # The journal (one key, so written atomically) is the commit point; then the phases in order.
@@ -1048,14 +1049,25 @@ class _Tx:
         return [add, records, stale]
 
 
+# The apply loop unpacks a command's words onto Lua's stack, which holds about 8,000 values: past that the script
+# fails at that command, after applying those before it. Commands are kept well under (`_parts`), and checked.
+_MAX_COMMAND_WORDS = 4_000
+
+
+def _check_unpackable(phases: list[list[Command]]) -> None:
+    longest = max((cmd for phase in phases for cmd in phase), key=len)
+    if len(longest) > _MAX_COMMAND_WORDS:
+        raise ValueError(f"a {longest[0]!r} of {len(longest)} words, over the {_MAX_COMMAND_WORDS} a commit takes")
+
+
 def _zadds(key: bytes, entries: list[bytes]) -> list[Command]:
     """ZADD commands adding `entries` to a group, all at score 0 (the entries' bytes give the order)."""
     return [("ZADD", key, *(word for e in part for word in (b"0", e))) for part in _parts(entries)]
 
 
 def _parts(items: list[bytes], size: int = 1000) -> Iterator[list[bytes]]:
-    """`items` in runs of at most `size`: a command's words are unpacked onto the Lua stack of the commit script,
-    which holds about 8,000 (a group of more members in one ZADD failed the commit part-way)."""
+    """`items` in runs of at most `size`: a group's entries go in commands of up to 2,002 words
+    (`_MAX_COMMAND_WORDS`)."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

@@ -29,6 +29,7 @@ from service.redis_store import (
     bucket_keys,
     decode_commands,
     encode_commands,
+    entry_id,
     group_entry,
     group_key,
     script_words,
@@ -364,6 +365,23 @@ def test_a_group_of_more_members_than_a_script_can_unpack_is_regrouped_whole(red
         store.close()
 
 
+def test_a_commit_with_a_command_too_long_for_the_script_is_refused_before_anything_is_written(redis_url: str) -> None:
+    """Past ~8,000 words Lua cannot unpack a command: the script would fail there with the commands before it
+    applied (standalone), or leave a journal no writer can replay (cluster). The commit refuses it first."""
+    store = RedisStore(redis_url, PARAMS)
+    try:
+        too_long: tuple[bytes | str, ...] = ("SADD", b"nd:test-set", *[b"%d" % n for n in range(9_000)])
+        token, _ = store._acquire_lease()
+        try:
+            with pytest.raises(ValueError, match="'SADD' of 9002 words, over the 4000 a commit takes"):
+                store._commit([[("SET", b"nd:test-first", b"1")], [too_long]], token)
+        finally:
+            store._release_lease(token)
+        assert store.run([("EXISTS", b"nd:test-first"), ("EXISTS", b"nd:test-set"), ("EXISTS", JOURNAL)]) == [0, 0, 0]
+    finally:
+        store.close()
+
+
 def test_an_index_of_key_layout_1_is_converted_once_at_start_and_lists_the_same(
     redis_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -397,7 +415,7 @@ def test_an_index_of_key_layout_1_is_converted_once_at_start_and_lists_the_same(
 def _back_to_layout_1(store: RedisStore) -> None:
     """Turn the groups back into what a version before layout 2 wrote: plain sets of ids; nd:meta without a layout."""
     for key in list(store.client.scan_iter(match=group_key("*"))):
-        ids = [e[16:] for e in store.client.zrange(key, 0, -1)]
+        ids = [entry_id(e) for e in store.client.zrange(key, 0, -1)]
         legacy = LEGACY_GROUPS[:-1] + key.removeprefix(group_key(""))
         store.run([("SADD", legacy, *ids), ("DEL", key)])
     meta = json.loads(store.client.get(META))
