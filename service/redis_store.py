@@ -190,13 +190,13 @@ def _entry_of(stored: StoredArticle) -> bytes:
     return group_entry(_us(stored.article.published), stored.seq, stored.article.id)
 
 
-def _after(after: OrderKey | None) -> bytes:
-    """ZRANGEBYLEX's lower bound for the entries that sort after `after` (seq is unique: from the next seq on)."""
+def _first_after(after: OrderKey | None) -> bytes:
+    """The least entry bytes that sort after `after` (seq is unique: from the next seq on); b"" before all."""
     if after is None:
-        return b"-"
+        return b""
     unknown, published_us, seq = after
     # (A token's numbers are only known to be int64s: one below every seq starts at that time's first entry.)
-    return b"[" + _order_prefix(None if unknown else published_us, max(seq + 1, 0))
+    return _order_prefix(None if unknown else published_us, max(seq + 1, 0))
 
 
 SHINGLE_GROUP_SHARDS = 16
@@ -848,13 +848,11 @@ class _Tx:
         order from where `after` left off (a batch that changed this group sorts its own view instead), then
         each one's description (not its text): three round trips a page (more if some are left out)."""
         if group_root in self._groups:
-            entries = sorted(self._members(group_root))
-            bound = _after(after)
-            ahead = entries if bound == b"-" else [e for e in entries if e >= bound[1:]]
-            total, pages = len(entries), iter([ahead])
+            entries, first = sorted(self._members(group_root)), _first_after(after)
+            total, pages = len(entries), iter([[e for e in entries if e >= first]])
         else:
             total = int(self._store.call(lambda: self._store.client.zcard(group_key(group_root))))
-            pages = self._committed_entries(group_root, _after(after), limit)
+            pages = self._committed_entries(group_root, b"[" + _first_after(after), limit)  # ("[": from, inclusive)
         listed: list[GroupMember] = []
         for entries in pages:
             listed += self._described(entries, group_root)[: limit - len(listed)]
