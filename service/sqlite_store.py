@@ -151,12 +151,14 @@ class SqliteStore:
 
     def _rebuild(self) -> None:
         self._bands = BandIndex(self._params, merge_inline=False)
-        # Their pages lie scattered among the bodies': asked for at once, not one by one (service/sqlite_pages.py).
-        sqlite_pages.read_ahead(self.path, self._db, ["signatures", "group_samples"])
+        roots = sqlite_pages.root_pages(self._db, ["signatures", "group_samples"])
         # The two start-up rebuilds are independent and each mostly numpy sorts and SQLite reads, which
-        # release the GIL: side by side they take the longer of the two instead of the sum.
-        with ThreadPoolExecutor(1, thread_name_prefix="neardup-replay") as replay:
-            groups = replay.submit(_replayed_group_counts, self.path)
+        # release the GIL: side by side they take the longer of the two instead of the sum. Their tables'
+        # pages lie scattered among the bodies' and are asked for all at once (service/sqlite_pages.py),
+        # beside the two: each works on the pages that have come while the disk reads the rest.
+        with ThreadPoolExecutor(2, thread_name_prefix="neardup-rebuild") as pool:
+            pool.submit(sqlite_pages.read_ahead, self.path, roots)
+            groups = pool.submit(_replayed_group_counts, self.path)
             self._bands.bulk_load(_signature_chunks(self._db, self._params.num_perm))
             self._groups = groups.result()
         release_free_memory()  # (the replay's temporaries: RSS after start-up stays near what is held)

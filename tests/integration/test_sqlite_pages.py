@@ -12,7 +12,7 @@ import pytest
 from service.detector import Detector
 from service.engine import Engine
 from service.settings import DetectionParams
-from service.sqlite_pages import _File, _root_page, read_ahead
+from service.sqlite_pages import _File, _root_page, read_ahead, root_pages
 from service.sqlite_store import SqliteStore
 from tests.support import prepared_corpus
 
@@ -49,7 +49,7 @@ def test_leaf_pages_are_those_sqlite_lists(tmp_path: Path) -> None:
             assert set(found) == _leaves_by_dbstat(db, table)
     interior = db.execute("SELECT COUNT(*) FROM dbstat WHERE name = 'narrow' AND pagetype = 'internal'").fetchone()[0]
     assert interior > 1  # (the root and a level of interior pages under it: the walk goes down two levels)
-    assert read_ahead(path, db, ["narrow", "missing"]) == len(_leaves_by_dbstat(db, "narrow"))
+    assert read_ahead(path, root_pages(db, ["narrow", "missing"])) == len(_leaves_by_dbstat(db, "narrow"))
 
 
 def test_the_store_reads_ahead_its_index_tables(tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_the_store_reads_ahead_its_index_tables(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         wanted = _leaves_by_dbstat(db, "signatures") | _leaves_by_dbstat(db, "group_samples")
-        assert read_ahead(path, db, ["signatures", "group_samples"]) == len(wanted) > 2
+        assert read_ahead(path, root_pages(db, ["signatures", "group_samples"])) == len(wanted) > 2
 
 
 def test_a_page_that_is_not_a_table_page_costs_only_the_hint(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -76,7 +76,7 @@ def test_a_page_that_is_not_a_table_page_costs_only_the_hint(tmp_path: Path, cap
         file.seek((root - 1) * 512)
         file.write(b"\x00")
     with caplog.at_level(logging.WARNING, logger="service.sqlite_pages"):
-        assert read_ahead(path, db, ["narrow"]) == 0
+        assert read_ahead(path, root_pages(db, ["narrow"])) == 0
     assert "reading ahead the index tables failed" in caplog.text
 
 
@@ -105,7 +105,7 @@ def test_a_damaged_tree_or_header_ends_the_walk_with_a_warning(
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(bytes(1024))  # a page size of 0 in the header
     with caplog.at_level(logging.WARNING, logger="service.sqlite_pages"):
-        assert read_ahead(path, db, ["narrow"]) == 0
+        assert read_ahead(path, root_pages(db, ["narrow"])) == 0
         assert "deeper than 20 levels" in caplog.text
-        assert read_ahead(garbage, db, ["narrow"]) == 0
+        assert read_ahead(garbage, root_pages(db, ["narrow"])) == 0
         assert "a page size of 0 bytes" in caplog.text

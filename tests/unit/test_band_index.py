@@ -149,6 +149,30 @@ def test_bulk_load_equals_one_by_one_and_datasketch_on_real_fingerprints() -> No
     assert found > 20  # the corpus has republications, so some queries find more than themselves
 
 
+def test_bulk_load_in_chunks_sorts_and_answers_as_inserts_one_by_one() -> None:
+    """The start-up load sorts each chunk and merges the runs at the end: the arrays are one sorted run,
+    and an id that comes again, in a later chunk or after an
+    insert before the load, keeps only its last signature, as inserting one by one does."""
+    rng = np.random.default_rng(11)
+    sigs = rng.integers(0, 2**32, size=(3000, PARAMS.num_perm), dtype=np.uint64).astype(np.uint32)
+    sigs[1000:1100] = sigs[:100]  # (copies: keys shared between chunks)
+    ids = [f"a{i}" for i in range(3000)]
+    ids[2500] = "a150"  # a later chunk's signature replaces chunk 0's
+    loaded, reference = BandIndex(PARAMS, merge_inline=False), BandIndex(PARAMS)
+    for index in (loaded, reference):
+        index.insert("a2999", sigs[0])  # here before the load, which replaces it
+    loaded.bulk_load((ids[i : i + 700], sigs[i : i + 700]) for i in range(0, 3000, 700))
+    for key, sig in zip(ids, sigs, strict=True):
+        reference.insert(key, sig)
+    keys = loaded._sorted.keys
+    assert keys.size == 2999 * PARAMS.lsh_bands and np.all(keys[:-1] <= keys[1:])
+    assert not any(run.keys.size for run in loaded._recent)  # (the insert before the load is gone)
+    assert len(loaded) == len(reference) == 2999
+    assert loaded.query(sigs[150]) == reference.query(sigs[150]) == set()
+    for i in [0, 1, 99, 1000, 1099, 2500, 2999, *rng.integers(0, 3000, 40).tolist()]:
+        assert loaded.query(sigs[i]) == reference.query(sigs[i]) and ids[i] in loaded.query(sigs[i])
+
+
 def test_reinserting_a_key_replaces_its_bands() -> None:
     rng = np.random.default_rng(1)
     a, b = rng.integers(0, 2**32, size=(2, PARAMS.num_perm), dtype=np.uint64).astype(np.uint32)
