@@ -1,4 +1,4 @@
-"""Asking the kernel to read a table's pages ahead, before SQLite scans the table.
+"""Asking the kernel to read a table's pages ahead, all at once, while SQLite scans the table.
 
 The start-up rebuild scans two narrow tables (`signatures`, `group_samples`) whose pages lie
 scattered through a file mostly made of article bodies: each write transaction appends some of
@@ -10,10 +10,10 @@ pages that the disk delivers in a few seconds when asked for all at once.
 So the rebuild finds where those tables' leaf pages are, from their b-tree interior pages (a few
 hundred reads for a million rows), and hands them to `posix_fadvise(WILLNEED)`, which queues the
 reads, in a thread beside SQLite's own scans; they find the pages in the page cache, or wait for a
-read already on its way. The page
-numbers are read from the main database file, not through SQLite: a page the write-ahead log
-holds a newer copy of may be missed, or read for nothing. Either way this only changes how soon
-pages are in memory, never what SQLite reads (the file format: https://sqlite.org/fileformat2.html).
+read already on its way. The page numbers are read from the main database file, not through SQLite:
+a page the write-ahead log holds a newer copy of may be missed, or read for nothing. Either way this
+only changes how soon pages are in memory, never what SQLite reads (the file format:
+https://sqlite.org/fileformat2.html).
 Only leaf pages are asked for: the overflow pages of `group_samples`' longer rows (about a fifth of
 its pages) are still read as the scan reaches them, beside the `signatures` scan.
 """
