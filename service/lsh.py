@@ -322,9 +322,7 @@ class BandIndex:
             order = np.argsort(keys)
             runs.append(SortedBands.run(keys[order], slots[order]))
         if self._removed_since_merge:  # (an id that came twice, or was here before: its older slot's keys go)
-            self._drop_dead()
-            alive = _alive(self._ids)
-            runs = [SortedBands.run(run.keys[alive[run.slots]], run.slots[alive[run.slots]]) for run in runs]
+            runs = list(self._drop_dead(*runs))
         merged = _merged_runs(self._sorted, *runs)
         del runs
         self._sorted = SortedBands.merged(merged.keys, merged.slots)
@@ -426,23 +424,27 @@ class BandIndex:
             self._drop_dead()
         self._sorted = SortedBands.merged(*_merged(self._sorted.keys, self._sorted.slots, keys, slots))
 
-    def _drop_dead(self) -> None:
+    def _drop_dead(self, *runs: SortedBands) -> tuple[SortedBands, ...]:
+        """Drop removed articles' keys from the arrays and the recent runs; returns `runs` without them too."""
         alive = _alive(self._ids)
         sorted_keys, sorted_slots = self._sorted.keys, self._sorted.slots
         keep = alive[sorted_slots]
         self._sorted = SortedBands.merged(sorted_keys[keep], sorted_slots[keep])
-        runs = []
-        for run in self._recent:
-            live = alive[run.slots]
-            runs.append(SortedBands.run(run.keys[live], run.slots[live]))
-        self._recent = tuple(runs)
+        self._recent = tuple(_live(run, alive) for run in self._recent)
         self._removed_since_merge = 0
         self._sealed = self._sealed_articles = 0  # (new runs: a merge sealed before is refused when applied)
+        return tuple(_live(run, alive) for run in runs)
 
 
 def _alive(ids: list[str | None]) -> BoolArray:
     n = len(ids)  # (the list may grow meanwhile: the slots there were then)
     return np.fromiter((i is not None for i in ids), dtype=bool, count=n)
+
+
+def _live(run: SortedBands, alive: BoolArray) -> SortedBands:
+    """`run` without the keys of slots no longer alive."""
+    live = alive[run.slots]
+    return SortedBands.run(run.keys[live], run.slots[live])
 
 
 def _concatenated(runs: tuple[SortedBands, ...]) -> tuple[U64Array, U32Array]:
