@@ -157,10 +157,11 @@ class SqliteStore:
         # pages lie scattered among the bodies' and are asked for all at once (service/sqlite_pages.py),
         # beside the two: each works on the pages that have come while the disk reads the rest.
         with ThreadPoolExecutor(2, thread_name_prefix="neardup-rebuild") as pool:
-            pool.submit(sqlite_pages.read_ahead, self.path, roots)
+            ahead = pool.submit(sqlite_pages.read_ahead, self.path, roots)
             groups = pool.submit(_replayed_group_counts, self.path)
             self._bands.bulk_load(_signature_chunks(self._db, self._params.num_perm))
             self._groups = groups.result()
+            ahead.result()  # (it logs what it expects to fail; anything else fails the start, as when it ran first)
         release_free_memory()  # (the replay's temporaries: RSS after start-up stays near what is held)
 
     def _load_snapshot(self) -> bool:
