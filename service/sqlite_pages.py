@@ -16,6 +16,14 @@ only changes how soon pages are in memory, never what SQLite reads (the file for
 https://sqlite.org/fileformat2.html).
 Only leaf pages are asked for: the overflow pages of `group_samples`' longer rows (about a fifth of
 its pages) are still read as the scan reaches them, beside the `signatures` scan.
+
+The caller opens the database file and keeps the descriptor open for as long as any SQLite connection
+of its process is open on the file. POSIX advisory locks belong to the process, and closing *any*
+descriptor of a file drops all of them, SQLite's own included (https://sqlite.org/howtocorrupt.html,
+2.2). With its locks gone, another process that opened the store and closed it again (an operator's
+`sqlite3`, a backup script) took itself for the last connection, checkpointed the write-ahead log and
+deleted it while the server still appended its commits to it: acknowledged articles were lost at the
+next SIGKILL.
 """
 
 from __future__ import annotations
@@ -25,7 +33,6 @@ import os
 import sqlite3
 import struct
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +47,16 @@ def root_pages(db: sqlite3.Connection, tables: Iterable[str]) -> list[int]:
     return [_root_page(db, table) for table in tables]
 
 
-def read_ahead(path: Path, roots: Iterable[int]) -> int:
+def read_ahead(fd: int, roots: Iterable[int]) -> int:
     """Queue reads of the leaf pages of the rowid tables whose b-trees start at `roots` (`root_pages` of the
-    database at `path`); returns how many pages were asked for. Never raises: a hint that fails is no hint.
+    database open as `fd`, which stays open: see above); returns how many pages were asked for. Never
+    raises: a hint that fails is no hint.
     It blocks while the disk's queue is full (36 s for 190,000 scattered pages of a cold 1.2M-article store
     on 2026-12-03): a rebuild runs it beside the scans that use the pages."""
     try:
-        with _File(path) as file:
-            leaves = sorted(page for root in roots if root for page in file.leaves(root))
-            file.will_need(leaves)
+        file = _File(fd)
+        leaves = sorted(page for root in roots if root for page in file.leaves(root))
+        file.will_need(leaves)
         return len(leaves)
     except _NotInFile as exc:  # (a new store's pages: too few to matter)
         log.debug("index tables not read ahead: %s", exc)
@@ -69,26 +77,18 @@ class _NotInFile(ValueError):
 
 
 class _File:
-    def __init__(self, path: Path) -> None:
-        self._fd = os.open(path, os.O_RDONLY)
-        try:
-            header = os.pread(self._fd, 2, _PAGE_SIZE_AT)
-            if len(header) < 2:
-                raise _NotInFile("the file has no header yet")
-            size = struct.unpack(">H", header)[0]
-            self.page_size = 65_536 if size == 1 else size
-            if self.page_size < 512 or self.page_size & (self.page_size - 1):
-                raise ValueError(f"a page size of {self.page_size} bytes in the header")
-            self.pages = os.fstat(self._fd).st_size // self.page_size
-        except BaseException:
-            os.close(self._fd)
-            raise
+    """The database file's b-tree pages, read through a descriptor it does not close (see above)."""
 
-    def __enter__(self) -> _File:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        os.close(self._fd)
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        header = os.pread(self._fd, 2, _PAGE_SIZE_AT)
+        if len(header) < 2:
+            raise _NotInFile("the file has no header yet")
+        size = struct.unpack(">H", header)[0]
+        self.page_size = 65_536 if size == 1 else size
+        if self.page_size < 512 or self.page_size & (self.page_size - 1):
+            raise ValueError(f"a page size of {self.page_size} bytes in the header")
+        self.pages = os.fstat(self._fd).st_size // self.page_size
 
     def leaves(self, root: int) -> Iterator[int]:
         """The leaf pages under `root`, found level by level. All leaves of a b-tree are at one depth,

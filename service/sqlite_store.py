@@ -108,11 +108,20 @@ class SqliteStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._owner = _claim(path)
+        self._pages = -1  # (the page reader's descriptor, once open)
         try:
             self._open(params, snapshot)
         except BaseException:
-            os.close(self._owner)  # (a store that failed to open is not held)
+            self._let_go()  # (a store that failed to open is not held)
             raise
+
+    def _let_go(self) -> None:
+        """Close the connections, then the page reader's descriptor, then the claim (in that order: `_open`)."""
+        if hasattr(self, "_db"):
+            self._db.close()
+        if self._pages >= 0:
+            os.close(self._pages)
+        os.close(self._owner)
 
     def _open(self, params: DetectionParams, snapshot: bool) -> None:
         path = self.path
@@ -121,6 +130,11 @@ class SqliteStore:
         # FULL: the WAL is fsynced at every commit, so an acknowledged article survives power loss.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        # The file once more, for reading index pages ahead (service/sqlite_pages.py). Held open until every
+        # connection is closed: closing a descriptor of the file drops all of this process's POSIX locks on it,
+        # SQLite's included, and then another process's connection closing deletes the write-ahead log that
+        # this one still commits to (acknowledged articles were lost at the next SIGKILL).
+        self._pages = os.open(path, os.O_RDONLY)
         # Reads share the lock, each on a connection of its own from `_idle_readers`: a check waiting
         # for a disk read holds up the writer, but no other check (service/rwlock.py).
         self._lock = SharedLock()
@@ -157,7 +171,7 @@ class SqliteStore:
         # pages lie scattered among the bodies' and are asked for all at once (service/sqlite_pages.py),
         # beside the two: each works on the pages that have come while the disk reads the rest.
         with ThreadPoolExecutor(2, thread_name_prefix="neardup-rebuild") as pool:
-            ahead = pool.submit(sqlite_pages.read_ahead, self.path, roots)
+            ahead = pool.submit(sqlite_pages.read_ahead, self._pages, roots)
             groups = pool.submit(_replayed_group_counts, self.path)
             self._bands.bulk_load(_signature_chunks(self._db, self._params.num_perm))
             self._groups = groups.result()
@@ -329,8 +343,7 @@ class SqliteStore:
                 self._idle_readers.pop().close()
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._save_snapshot()
-            self._db.close()
-            os.close(self._owner)  # (lets go of the claim: another server may open the store now)
+            self._let_go()  # (lets go of the claim: another server may open the store now)
 
 
 def _claim(path: Path) -> int:

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from contextlib import closing
 from pathlib import Path
 
 from benchmarks.corpus import write_jsonl
@@ -70,6 +71,34 @@ def test_every_acknowledged_article_survives_sigkill(tmp_path: Path) -> None:
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == stored
     db.close()
+
+
+def test_a_process_that_reads_the_store_beside_the_server_costs_no_acknowledged_article(tmp_path: Path) -> None:
+    """Another process opening the store and closing it again (an operator's `sqlite3`, a backup) must not
+    take itself for the last connection and delete the write-ahead log the server still commits to. It did
+    while the server had closed a descriptor of the file of its own, which drops all of the process's POSIX
+    locks on it, SQLite's included: the articles acknowledged after that look were gone after a SIGKILL."""
+    data = tmp_path / "data"
+    server = ServerProcess(data).start()
+    try:
+        with server.client() as client:
+            for i in range(20):
+                client.index(Article(f"a{i}", body(i)))
+        with closing(sqlite3.connect(data / "neardup.db")) as db:
+            assert db.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 20
+        with server.client() as client:
+            for i in range(20, 40):
+                client.index(Article(f"a{i}", body(i)))
+        assert (data / "neardup.db-wal").exists()
+    finally:
+        server.kill9()
+    server = ServerProcess(data).start()
+    try:
+        with server.client() as client:
+            assert client.stats().articles == 40
+            assert client.get("a39").article.body == body(39)
+    finally:
+        server.stop()
 
 
 def test_sigterm_drains_and_closes_the_store_cleanly(tmp_path: Path) -> None:

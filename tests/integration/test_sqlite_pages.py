@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,15 @@ from service.settings import DetectionParams
 from service.sqlite_pages import _File, _root_page, read_ahead, root_pages
 from service.sqlite_store import SqliteStore
 from tests.support import prepared_corpus
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[int]:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
 
 
 def _leaves_by_dbstat(db: sqlite3.Connection, table: str) -> set[int]:
@@ -42,14 +54,16 @@ def _interleaved(path: Path, rows: int) -> sqlite3.Connection:
 def test_leaf_pages_are_those_sqlite_lists(tmp_path: Path) -> None:
     path = tmp_path / "t.db"
     db = _interleaved(path, 6000)
-    with _File(path) as file:
+    with _opened(path) as fd:
+        file = _File(fd)
         for table in ("narrow", "wide"):
             found = list(file.leaves(_root_page(db, table)))
             assert len(found) == len(set(found))
             assert set(found) == _leaves_by_dbstat(db, table)
     interior = db.execute("SELECT COUNT(*) FROM dbstat WHERE name = 'narrow' AND pagetype = 'internal'").fetchone()[0]
     assert interior > 1  # (the root and a level of interior pages under it: the walk goes down two levels)
-    assert read_ahead(path, root_pages(db, ["narrow", "missing"])) == len(_leaves_by_dbstat(db, "narrow"))
+    with _opened(path) as fd:
+        assert read_ahead(fd, root_pages(db, ["narrow", "missing"])) == len(_leaves_by_dbstat(db, "narrow"))
 
 
 def test_the_store_reads_ahead_its_index_tables(tmp_path: Path) -> None:
@@ -65,7 +79,8 @@ def test_the_store_reads_ahead_its_index_tables(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         wanted = _leaves_by_dbstat(db, "signatures") | _leaves_by_dbstat(db, "group_samples")
-        assert read_ahead(path, root_pages(db, ["signatures", "group_samples"])) == len(wanted) > 2
+        with _opened(path) as fd:
+            assert read_ahead(fd, root_pages(db, ["signatures", "group_samples"])) == len(wanted) > 2
 
 
 def test_a_page_that_is_not_a_table_page_costs_only_the_hint(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -75,8 +90,8 @@ def test_a_page_that_is_not_a_table_page_costs_only_the_hint(tmp_path: Path, cap
     with path.open("r+b") as file:  # the root page's type byte: not a b-tree page any more
         file.seek((root - 1) * 512)
         file.write(b"\x00")
-    with caplog.at_level(logging.WARNING, logger="service.sqlite_pages"):
-        assert read_ahead(path, root_pages(db, ["narrow"])) == 0
+    with caplog.at_level(logging.WARNING, logger="service.sqlite_pages"), _opened(path) as fd:
+        assert read_ahead(fd, root_pages(db, ["narrow"])) == 0
     assert "reading ahead the index tables failed" in caplog.text
 
 
@@ -104,8 +119,8 @@ def test_a_damaged_tree_or_header_ends_the_walk_with_a_warning(
         file.write(root.to_bytes(4, "big"))
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(bytes(1024))  # a page size of 0 in the header
-    with caplog.at_level(logging.WARNING, logger="service.sqlite_pages"):
-        assert read_ahead(path, root_pages(db, ["narrow"])) == 0
+    with caplog.at_level(logging.WARNING, logger="service.sqlite_pages"), _opened(path) as fd, _opened(garbage) as bad:
+        assert read_ahead(fd, root_pages(db, ["narrow"])) == 0
         assert "deeper than 20 levels" in caplog.text
-        assert read_ahead(garbage, root_pages(db, ["narrow"])) == 0
+        assert read_ahead(bad, root_pages(db, ["narrow"])) == 0
         assert "a page size of 0 bytes" in caplog.text
