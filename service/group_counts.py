@@ -66,11 +66,14 @@ class GroupCounts:
         self._more = ShardedDict(zip(state.more_hashes.tolist(), state.more_counts.tolist(), strict=True))
         self._twice_total = state.twice_total
 
-    def state(self) -> CountState:
+    def state(self, copy: bool = False) -> CountState:
+        """What the counts hold; `copy`: the bit planes copied (they change in place), to be saved elsewhere
+        while counting goes on."""
         more = self._more
         hashes = np.fromiter(more.keys(), dtype=np.uint32, count=len(more))
         counts = np.fromiter(more.values(), dtype=np.int64, count=len(more))
-        return CountState(self._once, self._twice, hashes, counts, self._twice_total)
+        once, twice = (self._once.copy(), self._twice.copy()) if copy else (self._once, self._twice)
+        return CountState(once, twice, hashes, counts, self._twice_total)
 
     def add(self, hashes: U32Array, times: I64Array | None = None) -> None:
         """Add `times` (default one) groups to each of `hashes` (sampled, sorted unique)."""

@@ -335,6 +335,12 @@ class BandIndex:
             self._merge()
         return BandState(self._sorted.keys, self._sorted.slots, list(self._ids))
 
+    def as_it_is(self) -> MergeInput:
+        """What the index holds now, for a snapshot made elsewhere (`MergeInput.made`) while inserts, merges
+        and removals go on: the arrays and runs as they are (never changed in place) and a copy of the ids.
+        Unlike `seal_merge`, it changes nothing here. Not beside an insert or a merge's swap."""
+        return MergeInput(self._sorted, self._recent, self._recent_articles, self._removed_since_merge, list(self._ids))
+
     def restore(self, state: BandState) -> None:
         """Hold what `state` describes (an index saved by `state`), instead of what this one holds."""
         if state.keys.dtype != np.uint64 or state.slots.dtype != np.uint32 or state.keys.shape != state.slots.shape:
@@ -397,6 +403,11 @@ class BandIndex:
         if not parts:
             return np.empty(0, dtype=np.uint32)
         return np.concatenate(parts)
+
+    @property
+    def slots(self) -> int:
+        """Slots given out so far: one per article inserted, removed ones included."""
+        return len(self._ids)
 
     def __len__(self) -> int:
         return len(self._slot)

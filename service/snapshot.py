@@ -1,22 +1,26 @@
-"""The embedded store's in-memory index, saved when the store closes cleanly and loaded at the next start.
+"""The embedded store's in-memory index, saved to one file that a start reads back sequentially.
 
 Rebuilding the index from SQLite sorts every band key (42 per article) and replays the
-learned-boilerplate log: at a million articles ~23 s on a slow 2-core host, and ~57 s with a cold
-page cache, because the pages of the narrow start-up tables lie scattered through a 10 GB file (the
-kernel's read-ahead then reads ~3 GB to get ~0.6 GB of rows; docs/perf.md). What the index holds once built
-(the sorted band arrays, the slot ids, the two bit planes) is written at a clean close to one file
-that is read back sequentially.
+learned-boilerplate log: at a million articles 15-25 s on a slow 2-core host when the disk is quick,
+and 60-170 s when it is slow, because the pages of the narrow start-up tables lie scattered through a
+10 GB file and a rebuild waits for ~170,000 random reads (docs/perf.md). What the index holds (the
+sorted band arrays, the slot ids, the two bit planes) is saved instead, with the last row of each of
+the store's three logs it holds (`Marks`): at a clean close, and beside the writes once enough were
+written since the last save. A start loads it and replays only the rows after those marks: the
+articles indexed since, the ids removed since, the learned-boilerplate samples counted since, all
+at the end of their tables.
 
 The file is only ever a copy of the index of one exact state of the store. Its token is recorded in
-the store's meta table once the file is durable, and the first write transaction after a start
-deletes that row within itself: after a crash following any write, a failed save or a damaged file,
-the next start rebuilds from SQLite, the source of truth, as it always did.
+the store's meta table once the file is durable: a file without it (a save cut short, a damaged file,
+a file of another store) is never loaded, and the next start rebuilds from SQLite, the source of
+truth, as it always could.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +30,7 @@ import numpy.typing as npt
 from service.group_counts import CountState, I64Array, U8Array, touched_plane
 from service.lsh import BandState
 
-FORMAT = 1  # bump when what is saved, or how band keys are made, changes: older files are then rebuilt
+FORMAT = 2  # bump when what is saved, or how band keys are made, changes: older files are then rebuilt
 FILE_NAME = "index-snapshot.npz"
 _NO_ID = -1  # the length recorded for a slot whose article was removed
 
@@ -35,10 +39,24 @@ class StaleSnapshot(Exception):
     """The file is sound but not of this store's current state (or of this code's format)."""
 
 
-def save(path: Path, stamp: dict[str, Any], bands: BandState, counts: CountState) -> None:
+@dataclass(frozen=True)
+class Marks:
+    """The last row of each of the store's logs that an index holds: what a start replays is after these."""
+
+    articles_seq: int  # articles (and their signatures) indexed
+    samples_seq: int  # learned-boilerplate samples counted
+    removals_seq: int  # ids removed from the index (deleted, or replaced by a new version)
+
+    def within(self, other: Marks) -> bool:
+        """Does `other` hold every row these marks hold (a store at or after this state)?"""
+        mine, theirs = asdict(self), asdict(other)
+        return all(mine[k] <= theirs[k] for k in mine)
+
+
+def save(path: Path, stamp: dict[str, Any], marks: Marks, bands: BandState, counts: CountState) -> None:
     """Write the snapshot durably: a temporary file, fsynced, renamed over `path`, directory fsynced."""
     lengths, blob = _encode_ids(bands.ids)
-    header = json.dumps({"format": FORMAT, **stamp, "twice_total": counts.twice_total,
+    header = json.dumps({"format": FORMAT, **stamp, "marks": asdict(marks), "twice_total": counts.twice_total,
                          "plane_bytes": counts.once.size}, sort_keys=True)  # fmt: skip
     arrays: dict[str, Any] = {
         "header": np.frombuffer(header.encode(), dtype=np.uint8), "band_keys": bands.keys, "band_slots": bands.slots,
@@ -66,8 +84,9 @@ def _temporary(path: Path) -> Path:
     return path.with_name(path.name + ".tmp")
 
 
-def load(path: Path, stamp: dict[str, Any]) -> tuple[BandState, CountState]:
-    """The snapshot at `path` if it was taken of the state `stamp` describes; StaleSnapshot if not.
+def load(path: Path, stamp: dict[str, Any]) -> tuple[BandState, CountState, Marks]:
+    """The snapshot at `path` if `stamp` (its token, the detection parameters) is the one it was saved
+    with, and the marks of what it holds; StaleSnapshot if not.
 
     A damaged file raises whatever reading it raised (zip members carry a CRC, checked on read)."""
     with np.load(path, allow_pickle=False) as saved:
@@ -79,7 +98,7 @@ def load(path: Path, stamp: dict[str, Any]) -> tuple[BandState, CountState]:
         size = int(header["plane_bytes"])
         counts = CountState(_unplane(saved, "once", size), _unplane(saved, "twice", size), saved["more_hashes"],
                             saved["more_counts"], int(header["twice_total"]))  # fmt: skip
-    return bands, counts
+    return bands, counts, Marks(**header["marks"])
 
 
 def _plane(name: str, plane: U8Array) -> dict[str, npt.NDArray[Any]]:

@@ -1,9 +1,10 @@
 """Embedded durable store: SQLite (WAL, synchronous=FULL) plus an in-memory LSH.
 
 SQLite is the source of truth. The LSH band index and the learned-boilerplate counts are
-held in memory: saved at a clean close to a snapshot file (service/snapshot.py) that the
-next start loads, and rebuilt from SQLite at any other start (after a crash, or a write
-since the snapshot).
+held in memory, and saved to a snapshot file (service/snapshot.py) at a clean close and
+beside the writes once enough were written since the last save. A start loads the snapshot
+and replays what SQLite logged after it (after a crash too); only without a sound snapshot
+is the index rebuilt from SQLite whole.
 
 A write transaction commits with one fsync for however many articles it holds,
 which is how the engine groups commits. If a commit fails, SQLite rolls back
@@ -20,11 +21,13 @@ import logging
 import os
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +36,8 @@ import numpy as np
 from service import snapshot as snapshots
 from service import sqlite_pages
 from service.errors import IncompatibleIndex, StoreInUse, Unavailable
-from service.group_counts import GroupCounts
-from service.lsh import BandIndex, MergeInput, release_free_memory
+from service.group_counts import CountState, GroupCounts
+from service.lsh import BandIndex, BandState, MergeInput, release_free_memory
 from service.model import (
     Article,
     BoolArray,
@@ -47,7 +50,7 @@ from service.model import (
     to_us,
 )
 from service.rwlock import SharedLock
-from service.settings import DetectionParams
+from service.settings import INDEX_SNAPSHOT_EVERY, DetectionParams
 from service.storage import OrderKey, chunks
 
 log = logging.getLogger(__name__)
@@ -71,6 +74,9 @@ CREATE TABLE IF NOT EXISTS articles (
 -- Learned boilerplate: the sampled shingle hashes each stored article added one group to,
 -- appended (never updated); the counts are rebuilt in memory from it at start.
 CREATE TABLE IF NOT EXISTS group_samples (seq INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
+-- Ids removed from the index (deleted, or replaced by a new version) since the last index snapshot:
+-- a start that loads the snapshot removes them again. Rows the snapshot holds go when it is saved.
+CREATE TABLE IF NOT EXISTS removals (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL);
 """
 # Signatures again, in a narrow table of their own: rebuilding the band index at start
 # reads ~0.5 KB per article here instead of scanning every body's pages in `articles`.
@@ -104,13 +110,17 @@ _COLUMNS = (
 class SqliteStore:
     kind = "sqlite"
 
-    def __init__(self, path: Path, params: DetectionParams, snapshot: bool = True) -> None:
+    def __init__(
+        self, path: Path, params: DetectionParams, snapshot: bool = True, snapshot_every: int = INDEX_SNAPSHOT_EVERY
+    ) -> None:
+        """`snapshot`: save the index and load it at a start (off: always rebuilt, no file kept).
+        `snapshot_every`: save it beside the writes once that many articles were indexed since (service/settings.py)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._owner = _claim(path)
         self._pages = -1  # (the page reader's descriptor, once open)
         try:
-            self._open(params, snapshot)
+            self._open(params, snapshot, snapshot_every)
         except BaseException:
             self._let_go()  # (a store that failed to open is not held)
             raise
@@ -123,7 +133,7 @@ class SqliteStore:
             os.close(self._pages)
         os.close(self._owner)
 
-    def _open(self, params: DetectionParams, snapshot: bool) -> None:
+    def _open(self, params: DetectionParams, snapshot: bool, snapshot_every: int) -> None:
         path = self.path
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -141,10 +151,12 @@ class SqliteStore:
         self._idle_readers: list[sqlite3.Connection] = []
         self._closed = False
         self.commits = 0  # durable commits so far: shows group commit at work (tests, metrics)
-        # Band index merges are made here, beside the writer and the reads (`maintain`), and a snapshot made
-        # stale is removed here (`_remove_stale_snapshot`).
+        # Band index merges and index snapshots are made here, beside the writer and the reads (`maintain`).
         self._merger = ThreadPoolExecutor(1, thread_name_prefix="neardup-merge")
-        self._merging: Future[None] | None = None
+        self._merging: Future[None] | None = None  # the merge thread's latest run of merges and saves
+        # Whether that run is going on, and whether the writer asked for maintenance meanwhile (`maintain`).
+        self._maintaining = threading.Lock()
+        self._maintenance_running = self._maintenance_asked = False
         self._stop_merging = False
         _check_params(self._db, params)
         _add_signatures_table(self._db)
@@ -153,14 +165,20 @@ class SqliteStore:
         self._params = params
         self._snapshots = snapshot  # (off: always rebuilt, and no file kept that a later start could trust)
         self._snapshot = path.with_name(snapshots.FILE_NAME)
-        self._snapshot_token: str | None = None  # set while the snapshot file is a copy of this store's index
+        self._snapshot_every = snapshot_every
+        # The snapshot file's token, as recorded in meta, and what the file holds (None: no sound file).
+        self._snapshot_token: str | None = None
+        self._snapshot_marks: snapshots.Marks | None = None
+        self._snapshot_slots = 0  # the band index's slots when the last snapshot was taken (or asked for)
         with suppress(OSError):
             snapshots.drop_unfinished(self._snapshot)  # (no other process saves one: one server per directory)
         started = time.perf_counter()
+        self.replayed = 0  # articles indexed after the loaded snapshot, replayed onto it at this start
         self.loaded_snapshot = self._load_snapshot()
         if not self.loaded_snapshot:
             self._rebuild()
-        how = "loaded from its snapshot" if self.loaded_snapshot else "rebuilt from the store"
+        how = f"loaded from its snapshot (and {self.replayed} indexed since, replayed)" if self.loaded_snapshot else (
+            "rebuilt from the store")  # fmt: skip
         log.info("index of %d articles %s in %.1f s", len(self._bands), how, time.perf_counter() - started)
 
     def _rebuild(self) -> None:
@@ -172,10 +190,11 @@ class SqliteStore:
         # beside the two: each works on the pages that have come while the disk reads the rest.
         with ThreadPoolExecutor(2, thread_name_prefix="neardup-rebuild") as pool:
             ahead = pool.submit(sqlite_pages.read_ahead, self._pages, roots)
-            groups = pool.submit(_replayed_group_counts, self.path)
+            groups = pool.submit(_replayed_group_counts, self.path, GroupCounts())
             self._bands.bulk_load(_signature_chunks(self._db, self._params.num_perm))
             self._groups = groups.result()
             ahead.result()  # (it logs what it expects to fail; anything else fails the start, as when it ran first)
+        self._db.execute("DELETE FROM removals")  # (what a snapshot, now dropped, would have needed)
         release_free_memory()  # (the replay's temporaries: RSS after start-up stays near what is held)
 
     def _load_snapshot(self) -> bool:
@@ -184,17 +203,32 @@ class SqliteStore:
             self._drop_snapshot()  # (without a token: one a later write or a crash made stale)
             return False
         try:
-            bands, counts = snapshots.load(self._snapshot, self._stamp(row[0]))
+            bands, counts, marks = snapshots.load(self._snapshot, self._stamp(row[0]))
+            if not marks.within(self._marks()):
+                raise snapshots.StaleSnapshot(f"it holds rows the store does not ({marks})")
             self._bands = BandIndex(self._params, merge_inline=False)
             self._bands.restore(bands)
             self._groups = GroupCounts(counts)
+            self._snapshot_slots = self._bands.slots
+            self._replay_since(marks)
         except Exception as exc:  # whatever went wrong reading a copy, the source of truth is at hand
             log.warning("index snapshot %s not used (%s: %s); rebuilding the index from the store",
                         self._snapshot, type(exc).__name__, exc)  # fmt: skip
             self._drop_snapshot()  # never trust that file again
             return False
-        self._snapshot_token = row[0]
+        self._snapshot_token, self._snapshot_marks = row[0], marks
         return True
+
+    def _replay_since(self, marks: snapshots.Marks) -> None:
+        """Bring the loaded index up to the store: what was written after the snapshot's marks, in order.
+        Removals first: an id removed and then indexed again is removed from the snapshot's slots, and its
+        new version comes with the articles after the mark."""
+        removed = self._db.execute("SELECT id FROM removals WHERE seq > ?", (marks.removals_seq,)).fetchall()
+        for (article_id,) in removed:
+            self._bands.remove(article_id)
+        self._bands.bulk_load(_signature_chunks(self._db, self._params.num_perm, after=marks.articles_seq))
+        self.replayed = self._bands.slots - self._snapshot_slots
+        _replayed_group_counts(self.path, self._groups, after=marks.samples_seq)
 
     def _drop_snapshot(self) -> None:
         self._db.execute("DELETE FROM meta WHERE key = 'snapshot'")
@@ -205,22 +239,44 @@ class SqliteStore:
             self._snapshot.unlink(missing_ok=True)
 
     def _save_snapshot(self) -> None:
-        if self._snapshot_token is not None or not self._snapshots:
-            return  # loaded at start and nothing written since (it still holds), or snapshots are off
+        """At a clean close (nothing else runs): save the index as it is, unless the snapshot holds it already."""
+        marks = self._marks()
+        if not self._snapshots or (self._snapshot_token is not None and marks == self._snapshot_marks):
+            return
+        self._saved(marks, lambda: (self._bands.state(), self._groups.state()), at_close=True)
+
+    def _saved(self, marks: snapshots.Marks, index: Callable[[], tuple[BandState, CountState]], at_close: bool) -> bool:
+        """Save the snapshot `index()` makes, holding `marks`, then record its token (and drop the removals it
+        holds) in one commit; False if any of that failed. A save that fails leaves the store whole: the next
+        start loads the snapshot before, if the file is still that one, or rebuilds."""
         token = secrets.token_hex(16)
         try:
-            snapshots.save(self._snapshot, self._stamp(token), self._bands.state(), self._groups.state())
-            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('snapshot', ?)", (token,))
-        except Exception as exc:  # a copy that could not be made must not stop the close: the database is whole
-            log.warning("index snapshot not saved (%s: %s); the next start rebuilds the index from the store",
+            snapshots.save(self._snapshot, self._stamp(token), marks, *index())
+            with nullcontext() if at_close else self._lock.reserved():  # (at a close, held alone already)
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('snapshot', ?)", (token,))
+                    self._db.execute("DELETE FROM removals WHERE seq <= ?", (marks.removals_seq,))
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._snapshot_token, self._snapshot_marks = token, marks
+        except Exception as exc:  # a copy that could not be made must not stop the store: the database is whole
+            log.warning("index snapshot not saved (%s: %s); the next start replays more or rebuilds the index",
                         type(exc).__name__, exc)  # fmt: skip
+            return False
+        return True
 
     def _stamp(self, token: str) -> dict[str, Any]:
-        """What a snapshot must have been taken of: this token, these parameters, these last rows written."""
-        articles = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'articles'").fetchone()
+        """What a snapshot must have been saved with: this token, these parameters."""
+        return {"token": token, "params": self._params.recorded()}
+
+    def _marks(self) -> snapshots.Marks:
+        """The last rows of the store's logs, as committed (no write in progress: the writer's connection)."""
+        seqs = dict(self._db.execute("SELECT name, seq FROM sqlite_sequence").fetchall())
         samples = self._db.execute("SELECT MAX(seq) FROM group_samples").fetchone()[0]
-        return {"token": token, "params": self._params.recorded(), "articles_seq": articles[0] if articles else 0,
-                "samples_seq": samples or 0}  # fmt: skip
+        return snapshots.Marks(int(seqs.get("articles", 0)), int(samples or 0), int(seqs.get("removals", 0)))
 
     @contextmanager
     def read(self) -> Iterator[_Tx]:
@@ -262,65 +318,112 @@ class SqliteStore:
         the learned-boilerplate counts may already include some of it. An acknowledged article is seen
         by every read that starts after the acknowledgement (the ack follows the commit). If the write
         fails, memory is rolled back with no read inside."""
-        stale_snapshot = False
         with self._lock.reserved():
             undo: list[Callable[[], None]] = []
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                if self._snapshot_token is not None:  # the index saved at the last close is stale once this commits
-                    self._db.execute("DELETE FROM meta WHERE key = 'snapshot'")
                 yield _Tx(self._db, self._bands, self._groups, undo)
                 self._db.execute("COMMIT")
                 self.commits += 1
-                stale_snapshot, self._snapshot_token = self._snapshot_token is not None, None
             except BaseException as exc:
                 self._lock.upgrade()  # (the readers inside leave first: none sees memory half rolled back)
                 self._rollback(undo)
                 if isinstance(exc, sqlite3.Error):
                     raise Unavailable(f"the embedded store failed to commit ({exc}); nothing was stored") from exc
                 raise
-        if stale_snapshot:
-            self._remove_stale_snapshot()
-
-    def _remove_stale_snapshot(self) -> None:
-        """Remove the snapshot file that the write just committed made stale, in the store's merge thread.
-
-        Freeing the file's 0.6-0.75 GB at 1M articles takes 0.12-0.2 s: in the writer it held the first
-        batch after a start unacknowledged that long, and under the lock it would also hold the next write
-        and the checks. A close waits for the merge thread before it saves a new snapshot, so the removal
-        cannot take that one with it. (Until the removal is done, a start would not load the file: the
-        commit deleted its token.)"""
-        # (RuntimeError: the merge thread is shut down, so a close is under way. It replaces the file with a
-        # new snapshot, or leaves it without its token, and the next start removes it.)
-        with suppress(RuntimeError):
-            self._merger.submit(self._remove_snapshot_file)
 
     def maintain(self) -> None:
-        """Start merging the band index's recent inserts into its sorted arrays when due (the writer's
-        thread, between its writes). The copy (0.5-2.5 s at a million articles) is made in a thread of its
-        own, beside the writes and the reads; only the swap holds the store alone."""
-        if self._merging is not None and not self._merging.done():
-            return
-        if self._bands.merge_due():
-            self._merging = self._merger.submit(self._merge, self._bands.seal_merge())
-
-    def _merge(self, sealed: MergeInput | None) -> None:
-        while sealed is not None:
-            try:
-                merged = sealed.made()
-            except Exception:  # (e.g. MemoryError: the index stays whole without it, only slower to query)
-                log.exception("band index merge failed; the next write tries again")
-                with self._lock.exclusive():
-                    self._bands.abandon_merge()
+        """Start merging the band index's recent inserts into its sorted arrays, or saving the index, when
+        due (the writer's thread, between its writes). The merge (0.5-2.5 s at a million articles) and the
+        save are made in a thread of their own, beside the writes and the reads: a merge's swap holds the
+        store alone, and a save takes what the index holds between two writes."""
+        with self._maintaining:
+            if self._maintenance_running:  # (it looks again once done: a merge due now is not left for later)
+                self._maintenance_asked = True
                 return
-            with self._lock.exclusive():  # (after the write in progress, if any: no insert beside the swap)
-                self._bands.apply_merge(merged)  # (refused if the index was rebuilt meanwhile: merged later)
-                # What was written while this was made may be due too: sealed now, while nothing inserts, it
-                # is merged even if no write follows.
-                due = self._bands.merge_due() and not self._stop_merging
-                sealed = self._bands.seal_merge() if due else None
-            del merged  # (it holds the arrays merged into: freed before the next merge is made)
-            release_free_memory()
+            job = self._maintenance_due()
+            if job is None:
+                return
+            self._maintenance_running = True
+        self._merging = self._merger.submit(self._maintenance, job)
+
+    def _maintenance_due(self) -> Callable[[], bool] | None:
+        """A merge or a save to make now, or None. Not beside an insert (a merge is sealed here)."""
+        return self._merge_due() or self._save_due()
+
+    def _merge_due(self) -> Callable[[], bool] | None:
+        if self._stop_merging or not self._bands.merge_due():
+            return None
+        return partial(self._merge, self._bands.seal_merge())
+
+    def _save_due(self) -> Callable[[], bool] | None:
+        if self._stop_merging or not self._snapshot_due():
+            return None
+        return partial(self._save_beside_writes, *self._taken())  # (between two writes: `_taken`)
+
+    def _maintenance(self, job: Callable[[], bool] | None) -> None:
+        """The merge thread: `job`, then whatever became due meanwhile, until nothing is. A job that fails
+        (returns False) is tried again at the next `maintain`, not at once."""
+        while job is not None:
+            try:
+                done = job()
+            except Exception:  # (each job logs what it expects; the index stays whole without it)
+                log.exception("store maintenance failed; the next write tries again")
+                done = False
+            job = self._next_job(look=done)
+
+    def _next_job(self, look: bool) -> Callable[[], bool] | None:
+        """The next merge or save due, or None once none is: then the run ends. A `maintain` call while it
+        ran is not lost: a last look is taken after the last such call."""
+        while True:
+            with self._maintaining:
+                if not look and not self._maintenance_asked:
+                    self._maintenance_running = False
+                    return None
+                self._maintenance_asked = False
+            with self._lock.exclusive():  # (no insert beside a seal; a write in progress ends first)
+                job = self._merge_due()
+            job = job or self._save_due()
+            if job is not None:
+                return job
+            look = False
+
+    def _snapshot_due(self) -> bool:
+        indexed_since = self._bands.slots - self._snapshot_slots
+        return self._snapshots and indexed_since >= max(self._snapshot_every, len(self._bands) // 4)
+
+    def _taken(self) -> tuple[snapshots.Marks, MergeInput, CountState]:
+        """What the index holds now, with the marks of the rows it holds, taken between two writes: the band
+        arrays as they are (never changed in place), a copy of the slots' ids and of the learned counts."""
+        with self._lock.reserved():
+            self._snapshot_slots = self._bands.slots  # (next due that many later, whether this save works or not)
+            return self._marks(), self._bands.as_it_is(), self._groups.state(copy=True)
+
+    def _save_beside_writes(self, marks: snapshots.Marks, bands: MergeInput, counts: CountState) -> bool:
+        started = time.perf_counter()
+        saved = self._saved(marks, partial(_made, bands, counts), at_close=False)  # (failed: tried again later)
+        articles = len(bands.ids) - bands.ids.count(None)
+        del bands, counts
+        release_free_memory()
+        if not saved:
+            return False
+        log.info("index snapshot of %d articles saved beside the writes in %.1f s", articles,
+                 time.perf_counter() - started)  # fmt: skip
+        return True
+
+    def _merge(self, sealed: MergeInput) -> bool:
+        try:
+            merged = sealed.made()
+        except Exception:  # (e.g. MemoryError: the index stays whole without it, only slower to query)
+            log.exception("band index merge failed; the next write tries again")
+            with self._lock.exclusive():
+                self._bands.abandon_merge()
+            return False
+        with self._lock.exclusive():  # (after the write in progress, if any: no insert beside the swap)
+            self._bands.apply_merge(merged)  # (refused if the index was rebuilt meanwhile: merged later)
+        del merged  # (it holds the arrays merged into: freed before the next merge is made)
+        release_free_memory()
+        return True
 
     def _rollback(self, undo: list[Callable[[], None]]) -> None:
         if self._db.in_transaction:
@@ -334,8 +437,8 @@ class SqliteStore:
 
     def close(self) -> None:
         self._stop_merging = True
-        # (A merge being made is applied first, so the snapshot holds it; a stale snapshot's removal is done
-        # first, so it cannot remove the one saved below.)
+        # (A merge being made is applied first, so the snapshot holds it; a save being made is recorded first,
+        # so the one below is not needed if nothing was written since.)
         self._merger.shutdown(wait=True)
         with self._lock.exclusive():  # (no read in progress: every reader connection is idle)
             self._closed = True
@@ -344,6 +447,13 @@ class SqliteStore:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._save_snapshot()
             self._let_go()  # (lets go of the claim: another server may open the store now)
+
+
+def _made(bands: MergeInput, counts: CountState) -> tuple[BandState, CountState]:
+    """The snapshot of an index taken as it was (`BandIndex.as_it_is`): its band arrays merged, made beside
+    the writes and the reads (numpy lets the GIL go)."""
+    made = bands.made().arrays
+    return BandState(made.keys, made.slots, bands.ids), counts
 
 
 def _claim(path: Path) -> int:
@@ -388,13 +498,12 @@ def _index_group_order(db: sqlite3.Connection, path: Path) -> None:
     db.execute("COMMIT")
 
 
-def _replayed_group_counts(path: Path) -> GroupCounts:
-    """The learned-boilerplate counts, rebuilt from their log a block of rows at a time (one vectorised
-    count each), on a connection of its own: this runs in a thread beside the band-index load."""
-    groups = GroupCounts()
+def _replayed_group_counts(path: Path, groups: GroupCounts, after: int = 0) -> GroupCounts:
+    """`groups` with the learned-boilerplate log's rows after `after` added, a block of rows at a time (one
+    vectorised count each), on a connection of its own: a rebuild runs this beside the band-index load."""
     db = sqlite3.connect(path, isolation_level=None)
     try:
-        cursor = db.execute("SELECT hashes FROM group_samples")
+        cursor = db.execute("SELECT hashes FROM group_samples WHERE seq > ? ORDER BY seq", (after,))
         while rows := cursor.fetchmany(_LOAD_ROWS):
             block = np.frombuffer(b"".join(row[0] for row in rows), dtype=np.uint32)
             values, times = np.unique(block, return_counts=True)
@@ -418,9 +527,10 @@ def _convert_group_table(db: sqlite3.Connection) -> None:
     db.execute("COMMIT")
 
 
-def _signature_chunks(db: sqlite3.Connection, num_perm: int) -> Iterator[tuple[list[str], U32Array]]:
-    """All stored (ids, signatures) in blocks: one query, one numpy array per block."""
-    cursor = db.execute("SELECT id, signature FROM signatures")
+def _signature_chunks(db: sqlite3.Connection, num_perm: int, after: int = 0) -> Iterator[tuple[list[str], U32Array]]:
+    """The stored (ids, signatures) indexed after seq `after`, in order, in blocks: one query, one numpy
+    array per block."""
+    cursor = db.execute("SELECT id, signature FROM signatures WHERE seq > ? ORDER BY seq", (after,))
     while rows := cursor.fetchmany(_LOAD_ROWS):
         ids = [row[0] for row in rows]
         signatures = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.uint32).reshape(len(rows), num_perm)
@@ -537,6 +647,7 @@ class _Tx:
             return
         self._db.execute("DELETE FROM signatures WHERE seq = (SELECT seq FROM articles WHERE id = ?)", (article_id,))
         self._db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        self._db.execute("INSERT INTO removals (id) VALUES (?)", (article_id,))  # (for a start from the snapshot)
         self._bands.remove(article_id)
         signature = np.frombuffer(row[0], dtype=np.uint32)
         self._log(lambda: self._bands.insert(article_id, signature))

@@ -111,7 +111,12 @@ def open_store(settings: Settings) -> Store:
         from service.sqlite_store import SqliteStore
 
         keep_snapshot = settings.index_snapshot == "on"
-        return SqliteStore(settings.data_dir / "neardup.db", settings.detection, snapshot=keep_snapshot)
+        return SqliteStore(
+            settings.data_dir / "neardup.db",
+            settings.detection,
+            snapshot=keep_snapshot,
+            snapshot_every=settings.index_snapshot_every,
+        )
     if settings.store == "redis":
         from service.redis_store import RedisStore  # type: ignore[import-not-found,unused-ignore]
 

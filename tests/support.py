@@ -74,7 +74,8 @@ def whole_group(engine: Engine, article_id: str, page_size: int) -> tuple[str, i
 
 
 def forget_index_snapshot(db_path: Path) -> None:
-    """Make the next start of this store rebuild its index from SQLite, as after a crash: its snapshot's token goes."""
+    """Make the next start of this store rebuild its index from SQLite whole, as when its snapshot is lost or
+    damaged: the snapshot's token goes."""
     with closing(sqlite3.connect(db_path)) as db, db:
         db.execute("DELETE FROM meta WHERE key = 'snapshot'")
 

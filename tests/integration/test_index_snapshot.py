@@ -1,4 +1,5 @@
-"""The index saved at a clean close answers as the index rebuilt from SQLite, and is never used stale."""
+"""The index saved (at a clean close, beside the writes) and brought up to date at a start answers as the index
+rebuilt from SQLite, and is never used stale."""
 
 from __future__ import annotations
 
@@ -91,96 +92,141 @@ def test_the_loaded_snapshot_answers_as_the_rebuilt_index(tmp_path: Path) -> Non
         rebuilt.close()
 
 
-def test_a_write_after_loading_makes_the_snapshot_stale_within_its_own_commit(tmp_path: Path) -> None:
+def _crashed_copy(engine: Engine, to: Path) -> Path:
+    """What a crash of `engine` would leave now (the committed database and the snapshot file on disk),
+    copied to `to` while it runs on; the path of the copy's database. Taken once no save is being made."""
+    store = engine.store
+    assert isinstance(store, SqliteStore)
+    assert until(lambda: store._merging is None or store._merging.done())
+    shutil.copytree(store.path.parent, to)
+    return to / store.path.name
+
+
+def _rebuilt_answers(path: Path, copy_to: Path) -> tuple[list[object], list[set[str]], _Learned]:
+    """The answers of the index rebuilt from SQLite, from a copy of the store at `path`."""
+    shutil.copytree(path.parent, copy_to)
+    forget_index_snapshot(copy_to / path.name)
+    rebuilt = _open(copy_to / path.name)
+    try:
+        assert isinstance(rebuilt.store, SqliteStore) and not rebuilt.store.loaded_snapshot
+        return _answers(rebuilt)
+    finally:
+        rebuilt.close()
+
+
+def test_a_start_after_a_crash_replays_onto_the_snapshot_what_was_written_since(tmp_path: Path) -> None:
+    """Articles indexed after the snapshot (matches among them), one of the snapshot's deleted and another
+    replaced by a new version, one of the new ones deleted and another replaced: the index loaded and
+    brought up to date answers as the index rebuilt from SQLite, learned counts included."""
     path = tmp_path / "d" / "n.db"
     _written(path)
     engine = _open(path)
     assert isinstance(engine.store, SqliteStore) and engine.store.loaded_snapshot
-    snapshot_copy = tmp_path / "kept.npz"
-    shutil.copy(path.with_name(snapshot.FILE_NAME), snapshot_copy)
-    added = PREPARED[65]
-    engine.index(added)
-    # What a crash now leaves: the committed database, and (put back, as if its removal had not
-    # reached the disk) the snapshot file of the state before the write.
-    crashed = tmp_path / "crashed"
-    shutil.copytree(path.parent, crashed)
-    shutil.copy(snapshot_copy, crashed / snapshot.FILE_NAME)
+    for p in PREPARED[60:68]:
+        engine.index(p)
+    engine.delete(PREPARED[7].article.id)  # (in the snapshot)
+    engine.delete(PREPARED[61].article.id)  # (indexed after it)
+    for old, text in ((PREPARED[8], PREPARED[30]), (PREPARED[62], PREPARED[20])):
+        engine.index(DETECTOR.prepare(Article(old.article.id, text.article.body + "\n\nUpdated.", "T")))
+    crashed = _crashed_copy(engine, tmp_path / "crashed")
     engine.close()
-    with closing(sqlite3.connect(crashed / "n.db")) as db:  # the token went in the write's own commit
-        assert db.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone() is None
-    after_crash = _open(crashed / "n.db")
+    after_crash = _open(crashed)
     try:
-        assert isinstance(after_crash.store, SqliteStore) and not after_crash.store.loaded_snapshot
-        with after_crash.store.read() as tx:  # in the index (the stale snapshot's index lacks it)
-            assert added.article.id in tx.candidates(added.fingerprint.signature)
-        assert not (crashed / snapshot.FILE_NAME).exists()
+        store = after_crash.store
+        assert isinstance(store, SqliteStore) and store.loaded_snapshot
+        assert store.replayed == 8  # (the rows after the mark: 8 indexed, less 2 deleted or replaced, 2 new versions)
+        verdicts, candidates, learned = _answers(after_crash)
+        assert PREPARED[7].article.id not in candidates[7] and PREPARED[61].article.id not in candidates[61]
+        assert PREPARED[65].article.id in candidates[65]
+        assert after_crash.stats().articles == 59 + 8 - 2
     finally:
         after_crash.close()
+    again_verdicts, again_candidates, again_learned = _rebuilt_answers(crashed, tmp_path / "rebuilt")
+    assert verdicts == again_verdicts and candidates == again_candidates
+    assert _same_learned(learned, again_learned)
 
 
-def _loaded_with_a_stuck_removal(path: Path) -> tuple[Engine, threading.Event, threading.Event]:
-    """A written store opened from its snapshot, whose stale snapshot's removal, once begun (`removing`
-    is set), is stuck on the disk until `release` is set."""
-    _written(path)
-    engine = _open(path)
-    store = engine.store
-    assert isinstance(store, SqliteStore) and store.loaded_snapshot
-    removing, release = threading.Event(), threading.Event()
-
-    class SlowToRemove(type(path)):  # type: ignore[misc]
-        def unlink(self, missing_ok: bool = False) -> None:
-            removing.set()
-            release.wait(10)
-            super().unlink(missing_ok)
-
-    store._snapshot = SlowToRemove(store._snapshot)
-    return engine, removing, release
+def _open_saving_every(path: Path, every: int) -> Engine:
+    return Engine(DETECTOR, SqliteStore(path, PARAMS, snapshot_every=every))
 
 
-def test_the_stale_snapshot_is_removed_beside_the_reads(tmp_path: Path) -> None:
-    """Freeing a 1M store's snapshot (0.6 GB) took ≈0.2 s: the first write after a start must not hold
-    the checks for that."""
-    path = tmp_path / "n.db"
-    engine, removing, read_done = _loaded_with_a_stuck_removal(path)
-    writer = threading.Thread(target=engine.index, args=(PREPARED[65],))
-    writer.start()
-    assert removing.wait(10)
-    with engine.store.read() as tx:  # (before: waited for the removal, which waited 10 s for this read)
-        assert path.with_name(snapshot.FILE_NAME).exists()  # the removal is still under way
-        assert tx.get(PREPARED[65].article.id) is not None
-    read_done.set()
-    writer.join(10)
-    assert until(lambda: not path.with_name(snapshot.FILE_NAME).exists())
+def _token(path: Path) -> str | None:
+    with closing(sqlite3.connect(path)) as db:
+        row = db.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone()
+    return None if row is None else str(row[0])
+
+
+def test_the_index_is_saved_beside_the_writes_once_enough_were_indexed(tmp_path: Path) -> None:
+    path = tmp_path / "d" / "n.db"
+    engine = _open_saving_every(path, 20)
+    for p in PREPARED[:15]:
+        engine.index(p)
+    engine.delete(PREPARED[2].article.id)
+    assert _token(path) is None  # (15 indexed: not due yet)
+    for p in PREPARED[15:25]:
+        engine.index(p)
+    assert until(lambda: _token(path) is not None)  # 25 indexed: due, saved in the merge thread
+    with closing(sqlite3.connect(path)) as db:  # the removal the snapshot holds went with its commit
+        assert db.execute("SELECT COUNT(*) FROM removals").fetchone()[0] == 0
+    for p in PREPARED[25:30]:
+        engine.index(p)
+    crashed = _crashed_copy(engine, tmp_path / "crashed")
     engine.close()
+    after_crash = _open(crashed)
+    try:
+        assert isinstance(after_crash.store, SqliteStore) and after_crash.store.loaded_snapshot
+        assert 5 <= after_crash.store.replayed < 15  # (saved after the 20th to 25th: what came after it replayed)
+        verdicts, candidates, learned = _answers(after_crash)
+    finally:
+        after_crash.close()
+    again_verdicts, again_candidates, again_learned = _rebuilt_answers(crashed, tmp_path / "rebuilt")
+    assert verdicts == again_verdicts and candidates == again_candidates
+    assert _same_learned(learned, again_learned)
 
 
-def test_the_write_is_acknowledged_before_its_stale_snapshot_is_removed_and_a_close_saves_after_that(
-    tmp_path: Path,
-) -> None:
-    """Freeing a 1M store's snapshot (0.75 GB) took ≈140 ms in the writer after the commit: the first
-    batch after a start was acknowledged that much later. The store's merge thread removes it, and a
-    close waits for that thread before it saves the new snapshot, which the removal must not take."""
-    path = tmp_path / "n.db"
-    engine, removing, release = _loaded_with_a_stuck_removal(path)
-    added = PREPARED[65]
-    indexed = threading.Event()
+def test_writes_and_reads_go_on_while_the_index_is_saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A save at 1M articles merges and writes ≈0.6 GB: the writer and the checks must not wait for it."""
+    path = tmp_path / "d" / "n.db"
+    saving, release = threading.Event(), threading.Event()
+    real_save = snapshot.save
 
-    def index_it() -> None:
-        engine.index(added)
-        indexed.set()
+    def slow_save(*args: object, **kwargs: object) -> None:
+        saving.set()
+        release.wait(20)
+        real_save(*args, **kwargs)  # type: ignore[arg-type]
 
-    writer = threading.Thread(target=index_it)
-    writer.start()
-    assert removing.wait(10)
-    assert indexed.wait(5)  # acknowledged while the removal is stuck (before: not until it was done)
-    assert path.with_name(snapshot.FILE_NAME).exists()
-    release.set()
+    monkeypatch.setattr(snapshot, "save", slow_save)
+    engine = _open_saving_every(path, 10)
+    try:
+        for p in PREPARED[:12]:
+            engine.index(p)
+        assert saving.wait(10)
+        for p in PREPARED[12:16]:  # acknowledged while the save is stuck (6 since it was asked for: none due)
+            engine.index(p)
+        with engine.store.read() as tx:  # and read
+            assert PREPARED[15].article.id in tx.candidates(PREPARED[15].fingerprint.signature)
+        assert engine.get(PREPARED[15].article.id).article.body == PREPARED[15].article.body
+        assert _token(path) is None
+    finally:
+        release.set()
+    assert until(lambda: _token(path) is not None)
+    # It holds what the index held when it was asked for (after the 10th write), not what came during the save.
+    crashed = _crashed_copy(engine, tmp_path / "crashed")
     engine.close()
+    after_crash = _open(crashed)
+    try:
+        assert isinstance(after_crash.store, SqliteStore) and after_crash.store.loaded_snapshot
+        assert after_crash.store.replayed == 6
+        verdicts, candidates, learned = _answers(after_crash)
+    finally:
+        after_crash.close()
+    again_verdicts, again_candidates, again_learned = _rebuilt_answers(crashed, tmp_path / "rebuilt")
+    assert verdicts == again_verdicts and candidates == again_candidates
+    assert _same_learned(learned, again_learned)
     reopened = _open(path)
     try:
-        assert isinstance(reopened.store, SqliteStore) and reopened.store.loaded_snapshot  # saved after the removal
-        with reopened.store.read() as tx:
-            assert added.article.id in tx.candidates(added.fingerprint.signature)
+        assert isinstance(reopened.store, SqliteStore) and reopened.store.loaded_snapshot
+        assert reopened.store.replayed == 0 and reopened.stats().articles == 16  # (the close saved again)
     finally:
         reopened.close()
 
@@ -240,16 +286,18 @@ def test_snapshot_files_round_trip_and_refuse_another_state(tmp_path: Path) -> N
     ids: list[str | None] = ["a", None, "ünï-côdé", "", "x\ny", None]
     bands = BandState(np.array([1, 5, 5, 9], dtype=np.uint64), np.array([0, 2, 3, 2], dtype=np.uint32), ids)
     counts = _counts()
-    stamp = {"token": "t1", "params": PARAMS.recorded(), "articles_seq": 9, "samples_seq": 4}
+    stamp = {"token": "t1", "params": PARAMS.recorded()}
+    marks = snapshot.Marks(articles_seq=9, samples_seq=4, removals_seq=2)
     file = tmp_path / "s.npz"
-    snapshot.save(file, stamp, bands, counts)
-    got_bands, got_counts = snapshot.load(file, stamp)
+    snapshot.save(file, stamp, marks, bands, counts)
+    got_bands, got_counts, got_marks = snapshot.load(file, stamp)
+    assert got_marks == marks
     assert got_bands.ids == ids
     assert np.array_equal(got_bands.keys, bands.keys) and np.array_equal(got_bands.slots, bands.slots)
     assert np.array_equal(got_counts.once, counts.once) and got_counts.twice_total == counts.twice_total
     assert got_counts.more_hashes.tolist() == [8, 16] and got_counts.more_counts.tolist() == [3, 5]
     other_params = {**PARAMS.recorded(), "seed": 2}
-    for other in ({"token": "t2"}, {"articles_seq": 10}, {"samples_seq": 5}, {"params": other_params}):
+    for other in ({"token": "t2"}, {"params": other_params}):
         with pytest.raises(snapshot.StaleSnapshot):
             snapshot.load(file, {**stamp, **other})
     assert not list(tmp_path.glob("*.tmp"))
@@ -292,10 +340,10 @@ def test_bit_planes_are_saved_whole_or_as_their_nonzero_bytes(tmp_path: Path, no
     counts = CountState(once, twice, np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64), 0)
     bands = BandState(np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint32), [])
     file, stamp = tmp_path / "s.npz", {"token": "t"}
-    snapshot.save(file, stamp, bands, counts)
+    snapshot.save(file, stamp, snapshot.Marks(0, 0, 0), bands, counts)
     with np.load(file) as saved:
         assert member in saved.files  # (sparse below a fifth of the bytes set: 5 bytes saved per set byte)
-    _, got = snapshot.load(file, stamp)
+    _, got, _ = snapshot.load(file, stamp)
     assert np.array_equal(got.once, once) and np.array_equal(got.twice, twice)
 
 
