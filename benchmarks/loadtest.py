@@ -270,6 +270,11 @@ class SpawnedServer:
         for _ in self.proc.stderr:
             pass
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash: no drain, no index snapshot saved at a close. The store stays for a restart."""
+        self.proc.kill()
+        self.proc.wait()
+
     def close(self) -> None:
         self.proc.terminate()
         try:

@@ -1,0 +1,24 @@
+"""The scaling benchmark end to end, small: real server processes, a real SIGKILL, the report written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks import scaling
+
+
+def test_scaling_measures_each_size_and_the_three_kinds_of_start(tmp_path: Path) -> None:
+    out = tmp_path / "scaling"
+    args = ["--sizes", "150,300", "--workers", "0", "--queries", "60", "--data-dir", str(tmp_path / "store"),
+            "--out", str(out)]  # fmt: skip
+    assert scaling.main(args) == 0
+    rows = json.loads(out.with_suffix(".json").read_text())["rows"]
+    assert [r["articles"] for r in rows] == [150, 300]
+    for r in rows:
+        assert r["ingest_rate"] > 0 and r["check_errors"] == {}
+        assert 0 < r["check_p50_ms"] <= r["check_p99_ms"]
+        for start in ("crash_restart_seconds", "restart_seconds", "rebuild_seconds"):
+            assert 0 < r[start] < 60
+    assert out.with_suffix(".md").read_text().count("\n") == 4  # head, rule, two sizes
+    assert out.with_suffix(".png").stat().st_size > 0
