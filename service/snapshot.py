@@ -7,8 +7,8 @@ and 60-170 s when it is slow, because the pages of the narrow start-up tables li
 sorted band arrays, the slot ids, the two bit planes) is saved instead, with the last row of each of
 the store's three logs it holds (`Marks`): at a clean close, and beside the writes once enough were
 written since the last save. A start loads it and replays only the rows after those marks: the
-articles indexed since, the ids removed since, the learned-boilerplate samples counted since, all
-at the end of their tables.
+articles indexed since, the ids removed since, the learned-boilerplate samples counted since: the
+newest rows of their tables, whose pages alone are read (service/sqlite_pages.py).
 
 The file is only ever a copy of the index of one exact state of the store. Its token is recorded in
 the store's meta table once the file is durable: a file without it (a save cut short, a damaged file,

@@ -10,10 +10,11 @@ pages that the disk delivers in a few seconds when asked for all at once.
 So the rebuild finds where those tables' leaf pages are, from their b-tree interior pages (a few
 hundred reads for a million rows), and hands them to `posix_fadvise(WILLNEED)`, which queues the
 reads, in a thread beside SQLite's own scans; they find the pages in the page cache, or wait for a
-read already on its way. The page numbers are read from the main database file, not through SQLite:
-a page the write-ahead log holds a newer copy of may be missed, or read for nothing. Either way this
-only changes how soon pages are in memory, never what SQLite reads (the file format:
-https://sqlite.org/fileformat2.html).
+read already on its way. (A start from the index snapshot asks only for the leaves of the rows
+written after it, whose pages are as scattered among the bodies'.) The page numbers are read from
+the main database file, not through SQLite: a page the write-ahead log holds a newer copy of may be
+missed, or read for nothing. Either way this only changes how soon pages are in memory, never what
+SQLite reads (the file format: https://sqlite.org/fileformat2.html).
 Only leaf pages are asked for: the overflow pages of `group_samples`' longer rows (about a fifth of
 its pages) are still read as the scan reaches them, beside the `signatures` scan.
 
@@ -32,7 +33,7 @@ import logging
 import os
 import sqlite3
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +48,19 @@ def root_pages(db: sqlite3.Connection, tables: Iterable[str]) -> list[int]:
     return [_root_page(db, table) for table in tables]
 
 
-def read_ahead(fd: int, roots: Iterable[int]) -> int:
+def read_ahead(fd: int, roots: Sequence[int], after: Sequence[int] = ()) -> int:
     """Queue reads of the leaf pages of the rowid tables whose b-trees start at `roots` (`root_pages` of the
-    database open as `fd`, which stays open: see above); returns how many pages were asked for. Never
-    raises: a hint that fails is no hint.
+    database open as `fd`, which stays open: see above), those that may hold rows after rowid `after[i]`
+    for `roots[i]` (all of them without); returns how many pages were asked for. Never raises: a hint that
+    fails is no hint.
     It blocks while the disk's queue is full (36 s for 190,000 scattered pages of a cold 1.2M-article store
     on 2026-12-03): a rebuild runs it beside the scans that use the pages."""
     try:
         file = _File(fd)
-        leaves = sorted(page for root in roots if root for page in file.leaves(root))
+        firsts = [*after, *[0] * (len(roots) - len(after))]
+        leaves = sorted(
+            page for root, first in zip(roots, firsts, strict=True) if root for page in file.leaves(root, first)
+        )
         file.will_need(leaves)
         return len(leaves)
     except _NotInFile as exc:  # (a new store's pages: too few to matter)
@@ -70,6 +75,18 @@ def read_ahead(fd: int, roots: Iterable[int]) -> int:
 def _root_page(db: sqlite3.Connection, table: str) -> int:
     row = db.execute("SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = ?", (table,)).fetchone()
     return int(row[0]) if row else 0
+
+
+def _varint(data: bytes, at: int) -> int:
+    """SQLite's variable-length integer at `at`: 7 bits a byte, high bit set on all but the last; a ninth
+    byte, if reached, gives all its 8 bits."""
+    value = 0
+    for n in range(8):
+        byte = data[at + n]
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value
+    return (value << 8) | data[at + 8]
 
 
 class _NotInFile(ValueError):
@@ -90,9 +107,9 @@ class _File:
             raise ValueError(f"a page size of {self.page_size} bytes in the header")
         self.pages = os.fstat(self._fd).st_size // self.page_size
 
-    def leaves(self, root: int) -> Iterator[int]:
-        """The leaf pages under `root`, found level by level. All leaves of a b-tree are at one depth,
-        so the children of the last interior level are leaves without being read."""
+    def leaves(self, root: int, after: int = 0) -> Iterator[int]:
+        """The leaf pages under `root` that may hold rowids above `after`, found level by level. All leaves of
+        a b-tree are at one depth, so the children of the last interior level are leaves without being read."""
         level = [root]
         for _ in range(_MAX_DEPTH):
             if not level:
@@ -100,7 +117,7 @@ class _File:
             self.will_need(level)  # (a level's pages asked for together, then read)
             children: list[int] = []
             for page in level:
-                kind, pointers = self._children(page)
+                kind, pointers = self._children(page, after)
                 if kind == _TABLE_LEAF:
                     yield page
                 else:
@@ -125,7 +142,9 @@ class _File:
     def _kind(self, page: int) -> int:
         return self._read(page)[self._header_at(page)]
 
-    def _children(self, page: int) -> tuple[int, list[int]]:
+    def _children(self, page: int, after: int = 0) -> tuple[int, list[int]]:
+        """The page's kind and, for an interior page, its children that may hold rowids above `after`: a
+        cell's child holds the rowids up to the cell's key, the rightmost child those above the last key."""
         data, at = self._read(page), self._header_at(page)
         kind = data[at]
         if kind == _TABLE_LEAF:
@@ -134,7 +153,8 @@ class _File:
             raise ValueError(f"page {page} is not a table b-tree page (type {kind})")
         cells, rightmost = struct.unpack_from(">H", data, at + 3)[0], struct.unpack_from(">I", data, at + 8)[0]
         offsets = struct.unpack_from(f">{cells}H", data, at + 12)
-        children = [struct.unpack_from(">I", data, offset)[0] for offset in offsets] + [rightmost]
+        wanted = (offset for offset in offsets if _varint(data, offset + 4) > after)  # (a cell: child, then key)
+        children = [struct.unpack_from(">I", data, offset)[0] for offset in wanted] + [rightmost]
         if not all(0 < child <= self.pages for child in children):
             raise ValueError(f"page {page} points beyond the file")
         return kind, children

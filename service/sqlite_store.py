@@ -182,20 +182,28 @@ class SqliteStore:
         log.info("index of %d articles %s in %.1f s", len(self._bands), how, time.perf_counter() - started)
 
     def _rebuild(self) -> None:
-        self._bands = BandIndex(self._params, merge_inline=False)
-        roots = sqlite_pages.root_pages(self._db, ["signatures", "group_samples"])
-        # The two start-up rebuilds are independent and each mostly numpy sorts and SQLite reads, which
-        # release the GIL: side by side they take the longer of the two instead of the sum. Their tables'
-        # pages lie scattered among the bodies' and are asked for all at once (service/sqlite_pages.py),
-        # beside the two: each works on the pages that have come while the disk reads the rest.
-        with ThreadPoolExecutor(2, thread_name_prefix="neardup-rebuild") as pool:
-            ahead = pool.submit(sqlite_pages.read_ahead, self._pages, roots)
-            groups = pool.submit(_replayed_group_counts, self.path, GroupCounts())
-            self._bands.bulk_load(_signature_chunks(self._db, self._params.num_perm))
-            self._groups = groups.result()
-            ahead.result()  # (it logs what it expects to fail; anything else fails the start, as when it ran first)
+        self._bands, self._groups = BandIndex(self._params, merge_inline=False), GroupCounts()
+        self._load_rows_after(snapshots.Marks(0, 0, 0))
         self._db.execute("DELETE FROM removals")  # (what a snapshot, now dropped, would have needed)
         release_free_memory()  # (the replay's temporaries: RSS after start-up stays near what is held)
+
+    def _load_rows_after(self, marks: snapshots.Marks) -> None:
+        """Add to the index the signatures and learned-boilerplate samples logged after `marks`: all of them
+        for a rebuild, those written since the snapshot for a start from it.
+
+        The two loads are independent and each mostly numpy sorts and SQLite reads, which release the GIL:
+        side by side they take the longer of the two instead of the sum. Their tables' pages lie scattered
+        among the bodies' (a snapshot's tail too: each write appends some of all three tables) and are asked
+        for all at once (service/sqlite_pages.py), beside the two: each works on the pages that have come
+        while the disk reads the rest."""
+        roots = sqlite_pages.root_pages(self._db, ["signatures", "group_samples"])
+        after = [marks.articles_seq, marks.samples_seq]
+        with ThreadPoolExecutor(2, thread_name_prefix="neardup-load") as pool:
+            ahead = pool.submit(sqlite_pages.read_ahead, self._pages, roots, after)
+            groups = pool.submit(_replayed_group_counts, self.path, self._groups, marks.samples_seq)
+            self._bands.bulk_load(_signature_chunks(self._db, self._params.num_perm, after=marks.articles_seq))
+            groups.result()
+            ahead.result()  # (it logs what it expects to fail; anything else fails the start, as when it ran first)
 
     def _load_snapshot(self) -> bool:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone()
@@ -226,9 +234,8 @@ class SqliteStore:
         removed = self._db.execute("SELECT id FROM removals WHERE seq > ?", (marks.removals_seq,)).fetchall()
         for (article_id,) in removed:
             self._bands.remove(article_id)
-        self._bands.bulk_load(_signature_chunks(self._db, self._params.num_perm, after=marks.articles_seq))
+        self._load_rows_after(marks)
         self.replayed = self._bands.slots - self._snapshot_slots
-        _replayed_group_counts(self.path, self._groups, after=marks.samples_seq)
 
     def _drop_snapshot(self) -> None:
         self._db.execute("DELETE FROM meta WHERE key = 'snapshot'")

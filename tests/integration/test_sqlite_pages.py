@@ -66,6 +66,44 @@ def test_leaf_pages_are_those_sqlite_lists(tmp_path: Path) -> None:
         assert read_ahead(fd, root_pages(db, ["narrow", "missing"])) == len(_leaves_by_dbstat(db, "narrow"))
 
 
+def _last_rowid(file: _File, leaf: int) -> int:
+    """The highest rowid on a table leaf page, read from its last cell (a varint of the payload's size, then
+    the rowid's), independently of the module's own decoding."""
+    data = file._read(leaf)
+    at = 100 if leaf == 1 else 0
+    cells = int.from_bytes(data[at + 3 : at + 5], "big")
+    offset = int.from_bytes(data[at + 8 + 2 * (cells - 1) : at + 10 + 2 * (cells - 1)], "big")
+    values = []
+    while len(values) < 2:  # (payload size, rowid: both small here, under 9 bytes)
+        value = 0
+        while data[offset] & 0x80:
+            value = (value << 7) | (data[offset] & 0x7F)
+            offset += 1
+        values.append((value << 7) | data[offset])
+        offset += 1
+    return values[1]
+
+
+def test_the_leaves_after_a_rowid_are_those_holding_a_higher_one(tmp_path: Path) -> None:
+    """A start from a snapshot reads ahead only the pages of the rows written after it."""
+    path = tmp_path / "t.db"
+    db = _interleaved(path, 6000)
+    root = _root_page(db, "narrow")
+    with _opened(path) as fd:
+        file = _File(fd)
+        every = list(file.leaves(root))
+        last = {leaf: _last_rowid(file, leaf) for leaf in every}
+        assert max(last.values()) == 6000
+        boundary = last[every[len(every) // 2]]  # (a leaf's last rowid: that leaf holds none above it)
+        for after in (0, 1, 777, boundary - 1, boundary, 5999, 6000):
+            found = set(file.leaves(root, after))
+            # (the rightmost leaf always: the table's newest rows, or where the next ones go)
+            assert found == {leaf for leaf in every if last[leaf] > after} | {every[-1]}
+        assert 0 < len(list(file.leaves(root, 4500))) < len(every) // 3
+        wanted = len(list(file.leaves(root, 3000))) + len(list(file.leaves(_root_page(db, "wide"), 5000)))
+        assert read_ahead(fd, root_pages(db, ["narrow", "wide"]), [3000, 5000]) == wanted
+
+
 def test_the_store_reads_ahead_its_index_tables(tmp_path: Path) -> None:
     params = DetectionParams()
     detector = Detector(params, 1 << 20)
