@@ -114,6 +114,21 @@ def _rebuilt_answers(path: Path, copy_to: Path) -> tuple[list[object], list[set[
         rebuilt.close()
 
 
+def _started_after_crash(crashed: Path, tmp_path: Path) -> tuple[int, list[set[str]], int]:
+    """Start the store a crash left at `crashed`: it must load its snapshot and answer as the index rebuilt
+    from SQLite (verdicts, raw candidates, learned counts). How many articles it replayed onto the
+    snapshot, its raw candidates, how many articles it stores."""
+    engine = _open(crashed)
+    try:
+        assert isinstance(engine.store, SqliteStore) and engine.store.loaded_snapshot
+        replayed, answers, stored = engine.store.replayed, _answers(engine), engine.stats().articles
+    finally:
+        engine.close()
+    rebuilt = _rebuilt_answers(crashed, tmp_path / "rebuilt")
+    assert answers[:2] == rebuilt[:2] and _same_learned(answers[2], rebuilt[2])
+    return replayed, answers[1], stored
+
+
 def test_a_start_after_a_crash_replays_onto_the_snapshot_what_was_written_since(tmp_path: Path) -> None:
     """Articles indexed after the snapshot (matches among them), one of the snapshot's deleted and another
     replaced by a new version, one of the new ones deleted and another replaced: the index loaded and
@@ -130,20 +145,11 @@ def test_a_start_after_a_crash_replays_onto_the_snapshot_what_was_written_since(
         engine.index(DETECTOR.prepare(Article(old.article.id, text.article.body + "\n\nUpdated.", "T")))
     crashed = _crashed_copy(engine, tmp_path / "crashed")
     engine.close()
-    after_crash = _open(crashed)
-    try:
-        store = after_crash.store
-        assert isinstance(store, SqliteStore) and store.loaded_snapshot
-        assert store.replayed == 8  # (the rows after the mark: 8 indexed, less 2 deleted or replaced, 2 new versions)
-        verdicts, candidates, learned = _answers(after_crash)
-        assert PREPARED[7].article.id not in candidates[7] and PREPARED[61].article.id not in candidates[61]
-        assert PREPARED[65].article.id in candidates[65]
-        assert after_crash.stats().articles == 59 + 8 - 2
-    finally:
-        after_crash.close()
-    again_verdicts, again_candidates, again_learned = _rebuilt_answers(crashed, tmp_path / "rebuilt")
-    assert verdicts == again_verdicts and candidates == again_candidates
-    assert _same_learned(learned, again_learned)
+    replayed, candidates, stored = _started_after_crash(crashed, tmp_path)
+    assert replayed == 8  # (the rows after the mark: 8 indexed, less 2 deleted or replaced, 2 new versions)
+    assert PREPARED[7].article.id not in candidates[7] and PREPARED[61].article.id not in candidates[61]
+    assert PREPARED[65].article.id in candidates[65]
+    assert stored == 59 + 8 - 2
 
 
 def _open_saving_every(path: Path, every: int) -> Engine:
@@ -172,16 +178,8 @@ def test_the_index_is_saved_beside_the_writes_once_enough_were_indexed(tmp_path:
         engine.index(p)
     crashed = _crashed_copy(engine, tmp_path / "crashed")
     engine.close()
-    after_crash = _open(crashed)
-    try:
-        assert isinstance(after_crash.store, SqliteStore) and after_crash.store.loaded_snapshot
-        assert 5 <= after_crash.store.replayed < 15  # (saved after the 20th to 25th: what came after it replayed)
-        verdicts, candidates, learned = _answers(after_crash)
-    finally:
-        after_crash.close()
-    again_verdicts, again_candidates, again_learned = _rebuilt_answers(crashed, tmp_path / "rebuilt")
-    assert verdicts == again_verdicts and candidates == again_candidates
-    assert _same_learned(learned, again_learned)
+    replayed, _, _ = _started_after_crash(crashed, tmp_path)
+    assert 5 <= replayed < 15  # (saved after the 20th to 25th: what came after it replayed)
 
 
 def test_writes_and_reads_go_on_while_the_index_is_saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -213,16 +211,7 @@ def test_writes_and_reads_go_on_while_the_index_is_saved(tmp_path: Path, monkeyp
     # It holds what the index held when it was asked for (after the 10th write), not what came during the save.
     crashed = _crashed_copy(engine, tmp_path / "crashed")
     engine.close()
-    after_crash = _open(crashed)
-    try:
-        assert isinstance(after_crash.store, SqliteStore) and after_crash.store.loaded_snapshot
-        assert after_crash.store.replayed == 6
-        verdicts, candidates, learned = _answers(after_crash)
-    finally:
-        after_crash.close()
-    again_verdicts, again_candidates, again_learned = _rebuilt_answers(crashed, tmp_path / "rebuilt")
-    assert verdicts == again_verdicts and candidates == again_candidates
-    assert _same_learned(learned, again_learned)
+    assert _started_after_crash(crashed, tmp_path)[0] == 6
     reopened = _open(path)
     try:
         assert isinstance(reopened.store, SqliteStore) and reopened.store.loaded_snapshot
