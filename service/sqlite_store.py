@@ -388,8 +388,10 @@ class SqliteStore:
                     self._maintenance_running = False
                     return None
                 self._maintenance_asked = False
-            with self._lock.exclusive():  # (no insert beside a seal; a write in progress ends first)
-                job = self._merge_due()
+            job = None
+            if self._bands.merge_due():  # (read without the lock: a write that makes one due asks again)
+                with self._lock.exclusive():  # (no insert beside a seal; a write in progress ends first)
+                    job = self._merge_due()
             job = job or self._save_due()
             if job is not None:
                 return job

@@ -73,7 +73,7 @@ def _last_rowid(file: _File, leaf: int) -> int:
     at = 100 if leaf == 1 else 0
     cells = int.from_bytes(data[at + 3 : at + 5], "big")
     offset = int.from_bytes(data[at + 8 + 2 * (cells - 1) : at + 10 + 2 * (cells - 1)], "big")
-    values = []
+    values: list[int] = []
     while len(values) < 2:  # (payload size, rowid: both small here, under 9 bytes)
         value = 0
         while data[offset] & 0x80:
