@@ -84,9 +84,9 @@ class DetectionParams:
 
 MAX_AUTO_WORKERS = 4  # beyond this the one writer thread is the limit, not fingerprinting
 # The embedded store saves its index beside the writes once this many articles were indexed since its last
-# save (or a quarter of those stored, if more): a start after a crash then replays at most that many from
-# SQLite, rows that lie together at the end of their tables, instead of rebuilding the whole index from rows
-# scattered through the file (docs/perf.md). At 1M articles a save writes ≈0.6 GB, every 250,000 indexed.
+# save (or a quarter of those stored, if more): a start after a crash then replays from SQLite only the rows
+# written after that save, instead of rebuilding the whole index from rows scattered through the file
+# (docs/ops.md, "Restarts"). At 1M articles a save writes ≈0.6 GB, every 250,000 indexed.
 INDEX_SNAPSHOT_EVERY = 50_000
 
 
