@@ -166,9 +166,7 @@ class SqliteStore:
         self._snapshots = snapshot  # (off: always rebuilt, and no file kept that a later start could trust)
         self._snapshot = path.with_name(snapshots.FILE_NAME)
         self._snapshot_every = snapshot_every
-        # The snapshot file's token, as recorded in meta, and what the file holds (None: no sound file).
-        self._snapshot_token: str | None = None
-        self._snapshot_marks: snapshots.Marks | None = None
+        self._snapshot_marks: snapshots.Marks | None = None  # what the snapshot file holds (None: no sound file)
         self._snapshot_slots = 0  # the band index's slots when the last snapshot was taken (or asked for)
         with suppress(OSError):
             snapshots.drop_unfinished(self._snapshot)  # (no other process saves one: one server per directory)
@@ -224,7 +222,7 @@ class SqliteStore:
                         self._snapshot, type(exc).__name__, exc)  # fmt: skip
             self._drop_snapshot()  # never trust that file again
             return False
-        self._snapshot_token, self._snapshot_marks = row[0], marks
+        self._snapshot_marks = marks
         return True
 
     def _replay_since(self, marks: snapshots.Marks) -> None:
@@ -248,7 +246,7 @@ class SqliteStore:
     def _save_snapshot(self) -> None:
         """At a clean close (nothing else runs): save the index as it is, unless the snapshot holds it already."""
         marks = self._marks()
-        if not self._snapshots or (self._snapshot_token is not None and marks == self._snapshot_marks):
+        if not self._snapshots or marks == self._snapshot_marks:
             return
         self._saved(marks, lambda: (self._bands.state(), self._groups.state()), at_close=True)
 
@@ -268,7 +266,7 @@ class SqliteStore:
                 except BaseException:
                     self._db.execute("ROLLBACK")
                     raise
-                self._snapshot_token, self._snapshot_marks = token, marks
+                self._snapshot_marks = marks
         except Exception as exc:  # a copy that could not be made must not stop the store: the database is whole
             log.warning("index snapshot not saved (%s: %s); the next start replays more or rebuilds the index",
                         type(exc).__name__, exc)  # fmt: skip
