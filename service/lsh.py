@@ -118,6 +118,12 @@ class SortedBands:
         return cls(keys, slots, None, np.uint64(64))
 
     @classmethod
+    def sorted_run(cls, keys: U64Array, slots: U32Array) -> SortedBands:
+        """A run of (band key, slot) pairs given in any order."""
+        order = np.argsort(keys)  # order within a bucket does not matter: queries return sets
+        return cls.run(keys[order], slots[order])
+
+    @classmethod
     def merged(cls, keys: U64Array, slots: U32Array) -> SortedBands:
         if keys.size < _DIRECTORY_FROM:
             return cls.run(keys, slots)
@@ -319,8 +325,7 @@ class BandIndex:
                 self._new_slot(key)
             keys = self._keys.of(signatures).ravel()
             slots = np.repeat(np.arange(first, first + len(ids), dtype=np.uint32), self._keys.bands)
-            order = np.argsort(keys)
-            runs.append(SortedBands.run(keys[order], slots[order]))
+            runs.append(SortedBands.sorted_run(keys, slots))
         if self._removed_since_merge:  # (an id that came twice, or was here before: its older slot's keys go)
             runs = list(self._drop_dead(*runs))
         merged = _merged_runs(self._sorted, *runs)
@@ -486,8 +491,7 @@ def _with_run(
 ) -> tuple[SortedBands, ...]:
     """`runs` with these (band key, slot) pairs added as a new sorted run, merged with the newest runs
     (_RUN_RATIO) but not the first `sealed` (a merge's input). A new tuple: a read goes on with the one it took."""
-    order = np.argsort(keys)  # order within a bucket does not matter: queries return sets
-    run = SortedBands.run(keys[order], slots[order])
+    run = SortedBands.sorted_run(keys, slots)
     kept = list(runs)
     while len(kept) > sealed and kept[-1].keys.size <= _RUN_RATIO * run.keys.size:
         run = _merged_runs(kept.pop(), run)
