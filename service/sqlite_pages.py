@@ -48,7 +48,7 @@ def root_pages(db: sqlite3.Connection, tables: Iterable[str]) -> list[int]:
     return [_root_page(db, table) for table in tables]
 
 
-def read_ahead(fd: int, roots: Sequence[int], after: Sequence[int] = ()) -> int:
+def read_ahead(fd: int, roots: Sequence[int], after: Sequence[int] | None = None) -> int:
     """Queue reads of the leaf pages of the rowid tables whose b-trees start at `roots` (`root_pages` of the
     database open as `fd`, which stays open: see above), those that may hold rows after rowid `after[i]`
     for `roots[i]` (all of them without); returns how many pages were asked for. Never raises: a hint that
@@ -57,7 +57,7 @@ def read_ahead(fd: int, roots: Sequence[int], after: Sequence[int] = ()) -> int:
     on 2026-12-03): a rebuild runs it beside the scans that use the pages."""
     try:
         file = _File(fd)
-        firsts = [*after, *[0] * (len(roots) - len(after))]
+        firsts = [0] * len(roots) if after is None else after
         leaves = sorted(
             page for root, first in zip(roots, firsts, strict=True) if root for page in file.leaves(root, first)
         )
