@@ -73,6 +73,13 @@ def whole_group(engine: Engine, article_id: str, page_size: int) -> tuple[str, i
     return original, total, members
 
 
+def index_snapshot_token(db_path: Path) -> str | None:
+    """The token of the index snapshot the store at `db_path` trusts (None: it trusts none)."""
+    with closing(sqlite3.connect(db_path)) as db:
+        row = db.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone()
+    return None if row is None else str(row[0])
+
+
 def forget_index_snapshot(db_path: Path) -> None:
     """Make the next start of this store rebuild its index from SQLite whole, as when its snapshot is lost or
     damaged: the snapshot's token goes."""

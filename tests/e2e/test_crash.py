@@ -18,7 +18,7 @@ from benchmarks.loadtest import descendants, running_children
 from benchmarks.loopback import free_port, wait_for
 from client import Article, NeardupClient, NeardupClientError, Verdict
 from tests.articles import SAME_EVENT_A, SAME_EVENT_B, WIRE
-from tests.support import ServerProcess
+from tests.support import ServerProcess, index_snapshot_token
 
 TOTAL = 3000
 
@@ -159,12 +159,6 @@ def test_a_clean_stop_saves_the_index_and_a_kill9_after_a_write_replays_onto_it(
         server.stop()
 
 
-def _snapshot_token(db_path: Path) -> str | None:
-    with closing(sqlite3.connect(db_path)) as db:
-        row = db.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone()
-    return None if row is None else str(row[0])
-
-
 def test_a_kill9_during_an_ingest_replays_only_what_came_after_the_last_save(tmp_path: Path) -> None:
     """The index is saved beside the writes (here every 50 articles): a start after SIGKILL loads that save
     and replays the rest, instead of rebuilding from every row."""
@@ -173,7 +167,7 @@ def test_a_kill9_during_an_ingest_replays_only_what_came_after_the_last_save(tmp
     with server.client() as client:
         for i in range(60):
             client.index(Article(f"a{i}", body(i)))
-        wait_for(lambda: _snapshot_token(data / "neardup.db"), timeout=30, what="a save beside the writes")
+        wait_for(lambda: index_snapshot_token(data / "neardup.db"), timeout=30, what="a save beside the writes")
         for i in range(60, 70):
             client.index(Article(f"a{i}", body(i)))
     server.kill9()

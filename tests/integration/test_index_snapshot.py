@@ -24,7 +24,7 @@ from service.model import Article
 from service.settings import DetectionParams, Settings
 from service.sqlite_store import SqliteStore
 from service.storage import open_store
-from tests.support import forget_index_snapshot, prepared_corpus, until
+from tests.support import forget_index_snapshot, index_snapshot_token, prepared_corpus, until
 
 PARAMS = DetectionParams()
 DETECTOR = Detector(PARAMS, 1 << 20)
@@ -156,22 +156,16 @@ def _open_saving_every(path: Path, every: int) -> Engine:
     return Engine(DETECTOR, SqliteStore(path, PARAMS, snapshot_every=every))
 
 
-def _token(path: Path) -> str | None:
-    with closing(sqlite3.connect(path)) as db:
-        row = db.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone()
-    return None if row is None else str(row[0])
-
-
 def test_the_index_is_saved_beside_the_writes_once_enough_were_indexed(tmp_path: Path) -> None:
     path = tmp_path / "d" / "n.db"
     engine = _open_saving_every(path, 20)
     for p in PREPARED[:15]:
         engine.index(p)
     engine.delete(PREPARED[2].article.id)
-    assert _token(path) is None  # (15 indexed: not due yet)
+    assert index_snapshot_token(path) is None  # (15 indexed: not due yet)
     for p in PREPARED[15:25]:
         engine.index(p)
-    assert until(lambda: _token(path) is not None)  # 25 indexed: due, saved in the merge thread
+    assert until(lambda: index_snapshot_token(path) is not None)  # 25 indexed: due, saved in the merge thread
     with closing(sqlite3.connect(path)) as db:  # the removal the snapshot holds went with its commit
         assert db.execute("SELECT COUNT(*) FROM removals").fetchone()[0] == 0
     for p in PREPARED[25:30]:
@@ -204,10 +198,10 @@ def test_writes_and_reads_go_on_while_the_index_is_saved(tmp_path: Path, monkeyp
         with engine.store.read() as tx:  # and read
             assert PREPARED[15].article.id in tx.candidates(PREPARED[15].fingerprint.signature)
         assert engine.get(PREPARED[15].article.id).article.body == PREPARED[15].article.body
-        assert _token(path) is None
+        assert index_snapshot_token(path) is None
     finally:
         release.set()
-    assert until(lambda: _token(path) is not None)
+    assert until(lambda: index_snapshot_token(path) is not None)
     # It holds what the index held when it was asked for (after the 10th write), not what came during the save.
     crashed = _crashed_copy(engine, tmp_path / "crashed")
     engine.close()
