@@ -10,10 +10,11 @@ written since the last save. A start loads it and replays only the rows after th
 articles indexed since, the ids removed since, the learned-boilerplate samples counted since: the
 newest rows of their tables, whose pages alone are read (service/sqlite_pages.py).
 
-The file is only ever a copy of the index of one exact state of the store. Its token is recorded in
-the store's meta table once the file is durable: a file without it (a save cut short, a damaged file,
-a file of another store) is never loaded, and the next start rebuilds from SQLite, the source of
-truth, as it always could.
+The file is only ever a copy of the index of one exact state of the store. It is named by its token,
+which is recorded in the store's meta table once the file is durable: a start loads only the file that
+token names (a file saved but not yet recorded when the process died is not it, and the file before
+still is), and a file that is not sound (damaged, of another store) is never loaded: the next start
+rebuilds from SQLite, the source of truth, as it always could.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from service.group_counts import CountState, I64Array, U8Array, touched_plane
 from service.lsh import BandState
 
 FORMAT = 2  # bump when what is saved, or how band keys are made, changes: older files are then rebuilt
-FILE_NAME = "index-snapshot.npz"
+_PREFIX = "index-snapshot"
+_LEGACY_NAME = f"{_PREFIX}.npz"  # the one file name of the versions before files were named by token
 _NO_ID = -1  # the length recorded for a slot whose article was removed
 
 
@@ -75,9 +77,25 @@ def save(path: Path, stamp: dict[str, Any], marks: Marks, bands: BandState, coun
     _fsync_directory(path.parent)
 
 
-def drop_unfinished(path: Path) -> None:
-    """Remove what a save killed halfway left (its temporary file: up to the snapshot's size, ~0.6 GB at 1M)."""
-    _temporary(path).unlink(missing_ok=True)
+def file_for(directory: Path, token: str) -> Path:
+    """Where the snapshot of this token is saved."""
+    return directory / f"{_PREFIX}-{token}.npz"
+
+
+def file_of(directory: Path, token: str) -> Path:
+    """Where the snapshot of this token is: its own file, or the one file name of earlier versions (a store
+    they saved is loaded too, as the token inside the file is checked either way)."""
+    named, legacy = file_for(directory, token), directory / _LEGACY_NAME
+    return legacy if legacy.exists() and not named.exists() else named
+
+
+def drop_all_but(directory: Path, keep: Path | None) -> None:
+    """Remove every snapshot file in `directory` but `keep`: those of earlier saves, one saved but whose token
+    was never recorded (the process died in between), and what a save killed halfway left (its temporary
+    file: up to the snapshot's size, ~0.6 GB at 1M). No other process saves one: one server per directory."""
+    for file in directory.glob(f"{_PREFIX}*.npz*"):
+        if file != keep:
+            file.unlink(missing_ok=True)
 
 
 def _temporary(path: Path) -> Path:

@@ -164,12 +164,10 @@ class SqliteStore:
         _index_group_order(self._db, path)
         self._params = params
         self._snapshots = snapshot  # (off: always rebuilt, and no file kept that a later start could trust)
-        self._snapshot = path.with_name(snapshots.FILE_NAME)
+        self._snapshot_file: Path | None = None  # the file of the snapshot the store trusts (None: none)
         self._snapshot_every = snapshot_every
         self._snapshot_marks: snapshots.Marks | None = None  # what the snapshot file holds (None: no sound file)
         self._snapshot_slots = 0  # the band index's slots when the last snapshot was taken (or asked for)
-        with suppress(OSError):
-            snapshots.drop_unfinished(self._snapshot)  # (no other process saves one: one server per directory)
         started = time.perf_counter()
         self.replayed = 0  # articles indexed after the loaded snapshot, replayed onto it at this start
         self.loaded_snapshot = self._load_snapshot()
@@ -208,8 +206,10 @@ class SqliteStore:
         if row is None or not self._snapshots:
             self._drop_snapshot()  # (without a token: one a later write or a crash made stale)
             return False
+        file = snapshots.file_of(self.path.parent, row[0])
+        self._drop_snapshot_files(keep=file)  # (any other: one saved but never recorded, a save's leftovers)
         try:
-            bands, counts, marks = snapshots.load(self._snapshot, self._stamp(row[0]))
+            bands, counts, marks = snapshots.load(file, self._stamp(row[0]))
             if not marks.within(self._marks()):
                 raise snapshots.StaleSnapshot(f"it holds rows the store does not ({marks})")
             self._bands = BandIndex(self._params, merge_inline=False)
@@ -219,10 +219,10 @@ class SqliteStore:
             self._replay_since(marks)
         except Exception as exc:  # whatever went wrong reading a copy, the source of truth is at hand
             log.warning("index snapshot %s not used (%s: %s); rebuilding the index from the store",
-                        self._snapshot, type(exc).__name__, exc)  # fmt: skip
+                        file, type(exc).__name__, exc)  # fmt: skip
             self._drop_snapshot()  # never trust that file again
             return False
-        self._snapshot_marks = marks
+        self._snapshot_file, self._snapshot_marks = file, marks
         return True
 
     def _replay_since(self, marks: snapshots.Marks) -> None:
@@ -237,11 +237,12 @@ class SqliteStore:
 
     def _drop_snapshot(self) -> None:
         self._db.execute("DELETE FROM meta WHERE key = 'snapshot'")
-        self._remove_snapshot_file()
+        self._drop_snapshot_files(keep=None)
 
-    def _remove_snapshot_file(self) -> None:
+    def _drop_snapshot_files(self, keep: Path | None) -> None:
         with suppress(OSError):  # (best effort: a file without its token is never loaded, and a start drops it)
-            self._snapshot.unlink(missing_ok=True)
+            snapshots.drop_all_but(self.path.parent, keep)
+        self._snapshot_file = keep
 
     def _save_snapshot(self) -> None:
         """At a clean close (nothing else runs): save the index as it is, unless the snapshot holds it already."""
@@ -251,12 +252,13 @@ class SqliteStore:
         self._saved(marks, lambda: (self._bands.state(), self._groups.state()), at_close=True)
 
     def _saved(self, marks: snapshots.Marks, index: Callable[[], tuple[BandState, CountState]], at_close: bool) -> bool:
-        """Save the snapshot `index()` makes, holding `marks`, then record its token (and drop the removals it
-        holds) in one commit; False if any of that failed. A save that fails leaves the store whole: the next
-        start loads the snapshot before, if the file is still that one, or rebuilds."""
+        """Save the snapshot `index()` makes, holding `marks`, to a file of its own, then record its token (and
+        drop the removals it holds) in one commit, then remove the file before; False if any of that failed.
+        A save that fails, or is killed, leaves the store whole and the snapshot before in use."""
         token = secrets.token_hex(16)
+        file = snapshots.file_for(self.path.parent, token)
         try:
-            snapshots.save(self._snapshot, self._stamp(token), marks, *index())
+            snapshots.save(file, self._stamp(token), marks, *index())
             with nullcontext() if at_close else self._lock.reserved():  # (at a close, held alone already)
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
@@ -266,11 +268,16 @@ class SqliteStore:
                 except BaseException:
                     self._db.execute("ROLLBACK")
                     raise
-                self._snapshot_marks = marks
         except Exception as exc:  # a copy that could not be made must not stop the store: the database is whole
             log.warning("index snapshot not saved (%s: %s); the next start replays more or rebuilds the index",
                         type(exc).__name__, exc)  # fmt: skip
+            with suppress(OSError):
+                file.unlink(missing_ok=True)  # (never recorded: never loaded)
             return False
+        before, self._snapshot_file, self._snapshot_marks = self._snapshot_file, file, marks
+        if before is not None:
+            with suppress(OSError):  # (left behind, a later start drops it)
+                before.unlink(missing_ok=True)
         return True
 
     def _stamp(self, token: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.corpus import GeneratorConfig, generated
 from client import NeardupClient
+from service import snapshot
 from service.detector import Detector
 from service.engine import Engine
 from service.grpc_server import RunningServer, start_server
@@ -78,6 +79,13 @@ def index_snapshot_token(db_path: Path) -> str | None:
     with closing(sqlite3.connect(db_path)) as db:
         row = db.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone()
     return None if row is None else str(row[0])
+
+
+def index_snapshot_file(db_path: Path) -> Path:
+    """The file of the index snapshot the store at `db_path` trusts."""
+    token = index_snapshot_token(db_path)
+    assert token is not None, f"{db_path} trusts no index snapshot"
+    return snapshot.file_for(db_path.parent, token)
 
 
 def forget_index_snapshot(db_path: Path) -> None:

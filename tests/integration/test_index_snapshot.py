@@ -24,7 +24,7 @@ from service.model import Article
 from service.settings import DetectionParams, Settings
 from service.sqlite_store import SqliteStore
 from service.storage import open_store
-from tests.support import forget_index_snapshot, index_snapshot_token, prepared_corpus, until
+from tests.support import forget_index_snapshot, index_snapshot_file, index_snapshot_token, prepared_corpus, until
 
 PARAMS = DetectionParams()
 DETECTOR = Detector(PARAMS, 1 << 20)
@@ -220,7 +220,7 @@ def test_a_damaged_snapshot_is_dropped_and_the_index_rebuilt(tmp_path: Path, cap
     sound = _open(path)  # (from the snapshot; closing it without a write keeps that snapshot)
     expected = _answers(sound)[0]
     sound.close()
-    file = path.with_name(snapshot.FILE_NAME)
+    file = index_snapshot_file(path)
     kept = file.read_bytes()
     damaged = bytearray(kept)
     damaged[len(damaged) // 2] ^= 0xFF  # a byte in the middle of the file (in a bit plane)
@@ -244,25 +244,65 @@ def test_a_damaged_snapshot_is_dropped_and_the_index_rebuilt(tmp_path: Path, cap
 
 
 def test_a_snapshot_that_cannot_be_saved_leaves_the_store_whole(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "n.db"
     engine = _open(path)
     for p in PREPARED[:20]:
         engine.index(p)
-    path.with_name(snapshot.FILE_NAME).mkdir()  # a directory where the file should go: the rename fails
+    monkeypatch.setattr("service.sqlite_store.secrets.token_hex", lambda _: "a" * 32)  # (the next save's name)
+    blocked = snapshot.file_for(tmp_path, "a" * 32)
+    blocked.mkdir()  # a directory where the file should go: the rename fails
     with caplog.at_level(logging.WARNING, logger="service.sqlite_store"):
         engine.close()
     assert "index snapshot not saved" in caplog.text
-    path.with_name(snapshot.FILE_NAME).rmdir()
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone() is None
+    blocked.rmdir()
+    assert index_snapshot_token(path) is None
     reopened = _open(path)
     try:
         assert isinstance(reopened.store, SqliteStore) and not reopened.store.loaded_snapshot
         assert reopened.stats().articles == 20
     finally:
         reopened.close()
+
+
+def test_a_snapshot_whose_token_was_not_recorded_leaves_the_one_before_in_use(tmp_path: Path) -> None:
+    """What a process killed between a save's rename and the commit of its token leaves: the store trusts the
+    file before, and the next start loads it (and replays what came after), and drops the unrecorded one."""
+    path = tmp_path / "a" / "n.db"
+    _written(path)
+    shutil.copytree(path.parent, tmp_path / "b")
+    crashed = tmp_path / "b" / path.name
+    before = index_snapshot_file(path)
+    engine = _open(path)  # the same store, written on, and closed: a later save, in a file of its own
+    for p in PREPARED[60:64]:
+        engine.index(p)
+    engine.close()
+    later = index_snapshot_file(path)
+    assert later.name != before.name and not before.exists()  # (once the later one recorded, the file went)
+    shutil.copy(later, crashed.parent)  # the later save, renamed into place, its token not recorded
+    engine = _open(crashed)
+    try:
+        assert isinstance(engine.store, SqliteStore) and engine.store.loaded_snapshot
+        assert engine.store.replayed == 0 and engine.stats().articles == 59
+        assert [f.name for f in crashed.parent.glob("index-snapshot*")] == [before.name]
+    finally:
+        engine.close()
+
+
+def test_a_snapshot_saved_under_the_single_name_of_earlier_versions_is_loaded(tmp_path: Path) -> None:
+    path = tmp_path / "n.db"
+    _written(path)
+    legacy = tmp_path / "index-snapshot.npz"  # (its token inside it, and in the store)
+    index_snapshot_file(path).rename(legacy)
+    engine = _open(path)
+    try:
+        assert isinstance(engine.store, SqliteStore) and engine.store.loaded_snapshot
+        assert engine.stats().articles == 59
+        engine.index(PREPARED[64])
+    finally:
+        engine.close()
+    assert sorted(tmp_path.glob("index-snapshot*")) == [index_snapshot_file(path)]  # (the next save replaced it)
 
 
 def test_snapshot_files_round_trip_and_refuse_another_state(tmp_path: Path) -> None:
@@ -295,7 +335,7 @@ def _counts() -> CountState:
 def test_with_snapshots_off_none_is_saved_and_an_older_one_is_dropped(tmp_path: Path) -> None:
     path = tmp_path / "neardup.db"  # (the file open_store opens in --data-dir)
     _written(path)  # closed with snapshots on: one is saved
-    file = path.with_name(snapshot.FILE_NAME)
+    file = index_snapshot_file(path)
     assert file.exists()
     settings = Settings.from_args(["--data-dir", str(tmp_path), "--index-snapshot", "off"], {})
     store = open_store(settings)
@@ -335,7 +375,7 @@ def test_what_a_save_killed_halfway_left_is_removed_at_the_next_start(tmp_path: 
     start removes it, and still loads the snapshot the last finished save made."""
     path = tmp_path / "n.db"
     _written(path)
-    unfinished = path.with_name(snapshot.FILE_NAME + ".tmp")
+    unfinished = tmp_path / f"{snapshot.file_for(tmp_path, 'b' * 32).name}.tmp"
     unfinished.write_bytes(b"half a snapshot")
     engine = _open(path)
     try:
