@@ -253,8 +253,8 @@ class SqliteStore:
 
     def _saved(self, marks: snapshots.Marks, index: Callable[[], tuple[BandState, CountState]], at_close: bool) -> bool:
         """Save the snapshot `index()` makes, holding `marks`, to a file of its own, then record its token (and
-        drop the removals it holds) in one commit, then remove the file before; False if any of that failed.
-        A save that fails, or is killed, leaves the store whole and the snapshot before in use."""
+        drop the removals it holds) in one commit, then remove the file before; False if the save or the record
+        failed. A save that fails, or is killed, leaves the store whole and the snapshot before in use."""
         token = secrets.token_hex(16)
         file = snapshots.file_for(self.path.parent, token)
         try:
