@@ -19,6 +19,7 @@ import itertools
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -243,6 +244,11 @@ class RssSampler(threading.Thread):
 # ---- a server of our own -----------------------------------------------------------------------
 
 
+# The line `neardup serve` prints once bound, whatever its log level and format; at INFO the log also has
+# "… neardup serving on HOST:PORT (store …)", and in JSON format the line is a JSON object.
+_SERVING = re.compile(r"neardup serving on (\S+:\d+)")
+
+
 class SpawnedServer:
     """`neardup serve` on 127.0.0.1 port 0 over a fresh data directory, for one run."""
 
@@ -260,9 +266,9 @@ class SpawnedServer:
     def _wait_serving(self) -> str:
         assert self.proc.stderr is not None
         for line in self.proc.stderr:  # the server prints its port once bound; it exits on failure
-            if "neardup serving on " in line:
+            if found := _SERVING.search(line):
                 threading.Thread(target=self._drain, daemon=True).start()
-                return line.rsplit(" ", 1)[1].strip()
+                return found[1]
         raise RuntimeError(f"the spawned server exited with {self.proc.wait()} before serving")
 
     def _drain(self) -> None:

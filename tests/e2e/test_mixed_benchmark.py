@@ -56,3 +56,16 @@ def test_server_args_reach_the_spawned_server(tmp_path: Path) -> None:
     args = ["--data-dir", str(tmp_path / "store"), "--server-arg=--check-lanes=0", "--out", str(tmp_path / "m")]
     with pytest.raises(RuntimeError, match="before serving"):
         mixed.main(args)
+
+
+@pytest.mark.parametrize("flags", [["--log-level=INFO"], ["--log-level=DEBUG", "--log-format=json"]])
+def test_a_spawned_server_is_reached_whatever_its_log_level_and_format(tmp_path: Path, flags: list[str]) -> None:
+    """At INFO the log says where the store is on the line that says where the server listens (the target was
+    read as the store's path), and in JSON format every line is an object."""
+    server = SpawnedServer(["--fingerprint-workers=0", *flags], tmp_path / "store")
+    try:
+        assert server.target.startswith("127.0.0.1:")
+        with NeardupClient(server.target) as client:
+            assert client.stats().articles == 0
+    finally:
+        server.close()
