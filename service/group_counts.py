@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from service.gil import let_others_run
 from service.model import BoolArray, U32Array
 from service.shards import ShardedDict
 
@@ -69,11 +70,13 @@ class GroupCounts:
     def state(self, copy: bool = False) -> CountState:
         """What the counts hold; `copy`: the bit planes copied (they change in place), to be saved elsewhere
         while counting goes on."""
-        more = self._more
-        hashes = np.fromiter(more.keys(), dtype=np.uint32, count=len(more))
-        counts = np.fromiter(more.values(), dtype=np.int64, count=len(more))
+        hashes, counts = [np.zeros(0, dtype=np.uint32)], [np.zeros(0, dtype=np.int64)]
+        for keys, values in self._more.parts():  # (≈1.8M counts at 1.9M articles: ≈0.1 s in one stretch)
+            hashes.append(np.array(keys, dtype=np.uint32))
+            counts.append(np.array(values, dtype=np.int64))
+            let_others_run()  # (a save takes them beside the checks: service/gil.py)
         once, twice = (self._once.copy(), self._twice.copy()) if copy else (self._once, self._twice)
-        return CountState(once, twice, hashes, counts, self._twice_total)
+        return CountState(once, twice, np.concatenate(hashes), np.concatenate(counts), self._twice_total)
 
     def add(self, hashes: U32Array, times: I64Array | None = None) -> None:
         """Add `times` (default one) groups to each of `hashes` (sampled, sorted unique)."""

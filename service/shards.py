@@ -12,7 +12,7 @@ Only what those two owners use is here; each method is one Python call around th
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -86,6 +86,13 @@ class ShardedDict(Generic[K, V]):
         for shard in self._shards:
             found.extend(shard.values())
         return found
+
+    def parts(self) -> Iterator[tuple[list[K], list[V]]]:
+        """Each shard's keys and values (a copy, in the same order), a shard at a time: a caller may let other
+        threads run between them, instead of holding the GIL for the whole of a large mapping. Not beside
+        a writer: what it changes between two parts may be seen in neither or both."""
+        for shard in self._shards:
+            yield list(shard), list(shard.values())
 
     def largest_shard(self) -> int:
         """Entries in the fullest shard: what one growth step moves (tests)."""

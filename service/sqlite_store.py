@@ -406,17 +406,17 @@ class SqliteStore:
         indexed_since = self._bands.slots - self._snapshot_slots
         return self._snapshots and indexed_since >= max(self._snapshot_every, len(self._bands) // 4)
 
-    def _taken(self) -> tuple[snapshots.Marks, MergeInput, CountState]:
+    def _taken(self) -> tuple[snapshots.Marks, MergeInput, CountState, int]:
         """What the index holds now, with the marks of the rows it holds, taken between two writes: the band
-        arrays as they are (never changed in place), a copy of the slots' ids and of the learned counts."""
+        arrays as they are (never changed in place), a copy of the slots' ids and of the learned counts; and
+        how many articles that is."""
         with self._lock.reserved():
             self._snapshot_slots = self._bands.slots  # (next due that many later, whether this save works or not)
-            return self._marks(), self._bands.as_it_is(), self._groups.state(copy=True)
+            return self._marks(), self._bands.as_it_is(), self._groups.state(copy=True), len(self._bands)
 
-    def _save_beside_writes(self, marks: snapshots.Marks, bands: MergeInput, counts: CountState) -> bool:
+    def _save_beside_writes(self, marks: snapshots.Marks, bands: MergeInput, counts: CountState, articles: int) -> bool:
         started = time.perf_counter()
         saved = self._saved(marks, partial(_made, bands, counts), at_close=False)  # (failed: tried again later)
-        articles = len(bands.ids) - bands.ids.count(None)
         del bands, counts
         release_free_memory()
         if not saved:
