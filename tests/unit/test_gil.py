@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -64,14 +66,36 @@ def test_without_it_the_waiting_thread_stays_out_while_the_work_lasts() -> None:
     assert not _in_fresh_interpreter("lambda: None", bound=0.5)
 
 
-def share_of_id_encoding_before_a_waiter_gets_in(count: int) -> float:
-    """Encode `count` ids for a snapshot (what a save beside the writes does in the store's own thread) with
-    a second thread waiting for the GIL from the start: how far through the encoding it got in (0 to 1).
-    As above, the interpreter would not take the GIL from the encoding for 30 s."""
+def _work_of_a_save(kind: str, count: int) -> Callable[[], object]:
+    """What a save beside the writes does with `count` items in the store's own thread, beside the checks:
+    encode the ids ("ids"); take the learned counts of three and more ("counts") or the slots' ids
+    ("copy") between two writes."""
+    import numpy as np
+
+    from service.group_counts import CountState, GroupCounts, touched_plane
+    from service.lsh import BandIndex, BandState
+    from service.settings import DetectionParams
     from service.snapshot import _encode_ids
 
-    sys.setswitchinterval(30.0)
     ids: list[str | None] = [f"gen-7-{n}" if n % 50 else None for n in range(count)]
+    if kind == "ids":
+        return lambda: _encode_ids(ids)
+    if kind == "counts":
+        hashes = np.arange(count, dtype=np.uint32) * 8
+        plane = touched_plane()
+        counts = GroupCounts(CountState(plane, plane.copy(), hashes, np.full(count, 3, dtype=np.int64), count))
+        return lambda: counts.state(copy=True)
+    bands = BandIndex(DetectionParams(), merge_inline=False)
+    bands.restore(BandState(np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint32), ids))
+    return bands.as_it_is
+
+
+def share_of_a_save_step_before_a_waiter_gets_in(kind: str, count: int) -> float:
+    """Run `_work_of_a_save(kind, count)` with a second thread waiting for the GIL from its start: how far
+    through the work that thread got in (0 to 1; more than 1: only after it). As above, the interpreter
+    would not take the GIL from the work for 30 s."""
+    work = _work_of_a_save(kind, count)
+    sys.setswitchinterval(30.0)
     started, got_in = threading.Event(), []
 
     def wait_then_mark() -> None:
@@ -82,20 +106,23 @@ def share_of_id_encoding_before_a_waiter_gets_in(count: int) -> float:
     waiter.start()
     begun = time.perf_counter()
     started.set()
-    _encode_ids(ids)
+    work()
     ended = time.perf_counter()
     waiter.join()
     return (got_in[0] - begun) / (ended - begun)
 
 
-def test_a_snapshot_save_encoding_the_ids_lets_a_waiting_thread_in_at_once() -> None:
-    """A save at 1.9M articles spent ≈0.6 s encoding ids in one stretch of pure Python, and checks meanwhile
-    waited ≈5 ms each time they took the GIL back (p99 218-302 ms, docs/perf.md). In steps, letting go
-    between them, a waiting thread gets in within the first steps (before: ≈0.87-0.89 of the way through,
-    at a numpy step near the end)."""
+@pytest.mark.parametrize(("kind", "count"), [("ids", 300_000), ("counts", 1_000_000), ("copy", 2_000_000)])
+def test_a_save_beside_the_writes_lets_a_waiting_thread_in_at_once(kind: str, count: int) -> None:
+    """A save at 1.9M articles held the GIL in long stretches: ≈0.6 s encoding ids, ≈0.1 s taking 1.8M learned
+    counts, ≈20 ms copying the ids. Checks meanwhile waited ≈5 ms each time they took the GIL back, or the
+    whole stretch (p99 218-302 ms during an ingest, docs/perf.md). In steps, letting go between them, a
+    waiting thread gets in within the first steps (before: 0.87-0.89 of the way through the encoding, at a
+    numpy step near its end, and only after the other two)."""
     code = (
-        "from tests.unit.test_gil import share_of_id_encoding_before_a_waiter_gets_in as share\nprint(share(300_000))\n"
+        "from tests.unit.test_gil import share_of_a_save_step_before_a_waiter_gets_in as share\n"
+        f"print(share({kind!r}, {count}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert float(done.stdout) < 0.1
