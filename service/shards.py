@@ -72,16 +72,9 @@ class ShardedDict(Generic[K, V]):
             shard[key] = value
             self._len += len(shard) - size
 
-    def keys(self) -> list[K]:
+    def values(self) -> list[V]:
         """A copy, each shard's part taken in one C-level step (a dict's own view would fail if a writer
         grew the shard while the view was read)."""
-        found: list[K] = []
-        for shard in self._shards:
-            found.extend(shard)
-        return found
-
-    def values(self) -> list[V]:
-        """A copy, as `keys` (in the same order when nothing changed in between)."""
         found: list[V] = []
         for shard in self._shards:
             found.extend(shard.values())

@@ -242,7 +242,6 @@ class SqliteStore:
     def _drop_snapshot_files(self, keep: Path | None) -> None:
         with suppress(OSError):  # (best effort: a file without its token is never loaded, and a start drops it)
             snapshots.drop_all_but(self.path.parent, keep)
-        self._snapshot_file = keep
 
     def _save_snapshot(self) -> None:
         """At a clean close (nothing else runs): save the index as it is, unless the snapshot holds it already."""

@@ -100,5 +100,7 @@ def test_the_default_boilerplate_count_is_the_size_of_the_exact_counts_not_a_pas
     counts.add(hashes, np.full(hashes.size, 3, dtype=np.int64))
     counts.add(hashes[:40], np.full(40, 2, dtype=np.int64))
     counts.remove(hashes[90:])  # (back to two groups: out of the exact counts)
-    counts._more = _UnreadableValues(zip(counts._more.keys(), counts._more.values(), strict=True))
+    counts._more = _UnreadableValues(
+        pair for keys, values in counts._more.parts() for pair in zip(keys, values, strict=True)
+    )
     assert counts.total_at_least(3) == 90 and counts.total_at_least(2) == 100

@@ -34,7 +34,9 @@ def test_it_answers_as_a_dict_through_any_changes(ops: list[tuple[str, object, i
             del sharded[key]  # (one a statement: mypy checks a tuple's items deleted at once as reads)
             del plain[key]
     assert len(sharded) == len(plain) and bool(sharded) == bool(plain)
-    assert sorted(zip(sharded.keys(), sharded.values(), strict=True), key=repr) == sorted(plain.items(), key=repr)
+    parts = [pair for keys, values in sharded.parts() for pair in zip(keys, values, strict=True)]
+    assert sorted(parts, key=repr) == sorted(plain.items(), key=repr)
+    assert sorted(sharded.values(), key=repr) == sorted(plain.values(), key=repr)
     for key in [*probes, *plain]:
         assert (key in sharded) == (key in plain)
     assert sharded.get_many([*probes, *plain], -1) == [plain.get(key, -1) for key in [*probes, *plain]]
