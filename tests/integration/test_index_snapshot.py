@@ -290,6 +290,33 @@ def test_a_snapshot_whose_token_was_not_recorded_leaves_the_one_before_in_use(tm
         engine.close()
 
 
+def test_a_save_whose_token_cannot_be_recorded_leaves_the_snapshot_before_in_use(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The file is written, but another connection holds SQLite's write lock, so the commit of its token
+    fails (after the 5 s busy timeout): the new file goes, the one before stays trusted."""
+    path = tmp_path / "n.db"
+    _written(path)
+    before = index_snapshot_file(path)
+    engine = _open(path)
+    for p in PREPARED[60:64]:
+        engine.index(p)
+    with closing(sqlite3.connect(path, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")  # (an operator's write, say)
+        with caplog.at_level(logging.WARNING, logger="service.sqlite_store"):
+            engine.close()
+        other.execute("ROLLBACK")
+    assert "index snapshot not saved" in caplog.text and "locked" in caplog.text
+    assert index_snapshot_file(path) == before
+    assert [f.name for f in tmp_path.glob("index-snapshot*")] == [before.name]
+    reopened = _open(path)
+    try:
+        assert isinstance(reopened.store, SqliteStore) and reopened.store.loaded_snapshot
+        assert reopened.store.replayed == 4 and reopened.stats().articles == 63
+    finally:
+        reopened.close()
+
+
 def test_a_snapshot_saved_under_the_single_name_of_earlier_versions_is_loaded(tmp_path: Path) -> None:
     path = tmp_path / "n.db"
     _written(path)
