@@ -90,6 +90,41 @@ def test_failed_transaction_leaves_disk_and_memory_unchanged(tmp_path: Path) -> 
     store.close()
 
 
+def test_the_article_count_is_what_sqlite_holds_as_committed_and_is_read_without_asking_it(tmp_path: Path) -> None:
+    path = tmp_path / "n.db"
+    store = SqliteStore(path, PARAMS)
+    with store.write() as tx:
+        for aid, body in [("wire", WIRE), ("a", SAME_EVENT_A), ("b", SAME_EVENT_B)]:
+            tx.insert(prepared(aid, body), NOW, aid)
+    with store.write() as tx:
+        tx.delete("b")
+        tx.delete("a")
+        tx.insert(prepared("a", WIRE_WITH_APPEAL), NOW, "a")  # a new version: still one article
+        tx.insert(prepared("c", OTHER_WITH_APPEAL), NOW, "c")
+        assert tx.count() == 3  # (the write reads what it wrote so far)
+    with pytest.raises(Unavailable), store.write() as tx:
+        tx.insert(prepared("d", SAME_EVENT_B), NOW, "d")
+        tx.insert(prepared("d", SAME_EVENT_B), NOW, "d")  # duplicate id: the commit cannot happen
+    with closing(sqlite3.connect(path)) as db:
+        in_sqlite = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    assert in_sqlite == 3
+    with store.read() as tx:
+        statements: list[str] = []
+        tx._db.set_trace_callback(statements.append)
+        assert tx.count() == in_sqlite
+        tx._db.set_trace_callback(None)
+        assert statements == []  # (a whole index of the table read at every GetStats, before)
+    store.close()
+    for forget in (False, True):  # started from the snapshot the close saved, then rebuilt from SQLite
+        if forget:
+            forget_index_snapshot(path)
+        reopened = SqliteStore(path, PARAMS)
+        assert reopened.loaded_snapshot is not forget
+        with reopened.read() as tx:
+            assert tx.count() == in_sqlite
+        reopened.close()
+
+
 def test_database_is_wal_with_full_sync(tmp_path: Path) -> None:
     SqliteStore(tmp_path / "n.db", PARAMS).close()
     db = sqlite3.connect(tmp_path / "n.db")
