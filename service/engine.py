@@ -142,7 +142,7 @@ class Engine:
         jobs = [j for j in jobs if j.future.set_running_or_notify_cancel()]
         if jobs:
             self._commit_running(jobs)
-            self._maintain()
+        self._maintain()  # (also for no jobs: a delete asks for it so: `delete`)
 
     def _commit_running(self, jobs: list[_Job]) -> None:
         """`_commit` for jobs already marked running.
@@ -340,6 +340,9 @@ class Engine:
     def delete(self, article_id: str) -> None:
         with self.store.write() as tx:
             self._remove(tx, _stored(tx, article_id))
+        # The store's maintenance (a merge that drops removed articles, a save) runs in the writer's thread,
+        # between its writes: an empty batch asks for it there, so that a purge alone is followed by it too.
+        self._queue.put([])
 
     def stats(self) -> Stats:
         with self.store.read() as tx:

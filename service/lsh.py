@@ -218,8 +218,9 @@ class BandIndex:
         self._recent_articles = 0
         # The oldest `_sealed` runs (holding `_sealed_articles`) are a merge's input, being made elsewhere: new
         # runs are not merged into them (`_with_run`), so the merge can take them out when it is applied.
-        self._sealed = self._sealed_articles = 0
+        self._sealed = self._sealed_articles = self._sealed_removed = 0
         self._removed_since_merge = 0
+        self.removals = 0  # articles removed so far (an owner's schedule of saves counts them with the inserts)
 
     # ---- changes -------------------------------------------------------------------------------
 
@@ -251,14 +252,19 @@ class BandIndex:
         return max(self._merge_every, len(self._slot) >> 6)
 
     def merge_due(self) -> bool:
-        """Are enough recent inserts waiting, besides those of a merge being made, for another merge?"""
-        return self._recent_articles - self._sealed_articles >= self._merge_threshold()
+        """Are enough recent inserts, or removals, waiting, besides those of a merge being made, for another
+        merge? (Removals too: a merge drops the keys of removed articles, which a purge with no inserts
+        beside it would otherwise keep, in memory and in every search, until inserts came.)"""
+        threshold = self._merge_threshold()
+        inserted = self._recent_articles - self._sealed_articles
+        return inserted >= threshold or self._removed_since_merge - self._sealed_removed >= threshold
 
     def seal_merge(self) -> MergeInput:
         """A merge of the recent runs there are now, to be made (`MergeInput.made`) and applied later. Inserts
         may go on meanwhile: theirs start runs of their own, which stay recent when the merge is applied."""
         self._sealed, self._sealed_articles = len(self._recent), self._recent_articles
-        return MergeInput(self._sorted, self._recent, self._recent_articles, self._removed_since_merge, self._ids)
+        self._sealed_removed = removed = self._removed_since_merge  # (read once: a delete may go on beside this)
+        return MergeInput(self._sorted, self._recent, self._recent_articles, removed, self._ids)
 
     def prepare_merge(self) -> PreparedMerge:
         """`seal_merge`, made at once in this thread."""
@@ -271,7 +277,8 @@ class BandIndex:
         made_of = merged.input
         runs = len(made_of.runs)
         sealed = self._recent[:runs]
-        self._sealed = self._sealed_articles = 0  # (applied or refused, no merge is being made any more)
+        # (applied or refused, no merge is being made any more)
+        self._sealed = self._sealed_articles = self._sealed_removed = 0
         if self._sorted is not made_of.base or len(sealed) < runs:
             return False
         if not all(now is then for now, then in zip(sealed, made_of.runs, strict=True)):
@@ -284,7 +291,7 @@ class BandIndex:
 
     def abandon_merge(self) -> None:
         """The merge sealed last will not be applied (making it failed): its runs are recent runs again."""
-        self._sealed = self._sealed_articles = 0
+        self._sealed = self._sealed_articles = self._sealed_removed = 0
 
     def insert_many(self, items: Iterable[tuple[str, U32Array]]) -> None:
         """Bulk insert (e.g. at start-up): keys computed and merged in vectorised chunks."""
@@ -362,13 +369,14 @@ class BandIndex:
         self._slot = ShardedDict((key, slot) for slot, key in enumerate(state.ids) if key is not None)
         self._sorted = SortedBands.merged(state.keys, state.slots)
         self._recent, self._recent_articles, self._removed_since_merge = (), 0, 0
-        self._sealed = self._sealed_articles = 0
+        self._sealed = self._sealed_articles = self._sealed_removed = 0
 
     def remove(self, key: str) -> None:
         slot = self._slot.pop(key, None)
         if slot is not None:
             self._ids[slot] = None
             self._removed_since_merge += 1
+            self.removals += 1
 
     # ---- queries -------------------------------------------------------------------------------
 
@@ -454,7 +462,8 @@ class BandIndex:
         self._sorted = SortedBands.merged(sorted_keys[keep], sorted_slots[keep])
         self._recent = tuple(_live(run, alive) for run in self._recent)
         self._removed_since_merge = 0
-        self._sealed = self._sealed_articles = 0  # (new runs: a merge sealed before is refused when applied)
+        # (new runs: a merge sealed before is refused when applied)
+        self._sealed = self._sealed_articles = self._sealed_removed = 0
         return tuple(_live(run, alive) for run in runs)
 
 

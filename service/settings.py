@@ -122,7 +122,7 @@ class Settings:
     # 1M articles). docs/ops.md, "Restarts".
     index_snapshot: str = "on"
     # With snapshots on, the index is also saved beside the writes once this many articles (or a quarter of those
-    # stored, if more) were indexed since the last save (INDEX_SNAPSHOT_EVERY).
+    # stored, if more) were indexed or deleted since the last save (INDEX_SNAPSHOT_EVERY).
     index_snapshot_every: int = INDEX_SNAPSHOT_EVERY
     log_level: str = "INFO"
     # Operations (docs/ops.md). Empty strings mean "off" so every setting stays a flag and an env variable.
@@ -163,7 +163,9 @@ class Settings:
             raise ValueError("--check-lanes is how many checks run at once: 1 or more, or -1 for the store's default")
         _check_redis_wait(top)
         if top["index_snapshot_every"] < 1:
-            raise ValueError("--index-snapshot-every is a number of articles indexed between two saves: 1 or more")
+            raise ValueError(
+                "--index-snapshot-every is a number of articles indexed or deleted between two saves: 1 or more"
+            )
         if not (top["max_streams"] == -1 or 1 <= top["max_streams"] <= top["max_workers"]):
             raise ValueError(f"--max-streams must be between 1 and --max-workers ({top['max_workers']}), "
                              "or -1 for three quarters of --max-workers")  # fmt: skip

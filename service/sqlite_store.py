@@ -168,6 +168,7 @@ class SqliteStore:
         self._snapshot_every = snapshot_every
         self._snapshot_marks: snapshots.Marks | None = None  # what the snapshot file holds (None: no sound file)
         self._snapshot_slots = 0  # the band index's slots when the last snapshot was taken (or asked for)
+        self._snapshot_removals = 0  # and its removals
         started = time.perf_counter()
         self.replayed = 0  # articles indexed after the loaded snapshot, replayed onto it at this start
         self.loaded_snapshot = self._load_snapshot()
@@ -218,7 +219,7 @@ class SqliteStore:
             self._bands = BandIndex(self._params, merge_inline=False)
             self._bands.restore(bands)
             self._groups = GroupCounts(counts)
-            self._snapshot_slots = self._bands.slots
+            self._snapshot_slots, self._snapshot_removals = self._bands.slots, self._bands.removals
             self._replay_since(marks)
         except Exception as exc:  # whatever went wrong reading a copy, the source of truth is at hand
             log.warning("index snapshot %s not used (%s: %s); rebuilding the index from the store",
@@ -407,15 +408,18 @@ class SqliteStore:
             look = False
 
     def _snapshot_due(self) -> bool:
-        indexed_since = self._bands.slots - self._snapshot_slots
-        return self._snapshots and indexed_since >= max(self._snapshot_every, len(self._bands) // 4)
+        """Have enough articles been indexed or removed since the last save? (Removals too: after a purge the
+        snapshot would hold every removed article, and each start would remove them all again.)"""
+        changed = self._bands.slots - self._snapshot_slots + self._bands.removals - self._snapshot_removals
+        return self._snapshots and changed >= max(self._snapshot_every, len(self._bands) // 4)
 
     def _taken(self) -> tuple[snapshots.Marks, MergeInput, CountState, int]:
         """What the index holds now, with the marks of the rows it holds, taken between two writes: the band
         arrays as they are (never changed in place), a copy of the slots' ids and of the learned counts; and
         how many articles that is."""
         with self._lock.reserved():
-            self._snapshot_slots = self._bands.slots  # (next due that many later, whether this save works or not)
+            # (next due that many changes later, whether this save works or not)
+            self._snapshot_slots, self._snapshot_removals = self._bands.slots, self._bands.removals
             return self._marks(), self._bands.as_it_is(), self._groups.state(copy=True), len(self._bands)
 
     def _save_beside_writes(self, marks: snapshots.Marks, bands: MergeInput, counts: CountState, articles: int) -> bool:

@@ -99,7 +99,7 @@ class Store(Protocol):
 
     def maintain(self) -> None:
         """Housekeeping between write transactions, where possible beside the reads (the engine's writer
-        calls it after each commit; it must not hold the store then)."""
+        calls it after each commit, and after each delete; it must not hold the store then)."""
         ...
 
     def close(self) -> None: ...

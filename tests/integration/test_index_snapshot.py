@@ -176,6 +176,35 @@ def test_the_index_is_saved_beside_the_writes_once_enough_were_indexed(tmp_path:
     assert 5 <= replayed < 15  # (saved after the 20th to 25th: what came after it replayed)
 
 
+def test_a_purge_alone_is_followed_by_a_merge_that_drops_its_keys_and_by_a_save(tmp_path: Path) -> None:
+    """Deletes with no insert beside them: the store's maintenance still runs (in the writer's thread)."""
+    path = tmp_path / "d" / "n.db"
+    engine = _open_saving_every(path, 10)
+    store = engine.store
+    assert isinstance(store, SqliteStore)
+    store._bands._merge_every = 4
+    try:
+        for p in PREPARED[:20]:
+            engine.index(p)
+        assert until(lambda: index_snapshot_token(path) is not None and not store._maintenance_running)
+        saved, keys = index_snapshot_token(path), store._bands._sorted.keys.size
+        for p in PREPARED[:12]:  # twelve removals, no insert: a save is due at ten (a quarter of 8 is less)
+            engine.delete(p.article.id)
+        assert until(lambda: index_snapshot_token(path) != saved and store._bands._removed_since_merge == 0)
+        assert store._bands._sorted.keys.size < keys and store._bands._recent == ()
+        with closing(sqlite3.connect(path)) as db:  # the removals the new snapshot holds went with its commit
+            assert db.execute("SELECT COUNT(*) FROM removals").fetchone()[0] == 0
+        assert all(p.article.id not in {m.id for m in engine.check(p).matches} for p in PREPARED[:20])
+    finally:
+        engine.close()
+    reopened = _open(path)
+    try:
+        assert isinstance(reopened.store, SqliteStore) and reopened.store.loaded_snapshot
+        assert reopened.stats().articles == 8
+    finally:
+        reopened.close()
+
+
 def test_writes_and_reads_go_on_while_the_index_is_saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A save at 1M articles merges and writes ≈0.6 GB: the writer and the checks must not wait for it."""
     path = tmp_path / "d" / "n.db"

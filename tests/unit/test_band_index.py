@@ -105,13 +105,33 @@ def test_a_merge_sealed_before_an_insert_leaves_it_recent_and_one_before_a_remov
     fresh = index.prepare_merge()
     index.remove("a")
     assert index.apply_merge(fresh)
-    assert not index.merge_due() and index.query(a) == set() and index.query(c) == {"c"}
+    assert index.query(a) == set() and index.query(c) == {"c"}
+    assert index.merge_due()  # (a's removal, after the seal, waits for the next merge: one is due at one)
     assert index.state().keys.size == 2 * PARAMS.lsh_bands  # a's bands, dropped at the next merge
     index.insert("d", d)
     stale = index.seal_merge()
     index.load(["e"], a[None, :])  # the sorted arrays it was sealed on are gone
     assert not index.apply_merge(stale.made())
     assert {index.query(s).pop() for s in (a, b, c, d)} == {"e", "b", "c", "d"}
+
+
+def test_removals_alone_make_a_merge_due_which_drops_their_keys() -> None:
+    rng = np.random.default_rng(7)
+    sigs = rng.integers(0, 2**32, size=(10, PARAMS.num_perm), dtype=np.uint64).astype(np.uint32)
+    index = BandIndex(PARAMS, merge_every=4, merge_inline=False)
+    index.load([f"a{i}" for i in range(10)], sigs)  # (merged: nothing recent)
+    for i in range(3):
+        index.remove(f"a{i}")
+    assert not index.merge_due() and index.removals == 3
+    index.remove("a3")
+    assert index.merge_due()  # four removals, no insert
+    sealed = index.seal_merge()
+    assert not index.merge_due()  # (those four are being merged)
+    index.remove("a4")
+    assert index.apply_merge(sealed.made())
+    assert index.state().keys.size == 5 * PARAMS.lsh_bands  # (state merges a4's removal too)
+    assert index.removals == 5 and not index.merge_due()
+    assert [bool(index.query(s)) for s in sigs] == [False] * 5 + [True] * 5
 
 
 def test_new_runs_are_not_merged_into_the_runs_a_merge_is_being_made_of() -> None:
