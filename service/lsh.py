@@ -216,9 +216,10 @@ class BandIndex:
         # that step 20-30 ms at 1M articles, as long for every thread of the server (docs/perf.md).
         self._recent: tuple[SortedBands, ...] = ()
         self._recent_articles = 0
-        # The oldest `_sealed` runs (holding `_sealed_articles`) are a merge's input, being made elsewhere: new
-        # runs are not merged into them (`_with_run`), so the merge can take them out when it is applied.
-        self._sealed = self._sealed_articles = self._sealed_removed = 0
+        # The oldest `_sealed` runs (holding `_sealed_articles`, and `_sealed_removed` removals) are a merge's input,
+        # being made elsewhere: new runs are not merged into them (`_with_run`), so the merge can take them out
+        # when it is applied.
+        self._unseal()
         self._removed_since_merge = 0
         self.removals = 0  # articles removed so far (an owner's schedule of saves counts them with the inserts)
 
@@ -277,8 +278,7 @@ class BandIndex:
         made_of = merged.input
         runs = len(made_of.runs)
         sealed = self._recent[:runs]
-        # (applied or refused, no merge is being made any more)
-        self._sealed = self._sealed_articles = self._sealed_removed = 0
+        self._unseal()  # (applied or refused, no merge is being made any more)
         if self._sorted is not made_of.base or len(sealed) < runs:
             return False
         if not all(now is then for now, then in zip(sealed, made_of.runs, strict=True)):
@@ -291,6 +291,10 @@ class BandIndex:
 
     def abandon_merge(self) -> None:
         """The merge sealed last will not be applied (making it failed): its runs are recent runs again."""
+        self._unseal()
+
+    def _unseal(self) -> None:
+        """No merge is being made (any more): every run and removal waits for the next one."""
         self._sealed = self._sealed_articles = self._sealed_removed = 0
 
     def insert_many(self, items: Iterable[tuple[str, U32Array]]) -> None:
@@ -369,7 +373,7 @@ class BandIndex:
         self._slot = ShardedDict((key, slot) for slot, key in enumerate(state.ids) if key is not None)
         self._sorted = SortedBands.merged(state.keys, state.slots)
         self._recent, self._recent_articles, self._removed_since_merge = (), 0, 0
-        self._sealed = self._sealed_articles = self._sealed_removed = 0
+        self._unseal()
 
     def remove(self, key: str) -> None:
         slot = self._slot.pop(key, None)
@@ -462,8 +466,7 @@ class BandIndex:
         self._sorted = SortedBands.merged(sorted_keys[keep], sorted_slots[keep])
         self._recent = tuple(_live(run, alive) for run in self._recent)
         self._removed_since_merge = 0
-        # (new runs: a merge sealed before is refused when applied)
-        self._sealed = self._sealed_articles = self._sealed_removed = 0
+        self._unseal()  # (new runs: a merge sealed before is refused when applied)
         return tuple(_live(run, alive) for run in runs)
 
 

@@ -298,10 +298,10 @@ class SqliteStore:
         if self._lock.writing():  # (inside this thread's write: read what it wrote so far)
             yield _Tx(self._db, self._bands, self._groups, undo=None)
             return
-        articles = self._articles  # (taken before the read: a commit beside it leaves its count as it began)
         with self._lock.shared(), self._reader() as db:
             # One read transaction: its statements all see one committed state, also when a commit
-            # lands beside it (`write`).
+            # lands beside it (`write`); its count is the one taken as it begins.
+            articles = self._articles
             db.execute("BEGIN")
             try:
                 yield _Tx(db, self._bands, self._groups, undo=None, articles=articles)
