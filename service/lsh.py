@@ -221,7 +221,7 @@ class BandIndex:
         # when it is applied.
         self._unseal()
         self._removed_since_merge = 0
-        self.removals = 0  # articles removed so far (an owner's schedule of saves counts them with the inserts)
+        self.removals = 0  # articles removed so far (`changes`)
 
     # ---- changes -------------------------------------------------------------------------------
 
@@ -431,6 +431,11 @@ class BandIndex:
     def slots(self) -> int:
         """Slots given out so far: one per article inserted, removed ones included."""
         return len(self._ids)
+
+    @property
+    def changes(self) -> int:
+        """Inserts and removals so far (an owner's schedule of saves counts them)."""
+        return len(self._ids) + self.removals
 
     def __len__(self) -> int:
         return len(self._slot)

@@ -167,8 +167,7 @@ class SqliteStore:
         self._snapshot_file: Path | None = None  # the file of the snapshot the store trusts (None: none)
         self._snapshot_every = snapshot_every
         self._snapshot_marks: snapshots.Marks | None = None  # what the snapshot file holds (None: no sound file)
-        self._snapshot_slots = 0  # the band index's slots when the last snapshot was taken (or asked for)
-        self._snapshot_removals = 0  # and its removals
+        self._snapshot_changes = 0  # the band index's changes when the last snapshot was taken (or asked for)
         started = time.perf_counter()
         self.replayed = 0  # articles indexed after the loaded snapshot, replayed onto it at this start
         self.loaded_snapshot = self._load_snapshot()
@@ -219,7 +218,7 @@ class SqliteStore:
             self._bands = BandIndex(self._params, merge_inline=False)
             self._bands.restore(bands)
             self._groups = GroupCounts(counts)
-            self._snapshot_slots, self._snapshot_removals = self._bands.slots, self._bands.removals
+            self._snapshot_changes = self._bands.changes
             self._replay_since(marks)
         except Exception as exc:  # whatever went wrong reading a copy, the source of truth is at hand
             log.warning("index snapshot %s not used (%s: %s); rebuilding the index from the store",
@@ -236,8 +235,9 @@ class SqliteStore:
         removed = self._db.execute("SELECT id FROM removals WHERE seq > ?", (marks.removals_seq,)).fetchall()
         for (article_id,) in removed:
             self._bands.remove(article_id)
+        slots = self._bands.slots
         self._load_rows_after(marks)
-        self.replayed = self._bands.slots - self._snapshot_slots
+        self.replayed = self._bands.slots - slots
 
     def _drop_snapshot(self) -> None:
         self._db.execute("DELETE FROM meta WHERE key = 'snapshot'")
@@ -410,7 +410,7 @@ class SqliteStore:
     def _snapshot_due(self) -> bool:
         """Have enough articles been indexed or removed since the last save? (Removals too: after a purge the
         snapshot would hold every removed article, and each start would remove them all again.)"""
-        changed = self._bands.slots - self._snapshot_slots + self._bands.removals - self._snapshot_removals
+        changed = self._bands.changes - self._snapshot_changes
         return self._snapshots and changed >= max(self._snapshot_every, len(self._bands) // 4)
 
     def _taken(self) -> tuple[snapshots.Marks, MergeInput, CountState, int]:
@@ -418,8 +418,7 @@ class SqliteStore:
         arrays as they are (never changed in place), a copy of the slots' ids and of the learned counts; and
         how many articles that is."""
         with self._lock.reserved():
-            # (next due that many changes later, whether this save works or not)
-            self._snapshot_slots, self._snapshot_removals = self._bands.slots, self._bands.removals
+            self._snapshot_changes = self._bands.changes  # (next due that many later, whether this save works or not)
             return self._marks(), self._bands.as_it_is(), self._groups.state(copy=True), len(self._bands)
 
     def _save_beside_writes(self, marks: snapshots.Marks, bands: MergeInput, counts: CountState, articles: int) -> bool:
