@@ -9,6 +9,7 @@ with NeardupClient("127.0.0.1:50051") as nd:
 from client.api import (
     Article,
     ArticleFailure,
+    Deletion,
     GroupMember,
     GroupPage,
     Match,
@@ -33,6 +34,7 @@ __all__ = [
     "AlreadyExistsError",
     "Article",
     "ArticleFailure",
+    "Deletion",
     "GroupMember",
     "GroupPage",
     "InvalidArgumentError",

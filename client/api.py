@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ MAX_BATCH_BYTES = 1 << 20
 # --max-body-bytes above 1.5 MiB takes 2 x that + 1 MiB). A bigger message fails its whole stream,
 # so the client answers such an article itself instead of sending it.
 MAX_MESSAGE_BYTES = 4 << 20
+MAX_DELETES_PER_CALL = 1000  # the most ids a DeleteArticles call may name
 _ENVELOPE_BYTES = 1024  # field tags, timestamp, flags: generous, so an article that passes fits
 
 _RELATION_NAMES = {v: k.removeprefix("RELATION_").lower() for k, v in pb.Relation.items()}
@@ -156,6 +157,17 @@ class GroupPage:
     total_size: int  # members in the group, the original included
     members: tuple[GroupMember, ...]
     next_page_token: str  # pass as page_token for the next page; empty on the last
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """What `delete_many` did with one id."""
+
+    id: str
+    deleted: bool  # False: no article with this id was stored, so nothing changed for it
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "deleted": self.deleted}
 
 
 @dataclass(frozen=True)
@@ -346,6 +358,18 @@ class NeardupClient:
 
     def delete(self, article_id: str) -> None:
         self._call(self._stub.DeleteArticle, pb.DeleteArticleRequest(id=article_id))
+
+    def delete_many(self, article_ids: Sequence[str]) -> list[Deletion]:
+        """Delete the stored articles among `article_ids`, MAX_DELETES_PER_CALL a DeleteArticles call (a
+        commit each, not one per article); one Deletion per id, in order. Ids not stored are reported
+        (deleted=False), not raised. If a call fails, the calls before it have deleted their articles:
+        sending the same ids again reports those as not stored."""
+        out: list[Deletion] = []
+        for at in range(0, len(article_ids), MAX_DELETES_PER_CALL):
+            request = pb.DeleteArticlesRequest(ids=article_ids[at : at + MAX_DELETES_PER_CALL])
+            response = self._call(self._stub.DeleteArticles, request)
+            out += [Deletion(r.id, r.outcome == pb.DELETE_OUTCOME_DELETED) for r in response.results]
+        return out
 
     def stats(self) -> Stats:
         r = self._call(self._stub.GetStats, pb.GetStatsRequest())

@@ -1,23 +1,33 @@
-"""The `neardup` command: serve, ingest, check, get, stats, health."""
+"""The `neardup` command: serve, ingest, check, get, group, delete, stats, health."""
 
 from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import logging
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import IO, Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from client.api import MAX_MESSAGE_BYTES, Article, ArticleFailure, NeardupClient, Verdict, read_token_file
+from client.api import (
+    MAX_DELETES_PER_CALL,
+    MAX_MESSAGE_BYTES,
+    Article,
+    ArticleFailure,
+    NeardupClient,
+    Verdict,
+    read_token_file,
+)
 from client.errors import NeardupClientError, NotFoundError
 from client.jsonl import read_articles
 from client.ordered import in_order
@@ -84,6 +94,16 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                        help="members per call; all are printed (default %(default)s, the server's most)")  # fmt: skip
     _add_connection_flags(group, env)
     group.set_defaults(run=_group)
+
+    delete = sub.add_parser(
+        "delete", help="delete stored articles, printing a JSON line per id (exit 1 if one was not stored)"
+    )
+    delete.add_argument("ids", nargs="*", metavar="id", help="ids of the articles to delete")
+    delete.add_argument("--from", dest="from_file", type=Path, metavar="FILE",
+                        help="also delete the ids in this file, one a line ('-': standard input)")  # fmt: skip
+    delete.add_argument("--missing-ok", action="store_true", help="exit 0 even if some ids were not stored")
+    _add_connection_flags(delete, env)
+    delete.set_defaults(run=_delete)
 
     stats = sub.add_parser("stats", help="print index statistics as JSON")
     _add_connection_flags(stats, env)
@@ -258,6 +278,36 @@ def _group(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     print(json.dumps({"original": pages[0].original, "total_size": pages[0].total_size, "members": members},
                      ensure_ascii=False, indent=2))  # fmt: skip
     return EXIT_OK
+
+
+def _delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """DeleteArticles, MAX_DELETES_PER_CALL ids a call, read and answered as they go (a purge list may be long)."""
+    if not args.ids and args.from_file is None:
+        print("neardup delete: name ids, or a file of them with --from", file=sys.stderr)
+        return EXIT_FAILED
+    absent = 0
+    with _connect(args) as client, _id_lines(args.from_file) as lines:
+        for chunk in _chunks(itertools.chain(args.ids, lines), MAX_DELETES_PER_CALL):
+            for deletion in client.delete_many(chunk):
+                absent += not deletion.deleted
+                print(json.dumps(deletion.as_dict(), ensure_ascii=False), flush=True)
+    return EXIT_ABSENT if absent and not args.missing_ok else EXIT_OK
+
+
+@contextmanager
+def _id_lines(path: Path | None) -> Iterator[Iterator[str]]:
+    """The ids in a file, one a line, blank lines skipped ('-': standard input; None: no file)."""
+    if path is None:
+        yield iter(())
+        return
+    with nullcontext(sys.stdin) if str(path) == "-" else path.open(encoding="utf-8") as file:
+        yield (line.strip() for line in file if line.strip())
+
+
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    it = iter(items)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
 
 
 def _stats(args: argparse.Namespace, env: Mapping[str, str]) -> int:

@@ -82,6 +82,12 @@ def group_page_to_pb(page: GroupPage) -> pb.ListGroupMembersResponse:
     )
 
 
+def deletions_to_pb(article_ids: list[str], deleted: list[bool]) -> pb.DeleteArticlesResponse:
+    outcomes = (pb.DELETE_OUTCOME_DELETED if d else pb.DELETE_OUTCOME_NOT_FOUND for d in deleted)
+    results = [pb.DeletedArticle(id=i, outcome=o) for i, o in zip(article_ids, outcomes, strict=True)]
+    return pb.DeleteArticlesResponse(results=results)
+
+
 def member_to_pb(member: GroupMember) -> pb.GroupMember:
     msg = pb.GroupMember(id=member.id, title=member.title, source=member.source, url=member.url,
                          indexed_at=timestamp_to_pb(member.indexed_at))  # fmt: skip

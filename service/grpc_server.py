@@ -24,7 +24,7 @@ from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from service import __version__
-from service.convert import article_from_pb, group_page_to_pb, stats_to_pb, stored_to_pb, verdict_to_pb
+from service.convert import article_from_pb, deletions_to_pb, group_page_to_pb, stats_to_pb, stored_to_pb, verdict_to_pb
 from service.detector import Detector, check_id
 from service.engine import Engine
 from service.errors import (
@@ -87,8 +87,8 @@ def _clipped(message: str) -> str:
     return message if len(message) <= MAX_STATUS_CHARS else message[:MAX_STATUS_CHARS] + "… (message clipped)"
 
 
-def _checked_id(article_id: str) -> str:
-    check_id("id", article_id)
+def _checked_id(article_id: str, field: str = "id") -> str:
+    check_id(field, article_id)
     return article_id
 
 
@@ -202,6 +202,13 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
     ) -> pb.DeleteArticleResponse:
         self.engine.delete(_checked_id(request.id))
         return pb.DeleteArticleResponse(id=request.id)
+
+    @_unary
+    def DeleteArticles(
+        self, request: pb.DeleteArticlesRequest, context: grpc.ServicerContext
+    ) -> pb.DeleteArticlesResponse:
+        ids = [_checked_id(article_id, f"ids[{n}]") for n, article_id in enumerate(request.ids)]
+        return deletions_to_pb(ids, self.engine.delete_all(ids))
 
     @_unary
     def ListGroupMembers(

@@ -74,6 +74,16 @@ def whole_group(engine: Engine, article_id: str, page_size: int) -> tuple[str, i
     return original, total, members
 
 
+def purge_victims(engine: Engine, article_ids: list[str], others: int) -> list[str]:
+    """Ids to delete together that test a purge: the original of a group of 3 or more, then the member that
+    takes over from it (deleted next, in the same write), then `others` articles of other groups."""
+    big = next(page for page in map(engine.group_members, article_ids) if page.total >= 3)
+    pair = [big.original, big.members[1].id]
+    rest = [i for i in article_ids if engine.get(i).group_root != big.original][:others]
+    assert len(rest) == others
+    return pair + rest
+
+
 def index_snapshot_token(db_path: Path) -> str | None:
     """The token of the index snapshot the store at `db_path` trusts (None: it trusts none)."""
     with closing(sqlite3.connect(db_path)) as db:

@@ -167,3 +167,28 @@ def test_serve_says_why_the_workers_asked_for_cannot_start(tmp_path: Path) -> No
     assert result.returncode == 2
     assert "could not start 2 fingerprint worker process(es)" in result.stderr
     assert f"TMPDIR, now '{long_tmp}'" in result.stderr
+
+
+def test_delete_reads_ids_from_arguments_and_a_file_and_exits_1_when_one_was_not_stored(
+    served: ServerProcess, tmp_path: Path
+) -> None:
+    neardup("ingest", str(write_jsonl(tmp_path / "in.jsonl", [ROWS[0], ROWS[1], ROWS[6], ROWS[7]])),
+            "--server", served.target)  # fmt: skip
+    listed = tmp_path / "purge.txt"
+    listed.write_text("other\n\n  a  \nnope\n", encoding="utf-8")
+    result = neardup("delete", "wire", "--from", str(listed), "--server", served.target)
+    assert result.returncode == 1, result.stderr
+    assert [json.loads(x) for x in result.stdout.splitlines()] == [
+        {"id": "wire", "deleted": True}, {"id": "other", "deleted": True}, {"id": "a", "deleted": True},
+        {"id": "nope", "deleted": False},
+    ]  # fmt: skip
+    assert neardup("get", "other", "--server", served.target).returncode == 1
+    assert json.loads(neardup("get", "copy", "--server", served.target).stdout)["duplicate_of"] is None
+    again = subprocess.run([sys.executable, "-m", "client.cli", "delete", "--from", "-", "--missing-ok",
+                            "--server", served.target], input="wire\ncopy\n", capture_output=True, text=True,
+                           timeout=120)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert [json.loads(x)["deleted"] for x in again.stdout.splitlines()] == [False, True]
+    assert json.loads(neardup("stats", "--server", served.target).stdout)["articles"] == 0
+    nothing = neardup("delete", "--server", served.target)
+    assert nothing.returncode == 2 and "name ids" in nothing.stderr

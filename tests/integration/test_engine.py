@@ -4,7 +4,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,10 @@ from service.errors import Cancelled, DeadlineExceeded, InvalidArgument, NotFoun
 from service.model import Article, PreparedArticle, Verdict
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
+from service.storage import Transaction
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_PARAGRAPHS, WIRE_WITH_APPEAL
-from tests.support import until, whole_group
+from tests.redis_support import synthetic_articles
+from tests.support import purge_victims, until, whole_group
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -102,6 +104,72 @@ def test_deleting_the_original_promotes_the_next_earliest(engine: Engine) -> Non
         engine.get("wire")
     with pytest.raises(NotFound):
         engine.delete("wire")
+
+
+def test_deleting_many_at_once_leaves_what_deleting_them_one_at_a_time_leaves_in_few_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "_DELETED_A_WRITE", 3)
+    params = DetectionParams()
+    at_once, one_by_one = (Engine(Detector(params, 1 << 20), SqliteStore(tmp_path / f"{n}.db", params)) for n in "ab")
+    try:
+        articles = synthetic_articles(40)
+        for e in (at_once, one_by_one):
+            for future in e.submit_all([e.detector.prepare(a) for a in articles]):
+                future.result(timeout=60)
+        ids = [a.id for a in articles]
+        victims = purge_victims(one_by_one, ids, 6)
+        writes: list[int] = []
+        write = at_once.store.write
+
+        def counted() -> AbstractContextManager[Transaction]:
+            writes.append(1)
+            return write()
+
+        monkeypatch.setattr(at_once.store, "write", counted)
+        assert at_once.delete_all([*victims, "absent", victims[0]]) == [True] * len(victims) + [False, True]
+        assert len(writes) == 3  # a commit for each 3 of the 8 distinct ids, not one for each
+        for victim in victims:
+            one_by_one.delete(victim)
+        kept = [i for i in ids if i not in victims]
+        assert [at_once.get(i).group_root for i in kept] == [one_by_one.get(i).group_root for i in kept]
+        assert at_once.stats().articles == one_by_one.stats().articles == len(kept)
+        checks = [at_once.detector.prepare(a) for a in articles]
+        assert [at_once.check(p) for p in checks] == [one_by_one.check(p) for p in checks]
+    finally:
+        at_once.close()
+        one_by_one.close()
+
+
+def test_a_delete_whose_second_write_fails_has_deleted_what_the_first_one_named(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "_DELETED_A_WRITE", 2)
+    for n, body in enumerate([WIRE, SAME_EVENT_A, SAME_EVENT_B]):
+        engine.index(prep(engine, f"a{n}", body))
+    write = engine.store.write
+    writes: list[int] = []
+
+    def second_fails() -> AbstractContextManager[Transaction]:
+        writes.append(1)
+        if len(writes) == 2:
+            raise Unavailable("the disk went away")
+        return write()
+
+    monkeypatch.setattr(engine.store, "write", second_fails)
+    with pytest.raises(Unavailable, match="disk"):
+        engine.delete_all(["a0", "a1", "a2"])
+    assert engine.stats().articles == 1
+    assert engine.get("a2").article.body == SAME_EVENT_B
+    assert engine.delete_all(["a0", "a1", "a2"]) == [False, False, True]  # sent again: the rest goes
+
+
+def test_a_delete_of_over_a_thousand_ids_is_refused_whole(engine: Engine) -> None:
+    engine.index(prep(engine, "wire", WIRE))
+    with pytest.raises(InvalidArgument, match=r"ids: names 1,001 articles, over the 1,000"):
+        engine.delete_all(["wire"] + [f"x{n}" for n in range(1000)])
+    assert engine.get("wire").article.body == WIRE
+    assert engine.delete_all([]) == []
 
 
 def test_a_group_is_listed_original_first_then_by_publication_time_and_undated_copies_by_arrival(

@@ -12,6 +12,7 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 from client import (
     Article,
     ArticleFailure,
+    Deletion,
     GroupMember,
     InvalidArgumentError,
     NeardupClient,
@@ -73,6 +74,30 @@ def test_delete_removes_from_store_and_index(client: NeardupClient) -> None:
         client.delete("wire")
     with pytest.raises(NotFoundError):
         client.get("wire")
+
+
+def test_delete_many_reports_each_id_and_refuses_a_malformed_one_whole(
+    server: tuple[RunningServer, NeardupClient],
+) -> None:
+    running, client = server
+    list(client.index_stream([Article("wire", WIRE), Article("copy", WIRE_WITH_APPEAL), Article("a", SAME_EVENT_A)]))
+    with pytest.raises(InvalidArgumentError, match=r"ids\[1\]: is required"):
+        client.delete_many(["wire", ""])
+    assert client.stats().articles == 3  # nothing of a refused call is deleted
+    assert client.delete_many(["wire", "absent", "a", "wire"]) == [
+        Deletion("wire", True), Deletion("absent", False), Deletion("a", True), Deletion("wire", True)
+    ]  # fmt: skip
+    assert client.get("copy").duplicate_of is None  # its original went: it is its own
+    with pytest.raises(NotFoundError):
+        client.get("a")
+    # Over a call's 1,000 ids the client sends several calls; the server refuses a bigger one.
+    many = [f"x{n}" for n in range(2_400)] + ["copy"]
+    assert client.delete_many(many) == [Deletion(i, i == "copy") for i in many]
+    assert client.stats().articles == 0
+    with pytest.raises(grpc.RpcError) as refused:
+        _stub(running).DeleteArticles(pb.DeleteArticlesRequest(ids=[f"x{n}" for n in range(1_001)]), timeout=30)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "1,001 articles, over the 1,000" in str(refused.value.details())
 
 
 @pytest.mark.parametrize("batch", [1, 3])  # 3: the bad articles fall inside and at the edge of batches

@@ -15,6 +15,7 @@ import pytest
 
 from benchmarks.loopback import RedisServer, redis_cluster, redis_server, wait_for
 from benchmarks.syndication import copies
+from service import redis_store
 from service.detector import Detector
 from service.engine import Engine
 from service.errors import IncompatibleIndex, Unavailable
@@ -38,7 +39,7 @@ from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
 from service.storage import order_key
 from tests.redis_support import cleared_index_url, synthetic_articles
-from tests.support import whole_group
+from tests.support import purge_victims, whole_group
 
 PARAMS = DetectionParams()
 DETECTOR = Detector(PARAMS, 1 << 20)
@@ -151,6 +152,37 @@ def test_a_batch_too_long_for_the_writer_lease_is_decided_in_parts_with_the_same
     finally:
         reference.close()
         slow.close()
+
+
+def test_a_purge_on_redis_leaves_what_the_embedded_store_leaves_even_when_done_in_parts(
+    redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    articles = synthetic_articles(40)
+    embedded = Engine(DETECTOR, SqliteStore(tmp_path / "e.db", PARAMS))
+    shared = Engine(DETECTOR, RedisStore(redis_url, PARAMS, lease_ms=800))
+    try:
+        ingest(embedded, articles)
+        ingest(shared, articles)
+        ids = [a.id for a in articles]
+        victims = [*purge_victims(embedded, ids, 38), "absent"]
+        # Each removal 20 ms slower: the 40 of them need 0.8 s, and a write may take half the lease, 0.4 s.
+        remove = redis_store._Tx.delete
+
+        def slowly(tx: redis_store._Tx, article_id: str) -> None:
+            time.sleep(0.02)  # (not a wait for anything: the work made slower)
+            remove(tx, article_id)
+
+        monkeypatch.setattr(redis_store._Tx, "delete", slowly)
+        assert shared.delete_all(victims) == embedded.delete_all(victims) == [True] * 40 + [False]
+        assert "too long for one write" in caplog.text
+        kept = [i for i in ids if i not in victims]
+        assert [shared.get(i).group_root for i in kept] == [embedded.get(i).group_root for i in kept]
+        assert shared.stats().articles == embedded.stats().articles == len(kept)
+        assert isinstance(shared.store, RedisStore)
+        assert shared.store.audit() == []
+    finally:
+        embedded.close()
+        shared.close()
 
 
 def described(original: str, total: int, members: list[GroupMember]) -> tuple[str, int, list[tuple[object, ...]]]:

@@ -53,6 +53,30 @@ RELATION_REVISED: Relation.ValueType  # 4
 """Both texts share most content, and each has changes the other lacks."""
 Global___Relation: _TypeAlias = Relation  # noqa: Y015
 
+class _DeleteOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DeleteOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DeleteOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DELETE_OUTCOME_UNSPECIFIED: _DeleteOutcome.ValueType  # 0
+    """Not set; never sent by the server."""
+    DELETE_OUTCOME_DELETED: _DeleteOutcome.ValueType  # 1
+    """The article was stored and this call removed it."""
+    DELETE_OUTCOME_NOT_FOUND: _DeleteOutcome.ValueType  # 2
+    """No article with this id was stored; nothing changed for it."""
+
+class DeleteOutcome(_DeleteOutcome, metaclass=_DeleteOutcomeEnumTypeWrapper):
+    """DeleteOutcome says what DeleteArticles did with one id."""
+
+DELETE_OUTCOME_UNSPECIFIED: DeleteOutcome.ValueType  # 0
+"""Not set; never sent by the server."""
+DELETE_OUTCOME_DELETED: DeleteOutcome.ValueType  # 1
+"""The article was stored and this call removed it."""
+DELETE_OUTCOME_NOT_FOUND: DeleteOutcome.ValueType  # 2
+"""No article with this id was stored; nothing changed for it."""
+Global___DeleteOutcome: _TypeAlias = DeleteOutcome  # noqa: Y015
+
 @_typing.final
 class Article(_message.Message):
     """Article is one news item as an ingest pipeline sees it."""
@@ -560,6 +584,86 @@ class DeleteArticleResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteArticleResponse: _TypeAlias = DeleteArticleResponse  # noqa: Y015
+
+@_typing.final
+class DeleteArticlesRequest(_message.Message):
+    """DeleteArticlesRequest names the articles to remove."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Ids of the articles, at most 1,000; an id may be named more than once. If
+        any id is malformed, the request is refused and nothing is removed.
+        """
+
+    def __init__(
+        self,
+        *,
+        ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ids", b"ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteArticlesRequest: _TypeAlias = DeleteArticlesRequest  # noqa: Y015
+
+@_typing.final
+class DeletedArticle(_message.Message):
+    """DeletedArticle is the outcome for one id of a DeleteArticlesRequest."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Id as named in the request."""
+    outcome: Global___DeleteOutcome.ValueType
+    """What the call did with it."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        outcome: Global___DeleteOutcome.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "outcome", b"outcome"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeletedArticle: _TypeAlias = DeletedArticle  # noqa: Y015
+
+@_typing.final
+class DeleteArticlesResponse(_message.Message):
+    """DeleteArticlesResponse reports every requested id, once each time it was
+    named, in the request's order. It is sent once the removals are durable.
+    If the call fails instead, some of its articles may have been removed:
+    sending it again reports those as not found.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___DeletedArticle]:
+        """One outcome per requested id."""
+
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___DeletedArticle] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteArticlesResponse: _TypeAlias = DeleteArticlesResponse  # noqa: Y015
 
 @_typing.final
 class GetStatsRequest(_message.Message):

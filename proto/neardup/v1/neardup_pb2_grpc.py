@@ -66,6 +66,11 @@ class NearDuplicateServiceStub:
                 request_serializer=neardup_dot_v1_dot_neardup__pb2.DeleteArticleRequest.SerializeToString,
                 response_deserializer=neardup_dot_v1_dot_neardup__pb2.DeleteArticleResponse.FromString,
                 _registered_method=True)
+        self.DeleteArticles = channel.unary_unary(
+                '/neardup.v1.NearDuplicateService/DeleteArticles',
+                request_serializer=neardup_dot_v1_dot_neardup__pb2.DeleteArticlesRequest.SerializeToString,
+                response_deserializer=neardup_dot_v1_dot_neardup__pb2.DeleteArticlesResponse.FromString,
+                _registered_method=True)
         self.GetStats = channel.unary_unary(
                 '/neardup.v1.NearDuplicateService/GetStats',
                 request_serializer=neardup_dot_v1_dot_neardup__pb2.GetStatsRequest.SerializeToString,
@@ -132,6 +137,15 @@ class NearDuplicateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteArticles(self, request, context):
+        """DeleteArticles removes many stored articles in one call and as few commits
+        as the store allows (a purge: takedowns, retention). Ids not stored are
+        reported, not refused: a purge list often names articles already gone.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetStats(self, request, context):
         """GetStats describes the index: its size, parameters and store.
         """
@@ -180,6 +194,11 @@ def add_NearDuplicateServiceServicer_to_server(servicer, server):
                     servicer.DeleteArticle,
                     request_deserializer=neardup_dot_v1_dot_neardup__pb2.DeleteArticleRequest.FromString,
                     response_serializer=neardup_dot_v1_dot_neardup__pb2.DeleteArticleResponse.SerializeToString,
+            ),
+            'DeleteArticles': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteArticles,
+                    request_deserializer=neardup_dot_v1_dot_neardup__pb2.DeleteArticlesRequest.FromString,
+                    response_serializer=neardup_dot_v1_dot_neardup__pb2.DeleteArticlesResponse.SerializeToString,
             ),
             'GetStats': grpc.unary_unary_rpc_method_handler(
                     servicer.GetStats,
@@ -356,6 +375,33 @@ class NearDuplicateService:
             '/neardup.v1.NearDuplicateService/DeleteArticle',
             neardup_dot_v1_dot_neardup__pb2.DeleteArticleRequest.SerializeToString,
             neardup_dot_v1_dot_neardup__pb2.DeleteArticleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteArticles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/neardup.v1.NearDuplicateService/DeleteArticles',
+            neardup_dot_v1_dot_neardup__pb2.DeleteArticlesRequest.SerializeToString,
+            neardup_dot_v1_dot_neardup__pb2.DeleteArticlesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -57,6 +57,11 @@ class NearDuplicateServiceStub:
     """GetArticle returns a stored article, or NOT_FOUND."""
     DeleteArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticleRequest, _neardup_pb2.DeleteArticleResponse]
     """DeleteArticle removes a stored article, or returns NOT_FOUND."""
+    DeleteArticles: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticlesRequest, _neardup_pb2.DeleteArticlesResponse]
+    """DeleteArticles removes many stored articles in one call and as few commits
+    as the store allows (a purge: takedowns, retention). Ids not stored are
+    reported, not refused: a purge list often names articles already gone.
+    """
     GetStats: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.GetStatsRequest, _neardup_pb2.GetStatsResponse]
     """GetStats describes the index: its size, parameters and store."""
     ListGroupMembers: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.ListGroupMembersRequest, _neardup_pb2.ListGroupMembersResponse]
@@ -94,6 +99,11 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     """GetArticle returns a stored article, or NOT_FOUND."""
     DeleteArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticleRequest, _neardup_pb2.DeleteArticleResponse]  # type: ignore[assignment]
     """DeleteArticle removes a stored article, or returns NOT_FOUND."""
+    DeleteArticles: _aio.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticlesRequest, _neardup_pb2.DeleteArticlesResponse]  # type: ignore[assignment]
+    """DeleteArticles removes many stored articles in one call and as few commits
+    as the store allows (a purge: takedowns, retention). Ids not stored are
+    reported, not refused: a purge list often names articles already gone.
+    """
     GetStats: _aio.UnaryUnaryMultiCallable[_neardup_pb2.GetStatsRequest, _neardup_pb2.GetStatsResponse]  # type: ignore[assignment]
     """GetStats describes the index: its size, parameters and store."""
     ListGroupMembers: _aio.UnaryUnaryMultiCallable[_neardup_pb2.ListGroupMembersRequest, _neardup_pb2.ListGroupMembersResponse]  # type: ignore[assignment]
@@ -164,6 +174,17 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_neardup_pb2.DeleteArticleResponse, _abc.Awaitable[_neardup_pb2.DeleteArticleResponse]]:
         """DeleteArticle removes a stored article, or returns NOT_FOUND."""
+
+    @_abc_1.abstractmethod
+    def DeleteArticles(
+        self,
+        request: _neardup_pb2.DeleteArticlesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_neardup_pb2.DeleteArticlesResponse, _abc.Awaitable[_neardup_pb2.DeleteArticlesResponse]]:
+        """DeleteArticles removes many stored articles in one call and as few commits
+        as the store allows (a purge: takedowns, retention). Ids not stored are
+        reported, not refused: a purge list often names articles already gone.
+        """
 
     @_abc_1.abstractmethod
     def GetStats(
