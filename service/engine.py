@@ -62,9 +62,9 @@ _SCREENED = 64
 # ≈0.9 ms for a full decision), and a check waits for the stretch it arrives in (service/gil.py).
 _SCREENED_BESIDE_CHECKS = 16
 # Ids one delete_all may name, and how many of them one write deletes. A write holds the store alone, and an
-# ingest waits for it: at 1.16M articles stored a delete took 1.4-3.2 ms (reading the row from disk, freeing
-# its pages), so 1,000 in one write held it 1.4-3.2 s. 100 a write keep that near a batch's commit, for a
-# commit and fsync per 100 instead of one per article.
+# ingest waits for it: at 1.16M articles stored a delete took 1.0-2.5 ms (reading the row from disk, freeing
+# its pages), so 1,000 in one write held it 1.0-2.5 s. 100 a write hold it ≈0.15 s, for a commit and fsync
+# per 100 instead of one per article (docs/perf.md, "Purges").
 MAX_DELETED_AT_ONCE = 1000
 _DELETED_A_WRITE = 100
 _LATE_CHECK = (
