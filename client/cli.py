@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import IO, Any
 
@@ -285,23 +285,31 @@ def _delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if not args.ids and args.from_file is None:
         print("neardup delete: name ids, or a file of them with --from", file=sys.stderr)
         return EXIT_FAILED
+    try:
+        listed = _id_file(args.from_file)
+    except OSError as exc:
+        print(f"neardup delete: cannot read the ids in {args.from_file}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     absent = 0
-    with _connect(args) as client, _id_lines(args.from_file) as lines:
-        for chunk in _chunks(itertools.chain(args.ids, lines), MAX_DELETES_PER_CALL):
-            for deletion in client.delete_many(chunk):
-                absent += not deletion.deleted
-                print(json.dumps(deletion.as_dict(), ensure_ascii=False), flush=True)
+    with listed as lines, _connect(args) as client:
+        ids = itertools.chain(args.ids, (line.strip() for line in lines if line.strip()))
+        try:
+            for chunk in _chunks(ids, MAX_DELETES_PER_CALL):
+                for deletion in client.delete_many(chunk):
+                    absent += not deletion.deleted
+                    print(json.dumps(deletion.as_dict(), ensure_ascii=False), flush=True)
+        except UnicodeDecodeError as exc:
+            print(f"neardup delete: {args.from_file} is not UTF-8 text ({exc}); stopped there: only the ids "
+                  "printed above were sent", file=sys.stderr)  # fmt: skip
+            return EXIT_FAILED
     return EXIT_ABSENT if absent and not args.missing_ok else EXIT_OK
 
 
-@contextmanager
-def _id_lines(path: Path | None) -> Iterator[Iterator[str]]:
-    """The ids in a file, one a line, blank lines skipped ('-': standard input; None: no file)."""
+def _id_file(path: Path | None) -> AbstractContextManager[Iterable[str]]:
+    """The lines of the ids file, opened ('-': standard input; None: no file, no lines)."""
     if path is None:
-        yield iter(())
-        return
-    with nullcontext(sys.stdin) if str(path) == "-" else path.open(encoding="utf-8") as file:
-        yield (line.strip() for line in file if line.strip())
+        return nullcontext(())
+    return nullcontext(sys.stdin) if str(path) == "-" else path.open(encoding="utf-8")
 
 
 def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:

@@ -192,3 +192,9 @@ def test_delete_reads_ids_from_arguments_and_a_file_and_exits_1_when_one_was_not
     assert json.loads(neardup("stats", "--server", served.target).stdout)["articles"] == 0
     nothing = neardup("delete", "--server", served.target)
     assert nothing.returncode == 2 and "name ids" in nothing.stderr
+    unreadable = neardup("delete", "--from", str(tmp_path / "missing.txt"), "--server", served.target)
+    assert unreadable.returncode == 2 and "cannot read the ids in" in unreadable.stderr
+    assert "missing.txt" in unreadable.stderr and "Traceback" not in unreadable.stderr
+    (tmp_path / "latin1.txt").write_bytes(b"a\n\xe9t\xe9\n")
+    undecodable = neardup("delete", "--from", str(tmp_path / "latin1.txt"), "--server", served.target)
+    assert undecodable.returncode == 2 and "is not UTF-8 text" in undecodable.stderr
