@@ -11,14 +11,16 @@ import subprocess
 import sys
 import threading
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
+from benchmarks import corpus
 from benchmarks.corpus import write_jsonl
 from benchmarks.loadtest import descendants, running_children
 from benchmarks.loopback import free_port, wait_for
-from client import Article, NeardupClient, NeardupClientError, Verdict
+from client import Article, NeardupClient, NeardupClientError, NotFoundError, Verdict
 from tests.articles import SAME_EVENT_A, SAME_EVENT_B, WIRE
-from tests.support import ServerProcess, index_snapshot_token
+from tests.support import ServerProcess, index_snapshot_token, until
 
 TOTAL = 3000
 
@@ -228,3 +230,53 @@ def test_sigkill_of_the_server_ends_its_fingerprint_workers(tmp_path: Path) -> N
     assert len(helpers) >= 3, f"expected a forkserver and 2 workers under the server, found {helpers}"
     server.kill9()
     wait_for(lambda: not _running(helpers), timeout=30, what="the killed server's forkserver and workers to exit")
+
+
+def test_a_kill9_during_a_purge_leaves_each_article_whole_or_gone(tmp_path: Path) -> None:
+    """DeleteArticles commits 100 ids a write: a SIGKILL between two writes keeps the writes before it whole,
+    in SQLite and in the index rebuilt from the snapshot saved beside the writes and the removals since.
+    (`delete_many` sends 1,000 ids a call: 30 writes in 3 calls, so the kill lands within the purge.)"""
+    data = tmp_path / "data"
+    articles = corpus.load("generated", 3000, republished=0.0)  # each a story of its own; 3 calls to delete
+    ids = [a.id for a in articles]
+    server = ServerProcess(data, "--index-snapshot-every", "1000").start()
+    with server.client() as client:
+        assert all(isinstance(v, Verdict) for v in client.index_stream(articles, batch=100))
+        wait_for(lambda: index_snapshot_token(data / "neardup.db"), timeout=30, what="a save beside the writes")
+    failed: list[NeardupClientError] = []
+
+    def purge() -> None:
+        with NeardupClient(server.target, timeout=None) as purger:
+            try:
+                purger.delete_many(ids)
+            except NeardupClientError as exc:
+                failed.append(exc)  # the server was killed under it: expected
+
+    purger = threading.Thread(target=purge)
+    purger.start()
+    with server.client() as client:
+        assert until(lambda: client.stats().articles < len(ids), timeout=60), "the purge deleted nothing"
+    server.kill9()
+    purger.join(timeout=60)
+    assert failed, "the purge ended before the kill: nothing tested"
+    restarted = ServerProcess(data).start()
+    try:
+        with restarted.client() as client:
+            kept = [i for i in ids if _held(client, i)]
+            gone = len(ids) - len(kept)
+            # Whole writes of 100, in the call's order: the first `gone` ids, and no others.
+            assert 100 <= gone < len(ids) and gone % 100 == 0 and kept == ids[gone:]
+            assert client.stats().articles == len(kept)
+            for n in (0, gone - 1, gone, len(ids) - 1):  # the index agrees with SQLite
+                found = [m.id for m in client.check(replace(articles[n], id="probe")).matches]
+                assert found == ([ids[n]] if n >= gone else []), (n, gone)
+    finally:
+        restarted.stop()
+
+
+def _held(client: NeardupClient, article_id: str) -> bool:
+    try:
+        client.get(article_id)
+    except NotFoundError:
+        return False
+    return True
