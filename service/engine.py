@@ -348,10 +348,14 @@ class Engine:
             self._remove(tx, _stored(tx, article_id))
         self._ask_for_maintenance()
 
-    def delete_all(self, article_ids: Sequence[str]) -> list[bool]:
+    def delete_all(
+        self, article_ids: Sequence[str], deadline: float | None = None, wanted: Callable[[], bool] | None = None
+    ) -> list[bool]:
         """Delete those of the articles that are stored, _DELETED_A_WRITE a write (a commit each, where
         `delete` commits each article); for each id in order, whether it was stored. An id named twice is
-        answered as its first naming was. If a write fails, those before it have deleted their articles."""
+        answered as its first naming was. If a write fails, those before it have deleted their articles.
+        Past `deadline` (a `time.monotonic()` value), or once `wanted()` answers False, no further write is
+        begun: no one is left to read the answer."""
         if len(article_ids) > MAX_DELETED_AT_ONCE:
             raise InvalidArgument("ids", f"names {len(article_ids):,} articles, over the {MAX_DELETED_AT_ONCE:,} one "
                                   "call may delete: send them in several calls")  # fmt: skip
@@ -359,6 +363,7 @@ class Engine:
         deleted: set[str] = set()
         try:
             for at in range(0, len(distinct), _DELETED_A_WRITE):
+                _require_wanted(at, len(distinct), deadline, wanted)
                 deleted |= self._delete_stored(distinct[at : at + _DELETED_A_WRITE])
         finally:
             self._ask_for_maintenance()
@@ -471,6 +476,19 @@ class Engine:
             successor = tx.earliest_member(aid, excluding=aid)
             if successor:
                 tx.regroup([aid], successor)
+
+
+def _require_wanted(done: int, named: int, deadline: float | None, wanted: Callable[[], bool] | None) -> None:
+    """Before a write of `delete_all`: DeadlineExceeded or Cancelled if its caller has given up."""
+    if done:
+        where = f"after {done:,} of the {named:,} distinct ids named were dealt with; the rest were not deleted"
+    else:
+        where = "before any id named was deleted"
+    if deadline is not None and time.monotonic() >= deadline:
+        raise DeadlineExceeded(f"the deadline passed {where}: send the call again with a longer deadline (the "
+                               "articles it deleted are then answered NOT_FOUND)")  # fmt: skip
+    if wanted is not None and not wanted():
+        raise Cancelled(f"the call was cancelled {where}")
 
 
 def _stored(tx: Transaction, article_id: str) -> StoredArticle:

@@ -37,11 +37,11 @@ class BatchTooLong(Unavailable):
 
 
 class DeadlineExceeded(NeardupError):
-    """The caller's deadline passed before the work began: it was not done."""
+    """The caller's deadline passed before the work (or the rest of it: the message says) began: it was not done."""
 
 
 class Cancelled(NeardupError):
-    """The caller cancelled the call before the work began: it was not done."""
+    """The caller cancelled the call before the work (or the rest of it: the message says) began: it was not done."""
 
 
 class IncompatibleIndex(NeardupError):

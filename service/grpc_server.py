@@ -208,7 +208,9 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         self, request: pb.DeleteArticlesRequest, context: grpc.ServicerContext
     ) -> pb.DeleteArticlesResponse:
         ids = [_checked_id(article_id, f"ids[{n}]") for n, article_id in enumerate(request.ids)]
-        return deletions_to_pb(ids, self.engine.delete_all(ids))
+        time_left = _time_left(context)
+        deadline = None if time_left is None else time.monotonic() + time_left
+        return deletions_to_pb(ids, self.engine.delete_all(ids, deadline, context.is_active))
 
     @_unary
     def ListGroupMembers(

@@ -164,6 +164,20 @@ def test_a_delete_whose_second_write_fails_has_deleted_what_the_first_one_named(
     assert engine.delete_all(["a0", "a1", "a2"]) == [False, False, True]  # sent again: the rest goes
 
 
+def test_a_delete_begins_no_write_once_its_caller_has_given_up(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_module, "_DELETED_A_WRITE", 2)
+    for n, body in enumerate([WIRE, SAME_EVENT_A, SAME_EVENT_B]):
+        engine.index(prep(engine, f"a{n}", body))
+    with pytest.raises(DeadlineExceeded, match="before any id named was deleted"):
+        engine.delete_all(["a0", "a1", "a2"], deadline=time.monotonic() - 1)
+    assert engine.stats().articles == 3
+    answers = iter([True, False])  # wanted() is asked before each write: the caller cancels after the first
+    with pytest.raises(Cancelled, match="after 2 of the 3 distinct ids named were dealt with"):
+        engine.delete_all(["a0", "a1", "a0", "a2"], wanted=lambda: next(answers))
+    assert engine.stats().articles == 1 and engine.get("a2").article.body == SAME_EVENT_B
+    assert engine.delete_all(["a2"], deadline=time.monotonic() + 60, wanted=lambda: True) == [True]
+
+
 def test_a_delete_of_over_a_thousand_ids_is_refused_whole(engine: Engine) -> None:
     engine.index(prep(engine, "wire", WIRE))
     with pytest.raises(InvalidArgument, match=r"ids: names 1,001 articles, over the 1,000"):

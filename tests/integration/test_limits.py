@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import grpc
 import pytest
+from neardup.v1 import neardup_pb2 as pb
+from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from benchmarks.loopback import wait_for
 from client import Article, InvalidArgumentError, NeardupClient, NotFoundError, ResourceExhaustedError, Retry
 from client.errors import NeardupClientError
+from service import engine as engine_module
 from service.grpc_server import server_options
 from service.settings import Settings
-from tests.articles import WIRE
+from service.storage import Transaction
+from tests.articles import SAME_EVENT_A, SAME_EVENT_B, WIRE
 from tests.support import in_process_server
 
 
@@ -184,3 +189,33 @@ def test_a_cancelled_stream_is_counted_once_and_frees_its_slot(tmp_path: Path) -
                  what="the cancelled stream to be recorded")  # fmt: skip
         held.release.set()
         assert client.get("held-1").article.body == WIRE  # acknowledged before the cancel: stays stored
+
+
+def test_a_purge_begins_no_write_once_its_callers_deadline_has_passed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "_DELETED_A_WRITE", 1)
+    with in_process_server(tmp_path) as (running, client):
+        for n, body in enumerate([WIRE, SAME_EVENT_A, SAME_EVENT_B]):
+            client.index(Article(f"a{n}", body))
+        write, entered, release = running.engine.store.write, threading.Event(), threading.Event()
+
+        def first_held() -> AbstractContextManager[Transaction]:
+            if not entered.is_set():  # the purge's first write waits until its caller has given up
+                entered.set()
+                release.wait(timeout=60)
+            return write()
+
+        monkeypatch.setattr(running.engine.store, "write", first_held)
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = pb_grpc.NearDuplicateServiceStub(channel)
+            with pytest.raises(grpc.RpcError) as late:
+                stub.DeleteArticles(pb.DeleteArticlesRequest(ids=["a0", "a1", "a2"]), timeout=0.5)
+        assert late.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED and entered.is_set()
+        release.set()
+        method = "neardup.v1.NearDuplicateService/DeleteArticles"
+        expired = running.metrics.calls.labels(method, "DEADLINE_EXCEEDED")
+        wait_for(lambda: running.metrics.in_flight._value.get() == 0 and expired._value.get() == 1,
+                 what="the purge to stop at its next write")  # fmt: skip
+        assert client.stats().articles == 2  # the write under way when the deadline passed, and no other
+        assert client.get("a2").article.body == SAME_EVENT_B

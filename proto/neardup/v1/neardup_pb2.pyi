@@ -641,8 +641,9 @@ Global___DeletedArticle: _TypeAlias = DeletedArticle  # noqa: Y015
 class DeleteArticlesResponse(_message.Message):
     """DeleteArticlesResponse reports every requested id, once each time it was
     named, in the request's order. It is sent once the removals are durable.
-    If the call fails instead, some of its articles may have been removed:
-    sending it again reports those as not found.
+    If the call fails instead (or its deadline passes, or it is cancelled: it
+    stops before its next commit of 100), some of its articles may have been
+    removed: sending it again reports those as not found.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
