@@ -138,8 +138,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         # Fingerprinted in this thread, not by the workers: for one article the round trip to a worker
         # costs more CPU than the fingerprint itself, and a check must not queue behind an ingest's
         # batches at the workers (docs/perf.md, "CheckArticle latency").
-        article, time_left = article_from_pb(request.article), _time_left(context)
-        deadline = None if time_left is None else time.monotonic() + time_left
+        article, deadline = article_from_pb(request.article), _deadline(context)
         verdict = self.engine.check_article(article, request.include_evidence, deadline, context.is_active)
         return pb.CheckArticleResponse(verdict=verdict_to_pb(verdict))
 
@@ -208,9 +207,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         self, request: pb.DeleteArticlesRequest, context: grpc.ServicerContext
     ) -> pb.DeleteArticlesResponse:
         ids = [_checked_id(article_id, f"ids[{n}]") for n, article_id in enumerate(request.ids)]
-        time_left = _time_left(context)
-        deadline = None if time_left is None else time.monotonic() + time_left
-        return deletions_to_pb(ids, self.engine.delete_all(ids, deadline, context.is_active))
+        return deletions_to_pb(ids, self.engine.delete_all(ids, _deadline(context), context.is_active))
 
     @_unary
     def ListGroupMembers(
@@ -228,6 +225,12 @@ def _time_left(context: grpc.ServicerContext) -> float | None:
     """Seconds until the caller's deadline, or None without one (gRPC then reports a huge number)."""
     remaining = context.time_remaining()
     return None if remaining is None or remaining > NO_DEADLINE else max(remaining, 0.0)
+
+
+def _deadline(context: grpc.ServicerContext) -> float | None:
+    """The caller's deadline as a `time.monotonic()` value, or None without one."""
+    time_left = _time_left(context)
+    return None if time_left is None else time.monotonic() + time_left
 
 
 @dataclass
