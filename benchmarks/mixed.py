@@ -9,7 +9,9 @@ ingests new generated articles at --ingest-rate. The ingest runs in a process of
 ingest pipeline would: in this process its stream would share the checks' GIL and slow the load
 client, not the server. The queries continue the generator that built the store (same seed, so ~15 %
 republish stored stories): replaying it costs ~0.3 ms an article, ~5 min for a 1M store, once with
---queries-cache. Each round adds --ingest-count articles to the store. Writes <out>.json and <out>.md.
+--queries-cache. Each round adds --ingest-count articles to the store; with --keep-size it deletes them
+again after the round, so that every round meets the store at the size it was built to (the targets'
+1M). Writes <out>.json and <out>.md.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def measure_round(args: argparse.Namespace, queries: list[Article]) -> dict[str,
     try:
         with NeardupClient(server.target) as client:
             stored = client.stats().articles
-        seed = 1_000_000_000 + stored  # (the store grows every round: new ids every time, also across runs)
+        seed = _ingest_seed(stored, args.keep_size)
         alone = run_articles(server.target, "check", queries, args.check_concurrency, args.check_rate)
         spawn = multiprocessing.get_context("spawn")
         receive, send = spawn.Pipe(duplex=False)
@@ -107,6 +109,7 @@ def measure_round(args: argparse.Namespace, queries: list[Article]) -> dict[str,
             ingest.join(timeout=60)
             if ingest.is_alive():
                 ingest.terminate()
+        deleted = _delete_ingested(server.target, seed, args.ingest_count) if args.keep_size else 0
     finally:
         server.close()
     return {
@@ -117,8 +120,26 @@ def measure_round(args: argparse.Namespace, queries: list[Article]) -> dict[str,
             "rate": ingested.get("throughput", 0.0),
             "ok": ingested.get("ok", 0),
             "errors": ingested.get("errors", {}),
+            "seed": seed,  # (its articles' ids: gen-<seed>-0, -1, ...)
         },
+        "deleted": deleted,
     }
+
+
+def _ingest_seed(stored: int, keep_size: bool) -> int:
+    """The generator seed of a round's ingest: ids and texts unlike the store's and every earlier round's.
+    A growing store gives a new one at every round; one kept at its size, a new one from the clock. (Not
+    the same articles again: their learned-boilerplate counts stay after a delete, and would grow.)"""
+    if keep_size:
+        return 2_000_000_000 + time.time_ns() // 1_000_000 % 1_000_000_000
+    return 1_000_000_000 + stored
+
+
+def _delete_ingested(target: str, seed: int, count: int) -> int:
+    """Delete what a round's ingest stored (ids gen-<seed>-0 .. count-1), so the next round meets the store
+    at the size it had: the targets are set at a size (1M), and each round would otherwise add to it."""
+    with NeardupClient(target, timeout=120) as client:
+        return sum(d.deleted for d in client.delete_many([f"gen-{seed}-{n}" for n in range(count)]))
 
 
 def _report_of(receive: Connection) -> dict[str, Any]:
@@ -169,7 +190,11 @@ def print_table(rows: list[dict[str, Any]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.mixed", description=__doc__.split("\n\n")[0])
-    p.add_argument("--data-dir", required=True, help="a store built by benchmarks.scaling (kept; it grows)")
+    p.add_argument(
+        "--data-dir",
+        required=True,
+        help="a store built by benchmarks.scaling (kept; each round adds to it unless --keep-size)",
+    )
     p.add_argument("--ingest-rate", type=float, default=450.0, help="articles/s of the ingest stream")
     p.add_argument("--ingest-count", type=int, default=8000, help="articles ingested per round")
     p.add_argument("--check-rate", type=float, default=50.0, help="checks/s over all callers")
@@ -177,6 +202,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=2, help="server --fingerprint-workers")
     p.add_argument("--server-arg", action="append", default=[], help="extra flag for the spawned server")
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument(
+        "--keep-size",
+        action="store_true",
+        help="delete each round's ingested articles after it: every round meets the store at its size",
+    )
     p.add_argument("--seed", type=int, default=7, help="the generator seed the store was built with")
     p.add_argument("--republished", type=float, default=0.15)
     p.add_argument("--queries-cache", help="keep the queries in this file for the next run (saves the replay)")

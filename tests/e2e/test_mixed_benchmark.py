@@ -13,19 +13,23 @@ from benchmarks.loadtest import RunConfig, SpawnedServer, run_load
 from client import NeardupClient
 
 
-def test_checks_alone_and_during_an_ingest_on_a_kept_store(tmp_path: Path) -> None:
-    data = tmp_path / "store"
+def _built_store(data: Path, count: int = 120) -> None:
+    """The store benchmarks.scaling would build, small: the generator's first `count` articles (seed 7)."""
     generator = ArticleGenerator(GeneratorConfig(seed=7))
-    built = [generator.make(n) for n in range(120)]  # the store benchmarks.scaling would build, small
+    built = [generator.make(n) for n in range(count)]
     server = SpawnedServer(["--fingerprint-workers=0"], data)
     try:
         run_load(RunConfig(server.target, "batch", 1, len(built), None, None, 1.0, 60.0, None, progress=False), built)
         with NeardupClient(server.target) as client:
-            assert mixed.generated_stored(client, 7, client.stats().articles) == 120
+            assert mixed.generated_stored(client, 7, client.stats().articles) == count
             assert mixed.generated_stored(client, 8, client.stats().articles) == 0
     finally:
         server.close()
 
+
+def test_checks_alone_and_during_an_ingest_on_a_kept_store(tmp_path: Path) -> None:
+    data = tmp_path / "store"
+    _built_store(data)
     out = tmp_path / "mixed"
     args = ["--data-dir", str(data), "--ingest-count", "60", "--ingest-rate", "200", "--check-rate", "40",
             "--rounds", "2", "--workers", "0", "--out", str(out)]  # fmt: skip
@@ -38,6 +42,29 @@ def test_checks_alone_and_during_an_ingest_on_a_kept_store(tmp_path: Path) -> No
         for phase in (r["alone"], r["during"]):
             assert phase["errors"] == {} and 0 < phase["p50_ms"] <= phase["p99_ms"] <= phase["max_ms"]
     assert out.with_suffix(".md").read_text().count("\n") == 4  # head, rule, two rounds
+    assert [r["deleted"] for r in rows] == [0, 0]
+
+
+def test_keep_size_meets_the_store_at_its_size_every_round(tmp_path: Path) -> None:
+    """--keep-size deletes each round's ingest after it, and ingests other articles at the next round (the
+    same ones again would meet their own learned-boilerplate counts)."""
+    data = tmp_path / "store"
+    _built_store(data)
+    out = tmp_path / "mixed"
+    args = ["--data-dir", str(data), "--ingest-count", "60", "--ingest-rate", "200", "--check-rate", "40",
+            "--rounds", "2", "--workers", "0", "--keep-size", "--out", str(out)]  # fmt: skip
+    assert mixed.main(args) == 0
+    rows = json.loads(out.with_suffix(".json").read_text())["rows"]
+    assert [r["stored"] for r in rows] == [120, 120]
+    assert [(r["ingest"]["ok"], r["deleted"]) for r in rows] == [(60, 60), (60, 60)]
+    assert rows[0]["ingest"]["seed"] != rows[1]["ingest"]["seed"]
+    server = SpawnedServer(["--fingerprint-workers=0"], data)
+    try:
+        with NeardupClient(server.target) as client:
+            assert client.stats().articles == 120
+            assert mixed.generated_stored(client, 7, 120) == 120  # the built store, whole
+    finally:
+        server.close()
 
 
 def test_the_queries_continue_the_generator_that_built_the_store(tmp_path: Path) -> None:
