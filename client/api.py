@@ -243,7 +243,8 @@ class NeardupClient:
         sides. With `retry`, a stream that fails with UNAVAILABLE or RESOURCE_EXHAUSTED is opened
         again and its unanswered articles are sent again (indexing is idempotent); every article
         is still answered exactly once, in order. `on_retry(error, unanswered, wait)` hears of each retry.
-        An article too big to send is answered with an ArticleFailure in its place, unsent."""
+        An article too big to send is answered with an ArticleFailure in its place, unsent. If iterating
+        `articles` raises, the articles before the failure are answered, then the same exception is raised."""
 
         def send(sendable: Iterable[Article]) -> Iterator[Verdict | ArticleFailure]:
             return self._stream(sendable, evidence, timeout, batch, retry, on_retry)
@@ -267,7 +268,7 @@ class NeardupClient:
                     unanswered.answered()
                     failures = 0
                     yield outcome
-                return
+                break
             except NeardupClientError as exc:
                 failures += 1
                 if retry is None or not exc.retryable or failures > retry.attempts:
@@ -276,6 +277,8 @@ class NeardupClient:
                 if on_retry is not None:
                     on_retry(exc, len(unanswered), wait)
                 time.sleep(wait)  # back off: the server is restarting or full
+        if unanswered.source_error is not None:
+            raise unanswered.source_error  # (the caller's own error, raised as is: not retried)
 
     def _outcomes(
         self, articles: Iterable[Article], evidence: bool, timeout: float | None, batch: int

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
 from typing import TypeVar, cast
 
 A = TypeVar("A")  # an input to send
@@ -15,7 +16,8 @@ def in_order(items: Iterable[A | L], sendable: type[A], send: Callable[[Iterable
     """Send the items of type `sendable`, yield one outcome per item in input order.
 
     `send` answers the items it is given once each, in order (e.g. an index stream); the
-    other items are outcomes already and are yielded in their place between those answers."""
+    other items are outcomes already and are yielded in their place between those answers. If `send`
+    raises, the outcomes up to the first unanswered item are yielded first."""
     slots: deque[L | None] = deque()  # None marks an item handed to `send`
 
     def to_send() -> Iterator[A]:
@@ -26,9 +28,41 @@ def in_order(items: Iterable[A | L], sendable: type[A], send: Callable[[Iterable
             else:
                 slots.append(cast(L, item))  # (isinstance with a type variable narrows one way only)
 
-    for answer in send(to_send()):
+    def local_outcomes() -> Iterator[L]:
+        """The outcomes at the head of the line that need no answer: they are next, in order."""
         while slots and slots[0] is not None:
             yield slots.popleft()  # type: ignore[misc]  # (not None)
-        slots.popleft()
-        yield answer
-    yield from (item for item in slots if item is not None)
+
+    try:
+        for answer in send(to_send()):
+            yield from local_outcomes()
+            slots.popleft()
+            yield answer
+    except Exception:
+        yield from local_outcomes()  # (read before whatever failed: still theirs to report)
+        raise
+    yield from local_outcomes()
+
+
+def ordered_map(pool: Executor, call: Callable[[A], R], items: Iterable[A], window: int) -> Iterator[R]:
+    """`call` on each item in `pool`, results in input order, with at most `window` calls in flight.
+
+    Unlike `Executor.map`, which submits every item at once, this reads the items as results are
+    taken: a file of a million articles is neither held in memory nor read ahead of its answers.
+    If reading the items fails, the results of those read before are yielded, then the error raised."""
+    source = iter(items)
+    pending: deque[Future[R]] = deque()
+    while True:
+        try:
+            while len(pending) < window and (item := next(source, _END)) is not _END:
+                pending.append(pool.submit(call, cast(A, item)))
+        except Exception:
+            for future in pending:
+                yield future.result()
+            raise
+        if not pending:
+            return
+        yield pending.popleft().result()
+
+
+_END = object()

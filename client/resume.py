@@ -38,6 +38,10 @@ class Unanswered(Generic[T]):
     source, recording the item and starting an attempt all hold one lock, so that item is
     recorded before the next attempt copies the list, and a stale attempt reads nothing more.
     (With a source that blocks, a new attempt waits for the item the stale one is reading.)
+
+    If reading the source fails, the requests end there, as if the source had ended, and the
+    error is kept (`source_error`) for the caller to raise once the items read before it are
+    answered: raised in gRPC's thread, it would end the call with UNKNOWN and be lost.
     """
 
     def __init__(self, source: Iterable[T]) -> None:
@@ -45,6 +49,7 @@ class Unanswered(Generic[T]):
         self._lock = threading.Lock()
         self._items: deque[T] = deque()
         self._attempt = 0
+        self.source_error: Exception | None = None
 
     def __len__(self) -> int:
         return len(self._items)
@@ -65,7 +70,11 @@ class Unanswered(Generic[T]):
             with self._lock:
                 if attempt != self._attempt:
                     return
-                item = next(self._source, _END)
+                try:
+                    item = next(self._source, _END)
+                except Exception as exc:
+                    self.source_error = exc
+                    item = _END
                 if item is _END:
                     return
                 self._items.append(item)  # type: ignore[arg-type]  # (not _END)

@@ -1,5 +1,6 @@
 """The public API over real gRPC on loopback, against a real server and SQLite store."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from client import (
     InvalidArgumentError,
     NeardupClient,
     NotFoundError,
+    Retry,
     Verdict,
 )
 from service.grpc_server import RunningServer
@@ -134,6 +136,26 @@ def test_an_article_too_big_for_one_message_is_refused_unsent_and_the_stream_goe
     assert isinstance(outcomes[2], Verdict) and [m.id for m in outcomes[2].matches] == ["wire"]
     with pytest.raises(InvalidArgumentError, match="not sent"):
         client.check(huge)
+    assert client.stats().articles == 2
+
+
+@pytest.mark.parametrize("batch", [1, 64])
+def test_when_reading_the_articles_fails_those_read_are_answered_then_that_error_is_raised(
+    client: NeardupClient, batch: int
+) -> None:
+    """Raised in gRPC's thread, the source's error would end the call as UNKNOWN "Exception iterating
+    requests!", its own message lost, and the answers to the articles read before it with it."""
+
+    def articles() -> Iterator[Article]:
+        yield Article("wire", WIRE)
+        yield Article("copy", WIRE_WITH_APPEAL)
+        raise OSError("input.jsonl: disk read error")
+
+    outcomes: list[Verdict | ArticleFailure] = []
+    with pytest.raises(OSError, match="disk read error"):
+        outcomes.extend(client.index_stream(articles(), batch=batch, retry=Retry()))
+    assert [o.id for o in outcomes] == ["wire", "copy"]
+    assert isinstance(outcomes[1], Verdict) and [m.id for m in outcomes[1].matches] == ["wire"]
     assert client.stats().articles == 2
 
 
