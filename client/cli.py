@@ -29,11 +29,13 @@ from client.api import (
     read_token_file,
 )
 from client.errors import NeardupClientError, NotFoundError
-from client.jsonl import read_articles
-from client.ordered import in_order
+from client.jsonl import BadLine, InputError, read_articles
+from client.ordered import in_order, ordered_map
 from client.resume import Retry
 
 EXIT_OK, EXIT_ABSENT, EXIT_FAILED = 0, 1, 2
+EXIT_REJECTED = 1  # ingest and check: every line was answered, some with an error
+_CHECKS_IN_FLIGHT = 8
 DEFAULT_BATCH = 64  # articles per message: most of the per-message cost saved, answers still come often
 _GROUP_PAGE = 1000  # members per ListGroupMembers call: the most a server lists at once, so the fewest calls
 
@@ -43,7 +45,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     args = _parser(env).parse_args(argv)
     try:
         return int(args.run(args, env))
-    except NeardupClientError as exc:
+    except (NeardupClientError, InputError) as exc:
         print(f"neardup: {exc}", file=sys.stderr)
         return EXIT_FAILED
 
@@ -59,8 +61,16 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     for name, helptext, run in (
-        ("ingest", "stream a JSONL file through IndexArticleBatches (stores articles)", _ingest),
-        ("check", "compare a JSONL file with the index through CheckArticle (stores nothing)", _check),
+        (
+            "ingest",
+            "stream a JSONL file through IndexArticleBatches (stores articles; exit 1 if a line was rejected)",
+            _ingest,
+        ),
+        (
+            "check",
+            "compare a JSONL file with the index through CheckArticle (stores nothing; exit 1 if a line was rejected)",
+            _check,
+        ),
     ):
         cmd = sub.add_parser(name, help=helptext)
         if name == "ingest":
@@ -74,7 +84,9 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                          help="answer an article that would make a bigger request as an error line instead of "
                               "sending it (the server's receive limit: 4 MiB, more if its --max-body-bytes "
                               "was raised above 1.5 MiB; default %(default)s)")  # fmt: skip
-        cmd.add_argument("file", type=Path, help="JSONL (or .jsonl.gz): id, body, title, source, url, published")
+        cmd.add_argument(
+            "file", type=Path, help="JSONL (or .jsonl.gz; '-': standard input): id, body, title, source, url, published"
+        )
         _add_connection_flags(cmd, env)
         cmd.add_argument("--output", type=Path, help="write results here instead of stdout")
         cmd.add_argument("--evidence", action="store_true", help="include shared passages in each match")
@@ -180,10 +192,12 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     retry = Retry(attempts=args.retries) if args.retries > 0 else None
+    lines = read_articles(args.file)  # (a file that cannot be read fails before any server is asked)
     with _connect(args, timeout=None, max_message_bytes=args.max_message_bytes) as client:
         client.wait_ready(10)
         return _run_file(
             args,
+            lines,
             lambda articles: client.index_stream(
                 articles, evidence=args.evidence, batch=max(1, args.batch), retry=retry, on_retry=_say_retrying
             ),
@@ -196,7 +210,11 @@ def _say_retrying(error: NeardupClientError, unanswered: int, wait: float) -> No
 
 
 def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    with _connect(args, max_message_bytes=args.max_message_bytes) as client, ThreadPoolExecutor(8) as pool:
+    lines = read_articles(args.file)
+    with (
+        _connect(args, max_message_bytes=args.max_message_bytes) as client,
+        ThreadPoolExecutor(_CHECKS_IN_FLIGHT) as pool,
+    ):
         client.wait_ready(10)
 
         def check_one(article: Article) -> Verdict | ArticleFailure:
@@ -207,20 +225,32 @@ def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                     raise
                 return ArticleFailure(article.id, exc)
 
-        return _run_file(args, lambda articles: pool.map(check_one, articles))
+        return _run_file(args, lines, lambda articles: ordered_map(pool, check_one, articles, 4 * _CHECKS_IN_FLIGHT))
 
 
-def _run_file(args: argparse.Namespace, send: Callable[[Iterable[Article]], Iterable[Verdict | ArticleFailure]]) -> int:
-    """Send the file's articles, write one result line per input line, in input order."""
+def _run_file(
+    args: argparse.Namespace,
+    lines: Iterable[Article | BadLine],
+    send: Callable[[Iterable[Article]], Iterable[Verdict | ArticleFailure]],
+) -> int:
+    """Send the file's articles, write one result line per input line, in input order; EXIT_REJECTED if
+    some line was answered with an error (said on stderr too: a pipeline may not read every line)."""
     out: IO[str] = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
+    answered = rejected = 0
     try:
         with _progress(args.no_progress) as advance:
-            for outcome in in_order(read_articles(args.file), Article, send):
+            for outcome in in_order(lines, Article, send):
                 out.write(json.dumps(outcome.as_dict(), ensure_ascii=False) + "\n")
+                answered += 1
+                rejected += not isinstance(outcome, Verdict)
                 advance()
     finally:
         if args.output:
             out.close()
+    if rejected:
+        print(f"neardup {args.command}: {rejected:,} of {answered:,} lines were rejected; their output lines "
+              "say why", file=sys.stderr)  # fmt: skip
+        return EXIT_REJECTED
     return EXIT_OK
 
 

@@ -1,16 +1,21 @@
-"""Reading articles from JSONL (optionally gzipped), one article per line."""
+"""Reading articles from JSONL (optionally gzipped, or standard input), one article per line."""
 
 from __future__ import annotations
 
 import gzip
 import json
+import sys
+import zlib
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from client.api import Article
+
+STDIN = Path("-")
 
 
 @dataclass(frozen=True)
@@ -24,20 +29,53 @@ class BadLine:
         return {"id": self.id, "error": self.error}
 
 
-def open_text(path: Path) -> IO[str]:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(encoding="utf-8")
+class InputError(Exception):
+    """The input itself could not be read (missing, unreadable, a gzip cut short): no line's own fault."""
 
 
 def read_articles(path: Path) -> Iterator[Article | BadLine]:
-    with open_text(path) as lines:
-        for number, line in enumerate(lines, start=1):
-            if line.strip():
-                yield parse_line(line, number)
+    """The articles of a JSONL file ('.gz': gzipped; '-': standard input), one per non-blank line, in order.
+
+    Opens the file now, raising InputError if it cannot be, and reads it as it is iterated. A line that is
+    not an article (not JSON, not UTF-8, a missing field) is a BadLine in its place; a file that cannot be
+    read on (a disk error, a truncated gzip) raises InputError where it fails."""
+    try:
+        stream = _open_binary(path)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return _articles(stream, path)
 
 
-def parse_line(line: str, number: int) -> Article | BadLine:
+def _open_binary(path: Path) -> AbstractContextManager[IO[bytes]]:
+    if path == STDIN:
+        return nullcontext(sys.stdin.buffer)  # (not closed: it is not ours)
+    if path.suffix == ".gz":
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
+
+
+def _articles(stream: AbstractContextManager[IO[bytes]], path: Path) -> Iterator[Article | BadLine]:
+    number = 0
+    with stream as lines:
+        try:
+            for number, raw in enumerate(lines, start=1):
+                if raw.strip():
+                    yield parse_line(raw, number)
+        except (OSError, EOFError, zlib.error) as exc:  # (gzip.BadGzipFile is an OSError)
+            name = "standard input" if path == STDIN else str(path)
+            where = f" after line {number}" if number else ""
+            raise InputError(f"cannot read {name}{where}: {exc}") from None
+
+
+def parse_line(line: str | bytes, number: int) -> Article | BadLine:
+    """The article on line `number` of a file, or what is wrong with the line. Bytes must be UTF-8 (a byte
+    order mark on the first line is allowed)."""
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            return BadLine(None, f"line {number}: not UTF-8 text (byte {exc.start + 1} of the line is "
+                                 f"{line[exc.start]:#04x}); save the file as UTF-8")  # fmt: skip
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:

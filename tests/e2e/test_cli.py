@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -50,7 +51,8 @@ def test_ingest_writes_one_line_per_article_in_order(served: ServerProcess, tmp_
     out = tmp_path / "out.jsonl"
     result = neardup("ingest", str(write_jsonl(tmp_path / "in.jsonl", ROWS)), "--server", served.target,
                      "--output", str(out))  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # every line answered, some with an error
+    assert "4 of 9 lines were rejected" in result.stderr
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [x["id"] for x in lines] == ["wire", "copy", "bad-time", None, "", "huge", "other", "a", "b"]
     by_id = {x["id"]: x for x in lines}
@@ -70,11 +72,48 @@ def test_ingest_writes_one_line_per_article_in_order(served: ServerProcess, tmp_
     assert json.loads(stats.stdout)["articles"] == 5
 
 
+def test_ingest_reads_standard_input_and_exits_0_when_every_line_is_accepted(served: ServerProcess) -> None:
+    rows = "".join(json.dumps(r) + "\n" for r in (ROWS[0], ROWS[1]))
+    result = subprocess.run([sys.executable, "-m", "client.cli", "ingest", "-", "--server", served.target,
+                             "--no-progress"], input=rows, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [x["id"] for x in lines] == ["wire", "copy"] and lines[1]["duplicate_of"] == "wire"
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize("command", ["ingest", "check"])
+def test_an_input_that_cannot_be_read_is_a_one_line_error_before_any_server_is_asked(
+    command: str, tmp_path: Path
+) -> None:
+    # (no server at this address: the file is looked at first, so the error names the file at once)
+    result = neardup(command, str(tmp_path / "absent.jsonl"), "--server", "127.0.0.1:1", timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"neardup: cannot read {tmp_path / 'absent.jsonl'}: No such file or directory"
+
+
+@pytest.mark.parametrize("command", ["ingest", "check"])
+def test_a_truncated_gzip_is_answered_up_to_where_it_ends_then_fails_naming_it(
+    command: str, served: ServerProcess, tmp_path: Path
+) -> None:
+    rows = [{"id": f"s{n}", "body": f"story {n} " + " ".join(f"w{n}x{j}" for j in range(400))} for n in range(12)]
+    whole = gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode())
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    result = neardup(command, str(cut), "--server", served.target, "--no-progress")
+    assert result.returncode == 2
+    assert re.fullmatch(r"neardup: cannot read \S+cut\.jsonl\.gz after line \d+: Compressed file ended.*\n",
+                        result.stderr), result.stderr  # fmt: skip
+    answered = [json.loads(x)["id"] for x in result.stdout.splitlines()]
+    assert 0 < len(answered) < 12 and answered == [f"s{n}" for n in range(len(answered))]
+    assert f"after line {len(answered)}:" in result.stderr
+
+
 def test_check_stores_nothing_and_reports_matches(served: ServerProcess, tmp_path: Path) -> None:
     neardup("ingest", str(write_jsonl(tmp_path / "base.jsonl", [ROWS[0]])), "--server", served.target)
     queries = write_jsonl(tmp_path / "q.jsonl", [ROWS[1], ROWS[4], ROWS[5]])
     result = neardup("check", str(queries), "--server", served.target, "--no-progress")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1 and "2 of 3 lines were rejected" in result.stderr, result.stderr
     lines = [json.loads(x) for x in result.stdout.splitlines()]
     assert lines[0]["duplicate_of"] == "wire"
     assert "article.id" in lines[1]["error"]

@@ -1,0 +1,64 @@
+"""Reading JSONL input: every line answered in its place, and a file that cannot be read said plainly."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from client import Article
+from client.jsonl import BadLine, InputError, read_articles
+
+
+def jsonl(*rows: Mapping[str, object]) -> bytes:
+    return b"".join(json.dumps(r).encode() + b"\n" for r in rows)
+
+
+def test_a_missing_file_fails_when_opened_not_when_first_read(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"cannot read .*absent\.jsonl: No such file"):
+        read_articles(tmp_path / "absent.jsonl")  # (no iteration: the CLI learns before it connects)
+
+
+def test_a_line_that_is_not_utf8_is_a_bad_line_and_the_next_lines_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    latin1 = '{"id": "fr", "body": "café au lait"}\n'.encode("latin-1")
+    path.write_bytes(jsonl({"id": "a", "body": "first"}) + latin1 + jsonl({"id": "b", "body": "third"}))
+    lines = list(read_articles(path))
+    assert isinstance(lines[0], Article) and lines[0].id == "a"
+    assert isinstance(lines[1], BadLine)
+    assert lines[1].error == "line 2: not UTF-8 text (byte 26 of the line is 0xe9); save the file as UTF-8"
+    assert isinstance(lines[2], Article) and lines[2].body == "third"
+
+
+def test_a_byte_order_mark_and_windows_line_ends_are_read_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "bom.jsonl"
+    rows = [{"id": "a", "body": "one", "published": "2026-03-17T09:00:00Z"}, {"id": "b", "body": "two"}]
+    path.write_bytes(b"\xef\xbb\xbf" + jsonl(*rows).replace(b"\n", b"\r\n"))
+    lines = list(read_articles(path))
+    assert lines == [
+        Article("a", "one", published=datetime(2026, 3, 17, 9, tzinfo=UTC)),
+        Article("b", "two"),
+    ]
+
+
+def test_a_truncated_gzip_gives_its_whole_lines_then_says_where_it_ended(tmp_path: Path) -> None:
+    rows = [{"id": f"a{n}", "body": f"article {n} " + "words " * 2000} for n in range(20)]
+    whole = gzip.compress(jsonl(*rows))
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    read: list[Article | BadLine] = []
+    with pytest.raises(InputError, match=r"cannot read .*cut\.jsonl\.gz after line \d+: Compressed file ended"):
+        read.extend(read_articles(path))
+    assert 0 < len(read) < 20
+    assert [a.id for a in read] == [f"a{n}" for n in range(len(read))]
+
+
+def test_a_file_named_gz_that_is_not_gzip_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "plain.jsonl.gz"
+    path.write_bytes(jsonl({"id": "a", "body": "not compressed"}))
+    with pytest.raises(InputError, match=r"plain\.jsonl\.gz: Not a gzipped file"):
+        list(read_articles(path))
