@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import Field, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +18,13 @@ FINGERPRINT_SCHEME = "nd2:nfkc-casefold-words:header-fields-blanked:xxh3-poly64:
 CANDIDATES_PER_VERIFIED = 4  # candidates the index ranks, per one the detector verifies
 
 StoreKind = Literal["sqlite", "redis"]
+PORT_MAX = 65535
+
+
+def _setting(default: Any, help: str, least: float | None = None, most: float | None = None) -> Any:
+    """A setting's default, the sentence `neardup serve --help` shows for it, and the range (inclusive)
+    its value must lie in, checked with a message naming the flag (Settings.from_namespace)."""
+    return field(default=default, metadata={"help": help, "least": least, "most": most})
 
 
 @dataclass(frozen=True)
@@ -34,22 +41,27 @@ class DetectionParams:
     rate on boilerplate-heavy streams (4.6 candidates per query instead of 1.2).
     """
 
-    shingle_size: int = 5
-    num_perm: int = 128
-    lsh_bands: int = 42
-    lsh_rows: int = 3
-    seed: int = 1
+    shingle_size: int = _setting(5, "words per shingle (recorded in the store)")
+    num_perm: int = _setting(128, "MinHash permutations per signature (recorded in the store)", least=1)
+    lsh_bands: int = _setting(42, "LSH bands; bands times rows must not exceed --num-perm (recorded)", least=1)
+    lsh_rows: int = _setting(3, "signature values per LSH band (recorded in the store)", least=1)
+    seed: int = _setting(1, "seed of the MinHash permutations (recorded in the store)")
     # Decision thresholds: they change answers, not stored data, so may change freely.
-    min_containment: float = 0.5
-    min_shared_shingles: int = 8
+    min_containment: float = _setting(
+        0.5, "a candidate is a republication when shared content covers at least this share of the smaller article"
+    )
+    min_shared_shingles: int = _setting(8, "a republication also shares at least this many content shingles", least=1)
     # Candidates verified per article: those sharing the most content shingles with it. A wire story
     # stored in a thousand copies makes each new copy a candidate of all of them; verifying every one
     # cost ~0.2 ms each, so each further copy took 0.2 s (docs/perf.md, "Syndicated stories").
-    max_candidates: int = 32
-    # Learned boilerplate: a sampled shingle found in this many distinct stories (groups) stops counting.
-    boilerplate_after: int = 3
-    # Operator boilerplate: a UTF-8 file of passages separated by blank lines ("" = none).
-    boilerplate_file: str = ""
+    max_candidates: int = _setting(32, "candidates verified per article: those sharing the most content with it")
+    # (Learned boilerplate: a sampled shingle found in this many distinct stories, groups, stops counting.)
+    boilerplate_after: int = _setting(
+        3, "a passage seen in this many different stories is learned as boilerplate and stops counting"
+    )
+    boilerplate_file: str = _setting(
+        "", "a UTF-8 file of boilerplate passages, separated by blank lines, that never count (empty: none)"
+    )
 
     def candidate_limit(self) -> int:
         """How many candidates the index hands the detector for one article: a few times `max_candidates`,
@@ -92,56 +104,89 @@ INDEX_SNAPSHOT_EVERY = 50_000
 
 @dataclass(frozen=True)
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = 50051
-    store: StoreKind = "sqlite"
-    data_dir: Path = Path("neardup-data")
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    # Redis store: acknowledge a write only once this many Redis replicas hold it (Redis WAIT), waiting at
-    # most redis_wait_seconds, else UNAVAILABLE. 0 = acknowledge once the primary holds it (a failover to
-    # a replica that had not caught up loses it: docs/redis.md, "Durability").
-    redis_wait_replicas: int = 0
-    redis_wait_seconds: float = 1.0
-    max_body_bytes: int = 1 << 20
-    max_batch: int = 256  # articles the writer takes at once: one write transaction, one commit
-    max_workers: int = 16  # gRPC handler threads
-    # Processes that fingerprint articles to be indexed (tokens, hashes, signatures) so all cores work;
-    # 0 = in the handler threads; -1 = one per core beyond the first, at most 4 (docs/perf.md: on 2 cores,
+    host: str = _setting("127.0.0.1", "address to listen on (0.0.0.0 or :: for every interface)")
+    port: int = _setting(50051, "gRPC port (0: any free port, printed at start)", least=0, most=PORT_MAX)
+    store: StoreKind = _setting(
+        "sqlite", "where articles are kept: sqlite (embedded, in --data-dir) or redis (at --redis-url)"
+    )
+    data_dir: Path = _setting(Path("neardup-data"), "directory of the embedded store (made if absent)")
+    redis_url: str = _setting("redis://127.0.0.1:6379/0", "the Redis server of --store redis")
+    # Redis WAIT. With 0, a failover to a replica that had not caught up loses the write (docs/redis.md,
+    # "Durability").
+    redis_wait_replicas: int = _setting(
+        0, "--store redis: acknowledge a write once this many Redis replicas hold it (0: once the primary does)"
+    )
+    redis_wait_seconds: float = _setting(
+        1.0, "how long a write waits for those replicas before it fails with UNAVAILABLE"
+    )
+    max_body_bytes: int = _setting(
+        1 << 20, "the largest article body accepted, in UTF-8 bytes (a larger one: INVALID_ARGUMENT)", least=1
+    )
+    max_batch: int = _setting(256, "articles the writer takes at once: one write transaction, one commit", least=1)
+    max_workers: int = _setting(16, "gRPC handler threads", least=1)
+    # Tokens, hashes and signatures in processes of their own, so all cores work (docs/perf.md: on 2 cores,
     # batched ingest with 1 worker ran at 1.6x the rate with none, and 2 workers did no better than 1).
     # CheckArticle fingerprints in its handler thread whatever this says (docs/perf.md, "CheckArticle latency").
-    fingerprint_workers: int = -1
-    # CheckArticle calls that fingerprint and check at once; the others wait their turn. -1 = 1 on the
-    # embedded store: checks side by side cost more CPU each (in-process about twice; a server at its check
+    fingerprint_workers: int = _setting(
+        -1,
+        "processes that fingerprint articles being indexed (0: none, the server process does it; "
+        "-1: one per core beyond the first, at most 4)",
+    )
+    # 1 on the embedded store: checks side by side cost more CPU each (in-process about twice; a server at its check
     # peak ≈10 %: docs/perf.md, "Checks one at a time"); more may help where checks wait for the disk (a
     # store larger than the page cache; not measured).
     # On Redis, -1 = no limit: there a check waits for the network, and a limit there is not measured.
-    check_lanes: int = -1
-    grace_seconds: float = 10.0  # drain time for in-flight calls on SIGTERM
-    # Embedded store: save the in-memory index (at a clean close, and beside the writes) and load it at a start,
-    # replaying what came after it (on), or always rebuild it from SQLite (off: no snapshot file, ~0.6 GB at
-    # 1M articles). docs/ops.md, "Restarts".
-    index_snapshot: str = "on"
-    # With snapshots on, the index is also saved beside the writes once this many articles (or a quarter of those
-    # stored, if more) were indexed or deleted since the last save (INDEX_SNAPSHOT_EVERY).
-    index_snapshot_every: int = INDEX_SNAPSHOT_EVERY
-    log_level: str = "INFO"
+    check_lanes: int = _setting(
+        -1, "CheckArticle calls that run at once; the others wait their turn (-1: 1 on sqlite, no limit on redis)"
+    )
+    grace_seconds: float = _setting(10.0, "on SIGTERM or SIGINT, how long calls in flight may take to finish", least=0)
+    # A start loads the snapshot and replays what SQLite logged after it (off: no snapshot file, ~0.6 GB at
+    # 1M articles, and a slower start). docs/ops.md, "Restarts".
+    index_snapshot: str = _setting(
+        "on",
+        "save the in-memory index at a clean close and beside the writes, and load it at a start "
+        "(off: rebuild it from the store at every start)",
+    )
+    index_snapshot_every: int = _setting(
+        INDEX_SNAPSHOT_EVERY,
+        "save the index beside the writes once this many articles were indexed or deleted "
+        "since the last save, or a quarter of those stored if more",
+    )
+    log_level: str = _setting("INFO", "DEBUG, INFO, WARNING or ERROR")
     # Operations (docs/ops.md). Empty strings mean "off" so every setting stays a flag and an env variable.
-    log_format: str = "text"  # text | json (one JSON object per line)
-    max_concurrent_rpcs: int = 64  # in-flight calls (running + queued); beyond it RESOURCE_EXHAUSTED
-    # Request streams open at once; beyond it RESOURCE_EXHAUSTED. A stream holds a handler thread for its
-    # whole life, so this stays below max_workers to leave threads for checks and health probes.
-    # -1 = three quarters of max_workers (12 of 16).
-    max_streams: int = -1
-    keepalive_seconds: float = 60.0  # ping idle connections this often, so dead peers are noticed
-    keepalive_timeout_seconds: float = 20.0  # close a connection whose ping is unanswered this long
-    min_client_ping_seconds: float = 10.0  # clients may ping this often without being told to calm down
-    tls_cert: str = ""  # PEM certificate chain; with tls_key, the server speaks only TLS
-    tls_key: str = ""  # PEM private key
-    auth_token_file: str = ""  # file holding the bearer token callers must send; empty = no auth
-    metrics_port: int = -1  # Prometheus /metrics on this port: -1 off, 0 any free port
-    # A second port serving only the health service: plaintext, no auth and no call limit, so probes answer
-    # while --max-concurrent-rpcs calls fill the main port. -1 off, 0 any free port.
-    health_port: int = -1
+    log_format: str = _setting("text", "text, or json: one JSON object a line")
+    max_concurrent_rpcs: int = _setting(
+        64, "calls in flight, running or queued; one more gets RESOURCE_EXHAUSTED", least=1
+    )
+    # A stream holds a handler thread for its whole life, so this stays below max_workers to leave threads
+    # for checks and health probes.
+    max_streams: int = _setting(
+        -1, "request streams open at once; one more gets RESOURCE_EXHAUSTED (-1: three quarters of --max-workers)"
+    )
+    keepalive_seconds: float = _setting(
+        60.0, "ping an idle connection this often, so that a dead peer is noticed", least=0.001
+    )
+    keepalive_timeout_seconds: float = _setting(
+        20.0, "close a connection whose ping is unanswered this long", least=0.001
+    )
+    min_client_ping_seconds: float = _setting(
+        10.0, "clients may ping this often without being told to slow down", least=0
+    )
+    tls_cert: str = _setting("", "PEM certificate chain; with --tls-key, the server speaks TLS only")
+    tls_key: str = _setting("", "PEM private key of --tls-cert")
+    auth_token_file: str = _setting(
+        "", "a file holding the bearer token every call must carry, health and reflection excepted (empty: no auth)"
+    )
+    metrics_port: int = _setting(
+        -1, "serve Prometheus metrics at /metrics on this port (-1: off; 0: any free port)", least=-1, most=PORT_MAX
+    )
+    # No auth and no call limit there, so probes answer while --max-concurrent-rpcs calls fill the main port.
+    health_port: int = _setting(
+        -1,
+        "serve the gRPC health service alone on this port too, plaintext, for probes (-1: off; 0: any free port)",
+        least=-1,
+        most=PORT_MAX,
+    )
     detection: DetectionParams = field(default_factory=DetectionParams)
 
     @classmethod
@@ -153,6 +198,8 @@ class Settings:
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> Settings:
         values = vars(ns)
+        for f in (*fields(cls), *fields(DetectionParams)):
+            _check_range(f, values.get(f.name))
         detection = DetectionParams(**{f.name: values[f.name] for f in fields(DetectionParams)})
         detection.validate()
         top = {f.name: values[f.name] for f in fields(cls) if f.name != "detection"}
@@ -193,6 +240,15 @@ class Settings:
         return asdict(self)
 
 
+def _check_range(f: Field[Any], value: Any) -> None:
+    least, most = f.metadata.get("least"), f.metadata.get("most")
+    flag = "--" + f.name.replace("_", "-")
+    if least is not None and most is not None and not least <= value <= most:
+        raise ValueError(f"{flag} must be between {least} and {most} (got {value})")
+    if least is not None and value < least:
+        raise ValueError(f"{flag} must be at least {least} (got {value})")
+
+
 def _check_redis_wait(top: dict[str, Any]) -> None:
     if top["redis_wait_replicas"] < 0:
         raise ValueError("--redis-wait-replicas is a number of Redis replicas: 0 (do not wait) or more")
@@ -208,20 +264,24 @@ def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> No
     for f in fields(Settings):
         if f.name == "detection":
             continue
-        _add(parser, env, f.name, getattr(defaults, f.name))
+        _add(parser, env, f, getattr(defaults, f.name))
     for f in fields(DetectionParams):
-        _add(parser, env, f.name, getattr(defaults.detection, f.name))
+        _add(parser, env, f, getattr(defaults.detection, f.name))
 
 
 _CHOICES = {"store": ("sqlite", "redis"), "log_format": ("text", "json"), "index_snapshot": ("on", "off")}
 
 
-def _add(parser: argparse.ArgumentParser, env: Mapping[str, str], name: str, default: Any) -> None:
+def _add(parser: argparse.ArgumentParser, env: Mapping[str, str], f: Field[Any], default: Any) -> None:
+    name = f.name
     flag = "--" + name.replace("_", "-")
     env_name = "NEARDUP_" + name.upper()
     kind = type(default) if not isinstance(default, Path) else str
     raw = env.get(env_name)
-    value = kind(raw) if raw is not None else (str(default) if isinstance(default, Path) else default)
+    try:
+        value = kind(raw) if raw is not None else (str(default) if isinstance(default, Path) else default)
+    except ValueError:
+        parser.error(f"{env_name}={raw!r} is not a valid value for {flag}: expected a {_KIND_NAMES[kind]}")
     choices = _CHOICES.get(name)
     parser.add_argument(
         flag,
@@ -229,8 +289,11 @@ def _add(parser: argparse.ArgumentParser, env: Mapping[str, str], name: str, def
         type=kind,
         default=value,
         choices=choices,
-        help=f"(env {env_name}; default %(default)s)",
+        help=f"{f.metadata['help']} (env {env_name}; default %(default)s)",
     )
+
+
+_KIND_NAMES = {int: "whole number", float: "number", str: "string"}
 
 
 def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:

@@ -1,8 +1,10 @@
+import re
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from service.settings import DetectionParams, Settings
+from service.settings import DetectionParams, Settings, build_parser
 
 
 def test_flags_win_over_environment_which_wins_over_defaults() -> None:
@@ -58,3 +60,48 @@ def test_redis_wait_is_off_by_default_and_refused_where_it_cannot_apply() -> Non
         Settings.from_args(["--store", "redis", "--redis-wait-replicas", "-1"], {})
     with pytest.raises(ValueError, match="must be above 0"):
         Settings.from_args(["--store", "redis", "--redis-wait-seconds", "0"], {})
+
+
+def test_every_flag_says_what_it_does_in_the_help() -> None:
+    parser = build_parser({})
+    flags = [a for a in parser._actions if a.dest != "help"]
+    assert len(flags) == len(fields(Settings)) - 1 + len(fields(DetectionParams))
+    for action in flags:
+        text = action.help or ""
+        assert not text.startswith("(env "), f"{action.option_strings[0]} has no description"
+        assert f"(env NEARDUP_{action.dest.upper()}; default" in text
+    assert "gRPC port (0: any free port" in parser.format_help()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--port", "99999"], "--port must be between 0 and 65535 (got 99999)"),  # gRPC would take 99999 - 65536
+        (["--port", "-1"], "--port must be between 0 and 65535 (got -1)"),
+        (["--health-port", "-2"], "--health-port must be between -1 and 65535"),
+        (["--metrics-port", "70000"], "--metrics-port must be between -1 and 65535"),
+        (["--max-batch", "0"], "--max-batch must be at least 1 (got 0)"),
+        (["--max-workers", "0"], "--max-workers must be at least 1"),
+        (["--max-body-bytes", "0"], "--max-body-bytes must be at least 1"),
+        (["--grace-seconds", "-1"], "--grace-seconds must be at least 0"),
+        (["--keepalive-seconds", "0"], "--keepalive-seconds must be at least"),
+        (["--num-perm", "0"], "--num-perm must be at least 1"),
+    ],
+)
+def test_a_value_out_of_range_is_refused_naming_the_flag(argv: list[str], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Settings.from_args(argv, {})
+
+
+def test_the_edges_of_each_range_are_accepted() -> None:
+    s = Settings.from_args(
+        ["--port", "65535", "--health-port", "-1", "--metrics-port", "0", "--grace-seconds", "0"], {}
+    )
+    assert (s.port, s.health_port, s.metrics_port, s.grace_seconds) == (65535, -1, 0, 0.0)
+
+
+def test_an_environment_value_that_does_not_parse_names_the_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        Settings.from_args([], {"NEARDUP_PORT": "fifty"})
+    assert exited.value.code == 2
+    assert "NEARDUP_PORT='fifty' is not a valid value for --port: expected a whole number" in capsys.readouterr().err
