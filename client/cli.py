@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -35,6 +35,7 @@ from client.resume import Retry
 
 EXIT_OK, EXIT_ABSENT, EXIT_FAILED = 0, 1, 2
 EXIT_REJECTED = 1  # ingest and check: every line was answered, some with an error
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a process ended by SIGPIPE
 _CHECKS_IN_FLIGHT = 8
 DEFAULT_BATCH = 64  # articles per message: most of the per-message cost saved, answers still come often
 _GROUP_PAGE = 1000  # members per ListGroupMembers call: the most a server lists at once, so the fewest calls
@@ -48,6 +49,12 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except (NeardupClientError, InputError) as exc:
         print(f"neardup: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:
+        # Whoever read the output left (`neardup check ... | head`): stop quietly, as a process ended by
+        # SIGPIPE would, instead of a traceback. Python would fail again flushing stdout at exit: point it
+        # at /dev/null first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
@@ -145,10 +152,29 @@ def _connect(
     try:
         token = read_token_file(args.token_file) if args.token_file else None
     except (OSError, ValueError) as exc:
-        print(f"neardup: cannot read the token file: {exc}", file=sys.stderr)
-        raise SystemExit(EXIT_FAILED) from None
-    return NeardupClient(args.server, timeout=timeout, tls=args.tls, ca_file=args.ca_file, token=token,
-                         max_message_bytes=max_message_bytes)  # fmt: skip
+        _fail(f"cannot read the token file: {exc}")
+    try:
+        return NeardupClient(args.server, timeout=timeout, tls=args.tls, ca_file=args.ca_file, token=token,
+                             max_message_bytes=max_message_bytes)  # fmt: skip
+    except OSError as exc:  # (the CA file is read at once)
+        _fail(f"cannot read the CA file {args.ca_file}: {exc.strerror or exc}")
+
+
+def _fail(message: str) -> NoReturn:
+    """End the command with `message` on stderr and EXIT_FAILED: a setting it was given cannot work."""
+    print(f"neardup: {message}", file=sys.stderr)
+    raise SystemExit(EXIT_FAILED)
+
+
+def _output(path: Path | None) -> AbstractContextManager[IO[str]]:
+    """Where results go, opened before the first article is sent (after the server answered: a run that
+    cannot start leaves an earlier output file as it was)."""
+    if path is None:
+        return nullcontext(sys.stdout)
+    try:
+        return path.open("w", encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}")
 
 
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -235,18 +261,13 @@ def _run_file(
 ) -> int:
     """Send the file's articles, write one result line per input line, in input order; EXIT_REJECTED if
     some line was answered with an error (said on stderr too: a pipeline may not read every line)."""
-    out: IO[str] = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
     answered = rejected = 0
-    try:
-        with _progress(args.no_progress) as advance:
-            for outcome in in_order(lines, Article, send):
-                out.write(json.dumps(outcome.as_dict(), ensure_ascii=False) + "\n")
-                answered += 1
-                rejected += not isinstance(outcome, Verdict)
-                advance()
-    finally:
-        if args.output:
-            out.close()
+    with _output(args.output) as out, _progress(args.no_progress) as advance:
+        for outcome in in_order(lines, Article, send):
+            out.write(json.dumps(outcome.as_dict(), ensure_ascii=False) + "\n")
+            answered += 1
+            rejected += not isinstance(outcome, Verdict)
+            advance()
     if rejected:
         print(f"neardup {args.command}: {rejected:,} of {answered:,} lines were rejected; their output lines "
               "say why", file=sys.stderr)  # fmt: skip

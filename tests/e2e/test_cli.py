@@ -109,6 +109,38 @@ def test_a_truncated_gzip_is_answered_up_to_where_it_ends_then_fails_naming_it(
     assert f"after line {len(answered)}:" in result.stderr
 
 
+def test_an_output_that_cannot_be_written_or_a_missing_ca_file_fails_before_an_article_is_sent(
+    served: ServerProcess, tmp_path: Path
+) -> None:
+    articles = str(write_jsonl(tmp_path / "in.jsonl", [ROWS[0]]))
+    unwritable = neardup("ingest", articles, "--server", served.target, "--output", str(tmp_path / "no" / "out.jsonl"))
+    assert unwritable.returncode == 2
+    assert unwritable.stderr.strip().endswith(
+        f"neardup: cannot write {tmp_path / 'no' / 'out.jsonl'}: No such file or directory"
+    )
+    no_ca = neardup("check", articles, "--server", served.target, "--ca-file", str(tmp_path / "ca.pem"))
+    assert (no_ca.returncode, no_ca.stderr.strip()) == (
+        2,
+        f"neardup: cannot read the CA file {tmp_path / 'ca.pem'}: No such file or directory",
+    )
+    assert json.loads(neardup("stats", "--server", served.target).stdout)["articles"] == 0
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly_as_sigpipe_would(
+    served: ServerProcess, tmp_path: Path
+) -> None:
+    # (more output than a pipe holds, ~150 KB, so the command is still writing when the reader goes)
+    rows: list[dict[str, object] | str] = [{"id": f"q{n}", "body": f"query {n} about the harbour"} for n in range(3000)]
+    check = subprocess.Popen([sys.executable, "-m", "client.cli", "check", str(write_jsonl(tmp_path / "q.jsonl", rows)),
+                              "--server", served.target, "--no-progress"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert check.stdout is not None and check.stderr is not None
+    assert json.loads(check.stdout.readline())["id"] == "q0"
+    check.stdout.close()  # as `| head -1` does
+    assert check.wait(timeout=120) == 141  # 128 + SIGPIPE
+    assert check.stderr.read() == ""  # no traceback
+
+
 def test_check_stores_nothing_and_reports_matches(served: ServerProcess, tmp_path: Path) -> None:
     neardup("ingest", str(write_jsonl(tmp_path / "base.jsonl", [ROWS[0]])), "--server", served.target)
     queries = write_jsonl(tmp_path / "q.jsonl", [ROWS[1], ROWS[4], ROWS[5]])
