@@ -41,6 +41,7 @@ from rich.table import Table
 
 from benchmarks import baseline, corpus
 from client.api import Article, article_batches
+from client.jsonl import InputError
 
 MODES = ("unary", "stream", "batch", "check", "mix")
 console = Console(stderr=True)
@@ -516,6 +517,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _articles(source: str, count: int, republished: float, seed: int) -> list[Article]:
+    """The run's articles, or the run ended with a one-line reason (a file missing, or with no article in it)."""
+    try:
+        articles = corpus.load(source, count, republished, seed)
+    except InputError as exc:
+        raise SystemExit(f"neardup-bench: {exc}") from None
+    if not articles:
+        raise SystemExit(
+            f"neardup-bench: no article in {source}: each line must be a JSON object with an id and a body"
+        )
+    return articles
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.count is None and args.duration is None and args.articles == "generated":
@@ -523,7 +537,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pool = args.count if args.count is not None else 50_000
     if args.duration and args.rate:  # a paced run sends at most rate x duration articles: make no more
         pool = min(pool, int(args.rate * args.duration) + 1)
-    articles = corpus.load(args.articles, pool + args.preload, args.republished, args.seed)
+    articles = _articles(args.articles, pool + args.preload, args.republished, args.seed)
     preload, articles = articles[: args.preload], articles[args.preload :]
     # With --count the load sends exactly these articles (unless it fails): time the recipe on them first too.
     recipe_before = baseline.datasketch_recipe(articles[: args.count]).rate if args.compare and args.count else None

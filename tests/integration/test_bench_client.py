@@ -89,3 +89,13 @@ def test_only_loopback_targets_are_accepted() -> None:
     loadtest.require_loopback("[::1]:1")
     with pytest.raises(SystemExit, match="loopback"):
         loadtest.require_loopback("10.1.2.3:50051")
+
+
+def test_an_articles_file_that_is_missing_or_holds_no_article_ends_the_run_saying_so(tmp_path: Path) -> None:
+    # (before any server is asked: nothing listens at port 1)
+    with pytest.raises(SystemExit, match=r"^neardup-bench: cannot read \S+absent\.jsonl: No such file"):
+        loadtest.main(["--target", "127.0.0.1:1", "--articles", str(tmp_path / "absent.jsonl"), "--count", "5"])
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text('{"title": "no id, no body"}\nnot json\n', encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"no article in \S+empty\.jsonl: each line must be a JSON object"):
+        loadtest.main(["--target", "127.0.0.1:1", "--articles", str(empty), "--count", "5"])
