@@ -34,7 +34,15 @@ import numpy as np
 
 from service import novelty, paging
 from service.detector import Detector
-from service.errors import BatchTooLong, Cancelled, DeadlineExceeded, InvalidArgument, NotFound, Unavailable
+from service.errors import (
+    BatchTooLong,
+    Cancelled,
+    DeadlineExceeded,
+    InvalidArgument,
+    NotFound,
+    ResourceExhausted,
+    Unavailable,
+)
 from service.gil import let_others_run
 from service.lsh import BandKeys
 from service.model import Article, GroupPage, Match, PreparedArticle, Stats, StoredArticle, U32Array, Verdict, to_us
@@ -172,11 +180,15 @@ class Engine:
             self._commit_running(jobs[:half])
             self._commit_running(jobs[half:])
             return
+        except (Unavailable, ResourceExhausted) as exc:  # the store said why: its message is for the callers
+            # (Mostly nothing of the batch is stored either. Redis waiting for its replicas fails after the
+            # commit: the retry finds those articles stored and answers for them.)
+            log.error("batch of %d articles not acknowledged: %s", len(jobs), exc)
+            self._fail(jobs, exc)
+            return
         except Exception as exc:  # nothing of the batch is acknowledged: fail it, retryably
-            # (Mostly nothing of it is stored either. Redis waiting for its replicas fails after the commit:
-            # the retry finds those articles stored and answers for them.)
             log.exception("batch of %d articles not acknowledged", len(jobs))
-            self._fail(jobs, exc if isinstance(exc, Unavailable) else Unavailable(f"the store failed to commit: {exc}"))
+            self._fail(jobs, Unavailable(f"the store failed to commit: {exc}"))
             return
         self.stored_as_new += self._new_in_batch
         for job, verdict in zip(jobs, verdicts, strict=True):

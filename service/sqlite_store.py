@@ -35,7 +35,7 @@ import numpy as np
 
 from service import snapshot as snapshots
 from service import sqlite_pages
-from service.errors import IncompatibleIndex, StoreInUse, Unavailable
+from service.errors import IncompatibleIndex, NeardupError, ResourceExhausted, StoreInUse, Unavailable
 from service.group_counts import CountState, GroupCounts
 from service.lsh import BandIndex, BandState, MergeInput, release_free_memory
 from service.model import (
@@ -346,8 +346,17 @@ class SqliteStore:
                 self._lock.upgrade()  # (the readers inside leave first: none sees memory half rolled back)
                 self._rollback(undo)
                 if isinstance(exc, sqlite3.Error):
-                    raise Unavailable(f"the embedded store failed to commit ({exc}); nothing was stored") from exc
+                    raise self._commit_failure(exc) from exc
                 raise
+
+    def _commit_failure(self, exc: sqlite3.Error) -> NeardupError:
+        """What a caller is told when SQLite refused a write (it was rolled back whole)."""
+        if exc.sqlite_errorcode == sqlite3.SQLITE_FULL:
+            return ResourceExhausted(
+                f"the disk holding the store ({self.path.parent}) is full, so nothing was stored. Free space there, "
+                "or move --data-dir to a larger disk, then send the articles again"
+            )
+        return Unavailable(f"the embedded store failed to commit ({exc}); nothing was stored")
 
     def maintain(self) -> None:
         """Start merging the band index's recent inserts into its sorted arrays, or saving the index, when
@@ -465,9 +474,13 @@ class SqliteStore:
             self._closed = True
             while self._idle_readers:
                 self._idle_readers.pop().close()
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._save_snapshot()
-            self._let_go()  # (lets go of the claim: another server may open the store now)
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._save_snapshot()
+            except sqlite3.Error as exc:  # (a full disk, mostly: the database and its WAL stay whole)
+                log.warning("the store was not tidied at close (%s); the next start reads its WAL as it is", exc)
+            finally:
+                self._let_go()  # (lets go of the claim: another server may open the store now)
 
 
 def _made(bands: MergeInput, counts: CountState) -> tuple[BandState, CountState]:

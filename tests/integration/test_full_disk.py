@@ -1,0 +1,79 @@
+"""The embedded store on a disk that fills up: a real tmpfs of a few MiB, a real server over gRPC.
+
+Writes are refused with RESOURCE_EXHAUSTED saying what to do, nothing acknowledged is lost, the
+server takes writes again once there is room, and a clean close on the full disk does not fail.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from client import Article, ArticleFailure, ResourceExhaustedError, Verdict
+from tests.support import in_process_server
+
+# ~6 KB of distinct words each: a 3 MiB disk holds a few hundred of them, with their shingles and signatures.
+ARTICLES = [Article(f"n{n}", f"story {n} " + " ".join(f"w{n}x{j}" for j in range(600))) for n in range(1500)]
+
+
+def _mount(disk: Path, size: str, *options: str) -> None:
+    subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join((*options, f"size={size}")), "tmpfs", str(disk)],
+                   check=True, capture_output=True, text=True)  # fmt: skip
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    try:
+        _mount(disk, "3m")
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN): {exc}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _grow(disk: Path, size: str) -> None:
+    _mount(disk, size, "remount")
+
+
+def _used_kib(disk: Path) -> int:
+    st = os.statvfs(disk)
+    return (st.f_blocks - st.f_bfree) * st.f_frsize // 1024
+
+
+def test_a_full_disk_refuses_writes_saying_so_and_loses_nothing(small_disk: Path) -> None:
+    data = small_disk / "data"
+    with in_process_server(data) as (_, client):
+        outcomes = list(client.index_stream(ARTICLES, batch=16))
+        stored = [o.id for o in outcomes if isinstance(o, Verdict)]
+        refused = [o for o in outcomes if isinstance(o, ArticleFailure)]
+        assert stored and refused, "the disk was expected to fill up part way"
+        assert isinstance(refused[0].error, ResourceExhaustedError)
+        message = refused[0].error.details
+        assert f"the disk holding the store ({data}) is full, so nothing was stored" in message
+        assert "move --data-dir to a larger disk, then send the articles again" in message
+        assert client.stats().articles == len(stored)  # what was acknowledged is stored; nothing else
+        assert client.get(stored[-1]).article.body == ARTICLES[len(stored) - 1].body
+
+        _grow(small_disk, "40m")
+        again = list(client.index_stream([a for a in ARTICLES if a.id in {f.id for f in refused}], batch=16))
+        assert all(isinstance(o, Verdict) and not o.matches for o in again)
+        assert client.stats().articles == len(ARTICLES)
+
+        # Full again, then a clean close: the WAL checkpoint and the snapshot save find no room. The close
+        # must still finish (and let go of the store), and nothing may be lost.
+        _grow(small_disk, f"{_used_kib(small_disk) + 512}k")
+        more = [Article(f"m{n}", f"later {n} " + " ".join(f"v{n}x{j}" for j in range(600))) for n in range(400)]
+        assert any(isinstance(o, ArticleFailure) for o in client.index_stream(more, batch=16))
+        total = client.stats().articles
+    _grow(small_disk, "80m")
+    with in_process_server(data) as (_, client):
+        assert client.stats().articles == total
+        assert client.get("n0").article.body == ARTICLES[0].body
