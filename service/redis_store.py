@@ -69,7 +69,7 @@ from redis.backoff import NoBackoff
 from redis.crc import key_slot
 from redis.retry import Retry
 
-from service.errors import BatchTooLong, IncompatibleIndex, Unavailable
+from service.errors import BatchTooLong, IncompatibleIndex, ResourceExhausted, Unavailable
 from service.model import (
     Article,
     BoolArray,
@@ -592,13 +592,26 @@ class RedisStore:
 
 @contextmanager
 def _unavailable(url: str) -> Iterator[None]:
-    """Turn every Redis failure into UNAVAILABLE with a message an operator can act on."""
+    """Turn every Redis failure into UNAVAILABLE (RESOURCE_EXHAUSTED when Redis is out of memory) with a
+    message an operator can act on."""
     try:
         yield
-    except redis.RedisError as exc:
+    except redis.exceptions.OutOfMemoryError as exc:
+        # (Redis refuses a script's first write when over maxmemory, before it has written anything: a commit
+        # stays whole.)
+        raise ResourceExhausted(
+            f"the shared Redis store at {url} is out of memory (its maxmemory is reached), so nothing was stored "
+            "by this call. Raise its maxmemory, or free memory there, then send the articles again"
+        ) from exc
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
         raise Unavailable(
             f"the shared Redis store at {url} is not answering ({type(exc).__name__}: {exc}); "
             "nothing was stored by this call; retry, and check that redis-server is running and reachable"
+        ) from exc
+    except redis.RedisError as exc:
+        raise Unavailable(
+            f"the shared Redis store at {url} refused a command ({type(exc).__name__}: {exc}); nothing was "
+            "stored by this call; retry"
         ) from exc
 
 

@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import redis
 
 from benchmarks.loopback import RedisServer, redis_cluster, redis_server, wait_for
 from benchmarks.syndication import copies
 from service import redis_store
 from service.detector import Detector
 from service.engine import Engine
-from service.errors import IncompatibleIndex, Unavailable
+from service.errors import IncompatibleIndex, ResourceExhausted, Unavailable
 from service.model import Article, GroupMember, PreparedArticle, Verdict, to_us
 from service.paging import token_after
 from service.redis_store import (
@@ -526,4 +527,38 @@ def test_a_page_token_of_extreme_numbers_lists_from_where_it_says_on_both_stores
         assert len(everything) > len(undated) > 0  # (a group with dated and undated copies)
     finally:
         for engine in engines:
+            engine.close()
+
+
+def test_redis_out_of_memory_refuses_writes_with_resource_exhausted_and_keeps_every_commit_whole(
+    tmp_path: Path,
+) -> None:
+    with redis_server(tmp_path / "redis") as server:
+        admin = redis.Redis(host="127.0.0.1", port=server.port)
+        store = RedisStore(server.url, PARAMS)
+        engine = Engine(DETECTOR, store)
+        try:
+            used = int(admin.info("memory")["used_memory"])
+            admin.config_set("maxmemory", used + (2 << 20))  # (noeviction, the default: refuse, never evict)
+            articles = synthetic_articles(1500, seed=11)
+            acknowledged: list[Article] = []
+            refusal: ResourceExhausted | None = None
+            for article in articles:
+                try:
+                    engine.index(DETECTOR.prepare(article), timeout=30)
+                except ResourceExhausted as exc:
+                    refusal = exc
+                    break
+                acknowledged.append(article)
+            assert refusal is not None and acknowledged, "Redis was expected to fill up part way"
+            assert f"the shared Redis store at {server.url} is out of memory" in str(refusal)
+            assert "Raise its maxmemory, or free memory there, then send the articles again" in str(refusal)
+            assert store.audit() == []  # no article without its buckets, no bucket without its article
+            assert engine.stats().articles == len(acknowledged)
+
+            admin.config_set("maxmemory", 0)
+            ingest(engine, articles[len(acknowledged) :])
+            assert engine.stats().articles == len(articles)
+            assert store.audit() == []
+        finally:
             engine.close()
