@@ -281,10 +281,12 @@ class RedisStore:
             else:
                 client = probe
             try:
-                return client, _check_params(client, self.params)
+                layout = _check_params(client, self.params)
             except BaseException:
                 client.close()
                 raise
+            _warn_if_evicting(client, self.url)
+            return client, layout
 
     @property
     def client(self) -> Any:
@@ -642,6 +644,23 @@ def _check_params(client: redis.Redis | redis.cluster.RedisCluster, params: Dete
             "parameters, or point --redis-url at another database and re-ingest."
         )
     return layout
+
+
+def _warn_if_evicting(client: redis.Redis | redis.cluster.RedisCluster, url: str) -> None:
+    """Say so if Redis may evict this index's keys when full: it would drop articles and buckets without a
+    word (with noeviction, the default, a full Redis refuses writes instead: RESOURCE_EXHAUSTED)."""
+    try:
+        policy = client.config_get("maxmemory-policy").get("maxmemory-policy", b"")
+    except redis.RedisError:
+        return  # (CONFIG is often renamed or disabled on managed Redis: nothing to say then)
+    policy = policy.decode() if isinstance(policy, bytes) else str(policy)
+    if policy.startswith("allkeys-"):
+        log.warning(
+            "the Redis store at %s evicts any key when full (maxmemory-policy %s): it may drop articles and "
+            "buckets of this index without a word. Set maxmemory-policy noeviction",
+            url,
+            policy,
+        )
 
 
 def bucket_keys(signature: U32Array, params: DetectionParams) -> list[bytes]:

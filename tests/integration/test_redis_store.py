@@ -562,3 +562,23 @@ def test_redis_out_of_memory_refuses_writes_with_resource_exhausted_and_keeps_ev
             assert store.audit() == []
         finally:
             engine.close()
+
+
+def test_a_redis_that_evicts_any_key_when_full_is_named_in_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    evicting = RedisServer(tmp_path / "lru", "--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru").start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="service.redis_store"):
+            RedisStore(evicting.url, PARAMS).close()
+        assert (
+            f"the Redis store at {evicting.url} evicts any key when full (maxmemory-policy allkeys-lru)" in caplog.text
+        )
+        caplog.clear()
+        admin = redis.Redis(host="127.0.0.1", port=evicting.port)
+        admin.config_set("maxmemory-policy", "noeviction")
+        with caplog.at_level(logging.WARNING, logger="service.redis_store"):
+            RedisStore(evicting.url, PARAMS).close()
+        assert "evicts" not in caplog.text
+    finally:
+        evicting.stop()
