@@ -36,6 +36,8 @@ from service.templates import differences, other_instance
 from service.text import utf8_tokens
 
 MAX_ID_BYTES = 512
+# Title, source and url are metadata, listed with a group's members a page at a time (engine.PAGE_BYTES).
+MAX_FIELD_BYTES = 16 << 10
 SHORTLIST_SAMPLED_FROM = 512  # content shingles from which the shortlist ranks on a sample
 SCREEN_SHARE = 0.7  # screen candidates at this share of min_containment when the exact check follows
 SAME_GROUP_CONTAINMENT = 0.8  # a match this close is a copy beyond doubt (for boilerplate counting)
@@ -244,6 +246,9 @@ class Detector:
 
     def _validate(self, article: Article) -> None:
         check_id("article.id", article.id)
+        check_length("article.title", article.title, MAX_FIELD_BYTES)
+        check_length("article.source", article.source, MAX_FIELD_BYTES)
+        check_length("article.url", article.url, MAX_FIELD_BYTES)
         if not article.body.strip():
             raise InvalidArgument("article.body", "is required and must not be empty")
         size = len(article.body.encode())
@@ -260,6 +265,15 @@ def check_id(field: str, article_id: str) -> None:
         raise InvalidArgument(field, "is required (the caller's key for the article)")
     if len(article_id.encode()) > MAX_ID_BYTES:
         raise InvalidArgument(field, f"is longer than {MAX_ID_BYTES} bytes, so no article can have it")
+
+
+def check_length(field: str, text: str, limit: int) -> None:
+    """Raise InvalidArgument naming `field` if `text` is over `limit` bytes in UTF-8."""
+    if 4 * len(text) <= limit:  # (at most 4 bytes a character: no need to encode)
+        return
+    size = len(text.encode())
+    if size > limit:
+        raise InvalidArgument(field, f"is {size:,} bytes, over the {limit:,} bytes it may have")
 
 
 def body_digest(body: str) -> bytes:

@@ -45,7 +45,18 @@ from service.errors import (
 )
 from service.gil import let_others_run
 from service.lsh import BandKeys
-from service.model import Article, GroupPage, Match, PreparedArticle, Stats, StoredArticle, U32Array, Verdict, to_us
+from service.model import (
+    Article,
+    GroupMember,
+    GroupPage,
+    Match,
+    PreparedArticle,
+    Stats,
+    StoredArticle,
+    U32Array,
+    Verdict,
+    to_us,
+)
 from service.storage import Store, Transaction, order_key
 
 log = logging.getLogger(__name__)
@@ -59,6 +70,10 @@ class _Job:
 
 
 _STOP = object()
+# A page of a group listing holds at most this many bytes of its members' ids, titles, sources and urls (fewer
+# members than asked for, if need be): far under gRPC's 4 MiB message limit, which a page of members with long
+# titles would otherwise exceed, failing that listing for good.
+PAGE_BYTES = 1 << 20
 # Checks come in while one ended less than this long ago (at 10 checks/s or more): _let_checks_in.
 _CHECKS_FLOWING = 0.1
 # Articles screened together (service/novelty.py), each chunk against the store as the chunks before it
@@ -348,9 +363,9 @@ class Engine:
         with self.store.read() as tx:
             stored = _stored(tx, article_id)
             total, members = tx.group_page(stored.group_root, after, size + 1)  # (one more: is there a next page?)
-        shown = tuple(members[:size])
+        shown = _fitting(members[:size], PAGE_BYTES)
         token = ""
-        if len(members) > size:  # (so this page is full)
+        if len(members) > len(shown):  # (so this page is full)
             last = shown[-1]
             token = paging.token_after(article_id, order_key(_us(last.published), last.seq))
         return GroupPage(stored.group_root, total, shown, token)
@@ -513,3 +528,13 @@ def _stored(tx: Transaction, article_id: str) -> StoredArticle:
 
 def _us(moment: datetime | None) -> int | None:
     return None if moment is None else to_us(moment)
+
+
+def _fitting(members: Sequence[GroupMember], budget: int) -> tuple[GroupMember, ...]:
+    """The members, from the first, whose ids, titles, sources and urls fit `budget` bytes (the first always)."""
+    used = 0
+    for n, member in enumerate(members):
+        used += sum(len(text.encode()) for text in (member.id, member.title, member.source, member.url))
+        if used > budget and n > 0:
+            return tuple(members[:n])
+    return tuple(members)

@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -236,6 +237,34 @@ def test_body_over_the_limit_is_rejected_and_nothing_changes(tmp_path: Path) -> 
             client.index(Article("wire", WIRE))
         assert client.get("wire").article.body == WIRE[:1500]
         assert client.stats().articles == 1
+
+
+@pytest.mark.parametrize("field", ["title", "source", "url"])
+def test_a_title_source_or_url_over_16_kib_is_invalid_argument_naming_it(client: NeardupClient, field: str) -> None:
+    def with_(text: str) -> dict[str, Any]:
+        return {field: text}
+
+    client.index(Article("wire", WIRE, **with_("é" * (8 << 10))))  # 16 KiB in UTF-8: accepted
+    with pytest.raises(InvalidArgumentError, match=rf"article\.{field}: is 16,386 bytes, over the 16,384 bytes"):
+        client.index(Article("copy", WIRE_WITH_APPEAL, **with_("é" * (8 << 10) + "xx")))
+    with pytest.raises(InvalidArgumentError, match=rf"article\.{field}:"):
+        client.check(Article("copy", WIRE_WITH_APPEAL, **with_("x" * (20 << 10))))
+    assert client.stats().articles == 1
+
+
+def test_a_group_of_members_with_long_titles_is_listed_in_pages_that_fit_a_message(client: NeardupClient) -> None:
+    """A page of 100 members with 48 KiB of title, source and url each is a 4.8 MiB message, over gRPC's 4 MiB
+    limit: that listing failed with RESOURCE_EXHAUSTED unless the caller asked for small pages. Pages now stop
+    at ~1 MiB of such text, and the listing goes on in the next page."""
+    long: dict[str, Any] = {"title": "t" * (16 << 10), "source": "s" * (16 << 10), "url": "u" * (16 << 10)}
+    ids = [f"c{n:03}" for n in range(100)]
+    for n, aid in enumerate(ids):
+        client.index(Article(aid, f"{WIRE} Update {n}.", published=PUBLISHED + timedelta(minutes=n), **long))
+    pages = list(client.group_pages("c000"))  # (the server's default page size, 100)
+    assert len(pages) >= 4 and all(0 < len(p.members) <= 1 + (1 << 20) // (48 << 10) for p in pages)
+    assert [m.id for p in pages for m in p.members] == ids  # each once, in the group's order
+    assert {p.total_size for p in pages} == {100}
+    assert all(m.title == long["title"] for p in pages for m in p.members)
 
 
 def test_a_group_is_listed_original_first_a_page_at_a_time(client: NeardupClient) -> None:

@@ -94,11 +94,11 @@ class Article(_message.Message):
     body: _builtins.str
     """Full text of the article; required, at most the server's body limit."""
     title: _builtins.str
-    """Headline, if known."""
+    """Headline, if known; at most 16 KiB in UTF-8."""
     source: _builtins.str
-    """Publisher or feed the article came from, if known."""
+    """Publisher or feed the article came from, if known; at most 16 KiB."""
     url: _builtins.str
-    """Canonical URL, if known."""
+    """Canonical URL, if known; at most 16 KiB."""
     @_builtins.property
     def published(self) -> _timestamp_pb2.Timestamp:
         """Publication time, if known; used to pick the original of a group."""
@@ -780,7 +780,8 @@ class ListGroupMembersRequest(_message.Message):
     """Id of any stored article of the group."""
     page_size: _builtins.int
     """Most members to return: 0 for the server's default (100); larger values
-    than 1000 are treated as 1000.
+    than 1000 are treated as 1000. A page may hold fewer (at most about 1 MiB
+    of members' ids, titles, sources and urls): page on next_page_token.
     """
     page_token: _builtins.str
     """next_page_token of the previous response, to continue the listing, sent
