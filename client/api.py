@@ -315,7 +315,9 @@ class NeardupClient:
         return None
 
     def _require_sendable(self, article: Article) -> None:
-        """Raise InvalidArgumentError if the article would make a request over max_message_bytes."""
+        """Raise InvalidArgumentError if the article is not text protobuf can carry, or would make a request
+        over max_message_bytes."""
+        _require_text(article)
         limit = self.max_message_bytes - _ENVELOPE_BYTES
         fields = (article.id, article.body, article.title, article.source, article.url)
         if 4 * sum(len(f) for f in fields) <= limit:  # (at most 4 bytes a character: no need to encode)
@@ -399,6 +401,23 @@ class NeardupClient:
             return method(request, timeout=self.timeout, metadata=self._metadata)
         except grpc.RpcError as exc:
             raise from_rpc_error(exc) from None
+
+
+def _require_text(article: Article) -> None:
+    """Raise InvalidArgumentError if a field holds an unpaired surrogate (JSON's "\\ud800" decodes to one): it
+    is not text, protobuf cannot encode it, and raised while a stream is sent it would end the stream."""
+    for name in ("id", "body", "title", "source", "url"):
+        text: str = getattr(article, name)
+        if text.isascii():
+            continue
+        try:
+            text.encode()
+        except UnicodeEncodeError as exc:
+            raise InvalidArgumentError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"article.{name}: holds an unpaired surrogate (U+{ord(text[exc.start]):04X} at character "
+                f"{exc.start}), which is not text, so it was not sent; fix the text where it was made",
+            ) from None
 
 
 def _channel(target: str, tls: bool, ca_file: str | Path | None) -> grpc.Channel:

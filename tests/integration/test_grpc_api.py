@@ -160,6 +160,26 @@ def test_when_reading_the_articles_fails_those_read_are_answered_then_that_error
     assert client.stats().articles == 2
 
 
+@pytest.mark.parametrize("batch", [1, 64])
+def test_an_article_that_is_not_text_is_refused_unsent_and_the_stream_goes_on(
+    client: NeardupClient, batch: int
+) -> None:
+    # (JSON's "\\ud800" decodes to an unpaired surrogate, which protobuf cannot encode: raised in gRPC's
+    # request thread, it ended the whole stream as UNKNOWN "Exception iterating requests!")
+    broken = Article("broken", "a caf\ud800 story", title="ok")
+    outcomes = list(
+        client.index_stream([Article("wire", WIRE), broken, Article("copy", WIRE_WITH_APPEAL)], batch=batch)
+    )
+    assert [type(o).__name__ for o in outcomes] == ["Verdict", "ArticleFailure", "Verdict"]
+    assert isinstance(outcomes[1], ArticleFailure) and isinstance(outcomes[1].error, InvalidArgumentError)
+    assert "article.body: holds an unpaired surrogate (U+D800 at character 5)" in str(outcomes[1].error)
+    with pytest.raises(InvalidArgumentError, match=r"article\.title: holds an unpaired surrogate \(U\+DC00"):
+        client.check(Article("q", WIRE, title="\udc00"))
+    with pytest.raises(InvalidArgumentError, match=r"article\.id: holds an unpaired surrogate"):
+        client.index(Article("\ud83d", WIRE))
+    assert client.stats().articles == 2
+
+
 def test_stream_of_many_articles_is_acknowledged_only_when_stored(client: NeardupClient) -> None:
     bodies = [f"{SAME_EVENT_A} edition {i} " + " ".join(f"w{i}x{j}" for j in range(40)) for i in range(300)]
     outcomes = list(client.index_stream(Article(f"n{i}", b) for i, b in enumerate(bodies)))
