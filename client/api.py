@@ -27,6 +27,7 @@ MAX_BATCH_BYTES = 1 << 20
 # so the client answers such an article itself instead of sending it.
 MAX_MESSAGE_BYTES = 4 << 20
 MAX_DELETES_PER_CALL = 1000  # the most ids a DeleteArticles call may name
+OnRetry = Callable[[NeardupClientError, int, float], None]  # (the error, articles to send again, seconds to wait)
 _ENVELOPE_BYTES = 1024  # field tags, timestamp, flags: generous, so an article that passes fits
 
 _RELATION_NAMES = {v: k.removeprefix("RELATION_").lower() for k, v in pb.Relation.items()}
@@ -214,17 +215,22 @@ class NeardupClient:
     def close(self) -> None:
         self._channel.close()
 
-    def index(self, article: Article, *, evidence: bool = False) -> Verdict:
-        """Compare with everything stored, store, and return the verdict (after it is durable)."""
+    def index(
+        self, article: Article, *, evidence: bool = False, retry: Retry | None = None, on_retry: OnRetry | None = None
+    ) -> Verdict:
+        """Compare with everything stored, store, and return the verdict (after it is durable). With `retry`, a
+        call that fails with UNAVAILABLE or RESOURCE_EXHAUSTED is made again (indexing is idempotent)."""
         self._require_sendable(article)
         request = pb.IndexArticleRequest(article=article.to_pb(), include_evidence=evidence)
-        return Verdict.from_pb(self._call(self._stub.IndexArticle, request).verdict)
+        return Verdict.from_pb(self._call(self._stub.IndexArticle, request, retry, on_retry).verdict)
 
-    def check(self, article: Article, *, evidence: bool = False) -> Verdict:
-        """The verdict the article would get, storing nothing."""
+    def check(
+        self, article: Article, *, evidence: bool = False, retry: Retry | None = None, on_retry: OnRetry | None = None
+    ) -> Verdict:
+        """The verdict the article would get, storing nothing. With `retry`, as `index`."""
         self._require_sendable(article)
         request = pb.CheckArticleRequest(article=article.to_pb(), include_evidence=evidence)
-        return Verdict.from_pb(self._call(self._stub.CheckArticle, request).verdict)
+        return Verdict.from_pb(self._call(self._stub.CheckArticle, request, retry, on_retry).verdict)
 
     def index_stream(
         self,
@@ -234,7 +240,7 @@ class NeardupClient:
         timeout: float | None = None,
         batch: int = 1,
         retry: Retry | None = None,
-        on_retry: Callable[[NeardupClientError, int, float], None] | None = None,
+        on_retry: OnRetry | None = None,
     ) -> Iterator[Verdict | ArticleFailure]:
         """Stream articles for indexing; yields one outcome per article, in order, each once durable.
 
@@ -258,7 +264,7 @@ class NeardupClient:
         timeout: float | None,
         batch: int,
         retry: Retry | None,
-        on_retry: Callable[[NeardupClientError, int, float], None] | None,
+        on_retry: OnRetry | None,
     ) -> Iterator[Verdict | ArticleFailure]:
         unanswered: Unanswered[Article] = Unanswered(articles)
         failures = 0
@@ -396,11 +402,21 @@ class NeardupClient:
         except grpc.FutureTimeoutError:
             raise error_for(grpc.StatusCode.UNAVAILABLE, f"no server at {self.target} after {timeout}s") from None
 
-    def _call(self, method: Any, request: Any) -> Any:
-        try:
-            return method(request, timeout=self.timeout, metadata=self._metadata)
-        except grpc.RpcError as exc:
-            raise from_rpc_error(exc) from None
+    def _call(self, method: Any, request: Any, retry: Retry | None = None, on_retry: OnRetry | None = None) -> Any:
+        """One unary call; with `retry`, made again after a retryable failure, backing off, up to its attempts."""
+        failures = 0
+        while True:
+            try:
+                return method(request, timeout=self.timeout, metadata=self._metadata)
+            except grpc.RpcError as exc:
+                error = from_rpc_error(exc)
+            failures += 1
+            if retry is None or not error.retryable or failures > retry.attempts:
+                raise error
+            wait = retry.wait(failures)
+            if on_retry is not None:
+                on_retry(error, 1, wait)
+            time.sleep(wait)  # back off: the server is restarting or full
 
 
 def _require_text(article: Article) -> None:

@@ -87,6 +87,11 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                              help="if the stream fails with UNAVAILABLE or RESOURCE_EXHAUSTED (server restarting "
                                   "or full), open it again and resend what was not answered, up to this many "
                                   "times in a row, backing off from 0.5 s to 10 s (0: fail at once)")  # fmt: skip
+        else:
+            cmd.add_argument("--retries", type=int, default=Retry.attempts,
+                             help="if a check fails with UNAVAILABLE or RESOURCE_EXHAUSTED (server restarting or "
+                                  "full), send it again, up to this many times in a row, backing off from 0.5 s "
+                                  "to 10 s (0: fail at once)")  # fmt: skip
         cmd.add_argument("--max-message-bytes", type=int, default=MAX_MESSAGE_BYTES,
                          help="answer an article that would make a bigger request as an error line instead of "
                               "sending it (the server's receive limit: 4 MiB, more if its --max-body-bytes "
@@ -235,7 +240,12 @@ def _say_retrying(error: NeardupClientError, unanswered: int, wait: float) -> No
           file=sys.stderr)  # fmt: skip
 
 
+def _say_retrying_check(error: NeardupClientError, _: int, wait: float) -> None:
+    print(f"neardup: a check failed ({error}); sending it again in {wait:.1f}s", file=sys.stderr)
+
+
 def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    retry = Retry(attempts=args.retries) if args.retries > 0 else None
     lines = read_articles(args.file)
     with (
         _connect(args, max_message_bytes=args.max_message_bytes) as client,
@@ -245,7 +255,7 @@ def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
         def check_one(article: Article) -> Verdict | ArticleFailure:
             try:
-                return client.check(article, evidence=args.evidence)
+                return client.check(article, evidence=args.evidence, retry=retry, on_retry=_say_retrying_check)
             except NeardupClientError as exc:
                 if exc.retryable:
                     raise

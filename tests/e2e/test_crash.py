@@ -219,6 +219,37 @@ def test_neardup_ingest_resends_what_a_killed_server_had_not_answered(tmp_path: 
         server.stop()
 
 
+def test_neardup_check_sends_again_the_checks_a_killed_server_did_not_answer(tmp_path: Path) -> None:
+    # The server is killed mid-file and restarted on its port; `neardup check` sends each failed check again
+    # (backing off) and ends with one answer per line, in order, none of them an error.
+    stored = [Article(f"s{i}", " ".join(f"s{i}w{j}" for j in range(150))) for i in range(50)]
+    queries = [replace(stored[i % 50], id=f"q{i}") for i in range(3000)]  # each a copy of a stored article
+    data, port = tmp_path / "data", free_port()
+    server = ServerProcess(data, port=port).start()
+    with server.client() as client:
+        assert all(isinstance(o, Verdict) for o in client.index_stream(stored, batch=50))
+    write_jsonl(queries, tmp_path / "q.jsonl")
+    out = tmp_path / "out.jsonl"
+    check = subprocess.Popen(
+        [sys.executable, "-m", "client.cli", "check", str(tmp_path / "q.jsonl"), "--server", f"127.0.0.1:{port}",
+         "--no-progress", "--output", str(out)],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: out.exists() and out.stat().st_size > 40_000, timeout=120, what="some checks answered")
+        server.kill9()
+        server = ServerProcess(data, port=port).start()
+        _, stderr = check.communicate(timeout=300)
+        assert check.returncode == 0, stderr
+        assert "sending it again" in stderr  # it did lose its server
+        lines = [json.loads(line) for line in out.read_text().splitlines()]
+        assert [line["id"] for line in lines] == [q.id for q in queries]
+        assert all(line["duplicate_of"] == f"s{i % 50}" for i, line in enumerate(lines)), stderr[-2000:]
+    finally:
+        check.kill()
+        server.stop()
+
+
 def _running(pids: set[int]) -> set[int]:
     return pids & {p for kids in running_children().values() for p in kids}
 
