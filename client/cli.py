@@ -59,6 +59,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 
 def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="neardup", description="Find republished copies of news articles.")
+    from service import __version__  # (the server's version: GetStats reports the same)
+
+    parser.add_argument("--version", action="version", version=f"neardup {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     from service.settings import add_arguments  # the server's settings define serve's flags

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib.metadata
 import json
 import os
 import re
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import service
 from client import Article
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
 from tests.support import ServerProcess
@@ -269,3 +271,12 @@ def test_delete_reads_ids_from_arguments_and_a_file_and_exits_1_when_one_was_not
     (tmp_path / "latin1.txt").write_bytes(b"a\n\xe9t\xe9\n")
     undecodable = neardup("delete", "--from", str(tmp_path / "latin1.txt"), "--server", served.target)
     assert undecodable.returncode == 2 and "is not UTF-8 text" in undecodable.stderr
+
+
+def test_version_is_the_one_the_server_reports_and_the_package_has(served: ServerProcess) -> None:
+    assert importlib.metadata.version("neardup") == service.__version__  # (pyproject takes it from there)
+    version = neardup("--version")
+    assert version.returncode == 0
+    assert (
+        version.stdout.strip() == f"neardup {json.loads(neardup('stats', '--server', served.target).stdout)['version']}"
+    )
