@@ -352,9 +352,11 @@ class SqliteStore:
     def _commit_failure(self, exc: sqlite3.Error) -> NeardupError:
         """What a caller is told when SQLite refused a write (it was rolled back whole)."""
         if exc.sqlite_errorcode == sqlite3.SQLITE_FULL:
+            # (Not "nothing was stored": SQLite can report the failure of a commit its WAL holds whole, which the
+            # next start finds: docs/ops.md, "A full disk". A resend is answered either way.)
             return ResourceExhausted(
-                f"the disk holding the store ({self.path.parent}) is full, so nothing was stored. Free space there, "
-                "or move --data-dir to a larger disk, then send the articles again"
+                f"the disk holding the store ({self.path.parent}) is full, so the write was not acknowledged. Free "
+                "space there, or move --data-dir to a larger disk, then send the articles again"
             )
         return Unavailable(f"the embedded store failed to commit ({exc}); nothing was stored")
 

@@ -57,10 +57,11 @@ def test_a_full_disk_refuses_writes_saying_so_and_loses_nothing(small_disk: Path
         assert stored and refused, "the disk was expected to fill up part way"
         assert isinstance(refused[0].error, ResourceExhaustedError)
         message = refused[0].error.details
-        assert f"the disk holding the store ({data}) is full, so nothing was stored" in message
+        assert f"the disk holding the store ({data}) is full, so the write was not acknowledged" in message
         assert "move --data-dir to a larger disk, then send the articles again" in message
         assert client.stats().articles == len(stored)  # what was acknowledged is stored; nothing else
-        assert client.get(stored[-1]).article.body == ARTICLES[len(stored) - 1].body
+        bodies = {a.id: a.body for a in ARTICLES}
+        assert all(client.get(aid).article.body == bodies[aid] for aid in (stored[0], stored[-1]))
 
         _grow(small_disk, "40m")
         again = list(client.index_stream([a for a in ARTICLES if a.id in {f.id for f in refused}], batch=16))
@@ -71,9 +72,18 @@ def test_a_full_disk_refuses_writes_saying_so_and_loses_nothing(small_disk: Path
         # must still finish (and let go of the store), and nothing may be lost.
         _grow(small_disk, f"{_used_kib(small_disk) + 512}k")
         more = [Article(f"m{n}", f"later {n} " + " ".join(f"v{n}x{j}" for j in range(600))) for n in range(400)]
-        assert any(isinstance(o, ArticleFailure) for o in client.index_stream(more, batch=16))
-        total = client.stats().articles
+        answered = list(client.index_stream(more, batch=16))
+        taken = [o.id for o in answered if isinstance(o, Verdict)]
+        assert len(taken) < len(more) and client.stats().articles == len(ARTICLES) + len(taken)
     _grow(small_disk, "80m")
     with in_process_server(data) as (_, client):
-        assert client.stats().articles == total
+        # Every acknowledged article is there. A refused write was not acknowledged, which is not "not stored":
+        # SQLite can report the failure of a commit its WAL holds whole (a CI run found 6 refused articles after
+        # the start). So a start may find some refused ones too, and a resend is answered as a re-send.
+        found = client.stats().articles
+        assert len(ARTICLES) + len(taken) <= found <= len(ARTICLES) + len(more)
         assert client.get("n0").article.body == ARTICLES[0].body
+        assert all(client.get(aid).article.id == aid for aid in taken)
+        resent = list(client.index_stream(more, batch=16))
+        assert all(isinstance(o, Verdict) and not o.matches for o in resent)
+        assert client.stats().articles == len(ARTICLES) + len(more)
