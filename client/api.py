@@ -277,12 +277,7 @@ class NeardupClient:
                 break
             except NeardupClientError as exc:
                 failures += 1
-                if retry is None or not exc.retryable or failures > retry.attempts:
-                    raise
-                wait = retry.wait(failures)
-                if on_retry is not None:
-                    on_retry(exc, len(unanswered), wait)
-                time.sleep(wait)  # back off: the server is restarting or full
+                _back_off_or_raise(exc, failures, retry, on_retry, len(unanswered))
         if unanswered.source_error is not None:
             raise unanswered.source_error  # (the caller's own error, raised as is: not retried)
 
@@ -411,12 +406,20 @@ class NeardupClient:
             except grpc.RpcError as exc:
                 error = from_rpc_error(exc)
             failures += 1
-            if retry is None or not error.retryable or failures > retry.attempts:
-                raise error
-            wait = retry.wait(failures)
-            if on_retry is not None:
-                on_retry(error, 1, wait)
-            time.sleep(wait)  # back off: the server is restarting or full
+            _back_off_or_raise(error, failures, retry, on_retry, 1)
+
+
+def _back_off_or_raise(
+    error: NeardupClientError, failures: int, retry: Retry | None, on_retry: OnRetry | None, unanswered: int
+) -> None:
+    """After `failures` failed attempts in a row, the last with `error`: raise it unless `retry` allows
+    another attempt; otherwise tell `on_retry` and wait before it (the server is restarting or full)."""
+    if retry is None or not error.retryable or failures > retry.attempts:
+        raise error
+    wait = retry.wait(failures)
+    if on_retry is not None:
+        on_retry(error, unanswered, wait)
+    time.sleep(wait)
 
 
 def _require_text(article: Article) -> None:
