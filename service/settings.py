@@ -242,11 +242,13 @@ class Settings:
 
 def _check_range(f: Field[Any], value: Any) -> None:
     least, most = f.metadata.get("least"), f.metadata.get("most")
-    flag = "--" + f.name.replace("_", "-")
-    if least is not None and most is not None and not least <= value <= most:
-        raise ValueError(f"{flag} must be between {least} and {most} (got {value})")
-    if least is not None and value < least:
-        raise ValueError(f"{flag} must be at least {least} (got {value})")
+    if (least is not None and value < least) or (most is not None and value > most):
+        bound = f"between {least} and {most}" if most is not None else f"at least {least}"
+        raise ValueError(f"{_flag(f.name)} must be {bound} (got {value})")
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 def _check_redis_wait(top: dict[str, Any]) -> None:
@@ -274,7 +276,7 @@ _CHOICES = {"store": ("sqlite", "redis"), "log_format": ("text", "json"), "index
 
 def _add(parser: argparse.ArgumentParser, env: Mapping[str, str], f: Field[Any], default: Any) -> None:
     name = f.name
-    flag = "--" + name.replace("_", "-")
+    flag = _flag(name)
     env_name = "NEARDUP_" + name.upper()
     kind = type(default) if not isinstance(default, Path) else str
     raw = env.get(env_name)
