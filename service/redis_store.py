@@ -603,8 +603,8 @@ def _unavailable(url: str) -> Iterator[None]:
         # stays whole: the test audits it. On a cluster, a commit cut short between its phases is finished
         # from its journal once there is room, as after a crash; not tested out of memory.)
         raise ResourceExhausted(
-            f"the shared Redis store at {url} is out of memory (its maxmemory is reached), so nothing was stored "
-            "by this call. Raise its maxmemory, or free memory there, then send the articles again"
+            f"the shared Redis store at {url} is out of memory (its maxmemory is reached), so the write was not "
+            "acknowledged. Raise its maxmemory, or free memory there, then send the articles again"
         ) from exc
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         raise Unavailable(
