@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
@@ -38,7 +39,7 @@ from service.errors import (
     ResourceExhausted,
     Unavailable,
 )
-from service.interceptors import BearerTokenAuth, LimitStreams, Observe, RejectUndecodable, read_token
+from service.interceptors import BearerTokenAuth, LimitStreams, Observe, RejectUndecodable
 from service.metrics import Metrics
 from service.model import PreparedArticle, Verdict
 from service.settings import Settings
@@ -369,7 +370,10 @@ def _bind(server: grpc.Server, address: str, credentials: grpc.ServerCredentials
     except RuntimeError:  # (newer grpcio raises where older returned 0)
         port = 0
     if port == 0:
-        raise OSError(f"could not bind {address}: another process may be using the port; choose another with {flag}")
+        raise OSError(
+            f"could not bind {address}: another process may be using the port (choose another with {flag}), "
+            "or the host is not an address of this machine (--host)"
+        )
     return port
 
 
@@ -435,7 +439,8 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
 def _interceptors(settings: Settings, metrics: Metrics) -> list[grpc.ServerInterceptor[Any, Any]]:
     chain: list[grpc.ServerInterceptor[Any, Any]] = [Observe(metrics)]
     if settings.auth_token_file:
-        chain.append(BearerTokenAuth(read_token(settings.auth_token_file)))
+        token = _setting_file("--auth-token-file", settings.auth_token_file).decode("utf-8").strip()
+        chain.append(BearerTokenAuth(token))
     chain.append(LimitStreams(settings.stream_limit()))
     chain.append(RejectUndecodable())
     return chain
@@ -444,5 +449,13 @@ def _interceptors(settings: Settings, metrics: Metrics) -> list[grpc.ServerInter
 def _tls_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     if not settings.tls_cert:
         return None
-    with open(settings.tls_key, "rb") as key, open(settings.tls_cert, "rb") as cert:
-        return grpc.ssl_server_credentials([(key.read(), cert.read())])
+    key, cert = _setting_file("--tls-key", settings.tls_key), _setting_file("--tls-cert", settings.tls_cert)
+    return grpc.ssl_server_credentials([(key, cert)])
+
+
+def _setting_file(flag: str, path: str) -> bytes:
+    """The file a setting names; an OSError naming the setting if it cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise OSError(f"{flag} {path}: cannot read it ({exc.strerror or exc})") from None

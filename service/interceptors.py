@@ -318,9 +318,3 @@ def _refuse(message: str) -> Behavior:
         context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
 
     return refuse
-
-
-def read_token(path: str) -> str:
-    """The token in a file (surrounding whitespace and the trailing newline removed)."""
-    with open(path, encoding="utf-8") as f:
-        return f.read().strip()

@@ -115,7 +115,10 @@ class SqliteStore:
     ) -> None:
         """`snapshot`: save the index and load it at a start (off: always rebuilt, no file kept).
         `snapshot_every`: save it beside the writes once that many articles were indexed since (service/settings.py)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise OSError(f"--data-dir {path.parent}: a file stands where a directory should be") from None
         self.path = path
         self._owner = _claim(path)
         self._pages = -1  # (the page reader's descriptor, once open)

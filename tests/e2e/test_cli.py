@@ -280,3 +280,33 @@ def test_version_is_the_one_the_server_reports_and_the_package_has(served: Serve
     assert (
         version.stdout.strip() == f"neardup {json.loads(neardup('stats', '--server', served.target).stdout)['version']}"
     )
+
+
+TLS_KEY = ["--tls-cert", "{tmp}/cert.pem", "--tls-key", "{tmp}/key.pem"]
+NOT_BOUND = (
+    "could not bind 192.0.2.1:0: another process may be using the port (choose another with --port), or the host "
+    "is not an address of this machine (--host)"
+)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (TLS_KEY, "--tls-key {tmp}/key.pem: cannot read it (No such file or directory)"),
+        (
+            ["--auth-token-file", "{tmp}/token"],
+            "--auth-token-file {tmp}/token: cannot read it (No such file or directory)",
+        ),
+        (["--data-dir", "{tmp}/afile"], "--data-dir {tmp}/afile: a file stands where a directory should be"),
+        (["--host", "192.0.2.1"], NOT_BOUND),  # (TEST-NET-1: an address of no machine here)
+    ],
+)
+def test_a_setting_that_cannot_work_stops_serve_with_one_line_naming_it(
+    flags: list[str], message: str, tmp_path: Path
+) -> None:
+    (tmp_path / "afile").write_text("not a directory")
+    args = ["serve", "--port", "0", "--data-dir", str(tmp_path / "data"), *(f.format(tmp=tmp_path) for f in flags)]
+    result = neardup(*args, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == f"neardup serve: {message.format(tmp=tmp_path)}"
+    assert "Traceback" not in result.stderr
