@@ -27,6 +27,10 @@ MAX_BATCH_BYTES = 1 << 20
 # so the client answers such an article itself instead of sending it.
 MAX_MESSAGE_BYTES = 4 << 20
 MAX_DELETES_PER_CALL = 1000  # the most ids a DeleteArticles call may name
+MAX_BATCH_ARTICLES = 1000  # the most articles an IndexArticleBatches message may carry (a larger batch is cut)
+# The largest answer the client takes: a batch's answers are one message, which long ids and many matches make
+# bigger than gRPC's default 4 MiB (the server sends up to this much).
+MAX_ANSWER_BYTES = 64 << 20
 OnRetry = Callable[[NeardupClientError, int, float], None]  # (the error, articles to send again, seconds to wait)
 _ENVELOPE_BYTES = 1024  # field tags, timestamp, flags: generous, so an article that passes fits
 
@@ -303,7 +307,7 @@ class NeardupClient:
             return
         batches = (
             pb.IndexArticleBatchesRequest(articles=chunk, include_evidence=evidence)
-            for chunk in article_batches(articles, batch)
+            for chunk in article_batches(articles, min(batch, MAX_BATCH_ARTICLES))
         )
         for response in self._stub.IndexArticleBatches(batches, timeout=timeout, metadata=self._metadata):
             yield from response.results
@@ -440,10 +444,11 @@ def _require_text(article: Article) -> None:
 
 
 def _channel(target: str, tls: bool, ca_file: str | Path | None) -> grpc.Channel:
+    options = [("grpc.max_receive_message_length", MAX_ANSWER_BYTES)]
     if not tls:
-        return grpc.insecure_channel(target)
+        return grpc.insecure_channel(target, options)
     roots = Path(ca_file).read_bytes() if ca_file is not None else None
-    return grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=roots))
+    return grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=roots), options)
 
 
 def read_token_file(path: str | Path) -> str:

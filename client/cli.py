@@ -85,7 +85,7 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=helptext)
         if name == "ingest":
             cmd.add_argument("--batch", type=int, default=DEFAULT_BATCH,
-                             help="articles per message (1: one IndexArticles message each)")  # fmt: skip
+                             help="articles per message, at most 1000 (1: one IndexArticles message each)")  # fmt: skip
             cmd.add_argument("--retries", type=int, default=Retry.attempts,
                              help="if the stream fails with UNAVAILABLE or RESOURCE_EXHAUSTED (server restarting "
                                   "or full), open it again and resend what was not answered, up to this many "

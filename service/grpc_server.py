@@ -12,7 +12,7 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +50,13 @@ log = logging.getLogger(__name__)
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NearDuplicateService"].full_name
 MAX_STATUS_CHARS = 2048
+# Articles one IndexArticleBatches message may carry. Its answer is one message too, and each answer can hold
+# up to --max-candidates matches: 5,000 short copies of one story made a 4.7 MiB answer, over gRPC's 4 MiB.
+MAX_BATCH_ARTICLES = 1000
+# The largest message the server sends. A batch's answer is one message: up to MAX_BATCH_ARTICLES verdicts of up
+# to --max-candidates matches, each naming an id of up to 512 bytes (~17 MiB); long ids made a 1,000-article
+# answer of 7 MiB. A client must accept as much (the Python client does; grpcurl: -max-msg-sz).
+MAX_ANSWER_BYTES = 64 << 20
 NO_DEADLINE = 365 * 24 * 3600.0  # time_remaining() beyond this means the caller set no deadline
 # gRPC binds with SO_REUSEPORT by default: a second server started on a port in use would bind it too
 # and silently take half the connections (to another store). Off, it fails to start instead.
@@ -174,6 +181,10 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
             for request in requests:
                 if isinstance(request, pb.IndexArticleBatchesRequest):
                     pending.put(_BatchSize(len(request.articles)))
+                    if len(request.articles) > MAX_BATCH_ARTICLES:
+                        for item in _too_many(request.articles):
+                            pending.put(item)
+                        continue
                     articles = list(request.articles)
                 else:
                     articles = [request.article]
@@ -288,6 +299,16 @@ class _Pending:
                 return
             assert isinstance(item, _Item | _BatchSize)
             yield item
+
+
+def _too_many(articles: Sequence[pb.Article]) -> Iterator[_Item]:
+    """A batch message over MAX_BATCH_ARTICLES, each of its articles refused, unstored."""
+    error = InvalidArgument(
+        "articles",
+        f"the message holds {len(articles):,} articles, over the {MAX_BATCH_ARTICLES:,} one message may carry "
+        "(their answers would outgrow a message); nothing of it was stored: send smaller batches",
+    )
+    return (_Item(article.id, error) for article in articles)
 
 
 def _stream_response(item: _Item) -> pb.IndexArticlesResponse:
@@ -426,7 +447,7 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
     limit = max(4 << 20, 2 * settings.max_body_bytes + (1 << 20))  # room to answer "body too long" ourselves
     return [
         ("grpc.max_receive_message_length", limit),
-        ("grpc.max_send_message_length", limit),
+        ("grpc.max_send_message_length", max(limit, MAX_ANSWER_BYTES)),
         ("grpc.keepalive_time_ms", int(settings.keepalive_seconds * 1000)),
         ("grpc.keepalive_timeout_ms", int(settings.keepalive_timeout_seconds * 1000)),
         ("grpc.keepalive_permit_without_calls", 1),

@@ -208,6 +208,33 @@ def test_a_batch_stream_answers_each_message_with_its_articles_in_order(
     assert match.id == "wire" and match.passages  # the batch's evidence flag applies to its articles
 
 
+def test_a_batch_message_over_1000_articles_is_refused_whole_and_the_stream_goes_on(
+    server: tuple[RunningServer, NeardupClient],
+) -> None:
+    stub = _stub(server[0])
+    too_many = pb.IndexArticleBatchesRequest(articles=[pb.Article(id=f"t{n}", body=f"{WIRE} {n}") for n in range(1001)])
+    after = pb.IndexArticleBatchesRequest(articles=[pb.Article(id="wire", body=WIRE)])
+    responses = list(stub.IndexArticleBatches(iter([too_many, after]), timeout=60))
+    assert [len(r.results) for r in responses] == [1001, 1]
+    assert {r.error.code for r in responses[0].results} == {grpc.StatusCode.INVALID_ARGUMENT.value[0]}
+    assert "holds 1,001 articles, over the 1,000 one message may carry" in responses[0].results[0].error.message
+    assert responses[1].results[0].HasField("verdict")
+    assert server[1].stats().articles == 1
+
+
+def test_a_batch_whose_answers_outgrow_4_mib_is_answered(client: NeardupClient) -> None:
+    """1,000 copies of one story with 200-byte ids: 32 matches each make a 7 MiB answer, over gRPC's default
+    4 MiB message, and the stream failed at every retry. (5,000 short copies with short ids did the same.)"""
+    base = "Prime minister announces new harbour funding for coastal towns after storm damage last winter"
+    copies = [Article(f"{n:04}" + "x" * 196, f"{base} ref {n}") for n in range(1000)]
+    outcomes = list(client.index_stream(copies, batch=1000))
+    assert [o.id for o in outcomes] == [a.id for a in copies]
+    last = outcomes[-1]
+    assert isinstance(last, Verdict) and len(last.matches) == 32  # (--max-candidates: as big as answers get)
+    assert all(isinstance(o, Verdict) for o in outcomes)
+    assert client.stats().articles == 1000
+
+
 @pytest.mark.parametrize(
     ("article", "field"),
     [(pb.Article(body="text"), "article.id"), (pb.Article(id="x"), "article.body")],

@@ -443,7 +443,10 @@ class IndexArticleBatchesRequest(_message.Message):
     """Return shared passages for each match."""
     @_builtins.property
     def articles(self) -> _containers.RepeatedCompositeFieldContainer[Global___Article]:
-        """The articles to index, in order (64 to 512 per message is a good size)."""
+        """The articles to index, in order (64 to 512 per message is a good size).
+        At most 1000: each article of a message with more is answered
+        INVALID_ARGUMENT, unstored (its answers would outgrow a message).
+        """
 
     def __init__(
         self,
