@@ -36,6 +36,12 @@ from client.resume import Retry
 EXIT_OK, EXIT_ABSENT, EXIT_FAILED = 0, 1, 2
 EXIT_REJECTED = 1  # ingest and check: every line was answered, some with an error
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a process ended by SIGPIPE
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # likewise for Ctrl-C
+_AFTER_INTERRUPT = {
+    "ingest": "Articles sent after those may be stored too: running the same file again answers every line "
+    "once (indexing is idempotent)",
+    "check": "Nothing was stored",
+}
 _CHECKS_IN_FLIGHT = 8
 DEFAULT_BATCH = 64  # articles per message: most of the per-message cost saved, answers still come often
 _GROUP_PAGE = 1000  # members per ListGroupMembers call: the most a server lists at once, so the fewest calls
@@ -276,11 +282,16 @@ def _run_file(
     some line was answered with an error (said on stderr too: a pipeline may not read every line)."""
     answered = rejected = 0
     with _output(args.output) as out, _progress(args.no_progress) as advance:
-        for outcome in in_order(lines, Article, send):
-            out.write(json.dumps(outcome.as_dict(), ensure_ascii=False) + "\n")
-            answered += 1
-            rejected += not isinstance(outcome, Verdict)
-            advance()
+        try:
+            for outcome in in_order(lines, Article, send):
+                out.write(json.dumps(outcome.as_dict(), ensure_ascii=False) + "\n")
+                answered += 1
+                rejected += not isinstance(outcome, Verdict)
+                advance()
+        except KeyboardInterrupt:
+            print(f"neardup {args.command}: interrupted once {answered:,} lines were answered. "
+                  + _AFTER_INTERRUPT[args.command], file=sys.stderr)  # fmt: skip
+            return EXIT_INTERRUPTED
     if rejected:
         print(f"neardup {args.command}: {rejected:,} of {answered:,} lines were rejected; their output lines "
               "say why", file=sys.stderr)  # fmt: skip

@@ -7,6 +7,7 @@ import importlib.metadata
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import service
+from benchmarks.loopback import wait_for
 from client import Article
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
 from tests.support import ServerProcess
@@ -310,3 +312,24 @@ def test_a_setting_that_cannot_work_stops_serve_with_one_line_naming_it(
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == f"neardup serve: {message.format(tmp=tmp_path)}"
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["ingest", "check"])
+def test_ctrl_c_ends_the_command_with_one_line_saying_how_far_it_got(
+    command: str, served: ServerProcess, tmp_path: Path
+) -> None:
+    rows: list[dict[str, object] | str] = [
+        {"id": f"s{n}", "body": f"story {n} " + " ".join(f"w{n}x{j}" for j in range(300))} for n in range(20_000)
+    ]
+    out = tmp_path / "out.jsonl"
+    run = subprocess.Popen([sys.executable, "-m", "client.cli", command, str(write_jsonl(tmp_path / "in.jsonl", rows)),
+                            "--server", served.target, "--no-progress", "--output", str(out)],
+                           stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert run.stderr is not None
+    wait_for(lambda: out.exists() and out.stat().st_size > 0, timeout=60, what="the first answers")
+    run.send_signal(signal.SIGINT)
+    stderr = run.communicate(timeout=60)[1]
+    assert run.returncode == 130, stderr
+    found = re.fullmatch(r"neardup \w+: interrupted once ([\d,]+) lines were answered\. .*\n", stderr)
+    assert found, stderr
+    assert int(found.group(1).replace(",", "")) == len(out.read_text().splitlines()) < 20_000
