@@ -55,6 +55,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except (NeardupClientError, InputError) as exc:
         print(f"neardup: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:  # (ingest and check say how far they got: _run_file)
+        print(f"neardup {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # Whoever read the output left (`neardup check ... | head`): stop quietly, as a process ended by
         # SIGPIPE would, instead of a traceback. Python would fail again flushing stdout at exit: point it
