@@ -333,3 +333,20 @@ def test_ctrl_c_ends_the_command_with_one_line_saying_how_far_it_got(
     found = re.fullmatch(r"neardup \w+: interrupted once ([\d,]+) lines were answered\. .*\n", stderr)
     assert found, stderr
     assert int(found.group(1).replace(",", "")) == len(out.read_text().splitlines()) < 20_000
+
+
+def test_ctrl_c_during_another_command_says_interrupted(served: ServerProcess) -> None:
+    args = [sys.executable, "-m", "client.cli", "delete", "--from", "-", "--server", served.target]
+    delete = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert delete.stdin is not None and delete.stderr is not None
+    delete.stdin.write("a\n")  # (then the pipe stays open: delete waits for more ids, or their end)
+    delete.stdin.flush()
+    wait_for(lambda: _waits_on_stdin(delete.pid), timeout=60, what="delete to wait for more ids")
+    delete.send_signal(signal.SIGINT)
+    _, stderr = delete.communicate(timeout=60)
+    assert (delete.returncode, stderr) == (130, "neardup delete: interrupted\n")
+
+
+def _waits_on_stdin(pid: int) -> bool:
+    """The process sleeps in a read of a pipe (its standard input, here): its wait channel says so."""
+    return "pipe_read" in Path(f"/proc/{pid}/wchan").read_text()
