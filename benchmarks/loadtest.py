@@ -494,7 +494,8 @@ def compare(articles: Sequence[Article], recipe_before: float | None = None) -> 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="neardup-bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--target", default="127.0.0.1:50051", help="server address (loopback only)")
+    p.add_argument("--target", "--server", dest="target", default="127.0.0.1:50051",
+                   help="server address, loopback only (--server, as neardup names it, works too)")  # fmt: skip
     p.add_argument("--spawn", action="store_true", help="start a fresh server on 127.0.0.1 port 0 for this run")
     p.add_argument("--server-arg", action="append", default=[], help="extra flag for the spawned server")
     p.add_argument("--mode", choices=MODES, default="stream")

@@ -98,4 +98,9 @@ def test_an_articles_file_that_is_missing_or_holds_no_article_ends_the_run_sayin
     empty = tmp_path / "empty.jsonl"
     empty.write_text('{"title": "no id, no body"}\nnot json\n', encoding="utf-8")
     with pytest.raises(SystemExit, match=r"no article in \S+empty\.jsonl: each line must be a JSON object"):
-        loadtest.main(["--target", "127.0.0.1:1", "--articles", str(empty), "--count", "5"])
+        loadtest.main(["--server", "127.0.0.1:1", "--articles", str(empty), "--count", "5"])  # (neardup's name)
+
+
+def test_the_server_address_is_taken_as_neardup_names_it_too() -> None:
+    assert loadtest.build_parser().parse_args(["--server", "127.0.0.1:7"]).target == "127.0.0.1:7"
+    assert loadtest.build_parser().parse_args(["--target", "[::1]:8"]).target == "[::1]:8"
