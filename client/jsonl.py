@@ -67,15 +67,14 @@ def _articles(stream: AbstractContextManager[IO[bytes]], path: Path) -> Iterator
             raise InputError(f"cannot read {name}{where}: {exc}") from None
 
 
-def parse_line(line: str | bytes, number: int) -> Article | BadLine:
-    """The article on line `number` of a file, or what is wrong with the line. Bytes must be UTF-8 (a byte
-    order mark on the first line is allowed)."""
-    if isinstance(line, bytes):
-        try:
-            line = line.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError as exc:
-            return BadLine(None, f"line {number}: not UTF-8 text (byte {exc.start + 1} of the line is "
-                                 f"{line[exc.start]:#04x}); save the file as UTF-8")  # fmt: skip
+def parse_line(raw: bytes, number: int) -> Article | BadLine:
+    """The article on line `number` of a file, or what is wrong with the line. It must be UTF-8 (a byte order
+    mark on the first line is allowed)."""
+    try:
+        line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        return BadLine(None, f"line {number}: not UTF-8 text (byte {exc.start + 1} of the line is "
+                             f"{raw[exc.start]:#04x}); save the file as UTF-8")  # fmt: skip
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
