@@ -31,6 +31,7 @@ MAX_BATCH_ARTICLES = 1000  # the most articles an IndexArticleBatches message ma
 # The largest answer the client takes: a batch's answers are one message, which long ids and many matches make
 # bigger than gRPC's default 4 MiB (the server sends up to this much).
 MAX_ANSWER_BYTES = 64 << 20
+DEFAULT_PORT = 50051  # the port `neardup serve` listens on unless told otherwise
 OnRetry = Callable[[NeardupClientError, int, float], None]  # (the error, articles to send again, seconds to wait)
 _ENVELOPE_BYTES = 1024  # field tags, timestamp, flags: generous, so an article that passes fits
 
@@ -201,8 +202,8 @@ class NeardupClient:
         """`tls` (implied by `ca_file`) speaks TLS, trusting `ca_file` or else the system's roots;
         `token` is sent as `authorization: Bearer <token>` on every call; an article that would
         make a request over `max_message_bytes` (the server's receive limit) is refused here
-        with InvalidArgumentError instead of being sent."""
-        self.target = target
+        with InvalidArgumentError instead of being sent. A `target` without a port means DEFAULT_PORT."""
+        self.target = target = with_default_port(target)
         self.timeout = timeout
         self.max_message_bytes = max_message_bytes
         self._metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),) if token else ()
@@ -441,6 +442,14 @@ def _require_text(article: Article) -> None:
                 f"article.{name}: holds an unpaired surrogate (U+{ord(text[exc.start]):04X} at character "
                 f"{exc.start}), which is not text, so it was not sent; fix the text where it was made",
             ) from None
+
+
+def with_default_port(target: str) -> str:
+    """`target` with neardup's port added when it names a host alone ("localhost", "10.0.0.7", "[::1]"):
+    gRPC would otherwise try 443. Targets with a port or a scheme ("unix:/path", "dns:///host:1") are kept."""
+    if ":" not in target or (target.startswith("[") and target.endswith("]")):
+        return f"{target}:{DEFAULT_PORT}"
+    return target
 
 
 def _channel(target: str, tls: bool, ca_file: str | Path | None) -> grpc.Channel:

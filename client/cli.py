@@ -20,6 +20,7 @@ from typing import IO, Any, NoReturn
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from client.api import (
+    DEFAULT_PORT,
     MAX_DELETES_PER_CALL,
     MAX_MESSAGE_BYTES,
     Article,
@@ -27,8 +28,9 @@ from client.api import (
     NeardupClient,
     Verdict,
     read_token_file,
+    with_default_port,
 )
-from client.errors import NeardupClientError, NotFoundError
+from client.errors import NeardupClientError, NotFoundError, UnavailableError
 from client.jsonl import BadLine, InputError, read_articles
 from client.ordered import in_order, ordered_map
 from client.resume import Retry
@@ -42,6 +44,8 @@ _AFTER_INTERRUPT = {
     "once (indexing is idempotent)",
     "check": "Nothing was stored",
 }
+# gRPC's words when no connection was made (refused, unresolvable, timed out), as against a server's UNAVAILABLE
+_NOT_REACHED = ("failed to connect to all addresses", "errors resolving", "DNS resolution failed", "no server at")
 _CHECKS_IN_FLIGHT = 8
 DEFAULT_BATCH = 64  # articles per message: most of the per-message cost saved, answers still come often
 _GROUP_PAGE = 1000  # members per ListGroupMembers call: the most a server lists at once, so the fewest calls
@@ -53,7 +57,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     try:
         return int(args.run(args, env))
     except (NeardupClientError, InputError) as exc:
-        print(f"neardup: {exc}", file=sys.stderr)
+        print(f"neardup: {exc}{_unreachable_hint(exc, args)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:  # (ingest and check say how far they got: _run_file)
         print(f"neardup {args.command}: interrupted", file=sys.stderr)
@@ -64,6 +68,14 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         # at /dev/null first.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+
+
+def _unreachable_hint(exc: NeardupClientError | InputError, args: argparse.Namespace) -> str:
+    """Where the command looked for the server, when the failure is that nothing answered there (gRPC's own
+    words name the address it resolved to, not the flag or variable that chose it)."""
+    if not isinstance(exc, UnavailableError) or not any(s in exc.details for s in _NOT_REACHED):
+        return ""
+    return f" (is `neardup serve` running at {with_default_port(args.server)}? --server or NEARDUP_SERVER says where)"
 
 
 def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
@@ -153,8 +165,9 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
 
 
 def _add_connection_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
-    cmd.add_argument("--server", default=env.get("NEARDUP_SERVER", "127.0.0.1:50051"),
-                     help="host:port (env NEARDUP_SERVER; default %(default)s)")  # fmt: skip
+    cmd.add_argument("--server", default=env.get("NEARDUP_SERVER", f"127.0.0.1:{DEFAULT_PORT}"),
+                     help=f"host[:port], port {DEFAULT_PORT} if left out (env NEARDUP_SERVER; "
+                          "default %(default)s)")  # fmt: skip
     cmd.add_argument("--tls", action="store_true", default=bool(env.get("NEARDUP_TLS")),
                      help="connect with TLS, trusting the system's CA certificates (env NEARDUP_TLS)")  # fmt: skip
     cmd.add_argument("--ca-file", default=env.get("NEARDUP_CA_FILE") or None,
@@ -409,7 +422,7 @@ def _health(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         try:
             status = client.health()
         except NeardupClientError as exc:
-            print(f"neardup: unhealthy: {exc}", file=sys.stderr)
+            print(f"neardup: unhealthy: {exc}{_unreachable_hint(exc, args)}", file=sys.stderr)
             return EXIT_ABSENT
     print(status)
     return EXIT_OK if status == "SERVING" else EXIT_ABSENT

@@ -18,6 +18,7 @@ import pytest
 import service
 from benchmarks.loopback import wait_for
 from client import Article
+from client.api import DEFAULT_PORT
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
 from tests.support import ServerProcess
 
@@ -190,10 +191,20 @@ def test_group_prints_the_story_copies_original_first_and_exits_1_when_absent(
     assert "no article with id 'nope'" in absent.stderr
 
 
-def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
+def test_unreachable_server_is_a_clear_error_naming_where_it_looked() -> None:
     result = neardup("stats", "--server", "127.0.0.1:1")
     assert result.returncode == 2
     assert "UNAVAILABLE" in result.stderr
+    assert "is `neardup serve` running at 127.0.0.1:1? --server or NEARDUP_SERVER" in result.stderr
+    health = neardup("health", "--server", "127.0.0.1:1")
+    assert health.returncode == 1
+    assert "running at 127.0.0.1:1?" in health.stderr
+
+
+def test_a_server_named_without_a_port_is_looked_for_on_the_default_port(served: ServerProcess) -> None:
+    result = neardup("stats", "--server", "127.0.0.1")  # (served listens on a free port, not 50051)
+    assert f"running at 127.0.0.1:{DEFAULT_PORT}?" in result.stderr or result.returncode == 0
+    assert ":443" not in result.stderr
 
 
 def test_serve_refuses_a_store_built_with_other_parameters(tmp_path: Path) -> None:

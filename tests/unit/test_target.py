@@ -1,0 +1,35 @@
+"""A server named without a port is looked for where `neardup serve` listens by default."""
+
+from __future__ import annotations
+
+import pytest
+
+from client import NeardupClient
+from client.api import DEFAULT_PORT, with_default_port
+from service.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("localhost", f"localhost:{DEFAULT_PORT}"),
+        ("10.0.0.7", f"10.0.0.7:{DEFAULT_PORT}"),
+        ("[::1]", f"[::1]:{DEFAULT_PORT}"),
+        ("dedup.internal.example", f"dedup.internal.example:{DEFAULT_PORT}"),
+        ("localhost:7000", "localhost:7000"),
+        ("[::1]:7000", "[::1]:7000"),
+        ("unix:/run/neardup.sock", "unix:/run/neardup.sock"),
+        ("dns:///dedup.example:7000", "dns:///dedup.example:7000"),
+    ],
+)
+def test_a_port_is_added_only_to_a_bare_host(target: str, expected: str) -> None:
+    assert with_default_port(target) == expected
+
+
+def test_the_default_port_is_the_one_the_server_listens_on() -> None:
+    assert Settings().port == DEFAULT_PORT
+
+
+def test_the_client_connects_to_the_default_port_of_a_bare_host() -> None:
+    with NeardupClient("127.0.0.1") as client:
+        assert client.target == f"127.0.0.1:{DEFAULT_PORT}"
