@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     try:
         return int(args.run(args, env))
     except (NeardupClientError, InputError) as exc:
-        print(f"neardup: {exc}{_unreachable_hint(exc, args)}", file=sys.stderr)
+        print(f"neardup: {exc}{_connection_hint(exc, args)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:  # (ingest and check say how far they got: _run_file)
         print(f"neardup {args.command}: interrupted", file=sys.stderr)
@@ -70,12 +70,21 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return EXIT_BROKEN_PIPE
 
 
-def _unreachable_hint(exc: NeardupClientError | InputError, args: argparse.Namespace) -> str:
-    """Where the command looked for the server, when the failure is that nothing answered there (gRPC's own
-    words name the address it resolved to, not the flag or variable that chose it)."""
-    if not isinstance(exc, UnavailableError) or not any(s in exc.details for s in _NOT_REACHED):
+def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namespace) -> str:
+    """What to change when the command could not talk to the server at all: gRPC's words name the address
+    it tried and the TLS library's complaint, not the flag that chose the address or the likely mistake."""
+    if not isinstance(exc, UnavailableError):
         return ""
-    return f" (is `neardup serve` running at {with_default_port(args.server)}? --server or NEARDUP_SERVER says where)"
+    where, details = with_default_port(args.server), exc.details
+    if "WRONG_VERSION_NUMBER" in details:
+        return f" (the server at {where} speaks plaintext: leave out --tls, --ca-file (NEARDUP_TLS, NEARDUP_CA_FILE))"
+    if "CERTIFICATE_VERIFY_FAILED" in details:
+        return " (the server's certificate is not signed by a CA this command trusts: --ca-file names the CA to trust)"
+    if "Socket closed" in details and not (args.tls or args.ca_file):
+        return f" (the server at {where} closed the connection: if it serves TLS, add --tls or --ca-file)"
+    if any(s in details for s in _NOT_REACHED):
+        return f" (is `neardup serve` running at {where}? --server or NEARDUP_SERVER says where)"
+    return ""
 
 
 def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
@@ -422,7 +431,7 @@ def _health(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         try:
             status = client.health()
         except NeardupClientError as exc:
-            print(f"neardup: unhealthy: {exc}{_unreachable_hint(exc, args)}", file=sys.stderr)
+            print(f"neardup: unhealthy: {exc}{_connection_hint(exc, args)}", file=sys.stderr)
             return EXIT_ABSENT
     print(status)
     return EXIT_OK if status == "SERVING" else EXIT_ABSENT

@@ -90,6 +90,22 @@ def test_plaintext_and_untrusted_clients_cannot_talk_to_a_tls_server(tls_server:
             client.stats()
 
 
+def test_the_cli_says_which_tls_setting_to_change_when_the_handshake_cannot_happen(
+    tls_server: tuple[RunningServer, Pki], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    running, pki = tls_server
+    target = f"127.0.0.1:{running.port}"
+    assert main(["stats", "--server", target], env={}) == 2
+    assert "if it serves TLS, add --tls or --ca-file" in capsys.readouterr().err
+    assert main(["stats", "--server", target, "--ca-file", str(pki.other_ca)], env={}) == 2
+    assert "--ca-file names the CA to trust" in capsys.readouterr().err
+    with in_process_server(tmp_path / "plain") as (plain, _client):
+        assert main(["stats", "--server", f"127.0.0.1:{plain.port}", "--ca-file", str(pki.ca)], env={}) == 2
+        assert "speaks plaintext: leave out --tls, --ca-file" in capsys.readouterr().err
+    assert main(["stats", "--server", target, "--ca-file", str(pki.ca)], env={}) == 0  # (the right CA: no hint)
+    assert '"articles": 0' in capsys.readouterr().out
+
+
 def test_tls_and_token_together_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pki = make_pki(tmp_path)
     token = tmp_path / "token"
