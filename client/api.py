@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -252,8 +253,10 @@ class NeardupClient:
         With `batch` > 1, up to that many articles (and at most MAX_BATCH_BYTES) travel per
         message (IndexArticleBatches): the same outcomes, for much less CPU per article on both
         sides. With `retry`, a stream that fails with UNAVAILABLE or RESOURCE_EXHAUSTED is opened
-        again and its unanswered articles are sent again (indexing is idempotent); every article
-        is still answered exactly once, in order. `on_retry(error, unanswered, wait)` hears of each retry.
+        again and its unanswered articles are sent again (indexing is idempotent), and so is an
+        article answered with either code (its store unreachable or full): it and the articles after
+        it are sent again on a new stream. Every article is still answered exactly once, in order; once
+        the retries are spent, the last error is raised. `on_retry(error, unanswered, wait)` hears of each retry.
         An article too big to send is answered with an ArticleFailure in its place, unsent. If iterating
         `articles` raises, the articles before the failure are answered, then the same exception is raised."""
 
@@ -275,10 +278,16 @@ class NeardupClient:
         failures = 0
         while True:
             try:
-                for outcome in self._outcomes(unanswered.attempt(), evidence, timeout, batch):
-                    unanswered.answered()
-                    failures = 0
-                    yield outcome
+                outcomes = self._outcomes(unanswered.attempt(), evidence, timeout, batch)
+                with closing(outcomes):  # (left early: the stream is cancelled at once)
+                    for outcome in outcomes:
+                        if retry is not None and (refusal := _refusal_for_now(outcome)) is not None:
+                            # The server could not store it just now (its store unreachable, full, or shutting
+                            # down): send it and those after it again, as after a failed stream.
+                            raise refusal
+                        unanswered.answered()
+                        failures = 0
+                        yield outcome
                 break
             except NeardupClientError as exc:
                 failures += 1
@@ -288,7 +297,7 @@ class NeardupClient:
 
     def _outcomes(
         self, articles: Iterable[Article], evidence: bool, timeout: float | None, batch: int
-    ) -> Iterator[Verdict | ArticleFailure]:
+    ) -> Generator[Verdict | ArticleFailure]:
         try:
             for response in self._responses(articles, evidence, timeout, batch):
                 if response.HasField("error"):
@@ -304,14 +313,18 @@ class NeardupClient:
     ) -> Iterator[pb.IndexArticlesResponse]:
         if batch <= 1:
             requests = (pb.IndexArticlesRequest(article=a.to_pb(), include_evidence=evidence) for a in articles)
-            yield from self._stub.IndexArticles(requests, timeout=timeout, metadata=self._metadata)
+            call = self._stub.IndexArticles(requests, timeout=timeout, metadata=self._metadata)
+            with _cancelled_when_left(call):
+                yield from call
             return
         batches = (
             pb.IndexArticleBatchesRequest(articles=chunk, include_evidence=evidence)
             for chunk in article_batches(articles, min(batch, MAX_BATCH_ARTICLES))
         )
-        for response in self._stub.IndexArticleBatches(batches, timeout=timeout, metadata=self._metadata):
-            yield from response.results
+        batch_call = self._stub.IndexArticleBatches(batches, timeout=timeout, metadata=self._metadata)
+        with _cancelled_when_left(batch_call):
+            for response in batch_call:
+                yield from response.results
 
     def _unsendable(self, article: Article) -> ArticleFailure | None:
         try:
@@ -412,6 +425,22 @@ class NeardupClient:
                 error = from_rpc_error(exc)
             failures += 1
             _back_off_or_raise(error, failures, retry, on_retry, 1)
+
+
+def _refusal_for_now(outcome: Verdict | ArticleFailure) -> NeardupClientError | None:
+    """The error of an article the server could not store just now (UNAVAILABLE, RESOURCE_EXHAUSTED)."""
+    error = outcome.error if isinstance(outcome, ArticleFailure) else None
+    return error if isinstance(error, NeardupClientError) and error.retryable else None
+
+
+@contextmanager
+def _cancelled_when_left(call: Any) -> Iterator[None]:
+    """Cancel a stream left before its end (an answer to retry, or a caller that stopped reading), so the
+    server stops reading and answering it now rather than when the call is garbage-collected."""
+    try:
+        yield
+    finally:
+        call.cancel()  # (a no-op once the call has ended)
 
 
 def _back_off_or_raise(

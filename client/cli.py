@@ -270,8 +270,8 @@ def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _say_retrying(error: NeardupClientError, unanswered: int, wait: float) -> None:
-    print(f"neardup: the stream failed ({error}); resending {unanswered} unanswered article(s) in {wait:.1f}s",
-          file=sys.stderr)  # fmt: skip
+    # (a failed stream, or an article the server could not store just now: both are sent again)
+    print(f"neardup: {error}; resending {unanswered} unanswered article(s) in {wait:.1f}s", file=sys.stderr)
 
 
 def _say_retrying_check(error: NeardupClientError, _: int, wait: float) -> None:

@@ -1,0 +1,81 @@
+"""An article the server could not store just now (its Redis store full) is sent again by a client told to
+retry, instead of coming back as one error line among thousands for the length of the outage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+import redis
+
+from benchmarks.loopback import RedisServer, redis_server
+from client import Article, ArticleFailure, NeardupClient, ResourceExhaustedError, Retry, Verdict
+from tests.redis_support import synthetic_articles
+from tests.support import in_process_server
+
+_FAST = Retry(attempts=3, first_wait=0.01, max_wait=0.05)  # (a real back-off, kept short for the test)
+
+
+@pytest.fixture
+def full_redis(tmp_path: Path) -> Iterator[tuple[NeardupClient, redis.Redis, RedisServer]]:
+    """A server on a Redis that has room for about a hundred of the test's articles, then refuses writes."""
+    with redis_server(tmp_path / "redis") as store:
+        admin = redis.Redis(host="127.0.0.1", port=store.port)
+        with in_process_server(tmp_path / "data", store="redis", redis_url=store.url) as (_running, client):
+            admin.config_set("maxmemory", int(admin.info("memory")["used_memory"]) + (1 << 20))
+            yield client, admin, store
+        admin.close()
+
+
+def _articles(count: int) -> list[Article]:
+    return [Article(a.id, a.body, a.title, a.source) for a in synthetic_articles(count, seed=11)[:count]]
+
+
+@pytest.mark.parametrize("batch", [1, 64])
+def test_articles_refused_while_the_store_is_full_are_sent_again_once_it_has_room(
+    full_redis: tuple[NeardupClient, redis.Redis, RedisServer], batch: int
+) -> None:
+    client, admin, _store = full_redis
+    articles = _articles(1000)
+    retries: list[tuple[grpc.StatusCode, int]] = []
+
+    def make_room(error: Exception, unanswered: int, _wait: float) -> None:
+        assert isinstance(error, ResourceExhaustedError)
+        retries.append((error.code, unanswered))
+        admin.config_set("maxmemory", 0)
+
+    outcomes = list(client.index_stream(articles, batch=batch, retry=_FAST, on_retry=make_room))
+    assert retries and retries[0][0] == grpc.StatusCode.RESOURCE_EXHAUSTED, "Redis was expected to fill up"
+    assert 0 < retries[0][1] < len(articles)  # (some were stored before it filled up, and were not resent)
+    assert [o.id for o in outcomes] == [a.id for a in articles]  # each once, in order
+    assert [o for o in outcomes if not isinstance(o, Verdict)] == []
+    assert client.stats().articles == len(articles)
+
+
+def test_without_retry_each_refusal_is_that_article_answer_and_the_stream_goes_on(
+    full_redis: tuple[NeardupClient, redis.Redis, RedisServer],
+) -> None:
+    client, _admin, _store = full_redis
+    articles = _articles(1000)
+    outcomes = list(client.index_stream(articles, batch=64))
+    refused = [o for o in outcomes if isinstance(o, ArticleFailure)]
+    assert [o.id for o in outcomes] == [a.id for a in articles]
+    assert refused and all(isinstance(o.error, ResourceExhaustedError) for o in refused)
+    assert client.stats().articles == len(articles) - len(refused)
+
+
+def test_a_store_that_stays_full_ends_the_stream_with_its_error_after_the_retries(
+    full_redis: tuple[NeardupClient, redis.Redis, RedisServer],
+) -> None:
+    client, _admin, _store = full_redis
+    articles = _articles(1000)
+    answered: list[Verdict | ArticleFailure] = []
+    retries: list[int] = []
+    with pytest.raises(ResourceExhaustedError, match="is out of memory"):
+        answered.extend(client.index_stream(articles, batch=64, retry=_FAST, on_retry=lambda *_: retries.append(1)))
+    assert len(retries) == _FAST.attempts
+    assert answered and all(isinstance(o, Verdict) for o in answered)  # (what was stored before it filled up)
+    assert [o.id for o in answered] == [a.id for a in articles[: len(answered)]]
+    assert client.stats().articles == len(answered)
