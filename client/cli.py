@@ -221,6 +221,7 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from service.grpc_server import start_server
     from service.logs import announce
     from service.logs import configure as configure_logging
+    from service.redis_store import redacted_url
     from service.settings import Settings
 
     try:
@@ -237,7 +238,7 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    where = settings.data_dir if settings.store == "sqlite" else settings.redis_url
+    where = settings.data_dir if settings.store == "sqlite" else redacted_url(settings.redis_url)
     logging.getLogger("neardup").info("serving on %s:%d (store %s at %s)", settings.host, running.port,
                                       settings.store, where)  # fmt: skip
     if running.metrics_port is not None:

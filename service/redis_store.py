@@ -51,6 +51,7 @@ import contextlib
 import itertools
 import json
 import logging
+import re
 import secrets
 import struct
 import threading
@@ -61,6 +62,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import numpy as np
 import redis
@@ -229,6 +231,7 @@ class RedisStore:
         waited for at most `wait_seconds` (see the module docstring). `lease_ms`: how long a writer may
         hold the writer lease (a write that needs over half of it is refused: `BatchTooLong`)."""
         self.url = url
+        self.where = redacted_url(url)  # (in logs and messages, which reach clients: never the password)
         self.params = params
         self.lease_ms = lease_ms
         self.wait_replicas = wait_replicas
@@ -241,6 +244,8 @@ class RedisStore:
         self.cluster = False
         try:
             self._connect()
+        except CredentialsRefused as exc:  # (a setting that cannot work: no point serving on it)
+            raise ValueError(f"--redis-url: {exc}") from exc
         except Unavailable as exc:  # start anyway: a stateless replica serves as soon as Redis is back
             log.warning("%s; will connect on the first request", exc)
 
@@ -270,7 +275,7 @@ class RedisStore:
             "socket_timeout": self._socket_timeout,
             "socket_connect_timeout": min(1.0, self._socket_timeout),
         }
-        with _unavailable(self.url):
+        with _unavailable(self.where):
             probe = redis.Redis.from_url(self.url, retry=Retry(NoBackoff(), 1), **opts)
             self.cluster = bool(probe.info("cluster").get("cluster_enabled"))
             client: redis.Redis | redis.cluster.RedisCluster
@@ -285,7 +290,7 @@ class RedisStore:
             except BaseException:
                 client.close()
                 raise
-            _warn_if_evicting(client, self.url)
+            _warn_if_evicting(client, self.where)
             return client, layout
 
     @property
@@ -297,7 +302,7 @@ class RedisStore:
         """Send commands in one pipeline (one per node on a cluster); results in order."""
         if not commands:
             return []
-        with _unavailable(self.url):
+        with _unavailable(self.where):
             if self.cluster:
                 return self._run_on_nodes(commands)
             pipe = self.client.pipeline(transaction=False)
@@ -345,7 +350,7 @@ class RedisStore:
 
     def apply(self, commands: Sequence[Command]) -> None:
         """Cluster: run commands as one script per node (atomic per node, one AOF fsync per node)."""
-        with _unavailable(self.url), self._rerouting():
+        with _unavailable(self.where), self._rerouting():
             for node, indexes in self._by_node([c[1] for c in commands]):
                 words = script_words([commands[index] for index in indexes])
                 node.redis_connection.eval(_NODE_APPLY, 0, *words)
@@ -354,12 +359,12 @@ class RedisStore:
         """For each group of bucket keys, the ids in any of them, each bucket of more than the candidate
         limit read only in part (`_BUCKET_UNIONS`): one script call, or one per node."""
         if not self.cluster:
-            with _unavailable(self.url):
+            with _unavailable(self.where):
                 replies = self.client.eval(_BUCKET_UNIONS, 0, *self._bucket_union_args(groups))
             return [{m.decode() for m in reply} for reply in replies]
         flat = [(g, key) for g, keys in enumerate(groups) for key in keys]
         found: list[set[str]] = [set() for _ in groups]
-        with _unavailable(self.url), self._rerouting():
+        with _unavailable(self.where), self._rerouting():
             for node, indexes in self._by_node([key for _, key in flat]):
                 per_group: dict[int, list[bytes]] = {}
                 for index in indexes:
@@ -380,7 +385,7 @@ class RedisStore:
         return words
 
     def call(self, fn: Callable[[], T]) -> T:
-        with _unavailable(self.url):
+        with _unavailable(self.where):
             return fn()
 
     # ---- transactions ----------------------------------------------------------------------------
@@ -433,7 +438,7 @@ class RedisStore:
         if not any(phases):
             return
         _check_unpackable(phases)  # (before the journal: a cluster would replay a command it can never apply)
-        with _unavailable(self.url):
+        with _unavailable(self.where):
             if self.cluster:
                 # The journal (one key, so written atomically) is the commit point; then the phases in order.
                 self.client.hset(JOURNAL, mapping={str(n): encode_commands(p) for n, p in enumerate(phases)})
@@ -475,7 +480,7 @@ class RedisStore:
                     )
         except redis.RedisError as exc:
             raise Unavailable(
-                f"the write reached the Redis store at {self.url}, but waiting for its Redis replicas failed "
+                f"the write reached the Redis store at {self.where}, but waiting for its Redis replicas failed "
                 f"({type(exc).__name__}: {exc}); retry (articles already stored are not stored twice)"
             ) from exc
 
@@ -483,7 +488,7 @@ class RedisStore:
         """Per primary, its name, a connection to it and a key it serves: standalone, the URL, the client
         and nd:ack; on a cluster, each primary's host:port, its node and the first nd:ack:<n> it holds."""
         if not self.cluster:
-            return [(self.url, self.client, ACK)]
+            return [(self.where, self.client, ACK)]
         manager = self.client.nodes_manager
         primaries = {node.name for node in self.client.get_primaries()}
         found: dict[str, tuple[str, Any, bytes]] = {}
@@ -518,9 +523,9 @@ class RedisStore:
         of the writer lease, each turn committed like a batch (fenced, all or nothing), then the layout is
         recorded. A start after an interruption goes on with the groups left; writes wait for it, as this
         replica takes none before its start ends, and the other replicas of this version do the same."""
-        log.warning("converting the groups of the Redis index at %s to key layout %d, once", self.url, LAYOUT)
+        log.warning("converting the groups of the Redis index at %s to key layout %d, once", self.where, LAYOUT)
         started, converted = time.monotonic(), 0
-        with _unavailable(self.url):  # (the scan goes on between turns: a key it returns again converts to nothing)
+        with _unavailable(self.where):  # (the scan goes on between turns: a key it returns again converts to nothing)
             keys = self.client.scan_iter(match=LEGACY_GROUPS, count=1000)
             while part := list(itertools.islice(keys, 500)):
                 token, _ = self._acquire_lease()
@@ -592,6 +597,19 @@ class RedisStore:
             self._client.close()
 
 
+class CredentialsRefused(Unavailable):
+    """Redis refused the user and password of --redis-url: UNAVAILABLE to a call, but at start a setting to fix."""
+
+
+def redacted_url(url: str) -> str:
+    """`url` with its password (in the user part or a `password=` query field) shown as ***."""
+    netloc = urlsplit(url).netloc
+    user, at, host = netloc.rpartition("@")
+    if at and ":" in user:
+        url = url.replace(netloc, f"{user.split(':', 1)[0]}:***@{host}", 1)
+    return re.sub(r"([?&]password=)[^&#]*", r"\1***", url)
+
+
 @contextmanager
 def _unavailable(url: str) -> Iterator[None]:
     """Turn every Redis failure into UNAVAILABLE (RESOURCE_EXHAUSTED when Redis is out of memory) with a
@@ -605,6 +623,11 @@ def _unavailable(url: str) -> Iterator[None]:
         raise ResourceExhausted(
             f"the shared Redis store at {url} is out of memory (its maxmemory is reached), so the write was not "
             "acknowledged. Raise its maxmemory, or free memory there, then send the articles again"
+        ) from exc
+    except redis.exceptions.AuthenticationError as exc:  # (a ConnectionError, but no retry mends it)
+        raise CredentialsRefused(
+            f"the shared Redis store at {url} refused neardup's credentials ({exc}): the server needs a user "
+            "and password it accepts in --redis-url (NEARDUP_REDIS_URL), e.g. redis://user:password@host:6379/0"
         ) from exc
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         raise Unavailable(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping, Sequence
-from dataclasses import Field, asdict, dataclass, field, fields
+from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -235,9 +235,6 @@ class Settings:
     def stream_limit(self) -> int:
         """How many request streams may be open at once (see max_streams)."""
         return self.max_streams if self.max_streams > 0 else max(1, self.max_workers * 3 // 4)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _check_range(f: Field[Any], value: Any) -> None:

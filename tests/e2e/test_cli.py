@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 import service
-from benchmarks.loopback import wait_for
+from benchmarks.loopback import redis_server, wait_for
 from client import Article
 from client.api import DEFAULT_PORT
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
@@ -205,6 +206,24 @@ def test_a_server_named_without_a_port_is_looked_for_on_the_default_port(served:
     result = neardup("stats", "--server", "127.0.0.1")  # (served listens on a free port, not 50051)
     assert f"running at 127.0.0.1:{DEFAULT_PORT}?" in result.stderr or result.returncode == 0
     assert ":443" not in result.stderr
+
+
+def test_serve_on_a_redis_with_a_password_never_prints_it_and_stops_if_redis_refuses_it(tmp_path: Path) -> None:
+    with redis_server(tmp_path / "redis") as store:
+        redis.Redis(host="127.0.0.1", port=store.port).config_set("requirepass", "right-secret")
+        url = f"redis://:{{}}@127.0.0.1:{store.port}/0"
+        refused = neardup("serve", "--store", "redis", "--redis-url", url.format("wrong-secret"), "--port", "0",
+                          "--data-dir", str(tmp_path / "d"))  # fmt: skip
+        assert refused.returncode == 2
+        assert refused.stderr.startswith("neardup serve: --redis-url: ") and refused.stderr.count("\n") == 1
+        assert "refused neardup's credentials" in refused.stderr and "secret" not in refused.stderr
+        server = ServerProcess(tmp_path / "d", "--store", "redis", "--redis-url", url.format("right-secret"),
+                               "--log-level", "INFO").start()  # fmt: skip
+        try:
+            assert f"store redis at {url.format('***')}" in "".join(server.log)
+            assert "secret" not in "".join(server.log)
+        finally:
+            server.stop()
 
 
 def test_serve_refuses_a_store_built_with_other_parameters(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ from service.redis_store import (
     entry_id,
     group_entry,
     group_key,
+    redacted_url,
     script_words,
 )
 from service.settings import DetectionParams
@@ -237,6 +238,39 @@ def test_redis_down_fails_fast_then_recovers_by_itself(tmp_path: Path) -> None:
     finally:
         engine.close()
         server.stop()
+
+
+def test_credentials_redis_refuses_stop_a_start_and_fail_later_calls_and_no_message_shows_the_password(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with redis_server(tmp_path / "r") as server:
+        redis.Redis(host="127.0.0.1", port=server.port).config_set("requirepass", "right-secret")
+        admin = redis.Redis(host="127.0.0.1", port=server.port, password="right-secret")
+        with pytest.raises(ValueError, match=r"--redis-url: .* at redis://:\*\*\*@127.0.0.1:\d+/0 refused") as refused:
+            RedisStore(f"redis://:wrong-secret@127.0.0.1:{server.port}/0", PARAMS)
+        assert "in --redis-url (NEARDUP_REDIS_URL)" in str(refused.value)
+        assert "wrong-secret" not in str(refused.value)
+        engine = Engine(DETECTOR, RedisStore(f"redis://:right-secret@127.0.0.1:{server.port}/0", PARAMS))
+        try:
+            first, second = synthetic_articles(2, seed=3)[:2]
+            ingest(engine, [first])
+            admin.config_set("requirepass", "rotated-secret")  # (rotated on Redis, not in neardup's settings)
+            admin.client_kill_filter(_type="normal", skipme=True)  # (connections made before keep their login)
+            with pytest.raises(Unavailable, match="refused neardup's credentials") as later:
+                engine.index(DETECTOR.prepare(second), timeout=30)
+            assert "secret" not in str(later.value)
+        finally:
+            engine.close()
+            admin.close()
+    assert "secret" not in caplog.text
+
+
+def test_a_url_password_is_shown_as_stars_and_the_rest_as_given() -> None:
+    assert redacted_url("redis://:pw@10.0.0.7:6379/0") == "redis://:***@10.0.0.7:6379/0"
+    assert redacted_url("rediss://neardup:p%40ss@cache.internal:6380/2") == "rediss://neardup:***@cache.internal:6380/2"
+    assert redacted_url("unix:///run/redis.sock?db=1&password=pw") == "unix:///run/redis.sock?db=1&password=***"
+    assert redacted_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+    assert redacted_url("redis://user@127.0.0.1:6379/0") == "redis://user@127.0.0.1:6379/0"
 
 
 def test_a_replica_starts_while_redis_is_down_and_serves_once_it_is_up(tmp_path: Path) -> None:
