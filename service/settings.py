@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 # Bumped whenever tokenisation or hashing changes, so an old store is refused
 # instead of silently compared with incompatible shingles.
-FINGERPRINT_SCHEME = "nd2:nfkc-casefold-words:header-fields-blanked:xxh3-poly64:affine32"
+# nd3: each letter of a script written without spaces (Chinese, Japanese, Thai, ...) is a token (nd2: a run of them).
+FINGERPRINT_SCHEME = "nd3:nfkc-casefold-words-unspaced-letters:header-fields-blanked:xxh3-poly64:affine32"
 CANDIDATES_PER_VERIFIED = 4  # candidates the index ranks, per one the detector verifies
 
 StoreKind = Literal["sqlite", "redis"]

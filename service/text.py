@@ -1,7 +1,8 @@
 """Normalisation and tokenisation.
 
 A token is a run of word characters and combining marks, compared after Unicode
-NFKC and case folding. Typographic quotes, dashes and all whitespace are
+NFKC and case folding; in scripts written without spaces (Chinese, Japanese, Thai, ...)
+each letter is a token. Typographic quotes, dashes and all whitespace are
 separators, so "Minister's" and "Minister’s", or an en dash and a hyphen, give
 the same tokens. Tokens keep their offsets into the original text so that
 shared passages can be reported in the caller's coordinates.
@@ -13,21 +14,32 @@ import functools
 import re
 import sys
 import unicodedata
+from collections.abc import Iterable
+
+# Scripts written without spaces between words: Thai, Lao, Burmese, Khmer, Chinese (Han, bopomofo) and
+# Japanese kana. A run of their letters is a sentence, not a word: as one token, two copies of a story
+# differing by a character would share no shingle around it, and a short article would have too few
+# tokens to compare at all. Each letter (with its combining marks) is a token of its own instead, so
+# shingles are character n-grams there, as is usual for these scripts.
+_UNSPACED_BLOCKS = (
+    (0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3005, 0x3007), (0x3031, 0x3035), (0x3040, 0x30FF),
+    (0x3100, 0x312F), (0x31A0, 0x31BF), (0x31F0, 0x31FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
+    (0xFF66, 0xFF9F), (0x20000, 0x323AF),
+)  # fmt: skip
 
 
-def _mark_ranges() -> str:
-    """Character-class ranges of all combining marks (Mn, Mc, Me), so accents
-    written as separate code points stay inside their word."""
+def _class_ranges(codepoints: Iterable[int]) -> str:
+    """Character-class ranges of increasing `codepoints`, consecutive ones as one range."""
     ranges: list[str] = []
     start = prev = -2
-    for cp in range(sys.maxunicode + 1):
-        if unicodedata.category(chr(cp)).startswith("M"):
-            if cp != prev + 1:
-                if start >= 0:
-                    ranges.append(_range(start, prev))
-                start = cp
-            prev = cp
-    ranges.append(_range(start, prev))
+    for cp in codepoints:
+        if cp != prev + 1:
+            if start >= 0:
+                ranges.append(_range(start, prev))
+            start = cp
+        prev = cp
+    if start >= 0:
+        ranges.append(_range(start, prev))
     return "".join(ranges)
 
 
@@ -35,10 +47,27 @@ def _range(lo: int, hi: int) -> str:
     return re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
 
 
-_WORD = re.compile(rf"[\w{_mark_ranges()}]+")
-# Equal to _WORD on text without combining marks, and 3-4x faster: the long class of
-# mark ranges is what makes _WORD slow, and most news text has no combining marks.
+def _is_mark(char: str) -> bool:
+    return unicodedata.category(char).startswith("M")
+
+
+# All combining marks (Mn, Mc, Me), so accents written as separate code points stay inside their word.
+_MARKS = _class_ranges(cp for cp in range(sys.maxunicode + 1) if _is_mark(chr(cp)))
+# The letters of the unspaced scripts (their punctuation and symbols still separate).
+_UNSPACED = _class_ranges(
+    cp
+    for lo, hi in _UNSPACED_BLOCKS
+    for cp in range(lo, hi + 1)
+    if not _is_mark(chr(cp)) and re.fullmatch(r"\w", chr(cp))
+)
+# A token: one letter of an unspaced script with its marks, or a run of other word characters and marks.
+_WORD = re.compile(rf"[{_UNSPACED}][{_MARKS}]*|(?:[^\W{_UNSPACED}]|[{_MARKS}])+")
+# Equal to _WORD on text with no letter of an unspaced script (most news), and faster: its negated class
+# slows every character. _PLAIN_WORD, for text without combining marks too, is 3-4x faster again: the long
+# class of mark ranges is what makes the others slow, and most news text has no combining marks.
+_SPACED_WORD = re.compile(rf"[\w{_MARKS}]+")
 _PLAIN_WORD = re.compile(r"\w+")
+_UNSPACED_LETTER = re.compile(rf"[{_UNSPACED}]")
 _ASCII_WORD = re.compile(r"[a-z0-9_]+")  # \w on lower-cased ASCII text
 
 
@@ -52,8 +81,15 @@ def tokens(text: str) -> list[str]:
     """The normalised words of `text`, in order."""
     if text.isascii():  # fast path: NFKC is the identity and casefold is lower()
         return _ASCII_WORD.findall(text.lower())
-    pattern = _WORD if has_combining_marks(text) else _PLAIN_WORD
-    return [_normalise_token(raw) for raw in pattern.findall(text)]
+    return [_normalise_token(raw) for raw in _word_pattern(text).findall(text)]
+
+
+def _word_pattern(text: str) -> re.Pattern[str]:
+    """The fastest pattern that finds _WORD's tokens in `text` (looking at each distinct character once)."""
+    chars = {c for c in set(text) if ord(c) >= 0x300}  # (no mark or unspaced letter below U+0300)
+    if any(_UNSPACED_LETTER.match(c) for c in chars):
+        return _WORD
+    return _SPACED_WORD if any(_is_mark(c) for c in chars) else _PLAIN_WORD
 
 
 # Bytes of ASCII word characters map to themselves (capitals to lower case); every other byte,
@@ -83,11 +119,6 @@ def _separates_words(char: str) -> bool:
     return _WORD.fullmatch(char) is None
 
 
-def has_combining_marks(text: str) -> bool:
-    """Whether any character of `text` is a combining mark (checked once per distinct character)."""
-    return any(ord(c) >= 0x300 and unicodedata.category(c)[0] == "M" for c in set(text))
-
-
 def token_spans(text: str) -> list[tuple[str, int, int]]:
     """Like tokens(), with each token's (start, end) offsets in `text`."""
-    return [(_normalise_token(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+    return [(_normalise_token(m.group()), m.start(), m.end()) for m in _word_pattern(text).finditer(text)]

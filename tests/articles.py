@@ -109,6 +109,52 @@ SAME_EVENT_B = "\n\n".join([
     "signatures, and a protest flotilla is planned for the weekend.",
 ])  # fmt: skip
 
+# The same shapes in Chinese, a script written without spaces (each character is a token): ZH_WIRE, its copy
+# with an appeal on top, the tail cut and the quotation marks of another region (ZH_WIRE_WITH_APPEAL), a
+# different story with the same appeal (ZH_OTHER_WITH_APPEAL), and another article on the same decision
+# quoting the same people (ZH_SAME_EVENT).
+ZH_APPEAL = (
+    "亲爱的读者：我们的新闻报道向所有人免费开放，但独立的新闻工作需要您的支持。如果您认为我们的报道有价值，"
+    "请考虑今天就捐款，哪怕只是一点点。您的每一份支持都能帮助我们的记者深入现场、追问真相，让更多的人读到可靠的新闻。"
+    "感谢您的慷慨。"
+)
+ZH_WIRE_PARAGRAPHS = [
+    "安塞姆港务局周二批准了一项扩建集装箱码头的计划，码头面积将扩大一倍，这场持续近三年的争议由此告一段落。"
+    "根据该计划，港口将新建两个深水泊位，并疏浚主航道，使更大型的货轮能够靠港。",
+    "港务局主席林海涛在会后表示，扩建工程将为当地创造约一千二百个就业岗位，并在未来十年内使港口的年吞吐量"
+    "提高到目前的两倍。他说：\u201c这是本港几十年来最重要的一项投资。\u201d",
+    "然而，当地渔民协会对这一决定表示强烈不满。协会会长陈玉兰说，疏浚工程将破坏附近海湾的产卵场，威胁数百个"
+    "以捕鱼为生的家庭。她表示，协会正在考虑向法院提起诉讼。",
+    "环保组织也对计划提出了质疑。他们指出，港务局委托进行的环境评估没有充分考虑施工期间的噪音和水质污染问题，"
+    "并要求由独立机构重新评估。",
+    "港务局回应称，扩建计划已包括一项价值三千万元的生态补偿基金，用于修复受影响的湿地，并将在施工期间对水质"
+    "进行持续监测。",
+    "第一阶段工程预计将于明年春季动工，整个项目计划在五年内完成。港务局表示，将在下个月举行公众咨询会，听取"
+    "居民和渔民的意见。",
+    "市议会将在下周审议与扩建配套的道路改造方案，部分议员此前曾对港区周边的交通压力表示担忧。",
+]
+ZH_WIRE = "\n\n".join(ZH_WIRE_PARAGRAPHS)
+ZH_WIRE_WITH_APPEAL = (
+    ZH_APPEAL + "\n\n" + "\n\n".join(ZH_WIRE_PARAGRAPHS[:-2]).replace("\u201c", "「").replace("\u201d", "」")
+)
+ZH_OTHER_WITH_APPEAL = ZH_APPEAL + "\n\n" + "\n\n".join([
+    "城市交通局周三宣布，从下个月起将调整十二条公交线路，以缓解市中心早晚高峰的拥堵。交通局局长王志明表示，"
+    "调整后的线路将更多地覆盖新建住宅区，并缩短部分线路的发车间隔。",
+    "根据新方案，三条穿过老城区的线路将改走环城路，另有两条夜班线路将延长运营时间至凌晨一点。交通局还将在"
+    "五个大型换乘站增设电子显示屏，实时公布车辆到站信息。",
+    "部分老年乘客担心线路调整后需要多次换乘。对此，王志明说，交通局将在各社区设立咨询点，并保留原有线路的"
+    "部分站点，尽量减少对乘客的影响。",
+])  # fmt: skip
+ZH_SAME_EVENT = "\n\n".join([
+    "安塞姆港的扩建方案终于获得通过。在周二的表决中，港务局委员以七票对两票支持该方案，投反对票的两名委员"
+    "认为应当等待新的环境报告。",
+    "\u201c这是本港几十年来最重要的一项投资。\u201d港务局主席林海涛在表决后对记者说。他承认，与渔民的分歧"
+    "尚未消除，但相信双方能够找到妥协的办法。",
+    "渔民协会会长陈玉兰则在码头外对聚集的渔民发表讲话，呼吁大家保持冷静。她说，协会的律师已经开始研究相关"
+    "文件，下周将公布下一步的行动计划。",
+    "一些年轻渔民表示，他们已经开始考虑转行。二十六岁的张磊说，近年来渔获逐年减少，扩建只会让情况更糟。",
+])  # fmt: skip
+
 
 def as_dict(article_id: str, body: str, **extra: str) -> dict[str, str]:
     return {"id": article_id, "body": body, **extra}

@@ -8,7 +8,7 @@ import pytest
 
 from client import Article, NeardupClient
 from service.settings import DetectionParams
-from tests.articles import WIRE, WIRE_PARAGRAPHS
+from tests.articles import WIRE, WIRE_PARAGRAPHS, ZH_OTHER_WITH_APPEAL, ZH_SAME_EVENT, ZH_WIRE, ZH_WIRE_WITH_APPEAL
 from tests.quality_texts import FOOTER, STORIES, dividend
 from tests.support import in_process_server
 
@@ -52,3 +52,16 @@ def test_template_items_are_different_articles_but_a_resend_is_identical(client:
     assert client.index(Article("obsidian", other, published=T0 + timedelta(minutes=5))).matches == ()
     [match] = client.index(Article("harwell-2", first, published=T0 + timedelta(minutes=30))).matches
     assert match.id == "harwell" and match.relation == "identical"
+
+
+def test_chinese_copies_are_found_and_told_apart_over_grpc_with_evidence_in_the_callers_offsets(
+    client: NeardupClient,
+) -> None:
+    client.index(Article("zh-wire", ZH_WIRE, published=T0))
+    client.index(Article("zh-other", ZH_OTHER_WITH_APPEAL, published=T0))
+    copy = client.index(Article("zh-copy", ZH_WIRE_WITH_APPEAL, published=T0 + timedelta(hours=1)), evidence=True)
+    assert copy.duplicate_of == "zh-wire" and [m.id for m in copy.matches] == ["zh-wire"]
+    first = copy.matches[0].passages[0]
+    assert ZH_WIRE_WITH_APPEAL[first.start : first.end].startswith("安塞姆港务局周二批准")
+    assert ZH_WIRE[first.other_start : first.other_end].startswith("安塞姆港务局周二批准")
+    assert client.index(Article("zh-same-event", ZH_SAME_EVENT, published=T0)).matches == ()

@@ -8,7 +8,18 @@ from service.detector import Detector
 from service.errors import InvalidArgument
 from service.model import Article, Relation
 from service.settings import DetectionParams
-from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
+from tests.articles import (
+    OTHER_WITH_APPEAL,
+    SAME_EVENT_A,
+    SAME_EVENT_B,
+    WIRE,
+    WIRE_WITH_APPEAL,
+    ZH_OTHER_WITH_APPEAL,
+    ZH_SAME_EVENT,
+    ZH_WIRE,
+    ZH_WIRE_PARAGRAPHS,
+    ZH_WIRE_WITH_APPEAL,
+)
 
 
 @pytest.fixture
@@ -30,6 +41,24 @@ def test_copy_with_appeal_and_cut_tail_matches_the_wire_story(detector: Detector
 
 def test_same_event_stories_quoting_the_same_people_do_not_match(detector: Detector) -> None:
     assert judge(detector, SAME_EVENT_A, {"b": SAME_EVENT_B, "wire": WIRE}) == {}
+
+
+def test_chinese_copy_with_appeal_and_cut_tail_matches_and_the_traps_do_not(detector: Detector) -> None:
+    found = judge(detector, ZH_WIRE_WITH_APPEAL, {"wire": ZH_WIRE, "other": ZH_OTHER_WITH_APPEAL})
+    assert set(found) == {"wire"}
+    assert found["wire"] > 0.7
+    assert judge(detector, ZH_SAME_EVENT, {"wire": ZH_WIRE}) == {}
+    assert judge(detector, ZH_OTHER_WITH_APPEAL, {"copy": ZH_WIRE_WITH_APPEAL}) == {}
+
+
+def test_a_chinese_flash_and_a_reworded_chinese_copy_match_though_no_clause_is_unchanged(detector: Detector) -> None:
+    """Read as one token from punctuation to punctuation, an 88-character flash had 3 shingles (fewer than
+    min_shared_shingles) and a copy that renames the port authority throughout shared no shingle near the
+    name: neither matched."""
+    flash = ZH_WIRE_PARAGRAPHS[0]
+    assert judge(detector, "【快讯】" + flash, {"flash": flash}) == {"flash": pytest.approx(1.0)}
+    reworded = ZH_WIRE.replace("港务局", "港口管理局").replace("渔民", "渔户")
+    assert judge(detector, reworded, {"wire": ZH_WIRE})["wire"] > 0.8
 
 
 def test_truncated_copy_is_found_by_containment(detector: Detector) -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.text import _WORD, _normalise_token, has_combining_marks, tokens, utf8_tokens
+from service.text import _WORD, _normalise_token, tokens, utf8_tokens
 
 
 def reference_tokens(text: str) -> list[str]:
@@ -36,6 +36,7 @@ def test_tokens_equal_reference_on_news_like_characters(text: str) -> None:
         "\ufb01nal \uff21\uff22\uff23 \u0130stanbul stra\u00dfe",  # NFKC and case folding change the bytes
         "under_score 42nd\tTAB\r\nnew line\x0bvt\x0cff\x1cfs",  # ASCII separators bytes.split() does not know
         "half\ud800pair",  # a lone surrogate (not valid UTF-8) separates words in both
+        "港务局周二表示，NHK によると「計画」は",  # letters of unspaced scripts, one token each
     ],
 )
 def test_utf8_tokens_are_the_tokens_encoded(text: str) -> None:
@@ -43,8 +44,17 @@ def test_utf8_tokens_are_the_tokens_encoded(text: str) -> None:
 
 
 def test_combining_marks_are_kept_inside_words() -> None:
-    decomposed = "cafe\u0301 au lait"
-    assert has_combining_marks(decomposed)
-    assert tokens(decomposed) == ["café", "au", "lait"]
-    assert not has_combining_marks("Minister’s — reply")
+    assert tokens("cafe\u0301 au lait") == ["café", "au", "lait"]
     assert tokens("Minister’s — REPLY") == ["minister", "s", "reply"]
+
+
+# Latin, a combining accent, Chinese and its punctuation, kana (a combining voicing mark, a halfwidth letter),
+# Thai with a vowel mark above its consonant
+_MIXED = "ab Z9 ,\u3002\u300c\u6e2f\u53e3\u306f\u30ab\u3099\uff76\u0e01\u0e34\u00e9\u0301\u2014"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_MIXED)))
+def test_tokens_equal_reference_on_text_mixing_unspaced_scripts_marks_and_latin(text: str) -> None:
+    assert tokens(text) == reference_tokens(text)
+    assert utf8_tokens(text) == [t.encode() for t in reference_tokens(text)]

@@ -29,3 +29,17 @@ def test_spans_point_at_the_original_text() -> None:
 
 def test_only_punctuation_has_no_tokens() -> None:
     assert tokens(" — … !? ") == []
+
+
+def test_each_letter_of_a_script_written_without_spaces_is_a_token() -> None:
+    assert tokens("港务局周二表示，计划获批。") == ["港", "务", "局", "周", "二", "表", "示", "计", "划", "获", "批"]
+    assert tokens("NHKによると「新計画」") == ["nhk", "に", "よ", "る", "と", "新", "計", "画"]
+    assert tokens("ｶﾞス か\u3099") == ["カ", "\u3099", "ス", "が"]  # (halfwidth folded; a mark stays with its letter)
+    assert tokens("กรุงเทพ ประกาศ") == ["ก", "รุ", "ง", "เ", "ท", "พ", "ป", "ร", "ะ", "ก", "า", "ศ"]
+
+
+def test_spans_of_unspaced_letters_point_at_the_original_text() -> None:
+    text = "【快讯】港口 ABC"
+    spans = token_spans(text)
+    assert [t for t, _, _ in spans] == tokens(text) == ["快", "讯", "港", "口", "abc"]
+    assert [text[s:e] for _, s, e in spans] == ["快", "讯", "港", "口", "ABC"]
