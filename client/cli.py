@@ -221,8 +221,7 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from service.grpc_server import start_server
     from service.logs import announce
     from service.logs import configure as configure_logging
-    from service.redis_store import redacted_url
-    from service.settings import Settings
+    from service.settings import Settings, redacted_url
 
     try:
         settings = Settings.from_namespace(args)

@@ -51,7 +51,6 @@ import contextlib
 import itertools
 import json
 import logging
-import re
 import secrets
 import struct
 import threading
@@ -62,7 +61,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import numpy as np
 import redis
@@ -83,7 +81,7 @@ from service.model import (
     from_us,
     to_us,
 )
-from service.settings import DetectionParams
+from service.settings import DetectionParams, redacted_url
 from service.storage import OrderKey
 
 log = logging.getLogger(__name__)
@@ -599,15 +597,6 @@ class RedisStore:
 
 class CredentialsRefused(Unavailable):
     """Redis refused the user and password of --redis-url: UNAVAILABLE to a call, but at start a setting to fix."""
-
-
-def redacted_url(url: str) -> str:
-    """`url` with its password (in the user part or a `password=` query field) shown as ***."""
-    netloc = urlsplit(url).netloc
-    user, at, host = netloc.rpartition("@")
-    if at and ":" in user:
-        url = url.replace(netloc, f"{user.split(':', 1)[0]}:***@{host}", 1)
-    return re.sub(r"([?&]password=)[^&#]*", r"\1***", url)
 
 
 @contextmanager

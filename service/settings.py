@@ -7,10 +7,12 @@ the entry point; everything else receives a Settings instance.
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 # Bumped whenever tokenisation or hashing changes, so an old store is refused
 # instead of silently compared with incompatible shingles.
@@ -300,3 +302,12 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="neardup serve", description="Run the neardup gRPC server.")
     add_arguments(parser, env)
     return parser
+
+
+def redacted_url(url: str) -> str:
+    """`url` with its password (in the user part or a `password=` query field) shown as ***."""
+    netloc = urlsplit(url).netloc
+    user, at, host = netloc.rpartition("@")
+    if at and ":" in user:
+        url = url.replace(netloc, f"{user.split(':', 1)[0]}:***@{host}", 1)
+    return re.sub(r"([?&]password=)[^&#]*", r"\1***", url)

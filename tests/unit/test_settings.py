@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from service.settings import DetectionParams, Settings, build_parser
+from service.settings import DetectionParams, Settings, build_parser, redacted_url
 
 
 def test_flags_win_over_environment_which_wins_over_defaults() -> None:
@@ -105,3 +105,11 @@ def test_an_environment_value_that_does_not_parse_names_the_variable(capsys: pyt
         Settings.from_args([], {"NEARDUP_PORT": "fifty"})
     assert exited.value.code == 2
     assert "NEARDUP_PORT='fifty' is not a valid value for --port: expected a whole number" in capsys.readouterr().err
+
+
+def test_a_url_password_is_shown_as_stars_and_the_rest_as_given() -> None:
+    assert redacted_url("redis://:pw@10.0.0.7:6379/0") == "redis://:***@10.0.0.7:6379/0"
+    assert redacted_url("rediss://neardup:p%40ss@cache.internal:6380/2") == "rediss://neardup:***@cache.internal:6380/2"
+    assert redacted_url("unix:///run/redis.sock?db=1&password=pw") == "unix:///run/redis.sock?db=1&password=***"
+    assert redacted_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+    assert redacted_url("redis://user@127.0.0.1:6379/0") == "redis://user@127.0.0.1:6379/0"
