@@ -53,15 +53,18 @@ def _is_mark(char: str) -> bool:
 
 # All combining marks (Mn, Mc, Me), so accents written as separate code points stay inside their word.
 _MARKS = _class_ranges(cp for cp in range(sys.maxunicode + 1) if _is_mark(chr(cp)))
+# Halfwidth katakana's voicing marks: letters to Unicode, but they follow the letter they voice as a combining
+# mark does (NFKC makes the pair one letter: "ｶﾞ" is "ガ").
+_HALFWIDTH_VOICING = "\uff9e\uff9f"
 # The letters of the unspaced scripts (their punctuation and symbols still separate).
 _UNSPACED = _class_ranges(
     cp
     for lo, hi in _UNSPACED_BLOCKS
     for cp in range(lo, hi + 1)
-    if not _is_mark(chr(cp)) and re.fullmatch(r"\w", chr(cp))
+    if not _is_mark(chr(cp)) and re.fullmatch(r"\w", chr(cp)) and chr(cp) not in _HALFWIDTH_VOICING
 )
 # A token: one letter of an unspaced script with its marks, or a run of other word characters and marks.
-_WORD = re.compile(rf"[{_UNSPACED}][{_MARKS}]*|(?:[^\W{_UNSPACED}]|[{_MARKS}])+")
+_WORD = re.compile(rf"[{_UNSPACED}][{_MARKS}{_HALFWIDTH_VOICING}]*|(?:[^\W{_UNSPACED}]|[{_MARKS}])+")
 # Equal to _WORD on text with no letter of an unspaced script (most news), and faster: its negated class
 # slows every character. _PLAIN_WORD, for text without combining marks too, is 3-4x faster again: the long
 # class of mark ranges is what makes the others slow, and most news text has no combining marks.

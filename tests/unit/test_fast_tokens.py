@@ -50,7 +50,7 @@ def test_combining_marks_are_kept_inside_words() -> None:
 
 # Latin, a combining accent, Chinese and its punctuation, kana (a combining voicing mark, a halfwidth letter),
 # Thai with a vowel mark above its consonant
-_MIXED = "ab Z9 ,\u3002\u300c\u6e2f\u53e3\u306f\u30ab\u3099\uff76\u0e01\u0e34\u00e9\u0301\u2014"
+_MIXED = "ab Z9 ,\u3002\u300c\u6e2f\u53e3\u306f\u30ab\u3099\uff76\uff9e\u0e01\u0e34\u00e9\u0301\u2014"
 
 
 @settings(max_examples=300, deadline=None)
