@@ -65,15 +65,18 @@ _UNSPACED = _class_ranges(
 )
 # A token: one letter of an unspaced script with its marks, or a run of other word characters and marks.
 _WORD = re.compile(rf"[{_UNSPACED}][{_MARKS}{_HALFWIDTH_VOICING}]*|(?:[^\W{_UNSPACED}]|[{_MARKS}])+")
-# Equal to _WORD on text with no letter of an unspaced script (most news), and faster: its negated class
-# slows every character. _PLAIN_WORD, for text without combining marks too, is 3-4x faster again: the long
-# class of mark ranges is what makes the others slow, and most news text has no combining marks.
+_UNSPACED_LETTER = re.compile(rf"[{_UNSPACED}]")
+# Faster equals of _WORD (its long classes slow every character), by what a text holds (_word_pattern):
+# - no letter of an unspaced script (most news): _SPACED_WORD; without combining marks too, _PLAIN_WORD,
+#   3-4x faster again (the class of mark ranges is what makes the others slow);
+# - unspaced letters but no combining marks (Chinese, most Japanese): _PLAIN_UNSPACED_WORD, 3x faster.
 _SPACED_WORD = re.compile(rf"[\w{_MARKS}]+")
 _PLAIN_WORD = re.compile(r"\w+")
-_UNSPACED_LETTER = re.compile(rf"[{_UNSPACED}]")
+_PLAIN_UNSPACED_WORD = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+")
 _ASCII_WORD = re.compile(r"[a-z0-9_]+")  # \w on lower-cased ASCII text
 
 
+@functools.lru_cache(maxsize=1 << 16)  # (tokens repeat: a Chinese letter costs half as much from the cache)
 def _normalise_token(raw: str) -> str:
     if raw.isascii():
         return raw.lower()
@@ -84,15 +87,33 @@ def tokens(text: str) -> list[str]:
     """The normalised words of `text`, in order."""
     if text.isascii():  # fast path: NFKC is the identity and casefold is lower()
         return _ASCII_WORD.findall(text.lower())
-    return [_normalise_token(raw) for raw in _word_pattern(text).findall(text)]
+    return [_normalise_token(raw) for raw in _pattern_for(_kinds(text)).findall(text)]
 
 
-def _word_pattern(text: str) -> re.Pattern[str]:
-    """The fastest pattern that finds _WORD's tokens in `text` (looking at each distinct character once)."""
-    chars = {c for c in set(text) if ord(c) >= 0x300}  # (no mark or unspaced letter below U+0300)
-    if any(_UNSPACED_LETTER.match(c) for c in chars):
-        return _WORD
-    return _SPACED_WORD if any(_is_mark(c) for c in chars) else _PLAIN_WORD
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# What a non-ASCII character is to the tokeniser (_kind)
+_SEPARATOR, _WORD_CHAR, _MARK, _UNSPACED_CHAR = range(4)
+
+
+@functools.lru_cache(maxsize=1 << 14)  # (a few dozen distinct characters in most news, thousands in Chinese)
+def _kind(char: str) -> int:
+    if _UNSPACED_LETTER.fullmatch(char):
+        return _UNSPACED_CHAR
+    if _is_mark(char) or char in _HALFWIDTH_VOICING:  # (what may follow a letter in _WORD)
+        return _MARK
+    return _SEPARATOR if _WORD.fullmatch(char) is None else _WORD_CHAR
+
+
+def _kinds(text: str) -> set[int]:
+    """The kinds of the non-ASCII characters of `text` (each distinct character looked at once)."""
+    return {_kind(c) for c in set(_NON_ASCII.findall(text))}
+
+
+def _pattern_for(kinds: set[int]) -> re.Pattern[str]:
+    """The fastest pattern that finds _WORD's tokens in a text with non-ASCII characters of these kinds."""
+    if _UNSPACED_CHAR in kinds:
+        return _WORD if _MARK in kinds else _PLAIN_UNSPACED_WORD
+    return _SPACED_WORD if _MARK in kinds else _PLAIN_WORD
 
 
 # Bytes of ASCII word characters map to themselves (capitals to lower case); every other byte,
@@ -100,7 +121,6 @@ def _word_pattern(text: str) -> re.Pattern[str]:
 _FOLD_TO_WORD_BYTES = bytes(
     c + 32 if 65 <= c <= 90 else c if (48 <= c <= 57 or 97 <= c <= 122 or c == 95) else 32 for c in range(256)
 )
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def utf8_tokens(text: str) -> list[bytes]:
@@ -110,18 +130,14 @@ def utf8_tokens(text: str) -> list[bytes]:
     of the text separates words (typographic quotes and dashes, no-break spaces: most news),
     all tokens are ASCII, and one byte-level translate and split find them: about half the
     cost of finding string tokens and encoding each."""
-    if text.isascii() or all(map(_separates_words, set(_NON_ASCII.findall(text)))):
+    kinds = set() if text.isascii() else _kinds(text)
+    if kinds <= {_SEPARATOR}:
         # (surrogatepass: a lone surrogate, which tokens() also treats as a separator, cannot fail the encode)
         return text.encode("utf-8", "surrogatepass").translate(_FOLD_TO_WORD_BYTES).split()
-    return [t.encode() for t in tokens(text)]
-
-
-@functools.lru_cache(maxsize=4096)  # news uses a few dozen non-ASCII characters; bounded against the rest
-def _separates_words(char: str) -> bool:
-    """Whether a character is neither a word character nor a combining mark."""
-    return _WORD.fullmatch(char) is None
+    return [_normalise_token(raw).encode() for raw in _pattern_for(kinds).findall(text)]
 
 
 def token_spans(text: str) -> list[tuple[str, int, int]]:
     """Like tokens(), with each token's (start, end) offsets in `text`."""
-    return [(_normalise_token(m.group()), m.start(), m.end()) for m in _word_pattern(text).finditer(text)]
+    pattern = _pattern_for(_kinds(text))
+    return [(_normalise_token(m.group()), m.start(), m.end()) for m in pattern.finditer(text)]
