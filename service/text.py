@@ -66,7 +66,7 @@ _UNSPACED = _class_ranges(
 # A token: one letter of an unspaced script with its marks, or a run of other word characters and marks.
 _WORD = re.compile(rf"[{_UNSPACED}][{_MARKS}{_HALFWIDTH_VOICING}]*|(?:[^\W{_UNSPACED}]|[{_MARKS}])+")
 _UNSPACED_LETTER = re.compile(rf"[{_UNSPACED}]")
-# Faster equals of _WORD (its long classes slow every character), by what a text holds (_word_pattern):
+# Faster equals of _WORD (its long classes slow every character), by what a text holds (_pattern_for):
 # - no letter of an unspaced script (most news): _SPACED_WORD; without combining marks too, _PLAIN_WORD,
 #   3-4x faster again (the class of mark ranges is what makes the others slow);
 # - unspaced letters but no combining marks (Chinese, most Japanese): _PLAIN_UNSPACED_WORD, 3x faster.
@@ -87,16 +87,22 @@ def tokens(text: str) -> list[str]:
     """The normalised words of `text`, in order."""
     if text.isascii():  # fast path: NFKC is the identity and casefold is lower()
         return _ASCII_WORD.findall(text.lower())
-    return [_normalise_token(raw) for raw in _pattern_for(_kinds(text)).findall(text)]
+    return _found_tokens(text, _kinds(text))
+
+
+def _found_tokens(text: str, kinds: set[int]) -> list[str]:
+    """The tokens of a text whose non-ASCII characters are of these kinds."""
+    return [_normalise_token(raw) for raw in _pattern_for(kinds).findall(text)]
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
-# What a non-ASCII character is to the tokeniser (_kind)
+# What a non-ASCII character is to the tokeniser
 _SEPARATOR, _WORD_CHAR, _MARK, _UNSPACED_CHAR = range(4)
 
 
 @functools.lru_cache(maxsize=1 << 14)  # (a few dozen distinct characters in most news, thousands in Chinese)
 def _kind(char: str) -> int:
+    """What a non-ASCII character is to the tokeniser: one of the four kinds above."""
     if _UNSPACED_LETTER.fullmatch(char):
         return _UNSPACED_CHAR
     if _is_mark(char) or char in _HALFWIDTH_VOICING:  # (what may follow a letter in _WORD)
@@ -134,7 +140,7 @@ def utf8_tokens(text: str) -> list[bytes]:
     if kinds <= {_SEPARATOR}:
         # (surrogatepass: a lone surrogate, which tokens() also treats as a separator, cannot fail the encode)
         return text.encode("utf-8", "surrogatepass").translate(_FOLD_TO_WORD_BYTES).split()
-    return [_normalise_token(raw).encode() for raw in _pattern_for(kinds).findall(text)]
+    return [t.encode() for t in _found_tokens(text, kinds)]
 
 
 def token_spans(text: str) -> list[tuple[str, int, int]]:
