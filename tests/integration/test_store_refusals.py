@@ -10,7 +10,7 @@ import grpc
 import pytest
 import redis
 
-from benchmarks.loopback import RedisServer, redis_server
+from benchmarks.loopback import redis_server
 from client import Article, ArticleFailure, NeardupClient, ResourceExhaustedError, Retry, Verdict
 from tests.redis_support import synthetic_articles
 from tests.support import in_process_server
@@ -19,13 +19,13 @@ _FAST = Retry(attempts=3, first_wait=0.01, max_wait=0.05)  # (a real back-off, k
 
 
 @pytest.fixture
-def full_redis(tmp_path: Path) -> Iterator[tuple[NeardupClient, redis.Redis, RedisServer]]:
+def full_redis(tmp_path: Path) -> Iterator[tuple[NeardupClient, redis.Redis]]:
     """A server on a Redis that has room for about a hundred of the test's articles, then refuses writes."""
     with redis_server(tmp_path / "redis") as store:
         admin = redis.Redis(host="127.0.0.1", port=store.port)
         with in_process_server(tmp_path / "data", store="redis", redis_url=store.url) as (_running, client):
             admin.config_set("maxmemory", int(admin.info("memory")["used_memory"]) + (1 << 20))
-            yield client, admin, store
+            yield client, admin
         admin.close()
 
 
@@ -35,9 +35,9 @@ def _articles(count: int) -> list[Article]:
 
 @pytest.mark.parametrize("batch", [1, 64])
 def test_articles_refused_while_the_store_is_full_are_sent_again_once_it_has_room(
-    full_redis: tuple[NeardupClient, redis.Redis, RedisServer], batch: int
+    full_redis: tuple[NeardupClient, redis.Redis], batch: int
 ) -> None:
-    client, admin, _store = full_redis
+    client, admin = full_redis
     articles = _articles(1000)
     retries: list[tuple[grpc.StatusCode, int]] = []
 
@@ -55,9 +55,9 @@ def test_articles_refused_while_the_store_is_full_are_sent_again_once_it_has_roo
 
 
 def test_without_retry_each_refusal_is_that_article_answer_and_the_stream_goes_on(
-    full_redis: tuple[NeardupClient, redis.Redis, RedisServer],
+    full_redis: tuple[NeardupClient, redis.Redis],
 ) -> None:
-    client, _admin, _store = full_redis
+    client, _admin = full_redis
     articles = _articles(1000)
     outcomes = list(client.index_stream(articles, batch=64))
     refused = [o for o in outcomes if isinstance(o, ArticleFailure)]
@@ -67,9 +67,9 @@ def test_without_retry_each_refusal_is_that_article_answer_and_the_stream_goes_o
 
 
 def test_a_store_that_stays_full_ends_the_stream_with_its_error_after_the_retries(
-    full_redis: tuple[NeardupClient, redis.Redis, RedisServer],
+    full_redis: tuple[NeardupClient, redis.Redis],
 ) -> None:
-    client, _admin, _store = full_redis
+    client, _admin = full_redis
     articles = _articles(1000)
     answered: list[Verdict | ArticleFailure] = []
     retries: list[int] = []
