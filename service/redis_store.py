@@ -52,6 +52,7 @@ import itertools
 import json
 import logging
 import secrets
+import ssl
 import struct
 import threading
 import time
@@ -242,7 +243,7 @@ class RedisStore:
         self.cluster = False
         try:
             self._connect()
-        except CredentialsRefused as exc:  # (a setting that cannot work: no point serving on it)
+        except UrlRefused as exc:  # (a setting that cannot work: no point serving on it)
             raise ValueError(f"--redis-url: {exc}") from exc
         except Unavailable as exc:  # start anyway: a stateless replica serves as soon as Redis is back
             log.warning("%s; will connect on the first request", exc)
@@ -595,8 +596,9 @@ class RedisStore:
             self._client.close()
 
 
-class CredentialsRefused(Unavailable):
-    """Redis refused the user and password of --redis-url: UNAVAILABLE to a call, but at start a setting to fix."""
+class UrlRefused(Unavailable):
+    """What --redis-url says cannot work (Redis refused its credentials, or the client its TLS certificate):
+    UNAVAILABLE to a call, but at start a setting to fix."""
 
 
 @contextmanager
@@ -614,11 +616,17 @@ def _unavailable(url: str) -> Iterator[None]:
             "acknowledged. Raise its maxmemory, or free memory there, then send the articles again"
         ) from exc
     except redis.exceptions.AuthenticationError as exc:  # (a ConnectionError, but no retry mends it)
-        raise CredentialsRefused(
+        raise UrlRefused(
             f"the shared Redis store at {url} refused neardup's credentials ({exc}): the server needs a user "
             "and password it accepts in --redis-url (NEARDUP_REDIS_URL), e.g. redis://user:password@host:6379/0"
         ) from exc
     except (redis.ConnectionError, redis.TimeoutError) as exc:
+        if isinstance(exc.__cause__ or exc.__context__, ssl.SSLCertVerificationError):
+            raise UrlRefused(
+                f"the shared Redis store at {url} presented a TLS certificate neardup does not trust ({exc}): name "
+                "the CA that signed it in --redis-url (NEARDUP_REDIS_URL), e.g. "
+                "rediss://host:6380/0?ssl_ca_certs=/etc/neardup/redis-ca.pem"
+            ) from exc
         raise Unavailable(
             f"the shared Redis store at {url} is not answering ({type(exc).__name__}: {exc}); "
             "nothing was stored by this call; retry, and check that redis-server is running and reachable"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from benchmarks.loopback import RedisServer, redis_cluster, redis_server, wait_for
+from benchmarks.loopback import RedisServer, free_port, redis_cluster, redis_server, wait_for
 from benchmarks.syndication import copies
 from service import redis_store
 from service.detector import Detector
@@ -39,6 +39,7 @@ from service.redis_store import (
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
 from service.storage import order_key
+from tests.integration.test_tls import make_pki
 from tests.redis_support import cleared_index_url, synthetic_articles
 from tests.support import purge_victims, whole_group
 
@@ -262,6 +263,27 @@ def test_credentials_redis_refuses_stop_a_start_and_fail_later_calls_and_no_mess
             engine.close()
             admin.close()
     assert "secret" not in caplog.text
+
+
+def test_a_redis_over_tls_serves_through_a_rediss_url_and_a_certificate_not_trusted_stops_a_start(
+    tmp_path: Path,
+) -> None:
+    pki = make_pki(tmp_path)
+    tls_port = free_port()
+    server = RedisServer(tmp_path / "r", "--tls-port", str(tls_port), "--tls-cert-file", str(pki.cert),
+                         "--tls-key-file", str(pki.key), "--tls-auth-clients", "no").start()  # fmt: skip
+    try:
+        engine = Engine(DETECTOR, RedisStore(f"rediss://127.0.0.1:{tls_port}/0?ssl_ca_certs={pki.ca}", PARAMS))
+        try:
+            [article] = synthetic_articles(1, seed=3)[:1]
+            ingest(engine, [article])
+            assert engine.get(article.id).article.body == article.body
+        finally:
+            engine.close()
+        with pytest.raises(ValueError, match=r"--redis-url: .* presented a TLS certificate neardup does not trust"):
+            RedisStore(f"rediss://127.0.0.1:{tls_port}/0?ssl_ca_certs={pki.other_ca}", PARAMS)
+    finally:
+        server.stop()
 
 
 def test_a_replica_starts_while_redis_is_down_and_serves_once_it_is_up(tmp_path: Path) -> None:
