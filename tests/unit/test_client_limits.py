@@ -1,11 +1,13 @@
-"""A server named without a port is looked for where `neardup serve` listens by default."""
+"""The client's defaults and limits are the server's: a server named without a port is looked for where
+`neardup serve` listens by default, and the client cuts its messages where the server would refuse them."""
 
 from __future__ import annotations
 
 import pytest
 
-from client import NeardupClient
+from client import NeardupClient, api
 from client.api import DEFAULT_PORT, with_default_port
+from service import engine, grpc_server
 from service.settings import Settings
 
 
@@ -28,6 +30,12 @@ def test_a_port_is_added_only_to_a_bare_host(target: str, expected: str) -> None
 
 def test_the_default_port_is_the_one_the_server_listens_on() -> None:
     assert Settings().port == DEFAULT_PORT
+
+
+def test_the_client_limits_are_the_server_limits() -> None:
+    assert api.MAX_BATCH_ARTICLES == grpc_server.MAX_BATCH_ARTICLES  # (more: each article refused)
+    assert api.MAX_DELETES_PER_CALL == engine.MAX_DELETED_AT_ONCE  # (more: the call refused)
+    assert api.MAX_ANSWER_BYTES >= grpc_server.MAX_ANSWER_BYTES  # (less: a large answer fails the stream)
 
 
 def test_the_client_connects_to_the_default_port_of_a_bare_host() -> None:
