@@ -630,12 +630,23 @@ def _unavailable(url: str) -> Iterator[None]:
         raise Unavailable(
             f"the shared Redis store at {url} is not answering ({type(exc).__name__}: {exc}); "
             "nothing was stored by this call; retry, and check that redis-server is running and reachable"
+            f"{_scheme_hint(url, exc)}"
         ) from exc
     except redis.RedisError as exc:
         raise Unavailable(
             f"the shared Redis store at {url} refused a command ({type(exc).__name__}: {exc}); nothing was "
             "stored by this call; retry"
         ) from exc
+
+
+def _scheme_hint(url: str, exc: redis.RedisError) -> str:
+    """A likely mix-up of redis:// and rediss://: a TLS port resets a plaintext connection, and a plaintext port
+    never answers a TLS handshake (so the connection times out)."""
+    if url.startswith("redis://") and isinstance(exc.__cause__ or exc.__context__, ConnectionResetError):
+        return " (if that port speaks TLS, the URL must begin with rediss://)"
+    if url.startswith("rediss://") and isinstance(exc, redis.TimeoutError):
+        return " (if that port does not speak TLS, the URL must begin with redis://)"
+    return ""
 
 
 def _check_deadline(deadline: float) -> None:

@@ -265,7 +265,7 @@ def test_credentials_redis_refuses_stop_a_start_and_fail_later_calls_and_no_mess
     assert "secret" not in caplog.text
 
 
-def test_a_redis_over_tls_serves_through_a_rediss_url_and_a_certificate_not_trusted_stops_a_start(
+def test_redis_over_tls_works_by_rediss_an_untrusted_certificate_stops_a_start_a_mixed_up_scheme_is_named(
     tmp_path: Path,
 ) -> None:
     pki = make_pki(tmp_path)
@@ -282,6 +282,15 @@ def test_a_redis_over_tls_serves_through_a_rediss_url_and_a_certificate_not_trus
             engine.close()
         with pytest.raises(ValueError, match=r"--redis-url: .* presented a TLS certificate neardup does not trust"):
             RedisStore(f"rediss://127.0.0.1:{tls_port}/0?ssl_ca_certs={pki.other_ca}", PARAMS)
+        mixed_up = [(f"redis://127.0.0.1:{tls_port}/0", "the URL must begin with rediss://"),
+                    (f"rediss://127.0.0.1:{server.port}/0", "the URL must begin with redis://")]  # fmt: skip
+        for url, hint in mixed_up:
+            store = RedisStore(url, PARAMS, socket_timeout=0.5)  # (starts: Redis may just be down)
+            try:
+                with pytest.raises(Unavailable, match=hint), store.read() as tx:
+                    tx.count()
+            finally:
+                store.close()
     finally:
         server.stop()
 
