@@ -40,7 +40,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from benchmarks import baseline, corpus
-from client.api import Article, article_batches
+from client.api import DEFAULT_PORT, Article, article_batches, with_default_port
 from client.jsonl import InputError
 
 MODES = ("unary", "stream", "batch", "check", "mix")
@@ -494,8 +494,9 @@ def compare(articles: Sequence[Article], recipe_before: float | None = None) -> 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="neardup-bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--target", "--server", dest="target", default="127.0.0.1:50051",
-                   help="server address, loopback only (--server, as neardup names it, works too)")  # fmt: skip
+    p.add_argument("--target", "--server", dest="target", type=with_default_port, default=f"127.0.0.1:{DEFAULT_PORT}",
+                   help=f"server address, loopback only, port {DEFAULT_PORT} if left out (--server, as neardup "
+                        "names it, works too)")  # fmt: skip
     p.add_argument("--spawn", action="store_true", help="start a fresh server on 127.0.0.1 port 0 for this run")
     p.add_argument("--server-arg", action="append", default=[], help="extra flag for the spawned server")
     p.add_argument("--mode", choices=MODES, default="stream")

@@ -9,6 +9,7 @@ import pytest
 
 from benchmarks import corpus, loadtest
 from client import NeardupClient
+from client.api import DEFAULT_PORT
 from service.grpc_server import RunningServer
 
 
@@ -89,6 +90,14 @@ def test_only_loopback_targets_are_accepted() -> None:
     loadtest.require_loopback("[::1]:1")
     with pytest.raises(SystemExit, match="loopback"):
         loadtest.require_loopback("10.1.2.3:50051")
+
+
+def test_a_server_named_without_a_port_is_looked_for_on_neardups_port_as_the_cli_does() -> None:
+    for host in ("127.0.0.1", "[::1]", "localhost"):
+        target = loadtest.build_parser().parse_args(["--server", host]).target
+        assert target == f"{host}:{DEFAULT_PORT}"
+        loadtest.require_loopback(target)
+    assert loadtest.build_parser().parse_args(["--target", "127.0.0.1:7000"]).target == "127.0.0.1:7000"
 
 
 def test_an_articles_file_that_is_missing_or_holds_no_article_ends_the_run_saying_so(tmp_path: Path) -> None:
