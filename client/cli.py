@@ -117,9 +117,11 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
             cmd.add_argument("--batch", type=int, default=DEFAULT_BATCH,
                              help="articles per message, at most 1000 (1: one IndexArticles message each)")  # fmt: skip
             cmd.add_argument("--retries", type=int, default=Retry.attempts,
-                             help="if the stream fails with UNAVAILABLE or RESOURCE_EXHAUSTED (server restarting "
-                                  "or full), open it again and resend what was not answered, up to this many "
-                                  "times in a row, backing off from 0.5 s to 10 s (0: fail at once)")  # fmt: skip
+                             help="if the stream fails, or an article is answered, with UNAVAILABLE or "
+                                  "RESOURCE_EXHAUSTED (server restarting or full, its store down or full), open it "
+                                  "again and resend what was not answered, up to this many times in a row, "
+                                  "backing off from 0.5 s to 10 s (0: fail at once; such articles then get error "
+                                  "lines)")  # fmt: skip
         else:
             cmd.add_argument("--retries", type=int, default=Retry.attempts,
                              help="if a check fails with UNAVAILABLE or RESOURCE_EXHAUSTED (server restarting or "
