@@ -33,6 +33,8 @@ MAX_BATCH_ARTICLES = 1000  # the most articles an IndexArticleBatches message ma
 # bigger than gRPC's default 4 MiB (the server sends up to this much).
 MAX_ANSWER_BYTES = 64 << 20
 DEFAULT_PORT = 50051  # the port `neardup serve` listens on unless told otherwise
+# Its health is SERVING only while its store answers (readiness); the server's own, "", until it drains.
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NearDuplicateService"].full_name
 OnRetry = Callable[[NeardupClientError, int, float], None]  # (the error, articles to send again, seconds to wait)
 _ENVELOPE_BYTES = 1024  # field tags, timestamp, flags: generous, so an article that passes fits
 

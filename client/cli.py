@@ -23,6 +23,7 @@ from client.api import (
     DEFAULT_PORT,
     MAX_DELETES_PER_CALL,
     MAX_MESSAGE_BYTES,
+    SERVICE_NAME,
     Article,
     ArticleFailure,
     NeardupClient,
@@ -171,6 +172,12 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     health = sub.add_parser("health", help="ask the gRPC health service; exit 0 if SERVING, else 1 (HEALTHCHECK)")
     _add_connection_flags(health, env)
     health.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for an answer")
+    health.add_argument(
+        "--service",
+        default="",
+        help="whose health: '' (default) the server's own, SERVING until it drains (liveness); "
+        f"{SERVICE_NAME}: SERVING only while its store answers too (readiness)",
+    )
     health.set_defaults(run=_health)
     return parser
 
@@ -431,7 +438,7 @@ def _stats(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 def _health(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     with _connect(args, timeout=args.timeout) as client:
         try:
-            status = client.health()
+            status = client.health(args.service)
         except NeardupClientError as exc:
             print(f"neardup: unhealthy: {exc}{_connection_hint(exc, args)}", file=sys.stderr)
             return EXIT_ABSENT

@@ -44,6 +44,7 @@ from service.metrics import Metrics
 from service.model import PreparedArticle, Verdict
 from service.settings import Settings
 from service.storage import open_store
+from service.store_watch import StoreWatch
 from service.workers import FingerprintPool, then_submit
 
 log = logging.getLogger(__name__)
@@ -333,10 +334,13 @@ class RunningServer:
     pool: FingerprintPool | None = None
     health_server: grpc.Server | None = None  # the health service on a port of its own
     health_port: int | None = None
+    store_watch: StoreWatch | None = None
 
     def stop(self, grace: float) -> None:
         """Refuse new calls, report NOT_SERVING, drain in-flight calls, close the store."""
         self.health.enter_graceful_shutdown()
+        if self.store_watch:
+            self.store_watch.close()
         self.server.stop(grace).wait()
         if self.health_server:  # (kept answering NOT_SERVING while the main port drained)
             self.health_server.stop(0).wait()
@@ -379,9 +383,30 @@ def start_server(settings: Settings) -> RunningServer:
         engine.close()
         raise
     server.start()
-    for name in ("", SERVICE_NAME):
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return RunningServer(server, port, engine, health_servicer, metrics, metrics_port, pool, health_server, health_port)
+    watch = _watch_store(settings, engine, health_servicer, metrics)
+    return RunningServer(
+        server, port, engine, health_servicer, metrics, metrics_port, pool, health_server, health_port, watch
+    )
+
+
+def _watch_store(
+    settings: Settings, engine: Engine, servicer: health.HealthServicer, metrics: Metrics
+) -> StoreWatch | None:
+    """The service's health (readiness) is SERVING while the store answers (asked every
+    --store-check-seconds), NOT_SERVING while it does not: every call there would get UNAVAILABLE, so a
+    readiness probe should send callers elsewhere. The server's own ("", liveness) stays SERVING until
+    it drains: a restart would not bring the store back, and a liveness probe would restart it again and again."""
+
+    def report(answers: bool) -> None:
+        metrics.store_answers.set(int(answers))
+        status = health_pb2.HealthCheckResponse.SERVING if answers else health_pb2.HealthCheckResponse.NOT_SERVING
+        servicer.set(SERVICE_NAME, status)
+
+    servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    if settings.store_check_seconds == 0:
+        report(True)
+        return None
+    return StoreWatch(engine.stats, report, settings.store_check_seconds)
 
 
 def _bind(server: grpc.Server, address: str, credentials: grpc.ServerCredentials | None, flag: str) -> int:

@@ -58,6 +58,12 @@ class Metrics:
             "Sampled shingles learned as boilerplate (seen in --boilerplate-after stories); NaN on Redis",
             registry=r,
         )
+        self.store_answers = Gauge(
+            "neardup_store_answers",
+            "1 while the store answers, 0 while it does not and health reports NOT_SERVING (--store-check-seconds)",
+            registry=r,
+        )
+        self.store_answers.set(1)
         self._gc = _GcPauses()
         r.register(self._gc)
         self._http: WSGIServer | None = None

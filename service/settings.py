@@ -190,6 +190,11 @@ class Settings:
         least=-1,
         most=PORT_MAX,
     )
+    store_check_seconds: float = _setting(
+        5.0,
+        "ask the store this often whether it answers; while it does not, health reports NOT_SERVING (0: never ask)",
+        least=0,
+    )
     detection: DetectionParams = field(default_factory=DetectionParams)
 
     @classmethod

@@ -17,9 +17,9 @@ import pytest
 import redis
 
 import service
-from benchmarks.loopback import redis_server, wait_for
+from benchmarks.loopback import free_port, redis_server, wait_for
 from client import Article
-from client.api import DEFAULT_PORT
+from client.api import DEFAULT_PORT, SERVICE_NAME
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
 from tests.support import ServerProcess
 
@@ -224,6 +224,18 @@ def test_serve_on_a_redis_with_a_password_never_prints_it_and_stops_if_redis_ref
             assert "secret" not in "".join(server.log)
         finally:
             server.stop()
+
+
+def test_health_of_the_service_says_not_serving_while_its_store_does_not_answer(tmp_path: Path) -> None:
+    nothing_there = f"redis://127.0.0.1:{free_port()}/0"
+    server = ServerProcess(tmp_path / "d", "--store", "redis", "--redis-url", nothing_there).start()
+    try:
+        alive = neardup("health", "--server", server.target)
+        assert (alive.returncode, alive.stdout) == (0, "SERVING\n")  # the process: liveness
+        ready = neardup("health", "--server", server.target, "--service", SERVICE_NAME)
+        assert (ready.returncode, ready.stdout) == (1, "NOT_SERVING\n"), ready.stderr  # its store: readiness
+    finally:
+        server.stop()
 
 
 def test_serve_refuses_a_store_built_with_other_parameters(tmp_path: Path) -> None:

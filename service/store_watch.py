@@ -1,0 +1,59 @@
+"""Whether the store answers, asked again and again, so that health can say so.
+
+A server whose store does not answer (Redis stopped, unreachable, or refusing the credentials it was
+started with) can only answer UNAVAILABLE; a load balancer or an orchestrator's readiness probe should
+send its callers elsewhere meanwhile. No gRPC here: the server passes what to do on a change.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from service.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+
+class StoreWatch:
+    """Calls `probe` now, then every `every` seconds in a thread of its own, and `on_change(answers)` now
+    and whenever the answer changes. A probe that raises `Unavailable` means the store does not answer;
+    any other error is the probe's own, logged, and leaves the last answer as it was."""
+
+    def __init__(self, probe: Callable[[], object], on_change: Callable[[bool], None], every: float) -> None:
+        self._probe = probe
+        self._on_change = on_change
+        self._every = every
+        self._stop = threading.Event()
+        self.answers = True
+        self._look()
+        on_change(self.answers)
+        self._thread = threading.Thread(target=self._loop, name="neardup-store-watch", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._every):
+            if self._look():
+                self._on_change(self.answers)
+
+    def _look(self) -> bool:
+        """Ask the store; True if its answer changed (said in the log)."""
+        try:
+            self._probe()
+        except Unavailable as exc:
+            if self.answers:
+                log.warning("health reports NOT_SERVING until the store answers: %s", exc)
+            changed, self.answers = self.answers, False
+            return changed
+        except Exception:  # (a bug of the probe's, not the store's answer: watch on)
+            log.exception("could not ask the store whether it answers")
+            return False
+        if not self.answers:
+            log.info("the store answers again: health reports SERVING")
+        changed, self.answers = not self.answers, True
+        return changed
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()

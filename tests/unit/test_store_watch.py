@@ -1,0 +1,65 @@
+"""StoreWatch with plain functions: what it reports, and when."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from service.errors import Unavailable
+from service.store_watch import StoreWatch
+from tests.support import until
+
+
+class _Store:
+    """A probe whose next answers the test sets; counts the times it was asked."""
+
+    def __init__(self) -> None:
+        self.failure: Exception | None = None
+        self.asked = 0
+        self._lock = threading.Lock()
+
+    def probe(self) -> None:
+        with self._lock:
+            self.asked += 1
+            if self.failure is not None:
+                raise self.failure
+
+    def asked_twice_more(self) -> bool:
+        seen = self.asked
+        return until(lambda: self.asked >= seen + 2, timeout=10)
+
+
+def test_reports_at_start_then_only_each_change() -> None:
+    store, reports = _Store(), list[bool]()
+    watch = StoreWatch(store.probe, reports.append, every=0.01)
+    try:
+        assert reports == [True]
+        assert store.asked_twice_more() and reports == [True]  # no change: nothing reported
+        store.failure = Unavailable("redis is down")
+        assert until(lambda: reports == [True, False], timeout=10)
+        assert store.asked_twice_more() and reports == [True, False] and not watch.answers
+        store.failure = None
+        assert until(lambda: reports == [True, False, True], timeout=10)
+    finally:
+        watch.close()
+
+
+def test_a_probe_failing_otherwise_leaves_the_answer_as_it_was(caplog: pytest.LogCaptureFixture) -> None:
+    store, reports = _Store(), list[bool]()
+    store.failure = Unavailable("down at start")
+    watch = StoreWatch(store.probe, reports.append, every=0.01)
+    try:
+        assert reports == [False]
+        store.failure = RuntimeError("a bug in the probe")
+        assert store.asked_twice_more() and reports == [False] and not watch.answers
+        assert "could not ask the store" in caplog.text
+    finally:
+        watch.close()
+
+
+def test_close_ends_its_thread() -> None:
+    watch = StoreWatch(_Store().probe, lambda _answers: None, every=60)  # (close must not wait out `every`)
+    assert "neardup-store-watch" in {t.name for t in threading.enumerate()}
+    watch.close()
+    assert "neardup-store-watch" not in {t.name for t in threading.enumerate()}
