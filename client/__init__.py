@@ -21,6 +21,7 @@ from client.api import (
 )
 from client.errors import (
     AlreadyExistsError,
+    ClientClosedError,
     InvalidArgumentError,
     NeardupClientError,
     NotFoundError,
@@ -34,6 +35,7 @@ __all__ = [
     "AlreadyExistsError",
     "Article",
     "ArticleFailure",
+    "ClientClosedError",
     "Deletion",
     "GroupMember",
     "GroupPage",

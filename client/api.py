@@ -16,7 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
-from client.errors import InvalidArgumentError, NeardupClientError, error_for, from_rpc_error
+from client.errors import ClientClosedError, InvalidArgumentError, NeardupClientError, error_for, from_rpc_error
 from client.ordered import in_order
 from client.resume import Retry, Unanswered
 
@@ -28,6 +28,8 @@ MAX_BATCH_BYTES = 1 << 20
 # so the client answers such an article itself instead of sending it.
 MAX_MESSAGE_BYTES = 4 << 20
 MAX_DELETES_PER_CALL = 1000  # the most ids a DeleteArticles call may name
+MAX_ID_BYTES = 512  # the longest id the server accepts, in UTF-8 bytes
+KEEPALIVE_SECONDS = 30.0  # a call that hears nothing this long pings; no answer as long again: UNAVAILABLE
 MAX_BATCH_ARTICLES = 1000  # the most articles an IndexArticleBatches message may carry (a larger batch is cut)
 # The largest answer the client takes: a batch's answers are one message, which long ids and many matches make
 # bigger than gRPC's default 4 MiB (the server sends up to this much).
@@ -53,8 +55,7 @@ class Article:
     def to_pb(self) -> pb.Article:
         msg = pb.Article(id=self.id, body=self.body, title=self.title, source=self.source, url=self.url)
         if self.published is not None:
-            published = self.published if self.published.tzinfo else self.published.replace(tzinfo=UTC)
-            msg.published.FromDatetime(published)
+            msg.published.FromDatetime(_in_utc(self.published))
         return msg
 
     @classmethod
@@ -201,16 +202,24 @@ class NeardupClient:
         ca_file: str | Path | None = None,
         token: str | None = None,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
+        keepalive_seconds: float = KEEPALIVE_SECONDS,
     ) -> None:
         """`tls` (implied by `ca_file`) speaks TLS, trusting `ca_file` or else the system's roots;
         `token` is sent as `authorization: Bearer <token>` on every call; an article that would
         make a request over `max_message_bytes` (the server's receive limit) is refused here
-        with InvalidArgumentError instead of being sent. A `target` without a port means DEFAULT_PORT."""
+        with InvalidArgumentError instead of being sent. A `target` without a port means DEFAULT_PORT.
+        While a call is in flight and nothing arrives for `keepalive_seconds`, the connection is pinged, and
+        dropped if the ping is not answered as long again: a call to a server that hangs (its host frozen, a
+        network path gone) then fails UNAVAILABLE instead of waiting for ever. Servers allow a client ping every
+        10 s (--min-client-ping-seconds), so keep it above that."""
         self.target = target = with_default_port(target)
         self.timeout = timeout
         self.max_message_bytes = max_message_bytes
-        self._metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),) if token else ()
-        self._channel = channel or _channel(target, tls or ca_file is not None, ca_file)
+        self._metadata: tuple[tuple[str, str], ...] = (
+            (("authorization", f"Bearer {_header_safe(token)}"),) if token else ()
+        )
+        self._channel = channel or _channel(target, tls or ca_file is not None, ca_file, keepalive_seconds)
+        self._closed = False
         self._stub = pb_grpc.NearDuplicateServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
@@ -221,7 +230,13 @@ class NeardupClient:
         self.close()
 
     def close(self) -> None:
+        self._closed = True
         self._channel.close()
+
+    def _require_open(self) -> None:
+        if self._closed:
+            message = f"this client of {self.target} is closed (close(), or its with block ended): make a new one"
+            raise ClientClosedError(grpc.StatusCode.CANCELLED, message)
 
     def index(
         self, article: Article, *, evidence: bool = False, retry: Retry | None = None, on_retry: OnRetry | None = None
@@ -313,6 +328,7 @@ class NeardupClient:
     def _responses(
         self, articles: Iterable[Article], evidence: bool, timeout: float | None, batch: int
     ) -> Iterator[pb.IndexArticlesResponse]:
+        self._require_open()
         if batch <= 1:
             requests = (pb.IndexArticlesRequest(article=a.to_pb(), include_evidence=evidence) for a in articles)
             call = self._stub.IndexArticles(requests, timeout=timeout, metadata=self._metadata)
@@ -338,7 +354,10 @@ class NeardupClient:
     def _require_sendable(self, article: Article) -> None:
         """Raise InvalidArgumentError if the article is not text protobuf can carry, or would make a request
         over max_message_bytes."""
+        if not isinstance(article, Article):  # (a look-alike would pass the checks below and be mistaken for an answer)
+            raise TypeError(f"expected a client.Article, got {type(article).__name__}: {article!r:.200}")
         _require_text(article)
+        _require_published_in_range(article)
         limit = self.max_message_bytes - _ENVELOPE_BYTES
         fields = (article.id, article.body, article.title, article.source, article.url)
         if 4 * sum(len(f) for f in fields) <= limit:  # (at most 4 bytes a character: no need to encode)
@@ -389,7 +408,12 @@ class NeardupClient:
         """Delete the stored articles among `article_ids`, MAX_DELETES_PER_CALL a DeleteArticles call (a
         commit each, not one per article); one Deletion per id, in order. Ids not stored are reported
         (deleted=False), not raised. If a call fails, the calls before it have deleted their articles:
-        sending the same ids again reports those as not stored."""
+        sending the same ids again reports those as not stored. Ids the server would refuse (empty, over
+        MAX_ID_BYTES) raise InvalidArgumentError naming their position before any is sent."""
+        if isinstance(article_ids, str):  # (a str is a Sequence[str] too: of its letters)
+            raise TypeError("delete_many takes a list of ids, not one id: use delete(id), or delete_many([id])")
+        for at, article_id in enumerate(article_ids):
+            require_id(article_id, f"ids[{at}]")
         out: list[Deletion] = []
         for at in range(0, len(article_ids), MAX_DELETES_PER_CALL):
             request = pb.DeleteArticlesRequest(ids=article_ids[at : at + MAX_DELETES_PER_CALL])
@@ -412,6 +436,7 @@ class NeardupClient:
 
     def wait_ready(self, timeout: float) -> None:
         """Block until the channel connects, or raise UnavailableError."""
+        self._require_open()
         try:
             grpc.channel_ready_future(self._channel).result(timeout=timeout)
         except grpc.FutureTimeoutError:
@@ -421,6 +446,7 @@ class NeardupClient:
         """One unary call; with `retry`, made again after a retryable failure, backing off, up to its attempts."""
         failures = 0
         while True:
+            self._require_open()
             try:
                 return method(request, timeout=self.timeout, metadata=self._metadata)
             except grpc.RpcError as exc:
@@ -475,6 +501,38 @@ def _require_text(article: Article) -> None:
             ) from None
 
 
+def _in_utc(moment: datetime) -> datetime:
+    """`moment` in UTC; a naive one is taken to be in UTC already."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _require_published_in_range(article: Article) -> None:
+    """Raise InvalidArgumentError if `published` falls outside the years 0001..9999 once in UTC (a placeholder
+    such as 0001-01-01T00:00:00+05:00 does): no timestamp can carry it, and raised while a stream is sent,
+    it would end the stream."""
+    if article.published is None or article.published.tzinfo is None:
+        return
+    try:
+        _in_utc(article.published)
+    except OverflowError:
+        raise InvalidArgumentError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"article.published: {article.published.isoformat()} is outside the years 0001..9999 in UTC, so it "
+            "was not sent; leave it out if the date is unknown",
+        ) from None
+
+
+def require_id(article_id: str, name: str = "id") -> None:
+    """Raise InvalidArgumentError, naming `name`, if the server would refuse `article_id` (empty, or over
+    MAX_ID_BYTES in UTF-8)."""
+    if not article_id:
+        raise InvalidArgumentError(grpc.StatusCode.INVALID_ARGUMENT, f"{name}: is required")
+    if len(article_id.encode(errors="surrogatepass")) > MAX_ID_BYTES:
+        raise InvalidArgumentError(
+            grpc.StatusCode.INVALID_ARGUMENT, f"{name}: is longer than {MAX_ID_BYTES} bytes, so no article can have it"
+        )
+
+
 def with_default_port(target: str) -> str:
     """`target` with neardup's port added when it names a host alone ("localhost", "10.0.0.7", "[::1]"):
     gRPC would otherwise try 443. Targets with a port or a scheme ("unix:/path", "dns:///host:1") are kept."""
@@ -483,12 +541,31 @@ def with_default_port(target: str) -> str:
     return target
 
 
-def _channel(target: str, tls: bool, ca_file: str | Path | None) -> grpc.Channel:
-    options = [("grpc.max_receive_message_length", MAX_ANSWER_BYTES)]
+def _channel(target: str, tls: bool, ca_file: str | Path | None, keepalive_seconds: float) -> grpc.Channel:
+    keepalive_ms = round(keepalive_seconds * 1000)
+    options = [
+        ("grpc.max_receive_message_length", MAX_ANSWER_BYTES),
+        ("grpc.keepalive_time_ms", keepalive_ms),
+        ("grpc.keepalive_timeout_ms", keepalive_ms),
+        ("grpc.http2.ping_timeout_ms", keepalive_ms),  # (what the keepalive ping waits for, in grpcio 1.85: 60 s)
+    ]
     if not tls:
         return grpc.insecure_channel(target, options)
     roots = Path(ca_file).read_bytes() if ca_file is not None else None
     return grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=roots), options)
+
+
+def _header_safe(token: str) -> str:
+    """The token without surrounding whitespace (as read from a file, it ends with a newline); ValueError if it
+    holds a character a gRPC header cannot carry (every call would fail INTERNAL "Invalid metadata")."""
+    token = token.strip()
+    bad = next((c for c in token if not " " <= c <= "~"), None)
+    if bad is not None:
+        raise ValueError(
+            f"the token holds {bad!r} (U+{ord(bad):04X}), which a gRPC header cannot carry: "
+            "a token is printable ASCII; check that it is the one the server's --auth-token-file holds"
+        )
+    return token
 
 
 def read_token_file(path: str | Path) -> str:

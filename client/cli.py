@@ -29,9 +29,10 @@ from client.api import (
     NeardupClient,
     Verdict,
     read_token_file,
+    require_id,
     with_default_port,
 )
-from client.errors import NeardupClientError, NotFoundError, UnavailableError
+from client.errors import InvalidArgumentError, NeardupClientError, NotFoundError, UnavailableError
 from client.jsonl import BadLine, InputError, read_articles
 from client.ordered import in_order, ordered_map
 from client.resume import Retry
@@ -401,9 +402,8 @@ def _delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         return EXIT_FAILED
     absent = 0
     with listed as lines, _connect(args) as client:
-        ids = itertools.chain(args.ids, (line.strip() for line in lines if line.strip()))
         try:
-            for chunk in _chunks(ids, MAX_DELETES_PER_CALL):
+            for chunk in _chunks(_checked_ids(args.ids, lines, args.from_file), MAX_DELETES_PER_CALL):
                 for deletion in client.delete_many(chunk):
                     absent += not deletion.deleted
                     print(json.dumps(deletion.as_dict(), ensure_ascii=False), flush=True)
@@ -411,7 +411,23 @@ def _delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             print(f"neardup delete: {args.from_file} is not UTF-8 text ({exc}); stopped there: only the ids "
                   "printed above were sent", file=sys.stderr)  # fmt: skip
             return EXIT_FAILED
+        except InvalidArgumentError as exc:
+            print(f"neardup delete: {exc.details}; stopped there: only the ids printed above were sent",
+                  file=sys.stderr)  # fmt: skip
+            return EXIT_FAILED
     return EXIT_ABSENT if absent and not args.missing_ok else EXIT_OK
+
+
+def _checked_ids(named: Sequence[str], lines: Iterable[str], path: Path | None) -> Iterator[str]:
+    """The ids named, then those of the file's non-blank lines; InvalidArgumentError, naming the argument or
+    the line, at the first one the server would refuse (read as they go: earlier ones may be sent already)."""
+    for number, article_id in enumerate(named, 1):
+        require_id(article_id, f"id argument {number}")
+        yield article_id
+    for number, line in enumerate(lines, 1):
+        if article_id := line.strip():
+            require_id(article_id, f"line {number} of {path}")
+            yield article_id
 
 
 def _id_file(path: Path | None) -> AbstractContextManager[Iterable[str]]:

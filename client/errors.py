@@ -42,6 +42,10 @@ class UnauthenticatedError(NeardupClientError):
     pass
 
 
+class ClientClosedError(NeardupClientError):
+    """A call on a NeardupClient after its close(); nothing was sent."""
+
+
 _BY_CODE: dict[grpc.StatusCode, type[NeardupClientError]] = {
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgumentError,
     grpc.StatusCode.NOT_FOUND: NotFoundError,
@@ -59,5 +63,5 @@ def error_for(code: grpc.StatusCode, message: str) -> NeardupClientError:
 def from_rpc_error(exc: grpc.RpcError) -> NeardupClientError:
     call = exc if isinstance(exc, grpc.Call) else None
     code = call.code() if call else grpc.StatusCode.UNKNOWN
-    details = (call.details() if call else None) or str(exc)
-    return error_for(code, details)
+    details = call.details() if call else str(exc)  # (a call's str() is a many-line repr: not a message)
+    return error_for(code, details or "(the server sent no details)")

@@ -26,6 +26,10 @@ class Retry:
     first_wait: float = 0.5
     max_wait: float = 10.0
 
+    def __post_init__(self) -> None:
+        if self.attempts < 0 or self.first_wait < 0 or self.max_wait < self.first_wait:
+            raise ValueError(f"{self}: attempts and waits must not be negative, nor max_wait below first_wait")
+
     def wait(self, failures: int) -> float:
         return float(min(self.max_wait, self.first_wait * 2 ** (failures - 1)))
 

@@ -93,3 +93,15 @@ def test_undecodable_bytes_without_the_token_are_unauthenticated(secured: tuple[
             raw(garbage, timeout=10, metadata=(("authorization", f"Bearer {TOKEN}"),))
     assert anonymous.value.code() == grpc.StatusCode.UNAUTHENTICATED  # nothing learned about the bytes
     assert authenticated.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_token_given_with_its_newline_works_and_one_no_header_can_carry_is_refused_when_made(
+    secured: tuple[RunningServer, Path],
+) -> None:
+    running, token_file = secured
+    target = f"127.0.0.1:{running.port}"
+    with NeardupClient(target, token=token_file.read_text()) as client:  # (as open(path).read() gives it)
+        assert client.index(Article("read-whole", WIRE)).id == "read-whole"
+    for unfit in ("s3cret\u00fc", "s3c\nret"):
+        with pytest.raises(ValueError, match="which a gRPC header cannot carry"):
+            NeardupClient(target, token=unfit)

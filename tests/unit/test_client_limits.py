@@ -7,7 +7,7 @@ import pytest
 
 from client import NeardupClient, api
 from client.api import DEFAULT_PORT, with_default_port
-from service import engine, grpc_server
+from service import detector, engine, grpc_server
 from service.settings import Settings
 
 
@@ -36,6 +36,12 @@ def test_the_client_limits_are_the_server_limits() -> None:
     assert api.MAX_BATCH_ARTICLES == grpc_server.MAX_BATCH_ARTICLES  # (more: each article refused)
     assert api.MAX_DELETES_PER_CALL == engine.MAX_DELETED_AT_ONCE  # (more: the call refused)
     assert api.MAX_ANSWER_BYTES >= grpc_server.MAX_ANSWER_BYTES  # (less: a large answer fails the stream)
+    assert api.MAX_ID_BYTES == detector.MAX_ID_BYTES  # (the client refuses what the server would)
+
+
+def test_the_client_pings_no_more_often_than_a_server_allows() -> None:
+    # (more often, and the server would end the connection with GOAWAY "too many pings")
+    assert Settings().min_client_ping_seconds <= api.KEEPALIVE_SECONDS
 
 
 def test_the_client_connects_to_the_default_port_of_a_bare_host() -> None:

@@ -1,0 +1,105 @@
+"""What the Python client does with a caller's mistakes: each is refused with an error naming it, before
+anything is sent, and no article sent beside it is lost (a real server over loopback)."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from client import (
+    Article,
+    ArticleFailure,
+    ClientClosedError,
+    InvalidArgumentError,
+    NeardupClient,
+    NotFoundError,
+    Retry,
+    Verdict,
+)
+from tests.articles import SAME_EVENT_A, SAME_EVENT_B, WIRE
+from tests.support import in_process_server
+
+# A placeholder date feeds use for "unknown", with an offset: before year 1 once in UTC.
+BEFORE_YEAR_ONE = datetime(1, 1, 1, 3, 0, tzinfo=timezone(timedelta(hours=5)))
+
+
+def test_a_published_time_outside_the_years_1_to_9999_in_utc_is_refused_naming_the_field(tmp_path: Path) -> None:
+    with in_process_server(tmp_path) as (_running, client):
+        for published in (BEFORE_YEAR_ONE, datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5)))):
+            for call in (client.index, client.check):
+                with pytest.raises(InvalidArgumentError, match=r"article\.published: .* outside the years"):
+                    call(Article("dated", WIRE, published=published))
+        with pytest.raises(NotFoundError):
+            client.get("dated")
+        # At the edges, in UTC, it is a time like any other.
+        edge = Article("edge", WIRE, published=datetime(1, 1, 1, 5, 0, tzinfo=timezone(timedelta(hours=5))))
+        assert client.index(edge).id == "edge"
+        assert client.get("edge").article.published == datetime(1, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("batch", [1, 8])
+def test_in_a_stream_that_article_is_answered_with_a_failure_and_the_others_are_stored(
+    tmp_path: Path, batch: int
+) -> None:
+    articles = [
+        Article("s1", WIRE),
+        Article("s2", SAME_EVENT_A, published=BEFORE_YEAR_ONE),
+        Article("s3", SAME_EVENT_B),
+    ]
+    with in_process_server(tmp_path) as (_running, client):
+        outcomes = list(client.index_stream(articles, batch=batch))
+        assert [type(o) for o in outcomes] == [Verdict, ArticleFailure, Verdict]
+        assert [o.id for o in outcomes] == ["s1", "s2", "s3"]
+        failure = outcomes[1]
+        assert isinstance(failure, ArticleFailure) and "article.published" in str(failure.error)
+        assert client.get("s1").article.body == WIRE and client.get("s3").article.body == SAME_EVENT_B
+        with pytest.raises(NotFoundError):
+            client.get("s2")
+
+
+def test_a_look_alike_of_an_article_in_a_stream_is_a_type_error_after_the_articles_before_it(tmp_path: Path) -> None:
+    LookAlike = namedtuple("LookAlike", "id body title source url published")
+    with in_process_server(tmp_path) as (_running, client):
+        outcomes = client.index_stream([Article("real", WIRE), LookAlike("fake", SAME_EVENT_A, "", "", "", None)])  # type: ignore[list-item]
+        assert next(outcomes).id == "real"
+        with pytest.raises(TypeError, match=r"expected a client\.Article, got LookAlike"):
+            next(outcomes)
+        assert client.stats().articles == 1
+
+
+def test_delete_many_checks_every_id_before_deleting_any_and_names_its_position(tmp_path: Path) -> None:
+    with in_process_server(tmp_path) as (_running, client):
+        client.index(Article("victim", WIRE))
+        ids = ["victim"] + [f"none{i}" for i in range(1200)]
+        with pytest.raises(InvalidArgumentError, match=r"ids\[1201\]: is required"):
+            client.delete_many([*ids, ""])
+        with pytest.raises(InvalidArgumentError, match=r"ids\[1201\]: is longer than 512 bytes"):
+            client.delete_many([*ids, "x" * 513])
+        with pytest.raises(TypeError, match="not one id"):
+            client.delete_many("victim")
+        assert client.get("victim").article.body == WIRE  # nothing was deleted
+        assert [d.deleted for d in client.delete_many(ids)[:2]] == [True, False]
+
+
+def test_a_closed_client_says_so_and_sends_nothing(tmp_path: Path) -> None:
+    with in_process_server(tmp_path) as (running, _client):
+        client = NeardupClient(f"127.0.0.1:{running.port}")
+        client.close()
+        for call in (
+            lambda: client.index(Article("late", WIRE)),
+            client.stats,
+            lambda: list(client.index_stream([Article("late", WIRE)])),
+            lambda: client.wait_ready(1),
+        ):
+            with pytest.raises(ClientClosedError, match="is closed"):
+                call()
+        assert _client.stats().articles == 0
+
+
+def test_a_retry_that_cannot_work_is_refused_when_made() -> None:
+    for bad in ({"attempts": -1}, {"first_wait": -1}, {"first_wait": 5, "max_wait": 1}):
+        with pytest.raises(ValueError, match="must not be negative"):
+            Retry(**bad)
