@@ -228,7 +228,8 @@ class LimitStreams(_Rewrapping):
         return run
 
     def _full_message(self) -> str:
-        return (f"{self.limit} request streams are already open, this server's limit (--max-streams): "
+        streams = "request stream is" if self.limit == 1 else "request streams are"
+        return (f"{self.limit} {streams} already open, this server's limit (--max-streams): "
                 "retry after a backoff, send more articles per stream, or use another replica")  # fmt: skip
 
 

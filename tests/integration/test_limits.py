@@ -92,6 +92,8 @@ def test_a_refused_stream_retries_until_a_slot_frees_and_every_article_is_answer
         worker = threading.Thread(target=ingest)
         worker.start()
         assert refused.wait(20), "the second stream was not refused while the first held the only slot"
+        with pytest.raises(ResourceExhaustedError, match=r"1 request stream is already open"):
+            list(client.index_stream(articles[:1]))
         held.close()
         worker.join(30)
         assert outcomes == [a.id for a in articles]  # each answered exactly once, in order
