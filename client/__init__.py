@@ -22,6 +22,7 @@ from client.api import (
 from client.errors import (
     AlreadyExistsError,
     ClientClosedError,
+    DeadlineExceededError,
     InvalidArgumentError,
     NeardupClientError,
     NotFoundError,
@@ -36,6 +37,7 @@ __all__ = [
     "Article",
     "ArticleFailure",
     "ClientClosedError",
+    "DeadlineExceededError",
     "Deletion",
     "GroupMember",
     "GroupPage",

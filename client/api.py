@@ -275,7 +275,10 @@ class NeardupClient:
         it are sent again on a new stream. Every article is still answered exactly once, in order; once
         the retries are spent, the last error is raised. `on_retry(error, unanswered, wait)` hears of each retry.
         An article too big to send is answered with an ArticleFailure in its place, unsent. If iterating
-        `articles` raises, the articles before the failure are answered, then the same exception is raised."""
+        `articles` raises, the articles before the failure are answered, then the same exception is raised.
+        `timeout` bounds each stream as a whole, however long `articles` takes to yield (None, the default: no
+        bound; a server that hangs is still noticed, through keepalive_seconds). Anything in `articles` but an
+        Article is a TypeError."""
 
         def send(sendable: Iterable[Article]) -> Iterator[Verdict | ArticleFailure]:
             return self._stream(sendable, evidence, timeout, batch, retry, on_retry)

@@ -32,7 +32,14 @@ from client.api import (
     require_id,
     with_default_port,
 )
-from client.errors import InvalidArgumentError, NeardupClientError, NotFoundError, UnavailableError
+from client.errors import (
+    TLS_PLAINTEXT_PEER,
+    TLS_UNTRUSTED,
+    InvalidArgumentError,
+    NeardupClientError,
+    NotFoundError,
+    UnavailableError,
+)
 from client.jsonl import BadLine, InputError, read_articles
 from client.ordered import in_order, ordered_map
 from client.resume import Retry
@@ -78,9 +85,9 @@ def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namesp
     if not isinstance(exc, UnavailableError):
         return ""
     where, details = with_default_port(args.server), exc.details
-    if "WRONG_VERSION_NUMBER" in details:
+    if TLS_PLAINTEXT_PEER in details:
         return f" (the server at {where} speaks plaintext: leave out --tls, --ca-file (NEARDUP_TLS, NEARDUP_CA_FILE))"
-    if "CERTIFICATE_VERIFY_FAILED" in details:
+    if TLS_UNTRUSTED in details:
         return " (the server's certificate is not signed by a CA this command trusts: --ca-file names the CA to trust)"
     if "Socket closed" in details and not (args.tls or args.ca_file):
         return f" (the server at {where} closed the connection: if it serves TLS, add --tls or --ca-file)"

@@ -15,7 +15,17 @@ class NeardupClientError(Exception):
 
     @property
     def retryable(self) -> bool:
+        """Might the same call succeed later (the server restarting, or full)? Not when TLS settings cannot
+        work: TLS to a plaintext port, or a server certificate from a CA the client does not trust."""
+        if any(words in self.details for words in TLS_MISMATCH):
+            return False
         return self.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED)
+
+
+# The TLS library's words, in an UNAVAILABLE's details, for settings no retry mends.
+TLS_PLAINTEXT_PEER = "WRONG_VERSION_NUMBER"  # TLS spoken to a plaintext port
+TLS_UNTRUSTED = "CERTIFICATE_VERIFY_FAILED"  # the server's certificate is signed by a CA not trusted here
+TLS_MISMATCH = (TLS_PLAINTEXT_PEER, TLS_UNTRUSTED)
 
 
 class InvalidArgumentError(NeardupClientError):
@@ -42,6 +52,10 @@ class UnauthenticatedError(NeardupClientError):
     pass
 
 
+class DeadlineExceededError(NeardupClientError):
+    """The call's deadline (the client's `timeout`) passed before its answer came."""
+
+
 class ClientClosedError(NeardupClientError):
     """A call on a NeardupClient after its close(); nothing was sent."""
 
@@ -53,6 +67,7 @@ _BY_CODE: dict[grpc.StatusCode, type[NeardupClientError]] = {
     grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhaustedError,
     grpc.StatusCode.UNAVAILABLE: UnavailableError,
     grpc.StatusCode.UNAUTHENTICATED: UnauthenticatedError,
+    grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceededError,
 }
 
 

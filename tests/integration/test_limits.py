@@ -13,8 +13,15 @@ from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from benchmarks.loopback import wait_for
-from client import Article, InvalidArgumentError, NeardupClient, NotFoundError, ResourceExhaustedError, Retry
-from client.errors import NeardupClientError
+from client import (
+    Article,
+    DeadlineExceededError,
+    InvalidArgumentError,
+    NeardupClient,
+    NotFoundError,
+    ResourceExhaustedError,
+    Retry,
+)
 from service import engine as engine_module
 from service.grpc_server import server_options
 from service.settings import Settings
@@ -145,9 +152,9 @@ def test_a_call_whose_deadline_passed_while_queued_is_not_run(tmp_path: Path) ->
     with in_process_server(tmp_path, max_workers=1) as (running, client):
         held = HeldStream(client)
         late = NeardupClient(f"127.0.0.1:{running.port}", timeout=0.5)
-        with pytest.raises(NeardupClientError) as caught:
+        with pytest.raises(DeadlineExceededError) as caught:
             late.index(Article("late", WIRE + " Late edition."))
-        assert caught.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+        assert caught.value.code == grpc.StatusCode.DEADLINE_EXCEEDED and not caught.value.retryable
         held.close()
         client.stats()  # queued behind the late call on the single worker, so that call has been handled now
         with pytest.raises(NotFoundError):

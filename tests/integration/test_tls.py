@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from client import Article, NeardupClient, UnauthenticatedError, UnavailableError
+from client import Article, NeardupClient, Retry, UnauthenticatedError, UnavailableError
 from client.cli import main
 from service.grpc_server import RunningServer
 from tests.articles import WIRE
@@ -127,3 +127,15 @@ def test_cert_without_key_is_refused_at_startup() -> None:
 
     with pytest.raises(ValueError, match="go together"):
         Settings.from_args(["--tls-cert", "server.pem"], env={})
+
+
+def test_tls_settings_that_cannot_work_are_not_retried(tls_server: tuple[RunningServer, Pki], tmp_path: Path) -> None:
+    running, pki = tls_server
+    retries: list[float] = []
+    retry = Retry(attempts=3, first_wait=5, max_wait=5)  # (retried, these would take 15 s)
+    with in_process_server(tmp_path / "plain") as (plain, _client):
+        for target, ca_file in ((f"127.0.0.1:{running.port}", pki.other_ca), (f"127.0.0.1:{plain.port}", pki.ca)):
+            with NeardupClient(target, timeout=5, ca_file=ca_file) as client, pytest.raises(UnavailableError) as caught:
+                client.index(Article("a", WIRE), retry=retry, on_retry=lambda _e, _n, wait: retries.append(wait))
+            assert not caught.value.retryable
+    assert retries == []
