@@ -431,9 +431,10 @@ def _checked_ids(named: Sequence[str], lines: Iterable[str], path: Path | None) 
     for number, article_id in enumerate(named, 1):
         require_id(article_id, f"id argument {number}")
         yield article_id
+    source = "standard input" if str(path) == "-" else path
     for number, line in enumerate(lines, 1):
         if article_id := line.strip():
-            require_id(article_id, f"line {number} of {path}")
+            require_id(article_id, f"line {number} of {source}")
             yield article_id
 
 
