@@ -7,8 +7,9 @@ the entry point; everything else receives a Settings instance.
 from __future__ import annotations
 
 import argparse
+import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +23,8 @@ CANDIDATES_PER_VERIFIED = 4  # candidates the index ranks, per one the detector 
 
 StoreKind = Literal["sqlite", "redis"]
 PORT_MAX = 65535
+# gRPC takes times in int32 milliseconds (24.8 days at most): a week is longer than any sane wait.
+SECONDS_MOST = 7 * 24 * 3600
 
 
 def _setting(default: Any, help: str, least: float | None = None, most: float | None = None) -> Any:
@@ -44,11 +47,11 @@ class DetectionParams:
     rate on boilerplate-heavy streams (4.6 candidates per query instead of 1.2).
     """
 
-    shingle_size: int = _setting(5, "words per shingle (recorded in the store)")
+    shingle_size: int = _setting(5, "words per shingle (recorded in the store)", least=1)
     num_perm: int = _setting(128, "MinHash permutations per signature (recorded in the store)", least=1)
     lsh_bands: int = _setting(42, "LSH bands; bands times rows must not exceed --num-perm (recorded)", least=1)
     lsh_rows: int = _setting(3, "signature values per LSH band (recorded in the store)", least=1)
-    seed: int = _setting(1, "seed of the MinHash permutations (recorded in the store)")
+    seed: int = _setting(1, "seed of the MinHash permutations (recorded in the store)", least=0, most=2**32 - 1)
     # Decision thresholds: they change answers, not stored data, so may change freely.
     min_containment: float = _setting(
         0.5, "a candidate is a republication when shared content covers at least this share of the smaller article"
@@ -57,7 +60,9 @@ class DetectionParams:
     # Candidates verified per article: those sharing the most content shingles with it. A wire story
     # stored in a thousand copies makes each new copy a candidate of all of them; verifying every one
     # cost ~0.2 ms each, so each further copy took 0.2 s (docs/perf.md, "Syndicated stories").
-    max_candidates: int = _setting(32, "candidates verified per article: those sharing the most content with it")
+    max_candidates: int = _setting(
+        32, "candidates verified per article: those sharing the most content with it", least=1
+    )
     # (Learned boilerplate: a sampled shingle found in this many distinct stories, groups, stops counting.)
     boilerplate_after: int = _setting(
         3, "a passage seen in this many different stories is learned as boilerplate and stops counting"
@@ -83,18 +88,20 @@ class DetectionParams:
         }
 
     def validate(self) -> None:
+        """ValueError naming the flag of the first parameter that cannot work (ranges of one value: `_setting`)."""
         if self.shingle_size < 1:
-            raise ValueError("shingle_size must be at least 1")
+            raise ValueError("--shingle-size must be at least 1")
         if self.lsh_bands * self.lsh_rows > self.num_perm:
             raise ValueError(
-                f"lsh_bands * lsh_rows ({self.lsh_bands * self.lsh_rows}) exceeds num_perm ({self.num_perm})"
+                f"--lsh-bands times --lsh-rows ({self.lsh_bands} x {self.lsh_rows} = {self.lsh_bands * self.lsh_rows}) "
+                f"exceeds --num-perm ({self.num_perm}): each band takes its rows from the signature's values"
             )
         if self.boilerplate_after < 2:
-            raise ValueError("boilerplate_after must be at least 2 (one group is the story itself)")
+            raise ValueError("--boilerplate-after must be at least 2 (one group is the story itself)")
         if not 0.0 < self.min_containment <= 1.0:
-            raise ValueError("min_containment must be in (0, 1]")
+            raise ValueError(f"--min-containment must be above 0 and at most 1 (got {self.min_containment})")
         if self.max_candidates < 1:
-            raise ValueError("max_candidates must be at least 1")
+            raise ValueError("--max-candidates must be at least 1")
 
 
 MAX_AUTO_WORKERS = 4  # beyond this the one writer thread is the limit, not fingerprinting
@@ -123,7 +130,10 @@ class Settings:
         1.0, "how long a write waits for those replicas before it fails with UNAVAILABLE"
     )
     max_body_bytes: int = _setting(
-        1 << 20, "the largest article body accepted, in UTF-8 bytes (a larger one: INVALID_ARGUMENT)", least=1
+        1 << 20,
+        "the largest article body accepted, in UTF-8 bytes (a larger one: INVALID_ARGUMENT)",
+        least=1,
+        most=1 << 28,  # (gRPC's message limit, derived from it, is an int32; and no news article is 256 MiB)
     )
     max_batch: int = _setting(256, "articles the writer takes at once: one write transaction, one commit", least=1)
     max_workers: int = _setting(16, "gRPC handler threads", least=1)
@@ -142,7 +152,9 @@ class Settings:
     check_lanes: int = _setting(
         -1, "CheckArticle calls that run at once; the others wait their turn (-1: 1 on sqlite, no limit on redis)"
     )
-    grace_seconds: float = _setting(10.0, "on SIGTERM or SIGINT, how long calls in flight may take to finish", least=0)
+    grace_seconds: float = _setting(
+        10.0, "on SIGTERM or SIGINT, how long calls in flight may take to finish", least=0, most=SECONDS_MOST
+    )
     # A start loads the snapshot and replays what SQLite logged after it (off: no snapshot file, ~0.6 GB at
     # 1M articles, and a slower start). docs/ops.md, "Restarts".
     index_snapshot: str = _setting(
@@ -167,13 +179,13 @@ class Settings:
         -1, "request streams open at once; one more gets RESOURCE_EXHAUSTED (-1: three quarters of --max-workers)"
     )
     keepalive_seconds: float = _setting(
-        60.0, "ping an idle connection this often, so that a dead peer is noticed", least=0.001
+        60.0, "ping an idle connection this often, so that a dead peer is noticed", least=0.001, most=SECONDS_MOST
     )
     keepalive_timeout_seconds: float = _setting(
-        20.0, "close a connection whose ping is unanswered this long", least=0.001
+        20.0, "close a connection whose ping is unanswered this long", least=0.001, most=SECONDS_MOST
     )
     min_client_ping_seconds: float = _setting(
-        10.0, "clients may ping this often without being told to slow down", least=0
+        10.0, "clients may ping this often without being told to slow down", least=0, most=SECONDS_MOST
     )
     tls_cert: str = _setting("", "PEM certificate chain; with --tls-key, the server speaks TLS only")
     tls_key: str = _setting("", "PEM private key of --tls-cert")
@@ -246,6 +258,8 @@ class Settings:
 
 
 def _check_range(f: Field[Any], value: Any) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{_flag(f.name)} must be a finite number (got {value})")
     least, most = f.metadata.get("least"), f.metadata.get("most")
     if (least is not None and value < least) or (most is not None and value > most):
         bound = f"between {least} and {most}" if most is not None else f"at least {least}"
@@ -276,20 +290,27 @@ def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> No
         _add(parser, env, f, getattr(defaults.detection, f.name))
 
 
-_CHOICES = {"store": ("sqlite", "redis"), "log_format": ("text", "json"), "index_snapshot": ("on", "off")}
+_CHOICES = {
+    "store": ("sqlite", "redis"),
+    "log_format": ("text", "json"),
+    "index_snapshot": ("on", "off"),
+    "log_level": ("DEBUG", "INFO", "WARNING", "ERROR"),
+}
 
 
 def _add(parser: argparse.ArgumentParser, env: Mapping[str, str], f: Field[Any], default: Any) -> None:
     name = f.name
     flag = _flag(name)
     env_name = "NEARDUP_" + name.upper()
-    kind = type(default) if not isinstance(default, Path) else str
+    kind: Callable[[str], Any] = _PARSE.get(name) or (type(default) if not isinstance(default, Path) else str)
     raw = env.get(env_name)
     try:
         value = kind(raw) if raw is not None else (str(default) if isinstance(default, Path) else default)
     except ValueError:
-        parser.error(f"{env_name}={raw!r} is not a valid value for {flag}: expected a {_KIND_NAMES[kind]}")
+        parser.error(f"{env_name}={raw!r} is not a valid value for {flag}: expected a {_KIND_NAMES[type(default)]}")
     choices = _CHOICES.get(name)
+    if raw is not None and choices is not None and value not in choices:  # (argparse checks flags' values only)
+        parser.error(f"{env_name}={raw!r} is not a valid value for {flag}: choose from {', '.join(choices)}")
     parser.add_argument(
         flag,
         dest=name,
@@ -301,6 +322,7 @@ def _add(parser: argparse.ArgumentParser, env: Mapping[str, str], f: Field[Any],
 
 
 _KIND_NAMES = {int: "whole number", float: "number", str: "string"}
+_PARSE = {"log_level": str.upper}  # (as logging spells them; `info` is taken as INFO)
 
 
 def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:

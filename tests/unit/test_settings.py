@@ -17,7 +17,7 @@ def test_flags_win_over_environment_which_wins_over_defaults() -> None:
 
 
 def test_impossible_band_layout_is_refused() -> None:
-    with pytest.raises(ValueError, match="exceeds num_perm"):
+    with pytest.raises(ValueError, match=r"--lsh-bands times --lsh-rows \(50 x 3 = 150\) exceeds --num-perm \(128\)"):
         Settings.from_args(["--lsh-bands", "50", "--lsh-rows", "3"], {})
 
 
@@ -82,10 +82,21 @@ def test_every_flag_says_what_it_does_in_the_help() -> None:
         (["--metrics-port", "70000"], "--metrics-port must be between -1 and 65535"),
         (["--max-batch", "0"], "--max-batch must be at least 1 (got 0)"),
         (["--max-workers", "0"], "--max-workers must be at least 1"),
-        (["--max-body-bytes", "0"], "--max-body-bytes must be at least 1"),
-        (["--grace-seconds", "-1"], "--grace-seconds must be at least 0"),
-        (["--keepalive-seconds", "0"], "--keepalive-seconds must be at least"),
+        (["--max-body-bytes", "0"], "--max-body-bytes must be between 1 and"),
+        (["--grace-seconds", "-1"], "--grace-seconds must be between 0 and"),
+        (["--keepalive-seconds", "0"], "--keepalive-seconds must be between 0.001 and"),
         (["--num-perm", "0"], "--num-perm must be at least 1"),
+        (["--shingle-size", "0"], "--shingle-size must be at least 1"),
+        (["--seed", "-1"], "--seed must be between 0 and 4294967295"),
+        (["--min-containment", "0"], "--min-containment must be above 0 and at most 1 (got 0.0)"),
+        (["--boilerplate-after", "1"], "--boilerplate-after must be at least 2"),
+        # Beyond what gRPC's int32 milliseconds and byte counts hold: tracebacks at start, or at the drain.
+        (["--max-body-bytes", "3000000000"], "--max-body-bytes must be between 1 and 268435456"),
+        (["--keepalive-seconds", "1e10"], "--keepalive-seconds must be between 0.001 and 604800"),
+        (["--min-client-ping-seconds", "1e10"], "--min-client-ping-seconds must be between 0 and 604800"),
+        (["--grace-seconds", "1e12"], "--grace-seconds must be between 0 and 604800"),
+        (["--grace-seconds", "inf"], "--grace-seconds must be a finite number (got inf)"),
+        (["--keepalive-seconds", "nan"], "--keepalive-seconds must be a finite number (got nan)"),
     ],
 )
 def test_a_value_out_of_range_is_refused_naming_the_flag(argv: list[str], message: str) -> None:
@@ -105,6 +116,30 @@ def test_an_environment_value_that_does_not_parse_names_the_variable(capsys: pyt
         Settings.from_args([], {"NEARDUP_PORT": "fifty"})
     assert exited.value.code == 2
     assert "NEARDUP_PORT='fifty' is not a valid value for --port: expected a whole number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "flag", "choices"),
+    [
+        # "true" once meant off here, and the start removed the index snapshot: every later start rebuilt.
+        ("INDEX_SNAPSHOT", "true", "--index-snapshot", "on, off"),
+        ("LOG_FORMAT", "xml", "--log-format", "text, json"),
+        ("STORE", "Redis", "--store", "sqlite, redis"),
+        ("LOG_LEVEL", "verbose", "--log-level", "DEBUG, INFO, WARNING, ERROR"),
+    ],
+)
+def test_an_environment_value_outside_a_settings_choices_names_the_variable(
+    name: str, value: str, flag: str, choices: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        Settings.from_args([], {f"NEARDUP_{name}": value})
+    assert exited.value.code == 2
+    assert f"NEARDUP_{name}={value!r} is not a valid value for {flag}: choose from {choices}" in capsys.readouterr().err
+
+
+def test_a_log_level_is_taken_in_either_case() -> None:
+    assert Settings.from_args(["--log-level", "debug"], {}).log_level == "DEBUG"
+    assert Settings.from_args([], {"NEARDUP_LOG_LEVEL": "warning"}).log_level == "WARNING"
 
 
 def test_a_url_password_is_shown_as_stars_and_the_rest_as_given() -> None:
