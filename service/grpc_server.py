@@ -9,6 +9,7 @@ import itertools
 import logging
 import os
 import queue
+import ssl
 import tempfile
 import threading
 import time
@@ -485,7 +486,13 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
 def _interceptors(settings: Settings, metrics: Metrics) -> list[grpc.ServerInterceptor[Any, Any]]:
     chain: list[grpc.ServerInterceptor[Any, Any]] = [Observe(metrics)]
     if settings.auth_token_file:
-        token = _setting_file("--auth-token-file", settings.auth_token_file).decode("utf-8").strip()
+        raw = _setting_file("--auth-token-file", settings.auth_token_file)
+        try:
+            token = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"--auth-token-file {settings.auth_token_file}: is not UTF-8 text ({exc.reason})"
+            ) from None
         chain.append(BearerTokenAuth(token))
     chain.append(LimitStreams(settings.stream_limit()))
     chain.append(RejectUndecodable())
@@ -496,7 +503,22 @@ def _tls_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     if not settings.tls_cert:
         return None
     key, cert = _setting_file("--tls-key", settings.tls_key), _setting_file("--tls-cert", settings.tls_cert)
+    _require_usable_pair(settings.tls_cert, settings.tls_key)
     return grpc.ssl_server_credentials([(key, cert)])
+
+
+def _require_usable_pair(cert: str, key: str) -> None:
+    """ValueError naming the flags if the certificate and key cannot serve TLS together: gRPC would only
+    fail to bind the port, and the message said the port might be taken."""
+    try:
+        # (a password callback: without one, OpenSSL asks for an encrypted key's password on the terminal)
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key, password=lambda: b"")
+    except ssl.SSLError as exc:
+        if "KEY_VALUES_MISMATCH" in str(exc):
+            why = "the key in --tls-key is not the key of the certificate in --tls-cert"
+        else:
+            why = "they must be a PEM certificate (chain) and its PEM private key, unencrypted"
+        raise ValueError(f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: {why} ({exc})") from None
 
 
 def _setting_file(flag: str, path: str) -> bytes:

@@ -289,6 +289,12 @@ class BearerTokenAuth(_Rewrapping):
     def __init__(self, token: str) -> None:
         if not token:
             raise ValueError("the auth token is empty: put the token in the --auth-token-file file")
+        if unfit := next((c for c in token if not " " <= c <= "~"), None):
+            # (no client could send it: gRPC refuses such a header value before the call leaves)
+            raise ValueError(
+                f"the auth token in the --auth-token-file file holds {unfit!r} (U+{ord(unfit):04X}), which a gRPC "
+                "header cannot carry: a token is one line of printable ASCII"
+            )
         self._expected = f"Bearer {token}".encode()
 
     def rewrap(

@@ -11,7 +11,8 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from client import Article, NeardupClient, UnauthenticatedError
 from client.cli import main
-from service.grpc_server import RunningServer
+from service.grpc_server import RunningServer, start_server
+from tests import support
 from tests.articles import WIRE
 from tests.support import in_process_server
 
@@ -105,3 +106,21 @@ def test_a_token_given_with_its_newline_works_and_one_no_header_can_carry_is_ref
     for unfit in ("s3cret\u00fc", "s3c\nret"):
         with pytest.raises(ValueError, match="which a gRPC header cannot carry"):
             NeardupClient(target, token=unfit)
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ("t\u00f6k\u00e9n\n".encode(), "which a gRPC header cannot carry"),
+        (b"first line\nsecond line\n", "which a gRPC header cannot carry"),
+        (b"\xff\xfe token", "is not UTF-8 text"),
+    ],
+)
+def test_a_token_file_no_client_could_send_stops_the_start_naming_the_flag(
+    tmp_path: Path, content: bytes, why: str
+) -> None:
+    # (the server started, and every call then failed in the client: INTERNAL "Invalid metadata")
+    token_file = tmp_path / "token"
+    token_file.write_bytes(content)
+    with pytest.raises(ValueError, match=f"--auth-token-file.*{why}"):
+        start_server(support.test_settings(tmp_path / "data", auth_token_file=str(token_file)))

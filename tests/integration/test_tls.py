@@ -16,7 +16,8 @@ from cryptography.x509.oid import NameOID
 
 from client import Article, NeardupClient, Retry, UnauthenticatedError, UnavailableError
 from client.cli import main
-from service.grpc_server import RunningServer
+from service.grpc_server import RunningServer, start_server
+from tests import support
 from tests.articles import WIRE
 from tests.support import in_process_server
 
@@ -139,3 +140,17 @@ def test_tls_settings_that_cannot_work_are_not_retried(tls_server: tuple[Running
                 client.index(Article("a", WIRE), retry=retry, on_retry=lambda _e, _n, wait: retries.append(wait))
             assert not caught.value.retryable
     assert retries == []
+
+
+def test_a_certificate_and_key_that_cannot_serve_tls_stop_the_start_naming_both_flags(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path)
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate\n")
+    for cert, key, why in (
+        (garbage, pki.key, "must be a PEM certificate"),
+        (pki.ca, pki.key, "is not the key of the certificate"),  # (the CA's certificate, the server's key)
+        (pki.key, pki.cert, "must be a PEM certificate"),  # swapped
+    ):
+        # (the message once said the port might be taken)
+        with pytest.raises(ValueError, match=rf"--tls-cert .* and --tls-key .* cannot serve TLS: .*{why}"):
+            start_server(support.test_settings(tmp_path / "data", tls_cert=str(cert), tls_key=str(key)))
