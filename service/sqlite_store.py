@@ -124,6 +124,9 @@ class SqliteStore:
         self._pages = -1  # (the page reader's descriptor, once open)
         try:
             self._open(params, snapshot, snapshot_every)
+        except sqlite3.DatabaseError as exc:
+            self._let_go()
+            raise OSError(_unusable(path, exc)) from None
         except BaseException:
             self._let_go()  # (a store that failed to open is not held)
             raise
@@ -143,6 +146,7 @@ class SqliteStore:
         # FULL: the WAL is fsynced at every commit, so an acknowledged article survives power loss.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        _require_writable(self._db)
         # The file once more, for reading index pages ahead (service/sqlite_pages.py). Held open until every
         # connection is closed: closing a descriptor of the file drops all of this process's POSIX locks on it,
         # SQLite's included, and then another process's connection closing deletes the write-ahead log that
@@ -495,12 +499,38 @@ def _made(bands: MergeInput, counts: CountState) -> tuple[BandState, CountState]
     return BandState(made.keys, made.slots, bands.ids), counts
 
 
+_ACCESS_HINT = ": the server's user needs to read and write the directory and the store's files in it"
+
+
+def _require_writable(db: sqlite3.Connection) -> None:
+    """Raise SQLITE_READONLY now if the file cannot be written (SQLite opens it read-only then, and says so
+    only at the first write): else the server would start, say SERVING, and fail every write UNAVAILABLE."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('write-check', '')")
+    finally:
+        db.execute("ROLLBACK")
+
+
+def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:
+    """Why the store at `path` cannot be opened, and what to do, naming --data-dir."""
+    kind = getattr(exc, "sqlite_errorname", "")
+    if kind in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+        return (f"--data-dir {path.parent}: {path} is not a neardup store, or is damaged ({exc}): restore it from "
+                "a backup, or start with another --data-dir")  # fmt: skip
+    return f"--data-dir {path.parent}: cannot use the store {path} ({exc}){_ACCESS_HINT}"
+
+
 def _claim(path: Path) -> int:
     """Hold `<store>.lock` for as long as the store is open, or refuse to open it: a second server on the
     same file would keep an in-memory index of its own that misses the first one's writes, and each would
     answer and save its snapshot from an index the other has made stale. The kernel lets go of the lock
     when the holder dies, kill -9 included, so a crash leaves nothing behind to clean up."""
-    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    lock = path.with_name(path.name + ".lock")
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise OSError(f"--data-dir {path.parent}: cannot open {lock} ({exc.strerror}){_ACCESS_HINT}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -249,6 +249,42 @@ def test_serve_refuses_a_store_built_with_other_parameters(tmp_path: Path) -> No
     assert "shingle_size: store has 5, settings say 4" in result.stderr
 
 
+def _serve_without_privileges(data_dir: Path) -> subprocess.CompletedProcess[str]:
+    """`neardup serve` on `data_dir` as a user that file modes bind (root, which these tests may run as, with
+    the capabilities that pass over them dropped)."""
+    drop = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--inh-caps=-all"]
+    return subprocess.run([*(drop if os.geteuid() == 0 else []), sys.executable, "-m", "client.cli", "serve",
+                           "--port", "0", "--data-dir", str(data_dir)],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+
+
+def test_serve_refuses_a_store_it_cannot_write_or_read_in_one_line_naming_the_data_dir(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    ServerProcess(data).start().terminate()
+    (data / "neardup.db").chmod(0o444)  # (as files restored by root into a directory chowned to the server's user)
+    read_only = _serve_without_privileges(data)
+    assert read_only.returncode == 2, read_only.stderr  # (it started and failed every write UNAVAILABLE)
+    assert read_only.stderr.startswith(f"neardup serve: --data-dir {data}: cannot use the store")
+    assert "readonly" in read_only.stderr and read_only.stderr.count("\n") == 1
+    (data / "neardup.db").chmod(0o644)
+    data.chmod(0o555)
+    try:
+        locked_out = _serve_without_privileges(data)
+    finally:
+        data.chmod(0o755)
+    assert locked_out.returncode == 2 and f"neardup serve: --data-dir {data}: cannot" in locked_out.stderr
+    assert "Traceback" not in locked_out.stderr
+
+
+def test_serve_refuses_a_file_that_is_not_a_store_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "neardup.db").write_text("hi\n")
+    result = neardup("serve", "--port", "0", "--data-dir", str(tmp_path / "d"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr  # (was a traceback, exit 1)
+    assert "neardup.db is not a neardup store, or is damaged" in result.stderr
+    assert (tmp_path / "d" / "neardup.db").read_text() == "hi\n"  # left as it was
+
+
 def test_a_second_server_on_the_same_data_dir_is_refused_and_the_first_serves_on(tmp_path: Path) -> None:
     first = ServerProcess(tmp_path / "d").start()
     try:
