@@ -428,7 +428,10 @@ def _serve_metrics(settings: Settings, metrics: Metrics) -> int:
     try:
         return metrics.serve(settings.host, settings.metrics_port)
     except OSError as exc:
-        raise OSError(f"could not serve metrics on {settings.host}:{settings.metrics_port}: {exc}") from exc
+        raise OSError(
+            f"could not serve metrics on {settings.host}:{settings.metrics_port}: {exc.strerror or exc} "
+            "(another process may be using the port: choose another with --metrics-port)"
+        ) from exc
 
 
 def _health_server(settings: Settings, servicer: health.HealthServicer) -> tuple[grpc.Server | None, int | None]:

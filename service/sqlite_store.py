@@ -119,6 +119,8 @@ class SqliteStore:
             path.parent.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError):
             raise OSError(f"--data-dir {path.parent}: a file stands where a directory should be") from None
+        except OSError as exc:  # (a read-only file system, a directory the server's user may not write)
+            raise OSError(f"--data-dir {path.parent}: cannot make the directory ({exc.strerror or exc})") from None
         self.path = path
         self._owner = _claim(path)
         self._pages = -1  # (the page reader's descriptor, once open)

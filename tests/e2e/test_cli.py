@@ -383,6 +383,10 @@ NOT_BOUND = (
             "--auth-token-file {tmp}/token: cannot read it (No such file or directory)",
         ),
         (["--data-dir", "{tmp}/afile"], "--data-dir {tmp}/afile: a file stands where a directory should be"),
+        (
+            ["--data-dir", "/proc/neardup"],
+            "--data-dir /proc/neardup: cannot make the directory (No such file or directory)",
+        ),
         (["--host", "192.0.2.1"], NOT_BOUND),  # (TEST-NET-1: an address of no machine here)
     ],
 )
