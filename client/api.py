@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
@@ -555,7 +556,20 @@ def _channel(target: str, tls: bool, ca_file: str | Path | None, keepalive_secon
     if not tls:
         return grpc.insecure_channel(target, options)
     roots = Path(ca_file).read_bytes() if ca_file is not None else None
+    if roots is not None:
+        _require_certificates(ca_file, roots)
     return grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=roots), options)
+
+
+def _require_certificates(ca_file: str | Path | None, roots: bytes) -> None:
+    """ValueError naming the file if it holds no PEM certificate: gRPC would only fail each call UNAVAILABLE,
+    which reads like a server that is down."""
+    try:
+        ssl.create_default_context(cadata=roots.decode("ascii"))
+    except (UnicodeDecodeError, ssl.SSLError, ValueError) as exc:
+        raise ValueError(
+            f"the CA file {ca_file} holds no usable PEM certificate ({exc}): name the CA's PEM file"
+        ) from None
 
 
 def _header_safe(token: str) -> str:

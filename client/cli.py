@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
+import grpc
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from client.api import (
@@ -38,7 +39,6 @@ from client.errors import (
     InvalidArgumentError,
     NeardupClientError,
     NotFoundError,
-    UnavailableError,
 )
 from client.jsonl import BadLine, InputError, read_articles
 from client.ordered import in_order, ordered_map
@@ -55,6 +55,7 @@ _AFTER_INTERRUPT = {
 }
 # gRPC's words when no connection was made (refused, unresolvable, timed out), as against a server's UNAVAILABLE
 _NOT_REACHED = ("failed to connect to all addresses", "errors resolving", "DNS resolution failed", "no server at")
+_HINTED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNIMPLEMENTED)  # codes of a server not reached as meant
 _CHECKS_IN_FLIGHT = 8
 DEFAULT_BATCH = 64  # articles per message: most of the per-message cost saved, answers still come often
 _GROUP_PAGE = 1000  # members per ListGroupMembers call: the most a server lists at once, so the fewest calls
@@ -82,7 +83,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namespace) -> str:
     """What to change when the command could not talk to the server at all: gRPC's words name the address
     it tried and the TLS library's complaint, not the flag that chose the address or the likely mistake."""
-    if not isinstance(exc, UnavailableError):
+    if not isinstance(exc, NeardupClientError) or exc.code not in _HINTED:
         return ""
     where, details = with_default_port(args.server), exc.details
     if TLS_PLAINTEXT_PEER in details:
@@ -91,6 +92,8 @@ def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namesp
         return " (the server's certificate is not signed by a CA this command trusts: --ca-file names the CA to trust)"
     if "Socket closed" in details and not (args.tls or args.ca_file):
         return f" (the server at {where} closed the connection: if it serves TLS, add --tls or --ca-file)"
+    if exc.code == grpc.StatusCode.UNIMPLEMENTED and "Method not found" in details:
+        return f" ({where} does not serve neardup's calls: if it is the health port, --server names the main one)"
     if any(s in details for s in _NOT_REACHED):
         return f" (is `neardup serve` running at {where}? --server or NEARDUP_SERVER says where)"
     return ""
@@ -214,6 +217,8 @@ def _connect(
                              max_message_bytes=max_message_bytes)  # fmt: skip
     except OSError as exc:  # (the CA file is read at once)
         _fail(f"cannot read the CA file {args.ca_file}: {exc.strerror or exc}")
+    except ValueError as exc:  # (a token or CA file that cannot work: the message says which)
+        _fail(str(exc))
 
 
 def _fail(message: str) -> NoReturn:

@@ -124,3 +124,15 @@ def test_a_token_file_no_client_could_send_stops_the_start_naming_the_flag(
     token_file.write_bytes(content)
     with pytest.raises(ValueError, match=f"--auth-token-file.*{why}"):
         start_server(support.test_settings(tmp_path / "data", auth_token_file=str(token_file)))
+
+
+def test_the_cli_given_a_token_no_header_can_carry_says_so_in_one_line(
+    secured: tuple[RunningServer, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    running, _ = secured
+    unfit = tmp_path / "unfit-token"
+    unfit.write_text("t\u00f6ken\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exited:
+        main(["stats", "--server", f"127.0.0.1:{running.port}", "--token-file", str(unfit)], env={})
+    assert exited.value.code == 2
+    assert "which a gRPC header cannot carry" in capsys.readouterr().err

@@ -12,6 +12,7 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from benchmarks.loopback import wait_for
 from client import Article, NeardupClient, ResourceExhaustedError, UnavailableError
+from client.cli import main
 from service.grpc_server import start_server
 from tests import support
 from tests.articles import WIRE
@@ -74,3 +75,9 @@ def test_a_taken_main_port_stops_startup_instead_of_sharing_it(tmp_path: Path) -
             start_server(support.test_settings(tmp_path / "b", port=running.port))
         assert client.index(Article("after", WIRE)).id == "after"  # the first server keeps the port
         assert client.stats().articles == 1
+
+
+def test_the_cli_pointed_at_the_health_port_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with in_process_server(tmp_path, health_port=0) as (running, _client):
+        assert main(["stats", "--server", f"127.0.0.1:{running.health_port}"], env={}) == 2
+        assert "if it is the health port, --server names the main one" in capsys.readouterr().err

@@ -154,3 +154,19 @@ def test_a_certificate_and_key_that_cannot_serve_tls_stop_the_start_naming_both_
         # (the message once said the port might be taken)
         with pytest.raises(ValueError, match=rf"--tls-cert .* and --tls-key .* cannot serve TLS: .*{why}"):
             start_server(support.test_settings(tmp_path / "data", tls_cert=str(cert), tls_key=str(key)))
+
+
+def test_a_ca_file_without_a_certificate_is_refused_naming_it(
+    tls_server: tuple[RunningServer, Pki], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    running, pki = tls_server
+    garbage = tmp_path / "garbage-ca.pem"
+    garbage.write_text("not a certificate\n")
+    with pytest.raises(ValueError, match="holds no usable PEM certificate"):
+        NeardupClient(f"127.0.0.1:{running.port}", ca_file=garbage)
+    # (the command once said "is `neardup serve` running at ...?")
+    for ca_file in (garbage, pki.key):  # (a key is not a certificate either)
+        with pytest.raises(SystemExit) as exited:
+            main(["stats", "--server", f"127.0.0.1:{running.port}", "--ca-file", str(ca_file)], env={})
+        assert exited.value.code == 2
+        assert f"neardup: the CA file {ca_file} holds no usable PEM certificate" in capsys.readouterr().err
