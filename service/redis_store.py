@@ -633,6 +633,11 @@ def _unavailable(url: str) -> Iterator[None]:
             f"{_scheme_hint(url, exc)}"
         ) from exc
     except redis.RedisError as exc:
+        if "DB index is out of range" in str(exc):  # (a database number this Redis does not have: no retry mends it)
+            raise UrlRefused(
+                f"the shared Redis store at {url} has no database of the number the URL ends with ({exc}): "
+                "Redis has 16 (0 to 15) unless its `databases` setting says more; fix --redis-url (NEARDUP_REDIS_URL)"
+            ) from exc
         raise Unavailable(
             f"the shared Redis store at {url} refused a command ({type(exc).__name__}: {exc}); nothing was "
             "stored by this call; retry"

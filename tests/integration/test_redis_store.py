@@ -265,6 +265,14 @@ def test_credentials_redis_refuses_stop_a_start_and_fail_later_calls_and_no_mess
     assert "secret" not in caplog.text
 
 
+def test_a_database_number_redis_does_not_have_stops_a_start(tmp_path: Path) -> None:
+    with redis_server(tmp_path / "r") as server:
+        # (it started, and every call answered UNAVAILABLE "refused a command" for as long as it ran)
+        with pytest.raises(ValueError, match=r"--redis-url: .*/99 has no database of the number the URL ends with"):
+            RedisStore(f"redis://127.0.0.1:{server.port}/99", PARAMS)
+        RedisStore(f"redis://127.0.0.1:{server.port}/15", PARAMS).close()  # (the last of Redis's 16)
+
+
 def test_redis_over_tls_works_by_rediss_an_untrusted_certificate_stops_a_start_a_mixed_up_scheme_is_named(
     tmp_path: Path,
 ) -> None:
