@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import grpc
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -55,6 +55,10 @@ _AFTER_INTERRUPT = {
 }
 # gRPC's words when no connection was made (refused, unresolvable, timed out), as against a server's UNAVAILABLE
 _NOT_REACHED = ("failed to connect to all addresses", "errors resolving", "DNS resolution failed", "no server at")
+if TYPE_CHECKING:  # (the server's modules load only for `serve`: the other commands start faster without them)
+    from service.grpc_server import RunningServer
+    from service.settings import Settings
+
 _HINTED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNIMPLEMENTED)  # codes of a server not reached as meant
 _CHECKS_IN_FLIGHT = 8
 DEFAULT_BATCH = 64  # articles per message: most of the per-message cost saved, answers still come often
@@ -241,9 +245,8 @@ def _output(path: Path | None) -> AbstractContextManager[IO[str]]:
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from service.errors import IncompatibleIndex, StoreInUse
     from service.grpc_server import start_server
-    from service.logs import announce
     from service.logs import configure as configure_logging
-    from service.settings import Settings, redacted_url
+    from service.settings import Settings
 
     try:
         settings = Settings.from_namespace(args)
@@ -259,6 +262,23 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    try:
+        _announce_serving(settings, running)
+        # A timed wait, looked at again and again: Python runs signal handlers in the main thread only, when
+        # it is back in the interpreter, and a SIGTERM the kernel hands to another thread (gRPC's, the
+        # writer's) does not end an untimed wait. The server then ignored it until killed.
+        while not stop.wait(0.2):
+            pass
+        logging.getLogger("neardup").info("signal received: draining for up to %.0fs", settings.grace_seconds)
+    finally:  # (whatever ended the wait, the store is closed cleanly and the index saved)
+        running.stop(settings.grace_seconds)
+    return EXIT_OK
+
+
+def _announce_serving(settings: Settings, running: RunningServer) -> None:
+    from service.logs import announce
+    from service.settings import redacted_url
+
     where = settings.data_dir if settings.store == "sqlite" else redacted_url(settings.redis_url)
     logging.getLogger("neardup").info("serving on %s:%d (store %s at %s)", settings.host, running.port,
                                       settings.store, where)  # fmt: skip
@@ -267,14 +287,6 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if running.health_port is not None:
         announce(f"neardup health service on {settings.host}:{running.health_port}", settings.log_format)
     announce(f"neardup serving on {settings.host}:{running.port}", settings.log_format)
-    # A timed wait, looked at again and again: Python runs signal handlers in the main thread only, when
-    # it is back in the interpreter, and a SIGTERM the kernel hands to another thread (gRPC's, the
-    # writer's) does not end an untimed wait. The server then ignored it until killed.
-    while not stop.wait(0.2):
-        pass
-    logging.getLogger("neardup").info("signal received: draining for up to %.0fs", settings.grace_seconds)
-    running.stop(settings.grace_seconds)
-    return EXIT_OK
 
 
 def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:

@@ -6,6 +6,7 @@ log pipelines can filter on them without parsing the message.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -60,4 +61,5 @@ def announce(message: str, fmt: str, stream: IO[str] | None = None) -> None:
     """A line written whatever the log level (readiness, the metrics address), in the log's format."""
     record = logging.LogRecord("neardup", logging.INFO, __file__, 0, message, None, None)
     formatter = JsonFormatter() if fmt == "json" else logging.Formatter("%(message)s")
-    print(formatter.format(record), file=stream or sys.stderr, flush=True)
+    with contextlib.suppress(OSError):  # (whoever read the log has gone: serve on, as logging does then)
+        print(formatter.format(record), file=stream or sys.stderr, flush=True)
