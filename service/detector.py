@@ -115,16 +115,21 @@ class Detector:
             self.recent.put(text)
 
     def group_samples(
-        self, query: PreparedArticle, matches: Iterable[Match], candidates: Mapping[str, U32Array]
+        self,
+        query: PreparedArticle,
+        matches: Iterable[Match],
+        candidates: Mapping[str, U32Array],
+        earlier: U32Array | None = None,
     ) -> U32Array:
         """Sampled shingles to count as seen in one more group.
 
         Only close matches (one text nearly inside the other) count as "the same group" here:
         before a publisher's boilerplate is learned it can make two of its stories match
         weakly, and counting them as one group would stop the boilerplate from ever being learned.
+        `earlier`: the shingles of the version of this article it replaces, counted when that arrived.
         """
-        close = (candidates[m.id] for m in matches if m.containment >= SAME_GROUP_CONTAINMENT)
-        return new_group_samples(query.fingerprint.shingles, close)
+        close = [candidates[m.id] for m in matches if m.containment >= SAME_GROUP_CONTAINMENT]
+        return new_group_samples(query.fingerprint.shingles, close if earlier is None else [*close, earlier])
 
     # ---- verification --------------------------------------------------------------------------
 

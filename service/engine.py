@@ -279,8 +279,11 @@ class Engine:
         tx.regroup(roots, root)
         tx.insert(indexed, datetime.now(UTC), root)
         self.detector.remember(indexed)
-        # Learned boilerplate counts groups: only what the article's group did not hold yet.
-        tx.count_groups(self.detector.group_samples(indexed, matches, candidates))
+        # Learned boilerplate counts groups: only what the article's group did not hold yet. A new version
+        # is the same story: what its earlier version held was counted then (counted again, three revisions
+        # of a story made its own text boilerplate, and its copies stopped matching).
+        earlier = existing.fingerprint.shingles if existing else None
+        tx.count_groups(self.detector.group_samples(indexed, matches, candidates, earlier))
         return Verdict(article.id, tuple(matches), None if root == article.id else root), indexed
 
     # ---- queries -------------------------------------------------------------------------------

@@ -93,6 +93,17 @@ def test_reindexing_with_a_new_body_replaces_the_old_version(engine: Engine) -> 
     assert engine.stats().articles == 2
 
 
+def test_revisions_of_one_story_do_not_make_its_text_boilerplate(engine: Engine) -> None:
+    # Each version replaced the last and counted the story's text as seen in one more story: after three
+    # (a developing story re-sent as it is updated), its text was learned as boilerplate and no longer counted,
+    # so an excerpt of it matched nothing.
+    for update in range(4):
+        engine.index(prep(engine, "live", f"{WIRE}\n\nUpdate {update}: the council met again on day {update}."))
+    assert engine.learned_boilerplate() == 0
+    excerpt = engine.index(prep(engine, "excerpt", "\n\n".join(WIRE_PARAGRAPHS[:3])))
+    assert [m.id for m in excerpt.matches] == ["live"] and excerpt.duplicate_of == "live"
+
+
 def test_deleting_the_original_promotes_the_next_earliest(engine: Engine) -> None:
     engine.index(prep(engine, "wire", WIRE, T0))
     engine.index(prep(engine, "copy1", WIRE_WITH_APPEAL, T0 + timedelta(hours=1)))
