@@ -267,11 +267,11 @@ class Engine:
         self._let_checks_in()
         article = job.prepared.article
         existing = tx.get(article.id)
-        if existing and existing.fingerprint.body_digest == job.prepared.fingerprint.body_digest:
-            # Same id, same text: a retry or a re-send. Store nothing; answer as a check would.
+        if existing and _same_version(existing, job.prepared):
+            # Same id, same text and description: a retry or a re-send. Store nothing; answer as a check would.
             matches, _, _ = self._matches(tx, job.prepared, job.evidence)
             return Verdict(article.id, tuple(matches), existing.duplicate_of), job.prepared
-        if existing:  # same id, new text: the new version replaces the old one
+        if existing:  # same id, new text or description (a corrected title, date): the new version replaces the old
             self._remove(tx, existing)
         matches, indexed, candidates = self._matches(tx, job.prepared, job.evidence)
         roots = self._roots_of(tx, matches)
@@ -519,6 +519,14 @@ def _require_wanted(done: int, named: int, deadline: float | None, wanted: Calla
                                "articles it deleted are then answered NOT_FOUND)")  # fmt: skip
     if wanted is not None and not wanted():
         raise Cancelled(f"the call was cancelled {where}")
+
+
+def _same_version(stored: StoredArticle, prepared: PreparedArticle) -> bool:
+    """Is `prepared` what is stored under its id: the same text, title, source, url and publication time?"""
+    a, b = stored.article, prepared.article
+    return stored.fingerprint.body_digest == prepared.fingerprint.body_digest and (
+        (a.title, a.source, a.url, _us(a.published)) == (b.title, b.source, b.url, _us(b.published))
+    )
 
 
 def _stored(tx: Transaction, article_id: str) -> StoredArticle:

@@ -83,6 +83,27 @@ def test_reindexing_the_same_body_is_a_no_op_with_the_same_answer(engine: Engine
     assert engine.stats().articles == 2
 
 
+def test_reindexing_with_a_corrected_description_stores_it_and_regroups_by_the_new_date(engine: Engine) -> None:
+    engine.index(prep(engine, "wire", WIRE, published=T0))
+    engine.index(prep(engine, "copy", WIRE_WITH_APPEAL, published=T0 + timedelta(hours=2)))
+    assert engine.get("copy").duplicate_of == "wire"
+    # The copy's publication time was wrong: it ran first. Re-sent with the same text, it was answered and
+    # its stored description kept as it was, so the group kept the wrong original.
+    corrected = Article("copy", WIRE_WITH_APPEAL, title="Harbour plan approved", source="Courier",
+                        url="https://courier.example/harbour", published=T0 - timedelta(hours=1))  # fmt: skip
+    verdict = engine.index(engine.detector.prepare(corrected))
+    assert verdict.duplicate_of is None and [m.id for m in verdict.matches] == ["wire"]
+    stored = engine.get("copy")
+    assert (stored.article.title, stored.article.source, stored.article.url) == (
+        "Harbour plan approved",
+        "Courier",
+        "https://courier.example/harbour",
+    )
+    assert stored.article.published == T0 - timedelta(hours=1)
+    assert engine.get("wire").duplicate_of == "copy"  # the earliest published is the original now
+    assert engine.stats().articles == 2 and engine.learned_boilerplate() == 0
+
+
 def test_reindexing_with_a_new_body_replaces_the_old_version(engine: Engine) -> None:
     engine.index(prep(engine, "wire", WIRE))
     engine.index(prep(engine, "x", WIRE_WITH_APPEAL))
