@@ -45,6 +45,16 @@ SAME_GROUP_CONTAINMENT = 0.8  # a match this close is a copy beyond doubt (for b
 Others = Mapping[str, "str | Article"] | Callable[[list[str]], Mapping[str, Article]]
 
 
+def _publisher(source: str) -> str:
+    return " ".join(source.casefold().split())
+
+
+def _other_publisher(source: str, other: str) -> bool:
+    """Both articles name their publisher, and not the same one."""
+    other = _publisher(other)
+    return bool(source and other and source != other)
+
+
 @dataclass(frozen=True)
 class Prepared(PreparedArticle):
     """A prepared article that also keeps its shingle sequence (text order), for boilerplate labelling."""
@@ -120,16 +130,31 @@ class Detector:
         matches: Iterable[Match],
         candidates: Mapping[str, U32Array],
         earlier: U32Array | None = None,
+        sources: Mapping[str, str] | None = None,
     ) -> U32Array:
         """Sampled shingles to count as seen in one more group.
 
         Only close matches (one text nearly inside the other) count as "the same group" here:
         before a publisher's boilerplate is learned it can make two of its stories match
         weakly, and counting them as one group would stop the boilerplate from ever being learned.
-        `earlier`: the shingles of the version of this article it replaces, counted when that arrived.
+        A weaker match with another publisher's article (`sources`: the matches' sources; both named,
+        and different) counts too: boilerplate is a publisher's own, and a story other publishers run
+        under their own unlearned appeals, tail cut, matches its original at 0.5-0.8; counted apart,
+        three such copies made the story's text boilerplate. `earlier`: the shingles of the version of
+        this article it replaces, counted when that arrived.
         """
-        close = [candidates[m.id] for m in matches if m.containment >= SAME_GROUP_CONTAINMENT]
+        source = _publisher(query.article.source)
+        close = [
+            candidates[m.id]
+            for m in matches
+            if m.containment >= SAME_GROUP_CONTAINMENT or _other_publisher(source, (sources or {}).get(m.id, ""))
+        ]
         return new_group_samples(query.fingerprint.shingles, close if earlier is None else [*close, earlier])
+
+    @staticmethod
+    def weak(matches: Iterable[Match]) -> list[str]:
+        """The matches `group_samples` counts as another story unless their publisher is another one."""
+        return [m.id for m in matches if m.containment < SAME_GROUP_CONTAINMENT]
 
     # ---- verification --------------------------------------------------------------------------
 

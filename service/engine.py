@@ -283,7 +283,8 @@ class Engine:
         # is the same story: what its earlier version held was counted then (counted again, three revisions
         # of a story made its own text boilerplate, and its copies stopped matching).
         earlier = existing.fingerprint.shingles if existing else None
-        tx.count_groups(self.detector.group_samples(indexed, matches, candidates, earlier))
+        sources = self._sources(tx, self.detector.weak(matches)) if article.source else None
+        tx.count_groups(self.detector.group_samples(indexed, matches, candidates, earlier, sources))
         return Verdict(article.id, tuple(matches), None if root == article.id else root), indexed
 
     # ---- queries -------------------------------------------------------------------------------
@@ -476,6 +477,12 @@ class Engine:
             prepared, candidates, articles, common=common, evidence=evidence, labelled=labelled
         )
         return matches, indexed, candidates
+
+    @staticmethod
+    def _sources(tx: Transaction, ids: list[str]) -> dict[str, str]:
+        """The publishers of stored articles (read for weak matches only: rare, and a row each)."""
+        stored = (tx.get(i) for i in ids)
+        return {s.article.id: s.article.source for s in stored if s is not None}
 
     def _roots_of(self, tx: Transaction, matches: list[Match]) -> set[str]:
         roots = set()

@@ -125,6 +125,44 @@ def test_revisions_of_one_story_do_not_make_its_text_boilerplate(engine: Engine)
     assert [m.id for m in excerpt.matches] == ["live"] and excerpt.duplicate_of == "live"
 
 
+# Appeals of three outlets, each on top of its copy and not yet learned (no outlet ran it on three stories).
+OUTLET_APPEALS = [
+    "Our reporting is free for everyone to read because readers like you chip in each month. If this "
+    "story mattered to you, join the thousands who keep the Harbour Courier independent, from as little "
+    "as the price of a coffee; cancel whenever you like, and thank you for reading to the end.",
+    "Sign up to the Morning Tide newsletter for the five coastal stories you need before breakfast, "
+    "delivered to your inbox every weekday at seven, with a longer read on Saturdays and our pick of "
+    "the week's best photographs from along the shore; unsubscribe at any time with one click.",
+    "The Westcliff Gazette has served this coast since 1882 and we are still owned by the town. Become a "
+    "member today and you will receive our printed weekend edition, invitations to reader evenings at "
+    "the harbour office, and the satisfaction of keeping local journalism alive for another generation.",
+]
+
+
+def test_a_story_other_publishers_run_under_their_own_appeals_never_becomes_boilerplate(engine: Engine) -> None:
+    # The copies match the wire at 0.5-0.8 (their appeals are content until learned), and each one counted the
+    # story's text as seen in one more story: after two, its text was learned, and an excerpt matched nothing.
+    engine.index(engine.detector.prepare(Article("wire", WIRE, source="PA", published=T0)))
+    for n, appeal in enumerate(OUTLET_APPEALS):
+        copy = f"{appeal}\n\n" + "\n\n".join(WIRE_PARAGRAPHS[:5])
+        outlet = ("Harbour Courier", "Morning Tide", "Westcliff Gazette")[n]
+        verdict = engine.index(engine.detector.prepare(Article(f"copy{n}", copy, source=outlet, published=T0)))
+        assert verdict.duplicate_of == "wire" and all(0.5 <= m.containment < 0.8 for m in verdict.matches)
+    assert engine.learned_boilerplate() == 0
+    excerpt = engine.index(engine.detector.prepare(Article("excerpt", "\n\n".join(WIRE_PARAGRAPHS[:3]), source="X")))
+    assert excerpt.duplicate_of == "wire"
+
+
+def test_one_publishers_appeal_on_its_different_stories_is_still_learned(engine: Engine) -> None:
+    stories = [WIRE, SAME_EVENT_A, SAME_EVENT_B, "\n\n".join(WIRE_PARAGRAPHS[6:])]
+    for n, story in enumerate(stories):
+        article = Article(f"s{n}", f"{OUTLET_APPEALS[0]}\n\n{story}", source="Harbour Courier")
+        engine.index(engine.detector.prepare(article))
+    assert (engine.learned_boilerplate() or 0) > 0  # the appeal: seen on three different stories
+    verdict = engine.check(engine.detector.prepare(Article("q", f"{OUTLET_APPEALS[0]}\n\n{SAME_EVENT_A}")))
+    assert [m.id for m in verdict.matches] == ["s1"]  # its own story, not the others through the appeal
+
+
 def test_deleting_the_original_promotes_the_next_earliest(engine: Engine) -> None:
     engine.index(prep(engine, "wire", WIRE, T0))
     engine.index(prep(engine, "copy1", WIRE_WITH_APPEAL, T0 + timedelta(hours=1)))
