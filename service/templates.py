@@ -46,7 +46,8 @@ def differences(runs: list[Run], ta: Tokenised, tb: Tokenised) -> Differences:
     bounds = [(0, chain[0].a0, 0, chain[0].b0)]
     bounds += [(r.a1, s.a0, r.b1, s.b0) for r, s in pairwise(chain)]
     bounds.append((chain[-1].a1, ta.count, chain[-1].b1, tb.count))
-    slots = facts = touched = 0
+    slots = touched = 0
+    facts: set[tuple[frozenset[str], frozenset[str]]] = set()  # each changed fact once, however often it recurs
     new_subject = False
     short = min(ta.count, tb.count) <= SHORT_ITEM_TOKENS
     for n, (a0, a1, b0, b1) in enumerate(bounds):
@@ -56,21 +57,27 @@ def differences(runs: list[Run], ta: Tokenised, tb: Tokenised) -> Differences:
         if not short and n in (0, len(bounds) - 1):
             continue  # the edges of a page hold titles, bylines and boilerplate, not a template's slots
         # (Only here are the words needed: most pairs never tokenise them.)
-        figure, name, any_fact = _changed_facts(ta, range(a0, a1), tb, range(b0, b1))
+        figure, name, any_fact, change = _changed_facts(ta, range(a0, a1), tb, range(b0, b1))
         new_subject |= n == 0 and name and short
         slots += 1
-        facts += figure or name
+        if figure or name:
+            facts.add(change)
         touched += any_fact
     shared = sum(r.a1 - r.a0 for r in chain)
-    return Differences(slots, facts, shared, new_subject, touched)
+    return Differences(slots, len(facts), shared, new_subject, touched)
 
 
-def _changed_facts(ta: Tokenised, ia: range, tb: Tokenised, ib: range) -> tuple[bool, bool, bool]:
-    """Does the slot replace a figure by another figure, a name by another name, or touch either?"""
+def _changed_facts(
+    ta: Tokenised, ia: range, tb: Tokenised, ib: range
+) -> tuple[bool, bool, bool, tuple[frozenset[str], frozenset[str]]]:
+    """Does the slot replace a figure by another figure, a name by another name, or touch either? And what
+    it changes (the words of each side the other lacks): a name corrected throughout a story is one change
+    in each of its places, one fact, not as many facts as places (two made a correction a template)."""
     words_a = Counter(ta.words[i] for i in ia)
     words_b = Counter(tb.words[i] for i in ib)
     only_a = [w for w in words_a if words_a[w] > words_b[w]]
     only_b = [w for w in words_b if words_b[w] > words_a[w]]
+    change = (frozenset(only_a), frozenset(only_b))
     figure = any(map(_is_figure, only_a)) and any(map(_is_figure, only_b))
     name = any(w in ta.capitalised for w in only_a if not _is_figure(w)) and any(
         w in tb.capitalised for w in only_b if not _is_figure(w)
@@ -78,7 +85,7 @@ def _changed_facts(ta: Tokenised, ia: range, tb: Tokenised, ib: range) -> tuple[
     touched = any(_is_figure(w) or w in ta.capitalised for w in only_a) or any(
         _is_figure(w) or w in tb.capitalised for w in only_b
     )
-    return figure, name, touched
+    return figure, name, touched, change
 
 
 def _is_figure(word: str) -> bool:

@@ -76,3 +76,23 @@ def test_without_texts_the_template_check_is_skipped_but_scores_remain(detector:
     prepared = detector.prepare(Article("b", b))
     matches = detector.judge(prepared, {"a": detector.fingerprint(a).shingles})
     assert [m.id for m in matches] == ["a"]  # shingles alone cannot tell template instances apart
+
+
+STORY_WITH_A_NAME = (
+    "The city council of Brenmouth voted on Thursday night to extend the northern tram line to {place}, "
+    "ending two years of argument over the route and its cost to the town's ratepayers and shopkeepers. "
+    "Councillors approved the plan by nineteen votes to eleven after a debate that ran past midnight, and "
+    "officials said building work on the first stretch could begin as early as next spring if the regional "
+    "transport board signs off on the borrowing. Supporters said {place} would be served for the first time "
+    "in its history, and mayor Ingrid Salvesen called the vote a turning point for the harbour district, "
+    "which currently has no tram connection at all and relies on a bus that runs twice an hour."
+)
+
+
+def test_a_name_corrected_in_each_of_its_places_is_one_correction_not_a_template(detector: Detector) -> None:
+    # Each place the name was respelt counted as a changed fact of its own: two of them in a short story made
+    # the correction "another instance of a template", and it matched nothing.
+    first = Article("first", STORY_WITH_A_NAME.format(place="Penhallow"), published=T0)
+    corrected = Article("fix", STORY_WITH_A_NAME.format(place="Penhallowe"), published=T0 + timedelta(hours=2))
+    [match] = judge(detector, corrected, first)
+    assert match.id == "first" and match.containment > 0.9
