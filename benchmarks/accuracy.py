@@ -39,6 +39,7 @@ from typing import Any
 import xxhash
 from datasketch import MinHash, MinHashLSH
 
+from benchmarks.plots import pyplot
 from benchmarks.textdedup import textdedup_pairs
 from client import Article, NeardupClient
 from service.grpc_server import start_server
@@ -212,10 +213,9 @@ def order_agreement(
 
 
 def plot(curves: dict[str, list[tuple[float, Score]]], path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
+    if plt is None:
+        return
 
     fig, ax = plt.subplots(figsize=(6, 5))
     for name, points in curves.items():

@@ -40,6 +40,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from benchmarks import baseline, corpus
+from benchmarks.plots import pyplot
 from client.api import DEFAULT_PORT, Article, article_batches, with_default_port
 from client.jsonl import InputError
 
@@ -453,10 +454,9 @@ def print_table(report: dict[str, Any]) -> None:
 
 
 def save_plot(report: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
+    if plt is None:
+        return
 
     rows = report["timeline"]
     panels = 3 if report["rss"] else 2
@@ -563,8 +563,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         report["compare"]["grpc_vs_datasketch"] = report["throughput"] / recipe
     report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     args.report.write_text(json.dumps(report) + "\n")
-    save_plot(report, args.plot)
     print_table(report)
+    save_plot(report, args.plot)
     out.print(f"report: {args.report}  plot: {args.plot}")
     return 0 if report["ok"] == report["articles"] else 1
 

@@ -201,7 +201,7 @@ def render(rows: list[Row], command: str) -> tuple[Table, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=3000, help="Reuters articles to ingest (default 3000)")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/redis_scaling.md"))
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/out/redis_scaling.md"))
     args = parser.parse_args(argv)
     console = Console()
     articles = load_articles(args.articles)

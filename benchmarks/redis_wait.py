@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--articles", type=int, default=3000)
     p.add_argument("--batch", type=int, default=64, help="articles queued at once: one commit each")
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--out", type=Path, default=Path("benchmarks/results/redis_wait.md"))
+    p.add_argument("--out", type=Path, default=Path("benchmarks/out/redis_wait.md"))
     p.add_argument("--report", type=Path, help="also write the figures here as JSON")
     args = p.parse_args(argv)
     if args.rounds < 1 or args.batch < 1 or args.articles < 1:

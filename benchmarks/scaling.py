@@ -28,6 +28,7 @@ from rich.table import Table
 
 from benchmarks.corpus import ArticleGenerator, GeneratorConfig
 from benchmarks.loadtest import SpawnedServer, descendants, rss_bytes, run_articles
+from benchmarks.plots import pyplot
 from client import NeardupClient
 
 SEGMENT = 50_000  # articles generated and sent per step, so the client never holds 1M articles
@@ -159,10 +160,9 @@ def _steal(host_cpu: dict[str, float] | None) -> str:
 
 
 def save_plot(rows: list[dict[str, Any]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
+    if plt is None:
+        return
 
     x = [r["articles"] for r in rows]
     panels = [("ingest articles/s", [r["ingest_rate"] for r in rows]),

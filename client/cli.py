@@ -131,18 +131,19 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=helptext)
         if name == "ingest":
             cmd.add_argument("--batch", type=int, default=DEFAULT_BATCH,
-                             help="articles per message, at most 1000 (1: one IndexArticles message each)")  # fmt: skip
+                             help="articles per message, at most 1000 (1: one IndexArticles message each; "
+                                  "default %(default)s)")  # fmt: skip
             cmd.add_argument("--retries", type=int, default=Retry.attempts,
                              help="if the stream fails, or an article is answered, with UNAVAILABLE or "
                                   "RESOURCE_EXHAUSTED (server restarting or full, its store down or full), open it "
                                   "again and resend what was not answered, up to this many times in a row, "
                                   "backing off from 0.5 s to 10 s (0: fail at once; such articles then get error "
-                                  "lines)")  # fmt: skip
+                                  "lines; default %(default)s)")  # fmt: skip
         else:
             cmd.add_argument("--retries", type=int, default=Retry.attempts,
                              help="if a check fails with UNAVAILABLE or RESOURCE_EXHAUSTED (server restarting or "
                                   "full), send it again, up to this many times in a row, backing off from 0.5 s "
-                                  "to 10 s (0: fail at once)")  # fmt: skip
+                                  "to 10 s (0: fail at once; default %(default)s)")  # fmt: skip
         cmd.add_argument("--max-message-bytes", type=int, default=MAX_MESSAGE_BYTES,
                          help="answer an article that would make a bigger request as an error line instead of "
                               "sending it (the server's receive limit: 4 MiB, more if its --max-body-bytes "
