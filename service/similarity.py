@@ -110,9 +110,25 @@ class Tokenised:
         return self.body[self.starts[i] : self.ends[i]]
 
     @cached_property
+    def opening_tokens(self) -> int:
+        """How many tokens stand before the body's first blank line or spaced dash, if it comes within
+        OPENING_CHARS: a headline, a byline or a dateline with its agency's credit ("HARBOURTON (AP) - "),
+        which copies change freely; 0 if there is none."""
+        found = _OPENING_END.search(self.body, 0, OPENING_CHARS)
+        if found is None or not self.body[: found.start()].strip():
+            return 0
+        return sum(1 for start in self.starts if start < found.start())
+
+    @cached_property
     def capitalised(self) -> frozenset[str]:
         """Words written with a capital initial somewhere in the body (names, mostly)."""
         return frozenset(w.lower() for w in _CAPITALISED.findall(self.body))
+
+
+OPENING_CHARS = 160
+# A blank line (a headline's or byline's own paragraph; wire copy is hard-wrapped, so not a single line
+# break), or a spaced dash (a dateline's: "HARBOURTON (AP) - ").
+_OPENING_END = re.compile(r"\n[^\S\n]*\n|\s[-\u2013\u2014]+\s")
 
 
 def _sequence(words: list[str], shingle_size: int) -> U32Array:

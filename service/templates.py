@@ -58,7 +58,9 @@ def differences(runs: list[Run], ta: Tokenised, tb: Tokenised) -> Differences:
             continue  # the edges of a page hold titles, bylines and boilerplate, not a template's slots
         # (Only here are the words needed: most pairs never tokenise them.)
         figure, name, any_fact, change = _changed_facts(ta, range(a0, a1), tb, range(b0, b1))
-        new_subject |= n == 0 and name and short
+        new_subject |= (
+            n == 0 and name and short and not _openings_differ_only(ta, range(a0, a1), tb, range(b0, b1), change)
+        )
         slots += 1
         if figure or name:
             facts.add(change)
@@ -86,6 +88,17 @@ def _changed_facts(
         _is_figure(w) or w in tb.capitalised for w in only_b
     )
     return figure, name, touched, change
+
+
+def _openings_differ_only(
+    ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: tuple[frozenset[str], frozenset[str]]
+) -> bool:
+    """Do the opening slot's differing words stand, on both sides, before the first blank line or spaced
+    dash: in a headline, byline or dateline credit ("(AP) - " against "(Reuters) - "), not in the first
+    sentence, where another company or bank saying the same thing is another article?"""
+    inside_a = all(i < ta.opening_tokens for i in ia if ta.words[i] in change[0])
+    inside_b = all(i < tb.opening_tokens for i in ib if tb.words[i] in change[1])
+    return inside_a and inside_b
 
 
 def _is_figure(word: str) -> bool:

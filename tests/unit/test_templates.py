@@ -96,3 +96,35 @@ def test_a_name_corrected_in_each_of_its_places_is_one_correction_not_a_template
     corrected = Article("fix", STORY_WITH_A_NAME.format(place="Penhallowe"), published=T0 + timedelta(hours=2))
     [match] = judge(detector, corrected, first)
     assert match.id == "first" and match.containment > 0.9
+
+
+SHORT_ITEM = (
+    "Brenmouth council has approved a six-kilometre extension of the northern tram line at a cost of 412 "
+    "million euros. Construction is due to start next spring and the first stops should open within three "
+    "years, the council said."
+)
+
+
+@pytest.mark.parametrize(
+    ("stored", "copy"),
+    [
+        ("BRENMOUTH (AP) - ", "BRENMOUTH, March 12 (Reuters) - "),  # another agency's credit in the dateline
+        ("By Tom Reed, Transport Editor\n\n", "By Sarah Kim\n\n"),  # another byline
+        ("Council Backs Brenmouth Tram\n\n", "Tram Extension Approved\n\n"),  # another headline
+    ],
+)
+def test_a_short_item_under_another_credit_byline_or_headline_is_the_same_article(
+    detector: Detector, stored: str, copy: str
+) -> None:
+    # Names that differ in the opening words of a short item meant "another company saying the same thing";
+    # these stand apart from the first sentence (a blank line, a spaced dash), and copies change them freely.
+    [match] = judge(detector, Article("copy", copy + SHORT_ITEM, published=T0), Article("orig", stored + SHORT_ITEM))
+    assert match.id == "orig" and match.containment > 0.85
+
+
+def test_another_bank_in_a_hard_wrapped_first_line_is_still_another_article(detector: Detector) -> None:
+    # Wire copy breaks its lines anywhere: a single line break does not set a name apart from the sentence.
+    rate = "said it is raising its prime rate to 7-3/4 pct\nfrom 7-1/2 pct effective today."
+    a = Article("a", f"Harbourton Savings and Loan Association\n{rate}", published=T0)
+    b = Article("b", f"Northgate Trust Co\n{rate}", published=T0)
+    assert judge(detector, b, a) == []
