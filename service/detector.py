@@ -152,7 +152,7 @@ class Detector:
         return new_group_samples(query.fingerprint.shingles, close if earlier is None else [*close, earlier])
 
     @staticmethod
-    def weak(matches: Iterable[Match]) -> list[str]:
+    def weak_matches(matches: Iterable[Match]) -> list[str]:
         """The matches `group_samples` counts as another story unless their publisher is another one."""
         return [m.id for m in matches if m.containment < SAME_GROUP_CONTAINMENT]
 

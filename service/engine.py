@@ -283,7 +283,7 @@ class Engine:
         # is the same story: what its earlier version held was counted then (counted again, three revisions
         # of a story made its own text boilerplate, and its copies stopped matching).
         earlier = existing.fingerprint.shingles if existing else None
-        sources = self._sources(tx, self.detector.weak(matches)) if article.source else None
+        sources = self._sources(tx, self.detector.weak_matches(matches)) if article.source else None
         tx.count_groups(self.detector.group_samples(indexed, matches, candidates, earlier, sources))
         return Verdict(article.id, tuple(matches), None if root == article.id else root), indexed
 
