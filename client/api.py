@@ -429,8 +429,9 @@ class NeardupClient:
         r = self._call(self._stub.GetStats, pb.GetStatsRequest())
         p = r.parameters
         parameters = {"shingle_size": p.shingle_size, "num_perm": p.num_perm, "lsh_bands": p.lsh_bands,
-                      "lsh_rows": p.lsh_rows, "min_containment": p.min_containment,
-                      "min_shared_shingles": p.min_shared_shingles}  # fmt: skip
+                      "lsh_rows": p.lsh_rows, "seed": p.seed, "min_containment": p.min_containment,
+                      "min_shared_shingles": p.min_shared_shingles, "max_candidates": p.max_candidates,
+                      "boilerplate_after": p.boilerplate_after, "fingerprint_scheme": p.fingerprint_scheme}  # fmt: skip
         return Stats(r.articles, r.store, r.uptime.ToTimedelta().total_seconds(), r.version, parameters)
 
     def health(self, service: str = "") -> str:

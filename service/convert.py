@@ -105,7 +105,9 @@ def stats_to_pb(stats: Stats, uptime_seconds: float, version: str) -> pb.GetStat
         parameters=pb.IndexParameters(
             shingle_size=int(p["shingle_size"]), num_perm=int(p["num_perm"]), lsh_bands=int(p["lsh_bands"]),
             lsh_rows=int(p["lsh_rows"]), min_containment=float(p["min_containment"]),
-            min_shared_shingles=int(p["min_shared_shingles"]),
+            min_shared_shingles=int(p["min_shared_shingles"]), seed=int(p["seed"]),
+            max_candidates=int(p["max_candidates"]), boilerplate_after=int(p["boilerplate_after"]),
+            fingerprint_scheme=str(p["scheme"]),
         ),
     )  # fmt: skip
     response.uptime.FromNanoseconds(int(uptime_seconds * 1e9))

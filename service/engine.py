@@ -431,7 +431,9 @@ class Engine:
             count = tx.count()
         p = self.detector.params
         params: dict[str, float | int | str] = {**p.recorded(), "min_containment": p.min_containment,
-                                                "min_shared_shingles": p.min_shared_shingles}  # fmt: skip
+                                                "min_shared_shingles": p.min_shared_shingles,
+                                                "max_candidates": p.max_candidates,
+                                                "boilerplate_after": p.boilerplate_after}  # fmt: skip
         return Stats(count, self.store.kind, params)
 
     def learned_boilerplate(self) -> int | None:

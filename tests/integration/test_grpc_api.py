@@ -23,6 +23,7 @@ from client import (
     Verdict,
 )
 from service.grpc_server import RunningServer
+from service.settings import FINGERPRINT_SCHEME
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_TITLE, WIRE_WITH_APPEAL
 from tests.support import frozen, in_process_server
 
@@ -367,6 +368,13 @@ def test_stats_describe_the_index(client: NeardupClient) -> None:
     assert stats.store == "sqlite"
     assert stats.parameters["shingle_size"] == 5
     assert stats.parameters["lsh_bands"] * stats.parameters["lsh_rows"] <= stats.parameters["num_perm"]
+    # (all an operator needs to tell two servers' settings apart: seed, scheme and the decision knobs too)
+    assert (stats.parameters["seed"], stats.parameters["max_candidates"], stats.parameters["boilerplate_after"]) == (
+        1,
+        32,
+        3,
+    )
+    assert stats.parameters["fingerprint_scheme"] == FINGERPRINT_SCHEME
     assert stats.uptime_seconds > 0
     assert stats.version
 

@@ -698,6 +698,10 @@ class IndexParameters(_message.Message):
     LSH_ROWS_FIELD_NUMBER: _builtins.int
     MIN_CONTAINMENT_FIELD_NUMBER: _builtins.int
     MIN_SHARED_SHINGLES_FIELD_NUMBER: _builtins.int
+    SEED_FIELD_NUMBER: _builtins.int
+    MAX_CANDIDATES_FIELD_NUMBER: _builtins.int
+    BOILERPLATE_AFTER_FIELD_NUMBER: _builtins.int
+    FINGERPRINT_SCHEME_FIELD_NUMBER: _builtins.int
     shingle_size: _builtins.int
     """Words per shingle."""
     num_perm: _builtins.int
@@ -710,6 +714,14 @@ class IndexParameters(_message.Message):
     """Minimum containment for a match."""
     min_shared_shingles: _builtins.int
     """Minimum number of shared shingles for a match, so a few common phrases never make one."""
+    seed: _builtins.int
+    """Seed of the MinHash permutations."""
+    max_candidates: _builtins.int
+    """Candidates verified per article: those sharing the most content with it."""
+    boilerplate_after: _builtins.int
+    """A passage seen in this many different stories is learned as boilerplate."""
+    fingerprint_scheme: _builtins.str
+    """How text becomes shingles and hashes; a store of another scheme is refused."""
     def __init__(
         self,
         *,
@@ -719,10 +731,14 @@ class IndexParameters(_message.Message):
         lsh_rows: _builtins.int = ...,
         min_containment: _builtins.float = ...,
         min_shared_shingles: _builtins.int = ...,
+        seed: _builtins.int = ...,
+        max_candidates: _builtins.int = ...,
+        boilerplate_after: _builtins.int = ...,
+        fingerprint_scheme: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["lsh_bands", b"lsh_bands", "lsh_rows", b"lsh_rows", "min_containment", b"min_containment", "min_shared_shingles", b"min_shared_shingles", "num_perm", b"num_perm", "shingle_size", b"shingle_size"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["boilerplate_after", b"boilerplate_after", "fingerprint_scheme", b"fingerprint_scheme", "lsh_bands", b"lsh_bands", "lsh_rows", b"lsh_rows", "max_candidates", b"max_candidates", "min_containment", b"min_containment", "min_shared_shingles", b"min_shared_shingles", "num_perm", b"num_perm", "seed", b"seed", "shingle_size", b"shingle_size"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
