@@ -237,7 +237,10 @@ class Detector:
         return {ids[i]: arrays[i] for i in best.tolist()}
 
     def _enough(self, ov: Overlap) -> bool:
-        return ov.shared >= self.params.min_shared_shingles and ov.containment >= self.params.min_containment
+        """Shares enough content to be a republication: at least min_shared_shingles (a few common phrases
+        never make one), or all of it, both sides (a flash of a dozen words re-sent whole)."""
+        whole = 0 < ov.shared == ov.size_a == ov.size_b
+        return (ov.shared >= self.params.min_shared_shingles or whole) and ov.containment >= self.params.min_containment
 
     def _screen(
         self, q: Labelled, other: U32Array, common: CommonLookup | None, threshold: float
@@ -245,8 +248,8 @@ class Detector:
         """Content overlap with a stored shingle set (its boilerplate estimated), if it may be a match."""
         floor = self.params.min_shared_shingles
         shared = np.intersect1d(q.shingles, other, assume_unique=True)
-        if shared.size < floor:
-            return None
+        if shared.size < floor and not 0 < shared.size == q.shingles.size == other.size:
+            return None  # (a flash too short for the floor matches only as its whole re-sent: `_enough`)
         raw = Overlap(int(q.shingles.size), int(other.size), int(shared.size))
         if raw.jaccard >= IDENTICAL_JACCARD:  # a re-send: identical, even if all of it is template
             return raw, np.zeros(q.sequence.size, dtype=np.bool_)

@@ -56,7 +56,11 @@ class DetectionParams:
     min_containment: float = _setting(
         0.5, "a candidate is a republication when shared content covers at least this share of the smaller article"
     )
-    min_shared_shingles: int = _setting(8, "a republication also shares at least this many content shingles", least=1)
+    min_shared_shingles: int = _setting(
+        8,
+        "a republication also shares at least this many content shingles (a shorter flash: all of its own, re-sent whole)",
+        least=1,
+    )
     # Candidates verified per article: those sharing the most content shingles with it. A wire story
     # stored in a thousand copies makes each new copy a candidate of all of them; verifying every one
     # cost ~0.2 ms each, so each further copy took 0.2 s (docs/perf.md, "Syndicated stories").

@@ -61,6 +61,18 @@ def test_a_chinese_flash_and_a_reworded_chinese_copy_match_though_no_clause_is_u
     assert judge(detector, reworded, {"wire": ZH_WIRE})["wire"] > 0.8
 
 
+FLASH = "Harbourton mayor resigns after losing council confidence vote."  # 8 words: 4 shingles, under the floor of 8
+
+
+def test_a_flash_under_the_shared_shingle_floor_matches_its_whole_re_send_and_nothing_less(detector: Detector) -> None:
+    # Every flash under min_shared_shingles matched nothing, not even itself re-sent word for word.
+    assert judge(detector, FLASH, {"flash": FLASH}) == {"flash": 1.0}
+    assert judge(detector, FLASH.upper(), {"flash": FLASH}) == {"flash": 1.0}  # (the same words)
+    assert judge(detector, "BREAKING: " + FLASH, {"flash": FLASH}) == {}  # a part of it: under the floor still
+    assert judge(detector, FLASH.replace("mayor", "deputy mayor"), {"flash": FLASH}) == {}
+    assert judge(detector, WIRE, {"flash": FLASH}) == {}
+
+
 def test_truncated_copy_is_found_by_containment(detector: Detector) -> None:
     excerpt = WIRE[: len(WIRE) * 2 // 5]
     prepared = detector.prepare(Article("q", excerpt))
