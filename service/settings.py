@@ -58,7 +58,8 @@ class DetectionParams:
     )
     min_shared_shingles: int = _setting(
         8,
-        "a republication also shares at least this many content shingles (a shorter flash: all of its own, re-sent whole)",
+        "a republication also shares at least this many content shingles (a shorter flash: all of its own, "
+        "re-sent whole)",
         least=1,
     )
     # Candidates verified per article: those sharing the most content shingles with it. A wire story
