@@ -7,6 +7,7 @@ import pytest
 from service.detector import Detector
 from service.model import Article, Match, Relation
 from service.settings import DetectionParams
+from tests.articles import WIRE
 from tests.quality_texts import dividend, weekly_claims
 
 T0 = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
@@ -128,3 +129,17 @@ def test_another_bank_in_a_hard_wrapped_first_line_is_still_another_article(dete
     a = Article("a", f"Harbourton Savings and Loan Association\n{rate}", published=T0)
     b = Article("b", f"Northgate Trust Co\n{rate}", published=T0)
     assert judge(detector, b, a) == []
+
+
+def test_a_figure_in_another_house_style_days_later_is_the_same_article(detector: Detector) -> None:
+    # "412 million euros" written "€412m" counted as a changed figure, and a changed fact in copies over three
+    # days apart made them different articles: a weekly reprint so restyled matched nothing.
+    lead = (
+        STORY_WITH_A_NAME.format(place="Penhallow") + " The extension will cost 412 million euros in all, the "
+        "officials said. Work on the new depot is to begin in the autumn, and the first trams should run within "
+        "three years of that, weather and suppliers permitting."
+    )
+    original = Article("first", f"{lead}\n\n{WIRE}", published=T0)
+    excerpt = lead.replace("412 million euros", "\u20ac412m")  # (its lead alone: far from identical)
+    [match] = judge(detector, Article("reprint", excerpt, published=T0 + timedelta(days=4)), original)
+    assert match.id == "first" and match.relation is Relation.TRUNCATED
