@@ -557,17 +557,17 @@ def _channel(target: str, tls: bool, ca_file: str | Path | None, keepalive_secon
     if not tls:
         return grpc.insecure_channel(target, options)
     roots = Path(ca_file).read_bytes() if ca_file is not None else None
-    if roots is not None:
-        _require_certificates(ca_file, roots)
+    if ca_file is not None:
+        _require_certificates(ca_file)
     return grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=roots), options)
 
 
-def _require_certificates(ca_file: str | Path | None, roots: bytes) -> None:
+def _require_certificates(ca_file: str | Path) -> None:
     """ValueError naming the file if it holds no PEM certificate: gRPC would only fail each call UNAVAILABLE,
-    which reads like a server that is down."""
+    which reads like a server that is down. (Read as a file, as OpenSSL reads a bundle: comments and all.)"""
     try:
-        ssl.create_default_context(cadata=roots.decode("ascii"))
-    except (UnicodeDecodeError, ssl.SSLError, ValueError) as exc:
+        ssl.create_default_context(cafile=str(ca_file))
+    except ssl.SSLError as exc:
         raise ValueError(
             f"the CA file {ca_file} holds no usable PEM certificate ({exc}): name the CA's PEM file"
         ) from None
