@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
@@ -117,7 +118,7 @@ class Tokenised:
         found = _OPENING_END.search(self.body, 0, OPENING_CHARS)
         if found is None or not self.body[: found.start()].strip():
             return 0
-        return sum(1 for start in self.starts if start < found.start())
+        return bisect_left(self.starts, found.start())  # (tokens in text order: their starts ascend)
 
     @cached_property
     def capitalised(self) -> frozenset[str]:
