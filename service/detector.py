@@ -45,6 +45,11 @@ SAME_GROUP_CONTAINMENT = 0.8  # a match this close is a copy beyond doubt (for b
 Others = Mapping[str, "str | Article"] | Callable[[list[str]], Mapping[str, Article]]
 
 
+def _all_shared(shared: int, size_a: int, size_b: int) -> bool:
+    """Two texts with the same shingles, none left out on either side (a flash re-sent whole)."""
+    return 0 < shared == size_a == size_b
+
+
 def _publisher(source: str) -> str:
     return " ".join(source.casefold().split())
 
@@ -239,7 +244,7 @@ class Detector:
     def _enough(self, ov: Overlap) -> bool:
         """Shares enough content to be a republication: at least min_shared_shingles (a few common phrases
         never make one), or all of it, both sides (a flash of a dozen words re-sent whole)."""
-        whole = 0 < ov.shared == ov.size_a == ov.size_b
+        whole = _all_shared(ov.shared, ov.size_a, ov.size_b)
         return (ov.shared >= self.params.min_shared_shingles or whole) and ov.containment >= self.params.min_containment
 
     def _screen(
@@ -248,7 +253,7 @@ class Detector:
         """Content overlap with a stored shingle set (its boilerplate estimated), if it may be a match."""
         floor = self.params.min_shared_shingles
         shared = np.intersect1d(q.shingles, other, assume_unique=True)
-        if shared.size < floor and not 0 < shared.size == q.shingles.size == other.size:
+        if shared.size < floor and not _all_shared(int(shared.size), int(q.shingles.size), int(other.size)):
             return None  # (a flash too short for the floor matches only as its whole re-sent: `_enough`)
         raw = Overlap(int(q.shingles.size), int(other.size), int(shared.size))
         if raw.jaccard >= IDENTICAL_JACCARD:  # a re-send: identical, even if all of it is template
