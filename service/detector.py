@@ -6,6 +6,7 @@ fetched by the index: verify exactly -> decide (judge).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -283,7 +284,7 @@ class Detector:
         return Overlap(int(q.shingles.size - bp_a_all.size), int(other.shingles.size - bp_b_all.size), content_shared)
 
     def _validate(self, article: Article) -> None:
-        check_id("article.id", article.id)
+        check_new_id("article.id", article.id)
         check_length("article.title", article.title, MAX_FIELD_BYTES)
         check_length("article.source", article.source, MAX_FIELD_BYTES)
         check_length("article.url", article.url, MAX_FIELD_BYTES)
@@ -303,6 +304,21 @@ def check_id(field: str, article_id: str) -> None:
         raise InvalidArgument(field, "is required (the caller's key for the article)")
     if len(article_id.encode()) > MAX_ID_BYTES:
         raise InvalidArgument(field, f"is longer than {MAX_ID_BYTES} bytes, so no article can have it")
+
+
+def check_new_id(field: str, article_id: str) -> None:
+    """check_id, and refuse an id a pipeline would not mean to send: blank, with a space at either end, or
+    with a control character ("a1\\n" read with its newline). Such an id looks like another in every log
+    and listing, so the two would be stored apart. Lookups (check_id alone) still accept them, so articles
+    stored before this rule can be read and deleted."""
+    check_id(field, article_id)
+    if not article_id.strip():
+        raise InvalidArgument(field, "is only spaces or line ends; give the caller's key for the article")
+    control = next((c for c in article_id if unicodedata.category(c) == "Cc"), None)
+    if control is not None:
+        raise InvalidArgument(field, f"{article_id!r} holds the control character {control!r}; ids are printable text")
+    if article_id != article_id.strip():
+        raise InvalidArgument(field, f"{article_id!r} begins or ends with a space; strip it before sending")
 
 
 def check_length(field: str, text: str, limit: int) -> None:

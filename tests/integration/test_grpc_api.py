@@ -361,6 +361,21 @@ def test_unknown_id_is_not_found(client: NeardupClient) -> None:
         client.get("nope")
 
 
+def test_an_id_with_a_line_end_or_outer_space_is_refused_and_nothing_is_stored(client: NeardupClient) -> None:
+    with pytest.raises(InvalidArgumentError, match=r"article.id: 'wire\\n' holds the control character '\\n'"):
+        client.index(Article("wire\n", WIRE))
+    with pytest.raises(InvalidArgumentError, match="begins or ends with a space; strip it"):
+        client.check(Article("wire ", WIRE))
+    answers = list(client.index_stream([Article("   ", WIRE), Article("wire", WIRE)]))
+    assert isinstance(answers[0], ArticleFailure) and isinstance(answers[0].error, InvalidArgumentError)
+    assert isinstance(answers[1], Verdict) and answers[1].id == "wire"
+    assert client.stats().articles == 1
+    # Lookups still take such ids, so an article stored under one before this rule can be read and removed.
+    with pytest.raises(NotFoundError):
+        client.get("wire\n")
+    assert client.delete_many(["wire\n"]) == [Deletion("wire\n", False)]
+
+
 def test_stats_describe_the_index(client: NeardupClient) -> None:
     client.index(Article("wire", WIRE))
     stats = client.stats()

@@ -97,6 +97,11 @@ def test_evidence_passages_only_when_bodies_are_given(detector: Detector) -> Non
     [
         (Article("", "some text"), "article.id"),
         (Article("x" * 600, "some text"), "article.id"),
+        (Article("  ", "some text"), "article.id"),
+        (Article("a1\n", "some text"), "article.id"),  # read from a file with its line end
+        (Article(" a1", "some text"), "article.id"),
+        (Article("a\x001", "some text"), "article.id"),
+        (Article("a\t1", "some text"), "article.id"),
         (Article("a", ""), "article.body"),
         (Article("a", "   \n "), "article.body"),
         (Article("a", "word " * 3000), "article.body"),
@@ -108,6 +113,11 @@ def test_invalid_articles_name_the_field(detector: Detector, article: Article, f
         detector.prepare(article)
     assert err.value.field == field
     assert str(err.value).startswith(field)
+
+
+@pytest.mark.parametrize("article_id", ["a 1", "Zürich-1", "報道/2026", "x" * 512])
+def test_ids_with_inner_spaces_and_any_letters_are_accepted(detector: Detector, article_id: str) -> None:
+    assert detector.prepare(Article(article_id, "some words to compare here")).article.id == article_id
 
 
 def test_body_limit_message_says_how_to_change_it(detector: Detector) -> None:

@@ -90,7 +90,10 @@ class Article(_message.Message):
     URL_FIELD_NUMBER: _builtins.int
     PUBLISHED_FIELD_NUMBER: _builtins.int
     id: _builtins.str
-    """Caller's key for the article; required, unique within the index."""
+    """Caller's key for the article; required, unique within the index; at most
+    512 bytes in UTF-8, printable (no control characters, no space at either
+    end).
+    """
     body: _builtins.str
     """Full text of the article; required, at most the server's body limit."""
     title: _builtins.str
