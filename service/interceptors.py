@@ -296,6 +296,7 @@ class BearerTokenAuth(_Rewrapping):
                 "header cannot carry: a token is one line of printable ASCII"
             )
         self._expected = f"Bearer {token}".encode()
+        self._refusals = RefusalLog()
 
     def rewrap(
         self, details: grpc.HandlerCallDetails, handler: grpc.RpcMethodHandler[Any, Any]
@@ -306,12 +307,19 @@ class BearerTokenAuth(_Rewrapping):
         if problem is None:
             return handler
         h: Any = handler
-        return _rewrap(handler, lambda _behavior: _refuse(problem), h.request_deserializer)
+        return _rewrap(handler, lambda _behavior: self._refuse(problem), h.request_deserializer)
+
+    def _refuse(self, message: str) -> Behavior:
+        def refuse(_request: Any, context: grpc.ServicerContext) -> Any:
+            self._refusals.note(context.peer(), "no token" if message.startswith(_NO_TOKEN) else "a wrong token")
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
+
+        return refuse
 
     def _problem(self, metadata: Any) -> str | None:
         sent = [value for key, value in (metadata or ()) if key == "authorization"]
         if not sent:
-            return ("this server requires a bearer token: send metadata 'authorization: Bearer <token>' "
+            return (f"{_NO_TOKEN}: send metadata 'authorization: Bearer <token>' "
                     "(neardup CLI: --token-file FILE or NEARDUP_TOKEN_FILE)")  # fmt: skip
         value = sent[0].encode() if isinstance(sent[0], str) else bytes(sent[0])
         if hmac.compare_digest(value, self._expected):
@@ -320,8 +328,29 @@ class BearerTokenAuth(_Rewrapping):
                 "server's --auth-token-file, and that the header is 'authorization: Bearer <token>'")  # fmt: skip
 
 
-def _refuse(message: str) -> Behavior:
-    def refuse(_request: Any, context: grpc.ServicerContext) -> Any:
-        context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
+_NO_TOKEN = "this server requires a bearer token"
 
-    return refuse
+
+class RefusalLog:
+    """Logs refused credentials at WARNING, at most one line a `interval` seconds: an operator must see a
+    client with a stale token, but one retrying in a loop must not fill the log. The line names the
+    caller and counts the refusals left unlogged since the last line; it never shows the token sent."""
+
+    def __init__(self, interval: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last: float | None = None
+        self._unlogged = 0
+
+    def note(self, peer: str, what: str) -> None:
+        with self._lock:
+            now = self._clock()
+            if self._last is not None and now - self._last < self._interval:
+                self._unlogged += 1
+                return
+            unlogged, self._unlogged, self._last = self._unlogged, 0, now
+        log.warning(
+            "refused a call from %s with %s (UNAUTHENTICATED); %d more refused since the last such line",
+            peer, what, unlogged, extra={"peer": peer, "refused_unlogged": unlogged},
+        )  # fmt: skip

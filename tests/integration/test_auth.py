@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,3 +137,22 @@ def test_the_cli_given_a_token_no_header_can_carry_says_so_in_one_line(
         main(["stats", "--server", f"127.0.0.1:{running.port}", "--token-file", str(unfit)], env={})
     assert exited.value.code == 2
     assert "which a gRPC header cannot carry" in capsys.readouterr().err
+
+
+def test_refused_calls_are_logged_at_warning_once_a_minute_without_the_token_and_counted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN)
+    caplog.set_level(logging.WARNING, logger="neardup.rpc")
+    with in_process_server(tmp_path / "data", auth_token_file=str(token_file), metrics_port=0) as (running, _):
+        with NeardupClient(f"127.0.0.1:{running.port}", token="stale-token") as stale:
+            for _ in range(3):  # a client retrying in a loop
+                with pytest.raises(UnauthenticatedError):
+                    stale.stats()
+        metrics = support.scrape(running.metrics_port)
+    [line] = [r.getMessage() for r in caplog.records if r.name == "neardup.rpc"]
+    assert "refused a call from ipv4:127.0.0.1:" in line and "with a wrong token (UNAUTHENTICATED)" in line
+    assert "stale-token" not in line and TOKEN not in line
+    refused = (("code", "UNAUTHENTICATED"), ("method", "neardup.v1.NearDuplicateService/GetStats"))
+    assert metrics[("neardup_rpc_calls_total", refused)] == 3

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from service.interceptors import RefusalLog
 from service.logs import announce, configure
 
 
@@ -59,3 +60,23 @@ def test_announce_is_json_in_json_mode() -> None:
     out = io.StringIO()
     announce("neardup serving on 127.0.0.1:1", "json", out)
     assert json.loads(out.getvalue())["message"] == "neardup serving on 127.0.0.1:1"
+
+
+def test_refused_credentials_are_logged_once_an_interval_with_the_count_left_out(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = [100.0]
+    refusals = RefusalLog(interval=60.0, clock=lambda: now[0])
+    caplog.set_level(logging.WARNING, logger="neardup.rpc")
+    refusals.note("ipv4:127.0.0.1:5000", "no token")
+    for _ in range(4):
+        now[0] += 10
+        refusals.note("ipv4:127.0.0.1:5001", "a wrong token")
+    now[0] += 20  # 60 s after the first line
+    refusals.note("ipv6:[::1]:5002", "no token")
+    lines = [r.getMessage() for r in caplog.records]
+    tail = "more refused since the last such line"
+    assert lines == [
+        f"refused a call from ipv4:127.0.0.1:5000 with no token (UNAUTHENTICATED); 0 {tail}",
+        f"refused a call from ipv6:[::1]:5002 with no token (UNAUTHENTICATED); 4 {tail}",
+    ]
