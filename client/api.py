@@ -540,7 +540,10 @@ def require_id(article_id: str, name: str = "id") -> None:
 
 def with_default_port(target: str) -> str:
     """`target` with neardup's port added when it names a host alone ("localhost", "10.0.0.7", "[::1]"):
-    gRPC would otherwise try 443. Targets with a port or a scheme ("unix:/path", "dns:///host:1") are kept."""
+    gRPC would otherwise try 443. Targets with a port or a scheme ("unix:/path", "dns:///host:1") are kept.
+    A bare number raises ValueError: it is a port meant for some host, and gRPC would read it as a host."""
+    if target.isdigit():
+        raise ValueError(f"the server address {target!r} is a port alone: give a host too, e.g. 'localhost:{target}'")
     if ":" not in target or (target.startswith("[") and target.endswith("]")):
         return f"{target}:{DEFAULT_PORT}"
     return target

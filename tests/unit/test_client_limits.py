@@ -7,6 +7,7 @@ import pytest
 
 from client import NeardupClient, api
 from client.api import DEFAULT_PORT, with_default_port
+from client.cli import main
 from service import detector, engine, grpc_server
 from service.settings import Settings
 
@@ -26,6 +27,20 @@ from service.settings import Settings
 )
 def test_a_port_is_added_only_to_a_bare_host(target: str, expected: str) -> None:
     assert with_default_port(target) == expected
+
+
+def test_a_port_alone_is_refused_with_the_address_to_write_instead() -> None:
+    with pytest.raises(ValueError, match=r"'46747' is a port alone: give a host too, e\.g\. 'localhost:46747'"):
+        with_default_port("46747")
+
+
+def test_the_cli_given_a_port_alone_says_what_to_write_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["stats", "--server", "50051"], env={})
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        "neardup: the server address '50051' is a port alone: give a host too, e.g. 'localhost:50051'\n"
+    )
 
 
 def test_the_default_port_is_the_one_the_server_listens_on() -> None:
