@@ -492,9 +492,16 @@ def compare(articles: Sequence[Article], recipe_before: float | None = None) -> 
 # ---- command line ------------------------------------------------------------------------------
 
 
+def _target(value: str) -> str:
+    try:
+        return with_default_port(value)
+    except ValueError as exc:  # (argparse would print only "invalid _target value")
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="neardup-bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--target", "--server", dest="target", type=with_default_port, default=f"127.0.0.1:{DEFAULT_PORT}",
+    p.add_argument("--target", "--server", dest="target", type=_target, default=f"127.0.0.1:{DEFAULT_PORT}",
                    help=f"server address, loopback only, port {DEFAULT_PORT} if left out (--server, as neardup "
                         "names it, works too)")  # fmt: skip
     p.add_argument("--spawn", action="store_true", help="start a fresh server on 127.0.0.1 port 0 for this run")

@@ -100,6 +100,12 @@ def test_a_server_named_without_a_port_is_looked_for_on_neardups_port_as_the_cli
     assert loadtest.build_parser().parse_args(["--target", "127.0.0.1:7000"]).target == "127.0.0.1:7000"
 
 
+def test_a_port_alone_is_refused_saying_what_to_write(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        loadtest.build_parser().parse_args(["--target", "7000"])
+    assert "'7000' is a port alone: give a host too, e.g. 'localhost:7000'" in capsys.readouterr().err
+
+
 def test_an_articles_file_that_is_missing_or_holds_no_article_ends_the_run_saying_so(tmp_path: Path) -> None:
     # (before any server is asked: nothing listens at port 1)
     with pytest.raises(SystemExit, match=r"^neardup-bench: cannot read \S+absent\.jsonl: No such file"):
