@@ -85,8 +85,8 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
     for kind, code in _STATUS:
         if isinstance(exc, kind):
             return code, _clipped(str(exc))
-    if isinstance(exc, futures.TimeoutError):
-        return grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before the article was stored"
+    if isinstance(exc, futures.TimeoutError):  # (IndexArticle says more: see there)
+        return grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before the answer was ready"
     log.exception("unexpected error", exc_info=exc)
     return grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}; see the server log"
 
@@ -139,8 +139,14 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         try:
             verdict = future.result(timeout=_time_left(context))
         except futures.TimeoutError:
-            future.cancel()  # the caller gave up: if the writer has not taken it yet, it is never stored
-            raise
+            if future.cancel():  # the caller gave up, and the writer had not taken it: it is never stored
+                raise DeadlineExceeded(
+                    "the deadline passed before the article was taken up: it was not stored"
+                ) from None
+            raise DeadlineExceeded(
+                "the deadline passed while the article was being stored: it may be stored; sending it again is "
+                "safe (the same article re-sent stores nothing twice)"
+            ) from None
         return pb.IndexArticleResponse(verdict=verdict_to_pb(verdict))
 
     @_unary

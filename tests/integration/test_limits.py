@@ -228,3 +228,29 @@ def test_a_purge_begins_no_write_once_its_callers_deadline_has_passed(
                  what="the purge to stop at its next write")  # fmt: skip
         assert client.stats().articles == 2  # the write under way when the deadline passed, and no other
         assert client.get("a2").article.body == SAME_EVENT_B
+
+
+def test_an_index_call_past_its_deadline_says_whether_the_article_may_be_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with in_process_server(tmp_path) as (running, client):
+        write, entered, release = running.engine.store.write, threading.Event(), threading.Event()
+
+        def first_held() -> AbstractContextManager[Transaction]:
+            if not entered.is_set():  # the writer has taken the first article, and its write waits
+                entered.set()
+                release.wait(timeout=60)
+            return write()
+
+        monkeypatch.setattr(running.engine.store, "write", first_held)
+        with NeardupClient(f"127.0.0.1:{running.port}", timeout=0.5) as hasty:
+            with pytest.raises(DeadlineExceededError, match="while the article was being stored: it may be stored"):
+                hasty.index(Article("taken", WIRE))
+            assert entered.is_set()
+            with pytest.raises(DeadlineExceededError, match="before the article was taken up: it was not stored"):
+                hasty.index(Article("queued", SAME_EVENT_A))  # behind the held write
+        release.set()
+        wait_for(lambda: client.stats().articles == 1, what="the held write to end")
+        assert client.get("taken").article.body == WIRE
+        with pytest.raises(NotFoundError):
+            client.get("queued")
