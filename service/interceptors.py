@@ -295,7 +295,7 @@ class BearerTokenAuth(_Rewrapping):
                 f"the auth token in the --auth-token-file file holds {unfit!r} (U+{ord(unfit):04X}), which a gRPC "
                 "header cannot carry: a token is one line of printable ASCII"
             )
-        self._expected = f"Bearer {token}".encode()
+        self._expected = token.encode()
         self._refusals = RefusalLog()
 
     def rewrap(
@@ -322,7 +322,9 @@ class BearerTokenAuth(_Rewrapping):
             return (f"{_NO_TOKEN}: send metadata 'authorization: Bearer <token>' "
                     "(neardup CLI: --token-file FILE or NEARDUP_TOKEN_FILE)")  # fmt: skip
         value = sent[0].encode() if isinstance(sent[0], str) else bytes(sent[0])
-        if hmac.compare_digest(value, self._expected):
+        scheme, _, credentials = value.strip().partition(b" ")
+        # (the scheme is case-insensitive, RFC 9110 11.1: "bearer" and "BEARER" are "Bearer")
+        if scheme.lower() == b"bearer" and hmac.compare_digest(credentials.strip(), self._expected):
             return None
         return ("the bearer token was not accepted: check that your token file holds the same token as the "
                 "server's --auth-token-file, and that the header is 'authorization: Bearer <token>'")  # fmt: skip

@@ -9,6 +9,8 @@ from pathlib import Path
 import grpc
 import pytest
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from neardup.v1 import neardup_pb2 as pb
+from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client import Article, NeardupClient, UnauthenticatedError
 from client.cli import main
@@ -156,3 +158,28 @@ def test_refused_calls_are_logged_at_warning_once_a_minute_without_the_token_and
     assert "stale-token" not in line and TOKEN not in line
     refused = (("code", "UNAUTHENTICATED"), ("method", "neardup.v1.NearDuplicateService/GetStats"))
     assert metrics[("neardup_rpc_calls_total", refused)] == 3
+
+
+@pytest.mark.parametrize(
+    ("header", "accepted"),
+    [
+        (f"bearer {TOKEN}", True),  # the scheme is case-insensitive (RFC 9110)
+        (f"BEARER  {TOKEN}", True),
+        (f"Bearer {TOKEN} ", True),
+        (f"Basic {TOKEN}", False),
+        (f"Bearer {TOKEN}x", False),
+        (TOKEN, False),
+    ],
+)
+def test_the_bearer_scheme_is_read_in_any_case(
+    secured: tuple[RunningServer, Path], header: str, accepted: bool
+) -> None:
+    running, _ = secured
+    with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+        stub = pb_grpc.NearDuplicateServiceStub(channel)
+        try:
+            stub.GetStats(pb.GetStatsRequest(), metadata=[("authorization", header)], timeout=10)
+            code = grpc.StatusCode.OK
+        except grpc.RpcError as exc:
+            code = exc.code()
+    assert code == (grpc.StatusCode.OK if accepted else grpc.StatusCode.UNAUTHENTICATED)
