@@ -18,7 +18,12 @@ from urllib.parse import urlsplit
 # Bumped whenever tokenisation or hashing changes, so an old store is refused
 # instead of silently compared with incompatible shingles.
 # nd3: each letter of a script written without spaces (Chinese, Japanese, Thai, ...) is a token (nd2: a run of them).
-FINGERPRINT_SCHEME = "nd3:nfkc-casefold-words-unspaced-letters:header-fields-blanked:xxh3-poly64:affine32"
+# nd4: HTML character references read and tags separating; soft hyphens, zero-width characters, Arabic and
+# Hebrew points and the tatweel dropped from words.
+FINGERPRINT_SCHEME = (
+    "nd4:html-shown:nfkc-casefold-words-unspaced-letters-invisibles-points-dropped:header-fields-blanked"
+    ":xxh3-poly64:affine32"
+)
 CANDIDATES_PER_VERIFIED = 4  # candidates the index ranks, per one the detector verifies
 
 StoreKind = Literal["sqlite", "redis"]

@@ -4,13 +4,18 @@ A token is a run of word characters and combining marks, compared after Unicode
 NFKC and case folding; in scripts written without spaces (Chinese, Japanese, Thai, ...)
 each letter is a token. Typographic quotes, dashes and all whitespace are
 separators, so "Minister's" and "Minister’s", or an en dash and a hyphen, give
-the same tokens. Tokens keep their offsets into the original text so that
+the same tokens. Invisible characters (a soft hyphen, zero-width spaces and joiners)
+stay inside their word and are dropped from it, as are Arabic and Hebrew vowel points
+and the Arabic tatweel, which feeds add or leave out. HTML that feeds leave in a body
+counts as the text it shows: character references are read ("&eacute;" is "é") and
+tags separate words. Tokens keep their offsets into the original text so that
 shared passages can be reported in the caller's coordinates.
 """
 
 from __future__ import annotations
 
 import functools
+import html
 import re
 import sys
 import unicodedata
@@ -51,8 +56,20 @@ def _is_mark(char: str) -> bool:
     return unicodedata.category(char).startswith("M")
 
 
-# All combining marks (Mn, Mc, Me), so accents written as separate code points stay inside their word.
-_MARKS = _class_ranges(cp for cp in range(sys.maxunicode + 1) if _is_mark(chr(cp)))
+# Invisible characters that CMSs put inside words (a soft hyphen where a word may break, zero-width
+# spaces and joiners, a byte order mark): they join, as a mark does, and are dropped from the token
+# (Unicode's NFKC_Casefold drops them too), so "Bürger\u00admeisterin" is "bürgermeisterin".
+_IGNORABLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+# Dropped from tokens too: the Arabic tatweel (a stretched letter, for justification) and the Arabic and
+# Hebrew vowel and cantillation points, which some feeds of a text add and others leave out.
+_POINTS = "\u0640" + "".join(
+    chr(cp) for lo, hi in ((0x0591, 0x05C7), (0x064B, 0x065F), (0x0670, 0x0670), (0x06D6, 0x06ED))
+    for cp in range(lo, hi + 1) if unicodedata.category(chr(cp)) == "Mn" or cp == 0x0670
+)  # fmt: skip
+_DROPPED = str.maketrans("", "", _IGNORABLE + _POINTS)
+# All combining marks (Mn, Mc, Me), so accents written as separate code points stay inside their word,
+# and the invisible characters above.
+_MARKS = _class_ranges(cp for cp in range(sys.maxunicode + 1) if _is_mark(chr(cp))) + _IGNORABLE
 # Halfwidth katakana's voicing marks: letters to Unicode, but they follow the letter they voice as a combining
 # mark does (NFKC makes the pair one letter: "ｶﾞ" is "ガ").
 _HALFWIDTH_VOICING = "\uff9e\uff9f"
@@ -78,13 +95,20 @@ _ASCII_WORD = re.compile(r"[a-z0-9_]+")  # \w on lower-cased ASCII text
 
 @functools.lru_cache(maxsize=1 << 16)  # (tokens repeat: a Chinese letter costs half as much from the cache)
 def _normalise_token(raw: str) -> str:
+    """A raw token as compared; "" if it held only characters that are dropped (a lone tatweel)."""
     if raw.isascii():
         return raw.lower()
-    return unicodedata.normalize("NFKC", raw).casefold()
+    return unicodedata.normalize("NFKC", raw.translate(_DROPPED)).casefold()
+
+
+def normalised(word: str) -> str:
+    """A word as tokens() gives it."""
+    return _normalise_token(word)
 
 
 def tokens(text: str) -> list[str]:
     """The normalised words of `text`, in order."""
+    text = without_markup(text)
     if text.isascii():  # fast path: NFKC is the identity and casefold is lower()
         return _ASCII_WORD.findall(text.lower())
     return _found_tokens(text, _kinds(text))
@@ -92,7 +116,44 @@ def tokens(text: str) -> list[str]:
 
 def _found_tokens(text: str, kinds: set[int]) -> list[str]:
     """The tokens of a text whose non-ASCII characters are of these kinds."""
-    return [_normalise_token(raw) for raw in _pattern_for(kinds).findall(text)]
+    found = [_normalise_token(raw) for raw in _pattern_for(kinds).findall(text)]
+    return [t for t in found if t]
+
+
+# HTML a feed left in a body. Tags of HTML's own names, in lower case as HTML is written now: in upper case
+# they would also take stock symbols, which wire copy writes "<BP>" (and in lower case "<shu>").
+_TAG_NAMES = (
+    "a|abbr|article|aside|audio|b|blockquote|br|caption|center|cite|code|dd|del|div|dl|dt|em|figcaption|figure|"
+    "font|footer|h[1-6]|header|hr|i|iframe|img|ins|label|li|main|mark|nav|noscript|ol|p|picture|pre|q|s|script|"
+    "section|small|source|span|strike|strong|style|sub|sup|table|tbody|td|tfoot|th|thead|time|tr|u|ul|video"
+)
+_MARKUP = re.compile(
+    rf"</?(?:{_TAG_NAMES})(?:\s[^<>]*)?/?>|<!--.*?-->"  # a tag or a comment
+    r"|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});",  # a character reference
+    re.DOTALL,
+)
+
+
+def without_markup(text: str) -> str:
+    """`text` with its HTML read as the text it shows, each character in its place (so that offsets into it
+    are offsets into `text`): a tag or comment is spaces, a character reference its character followed by
+    soft hyphens, which tokens drop. Text without "&" or "<" (most of it) is returned as it is."""
+    if "&" not in text and "<" not in text:
+        return text
+    return _MARKUP.sub(_shown, text)
+
+
+def _shown(m: re.Match[str]) -> str:
+    found = m.group()
+    if found[0] == "<":
+        return " " * len(found)
+    shown = html.unescape(found)
+    if shown == found or len(shown) > len(found):  # (not an entity HTML knows)
+        return found
+    # A letter's place is kept by soft hyphens, which keep it in its word; a separator's ("&amp;", "&#8217;",
+    # "&nbsp;") by spaces, which keep ASCII text on the fast paths.
+    pad = "\u00ad" if _WORD.search(shown) else " "
+    return shown + pad * (len(found) - len(shown))
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -105,7 +166,7 @@ def _kind(char: str) -> int:
     """What a non-ASCII character is to the tokeniser: one of the four kinds above."""
     if _UNSPACED_LETTER.fullmatch(char):
         return _UNSPACED_CHAR
-    if _is_mark(char) or char in _HALFWIDTH_VOICING:  # (what may follow a letter in _WORD)
+    if _is_mark(char) or char in _HALFWIDTH_VOICING or char in _IGNORABLE:  # (what may follow a letter in _WORD)
         return _MARK
     return _SEPARATOR if _WORD.fullmatch(char) is None else _WORD_CHAR
 
@@ -136,6 +197,7 @@ def utf8_tokens(text: str) -> list[bytes]:
     of the text separates words (typographic quotes and dashes, no-break spaces: most news),
     all tokens are ASCII, and one byte-level translate and split find them: about half the
     cost of finding string tokens and encoding each."""
+    text = without_markup(text)
     kinds = set() if text.isascii() else _kinds(text)
     if kinds <= {_SEPARATOR}:
         # (surrogatepass: a lone surrogate, which tokens() also treats as a separator, cannot fail the encode)
@@ -145,5 +207,7 @@ def utf8_tokens(text: str) -> list[bytes]:
 
 def token_spans(text: str) -> list[tuple[str, int, int]]:
     """Like tokens(), with each token's (start, end) offsets in `text`."""
+    text = without_markup(text)
     pattern = _pattern_for(_kinds(text))
-    return [(_normalise_token(m.group()), m.start(), m.end()) for m in pattern.finditer(text)]
+    spans = [(_normalise_token(m.group()), m.start(), m.end()) for m in pattern.finditer(text)]
+    return [s for s in spans if s[0]]

@@ -24,6 +24,21 @@ def test_offsets_are_code_points_with_astral_and_combining_characters() -> None:
     assert tokens(b[p.other_start : p.other_end]) == tokens(SHARED)
 
 
+def test_an_html_feed_copy_is_identical_and_its_offsets_point_into_the_html_as_sent() -> None:
+    plain = "Intro. " + SHARED + " Ende."
+    feed = "<p>Intro.</p>\n<p>" + SHARED.replace("ü", "&uuml;").replace(" ", "&nbsp;", 3) + "</p> Ende."
+    detector = Detector(DetectionParams(), 1 << 20)
+    [match] = detector.judge(
+        detector.prepare(Article("feed", feed)),
+        {"plain": detector.fingerprint(plain).shingles},
+        {"plain": Article("plain", plain)},
+    )
+    assert match.jaccard == 1.0
+    [p] = shared_passages(feed, plain, 5)
+    assert feed[p.start : p.end].startswith("Intro.</p>\n<p>Die&nbsp;Stadtverwaltung&nbsp;von&nbsp;Z&uuml;rich hat")
+    assert feed[p.start : p.end].endswith("Ende") and plain[p.other_start : p.other_end] == plain.rstrip(".")
+
+
 def test_nfkc_forms_compare_equal_and_offsets_cover_the_original_characters() -> None:
     shared = "the ﬁnal ofﬁcial ﬁgures for the harbour ﬁshing ﬂeet were published on Tuesday evening"
     a = "Intro text. " + shared + " and more."

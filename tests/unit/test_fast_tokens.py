@@ -6,11 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.text import _WORD, _normalise_token, tokens, utf8_tokens
+from service.text import _WORD, _normalise_token, token_spans, tokens, utf8_tokens, without_markup
 
 
 def reference_tokens(text: str) -> list[str]:
-    return [_normalise_token(m.group()) for m in _WORD.finditer(text)]
+    found = [_normalise_token(m.group()) for m in _WORD.finditer(without_markup(text))]
+    return [t for t in found if t]
 
 
 @settings(max_examples=400, deadline=None)
@@ -25,6 +26,22 @@ def test_tokens_equal_reference_on_any_text(text: str) -> None:
 def test_tokens_equal_reference_on_news_like_characters(text: str) -> None:
     assert tokens(text) == reference_tokens(text)
     assert utf8_tokens(text) == [t.encode() for t in reference_tokens(text)]
+
+
+_FEED_PIECES = [
+    "a", "Zo", " ", "\n", "&amp;", "&eacute;", "&#8217;", "&#x4E2D;", "&nbsp;", "&bogus;", "&", "<p>", "</p>",
+    "<a href='x'>", "<BP>", "<", ">", "\u00ad", "\u200b", "\u0640", "\u064e", "\u0643", "\u4e2d",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_FEED_PIECES), max_size=40).map("".join))
+def test_all_paths_agree_on_feed_markup_and_invisible_characters(text: str) -> None:
+    expected = reference_tokens(text)
+    assert tokens(text) == expected
+    assert utf8_tokens(text) == [t.encode() for t in expected]
+    assert [t for t, _, _ in token_spans(text)] == expected
+    assert len(without_markup(text)) == len(text)  # (so offsets into it are offsets into the text)
 
 
 @pytest.mark.parametrize(

@@ -43,3 +43,38 @@ def test_spans_of_unspaced_letters_point_at_the_original_text() -> None:
     spans = token_spans(text)
     assert [t for t, _, _ in spans] == tokens(text) == ["快", "讯", "港", "口", "abc"]
     assert [text[s:e] for _, s, e in spans] == ["快", "讯", "港", "口", "ABC"]
+
+
+def test_html_a_feed_left_in_a_body_counts_as_the_text_it_shows() -> None:
+    plain = "Le président a dit : « Don’t » — AT&T, S&P et 中国."
+    feed = (
+        '<p>Le pr&eacute;sident a dit&nbsp;: &laquo;&nbsp;Don&#8217;t&nbsp;&raquo; &mdash; AT&amp;T, S&amp;P '
+        '<a href="https://example.net/x">et</a> &#x4E2D;&#22269;.</p><!-- ad slot -->'
+    )
+    assert tokens(feed) == tokens(plain)
+
+
+def test_stock_symbols_and_unknown_references_are_text_not_markup() -> None:
+    assert tokens("British Petroleum <BP> and <shu> &bogus; AT&T") == [
+        "british", "petroleum", "bp", "and", "shu", "bogus", "at", "t"
+    ]  # fmt: skip
+
+
+def test_spans_of_html_point_at_the_sent_text() -> None:
+    body = "<p>Pr&eacute;sident &amp; Co</p>"
+    assert [(t, body[s:e]) for t, s, e in token_spans(body)] == [
+        ("président", "Pr&eacute;sident"), ("co", "Co")
+    ]  # fmt: skip
+
+
+def test_invisible_characters_inside_a_word_are_dropped_from_it() -> None:
+    assert tokens("Bürger\u00admeisterin Stadt\u200bverwaltung Zu\u200dsammen\u200c arbeit") == [
+        "bürgermeisterin", "stadtverwaltung", "zusammen", "arbeit"
+    ]  # fmt: skip
+    assert tokens("\ufeffword \u200b word\u200b") == ["word", "word"]  # alone, they are nothing
+
+
+def test_arabic_vowel_points_and_tatweel_and_hebrew_points_are_dropped() -> None:
+    assert tokens("كَتَبَ الـــوَلَدُ") == tokens("كتب الولد") == ["كتب", "الولد"]
+    assert tokens("שָׁלוֹם") == tokens("שלום")
+    assert tokens("ـــ كتب") == ["كتب"]  # a lone tatweel is no word
