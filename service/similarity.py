@@ -14,9 +14,8 @@ import numpy as np
 from service.boilerplate import mask_headers, shingle_hashes
 from service.model import BoolArray, Passage, Relation, U32Array
 from service.shingles import shingle_sequence, to_u32, word_hashes
-from service.text import token_spans, tokens
+from service.text import token_spans, tokens, without_markup
 
-_CAPITALISED = re.compile(r"\b[A-Z]\w*")
 IDENTICAL_JACCARD = 0.9  # above this, differences are formatting or a few words
 CONTAINED = 0.8  # share of one side's shingles found in the other to call it contained
 ONE_SIDED = 0.05  # ...while the other side's share is at least this much lower (else both changed: revised)
@@ -95,9 +94,9 @@ class Tokenised:
         return len(self.words)
 
     @cached_property
-    def _spans(self) -> tuple[list[int], list[int]]:
+    def _spans(self) -> tuple[list[int], list[int], list[str]]:
         spans = token_spans(mask_headers(self.body))
-        return [s for _, s, _ in spans], [e for _, _, e in spans]
+        return [s for _, s, _ in spans], [e for _, _, e in spans], [t for t, _, _ in spans]
 
     @property
     def starts(self) -> list[int]:
@@ -122,8 +121,10 @@ class Tokenised:
 
     @cached_property
     def capitalised(self) -> frozenset[str]:
-        """Words written with a capital initial somewhere in the body (names, mostly)."""
-        return frozenset(w.lower() for w in _CAPITALISED.findall(self.body))
+        """Words written with a capital initial somewhere in the body (names, mostly), in any script with
+        capitals ("Électricité", "Северсталь")."""
+        shown = without_markup(self.body)
+        return frozenset(t for t, start in zip(self._spans[2], self.starts, strict=True) if shown[start].isupper())
 
 
 OPENING_CHARS = 160

@@ -143,3 +143,27 @@ def test_a_figure_in_another_house_style_days_later_is_the_same_article(detector
     excerpt = lead.replace("412 million euros", "\u20ac412m")  # (its lead alone: far from identical)
     [match] = judge(detector, Article("reprint", excerpt, published=T0 + timedelta(days=4)), original)
     assert match.id == "first" and match.relation is Relation.TRUNCATED
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "rest"),
+    [
+        ("Компания Северсталь", "Компания Уралхим",
+         "сообщила во вторник, что совет директоров одобрил программу обратного выкупа акций на сумму до "
+         "десяти миллиардов рублей в течение следующих двенадцати месяцев, а также выплату промежуточных "
+         "дивидендов акционерам по итогам первого полугодия."),
+        ("Éoliennes Émeraude", "Électricité Étoile",
+         "a annoncé mardi que son conseil d'administration avait approuvé un programme de rachat d'actions "
+         "pouvant atteindre dix millions d'euros au cours des douze prochains mois, ainsi que le versement "
+         "d'un dividende intermédiaire aux actionnaires au titre du premier semestre."),
+    ],
+)
+def test_another_company_in_a_script_or_accent_beyond_ascii_is_another_article(
+    detector: Detector, first: str, second: str, rest: str
+) -> None:
+    # Names were words with an ASCII capital initial: two companies' buy-back notices in Russian, or under
+    # names opening with "É", matched as revisions of each other.
+    a = Article("a", f"{first} {rest}", published=T0)
+    b = Article("b", f"{second} {rest}", published=T0)
+    assert judge(detector, b, a) == []
+    assert judge(detector, Article("c", f"{first} {rest}", published=T0), a)  # a re-send still matches
