@@ -148,14 +148,20 @@ def test_a_figure_in_another_house_style_days_later_is_the_same_article(detector
 @pytest.mark.parametrize(
     ("first", "second", "rest"),
     [
-        ("Компания Северсталь", "Компания Уралхим",
-         "сообщила во вторник, что совет директоров одобрил программу обратного выкупа акций на сумму до "
-         "десяти миллиардов рублей в течение следующих двенадцати месяцев, а также выплату промежуточных "
-         "дивидендов акционерам по итогам первого полугодия."),
-        ("Éoliennes Émeraude", "Électricité Étoile",
-         "a annoncé mardi que son conseil d'administration avait approuvé un programme de rachat d'actions "
-         "pouvant atteindre dix millions d'euros au cours des douze prochains mois, ainsi que le versement "
-         "d'un dividende intermédiaire aux actionnaires au titre du premier semestre."),
+        (
+            "Компания Северсталь",
+            "Компания Уралхим",
+            "сообщила во вторник, что совет директоров одобрил программу обратного выкупа акций на сумму до "
+            "десяти миллиардов рублей в течение следующих двенадцати месяцев, а также выплату промежуточных "
+            "дивидендов акционерам по итогам первого полугодия.",
+        ),
+        (
+            "Éoliennes Émeraude",
+            "Électricité Étoile",
+            "a annoncé mardi que son conseil d'administration avait approuvé un programme de rachat d'actions "
+            "pouvant atteindre dix millions d'euros au cours des douze prochains mois, ainsi que le versement "
+            "d'un dividende intermédiaire aux actionnaires au titre du premier semestre.",
+        ),
     ],
 )
 def test_another_company_in_a_script_or_accent_beyond_ascii_is_another_article(

@@ -48,7 +48,7 @@ def test_spans_of_unspaced_letters_point_at_the_original_text() -> None:
 def test_html_a_feed_left_in_a_body_counts_as_the_text_it_shows() -> None:
     plain = "Le président a dit : « Don’t » — AT&T, S&P et 中国."
     feed = (
-        '<p>Le pr&eacute;sident a dit&nbsp;: &laquo;&nbsp;Don&#8217;t&nbsp;&raquo; &mdash; AT&amp;T, S&amp;P '
+        "<p>Le pr&eacute;sident a dit&nbsp;: &laquo;&nbsp;Don&#8217;t&nbsp;&raquo; &mdash; AT&amp;T, S&amp;P "
         '<a href="https://example.net/x">et</a> &#x4E2D;&#22269;.</p><!-- ad slot -->'
     )
     assert tokens(feed) == tokens(plain)
