@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,7 +151,7 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
         # Each response as its articles' results: a batch's, or the one article's.
         responses: Iterator[Sequence[pb.IndexArticlesResponse]]
         if batch:
-            responses = (r.results for r in stub.IndexArticleBatches(batch_messages(batch), timeout=timeout))
+            responses = _joined(stub.IndexArticleBatches(batch_messages(batch), timeout=timeout))
         else:
             responses = ((r,) for r in stub.IndexArticles(messages(), timeout=timeout))
         for results in responses:
@@ -490,6 +490,16 @@ def compare(articles: Sequence[Article], recipe_before: float | None = None) -> 
 
 
 # ---- command line ------------------------------------------------------------------------------
+
+
+def _joined(answers: Iterable[pb.IndexArticleBatchesResponse]) -> Iterator[list[pb.IndexArticlesResponse]]:
+    """Each batch's results, joined from the parts a big batch is answered in (`more_follow`)."""
+    results: list[pb.IndexArticlesResponse] = []
+    for answer in answers:
+        results += answer.results
+        if not answer.more_follow:
+            yield results
+            results = []
 
 
 def _target(value: str) -> str:

@@ -55,10 +55,13 @@ MAX_STATUS_CHARS = 2048
 # Articles one IndexArticleBatches message may carry. Its answer is one message too, and each answer can hold
 # up to --max-candidates matches: 5,000 short copies of one story made a 4.7 MiB answer, over gRPC's 4 MiB.
 MAX_BATCH_ARTICLES = 1000
-# The largest message the server sends. A batch's answer is one message: up to MAX_BATCH_ARTICLES verdicts of up
-# to --max-candidates matches, each naming an id of up to 512 bytes (~17 MiB); long ids made a 1,000-article
-# answer of 7 MiB. A client must accept as much (the Python client does; grpcurl: -max-msg-sz).
+# The largest message the server sends: a stored body under a raised --max-body-bytes (GetArticle). A batch's
+# answers are cut into messages of at most ANSWER_PART_BYTES (answer_parts).
 MAX_ANSWER_BYTES = 64 << 20
+# A batch's answers can outgrow gRPC's default 4 MiB receive limit, which every client library has: 1,000
+# copies of one story with 200-byte ids, 32 matches each, make 7 MiB. They go in parts of at most this, each
+# but the last marked `more_follow`, with room left for the envelope.
+ANSWER_PART_BYTES = (4 << 20) - (64 << 10)
 NO_DEADLINE = 365 * 24 * 3600.0  # time_remaining() beyond this means the caller set no deadline
 # gRPC binds with SO_REUSEPORT by default: a second server started on a port in use would bind it too
 # and silently take half the connections (to another store). Off, it fails to start instead.
@@ -89,6 +92,27 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
         return grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before the answer was ready"
     log.exception("unexpected error", exc_info=exc)
     return grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}; see the server log"
+
+
+def answer_parts(
+    results: list[pb.IndexArticlesResponse], limit: int = ANSWER_PART_BYTES
+) -> Iterator[pb.IndexArticleBatchesResponse]:
+    """A batch's answers as messages of at most `limit` bytes, in order, all but the last `more_follow` (one
+    answer alone over `limit` goes in a part of its own). Most batches are one message: sized once, in C."""
+    whole = pb.IndexArticleBatchesResponse(results=results)
+    if whole.ByteSize() <= limit:
+        yield whole
+        return
+    part: list[pb.IndexArticlesResponse] = []
+    size = 0
+    for result in results:
+        grows = result.ByteSize() + 6  # (its field tag and length)
+        if part and size + grows > limit:
+            yield pb.IndexArticleBatchesResponse(results=part, more_follow=True)
+            part, size = [], 0
+        part.append(result)
+        size += grows
+    yield pb.IndexArticleBatchesResponse(results=part)
 
 
 def _clipped(message: str) -> str:
@@ -178,7 +202,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
             batch = [item for item in itertools.islice(items, size.articles) if isinstance(item, _Item)]
             if len(batch) < size.articles:
                 return  # cancelled mid-batch
-            yield pb.IndexArticleBatchesResponse(results=[_stream_response(item) for item in batch])
+            yield from answer_parts([_stream_response(item) for item in batch])
 
     def _read_stream(
         self, requests: Iterator[pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest], pending: _Pending

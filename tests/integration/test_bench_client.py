@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from neardup.v1 import neardup_pb2 as pb
 
 from benchmarks import corpus, loadtest
 from client import NeardupClient
@@ -119,3 +120,14 @@ def test_an_articles_file_that_is_missing_or_holds_no_article_ends_the_run_sayin
 def test_the_server_address_is_taken_as_neardup_names_it_too() -> None:
     assert loadtest.build_parser().parse_args(["--server", "127.0.0.1:7"]).target == "127.0.0.1:7"
     assert loadtest.build_parser().parse_args(["--target", "[::1]:8"]).target == "[::1]:8"
+
+
+def test_a_batch_answered_in_parts_counts_as_one_batch_of_all_its_results() -> None:
+    part = [pb.IndexArticlesResponse(id=str(n)) for n in range(5)]
+    answers = [
+        pb.IndexArticleBatchesResponse(results=part[:2], more_follow=True),
+        pb.IndexArticleBatchesResponse(results=part[2:4], more_follow=True),
+        pb.IndexArticleBatchesResponse(results=part[4:]),
+        pb.IndexArticleBatchesResponse(results=part[:1]),
+    ]
+    assert [[r.id for r in batch] for batch in loadtest._joined(answers)] == [["0", "1", "2", "3", "4"], ["0"]]

@@ -236,6 +236,25 @@ def test_a_batch_whose_answers_outgrow_4_mib_is_answered(client: NeardupClient) 
     assert client.stats().articles == 1000
 
 
+def test_a_batch_whose_answers_outgrow_4_mib_reaches_a_client_with_grpcs_default_limits(
+    server: tuple[RunningServer, NeardupClient],
+) -> None:
+    """A client in another language receives at most 4 MiB a message unless told otherwise: such a batch's
+    answers come in parts under it, in order, each but the last marked more_follow."""
+    running, client = server
+    base = "Prime minister announces new harbour funding for coastal towns after storm damage last winter"
+    copies = [pb.Article(id=f"{n:04}" + "x" * 196, body=f"{base} ref {n}") for n in range(1000)]
+    with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:  # (gRPC's default limits)
+        stub = pb_grpc.NearDuplicateServiceStub(channel)
+        messages = list(stub.IndexArticleBatches(iter([pb.IndexArticleBatchesRequest(articles=copies)]), timeout=60))
+    assert len(messages) >= 2 and all(m.ByteSize() < 4 << 20 for m in messages)
+    assert [m.more_follow for m in messages] == [True] * (len(messages) - 1) + [False]
+    results = [r for m in messages for r in m.results]
+    assert [r.id for r in results] == [a.id for a in copies]
+    assert len(results[-1].verdict.matches) == 32
+    assert client.stats().articles == 1000
+
+
 @pytest.mark.parametrize(
     ("article", "field"),
     [(pb.Article(body="text"), "article.id"), (pb.Article(id="x"), "article.body")],

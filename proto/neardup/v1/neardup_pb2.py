@@ -26,17 +26,17 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18neardup/v1/neardup.proto\x12\nneardup.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"~\n\x07\x41rticle\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04\x62ody\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\x12\x0b\n\x03url\x18\x05 \x01(\t\x12-\n\tpublished\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"M\n\x07Passage\x12\r\n\x05start\x18\x01 \x01(\x05\x12\x0b\n\x03\x65nd\x18\x02 \x01(\x05\x12\x13\n\x0bother_start\x18\x03 \x01(\x05\x12\x11\n\tother_end\x18\x04 \x01(\x05\"\x88\x01\n\x05Match\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07jaccard\x18\x02 \x01(\x01\x12\x13\n\x0b\x63ontainment\x18\x03 \x01(\x01\x12&\n\x08relation\x18\x04 \x01(\x0e\x32\x14.neardup.v1.Relation\x12%\n\x08passages\x18\x05 \x03(\x0b\x32\x13.neardup.v1.Passage\"O\n\x07Verdict\x12\n\n\x02id\x18\x01 \x01(\t\x12\"\n\x07matches\x18\x02 \x03(\x0b\x32\x11.neardup.v1.Match\x12\x14\n\x0c\x64uplicate_of\x18\x03 \x01(\t\"U\n\x13IndexArticleRequest\x12$\n\x07\x61rticle\x18\x01 \x01(\x0b\x32\x13.neardup.v1.Article\x12\x18\n\x10include_evidence\x18\x02 \x01(\x08\"<\n\x14IndexArticleResponse\x12$\n\x07verdict\x18\x01 \x01(\x0b\x32\x13.neardup.v1.Verdict\"U\n\x13\x43heckArticleRequest\x12$\n\x07\x61rticle\x18\x01 \x01(\x0b\x32\x13.neardup.v1.Article\x12\x18\n\x10include_evidence\x18\x02 \x01(\x08\"<\n\x14\x43heckArticleResponse\x12$\n\x07verdict\x18\x01 \x01(\x0b\x32\x13.neardup.v1.Verdict\"V\n\x14IndexArticlesRequest\x12$\n\x07\x61rticle\x18\x01 \x01(\x0b\x32\x13.neardup.v1.Article\x12\x18\n\x10include_evidence\x18\x02 \x01(\x08\"-\n\x0c\x41rticleError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x81\x01\n\x15IndexArticlesResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12&\n\x07verdict\x18\x02 \x01(\x0b\x32\x13.neardup.v1.VerdictH\x00\x12)\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.neardup.v1.ArticleErrorH\x00\x42\t\n\x07outcome\"]\n\x1aIndexArticleBatchesRequest\x12%\n\x08\x61rticles\x18\x01 \x03(\x0b\x32\x13.neardup.v1.Article\x12\x18\n\x10include_evidence\x18\x02 \x01(\x08\"Q\n\x1bIndexArticleBatchesResponse\x12\x32\n\x07results\x18\x01 \x03(\x0b\x32!.neardup.v1.IndexArticlesResponse\"\x1f\n\x11GetArticleRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x80\x01\n\x12GetArticleResponse\x12$\n\x07\x61rticle\x18\x01 \x01(\x0b\x32\x13.neardup.v1.Article\x12\x14\n\x0c\x64uplicate_of\x18\x02 \x01(\t\x12.\n\nindexed_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\"\n\x14\x44\x65leteArticleRequest\x12\n\n\x02id\x18\x01 \x01(\t\"#\n\x15\x44\x65leteArticleResponse\x12\n\n\x02id\x18\x01 \x01(\t\"$\n\x15\x44\x65leteArticlesRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\"H\n\x0e\x44\x65letedArticle\x12\n\n\x02id\x18\x01 \x01(\t\x12*\n\x07outcome\x18\x02 \x01(\x0e\x32\x19.neardup.v1.DeleteOutcome\"E\n\x16\x44\x65leteArticlesResponse\x12+\n\x07results\x18\x01 \x03(\x0b\x32\x1a.neardup.v1.DeletedArticle\"\x11\n\x0fGetStatsRequest\"\xf1\x01\n\x0fIndexParameters\x12\x14\n\x0cshingle_size\x18\x01 \x01(\x05\x12\x10\n\x08num_perm\x18\x02 \x01(\x05\x12\x11\n\tlsh_bands\x18\x03 \x01(\x05\x12\x10\n\x08lsh_rows\x18\x04 \x01(\x05\x12\x17\n\x0fmin_containment\x18\x05 \x01(\x01\x12\x1b\n\x13min_shared_shingles\x18\x06 \x01(\x05\x12\x0c\n\x04seed\x18\x07 \x01(\r\x12\x16\n\x0emax_candidates\x18\x08 \x01(\x05\x12\x19\n\x11\x62oilerplate_after\x18\t \x01(\x05\x12\x1a\n\x12\x66ingerprint_scheme\x18\n \x01(\t\"\xa0\x01\n\x10GetStatsResponse\x12\x10\n\x08\x61rticles\x18\x01 \x01(\x03\x12/\n\nparameters\x18\x02 \x01(\x0b\x32\x1b.neardup.v1.IndexParameters\x12\r\n\x05store\x18\x03 \x01(\t\x12)\n\x06uptime\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0f\n\x07version\x18\x05 \x01(\t\"L\n\x17ListGroupMembersRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\xa4\x01\n\x0bGroupMember\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\x0b\n\x03url\x18\x04 \x01(\t\x12-\n\tpublished\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nindexed_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x83\x01\n\x18ListGroupMembersResponse\x12\x10\n\x08original\x18\x01 \x01(\t\x12\x12\n\ntotal_size\x18\x02 \x01(\x03\x12(\n\x07members\x18\x03 \x03(\x0b\x32\x17.neardup.v1.GroupMember\x12\x17\n\x0fnext_page_token\x18\x04 \x01(\t*\x82\x01\n\x08Relation\x12\x18\n\x14RELATION_UNSPECIFIED\x10\x00\x12\x16\n\x12RELATION_IDENTICAL\x10\x01\x12\x16\n\x12RELATION_ADDITIONS\x10\x02\x12\x16\n\x12RELATION_TRUNCATED\x10\x03\x12\x14\n\x10RELATION_REVISED\x10\x04*i\n\rDeleteOutcome\x12\x1e\n\x1a\x44\x45LETE_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45LETE_OUTCOME_DELETED\x10\x01\x12\x1c\n\x18\x44\x45LETE_OUTCOME_NOT_FOUND\x10\x02\x32\xa4\x06\n\x14NearDuplicateService\x12Q\n\x0cIndexArticle\x12\x1f.neardup.v1.IndexArticleRequest\x1a .neardup.v1.IndexArticleResponse\x12Q\n\x0c\x43heckArticle\x12\x1f.neardup.v1.CheckArticleRequest\x1a .neardup.v1.CheckArticleResponse\x12X\n\rIndexArticles\x12 .neardup.v1.IndexArticlesRequest\x1a!.neardup.v1.IndexArticlesResponse(\x01\x30\x01\x12j\n\x13IndexArticleBatches\x12&.neardup.v1.IndexArticleBatchesRequest\x1a\'.neardup.v1.IndexArticleBatchesResponse(\x01\x30\x01\x12K\n\nGetArticle\x12\x1d.neardup.v1.GetArticleRequest\x1a\x1e.neardup.v1.GetArticleResponse\x12T\n\rDeleteArticle\x12 .neardup.v1.DeleteArticleRequest\x1a!.neardup.v1.DeleteArticleResponse\x12W\n\x0e\x44\x65leteArticles\x12!.neardup.v1.DeleteArticlesRequest\x1a\".neardup.v1.DeleteArticlesResponse\x12\x45\n\x08GetStats\x12\x1b.neardup.v1.GetStatsRequest\x1a\x1c.neardup.v1.GetStatsResponse\x12]\n\x10ListGroupMembers\x12#.neardup.v1.ListGroupMembersRequest\x1a$.neardup.v1.ListGroupMembersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18neardup/v1/neardup.proto\x12\nneardup.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"~\n\x07\x41rticle\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04\x62ody\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\x12\x0b\n\x03url\x18\x05 \x01(\t\x12-\n\tpublished\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"M\n\x07Passage\x12\r\n\x05start\x18\x01 \x01(\x05\x12\x0b\n\x03\x65nd\x18\x02 \x01(\x05\x12\x13\n\x0bother_start\x18\x03 \x01(\x05\x12\x11\n\tother_end\x18\x04 \x01(\x05\"\x88\x01\n\x05Match\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07jaccard\x18\x02 \x01(\x01\x12\x13\n\x0b\x63ontainment\x18\x03 \x01(\x01\x12&\n\x08relation\x18\x04 \x01(\x0e\x32\x14.neardup.v1.Relation\x12%\n\x08passages\x18\x05 \x03(\x0b\x32\x13.neardup.v1.Passage\"O\n\x07Verdict\x12\n\n\x02id\x18\x01 \x01(\t\x12\"\n\x07matches\x18\x02 \x03(\x0b\x32\x11.neardup.v1.Match\x12\x14\n\x0c\x64uplicate_of\x18\x03 \x01(\t\"U\n\x13IndexArticleRequest\x12$\n\x07\x61rticle\x18\x01 \x01(\x0b\x32\x13.neardup.v1.Article\x12\x18\n\x10include_evidence\x18\x02 \x01(\x08\"<\n\x14IndexArticleResponse\x12$\n\x07verdict\x18\x01 \x01(\x0b\x32\x13.neardup.v1.Verdict\"U\n\x13\x43heckArticleRequest\x12$\n\x07\x61rticle\x18\x01 \x01(\x0b\x32\x13.neardup.v1.Article\x12\x18\n\x10include_evidence\x18\x02 \x01(\x08\"<\n\x14\x43heckArticleResponse\x12$\n\x07verdict\x18\x01 \x01(\x0b\x32\x13.neardup.v1.Verdict\"V\n\x14IndexArticlesRequest\x12$\n\x07\x61rticle\x18\x01 \x01(\x0b\x32\x13.neardup.v1.Article\x12\x18\n\x10include_evidence\x18\x02 \x01(\x08\"-\n\x0c\x41rticleError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x81\x01\n\x15IndexArticlesResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12&\n\x07verdict\x18\x02 \x01(\x0b\x32\x13.neardup.v1.VerdictH\x00\x12)\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.neardup.v1.ArticleErrorH\x00\x42\t\n\x07outcome\"]\n\x1aIndexArticleBatchesRequest\x12%\n\x08\x61rticles\x18\x01 \x03(\x0b\x32\x13.neardup.v1.Article\x12\x18\n\x10include_evidence\x18\x02 \x01(\x08\"f\n\x1bIndexArticleBatchesResponse\x12\x32\n\x07results\x18\x01 \x03(\x0b\x32!.neardup.v1.IndexArticlesResponse\x12\x13\n\x0bmore_follow\x18\x02 \x01(\x08\"\x1f\n\x11GetArticleRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x80\x01\n\x12GetArticleResponse\x12$\n\x07\x61rticle\x18\x01 \x01(\x0b\x32\x13.neardup.v1.Article\x12\x14\n\x0c\x64uplicate_of\x18\x02 \x01(\t\x12.\n\nindexed_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\"\n\x14\x44\x65leteArticleRequest\x12\n\n\x02id\x18\x01 \x01(\t\"#\n\x15\x44\x65leteArticleResponse\x12\n\n\x02id\x18\x01 \x01(\t\"$\n\x15\x44\x65leteArticlesRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\"H\n\x0e\x44\x65letedArticle\x12\n\n\x02id\x18\x01 \x01(\t\x12*\n\x07outcome\x18\x02 \x01(\x0e\x32\x19.neardup.v1.DeleteOutcome\"E\n\x16\x44\x65leteArticlesResponse\x12+\n\x07results\x18\x01 \x03(\x0b\x32\x1a.neardup.v1.DeletedArticle\"\x11\n\x0fGetStatsRequest\"\xf1\x01\n\x0fIndexParameters\x12\x14\n\x0cshingle_size\x18\x01 \x01(\x05\x12\x10\n\x08num_perm\x18\x02 \x01(\x05\x12\x11\n\tlsh_bands\x18\x03 \x01(\x05\x12\x10\n\x08lsh_rows\x18\x04 \x01(\x05\x12\x17\n\x0fmin_containment\x18\x05 \x01(\x01\x12\x1b\n\x13min_shared_shingles\x18\x06 \x01(\x05\x12\x0c\n\x04seed\x18\x07 \x01(\r\x12\x16\n\x0emax_candidates\x18\x08 \x01(\x05\x12\x19\n\x11\x62oilerplate_after\x18\t \x01(\x05\x12\x1a\n\x12\x66ingerprint_scheme\x18\n \x01(\t\"\xa0\x01\n\x10GetStatsResponse\x12\x10\n\x08\x61rticles\x18\x01 \x01(\x03\x12/\n\nparameters\x18\x02 \x01(\x0b\x32\x1b.neardup.v1.IndexParameters\x12\r\n\x05store\x18\x03 \x01(\t\x12)\n\x06uptime\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0f\n\x07version\x18\x05 \x01(\t\"L\n\x17ListGroupMembersRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\xa4\x01\n\x0bGroupMember\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\x0b\n\x03url\x18\x04 \x01(\t\x12-\n\tpublished\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nindexed_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x83\x01\n\x18ListGroupMembersResponse\x12\x10\n\x08original\x18\x01 \x01(\t\x12\x12\n\ntotal_size\x18\x02 \x01(\x03\x12(\n\x07members\x18\x03 \x03(\x0b\x32\x17.neardup.v1.GroupMember\x12\x17\n\x0fnext_page_token\x18\x04 \x01(\t*\x82\x01\n\x08Relation\x12\x18\n\x14RELATION_UNSPECIFIED\x10\x00\x12\x16\n\x12RELATION_IDENTICAL\x10\x01\x12\x16\n\x12RELATION_ADDITIONS\x10\x02\x12\x16\n\x12RELATION_TRUNCATED\x10\x03\x12\x14\n\x10RELATION_REVISED\x10\x04*i\n\rDeleteOutcome\x12\x1e\n\x1a\x44\x45LETE_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45LETE_OUTCOME_DELETED\x10\x01\x12\x1c\n\x18\x44\x45LETE_OUTCOME_NOT_FOUND\x10\x02\x32\xa4\x06\n\x14NearDuplicateService\x12Q\n\x0cIndexArticle\x12\x1f.neardup.v1.IndexArticleRequest\x1a .neardup.v1.IndexArticleResponse\x12Q\n\x0c\x43heckArticle\x12\x1f.neardup.v1.CheckArticleRequest\x1a .neardup.v1.CheckArticleResponse\x12X\n\rIndexArticles\x12 .neardup.v1.IndexArticlesRequest\x1a!.neardup.v1.IndexArticlesResponse(\x01\x30\x01\x12j\n\x13IndexArticleBatches\x12&.neardup.v1.IndexArticleBatchesRequest\x1a\'.neardup.v1.IndexArticleBatchesResponse(\x01\x30\x01\x12K\n\nGetArticle\x12\x1d.neardup.v1.GetArticleRequest\x1a\x1e.neardup.v1.GetArticleResponse\x12T\n\rDeleteArticle\x12 .neardup.v1.DeleteArticleRequest\x1a!.neardup.v1.DeleteArticleResponse\x12W\n\x0e\x44\x65leteArticles\x12!.neardup.v1.DeleteArticlesRequest\x1a\".neardup.v1.DeleteArticlesResponse\x12\x45\n\x08GetStats\x12\x1b.neardup.v1.GetStatsRequest\x1a\x1c.neardup.v1.GetStatsResponse\x12]\n\x10ListGroupMembers\x12#.neardup.v1.ListGroupMembersRequest\x1a$.neardup.v1.ListGroupMembersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'neardup.v1.neardup_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RELATION']._serialized_start=2501
-  _globals['_RELATION']._serialized_end=2631
-  _globals['_DELETEOUTCOME']._serialized_start=2633
-  _globals['_DELETEOUTCOME']._serialized_end=2738
+  _globals['_RELATION']._serialized_start=2522
+  _globals['_RELATION']._serialized_end=2652
+  _globals['_DELETEOUTCOME']._serialized_start=2654
+  _globals['_DELETEOUTCOME']._serialized_end=2759
   _globals['_ARTICLE']._serialized_start=105
   _globals['_ARTICLE']._serialized_end=231
   _globals['_PASSAGE']._serialized_start=233
@@ -62,33 +62,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INDEXARTICLEBATCHESREQUEST']._serialized_start=1097
   _globals['_INDEXARTICLEBATCHESREQUEST']._serialized_end=1190
   _globals['_INDEXARTICLEBATCHESRESPONSE']._serialized_start=1192
-  _globals['_INDEXARTICLEBATCHESRESPONSE']._serialized_end=1273
-  _globals['_GETARTICLEREQUEST']._serialized_start=1275
-  _globals['_GETARTICLEREQUEST']._serialized_end=1306
-  _globals['_GETARTICLERESPONSE']._serialized_start=1309
-  _globals['_GETARTICLERESPONSE']._serialized_end=1437
-  _globals['_DELETEARTICLEREQUEST']._serialized_start=1439
-  _globals['_DELETEARTICLEREQUEST']._serialized_end=1473
-  _globals['_DELETEARTICLERESPONSE']._serialized_start=1475
-  _globals['_DELETEARTICLERESPONSE']._serialized_end=1510
-  _globals['_DELETEARTICLESREQUEST']._serialized_start=1512
-  _globals['_DELETEARTICLESREQUEST']._serialized_end=1548
-  _globals['_DELETEDARTICLE']._serialized_start=1550
-  _globals['_DELETEDARTICLE']._serialized_end=1622
-  _globals['_DELETEARTICLESRESPONSE']._serialized_start=1624
-  _globals['_DELETEARTICLESRESPONSE']._serialized_end=1693
-  _globals['_GETSTATSREQUEST']._serialized_start=1695
-  _globals['_GETSTATSREQUEST']._serialized_end=1712
-  _globals['_INDEXPARAMETERS']._serialized_start=1715
-  _globals['_INDEXPARAMETERS']._serialized_end=1956
-  _globals['_GETSTATSRESPONSE']._serialized_start=1959
-  _globals['_GETSTATSRESPONSE']._serialized_end=2119
-  _globals['_LISTGROUPMEMBERSREQUEST']._serialized_start=2121
-  _globals['_LISTGROUPMEMBERSREQUEST']._serialized_end=2197
-  _globals['_GROUPMEMBER']._serialized_start=2200
-  _globals['_GROUPMEMBER']._serialized_end=2364
-  _globals['_LISTGROUPMEMBERSRESPONSE']._serialized_start=2367
-  _globals['_LISTGROUPMEMBERSRESPONSE']._serialized_end=2498
-  _globals['_NEARDUPLICATESERVICE']._serialized_start=2741
-  _globals['_NEARDUPLICATESERVICE']._serialized_end=3545
+  _globals['_INDEXARTICLEBATCHESRESPONSE']._serialized_end=1294
+  _globals['_GETARTICLEREQUEST']._serialized_start=1296
+  _globals['_GETARTICLEREQUEST']._serialized_end=1327
+  _globals['_GETARTICLERESPONSE']._serialized_start=1330
+  _globals['_GETARTICLERESPONSE']._serialized_end=1458
+  _globals['_DELETEARTICLEREQUEST']._serialized_start=1460
+  _globals['_DELETEARTICLEREQUEST']._serialized_end=1494
+  _globals['_DELETEARTICLERESPONSE']._serialized_start=1496
+  _globals['_DELETEARTICLERESPONSE']._serialized_end=1531
+  _globals['_DELETEARTICLESREQUEST']._serialized_start=1533
+  _globals['_DELETEARTICLESREQUEST']._serialized_end=1569
+  _globals['_DELETEDARTICLE']._serialized_start=1571
+  _globals['_DELETEDARTICLE']._serialized_end=1643
+  _globals['_DELETEARTICLESRESPONSE']._serialized_start=1645
+  _globals['_DELETEARTICLESRESPONSE']._serialized_end=1714
+  _globals['_GETSTATSREQUEST']._serialized_start=1716
+  _globals['_GETSTATSREQUEST']._serialized_end=1733
+  _globals['_INDEXPARAMETERS']._serialized_start=1736
+  _globals['_INDEXPARAMETERS']._serialized_end=1977
+  _globals['_GETSTATSRESPONSE']._serialized_start=1980
+  _globals['_GETSTATSRESPONSE']._serialized_end=2140
+  _globals['_LISTGROUPMEMBERSREQUEST']._serialized_start=2142
+  _globals['_LISTGROUPMEMBERSREQUEST']._serialized_end=2218
+  _globals['_GROUPMEMBER']._serialized_start=2221
+  _globals['_GROUPMEMBER']._serialized_end=2385
+  _globals['_LISTGROUPMEMBERSRESPONSE']._serialized_start=2388
+  _globals['_LISTGROUPMEMBERSRESPONSE']._serialized_end=2519
+  _globals['_NEARDUPLICATESERVICE']._serialized_start=2762
+  _globals['_NEARDUPLICATESERVICE']._serialized_end=3566
 # @@protoc_insertion_point(module_scope)

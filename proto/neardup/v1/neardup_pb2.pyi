@@ -467,14 +467,23 @@ Global___IndexArticleBatchesRequest: _TypeAlias = IndexArticleBatchesRequest  # 
 
 @_typing.final
 class IndexArticleBatchesResponse(_message.Message):
-    """IndexArticleBatchesResponse answers one IndexArticleBatchesRequest, in request order."""
+    """IndexArticleBatchesResponse answers one IndexArticleBatchesRequest, in request
+    order; a request whose answers would outgrow 4 MiB (gRPC's default receive
+    limit) is answered in several messages, each under it (see more_follow).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     RESULTS_FIELD_NUMBER: _builtins.int
+    MORE_FOLLOW_FIELD_NUMBER: _builtins.int
+    more_follow: _builtins.bool
+    """True when more outcomes of the same request follow in the next message:
+    join the results of messages up to one with more_follow false. Most
+    requests are answered in one message.
+    """
     @_builtins.property
     def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___IndexArticlesResponse]:
-        """One outcome per article of the request, in the same order: each is what
+        """Outcomes of the request's articles, in the same order: each is what
         IndexArticles would have answered for that article.
         """
 
@@ -482,10 +491,11 @@ class IndexArticleBatchesResponse(_message.Message):
         self,
         *,
         results: _abc.Iterable[Global___IndexArticlesResponse] | None = ...,
+        more_follow: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["more_follow", b"more_follow", "results", b"results"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
