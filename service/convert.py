@@ -20,8 +20,16 @@ _RELATIONS = {
 }
 
 
+# Timestamps that clients send for "unknown": Go's zero time.Time (0001-01-01T00:00:00Z) and a default
+# Timestamp message set anyway (1970-01-01T00:00:00Z, as Java's getDefaultInstance() is). Taken as dates,
+# they made the article the earliest of its group: its original, over the real one.
+_PLACEHOLDERS = {(_MIN_SECONDS, 0), (0, 0)}
+
+
 def article_from_pb(msg: pb.Article) -> Article:
-    published = timestamp_from_pb(msg.published, "article.published") if msg.HasField("published") else None
+    published = None
+    if msg.HasField("published") and (msg.published.seconds, msg.published.nanos) not in _PLACEHOLDERS:
+        published = timestamp_from_pb(msg.published, "article.published")
     return Article(msg.id, msg.body, msg.title, msg.source, msg.url, published)
 
 

@@ -289,6 +289,20 @@ def test_impossible_timestamp_is_invalid_argument(
     assert "article.published" in details and needle in details
 
 
+@pytest.mark.parametrize("seconds", [-62135596800, 0])  # Go's zero time.Time; a default Timestamp (1970)
+def test_a_placeholder_date_is_read_as_unknown_and_does_not_make_the_original(
+    server: tuple[RunningServer, NeardupClient], seconds: int
+) -> None:
+    running, client = server
+    client.index(Article("wire", WIRE, published=PUBLISHED))
+    copy = pb.Article(id="copy", body=WIRE_WITH_APPEAL)
+    copy.published.seconds = seconds
+    verdict = _stub(running).IndexArticle(pb.IndexArticleRequest(article=copy), timeout=30).verdict
+    assert verdict.duplicate_of == "wire"
+    assert client.get("copy").article.published is None
+    assert client.get("wire").duplicate_of is None
+
+
 def test_calls_without_a_deadline_work(server: tuple[RunningServer, NeardupClient]) -> None:
     article = pb.Article(id="t", body=WIRE)
     article.published.FromDatetime(PUBLISHED)

@@ -104,7 +104,11 @@ class Article(_message.Message):
     """Canonical URL, if known; at most 16 KiB."""
     @_builtins.property
     def published(self) -> _timestamp_pb2.Timestamp:
-        """Publication time, if known; used to pick the original of a group."""
+        """Publication time, if known; used to pick the original of a group. Leave
+        it unset when unknown. Years 0001 to 9999; 0001-01-01T00:00:00Z (Go's
+        zero time) and 1970-01-01T00:00:00Z (a default Timestamp) are read as
+        unknown, as clients send them for it.
+        """
 
     def __init__(
         self,
