@@ -94,6 +94,24 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
     return grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}; see the server log"
 
 
+class ListedHealth(health.HealthServicer):
+    """The standard health service, with its List call too: grpcio-health-checking 1.85 answers List
+    UNIMPLEMENTED and logs each call as an ERROR with a traceback, and current grpc_health_probe and
+    grpcurl users call it to see every service's status."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._names = {""}
+
+    def set(self, service: str, status: Any) -> None:
+        self._names.add(service)
+        super().set(service, status)
+
+    def List(self, request: health_pb2.HealthListRequest, context: grpc.ServicerContext) -> Any:
+        statuses = {name: self.Check(health_pb2.HealthCheckRequest(service=name), context) for name in self._names}
+        return health_pb2.HealthListResponse(statuses=statuses)
+
+
 def answer_parts(
     results: list[pb.IndexArticlesResponse], limit: int = ANSWER_PART_BYTES
 ) -> Iterator[pb.IndexArticleBatchesResponse]:
@@ -398,7 +416,7 @@ def start_server(settings: Settings) -> RunningServer:
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )
     pb_grpc.add_NearDuplicateServiceServicer_to_server(NearDuplicateServicer(engine, pool), server)
-    health_servicer = health.HealthServicer()
+    health_servicer = ListedHealth()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     metrics.count_articles_with(lambda: engine.stats().articles)

@@ -7,6 +7,7 @@ from typing import Any
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
@@ -436,6 +437,11 @@ def test_health_and_reflection_are_served(server: tuple[RunningServer, NeardupCl
         services = set(db.get_services())
         assert {"neardup.v1.NearDuplicateService", "grpc.health.v1.Health"} <= services
         assert db.FindFileContainingSymbol("neardup.v1.NearDuplicateService").package == "neardup.v1"
+        listed = health_pb2_grpc.HealthStub(channel).List(health_pb2.HealthListRequest(), timeout=10)
+    assert {name: s.status for name, s in listed.statuses.items()} == {
+        "": health_pb2.HealthCheckResponse.SERVING,
+        "neardup.v1.NearDuplicateService": health_pb2.HealthCheckResponse.SERVING,
+    }
 
 
 def _stub(running: RunningServer) -> pb_grpc.NearDuplicateServiceStub:
