@@ -188,6 +188,8 @@ class Stats:
     uptime_seconds: float
     version: str
     parameters: dict[str, Any] = field(default_factory=dict)
+    max_body_bytes: int = 0  # the longest body the server takes (0: a server too old to say)
+    max_message_bytes: int = 0  # the largest request message it receives
 
 
 class NeardupClient:
@@ -432,7 +434,8 @@ class NeardupClient:
                       "lsh_rows": p.lsh_rows, "seed": p.seed, "min_containment": p.min_containment,
                       "min_shared_shingles": p.min_shared_shingles, "max_candidates": p.max_candidates,
                       "boilerplate_after": p.boilerplate_after, "fingerprint_scheme": p.fingerprint_scheme}  # fmt: skip
-        return Stats(r.articles, r.store, r.uptime.ToTimedelta().total_seconds(), r.version, parameters)
+        uptime = r.uptime.ToTimedelta().total_seconds()
+        return Stats(r.articles, r.store, uptime, r.version, parameters, r.max_body_bytes, r.max_message_bytes)
 
     def health(self, service: str = "") -> str:
         """SERVING, NOT_SERVING, ... as the standard gRPC health service reports it."""

@@ -280,7 +280,10 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
 
     @_unary
     def GetStats(self, request: pb.GetStatsRequest, context: grpc.ServicerContext) -> pb.GetStatsResponse:
-        return stats_to_pb(self.engine.stats(), self.engine.uptime(), __version__)
+        response = stats_to_pb(self.engine.stats(), self.engine.uptime(), __version__)
+        response.max_body_bytes = self.engine.detector.max_body_bytes
+        response.max_message_bytes = receive_limit(self.engine.detector.max_body_bytes)
+        return response
 
 
 def _time_left(context: grpc.ServicerContext) -> float | None:
@@ -519,9 +522,14 @@ def _fingerprint_pool(settings: Settings) -> FingerprintPool | None:
         return None
 
 
+def receive_limit(max_body_bytes: int) -> int:
+    """The largest request message the server takes: room to answer "body too long" ourselves."""
+    return max(4 << 20, 2 * max_body_bytes + (1 << 20))
+
+
 def server_options(settings: Settings) -> list[tuple[str, int]]:
     """Message size limits and keepalive: dead peers are found, and well-behaved client pings are allowed."""
-    limit = max(4 << 20, 2 * settings.max_body_bytes + (1 << 20))  # room to answer "body too long" ourselves
+    limit = receive_limit(settings.max_body_bytes)
     return [
         ("grpc.max_receive_message_length", limit),
         ("grpc.max_send_message_length", max(limit, MAX_ANSWER_BYTES)),

@@ -426,6 +426,7 @@ def test_stats_describe_the_index(client: NeardupClient) -> None:
     assert stats.parameters["fingerprint_scheme"] == FINGERPRINT_SCHEME
     assert stats.uptime_seconds > 0
     assert stats.version
+    assert (stats.max_body_bytes, stats.max_message_bytes) == (1 << 20, 4 << 20)  # (what a client must keep under)
 
 
 def test_health_and_reflection_are_served(server: tuple[RunningServer, NeardupClient]) -> None:

@@ -30,11 +30,16 @@ class _RelationEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Relation.Val
     RELATION_UNSPECIFIED: _Relation.ValueType  # 0
     """Not set; never sent by the server."""
     RELATION_IDENTICAL: _Relation.ValueType  # 1
-    """Same text, give or take formatting and a few words."""
+    """Same text, give or take formatting and a few words: Jaccard at least 0.9."""
     RELATION_ADDITIONS: _Relation.ValueType  # 2
-    """The request's article holds the matched article's text and adds to it."""
+    """The request's article holds the matched article's text and adds to it:
+    at least 0.8 of the matched article's shingles are in it, and a share of
+    its own at least 0.05 lower is in the matched one.
+    """
     RELATION_TRUNCATED: _Relation.ValueType  # 3
-    """The request's article is an excerpt or truncated copy of the matched one."""
+    """The request's article is an excerpt or truncated copy of the matched one
+    (ADDITIONS the other way round).
+    """
     RELATION_REVISED: _Relation.ValueType  # 4
     """Both texts share most content, and each has changes the other lacks."""
 
@@ -44,11 +49,16 @@ class Relation(_Relation, metaclass=_RelationEnumTypeWrapper):
 RELATION_UNSPECIFIED: Relation.ValueType  # 0
 """Not set; never sent by the server."""
 RELATION_IDENTICAL: Relation.ValueType  # 1
-"""Same text, give or take formatting and a few words."""
+"""Same text, give or take formatting and a few words: Jaccard at least 0.9."""
 RELATION_ADDITIONS: Relation.ValueType  # 2
-"""The request's article holds the matched article's text and adds to it."""
+"""The request's article holds the matched article's text and adds to it:
+at least 0.8 of the matched article's shingles are in it, and a share of
+its own at least 0.05 lower is in the matched one.
+"""
 RELATION_TRUNCATED: Relation.ValueType  # 3
-"""The request's article is an excerpt or truncated copy of the matched one."""
+"""The request's article is an excerpt or truncated copy of the matched one
+(ADDITIONS the other way round).
+"""
 RELATION_REVISED: Relation.ValueType  # 4
 """Both texts share most content, and each has changes the other lacks."""
 Global___Relation: _TypeAlias = Relation  # noqa: Y015
@@ -95,7 +105,10 @@ class Article(_message.Message):
     end).
     """
     body: _builtins.str
-    """Full text of the article; required, at most the server's body limit."""
+    """Full text of the article; required, with words (not only punctuation or
+    spaces), at most GetStats' max_body_bytes. HTML a feed leaves
+    in it reads as the text it shows.
+    """
     title: _builtins.str
     """Headline, if known; at most 16 KiB in UTF-8."""
     source: _builtins.str
@@ -180,7 +193,9 @@ class Match(_message.Message):
     id: _builtins.str
     """Id of the stored article."""
     jaccard: _builtins.float
-    """Jaccard similarity of the two articles' shingle sets, in [0, 1]."""
+    """Jaccard similarity of the two articles' shingle sets (word shingles of
+    GetStats' shingle_size, learned and listed boilerplate left out), in [0, 1].
+    """
     containment: _builtins.float
     """Shared shingles over the smaller article's shingles, in [0, 1]: a
     truncated copy scores high here even when its Jaccard is low.
@@ -222,11 +237,15 @@ class Verdict(_message.Message):
     duplicate_of: _builtins.str
     """Id of the earliest-published member of the article's group, when that is
     another article; empty when the article is the original or has no group.
+    Articles that match join one group, and a group joins through any of its
+    members (a full copy can bring two excerpts of one story together).
     """
     @_builtins.property
     def matches(self) -> _containers.RepeatedCompositeFieldContainer[Global___Match]:
-        """Stored articles it republishes or that republish it, best first: at most
-        the server's --max-candidates (the candidates sharing the most content).
+        """Stored articles it republishes or that republish it, best first (highest
+        containment, then highest jaccard, then id): at most the server's
+        --max-candidates (the candidates sharing the most content). A match is
+        found when its containment is at least GetStats' min_containment.
         """
 
     def __init__(
@@ -281,7 +300,9 @@ class IndexArticleResponse(_message.Message):
     VERDICT_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def verdict(self) -> Global___Verdict:
-        """Matches and group of the article, as of its storing."""
+        """Matches and group of the article, as the index stands when it is
+        answered (a re-sent article is compared again, with what came since).
+        """
 
     def __init__(
         self,
@@ -772,12 +793,22 @@ class GetStatsResponse(_message.Message):
     STORE_FIELD_NUMBER: _builtins.int
     UPTIME_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
+    MAX_BODY_BYTES_FIELD_NUMBER: _builtins.int
+    MAX_MESSAGE_BYTES_FIELD_NUMBER: _builtins.int
     articles: _builtins.int
     """Number of stored articles."""
     store: _builtins.str
     """Kind of store: "sqlite" or "redis"."""
     version: _builtins.str
     """Server version."""
+    max_body_bytes: _builtins.int
+    """Longest body the server takes, in UTF-8 bytes (--max-body-bytes); a
+    longer one is INVALID_ARGUMENT.
+    """
+    max_message_bytes: _builtins.int
+    """Largest request message the server receives, in bytes; gRPC refuses a
+    larger one RESOURCE_EXHAUSTED before the server reads it (a stream ends).
+    """
     @_builtins.property
     def parameters(self) -> Global___IndexParameters:
         """Detection parameters the index was built with."""
@@ -794,10 +825,12 @@ class GetStatsResponse(_message.Message):
         store: _builtins.str = ...,
         uptime: _duration_pb2.Duration | None = ...,
         version: _builtins.str = ...,
+        max_body_bytes: _builtins.int = ...,
+        max_message_bytes: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["parameters", b"parameters", "uptime", b"uptime"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["articles", b"articles", "parameters", b"parameters", "store", b"store", "uptime", b"uptime", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["articles", b"articles", "max_body_bytes", b"max_body_bytes", "max_message_bytes", b"max_message_bytes", "parameters", b"parameters", "store", b"store", "uptime", b"uptime", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -821,7 +854,9 @@ class ListGroupMembersRequest(_message.Message):
     """
     page_token: _builtins.str
     """next_page_token of the previous response, to continue the listing, sent
-    with the same id; empty for the first page.
+    with the same id (a token is valid with that id only: if that article is
+    deleted meanwhile, the next page is NOT_FOUND; start again from another
+    member); empty for the first page.
     """
     def __init__(
         self,

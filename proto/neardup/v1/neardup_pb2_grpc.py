@@ -91,7 +91,11 @@ class NearDuplicateServiceServicer:
     def IndexArticle(self, request, context):
         """IndexArticle compares an article with everything stored, stores it, and
         returns the stored articles it republishes or that republish it. The
-        response is sent only after the article is durably stored.
+        response is sent only after the article is durably stored. Sending an id
+        again with the same body, title, source, url and published stores nothing
+        and answers again (so a retry is safe); with any of them different, the
+        new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
+        or UNAVAILABLE may still have stored the article: send it again.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -108,6 +112,13 @@ class NearDuplicateServiceServicer:
         """IndexArticles is the bulk form of IndexArticle: one response per request,
         in request order, each sent only after that article is durably stored. A
         rejected article gets a response carrying its error; the stream goes on.
+        A request message over the server's receive limit (GetStats'
+        max_message_bytes: 4 MiB unless --max-body-bytes is raised) is refused by
+        gRPC before the server reads it, and ends the stream RESOURCE_EXHAUSTED
+        (and a unary call, where the Python client answers INVALID_ARGUMENT
+        without sending). When a stream ends
+        early, articles sent but not yet answered may or may not be stored: send
+        them again (an identical re-send stores nothing twice).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -117,7 +128,9 @@ class NearDuplicateServiceServicer:
         """IndexArticleBatches is IndexArticles with many articles per message: the
         same answers in the same order, for a fraction of the per-article cost of
         one message each (backfills and bursts). One response per request, sent
-        once every article of it is durably stored or rejected.
+        once every article of it is durably stored or rejected (in parts when
+        over 4 MiB: see IndexArticleBatchesResponse). The receive limit applies
+        to a whole message: keep a batch's articles under it together.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

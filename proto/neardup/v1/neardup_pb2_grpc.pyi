@@ -38,7 +38,11 @@ class NearDuplicateServiceStub:
     IndexArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.IndexArticleRequest, _neardup_pb2.IndexArticleResponse]
     """IndexArticle compares an article with everything stored, stores it, and
     returns the stored articles it republishes or that republish it. The
-    response is sent only after the article is durably stored.
+    response is sent only after the article is durably stored. Sending an id
+    again with the same body, title, source, url and published stores nothing
+    and answers again (so a retry is safe); with any of them different, the
+    new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
+    or UNAVAILABLE may still have stored the article: send it again.
     """
     CheckArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.CheckArticleRequest, _neardup_pb2.CheckArticleResponse]
     """CheckArticle makes the same comparison as IndexArticle but stores nothing."""
@@ -46,12 +50,21 @@ class NearDuplicateServiceStub:
     """IndexArticles is the bulk form of IndexArticle: one response per request,
     in request order, each sent only after that article is durably stored. A
     rejected article gets a response carrying its error; the stream goes on.
+    A request message over the server's receive limit (GetStats'
+    max_message_bytes: 4 MiB unless --max-body-bytes is raised) is refused by
+    gRPC before the server reads it, and ends the stream RESOURCE_EXHAUSTED
+    (and a unary call, where the Python client answers INVALID_ARGUMENT
+    without sending). When a stream ends
+    early, articles sent but not yet answered may or may not be stored: send
+    them again (an identical re-send stores nothing twice).
     """
     IndexArticleBatches: _grpc.StreamStreamMultiCallable[_neardup_pb2.IndexArticleBatchesRequest, _neardup_pb2.IndexArticleBatchesResponse]
     """IndexArticleBatches is IndexArticles with many articles per message: the
     same answers in the same order, for a fraction of the per-article cost of
     one message each (backfills and bursts). One response per request, sent
-    once every article of it is durably stored or rejected.
+    once every article of it is durably stored or rejected (in parts when
+    over 4 MiB: see IndexArticleBatchesResponse). The receive limit applies
+    to a whole message: keep a batch's articles under it together.
     """
     GetArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.GetArticleRequest, _neardup_pb2.GetArticleResponse]
     """GetArticle returns a stored article, or NOT_FOUND."""
@@ -80,7 +93,11 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     IndexArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.IndexArticleRequest, _neardup_pb2.IndexArticleResponse]  # type: ignore[assignment]
     """IndexArticle compares an article with everything stored, stores it, and
     returns the stored articles it republishes or that republish it. The
-    response is sent only after the article is durably stored.
+    response is sent only after the article is durably stored. Sending an id
+    again with the same body, title, source, url and published stores nothing
+    and answers again (so a retry is safe); with any of them different, the
+    new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
+    or UNAVAILABLE may still have stored the article: send it again.
     """
     CheckArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.CheckArticleRequest, _neardup_pb2.CheckArticleResponse]  # type: ignore[assignment]
     """CheckArticle makes the same comparison as IndexArticle but stores nothing."""
@@ -88,12 +105,21 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     """IndexArticles is the bulk form of IndexArticle: one response per request,
     in request order, each sent only after that article is durably stored. A
     rejected article gets a response carrying its error; the stream goes on.
+    A request message over the server's receive limit (GetStats'
+    max_message_bytes: 4 MiB unless --max-body-bytes is raised) is refused by
+    gRPC before the server reads it, and ends the stream RESOURCE_EXHAUSTED
+    (and a unary call, where the Python client answers INVALID_ARGUMENT
+    without sending). When a stream ends
+    early, articles sent but not yet answered may or may not be stored: send
+    them again (an identical re-send stores nothing twice).
     """
     IndexArticleBatches: _aio.StreamStreamMultiCallable[_neardup_pb2.IndexArticleBatchesRequest, _neardup_pb2.IndexArticleBatchesResponse]  # type: ignore[assignment]
     """IndexArticleBatches is IndexArticles with many articles per message: the
     same answers in the same order, for a fraction of the per-article cost of
     one message each (backfills and bursts). One response per request, sent
-    once every article of it is durably stored or rejected.
+    once every article of it is durably stored or rejected (in parts when
+    over 4 MiB: see IndexArticleBatchesResponse). The receive limit applies
+    to a whole message: keep a batch's articles under it together.
     """
     GetArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.GetArticleRequest, _neardup_pb2.GetArticleResponse]  # type: ignore[assignment]
     """GetArticle returns a stored article, or NOT_FOUND."""
@@ -125,7 +151,11 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_neardup_pb2.IndexArticleResponse, _abc.Awaitable[_neardup_pb2.IndexArticleResponse]]:
         """IndexArticle compares an article with everything stored, stores it, and
         returns the stored articles it republishes or that republish it. The
-        response is sent only after the article is durably stored.
+        response is sent only after the article is durably stored. Sending an id
+        again with the same body, title, source, url and published stores nothing
+        and answers again (so a retry is safe); with any of them different, the
+        new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
+        or UNAVAILABLE may still have stored the article: send it again.
         """
 
     @_abc_1.abstractmethod
@@ -145,6 +175,13 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         """IndexArticles is the bulk form of IndexArticle: one response per request,
         in request order, each sent only after that article is durably stored. A
         rejected article gets a response carrying its error; the stream goes on.
+        A request message over the server's receive limit (GetStats'
+        max_message_bytes: 4 MiB unless --max-body-bytes is raised) is refused by
+        gRPC before the server reads it, and ends the stream RESOURCE_EXHAUSTED
+        (and a unary call, where the Python client answers INVALID_ARGUMENT
+        without sending). When a stream ends
+        early, articles sent but not yet answered may or may not be stored: send
+        them again (an identical re-send stores nothing twice).
         """
 
     @_abc_1.abstractmethod
@@ -156,7 +193,9 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         """IndexArticleBatches is IndexArticles with many articles per message: the
         same answers in the same order, for a fraction of the per-article cost of
         one message each (backfills and bursts). One response per request, sent
-        once every article of it is durably stored or rejected.
+        once every article of it is durably stored or rejected (in parts when
+        over 4 MiB: see IndexArticleBatchesResponse). The receive limit applies
+        to a whole message: keep a batch's articles under it together.
         """
 
     @_abc_1.abstractmethod
