@@ -122,10 +122,23 @@ class Tokenised:
     @cached_property
     def capitalised(self) -> frozenset[str]:
         """Words written with a capital initial somewhere in the body (names, mostly), in any script with
-        capitals ("Électricité", "Северсталь")."""
+        capitals ("Électricité", "Северсталь"); none in German text, where every noun has a capital, so a
+        capital does not tell a name (counted as names, a few nouns changed by a sub-editor made a copy
+        another report from one template)."""
+        words = self.words
+        if words and sum(w in _GERMAN_FUNCTION_WORDS for w in words) >= NOUN_CAPITALS_SHARE * len(words):
+            return frozenset()
         shown = without_markup(self.body)
         return frozenset(t for t, start in zip(self._spans[2], self.starts, strict=True) if shown[start].isupper())
 
+
+# German's articles, pronouns and auxiliaries: about a quarter of the words of German news; never over 5 % of
+# a Reuters or ABC story, in English, nor 3 % of French, Spanish or Russian text.
+_GERMAN_FUNCTION_WORDS = frozenset(
+    "der die das und den dem des nicht ist sich mit auch für auf ein eine einen einem einer eines im zu von "
+    "wird werden wurde sind hat haben nach bei aus über vor".split()
+)
+NOUN_CAPITALS_SHARE = 0.15  # of a text's words, that mark it as German
 
 OPENING_CHARS = 160
 # A blank line (a headline's or byline's own paragraph; wire copy is hard-wrapped, so not a single line

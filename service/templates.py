@@ -75,6 +75,8 @@ def _changed_facts(
     """Does the slot replace a figure by another figure, a name by another name, or touch either? And what
     it changes (the words of each side the other lacks): a name corrected throughout a story is one change
     in each of its places, one fact, not as many facts as places (two made a correction a template)."""
+    if "".join(ta.words[i] for i in ia) == "".join(tb.words[i] for i in ib):
+        return False, False, False, (frozenset(), frozenset())  # a word written apart: "Container-\nterminal"
     words_a = Counter(ta.words[i] for i in ia)
     words_b = Counter(tb.words[i] for i in ib)
     only_a = [w for w in words_a if words_a[w] > words_b[w]]

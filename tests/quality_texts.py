@@ -53,3 +53,29 @@ def weekly_claims(week: str, claims: str, prior: str, insured: str, prior_insure
         f"available, compared with {prior_insured} a week earlier. The ministry said the figures were subject "
         f"to revision as the regional offices completed their returns for the period."
     )
+
+
+# A German story of our own. German writes every noun with a capital, so a sub-editor's change of a few
+# nouns, or a compound broken across a line with a hyphen, must not read as changed names.
+DE_STORY = """Der Gemeinderat von Lindenau hat am Mittwochabend beschlossen, das alte Hallenbad am Schlossgraben
+zu schließen und an seiner Stelle ein neues Familienbad zu bauen. Nach einer langen Debatte stimmten
+21 Ratsmitglieder für den Neubau, 9 dagegen, zwei enthielten sich.
+
+Das Bad aus dem Jahr 1968 gilt seit Langem als Sanierungsfall. Im vergangenen Winter musste es zweimal
+für mehrere Wochen geschlossen werden, weil die Heizung ausgefallen war und Wasser durch das Dach in die
+Umkleiden lief. Ein Gutachten hatte die Kosten einer Sanierung auf fast neun Millionen Euro geschätzt.
+
+Der Neubau soll nach den Plänen der Verwaltung rund vierzehn Millionen Euro kosten. Das Land hat einen
+Zuschuss von vier Millionen Euro in Aussicht gestellt, den Rest will die Gemeinde über einen Kredit und
+über Rücklagen finanzieren. Die Bauarbeiten sollen im Frühjahr beginnen und zwei Jahre dauern.
+
+Die Vereine der Stadt begrüßten die Entscheidung. Der Vorsitzende des Schwimmvereins sagte, die Kinder
+der Gemeinde müssten endlich wieder zuverlässig schwimmen lernen können. Auch die Schulen hatten sich
+für einen schnellen Neubau ausgesprochen, weil der Unterricht im Winter immer wieder ausfallen musste.
+
+Kritik kam von der Opposition im Rat. Sie hält die Kosten für zu hoch und warnt vor steigenden Zinsen.
+Ein Sprecher forderte, zunächst die Sanierung der Schulgebäude und der Straßen anzugehen. Der
+Bürgermeister wies das zurück: Ein modernes Bad sei für eine Gemeinde dieser Größe keine Luxusfrage.
+
+Während der Bauzeit sollen die Schwimmkurse in das Hallenbad der Nachbarstadt ausweichen. Die Gemeinde
+will dafür einen Busverkehr einrichten, der die Kinder nach dem Unterricht abholt und zurückbringt."""

@@ -8,7 +8,7 @@ from service.detector import Detector
 from service.model import Article, Match, Relation
 from service.settings import DetectionParams
 from tests.articles import WIRE
-from tests.quality_texts import dividend, weekly_claims
+from tests.quality_texts import DE_STORY, dividend, weekly_claims
 
 T0 = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
 
@@ -173,3 +173,44 @@ def test_another_company_in_a_script_or_accent_beyond_ascii_is_another_article(
     b = Article("b", f"{second} {rest}", published=T0)
     assert judge(detector, b, a) == []
     assert judge(detector, Article("c", f"{first} {rest}", published=T0), a)  # a re-send still matches
+
+
+def test_a_german_copy_with_a_few_nouns_changed_is_a_revision_not_a_template_instance(detector: Detector) -> None:
+    # Every German noun has a capital: read as names, five nouns changed made "another report from one
+    # template", and one noun changed in a copy five days later "another article".
+    edited = (
+        DE_STORY.replace("Hallenbad am", "Schwimmbad am").replace("Sanierungsfall", "Problemfall")
+        .replace("Umkleiden", "Kabinen").replace("Vereine der Stadt", "Sportvereine der Stadt")
+        .replace("Luxusfrage", "Frage des Luxus")
+    )  # fmt: skip
+    [match] = judge(detector, Article("b", edited, published=T0), Article("a", DE_STORY, published=T0))
+    assert match.relation in (Relation.REVISED, Relation.IDENTICAL)
+    later = Article("c", DE_STORY.replace("Umkleiden", "Kabinen"), published=T0 + timedelta(days=5))
+    assert judge(detector, later, Article("a", DE_STORY, published=T0))
+
+
+def test_a_compound_broken_across_lines_with_a_hyphen_is_the_same_word(detector: Detector) -> None:
+    wrapped = DE_STORY.replace("Familienbad", "Familien-\nbad").replace("Sanierungsfall", "Sanierungs-\nfall")
+    wrapped = wrapped.replace("Bauarbeiten", "Bau-\narbeiten").replace("Schwimmvereins", "Schwimm-\nvereins")
+    later = Article("b", wrapped, published=T0 + timedelta(days=5))
+    [match] = judge(detector, later, Article("a", DE_STORY, published=T0))
+    assert match.containment > 0.9
+
+
+def test_a_name_broken_across_lines_with_a_hyphen_in_a_copy_days_later_is_the_same_name(detector: Detector) -> None:
+    # Split in two, each name read as another name: a changed fact in a copy five days later.
+    wrapped = (
+        WIRE.replace("Kellick", "Kel-\nlick")
+        .replace("Okafor", "Oka-\nfor")
+        .replace("Environmental", "Environ-\nmental")
+    )
+    later = Article("b", wrapped, published=T0 + timedelta(days=5))
+    [match] = judge(detector, later, Article("a", WIRE, published=T0))
+    assert match.containment > 0.9
+
+
+def test_german_notices_of_other_figures_are_still_other_articles(detector: Detector) -> None:
+    a = Article("a", DE_STORY, published=T0)
+    b = Article("b", DE_STORY.replace("21 Ratsmitglieder", "17 Ratsmitglieder").replace("9 dagegen", "13 dagegen")
+                .replace("1968", "1972"), published=T0 + timedelta(days=30))  # fmt: skip
+    assert judge(detector, b, a) == []
