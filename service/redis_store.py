@@ -83,7 +83,7 @@ from service.model import (
     to_us,
 )
 from service.settings import DetectionParams, redacted_url
-from service.storage import OrderKey
+from service.storage import OrderKey, refuse_other_parameters
 
 log = logging.getLogger(__name__)
 
@@ -670,16 +670,7 @@ def _check_params(client: redis.Redis | redis.cluster.RedisCluster, params: Dete
             f"the Redis index has key layout {layout}, written by a newer neardup; this one reads layouts up "
             f"to {LAYOUT}. Run the newer version, or point --redis-url at another database and re-ingest."
         )
-    if stored != params.recorded():
-        diff = ", ".join(
-            f"{k}: index has {stored.get(k)!r}, settings say {v!r}"
-            for k, v in params.recorded().items()
-            if stored.get(k) != v
-        )
-        raise IncompatibleIndex(
-            f"the Redis index was built with other detection parameters ({diff}). Start with the index's "
-            "parameters, or point --redis-url at another database and re-ingest."
-        )
+    refuse_other_parameters(stored, params.recorded(), "Redis index", "--redis-url")
     return layout
 
 

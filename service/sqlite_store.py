@@ -35,7 +35,7 @@ import numpy as np
 
 from service import snapshot as snapshots
 from service import sqlite_pages
-from service.errors import IncompatibleIndex, NeardupError, ResourceExhausted, StoreInUse, Unavailable
+from service.errors import NeardupError, ResourceExhausted, StoreInUse, Unavailable
 from service.group_counts import CountState, GroupCounts
 from service.lsh import BandIndex, BandState, MergeInput, release_free_memory
 from service.model import (
@@ -51,7 +51,7 @@ from service.model import (
 )
 from service.rwlock import SharedLock
 from service.settings import INDEX_SNAPSHOT_EVERY, DetectionParams
-from service.storage import OrderKey, chunks
+from service.storage import OrderKey, chunks, refuse_other_parameters
 
 log = logging.getLogger(__name__)
 
@@ -614,17 +614,7 @@ def _check_params(db: sqlite3.Connection, params: DetectionParams) -> None:
     if row is None:
         db.execute("INSERT INTO meta (key, value) VALUES ('params', ?)", (json.dumps(wanted, sort_keys=True),))
         return
-    stored = json.loads(row[0])
-    if stored != wanted:
-        diff = ", ".join(
-            f"{k}: store has {stored.get(k)!r}, settings say {wanted.get(k)!r}"
-            for k in sorted(set(stored) | set(wanted))
-            if stored.get(k) != wanted.get(k)
-        )
-        raise IncompatibleIndex(
-            f"the store was built with other detection parameters ({diff}). Start with the store's "
-            "parameters, or point --data-dir at a new directory and re-ingest."
-        )
+    refuse_other_parameters(json.loads(row[0]), wanted, "store", "--data-dir")
 
 
 class _Tx:

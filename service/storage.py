@@ -8,13 +8,35 @@ all; reads inside the block see the block's own writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
+from service.errors import IncompatibleIndex
 from service.model import BoolArray, GroupMember, PreparedArticle, StoredArticle, U32Array
 from service.settings import Settings
+
+
+def refuse_other_parameters(stored: Mapping[str, object], wanted: Mapping[str, object], store: str, flag: str) -> None:
+    """Raise IncompatibleIndex if a store was built with other detection parameters, saying what differs
+    and what to do. Another fingerprint scheme is another version's way of reading text, which no flag
+    brings back: the advice is then to run that version or ingest again (docs/ops.md, "Upgrading")."""
+    if stored == wanted:
+        return
+    diff = ", ".join(
+        f"{k}: {store} has {stored.get(k)!r}, settings say {wanted.get(k)!r}"
+        for k in sorted(set(stored) | set(wanted))
+        if stored.get(k) != wanted.get(k)
+    )
+    if stored.get("scheme") != wanted.get("scheme"):
+        advice = (f"This version reads text as fingerprint scheme {str(wanted.get('scheme')).split(':')[0]}: run "
+                  f"the version that wrote the {store}, or point {flag} at a new one and ingest again "
+                  "(docs/ops.md, \"Upgrading\").")  # fmt: skip
+    else:
+        advice = f"Start with the {store}'s parameters, or point {flag} at a new one and ingest again."
+    raise IncompatibleIndex(f"the {store} was built with other detection parameters ({diff}). {advice}")
+
 
 # A group's order (`order_key`): publication time (unknown last), then arrival.
 OrderKey = tuple[bool, int, int]

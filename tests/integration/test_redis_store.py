@@ -320,7 +320,7 @@ def test_a_replica_starts_while_redis_is_down_and_serves_once_it_is_up(tmp_path:
 def test_other_detection_parameters_are_refused(tmp_path: Path) -> None:
     with redis_server(tmp_path / "r") as server:
         RedisStore(server.url, PARAMS).close()
-        with pytest.raises(IncompatibleIndex, match="num_perm: index has 128, settings say 256"):
+        with pytest.raises(IncompatibleIndex, match="num_perm: Redis index has 128, settings say 256"):
             RedisStore(server.url, replace(PARAMS, num_perm=256))
 
 

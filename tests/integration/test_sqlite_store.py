@@ -1,3 +1,4 @@
+import json
 import os
 import sqlite3
 import threading
@@ -56,6 +57,19 @@ def test_store_built_with_other_parameters_is_refused(tmp_path: Path) -> None:
         SqliteStore(tmp_path / "n.db", replace(PARAMS, shingle_size=4))
     # a decision threshold is not a stored-data parameter: reopening with another one is fine
     SqliteStore(tmp_path / "n.db", replace(PARAMS, min_containment=0.8)).close()
+
+
+def test_a_store_of_an_earlier_fingerprint_scheme_is_refused_saying_to_ingest_again(tmp_path: Path) -> None:
+    SqliteStore(tmp_path / "n.db", PARAMS).close()
+    with sqlite3.connect(tmp_path / "n.db") as db:  # as a version of scheme nd3 wrote it
+        stored = json.loads(db.execute("SELECT value FROM meta WHERE key = 'params'").fetchone()[0])
+        stored["scheme"] = "nd3:nfkc-casefold-words-unspaced-letters:header-fields-blanked:xxh3-poly64:affine32"
+        db.execute("UPDATE meta SET value = ? WHERE key = 'params'", (json.dumps(stored),))
+    with pytest.raises(IncompatibleIndex) as refused:
+        SqliteStore(tmp_path / "n.db", PARAMS)
+    message = str(refused.value)
+    assert "scheme: store has 'nd3:" in message and "This version reads text as fingerprint scheme nd4" in message
+    assert "point --data-dir at a new one and ingest again" in message and "Start with" not in message
 
 
 def test_a_store_open_in_one_server_is_refused_to_another_until_closed(tmp_path: Path) -> None:
