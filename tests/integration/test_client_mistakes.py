@@ -34,10 +34,11 @@ def test_a_published_time_outside_the_years_1_to_9999_in_utc_is_refused_naming_t
                     call(Article("dated", WIRE, published=published))
         with pytest.raises(NotFoundError):
             client.get("dated")
-        # At the edges, in UTC, it is a time like any other.
-        edge = Article("edge", WIRE, published=datetime(1, 1, 1, 5, 0, tzinfo=timezone(timedelta(hours=5))))
+        # At the edges, in UTC, it is a time like any other (but 0001-01-01T00:00:00Z itself, Go's zero time,
+        # which the server reads as unknown).
+        edge = Article("edge", WIRE, published=datetime(1, 1, 1, 5, 0, 1, tzinfo=timezone(timedelta(hours=5))))
         assert client.index(edge).id == "edge"
-        assert client.get("edge").article.published == datetime(1, 1, 1, tzinfo=UTC)
+        assert client.get("edge").article.published == datetime(1, 1, 1, 0, 0, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("batch", [1, 8])
