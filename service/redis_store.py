@@ -101,7 +101,12 @@ LEASE_WAIT_S = 15.0  # give up (UNAVAILABLE) after waiting this long for the lea
 # Of a story's candidates in buckets bigger than the candidate limit, about this many times the limit are read
 # and ranked (`_BUCKET_UNIONS`, `_Tx._most_alike`).
 SAMPLED_PER_LIMIT = 2
-_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+# The lease is released by its holder only; a committed lease holds its token with COMMITTED after it.
+_RELEASE = """
+local held = redis.call('get', KEYS[1])
+if held == ARGV[1] or held == ARGV[1] .. '+' then return redis.call('del', KEYS[1]) end
+return 0
+"""
 # Commands as script arguments (see script_words): "C", arity, words... for one command, or
 # "F", name, member, count, keys... for one member added to / removed from many sets (an article's buckets).
 _APPLY_LOOP = """
@@ -121,10 +126,15 @@ return 1
 """
 # Standalone commit: check the lease (the fence) and apply the batch's commands in one script, which Redis
 # runs atomically and writes to the AOF as one MULTI/EXEC. ARGV: token, then per command its arity and words.
+# The script marks the lease committed ("+" after the token), so that a copy of it sent again (a client's
+# retry after its connection dropped with the commit sent) applies nothing twice: counts would double.
 _APPLY = """
-if redis.call('get', KEYS[1]) ~= ARGV[1] then
+local held = redis.call('get', KEYS[1])
+if held == ARGV[1] .. '+' then return 1 end
+if held ~= ARGV[1] then
   return redis.error_reply('LEASE the writer lease lapsed before the commit')
 end
+redis.call('set', KEYS[1], ARGV[1] .. '+', 'KEEPTTL')
 """ + _APPLY_LOOP.format(first=2)
 # Cluster: one node's share of a phase, atomically on that node. Its keys live in many slots of this node,
 # so they go undeclared in ARGV (allowed by the flag, Redis >= 7.0); the client routed them here by slot.
@@ -155,6 +165,13 @@ while i <= #ARGV do
 end
 return out
 """
+
+
+# One retry of a command whose connection failed (a pooled connection Redis closed when it restarted), but none
+# after a timeout: Redis, stalled, still runs the command it was sent, and a commit's counts would double.
+def _retry() -> Retry:
+    return Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,))
+
 
 Command = tuple[bytes | str, ...]
 T = TypeVar("T")
@@ -239,6 +256,7 @@ class RedisStore:
         self._socket_timeout = socket_timeout + (wait_seconds if wait_replicas else 0.0)
         self._client: redis.Redis | redis.cluster.RedisCluster | None = None
         self._connecting = threading.RLock()
+        self._unreleased: set[bytes] = set()  # lease tokens of this store's ended writes, left held (Redis stalled)
         self._ready = False  # connected, and the index is of this version's key layout
         self.cluster = False
         try:
@@ -275,13 +293,13 @@ class RedisStore:
             "socket_connect_timeout": min(1.0, self._socket_timeout),
         }
         with _unavailable(self.where):
-            probe = redis.Redis.from_url(self.url, retry=Retry(NoBackoff(), 1), **opts)
+            probe = redis.Redis.from_url(self.url, retry=_retry(), **opts)
             self.cluster = bool(probe.info("cluster").get("cluster_enabled"))
             client: redis.Redis | redis.cluster.RedisCluster
             if self.cluster:
                 probe.close()
                 url = self.url.rsplit("/", 1)[0] if self.url.count("/") > 2 else self.url  # no db on a cluster
-                client = redis.cluster.RedisCluster.from_url(url, retry=Retry(NoBackoff(), 1), **opts)
+                client = redis.cluster.RedisCluster.from_url(url, retry=_retry(), **opts)
             else:
                 client = probe
             try:
@@ -419,6 +437,12 @@ class RedisStore:
             started = time.monotonic()
             if self.call(lambda: self.client.set(LOCK, token, nx=True, px=self.lease_ms)):
                 return token, started
+            held: bytes | None = self.call(lambda: self.client.get(LOCK))
+            if held == token:  # (the SET reached Redis, and its reply was lost)
+                return token, started
+            if held is not None and held.removesuffix(b"+") in self._unreleased:
+                self._release_lease(held.removesuffix(b"+"))  # ours, from a write that has ended: no need to wait
+                continue
             if started > deadline:
                 raise Unavailable(
                     f"another neardup replica has held the Redis writer lease ({LOCK.decode()}) for over "
@@ -430,7 +454,9 @@ class RedisStore:
     def _release_lease(self, token: bytes) -> None:
         try:
             self.client.eval(_RELEASE, 1, LOCK, token)
-        except (redis.RedisError, Unavailable) as exc:  # it expires by itself
+            self._unreleased.discard(token)
+        except (redis.RedisError, Unavailable) as exc:  # it expires by itself, or our next write releases it
+            self._unreleased.add(token)
             log.warning("could not release the writer lease: %s", exc)
 
     def _commit(self, phases: list[list[Command]], token: bytes) -> None:
@@ -451,6 +477,11 @@ class RedisStore:
         words = [token, *script_words(commands)]
         try:
             self.client.eval(_APPLY, 1, LOCK, *words)
+        except redis.TimeoutError as exc:  # (sent, so Redis may run it once it answers again)
+            raise Unavailable(
+                f"the shared Redis store at {self.where} did not answer the commit in time ({exc}): the articles "
+                "may or may not be stored; send them again (an identical article sent again is not stored twice)"
+            ) from exc
         except redis.ResponseError as exc:
             if "LEASE" in str(exc):
                 raise Unavailable("the Redis writer lease lapsed before the commit; nothing was stored; retry") from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -646,3 +647,59 @@ def test_a_redis_that_evicts_any_key_when_full_is_named_in_a_warning(
         assert "evicts" not in caplog.text
     finally:
         evicting.stop()
+
+
+def _learned_counts(url: str) -> dict[int, int]:
+    """How many sampled shingles have each group count (nd:sg:*, HINCRBY'd once per story by a commit)."""
+    counts: dict[int, int] = {}
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(match=b"nd:sg:*"):
+        for value in client.hvals(key):
+            counts[int(value)] = counts.get(int(value), 0) + 1
+    client.close()
+    return counts
+
+
+def test_a_commit_redis_stalls_on_is_applied_once_and_the_caller_told_it_may_be_stored(tmp_path: Path) -> None:
+    """redis-py's retry sent a commit again after its socket timed out on a stalled Redis, and Redis ran
+    both once it went on: one story's counts doubled, so its text was learned as boilerplate early."""
+    server = RedisServer(tmp_path / "r").start()
+    assert server.proc is not None
+    store = RedisStore(server.url, PARAMS, socket_timeout=0.3)
+    engine = Engine(DETECTOR, store)
+    first, second = synthetic_articles(2, seed=5)[:2]
+    commit, stalled = store._commit_standalone, threading.Event()
+
+    def commit_on_a_stalled_redis(commands: list[redis_store.Command], token: bytes) -> None:
+        if not stalled.is_set():
+            stalled.set()
+            server.proc.send_signal(signal.SIGSTOP)  # type: ignore[union-attr]
+            threading.Timer(1.5, server.proc.send_signal, (signal.SIGCONT,)).start()  # type: ignore[union-attr]
+        commit(commands, token)
+
+    try:
+        store._commit_standalone = commit_on_a_stalled_redis  # type: ignore[method-assign]
+        with pytest.raises(Unavailable, match="may or may not be stored; send them again"):
+            engine.index(DETECTOR.prepare(first), timeout=30)
+        wait_for(lambda: _redis_answers(server.url), what="the stalled Redis to answer again")
+        assert set(_learned_counts(server.url)) == {1}  # the commit ran once, after Redis went on
+        started = time.monotonic()
+        assert engine.index(DETECTOR.prepare(first), timeout=30).id == first.id  # the re-send the message asks for
+        assert time.monotonic() - started < 5  # the stalled write's lease, left held, is released, not waited out
+        assert engine.index(DETECTOR.prepare(second), timeout=30).id == second.id
+        assert set(_learned_counts(server.url)) == {1}
+        assert engine.get(first.id).article.body == first.body
+    finally:
+        engine.close()
+        server.proc.send_signal(signal.SIGCONT)
+        server.stop()
+
+
+def _redis_answers(url: str) -> bool:
+    client = redis.Redis.from_url(url, socket_timeout=0.2)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
