@@ -263,7 +263,7 @@ class RedisStore:
             self._connect()
         except UrlRefused as exc:  # (a setting that cannot work: no point serving on it)
             raise ValueError(f"--redis-url: {exc}") from exc
-        except Unavailable as exc:  # start anyway: a stateless replica serves as soon as Redis is back
+        except (Unavailable, ResourceExhausted) as exc:  # start anyway: a stateless replica serves once Redis can
             log.warning("%s; will connect on the first request", exc)
 
     # ---- connection ------------------------------------------------------------------------------
@@ -692,8 +692,10 @@ def _check_deadline(deadline: float) -> None:
 
 def _check_params(client: redis.Redis | redis.cluster.RedisCluster, params: DetectionParams) -> int:
     """Refuse an index built with other parameters, or by a newer version; the index's layout otherwise."""
-    client.set(META, json.dumps({**params.recorded(), "layout": LAYOUT}, sort_keys=True), nx=True)
     stored_raw = client.get(META)
+    if stored_raw is None:  # (a write only for a new index: Redis over its maxmemory refuses any, even a no-op)
+        client.set(META, json.dumps({**params.recorded(), "layout": LAYOUT}, sort_keys=True), nx=True)
+        stored_raw = client.get(META)
     stored = json.loads(stored_raw) if stored_raw else {}
     layout = int(stored.pop("layout", 1))
     if layout > LAYOUT:
@@ -717,6 +719,14 @@ def _warn_if_evicting(client: redis.Redis | redis.cluster.RedisCluster, url: str
         log.warning(
             "the Redis store at %s evicts any key when full (maxmemory-policy %s): it may drop articles and "
             "buckets of this index without a word. Set maxmemory-policy noeviction",
+            url,
+            policy,
+        )
+    elif policy.startswith("volatile-"):
+        log.warning(
+            "the Redis store at %s evicts keys with a time to live when full (maxmemory-policy %s): neardup's "
+            "writer lease is one, so when full every write fails saying the lease lapsed, not that Redis is "
+            "out of memory. Set maxmemory-policy noeviction",
             url,
             policy,
         )

@@ -620,6 +620,12 @@ def test_redis_out_of_memory_refuses_writes_with_resource_exhausted_and_keeps_ev
             assert "Raise its maxmemory, or free memory there, then send the articles again" in str(refusal)
             assert store.audit() == []  # no article without its buckets, no bucket without its article
             assert engine.stats().articles == len(acknowledged)
+            # A replica started (or restarted) meanwhile serves reads too: it failed to start, its "is this index
+            # of my parameters" write refused though the index's record was there.
+            late = RedisStore(server.url, PARAMS)
+            with late.read() as tx:
+                assert tx.count() == len(acknowledged) and tx.get(acknowledged[0].id) is not None
+            late.close()
 
             admin.config_set("maxmemory", 0)
             ingest(engine, articles[len(acknowledged) :])
@@ -641,6 +647,11 @@ def test_a_redis_that_evicts_any_key_when_full_is_named_in_a_warning(
         )
         caplog.clear()
         admin = redis.Redis(host="127.0.0.1", port=evicting.port)
+        admin.config_set("maxmemory-policy", "volatile-lru")  # (it evicts the writer lease, whose TTL is its point)
+        with caplog.at_level(logging.WARNING, logger="service.redis_store"):
+            RedisStore(evicting.url, PARAMS).close()
+        assert "evicts keys with a time to live when full (maxmemory-policy volatile-lru)" in caplog.text
+        caplog.clear()
         admin.config_set("maxmemory-policy", "noeviction")
         with caplog.at_level(logging.WARNING, logger="service.redis_store"):
             RedisStore(evicting.url, PARAMS).close()
