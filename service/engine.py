@@ -436,6 +436,10 @@ class Engine:
                                                 "boilerplate_after": p.boilerplate_after}  # fmt: skip
         return Stats(count, self.store.kind, params)
 
+    def check_store(self) -> None:
+        """Raise Unavailable if the store does not answer (health asks this again and again)."""
+        self.store.check()
+
     def learned_boilerplate(self) -> int | None:
         """Sampled shingles that currently count as boilerplate (None: the store cannot tell cheaply)."""
         with self.store.read() as tx:

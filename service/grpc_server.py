@@ -458,7 +458,7 @@ def _watch_store(
     if settings.store_check_seconds == 0:
         report(True)
         return None
-    return StoreWatch(engine.stats, report, settings.store_check_seconds)
+    return StoreWatch(engine.check_store, report, settings.store_check_seconds)
 
 
 def _bind(server: grpc.Server, address: str, credentials: grpc.ServerCredentials | None, flag: str) -> int:

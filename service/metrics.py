@@ -156,6 +156,9 @@ class _TimedStore:
     def maintain(self) -> None:
         self._store.maintain()
 
+    def check(self) -> None:
+        self._store.check()
+
     def close(self) -> None:
         self._store.close()
 

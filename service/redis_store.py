@@ -622,6 +622,21 @@ class RedisStore:
         self.run([("DEL", k) for k in keys])
         _check_params(self.client, self.params)
 
+    def check(self) -> None:
+        """The index's record of its parameters (nd:meta) must still be there and this server's. If it is gone,
+        so is the index (Redis restarted without persistence, or its database flushed): say so, loudly, and
+        record it again, so that a server of other parameters is refused rather than mixing its shingles in."""
+        with _unavailable(self.where):
+            if self.client.get(META) is None:
+                log.error(
+                    "the Redis index at %s is gone (its record %s is missing: Redis restarted without persistence, "
+                    "or its database was flushed): the articles stored before are lost, and this server goes on "
+                    "with an empty index. Ingest them again",
+                    self.where,
+                    META.decode(),
+                )
+            _check_params(self.client, self.params)
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()

@@ -476,6 +476,10 @@ class SqliteStore:
         with self._lock.exclusive():
             return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
 
+    def check(self) -> None:
+        with self.read() as tx:
+            tx.count()
+
     def close(self) -> None:
         self._stop_merging = True
         # (A merge being made is applied first, so the snapshot holds it; a save being made is recorded first,

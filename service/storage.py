@@ -124,6 +124,11 @@ class Store(Protocol):
         calls it after each commit, and after each delete; it must not hold the store then)."""
         ...
 
+    def check(self) -> None:
+        """Raise Unavailable if the store does not answer (asked every --store-check-seconds, for health).
+        A store shared by servers also confirms it is still the index this server opened."""
+        ...
+
     def close(self) -> None: ...
 
 

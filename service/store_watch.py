@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from service.errors import Unavailable
+from service.errors import IncompatibleIndex, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class StoreWatch:
         """Ask the store; True if its answer changed (said in the log)."""
         try:
             self._probe()
-        except Unavailable as exc:
+        except (Unavailable, IncompatibleIndex) as exc:  # (the latter: another server's index replaced ours)
             if self.answers:
                 log.warning("health reports NOT_SERVING until the store answers: %s", exc)
             changed, self.answers = self.answers, False

@@ -714,3 +714,27 @@ def _redis_answers(url: str) -> bool:
         return False
     finally:
         client.close()
+
+
+def test_an_index_emptied_under_a_running_server_is_said_and_recorded_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis restarted without persistence (or flushed) under a running server: its record of the index's
+    parameters went too, so a server of other parameters started and mixed its shingles into the index."""
+    with redis_server(tmp_path / "redis") as server:
+        store = RedisStore(server.url, PARAMS)
+        engine = Engine(DETECTOR, store)
+        try:
+            ingest(engine, synthetic_articles(3, seed=2))
+            engine.check_store()
+            redis.Redis(host="127.0.0.1", port=server.port).flushall()
+            with caplog.at_level(logging.ERROR, logger="service.redis_store"):
+                engine.check_store()  # (what health asks every --store-check-seconds)
+            assert "is gone (its record nd:meta is missing" in caplog.text and "Ingest them again" in caplog.text
+            assert engine.stats().articles == 0
+            with pytest.raises(IncompatibleIndex, match="num_perm: Redis index has 128, settings say 64"):
+                RedisStore(server.url, replace(PARAMS, num_perm=64, lsh_bands=16, lsh_rows=4))
+            first = synthetic_articles(1, seed=9)[0]
+            assert engine.index(DETECTOR.prepare(first), timeout=30).id == first.id  # and it goes on
+        finally:
+            engine.close()

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from service.errors import Unavailable
+from service.errors import IncompatibleIndex, Unavailable
 from service.store_watch import StoreWatch
 from tests.support import until
 
@@ -63,3 +63,18 @@ def test_close_ends_its_thread() -> None:
     assert "neardup-store-watch" in {t.name for t in threading.enumerate()}
     watch.close()
     assert "neardup-store-watch" not in {t.name for t in threading.enumerate()}
+
+
+def test_an_index_of_other_parameters_is_not_serving_said_once_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store, reports = _Store(), list[bool]()
+    watch = StoreWatch(store.probe, reports.append, every=0.01)
+    try:
+        store.failure = IncompatibleIndex("the Redis index was built with other detection parameters (...)")
+        assert until(lambda: reports == [True, False], timeout=10)
+        assert store.asked_twice_more() and reports == [True, False]
+        said = [r for r in caplog.records if "other detection parameters" in r.getMessage()]
+        assert len(said) == 1 and said[0].levelname == "WARNING" and said[0].exc_info is None
+    finally:
+        watch.close()
