@@ -23,6 +23,7 @@ from google.protobuf.message import DecodeError
 from service.metrics import Metrics
 
 log = logging.getLogger("neardup.rpc")
+_CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
 
 Continuation = Callable[[grpc.HandlerCallDetails], "grpc.RpcMethodHandler[Any, Any] | None"]
 Behavior = Callable[[Any, grpc.ServicerContext], Any]
@@ -156,6 +157,9 @@ class Observe(_Rewrapping):
             verdict = getattr(outcome, "verdict", None)
             if verdict is not None and verdict.matches:
                 self.metrics.matches.labels(method).inc(len(verdict.matches))
+            if hasattr(outcome, "error") and outcome.HasField("error"):  # (a stream's article answered with an error)
+                code = _CODE_NAMES.get(outcome.error.code, str(outcome.error.code))
+                self.metrics.article_errors.labels(method, code).inc()
 
     def _finish(self, method: str, context: grpc.ServicerContext, started: float, error: BaseException | None) -> None:
         elapsed = time.perf_counter() - started

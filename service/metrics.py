@@ -44,6 +44,10 @@ class Metrics:
                                registry=r)  # fmt: skip
         self.matches = Counter("neardup_matches_reported", "Matches returned in verdicts, by method",
                                ["method"], registry=r)  # fmt: skip
+        # A stream's call is OK while each article answered with an error counts here (Redis full, a commit
+        # that failed, an invalid article): what an alert on refused writes must watch.
+        self.article_errors = Counter("neardup_article_errors", "Articles of a stream answered with an error, by "
+                                      "method and status code", ["method", "code"], registry=r)  # fmt: skip
         self.articles = Gauge("neardup_articles_stored", "Articles in the store", registry=r)
         self.commit_seconds = Histogram("neardup_store_commit_seconds",
                                         "Write transaction duration (decisions + commit + fsync)",

@@ -106,6 +106,18 @@ def _assert_given_up(port: int, code: str, client: NeardupClient) -> None:
     assert client.check(Article("probe", WIRE)).duplicate_of == "original"
 
 
+def test_articles_a_stream_answers_with_an_error_are_counted_though_the_call_is_ok(tmp_path: Path) -> None:
+    with in_process_server(tmp_path, metrics_port=0) as (running, client):
+        assert running.metrics_port
+        batch = [Article("good", WIRE), Article("bad", "   "), Article("worse\n", WIRE_WITH_APPEAL)]
+        outcomes = list(client.index_stream(batch, batch=3))
+        assert [type(o).__name__ for o in outcomes] == ["Verdict", "ArticleFailure", "ArticleFailure"]
+        m = scrape(running.metrics_port)
+    method = "neardup.v1.NearDuplicateService/IndexArticleBatches"
+    assert m[("neardup_rpc_calls_total", (("code", "OK"), ("method", method)))] == 1
+    assert m[("neardup_article_errors_total", (("code", "INVALID_ARGUMENT"), ("method", method)))] == 2
+
+
 def test_boilerplate_gauge_counts_what_was_learned(tmp_path: Path) -> None:
     stories = [WIRE_WITH_APPEAL, OTHER_WITH_APPEAL, APPEAL + "\n\n" + SAME_EVENT_A, APPEAL + "\n\n" + SAME_EVENT_B]
     with in_process_server(tmp_path, metrics_port=0) as (running, client):
