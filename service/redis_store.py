@@ -661,6 +661,12 @@ def _unavailable(url: str) -> Iterator[None]:
             f"the shared Redis store at {url} is out of memory (its maxmemory is reached), so the write was not "
             "acknowledged. Raise its maxmemory, or free memory there, then send the articles again"
         ) from exc
+    except redis.exceptions.NoPermissionError as exc:  # (an ACL without a command or key neardup uses)
+        raise UrlRefused(
+            f"the shared Redis store at {url} does not let neardup's user run a command it needs ({exc}): give "
+            "the user of --redis-url (NEARDUP_REDIS_URL) the ACL docs/redis.md lists: ~nd:* +@read +@write "
+            "+@scripting +@connection +info +wait +config|get"
+        ) from exc
     except redis.exceptions.AuthenticationError as exc:  # (a ConnectionError, but no retry mends it)
         raise UrlRefused(
             f"the shared Redis store at {url} refused neardup's credentials ({exc}): the server needs a user "

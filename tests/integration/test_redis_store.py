@@ -738,3 +738,23 @@ def test_an_index_emptied_under_a_running_server_is_said_and_recorded_again(
             assert engine.index(DETECTOR.prepare(first), timeout=30).id == first.id  # and it goes on
         finally:
             engine.close()
+
+
+def test_the_acl_the_docs_give_is_enough_and_one_without_a_command_stops_a_start(tmp_path: Path) -> None:
+    with redis_server(tmp_path / "redis") as server:
+        admin = redis.Redis(host="127.0.0.1", port=server.port)
+        least = "~nd:* +@read +@write +@scripting +@connection +info +wait +config|get".split()
+        admin.execute_command("ACL", "SETUSER", "neardup", "on", ">s3cret", *least)
+        admin.execute_command("ACL", "SETUSER", "lacking", "on", ">s3cret", *[w for w in least if w != "+info"])
+        url = f"redis://neardup:s3cret@127.0.0.1:{server.port}/0"
+        engine = Engine(DETECTOR, RedisStore(url, PARAMS))
+        try:
+            articles = synthetic_articles(4, seed=3)
+            verdicts = ingest(engine, articles)
+            assert engine.stats().articles == len(articles) and any(v.matches for v in verdicts)
+            engine.check_store()
+            assert engine.get(verdicts[0].id).article.id == verdicts[0].id
+        finally:
+            engine.close()
+        with pytest.raises(ValueError, match=r"--redis-url: .* does not let neardup's user run a command it needs"):
+            RedisStore(f"redis://lacking:s3cret@127.0.0.1:{server.port}/0", PARAMS)
