@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 # Bumped whenever tokenisation or hashing changes, so an old store is refused
 # instead of silently compared with incompatible shingles.
@@ -239,6 +240,7 @@ class Settings:
         if top["check_lanes"] < -1 or top["check_lanes"] == 0:
             raise ValueError("--check-lanes is how many checks run at once: 1 or more, or -1 for the store's default")
         _check_redis_wait(top)
+        _check_redis_url(top)
         if top["index_snapshot_every"] < 1:
             raise ValueError(
                 "--index-snapshot-every is a number of articles indexed or deleted between two saves: 1 or more"
@@ -278,6 +280,22 @@ def _check_range(f: Field[Any], value: Any) -> None:
 
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
+
+
+def _check_redis_url(top: dict[str, Any]) -> None:
+    """What a Redis URL says that cannot work, found before connecting: redis-py reads a database that is
+    not a number as 0, and a TLS file it cannot open as Redis not answering."""
+    if top["store"] != "redis":
+        return
+    url = urlsplit(top["redis_url"])
+    if url.scheme not in ("redis", "rediss", "unix"):
+        raise ValueError(f"--redis-url must begin redis://, rediss:// (TLS) or unix://, not {url.scheme or '…'}://")
+    database = url.path.strip("/")
+    if url.scheme != "unix" and database and not database.isdigit():
+        raise ValueError(f"--redis-url ends with /{database}, which is not a database number (0 to 15, as a rule)")
+    for name, value in parse_qsl(url.query):
+        if name in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile") and not os.access(value, os.R_OK):
+            raise ValueError(f"--redis-url: {name}={value} names no file this server can read")
 
 
 def _check_redis_wait(top: dict[str, Any]) -> None:

@@ -97,6 +97,13 @@ def test_every_flag_says_what_it_does_in_the_help() -> None:
         (["--grace-seconds", "1e12"], "--grace-seconds must be between 0 and 604800"),
         (["--grace-seconds", "inf"], "--grace-seconds must be a finite number (got inf)"),
         (["--keepalive-seconds", "nan"], "--keepalive-seconds must be a finite number (got nan)"),
+        # A Redis URL redis-py would take wrongly: database 0 for "/abc", "not answering" for a missing CA file.
+        (["--store", "redis", "--redis-url", "redis://127.0.0.1:6379/abc"], "ends with /abc, which is not a database"),
+        (
+            ["--store", "redis", "--redis-url", "rediss://h:6380/0?ssl_ca_certs=/nonexistent/ca.pem"],
+            "--redis-url: ssl_ca_certs=/nonexistent/ca.pem names no file this server can read",
+        ),
+        (["--store", "redis", "--redis-url", "http://h:6379/0"], "--redis-url must begin redis://, rediss://"),
     ],
 )
 def test_a_value_out_of_range_is_refused_naming_the_flag(argv: list[str], message: str) -> None:
@@ -148,3 +155,11 @@ def test_a_url_password_is_shown_as_stars_and_the_rest_as_given() -> None:
     assert redacted_url("unix:///run/redis.sock?db=1&password=pw") == "unix:///run/redis.sock?db=1&password=***"
     assert redacted_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
     assert redacted_url("redis://user@127.0.0.1:6379/0") == "redis://user@127.0.0.1:6379/0"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["redis://h:6379/3", "redis://h:6379", "redis://:pw@h:6379/0/", "rediss://h:6380/0", "unix:///run/r.sock?db=2"],
+)
+def test_redis_urls_redis_reads_as_meant_are_taken(url: str) -> None:
+    assert Settings.from_args(["--store", "redis", "--redis-url", url], {}).redis_url == url
