@@ -152,7 +152,7 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
             "file", type=Path, help="JSONL (or .jsonl.gz; '-': standard input): id, body, title, source, url, published"
         )
         _add_connection_flags(cmd, env)
-        cmd.add_argument("--output", type=Path, help="write results here instead of stdout")
+        cmd.add_argument("--output", type=Path, help="write results here instead of stdout ('-': stdout)")
         cmd.add_argument("--evidence", action="store_true", help="include shared passages in each match")
         cmd.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
         cmd.set_defaults(run=run)
@@ -235,7 +235,7 @@ def _fail(message: str) -> NoReturn:
 def _output(path: Path | None) -> AbstractContextManager[IO[str]]:
     """Where results go, opened before the first article is sent (after the server answered: a run that
     cannot start leaves an earlier output file as it was)."""
-    if path is None:
+    if path is None or str(path) == "-":  # ("-": standard output, as for the input file)
         return nullcontext(sys.stdout)
     try:
         return path.open("w", encoding="utf-8")

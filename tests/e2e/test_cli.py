@@ -31,8 +31,9 @@ def served(tmp_path: Path) -> Iterator[ServerProcess]:
     server.stop()
 
 
-def neardup(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "client.cli", *args], capture_output=True, text=True, timeout=timeout)
+def neardup(*args: str, timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "client.cli", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=cwd)
 
 
 def write_jsonl(path: Path, rows: list[dict[str, object] | str]) -> Path:
@@ -130,6 +131,15 @@ def test_an_output_that_cannot_be_written_or_a_missing_ca_file_fails_before_an_a
         f"neardup: cannot read the CA file {tmp_path / 'ca.pem'}: No such file or directory",
     )
     assert json.loads(neardup("stats", "--server", served.target).stdout)["articles"] == 0
+
+
+def test_an_output_of_dash_is_standard_output_as_an_input_of_dash_is_standard_input(
+    served: ServerProcess, tmp_path: Path
+) -> None:
+    articles = str(write_jsonl(tmp_path / "in.jsonl", [ROWS[0]]))
+    result = neardup("check", articles, "--server", served.target, "--output", "-", "--no-progress", cwd=tmp_path)
+    assert result.returncode == 0 and json.loads(result.stdout)["id"] == ROWS[0]["id"]
+    assert not (tmp_path / "-").exists()
 
 
 def test_a_reader_that_leaves_early_ends_the_command_quietly_as_sigpipe_would(
