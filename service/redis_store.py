@@ -90,6 +90,7 @@ log = logging.getLogger(__name__)
 META = b"nd:meta"
 SEQ = b"nd:seq"
 LOCK = b"nd:lock"
+DECISIONS = b"nd:decisions"  # the decision thresholds of the server that connected last (a warning if they differ)
 JOURNAL = b"nd:journal"
 ACK = b"nd:ack"
 ID_SHARDS = 16
@@ -308,6 +309,7 @@ class RedisStore:
                 client.close()
                 raise
             _warn_if_evicting(client, self.where)
+            _warn_if_deciding_otherwise(client, self.params, self.where)
             return client, layout
 
     @property
@@ -726,6 +728,28 @@ def _check_params(client: redis.Redis | redis.cluster.RedisCluster, params: Dete
         )
     refuse_other_parameters(stored, params.recorded(), "Redis index", "--redis-url")
     return layout
+
+
+def _warn_if_deciding_otherwise(
+    client: redis.Redis | redis.cluster.RedisCluster, params: DetectionParams, url: str
+) -> None:
+    """Record this server's decision thresholds in the index, and say so if the server that connected before
+    it recorded others: servers behind one load balancer that decide differently answer one article
+    differently depending on which one a call reaches (a rolling change of settings says so once a server)."""
+    mine = json.dumps(params.decisions(), sort_keys=True)
+    try:
+        raw: Any = client.set(DECISIONS, mine, get=True)
+    except redis.RedisError:
+        return  # (Redis full, or an older Redis: a warning is not worth failing a start for)
+    before = raw.decode() if isinstance(raw, bytes) else raw
+    if before is not None and before != mine:
+        log.warning(
+            "the Redis index at %s was last opened by a server deciding with other thresholds (%s; this one: "
+            "%s): servers of one index should decide alike, or an article's answer depends on the server asked",
+            url,
+            before,
+            mine,
+        )
 
 
 def _warn_if_evicting(client: redis.Redis | redis.cluster.RedisCluster, url: str) -> None:

@@ -98,6 +98,15 @@ class DetectionParams:
             "seed": self.seed,
         }
 
+    def decisions(self) -> dict[str, float | int]:
+        """The thresholds that decide answers but not stored data: servers of one index should share them."""
+        return {
+            "min_containment": self.min_containment,
+            "min_shared_shingles": self.min_shared_shingles,
+            "max_candidates": self.max_candidates,
+            "boilerplate_after": self.boilerplate_after,
+        }
+
     def validate(self) -> None:
         """ValueError naming the flag of the first parameter that cannot work (ranges of one value: `_setting`)."""
         if self.shingle_size < 1:

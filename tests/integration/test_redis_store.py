@@ -758,3 +758,16 @@ def test_the_acl_the_docs_give_is_enough_and_one_without_a_command_stops_a_start
             engine.close()
         with pytest.raises(ValueError, match=r"--redis-url: .* does not let neardup's user run a command it needs"):
             RedisStore(f"redis://lacking:s3cret@127.0.0.1:{server.port}/0", PARAMS)
+
+
+def test_a_server_deciding_with_other_thresholds_than_the_one_before_it_is_warned_of(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with redis_server(tmp_path / "redis") as server:
+        with caplog.at_level(logging.WARNING, logger="service.redis_store"):
+            RedisStore(server.url, PARAMS).close()
+            RedisStore(server.url, PARAMS).close()
+            assert "other thresholds" not in caplog.text
+            RedisStore(server.url, replace(PARAMS, min_containment=0.95, boilerplate_after=50)).close()
+        assert "was last opened by a server deciding with other thresholds" in caplog.text
+        assert '"min_containment": 0.5' in caplog.text and '"min_containment": 0.95' in caplog.text
