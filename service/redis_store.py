@@ -257,6 +257,7 @@ class RedisStore:
         self._socket_timeout = socket_timeout + (wait_seconds if wait_replicas else 0.0)
         self._client: redis.Redis | redis.cluster.RedisCluster | None = None
         self._connecting = threading.RLock()
+        self._policy: str | None = None  # Redis's maxmemory-policy when last asked
         self._unreleased: set[bytes] = set()  # lease tokens of this store's ended writes, left held (Redis stalled)
         self._ready = False  # connected, and the index is of this version's key layout
         self.cluster = False
@@ -308,7 +309,9 @@ class RedisStore:
             except BaseException:
                 client.close()
                 raise
-            _warn_if_evicting(client, self.where)
+            self._policy = _warn_if_evicting(client, self.where)
+            if self.wait_replicas and not self.cluster:
+                _warn_if_no_replicas(client, self.wait_replicas, self.where)
             _warn_if_deciding_otherwise(client, self.params, self.where)
             return client, layout
 
@@ -638,6 +641,7 @@ class RedisStore:
                     META.decode(),
                 )
             _check_params(self.client, self.params)
+            self._policy = _warn_if_evicting(self.client, self.where, self._policy)  # (changed by CONFIG SET?)
 
     def close(self) -> None:
         if self._client is not None:
@@ -752,14 +756,19 @@ def _warn_if_deciding_otherwise(
         )
 
 
-def _warn_if_evicting(client: redis.Redis | redis.cluster.RedisCluster, url: str) -> None:
-    """Say so if Redis may evict this index's keys when full: it would drop articles and buckets without a
-    word (with noeviction, the default, a full Redis refuses writes instead: RESOURCE_EXHAUSTED)."""
+def _warn_if_evicting(
+    client: redis.Redis | redis.cluster.RedisCluster, url: str, before: str | None = None
+) -> str | None:
+    """Say so if Redis may evict this index's keys when full (and its policy is not `before`, the one last
+    seen): it would drop articles and buckets without a word (with noeviction, the default, a full Redis
+    refuses writes instead: RESOURCE_EXHAUSTED). The policy, or None if Redis will not tell."""
     try:
-        policy = client.config_get("maxmemory-policy").get("maxmemory-policy", b"")
+        raw: Any = client.config_get("maxmemory-policy").get("maxmemory-policy", b"")
     except redis.RedisError:
-        return  # (CONFIG is often renamed or disabled on managed Redis: nothing to say then)
-    policy = policy.decode() if isinstance(policy, bytes) else str(policy)
+        return None  # (CONFIG is often renamed or disabled on managed Redis: nothing to say then)
+    policy = raw.decode() if isinstance(raw, bytes) else str(raw)
+    if policy == before:
+        return policy
     if policy.startswith("allkeys-"):
         log.warning(
             "the Redis store at %s evicts any key when full (maxmemory-policy %s): it may drop articles and "
@@ -774,6 +783,23 @@ def _warn_if_evicting(client: redis.Redis | redis.cluster.RedisCluster, url: str
             "out of memory. Set maxmemory-policy noeviction",
             url,
             policy,
+        )
+    return policy
+
+
+def _warn_if_no_replicas(client: redis.Redis | redis.cluster.RedisCluster, wanted: int, url: str) -> None:
+    """With --redis-wait-replicas, say so at once if Redis has fewer replicas than every write waits for."""
+    try:
+        connected = int(client.info("replication").get("connected_slaves", 0))
+    except (redis.RedisError, TypeError, ValueError):
+        return
+    if connected < wanted:
+        log.warning(
+            "the Redis store at %s has %d replica(s) connected, and --redis-wait-replicas asks every write to "
+            "wait for %d: writes answer UNAVAILABLE until enough replicas connect",
+            url,
+            connected,
+            wanted,
         )
 
 

@@ -654,8 +654,15 @@ def test_a_redis_that_evicts_any_key_when_full_is_named_in_a_warning(
         caplog.clear()
         admin.config_set("maxmemory-policy", "noeviction")
         with caplog.at_level(logging.WARNING, logger="service.redis_store"):
-            RedisStore(evicting.url, PARAMS).close()
+            store = RedisStore(evicting.url, PARAMS)
+            store.check()
         assert "evicts" not in caplog.text
+        admin.config_set("maxmemory-policy", "allkeys-lfu")  # changed under a running server
+        with caplog.at_level(logging.WARNING, logger="service.redis_store"):
+            store.check()  # (what health asks every --store-check-seconds)
+            store.check()
+        assert caplog.text.count("evicts any key when full (maxmemory-policy allkeys-lfu)") == 1
+        store.close()
     finally:
         evicting.stop()
 
@@ -771,3 +778,11 @@ def test_a_server_deciding_with_other_thresholds_than_the_one_before_it_is_warne
             RedisStore(server.url, replace(PARAMS, min_containment=0.95, boilerplate_after=50)).close()
         assert "was last opened by a server deciding with other thresholds" in caplog.text
         assert '"min_containment": 0.5' in caplog.text and '"min_containment": 0.95' in caplog.text
+
+
+def test_waiting_for_more_replicas_than_redis_has_is_warned_of_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with redis_server(tmp_path / "redis") as server, caplog.at_level(logging.WARNING, logger="service.redis_store"):
+        RedisStore(server.url, PARAMS, wait_replicas=1).close()
+    assert "has 0 replica(s) connected, and --redis-wait-replicas asks every write to wait for 1" in caplog.text
