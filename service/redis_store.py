@@ -469,24 +469,30 @@ class RedisStore:
             return
         _check_unpackable(phases)  # (before the journal: a cluster would replay a command it can never apply)
         with _unavailable(self.where):
-            if self.cluster:
-                # The journal (one key, so written atomically) is the commit point; then the phases in order.
-                self.client.hset(JOURNAL, mapping={str(n): encode_commands(p) for n, p in enumerate(phases)})
-                for phase in phases:
-                    self.apply(phase)
-                self.client.delete(JOURNAL)
-            else:
-                self._commit_standalone([c for phase in phases for c in phase], token)
+            try:
+                if self.cluster:
+                    # The journal (one key, so written atomically) is the commit point; then the phases in order.
+                    self.client.hset(JOURNAL, mapping={str(n): encode_commands(p) for n, p in enumerate(phases)})
+                    for phase in phases:
+                        self.apply(phase)
+                    self.client.delete(JOURNAL)
+                else:
+                    self._commit_standalone([c for phase in phases for c in phase], token)
+            except (redis.TimeoutError, redis.ConnectionError) as exc:
+                if isinstance(exc, redis.AuthenticationError):
+                    raise
+                # (Sent, or part sent: one Redis may run the script once it answers again; a cluster's next
+                # write finishes a commit from its journal.)
+                raise Unavailable(
+                    f"the shared Redis store at {self.where} did not answer the commit ({type(exc).__name__}: "
+                    f"{exc}): the articles may or may not be stored; send them again (an identical article sent "
+                    "again is not stored twice)"
+                ) from exc
 
     def _commit_standalone(self, commands: list[Command], token: bytes) -> None:
         words = [token, *script_words(commands)]
         try:
             self.client.eval(_APPLY, 1, LOCK, *words)
-        except redis.TimeoutError as exc:  # (sent, so Redis may run it once it answers again)
-            raise Unavailable(
-                f"the shared Redis store at {self.where} did not answer the commit in time ({exc}): the articles "
-                "may or may not be stored; send them again (an identical article sent again is not stored twice)"
-            ) from exc
         except redis.ResponseError as exc:
             if "LEASE" in str(exc):
                 raise Unavailable("the Redis writer lease lapsed before the commit; nothing was stored; retry") from exc
