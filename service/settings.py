@@ -20,9 +20,9 @@ from urllib.parse import parse_qsl, urlsplit
 # instead of silently compared with incompatible shingles.
 # nd3: each letter of a script written without spaces (Chinese, Japanese, Thai, ...) is a token (nd2: a run of them).
 # nd4: HTML character references read and tags separating; soft hyphens, zero-width characters, Arabic and
-# Hebrew points and the tatweel dropped from words.
+# Hebrew points and the tatweel dropped from words; Russian "ё" compared as "е".
 FINGERPRINT_SCHEME = (
-    "nd4:html-shown:nfkc-casefold-words-unspaced-letters-invisibles-points-dropped:header-fields-blanked"
+    "nd4:html-shown:nfkc-casefold-yo-words-unspaced-letters-invisibles-points-dropped:header-fields-blanked"
     ":xxh3-poly64:affine32"
 )
 CANDIDATES_PER_VERIFIED = 4  # candidates the index ranks, per one the detector verifies

@@ -6,7 +6,7 @@ each letter is a token. Typographic quotes, dashes and all whitespace are
 separators, so "Minister's" and "Minister’s", or an en dash and a hyphen, give
 the same tokens. Invisible characters (a soft hyphen, zero-width spaces and joiners)
 stay inside their word and are dropped from it, as are Arabic and Hebrew vowel points
-and the Arabic tatweel, which feeds add or leave out. HTML that feeds leave in a body
+and the Arabic tatweel, which feeds add or leave out; Russian "ё" is compared as "е". HTML that feeds leave in a body
 counts as the text it shows: character references are read ("&eacute;" is "é") and
 tags separate words. Tokens keep their offsets into the original text so that
 shared passages can be reported in the caller's coordinates.
@@ -67,6 +67,8 @@ _POINTS = "\u0640" + "".join(
     for cp in range(lo, hi + 1) if unicodedata.category(chr(cp)) == "Mn" or cp == 0x0670
 )  # fmt: skip
 _DROPPED = str.maketrans("", "", _IGNORABLE + _POINTS)
+# Russian writes "ё" or, as often, "е" for it: one letter to compare.
+_FOLDED = str.maketrans("ё", "е")
 # All combining marks (Mn, Mc, Me), so accents written as separate code points stay inside their word,
 # and the invisible characters above.
 _MARKS = _class_ranges(cp for cp in range(sys.maxunicode + 1) if _is_mark(chr(cp))) + _IGNORABLE
@@ -98,7 +100,7 @@ def _normalise_token(raw: str) -> str:
     """A raw token as compared; "" if it held only characters that are dropped (a lone tatweel)."""
     if raw.isascii():
         return raw.lower()
-    return unicodedata.normalize("NFKC", raw.translate(_DROPPED)).casefold()
+    return unicodedata.normalize("NFKC", raw.translate(_DROPPED)).casefold().translate(_FOLDED)
 
 
 def normalised(word: str) -> str:

@@ -78,3 +78,8 @@ def test_arabic_vowel_points_and_tatweel_and_hebrew_points_are_dropped() -> None
     assert tokens("كَتَبَ الـــوَلَدُ") == tokens("كتب الولد") == ["كتب", "الولد"]
     assert tokens("שָׁלוֹם") == tokens("שלום")
     assert tokens("ـــ كتب") == ["كتب"]  # a lone tatweel is no word
+
+
+def test_russian_yo_is_compared_as_ye_as_russian_text_writes_either() -> None:
+    assert tokens("Пётр Семёнович ещё") == tokens("Петр Семенович еще") == ["петр", "семенович", "еще"]
+    assert tokens("ПЁТР") == tokens("пе\u0308тр")  # (capital, and "е" with a combining diaeresis)
