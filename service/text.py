@@ -62,8 +62,9 @@ def _is_mark(char: str) -> bool:
 _IGNORABLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 # Dropped from tokens too: the Arabic tatweel (a stretched letter, for justification) and the Arabic and
 # Hebrew vowel and cantillation points, which some feeds of a text add and others leave out.
+# (Not the hamza and madda, U+0653-0655: they make letters, which NFKC composes: "أ" is "ا" and a hamza.)
 _POINTS = "\u0640" + "".join(
-    chr(cp) for lo, hi in ((0x0591, 0x05C7), (0x064B, 0x065F), (0x0670, 0x0670), (0x06D6, 0x06ED))
+    chr(cp) for lo, hi in ((0x0591, 0x05C7), (0x064B, 0x0652), (0x0656, 0x065F), (0x0670, 0x0670), (0x06D6, 0x06ED))
     for cp in range(lo, hi + 1) if unicodedata.category(chr(cp)) == "Mn" or cp == 0x0670
 )  # fmt: skip
 _DROPPED = str.maketrans("", "", _IGNORABLE + _POINTS)
@@ -97,15 +98,11 @@ _ASCII_WORD = re.compile(r"[a-z0-9_]+")  # \w on lower-cased ASCII text
 
 @functools.lru_cache(maxsize=1 << 16)  # (tokens repeat: a Chinese letter costs half as much from the cache)
 def _normalise_token(raw: str) -> str:
-    """A raw token as compared; "" if it held only characters that are dropped (a lone tatweel)."""
+    """A raw token as compared; "" if it held only characters that are dropped (a lone tatweel). Points are
+    dropped after NFKC, which composes or decomposes them alike whichever form the text came in."""
     if raw.isascii():
         return raw.lower()
-    return unicodedata.normalize("NFKC", raw.translate(_DROPPED)).casefold().translate(_FOLDED)
-
-
-def normalised(word: str) -> str:
-    """A word as tokens() gives it."""
-    return _normalise_token(word)
+    return unicodedata.normalize("NFKC", raw).translate(_DROPPED).casefold().translate(_FOLDED)
 
 
 def tokens(text: str) -> list[str]:
@@ -113,7 +110,21 @@ def tokens(text: str) -> list[str]:
     text = without_markup(text)
     if text.isascii():  # fast path: NFKC is the identity and casefold is lower()
         return _ASCII_WORD.findall(text.lower())
-    return _found_tokens(text, _kinds(text))
+    text, kinds = _without_invisibles(text, _kinds(text))
+    if not kinds:
+        return _ASCII_WORD.findall(text.lower())
+    return _found_tokens(text, kinds)
+
+
+def _without_invisibles(text: str, kinds: set[int]) -> tuple[str, set[int]]:
+    """`text` without its invisible characters, and the kinds of its non-ASCII characters then. Tokens drop
+    them anyway, and deleted they join what they stood between just as they do inside a token; one of them
+    (a byte order mark, a soft hyphen) would otherwise send a whole text down the slow mark-class pattern."""
+    if _INVISIBLE not in kinds:
+        return text, kinds
+    for char in _IGNORABLE:  # (str.replace runs in C; a deleting str.translate goes character by character)
+        text = text.replace(char, "")
+    return text, set() if text.isascii() else _kinds(text)
 
 
 def _found_tokens(text: str, kinds: set[int]) -> list[str]:
@@ -129,10 +140,12 @@ _TAG_NAMES = (
     "font|footer|h[1-6]|header|hr|i|iframe|img|ins|label|li|main|mark|nav|noscript|ol|p|picture|pre|q|s|script|"
     "section|small|source|span|strike|strong|style|sub|sup|table|tbody|td|tfoot|th|thead|time|tr|u|ul|video"
 )
+# Each alternative stops at the next "<" or is bounded, so a body of unclosed "<!--" costs one pass, not
+# one pass per "<!--" (a 64 KB one took 7 s with ".*?").
 _MARKUP = re.compile(
-    rf"</?(?:{_TAG_NAMES})(?:\s[^<>]*)?/?>|<!--.*?-->"  # a tag or a comment
+    r"<(script|style)\b[^<>]*>[^<]*</\1>"  # a script or style element, whose text is not shown
+    rf"|</?(?:{_TAG_NAMES})(?:\s[^<>]*)?/?>|<!--[^<>]*?-->"  # a tag or a comment
     r"|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});",  # a character reference
-    re.DOTALL,
 )
 
 
@@ -146,7 +159,11 @@ def without_markup(text: str) -> str:
 
 
 def _shown(m: re.Match[str]) -> str:
-    found = m.group()
+    return _shown_as(m.group())
+
+
+@functools.lru_cache(maxsize=1 << 12)  # (a body's references and tags repeat: "&amp;", "<p>")
+def _shown_as(found: str) -> str:
     if found[0] == "<":
         return " " * len(found)
     shown = html.unescape(found)
@@ -159,16 +176,18 @@ def _shown(m: re.Match[str]) -> str:
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
-# What a non-ASCII character is to the tokeniser
-_SEPARATOR, _WORD_CHAR, _MARK, _UNSPACED_CHAR = range(4)
+# What a non-ASCII character is to the tokeniser (an invisible one joins as a mark does, and is dropped)
+_SEPARATOR, _WORD_CHAR, _MARK, _UNSPACED_CHAR, _INVISIBLE = range(5)
 
 
 @functools.lru_cache(maxsize=1 << 14)  # (a few dozen distinct characters in most news, thousands in Chinese)
 def _kind(char: str) -> int:
-    """What a non-ASCII character is to the tokeniser: one of the four kinds above."""
+    """What a non-ASCII character is to the tokeniser: one of the five kinds above."""
     if _UNSPACED_LETTER.fullmatch(char):
         return _UNSPACED_CHAR
-    if _is_mark(char) or char in _HALFWIDTH_VOICING or char in _IGNORABLE:  # (what may follow a letter in _WORD)
+    if char in _IGNORABLE:
+        return _INVISIBLE
+    if _is_mark(char) or char in _HALFWIDTH_VOICING:  # (what may follow a letter in _WORD)
         return _MARK
     return _SEPARATOR if _WORD.fullmatch(char) is None else _WORD_CHAR
 
@@ -180,9 +199,10 @@ def _kinds(text: str) -> set[int]:
 
 def _pattern_for(kinds: set[int]) -> re.Pattern[str]:
     """The fastest pattern that finds _WORD's tokens in a text with non-ASCII characters of these kinds."""
+    marks = _MARK in kinds or _INVISIBLE in kinds
     if _UNSPACED_CHAR in kinds:
-        return _WORD if _MARK in kinds else _PLAIN_UNSPACED_WORD
-    return _SPACED_WORD if _MARK in kinds else _PLAIN_WORD
+        return _WORD if marks else _PLAIN_UNSPACED_WORD
+    return _SPACED_WORD if marks else _PLAIN_WORD
 
 
 # Bytes of ASCII word characters map to themselves (capitals to lower case); every other byte,
@@ -200,7 +220,7 @@ def utf8_tokens(text: str) -> list[bytes]:
     all tokens are ASCII, and one byte-level translate and split find them: about half the
     cost of finding string tokens and encoding each."""
     text = without_markup(text)
-    kinds = set() if text.isascii() else _kinds(text)
+    text, kinds = _without_invisibles(text, set() if text.isascii() else _kinds(text))
     if kinds <= {_SEPARATOR}:
         # (surrogatepass: a lone surrogate, which tokens() also treats as a separator, cannot fail the encode)
         return text.encode("utf-8", "surrogatepass").translate(_FOLD_TO_WORD_BYTES).split()

@@ -1,3 +1,7 @@
+import unicodedata
+
+import pytest
+
 from service.text import token_spans, tokens
 
 
@@ -83,3 +87,30 @@ def test_arabic_vowel_points_and_tatweel_and_hebrew_points_are_dropped() -> None
 def test_russian_yo_is_compared_as_ye_as_russian_text_writes_either() -> None:
     assert tokens("Пётр Семёнович ещё") == tokens("Петр Семенович еще") == ["петр", "семенович", "еще"]
     assert tokens("ПЁТР") == tokens("пе\u0308тр")  # (capital, and "е" with a combining diaeresis)
+
+
+@pytest.mark.timeout(60)  # (bounded: with a comment pattern that scanned on to the end, this took hours)
+def test_unclosed_comments_and_tags_are_read_in_one_pass() -> None:
+    body = "<!--" * 250_000 + " words after them"  # 1 MB, the default body limit
+    assert tokens(body) == ["words", "after", "them"]
+    assert tokens("<p" * 200_000 + " x") == ["p"] * 200_000 + ["x"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "أحمد آمن إلى مؤسسة",  # hamza and madda: letters NFD writes as a letter and a mark
+        "כָּתַב שָׁלוֹם",  # Hebrew points
+        "\ufb2a\u05dc\u05d5\u05dd \ufe77\u0643",  # presentation forms holding a point
+        "Zürich café ПЁТР",
+    ],
+)
+def test_any_normalisation_form_of_a_text_gives_its_tokens(text: str) -> None:
+    expected = tokens(unicodedata.normalize("NFC", text))
+    for form in ("NFD", "NFKC", "NFKD"):
+        assert tokens(unicodedata.normalize(form, text)) == expected
+    assert tokens("أحمد آمن") == ["أحمد", "آمن"]  # (the hamza and madda kept)
+
+
+def test_script_and_style_elements_are_not_text() -> None:
+    assert tokens('<script type="x">var a = 1; f(a)</script><style>p { color: red }</style>Shown') == ["shown"]
