@@ -75,8 +75,10 @@ def _changed_facts(
     """Does the slot replace a figure by another figure, a name by another name, or touch either? And what
     it changes (the words of each side the other lacks): a name corrected throughout a story is one change
     in each of its places, one fact, not as many facts as places (two made a correction a template)."""
-    if "".join(ta.words[i] for i in ia) == "".join(tb.words[i] for i in ib):
-        return False, False, False, (frozenset(), frozenset())  # a word written apart: "Container-\nterminal"
+    joined = "".join(ta.words[i] for i in ia)
+    if joined.isalpha() and joined == "".join(tb.words[i] for i in ib):
+        # A word written apart ("Container-\nterminal"): letters only, for "12.5" is "12 5", which joins as "125".
+        return False, False, False, (frozenset(), frozenset())
     words_a = Counter(ta.words[i] for i in ia)
     words_b = Counter(tb.words[i] for i in ib)
     only_a = [w for w in words_a if words_a[w] > words_b[w]]

@@ -59,7 +59,7 @@ def _is_mark(char: str) -> bool:
 # Invisible characters that CMSs put inside words (a soft hyphen where a word may break, zero-width
 # spaces and joiners, a byte order mark): they join, as a mark does, and are dropped from the token
 # (Unicode's NFKC_Casefold drops them too), so "Bürger\u00admeisterin" is "bürgermeisterin".
-_IGNORABLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 # Dropped from tokens too: the Arabic tatweel (a stretched letter, for justification) and the Arabic and
 # Hebrew vowel and cantillation points, which some feeds of a text add and others leave out.
 # (Not the hamza and madda, U+0653-0655: they make letters, which NFKC composes: "أ" is "ا" and a hamza.)
@@ -67,12 +67,12 @@ _POINTS = "\u0640" + "".join(
     chr(cp) for lo, hi in ((0x0591, 0x05C7), (0x064B, 0x0652), (0x0656, 0x065F), (0x0670, 0x0670), (0x06D6, 0x06ED))
     for cp in range(lo, hi + 1) if unicodedata.category(chr(cp)) == "Mn" or cp == 0x0670
 )  # fmt: skip
-_DROPPED = str.maketrans("", "", _IGNORABLE + _POINTS)
+_DROPPED = str.maketrans("", "", INVISIBLE + _POINTS)
 # Russian writes "ё" or, as often, "е" for it: one letter to compare.
 _FOLDED = str.maketrans("ё", "е")
 # All combining marks (Mn, Mc, Me), so accents written as separate code points stay inside their word,
 # and the invisible characters above.
-_MARKS = _class_ranges(cp for cp in range(sys.maxunicode + 1) if _is_mark(chr(cp))) + _IGNORABLE
+_MARKS = _class_ranges(cp for cp in range(sys.maxunicode + 1) if _is_mark(chr(cp))) + INVISIBLE
 # Halfwidth katakana's voicing marks: letters to Unicode, but they follow the letter they voice as a combining
 # mark does (NFKC makes the pair one letter: "ｶﾞ" is "ガ").
 _HALFWIDTH_VOICING = "\uff9e\uff9f"
@@ -122,7 +122,7 @@ def _without_invisibles(text: str, kinds: set[int]) -> tuple[str, set[int]]:
     (a byte order mark, a soft hyphen) would otherwise send a whole text down the slow mark-class pattern."""
     if _INVISIBLE not in kinds:
         return text, kinds
-    for char in _IGNORABLE:  # (str.replace runs in C; a deleting str.translate goes character by character)
+    for char in INVISIBLE:  # (str.replace runs in C; a deleting str.translate goes character by character)
         text = text.replace(char, "")
     return text, set() if text.isascii() else _kinds(text)
 
@@ -185,7 +185,7 @@ def _kind(char: str) -> int:
     """What a non-ASCII character is to the tokeniser: one of the five kinds above."""
     if _UNSPACED_LETTER.fullmatch(char):
         return _UNSPACED_CHAR
-    if char in _IGNORABLE:
+    if char in INVISIBLE:
         return _INVISIBLE
     if _is_mark(char) or char in _HALFWIDTH_VOICING:  # (what may follow a letter in _WORD)
         return _MARK

@@ -7,6 +7,7 @@ import pytest
 from service.detector import Detector
 from service.model import Article, Match, Relation
 from service.settings import DetectionParams
+from service.similarity import Tokenised
 from tests.articles import WIRE
 from tests.quality_texts import DE_STORY, dividend, weekly_claims
 
@@ -214,3 +215,17 @@ def test_german_notices_of_other_figures_are_still_other_articles(detector: Dete
     b = Article("b", DE_STORY.replace("21 Ratsmitglieder", "17 Ratsmitglieder").replace("9 dagegen", "13 dagegen")
                 .replace("1968", "1972"), published=T0 + timedelta(days=30))  # fmt: skip
     assert judge(detector, b, a) == []
+
+
+@pytest.mark.parametrize("other", ["12.5", "125"])
+def test_a_figure_written_with_other_digits_days_later_is_another_article(detector: Detector, other: str) -> None:
+    # "1.25" and "12.5" are tokens "1 25" and "12 5": joined, both "125", which a rule for words broken
+    # across lines took for one word written apart.
+    a = Article("a", dividend("Harwell Instruments Inc", "1.25", "April 15", "March 31"), published=T0)
+    b = Article("b", dividend("Harwell Instruments Inc", other, "April 15", "March 31"),
+                published=T0 + timedelta(days=5))  # fmt: skip
+    assert judge(detector, b, a) == []
+
+
+def test_a_name_behind_a_byte_order_mark_is_still_a_name() -> None:
+    assert "harwell" in Tokenised("\ufeffHarwell said on Tuesday", 5).capitalised
