@@ -38,6 +38,7 @@ from service.errors import (
     BatchTooLong,
     Cancelled,
     DeadlineExceeded,
+    IncompatibleIndex,
     InvalidArgument,
     NotFound,
     ResourceExhausted,
@@ -195,7 +196,7 @@ class Engine:
             self._commit_running(jobs[:half])
             self._commit_running(jobs[half:])
             return
-        except (Unavailable, ResourceExhausted) as exc:  # the store said why: its message is for the callers
+        except (Unavailable, ResourceExhausted, IncompatibleIndex) as exc:  # the store said why, for the callers
             # (Mostly nothing of the batch is stored either. Redis waiting for its replicas fails after the
             # commit: the retry finds those articles stored and answers for them.)
             log.error("batch of %d articles not acknowledged: %s", len(jobs), exc)

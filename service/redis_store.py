@@ -422,6 +422,7 @@ class RedisStore:
         # Half the lease for the batch: room for the commit itself before the lease could lapse.
         deadline = acquired + self.lease_ms / 2000
         try:
+            self.call(self._confirm_index)
             self._replay_journal()
             tx = _Tx(self, writable=True, deadline=deadline)
             yield tx
@@ -440,8 +441,12 @@ class RedisStore:
         delay = 0.0005
         while True:
             started = time.monotonic()
-            if self.call(lambda: self.client.set(LOCK, token, nx=True, px=self.lease_ms)):
-                return token, started
+            try:
+                if self.call(lambda: self.client.set(LOCK, token, nx=True, px=self.lease_ms)):
+                    return token, started
+            except Unavailable:
+                self._unreleased.add(token)  # (the SET may reach Redis once it answers: ours to release then)
+                raise
             held: bytes | None = self.call(lambda: self.client.get(LOCK))
             if held == token:  # (the SET reached Redis, and its reply was lost)
                 return token, started
@@ -473,21 +478,29 @@ class RedisStore:
                 if self.cluster:
                     # The journal (one key, so written atomically) is the commit point; then the phases in order.
                     self.client.hset(JOURNAL, mapping={str(n): encode_commands(p) for n, p in enumerate(phases)})
-                    for phase in phases:
-                        self.apply(phase)
+                    try:
+                        for phase in phases:
+                            self.apply(phase)
+                    except (UrlRefused, ResourceExhausted):
+                        raise
+                    except Unavailable as exc:  # (a phase cut short: the next write finishes it from the journal)
+                        raise self._unsure(exc) from exc
                     self.client.delete(JOURNAL)
                 else:
                     self._commit_standalone([c for phase in phases for c in phase], token)
             except (redis.TimeoutError, redis.ConnectionError) as exc:
                 if isinstance(exc, redis.AuthenticationError):
                     raise
-                # (Sent, or part sent: one Redis may run the script once it answers again; a cluster's next
-                # write finishes a commit from its journal.)
-                raise Unavailable(
-                    f"the shared Redis store at {self.where} did not answer the commit ({type(exc).__name__}: "
-                    f"{exc}): the articles may or may not be stored; send them again (an identical article sent "
-                    "again is not stored twice)"
-                ) from exc
+                raise self._unsure(exc) from exc
+
+    def _unsure(self, exc: Exception) -> Unavailable:
+        """A commit sent, or part sent, and not answered: one Redis may run its script once it answers again,
+        and a cluster's next write finishes a commit from its journal."""
+        return Unavailable(
+            f"the shared Redis store at {self.where} did not answer the commit ({type(exc).__name__}: {exc}): "
+            "the articles may or may not be stored; send them again (an identical article sent again is not "
+            "stored twice)"
+        )
 
     def _commit_standalone(self, commands: list[Command], token: bytes) -> None:
         words = [token, *script_words(commands)]
@@ -634,20 +647,34 @@ class RedisStore:
         _check_params(self.client, self.params)
 
     def check(self) -> None:
-        """The index's record of its parameters (nd:meta) must still be there and this server's. If it is gone,
-        so is the index (Redis restarted without persistence, or its database flushed): say so, loudly, and
-        record it again, so that a server of other parameters is refused rather than mixing its shingles in."""
+        """Confirm the index is this server's (`_confirm_index`), and watch Redis's eviction policy."""
         with _unavailable(self.where):
-            if self.client.get(META) is None:
-                log.error(
-                    "the Redis index at %s is gone (its record %s is missing: Redis restarted without persistence, "
-                    "or its database was flushed): the articles stored before are lost, and this server goes on "
-                    "with an empty index. Ingest them again",
-                    self.where,
-                    META.decode(),
-                )
-            _check_params(self.client, self.params)
+            try:
+                self._confirm_index()
+            except ResourceExhausted as exc:  # (its record could not be written again: reads go on)
+                log.warning("%s", exc)
             self._policy = _warn_if_evicting(self.client, self.where, self._policy)  # (changed by CONFIG SET?)
+
+    def _confirm_index(self) -> None:
+        """The index's record of its parameters (nd:meta) must still be there and this server's: asked by the
+        health check and by every write, under the lease. If it is gone, so is the index (Redis restarted
+        without persistence, or its database flushed): say so, loudly, and record it again, so that a server
+        of other parameters is refused rather than mixing its shingles in; if another server's record
+        replaced it, refuse the write (IncompatibleIndex)."""
+        raw = self.client.get(META)
+        if raw is None:
+            log.error(
+                "the Redis index at %s is gone (its record %s is missing: Redis restarted without persistence, "
+                "or its database was flushed): the articles stored before are lost, and this server goes on "
+                "with an empty index. Ingest them again",
+                self.where,
+                META.decode(),
+            )
+            _check_params(self.client, self.params)
+            return
+        stored = json.loads(raw)
+        stored.pop("layout", None)
+        refuse_other_parameters(stored, self.params.recorded(), "Redis index", "--redis-url")
 
     def close(self) -> None:
         if self._client is not None:

@@ -786,3 +786,79 @@ def test_waiting_for_more_replicas_than_redis_has_is_warned_of_at_start(
     with redis_server(tmp_path / "redis") as server, caplog.at_level(logging.WARNING, logger="service.redis_store"):
         RedisStore(server.url, PARAMS, wait_replicas=1).close()
     assert "has 0 replica(s) connected, and --redis-wait-replicas asks every write to wait for 1" in caplog.text
+
+
+def test_a_cluster_commit_cut_short_after_its_journal_tells_its_caller_it_may_be_stored(
+    redis_cluster_nodes: list[RedisServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = RedisStore(redis_cluster_nodes[0].url, PARAMS)
+    store.clear()
+    engine = Engine(DETECTOR, store)
+    apply, cut = store.apply, threading.Event()
+
+    def first_phase_cut_short(commands: list[redis_store.Command]) -> None:
+        if not cut.is_set():
+            cut.set()
+            raise Unavailable("the shared Redis store is not answering; nothing was stored by this call")
+        apply(commands)
+
+    try:
+        monkeypatch.setattr(store, "apply", first_phase_cut_short)
+        first, second = synthetic_articles(2, seed=8)[:2]
+        with pytest.raises(Unavailable, match="may or may not be stored; send them again"):
+            engine.index(DETECTOR.prepare(first), timeout=30)
+        assert store.client.exists(JOURNAL) == 1
+        assert engine.index(DETECTOR.prepare(second), timeout=30).id == second.id  # which finishes the first
+        assert engine.get(first.id).article.body == first.body
+        assert store.audit() == []
+    finally:
+        engine.close()
+
+
+def test_a_lease_whose_request_redis_stalled_on_is_released_by_the_next_write_not_waited_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = RedisServer(tmp_path / "r").start()
+    assert server.proc is not None
+    store = RedisStore(server.url, PARAMS, socket_timeout=0.3)
+    engine = Engine(DETECTOR, store)
+    acquire, stalled = store._acquire_lease, threading.Event()
+
+    def acquire_on_a_stalled_redis() -> tuple[bytes, float]:
+        if not stalled.is_set():
+            stalled.set()
+            server.proc.send_signal(signal.SIGSTOP)  # type: ignore[union-attr]
+            threading.Timer(1.0, server.proc.send_signal, (signal.SIGCONT,)).start()  # type: ignore[union-attr]
+        return acquire()
+
+    try:
+        monkeypatch.setattr(store, "_acquire_lease", acquire_on_a_stalled_redis)
+        first, second = synthetic_articles(2, seed=4)[:2]
+        with pytest.raises(Unavailable):
+            engine.index(DETECTOR.prepare(first), timeout=30)
+        wait_for(lambda: _redis_answers(server.url), what="the stalled Redis to answer again")
+        held = redis.Redis.from_url(server.url).get(redis_store.LOCK)
+        started = time.monotonic()
+        assert engine.index(DETECTOR.prepare(second), timeout=30).id == second.id
+        assert held is not None and time.monotonic() - started < 5  # (the lease lasts 10 s)
+    finally:
+        engine.close()
+        server.proc.send_signal(signal.SIGCONT)
+        server.stop()
+
+
+def test_a_server_does_not_write_into_an_index_a_server_of_other_parameters_recorded_as_its_own(
+    tmp_path: Path,
+) -> None:
+    with redis_server(tmp_path / "redis") as server:
+        engine = Engine(DETECTOR, RedisStore(server.url, PARAMS))
+        try:
+            ingest(engine, synthetic_articles(2, seed=6))
+            redis.Redis(host="127.0.0.1", port=server.port).flushall()
+            RedisStore(server.url, replace(PARAMS, num_perm=64, lsh_bands=16, lsh_rows=4)).close()  # first to record
+            late = synthetic_articles(1, seed=12)[0]
+            with pytest.raises(IncompatibleIndex, match="num_perm: Redis index has 64, settings say 128"):
+                engine.index(DETECTOR.prepare(late), timeout=30)
+            assert redis.Redis(host="127.0.0.1", port=server.port).exists(article_key(late.id)) == 0
+        finally:
+            engine.close()
