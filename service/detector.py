@@ -306,17 +306,23 @@ def check_id(field: str, article_id: str) -> None:
         raise InvalidArgument(field, f"is longer than {MAX_ID_BYTES} bytes, so no article can have it")
 
 
+# Control and format characters (a line end, a zero-width space, a direction override) and line and paragraph
+# separators: an id holding one prints like another id, or breaks the line it is printed on.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+
+
 def check_new_id(field: str, article_id: str) -> None:
     """check_id, and refuse an id a pipeline would not mean to send: blank, with a space at either end, or
-    with a control character ("a1\\n" read with its newline). Such an id looks like another in every log
-    and listing, so the two would be stored apart. Lookups (check_id alone) still accept them, so articles
-    stored before this rule can be read and deleted."""
+    with a character that does not print ("a1\\n" read with its newline, a zero-width space). Such an id
+    looks like another in every log and listing, so the two would be stored apart. Lookups (check_id alone)
+    still accept them, so articles stored before this rule can be read and deleted."""
     check_id(field, article_id)
     if not article_id.strip():
         raise InvalidArgument(field, "is only spaces or line ends; give the caller's key for the article")
-    control = next((c for c in article_id if unicodedata.category(c) == "Cc"), None)
+    control = next((c for c in article_id if unicodedata.category(c) in _UNPRINTABLE), None)
     if control is not None:
-        raise InvalidArgument(field, f"{article_id!r} holds the control character {control!r}; ids are printable text")
+        shown = f"{control!r} (U+{ord(control):04X})"
+        raise InvalidArgument(field, f"{article_id!r} holds {shown}, which does not print; ids are printable text")
     if article_id != article_id.strip():
         raise InvalidArgument(field, f"{article_id!r} begins or ends with a space; strip it before sending")
 

@@ -102,6 +102,9 @@ def test_evidence_passages_only_when_bodies_are_given(detector: Detector) -> Non
         (Article(" a1", "some text"), "article.id"),
         (Article("a\x001", "some text"), "article.id"),
         (Article("a\t1", "some text"), "article.id"),
+        (Article("a\u200b1", "some text"), "article.id"),  # (prints as "a1")
+        (Article("a\u20281", "some text"), "article.id"),  # a line separator
+        (Article("a\u202e1", "some text"), "article.id"),  # a direction override
         (Article("a", ""), "article.body"),
         (Article("a", "   \n "), "article.body"),
         (Article("a", "word " * 3000), "article.body"),

@@ -101,8 +101,8 @@ class Article(_message.Message):
     PUBLISHED_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Caller's key for the article; required, unique within the index; at most
-    512 bytes in UTF-8, printable (no control characters, no space at either
-    end).
+    512 bytes in UTF-8, printable (no control, format or line separator
+    characters, no space at either end).
     """
     body: _builtins.str
     """Full text of the article; required, with words (not only punctuation or
