@@ -10,7 +10,8 @@ Layout (prefix `nd:`; see docs/redis.md for the reasoning):
                                  (publication time, arrival number, id), all at score 0, so in listing order
     nd:ids:<0..15>       set     all ids, sharded over 16 keys (count, audit)
     nd:seq               counter arrival order, in commit order (ties between equal publication times)
-    nd:lock              string  the writer lease (token, PX expiry)
+    nd:lock              string  the writer lease (token, PX expiry; "+" after the token once its commit ran)
+    nd:decisions         string  JSON of the decision thresholds of the server that connected last
     nd:journal           hash    cluster only: the commands of the commit in flight, per phase (write-ahead)
     nd:sg:<0..15>        hash    learned boilerplate: sampled shingle hash -> number of groups it was seen in
                                  (service/boilerplate.py), sharded over 16 keys by hash
