@@ -136,9 +136,9 @@ def test_an_output_that_cannot_be_written_or_a_missing_ca_file_fails_before_an_a
 def test_an_output_of_dash_is_standard_output_as_an_input_of_dash_is_standard_input(
     served: ServerProcess, tmp_path: Path
 ) -> None:
-    articles = str(write_jsonl(tmp_path / "in.jsonl", [ROWS[0]]))
+    articles = str(write_jsonl(tmp_path / "in.jsonl", [{"id": "dash", "body": WIRE}]))
     result = neardup("check", articles, "--server", served.target, "--output", "-", "--no-progress", cwd=tmp_path)
-    assert result.returncode == 0 and json.loads(result.stdout)["id"] == ROWS[0]["id"]
+    assert result.returncode == 0 and json.loads(result.stdout)["id"] == "dash"
     assert not (tmp_path / "-").exists()
 
 

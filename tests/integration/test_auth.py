@@ -152,6 +152,7 @@ def test_refused_calls_are_logged_at_warning_once_a_minute_without_the_token_and
             for _ in range(3):  # a client retrying in a loop
                 with pytest.raises(UnauthenticatedError):
                     stale.stats()
+        assert running.metrics_port is not None
         metrics = support.scrape(running.metrics_port)
     [line] = [r.getMessage() for r in caplog.records if r.name == "neardup.rpc"]
     assert "refused a call from ipv4:127.0.0.1:" in line and "with a wrong token (UNAUTHENTICATED)" in line
@@ -178,7 +179,7 @@ def test_the_bearer_scheme_is_read_in_any_case(
     with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
         stub = pb_grpc.NearDuplicateServiceStub(channel)
         try:
-            stub.GetStats(pb.GetStatsRequest(), metadata=[("authorization", header)], timeout=10)
+            stub.GetStats(pb.GetStatsRequest(), metadata=(("authorization", header),), timeout=10)
             code = grpc.StatusCode.OK
         except grpc.RpcError as exc:
             code = exc.code()

@@ -7,10 +7,12 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 import redis
@@ -45,6 +47,7 @@ from tests.redis_support import cleared_index_url, synthetic_articles
 from tests.support import purge_victims, whole_group
 
 PARAMS = DetectionParams()
+T = TypeVar("T")
 DETECTOR = Detector(PARAMS, 1 << 20)
 
 
@@ -686,17 +689,8 @@ def test_a_commit_redis_stalls_on_is_applied_once_and_the_caller_told_it_may_be_
     store = RedisStore(server.url, PARAMS, socket_timeout=0.3)
     engine = Engine(DETECTOR, store)
     first, second = synthetic_articles(2, seed=5)[:2]
-    commit, stalled = store._commit_standalone, threading.Event()
-
-    def commit_on_a_stalled_redis(commands: list[redis_store.Command], token: bytes) -> None:
-        if not stalled.is_set():
-            stalled.set()
-            server.proc.send_signal(signal.SIGSTOP)  # type: ignore[union-attr]
-            threading.Timer(1.5, server.proc.send_signal, (signal.SIGCONT,)).start()  # type: ignore[union-attr]
-        commit(commands, token)
-
     try:
-        store._commit_standalone = commit_on_a_stalled_redis  # type: ignore[method-assign]
+        store._commit_standalone = _first_on_a_stalled_redis(server, 1.5, store._commit_standalone)  # type: ignore[method-assign]
         with pytest.raises(Unavailable, match="may or may not be stored; send them again"):
             engine.index(DETECTOR.prepare(first), timeout=30)
         wait_for(lambda: _redis_answers(server.url), what="the stalled Redis to answer again")
@@ -711,6 +705,20 @@ def test_a_commit_redis_stalls_on_is_applied_once_and_the_caller_told_it_may_be_
         engine.close()
         server.proc.send_signal(signal.SIGCONT)
         server.stop()
+
+
+def _first_on_a_stalled_redis(server: RedisServer, seconds: float, call: Callable[..., T]) -> Callable[..., T]:
+    """`call`, whose first run finds Redis stalled (SIGSTOP) for `seconds`: alive, connected, answering nothing."""
+    stalled = threading.Event()
+
+    def stalled_first(*args: Any) -> T:
+        if not stalled.is_set() and server.proc is not None:
+            stalled.set()
+            server.proc.send_signal(signal.SIGSTOP)
+            threading.Timer(seconds, server.proc.send_signal, (signal.SIGCONT,)).start()
+        return call(*args)
+
+    return stalled_first
 
 
 def _redis_answers(url: str) -> bool:
@@ -749,7 +757,7 @@ def test_an_index_emptied_under_a_running_server_is_said_and_recorded_again(
 
 def test_the_acl_the_docs_give_is_enough_and_one_without_a_command_stops_a_start(tmp_path: Path) -> None:
     with redis_server(tmp_path / "redis") as server:
-        admin = redis.Redis(host="127.0.0.1", port=server.port)
+        admin: Any = redis.Redis(host="127.0.0.1", port=server.port)  # (execute_command is untyped)
         least = "~nd:* +@read +@write +@scripting +@connection +info +wait +config|get".split()
         admin.execute_command("ACL", "SETUSER", "neardup", "on", ">s3cret", *least)
         admin.execute_command("ACL", "SETUSER", "lacking", "on", ">s3cret", *[w for w in least if w != "+info"])
@@ -822,17 +830,8 @@ def test_a_lease_whose_request_redis_stalled_on_is_released_by_the_next_write_no
     assert server.proc is not None
     store = RedisStore(server.url, PARAMS, socket_timeout=0.3)
     engine = Engine(DETECTOR, store)
-    acquire, stalled = store._acquire_lease, threading.Event()
-
-    def acquire_on_a_stalled_redis() -> tuple[bytes, float]:
-        if not stalled.is_set():
-            stalled.set()
-            server.proc.send_signal(signal.SIGSTOP)  # type: ignore[union-attr]
-            threading.Timer(1.0, server.proc.send_signal, (signal.SIGCONT,)).start()  # type: ignore[union-attr]
-        return acquire()
-
     try:
-        monkeypatch.setattr(store, "_acquire_lease", acquire_on_a_stalled_redis)
+        monkeypatch.setattr(store, "_acquire_lease", _first_on_a_stalled_redis(server, 1.0, store._acquire_lease))
         first, second = synthetic_articles(2, seed=4)[:2]
         with pytest.raises(Unavailable):
             engine.index(DETECTOR.prepare(first), timeout=30)
