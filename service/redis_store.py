@@ -103,7 +103,7 @@ LEASE_WAIT_S = 15.0  # give up (UNAVAILABLE) after waiting this long for the lea
 # Of a story's candidates in buckets bigger than the candidate limit, about this many times the limit are read
 # and ranked (`_BUCKET_UNIONS`, `_Tx._most_alike`).
 SAMPLED_PER_LIMIT = 2
-# The lease is released by its holder only; a committed lease holds its token with COMMITTED after it.
+# The lease is released by its holder only; once its commit ran, it holds the token with "+" after it.
 _RELEASE = """
 local held = redis.call('get', KEYS[1])
 if held == ARGV[1] or held == ARGV[1] .. '+' then return redis.call('del', KEYS[1]) end

@@ -6,10 +6,10 @@ each letter is a token. Typographic quotes, dashes and all whitespace are
 separators, so "Minister's" and "Minister’s", or an en dash and a hyphen, give
 the same tokens. Invisible characters (a soft hyphen, zero-width spaces and joiners)
 stay inside their word and are dropped from it, as are Arabic and Hebrew vowel points
-and the Arabic tatweel, which feeds add or leave out; Russian "ё" is compared as "е". HTML that feeds leave in a body
-counts as the text it shows: character references are read ("&eacute;" is "é") and
-tags separate words. Tokens keep their offsets into the original text so that
-shared passages can be reported in the caller's coordinates.
+and the Arabic tatweel, which feeds add or leave out; Russian "ё" is compared as "е".
+HTML that feeds leave in a body counts as the text it shows: character references are
+read ("&eacute;" is "é") and tags separate words. Tokens keep their offsets into the
+original text so that shared passages can be reported in the caller's coordinates.
 """
 
 from __future__ import annotations
