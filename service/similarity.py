@@ -151,7 +151,8 @@ NOUN_CAPITALS_SHARE = 0.15  # of a text's words, that mark it as German
 OPENING_CHARS = 160
 # A blank line (a headline's or byline's own paragraph; wire copy is hard-wrapped, so not a single line
 # break), or a spaced dash (a dateline's: "HARBOURTON (AP) - ").
-_OPENING_END = re.compile(r"\n[^\S\n]*\n|\s[-\u2013\u2014]+\s")
+# In HTML, the end of a paragraph, a heading or a block is a blank line's equal.
+_OPENING_END = re.compile(r"\n[^\S\n]*\n|\s[-\u2013\u2014]+\s|</(?:p|h[1-6]|div)>")
 
 
 def _sequence(words: list[str], shingle_size: int) -> U32Array:

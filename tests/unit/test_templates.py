@@ -113,6 +113,7 @@ SHORT_ITEM = (
         ("BRENMOUTH (AP) - ", "BRENMOUTH, March 12 (Reuters) - "),  # another agency's credit in the dateline
         ("By Tom Reed, Transport Editor\n\n", "By Sarah Kim\n\n"),  # another byline
         ("Council Backs Brenmouth Tram\n\n", "Tram Extension Approved\n\n"),  # another headline
+        ("<h1>Council Backs Brenmouth Tram</h1>", "<p>By Sarah Kim</p>\n"),  # the same, in an HTML body
     ],
 )
 def test_a_short_item_under_another_credit_byline_or_headline_is_the_same_article(
