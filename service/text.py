@@ -96,12 +96,25 @@ _PLAIN_UNSPACED_WORD = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+")
 _ASCII_WORD = re.compile(r"[a-z0-9_]+")  # \w on lower-cased ASCII text
 
 
-@functools.lru_cache(maxsize=1 << 16)  # (tokens repeat: a Chinese letter costs half as much from the cache)
+# The caches below keep what they are given: only short keys go in, or one body made of a single enormous word
+# or tag would be held for good, and a few thousand such bodies would hold gigabytes.
+_CACHED_CHARS = 64
+
+
 def _normalise_token(raw: str) -> str:
     """A raw token as compared; "" if it held only characters that are dropped (a lone tatweel). Points are
     dropped after NFKC, which composes or decomposes them alike whichever form the text came in."""
     if raw.isascii():
         return raw.lower()
+    return _normalised_cached(raw) if len(raw) <= _CACHED_CHARS else _normalised(raw)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # (tokens repeat: a Chinese letter costs half as much from the cache)
+def _normalised_cached(raw: str) -> str:
+    return _normalised(raw)
+
+
+def _normalised(raw: str) -> str:
     return unicodedata.normalize("NFKC", raw).translate(_DROPPED).casefold().translate(_FOLDED)
 
 
@@ -159,10 +172,15 @@ def without_markup(text: str) -> str:
 
 
 def _shown(m: re.Match[str]) -> str:
-    return _shown_as(m.group())
+    found = m.group()
+    return _shown_cached(found) if len(found) <= _CACHED_CHARS else _shown_as(found)
 
 
 @functools.lru_cache(maxsize=1 << 12)  # (a body's references and tags repeat: "&amp;", "<p>")
+def _shown_cached(found: str) -> str:
+    return _shown_as(found)
+
+
 def _shown_as(found: str) -> str:
     if found[0] == "<":
         return " " * len(found)

@@ -2,6 +2,7 @@ import unicodedata
 
 import pytest
 
+from service import text
 from service.text import token_spans, tokens
 
 
@@ -114,3 +115,12 @@ def test_any_normalisation_form_of_a_text_gives_its_tokens(text: str) -> None:
 
 def test_script_and_style_elements_are_not_text() -> None:
     assert tokens('<script type="x">var a = 1; f(a)</script><style>p { color: red }</style>Shown') == ["shown"]
+
+
+def test_an_enormous_word_or_tag_is_not_kept_in_a_cache() -> None:
+    # (A cache keeps what it is given: a few thousand bodies of one 1 MB word or tag held gigabytes.)
+    words, tags = text._normalised_cached.cache_info().currsize, text._shown_cached.cache_info().currsize
+    assert tokens("é" * 100_000 + " then words") == ["é" * 100_000, "then", "words"]
+    assert tokens("<p " + "x" * 100_000 + "> shown") == ["shown"]
+    assert text._normalised_cached.cache_info().currsize <= words + 1  # ("é" alone, if new)
+    assert text._shown_cached.cache_info().currsize == tags
