@@ -14,7 +14,7 @@ import numpy as np
 from service.boilerplate import mask_headers, shingle_hashes
 from service.model import BoolArray, Passage, Relation, U32Array
 from service.shingles import shingle_sequence, to_u32, word_hashes
-from service.text import INVISIBLE, token_spans, tokens, without_markup
+from service.text import capitalised_words, token_spans, tokens
 
 IDENTICAL_JACCARD = 0.9  # above this, differences are formatting or a few words
 CONTAINED = 0.8  # share of one side's shingles found in the other to call it contained
@@ -94,9 +94,9 @@ class Tokenised:
         return len(self.words)
 
     @cached_property
-    def _spans(self) -> tuple[list[int], list[int], list[str]]:
+    def _spans(self) -> tuple[list[int], list[int]]:
         spans = token_spans(mask_headers(self.body))
-        return [s for _, s, _ in spans], [e for _, _, e in spans], [t for t, _, _ in spans]
+        return [s for _, s, _ in spans], [e for _, _, e in spans]
 
     @property
     def starts(self) -> list[int]:
@@ -128,16 +128,7 @@ class Tokenised:
         words = self.words
         if words and sum(w in _GERMAN_FUNCTION_WORDS for w in words) >= NOUN_CAPITALS_SHARE * len(words):
             return frozenset()
-        shown = without_markup(self.body)
-        return frozenset(
-            t for t, start, end in zip(self._spans[2], self.starts, self.ends, strict=True)
-            if _first_shown(shown, start, end).isupper()
-        )  # fmt: skip
-
-
-def _first_shown(text: str, start: int, end: int) -> str:
-    """The first character of text[start:end] that is not invisible (a byte order mark before a name)."""
-    return next((c for c in text[start:end] if c not in INVISIBLE), "")
+        return capitalised_words(mask_headers(self.body))
 
 
 # German's articles, pronouns and auxiliaries: about a quarter of the words of German news; never over 5 % of

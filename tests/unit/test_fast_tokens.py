@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.text import _WORD, _normalise_token, token_spans, tokens, utf8_tokens, without_markup
+from service.text import (
+    _WORD,
+    INVISIBLE,
+    _normalise_token,
+    capitalised_words,
+    token_spans,
+    tokens,
+    utf8_tokens,
+    without_markup,
+)
 
 
 def reference_tokens(text: str) -> list[str]:
@@ -76,3 +85,17 @@ _MIXED_WITHOUT_MARKS = "ab Z9 ,\u3002\u300c\u6e2f\u53e3\u306f\u30ab\uff76\uff9e\
 def test_tokens_equal_reference_on_text_mixing_unspaced_scripts_marks_and_latin(text: str) -> None:
     assert tokens(text) == reference_tokens(text)
     assert utf8_tokens(text) == [t.encode() for t in reference_tokens(text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([*_FEED_PIECES, "Éa", "ПЁТР", "\ufeffHa", "mcDo", "3M", "_X"]), max_size=40).map("".join)
+)
+def test_capitalised_words_are_the_tokens_whose_first_shown_letter_is_a_capital(text: str) -> None:
+    shown = without_markup(text)
+    expected = {
+        t
+        for t, start, end in token_spans(text)
+        if next((c for c in shown[start:end] if c not in INVISIBLE), "").isupper()
+    }
+    assert capitalised_words(text) == expected
