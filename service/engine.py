@@ -407,12 +407,20 @@ class Engine:
         deleted: set[str] = set()
         try:
             with self.store.write() as tx:
+                orphaned: list[str] = []  # groups whose original went, given their new one after all the deletes
                 for article_id in article_ids:
-                    # (read as the removals before it left it: one may have moved it to another group)
                     stored = tx.get(article_id)
                     if stored is not None:
-                        self._remove(tx, stored)
+                        tx.delete(article_id)
                         deleted.add(article_id)
+                        if stored.group_root == article_id:
+                            orphaned.append(article_id)
+                # Once per group, not once per original deleted: handing a group on rewrites every member, and a
+                # purge of a story's copies in publication order handed a group of thousands on at each id.
+                for root in orphaned:
+                    successor = tx.earliest_member(root, excluding=root)
+                    if successor:
+                        tx.regroup([root], successor)
         except BatchTooLong as exc:
             if len(article_ids) == 1:
                 raise

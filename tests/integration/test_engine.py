@@ -3,7 +3,7 @@
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -206,6 +206,49 @@ def test_deleting_many_at_once_leaves_what_deleting_them_one_at_a_time_leaves_in
         assert at_once.stats().articles == one_by_one.stats().articles == len(kept)
         checks = [at_once.detector.prepare(a) for a in articles]
         assert [at_once.check(p) for p in checks] == [one_by_one.check(p) for p in checks]
+    finally:
+        at_once.close()
+        one_by_one.close()
+
+
+def test_a_purge_of_a_groups_originals_in_order_hands_the_group_on_once_a_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Handing a group on rewrites every member: a purge of a story's copies in publication order did it at
+    each id (1,000 ids from a group of 6,000 took 16 s, and an ingest waited for all of it)."""
+    params = DetectionParams()
+    at_once, one_by_one = (Engine(Detector(params, 1 << 20), SqliteStore(tmp_path / f"{n}.db", params)) for n in "ab")
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    copies = [Article(f"c{n:02}", WIRE + f" Edition {n}.", published=t0 + timedelta(minutes=n)) for n in range(30)]
+    handed_on: list[str] = []
+    write = at_once.store.write
+
+    try:
+        for e in (at_once, one_by_one):
+            for future in e.submit_all([e.detector.prepare(a) for a in copies]):
+                future.result(timeout=60)
+        assert at_once.group_members("c29").original == "c00"
+
+        @contextmanager
+        def counting() -> Iterator[Transaction]:
+            with write() as tx:
+                regroup = tx.regroup
+
+                def counted(old_roots: Iterable[str], new_root: str) -> None:
+                    handed_on.append(new_root)
+                    regroup(old_roots, new_root)
+
+                monkeypatch.setattr(tx, "regroup", counted)
+                yield tx
+
+        monkeypatch.setattr(at_once.store, "write", counting)
+        victims = [f"c{n:02}" for n in range(12)]  # the original, then each copy that takes over from it
+        assert at_once.delete_all(victims) == [True] * 12
+        assert handed_on == ["c12"]  # one write (of 100 ids), once
+        for victim in victims:
+            one_by_one.delete(victim)
+        kept = [a.id for a in copies[12:]]
+        assert [at_once.get(i).group_root for i in kept] == [one_by_one.get(i).group_root for i in kept] == ["c12"] * 18
     finally:
         at_once.close()
         one_by_one.close()
