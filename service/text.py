@@ -126,19 +126,21 @@ def _normalised(raw: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """The normalised words of `text`, in order."""
-    text = without_markup(text)
-    if text.isascii():  # fast path: NFKC is the identity and casefold is lower()
-        return _ASCII_WORD.findall(text.lower())
-    text, kinds = _without_invisibles(text, _kinds(text))
-    if not kinds:
+    text, kinds = _visible(text)
+    if not kinds:  # fast path, ASCII: NFKC is the identity and casefold is lower()
         return _ASCII_WORD.findall(text.lower())
     return _found_tokens(text, kinds)
 
 
-def _without_invisibles(text: str, kinds: set[int]) -> tuple[str, set[int]]:
-    """`text` without its invisible characters, and the kinds of its non-ASCII characters then. Tokens drop
-    them anyway, and deleted they join what they stood between just as they do inside a token; one of them
-    (a byte order mark, a soft hyphen) would otherwise send a whole text down the slow mark-class pattern."""
+def _visible(text: str) -> tuple[str, set[int]]:
+    """`text` as its tokens are found in it: its HTML read, its invisible characters deleted; and the kinds of
+    its non-ASCII characters then (none: it is ASCII). Tokens drop invisible characters anyway, and deleted
+    they join what they stood between just as they do inside a token; one of them (a byte order mark, a
+    soft hyphen) would otherwise send a whole text down the slow mark-class pattern."""
+    text = without_markup(text)
+    if text.isascii():
+        return text, set()
+    kinds = _kinds(text)
     if _INVISIBLE not in kinds:
         return text, kinds
     for char in INVISIBLE:  # (str.replace runs in C; a deleting str.translate goes character by character)
@@ -243,8 +245,7 @@ def utf8_tokens(text: str) -> list[bytes]:
     of the text separates words (typographic quotes and dashes, no-break spaces: most news),
     all tokens are ASCII, and one byte-level translate and split find them: about half the
     cost of finding string tokens and encoding each."""
-    text = without_markup(text)
-    text, kinds = _without_invisibles(text, set() if text.isascii() else _kinds(text))
+    text, kinds = _visible(text)
     if kinds <= {_SEPARATOR}:
         # (surrogatepass: a lone surrogate, which tokens() also treats as a separator, cannot fail the encode)
         return text.encode("utf-8", "surrogatepass").translate(_FOLD_TO_WORD_BYTES).split()
@@ -254,11 +255,10 @@ def utf8_tokens(text: str) -> list[bytes]:
 def capitalised_words(text: str) -> frozenset[str]:
     """The words of `text` (as tokens() gives them) that it writes somewhere with a capital initial, in any
     script with capitals. Only the capitalised ones are normalised: one pass in C finds the words."""
-    text = without_markup(text)
-    if text.isascii():
+    text, kinds = _visible(text)
+    if not kinds:
         return frozenset(w.lower() for w in _ASCII_CASED_WORD.findall(text) if w[0].isupper())
-    text, kinds = _without_invisibles(text, _kinds(text))
-    found = _pattern_for(kinds).findall(text) if kinds else _ASCII_CASED_WORD.findall(text)
+    found = _pattern_for(kinds).findall(text)
     return frozenset(word for w in found if w[:1].isupper() and (word := _normalise_token(w)))
 
 
