@@ -83,7 +83,7 @@ def _changed_facts(
     words_b = Counter(tb.words[i] for i in ib)
     only_a = [w for w in words_a if words_a[w] > words_b[w]]
     only_b = [w for w in words_b if words_b[w] > words_a[w]]
-    only_a, only_b = _without_restyling(only_a, ta, only_b, tb)
+    only_a, only_b = _without_restyling(only_a, only_b)
     change = (frozenset(only_a), frozenset(only_b))
     figure = any(map(_is_figure, only_a)) and any(map(_is_figure, only_b))
     name = any(w in ta.capitalised for w in only_a if not _is_figure(w)) and any(
@@ -95,11 +95,9 @@ def _changed_facts(
     return figure, name, touched, change
 
 
-def _without_restyling(
-    only_a: list[str], ta: Tokenised, only_b: list[str], tb: Tokenised
-) -> tuple[list[str], list[str]]:
+def _without_restyling(only_a: list[str], only_b: list[str]) -> tuple[list[str], list[str]]:
     """The words each side lacks, less the figures that are one figure in two house styles ("412m" for
-    "412", "1,064,000" for "1064000"): counted as a changed fact, a copy so restyled and published days
+    "412"): counted as a changed fact, a copy so restyled and published days
     later was another article. (Names respelt by one letter were tried too: on the Reuters corpus that
     matched dividend notices of two companies, "Qtly" against "Qtrly", and was dropped.)"""
     kept_a, kept_b = list(only_a), list(only_b)
@@ -112,8 +110,8 @@ def _without_restyling(
 
 
 def _figure_key(word: str) -> str:
-    """A figure's digits and decimal point, its units, currency and thousands separators dropped."""
-    return "".join(c for c in word if c.isdigit() or c == ".").strip(".")
+    """A figure's digits, its units and currency dropped (a word holds no "." or ",": they separate words)."""
+    return "".join(c for c in word if c.isdigit())
 
 
 def _openings_differ_only(
