@@ -418,9 +418,7 @@ class Engine:
                 # Once per group, not once per original deleted: handing a group on rewrites every member, and a
                 # purge of a story's copies in publication order handed a group of thousands on at each id.
                 for root in orphaned:
-                    successor = tx.earliest_member(root, excluding=root)
-                    if successor:
-                        tx.regroup([root], successor)
+                    _hand_on(tx, root)
         except BatchTooLong as exc:
             if len(article_ids) == 1:
                 raise
@@ -439,10 +437,7 @@ class Engine:
         with self.store.read() as tx:
             count = tx.count()
         p = self.detector.params
-        params: dict[str, float | int | str] = {**p.recorded(), "min_containment": p.min_containment,
-                                                "min_shared_shingles": p.min_shared_shingles,
-                                                "max_candidates": p.max_candidates,
-                                                "boilerplate_after": p.boilerplate_after}  # fmt: skip
+        params: dict[str, float | int | str] = {**p.recorded(), **p.decisions()}
         return Stats(count, self.store.kind, params)
 
     def check_store(self) -> None:
@@ -525,9 +520,7 @@ class Engine:
         aid = stored.article.id
         tx.delete(aid)
         if stored.group_root == aid:
-            successor = tx.earliest_member(aid, excluding=aid)
-            if successor:
-                tx.regroup([aid], successor)
+            _hand_on(tx, aid)
 
 
 def _require_wanted(done: int, named: int, deadline: float | None, wanted: Callable[[], bool] | None) -> None:
@@ -541,6 +534,13 @@ def _require_wanted(done: int, named: int, deadline: float | None, wanted: Calla
                                "articles it deleted are then answered NOT_FOUND)")  # fmt: skip
     if wanted is not None and not wanted():
         raise Cancelled(f"the call was cancelled {where}")
+
+
+def _hand_on(tx: Transaction, root: str) -> None:
+    """The group of `root`, a deleted original, to its next earliest member, if it has one left."""
+    successor = tx.earliest_member(root, excluding=root)
+    if successor:
+        tx.regroup([root], successor)
 
 
 def _same_version(stored: StoredArticle, prepared: PreparedArticle) -> bool:
