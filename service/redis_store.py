@@ -671,11 +671,7 @@ class RedisStore:
                 self.where,
                 META.decode(),
             )
-            _check_params(self.client, self.params)
-            return
-        stored = json.loads(raw)
-        stored.pop("layout", None)
-        refuse_other_parameters(stored, self.params.recorded(), "Redis index", "--redis-url")
+        _check_params(self.client, self.params, raw)
 
     def close(self) -> None:
         if self._client is not None:
@@ -751,9 +747,16 @@ def _check_deadline(deadline: float) -> None:
         raise BatchTooLong("the batch took longer than the Redis writer lease allows; nothing was stored; retry")
 
 
-def _check_params(client: redis.Redis | redis.cluster.RedisCluster, params: DetectionParams) -> int:
-    """Refuse an index built with other parameters, or by a newer version; the index's layout otherwise."""
-    stored_raw = client.get(META)
+_UNREAD = object()
+
+
+def _check_params(
+    client: redis.Redis | redis.cluster.RedisCluster, params: DetectionParams, stored_raw: Any = _UNREAD
+) -> int:
+    """Refuse an index built with other parameters, or by a newer version; the index's layout otherwise. A
+    new (or emptied) index is recorded as this one's. `stored_raw`: the record, if the caller has read it."""
+    if stored_raw is _UNREAD:
+        stored_raw = client.get(META)
     if stored_raw is None:  # (a write only for a new index: Redis over its maxmemory refuses any, even a no-op)
         client.set(META, json.dumps({**params.recorded(), "layout": LAYOUT}, sort_keys=True), nx=True)
         stored_raw = client.get(META)
