@@ -24,6 +24,7 @@ def waiter_gets_in(between_steps: Callable[[], None], bound: float) -> bool:
     The interpreter would not take the GIL from the busy thread for 30 s: only letting it go helps."""
     sys.setswitchinterval(30.0)
     started, got_in = threading.Event(), threading.Event()
+    in_time: list[bool] = []
 
     def wait_then_mark() -> None:
         started.wait()  # (lets the GIL go while it waits; needs it back to go on)
@@ -37,14 +38,16 @@ def waiter_gets_in(between_steps: Callable[[], None], bound: float) -> bool:
             while time.perf_counter() < step_end:
                 pass
             between_steps()
+        # Read here, still holding the GIL: once this thread ends, the waiter gets in at once, and could
+        # mark itself before the main thread looked.
+        in_time.append(got_in.is_set())
 
     threads = [threading.Thread(target=wait_then_mark), threading.Thread(target=busy)]
     for t in threads:
         t.start()
-    threads[1].join()
-    in_time = got_in.is_set()
-    threads[0].join()
-    return in_time
+    for t in threads:
+        t.join()
+    return in_time[0]
 
 
 def _in_fresh_interpreter(between_steps: str, bound: float) -> bool:
