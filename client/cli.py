@@ -281,13 +281,13 @@ def _announce_serving(settings: Settings, running: RunningServer) -> None:
     from service.settings import redacted_url
 
     where = settings.data_dir if settings.store == "sqlite" else redacted_url(settings.redis_url)
-    logging.getLogger("neardup").info("serving on %s:%d (store %s at %s)", settings.host, running.port,
-                                      settings.store, where)  # fmt: skip
+    logging.getLogger("neardup").info("serving on %s (store %s at %s)", settings.address(running.port), settings.store,
+                                      where)  # fmt: skip
     if running.metrics_port is not None:
-        announce(f"neardup metrics on http://{settings.host}:{running.metrics_port}/metrics", settings.log_format)
+        announce(f"neardup metrics on http://{settings.address(running.metrics_port)}/metrics", settings.log_format)
     if running.health_port is not None:
-        announce(f"neardup health service on {settings.host}:{running.health_port}", settings.log_format)
-    announce(f"neardup serving on {settings.host}:{running.port}", settings.log_format)
+        announce(f"neardup health service on {settings.address(running.health_port)}", settings.log_format)
+    announce(f"neardup serving on {settings.address(running.port)}", settings.log_format)
 
 
 def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:

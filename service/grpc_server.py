@@ -425,7 +425,7 @@ def start_server(settings: Settings) -> RunningServer:
     metrics.count_articles_with(lambda: engine.stats().articles)
     metrics.count_boilerplate_with(engine.learned_boilerplate)
     try:
-        port = _bind(server, f"{settings.host}:{settings.port}", credentials, "--port")
+        port = _bind(server, settings.address(settings.port), credentials, "--port")
         metrics_port = _serve_metrics(settings, metrics) if settings.metrics_port >= 0 else None
         health_server, health_port = _health_server(settings, health_servicer)
     except OSError:
@@ -480,7 +480,7 @@ def _serve_metrics(settings: Settings, metrics: Metrics) -> int:
         return metrics.serve(settings.host, settings.metrics_port)
     except OSError as exc:
         raise OSError(
-            f"could not serve metrics on {settings.host}:{settings.metrics_port}: {exc.strerror or exc} "
+            f"could not serve metrics on {settings.address(settings.metrics_port)}: {exc.strerror or exc} "
             "(another process may be using the port: choose another with --metrics-port)"
         ) from exc
 
@@ -498,7 +498,7 @@ def _health_server(settings: Settings, servicer: health.HealthServicer) -> tuple
     pool = futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="neardup-health")
     server = grpc.server(pool, options=[_EXCLUSIVE_PORT])
     health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
-    port = _bind(server, f"{settings.host}:{settings.health_port}", None, "--health-port")
+    port = _bind(server, settings.address(settings.health_port), None, "--health-port")
     server.start()
     return server, port
 

@@ -244,6 +244,7 @@ class Settings:
         detection.validate()
         top = {f.name: values[f.name] for f in fields(cls) if f.name != "detection"}
         top["data_dir"] = Path(top["data_dir"])
+        top["host"] = _bare_host(top["host"])
         if top["fingerprint_workers"] < -1:
             raise ValueError("--fingerprint-workers is a number of processes: 0 or more, or -1 for one per spare core")
         if top["check_lanes"] < -1 or top["check_lanes"] == 0:
@@ -273,6 +274,10 @@ class Settings:
             return self.check_lanes
         return 1 if self.store == "sqlite" else None
 
+    def address(self, port: int) -> str:
+        """host:port as gRPC and people read it: an IPv6 address in brackets ([::]:50051, not :::50051)."""
+        return f"[{self.host}]:{port}" if ":" in self.host else f"{self.host}:{port}"
+
     def stream_limit(self) -> int:
         """How many request streams may be open at once (see max_streams)."""
         return self.max_streams if self.max_streams > 0 else max(1, self.max_workers * 3 // 4)
@@ -285,6 +290,14 @@ def _check_range(f: Field[Any], value: Any) -> None:
     if (least is not None and value < least) or (most is not None and value > most):
         bound = f"between {least} and {most}" if most is not None else f"at least {least}"
         raise ValueError(f"{_flag(f.name)} must be {bound} (got {value})")
+
+
+def _bare_host(host: str) -> str:
+    """--host as an address alone: `[::1]`, as written beside a port, is `::1`, which the metrics server needs."""
+    host = host.strip()
+    if host.startswith("[") and host.endswith("]"):
+        return host[1:-1]
+    return host
 
 
 def _flag(name: str) -> str:
