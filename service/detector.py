@@ -135,7 +135,6 @@ class Detector:
         query: PreparedArticle,
         matches: Iterable[Match],
         candidates: Mapping[str, U32Array],
-        earlier: U32Array | None = None,
         sources: Mapping[str, str] | None = None,
     ) -> U32Array:
         """Sampled shingles to count as seen in one more group.
@@ -146,8 +145,7 @@ class Detector:
         A weaker match with another publisher's article (`sources`: the matches' sources; both named,
         and different) counts too: boilerplate is a publisher's own, and a story other publishers run
         under their own unlearned appeals, tail cut, matches its original at 0.5-0.8; counted apart,
-        three such copies made the story's text boilerplate. `earlier`: the shingles of the version of
-        this article it replaces, counted when that arrived.
+        three such copies made the story's text boilerplate.
         """
         source = _publisher(query.article.source)
         close = [
@@ -155,7 +153,7 @@ class Detector:
             for m in matches
             if m.containment >= SAME_GROUP_CONTAINMENT or _other_publisher(source, (sources or {}).get(m.id, ""))
         ]
-        return new_group_samples(query.fingerprint.shingles, close if earlier is None else [*close, earlier])
+        return new_group_samples(query.fingerprint.shingles, close)
 
     @staticmethod
     def weak_matches(matches: Iterable[Match]) -> list[str]:

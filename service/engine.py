@@ -280,13 +280,22 @@ class Engine:
         tx.regroup(roots, root)
         tx.insert(indexed, datetime.now(UTC), root)
         self.detector.remember(indexed)
-        # Learned boilerplate counts groups: only what the article's group did not hold yet. A new version
-        # is the same story: what its earlier version held was counted then (counted again, three revisions
-        # of a story made its own text boilerplate, and its copies stopped matching).
-        earlier = existing.fingerprint.shingles if existing else None
-        sources = self._sources(tx, self.detector.weak_matches(matches)) if article.source else None
-        tx.count_groups(self.detector.group_samples(indexed, matches, candidates, earlier, sources))
+        if not existing:
+            self._count_groups(tx, indexed, matches, candidates)
         return Verdict(article.id, tuple(matches), None if root == article.id else root), indexed
+
+    def _count_groups(
+        self, tx: Transaction, indexed: PreparedArticle, matches: list[Match], candidates: dict[str, U32Array]
+    ) -> None:
+        """Learned boilerplate counts groups: count what the article's group did not hold yet.
+
+        Only an id's first version counts. Versions that replace it (a revision, a correction, or another
+        story under a reused id) count nothing: what a version adds cannot be told from what an earlier one,
+        replaced since, counted already. Counting what each version added to the one it replaced counted a
+        story's revisions again every time a file holding two versions of it was sent again, and after
+        three such runs its own text was boilerplate and its copies matched nothing."""
+        sources = self._sources(tx, self.detector.weak_matches(matches)) if indexed.article.source else None
+        tx.count_groups(self.detector.group_samples(indexed, matches, candidates, sources))
 
     # ---- queries -------------------------------------------------------------------------------
 

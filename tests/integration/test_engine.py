@@ -125,6 +125,31 @@ def test_revisions_of_one_story_do_not_make_its_text_boilerplate(engine: Engine)
     assert [m.id for m in excerpt.matches] == ["live"] and excerpt.duplicate_of == "live"
 
 
+def test_a_file_holding_two_versions_of_a_story_sent_again_and_again_counts_them_once(engine: Engine) -> None:
+    # Each run put the first version back and then the second over it, and the second counted what it adds
+    # to the first as seen in one more story: after three runs the update was boilerplate, and an excerpt
+    # of it matched nothing.
+    update = (
+        "Update: late on Thursday the harbour board said the dredging contract would go to a second tender, "
+        "after two of the three bidders withdrew over the cost of disposing of the silt at sea."
+    )
+    for _run in range(4):
+        engine.index(prep(engine, "live", WIRE))
+        engine.index(prep(engine, "live", f"{WIRE}\n\n{update}"))
+    assert engine.learned_boilerplate() == 0
+    excerpt = engine.check(prep(engine, "q", f"{WIRE_PARAGRAPHS[-1]}\n\n{update}"))
+    assert [m.id for m in excerpt.matches] == ["live"]
+
+
+def test_two_stories_sent_again_and_again_under_one_id_never_become_boilerplate(engine: Engine) -> None:
+    # A reused id (a CMS slot, a live page): each story replaced the other and counted its whole text again.
+    for _run in range(4):
+        engine.index(prep(engine, "slot", SAME_EVENT_A))
+        engine.index(prep(engine, "slot", SAME_EVENT_B))
+    assert engine.learned_boilerplate() == 0
+    assert [m.id for m in engine.check(prep(engine, "q", SAME_EVENT_B)).matches] == ["slot"]
+
+
 # Appeals of three outlets, each on top of its copy and not yet learned (no outlet ran it on three stories).
 OUTLET_APPEALS = [
     "Our reporting is free for everyone to read because readers like you chip in each month. If this "
