@@ -75,6 +75,9 @@ _STOP = object()
 # members than asked for, if need be): far under gRPC's 4 MiB message limit, which a page of members with long
 # titles would otherwise exceed, failing that listing for good.
 PAGE_BYTES = 1 << 20
+# How often a group's first page is read before it is answered as read: again while it is not whole
+# (_whole_first_page), which only a store whose read is not one snapshot can give, only while the group changes.
+_GROUP_READS = 10
 # Checks come in while one ended less than this long ago (at 10 checks/s or more): _let_checks_in.
 _CHECKS_FLOWING = 0.1
 # Articles screened together (service/novelty.py), each chunk against the store as the chunks before it
@@ -374,9 +377,12 @@ class Engine:
         `page_token`: the previous page's `next_page_token` (service/paging.py)."""
         size = paging.page_size(page_size)
         after = paging.key_from(page_token, article_id)
-        with self.store.read() as tx:
-            stored = _stored(tx, article_id)
-            total, members = tx.group_page(stored.group_root, after, size + 1)  # (one more: is there a next page?)
+        for _ in range(_GROUP_READS):
+            with self.store.read() as tx:
+                stored = _stored(tx, article_id)
+                total, members = tx.group_page(stored.group_root, after, size + 1)  # (one more: a next page?)
+            if after is not None or _whole_first_page(article_id, size, total, members):
+                break
         shown = _fitting(members[:size], PAGE_BYTES)
         token = ""
         if len(members) > len(shown):  # (so this page is full)
@@ -558,6 +564,16 @@ def _same_version(stored: StoredArticle, prepared: PreparedArticle) -> bool:
     return stored.fingerprint.body_digest == prepared.fingerprint.body_digest and (
         (a.title, a.source, a.url, _us(a.published)) == (b.title, b.source, b.url, _us(b.published))
     )
+
+
+def _whole_first_page(article_id: str, size: int, total: int, members: list[GroupMember]) -> bool:
+    """Does a group's first page hold what its size says, and (when the group fits) the article asked for?
+    A store whose read is not one snapshot (Redis: the record, the group's size and its members are read
+    in turns) can read a group as it changes (an earlier copy indexed, then deleted, moves it away and
+    back) and see it empty, short, or without that article."""
+    if len(members) != min(total, size + 1):
+        return False
+    return total > size or any(m.id == article_id for m in members)
 
 
 def _stored(tx: Transaction, article_id: str) -> StoredArticle:
