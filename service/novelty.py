@@ -89,10 +89,11 @@ def _may_turn_common(values: U32Array, owners: IntArray, tx: Transaction, detect
     min_groups = detector.params.boilerplate_after
     held = earlier_holders(values, owners)
     risky: BoolArray = held >= min_groups - 1  # (a count of 0 cannot be told from 1 by common_shingles)
-    for k in range(1, min_groups - 1):
+    # Only the counts of earlier holders the batch has (at most its size): a loop over 1..min_groups made
+    # every write cost O(--boilerplate-after), 0.24 s an article at 100,000.
+    for k in np.unique(held[(held >= 1) & (held < min_groups - 1)]).tolist():
         at = np.flatnonzero(held == k)
-        if at.size:
-            risky[at] = members(values[at], tx.common_shingles(unique(values[at]), min_groups - k))
+        risky[at] = members(values[at], tx.common_shingles(unique(values[at]), min_groups - k))
     return risky
 
 
