@@ -31,6 +31,12 @@ Behavior = Callable[[Any, grpc.ServicerContext], Any]
 # Probes and tooling must work without credentials: health for load balancers and
 # container HEALTHCHECKs, reflection for grpcurl. Neither exposes stored data.
 OPEN_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+# Reflection streams open at once; one more gets RESOURCE_EXHAUSTED (LimitStreams).
+REFLECTION_STREAMS = 2
+_REFLECTION_FULL = (
+    f"{REFLECTION_STREAMS} reflection streams are already open, this server's limit: close one (a tool that "
+    "reflects keeps its stream only while it runs), or retry after a backoff"
+)
 
 
 class _Undecodable:
@@ -60,8 +66,13 @@ def _rewrap(
     behavior_wrapper: Callable[[Behavior], Behavior],
     deserializer: Callable[[bytes], Any] | None,
 ) -> grpc.RpcMethodHandler[Any, Any]:
-    """The same kind of handler with its behavior wrapped and its request deserializer replaced."""
+    """The same kind of handler with its behavior wrapped and its request deserializer replaced. A behavior
+    that answers through a callback instead of holding a handler thread (health's Watch) is left as it is:
+    wrapped, it lost the mark that tells grpc so, and each Watch held a thread for as long as it was open,
+    so a few clients watching health left none for the calls that need a token."""
     h: Any = handler
+    if _non_blocking(handler):
+        return handler
     for kind, factory in (
         ("unary_unary", grpc.unary_unary_rpc_method_handler),
         ("unary_stream", grpc.unary_stream_rpc_method_handler),
@@ -77,6 +88,11 @@ def _rewrap(
             )
             return made
     return handler
+
+
+def _non_blocking(handler: grpc.RpcMethodHandler[Any, Any]) -> bool:
+    behavior = getattr(handler, "unary_stream", None)
+    return bool(getattr(behavior, "experimental_non_blocking", False))
 
 
 def _short(method: str) -> str:
@@ -211,25 +227,34 @@ class LimitStreams(_Rewrapping):
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._slots = threading.BoundedSemaphore(limit)
+        # Reflection streams need no token, so they have slots of their own, few: a tool such as grpcurl
+        # holds one for a moment, but idle ones held open would otherwise take every handler thread.
+        self._reflection_slots = threading.BoundedSemaphore(REFLECTION_STREAMS)
 
     def rewrap(
         self, details: grpc.HandlerCallDetails, handler: grpc.RpcMethodHandler[Any, Any]
     ) -> grpc.RpcMethodHandler[Any, Any]:
         h: Any = handler
-        if not h.request_streaming or details.method.startswith(OPEN_PREFIXES):  # (reflection: short streams)
+        if not h.request_streaming or details.method.startswith(OPEN_PREFIXES[0]):
             return handler
-        return _rewrap(handler, self._limited, h.request_deserializer)
+        if details.method.startswith(OPEN_PREFIXES[1]):
+            return _rewrap(handler, self._limited(self._reflection_slots, _REFLECTION_FULL), h.request_deserializer)
+        return _rewrap(handler, self._limited(self._slots, self._full_message()), h.request_deserializer)
 
-    def _limited(self, behavior: Behavior) -> Behavior:
-        def run(requests: Any, context: grpc.ServicerContext) -> Any:
-            if not self._slots.acquire(blocking=False):
-                context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, self._full_message())
-            release = _Once(lambda _error: self._slots.release())
-            if not context.add_callback(lambda: release(None)):  # the call has already ended
-                release(None)
-            return behavior(requests, context)
+    @staticmethod
+    def _limited(slots: threading.BoundedSemaphore, full: str) -> Callable[[Behavior], Behavior]:
+        def limited(behavior: Behavior) -> Behavior:
+            def run(requests: Any, context: grpc.ServicerContext) -> Any:
+                if not slots.acquire(blocking=False):
+                    context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, full)
+                release = _Once(lambda _error: slots.release())
+                if not context.add_callback(lambda: release(None)):  # the call has already ended
+                    release(None)
+                return behavior(requests, context)
 
-        return run
+            return run
+
+        return limited
 
     def _full_message(self) -> str:
         streams = "request stream is" if self.limit == 1 else "request streams are"

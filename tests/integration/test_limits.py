@@ -254,3 +254,46 @@ def test_an_index_call_past_its_deadline_says_whether_the_article_may_be_stored(
         assert client.get("taken").article.body == WIRE
         with pytest.raises(NotFoundError):
             client.get("queued")
+
+
+def test_health_watchers_hold_no_handler_thread_and_reflection_streams_have_a_cap_of_their_own(
+    tmp_path: Path,
+) -> None:
+    # Neither needs a token. Each Watch on the main port used to hold a handler thread for as long as it was
+    # open, and reflection streams had no cap: a few idle ones left no thread for the calls that need one.
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    from service.interceptors import REFLECTION_STREAMS
+
+    with in_process_server(tmp_path, max_workers=4, max_streams=1) as (running, _client):
+        channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
+        release = threading.Event()
+
+        def reflection_requests() -> Iterator[reflection_pb2.ServerReflectionRequest]:
+            yield reflection_pb2.ServerReflectionRequest(list_services="")
+            release.wait(30)
+
+        # (deadlines: so that a server whose threads they all hold fails this test instead of hanging it)
+        watch = health_pb2_grpc.HealthStub(channel).Watch
+        watches = [watch(health_pb2.HealthCheckRequest(), timeout=20) for _ in range(6)]
+        reflect = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo
+        reflecting = [reflect(reflection_requests(), timeout=20) for _ in range(REFLECTION_STREAMS + 1)]
+        try:
+            assert all(next(w).status == health_pb2.HealthCheckResponse.SERVING for w in watches)
+            answered, refused = [], []
+            for stream in reflecting:
+                try:
+                    answered.append(next(stream).list_services_response)
+                except grpc.RpcError as exc:
+                    refused.append(exc)
+            assert len(answered) == REFLECTION_STREAMS
+            assert [e.code() for e in refused] == [grpc.StatusCode.RESOURCE_EXHAUSTED]
+            assert "reflection streams are already open" in (refused[0].details() or "")
+            with NeardupClient(f"127.0.0.1:{running.port}", timeout=5) as quick:
+                assert quick.stats().articles == 0  # answered at once, not after the deadline
+        finally:
+            release.set()
+            for w in watches:
+                w.cancel()
+            channel.close()
