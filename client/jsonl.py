@@ -76,9 +76,10 @@ def parse_line(raw: bytes, number: int) -> Article | BadLine:
         return BadLine(None, f"line {number}: not UTF-8 text (byte {exc.start + 1} of the line is "
                              f"{raw[exc.start]:#04x}); save the file as UTF-8")  # fmt: skip
     try:
-        obj = json.loads(line)
+        # (without its line end: in a line cut mid-string the newline is what json would complain of)
+        obj = json.loads(line.rstrip("\r\n"))
     except json.JSONDecodeError as exc:
-        return BadLine(None, f"line {number}: not valid JSON ({exc.msg})")
+        return BadLine(None, f"line {number}: not valid JSON ({_where(exc)})")
     if not isinstance(obj, dict):
         return BadLine(None, f"line {number}: expected a JSON object")
     article_id = obj.get("id")
@@ -94,6 +95,11 @@ def parse_line(raw: bytes, number: int) -> Article | BadLine:
         )
     except ValueError as exc:
         return BadLine(article_id, f"line {number}: {exc}")
+
+
+def _where(exc: json.JSONDecodeError) -> str:
+    """json's complaint with the column it is about (some of its messages end in "at", leaving it to say where)."""
+    return f"{exc.msg} column {exc.colno}" if exc.msg.endswith(" at") else f"{exc.msg} at column {exc.colno}"
 
 
 def _text(obj: dict[str, Any], key: str) -> str:

@@ -62,3 +62,14 @@ def test_a_file_named_gz_that_is_not_gzip_is_an_input_error(tmp_path: Path) -> N
     path.write_bytes(jsonl({"id": "a", "body": "not compressed"}))
     with pytest.raises(InputError, match=r"plain\.jsonl\.gz: Not a gzipped file"):
         list(read_articles(path))
+
+
+def test_a_line_that_is_not_json_says_the_column_where_it_went_wrong(tmp_path: Path) -> None:
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(b'{"id": "a", "body": "cut mid\n{"id": "b"} x\r\n')
+    lines = list(read_articles(path))
+    # (the line end is not part of the JSON: read with it, a string cut short was an "Invalid control character")
+    assert lines == [
+        BadLine(None, "line 1: not valid JSON (Unterminated string starting at column 21)"),
+        BadLine(None, "line 2: not valid JSON (Extra data at column 13)"),
+    ]
