@@ -82,8 +82,10 @@ def parse_line(raw: bytes, number: int) -> Article | BadLine:
         return BadLine(None, f"line {number}: not valid JSON ({_where(exc)})")
     if not isinstance(obj, dict):
         return BadLine(None, f"line {number}: expected a JSON object")
-    article_id = obj.get("id")
-    article_id = None if article_id is None else str(article_id)
+    try:
+        article_id = _id(obj.get("id"))
+    except ValueError as exc:
+        return BadLine(None, f"line {number}: {exc}")
     try:
         return Article(
             id=article_id or "",
@@ -95,6 +97,16 @@ def parse_line(raw: bytes, number: int) -> Article | BadLine:
         )
     except ValueError as exc:
         return BadLine(article_id, f"line {number}: {exc}")
+
+
+def _id(value: Any) -> str | None:
+    """The id as text: a string, or a number's digits; anything else (a list, true) is refused rather than
+    stored under its Python spelling ("['a']", "True")."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):  # (bool is an int to Python, not to JSON)
+        raise ValueError(f"id: expected a string, got {type(value).__name__}")
+    return str(value)
 
 
 def _where(exc: json.JSONDecodeError) -> str:

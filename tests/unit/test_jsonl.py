@@ -73,3 +73,16 @@ def test_a_line_that_is_not_json_says_the_column_where_it_went_wrong(tmp_path: P
         BadLine(None, "line 1: not valid JSON (Unterminated string starting at column 21)"),
         BadLine(None, "line 2: not valid JSON (Extra data at column 13)"),
     ]
+
+
+def test_an_id_that_is_not_a_string_or_number_is_a_bad_line_not_its_python_spelling(tmp_path: Path) -> None:
+    path = tmp_path / "ids.jsonl"
+    path.write_bytes(jsonl({"id": ["list"], "body": "a"}, {"id": True, "body": "b"}, {"id": {"k": 1}, "body": "c"},
+                           {"id": 7, "body": "d"}))  # fmt: skip
+    lines = list(read_articles(path))
+    assert lines[:3] == [
+        BadLine(None, "line 1: id: expected a string, got list"),
+        BadLine(None, "line 2: id: expected a string, got bool"),
+        BadLine(None, "line 3: id: expected a string, got dict"),
+    ]
+    assert lines[3] == Article("7", "d")  # (a number is taken as its digits, as before)
