@@ -149,7 +149,9 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                               "sending it (the server's receive limit: 4 MiB, more if its --max-body-bytes "
                               "was raised above 1.5 MiB; default %(default)s)")  # fmt: skip
         cmd.add_argument(
-            "file", type=Path, help="JSONL (or .jsonl.gz; '-': standard input): id, body, title, source, url, published"
+            "file",
+            type=Path,
+            help="JSONL, gzipped or not ('-': standard input): id, body, title, source, url, published",
         )
         _add_connection_flags(cmd, env)
         cmd.add_argument("--output", type=Path, help="write results here instead of stdout ('-': stdout)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import sys
 import zlib
@@ -16,6 +17,7 @@ from typing import IO, Any, cast
 from client.api import Article
 
 STDIN = Path("-")
+GZIP_MAGIC = b"\x1f\x8b"  # the first two bytes of every gzip member
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class InputError(Exception):
 
 
 def read_articles(path: Path) -> Iterator[Article | BadLine]:
-    """The articles of a JSONL file ('.gz': gzipped; '-': standard input), one per non-blank line, in order.
+    """The articles of a JSONL file (gzipped or not; '-': standard input), one per non-blank line, in order.
 
     Opens the file now, raising InputError if it cannot be, and reads it as it is iterated. A line that is
     not an article (not JSON, not UTF-8, a missing field) is a BadLine in its place; a file that cannot be
@@ -47,11 +49,28 @@ def read_articles(path: Path) -> Iterator[Article | BadLine]:
 
 
 def _open_binary(path: Path) -> AbstractContextManager[IO[bytes]]:
+    """The file's bytes, ungzipped if they are gzip. Known by their first bytes rather than the name: gzip
+    on standard input, or in a file not named .gz, was read as text, one "not UTF-8" error a line."""
     if path == STDIN:
-        return nullcontext(sys.stdin.buffer)  # (not closed: it is not ours)
-    if path.suffix == ".gz":
-        return cast(IO[bytes], gzip.open(path, "rb"))
-    return path.open("rb")
+        stdin = _peekable(sys.stdin.buffer)
+        if _is_gzip(stdin):
+            return cast(IO[bytes], gzip.GzipFile(fileobj=stdin))  # (closing it leaves standard input open)
+        return nullcontext(stdin)  # (not closed: it is not ours)
+    with path.open("rb") as file:
+        gzipped = _is_gzip(file)
+        if not gzipped and path.suffix == ".gz" and file.peek(1):
+            # (the name says gzip and the bytes do not: read as text, it could be a file cut or garbled)
+            raise gzip.BadGzipFile("Not a gzipped file, though its name ends in .gz")
+    return cast(IO[bytes], gzip.open(path, "rb")) if gzipped else path.open("rb")
+
+
+def _peekable(stream: IO[bytes]) -> io.BufferedReader:
+    return stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(cast(Any, stream))
+
+
+def _is_gzip(stream: io.BufferedReader) -> bool:
+    """Do the stream's next bytes start a gzip member? (Looked at, not taken.)"""
+    return stream.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)] == GZIP_MAGIC
 
 
 def _articles(stream: AbstractContextManager[IO[bytes]], path: Path) -> Iterator[Article | BadLine]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,3 +88,18 @@ def test_an_id_that_is_not_a_string_or_number_is_a_bad_line_not_its_python_spell
         BadLine(None, "line 3: id: expected a string, got dict"),
     ]
     assert lines[3] == Article("7", "d")  # (a number is taken as its digits, as before)
+
+
+def test_gzip_is_known_by_its_first_bytes_in_a_file_of_any_name_and_on_standard_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [{"id": "a", "body": "one"}, {"id": "b", "body": "two"}]
+    unnamed = tmp_path / "export.jsonl"
+    unnamed.write_bytes(gzip.compress(jsonl(*rows)))
+    assert list(read_articles(unnamed)) == [Article("a", "one"), Article("b", "two")]
+    # (a pipe: its first bytes are looked at without being taken from what is read after)
+    pipe = io.BufferedReader(io.BytesIO(gzip.compress(jsonl(*rows))))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(pipe))
+    assert list(read_articles(Path("-"))) == [Article("a", "one"), Article("b", "two")]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(jsonl(*rows)))))
+    assert list(read_articles(Path("-"))) == [Article("a", "one"), Article("b", "two")]
