@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import itertools
 import json
 import logging
@@ -459,10 +460,13 @@ def _checked_ids(named: Sequence[str], lines: Iterable[str], path: Path | None) 
 
 
 def _id_file(path: Path | None) -> AbstractContextManager[Iterable[str]]:
-    """The lines of the ids file, opened ('-': standard input; None: no file, no lines)."""
+    """The lines of the ids file, opened ('-': standard input; None: no file, no lines). Read as UTF-8
+    without a leading byte order mark, as Windows tools save it: it was read as part of the first id."""
     if path is None:
         return nullcontext(())
-    return nullcontext(sys.stdin) if str(path) == "-" else path.open(encoding="utf-8")
+    if str(path) == "-":
+        return nullcontext(io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig"))
+    return path.open(encoding="utf-8-sig")
 
 
 def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:

@@ -368,6 +368,19 @@ def test_delete_reads_ids_from_arguments_and_a_file_and_exits_1_when_one_was_not
     assert "only the ids printed above were sent" in too_long.stderr
 
 
+def test_delete_reads_an_ids_file_or_standard_input_that_starts_with_a_byte_order_mark(
+    served: ServerProcess, tmp_path: Path
+) -> None:
+    neardup("ingest", str(write_jsonl(tmp_path / "in.jsonl", [ROWS[0], ROWS[6]])), "--server", served.target)
+    listed = tmp_path / "takedowns.txt"
+    listed.write_bytes(b"\xef\xbb\xbfwire\r\n")  # (as Windows tools save a UTF-8 list)
+    from_file = neardup("delete", "--from", str(listed), "--server", served.target)
+    assert (from_file.returncode, from_file.stdout) == (0, '{"id": "wire", "deleted": true}\n'), from_file.stderr
+    piped = subprocess.run([sys.executable, "-m", "client.cli", "delete", "--from", "-", "--server", served.target],
+                           input=b"\xef\xbb\xbfother\n", capture_output=True, timeout=120)  # fmt: skip
+    assert (piped.returncode, piped.stdout) == (0, b'{"id": "other", "deleted": true}\n'), piped.stderr
+
+
 def test_version_is_the_one_the_server_reports_and_the_package_has(served: ServerProcess) -> None:
     assert importlib.metadata.version("neardup") == service.__version__  # (pyproject takes it from there)
     version = neardup("--version")
