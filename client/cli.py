@@ -10,13 +10,14 @@ import json
 import logging
 import os
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
 
 import grpc
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -155,7 +156,9 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
             help="JSONL, gzipped or not ('-': standard input): id, body, title, source, url, published",
         )
         _add_connection_flags(cmd, env)
-        cmd.add_argument("--output", type=Path, help="write results here instead of stdout ('-': stdout)")
+        cmd.add_argument("--output", type=Path,
+                         help="write results here instead of stdout ('-': stdout); emptied when the first result "
+                              "is written; not the input file")  # fmt: skip
         cmd.add_argument("--evidence", action="store_true", help="include shared passages in each match")
         cmd.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
         cmd.set_defaults(run=run)
@@ -235,15 +238,65 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(EXIT_FAILED)
 
 
-def _output(path: Path | None) -> AbstractContextManager[IO[str]]:
-    """Where results go, opened before the first article is sent (after the server answered: a run that
-    cannot start leaves an earlier output file as it was)."""
-    if path is None or str(path) == "-":  # ("-": standard output, as for the input file)
+class _Writer(Protocol):
+    def write(self, text: str, /) -> object: ...
+
+
+def _output(path: Path | None, input_path: Path) -> AbstractContextManager[_Writer]:
+    """Where results go ('-' or None: standard output), opened before the server is asked, so an output
+    that cannot be written fails first; refused if it is the input file, which writing would empty."""
+    if path is None or str(path) == "-":
+        if _is_input(_fd_of(sys.stdout), input_path):  # (`neardup ingest a.jsonl >> a.jsonl`: it reads its answers)
+            _fail(f"the output is the input file {input_path}; name another file")
         return nullcontext(sys.stdout)
     try:
-        return path.open("w", encoding="utf-8")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o666)  # (not emptied yet: _EmptiedWhenWritten)
     except OSError as exc:
         _fail(f"cannot write {path}: {exc.strerror or exc}")
+    if _is_input(fd, input_path):
+        os.close(fd)
+        _fail(f"--output {path} is the input file: writing it would empty it before it is read; name another file")
+    return _EmptiedWhenWritten(os.fdopen(fd, "w", encoding="utf-8"))
+
+
+def _fd_of(stream: IO[str]) -> int | None:
+    try:
+        return stream.fileno()
+    except (OSError, ValueError):  # (replaced by one without a descriptor, as a test harness does)
+        return None
+
+
+def _is_input(fd: int | None, input_path: Path) -> bool:
+    """Is the file open as `fd` the input file (by name, by a hard link, or as standard input)?"""
+    try:
+        written = os.fstat(fd) if fd is not None else None
+        read = os.fstat(sys.stdin.fileno()) if str(input_path) == "-" else os.stat(input_path)
+    except (OSError, ValueError):
+        return False
+    return written is not None and stat.S_ISREG(written.st_mode) and os.path.samestat(written, read)
+
+
+class _EmptiedWhenWritten:
+    """An output file, emptied of what an earlier run wrote only when the first line of this one is
+    written: a run that cannot start (a token refused, an input that fails at its first line) leaves it
+    as it was, where opening it to write had emptied it already."""
+
+    def __init__(self, file: IO[str]) -> None:
+        self._file = file
+        self._emptied = False
+
+    def write(self, text: str) -> int:
+        if not self._emptied:
+            if stat.S_ISREG(os.fstat(self._file.fileno()).st_mode):  # (not a pipe or /dev/stdout)
+                self._file.truncate(0)
+            self._emptied = True
+        return self._file.write(text)
+
+    def __enter__(self) -> _EmptiedWhenWritten:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
 
 
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -296,10 +349,14 @@ def _announce_serving(settings: Settings, running: RunningServer) -> None:
 def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     retry = Retry(attempts=args.retries) if args.retries > 0 else None
     lines = read_articles(args.file)  # (a file that cannot be read fails before any server is asked)
-    with _connect(args, timeout=None, max_message_bytes=args.max_message_bytes) as client:
+    with (
+        _output(args.output, args.file) as out,
+        _connect(args, timeout=None, max_message_bytes=args.max_message_bytes) as client,
+    ):
         client.wait_ready(10)
         return _run_file(
             args,
+            out,
             lines,
             lambda articles: client.index_stream(
                 articles, evidence=args.evidence, batch=max(1, args.batch), retry=retry, on_retry=_say_retrying
@@ -320,6 +377,7 @@ def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     retry = Retry(attempts=args.retries) if args.retries > 0 else None
     lines = read_articles(args.file)
     with (
+        _output(args.output, args.file) as out,
         _connect(args, max_message_bytes=args.max_message_bytes) as client,
         ThreadPoolExecutor(_CHECKS_IN_FLIGHT) as pool,
     ):
@@ -333,18 +391,21 @@ def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                     raise
                 return ArticleFailure(article.id, exc)
 
-        return _run_file(args, lines, lambda articles: ordered_map(pool, check_one, articles, 4 * _CHECKS_IN_FLIGHT))
+        return _run_file(
+            args, out, lines, lambda articles: ordered_map(pool, check_one, articles, 4 * _CHECKS_IN_FLIGHT)
+        )
 
 
 def _run_file(
     args: argparse.Namespace,
+    out: _Writer,
     lines: Iterable[Article | BadLine],
     send: Callable[[Iterable[Article]], Iterable[Verdict | ArticleFailure]],
 ) -> int:
     """Send the file's articles, write one result line per input line, in input order; EXIT_REJECTED if
     some line was answered with an error (said on stderr too: a pipeline may not read every line)."""
     answered = rejected = 0
-    with _output(args.output) as out, _progress(args.no_progress) as advance:
+    with _progress(args.no_progress) as advance:
         try:
             for outcome in in_order(lines, Article, send):
                 out.write(json.dumps(outcome.as_dict(), ensure_ascii=False) + "\n")

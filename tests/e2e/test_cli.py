@@ -142,6 +142,57 @@ def test_an_output_of_dash_is_standard_output_as_an_input_of_dash_is_standard_in
     assert not (tmp_path / "-").exists()
 
 
+@pytest.mark.parametrize("command", ["ingest", "check"])
+def test_an_output_that_is_the_input_file_is_refused_before_it_is_emptied(
+    command: str, served: ServerProcess, tmp_path: Path
+) -> None:
+    articles = write_jsonl(tmp_path / "in.jsonl", ROWS[:2])
+    before = articles.read_bytes()
+    (tmp_path / "link.jsonl").hardlink_to(articles)
+    same = "neardup: --output {} is the input file: writing it would empty it before it is read; name another file"
+    for output in (str(articles), str(tmp_path / "link.jsonl")):
+        result = neardup(command, str(articles), "--server", served.target, "--output", output, "--no-progress")
+        assert (result.returncode, result.stderr.strip()) == (2, same.format(output)), result.stderr
+    with articles.open("rb") as stdin:  # (`neardup ingest - --output in.jsonl < in.jsonl`)
+        piped = subprocess.run([sys.executable, "-m", "client.cli", command, "-", "--server", served.target,
+                                "--output", str(articles)], stdin=stdin, capture_output=True, text=True,
+                               timeout=120)  # fmt: skip
+    assert (piped.returncode, piped.stderr.strip()) == (2, same.format(articles))
+    with articles.open("ab") as stdout:  # (`neardup ingest in.jsonl >> in.jsonl`: it would read its own answers)
+        appended = subprocess.run([sys.executable, "-m", "client.cli", command, str(articles), "--server",
+                                   served.target], stdout=stdout, stderr=subprocess.PIPE, text=True,
+                                  timeout=120)  # fmt: skip
+    assert appended.returncode == 2
+    assert appended.stderr.strip() == f"neardup: the output is the input file {articles}; name another file"
+    assert articles.read_bytes() == before
+    assert json.loads(neardup("stats", "--server", served.target).stdout)["articles"] == 0
+
+
+def test_a_run_that_cannot_start_leaves_an_earlier_output_file_as_it_was(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("right-token\n")
+    (tmp_path / "wrong").write_text("wrong-token\n")
+    server = ServerProcess(tmp_path / "data", "--auth-token-file", str(tmp_path / "token")).start()
+    try:
+        articles, out = write_jsonl(tmp_path / "in.jsonl", ROWS[:2]), tmp_path / "out.jsonl"
+        out.write_text("earlier results\n")
+        refused = neardup("ingest", str(articles), "--server", server.target, "--token-file", str(tmp_path / "wrong"),
+                          "--output", str(out), "--no-progress")  # fmt: skip
+        assert refused.returncode == 2 and "UNAUTHENTICATED" in refused.stderr, refused.stderr
+        assert out.read_text() == "earlier results\n"
+        header_only = tmp_path / "cut.jsonl.gz"  # (gzip by its first bytes, cut before its first line)
+        header_only.write_bytes(gzip.compress(articles.read_bytes())[:12])
+        cut = neardup("check", str(header_only), "--server", server.target, "--token-file", str(tmp_path / "token"),
+                      "--output", str(out), "--no-progress")  # fmt: skip
+        assert cut.returncode == 2 and "cannot read" in cut.stderr, cut.stderr
+        assert out.read_text() == "earlier results\n"
+        fine = neardup("check", str(articles), "--server", server.target, "--token-file", str(tmp_path / "token"),
+                       "--output", str(out), "--no-progress")  # fmt: skip
+        assert fine.returncode == 0, fine.stderr
+        assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["wire", "copy"]  # (replaced)
+    finally:
+        server.stop()
+
+
 def test_a_reader_that_leaves_early_ends_the_command_quietly_as_sigpipe_would(
     served: ServerProcess, tmp_path: Path
 ) -> None:
