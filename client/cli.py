@@ -353,7 +353,7 @@ def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         _output(args.output, args.file) as out,
         _connect(args, timeout=None, max_message_bytes=args.max_message_bytes) as client,
     ):
-        client.wait_ready(10)
+        _wait_ready(client, args)
         return _run_file(
             args,
             out,
@@ -362,6 +362,21 @@ def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 articles, evidence=args.evidence, batch=max(1, args.batch), retry=retry, on_retry=_say_retrying
             ),
         )
+
+
+def _wait_ready(client: NeardupClient, args: argparse.Namespace, seconds: float = 10) -> None:
+    """Wait for the server to come up (ingest and check may start beside it). If it does not, one call on a
+    new channel says why: waiting swallows the handshake's error, and a TLS mismatch was then "no server"
+    where `stats` says which flag to change (main hints from that error)."""
+    try:
+        client.wait_ready(seconds)
+    except NeardupClientError as not_ready:
+        with _connect(args, timeout=5) as probe:
+            try:
+                probe.health()
+            except NeardupClientError as why:
+                raise (why if why.code in _HINTED else not_ready) from None
+        # (it answered: the server came up just now)
 
 
 def _say_retrying(error: NeardupClientError, unanswered: int, wait: float) -> None:
@@ -381,7 +396,7 @@ def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         _connect(args, max_message_bytes=args.max_message_bytes) as client,
         ThreadPoolExecutor(_CHECKS_IN_FLIGHT) as pool,
     ):
-        client.wait_ready(10)
+        _wait_ready(client, args)
 
         def check_one(article: Article) -> Verdict | ArticleFailure:
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +106,22 @@ def test_the_cli_says_which_tls_setting_to_change_when_the_handshake_cannot_happ
         assert "speaks plaintext: leave out --tls, --ca-file" in capsys.readouterr().err
     assert main(["stats", "--server", target, "--ca-file", str(pki.ca)], env={}) == 0  # (the right CA: no hint)
     assert '"articles": 0' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["ingest", "check"])
+def test_ingest_and_check_say_which_tls_setting_to_change_as_stats_does(
+    command: str, tls_server: tuple[RunningServer, Pki], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (they wait for the server to come up, 10 s; the handshake's failure was then "no server at ...")
+    running, pki = tls_server
+    articles = tmp_path / "in.jsonl"
+    articles.write_text(json.dumps({"id": "a", "body": WIRE}) + "\n")
+    run = [command, str(articles), "--output", str(tmp_path / "out.jsonl"), "--no-progress"]
+    assert main([*run, "--server", f"127.0.0.1:{running.port}"], env={}) == 2
+    assert "if it serves TLS, add --tls or --ca-file" in capsys.readouterr().err
+    with in_process_server(tmp_path / "plain") as (plain, _client):
+        assert main([*run, "--server", f"127.0.0.1:{plain.port}", "--ca-file", str(pki.ca)], env={}) == 2
+        assert "speaks plaintext: leave out --tls, --ca-file" in capsys.readouterr().err
 
 
 def test_tls_and_token_together_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
