@@ -13,6 +13,7 @@ import signal
 import stat
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
@@ -42,7 +43,7 @@ from client.errors import (
     NeardupClientError,
     NotFoundError,
 )
-from client.jsonl import BadLine, InputError, read_articles
+from client.jsonl import BadLine, InputError, read_numbered_articles
 from client.ordered import in_order, ordered_map
 from client.resume import Retry
 
@@ -348,7 +349,7 @@ def _announce_serving(settings: Settings, running: RunningServer) -> None:
 
 def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     retry = Retry(attempts=args.retries) if args.retries > 0 else None
-    lines = read_articles(args.file)  # (a file that cannot be read fails before any server is asked)
+    lines = read_numbered_articles(args.file)  # (a file that cannot be read fails before any server is asked)
     with (
         _output(args.output, args.file) as out,
         _connect(args, timeout=None, max_message_bytes=args.max_message_bytes) as client,
@@ -390,7 +391,7 @@ def _say_retrying_check(error: NeardupClientError, _: int, wait: float) -> None:
 
 def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     retry = Retry(attempts=args.retries) if args.retries > 0 else None
-    lines = read_articles(args.file)
+    lines = read_numbered_articles(args.file)
     with (
         _output(args.output, args.file) as out,
         _connect(args, max_message_bytes=args.max_message_bytes) as client,
@@ -414,16 +415,24 @@ def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 def _run_file(
     args: argparse.Namespace,
     out: _Writer,
-    lines: Iterable[Article | BadLine],
+    lines: Iterable[tuple[int, Article | BadLine]],
     send: Callable[[Iterable[Article]], Iterable[Verdict | ArticleFailure]],
 ) -> int:
-    """Send the file's articles, write one result line per input line, in input order; EXIT_REJECTED if
-    some line was answered with an error (said on stderr too: a pipeline may not read every line)."""
+    """Send the file's articles, write one result line per non-blank input line, in input order, naming
+    that line; EXIT_REJECTED if some line was answered with an error (said on stderr too: a pipeline may
+    not read every line)."""
     answered = rejected = 0
+    numbers: deque[int] = deque()  # of the lines read and not yet answered, in order, as outcomes come
+
+    def unnumbered() -> Iterator[Article | BadLine]:
+        for number, item in lines:
+            numbers.append(number)
+            yield item
+
     with _progress(args.no_progress) as advance:
         try:
-            for outcome in in_order(lines, Article, send):
-                out.write(json.dumps(outcome.as_dict(), ensure_ascii=False) + "\n")
+            for outcome in in_order(unnumbered(), Article, send):
+                out.write(json.dumps(_numbered(outcome, numbers.popleft()), ensure_ascii=False) + "\n")
                 answered += 1
                 rejected += not isinstance(outcome, Verdict)
                 advance()
@@ -436,6 +445,13 @@ def _run_file(
               "say why", file=sys.stderr)  # fmt: skip
         return EXIT_REJECTED
     return EXIT_OK
+
+
+def _numbered(outcome: Verdict | ArticleFailure | BadLine, line: int) -> dict[str, Any]:
+    """The outcome's output record, with the number of the input line it answers after its id: an error
+    from the server named no line, and blank lines skipped make output line N not input line N."""
+    record = outcome.as_dict()
+    return {"id": record.pop("id"), "line": line, **record}
 
 
 class _progress:

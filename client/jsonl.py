@@ -41,6 +41,12 @@ def read_articles(path: Path) -> Iterator[Article | BadLine]:
     Opens the file now, raising InputError if it cannot be, and reads it as it is iterated. A line that is
     not an article (not JSON, not UTF-8, a missing field) is a BadLine in its place; a file that cannot be
     read on (a disk error, a truncated gzip) raises InputError where it fails."""
+    return (item for _, item in read_numbered_articles(path))
+
+
+def read_numbered_articles(path: Path) -> Iterator[tuple[int, Article | BadLine]]:
+    """read_articles, each with the number of its line in the file (blank lines are skipped, so the
+    count of those read is not it)."""
     try:
         stream = _open_binary(path)
     except OSError as exc:
@@ -73,13 +79,13 @@ def _is_gzip(stream: io.BufferedReader) -> bool:
     return stream.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)] == GZIP_MAGIC
 
 
-def _articles(stream: AbstractContextManager[IO[bytes]], path: Path) -> Iterator[Article | BadLine]:
+def _articles(stream: AbstractContextManager[IO[bytes]], path: Path) -> Iterator[tuple[int, Article | BadLine]]:
     number = 0
     with stream as lines:
         try:
             for number, raw in enumerate(lines, start=1):
                 if raw.strip():
-                    yield parse_line(raw, number)
+                    yield number, parse_line(raw, number)
         except (OSError, EOFError, zlib.error) as exc:  # (gzip.BadGzipFile is an OSError)
             name = "standard input" if path == STDIN else str(path)
             where = f" after line {number}" if number else ""

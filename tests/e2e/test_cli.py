@@ -70,13 +70,27 @@ def test_ingest_writes_one_line_per_article_in_order(served: ServerProcess, tmp_
     assert "not valid JSON" in lines[3]["error"]
     assert "article.id" in by_id[""]["error"]
     assert "5.0 MiB" in by_id["huge"]["error"] and "not sent" in by_id["huge"]["error"]  # not a failed stream
-    assert by_id["wire"] == {"id": "wire", "duplicate_of": None, "matches": []}
+    assert by_id["wire"] == {"id": "wire", "line": 1, "duplicate_of": None, "matches": []}
     assert all(by_id[k]["matches"] == [] for k in ("other", "a", "b"))
     assert "articles" in result.stderr  # the progress bar went to stderr
     assert re.search(r"\b9/\?", result.stderr)  # with the final count
 
     stats = neardup("stats", "--server", served.target)
     assert json.loads(stats.stdout)["articles"] == 5
+
+
+@pytest.mark.parametrize("command", ["ingest", "check"])
+def test_each_output_line_names_the_input_line_it_answers_blank_lines_skipped(
+    command: str, served: ServerProcess, tmp_path: Path
+) -> None:
+    rows: list[dict[str, object] | str] = [ROWS[0], "", "  ", ROWS[6], {"title": "no id", "body": WIRE}, "[]"]
+    result = neardup(command, str(write_jsonl(tmp_path / "in.jsonl", rows)), "--server", served.target,
+                     "--no-progress")  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [(x["line"], x["id"]) for x in lines] == [(1, "wire"), (4, "other"), (5, ""), (6, None)]
+    assert "article.id" in lines[2]["error"]  # (refused by the server: its line was said nowhere)
+    assert lines[3]["error"] == "line 6: expected a JSON object"
 
 
 def test_ingest_reads_standard_input_and_exits_0_when_every_line_is_accepted(served: ServerProcess) -> None:
