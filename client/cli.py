@@ -51,7 +51,7 @@ EXIT_OK, EXIT_ABSENT, EXIT_FAILED = 0, 1, 2
 EXIT_REJECTED = 1  # ingest and check: every line was answered, some with an error
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a process ended by SIGPIPE
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # likewise for Ctrl-C
-_AFTER_INTERRUPT = {
+_AFTER_STOPPING = {  # (on Ctrl-C, or the server gone past --retries)
     "ingest": "Articles sent after those may be stored too: running the same file again answers every line "
     "once (indexing is idempotent)",
     "check": "Nothing was stored",
@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     try:
         return int(args.run(args, env))
     except (NeardupClientError, InputError) as exc:
-        print(f"neardup: {exc}{_connection_hint(exc, args)}", file=sys.stderr)
+        _say_failed(exc, args)
         return EXIT_FAILED
     except KeyboardInterrupt:  # (ingest and check say how far they got: _run_file)
         print(f"neardup {args.command}: interrupted", file=sys.stderr)
@@ -85,6 +85,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         # at /dev/null first.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+
+
+def _say_failed(exc: NeardupClientError | InputError, args: argparse.Namespace) -> None:
+    print(f"neardup: {exc}{_connection_hint(exc, args)}", file=sys.stderr)
 
 
 def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namespace) -> str:
@@ -437,14 +441,24 @@ def _run_file(
                 rejected += not isinstance(outcome, Verdict)
                 advance()
         except KeyboardInterrupt:
-            print(f"neardup {args.command}: interrupted once {answered:,} lines were answered. "
-                  + _AFTER_INTERRUPT[args.command], file=sys.stderr)  # fmt: skip
+            _say_how_far(args, f"interrupted once {answered:,} lines were answered")
             return EXIT_INTERRUPTED
+        except NeardupClientError as exc:
+            if not exc.retryable:
+                raise
+            # (the server gone past --retries: what was answered, and whether to run again, as on Ctrl-C)
+            _say_failed(exc, args)
+            _say_how_far(args, f"stopped once {answered:,} lines were answered")
+            return EXIT_FAILED
     if rejected:
         print(f"neardup {args.command}: {rejected:,} of {answered:,} lines were rejected; their output lines "
               "say why", file=sys.stderr)  # fmt: skip
         return EXIT_REJECTED
     return EXIT_OK
+
+
+def _say_how_far(args: argparse.Namespace, stopped: str) -> None:
+    print(f"neardup {args.command}: {stopped}. {_AFTER_STOPPING[args.command]}", file=sys.stderr)
 
 
 def _numbered(outcome: Verdict | ArticleFailure | BadLine, line: int) -> dict[str, Any]:

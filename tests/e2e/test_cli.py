@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import importlib.metadata
 import json
@@ -508,6 +509,38 @@ def test_ctrl_c_ends_the_command_with_one_line_saying_how_far_it_got(
     found = re.fullmatch(r"neardup \w+: interrupted once ([\d,]+) lines were answered\. .*\n", stderr)
     assert found, stderr
     assert int(found.group(1).replace(",", "")) == len(out.read_text().splitlines()) < 20_000
+
+
+@pytest.mark.parametrize("command", ["ingest", "check"])
+def test_a_server_gone_past_the_retries_ends_the_command_saying_how_far_it_got(command: str, tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "data").start()
+    out = tmp_path / "out.jsonl"
+    args = [sys.executable, "-m", "client.cli", command, "-", "--server", server.target, "--no-progress",
+            "--output", str(out), "--retries", "1", *(["--batch", "1"] if command == "ingest" else [])]  # fmt: skip
+    run = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert run.stdin is not None and run.stderr is not None
+    try:
+        run.stdin.write("".join(json.dumps(r) + "\n" for r in ROWS[:2]))
+        run.stdin.flush()  # (then the pipe stays open: the command waits for more lines)
+        if command == "ingest":
+            with server.client() as client:
+                wait_for(lambda: client.stats().articles == 2, timeout=60, what="the first lines stored")
+        else:
+            wait_for(lambda: _waits_on_stdin(run.pid), timeout=60, what="check to wait for more lines")
+        server.kill9()
+        with contextlib.suppress(BrokenPipeError):  # (it may have given up already)
+            run.stdin.write(json.dumps(ROWS[6]) + "\n")
+            run.stdin.close()
+        stderr = run.stderr.read()
+        run.wait(timeout=60)
+    finally:
+        run.kill()
+        server.stop()
+    assert run.returncode == 2, stderr
+    assert "UNAVAILABLE" in stderr
+    found = re.fullmatch(r"neardup \w+: stopped once (\d+) lines were answered\. .*", stderr.splitlines()[-1])
+    assert found, stderr
+    assert int(found.group(1)) == len(out.read_text().splitlines())
 
 
 def test_ctrl_c_during_another_command_says_interrupted(served: ServerProcess) -> None:
