@@ -13,6 +13,7 @@ import signal
 import stat
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -165,7 +166,9 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                          help="write results here instead of stdout ('-': stdout); emptied when the first result "
                               "is written; not the input file")  # fmt: skip
         cmd.add_argument("--evidence", action="store_true", help="include shared passages in each match")
-        cmd.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+        cmd.add_argument("--no-progress", action="store_true",
+                         help="no progress on stderr (a bar, or off a terminal a line every 10 s); the total "
+                              "is still said at the end")  # fmt: skip
         cmd.set_defaults(run=run)
 
     get = sub.add_parser("get", help="print a stored article as JSON (exit 1 if absent)")
@@ -433,13 +436,13 @@ def _run_file(
             numbers.append(number)
             yield item
 
-    with _progress(args.no_progress) as advance:
+    with _progress(args.command, args.no_progress) as progress:
         try:
             for outcome in in_order(unnumbered(), Article, send):
                 out.write(json.dumps(_numbered(outcome, numbers.popleft()), ensure_ascii=False) + "\n")
                 answered += 1
                 rejected += not isinstance(outcome, Verdict)
-                advance()
+                progress.advance()
         except KeyboardInterrupt:
             _say_how_far(args, f"interrupted once {answered:,} lines were answered")
             return EXIT_INTERRUPTED
@@ -454,6 +457,8 @@ def _run_file(
         print(f"neardup {args.command}: {rejected:,} of {answered:,} lines were rejected; their output lines "
               "say why", file=sys.stderr)  # fmt: skip
         return EXIT_REJECTED
+    if not progress.live:  # (the bar shows the total; without it, the run's end would say nothing)
+        print(f"neardup {args.command}: {answered:,} lines answered, none rejected", file=sys.stderr)
     return EXIT_OK
 
 
@@ -469,29 +474,48 @@ def _numbered(outcome: Verdict | ArticleFailure | BadLine, line: int) -> dict[st
 
 
 class _progress:
-    """A rich progress bar on stderr (count and rate; the total is unknown while streaming)."""
+    """Progress on stderr. On a terminal, a rich bar (count and rate; the total is unknown while streaming).
+    Elsewhere (nohup, a log file) a bar, redrawn in place, shows nothing until the end: a plain line every
+    `every` seconds instead. None with --no-progress."""
 
-    def __init__(self, disabled: bool) -> None:
+    def __init__(self, command: str, disabled: bool, every: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        self.live = not disabled and sys.stderr.isatty()  # (the bar: it shows the total at the end)
+        self._plain = not disabled and not self.live
+        self._command, self._every, self._clock = command, every, clock
+        self._count = 0
         self._bar = Progress(
             TextColumn("articles"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.fields[rate]}"), disable=disabled, transient=False,
-            console=None if disabled else _stderr_console(),
+            TextColumn("{task.fields[rate]}"), disable=not self.live, transient=False,
+            console=_stderr_console() if self.live else None,
         )  # fmt: skip
-        self._task = self._bar.add_task("ingest", total=None, rate="")
-        self._count = 0
+        self._task = self._bar.add_task(command, total=None, rate="")
 
-    def __enter__(self) -> Callable[[], None]:
+    def __enter__(self) -> _progress:
         self._bar.start()
-        return self._advance
+        self._start = self._next_line = self._clock()
+        self._next_line += self._every
+        return self
 
-    def _advance(self) -> None:
+    def advance(self) -> None:
         self._count += 1
-        elapsed = self._bar.tasks[0].elapsed or 0.0
-        rate = f"{self._count / elapsed:,.0f}/s" if elapsed > 0 else ""
-        self._bar.update(self._task, advance=1, rate=rate)
+        if self.live:
+            elapsed = self._bar.tasks[0].elapsed or 0.0
+            self._bar.update(self._task, advance=1, rate=_rate(self._count, elapsed))
+        elif self._plain and (now := self._clock()) >= self._next_line:
+            print(f"neardup {self._command}: {self._count:,} lines answered in {now - self._start:,.0f} s "
+                  f"({_rate(self._count, now - self._start)})", file=sys.stderr, flush=True)  # fmt: skip
+            self._next_line = now + self._every
 
     def __exit__(self, *exc: Any) -> None:
         self._bar.stop()
+
+
+def _rate(count: int, seconds: float) -> str:
+    if seconds <= 0:
+        return ""
+    rate = count / seconds
+    return f"{rate:,.0f}/s" if rate >= 10 else f"{rate:.1f}/s"
 
 
 def _stderr_console() -> Any:
