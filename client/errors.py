@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 
 
@@ -12,6 +14,11 @@ class NeardupClientError(Exception):
         super().__init__(f"{code.name}: {message}")
         self.code = code
         self.details = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own reduce calls the class with `args`, the one formatted message, which __init__ does not
+        # take: pickling (a process pool sending a worker's error back) and copying would fail.
+        return type(self), (self.code, self.details), self.__dict__
 
     @property
     def retryable(self) -> bool:

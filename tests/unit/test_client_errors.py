@@ -1,0 +1,31 @@
+"""The client's errors survive pickling and copying: a process pool sends a worker's error back pickled."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import grpc
+import pytest
+
+from client import ArticleFailure, errors
+
+# Every error class the module defines, so that one added later is covered too.
+ERROR_CLASSES = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.NeardupClientError)]
+
+
+@pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda cls: cls.__name__)
+def test_an_error_is_the_same_after_pickling_or_copying(cls: type[errors.NeardupClientError]) -> None:
+    error = cls(grpc.StatusCode.NOT_FOUND, "no article with id 'x' is stored")
+    error.note = "set by the caller"  # type: ignore[attr-defined]
+    for again in (pickle.loads(pickle.dumps(error)), copy.copy(error), copy.deepcopy(error)):
+        assert type(again) is cls
+        assert (again.code, again.details, str(again)) == (error.code, error.details, str(error))
+        assert again.note == "set by the caller"  # type: ignore[attr-defined]
+
+
+def test_an_article_failure_survives_pickling() -> None:
+    failure = ArticleFailure("a1", errors.InvalidArgumentError(grpc.StatusCode.INVALID_ARGUMENT, "article.body"))
+    again = pickle.loads(pickle.dumps(failure))
+    assert again.id == "a1" and type(again.error) is errors.InvalidArgumentError
+    assert str(again.error) == "INVALID_ARGUMENT: article.body"
