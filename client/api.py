@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import ssl
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -210,7 +211,8 @@ class NeardupClient:
         """`tls` (implied by `ca_file`) speaks TLS, trusting `ca_file` or else the system's roots;
         `token` is sent as `authorization: Bearer <token>` on every call; an article that would
         make a request over `max_message_bytes` (the server's receive limit) is refused here
-        with InvalidArgumentError instead of being sent. A `target` without a port means DEFAULT_PORT.
+        with InvalidArgumentError instead of being sent. A `target` without a port ("host", "::1", "[::1]") means
+        DEFAULT_PORT.
         While a call is in flight and nothing arrives for `keepalive_seconds`, the connection is pinged, and
         dropped if the ping is not answered as long again: a call to a server that hangs (its host frozen, a
         network path gone) then fails UNAVAILABLE instead of waiting for ever. Servers allow a client ping every
@@ -542,14 +544,23 @@ def require_id(article_id: str, name: str = "id") -> None:
 
 
 def with_default_port(target: str) -> str:
-    """`target` with neardup's port added when it names a host alone ("localhost", "10.0.0.7", "[::1]"):
+    """`target` with neardup's port added when it names a host alone ("localhost", "10.0.0.7", "[::1]", "::1"):
     gRPC would otherwise try 443. Targets with a port or a scheme ("unix:/path", "dns:///host:1") are kept.
     A bare number raises ValueError: it is a port meant for some host, and gRPC would read it as a host."""
     if target.isdigit():
         raise ValueError(f"the server address {target!r} is a port alone: give a host too, e.g. 'localhost:{target}'")
+    if _is_ipv6_address(target):  # (its colons are not a port's: brackets set the port apart)
+        return f"[{target}]:{DEFAULT_PORT}"
     if ":" not in target or (target.startswith("[") and target.endswith("]")):
         return f"{target}:{DEFAULT_PORT}"
     return target
+
+
+def _is_ipv6_address(text: str) -> bool:
+    try:
+        return isinstance(ipaddress.ip_address(text), ipaddress.IPv6Address)
+    except ValueError:
+        return False
 
 
 def _channel(target: str, tls: bool, ca_file: str | Path | None, keepalive_seconds: float) -> grpc.Channel:

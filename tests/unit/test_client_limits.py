@@ -18,9 +18,13 @@ from service.settings import Settings
         ("localhost", f"localhost:{DEFAULT_PORT}"),
         ("10.0.0.7", f"10.0.0.7:{DEFAULT_PORT}"),
         ("[::1]", f"[::1]:{DEFAULT_PORT}"),
+        ("::1", f"[::1]:{DEFAULT_PORT}"),  # (a bare IPv6 address: its colons are not a port's)
+        ("2001:db8::7", f"[2001:db8::7]:{DEFAULT_PORT}"),
         ("dedup.internal.example", f"dedup.internal.example:{DEFAULT_PORT}"),
         ("localhost:7000", "localhost:7000"),
         ("[::1]:7000", "[::1]:7000"),
+        ("[::1]:50051", "[::1]:50051"),
+        ("ipv6:[::1]:7000", "ipv6:[::1]:7000"),
         ("unix:/run/neardup.sock", "unix:/run/neardup.sock"),
         ("dns:///dedup.example:7000", "dns:///dedup.example:7000"),
     ],
