@@ -32,6 +32,9 @@ MAX_MESSAGE_BYTES = 4 << 20
 MAX_DELETES_PER_CALL = 1000  # the most ids a DeleteArticles call may name
 MAX_ID_BYTES = 512  # the longest id the server accepts, in UTF-8 bytes
 KEEPALIVE_SECONDS = 30.0  # a call that hears nothing this long pings; no answer as long again: UNAVAILABLE
+# A server's --min-client-ping-seconds by default: a client pinging more often is sent GOAWAY too_many_pings,
+# which ends its calls, so a keepalive_seconds below it is refused (unless min_keepalive_seconds says lower).
+MIN_KEEPALIVE_SECONDS = 10.0
 MAX_BATCH_ARTICLES = 1000  # the most articles an IndexArticleBatches message may carry (a larger batch is cut)
 # The largest answer the client takes: a batch's answers are one message, which long ids and many matches make
 # bigger than gRPC's default 4 MiB (the server sends up to this much).
@@ -207,6 +210,7 @@ class NeardupClient:
         token: str | None = None,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
         keepalive_seconds: float = KEEPALIVE_SECONDS,
+        min_keepalive_seconds: float = MIN_KEEPALIVE_SECONDS,
     ) -> None:
         """`tls` (implied by `ca_file`) speaks TLS, trusting `ca_file` or else the system's roots;
         `token` is sent as `authorization: Bearer <token>` on every call; an article that would
@@ -216,7 +220,11 @@ class NeardupClient:
         While a call is in flight and nothing arrives for `keepalive_seconds`, the connection is pinged, and
         dropped if the ping is not answered as long again: a call to a server that hangs (its host frozen, a
         network path gone) then fails UNAVAILABLE instead of waiting for ever. Servers allow a client ping every
-        10 s (--min-client-ping-seconds), so keep it above that."""
+        10 s (--min-client-ping-seconds), and end the connection of one that pings more often, so a
+        `keepalive_seconds` below `min_keepalive_seconds` (10) is a ValueError: lower both only for a server
+        started with a lower --min-client-ping-seconds. A `timeout` (seconds per call; None: no bound) that
+        is not above 0 is a ValueError too: every call would fail at once."""
+        _require_settings(timeout, keepalive_seconds, min_keepalive_seconds)
         self.target = target = with_default_port(target)
         self.timeout = timeout
         self.max_message_bytes = max_message_bytes
@@ -540,6 +548,20 @@ def require_id(article_id: str, name: str = "id") -> None:
     if len(article_id.encode(errors="surrogatepass")) > MAX_ID_BYTES:
         raise InvalidArgumentError(
             grpc.StatusCode.INVALID_ARGUMENT, f"{name}: is longer than {MAX_ID_BYTES} bytes, so no article can have it"
+        )
+
+
+def _require_settings(timeout: float | None, keepalive_seconds: float, min_keepalive_seconds: float) -> None:
+    """ValueError, naming the setting, for a timeout or keepalive no call could work with."""
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"timeout={timeout!r}: give the seconds a call may take (above 0), or None for no bound")
+    if not keepalive_seconds > 0:
+        raise ValueError(f"keepalive_seconds={keepalive_seconds!r}: give the seconds between pings, above 0")
+    if not keepalive_seconds >= min_keepalive_seconds:
+        raise ValueError(
+            f"keepalive_seconds={keepalive_seconds!r} is below the {min_keepalive_seconds:g} s a server allows "
+            "between pings (its --min-client-ping-seconds): it would end the connection (GOAWAY too_many_pings). "
+            "If the server was started with a lower --min-client-ping-seconds, pass that as min_keepalive_seconds"
         )
 
 

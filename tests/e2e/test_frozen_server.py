@@ -16,7 +16,8 @@ from tests.support import ServerProcess, frozen
 
 
 def test_a_stream_to_a_frozen_server_fails_unavailable_within_two_keepalives(tmp_path: Path) -> None:
-    server = ServerProcess(tmp_path / "data", "--fingerprint-workers", "0").start()
+    # (a client may ping this often only if the server allows it: it would end the connection otherwise)
+    server = ServerProcess(tmp_path / "data", "--fingerprint-workers", "0", "--min-client-ping-seconds", "1").start()
     is_frozen = threading.Event()
 
     def articles() -> Iterator[Article]:
@@ -26,7 +27,10 @@ def test_a_stream_to_a_frozen_server_fails_unavailable_within_two_keepalives(tmp
 
     try:
         assert server.proc is not None
-        with NeardupClient(server.target, timeout=None, keepalive_seconds=1) as client, ThreadPoolExecutor(1) as pool:
+        with (
+            NeardupClient(server.target, timeout=None, keepalive_seconds=1, min_keepalive_seconds=1) as client,
+            ThreadPoolExecutor(1) as pool,
+        ):
             outcomes = client.index_stream(articles())
             assert next(outcomes).id == "before"
             with frozen(server.proc.pid):

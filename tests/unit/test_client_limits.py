@@ -61,6 +61,29 @@ def test_the_client_limits_are_the_server_limits() -> None:
 def test_the_client_pings_no_more_often_than_a_server_allows() -> None:
     # (more often, and the server would end the connection with GOAWAY "too many pings")
     assert Settings().min_client_ping_seconds <= api.KEEPALIVE_SECONDS
+    assert Settings().min_client_ping_seconds == api.MIN_KEEPALIVE_SECONDS  # (the floor a client is held to)
+
+
+@pytest.mark.parametrize(
+    ("settings", "refusal"),
+    [
+        ({"timeout": 0}, r"timeout=0: give the seconds a call may take \(above 0\), or None"),
+        ({"timeout": -5.0}, r"timeout=-5\.0: "),
+        ({"timeout": float("nan")}, r"timeout=nan: "),
+        ({"keepalive_seconds": 2.0}, r"keepalive_seconds=2\.0 is below the 10 s a server allows .*too_many_pings"),
+        ({"keepalive_seconds": 0, "min_keepalive_seconds": 0}, r"keepalive_seconds=0: .* above 0"),
+    ],
+)
+def test_a_timeout_or_keepalive_no_call_could_work_with_is_refused_when_made(
+    settings: dict[str, float], refusal: str
+) -> None:
+    with pytest.raises(ValueError, match=refusal):
+        NeardupClient("127.0.0.1:9", **settings)  # type: ignore[arg-type]
+
+
+def test_a_lower_keepalive_is_taken_for_a_server_that_allows_it() -> None:
+    with NeardupClient("127.0.0.1:9", keepalive_seconds=2, min_keepalive_seconds=2, timeout=None) as client:
+        assert client.timeout is None
 
 
 def test_the_client_connects_to_the_default_port_of_a_bare_host() -> None:
