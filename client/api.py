@@ -7,11 +7,11 @@ import ssl
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -121,7 +121,7 @@ class ArticleFailure:
     """One article of a stream that the server rejected; the stream went on."""
 
     id: str
-    error: Exception
+    error: NeardupClientError  # (its .code says why: INVALID_ARGUMENT for an article refused unsent)
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "error": str(self.error)}
@@ -185,13 +185,28 @@ class Deletion:
         return {"id": self.id, "deleted": self.deleted}
 
 
+class IndexParameters(TypedDict):
+    """The detection settings the server's index was built with (GetStats' IndexParameters)."""
+
+    shingle_size: int  # words per shingle
+    num_perm: int  # MinHash permutations per signature
+    lsh_bands: int
+    lsh_rows: int  # signature values per LSH band
+    seed: int  # of the MinHash permutations
+    min_containment: float  # the least containment of a match
+    min_shared_shingles: int  # the fewest shared shingles of a match
+    max_candidates: int  # candidates verified per article
+    boilerplate_after: int  # a passage in this many stories is learned as boilerplate
+    fingerprint_scheme: str  # how text becomes shingles and hashes
+
+
 @dataclass(frozen=True)
 class Stats:
     articles: int
     store: str
     uptime_seconds: float
     version: str
-    parameters: dict[str, Any] = field(default_factory=dict)
+    parameters: IndexParameters
     max_body_bytes: int = 0  # the longest body the server takes (0: a server too old to say)
     max_message_bytes: int = 0  # the largest request message it receives
 
@@ -440,10 +455,12 @@ class NeardupClient:
     def stats(self) -> Stats:
         r = self._call(self._stub.GetStats, pb.GetStatsRequest())
         p = r.parameters
-        parameters = {"shingle_size": p.shingle_size, "num_perm": p.num_perm, "lsh_bands": p.lsh_bands,
-                      "lsh_rows": p.lsh_rows, "seed": p.seed, "min_containment": p.min_containment,
-                      "min_shared_shingles": p.min_shared_shingles, "max_candidates": p.max_candidates,
-                      "boilerplate_after": p.boilerplate_after, "fingerprint_scheme": p.fingerprint_scheme}  # fmt: skip
+        parameters = IndexParameters(
+            shingle_size=p.shingle_size, num_perm=p.num_perm, lsh_bands=p.lsh_bands, lsh_rows=p.lsh_rows,
+            seed=p.seed, min_containment=p.min_containment, min_shared_shingles=p.min_shared_shingles,
+            max_candidates=p.max_candidates, boilerplate_after=p.boilerplate_after,
+            fingerprint_scheme=p.fingerprint_scheme,
+        )  # fmt: skip
         uptime = r.uptime.ToTimedelta().total_seconds()
         return Stats(r.articles, r.store, uptime, r.version, parameters, r.max_body_bytes, r.max_message_bytes)
 
@@ -476,7 +493,7 @@ class NeardupClient:
 def _refusal_for_now(outcome: Verdict | ArticleFailure) -> NeardupClientError | None:
     """The error of an article the server could not store just now (UNAVAILABLE, RESOURCE_EXHAUSTED)."""
     error = outcome.error if isinstance(outcome, ArticleFailure) else None
-    return error if isinstance(error, NeardupClientError) and error.retryable else None
+    return error if error is not None and error.retryable else None
 
 
 @contextmanager

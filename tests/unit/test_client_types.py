@@ -1,0 +1,46 @@
+"""The client's public types say what callers get, so their type checker can hold them to it: mypy (strict,
+in CI) checks the assert_type lines below; at run time they are plain assertions of the same."""
+
+from __future__ import annotations
+
+from typing import assert_type, get_type_hints
+
+import grpc
+
+import client
+from client import ArticleFailure, IndexParameters, InvalidArgumentError, NeardupClientError, OnRetry, Stats
+
+
+def test_an_article_failure_holds_a_client_error_with_its_code() -> None:
+    failure = ArticleFailure("a1", InvalidArgumentError(grpc.StatusCode.INVALID_ARGUMENT, "article.body: too long"))
+    assert_type(failure.error, NeardupClientError)
+    assert failure.error.code == grpc.StatusCode.INVALID_ARGUMENT  # (no isinstance needed first)
+    assert get_type_hints(ArticleFailure)["error"] is NeardupClientError
+
+
+def test_the_retry_callback_type_is_exported() -> None:
+    heard: list[tuple[str, int, float]] = []
+
+    def on_retry(error: NeardupClientError, unanswered: int, wait: float) -> None:
+        heard.append((error.code.name, unanswered, wait))
+
+    callback: OnRetry = on_retry
+    callback(client.UnavailableError(grpc.StatusCode.UNAVAILABLE, "restarting"), 3, 0.5)
+    assert heard == [("UNAVAILABLE", 3, 0.5)]
+    assert "OnRetry" in client.__all__
+
+
+def test_stats_parameters_are_typed_field_by_field() -> None:
+    parameters = IndexParameters(
+        shingle_size=5, num_perm=128, lsh_bands=32, lsh_rows=4, seed=1, min_containment=0.5,
+        min_shared_shingles=3, max_candidates=32, boilerplate_after=3, fingerprint_scheme="words-v1",
+    )  # fmt: skip
+    stats = Stats(articles=0, store="sqlite", uptime_seconds=1.0, version="x", parameters=parameters)
+    assert_type(stats.parameters["num_perm"], int)
+    assert_type(stats.parameters["min_containment"], float)
+    assert_type(stats.parameters["fingerprint_scheme"], str)
+    assert get_type_hints(IndexParameters) == {
+        "shingle_size": int, "num_perm": int, "lsh_bands": int, "lsh_rows": int, "seed": int,
+        "min_containment": float, "min_shared_shingles": int, "max_candidates": int, "boilerplate_after": int,
+        "fingerprint_scheme": str,
+    }  # fmt: skip
