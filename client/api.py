@@ -50,12 +50,18 @@ _RELATION_NAMES = {v: k.removeprefix("RELATION_").lower() for k, v in pb.Relatio
 
 @dataclass(frozen=True)
 class Article:
+    """An article to index or check. `published`, if known, is an aware datetime (with tzinfo): a naive one is
+    a ValueError, since Python reads it as local time and the server as UTC, and nothing says which was meant."""
+
     id: str
     body: str
     title: str = ""
     source: str = ""
     url: str = ""
     published: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware(self.published)
 
     def to_pb(self) -> pb.Article:
         msg = pb.Article(id=self.id, body=self.body, title=self.title, source=self.source, url=self.url)
@@ -536,16 +542,29 @@ def _require_text(article: Article) -> None:
             ) from None
 
 
+def _require_aware(published: datetime | None) -> None:
+    """Refuse a `published` that is not a datetime, or one without a time zone (naive)."""
+    if published is None:
+        return
+    if not isinstance(published, datetime):
+        raise TypeError(f"Article.published: expected a datetime or None, got {type(published).__name__}")
+    if published.utcoffset() is None:
+        raise ValueError(
+            f"Article.published: {published.isoformat()} has no time zone, so it could be local time or UTC: "
+            "pass an aware datetime, e.g. datetime(..., tzinfo=UTC), or .astimezone() for this machine's local time"
+        )
+
+
 def _in_utc(moment: datetime) -> datetime:
-    """`moment` in UTC; a naive one is taken to be in UTC already."""
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """`moment` (aware: Article refuses a naive one) in UTC."""
+    return moment.astimezone(UTC)
 
 
 def _require_published_in_range(article: Article) -> None:
     """Raise InvalidArgumentError if `published` falls outside the years 0001..9999 once in UTC (a placeholder
     such as 0001-01-01T00:00:00+05:00 does): no timestamp can carry it, and raised while a stream is sent,
     it would end the stream."""
-    if article.published is None or article.published.tzinfo is None:
+    if article.published is None:
         return
     try:
         _in_utc(article.published)

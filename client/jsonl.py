@@ -149,7 +149,8 @@ def _text(obj: dict[str, Any], key: str) -> str:
 
 
 def parse_time(value: Any) -> datetime | None:
-    """ISO 8601; a time without an offset is taken as UTC."""
+    """ISO 8601; a time without an offset is taken as UTC, as the JSONL input is documented to be read (the
+    README's `neardup ingest`). Said here, with UTC attached, because Article refuses a naive datetime."""
     if value in (None, ""):
         return None
     if not isinstance(value, str):

@@ -41,6 +41,24 @@ def test_a_published_time_outside_the_years_1_to_9999_in_utc_is_refused_naming_t
         assert client.get("edge").article.published == datetime(1, 1, 1, 0, 0, 1, tzinfo=UTC)
 
 
+def test_a_published_time_without_a_time_zone_is_refused_when_the_article_is_made() -> None:
+    # (Python reads a naive datetime as local time, the server would read UTC: hours apart, silently)
+    with pytest.raises(ValueError, match=r"Article\.published: 2026-03-17T09:00:00 has no time zone.*tzinfo=UTC"):
+        Article("naive", WIRE, published=datetime(2026, 3, 17, 9, 0))
+    with pytest.raises(TypeError, match=r"Article\.published: expected a datetime or None, got str"):
+        Article("text", WIRE, published="2026-03-17T09:00:00Z")  # type: ignore[arg-type]
+
+
+def test_a_published_time_in_any_time_zone_is_stored_as_the_same_instant(tmp_path: Path) -> None:
+    local = datetime(2026, 3, 17, 9, 0).astimezone()  # (this machine's zone, as the error advises)
+    east = datetime(2026, 3, 17, 9, 0, tzinfo=timezone(timedelta(hours=5)))
+    with in_process_server(tmp_path) as (_running, client):
+        for article_id, published in (("local", local), ("east", east)):
+            client.index(Article(article_id, f"{WIRE} ({article_id})", published=published))
+            stored = client.get(article_id).article.published
+            assert stored == published and stored is not None and stored.tzinfo == UTC
+
+
 @pytest.mark.parametrize("batch", [1, 8])
 def test_in_a_stream_that_article_is_answered_with_a_failure_and_the_others_are_stored(
     tmp_path: Path, batch: int

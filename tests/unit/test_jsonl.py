@@ -47,6 +47,13 @@ def test_a_byte_order_mark_and_windows_line_ends_are_read_as_text(tmp_path: Path
     ]
 
 
+def test_a_published_time_without_an_offset_is_read_as_utc(tmp_path: Path) -> None:
+    # (as the README documents the input: the Python Article itself refuses a naive datetime)
+    path = tmp_path / "times.jsonl"
+    path.write_bytes(jsonl({"id": "a", "body": "one", "published": "2026-03-17T09:00:00"}))
+    assert list(read_articles(path)) == [Article("a", "one", published=datetime(2026, 3, 17, 9, tzinfo=UTC))]
+
+
 def test_a_truncated_gzip_gives_its_whole_lines_then_says_where_it_ended(tmp_path: Path) -> None:
     rows = [{"id": f"a{n}", "body": f"article {n} " + "words " * 2000} for n in range(20)]
     whole = gzip.compress(jsonl(*rows))
