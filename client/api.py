@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
-import time
+import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -253,7 +253,7 @@ class NeardupClient:
             (("authorization", f"Bearer {_header_safe(token)}"),) if token else ()
         )
         self._channel = channel or _channel(target, tls or ca_file is not None, ca_file, keepalive_seconds)
-        self._closed = False
+        self._closed = threading.Event()  # (an Event, so that close() ends a retry's back-off wait at once)
         self._stub = pb_grpc.NearDuplicateServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
@@ -264,13 +264,32 @@ class NeardupClient:
         self.close()
 
     def close(self) -> None:
-        self._closed = True
+        """Close the connection. Calls made after it, those in flight and those waiting to retry raise
+        ClientClosedError (a call in flight may have been carried out: its answer is lost)."""
+        self._closed.set()  # (before the channel closes: the calls it cancels then read as closed by this)
         self._channel.close()
 
     def _require_open(self) -> None:
-        if self._closed:
+        if self._closed.is_set():
             message = f"this client of {self.target} is closed (close(), or its with block ended): make a new one"
             raise ClientClosedError(grpc.StatusCode.CANCELLED, message)
+
+    def _raise_if_closed_since(self) -> None:
+        """ClientClosedError if close() ran after the call's _require_open: gRPC then refuses to start the call
+        with a ValueError ("Cannot invoke RPC on closed channel!")."""
+        if self._closed.is_set():
+            self._require_open()
+
+    def _error_from(self, exc: grpc.RpcError) -> NeardupClientError:
+        """The client error for a failed call; ClientClosedError for one cancelled because close() ran."""
+        error = from_rpc_error(exc)
+        if error.code == grpc.StatusCode.CANCELLED and self._closed.is_set():
+            message = (
+                f"this client of {self.target} was closed (close(), or its with block ended) while the call was "
+                f"in flight, so its answer is lost ({error.details})"
+            )
+            return ClientClosedError(grpc.StatusCode.CANCELLED, message)
+        return error
 
     def index(
         self, article: Article, *, evidence: bool = False, retry: Retry | None = None, on_retry: OnRetry | None = None
@@ -345,7 +364,7 @@ class NeardupClient:
                 break
             except NeardupClientError as exc:
                 failures += 1
-                _back_off_or_raise(exc, failures, retry, on_retry, len(unanswered))
+                _back_off_or_raise(exc, failures, retry, on_retry, len(unanswered), self._closed)
         if unanswered.source_error is not None:
             raise unanswered.source_error  # (the caller's own error, raised as is: not retried)
 
@@ -360,7 +379,10 @@ class NeardupClient:
                 else:
                     yield Verdict.from_pb(response.verdict)
         except grpc.RpcError as exc:
-            raise from_rpc_error(exc) from None
+            raise self._error_from(exc) from None
+        except ValueError:
+            self._raise_if_closed_since()
+            raise
 
     def _responses(
         self, articles: Iterable[Article], evidence: bool, timeout: float | None, batch: int
@@ -491,9 +513,12 @@ class NeardupClient:
             try:
                 return method(request, timeout=self.timeout, metadata=self._metadata)
             except grpc.RpcError as exc:
-                error = from_rpc_error(exc)
+                error = self._error_from(exc)
+            except ValueError:
+                self._raise_if_closed_since()
+                raise
             failures += 1
-            _back_off_or_raise(error, failures, retry, on_retry, 1)
+            _back_off_or_raise(error, failures, retry, on_retry, 1, self._closed)
 
 
 def _refusal_for_now(outcome: Verdict | ArticleFailure) -> NeardupClientError | None:
@@ -513,16 +538,22 @@ def _cancelled_when_left(call: Any) -> Iterator[None]:
 
 
 def _back_off_or_raise(
-    error: NeardupClientError, failures: int, retry: Retry | None, on_retry: OnRetry | None, unanswered: int
+    error: NeardupClientError,
+    failures: int,
+    retry: Retry | None,
+    on_retry: OnRetry | None,
+    unanswered: int,
+    closed: threading.Event,
 ) -> None:
     """After `failures` failed attempts in a row, the last with `error`: raise it unless `retry` allows
-    another attempt; otherwise tell `on_retry` and wait before it (the server is restarting or full)."""
+    another attempt; otherwise tell `on_retry` and wait before it (the server is restarting or full). The wait
+    ends early when `closed` is set (close() ran): the next attempt then raises ClientClosedError."""
     if retry is None or not error.retryable or failures > retry.attempts:
         raise error
     wait = retry.wait(failures)
     if on_retry is not None:
         on_retry(error, unanswered, wait)
-    time.sleep(wait)
+    closed.wait(wait)
 
 
 def _require_text(article: Article) -> None:
