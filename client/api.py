@@ -30,6 +30,10 @@ MAX_BATCH_BYTES = 1 << 20
 # so the client answers such an article itself instead of sending it.
 MAX_MESSAGE_BYTES = 4 << 20
 MAX_DELETES_PER_CALL = 1000  # the most ids a DeleteArticles call may name
+# The most articles an index stream has sent and not had answered: it reads no further ahead of its caller.
+# Twice the server's per-stream window (service.grpc_server.STREAM_WINDOW, 1024), and over it by a whole
+# batch (MAX_BATCH_ARTICLES): the server always has its window's worth, and the next batch waits ready.
+STREAM_WINDOW = 2048
 MAX_ID_BYTES = 512  # the longest id the server accepts, in UTF-8 bytes
 KEEPALIVE_SECONDS = 30.0  # a call that hears nothing this long pings; no answer as long again: UNAVAILABLE
 # A server's --min-client-ping-seconds by default: a client pinging more often is sent GOAWAY too_many_pings,
@@ -317,8 +321,11 @@ class NeardupClient:
         batch: int = 1,
         retry: Retry | None = None,
         on_retry: OnRetry | None = None,
-    ) -> Iterator[Verdict | ArticleFailure]:
+    ) -> Generator[Verdict | ArticleFailure]:
         """Stream articles for indexing; yields one outcome per article, in order, each once durable.
+
+        `articles` is read as the stream goes, never more than STREAM_WINDOW (2048) articles ahead of the
+        outcomes taken: a caller that stops taking them stops the reading, and holds that many at most.
 
         With `batch` > 1, up to that many articles (and at most MAX_BATCH_BYTES) travel per
         message (IndexArticleBatches): the same outcomes, for much less CPU per article on both
@@ -347,24 +354,25 @@ class NeardupClient:
         retry: Retry | None,
         on_retry: OnRetry | None,
     ) -> Iterator[Verdict | ArticleFailure]:
-        unanswered: Unanswered[Article] = Unanswered(articles)
+        unanswered: Unanswered[Article] = Unanswered(articles, STREAM_WINDOW)
         failures = 0
-        while True:
-            try:
-                outcomes = self._outcomes(unanswered.attempt(), evidence, timeout, batch)
-                with closing(outcomes):  # (left early: the stream is cancelled at once)
-                    for outcome in outcomes:
-                        if retry is not None and (refusal := _refusal_for_now(outcome)) is not None:
-                            # The server could not store it just now (its store unreachable, full, or shutting
-                            # down): send it and those after it again, as after a failed stream.
-                            raise refusal
-                        unanswered.answered()
-                        failures = 0
-                        yield outcome
-                break
-            except NeardupClientError as exc:
-                failures += 1
-                _back_off_or_raise(exc, failures, retry, on_retry, len(unanswered), self._closed)
+        with closing(unanswered):  # (however the stream ends, a reader waiting for room stops)
+            while True:
+                try:
+                    outcomes = self._outcomes(unanswered.attempt(), evidence, timeout, batch)
+                    with closing(outcomes):  # (left early: the stream is cancelled at once)
+                        for outcome in outcomes:
+                            if retry is not None and (refusal := _refusal_for_now(outcome)) is not None:
+                                # The server could not store it just now (its store unreachable, full, or
+                                # shutting down): send it and those after it again, as after a failed stream.
+                                raise refusal
+                            unanswered.answered()
+                            failures = 0
+                            yield outcome
+                    break
+                except NeardupClientError as exc:
+                    failures += 1
+                    _back_off_or_raise(exc, failures, retry, on_retry, len(unanswered), self._closed)
         if unanswered.source_error is not None:
             raise unanswered.source_error  # (the caller's own error, raised as is: not retried)
 

@@ -37,7 +37,12 @@ class Retry:
 class Unanswered(Generic[T]):
     """What one logical stream has handed to gRPC and not yet had answered, across attempts.
 
-    Each attempt sends those items again, then reads on from the source. A failed attempt's
+    Each attempt sends those items again, then reads on from the source, but only while fewer than `window`
+    are unanswered: gRPC's sending thread reads the requests as fast as it can, so with no bound a caller that
+    stops taking answers would have the whole source read into memory. An answer taken makes room for one
+    more; a new attempt and close() wake a reader waiting for room (the stale one then stops), so waiting
+    never outlives its stream. `window` must be at least the items one request message carries (a batch),
+    or a batch could never fill. A failed attempt's
     gRPC thread may read one more item before it notices its call has ended: reading the
     source, recording the item and starting an attempt all hold one lock, so that item is
     recorded before the next attempt copies the list, and a stale attempt reads nothing more.
@@ -48,29 +53,65 @@ class Unanswered(Generic[T]):
     answered: raised in gRPC's thread, it would end the call with UNKNOWN and be lost.
     """
 
-    def __init__(self, source: Iterable[T]) -> None:
+    def __init__(self, source: Iterable[T], window: int) -> None:
         self._source = iter(source)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # reading the source, recording the item, starting an attempt
+        # Waiting for room has a lock of its own: the reading lock is held while the source blocks, and
+        # answered() must not wait for the source (it may be waiting for the caller's next answer).
+        self._room = threading.Condition()
+        self._window = window
         self._items: deque[T] = deque()
         self._attempt = 0
+        self._closed = False
+        self._waiting = False
         self.source_error: Exception | None = None
 
     def __len__(self) -> int:
         return len(self._items)
 
+    @property
+    def waiting_for_room(self) -> bool:
+        """Is a reader waiting, the window full? It reads nothing more until an answer is taken."""
+        return self._waiting and len(self._items) >= self._window
+
     def attempt(self) -> Iterator[T]:
         """The requests of a new attempt; earlier attempts' iterators stop reading the source."""
         with self._lock:
             self._attempt += 1
-            return self._requests(self._attempt, list(self._items))
+            requests = self._requests(self._attempt, list(self._items))
+        self._wake()  # (a stale reader waiting for room stops)
+        return requests
 
     def answered(self) -> None:
-        """The oldest unanswered item has its answer (answers come in request order)."""
+        """The oldest unanswered item has its answer (answers come in request order): room for one more."""
         self._items.popleft()
+        self._wake()
+
+    def close(self) -> None:
+        """The stream is over (ended, failed, or left by its caller): every attempt's requests end."""
+        self._closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        with self._room:
+            self._room.notify_all()
+
+    def _room_for_one_more(self, attempt: int) -> bool:
+        """Wait until fewer than `window` items are unanswered: True; or until this attempt is stale or the
+        stream closed: False."""
+
+        def stop_waiting() -> bool:
+            return self._closed or attempt != self._attempt or len(self._items) < self._window
+
+        with self._room:
+            self._waiting = True
+            self._room.wait_for(stop_waiting)
+            self._waiting = False
+            return not self._closed and attempt == self._attempt
 
     def _requests(self, attempt: int, resend: list[T]) -> Iterator[T]:
         yield from resend
-        while True:
+        while self._room_for_one_more(attempt):
             with self._lock:
                 if attempt != self._attempt:
                     return

@@ -79,7 +79,7 @@ def test_a_stream_slot_comes_back_when_its_stream_ends_or_is_cancelled(tmp_path:
     with in_process_server(tmp_path, max_streams=1) as (_running, client):
         HeldStream(client, "first").close()  # ended normally
         cancelled = HeldStream(client, "second")
-        cancelled.outcomes.close()  # type: ignore[attr-defined]  # the client gives up: gRPC cancels the call
+        cancelled.outcomes.close()  # the client gives up: gRPC cancels the call
         wait_for(lambda: _stream_accepted(client, "third"), what="the cancelled stream's slot to come back")
         assert {client.get(i).article.id for i in ("first", "second", "third")} == {"first", "second", "third"}
 
@@ -189,7 +189,7 @@ def test_keepalive_and_size_options_follow_settings() -> None:
 def test_a_cancelled_stream_is_counted_once_and_frees_its_slot(tmp_path: Path) -> None:
     with in_process_server(tmp_path) as (running, client):
         held = HeldStream(client)
-        held.outcomes.close()  # type: ignore[attr-defined]  # the client gives up mid-stream: gRPC cancels the call
+        held.outcomes.close()  # the client gives up mid-stream: gRPC cancels the call
         method = "neardup.v1.NearDuplicateService/IndexArticles"
         cancelled, ok = (running.metrics.calls.labels(method, code) for code in ("CANCELLED", "OK"))
         # Usually CANCELLED. But grpc may first show the server the cancel as the end of the requests:

@@ -58,6 +58,13 @@ def test_the_client_limits_are_the_server_limits() -> None:
     assert api.MAX_ID_BYTES == detector.MAX_ID_BYTES  # (the client refuses what the server would)
 
 
+def test_a_stream_reads_ahead_no_more_than_keeps_the_server_busy() -> None:
+    # At least the server's window and a whole batch beyond it (a batch must fill to be sent: with less, a
+    # stream of full batches would wait for answers its server never got); not much more, or memory grows.
+    assert api.STREAM_WINDOW >= grpc_server.STREAM_WINDOW + api.MAX_BATCH_ARTICLES
+    assert api.STREAM_WINDOW <= 4 * grpc_server.STREAM_WINDOW
+
+
 def test_the_client_pings_no_more_often_than_a_server_allows() -> None:
     # (more often, and the server would end the connection with GOAWAY "too many pings")
     assert Settings().min_client_ping_seconds <= api.KEEPALIVE_SECONDS

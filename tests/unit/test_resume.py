@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from client.api import MAX_BATCH_BYTES, Article, NeardupClient, article_batches
 from client.errors import InvalidArgumentError
 from client.resume import Retry, Unanswered
+from tests.support import until
 
 
 def test_a_new_attempt_resends_what_was_not_answered_then_reads_on() -> None:
-    pending = Unanswered(range(10))
+    pending = Unanswered(range(10), window=100)
     first = pending.attempt()
     assert [next(first) for _ in range(4)] == [0, 1, 2, 3]
     pending.answered()  # 0 answered; 1, 2, 3 were sent when the stream failed
@@ -21,11 +25,56 @@ def test_a_new_attempt_resends_what_was_not_answered_then_reads_on() -> None:
 
 
 def test_an_item_read_by_the_failed_attempt_before_the_retry_is_resent_not_lost() -> None:
-    pending = Unanswered(range(5))
+    pending = Unanswered(range(5), window=100)
     first = pending.attempt()
     assert next(first) == 0
     assert next(first) == 1  # read just before the failure was noticed: recorded all the same
     assert list(pending.attempt()) == [0, 1, 2, 3, 4]
+
+
+def counted(read: list[int]) -> Iterator[int]:
+    """0, 1, 2, ... recording in `read` each one read."""
+    n = 0
+    while True:
+        read.append(n)
+        yield n
+        n += 1
+
+
+def test_no_more_than_the_window_is_read_ahead_of_the_answers_and_an_answer_makes_room() -> None:
+    read: list[int] = []
+    pending = Unanswered(counted(read), window=3)
+    requests = pending.attempt()
+    assert [next(requests) for _ in range(3)] == [0, 1, 2]
+    with ThreadPoolExecutor(1) as pool:
+        fourth = pool.submit(next, requests)  # (gRPC's sending thread, asking for the next request)
+        assert until(lambda: pending.waiting_for_room)
+        assert read == [0, 1, 2] and not fourth.done()  # the source is not read while the window is full
+        pending.answered()
+        assert fourth.result(timeout=10) == 3
+    assert read == [0, 1, 2, 3] and len(pending) == 3
+
+
+@pytest.mark.parametrize("how", ["a new attempt", "close"])
+def test_a_reader_waiting_for_room_stops_when_its_attempt_is_stale_or_the_stream_is_closed(how: str) -> None:
+    read: list[int] = []
+    pending = Unanswered(counted(read), window=2)
+    first = pending.attempt()
+    assert [next(first) for _ in range(2)] == [0, 1]
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(list, first)  # (the rest of the stale attempt's requests: none)
+        assert until(lambda: pending.waiting_for_room)
+        if how == "close":
+            pending.close()
+            assert waiting.result(timeout=10) == [] and read == [0, 1]
+            return
+        second = pending.attempt()
+        assert waiting.result(timeout=10) == []
+    assert read == [0, 1]
+    # The new attempt resends the unanswered, and reads on only as answers make room.
+    assert [next(second) for _ in range(2)] == [0, 1]
+    pending.answered()
+    assert next(second) == 2 and read == [0, 1, 2]
 
 
 def test_the_wait_doubles_up_to_its_cap() -> None:
