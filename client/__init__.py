@@ -1,8 +1,9 @@
 """Typed Python client for the neardup gRPC service.
 
-from client import NeardupClient, Article
+from client import Article, NeardupClient
+
 with NeardupClient("127.0.0.1:50051") as nd:
-    verdict = nd.index(Article(id="a1", body="..."))
+    verdict = nd.index(Article(id="a1", body="Harbour officials approved a plan to double the container terminal."))
     print(verdict.duplicate_of, [(m.id, m.containment) for m in verdict.matches])
 """
 

@@ -222,7 +222,12 @@ class Stats:
 
 
 class NeardupClient:
-    """A connection to one neardup server. Use as a context manager, or call close()."""
+    """A connection to one neardup server. Use as a context manager, or call close().
+
+    Every call raises a NeardupClientError when it fails: besides what each method names, UnavailableError
+    (no server reached, or it is restarting), DeadlineExceededError (over `timeout`), UnauthenticatedError
+    (a token missing or wrong), ResourceExhaustedError (the server full or busy), ClientClosedError (after,
+    or cut off by, close())."""
 
     def __init__(
         self,
@@ -299,7 +304,10 @@ class NeardupClient:
         self, article: Article, *, evidence: bool = False, retry: Retry | None = None, on_retry: OnRetry | None = None
     ) -> Verdict:
         """Compare with everything stored, store, and return the verdict (after it is durable). With `retry`, a
-        call that fails with UNAVAILABLE or RESOURCE_EXHAUSTED is made again (indexing is idempotent)."""
+        call that fails with UNAVAILABLE or RESOURCE_EXHAUSTED is made again (indexing is idempotent).
+        InvalidArgumentError, naming the field: an article the server refuses (an empty id or body, a body
+        with no words or over its --max-body-bytes), or one refused before it is sent (an unpaired surrogate
+        in its text, a published time outside the years 0001..9999 in UTC, a request over max_message_bytes)."""
         self._require_sendable(article)
         request = pb.IndexArticleRequest(article=article.to_pb(), include_evidence=evidence)
         return Verdict.from_pb(self._call(self._stub.IndexArticle, request, retry, on_retry).verdict)
@@ -307,7 +315,7 @@ class NeardupClient:
     def check(
         self, article: Article, *, evidence: bool = False, retry: Retry | None = None, on_retry: OnRetry | None = None
     ) -> Verdict:
-        """The verdict the article would get, storing nothing. With `retry`, as `index`."""
+        """The verdict the article would get, storing nothing. With `retry`, and the errors it raises, as `index`."""
         self._require_sendable(article)
         request = pb.CheckArticleRequest(article=article.to_pb(), include_evidence=evidence)
         return Verdict.from_pb(self._call(self._stub.CheckArticle, request, retry, on_retry).verdict)
@@ -440,6 +448,8 @@ class NeardupClient:
             )
 
     def get(self, article_id: str) -> StoredArticle:
+        """The stored article with this id, the article it was found to repeat (duplicate_of) and when it was
+        stored; NotFoundError if no article with this id is stored."""
         response = self._call(self._stub.GetArticle, pb.GetArticleRequest(id=article_id))
         return StoredArticle(
             Article.from_pb(response.article),
@@ -469,6 +479,8 @@ class NeardupClient:
             yield from page.members
 
     def delete(self, article_id: str) -> None:
+        """Delete the stored article with this id (its group keeps its other members); NotFoundError if no
+        article with this id is stored. For many ids, delete_many: one call, and ids not stored are reported."""
         self._call(self._stub.DeleteArticle, pb.DeleteArticleRequest(id=article_id))
 
     def delete_many(self, article_ids: Sequence[str]) -> list[Deletion]:
@@ -489,6 +501,7 @@ class NeardupClient:
         return out
 
     def stats(self) -> Stats:
+        """The server's article count, store, uptime, version, detection parameters and size limits."""
         r = self._call(self._stub.GetStats, pb.GetStatsRequest())
         p = r.parameters
         parameters = IndexParameters(
@@ -501,7 +514,9 @@ class NeardupClient:
         return Stats(r.articles, r.store, uptime, r.version, parameters, r.max_body_bytes, r.max_message_bytes)
 
     def health(self, service: str = "") -> str:
-        """SERVING, NOT_SERVING, ... as the standard gRPC health service reports it."""
+        """SERVING, NOT_SERVING, ... as the standard gRPC health service reports it for `service`: "" the
+        server's own (SERVING until it drains), SERVICE_NAME its readiness (SERVING only while its store
+        answers). NotFoundError for a service it does not know."""
         response = self._call(self._health.Check, health_pb2.HealthCheckRequest(service=service))
         return str(health_pb2.HealthCheckResponse.ServingStatus.Name(response.status))
 
