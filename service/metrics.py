@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import datetime
 from typing import Any, cast
-from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 from service.model import PreparedArticle
+from service.scrape_server import ScrapeServer, serve_registry
 from service.storage import Store, Transaction
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class Metrics:
         self.store_answers.set(1)
         self._gc = _GcPauses()
         r.register(self._gc)
-        self._http: WSGIServer | None = None
+        self._http: ScrapeServer | None = None
 
     def count_articles_with(self, count: Callable[[], int]) -> None:
         """Read the article count from the store at scrape time (NaN if the store cannot answer)."""
@@ -84,15 +84,13 @@ class Metrics:
 
     def serve(self, host: str, port: int) -> int:
         """Serve /metrics on host:port (0 = any free port); returns the bound port."""
-        server, _thread = start_http_server(port, addr=host, registry=self.registry)
-        self._http = server
-        return int(server.server_port)
+        self._http = serve_registry(host, port, self.registry)
+        return int(self._http.server_port)
 
     def close(self) -> None:
         self._gc.close()
         if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
+            self._http.close()
             self._http = None
 
 
