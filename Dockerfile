@@ -20,7 +20,10 @@ RUN /opt/neardup/bin/pip install --no-cache-dir --disable-pip-version-check . \
 
 # ---- runtime: the virtualenv on a clean base, as an unprivileged user ----
 FROM ${PYTHON_IMAGE}
-RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /data --shell /usr/sbin/nologin neardup \
+# uid and gid 10001, named (useradd --user-group gave the group a system gid, 999, which the process,
+# running as 10001:10001, is not in).
+RUN groupadd --system --gid 10001 neardup \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /data --shell /usr/sbin/nologin neardup \
     && mkdir -p /data \
     && chown neardup:neardup /data
 COPY --from=build /opt/neardup /opt/neardup

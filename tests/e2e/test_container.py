@@ -90,6 +90,14 @@ def test_image_metadata_is_production_shaped(image: Image) -> None:
     assert not (image.rootfs / "opt/neardup/bin/pip").exists()
 
 
+def test_image_user_and_group_are_10001(image: Image) -> None:
+    etc = image.rootfs / "etc"
+    assert "neardup:x:10001:" in (etc / "group").read_text().splitlines()  # the process's gid has a name
+    assert any(line.startswith("neardup:x:10001:10001:") for line in (etc / "passwd").read_text().splitlines())
+    data = (image.rootfs / "data").stat()
+    assert (data.st_uid, data.st_gid) == (10001, 10001)  # as docs/ops.md says to chown a bind-mounted /data
+
+
 def test_server_from_the_image_serves_health_and_indexes(image: Image) -> None:
     env = dict(item.split("=", 1) for item in cast("list[str]", image.config["Env"]))  # (from podman's JSON)
     chroot = ["chroot", "--userspec=10001:10001", str(image.rootfs)]
