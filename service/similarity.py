@@ -14,7 +14,7 @@ import numpy as np
 from service.boilerplate import mask_headers, shingle_hashes
 from service.model import BoolArray, Passage, Relation, U32Array
 from service.shingles import shingle_sequence, to_u32, word_hashes
-from service.text import capitalised_words, token_spans, tokens
+from service.text import INVISIBLE, token_spans, tokens, without_markup
 
 IDENTICAL_JACCARD = 0.9  # above this, differences are formatting or a few words
 CONTAINED = 0.8  # share of one side's shingles found in the other to call it contained
@@ -120,16 +120,64 @@ class Tokenised:
         return bisect_left(self.starts, found.start())  # (tokens in text order: their starts ascend)
 
     @cached_property
-    def capitalised(self) -> frozenset[str]:
-        """Words written with a capital initial somewhere in the body (names, mostly), in any script with
-        capitals ("Électricité", "Северсталь"); none in German text, where every noun has a capital, so a
-        capital does not tell a name (counted as names, a few nouns changed by a sub-editor made a copy
-        another report from one template)."""
+    def names(self) -> frozenset[str]:
+        """Words the body writes as names, in any script with capitals ("Électricité", "Северсталь"): with a
+        capital initial inside a sentence, or (see _names) opening one where a name stands. A capital opening
+        a sentence or paragraph alone tells no name: read as names, a sub-editor's "Some" for "About",
+        "Officers" for "Deputies" made a copy another report from one template. None in German text, where
+        every noun has a capital."""
         words = self.words
-        if words and sum(w in _GERMAN_FUNCTION_WORDS for w in words) >= NOUN_CAPITALS_SHARE * len(words):
+        if not words or _reads_as_german(words):
             return frozenset()
-        return capitalised_words(mask_headers(self.body))
+        shown = without_markup(mask_headers(self.body))
+        initials = [_first_shown(shown[s:e]) for s, e in zip(self.starts, self.ends, strict=True)]
+        return _names(words, initials, self._opens_sentence(shown))
 
+    def _opens_sentence(self, shown: str) -> list[bool]:
+        """Whether each token opens the body, a paragraph, a sentence, or what follows a dateline's dash
+        (`shown`: the masked body as its tokens are read; HTML tags, kept in the body, mark paragraphs)."""
+        body, words, starts, ends = mask_headers(self.body), self.words, self.starts, self.ends
+        return [
+            i == 0
+            or _PARAGRAPH_BREAK.search(body, ends[i - 1], starts[i]) is not None
+            or (_FULL_STOP.search(shown, ends[i - 1], starts[i]) is not None and not _abbreviation(words[i - 1]))
+            for i in range(len(starts))
+        ]
+
+
+def _names(words: list[str], initials: list[str], opens: list[bool]) -> frozenset[str]:
+    """The words capitalised inside a sentence; or opening one, never written in lower case, and either
+    before a capital ("Harwell Instruments said") or first in the text, where a notice names its subject
+    ("Harwell said", or "Qtly div" against "Qtrly div" in two companies' notices named only in titles)."""
+    capital = [c.isupper() for c in initials]
+    lower = {w for w, c in zip(words, initials, strict=True) if c.islower()}  # common words, whatever opens
+    found = set()
+    for i, word in enumerate(words):
+        subject = i == 0 or (i + 1 < len(words) and capital[i + 1] and not opens[i + 1])
+        if capital[i] and (not opens[i] or (subject and word not in lower)):
+            found.add(word)
+    return frozenset(found)
+
+
+def _abbreviation(word: str) -> bool:
+    """A word whose full stop ends no sentence: an initial ("U.S. Steel", "J. Smith") or a title ("Dr.")."""
+    return len(word) == 1 or word in _TITLES
+
+
+def _first_shown(word: str) -> str:
+    return next((c for c in word if c not in INVISIBLE), "")
+
+
+def _reads_as_german(words: list[str]) -> bool:
+    return sum(w in _GERMAN_FUNCTION_WORDS for w in words) >= NOUN_CAPITALS_SHARE * len(words)
+
+
+# What ends a sentence before a word: a full stop, "!" or "?", perhaps closing quotes or brackets, a space,
+# perhaps an opening quote. Not a stop followed by "(": "Calif. (Northwire)" is one dateline.
+_FULL_STOP = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+[\"'\u201c\u2018]*$")
+# What ends a paragraph or a dateline: a blank line, a spaced dash, an HTML block's edge.
+_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n|\s[-\u2013\u2014]+\s|<(?:/?(?:p|h[1-6]|div|li)|br)\b")
+_TITLES = frozenset("mr mrs ms dr st prof gen col lt capt sgt sen rep gov rev".split())
 
 # German's articles, pronouns and auxiliaries: about a quarter of the words of German news; never over 5 % of
 # a Reuters or ABC story, in English, nor 3 % of French, Spanish or Russian text.

@@ -86,12 +86,10 @@ def _changed_facts(
     only_a, only_b = _without_restyling(only_a, only_b)
     change = (frozenset(only_a), frozenset(only_b))
     figure = any(map(_is_figure, only_a)) and any(map(_is_figure, only_b))
-    name = any(w in ta.capitalised for w in only_a if not _is_figure(w)) and any(
-        w in tb.capitalised for w in only_b if not _is_figure(w)
+    name = any(w in ta.names for w in only_a if not _is_figure(w)) and any(
+        w in tb.names for w in only_b if not _is_figure(w)
     )
-    touched = any(_is_figure(w) or w in ta.capitalised for w in only_a) or any(
-        _is_figure(w) or w in tb.capitalised for w in only_b
-    )
+    touched = any(_is_figure(w) or w in ta.names for w in only_a) or any(_is_figure(w) or w in tb.names for w in only_b)
     return figure, name, touched, change
 
 

@@ -229,4 +229,36 @@ def test_a_figure_written_with_other_digits_days_later_is_another_article(detect
 
 
 def test_a_name_behind_a_byte_order_mark_is_still_a_name() -> None:
-    assert "harwell" in Tokenised("\ufeffHarwell said on Tuesday", 5).capitalised
+    assert "harwell" in Tokenised("\ufeffHarwell said on Tuesday", 5).names
+
+
+def test_a_capital_opening_a_sentence_alone_does_not_make_a_name() -> None:
+    text = Tokenised(
+        "Fire crews went door to door. Deputies followed, and Tomas Reyes said the Cedar Gap fire grew.\n\n"
+        'Officials in Pine Hollow agreed. "Crews will stay," said Dr. Ana Ruiz of the U.S. Forest Service. '
+        "The fire service said so.",
+        5,
+    )
+    names = {"tomas", "reyes", "cedar", "gap", "pine", "hollow", "dr", "ana", "ruiz", "u", "s", "forest", "service"}
+    assert text.names == names  # not "fire", "deputies", "officials", "crews", "the"
+
+
+# Sub-editors reword the first word of a sentence as freely as any other word.
+REWORDED_OPENINGS = [
+    ("Board chair Miriam", "Harbour chair Miriam"),
+    ("Fishing crews had asked", "Local crews had asked"),
+    ("Environmental groups have", "Conservation groups have"),
+    ("Work on the first phase", "Construction of the first phase"),
+    ("Opponents have said", "Critics have said"),
+]
+
+
+def test_a_copy_with_sentence_openings_reworded_is_a_revision(detector: Detector) -> None:
+    # Each word opening a sentence counted as a name, so five reworded openings made five changed "names",
+    # densely spread: the copy was taken for another report from one template and matched nothing.
+    edited = WIRE
+    for old, new in REWORDED_OPENINGS:
+        edited = edited.replace(old, new)
+    copy = Article("copy", edited, published=T0 + timedelta(hours=2))
+    [match] = judge(detector, copy, Article("wire", WIRE, published=T0))
+    assert match.relation is Relation.REVISED
