@@ -93,7 +93,6 @@ _SPACED_WORD = re.compile(rf"[\w{_MARKS}]+")
 _PLAIN_WORD = re.compile(r"\w+")
 _PLAIN_UNSPACED_WORD = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+")
 _ASCII_WORD = re.compile(r"[a-z0-9_]+")  # \w on lower-cased ASCII text
-_ASCII_CASED_WORD = re.compile(r"[A-Za-z0-9_]+")  # \w on ASCII text
 
 
 # The caches below keep what they are given: only short keys go in, or one body made of a single enormous word
@@ -250,16 +249,6 @@ def utf8_tokens(text: str) -> list[bytes]:
         # (surrogatepass: a lone surrogate, which tokens() also treats as a separator, cannot fail the encode)
         return text.encode("utf-8", "surrogatepass").translate(_FOLD_TO_WORD_BYTES).split()
     return [t.encode() for t in _found_tokens(text, kinds)]
-
-
-def capitalised_words(text: str) -> frozenset[str]:
-    """The words of `text` (as tokens() gives them) that it writes somewhere with a capital initial, in any
-    script with capitals. Only the capitalised ones are normalised: one pass in C finds the words."""
-    text, kinds = _visible(text)
-    if not kinds:
-        return frozenset(w.lower() for w in _ASCII_CASED_WORD.findall(text) if w[0].isupper())
-    found = _pattern_for(kinds).findall(text)
-    return frozenset(word for w in found if w[:1].isupper() and (word := _normalise_token(w)))
 
 
 def token_spans(text: str) -> list[tuple[str, int, int]]:
