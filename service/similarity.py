@@ -111,13 +111,22 @@ class Tokenised:
 
     @cached_property
     def opening_tokens(self) -> int:
-        """How many tokens stand before the body's first blank line or spaced dash, if it comes within
-        OPENING_CHARS: a headline, a byline or a dateline with its agency's credit ("HARBOURTON (AP) - "),
-        which copies change freely; 0 if there is none."""
-        found = _OPENING_END.search(self.body, 0, OPENING_CHARS)
-        if found is None or not self.body[: found.start()].strip():
-            return 0
-        return bisect_left(self.starts, found.start())  # (tokens in text order: their starts ascend)
+        """How many tokens stand in the body's opening, which copies change freely: its headline, byline
+        and dateline with its agency's credit ("HARBOURTON (AP) - "), each piece ended by a blank line or a
+        spaced dash within OPENING_CHARS of its start; 0 if there is none. The opening ends with a dateline,
+        and before a piece that ends a sentence: that is the story's first paragraph, where another company
+        or bank saying the same thing is another article. (It ended at the first blank line: a headline put
+        on top of a short item left its dateline's credit outside, and such a copy matched nothing.)"""
+        end = start = 0
+        while (found := _OPENING_END.search(self.body, start, start + OPENING_CHARS)) is not None:
+            piece = self.body[start : found.start()]
+            if _ends_sentence(piece):
+                break
+            end = found.start() if piece.strip() else end
+            start = found.end()
+            if _DATELINE_DASH.fullmatch(found.group()):
+                break
+        return bisect_left(self.starts, end)  # (tokens in text order: their starts ascend)
 
     @cached_property
     def names(self) -> frozenset[str]:
@@ -164,6 +173,12 @@ def _abbreviation(word: str) -> bool:
     return len(word) == 1 or word in _TITLES
 
 
+def _ends_sentence(piece: str) -> bool:
+    """Does this piece of text end with a full stop, "!" or "?" (not an initial's, "WASHINGTON, D.C.")?"""
+    last = _LAST_STOP.search(without_markup(piece).rstrip())
+    return last is not None and not _abbreviation(last.group(1).casefold())
+
+
 def _first_shown(word: str) -> str:
     return next((c for c in word if c not in INVISIBLE), "")
 
@@ -177,6 +192,7 @@ def _reads_as_german(words: list[str]) -> bool:
 _FULL_STOP = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+[\"'\u201c\u2018]*$")
 # What ends a paragraph or a dateline: a blank line, a spaced dash, an HTML block's edge.
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n|\s[-\u2013\u2014]+\s|<(?:/?(?:p|h[1-6]|div|li)|br)\b")
+_LAST_STOP = re.compile(r"(\w+)[.!?][\"'\u201d\u2019)\]]*$")
 _TITLES = frozenset("mr mrs ms dr st prof gen col lt capt sgt sen rep gov rev".split())
 
 # German's articles, pronouns and auxiliaries: about a quarter of the words of German news; never over 5 % of
@@ -192,6 +208,7 @@ OPENING_CHARS = 160
 # break), or a spaced dash (a dateline's: "HARBOURTON (AP) - ").
 # In HTML, the end of a paragraph, a heading or a block is a blank line's equal.
 _OPENING_END = re.compile(r"\n[^\S\n]*\n|\s[-\u2013\u2014]+\s|</(?:p|h[1-6]|div)>")
+_DATELINE_DASH = re.compile(r"\s[-\u2013\u2014]+\s")
 
 
 def _sequence(words: list[str], shingle_size: int) -> U32Array:

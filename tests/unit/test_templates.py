@@ -114,6 +114,11 @@ SHORT_ITEM = (
         ("By Tom Reed, Transport Editor\n\n", "By Sarah Kim\n\n"),  # another byline
         ("Council Backs Brenmouth Tram\n\n", "Tram Extension Approved\n\n"),  # another headline
         ("<h1>Council Backs Brenmouth Tram</h1>", "<p>By Sarah Kim</p>\n"),  # the same, in an HTML body
+        # A headline or byline put on top, and another credit: the credit stood outside an opening that ended
+        # at the first blank line, and the copy matched nothing.
+        ("BRENMOUTH (AP) - ", "Council Backs Brenmouth Tram\n\nBRENMOUTH (Reuters) - "),
+        ("BRENMOUTH (AP) - ", "By Sarah Kim\n\nBRENMOUTH, March 12 (Reuters) - "),
+        ("BRENMOUTH (AP) - ", "<h1>Council Backs Brenmouth Tram</h1><p>BRENMOUTH (Reuters) - "),
     ],
 )
 def test_a_short_item_under_another_credit_byline_or_headline_is_the_same_article(
@@ -123,6 +128,24 @@ def test_a_short_item_under_another_credit_byline_or_headline_is_the_same_articl
     # these stand apart from the first sentence (a blank line, a spaced dash), and copies change them freely.
     [match] = judge(detector, Article("copy", copy + SHORT_ITEM, published=T0), Article("orig", stored + SHORT_ITEM))
     assert match.id == "orig" and match.containment > 0.85
+
+
+def _payout(company: str) -> str:
+    return (
+        f"{company} said on Tuesday its board declared a regular quarterly dividend of 12 cents a share.\n\n"
+        "The payout is unchanged from the previous quarter and is payable on April 15 to shareholders of record "
+        "on March 31. The company has paid a dividend every quarter since it became a listed company in 1994."
+    )
+
+
+@pytest.mark.parametrize("headline", ["", "OBSIDIAN SETS PAYOUT\n\n"])
+def test_another_company_in_a_short_first_paragraph_is_still_another_article(detector: Detector, headline: str) -> None:
+    # A first paragraph ending within 160 characters was all "opening", like a headline: two companies'
+    # notices from one template matched as revisions of each other. A sentence is the story, not its opening.
+    a = Article("a", _payout("Harwell Instruments Inc"), published=T0)
+    b = Article("b", headline + _payout("Obsidian Freight Corp"), published=T0)
+    assert judge(detector, b, a) == []
+    assert judge(detector, Article("c", "HARWELL SETS PAYOUT\n\n" + a.body, published=T0), a)  # its copy matches
 
 
 def test_another_bank_in_a_hard_wrapped_first_line_is_still_another_article(detector: Detector) -> None:
