@@ -115,9 +115,9 @@ def _figure_key(word: str) -> str:
 def _openings_differ_only(
     ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: tuple[frozenset[str], frozenset[str]]
 ) -> bool:
-    """Do the opening slot's differing words stand, on both sides, before the first blank line or spaced
-    dash: in a headline, byline or dateline credit ("(AP) - " against "(Reuters) - "), not in the first
-    sentence, where another company or bank saying the same thing is another article?"""
+    """Do the opening slot's differing words stand, on both sides, in the text's opening (see
+    Tokenised.opening_tokens): in a headline, byline or dateline credit ("(AP) - " against "(Reuters) - "),
+    not in the first sentence, where another company or bank saying the same thing is another article?"""
     inside_a = all(i < ta.opening_tokens for i in ia if ta.words[i] in change[0])
     inside_b = all(i < tb.opening_tokens for i in ib if tb.words[i] in change[1])
     return inside_a and inside_b
