@@ -5,7 +5,8 @@ template, so two such items share most shingles while reporting different figure
 dates or companies. A re-send or a correction of one figure shares them too, but
 differs in at most one place. We align the two texts (runs of shared shingles in
 the same order) and look at what sits *between* the aligned runs: each place where
-both texts have a short stretch of their own is a substituted slot. Slots that
+both texts have a short stretch of their own is a substituted slot (so is each differing place of a longer
+stretch of template text whose values stand close together). Slots that
 replace a figure by a figure or a name by a name are facts; two or more of them,
 densely spread over the shared text, make two different articles from one template,
 and so does a different name in the opening words (another company or bank saying
@@ -19,15 +20,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import pairwise
+from itertools import groupby, pairwise
 
 from service.similarity import Run, Tokenised, monotone
 
-MAX_SLOT_TOKENS = 8  # a longer stretch on either side is an insertion or a rewrite, not a filled slot
+MAX_SLOT_TOKENS = 8  # a longer stretch is an insertion or a rewrite, not a filled slot (unless template text)
 FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
 SHARED_TOKENS_PER_FACT = 80  # template slots come every few lines; edits to a long story are sparse
 SHORT_ITEM_TOKENS = 80  # notices and one-paragraph wire items: their edges are content too
 RESEND_WINDOW = timedelta(days=3)
+TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word on both sides: template text
 
 
 @dataclass(frozen=True)
@@ -51,22 +53,40 @@ def differences(runs: list[Run], ta: Tokenised, tb: Tokenised) -> Differences:
     new_subject = False
     short = min(ta.count, tb.count) <= SHORT_ITEM_TOKENS
     for n, (a0, a1, b0, b1) in enumerate(bounds):
-        limit = 2 * MAX_SLOT_TOKENS if n == 0 else MAX_SLOT_TOKENS  # a subject may be a long name
-        if not (0 < a1 - a0 <= limit and 0 < b1 - b0 <= limit):
-            continue
         if not short and n in (0, len(bounds) - 1):
             continue  # the edges of a page hold titles, bylines and boilerplate, not a template's slots
-        # (Only here are the words needed: most pairs never tokenise them.)
-        figure, name, any_fact, change = _changed_facts(ta, range(a0, a1), tb, range(b0, b1))
-        new_subject |= (
-            n == 0 and name and short and not _openings_differ_only(ta, range(a0, a1), tb, range(b0, b1), change)
-        )
-        slots += 1
-        if figure or name:
-            facts.add(change)
-        touched += any_fact
+        limit = 2 * MAX_SLOT_TOKENS if n == 0 else MAX_SLOT_TOKENS  # a subject may be a long name
+        for ia, ib in _filled_slots(ta, range(a0, a1), tb, range(b0, b1), limit):
+            # (Only here are the words needed: most pairs never tokenise them.)
+            figure, name, any_fact, change = _changed_facts(ta, ia, tb, ib)
+            new_subject |= n == 0 and name and short and not _openings_differ_only(ta, ia, tb, ib, change)
+            slots += 1
+            if figure or name:
+                facts.add(change)
+            touched += any_fact
     shared = sum(r.a1 - r.a0 for r in chain)
     return Differences(slots, len(facts), shared, new_subject, touched)
+
+
+def _filled_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) -> list[tuple[range, range]]:
+    """The slots a stretch between aligned runs fills: itself if short on both sides; if long, the places
+    where its words differ when it is template text whose values stand too close for shared shingles to
+    part them (a forecast's "4C. Winds will be light and westerly, and there is a 20"): one length on both
+    sides, the same word at most places, and two or more places apart. None in a longer stretch, an
+    insertion or a rewrite, nor in one differing in one place only, long because its shingles were matched
+    to a repeat of its words elsewhere (counted as a fact, such a place made two copies in the dev set
+    another report from one template)."""
+    if 0 < len(ia) <= limit and 0 < len(ib) <= limit:
+        return [(ia, ib)]
+    if len(ia) != len(ib) or not ia:
+        return []
+    same = [ta.words[i] == tb.words[j] for i, j in zip(ia, ib, strict=True)]
+    if sum(same) < TEMPLATE_WORDS_SHARE * len(same):
+        return []
+    differing = [list(places) for kept, places in groupby(range(len(same)), key=same.__getitem__) if not kept]
+    if len(differing) < 2:
+        return []
+    return [(ia[p[0] : p[-1] + 1], ib[p[0] : p[-1] + 1]) for p in differing]
 
 
 def _changed_facts(

@@ -285,3 +285,32 @@ def test_a_copy_with_sentence_openings_reworded_is_a_revision(detector: Detector
     copy = Article("copy", edited, published=T0 + timedelta(hours=2))
     [match] = judge(detector, copy, Article("wire", WIRE, published=T0))
     assert match.relation is Relation.REVISED
+
+
+def _forecast(town: str, high: int, low: int, wind: str, rain: int) -> str:
+    return (
+        f"{town} can expect a bright start today, with cloud thickening from the west by early afternoon and a "
+        "band of showers likely to arrive around teatime.\n\n"
+        f"Temperatures should peak at {high}C around two o'clock before dropping to {low}C overnight. Winds will "
+        f"be {wind}, with a {rain} percent chance of rain after dark.\n\n"
+        "Motorists are advised to take care on exposed routes over the hills, where gusts may be stronger and "
+        "spray from heavy vehicles can reduce visibility.\n\n"
+        "The weekend looks drier and calmer, although early mornings could be chilly with a touch of frost in "
+        "sheltered valleys. Readers can send weather photographs to the newsdesk, and the best will appear in "
+        "our gallery on Monday."
+    )
+
+
+def test_forecasts_for_two_towns_from_one_template_are_other_articles(detector: Detector) -> None:
+    # The low, the wind and the chance of rain stand a few words apart: one stretch too long for a slot, read
+    # as a rewrite, so only the high was a changed fact, a correction, and the forecasts matched as `revised`.
+    a = Article("a", _forecast("Lanford", 14, 6, "light and westerly", 20), published=T0)
+    b = Article("b", _forecast("Dunmore", 11, 4, "fresh and northerly", 60), published=T0 + timedelta(hours=1))
+    assert judge(detector, b, a) == []
+
+
+def test_a_forecast_with_one_value_corrected_is_the_same_article(detector: Detector) -> None:
+    a = Article("a", _forecast("Lanford", 14, 6, "light and westerly", 20), published=T0)
+    fixed = Article("b", _forecast("Lanford", 14, 5, "light and westerly", 20), published=T0 + timedelta(hours=1))
+    [match] = judge(detector, fixed, a)
+    assert match.relation in (Relation.REVISED, Relation.IDENTICAL)
