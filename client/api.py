@@ -50,6 +50,7 @@ OnRetry = Callable[[NeardupClientError, int, float], None]  # (the error, articl
 _ENVELOPE_BYTES = 1024  # field tags, timestamp, flags: generous, so an article that passes fits
 
 _RELATION_NAMES = {v: k.removeprefix("RELATION_").lower() for k, v in pb.Relation.items()}
+_OUTCOME_NAMES = {v: k.removeprefix("INDEX_OUTCOME_").lower() for k, v in pb.IndexOutcome.items() if v}
 
 
 @dataclass(frozen=True)
@@ -105,9 +106,14 @@ class Match:
 
 @dataclass(frozen=True)
 class Verdict:
+    """Matches and group of an article. `outcome`, in an index call's answer: "new" (stored under a new
+    id), "replaced" (stored in place of the other version under its id) or "unchanged" (this very version
+    was stored already: a retry or a re-send); None in a check's."""
+
     id: str
     matches: tuple[Match, ...] = ()
     duplicate_of: str | None = None
+    outcome: str | None = None
 
     @classmethod
     def from_pb(cls, msg: pb.Verdict) -> Verdict:
@@ -116,14 +122,13 @@ class Verdict:
                   tuple(Passage(p.start, p.end, p.other_start, p.other_end) for p in m.passages))
             for m in msg.matches
         )  # fmt: skip
-        return cls(msg.id, matches, msg.duplicate_of or None)
+        return cls(msg.id, matches, msg.duplicate_of or None, _OUTCOME_NAMES.get(msg.outcome))
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "duplicate_of": self.duplicate_of,
-            "matches": [m.as_dict() for m in self.matches],
-        }
+        described: dict[str, Any] = {"id": self.id}
+        if self.outcome is not None:
+            described["outcome"] = self.outcome
+        return described | {"duplicate_of": self.duplicate_of, "matches": [m.as_dict() for m in self.matches]}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import stat
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
@@ -429,6 +429,7 @@ def _run_file(
     that line; EXIT_REJECTED if some line was answered with an error (said on stderr too: a pipeline may
     not read every line)."""
     answered = rejected = 0
+    outcomes: Counter[str | None] = Counter()
     numbers: deque[int] = deque()  # of the lines read and not yet answered, in order, as outcomes come
 
     def unnumbered() -> Iterator[Article | BadLine]:
@@ -442,6 +443,7 @@ def _run_file(
                 out.write(json.dumps(_numbered(outcome, numbers.popleft()), ensure_ascii=False) + "\n")
                 answered += 1
                 rejected += not isinstance(outcome, Verdict)
+                outcomes[outcome.outcome if isinstance(outcome, Verdict) else None] += 1
                 progress.advance()
         except KeyboardInterrupt:
             _say_how_far(args, f"interrupted once {answered:,} lines were answered")
@@ -453,6 +455,7 @@ def _run_file(
             _say_failed(exc, args)
             _say_how_far(args, f"stopped once {answered:,} lines were answered")
             return EXIT_FAILED
+    _say_versions(outcomes)
     if rejected:
         print(f"neardup {args.command}: {rejected:,} of {answered:,} lines were rejected; their output lines "
               "say why", file=sys.stderr)  # fmt: skip
@@ -460,6 +463,17 @@ def _run_file(
     if not progress.live:  # (the bar shows the total; without it, the run's end would say nothing)
         print(f"neardup {args.command}: {answered:,} lines answered, none rejected", file=sys.stderr)
     return EXIT_OK
+
+
+def _say_versions(outcomes: Counter[str | None]) -> None:
+    """After an ingest: how many lines replaced another version stored under their id, and how many were
+    stored as sent already. A file holding one id twice keeps only its later article, silently otherwise."""
+    if outcomes["replaced"]:
+        print(f"neardup ingest: {outcomes['replaced']:,} lines replaced the other version stored under their id "
+              '(outcome "replaced"); that version is gone', file=sys.stderr)  # fmt: skip
+    if outcomes["unchanged"]:
+        print(f"neardup ingest: {outcomes['unchanged']:,} lines were stored as sent already, and stored nothing "
+              '(outcome "unchanged")', file=sys.stderr)  # fmt: skip
 
 
 def _say_how_far(args: argparse.Namespace, stopped: str) -> None:

@@ -8,7 +8,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from neardup.v1 import neardup_pb2 as pb
 
 from service.errors import InvalidArgument
-from service.model import Article, GroupMember, GroupPage, Match, Relation, Stats, StoredArticle, Verdict
+from service.model import Article, GroupMember, GroupPage, IndexOutcome, Match, Relation, Stats, StoredArticle, Verdict
 
 _MIN_SECONDS = -62135596800  # 0001-01-01T00:00:00Z, the Timestamp range in the proto docs
 _MAX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z
@@ -17,6 +17,12 @@ _RELATIONS = {
     Relation.ADDITIONS: pb.RELATION_ADDITIONS,
     Relation.TRUNCATED: pb.RELATION_TRUNCATED,
     Relation.REVISED: pb.RELATION_REVISED,
+}
+_OUTCOMES = {
+    None: pb.INDEX_OUTCOME_UNSPECIFIED,
+    IndexOutcome.NEW: pb.INDEX_OUTCOME_NEW,
+    IndexOutcome.REPLACED: pb.INDEX_OUTCOME_REPLACED,
+    IndexOutcome.UNCHANGED: pb.INDEX_OUTCOME_UNCHANGED,
 }
 
 
@@ -70,6 +76,7 @@ def verdict_to_pb(verdict: Verdict) -> pb.Verdict:
         id=verdict.id,
         matches=[match_to_pb(m) for m in verdict.matches],
         duplicate_of=verdict.duplicate_of or "",
+        outcome=_OUTCOMES[verdict.outcome],
     )
 
 

@@ -50,6 +50,7 @@ from service.model import (
     Article,
     GroupMember,
     GroupPage,
+    IndexOutcome,
     Match,
     PreparedArticle,
     Stats,
@@ -264,7 +265,7 @@ class Engine:
         # An article that matched nothing adds a group to all its samples (Detector.group_samples).
         tx.count_groups_each([screen.samples[n] for n in run])
         self._new_in_batch += len(run)
-        return [Verdict(p.article.id) for p in articles]
+        return [Verdict(p.article.id, outcome=IndexOutcome.NEW) for p in articles]
 
     def _index_one(self, tx: Transaction, job: _Job) -> tuple[Verdict, PreparedArticle]:
         """The verdict, and the article as stored (its signature without learned boilerplate)."""
@@ -274,7 +275,7 @@ class Engine:
         if existing and _same_version(existing, job.prepared):
             # Same id, same text and description: a retry or a re-send. Store nothing; answer as a check would.
             matches, _, _ = self._matches(tx, job.prepared, job.evidence)
-            return Verdict(article.id, tuple(matches), existing.duplicate_of), job.prepared
+            return Verdict(article.id, tuple(matches), existing.duplicate_of, IndexOutcome.UNCHANGED), job.prepared
         if existing:  # same id, new text or description (a corrected title, date): the new version replaces the old
             self._remove(tx, existing)
         matches, indexed, candidates = self._matches(tx, job.prepared, job.evidence)
@@ -285,7 +286,8 @@ class Engine:
         self.detector.remember(indexed)
         if not existing:
             self._count_groups(tx, indexed, matches, candidates)
-        return Verdict(article.id, tuple(matches), None if root == article.id else root), indexed
+        outcome = IndexOutcome.REPLACED if existing else IndexOutcome.NEW
+        return Verdict(article.id, tuple(matches), None if root == article.id else root, outcome), indexed
 
     def _count_groups(
         self, tx: Transaction, indexed: PreparedArticle, matches: list[Match], candidates: dict[str, U32Array]

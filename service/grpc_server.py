@@ -477,7 +477,7 @@ def _bind(server: grpc.Server, address: str, credentials: grpc.ServerCredentials
 
 def _serve_metrics(settings: Settings, metrics: Metrics) -> int:
     try:
-        return metrics.serve(settings.host, settings.metrics_port)
+        return metrics.serve(settings.bare_host, settings.metrics_port)
     except OSError as exc:
         raise OSError(
             f"could not serve metrics on {settings.address(settings.metrics_port)}: {exc.strerror or exc} "

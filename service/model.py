@@ -51,6 +51,14 @@ class Relation(enum.Enum):
     REVISED = 4
 
 
+class IndexOutcome(enum.Enum):
+    """What indexing did with an article (see neardup.proto); a check's verdict has none."""
+
+    NEW = 1
+    REPLACED = 2
+    UNCHANGED = 3
+
+
 @dataclass(frozen=True)
 class Passage:
     """Shared text: code-point offsets, end exclusive, in the request and the other body."""
@@ -75,6 +83,7 @@ class Verdict:
     id: str
     matches: tuple[Match, ...] = ()
     duplicate_of: str | None = None
+    outcome: IndexOutcome | None = None  # (None: a check's)
 
 
 @dataclass(frozen=True)

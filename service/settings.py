@@ -244,7 +244,6 @@ class Settings:
         detection.validate()
         top = {f.name: values[f.name] for f in fields(cls) if f.name != "detection"}
         top["data_dir"] = Path(top["data_dir"])
-        top["host"] = _bare_host(top["host"])
         if top["fingerprint_workers"] < -1:
             raise ValueError("--fingerprint-workers is a number of processes: 0 or more, or -1 for one per spare core")
         if top["check_lanes"] < -1 or top["check_lanes"] == 0:
@@ -274,9 +273,15 @@ class Settings:
             return self.check_lanes
         return 1 if self.store == "sqlite" else None
 
+    @property
+    def bare_host(self) -> str:
+        """--host as an address alone (`::1` for `[::1]`), as an HTTP server binds it."""
+        return _bare_host(self.host)
+
     def address(self, port: int) -> str:
         """host:port as gRPC and people read it: an IPv6 address in brackets ([::]:50051, not :::50051)."""
-        return f"[{self.host}]:{port}" if ":" in self.host else f"{self.host}:{port}"
+        host = self.bare_host
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
     def stream_limit(self) -> int:
         """How many request streams may be open at once (see max_streams)."""

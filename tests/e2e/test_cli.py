@@ -71,12 +71,30 @@ def test_ingest_writes_one_line_per_article_in_order(served: ServerProcess, tmp_
     assert "not valid JSON" in lines[3]["error"]
     assert "article.id" in by_id[""]["error"]
     assert "5.0 MiB" in by_id["huge"]["error"] and "not sent" in by_id["huge"]["error"]  # not a failed stream
-    assert by_id["wire"] == {"id": "wire", "line": 1, "duplicate_of": None, "matches": []}
+    assert by_id["wire"] == {"id": "wire", "line": 1, "outcome": "new", "duplicate_of": None, "matches": []}
     assert all(by_id[k]["matches"] == [] for k in ("other", "a", "b"))
     assert "articles" not in result.stderr  # (stderr is no terminal: no bar, and no plain line in under 10 s)
 
     stats = neardup("stats", "--server", served.target)
     assert json.loads(stats.stdout)["articles"] == 5
+
+
+def test_ingest_says_which_lines_replaced_an_article_under_their_id_and_which_were_stored_already(
+    served: ServerProcess, tmp_path: Path
+) -> None:
+    # One id twice in a file: the later article replaced the earlier, and the run said nothing of it.
+    rows: list[dict[str, object] | str] = [{"id": "cms-42", "body": WIRE}, {"id": "cms-42", "body": SAME_EVENT_A}]
+    first = neardup("ingest", str(write_jsonl(tmp_path / "in.jsonl", rows)), "--server", served.target,
+                    "--no-progress")  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    assert [json.loads(x)["outcome"] for x in first.stdout.splitlines()] == ["new", "replaced"]
+    assert "1 lines replaced the other version stored under their id" in first.stderr
+    again = neardup("ingest", str(tmp_path / "in.jsonl"), "--server", served.target, "--no-progress")
+    assert [json.loads(x)["outcome"] for x in again.stdout.splitlines()] == ["replaced", "replaced"]
+    last = neardup("ingest", str(write_jsonl(tmp_path / "last.jsonl", rows[1:])), "--server", served.target,
+                   "--no-progress")  # fmt: skip
+    assert [json.loads(x)["outcome"] for x in last.stdout.splitlines()] == ["unchanged"]
+    assert "1 lines were stored as sent already" in last.stderr and "replaced" not in last.stderr
 
 
 @pytest.mark.parametrize("command", ["ingest", "check"])

@@ -5,6 +5,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from service import novelty
 from service.detector import Detector, Prepared
 from service.engine import Engine
 from service.errors import Cancelled, DeadlineExceeded, InvalidArgument, NotFound, Unavailable
-from service.model import Article, PreparedArticle, Verdict
+from service.model import Article, IndexOutcome, PreparedArticle, Verdict
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
 from service.storage import Transaction
@@ -78,7 +79,8 @@ def test_reindexing_the_same_body_is_a_no_op_with_the_same_answer(engine: Engine
     first = engine.index(prep(engine, "copy", WIRE_WITH_APPEAL))
     indexed_at = engine.get("copy").indexed_at
     again = engine.index(prep(engine, "copy", WIRE_WITH_APPEAL))
-    assert again == first
+    assert (first.outcome, again.outcome) == (IndexOutcome.NEW, IndexOutcome.UNCHANGED)
+    assert replace(again, outcome=first.outcome) == first
     assert engine.get("copy").indexed_at == indexed_at
     assert engine.stats().articles == 2
 
@@ -108,7 +110,7 @@ def test_reindexing_with_a_new_body_replaces_the_old_version(engine: Engine) -> 
     engine.index(prep(engine, "wire", WIRE))
     engine.index(prep(engine, "x", WIRE_WITH_APPEAL))
     verdict = engine.index(prep(engine, "x", SAME_EVENT_A))
-    assert verdict.matches == ()
+    assert verdict.matches == () and verdict.outcome is IndexOutcome.REPLACED
     assert engine.get("x").article.body == SAME_EVENT_A
     assert [m.id for m in engine.check(prep(engine, "q", WIRE)).matches] == ["wire"]  # old text of x is gone
     assert engine.stats().articles == 2

@@ -42,6 +42,20 @@ def test_index_then_copy_is_reported_with_scores(client: NeardupClient) -> None:
     assert copy.duplicate_of == "wire"
 
 
+@pytest.mark.parametrize("batch", [0, 1, 64])
+def test_each_index_answer_says_whether_it_stored_a_new_article_replaced_one_or_changed_nothing(
+    client: NeardupClient, batch: int
+) -> None:
+    # A file holding one id twice kept its later article and said nothing of the earlier one.
+    sent = [Article("a", WIRE), Article("a", WIRE), Article("a", SAME_EVENT_A), Article("b", SAME_EVENT_B)]
+    if batch:
+        answers = [v.outcome for v in client.index_stream(sent, batch=batch) if isinstance(v, Verdict)]
+    else:
+        answers = [client.index(a).outcome for a in sent]
+    assert answers == ["new", "unchanged", "replaced", "new"]
+    assert client.check(Article("a", SAME_EVENT_A)).outcome is None  # (a check stores nothing)
+
+
 def test_check_compares_without_storing(client: NeardupClient) -> None:
     client.index(Article("wire", WIRE))
     verdict = client.check(Article("copy", WIRE_WITH_APPEAL))

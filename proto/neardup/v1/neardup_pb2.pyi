@@ -63,6 +63,44 @@ RELATION_REVISED: Relation.ValueType  # 4
 """Both texts share most content, and each has changes the other lacks."""
 Global___Relation: _TypeAlias = Relation  # noqa: Y015
 
+class _IndexOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _IndexOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_IndexOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    INDEX_OUTCOME_UNSPECIFIED: _IndexOutcome.ValueType  # 0
+    """Not an index call's answer: a CheckArticle verdict."""
+    INDEX_OUTCOME_NEW: _IndexOutcome.ValueType  # 1
+    """Stored; no article was stored under its id before."""
+    INDEX_OUTCOME_REPLACED: _IndexOutcome.ValueType  # 2
+    """Stored in place of the other version (another body, title, source, url
+    or publication time) that was stored under its id; that one is gone.
+    """
+    INDEX_OUTCOME_UNCHANGED: _IndexOutcome.ValueType  # 3
+    """This very version was stored under its id already (a retry, a re-sent
+    file): nothing changed. Its matches are those of the index as it stands,
+    so they may name articles indexed after it.
+    """
+
+class IndexOutcome(_IndexOutcome, metaclass=_IndexOutcomeEnumTypeWrapper):
+    """IndexOutcome says what an index call did with one article."""
+
+INDEX_OUTCOME_UNSPECIFIED: IndexOutcome.ValueType  # 0
+"""Not an index call's answer: a CheckArticle verdict."""
+INDEX_OUTCOME_NEW: IndexOutcome.ValueType  # 1
+"""Stored; no article was stored under its id before."""
+INDEX_OUTCOME_REPLACED: IndexOutcome.ValueType  # 2
+"""Stored in place of the other version (another body, title, source, url
+or publication time) that was stored under its id; that one is gone.
+"""
+INDEX_OUTCOME_UNCHANGED: IndexOutcome.ValueType  # 3
+"""This very version was stored under its id already (a retry, a re-sent
+file): nothing changed. Its matches are those of the index as it stands,
+so they may name articles indexed after it.
+"""
+Global___IndexOutcome: _TypeAlias = IndexOutcome  # noqa: Y015
+
 class _DeleteOutcome:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -232,6 +270,7 @@ class Verdict(_message.Message):
     ID_FIELD_NUMBER: _builtins.int
     MATCHES_FIELD_NUMBER: _builtins.int
     DUPLICATE_OF_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Id of the article the verdict is about."""
     duplicate_of: _builtins.str
@@ -239,6 +278,11 @@ class Verdict(_message.Message):
     another article; empty when the article is the original or has no group.
     Articles that match join one group, and a group joins through any of its
     members (a full copy can bring two excerpts of one story together).
+    """
+    outcome: Global___IndexOutcome.ValueType
+    """What indexing did with the article: stored it under a new id, replaced
+    the other version stored under its id, or found this very version stored
+    already. Unspecified in a CheckArticle answer, which stores nothing.
     """
     @_builtins.property
     def matches(self) -> _containers.RepeatedCompositeFieldContainer[Global___Match]:
@@ -254,10 +298,11 @@ class Verdict(_message.Message):
         id: _builtins.str = ...,
         matches: _abc.Iterable[Global___Match] | None = ...,
         duplicate_of: _builtins.str = ...,
+        outcome: Global___IndexOutcome.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["duplicate_of", b"duplicate_of", "id", b"id", "matches", b"matches"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["duplicate_of", b"duplicate_of", "id", b"id", "matches", b"matches", "outcome", b"outcome"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
