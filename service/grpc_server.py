@@ -67,6 +67,9 @@ NO_DEADLINE = 365 * 24 * 3600.0  # time_remaining() beyond this means the caller
 # and silently take half the connections (to another store). Off, it fails to start instead.
 _EXCLUSIVE_PORT = ("grpc.so_reuseport", 0)
 STREAM_WINDOW = 1024  # articles of one stream in flight at once: enough for group commits, bounded memory
+# ... and at most this many bytes of their text (but always one article): 1,024 articles of 1 MiB each held
+# ≈1 GiB for one stream whose answers were not read while fingerprinting lagged.
+STREAM_WINDOW_BYTES = 32 << 20
 
 _STATUS: list[tuple[type[NeardupError], grpc.StatusCode]] = [
     (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
@@ -249,7 +252,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
 
     def _item(self, article: pb.Article, evidence: bool) -> _Item:
         try:
-            return _Item(article.id, self._submit(article, evidence))
+            return _Item(article.id, self._submit(article, evidence), len(article.body) + len(article.title))
         except NeardupError as exc:
             return _Item(article.id, exc)
 
@@ -302,6 +305,7 @@ def _deadline(context: grpc.ServicerContext) -> float | None:
 class _Item:
     id: str
     outcome: futures.Future[Verdict] | NeardupError
+    size: int = 0  # the article's text in bytes (about), while it is in flight
 
 
 @dataclass
@@ -320,9 +324,25 @@ class _Pending:
         self._queue: queue.Queue[_Item | _BatchSize | object] = queue.Queue(maxsize=STREAM_WINDOW)
         self.cancelled = threading.Event()
         context.add_callback(self.cancelled.set)
+        self._room = threading.Condition()
+        self._bytes = 0  # of the articles put and not yet taken
 
     def put(self, item: _Item | _BatchSize) -> None:
+        if isinstance(item, _Item):
+            self._wait_for_bytes(item.size)
         self._offer(item)
+
+    def _wait_for_bytes(self, size: int) -> None:
+        """Wait while the articles in the window hold STREAM_WINDOW_BYTES (one article always gets in)."""
+        with self._room:
+            while self._bytes and self._bytes + size > STREAM_WINDOW_BYTES and not self.cancelled.is_set():
+                self._room.wait(0.25)
+            self._bytes += size
+
+    def _taken(self, item: _Item) -> None:
+        with self._room:
+            self._bytes -= item.size
+            self._room.notify()
 
     def close(self) -> None:
         # The window may be full when the request stream ends (the answers lag the reads): wait for
@@ -351,6 +371,8 @@ class _Pending:
             if item is self._END:
                 return
             assert isinstance(item, _Item | _BatchSize)
+            if isinstance(item, _Item) and item.size:
+                self._taken(item)
             yield item
 
 
