@@ -5,6 +5,7 @@ Domain errors become status codes in exactly one place, `status_for`.
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import logging
 import os
@@ -567,17 +568,39 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
 def _interceptors(settings: Settings, metrics: Metrics) -> list[grpc.ServerInterceptor[Any, Any]]:
     chain: list[grpc.ServerInterceptor[Any, Any]] = [Observe(metrics)]
     if settings.auth_token_file:
-        raw = _setting_file("--auth-token-file", settings.auth_token_file)
-        try:
-            token = raw.decode("utf-8").strip()
-        except UnicodeDecodeError as exc:
-            raise ValueError(
-                f"--auth-token-file {settings.auth_token_file}: is not UTF-8 text ({exc.reason})"
-            ) from None
-        chain.append(BearerTokenAuth(token))
+        chain.append(BearerTokenAuth(_tokens(settings)))
     chain.append(LimitStreams(settings.stream_limit()))
     chain.append(RejectUndecodable())
     return chain
+
+
+def _tokens(settings: Settings) -> list[str]:
+    """The tokens of --auth-token-file: one a line (blank lines and lines starting with # skipped), so that
+    a new token can be accepted beside the old one while clients move to it."""
+    raw = _setting_file("--auth-token-file", settings.auth_token_file)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"--auth-token-file {settings.auth_token_file}: is not UTF-8 text ({exc.reason})") from None
+    _warn_of_exposed_tokens(settings)
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _warn_of_exposed_tokens(settings: Settings) -> None:
+    if not settings.tls_cert and not _is_loopback(settings.bare_host):
+        log.warning("--auth-token-file without TLS on %s: every caller's token crosses the network in clear text, "
+                    "for anyone on the path to read and reuse; serve TLS (--tls-cert, --tls-key)",
+                    settings.bare_host)  # fmt: skip
+    if os.stat(settings.auth_token_file).st_mode & 0o077:
+        log.warning("--auth-token-file %s can be read by other users of this machine: chmod 600 it",
+                    settings.auth_token_file)  # fmt: skip
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _tls_credentials(settings: Settings) -> grpc.ServerCredentials | None:

@@ -14,7 +14,7 @@ import hmac
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import grpc
@@ -315,16 +315,18 @@ def _code_name(context: grpc.ServicerContext, error: BaseException | None) -> st
 class BearerTokenAuth(_Rewrapping):
     """Every call except health and reflection must carry `authorization: Bearer <token>`."""
 
-    def __init__(self, token: str) -> None:
-        if not token:
+    def __init__(self, tokens: Sequence[str]) -> None:
+        """`tokens`: each accepted (several while clients move from an old token to a new one)."""
+        if not tokens or not all(tokens):
             raise ValueError("the auth token is empty: put the token in the --auth-token-file file")
-        if unfit := next((c for c in token if not " " <= c <= "~"), None):
-            # (no client could send it: gRPC refuses such a header value before the call leaves)
-            raise ValueError(
-                f"the auth token in the --auth-token-file file holds {unfit!r} (U+{ord(unfit):04X}), which a gRPC "
-                "header cannot carry: a token is one line of printable ASCII"
-            )
-        self._expected = token.encode()
+        for token in tokens:
+            if unfit := next((c for c in token if not " " <= c <= "~"), None):
+                # (no client could send it: gRPC refuses such a header value before the call leaves)
+                raise ValueError(
+                    f"an auth token in the --auth-token-file file holds {unfit!r} (U+{ord(unfit):04X}), which a "
+                    "gRPC header cannot carry: a token is one line of printable ASCII"
+                )
+        self._expected = [token.encode() for token in tokens]
         self._refusals = RefusalLog()
 
     def rewrap(
@@ -350,10 +352,14 @@ class BearerTokenAuth(_Rewrapping):
         if not sent:
             return (f"{_NO_TOKEN}: send metadata 'authorization: Bearer <token>' "
                     "(neardup CLI: --token-file FILE or NEARDUP_TOKEN_FILE)")  # fmt: skip
+        if len(sent) > 1:  # (which one counts would depend on their order)
+            return f"the call carried {len(sent)} 'authorization' headers: send one, 'authorization: Bearer <token>'"
         value = sent[0].encode() if isinstance(sent[0], str) else bytes(sent[0])
         scheme, _, credentials = value.strip().partition(b" ")
-        # (the scheme is case-insensitive, RFC 9110 11.1: "bearer" and "BEARER" are "Bearer")
-        if scheme.lower() == b"bearer" and hmac.compare_digest(credentials.strip(), self._expected):
+        # (the scheme is case-insensitive, RFC 9110 11.1: "bearer" and "BEARER" are "Bearer"; every token is
+        # compared, in constant time, so the time taken does not tell which one came close)
+        matched = [hmac.compare_digest(credentials.strip(), expected) for expected in self._expected]
+        if scheme.lower() == b"bearer" and any(matched):
             return None
         return ("the bearer token was not accepted: check that your token file holds the same token as the "
                 "server's --auth-token-file, and that the header is 'authorization: Bearer <token>'")  # fmt: skip

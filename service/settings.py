@@ -210,7 +210,9 @@ class Settings:
     tls_cert: str = _setting("", "PEM certificate chain; with --tls-key, the server speaks TLS only")
     tls_key: str = _setting("", "PEM private key of --tls-cert")
     auth_token_file: str = _setting(
-        "", "a file holding the bearer token every call must carry, health and reflection excepted (empty: no auth)"
+        "",
+        "a file holding the bearer token every call must carry, health and reflection excepted (one a line, each "
+        "accepted, to rotate them; empty: no auth)",
     )
     metrics_port: int = _setting(
         -1, "serve Prometheus metrics at /metrics on this port (-1: off; 0: any free port)", least=-1, most=PORT_MAX
