@@ -251,6 +251,15 @@ def utf8_tokens(text: str) -> list[bytes]:
     return [t.encode() for t in _found_tokens(text, kinds)]
 
 
+def token_offsets(text: str) -> tuple[list[int], list[int]]:
+    """The (start, end) offsets in `text` of what token_spans() reads as tokens, in two lists, found in one
+    pass without normalising each one: these include any that normalise to nothing, which token_spans()
+    drops (compare the count with the tokens')."""
+    text = without_markup(text)
+    found = [m.span() for m in _pattern_for(_kinds(text)).finditer(text)]
+    return [s for s, _ in found], [e for _, e in found]
+
+
 def token_spans(text: str) -> list[tuple[str, int, int]]:
     """Like tokens(), with each token's (start, end) offsets in `text`."""
     text = without_markup(text)

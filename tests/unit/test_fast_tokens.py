@@ -11,6 +11,7 @@ from service.text import (
     _WORD,
     INVISIBLE,
     _normalise_token,
+    token_offsets,
     token_spans,
     tokens,
     utf8_tokens,
@@ -99,3 +100,15 @@ def test_names_are_among_the_tokens_whose_first_shown_letter_is_a_capital(text: 
         if next((c for c in shown[start:end] if c not in INVISIBLE), "").isupper()
     }
     assert Tokenised(text, 5).names <= expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([*_FEED_PIECES, "Éa", "ПЁТР", "\ufeffHa", "\u00ad", "\u0651"]), max_size=40).map("".join)
+)
+def test_token_offsets_are_the_offsets_of_token_spans_whenever_the_counts_agree(text: str) -> None:
+    starts, ends = token_offsets(text)
+    spans = token_spans(text)
+    if len(starts) == len(spans):  # (else Tokenised falls back to token_spans)
+        assert (starts, ends) == ([s for _, s, _ in spans], [e for _, _, e in spans])
+    assert len(starts) >= len(spans)  # (token_spans drops only tokens that normalise to nothing)
