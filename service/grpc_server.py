@@ -41,7 +41,7 @@ from service.errors import (
     ResourceExhausted,
     Unavailable,
 )
-from service.interceptors import BearerTokenAuth, LimitStreams, Observe, RejectUndecodable
+from service.interceptors import BearerTokenAuth, LimitStreams, Observe, RejectUndecodable, accepted_tokens
 from service.metrics import Metrics
 from service.model import PreparedArticle, Verdict
 from service.settings import Settings
@@ -71,6 +71,7 @@ STREAM_WINDOW = 1024  # articles of one stream in flight at once: enough for gro
 # ... and at most this many bytes of their text (but always one article): 1,024 articles of 1 MiB each held
 # ≈1 GiB for one stream whose answers were not read while fingerprinting lagged.
 STREAM_WINDOW_BYTES = 32 << 20
+TOKEN_FILE_CHECK = 1.0  # seconds between two looks at whether --auth-token-file changed (TokenFile)
 
 _STATUS: list[tuple[type[NeardupError], grpc.StatusCode]] = [
     (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
@@ -568,22 +569,62 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
 def _interceptors(settings: Settings, metrics: Metrics) -> list[grpc.ServerInterceptor[Any, Any]]:
     chain: list[grpc.ServerInterceptor[Any, Any]] = [Observe(metrics)]
     if settings.auth_token_file:
-        chain.append(BearerTokenAuth(_tokens(settings)))
+        _warn_of_exposed_tokens(settings)
+        chain.append(BearerTokenAuth(TokenFile(settings.auth_token_file).tokens))
     chain.append(LimitStreams(settings.stream_limit()))
     chain.append(RejectUndecodable())
     return chain
 
 
-def _tokens(settings: Settings) -> list[str]:
-    """The tokens of --auth-token-file: one a line (blank lines and lines starting with # skipped), so that
-    a new token can be accepted beside the old one while clients move to it."""
-    raw = _setting_file("--auth-token-file", settings.auth_token_file)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"--auth-token-file {settings.auth_token_file}: is not UTF-8 text ({exc.reason})") from None
-    _warn_of_exposed_tokens(settings)
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+class TokenFile:
+    """The tokens of --auth-token-file, read again within TOKEN_FILE_CHECK seconds of the file changing, so
+    that tokens are added and revoked without a restart. A changed file that cannot be read, or holds no
+    token a client could send, leaves the tokens as they were (logged at ERROR); at start it stops the start."""
+
+    def __init__(self, path: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self._path, self._clock = path, clock
+        self._lock = threading.Lock()
+        self._stamp = self._stamp_now()
+        self._tokens = self._read()
+        self._checked = clock()
+
+    def tokens(self) -> list[bytes]:
+        if self._clock() - self._checked >= TOKEN_FILE_CHECK:
+            self._follow()
+        return self._tokens
+
+    def _follow(self) -> None:
+        with self._lock:
+            if self._clock() - self._checked < TOKEN_FILE_CHECK:
+                return  # (another call looked meanwhile)
+            self._checked = self._clock()
+            stamp = self._stamp_now()
+            if stamp == self._stamp:
+                return
+            self._stamp = stamp
+            try:
+                self._tokens = self._read()
+                log.info("--auth-token-file %s changed: %d tokens accepted now", self._path, len(self._tokens))
+            except (OSError, ValueError) as exc:
+                log.error("--auth-token-file %s changed, and the tokens before it are kept: %s", self._path, exc)
+
+    def _stamp_now(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self._path)
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size, st.st_ino
+
+    def _read(self) -> list[bytes]:
+        raw = _setting_file("--auth-token-file", self._path)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"--auth-token-file {self._path}: is not UTF-8 text ({exc.reason})") from None
+        try:
+            return accepted_tokens(text)
+        except ValueError as exc:
+            raise ValueError(f"--auth-token-file {self._path}: {exc}") from None
 
 
 def _warn_of_exposed_tokens(settings: Settings) -> None:

@@ -315,18 +315,10 @@ def _code_name(context: grpc.ServicerContext, error: BaseException | None) -> st
 class BearerTokenAuth(_Rewrapping):
     """Every call except health and reflection must carry `authorization: Bearer <token>`."""
 
-    def __init__(self, tokens: Sequence[str]) -> None:
-        """`tokens`: each accepted (several while clients move from an old token to a new one)."""
-        if not tokens or not all(tokens):
-            raise ValueError("the auth token is empty: put the token in the --auth-token-file file")
-        for token in tokens:
-            if unfit := next((c for c in token if not " " <= c <= "~"), None):
-                # (no client could send it: gRPC refuses such a header value before the call leaves)
-                raise ValueError(
-                    f"an auth token in the --auth-token-file file holds {unfit!r} (U+{ord(unfit):04X}), which a "
-                    "gRPC header cannot carry: a token is one line of printable ASCII"
-                )
-        self._expected = [token.encode() for token in tokens]
+    def __init__(self, tokens: Callable[[], Sequence[bytes]]) -> None:
+        """`tokens`: those accepted now, each (several while clients move from an old token to a new one);
+        asked at every call, so a changed token file can be followed (see accepted_tokens)."""
+        self._tokens = tokens
         self._refusals = RefusalLog()
 
     def rewrap(
@@ -358,7 +350,7 @@ class BearerTokenAuth(_Rewrapping):
         scheme, _, credentials = value.strip().partition(b" ")
         # (the scheme is case-insensitive, RFC 9110 11.1: "bearer" and "BEARER" are "Bearer"; every token is
         # compared, in constant time, so the time taken does not tell which one came close)
-        matched = [hmac.compare_digest(credentials.strip(), expected) for expected in self._expected]
+        matched = [hmac.compare_digest(credentials.strip(), expected) for expected in self._tokens()]
         if scheme.lower() == b"bearer" and any(matched):
             return None
         return ("the bearer token was not accepted: check that your token file holds the same token as the "
@@ -366,6 +358,22 @@ class BearerTokenAuth(_Rewrapping):
 
 
 _NO_TOKEN = "this server requires a bearer token"
+
+
+def accepted_tokens(text: str) -> list[bytes]:
+    """The tokens a token file's text holds: one a line, blank lines and lines starting with # skipped.
+    ValueError if there is none, or one no gRPC header could carry."""
+    tokens = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not tokens:
+        raise ValueError("holds no token (it is empty, or blank and # lines only): put the token in it")
+    for token in tokens:
+        if unfit := next((c for c in token if not " " <= c <= "~"), None):
+            # (no client could send it: gRPC refuses such a header value before the call leaves)
+            raise ValueError(
+                f"holds a token with {unfit!r} (U+{ord(unfit):04X}) in it, which a gRPC header cannot carry: a "
+                "token is one line of printable ASCII"
+            )
+    return [token.encode() for token in tokens]
 
 
 class RefusalLog:

@@ -236,3 +236,33 @@ def test_a_token_file_others_can_read_or_a_token_sent_in_clear_text_beyond_loopb
                                                                   auth_token_file=str(token_file)))  # fmt: skip
         assert "every caller's token crosses the network in clear text" in caplog.text
         assert "other users" not in caplog.text
+
+
+def _accepted(port: int, token: str) -> bool:
+    with NeardupClient(f"127.0.0.1:{port}", token=token, timeout=10) as client:
+        try:
+            client.stats()
+        except UnauthenticatedError:
+            return False
+    return True
+
+
+def test_a_changed_token_file_is_followed_without_a_restart_and_a_broken_one_keeps_the_tokens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Read at start only: adding a token, or revoking a leaked one, needed a restart.
+    monkeypatch.setattr(grpc_server, "TOKEN_FILE_CHECK", 0.05)
+    token_file = tmp_path / "tokens"
+    token_file.write_text("old-token\n")
+    with in_process_server(tmp_path / "data", auth_token_file=str(token_file)) as (running, _client):
+        assert _accepted(running.port, "old-token") and not _accepted(running.port, "new-token")
+        token_file.write_text("new-token\n")  # the old one revoked
+        assert support.until(lambda: _accepted(running.port, "new-token"), timeout=10)
+        assert not _accepted(running.port, "old-token")
+        with caplog.at_level(logging.ERROR, logger="service.grpc_server"):
+            token_file.write_text("# being edited\n")
+            # (a call makes the server look at the file: each one here is still let in)
+            assert support.until(
+                lambda: _accepted(running.port, "new-token") and "the tokens before it are kept" in caplog.text,
+                timeout=10,
+            )
