@@ -7,9 +7,10 @@ refused the stream because it was full) are simply sent again on a new stream.
 
 from __future__ import annotations
 
+import random
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -20,18 +21,25 @@ T = TypeVar("T")
 class Retry:
     """Retry up to `attempts` times in a row with no answer in between, waiting `first_wait`
     seconds and doubling the wait each time, up to `max_wait`. An answer resets the count, so a
-    long backfill survives several server restarts while a server that stays down fails it."""
+    long backfill survives several server restarts while a server that stays down fails it.
+    Each wait is cut by a random share of up to `jitter`, so that the many pipelines a restart cut
+    off at one moment do not all come back at one moment, wave after wave."""
 
     attempts: int = 8
     first_wait: float = 0.5
     max_wait: float = 10.0
+    jitter: float = 0.25
 
     def __post_init__(self) -> None:
         if self.attempts < 0 or self.first_wait < 0 or self.max_wait < self.first_wait:
             raise ValueError(f"{self}: attempts and waits must not be negative, nor max_wait below first_wait")
+        if not 0 <= self.jitter <= 1:
+            raise ValueError(f"{self}: jitter is the share of a wait that may be cut, from 0 to 1")
 
-    def wait(self, failures: int) -> float:
-        return float(min(self.max_wait, self.first_wait * 2 ** (failures - 1)))
+    def wait(self, failures: int, draw: Callable[[], float] = random.random) -> float:
+        """Seconds to wait after `failures` failures in a row; `draw` gives a number in [0, 1)."""
+        backoff = min(self.max_wait, self.first_wait * 2 ** (failures - 1))
+        return float(backoff * (1 - self.jitter * draw()))
 
 
 class Unanswered(Generic[T]):

@@ -103,7 +103,7 @@ def _closed_once_backing_off(client: NeardupClient) -> OnRetry:
 @pytest.mark.parametrize("call", ["index", "index_stream"])
 def test_close_ends_a_retry_back_off_at_once(call: str) -> None:
     client = NeardupClient(f"127.0.0.1:{free_port()}")  # (nothing listens: every attempt fails UNAVAILABLE)
-    retry = Retry(attempts=3, first_wait=LONG_WAIT, max_wait=LONG_WAIT)
+    retry = Retry(attempts=3, first_wait=LONG_WAIT, max_wait=LONG_WAIT, jitter=0)
     article = Article("a1", WIRE)
     on_retry = _closed_once_backing_off(client)
 

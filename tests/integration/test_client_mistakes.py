@@ -122,3 +122,6 @@ def test_a_retry_that_cannot_work_is_refused_when_made() -> None:
     for bad in ({"attempts": -1}, {"first_wait": -1}, {"first_wait": 5, "max_wait": 1}):
         with pytest.raises(ValueError, match="must not be negative"):
             Retry(**bad)
+    for jitter in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="jitter is the share"):
+            Retry(jitter=jitter)

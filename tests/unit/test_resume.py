@@ -79,7 +79,16 @@ def test_a_reader_waiting_for_room_stops_when_its_attempt_is_stale_or_the_stream
 
 def test_the_wait_doubles_up_to_its_cap() -> None:
     retry = Retry(attempts=6, first_wait=0.5, max_wait=3.0)
-    assert [retry.wait(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+    assert [retry.wait(n, draw=lambda: 0.0) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+def test_waits_are_spread_so_pipelines_cut_off_together_do_not_come_back_together() -> None:
+    # With no jitter, every pipeline a restart cut off came back at the same instants, wave after wave.
+    retry = Retry(first_wait=0.5, max_wait=10.0, jitter=0.25)
+    waits = [retry.wait(6) for _ in range(200)]  # (0.5 s doubled 5 times, capped: 10 s)
+    assert all(7.5 < w <= 10.0 for w in waits)
+    assert len(set(waits)) > 100
+    assert Retry(jitter=0).wait(3) == 2.0
 
 
 def test_batches_are_capped_in_bytes_and_an_oversized_article_travels_alone() -> None:
