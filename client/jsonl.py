@@ -8,7 +8,7 @@ import json
 import sys
 import zlib
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,12 +62,24 @@ def _open_binary(path: Path) -> AbstractContextManager[IO[bytes]]:
         if _is_gzip(stdin):
             return cast(IO[bytes], gzip.GzipFile(fileobj=stdin))  # (closing it leaves standard input open)
         return nullcontext(stdin)  # (not closed: it is not ours)
-    with path.open("rb") as file:
+    # Opened once and peeked at, not opened again to read: a pipe (`<(...)`, /dev/stdin, a FIFO) gives its
+    # bytes once, so a second open lost what the peek had buffered (the first 8 KiB), or waited for ever.
+    file = path.open("rb")
+    try:
         gzipped = _is_gzip(file)
         if not gzipped and path.suffix == ".gz" and file.peek(1):
             # (the name says gzip and the bytes do not: read as text, it could be a file cut or garbled)
             raise gzip.BadGzipFile("Not a gzipped file, though its name ends in .gz")
-    return cast(IO[bytes], gzip.open(path, "rb")) if gzipped else path.open("rb")
+    except BaseException:
+        file.close()
+        raise
+    return _gunzipped(file) if gzipped else file
+
+
+@contextmanager
+def _gunzipped(file: io.BufferedReader) -> Iterator[IO[bytes]]:
+    with file, gzip.GzipFile(fileobj=file) as unzipped:  # (GzipFile leaves a file it was given open)
+        yield cast(IO[bytes], unzipped)
 
 
 def _peekable(stream: IO[bytes]) -> io.BufferedReader:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import sys
+import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,3 +112,28 @@ def test_gzip_is_known_by_its_first_bytes_in_a_file_of_any_name_and_on_standard_
     assert list(read_articles(Path("-"))) == [Article("a", "one"), Article("b", "two")]
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(jsonl(*rows)))))
     assert list(read_articles(Path("-"))) == [Article("a", "one"), Article("b", "two")]
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_a_pipe_named_as_the_input_is_read_whole(tmp_path: Path, gzipped: bool) -> None:
+    # Opened once to look for gzip's first bytes, then again to read: a pipe gives its bytes once, so the
+    # first 8 KiB (those the look had buffered) were lost, and the first line kept was cut mid-line.
+    lines = b"".join(b'{"id": "p%d", "body": "Item %d of the harbour report, told at length."}\n' % (n, n)
+                     for n in range(1, 301))  # fmt: skip
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with fifo.open("wb") as pipe:  # (opens once the reader has)
+            pipe.write(gzip.compress(lines) if gzipped else lines)
+
+    read: list[Article | BadLine] = []
+    # (each side in a thread of its own: a reader that opens the pipe twice waits for ever for a second writer)
+    reader = threading.Thread(target=lambda: read.extend(read_articles(fifo)), daemon=True)
+    writer = threading.Thread(target=write, daemon=True)
+    reader.start()
+    writer.start()
+    reader.join(20)
+    assert not reader.is_alive(), "the reader still waits on the pipe"
+    assert len(lines) > 8192
+    assert [a.id for a in read if isinstance(a, Article)] == [f"p{n}" for n in range(1, 301)]
