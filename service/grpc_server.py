@@ -569,8 +569,9 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
 def _interceptors(settings: Settings, metrics: Metrics) -> list[grpc.ServerInterceptor[Any, Any]]:
     chain: list[grpc.ServerInterceptor[Any, Any]] = [Observe(metrics)]
     if settings.auth_token_file:
+        tokens = TokenFile(settings.auth_token_file)  # (first: a file it cannot read stops the start, named)
         _warn_of_exposed_tokens(settings)
-        chain.append(BearerTokenAuth(TokenFile(settings.auth_token_file).tokens))
+        chain.append(BearerTokenAuth(tokens.tokens))
     chain.append(LimitStreams(settings.stream_limit()))
     chain.append(RejectUndecodable())
     return chain
@@ -585,6 +586,7 @@ class TokenFile:
         self._path, self._clock = path, clock
         self._lock = threading.Lock()
         self._stamp = self._stamp_now()
+        self._failed: tuple[int, int, int] | None = None  # the stamp of a changed file that could not be read
         self._tokens = self._read()
         self._checked = clock()
 
@@ -601,12 +603,17 @@ class TokenFile:
             stamp = self._stamp_now()
             if stamp == self._stamp:
                 return
-            self._stamp = stamp
             try:
                 self._tokens = self._read()
-                log.info("--auth-token-file %s changed: %d tokens accepted now", self._path, len(self._tokens))
             except (OSError, ValueError) as exc:
-                log.error("--auth-token-file %s changed, and the tokens before it are kept: %s", self._path, exc)
+                # The stamp stays the one last read, so the file is tried again at the next look: mended by a
+                # chmod, which changes no stamp of it, it was otherwise never read again.
+                if stamp != self._failed:
+                    log.error("--auth-token-file %s changed, and the tokens before it are kept: %s", self._path, exc)
+                self._failed = stamp
+                return
+            self._stamp, self._failed = stamp, None
+            log.info("--auth-token-file %s changed: %d tokens accepted now", self._path, len(self._tokens))
 
     def _stamp_now(self) -> tuple[int, int, int] | None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -266,3 +267,25 @@ def test_a_changed_token_file_is_followed_without_a_restart_and_a_broken_one_kee
                 lambda: _accepted(running.port, "new-token") and "the tokens before it are kept" in caplog.text,
                 timeout=10,
             )
+
+
+def test_a_token_file_mended_without_changing_its_stamp_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A change that could not be read (mode 000, a byte that is not UTF-8) recorded its stamp as read, so the
+    # mend (chmod, which changes no stamp of ours; here the same size and time) was never read again.
+    monkeypatch.setattr(grpc_server, "TOKEN_FILE_CHECK", 0.05)
+    token_file = tmp_path / "tokens"
+    token_file.write_text("old-token\n")
+    with in_process_server(tmp_path / "data", auth_token_file=str(token_file)) as (running, _client):
+        with caplog.at_level(logging.ERROR, logger="service.grpc_server"):
+            token_file.write_bytes(b"new-t\xffken\n")
+            assert support.until(
+                lambda: _accepted(running.port, "old-token") and "is not UTF-8 text" in caplog.text, timeout=10
+            )
+        stamp = token_file.stat().st_mtime_ns
+        with token_file.open("r+b") as mended:  # (in place: the same file, size and time)
+            mended.write(b"new-token\n")
+        os.utime(token_file, ns=(stamp, stamp))
+        assert support.until(lambda: _accepted(running.port, "new-token"), timeout=10)
+        assert not _accepted(running.port, "old-token")
