@@ -221,6 +221,11 @@ def test_a_run_that_cannot_start_leaves_an_earlier_output_file_as_it_was(tmp_pat
                        "--output", str(out), "--no-progress")  # fmt: skip
         assert fine.returncode == 0, fine.stderr
         assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["wire", "copy"]  # (replaced)
+        # A run that answers every line of an input of none leaves none: it kept the earlier run's lines.
+        blank = neardup("check", str(write_jsonl(tmp_path / "blank.jsonl", ["", "  "])), "--server", server.target,
+                        "--token-file", str(tmp_path / "token"), "--output", str(out), "--no-progress")  # fmt: skip
+        assert blank.returncode == 0 and "0 lines answered" in blank.stderr, blank.stderr
+        assert out.read_text() == ""
     finally:
         server.stop()
 
