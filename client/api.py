@@ -337,8 +337,10 @@ class NeardupClient:
     ) -> Generator[Verdict | ArticleFailure]:
         """Stream articles for indexing; yields one outcome per article, in order, each once durable.
 
-        `articles` is read as the stream goes, never more than STREAM_WINDOW (2048) articles ahead of the
-        outcomes taken: a caller that stops taking them stops the reading, and holds that many at most.
+        `articles` is read as the stream goes, never more than STREAM_WINDOW (2048) sent articles ahead of
+        the outcomes taken: a caller that stops taking them stops the reading, and holds that many at most.
+        (Articles refused unsent, each an ArticleFailure, are not counted: a long unbroken run of them is
+        read at once, its failures held until taken.)
 
         With `batch` > 1, up to that many articles (and at most MAX_BATCH_BYTES) travel per
         message (IndexArticleBatches): the same outcomes, for much less CPU per article on both
