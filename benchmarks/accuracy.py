@@ -32,7 +32,6 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from datasketch import MinHash, MinHashLSH
 from benchmarks.plots import pyplot
 from benchmarks.textdedup import textdedup_pairs
 from client import Article, NeardupClient
+from client.jsonl import parse_time
 from service.grpc_server import start_server
 from service.settings import DetectionParams, Settings
 
@@ -91,10 +91,10 @@ def read_gold(path: Path) -> Gold:
 
 
 def to_article(row: dict[str, Any]) -> Article:
-    published = row.get("published")
+    # (read as `neardup ingest` reads it: a time without an offset is UTC, where Article refuses a naive one)
     return Article(
         id=row["id"], body=row["body"], title=row.get("title", ""), source=row.get("source", ""),
-        published=datetime.fromisoformat(published.replace("Z", "+00:00")) if published else None,
+        published=parse_time(row.get("published")),
     )  # fmt: skip
 
 
