@@ -587,7 +587,8 @@ class TokenFile:
         self._path, self._clock = path, clock
         self._lock = threading.Lock()
         self._stamp = self._stamp_now()
-        self._failed: tuple[int, int, int] | None = None  # the stamp of a changed file that could not be read
+        # The stamp of a changed file that could not be read (None: it was gone), logged once; _UNFAILED: none.
+        self._failed: object = _UNFAILED
         self._tokens = self._read()
         self._checked = clock()
 
@@ -613,7 +614,7 @@ class TokenFile:
                     log.error("--auth-token-file %s changed, and the tokens before it are kept: %s", self._path, exc)
                 self._failed = stamp
                 return
-            self._stamp, self._failed = stamp, None
+            self._stamp, self._failed = stamp, _UNFAILED
             log.info("--auth-token-file %s changed: %d tokens accepted now", self._path, len(self._tokens))
 
     def _stamp_now(self) -> tuple[int, int, int] | None:
@@ -633,6 +634,9 @@ class TokenFile:
             return accepted_tokens(text)
         except ValueError as exc:
             raise ValueError(f"--auth-token-file {self._path}: {exc}") from None
+
+
+_UNFAILED = object()
 
 
 def _warn_of_exposed_tokens(settings: Settings) -> None:

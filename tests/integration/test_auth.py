@@ -261,6 +261,8 @@ def test_a_changed_token_file_is_followed_without_a_restart_and_a_broken_one_kee
         assert support.until(lambda: _accepted(running.port, "new-token"), timeout=10)
         assert not _accepted(running.port, "old-token")
         with caplog.at_level(logging.ERROR, logger="service.grpc_server"):
+            token_file.unlink()  # (gone: the tokens are kept, and that is said)
+            assert support.until(lambda: _accepted(running.port, "new-token") and "No such file" in caplog.text)
             token_file.write_text("# being edited\n")
             # (a call makes the server look at the file: each one here is still let in)
             assert support.until(
