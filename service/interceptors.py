@@ -30,7 +30,8 @@ Behavior = Callable[[Any, grpc.ServicerContext], Any]
 
 # Probes and tooling must work without credentials: health for load balancers and
 # container HEALTHCHECKs, reflection for grpcurl. Neither exposes stored data.
-OPEN_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+HEALTH_PREFIX, REFLECTION_PREFIX = "/grpc.health.v1.Health/", "/grpc.reflection."
+OPEN_PREFIXES = (HEALTH_PREFIX, REFLECTION_PREFIX)
 # Reflection streams open at once; one more gets RESOURCE_EXHAUSTED (LimitStreams).
 REFLECTION_STREAMS = 2
 _REFLECTION_FULL = (
@@ -235,9 +236,9 @@ class LimitStreams(_Rewrapping):
         self, details: grpc.HandlerCallDetails, handler: grpc.RpcMethodHandler[Any, Any]
     ) -> grpc.RpcMethodHandler[Any, Any]:
         h: Any = handler
-        if not h.request_streaming or details.method.startswith(OPEN_PREFIXES[0]):
+        if not h.request_streaming or details.method.startswith(HEALTH_PREFIX):
             return handler
-        if details.method.startswith(OPEN_PREFIXES[1]):
+        if details.method.startswith(REFLECTION_PREFIX):
             return _rewrap(handler, self._limited(self._reflection_slots, _REFLECTION_FULL), h.request_deserializer)
         return _rewrap(handler, self._limited(self._slots, self._full_message()), h.request_deserializer)
 
