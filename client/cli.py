@@ -286,8 +286,9 @@ def _is_input(fd: int | None, input_path: Path) -> bool:
 
 class _EmptiedWhenWritten:
     """An output file, emptied of what an earlier run wrote only when the first line of this one is
-    written: a run that cannot start (a token refused, an input that fails at its first line) leaves it
-    as it was, where opening it to write had emptied it already."""
+    written (a run that answers an input of no lines writes "" at its end for it): a run that cannot start
+    (a token refused, an input that fails at its first line) leaves it as it was, where opening it to write
+    had emptied it already."""
 
     def __init__(self, file: IO[str]) -> None:
         self._file = file
