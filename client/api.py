@@ -288,12 +288,6 @@ class NeardupClient:
             message = f"this client of {self.target} is closed (close(), or its with block ended): make a new one"
             raise ClientClosedError(grpc.StatusCode.CANCELLED, message)
 
-    def _raise_if_closed_since(self) -> None:
-        """ClientClosedError if close() ran after the call's _require_open: gRPC then refuses to start the call
-        with a ValueError ("Cannot invoke RPC on closed channel!")."""
-        if self._closed.is_set():
-            self._require_open()
-
     def _error_from(self, exc: grpc.RpcError) -> NeardupClientError:
         """The client error for a failed call; ClientClosedError for one cancelled because close() ran."""
         error = from_rpc_error(exc)
@@ -403,8 +397,8 @@ class NeardupClient:
                     yield Verdict.from_pb(response.verdict)
         except grpc.RpcError as exc:
             raise self._error_from(exc) from None
-        except ValueError:
-            self._raise_if_closed_since()
+        except ValueError:  # (gRPC's "Cannot invoke RPC on closed channel!": close() ran since the open check)
+            self._require_open()
             raise
 
     def _responses(
@@ -544,8 +538,8 @@ class NeardupClient:
                 return method(request, timeout=self.timeout, metadata=self._metadata)
             except grpc.RpcError as exc:
                 error = self._error_from(exc)
-            except ValueError:
-                self._raise_if_closed_since()
+            except ValueError:  # (as in _outcomes: close() ran since the open check)
+                self._require_open()
                 raise
             failures += 1
             _back_off_or_raise(error, failures, retry, on_retry, 1, self._closed)
