@@ -248,45 +248,49 @@ def _accepted(port: int, token: str) -> bool:
     return True
 
 
-def test_a_changed_token_file_is_followed_without_a_restart_and_a_broken_one_keeps_the_tokens(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    # Read at start only: adding a token, or revoking a leaked one, needed a restart.
+@pytest.fixture
+def followed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[RunningServer, Path]]:
+    """A server whose token file holds "old-token", looked at every 50 ms (TokenFile)."""
     monkeypatch.setattr(grpc_server, "TOKEN_FILE_CHECK", 0.05)
     token_file = tmp_path / "tokens"
     token_file.write_text("old-token\n")
     with in_process_server(tmp_path / "data", auth_token_file=str(token_file)) as (running, _client):
-        assert _accepted(running.port, "old-token") and not _accepted(running.port, "new-token")
-        token_file.write_text("new-token\n")  # the old one revoked
-        assert support.until(lambda: _accepted(running.port, "new-token"), timeout=10)
-        assert not _accepted(running.port, "old-token")
-        with caplog.at_level(logging.ERROR, logger="service.grpc_server"):
-            token_file.unlink()  # (gone: the tokens are kept, and that is said)
-            assert support.until(lambda: _accepted(running.port, "new-token") and "No such file" in caplog.text)
-            caplog.clear()
-            token_file.write_text("# being edited\n")
-            # (a call makes the server look at the file: each one here is still let in)
-            assert support.until(lambda: _accepted(running.port, "new-token") and "holds no token" in caplog.text)
-            assert "the tokens before it are kept" in caplog.text
+        yield running, token_file
+
+
+def test_a_changed_token_file_is_followed_without_a_restart_and_a_broken_one_keeps_the_tokens(
+    followed: tuple[RunningServer, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Read at start only: adding a token, or revoking a leaked one, needed a restart.
+    running, token_file = followed
+    assert _accepted(running.port, "old-token") and not _accepted(running.port, "new-token")
+    token_file.write_text("new-token\n")  # the old one revoked
+    assert support.until(lambda: _accepted(running.port, "new-token"), timeout=10)
+    assert not _accepted(running.port, "old-token")
+    with caplog.at_level(logging.ERROR, logger="service.grpc_server"):
+        token_file.unlink()  # (gone: the tokens are kept, and that is said)
+        assert support.until(lambda: _accepted(running.port, "new-token") and "No such file" in caplog.text)
+        caplog.clear()
+        token_file.write_text("# being edited\n")
+        # (a call makes the server look at the file: each one here is still let in)
+        assert support.until(lambda: _accepted(running.port, "new-token") and "holds no token" in caplog.text)
+        assert "the tokens before it are kept" in caplog.text
 
 
 def test_a_token_file_mended_without_changing_its_stamp_is_read_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    followed: tuple[RunningServer, Path], caplog: pytest.LogCaptureFixture
 ) -> None:
     # A change that could not be read (mode 000, a byte that is not UTF-8) recorded its stamp as read, so the
     # mend (chmod, which changes no stamp of ours; here the same size and time) was never read again.
-    monkeypatch.setattr(grpc_server, "TOKEN_FILE_CHECK", 0.05)
-    token_file = tmp_path / "tokens"
-    token_file.write_text("old-token\n")
-    with in_process_server(tmp_path / "data", auth_token_file=str(token_file)) as (running, _client):
-        with caplog.at_level(logging.ERROR, logger="service.grpc_server"):
-            token_file.write_bytes(b"new-t\xffken\n")
-            assert support.until(
-                lambda: _accepted(running.port, "old-token") and "is not UTF-8 text" in caplog.text, timeout=10
-            )
-        stamp = token_file.stat().st_mtime_ns
-        with token_file.open("r+b") as mended:  # (in place: the same file, size and time)
-            mended.write(b"new-token\n")
-        os.utime(token_file, ns=(stamp, stamp))
-        assert support.until(lambda: _accepted(running.port, "new-token"), timeout=10)
-        assert not _accepted(running.port, "old-token")
+    running, token_file = followed
+    with caplog.at_level(logging.ERROR, logger="service.grpc_server"):
+        token_file.write_bytes(b"new-t\xffken\n")
+        assert support.until(
+            lambda: _accepted(running.port, "old-token") and "is not UTF-8 text" in caplog.text, timeout=10
+        )
+    stamp = token_file.stat().st_mtime_ns
+    with token_file.open("r+b") as mended:  # (in place: the same file, size and time)
+        mended.write(b"new-token\n")
+    os.utime(token_file, ns=(stamp, stamp))
+    assert support.until(lambda: _accepted(running.port, "new-token"), timeout=10)
+    assert not _accepted(running.port, "old-token")
