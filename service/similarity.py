@@ -98,10 +98,11 @@ class Tokenised:
     def _spans(self) -> tuple[list[int], list[int]]:
         # (offsets alone are one regex pass; token_spans normalises every token, ≈4× the cost, and is
         # needed only when some token normalises to nothing and the two counts differ)
-        starts, ends = token_offsets(mask_headers(self.body))
+        masked = mask_headers(self.body)
+        starts, ends = token_offsets(masked)
         if len(starts) == len(self.words):
             return starts, ends
-        spans = token_spans(mask_headers(self.body))
+        spans = token_spans(masked)
         return [s for _, s, _ in spans], [e for _, _, e in spans]
 
     @property
@@ -144,19 +145,21 @@ class Tokenised:
         words = self.words
         if not words or _reads_as_german(words):
             return frozenset()
-        shown = without_markup(mask_headers(self.body))
+        masked = mask_headers(self.body)
+        shown = without_markup(masked)
         capital, lower = _cases(_initials(shown, self.starts, self.ends))
-        return _names(words, capital, lower, self._opens_sentence(shown))
+        return _names(words, capital, lower, self._opens_sentence(masked, shown))
 
-    def _opens_sentence(self, shown: str) -> BoolArray:
+    def _opens_sentence(self, masked: str, shown: str) -> BoolArray:
         """Whether each token opens the body, a paragraph, a sentence, or what follows a dateline's dash
-        (`shown`: the masked body as its tokens are read; HTML tags, kept in the body, mark paragraphs).
+        (`masked`: the body with its headers blanked, where HTML tags, kept, mark paragraphs; `shown`: it as
+        its tokens are read).
         Each break is found in one pass over the text, not searched for in each gap between two words: as
         names are asked for every text the template check compares, per-word steps made them cost 6× more."""
         words, starts, ends = self.words, np.array(self.starts, dtype=np.int64), np.array(self.ends, dtype=np.int64)
         stops = np.array([m.end() for m in _SENTENCE_END.finditer(shown)], dtype=np.int64)  # (they end at a word)
         after_stop = np.flatnonzero(np.isin(starts[1:], stops)) + 1
-        breaks = np.array([m.span() for m in _PARAGRAPH_BREAK.finditer(mask_headers(self.body))], dtype=np.int64)
+        breaks = np.array([m.span() for m in _PARAGRAPH_BREAK.finditer(masked)], dtype=np.int64)
         breaks = breaks.reshape(-1, 2)
         first = np.searchsorted(breaks[:, 0], ends[:-1])  # each gap's first break starting in it or after it
         opens = np.ones(len(starts), dtype=np.bool_)
