@@ -212,7 +212,7 @@ class Settings:
     auth_token_file: str = _setting(
         "",
         "a file holding the bearer token every call must carry, health and reflection excepted (one a line, each "
-        "accepted, to rotate them; empty: no auth)",
+        "accepted, to rotate them; no file named: no auth; a file holding no token is refused at start)",
     )
     metrics_port: int = _setting(
         -1, "serve Prometheus metrics at /metrics on this port (-1: off; 0: any free port)", least=-1, most=PORT_MAX
