@@ -30,6 +30,7 @@ from client.errors import (
     NeardupClientError,
     NotFoundError,
     ResourceExhaustedError,
+    StreamEndedEarlyError,
     UnauthenticatedError,
     UnavailableError,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "Retry",
     "Stats",
     "StoredArticle",
+    "StreamEndedEarlyError",
     "UnauthenticatedError",
     "UnavailableError",
     "Verdict",

@@ -18,7 +18,14 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
-from client.errors import ClientClosedError, InvalidArgumentError, NeardupClientError, error_for, from_rpc_error
+from client.errors import (
+    ClientClosedError,
+    InvalidArgumentError,
+    NeardupClientError,
+    StreamEndedEarlyError,
+    error_for,
+    from_rpc_error,
+)
 from client.ordered import in_order
 from client.resume import Retry, Unanswered
 
@@ -343,6 +350,8 @@ class NeardupClient:
         article answered with either code (its store unreachable or full): it and the articles after
         it are sent again on a new stream. Every article is still answered exactly once, in order; once
         the retries are spent, the last error is raised. `on_retry(error, unanswered, wait)` hears of each retry.
+        A stream that ends without error before every article is answered (a server or proxy cut it short) raises
+        StreamEndedEarlyError, an UnavailableError: with `retry`, the articles left are sent again as above.
         An article too big to send is answered with an ArticleFailure in its place, unsent. If iterating
         `articles` raises, the articles before the failure are answered, then the same exception is raised.
         `timeout` bounds each stream as a whole, however long `articles` takes to yield (None, the default: no
@@ -378,6 +387,8 @@ class NeardupClient:
                             unanswered.answered()
                             failures = 0
                             yield outcome
+                    if not unanswered.all_answered:  # (ended OK, but too early: retried like a failed stream)
+                        raise _ended_early(len(unanswered))
                     break
                 except NeardupClientError as exc:
                     failures += 1
@@ -543,6 +554,20 @@ class NeardupClient:
                 raise
             failures += 1
             _back_off_or_raise(error, failures, retry, on_retry, 1, self._closed)
+
+
+def _ended_early(unanswered: int) -> StreamEndedEarlyError:
+    """The error of a stream whose answers ended without error while it was not done: the server, or a proxy
+    on the way, ended it too early. Nothing says the articles left were stored, so they are sent again."""
+    left = (
+        f"with {unanswered} articles unanswered"
+        if unanswered
+        else "before the client had finished sending (its articles may not all have been sent)"
+    )
+    return StreamEndedEarlyError(
+        grpc.StatusCode.UNAVAILABLE,
+        f"the server ended the stream {left} (with status OK: it, or a proxy on the way, cut the stream short)",
+    )
 
 
 def _refusal_for_now(outcome: Verdict | ArticleFailure) -> NeardupClientError | None:

@@ -456,8 +456,9 @@ def _run_file(
             _say_failed(exc, args)
             _say_how_far(args, f"stopped once {answered:,} lines were answered")
             return EXIT_FAILED
-    # Every line answered: an output file holds this run's lines only, so none for an input of no lines
-    # (emptied on the first write, it kept an earlier run's results).
+    # Every line answered (a stream the server ended with lines unanswered raised a retryable error above):
+    # an output file holds this run's lines only, so none for an input of no lines (emptied on the first
+    # write, it kept an earlier run's results).
     out.write("")
     _say_versions(outcomes)
     if rejected:

@@ -67,6 +67,12 @@ class ClientClosedError(NeardupClientError):
     """A call on a NeardupClient after its close(); nothing was sent."""
 
 
+class StreamEndedEarlyError(UnavailableError):
+    """An index stream ended without error (status OK) while articles sent on it were unanswered, or before all
+    were sent: the server, or a proxy on the way, cut it short. Retryable, as UNAVAILABLE (its code): nothing
+    says the articles left were stored, and sending them again on a new stream is safe (indexing is idempotent)."""
+
+
 _BY_CODE: dict[grpc.StatusCode, type[NeardupClientError]] = {
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgumentError,
     grpc.StatusCode.NOT_FOUND: NotFoundError,

@@ -59,6 +59,9 @@ class Unanswered(Generic[T]):
     If reading the source fails, the requests end there, as if the source had ended, and the
     error is kept (`source_error`) for the caller to raise once the items read before it are
     answered: raised in gRPC's thread, it would end the call with UNKNOWN and be lost.
+
+    A stream's answers may end, without error, before every item is answered: a server or a proxy on the
+    way ended it too early. `all_answered` tells the caller whether that happened.
     """
 
     def __init__(self, source: Iterable[T], window: int) -> None:
@@ -72,10 +75,19 @@ class Unanswered(Generic[T]):
         self._attempt = 0
         self._closed = False
         self._waiting = False
+        self._source_ended = False
         self.source_error: Exception | None = None
 
     def __len__(self) -> int:
         return len(self._items)
+
+    @property
+    def all_answered(self) -> bool:
+        """Was the source read to its end (or its error) and every item read answered? Once an attempt's
+        answers end, False means the stream was ended early: items read were left unanswered, or the requests
+        had not ended (a well-behaved server ends a stream only after its requests end, which is after the
+        source's end was read, so no lock is needed: nothing is read after that end)."""
+        return self._source_ended and not self._items
 
     @property
     def waiting_for_room(self) -> bool:
@@ -129,6 +141,7 @@ class Unanswered(Generic[T]):
                     self.source_error = exc
                     item = _END
                 if item is _END:
+                    self._source_ended = True
                     return
                 self._items.append(item)  # type: ignore[arg-type]  # (not _END)
             yield item  # type: ignore[misc]

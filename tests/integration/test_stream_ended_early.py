@@ -1,0 +1,218 @@
+"""An index stream that a server (or a proxy on the way) ends with status OK before every article is answered:
+the client must say so, retryably, not end its outcomes short as if every article had been answered. A small
+real gRPC server on loopback, built on the generated servicer base, cuts its streams short on purpose."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from concurrent import futures
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from neardup.v1 import neardup_pb2 as pb
+from neardup.v1 import neardup_pb2_grpc as pb_grpc
+
+from client import (
+    Article,
+    ArticleFailure,
+    NeardupClient,
+    NeardupClientError,
+    Retry,
+    StreamEndedEarlyError,
+    UnavailableError,
+    Verdict,
+)
+from client.cli import EXIT_FAILED, EXIT_OK, main
+from tests.articles import WIRE
+
+IDS = [f"a{i}" for i in range(5)]
+ANSWERED = 2  # articles a cut stream answers before it ends
+NO_WAIT = Retry(attempts=2, first_wait=0, max_wait=0, jitter=0)
+
+
+def _answer(article_id: str) -> pb.IndexArticlesResponse:
+    return pb.IndexArticlesResponse(id=article_id, verdict=pb.Verdict(id=article_id, outcome=pb.INDEX_OUTCOME_NEW))
+
+
+class _CuttingService(pb_grpc.NearDuplicateServiceServicer):
+    """Answers each article it is sent as new, but ends its first `cuts` streams (status OK) after answering
+    ANSWERED articles. `read_more`: it reads one request more than it answers before ending (so the client
+    surely has an article unanswered), else exactly the ones it answers."""
+
+    def __init__(self, cuts: int, read_more: bool = True) -> None:
+        self.cuts = cuts
+        self.read_more = read_more
+        self.streams: list[list[str]] = []  # the ids each stream received, in order
+        self._lock = threading.Lock()
+
+    def _open(self) -> tuple[list[str], bool]:
+        with self._lock:
+            received: list[str] = []
+            self.streams.append(received)
+            return received, len(self.streams) <= self.cuts
+
+    def IndexArticles(self, request_iterator: Iterator[pb.IndexArticlesRequest], context: Any) -> Any:
+        received, cut = self._open()
+        for request in request_iterator:
+            received.append(request.article.id)
+            if cut and len(received) > ANSWERED:
+                return
+            yield _answer(request.article.id)
+            if cut and not self.read_more and len(received) == ANSWERED:
+                return
+
+    def IndexArticleBatches(self, request_iterator: Iterator[pb.IndexArticleBatchesRequest], context: Any) -> Any:
+        received, cut = self._open()
+        for request in request_iterator:
+            ids = [a.id for a in request.articles]
+            received += ids
+            yield pb.IndexArticleBatchesResponse(results=[_answer(i) for i in (ids[:ANSWERED] if cut else ids)])
+            if cut:
+                return
+
+
+@contextmanager
+def _serving(cuts: int, read_more: bool = True) -> Iterator[tuple[str, _CuttingService]]:
+    """A _CuttingService on a loopback port: its address, and it."""
+    # (The generated stubs mark the methods it leaves out abstract; at run time the base answers them UNIMPLEMENTED.)
+    service = _CuttingService(cuts, read_more)  # type: ignore[abstract]
+    server = grpc.server(futures.ThreadPoolExecutor(4))
+    pb_grpc.add_NearDuplicateServiceServicer_to_server(service, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        yield f"127.0.0.1:{port}", service
+    finally:
+        server.stop(grace=None)
+
+
+@pytest.fixture
+def cut_always() -> Iterator[tuple[str, _CuttingService]]:
+    with _serving(cuts=1000) as served:
+        yield served
+
+
+@pytest.fixture
+def cut_once() -> Iterator[tuple[str, _CuttingService]]:
+    with _serving(cuts=1) as served:
+        yield served
+
+
+def _articles() -> list[Article]:
+    return [Article(i, WIRE) for i in IDS]
+
+
+def _taken_until_error(outcomes: Iterator[Verdict | ArticleFailure]) -> tuple[list[str], NeardupClientError | None]:
+    taken: list[str] = []
+    try:
+        for outcome in outcomes:
+            taken.append(outcome.id)
+    except NeardupClientError as exc:
+        return taken, exc
+    return taken, None
+
+
+@pytest.mark.parametrize("batch", [1, 4])
+def test_a_stream_ended_ok_with_articles_unanswered_raises_a_retryable_error(
+    cut_always: tuple[str, _CuttingService], batch: int
+) -> None:
+    target, _ = cut_always
+    with NeardupClient(target, timeout=30) as client:
+        taken, error = _taken_until_error(client.index_stream(_articles(), batch=batch, timeout=30))
+    assert taken == IDS[:ANSWERED]  # (the answers that came are still the caller's, in order)
+    assert isinstance(error, StreamEndedEarlyError) and isinstance(error, UnavailableError)
+    assert error.retryable and error.code == grpc.StatusCode.UNAVAILABLE
+    assert "the server ended the stream with" in str(error) and "articles unanswered" in str(error)
+
+
+@pytest.mark.parametrize("batch", [1, 4])
+def test_with_retry_the_articles_a_cut_stream_left_are_sent_again_and_each_answered_once(
+    cut_once: tuple[str, _CuttingService], batch: int
+) -> None:
+    target, service = cut_once
+    heard: list[tuple[NeardupClientError, int]] = []
+    with NeardupClient(target, timeout=30) as client:
+        outcomes = client.index_stream(
+            _articles(), batch=batch, timeout=30, retry=NO_WAIT, on_retry=lambda e, n, _: heard.append((e, n))
+        )
+        assert [o.id for o in outcomes] == IDS
+    ((error, unanswered),) = heard
+    assert isinstance(error, StreamEndedEarlyError) and unanswered >= 1
+    assert len(service.streams) == 2 and service.streams[1][0] == IDS[ANSWERED]  # (resent from the first left)
+
+
+def test_a_stream_ended_ok_before_the_client_finished_sending_raises_too() -> None:
+    """Every article sent is answered, but the server ended the stream while the client had more to send."""
+    more = threading.Event()
+
+    def articles() -> Iterator[Article]:
+        yield from _articles()[:ANSWERED]
+        more.wait(30)  # (the rest come only once the stream has ended: none of them was sent on it)
+        yield from _articles()[ANSWERED:]
+
+    with _serving(cuts=1000, read_more=False) as (target, _):
+        try:
+            with NeardupClient(target, timeout=30) as client:
+                taken, error = _taken_until_error(client.index_stream(articles(), timeout=30))
+        finally:
+            more.set()
+    assert taken == IDS[:ANSWERED]
+    assert isinstance(error, StreamEndedEarlyError) and error.retryable
+    assert "before the client had finished sending" in str(error)
+
+
+def test_with_retry_a_stream_ended_before_the_client_finished_sending_goes_on_in_a_new_one() -> None:
+    more = threading.Event()
+
+    def articles() -> Iterator[Article]:
+        yield from _articles()[:ANSWERED]
+        more.wait(30)
+        yield from _articles()[ANSWERED:]
+
+    def on_retry(error: NeardupClientError, unanswered: int, wait: float) -> None:
+        assert isinstance(error, StreamEndedEarlyError) and unanswered == 0
+        more.set()  # (the caller's source goes on: the new stream sends the rest)
+
+    with _serving(cuts=1, read_more=False) as (target, service):
+        try:
+            with NeardupClient(target, timeout=30) as client:
+                outcomes = client.index_stream(articles(), timeout=30, retry=NO_WAIT, on_retry=on_retry)
+                assert [o.id for o in outcomes] == IDS
+        finally:
+            more.set()
+    assert service.streams[0] == IDS[:ANSWERED] and service.streams[1] == IDS[ANSWERED:]
+
+
+def _write_input(tmp_path: Path) -> Path:
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "body": WIRE}) + "\n" for i in IDS), encoding="utf-8")
+    return path
+
+
+def test_ingest_fails_saying_how_far_it_got_when_the_server_cuts_its_stream_short(
+    cut_always: tuple[str, _CuttingService], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target, _ = cut_always
+    out = tmp_path / "out.jsonl"
+    argv = ["ingest", str(_write_input(tmp_path)), "--server", target, "--retries", "0", "--no-progress"]
+    assert main([*argv, "--output", str(out)], env={}) == EXIT_FAILED
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == IDS[:ANSWERED]
+    err = capsys.readouterr().err
+    assert "the server ended the stream with" in err and f"stopped once {ANSWERED} lines were answered" in err
+
+
+def test_ingest_resends_what_a_stream_cut_short_left_and_answers_every_line(
+    cut_once: tuple[str, _CuttingService], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target, _ = cut_once
+    out = tmp_path / "out.jsonl"
+    argv = ["ingest", str(_write_input(tmp_path)), "--server", target, "--retries", "1", "--no-progress"]
+    assert main([*argv, "--output", str(out)], env={}) == EXIT_OK
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == IDS
+    err = capsys.readouterr().err
+    assert "the server ended the stream with" in err and "resending" in err and "5 lines answered" in err
