@@ -216,12 +216,27 @@ def _add_connection_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) 
     cmd.add_argument("--server", default=env.get("NEARDUP_SERVER", f"127.0.0.1:{DEFAULT_PORT}"),
                      help=f"host[:port], port {DEFAULT_PORT} if left out (env NEARDUP_SERVER; "
                           "default %(default)s)")  # fmt: skip
-    cmd.add_argument("--tls", action="store_true", default=bool(env.get("NEARDUP_TLS")),
-                     help="connect with TLS, trusting the system's CA certificates (env NEARDUP_TLS)")  # fmt: skip
+    cmd.add_argument("--tls", action=argparse.BooleanOptionalAction, default=_env_flag(env, "NEARDUP_TLS"),
+                     help="connect with TLS, trusting the system's CA certificates; --no-tls: without, whatever "
+                          "NEARDUP_TLS says (env NEARDUP_TLS: 1, true, yes, on or 0, false, no, off; "
+                          "default %(default)s)")  # fmt: skip
     cmd.add_argument("--ca-file", default=env.get("NEARDUP_CA_FILE") or None,
                      help="connect with TLS, trusting this PEM CA certificate (env NEARDUP_CA_FILE)")  # fmt: skip
     cmd.add_argument("--token-file", default=env.get("NEARDUP_TOKEN_FILE") or None,
                      help="send the bearer token in this file (env NEARDUP_TOKEN_FILE)")  # fmt: skip
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def _env_flag(env: Mapping[str, str], name: str) -> bool:
+    """The yes-or-no environment variable `name` (unset or empty: no). Anything but the usual words is refused,
+    naming it: read as "set, so yes", NEARDUP_TLS=0 turned TLS on."""
+    raw = env.get(name, "")
+    word = raw.strip().lower()
+    if word not in _TRUE + _FALSE:
+        _fail(f"{name}={raw!r} is not yes or no: set it to one of {', '.join(_TRUE)} or {', '.join(_FALSE[:-1])}")
+    return word in _TRUE
 
 
 def _connect(
