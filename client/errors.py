@@ -64,7 +64,8 @@ class DeadlineExceededError(NeardupClientError):
 
 
 class ClientClosedError(NeardupClientError):
-    """A call on a NeardupClient after its close(); nothing was sent."""
+    """A call on a NeardupClient made after its close(), in flight when it ran, or waiting to retry. One made
+    after it was not sent; one in flight may have been carried out by the server: its answer is lost."""
 
 
 class StreamEndedEarlyError(UnavailableError):
