@@ -59,7 +59,10 @@ _AFTER_STOPPING = {  # (on Ctrl-C, or the server gone past --retries)
 }
 # gRPC's words when no connection was made (refused, unresolvable, timed out), as against a server's UNAVAILABLE
 _NOT_REACHED = ("failed to connect to all addresses", "errors resolving", "DNS resolution failed", "no server at")
-if TYPE_CHECKING:  # (the server's modules load only for `serve`: the other commands start faster without them)
+# The server's running parts (grpc_server, the engine, the stores) are imported only by `serve`: the other commands
+# start faster without them. Every command's parser imports `service` (its version) and `service.settings` (serve's
+# flags), which need only the standard library.
+if TYPE_CHECKING:
     from service.grpc_server import RunningServer
     from service.settings import Settings
 
