@@ -114,71 +114,88 @@ def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namesp
     return ""
 
 
+_Commands = argparse._SubParsersAction  # (the subcommands' adder argparse returns: it names no public type)
+
+
 def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="neardup", description="Find republished copies of news articles.")
     from service import __version__  # (the server's version: GetStats reports the same)
 
     parser.add_argument("--version", action="version", version=f"neardup {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_serve, _add_ingest, _add_check, _add_get, _add_group, _add_delete, _add_stats, _add_health):
+        add(sub, env)
+    return parser
 
+
+def _add_serve(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
     from service.settings import add_arguments  # the server's settings define serve's flags
 
     serve = sub.add_parser("serve", help="run the gRPC server")
     add_arguments(serve, env)
     serve.set_defaults(run=_serve)
 
-    for name, helptext, run in (
-        (
-            "ingest",
-            "stream a JSONL file through IndexArticleBatches (stores articles; exit 1 if a line was rejected)",
-            _ingest,
-        ),
-        (
-            "check",
-            "compare a JSONL file with the index through CheckArticle (stores nothing; exit 1 if a line was rejected)",
-            _check,
-        ),
-    ):
-        cmd = sub.add_parser(name, help=helptext)
-        if name == "ingest":
-            cmd.add_argument("--batch", type=int, default=DEFAULT_BATCH,
-                             help="articles per message, at most 1000 (1: one IndexArticles message each; "
-                                  "default %(default)s)")  # fmt: skip
-            cmd.add_argument("--retries", type=int, default=Retry.attempts,
-                             help="if the stream fails, or an article is answered, with UNAVAILABLE or "
-                                  "RESOURCE_EXHAUSTED (server restarting or full, its store down or full), open it "
-                                  "again and resend what was not answered, up to this many times in a row, "
-                                  "backing off from 0.5 s to 10 s (0: fail at once; such articles then get error "
-                                  "lines; default %(default)s)")  # fmt: skip
-        else:
-            cmd.add_argument("--retries", type=int, default=Retry.attempts,
-                             help="if a check fails with UNAVAILABLE or RESOURCE_EXHAUSTED (server restarting or "
-                                  "full), send it again, up to this many times in a row, backing off from 0.5 s "
-                                  "to 10 s (0: fail at once; default %(default)s)")  # fmt: skip
-        cmd.add_argument("--max-message-bytes", type=int, default=MAX_MESSAGE_BYTES,
-                         help="answer an article that would make a bigger request as an error line instead of "
-                              "sending it (the server's receive limit: 4 MiB, more if its --max-body-bytes "
-                              "was raised above 1.5 MiB; default %(default)s)")  # fmt: skip
-        cmd.add_argument(
-            "file",
-            type=Path,
-            help="JSONL, gzipped or not ('-': standard input): id, body, title, source, url, published",
-        )
-        _add_connection_flags(cmd, env)
-        cmd.add_argument("--output", type=Path,
-                         help="write results here instead of stdout ('-': stdout); emptied when the first result "
-                              "is written; not the input file")  # fmt: skip
-        cmd.add_argument("--evidence", action="store_true", help="include shared passages in each match")
-        cmd.add_argument("--no-progress", action="store_true",
-                         help="no progress on stderr (a bar, or off a terminal a line every 10 s); the total "
-                              "is still said at the end")  # fmt: skip
-        cmd.set_defaults(run=run)
 
+def _add_ingest(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+    ingest = sub.add_parser(
+        "ingest",
+        help="stream a JSONL file through IndexArticleBatches (stores articles; exit 1 if a line was rejected)",
+    )
+    ingest.add_argument("--batch", type=int, default=DEFAULT_BATCH,
+                        help="articles per message, at most 1000 (1: one IndexArticles message each; "
+                             "default %(default)s)")  # fmt: skip
+    ingest.add_argument("--retries", type=int, default=Retry.attempts,
+                        help="if the stream fails, or an article is answered, with UNAVAILABLE or "
+                             "RESOURCE_EXHAUSTED (server restarting or full, its store down or full), open it "
+                             "again and resend what was not answered, up to this many times in a row, "
+                             "backing off from 0.5 s to 10 s (0: fail at once; such articles then get error "
+                             "lines; default %(default)s)")  # fmt: skip
+    _add_file_flags(ingest, env)
+    ingest.set_defaults(run=_ingest)
+
+
+def _add_check(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+    check = sub.add_parser(
+        "check",
+        help="compare a JSONL file with the index through CheckArticle (stores nothing; exit 1 if a line was rejected)",
+    )
+    check.add_argument("--retries", type=int, default=Retry.attempts,
+                       help="if a check fails with UNAVAILABLE or RESOURCE_EXHAUSTED (server restarting or "
+                            "full), send it again, up to this many times in a row, backing off from 0.5 s "
+                            "to 10 s (0: fail at once; default %(default)s)")  # fmt: skip
+    _add_file_flags(check, env)
+    check.set_defaults(run=_check)
+
+
+def _add_file_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
+    """What ingest and check share: the input file, the output, and how to reach the server."""
+    cmd.add_argument("--max-message-bytes", type=int, default=MAX_MESSAGE_BYTES,
+                     help="answer an article that would make a bigger request as an error line instead of "
+                          "sending it (the server's receive limit: 4 MiB, more if its --max-body-bytes "
+                          "was raised above 1.5 MiB; default %(default)s)")  # fmt: skip
+    cmd.add_argument(
+        "file",
+        type=Path,
+        help="JSONL, gzipped or not ('-': standard input): id, body, title, source, url, published",
+    )
+    _add_connection_flags(cmd, env)
+    cmd.add_argument("--output", type=Path,
+                     help="write results here instead of stdout ('-': stdout); emptied when the first result "
+                          "is written; not the input file")  # fmt: skip
+    cmd.add_argument("--evidence", action="store_true", help="include shared passages in each match")
+    cmd.add_argument("--no-progress", action="store_true",
+                     help="no progress on stderr (a bar, or off a terminal a line every 10 s); the total "
+                          "is still said at the end")  # fmt: skip
+
+
+def _add_get(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
     get = sub.add_parser("get", help="print a stored article as JSON (exit 1 if absent)")
     get.add_argument("id")
     _add_connection_flags(get, env)
     get.set_defaults(run=_get)
 
+
+def _add_group(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
     group = sub.add_parser(
         "group", help="print the stored copies of an article's story as JSON, original first (exit 1 if absent)"
     )
@@ -188,6 +205,8 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     _add_connection_flags(group, env)
     group.set_defaults(run=_group)
 
+
+def _add_delete(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
     delete = sub.add_parser(
         "delete", help="delete stored articles, printing a JSON line per id (exit 1 if one was not stored)"
     )
@@ -198,10 +217,14 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     _add_connection_flags(delete, env)
     delete.set_defaults(run=_delete)
 
+
+def _add_stats(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
     stats = sub.add_parser("stats", help="print index statistics as JSON")
     _add_connection_flags(stats, env)
     stats.set_defaults(run=_stats)
 
+
+def _add_health(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
     health = sub.add_parser("health", help="ask the gRPC health service; exit 0 if SERVING, else 1 (HEALTHCHECK)")
     _add_connection_flags(health, env)
     health.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for an answer")
@@ -212,7 +235,6 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         f"{SERVICE_NAME}: SERVING only while its store answers too (readiness)",
     )
     health.set_defaults(run=_health)
-    return parser
 
 
 def _add_connection_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
