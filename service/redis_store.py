@@ -3,6 +3,8 @@
 Layout (prefix `nd:`; see docs/redis.md for the reasoning):
 
     nd:meta              string  JSON of the detection parameters the index was built with
+    nd:epoch             string  the index's identity: random, drawn anew whenever the index is recorded anew
+                                 (a server that finds another one than it opened knows the index was lost)
     nd:a:<id>            hash    one article: m (JSON meta), d (xxh3-128 digest), s (signature,
                                  4*num_perm bytes), h (shingles, uint32 bytes), b (body), r (group root)
     nd:b:<band>:<hex>    set     LSH bucket: ids whose signature has these rows in this band
@@ -89,6 +91,9 @@ from service.storage import OrderKey, refuse_other_parameters
 log = logging.getLogger(__name__)
 
 META = b"nd:meta"
+# The index's identity, recorded beside nd:meta rather than in it: a version before identities refuses an nd:meta
+# holding a field it does not know, and would stop serving as soon as a newer server opened its index.
+EPOCH = b"nd:epoch"
 SEQ = b"nd:seq"
 LOCK = b"nd:lock"
 DECISIONS = b"nd:decisions"  # the decision thresholds of the server that connected last (a warning if they differ)
@@ -108,6 +113,14 @@ _RELEASE = """
 local held = redis.call('get', KEYS[1])
 if held == ARGV[1] or held == ARGV[1] .. '+' then return redis.call('del', KEYS[1]) end
 return 0
+"""
+# A new identity for an index found lost (ARGV: the identity this server knew, "" if none; a new one), unless
+# another server found it lost first and recorded one already: that one stands. The identity recorded.
+_RENEW_EPOCH = """
+local held = redis.call('get', KEYS[1])
+if held and held ~= ARGV[1] then return held end
+redis.call('set', KEYS[1], ARGV[2])
+return ARGV[2]
 """
 # Commands as script arguments (see script_words): "C", arity, words... for one command, or
 # "F", name, member, count, keys... for one member added to / removed from many sets (an article's buckets).
@@ -260,6 +273,8 @@ class RedisStore:
         self._connecting = threading.RLock()
         self._policy: str | None = None  # Redis's maxmemory-policy when last asked
         self._unreleased: set[bytes] = set()  # lease tokens of this store's ended writes, left held (Redis stalled)
+        self._epoch: bytes | None = None  # the identity (nd:epoch) of the index this server opened; None: not known yet
+        self._confirming = threading.Lock()  # (a write and a health check that find the index gone at once: said once)
         self._ready = False  # connected, and the index is of this version's key layout
         self.cluster = False
         try:
@@ -306,7 +321,7 @@ class RedisStore:
             else:
                 client = probe
             try:
-                layout = _check_params(client, self.params)
+                layout, self._epoch = _open_index(client, self.params)
             except BaseException:
                 client.close()
                 raise
@@ -645,7 +660,7 @@ class RedisStore:
         """Delete every neardup key (tests and benchmarks)."""
         keys = self.call(lambda: list(self.client.scan_iter(match=b"nd:*", count=1000)))
         self.run([("DEL", k) for k in keys])
-        _check_params(self.client, self.params)
+        _, self._epoch = _open_index(self.client, self.params)  # (a new index, this server's: not said to be lost)
 
     def check(self) -> None:
         """Confirm the index is this server's (`_confirm_index`), and watch Redis's eviction policy."""
@@ -657,21 +672,33 @@ class RedisStore:
             self._policy = _warn_if_evicting(self.client, self.where, self._policy)  # (changed by CONFIG SET?)
 
     def _confirm_index(self) -> None:
-        """The index's record of its parameters (nd:meta) must still be there and this server's: asked by the
-        health check and by every write, under the lease. If it is gone, so is the index (Redis restarted
-        without persistence, or its database flushed): say so, loudly, and record it again, so that a server
-        of other parameters is refused rather than mixing its shingles in; if another server's record
-        replaced it, refuse the write (IncompatibleIndex)."""
-        raw = self.client.get(META)
-        if raw is None:
-            log.error(
-                "the Redis index at %s is gone (its record %s is missing: Redis restarted without persistence, "
-                "or its database was flushed): the articles stored before are lost, and this server goes on "
-                "with an empty index. Ingest them again",
-                self.where,
-                META.decode(),
-            )
-        _check_params(self.client, self.params, raw)
+        """The index must still be the one this server opened, and of its parameters: asked by the health check
+        and by every write, under the lease. If it is gone (Redis restarted without persistence, or its
+        database flushed), so are its articles: say so, loudly, record its parameters again, so that a server
+        of other parameters is refused rather than mixing its shingles in, and take the index's new identity.
+        The first server to find it gone draws that identity; every other one then finds an identity it did
+        not open, and says the same. If a server of other parameters recorded the index as its own, refuse
+        the write (IncompatibleIndex)."""
+        client = self.client  # (connected first: a server learns the identity when it opens the index)
+        with self._confirming:
+            known = self._epoch
+            epoch, raw = self.run([("GET", EPOCH), ("GET", META)])
+            if raw is not None:
+                _check_params(client, self.params, raw)  # (another server's parameters: refused, not called lost)
+            gone = _why_gone(raw, epoch, known)
+            if gone is not None:
+                log.error(
+                    "the Redis index at %s is gone (%s: Redis restarted without persistence, or its database was "
+                    "flushed): the articles stored before are lost, and this server goes on with an empty index. "
+                    "Ingest them again",
+                    self.where,
+                    gone,
+                )
+                if raw is None:
+                    _check_params(client, self.params, raw)  # (recorded again)
+                self._epoch = _renew_epoch(client, known)
+            elif known is None:  # (Redis was full when this server opened an index recorded before identities)
+                self._epoch = epoch if epoch is not None else _first_epoch(client)
 
     def close(self) -> None:
         if self._client is not None:
@@ -769,6 +796,54 @@ def _check_params(
         )
     refuse_other_parameters(stored, params.recorded(), "Redis index", "--redis-url")
     return layout
+
+
+def _open_index(client: redis.Redis | redis.cluster.RedisCluster, params: DetectionParams) -> tuple[int, bytes | None]:
+    """Check the index's parameters (`_check_params`, which records them for a new index) and learn its identity:
+    the key layout and the identity (None: Redis is full and refused to record one; a later check does). An index
+    without a record gets a new identity: a new one, or one whose record went while servers ran on it, which then
+    find it lost. One recorded by a version before identities gets one, without being called lost."""
+    # (The identity is read first: with no record found after it, no identity was drawn for the new index before
+    # this read, so two servers opening it at once draw one between them, `_renew_epoch`.)
+    before: Any = client.get(EPOCH)
+    raw = client.get(META)
+    layout = _check_params(client, params, raw)
+    if raw is None:
+        return layout, _renew_epoch(client, before)
+    return layout, before if before is not None else _first_epoch(client)
+
+
+def _first_epoch(client: redis.Redis | redis.cluster.RedisCluster) -> bytes | None:
+    """Record an identity for an index that has none (recorded by a version before identities): the one
+    recorded, ours or another server's that was first. None if Redis is full (it refuses any write)."""
+    mine = _new_epoch()
+    try:
+        before: Any = client.set(EPOCH, mine, nx=True, get=True)
+    except redis.exceptions.OutOfMemoryError:
+        return None
+    return before if before is not None else mine
+
+
+def _renew_epoch(client: redis.Redis | redis.cluster.RedisCluster, known: bytes | None) -> bytes:
+    """A new identity for an index that is no longer the one `known` names (None: none known), or the one another
+    server recorded for it first (`_RENEW_EPOCH`)."""
+    return bytes(client.eval(_RENEW_EPOCH, 1, EPOCH, known or b"", _new_epoch()))
+
+
+def _new_epoch() -> bytes:
+    return secrets.token_hex(16).encode()
+
+
+def _why_gone(raw: bytes | None, epoch: bytes | None, known: bytes | None) -> str | None:
+    """Why the index a server opened (of identity `known`) is gone, given the record and identity found now;
+    None if it is not."""
+    if raw is None:
+        return f"its record {META.decode()} is missing"
+    if known is None or epoch == known:
+        return None
+    if epoch is None:  # (a server of a version before identities recorded the index again)
+        return f"its identity {EPOCH.decode()} is missing"
+    return f"its identity {EPOCH.decode()} changed, drawn anew by another server that found it gone"
 
 
 def _warn_if_deciding_otherwise(

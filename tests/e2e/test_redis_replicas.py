@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+import redis
 
 from benchmarks.loopback import RedisServer, wait_for
 from client import Article, NeardupClient
 from client.api import ArticleFailure, Verdict
 from client.errors import NeardupClientError, UnavailableError
+from service.grpc_server import SERVICE_NAME
 from service.redis_store import RedisStore
 from service.settings import DetectionParams
 from tests.redis_support import synthetic_articles
@@ -40,10 +42,10 @@ def fresh_index(url: str) -> str:
     return url
 
 
-def replicas(stack: ExitStack, tmp: Path, url: str, count: int) -> list[ServerProcess]:
+def replicas(stack: ExitStack, tmp: Path, url: str, count: int, *extra: str) -> list[ServerProcess]:
     procs = []
     for i in range(count):
-        proc = ServerProcess(tmp / f"replica{i}", "--store", "redis", "--redis-url", url)
+        proc = ServerProcess(tmp / f"replica{i}", "--store", "redis", "--redis-url", url, *extra)
         stack.callback(proc.stop)
         procs.append(proc.start())
     return procs
@@ -109,6 +111,50 @@ def test_redis_stopped_gives_unavailable_fast_and_the_replica_recovers(tmp_path:
         server.start()
         assert wait_for(lambda: _try(lambda: client.index(second)), timeout=20, what="recovery").id == second.id
         assert client.get(first.id).article.body == first.body
+
+
+def test_every_replica_says_its_articles_are_lost_when_redis_is_emptied_under_it(tmp_path: Path) -> None:
+    """FLUSHDB under two replicas: each says, once, that the articles stored before are lost, stays SERVING,
+    and goes on with the emptied index. Before, only the first to look said so: it recorded the index again,
+    and the other then found the record there and said nothing."""
+    server = RedisServer(tmp_path / "redis").start()
+    stored = [client_article(a) for a in synthetic_articles(6, seed=17)]
+    later = [client_article(a) for a in synthetic_articles(2, seed=18, prefix="late")]
+    with ExitStack() as stack:
+        stack.callback(server.stop)
+        procs = replicas(stack, tmp_path, server.url, 2, "--store-check-seconds", "0.1")
+        for proc in procs:
+            _follow_log(proc)
+        a, b = (stack.enter_context(p.client()) for p in procs)
+        for article in stored:
+            a.index(article)
+        assert b.stats().articles == len(stored)
+
+        redis.Redis(host="127.0.0.1", port=server.port).flushdb()
+        wait_for(lambda: all(_said_gone(p) for p in procs), timeout=30, what="both replicas to say the index is gone")
+        for client in (a, b):
+            assert client.health(SERVICE_NAME) == "SERVING" and client.stats().articles == 0
+        a.index(later[0])  # each goes on with the new index, which both read
+        b.index(later[1])
+        assert b.get(later[0].id).article.body == later[0].body and a.get(later[1].id).article.body == later[1].body
+        assert [_said_gone(p) for p in procs] == [1, 1], [p.log for p in procs]
+
+
+def _follow_log(proc: ServerProcess) -> None:
+    """Go on reading the server's log (its stderr) into `proc.log`, in a thread, until it exits."""
+    assert proc.proc is not None and proc.proc.stderr is not None
+    stderr = proc.proc.stderr
+
+    def read() -> None:
+        for line in stderr:
+            proc.log.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
+
+
+def _said_gone(proc: ServerProcess) -> int:
+    """How many times the server said its index is gone, with its articles."""
+    return sum("is gone" in line and "the articles stored before are lost" in line for line in proc.log)
 
 
 def test_kill9_replica_and_redis_restart_mid_stream_lose_nothing_acknowledged(tmp_path: Path) -> None:

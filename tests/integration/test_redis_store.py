@@ -755,6 +755,106 @@ def test_an_index_emptied_under_a_running_server_is_said_and_recorded_again(
             engine.close()
 
 
+def _flushed(admin: redis.Redis) -> None:
+    admin.flushdb()
+
+
+def _record_evicted(admin: redis.Redis) -> None:
+    admin.delete(META)
+
+
+def _recorded_again_by_an_older_server(admin: redis.Redis) -> None:
+    """What a version before identities does on finding the index gone: it records the parameters, no identity."""
+    admin.flushdb()
+    admin.set(META, json.dumps({**PARAMS.recorded(), "layout": redis_store.LAYOUT}, sort_keys=True))
+
+
+@pytest.mark.parametrize("empty", [_flushed, _record_evicted, _recorded_again_by_an_older_server])
+def test_every_server_on_an_emptied_index_says_once_that_its_articles_are_lost(
+    empty: Callable[[redis.Redis], None], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two servers on one Redis: each finds out, whichever looks first. Only the first did: it recorded the
+    index again, and the other then found the record there and said nothing."""
+    with redis_server(tmp_path / "redis") as server:
+        first, second = (Engine(DETECTOR, RedisStore(server.url, PARAMS)) for _ in range(2))
+        try:
+            ingest(first, synthetic_articles(3, seed=2))
+            admin = redis.Redis(host="127.0.0.1", port=server.port)
+            empty(admin)
+            left = len(list(admin.scan_iter(match=b"nd:a:*")))  # (0 but when the record alone was evicted)
+            with caplog.at_level(logging.ERROR, logger="service.redis_store"):
+                for engine in (first, second, first, second):  # (what health asks every --store-check-seconds)
+                    engine.check_store()
+            said = [r.getMessage() for r in caplog.records if "is gone" in r.getMessage()]
+            assert len(said) == 2 and all("the articles stored before are lost" in m for m in said), said
+            late = synthetic_articles(1, seed=9, prefix="late")[0]
+            assert second.index(DETECTOR.prepare(late), timeout=30).id == late.id  # both go on with the new index
+            assert first.get(late.id).article.body == late.body
+            assert first.stats().articles == second.stats().articles == left + 1
+            assert len([r for r in caplog.records if "is gone" in r.getMessage()]) == 2  # (a write checks it too)
+        finally:
+            first.close()
+            second.close()
+
+
+def test_a_server_finding_the_index_gone_in_several_threads_at_once_says_so_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its writer (under the lease) and its health check both look: one of them says it, the other finds the new
+    identity."""
+    with redis_server(tmp_path / "redis") as server:
+        store = RedisStore(server.url, PARAMS)
+        redis.Redis(host="127.0.0.1", port=server.port).flushdb()
+        at_once = threading.Barrier(8)
+
+        def check() -> None:
+            at_once.wait(timeout=10)
+            store.check()
+
+        with caplog.at_level(logging.ERROR, logger="service.redis_store"), ThreadPoolExecutor(8) as pool:
+            for done in [pool.submit(check) for _ in range(8)]:
+                done.result(timeout=30)
+        assert caplog.text.count("is gone") == 1, caplog.text
+        store.close()
+
+
+def test_an_index_recorded_before_identities_gets_one_and_is_not_called_lost(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Servers opening it at once agree on one identity: none of them takes another's for a loss."""
+    with redis_server(tmp_path / "redis") as server:
+        engine = Engine(DETECTOR, RedisStore(server.url, PARAMS))
+        articles = synthetic_articles(3, seed=2)
+        ingest(engine, articles)
+        engine.close()
+        admin = redis.Redis(host="127.0.0.1", port=server.port)
+        admin.delete(redis_store.EPOCH)  # (as a version before identities left it)
+        with caplog.at_level(logging.ERROR, logger="service.redis_store"), ThreadPoolExecutor(4) as pool:
+            stores = list(pool.map(lambda _: RedisStore(server.url, PARAMS), range(4)))  # opened at once
+            for store in stores + stores:
+                store.check()
+            assert "is gone" not in caplog.text
+            assert admin.get(redis_store.EPOCH) is not None
+            with stores[0].read() as tx:
+                assert tx.count() == len(articles)
+        for store in stores:
+            store.close()
+
+
+def test_servers_opening_a_new_index_at_once_take_one_identity(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each finds no record and draws an identity: one of them stands, and no server takes it for a loss."""
+    with redis_server(tmp_path / "redis") as server:
+        with caplog.at_level(logging.ERROR, logger="service.redis_store"), ThreadPoolExecutor(6) as pool:
+            stores = list(pool.map(lambda _: RedisStore(server.url, PARAMS), range(6)))
+            for store in stores + stores:
+                store.check()
+        assert "is gone" not in caplog.text
+        for store in stores:
+            store.close()
+
+
 def test_the_acl_the_docs_give_is_enough_and_one_without_a_command_stops_a_start(tmp_path: Path) -> None:
     with redis_server(tmp_path / "redis") as server:
         admin: Any = redis.Redis(host="127.0.0.1", port=server.port)  # (execute_command is untyped)
