@@ -163,6 +163,23 @@ def _unary(handler: Callable[[NearDuplicateServicer, T, grpc.ServicerContext], R
     return wrapped
 
 
+def _streaming(
+    handler: Callable[[NearDuplicateServicer, T, grpc.ServicerContext], Iterator[R]],
+) -> Callable[..., Iterator[R]]:
+    """A response stream that fails ends with status_for's code; grpc itself would say UNKNOWN."""
+
+    def wrapped(self: NearDuplicateServicer, requests: T, context: grpc.ServicerContext) -> Iterator[R]:
+        try:
+            yield from handler(self, requests, context)
+        except Exception as exc:
+            code, message = status_for(exc)
+            context.abort(code, message)
+
+    wrapped.__name__ = handler.__name__
+    wrapped.__doc__ = handler.__doc__
+    return wrapped
+
+
 class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
     def __init__(self, engine: Engine, pool: FingerprintPool | None = None) -> None:
         self.engine = engine
@@ -205,6 +222,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         verdict = self.engine.check_article(article, request.include_evidence, deadline, context.is_active)
         return pb.CheckArticleResponse(verdict=verdict_to_pb(verdict))
 
+    @_streaming
     def IndexArticles(
         self, request_iterator: Iterator[pb.IndexArticlesRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.IndexArticlesResponse]:
@@ -213,7 +231,9 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         for item in pending:
             assert isinstance(item, _Item)
             yield _stream_response(item)
+        pending.raise_failure()
 
+    @_streaming
     def IndexArticleBatches(
         self, request_iterator: Iterator[pb.IndexArticleBatchesRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.IndexArticleBatchesResponse]:
@@ -224,8 +244,9 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
             assert isinstance(size, _BatchSize)
             batch = [item for item in itertools.islice(items, size.articles) if isinstance(item, _Item)]
             if len(batch) < size.articles:
-                return  # cancelled mid-batch
+                break  # cancelled, or the reader failed, mid-batch
             yield from answer_parts([_stream_response(item) for item in batch])
+        pending.raise_failure()
 
     def _read_stream(
         self, requests: Iterator[pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest], pending: _Pending
@@ -249,6 +270,8 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
                     return
         except grpc.RpcError:
             pass  # the client went away; what was queued is still stored and answered if it can be
+        except Exception as exc:  # (a bug) the call must not end OK with the articles after it unanswered
+            pending.failure = exc
         finally:
             pending.close()
 
@@ -256,7 +279,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         try:
             # (its size in bytes as sent: counted in characters, text of 4-byte characters went 4× over)
             return _Item(article.id, self._submit(article, evidence), article.ByteSize())
-        except NeardupError as exc:
+        except Exception as exc:  # this article's own failure (INTERNAL for a bug: status_for); the stream goes on
             return _Item(article.id, exc)
 
     @_unary
@@ -307,7 +330,7 @@ def _deadline(context: grpc.ServicerContext) -> float | None:
 @dataclass
 class _Item:
     id: str
-    outcome: futures.Future[Verdict] | NeardupError
+    outcome: futures.Future[Verdict] | Exception  # (an exception: the article failed before it was queued)
     size: int = 0  # the article's size as sent, in bytes, while it is in flight
 
 
@@ -329,6 +352,7 @@ class _Pending:
         context.add_callback(self.cancelled.set)
         self._room = threading.Condition()
         self._bytes = 0  # of the articles put and not yet taken
+        self.failure: Exception | None = None  # what stopped the reader before the requests ended (a bug)
 
     def put(self, item: _Item | _BatchSize) -> None:
         if isinstance(item, _Item):
@@ -346,6 +370,12 @@ class _Pending:
         with self._room:
             self._bytes -= item.size
             self._room.notify()
+
+    def raise_failure(self) -> None:
+        """Once every item is taken: the reader's failure, if one stopped it (the articles it had not read
+        were never answered, so the call must not end OK)."""
+        if self.failure is not None:
+            raise self.failure
 
     def close(self) -> None:
         # The window may be full when the request stream ends (the answers lag the reads): wait for
@@ -390,10 +420,11 @@ def _too_many(articles: Sequence[pb.Article]) -> Iterator[_Item]:
 
 
 def _stream_response(item: _Item) -> pb.IndexArticlesResponse:
+    outcome: Verdict | Exception
     try:
-        outcome = item.outcome if isinstance(item.outcome, NeardupError) else item.outcome.result()
+        outcome = item.outcome if isinstance(item.outcome, Exception) else item.outcome.result()
     except Exception as exc:  # the article's own failure; the stream goes on
-        outcome = exc  # type: ignore[assignment]
+        outcome = exc
     if isinstance(outcome, Verdict):
         return pb.IndexArticlesResponse(id=item.id, verdict=verdict_to_pb(outcome))
     code, message = status_for(outcome)
