@@ -21,6 +21,7 @@ import os
 import queue
 import select
 import threading
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -28,7 +29,7 @@ from dataclasses import dataclass, replace
 
 from service.batching import drain
 from service.detector import Detector, Prepared
-from service.errors import InvalidArgument, NeardupError, Unavailable
+from service.errors import InvalidArgument, Unavailable
 from service.model import Article, PreparedArticle, Verdict
 from service.settings import DetectionParams
 
@@ -83,18 +84,34 @@ class _Rejected:
     message: str
 
 
+@dataclass(frozen=True)
+class _Failed:
+    """Any other exception raised for one article in a worker (a bug), carried back as plain data: not every
+    exception pickles, and its traceback never does."""
+
+    traceback: str
+
+
+class FingerprintFailed(Exception):
+    """An unexpected error fingerprinting one article in a worker process; the message holds the worker's
+    traceback. Like the same error in the server process it is a fault, not a reason to retry: INTERNAL."""
+
+
 _NO_ARTICLE = Article(id="", body="")  # the caller has the article: do not send its text back
 
 
-def _fingerprint_batch(articles: list[Article]) -> list[Prepared | _Rejected]:
-    """What detector.prepare makes of each article (whatever it keeps besides the fingerprint), sans article."""
+def _fingerprint_batch(articles: list[Article]) -> list[Prepared | _Rejected | _Failed]:
+    """What detector.prepare makes of each article (whatever it keeps besides the fingerprint), sans article.
+    An article it fails on fails alone: the others of the batch (other callers' too) are still answered."""
     assert _detector is not None, "worker not initialised"
-    out: list[Prepared | _Rejected] = []
+    out: list[Prepared | _Rejected | _Failed] = []
     for article in articles:
         try:
             out.append(replace(_detector.prepare(article), article=_NO_ARTICLE))
         except InvalidArgument as exc:
             out.append(_Rejected(exc.field, str(exc).removeprefix(f"{exc.field}: ")))
+        except Exception:
+            out.append(_Failed(traceback.format_exc()))
     return out
 
 
@@ -118,7 +135,7 @@ class FingerprintPool:
         self._order_lock = threading.Lock()
         self._next_sent = 0
         self._next_released = 0
-        self._done: dict[int, tuple[list[_Request], list[Prepared | _Rejected] | BaseException]] = {}
+        self._done: dict[int, tuple[list[_Request], list[Prepared | _Rejected | _Failed] | BaseException]] = {}
         self._closed = False
         self._warm_up()
         self._dispatcher = threading.Thread(target=self._dispatch, name="neardup-fingerprint", daemon=True)
@@ -166,19 +183,30 @@ class FingerprintPool:
     def _send(self, requests: list[_Request]) -> None:
         number = self._next_sent
         self._next_sent += 1
-        articles = [r.article for r in requests]
         try:
-            result = self._executor.submit(_fingerprint_batch, articles)
-        except BrokenProcessPool:
-            log.error("a fingerprint worker died; starting a new pool")
-            self._executor = self._new_executor()
-            result = self._executor.submit(_fingerprint_batch, articles)
+            result = self._submit([r.article for r in requests])
+        except Exception as exc:  # (the batch fails, not the dispatcher: every later article would wait forever)
+            result = Future()
+            result.set_exception(exc)
         result.add_done_callback(lambda f: self._finished(number, requests, f))
 
-    def _finished(self, number: int, requests: list[_Request], result: Future[list[Prepared | _Rejected]]) -> None:
+    def _submit(self, articles: list[Article]) -> Future[list[Prepared | _Rejected | _Failed]]:
+        try:
+            return self._executor.submit(_fingerprint_batch, articles)
+        except BrokenProcessPool:
+            log.error("a fingerprint worker died; starting a new pool")
+        self._executor = self._new_executor()
+        try:
+            return self._executor.submit(_fingerprint_batch, articles)
+        except OSError as exc:  # (no process could start: to its callers, the pool is still broken)
+            raise BrokenProcessPool(f"could not start new fingerprint workers ({exc})") from exc
+
+    def _finished(
+        self, number: int, requests: list[_Request], result: Future[list[Prepared | _Rejected | _Failed]]
+    ) -> None:
         self._slots.release()
         exc = result.exception()
-        outcome: list[Prepared | _Rejected] | BaseException = exc if exc is not None else result.result()
+        outcome: list[Prepared | _Rejected | _Failed] | BaseException = exc if exc is not None else result.result()
         with self._order_lock:  # release batches in the order they were sent
             self._done[number] = (requests, outcome)
             while self._next_released in self._done:
@@ -187,15 +215,21 @@ class FingerprintPool:
                 _resolve(done_requests, done_outcome)
 
 
-def _resolve(requests: list[_Request], outcome: list[Prepared | _Rejected] | BaseException) -> None:
+def _resolve(requests: list[_Request], outcome: list[Prepared | _Rejected | _Failed] | BaseException) -> None:
     if isinstance(outcome, BaseException):
-        error = Unavailable(f"fingerprinting failed ({type(outcome).__name__}: {outcome}); retry")
+        # A worker that died (a crash, the OOM killer) broke the pool, and the next batch starts a new one:
+        # retrying is right. Anything else failed the whole batch (a bug), and goes on as it is (INTERNAL).
+        error = outcome
+        if isinstance(outcome, BrokenProcessPool):
+            error = Unavailable(f"fingerprinting failed ({type(outcome).__name__}: {outcome}); retry")
         for r in requests:
             r.future.set_exception(error)
         return
     for r, prepared in zip(requests, outcome, strict=True):
         if isinstance(prepared, _Rejected):
             r.future.set_exception(InvalidArgument(prepared.field, prepared.message))
+        elif isinstance(prepared, _Failed):
+            r.future.set_exception(FingerprintFailed(f"article {r.article.id!r}, in a worker:\n{prepared.traceback}"))
         else:
             r.future.set_result(replace(prepared, article=r.article))
 
@@ -211,9 +245,13 @@ def then_submit(prepared: Future[Prepared], submit: Callable[[PreparedArticle], 
     def on_prepared(f: Future[Prepared]) -> None:
         exc = f.exception()
         if exc is not None:
-            verdict.set_exception(exc if isinstance(exc, NeardupError) else Unavailable(str(exc)))
+            verdict.set_exception(exc)  # (as it is: status_for tells a retry from a fault)
             return
-        submitted = submit(f.result())
+        try:
+            submitted = submit(f.result())
+        except Exception as error:  # (raised in a done-callback it would be logged and the verdict never come)
+            verdict.set_exception(error)
+            return
         submitted.add_done_callback(lambda s: _copy_outcome(s, verdict))
 
     prepared.add_done_callback(on_prepared)

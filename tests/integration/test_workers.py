@@ -6,16 +6,20 @@ import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, cast
 
+import grpc
 import numpy as np
 import pytest
 
 from benchmarks.corpus import generated
 from service.detector import Detector, Prepared
 from service.errors import InvalidArgument, Unavailable
+from service.grpc_server import status_for
 from service.model import Article
 from service.settings import DetectionParams
-from service.workers import WORKER_NICENESS, FingerprintPool
+from service.workers import WORKER_NICENESS, FingerprintFailed, FingerprintPool, _Request, _resolve, then_submit
 
 PARAMS = DetectionParams()
 ARTICLES = [Article(a.id, a.body) for a in generated(150)]
@@ -88,3 +92,60 @@ def test_closed_pool_answers_unavailable() -> None:
     p.close()
     with pytest.raises(Unavailable):
         p.prepare(ARTICLES[0]).result(timeout=5)
+
+
+def test_an_article_a_worker_fails_on_unexpectedly_fails_alone_as_a_fault_not_a_retry(
+    pool: FingerprintPool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug met on one article (here a body that is no text: AttributeError in detector.prepare) failed its
+    whole batch, other callers' articles too, with a retryable UNAVAILABLE: clients retried a poison article.
+    Without workers the same bug answers INTERNAL for that article alone; with them now too."""
+    odd = Article("odd", cast(str, 12345))
+    mixed = [ARTICLES[0], odd, ARTICLES[1]]
+    futures = [pool.prepare(a) for a in mixed]  # (max_batch 7: one batch)
+    assert futures[0].result(timeout=60).article is ARTICLES[0]
+    assert futures[2].result(timeout=60).article is ARTICLES[1]
+    error = futures[1].exception(timeout=60)
+    assert isinstance(error, FingerprintFailed) and not isinstance(error, Unavailable)
+    assert "AttributeError" in str(error) and "'odd'" in str(error)  # (the worker's traceback, for the log)
+    assert status_for(error)[0] == grpc.StatusCode.INTERNAL
+    assert any(r.exc_info and "detector.py" in str(r.exc_info[1]) for r in caplog.records)
+
+
+def test_a_verdict_chained_on_a_failed_fingerprint_keeps_the_failure_as_it_is() -> None:
+    """then_submit turned every error but a NeardupError into a retryable Unavailable."""
+    prepared: Future[Prepared] = Future()
+    verdict = then_submit(prepared, lambda p: pytest.fail("a failed article was submitted"))
+    bug = RuntimeError("a bug")
+    prepared.set_exception(bug)
+    assert verdict.exception(timeout=5) is bug
+    assert status_for(bug)[0] == grpc.StatusCode.INTERNAL
+
+
+def test_a_batch_that_fails_whole_is_retryable_only_when_a_worker_died() -> None:
+    broken, bug = [_Request(a, Future()) for a in ARTICLES[:2]], [_Request(a, Future()) for a in ARTICLES[:2]]
+    _resolve(broken, BrokenProcessPool("a worker was killed"))
+    _resolve(bug, TypeError("a result that does not pickle"))
+    assert all(isinstance(r.future.exception(timeout=5), Unavailable) for r in broken)
+    assert all(isinstance(r.future.exception(timeout=5), TypeError) for r in bug)
+
+
+def test_a_batch_that_cannot_be_sent_fails_and_the_next_is_still_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error sending a batch (here injected) ended the dispatcher thread: that batch's articles, and every
+    one after, waited forever."""
+    p = FingerprintPool(1, PARAMS, 1 << 20)
+    try:
+        submit, calls = p._executor.submit, []
+
+        def first_fails(*args: Any) -> Future[Any]:
+            calls.append(args)
+            if len(calls) == 1:
+                raise OSError("no memory for the pipe")
+            return submit(*args)
+
+        monkeypatch.setattr(p._executor, "submit", first_fails)
+        with pytest.raises(OSError, match="no memory"):
+            p.prepare(ARTICLES[0]).result(timeout=30)
+        assert p.prepare(ARTICLES[1]).result(timeout=30).article is ARTICLES[1]
+    finally:
+        p.close()
