@@ -7,7 +7,7 @@ fetched by the index: verify exactly -> decide (judge).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -69,12 +69,17 @@ class Prepared(PreparedArticle):
 
 
 class Detector:
-    def __init__(self, params: DetectionParams, max_body_bytes: int) -> None:
+    def __init__(self, params: DetectionParams, max_body_bytes: int, passages: Sequence[str] | None = None) -> None:
+        """`passages`: the operator's boilerplate (None: read from params.boilerplate_file now). A server reads
+        the file once and gives every detector it makes the same passages: a fingerprint worker started again
+        after one died must sign as the server does, whatever the file holds by then."""
         params.validate()
         self.params = params
         self.max_body_bytes = max_body_bytes
         self.signatures = SignatureMaker(params.num_perm, params.seed)
-        self.operator = operator_shingles(_operator_passages(params.boilerplate_file), params.shingle_size)
+        if passages is None:
+            passages = operator_passages(params.boilerplate_file)
+        self.operator = operator_shingles(passages, params.shingle_size)
         self.recent = RecentTexts(params.shingle_size)
 
     def prepare(self, article: Article) -> Prepared:
@@ -338,7 +343,8 @@ def body_digest(body: str) -> bytes:
     return xxhash.xxh3_128_digest(body.encode())
 
 
-def _operator_passages(path: str) -> list[str]:
+def operator_passages(path: str) -> list[str]:
+    """The passages of --boilerplate-file `path` (none for ""); ValueError naming the flag if it cannot be read."""
     if not path:
         return []
     try:

@@ -28,7 +28,7 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from service import __version__
 from service.convert import article_from_pb, deletions_to_pb, group_page_to_pb, stats_to_pb, stored_to_pb, verdict_to_pb
-from service.detector import Detector, check_id
+from service.detector import Detector, check_id, operator_passages
 from service.engine import Engine
 from service.errors import (
     AlreadyExists,
@@ -463,11 +463,13 @@ def start_server(settings: Settings) -> RunningServer:
     metrics = Metrics()
     interceptors = _interceptors(settings, metrics)  # read files before opening the store: bad paths fail fast
     credentials = _tls_credentials(settings)
-    detector = Detector(settings.detection, settings.max_body_bytes)
+    # Read once: workers started again after one died sign with these, whatever the file holds by then.
+    passages = operator_passages(settings.detection.boilerplate_file)
+    detector = Detector(settings.detection, settings.max_body_bytes, passages)
     store = metrics.timed(open_store(settings))
     engine = Engine(detector, store, settings.max_batch, check_lanes=settings.check_limit())
     # Worker processes start before gRPC creates its threads (forkserver: nothing is forked from here).
-    pool = _fingerprint_pool(settings)
+    pool = _fingerprint_pool(settings, passages)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="neardup-rpc"),
         interceptors=interceptors,
@@ -559,14 +561,14 @@ def _health_server(settings: Settings, servicer: health.HealthServicer) -> tuple
     return server, port
 
 
-def _fingerprint_pool(settings: Settings) -> FingerprintPool | None:
+def _fingerprint_pool(settings: Settings, passages: list[str]) -> FingerprintPool | None:
     """The worker processes the settings ask for. Where the default (one per spare core) cannot start
     them (no /dev/shm or no writable temp dir, as in some sandboxes), serve without: slower, not broken."""
     workers = settings.worker_processes(os.cpu_count())
     if workers == 0:
         return None
     try:
-        return FingerprintPool(workers, settings.detection, settings.max_body_bytes)
+        return FingerprintPool(workers, settings.detection, settings.max_body_bytes, passages)
     except OSError as exc:
         if settings.fingerprint_workers > 0:  # asked for explicitly: say so rather than run otherwise
             raise OSError(

@@ -22,13 +22,13 @@ import queue
 import select
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 
 from service.batching import drain
-from service.detector import Detector, Prepared
+from service.detector import Detector, Prepared, operator_passages
 from service.errors import InvalidArgument, Unavailable
 from service.model import Article, PreparedArticle, Verdict
 from service.settings import DetectionParams
@@ -47,11 +47,11 @@ _detector: Detector | None = None
 WORKER_NICENESS = 10
 
 
-def _init_worker(params: DetectionParams, max_body_bytes: int, server_pid: int) -> None:
+def _init_worker(params: DetectionParams, max_body_bytes: int, passages: list[str], server_pid: int) -> None:
     global _detector
     os.nice(WORKER_NICENESS)  # (relative to the server's own niceness)
     _exit_with(server_pid)
-    _detector = Detector(params, max_body_bytes)
+    _detector = Detector(params, max_body_bytes, passages)
 
 
 def _exit_with(server_pid: int) -> None:
@@ -125,9 +125,20 @@ class _Request:
 
 
 class FingerprintPool:
-    def __init__(self, workers: int, params: DetectionParams, max_body_bytes: int, max_batch: int = 64) -> None:
+    def __init__(
+        self,
+        workers: int,
+        params: DetectionParams,
+        max_body_bytes: int,
+        passages: Sequence[str] | None = None,
+        max_batch: int = 64,
+    ) -> None:
+        """`passages`: the operator's boilerplate, as the server's Detector has it (None: read from
+        params.boilerplate_file now). Read once: the workers started again after one died get the same."""
         self.workers = workers
-        self._init_args = (params, max_body_bytes, os.getpid())
+        if passages is None:
+            passages = operator_passages(params.boilerplate_file)
+        self._init_args = (params, max_body_bytes, list(passages), os.getpid())
         self._max_batch = max_batch
         self._executor = self._new_executor()
         self._queue: queue.SimpleQueue[_Request | object] = queue.SimpleQueue()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any, cast
 
 import grpc
@@ -20,8 +22,10 @@ from service.grpc_server import status_for
 from service.model import Article
 from service.settings import DetectionParams
 from service.workers import WORKER_NICENESS, FingerprintFailed, FingerprintPool, _Request, _resolve, then_submit
+from tests.support import until
 
 PARAMS = DetectionParams()
+FOOTER = "Subscribe to our newsletter for the latest news from the harbour and the town council every morning."
 ARTICLES = [Article(a.id, a.body) for a in generated(150)]
 
 
@@ -147,5 +151,38 @@ def test_a_batch_that_cannot_be_sent_fails_and_the_next_is_still_sent(monkeypatc
         with pytest.raises(OSError, match="no memory"):
             p.prepare(ARTICLES[0]).result(timeout=30)
         assert p.prepare(ARTICLES[1]).result(timeout=30).article is ARTICLES[1]
+    finally:
+        p.close()
+
+
+@pytest.mark.parametrize("change", ["removed", "edited"])
+def test_workers_started_again_after_one_died_sign_with_the_boilerplate_read_at_start(
+    tmp_path: Path, change: str
+) -> None:
+    """A new pool's workers read --boilerplate-file again: removed since the start, every article then failed
+    UNAVAILABLE; edited, they signed otherwise than the server process."""
+    listed = tmp_path / "boilerplate.txt"
+    listed.write_text(FOOTER)
+    params = DetectionParams(boilerplate_file=str(listed))
+    detector = Detector(params, 1 << 20)
+    article = Article("a", f"{ARTICLES[0].body}\n\n{FOOTER}")
+    p = FingerprintPool(1, params, 1 << 20)
+    try:
+        assert np.array_equal(
+            p.prepare(article).result(timeout=60).fingerprint.signature, detector.prepare(article).fingerprint.signature
+        )
+        if change == "removed":
+            listed.unlink()
+        else:
+            listed.write_text("A passage of some other publisher that this article does not hold at all.\n")
+            edited = Detector(params, 1 << 20).prepare(article).fingerprint.signature
+            assert not np.array_equal(edited, detector.prepare(article).fingerprint.signature), "premise"
+        executor = p._executor
+        for pid in list(executor._processes):
+            os.kill(pid, signal.SIGKILL)
+        assert until(lambda: bool(executor._broken), timeout=30)  # (the next batch starts a new pool)
+        again = p.prepare(article).result(timeout=60)
+        assert p._executor is not executor
+        assert np.array_equal(again.fingerprint.signature, detector.prepare(article).fingerprint.signature)
     finally:
         p.close()
