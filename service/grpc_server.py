@@ -93,8 +93,6 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
     for kind, code in _STATUS:
         if isinstance(exc, kind):
             return code, _clipped(str(exc))
-    if isinstance(exc, futures.TimeoutError):  # (IndexArticle says more: see there)
-        return grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before the answer was ready"
     log.exception("unexpected error", exc_info=exc)
     return grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}; see the server log"
 
