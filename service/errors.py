@@ -37,7 +37,8 @@ class BatchTooLong(Unavailable):
 
 
 class DeadlineExceeded(NeardupError):
-    """The caller's deadline passed before the work (or the rest of it: the message says) began: it was not done."""
+    """The caller's deadline passed. The message says how far the work got: not begun (not done), part done
+    (the rest not done), or under way (an article being stored: it may be stored)."""
 
 
 class Cancelled(NeardupError):
