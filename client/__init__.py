@@ -23,9 +23,9 @@ from client.api import (
     Verdict,
 )
 from client.errors import (
-    AlreadyExistsError,
     ClientClosedError,
     DeadlineExceededError,
+    FailedPreconditionError,
     InvalidArgumentError,
     NeardupClientError,
     NotFoundError,
@@ -37,12 +37,12 @@ from client.errors import (
 from client.resume import Retry
 
 __all__ = [
-    "AlreadyExistsError",
     "Article",
     "ArticleFailure",
     "ClientClosedError",
     "DeadlineExceededError",
     "Deletion",
+    "FailedPreconditionError",
     "GroupMember",
     "GroupPage",
     "IndexParameters",

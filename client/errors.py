@@ -43,10 +43,6 @@ class NotFoundError(NeardupClientError):
     pass
 
 
-class AlreadyExistsError(NeardupClientError):
-    pass
-
-
 class ResourceExhaustedError(NeardupClientError):
     pass
 
@@ -63,6 +59,11 @@ class DeadlineExceededError(NeardupClientError):
     """The call's deadline (the client's `timeout`) passed before its answer came."""
 
 
+class FailedPreconditionError(NeardupClientError):
+    """The server's store is in a state the call cannot work in: its index was built with other detection
+    parameters, or by a newer neardup (docs/redis.md). Not retryable: an operator must act."""
+
+
 class ClientClosedError(NeardupClientError):
     """A call on a NeardupClient made after its close(), in flight when it ran, or waiting to retry. One made
     after it was not sent; one in flight may have been carried out by the server: its answer is lost."""
@@ -77,11 +78,11 @@ class StreamEndedEarlyError(UnavailableError):
 _BY_CODE: dict[grpc.StatusCode, type[NeardupClientError]] = {
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgumentError,
     grpc.StatusCode.NOT_FOUND: NotFoundError,
-    grpc.StatusCode.ALREADY_EXISTS: AlreadyExistsError,
     grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhaustedError,
     grpc.StatusCode.UNAVAILABLE: UnavailableError,
     grpc.StatusCode.UNAUTHENTICATED: UnauthenticatedError,
     grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceededError,
+    grpc.StatusCode.FAILED_PRECONDITION: FailedPreconditionError,
 }
 
 

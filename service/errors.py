@@ -19,10 +19,6 @@ class NotFound(NeardupError):
     """The named article is not stored."""
 
 
-class AlreadyExists(NeardupError):
-    """The id is taken in a way the request may not override."""
-
-
 class ResourceExhausted(NeardupError):
     """The server is at a configured limit; retry later or send less."""
 

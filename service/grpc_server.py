@@ -31,7 +31,6 @@ from service.convert import article_from_pb, deletions_to_pb, group_page_to_pb, 
 from service.detector import Detector, check_id, operator_passages
 from service.engine import Engine
 from service.errors import (
-    AlreadyExists,
     Cancelled,
     DeadlineExceeded,
     IncompatibleIndex,
@@ -76,7 +75,6 @@ TOKEN_FILE_CHECK = 1.0  # seconds between two looks at whether --auth-token-file
 _STATUS: list[tuple[type[NeardupError], grpc.StatusCode]] = [
     (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
     (NotFound, grpc.StatusCode.NOT_FOUND),
-    (AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
     (ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (Unavailable, grpc.StatusCode.UNAVAILABLE),
     (IncompatibleIndex, grpc.StatusCode.FAILED_PRECONDITION),

@@ -4,6 +4,7 @@ retry, instead of coming back as one error line among thousands for the length o
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import grpc
@@ -11,7 +12,17 @@ import pytest
 import redis
 
 from benchmarks.loopback import redis_server
-from client import Article, ArticleFailure, NeardupClient, ResourceExhaustedError, Retry, Verdict
+from client import (
+    Article,
+    ArticleFailure,
+    FailedPreconditionError,
+    NeardupClient,
+    ResourceExhaustedError,
+    Retry,
+    Verdict,
+)
+from service.redis_store import RedisStore
+from service.settings import DetectionParams
 from tests.redis_support import synthetic_articles
 from tests.support import in_process_server
 
@@ -79,3 +90,21 @@ def test_a_store_that_stays_full_ends_the_stream_with_its_error_after_the_retrie
     assert answered and all(isinstance(o, Verdict) for o in answered)  # (what was stored before it filled up)
     assert [o.id for o in answered] == [a.id for a in articles[: len(answered)]]
     assert client.stats().articles == len(answered)
+
+
+def test_an_index_a_server_must_not_write_to_is_failed_precondition_and_not_retried(tmp_path: Path) -> None:
+    """Redis emptied under a running server, then a server of other parameters records its own index there:
+    the first server refuses writes FAILED_PRECONDITION (docs/redis.md), which had no client class: callers
+    caught it as a bare NeardupClientError."""
+    other = replace(DetectionParams(), num_perm=64, lsh_bands=16, lsh_rows=4)
+    with (
+        redis_server(tmp_path / "redis") as store,
+        in_process_server(tmp_path / "data", store="redis", redis_url=store.url) as (_running, client),
+    ):
+        first, late = _articles(2)
+        client.index(first)
+        redis.Redis(host="127.0.0.1", port=store.port).flushall()
+        RedisStore(store.url, other).close()  # (the first to record its parameters now)
+        with pytest.raises(FailedPreconditionError, match="num_perm: Redis index has 64") as refused:
+            client.index(late)
+    assert refused.value.code == grpc.StatusCode.FAILED_PRECONDITION and not refused.value.retryable
