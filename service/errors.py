@@ -1,4 +1,4 @@
-"""Domain errors raised by the core; grpc_server.py maps each to one status code."""
+"""Domain errors raised by the core; service/status.py maps each to one status code."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The gRPC boundary: convert the request, call the engine, convert the result.
 
-Domain errors become status codes in exactly one place, `status_for`.
+Errors become status codes through `status_for` (service/status.py), which the interceptors use too.
 """
 
 from __future__ import annotations
@@ -30,20 +30,12 @@ from service import __version__
 from service.convert import article_from_pb, deletions_to_pb, group_page_to_pb, stats_to_pb, stored_to_pb, verdict_to_pb
 from service.detector import Detector, check_id, operator_passages
 from service.engine import Engine
-from service.errors import (
-    Cancelled,
-    DeadlineExceeded,
-    IncompatibleIndex,
-    InvalidArgument,
-    NeardupError,
-    NotFound,
-    ResourceExhausted,
-    Unavailable,
-)
+from service.errors import DeadlineExceeded, InvalidArgument
 from service.interceptors import BearerTokenAuth, LimitStreams, Observe, RejectUndecodable, accepted_tokens
 from service.metrics import Metrics
 from service.model import PreparedArticle, Verdict
 from service.settings import Settings
+from service.status import status_for
 from service.storage import open_store
 from service.store_watch import StoreWatch
 from service.workers import FingerprintPool, then_submit
@@ -51,7 +43,6 @@ from service.workers import FingerprintPool, then_submit
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NearDuplicateService"].full_name
-MAX_STATUS_CHARS = 2048
 # Articles one IndexArticleBatches message may carry. Its answer is one message too, and each answer can hold
 # up to --max-candidates matches: 5,000 short copies of one story made a 4.7 MiB answer, over gRPC's 4 MiB.
 MAX_BATCH_ARTICLES = 1000
@@ -72,27 +63,8 @@ STREAM_WINDOW = 1024  # articles of one stream in flight at once: enough for gro
 STREAM_WINDOW_BYTES = 32 << 20
 TOKEN_FILE_CHECK = 1.0  # seconds between two looks at whether --auth-token-file changed (TokenFile)
 
-_STATUS: list[tuple[type[NeardupError], grpc.StatusCode]] = [
-    (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
-    (NotFound, grpc.StatusCode.NOT_FOUND),
-    (ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
-    (Unavailable, grpc.StatusCode.UNAVAILABLE),
-    (IncompatibleIndex, grpc.StatusCode.FAILED_PRECONDITION),
-    (DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
-    (Cancelled, grpc.StatusCode.CANCELLED),
-]
-
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
-    """The one mapping from core errors to gRPC status codes."""
-    for kind, code in _STATUS:
-        if isinstance(exc, kind):
-            return code, _clipped(str(exc))
-    log.exception("unexpected error", exc_info=exc)
-    return grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}; see the server log"
 
 
 class ListedHealth(health.HealthServicer):
@@ -132,12 +104,6 @@ def answer_parts(
         part.append(result)
         size += grows
     yield pb.IndexArticleBatchesResponse(results=part)
-
-
-def _clipped(message: str) -> str:
-    """Status details travel in HTTP/2 trailers, which clients cap at 16 KiB: a message quoting a huge
-    request field would turn a precise status into the client's RESOURCE_EXHAUSTED "Stream removed"."""
-    return message if len(message) <= MAX_STATUS_CHARS else message[:MAX_STATUS_CHARS] + "… (message clipped)"
 
 
 def _checked_id(article_id: str, field: str = "id") -> str:

@@ -1,6 +1,11 @@
 """Server interceptors: call metrics and access log, bearer-token auth, a cap on open streams,
 undecodable requests.
 
+A call they end for a reason the core has an error for (a deadline passed or the caller gone while it
+waited for a worker, a stream over the cap) ends with that error's status, through status_for, as the
+servicer's would. Two refusals are theirs alone: UNAUTHENTICATED and INVALID_ARGUMENT for request
+bytes that are not a valid message.
+
 Each wraps the method handler grpc found, keeping its kind (unary/stream), so the
 servicer stays unaware of them. The chain is Observe, then BearerTokenAuth, then
 LimitStreams, then RejectUndecodable: rejected calls are counted and logged too, a
@@ -20,7 +25,9 @@ from typing import Any
 import grpc
 from google.protobuf.message import DecodeError
 
+from service.errors import Cancelled, DeadlineExceeded, NeardupError, ResourceExhausted
 from service.metrics import Metrics
+from service.status import status_for
 
 log = logging.getLogger("neardup.rpc")
 _CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
@@ -211,8 +218,14 @@ def _give_up_if_caller_left(context: grpc.ServicerContext) -> None:
         return
     remaining = context.time_remaining()
     if remaining is not None and remaining <= 0:
-        context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before a worker was free")
-    context.abort(grpc.StatusCode.CANCELLED, "the caller cancelled before a worker was free")
+        _abort(context, DeadlineExceeded("the deadline passed before a worker was free"))
+    _abort(context, Cancelled("the caller cancelled before a worker was free"))
+
+
+def _abort(context: grpc.ServicerContext, error: NeardupError) -> None:
+    """End the call with the status the servicer would give `error` (status_for: the one mapping)."""
+    code, message = status_for(error)
+    context.abort(code, message)
 
 
 class LimitStreams(_Rewrapping):
@@ -247,7 +260,7 @@ class LimitStreams(_Rewrapping):
         def limited(behavior: Behavior) -> Behavior:
             def run(requests: Any, context: grpc.ServicerContext) -> Any:
                 if not slots.acquire(blocking=False):
-                    context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, full)
+                    _abort(context, ResourceExhausted(full))
                 release = _Once(lambda _error: slots.release())
                 if not context.add_callback(lambda: release(None)):  # the call has already ended
                     release(None)

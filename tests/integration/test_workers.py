@@ -18,9 +18,9 @@ import pytest
 from benchmarks.corpus import generated
 from service.detector import Detector, Prepared
 from service.errors import InvalidArgument, Unavailable
-from service.grpc_server import status_for
 from service.model import Article
 from service.settings import DetectionParams
+from service.status import status_for
 from service.workers import WORKER_NICENESS, FingerprintFailed, FingerprintPool, _Request, _resolve, then_submit
 from tests.support import until
 

@@ -6,7 +6,8 @@ import grpc
 from neardup.v1 import neardup_pb2 as pb
 
 from service.errors import NotFound
-from service.grpc_server import MAX_STATUS_CHARS, answer_parts, status_for
+from service.grpc_server import answer_parts
+from service.status import MAX_STATUS_CHARS, status_for
 
 
 def test_a_message_quoting_a_huge_field_is_clipped_but_keeps_its_code() -> None:

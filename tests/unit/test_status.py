@@ -7,7 +7,7 @@ import errno
 import grpc
 import pytest
 
-from service.grpc_server import status_for
+from service.status import status_for
 
 
 def test_an_os_timeout_is_an_internal_fault_logged_not_a_passed_deadline(caplog: pytest.LogCaptureFixture) -> None:
