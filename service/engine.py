@@ -1,7 +1,9 @@
 """The engine: one index, many callers.
 
-Fingerprinting (CPU-heavy, parallel) happens in the caller's thread before the
-engine is involved. Everything that reads or changes the index goes through the
+An article to index is fingerprinted (CPU-heavy, parallel) before the engine is
+involved, in the caller's thread or a worker process (service/workers.py); a check
+is fingerprinted by the engine, in the caller's thread, once it has its turn
+(check_article). Everything that reads or changes the index goes through the
 store's transactions, and every index request goes through one writer thread
 that takes whatever is queued (up to `max_batch` articles), decides each in
 arrival order inside one write transaction, commits once, and only then

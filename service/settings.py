@@ -1,7 +1,9 @@
 """All settings in one typed object, built from CLI flags and environment variables.
 
-Only `Settings.from_args` looks at the environment, and it is handed the mapping by
-the entry point; everything else receives a Settings instance.
+Only the argument parser looks at the environment (`build_parser`, or `add_arguments` on
+the CLI's own `serve` parser), for each flag's default, and it is handed the mapping by
+the entry point; `Settings.from_namespace` makes the parsed flags a Settings, and
+everything else receives a Settings instance.
 """
 
 from __future__ import annotations
@@ -188,7 +190,7 @@ class Settings:
         "since the last save, or a quarter of those stored if more",
     )
     log_level: str = _setting("INFO", "DEBUG, INFO, WARNING or ERROR")
-    # Operations (docs/ops.md). Empty strings mean "off" so every setting stays a flag and an env variable.
+    # Operations (docs/ops.md).
     log_format: str = _setting("text", "text, or json: one JSON object a line")
     max_concurrent_rpcs: int = _setting(
         64, "calls in flight, running or queued; one more gets RESOURCE_EXHAUSTED", least=1
@@ -207,6 +209,7 @@ class Settings:
     min_client_ping_seconds: float = _setting(
         10.0, "clients may ping this often without being told to slow down", least=0, most=SECONDS_MOST
     )
+    # Files: an empty string means none (off), so that every setting stays a flag and an env variable.
     tls_cert: str = _setting("", "PEM certificate chain; with --tls-key, the server speaks TLS only")
     tls_key: str = _setting("", "PEM private key of --tls-cert")
     auth_token_file: str = _setting(

@@ -159,7 +159,7 @@ class SqliteStore:
         self._lock = SharedLock()
         self._idle_readers: list[sqlite3.Connection] = []
         self._closed = False
-        self.commits = 0  # durable commits so far: shows group commit at work (tests, metrics)
+        self.commits = 0  # durable commits so far: shows group commit at work (read by tests only)
         # Band index merges and index snapshots are made here, beside the writer and the reads (`maintain`).
         self._merger = ThreadPoolExecutor(1, thread_name_prefix="neardup-merge")
         self._merging: Future[None] | None = None  # the merge thread's latest run of merges and saves
