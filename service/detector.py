@@ -73,7 +73,6 @@ class Detector:
         """`passages`: the operator's boilerplate (None: read from params.boilerplate_file now). A server reads
         the file once and gives every detector it makes the same passages: a fingerprint worker started again
         after one died must sign as the server does, whatever the file holds by then."""
-        params.validate()
         self.params = params
         self.max_body_bytes = max_body_bytes
         self.signatures = SignatureMaker(params.num_perm, params.seed)

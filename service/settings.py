@@ -37,7 +37,7 @@ SECONDS_MOST = 7 * 24 * 3600
 
 def _setting(default: Any, help: str, least: float | None = None, most: float | None = None) -> Any:
     """A setting's default, the sentence `neardup serve --help` shows for it, and the range (inclusive)
-    its value must lie in, checked with a message naming the flag (Settings.from_namespace)."""
+    its value must lie in, checked with a message naming the flag whenever the settings are made."""
     return field(default=default, metadata={"help": help, "least": least, "most": most})
 
 
@@ -109,8 +109,10 @@ class DetectionParams:
             "boilerplate_after": self.boilerplate_after,
         }
 
-    def validate(self) -> None:
-        """ValueError naming the flag of the first parameter that cannot work (ranges of one value: `_setting`)."""
+    def __post_init__(self) -> None:
+        """ValueError naming the flag of the first parameter that cannot work, however the parameters are made
+        (flags, or built directly: a test, a benchmark, a program embedding the service)."""
+        _check_ranges(self)
         if self.shingle_size < 1:
             raise ValueError("--shingle-size must be at least 1")
         if self.lsh_bands * self.lsh_rows > self.num_perm:
@@ -243,28 +245,33 @@ class Settings:
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> Settings:
         values = vars(ns)
-        for f in (*fields(cls), *fields(DetectionParams)):
-            _check_range(f, values.get(f.name))
         detection = DetectionParams(**{f.name: values[f.name] for f in fields(DetectionParams)})
-        detection.validate()
         top = {f.name: values[f.name] for f in fields(cls) if f.name != "detection"}
         top["data_dir"] = Path(top["data_dir"])
-        if top["fingerprint_workers"] < -1:
+        return cls(**top, detection=detection)
+
+    def __post_init__(self) -> None:
+        """ValueError naming the flag of the first setting that cannot work, however the settings are made
+        (flags, or built directly: a test, a benchmark, a program embedding the service)."""
+        _check_ranges(self)
+        for name, choices in _CHOICES.items():  # (argparse checks a flag's, not a value given here)
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{_flag(name)} must be one of {', '.join(choices)} (got {getattr(self, name)!r})")
+        if self.fingerprint_workers < -1:
             raise ValueError("--fingerprint-workers is a number of processes: 0 or more, or -1 for one per spare core")
-        if top["check_lanes"] < -1 or top["check_lanes"] == 0:
+        if self.check_lanes < -1 or self.check_lanes == 0:
             raise ValueError("--check-lanes is how many checks run at once: 1 or more, or -1 for the store's default")
-        _check_redis_wait(top)
-        _check_redis_url(top)
-        if top["index_snapshot_every"] < 1:
+        _check_redis_wait(self)
+        _check_redis_url(self)
+        if self.index_snapshot_every < 1:
             raise ValueError(
                 "--index-snapshot-every is a number of articles indexed or deleted between two saves: 1 or more"
             )
-        if not (top["max_streams"] == -1 or 1 <= top["max_streams"] <= top["max_workers"]):
-            raise ValueError(f"--max-streams must be between 1 and --max-workers ({top['max_workers']}), "
+        if not (self.max_streams == -1 or 1 <= self.max_streams <= self.max_workers):
+            raise ValueError(f"--max-streams must be between 1 and --max-workers ({self.max_workers}), "
                              "or -1 for three quarters of --max-workers")  # fmt: skip
-        if bool(top["tls_cert"]) != bool(top["tls_key"]):
+        if bool(self.tls_cert) != bool(self.tls_key):
             raise ValueError("--tls-cert and --tls-key go together: give both files or neither")
-        return cls(**top, detection=detection)
 
     def worker_processes(self, cores: int | None) -> int:
         """How many fingerprint workers to start on a machine with `cores` cores."""
@@ -293,6 +300,12 @@ class Settings:
         return self.max_streams if self.max_streams > 0 else max(1, self.max_workers * 3 // 4)
 
 
+def _check_ranges(settings: Settings | DetectionParams) -> None:
+    for f in fields(settings):
+        if "help" in f.metadata:  # (a setting of its own, not the detection parameters within Settings)
+            _check_range(f, getattr(settings, f.name))
+
+
 def _check_range(f: Field[Any], value: Any) -> None:
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{_flag(f.name)} must be a finite number (got {value})")
@@ -314,12 +327,12 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def _check_redis_url(top: dict[str, Any]) -> None:
+def _check_redis_url(settings: Settings) -> None:
     """What a Redis URL says that cannot work, found before connecting: redis-py reads a database that is
     not a number as 0, and a TLS file it cannot open as Redis not answering."""
-    if top["store"] != "redis":
+    if settings.store != "redis":
         return
-    url = urlsplit(top["redis_url"])
+    url = urlsplit(settings.redis_url)
     if url.scheme not in ("redis", "rediss", "unix"):
         raise ValueError(f"--redis-url must begin redis://, rediss:// (TLS) or unix://, not {url.scheme or '…'}://")
     database = url.path.strip("/")
@@ -330,12 +343,12 @@ def _check_redis_url(top: dict[str, Any]) -> None:
             raise ValueError(f"--redis-url: {name}={value} names no file this server can read")
 
 
-def _check_redis_wait(top: dict[str, Any]) -> None:
-    if top["redis_wait_replicas"] < 0:
+def _check_redis_wait(settings: Settings) -> None:
+    if settings.redis_wait_replicas < 0:
         raise ValueError("--redis-wait-replicas is a number of Redis replicas: 0 (do not wait) or more")
-    if top["redis_wait_replicas"] and top["store"] != "redis":
+    if settings.redis_wait_replicas and settings.store != "redis":
         raise ValueError("--redis-wait-replicas applies to --store redis only (the embedded store fsyncs instead)")
-    if top["redis_wait_seconds"] <= 0:
+    if settings.redis_wait_seconds <= 0:
         raise ValueError("--redis-wait-seconds must be above 0: how long a write waits for the Redis replicas")
 
 

@@ -1,6 +1,8 @@
 import re
-from dataclasses import fields
+from collections.abc import Callable
+from dataclasses import fields, replace
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -163,3 +165,23 @@ def test_a_url_password_is_shown_as_stars_and_the_rest_as_given() -> None:
 )
 def test_redis_urls_redis_reads_as_meant_are_taken(url: str) -> None:
     assert Settings.from_args(["--store", "redis", "--redis-url", url], {}).redis_url == url
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Settings(max_workers=16, max_streams=20), "--max-streams must be between 1 and --max-workers (16)"),
+        (lambda: Settings(port=70000), "--port must be between 0 and 65535 (got 70000)"),
+        (lambda: Settings(tls_cert="server.pem"), "--tls-cert and --tls-key go together"),
+        (lambda: Settings(store=cast(Any, "mysql")), "--store must be one of sqlite, redis (got 'mysql')"),
+        (lambda: replace(Settings(), fingerprint_workers=-2), "--fingerprint-workers is a number of processes"),
+        (lambda: DetectionParams(lsh_bands=50, lsh_rows=3), "--lsh-bands times --lsh-rows (50 x 3 = 150) exceeds"),
+        (lambda: DetectionParams(max_candidates=0), "--max-candidates must be at least 1 (got 0)"),
+        (lambda: Settings(detection=replace(DetectionParams(), seed=-1)), "--seed must be between 0 and"),
+    ],
+)
+def test_settings_built_directly_are_checked_as_flags_are(build: Callable[[], object], message: str) -> None:
+    """Only Settings.from_namespace checked: a Settings or DetectionParams made in code (a test, a benchmark,
+    a program embedding the service) took values the flags refuse, such as more streams than handler threads."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        build()
