@@ -17,7 +17,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import xxhash
 from datasketch import MinHash, MinHashLSH
 
@@ -77,13 +76,3 @@ def neardup_core(articles: Sequence[Article], params: DetectionParams | None = N
         index.insert(a.id, prepared.fingerprint.signature)
         shingles[a.id] = prepared.fingerprint.shingles
     return RunResult("neardup core", len(articles), time.perf_counter() - start, matched)
-
-
-def signature_only(articles: Sequence[Article], params: DetectionParams | None = None) -> RunResult:
-    """Fingerprints alone (tokenise, hash, shingle, signature): the CPU cost a worker process carries."""
-    detector = Detector(params or DetectionParams(), max_body_bytes=1 << 22)
-    start = time.perf_counter()
-    total = np.uint64(0)
-    for a in articles:
-        total += np.uint64(detector.fingerprint(a.body).signature[0])
-    return RunResult("fingerprint only", len(articles), time.perf_counter() - start, int(total > 0))

@@ -101,10 +101,6 @@ class Labelled:
     anchors: BoolArray  # per position: a sampled shingle (its group count is known)
     common: BoolArray  # per position: a sampled shingle seen in enough groups
 
-    @property
-    def content_size(self) -> int:
-        return int(self.shingles.size - self.boilerplate.size)
-
 
 def label(
     sequence: U32Array, operator: U32Array, common: CommonLookup | None, shingles: U32Array | None = None

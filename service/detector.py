@@ -357,7 +357,3 @@ def _articles(bodies: Others | None, ids: list[str]) -> Mapping[str, Article]:
         return {}
     found = bodies(ids) if callable(bodies) else bodies
     return {k: v if isinstance(v, Article) else Article(k, v) for k, v in found.items() if k in ids}
-
-
-def ids_of(matches: Iterable[Match]) -> list[str]:
-    return [m.id for m in matches]

@@ -45,7 +45,6 @@ from service.shards import ShardedDict
 from service.shingles import U64Array, fmix64
 
 _S32 = np.uint64(32)
-_LOAD_CHUNK = 65_536  # signatures per vectorised step when bulk loading
 _IDS_STEP = 65_536  # ids copied per step of `as_it_is` (≈1 ms), the GIL let go between steps
 # Merged arrays of this many band keys or more (≈200,000 articles) get a directory (SortedBands). A 16-article
 # screen's search took 74 µs with it against 147 µs without at 4M keys, 77 against 474 µs at 16M; one
@@ -296,19 +295,6 @@ class BandIndex:
     def _unseal(self) -> None:
         """No merge is being made (any more): every run and removal waits for the next one."""
         self._sealed = self._sealed_articles = self._sealed_removed = 0
-
-    def insert_many(self, items: Iterable[tuple[str, U32Array]]) -> None:
-        """Bulk insert (e.g. at start-up): keys computed and merged in vectorised chunks."""
-        batch_ids: list[str] = []
-        batch_sigs: list[U32Array] = []
-        for key, signature in items:
-            batch_ids.append(key)
-            batch_sigs.append(signature)
-            if len(batch_ids) >= _LOAD_CHUNK:
-                self.load(batch_ids, np.stack(batch_sigs))
-                batch_ids, batch_sigs = [], []
-        if batch_ids:
-            self.load(batch_ids, np.stack(batch_sigs))
 
     def load(self, ids: list[str], signatures: U32Array) -> None:
         """Insert many articles at once from an (n, num_perm) signature array."""

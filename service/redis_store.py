@@ -1117,9 +1117,6 @@ class _Tx:
     def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]:
         return {i: s.fingerprint.shingles for i, s in self._many(ids).items()}
 
-    def bodies(self, ids: Iterable[str]) -> dict[str, str]:
-        return {i: s.article.body for i, s in self._many(ids).items()}
-
     def earliest_member(self, group_root: str, excluding: str) -> str | None:
         for entry in sorted(self._members(group_root)):
             aid = entry_id(entry)

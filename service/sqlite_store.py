@@ -472,10 +472,6 @@ class SqliteStore:
         for step in reversed(undo):
             step()
 
-    def integrity_check(self) -> str:
-        with self._lock.exclusive():
-            return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
-
     def check(self) -> None:
         with self.read() as tx:
             tx.count()
@@ -655,9 +651,6 @@ class _Tx:
 
     def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]:
         return {k: np.frombuffer(v, dtype=np.uint32) for k, v in self._select("shingles", ids)}
-
-    def bodies(self, ids: Iterable[str]) -> dict[str, str]:
-        return dict(self._select("body", ids))
 
     def _select(self, column: str, ids: Iterable[str]) -> list[tuple[str, Any]]:
         rows: list[tuple[str, Any]] = []
