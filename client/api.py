@@ -461,7 +461,9 @@ class NeardupClient:
 
     def get(self, article_id: str) -> StoredArticle:
         """The stored article with this id, the article it was found to repeat (duplicate_of) and when it was
-        stored; NotFoundError if no article with this id is stored."""
+        stored; NotFoundError if no article with this id is stored (InvalidArgumentError, unsent, for one no
+        article can have: empty, over MAX_ID_BYTES, or not text)."""
+        require_id(article_id)
         response = self._call(self._stub.GetArticle, pb.GetArticleRequest(id=article_id))
         return StoredArticle(
             Article.from_pb(response.article),
@@ -472,6 +474,7 @@ class NeardupClient:
     def group_page(self, article_id: str, *, page_size: int = 0, page_token: str = "") -> GroupPage:
         """One page of the group `article_id` belongs to (NotFoundError if it is not stored). page_size 0:
         the server's default (100); the server lists at most 1000 a page."""
+        require_id(article_id)
         request = pb.ListGroupMembersRequest(id=article_id, page_size=page_size, page_token=page_token)
         r = self._call(self._stub.ListGroupMembers, request)
         members = tuple(GroupMember.from_pb(m) for m in r.members)
@@ -493,6 +496,7 @@ class NeardupClient:
     def delete(self, article_id: str) -> None:
         """Delete the stored article with this id (its group keeps its other members); NotFoundError if no
         article with this id is stored. For many ids, delete_many: one call, and ids not stored are reported."""
+        require_id(article_id)
         self._call(self._stub.DeleteArticle, pb.DeleteArticleRequest(id=article_id))
 
     def delete_many(self, article_ids: Sequence[str]) -> list[Deletion]:
@@ -500,7 +504,8 @@ class NeardupClient:
         commit each, not one per article); one Deletion per id, in order. Ids not stored are reported
         (deleted=False), not raised. If a call fails, the calls before it have deleted their articles:
         sending the same ids again reports those as not stored. Ids the server would refuse (empty, over
-        MAX_ID_BYTES) raise InvalidArgumentError naming their position before any is sent."""
+        MAX_ID_BYTES) or protobuf cannot send (not text: an unpaired surrogate) raise InvalidArgumentError
+        naming their position before any is sent."""
         if isinstance(article_ids, str):  # (a str is a Sequence[str] too: of its letters)
             raise TypeError("delete_many takes a list of ids, not one id: use delete(id), or delete_many([id])")
         for at, article_id in enumerate(article_ids):
@@ -658,10 +663,20 @@ def _require_published_in_range(article: Article) -> None:
 
 def require_id(article_id: str, name: str = "id") -> None:
     """Raise InvalidArgumentError, naming `name`, if the server would refuse `article_id` (empty, or over
-    MAX_ID_BYTES in UTF-8)."""
+    MAX_ID_BYTES in UTF-8), or protobuf could not send it (an unpaired surrogate: it raised UnicodeEncodeError
+    while the request was built, after delete_many's earlier calls had deleted their ids)."""
     if not article_id:
         raise InvalidArgumentError(grpc.StatusCode.INVALID_ARGUMENT, f"{name}: is required")
-    if len(article_id.encode(errors="surrogatepass")) > MAX_ID_BYTES:
+    try:
+        encoded = article_id.encode()
+    except UnicodeEncodeError as exc:
+        raise InvalidArgumentError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"{name}: holds an unpaired surrogate (U+{ord(article_id[exc.start]):04X} at character {exc.start} of "
+            f"{article_id[:40]!r}{'…' if len(article_id) > 40 else ''}), which is not text, so it was not sent "
+            "(a byte that is not UTF-8 in a command-line argument reads as one, as JSON's \\ud800 does)",
+        ) from None
+    if len(encoded) > MAX_ID_BYTES:
         raise InvalidArgumentError(
             grpc.StatusCode.INVALID_ARGUMENT, f"{name}: is longer than {MAX_ID_BYTES} bytes, so no article can have it"
         )

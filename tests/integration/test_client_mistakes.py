@@ -19,6 +19,7 @@ from client import (
     Retry,
     Verdict,
 )
+from client.cli import main
 from tests.articles import SAME_EVENT_A, SAME_EVENT_B, WIRE
 from tests.support import in_process_server
 
@@ -101,6 +102,35 @@ def test_delete_many_checks_every_id_before_deleting_any_and_names_its_position(
             client.delete_many("victim")
         assert client.get("victim").article.body == WIRE  # nothing was deleted
         assert [d.deleted for d in client.delete_many(ids)[:2]] == [True, False]
+
+
+def test_an_id_that_is_not_text_is_refused_naming_it_before_anything_is_sent(tmp_path: Path) -> None:
+    # (an unpaired surrogate: JSON's "\ud800", or a byte that is not UTF-8 in a command-line argument)
+    with in_process_server(tmp_path) as (_running, client):
+        client.index(Article("victim", WIRE))
+        for call in (client.get, client.delete, client.group_page):
+            with pytest.raises(InvalidArgumentError, match=r"^INVALID_ARGUMENT: id: holds an unpaired surrogate "
+                               r"\(U\+D800 at character 1 of 'x\\ud800'\)"):  # fmt: skip
+                call("x\ud800")
+        # The unsendable id past the first call's 1,000: raised before that call deleted "victim".
+        ids = ["victim"] + [f"none{i}" for i in range(1200)]
+        with pytest.raises(InvalidArgumentError, match=r"ids\[1201\]: holds an unpaired surrogate"):
+            client.delete_many([*ids, "x\ud800"])
+        assert client.get("victim").article.body == WIRE
+
+
+def test_the_cli_given_an_id_that_is_not_utf8_says_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    undecodable = b"ab\xff".decode(errors="surrogateescape")  # (how Python hands such an argument over)
+    with in_process_server(tmp_path) as (running, client):
+        client.index(Article("victim", WIRE))
+        server = f"127.0.0.1:{running.port}"
+        for command in (["get"], ["group"], ["delete", "victim"]):
+            assert main([*command, undecodable, "--server", server]) == 2
+            stderr = capsys.readouterr().err
+            assert len(stderr.splitlines()) == 1 and "unpaired surrogate (U+DCFF at character 2" in stderr, stderr
+        assert client.get("victim").article.body == WIRE  # (delete stopped before sending "victim" too)
 
 
 def test_a_closed_client_says_so_and_sends_nothing(tmp_path: Path) -> None:
