@@ -37,6 +37,7 @@ MAX_BATCH_BYTES = 1 << 20
 # so the client answers such an article itself instead of sending it.
 MAX_MESSAGE_BYTES = 4 << 20
 MAX_DELETES_PER_CALL = 1000  # the most ids a DeleteArticles call may name
+MAX_PAGE_SIZE = 1000  # the most members a ListGroupMembers call lists (it reads a larger page_size as this)
 # The most articles an index stream has sent and not had answered: it reads no further ahead of its caller.
 # Twice the server's per-stream window (service.grpc_server.STREAM_WINDOW, 1024), and over it by a whole
 # batch (MAX_BATCH_ARTICLES): the server always has its window's worth, and the next batch waits ready.
@@ -473,9 +474,18 @@ class NeardupClient:
 
     def group_page(self, article_id: str, *, page_size: int = 0, page_token: str = "") -> GroupPage:
         """One page of the group `article_id` belongs to (NotFoundError if it is not stored). page_size 0:
-        the server's default (100); the server lists at most 1000 a page."""
+        the server's default (100); one over MAX_PAGE_SIZE asks for that many (the most the server lists a
+        page); a negative one is InvalidArgumentError, unsent."""
         require_id(article_id)
-        request = pb.ListGroupMembersRequest(id=article_id, page_size=page_size, page_token=page_token)
+        if page_size < 0:  # (below int32's range it failed building the request, a bare ValueError)
+            raise InvalidArgumentError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"page_size: is {page_size}; it must be 0 (the server's default, 100) or more, so it was not sent",
+            )
+        # (the server reads a size over MAX_PAGE_SIZE as MAX_PAGE_SIZE: so does the client, whose request
+        # cannot carry one over int32's range)
+        size = min(page_size, MAX_PAGE_SIZE)
+        request = pb.ListGroupMembersRequest(id=article_id, page_size=size, page_token=page_token)
         r = self._call(self._stub.ListGroupMembers, request)
         members = tuple(GroupMember.from_pb(m) for m in r.members)
         return GroupPage(r.original, r.total_size, members, r.next_page_token)

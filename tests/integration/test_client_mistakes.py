@@ -133,6 +133,18 @@ def test_the_cli_given_an_id_that_is_not_utf8_says_so_in_one_line(
         assert client.get("victim").article.body == WIRE  # (delete stopped before sending "victim" too)
 
 
+def test_a_page_size_over_the_servers_most_asks_for_its_most_and_a_negative_one_is_refused_naming_it(
+    tmp_path: Path,
+) -> None:
+    with in_process_server(tmp_path) as (_running, client):
+        client.index(Article("a0", WIRE))
+        for size in (1001, 2**31, 2**64):  # (past int32's range: no request could carry it)
+            assert [m.id for m in client.group_page("a0", page_size=size).members] == ["a0"]
+        for size in (-1, -(2**31) - 1):
+            with pytest.raises(InvalidArgumentError, match=rf"^INVALID_ARGUMENT: page_size: is {size}; it must be 0"):
+                client.group_page("a0", page_size=size)
+
+
 def test_a_closed_client_says_so_and_sends_nothing(tmp_path: Path) -> None:
     with in_process_server(tmp_path) as (running, _client):
         client = NeardupClient(f"127.0.0.1:{running.port}")
