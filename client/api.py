@@ -59,6 +59,9 @@ _ENVELOPE_BYTES = 1024  # field tags, timestamp, flags: generous, so an article 
 
 _RELATION_NAMES = {v: k.removeprefix("RELATION_").lower() for k, v in pb.Relation.items()}
 _OUTCOME_NAMES = {v: k.removeprefix("INDEX_OUTCOME_").lower() for k, v in pb.IndexOutcome.items() if v}
+# An index outcome this client does not know (a newer server's): told apart from a check's None, which said
+# nothing was stored.
+UNKNOWN_OUTCOME = "unknown"
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,8 @@ class Match:
 class Verdict:
     """Matches and group of an article. `outcome`, in an index call's answer: "new" (stored under a new
     id), "replaced" (stored in place of the other version under its id) or "unchanged" (this very version
-    was stored already: a retry or a re-send); None in a check's."""
+    was stored already: a retry or a re-send); None in a check's; UNKNOWN_OUTCOME ("unknown") for an outcome
+    this client does not know, from a newer server (upgrade the client to learn what was done)."""
 
     id: str
     matches: tuple[Match, ...] = ()
@@ -130,13 +134,21 @@ class Verdict:
                   tuple(Passage(p.start, p.end, p.other_start, p.other_end) for p in m.passages))
             for m in msg.matches
         )  # fmt: skip
-        return cls(msg.id, matches, msg.duplicate_of or None, _OUTCOME_NAMES.get(msg.outcome))
+        return cls(msg.id, matches, msg.duplicate_of or None, _outcome_name(msg.outcome))
 
     def as_dict(self) -> dict[str, Any]:
         described: dict[str, Any] = {"id": self.id}
         if self.outcome is not None:
             described["outcome"] = self.outcome
         return described | {"duplicate_of": self.duplicate_of, "matches": [m.as_dict() for m in self.matches]}
+
+
+def _outcome_name(outcome: pb.IndexOutcome.ValueType) -> str | None:
+    """An IndexOutcome's name in a Verdict: None for UNSPECIFIED (a check's), UNKNOWN_OUTCOME for a value
+    this client's proto does not have."""
+    if outcome == pb.INDEX_OUTCOME_UNSPECIFIED:
+        return None
+    return _OUTCOME_NAMES.get(outcome, UNKNOWN_OUTCOME)
 
 
 @dataclass(frozen=True)

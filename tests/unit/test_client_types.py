@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import assert_type, get_type_hints
 
 import grpc
+from neardup.v1 import neardup_pb2 as pb
 
 import client
-from client import ArticleFailure, IndexParameters, InvalidArgumentError, NeardupClientError, OnRetry, Stats
+from client import ArticleFailure, IndexParameters, InvalidArgumentError, NeardupClientError, OnRetry, Stats, Verdict
+from client.api import UNKNOWN_OUTCOME
 
 
 def test_an_article_failure_holds_a_client_error_with_its_code() -> None:
@@ -44,3 +46,12 @@ def test_stats_parameters_are_typed_field_by_field() -> None:
         "min_containment": float, "min_shared_shingles": int, "max_candidates": int, "boilerplate_after": int,
         "fingerprint_scheme": str,
     }  # fmt: skip
+
+
+def test_an_index_outcome_the_client_does_not_know_is_told_apart_from_a_checks_none() -> None:
+    def outcome(value: int) -> str | None:  # (an int: a value this proto has not got too)
+        return Verdict.from_pb(pb.Verdict(id="a1", outcome=pb.IndexOutcome.ValueType(value))).outcome
+
+    known = {outcome(value) for value in pb.IndexOutcome.values()}
+    assert known == {None, "new", "replaced", "unchanged"}  # (none of them reads as unknown)
+    assert outcome(max(pb.IndexOutcome.values()) + 1) == UNKNOWN_OUTCOME == "unknown"
