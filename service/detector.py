@@ -311,6 +311,7 @@ def check_id(field: str, article_id: str) -> None:
 # Control and format characters (a line end, a zero-width space, a direction override) and line and paragraph
 # separators: an id holding one prints like another id, or breaks the line it is printed on.
 _UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+_QUOTED_ID_CHARS = 64  # of a refused id, quoted in the refusal: enough to find it by
 
 
 def check_new_id(field: str, article_id: str) -> None:
@@ -324,9 +325,21 @@ def check_new_id(field: str, article_id: str) -> None:
     control = next((c for c in article_id if unicodedata.category(c) in _UNPRINTABLE), None)
     if control is not None:
         shown = f"{control!r} (U+{ord(control):04X})"
-        raise InvalidArgument(field, f"{article_id!r} holds {shown}, which does not print; ids are printable text")
+        raise InvalidArgument(
+            field, f"holds {shown}, which does not print; ids are printable text (the id: {_quoted(article_id)})"
+        )
     if article_id != article_id.strip():
-        raise InvalidArgument(field, f"{article_id!r} begins or ends with a space; strip it before sending")
+        raise InvalidArgument(
+            field, f"begins or ends with a space; strip it before sending (the id: {_quoted(article_id)})"
+        )
+
+
+def _quoted(article_id: str) -> str:
+    """The id for a refusal, after its reason, and no more of it than _QUOTED_ID_CHARS: quoted whole, an id of
+    512 control characters (each 4 escaped) filled the status message, which is clipped, reason and all."""
+    if len(article_id) <= _QUOTED_ID_CHARS:
+        return repr(article_id)
+    return f"{article_id[:_QUOTED_ID_CHARS]!r}… ({len(article_id):,} characters)"
 
 
 def check_length(field: str, text: str, limit: int) -> None:

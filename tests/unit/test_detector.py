@@ -6,6 +6,7 @@ import pytest
 
 from service.detector import Detector
 from service.errors import InvalidArgument
+from service.grpc_server import status_for
 from service.model import Article, Relation
 from service.settings import DetectionParams
 from tests.articles import (
@@ -116,6 +117,25 @@ def test_invalid_articles_name_the_field(detector: Detector, article: Article, f
         detector.prepare(article)
     assert err.value.field == field
     assert str(err.value).startswith(field)
+
+
+@pytest.mark.parametrize(
+    ("article_id", "reason"),
+    [
+        ("\x01" * 512, "holds '\\x01' (U+0001), which does not print"),
+        ("a" + "\u200b" * 170, "holds '\\u200b' (U+200B), which does not print"),
+        ("x" * 511 + " ", "begins or ends with a space"),
+    ],
+)
+def test_a_refused_long_id_is_quoted_after_the_reason_and_cut_short(
+    detector: Detector, article_id: str, reason: str
+) -> None:
+    # (quoted whole and first, 512 unprinting characters took the whole status message, clipped before the reason)
+    with pytest.raises(InvalidArgument) as err:
+        detector.prepare(Article(article_id, "some text"))
+    _code, message = status_for(err.value)
+    assert message.startswith(f"article.id: {reason}"), message
+    assert message.endswith(f"… ({len(article_id)} characters))") and len(message) < 500, message
 
 
 @pytest.mark.parametrize("article_id", ["a 1", "Zürich-1", "報道/2026", "x" * 512])
