@@ -543,14 +543,15 @@ class Engine:
 
 
 def _require_wanted(done: int, named: int, deadline: float | None, wanted: Callable[[], bool] | None) -> None:
-    """Before a write of `delete_all`: DeadlineExceeded or Cancelled if its caller has given up."""
+    """Before a write of `delete_all`: DeadlineExceeded or Cancelled if its caller has given up. Each says
+    whether earlier writes deleted some ids (then sent again, those are answered DELETE_OUTCOME_NOT_FOUND)."""
     if done:
         where = f"after {done:,} of the {named:,} distinct ids named were dealt with; the rest were not deleted"
+        again = " (the articles it deleted are then answered NOT_FOUND)"
     else:
-        where = "before any id named was deleted"
+        where, again = "before any id named was deleted, so none was", ""
     if deadline is not None and time.monotonic() >= deadline:
-        raise DeadlineExceeded(f"the deadline passed {where}: send the call again with a longer deadline (the "
-                               "articles it deleted are then answered NOT_FOUND)")  # fmt: skip
+        raise DeadlineExceeded(f"the deadline passed {where}: send the call again with a longer deadline{again}")
     if wanted is not None and not wanted():
         raise Cancelled(f"the call was cancelled {where}")
 

@@ -308,12 +308,25 @@ def test_a_delete_begins_no_write_once_its_caller_has_given_up(engine: Engine, m
     monkeypatch.setattr(engine_module, "_DELETED_A_WRITE", 2)
     for n, body in enumerate([WIRE, SAME_EVENT_A, SAME_EVENT_B]):
         engine.index(prep(engine, f"a{n}", body))
-    with pytest.raises(DeadlineExceeded, match="before any id named was deleted"):
+    with pytest.raises(DeadlineExceeded) as nothing_deleted:
         engine.delete_all(["a0", "a1", "a2"], deadline=time.monotonic() - 1)
+    assert str(nothing_deleted.value) == (
+        "the deadline passed before any id named was deleted, so none was: send the call again with a longer deadline"
+    )  # (it told of "the articles it deleted", which were none)
     assert engine.stats().articles == 3
     answers = iter([True, False])  # wanted() is asked before each write: the caller cancels after the first
     with pytest.raises(Cancelled, match="after 2 of the 3 distinct ids named were dealt with"):
         engine.delete_all(["a0", "a1", "a0", "a2"], wanted=lambda: next(answers))
+    assert engine.stats().articles == 1 and engine.get("a2").article.body == SAME_EVENT_B
+    engine.index(prep(engine, "a0", WIRE))
+    deadline = time.monotonic() + 0.5
+    deleted_some = r"after 2 of the 3 distinct ids named were dealt with; the rest were not deleted: .*longer deadline "
+    deleted_some += r"\(the articles it deleted are then answered NOT_FOUND\)$"
+    with pytest.raises(DeadlineExceeded, match=deleted_some):
+        # (wanted(), asked after the deadline is looked at before each write, outlasts it: the second write sees it)
+        engine.delete_all(
+            ["a0", "a1", "a2"], deadline=deadline, wanted=lambda: until(lambda: time.monotonic() > deadline)
+        )
     assert engine.stats().articles == 1 and engine.get("a2").article.body == SAME_EVENT_B
     assert engine.delete_all(["a2"], deadline=time.monotonic() + 60, wanted=lambda: True) == [True]
 
