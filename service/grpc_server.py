@@ -77,8 +77,24 @@ class ListedHealth(health.HealthServicer):
         self._names = {""}
 
     def set(self, service: str, status: Any) -> None:
-        self._names.add(service)
+        with self._lock:  # (the base class's: Check reads the names under it)
+            self._names.add(service)
         super().set(service, status)
+
+    def Check(self, request: health_pb2.HealthCheckRequest, context: grpc.ServicerContext) -> Any:
+        """The base class's answer; for a name it does not know, NOT_FOUND saying which names it knows (the
+        base class sent it without details, which read as a server that serves no health at all)."""
+        with self._lock:
+            known = request.service in self._names
+            names = sorted(self._names)
+        if not known:
+            listed = ", ".join(repr(name) for name in names)
+            context.abort(
+                grpc.StatusCode.NOT_FOUND,
+                f"no service {request.service[:200]!r} reports its health here; ask for one of {listed} ('': "
+                f"the server's own, {SERVICE_NAME!r}: its readiness, SERVING only while its store answers)",
+            )
+        return super().Check(request, context)
 
     def List(self, request: health_pb2.HealthListRequest, context: grpc.ServicerContext) -> Any:
         statuses = {name: self.Check(health_pb2.HealthCheckRequest(service=name), context) for name in self._names}

@@ -460,6 +460,22 @@ def test_health_and_reflection_are_served(server: tuple[RunningServer, NeardupCl
     }
 
 
+def test_health_of_a_service_it_does_not_know_is_not_found_naming_those_it_knows(
+    server: tuple[RunningServer, NeardupClient],
+) -> None:
+    running, client = server
+    misspelt = "neardup.v1.NearDuplicateServce"
+    with pytest.raises(NotFoundError) as typed:
+        client.health(misspelt)
+    with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel, pytest.raises(grpc.RpcError) as raw:
+        health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=misspelt), timeout=10)
+    assert raw.value.code() == grpc.StatusCode.NOT_FOUND
+    named = f"no service {misspelt!r} reports its health here; ask for one of '', 'neardup.v1.NearDuplicateService'"
+    for details in (raw.value.details(), typed.value.details):  # (they were empty)
+        assert details is not None and details.startswith(named), details
+    assert client.health() == client.health("neardup.v1.NearDuplicateService") == "SERVING"
+
+
 def _stub(running: RunningServer) -> pb_grpc.NearDuplicateServiceStub:
     return pb_grpc.NearDuplicateServiceStub(grpc.insecure_channel(f"127.0.0.1:{running.port}"))
 
