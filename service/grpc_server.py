@@ -31,7 +31,15 @@ from service.convert import article_from_pb, deletions_to_pb, group_page_to_pb, 
 from service.detector import Detector, check_id, operator_passages
 from service.engine import Engine
 from service.errors import DeadlineExceeded, InvalidArgument
-from service.interceptors import BearerTokenAuth, LimitStreams, Observe, RejectUndecodable, accepted_tokens
+from service.interceptors import (
+    BearerTokenAuth,
+    CallPool,
+    LimitCalls,
+    LimitStreams,
+    Observe,
+    RejectUndecodable,
+    accepted_tokens,
+)
 from service.metrics import Metrics
 from service.model import PreparedArticle, Verdict
 from service.settings import Settings
@@ -439,7 +447,8 @@ class RunningServer:
 def start_server(settings: Settings) -> RunningServer:
     """Open the store, build the engine and start serving; returns once the port is bound."""
     metrics = Metrics()
-    interceptors = _interceptors(settings, metrics)  # read files before opening the store: bad paths fail fast
+    calls = CallPool(settings.max_workers, thread_name_prefix="neardup-rpc")  # (threads start with the calls)
+    interceptors = _interceptors(settings, metrics, calls)  # read files before opening the store: bad paths fail fast
     credentials = _tls_credentials(settings)
     # Read once: workers started again after one died sign with these, whatever the file holds by then.
     passages = operator_passages(settings.detection.boilerplate_file)
@@ -448,12 +457,8 @@ def start_server(settings: Settings) -> RunningServer:
     engine = Engine(detector, store, settings.max_batch, check_lanes=settings.check_limit())
     # Worker processes start before gRPC creates its threads (forkserver: nothing is forked from here).
     pool = _fingerprint_pool(settings, passages)
-    server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="neardup-rpc"),
-        interceptors=interceptors,
-        options=server_options(settings),
-        maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
-    )
+    # (no maximum_concurrent_rpcs: LimitCalls counts the same calls, and its refusal names the limit and the flag)
+    server = grpc.server(calls, interceptors=interceptors, options=server_options(settings))
     pb_grpc.add_NearDuplicateServiceServicer_to_server(NearDuplicateServicer(engine, pool), server)
     health_servicer = ListedHealth()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -578,8 +583,8 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
     ]
 
 
-def _interceptors(settings: Settings, metrics: Metrics) -> list[grpc.ServerInterceptor[Any, Any]]:
-    chain: list[grpc.ServerInterceptor[Any, Any]] = [Observe(metrics)]
+def _interceptors(settings: Settings, metrics: Metrics, calls: CallPool) -> list[grpc.ServerInterceptor[Any, Any]]:
+    chain: list[grpc.ServerInterceptor[Any, Any]] = [LimitCalls(calls, settings.max_concurrent_rpcs), Observe(metrics)]
     if settings.auth_token_file:
         tokens = TokenFile(settings.auth_token_file)  # (first: a file it cannot read stops the start, named)
         _warn_of_exposed_tokens(settings)

@@ -1,5 +1,5 @@
-"""Server interceptors: call metrics and access log, bearer-token auth, a cap on open streams,
-undecodable requests.
+"""Server interceptors: a cap on calls in flight, call metrics and access log, bearer-token auth, a cap on
+open streams, undecodable requests.
 
 A call they end for a reason the core has an error for (a deadline passed or the caller gone while it
 waited for a worker, a stream over the cap) ends with that error's status, through status_for, as the
@@ -7,10 +7,10 @@ servicer's would. Two refusals are theirs alone: UNAUTHENTICATED and INVALID_ARG
 bytes that are not a valid message.
 
 Each wraps the method handler grpc found, keeping its kind (unary/stream), so the
-servicer stays unaware of them. The chain is Observe, then BearerTokenAuth, then
-LimitStreams, then RejectUndecodable: rejected calls are counted and logged too, a
-caller without the token hears UNAUTHENTICATED whatever bytes it sent, and takes no
-stream slot.
+servicer stays unaware of them. The chain is LimitCalls, then Observe, then BearerTokenAuth,
+then LimitStreams, then RejectUndecodable: a call over the limit is refused before anything else
+(as gRPC's own limit did), rejected calls are counted and logged too, a caller without the token
+hears UNAUTHENTICATED whatever bytes it sent, and takes no stream slot.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from concurrent import futures
+from typing import Any, ParamSpec, TypeVar
 
 import grpc
 from google.protobuf.message import DecodeError
@@ -274,6 +275,80 @@ class LimitStreams(_Rewrapping):
         streams = "request stream is" if self.limit == 1 else "request streams are"
         return (f"{self.limit} {streams} already open, this server's limit (--max-streams): "
                 "retry after a backoff, send more articles per stream, or use another replica")  # fmt: skip
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+REFUSING_THREADS = 2  # threads of LimitCalls' own, which answer the calls over its limit
+
+
+class CallPool(futures.ThreadPoolExecutor):
+    """The server's handler threads, counting the calls handed to them and not finished (running, or waiting
+    for a thread), as gRPC counts them for its maximum_concurrent_rpcs: gRPC hands each call it runs to this
+    pool's submit, and the call ends when its future does."""
+
+    def __init__(self, max_workers: int, thread_name_prefix: str) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+        self._count_lock = threading.Lock()
+        self._in_flight = 0
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> futures.Future[T]:
+        self._count(1)
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:  # (a pool shut down: nothing will run)
+            self._count(-1)
+            raise
+        future.add_done_callback(lambda _future: self._count(-1))
+        return future
+
+    def _count(self, change: int) -> None:
+        with self._count_lock:
+            self._in_flight += change
+
+
+class LimitCalls(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic only in the stubs
+    """At most `limit` calls in `pool` at once (--max-concurrent-rpcs); one more gets RESOURCE_EXHAUSTED at
+    once, saying so. gRPC's own limit (grpc.server's maximum_concurrent_rpcs), which this replaces, counted
+    the same calls but answered "Concurrent RPC limit exceeded!", naming neither the limit nor the flag.
+
+    Decided as the call arrives, on gRPC's polling thread, before the call is handed to the pool; the refusal
+    runs on threads of its own (gRPC's experimental_thread_pool, as the health service's Watch uses), so it is
+    answered at once even while every handler thread is busy and calls wait for one. A health Watch counts
+    only while its handler runs (a moment: it answers through a callback), as under gRPC's limit."""
+
+    def __init__(self, pool: CallPool, limit: int) -> None:
+        self._pool, self.limit = pool, limit
+        message = self._full_message()
+
+        def refuse(_request: Any, context: grpc.ServicerContext) -> Any:
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
+
+        refuse.experimental_thread_pool = futures.ThreadPoolExecutor(  # type: ignore[attr-defined]
+            REFUSING_THREADS, thread_name_prefix="neardup-refuse"
+        )
+        self._refuse = refuse
+
+    def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = continuation(handler_call_details)
+        if handler is None or self._pool.in_flight < self.limit:
+            return handler
+        h: Any = handler
+        kind = ("stream_" if h.request_streaming else "unary_") + ("stream" if h.response_streaming else "unary")
+        refusing: grpc.RpcMethodHandler[Any, Any] = getattr(grpc, f"{kind}_rpc_method_handler")(self._refuse)
+        return refusing
+
+    def _full_message(self) -> str:
+        calls = "call is" if self.limit == 1 else "calls are"
+        return (f"{self.limit} {calls} already in flight (running or waiting for a handler thread), this server's "
+                "limit (--max-concurrent-rpcs): retry after a backoff, make fewer calls at once (an open stream "
+                "counts as one for as long as it is open), or use another replica")  # fmt: skip
 
 
 class RejectUndecodable(_Rewrapping):

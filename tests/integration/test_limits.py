@@ -49,11 +49,17 @@ class HeldStream:
 
 
 def test_calls_beyond_the_in_flight_limit_are_refused_not_queued(tmp_path: Path) -> None:
-    with in_process_server(tmp_path, max_concurrent_rpcs=1) as (running, client):
+    # (one handler thread, held by the stream: the refusal is answered all the same, on threads of its own)
+    with in_process_server(tmp_path, max_concurrent_rpcs=1, max_workers=1) as (running, client):
         held = HeldStream(client)
         assert running.metrics.in_flight._value.get() == 1
-        with pytest.raises(ResourceExhaustedError):
+        with pytest.raises(ResourceExhaustedError) as refused:
             client.stats()  # timeout is 30 s: RESOURCE_EXHAUSTED at once proves it was not queued
+        # (gRPC's own limit said "Concurrent RPC limit exceeded!": neither the limit nor the flag)
+        said = "1 call is already in flight (running or waiting for a handler thread), this server's limit "
+        assert refused.value.details.startswith(said + "(--max-concurrent-rpcs): retry after a backoff")
+        with pytest.raises(ResourceExhaustedError, match="--max-concurrent-rpcs"):
+            list(client.index_stream([Article("one-too-many", WIRE + " Extra.")]))  # (a stream, refused as one)
         held.close()
         wait_for(lambda: _succeeds(client), what="calls to be accepted again")
         assert client.stats().articles == 1
