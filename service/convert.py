@@ -33,10 +33,25 @@ _PLACEHOLDERS = {(_MIN_SECONDS, 0), (0, 0)}
 
 
 def article_from_pb(msg: pb.Article) -> Article:
-    published = None
-    if msg.HasField("published") and (msg.published.seconds, msg.published.nanos) not in _PLACEHOLDERS:
-        published = timestamp_from_pb(msg.published, "article.published")
+    published = _published_from_pb(msg.published) if msg.HasField("published") else None
     return Article(msg.id, msg.body, msg.title, msg.source, msg.url, published)
+
+
+def _published_from_pb(ts: Timestamp) -> datetime | None:
+    """The publication time, kept to the microsecond; None for a placeholder of "unknown". A time less than a
+    microsecond after a placeholder is refused: kept, it was stored as the placeholder, read back by
+    GetArticle as unknown, and the article sent again as read back replaced it without its date."""
+    if (ts.seconds, ts.nanos) in _PLACEHOLDERS:
+        return None
+    if (ts.seconds, 0) in _PLACEHOLDERS and 0 < ts.nanos < 1000:
+        placeholder = datetime.fromtimestamp(ts.seconds, UTC).isoformat().replace("+00:00", "Z")
+        raise InvalidArgument(
+            "article.published",
+            f"{ts.nanos} ns after {placeholder}, which is read as unknown: publication times are kept to the "
+            "microsecond, so it would be stored as that placeholder. Leave it unset if the date is unknown, or "
+            "give the time to the microsecond",
+        )
+    return timestamp_from_pb(ts, "article.published")
 
 
 def timestamp_from_pb(ts: Timestamp, field: str) -> datetime:

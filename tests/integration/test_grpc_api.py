@@ -318,6 +318,40 @@ def test_a_placeholder_date_is_read_as_unknown_and_does_not_make_the_original(
     assert client.get("wire").duplicate_of is None
 
 
+@pytest.mark.parametrize(
+    ("seconds", "placeholder"), [(-62135596800, "0001-01-01T00:00:00Z"), (0, "1970-01-01T00:00:00Z")]
+)
+def test_a_date_less_than_a_microsecond_after_a_placeholder_is_refused_not_stored_as_unknown(
+    server: tuple[RunningServer, NeardupClient], seconds: int, placeholder: str
+) -> None:
+    # (kept to the microsecond, it was stored as the placeholder: GetArticle read it back as unknown, and the
+    # article sent again as read back answered REPLACED, its date gone)
+    stub = _stub(server[0])
+    article = pb.Article(id="p1", body=WIRE)
+    article.published.seconds, article.published.nanos = seconds, 500
+    for call in (
+        lambda: stub.IndexArticle(pb.IndexArticleRequest(article=article), timeout=30),
+        lambda: stub.CheckArticle(pb.CheckArticleRequest(article=article), timeout=30),
+    ):
+        with pytest.raises(grpc.RpcError) as err:
+            call()
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert err.value.details() == (
+            f"article.published: 500 ns after {placeholder}, which is read as unknown: publication times are kept "
+            "to the microsecond, so it would be stored as that placeholder. Leave it unset if the date is unknown, "
+            "or give the time to the microsecond"
+        )
+    assert server[1].stats().articles == 0
+    article.published.nanos = 1000  # a microsecond on: a date, kept and read back as sent
+    assert (
+        stub.IndexArticle(pb.IndexArticleRequest(article=article), timeout=30).verdict.outcome == pb.INDEX_OUTCOME_NEW
+    )
+    stored = stub.GetArticle(pb.GetArticleRequest(id="p1"), timeout=30).article
+    assert (stored.published.seconds, stored.published.nanos) == (seconds, 1000)
+    resent = stub.IndexArticle(pb.IndexArticleRequest(article=stored), timeout=30).verdict.outcome
+    assert resent == pb.INDEX_OUTCOME_UNCHANGED
+
+
 def test_calls_without_a_deadline_work(server: tuple[RunningServer, NeardupClient]) -> None:
     article = pb.Article(id="t", body=WIRE)
     article.published.FromDatetime(PUBLISHED)

@@ -158,7 +158,10 @@ class Article(_message.Message):
         """Publication time, if known; used to pick the original of a group. Leave
         it unset when unknown. Years 0001 to 9999; 0001-01-01T00:00:00Z (Go's
         zero time) and 1970-01-01T00:00:00Z (a default Timestamp) are read as
-        unknown, as clients send them for it.
+        unknown, as clients send them for it. Kept to the microsecond (nanos
+        below it are dropped): two times within the same microsecond are the
+        same time, so a re-send differing only there stores nothing, and a time
+        less than a microsecond after either placeholder is INVALID_ARGUMENT.
         """
 
     def __init__(

@@ -92,9 +92,9 @@ class NearDuplicateServiceServicer:
         """IndexArticle compares an article with everything stored, stores it, and
         returns the stored articles it republishes or that republish it. The
         response is sent only after the article is durably stored. Sending an id
-        again with the same body, title, source, url and published stores nothing
-        and answers again (so a retry is safe); with any of them different, the
-        new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
+        again with the same body, title, source, url and published (to the
+        microsecond) stores nothing and answers again (so a retry is safe); with
+        any of them different, the new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
         or UNAVAILABLE may still have stored the article: send it again.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

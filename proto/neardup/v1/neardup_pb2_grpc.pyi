@@ -39,9 +39,9 @@ class NearDuplicateServiceStub:
     """IndexArticle compares an article with everything stored, stores it, and
     returns the stored articles it republishes or that republish it. The
     response is sent only after the article is durably stored. Sending an id
-    again with the same body, title, source, url and published stores nothing
-    and answers again (so a retry is safe); with any of them different, the
-    new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
+    again with the same body, title, source, url and published (to the
+    microsecond) stores nothing and answers again (so a retry is safe); with
+    any of them different, the new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
     or UNAVAILABLE may still have stored the article: send it again.
     """
     CheckArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.CheckArticleRequest, _neardup_pb2.CheckArticleResponse]
@@ -94,9 +94,9 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     """IndexArticle compares an article with everything stored, stores it, and
     returns the stored articles it republishes or that republish it. The
     response is sent only after the article is durably stored. Sending an id
-    again with the same body, title, source, url and published stores nothing
-    and answers again (so a retry is safe); with any of them different, the
-    new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
+    again with the same body, title, source, url and published (to the
+    microsecond) stores nothing and answers again (so a retry is safe); with
+    any of them different, the new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
     or UNAVAILABLE may still have stored the article: send it again.
     """
     CheckArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.CheckArticleRequest, _neardup_pb2.CheckArticleResponse]  # type: ignore[assignment]
@@ -152,9 +152,9 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         """IndexArticle compares an article with everything stored, stores it, and
         returns the stored articles it republishes or that republish it. The
         response is sent only after the article is durably stored. Sending an id
-        again with the same body, title, source, url and published stores nothing
-        and answers again (so a retry is safe); with any of them different, the
-        new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
+        again with the same body, title, source, url and published (to the
+        microsecond) stores nothing and answers again (so a retry is safe); with
+        any of them different, the new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
         or UNAVAILABLE may still have stored the article: send it again.
         """
 
