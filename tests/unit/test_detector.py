@@ -6,9 +6,9 @@ import pytest
 
 from service.detector import Detector
 from service.errors import InvalidArgument
-from service.grpc_server import status_for
 from service.model import Article, Relation
 from service.settings import DetectionParams
+from service.status import status_for
 from tests.articles import (
     OTHER_WITH_APPEAL,
     SAME_EVENT_A,
