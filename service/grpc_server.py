@@ -31,6 +31,7 @@ from service.convert import article_from_pb, deletions_to_pb, group_page_to_pb, 
 from service.detector import Detector, check_id, operator_passages
 from service.engine import Engine
 from service.errors import DeadlineExceeded, InvalidArgument
+from service.health import HealthService
 from service.interceptors import (
     BearerTokenAuth,
     CallPool,
@@ -51,6 +52,8 @@ from service.workers import FingerprintPool, then_submit
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NearDuplicateService"].full_name
+# What the health service's names mean, for its NOT_FOUND answer to another name.
+_HEALTH_NAMES = f" ('': the server's own, {SERVICE_NAME!r}: its readiness, SERVING only while its store answers)"
 # Articles one IndexArticleBatches message may carry. Its answer is one message too, and each answer can hold
 # up to --max-candidates matches: 5,000 short copies of one story made a 4.7 MiB answer, over gRPC's 4 MiB.
 MAX_BATCH_ARTICLES = 1000
@@ -73,40 +76,6 @@ TOKEN_FILE_CHECK = 1.0  # seconds between two looks at whether --auth-token-file
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class ListedHealth(health.HealthServicer):
-    """The standard health service, with its List call too: grpcio-health-checking 1.85 answers List
-    UNIMPLEMENTED and logs each call as an ERROR with a traceback, and current grpc_health_probe and
-    grpcurl users call it to see every service's status."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._names = {""}
-
-    def set(self, service: str, status: Any) -> None:
-        with self._lock:  # (the base class's: Check reads the names under it)
-            self._names.add(service)
-        super().set(service, status)
-
-    def Check(self, request: health_pb2.HealthCheckRequest, context: grpc.ServicerContext) -> Any:
-        """The base class's answer; for a name it does not know, NOT_FOUND saying which names it knows (the
-        base class sent it without details, which read as a server that serves no health at all)."""
-        with self._lock:
-            known = request.service in self._names
-            names = sorted(self._names)
-        if not known:
-            listed = ", ".join(repr(name) for name in names)
-            context.abort(
-                grpc.StatusCode.NOT_FOUND,
-                f"no service {request.service[:200]!r} reports its health here; ask for one of {listed} ('': "
-                f"the server's own, {SERVICE_NAME!r}: its readiness, SERVING only while its store answers)",
-            )
-        return super().Check(request, context)
-
-    def List(self, request: health_pb2.HealthListRequest, context: grpc.ServicerContext) -> Any:
-        statuses = {name: self.Check(health_pb2.HealthCheckRequest(service=name), context) for name in self._names}
-        return health_pb2.HealthListResponse(statuses=statuses)
 
 
 def answer_parts(
@@ -422,7 +391,7 @@ class RunningServer:
     server: grpc.Server
     port: int
     engine: Engine
-    health: health.HealthServicer
+    health: HealthService
     metrics: Metrics = field(default_factory=Metrics)
     metrics_port: int | None = None  # None: not served over HTTP
     pool: FingerprintPool | None = None
@@ -460,7 +429,7 @@ def start_server(settings: Settings) -> RunningServer:
     # (no maximum_concurrent_rpcs: LimitCalls counts the same calls, and its refusal names the limit and the flag)
     server = grpc.server(calls, interceptors=interceptors, options=server_options(settings))
     pb_grpc.add_NearDuplicateServiceServicer_to_server(NearDuplicateServicer(engine, pool), server)
-    health_servicer = ListedHealth()
+    health_servicer = HealthService(_HEALTH_NAMES)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     metrics.count_articles_with(lambda: engine.stats().articles)
@@ -482,9 +451,7 @@ def start_server(settings: Settings) -> RunningServer:
     )
 
 
-def _watch_store(
-    settings: Settings, engine: Engine, servicer: health.HealthServicer, metrics: Metrics
-) -> StoreWatch | None:
+def _watch_store(settings: Settings, engine: Engine, servicer: HealthService, metrics: Metrics) -> StoreWatch | None:
     """The service's health (readiness) is SERVING while the store answers (asked every
     --store-check-seconds), NOT_SERVING while it does not: every call there would get UNAVAILABLE, so a
     readiness probe should send callers elsewhere. The server's own ("", liveness) stays SERVING until
@@ -526,7 +493,7 @@ def _serve_metrics(settings: Settings, metrics: Metrics) -> int:
         ) from exc
 
 
-def _health_server(settings: Settings, servicer: health.HealthServicer) -> tuple[grpc.Server | None, int | None]:
+def _health_server(settings: Settings, servicer: HealthService) -> tuple[grpc.Server | None, int | None]:
     """The health service alone on --health-port (if set), started now.
 
     On the main port every call counts towards --max-concurrent-rpcs, so a server full of work
