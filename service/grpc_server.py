@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,7 +31,7 @@ from service import __version__
 from service.convert import article_from_pb, deletions_to_pb, group_page_to_pb, stats_to_pb, stored_to_pb, verdict_to_pb
 from service.detector import Detector, check_id, operator_passages
 from service.engine import Engine
-from service.errors import DeadlineExceeded, InvalidArgument
+from service.errors import DeadlineExceeded, InvalidArgument, Unavailable
 from service.health import HealthService
 from service.interceptors import (
     BearerTokenAuth,
@@ -73,6 +74,10 @@ STREAM_WINDOW = 1024  # articles of one stream in flight at once: enough for gro
 # ≈1 GiB for one stream whose answers were not read while fingerprinting lagged.
 STREAM_WINDOW_BYTES = 32 << 20
 TOKEN_FILE_CHECK = 1.0  # seconds between two looks at whether --auth-token-file changed (TokenFile)
+SHUTTING_DOWN = (
+    "the server is shutting down: this stream's articles after the last answered were not read; send them "
+    "again (to another server, or after the restart)"
+)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -139,6 +144,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
     def __init__(self, engine: Engine, pool: FingerprintPool | None = None) -> None:
         self.engine = engine
         self.pool = pool
+        self.streams = OpenStreams()
 
     def _prepare(self, article: pb.Article) -> PreparedArticle:
         if self.pool:
@@ -181,47 +187,40 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
     def IndexArticles(
         self, request_iterator: Iterator[pb.IndexArticlesRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.IndexArticlesResponse]:
-        pending = _Pending(context)
-        threading.Thread(target=self._read_stream, args=(request_iterator, pending), daemon=True).start()
-        for item in pending:
-            assert isinstance(item, _Item)
-            yield _stream_response(item)
-        pending.raise_failure()
+        with self.streams.opened(context) as pending:
+            threading.Thread(target=self._read_stream, args=(request_iterator, pending), daemon=True).start()
+            for item in pending:
+                assert isinstance(item, _Item)
+                yield _stream_response(item)
+            pending.raise_failure()
 
     @_streaming
     def IndexArticleBatches(
         self, request_iterator: Iterator[pb.IndexArticleBatchesRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.IndexArticleBatchesResponse]:
-        pending = _Pending(context)
-        threading.Thread(target=self._read_stream, args=(request_iterator, pending), daemon=True).start()
-        items = iter(pending)
-        for size in items:  # each batch's articles follow its size in the hand-off
-            assert isinstance(size, _BatchSize)
-            batch = [item for item in itertools.islice(items, size.articles) if isinstance(item, _Item)]
-            if len(batch) < size.articles:
-                break  # cancelled, or the reader failed, mid-batch
-            yield from answer_parts([_stream_response(item) for item in batch])
-        pending.raise_failure()
+        with self.streams.opened(context) as pending:
+            threading.Thread(target=self._read_stream, args=(request_iterator, pending), daemon=True).start()
+            items = iter(pending)
+            for size in items:  # each batch's articles follow its size in the hand-off
+                assert isinstance(size, _BatchSize)
+                batch = [item for item in itertools.islice(items, size.articles) if isinstance(item, _Item)]
+                if len(batch) < size.articles:
+                    break  # cancelled, or the reader failed, mid-batch
+                yield from answer_parts([_stream_response(item) for item in batch])
+            pending.raise_failure()
 
     def _read_stream(
         self, requests: Iterator[pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest], pending: _Pending
     ) -> None:
         """Fingerprint and queue each article as it arrives, so the writer can batch them. In a batch
-        stream a batch's size goes first; the window counts articles either way, not messages."""
+        stream a batch's size goes first; the window counts articles either way, not messages. Once the
+        server drains the stream, no request is taken after the one being taken."""
         try:
             for request in requests:
-                if isinstance(request, pb.IndexArticleBatchesRequest):
-                    pending.put(_BatchSize(len(request.articles)))
-                    if len(request.articles) > MAX_BATCH_ARTICLES:
-                        for item in _too_many(request.articles):
-                            pending.put(item)
-                        continue
-                    articles = list(request.articles)
-                else:
-                    articles = [request.article]
-                for article in articles:
-                    pending.put(self._item(article, request.include_evidence))
-                if pending.cancelled.is_set():
+                if not pending.begin_request():
+                    return
+                self._take(request, pending)
+                if not pending.end_request() or pending.cancelled.is_set():
                     return
         except grpc.RpcError:
             pass  # the client went away; what was queued is still stored and answered if it can be
@@ -229,6 +228,19 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
             pending.failure = exc
         finally:
             pending.close()
+
+    def _take(self, request: pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest, pending: _Pending) -> None:
+        """Queue one request's articles (a batch's size first)."""
+        if isinstance(request, pb.IndexArticlesRequest):
+            pending.put(self._item(request.article, request.include_evidence))
+            return
+        pending.put(_BatchSize(len(request.articles)))
+        if len(request.articles) > MAX_BATCH_ARTICLES:
+            for item in _too_many(request.articles):
+                pending.put(item)
+            return
+        for article in request.articles:
+            pending.put(self._item(article, request.include_evidence))
 
     def _item(self, article: pb.Article, evidence: bool) -> _Item:
         try:
@@ -307,7 +319,45 @@ class _Pending:
         context.add_callback(self.cancelled.set)
         self._room = threading.Condition()
         self._bytes = 0  # of the articles put and not yet taken
-        self.failure: Exception | None = None  # what stopped the reader before the requests ended (a bug)
+        # What stopped the reader before the requests ended: a bug, or the server draining the stream.
+        self.failure: Exception | None = None
+        self._state = threading.Lock()
+        self._draining = False
+        self._taking = False  # the reader is queueing a request's articles
+
+    def drain(self) -> None:
+        """Take no request after the one being taken; the generator ends once every article taken is answered."""
+        with self._state:
+            self._draining = True
+
+    def begin_request(self) -> bool:
+        """The reader read a request: False (and it is not taken) once draining."""
+        with self._state:
+            self._taking = not self._draining
+            if self._draining:
+                self._shut_down()
+            return self._taking
+
+    def end_request(self) -> bool:
+        """The reader queued a request's articles: False if it should read no more (draining)."""
+        with self._state:
+            self._taking = False
+            if self._draining:
+                self._shut_down()
+            return not self._draining
+
+    def _drained(self) -> bool:
+        """Draining, with nothing queued, and the reader waiting for a request it will not take (a client
+        keeping its stream open without sending): every article taken is answered, the call can end."""
+        with self._state:
+            if self._draining and not self._taking and self._queue.empty():
+                self._shut_down()
+                return True
+            return False
+
+    def _shut_down(self) -> None:
+        if self.failure is None:
+            self.failure = Unavailable(SHUTTING_DOWN)
 
     def put(self, item: _Item | _BatchSize) -> None:
         if isinstance(item, _Item):
@@ -353,7 +403,7 @@ class _Pending:
             except queue.Empty:
                 # A cancelled call's reader gives up without an end marker (close()); stop too, or
                 # this handler thread waits forever and holds up the server's shutdown.
-                if self.cancelled.is_set():
+                if self.cancelled.is_set() or self._drained():
                     return
                 continue
             if item is self._END:
@@ -362,6 +412,38 @@ class _Pending:
             if isinstance(item, _Item) and item.size:
                 self._taken(item)
             yield item
+
+
+class OpenStreams:
+    """The index streams open now, so that a stopping server can drain them (RunningServer.stop): each stops
+    reading requests, answers the articles it took, and ends UNAVAILABLE saying to send the rest again. Left
+    alone, a stream that kept sending was fed for the whole grace period, then cut off with gRPC's bare
+    "Cancelling all calls", and every stop of a server under continuous ingest took the whole grace."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: set[_Pending] = set()
+        self._draining = False
+
+    @contextmanager
+    def opened(self, context: grpc.ServicerContext) -> Iterator[_Pending]:
+        pending = _Pending(context)
+        with self._lock:
+            self._open.add(pending)
+            if self._draining:  # (opened as the server stopped)
+                pending.drain()
+        try:
+            yield pending
+        finally:
+            with self._lock:
+                self._open.discard(pending)
+
+    def drain(self) -> None:
+        with self._lock:
+            self._draining = True
+            streams = list(self._open)
+        for pending in streams:
+            pending.drain()
 
 
 def _too_many(articles: Sequence[pb.Article]) -> Iterator[_Item]:
@@ -398,13 +480,19 @@ class RunningServer:
     health_server: grpc.Server | None = None  # the health service on a port of its own
     health_port: int | None = None
     store_watch: StoreWatch | None = None
+    streams: OpenStreams | None = None  # the index streams to drain
 
     def stop(self, grace: float) -> None:
-        """Refuse new calls, report NOT_SERVING, drain in-flight calls, close the store."""
+        """Refuse new calls, report NOT_SERVING, drain in-flight calls, close the store. Unary calls finish;
+        index streams take no more requests, answer the articles they took and end UNAVAILABLE, so a
+        continuous ingest holds the stop for about one commit, not the grace period."""
         self.health.enter_graceful_shutdown()
         if self.store_watch:
             self.store_watch.close()
-        self.server.stop(grace).wait()
+        stopped = self.server.stop(grace)  # (new calls are refused from here on)
+        if self.streams:
+            self.streams.drain()
+        stopped.wait()
         if self.health_server:  # (kept answering NOT_SERVING while the main port drained)
             self.health_server.stop(0).wait()
         if self.pool:
@@ -428,7 +516,8 @@ def start_server(settings: Settings) -> RunningServer:
     pool = _fingerprint_pool(settings, passages)
     # (no maximum_concurrent_rpcs: LimitCalls counts the same calls, and its refusal names the limit and the flag)
     server = grpc.server(calls, interceptors=interceptors, options=server_options(settings))
-    pb_grpc.add_NearDuplicateServiceServicer_to_server(NearDuplicateServicer(engine, pool), server)
+    servicer = NearDuplicateServicer(engine, pool)
+    pb_grpc.add_NearDuplicateServiceServicer_to_server(servicer, server)
     health_servicer = HealthService(_HEALTH_NAMES)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
@@ -447,8 +536,9 @@ def start_server(settings: Settings) -> RunningServer:
     server.start()
     watch = _watch_store(settings, engine, health_servicer, metrics)
     return RunningServer(
-        server, port, engine, health_servicer, metrics, metrics_port, pool, health_server, health_port, watch
-    )
+        server, port, engine, health_servicer, metrics, metrics_port, pool, health_server, health_port,
+        store_watch=watch, streams=servicer.streams,
+    )  # fmt: skip
 
 
 def _watch_store(settings: Settings, engine: Engine, servicer: HealthService, metrics: Metrics) -> StoreWatch | None:

@@ -1,0 +1,110 @@
+"""A server that stops drains its index streams: each stops reading, answers what it took, and ends UNAVAILABLE
+with a message saying to send the rest again, so a stream that keeps sending does not hold the stop for the
+whole grace period (and then end with gRPC's bare "Cancelling all calls")."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from neardup.v1 import neardup_pb2 as pb
+from neardup.v1 import neardup_pb2_grpc as pb_grpc
+
+from benchmarks.corpus import GeneratorConfig, generated
+from benchmarks.loopback import wait_for
+from client import NeardupClient
+from service.grpc_server import start_server
+from tests import support
+
+GRACE = 30.0
+MOST_ARTICLES = 20_000  # the feed's bound: far more than a stream takes before the test stops the server
+IDLE_AFTER = 40  # a feed that goes quiet sends this many, then keeps its stream open without sending
+BATCH = 20
+
+
+class _Stream:
+    """One index stream on a real channel, fed by a generator that keeps yielding (or, `idle`, stops yielding
+    after IDLE_AFTER articles without closing its side) until the server ends the call; its answers are read
+    in a thread of their own."""
+
+    def __init__(self, port: int, batches: bool, idle: bool) -> None:
+        self.ended = threading.Event()
+        self.answered: list[str] = []
+        self.failed: list[str] = []  # ids answered with an article error
+        self.error: grpc.RpcError | None = None
+        self._idle = idle
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        stub = pb_grpc.NearDuplicateServiceStub(self._channel)
+        call: Any
+        if batches:
+            call = stub.IndexArticleBatches(self._batches())
+        else:
+            call = stub.IndexArticles(pb.IndexArticlesRequest(article=a) for a in self._articles())
+        self._reader = threading.Thread(target=self._read, args=(call, batches), daemon=True)
+        self._reader.start()
+
+    def _articles(self) -> Iterator[pb.Article]:
+        config = GeneratorConfig(words=120, republished=0.3, seed=11, recent=50)
+        for n, article in enumerate(generated(MOST_ARTICLES, config)):
+            if self.ended.is_set() or (self._idle and n == IDLE_AFTER):
+                break
+            yield pb.Article(id=article.id, body=article.body)
+        self.ended.wait(2 * GRACE)  # (open, silent, until the server ends the call)
+
+    def _batches(self) -> Iterator[pb.IndexArticleBatchesRequest]:
+        batch: list[pb.Article] = []
+        for article in self._articles():
+            batch.append(article)
+            if len(batch) == BATCH:
+                yield pb.IndexArticleBatchesRequest(articles=batch)
+                batch = []
+
+    def _read(self, call: Any, batches: bool) -> None:
+        try:
+            for response in call:
+                for result in response.results if batches else [response]:
+                    (self.answered if result.HasField("verdict") else self.failed).append(result.id)
+        except grpc.RpcError as exc:
+            self.error = exc
+        finally:
+            self.ended.set()
+
+    def join(self) -> None:
+        self._reader.join(2 * GRACE)
+        self._channel.close()
+
+
+@pytest.mark.parametrize("idle", [False, True], ids=["sending", "idle"])
+@pytest.mark.parametrize("batches", [False, True], ids=["IndexArticles", "IndexArticleBatches"])
+def test_stop_drains_open_index_streams(tmp_path: Path, batches: bool, idle: bool) -> None:
+    running = start_server(support.test_settings(tmp_path))
+    stream = _Stream(running.port, batches, idle)
+    taken = IDLE_AFTER if idle else 200
+    wait_for(lambda: len(stream.answered) >= taken, timeout=60, what=f"{taken} answers")
+    began = time.monotonic()
+    running.stop(grace=GRACE)
+    took = time.monotonic() - began
+    stream.join()
+
+    assert took < GRACE / 3, f"the stop took {took:.1f} s of its {GRACE} s grace"
+    assert stream.error is not None, "the stream ended OK while its client was still sending"
+    assert stream.error.code() == grpc.StatusCode.UNAVAILABLE
+    assert "the server is shutting down" in (stream.error.details() or "")
+    assert "send them again" in (stream.error.details() or "")
+    assert stream.failed == []
+    assert len(stream.answered) >= taken
+    if idle:
+        assert len(stream.answered) == IDLE_AFTER  # every article sent was answered before the end
+
+    again = start_server(support.test_settings(tmp_path))
+    try:
+        with NeardupClient(f"127.0.0.1:{again.port}", timeout=30) as client:
+            assert client.stats().articles == len(stream.answered)
+            assert all(client.get(article_id).article.id == article_id for article_id in stream.answered)
+    finally:
+        again.stop(grace=5)
