@@ -24,6 +24,7 @@ from client.api import (
 )
 from client.errors import (
     ClientClosedError,
+    DataLossError,
     DeadlineExceededError,
     FailedPreconditionError,
     InvalidArgumentError,
@@ -40,6 +41,7 @@ __all__ = [
     "Article",
     "ArticleFailure",
     "ClientClosedError",
+    "DataLossError",
     "DeadlineExceededError",
     "Deletion",
     "FailedPreconditionError",

@@ -64,6 +64,11 @@ class FailedPreconditionError(NeardupClientError):
     parameters, or by a newer neardup (docs/redis.md). Not retryable: an operator must act."""
 
 
+class DataLossError(NeardupClientError):
+    """The server's store is damaged: what the call needed could not be read from it. Not retryable: the
+    message names the store's file; an operator must restore it from a backup."""
+
+
 class ClientClosedError(NeardupClientError):
     """A call on a NeardupClient made after its close(), in flight when it ran, or waiting to retry. One made
     after it was not sent; one in flight may have been carried out by the server: its answer is lost."""
@@ -83,6 +88,7 @@ _BY_CODE: dict[grpc.StatusCode, type[NeardupClientError]] = {
     grpc.StatusCode.UNAUTHENTICATED: UnauthenticatedError,
     grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceededError,
     grpc.StatusCode.FAILED_PRECONDITION: FailedPreconditionError,
+    grpc.StatusCode.DATA_LOSS: DataLossError,
 }
 
 

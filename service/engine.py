@@ -44,6 +44,7 @@ from service.errors import (
     InvalidArgument,
     NotFound,
     ResourceExhausted,
+    StoreDamaged,
     Unavailable,
 )
 from service.gil import let_others_run
@@ -201,6 +202,9 @@ class Engine:
             half = len(jobs) // 2
             self._commit_running(jobs[:half])
             self._commit_running(jobs[half:])
+            return
+        except StoreDamaged as exc:  # (the store logged it, once)
+            self._fail(jobs, exc)
             return
         except (Unavailable, ResourceExhausted, IncompatibleIndex) as exc:  # the store said why, for the callers
             # (Mostly nothing of the batch is stored either. Redis waiting for its replicas fails after the

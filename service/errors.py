@@ -45,5 +45,10 @@ class IncompatibleIndex(NeardupError):
     """A store was built with parameters that differ from the configured ones."""
 
 
+class StoreDamaged(NeardupError):
+    """The store's file holds pages SQLite cannot read (a disk fault, a copy taken mid-write): the calls that
+    read them fail until the file is restored. Not retryable: an operator must act."""
+
+
 class StoreInUse(NeardupError):
     """Another server holds the embedded store: each server's in-memory index is the store's only one."""

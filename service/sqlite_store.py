@@ -35,7 +35,7 @@ import numpy as np
 
 from service import snapshot as snapshots
 from service import sqlite_pages
-from service.errors import NeardupError, ResourceExhausted, StoreInUse, Unavailable
+from service.errors import NeardupError, ResourceExhausted, StoreDamaged, StoreInUse, Unavailable
 from service.group_counts import CountState, GroupCounts
 from service.lsh import BandIndex, BandState, MergeInput, release_free_memory
 from service.model import (
@@ -122,6 +122,9 @@ class SqliteStore:
         except OSError as exc:  # (a read-only file system, a directory the server's user may not write)
             raise OSError(f"--data-dir {path.parent}: cannot make the directory ({exc.strerror or exc})") from None
         self.path = path
+        self.damage: StoreDamaged | None = None  # (once a call found the file damaged: `check` raises it)
+        self._damage_seen: set[str] = set()  # SQLite's messages of it, each logged once
+        self._damage_lock = threading.Lock()
         self._owner = _claim(path)
         self._pages = -1  # (the page reader's descriptor, once open)
         try:
@@ -307,7 +310,7 @@ class SqliteStore:
         if self._lock.writing():  # (inside this thread's write: read what it wrote so far)
             yield _Tx(self._db, self._bands, self._groups, undo=None)
             return
-        with self._lock.shared(), self._reader() as db:
+        with self._naming_damage(), self._lock.shared(), self._reader() as db:
             # One read transaction: its statements all see one committed state, also when a commit
             # lands beside it (`write`); its count is the one taken as it begins.
             articles = self._articles
@@ -360,6 +363,8 @@ class SqliteStore:
 
     def _commit_failure(self, exc: sqlite3.Error) -> NeardupError:
         """What a caller is told when SQLite refused a write (it was rolled back whole)."""
+        if isinstance(exc, sqlite3.DatabaseError) and _is_damage(exc):
+            return self._damaged(exc)
         if exc.sqlite_errorcode == sqlite3.SQLITE_FULL:
             # (Not "nothing was stored": SQLite can report the failure of a commit its WAL holds whole, which the
             # next start finds: docs/ops.md, "A full disk". A resend is answered either way.)
@@ -368,6 +373,32 @@ class SqliteStore:
                 "space there, or move --data-dir to a larger disk, then send the articles again"
             )
         return Unavailable(f"the embedded store failed to commit ({exc}); nothing was stored")
+
+    @contextmanager
+    def _naming_damage(self) -> Iterator[None]:
+        """A read that finds damaged pages fails StoreDamaged (DATA_LOSS), not as a bug (INTERNAL, "see the
+        server log", where only a traceback said "database disk image is malformed")."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if _is_damage(exc):
+                raise self._damaged(exc) from exc
+            raise
+
+    def _damaged(self, exc: sqlite3.DatabaseError) -> StoreDamaged:
+        """The error for damage SQLite reported; logged at ERROR once for each thing SQLite says of it, and
+        remembered, so that health reports NOT_SERVING from the next store check on (`check`)."""
+        damage = StoreDamaged(
+            f"the store {self.path} is damaged ({exc}): stop the server, restore the file from a backup, and "
+            f"run `PRAGMA integrity_check` on it (sqlite3 {self.path} 'PRAGMA integrity_check') before serving it"
+        )
+        with self._damage_lock:
+            self.damage = self.damage or damage
+            first = str(exc) not in self._damage_seen
+            self._damage_seen.add(str(exc))
+        if first:
+            log.error("%s; health reports NOT_SERVING from now on", damage)
+        return damage
 
     def maintain(self) -> None:
         """Start merging the band index's recent inserts into its sorted arrays, or saving the index, when
@@ -473,6 +504,8 @@ class SqliteStore:
             step()
 
     def check(self) -> None:
+        if self.damage is not None:  # (the store answers, but some of what it holds cannot be read)
+            raise self.damage
         with self.read() as tx:
             tx.count()
 
@@ -512,6 +545,13 @@ def _require_writable(db: sqlite3.Connection) -> None:
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('write-check', '')")
     finally:
         db.execute("ROLLBACK")
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """SQLite's word that the file does not hold what it wrote: SQLITE_CORRUPT or SQLITE_NOTADB (or one of
+    their extended codes), or a "malformed" database image."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    return code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in str(exc)
 
 
 def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:

@@ -19,6 +19,7 @@ from service.errors import (
     NeardupError,
     NotFound,
     ResourceExhausted,
+    StoreDamaged,
     Unavailable,
 )
 
@@ -34,6 +35,7 @@ _STATUS: list[tuple[type[NeardupError], grpc.StatusCode]] = [
     (IncompatibleIndex, grpc.StatusCode.FAILED_PRECONDITION),
     (DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
     (Cancelled, grpc.StatusCode.CANCELLED),
+    (StoreDamaged, grpc.StatusCode.DATA_LOSS),
 ]
 
 

@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from service.errors import IncompatibleIndex, Unavailable
+from service.errors import IncompatibleIndex, StoreDamaged, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 class StoreWatch:
     """Calls `probe` now, then every `every` seconds in a thread of its own, and `on_change(answers)` now
     and whenever the answer changes. A probe that raises `Unavailable` means the store does not answer;
-    any other error is the probe's own, logged, and leaves the last answer as it was."""
+    any other error is the probe's own, logged, and leaves the last answer as it was. A damaged store (one
+    whose pages a call failed to read) does not answer either: its probe raises `StoreDamaged` from then on."""
 
     def __init__(self, probe: Callable[[], object], on_change: Callable[[bool], None], every: float) -> None:
         self._probe = probe
@@ -41,7 +42,8 @@ class StoreWatch:
         """Ask the store; True if its answer changed (said in the log)."""
         try:
             self._probe()
-        except (Unavailable, IncompatibleIndex) as exc:  # (the latter: another server's index replaced ours)
+        # (IncompatibleIndex: another server's index replaced ours)
+        except (Unavailable, IncompatibleIndex, StoreDamaged) as exc:
             if self.answers:
                 log.warning("health reports NOT_SERVING until the store answers: %s", exc)
             changed, self.answers = self.answers, False
