@@ -46,12 +46,18 @@ def test_the_health_port_serves_nothing_but_health(tmp_path: Path) -> None:
 def test_the_health_port_says_not_serving_while_the_main_port_drains_then_closes(tmp_path: Path) -> None:
     with in_process_server(tmp_path, health_port=0) as (running, client):
         probe = NeardupClient(f"127.0.0.1:{running.health_port}", timeout=5)
-        held = HeldStream(client)  # an in-flight call: stop() waits for it (up to its grace)
-        stopping = threading.Thread(target=running.stop, args=(30,))
-        stopping.start()
-        wait_for(lambda: probe.health() == "NOT_SERVING", what="the health port to report NOT_SERVING")
-        assert stopping.is_alive()  # still draining the held stream
-        held.close()
+        # An in-flight check, held by the store held alone: stop() waits for it (up to its grace). (Not an
+        # idle index stream: a stop ends those as soon as they have answered what they took.)
+        store_lock = running.engine.store._store._lock  # type: ignore[attr-defined]  # (inside the timing wrapper)
+        with store_lock.exclusive():
+            checking = threading.Thread(target=client.check, args=(Article("held", WIRE),))
+            checking.start()
+            wait_for(lambda: store_lock._readers_waiting == 1, what="the check to wait for the store")
+            stopping = threading.Thread(target=running.stop, args=(30,))
+            stopping.start()
+            wait_for(lambda: probe.health() == "NOT_SERVING", what="the health port to report NOT_SERVING")
+            assert stopping.is_alive()  # still draining the held check
+        checking.join(30)
         stopping.join(30)
         assert not stopping.is_alive()
         with pytest.raises(UnavailableError):
