@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import grpc
 import pytest
@@ -58,8 +58,8 @@ def test_a_watcher_can_end_while_an_update_is_being_sent(change: str) -> None:
     health = HealthService()
     first, second = _Context(), _Context()
     send = _ends_meanwhile(second)
-    health.Watch(health_pb2.HealthCheckRequest(service=""), first, send)
-    health.Watch(health_pb2.HealthCheckRequest(service=""), second, lambda response: None)
+    health.Watch(health_pb2.HealthCheckRequest(service=""), cast(Any, first), send)
+    health.Watch(health_pb2.HealthCheckRequest(service=""), cast(Any, second), lambda response: None)
     if change == "set":
         health.set("", NOT_SERVING)
     else:
@@ -71,7 +71,7 @@ def test_watchers_get_each_update_in_order_and_none_after_their_end() -> None:
     health = HealthService()
     seen: list[Any] = []
     context = _Context()
-    health.Watch(health_pb2.HealthCheckRequest(service="svc"), context, seen.append)
+    health.Watch(health_pb2.HealthCheckRequest(service="svc"), cast(Any, context), seen.append)
     health.set("svc", SERVING)
     health.set("svc", NOT_SERVING)
     context.end()
@@ -85,5 +85,5 @@ def test_after_a_graceful_shutdown_every_service_stays_not_serving() -> None:
     health.set("svc", SERVING)
     health.enter_graceful_shutdown()
     health.set("svc", SERVING)
-    listed = health.List(health_pb2.HealthListRequest(), _Context())
+    listed = health.List(health_pb2.HealthListRequest(), cast(Any, _Context()))
     assert {name: s.status for name, s in listed.statuses.items()} == {"": NOT_SERVING, "svc": NOT_SERVING}
