@@ -5,9 +5,10 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,13 +55,14 @@ def read_numbered_articles(path: Path) -> Iterator[tuple[int, Article | BadLine]
     return _articles(stream, path)
 
 
-def _open_binary(path: Path) -> AbstractContextManager[IO[bytes]]:
-    """The file's bytes, ungzipped if they are gzip. Known by their first bytes rather than the name: gzip
-    on standard input, or in a file not named .gz, was read as text, one "not UTF-8" error a line."""
+def _open_binary(path: Path) -> AbstractContextManager[Iterable[bytes]]:
+    """The file's lines as bytes, ungzipped if they are gzip. Known by their first bytes rather than the name:
+    gzip on standard input, or in a file not named .gz, was read as text, one "not UTF-8" error a line."""
     if path == STDIN:
-        stdin = _peekable(sys.stdin.buffer)
+        stdin = _standard_input()
         if _is_gzip(stdin):
-            return cast(IO[bytes], gzip.GzipFile(fileobj=stdin))  # (closing it leaves standard input open)
+            # (closing it leaves standard input open)
+            return cast(IO[bytes], gzip.GzipFile(fileobj=cast(IO[bytes], stdin)))
         return nullcontext(stdin)  # (not closed: it is not ours)
     # Opened once and peeked at, not opened again to read: a pipe (`<(...)`, /dev/stdin, a FIFO) gives its
     # bytes once, so a second open lost what the peek had buffered (the first 8 KiB), or waited for ever.
@@ -82,16 +84,91 @@ def _gunzipped(file: io.BufferedReader) -> Iterator[IO[bytes]]:
         yield cast(IO[bytes], unzipped)
 
 
+def _standard_input() -> DescriptorReader | io.BufferedReader:
+    try:
+        return DescriptorReader(sys.stdin.fileno())
+    except (AttributeError, OSError, ValueError):  # (replaced by one without a descriptor, as a test harness does)
+        return _peekable(sys.stdin.buffer)
+
+
 def _peekable(stream: IO[bytes]) -> io.BufferedReader:
     return stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(cast(Any, stream))
 
 
-def _is_gzip(stream: io.BufferedReader) -> bool:
+class DescriptorReader:
+    """Lines of standard input read straight from its file descriptor (os.read), not through sys.stdin.buffer.
+
+    `neardup ingest -` reads its input in gRPC's request thread, a daemon thread. Blocked in a read of a feed
+    still open at Ctrl-C, it held sys.stdin.buffer's lock while the interpreter shut down, which closes that
+    object: Python then aborts ("Fatal Python error: _enter_buffered_busy", status 134, not 130). A thread
+    blocked in os.read holds no lock of Python's, and nothing at shutdown touches this object, so the
+    process ends as the main thread says. (Ending with os._exit instead would skip the shutdown that closes
+    the connection and the output file, and would have to know which threads may still read: here no exit
+    path needs to care.) One thread reads at a time; the bytes read and the offset of the next line are one
+    tuple, replaced whole, so another thread may look at them."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._buffered: tuple[bytes, int] = (b"", 0)  # bytes read, and the offset of the first not yet taken
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
+
+    def __enter__(self) -> DescriptorReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass  # (the descriptor is not ours to close)
+
+    def readline(self) -> bytes:
+        """The next line with its line end (the last may have none); b"" at the end of the input."""
+        data, start = self._buffered
+        end = data.find(b"\n", start)
+        if end >= 0:
+            self._buffered = (data, end + 1)
+            return data[start : end + 1]
+        parts = [data[start:]]  # (a line longer than a read: joined once, not grown read by read)
+        while chunk := self._read(_READ_BYTES):
+            end = chunk.find(b"\n")
+            if end >= 0:
+                self._buffered = (chunk, end + 1)
+                return b"".join((*parts, chunk[: end + 1]))
+            parts.append(chunk)
+        self._buffered = (b"", 0)
+        return b"".join(parts)
+
+    def peek(self, size: int) -> bytes:
+        """The next `size` bytes (fewer at the end of the input), left to be read."""
+        data, start = self._buffered
+        while len(data) - start < size and (chunk := self._read(_READ_BYTES)):
+            data, start = data[start:] + chunk, 0
+            self._buffered = (data, start)
+        return data[start:]
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to `size` bytes (all that are left if `size` is negative), as a file's read: for gzip's reader."""
+        data, start = self._buffered
+        if start < len(data):
+            end = len(data) if size < 0 else min(len(data), start + size)
+            self._buffered = (data, end)
+            return data[start:end]
+        if size < 0:
+            return b"".join(iter(lambda: self._read(_READ_BYTES), b""))
+        return self._read(size)
+
+    def _read(self, size: int) -> bytes:
+        return os.read(self._fd, size)
+
+
+_READ_BYTES = 1 << 16  # what a pipe holds by default on Linux
+
+
+def _is_gzip(stream: io.BufferedReader | DescriptorReader) -> bool:
     """Do the stream's next bytes start a gzip member? (Looked at, not taken.)"""
     return stream.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)] == GZIP_MAGIC
 
 
-def _articles(stream: AbstractContextManager[IO[bytes]], path: Path) -> Iterator[tuple[int, Article | BadLine]]:
+def _articles(stream: AbstractContextManager[Iterable[bytes]], path: Path) -> Iterator[tuple[int, Article | BadLine]]:
     number = 0
     with stream as lines:
         try:

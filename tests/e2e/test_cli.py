@@ -534,6 +534,31 @@ def test_ctrl_c_ends_the_command_with_one_line_saying_how_far_it_got(
 
 
 @pytest.mark.parametrize("command", ["ingest", "check"])
+def test_ctrl_c_while_waiting_for_more_of_standard_input_exits_130(
+    command: str, served: ServerProcess, tmp_path: Path
+) -> None:
+    # (a live feed: the pipe stays open. ingest reads it in gRPC's sending thread, a daemon, which held
+    # sys.stdin's lock in that read while Python shut down: Python aborted, status 134, after the line below)
+    out = tmp_path / "out.jsonl"
+    run = subprocess.Popen([sys.executable, "-m", "client.cli", command, "-", "--server", served.target,
+                            "--no-progress", "--output", str(out)],
+                           stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert run.stdin is not None and run.stderr is not None
+    try:
+        run.stdin.write(json.dumps(ROWS[0]) + "\n")
+        run.stdin.flush()
+        wait_for(lambda: _a_thread_waits_on_stdin(run.pid), timeout=60, what="the command to wait for more lines")
+        run.send_signal(signal.SIGINT)
+        run.wait(timeout=60)  # (standard input still open: closed, its end would let the reading thread go)
+        stderr = run.stderr.read()
+    finally:
+        run.kill()
+        run.stdin.close()
+    assert run.returncode == 130, stderr
+    assert re.fullmatch(rf"neardup {command}: interrupted once \d+ lines were answered\. .*\n", stderr), stderr
+
+
+@pytest.mark.parametrize("command", ["ingest", "check"])
 def test_a_server_gone_past_the_retries_ends_the_command_saying_how_far_it_got(command: str, tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "data").start()
     out = tmp_path / "out.jsonl"
@@ -580,3 +605,15 @@ def test_ctrl_c_during_another_command_says_interrupted(served: ServerProcess) -
 def _waits_on_stdin(pid: int) -> bool:
     """The process sleeps in a read of a pipe (its standard input, here): its wait channel says so."""
     return "pipe_read" in Path(f"/proc/{pid}/wchan").read_text()
+
+
+def _a_thread_waits_on_stdin(pid: int) -> bool:
+    """A thread of the process (the main one or another: ingest reads in gRPC's) sleeps in a read of a pipe."""
+    return any("pipe_read" in _read_or_empty(task / "wchan") for task in Path(f"/proc/{pid}/task").iterdir())
+
+
+def _read_or_empty(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:  # (the thread ended meanwhile)
+        return ""

@@ -137,3 +137,25 @@ def test_a_pipe_named_as_the_input_is_read_whole(tmp_path: Path, gzipped: bool) 
     assert not reader.is_alive(), "the reader still waits on the pipe"
     assert len(lines) > 8192
     assert [a.id for a in read if isinstance(a, Article)] == [f"p{n}" for n in range(1, 301)]
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_standard_input_that_is_a_pipe_is_read_whole_long_lines_and_a_last_line_without_its_end_too(
+    gzipped: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (read from its descriptor, not sys.stdin.buffer: lines cut across reads, and gzip, come out whole)
+    rows = [{"id": "a", "body": "one"}, {"id": "long", "body": "word " * 40_000}, {"id": "b", "body": "two"}]
+    data = jsonl(*rows)[:-1]  # (no line end after the last line)
+    read_end, write_end = os.pipe()
+    writer = threading.Thread(target=lambda: _write_and_close(write_end, gzip.compress(data) if gzipped else data))
+    writer.start()
+    with os.fdopen(read_end) as stdin:
+        monkeypatch.setattr(sys, "stdin", stdin)
+        assert list(read_articles(Path("-"))) == [Article("a", "one"), Article("long", "word " * 40_000),
+                                                  Article("b", "two")]  # fmt: skip
+    writer.join(10)
+
+
+def _write_and_close(fd: int, data: bytes) -> None:
+    with os.fdopen(fd, "wb") as pipe:
+        pipe.write(data)
