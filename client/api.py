@@ -348,6 +348,7 @@ class NeardupClient:
         batch: int = 1,
         retry: Retry | None = None,
         on_retry: OnRetry | None = None,
+        more_ready: Callable[[], bool] | None = None,
     ) -> Generator[Verdict | ArticleFailure]:
         """Stream articles for indexing; yields one outcome per article, in order, each once durable.
 
@@ -358,7 +359,10 @@ class NeardupClient:
 
         With `batch` > 1, up to that many articles (and at most MAX_BATCH_BYTES) travel per
         message (IndexArticleBatches): the same outcomes, for much less CPU per article on both
-        sides. With `retry`, a stream that fails with UNAVAILABLE or RESOURCE_EXHAUSTED is opened
+        sides. A batch is sent once full, or once `more_ready()` (asked after each article, in gRPC's
+        sending thread) says the next article is not to hand: `articles` read from a live feed are then
+        answered as they come, not once `batch` of them have.
+        With `retry`, a stream that fails with UNAVAILABLE or RESOURCE_EXHAUSTED is opened
         again and its unanswered articles are sent again (indexing is idempotent), and so is an
         article answered with either code (its store unreachable or full): it and the articles after
         it are sent again on a new stream. Every article is still answered exactly once, in order; once
@@ -372,7 +376,7 @@ class NeardupClient:
         Article is a TypeError."""
 
         def send(sendable: Iterable[Article]) -> Iterator[Verdict | ArticleFailure]:
-            return self._stream(sendable, evidence, timeout, batch, retry, on_retry)
+            return self._stream(sendable, evidence, timeout, _Batching(batch, more_ready), retry, on_retry)
 
         yield from in_order((self._unsendable(a) or a for a in articles), Article, send)
 
@@ -381,7 +385,7 @@ class NeardupClient:
         articles: Iterable[Article],
         evidence: bool,
         timeout: float | None,
-        batch: int,
+        batch: _Batching,
         retry: Retry | None,
         on_retry: OnRetry | None,
     ) -> Iterator[Verdict | ArticleFailure]:
@@ -410,7 +414,7 @@ class NeardupClient:
             raise unanswered.source_error  # (the caller's own error, raised as is: not retried)
 
     def _outcomes(
-        self, articles: Iterable[Article], evidence: bool, timeout: float | None, batch: int
+        self, articles: Iterable[Article], evidence: bool, timeout: float | None, batch: _Batching
     ) -> Generator[Verdict | ArticleFailure]:
         try:
             for response in self._responses(articles, evidence, timeout, batch):
@@ -426,10 +430,10 @@ class NeardupClient:
             raise
 
     def _responses(
-        self, articles: Iterable[Article], evidence: bool, timeout: float | None, batch: int
+        self, articles: Iterable[Article], evidence: bool, timeout: float | None, batch: _Batching
     ) -> Iterator[pb.IndexArticlesResponse]:
         self._require_open()
-        if batch <= 1:
+        if batch.size <= 1:
             requests = (pb.IndexArticlesRequest(article=a.to_pb(), include_evidence=evidence) for a in articles)
             call = self._stub.IndexArticles(requests, timeout=timeout, metadata=self._metadata)
             with _cancelled_when_left(call):
@@ -437,7 +441,7 @@ class NeardupClient:
             return
         batches = (
             pb.IndexArticleBatchesRequest(articles=chunk, include_evidence=evidence)
-            for chunk in article_batches(articles, min(batch, MAX_BATCH_ARTICLES))
+            for chunk in article_batches(articles, min(batch.size, MAX_BATCH_ARTICLES), more_ready=batch.more_ready)
         )
         batch_call = self._stub.IndexArticleBatches(batches, timeout=timeout, metadata=self._metadata)
         with _cancelled_when_left(batch_call):
@@ -793,20 +797,34 @@ def _status_code(value: int) -> grpc.StatusCode:
     return grpc.StatusCode.UNKNOWN
 
 
+@dataclass(frozen=True)
+class _Batching:
+    size: int  # articles a message at most (1: IndexArticles, a message each)
+    more_ready: Callable[[], bool] | None  # False: the next article is not to hand, so send the batch now
+
+
 def article_batches(
-    articles: Iterable[Article], count: int, max_bytes: int = MAX_BATCH_BYTES
+    articles: Iterable[Article],
+    count: int,
+    max_bytes: int = MAX_BATCH_BYTES,
+    more_ready: Callable[[], bool] | None = None,
 ) -> Iterator[list[pb.Article]]:
     """Consecutive messages' articles: at most `count`, and at most `max_bytes` unless one article is
-    bigger on its own (it then travels alone). Read lazily."""
+    bigger on its own (it then travels alone). Read lazily; a batch is handed on as soon as it is full, or,
+    with `more_ready`, as soon as it says the next article is not to hand (a live feed: its articles are
+    not held back until `count` more come). A file's articles are always to hand: its batches stay full."""
     chunk: list[pb.Article] = []
     size = 0
     for article in articles:
         message = article.to_pb()
         length = message.ByteSize()
-        if chunk and (len(chunk) == count or size + length > max_bytes):
+        if chunk and size + length > max_bytes:
             yield chunk
             chunk, size = [], 0
         chunk.append(message)
         size += length
+        if len(chunk) == count or (more_ready is not None and not more_ready()):
+            yield chunk
+            chunk, size = [], 0
     if chunk:
         yield chunk

@@ -289,6 +289,8 @@ def _fail(message: str) -> NoReturn:
 class _Writer(Protocol):
     def write(self, text: str, /) -> object: ...
 
+    def flush(self) -> object: ...
+
 
 def _output(path: Path | None, input_path: Path) -> AbstractContextManager[_Writer]:
     """Where results go ('-' or None: standard output), opened before the server is asked, so an output
@@ -340,6 +342,9 @@ class _EmptiedWhenWritten:
                 self._file.truncate(0)
             self._emptied = True
         return self._file.write(text)
+
+    def flush(self) -> None:
+        self._file.flush()
 
     def __enter__(self) -> _EmptiedWhenWritten:
         return self
@@ -403,14 +408,12 @@ def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         _connect(args, timeout=None, max_message_bytes=args.max_message_bytes) as client,
     ):
         _wait_ready(client, args)
-        return _run_file(
-            args,
-            out,
-            lines,
-            lambda articles: client.index_stream(
-                articles, evidence=args.evidence, batch=max(1, args.batch), retry=retry, on_retry=_say_retrying
-            ),
-        )
+
+        def send(articles: Iterable[Article]) -> Iterable[Verdict | ArticleFailure]:
+            return client.index_stream(articles, evidence=args.evidence, batch=max(1, args.batch), retry=retry,
+                                       on_retry=_say_retrying, more_ready=lines.ready)  # fmt: skip
+
+        return _run_file(args, out, lines, lambda items: in_order(items, Article, send))
 
 
 def _wait_ready(client: NeardupClient, args: argparse.Namespace, seconds: float = 10) -> None:
@@ -447,16 +450,18 @@ def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     ):
         _wait_ready(client, args)
 
-        def check_one(article: Article) -> Verdict | ArticleFailure:
+        def check_one(item: Article | BadLine) -> Verdict | ArticleFailure | BadLine:
+            if isinstance(item, BadLine):
+                return item  # (in the same queue as the checks: a live feed's bad line is answered as it comes)
             try:
-                return client.check(article, evidence=args.evidence, retry=retry, on_retry=_say_retrying_check)
+                return client.check(item, evidence=args.evidence, retry=retry, on_retry=_say_retrying_check)
             except NeardupClientError as exc:
                 if exc.retryable:
                     raise
-                return ArticleFailure(article.id, exc)
+                return ArticleFailure(item.id, exc)
 
         return _run_file(
-            args, out, lines, lambda articles: ordered_map(pool, check_one, articles, 4 * _CHECKS_IN_FLIGHT)
+            args, out, lines, lambda items: ordered_map(pool, check_one, items, 4 * _CHECKS_IN_FLIGHT, lines.ready)
         )
 
 
@@ -464,11 +469,13 @@ def _run_file(
     args: argparse.Namespace,
     out: _Writer,
     lines: Iterable[tuple[int, Article | BadLine]],
-    send: Callable[[Iterable[Article]], Iterable[Verdict | ArticleFailure]],
+    answer: Callable[[Iterable[Article | BadLine]], Iterable[Verdict | ArticleFailure | BadLine]],
 ) -> int:
-    """Send the file's articles, write one result line per non-blank input line, in input order, naming
-    that line; EXIT_REJECTED if some line was answered with an error (said on stderr too: a pipeline may
-    not read every line)."""
+    """Answer the file's lines (`answer`: one outcome per item, in order), write one result line per
+    non-blank input line, in input order, naming that line; EXIT_REJECTED if some line was answered with an
+    error (said on stderr too: a pipeline may not read every line). Each result line is flushed as it is
+    written: a live feed's answers are read as they come, and a run stopped by a signal leaves every line
+    answered in the output (a write and a flush a line cost ≈4 µs, against ≈0.5 ms a line to ingest)."""
     answered = rejected = 0
     outcomes: Counter[str | None] = Counter()
     numbers: deque[int] = deque()  # of the lines read and not yet answered, in order, as outcomes come
@@ -480,8 +487,9 @@ def _run_file(
 
     with _progress(args.command, args.no_progress) as progress:
         try:
-            for outcome in in_order(unnumbered(), Article, send):
+            for outcome in answer(unnumbered()):
                 out.write(json.dumps(_numbered(outcome, numbers.popleft()), ensure_ascii=False) + "\n")
+                out.flush()
                 answered += 1
                 rejected += not isinstance(outcome, Verdict)
                 outcomes[outcome.outcome if isinstance(outcome, Verdict) else None] += 1

@@ -6,9 +6,11 @@ import gzip
 import io
 import json
 import os
+import select
+import stat
 import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,42 +47,69 @@ def read_articles(path: Path) -> Iterator[Article | BadLine]:
     return (item for _, item in read_numbered_articles(path))
 
 
-def read_numbered_articles(path: Path) -> Iterator[tuple[int, Article | BadLine]]:
+def read_numbered_articles(path: Path) -> NumberedArticles:
     """read_articles, each with the number of its line in the file (blank lines are skipped, so the
     count of those read is not it)."""
     try:
-        stream = _open_binary(path)
+        stream, ready = _open_binary(path)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return _articles(stream, path)
+    return NumberedArticles(_articles(stream, path), ready)
 
 
-def _open_binary(path: Path) -> AbstractContextManager[Iterable[bytes]]:
-    """The file's lines as bytes, ungzipped if they are gzip. Known by their first bytes rather than the name:
-    gzip on standard input, or in a file not named .gz, was read as text, one "not UTF-8" error a line."""
+class NumberedArticles(Iterator[tuple[int, Article | BadLine]]):
+    """read_numbered_articles' lines, read as they are taken, and whether the next is to hand (`ready`)."""
+
+    def __init__(self, lines: Iterator[tuple[int, Article | BadLine]], ready: Callable[[], bool]) -> None:
+        self._lines, self._ready = lines, ready
+
+    def __next__(self) -> tuple[int, Article | BadLine]:
+        return next(self._lines)
+
+    def ready(self) -> bool:
+        """Can the next line be taken without waiting for the input? Always, from a file: its bytes are all
+        there. From a pipe or a terminal, False while a live feed is between lines: what was read is then
+        sent, and its answers written, instead of waiting for a batch to fill (`tail -f feed | neardup check -`).
+        May be asked from any thread; an answer already out of date only makes a batch smaller."""
+        return self._ready()
+
+
+def _open_binary(path: Path) -> tuple[AbstractContextManager[Iterable[bytes]], Callable[[], bool]]:
+    """The file's lines as bytes, ungzipped if they are gzip, and its `ready`. Gzip is known by its first bytes
+    rather than the name: gzip on standard input, or in a file not named .gz, was read as text, one "not
+    UTF-8" error a line."""
     if path == STDIN:
         stdin = _standard_input()
+        ready = stdin.ready if isinstance(stdin, DescriptorReader) else _always
         if _is_gzip(stdin):
             # (closing it leaves standard input open)
-            return cast(IO[bytes], gzip.GzipFile(fileobj=cast(IO[bytes], stdin)))
-        return nullcontext(stdin)  # (not closed: it is not ours)
+            return cast(IO[bytes], gzip.GzipFile(fileobj=cast(IO[bytes], stdin))), ready
+        return nullcontext(stdin), ready  # (not closed: it is not ours)
     # Opened once and peeked at, not opened again to read: a pipe (`<(...)`, /dev/stdin, a FIFO) gives its
     # bytes once, so a second open lost what the peek had buffered (the first 8 KiB), or waited for ever.
     file = path.open("rb")
     try:
-        gzipped = _is_gzip(file)
-        if not gzipped and path.suffix == ".gz" and file.peek(1):
+        # (a pipe named as the input is read as standard input is, so a live one is answered as it comes)
+        source = file if stat.S_ISREG(os.fstat(file.fileno()).st_mode) else DescriptorReader(file.fileno(), file)
+        gzipped = _is_gzip(source)
+        if not gzipped and path.suffix == ".gz" and source.peek(1):
             # (the name says gzip and the bytes do not: read as text, it could be a file cut or garbled)
             raise gzip.BadGzipFile("Not a gzipped file, though its name ends in .gz")
     except BaseException:
         file.close()
         raise
-    return _gunzipped(file) if gzipped else file
+    ready = source.ready if isinstance(source, DescriptorReader) else _always
+    return (_gunzipped(source) if gzipped else source), ready
+
+
+def _always() -> bool:
+    return True
 
 
 @contextmanager
-def _gunzipped(file: io.BufferedReader) -> Iterator[IO[bytes]]:
-    with file, gzip.GzipFile(fileobj=file) as unzipped:  # (GzipFile leaves a file it was given open)
+def _gunzipped(file: io.BufferedReader | DescriptorReader) -> Iterator[IO[bytes]]:
+    # (GzipFile leaves a file it was given open)
+    with file, gzip.GzipFile(fileobj=cast(IO[bytes], file)) as unzipped:
         yield cast(IO[bytes], unzipped)
 
 
@@ -96,7 +125,8 @@ def _peekable(stream: IO[bytes]) -> io.BufferedReader:
 
 
 class DescriptorReader:
-    """Lines of standard input read straight from its file descriptor (os.read), not through sys.stdin.buffer.
+    """Lines of standard input (or of a pipe named as the input) read straight from its file descriptor
+    (os.read), not through sys.stdin.buffer.
 
     `neardup ingest -` reads its input in gRPC's request thread, a daemon thread. Blocked in a read of a feed
     still open at Ctrl-C, it held sys.stdin.buffer's lock while the interpreter shut down, which closes that
@@ -105,10 +135,11 @@ class DescriptorReader:
     process ends as the main thread says. (Ending with os._exit instead would skip the shutdown that closes
     the connection and the output file, and would have to know which threads may still read: here no exit
     path needs to care.) One thread reads at a time; the bytes read and the offset of the next line are one
-    tuple, replaced whole, so another thread may look at them."""
+    tuple, replaced whole, so another thread may look at them (`ready`). Reading through it knows what is
+    read already, which a BufferedReader does not say, so `ready` can tell a feed between lines."""
 
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
+    def __init__(self, fd: int, owner: IO[bytes] | None = None) -> None:
+        self._fd, self._owner = fd, owner  # (the file the descriptor belongs to, closed with this; None: not ours)
         self._buffered: tuple[bytes, int] = (b"", 0)  # bytes read, and the offset of the first not yet taken
 
     def __iter__(self) -> Iterator[bytes]:
@@ -118,7 +149,22 @@ class DescriptorReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        pass  # (the descriptor is not ours to close)
+        if self._owner is not None:
+            self._owner.close()
+
+    def ready(self) -> bool:
+        """Is a line to hand, so that taking it will not wait for the input? Yes if a whole line that is not
+        blank is read already (blank lines are skipped: one would not do), or if bytes, or the input's end,
+        wait in the pipe (most likely a whole line: feeds write lines). No: a live feed is between lines."""
+        data, start = self._buffered
+        while (end := data.find(b"\n", start)) >= 0:
+            if data[start:end].strip():
+                return True
+            start = end + 1
+        try:
+            return bool(select.select([self._fd], [], [], 0)[0])
+        except (OSError, ValueError):  # (a descriptor select cannot watch, as one over FD_SETSIZE: as a file)
+            return True
 
     def readline(self) -> bytes:
         """The next line with its line end (the last may have none); b"" at the end of the input."""

@@ -44,17 +44,26 @@ def in_order(items: Iterable[A | L], sendable: type[A], send: Callable[[Iterable
     yield from local_outcomes()
 
 
-def ordered_map(pool: Executor, call: Callable[[A], R], items: Iterable[A], window: int) -> Iterator[R]:
+def ordered_map(
+    pool: Executor, call: Callable[[A], R], items: Iterable[A], window: int, ready: Callable[[], bool] | None = None
+) -> Iterator[R]:
     """`call` on each item in `pool`, results in input order, with at most `window` calls in flight.
 
     Unlike `Executor.map`, which submits every item at once, this reads the items as results are
     taken: a file of a million articles is neither held in memory nor read ahead of its answers.
+    With `ready`, asked before each item read while calls are in flight: False (the next item is not to
+    hand: a live feed between lines) takes the oldest result first rather than waiting on the items for the
+    window to fill, so a live feed's results come as its items do.
     If reading the items fails, the results of those read before are yielded, then the error raised."""
     source = iter(items)
     pending: deque[Future[R]] = deque()
+
+    def read_more() -> bool:
+        return len(pending) < window and (not pending or ready is None or ready())
+
     while True:
         try:
-            while len(pending) < window and (item := next(source, _END)) is not _END:
+            while read_more() and (item := next(source, _END)) is not _END:
                 pending.append(pool.submit(call, cast(A, item)))
         except Exception:
             for future in pending:

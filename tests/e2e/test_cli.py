@@ -534,6 +534,36 @@ def test_ctrl_c_ends_the_command_with_one_line_saying_how_far_it_got(
 
 
 @pytest.mark.parametrize("command", ["ingest", "check"])
+def test_a_live_feed_on_standard_input_is_answered_as_its_lines_come(
+    command: str, served: ServerProcess, tmp_path: Path
+) -> None:
+    # (`tail -f feed | neardup check -`: nothing was answered until 64 lines, ingest's batch, or 32, check's
+    # window, had come, or the feed had ended; and the answers then waited in the output's buffer)
+    out = tmp_path / "out.jsonl"
+    run = subprocess.Popen([sys.executable, "-m", "client.cli", command, "-", "--server", served.target,
+                            "--no-progress", "--output", str(out)],
+                           stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert run.stdin is not None and run.stderr is not None
+    try:
+        for answered, row in enumerate(ROWS[:2], 1):
+            run.stdin.write(json.dumps(row) + "\n")
+            run.stdin.flush()  # (then the feed pauses, open)
+            _wait_for_lines(out, answered)
+        run.stdin.close()
+        stderr = run.stderr.read()
+        run.wait(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 0, stderr
+    assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["wire", "copy"]
+
+
+def _wait_for_lines(path: Path, count: int) -> None:
+    wait_for(lambda: path.exists() and path.read_text().count("\n") == count, timeout=30,
+             what=f"{count} answer lines in {path.name}")  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["ingest", "check"])
 def test_ctrl_c_while_waiting_for_more_of_standard_input_exits_130(
     command: str, served: ServerProcess, tmp_path: Path
 ) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from client import Article
-from client.jsonl import BadLine, InputError, read_articles
+from client.jsonl import BadLine, InputError, read_articles, read_numbered_articles
 
 
 def jsonl(*rows: Mapping[str, object]) -> bytes:
@@ -159,3 +159,28 @@ def test_standard_input_that_is_a_pipe_is_read_whole_long_lines_and_a_last_line_
 def _write_and_close(fd: int, data: bytes) -> None:
     with os.fdopen(fd, "wb") as pipe:
         pipe.write(data)
+
+
+def test_a_live_feed_between_lines_is_not_ready_and_a_file_always_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end) as stdin, os.fdopen(write_end, "wb", buffering=0) as feed:
+        monkeypatch.setattr(sys, "stdin", stdin)
+        feed.write(jsonl({"id": "a", "body": "one"}) + b"\n")  # (a line, then a blank one)
+        lines = read_numbered_articles(Path("-"))
+        assert lines.ready()
+        assert next(lines) == (1, Article("a", "one"))
+        assert not lines.ready()  # (the blank line is skipped: it does not count as one to hand)
+        feed.write(b'{"id": "b", ')
+        assert lines.ready()  # (bytes wait in the pipe)
+        feed.write(b'"body": "two"}\n')
+        assert next(lines) == (3, Article("b", "two"))
+        assert not lines.ready()
+        feed.close()
+        assert lines.ready()  # (its end is to hand)
+        assert list(lines) == []
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(jsonl({"id": "a", "body": "one"}))
+    whole = read_numbered_articles(path)
+    assert whole.ready() and list(whole) == [(1, Article("a", "one"))] and whole.ready()

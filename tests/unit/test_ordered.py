@@ -96,3 +96,20 @@ def test_ordered_map_answers_what_was_read_before_the_source_failed_then_raises(
         assert [next(results) for _ in range(3)] == [-1, -2, -3]
         with pytest.raises(ValueError, match="line 4"):
             next(results)
+
+
+def test_ordered_map_gives_the_results_it_has_when_the_next_item_is_not_to_hand() -> None:
+    # A live feed: two items, then a pause until their results are read. Filling its window first, it waited
+    # on the feed for ever (`tail -f feed | neardup check -` answered nothing).
+    fed = threading.Event()
+
+    def feed() -> Iterator[int]:
+        yield from (1, 2)
+        assert fed.wait(5), "the feed was waited on while results were due"
+        yield 3
+
+    with ThreadPoolExecutor(2) as pool:
+        results = ordered_map(pool, lambda n: -n, feed(), window=8, ready=fed.is_set)
+        assert [next(results), next(results)] == [-1, -2]
+        fed.set()
+        assert list(results) == [-3]

@@ -103,6 +103,26 @@ def test_batches_are_capped_in_bytes_and_an_oversized_article_travels_alone() ->
     assert [len(b) for b in article_batches([Article(f"s{i}", "x") for i in range(5)], count=2)] == [2, 2, 1]
 
 
+def test_a_batch_is_handed_on_when_full_or_when_the_next_article_is_not_to_hand() -> None:
+    read: list[str] = []
+
+    def feed() -> Iterator[Article]:
+        for i in range(5):
+            read.append(f"s{i}")
+            yield Article(f"s{i}", "short text")
+
+    # A live feed pausing after s2: its batch waited for 64 articles, or the feed's end.
+    batches = article_batches(feed(), count=64, more_ready=lambda: read[-1] != "s2")
+    assert [a.id for a in next(batches)] == ["s0", "s1", "s2"]
+    assert read[-1] == "s2"  # (handed on without waiting for the next)
+    assert [[a.id for a in b] for b in batches] == [["s3", "s4"]]
+    # A file's articles are always to hand: full batches, each handed on once full.
+    read.clear()
+    full = article_batches(feed(), count=2, more_ready=lambda: True)
+    assert (len(next(full)), read) == (2, ["s0", "s1"])
+    assert [len(b) for b in full] == [2, 1]
+
+
 def test_an_article_is_refused_unsent_only_if_its_encoded_size_is_over_the_message_limit() -> None:
     with NeardupClient("127.0.0.1:9", max_message_bytes=100_000) as client:  # nothing is sent: no server needed
         fits = Article("e", "é" * 45_000)  # 4 bytes a character would be over; its 90,000 UTF-8 bytes fit
