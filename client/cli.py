@@ -17,7 +17,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
 
@@ -52,7 +52,8 @@ EXIT_OK, EXIT_ABSENT, EXIT_FAILED = 0, 1, 2
 EXIT_REJECTED = 1  # ingest and check: every line was answered, some with an error
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a process ended by SIGPIPE
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # likewise for Ctrl-C
-_AFTER_STOPPING = {  # (on Ctrl-C, or the server gone past --retries)
+EXIT_TERMINATED = 128 + signal.SIGTERM  # and for SIGTERM (a job runner's stop, timeout(1), kill)
+_AFTER_STOPPING = {  # (on Ctrl-C or SIGTERM, or the server gone past --retries)
     "ingest": "Articles sent after those may be stored too: running the same file again answers every line "
     "once (indexing is idempotent)",
     "check": "Nothing was stored",
@@ -76,19 +77,52 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     env = os.environ if env is None else env
     args = _parser(env).parse_args(argv)
     try:
-        return int(args.run(args, env))
+        with _terminated_as_interrupted(args.command != "serve"):  # (serve drains on SIGTERM: its own handler)
+            return int(args.run(args, env))
     except (NeardupClientError, InputError) as exc:
         _say_failed(exc, args)
         return EXIT_FAILED
-    except KeyboardInterrupt:  # (ingest and check say how far they got: _run_file)
-        print(f"neardup {args.command}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as stop:  # (ingest and check say how far they got: _run_file)
+        print(f"neardup {args.command}: {_stopped(stop)}", file=sys.stderr)
+        return _exit_status(stop)
     except BrokenPipeError:
         # Whoever read the output left (`neardup check ... | head`): stop quietly, as a process ended by
         # SIGPIPE would, instead of a traceback. Python would fail again flushing stdout at exit: point it
         # at /dev/null first.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread as Ctrl-C's KeyboardInterrupt is: the command stops the same way,
+    saying how far it got and leaving every answered line in the output, where it ended silently, its output
+    file's buffer lost."""
+
+
+@contextmanager
+def _terminated_as_interrupted(wanted: bool) -> Iterator[None]:
+    """SIGTERM raises _Terminated for the block (then the handler before is put back: main may run in a
+    process of someone else's, a test's). Only the main thread may set a handler; elsewhere, none is set."""
+    if not wanted or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminated(signum: int, frame: object) -> NoReturn:
+        raise _Terminated
+
+    before = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if before is None else before)  # (None: set outside Python)
+
+
+def _stopped(stop: KeyboardInterrupt) -> str:
+    return "terminated (SIGTERM)" if isinstance(stop, _Terminated) else "interrupted"
+
+
+def _exit_status(stop: KeyboardInterrupt) -> int:
+    return EXIT_TERMINATED if isinstance(stop, _Terminated) else EXIT_INTERRUPTED
 
 
 def _say_failed(exc: NeardupClientError | InputError, args: argparse.Namespace) -> None:
@@ -494,9 +528,9 @@ def _run_file(
                 rejected += not isinstance(outcome, Verdict)
                 outcomes[outcome.outcome if isinstance(outcome, Verdict) else None] += 1
                 progress.advance()
-        except KeyboardInterrupt:
-            _say_how_far(args, f"interrupted once {answered:,} lines were answered")
-            return EXIT_INTERRUPTED
+        except KeyboardInterrupt as stop:  # (Ctrl-C, or SIGTERM: _Terminated)
+            _say_how_far(args, f"{_stopped(stop)} once {answered:,} lines were answered")
+            return _exit_status(stop)
         except NeardupClientError as exc:
             if not exc.retryable:
                 raise

@@ -512,9 +512,18 @@ def test_a_setting_that_cannot_work_stops_serve_with_one_line_naming_it(
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("command", ["ingest", "check"])
-def test_ctrl_c_ends_the_command_with_one_line_saying_how_far_it_got(
-    command: str, served: ServerProcess, tmp_path: Path
+@pytest.mark.parametrize(
+    ("command", "sig", "status", "stopped"),
+    [
+        ("ingest", signal.SIGINT, 130, "interrupted"),
+        ("check", signal.SIGINT, 130, "interrupted"),
+        # (as job runners and timeout(1) stop a command: it ended silently, its output file's buffer lost)
+        ("ingest", signal.SIGTERM, 143, r"terminated \(SIGTERM\)"),
+        ("check", signal.SIGTERM, 143, r"terminated \(SIGTERM\)"),
+    ],
+)
+def test_ctrl_c_or_sigterm_ends_the_command_with_one_line_saying_how_far_it_got(
+    command: str, sig: int, status: int, stopped: str, served: ServerProcess, tmp_path: Path
 ) -> None:
     rows: list[dict[str, object] | str] = [
         {"id": f"s{n}", "body": f"story {n} " + " ".join(f"w{n}x{j}" for j in range(300))} for n in range(20_000)
@@ -525,10 +534,10 @@ def test_ctrl_c_ends_the_command_with_one_line_saying_how_far_it_got(
                            stderr=subprocess.PIPE, text=True)  # fmt: skip
     assert run.stderr is not None
     wait_for(lambda: out.exists() and out.stat().st_size > 0, timeout=60, what="the first answers")
-    run.send_signal(signal.SIGINT)
+    run.send_signal(sig)
     stderr = run.communicate(timeout=60)[1]
-    assert run.returncode == 130, stderr
-    found = re.fullmatch(r"neardup \w+: interrupted once ([\d,]+) lines were answered\. .*\n", stderr)
+    assert run.returncode == status, stderr
+    found = re.fullmatch(rf"neardup {command}: {stopped} once ([\d,]+) lines were answered\. .*\n", stderr)
     assert found, stderr
     assert int(found.group(1).replace(",", "")) == len(out.read_text().splitlines()) < 20_000
 
@@ -620,16 +629,21 @@ def test_a_server_gone_past_the_retries_ends_the_command_saying_how_far_it_got(c
     assert int(found.group(1)) == len(out.read_text().splitlines())
 
 
-def test_ctrl_c_during_another_command_says_interrupted(served: ServerProcess) -> None:
+@pytest.mark.parametrize(
+    ("sig", "status", "stopped"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated (SIGTERM)")]
+)
+def test_ctrl_c_or_sigterm_during_another_command_says_so(
+    sig: int, status: int, stopped: str, served: ServerProcess
+) -> None:
     args = [sys.executable, "-m", "client.cli", "delete", "--from", "-", "--server", served.target]
     delete = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert delete.stdin is not None and delete.stderr is not None
     delete.stdin.write("a\n")  # (then the pipe stays open: delete waits for more ids, or their end)
     delete.stdin.flush()
     wait_for(lambda: _waits_on_stdin(delete.pid), timeout=60, what="delete to wait for more ids")
-    delete.send_signal(signal.SIGINT)
+    delete.send_signal(sig)
     _, stderr = delete.communicate(timeout=60)
-    assert (delete.returncode, stderr) == (130, "neardup delete: interrupted\n")
+    assert (delete.returncode, stderr) == (status, f"neardup delete: {stopped}\n")
 
 
 def _waits_on_stdin(pid: int) -> bool:
