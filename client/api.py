@@ -783,11 +783,16 @@ def _header_safe(token: str) -> str:
 
 
 def read_token_file(path: str | Path) -> str:
-    """The bearer token in a file, without surrounding whitespace (editors add a newline)."""
-    token = Path(path).read_text(encoding="utf-8").strip()
-    if not token:
-        raise ValueError(f"the token file {path} is empty")
-    return token
+    """The bearer token to send, from a file read as the server reads its --auth-token-file: one token a line,
+    blank lines and lines starting with # skipped, surrounding whitespace dropped (editors add a newline).
+    The first token is the one sent: the server's own file (a shared secret, mid-rotation) read whole was one
+    token holding a newline, refused with advice to use the file the client was using. ValueError if the
+    file holds no token."""
+    text = Path(path).read_text(encoding="utf-8")
+    tokens = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not tokens:
+        raise ValueError(f"the token file {path} holds no token (it is empty, or blank and # lines only)")
+    return tokens[0]
 
 
 def _status_code(value: int) -> grpc.StatusCode:

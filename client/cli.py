@@ -282,7 +282,8 @@ def _add_connection_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) 
     cmd.add_argument("--ca-file", default=env.get("NEARDUP_CA_FILE") or None,
                      help="connect with TLS, trusting this PEM CA certificate (env NEARDUP_CA_FILE)")  # fmt: skip
     cmd.add_argument("--token-file", default=env.get("NEARDUP_TOKEN_FILE") or None,
-                     help="send the bearer token in this file (env NEARDUP_TOKEN_FILE)")  # fmt: skip
+                     help="send the bearer token in this file, read as the server's --auth-token-file is (one "
+                          "token a line, # comments): the first token it lists (env NEARDUP_TOKEN_FILE)")  # fmt: skip
 
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")

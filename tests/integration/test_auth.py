@@ -294,3 +294,28 @@ def test_a_token_file_mended_without_changing_its_stamp_is_read_again(
     os.utime(token_file, ns=(stamp, stamp))
     assert support.until(lambda: _accepted(running.port, "new-token"), timeout=10)
     assert not _accepted(running.port, "old-token")
+
+
+def test_the_cli_reads_a_token_file_as_the_server_does_and_sends_the_first_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (the server's own file, a shared secret mid-rotation, was read whole: one token holding a newline)
+    server_file = tmp_path / "server-tokens"
+    server_file.write_text("old-token\n")
+    shared = tmp_path / "shared-tokens"
+    shared.write_text("# rotating: clients send the first token\n\nold-token\nnew-token\n")
+    moved = tmp_path / "moved-tokens"
+    moved.write_text("new-token\nold-token\n")
+    comments_only = tmp_path / "comments-only"
+    comments_only.write_text("# no token yet\n\n")
+    with in_process_server(tmp_path / "data", auth_token_file=str(server_file)) as (running, _):
+        stats = ["stats", "--server", f"127.0.0.1:{running.port}", "--token-file"]
+        assert main([*stats, str(shared)], env={}) == 0
+        assert main([*stats, str(moved)], env={}) == 2  # (the first, new-token, is sent: this server refuses it)
+        assert "UNAUTHENTICATED" in capsys.readouterr().err
+        with pytest.raises(SystemExit) as exited:
+            main([*stats, str(comments_only)], env={})
+    assert exited.value.code == 2
+    assert f"the token file {comments_only} holds no token (it is empty, or blank and # lines only)" in (
+        capsys.readouterr().err
+    )
