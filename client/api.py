@@ -468,12 +468,13 @@ class NeardupClient:
             return
         size = article.to_pb().ByteSize()
         if size > limit:
+            encoded, most = _sizes(size, self.max_message_bytes)
             raise InvalidArgumentError(
                 grpc.StatusCode.INVALID_ARGUMENT,
-                f"article.body: the article is {size / 2**20:.1f} MiB encoded, over the "
-                f"{self.max_message_bytes / 2**20:.1f} MiB a request to the server may carry, so it was not "
-                "sent (the server stores bodies up to its --max-body-bytes, 1 MiB by default). Shorten it; "
-                "if the server's limits were raised, raise max_message_bytes (neardup --max-message-bytes) to match",
+                f"article.body: the article is {encoded} encoded, over the {most} a request to the server may "
+                "carry, so it was not sent (the server stores bodies up to its --max-body-bytes, 1 MiB by "
+                "default). Shorten it; if the server's limits were raised, raise max_message_bytes (neardup "
+                "--max-message-bytes) to match its max_message_bytes (`neardup stats` shows it)",
             )
 
     def get(self, article_id: str) -> StoredArticle:
@@ -585,6 +586,18 @@ class NeardupClient:
                 raise
             failures += 1
             _back_off_or_raise(error, failures, retry, on_retry, 1, self._closed)
+
+
+def _sizes(size: int, limit: int) -> tuple[str, str]:
+    """Two sizes as people read them: MiB from 1 MiB up, bytes below (a limit of 10 bytes read "0.0 MiB"), and
+    bytes for both when MiB would show one number for both ("4.0 MiB encoded, over the 4.0 MiB")."""
+
+    def mib(n: int) -> str:
+        return f"{n / 2**20:.1f} MiB"
+
+    if min(size, limit) >= 2**20 and mib(size) != mib(limit):
+        return mib(size), mib(limit)
+    return f"{size:,} bytes", f"{limit:,} bytes"
 
 
 def _ended_early(unanswered: int) -> StreamEndedEarlyError:

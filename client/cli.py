@@ -710,8 +710,12 @@ def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
 def _stats(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     with _connect(args) as client:
         s = client.stats()
+    # (the limits too: a too-big article's error says to match --max-message-bytes to the server's; None: a
+    # server too old to say)
     print(json.dumps({"articles": s.articles, "store": s.store, "uptime_seconds": round(s.uptime_seconds, 3),
-                      "version": s.version, "parameters": s.parameters}, indent=2))  # fmt: skip
+                      "version": s.version, "max_body_bytes": s.max_body_bytes or None,
+                      "max_message_bytes": s.max_message_bytes or None, "parameters": s.parameters},
+                     indent=2))  # fmt: skip
     return EXIT_OK
 
 

@@ -257,6 +257,11 @@ def test_check_stores_nothing_and_reports_matches(served: ServerProcess, tmp_pat
     assert json.loads(neardup("stats", "--server", served.target).stdout)["articles"] == 1
 
 
+def test_stats_shows_the_server_limits_a_too_big_article_is_told_to_match(served: ServerProcess) -> None:
+    stats = json.loads(neardup("stats", "--server", served.target).stdout)
+    assert (stats["max_body_bytes"], stats["max_message_bytes"]) == (1 << 20, 4 << 20)
+
+
 def test_get_prints_json_and_exits_1_when_absent(served: ServerProcess, tmp_path: Path) -> None:
     neardup("ingest", str(write_jsonl(tmp_path / "in.jsonl", ROWS[:2])), "--server", served.target)
     found = neardup("get", "copy", "--server", served.target)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -129,6 +130,24 @@ def test_an_article_is_refused_unsent_only_if_its_encoded_size_is_over_the_messa
         assert client._unsendable(fits) is None
         failure = client._unsendable(Article("big", "é" * 50_000))
         assert failure is not None and failure.id == "big"
-        assert isinstance(failure.error, InvalidArgumentError) and "0.1 MiB" in str(failure.error)
+        assert isinstance(failure.error, InvalidArgumentError)
+        assert "the article is 100,009 bytes encoded, over the 100,000 bytes a request" in str(failure.error)
         with pytest.raises(InvalidArgumentError, match="not sent"):
             client.index(Article("big", "x" * 100_000))
+
+
+@pytest.mark.parametrize(
+    ("body_bytes", "limit", "said"),
+    [
+        (30, 10, r"is \d\d bytes encoded, over the 10 bytes a request"),  # (was "0.0 MiB, over the 0.0 MiB")
+        (5 << 20, 4 << 20, r"is 5\.0 MiB encoded, over the 4\.0 MiB a request"),
+        (4 << 20, 4 << 20, r"is 4,194,3\d\d bytes encoded, over the 4,194,304 bytes a"),  # (was 4.0 MiB twice)
+    ],
+)
+def test_an_article_too_big_to_send_says_both_sizes_so_they_can_be_told_apart(
+    body_bytes: int, limit: int, said: str
+) -> None:
+    with NeardupClient("127.0.0.1:9", max_message_bytes=limit) as client:
+        failure = client._unsendable(Article("big", "x" * body_bytes))
+    assert failure is not None and re.search(said, str(failure.error)), failure
+    assert "`neardup stats` shows it" in str(failure.error)
