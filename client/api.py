@@ -737,15 +737,35 @@ def _require_settings(timeout: float | None, keepalive_seconds: float, min_keepa
 
 def with_default_port(target: str) -> str:
     """`target` with neardup's port added when it names a host alone ("localhost", "10.0.0.7", "[::1]", "::1"):
-    gRPC would otherwise try 443. Targets with a port or a scheme ("unix:/path", "dns:///host:1") are kept.
-    A bare number raises ValueError: it is a port meant for some host, and gRPC would read it as a host."""
+    gRPC would otherwise try 443. Targets in gRPC's own forms ("unix:/path", "dns:///host:1") are kept.
+    ValueError, saying what to write, for what gRPC would misread: a bare number (a port meant for some host,
+    read as a host), a colon with no port after it (read as port 443), and a URL's scheme ("http://host:1",
+    which gRPC refused as a "Misformatted domain name")."""
+    if target.startswith(_GRPC_SCHEMES):
+        return target
+    scheme, slashes, rest = target.partition("://")
+    if slashes:
+        tls = ", with --tls (tls=True) for TLS" if scheme.lower() in ("https", "grpcs") else ""
+        raise ValueError(
+            f"the server address {target!r} begins with {scheme}://: give host:port, no scheme, e.g. "
+            f"{rest.rstrip('/') or 'localhost:' + str(DEFAULT_PORT)!r}{tls}"
+        )
     if target.isdigit():
         raise ValueError(f"the server address {target!r} is a port alone: give a host too, e.g. 'localhost:{target}'")
     if _is_ipv6_address(target):  # (its colons are not a port's: brackets set the port apart)
         return f"[{target}]:{DEFAULT_PORT}"
     if ":" not in target or (target.startswith("[") and target.endswith("]")):
         return f"{target}:{DEFAULT_PORT}"
+    if target.endswith(":"):
+        raise ValueError(
+            f"the server address {target!r} has no port after its colon: give host:port, e.g. "
+            f"'{target}{DEFAULT_PORT}', or the host alone for port {DEFAULT_PORT}"
+        )
     return target
+
+
+# The forms of target gRPC reads itself (its name resolvers): kept as they are.
+_GRPC_SCHEMES = ("dns:", "unix:", "unix-abstract:", "vsock:", "ipv4:", "ipv6:")
 
 
 def _is_ipv6_address(text: str) -> bool:

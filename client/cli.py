@@ -272,8 +272,8 @@ def _add_health(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str])
 
 
 def _add_connection_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
-    cmd.add_argument("--server", default=env.get("NEARDUP_SERVER", f"127.0.0.1:{DEFAULT_PORT}"),
-                     help=f"host[:port], port {DEFAULT_PORT} if left out (env NEARDUP_SERVER; "
+    cmd.add_argument("--server", default=env.get("NEARDUP_SERVER") or f"127.0.0.1:{DEFAULT_PORT}",  # (empty: unset)
+                     help=f"host[:port], no scheme; port {DEFAULT_PORT} if left out (env NEARDUP_SERVER; "
                           "default %(default)s)")  # fmt: skip
     cmd.add_argument("--tls", action=argparse.BooleanOptionalAction, default=_env_flag(env, "NEARDUP_TLS"),
                      help="connect with TLS, trusting the system's CA certificates; --no-tls: without, whatever "

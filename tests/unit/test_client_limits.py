@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from client import NeardupClient, api
 from client.api import DEFAULT_PORT, with_default_port
-from client.cli import main
+from client.cli import _parser, main
 from service import detector, engine, grpc_server
 from service.settings import Settings
 
@@ -45,6 +47,40 @@ def test_the_cli_given_a_port_alone_says_what_to_write_in_one_line(capsys: pytes
     assert capsys.readouterr().err == (
         "neardup: the server address '50051' is a port alone: give a host too, e.g. 'localhost:50051'\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        # (gRPC tried port 443)
+        ("127.0.0.1:", "'127.0.0.1:' has no port after its colon: give host:port, e.g. '127.0.0.1:50051', or the "
+                       "host alone for port 50051"),
+        ("[::1]:", "'[::1]:' has no port after its colon"),
+        # (gRPC said "Misformatted domain name")
+        ("http://127.0.0.1:7000", "'http://127.0.0.1:7000' begins with http://: give host:port, no scheme, e.g. "
+                                  "'127.0.0.1:7000'"),
+        ("https://dedup.example/", "begins with https://: give host:port, no scheme, e.g. 'dedup.example', with "
+                                   "--tls (tls=True) for TLS"),
+    ],
+)  # fmt: skip
+def test_an_address_grpc_would_misread_is_refused_saying_what_to_write(target: str, said: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(said)):
+        with_default_port(target)
+    with pytest.raises(ValueError, match=re.escape(said)):
+        NeardupClient(target)
+
+
+def test_the_cli_given_an_empty_port_says_what_to_write_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["stats", "--server", "127.0.0.1:"], env={})
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.startswith("neardup: the server address '127.0.0.1:' has no port after its colon")
+
+
+def test_an_empty_neardup_server_means_the_default_address() -> None:
+    # (it was taken as the address "", and connected to ":50051")
+    assert _parser({"NEARDUP_SERVER": ""}).parse_args(["stats"]).server == f"127.0.0.1:{DEFAULT_PORT}"
+    assert _parser({"NEARDUP_SERVER": "nd.example:7000"}).parse_args(["stats"]).server == "nd.example:7000"
 
 
 def test_the_default_port_is_the_one_the_server_listens_on() -> None:
