@@ -44,7 +44,7 @@ from client.errors import (
     NeardupClientError,
     NotFoundError,
 )
-from client.jsonl import BadLine, InputError, read_numbered_articles
+from client.jsonl import BadLine, InputError, NumberedArticles, read_numbered_articles
 from client.ordered import in_order, ordered_map
 from client.resume import Retry
 
@@ -437,7 +437,7 @@ def _announce_serving(settings: Settings, running: RunningServer) -> None:
 
 def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     retry = Retry(attempts=args.retries) if args.retries > 0 else None
-    lines = read_numbered_articles(args.file)  # (a file that cannot be read fails before any server is asked)
+    lines = _read_input(args)  # (a file that cannot be read fails before any server is asked)
     with (
         _output(args.output, args.file) as out,
         _connect(args, timeout=None, max_message_bytes=args.max_message_bytes) as client,
@@ -449,6 +449,13 @@ def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                                        on_retry=_say_retrying, more_ready=lines.ready)  # fmt: skip
 
         return _run_file(args, out, lines, lambda items: in_order(items, Article, send))
+
+
+def _read_input(args: argparse.Namespace) -> NumberedArticles:
+    def warn(message: str) -> None:
+        print(f"neardup {args.command}: {message}", file=sys.stderr)
+
+    return read_numbered_articles(args.file, warn)
 
 
 def _wait_ready(client: NeardupClient, args: argparse.Namespace, seconds: float = 10) -> None:
@@ -477,7 +484,7 @@ def _say_retrying_check(error: NeardupClientError, _: int, wait: float) -> None:
 
 def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     retry = Retry(attempts=args.retries) if args.retries > 0 else None
-    lines = read_numbered_articles(args.file)
+    lines = _read_input(args)
     with (
         _output(args.output, args.file) as out,
         _connect(args, max_message_bytes=args.max_message_bytes) as client,

@@ -21,6 +21,9 @@ from client.api import Article
 
 STDIN = Path("-")
 GZIP_MAGIC = b"\x1f\x8b"  # the first two bytes of every gzip member
+FIELDS = ("id", "body", "title", "source", "url", "published")  # what a line's object is read for
+_READS = f"neardup reads {', '.join(FIELDS)}"
+Warn = Callable[[str], None]  # told of what is read past, not refused: a field that is not read
 
 
 @dataclass(frozen=True)
@@ -47,14 +50,28 @@ def read_articles(path: Path) -> Iterator[Article | BadLine]:
     return (item for _, item in read_numbered_articles(path))
 
 
-def read_numbered_articles(path: Path) -> NumberedArticles:
+def read_numbered_articles(path: Path, warn: Warn | None = None) -> NumberedArticles:
     """read_articles, each with the number of its line in the file (blank lines are skipped, so the
-    count of those read is not it)."""
+    count of those read is not it). `warn` hears, once per field name, of a field no article has (FIELDS):
+    it was dropped silently, so a `publishedAt` left articles without their publication time."""
     try:
         stream, ready = _open_binary(path)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return NumberedArticles(_articles(stream, path), ready)
+    return NumberedArticles(_articles(stream, path, _once_per_field(warn)), ready)
+
+
+def _once_per_field(warn: Warn | None) -> Callable[[str, int], None] | None:
+    if warn is None:
+        return None
+    said: set[str] = set()
+
+    def unread(name: str, number: int) -> None:
+        if name not in said:
+            said.add(name)
+            warn(f"line {number}: field {name!r} is not read, there or on later lines ({_READS})")
+
+    return unread
 
 
 class NumberedArticles(Iterator[tuple[int, Article | BadLine]]):
@@ -214,22 +231,24 @@ def _is_gzip(stream: io.BufferedReader | DescriptorReader) -> bool:
     return stream.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)] == GZIP_MAGIC
 
 
-def _articles(stream: AbstractContextManager[Iterable[bytes]], path: Path) -> Iterator[tuple[int, Article | BadLine]]:
+def _articles(
+    stream: AbstractContextManager[Iterable[bytes]], path: Path, unread: Callable[[str, int], None] | None
+) -> Iterator[tuple[int, Article | BadLine]]:
     number = 0
     with stream as lines:
         try:
             for number, raw in enumerate(lines, start=1):
                 if raw.strip():
-                    yield number, parse_line(raw, number)
+                    yield number, parse_line(raw, number, unread)
         except (OSError, EOFError, zlib.error) as exc:  # (gzip.BadGzipFile is an OSError)
             name = "standard input" if path == STDIN else str(path)
             where = f" after line {number}" if number else ""
             raise InputError(f"cannot read {name}{where}: {exc}") from None
 
 
-def parse_line(raw: bytes, number: int) -> Article | BadLine:
+def parse_line(raw: bytes, number: int, unread: Callable[[str, int], None] | None = None) -> Article | BadLine:
     """The article on line `number` of a file, or what is wrong with the line. It must be UTF-8 (a byte order
-    mark on the first line is allowed)."""
+    mark on the first line is allowed). `unread(name, number)` hears of each field not in FIELDS."""
     try:
         line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
     except UnicodeDecodeError as exc:
@@ -242,10 +261,18 @@ def parse_line(raw: bytes, number: int) -> Article | BadLine:
         return BadLine(None, f"line {number}: not valid JSON ({_where(exc)})")
     if not isinstance(obj, dict):
         return BadLine(None, f"line {number}: expected a JSON object")
+    if unread is not None:
+        for name in obj:
+            if name not in FIELDS:
+                unread(name, number)
     try:
         article_id = _id(obj.get("id"))
     except ValueError as exc:
         return BadLine(None, f"line {number}: {exc}")
+    if obj.get("body") is None:  # (sent, the server said "article.body: is required", naming nothing it got)
+        has = ", ".join(map(repr, obj)) or "no field"
+        missing = "is null" if "body" in obj else "is missing"
+        return BadLine(article_id, f"line {number}: body: {missing}; the line has {has} ({_READS})")
     try:
         return Article(
             id=article_id or "",
@@ -260,11 +287,17 @@ def parse_line(raw: bytes, number: int) -> Article | BadLine:
 
 
 def _id(value: Any) -> str | None:
-    """The id as text: a string, or a number's digits; anything else (a list, true) is refused rather than
-    stored under its Python spelling ("['a']", "True")."""
+    """The id as text: a string, or a whole number's digits; anything else (a list, true) is refused rather
+    than stored under its Python spelling ("['a']", "True"), and so is a number written with a decimal point
+    or an exponent: 1e3 was stored as "1000.0", and 1.50 as "1.5"."""
     if value is None or isinstance(value, str):
         return value
-    if isinstance(value, bool) or not isinstance(value, int | float):  # (bool is an int to Python, not to JSON)
+    if isinstance(value, float):
+        raise ValueError(
+            f"id: a number with a decimal point or an exponent (read as {value!r}) is no id: write the id as a "
+            "string, in quotes"
+        )
+    if isinstance(value, bool) or not isinstance(value, int):  # (bool is an int to Python, not to JSON)
         raise ValueError(f"id: expected a string, got {type(value).__name__}")
     return str(value)
 

@@ -121,6 +121,25 @@ def test_ingest_reads_standard_input_and_exits_0_when_every_line_is_accepted(ser
     assert result.stderr == "neardup ingest: 2 lines answered, none rejected\n"  # (--no-progress: the total still)
 
 
+def test_a_field_the_command_does_not_read_is_said_once_on_stderr(served: ServerProcess, tmp_path: Path) -> None:
+    rows: list[dict[str, object] | str] = [
+        {"id": "u1", "text": WIRE},
+        {"id": "u2", "body": WIRE, "publishedAt": "2026-03-17T09:00:00Z"},
+        {"id": "u3", "body": SAME_EVENT_A, "publishedAt": "2026-03-17T10:00:00Z"},
+    ]
+    result = neardup("check", str(write_jsonl(tmp_path / "in.jsonl", rows)), "--server", served.target,
+                     "--no-progress")  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    reads = "(neardup reads id, body, title, source, url, published)"
+    assert result.stderr.splitlines()[:2] == [
+        f"neardup check: line 1: field 'text' is not read, there or on later lines {reads}",
+        f"neardup check: line 2: field 'publishedAt' is not read, there or on later lines {reads}",
+    ]
+    assert json.loads(result.stdout.splitlines()[0])["error"] == (
+        f"line 1: body: is missing; the line has 'id', 'text' {reads}"
+    )
+
+
 @pytest.mark.parametrize("command", ["ingest", "check"])
 def test_an_input_that_cannot_be_read_is_a_one_line_error_before_any_server_is_asked(
     command: str, tmp_path: Path

@@ -184,3 +184,40 @@ def test_a_live_feed_between_lines_is_not_ready_and_a_file_always_is(
     path.write_bytes(jsonl({"id": "a", "body": "one"}))
     whole = read_numbered_articles(path)
     assert whole.ready() and list(whole) == [(1, Article("a", "one"))] and whole.ready()
+
+
+READS = "(neardup reads id, body, title, source, url, published)"
+
+
+def test_a_field_that_is_not_read_is_warned_of_once_and_a_missing_body_names_the_fields_the_line_has(
+    tmp_path: Path,
+) -> None:
+    # (both were dropped silently: a `publishedAt` left the article without its time, so the wrong copy was
+    # taken for the original, and a `text` was refused by the server as "article.body: is required")
+    path = tmp_path / "feed.jsonl"
+    rows = [
+        {"id": "u1", "text": "one"},
+        {"id": "u2", "body": "two", "publishedAt": "2026-03-17T09:00:00Z"},
+        {"id": "u3", "body": "three", "publishedAt": "2026-03-18T09:00:00Z", "text": "3"},
+    ]
+    path.write_bytes(jsonl(*rows))
+    warned: list[str] = []
+    lines = [item for _, item in read_numbered_articles(path, warned.append)]
+    assert lines == [BadLine("u1", f"line 1: body: is missing; the line has 'id', 'text' {READS}"),
+                     Article("u2", "two"), Article("u3", "three")]  # fmt: skip
+    assert warned == [
+        f"line 1: field 'text' is not read, there or on later lines {READS}",
+        f"line 2: field 'publishedAt' is not read, there or on later lines {READS}",
+    ]
+
+
+def test_an_id_written_with_a_decimal_point_or_an_exponent_is_refused_naming_its_line(tmp_path: Path) -> None:
+    # (1e3 was stored as "1000.0", 1.50 as "1.5": ids no one wrote)
+    path = tmp_path / "ids.jsonl"
+    path.write_bytes(b'{"id": 1e3, "body": "a"}\n{"id": 1.50, "body": "b"}\n{"id": 42, "body": "c"}\n')
+    said = "is no id: write the id as a string, in quotes"
+    assert list(read_articles(path)) == [
+        BadLine(None, f"line 1: id: a number with a decimal point or an exponent (read as 1000.0) {said}"),
+        BadLine(None, f"line 2: id: a number with a decimal point or an exponent (read as 1.5) {said}"),
+        Article("42", "c"),  # (a whole number: its digits, as before)
+    ]
