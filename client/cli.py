@@ -26,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from client.api import (
     DEFAULT_PORT,
+    MAX_BATCH_ARTICLES,
     MAX_DELETES_PER_CALL,
     MAX_MESSAGE_BYTES,
     SERVICE_NAME,
@@ -175,10 +176,10 @@ def _add_ingest(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str])
         "ingest",
         help="stream a JSONL file through IndexArticleBatches (stores articles; exit 1 if a line was rejected)",
     )
-    ingest.add_argument("--batch", type=int, default=DEFAULT_BATCH,
+    ingest.add_argument("--batch", type=_whole_number(1, MAX_BATCH_ARTICLES), default=DEFAULT_BATCH,
                         help="articles per message, at most 1000 (1: one IndexArticles message each; "
                              "default %(default)s)")  # fmt: skip
-    ingest.add_argument("--retries", type=int, default=Retry.attempts,
+    ingest.add_argument("--retries", type=_whole_number(0), default=Retry.attempts,
                         help="if the stream fails, or an article is answered, with UNAVAILABLE or "
                              "RESOURCE_EXHAUSTED (server restarting or full, its store down or full), open it "
                              "again and resend what was not answered, up to this many times in a row, "
@@ -193,12 +194,29 @@ def _add_check(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) 
         "check",
         help="compare a JSONL file with the index through CheckArticle (stores nothing; exit 1 if a line was rejected)",
     )
-    check.add_argument("--retries", type=int, default=Retry.attempts,
+    check.add_argument("--retries", type=_whole_number(0), default=Retry.attempts,
                        help="if a check fails with UNAVAILABLE or RESOURCE_EXHAUSTED (server restarting or "
                             "full), send it again, up to this many times in a row, backing off from 0.5 s "
                             "to 10 s (0: fail at once; default %(default)s)")  # fmt: skip
     _add_file_flags(check, env)
     check.set_defaults(run=_check)
+
+
+def _whole_number(least: int, most: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from `least` to `most`, refused otherwise with the flag named (--batch
+    1001 was cut to 1000 and --batch 0 raised to 1, --retries -1 taken as 0, all silently)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < least or (most is not None and value > most):
+            bound = f"from {least} to {most}" if most is not None else f"{least} or more"
+            raise argparse.ArgumentTypeError(f"{value} is out of range: give {bound}")
+        return value
+
+    return parse
 
 
 def _add_file_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
@@ -445,7 +463,7 @@ def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         _wait_ready(client, args)
 
         def send(articles: Iterable[Article]) -> Iterable[Verdict | ArticleFailure]:
-            return client.index_stream(articles, evidence=args.evidence, batch=max(1, args.batch), retry=retry,
+            return client.index_stream(articles, evidence=args.evidence, batch=args.batch, retry=retry,
                                        on_retry=_say_retrying, more_ready=lines.ready)  # fmt: skip
 
         return _run_file(args, out, lines, lambda items: in_order(items, Article, send))

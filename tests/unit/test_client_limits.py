@@ -132,3 +132,29 @@ def test_a_lower_keepalive_is_taken_for_a_server_that_allows_it() -> None:
 def test_the_client_connects_to_the_default_port_of_a_bare_host() -> None:
     with NeardupClient("127.0.0.1") as client:
         assert client.target == f"127.0.0.1:{DEFAULT_PORT}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        # (cut to 1000, raised to 1, and taken as 0 retries: all silently)
+        (["ingest", "in.jsonl", "--batch", "1001"], "argument --batch: 1001 is out of range: give from 1 to 1000"),
+        (["ingest", "in.jsonl", "--batch", "0"], "argument --batch: 0 is out of range: give from 1 to 1000"),
+        (["ingest", "in.jsonl", "--retries", "-1"], "argument --retries: -1 is out of range: give 0 or more"),
+        (["check", "in.jsonl", "--retries", "-1"], "argument --retries: -1 is out of range: give 0 or more"),
+        (["ingest", "in.jsonl", "--batch", "lots"], "argument --batch: 'lots' is not a whole number"),
+    ],
+)
+def test_a_count_out_of_range_is_refused_naming_its_flag(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        _parser({}).parse_args(argv)
+    assert exited.value.code == 2
+    assert said in capsys.readouterr().err
+
+
+def test_the_edges_of_the_counts_are_taken() -> None:
+    edges = _parser({}).parse_args(["ingest", "in.jsonl", "--batch", "1000", "--retries", "0"])
+    assert (edges.batch, edges.retries) == (1000, 0)
+    assert _parser({}).parse_args(["ingest", "in.jsonl", "--batch", "1"]).batch == 1
