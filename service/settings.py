@@ -381,6 +381,11 @@ def _add(parser: argparse.ArgumentParser, env: Mapping[str, str], f: Field[Any],
         value = kind(raw) if raw is not None else (str(default) if isinstance(default, Path) else default)
     except ValueError:
         parser.error(f"{env_name}={raw!r} is not a valid value for {flag}: expected a {_KIND_NAMES[type(default)]}")
+    if raw is not None:  # (checked here, not with the flags': that message named the flag alone)
+        try:
+            _check_range(f, value)
+        except ValueError as exc:
+            parser.error(f"{env_name}={raw!r}: {exc}")
     choices = _CHOICES.get(name)
     if raw is not None and choices is not None and value not in choices:  # (argparse checks flags' values only)
         parser.error(f"{env_name}={raw!r} is not a valid value for {flag}: choose from {', '.join(choices)}")

@@ -128,6 +128,24 @@ def test_an_environment_value_that_does_not_parse_names_the_variable(capsys: pyt
 
 
 @pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"NEARDUP_PORT": "70000"}, "NEARDUP_PORT='70000': --port must be between 0 and 65535 (got 70000)"),
+        ({"NEARDUP_GRACE_SECONDS": "inf"}, "NEARDUP_GRACE_SECONDS='inf': --grace-seconds must be a finite number"),
+        ({"NEARDUP_NUM_PERM": "0"}, "NEARDUP_NUM_PERM='0': --num-perm must be at least 1 (got 0)"),
+    ],
+)
+def test_an_environment_value_out_of_range_names_the_variable(
+    env: dict[str, str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (it was refused as "--port must be between 0 and 65535", naming a flag no one had given)
+    with pytest.raises(SystemExit) as exited:
+        Settings.from_args([], env)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
     ("name", "value", "flag", "choices"),
     [
         # "true" once meant off here, and the start removed the index snapshot: every later start rebuilt.
