@@ -48,6 +48,7 @@ from service.errors import (
     Unavailable,
 )
 from service.gil import let_others_run
+from service.logs import Throttle
 from service.lsh import BandKeys
 from service.model import (
     Article,
@@ -98,6 +99,9 @@ _SCREENED_BESIDE_CHECKS = 16
 # per 100 instead of one per article (docs/perf.md, "Purges").
 MAX_DELETED_AT_ONCE = 1000
 _DELETED_A_WRITE = 100
+# A batch the store refuses is logged at once, then at most one a this many seconds, with the articles refused since:
+# while Redis was down, one client's ingest logged 67 such lines in 10 s.
+REFUSALS_LOGGED_EVERY = 10.0
 _LATE_CHECK = (
     "the deadline passed while the check waited for its turn (behind other checks, or the store held alone "
     "for a merge of its index), so it was not made: retry with a longer deadline, or send checks at a lower rate"
@@ -130,6 +134,7 @@ class Engine:
         self._band_keys = BandKeys(detector.params.lsh_bands, detector.params.lsh_rows)
         self.started = time.monotonic()
         self._queue: queue.SimpleQueue[list[_Job] | object] = queue.SimpleQueue()
+        self._refusals = Throttle(REFUSALS_LOGGED_EVERY)
         self._closed = False
         self._writer = threading.Thread(target=self._write_loop, name="neardup-writer", daemon=True)
         self._writer.start()
@@ -209,7 +214,7 @@ class Engine:
         except (Unavailable, ResourceExhausted, IncompatibleIndex) as exc:  # the store said why, for the callers
             # (Mostly nothing of the batch is stored either. Redis waiting for its replicas fails after the
             # commit: the retry finds those articles stored and answers for them.)
-            log.error("batch of %d articles not acknowledged: %s", len(jobs), exc)
+            self._log_refusal(len(jobs), exc)
             self._fail(jobs, exc)
             return
         except Exception as exc:  # nothing of the batch is acknowledged: fail it, retryably
@@ -219,6 +224,13 @@ class Engine:
         self.stored_as_new += self._new_in_batch
         for job, verdict in zip(jobs, verdicts, strict=True):
             job.future.set_result(verdict)
+
+    def _log_refusal(self, articles: int, error: Exception) -> None:
+        """A batch the store refused, said at ERROR unless one was said less than REFUSALS_LOGGED_EVERY ago."""
+        unlogged = self._refusals.due(articles)
+        if unlogged is not None:
+            log.error("batch of %d articles not acknowledged: %s (%d more articles refused since the last such line; "
+                      "at most one a %.0f s)", articles, error, unlogged, REFUSALS_LOGGED_EVERY)  # fmt: skip
 
     @staticmethod
     def _fail(jobs: list[_Job], error: Exception) -> None:

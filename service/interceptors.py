@@ -27,6 +27,7 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from service.errors import Cancelled, DeadlineExceeded, NeardupError, ResourceExhausted
+from service.logs import Throttle
 from service.metrics import Metrics
 from service.status import status_for
 
@@ -466,24 +467,18 @@ def accepted_tokens(text: str) -> list[bytes]:
 
 
 class RefusalLog:
-    """Logs refused credentials at WARNING, at most one line a `interval` seconds: an operator must see a
-    client with a stale token, but one retrying in a loop must not fill the log. The line names the
-    caller and counts the refusals left unlogged since the last line; it never shows the token sent."""
+    """Logs refused credentials at WARNING, at most one line a `interval` seconds (service/logs.py, Throttle):
+    an operator must see a client with a stale token, but one retrying in a loop must not fill the log. The
+    line names the caller and counts the refusals left unlogged since the last line; it never shows the
+    token sent."""
 
     def __init__(self, interval: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self._interval = interval
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._last: float | None = None
-        self._unlogged = 0
+        self._throttle = Throttle(interval, clock)
 
     def note(self, peer: str, what: str) -> None:
-        with self._lock:
-            now = self._clock()
-            if self._last is not None and now - self._last < self._interval:
-                self._unlogged += 1
-                return
-            unlogged, self._unlogged, self._last = self._unlogged, 0, now
+        unlogged = self._throttle.due()
+        if unlogged is None:
+            return
         log.warning(
             "refused a call from %s with %s (UNAUTHENTICATED); %d more refused since the last such line",
             peer, what, unlogged, extra={"peer": peer, "refused_unlogged": unlogged},

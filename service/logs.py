@@ -10,6 +10,9 @@ import contextlib
 import json
 import logging
 import sys
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import IO
 
@@ -63,3 +66,27 @@ def announce(message: str, fmt: str, stream: IO[str] | None = None) -> None:
     formatter = JsonFormatter() if fmt == "json" else logging.Formatter("%(message)s")
     with contextlib.suppress(OSError):  # (whoever read the log has gone: serve on, as logging does then)
         print(formatter.format(record), file=stream or sys.stderr, flush=True)
+
+
+class Throttle:
+    """At most one log line an `interval` seconds for one kind of event, the first at once: an operator must
+    see it, but one repeated in a loop (a client retrying a stale token, every batch while the store is down)
+    must not fill the log. It counts what the lines it holds back would have said, for the next line."""
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last: float | None = None
+        self._unlogged = 0
+
+    def due(self, weight: int = 1) -> int | None:
+        """None: leave this event unlogged (its `weight` counted); else log it now, saying that the events held
+        back since the last line weighed the number returned."""
+        with self._lock:
+            now = self._clock()
+            if self._last is not None and now - self._last < self._interval:
+                self._unlogged += weight
+                return None
+            unlogged, self._unlogged, self._last = self._unlogged, 0, now
+        return unlogged

@@ -1,8 +1,10 @@
 """An article the server could not store just now (its Redis store full) is sent again by a client told to
-retry, instead of coming back as one error line among thousands for the length of the outage."""
+retry, instead of coming back as one error line among thousands for the length of the outage; and the
+server's log says such refusals once an interval, not once a batch."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +13,7 @@ import grpc
 import pytest
 import redis
 
-from benchmarks.loopback import redis_server
+from benchmarks.loopback import RedisServer, redis_server
 from client import (
     Article,
     ArticleFailure,
@@ -21,6 +23,10 @@ from client import (
     Retry,
     Verdict,
 )
+from service.detector import Detector
+from service.engine import Engine
+from service.errors import Unavailable
+from service.model import Article as ModelArticle
 from service.redis_store import RedisStore
 from service.settings import DetectionParams
 from tests.redis_support import synthetic_articles
@@ -108,3 +114,25 @@ def test_an_index_a_server_must_not_write_to_is_failed_precondition_and_not_retr
         with pytest.raises(FailedPreconditionError, match="num_perm: Redis index has 64") as refused:
             client.index(late)
     assert refused.value.code == grpc.StatusCode.FAILED_PRECONDITION and not refused.value.retryable
+
+
+def test_batches_refused_while_the_store_is_down_are_logged_once_an_interval_not_once_each(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    down = RedisServer(tmp_path / "redis")  # (a free port, nothing listening)
+    params = DetectionParams()
+    engine = Engine(Detector(params, 1 << 20), RedisStore(down.url, params), max_batch=64)
+    try:
+        caplog.set_level(logging.ERROR, logger="service.engine")
+        said: list[str] = []
+        for article in _articles(6):
+            prepared = engine.detector.prepare(ModelArticle(article.id, article.body))
+            with pytest.raises(Unavailable, match="is not answering"):
+                engine.index(prepared, timeout=30)
+            said = [r.getMessage() for r in caplog.records if r.name == "service.engine"]
+            assert said  # (the first refusal is said at once)
+    finally:
+        engine.close()
+    assert len(said) == 1, said  # six refused batches within REFUSALS_LOGGED_EVERY: one line
+    assert said[0].startswith("batch of 1 articles not acknowledged: the shared Redis store at")
+    assert "(0 more articles refused since the last such line" in said[0]

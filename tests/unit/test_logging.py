@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from service.interceptors import RefusalLog
-from service.logs import announce, configure
+from service.logs import Throttle, announce, configure
 
 
 @pytest.fixture
@@ -80,3 +80,17 @@ def test_refused_credentials_are_logged_once_an_interval_with_the_count_left_out
         f"refused a call from ipv4:127.0.0.1:5000 with no token (UNAUTHENTICATED); 0 {tail}",
         f"refused a call from ipv6:[::1]:5002 with no token (UNAUTHENTICATED); 4 {tail}",
     ]
+
+
+def test_a_throttle_lets_the_first_event_through_then_one_an_interval_with_the_weight_held_back() -> None:
+    now = [0.0]
+    throttle = Throttle(interval=10.0, clock=lambda: now[0])
+    assert throttle.due(64) == 0
+    now[0] = 4.0
+    assert throttle.due(64) is None and throttle.due(3) is None
+    now[0] = 10.0
+    assert throttle.due(5) == 67  # (what was held back, not this one)
+    now[0] = 19.9
+    assert throttle.due() is None
+    now[0] = 20.0
+    assert throttle.due() == 1
