@@ -282,7 +282,7 @@ class RedisStore:
         except UrlRefused as exc:  # (a setting that cannot work: no point serving on it)
             raise ValueError(f"--redis-url: {exc}") from exc
         except (Unavailable, ResourceExhausted) as exc:  # start anyway: a stateless replica serves once Redis can
-            log.warning("%s; will connect on the first request", exc)
+            log.warning("%s", _unusable_at_start(self.where, self.url, exc))
 
     # ---- connection ------------------------------------------------------------------------------
 
@@ -767,6 +767,19 @@ def _scheme_hint(url: str, exc: redis.RedisError) -> str:
     if url.startswith("rediss://") and isinstance(exc, redis.TimeoutError):
         return " (if that port does not speak TLS, the URL must begin with redis://)"
     return ""
+
+
+def _unusable_at_start(where: str, url: str, exc: Unavailable | ResourceExhausted) -> str:
+    """What the log says of a store that could not be used at start: no call was refused yet, and none stored."""
+    cause = exc.__cause__ if isinstance(exc.__cause__, redis.RedisError) else None
+    why = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc)
+    if isinstance(exc, ResourceExhausted):
+        return (f"the shared Redis store at {where} is out of memory at start ({why}): serving anyway; calls get "
+                "RESOURCE_EXHAUSTED until Redis has room. Raise its maxmemory, or free memory there")  # fmt: skip
+    hint = _scheme_hint(url, cause) if cause is not None else ""
+    return (f"the shared Redis store at {where} could not be used at start ({why}){hint}: serving anyway; health "
+            "reports NOT_SERVING and calls get UNAVAILABLE until it answers, and the server connects then. Check "
+            "that redis-server is running and reachable")  # fmt: skip
 
 
 def _check_deadline(deadline: float) -> None:

@@ -1,8 +1,9 @@
 """Whether the store answers, asked again and again, so that health can say so.
 
 A server whose store does not answer (Redis stopped, unreachable, or refusing the credentials it was
-started with) can only answer UNAVAILABLE; a load balancer or an orchestrator's readiness probe should
-send its callers elsewhere meanwhile. No gRPC here: the server passes what to do on a change.
+started with) can only answer UNAVAILABLE, and one whose Redis index is another server's, of other parameters,
+FAILED_PRECONDITION; a load balancer or an orchestrator's readiness probe should send its callers elsewhere
+meanwhile. No gRPC here: the server passes what to do on a change.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from service.errors import IncompatibleIndex, StoreDamaged, Unavailable
+from service.errors import IncompatibleIndex, NeardupError, StoreDamaged, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,8 @@ class StoreWatch:
     """Calls `probe` now, then every `every` seconds in a thread of its own, and `on_change(answers)` now
     and whenever the answer changes. A probe that raises `Unavailable` means the store does not answer;
     any other error is the probe's own, logged, and leaves the last answer as it was. A damaged store (one
-    whose pages a call failed to read) does not answer either: its probe raises `StoreDamaged` from then on."""
+    whose pages a call failed to read) does not answer either: its probe raises `StoreDamaged` from then on.
+    The log says each change of the answer, and each new reason for NOT_SERVING while it lasts."""
 
     def __init__(self, probe: Callable[[], object], on_change: Callable[[bool], None], every: float) -> None:
         self._probe = probe
@@ -28,6 +30,7 @@ class StoreWatch:
         self._every = every
         self._stop = threading.Event()
         self.answers = True
+        self._reason = ""  # why the store last failed to answer, as said in the log ("": it answers)
         self._look()
         on_change(self.answers)
         self._thread = threading.Thread(target=self._loop, name="neardup-store-watch", daemon=True)
@@ -44,8 +47,7 @@ class StoreWatch:
             self._probe()
         # (IncompatibleIndex: another server's index replaced ours)
         except (Unavailable, IncompatibleIndex, StoreDamaged) as exc:
-            if self.answers:
-                log.warning("health reports NOT_SERVING until the store answers: %s", exc)
+            self._say_failure(exc)
             changed, self.answers = self.answers, False
             return changed
         except Exception:  # (a bug of the probe's, not the store's answer: watch on)
@@ -53,8 +55,19 @@ class StoreWatch:
             return False
         if not self.answers:
             log.info("the store answers again: health reports SERVING")
-        changed, self.answers = not self.answers, True
+        changed, self.answers, self._reason = not self.answers, True, ""
         return changed
+
+    def _say_failure(self, exc: NeardupError) -> None:
+        """Log why health reports NOT_SERVING: when it begins, and again when the reason changes (Redis answers
+        once more, but with an index of other parameters): not at every look while it stays the same."""
+        if str(exc) == self._reason:
+            return
+        self._reason = str(exc)
+        if self.answers:
+            log.warning("health reports NOT_SERVING until the store answers: %s", exc)
+        else:
+            log.warning("health still reports NOT_SERVING, for another reason now: %s", exc)
 
     def close(self) -> None:
         self._stop.set()

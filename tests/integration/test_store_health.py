@@ -4,13 +4,16 @@ The server's own health (liveness) stays SERVING: a restart would not bring the 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
 from benchmarks.loopback import RedisServer, wait_for
-from client import Article, NeardupClient, UnavailableError
+from client import Article, NeardupClient, NeardupClientError, UnavailableError
 from service.grpc_server import SERVICE_NAME
+from service.redis_store import RedisStore
+from service.settings import DetectionParams
 from tests.articles import WIRE
 from tests.support import in_process_server, scrape
 
@@ -64,3 +67,33 @@ def test_the_embedded_store_serves_and_a_store_check_of_zero_never_asks(tmp_path
     with in_process_server(tmp_path / "b", store_check_seconds=0) as (running, client):
         assert running.store_watch is None
         assert client.health(SERVICE_NAME) == client.health() == "SERVING"
+
+
+def test_a_server_started_while_redis_is_down_says_why_it_stays_not_serving_once_redis_answers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    redis = RedisServer(tmp_path / "redis").start()
+    try:
+        RedisStore(redis.url, DetectionParams()).close()  # an index of seed 1, kept in the append-only file
+        redis.stop()
+        caplog.set_level(logging.INFO)
+        overrides = {"store": "redis", "redis_url": redis.url, "store_check_seconds": 0.1}
+        with in_process_server(tmp_path / "data", detection=DetectionParams(seed=9), **overrides) as (_r, client):
+            at_start = [r.getMessage() for r in caplog.records if r.name == "service.redis_store"]
+            assert len(at_start) == 1 and "could not be used at start (ConnectionError" in at_start[0]
+            assert "by this call" not in at_start[0] and "first request" not in at_start[0]
+            assert client.health(SERVICE_NAME) == "NOT_SERVING"
+
+            redis.start()
+            wait_for(lambda: "for another reason now" in caplog.text, what="the watch to say the new reason")
+            said = [r.getMessage() for r in caplog.records if r.name == "service.store_watch"]
+            assert said[0].startswith("health reports NOT_SERVING until the store answers: the shared Redis store")
+            assert "is not answering" in said[0]
+            assert said[1].startswith("health still reports NOT_SERVING, for another reason now: the Redis index")
+            assert "seed: Redis index has 1, settings say 9" in said[1]
+            assert client.health(SERVICE_NAME) == "NOT_SERVING"
+            with pytest.raises(NeardupClientError, match="FAILED_PRECONDITION"):
+                client.get("any")
+            assert len([r for r in caplog.records if r.name == "service.store_watch"]) == 2  # (said once each)
+    finally:
+        redis.stop()

@@ -78,3 +78,21 @@ def test_an_index_of_other_parameters_is_not_serving_said_once_without_a_traceba
         assert len(said) == 1 and said[0].levelname == "WARNING" and said[0].exc_info is None
     finally:
         watch.close()
+
+
+def test_a_new_reason_for_not_serving_is_said_and_the_same_one_only_once(caplog: pytest.LogCaptureFixture) -> None:
+    store, reports = _Store(), list[bool]()
+    store.failure = Unavailable("the shared Redis store is not answering")
+    watch = StoreWatch(store.probe, reports.append, every=0.01)
+    try:
+        assert store.asked_twice_more()
+        store.failure = IncompatibleIndex("the Redis index was built with other detection parameters (seed ...)")
+        assert until(lambda: "other detection parameters" in caplog.text, timeout=10)
+        assert store.asked_twice_more() and reports == [False] and not watch.answers  # (no change of the answer)
+        assert [r.getMessage() for r in caplog.records] == [
+            "health reports NOT_SERVING until the store answers: the shared Redis store is not answering",
+            "health still reports NOT_SERVING, for another reason now: the Redis index was built with other "
+            "detection parameters (seed ...)",
+        ]
+    finally:
+        watch.close()
