@@ -52,3 +52,8 @@ class StoreDamaged(NeardupError):
 
 class StoreInUse(NeardupError):
     """Another server holds the embedded store: each server's in-memory index is the store's only one."""
+
+
+class StoreFileGone(Unavailable):
+    """The embedded store's file was removed or replaced under the running server: what the server would write
+    now goes to a file no path names, lost when it stops. No retry mends it; an operator must."""

@@ -35,7 +35,7 @@ import numpy as np
 
 from service import snapshot as snapshots
 from service import sqlite_pages
-from service.errors import NeardupError, ResourceExhausted, StoreDamaged, StoreInUse, Unavailable
+from service.errors import NeardupError, ResourceExhausted, StoreDamaged, StoreFileGone, StoreInUse, Unavailable
 from service.group_counts import CountState, GroupCounts
 from service.lsh import BandIndex, BandState, MergeInput, release_free_memory
 from service.model import (
@@ -157,6 +157,7 @@ class SqliteStore:
         # SQLite's included, and then another process's connection closing deletes the write-ahead log that
         # this one still commits to (acknowledged articles were lost at the next SIGKILL).
         self._pages = os.open(path, os.O_RDONLY)
+        self._file = _identity(os.fstat(self._pages))  # the database file opened, whatever its path names later
         # Reads share the lock, each on a connection of its own from `_idle_readers`: a check waiting
         # for a disk read holds up the writer, but no other check (service/rwlock.py).
         self._lock = SharedLock()
@@ -310,6 +311,9 @@ class SqliteStore:
         if self._lock.writing():  # (inside this thread's write: read what it wrote so far)
             yield _Tx(self._db, self._bands, self._groups, undo=None)
             return
+        # (Refused once the store's file went, whichever connection it would get: one opened then makes a new, empty
+        # database where the file was, and one that had not read before fails "disk I/O error" at its first read.)
+        self._require_in_place()
         with self._naming_damage(), self._lock.shared(), self._reader() as db:
             # One read transaction: its statements all see one committed state, also when a commit
             # lands beside it (`write`); its count is the one taken as it begins.
@@ -351,6 +355,7 @@ class SqliteStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield _Tx(self._db, self._bands, self._groups, undo)
+                self._require_in_place()  # (last, before the commit: no write is acknowledged into a file gone)
                 self._db.execute("COMMIT")
                 self._articles = len(self._bands)  # (no other write beside this one: memory is what it committed)
                 self.commits += 1
@@ -425,8 +430,8 @@ class SqliteStore:
         return partial(self._merge, self._bands.seal_merge())
 
     def _save_due(self) -> Callable[[], bool] | None:
-        if self._stop_merging or not self._snapshot_due():
-            return None
+        if self._stop_merging or not self._snapshot_due() or self._gone() is not None:
+            return None  # (a save where the store's file is gone would be saved where no start finds it)
         return partial(self._save_beside_writes, *self._taken())  # (between two writes: `_taken`)
 
     def _maintenance(self, job: Callable[[], bool] | None) -> None:
@@ -509,6 +514,30 @@ class SqliteStore:
         with self.read() as tx:
             tx.count()
 
+    def _require_in_place(self) -> None:
+        """Raise StoreFileGone if the file at the store's path is no longer the database this server has open."""
+        gone = self._gone()
+        if gone is not None:
+            raise StoreFileGone(gone)
+
+    def _gone(self) -> str | None:
+        """Why the file at the store's path is not the database this server has open (--data-dir deleted, the
+        file moved away or another put in its place), or None if it is. SQLite writes on into the file it has
+        open, unlinked or not, and acknowledges: those writes would be lost when the server stops."""
+        try:
+            what = "replaced by another file" if _identity(os.stat(self.path)) != self._file else None
+        except (FileNotFoundError, NotADirectoryError):
+            what = f"removed (is --data-dir {self.path.parent} still there?)"
+        except OSError:  # (cannot tell, e.g. a directory made unreadable: SQLite says what it cannot do)
+            what = None
+        if what is None:
+            return None
+        return (f"the store file {self.path} was {what} under the running server: the database the server has open "
+                "is no longer the file at that path, so it refuses reads and writes until that file is back. What it "
+                f"stored is not in {self.path} (if the file was deleted, it is lost when the server stops). Stop the "
+                f"server, restore {self.path} (move the file back, or from a backup), start it again, and send again "
+                "what was written since that backup")  # fmt: skip
+
     def close(self) -> None:
         self._stop_merging = True
         # (A merge being made is applied first, so the snapshot holds it; a save being made is recorded first,
@@ -519,6 +548,9 @@ class SqliteStore:
             while self._idle_readers:
                 self._idle_readers.pop().close()
             try:
+                if (gone := self._gone()) is not None:  # (a checkpoint or a save there would write where no one reads)
+                    log.error("the store closed without saving its index: %s", gone)
+                    return
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 self._save_snapshot()
             except sqlite3.Error as exc:  # (a full disk, mostly: the database and its WAL stay whole)
@@ -561,6 +593,11 @@ def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:
         return (f"--data-dir {path.parent}: {path} is not a neardup store, or is damaged ({exc}): restore it from "
                 "a backup, or start with another --data-dir")  # fmt: skip
     return f"--data-dir {path.parent}: cannot use the store {path} ({exc}){_ACCESS_HINT}"
+
+
+def _identity(stat: os.stat_result) -> tuple[int, int]:
+    """Which file `stat` is of: its device and inode."""
+    return stat.st_dev, stat.st_ino
 
 
 def _claim(path: Path) -> int:

@@ -1,9 +1,10 @@
 """Whether the store answers, asked again and again, so that health can say so.
 
 A server whose store does not answer (Redis stopped, unreachable, or refusing the credentials it was
-started with) can only answer UNAVAILABLE, and one whose Redis index is another server's, of other parameters,
-FAILED_PRECONDITION; a load balancer or an orchestrator's readiness probe should send its callers elsewhere
-meanwhile. No gRPC here: the server passes what to do on a change.
+started with) can only answer UNAVAILABLE; one whose Redis index is another server's, of other parameters,
+FAILED_PRECONDITION; one whose embedded store's file was removed or replaced under it refuses reads and writes. A load
+balancer or an orchestrator's readiness probe should send its callers elsewhere meanwhile. No gRPC here: the
+server passes what to do on a change.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from service.errors import IncompatibleIndex, NeardupError, StoreDamaged, Unavailable
+from service.errors import IncompatibleIndex, NeardupError, StoreDamaged, StoreFileGone, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +65,12 @@ class StoreWatch:
         if str(exc) == self._reason:
             return
         self._reason = str(exc)
+        # (A store file gone is for an operator to mend before the server stops: deleted, what it stored goes with it.)
+        level = logging.ERROR if isinstance(exc, StoreFileGone) else logging.WARNING
         if self.answers:
-            log.warning("health reports NOT_SERVING until the store answers: %s", exc)
+            log.log(level, "health reports NOT_SERVING until the store answers: %s", exc)
         else:
-            log.warning("health still reports NOT_SERVING, for another reason now: %s", exc)
+            log.log(level, "health still reports NOT_SERVING, for another reason now: %s", exc)
 
     def close(self) -> None:
         self._stop.set()

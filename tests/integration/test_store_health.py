@@ -1,10 +1,14 @@
 """The service's health (readiness) follows the store: NOT_SERVING while it does not answer, SERVING again
 once it does, so that a load balancer or a readiness probe sends callers to a replica that can serve them.
-The server's own health (liveness) stays SERVING: a restart would not bring the store back."""
+The server's own health (liveness) stays SERVING: a restart would not bring the store back. The embedded
+store's file removed or replaced under the server is NOT_SERVING too, and its writes are refused."""
 
 from __future__ import annotations
 
 import logging
+import re
+import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -14,10 +18,11 @@ from client import Article, NeardupClient, NeardupClientError, UnavailableError
 from service.grpc_server import SERVICE_NAME
 from service.redis_store import RedisStore
 from service.settings import DetectionParams
-from tests.articles import WIRE
+from tests.articles import SAME_EVENT_A, WIRE
 from tests.support import in_process_server, scrape
 
 _ANSWERS = ("neardup_store_answers", ())
+_UNDER = r"\(is --data-dir .*\) under the running server"
 
 
 def test_health_says_not_serving_while_redis_is_down_and_serving_once_it_is_back(tmp_path: Path) -> None:
@@ -69,6 +74,59 @@ def test_the_embedded_store_serves_and_a_store_check_of_zero_never_asks(tmp_path
         assert client.health(SERVICE_NAME) == client.health() == "SERVING"
 
 
+def test_a_store_file_moved_away_is_not_serving_and_refuses_calls_until_it_is_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = tmp_path / "data"
+    db, away = data / "neardup.db", tmp_path / "away.db"
+    with in_process_server(data, store_check_seconds=0.05) as (_running, client):
+        assert client.index(Article("kept", WIRE)).id == "kept"
+        db.rename(away)
+        wait_for(lambda: client.health(SERVICE_NAME) == "NOT_SERVING", what="readiness once the file went")
+        with pytest.raises(UnavailableError, match=f"the store file {re.escape(str(db))} was removed " + _UNDER):
+            client.index(Article("refused", SAME_EVENT_A))
+        with pytest.raises(UnavailableError, match=_UNDER):
+            client.get("kept")  # (SQLite failed some such reads "disk I/O error", answered INTERNAL)
+
+        other = tmp_path / "other.db"
+        sqlite3.connect(other).close()
+        other.rename(db)  # another file where the store was
+        with pytest.raises(
+            UnavailableError,
+            match=f"the store file {re.escape(str(db))} was replaced by another file under the running server",
+        ):
+            client.index(Article("refused", SAME_EVENT_A))
+        wait_for(lambda: "was replaced by another file" in _said(caplog, "service.store_watch")[-1],
+                 what="the watch to say the new reason")  # fmt: skip
+        assert client.health(SERVICE_NAME) == "NOT_SERVING"
+
+        away.rename(db)  # the file back: the server writes into a file a start finds again
+        wait_for(lambda: client.health(SERVICE_NAME) == "SERVING", what="readiness once the file is back")
+        assert client.index(Article("after", SAME_EVENT_A)).id == "after"
+    said = _said(caplog, "service.store_watch", "ERROR")
+    assert len(said) == 2 and said[0].startswith("health reports NOT_SERVING until the store answers: the store file")
+    assert re.search(_UNDER, said[0]) and "for another reason now: the store file" in said[1]
+    assert "was replaced by another file" in said[1]
+    with in_process_server(data) as (_running, client):  # what was acknowledged is in the store's file
+        assert client.stats().articles == 2 and client.get("after").article.body == SAME_EVENT_A
+
+
+def test_a_data_dir_deleted_under_the_server_is_said_and_not_written_again_at_close(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = tmp_path / "data"
+    with in_process_server(data, store_check_seconds=0.05) as (_running, client):
+        assert client.index(Article("kept", WIRE)).id == "kept"
+        shutil.rmtree(data)
+        wait_for(lambda: client.health(SERVICE_NAME) == "NOT_SERVING", what="readiness once the directory went")
+        with pytest.raises(UnavailableError, match=_UNDER):
+            client.index(Article("refused", SAME_EVENT_A))
+    assert not data.exists()  # (the close saved no snapshot where no start would find it)
+    closing = [r.getMessage() for r in caplog.records if r.name == "service.sqlite_store"]
+    assert any(m.startswith("the store closed without saving its index: the store file") for m in closing)
+    assert not any("the next start replays more or rebuilds" in m for m in closing)  # (there is no next start)
+
+
 def test_a_server_started_while_redis_is_down_says_why_it_stays_not_serving_once_redis_answers(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -97,3 +155,9 @@ def test_a_server_started_while_redis_is_down_says_why_it_stays_not_serving_once
             assert len([r for r in caplog.records if r.name == "service.store_watch"]) == 2  # (said once each)
     finally:
         redis.stop()
+
+
+def _said(caplog: pytest.LogCaptureFixture, logger: str, level: str = "DEBUG") -> list[str]:
+    """What `logger` logged at `level` or above, in order."""
+    least = logging.getLevelName(level)
+    return [r.getMessage() for r in caplog.records if r.name == logger and r.levelno >= least]
