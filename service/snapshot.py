@@ -119,6 +119,18 @@ def drop_all_but(directory: Path, keep: Path | None) -> None:
             file.unlink(missing_ok=True)
 
 
+def files_in(directory: Path) -> list[Path]:
+    """The snapshot files in `directory`, by name (not what a save cut short left: `drop_all_but`)."""
+    return sorted(directory.glob(f"{_PREFIX}*.npz"))
+
+
+def articles_in(path: Path) -> int:
+    """How many articles the snapshot at `path` holds (its slots less those of removed articles), whatever its
+    token; raises whatever reading it raised if it cannot be read."""
+    with np.load(path, allow_pickle=False) as saved:
+        return int(np.count_nonzero(saved["id_lengths"] != _NO_ID))
+
+
 def _temporary(path: Path) -> Path:
     return path.with_name(path.name + ".tmp")
 

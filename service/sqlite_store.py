@@ -111,10 +111,18 @@ class SqliteStore:
     kind = "sqlite"
 
     def __init__(
-        self, path: Path, params: DetectionParams, snapshot: bool = True, snapshot_every: int = INDEX_SNAPSHOT_EVERY
+        self,
+        path: Path,
+        params: DetectionParams,
+        snapshot: bool = True,
+        snapshot_every: int = INDEX_SNAPSHOT_EVERY,
+        own_directory: bool = False,
     ) -> None:
         """`snapshot`: save the index and load it at a start (off: always rebuilt, no file kept).
-        `snapshot_every`: save it beside the writes once that many articles were indexed since (service/settings.py)."""
+        `snapshot_every`: save it beside the writes once that many articles were indexed since (service/settings.py).
+        `own_directory`: the directory is the store's alone, as --data-dir is (open_store), so index snapshots found
+        there beside a new store are of a store that was there: the start is refused (`_refuse_a_lost_store`).
+        Off, as where tests keep several stores in one directory, they are dropped as any a start does not use."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError):
@@ -128,7 +136,7 @@ class SqliteStore:
         self._owner = _claim(path)
         self._pages = -1  # (the page reader's descriptor, once open)
         try:
-            self._open(params, snapshot, snapshot_every)
+            self._open(params, snapshot, snapshot_every, own_directory)
         except sqlite3.DatabaseError as exc:
             self._let_go()
             raise OSError(_unusable(path, exc)) from None
@@ -144,7 +152,7 @@ class SqliteStore:
             os.close(self._pages)
         os.close(self._owner)
 
-    def _open(self, params: DetectionParams, snapshot: bool, snapshot_every: int) -> None:
+    def _open(self, params: DetectionParams, snapshot: bool, snapshot_every: int, own_directory: bool) -> None:
         path = self.path
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -171,6 +179,8 @@ class SqliteStore:
         self._maintaining = threading.Lock()
         self._maintenance_running = self._maintenance_asked = False
         self._stop_merging = False
+        if own_directory:
+            _refuse_a_lost_store(self._db, path)  # (before the parameters are recorded: a start then is not new)
         _check_params(self._db, params)
         _add_signatures_table(self._db)
         _convert_group_table(self._db)
@@ -593,6 +603,34 @@ def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:
         return (f"--data-dir {path.parent}: {path} is not a neardup store, or is damaged ({exc}): restore it from "
                 "a backup, or start with another --data-dir")  # fmt: skip
     return f"--data-dir {path.parent}: cannot use the store {path} ({exc}){_ACCESS_HINT}"
+
+
+def _refuse_a_lost_store(db: sqlite3.Connection, path: Path) -> None:
+    """OSError if the store at `path` is new (no start recorded its parameters yet: the file was missing or empty)
+    while index snapshots of articles lie beside it: the store they were saved from is not here, most likely a
+    wrong mount or a lost file. Starting would begin an empty store and drop the snapshots, its last trace."""
+    if db.execute("SELECT 1 FROM meta WHERE key = 'params'").fetchone():
+        return
+    files = snapshots.files_in(path.parent)
+    held = [_articles_in(file) for file in files]
+    if not files or all(articles == 0 for articles in held):
+        return  # (nothing lost: a start drops them)
+    known = max((articles for articles in held if articles is not None), default=None)
+    what = "an index snapshot it cannot read" if known is None else (
+        f"an index snapshot of {known:,} article{'' if known == 1 else 's'}")  # fmt: skip
+    names = ", ".join(file.name for file in files)
+    raise OSError(f"--data-dir {path.parent}: the database file {path.name} was missing or empty, beside {what} "
+                  f"({names}): probably the wrong volume or directory mounted there, or a lost file. Point --data-dir "
+                  f"at the directory that holds the store, or restore {path.name} from a backup; to start an empty "
+                  f"store there on purpose, remove {names} first")  # fmt: skip
+
+
+def _articles_in(file: Path) -> int | None:
+    """How many articles the snapshot file holds, or None if it cannot be read."""
+    try:
+        return snapshots.articles_in(file)
+    except Exception:  # (damaged, cut short: whatever np.load raises)
+        return None
 
 
 def _identity(stat: os.stat_result) -> tuple[int, int]:

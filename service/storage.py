@@ -141,6 +141,7 @@ def open_store(settings: Settings) -> Store:
             settings.detection,
             snapshot=keep_snapshot,
             snapshot_every=settings.index_snapshot_every,
+            own_directory=True,
         )
     if settings.store == "redis":
         from service.redis_store import RedisStore  # type: ignore[import-not-found,unused-ignore]

@@ -407,6 +407,19 @@ def test_serve_refuses_a_file_that_is_not_a_store_in_one_line(tmp_path: Path) ->
     assert (tmp_path / "d" / "neardup.db").read_text() == "hi\n"  # left as it was
 
 
+def test_serve_refuses_an_empty_store_file_beside_the_snapshot_of_a_store_in_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    server = ServerProcess(data).start()
+    with server.client() as client:
+        client.index(Article("wire", WIRE))
+    assert server.terminate() == 0  # (its close saves the index snapshot of 1 article)
+    (data / "neardup.db").write_bytes(b"")  # (as a wrong mount's, or a lost file's)
+    result = neardup("serve", "--port", "0", "--data-dir", str(data))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "neardup.db was missing or empty, beside an index snapshot of 1 article (index-snapshot-" in result.stderr
+    assert any(data.glob("index-snapshot-*.npz"))  # (kept: the one trace of the store)
+
+
 def test_a_second_server_on_the_same_data_dir_is_refused_and_the_first_serves_on(tmp_path: Path) -> None:
     first = ServerProcess(tmp_path / "d").start()
     try:

@@ -443,3 +443,39 @@ def test_what_a_save_killed_halfway_left_is_removed_at_the_next_start(tmp_path: 
         assert engine.stats().articles == 59
     finally:
         engine.close()
+
+
+@pytest.mark.parametrize("lost", ["missing", "empty"])
+def test_a_store_file_missing_or_empty_beside_a_snapshot_is_refused_and_the_snapshot_kept(
+    tmp_path: Path, lost: str
+) -> None:
+    path = tmp_path / "neardup.db"
+    _written(path)  # 59 articles: 60 indexed, one deleted (another replaced by a new version of itself)
+    saved = index_snapshot_file(path)
+    if lost == "missing":
+        path.unlink()
+    else:
+        path.write_bytes(b"")
+    with pytest.raises(OSError, match="was missing or empty, beside an index snapshot of 59 articles") as refused:
+        SqliteStore(path, PARAMS, own_directory=True)
+    assert f"remove {saved.name} first" in str(refused.value) and "wrong volume" in str(refused.value)
+    assert saved.exists()  # (the one trace of the store: kept)
+    with pytest.raises(OSError, match="was missing or empty"):  # (the refusal recorded nothing: refused again)
+        SqliteStore(path, PARAMS, own_directory=True)
+    saved.unlink()  # an empty store there on purpose
+    store = SqliteStore(path, PARAMS, own_directory=True)
+    with store.read() as tx:
+        assert tx.count() == 0
+    store.close()
+
+
+def test_a_store_whose_snapshot_record_is_gone_is_still_rebuilt_not_refused(tmp_path: Path) -> None:
+    path = tmp_path / "neardup.db"
+    _written(path)
+    saved = index_snapshot_file(path)
+    forget_index_snapshot(path)  # (the store is there: its snapshot is only not trusted)
+    store = SqliteStore(path, PARAMS, own_directory=True)
+    assert not store.loaded_snapshot and not saved.exists()
+    with store.read() as tx:
+        assert tx.count() == 59
+    store.close()
