@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import socket
 import threading
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,6 +53,29 @@ def test_calls_latency_articles_matches_and_store_timings(tmp_path: Path) -> Non
     assert m[("neardup_store_batch_articles_sum", ())] == 2
     assert m[("neardup_rpc_in_flight", ())] == 0
     assert m[("neardup_boilerplate_learned", ())] == 0  # one story and its copy: nothing is boilerplate yet
+
+
+def test_call_buckets_reach_ten_minutes_no_created_series_and_store_reads_are_what_help_says(tmp_path: Path) -> None:
+    with in_process_server(tmp_path, metrics_port=0) as (running, client):
+        assert running.metrics_port
+        client.index(Article("original", WIRE))
+        reads = scrape(running.metrics_port)[("neardup_store_read_seconds_count", ())]
+        client.index(Article("copy", WIRE_WITH_APPEAL))  # (a write batch: no read of its own)
+        client.get("copy")
+        page = client.group_page("copy")
+        assert client.stats().articles == 2 and page.total_size == 2
+        m = scrape(running.metrics_port)
+        with urllib.request.urlopen(f"http://127.0.0.1:{running.metrics_port}/metrics", timeout=10) as response:
+            page_text = response.read().decode()
+
+    # A get, a group listing, a GetStats, and the scrape's two counts (articles stored, learned boilerplate):
+    assert m[("neardup_store_read_seconds_count", ())] == reads + 3 + 2
+    assert "# HELP neardup_store_read_seconds Read transaction duration (checks, gets, group listings, stats," in (
+        page_text
+    )
+    assert not [name for name, _labels in m if name.endswith("_created")]  # (one more series per labelled series)
+    at_most_10_min = (("code", "OK"), ("le", "600.0"), ("method", INDEX))
+    assert m[("neardup_rpc_duration_seconds_bucket", at_most_10_min)] == 2  # (a stream of minutes falls under +Inf)
 
 
 def test_a_check_held_past_its_deadline_is_not_made_and_is_counted_as_deadline_exceeded(tmp_path: Path) -> None:
