@@ -275,7 +275,10 @@ class SqliteStore:
         marks = self._marks()
         if not self._snapshots or marks == self._snapshot_marks:
             return
-        self._saved(marks, lambda: (self._bands.state(), self._groups.state()), at_close=True)
+        started = time.perf_counter()
+        if self._saved(marks, lambda: (self._bands.state(), self._groups.state()), at_close=True):
+            log.info("index snapshot of %d articles saved at close in %.1f s", len(self._bands),
+                     time.perf_counter() - started)  # fmt: skip
 
     def _saved(self, marks: snapshots.Marks, index: Callable[[], tuple[BandState, CountState]], at_close: bool) -> bool:
         """Save the snapshot `index()` makes, holding `marks`, to a file of its own, then record its token (and

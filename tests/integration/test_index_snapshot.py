@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import threading
@@ -479,3 +480,17 @@ def test_a_store_whose_snapshot_record_is_gone_is_still_rebuilt_not_refused(tmp_
     with store.read() as tx:
         assert tx.count() == 59
     store.close()
+
+
+def test_a_clean_close_says_the_snapshot_it_saved_and_ends_with_stopped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    engine = _open(tmp_path / "neardup.db")
+    for p in PREPARED[:5]:
+        engine.index(p)
+    caplog.clear()
+    engine.close()
+    said = [r.getMessage() for r in caplog.records]
+    assert re.fullmatch(r"index snapshot of 5 articles saved at close in \d+\.\d s", said[0]), said
+    assert re.fullmatch(r"stopped: the writes queued were finished and the store closed in \d+\.\d s", said[-1])
