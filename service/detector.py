@@ -179,9 +179,11 @@ class Detector:
         """Verify candidates and keep the republications.
 
         Scores are over content shingles (boilerplate removed). With the candidates'
-        texts (`bodies`), pairs that are two instances of one template are dropped and,
-        if `evidence` (default: whenever bodies are given as a mapping), shared passages
-        are returned. Best matches first: by containment, then Jaccard, then id.
+        texts (`bodies`), the scores are exact (each text labelled), pairs that are two
+        instances of one template are dropped and, if `evidence` (default: whenever bodies
+        are given as a mapping), shared passages are returned. Without them, a stored text's
+        boilerplate is estimated from its samples, and only a re-send's score is exact (the
+        engine always passes the texts). Best matches first: by containment, then Jaccard, then id.
         """
         q = labelled or self.labels(query, common)
         candidates = self.shortlist(q, candidates)
@@ -196,17 +198,19 @@ class Detector:
                 screened.append((cid, *found))
         if not screened:
             return []
-        others = _articles(bodies, [cid for cid, _, _ in screened])
+        others = _articles(bodies, [cid for cid, _, _, _ in screened])
         ta = tokenised(query.article.body, self.params.shingle_size, q.sequence) if others else None
         matches = []
-        for cid, ov, pair_bp in screened:
+        for cid, ov, pair_bp, resent in screened:
             other = others.get(cid)
             found_passages: tuple[Passage, ...] = ()
-            if ta is not None and other is not None and (evidence or ov.jaccard < IDENTICAL_JACCARD):
-                # (A near-identical pair needs neither relabelling nor the template check, which
-                # looks for two or more changed facts.)
+            if ta is not None and other is not None and (evidence or not resent):
+                # A re-send (near-identical shingle sets, boilerplate and all) needs neither relabelling nor the
+                # template check, which looks for two or more changed facts. Any other overlap is an estimate
+                # until the stored text is labelled too: its boilerplate, counted from samples, can be over by
+                # more than its unshared content (it made an excerpt of half a release "identical").
                 tb = self.recent.get(other.body)
-                if ov.jaccard < IDENTICAL_JACCARD:
+                if not resent:
                     ov = self._exact(q, pair_bp, label(tb.sequence, self.operator, common, candidates[cid]))
                 if not self._enough(ov):
                     continue
@@ -252,15 +256,17 @@ class Detector:
 
     def _screen(
         self, q: Labelled, other: U32Array, common: CommonLookup | None, threshold: float
-    ) -> tuple[Overlap, BoolArray] | None:
-        """Content overlap with a stored shingle set (its boilerplate estimated), if it may be a match."""
+    ) -> tuple[Overlap, BoolArray, bool] | None:
+        """Content overlap with a stored shingle set (its boilerplate estimated), if it may be a match; the
+        positions of the query that are boilerplate for the pair; and whether the pair is a re-send (raw
+        overlap identical: the overlap is then exact, not an estimate)."""
         floor = self.params.min_shared_shingles
         shared = np.intersect1d(q.shingles, other, assume_unique=True)
         if shared.size < floor and not _all_shared(int(shared.size), int(q.shingles.size), int(other.size)):
             return None  # (a flash too short for the floor matches only as its whole re-sent: `_enough`)
         raw = Overlap(int(q.shingles.size), int(other.size), int(shared.size))
         if raw.jaccard >= IDENTICAL_JACCARD:  # a re-send: identical, even if all of it is template
-            return raw, np.zeros(q.sequence.size, dtype=np.bool_)
+            return raw, np.zeros(q.sequence.size, dtype=np.bool_), True
         if q.boilerplate.size:  # cheap first cut with the query's own labels; the pair's can only remove more
             known = int(members(shared, q.boilerplate).sum())
             if shared.size - known < floor:
@@ -272,7 +278,7 @@ class Detector:
             return None
         other_bp = estimated_boilerplate(other, q, self.operator, common)
         ov = Overlap(int(q.shingles.size - bp.size), max(int(other.size) - other_bp, content_shared), content_shared)
-        return (ov, pair_bp) if ov.containment >= threshold else None
+        return (ov, pair_bp, False) if ov.containment >= threshold else None
 
     @staticmethod
     def _exact(q: Labelled, pair_bp: BoolArray, other: Labelled) -> Overlap:

@@ -79,3 +79,72 @@ Bürgermeister wies das zurück: Ein modernes Bad sei für eine Gemeinde dieser 
 
 Während der Bauzeit sollen die Schwimmkurse in das Hallenbad der Nachbarstadt ausweichen. Die Gemeinde
 will dafür einen Busverkehr einrichten, der die Kinder nach dem Unterricht abholt und zurückbringt."""
+
+
+# A small instrument maker's press releases. Each ends with the same block (about the company, forward-looking
+# statements, contacts), as a company's releases do. The block's sampled shingles happen to be a little denser
+# than 1 in 8 (24 of its 177), so a count of its samples times 8 over-states its size.
+RELEASE_BLOCK = (
+    "About Tarnwick Instruments\n"
+    "Tarnwick Instruments designs and builds precision flow meters, pressure sensors and leak detection "
+    "systems for water utilities, breweries and chemical plants. Founded in 1990 in a converted mill on the "
+    "river Tarn, the company now employs six hundred people at its plants in Lowmoor and Brackenfield and "
+    "sells through distributors in thirty countries. Its shares are traded on the regional growth market "
+    "under the symbol TWI.\n\n"
+    "Forward-looking statements\n"
+    "This release contains statements about the future that are based on the present expectations of "
+    "management. Words such as expects, plans, intends, believes and estimates identify them. Actual results "
+    "may differ materially because of changes in demand, in the prices of parts and raw materials, in "
+    "exchange rates and in the rules that govern our customers, and for other reasons that are described in "
+    "our annual report. We undertake no duty to update these statements after the date of this release.\n\n"
+    "Contact\n"
+    "Investor relations: Maren Oduya, telephone 0161 555 0126, investors at tarnwick dot example\n"
+    "Press office: Callum Reyes-Abbot, telephone 0161 555 0187, press at tarnwick dot example"
+)
+
+RELEASES = [
+    "Tarnwick Instruments has opened a training centre at its Lowmoor plant where engineers from water "
+    "utilities can learn to install and calibrate ultrasonic flow meters. The centre holds twelve test rigs, "
+    "each fed by a loop of pipe that can be set to the pressures found in a town's mains, and will run two day "
+    "courses every week from the spring. The first courses are free for customers who bought meters in the "
+    "last year. Trainers from the company's service team will teach them, and those who pass a short test "
+    "at the end will be allowed to commission meters without a visit from Tarnwick.",
+    "Tarnwick Instruments has appointed Ingrid Falsworth as head of its brewery business. She joins from a "
+    "maker of bottling lines, where she ran sales in northern Europe for eight years, and will be based at "
+    "the Brackenfield plant. Her first task will be to launch a sensor that measures dissolved oxygen in beer "
+    "as it leaves the fermenting tank, which the company has tested with four small brewers over the winter. "
+    "She replaces Tomas Greenhalgh, who retires at the end of the month after twenty two years with the "
+    "company, the last six of them running the brewery business.",
+    "Tarnwick Instruments has won an order from the Severn Vale water board for nine hundred leak detectors "
+    "to be fitted along the trunk mains that feed the valley's towns. Deliveries start in June and will "
+    "finish before the end of the year. The detectors listen for the hiss of escaping water and report "
+    "over the mobile network, so that crews can be sent before a small leak becomes a burst. The water board "
+    "loses almost a fifth of the water it treats through leaks and has promised its regulator to halve that "
+    "within ten years. The order is worth about four million pounds over three years.",
+    "Tarnwick Instruments will close its Lowmoor plant for two weeks in August so that a new paint shop "
+    "can be installed. Orders due in that period will be built in advance at Brackenfield, and no customer "
+    "delivery is expected to slip. The new paint shop uses powder instead of solvent paint, which the "
+    "company says will cut the plant's emissions of volatile compounds by nine tenths and its gas bill by "
+    "a third. Staff at Lowmoor will take their summer holiday during the closure or help with the move, "
+    "and the plant's neighbours have been told to expect lorries on the lane for the first few days.",
+]
+
+RESULTS_PARAGRAPHS = [
+    "Tarnwick Instruments reports a record first half as water utilities replace ageing meters",
+    "LOWMOOR -- Tarnwick Instruments today reported revenue of 61.4 million pounds for the six months to the "
+    "end of June, up eighteen per cent on the same period last year, as water utilities across the country "
+    "brought forward the replacement of mechanical meters with ultrasonic ones.",
+    "Operating profit rose to 7.9 million pounds from 5.2 million, and the margin widened to 12.9 per cent. "
+    "The order book stood at 88 million pounds at the end of the period, the highest in the company's "
+    "history, with three new framework agreements signed with utilities in the north west.",
+    "The chief executive, Dorothea Kell, said the half had shown that the investment in the Brackenfield "
+    "plant was paying off. We can now build a meter in half the time it took two years ago, and our "
+    "customers have noticed, she said.",
+    "Brewery sales were flat, as smaller breweries held back on new equipment while their energy bills "
+    "stayed high. The company expects orders from that market to recover next year, when several larger "
+    "brewers plan to replace their filling lines.",
+    "The board declared an interim dividend of 3.1 pence a share, up from 2.6 pence a year ago, to be paid "
+    "on the twentieth of October.",
+]
+RESULTS = "\n\n".join([*RESULTS_PARAGRAPHS, RELEASE_BLOCK])
+RESULTS_EXCERPT = "\n\n".join(RESULTS_PARAGRAPHS[:-1])  # all but its last, short paragraph and the block

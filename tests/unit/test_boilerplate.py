@@ -9,11 +9,13 @@ import pytest
 from service.boilerplate import SAMPLE_MODULUS, label, mask_headers, new_group_samples, sampled
 from service.detector import Detector
 from service.engine import Engine
-from service.model import Article
+from service.model import Article, Relation
+from service.sets import difference
 from service.settings import DetectionParams
+from service.similarity import overlap
 from service.sqlite_store import SqliteStore
 from tests.articles import APPEAL, WIRE, WIRE_PARAGRAPHS
-from tests.quality_texts import FOOTER, STORIES
+from tests.quality_texts import FOOTER, RELEASE_BLOCK, RELEASES, RESULTS, RESULTS_EXCERPT, STORIES
 from tests.support import forget_index_snapshot
 
 
@@ -104,6 +106,28 @@ def test_a_copy_wearing_learned_boilerplate_still_matches_with_a_high_score(engi
     verdict = engine.index(engine.detector.prepare(Article("copy", WIRE + "\n\n" + FOOTER)))
     [match] = verdict.matches
     assert match.id == "wire" and match.containment > 0.95 and match.jaccard > 0.9
+
+
+@pytest.mark.parametrize("evidence", [False, True])
+def test_an_excerpt_is_scored_on_the_stored_texts_labels_not_on_an_estimate_of_its_boilerplate(
+    engine: Engine, evidence: bool
+) -> None:
+    # The block is learned from three releases, then a release carrying it is stored.
+    for n, release in enumerate(RELEASES[:3]):
+        index(engine, f"release{n}", release + "\n\n" + RELEASE_BLOCK)
+    index(engine, "results", RESULTS)
+    block = engine.detector.fingerprint(RELEASE_BLOCK).shingles
+    assert SAMPLE_MODULUS * sampled(block).size > block.size, "premise: the block's samples over-state its size"
+    # Until 2026-12-05 the stored release's boilerplate was estimated from its samples (8 x 24 = 192 shingles,
+    # against 177), which left it less content than the excerpt shares with it: the excerpt, which leaves out
+    # the last paragraph, was "identical" at J=0.918, and a score that high skipped the exact labelling.
+    verdict = engine.check(engine.detector.prepare(Article("excerpt", RESULTS_EXCERPT)), evidence)
+    [match] = verdict.matches
+    content = difference(engine.detector.fingerprint(RESULTS).shingles, block)
+    excerpt = engine.detector.fingerprint(RESULTS_EXCERPT).shingles
+    expected = overlap(excerpt, content).jaccard  # 0.856: the block's edge shingles are content on one side
+    assert match.relation is Relation.TRUNCATED and match.containment == 1.0
+    assert match.jaccard == pytest.approx(expected, abs=0.03)
 
 
 def test_a_story_republished_many_times_does_not_become_boilerplate(engine: Engine) -> None:
