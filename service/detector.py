@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +34,7 @@ from service.sets import difference, members, union, unique
 from service.settings import DetectionParams
 from service.shingles import shingle_sequence, to_u32, utf8_word_hashes
 from service.similarity import IDENTICAL_JACCARD, Overlap, RecentTexts, aligned_runs, passages, tokenised
-from service.templates import differences, other_instance
+from service.templates import RESEND_WINDOW, differences, other_instance
 from service.text import utf8_tokens
 
 MAX_ID_BYTES = 512
@@ -42,6 +43,8 @@ MAX_FIELD_BYTES = 16 << 10
 SHORTLIST_SAMPLED_FROM = 512  # content shingles from which the shortlist ranks on a sample
 SCREEN_SHARE = 0.7  # screen candidates at this share of min_containment when the exact check follows
 SAME_GROUP_CONTAINMENT = 0.8  # a match this close is a copy beyond doubt (for boilerplate counting)
+# Other publishers' copies of one story run within this of each other (Detector.group_samples).
+SAME_STORY_WINDOW = RESEND_WINDOW
 # The stored articles a judgement needs the text of: a mapping, or a loader called with the ids.
 Others = Mapping[str, "str | Article"] | Callable[[list[str]], Mapping[str, Article]]
 
@@ -57,8 +60,21 @@ def _publisher(source: str) -> str:
 
 def _other_publisher(source: str, other: str) -> bool:
     """Both articles name their publisher, and not the same one."""
-    other = _publisher(other)
+    source, other = _publisher(source), _publisher(other)
     return bool(source and other and source != other)
+
+
+def _close_in_time(published: datetime | None, other: datetime | None) -> bool:
+    """Published within SAME_STORY_WINDOW of each other, or not known to be further apart."""
+    return published is None or other is None or abs(published - other) <= SAME_STORY_WINDOW
+
+
+def _same_story_elsewhere(article: Article, other: Article | None) -> bool:
+    """Is a weak match of `article` likely the same story run by another publisher under its own unlearned
+    boilerplate (and not one publisher's, or one company's, boilerplate on another story)?"""
+    if other is None or not _other_publisher(article.source, other.source):
+        return False
+    return _close_in_time(article.published, other.published)
 
 
 @dataclass(frozen=True)
@@ -139,29 +155,31 @@ class Detector:
         query: PreparedArticle,
         matches: Iterable[Match],
         candidates: Mapping[str, U32Array],
-        sources: Mapping[str, str] | None = None,
+        weak: Mapping[str, Article] | None = None,
     ) -> U32Array:
         """Sampled shingles to count as seen in one more group.
 
         Only close matches (one text nearly inside the other) count as "the same group" here:
         before a publisher's boilerplate is learned it can make two of its stories match
         weakly, and counting them as one group would stop the boilerplate from ever being learned.
-        A weaker match with another publisher's article (`sources`: the matches' sources; both named,
-        and different) counts too: boilerplate is a publisher's own, and a story other publishers run
-        under their own unlearned appeals, tail cut, matches its original at 0.5-0.8; counted apart,
-        three such copies made the story's text boilerplate.
+        A weaker match (`weak`: the stored articles of the `weak_matches`) with another publisher's
+        article published within SAME_STORY_WINDOW counts too: boilerplate is a publisher's own, and a
+        story other publishers run under their own unlearned appeals, tail cut, matches its original at
+        0.5-0.8; counted apart, three such copies made the story's text boilerplate. Those copies run
+        within hours or a day or two; a company's releases, each with the same long closing block and each
+        seen through another republisher, come days or weeks apart: counted as one story, the block was
+        never learned and all of the company's releases became one group.
         """
-        source = _publisher(query.article.source)
         close = [
             candidates[m.id]
             for m in matches
-            if m.containment >= SAME_GROUP_CONTAINMENT or _other_publisher(source, (sources or {}).get(m.id, ""))
+            if m.containment >= SAME_GROUP_CONTAINMENT or _same_story_elsewhere(query.article, (weak or {}).get(m.id))
         ]
         return new_group_samples(query.fingerprint.shingles, close)
 
     @staticmethod
     def weak_matches(matches: Iterable[Match]) -> list[str]:
-        """The matches `group_samples` counts as another story unless their publisher is another one."""
+        """The matches `group_samples` counts as another story unless they are the story run elsewhere."""
         return [m.id for m in matches if m.containment < SAME_GROUP_CONTAINMENT]
 
     # ---- verification --------------------------------------------------------------------------

@@ -317,8 +317,8 @@ class Engine:
         replaced since, counted already. Counting what each version added to the one it replaced counted a
         story's revisions again every time a file holding two versions of it was sent again, and after
         three such runs its own text was boilerplate and its copies matched nothing."""
-        sources = self._sources(tx, self.detector.weak_matches(matches)) if indexed.article.source else None
-        tx.count_groups(self.detector.group_samples(indexed, matches, candidates, sources))
+        weak = self._stored_articles(tx, self.detector.weak_matches(matches)) if indexed.article.source else None
+        tx.count_groups(self.detector.group_samples(indexed, matches, candidates, weak))
 
     # ---- queries -------------------------------------------------------------------------------
 
@@ -527,10 +527,10 @@ class Engine:
         return matches, indexed, candidates
 
     @staticmethod
-    def _sources(tx: Transaction, ids: list[str]) -> dict[str, str]:
-        """The publishers of stored articles (read for weak matches only: rare, and a row each)."""
+    def _stored_articles(tx: Transaction, ids: list[str]) -> dict[str, Article]:
+        """Stored articles as sent (read for weak matches only: rare, and a row each)."""
         stored = (tx.get(i) for i in ids)
-        return {s.article.id: s.article.source for s in stored if s is not None}
+        return {s.article.id: s.article for s in stored if s is not None}
 
     def _roots_of(self, tx: Transaction, matches: list[Match]) -> set[str]:
         roots = set()

@@ -24,6 +24,7 @@ from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
 from service.storage import Transaction
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_PARAGRAPHS, WIRE_WITH_APPEAL
+from tests.quality_texts import RELEASE_BLOCK, RELEASES
 from tests.redis_support import synthetic_articles
 from tests.support import purge_victims, until, whole_group
 
@@ -188,6 +189,25 @@ def test_one_publishers_appeal_on_its_different_stories_is_still_learned(engine:
     assert (engine.learned_boilerplate() or 0) > 0  # the appeal: seen on three different stories
     verdict = engine.check(engine.detector.prepare(Article("q", f"{OUTLET_APPEALS[0]}\n\n{SAME_EVENT_A}")))
     assert [m.id for m in verdict.matches] == ["s1"]  # its own story, not the others through the appeal
+
+
+REPUBLISHERS = ["Wire Desk", "Market Feed", "Sector Daily", "Investor Brief"]
+
+
+def test_a_companys_releases_seen_through_other_republishers_days_apart_still_teach_its_closing_block(
+    engine: Engine,
+) -> None:
+    # Each release is the company's news and the same long closing block (over half of it), seen through
+    # another republisher: the releases match each other at 0.5-0.8 through the block. Counted as one story
+    # run by other publishers, the block was never learned, and every release joined the first one's group.
+    verdicts = []
+    for n, release in enumerate(RELEASES):
+        published = T0 + timedelta(days=7 * n)  # (other publishers' copies of one story run within days)
+        article = Article(f"r{n}", f"{release}\n\n{RELEASE_BLOCK}", source=REPUBLISHERS[n], published=published)
+        verdicts.append(engine.index(engine.detector.prepare(article)))
+    assert all(0.5 <= m.containment < 0.8 for m in verdicts[1].matches) and verdicts[1].matches, "premise"
+    assert (engine.learned_boilerplate() or 0) > 0  # the block: seen on three releases
+    assert verdicts[3].duplicate_of is None and verdicts[3].matches == ()
 
 
 def test_deleting_the_original_promotes_the_next_earliest(engine: Engine) -> None:
