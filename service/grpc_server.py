@@ -73,6 +73,8 @@ STREAM_WINDOW = 1024  # articles of one stream in flight at once: enough for gro
 # ... and at most this many bytes of their text (but always one article): 1,024 articles of 1 MiB each held
 # ≈1 GiB for one stream whose answers were not read while fingerprinting lagged.
 STREAM_WINDOW_BYTES = 32 << 20
+# Share of a unary index call's time left that its answer is sent early by (_before_the_caller_gives_up).
+ANSWER_MARGIN = 0.2
 TOKEN_FILE_CHECK = 1.0  # seconds between two looks at whether --auth-token-file changed (TokenFile)
 SHUTTING_DOWN = (
     "the server is shutting down: this stream's articles after the last answered were not read; send them "
@@ -162,7 +164,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
     def IndexArticle(self, request: pb.IndexArticleRequest, context: grpc.ServicerContext) -> pb.IndexArticleResponse:
         future = self.engine.submit(self._prepare(request.article), request.include_evidence)
         try:
-            verdict = future.result(timeout=_time_left(context))
+            verdict = future.result(timeout=_before_the_caller_gives_up(_time_left(context)))
         except futures.TimeoutError:
             if future.cancel():  # the caller gave up, and the writer had not taken it: it is never stored
                 raise DeadlineExceeded(
@@ -286,6 +288,13 @@ def _time_left(context: grpc.ServicerContext) -> float | None:
     """Seconds until the caller's deadline, or None without one (gRPC then reports a huge number)."""
     remaining = context.time_remaining()
     return None if remaining is None or remaining > NO_DEADLINE else max(remaining, 0.0)
+
+
+def _before_the_caller_gives_up(time_left: float | None) -> float | None:
+    """How long to wait for an answer so that "it may be stored" or "it was not stored" reaches the caller
+    before its own deadline does: answered exactly at the deadline, the caller's gRPC often ended the call
+    first, with a bare "Deadline Exceeded" that says neither (ANSWER_MARGIN of the time left, at most 1 s)."""
+    return None if time_left is None else time_left - min(ANSWER_MARGIN * time_left, 1.0)
 
 
 def _deadline(context: grpc.ServicerContext) -> float | None:
