@@ -586,9 +586,7 @@ def test_a_live_feed_on_standard_input_is_answered_as_its_lines_come(
     # (`tail -f feed | neardup check -`: nothing was answered until 64 lines, ingest's batch, or 32, check's
     # window, had come, or the feed had ended; and the answers then waited in the output's buffer)
     out = tmp_path / "out.jsonl"
-    run = subprocess.Popen([sys.executable, "-m", "client.cli", command, "-", "--server", served.target,
-                            "--no-progress", "--output", str(out)],
-                           stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    run = _reading_standard_input(command, served, out)
     assert run.stdin is not None and run.stderr is not None
     try:
         for answered, row in enumerate(ROWS[:2], 1):
@@ -604,6 +602,13 @@ def test_a_live_feed_on_standard_input_is_answered_as_its_lines_come(
     assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["wire", "copy"]
 
 
+def _reading_standard_input(command: str, served: ServerProcess, out: Path) -> subprocess.Popen[str]:
+    """`neardup <command> -` writing to `out`, its standard input and error pipes of this test's."""
+    return subprocess.Popen([sys.executable, "-m", "client.cli", command, "-", "--server", served.target,
+                             "--no-progress", "--output", str(out)],
+                            stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
 def _wait_for_lines(path: Path, count: int) -> None:
     wait_for(lambda: path.exists() and path.read_text().count("\n") == count, timeout=30,
              what=f"{count} answer lines in {path.name}")  # fmt: skip
@@ -616,9 +621,7 @@ def test_ctrl_c_while_waiting_for_more_of_standard_input_exits_130(
     # (a live feed: the pipe stays open. ingest reads it in gRPC's sending thread, a daemon, which held
     # sys.stdin's lock in that read while Python shut down: Python aborted, status 134, after the line below)
     out = tmp_path / "out.jsonl"
-    run = subprocess.Popen([sys.executable, "-m", "client.cli", command, "-", "--server", served.target,
-                            "--no-progress", "--output", str(out)],
-                           stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    run = _reading_standard_input(command, served, out)
     assert run.stdin is not None and run.stderr is not None
     try:
         run.stdin.write(json.dumps(ROWS[0]) + "\n")
