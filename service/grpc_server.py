@@ -206,8 +206,10 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
             for size in items:  # each batch's articles follow its size in the hand-off
                 assert isinstance(size, _BatchSize)
                 batch = [item for item in itertools.islice(items, size.articles) if isinstance(item, _Item)]
-                if len(batch) < size.articles:
-                    break  # cancelled, or the reader failed, mid-batch
+                if len(batch) < size.articles:  # cancelled, or the reader failed, mid-batch
+                    if batch and pending.failure is not None:  # (those taken may be stored: say so)
+                        yield from answer_parts([_stream_response(item) for item in batch])
+                    break
                 yield from answer_parts([_stream_response(item) for item in batch])
             pending.raise_failure()
 
@@ -222,7 +224,8 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
                 if not pending.begin_request():
                     return
                 self._take(request, pending)
-                if not pending.end_request() or pending.cancelled.is_set():
+                pending.end_request()
+                if pending.cancelled.is_set():
                     return
         except grpc.RpcError:
             pass  # the client went away; what was queued is still stored and answered if it can be
@@ -347,13 +350,12 @@ class _Pending:
                 self._shut_down()
             return self._taking
 
-    def end_request(self) -> bool:
-        """The reader queued a request's articles: False if it should read no more (draining)."""
+    def end_request(self) -> None:
+        """The reader queued a request's articles. Even when draining it reads on: if that request was the
+        client's last, the requests end and the call ends OK (a complete stream told "not read" would be sent
+        again); if another comes, `begin_request` refuses it, and if none does, `_drained` ends the call."""
         with self._state:
             self._taking = False
-            if self._draining:
-                self._shut_down()
-            return not self._draining
 
     def _drained(self) -> bool:
         """Draining, with nothing queued, and the reader waiting for a request it will not take (a client

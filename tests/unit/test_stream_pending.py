@@ -9,6 +9,7 @@ from concurrent import futures
 import pytest
 
 from service import grpc_server
+from service.errors import Unavailable
 from service.grpc_server import _Item, _Pending
 from service.model import Verdict
 from tests.support import until
@@ -59,3 +60,29 @@ def test_an_article_bigger_than_the_window_still_gets_in_alone(monkeypatch: pyte
     pending.put(_answered("big", 5000))  # (would wait for ever if it had to fit)
     pending.close()
     assert [item.id for item in pending if isinstance(item, _Item)] == ["big"]
+
+
+def test_a_stream_whose_last_request_was_being_taken_when_the_drain_began_ends_ok() -> None:
+    # The drain recorded "shutting down" as the request being taken ended, so a stream that had sent its last
+    # request ended UNAVAILABLE "not read" with every article answered, and was sent again whole.
+    pending = _Pending(_Call())  # type: ignore[arg-type]  # (only add_callback is asked for)
+    assert pending.begin_request()
+    pending.put(_answered("last", 10))
+    pending.drain()
+    pending.end_request()
+    pending.close()  # (the client's requests ended)
+    assert [item.id for item in pending if isinstance(item, _Item)] == ["last"]
+    pending.raise_failure()  # (ends OK: raises nothing)
+
+
+def test_a_request_read_after_the_drain_began_is_not_taken_and_the_call_ends_unavailable() -> None:
+    pending = _Pending(_Call())  # type: ignore[arg-type]
+    assert pending.begin_request()
+    pending.put(_answered("taken", 10))
+    pending.drain()
+    pending.end_request()
+    assert not pending.begin_request()  # (the client sent more)
+    pending.close()
+    assert [item.id for item in pending if isinstance(item, _Item)] == ["taken"]
+    with pytest.raises(Unavailable, match="shutting down"):
+        pending.raise_failure()
