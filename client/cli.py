@@ -100,22 +100,50 @@ class _Terminated(KeyboardInterrupt):
     file's buffer lost."""
 
 
+class _StopSignals:
+    """Ctrl-C and SIGTERM as KeyboardInterrupt and _Terminated in the main thread, held back while `whole()`
+    runs: a result line written and counted together (a stop between the two said one line fewer than the
+    output held)."""
+
+    def __init__(self) -> None:
+        self._holding = False
+        self._held: KeyboardInterrupt | None = None
+
+    def handle(self, signum: int, frame: object) -> None:
+        stop = _Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        if not self._holding:
+            raise stop
+        self._held = self._held or stop
+
+    @contextmanager
+    def whole(self) -> Iterator[None]:
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+            held, self._held = self._held, None
+            if held is not None:
+                raise held
+
+
+_STOPS = _StopSignals()
+
+
 @contextmanager
 def _terminated_as_interrupted(wanted: bool) -> Iterator[None]:
-    """SIGTERM raises _Terminated for the block (then the handler before is put back: main may run in a
-    process of someone else's, a test's). Only the main thread may set a handler; elsewhere, none is set."""
+    """SIGTERM raises _Terminated for the block, as Ctrl-C raises KeyboardInterrupt, both through _STOPS (then
+    the handlers before are put back: main may run in a process of someone else's, a test's). Only the main
+    thread may set a handler; elsewhere, none is set."""
     if not wanted or threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def terminated(signum: int, frame: object) -> NoReturn:
-        raise _Terminated
-
-    before = signal.signal(signal.SIGTERM, terminated)
+    before = {sig: signal.signal(sig, _STOPS.handle) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL if before is None else before)  # (None: set outside Python)
+        for sig, handler in before.items():  # (None: set outside Python)
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
 
 
 def _stopped(stop: KeyboardInterrupt) -> str:
@@ -548,9 +576,11 @@ def _run_file(
     with _progress(args.command, args.no_progress) as progress:
         try:
             for outcome in answer(unnumbered()):
-                out.write(json.dumps(_numbered(outcome, numbers.popleft()), ensure_ascii=False) + "\n")
-                out.flush()
-                answered += 1
+                line = json.dumps(_numbered(outcome, numbers.popleft()), ensure_ascii=False) + "\n"
+                with _STOPS.whole():  # (a stop between the write and the count: the output held one more)
+                    out.write(line)
+                    out.flush()
+                    answered += 1
                 rejected += not isinstance(outcome, Verdict)
                 outcomes[outcome.outcome if isinstance(outcome, Verdict) else None] += 1
                 progress.advance()
