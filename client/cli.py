@@ -435,13 +435,21 @@ class _EmptiedWhenWritten:
 
 
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from service.errors import IncompatibleIndex, StoreInUse
-    from service.grpc_server import start_server
-    from service.logs import configure as configure_logging
+    from service import forkserver
     from service.settings import Settings
 
     try:
         settings = Settings.from_namespace(args)
+    except ValueError as exc:
+        print(f"neardup serve: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if settings.worker_processes(os.cpu_count()):
+        forkserver.start_early()  # (its imports run beside the ones below)
+    from service.errors import IncompatibleIndex, StoreInUse
+    from service.grpc_server import start_server
+    from service.logs import configure as configure_logging
+
+    try:
         configure_logging(settings.log_level, settings.log_format)
         running = start_server(settings)
     except (IncompatibleIndex, StoreInUse, OSError, ValueError) as exc:
