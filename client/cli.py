@@ -513,9 +513,12 @@ def _read_input(args: argparse.Namespace) -> NumberedArticles:
 
 
 def _wait_ready(client: NeardupClient, args: argparse.Namespace, seconds: float = 10) -> None:
-    """Wait for the server to come up (ingest and check may start beside it). If it does not, one call on a
-    new channel says why: waiting swallows the handshake's error, and a TLS mismatch was then "no server"
-    where `stats` says which flag to change (main hints from that error)."""
+    """Wait for the server to come up (ingest and check may start beside it). Waiting swallows the handshake's
+    error, and a TLS mismatch was then "no server" where `stats` says which flag to change (main hints from
+    that error): one call on a new channel first says at once that a server is there and these settings cannot
+    talk to it (it had waited the whole 10 s), and again after a wait in vain says why."""
+    if _answers_now(args):
+        return
     try:
         client.wait_ready(seconds)
     except NeardupClientError as not_ready:
@@ -525,6 +528,19 @@ def _wait_ready(client: NeardupClient, args: argparse.Namespace, seconds: float 
             except NeardupClientError as why:
                 raise (why if why.code in _HINTED else not_ready) from None
         # (it answered: the server came up just now)
+
+
+def _answers_now(args: argparse.Namespace) -> bool:
+    """True when the server answers already; raises the error of a server there that these settings cannot talk
+    to (TLS on one side only, a CA that did not sign its certificate); False when no server answers (yet)."""
+    with _connect(args, timeout=5) as probe:
+        try:
+            probe.health()
+        except NeardupClientError as why:
+            if _connection_hint(why, args):
+                raise
+            return False
+    return True
 
 
 def _say_retrying(error: NeardupClientError, unanswered: int, wait: float) -> None:

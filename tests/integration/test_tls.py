@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,12 +113,15 @@ def test_the_cli_says_which_tls_setting_to_change_when_the_handshake_cannot_happ
 def test_ingest_and_check_say_which_tls_setting_to_change_as_stats_does(
     command: str, tls_server: tuple[RunningServer, Pki], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # (they wait for the server to come up, 10 s; the handshake's failure was then "no server at ...")
+    # They wait up to 10 s for a server to come up, and the handshake's failure was then "no server at ...".
+    # A server that is there and cannot be talked to is now said at once: waiting for it cannot help.
     running, pki = tls_server
     articles = tmp_path / "in.jsonl"
     articles.write_text(json.dumps({"id": "a", "body": WIRE}) + "\n")
     run = [command, str(articles), "--output", str(tmp_path / "out.jsonl"), "--no-progress"]
+    started = time.monotonic()
     assert main([*run, "--server", f"127.0.0.1:{running.port}"], env={}) == 2
+    assert time.monotonic() - started < 9.5  # (the wait alone was 10 s)
     assert "if it serves TLS, add --tls or --ca-file" in capsys.readouterr().err
     with in_process_server(tmp_path / "plain") as (plain, _client):
         assert main([*run, "--server", f"127.0.0.1:{plain.port}", "--ca-file", str(pki.ca)], env={}) == 2
