@@ -20,6 +20,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Iterable
+from operator import itemgetter
 
 # Scripts written without spaces between words: Thai, Lao, Burmese, Khmer, Chinese (Han, bopomofo) and
 # Japanese kana. A run of their letters is a sentence, not a word: as one token, two copies of a story
@@ -52,8 +53,14 @@ def _range(lo: int, hi: int) -> str:
     return re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
 
 
+# The first letter of every code point's general category ("M" for the marks), in one string: built by
+# C loops, in a third of the time of a Python one over the 1.1M code points (every process imports this).
+_CATEGORY_INITIALS = "".join(map(itemgetter(0), map(unicodedata.category, map(chr, range(sys.maxunicode + 1)))))
+_ONE_WORD_CHAR = re.compile(r"\w")
+
+
 def _is_mark(char: str) -> bool:
-    return unicodedata.category(char).startswith("M")
+    return _CATEGORY_INITIALS[ord(char)] == "M"
 
 
 # Invisible characters that CMSs put inside words (a soft hyphen where a word may break, zero-width
@@ -71,7 +78,7 @@ _DROPPED_CHAR = re.compile(f"[{re.escape(INVISIBLE + _POINTS)}]")
 # (Russian writes "ё" or, as often, "е" for it: one letter to compare; see _normalised.)
 # All combining marks (Mn, Mc, Me), so accents written as separate code points stay inside their word,
 # and the invisible characters above.
-_MARKS = _class_ranges(cp for cp in range(sys.maxunicode + 1) if _is_mark(chr(cp))) + INVISIBLE
+_MARKS = "".join(_range(run.start(), run.end() - 1) for run in re.finditer("M+", _CATEGORY_INITIALS)) + INVISIBLE
 # Halfwidth katakana's voicing marks: letters to Unicode, but they follow the letter they voice as a combining
 # mark does (NFKC makes the pair one letter: "ｶﾞ" is "ガ").
 _HALFWIDTH_VOICING = "\uff9e\uff9f"
@@ -80,7 +87,7 @@ _UNSPACED = _class_ranges(
     cp
     for lo, hi in _UNSPACED_BLOCKS
     for cp in range(lo, hi + 1)
-    if not _is_mark(chr(cp)) and re.fullmatch(r"\w", chr(cp)) and chr(cp) not in _HALFWIDTH_VOICING
+    if _CATEGORY_INITIALS[cp] != "M" and _ONE_WORD_CHAR.match(chr(cp)) and chr(cp) not in _HALFWIDTH_VOICING
 )
 # A token: one letter of an unspaced script with its marks, or a run of other word characters and marks.
 _WORD = re.compile(rf"[{_UNSPACED}][{_MARKS}{_HALFWIDTH_VOICING}]*|(?:[^\W{_UNSPACED}]|[{_MARKS}])+")

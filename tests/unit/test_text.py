@@ -1,3 +1,5 @@
+import re
+import sys
 import unicodedata
 
 import pytest
@@ -124,3 +126,12 @@ def test_an_enormous_word_or_tag_is_not_kept_in_a_cache() -> None:
     assert tokens("<p " + "x" * 100_000 + "> shown") == ["shown"]
     assert text._normalised_cached.cache_info().currsize <= words + 1  # ("é" alone, if new)
     assert text._shown_cached.cache_info().currsize == tags
+
+
+def test_the_mark_class_holds_every_combining_mark_and_nothing_else() -> None:
+    """(_MARKS is built from a string of category initials, for a faster import: the same set, code by code.)"""
+    marked = re.compile(f"[{text._MARKS}]")
+    found = {cp for cp in range(sys.maxunicode + 1) if marked.match(chr(cp))}
+    expected = {cp for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)).startswith("M")}
+    assert found == expected | {ord(c) for c in text.INVISIBLE}
+    assert len(expected) > 2000  # (Python 3.11's Unicode 14 has 2,408)
