@@ -168,13 +168,24 @@ def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namesp
         return f" (the server at {where} speaks plaintext: leave out --tls, --ca-file (NEARDUP_TLS, NEARDUP_CA_FILE))"
     if TLS_UNTRUSTED in details:
         return " (the server's certificate is not signed by a CA this command trusts: --ca-file names the CA to trust)"
-    if "Socket closed" in details and not (args.tls or args.ca_file):
+    if _closed_on_plaintext(exc, args):
         return f" (the server at {where} closed the connection: if it serves TLS, add --tls or --ca-file)"
     if exc.code == grpc.StatusCode.UNIMPLEMENTED and "Method not found" in details:
         return f" ({where} does not serve neardup's calls: if it is the health port, --server names the main one)"
     if any(s in details for s in _NOT_REACHED):
         return f" (is `neardup serve` running at {where}? --server or NEARDUP_SERVER says where)"
     return ""
+
+
+def _closed_on_plaintext(exc: NeardupClientError, args: argparse.Namespace) -> bool:
+    return "Socket closed" in exc.details and not (args.tls or args.ca_file)
+
+
+def _cannot_talk(exc: NeardupClientError, args: argparse.Namespace) -> bool:
+    """A server is there and these settings cannot talk to it: TLS on one side only, or a certificate not trusted."""
+    if exc.code != grpc.StatusCode.UNAVAILABLE:
+        return False
+    return TLS_PLAINTEXT_PEER in exc.details or TLS_UNTRUSTED in exc.details or _closed_on_plaintext(exc, args)
 
 
 _Commands = argparse._SubParsersAction  # (the subcommands' adder argparse returns: it names no public type)
@@ -532,12 +543,12 @@ def _wait_ready(client: NeardupClient, args: argparse.Namespace, seconds: float 
 
 def _answers_now(args: argparse.Namespace) -> bool:
     """True when the server answers already; raises the error of a server there that these settings cannot talk
-    to (TLS on one side only, a CA that did not sign its certificate); False when no server answers (yet)."""
+    to; False otherwise (none answers yet, or one without the health service, as a proxy may be: then the wait)."""
     with _connect(args, timeout=5) as probe:
         try:
             probe.health()
         except NeardupClientError as why:
-            if _connection_hint(why, args):
+            if _cannot_talk(why, args):
                 raise
             return False
     return True
