@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -55,7 +56,10 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Image]:
     base, name = f"localhost/neardup-test-base:{tag}", f"localhost/neardup-test:{tag}"
     work = tmp_path_factory.mktemp("image")
     # A private image store: nothing is cached between runs and nothing is left in the machine's store.
-    podman = ["podman", "--root", str(work / "storage"), "--runroot", str(work / "run")]
+    # (Its runroot in a short directory of its own: podman refuses one of over 50 characters, as pytest's
+    # temporary directories are under pytest-xdist.)
+    runroot = tempfile.mkdtemp(prefix="nd-podman-")
+    podman = ["podman", "--root", str(work / "storage"), "--runroot", runroot]
     container = ""
     try:
         run("mmdebstrap", "--variant=minbase", "--include=python3,python3-venv", "--quiet",
@@ -75,6 +79,7 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Image]:
             subprocess.run([*podman, "umount", container], capture_output=True, timeout=60)
         subprocess.run([*podman, "system", "reset", "--force"], capture_output=True, timeout=300)
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(runroot, ignore_errors=True)
 
 
 def test_image_metadata_is_production_shaped(image: Image) -> None:
