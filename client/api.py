@@ -39,7 +39,7 @@ MAX_MESSAGE_BYTES = 4 << 20
 MAX_DELETES_PER_CALL = 1000  # the most ids a DeleteArticles call may name
 MAX_PAGE_SIZE = 1000  # the most members a ListGroupMembers call lists (it reads a larger page_size as this)
 # The most articles an index stream has sent and not had answered: it reads no further ahead of its caller.
-# Twice the server's per-stream window (service.grpc_server.STREAM_WINDOW, 1024), and over it by a whole
+# Twice the server's per-stream window (service.servicer.STREAM_WINDOW, 1024), and over it by a whole
 # batch (MAX_BATCH_ARTICLES): the server always has its window's worth, and the next batch waits ready.
 STREAM_WINDOW = 2048
 MAX_ID_BYTES = 512  # the longest id the server accepts, in UTF-8 bytes

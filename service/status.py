@@ -1,4 +1,4 @@
-"""The one mapping from errors to gRPC status codes, `status_for`, shared by the servicer (grpc_server.py)
+"""The one mapping from errors to gRPC status codes, `status_for`, shared by the servicer (servicer.py)
 and the interceptors (interceptors.py): whoever answers a call, a domain error gets the same code.
 
 The interceptors answer two refusals of their own, which no domain error describes: UNAUTHENTICATED (no

@@ -15,7 +15,7 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client import Article, NeardupClient, UnauthenticatedError
 from client.cli import main
-from service import grpc_server
+from service import auth
 from service.grpc_server import RunningServer, start_server
 from tests import support
 from tests.articles import WIRE
@@ -225,7 +225,7 @@ def test_a_token_file_others_can_read_or_a_token_sent_in_clear_text_beyond_loopb
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN)
     token_file.chmod(0o644)
-    with caplog.at_level(logging.WARNING, logger="service.grpc_server"):
+    with caplog.at_level(logging.WARNING, logger="service.auth"):
         with in_process_server(tmp_path / "a", auth_token_file=str(token_file)):
             pass
         assert "can be read by other users of this machine: chmod 600 it" in caplog.text
@@ -233,7 +233,7 @@ def test_a_token_file_others_can_read_or_a_token_sent_in_clear_text_beyond_loopb
         caplog.clear()
         token_file.chmod(0o600)
         # (the check a start makes, without serving on every interface for it)
-        grpc_server._warn_of_exposed_tokens(support.test_settings(tmp_path / "b", host="0.0.0.0",
+        auth.warn_of_exposed_tokens(support.test_settings(tmp_path / "b", host="0.0.0.0",
                                                                   auth_token_file=str(token_file)))  # fmt: skip
         assert "every caller's token crosses the network in clear text" in caplog.text
         assert "other users" not in caplog.text
@@ -251,7 +251,7 @@ def _accepted(port: int, token: str) -> bool:
 @pytest.fixture
 def followed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[RunningServer, Path]]:
     """A server whose token file holds "old-token", looked at every 50 ms (TokenFile)."""
-    monkeypatch.setattr(grpc_server, "TOKEN_FILE_CHECK", 0.05)
+    monkeypatch.setattr(auth, "TOKEN_FILE_CHECK", 0.05)
     token_file = tmp_path / "tokens"
     token_file.write_text("old-token\n")
     with in_process_server(tmp_path / "data", auth_token_file=str(token_file)) as (running, _client):
@@ -267,7 +267,7 @@ def test_a_changed_token_file_is_followed_without_a_restart_and_a_broken_one_kee
     token_file.write_text("new-token\n")  # the old one revoked
     assert support.until(lambda: _accepted(running.port, "new-token"), timeout=10)
     assert not _accepted(running.port, "old-token")
-    with caplog.at_level(logging.ERROR, logger="service.grpc_server"):
+    with caplog.at_level(logging.ERROR, logger="service.auth"):
         token_file.unlink()  # (gone: the tokens are kept, and that is said)
         assert support.until(lambda: _accepted(running.port, "new-token") and "No such file" in caplog.text)
         caplog.clear()
@@ -283,7 +283,7 @@ def test_a_token_file_mended_without_changing_its_stamp_is_read_again(
     # A change that could not be read (mode 000, a byte that is not UTF-8) recorded its stamp as read, so the
     # mend (chmod, which changes no stamp of ours; here the same size and time) was never read again.
     running, token_file = followed
-    with caplog.at_level(logging.ERROR, logger="service.grpc_server"):
+    with caplog.at_level(logging.ERROR, logger="service.auth"):
         token_file.write_bytes(b"new-t\xffken\n")
         assert support.until(
             lambda: _accepted(running.port, "old-token") and "is not UTF-8 text" in caplog.text, timeout=10

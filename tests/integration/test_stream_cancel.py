@@ -25,7 +25,7 @@ def _threads_in_stream_generator() -> int:
     for frame in sys._current_frames().values():
         f: FrameType | None = frame
         while f is not None:
-            if f.f_code.co_name == "__iter__" and f.f_code.co_filename.endswith("grpc_server.py"):
+            if f.f_code.co_name == "__iter__" and f.f_code.co_filename.endswith("servicer.py"):
                 count += 1
                 break
             f = f.f_back

@@ -13,8 +13,8 @@ from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from service.detector import Detector, Prepared
-from service.grpc_server import NearDuplicateServicer
 from service.model import Article
+from service.servicer import NearDuplicateServicer
 from tests.support import in_process_server
 
 POISON = "POISON"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from client.api import Article, Verdict
-from service import grpc_server
+from service import servicer
 from tests.support import in_process_server
 
 
@@ -15,7 +15,7 @@ from tests.support import in_process_server
 def test_stream_ends_when_window_is_full_at_end_of_requests(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
-    monkeypatch.setattr(grpc_server, "STREAM_WINDOW", 2)  # the reader fills it at once
+    monkeypatch.setattr(servicer, "STREAM_WINDOW", 2)  # the reader fills it at once
     articles = [Article(id=f"w{i}", body=f"story number {i} about the window of a stream, told in plain words")
                 for i in range(60)]  # fmt: skip
     with in_process_server(tmp_path / "data", fingerprint_workers=workers) as (_, client):

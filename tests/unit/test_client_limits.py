@@ -10,7 +10,7 @@ import pytest
 from client import NeardupClient, api
 from client.api import DEFAULT_PORT, with_default_port
 from client.cli import _parser, main
-from service import detector, engine, grpc_server
+from service import detector, engine, servicer
 from service.settings import Settings
 
 
@@ -88,17 +88,17 @@ def test_the_default_port_is_the_one_the_server_listens_on() -> None:
 
 
 def test_the_client_limits_are_the_server_limits() -> None:
-    assert api.MAX_BATCH_ARTICLES == grpc_server.MAX_BATCH_ARTICLES  # (more: each article refused)
+    assert api.MAX_BATCH_ARTICLES == servicer.MAX_BATCH_ARTICLES  # (more: each article refused)
     assert api.MAX_DELETES_PER_CALL == engine.MAX_DELETED_AT_ONCE  # (more: the call refused)
-    assert api.MAX_ANSWER_BYTES >= grpc_server.MAX_ANSWER_BYTES  # (less: a large answer fails the stream)
+    assert api.MAX_ANSWER_BYTES >= servicer.MAX_ANSWER_BYTES  # (less: a large answer fails the stream)
     assert api.MAX_ID_BYTES == detector.MAX_ID_BYTES  # (the client refuses what the server would)
 
 
 def test_a_stream_reads_ahead_no_more_than_keeps_the_server_busy() -> None:
     # At least the server's window and a whole batch beyond it (a batch must fill to be sent: with less, a
     # stream of full batches would wait for answers its server never got); not much more, or memory grows.
-    assert api.STREAM_WINDOW >= grpc_server.STREAM_WINDOW + api.MAX_BATCH_ARTICLES
-    assert api.STREAM_WINDOW <= 4 * grpc_server.STREAM_WINDOW
+    assert api.STREAM_WINDOW >= servicer.STREAM_WINDOW + api.MAX_BATCH_ARTICLES
+    assert api.STREAM_WINDOW <= 4 * servicer.STREAM_WINDOW
 
 
 def test_the_client_pings_no_more_often_than_a_server_allows() -> None:

@@ -7,7 +7,7 @@ import pytest
 from neardup.v1 import neardup_pb2 as pb
 
 from service.errors import NotFound
-from service.grpc_server import ANSWER_MARGIN, _before_the_caller_gives_up, answer_parts
+from service.servicer import ANSWER_MARGIN, _before_the_caller_gives_up, answer_parts
 from service.status import MAX_STATUS_CHARS, status_for
 
 

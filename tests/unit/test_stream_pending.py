@@ -8,10 +8,10 @@ from concurrent import futures
 
 import pytest
 
-from service import grpc_server
+from service import servicer
 from service.errors import Unavailable
-from service.grpc_server import _Item, _Pending
 from service.model import Verdict
+from service.servicer import _Item, _Pending
 from tests.support import until
 
 
@@ -32,7 +32,7 @@ def test_the_reader_waits_while_the_window_holds_its_bytes_and_goes_on_as_answer
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The window counted articles only: 1,024 articles of 1 MiB each were held for one stream.
-    monkeypatch.setattr(grpc_server, "STREAM_WINDOW_BYTES", 1000)
+    monkeypatch.setattr(servicer, "STREAM_WINDOW_BYTES", 1000)
     pending = _Pending(_Call())  # type: ignore[arg-type]  # (only add_callback is asked for)
     put: list[str] = []
 
@@ -55,7 +55,7 @@ def test_the_reader_waits_while_the_window_holds_its_bytes_and_goes_on_as_answer
 
 
 def test_an_article_bigger_than_the_window_still_gets_in_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(grpc_server, "STREAM_WINDOW_BYTES", 1000)
+    monkeypatch.setattr(servicer, "STREAM_WINDOW_BYTES", 1000)
     pending = _Pending(_Call())  # type: ignore[arg-type]
     pending.put(_answered("big", 5000))  # (would wait for ever if it had to fit)
     pending.close()

@@ -1,0 +1,457 @@
+"""The gRPC boundary: convert the request, call the engine, convert the result.
+
+Errors become status codes through `status_for` (service/status.py), which the interceptors use too. The
+server that serves it (its interceptors, ports, workers and health) is put together in grpc_server.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent import futures
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+import grpc
+from neardup.v1 import neardup_pb2 as pb
+from neardup.v1 import neardup_pb2_grpc as pb_grpc
+
+from service import __version__
+from service.convert import article_from_pb, deletions_to_pb, group_page_to_pb, stats_to_pb, stored_to_pb, verdict_to_pb
+from service.detector import check_id
+from service.engine import Engine
+from service.errors import DeadlineExceeded, InvalidArgument, Unavailable
+from service.model import PreparedArticle, Verdict
+from service.status import status_for
+from service.workers import FingerprintPool, then_submit
+
+log = logging.getLogger(__name__)
+
+# Articles one IndexArticleBatches message may carry. Its answer is one message too, and each answer can hold
+# up to --max-candidates matches: 5,000 short copies of one story made a 4.7 MiB answer, over gRPC's 4 MiB.
+MAX_BATCH_ARTICLES = 1000
+# The largest message the server sends: a stored body under a raised --max-body-bytes (GetArticle). A batch's
+# answers are cut into messages of at most ANSWER_PART_BYTES (answer_parts).
+MAX_ANSWER_BYTES = 64 << 20
+# A batch's answers can outgrow gRPC's default 4 MiB receive limit, which every client library has: 1,000
+# copies of one story with 200-byte ids, 32 matches each, make 7 MiB. They go in parts of at most this, each
+# but the last marked `more_follow`, with room left for the envelope.
+ANSWER_PART_BYTES = (4 << 20) - (64 << 10)
+NO_DEADLINE = 365 * 24 * 3600.0  # time_remaining() beyond this means the caller set no deadline
+STREAM_WINDOW = 1024  # articles of one stream in flight at once: enough for group commits, bounded memory
+# ... and at most this many bytes of their text (but always one article): 1,024 articles of 1 MiB each held
+# ≈1 GiB for one stream whose answers were not read while fingerprinting lagged.
+STREAM_WINDOW_BYTES = 32 << 20
+# Share of a unary index call's time left that its answer is sent early by (_before_the_caller_gives_up).
+ANSWER_MARGIN = 0.2
+SHUTTING_DOWN = (
+    "the server is shutting down: this stream's articles after the last answered were not read; send them "
+    "again (to another server, or after the restart)"
+)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def receive_limit(max_body_bytes: int) -> int:
+    """The largest request message the server takes: room to answer "body too long" ourselves."""
+    return max(4 << 20, 2 * max_body_bytes + (1 << 20))
+
+
+def answer_parts(
+    results: list[pb.IndexArticlesResponse], limit: int = ANSWER_PART_BYTES
+) -> Iterator[pb.IndexArticleBatchesResponse]:
+    """A batch's answers as messages of at most `limit` bytes, in order, all but the last `more_follow` (one
+    answer alone over `limit` goes in a part of its own). Most batches are one message: sized once, in C."""
+    whole = pb.IndexArticleBatchesResponse(results=results)
+    if whole.ByteSize() <= limit:
+        yield whole
+        return
+    part: list[pb.IndexArticlesResponse] = []
+    size = 0
+    for result in results:
+        grows = result.ByteSize() + 6  # (its field tag and length)
+        if part and size + grows > limit:
+            yield pb.IndexArticleBatchesResponse(results=part, more_follow=True)
+            part, size = [], 0
+        part.append(result)
+        size += grows
+    yield pb.IndexArticleBatchesResponse(results=part)
+
+
+def _checked_id(article_id: str, field: str = "id") -> str:
+    check_id(field, article_id)
+    return article_id
+
+
+def _unary(handler: Callable[[NearDuplicateServicer, T, grpc.ServicerContext], R]) -> Callable[..., R]:
+    def wrapped(self: NearDuplicateServicer, request: T, context: grpc.ServicerContext) -> R:
+        try:
+            return handler(self, request, context)
+        except Exception as exc:
+            code, message = status_for(exc)
+            context.abort(code, message)
+            raise  # unreachable: abort raises
+
+    wrapped.__name__ = handler.__name__
+    wrapped.__doc__ = handler.__doc__
+    return wrapped
+
+
+def _streaming(
+    handler: Callable[[NearDuplicateServicer, T, grpc.ServicerContext], Iterator[R]],
+) -> Callable[..., Iterator[R]]:
+    """A response stream that fails ends with status_for's code; grpc itself would say UNKNOWN."""
+
+    def wrapped(self: NearDuplicateServicer, requests: T, context: grpc.ServicerContext) -> Iterator[R]:
+        try:
+            yield from handler(self, requests, context)
+        except Exception as exc:
+            code, message = status_for(exc)
+            context.abort(code, message)
+
+    wrapped.__name__ = handler.__name__
+    wrapped.__doc__ = handler.__doc__
+    return wrapped
+
+
+class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
+    def __init__(self, engine: Engine, pool: FingerprintPool | None = None) -> None:
+        self.engine = engine
+        self.pool = pool
+        self.streams = OpenStreams()
+
+    def _prepare(self, article: pb.Article) -> PreparedArticle:
+        if self.pool:
+            return self.pool.prepare(article_from_pb(article)).result()
+        return self.engine.detector.prepare(article_from_pb(article))
+
+    def _submit(self, article: pb.Article, evidence: bool) -> futures.Future[Verdict]:
+        """Queue an article for indexing; with worker processes, fingerprinting overlaps the next read."""
+        if self.pool:
+            prepared = self.pool.prepare(article_from_pb(article))
+            return then_submit(prepared, lambda p: self.engine.submit(p, evidence))
+        return self.engine.submit(self._prepare(article), evidence)
+
+    @_unary
+    def IndexArticle(self, request: pb.IndexArticleRequest, context: grpc.ServicerContext) -> pb.IndexArticleResponse:
+        future = self.engine.submit(self._prepare(request.article), request.include_evidence)
+        try:
+            verdict = future.result(timeout=_before_the_caller_gives_up(_time_left(context)))
+        except futures.TimeoutError:
+            if future.cancel():  # the caller gave up, and the writer had not taken it: it is never stored
+                raise DeadlineExceeded(
+                    "the deadline passed before the article was taken up: it was not stored"
+                ) from None
+            raise DeadlineExceeded(
+                "the deadline passed while the article was being stored: it may be stored; sending it again is "
+                "safe (the same article re-sent stores nothing twice)"
+            ) from None
+        return pb.IndexArticleResponse(verdict=verdict_to_pb(verdict))
+
+    @_unary
+    def CheckArticle(self, request: pb.CheckArticleRequest, context: grpc.ServicerContext) -> pb.CheckArticleResponse:
+        # Fingerprinted in this thread, not by the workers: for one article the round trip to a worker
+        # costs more CPU than the fingerprint itself, and a check must not queue behind an ingest's
+        # batches at the workers (docs/perf.md, "CheckArticle latency").
+        article, deadline = article_from_pb(request.article), _deadline(context)
+        verdict = self.engine.check_article(article, request.include_evidence, deadline, context.is_active)
+        return pb.CheckArticleResponse(verdict=verdict_to_pb(verdict))
+
+    @_streaming
+    def IndexArticles(
+        self, request_iterator: Iterator[pb.IndexArticlesRequest], context: grpc.ServicerContext
+    ) -> Iterator[pb.IndexArticlesResponse]:
+        with self.streams.opened(context) as pending:
+            threading.Thread(target=self._read_stream, args=(request_iterator, pending), daemon=True).start()
+            for item in pending:
+                assert isinstance(item, _Item)
+                yield _stream_response(item)
+            pending.raise_failure()
+
+    @_streaming
+    def IndexArticleBatches(
+        self, request_iterator: Iterator[pb.IndexArticleBatchesRequest], context: grpc.ServicerContext
+    ) -> Iterator[pb.IndexArticleBatchesResponse]:
+        with self.streams.opened(context) as pending:
+            threading.Thread(target=self._read_stream, args=(request_iterator, pending), daemon=True).start()
+            items = iter(pending)
+            for size in items:  # each batch's articles follow its size in the hand-off
+                assert isinstance(size, _BatchSize)
+                batch = [item for item in itertools.islice(items, size.articles) if isinstance(item, _Item)]
+                if len(batch) < size.articles:  # cancelled, or the reader failed, mid-batch
+                    if batch and pending.failure is not None:  # (those taken may be stored: say so)
+                        yield from answer_parts([_stream_response(item) for item in batch])
+                    break
+                yield from answer_parts([_stream_response(item) for item in batch])
+            pending.raise_failure()
+
+    def _read_stream(
+        self, requests: Iterator[pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest], pending: _Pending
+    ) -> None:
+        """Fingerprint and queue each article as it arrives, so the writer can batch them. In a batch
+        stream a batch's size goes first; the window counts articles either way, not messages. Once the
+        server drains the stream, no request is taken after the one being taken."""
+        try:
+            for request in requests:
+                if not pending.begin_request():
+                    return
+                self._take(request, pending)
+                pending.end_request()
+                if pending.cancelled.is_set():
+                    return
+        except grpc.RpcError:
+            pass  # the client went away; what was queued is still stored and answered if it can be
+        except Exception as exc:  # (a bug) the call must not end OK with the articles after it unanswered
+            pending.failure = exc
+        finally:
+            pending.close()
+
+    def _take(self, request: pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest, pending: _Pending) -> None:
+        """Queue one request's articles (a batch's size first)."""
+        if isinstance(request, pb.IndexArticlesRequest):
+            pending.put(self._item(request.article, request.include_evidence))
+            return
+        pending.put(_BatchSize(len(request.articles)))
+        if len(request.articles) > MAX_BATCH_ARTICLES:
+            for item in _too_many(request.articles):
+                pending.put(item)
+            return
+        for article in request.articles:
+            pending.put(self._item(article, request.include_evidence))
+
+    def _item(self, article: pb.Article, evidence: bool) -> _Item:
+        try:
+            # (its size in bytes as sent: counted in characters, text of 4-byte characters went 4× over)
+            return _Item(article.id, self._submit(article, evidence), article.ByteSize())
+        except Exception as exc:  # this article's own failure (INTERNAL for a bug: status_for); the stream goes on
+            return _Item(article.id, exc)
+
+    @_unary
+    def GetArticle(self, request: pb.GetArticleRequest, context: grpc.ServicerContext) -> pb.GetArticleResponse:
+        return stored_to_pb(self.engine.get(_checked_id(request.id)))
+
+    @_unary
+    def DeleteArticle(
+        self, request: pb.DeleteArticleRequest, context: grpc.ServicerContext
+    ) -> pb.DeleteArticleResponse:
+        self.engine.delete(_checked_id(request.id))
+        return pb.DeleteArticleResponse(id=request.id)
+
+    @_unary
+    def DeleteArticles(
+        self, request: pb.DeleteArticlesRequest, context: grpc.ServicerContext
+    ) -> pb.DeleteArticlesResponse:
+        ids = [_checked_id(article_id, f"ids[{n}]") for n, article_id in enumerate(request.ids)]
+        return deletions_to_pb(ids, self.engine.delete_all(ids, _deadline(context), context.is_active))
+
+    @_unary
+    def ListGroupMembers(
+        self, request: pb.ListGroupMembersRequest, context: grpc.ServicerContext
+    ) -> pb.ListGroupMembersResponse:
+        page = self.engine.group_members(_checked_id(request.id), request.page_size, request.page_token)
+        return group_page_to_pb(page)
+
+    @_unary
+    def GetStats(self, request: pb.GetStatsRequest, context: grpc.ServicerContext) -> pb.GetStatsResponse:
+        response = stats_to_pb(self.engine.stats(), self.engine.uptime(), __version__)
+        response.max_body_bytes = self.engine.detector.max_body_bytes
+        response.max_message_bytes = receive_limit(self.engine.detector.max_body_bytes)
+        return response
+
+
+def _time_left(context: grpc.ServicerContext) -> float | None:
+    """Seconds until the caller's deadline, or None without one (gRPC then reports a huge number)."""
+    remaining = context.time_remaining()
+    return None if remaining is None or remaining > NO_DEADLINE else max(remaining, 0.0)
+
+
+def _before_the_caller_gives_up(time_left: float | None) -> float | None:
+    """How long to wait for an answer so that "it may be stored" or "it was not stored" reaches the caller
+    before its own deadline does: answered exactly at the deadline, the caller's gRPC often ended the call
+    first, with a bare "Deadline Exceeded" that says neither (ANSWER_MARGIN of the time left, at most 1 s)."""
+    return None if time_left is None else time_left - min(ANSWER_MARGIN * time_left, 1.0)
+
+
+def _deadline(context: grpc.ServicerContext) -> float | None:
+    """The caller's deadline as a `time.monotonic()` value, or None without one."""
+    time_left = _time_left(context)
+    return None if time_left is None else time.monotonic() + time_left
+
+
+@dataclass
+class _Item:
+    id: str
+    outcome: futures.Future[Verdict] | Exception  # (an exception: the article failed before it was queued)
+    size: int = 0  # the article's size as sent, in bytes, while it is in flight
+
+
+@dataclass
+class _BatchSize:
+    """In a batch stream's hand-off, before a batch's articles: how many follow."""
+
+    articles: int
+
+
+class _Pending:
+    """Bounded, ordered hand-off from a stream's reader thread to its response generator."""
+
+    _END = object()
+
+    def __init__(self, context: grpc.ServicerContext) -> None:
+        self._queue: queue.Queue[_Item | _BatchSize | object] = queue.Queue(maxsize=STREAM_WINDOW)
+        self.cancelled = threading.Event()
+        context.add_callback(self.cancelled.set)
+        self._room = threading.Condition()
+        self._bytes = 0  # of the articles put and not yet taken
+        # What stopped the reader before the requests ended: a bug, or the server draining the stream.
+        self.failure: Exception | None = None
+        self._state = threading.Lock()
+        self._draining = False
+        self._taking = False  # the reader is queueing a request's articles
+
+    def drain(self) -> None:
+        """Take no request after the one being taken; the generator ends once every article taken is answered."""
+        with self._state:
+            self._draining = True
+
+    def begin_request(self) -> bool:
+        """The reader read a request: False (and it is not taken) once draining."""
+        with self._state:
+            self._taking = not self._draining
+            if self._draining:
+                self._shut_down()
+            return self._taking
+
+    def end_request(self) -> None:
+        """The reader queued a request's articles. Even when draining it reads on: if that request was the
+        client's last, the requests end and the call ends OK (a complete stream told "not read" would be sent
+        again); if another comes, `begin_request` refuses it, and if none does, `_drained` ends the call."""
+        with self._state:
+            self._taking = False
+
+    def _drained(self) -> bool:
+        """Draining, with nothing queued, and the reader waiting for a request it will not take (a client
+        keeping its stream open without sending): every article taken is answered, the call can end."""
+        with self._state:
+            if self._draining and not self._taking and self._queue.empty():
+                self._shut_down()
+                return True
+            return False
+
+    def _shut_down(self) -> None:
+        if self.failure is None:
+            self.failure = Unavailable(SHUTTING_DOWN)
+
+    def put(self, item: _Item | _BatchSize) -> None:
+        if isinstance(item, _Item):
+            self._wait_for_bytes(item.size)
+        self._offer(item)
+
+    def _wait_for_bytes(self, size: int) -> None:
+        """Wait while the articles in the window hold STREAM_WINDOW_BYTES (one article always gets in)."""
+        with self._room:
+            while self._bytes and self._bytes + size > STREAM_WINDOW_BYTES and not self.cancelled.is_set():
+                self._room.wait(0.25)
+            self._bytes += size
+
+    def _taken(self, item: _Item) -> None:
+        with self._room:
+            self._bytes -= item.size
+            self._room.notify()
+
+    def raise_failure(self) -> None:
+        """Once every item is taken: the reader's failure, if one stopped it (the articles it had not read
+        were never answered, so the call must not end OK)."""
+        if self.failure is not None:
+            raise self.failure
+
+    def close(self) -> None:
+        # The window may be full when the request stream ends (the answers lag the reads): wait for
+        # room like put() does, or the generator never sees the end and the call hangs.
+        self._offer(self._END)
+
+    def _offer(self, item: object) -> None:
+        """Wait for room in the window; give up only when cancelled (the generator then stops reading)."""
+        while not self.cancelled.is_set():
+            try:
+                self._queue.put(item, timeout=0.25)
+                return
+            except queue.Full:
+                continue
+
+    def __iter__(self) -> Iterator[_Item | _BatchSize]:
+        while True:
+            try:
+                item = self._queue.get(timeout=0.25)
+            except queue.Empty:
+                # A cancelled call's reader gives up without an end marker (close()); stop too, or
+                # this handler thread waits forever and holds up the server's shutdown.
+                if self.cancelled.is_set() or self._drained():
+                    return
+                continue
+            if item is self._END:
+                return
+            assert isinstance(item, _Item | _BatchSize)
+            if isinstance(item, _Item) and item.size:
+                self._taken(item)
+            yield item
+
+
+class OpenStreams:
+    """The index streams open now, so that a stopping server can drain them (RunningServer.stop): each stops
+    reading requests, answers the articles it took, and ends UNAVAILABLE saying to send the rest again. Left
+    alone, a stream that kept sending was fed for the whole grace period, then cut off with gRPC's bare
+    "Cancelling all calls", and every stop of a server under continuous ingest took the whole grace."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: set[_Pending] = set()
+        self._draining = False
+
+    @contextmanager
+    def opened(self, context: grpc.ServicerContext) -> Iterator[_Pending]:
+        pending = _Pending(context)
+        with self._lock:
+            self._open.add(pending)
+            if self._draining:  # (opened as the server stopped)
+                pending.drain()
+        try:
+            yield pending
+        finally:
+            with self._lock:
+                self._open.discard(pending)
+
+    def drain(self) -> None:
+        with self._lock:
+            self._draining = True
+            streams = list(self._open)
+        for pending in streams:
+            pending.drain()
+
+
+def _too_many(articles: Sequence[pb.Article]) -> Iterator[_Item]:
+    """A batch message over MAX_BATCH_ARTICLES, each of its articles refused, unstored."""
+    error = InvalidArgument(
+        "articles",
+        f"the message holds {len(articles):,} articles, over the {MAX_BATCH_ARTICLES:,} one message may carry "
+        "(their answers would outgrow a message); nothing of it was stored: send smaller batches",
+    )
+    return (_Item(article.id, error) for article in articles)
+
+
+def _stream_response(item: _Item) -> pb.IndexArticlesResponse:
+    outcome: Verdict | Exception
+    try:
+        outcome = item.outcome if isinstance(item.outcome, Exception) else item.outcome.result()
+    except Exception as exc:  # the article's own failure; the stream goes on
+        outcome = exc
+    if isinstance(outcome, Verdict):
+        return pb.IndexArticlesResponse(id=item.id, verdict=verdict_to_pb(outcome))
+    code, message = status_for(outcome)
+    return pb.IndexArticlesResponse(id=item.id, error=pb.ArticleError(code=code.value[0], message=message))
