@@ -76,7 +76,7 @@ class Unanswered(Generic[T]):
         self._closed = False
         self._waiting = False
         self._source_ended = False
-        self.source_error: Exception | None = None
+        self.source_error: BaseException | None = None
 
     def __len__(self) -> int:
         return len(self._items)
@@ -137,7 +137,7 @@ class Unanswered(Generic[T]):
                     return
                 try:
                     item = next(self._source, _END)
-                except Exception as exc:
+                except BaseException as exc:  # (SystemExit too: gRPC's sending thread, left by it, hung the call)
                     self.source_error = exc
                     item = _END
                 if item is _END:

@@ -4,6 +4,7 @@ anything is sent, and no article sent beside it is lost (a real server over loop
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -88,6 +89,27 @@ def test_a_look_alike_of_an_article_in_a_stream_is_a_type_error_after_the_articl
         with pytest.raises(TypeError, match=r"expected a client\.Article, got LookAlike"):
             next(outcomes)
         assert client.stats().articles == 1
+
+
+@pytest.mark.parametrize("stop", [SystemExit(3), KeyboardInterrupt()], ids=["SystemExit", "KeyboardInterrupt"])
+@pytest.mark.parametrize("retry", [None, Retry(attempts=2)], ids=["once", "retried"])
+def test_a_feed_that_stops_with_systemexit_or_keyboardinterrupt_ends_the_stream_raising_it(
+    tmp_path: Path, stop: BaseException, retry: Retry | None
+) -> None:
+    """Only an Exception was caught from the caller's articles: a generator that called sys.exit() (or raised
+    KeyboardInterrupt itself) ended gRPC's sending thread, and the stream waited for ever, half-open."""
+
+    def feed() -> Iterator[Article]:
+        yield Article("first", WIRE)
+        yield Article("second", SAME_EVENT_A)
+        raise stop
+
+    with in_process_server(tmp_path) as (_running, client):
+        outcomes = client.index_stream(feed(), retry=retry, batch=1)
+        assert [next(outcomes).id, next(outcomes).id] == ["first", "second"]
+        with pytest.raises(type(stop)):
+            next(outcomes)
+        assert client.stats().articles == 2
 
 
 def test_delete_many_checks_every_id_before_deleting_any_and_names_its_position(tmp_path: Path) -> None:
