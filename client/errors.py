@@ -23,8 +23,9 @@ class NeardupClientError(Exception):
     @property
     def retryable(self) -> bool:
         """Might the same call succeed later (the server restarting, or full)? Not when TLS settings cannot
-        work: TLS to a plaintext port, or a server certificate from a CA the client does not trust."""
-        if any(words in self.details for words in TLS_MISMATCH):
+        work (TLS to a plaintext port, a server certificate from a CA the client does not trust), nor for a
+        message over a size limit (RESOURCE_EXHAUSTED too): the same message is refused again each time."""
+        if any(words in self.details for words in (*TLS_MISMATCH, MESSAGE_TOO_LARGE)):
             return False
         return self.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED)
 
@@ -33,6 +34,8 @@ class NeardupClientError(Exception):
 TLS_PLAINTEXT_PEER = "WRONG_VERSION_NUMBER"  # TLS spoken to a plaintext port
 TLS_UNTRUSTED = "CERTIFICATE_VERIFY_FAILED"  # the server's certificate is signed by a CA not trusted here
 TLS_MISMATCH = (TLS_PLAINTEXT_PEER, TLS_UNTRUSTED)
+# gRPC's words for a message over a receive or send limit ("Received message larger than max (5242896 vs. 4194304)").
+MESSAGE_TOO_LARGE = "message larger than max"
 
 
 class InvalidArgumentError(NeardupClientError):

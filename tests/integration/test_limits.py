@@ -177,8 +177,12 @@ def test_body_over_the_limit_is_invalid_argument_and_huge_message_resource_exhau
         with pytest.raises(InvalidArgumentError, match="not sent"):
             client.index(huge)  # the client knows the limit and does not send it
         unaware = NeardupClient(f"127.0.0.1:{running.port}", max_message_bytes=64 << 20)
-        with unaware, pytest.raises(ResourceExhaustedError):
-            unaware.index(huge)  # a client that sends it anyway: gRPC refuses the message
+        retried: list[float] = []
+        with unaware, pytest.raises(ResourceExhaustedError) as refused:
+            # A client that sends it anyway: gRPC refuses the message, and the same message would be refused
+            # again (it had been retryable, and each retry sent 5 MiB for the same refusal).
+            unaware.index(huge, retry=Retry(attempts=3), on_retry=lambda _e, _n, wait: retried.append(wait))
+        assert not refused.value.retryable and retried == []
         assert client.stats().articles == 1
         assert client.get("kept").article.body == WIRE
 
