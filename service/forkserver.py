@@ -10,28 +10,47 @@ Only the standard library here: `neardup serve` imports this module before anyth
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.forkserver
-from multiprocessing.context import ForkServerContext
+import os
+from collections.abc import Iterator
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-# What the forkserver imports: the workers' module (and through it the detector); "__main__" as by default.
-PRELOADED = ["__main__", "service.workers"]
-
-
-def context() -> ForkServerContext:
-    """The forkserver start method, set to preload the workers' code (before the forkserver starts)."""
-    forkserver = multiprocessing.get_context("forkserver")
-    forkserver.set_forkserver_preload(PRELOADED)
-    return forkserver
+PRELOADED = ["service.workers"]  # (and through it the detector, numpy and datasketch)
+# Where this code is installed (site-packages, or a checkout): the forkserver is started from there.
+_CODE_ROOT = Path(__file__).resolve().parent.parent
 
 
 def start_early() -> None:
-    """Start the forkserver now, if it can start: a failure is met again, and told, when the pool starts."""
-    context()
+    """Start the forkserver now, preloading the workers' code, if it can start: a failure is met again, and
+    told, when the pool starts. Call it before any thread starts: it changes the working directory a moment.
+
+    The forkserver runs as `python -c`, so the directory it starts in comes first on its import path (Python
+    3.11-3.13 ignore the path multiprocessing passes it): started in the caller's, a `service` package there
+    was imported in place of neardup's, and every worker forked with it failed. It starts in the directory
+    this code is installed in instead, where `service` is this one; the workers then move to the caller's
+    directory and path, as multiprocessing sets them up. A forkserver started again later (if this one dies)
+    preloads nothing: slower workers, but no other directory's modules."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOADED)
     try:
-        multiprocessing.forkserver.ensure_running()
+        with _working_directory(_CODE_ROOT):
+            multiprocessing.forkserver.ensure_running()
     except OSError as exc:
         log.debug("forkserver not started early: %s", exc)
+    finally:
+        context.set_forkserver_preload([])
+
+
+@contextlib.contextmanager
+def _working_directory(path: Path) -> Iterator[None]:
+    before = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)

@@ -16,6 +16,7 @@ callers that chain engine.submit on these futures keep their stream's order.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import queue
 import select
@@ -26,7 +27,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 
-from service import forkserver
 from service.batching import drain
 from service.detector import Detector, Prepared, operator_passages
 from service.errors import InvalidArgument, Unavailable
@@ -153,9 +153,9 @@ class FingerprintPool:
         self._dispatcher.start()
 
     def _new_executor(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            self.workers, mp_context=forkserver.context(), initializer=_init_worker, initargs=self._init_args
-        )
+        # (the forkserver `neardup serve` started early, its code preloaded, or one started now: service/forkserver.py)
+        context = multiprocessing.get_context("forkserver")
+        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker, initargs=self._init_args)
 
     def _warm_up(self) -> None:
         """Start every worker now (not on the first request), and fail here if they cannot start."""

@@ -127,10 +127,13 @@ def in_process_server(data_dir: Path, **overrides: Any) -> Iterator[tuple[Runnin
 class ServerProcess:
     """`neardup serve` as a separate OS process, for crash, signal and CLI tests."""
 
-    def __init__(self, data_dir: Path, *extra: str, port: int = 0) -> None:
+    def __init__(self, data_dir: Path, *extra: str, port: int = 0, cwd: Path | None = None) -> None:
+        """`cwd`: started there with the installed `neardup` command (`python -m` would import from there)."""
         self.data_dir = data_dir
-        self.args = [sys.executable, "-m", "client.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+        command = [str(Path(sys.executable).with_name("neardup"))] if cwd else [sys.executable, "-m", "client.cli"]
+        self.args = [*command, "serve", "--host", "127.0.0.1", "--port", str(port),
                      "--data-dir", str(data_dir), "--log-level", "WARNING", *extra]  # fmt: skip
+        self.cwd = cwd
         self.proc: subprocess.Popen[str] | None = None
         self.port = 0
         self.log: list[str] = []
@@ -142,7 +145,8 @@ class ServerProcess:
         # forkserver puts its socket there, which a server stopped with SIGKILL (as most tests stop
         # theirs) never removes. (Short, in the system's: a socket's path must fit in 107 bytes.)
         env["TMPDIR"] = self._tmp = tempfile.mkdtemp(prefix="neardup-test-")
-        self.proc = subprocess.Popen(self.args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+        self.proc = subprocess.Popen(self.args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+                                     cwd=self.cwd)  # fmt: skip
         deadline = time.monotonic() + timeout
         assert self.proc.stderr is not None
         while time.monotonic() < deadline:

@@ -259,12 +259,30 @@ def test_sigkill_of_the_server_ends_its_fingerprint_workers(tmp_path: Path) -> N
     assert server.proc is not None
     helpers = descendants(server.proc.pid)  # the forkserver and the workers it forked
     assert len(helpers) >= 3, f"expected a forkserver and 2 workers under the server, found {helpers}"
-    # The forkserver imported the fingerprinting code for the workers it forks (which keep its command line).
-    lines = [Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode() for pid in helpers]
-    forked = [line for line in lines if "multiprocessing.forkserver" in line]  # (not the resource tracker)
-    assert len(forked) >= 3 and all("'service.workers'" in line for line in forked), lines
     server.kill9()
     wait_for(lambda: not _running(helpers), timeout=30, what="the killed server's forkserver and workers to exit")
+
+
+def test_serve_started_beside_another_service_package_forks_workers_with_its_own_code(tmp_path: Path) -> None:
+    """The forkserver preloads the workers' code, and runs as `python -c`, its start directory first on its
+    import path: started in the caller's, a `service` package there was imported in place of neardup's, and
+    every worker failed (the start ended in a traceback, BrokenProcessPool)."""
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "service").mkdir(parents=True)
+    (elsewhere / "service" / "__init__.py").write_text('raise RuntimeError("not neardup\'s service package")\n')
+    server = ServerProcess(tmp_path / "data", "--fingerprint-workers", "2", cwd=elsewhere).start()
+    try:
+        assert server.proc is not None
+        # The forkserver imported the fingerprinting code for the workers it forks (which keep its command line).
+        lines = [Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                 for pid in descendants(server.proc.pid)]  # fmt: skip
+        forked = [line for line in lines if "multiprocessing.forkserver" in line]  # (not the resource tracker)
+        assert len(forked) >= 3 and all("'service.workers'" in line for line in forked), lines
+        with server.client() as client:
+            outcomes = list(client.index_stream([Article("a", WIRE), Article("b", SAME_EVENT_A)]))
+        assert [(o.id, isinstance(o, Verdict) and o.outcome) for o in outcomes] == [("a", "new"), ("b", "new")]
+    finally:
+        server.stop()
 
 
 def test_a_kill9_during_a_purge_leaves_each_article_whole_or_gone(tmp_path: Path) -> None:
