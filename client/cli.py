@@ -10,6 +10,8 @@ import json
 import logging
 import os
 import signal
+import socket
+import ssl
 import stat
 import sys
 import threading
@@ -20,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
+from urllib.parse import urlsplit
 
 import grpc
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -182,10 +185,32 @@ def _closed_on_plaintext(exc: NeardupClientError, args: argparse.Namespace) -> b
 
 
 def _cannot_talk(exc: NeardupClientError, args: argparse.Namespace) -> bool:
-    """A server is there and these settings cannot talk to it: TLS on one side only, or a certificate not trusted."""
+    """A server is there and these settings cannot talk to it: TLS on one side only, or a certificate not trusted.
+    A closed connection alone does not say so: a forwarder (docker-proxy, a load balancer, a port-forward) whose
+    server is not up yet closes it too, and a handshake tells that apart from a TLS server."""
     if exc.code != grpc.StatusCode.UNAVAILABLE:
         return False
-    return TLS_PLAINTEXT_PEER in exc.details or TLS_UNTRUSTED in exc.details or _closed_on_plaintext(exc, args)
+    if TLS_PLAINTEXT_PEER in exc.details or TLS_UNTRUSTED in exc.details:
+        return True
+    return _closed_on_plaintext(exc, args) and _speaks_tls(with_default_port(args.server))
+
+
+def _speaks_tls(target: str) -> bool:
+    """Whether a TLS handshake with the server at host:port `target` completes (its certificate unchecked)."""
+    where = urlsplit(f"//{target}")
+    try:
+        if where.hostname is None or where.port is None:
+            return False  # (a target in gRPC's own forms: unix:, dns:)
+        unchecked = ssl.create_default_context()
+        unchecked.check_hostname, unchecked.verify_mode = False, ssl.CERT_NONE
+        unchecked.set_alpn_protocols(["h2"])
+        with (
+            socket.create_connection((where.hostname, where.port), timeout=2) as raw,
+            unchecked.wrap_socket(raw, server_hostname=where.hostname),
+        ):
+            return True
+    except (OSError, ValueError):  # (ssl.SSLError is an OSError; ValueError: a port out of range)
+        return False
 
 
 _Commands = argparse._SubParsersAction  # (the subcommands' adder argparse returns: it names no public type)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from client import Article, NeardupClient, Retry, UnauthenticatedError, UnavailableError
-from client.cli import main
+from client.cli import _answers_now, _parser, main
 from service.grpc_server import RunningServer, start_server
 from tests import support
 from tests.articles import WIRE
@@ -126,6 +128,32 @@ def test_ingest_and_check_say_which_tls_setting_to_change_as_stats_does(
     with in_process_server(tmp_path / "plain") as (plain, _client):
         assert main([*run, "--server", f"127.0.0.1:{plain.port}", "--ca-file", str(pki.ca)], env={}) == 2
         assert "speaks plaintext: leave out --tls, --ca-file" in capsys.readouterr().err
+
+
+def test_a_connection_closed_by_what_serves_no_tls_is_waited_on_and_a_tls_server_told_at_once(
+    tls_server: tuple[RunningServer, Pki],
+) -> None:
+    """ingest and check probe the server once before waiting for it. A closed connection was taken for a TLS
+    server: behind a forwarder (docker-proxy, a load balancer) whose server was not up yet, which closes
+    connections too, they failed at once saying "if it serves TLS, add --tls" instead of waiting for it."""
+    closing = socket.create_server(("127.0.0.1", 0))
+
+    def close_each() -> None:
+        while True:
+            try:
+                conn, _ = closing.accept()
+            except OSError:
+                return  # (closed: the test is over)
+            with conn:
+                conn.recv(1024)  # (the client's first bytes, as a TLS server reads them before it closes)
+
+    threading.Thread(target=close_each, daemon=True).start()
+    with closing:
+        not_up_yet = _parser({}).parse_args(["check", "-", "--server", f"127.0.0.1:{closing.getsockname()[1]}"])
+        assert _answers_now(not_up_yet) is False  # (so the wait follows)
+    running, _pki = tls_server
+    with pytest.raises(UnavailableError, match="Socket closed"):  # (a TLS server: said at once)
+        _answers_now(_parser({}).parse_args(["check", "-", "--server", f"127.0.0.1:{running.port}"]))
 
 
 def test_tls_and_token_together_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
