@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import ssl
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -375,6 +376,8 @@ class NeardupClient:
         bound; a server that hangs is still noticed, through keepalive_seconds). Anything in `articles` but an
         Article is a TypeError."""
 
+        _require_timeout(timeout)
+
         def send(sendable: Iterable[Article]) -> Iterator[Verdict | ArticleFailure]:
             return self._stream(sendable, evidence, timeout, _Batching(batch, more_ready), retry, on_retry)
 
@@ -723,8 +726,7 @@ def require_id(article_id: str, name: str = "id") -> None:
 
 def _require_settings(timeout: float | None, keepalive_seconds: float, min_keepalive_seconds: float) -> None:
     """ValueError, naming the setting, for a timeout or keepalive no call could work with."""
-    if timeout is not None and not timeout > 0:
-        raise ValueError(f"timeout={timeout!r}: give the seconds a call may take (above 0), or None for no bound")
+    _require_timeout(timeout)
     if not keepalive_seconds > 0:
         raise ValueError(f"keepalive_seconds={keepalive_seconds!r}: give the seconds between pings, above 0")
     if not keepalive_seconds >= min_keepalive_seconds:
@@ -733,6 +735,13 @@ def _require_settings(timeout: float | None, keepalive_seconds: float, min_keepa
             "between pings (its --min-client-ping-seconds): it would end the connection (GOAWAY too_many_pings). "
             "If the server was started with a lower --min-client-ping-seconds, pass that as min_keepalive_seconds"
         )
+
+
+def _require_timeout(timeout: float | None) -> None:
+    """ValueError for a timeout no call could work with: not above 0, or infinite (gRPC failed every call at once
+    with a bare "Deadline Exceeded")."""
+    if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
+        raise ValueError(f"timeout={timeout!r}: give the seconds a call may take (above 0), or None for no bound")
 
 
 def with_default_port(target: str) -> str:

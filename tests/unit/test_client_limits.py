@@ -113,6 +113,7 @@ def test_the_client_pings_no_more_often_than_a_server_allows() -> None:
         ({"timeout": 0}, r"timeout=0: give the seconds a call may take \(above 0\), or None"),
         ({"timeout": -5.0}, r"timeout=-5\.0: "),
         ({"timeout": float("nan")}, r"timeout=nan: "),
+        ({"timeout": float("inf")}, r"timeout=inf: .* or None for no bound"),  # (every call failed at once)
         ({"keepalive_seconds": 2.0}, r"keepalive_seconds=2\.0 is below the 10 s a server allows .*too_many_pings"),
         ({"keepalive_seconds": 0, "min_keepalive_seconds": 0}, r"keepalive_seconds=0: .* above 0"),
     ],
@@ -122,6 +123,12 @@ def test_a_timeout_or_keepalive_no_call_could_work_with_is_refused_when_made(
 ) -> None:
     with pytest.raises(ValueError, match=refusal):
         NeardupClient("127.0.0.1:9", **settings)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("timeout", [0, -1.0, float("inf")])
+def test_a_stream_timeout_no_call_could_work_with_is_refused_before_anything_is_sent(timeout: float) -> None:
+    with NeardupClient("127.0.0.1:9") as client, pytest.raises(ValueError, match=rf"timeout={timeout!r}: "):
+        next(client.index_stream([], timeout=timeout))
 
 
 def test_a_lower_keepalive_is_taken_for_a_server_that_allows_it() -> None:
