@@ -173,6 +173,8 @@ def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namesp
         return " (the server's certificate is not signed by a CA this command trusts: --ca-file names the CA to trust)"
     if _closed_on_plaintext(exc, args):
         return f" (the server at {where} closed the connection: if it serves TLS, add --tls or --ca-file)"
+    if NOT_GRPC in details:
+        return f" ({where} is not a gRPC server: if it is the metrics port, --server names the main one)"
     if exc.code == grpc.StatusCode.UNIMPLEMENTED and "Method not found" in details:
         return f" ({where} does not serve neardup's calls: if it is the health port, --server names the main one)"
     if any(s in details for s in _NOT_REACHED):
@@ -180,17 +182,22 @@ def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namesp
     return ""
 
 
+# gRPC's words for a peer that answered with something other than HTTP/2 (an HTTP/1 server: the metrics port).
+NOT_GRPC = "Failed parsing HTTP/2"
+
+
 def _closed_on_plaintext(exc: NeardupClientError, args: argparse.Namespace) -> bool:
     return "Socket closed" in exc.details and not (args.tls or args.ca_file)
 
 
 def _cannot_talk(exc: NeardupClientError, args: argparse.Namespace) -> bool:
-    """A server is there and these settings cannot talk to it: TLS on one side only, or a certificate not trusted.
+    """A server is there and these settings cannot talk to it: TLS on one side only, a certificate not trusted, or
+    what answers is no gRPC server (an HTTP one: the metrics port).
     A closed connection alone does not say so: a forwarder (docker-proxy, a load balancer, a port-forward) whose
     server is not up yet closes it too, and a handshake tells that apart from a TLS server."""
     if exc.code != grpc.StatusCode.UNAVAILABLE:
         return False
-    if TLS_PLAINTEXT_PEER in exc.details or TLS_UNTRUSTED in exc.details:
+    if TLS_PLAINTEXT_PEER in exc.details or TLS_UNTRUSTED in exc.details or NOT_GRPC in exc.details:
         return True
     return _closed_on_plaintext(exc, args) and _speaks_tls(with_default_port(args.server))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import socket
 import threading
+import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client import Article, InvalidArgumentError, NeardupClient, NeardupClientError
+from client.cli import main
 from service.model import Article as ModelArticle
 from service.model import Verdict
 from service.scrape_server import IDLE_SECONDS, MOST_CONNECTIONS
@@ -214,3 +216,19 @@ def _closed_by_server(connection: socket.socket) -> bool:
         return False
     except ConnectionResetError:
         return True
+
+
+@pytest.mark.parametrize("command", ["stats", "check"])
+def test_a_command_sent_to_the_metrics_port_says_so_at_once(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """gRPC's words were "Failed parsing HTTP/2 …" and the hint "is `neardup serve` running at …?", after check
+    and ingest had waited their whole 10 s for a server there."""
+    articles = tmp_path / "in.jsonl"
+    articles.write_text('{"id": "a", "body": "one two three four five six"}\n')
+    args = {"stats": ["stats"], "check": ["check", str(articles), "--output", str(tmp_path / "out.jsonl")]}[command]
+    with in_process_server(tmp_path / "data", metrics_port=0) as (running, _client):
+        started = time.monotonic()
+        assert main([*args, "--server", f"127.0.0.1:{running.metrics_port}"], env={}) == 2
+        assert time.monotonic() - started < 9.5  # (the wait alone was 10 s)
+    assert "is not a gRPC server: if it is the metrics port, --server names the main one" in capsys.readouterr().err
