@@ -160,8 +160,12 @@ class FingerprintPool:
     def _warm_up(self) -> None:
         """Start every worker now (not on the first request), and fail here if they cannot start."""
         probe = Article(id="warm-up", body="warm up the fingerprint workers")
-        for result in [self._executor.submit(_fingerprint_batch, [probe]) for _ in range(self.workers)]:
-            result.result(timeout=120)
+        try:
+            for result in [self._executor.submit(_fingerprint_batch, [probe]) for _ in range(self.workers)]:
+                result.result(timeout=120)
+        except (BrokenProcessPool, TimeoutError) as exc:  # (an OSError: the server says so in one line, or serves on)
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            raise OSError(f"the fingerprint workers did not start ({type(exc).__name__}: {exc})") from exc
 
     def prepare(self, article: Article) -> Future[Prepared]:
         """Validate and fingerprint in a worker; resolves in submission order, with the shingle sequence kept

@@ -91,6 +91,13 @@ def test_invalid_articles_fail_with_invalid_argument_naming_the_field(pool: Fing
         empty_id.result(timeout=60)
 
 
+def test_workers_that_cannot_start_are_an_os_error_the_server_reports_in_one_line() -> None:
+    """A worker that failed in its start (here on passages that are no text) broke the pool while it warmed up:
+    BrokenProcessPool, which `neardup serve` let through as a traceback (it handles OSError)."""
+    with pytest.raises(OSError, match=r"^the fingerprint workers did not start \(BrokenProcessPool: "):
+        FingerprintPool(1, PARAMS, 1 << 20, passages=[cast(str, 12345)])
+
+
 def test_closed_pool_answers_unavailable() -> None:
     p = FingerprintPool(1, PARAMS, 1 << 20)
     p.close()
