@@ -14,8 +14,6 @@ import contextlib
 import logging
 import multiprocessing
 import multiprocessing.forkserver
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -38,19 +36,9 @@ def start_early() -> None:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOADED)
     try:
-        with _working_directory(_CODE_ROOT):
+        with contextlib.chdir(_CODE_ROOT):
             multiprocessing.forkserver.ensure_running()
     except OSError as exc:
         log.debug("forkserver not started early: %s", exc)
     finally:
         context.set_forkserver_preload([])
-
-
-@contextlib.contextmanager
-def _working_directory(path: Path) -> Iterator[None]:
-    before = os.getcwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(before)
