@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import queue
 import signal
 import sqlite3
 import subprocess
@@ -14,11 +15,13 @@ from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from benchmarks import corpus
 from benchmarks.corpus import write_jsonl
 from benchmarks.loadtest import descendants, running_children
 from benchmarks.loopback import free_port, wait_for
-from client import Article, NeardupClient, NeardupClientError, NotFoundError, Verdict
+from client import Article, NeardupClient, NeardupClientError, NotFoundError, UnavailableError, Verdict
 from tests.articles import SAME_EVENT_A, SAME_EVENT_B, WIRE
 from tests.support import ServerProcess, index_snapshot_token, until
 
@@ -116,6 +119,35 @@ def test_sigterm_drains_and_closes_the_store_cleanly(tmp_path: Path) -> None:
         with again.client() as client:
             wait_for(lambda: client.health() == "SERVING", what="restarted server")
             assert client.get("wire").article.body == WIRE
+    finally:
+        again.stop()
+
+
+def test_sigterm_ends_an_open_index_stream_saying_so_and_keeps_what_it_answered(tmp_path: Path) -> None:
+    """A continuous ingest (a stream that stays open, waiting for articles) held a stop for the whole grace and
+    then ended with gRPC's bare "Cancelling all calls". The stream is now drained: what it took is answered,
+    and it ends UNAVAILABLE saying the server is shutting down and what to send again."""
+    server = ServerProcess(tmp_path / "data", "--grace-seconds", "30").start()
+    feed: queue.Queue[Article | None] = queue.Queue()
+    answered: list[str] = []
+    try:
+        with server.client() as client:
+            outcomes = client.index_stream(iter(feed.get, None))
+            for i in range(3):
+                feed.put(Article(f"live{i}", body(i)))
+                answered.append(next(outcomes).id)  # (the stream stays open, waiting for the next article)
+            assert server.proc is not None
+            server.proc.send_signal(signal.SIGTERM)
+            with pytest.raises(UnavailableError, match="shutting down"):
+                next(outcomes)
+            assert server.exits(timeout=20) == 0  # (well within the 30 s grace: the stream did not hold it)
+    finally:
+        feed.put(None)  # (gRPC's sending thread waits on the feed)
+        server.stop()
+    again = ServerProcess(tmp_path / "data").start()
+    try:
+        with again.client() as client:
+            assert [client.get(i).article.id for i in answered] == ["live0", "live1", "live2"]
     finally:
         again.stop()
 
