@@ -6,10 +6,12 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -41,6 +43,30 @@ def until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
             return False
         time.sleep(0.005)
     return True
+
+
+@contextmanager
+def closing_port(read_first: bool = False) -> Iterator[tuple[int, list[float]]]:
+    """A loopback port whose every connection is closed, as by a server going down or a forwarder with no server
+    behind it (`read_first`: after reading the client's first bytes, as a TLS server closes a plaintext client's),
+    and when each connection came."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    came: list[float] = []
+
+    def close_each() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return  # (closed: the block is over)
+            came.append(time.monotonic())
+            with conn:
+                if read_first:
+                    conn.recv(1024)
+
+    threading.Thread(target=close_each, daemon=True).start()
+    with listener:
+        yield listener.getsockname()[1], came
 
 
 @contextmanager

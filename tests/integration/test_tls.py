@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +21,7 @@ from client.cli import _answers_now, _parser, main
 from service.grpc_server import RunningServer, start_server
 from tests import support
 from tests.articles import WIRE
-from tests.support import in_process_server
+from tests.support import closing_port, in_process_server
 
 
 @dataclass
@@ -136,20 +134,8 @@ def test_a_connection_closed_by_what_serves_no_tls_is_waited_on_and_a_tls_server
     """ingest and check probe the server once before waiting for it. A closed connection was taken for a TLS
     server: behind a forwarder (docker-proxy, a load balancer) whose server was not up yet, which closes
     connections too, they failed at once saying "if it serves TLS, add --tls" instead of waiting for it."""
-    closing = socket.create_server(("127.0.0.1", 0))
-
-    def close_each() -> None:
-        while True:
-            try:
-                conn, _ = closing.accept()
-            except OSError:
-                return  # (closed: the test is over)
-            with conn:
-                conn.recv(1024)  # (the client's first bytes, as a TLS server reads them before it closes)
-
-    threading.Thread(target=close_each, daemon=True).start()
-    with closing:
-        not_up_yet = _parser({}).parse_args(["check", "-", "--server", f"127.0.0.1:{closing.getsockname()[1]}"])
+    with closing_port(read_first=True) as (port, _came):
+        not_up_yet = _parser({}).parse_args(["check", "-", "--server", f"127.0.0.1:{port}"])
         assert _answers_now(not_up_yet) is False  # (so the wait follows)
     running, _pki = tls_server
     with pytest.raises(UnavailableError, match="Socket closed"):  # (a TLS server: said at once)
