@@ -556,6 +556,19 @@ def test_a_story_stored_in_many_copies_verifies_only_the_closest_and_keeps_one_g
         engine.close()
 
 
+def test_a_check_finds_the_exact_copy_of_a_story_stored_in_more_copies_than_it_verifies(tmp_path: Path) -> None:
+    params = DetectionParams(max_candidates=8)
+    engine = Engine(Detector(params, 1 << 20), SqliteStore(tmp_path / "n.db", params), max_batch=64)
+    try:
+        for f in [engine.submit(prep(engine, f"copy{i:02}", _local_copy(i))) for i in range(40)]:
+            f.result(30)
+        engine.index(prep(engine, "wire", WIRE))  # named after the 40 longer versions, which share all of it
+        found = engine.check(prep(engine, "q", WIRE)).matches
+        assert (found[0].id, found[0].jaccard) == ("wire", 1.0), [(m.id, m.jaccard) for m in found]
+    finally:
+        engine.close()
+
+
 def _local_copy(n: int) -> str:
     return f"{WIRE}\n\nLocal note {n}: " + " ".join(f"n{n}w{j}" for j in range(30))
 
