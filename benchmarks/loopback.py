@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 def free_port() -> int:
@@ -44,6 +46,10 @@ MISSING = (
 )
 
 
+class PortTaken(AssertionError):
+    """redis-server could not bind the port it was given."""
+
+
 class RedisServer:
     """One redis-server on a free loopback port, its files in `workdir`; AOF with fsync at every write."""
 
@@ -53,6 +59,7 @@ class RedisServer:
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
+        self._port_chosen = not port  # (a port of our choosing may be taken before redis binds it: choose again)
         self.extra = list(extra)
         if cluster:
             self.extra += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
@@ -61,22 +68,37 @@ class RedisServer:
 
     @property
     def url(self) -> str:
+        self._port_chosen = False  # (handed out: the port is kept from now on)
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisServer:
+        for attempt in range(3):
+            try:
+                return self._start()
+            except PortTaken:
+                if not self._port_chosen or attempt == 2:
+                    raise
+                self.port = free_port()
+        raise AssertionError("unreachable")
+
+    def _start(self) -> RedisServer:
         args = [str(REDIS_SERVER), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir),
                 "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--protected-mode", "no",
                 "--loglevel", "warning", "--logfile", "redis.log", *self.extra]  # fmt: skip
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(self.ready, timeout=20, what=f"redis-server on port {self.port}")
+        self._port_chosen = False  # (a restart must come back on this port, the one its clients know)
         return self
 
     def ready(self) -> bool:
         if self.proc is not None and self.proc.poll() is not None:
             log = (self.workdir / "redis.log").read_text(errors="replace")[-2000:]
+            if "Address already in use" in log:
+                raise PortTaken(f"port {self.port} was taken before redis-server bound it: {log}")
             raise AssertionError(f"redis-server exited with {self.proc.returncode}: {log}")
         try:
-            with redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1) as r:
+            # (no retries: a port taken by another listener would hold each ping for its timeout, four times)
+            with redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1, retry=Retry(NoBackoff(), 0)) as r:
                 return bool(r.ping())
         except redis.RedisError:
             return False
