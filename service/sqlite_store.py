@@ -727,12 +727,25 @@ def _signature_chunks(db: sqlite3.Connection, num_perm: int, after: int = 0) -> 
 
 
 def _check_params(db: sqlite3.Connection, params: DetectionParams) -> None:
+    """Record the parameters of a new store; refuse a store holding data built with others. A store holding
+    nothing takes this start's: a start refused for another reason (a port in use) recorded them, and nothing
+    was built with them (one server per store: no other process is using them)."""
     wanted = params.recorded()
     row = db.execute("SELECT value FROM meta WHERE key = 'params'").fetchone()
+    if row is not None and json.loads(row[0]) != wanted and _holds_nothing(db):
+        log.info("the store holds no articles: its detection parameters are now this start's (was %s)", row[0])
+        db.execute("DELETE FROM meta WHERE key IN ('params', 'snapshot')")  # (an empty snapshot of the others)
+        row = None
     if row is None:
         db.execute("INSERT INTO meta (key, value) VALUES ('params', ?)", (json.dumps(wanted, sort_keys=True),))
         return
     refuse_other_parameters(json.loads(row[0]), wanted, "store", "--data-dir")
+
+
+def _holds_nothing(db: sqlite3.Connection) -> bool:
+    """No article, and no learned-boilerplate count left by deleted ones (their hashes are the parameters')."""
+    query = "SELECT NOT EXISTS (SELECT 1 FROM articles) AND NOT EXISTS (SELECT 1 FROM group_samples)"
+    return bool(db.execute(query).fetchone()[0])
 
 
 class _Tx:

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -360,15 +361,33 @@ def test_health_of_the_service_says_not_serving_while_its_store_does_not_answer(
         server.stop()
 
 
+def _serve_once(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """A `neardup serve` that is refused (exit 2) before it serves."""
+    return neardup("serve", "--data-dir", str(data_dir), *args, timeout=60)
+
+
 def test_serve_refuses_a_store_built_with_other_parameters(tmp_path: Path) -> None:
-    ServerProcess(tmp_path / "d").start().terminate()
-    result = subprocess.run(
-        [sys.executable, "-m", "client.cli", "serve", "--port", "0", "--data-dir", str(tmp_path / "d"),
-         "--shingle-size", "4"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    server = ServerProcess(tmp_path / "d").start()
+    try:
+        assert neardup("ingest", str(write_jsonl(tmp_path / "in.jsonl", [{"id": "wire", "body": WIRE}])),
+                       "--server", server.target).returncode == 0  # fmt: skip
+    finally:
+        server.terminate()
+    result = _serve_once(tmp_path / "d", "--port", "0", "--shingle-size", "4")
     assert result.returncode == 2
     assert "shingle_size: store has 5, settings say 4" in result.stderr
+
+
+def test_a_start_refused_for_its_port_leaves_a_new_store_to_the_corrected_start(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        refused = _serve_once(tmp_path / "d", "--port", str(taken.getsockname()[1]), "--shingle-size", "4")
+    assert refused.returncode == 2 and "could not bind" in refused.stderr, refused.stderr
+    server = ServerProcess(tmp_path / "d").start()  # (the default parameters: shingles of 5 words)
+    try:
+        stats = json.loads(neardup("stats", "--server", server.target).stdout)
+        assert (stats["articles"], stats["parameters"]["shingle_size"]) == (0, 5)
+    finally:
+        server.terminate()
 
 
 def _serve_without_privileges(data_dir: Path) -> subprocess.CompletedProcess[str]:

@@ -14,6 +14,7 @@ import pytest
 
 from service import lsh
 from service.detector import Detector
+from service.engine import Engine
 from service.errors import IncompatibleIndex, StoreInUse, Unavailable
 from service.model import Article, to_us
 from service.settings import DetectionParams
@@ -51,16 +52,50 @@ def test_round_trip_and_lsh_rebuilt_on_reopen(tmp_path: Path) -> None:
     reopened.close()
 
 
+def _store_holding_one_article(path: Path) -> None:
+    store = SqliteStore(path, PARAMS)
+    with store.write() as tx:
+        tx.insert(prepared("wire", WIRE), NOW, "wire")
+    store.close()
+
+
 def test_store_built_with_other_parameters_is_refused(tmp_path: Path) -> None:
-    SqliteStore(tmp_path / "n.db", PARAMS).close()
+    _store_holding_one_article(tmp_path / "n.db")
     with pytest.raises(IncompatibleIndex, match=r"shingle_size: store has 5, settings say 4"):
         SqliteStore(tmp_path / "n.db", replace(PARAMS, shingle_size=4))
     # a decision threshold is not a stored-data parameter: reopening with another one is fine
     SqliteStore(tmp_path / "n.db", replace(PARAMS, min_containment=0.8)).close()
 
 
+def test_a_store_holding_nothing_takes_the_parameters_of_the_next_start(tmp_path: Path) -> None:
+    # (a start refused for a port in use recorded its parameters; the start after it, corrected, was refused)
+    SqliteStore(tmp_path / "n.db", PARAMS).close()  # (its close saves an index snapshot, of the old parameters)
+    other = replace(PARAMS, shingle_size=4)
+    store = SqliteStore(tmp_path / "n.db", other)
+    with store.write() as tx:
+        tx.insert(Detector(other, 1 << 20).prepare(Article("wire", WIRE)), NOW, "wire")
+    store.close()
+    with pytest.raises(IncompatibleIndex, match=r"shingle_size: store has 4, settings say 5"):
+        SqliteStore(tmp_path / "n.db", PARAMS)
+    reopened = SqliteStore(tmp_path / "n.db", other)
+    with reopened.read() as tx:
+        assert tx.candidates(Detector(other, 1 << 20).prepare(Article("copy", WIRE)).fingerprint.signature) == {"wire"}
+    reopened.close()
+
+
+def test_a_store_whose_articles_were_all_deleted_keeps_its_parameters(tmp_path: Path) -> None:
+    detector = Detector(PARAMS, 1 << 20)
+    engine = Engine(detector, SqliteStore(tmp_path / "n.db", PARAMS))
+    engine.index(detector.prepare(Article("wire", WIRE)))
+    engine.delete("wire")
+    engine.close()
+    # (the learned-boilerplate counts it added stay, and they are hashes of 5-word shingles)
+    with pytest.raises(IncompatibleIndex, match=r"shingle_size: store has 5, settings say 4"):
+        SqliteStore(tmp_path / "n.db", replace(PARAMS, shingle_size=4))
+
+
 def test_a_store_of_an_earlier_fingerprint_scheme_is_refused_saying_to_ingest_again(tmp_path: Path) -> None:
-    SqliteStore(tmp_path / "n.db", PARAMS).close()
+    _store_holding_one_article(tmp_path / "n.db")
     with sqlite3.connect(tmp_path / "n.db") as db:  # as a version of scheme nd3 wrote it
         stored = json.loads(db.execute("SELECT value FROM meta WHERE key = 'params'").fetchone()[0])
         stored["scheme"] = "nd3:nfkc-casefold-words-unspaced-letters:header-fields-blanked:xxh3-poly64:affine32"
