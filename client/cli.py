@@ -273,6 +273,18 @@ def _add_check(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) 
     check.set_defaults(run=_check)
 
 
+def _seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds above 0 (the client's own refusal offered `None` for no
+    bound, which a command line cannot give)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is out of range: give seconds above 0, e.g. 5 or 0.5")
+    return value
+
+
 def _whole_number(least: int, most: int | None = None) -> Callable[[str], int]:
     """An argparse type: a whole number from `least` to `most`, refused otherwise with the flag named (--batch
     1001 was cut to 1000 and --batch 0 raised to 1, --retries -1 taken as 0, all silently)."""
@@ -350,7 +362,8 @@ def _add_stats(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) 
 def _add_health(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
     health = sub.add_parser("health", help="ask the gRPC health service; exit 0 if SERVING, else 1 (HEALTHCHECK)")
     _add_connection_flags(health, env)
-    health.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for an answer")
+    health.add_argument("--timeout", type=_seconds, default=5.0,
+                        help="seconds to wait for an answer (above 0; default %(default)s)")  # fmt: skip
     health.add_argument(
         "--service",
         default="",
@@ -368,9 +381,10 @@ def _add_connection_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) 
                      help="connect with TLS, trusting the system's CA certificates; --no-tls: without, whatever "
                           "NEARDUP_TLS says (env NEARDUP_TLS: 1, true, yes, on or 0, false, no, off; "
                           "default %(default)s)")  # fmt: skip
-    cmd.add_argument("--ca-file", default=env.get("NEARDUP_CA_FILE") or None,
+    # (`~` expanded here, and in the environment's values, which a shell leaves alone in docker -e or systemd)
+    cmd.add_argument("--ca-file", default=env.get("NEARDUP_CA_FILE") or None, type=os.path.expanduser,
                      help="connect with TLS, trusting this PEM CA certificate (env NEARDUP_CA_FILE)")  # fmt: skip
-    cmd.add_argument("--token-file", default=env.get("NEARDUP_TOKEN_FILE") or None,
+    cmd.add_argument("--token-file", default=env.get("NEARDUP_TOKEN_FILE") or None, type=os.path.expanduser,
                      help="send the bearer token in this file, read as the server's --auth-token-file is (one "
                           "token a line, # comments): the first token it lists (env NEARDUP_TOKEN_FILE)")  # fmt: skip
 

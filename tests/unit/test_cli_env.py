@@ -1,6 +1,9 @@
-"""The client commands' yes-or-no environment variable NEARDUP_TLS: read as a yes or a no, never as "set"."""
+"""The client commands' environment and flags as parsed: NEARDUP_TLS read as a yes or a no, never as "set";
+file paths with `~`; seconds a command line can give."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -31,3 +34,29 @@ def test_a_neardup_tls_that_is_not_yes_or_no_is_refused_naming_it(capsys: pytest
         main(["stats"], env={"NEARDUP_TLS": "maybe"})
     assert stopped.value.code == EXIT_FAILED
     assert "NEARDUP_TLS='maybe' is not yes or no" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["token_file", "ca_file"])
+def test_a_file_path_starting_with_a_tilde_is_in_the_home_directory_from_a_flag_or_the_environment(
+    flag: str,
+) -> None:
+    # (docker -e and systemd's Environment= hand a `~` on unexpanded: the file was then looked for in "./~")
+    variable = f"NEARDUP_{flag.upper()}"
+    home = os.path.expanduser("~")
+    assert getattr(_parser({variable: "~/.neardup/x"}).parse_args(["stats"]), flag) == f"{home}/.neardup/x"
+    given = _parser({}).parse_args(["stats", f"--{flag.replace('_', '-')}", "~/y"])
+    assert getattr(given, flag) == f"{home}/y"
+
+
+@pytest.mark.parametrize(("given", "said"), [("0", "give seconds above 0"), ("inf", "give seconds above 0"),
+                                             ("soon", "'soon' is not a number of seconds")])  # fmt: skip
+def test_health_refuses_a_timeout_a_call_cannot_take_saying_what_to_give(
+    given: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (the client's own refusal said "or None for no bound", which no command line can give)
+    with pytest.raises(SystemExit) as stopped:
+        main(["health", "--timeout", given], env={})
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "--timeout" in err and said in err and "None" not in err, err
+    assert _parser({}).parse_args(["health", "--timeout", "0.5"]).timeout == 0.5
