@@ -62,7 +62,13 @@ class TokenFile:
                 self._failed = stamp
                 return
             self._stamp, self._failed = stamp, _UNFAILED
-            log.info("--auth-token-file %s changed: %d tokens accepted now", self._path, len(self._tokens))
+            accepted = len(self._tokens)
+            log.info(
+                "--auth-token-file %s changed: %d token%s accepted now",
+                self._path,
+                accepted,
+                "" if accepted == 1 else "s",
+            )
 
     def _stamp_now(self) -> tuple[int, int, int] | None:
         try:

@@ -264,9 +264,11 @@ def test_a_changed_token_file_is_followed_without_a_restart_and_a_broken_one_kee
     # Read at start only: adding a token, or revoking a leaked one, needed a restart.
     running, token_file = followed
     assert _accepted(running.port, "old-token") and not _accepted(running.port, "new-token")
-    token_file.write_text("new-token\n")  # the old one revoked
-    assert support.until(lambda: _accepted(running.port, "new-token"), timeout=10)
+    with caplog.at_level(logging.INFO, logger="service.auth"):
+        token_file.write_text("new-token\n")  # the old one revoked
+        assert support.until(lambda: _accepted(running.port, "new-token"), timeout=10)
     assert not _accepted(running.port, "old-token")
+    assert "changed: 1 token accepted now" in caplog.text  # (not "1 tokens")
     with caplog.at_level(logging.ERROR, logger="service.auth"):
         token_file.unlink()  # (gone: the tokens are kept, and that is said)
         assert support.until(lambda: _accepted(running.port, "new-token") and "No such file" in caplog.text)
