@@ -63,6 +63,8 @@ class ArticleGenerator:
         weights = 1.0 / ranks**1.07  # Zipf-like, as in English prose
         self._cdf = np.cumsum(weights / weights.sum())
         self._appeal = self._sentences(60)
+        query_seed = [self.config.seed, 0x9E3779B9]  # (the queries' own streams: make_query)
+        self._query_streams = random.Random(str(query_seed)), np.random.default_rng(query_seed)
         self._originals: list[Article] = []
         self.kinds: dict[str, str] = {}  # article id -> "original" or the kind of republication
 
@@ -81,8 +83,22 @@ class ArticleGenerator:
             yield self.make(n)
 
     def make(self, n: int) -> Article:
-        aid = f"gen-{self.config.seed}-{n}"
-        published = _EPOCH + timedelta(minutes=n)
+        return self._make(f"gen-{self.config.seed}-{n}", _EPOCH + timedelta(minutes=n), remember=True)
+
+    def make_query(self, n: int) -> Article:
+        """An article to check, not to store: its id is of its own kind (`…-q<n>`), it never becomes an original
+        that a later article copies (one would copy a text the index never held), and it draws on random
+        streams of its own, so the articles `make` gives are the same with queries made between them or not
+        (a benchmark replaying a store's articles makes none)."""
+        stored_streams = self._rng, self._np
+        self._rng, self._np = self._query_streams
+        try:
+            return self._make(f"gen-{self.config.seed}-q{n}", _EPOCH + timedelta(minutes=n), remember=False)
+        finally:
+            self._query_streams = self._rng, self._np
+            self._rng, self._np = stored_streams
+
+    def _make(self, aid: str, published: datetime, remember: bool) -> Article:
         if self._originals and self._rng.random() < self.config.republished:
             source = self._rng.choice(self._originals[-self.config.recent :])
             kind = self._rng.choice(_KINDS)
@@ -90,6 +106,9 @@ class ArticleGenerator:
             return replace(self._republish(source, kind), id=aid, published=published)
         length = max(50, int(self._rng.gauss(self.config.words, self.config.words / 5)))
         article = Article(id=aid, title=self._sentences(8)[:-1], body=self._sentences(length), published=published)
+        if not remember:
+            self.kinds[aid] = "original"
+            return article
         self._originals.append(article)
         if len(self._originals) > 2 * self.config.recent:
             del self._originals[: self.config.recent]

@@ -15,10 +15,12 @@ Articles are generated, news-length (~650 words), ~15 % republications. Writes <
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -62,7 +64,7 @@ def _before_start(args: argparse.Namespace) -> None:
 
 
 def measure(args: argparse.Namespace, save: Callable[[list[dict[str, Any]]], None]) -> list[dict[str, Any]]:
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = args.sizes
     data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="neardup-scaling-"))
     extra = [f"--fingerprint-workers={args.workers}"]
     generator = ArticleGenerator(GeneratorConfig(republished=args.republished, seed=args.seed))
@@ -75,6 +77,7 @@ def measure(args: argparse.Namespace, save: Callable[[list[dict[str, Any]]], Non
         for i in range(n):
             generator.make(i)
         console.log(f"resuming at {stored:,} stored articles")
+        sizes = [s for s in sizes if s > stored]  # (one already reached measured nothing new)
     try:
         for size in sizes:
             ingest_seconds, ingested = 0.0, 0
@@ -86,8 +89,9 @@ def measure(args: argparse.Namespace, save: Callable[[list[dict[str, Any]]], Non
                 ingested += report["ok"]
                 stored += len(step)
                 console.log(f"{stored:,} stored; last step {report['throughput']:,.0f} articles/s")
-            queries = [generator.make(n + i) for i in range(args.queries)]  # fresh ids, ~15 % republish stored ones
-            n += args.queries
+            # Fresh ids, ~15 % republishing stored ones; never stored, so no later article copies one (and the
+            # ingested ids stay 0 … stored-1, as --resume counts them).
+            queries = [generator.make_query(n + i) for i in range(args.queries)]
             peak = run_articles(server.target, "check", queries, args.check_concurrency)
             half = run_articles(server.target, "check", queries, args.check_concurrency, rate=peak["throughput"] / 2)
             rss_ingest = rss_bytes(server.proc.pid)
@@ -117,7 +121,7 @@ def measure(args: argparse.Namespace, save: Callable[[list[dict[str, Any]]], Non
                 "workers_rss": descendants_rss(server.proc.pid),
                 "disk_bytes": disk_bytes(data_dir), "restart_seconds": restart_seconds,
                 "crash_restart_seconds": crash_restart_seconds, "rebuild_seconds": rebuild_seconds,
-                "check_errors": {**peak["errors"], **half["errors"]},
+                "check_errors": summed_errors(peak, half),
             }  # fmt: skip
             rows.append(row)
             console.log(row)
@@ -127,6 +131,11 @@ def measure(args: argparse.Namespace, save: Callable[[list[dict[str, Any]]], Non
         if not args.data_dir and not args.keep:
             shutil.rmtree(data_dir, ignore_errors=True)
     return rows
+
+
+def summed_errors(*reports: dict[str, Any]) -> dict[str, int]:
+    """Errors by status code over several runs' reports (merged as dicts, a code both had was counted once)."""
+    return dict(sum((Counter(r["errors"]) for r in reports), Counter()))
 
 
 def print_table(rows: list[dict[str, Any]]) -> str:
@@ -192,9 +201,22 @@ def save_plot(rows: list[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
+def growing_sizes(text: str) -> list[int]:
+    """--sizes: whole numbers above 0, each larger than the one before (a size that does not grow measured
+    nothing new, and its rate divided by no ingest time)."""
+    try:
+        sizes = [int(s) for s in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of whole numbers") from None
+    if not sizes or sizes[0] < 1 or any(b <= a for a, b in itertools.pairwise(sizes)):
+        raise argparse.ArgumentTypeError(f"{text!r}: give sizes above 0, each larger than the one before")
+    return sizes
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.scaling", description=__doc__.split("\n\n")[0])
-    p.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated index sizes, growing")
+    p.add_argument("--sizes", type=growing_sizes, default="10000,100000,1000000",
+                   help="comma-separated index sizes, each larger than the one before")  # fmt: skip
     p.add_argument("--workers", type=int, default=2, help="server --fingerprint-workers")
     p.add_argument("--streams", type=int, default=2, help="concurrent IndexArticleBatches streams (64 a message)")
     p.add_argument("--check-concurrency", type=int, default=4)

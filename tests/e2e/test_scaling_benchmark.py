@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from benchmarks import scaling
 
 
@@ -22,3 +24,18 @@ def test_scaling_measures_each_size_and_the_three_kinds_of_start(tmp_path: Path)
             assert 0 < r[start] < 60
     assert out.with_suffix(".md").read_text().count("\n") == 4  # head, rule, two sizes
     assert out.with_suffix(".png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("sizes", ["500,500", "300,200", "0,100", "1k"])
+def test_sizes_that_do_not_grow_are_refused_before_any_work(sizes: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # ("500,500" did all the work, then ended in a ZeroDivisionError: the second size ingested nothing)
+    with pytest.raises(SystemExit) as refused:
+        scaling.main(["--sizes", sizes])
+    assert refused.value.code == 2
+    assert f"argument --sizes: {sizes!r}" in capsys.readouterr().err
+    assert scaling.growing_sizes("150,300") == [150, 300]
+
+
+def test_the_check_runs_errors_are_summed_by_status_code() -> None:
+    peak, half = {"errors": {"DEADLINE_EXCEEDED": 2, "UNAVAILABLE": 1}}, {"errors": {"DEADLINE_EXCEEDED": 3}}
+    assert scaling.summed_errors(peak, half) == {"DEADLINE_EXCEEDED": 5, "UNAVAILABLE": 1}
