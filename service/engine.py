@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -35,6 +36,7 @@ from typing import cast
 import numpy as np
 
 from service import novelty, paging
+from service.batching import drain
 from service.detector import Detector
 from service.errors import (
     BatchTooLong,
@@ -76,6 +78,7 @@ class _Job:
 
 
 _STOP = object()
+_WAKE = object()  # (wakes the writer to take an urgent job: `submit_all`)
 # A page of a group listing holds at most this many bytes of its members' ids, titles, sources and urls (fewer
 # members than asked for, if need be): far under gRPC's 4 MiB message limit, which a page of members with long
 # titles would otherwise exceed, failing that listing for good.
@@ -134,6 +137,7 @@ class Engine:
         self._band_keys = BandKeys(detector.params.lsh_bands, detector.params.lsh_rows)
         self.started = time.monotonic()
         self._queue: queue.SimpleQueue[list[_Job] | object] = queue.SimpleQueue()
+        self._urgent: queue.SimpleQueue[list[_Job]] = queue.SimpleQueue()  # taken first: `submit_all`
         self._refusals = Throttle(REFUSALS_LOGGED_EVERY)
         self._closed = False
         self._writer = threading.Thread(target=self._write_loop, name="neardup-writer", daemon=True)
@@ -141,23 +145,33 @@ class Engine:
 
     # ---- index ---------------------------------------------------------------------------------
 
-    def submit(self, prepared: PreparedArticle, evidence: bool = False) -> Future[Verdict]:
+    def submit(self, prepared: PreparedArticle, evidence: bool = False, urgent: bool = False) -> Future[Verdict]:
         """Queue an article for check-and-insert; the future resolves once it is durable."""
-        return self.submit_all([prepared], evidence)[0]
+        return self.submit_all([prepared], evidence, urgent)[0]
 
-    def submit_all(self, prepared: Sequence[PreparedArticle], evidence: bool = False) -> list[Future[Verdict]]:
+    def submit_all(
+        self, prepared: Sequence[PreparedArticle], evidence: bool = False, urgent: bool = False
+    ) -> list[Future[Verdict]]:
         """Queue articles to be decided together, in this order, in one transaction (in several, one after
-        another, if the store finds one too long to hold: `_commit_running`)."""
+        another, if the store finds one too long to hold: `_commit_running`). `urgent`: decided in the writer's
+        next transaction, before articles queued earlier (a caller waiting for one answer, as `IndexArticle`'s,
+        waited seconds behind the thousands of articles an ingest's streams keep queued; no order between
+        concurrent calls is promised, and a stream's own articles keep theirs)."""
         jobs = [_Job(p, evidence, Future()) for p in prepared]
         if self._closed:
             for job in jobs:
                 job.future.set_exception(Unavailable("the server is shutting down; retry on another replica"))
+        elif urgent:
+            self._urgent.put(jobs)
+            self._queue.put(_WAKE)  # (a writer waiting for work wakes; a busy one finds the job at its next batch)
         else:
             self._queue.put(jobs)
         return [job.future for job in jobs]
 
-    def index(self, prepared: PreparedArticle, evidence: bool = False, timeout: float | None = None) -> Verdict:
-        return self.submit(prepared, evidence).result(timeout)
+    def index(
+        self, prepared: PreparedArticle, evidence: bool = False, timeout: float | None = None, urgent: bool = False
+    ) -> Verdict:
+        return self.submit(prepared, evidence, urgent).result(timeout)
 
     def _write_loop(self) -> None:
         stop = False
@@ -166,11 +180,12 @@ class Engine:
             self._commit(jobs)
 
     def _take(self, item: list[_Job] | object) -> tuple[list[_Job], bool]:
-        """The jobs queued now, from `item` on, up to max_batch articles (a group is never split);
-        and whether the writer stops after them."""
-        jobs: list[_Job] = []
+        """The urgent jobs queued now, then the others from `item` on, up to max_batch articles (a group is
+        never split); and whether the writer stops after them."""
+        jobs = [job for urgent in drain(self._urgent, [], sys.maxsize) for job in urgent]
         while item is not _STOP:
-            jobs += cast(list[_Job], item)
+            if item is not _WAKE:
+                jobs += cast(list[_Job], item)
             if len(jobs) >= self.max_batch:
                 return jobs, False
             try:

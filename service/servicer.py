@@ -126,21 +126,24 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         self.pool = pool
         self.streams = OpenStreams()
 
-    def _prepare(self, article: pb.Article) -> PreparedArticle:
-        if self.pool:
-            return self.pool.prepare(article_from_pb(article)).result()
-        return self.engine.detector.prepare(article_from_pb(article))
-
     def _submit(self, article: pb.Article, evidence: bool) -> futures.Future[Verdict]:
         """Queue an article for indexing; with worker processes, fingerprinting overlaps the next read."""
         if self.pool:
             prepared = self.pool.prepare(article_from_pb(article))
             return then_submit(prepared, lambda p: self.engine.submit(p, evidence))
-        return self.engine.submit(self._prepare(article), evidence)
+        return self.engine.submit(self.engine.detector.prepare(article_from_pb(article)), evidence)
+
+    def _prepare_now(self, article: pb.Article) -> PreparedArticle:
+        """For a caller waiting for this one answer: fingerprinted in this thread when the workers have a
+        backlog (an ingest's streams), instead of waiting behind it (seconds, at full ingest)."""
+        if self.pool and not self.pool.backlogged():
+            return self.pool.prepare(article_from_pb(article)).result()
+        return self.engine.detector.prepare(article_from_pb(article))
 
     @_unary
     def IndexArticle(self, request: pb.IndexArticleRequest, context: grpc.ServicerContext) -> pb.IndexArticleResponse:
-        future = self.engine.submit(self._prepare(request.article), request.include_evidence)
+        # (urgent: decided in the writer's next transaction, not behind what the streams have queued)
+        future = self.engine.submit(self._prepare_now(request.article), request.include_evidence, urgent=True)
         try:
             verdict = future.result(timeout=_before_the_caller_gives_up(_time_left(context)))
         except futures.TimeoutError:

@@ -177,6 +177,11 @@ class FingerprintPool:
             self._queue.put(_Request(article, future))
         return future
 
+    def backlogged(self) -> bool:
+        """Are more articles queued for the workers than one batch (an ingest's streams keep up to a window
+        each queued: an article submitted now waits for all of them, released in order)?"""
+        return self._queue.qsize() > self._max_batch
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True

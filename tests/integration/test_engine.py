@@ -509,6 +509,24 @@ def test_a_check_beside_a_write_in_progress_is_answered_at_once_from_the_last_co
         engine.close()
 
 
+def test_an_urgent_article_is_decided_before_those_queued_earlier(tmp_path: Path) -> None:
+    params = DetectionParams()
+    detector = _WriterHeldOnce(params)
+    engine = Engine(detector, SqliteStore(tmp_path / "n.db", params), max_batch=64)
+    try:
+        held = engine.submit(detector.prepare(Article("first", "a story of its own to hold the writer " * 3)))
+        assert detector.holding.wait(WAIT)  # the writer is inside its write: what follows queues
+        queued = engine.submit(detector.prepare(Article("wire", WIRE)))
+        urgent = engine.submit(detector.prepare(Article("copy", WIRE_WITH_APPEAL)), urgent=True)
+        detector.release.set()
+        held.result(WAIT)
+        # Neither is dated: the first decided is the original, so the copy queued later went first.
+        assert queued.result(WAIT).duplicate_of == "copy" and urgent.result(WAIT).duplicate_of is None
+    finally:
+        detector.release.set()
+        engine.close()
+
+
 def test_a_check_in_progress_does_not_hold_up_the_writer(tmp_path: Path) -> None:
     """The writer screens, decides and commits a batch while a check reads: it waits for no read."""
     params = DetectionParams()

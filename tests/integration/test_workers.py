@@ -15,7 +15,7 @@ import grpc
 import numpy as np
 import pytest
 
-from benchmarks.corpus import generated
+from benchmarks.corpus import GeneratorConfig, generated
 from service.detector import Detector, Prepared
 from service.errors import InvalidArgument, Unavailable
 from service.model import Article
@@ -193,3 +193,16 @@ def test_workers_started_again_after_one_died_sign_with_the_boilerplate_read_at_
         assert np.array_equal(again.fingerprint.signature, detector.prepare(article).fingerprint.signature)
     finally:
         p.close()
+
+
+def test_the_fingerprint_pool_says_when_more_than_a_batch_waits_for_its_workers() -> None:
+    pool = FingerprintPool(1, DetectionParams(), 1 << 20, passages=[], max_batch=16)
+    try:
+        assert not pool.backlogged()
+        bodies = [a.body for a in generated(600, GeneratorConfig(words=300, seed=21))]
+        futures = [pool.prepare(Article(f"a{i}", body)) for i, body in enumerate(bodies)]
+        assert pool.backlogged()  # (600 queued at once: the one worker takes 2 batches of 16 at a time)
+        assert [f.result(30).article.id for f in futures] == [f"a{i}" for i in range(600)]
+        assert not pool.backlogged()
+    finally:
+        pool.close()
