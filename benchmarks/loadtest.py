@@ -45,6 +45,18 @@ from client.api import DEFAULT_PORT, Article, article_batches, with_default_port
 from client.jsonl import InputError
 
 MODES = ("unary", "stream", "batch", "check", "mix")
+# Articles one stream may have sent and not had answered, unless --window says: enough for the server to
+# have the next ones to hand, few enough that an article's latency is its time in the server, not in a
+# queue. Measured on 2 cores (2 streams, 500 and 2,000 articles): 32 in stream mode and 2 batches in batch
+# mode kept the throughput of an unbounded stream (gRPC then let ~1,000 articles of a stream in flight,
+# and p50 grew from ~2 s to ~5.5 s with --count), at a p50 of ~0.1-0.2 s that did not grow with it.
+STREAM_MODE_WINDOW = 32
+
+
+def default_window(mode: str, batch: int) -> int:
+    return 2 * batch if mode == "batch" else STREAM_MODE_WINDOW
+
+
 console = Console(stderr=True)
 out = Console(width=160)
 
@@ -99,9 +111,15 @@ class Record:
     done: list[tuple[float, float, str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    peak: int = 0  # the most articles one stream had unanswered at once (stream and batch modes)
+
     def add(self, finished: float, latency: float, kind: str, status: str) -> None:
         with self.lock:
             self.done.append((finished, latency, kind, status))
+
+    def peak_in_flight(self, peak: int) -> None:
+        with self.lock:
+            self.peak = max(self.peak, peak)
 
 
 def _status_name(code: int) -> str:
@@ -112,6 +130,41 @@ def _status_name(code: int) -> str:
 
 
 # ---- senders -----------------------------------------------------------------------------------
+
+
+class Window:
+    """At most `size` articles of one stream sent and not yet answered, as a pipeline keeps them (the
+    client's index_stream: STREAM_WINDOW). Unbounded, gRPC takes messages as fast as flow control lets it
+    and each article's clock then runs while it waits in a queue that grows with --count."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.in_flight = 0
+        self.peak = 0  # the most articles in flight at once (a test holds it to `size`)
+        self._room = threading.Condition()
+        self._closed = False
+
+    def take(self, n: int) -> bool:
+        """Wait for room for `n` articles (a message bigger than the window goes alone); False once closed."""
+        with self._room:
+            while self.in_flight and self.in_flight + n > self.size and not self._closed:
+                self._room.wait()
+            if self._closed:
+                return False
+            self.in_flight += n
+            self.peak = max(self.peak, self.in_flight)
+            return True
+
+    def give(self, n: int) -> None:
+        with self._room:
+            self.in_flight -= n
+            self._room.notify_all()
+
+    def close(self) -> None:
+        """The stream ended: a request generator waiting for room stops."""
+        with self._room:
+            self._closed = True
+            self._room.notify_all()
 
 
 def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, check_share: float,
@@ -133,17 +186,22 @@ def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Re
 
 
 def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, timeout: float,
-                   batch: int | None = None) -> None:  # fmt: skip
-    """IndexArticles (one article a message), or IndexArticleBatches with `batch` articles a message."""
+                   window: Window, batch: int | None = None) -> None:  # fmt: skip
+    """IndexArticles (one article a message), or IndexArticleBatches with `batch` articles a message; at most
+    `window` articles unanswered, each article's clock started when it is let into the window."""
     sent_at: deque[tuple[float, int]] = deque()  # (when, how many articles): answers come in request order
 
     def messages() -> Iterator[pb.IndexArticlesRequest]:
         for article in feed:
+            if not window.take(1):
+                return
             sent_at.append((time.monotonic(), 1))
             yield pb.IndexArticlesRequest(article=article.to_pb())
 
     def batch_messages(size: int) -> Iterator[pb.IndexArticleBatchesRequest]:
         for chunk in article_batches(feed, size):  # (as the client sends them: capped in bytes too)
+            if not window.take(len(chunk)):
+                return
             sent_at.append((time.monotonic(), len(chunk)))
             yield pb.IndexArticleBatchesRequest(articles=chunk)
 
@@ -156,10 +214,11 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
             responses = ((r,) for r in stub.IndexArticles(messages(), timeout=timeout))
         for results in responses:
             now = time.monotonic()
-            sent, _ = sent_at.popleft()
+            sent, count = sent_at.popleft()
             for result in results:  # a batch's articles waited as long as it
                 status = _status_name(result.error.code) if result.HasField("error") else "OK"
                 record.add(now - feed.start, now - sent, "index", status)
+            window.give(count)
     except grpc.RpcError as exc:  # the whole stream failed: count what was in flight as failed
         now = time.monotonic()
         name = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
@@ -167,6 +226,9 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
             sent, count = sent_at.popleft()
             for _ in range(count):
                 record.add(now - feed.start, now - sent, "index", name)
+    finally:
+        window.close()
+        record.peak_in_flight(window.peak)
 
 
 # ---- memory sampling (soak) --------------------------------------------------------------------
@@ -322,6 +384,7 @@ class RunConfig:
     server_pid: int | None
     progress: bool = True
     batch: int = 64  # articles per message in --mode batch
+    window: int | None = None  # articles one stream may have unanswered (stream, batch); None: default_window
 
 
 def run_articles(
@@ -366,10 +429,11 @@ def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
 
 
 def _sender(config: RunConfig, stub: Any, feed: Feed, record: Record, i: int) -> Callable[[], None]:
+    window = config.window or default_window(config.mode, config.batch)
     if config.mode == "stream":
-        return lambda: _stream_sender(stub, feed, record, config.timeout)
+        return lambda: _stream_sender(stub, feed, record, config.timeout, Window(window))
     if config.mode == "batch":
-        return lambda: _stream_sender(stub, feed, record, config.timeout, config.batch)
+        return lambda: _stream_sender(stub, feed, record, config.timeout, Window(window), config.batch)
     share = {"unary": 0.0, "check": 1.0, "mix": config.check_share}[config.mode]
     return lambda: _unary_sender(stub, feed, record, share, seed=i, timeout=config.timeout)
 
@@ -398,12 +462,15 @@ def summarise(config: RunConfig, record: Record, wall: float, rss: list[tuple[fl
     latencies = np.array([d[1] for d in done]) if done else np.zeros(1)
     ok = sum(1 for d in done if d[3] == "OK")
     errors = Counter(d[3] for d in done if d[3] != "OK")
+    streaming = config.mode in ("stream", "batch")
     per_kind = {k: _latency_stats(np.array([d[1] for d in done if d[2] == k])) for k in sorted({d[2] for d in done})}
     return {
         "mode": config.mode, "concurrency": config.concurrency, "target_rate": config.rate,
         "articles": len(done), "ok": ok, "errors": dict(errors), "seconds": wall,
         "throughput": len(done) / wall if wall > 0 else 0.0,
         "latency_ms": _latency_stats(latencies), "latency_ms_by_kind": per_kind,
+        "window": (config.window or default_window(config.mode, config.batch)) if streaming else None,
+        "peak_in_flight": record.peak,
         "timeline": [[round(d[0], 4), round(d[1] * 1000, 3), d[2], d[3]] for d in done],
         "rss": [[round(t, 2), b] for t, b in rss],
     }  # fmt: skip
@@ -523,6 +590,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, help="target articles/s over all senders (default: as fast as possible)")
     p.add_argument("--check-share", type=float, default=0.5, help="share of CheckArticle calls in --mode mix")
     p.add_argument("--batch", type=int, default=64, help="articles per message in --mode batch")
+    p.add_argument("--window", type=int,
+                   help=f"articles one stream may have sent and not had answered (default {STREAM_MODE_WINDOW} in "
+                        "--mode stream, 2 batches in --mode batch): an article's latency runs from when it enters "
+                        "this window to its answer")  # fmt: skip
     p.add_argument("--articles", default="generated", help="'generated' or a JSONL(.gz) file of articles")
     p.add_argument("--republished", type=float, default=0.15, help="share of republications when generated")
     p.add_argument("--seed", type=int, default=7)
@@ -568,7 +639,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_load(RunConfig(target, "batch", 2, None, None, None, 0, args.timeout, None, not args.no_progress),
                      preload)  # fmt: skip
         config = RunConfig(target, args.mode, args.concurrency, args.count, args.duration, args.rate,
-                           args.check_share, args.timeout, pid, not args.no_progress, max(1, args.batch))  # fmt: skip
+                           args.check_share, args.timeout, pid, not args.no_progress, max(1, args.batch),
+                           args.window)  # fmt: skip
         report = run_load(config, articles)
     finally:
         if spawned:
