@@ -368,6 +368,25 @@ def require_loopback(target: str) -> None:
     raise SystemExit(f"neardup-bench only targets loopback (127.0.0.1, ::1, localhost), not {target!r}")
 
 
+READY_WAIT = 5.0  # seconds a run waits for its server to answer at the start (at most --timeout)
+
+
+def connect(target: str, timeout: float) -> grpc.Channel:
+    """A channel to `target` once it is ready, or the run ended with a one-line reason (not gRPC's bare
+    FutureTimeoutError after 30 s): nothing is sent, nor timed in-process, against no server."""
+    channel = grpc.insecure_channel(target)
+    wait = min(READY_WAIT, timeout)
+    try:
+        grpc.channel_ready_future(channel).result(timeout=wait)
+    except grpc.FutureTimeoutError:
+        channel.close()
+        raise SystemExit(
+            f"neardup-bench: cannot reach {target} within {wait:g} s: is `neardup serve` running there, on "
+            "that port? (--target names it; --spawn starts a server for the run)"
+        ) from None
+    return channel
+
+
 # ---- the run -----------------------------------------------------------------------------------
 
 
@@ -397,8 +416,7 @@ def run_articles(
 
 def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
     require_loopback(config.target)
-    channel = grpc.insecure_channel(config.target)
-    grpc.channel_ready_future(channel).result(timeout=30)
+    channel = connect(config.target, config.timeout)
     stub = pb_grpc.NearDuplicateServiceStub(channel)
     feed = Feed(articles, config.count, config.duration, config.rate)
     record = Record()
@@ -629,6 +647,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         pool = min(pool, int(args.rate * args.duration) + 1)
     articles = _articles(args.articles, pool + args.preload, args.republished, args.seed)
     preload, articles = articles[: args.preload], articles[args.preload :]
+    if not args.spawn:  # (before timing anything in-process for --compare)
+        require_loopback(args.target)
+        connect(args.target, args.timeout).close()
     # With --count the load sends exactly these articles (unless it fails): time the recipe on them first too.
     recipe_before = baseline.datasketch_recipe(articles[: args.count]).rate if args.compare and args.count else None
     spawned = SpawnedServer(args.server_arg) if args.spawn else None

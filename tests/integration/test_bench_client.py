@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 from neardup.v1 import neardup_pb2 as pb
 
-from benchmarks import corpus, loadtest
+from benchmarks import baseline, corpus, loadtest
 from client import NeardupClient
 from client.api import DEFAULT_PORT
 from service.grpc_server import RunningServer
@@ -145,3 +146,17 @@ def test_a_stream_never_has_more_than_its_window_unanswered(
     assert report["ok"] == 40
     assert report["window"] == window
     assert 1 <= report["peak_in_flight"] <= window
+
+
+def test_no_server_at_the_target_ends_the_run_in_one_line_before_any_compare_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_recipe(*_: object) -> None:
+        raise AssertionError("the recipe was timed though no server answers")
+
+    monkeypatch.setattr(baseline, "datasketch_recipe", no_recipe)
+    started = time.monotonic()
+    with pytest.raises(SystemExit) as ended:  # (nothing listens at port 1)
+        loadtest.main(["--target", "127.0.0.1:1", "--count", "3", "--compare", "--timeout", "1", "--no-progress"])
+    assert str(ended.value.code).startswith("neardup-bench: cannot reach 127.0.0.1:1 within 1 s: is `neardup serve`")
+    assert time.monotonic() - started < 20  # (it waited 30 s, past --timeout, then a bare FutureTimeoutError)
