@@ -45,6 +45,7 @@ from client.api import DEFAULT_PORT, Article, article_batches, with_default_port
 from client.jsonl import InputError
 
 MODES = ("unary", "stream", "batch", "check", "mix")
+INTERRUPTED = 130  # the exit code of a run Ctrl-C stopped, as a shell gives a command SIGINT ended (128 + 2)
 # Articles one stream may have sent and not had answered, unless --window says: enough for the server to
 # have the next ones to hand, few enough that an article's latency is its time in the server, not in a
 # queue. Measured on 2 cores (2 streams, 500 and 2,000 articles): 32 in stream mode and 2 batches in batch
@@ -421,16 +422,14 @@ def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
     feed = Feed(articles, config.count, config.duration, config.rate)
     record = Record()
     sampler = RssSampler(config.server_pid, feed.start) if config.server_pid else None
-    workers = [threading.Thread(target=_sender(config, stub, feed, record, i), daemon=True)
-               for i in range(config.concurrency)]  # fmt: skip
+    senders = Senders([_sender(config, stub, feed, record, i) for i in range(config.concurrency)])
     server_cpu = cpu_seconds(config.server_pid) if config.server_pid else 0.0
     client_cpu = time.process_time()
     host_before = host_cpu_ticks()
     if sampler:
         sampler.start()
-    for w in workers:
-        w.start()
-    _watch(config, feed, record, workers)
+    senders.start()
+    interrupted = _watch(config, feed, record, senders)
     wall = time.monotonic() - feed.start
     if sampler:
         sampler.stop.set()
@@ -438,6 +437,7 @@ def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
     channel.close()
     report = summarise(config, record, wall, sampler.samples if sampler else [])
     report["host_cpu"] = host_cpu_shares(host_before, host_cpu_ticks())
+    report["interrupted"] = interrupted  # by Ctrl-C: fewer articles than asked, and exit code 130
     # Where the CPU went, per article: the server process (its GIL is the shared limit) and this client.
     done = max(report["articles"], 1)
     report["client_cpu_us_per_article"] = (time.process_time() - client_cpu) / done * 1e6
@@ -456,23 +456,57 @@ def _sender(config: RunConfig, stub: Any, feed: Feed, record: Record, i: int) ->
     return lambda: _unary_sender(stub, feed, record, share, seed=i, timeout=config.timeout)
 
 
-def _watch(config: RunConfig, feed: Feed, record: Record, workers: list[threading.Thread]) -> None:
+class Senders:
+    """The sender threads, waited for without Thread.join: a KeyboardInterrupt landing inside join() (CPython
+    3.11) can leave a thread that still runs marked as ended, and the run then closed the channel under a
+    live stream, its last batch CANCELLED. A condition's wait is safe to interrupt."""
+
+    def __init__(self, targets: Sequence[Callable[[], None]]) -> None:
+        self._left = len(targets)
+        self._ended = threading.Condition()
+        self.threads = [threading.Thread(target=self._counted(t), daemon=True) for t in targets]
+
+    def _counted(self, target: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                target()
+            finally:
+                with self._ended:
+                    self._left -= 1
+                    self._ended.notify_all()
+
+        return run
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def wait(self, timeout: float) -> bool:
+        """True once every sender has ended; False if `timeout` seconds passed first."""
+        with self._ended:
+            return self._ended.wait_for(lambda: self._left == 0, timeout)
+
+
+def _watch(config: RunConfig, feed: Feed, record: Record, senders: Senders) -> bool:
+    """Refresh the progress bar until the senders end; True if Ctrl-C stopped the run (the feed then hands
+    out no more articles, and the senders finish what they sent)."""
     total = config.count if config.count is not None else (None if config.duration else len(feed.articles))
     columns = [TextColumn(f"{config.mode}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                TimeElapsedColumn()]  # fmt: skip
     with Progress(*columns, console=console, disable=not config.progress) as bar:
         task = bar.add_task("load", total=total, rate="")
+        interrupted = False
         try:
-            while alive := [w for w in workers if w.is_alive()]:
-                alive[0].join(timeout=0.5)  # wakes at least twice a second to refresh the bar
+            while not senders.wait(0.5):  # wakes at least twice a second to refresh the bar
                 done = len(record.done)
                 elapsed = time.monotonic() - feed.start
                 bar.update(task, completed=done, rate=f"{done / max(elapsed, 1e-9):,.0f} art/s")
         except KeyboardInterrupt:
+            interrupted = True
             feed.stopped.set()
-            for w in workers:
-                w.join(timeout=config.timeout)
+            senders.wait(config.timeout)  # (a second Ctrl-C here ends the run at once)
         bar.update(task, completed=len(record.done))
+    return interrupted
 
 
 def summarise(config: RunConfig, record: Record, wall: float, rss: list[tuple[float, int]]) -> dict[str, Any]:
@@ -506,7 +540,8 @@ def _latency_stats(seconds: np.ndarray) -> dict[str, float]:
 
 
 def print_table(report: dict[str, Any]) -> None:
-    table = Table(title=f"neardup-bench: {report['mode']} x{report['concurrency']}")
+    stopped = " (interrupted by Ctrl-C)" if report.get("interrupted") else ""
+    table = Table(title=f"neardup-bench: {report['mode']} x{report['concurrency']}{stopped}")
     for col in ("articles", "ok", "seconds", "articles/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors"):
         table.add_column(col, justify="right")
     lat = report["latency_ms"]
@@ -657,8 +692,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = spawned.target if spawned else args.target
         pid = args.server_pid or (spawned.proc.pid if spawned else None)
         if preload:
-            run_load(RunConfig(target, "batch", 2, None, None, None, 0, args.timeout, None, not args.no_progress),
-                     preload)  # fmt: skip
+            loaded = run_load(RunConfig(target, "batch", 2, None, None, None, 0, args.timeout, None,
+                                        not args.no_progress), preload)  # fmt: skip
+            if loaded["interrupted"]:
+                console.print(f"neardup-bench: interrupted by Ctrl-C during the preload ({loaded['ok']} indexed)")
+                return INTERRUPTED
         config = RunConfig(target, args.mode, args.concurrency, args.count, args.duration, args.rate,
                            args.check_share, args.timeout, pid, not args.no_progress, max(1, args.batch),
                            args.window)  # fmt: skip
@@ -676,6 +714,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_table(report)
     save_plot(report, args.plot)
     out.print(f"report: {args.report}  plot: {args.plot}")
+    if report["interrupted"]:
+        return INTERRUPTED
     return 0 if report["ok"] == report["articles"] else 1
 
 

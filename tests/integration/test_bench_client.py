@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import _thread
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from benchmarks import baseline, corpus, loadtest
 from client import NeardupClient
 from client.api import DEFAULT_PORT
 from service.grpc_server import RunningServer
+from tests.support import until
 
 
 def _config(port: int, mode: str, **kw: object) -> loadtest.RunConfig:
@@ -160,3 +163,24 @@ def test_no_server_at_the_target_ends_the_run_in_one_line_before_any_compare_wor
         loadtest.main(["--target", "127.0.0.1:1", "--count", "3", "--compare", "--timeout", "1", "--no-progress"])
     assert str(ended.value.code).startswith("neardup-bench: cannot reach 127.0.0.1:1 within 1 s: is `neardup serve`")
     assert time.monotonic() - started < 20  # (it waited 30 s, past --timeout, then a bare FutureTimeoutError)
+
+
+def test_ctrl_c_stops_a_batch_run_letting_its_streams_finish_and_says_so(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient]
+) -> None:
+    running, client = server
+    report_path = tmp_path / "r.json"
+    argv = ["--target", f"127.0.0.1:{running.port}", "--mode", "batch", "--batch", "4", "--count", "400", "--rate",
+            "100", "--no-progress", "--report", str(report_path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+
+    def ctrl_c_once_some_are_stored() -> None:
+        if until(lambda: client.stats().articles >= 8, timeout=30):
+            _thread.interrupt_main()  # as SIGINT: KeyboardInterrupt in the main thread, wherever it waits
+
+    threading.Thread(target=ctrl_c_once_some_are_stored, daemon=True).start()
+    assert loadtest.main(argv) == loadtest.INTERRUPTED == 130
+    report = json.loads(report_path.read_text())
+    assert report["interrupted"] is True
+    assert 8 <= report["articles"] < 400
+    assert report["errors"] == {}  # no stream's last batch CANCELLED under it
+    assert client.stats().articles == report["ok"] == report["articles"]
