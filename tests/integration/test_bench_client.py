@@ -54,6 +54,9 @@ def test_errors_are_counted_by_status_code(server: tuple[RunningServer, NeardupC
     report = loadtest.run_load(_config(running.port, mode, concurrency=1, count=5, batch=2), articles)
     assert report["errors"] == {"INVALID_ARGUMENT": 1}
     assert report["ok"] == 4
+    # The headline rate counts the articles answered OK; every answer a second is reported beside it.
+    assert report["throughput"] == 4 / report["seconds"]
+    assert report["answered_per_s"] == 5 / report["seconds"]
 
 
 def test_rate_paces_the_run(server: tuple[RunningServer, NeardupClient]) -> None:
