@@ -66,7 +66,9 @@ out = Console(width=160)
 
 
 class Feed:
-    """Hands out articles to the senders, at most `count`, until `deadline`, paced to `rate`/s."""
+    """Hands out articles to the senders, at most `count`, until `deadline`, paced to `rate`/s; each article
+    once: a run that has sent them all ends (it used to send them again under new ids, and --compare then
+    timed fewer articles than the load had sent)."""
 
     def __init__(self, articles: Sequence[Article], count: int | None, duration: float | None, rate: float | None):
         self.articles = articles
@@ -74,6 +76,7 @@ class Feed:
         self.duration = duration
         self.rate = rate
         self.sent = 0
+        self.ran_out = False  # a --duration run ended because every article had been sent
         self.start = time.monotonic()
         self._lock = threading.Lock()
         self.stopped = threading.Event()
@@ -83,6 +86,9 @@ class Feed:
             n = self.sent
             if self.stopped.is_set() or (self.limit is not None and n >= self.limit):
                 return None
+            if n >= len(self.articles):
+                self.ran_out = self.duration is not None
+                return None
             self.sent += 1
         if self.rate:  # pace: article n leaves at start + n / rate
             delay = self.start + n / self.rate - time.monotonic()
@@ -91,11 +97,7 @@ class Feed:
         if self.duration is not None and time.monotonic() - self.start >= self.duration:
             self.stopped.set()
             return None
-        article = self.articles[n % len(self.articles)]
-        if n >= len(self.articles):  # a duration run longer than the article list: reuse texts under new ids
-            article = Article(f"{article.id}~{n // len(self.articles)}", article.body, article.title,
-                              published=article.published)  # fmt: skip
-        return article
+        return self.articles[n]
 
     def __iter__(self) -> Iterator[Article]:
         while (article := self.next()) is not None:
@@ -438,6 +440,7 @@ def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
     report = summarise(config, record, wall, sampler.samples if sampler else [])
     report["host_cpu"] = host_cpu_shares(host_before, host_cpu_ticks())
     report["interrupted"] = interrupted  # by Ctrl-C: fewer articles than asked, and exit code 130
+    report["ran_out_of_articles"] = feed.ran_out  # before --duration: each article is sent once
     # Where the CPU went, per article: the server process (its GIL is the shared limit) and this client.
     done = max(report["articles"], 1)
     report["client_cpu_us_per_article"] = (time.process_time() - client_cpu) / done * 1e6
@@ -553,6 +556,9 @@ def print_table(report: dict[str, Any]) -> None:
                   f"{report['throughput']:,.0f}", *(f"{lat.get(k, 0):.2f}" for k in ("p50", "p90", "p99", "max")),
                   errors)  # fmt: skip
     out.print(table)
+    if report.get("ran_out_of_articles"):
+        out.print(f"the run ended before --duration: all {report['articles']:,} articles had been sent "
+                  "(none is sent twice)")  # fmt: skip
     if report["errors"]:
         out.print(f"ok/s counts the articles answered OK; all answers, errors included: "
                   f"{report['answered_per_s']:,.0f}/s")  # fmt: skip
@@ -690,6 +696,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         pool = min(pool, int(args.rate * args.duration) + 1)
     articles = _articles(args.articles, pool + args.preload, args.republished, args.seed)
     preload, articles = articles[: args.preload], articles[args.preload :]
+    if args.count is not None and len(articles) < args.count:  # (none is sent twice under a new id)
+        held = f"{len(articles) + len(preload):,}" + (f", {len(preload):,} of them for --preload" if preload else "")
+        raise SystemExit(
+            f"neardup-bench: --count {args.count:,} asks for more articles than {args.articles} holds ({held}): "
+            "lower --count, or name a larger file"
+        )
     if not args.spawn:  # (before timing anything in-process for --compare)
         require_loopback(args.target)
         connect(args.target, args.timeout).close()

@@ -187,3 +187,24 @@ def test_ctrl_c_stops_a_batch_run_letting_its_streams_finish_and_says_so(
     assert 8 <= report["articles"] < 400
     assert report["errors"] == {}  # no stream's last batch CANCELLED under it
     assert client.stats().articles == report["ok"] == report["articles"]
+
+
+def test_a_count_above_the_articles_a_file_holds_is_refused_naming_both(tmp_path: Path) -> None:
+    small = tmp_path / "small.jsonl"
+    corpus.write_jsonl(corpus.generated(3), small)
+    # (before any server is asked: nothing listens at port 1)
+    with pytest.raises(SystemExit, match=r"--count 5 asks for more articles than \S+small\.jsonl holds \(3\)"):
+        loadtest.main(["--target", "127.0.0.1:1", "--articles", str(small), "--count", "5"])
+    with pytest.raises(SystemExit, match=r"--count 2 asks .* holds \(3, 2 of them for --preload\)"):
+        loadtest.main(["--target", "127.0.0.1:1", "--articles", str(small), "--count", "2", "--preload", "2"])
+
+
+def test_a_duration_run_that_has_sent_every_article_ends_sending_none_twice(
+    server: tuple[RunningServer, NeardupClient],
+) -> None:
+    running, client = server
+    config = _config(running.port, "unary", count=None, duration=20.0)
+    report = loadtest.run_load(config, corpus.generated(10))
+    assert report["articles"] == report["ok"] == 10  # (it sent them again under ids "<id>~1", … for 20 s)
+    assert report["ran_out_of_articles"] is True
+    assert client.stats().articles == 10
