@@ -17,6 +17,7 @@ import argparse
 import ipaddress
 import itertools
 import json
+import math
 import os
 import random
 import re
@@ -643,6 +644,39 @@ def _target(value: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _whole(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number at least `minimum` (argparse names the flag in its error). A
+    --concurrency 0 or --count 0 used to run, send nothing, and exit 0."""
+
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below {minimum}, the least it can be")
+        return value
+
+    return whole
+
+
+def _number(low: float, high: float = math.inf, low_included: bool = False) -> Callable[[str], float]:
+    """An argparse type: a number above `low` (or at it, `low_included`) and at most `high`."""
+
+    def number(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (low <= value if low_included else low < value) or not value <= high:
+            lowest = f"from {low:g}" if low_included else f"above {low:g}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range: give a number {lowest}"
+                                             + (f" to {high:g}" if high < math.inf else ""))  # fmt: skip
+        return value
+
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="neardup-bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--target", "--server", dest="target", type=_target, default=f"127.0.0.1:{DEFAULT_PORT}",
@@ -651,22 +685,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spawn", action="store_true", help="start a fresh server on 127.0.0.1 port 0 for this run")
     p.add_argument("--server-arg", action="append", default=[], help="extra flag for the spawned server")
     p.add_argument("--mode", choices=MODES, default="stream")
-    p.add_argument("--concurrency", type=int, default=2, help="calls (or streams) in flight at once")
-    p.add_argument("--count", type=int, help="articles to send (default: all articles when no --duration)")
-    p.add_argument("--duration", type=float, help="seconds to run")
-    p.add_argument("--rate", type=float, help="target articles/s over all senders (default: as fast as possible)")
-    p.add_argument("--check-share", type=float, default=0.5, help="share of CheckArticle calls in --mode mix")
-    p.add_argument("--batch", type=int, default=64, help="articles per message in --mode batch")
-    p.add_argument("--window", type=int,
+    p.add_argument("--concurrency", type=_whole(1), default=2, help="calls (or streams) in flight at once")
+    p.add_argument("--count", type=_whole(1), help="articles to send (default: all articles when no --duration)")
+    p.add_argument("--duration", type=_number(0), help="seconds to run")
+    p.add_argument("--rate", type=_number(0), help="target articles/s over all senders (default: as fast as possible)")
+    p.add_argument(
+        "--check-share",
+        type=_number(0, 1, low_included=True),
+        default=0.5,
+        help="share of CheckArticle calls in --mode mix",
+    )
+    p.add_argument("--batch", type=_whole(1), default=64, help="articles per message in --mode batch")
+    p.add_argument("--window", type=_whole(1),
                    help=f"articles one stream may have sent and not had answered (default {STREAM_MODE_WINDOW} in "
                         "--mode stream, 2 batches in --mode batch): an article's latency runs from when it enters "
                         "this window to its answer")  # fmt: skip
     p.add_argument("--articles", default="generated", help="'generated' or a JSONL(.gz) file of articles")
-    p.add_argument("--republished", type=float, default=0.15, help="share of republications when generated")
+    p.add_argument(
+        "--republished",
+        type=_number(0, 1, low_included=True),
+        default=0.15,
+        help="share of republications when generated",
+    )
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--preload", type=int, default=0, help="index this many other articles before the run (stream)")
-    p.add_argument("--server-pid", type=int, help="sample this process's RSS every second (soak runs)")
-    p.add_argument("--timeout", type=float, default=600.0, help="deadline per call or stream, seconds")
+    p.add_argument(
+        "--preload", type=_whole(0), default=0, help="index this many other articles before the run (stream)"
+    )
+    p.add_argument("--server-pid", type=_whole(1), help="sample this process's RSS every second (soak runs)")
+    p.add_argument("--timeout", type=_number(0), default=600.0, help="deadline per call or stream, seconds")
     p.add_argument("--compare", action="store_true", help="also time the same articles in-process (core, recipe)")
     p.add_argument("--report", type=Path, default=Path("bench-report.json"))
     p.add_argument("--plot", type=Path, default=Path("bench-report.png"))
@@ -718,7 +764,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 console.print(f"neardup-bench: interrupted by Ctrl-C during the preload ({loaded['ok']} indexed)")
                 return INTERRUPTED
         config = RunConfig(target, args.mode, args.concurrency, args.count, args.duration, args.rate,
-                           args.check_share, args.timeout, pid, not args.no_progress, max(1, args.batch),
+                           args.check_share, args.timeout, pid, not args.no_progress, args.batch,
                            args.window)  # fmt: skip
         report = run_load(config, articles)
     finally:
