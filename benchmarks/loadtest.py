@@ -549,13 +549,10 @@ def _latency_stats(seconds: np.ndarray) -> dict[str, float]:
 def print_table(report: dict[str, Any]) -> None:
     stopped = " (interrupted by Ctrl-C)" if report.get("interrupted") else ""
     table = Table(title=f"neardup-bench: {report['mode']} x{report['concurrency']}{stopped}")
-    for col in ("articles", "ok", "seconds", "ok/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors"):
+    for col in ("calls", "articles", "ok", "seconds", "ok/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors"):
         table.add_column(col, justify="right")
-    lat = report["latency_ms"]
-    errors = ", ".join(f"{k}: {v}" for k, v in report["errors"].items()) or "none"
-    table.add_row(str(report["articles"]), str(report["ok"]), f"{report['seconds']:.1f}",
-                  f"{report['throughput']:,.0f}", *(f"{lat.get(k, 0):.2f}" for k in ("p50", "p90", "p99", "max")),
-                  errors)  # fmt: skip
+    for row in _table_rows(report):
+        table.add_row(*row)
     out.print(table)
     if report.get("ran_out_of_articles"):
         out.print(f"the run ended before --duration: all {report['articles']:,} articles had been sent "
@@ -586,6 +583,41 @@ def print_table(report: dict[str, Any]) -> None:
         )
 
 
+def _table_rows(report: dict[str, Any]) -> list[list[str]]:
+    """The run's row; in --mode mix, a row each for index and check calls too: their latencies differ
+    (a check stores nothing), and one line mixing them described neither."""
+    kinds = report["latency_ms_by_kind"]
+    rows = [_table_row("all" if len(kinds) > 1 else next(iter(kinds), "-"), report["timeline"], report["seconds"],
+                       report["latency_ms"])]  # fmt: skip
+    if len(kinds) > 1:
+        for kind, lat in kinds.items():
+            rows.append(_table_row(kind, [r for r in report["timeline"] if r[2] == kind], report["seconds"], lat))
+    return rows
+
+
+def _table_row(name: str, timeline: list[list[Any]], seconds: float, lat: dict[str, float]) -> list[str]:
+    ok = sum(1 for r in timeline if r[3] == "OK")
+    errors = ", ".join(f"{k}: {v}" for k, v in Counter(r[3] for r in timeline if r[3] != "OK").items()) or "none"
+    return [name, str(len(timeline)), str(ok), f"{seconds:.1f}", f"{ok / seconds if seconds > 0 else 0:,.0f}",
+            *(f"{lat.get(k, 0):.2f}" for k in ("p50", "p90", "p99", "max")), errors]  # fmt: skip
+
+
+def per_second(finished: Sequence[float] | np.ndarray, wall: float) -> tuple[np.ndarray, np.ndarray]:
+    """Answers a second in each second of a `wall`-second run, from their finish times. The last second is
+    only partly run: its count is scaled by the part run (it was plotted as a whole second, a false drop
+    at the end), or left out if under a tenth of a second (too short to say a rate)."""
+    n = max(math.ceil(wall), 1)
+    edges = np.arange(n + 1, dtype=float)
+    counts, _ = np.histogram(np.minimum(np.asarray(finished, dtype=float), n), bins=edges)
+    rates = counts.astype(float)
+    last = wall - (n - 1)  # how long the last bin lasted
+    if 0 < last < 1:
+        if last < 0.1 and n > 1:
+            return edges[:-2], rates[:-1]
+        rates[-1] /= last
+    return edges[:-1], rates
+
+
 def save_plot(report: dict[str, Any], path: Path) -> None:
     plt = pyplot()
     if plt is None:
@@ -595,11 +627,14 @@ def save_plot(report: dict[str, Any], path: Path) -> None:
     panels = 3 if report["rss"] else 2
     fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4))
     if rows:
-        finished = np.array([r[0] for r in rows])
-        seconds = np.arange(0, int(finished.max()) + 2)
-        counts, _ = np.histogram(finished, bins=seconds)
-        axes[0].plot(seconds[:-1], counts)
-        axes[1].hist([r[1] for r in rows], bins=60, log=True)
+        axes[0].plot(*per_second([r[0] for r in rows if r[3] == "OK"], report["seconds"]), label="ok")
+        if report["errors"]:
+            axes[0].plot(*per_second([r[0] for r in rows if r[3] != "OK"], report["seconds"]), label="errors")
+            axes[0].legend()
+        kinds = sorted({r[2] for r in rows})  # (mix: index and check apart)
+        axes[1].hist([[r[1] for r in rows if r[2] == k] for k in kinds], bins=60, log=True, label=kinds)
+        if len(kinds) > 1:
+            axes[1].legend()
     axes[0].set(title="throughput", xlabel="seconds", ylabel="articles/s")
     axes[1].set(title="latency", xlabel="ms", ylabel="calls (log)")
     if report["rss"]:

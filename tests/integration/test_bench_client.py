@@ -208,3 +208,18 @@ def test_a_duration_run_that_has_sent_every_article_ends_sending_none_twice(
     assert report["articles"] == report["ok"] == 10  # (it sent them again under ids "<id>~1", … for 20 s)
     assert report["ran_out_of_articles"] is True
     assert client.stats().articles == 10
+
+
+def test_a_mix_run_shows_index_and_check_latency_apart(
+    server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
+) -> None:
+    running, _ = server
+    report = loadtest.run_load(_config(running.port, "mix", count=30, check_share=0.5), corpus.generated(30))
+    capsys.readouterr()
+    loadtest.print_table(report)
+    rows = {line.split("│")[1].strip(): line for line in capsys.readouterr().out.splitlines() if line.count("│") > 5}
+    assert {"all", "index", "check"} <= set(rows)
+    for kind in ("index", "check"):
+        cells = [c.strip() for c in rows[kind].split("│")]
+        assert int(cells[2]) == sum(1 for r in report["timeline"] if r[2] == kind)  # its calls
+        assert float(cells[6]) == round(report["latency_ms_by_kind"][kind]["p50"], 2)  # its p50
