@@ -46,6 +46,7 @@ from client.api import DEFAULT_PORT, Article, article_batches, with_default_port
 from client.jsonl import InputError
 
 MODES = ("unary", "stream", "batch", "check", "mix")
+DEFAULT_REPUBLISHED = 0.15  # share of republications among generated articles
 INTERRUPTED = 130  # the exit code of a run Ctrl-C stopped, as a shell gives a command SIGINT ended (128 + 2)
 # Articles one stream may have sent and not had answered, unless --window says: enough for the server to
 # have the next ones to hand, few enough that an article's latency is its time in the server, not in a
@@ -116,10 +117,18 @@ class Record:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     peak: int = 0  # the most articles one stream had unanswered at once (stream and batch modes)
+    matched: int = 0  # verdicts naming at least one stored article the article republishes or is republished by
+    outcomes: Counter[str] = field(default_factory=Counter)  # index verdicts by IndexOutcome: NEW, UNCHANGED, …
 
     def add(self, finished: float, latency: float, kind: str, status: str) -> None:
         with self.lock:
             self.done.append((finished, latency, kind, status))
+
+    def verdict(self, verdict: pb.Verdict) -> None:
+        with self.lock:
+            self.matched += bool(verdict.matches)
+            if verdict.outcome:
+                self.outcomes[pb.IndexOutcome.Name(verdict.outcome).removeprefix("INDEX_OUTCOME_")] += 1
 
     def peak_in_flight(self, peak: int) -> None:
         with self.lock:
@@ -180,9 +189,11 @@ def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Re
         status = "OK"
         try:
             if kind == "check":
-                stub.CheckArticle(pb.CheckArticleRequest(article=article.to_pb()), timeout=timeout)
+                checked = stub.CheckArticle(pb.CheckArticleRequest(article=article.to_pb()), timeout=timeout)
+                record.verdict(checked.verdict)
             else:
-                stub.IndexArticle(pb.IndexArticleRequest(article=article.to_pb()), timeout=timeout)
+                indexed = stub.IndexArticle(pb.IndexArticleRequest(article=article.to_pb()), timeout=timeout)
+                record.verdict(indexed.verdict)
         except grpc.RpcError as exc:
             status = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
         now = time.monotonic()
@@ -222,6 +233,8 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
             for result in results:  # a batch's articles waited as long as it
                 status = _status_name(result.error.code) if result.HasField("error") else "OK"
                 record.add(now - feed.start, now - sent, "index", status)
+                if result.HasField("verdict"):
+                    record.verdict(result.verdict)
             window.give(count)
     except grpc.RpcError as exc:  # the whole stream failed: count what was in flight as failed
         now = time.monotonic()
@@ -530,6 +543,7 @@ def summarise(config: RunConfig, record: Record, wall: float, rss: list[tuple[fl
         "latency_ms": _latency_stats(latencies), "latency_ms_by_kind": per_kind,
         "window": (config.window or default_window(config.mode, config.batch)) if streaming else None,
         "peak_in_flight": record.peak,
+        "matches_found": record.matched, "index_outcomes": dict(record.outcomes),
         "timeline": [[round(d[0], 4), round(d[1] * 1000, 3), d[2], d[3]] for d in done],
         "rss": [[round(t, 2), b] for t, b in rss],
     }  # fmt: skip
@@ -554,6 +568,8 @@ def print_table(report: dict[str, Any]) -> None:
     for row in _table_rows(report):
         table.add_row(*row)
     out.print(table)
+    outcomes = ", ".join(f"{k.lower()} {v:,}" for k, v in sorted(report["index_outcomes"].items()))
+    out.print(f"verdicts with a match: {report['matches_found']:,}" + (f"; indexed: {outcomes}" if outcomes else ""))
     if report.get("ran_out_of_articles"):
         out.print(f"the run ended before --duration: all {report['articles']:,} articles had been sent "
                   "(none is sent twice)")  # fmt: skip
@@ -739,8 +755,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--republished",
         type=_number(0, 1, low_included=True),
-        default=0.15,
-        help="share of republications when generated",
+        help=f"share of republications when generated (default {DEFAULT_REPUBLISHED})",
     )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument(
@@ -768,14 +783,43 @@ def _articles(source: str, count: int, republished: float, seed: int) -> list[Ar
     return articles
 
 
+def _parameters(args: argparse.Namespace, target: str) -> dict[str, Any]:
+    """What the run was asked, for the JSON report: a report is read apart from the command that made it."""
+    return {
+        "target": target, "spawned": args.spawn, "server_args": args.server_arg, "mode": args.mode,
+        "concurrency": args.concurrency, "count": args.count, "duration": args.duration, "rate": args.rate,
+        "check_share": args.check_share if args.mode == "mix" else None,
+        "batch": args.batch if args.mode == "batch" else None, "window": args.window,
+        "articles": args.articles, "republished": args.republished if args.articles == "generated" else None,
+        "seed": args.seed, "preload": args.preload,
+        "timeout": args.timeout,
+    }  # fmt: skip
+
+
+def _warn_if_resent(report: dict[str, Any]) -> None:
+    """Say so when the server had the articles already: with the same --articles and --seed a second run sends
+    the same ids, and measures re-sends (nothing stored), not ingest."""
+    unchanged = report["index_outcomes"].get("UNCHANGED", 0)
+    if unchanged:
+        console.print(
+            f"neardup-bench: {unchanged:,} of the articles indexed were stored on the server already (an earlier "
+            "run with the same --seed and --articles?): this run measured re-sends; give another --seed, or a "
+            "fresh server (--spawn)"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.count is None and args.duration is None and args.articles == "generated":
         args.count = 10_000  # always bounded
+    if args.articles != "generated" and args.republished is not None:
+        console.print(f"neardup-bench: --republished is left aside: {args.articles}'s articles are sent as they are")
+    if args.articles == "generated" and args.republished is None:
+        args.republished = DEFAULT_REPUBLISHED
     pool = args.count if args.count is not None else 50_000
     if args.duration and args.rate:  # a paced run sends at most rate x duration articles: make no more
         pool = min(pool, int(args.rate * args.duration) + 1)
-    articles = _articles(args.articles, pool + args.preload, args.republished, args.seed)
+    articles = _articles(args.articles, pool + args.preload, args.republished or 0.0, args.seed)
     preload, articles = articles[: args.preload], articles[args.preload :]
     if args.count is not None and len(articles) < args.count:  # (none is sent twice under a new id)
         held = f"{len(articles) + len(preload):,}" + (f", {len(preload):,} of them for --preload" if preload else "")
@@ -811,6 +855,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         recipe = report["compare"]["datasketch_rate"]
         report["compare"]["grpc_vs_datasketch"] = report["throughput"] / recipe
     report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    report["parameters"] = _parameters(args, target)
+    _warn_if_resent(report)
     args.report.write_text(json.dumps(report) + "\n")
     print_table(report)
     save_plot(report, args.plot)

@@ -223,3 +223,40 @@ def test_a_mix_run_shows_index_and_check_latency_apart(
         cells = [c.strip() for c in rows[kind].split("│")]
         assert int(cells[2]) == sum(1 for r in report["timeline"] if r[2] == kind)  # its calls
         assert float(cells[6]) == round(report["latency_ms_by_kind"][kind]["p50"], 2)  # its p50
+
+
+def test_the_report_records_what_was_asked_and_what_was_found_and_a_rerun_is_called_a_rerun(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
+) -> None:
+    running, _ = server
+    target = f"127.0.0.1:{running.port}"
+    path = tmp_path / "r.json"
+    argv = ["--target", target, "--mode", "batch", "--batch", "3", "--count", "10", "--republished", "1",
+            "--seed", "11", "--no-progress", "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == 0
+    report = json.loads(path.read_text())
+    asked = report["parameters"]
+    assert (asked["target"], asked["mode"], asked["batch"], asked["count"], asked["duration"]) == (
+        target, "batch", 3, 10, None)  # fmt: skip
+    assert (asked["articles"], asked["republished"], asked["seed"], asked["concurrency"]) == ("generated", 1.0, 11, 2)
+    assert report["window"] == 6  # (2 batches by default)
+    assert 1 <= report["matches_found"] <= 10  # (every article after the first republishes one)
+    assert report["index_outcomes"] == {"NEW": 10}
+    assert "stored on the server already" not in capsys.readouterr().err
+
+    assert loadtest.main(argv) == 0  # the same seed again: the same ids, re-sent
+    assert json.loads(path.read_text())["index_outcomes"] == {"UNCHANGED": 10}
+    assert "10 of the articles indexed were stored on the server already" in capsys.readouterr().err
+
+
+def test_republished_given_with_a_file_is_said_to_be_left_aside(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
+) -> None:
+    running, _ = server
+    articles = tmp_path / "a.jsonl"
+    corpus.write_jsonl(corpus.generated(3), articles)
+    argv = ["--target", f"127.0.0.1:{running.port}", "--articles", str(articles), "--republished", "0.5",
+            "--no-progress", "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == 0
+    assert "--republished is left aside" in capsys.readouterr().err
+    assert json.loads((tmp_path / "r.json").read_text())["parameters"]["republished"] is None
