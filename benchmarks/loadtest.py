@@ -42,10 +42,19 @@ from rich.table import Table
 
 from benchmarks import baseline, corpus
 from benchmarks.plots import pyplot
-from client.api import DEFAULT_PORT, Article, article_batches, with_default_port
+from client.api import (
+    DEFAULT_PORT,
+    Article,
+    article_batches,
+    bearer_metadata,
+    open_channel,
+    read_token_file,
+    with_default_port,
+)
 from client.jsonl import InputError
 
 MODES = ("unary", "stream", "batch", "check", "mix")
+Metadata = tuple[tuple[str, str], ...]  # sent with every call: the bearer token, when there is one
 DEFAULT_REPUBLISHED = 0.15  # share of republications among generated articles
 INTERRUPTED = 130  # the exit code of a run Ctrl-C stopped, as a shell gives a command SIGINT ended (128 + 2)
 # Articles one stream may have sent and not had answered, unless --window says: enough for the server to
@@ -181,7 +190,7 @@ class Window:
 
 
 def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, check_share: float,
-                  seed: int, timeout: float) -> None:  # fmt: skip
+                  seed: int, timeout: float, metadata: Metadata = ()) -> None:  # fmt: skip
     rng = random.Random(seed)
     for article in feed:
         kind = "check" if rng.random() < check_share else "index"
@@ -189,10 +198,12 @@ def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Re
         status = "OK"
         try:
             if kind == "check":
-                checked = stub.CheckArticle(pb.CheckArticleRequest(article=article.to_pb()), timeout=timeout)
+                checked = stub.CheckArticle(pb.CheckArticleRequest(article=article.to_pb()), timeout=timeout,
+                                           metadata=metadata)  # fmt: skip
                 record.verdict(checked.verdict)
             else:
-                indexed = stub.IndexArticle(pb.IndexArticleRequest(article=article.to_pb()), timeout=timeout)
+                indexed = stub.IndexArticle(pb.IndexArticleRequest(article=article.to_pb()), timeout=timeout,
+                                           metadata=metadata)  # fmt: skip
                 record.verdict(indexed.verdict)
         except grpc.RpcError as exc:
             status = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
@@ -201,7 +212,7 @@ def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Re
 
 
 def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, timeout: float,
-                   window: Window, batch: int | None = None) -> None:  # fmt: skip
+                   window: Window, batch: int | None = None, metadata: Metadata = ()) -> None:  # fmt: skip
     """IndexArticles (one article a message), or IndexArticleBatches with `batch` articles a message; at most
     `window` articles unanswered, each article's clock started when it is let into the window."""
     sent_at: deque[tuple[float, int]] = deque()  # (when, how many articles): answers come in request order
@@ -224,9 +235,9 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
         # Each response as its articles' results: a batch's, or the one article's.
         responses: Iterator[Sequence[pb.IndexArticlesResponse]]
         if batch:
-            responses = _joined(stub.IndexArticleBatches(batch_messages(batch), timeout=timeout))
+            responses = _joined(stub.IndexArticleBatches(batch_messages(batch), timeout=timeout, metadata=metadata))
         else:
-            responses = ((r,) for r in stub.IndexArticles(messages(), timeout=timeout))
+            responses = ((r,) for r in stub.IndexArticles(messages(), timeout=timeout, metadata=metadata))
         for results in responses:
             now = time.monotonic()
             sent, count = sent_at.popleft()
@@ -388,18 +399,26 @@ def require_loopback(target: str) -> None:
 READY_WAIT = 5.0  # seconds a run waits for its server to answer at the start (at most --timeout)
 
 
-def connect(target: str, timeout: float) -> grpc.Channel:
+def connect(target: str, timeout: float, tls: bool = False, ca_file: str | None = None) -> grpc.Channel:
     """A channel to `target` once it is ready, or the run ended with a one-line reason (not gRPC's bare
-    FutureTimeoutError after 30 s): nothing is sent, nor timed in-process, against no server."""
-    channel = grpc.insecure_channel(target)
+    FutureTimeoutError after 30 s): nothing is sent, nor timed in-process, against no server. TLS as the
+    neardup client sets it up (the same code)."""
+    try:
+        channel = open_channel(target, tls=tls, ca_file=ca_file)
+    except OSError as exc:
+        raise SystemExit(f"neardup-bench: cannot read the CA file {ca_file}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # (a CA file with no certificate in it: the message says so)
+        raise SystemExit(f"neardup-bench: {exc}") from None
     wait = min(READY_WAIT, timeout)
     try:
         grpc.channel_ready_future(channel).result(timeout=wait)
     except grpc.FutureTimeoutError:
         channel.close()
+        tls_hint = "; if it speaks plaintext, leave out --tls and --ca-file" if tls or ca_file else (
+            "; if it serves TLS, add --tls or --ca-file")  # fmt: skip
         raise SystemExit(
             f"neardup-bench: cannot reach {target} within {wait:g} s: is `neardup serve` running there, on "
-            "that port? (--target names it; --spawn starts a server for the run)"
+            f"that port? (--target names it; --spawn starts a server for the run{tls_hint})"
         ) from None
     return channel
 
@@ -421,6 +440,9 @@ class RunConfig:
     progress: bool = True
     batch: int = 64  # articles per message in --mode batch
     window: int | None = None  # articles one stream may have unanswered (stream, batch); None: default_window
+    tls: bool = False  # (implied by ca_file)
+    ca_file: str | None = None
+    token: str | None = None  # sent as authorization: Bearer, as the neardup CLI's --token-file
 
 
 def run_articles(
@@ -433,7 +455,7 @@ def run_articles(
 
 def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
     require_loopback(config.target)
-    channel = connect(config.target, config.timeout)
+    channel = connect(config.target, config.timeout, config.tls, config.ca_file)
     stub = pb_grpc.NearDuplicateServiceStub(channel)
     feed = Feed(articles, config.count, config.duration, config.rate)
     record = Record()
@@ -455,6 +477,9 @@ def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
     report["host_cpu"] = host_cpu_shares(host_before, host_cpu_ticks())
     report["interrupted"] = interrupted  # by Ctrl-C: fewer articles than asked, and exit code 130
     report["ran_out_of_articles"] = feed.ran_out  # before --duration: each article is sent once
+    # Articles of the run never sent: after Ctrl-C, or when every sender had stopped (a stream that fails
+    # ends its sender: its in-flight articles are counted failed, the rest of its share is never sent).
+    report["not_sent"] = (feed.limit if feed.limit is not None else feed.sent) - len(record.done)
     # Where the CPU went, per article: the server process (its GIL is the shared limit) and this client.
     done = max(report["articles"], 1)
     report["client_cpu_us_per_article"] = (time.process_time() - client_cpu) / done * 1e6
@@ -465,12 +490,12 @@ def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
 
 def _sender(config: RunConfig, stub: Any, feed: Feed, record: Record, i: int) -> Callable[[], None]:
     window = config.window or default_window(config.mode, config.batch)
-    if config.mode == "stream":
-        return lambda: _stream_sender(stub, feed, record, config.timeout, Window(window))
-    if config.mode == "batch":
-        return lambda: _stream_sender(stub, feed, record, config.timeout, Window(window), config.batch)
+    metadata = bearer_metadata(config.token)
+    if config.mode in ("stream", "batch"):
+        batch = config.batch if config.mode == "batch" else None
+        return lambda: _stream_sender(stub, feed, record, config.timeout, Window(window), batch, metadata)
     share = {"unary": 0.0, "check": 1.0, "mix": config.check_share}[config.mode]
-    return lambda: _unary_sender(stub, feed, record, share, seed=i, timeout=config.timeout)
+    return lambda: _unary_sender(stub, feed, record, share, seed=i, timeout=config.timeout, metadata=metadata)
 
 
 class Senders:
@@ -573,6 +598,9 @@ def print_table(report: dict[str, Any]) -> None:
     if report.get("ran_out_of_articles"):
         out.print(f"the run ended before --duration: all {report['articles']:,} articles had been sent "
                   "(none is sent twice)")  # fmt: skip
+    if report.get("not_sent") and not report.get("interrupted"):
+        out.print(f"{report['not_sent']:,} articles of the run were never sent: a stream that fails ends its sender "
+                  "(its unanswered articles count as failed), and the others did not send them")  # fmt: skip
     if report["errors"]:
         out.print(f"ok/s counts the articles answered OK; all answers, errors included: "
                   f"{report['answered_per_s']:,.0f}/s")  # fmt: skip
@@ -751,6 +779,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"articles one stream may have sent and not had answered (default {STREAM_MODE_WINDOW} in "
                         "--mode stream, 2 batches in --mode batch): an article's latency runs from when it enters "
                         "this window to its answer")  # fmt: skip
+    p.add_argument(
+        "--tls",
+        action="store_true",
+        help="connect with TLS, trusting the system's CA certificates (as the neardup CLI's --tls)",
+    )
+    p.add_argument(
+        "--ca-file",
+        type=os.path.expanduser,
+        help="connect with TLS, trusting the CA certificate(s) in this PEM file (implies --tls)",
+    )
+    p.add_argument("--token-file", type=os.path.expanduser,
+                   help="send the bearer token in this file, read as the server's --auth-token-file is: the first "
+                        "token it lists (as the neardup CLI's --token-file)")  # fmt: skip
     p.add_argument("--articles", default="generated", help="'generated' or a JSONL(.gz) file of articles")
     p.add_argument(
         "--republished",
@@ -783,6 +824,20 @@ def _articles(source: str, count: int, republished: float, seed: int) -> list[Ar
     return articles
 
 
+def _token(path: str | None) -> str | None:
+    """The bearer token in --token-file (read as the neardup CLI reads it), or the run ended saying why not."""
+    if path is None:
+        return None
+    try:
+        token = read_token_file(path)
+        bearer_metadata(token)  # (a token no gRPC header can carry: said now, not as INTERNAL on every call)
+    except OSError as exc:
+        raise SystemExit(f"neardup-bench: cannot read the token file {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise SystemExit(f"neardup-bench: {exc}") from None
+    return token
+
+
 def _parameters(args: argparse.Namespace, target: str) -> dict[str, Any]:
     """What the run was asked, for the JSON report: a report is read apart from the command that made it."""
     return {
@@ -792,7 +847,7 @@ def _parameters(args: argparse.Namespace, target: str) -> dict[str, Any]:
         "batch": args.batch if args.mode == "batch" else None, "window": args.window,
         "articles": args.articles, "republished": args.republished if args.articles == "generated" else None,
         "seed": args.seed, "preload": args.preload,
-        "timeout": args.timeout,
+        "timeout": args.timeout, "tls": args.tls or args.ca_file is not None, "token": args.token_file is not None,
     }  # fmt: skip
 
 
@@ -827,9 +882,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"neardup-bench: --count {args.count:,} asks for more articles than {args.articles} holds ({held}): "
             "lower --count, or name a larger file"
         )
+    security: dict[str, Any] = {"tls": args.tls, "ca_file": args.ca_file, "token": _token(args.token_file)}
     if not args.spawn:  # (before timing anything in-process for --compare)
         require_loopback(args.target)
-        connect(args.target, args.timeout).close()
+        connect(args.target, args.timeout, args.tls, args.ca_file).close()
     # With --count the load sends exactly these articles (unless it fails): time the recipe on them first too.
     recipe_before = baseline.datasketch_recipe(articles[: args.count]).rate if args.compare and args.count else None
     spawned = SpawnedServer(args.server_arg) if args.spawn else None
@@ -838,13 +894,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         pid = args.server_pid or (spawned.proc.pid if spawned else None)
         if preload:
             loaded = run_load(RunConfig(target, "batch", 2, None, None, None, 0, args.timeout, None,
-                                        not args.no_progress), preload)  # fmt: skip
+                                        not args.no_progress, **security), preload)  # fmt: skip
             if loaded["interrupted"]:
                 console.print(f"neardup-bench: interrupted by Ctrl-C during the preload ({loaded['ok']} indexed)")
                 return INTERRUPTED
         config = RunConfig(target, args.mode, args.concurrency, args.count, args.duration, args.rate,
                            args.check_share, args.timeout, pid, not args.no_progress, args.batch,
-                           args.window)  # fmt: skip
+                           args.window, **security)  # fmt: skip
         report = run_load(config, articles)
     finally:
         if spawned:

@@ -15,7 +15,8 @@ from benchmarks import baseline, corpus, loadtest
 from client import NeardupClient
 from client.api import DEFAULT_PORT
 from service.grpc_server import RunningServer
-from tests.support import until
+from tests.integration.test_tls import make_pki
+from tests.support import in_process_server, until
 
 
 def _config(port: int, mode: str, **kw: object) -> loadtest.RunConfig:
@@ -260,3 +261,35 @@ def test_republished_given_with_a_file_is_said_to_be_left_aside(
     assert loadtest.main(argv) == 0
     assert "--republished is left aside" in capsys.readouterr().err
     assert json.loads((tmp_path / "r.json").read_text())["parameters"]["republished"] is None
+
+
+def test_the_bench_speaks_tls_and_sends_a_token_as_the_cli_does(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path)
+    token_file = tmp_path / "token"
+    token_file.write_text("# the bench's token\nbench-token\n")
+    token_file.chmod(0o600)
+    overrides = {"tls_cert": str(pki.cert), "tls_key": str(pki.key), "auth_token_file": str(token_file)}
+    with in_process_server(tmp_path / "data", **overrides) as (running, _):
+        common = ["--target", f"127.0.0.1:{running.port}", "--mode", "stream", "--count", "6", "--timeout", "2",
+                  "--no-progress", "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+        with pytest.raises(SystemExit, match="if it serves TLS, add --tls or --ca-file"):
+            loadtest.main(common)  # (plaintext to a TLS server: the handshake never happens)
+        assert loadtest.main([*common, "--ca-file", str(pki.ca), "--token-file", str(token_file)]) == 0
+        report = json.loads((tmp_path / "r.json").read_text())
+        assert report["ok"] == 6 and report["parameters"]["tls"] is True and report["parameters"]["token"] is True
+        assert loadtest.main([*common, "--ca-file", str(pki.ca)]) == 1  # no token: refused
+        refused = json.loads((tmp_path / "r.json").read_text())
+        assert list(refused["errors"]) == ["UNAUTHENTICATED"] and refused["ok"] == 0
+
+
+def test_a_stream_that_fails_ends_its_sender_and_the_articles_never_sent_are_counted(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("the-token\n")
+    token_file.chmod(0o600)
+    with in_process_server(tmp_path / "data", auth_token_file=str(token_file)) as (running, _):
+        # No token: each stream fails at its first article (a window of 1: one in flight), and its sender ends.
+        config = _config(running.port, "stream", concurrency=2, count=20, window=1)
+        report = loadtest.run_load(config, corpus.generated(20))
+    assert set(report["errors"]) <= {"UNAUTHENTICATED"} and report["ok"] == 0
+    assert report["articles"] <= 2
+    assert report["articles"] + report["not_sent"] == 20
