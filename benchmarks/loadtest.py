@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import itertools
 import json
 import math
 import os
@@ -30,7 +29,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 import numpy as np
@@ -56,6 +55,7 @@ from client.jsonl import InputError
 MODES = ("unary", "stream", "batch", "check", "mix")
 Metadata = tuple[tuple[str, str], ...]  # sent with every call: the bearer token, when there is one
 DEFAULT_REPUBLISHED = 0.15  # share of republications among generated articles
+GENERATED_CAP = 10_000_000  # the most articles an unpaced --duration run makes (each id once)
 INTERRUPTED = 130  # the exit code of a run Ctrl-C stopped, as a shell gives a command SIGINT ended (128 + 2)
 # Articles one stream may have sent and not had answered, unless --window says: enough for the server to
 # have the next ones to hand, few enough that an article's latency is its time in the server, not in a
@@ -76,17 +76,90 @@ out = Console(width=160)
 # ---- what to send ------------------------------------------------------------------------------
 
 
+class Articles(Protocol):
+    """What a run sends: a list, or GeneratedArticles made as the run goes."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, n: int, /) -> Article: ...
+
+
+class GeneratedArticles:
+    """Generated articles for a --duration run, made as it goes by a thread of their own, at most LEAD ahead of
+    the senders (the first LEAD before the clock starts): made up front, a 3-second run spent 34 s and 470 MB
+    making 50,000 articles it never sent. Each article is handed out once (Feed), so it is let go once taken,
+    unless `keep` (for --compare, which times the articles sent)."""
+
+    LEAD = 2_000
+
+    def __init__(self, generator: corpus.ArticleGenerator, first: int, cap: int, keep: bool) -> None:
+        self._generator, self._first, self._cap, self._keep = generator, first, cap, keep
+        self._made: dict[int, Article] = {}
+        self.kept: list[Article] = []  # every article made, in order, when `keep`
+        self._next = 0  # the next article to make
+        self._asked = 0  # one past the furthest article asked for
+        self._room = threading.Condition()
+        self._stopped = False
+        self.cpu_seconds = 0.0  # the maker thread's: this client's CPU for sending leaves it out
+        for _ in range(min(self.LEAD, cap)):
+            self._make_next()
+        self._maker = threading.Thread(target=self._make, daemon=True, name="article-maker")
+        self._maker.start()
+
+    def _make_next(self) -> None:
+        article = self._generator.make(self._first + self._next)  # (one thread at a time: this, then the maker)
+        with self._room:
+            self._made[self._next] = article
+            if self._keep:
+                self.kept.append(article)
+            self._next += 1
+            self._room.notify_all()
+
+    def _make(self) -> None:
+        started = time.thread_time()
+        while True:
+            with self._room:
+                self._room.wait_for(lambda: self._stopped or self._next < min(self._cap, self._asked + self.LEAD))
+                if self._stopped:
+                    return
+            self._make_next()
+            self.cpu_seconds = time.thread_time() - started
+
+    @property
+    def made(self) -> int:
+        return self._next
+
+    def __len__(self) -> int:
+        return self._cap
+
+    def __getitem__(self, n: int, /) -> Article:
+        with self._room:
+            self._asked = max(self._asked, n + 1)
+            self._room.notify_all()
+            self._room.wait_for(lambda: n in self._made or self._stopped)
+            if n not in self._made:
+                raise IndexError(f"article {n} was not made: the maker stopped")
+            return self._made.pop(n)
+
+    def close(self) -> None:
+        with self._room:
+            self._stopped = True
+            self._room.notify_all()
+        self._maker.join()
+
+
 class Feed:
     """Hands out articles to the senders, at most `count`, until `deadline`, paced to `rate`/s; each article
     once: a run that has sent them all ends (it used to send them again under new ids, and --compare then
     timed fewer articles than the load had sent)."""
 
-    def __init__(self, articles: Sequence[Article], count: int | None, duration: float | None, rate: float | None):
+    def __init__(self, articles: Articles, count: int | None, duration: float | None, rate: float | None):
         self.articles = articles
         self.limit = count if count is not None else (len(articles) if duration is None else None)
         self.duration = duration
         self.rate = rate
         self.sent = 0
+        self.waited = 0.0  # seconds the senders waited for an article to be made (GeneratedArticles)
         self.ran_out = False  # a --duration run ended because every article had been sent
         self.start = time.monotonic()
         self._lock = threading.Lock()
@@ -97,8 +170,8 @@ class Feed:
             n = self.sent
             if self.stopped.is_set() or (self.limit is not None and n >= self.limit):
                 return None
-            if n >= len(self.articles):
-                self.ran_out = self.duration is not None
+            if n >= len(self.articles):  # (a paced run's last article would have left after --duration)
+                self.ran_out = self.duration is not None and not (self.rate and n >= self.rate * self.duration)
                 return None
             self.sent += 1
         if self.rate:  # pace: article n leaves at start + n / rate
@@ -108,7 +181,11 @@ class Feed:
         if self.duration is not None and time.monotonic() - self.start >= self.duration:
             self.stopped.set()
             return None
-        return self.articles[n]
+        asked = time.monotonic()
+        article = self.articles[n]
+        with self._lock:
+            self.waited += time.monotonic() - asked
+        return article
 
     def __iter__(self) -> Iterator[Article]:
         while (article := self.next()) is not None:
@@ -453,7 +530,7 @@ def run_articles(
     return run_load(config, articles)
 
 
-def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
+def run_load(config: RunConfig, articles: Articles) -> dict[str, Any]:
     require_loopback(config.target)
     channel = connect(config.target, config.timeout, config.tls, config.ca_file)
     stub = pb_grpc.NearDuplicateServiceStub(channel)
@@ -482,7 +559,9 @@ def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
     report["not_sent"] = (feed.limit if feed.limit is not None else feed.sent) - len(record.done)
     # Where the CPU went, per article: the server process (its GIL is the shared limit) and this client.
     done = max(report["articles"], 1)
-    report["client_cpu_us_per_article"] = (time.process_time() - client_cpu) / done * 1e6
+    making = getattr(articles, "cpu_seconds", 0.0)  # (GeneratedArticles: making them is not sending them)
+    report["client_cpu_us_per_article"] = (time.process_time() - client_cpu - making) / done * 1e6
+    report["waited_for_articles_s"] = feed.waited
     if config.server_pid:
         report["server_cpu_us_per_article"] = (cpu_seconds(config.server_pid) - server_cpu) / done * 1e6
     return report
@@ -601,6 +680,9 @@ def print_table(report: dict[str, Any]) -> None:
     if report.get("not_sent") and not report.get("interrupted"):
         out.print(f"{report['not_sent']:,} articles of the run were never sent: a stream that fails ends its sender "
                   "(its unanswered articles count as failed), and the others did not send them")  # fmt: skip
+    if report.get("waited_for_articles_s", 0) > 0.01 * report["seconds"]:
+        out.print(f"the senders waited {report['waited_for_articles_s']:.1f} s for generated articles to be made: "
+                  "making them bounded the rate (--count or --articles FILE: made before the clock)")  # fmt: skip
     if report["errors"]:
         out.print(f"ok/s counts the articles answered OK; all answers, errors included: "
                   f"{report['answered_per_s']:,.0f}/s")  # fmt: skip
@@ -871,23 +953,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.print(f"neardup-bench: --republished is left aside: {args.articles}'s articles are sent as they are")
     if args.articles == "generated" and args.republished is None:
         args.republished = DEFAULT_REPUBLISHED
+    if not args.spawn:  # (a target refused at once, before any article is made)
+        require_loopback(args.target)
+    security: dict[str, Any] = {"tls": args.tls, "ca_file": args.ca_file, "token": _token(args.token_file)}
+    preload, articles = _run_articles(args)
+    try:
+        return _run(args, security, preload, articles)
+    finally:
+        if isinstance(articles, GeneratedArticles):
+            articles.close()
+
+
+def _run_articles(args: argparse.Namespace) -> tuple[list[Article], Articles]:
+    """The articles to preload, and those of the run: made as it goes for a --duration run of generated
+    articles, else read or made now (up to 50,000 for a --duration run of a file's)."""
+    if args.articles == "generated" and args.count is None:  # (a --duration run: no --count was given)
+        generator = corpus.ArticleGenerator(corpus.GeneratorConfig(republished=args.republished, seed=args.seed))
+        preload = [generator.make(n) for n in range(args.preload)]
+        # A paced run sends at most rate x duration articles: make no more.
+        cap = int(args.rate * args.duration) + 1 if args.rate else GENERATED_CAP
+        return preload, GeneratedArticles(generator, args.preload, cap, keep=args.compare)
     pool = args.count if args.count is not None else 50_000
-    if args.duration and args.rate:  # a paced run sends at most rate x duration articles: make no more
+    if args.duration and args.rate:
         pool = min(pool, int(args.rate * args.duration) + 1)
-    articles = _articles(args.articles, pool + args.preload, args.republished or 0.0, args.seed)
-    preload, articles = articles[: args.preload], articles[args.preload :]
+    loaded = _articles(args.articles, pool + args.preload, args.republished or 0.0, args.seed)
+    preload, articles = loaded[: args.preload], loaded[args.preload :]
     if args.count is not None and len(articles) < args.count:  # (none is sent twice under a new id)
-        held = f"{len(articles) + len(preload):,}" + (f", {len(preload):,} of them for --preload" if preload else "")
+        held = f"{len(loaded):,}" + (f", {len(preload):,} of them for --preload" if preload else "")
         raise SystemExit(
             f"neardup-bench: --count {args.count:,} asks for more articles than {args.articles} holds ({held}): "
             "lower --count, or name a larger file"
         )
-    security: dict[str, Any] = {"tls": args.tls, "ca_file": args.ca_file, "token": _token(args.token_file)}
+    return preload, articles
+
+
+def _run(args: argparse.Namespace, security: dict[str, Any], preload: list[Article], articles: Articles) -> int:
+    """The run once its articles are to hand: the load (after --preload), --compare, the report; the exit code."""
     if not args.spawn:  # (before timing anything in-process for --compare)
-        require_loopback(args.target)
         connect(args.target, args.timeout, args.tls, args.ca_file).close()
     # With --count the load sends exactly these articles (unless it fails): time the recipe on them first too.
-    recipe_before = baseline.datasketch_recipe(articles[: args.count]).rate if args.compare and args.count else None
+    recipe_before = None
+    if args.compare and args.count and isinstance(articles, list):
+        recipe_before = baseline.datasketch_recipe(articles[: args.count]).rate
     spawned = SpawnedServer(args.server_arg) if args.spawn else None
     try:
         target = spawned.target if spawned else args.target
@@ -906,7 +1013,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if spawned:
             spawned.close()
     if args.compare:
-        used = list(itertools.islice(articles, report["articles"]))
+        sent = articles.kept if isinstance(articles, GeneratedArticles) else articles
+        used = [sent[n] for n in range(min(report["articles"], len(sent)))]
         report["compare"] = compare(used, recipe_before)
         recipe = report["compare"]["datasketch_rate"]
         report["compare"]["grpc_vs_datasketch"] = report["throughput"] / recipe

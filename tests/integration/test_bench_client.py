@@ -293,3 +293,24 @@ def test_a_stream_that_fails_ends_its_sender_and_the_articles_never_sent_are_cou
     assert set(report["errors"]) <= {"UNAUTHENTICATED"} and report["ok"] == 0
     assert report["articles"] <= 2
     assert report["articles"] + report["not_sent"] == 20
+
+
+def test_a_duration_run_of_generated_articles_makes_them_as_it_goes_and_compares_those_sent(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient]
+) -> None:
+    running, client = server
+    path = tmp_path / "r.json"
+    argv = ["--target", f"127.0.0.1:{running.port}", "--mode", "unary", "--concurrency", "1", "--duration", "0.5",
+            "--compare", "--no-progress", "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == 0
+    report = json.loads(path.read_text())
+    assert report["articles"] == client.stats().articles > 0
+    assert report["compare"]["articles"] == report["articles"]  # the very articles sent
+    assert report["ran_out_of_articles"] is False
+
+
+def test_a_target_off_loopback_is_refused_before_any_article_is_made() -> None:
+    started = time.monotonic()
+    with pytest.raises(SystemExit, match="only targets loopback"):
+        loadtest.main(["--target", "10.1.2.3:50051", "--count", "50000"])
+    assert time.monotonic() - started < 5  # (it made the 50,000 articles first: ~40 s on 2 cores)
