@@ -753,9 +753,12 @@ def save_plot(report: dict[str, Any], path: Path) -> None:
     panels = 3 if report["rss"] else 2
     fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4))
     if rows:
-        axes[0].plot(*per_second([r[0] for r in rows if r[3] == "OK"], report["seconds"]), label="ok")
+        # (with markers: a run shorter than 2 s has a single point, which a line alone does not draw)
+        ok = per_second([r[0] for r in rows if r[3] == "OK"], report["seconds"])
+        axes[0].plot(*ok, marker="o", markersize=3, label="ok")
         if report["errors"]:
-            axes[0].plot(*per_second([r[0] for r in rows if r[3] != "OK"], report["seconds"]), label="errors")
+            errors = per_second([r[0] for r in rows if r[3] != "OK"], report["seconds"])
+            axes[0].plot(*errors, marker="o", markersize=3, label="errors")
             axes[0].legend()
         kinds = sorted({r[2] for r in rows})  # (mix: index and check apart)
         axes[1].hist([[r[1] for r in rows if r[2] == k] for k in kinds], bins=60, log=True, label=kinds)
@@ -764,7 +767,7 @@ def save_plot(report: dict[str, Any], path: Path) -> None:
     axes[0].set(title="throughput", xlabel="seconds", ylabel="articles/s")
     axes[1].set(title="latency", xlabel="ms", ylabel="calls (log)")
     if report["rss"]:
-        axes[2].plot([t for t, _ in report["rss"]], [b / 2**20 for _, b in report["rss"]])
+        axes[2].plot([t for t, _ in report["rss"]], [b / 2**20 for _, b in report["rss"]], marker="o", markersize=3)
         axes[2].set(title="server RSS", xlabel="seconds", ylabel="MiB")
     fig.suptitle(
         f"neardup-bench {report['mode']} x{report['concurrency']}: {report['throughput']:,.0f} articles/s answered OK"
@@ -880,9 +883,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_number(0, 1, low_included=True),
         help=f"share of republications when generated (default {DEFAULT_REPUBLISHED})",
     )
-    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--seed", type=int, default=7,
+                   help="seed of the generated articles; their ids carry it (gen-SEED-N): a second run with the same "
+                        "seed against one server re-sends the same articles")  # fmt: skip
     p.add_argument(
-        "--preload", type=_whole(0), default=0, help="index this many other articles before the run (stream)"
+        "--preload", type=_whole(0), default=0, help="index this many other articles before the run (in batches)"
     )
     p.add_argument("--server-pid", type=_whole(1), help="sample this process's RSS every second (soak runs)")
     p.add_argument("--timeout", type=_number(0), default=600.0, help="deadline per call or stream, seconds")
