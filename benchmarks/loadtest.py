@@ -158,7 +158,8 @@ class Feed:
         self.limit = count if count is not None else (len(articles) if duration is None else None)
         self.duration = duration
         self.rate = rate
-        self.sent = 0
+        self.sent = 0  # articles taken from the list (the last, past --duration, is not handed out)
+        self.handed_out = 0  # articles handed to a sender
         self.waited = 0.0  # seconds the senders waited for an article to be made (GeneratedArticles)
         self.ran_out = False  # a --duration run ended because every article had been sent
         self.start = time.monotonic()
@@ -185,6 +186,7 @@ class Feed:
         article = self.articles[n]
         with self._lock:
             self.waited += time.monotonic() - asked
+            self.handed_out += 1
         return article
 
     def __iter__(self) -> Iterator[Article]:
@@ -556,7 +558,7 @@ def run_load(config: RunConfig, articles: Articles) -> dict[str, Any]:
     report["ran_out_of_articles"] = feed.ran_out  # before --duration: each article is sent once
     # Articles of the run never sent: after Ctrl-C, or when every sender had stopped (a stream that fails
     # ends its sender: its in-flight articles are counted failed, the rest of its share is never sent).
-    report["not_sent"] = (feed.limit if feed.limit is not None else feed.sent) - len(record.done)
+    report["not_sent"] = (feed.limit if feed.limit is not None else feed.handed_out) - len(record.done)
     # Where the CPU went, per article: the server process (its GIL is the shared limit) and this client.
     done = max(report["articles"], 1)
     making = getattr(articles, "cpu_seconds", 0.0)  # (GeneratedArticles: making them is not sending them)

@@ -314,3 +314,14 @@ def test_a_target_off_loopback_is_refused_before_any_article_is_made() -> None:
     with pytest.raises(SystemExit, match="only targets loopback"):
         loadtest.main(["--target", "10.1.2.3:50051", "--count", "50000"])
     assert time.monotonic() - started < 5  # (it made the 50,000 articles first: ~40 s on 2 cores)
+
+
+def test_a_duration_run_that_sent_every_article_it_took_says_none_went_unsent(
+    server: tuple[RunningServer, NeardupClient],
+) -> None:
+    running, _ = server
+    config = _config(running.port, "stream", count=None, duration=0.5)
+    report = loadtest.run_load(config, corpus.generated(1000))
+    assert report["ran_out_of_articles"] is False  # (the deadline ended it)
+    assert report["ok"] == report["articles"] > 0
+    assert report["not_sent"] == 0  # (the article a sender was refused at the deadline counted as unsent)
