@@ -431,7 +431,11 @@ class SpawnedServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEARDUP_")}
         started = time.monotonic()
         self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
-        self.target = self._wait_serving()
+        try:
+            self.target = self._wait_serving()
+        except BaseException:  # (Ctrl-C while it starts: left running, it outlived the run, its data dir too)
+            self.close()
+            raise
         self.start_seconds = time.monotonic() - started  # process start to port bound (includes index rebuild)
 
     def _wait_serving(self) -> str:
