@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import itertools
 import json
+import math
 import os
 import random
 import re
@@ -29,7 +29,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 import numpy as np
@@ -41,10 +41,34 @@ from rich.table import Table
 
 from benchmarks import baseline, corpus
 from benchmarks.plots import pyplot
-from client.api import DEFAULT_PORT, Article, article_batches, with_default_port
+from client.api import (
+    DEFAULT_PORT,
+    Article,
+    article_batches,
+    bearer_metadata,
+    open_channel,
+    read_token_file,
+    with_default_port,
+)
 from client.jsonl import InputError
 
 MODES = ("unary", "stream", "batch", "check", "mix")
+Metadata = tuple[tuple[str, str], ...]  # sent with every call: the bearer token, when there is one
+DEFAULT_REPUBLISHED = 0.15  # share of republications among generated articles
+GENERATED_CAP = 10_000_000  # the most articles an unpaced --duration run makes (each id once)
+INTERRUPTED = 130  # the exit code of a run Ctrl-C stopped, as a shell gives a command SIGINT ended (128 + 2)
+# Articles one stream may have sent and not had answered, unless --window says: enough for the server to
+# have the next ones to hand, few enough that an article's latency is its time in the server, not in a
+# queue. Measured on 2 cores (2 streams, 500 and 2,000 articles): 32 in stream mode and 2 batches in batch
+# mode kept the throughput of an unbounded stream (gRPC then let ~1,000 articles of a stream in flight,
+# and p50 grew from ~2 s to ~5.5 s with --count), at a p50 of ~0.1-0.2 s that did not grow with it.
+STREAM_MODE_WINDOW = 32
+
+
+def default_window(mode: str, batch: int) -> int:
+    return 2 * batch if mode == "batch" else STREAM_MODE_WINDOW
+
+
 console = Console(stderr=True)
 out = Console(width=160)
 
@@ -52,15 +76,92 @@ out = Console(width=160)
 # ---- what to send ------------------------------------------------------------------------------
 
 
-class Feed:
-    """Hands out articles to the senders, at most `count`, until `deadline`, paced to `rate`/s."""
+class Articles(Protocol):
+    """What a run sends: a list, or GeneratedArticles made as the run goes."""
 
-    def __init__(self, articles: Sequence[Article], count: int | None, duration: float | None, rate: float | None):
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, n: int, /) -> Article: ...
+
+
+class GeneratedArticles:
+    """Generated articles for a --duration run, made as it goes by a thread of their own, at most LEAD ahead of
+    the senders (the first LEAD before the clock starts): made up front, a 3-second run spent 34 s and 470 MB
+    making 50,000 articles it never sent. Each article is handed out once (Feed), so it is let go once taken,
+    unless `keep` (for --compare, which times the articles sent)."""
+
+    LEAD = 2_000
+
+    def __init__(self, generator: corpus.ArticleGenerator, first: int, cap: int, keep: bool) -> None:
+        self._generator, self._first, self._cap, self._keep = generator, first, cap, keep
+        self._made: dict[int, Article] = {}
+        self.kept: list[Article] = []  # every article made, in order, when `keep`
+        self._next = 0  # the next article to make
+        self._asked = 0  # one past the furthest article asked for
+        self._room = threading.Condition()
+        self._stopped = False
+        self.cpu_seconds = 0.0  # the maker thread's: this client's CPU for sending leaves it out
+        for _ in range(min(self.LEAD, cap)):
+            self._make_next()
+        self._maker = threading.Thread(target=self._make, daemon=True, name="article-maker")
+        self._maker.start()
+
+    def _make_next(self) -> None:
+        article = self._generator.make(self._first + self._next)  # (one thread at a time: this, then the maker)
+        with self._room:
+            self._made[self._next] = article
+            if self._keep:
+                self.kept.append(article)
+            self._next += 1
+            self._room.notify_all()
+
+    def _make(self) -> None:
+        started = time.thread_time()
+        while True:
+            with self._room:
+                self._room.wait_for(lambda: self._stopped or self._next < min(self._cap, self._asked + self.LEAD))
+                if self._stopped:
+                    return
+            self._make_next()
+            self.cpu_seconds = time.thread_time() - started
+
+    @property
+    def made(self) -> int:
+        return self._next
+
+    def __len__(self) -> int:
+        return self._cap
+
+    def __getitem__(self, n: int, /) -> Article:
+        with self._room:
+            self._asked = max(self._asked, n + 1)
+            self._room.notify_all()
+            self._room.wait_for(lambda: n in self._made or self._stopped)
+            if n not in self._made:
+                raise IndexError(f"article {n} was not made: the maker stopped")
+            return self._made.pop(n)
+
+    def close(self) -> None:
+        with self._room:
+            self._stopped = True
+            self._room.notify_all()
+        self._maker.join()
+
+
+class Feed:
+    """Hands out articles to the senders, at most `count`, until `deadline`, paced to `rate`/s; each article
+    once: a run that has sent them all ends (it used to send them again under new ids, and --compare then
+    timed fewer articles than the load had sent)."""
+
+    def __init__(self, articles: Articles, count: int | None, duration: float | None, rate: float | None):
         self.articles = articles
         self.limit = count if count is not None else (len(articles) if duration is None else None)
         self.duration = duration
         self.rate = rate
-        self.sent = 0
+        self.sent = 0  # articles taken from the list (the last, past --duration, is not handed out)
+        self.handed_out = 0  # articles handed to a sender
+        self.waited = 0.0  # seconds the senders waited for an article to be made (GeneratedArticles)
+        self.ran_out = False  # a --duration run ended because every article had been sent
         self.start = time.monotonic()
         self._lock = threading.Lock()
         self.stopped = threading.Event()
@@ -70,6 +171,9 @@ class Feed:
             n = self.sent
             if self.stopped.is_set() or (self.limit is not None and n >= self.limit):
                 return None
+            if n >= len(self.articles):  # (a paced run's last article would have left after --duration)
+                self.ran_out = self.duration is not None and not (self.rate and n >= self.rate * self.duration)
+                return None
             self.sent += 1
         if self.rate:  # pace: article n leaves at start + n / rate
             delay = self.start + n / self.rate - time.monotonic()
@@ -78,10 +182,11 @@ class Feed:
         if self.duration is not None and time.monotonic() - self.start >= self.duration:
             self.stopped.set()
             return None
-        article = self.articles[n % len(self.articles)]
-        if n >= len(self.articles):  # a duration run longer than the article list: reuse texts under new ids
-            article = Article(f"{article.id}~{n // len(self.articles)}", article.body, article.title,
-                              published=article.published)  # fmt: skip
+        asked = time.monotonic()
+        article = self.articles[n]
+        with self._lock:
+            self.waited += time.monotonic() - asked
+            self.handed_out += 1
         return article
 
     def __iter__(self) -> Iterator[Article]:
@@ -99,9 +204,23 @@ class Record:
     done: list[tuple[float, float, str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    peak: int = 0  # the most articles one stream had unanswered at once (stream and batch modes)
+    matched: int = 0  # verdicts naming at least one stored article the article republishes or is republished by
+    outcomes: Counter[str] = field(default_factory=Counter)  # index verdicts by IndexOutcome: NEW, UNCHANGED, …
+
     def add(self, finished: float, latency: float, kind: str, status: str) -> None:
         with self.lock:
             self.done.append((finished, latency, kind, status))
+
+    def verdict(self, verdict: pb.Verdict) -> None:
+        with self.lock:
+            self.matched += bool(verdict.matches)
+            if verdict.outcome:
+                self.outcomes[pb.IndexOutcome.Name(verdict.outcome).removeprefix("INDEX_OUTCOME_")] += 1
+
+    def peak_in_flight(self, peak: int) -> None:
+        with self.lock:
+            self.peak = max(self.peak, peak)
 
 
 def _status_name(code: int) -> str:
@@ -114,8 +233,43 @@ def _status_name(code: int) -> str:
 # ---- senders -----------------------------------------------------------------------------------
 
 
+class Window:
+    """At most `size` articles of one stream sent and not yet answered, as a pipeline keeps them (the
+    client's index_stream: STREAM_WINDOW). Unbounded, gRPC takes messages as fast as flow control lets it
+    and each article's clock then runs while it waits in a queue that grows with --count."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.in_flight = 0
+        self.peak = 0  # the most articles in flight at once (a test holds it to `size`)
+        self._room = threading.Condition()
+        self._closed = False
+
+    def take(self, n: int) -> bool:
+        """Wait for room for `n` articles (a message bigger than the window goes alone); False once closed."""
+        with self._room:
+            while self.in_flight and self.in_flight + n > self.size and not self._closed:
+                self._room.wait()
+            if self._closed:
+                return False
+            self.in_flight += n
+            self.peak = max(self.peak, self.in_flight)
+            return True
+
+    def give(self, n: int) -> None:
+        with self._room:
+            self.in_flight -= n
+            self._room.notify_all()
+
+    def close(self) -> None:
+        """The stream ended: a request generator waiting for room stops."""
+        with self._room:
+            self._closed = True
+            self._room.notify_all()
+
+
 def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, check_share: float,
-                  seed: int, timeout: float) -> None:  # fmt: skip
+                  seed: int, timeout: float, metadata: Metadata = ()) -> None:  # fmt: skip
     rng = random.Random(seed)
     for article in feed:
         kind = "check" if rng.random() < check_share else "index"
@@ -123,9 +277,13 @@ def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Re
         status = "OK"
         try:
             if kind == "check":
-                stub.CheckArticle(pb.CheckArticleRequest(article=article.to_pb()), timeout=timeout)
+                checked = stub.CheckArticle(pb.CheckArticleRequest(article=article.to_pb()), timeout=timeout,
+                                           metadata=metadata)  # fmt: skip
+                record.verdict(checked.verdict)
             else:
-                stub.IndexArticle(pb.IndexArticleRequest(article=article.to_pb()), timeout=timeout)
+                indexed = stub.IndexArticle(pb.IndexArticleRequest(article=article.to_pb()), timeout=timeout,
+                                           metadata=metadata)  # fmt: skip
+                record.verdict(indexed.verdict)
         except grpc.RpcError as exc:
             status = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
         now = time.monotonic()
@@ -133,17 +291,22 @@ def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Re
 
 
 def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, timeout: float,
-                   batch: int | None = None) -> None:  # fmt: skip
-    """IndexArticles (one article a message), or IndexArticleBatches with `batch` articles a message."""
+                   window: Window, batch: int | None = None, metadata: Metadata = ()) -> None:  # fmt: skip
+    """IndexArticles (one article a message), or IndexArticleBatches with `batch` articles a message; at most
+    `window` articles unanswered, each article's clock started when it is let into the window."""
     sent_at: deque[tuple[float, int]] = deque()  # (when, how many articles): answers come in request order
 
     def messages() -> Iterator[pb.IndexArticlesRequest]:
         for article in feed:
+            if not window.take(1):
+                return
             sent_at.append((time.monotonic(), 1))
             yield pb.IndexArticlesRequest(article=article.to_pb())
 
     def batch_messages(size: int) -> Iterator[pb.IndexArticleBatchesRequest]:
         for chunk in article_batches(feed, size):  # (as the client sends them: capped in bytes too)
+            if not window.take(len(chunk)):
+                return
             sent_at.append((time.monotonic(), len(chunk)))
             yield pb.IndexArticleBatchesRequest(articles=chunk)
 
@@ -151,15 +314,18 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
         # Each response as its articles' results: a batch's, or the one article's.
         responses: Iterator[Sequence[pb.IndexArticlesResponse]]
         if batch:
-            responses = _joined(stub.IndexArticleBatches(batch_messages(batch), timeout=timeout))
+            responses = _joined(stub.IndexArticleBatches(batch_messages(batch), timeout=timeout, metadata=metadata))
         else:
-            responses = ((r,) for r in stub.IndexArticles(messages(), timeout=timeout))
+            responses = ((r,) for r in stub.IndexArticles(messages(), timeout=timeout, metadata=metadata))
         for results in responses:
             now = time.monotonic()
-            sent, _ = sent_at.popleft()
+            sent, count = sent_at.popleft()
             for result in results:  # a batch's articles waited as long as it
                 status = _status_name(result.error.code) if result.HasField("error") else "OK"
                 record.add(now - feed.start, now - sent, "index", status)
+                if result.HasField("verdict"):
+                    record.verdict(result.verdict)
+            window.give(count)
     except grpc.RpcError as exc:  # the whole stream failed: count what was in flight as failed
         now = time.monotonic()
         name = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
@@ -167,6 +333,9 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
             sent, count = sent_at.popleft()
             for _ in range(count):
                 record.add(now - feed.start, now - sent, "index", name)
+    finally:
+        window.close()
+        record.peak_in_flight(window.peak)
 
 
 # ---- memory sampling (soak) --------------------------------------------------------------------
@@ -262,7 +431,11 @@ class SpawnedServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEARDUP_")}
         started = time.monotonic()
         self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
-        self.target = self._wait_serving()
+        try:
+            self.target = self._wait_serving()
+        except BaseException:  # (Ctrl-C while it starts: left running, it outlived the run, its data dir too)
+            self.close()
+            raise
         self.start_seconds = time.monotonic() - started  # process start to port bound (includes index rebuild)
 
     def _wait_serving(self) -> str:
@@ -306,6 +479,33 @@ def require_loopback(target: str) -> None:
     raise SystemExit(f"neardup-bench only targets loopback (127.0.0.1, ::1, localhost), not {target!r}")
 
 
+READY_WAIT = 5.0  # seconds a run waits for its server to answer at the start (at most --timeout)
+
+
+def connect(target: str, timeout: float, tls: bool = False, ca_file: str | None = None) -> grpc.Channel:
+    """A channel to `target` once it is ready, or the run ended with a one-line reason (not gRPC's bare
+    FutureTimeoutError after 30 s): nothing is sent, nor timed in-process, against no server. TLS as the
+    neardup client sets it up (the same code)."""
+    try:
+        channel = open_channel(target, tls=tls, ca_file=ca_file)
+    except OSError as exc:
+        raise SystemExit(f"neardup-bench: cannot read the CA file {ca_file}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # (a CA file with no certificate in it: the message says so)
+        raise SystemExit(f"neardup-bench: {exc}") from None
+    wait = min(READY_WAIT, timeout)
+    try:
+        grpc.channel_ready_future(channel).result(timeout=wait)
+    except grpc.FutureTimeoutError:
+        channel.close()
+        tls_hint = "; if it speaks plaintext, leave out --tls and --ca-file" if tls or ca_file else (
+            "; if it serves TLS, add --tls or --ca-file")  # fmt: skip
+        raise SystemExit(
+            f"neardup-bench: cannot reach {target} within {wait:g} s: is `neardup serve` running there, on "
+            f"that port? (--target names it; --spawn starts a server for the run{tls_hint})"
+        ) from None
+    return channel
+
+
 # ---- the run -----------------------------------------------------------------------------------
 
 
@@ -322,6 +522,10 @@ class RunConfig:
     server_pid: int | None
     progress: bool = True
     batch: int = 64  # articles per message in --mode batch
+    window: int | None = None  # articles one stream may have unanswered (stream, batch); None: default_window
+    tls: bool = False  # (implied by ca_file)
+    ca_file: str | None = None
+    token: str | None = None  # sent as authorization: Bearer, as the neardup CLI's --token-file
 
 
 def run_articles(
@@ -332,24 +536,21 @@ def run_articles(
     return run_load(config, articles)
 
 
-def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
+def run_load(config: RunConfig, articles: Articles) -> dict[str, Any]:
     require_loopback(config.target)
-    channel = grpc.insecure_channel(config.target)
-    grpc.channel_ready_future(channel).result(timeout=30)
+    channel = connect(config.target, config.timeout, config.tls, config.ca_file)
     stub = pb_grpc.NearDuplicateServiceStub(channel)
     feed = Feed(articles, config.count, config.duration, config.rate)
     record = Record()
     sampler = RssSampler(config.server_pid, feed.start) if config.server_pid else None
-    workers = [threading.Thread(target=_sender(config, stub, feed, record, i), daemon=True)
-               for i in range(config.concurrency)]  # fmt: skip
+    senders = Senders([_sender(config, stub, feed, record, i) for i in range(config.concurrency)])
     server_cpu = cpu_seconds(config.server_pid) if config.server_pid else 0.0
     client_cpu = time.process_time()
     host_before = host_cpu_ticks()
     if sampler:
         sampler.start()
-    for w in workers:
-        w.start()
-    _watch(config, feed, record, workers)
+    senders.start()
+    interrupted = _watch(config, feed, record, senders)
     wall = time.monotonic() - feed.start
     if sampler:
         sampler.stop.set()
@@ -357,40 +558,82 @@ def run_load(config: RunConfig, articles: Sequence[Article]) -> dict[str, Any]:
     channel.close()
     report = summarise(config, record, wall, sampler.samples if sampler else [])
     report["host_cpu"] = host_cpu_shares(host_before, host_cpu_ticks())
+    report["interrupted"] = interrupted  # by Ctrl-C: fewer articles than asked, and exit code 130
+    report["ran_out_of_articles"] = feed.ran_out  # before --duration: each article is sent once
+    # Articles of the run never sent: after Ctrl-C, or when every sender had stopped (a stream that fails
+    # ends its sender: its in-flight articles are counted failed, the rest of its share is never sent).
+    report["not_sent"] = (feed.limit if feed.limit is not None else feed.handed_out) - len(record.done)
     # Where the CPU went, per article: the server process (its GIL is the shared limit) and this client.
     done = max(report["articles"], 1)
-    report["client_cpu_us_per_article"] = (time.process_time() - client_cpu) / done * 1e6
+    making = getattr(articles, "cpu_seconds", 0.0)  # (GeneratedArticles: making them is not sending them)
+    report["client_cpu_us_per_article"] = (time.process_time() - client_cpu - making) / done * 1e6
+    report["waited_for_articles_s"] = feed.waited
     if config.server_pid:
         report["server_cpu_us_per_article"] = (cpu_seconds(config.server_pid) - server_cpu) / done * 1e6
     return report
 
 
 def _sender(config: RunConfig, stub: Any, feed: Feed, record: Record, i: int) -> Callable[[], None]:
-    if config.mode == "stream":
-        return lambda: _stream_sender(stub, feed, record, config.timeout)
-    if config.mode == "batch":
-        return lambda: _stream_sender(stub, feed, record, config.timeout, config.batch)
+    window = config.window or default_window(config.mode, config.batch)
+    metadata = bearer_metadata(config.token)
+    if config.mode in ("stream", "batch"):
+        batch = config.batch if config.mode == "batch" else None
+        return lambda: _stream_sender(stub, feed, record, config.timeout, Window(window), batch, metadata)
     share = {"unary": 0.0, "check": 1.0, "mix": config.check_share}[config.mode]
-    return lambda: _unary_sender(stub, feed, record, share, seed=i, timeout=config.timeout)
+    return lambda: _unary_sender(stub, feed, record, share, seed=i, timeout=config.timeout, metadata=metadata)
 
 
-def _watch(config: RunConfig, feed: Feed, record: Record, workers: list[threading.Thread]) -> None:
+class Senders:
+    """The sender threads, waited for without Thread.join: a KeyboardInterrupt landing inside join() (CPython
+    3.11) can leave a thread that still runs marked as ended, and the run then closed the channel under a
+    live stream, its last batch CANCELLED. A condition's wait is safe to interrupt."""
+
+    def __init__(self, targets: Sequence[Callable[[], None]]) -> None:
+        self._left = len(targets)
+        self._ended = threading.Condition()
+        self.threads = [threading.Thread(target=self._counted(t), daemon=True) for t in targets]
+
+    def _counted(self, target: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                target()
+            finally:
+                with self._ended:
+                    self._left -= 1
+                    self._ended.notify_all()
+
+        return run
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def wait(self, timeout: float) -> bool:
+        """True once every sender has ended; False if `timeout` seconds passed first."""
+        with self._ended:
+            return self._ended.wait_for(lambda: self._left == 0, timeout)
+
+
+def _watch(config: RunConfig, feed: Feed, record: Record, senders: Senders) -> bool:
+    """Refresh the progress bar until the senders end; True if Ctrl-C stopped the run (the feed then hands
+    out no more articles, and the senders finish what they sent)."""
     total = config.count if config.count is not None else (None if config.duration else len(feed.articles))
     columns = [TextColumn(f"{config.mode}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                TimeElapsedColumn()]  # fmt: skip
     with Progress(*columns, console=console, disable=not config.progress) as bar:
         task = bar.add_task("load", total=total, rate="")
+        interrupted = False
         try:
-            while alive := [w for w in workers if w.is_alive()]:
-                alive[0].join(timeout=0.5)  # wakes at least twice a second to refresh the bar
+            while not senders.wait(0.5):  # wakes at least twice a second to refresh the bar
                 done = len(record.done)
                 elapsed = time.monotonic() - feed.start
                 bar.update(task, completed=done, rate=f"{done / max(elapsed, 1e-9):,.0f} art/s")
         except KeyboardInterrupt:
+            interrupted = True
             feed.stopped.set()
-            for w in workers:
-                w.join(timeout=config.timeout)
+            senders.wait(config.timeout)  # (a second Ctrl-C here ends the run at once)
         bar.update(task, completed=len(record.done))
+    return interrupted
 
 
 def summarise(config: RunConfig, record: Record, wall: float, rss: list[tuple[float, int]]) -> dict[str, Any]:
@@ -398,12 +641,19 @@ def summarise(config: RunConfig, record: Record, wall: float, rss: list[tuple[fl
     latencies = np.array([d[1] for d in done]) if done else np.zeros(1)
     ok = sum(1 for d in done if d[3] == "OK")
     errors = Counter(d[3] for d in done if d[3] != "OK")
+    streaming = config.mode in ("stream", "batch")
     per_kind = {k: _latency_stats(np.array([d[1] for d in done if d[2] == k])) for k in sorted({d[2] for d in done})}
     return {
         "mode": config.mode, "concurrency": config.concurrency, "target_rate": config.rate,
         "articles": len(done), "ok": ok, "errors": dict(errors), "seconds": wall,
-        "throughput": len(done) / wall if wall > 0 else 0.0,
+        # The headline: articles answered OK a second. An article refused (too long, say) costs the server
+        # little, so counting it made a run of refusals look fast; every answer a second is kept beside it.
+        "throughput": ok / wall if wall > 0 else 0.0,
+        "answered_per_s": len(done) / wall if wall > 0 else 0.0,
         "latency_ms": _latency_stats(latencies), "latency_ms_by_kind": per_kind,
+        "window": (config.window or default_window(config.mode, config.batch)) if streaming else None,
+        "peak_in_flight": record.peak,
+        "matches_found": record.matched, "index_outcomes": dict(record.outcomes),
         "timeline": [[round(d[0], 4), round(d[1] * 1000, 3), d[2], d[3]] for d in done],
         "rss": [[round(t, 2), b] for t, b in rss],
     }  # fmt: skip
@@ -421,15 +671,27 @@ def _latency_stats(seconds: np.ndarray) -> dict[str, float]:
 
 
 def print_table(report: dict[str, Any]) -> None:
-    table = Table(title=f"neardup-bench: {report['mode']} x{report['concurrency']}")
-    for col in ("articles", "ok", "seconds", "articles/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors"):
+    stopped = " (interrupted by Ctrl-C)" if report.get("interrupted") else ""
+    table = Table(title=f"neardup-bench: {report['mode']} x{report['concurrency']}{stopped}")
+    for col in ("calls", "articles", "ok", "seconds", "ok/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors"):
         table.add_column(col, justify="right")
-    lat = report["latency_ms"]
-    errors = ", ".join(f"{k}: {v}" for k, v in report["errors"].items()) or "none"
-    table.add_row(str(report["articles"]), str(report["ok"]), f"{report['seconds']:.1f}",
-                  f"{report['throughput']:,.0f}", *(f"{lat.get(k, 0):.2f}" for k in ("p50", "p90", "p99", "max")),
-                  errors)  # fmt: skip
+    for row in _table_rows(report):
+        table.add_row(*row)
     out.print(table)
+    outcomes = ", ".join(f"{k.lower()} {v:,}" for k, v in sorted(report["index_outcomes"].items()))
+    out.print(f"verdicts with a match: {report['matches_found']:,}" + (f"; indexed: {outcomes}" if outcomes else ""))
+    if report.get("ran_out_of_articles"):
+        out.print(f"the run ended before --duration: all {report['articles']:,} articles had been sent "
+                  "(none is sent twice)")  # fmt: skip
+    if report.get("not_sent") and not report.get("interrupted"):
+        out.print(f"{report['not_sent']:,} articles of the run were never sent: a stream that fails ends its sender "
+                  "(its unanswered articles count as failed), and the others did not send them")  # fmt: skip
+    if report.get("waited_for_articles_s", 0) > 0.01 * report["seconds"]:
+        out.print(f"the senders waited {report['waited_for_articles_s']:.1f} s for generated articles to be made: "
+                  "making them bounded the rate (--count or --articles FILE: made before the clock)")  # fmt: skip
+    if report["errors"]:
+        out.print(f"ok/s counts the articles answered OK; all answers, errors included: "
+                  f"{report['answered_per_s']:,.0f}/s")  # fmt: skip
     if report["rss"]:
         first, last = report["rss"][0][1], report["rss"][-1][1]
         peak = max(b for _, b in report["rss"])
@@ -449,8 +711,43 @@ def print_table(report: dict[str, Any]) -> None:
             f"in-process, same {c['articles']} articles: datasketch recipe {c['datasketch_rate']:,.0f}/s "
             f"(mean of {' and '.join(f'{r:,.0f}' for r in c['datasketch_runs'])}/s: before and after the load), "
             f"neardup core {c['core_rate']:,.0f}/s ({c['core_vs_datasketch']:.2f}x); "
-            f"gRPC {report['mode']} {report['throughput']:,.0f}/s = {c['grpc_vs_datasketch']:.2f}x the recipe"
+            f"gRPC {report['mode']} {report['throughput']:,.0f} ok/s = {c['grpc_vs_datasketch']:.2f}x the recipe"
         )
+
+
+def _table_rows(report: dict[str, Any]) -> list[list[str]]:
+    """The run's row; in --mode mix, a row each for index and check calls too: their latencies differ
+    (a check stores nothing), and one line mixing them described neither."""
+    kinds = report["latency_ms_by_kind"]
+    rows = [_table_row("all" if len(kinds) > 1 else next(iter(kinds), "-"), report["timeline"], report["seconds"],
+                       report["latency_ms"])]  # fmt: skip
+    if len(kinds) > 1:
+        for kind, lat in kinds.items():
+            rows.append(_table_row(kind, [r for r in report["timeline"] if r[2] == kind], report["seconds"], lat))
+    return rows
+
+
+def _table_row(name: str, timeline: list[list[Any]], seconds: float, lat: dict[str, float]) -> list[str]:
+    ok = sum(1 for r in timeline if r[3] == "OK")
+    errors = ", ".join(f"{k}: {v}" for k, v in Counter(r[3] for r in timeline if r[3] != "OK").items()) or "none"
+    return [name, str(len(timeline)), str(ok), f"{seconds:.1f}", f"{ok / seconds if seconds > 0 else 0:,.0f}",
+            *(f"{lat.get(k, 0):.2f}" for k in ("p50", "p90", "p99", "max")), errors]  # fmt: skip
+
+
+def per_second(finished: Sequence[float] | np.ndarray, wall: float) -> tuple[np.ndarray, np.ndarray]:
+    """Answers a second in each second of a `wall`-second run, from their finish times. The last second is
+    only partly run: its count is scaled by the part run (it was plotted as a whole second, a false drop
+    at the end), or left out if under a tenth of a second (too short to say a rate)."""
+    n = max(math.ceil(wall), 1)
+    edges = np.arange(n + 1, dtype=float)
+    counts, _ = np.histogram(np.minimum(np.asarray(finished, dtype=float), n), bins=edges)
+    rates = counts.astype(float)
+    last = wall - (n - 1)  # how long the last bin lasted
+    if 0 < last < 1:
+        if last < 0.1 and n > 1:
+            return edges[:-2], rates[:-1]
+        rates[-1] /= last
+    return edges[:-1], rates
 
 
 def save_plot(report: dict[str, Any], path: Path) -> None:
@@ -462,17 +759,25 @@ def save_plot(report: dict[str, Any], path: Path) -> None:
     panels = 3 if report["rss"] else 2
     fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4))
     if rows:
-        finished = np.array([r[0] for r in rows])
-        seconds = np.arange(0, int(finished.max()) + 2)
-        counts, _ = np.histogram(finished, bins=seconds)
-        axes[0].plot(seconds[:-1], counts)
-        axes[1].hist([r[1] for r in rows], bins=60, log=True)
+        # (with markers: a run shorter than 2 s has a single point, which a line alone does not draw)
+        ok = per_second([r[0] for r in rows if r[3] == "OK"], report["seconds"])
+        axes[0].plot(*ok, marker="o", markersize=3, label="ok")
+        if report["errors"]:
+            errors = per_second([r[0] for r in rows if r[3] != "OK"], report["seconds"])
+            axes[0].plot(*errors, marker="o", markersize=3, label="errors")
+            axes[0].legend()
+        kinds = sorted({r[2] for r in rows})  # (mix: index and check apart)
+        axes[1].hist([[r[1] for r in rows if r[2] == k] for k in kinds], bins=60, log=True, label=kinds)
+        if len(kinds) > 1:
+            axes[1].legend()
     axes[0].set(title="throughput", xlabel="seconds", ylabel="articles/s")
     axes[1].set(title="latency", xlabel="ms", ylabel="calls (log)")
     if report["rss"]:
-        axes[2].plot([t for t, _ in report["rss"]], [b / 2**20 for _, b in report["rss"]])
+        axes[2].plot([t for t, _ in report["rss"]], [b / 2**20 for _, b in report["rss"]], marker="o", markersize=3)
         axes[2].set(title="server RSS", xlabel="seconds", ylabel="MiB")
-    fig.suptitle(f"neardup-bench {report['mode']} x{report['concurrency']}: {report['throughput']:,.0f} articles/s")
+    fig.suptitle(
+        f"neardup-bench {report['mode']} x{report['concurrency']}: {report['throughput']:,.0f} articles/s answered OK"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -509,6 +814,39 @@ def _target(value: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _whole(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number at least `minimum` (argparse names the flag in its error). A
+    --concurrency 0 or --count 0 used to run, send nothing, and exit 0."""
+
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below {minimum}, the least it can be")
+        return value
+
+    return whole
+
+
+def _number(low: float, high: float = math.inf, low_included: bool = False) -> Callable[[str], float]:
+    """An argparse type: a number above `low` (or at it, `low_included`) and at most `high`."""
+
+    def number(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (low <= value if low_included else low < value) or not value <= high:
+            lowest = f"from {low:g}" if low_included else f"above {low:g}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range: give a number {lowest}"
+                                             + (f" to {high:g}" if high < math.inf else ""))  # fmt: skip
+        return value
+
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="neardup-bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--target", "--server", dest="target", type=_target, default=f"127.0.0.1:{DEFAULT_PORT}",
@@ -517,18 +855,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spawn", action="store_true", help="start a fresh server on 127.0.0.1 port 0 for this run")
     p.add_argument("--server-arg", action="append", default=[], help="extra flag for the spawned server")
     p.add_argument("--mode", choices=MODES, default="stream")
-    p.add_argument("--concurrency", type=int, default=2, help="calls (or streams) in flight at once")
-    p.add_argument("--count", type=int, help="articles to send (default: all articles when no --duration)")
-    p.add_argument("--duration", type=float, help="seconds to run")
-    p.add_argument("--rate", type=float, help="target articles/s over all senders (default: as fast as possible)")
-    p.add_argument("--check-share", type=float, default=0.5, help="share of CheckArticle calls in --mode mix")
-    p.add_argument("--batch", type=int, default=64, help="articles per message in --mode batch")
+    p.add_argument("--concurrency", type=_whole(1), default=2, help="calls (or streams) in flight at once")
+    p.add_argument("--count", type=_whole(1), help="articles to send (default: all articles when no --duration)")
+    p.add_argument("--duration", type=_number(0), help="seconds to run")
+    p.add_argument("--rate", type=_number(0), help="target articles/s over all senders (default: as fast as possible)")
+    p.add_argument(
+        "--check-share",
+        type=_number(0, 1, low_included=True),
+        default=0.5,
+        help="share of CheckArticle calls in --mode mix",
+    )
+    p.add_argument("--batch", type=_whole(1), default=64, help="articles per message in --mode batch")
+    p.add_argument("--window", type=_whole(1),
+                   help=f"articles one stream may have sent and not had answered (default {STREAM_MODE_WINDOW} in "
+                        "--mode stream, 2 batches in --mode batch): an article's latency runs from when it enters "
+                        "this window to its answer")  # fmt: skip
+    p.add_argument(
+        "--tls",
+        action="store_true",
+        help="connect with TLS, trusting the system's CA certificates (as the neardup CLI's --tls)",
+    )
+    p.add_argument(
+        "--ca-file",
+        type=os.path.expanduser,
+        help="connect with TLS, trusting the CA certificate(s) in this PEM file (implies --tls)",
+    )
+    p.add_argument("--token-file", type=os.path.expanduser,
+                   help="send the bearer token in this file, read as the server's --auth-token-file is: the first "
+                        "token it lists (as the neardup CLI's --token-file)")  # fmt: skip
     p.add_argument("--articles", default="generated", help="'generated' or a JSONL(.gz) file of articles")
-    p.add_argument("--republished", type=float, default=0.15, help="share of republications when generated")
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--preload", type=int, default=0, help="index this many other articles before the run (stream)")
-    p.add_argument("--server-pid", type=int, help="sample this process's RSS every second (soak runs)")
-    p.add_argument("--timeout", type=float, default=600.0, help="deadline per call or stream, seconds")
+    p.add_argument(
+        "--republished",
+        type=_number(0, 1, low_included=True),
+        help=f"share of republications when generated (default {DEFAULT_REPUBLISHED})",
+    )
+    p.add_argument("--seed", type=int, default=7,
+                   help="seed of the generated articles; their ids carry it (gen-SEED-N): a second run with the same "
+                        "seed against one server re-sends the same articles")  # fmt: skip
+    p.add_argument(
+        "--preload", type=_whole(0), default=0, help="index this many other articles before the run (in batches)"
+    )
+    p.add_argument("--server-pid", type=_whole(1), help="sample this process's RSS every second (soak runs)")
+    p.add_argument("--timeout", type=_number(0), default=600.0, help="deadline per call or stream, seconds")
     p.add_argument("--compare", action="store_true", help="also time the same articles in-process (core, recipe)")
     p.add_argument("--report", type=Path, default=Path("bench-report.json"))
     p.add_argument("--plot", type=Path, default=Path("bench-report.png"))
@@ -549,40 +917,127 @@ def _articles(source: str, count: int, republished: float, seed: int) -> list[Ar
     return articles
 
 
+def _token(path: str | None) -> str | None:
+    """The bearer token in --token-file (read as the neardup CLI reads it), or the run ended saying why not."""
+    if path is None:
+        return None
+    try:
+        token = read_token_file(path)
+        bearer_metadata(token)  # (a token no gRPC header can carry: said now, not as INTERNAL on every call)
+    except OSError as exc:
+        raise SystemExit(f"neardup-bench: cannot read the token file {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise SystemExit(f"neardup-bench: {exc}") from None
+    return token
+
+
+def _parameters(args: argparse.Namespace, target: str) -> dict[str, Any]:
+    """What the run was asked, for the JSON report: a report is read apart from the command that made it."""
+    return {
+        "target": target, "spawned": args.spawn, "server_args": args.server_arg, "mode": args.mode,
+        "concurrency": args.concurrency, "count": args.count, "duration": args.duration, "rate": args.rate,
+        "check_share": args.check_share if args.mode == "mix" else None,
+        "batch": args.batch if args.mode == "batch" else None, "window": args.window,
+        "articles": args.articles, "republished": args.republished if args.articles == "generated" else None,
+        "seed": args.seed, "preload": args.preload,
+        "timeout": args.timeout, "tls": args.tls or args.ca_file is not None, "token": args.token_file is not None,
+    }  # fmt: skip
+
+
+def _warn_if_resent(report: dict[str, Any]) -> None:
+    """Say so when the server had the articles already: with the same --articles and --seed a second run sends
+    the same ids, and measures re-sends (nothing stored), not ingest."""
+    unchanged = report["index_outcomes"].get("UNCHANGED", 0)
+    if unchanged:
+        console.print(
+            f"neardup-bench: {unchanged:,} of the articles indexed were stored on the server already (an earlier "
+            "run with the same --seed and --articles?): this run measured re-sends; give another --seed, or a "
+            "fresh server (--spawn)"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.count is None and args.duration is None and args.articles == "generated":
         args.count = 10_000  # always bounded
+    if args.articles != "generated" and args.republished is not None:
+        console.print(f"neardup-bench: --republished is left aside: {args.articles}'s articles are sent as they are")
+    if args.articles == "generated" and args.republished is None:
+        args.republished = DEFAULT_REPUBLISHED
+    if not args.spawn:  # (a target refused at once, before any article is made)
+        require_loopback(args.target)
+    security: dict[str, Any] = {"tls": args.tls, "ca_file": args.ca_file, "token": _token(args.token_file)}
+    preload, articles = _run_articles(args)
+    try:
+        return _run(args, security, preload, articles)
+    finally:
+        if isinstance(articles, GeneratedArticles):
+            articles.close()
+
+
+def _run_articles(args: argparse.Namespace) -> tuple[list[Article], Articles]:
+    """The articles to preload, and those of the run: made as it goes for a --duration run of generated
+    articles, else read or made now (up to 50,000 for a --duration run of a file's)."""
+    if args.articles == "generated" and args.count is None:  # (a --duration run: no --count was given)
+        generator = corpus.ArticleGenerator(corpus.GeneratorConfig(republished=args.republished, seed=args.seed))
+        preload = [generator.make(n) for n in range(args.preload)]
+        # A paced run sends at most rate x duration articles: make no more.
+        cap = int(args.rate * args.duration) + 1 if args.rate else GENERATED_CAP
+        return preload, GeneratedArticles(generator, args.preload, cap, keep=args.compare)
     pool = args.count if args.count is not None else 50_000
-    if args.duration and args.rate:  # a paced run sends at most rate x duration articles: make no more
+    if args.duration and args.rate:
         pool = min(pool, int(args.rate * args.duration) + 1)
-    articles = _articles(args.articles, pool + args.preload, args.republished, args.seed)
-    preload, articles = articles[: args.preload], articles[args.preload :]
+    loaded = _articles(args.articles, pool + args.preload, args.republished or 0.0, args.seed)
+    preload, articles = loaded[: args.preload], loaded[args.preload :]
+    if args.count is not None and len(articles) < args.count:  # (none is sent twice under a new id)
+        held = f"{len(loaded):,}" + (f", {len(preload):,} of them for --preload" if preload else "")
+        raise SystemExit(
+            f"neardup-bench: --count {args.count:,} asks for more articles than {args.articles} holds ({held}): "
+            "lower --count, or name a larger file"
+        )
+    return preload, articles
+
+
+def _run(args: argparse.Namespace, security: dict[str, Any], preload: list[Article], articles: Articles) -> int:
+    """The run once its articles are to hand: the load (after --preload), --compare, the report; the exit code."""
+    if not args.spawn:  # (before timing anything in-process for --compare)
+        connect(args.target, args.timeout, args.tls, args.ca_file).close()
     # With --count the load sends exactly these articles (unless it fails): time the recipe on them first too.
-    recipe_before = baseline.datasketch_recipe(articles[: args.count]).rate if args.compare and args.count else None
+    recipe_before = None
+    if args.compare and args.count and isinstance(articles, list):
+        recipe_before = baseline.datasketch_recipe(articles[: args.count]).rate
     spawned = SpawnedServer(args.server_arg) if args.spawn else None
     try:
         target = spawned.target if spawned else args.target
         pid = args.server_pid or (spawned.proc.pid if spawned else None)
         if preload:
-            run_load(RunConfig(target, "batch", 2, None, None, None, 0, args.timeout, None, not args.no_progress),
-                     preload)  # fmt: skip
+            loaded = run_load(RunConfig(target, "batch", 2, None, None, None, 0, args.timeout, None,
+                                        not args.no_progress, **security), preload)  # fmt: skip
+            if loaded["interrupted"]:
+                console.print(f"neardup-bench: interrupted by Ctrl-C during the preload ({loaded['ok']} indexed)")
+                return INTERRUPTED
         config = RunConfig(target, args.mode, args.concurrency, args.count, args.duration, args.rate,
-                           args.check_share, args.timeout, pid, not args.no_progress, max(1, args.batch))  # fmt: skip
+                           args.check_share, args.timeout, pid, not args.no_progress, args.batch,
+                           args.window, **security)  # fmt: skip
         report = run_load(config, articles)
     finally:
         if spawned:
             spawned.close()
     if args.compare:
-        used = list(itertools.islice(articles, report["articles"]))
+        sent = articles.kept if isinstance(articles, GeneratedArticles) else articles
+        used = [sent[n] for n in range(min(report["articles"], len(sent)))]
         report["compare"] = compare(used, recipe_before)
         recipe = report["compare"]["datasketch_rate"]
         report["compare"]["grpc_vs_datasketch"] = report["throughput"] / recipe
     report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    report["parameters"] = _parameters(args, target)
+    _warn_if_resent(report)
     args.report.write_text(json.dumps(report) + "\n")
     print_table(report)
     save_plot(report, args.plot)
     out.print(f"report: {args.report}  plot: {args.plot}")
+    if report["interrupted"]:
+        return INTERRUPTED
     return 0 if report["ok"] == report["articles"] else 1
 
 

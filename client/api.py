@@ -284,9 +284,7 @@ class NeardupClient:
         self.target = target = with_default_port(target)
         self.timeout = timeout
         self.max_message_bytes = max_message_bytes
-        self._metadata: tuple[tuple[str, str], ...] = (
-            (("authorization", f"Bearer {_header_safe(token)}"),) if token else ()
-        )
+        self._metadata = bearer_metadata(token)
         self._channel = channel or _channel(target, tls or ca_file is not None, ca_file, keepalive_seconds)
         self._closed = threading.Event()  # (an Event, so that close() ends a retry's back-off wait at once)
         self._stub = pb_grpc.NearDuplicateServiceStub(self._channel)
@@ -806,6 +804,20 @@ def _channel(target: str, tls: bool, ca_file: str | Path | None, keepalive_secon
     if ca_file is not None:
         _require_certificates(ca_file)
     return grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=roots), options)
+
+
+def open_channel(
+    target: str, *, tls: bool = False, ca_file: str | Path | None = None, keepalive_seconds: float = KEEPALIVE_SECONDS
+) -> grpc.Channel:
+    """The channel a NeardupClient opens (`tls`, implied by `ca_file`, trusting it or else the system's roots),
+    for a tool that calls the stubs itself (neardup-bench): one place sets up TLS and keepalive."""
+    return _channel(with_default_port(target), tls or ca_file is not None, ca_file, keepalive_seconds)
+
+
+def bearer_metadata(token: str | None) -> tuple[tuple[str, str], ...]:
+    """The metadata that sends `token` on a call (none without one), as a NeardupClient sends it; ValueError
+    for a token a gRPC header cannot carry."""
+    return (("authorization", f"Bearer {_header_safe(token)}"),) if token else ()
 
 
 def _require_certificates(ca_file: str | Path) -> None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import _thread
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from neardup.v1 import neardup_pb2 as pb
 
-from benchmarks import corpus, loadtest
+from benchmarks import baseline, corpus, loadtest
 from client import NeardupClient
 from client.api import DEFAULT_PORT
 from service.grpc_server import RunningServer
+from tests.integration.test_tls import make_pki
+from tests.support import in_process_server, until
 
 
 def _config(port: int, mode: str, **kw: object) -> loadtest.RunConfig:
@@ -50,6 +55,9 @@ def test_errors_are_counted_by_status_code(server: tuple[RunningServer, NeardupC
     report = loadtest.run_load(_config(running.port, mode, concurrency=1, count=5, batch=2), articles)
     assert report["errors"] == {"INVALID_ARGUMENT": 1}
     assert report["ok"] == 4
+    # The headline rate counts the articles answered OK; every answer a second is reported beside it.
+    assert report["throughput"] == 4 / report["seconds"]
+    assert report["answered_per_s"] == 5 / report["seconds"]
 
 
 def test_rate_paces_the_run(server: tuple[RunningServer, NeardupClient]) -> None:
@@ -131,3 +139,189 @@ def test_a_batch_answered_in_parts_counts_as_one_batch_of_all_its_results() -> N
         pb.IndexArticleBatchesResponse(results=part[:1]),
     ]
     assert [[r.id for r in batch] for batch in loadtest._joined(answers)] == [["0", "1", "2", "3", "4"], ["0"]]
+
+
+@pytest.mark.parametrize(("mode", "window"), [("stream", 3), ("batch", 4)])
+def test_a_stream_never_has_more_than_its_window_unanswered(
+    server: tuple[RunningServer, NeardupClient], mode: str, window: int
+) -> None:
+    # Latency is counted from when an article enters the window: bounded, it is an article's time in a pipeline,
+    # not in a queue that grows with --count (unbounded, gRPC took ~1,000 articles of a stream at once).
+    running, _ = server
+    config = _config(running.port, mode, concurrency=2, count=40, batch=2, window=window)
+    report = loadtest.run_load(config, corpus.generated(40))
+    assert report["ok"] == 40
+    assert report["window"] == window
+    assert 1 <= report["peak_in_flight"] <= window
+
+
+def test_no_server_at_the_target_ends_the_run_in_one_line_before_any_compare_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_recipe(*_: object) -> None:
+        raise AssertionError("the recipe was timed though no server answers")
+
+    monkeypatch.setattr(baseline, "datasketch_recipe", no_recipe)
+    started = time.monotonic()
+    with pytest.raises(SystemExit) as ended:  # (nothing listens at port 1)
+        loadtest.main(["--target", "127.0.0.1:1", "--count", "3", "--compare", "--timeout", "1", "--no-progress"])
+    assert str(ended.value.code).startswith("neardup-bench: cannot reach 127.0.0.1:1 within 1 s: is `neardup serve`")
+    assert time.monotonic() - started < 20  # (it waited 30 s, past --timeout, then a bare FutureTimeoutError)
+
+
+def test_ctrl_c_stops_a_batch_run_letting_its_streams_finish_and_says_so(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient]
+) -> None:
+    running, client = server
+    report_path = tmp_path / "r.json"
+    argv = ["--target", f"127.0.0.1:{running.port}", "--mode", "batch", "--batch", "4", "--count", "400", "--rate",
+            "100", "--no-progress", "--report", str(report_path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+
+    def ctrl_c_once_some_are_stored() -> None:
+        if until(lambda: client.stats().articles >= 8, timeout=30):
+            _thread.interrupt_main()  # as SIGINT: KeyboardInterrupt in the main thread, wherever it waits
+
+    threading.Thread(target=ctrl_c_once_some_are_stored, daemon=True).start()
+    assert loadtest.main(argv) == loadtest.INTERRUPTED == 130
+    report = json.loads(report_path.read_text())
+    assert report["interrupted"] is True
+    assert 8 <= report["articles"] < 400
+    assert report["errors"] == {}  # no stream's last batch CANCELLED under it
+    assert client.stats().articles == report["ok"] == report["articles"]
+
+
+def test_a_count_above_the_articles_a_file_holds_is_refused_naming_both(tmp_path: Path) -> None:
+    small = tmp_path / "small.jsonl"
+    corpus.write_jsonl(corpus.generated(3), small)
+    # (before any server is asked: nothing listens at port 1)
+    with pytest.raises(SystemExit, match=r"--count 5 asks for more articles than \S+small\.jsonl holds \(3\)"):
+        loadtest.main(["--target", "127.0.0.1:1", "--articles", str(small), "--count", "5"])
+    with pytest.raises(SystemExit, match=r"--count 2 asks .* holds \(3, 2 of them for --preload\)"):
+        loadtest.main(["--target", "127.0.0.1:1", "--articles", str(small), "--count", "2", "--preload", "2"])
+
+
+def test_a_duration_run_that_has_sent_every_article_ends_sending_none_twice(
+    server: tuple[RunningServer, NeardupClient],
+) -> None:
+    running, client = server
+    config = _config(running.port, "unary", count=None, duration=20.0)
+    report = loadtest.run_load(config, corpus.generated(10))
+    assert report["articles"] == report["ok"] == 10  # (it sent them again under ids "<id>~1", … for 20 s)
+    assert report["ran_out_of_articles"] is True
+    assert client.stats().articles == 10
+
+
+def test_a_mix_run_shows_index_and_check_latency_apart(
+    server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
+) -> None:
+    running, _ = server
+    report = loadtest.run_load(_config(running.port, "mix", count=30, check_share=0.5), corpus.generated(30))
+    capsys.readouterr()
+    loadtest.print_table(report)
+    rows = {line.split("│")[1].strip(): line for line in capsys.readouterr().out.splitlines() if line.count("│") > 5}
+    assert {"all", "index", "check"} <= set(rows)
+    for kind in ("index", "check"):
+        cells = [c.strip() for c in rows[kind].split("│")]
+        assert int(cells[2]) == sum(1 for r in report["timeline"] if r[2] == kind)  # its calls
+        assert float(cells[6]) == round(report["latency_ms_by_kind"][kind]["p50"], 2)  # its p50
+
+
+def test_the_report_records_what_was_asked_and_what_was_found_and_a_rerun_is_called_a_rerun(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
+) -> None:
+    running, _ = server
+    target = f"127.0.0.1:{running.port}"
+    path = tmp_path / "r.json"
+    argv = ["--target", target, "--mode", "batch", "--batch", "3", "--count", "10", "--republished", "1",
+            "--seed", "11", "--no-progress", "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == 0
+    report = json.loads(path.read_text())
+    asked = report["parameters"]
+    assert (asked["target"], asked["mode"], asked["batch"], asked["count"], asked["duration"]) == (
+        target, "batch", 3, 10, None)  # fmt: skip
+    assert (asked["articles"], asked["republished"], asked["seed"], asked["concurrency"]) == ("generated", 1.0, 11, 2)
+    assert report["window"] == 6  # (2 batches by default)
+    assert 1 <= report["matches_found"] <= 10  # (every article after the first republishes one)
+    assert report["index_outcomes"] == {"NEW": 10}
+    assert "stored on the server already" not in capsys.readouterr().err
+
+    assert loadtest.main(argv) == 0  # the same seed again: the same ids, re-sent
+    assert json.loads(path.read_text())["index_outcomes"] == {"UNCHANGED": 10}
+    assert "10 of the articles indexed were stored on the server already" in capsys.readouterr().err
+
+
+def test_republished_given_with_a_file_is_said_to_be_left_aside(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
+) -> None:
+    running, _ = server
+    articles = tmp_path / "a.jsonl"
+    corpus.write_jsonl(corpus.generated(3), articles)
+    argv = ["--target", f"127.0.0.1:{running.port}", "--articles", str(articles), "--republished", "0.5",
+            "--no-progress", "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == 0
+    assert "--republished is left aside" in capsys.readouterr().err
+    assert json.loads((tmp_path / "r.json").read_text())["parameters"]["republished"] is None
+
+
+def test_the_bench_speaks_tls_and_sends_a_token_as_the_cli_does(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path)
+    token_file = tmp_path / "token"
+    token_file.write_text("# the bench's token\nbench-token\n")
+    token_file.chmod(0o600)
+    overrides = {"tls_cert": str(pki.cert), "tls_key": str(pki.key), "auth_token_file": str(token_file)}
+    with in_process_server(tmp_path / "data", **overrides) as (running, _):
+        common = ["--target", f"127.0.0.1:{running.port}", "--mode", "stream", "--count", "6", "--timeout", "2",
+                  "--no-progress", "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+        with pytest.raises(SystemExit, match="if it serves TLS, add --tls or --ca-file"):
+            loadtest.main(common)  # (plaintext to a TLS server: the handshake never happens)
+        assert loadtest.main([*common, "--ca-file", str(pki.ca), "--token-file", str(token_file)]) == 0
+        report = json.loads((tmp_path / "r.json").read_text())
+        assert report["ok"] == 6 and report["parameters"]["tls"] is True and report["parameters"]["token"] is True
+        assert loadtest.main([*common, "--ca-file", str(pki.ca)]) == 1  # no token: refused
+        refused = json.loads((tmp_path / "r.json").read_text())
+        assert list(refused["errors"]) == ["UNAUTHENTICATED"] and refused["ok"] == 0
+
+
+def test_a_stream_that_fails_ends_its_sender_and_the_articles_never_sent_are_counted(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("the-token\n")
+    token_file.chmod(0o600)
+    with in_process_server(tmp_path / "data", auth_token_file=str(token_file)) as (running, _):
+        # No token: each stream fails at its first article (a window of 1: one in flight), and its sender ends.
+        config = _config(running.port, "stream", concurrency=2, count=20, window=1)
+        report = loadtest.run_load(config, corpus.generated(20))
+    assert set(report["errors"]) <= {"UNAUTHENTICATED"} and report["ok"] == 0
+    assert report["articles"] <= 2
+    assert report["articles"] + report["not_sent"] == 20
+
+
+def test_a_duration_run_of_generated_articles_makes_them_as_it_goes_and_compares_those_sent(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient]
+) -> None:
+    running, client = server
+    path = tmp_path / "r.json"
+    argv = ["--target", f"127.0.0.1:{running.port}", "--mode", "unary", "--concurrency", "1", "--duration", "0.5",
+            "--compare", "--no-progress", "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == 0
+    report = json.loads(path.read_text())
+    assert report["articles"] == client.stats().articles > 0
+    assert report["compare"]["articles"] == report["articles"]  # the very articles sent
+    assert report["ran_out_of_articles"] is False
+
+
+def test_a_target_off_loopback_is_refused_before_any_article_is_made() -> None:
+    started = time.monotonic()
+    with pytest.raises(SystemExit, match="only targets loopback"):
+        loadtest.main(["--target", "10.1.2.3:50051", "--count", "50000"])
+    assert time.monotonic() - started < 5  # (it made the 50,000 articles first: ~40 s on 2 cores)
+
+
+def test_a_duration_run_that_sent_every_article_it_took_says_none_went_unsent(
+    server: tuple[RunningServer, NeardupClient],
+) -> None:
+    running, _ = server
+    config = _config(running.port, "stream", count=None, duration=0.5)
+    report = loadtest.run_load(config, corpus.generated(1000))
+    assert report["ran_out_of_articles"] is False  # (the deadline ended it)
+    assert report["ok"] == report["articles"] > 0
+    assert report["not_sent"] == 0  # (the article a sender was refused at the deadline counted as unsent)
