@@ -181,10 +181,16 @@ class Engine:
 
     def _take(self, item: list[_Job] | object) -> tuple[list[_Job], bool]:
         """The urgent jobs queued now, then the others from `item` on, up to max_batch articles (a group is
-        never split); and whether the writer stops after them."""
-        jobs = [job for urgent in drain(self._urgent, [], sys.maxsize) for job in urgent]
-        while item is not _STOP:
-            if item is not _WAKE:
+        never split; urgent jobs come besides); and whether the writer stops after them."""
+        jobs = self._urgent_jobs()
+        while True:
+            if item is _WAKE or item is _STOP:
+                # An urgent job is queued before its wake-up (`submit_all`): taking the urgent jobs after each
+                # wake-up taken leaves none behind with no wake-up to come (nor at a stop).
+                jobs[:0] = self._urgent_jobs()
+                if item is _STOP:
+                    return jobs, True
+            else:
                 jobs += cast(list[_Job], item)
             if len(jobs) >= self.max_batch:
                 return jobs, False
@@ -192,7 +198,9 @@ class Engine:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return jobs, False
-        return jobs, True
+
+    def _urgent_jobs(self) -> list[_Job]:
+        return [job for urgent in drain(self._urgent, [], sys.maxsize) for job in urgent]
 
     def _commit(self, jobs: list[_Job]) -> None:
         """Decide the jobs in order in one transaction, commit, resolve their futures."""

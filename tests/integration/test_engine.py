@@ -14,8 +14,8 @@ import pytest
 
 from benchmarks import corpus
 from benchmarks.corpus import core_article
+from service import batching, novelty
 from service import engine as engine_module
-from service import novelty
 from service.detector import Detector, Prepared
 from service.engine import Engine
 from service.errors import Cancelled, DeadlineExceeded, InvalidArgument, NotFound, Unavailable
@@ -524,6 +524,35 @@ def test_an_urgent_article_is_decided_before_those_queued_earlier(tmp_path: Path
         assert queued.result(WAIT).duplicate_of == "copy" and urgent.result(WAIT).duplicate_of is None
     finally:
         detector.release.set()
+        engine.close()
+
+
+def test_an_urgent_article_queued_while_the_writer_takes_another_is_not_left_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the writer took the urgent queue once, then threw away the wake-ups it met: an urgent job queued between
+    # the two waited for another call to wake the writer, or was lost at a stop)
+    taken, go = threading.Event(), threading.Event()
+    real_drain = batching.drain
+
+    def held_first_drain(source: Any, batch: list[Any], limit: int) -> list[Any]:
+        out = real_drain(source, batch, limit)
+        if not taken.is_set():
+            taken.set()
+            go.wait(WAIT)  # (the writer, just after taking the urgent queue: a handler queues another now)
+        return out
+
+    monkeypatch.setattr(engine_module, "drain", held_first_drain)
+    params = DetectionParams()
+    engine = Engine(Detector(params, 1 << 20), SqliteStore(tmp_path / "n.db", params), max_batch=64)
+    try:
+        first = engine.submit(prep(engine, "a", SAME_EVENT_A), urgent=True)
+        assert taken.wait(WAIT)
+        second = engine.submit(prep(engine, "b", OTHER_WITH_APPEAL), urgent=True)
+        go.set()
+        assert first.result(WAIT).id == "a" and second.result(WAIT).id == "b"
+    finally:
+        go.set()
         engine.close()
 
 
