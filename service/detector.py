@@ -244,7 +244,8 @@ class Detector:
 
     def shortlist(self, q: Labelled, candidates: Mapping[str, U32Array]) -> Mapping[str, U32Array]:
         """The `max_candidates` candidates sharing the most content shingles with the query (ties: the
-        shorter first, as the closer copy, then by id: an exact copy is never ranked below longer versions).
+        closest in size first, then by id: an exact copy is never ranked below longer versions, nor, where the
+        ranking counts a sample, below copies a few words shorter).
 
         One vectorised count over all of them, so a story stored in thousands of copies costs a
         few µs per copy here instead of a full verification each. A long query is compared on its
@@ -265,7 +266,8 @@ class Detector:
             found[:] = members(values, content)
         shared = np.add.reduceat(found, starts)  # per candidate (none is empty: every text has a shingle)
         sizes = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
-        best = np.lexsort((sizes, -shared))[:limit]  # (lexsort is stable: equal keys stay in id order)
+        apart = np.abs(sizes - q.shingles.size)
+        best = np.lexsort((apart, -shared))[:limit]  # (lexsort is stable: equal keys stay in id order)
         return {ids[i]: arrays[i] for i in best.tolist()}
 
     def _enough(self, ov: Overlap) -> bool:

@@ -192,3 +192,15 @@ def test_the_shortlist_keeps_an_exact_copy_among_longer_versions_sharing_as_much
     assert list(detector.shortlist(detector.labels(query), candidates)) == ["z-exact", "a0"]
     best = detector.judge(query, candidates)[0]
     assert (best.id, best.jaccard) == ("z-exact", 1.0)
+
+
+def test_the_shortlist_keeps_an_exact_copy_among_copies_a_word_shorter_when_it_ranks_on_a_sample() -> None:
+    # (a long query is ranked on 1 in 8 of its shingles: a copy missing one word often ties with the exact
+    # copy there, and "shorter first" put every such copy above it)
+    detector = Detector(DetectionParams(max_candidates=3), max_body_bytes=100_000)
+    words = [f"w{i}" for i in range(1200)]
+    query = detector.prepare(Article("q", " ".join(words)))
+    candidates = {
+        f"a{n}": detector.fingerprint(" ".join(words[: 100 + n * 7] + words[101 + n * 7 :])).shingles for n in range(20)
+    } | {"z-exact": detector.fingerprint(" ".join(words)).shingles}
+    assert "z-exact" in detector.shortlist(detector.labels(query), candidates)
