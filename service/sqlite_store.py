@@ -743,8 +743,11 @@ def _check_params(db: sqlite3.Connection, params: DetectionParams) -> None:
 
 
 def _holds_nothing(db: sqlite3.Connection) -> bool:
-    """No article, and no learned-boilerplate count left by deleted ones (their hashes are the parameters')."""
+    """No article, and no learned-boilerplate count left by deleted ones (their hashes are the parameters'),
+    in the log or in the table of counts a store written before the log kept (converted after this check)."""
     query = "SELECT NOT EXISTS (SELECT 1 FROM articles) AND NOT EXISTS (SELECT 1 FROM group_samples)"
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'shingle_groups'").fetchone():
+        query += " AND NOT EXISTS (SELECT 1 FROM shingle_groups)"
     return bool(db.execute(query).fetchone()[0])
 
 

@@ -198,6 +198,18 @@ def test_a_store_with_the_older_table_of_group_counts_keeps_its_counts(tmp_path:
         assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'shingle_groups'").fetchone() is None
 
 
+def test_a_store_holding_only_the_older_table_of_counts_keeps_its_parameters(tmp_path: Path) -> None:
+    # (it looked empty to the check that lets an empty store take new parameters, and its counts, hashes of the
+    # old parameters' shingles, were then converted under the new ones)
+    path = tmp_path / "n.db"
+    SqliteStore(path, PARAMS).close()
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE shingle_groups (hash INTEGER PRIMARY KEY, groups INTEGER NOT NULL)")
+        db.execute("INSERT INTO shingle_groups VALUES (8, 3)")
+    with pytest.raises(IncompatibleIndex, match=r"seed: store has 1, settings say 12345"):
+        SqliteStore(path, replace(PARAMS, seed=12345))
+
+
 def test_a_page_of_a_group_is_read_from_the_group_order_index_where_the_last_page_ended(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "n.db", PARAMS)
     db = sqlite3.connect(tmp_path / "n.db")
