@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import math
 import ssl
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -44,6 +43,9 @@ MAX_PAGE_SIZE = 1000  # the most members a ListGroupMembers call lists (it reads
 # batch (MAX_BATCH_ARTICLES): the server always has its window's worth, and the next batch waits ready.
 STREAM_WINDOW = 2048
 MAX_ID_BYTES = 512  # the longest id the server accepts, in UTF-8 bytes
+# The longest timeout a call takes: about 31 years. gRPC's deadline overflows past ~9.2e9 s (a timeout of 1e10
+# failed every call at once); None is the way to say "no bound".
+MAX_TIMEOUT = 1e9
 KEEPALIVE_SECONDS = 30.0  # a call that hears nothing this long pings; no answer as long again: UNAVAILABLE
 # A server's --min-client-ping-seconds by default: a client pinging more often is sent GOAWAY too_many_pings,
 # which ends its calls, so a keepalive_seconds below it is refused (unless min_keepalive_seconds says lower).
@@ -736,10 +738,13 @@ def _require_settings(timeout: float | None, keepalive_seconds: float, min_keepa
 
 
 def _require_timeout(timeout: float | None) -> None:
-    """ValueError for a timeout no call could work with: not above 0, or infinite (gRPC failed every call at once
-    with a bare "Deadline Exceeded")."""
-    if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
-        raise ValueError(f"timeout={timeout!r}: give the seconds a call may take (above 0), or None for no bound")
+    """ValueError for a timeout no call could work with: not above 0, or infinite or past MAX_TIMEOUT (gRPC's
+    deadline overflows, and it failed every call at once with a bare "Deadline Exceeded")."""
+    if timeout is not None and not 0 < timeout <= MAX_TIMEOUT:
+        raise ValueError(
+            f"timeout={timeout!r}: give the seconds a call may take (above 0, at most {MAX_TIMEOUT:.0e}), "
+            "or None for no bound"
+        )
 
 
 def with_default_port(target: str) -> str:

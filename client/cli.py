@@ -32,6 +32,7 @@ from client.api import (
     MAX_BATCH_ARTICLES,
     MAX_DELETES_PER_CALL,
     MAX_MESSAGE_BYTES,
+    MAX_TIMEOUT,
     SERVICE_NAME,
     Article,
     ArticleFailure,
@@ -280,7 +281,7 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value < float("inf"):
+    if not 0 < value <= MAX_TIMEOUT:
         raise argparse.ArgumentTypeError(f"{text} is out of range: give seconds above 0, e.g. 5 or 0.5")
     return value
 

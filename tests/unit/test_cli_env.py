@@ -49,6 +49,7 @@ def test_a_file_path_starting_with_a_tilde_is_in_the_home_directory_from_a_flag_
 
 
 @pytest.mark.parametrize(("given", "said"), [("0", "give seconds above 0"), ("inf", "give seconds above 0"),
+                                             ("1e10", "give seconds above 0"),
                                              ("soon", "'soon' is not a number of seconds")])  # fmt: skip
 def test_health_refuses_a_timeout_a_call_cannot_take_saying_what_to_give(
     given: str, said: str, capsys: pytest.CaptureFixture[str]

@@ -110,10 +110,11 @@ def test_the_client_pings_no_more_often_than_a_server_allows() -> None:
 @pytest.mark.parametrize(
     ("settings", "refusal"),
     [
-        ({"timeout": 0}, r"timeout=0: give the seconds a call may take \(above 0\), or None"),
+        ({"timeout": 0}, r"timeout=0: give the seconds a call may take \(above 0, at most 1e\+09\), or None"),
         ({"timeout": -5.0}, r"timeout=-5\.0: "),
         ({"timeout": float("nan")}, r"timeout=nan: "),
         ({"timeout": float("inf")}, r"timeout=inf: .* or None for no bound"),  # (every call failed at once)
+        ({"timeout": 1e10}, r"timeout=10000000000\.0: .* at most 1e\+09"),  # (gRPC's deadline overflowed)
         ({"keepalive_seconds": 2.0}, r"keepalive_seconds=2\.0 is below the 10 s a server allows .*too_many_pings"),
         ({"keepalive_seconds": 0, "min_keepalive_seconds": 0}, r"keepalive_seconds=0: .* above 0"),
     ],
