@@ -159,7 +159,12 @@ class Settings:
         least=1,
         most=1 << 28,  # (gRPC's message limit, derived from it, is an int32; and no news article is 256 MiB)
     )
-    max_batch: int = _setting(256, "articles the writer takes at once: one write transaction, one commit", least=1)
+    max_batch: int = _setting(
+        256,
+        "articles the writer takes at once: one write transaction, one commit (IndexArticle calls waiting are "
+        "taken besides, at most one a handler thread)",
+        least=1,
+    )
     max_workers: int = _setting(16, "gRPC handler threads", least=1)
     # Tokens, hashes and signatures in processes of their own, so all cores work (docs/perf.md: on 2 cores,
     # batched ingest with 1 worker ran at 1.6x the rate with none, and 2 workers did no better than 1).
@@ -244,7 +249,8 @@ class Settings:
 
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> Settings:
-        values = vars(ns)
+        # (`~` expanded in paths, from a flag or the environment, where docker -e and systemd leave it as it is)
+        values = {k: os.path.expanduser(v) if k in _PATHS and v else v for k, v in vars(ns).items()}
         detection = DetectionParams(**{f.name: values[f.name] for f in fields(DetectionParams)})
         top = {f.name: values[f.name] for f in fields(cls) if f.name != "detection"}
         top["data_dir"] = Path(top["data_dir"])
@@ -298,6 +304,9 @@ class Settings:
     def stream_limit(self) -> int:
         """How many request streams may be open at once (see max_streams)."""
         return self.max_streams if self.max_streams > 0 else max(1, self.max_workers * 3 // 4)
+
+
+_PATHS = frozenset({"data_dir", "tls_cert", "tls_key", "auth_token_file", "boilerplate_file"})
 
 
 def _check_ranges(settings: Settings | DetectionParams) -> None:

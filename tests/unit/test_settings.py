@@ -1,3 +1,4 @@
+import os
 import re
 from collections.abc import Callable
 from dataclasses import fields, replace
@@ -203,3 +204,13 @@ def test_settings_built_directly_are_checked_as_flags_are(build: Callable[[], ob
     a program embedding the service) took values the flags refuse, such as more streams than handler threads."""
     with pytest.raises(ValueError, match=re.escape(message)):
         build()
+
+
+def test_paths_starting_with_a_tilde_are_in_the_home_directory_from_flags_or_the_environment() -> None:
+    # (docker -e and systemd's Environment= hand a `~` on unexpanded: the server made a directory named "~")
+    home = os.path.expanduser("~")
+    env = {"NEARDUP_DATA_DIR": "~/srv", "NEARDUP_AUTH_TOKEN_FILE": "~/tokens", "NEARDUP_BOILERPLATE_FILE": ""}
+    settings = Settings.from_args(["--tls-cert", "~/c.pem", "--tls-key", "~/k.pem"], env)
+    assert settings.data_dir == Path(home, "srv") and settings.auth_token_file == f"{home}/tokens"
+    assert (settings.tls_cert, settings.tls_key) == (f"{home}/c.pem", f"{home}/k.pem")
+    assert settings.detection.boilerplate_file == ""  # (none given stays none)
