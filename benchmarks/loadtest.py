@@ -162,6 +162,7 @@ class Feed:
         self.handed_out = 0  # articles handed to a sender
         self.waited = 0.0  # seconds the senders waited for an article to be made (GeneratedArticles)
         self.ran_out = False  # a --duration run ended because every article had been sent
+        self.timed_out = False  # --duration ended the run (before --count, if both were given)
         self.start = time.monotonic()
         self._lock = threading.Lock()
         self.stopped = threading.Event()
@@ -180,6 +181,7 @@ class Feed:
             if delay > 0:
                 self.stopped.wait(delay)  # returns early if the run is stopped
         if self.duration is not None and time.monotonic() - self.start >= self.duration:
+            self.timed_out = True
             self.stopped.set()
             return None
         asked = time.monotonic()
@@ -561,8 +563,10 @@ def run_load(config: RunConfig, articles: Articles) -> dict[str, Any]:
     report["interrupted"] = interrupted  # by Ctrl-C: fewer articles than asked, and exit code 130
     report["ran_out_of_articles"] = feed.ran_out  # before --duration: each article is sent once
     # Articles of the run never sent: after Ctrl-C, or when every sender had stopped (a stream that fails
-    # ends its sender: its in-flight articles are counted failed, the rest of its share is never sent).
-    report["not_sent"] = (feed.limit if feed.limit is not None else feed.handed_out) - len(record.done)
+    # ends its sender: its in-flight articles are counted failed, the rest of its share is never sent). A run
+    # --duration ended sent what it could: the rest of --count is not "never sent".
+    planned = feed.handed_out if feed.limit is None or feed.timed_out else feed.limit
+    report["not_sent"] = planned - len(record.done)
     # Where the CPU went, per article: the server process (its GIL is the shared limit) and this client.
     done = max(report["articles"], 1)
     making = getattr(articles, "cpu_seconds", 0.0)  # (GeneratedArticles: making them is not sending them)
@@ -985,11 +989,13 @@ def _run_articles(args: argparse.Namespace) -> tuple[list[Article], Articles]:
         cap = int(args.rate * args.duration) + 1 if args.rate else GENERATED_CAP
         return preload, GeneratedArticles(generator, args.preload, cap, keep=args.compare)
     pool = args.count if args.count is not None else 50_000
-    if args.duration and args.rate:
+    if args.duration and args.rate:  # a paced run sends at most rate x duration, whatever --count says
         pool = min(pool, int(args.rate * args.duration) + 1)
     loaded = _articles(args.articles, pool + args.preload, args.republished or 0.0, args.seed)
     preload, articles = loaded[: args.preload], loaded[args.preload :]
-    if args.count is not None and len(articles) < args.count:  # (none is sent twice under a new id)
+    # Refused only when the file cannot hold what the run can send: with --duration and --rate too, the run
+    # ends at whichever limit comes first (it used to set --count against the capped pool, and refuse).
+    if args.count is not None and len(articles) < pool:  # (none is sent twice under a new id)
         held = f"{len(loaded):,}" + (f", {len(preload):,} of them for --preload" if preload else "")
         raise SystemExit(
             f"neardup-bench: --count {args.count:,} asks for more articles than {args.articles} holds ({held}): "

@@ -325,3 +325,18 @@ def test_a_duration_run_that_sent_every_article_it_took_says_none_went_unsent(
     assert report["ran_out_of_articles"] is False  # (the deadline ended it)
     assert report["ok"] == report["articles"] > 0
     assert report["not_sent"] == 0  # (the article a sender was refused at the deadline counted as unsent)
+
+
+def test_count_with_duration_and_rate_runs_until_the_first_limit_and_says_nothing_went_unsent(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
+) -> None:
+    running, client = server
+    path = tmp_path / "r.json"
+    argv = ["--target", f"127.0.0.1:{running.port}", "--mode", "unary", "--count", "1000", "--duration", "0.5",
+            "--rate", "20", "--no-progress", "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    # (it was refused: "--count 1,000 asks for more articles than generated holds (11)")
+    assert loadtest.main(argv) == 0
+    report = json.loads(path.read_text())
+    assert 0 < report["articles"] == report["ok"] == client.stats().articles <= 11  # the duration came first
+    assert report["not_sent"] == 0 and report["ran_out_of_articles"] is False
+    assert "never sent" not in capsys.readouterr().out
