@@ -340,3 +340,24 @@ def test_count_with_duration_and_rate_runs_until_the_first_limit_and_says_nothin
     assert 0 < report["articles"] == report["ok"] == client.stats().articles <= 11  # the duration came first
     assert report["not_sent"] == 0 and report["ran_out_of_articles"] is False
     assert "never sent" not in capsys.readouterr().out
+
+
+def test_compare_times_the_articles_answered_ok_alone(tmp_path: Path) -> None:
+    articles = corpus.generated(10)
+    for n in (1, 4, 7):  # refused by the server (INVALID_ARGUMENT): over its --max-body-bytes
+        articles[n] = type(articles[n])(id=articles[n].id, body=articles[n].body * 4)
+    limit = max(len(a.body.encode()) for n, a in enumerate(articles) if n not in (1, 4, 7))
+    source = tmp_path / "a.jsonl"
+    corpus.write_jsonl(articles, source)
+    path = tmp_path / "r.json"
+    with in_process_server(tmp_path / "data", max_body_bytes=limit) as (running, _):
+        argv = ["--target", f"127.0.0.1:{running.port}", "--mode", "stream", "--articles", str(source), "--count", "10",
+                "--compare", "--no-progress", "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+        assert loadtest.main(argv) == 1  # (not every article answered OK)
+    report = json.loads(path.read_text())
+    assert report["ok"] == 7 and report["errors"] == {"INVALID_ARGUMENT": 3}
+    c = report["compare"]
+    assert c["articles"] == 7  # (the recipe and the core were timed on all 10, the refused ones too)
+    assert len(c["datasketch_runs"]) == 1  # the run before the load timed all 10: not set beside it
+    assert c["grpc_vs_datasketch"] == report["throughput"] / c["datasketch_rate"]
+    assert loadtest.answered_ok(articles, {"gen-7-0", "gen-7-2", "nope"}) == [articles[0], articles[2]]
