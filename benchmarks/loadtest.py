@@ -713,7 +713,9 @@ def print_table(report: dict[str, Any]) -> None:
             f"CPU per article: server process {report['server_cpu_us_per_article']:.0f} µs "
             f"(not counting fingerprint workers), this client {report['client_cpu_us_per_article']:.0f} µs"
         )
-    if "compare" in report and report["compare"] is None:
+    if report.get("compare_interrupted"):
+        out.print("--compare was interrupted by Ctrl-C: no in-process figures; the load's are above")
+    elif "compare" in report and report["compare"] is None:
         out.print("no article was answered OK: nothing to time in-process (--compare)")
     elif "compare" in report:
         c = report["compare"]
@@ -1066,7 +1068,10 @@ def _run(args: argparse.Namespace, security: dict[str, Any], preload: list[Artic
         if spawned:
             spawned.close()
     if args.compare:
-        _compare_ok(report, articles, record.ok_ids, recipe_before, args.count)
+        try:
+            _compare_ok(report, articles, record.ok_ids, recipe_before, args.count)
+        except KeyboardInterrupt:  # (the load's report is still written: it lost the whole run's)
+            report["compare"], report["compare_interrupted"] = None, True
     report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     report["parameters"] = _parameters(args, target)
     _warn_if_resent(report)
@@ -1074,7 +1079,7 @@ def _run(args: argparse.Namespace, security: dict[str, Any], preload: list[Artic
     print_table(report)
     save_plot(report, args.plot)
     out.print(f"report: {args.report}  plot: {args.plot}")
-    if report["interrupted"]:
+    if report["interrupted"] or report.get("compare_interrupted"):
         return INTERRUPTED
     return 0 if report["ok"] == report["articles"] else 1
 

@@ -361,3 +361,28 @@ def test_compare_times_the_articles_answered_ok_alone(tmp_path: Path) -> None:
     assert len(c["datasketch_runs"]) == 1  # the run before the load timed all 10: not set beside it
     assert c["grpc_vs_datasketch"] == report["throughput"] / c["datasketch_rate"]
     assert loadtest.answered_ok(articles, {"gen-7-0", "gen-7-2", "nope"}) == [articles[0], articles[2]]
+
+
+def test_ctrl_c_during_compare_after_the_load_still_writes_the_loads_report(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    running, client = server
+    recipe, runs = baseline.datasketch_recipe, []
+
+    def ctrl_c_in_the_run_after_the_load(articles: list[object]) -> baseline.RunResult:
+        runs.append(client.stats().articles)
+        if len(runs) == 2:
+            _thread.interrupt_main()  # as SIGINT, in the main thread, while it times the recipe
+        return recipe(articles)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(baseline, "datasketch_recipe", ctrl_c_in_the_run_after_the_load)
+    path = tmp_path / "r.json"
+    argv = ["--target", f"127.0.0.1:{running.port}", "--count", "12", "--compare", "--no-progress",
+            "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == loadtest.INTERRUPTED  # (a traceback, and no report at all)
+    assert runs == [0, 12]  # before the load, then after it
+    report = json.loads(path.read_text())
+    assert report["ok"] == 12 and report["interrupted"] is False
+    assert report["compare"] is None and report["compare_interrupted"] is True
+    assert "--compare was interrupted by Ctrl-C" in capsys.readouterr().out
