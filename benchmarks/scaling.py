@@ -71,14 +71,19 @@ def measure(args: argparse.Namespace, save: Callable[[list[dict[str, Any]]], Non
     server = SpawnedServer(extra, data_dir)
     empty_rss = args.empty_rss or rss_bytes(server.proc.pid)
     stored, n, rows = 0, 0, []
-    if args.resume:  # continue growing a kept store: replay the generator up to what it holds
-        with NeardupClient(server.target) as client:
-            stored = n = client.stats().articles
-        for i in range(n):
-            generator.make(i)
-        console.log(f"resuming at {stored:,} stored articles")
-        sizes = [s for s in sizes if s > stored]  # (one already reached measured nothing new)
     try:
+        if args.resume:  # continue growing a kept store: replay the generator up to what it holds
+            with NeardupClient(server.target) as client:
+                stored = n = client.stats().articles
+            sizes = [s for s in sizes if s > stored]  # (one already reached measured nothing new)
+            if not sizes:  # (it ended silently, exit 0, writing nothing)
+                raise SystemExit(
+                    f"scaling: the store in {data_dir} holds {stored:,} articles, at or past every size of --sizes "
+                    f"(the largest {args.sizes[-1]:,}): nothing to measure; give a larger size"
+                )
+            for i in range(n):
+                generator.make(i)
+            console.log(f"resuming at {stored:,} stored articles")
         for size in sizes:
             ingest_seconds, ingested = 0.0, 0
             while stored < size:
