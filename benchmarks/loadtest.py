@@ -855,11 +855,11 @@ def _target(value: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _whole(minimum: int) -> Callable[[str], int]:
+def whole(minimum: int) -> Callable[[str], int]:
     """An argparse type: a whole number at least `minimum` (argparse names the flag in its error). A
     --concurrency 0 or --count 0 used to run, send nothing, and exit 0."""
 
-    def whole(text: str) -> int:
+    def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
@@ -868,13 +868,13 @@ def _whole(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"{value} is below {minimum}, the least it can be")
         return value
 
-    return whole
+    return parse
 
 
-def _number(low: float, high: float = math.inf, low_included: bool = False) -> Callable[[str], float]:
+def number(low: float, high: float = math.inf, low_included: bool = False) -> Callable[[str], float]:
     """An argparse type: a number above `low` (or at it, `low_included`) and at most `high`."""
 
-    def number(text: str) -> float:
+    def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
@@ -885,7 +885,7 @@ def _number(low: float, high: float = math.inf, low_included: bool = False) -> C
                                              + (f" to {high:g}" if high < math.inf else ""))  # fmt: skip
         return value
 
-    return number
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -896,18 +896,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spawn", action="store_true", help="start a fresh server on 127.0.0.1 port 0 for this run")
     p.add_argument("--server-arg", action="append", default=[], help="extra flag for the spawned server")
     p.add_argument("--mode", choices=MODES, default="stream")
-    p.add_argument("--concurrency", type=_whole(1), default=2, help="calls (or streams) in flight at once")
-    p.add_argument("--count", type=_whole(1), help="articles to send (default: all articles when no --duration)")
-    p.add_argument("--duration", type=_number(0), help="seconds to run")
-    p.add_argument("--rate", type=_number(0), help="target articles/s over all senders (default: as fast as possible)")
+    p.add_argument("--concurrency", type=whole(1), default=2, help="calls (or streams) in flight at once")
+    p.add_argument("--count", type=whole(1), help="articles to send (default: all articles when no --duration)")
+    p.add_argument("--duration", type=number(0), help="seconds to run")
+    p.add_argument("--rate", type=number(0), help="target articles/s over all senders (default: as fast as possible)")
     p.add_argument(
         "--check-share",
-        type=_number(0, 1, low_included=True),
+        type=number(0, 1, low_included=True),
         default=0.5,
         help="share of CheckArticle calls in --mode mix",
     )
-    p.add_argument("--batch", type=_whole(1), default=64, help="articles per message in --mode batch")
-    p.add_argument("--window", type=_whole(1),
+    p.add_argument("--batch", type=whole(1), default=64, help="articles per message in --mode batch")
+    p.add_argument("--window", type=whole(1),
                    help=f"articles one stream may have sent and not had answered (default {STREAM_MODE_WINDOW} in "
                         "--mode stream, 2 batches in --mode batch): an article's latency runs from when it enters "
                         "this window to its answer")  # fmt: skip
@@ -927,17 +927,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--articles", default="generated", help="'generated' or a JSONL(.gz) file of articles")
     p.add_argument(
         "--republished",
-        type=_number(0, 1, low_included=True),
+        type=number(0, 1, low_included=True),
         help=f"share of republications when generated (default {DEFAULT_REPUBLISHED})",
     )
     p.add_argument("--seed", type=int, default=7,
                    help="seed of the generated articles; their ids carry it (gen-SEED-N): a second run with the same "
                         "seed against one server re-sends the same articles")  # fmt: skip
     p.add_argument(
-        "--preload", type=_whole(0), default=0, help="index this many other articles before the run (in batches)"
+        "--preload", type=whole(0), default=0, help="index this many other articles before the run (in batches)"
     )
-    p.add_argument("--server-pid", type=_whole(1), help="sample this process's RSS every second (soak runs)")
-    p.add_argument("--timeout", type=_number(0), default=600.0, help="deadline per call or stream, seconds")
+    p.add_argument("--server-pid", type=whole(1), help="sample this process's RSS every second (soak runs)")
+    p.add_argument("--timeout", type=number(0), default=600.0, help="deadline per call or stream, seconds")
     p.add_argument("--compare", action="store_true", help="also time the same articles in-process (core, recipe)")
     p.add_argument("--report", type=Path, default=Path("bench-report.json"))
     p.add_argument("--plot", type=Path, default=Path("bench-report.png"))

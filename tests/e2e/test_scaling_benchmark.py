@@ -54,3 +54,24 @@ def test_resuming_a_store_at_or_past_every_size_says_so_and_writes_nothing(tmp_p
         scaling.main(args)
     assert str(refused.value.code).startswith(f"scaling: the store in {store} holds 5 articles, at or past every")
     assert not out.with_suffix(".json").exists()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "says"),
+    [
+        ("--queries", "0", "0 is below 1"),
+        ("--streams", "0", "0 is below 1"),
+        ("--check-concurrency", "-2", "-2 is below 1"),
+        ("--workers", "-1", "-1 is below 0"),
+        ("--republished", "1.5", "1.5 is out of range: give a number from 0 to 1"),
+        ("--empty-rss", "-1", "-1 is below 0"),
+    ],
+)
+def test_a_number_that_cannot_make_a_measurement_is_refused_naming_its_flag(
+    flag: str, value: str, says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (--queries 0 ran, and reported the checks it never made as 0/s and 0 ms)
+    with pytest.raises(SystemExit) as refused:
+        scaling.main(["--sizes", "10", flag, value])
+    assert refused.value.code == 2
+    assert f"argument {flag}: {says}" in capsys.readouterr().err
