@@ -50,6 +50,8 @@ from client.api import (
     read_token_file,
     with_default_port,
 )
+from client.cli import cannot_talk_hint
+from client.errors import NeardupClientError, from_rpc_error
 from client.jsonl import InputError
 
 MODES = ("unary", "stream", "batch", "check", "mix")
@@ -485,6 +487,7 @@ def require_loopback(target: str) -> None:
 
 
 READY_WAIT = 5.0  # seconds a run waits for its server to answer at the start (at most --timeout)
+READY_PROBE = 2.0  # seconds the one call that asks why the server did not answer may take
 
 
 def connect(target: str, timeout: float, tls: bool = False, ca_file: str | None = None) -> grpc.Channel:
@@ -501,14 +504,28 @@ def connect(target: str, timeout: float, tls: bool = False, ca_file: str | None 
     try:
         grpc.channel_ready_future(channel).result(timeout=wait)
     except grpc.FutureTimeoutError:
+        why = _why_not_ready(channel)
         channel.close()
-        tls_hint = "; if it speaks plaintext, leave out --tls and --ca-file" if tls or ca_file else (
-            "; if it serves TLS, add --tls or --ca-file")  # fmt: skip
+        if why is None:  # (it answered: the server came up just now)
+            return open_channel(target, tls=tls, ca_file=ca_file)
+        # Something answers there and these settings cannot talk to it: the neardup CLI's diagnosis.
+        if hint := cannot_talk_hint(why, target, tls or ca_file is not None, env=False):
+            raise SystemExit(f"neardup-bench: cannot talk to {target}: {why.details}{hint}") from None
         raise SystemExit(
             f"neardup-bench: cannot reach {target} within {wait:g} s: is `neardup serve` running there, on "
-            f"that port? (--target names it; --spawn starts a server for the run{tls_hint})"
+            f"that port? (--target names it; --spawn starts a server for the run)"
         ) from None
     return channel
+
+
+def _why_not_ready(channel: grpc.Channel) -> NeardupClientError | None:
+    """The error of one call on a channel that did not become ready: the readiness wait swallows the TLS
+    library's complaint, which says what to change (a certificate not trusted, TLS to a plaintext port)."""
+    try:
+        pb_grpc.NearDuplicateServiceStub(channel).GetStats(pb.GetStatsRequest(), timeout=READY_PROBE)
+    except grpc.RpcError as exc:
+        return from_rpc_error(exc)
+    return None
 
 
 # ---- the run -----------------------------------------------------------------------------------

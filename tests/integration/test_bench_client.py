@@ -386,3 +386,18 @@ def test_ctrl_c_during_compare_after_the_load_still_writes_the_loads_report(
     assert report["ok"] == 12 and report["interrupted"] is False
     assert report["compare"] is None and report["compare_interrupted"] is True
     assert "--compare was interrupted by Ctrl-C" in capsys.readouterr().out
+
+
+def test_tls_to_a_server_whose_certificate_is_not_trusted_says_so_as_the_cli_does(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path)  # (its CA is not among the system's)
+    with in_process_server(tmp_path / "data", tls_cert=str(pki.cert), tls_key=str(pki.key)) as (running, _):
+        argv = ["--target", f"127.0.0.1:{running.port}", "--tls", "--count", "3", "--timeout", "2",
+                "--no-progress"]  # fmt: skip
+        with pytest.raises(SystemExit) as ended:  # (it said the server might speak plaintext)
+            loadtest.main(argv)
+    said = str(ended.value.code)
+    assert said.startswith(f"neardup-bench: cannot talk to 127.0.0.1:{running.port}: ")
+    assert "CERTIFICATE_VERIFY_FAILED" in said
+    assert said.endswith("(the server's certificate is not signed by a CA this command trusts: --ca-file names "
+                         "the CA to trust)")  # fmt: skip
+    assert "plaintext" not in said
