@@ -486,11 +486,13 @@ def require_loopback(target: str) -> None:
     raise SystemExit(f"neardup-bench only targets loopback (127.0.0.1, ::1, localhost), not {target!r}")
 
 
-READY_WAIT = 5.0  # seconds a run waits for its server to answer at the start (at most --timeout)
+# Seconds a run waits for its server to answer at the start. Not bounded by --timeout, a deadline per call:
+# a --timeout 0.001 against a live server said it could not reach it (the connection takes longer to set up).
+READY_WAIT = 5.0
 READY_PROBE = 2.0  # seconds the one call that asks why the server did not answer may take
 
 
-def connect(target: str, timeout: float, tls: bool = False, ca_file: str | None = None) -> grpc.Channel:
+def connect(target: str, tls: bool = False, ca_file: str | None = None) -> grpc.Channel:
     """A channel to `target` once it is ready, or the run ended with a one-line reason (not gRPC's bare
     FutureTimeoutError after 30 s): nothing is sent, nor timed in-process, against no server. TLS as the
     neardup client sets it up (the same code)."""
@@ -500,7 +502,7 @@ def connect(target: str, timeout: float, tls: bool = False, ca_file: str | None 
         raise SystemExit(f"neardup-bench: cannot read the CA file {ca_file}: {exc.strerror or exc}") from None
     except ValueError as exc:  # (a CA file with no certificate in it: the message says so)
         raise SystemExit(f"neardup-bench: {exc}") from None
-    wait = min(READY_WAIT, timeout)
+    wait = READY_WAIT
     try:
         grpc.channel_ready_future(channel).result(timeout=wait)
     except grpc.FutureTimeoutError:
@@ -561,7 +563,7 @@ def run_articles(
 def run_load(config: RunConfig, articles: Articles, record: Record | None = None) -> dict[str, Any]:
     """One run; `record`, when given, is filled with what came back (--compare reads the ids answered OK)."""
     require_loopback(config.target)
-    channel = connect(config.target, config.timeout, config.tls, config.ca_file)
+    channel = connect(config.target, config.tls, config.ca_file)
     stub = pb_grpc.NearDuplicateServiceStub(channel)
     feed = Feed(articles, config.count, config.duration, config.rate)
     record = record if record is not None else Record()
@@ -1061,7 +1063,7 @@ def _run_articles(args: argparse.Namespace) -> tuple[list[Article], Articles]:
 def _run(args: argparse.Namespace, security: dict[str, Any], preload: list[Article], articles: Articles) -> int:
     """The run once its articles are to hand: the load (after --preload), --compare, the report; the exit code."""
     if not args.spawn:  # (before timing anything in-process for --compare)
-        connect(args.target, args.timeout, args.tls, args.ca_file).close()
+        connect(args.target, args.tls, args.ca_file).close()
     # With --count the load sends exactly these articles (unless it fails): time the recipe on them first too.
     recipe_before = None
     if args.compare and args.count and isinstance(articles, list):
