@@ -740,10 +740,18 @@ def print_table(report: dict[str, Any]) -> None:
         c = report["compare"]
         out.print(
             f"in-process, the {c['articles']} articles answered OK: datasketch recipe {c['datasketch_rate']:,.0f}/s "
-            f"(mean of {' and '.join(f'{r:,.0f}' for r in c['datasketch_runs'])}/s: before and after the load), "
+            f"({_recipe_runs(c['datasketch_runs'])}), "
             f"neardup core {c['core_rate']:,.0f}/s ({c['core_vs_datasketch']:.2f}x); "
             f"gRPC {report['mode']} {report['throughput']:,.0f} ok/s = {c['grpc_vs_datasketch']:.2f}x the recipe"
         )
+
+
+def _recipe_runs(runs: Sequence[float]) -> str:
+    """When the recipe was timed: a --duration run (or one some articles of were refused) times it once, after
+    the load (it was said to be a mean of runs before and after)."""
+    if len(runs) == 1:
+        return "timed after the load"
+    return f"mean of {' and '.join(f'{r:,.0f}' for r in runs)}/s: before and after the load"
 
 
 def _table_rows(report: dict[str, Any]) -> list[list[str]]:
