@@ -1076,7 +1076,11 @@ def _run(args: argparse.Namespace, security: dict[str, Any], preload: list[Artic
     recipe_before = None
     if args.compare and args.count and isinstance(articles, list):
         recipe_before = baseline.datasketch_recipe(articles[: args.count]).rate
-    spawned = SpawnedServer(args.server_arg) if args.spawn else None
+    try:
+        spawned = SpawnedServer(args.server_arg) if args.spawn else None
+    except KeyboardInterrupt:  # (SpawnedServer stopped it; a traceback from the wait for its port said no more)
+        console.print("neardup-bench: interrupted by Ctrl-C while the spawned server started (it is stopped)")
+        return INTERRUPTED
     try:
         target = spawned.target if spawned else args.target
         pid = args.server_pid or (spawned.proc.pid if spawned else None)

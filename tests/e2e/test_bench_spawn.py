@@ -57,3 +57,19 @@ def test_a_timeout_per_call_shorter_than_a_connection_takes_still_finds_the_serv
         server.stop()
     report = json.loads(path.read_text())
     assert report["articles"] == 3 and report["parameters"]["timeout"] == 0.001
+
+
+def test_ctrl_c_while_the_spawned_server_starts_ends_the_bench_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def ctrl_c_once_it_runs() -> None:
+        if until(lambda: bool(_serving_children()), timeout=30):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=ctrl_c_once_it_runs, daemon=True).start()
+    argv = ["--spawn", "--count", "3", "--no-progress", "--report", str(tmp_path / "r.json"),
+            "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == loadtest.INTERRUPTED  # (a KeyboardInterrupt traceback from _wait_serving)
+    assert "interrupted by Ctrl-C while the spawned server started" in capsys.readouterr().err
+    assert until(lambda: not _serving_children(), timeout=30)
+    assert not (tmp_path / "r.json").exists()
