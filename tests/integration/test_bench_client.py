@@ -401,3 +401,13 @@ def test_tls_to_a_server_whose_certificate_is_not_trusted_says_so_as_the_cli_doe
     assert said.endswith("(the server's certificate is not signed by a CA this command trusts: --ca-file names "
                          "the CA to trust)")  # fmt: skip
     assert "plaintext" not in said
+
+
+def test_no_server_is_said_before_any_generated_article_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_making(*_: object) -> None:
+        raise AssertionError("an article was made though no server answers")
+
+    monkeypatch.setattr(corpus.ArticleGenerator, "make", no_making)  # (10,000 took 6 s before the server was tried)
+    with pytest.raises(SystemExit) as ended:  # (nothing listens at port 1)
+        loadtest.main(["--target", "127.0.0.1:1", "--no-progress"])
+    assert str(ended.value.code).startswith("neardup-bench: cannot reach 127.0.0.1:1 within 5 s")
