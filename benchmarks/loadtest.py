@@ -716,6 +716,8 @@ def print_table(report: dict[str, Any]) -> None:
     if report.get("waited_for_articles_s", 0) > 0.01 * report["seconds"]:
         out.print(f"the senders waited {report['waited_for_articles_s']:.1f} s for generated articles to be made: "
                   "making them bounded the rate (--count or --articles FILE: made before the clock)")  # fmt: skip
+    if "UNAUTHENTICATED" in report["errors"]:
+        out.print(_token_hint(report.get("parameters", {}).get("token", False)))
     if report["errors"]:
         out.print(f"ok/s counts the articles answered OK; all answers, errors included: "
                   f"{report['answered_per_s']:,.0f}/s")  # fmt: skip
@@ -744,6 +746,14 @@ def print_table(report: dict[str, Any]) -> None:
             f"neardup core {c['core_rate']:,.0f}/s ({c['core_vs_datasketch']:.2f}x); "
             f"gRPC {report['mode']} {report['throughput']:,.0f} ok/s = {c['grpc_vs_datasketch']:.2f}x the recipe"
         )
+
+
+def _token_hint(token_sent: bool) -> str:
+    """What to change when the server asked for a bearer token (in every mode: a stream refused said nothing)."""
+    if token_sent:
+        return ("UNAUTHENTICATED: the server does not accept the token in --token-file "
+                "(is it one its --auth-token-file lists?)")  # fmt: skip
+    return "UNAUTHENTICATED: the server asks for a bearer token: --token-file names the file that holds it"
 
 
 def _recipe_runs(runs: Sequence[float]) -> str:

@@ -411,3 +411,23 @@ def test_no_server_is_said_before_any_generated_article_is_made(monkeypatch: pyt
     with pytest.raises(SystemExit) as ended:  # (nothing listens at port 1)
         loadtest.main(["--target", "127.0.0.1:1", "--no-progress"])
     assert str(ended.value.code).startswith("neardup-bench: cannot reach 127.0.0.1:1 within 5 s")
+
+
+@pytest.mark.parametrize("mode", ["stream", "unary"])
+def test_a_server_that_asks_for_a_token_not_given_is_answered_with_token_file(
+    tmp_path: Path, mode: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("the-token\n")
+    token_file.chmod(0o600)
+    with in_process_server(tmp_path / "data", auth_token_file=str(token_file)) as (running, _):
+        argv = ["--target", f"127.0.0.1:{running.port}", "--mode", mode, "--count", "4", "--no-progress",
+                "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+        assert loadtest.main(argv) == 1
+        said = " ".join(capsys.readouterr().out.split())
+        assert "the server asks for a bearer token: --token-file names the file that holds it" in said
+        wrong = tmp_path / "wrong"
+        wrong.write_text("not-the-token\n")
+        wrong.chmod(0o600)
+        assert loadtest.main([*argv, "--token-file", str(wrong)]) == 1
+        assert "does not accept the token in --token-file" in " ".join(capsys.readouterr().out.split())
