@@ -946,8 +946,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=whole(1), default=64, help="articles per message in --mode batch")
     p.add_argument("--window", type=whole(1),
                    help=f"articles one stream may have sent and not had answered (default {STREAM_MODE_WINDOW} in "
-                        "--mode stream, 2 batches in --mode batch): an article's latency runs from when it enters "
-                        "this window to its answer")  # fmt: skip
+                        "--mode stream, 2 batches in --mode batch; a batch bigger than it goes alone): an article's "
+                        "latency runs from when it enters this window to its answer")  # fmt: skip
     p.add_argument(
         "--tls",
         action="store_true",
@@ -975,7 +975,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--server-pid", type=whole(1), help="sample this process's RSS every second (soak runs)")
     p.add_argument("--timeout", type=number(0), default=600.0, help="deadline per call or stream, seconds")
-    p.add_argument("--compare", action="store_true", help="also time the same articles in-process (core, recipe)")
+    p.add_argument("--compare", action="store_true", help="also time the articles answered OK in-process")
     p.add_argument("--report", type=Path, default=Path("bench-report.json"))
     p.add_argument("--plot", type=Path, default=Path("bench-report.png"))
     p.add_argument("--no-progress", action="store_true")
@@ -1015,7 +1015,9 @@ def _parameters(args: argparse.Namespace, target: str) -> dict[str, Any]:
         "target": target, "spawned": args.spawn, "server_args": args.server_arg, "mode": args.mode,
         "concurrency": args.concurrency, "count": args.count, "duration": args.duration, "rate": args.rate,
         "check_share": args.check_share if args.mode == "mix" else None,
-        "batch": args.batch if args.mode == "batch" else None, "window": args.window,
+        "batch": args.batch if args.mode == "batch" else None,
+        # The window the streams kept, the default's too (null when it was left out, as if there were none).
+        "window": (args.window or default_window(args.mode, args.batch)) if args.mode in ("stream", "batch") else None,
         "articles": args.articles, "republished": args.republished if args.articles == "generated" else None,
         "seed": args.seed, "preload": args.preload,
         "timeout": args.timeout, "tls": args.tls or args.ca_file is not None, "token": args.token_file is not None,

@@ -240,7 +240,7 @@ def test_the_report_records_what_was_asked_and_what_was_found_and_a_rerun_is_cal
     assert (asked["target"], asked["mode"], asked["batch"], asked["count"], asked["duration"]) == (
         target, "batch", 3, 10, None)  # fmt: skip
     assert (asked["articles"], asked["republished"], asked["seed"], asked["concurrency"]) == ("generated", 1.0, 11, 2)
-    assert report["window"] == 6  # (2 batches by default)
+    assert report["window"] == asked["window"] == 6  # (2 batches by default; the parameters said null)
     assert 1 <= report["matches_found"] <= 10  # (every article after the first republishes one)
     assert report["index_outcomes"] == {"NEW": 10}
     assert "stored on the server already" not in capsys.readouterr().err
