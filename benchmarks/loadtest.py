@@ -211,12 +211,12 @@ class Record:
     peak: int = 0  # the most articles one stream had unanswered at once (stream and batch modes)
     matched: int = 0  # verdicts naming at least one stored article the article republishes or is republished by
     outcomes: Counter[str] = field(default_factory=Counter)  # index verdicts by IndexOutcome: NEW, UNCHANGED, …
-    ok_ids: set[str] = field(default_factory=set)  # the articles answered OK: --compare times those alone
+    ok_ids: set[str] | None = None  # the articles answered OK, when a set is given (--compare times those alone)
 
     def add(self, finished: float, latency: float, kind: str, status: str, article_id: str = "") -> None:
         with self.lock:
             self.done.append((finished, latency, kind, status))
-            if status == "OK":
+            if status == "OK" and self.ok_ids is not None:
                 self.ok_ids.add(article_id)
 
     def verdict(self, verdict: pb.Verdict) -> None:
@@ -1115,14 +1115,14 @@ def _run(args: argparse.Namespace, security: dict[str, Any], preload: list[Artic
         config = RunConfig(target, args.mode, args.concurrency, args.count, args.duration, args.rate,
                            args.check_share, args.timeout, pid, not args.no_progress, args.batch,
                            args.window, **security)  # fmt: skip
-        record = Record()
+        record = Record(ok_ids=set() if args.compare else None)  # (ids kept for --compare only: memory)
         report = run_load(config, articles, record)
     finally:
         if spawned:
             spawned.close()
     if args.compare:
         try:
-            _compare_ok(report, articles, record.ok_ids, recipe_before, args.count)
+            _compare_ok(report, articles, record.ok_ids or set(), recipe_before, args.count)
         except KeyboardInterrupt:  # (the load's report is still written: it lost the whole run's)
             report["compare"], report["compare_interrupted"] = None, True
     report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
