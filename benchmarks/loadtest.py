@@ -526,8 +526,13 @@ def _why_not_ready(channel: grpc.Channel) -> NeardupClientError | None:
     try:
         pb_grpc.NearDuplicateServiceStub(channel).GetStats(pb.GetStatsRequest(), timeout=READY_PROBE)
     except grpc.RpcError as exc:
-        return from_rpc_error(exc)
+        why = from_rpc_error(exc)
+        # Any other code is the server's own answer (UNAUTHENTICATED: this call carries no token): it is there.
+        return why if why.code in _NOT_ANSWERED else None
     return None
+
+
+_NOT_ANSWERED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.DEADLINE_EXCEEDED)
 
 
 # ---- the run -----------------------------------------------------------------------------------

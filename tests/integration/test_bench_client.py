@@ -13,7 +13,7 @@ from neardup.v1 import neardup_pb2 as pb
 
 from benchmarks import baseline, corpus, loadtest
 from client import NeardupClient
-from client.api import DEFAULT_PORT
+from client.api import DEFAULT_PORT, open_channel
 from service.grpc_server import RunningServer
 from tests.integration.test_tls import make_pki
 from tests.support import in_process_server, until
@@ -431,3 +431,21 @@ def test_a_server_that_asks_for_a_token_not_given_is_answered_with_token_file(
         wrong.chmod(0o600)
         assert loadtest.main([*argv, "--token-file", str(wrong)]) == 1
         assert "does not accept the token in --token-file" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_probe_the_server_refuses_for_want_of_a_token_counts_as_the_server_answering(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("the-token\n")
+    token_file.chmod(0o600)
+    with in_process_server(tmp_path / "data", auth_token_file=str(token_file)) as (running, _):
+        channel = open_channel(f"127.0.0.1:{running.port}")
+        try:  # (UNAUTHENTICATED was taken for a server not reached, once the readiness wait had passed)
+            assert loadtest._why_not_ready(channel) is None
+        finally:
+            channel.close()
+    channel = open_channel("127.0.0.1:1")  # nothing listens: the probe's error says why
+    try:
+        why = loadtest._why_not_ready(channel)
+        assert why is not None and why.code.name == "UNAVAILABLE"
+    finally:
+        channel.close()
