@@ -4,7 +4,7 @@ Modes: `unary` (IndexArticle), `stream` (IndexArticles), `batch` (IndexArticleBa
 `--batch` articles per message), `check` (CheckArticle), `mix` (unary index and check
 calls in a chosen share). Every run is bounded by --count or
 --duration (or both), targets loopback only, and stops by itself. At the end: a table,
-a JSON report, a PNG plot. `--compare` also times the same articles in-process through
+a JSON report, a PNG plot. `--compare` also times the articles answered OK in-process through
 neardup's detection core and through the plain datasketch recipe (before the load too, with
 --count: the recipe's rate is then the mean of the runs on either side), and prints ratios.
 
@@ -50,6 +50,8 @@ from client.api import (
     read_token_file,
     with_default_port,
 )
+from client.cli import cannot_talk_hint
+from client.errors import NeardupClientError, from_rpc_error
 from client.jsonl import InputError
 
 MODES = ("unary", "stream", "batch", "check", "mix")
@@ -162,6 +164,7 @@ class Feed:
         self.handed_out = 0  # articles handed to a sender
         self.waited = 0.0  # seconds the senders waited for an article to be made (GeneratedArticles)
         self.ran_out = False  # a --duration run ended because every article had been sent
+        self.timed_out = False  # --duration ended the run (before --count, if both were given)
         self.start = time.monotonic()
         self._lock = threading.Lock()
         self.stopped = threading.Event()
@@ -180,6 +183,7 @@ class Feed:
             if delay > 0:
                 self.stopped.wait(delay)  # returns early if the run is stopped
         if self.duration is not None and time.monotonic() - self.start >= self.duration:
+            self.timed_out = True
             self.stopped.set()
             return None
         asked = time.monotonic()
@@ -207,10 +211,13 @@ class Record:
     peak: int = 0  # the most articles one stream had unanswered at once (stream and batch modes)
     matched: int = 0  # verdicts naming at least one stored article the article republishes or is republished by
     outcomes: Counter[str] = field(default_factory=Counter)  # index verdicts by IndexOutcome: NEW, UNCHANGED, …
+    ok_ids: set[str] | None = None  # the articles answered OK, when a set is given (--compare times those alone)
 
-    def add(self, finished: float, latency: float, kind: str, status: str) -> None:
+    def add(self, finished: float, latency: float, kind: str, status: str, article_id: str = "") -> None:
         with self.lock:
             self.done.append((finished, latency, kind, status))
+            if status == "OK" and self.ok_ids is not None:
+                self.ok_ids.add(article_id)
 
     def verdict(self, verdict: pb.Verdict) -> None:
         with self.lock:
@@ -287,27 +294,27 @@ def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Re
         except grpc.RpcError as exc:
             status = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
         now = time.monotonic()
-        record.add(now - feed.start, now - sent, kind, status)
+        record.add(now - feed.start, now - sent, kind, status, article.id)
 
 
 def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, timeout: float,
                    window: Window, batch: int | None = None, metadata: Metadata = ()) -> None:  # fmt: skip
     """IndexArticles (one article a message), or IndexArticleBatches with `batch` articles a message; at most
     `window` articles unanswered, each article's clock started when it is let into the window."""
-    sent_at: deque[tuple[float, int]] = deque()  # (when, how many articles): answers come in request order
+    sent_at: deque[tuple[float, list[str]]] = deque()  # (when, the articles' ids): answers come in request order
 
     def messages() -> Iterator[pb.IndexArticlesRequest]:
         for article in feed:
             if not window.take(1):
                 return
-            sent_at.append((time.monotonic(), 1))
+            sent_at.append((time.monotonic(), [article.id]))
             yield pb.IndexArticlesRequest(article=article.to_pb())
 
     def batch_messages(size: int) -> Iterator[pb.IndexArticleBatchesRequest]:
         for chunk in article_batches(feed, size):  # (as the client sends them: capped in bytes too)
             if not window.take(len(chunk)):
                 return
-            sent_at.append((time.monotonic(), len(chunk)))
+            sent_at.append((time.monotonic(), [a.id for a in chunk]))
             yield pb.IndexArticleBatchesRequest(articles=chunk)
 
     try:
@@ -319,20 +326,20 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
             responses = ((r,) for r in stub.IndexArticles(messages(), timeout=timeout, metadata=metadata))
         for results in responses:
             now = time.monotonic()
-            sent, count = sent_at.popleft()
-            for result in results:  # a batch's articles waited as long as it
+            sent, ids = sent_at.popleft()
+            for article_id, result in zip(ids, results, strict=False):  # a batch's articles waited as long as it
                 status = _status_name(result.error.code) if result.HasField("error") else "OK"
-                record.add(now - feed.start, now - sent, "index", status)
+                record.add(now - feed.start, now - sent, "index", status, article_id)
                 if result.HasField("verdict"):
                     record.verdict(result.verdict)
-            window.give(count)
+            window.give(len(ids))
     except grpc.RpcError as exc:  # the whole stream failed: count what was in flight as failed
         now = time.monotonic()
         name = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
         while sent_at:
-            sent, count = sent_at.popleft()
-            for _ in range(count):
-                record.add(now - feed.start, now - sent, "index", name)
+            sent, ids = sent_at.popleft()
+            for article_id in ids:
+                record.add(now - feed.start, now - sent, "index", name, article_id)
     finally:
         window.close()
         record.peak_in_flight(window.peak)
@@ -479,10 +486,13 @@ def require_loopback(target: str) -> None:
     raise SystemExit(f"neardup-bench only targets loopback (127.0.0.1, ::1, localhost), not {target!r}")
 
 
-READY_WAIT = 5.0  # seconds a run waits for its server to answer at the start (at most --timeout)
+# Seconds a run waits for its server to answer at the start. Not bounded by --timeout, a deadline per call:
+# a --timeout 0.001 against a live server said it could not reach it (the connection takes longer to set up).
+READY_WAIT = 5.0
+READY_PROBE = 2.0  # seconds the one call that asks why the server did not answer may take
 
 
-def connect(target: str, timeout: float, tls: bool = False, ca_file: str | None = None) -> grpc.Channel:
+def connect(target: str, tls: bool = False, ca_file: str | None = None) -> grpc.Channel:
     """A channel to `target` once it is ready, or the run ended with a one-line reason (not gRPC's bare
     FutureTimeoutError after 30 s): nothing is sent, nor timed in-process, against no server. TLS as the
     neardup client sets it up (the same code)."""
@@ -492,18 +502,37 @@ def connect(target: str, timeout: float, tls: bool = False, ca_file: str | None 
         raise SystemExit(f"neardup-bench: cannot read the CA file {ca_file}: {exc.strerror or exc}") from None
     except ValueError as exc:  # (a CA file with no certificate in it: the message says so)
         raise SystemExit(f"neardup-bench: {exc}") from None
-    wait = min(READY_WAIT, timeout)
+    wait = READY_WAIT
     try:
         grpc.channel_ready_future(channel).result(timeout=wait)
     except grpc.FutureTimeoutError:
+        why = _why_not_ready(channel)
         channel.close()
-        tls_hint = "; if it speaks plaintext, leave out --tls and --ca-file" if tls or ca_file else (
-            "; if it serves TLS, add --tls or --ca-file")  # fmt: skip
+        if why is None:  # (it answered: the server came up just now)
+            return open_channel(target, tls=tls, ca_file=ca_file)
+        # Something answers there and these settings cannot talk to it: the neardup CLI's diagnosis.
+        if hint := cannot_talk_hint(why, target, tls or ca_file is not None, env=False):
+            raise SystemExit(f"neardup-bench: cannot talk to {target}: {why.details}{hint}") from None
         raise SystemExit(
             f"neardup-bench: cannot reach {target} within {wait:g} s: is `neardup serve` running there, on "
-            f"that port? (--target names it; --spawn starts a server for the run{tls_hint})"
+            f"that port? (--target names it; --spawn starts a server for the run)"
         ) from None
     return channel
+
+
+def _why_not_ready(channel: grpc.Channel) -> NeardupClientError | None:
+    """The error of one call on a channel that did not become ready: the readiness wait swallows the TLS
+    library's complaint, which says what to change (a certificate not trusted, TLS to a plaintext port)."""
+    try:
+        pb_grpc.NearDuplicateServiceStub(channel).GetStats(pb.GetStatsRequest(), timeout=READY_PROBE)
+    except grpc.RpcError as exc:
+        why = from_rpc_error(exc)
+        # Any other code is the server's own answer (UNAUTHENTICATED: this call carries no token): it is there.
+        return why if why.code in _NOT_ANSWERED else None
+    return None
+
+
+_NOT_ANSWERED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.DEADLINE_EXCEEDED)
 
 
 # ---- the run -----------------------------------------------------------------------------------
@@ -536,12 +565,13 @@ def run_articles(
     return run_load(config, articles)
 
 
-def run_load(config: RunConfig, articles: Articles) -> dict[str, Any]:
+def run_load(config: RunConfig, articles: Articles, record: Record | None = None) -> dict[str, Any]:
+    """One run; `record`, when given, is filled with what came back (--compare reads the ids answered OK)."""
     require_loopback(config.target)
-    channel = connect(config.target, config.timeout, config.tls, config.ca_file)
+    channel = connect(config.target, config.tls, config.ca_file)
     stub = pb_grpc.NearDuplicateServiceStub(channel)
     feed = Feed(articles, config.count, config.duration, config.rate)
-    record = Record()
+    record = record if record is not None else Record()
     sampler = RssSampler(config.server_pid, feed.start) if config.server_pid else None
     senders = Senders([_sender(config, stub, feed, record, i) for i in range(config.concurrency)])
     server_cpu = cpu_seconds(config.server_pid) if config.server_pid else 0.0
@@ -561,8 +591,10 @@ def run_load(config: RunConfig, articles: Articles) -> dict[str, Any]:
     report["interrupted"] = interrupted  # by Ctrl-C: fewer articles than asked, and exit code 130
     report["ran_out_of_articles"] = feed.ran_out  # before --duration: each article is sent once
     # Articles of the run never sent: after Ctrl-C, or when every sender had stopped (a stream that fails
-    # ends its sender: its in-flight articles are counted failed, the rest of its share is never sent).
-    report["not_sent"] = (feed.limit if feed.limit is not None else feed.handed_out) - len(record.done)
+    # ends its sender: its in-flight articles are counted failed, the rest of its share is never sent). A run
+    # --duration ended sent what it could: the rest of --count is not "never sent".
+    planned = feed.handed_out if feed.limit is None or feed.timed_out else feed.limit
+    report["not_sent"] = planned - len(record.done)
     # Where the CPU went, per article: the server process (its GIL is the shared limit) and this client.
     done = max(report["articles"], 1)
     making = getattr(articles, "cpu_seconds", 0.0)  # (GeneratedArticles: making them is not sending them)
@@ -689,6 +721,8 @@ def print_table(report: dict[str, Any]) -> None:
     if report.get("waited_for_articles_s", 0) > 0.01 * report["seconds"]:
         out.print(f"the senders waited {report['waited_for_articles_s']:.1f} s for generated articles to be made: "
                   "making them bounded the rate (--count or --articles FILE: made before the clock)")  # fmt: skip
+    if "UNAUTHENTICATED" in report["errors"]:
+        out.print(_token_hint(report.get("parameters", {}).get("token", False)))
     if report["errors"]:
         out.print(f"ok/s counts the articles answered OK; all answers, errors included: "
                   f"{report['answered_per_s']:,.0f}/s")  # fmt: skip
@@ -705,14 +739,34 @@ def print_table(report: dict[str, Any]) -> None:
             f"CPU per article: server process {report['server_cpu_us_per_article']:.0f} µs "
             f"(not counting fingerprint workers), this client {report['client_cpu_us_per_article']:.0f} µs"
         )
-    if "compare" in report:
+    if report.get("compare_interrupted"):
+        out.print("--compare was interrupted by Ctrl-C: no in-process figures; the load's are above")
+    elif "compare" in report and report["compare"] is None:
+        out.print("no article was answered OK: nothing to time in-process (--compare)")
+    elif "compare" in report:
         c = report["compare"]
         out.print(
-            f"in-process, same {c['articles']} articles: datasketch recipe {c['datasketch_rate']:,.0f}/s "
-            f"(mean of {' and '.join(f'{r:,.0f}' for r in c['datasketch_runs'])}/s: before and after the load), "
+            f"in-process, the {c['articles']} articles answered OK: datasketch recipe {c['datasketch_rate']:,.0f}/s "
+            f"({_recipe_runs(c['datasketch_runs'])}), "
             f"neardup core {c['core_rate']:,.0f}/s ({c['core_vs_datasketch']:.2f}x); "
             f"gRPC {report['mode']} {report['throughput']:,.0f} ok/s = {c['grpc_vs_datasketch']:.2f}x the recipe"
         )
+
+
+def _token_hint(token_sent: bool) -> str:
+    """What to change when the server asked for a bearer token (in every mode: a stream refused said nothing)."""
+    if token_sent:
+        return ("UNAUTHENTICATED: the server does not accept the token in --token-file "
+                "(is it one its --auth-token-file lists?)")  # fmt: skip
+    return "UNAUTHENTICATED: the server asks for a bearer token: --token-file names the file that holds it"
+
+
+def _recipe_runs(runs: Sequence[float]) -> str:
+    """When the recipe was timed: a --duration run (or one some articles of were refused) times it once, after
+    the load (it was said to be a mean of runs before and after)."""
+    if len(runs) == 1:
+        return "timed after the load"
+    return f"mean of {' and '.join(f'{r:,.0f}' for r in runs)}/s: before and after the load"
 
 
 def _table_rows(report: dict[str, Any]) -> list[list[str]]:
@@ -797,6 +851,35 @@ def compare(articles: Sequence[Article], recipe_before: float | None = None) -> 
 # ---- command line ------------------------------------------------------------------------------
 
 
+def answered_ok(articles: Articles, ok_ids: set[str]) -> list[Article]:
+    """The articles sent that were answered OK, each once, in the order sent."""
+    sent = articles.kept if isinstance(articles, GeneratedArticles) else articles
+    found: dict[str, Article] = {}
+    for n in range(len(sent)):
+        if len(found) == len(ok_ids):
+            break
+        article = sent[n]
+        if article.id in ok_ids:
+            found.setdefault(article.id, article)
+    return list(found.values())
+
+
+def _compare_ok(
+    report: dict[str, Any], articles: Articles, ok_ids: set[str], recipe_before: float | None, count: int | None
+) -> None:
+    """--compare on the articles answered OK alone, as the headline rate counts them: a refused article costs
+    the server little, and the recipe timed on every article set OK/s against work the server never did."""
+    ok = answered_ok(articles, ok_ids)
+    if not ok:
+        report["compare"] = None
+        return
+    # The run before the load timed every article of --count: it stands beside the run after only when all
+    # of them were answered OK.
+    before = recipe_before if len(ok) == count else None
+    report["compare"] = compare(ok, before)
+    report["compare"]["grpc_vs_datasketch"] = report["throughput"] / report["compare"]["datasketch_rate"]
+
+
 def _joined(answers: Iterable[pb.IndexArticleBatchesResponse]) -> Iterator[list[pb.IndexArticlesResponse]]:
     """Each batch's results, joined from the parts a big batch is answered in (`more_follow`)."""
     results: list[pb.IndexArticlesResponse] = []
@@ -814,11 +897,11 @@ def _target(value: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _whole(minimum: int) -> Callable[[str], int]:
+def whole(minimum: int) -> Callable[[str], int]:
     """An argparse type: a whole number at least `minimum` (argparse names the flag in its error). A
     --concurrency 0 or --count 0 used to run, send nothing, and exit 0."""
 
-    def whole(text: str) -> int:
+    def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
@@ -827,13 +910,13 @@ def _whole(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"{value} is below {minimum}, the least it can be")
         return value
 
-    return whole
+    return parse
 
 
-def _number(low: float, high: float = math.inf, low_included: bool = False) -> Callable[[str], float]:
+def number(low: float, high: float = math.inf, low_included: bool = False) -> Callable[[str], float]:
     """An argparse type: a number above `low` (or at it, `low_included`) and at most `high`."""
 
-    def number(text: str) -> float:
+    def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
@@ -844,7 +927,7 @@ def _number(low: float, high: float = math.inf, low_included: bool = False) -> C
                                              + (f" to {high:g}" if high < math.inf else ""))  # fmt: skip
         return value
 
-    return number
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -855,21 +938,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spawn", action="store_true", help="start a fresh server on 127.0.0.1 port 0 for this run")
     p.add_argument("--server-arg", action="append", default=[], help="extra flag for the spawned server")
     p.add_argument("--mode", choices=MODES, default="stream")
-    p.add_argument("--concurrency", type=_whole(1), default=2, help="calls (or streams) in flight at once")
-    p.add_argument("--count", type=_whole(1), help="articles to send (default: all articles when no --duration)")
-    p.add_argument("--duration", type=_number(0), help="seconds to run")
-    p.add_argument("--rate", type=_number(0), help="target articles/s over all senders (default: as fast as possible)")
+    p.add_argument("--concurrency", type=whole(1), default=2, help="calls (or streams) in flight at once")
+    p.add_argument("--count", type=whole(1), help="articles to send (default: all articles when no --duration)")
+    p.add_argument("--duration", type=number(0), help="seconds to run")
+    p.add_argument("--rate", type=number(0), help="target articles/s over all senders (default: as fast as possible)")
     p.add_argument(
         "--check-share",
-        type=_number(0, 1, low_included=True),
+        type=number(0, 1, low_included=True),
         default=0.5,
         help="share of CheckArticle calls in --mode mix",
     )
-    p.add_argument("--batch", type=_whole(1), default=64, help="articles per message in --mode batch")
-    p.add_argument("--window", type=_whole(1),
+    p.add_argument("--batch", type=whole(1), default=64, help="articles per message in --mode batch")
+    p.add_argument("--window", type=whole(1),
                    help=f"articles one stream may have sent and not had answered (default {STREAM_MODE_WINDOW} in "
-                        "--mode stream, 2 batches in --mode batch): an article's latency runs from when it enters "
-                        "this window to its answer")  # fmt: skip
+                        "--mode stream, 2 batches in --mode batch; a batch bigger than it goes alone): an article's "
+                        "latency runs from when it enters this window to its answer")  # fmt: skip
     p.add_argument(
         "--tls",
         action="store_true",
@@ -886,18 +969,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--articles", default="generated", help="'generated' or a JSONL(.gz) file of articles")
     p.add_argument(
         "--republished",
-        type=_number(0, 1, low_included=True),
+        type=number(0, 1, low_included=True),
         help=f"share of republications when generated (default {DEFAULT_REPUBLISHED})",
     )
     p.add_argument("--seed", type=int, default=7,
                    help="seed of the generated articles; their ids carry it (gen-SEED-N): a second run with the same "
                         "seed against one server re-sends the same articles")  # fmt: skip
     p.add_argument(
-        "--preload", type=_whole(0), default=0, help="index this many other articles before the run (in batches)"
+        "--preload", type=whole(0), default=0, help="index this many other articles before the run (in batches)"
     )
-    p.add_argument("--server-pid", type=_whole(1), help="sample this process's RSS every second (soak runs)")
-    p.add_argument("--timeout", type=_number(0), default=600.0, help="deadline per call or stream, seconds")
-    p.add_argument("--compare", action="store_true", help="also time the same articles in-process (core, recipe)")
+    p.add_argument("--server-pid", type=whole(1), help="sample this process's RSS every second (soak runs)")
+    p.add_argument("--timeout", type=number(0), default=600.0, help="deadline per call or stream, seconds")
+    p.add_argument("--compare", action="store_true", help="also time the articles answered OK in-process")
     p.add_argument("--report", type=Path, default=Path("bench-report.json"))
     p.add_argument("--plot", type=Path, default=Path("bench-report.png"))
     p.add_argument("--no-progress", action="store_true")
@@ -937,7 +1020,9 @@ def _parameters(args: argparse.Namespace, target: str) -> dict[str, Any]:
         "target": target, "spawned": args.spawn, "server_args": args.server_arg, "mode": args.mode,
         "concurrency": args.concurrency, "count": args.count, "duration": args.duration, "rate": args.rate,
         "check_share": args.check_share if args.mode == "mix" else None,
-        "batch": args.batch if args.mode == "batch" else None, "window": args.window,
+        "batch": args.batch if args.mode == "batch" else None,
+        # The window the streams kept, the default's too (null when it was left out, as if there were none).
+        "window": (args.window or default_window(args.mode, args.batch)) if args.mode in ("stream", "batch") else None,
         "articles": args.articles, "republished": args.republished if args.articles == "generated" else None,
         "seed": args.seed, "preload": args.preload,
         "timeout": args.timeout, "tls": args.tls or args.ca_file is not None, "token": args.token_file is not None,
@@ -967,12 +1052,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.spawn:  # (a target refused at once, before any article is made)
         require_loopback(args.target)
     security: dict[str, Any] = {"tls": args.tls, "ca_file": args.ca_file, "token": _token(args.token_file)}
+    # No server there: said before generated articles are made (10,000 took 6 s), and before anything is timed
+    # for --compare. A file is read first: what is wrong with it is said with no server.
+    if args.articles == "generated":
+        _require_server(args)
     preload, articles = _run_articles(args)
+    if args.articles != "generated":
+        _require_server(args)
     try:
         return _run(args, security, preload, articles)
     finally:
         if isinstance(articles, GeneratedArticles):
             articles.close()
+
+
+def _require_server(args: argparse.Namespace) -> None:
+    """The run ended with a one-line reason if no server answers at --target (--spawn starts its own later)."""
+    if not args.spawn:
+        connect(args.target, args.tls, args.ca_file).close()
 
 
 def _run_articles(args: argparse.Namespace) -> tuple[list[Article], Articles]:
@@ -985,11 +1082,13 @@ def _run_articles(args: argparse.Namespace) -> tuple[list[Article], Articles]:
         cap = int(args.rate * args.duration) + 1 if args.rate else GENERATED_CAP
         return preload, GeneratedArticles(generator, args.preload, cap, keep=args.compare)
     pool = args.count if args.count is not None else 50_000
-    if args.duration and args.rate:
+    if args.duration and args.rate:  # a paced run sends at most rate x duration, whatever --count says
         pool = min(pool, int(args.rate * args.duration) + 1)
     loaded = _articles(args.articles, pool + args.preload, args.republished or 0.0, args.seed)
     preload, articles = loaded[: args.preload], loaded[args.preload :]
-    if args.count is not None and len(articles) < args.count:  # (none is sent twice under a new id)
+    # Refused only when the file cannot hold what the run can send: with --duration and --rate too, the run
+    # ends at whichever limit comes first (it used to set --count against the capped pool, and refuse).
+    if args.count is not None and len(articles) < pool:  # (none is sent twice under a new id)
         held = f"{len(loaded):,}" + (f", {len(preload):,} of them for --preload" if preload else "")
         raise SystemExit(
             f"neardup-bench: --count {args.count:,} asks for more articles than {args.articles} holds ({held}): "
@@ -1000,13 +1099,15 @@ def _run_articles(args: argparse.Namespace) -> tuple[list[Article], Articles]:
 
 def _run(args: argparse.Namespace, security: dict[str, Any], preload: list[Article], articles: Articles) -> int:
     """The run once its articles are to hand: the load (after --preload), --compare, the report; the exit code."""
-    if not args.spawn:  # (before timing anything in-process for --compare)
-        connect(args.target, args.timeout, args.tls, args.ca_file).close()
     # With --count the load sends exactly these articles (unless it fails): time the recipe on them first too.
     recipe_before = None
     if args.compare and args.count and isinstance(articles, list):
         recipe_before = baseline.datasketch_recipe(articles[: args.count]).rate
-    spawned = SpawnedServer(args.server_arg) if args.spawn else None
+    try:
+        spawned = SpawnedServer(args.server_arg) if args.spawn else None
+    except KeyboardInterrupt:  # (SpawnedServer stopped it; a traceback from the wait for its port said no more)
+        console.print("neardup-bench: interrupted by Ctrl-C while the spawned server started (it is stopped)")
+        return INTERRUPTED
     try:
         target = spawned.target if spawned else args.target
         pid = args.server_pid or (spawned.proc.pid if spawned else None)
@@ -1019,16 +1120,16 @@ def _run(args: argparse.Namespace, security: dict[str, Any], preload: list[Artic
         config = RunConfig(target, args.mode, args.concurrency, args.count, args.duration, args.rate,
                            args.check_share, args.timeout, pid, not args.no_progress, args.batch,
                            args.window, **security)  # fmt: skip
-        report = run_load(config, articles)
+        record = Record(ok_ids=set() if args.compare else None)  # (ids kept for --compare only: memory)
+        report = run_load(config, articles, record)
     finally:
         if spawned:
             spawned.close()
     if args.compare:
-        sent = articles.kept if isinstance(articles, GeneratedArticles) else articles
-        used = [sent[n] for n in range(min(report["articles"], len(sent)))]
-        report["compare"] = compare(used, recipe_before)
-        recipe = report["compare"]["datasketch_rate"]
-        report["compare"]["grpc_vs_datasketch"] = report["throughput"] / recipe
+        try:
+            _compare_ok(report, articles, record.ok_ids or set(), recipe_before, args.count)
+        except KeyboardInterrupt:  # (the load's report is still written: it lost the whole run's)
+            report["compare"], report["compare_interrupted"] = None, True
     report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     report["parameters"] = _parameters(args, target)
     _warn_if_resent(report)
@@ -1036,7 +1137,7 @@ def _run(args: argparse.Namespace, security: dict[str, Any], preload: list[Artic
     print_table(report)
     save_plot(report, args.plot)
     out.print(f"report: {args.report}  plot: {args.plot}")
-    if report["interrupted"]:
+    if report["interrupted"] or report.get("compare_interrupted"):
         return INTERRUPTED
     return 0 if report["ok"] == report["articles"] else 1
 

@@ -29,7 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.corpus import ArticleGenerator, GeneratorConfig
-from benchmarks.loadtest import SpawnedServer, descendants, rss_bytes, run_articles
+from benchmarks.loadtest import SpawnedServer, descendants, number, rss_bytes, run_articles, whole
 from benchmarks.plots import pyplot
 from client import NeardupClient
 
@@ -71,14 +71,19 @@ def measure(args: argparse.Namespace, save: Callable[[list[dict[str, Any]]], Non
     server = SpawnedServer(extra, data_dir)
     empty_rss = args.empty_rss or rss_bytes(server.proc.pid)
     stored, n, rows = 0, 0, []
-    if args.resume:  # continue growing a kept store: replay the generator up to what it holds
-        with NeardupClient(server.target) as client:
-            stored = n = client.stats().articles
-        for i in range(n):
-            generator.make(i)
-        console.log(f"resuming at {stored:,} stored articles")
-        sizes = [s for s in sizes if s > stored]  # (one already reached measured nothing new)
     try:
+        if args.resume:  # continue growing a kept store: replay the generator up to what it holds
+            with NeardupClient(server.target) as client:
+                stored = n = client.stats().articles
+            sizes = [s for s in sizes if s > stored]  # (one already reached measured nothing new)
+            if not sizes:  # (it ended silently, exit 0, writing nothing)
+                raise SystemExit(
+                    f"scaling: the store in {data_dir} holds {stored:,} articles, at or past every size of --sizes "
+                    f"(the largest {args.sizes[-1]:,}): nothing to measure; give a larger size"
+                )
+            for i in range(n):
+                generator.make(i)
+            console.log(f"resuming at {stored:,} stored articles")
         for size in sizes:
             ingest_seconds, ingested = 0.0, 0
             while stored < size:
@@ -217,16 +222,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.scaling", description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", type=growing_sizes, default="10000,100000,1000000",
                    help="comma-separated index sizes, each larger than the one before")  # fmt: skip
-    p.add_argument("--workers", type=int, default=2, help="server --fingerprint-workers")
-    p.add_argument("--streams", type=int, default=2, help="concurrent IndexArticleBatches streams (64 a message)")
-    p.add_argument("--check-concurrency", type=int, default=4)
-    p.add_argument("--queries", type=int, default=QUERIES, help="checks per latency measurement")
-    p.add_argument("--republished", type=float, default=0.15)
+    # (Bounded, naming the flag: --queries 0 ran, and reported the checks it never made as 0/s and 0 ms.)
+    p.add_argument("--workers", type=whole(0), default=2, help="server --fingerprint-workers")
+    p.add_argument("--streams", type=whole(1), default=2, help="concurrent IndexArticleBatches streams (64 a message)")
+    p.add_argument("--check-concurrency", type=whole(1), default=4)
+    p.add_argument("--queries", type=whole(1), default=QUERIES, help="checks per latency measurement")
+    p.add_argument("--republished", type=number(0, 1, low_included=True), default=0.15)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--data-dir", help="keep the store here (default: a temporary directory, removed)")
     p.add_argument("--keep", action="store_true", help="keep the temporary store")
     p.add_argument("--resume", action="store_true", help="continue growing the store in --data-dir")
-    p.add_argument("--empty-rss", type=int, default=0, help="RSS of the empty server, when resuming (bytes)")
+    p.add_argument("--empty-rss", type=whole(0), default=0, help="RSS of the empty server, when resuming (bytes)")
     p.add_argument("--cold-starts", action="store_true",
                    help="empty the page cache before each restart, as after a reboot (Linux, as root)")  # fmt: skip
     p.add_argument("--out", default="scaling", help="output prefix: <out>.json, <out>.md, <out>.png")

@@ -163,23 +163,39 @@ def _say_failed(exc: NeardupClientError | InputError, args: argparse.Namespace) 
 
 
 def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namespace) -> str:
-    """What to change when the command could not talk to the server at all: gRPC's words name the address
-    it tried and the TLS library's complaint, not the flag that chose the address or the likely mistake."""
-    if not isinstance(exc, NeardupClientError) or exc.code not in _HINTED:
+    if not isinstance(exc, NeardupClientError):
         return ""
-    where, details = with_default_port(args.server), exc.details
+    return connection_hint(exc, with_default_port(args.server), bool(args.tls or args.ca_file))
+
+
+def connection_hint(exc: NeardupClientError, where: str, tls: bool, env: bool = True) -> str:
+    """What to change when a command could not talk to the server at `where` at all: gRPC's words name the
+    address it tried and the TLS library's complaint, not the flag that chose the address or the likely
+    mistake. `env`: name the NEARDUP_* variables too (neardup-bench, which shares this, reads none)."""
+    if exc.code not in _HINTED:
+        return ""
+    if hint := cannot_talk_hint(exc, where, tls, env):
+        return hint
+    if any(s in exc.details for s in _NOT_REACHED):
+        return f" (is `neardup serve` running at {where}? --server{' or NEARDUP_SERVER' if env else ''} says where)"
+    return ""
+
+
+def cannot_talk_hint(exc: NeardupClientError, where: str, tls: bool, env: bool = True) -> str:
+    """The hint when something answers at `where` and these settings cannot talk to it (TLS on one side only,
+    a certificate not trusted, no gRPC server, or not neardup's); "" otherwise."""
+    details = exc.details
     if TLS_PLAINTEXT_PEER in details:
-        return f" (the server at {where} speaks plaintext: leave out --tls, --ca-file (NEARDUP_TLS, NEARDUP_CA_FILE))"
+        named = " (NEARDUP_TLS, NEARDUP_CA_FILE)" if env else ""
+        return f" (the server at {where} speaks plaintext: leave out --tls, --ca-file{named})"
     if TLS_UNTRUSTED in details:
         return " (the server's certificate is not signed by a CA this command trusts: --ca-file names the CA to trust)"
-    if _closed_on_plaintext(exc, args):
+    if "Socket closed" in details and not tls:
         return f" (the server at {where} closed the connection: if it serves TLS, add --tls or --ca-file)"
     if NOT_GRPC in details:
         return f" ({where} is not a gRPC server: if it is the metrics port, --server names the main one)"
     if exc.code == grpc.StatusCode.UNIMPLEMENTED and "Method not found" in details:
         return f" ({where} does not serve neardup's calls: if it is the health port, --server names the main one)"
-    if any(s in details for s in _NOT_REACHED):
-        return f" (is `neardup serve` running at {where}? --server or NEARDUP_SERVER says where)"
     return ""
 
 

@@ -1,7 +1,9 @@
-"""neardup-bench --spawn: Ctrl-C while its server starts does not leave the server running."""
+"""neardup-bench against `neardup serve` processes: Ctrl-C while its server starts does not leave the server
+running; a tiny --timeout still finds a live server."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -9,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import loadtest
 from benchmarks.loadtest import SpawnedServer, descendants
-from tests.support import until
+from tests.support import ServerProcess, until
 
 
 def _serving_children() -> set[int]:
@@ -41,3 +44,32 @@ def test_ctrl_c_while_the_spawned_server_starts_stops_it(tmp_path: Path) -> None
         SpawnedServer([], tmp_path / "data")
     assert started
     assert until(lambda: not _serving_children(), timeout=30)  # (it was left running, orphaned, after the run)
+
+
+def test_a_timeout_per_call_shorter_than_a_connection_takes_still_finds_the_server(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "data").start()  # (another process: the connection is set up afresh)
+    try:
+        path = tmp_path / "r.json"
+        argv = ["--target", server.target, "--mode", "unary", "--count", "3", "--timeout", "0.001",
+                "--no-progress", "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+        loadtest.main(argv)  # (it said it could not reach the server within 0.001 s, and wrote no report)
+    finally:
+        server.stop()
+    report = json.loads(path.read_text())
+    assert report["articles"] == 3 and report["parameters"]["timeout"] == 0.001
+
+
+def test_ctrl_c_while_the_spawned_server_starts_ends_the_bench_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def ctrl_c_once_it_runs() -> None:
+        if until(lambda: bool(_serving_children()), timeout=30):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=ctrl_c_once_it_runs, daemon=True).start()
+    argv = ["--spawn", "--count", "3", "--no-progress", "--report", str(tmp_path / "r.json"),
+            "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == loadtest.INTERRUPTED  # (a KeyboardInterrupt traceback from _wait_serving)
+    assert "interrupted by Ctrl-C while the spawned server started" in capsys.readouterr().err
+    assert until(lambda: not _serving_children(), timeout=30)
+    assert not (tmp_path / "r.json").exists()

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import scaling
+from benchmarks import corpus, scaling
+from benchmarks.loadtest import run_articles
+from tests.support import in_process_server
 
 
 def test_scaling_measures_each_size_and_the_three_kinds_of_start(tmp_path: Path) -> None:
@@ -39,3 +41,37 @@ def test_sizes_that_do_not_grow_are_refused_before_any_work(sizes: str, capsys: 
 def test_the_check_runs_errors_are_summed_by_status_code() -> None:
     peak, half = {"errors": {"DEADLINE_EXCEEDED": 2, "UNAVAILABLE": 1}}, {"errors": {"DEADLINE_EXCEEDED": 3}}
     assert scaling.summed_errors(peak, half) == {"DEADLINE_EXCEEDED": 5, "UNAVAILABLE": 1}
+
+
+def test_resuming_a_store_at_or_past_every_size_says_so_and_writes_nothing(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    with in_process_server(store) as (running, client):
+        run_articles(f"127.0.0.1:{running.port}", "batch", corpus.generated(5), 1)
+        assert client.stats().articles == 5
+    out = tmp_path / "scaling"
+    args = ["--sizes", "3,5", "--workers", "0", "--data-dir", str(store), "--resume", "--out", str(out)]
+    with pytest.raises(SystemExit) as refused:  # (it exited 0, silently, writing nothing)
+        scaling.main(args)
+    assert str(refused.value.code).startswith(f"scaling: the store in {store} holds 5 articles, at or past every")
+    assert not out.with_suffix(".json").exists()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "says"),
+    [
+        ("--queries", "0", "0 is below 1"),
+        ("--streams", "0", "0 is below 1"),
+        ("--check-concurrency", "-2", "-2 is below 1"),
+        ("--workers", "-1", "-1 is below 0"),
+        ("--republished", "1.5", "1.5 is out of range: give a number from 0 to 1"),
+        ("--empty-rss", "-1", "-1 is below 0"),
+    ],
+)
+def test_a_number_that_cannot_make_a_measurement_is_refused_naming_its_flag(
+    flag: str, value: str, says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (--queries 0 ran, and reported the checks it never made as 0/s and 0 ms)
+    with pytest.raises(SystemExit) as refused:
+        scaling.main(["--sizes", "10", flag, value])
+    assert refused.value.code == 2
+    assert f"argument {flag}: {says}" in capsys.readouterr().err

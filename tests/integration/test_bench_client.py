@@ -13,7 +13,7 @@ from neardup.v1 import neardup_pb2 as pb
 
 from benchmarks import baseline, corpus, loadtest
 from client import NeardupClient
-from client.api import DEFAULT_PORT
+from client.api import DEFAULT_PORT, open_channel
 from service.grpc_server import RunningServer
 from tests.integration.test_tls import make_pki
 from tests.support import in_process_server, until
@@ -165,7 +165,7 @@ def test_no_server_at_the_target_ends_the_run_in_one_line_before_any_compare_wor
     started = time.monotonic()
     with pytest.raises(SystemExit) as ended:  # (nothing listens at port 1)
         loadtest.main(["--target", "127.0.0.1:1", "--count", "3", "--compare", "--timeout", "1", "--no-progress"])
-    assert str(ended.value.code).startswith("neardup-bench: cannot reach 127.0.0.1:1 within 1 s: is `neardup serve`")
+    assert str(ended.value.code).startswith("neardup-bench: cannot reach 127.0.0.1:1 within 5 s: is `neardup serve`")
     assert time.monotonic() - started < 20  # (it waited 30 s, past --timeout, then a bare FutureTimeoutError)
 
 
@@ -240,7 +240,7 @@ def test_the_report_records_what_was_asked_and_what_was_found_and_a_rerun_is_cal
     assert (asked["target"], asked["mode"], asked["batch"], asked["count"], asked["duration"]) == (
         target, "batch", 3, 10, None)  # fmt: skip
     assert (asked["articles"], asked["republished"], asked["seed"], asked["concurrency"]) == ("generated", 1.0, 11, 2)
-    assert report["window"] == 6  # (2 batches by default)
+    assert report["window"] == asked["window"] == 6  # (2 batches by default; the parameters said null)
     assert 1 <= report["matches_found"] <= 10  # (every article after the first republishes one)
     assert report["index_outcomes"] == {"NEW": 10}
     assert "stored on the server already" not in capsys.readouterr().err
@@ -325,3 +325,127 @@ def test_a_duration_run_that_sent_every_article_it_took_says_none_went_unsent(
     assert report["ran_out_of_articles"] is False  # (the deadline ended it)
     assert report["ok"] == report["articles"] > 0
     assert report["not_sent"] == 0  # (the article a sender was refused at the deadline counted as unsent)
+
+
+def test_count_with_duration_and_rate_runs_until_the_first_limit_and_says_nothing_went_unsent(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
+) -> None:
+    running, client = server
+    path = tmp_path / "r.json"
+    argv = ["--target", f"127.0.0.1:{running.port}", "--mode", "unary", "--count", "1000", "--duration", "0.5",
+            "--rate", "20", "--no-progress", "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    # (it was refused: "--count 1,000 asks for more articles than generated holds (11)")
+    assert loadtest.main(argv) == 0
+    report = json.loads(path.read_text())
+    assert 0 < report["articles"] == report["ok"] == client.stats().articles <= 11  # the duration came first
+    assert report["not_sent"] == 0 and report["ran_out_of_articles"] is False
+    assert "never sent" not in capsys.readouterr().out
+
+
+def test_compare_times_the_articles_answered_ok_alone(tmp_path: Path) -> None:
+    articles = corpus.generated(10)
+    for n in (1, 4, 7):  # refused by the server (INVALID_ARGUMENT): over its --max-body-bytes
+        articles[n] = type(articles[n])(id=articles[n].id, body=articles[n].body * 4)
+    limit = max(len(a.body.encode()) for n, a in enumerate(articles) if n not in (1, 4, 7))
+    source = tmp_path / "a.jsonl"
+    corpus.write_jsonl(articles, source)
+    path = tmp_path / "r.json"
+    with in_process_server(tmp_path / "data", max_body_bytes=limit) as (running, _):
+        argv = ["--target", f"127.0.0.1:{running.port}", "--mode", "stream", "--articles", str(source), "--count", "10",
+                "--compare", "--no-progress", "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+        assert loadtest.main(argv) == 1  # (not every article answered OK)
+    report = json.loads(path.read_text())
+    assert report["ok"] == 7 and report["errors"] == {"INVALID_ARGUMENT": 3}
+    c = report["compare"]
+    assert c["articles"] == 7  # (the recipe and the core were timed on all 10, the refused ones too)
+    assert len(c["datasketch_runs"]) == 1  # the run before the load timed all 10: not set beside it
+    assert c["grpc_vs_datasketch"] == report["throughput"] / c["datasketch_rate"]
+    assert loadtest.answered_ok(articles, {"gen-7-0", "gen-7-2", "nope"}) == [articles[0], articles[2]]
+
+
+def test_ctrl_c_during_compare_after_the_load_still_writes_the_loads_report(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    running, client = server
+    recipe, runs = baseline.datasketch_recipe, []
+
+    def ctrl_c_in_the_run_after_the_load(articles: list[object]) -> baseline.RunResult:
+        runs.append(client.stats().articles)
+        if len(runs) == 2:
+            _thread.interrupt_main()  # as SIGINT, in the main thread, while it times the recipe
+        return recipe(articles)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(baseline, "datasketch_recipe", ctrl_c_in_the_run_after_the_load)
+    path = tmp_path / "r.json"
+    argv = ["--target", f"127.0.0.1:{running.port}", "--count", "12", "--compare", "--no-progress",
+            "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == loadtest.INTERRUPTED  # (a traceback, and no report at all)
+    assert runs == [0, 12]  # before the load, then after it
+    report = json.loads(path.read_text())
+    assert report["ok"] == 12 and report["interrupted"] is False
+    assert report["compare"] is None and report["compare_interrupted"] is True
+    assert "--compare was interrupted by Ctrl-C" in capsys.readouterr().out
+
+
+def test_tls_to_a_server_whose_certificate_is_not_trusted_says_so_as_the_cli_does(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path)  # (its CA is not among the system's)
+    with in_process_server(tmp_path / "data", tls_cert=str(pki.cert), tls_key=str(pki.key)) as (running, _):
+        argv = ["--target", f"127.0.0.1:{running.port}", "--tls", "--count", "3", "--timeout", "2",
+                "--no-progress"]  # fmt: skip
+        with pytest.raises(SystemExit) as ended:  # (it said the server might speak plaintext)
+            loadtest.main(argv)
+    said = str(ended.value.code)
+    assert said.startswith(f"neardup-bench: cannot talk to 127.0.0.1:{running.port}: ")
+    assert "CERTIFICATE_VERIFY_FAILED" in said
+    assert said.endswith("(the server's certificate is not signed by a CA this command trusts: --ca-file names "
+                         "the CA to trust)")  # fmt: skip
+    assert "plaintext" not in said
+
+
+def test_no_server_is_said_before_any_generated_article_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_making(*_: object) -> None:
+        raise AssertionError("an article was made though no server answers")
+
+    monkeypatch.setattr(corpus.ArticleGenerator, "make", no_making)  # (10,000 took 6 s before the server was tried)
+    with pytest.raises(SystemExit) as ended:  # (nothing listens at port 1)
+        loadtest.main(["--target", "127.0.0.1:1", "--no-progress"])
+    assert str(ended.value.code).startswith("neardup-bench: cannot reach 127.0.0.1:1 within 5 s")
+
+
+@pytest.mark.parametrize("mode", ["stream", "unary"])
+def test_a_server_that_asks_for_a_token_not_given_is_answered_with_token_file(
+    tmp_path: Path, mode: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("the-token\n")
+    token_file.chmod(0o600)
+    with in_process_server(tmp_path / "data", auth_token_file=str(token_file)) as (running, _):
+        argv = ["--target", f"127.0.0.1:{running.port}", "--mode", mode, "--count", "4", "--no-progress",
+                "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+        assert loadtest.main(argv) == 1
+        said = " ".join(capsys.readouterr().out.split())
+        assert "the server asks for a bearer token: --token-file names the file that holds it" in said
+        wrong = tmp_path / "wrong"
+        wrong.write_text("not-the-token\n")
+        wrong.chmod(0o600)
+        assert loadtest.main([*argv, "--token-file", str(wrong)]) == 1
+        assert "does not accept the token in --token-file" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_probe_the_server_refuses_for_want_of_a_token_counts_as_the_server_answering(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("the-token\n")
+    token_file.chmod(0o600)
+    with in_process_server(tmp_path / "data", auth_token_file=str(token_file)) as (running, _):
+        channel = open_channel(f"127.0.0.1:{running.port}")
+        try:  # (UNAUTHENTICATED was taken for a server not reached, once the readiness wait had passed)
+            assert loadtest._why_not_ready(channel) is None
+        finally:
+            channel.close()
+    channel = open_channel("127.0.0.1:1")  # nothing listens: the probe's error says why
+    try:
+        why = loadtest._why_not_ready(channel)
+        assert why is not None and why.code.name == "UNAVAILABLE"
+    finally:
+        channel.close()

@@ -36,3 +36,7 @@ def test_a_value_that_cannot_make_a_run_is_refused_naming_its_flag(
 def test_values_at_the_edges_are_taken() -> None:
     args = build_parser().parse_args(["--check-share", "0", "--republished", "1", "--preload", "0", "--count", "1"])
     assert (args.check_share, args.republished, args.preload, args.count) == (0.0, 1.0, 0, 1)
+
+
+def test_the_window_help_says_a_batch_bigger_than_it_goes_alone() -> None:
+    assert "a batch bigger than it goes alone" in " ".join(build_parser().format_help().split())

@@ -1,5 +1,8 @@
 """What neardup-bench reports beside its figures."""
 
+import pytest
+
+from benchmarks import loadtest
 from benchmarks.loadtest import host_cpu_shares
 
 
@@ -7,3 +10,20 @@ def test_host_cpu_shares_split_the_ticks_between_two_samples() -> None:
     # user nice system idle iowait irq softirq steal
     shares = host_cpu_shares([10, 0, 5, 100, 0, 0, 0, 2], [40, 0, 15, 150, 10, 0, 0, 12])
     assert shares == {"busy": 40 / 110, "idle": 60 / 110, "steal": 10 / 110}
+
+
+def test_the_recipe_rate_is_called_a_mean_of_two_runs_only_when_there_were_two(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = loadtest.RunConfig("127.0.0.1:1", "batch", 1, None, 2.0, None, 0, 1, None)
+    report = loadtest.summarise(config, loadtest.Record(), 2.0, [])
+    report["host_cpu"] = {"busy": 0.5, "idle": 0.5, "steal": 0.0}
+    compared = {"articles": 10, "datasketch_rate": 463.0, "core_rate": 900.0, "core_vs_datasketch": 1.9,
+                "grpc_vs_datasketch": 0.0}  # fmt: skip
+    report["compare"] = {**compared, "datasketch_runs": [463.0]}  # (a --duration run: after the load only)
+    loadtest.print_table(report)
+    said = " ".join(capsys.readouterr().out.split())
+    assert "datasketch recipe 463/s (timed after the load)" in said and "mean of" not in said
+    report["compare"] = {**compared, "datasketch_runs": [426.0, 500.0]}
+    loadtest.print_table(report)
+    assert "(mean of 426 and 500/s: before and after the load)" in " ".join(capsys.readouterr().out.split())
