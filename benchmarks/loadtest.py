@@ -556,6 +556,12 @@ class RunConfig:
     ca_file: str | None = None
     token: str | None = None  # sent as authorization: Bearer, as the neardup CLI's --token-file
 
+    def stream_window(self) -> int | None:
+        """The window each stream keeps (`window` or the mode's default); None outside stream and batch modes."""
+        if self.mode not in ("stream", "batch"):
+            return None
+        return self.window or default_window(self.mode, self.batch)
+
 
 def run_articles(
     target: str, mode: str, articles: Sequence[Article], concurrency: int, rate: float | None = None
@@ -606,9 +612,8 @@ def run_load(config: RunConfig, articles: Articles, record: Record | None = None
 
 
 def _sender(config: RunConfig, stub: Any, feed: Feed, record: Record, i: int) -> Callable[[], None]:
-    window = config.window or default_window(config.mode, config.batch)
     metadata = bearer_metadata(config.token)
-    if config.mode in ("stream", "batch"):
+    if window := config.stream_window():
         batch = config.batch if config.mode == "batch" else None
         return lambda: _stream_sender(stub, feed, record, config.timeout, Window(window), batch, metadata)
     share = {"unary": 0.0, "check": 1.0, "mix": config.check_share}[config.mode]
@@ -673,7 +678,6 @@ def summarise(config: RunConfig, record: Record, wall: float, rss: list[tuple[fl
     latencies = np.array([d[1] for d in done]) if done else np.zeros(1)
     ok = sum(1 for d in done if d[3] == "OK")
     errors = Counter(d[3] for d in done if d[3] != "OK")
-    streaming = config.mode in ("stream", "batch")
     per_kind = {k: _latency_stats(np.array([d[1] for d in done if d[2] == k])) for k in sorted({d[2] for d in done})}
     return {
         "mode": config.mode, "concurrency": config.concurrency, "target_rate": config.rate,
@@ -683,7 +687,7 @@ def summarise(config: RunConfig, record: Record, wall: float, rss: list[tuple[fl
         "throughput": ok / wall if wall > 0 else 0.0,
         "answered_per_s": len(done) / wall if wall > 0 else 0.0,
         "latency_ms": _latency_stats(latencies), "latency_ms_by_kind": per_kind,
-        "window": (config.window or default_window(config.mode, config.batch)) if streaming else None,
+        "window": config.stream_window(),
         "peak_in_flight": record.peak,
         "matches_found": record.matched, "index_outcomes": dict(record.outcomes),
         "timeline": [[round(d[0], 4), round(d[1] * 1000, 3), d[2], d[3]] for d in done],
@@ -1014,15 +1018,15 @@ def _token(path: str | None) -> str | None:
     return token
 
 
-def _parameters(args: argparse.Namespace, target: str) -> dict[str, Any]:
-    """What the run was asked, for the JSON report: a report is read apart from the command that made it."""
+def _parameters(args: argparse.Namespace, target: str, window: int | None) -> dict[str, Any]:
+    """What the run was asked, for the JSON report: a report is read apart from the command that made it.
+    `window`: the one the streams kept (the run's config says, the default's too)."""
     return {
         "target": target, "spawned": args.spawn, "server_args": args.server_arg, "mode": args.mode,
         "concurrency": args.concurrency, "count": args.count, "duration": args.duration, "rate": args.rate,
         "check_share": args.check_share if args.mode == "mix" else None,
         "batch": args.batch if args.mode == "batch" else None,
-        # The window the streams kept, the default's too (null when it was left out, as if there were none).
-        "window": (args.window or default_window(args.mode, args.batch)) if args.mode in ("stream", "batch") else None,
+        "window": window,  # (the default's too: a null, when --window was left out, read as no window at all)
         "articles": args.articles, "republished": args.republished if args.articles == "generated" else None,
         "seed": args.seed, "preload": args.preload,
         "timeout": args.timeout, "tls": args.tls or args.ca_file is not None, "token": args.token_file is not None,
@@ -1131,7 +1135,7 @@ def _run(args: argparse.Namespace, security: dict[str, Any], preload: list[Artic
         except KeyboardInterrupt:  # (the load's report is still written: it lost the whole run's)
             report["compare"], report["compare_interrupted"] = None, True
     report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
-    report["parameters"] = _parameters(args, target)
+    report["parameters"] = _parameters(args, target, report["window"])
     _warn_if_resent(report)
     args.report.write_text(json.dumps(report) + "\n")
     print_table(report)
