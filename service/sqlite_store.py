@@ -667,7 +667,7 @@ def _claim(path: Path) -> int:
 
 def _add_signatures_table(db: sqlite3.Connection) -> None:
     """Create the signatures table; a store written before it existed gets it filled once."""
-    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'signatures'").fetchone():
+    if _in_schema(db, "signatures"):
         return
     db.execute("BEGIN IMMEDIATE")
     db.execute(_SIGNATURES)
@@ -677,9 +677,9 @@ def _add_signatures_table(db: sqlite3.Connection) -> None:
 
 def _index_group_order(db: sqlite3.Connection, path: Path) -> None:
     """Create the group-order index; a store written before it had an index on group_root alone, which it replaces."""
-    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_group_order'").fetchone():
+    if _in_schema(db, "articles_group_order"):
         return
-    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_group_root'").fetchone():
+    if _in_schema(db, "articles_group_root"):
         log.info("indexing the groups of %s by publication time, once (reads every article's row)", path)
     db.execute("BEGIN IMMEDIATE")
     db.execute(_GROUP_ORDER_INDEX)
@@ -704,7 +704,7 @@ def _replayed_group_counts(path: Path, groups: GroupCounts, after: int = 0) -> G
 
 def _convert_group_table(db: sqlite3.Connection) -> None:
     """A store written before the log kept a table of counts: turn it into log rows, once."""
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'shingle_groups'").fetchone():
+    if not _in_schema(db, "shingle_groups"):
         return
     db.execute("BEGIN IMMEDIATE")
     cursor = db.execute("SELECT hash, groups FROM shingle_groups")
@@ -742,11 +742,16 @@ def _check_params(db: sqlite3.Connection, params: DetectionParams) -> None:
     refuse_other_parameters(json.loads(row[0]), wanted, "store", "--data-dir")
 
 
+def _in_schema(db: sqlite3.Connection, name: str) -> bool:
+    """Does the store have a table or index of this name (one an older version made, or did not)?"""
+    return db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
+
+
 def _holds_nothing(db: sqlite3.Connection) -> bool:
     """No article, and no learned-boilerplate count left by deleted ones (their hashes are the parameters'),
     in the log or in the table of counts a store written before the log kept (converted after this check)."""
     query = "SELECT NOT EXISTS (SELECT 1 FROM articles) AND NOT EXISTS (SELECT 1 FROM group_samples)"
-    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'shingle_groups'").fetchone():
+    if _in_schema(db, "shingle_groups"):
         query += " AND NOT EXISTS (SELECT 1 FROM shingle_groups)"
     return bool(db.execute(query).fetchone()[0])
 
