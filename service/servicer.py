@@ -27,6 +27,7 @@ from service.detector import check_id
 from service.engine import Engine
 from service.errors import DeadlineExceeded, InvalidArgument, Unavailable
 from service.model import PreparedArticle, Verdict
+from service.pending import PendingIds
 from service.status import status_for
 from service.workers import FingerprintPool, then_submit
 
@@ -125,13 +126,17 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         self.engine = engine
         self.pool = pool
         self.streams = OpenStreams()
+        self.pending = PendingIds()  # the streams' articles not yet decided: IndexArticle waits for its id's
 
     def _submit(self, article: pb.Article, evidence: bool) -> futures.Future[Verdict]:
-        """Queue an article for indexing; with worker processes, fingerprinting overlaps the next read."""
+        """Queue a streamed article for indexing; with worker processes, fingerprinting overlaps the next read."""
         if self.pool:
             prepared = self.pool.prepare(article_from_pb(article))
-            return then_submit(prepared, lambda p: self.engine.submit(p, evidence))
-        return self.engine.submit(self.engine.detector.prepare(article_from_pb(article)), evidence)
+            verdict = then_submit(prepared, lambda p: self.engine.submit(p, evidence))
+        else:
+            verdict = self.engine.submit(self.engine.detector.prepare(article_from_pb(article)), evidence)
+        self.pending.add(article.id, verdict)
+        return verdict
 
     def _prepare_now(self, article: pb.Article) -> PreparedArticle:
         """For a caller waiting for this one answer: fingerprinted in this thread when the workers have a
@@ -142,10 +147,14 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
 
     @_unary
     def IndexArticle(self, request: pb.IndexArticleRequest, context: grpc.ServicerContext) -> pb.IndexArticleResponse:
+        prepared = self._prepare_now(request.article)
+        give_up = _before_the_caller_gives_up(_time_left(context))
+        ends = None if give_up is None else time.monotonic() + give_up
+        self._wait_for_earlier_versions(request.article.id, give_up)
         # (urgent: decided in the writer's next transaction, not behind what the streams have queued)
-        future = self.engine.submit(self._prepare_now(request.article), request.include_evidence, urgent=True)
+        future = self.engine.submit(prepared, request.include_evidence, urgent=True)
         try:
-            verdict = future.result(timeout=_before_the_caller_gives_up(_time_left(context)))
+            verdict = future.result(timeout=None if ends is None else max(ends - time.monotonic(), 0.0))
         except futures.TimeoutError:
             if future.cancel():  # the caller gave up, and the writer had not taken it: it is never stored
                 raise DeadlineExceeded(
@@ -156,6 +165,15 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
                 "safe (the same article re-sent stores nothing twice)"
             ) from None
         return pb.IndexArticleResponse(verdict=verdict_to_pb(verdict))
+
+    def _wait_for_earlier_versions(self, article_id: str, timeout: float | None) -> None:
+        """Wait for the streams' articles of this id taken before this call: jumping ahead of them, a correction
+        sent alone was decided first and then overwritten by the older version a backfill stream still held."""
+        if not self.pending.wait_for(article_id, timeout):
+            raise DeadlineExceeded(
+                "the deadline passed while an earlier version of this article, sent in a stream, waited to be "
+                "stored: this one was not stored; send it again once the stream has answered for the earlier one"
+            )
 
     @_unary
     def CheckArticle(self, request: pb.CheckArticleRequest, context: grpc.ServicerContext) -> pb.CheckArticleResponse:

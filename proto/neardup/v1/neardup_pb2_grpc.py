@@ -95,7 +95,10 @@ class NearDuplicateServiceServicer:
         again with the same body, title, source, url and published (to the
         microsecond) stores nothing and answers again (so a retry is safe); with
         any of them different, the new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
-        or UNAVAILABLE may still have stored the article: send it again.
+        or UNAVAILABLE may still have stored the article: send it again. Beside
+        index streams it is decided ahead of the articles they keep queued, except
+        those of its own id they took before it: a new version sent alone is stored
+        after the older one a stream still holds.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -42,7 +42,10 @@ class NearDuplicateServiceStub:
     again with the same body, title, source, url and published (to the
     microsecond) stores nothing and answers again (so a retry is safe); with
     any of them different, the new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
-    or UNAVAILABLE may still have stored the article: send it again.
+    or UNAVAILABLE may still have stored the article: send it again. Beside
+    index streams it is decided ahead of the articles they keep queued, except
+    those of its own id they took before it: a new version sent alone is stored
+    after the older one a stream still holds.
     """
     CheckArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.CheckArticleRequest, _neardup_pb2.CheckArticleResponse]
     """CheckArticle makes the same comparison as IndexArticle but stores nothing."""
@@ -97,7 +100,10 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     again with the same body, title, source, url and published (to the
     microsecond) stores nothing and answers again (so a retry is safe); with
     any of them different, the new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
-    or UNAVAILABLE may still have stored the article: send it again.
+    or UNAVAILABLE may still have stored the article: send it again. Beside
+    index streams it is decided ahead of the articles they keep queued, except
+    those of its own id they took before it: a new version sent alone is stored
+    after the older one a stream still holds.
     """
     CheckArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.CheckArticleRequest, _neardup_pb2.CheckArticleResponse]  # type: ignore[assignment]
     """CheckArticle makes the same comparison as IndexArticle but stores nothing."""
@@ -155,7 +161,10 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         again with the same body, title, source, url and published (to the
         microsecond) stores nothing and answers again (so a retry is safe); with
         any of them different, the new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
-        or UNAVAILABLE may still have stored the article: send it again.
+        or UNAVAILABLE may still have stored the article: send it again. Beside
+        index streams it is decided ahead of the articles they keep queued, except
+        those of its own id they took before it: a new version sent alone is stored
+        after the older one a stream still holds.
         """
 
     @_abc_1.abstractmethod

@@ -1,0 +1,135 @@
+"""A version of an article sent alone (IndexArticle) while a stream still holds an older version of it.
+
+IndexArticle is decided ahead of what the index streams keep queued. Ahead of the older version of its own
+id too, a correction was stored and then overwritten by the version it corrects, which a backfill stream had
+sent earlier: it must wait for that one, and only that one."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from client import Article, DeadlineExceededError, NeardupClient
+from service.engine import Engine
+from service.model import PreparedArticle
+from service.pending import PendingIds
+from tests.articles import OTHER_WITH_APPEAL, WIRE
+from tests.support import in_process_server, until
+
+WAIT = 30.0
+OLD = WIRE
+NEW = WIRE + " This story has been corrected to give the minister's title in full."
+
+
+@contextmanager
+def writer_held(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Hold the writer inside its write at the first article it stores, until the block ends."""
+    holding, release = threading.Event(), threading.Event()
+    remember = engine.detector.remember
+
+    def held_once(stored: PreparedArticle) -> None:
+        if not holding.is_set():
+            holding.set()
+            release.wait(WAIT)
+        remember(stored)
+
+    monkeypatch.setattr(engine.detector, "remember", held_once)
+    try:
+        yield
+        assert holding.is_set()  # (it did hold: what the test queued meanwhile queued behind it)
+    finally:
+        release.set()
+
+
+def record_submissions(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """(id, urgent) of each article handed to the writer."""
+    seen: list[tuple[str, bool]] = []
+    submit_all = engine.submit_all
+
+    def recording(prepared: Any, evidence: bool = False, urgent: bool = False) -> Any:
+        outcome = submit_all(prepared, evidence, urgent)
+        seen.extend((p.article.id, urgent) for p in prepared)
+        return outcome
+
+    monkeypatch.setattr(engine, "submit_all", recording)
+    return seen
+
+
+def record_waits(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids IndexArticle calls waited for earlier versions of."""
+    waited: list[str] = []
+    wait_for = PendingIds.wait_for
+
+    def recording(self: PendingIds, article_id: str, timeout: float | None) -> bool:
+        waited.append(article_id)
+        return wait_for(self, article_id, timeout)
+
+    monkeypatch.setattr(PendingIds, "wait_for", recording)
+    return waited
+
+
+def stream_in_background(client: NeardupClient, articles: list[Article]) -> threading.Thread:
+    thread = threading.Thread(target=lambda: list(client.index_stream(articles, timeout=WAIT)), daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_correction_sent_alone_is_stored_after_the_version_a_stream_sent_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with in_process_server(tmp_path / "data") as (running, client):
+        submitted, waited = record_submissions(running.engine, monkeypatch), record_waits(monkeypatch)
+        with writer_held(running.engine, monkeypatch):
+            stream = stream_in_background(client, [Article("first", OTHER_WITH_APPEAL), Article("story", OLD)])
+            assert until(lambda: ("story", False) in submitted, WAIT)  # the old version queued behind the held write
+            answers: list[Any] = []
+            alone = threading.Thread(target=lambda: answers.append(client.index(Article("story", NEW))))
+            alone.start()
+            # (the correction reached the writer's urgent lane: before the fix, decided ahead of the old version;
+            # or it waits for the old version)
+            assert until(lambda: ("story", True) in submitted or "story" in waited, WAIT)
+        alone.join(WAIT)
+        stream.join(WAIT)
+        assert [a.id for a in answers] == ["story"]
+        assert client.get("story").article.body == NEW  # (before: OLD, decided after the correction)
+
+
+def test_a_correction_whose_deadline_passes_behind_the_older_version_is_not_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with in_process_server(tmp_path / "data") as (running, client):
+        submitted = record_submissions(running.engine, monkeypatch)
+        with writer_held(running.engine, monkeypatch):
+            stream = stream_in_background(client, [Article("first", OTHER_WITH_APPEAL), Article("story", OLD)])
+            assert until(lambda: ("story", False) in submitted, WAIT)
+            with (
+                NeardupClient(f"127.0.0.1:{running.port}", timeout=1.0) as hasty,
+                pytest.raises(DeadlineExceededError, match="earlier version of this article") as refused,
+            ):
+                hasty.index(Article("story", NEW))
+            assert "was not stored" in str(refused.value)
+        stream.join(WAIT)
+        assert client.get("story").article.body == OLD
+        assert ("story", True) not in submitted
+
+
+def test_a_call_for_another_id_is_not_held_behind_the_streams(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with in_process_server(tmp_path / "data") as (running, client):
+        submitted = record_submissions(running.engine, monkeypatch)
+        with writer_held(running.engine, monkeypatch):
+            stream = stream_in_background(client, [Article("first", OTHER_WITH_APPEAL), Article("story", OLD)])
+            assert until(lambda: ("story", False) in submitted, WAIT)
+            answers: list[Any] = []
+            alone = threading.Thread(target=lambda: answers.append(client.index(Article("other", NEW))))
+            alone.start()
+            assert until(lambda: ("other", True) in submitted, WAIT)  # urgent at once: nothing of its id queued
+        alone.join(WAIT)
+        stream.join(WAIT)
+        # Decided ahead of the queued story: the first decided of the two is the original.
+        assert answers[0].duplicate_of is None
+        assert client.get("story").duplicate_of == "other"
