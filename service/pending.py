@@ -4,11 +4,13 @@
 this a correction sent alone could be decided first and then overwritten by the older version a backfill
 stream still held: the version stored would be the one sent first. An `IndexArticle` waits for the streamed
 articles of its id taken before it (`PendingIds.wait_for`), and only those: it jumps the rest of the queue.
+A delete waits for them too: deleted at once, a takedown was undone when the writer stored the version queued.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from concurrent import futures
 from typing import Any
 
@@ -31,11 +33,11 @@ class PendingIds:
             if not pending:
                 del self._pending[article_id]
 
-    def wait_for(self, article_id: str, timeout: float | None) -> bool:
-        """Wait until the articles of this id pending now are done; False if `timeout` passed first (those
+    def wait_for(self, article_ids: Iterable[str], timeout: float | None) -> bool:
+        """Wait until the articles of these ids pending now are done; False if `timeout` passed first (those
         taken after this call are not waited for: they came later)."""
         with self._lock:
-            earlier = list(self._pending.get(article_id, ()))
+            earlier = [outcome for article_id in article_ids for outcome in self._pending.get(article_id, ())]
         if not earlier:
             return True
         _, not_done = futures.wait(earlier, timeout)

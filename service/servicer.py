@@ -54,6 +54,7 @@ SHUTTING_DOWN = (
     "the server is shutting down: this stream's articles after the last answered were not read; send them "
     "again (to another server, or after the restart)"
 )
+_NOT_DELETED = "nothing was deleted; send the delete again once the stream has answered for it"
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -150,7 +151,10 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         prepared = self._prepare_now(request.article)
         give_up = _before_the_caller_gives_up(_time_left(context))
         ends = None if give_up is None else time.monotonic() + give_up
-        self._wait_for_earlier_versions(request.article.id, give_up)
+        self._after_earlier_versions(
+            [request.article.id], give_up,
+            "this one was not stored; send it again once the stream has answered for the earlier one",
+        )  # fmt: skip
         # (urgent: decided in the writer's next transaction, not behind what the streams have queued)
         future = self.engine.submit(prepared, request.include_evidence, urgent=True)
         try:
@@ -166,13 +170,15 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
             ) from None
         return pb.IndexArticleResponse(verdict=verdict_to_pb(verdict))
 
-    def _wait_for_earlier_versions(self, article_id: str, timeout: float | None) -> None:
-        """Wait for the streams' articles of this id taken before this call: jumping ahead of them, a correction
-        sent alone was decided first and then overwritten by the older version a backfill stream still held."""
-        if not self.pending.wait_for(article_id, timeout):
+    def _after_earlier_versions(self, article_ids: Sequence[str], timeout: float | None, otherwise: str) -> None:
+        """Wait for the streams' articles of these ids taken before this call (a correction sent alone jumped
+        ahead of them and was overwritten by the older version; a delete was undone): DeadlineExceeded saying
+        `otherwise` if the time runs out first."""
+        if not self.pending.wait_for(article_ids, timeout):
+            these = "this article" if len(article_ids) == 1 else "some of these articles"
             raise DeadlineExceeded(
-                "the deadline passed while an earlier version of this article, sent in a stream, waited to be "
-                "stored: this one was not stored; send it again once the stream has answered for the earlier one"
+                f"the deadline passed while an earlier version of {these}, sent in a stream, waited to be stored: "
+                f"{otherwise}"
             )
 
     @_unary
@@ -261,7 +267,9 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
     def DeleteArticle(
         self, request: pb.DeleteArticleRequest, context: grpc.ServicerContext
     ) -> pb.DeleteArticleResponse:
-        self.engine.delete(_checked_id(request.id))
+        article_id = _checked_id(request.id)
+        self._after_earlier_versions([article_id], _before_the_caller_gives_up(_time_left(context)), _NOT_DELETED)
+        self.engine.delete(article_id)
         return pb.DeleteArticleResponse(id=request.id)
 
     @_unary
@@ -269,6 +277,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         self, request: pb.DeleteArticlesRequest, context: grpc.ServicerContext
     ) -> pb.DeleteArticlesResponse:
         ids = [_checked_id(article_id, f"ids[{n}]") for n, article_id in enumerate(request.ids)]
+        self._after_earlier_versions(ids, _before_the_caller_gives_up(_time_left(context)), _NOT_DELETED)
         return deletions_to_pb(ids, self.engine.delete_all(ids, _deadline(context), context.is_active))
 
     @_unary

@@ -1,22 +1,22 @@
-"""A version of an article sent alone (IndexArticle) while a stream still holds an older version of it.
+"""A version of an article sent alone (IndexArticle), or a delete, while a stream still holds an older version.
 
 IndexArticle is decided ahead of what the index streams keep queued. Ahead of the older version of its own
 id too, a correction was stored and then overwritten by the version it corrects, which a backfill stream had
-sent earlier: it must wait for that one, and only that one."""
+sent earlier: it must wait for that one, and only that one. A delete (a takedown) made at once was undone
+when the writer stored the queued version."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from client import Article, DeadlineExceededError, NeardupClient
+from client import Article, DeadlineExceededError, NeardupClient, NotFoundError
 from service.engine import Engine
-from service.model import PreparedArticle
 from service.pending import PendingIds
 from tests.articles import OTHER_WITH_APPEAL, WIRE
 from tests.support import in_process_server, until
@@ -28,20 +28,21 @@ NEW = WIRE + " This story has been corrected to give the minister's title in ful
 
 @contextmanager
 def writer_held(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Hold the writer inside its write at the first article it stores, until the block ends."""
+    """Hold the writer before its first write, with the jobs it took, until the block ends: what the test
+    queues meanwhile waits behind it, and the store is free for a delete."""
     holding, release = threading.Event(), threading.Event()
-    remember = engine.detector.remember
+    commit = engine._commit
 
-    def held_once(stored: PreparedArticle) -> None:
+    def held_once(jobs: Any) -> None:
         if not holding.is_set():
             holding.set()
             release.wait(WAIT)
-        remember(stored)
+        commit(jobs)
 
-    monkeypatch.setattr(engine.detector, "remember", held_once)
+    monkeypatch.setattr(engine, "_commit", held_once)
     try:
         yield
-        assert holding.is_set()  # (it did hold: what the test queued meanwhile queued behind it)
+        assert holding.is_set()  # (it did hold)
     finally:
         release.set()
 
@@ -65,9 +66,10 @@ def record_waits(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     waited: list[str] = []
     wait_for = PendingIds.wait_for
 
-    def recording(self: PendingIds, article_id: str, timeout: float | None) -> bool:
-        waited.append(article_id)
-        return wait_for(self, article_id, timeout)
+    def recording(self: PendingIds, article_ids: Iterable[str], timeout: float | None) -> bool:
+        article_ids = list(article_ids)
+        waited.extend(article_ids)
+        return wait_for(self, article_ids, timeout)
 
     monkeypatch.setattr(PendingIds, "wait_for", recording)
     return waited
@@ -133,3 +135,32 @@ def test_a_call_for_another_id_is_not_held_behind_the_streams(tmp_path: Path, mo
         # Decided ahead of the queued story: the first decided of the two is the original.
         assert answers[0].duplicate_of is None
         assert client.get("story").duplicate_of == "other"
+
+
+@pytest.mark.parametrize("one_call", [True, False], ids=["DeleteArticle", "DeleteArticles"])
+def test_a_takedown_of_an_article_a_stream_still_holds_is_not_undone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_call: bool
+) -> None:
+    with in_process_server(tmp_path / "data") as (running, client):
+        submitted, waited = record_submissions(running.engine, monkeypatch), record_waits(monkeypatch)
+        with writer_held(running.engine, monkeypatch):
+            stream = stream_in_background(client, [Article("first", OTHER_WITH_APPEAL), Article("story", OLD)])
+            assert until(lambda: ("story", False) in submitted, WAIT)
+            deleted: list[bool] = []
+
+            def take_down() -> None:
+                if one_call:
+                    client.delete("story")  # (NotFoundError if it was not stored)
+                    deleted.append(True)
+                else:
+                    deleted.extend(d.deleted for d in client.delete_many(["story"]))
+
+            takedown = threading.Thread(target=take_down)
+            takedown.start()
+            # (before the fix the delete did not wait: it found nothing stored yet and answered at once)
+            assert until(lambda: "story" in waited or not takedown.is_alive(), WAIT)
+        takedown.join(WAIT)
+        stream.join(WAIT)
+        assert deleted == [True]  # stored by then, and deleted (before: not found, so nothing deleted)
+        with pytest.raises(NotFoundError):
+            client.get("story")  # (before: stored after the delete)

@@ -15,11 +15,11 @@ def test_an_id_is_pending_until_its_outcome_is_done() -> None:
     outcome: Future[str] = Future()
     pending.add("a", outcome)
     assert len(pending) == 1
-    assert pending.wait_for("a", timeout=0.01) is False  # not done yet
-    assert pending.wait_for("b", timeout=0) is True  # nothing of that id
+    assert pending.wait_for(["a"], timeout=0.01) is False  # not done yet
+    assert pending.wait_for(["b"], timeout=0) is True  # nothing of that id
     outcome.set_result("decided")
     assert len(pending) == 0
-    assert pending.wait_for("a", timeout=0) is True
+    assert pending.wait_for(["a"], timeout=0) is True
 
 
 def test_a_failed_or_cancelled_outcome_is_no_longer_pending() -> None:
@@ -46,5 +46,5 @@ def test_a_wait_returns_once_the_outcome_is_done_in_another_thread() -> None:
     earlier: Future[str] = Future()
     pending.add("a", earlier)
     threading.Timer(0.05, earlier.set_result, args=("decided",)).start()  # (the writer, deciding it)
-    assert pending.wait_for("a", timeout=WAIT) is True
+    assert pending.wait_for(["a"], timeout=WAIT) is True
     assert earlier.done() and len(pending) == 0

@@ -147,7 +147,9 @@ class NearDuplicateServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteArticle(self, request, context):
-        """DeleteArticle removes a stored article, or returns NOT_FOUND.
+        """DeleteArticle removes a stored article, or returns NOT_FOUND. Both delete
+        calls first wait for the articles of their ids that index streams took
+        before them, so a takedown is not undone by a version still queued.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -72,7 +72,10 @@ class NearDuplicateServiceStub:
     GetArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.GetArticleRequest, _neardup_pb2.GetArticleResponse]
     """GetArticle returns a stored article, or NOT_FOUND."""
     DeleteArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticleRequest, _neardup_pb2.DeleteArticleResponse]
-    """DeleteArticle removes a stored article, or returns NOT_FOUND."""
+    """DeleteArticle removes a stored article, or returns NOT_FOUND. Both delete
+    calls first wait for the articles of their ids that index streams took
+    before them, so a takedown is not undone by a version still queued.
+    """
     DeleteArticles: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticlesRequest, _neardup_pb2.DeleteArticlesResponse]
     """DeleteArticles removes many stored articles in one call and as few commits
     as the store allows (a purge: takedowns, retention). Ids not stored are
@@ -130,7 +133,10 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     GetArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.GetArticleRequest, _neardup_pb2.GetArticleResponse]  # type: ignore[assignment]
     """GetArticle returns a stored article, or NOT_FOUND."""
     DeleteArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticleRequest, _neardup_pb2.DeleteArticleResponse]  # type: ignore[assignment]
-    """DeleteArticle removes a stored article, or returns NOT_FOUND."""
+    """DeleteArticle removes a stored article, or returns NOT_FOUND. Both delete
+    calls first wait for the articles of their ids that index streams took
+    before them, so a takedown is not undone by a version still queued.
+    """
     DeleteArticles: _aio.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticlesRequest, _neardup_pb2.DeleteArticlesResponse]  # type: ignore[assignment]
     """DeleteArticles removes many stored articles in one call and as few commits
     as the store allows (a purge: takedowns, retention). Ids not stored are
@@ -221,7 +227,10 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _neardup_pb2.DeleteArticleRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_neardup_pb2.DeleteArticleResponse, _abc.Awaitable[_neardup_pb2.DeleteArticleResponse]]:
-        """DeleteArticle removes a stored article, or returns NOT_FOUND."""
+        """DeleteArticle removes a stored article, or returns NOT_FOUND. Both delete
+        calls first wait for the articles of their ids that index streams took
+        before them, so a takedown is not undone by a version still queued.
+        """
 
     @_abc_1.abstractmethod
     def DeleteArticles(
