@@ -406,9 +406,12 @@ class Engine:
     def _check_in(self, tx: Transaction, prepared: PreparedArticle, evidence: bool) -> Verdict:
         matches, _, _ = self._matches(tx, prepared, evidence)
         existing = tx.get(prepared.article.id)
-        if existing and existing.fingerprint.body_digest == prepared.fingerprint.body_digest:
+        if existing and _same_version(existing, prepared):  # (indexed, it would be UNCHANGED)
             return Verdict(prepared.article.id, tuple(matches), existing.duplicate_of)
-        root = self._root_for(tx, prepared, self._roots_of(tx, matches))
+        roots = self._roots_of(tx, matches)
+        if existing:  # a new version: indexed, its old one is removed first, handing on a group it was the original of
+            roots = _handed_on(tx, roots, existing.article.id)
+        root = self._root_for(tx, prepared, roots)
         return Verdict(prepared.article.id, tuple(matches), None if root == prepared.article.id else root)
 
     def get(self, article_id: str) -> StoredArticle:
@@ -603,6 +606,14 @@ def _hand_on(tx: Transaction, root: str) -> None:
     successor = tx.earliest_member(root, excluding=root)
     if successor:
         tx.regroup([root], successor)
+
+
+def _handed_on(tx: Transaction, roots: set[str], removed: str) -> set[str]:
+    """Originals `roots` as they would be once the article `removed` is deleted (`_hand_on`)."""
+    if removed not in roots:
+        return roots
+    successor = tx.earliest_member(removed, excluding=removed)
+    return (roots - {removed}) | ({successor} if successor else set())
 
 
 def _same_version(stored: StoredArticle, prepared: PreparedArticle) -> bool:

@@ -851,3 +851,50 @@ def test_checks_held_out_of_the_store_all_get_in_together_and_a_write_goes_on_be
         for t in checks:
             t.join(10)
         assert done == ["write", "check", "check", "check"]
+
+
+T0 = datetime(2026, 3, 17, 9, 0, tzinfo=UTC)
+CORRECTED_WIRE = WIRE + " An earlier version of this story gave the wrong date for the vote."
+
+
+@pytest.mark.parametrize(
+    ("body", "published", "original"),
+    [
+        (WIRE, T0, None),  # the stored version itself: still the original
+        (WIRE, T0 + timedelta(hours=5), "copy"),  # re-dated after its copy: the copy is now the earliest
+        (CORRECTED_WIRE, T0 + timedelta(hours=5), "copy"),  # corrected and re-dated
+        (CORRECTED_WIRE, T0, None),  # corrected, same date
+    ],
+    ids=["same-version", "re-dated", "corrected-and-re-dated", "corrected"],
+)
+def test_a_check_of_a_new_version_of_an_original_answers_what_indexing_it_then_does(
+    tmp_path: Path, body: str, published: datetime, original: str | None
+) -> None:
+    # (a check counted the id's old version, with its earlier date, as the group's original, and then answered
+    # "original" because that old version has the same id; with the body unchanged it ignored the new date)
+    params = DetectionParams()
+    engine = Engine(Detector(params, 1 << 20), SqliteStore(tmp_path / "n.db", params))
+    try:
+        engine.index(prep(engine, "wire", WIRE, T0))
+        assert engine.index(prep(engine, "copy", WIRE_WITH_APPEAL, T0 + timedelta(hours=2))).duplicate_of == "wire"
+        checked = engine.check(prep(engine, "wire", body, published))
+        indexed = engine.index(prep(engine, "wire", body, published))
+        assert checked.duplicate_of == indexed.duplicate_of == original
+        assert [m.id for m in checked.matches] == [m.id for m in indexed.matches] == ["copy"]
+    finally:
+        engine.close()
+
+
+def test_a_check_of_a_copy_re_dated_before_its_original_says_it_would_become_the_original(tmp_path: Path) -> None:
+    # (with its text unchanged, a check answered as the stored version: a copy of the original)
+    params = DetectionParams()
+    engine = Engine(Detector(params, 1 << 20), SqliteStore(tmp_path / "n.db", params))
+    try:
+        engine.index(prep(engine, "wire", WIRE, T0))
+        engine.index(prep(engine, "copy", WIRE_WITH_APPEAL, T0 + timedelta(hours=2)))
+        re_dated = prep(engine, "copy", WIRE_WITH_APPEAL, T0 - timedelta(hours=1))
+        assert engine.check(re_dated).duplicate_of is None
+        assert engine.index(re_dated).duplicate_of is None
+        assert engine.get("wire").duplicate_of == "copy"
+    finally:
+        engine.close()
