@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,7 +42,6 @@ from rich.table import Table
 from benchmarks import baseline, corpus
 from benchmarks.plots import pyplot
 from client.api import (
-    DEFAULT_PORT,
     Article,
     article_batches,
     bearer_metadata,
@@ -50,7 +49,7 @@ from client.api import (
     read_token_file,
     with_default_port,
 )
-from client.cli import cannot_talk_hint
+from client.cli import CONNECTION_VARIABLES, add_connection_flags, cannot_talk_hint
 from client.errors import NeardupClientError, from_rpc_error
 from client.jsonl import InputError
 
@@ -430,12 +429,15 @@ _SERVING = re.compile(r"neardup serving on (\S+:\d+)")
 class SpawnedServer:
     """`neardup serve` on 127.0.0.1 port 0 over a fresh data directory, for one run."""
 
-    def __init__(self, extra: Sequence[str], data_dir: Path | None = None) -> None:
+    def __init__(
+        self, extra: Sequence[str], data_dir: Path | None = None, env: Mapping[str, str] | None = None
+    ) -> None:
+        """`env`: the bench's environment (the process's when None); the server gets it without NEARDUP_*."""
         self.dir = None if data_dir else tempfile.TemporaryDirectory(prefix="neardup-bench-")
         self.data_dir = data_dir or Path(self.dir.name)  # type: ignore[union-attr]
         args = [sys.executable, "-m", "client.cli", "serve", "--host", "127.0.0.1", "--port", "0",
                 "--data-dir", str(self.data_dir), "--log-level", "WARNING", *extra]  # fmt: skip
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NEARDUP_")}
+        env = {k: v for k, v in (os.environ if env is None else env).items() if not k.startswith("NEARDUP_")}
         started = time.monotonic()
         self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
         try:
@@ -511,11 +513,11 @@ def connect(target: str, tls: bool = False, ca_file: str | None = None) -> grpc.
         if why is None:  # (it answered: the server came up just now)
             return open_channel(target, tls=tls, ca_file=ca_file)
         # Something answers there and these settings cannot talk to it: the neardup CLI's diagnosis.
-        if hint := cannot_talk_hint(why, target, tls or ca_file is not None, env=False):
+        if hint := cannot_talk_hint(why, target, tls or ca_file is not None):
             raise SystemExit(f"neardup-bench: cannot talk to {target}: {why.details}{hint}") from None
         raise SystemExit(
             f"neardup-bench: cannot reach {target} within {wait:g} s: is `neardup serve` running there, on "
-            f"that port? (--target names it; --spawn starts a server for the run)"
+            f"that port? (--target or NEARDUP_SERVER names it; --spawn starts a server for the run)"
         ) from None
     return channel
 
@@ -934,12 +936,19 @@ def number(low: float, high: float = math.inf, low_included: bool = False) -> Ca
     return parse
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
+    """The flags; `env` (none by default: main passes the process's) gives the connection flags' defaults from
+    NEARDUP_SERVER, NEARDUP_TLS, NEARDUP_CA_FILE and NEARDUP_TOKEN_FILE, read by the neardup CLI's own code: an
+    environment set up for `neardup ingest` targets the same server the same way (the bench read none of them,
+    and benchmarked the default address, in plaintext)."""
     p = argparse.ArgumentParser(prog="neardup-bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--target", "--server", dest="target", type=_target, default=f"127.0.0.1:{DEFAULT_PORT}",
-                   help=f"server address, loopback only, port {DEFAULT_PORT} if left out (--server, as neardup "
-                        "names it, works too)")  # fmt: skip
-    p.add_argument("--spawn", action="store_true", help="start a fresh server on 127.0.0.1 port 0 for this run")
+    add_connection_flags(p, env or {}, prog="neardup-bench", server_names=("--target", "--server"), server_type=_target,
+                         server_help="server address, loopback only (--server, as neardup names it, works too; "
+                                     "--spawn leaves it and the NEARDUP_* variables aside)")  # fmt: skip
+    p.add_argument("--spawn", action="store_true",
+                   help="start a fresh server on 127.0.0.1 port 0 for this run (plaintext, no token, unless "
+                        "--server-arg says): --target and NEARDUP_SERVER, NEARDUP_TLS, NEARDUP_CA_FILE, "
+                        "NEARDUP_TOKEN_FILE are left aside; --tls, --ca-file and --token-file still apply")  # fmt: skip
     p.add_argument("--server-arg", action="append", default=[], help="extra flag for the spawned server")
     p.add_argument("--mode", choices=MODES, default="stream")
     p.add_argument("--concurrency", type=whole(1), default=2, help="calls (or streams) in flight at once")
@@ -957,19 +966,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"articles one stream may have sent and not had answered (default {STREAM_MODE_WINDOW} in "
                         "--mode stream, 2 batches in --mode batch; a batch bigger than it goes alone): an article's "
                         "latency runs from when it enters this window to its answer")  # fmt: skip
-    p.add_argument(
-        "--tls",
-        action="store_true",
-        help="connect with TLS, trusting the system's CA certificates (as the neardup CLI's --tls)",
-    )
-    p.add_argument(
-        "--ca-file",
-        type=os.path.expanduser,
-        help="connect with TLS, trusting the CA certificate(s) in this PEM file (implies --tls)",
-    )
-    p.add_argument("--token-file", type=os.path.expanduser,
-                   help="send the bearer token in this file, read as the server's --auth-token-file is: the first "
-                        "token it lists (as the neardup CLI's --token-file)")  # fmt: skip
     p.add_argument("--articles", default="generated", help="'generated' or a JSONL(.gz) file of articles")
     p.add_argument(
         "--republished",
@@ -1045,8 +1041,23 @@ def _warn_if_resent(report: dict[str, Any]) -> None:
         )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def parse_args(argv: Sequence[str] | None, env: Mapping[str, str]) -> argparse.Namespace:
+    """The command line, with the connection flags' defaults from `env`, but for --spawn: its server is not the one
+    they name (it is started with no NEARDUP_* variable, plaintext and with no token unless --server-arg says), so
+    they are left aside, saying so; flags given still apply."""
+    args = build_parser(env).parse_args(argv)
+    if not args.spawn:
+        return args
+    if set_aside := [name for name in CONNECTION_VARIABLES if env.get(name)]:
+        console.print(f"neardup-bench: --spawn: {', '.join(set_aside)} left aside (they name another server than "
+                      "the one spawned; --tls, --ca-file and --token-file apply to it)")  # fmt: skip
+    return build_parser().parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    """`env`: the environment the connection flags' defaults come from (the process's when None)."""
+    env = os.environ if env is None else env
+    args = parse_args(argv, env)
     if args.count is None and args.duration is None and args.articles == "generated":
         args.count = 10_000  # always bounded
     if args.articles != "generated" and args.republished is not None:
@@ -1064,7 +1075,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.articles != "generated":
         _require_server(args)
     try:
-        return _run(args, security, preload, articles)
+        return _run(args, security, preload, articles, env)
     finally:
         if isinstance(articles, GeneratedArticles):
             articles.close()
@@ -1101,14 +1112,20 @@ def _run_articles(args: argparse.Namespace) -> tuple[list[Article], Articles]:
     return preload, articles
 
 
-def _run(args: argparse.Namespace, security: dict[str, Any], preload: list[Article], articles: Articles) -> int:
+def _run(
+    args: argparse.Namespace,
+    security: dict[str, Any],
+    preload: list[Article],
+    articles: Articles,
+    env: Mapping[str, str],
+) -> int:
     """The run once its articles are to hand: the load (after --preload), --compare, the report; the exit code."""
     # With --count the load sends exactly these articles (unless it fails): time the recipe on them first too.
     recipe_before = None
     if args.compare and args.count and isinstance(articles, list):
         recipe_before = baseline.datasketch_recipe(articles[: args.count]).rate
     try:
-        spawned = SpawnedServer(args.server_arg) if args.spawn else None
+        spawned = SpawnedServer(args.server_arg, env=env) if args.spawn else None
     except KeyboardInterrupt:  # (SpawnedServer stopped it; a traceback from the wait for its port said no more)
         console.print("neardup-bench: interrupted by Ctrl-C while the spawned server started (it is stopped)")
         return INTERRUPTED

@@ -165,7 +165,9 @@ def test_no_server_at_the_target_ends_the_run_in_one_line_before_any_compare_wor
     started = time.monotonic()
     with pytest.raises(SystemExit) as ended:  # (nothing listens at port 1)
         loadtest.main(["--target", "127.0.0.1:1", "--count", "3", "--compare", "--timeout", "1", "--no-progress"])
-    assert str(ended.value.code).startswith("neardup-bench: cannot reach 127.0.0.1:1 within 5 s: is `neardup serve`")
+    said = str(ended.value.code)
+    assert said.startswith("neardup-bench: cannot reach 127.0.0.1:1 within 5 s: is `neardup serve`")
+    assert "(--target or NEARDUP_SERVER names it" in said  # (the bench reads NEARDUP_SERVER as neardup does)
     assert time.monotonic() - started < 20  # (it waited 30 s, past --timeout, then a bare FutureTimeoutError)
 
 
@@ -280,6 +282,28 @@ def test_the_bench_speaks_tls_and_sends_a_token_as_the_cli_does(tmp_path: Path) 
         assert loadtest.main([*common, "--ca-file", str(pki.ca)]) == 1  # no token: refused
         refused = json.loads((tmp_path / "r.json").read_text())
         assert list(refused["errors"]) == ["UNAUTHENTICATED"] and refused["ok"] == 0
+
+
+def test_the_bench_targets_the_server_the_environment_names_with_its_tls_and_token_as_neardup_ingest_would(
+    tmp_path: Path,
+) -> None:
+    pki = make_pki(tmp_path)
+    token_file = tmp_path / "token"
+    token_file.write_text("bench-token\n")
+    token_file.chmod(0o600)
+    overrides = {"tls_cert": str(pki.cert), "tls_key": str(pki.key), "auth_token_file": str(token_file)}
+    with in_process_server(tmp_path / "data", **overrides) as (running, _):
+        # What a user exported for `neardup ingest`, and no connection flag: the bench read none of it, and
+        # reached nothing at 127.0.0.1:50051.
+        env = {"NEARDUP_SERVER": f"localhost:{running.port}", "NEARDUP_TLS": "1",
+               "NEARDUP_CA_FILE": str(pki.ca), "NEARDUP_TOKEN_FILE": str(token_file)}  # fmt: skip
+        argv = ["--mode", "stream", "--count", "5", "--timeout", "5", "--no-progress",
+                "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+        assert loadtest.main(argv, env=env) == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["ok"] == 5
+    assert report["parameters"]["target"] == f"localhost:{running.port}"
+    assert report["parameters"]["tls"] is True and report["parameters"]["token"] is True
 
 
 def test_a_stream_that_fails_ends_its_sender_and_the_articles_never_sent_are_counted(tmp_path: Path) -> None:
