@@ -488,23 +488,23 @@ def require_loopback(target: str) -> None:
     raise SystemExit(f"neardup-bench only targets loopback (127.0.0.1, ::1, localhost), not {target!r}")
 
 
-# Seconds a run waits for its server to answer at the start. Not bounded by --timeout, a deadline per call:
-# a --timeout 0.001 against a live server said it could not reach it (the connection takes longer to set up).
+# Seconds a run waits for its server to answer at the start, unless --wait-for-server says. Not bounded by
+# --timeout, a deadline per call: a --timeout 0.001 against a live server said it could not reach it (the
+# connection takes longer to set up).
 READY_WAIT = 5.0
 READY_PROBE = 2.0  # seconds the one call that asks why the server did not answer may take
 
 
-def connect(target: str, tls: bool = False, ca_file: str | None = None) -> grpc.Channel:
-    """A channel to `target` once it is ready, or the run ended with a one-line reason (not gRPC's bare
-    FutureTimeoutError after 30 s): nothing is sent, nor timed in-process, against no server. TLS as the
-    neardup client sets it up (the same code)."""
+def connect(target: str, tls: bool = False, ca_file: str | None = None, wait: float = READY_WAIT) -> grpc.Channel:
+    """A channel to `target` once it is ready (waiting up to `wait` seconds), or the run ended with a one-line
+    reason (not gRPC's bare FutureTimeoutError after 30 s): nothing is sent, nor timed in-process, against no
+    server. TLS as the neardup client sets it up (the same code)."""
     try:
         channel = open_channel(target, tls=tls, ca_file=ca_file)
     except OSError as exc:
         raise SystemExit(f"neardup-bench: cannot read the CA file {ca_file}: {exc.strerror or exc}") from None
     except ValueError as exc:  # (a CA file with no certificate in it: the message says so)
         raise SystemExit(f"neardup-bench: {exc}") from None
-    wait = READY_WAIT
     try:
         grpc.channel_ready_future(channel).result(timeout=wait)
     except grpc.FutureTimeoutError:
@@ -517,7 +517,8 @@ def connect(target: str, tls: bool = False, ca_file: str | None = None) -> grpc.
             raise SystemExit(f"neardup-bench: cannot talk to {target}: {why.details}{hint}") from None
         raise SystemExit(
             f"neardup-bench: cannot reach {target} within {wait:g} s: is `neardup serve` running there, on "
-            f"that port? (--target or NEARDUP_SERVER names it; --spawn starts a server for the run)"
+            "that port? (--target or NEARDUP_SERVER names it; --wait-for-server waits longer for one starting; "
+            "--spawn starts a server for the run)"
         ) from None
     return channel
 
@@ -557,6 +558,7 @@ class RunConfig:
     tls: bool = False  # (implied by ca_file)
     ca_file: str | None = None
     token: str | None = None  # sent as authorization: Bearer, as the neardup CLI's --token-file
+    wait_for_server: float = READY_WAIT  # seconds to wait for the server to answer at the start
 
     def stream_window(self) -> int | None:
         """The window each stream keeps (`window` or the mode's default); None outside stream and batch modes."""
@@ -576,7 +578,7 @@ def run_articles(
 def run_load(config: RunConfig, articles: Articles, record: Record | None = None) -> dict[str, Any]:
     """One run; `record`, when given, is filled with what came back (--compare reads the ids answered OK)."""
     require_loopback(config.target)
-    channel = connect(config.target, config.tls, config.ca_file)
+    channel = connect(config.target, config.tls, config.ca_file, config.wait_for_server)
     stub = pb_grpc.NearDuplicateServiceStub(channel)
     feed = Feed(articles, config.count, config.duration, config.rate)
     record = record if record is not None else Record()
@@ -980,6 +982,9 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     )
     p.add_argument("--server-pid", type=whole(1), help="sample this process's RSS every second (soak runs)")
     p.add_argument("--timeout", type=number(0), default=600.0, help="deadline per call or stream, seconds")
+    p.add_argument("--wait-for-server", type=number(0), default=READY_WAIT, metavar="SECONDS",
+                   help="how long to wait for the server to answer at the start, for a pipeline that starts it "
+                        "beside the bench (default %(default)g)")  # fmt: skip
     p.add_argument("--compare", action="store_true", help="also time the articles answered OK in-process")
     p.add_argument("--report", type=Path, default=Path("bench-report.json"))
     p.add_argument("--plot", type=Path, default=Path("bench-report.png"))
@@ -1025,7 +1030,8 @@ def _parameters(args: argparse.Namespace, target: str, window: int | None) -> di
         "window": window,  # (the default's too: a null, when --window was left out, read as no window at all)
         "articles": args.articles, "republished": args.republished if args.articles == "generated" else None,
         "seed": args.seed, "preload": args.preload,
-        "timeout": args.timeout, "tls": args.tls or args.ca_file is not None, "token": args.token_file is not None,
+        "timeout": args.timeout, "wait_for_server": args.wait_for_server,
+        "tls": args.tls or args.ca_file is not None, "token": args.token_file is not None,
     }  # fmt: skip
 
 
@@ -1066,7 +1072,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         args.republished = DEFAULT_REPUBLISHED
     if not args.spawn:  # (a target refused at once, before any article is made)
         require_loopback(args.target)
-    security: dict[str, Any] = {"tls": args.tls, "ca_file": args.ca_file, "token": _token(args.token_file)}
+    # How each run connects: the preload's and the load's.
+    connection: dict[str, Any] = {"tls": args.tls, "ca_file": args.ca_file, "token": _token(args.token_file),
+                                "wait_for_server": args.wait_for_server}  # fmt: skip
     # No server there: said before generated articles are made (10,000 took 6 s), and before anything is timed
     # for --compare. A file is read first: what is wrong with it is said with no server.
     if args.articles == "generated":
@@ -1075,7 +1083,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     if args.articles != "generated":
         _require_server(args)
     try:
-        return _run(args, security, preload, articles, env)
+        return _run(args, connection, preload, articles, env)
     finally:
         if isinstance(articles, GeneratedArticles):
             articles.close()
@@ -1084,7 +1092,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 def _require_server(args: argparse.Namespace) -> None:
     """The run ended with a one-line reason if no server answers at --target (--spawn starts its own later)."""
     if not args.spawn:
-        connect(args.target, args.tls, args.ca_file).close()
+        connect(args.target, args.tls, args.ca_file, args.wait_for_server).close()
 
 
 def _run_articles(args: argparse.Namespace) -> tuple[list[Article], Articles]:
@@ -1114,7 +1122,7 @@ def _run_articles(args: argparse.Namespace) -> tuple[list[Article], Articles]:
 
 def _run(
     args: argparse.Namespace,
-    security: dict[str, Any],
+    connection: dict[str, Any],
     preload: list[Article],
     articles: Articles,
     env: Mapping[str, str],
@@ -1134,13 +1142,13 @@ def _run(
         pid = args.server_pid or (spawned.proc.pid if spawned else None)
         if preload:
             loaded = run_load(RunConfig(target, "batch", 2, None, None, None, 0, args.timeout, None,
-                                        not args.no_progress, **security), preload)  # fmt: skip
+                                        not args.no_progress, **connection), preload)  # fmt: skip
             if loaded["interrupted"]:
                 console.print(f"neardup-bench: interrupted by Ctrl-C during the preload ({loaded['ok']} indexed)")
                 return INTERRUPTED
         config = RunConfig(target, args.mode, args.concurrency, args.count, args.duration, args.rate,
                            args.check_share, args.timeout, pid, not args.no_progress, args.batch,
-                           args.window, **security)  # fmt: skip
+                           args.window, **connection)  # fmt: skip
         record = Record(ok_ids=set() if args.compare else None)  # (ids kept for --compare only: memory)
         report = run_load(config, articles, record)
     finally:

@@ -12,6 +12,7 @@ import pytest
 from neardup.v1 import neardup_pb2 as pb
 
 from benchmarks import baseline, corpus, loadtest
+from benchmarks.loopback import free_port
 from client import NeardupClient
 from client.api import DEFAULT_PORT, open_channel
 from service.grpc_server import RunningServer
@@ -169,6 +170,31 @@ def test_no_server_at_the_target_ends_the_run_in_one_line_before_any_compare_wor
     assert said.startswith("neardup-bench: cannot reach 127.0.0.1:1 within 5 s: is `neardup serve`")
     assert "(--target or NEARDUP_SERVER names it" in said  # (the bench reads NEARDUP_SERVER as neardup does)
     assert time.monotonic() - started < 20  # (it waited 30 s, past --timeout, then a bare FutureTimeoutError)
+
+
+def test_the_wait_for_a_server_is_as_long_as_wait_for_server_says_and_the_line_names_the_flag() -> None:
+    # (a fixed 5 s: a pipeline starting the server beside the bench could not wait longer, nor a script less)
+    started = time.monotonic()
+    with pytest.raises(SystemExit) as ended:  # (nothing listens at port 1)
+        loadtest.main(["--target", "127.0.0.1:1", "--count", "3", "--wait-for-server", "0.5", "--no-progress"], env={})
+    assert time.monotonic() - started < 4.5
+    said = str(ended.value.code)
+    assert said.startswith("neardup-bench: cannot reach 127.0.0.1:1 within 0.5 s: is `neardup serve`")
+    assert "--wait-for-server waits longer" in said
+
+
+def test_a_server_that_comes_up_within_wait_for_server_is_waited_for(tmp_path: Path) -> None:
+    port = free_port()
+    path = tmp_path / "r.json"
+    argv = ["--target", f"127.0.0.1:{port}", "--mode", "unary", "--count", "3", "--wait-for-server", "60",
+            "--no-progress", "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    ended: list[int] = []
+    bench = threading.Thread(target=lambda: ended.append(loadtest.main(argv, env={})), daemon=True)
+    bench.start()
+    assert not until(lambda: bool(ended), timeout=1)  # it waits: no server yet
+    with in_process_server(tmp_path / "data", port=port):
+        assert until(lambda: bool(ended), timeout=60)
+    assert ended == [0] and json.loads(path.read_text())["ok"] == 3
 
 
 def test_ctrl_c_stops_a_batch_run_letting_its_streams_finish_and_says_so(

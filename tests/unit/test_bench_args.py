@@ -24,6 +24,8 @@ from client.cli import _parser
         ("--window", "0", "0 is below 1"),
         ("--preload", "-1", "-1 is below 0"),
         ("--timeout", "0", "0 is out of range: give a number above 0"),
+        ("--wait-for-server", "-1", "-1 is out of range: give a number above 0"),
+        ("--wait-for-server", "soon", "'soon' is not a number"),
     ],
 )
 def test_a_value_that_cannot_make_a_run_is_refused_naming_its_flag(
@@ -88,3 +90,8 @@ def test_spawn_leaves_the_environments_server_and_security_aside_saying_so(capsy
     assert parse_args(["--spawn", "--tls", "--token-file", "/u"], env).token_file == "/u"  # (flags given still apply)
     assert parse_args(["--spawn"], {}).target == f"127.0.0.1:{DEFAULT_PORT}"
     assert "left aside" not in capsys.readouterr().err
+
+
+def test_the_wait_for_the_server_is_five_seconds_unless_given() -> None:
+    assert build_parser().parse_args([]).wait_for_server == 5.0
+    assert build_parser().parse_args(["--wait-for-server", "60"]).wait_for_server == 60.0
