@@ -211,6 +211,9 @@ class Record:
     matched: int = 0  # verdicts naming at least one stored article the article republishes or is republished by
     outcomes: Counter[str] = field(default_factory=Counter)  # index verdicts by IndexOutcome: NEW, UNCHANGED, …
     ok_ids: set[str] | None = None  # the articles answered OK, when a set is given (--compare times those alone)
+    # Checks answered OK (CheckArticle: check and mix modes), those with a match, and of them the copies of
+    # articles the run had stored (mix mode): copies that find nothing would be a wrong answer under load.
+    checks: Counter[str] = field(default_factory=Counter)
 
     def add(self, finished: float, latency: float, kind: str, status: str, article_id: str = "") -> None:
         with self.lock:
@@ -223,6 +226,13 @@ class Record:
             self.matched += bool(verdict.matches)
             if verdict.outcome:
                 self.outcomes[pb.IndexOutcome.Name(verdict.outcome).removeprefix("INDEX_OUTCOME_")] += 1
+
+    def checked(self, verdict: pb.Verdict, copy: bool) -> None:
+        """A check's verdict; `copy`: it checked a copy of an article the run had stored."""
+        with self.lock:
+            matched = bool(verdict.matches)
+            self.checks.update({"answered": 1, "with_a_match": matched, "copies": copy,
+                                "copies_with_a_match": copy and matched})  # fmt: skip
 
     def peak_in_flight(self, peak: int) -> None:
         with self.lock:
@@ -274,26 +284,61 @@ class Window:
             self._room.notify_all()
 
 
+class StoredCopies:
+    """Mix mode's checks of republications: the articles this run has had indexed OK (the last RECENT of them),
+    and copies of them for a `share` of the checks, as a pipeline checks republications of what it stored. The
+    checks were all of articles never stored (generated ones, or a file's in order) and found nothing."""
+
+    RECENT = 5_000  # (as the generator's republications copy one of its last 5,000 originals)
+
+    def __init__(self, share: float) -> None:
+        self.share = share
+        self._stored: deque[Article] = deque(maxlen=self.RECENT)
+        self._lock = threading.Lock()
+
+    def stored(self, article: Article) -> None:
+        with self._lock:
+            self._stored.append(article)
+
+    def copy(self, rng: random.Random, aid: str) -> Article | None:
+        """A copy of a stored article under id `aid` for a `share` of the checks (None for the others, and while
+        nothing is stored). `rng` draws every choice: a sender's run is the same for a seed, given the same
+        articles stored before each check (always so with one sender)."""
+        if rng.random() >= self.share:
+            return None
+        with self._lock:
+            if not self._stored:
+                return None
+            source = self._stored[rng.randrange(len(self._stored))]
+        return corpus.copy_of(source, aid, rng)
+
+
 def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, check_share: float,
-                  seed: int, timeout: float, metadata: Metadata = ()) -> None:  # fmt: skip
-    rng = random.Random(seed)
-    for article in feed:
+                  rng: random.Random, timeout: float, metadata: Metadata = (),
+                  copies: StoredCopies | None = None) -> None:  # fmt: skip
+    """IndexArticle and CheckArticle calls, a `check_share` of checks; with `copies` (mix mode), the articles
+    indexed OK are kept, and a share of the checks are copies of them, in place of the articles fed."""
+    for n, article in enumerate(feed):
         kind = "check" if rng.random() < check_share else "index"
+        copy = copies.copy(rng, f"{article.id}~copy{n}") if copies and kind == "check" else None
         sent = time.monotonic()
         status = "OK"
         try:
             if kind == "check":
-                checked = stub.CheckArticle(pb.CheckArticleRequest(article=article.to_pb()), timeout=timeout,
-                                           metadata=metadata)  # fmt: skip
+                checked = stub.CheckArticle(pb.CheckArticleRequest(article=(copy or article).to_pb()),
+                                            timeout=timeout, metadata=metadata)  # fmt: skip
                 record.verdict(checked.verdict)
+                record.checked(checked.verdict, copy is not None)
             else:
                 indexed = stub.IndexArticle(pb.IndexArticleRequest(article=article.to_pb()), timeout=timeout,
                                            metadata=metadata)  # fmt: skip
                 record.verdict(indexed.verdict)
+                if copies:
+                    copies.stored(article)
         except grpc.RpcError as exc:
             status = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
         now = time.monotonic()
-        record.add(now - feed.start, now - sent, kind, status, article.id)
+        record.add(now - feed.start, now - sent, kind, status, (copy or article).id)
 
 
 def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, timeout: float,
@@ -559,6 +604,8 @@ class RunConfig:
     ca_file: str | None = None
     token: str | None = None  # sent as authorization: Bearer, as the neardup CLI's --token-file
     wait_for_server: float = READY_WAIT  # seconds to wait for the server to answer at the start
+    republished: float = 0.0  # in mix mode, the share of checks that copy an article the run indexed OK
+    seed: int = 7  # the senders' choices (check or index, a copy or not, of which article) are drawn from it
 
     def stream_window(self) -> int | None:
         """The window each stream keeps (`window` or the mode's default); None outside stream and batch modes."""
@@ -583,7 +630,8 @@ def run_load(config: RunConfig, articles: Articles, record: Record | None = None
     feed = Feed(articles, config.count, config.duration, config.rate)
     record = record if record is not None else Record()
     sampler = RssSampler(config.server_pid, feed.start) if config.server_pid else None
-    senders = Senders([_sender(config, stub, feed, record, i) for i in range(config.concurrency)])
+    copies = StoredCopies(config.republished) if config.mode == "mix" else None  # (the senders share what is stored)
+    senders = Senders([_sender(config, stub, feed, record, i, copies) for i in range(config.concurrency)])
     server_cpu = cpu_seconds(config.server_pid) if config.server_pid else 0.0
     client_cpu = time.process_time()
     host_before = host_cpu_ticks()
@@ -615,13 +663,15 @@ def run_load(config: RunConfig, articles: Articles, record: Record | None = None
     return report
 
 
-def _sender(config: RunConfig, stub: Any, feed: Feed, record: Record, i: int) -> Callable[[], None]:
+def _sender(config: RunConfig, stub: Any, feed: Feed, record: Record, i: int,
+            copies: StoredCopies | None = None) -> Callable[[], None]:  # fmt: skip
     metadata = bearer_metadata(config.token)
     if window := config.stream_window():
         batch = config.batch if config.mode == "batch" else None
         return lambda: _stream_sender(stub, feed, record, config.timeout, Window(window), batch, metadata)
     share = {"unary": 0.0, "check": 1.0, "mix": config.check_share}[config.mode]
-    return lambda: _unary_sender(stub, feed, record, share, seed=i, timeout=config.timeout, metadata=metadata)
+    rng = random.Random(f"{config.seed}/{i}")  # (each sender its own: their draws do not depend on timing)
+    return lambda: _unary_sender(stub, feed, record, share, rng, config.timeout, metadata, copies)
 
 
 class Senders:
@@ -694,6 +744,9 @@ def summarise(config: RunConfig, record: Record, wall: float, rss: list[tuple[fl
         "window": config.stream_window(),
         "peak_in_flight": record.peak,
         "matches_found": record.matched, "index_outcomes": dict(record.outcomes),
+        # CheckArticle answered OK: how many, with a match, and the copies of articles the run stored (mix mode).
+        "checks": {k: record.checks[k] for k in ("answered", "with_a_match", "copies", "copies_with_a_match")}
+        if config.mode in ("check", "mix") else None,
         "timeline": [[round(d[0], 4), round(d[1] * 1000, 3), d[2], d[3]] for d in done],
         "rss": [[round(t, 2), b] for t, b in rss],
     }  # fmt: skip
@@ -720,6 +773,10 @@ def print_table(report: dict[str, Any]) -> None:
     out.print(table)
     outcomes = ", ".join(f"{k.lower()} {v:,}" for k, v in sorted(report["index_outcomes"].items()))
     out.print(f"verdicts with a match: {report['matches_found']:,}" + (f"; indexed: {outcomes}" if outcomes else ""))
+    if checks := report.get("checks"):
+        copies = (f"; {checks['copies']:,} were copies of articles this run indexed, {checks['copies_with_a_match']:,} "
+                  "of them matched" if report["mode"] == "mix" else "")  # fmt: skip
+        out.print(f"checks with a match: {checks['with_a_match']:,} of {checks['answered']:,}{copies}")
     if report.get("ran_out_of_articles"):
         out.print(f"the run ended before --duration: all {report['articles']:,} articles had been sent "
                   "(none is sent twice)")  # fmt: skip
@@ -972,7 +1029,8 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     p.add_argument(
         "--republished",
         type=number(0, 1, low_included=True),
-        help=f"share of republications when generated (default {DEFAULT_REPUBLISHED})",
+        help=f"share of republications among generated articles, and in --mode mix of the checks, copies of articles "
+        f"the run has indexed, with a file's articles too (default {DEFAULT_REPUBLISHED})",
     )
     p.add_argument("--seed", type=int, default=7,
                    help="seed of the generated articles; their ids carry it (gen-SEED-N): a second run with the same "
@@ -1028,7 +1086,7 @@ def _parameters(args: argparse.Namespace, target: str, window: int | None) -> di
         "check_share": args.check_share if args.mode == "mix" else None,
         "batch": args.batch if args.mode == "batch" else None,
         "window": window,  # (the default's too: a null, when --window was left out, read as no window at all)
-        "articles": args.articles, "republished": args.republished if args.articles == "generated" else None,
+        "articles": args.articles, "republished": args.republished,
         "seed": args.seed, "preload": args.preload,
         "timeout": args.timeout, "wait_for_server": args.wait_for_server,
         "tls": args.tls or args.ca_file is not None, "token": args.token_file is not None,
@@ -1066,9 +1124,12 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     args = parse_args(argv, env)
     if args.count is None and args.duration is None and args.articles == "generated":
         args.count = 10_000  # always bounded
-    if args.articles != "generated" and args.republished is not None:
-        console.print(f"neardup-bench: --republished is left aside: {args.articles}'s articles are sent as they are")
-    if args.articles == "generated" and args.republished is None:
+    copies_checked = args.mode == "mix"  # (--republished: the share of its checks that copy a stored article)
+    if args.articles != "generated" and not copies_checked and args.republished is not None:
+        console.print(f"neardup-bench: --republished is left aside: {args.articles}'s articles are sent as they are "
+                      "(in --mode mix it is the share of checks that copy an article the run indexed)")  # fmt: skip
+        args.republished = None
+    if (args.articles == "generated" or copies_checked) and args.republished is None:
         args.republished = DEFAULT_REPUBLISHED
     if not args.spawn:  # (a target refused at once, before any article is made)
         require_loopback(args.target)
@@ -1148,7 +1209,8 @@ def _run(
                 return INTERRUPTED
         config = RunConfig(target, args.mode, args.concurrency, args.count, args.duration, args.rate,
                            args.check_share, args.timeout, pid, not args.no_progress, args.batch,
-                           args.window, **connection)  # fmt: skip
+                           args.window, **connection, republished=args.republished or 0.0,
+                           seed=args.seed)  # fmt: skip
         record = Record(ok_ids=set() if args.compare else None)  # (ids kept for --compare only: memory)
         report = run_load(config, articles, record)
     finally:

@@ -254,6 +254,36 @@ def test_a_mix_run_shows_index_and_check_latency_apart(
         assert float(cells[6]) == round(report["latency_ms_by_kind"][kind]["p50"], 2)  # its p50
 
 
+def test_mix_checks_copies_of_articles_the_run_indexed_and_finds_them_the_same_each_time_for_a_seed(
+    tmp_path: Path,
+) -> None:
+    # Articles with no republication among them: a check of one matches nothing. The checks were all of such
+    # articles (never stored), found nothing, and a mix run measured no check that finds a match.
+    articles = corpus.generated(60, corpus.GeneratorConfig(republished=0.0))
+    reports = []
+    for run in range(2):  # two fresh servers, one seed: the same run
+        with in_process_server(tmp_path / f"data{run}") as (running, _):
+            config = _config(running.port, "mix", concurrency=1, count=60, check_share=0.5, republished=1.0, seed=3)
+            reports.append(loadtest.run_load(config, articles))
+    checks = reports[0]["checks"]
+    assert checks["answered"] == sum(1 for r in reports[0]["timeline"] if r[2] == "check") > 10
+    assert checks["copies"] >= checks["answered"] - 3  # (all, but those before the first article is indexed)
+    assert checks["with_a_match"] == checks["copies_with_a_match"] == checks["copies"]
+    assert reports[1]["checks"] == checks
+    assert [r[2] for r in reports[1]["timeline"]] == [r[2] for r in reports[0]["timeline"]]
+
+
+def test_mix_checks_copy_stored_articles_in_the_share_asked(server: tuple[RunningServer, NeardupClient]) -> None:
+    running, _ = server
+    articles = corpus.generated(80, corpus.GeneratorConfig(republished=0.0))
+    config = _config(running.port, "mix", concurrency=2, count=80, check_share=0.8, republished=0.0)
+    none = loadtest.run_load(config, articles[:40])["checks"]
+    assert none["copies"] == none["with_a_match"] == 0 and none["answered"] > 10
+    config = _config(running.port, "mix", concurrency=2, count=40, check_share=1.0, republished=0.5)
+    half = loadtest.run_load(config, articles[40:])["checks"]  # (nothing indexed in this run: nothing to copy)
+    assert half["copies"] == 0
+
+
 def test_the_report_records_what_was_asked_and_what_was_found_and_a_rerun_is_called_a_rerun(
     tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -271,6 +301,7 @@ def test_the_report_records_what_was_asked_and_what_was_found_and_a_rerun_is_cal
     assert report["window"] == asked["window"] == 6  # (2 batches by default; the parameters said null)
     assert 1 <= report["matches_found"] <= 10  # (every article after the first republishes one)
     assert report["index_outcomes"] == {"NEW": 10}
+    assert report["checks"] is None  # (no check in batch mode)
     assert "stored on the server already" not in capsys.readouterr().err
 
     assert loadtest.main(argv) == 0  # the same seed again: the same ids, re-sent
@@ -289,6 +320,9 @@ def test_republished_given_with_a_file_is_said_to_be_left_aside(
     assert loadtest.main(argv) == 0
     assert "--republished is left aside" in capsys.readouterr().err
     assert json.loads((tmp_path / "r.json").read_text())["parameters"]["republished"] is None
+    assert loadtest.main([*argv, "--mode", "mix"]) == 0  # (in mix mode, the share of checks that copy a stored one)
+    assert "left aside" not in capsys.readouterr().err
+    assert json.loads((tmp_path / "r.json").read_text())["parameters"]["republished"] == 0.5
 
 
 def test_the_bench_speaks_tls_and_sends_a_token_as_the_cli_does(tmp_path: Path) -> None:
