@@ -14,7 +14,7 @@ import argparse
 import itertools
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -103,7 +103,7 @@ class ArticleGenerator:
             source = self._rng.choice(self._originals[-self.config.recent :])
             kind = self._rng.choice(_KINDS)
             self.kinds[aid] = kind
-            return replace(self._republish(source, kind), id=aid, published=published)
+            return replace(republish(source, kind, self._rng, self._appeal, self._vocab), id=aid, published=published)
         length = max(50, int(self._rng.gauss(self.config.words, self.config.words / 5)))
         article = Article(id=aid, title=self._sentences(8)[:-1], body=self._sentences(length), published=published)
         if not remember:
@@ -115,19 +115,33 @@ class ArticleGenerator:
         self.kinds[aid] = "original"
         return article
 
-    def _republish(self, source: Article, kind: str) -> Article:
-        words = source.body.split(" ")
-        if kind == "truncated":
-            body = " ".join(words[: int(len(words) * self._rng.uniform(0.5, 0.9))])
-        elif kind == "appeal":
-            body = self._appeal + "\n\n" + " ".join(words[: int(len(words) * self._rng.uniform(0.7, 1.0))])
-        elif kind == "edited":
-            for _ in range(max(1, len(words) // 100)):
-                words[self._rng.randrange(len(words))] = str(self._vocab[self._rng.randrange(len(self._vocab))])
-            body = " ".join(words)
-        else:  # retitled: same text under another headline
-            return replace(source, title="Update: " + source.title)
-        return replace(source, body=body)
+
+def republish(
+    source: Article, kind: str, rng: random.Random, appeal: str, vocabulary: Sequence[str] | np.ndarray
+) -> Article:
+    """`source` republished as `kind` says (one of _KINDS): truncated, under an `appeal` paragraph, lightly edited
+    with words of `vocabulary`, or retitled; its id and date are the source's."""
+    words = source.body.split(" ")
+    if kind == "truncated":
+        body = " ".join(words[: int(len(words) * rng.uniform(0.5, 0.9))])
+    elif kind == "appeal":
+        body = appeal + "\n\n" + " ".join(words[: int(len(words) * rng.uniform(0.7, 1.0))])
+    elif kind == "edited":
+        for _ in range(max(1, len(words) // 100)):
+            words[rng.randrange(len(words))] = str(vocabulary[rng.randrange(len(vocabulary))])
+        body = " ".join(words)
+    else:  # retitled: same text under another headline
+        return replace(source, title="Update: " + source.title)
+    return replace(source, body=body)
+
+
+def copy_of(source: Article, aid: str, rng: random.Random) -> Article:
+    """A republication of `source` under id `aid`, of a kind drawn as generated ones are, its appeal paragraph and
+    edits drawn from the source's own words: any article can be copied, a file's too (neardup-bench's mix mode
+    checks copies of the articles its run has stored)."""
+    words = source.body.split(" ")
+    appeal = " ".join(rng.choice(words) for _ in range(60)) + "."
+    return replace(republish(source, rng.choice(_KINDS), rng, appeal, words), id=aid)
 
 
 def generated(count: int, config: GeneratorConfig | None = None) -> list[Article]:

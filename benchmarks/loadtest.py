@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,7 +42,6 @@ from rich.table import Table
 from benchmarks import baseline, corpus
 from benchmarks.plots import pyplot
 from client.api import (
-    DEFAULT_PORT,
     Article,
     article_batches,
     bearer_metadata,
@@ -50,7 +49,7 @@ from client.api import (
     read_token_file,
     with_default_port,
 )
-from client.cli import cannot_talk_hint
+from client.cli import CONNECTION_VARIABLES, add_connection_flags, cannot_talk_hint
 from client.errors import NeardupClientError, from_rpc_error
 from client.jsonl import InputError
 
@@ -212,6 +211,9 @@ class Record:
     matched: int = 0  # verdicts naming at least one stored article the article republishes or is republished by
     outcomes: Counter[str] = field(default_factory=Counter)  # index verdicts by IndexOutcome: NEW, UNCHANGED, …
     ok_ids: set[str] | None = None  # the articles answered OK, when a set is given (--compare times those alone)
+    # Checks answered OK (CheckArticle: check and mix modes), those with a match, and of them the copies of
+    # articles the run had stored (mix mode): copies that find nothing would be a wrong answer under load.
+    checks: Counter[str] = field(default_factory=Counter)
 
     def add(self, finished: float, latency: float, kind: str, status: str, article_id: str = "") -> None:
         with self.lock:
@@ -224,6 +226,13 @@ class Record:
             self.matched += bool(verdict.matches)
             if verdict.outcome:
                 self.outcomes[pb.IndexOutcome.Name(verdict.outcome).removeprefix("INDEX_OUTCOME_")] += 1
+
+    def checked(self, verdict: pb.Verdict, copy: bool) -> None:
+        """A check's verdict; `copy`: it checked a copy of an article the run had stored."""
+        with self.lock:
+            matched = bool(verdict.matches)
+            self.checks.update({"answered": 1, "with_a_match": matched, "copies": copy,
+                                "copies_with_a_match": copy and matched})  # fmt: skip
 
     def peak_in_flight(self, peak: int) -> None:
         with self.lock:
@@ -275,26 +284,61 @@ class Window:
             self._room.notify_all()
 
 
+class StoredCopies:
+    """Mix mode's checks of republications: the articles this run has had indexed OK (the last RECENT of them),
+    and copies of them for a `share` of the checks, as a pipeline checks republications of what it stored. The
+    checks were all of articles never stored (generated ones, or a file's in order) and found nothing."""
+
+    RECENT = 5_000  # (as the generator's republications copy one of its last 5,000 originals)
+
+    def __init__(self, share: float) -> None:
+        self.share = share
+        self._stored: deque[Article] = deque(maxlen=self.RECENT)
+        self._lock = threading.Lock()
+
+    def stored(self, article: Article) -> None:
+        with self._lock:
+            self._stored.append(article)
+
+    def copy(self, rng: random.Random, aid: str) -> Article | None:
+        """A copy of a stored article under id `aid` for a `share` of the checks (None for the others, and while
+        nothing is stored). `rng` draws every choice: a sender's run is the same for a seed, given the same
+        articles stored before each check (always so with one sender)."""
+        if rng.random() >= self.share:
+            return None
+        with self._lock:
+            if not self._stored:
+                return None
+            source = self._stored[rng.randrange(len(self._stored))]
+        return corpus.copy_of(source, aid, rng)
+
+
 def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, check_share: float,
-                  seed: int, timeout: float, metadata: Metadata = ()) -> None:  # fmt: skip
-    rng = random.Random(seed)
-    for article in feed:
+                  rng: random.Random, timeout: float, metadata: Metadata = (),
+                  copies: StoredCopies | None = None) -> None:  # fmt: skip
+    """IndexArticle and CheckArticle calls, a `check_share` of checks; with `copies` (mix mode), the articles
+    indexed OK are kept, and a share of the checks are copies of them, in place of the articles fed."""
+    for n, article in enumerate(feed):
         kind = "check" if rng.random() < check_share else "index"
+        copy = copies.copy(rng, f"{article.id}~copy{n}") if copies and kind == "check" else None
         sent = time.monotonic()
         status = "OK"
         try:
             if kind == "check":
-                checked = stub.CheckArticle(pb.CheckArticleRequest(article=article.to_pb()), timeout=timeout,
-                                           metadata=metadata)  # fmt: skip
+                checked = stub.CheckArticle(pb.CheckArticleRequest(article=(copy or article).to_pb()),
+                                            timeout=timeout, metadata=metadata)  # fmt: skip
                 record.verdict(checked.verdict)
+                record.checked(checked.verdict, copy is not None)
             else:
                 indexed = stub.IndexArticle(pb.IndexArticleRequest(article=article.to_pb()), timeout=timeout,
                                            metadata=metadata)  # fmt: skip
                 record.verdict(indexed.verdict)
+                if copies:
+                    copies.stored(article)
         except grpc.RpcError as exc:
             status = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
         now = time.monotonic()
-        record.add(now - feed.start, now - sent, kind, status, article.id)
+        record.add(now - feed.start, now - sent, kind, status, (copy or article).id)
 
 
 def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, timeout: float,
@@ -430,12 +474,15 @@ _SERVING = re.compile(r"neardup serving on (\S+:\d+)")
 class SpawnedServer:
     """`neardup serve` on 127.0.0.1 port 0 over a fresh data directory, for one run."""
 
-    def __init__(self, extra: Sequence[str], data_dir: Path | None = None) -> None:
+    def __init__(
+        self, extra: Sequence[str], data_dir: Path | None = None, env: Mapping[str, str] | None = None
+    ) -> None:
+        """`env`: the bench's environment (the process's when None); the server gets it without NEARDUP_*."""
         self.dir = None if data_dir else tempfile.TemporaryDirectory(prefix="neardup-bench-")
         self.data_dir = data_dir or Path(self.dir.name)  # type: ignore[union-attr]
         args = [sys.executable, "-m", "client.cli", "serve", "--host", "127.0.0.1", "--port", "0",
                 "--data-dir", str(self.data_dir), "--log-level", "WARNING", *extra]  # fmt: skip
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NEARDUP_")}
+        env = {k: v for k, v in (os.environ if env is None else env).items() if not k.startswith("NEARDUP_")}
         started = time.monotonic()
         self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
         try:
@@ -486,23 +533,23 @@ def require_loopback(target: str) -> None:
     raise SystemExit(f"neardup-bench only targets loopback (127.0.0.1, ::1, localhost), not {target!r}")
 
 
-# Seconds a run waits for its server to answer at the start. Not bounded by --timeout, a deadline per call:
-# a --timeout 0.001 against a live server said it could not reach it (the connection takes longer to set up).
+# Seconds a run waits for its server to answer at the start, unless --wait-for-server says. Not bounded by
+# --timeout, a deadline per call: a --timeout 0.001 against a live server said it could not reach it (the
+# connection takes longer to set up).
 READY_WAIT = 5.0
 READY_PROBE = 2.0  # seconds the one call that asks why the server did not answer may take
 
 
-def connect(target: str, tls: bool = False, ca_file: str | None = None) -> grpc.Channel:
-    """A channel to `target` once it is ready, or the run ended with a one-line reason (not gRPC's bare
-    FutureTimeoutError after 30 s): nothing is sent, nor timed in-process, against no server. TLS as the
-    neardup client sets it up (the same code)."""
+def connect(target: str, tls: bool = False, ca_file: str | None = None, wait: float = READY_WAIT) -> grpc.Channel:
+    """A channel to `target` once it is ready (waiting up to `wait` seconds), or the run ended with a one-line
+    reason (not gRPC's bare FutureTimeoutError after 30 s): nothing is sent, nor timed in-process, against no
+    server. TLS as the neardup client sets it up (the same code)."""
     try:
         channel = open_channel(target, tls=tls, ca_file=ca_file)
     except OSError as exc:
         raise SystemExit(f"neardup-bench: cannot read the CA file {ca_file}: {exc.strerror or exc}") from None
     except ValueError as exc:  # (a CA file with no certificate in it: the message says so)
         raise SystemExit(f"neardup-bench: {exc}") from None
-    wait = READY_WAIT
     try:
         grpc.channel_ready_future(channel).result(timeout=wait)
     except grpc.FutureTimeoutError:
@@ -511,11 +558,12 @@ def connect(target: str, tls: bool = False, ca_file: str | None = None) -> grpc.
         if why is None:  # (it answered: the server came up just now)
             return open_channel(target, tls=tls, ca_file=ca_file)
         # Something answers there and these settings cannot talk to it: the neardup CLI's diagnosis.
-        if hint := cannot_talk_hint(why, target, tls or ca_file is not None, env=False):
+        if hint := cannot_talk_hint(why, target, tls or ca_file is not None):
             raise SystemExit(f"neardup-bench: cannot talk to {target}: {why.details}{hint}") from None
         raise SystemExit(
             f"neardup-bench: cannot reach {target} within {wait:g} s: is `neardup serve` running there, on "
-            f"that port? (--target names it; --spawn starts a server for the run)"
+            "that port? (--target or NEARDUP_SERVER names it; --wait-for-server waits longer for one starting; "
+            "--spawn starts a server for the run)"
         ) from None
     return channel
 
@@ -555,6 +603,9 @@ class RunConfig:
     tls: bool = False  # (implied by ca_file)
     ca_file: str | None = None
     token: str | None = None  # sent as authorization: Bearer, as the neardup CLI's --token-file
+    wait_for_server: float = READY_WAIT  # seconds to wait for the server to answer at the start
+    republished: float = 0.0  # in mix mode, the share of checks that copy an article the run indexed OK
+    seed: int = 7  # the senders' choices (check or index, a copy or not, of which article) are drawn from it
 
     def stream_window(self) -> int | None:
         """The window each stream keeps (`window` or the mode's default); None outside stream and batch modes."""
@@ -574,12 +625,13 @@ def run_articles(
 def run_load(config: RunConfig, articles: Articles, record: Record | None = None) -> dict[str, Any]:
     """One run; `record`, when given, is filled with what came back (--compare reads the ids answered OK)."""
     require_loopback(config.target)
-    channel = connect(config.target, config.tls, config.ca_file)
+    channel = connect(config.target, config.tls, config.ca_file, config.wait_for_server)
     stub = pb_grpc.NearDuplicateServiceStub(channel)
     feed = Feed(articles, config.count, config.duration, config.rate)
     record = record if record is not None else Record()
     sampler = RssSampler(config.server_pid, feed.start) if config.server_pid else None
-    senders = Senders([_sender(config, stub, feed, record, i) for i in range(config.concurrency)])
+    copies = StoredCopies(config.republished) if config.mode == "mix" else None  # (the senders share what is stored)
+    senders = Senders([_sender(config, stub, feed, record, i, copies) for i in range(config.concurrency)])
     server_cpu = cpu_seconds(config.server_pid) if config.server_pid else 0.0
     client_cpu = time.process_time()
     host_before = host_cpu_ticks()
@@ -611,13 +663,15 @@ def run_load(config: RunConfig, articles: Articles, record: Record | None = None
     return report
 
 
-def _sender(config: RunConfig, stub: Any, feed: Feed, record: Record, i: int) -> Callable[[], None]:
+def _sender(config: RunConfig, stub: Any, feed: Feed, record: Record, i: int,
+            copies: StoredCopies | None = None) -> Callable[[], None]:  # fmt: skip
     metadata = bearer_metadata(config.token)
     if window := config.stream_window():
         batch = config.batch if config.mode == "batch" else None
         return lambda: _stream_sender(stub, feed, record, config.timeout, Window(window), batch, metadata)
     share = {"unary": 0.0, "check": 1.0, "mix": config.check_share}[config.mode]
-    return lambda: _unary_sender(stub, feed, record, share, seed=i, timeout=config.timeout, metadata=metadata)
+    rng = random.Random(f"{config.seed}/{i}")  # (each sender its own: their draws do not depend on timing)
+    return lambda: _unary_sender(stub, feed, record, share, rng, config.timeout, metadata, copies)
 
 
 class Senders:
@@ -690,6 +744,9 @@ def summarise(config: RunConfig, record: Record, wall: float, rss: list[tuple[fl
         "window": config.stream_window(),
         "peak_in_flight": record.peak,
         "matches_found": record.matched, "index_outcomes": dict(record.outcomes),
+        # CheckArticle answered OK: how many, with a match, and the copies of articles the run stored (mix mode).
+        "checks": {k: record.checks[k] for k in ("answered", "with_a_match", "copies", "copies_with_a_match")}
+        if config.mode in ("check", "mix") else None,
         "timeline": [[round(d[0], 4), round(d[1] * 1000, 3), d[2], d[3]] for d in done],
         "rss": [[round(t, 2), b] for t, b in rss],
     }  # fmt: skip
@@ -716,6 +773,10 @@ def print_table(report: dict[str, Any]) -> None:
     out.print(table)
     outcomes = ", ".join(f"{k.lower()} {v:,}" for k, v in sorted(report["index_outcomes"].items()))
     out.print(f"verdicts with a match: {report['matches_found']:,}" + (f"; indexed: {outcomes}" if outcomes else ""))
+    if checks := report.get("checks"):
+        copies = (f"; {checks['copies']:,} were copies of articles this run indexed, {checks['copies_with_a_match']:,} "
+                  "of them matched" if report["mode"] == "mix" else "")  # fmt: skip
+        out.print(f"checks with a match: {checks['with_a_match']:,} of {checks['answered']:,}{copies}")
     if report.get("ran_out_of_articles"):
         out.print(f"the run ended before --duration: all {report['articles']:,} articles had been sent "
                   "(none is sent twice)")  # fmt: skip
@@ -934,12 +995,19 @@ def number(low: float, high: float = math.inf, low_included: bool = False) -> Ca
     return parse
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
+    """The flags; `env` (none by default: main passes the process's) gives the connection flags' defaults from
+    NEARDUP_SERVER, NEARDUP_TLS, NEARDUP_CA_FILE and NEARDUP_TOKEN_FILE, read by the neardup CLI's own code: an
+    environment set up for `neardup ingest` targets the same server the same way (the bench read none of them,
+    and benchmarked the default address, in plaintext)."""
     p = argparse.ArgumentParser(prog="neardup-bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--target", "--server", dest="target", type=_target, default=f"127.0.0.1:{DEFAULT_PORT}",
-                   help=f"server address, loopback only, port {DEFAULT_PORT} if left out (--server, as neardup "
-                        "names it, works too)")  # fmt: skip
-    p.add_argument("--spawn", action="store_true", help="start a fresh server on 127.0.0.1 port 0 for this run")
+    add_connection_flags(p, env or {}, prog="neardup-bench", server_names=("--target", "--server"), server_type=_target,
+                         server_help="server address, loopback only (--server, as neardup names it, works too; "
+                                     "--spawn leaves it and the NEARDUP_* variables aside)")  # fmt: skip
+    p.add_argument("--spawn", action="store_true",
+                   help="start a fresh server on 127.0.0.1 port 0 for this run (plaintext, no token, unless "
+                        "--server-arg says): --target and NEARDUP_SERVER, NEARDUP_TLS, NEARDUP_CA_FILE, "
+                        "NEARDUP_TOKEN_FILE are left aside; --tls, --ca-file and --token-file still apply")  # fmt: skip
     p.add_argument("--server-arg", action="append", default=[], help="extra flag for the spawned server")
     p.add_argument("--mode", choices=MODES, default="stream")
     p.add_argument("--concurrency", type=whole(1), default=2, help="calls (or streams) in flight at once")
@@ -957,24 +1025,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"articles one stream may have sent and not had answered (default {STREAM_MODE_WINDOW} in "
                         "--mode stream, 2 batches in --mode batch; a batch bigger than it goes alone): an article's "
                         "latency runs from when it enters this window to its answer")  # fmt: skip
-    p.add_argument(
-        "--tls",
-        action="store_true",
-        help="connect with TLS, trusting the system's CA certificates (as the neardup CLI's --tls)",
-    )
-    p.add_argument(
-        "--ca-file",
-        type=os.path.expanduser,
-        help="connect with TLS, trusting the CA certificate(s) in this PEM file (implies --tls)",
-    )
-    p.add_argument("--token-file", type=os.path.expanduser,
-                   help="send the bearer token in this file, read as the server's --auth-token-file is: the first "
-                        "token it lists (as the neardup CLI's --token-file)")  # fmt: skip
     p.add_argument("--articles", default="generated", help="'generated' or a JSONL(.gz) file of articles")
     p.add_argument(
         "--republished",
         type=number(0, 1, low_included=True),
-        help=f"share of republications when generated (default {DEFAULT_REPUBLISHED})",
+        help=f"share of republications among generated articles, and in --mode mix of the checks, copies of articles "
+        f"the run has indexed, with a file's articles too (default {DEFAULT_REPUBLISHED})",
     )
     p.add_argument("--seed", type=int, default=7,
                    help="seed of the generated articles; their ids carry it (gen-SEED-N): a second run with the same "
@@ -984,6 +1040,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--server-pid", type=whole(1), help="sample this process's RSS every second (soak runs)")
     p.add_argument("--timeout", type=number(0), default=600.0, help="deadline per call or stream, seconds")
+    p.add_argument("--wait-for-server", type=number(0), default=READY_WAIT, metavar="SECONDS",
+                   help="how long to wait for the server to answer at the start, for a pipeline that starts it "
+                        "beside the bench (default %(default)g)")  # fmt: skip
     p.add_argument("--compare", action="store_true", help="also time the articles answered OK in-process")
     p.add_argument("--report", type=Path, default=Path("bench-report.json"))
     p.add_argument("--plot", type=Path, default=Path("bench-report.png"))
@@ -1027,9 +1086,10 @@ def _parameters(args: argparse.Namespace, target: str, window: int | None) -> di
         "check_share": args.check_share if args.mode == "mix" else None,
         "batch": args.batch if args.mode == "batch" else None,
         "window": window,  # (the default's too: a null, when --window was left out, read as no window at all)
-        "articles": args.articles, "republished": args.republished if args.articles == "generated" else None,
+        "articles": args.articles, "republished": args.republished,
         "seed": args.seed, "preload": args.preload,
-        "timeout": args.timeout, "tls": args.tls or args.ca_file is not None, "token": args.token_file is not None,
+        "timeout": args.timeout, "wait_for_server": args.wait_for_server,
+        "tls": args.tls or args.ca_file is not None, "token": args.token_file is not None,
     }  # fmt: skip
 
 
@@ -1045,17 +1105,37 @@ def _warn_if_resent(report: dict[str, Any]) -> None:
         )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def parse_args(argv: Sequence[str] | None, env: Mapping[str, str]) -> argparse.Namespace:
+    """The command line, with the connection flags' defaults from `env`, but for --spawn: its server is not the one
+    they name (it is started with no NEARDUP_* variable, plaintext and with no token unless --server-arg says), so
+    they are left aside, saying so; flags given still apply."""
+    args = build_parser(env).parse_args(argv)
+    if not args.spawn:
+        return args
+    if set_aside := [name for name in CONNECTION_VARIABLES if env.get(name)]:
+        console.print(f"neardup-bench: --spawn: {', '.join(set_aside)} left aside (they name another server than "
+                      "the one spawned; --tls, --ca-file and --token-file apply to it)")  # fmt: skip
+    return build_parser().parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    """`env`: the environment the connection flags' defaults come from (the process's when None)."""
+    env = os.environ if env is None else env
+    args = parse_args(argv, env)
     if args.count is None and args.duration is None and args.articles == "generated":
         args.count = 10_000  # always bounded
-    if args.articles != "generated" and args.republished is not None:
-        console.print(f"neardup-bench: --republished is left aside: {args.articles}'s articles are sent as they are")
-    if args.articles == "generated" and args.republished is None:
+    copies_checked = args.mode == "mix"  # (--republished: the share of its checks that copy a stored article)
+    if args.articles != "generated" and not copies_checked and args.republished is not None:
+        console.print(f"neardup-bench: --republished is left aside: {args.articles}'s articles are sent as they are "
+                      "(in --mode mix it is the share of checks that copy an article the run indexed)")  # fmt: skip
+        args.republished = None
+    if (args.articles == "generated" or copies_checked) and args.republished is None:
         args.republished = DEFAULT_REPUBLISHED
     if not args.spawn:  # (a target refused at once, before any article is made)
         require_loopback(args.target)
-    security: dict[str, Any] = {"tls": args.tls, "ca_file": args.ca_file, "token": _token(args.token_file)}
+    # How each run connects: the preload's and the load's.
+    connection: dict[str, Any] = {"tls": args.tls, "ca_file": args.ca_file, "token": _token(args.token_file),
+                                "wait_for_server": args.wait_for_server}  # fmt: skip
     # No server there: said before generated articles are made (10,000 took 6 s), and before anything is timed
     # for --compare. A file is read first: what is wrong with it is said with no server.
     if args.articles == "generated":
@@ -1064,7 +1144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.articles != "generated":
         _require_server(args)
     try:
-        return _run(args, security, preload, articles)
+        return _run(args, connection, preload, articles, env)
     finally:
         if isinstance(articles, GeneratedArticles):
             articles.close()
@@ -1073,7 +1153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _require_server(args: argparse.Namespace) -> None:
     """The run ended with a one-line reason if no server answers at --target (--spawn starts its own later)."""
     if not args.spawn:
-        connect(args.target, args.tls, args.ca_file).close()
+        connect(args.target, args.tls, args.ca_file, args.wait_for_server).close()
 
 
 def _run_articles(args: argparse.Namespace) -> tuple[list[Article], Articles]:
@@ -1101,14 +1181,20 @@ def _run_articles(args: argparse.Namespace) -> tuple[list[Article], Articles]:
     return preload, articles
 
 
-def _run(args: argparse.Namespace, security: dict[str, Any], preload: list[Article], articles: Articles) -> int:
+def _run(
+    args: argparse.Namespace,
+    connection: dict[str, Any],
+    preload: list[Article],
+    articles: Articles,
+    env: Mapping[str, str],
+) -> int:
     """The run once its articles are to hand: the load (after --preload), --compare, the report; the exit code."""
     # With --count the load sends exactly these articles (unless it fails): time the recipe on them first too.
     recipe_before = None
     if args.compare and args.count and isinstance(articles, list):
         recipe_before = baseline.datasketch_recipe(articles[: args.count]).rate
     try:
-        spawned = SpawnedServer(args.server_arg) if args.spawn else None
+        spawned = SpawnedServer(args.server_arg, env=env) if args.spawn else None
     except KeyboardInterrupt:  # (SpawnedServer stopped it; a traceback from the wait for its port said no more)
         console.print("neardup-bench: interrupted by Ctrl-C while the spawned server started (it is stopped)")
         return INTERRUPTED
@@ -1117,13 +1203,14 @@ def _run(args: argparse.Namespace, security: dict[str, Any], preload: list[Artic
         pid = args.server_pid or (spawned.proc.pid if spawned else None)
         if preload:
             loaded = run_load(RunConfig(target, "batch", 2, None, None, None, 0, args.timeout, None,
-                                        not args.no_progress, **security), preload)  # fmt: skip
+                                        not args.no_progress, **connection), preload)  # fmt: skip
             if loaded["interrupted"]:
                 console.print(f"neardup-bench: interrupted by Ctrl-C during the preload ({loaded['ok']} indexed)")
                 return INTERRUPTED
         config = RunConfig(target, args.mode, args.concurrency, args.count, args.duration, args.rate,
                            args.check_share, args.timeout, pid, not args.no_progress, args.batch,
-                           args.window, **security)  # fmt: skip
+                           args.window, **connection, republished=args.republished or 0.0,
+                           seed=args.seed)  # fmt: skip
         record = Record(ok_ids=set() if args.compare else None)  # (ids kept for --compare only: memory)
         report = run_load(config, articles, record)
     finally:

@@ -168,26 +168,26 @@ def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namesp
     return connection_hint(exc, with_default_port(args.server), bool(args.tls or args.ca_file))
 
 
-def connection_hint(exc: NeardupClientError, where: str, tls: bool, env: bool = True) -> str:
+def connection_hint(exc: NeardupClientError, where: str, tls: bool) -> str:
     """What to change when a command could not talk to the server at `where` at all: gRPC's words name the
     address it tried and the TLS library's complaint, not the flag that chose the address or the likely
-    mistake. `env`: name the NEARDUP_* variables too (neardup-bench, which shares this, reads none)."""
+    mistake."""
     if exc.code not in _HINTED:
         return ""
-    if hint := cannot_talk_hint(exc, where, tls, env):
+    if hint := cannot_talk_hint(exc, where, tls):
         return hint
     if any(s in exc.details for s in _NOT_REACHED):
-        return f" (is `neardup serve` running at {where}? --server{' or NEARDUP_SERVER' if env else ''} says where)"
+        return f" (is `neardup serve` running at {where}? --server or NEARDUP_SERVER says where)"
     return ""
 
 
-def cannot_talk_hint(exc: NeardupClientError, where: str, tls: bool, env: bool = True) -> str:
+def cannot_talk_hint(exc: NeardupClientError, where: str, tls: bool) -> str:
     """The hint when something answers at `where` and these settings cannot talk to it (TLS on one side only,
-    a certificate not trusted, no gRPC server, or not neardup's); "" otherwise."""
+    a certificate not trusted, no gRPC server, or not neardup's); "" otherwise. The client commands and
+    neardup-bench share it: both read the flags and the NEARDUP_* variables it names (add_connection_flags)."""
     details = exc.details
     if TLS_PLAINTEXT_PEER in details:
-        named = " (NEARDUP_TLS, NEARDUP_CA_FILE)" if env else ""
-        return f" (the server at {where} speaks plaintext: leave out --tls, --ca-file{named})"
+        return f" (the server at {where} speaks plaintext: leave out --tls, --ca-file (NEARDUP_TLS, NEARDUP_CA_FILE))"
     if TLS_UNTRUSTED in details:
         return " (the server's certificate is not signed by a CA this command trusts: --ca-file names the CA to trust)"
     if "Socket closed" in details and not tls:
@@ -330,7 +330,7 @@ def _add_file_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> Non
         type=Path,
         help="JSONL, gzipped or not ('-': standard input): id, body, title, source, url, published",
     )
-    _add_connection_flags(cmd, env)
+    add_connection_flags(cmd, env)
     cmd.add_argument("--output", type=Path,
                      help="write results here instead of stdout ('-': stdout); emptied when the first result "
                           "is written; not the input file")  # fmt: skip
@@ -343,7 +343,7 @@ def _add_file_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> Non
 def _add_get(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
     get = sub.add_parser("get", help="print a stored article as JSON (exit 1 if absent)")
     get.add_argument("id")
-    _add_connection_flags(get, env)
+    add_connection_flags(get, env)
     get.set_defaults(run=_get)
 
 
@@ -354,7 +354,7 @@ def _add_group(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) 
     group.add_argument("id", help="any stored article of the group")
     group.add_argument("--page-size", type=int, default=_GROUP_PAGE,
                        help="members per call; all are printed (default %(default)s, the server's most)")  # fmt: skip
-    _add_connection_flags(group, env)
+    add_connection_flags(group, env)
     group.set_defaults(run=_group)
 
 
@@ -366,19 +366,19 @@ def _add_delete(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str])
     delete.add_argument("--from", dest="from_file", type=Path, metavar="FILE",
                         help="also delete the ids in this file, one a line ('-': standard input)")  # fmt: skip
     delete.add_argument("--missing-ok", action="store_true", help="exit 0 even if some ids were not stored")
-    _add_connection_flags(delete, env)
+    add_connection_flags(delete, env)
     delete.set_defaults(run=_delete)
 
 
 def _add_stats(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
     stats = sub.add_parser("stats", help="print index statistics as JSON")
-    _add_connection_flags(stats, env)
+    add_connection_flags(stats, env)
     stats.set_defaults(run=_stats)
 
 
 def _add_health(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
     health = sub.add_parser("health", help="ask the gRPC health service; exit 0 if SERVING, else 1 (HEALTHCHECK)")
-    _add_connection_flags(health, env)
+    add_connection_flags(health, env)
     health.add_argument("--timeout", type=_seconds, default=5.0,
                         help="seconds to wait for an answer (above 0; default %(default)s)")  # fmt: skip
     health.add_argument(
@@ -390,11 +390,22 @@ def _add_health(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str])
     health.set_defaults(run=_health)
 
 
-def _add_connection_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
-    cmd.add_argument("--server", default=env.get("NEARDUP_SERVER") or f"127.0.0.1:{DEFAULT_PORT}",  # (empty: unset)
-                     help=f"host[:port], no scheme; port {DEFAULT_PORT} if left out (env NEARDUP_SERVER; "
+def add_connection_flags(
+    cmd: argparse.ArgumentParser,
+    env: Mapping[str, str],
+    prog: str = "neardup",
+    server_names: Sequence[str] = ("--server",),
+    server_type: Callable[[str], str] = str,
+    server_help: str = "host[:port], no scheme",
+) -> None:
+    """--server, --tls/--no-tls, --ca-file and --token-file, their defaults from the NEARDUP_* variables in `env`:
+    the client commands' and neardup-bench's (`prog`, which names itself when a variable is refused), so that one
+    environment set up for `neardup ingest` targets the same server, the same way, from both."""
+    cmd.add_argument(*server_names, default=env.get("NEARDUP_SERVER") or f"127.0.0.1:{DEFAULT_PORT}",  # (empty: unset)
+                     type=server_type,
+                     help=f"{server_help}; port {DEFAULT_PORT} if left out (env NEARDUP_SERVER; "
                           "default %(default)s)")  # fmt: skip
-    cmd.add_argument("--tls", action=argparse.BooleanOptionalAction, default=_env_flag(env, "NEARDUP_TLS"),
+    cmd.add_argument("--tls", action=argparse.BooleanOptionalAction, default=_env_flag(env, "NEARDUP_TLS", prog),
                      help="connect with TLS, trusting the system's CA certificates; --no-tls: without, whatever "
                           "NEARDUP_TLS says (env NEARDUP_TLS: 1, true, yes, on or 0, false, no, off; "
                           "default %(default)s)")  # fmt: skip
@@ -406,16 +417,19 @@ def _add_connection_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) 
                           "token a line, # comments): the first token it lists (env NEARDUP_TOKEN_FILE)")  # fmt: skip
 
 
+# The variables add_connection_flags reads.
+CONNECTION_VARIABLES = ("NEARDUP_SERVER", "NEARDUP_TLS", "NEARDUP_CA_FILE", "NEARDUP_TOKEN_FILE")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
-def _env_flag(env: Mapping[str, str], name: str) -> bool:
+def _env_flag(env: Mapping[str, str], name: str, prog: str = "neardup") -> bool:
     """The yes-or-no environment variable `name` (unset or empty: no). Anything but the usual words is refused,
     naming it: read as "set, so yes", NEARDUP_TLS=0 turned TLS on."""
     raw = env.get(name, "")
     word = raw.strip().lower()
     if word not in _TRUE + _FALSE:
-        _fail(f"{name}={raw!r} is not yes or no: set it to one of {', '.join(_TRUE)} or {', '.join(_FALSE[:-1])}")
+        _fail(f"{name}={raw!r} is not yes or no: set it to one of {', '.join(_TRUE)} or {', '.join(_FALSE[:-1])}",
+              prog)  # fmt: skip
     return word in _TRUE
 
 
@@ -435,9 +449,9 @@ def _connect(
         _fail(str(exc))
 
 
-def _fail(message: str) -> NoReturn:
+def _fail(message: str, prog: str = "neardup") -> NoReturn:
     """End the command with `message` on stderr and EXIT_FAILED: a setting it was given cannot work."""
-    print(f"neardup: {message}", file=sys.stderr)
+    print(f"{prog}: {message}", file=sys.stderr)
     raise SystemExit(EXIT_FAILED)
 
 

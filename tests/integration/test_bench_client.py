@@ -12,6 +12,7 @@ import pytest
 from neardup.v1 import neardup_pb2 as pb
 
 from benchmarks import baseline, corpus, loadtest
+from benchmarks.loopback import free_port
 from client import NeardupClient
 from client.api import DEFAULT_PORT, open_channel
 from service.grpc_server import RunningServer
@@ -165,8 +166,35 @@ def test_no_server_at_the_target_ends_the_run_in_one_line_before_any_compare_wor
     started = time.monotonic()
     with pytest.raises(SystemExit) as ended:  # (nothing listens at port 1)
         loadtest.main(["--target", "127.0.0.1:1", "--count", "3", "--compare", "--timeout", "1", "--no-progress"])
-    assert str(ended.value.code).startswith("neardup-bench: cannot reach 127.0.0.1:1 within 5 s: is `neardup serve`")
+    said = str(ended.value.code)
+    assert said.startswith("neardup-bench: cannot reach 127.0.0.1:1 within 5 s: is `neardup serve`")
+    assert "(--target or NEARDUP_SERVER names it" in said  # (the bench reads NEARDUP_SERVER as neardup does)
     assert time.monotonic() - started < 20  # (it waited 30 s, past --timeout, then a bare FutureTimeoutError)
+
+
+def test_the_wait_for_a_server_is_as_long_as_wait_for_server_says_and_the_line_names_the_flag() -> None:
+    # (a fixed 5 s: a pipeline starting the server beside the bench could not wait longer, nor a script less)
+    started = time.monotonic()
+    with pytest.raises(SystemExit) as ended:  # (nothing listens at port 1)
+        loadtest.main(["--target", "127.0.0.1:1", "--count", "3", "--wait-for-server", "0.5", "--no-progress"], env={})
+    assert time.monotonic() - started < 4.5
+    said = str(ended.value.code)
+    assert said.startswith("neardup-bench: cannot reach 127.0.0.1:1 within 0.5 s: is `neardup serve`")
+    assert "--wait-for-server waits longer" in said
+
+
+def test_a_server_that_comes_up_within_wait_for_server_is_waited_for(tmp_path: Path) -> None:
+    port = free_port()
+    path = tmp_path / "r.json"
+    argv = ["--target", f"127.0.0.1:{port}", "--mode", "unary", "--count", "3", "--wait-for-server", "60",
+            "--no-progress", "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    ended: list[int] = []
+    bench = threading.Thread(target=lambda: ended.append(loadtest.main(argv, env={})), daemon=True)
+    bench.start()
+    assert not until(lambda: bool(ended), timeout=1)  # it waits: no server yet
+    with in_process_server(tmp_path / "data", port=port):
+        assert until(lambda: bool(ended), timeout=60)
+    assert ended == [0] and json.loads(path.read_text())["ok"] == 3
 
 
 def test_ctrl_c_stops_a_batch_run_letting_its_streams_finish_and_says_so(
@@ -226,6 +254,36 @@ def test_a_mix_run_shows_index_and_check_latency_apart(
         assert float(cells[6]) == round(report["latency_ms_by_kind"][kind]["p50"], 2)  # its p50
 
 
+def test_mix_checks_copies_of_articles_the_run_indexed_and_finds_them_the_same_each_time_for_a_seed(
+    tmp_path: Path,
+) -> None:
+    # Articles with no republication among them: a check of one matches nothing. The checks were all of such
+    # articles (never stored), found nothing, and a mix run measured no check that finds a match.
+    articles = corpus.generated(60, corpus.GeneratorConfig(republished=0.0))
+    reports = []
+    for run in range(2):  # two fresh servers, one seed: the same run
+        with in_process_server(tmp_path / f"data{run}") as (running, _):
+            config = _config(running.port, "mix", concurrency=1, count=60, check_share=0.5, republished=1.0, seed=3)
+            reports.append(loadtest.run_load(config, articles))
+    checks = reports[0]["checks"]
+    assert checks["answered"] == sum(1 for r in reports[0]["timeline"] if r[2] == "check") > 10
+    assert checks["copies"] >= checks["answered"] - 3  # (all, but those before the first article is indexed)
+    assert checks["with_a_match"] == checks["copies_with_a_match"] == checks["copies"]
+    assert reports[1]["checks"] == checks
+    assert [r[2] for r in reports[1]["timeline"]] == [r[2] for r in reports[0]["timeline"]]
+
+
+def test_mix_checks_copy_stored_articles_in_the_share_asked(server: tuple[RunningServer, NeardupClient]) -> None:
+    running, _ = server
+    articles = corpus.generated(80, corpus.GeneratorConfig(republished=0.0))
+    config = _config(running.port, "mix", concurrency=2, count=80, check_share=0.8, republished=0.0)
+    none = loadtest.run_load(config, articles[:40])["checks"]
+    assert none["copies"] == none["with_a_match"] == 0 and none["answered"] > 10
+    config = _config(running.port, "mix", concurrency=2, count=40, check_share=1.0, republished=0.5)
+    half = loadtest.run_load(config, articles[40:])["checks"]  # (nothing indexed in this run: nothing to copy)
+    assert half["copies"] == 0
+
+
 def test_the_report_records_what_was_asked_and_what_was_found_and_a_rerun_is_called_a_rerun(
     tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -243,6 +301,7 @@ def test_the_report_records_what_was_asked_and_what_was_found_and_a_rerun_is_cal
     assert report["window"] == asked["window"] == 6  # (2 batches by default; the parameters said null)
     assert 1 <= report["matches_found"] <= 10  # (every article after the first republishes one)
     assert report["index_outcomes"] == {"NEW": 10}
+    assert report["checks"] is None  # (no check in batch mode)
     assert "stored on the server already" not in capsys.readouterr().err
 
     assert loadtest.main(argv) == 0  # the same seed again: the same ids, re-sent
@@ -261,6 +320,9 @@ def test_republished_given_with_a_file_is_said_to_be_left_aside(
     assert loadtest.main(argv) == 0
     assert "--republished is left aside" in capsys.readouterr().err
     assert json.loads((tmp_path / "r.json").read_text())["parameters"]["republished"] is None
+    assert loadtest.main([*argv, "--mode", "mix"]) == 0  # (in mix mode, the share of checks that copy a stored one)
+    assert "left aside" not in capsys.readouterr().err
+    assert json.loads((tmp_path / "r.json").read_text())["parameters"]["republished"] == 0.5
 
 
 def test_the_bench_speaks_tls_and_sends_a_token_as_the_cli_does(tmp_path: Path) -> None:
@@ -280,6 +342,28 @@ def test_the_bench_speaks_tls_and_sends_a_token_as_the_cli_does(tmp_path: Path) 
         assert loadtest.main([*common, "--ca-file", str(pki.ca)]) == 1  # no token: refused
         refused = json.loads((tmp_path / "r.json").read_text())
         assert list(refused["errors"]) == ["UNAUTHENTICATED"] and refused["ok"] == 0
+
+
+def test_the_bench_targets_the_server_the_environment_names_with_its_tls_and_token_as_neardup_ingest_would(
+    tmp_path: Path,
+) -> None:
+    pki = make_pki(tmp_path)
+    token_file = tmp_path / "token"
+    token_file.write_text("bench-token\n")
+    token_file.chmod(0o600)
+    overrides = {"tls_cert": str(pki.cert), "tls_key": str(pki.key), "auth_token_file": str(token_file)}
+    with in_process_server(tmp_path / "data", **overrides) as (running, _):
+        # What a user exported for `neardup ingest`, and no connection flag: the bench read none of it, and
+        # reached nothing at 127.0.0.1:50051.
+        env = {"NEARDUP_SERVER": f"localhost:{running.port}", "NEARDUP_TLS": "1",
+               "NEARDUP_CA_FILE": str(pki.ca), "NEARDUP_TOKEN_FILE": str(token_file)}  # fmt: skip
+        argv = ["--mode", "stream", "--count", "5", "--timeout", "5", "--no-progress",
+                "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+        assert loadtest.main(argv, env=env) == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["ok"] == 5
+    assert report["parameters"]["target"] == f"localhost:{running.port}"
+    assert report["parameters"]["tls"] is True and report["parameters"]["token"] is True
 
 
 def test_a_stream_that_fails_ends_its_sender_and_the_articles_never_sent_are_counted(tmp_path: Path) -> None:
