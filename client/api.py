@@ -324,7 +324,8 @@ class NeardupClient:
         self, article: Article, *, evidence: bool = False, retry: Retry | None = None, on_retry: OnRetry | None = None
     ) -> Verdict:
         """Compare with everything stored, store, and return the verdict (after it is durable). With `retry`, a
-        call that fails with UNAVAILABLE or RESOURCE_EXHAUSTED is made again (indexing is idempotent).
+        call that fails with UNAVAILABLE, RESOURCE_EXHAUSTED or CANCELLED (by a stopping server: the
+        client's own cancel is ClientClosedError) is made again (indexing is idempotent).
         InvalidArgumentError, naming the field: an article the server refuses (an empty id or body, a body
         with no words or over its --max-body-bytes), or one refused before it is sent (an unpaired surrogate
         in its text, a published time outside the years 0001..9999 in UTC, a request over max_message_bytes)."""
@@ -363,7 +364,7 @@ class NeardupClient:
         sides. A batch is sent once full, or once `more_ready()` (asked after each article, in gRPC's
         sending thread) says the next article is not to hand: `articles` read from a live feed are then
         answered as they come, not once `batch` of them have.
-        With `retry`, a stream that fails with UNAVAILABLE or RESOURCE_EXHAUSTED is opened
+        With `retry`, a stream that fails with UNAVAILABLE, RESOURCE_EXHAUSTED or CANCELLED is opened
         again and its unanswered articles are sent again (indexing is idempotent), and so is an
         article answered with either code (its store unreachable or full): it and the articles after
         it are sent again on a new stream. Every article is still answered exactly once, in order; once

@@ -24,12 +24,16 @@ class NeardupClientError(Exception):
     def retryable(self) -> bool:
         """Might the same call succeed later (the server restarting, or full)? Not when TLS settings cannot
         work (TLS to a plaintext port, a server certificate from a CA the client does not trust), nor for a
-        message over a size limit (RESOURCE_EXHAUSTED too): the same message is refused again each time."""
+        message over a size limit (RESOURCE_EXHAUSTED too): the same message is refused again each time.
+        CANCELLED is retryable: the client cancels no call itself but by close() (ClientClosedError, not
+        retryable), so one reaching it came from the server, which gRPC ends so when it reached a server
+        that had begun to stop (docs/ops.md, "Calls cut by a stop")."""
         if any(words in self.details for words in (*TLS_MISMATCH, MESSAGE_TOO_LARGE)):
             return False
-        return self.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED)
+        return self.code in RETRYABLE_CODES
 
 
+RETRYABLE_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.CANCELLED)
 # The TLS library's words, in an UNAVAILABLE's details, for settings no retry mends.
 TLS_PLAINTEXT_PEER = "WRONG_VERSION_NUMBER"  # TLS spoken to a plaintext port
 TLS_UNTRUSTED = "CERTIFICATE_VERIFY_FAILED"  # the server's certificate is signed by a CA not trusted here
@@ -75,6 +79,10 @@ class DataLossError(NeardupClientError):
 class ClientClosedError(NeardupClientError):
     """A call on a NeardupClient made after its close(), in flight when it ran, or waiting to retry. One made
     after it was not sent; one in flight may have been carried out by the server: its answer is lost."""
+
+    @property
+    def retryable(self) -> bool:
+        return False  # (CANCELLED by this client: a new attempt on it would be refused too)
 
 
 class StreamEndedEarlyError(UnavailableError):
