@@ -97,8 +97,10 @@ class NearDuplicateServiceServicer:
         any of them different, the new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
         or UNAVAILABLE may still have stored the article: send it again. Beside
         index streams it is decided ahead of the articles they keep queued, except
-        those of its own id they took before it: a new version sent alone is stored
-        after the older one a stream still holds.
+        those of its own id the server read before it: a new version sent alone is
+        stored after an older one queued in the server. One a stream has sent but
+        the server not yet read is not ordered: for a strict order, send the new
+        version after the old one's answer, or in the same stream.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -148,8 +150,9 @@ class NearDuplicateServiceServicer:
 
     def DeleteArticle(self, request, context):
         """DeleteArticle removes a stored article, or returns NOT_FOUND. Both delete
-        calls first wait for the articles of their ids that index streams took
-        before them, so a takedown is not undone by a version still queued.
+        calls first wait for the articles of their ids that the server read from
+        index streams before them, so a takedown is not undone by a version queued
+        in the server (one sent on a stream but not yet read is not waited for).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -44,8 +44,10 @@ class NearDuplicateServiceStub:
     any of them different, the new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
     or UNAVAILABLE may still have stored the article: send it again. Beside
     index streams it is decided ahead of the articles they keep queued, except
-    those of its own id they took before it: a new version sent alone is stored
-    after the older one a stream still holds.
+    those of its own id the server read before it: a new version sent alone is
+    stored after an older one queued in the server. One a stream has sent but
+    the server not yet read is not ordered: for a strict order, send the new
+    version after the old one's answer, or in the same stream.
     """
     CheckArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.CheckArticleRequest, _neardup_pb2.CheckArticleResponse]
     """CheckArticle makes the same comparison as IndexArticle but stores nothing."""
@@ -73,8 +75,9 @@ class NearDuplicateServiceStub:
     """GetArticle returns a stored article, or NOT_FOUND."""
     DeleteArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticleRequest, _neardup_pb2.DeleteArticleResponse]
     """DeleteArticle removes a stored article, or returns NOT_FOUND. Both delete
-    calls first wait for the articles of their ids that index streams took
-    before them, so a takedown is not undone by a version still queued.
+    calls first wait for the articles of their ids that the server read from
+    index streams before them, so a takedown is not undone by a version queued
+    in the server (one sent on a stream but not yet read is not waited for).
     """
     DeleteArticles: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticlesRequest, _neardup_pb2.DeleteArticlesResponse]
     """DeleteArticles removes many stored articles in one call and as few commits
@@ -105,8 +108,10 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     any of them different, the new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
     or UNAVAILABLE may still have stored the article: send it again. Beside
     index streams it is decided ahead of the articles they keep queued, except
-    those of its own id they took before it: a new version sent alone is stored
-    after the older one a stream still holds.
+    those of its own id the server read before it: a new version sent alone is
+    stored after an older one queued in the server. One a stream has sent but
+    the server not yet read is not ordered: for a strict order, send the new
+    version after the old one's answer, or in the same stream.
     """
     CheckArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.CheckArticleRequest, _neardup_pb2.CheckArticleResponse]  # type: ignore[assignment]
     """CheckArticle makes the same comparison as IndexArticle but stores nothing."""
@@ -134,8 +139,9 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     """GetArticle returns a stored article, or NOT_FOUND."""
     DeleteArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticleRequest, _neardup_pb2.DeleteArticleResponse]  # type: ignore[assignment]
     """DeleteArticle removes a stored article, or returns NOT_FOUND. Both delete
-    calls first wait for the articles of their ids that index streams took
-    before them, so a takedown is not undone by a version still queued.
+    calls first wait for the articles of their ids that the server read from
+    index streams before them, so a takedown is not undone by a version queued
+    in the server (one sent on a stream but not yet read is not waited for).
     """
     DeleteArticles: _aio.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticlesRequest, _neardup_pb2.DeleteArticlesResponse]  # type: ignore[assignment]
     """DeleteArticles removes many stored articles in one call and as few commits
@@ -169,8 +175,10 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         any of them different, the new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
         or UNAVAILABLE may still have stored the article: send it again. Beside
         index streams it is decided ahead of the articles they keep queued, except
-        those of its own id they took before it: a new version sent alone is stored
-        after the older one a stream still holds.
+        those of its own id the server read before it: a new version sent alone is
+        stored after an older one queued in the server. One a stream has sent but
+        the server not yet read is not ordered: for a strict order, send the new
+        version after the old one's answer, or in the same stream.
         """
 
     @_abc_1.abstractmethod
@@ -228,8 +236,9 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_neardup_pb2.DeleteArticleResponse, _abc.Awaitable[_neardup_pb2.DeleteArticleResponse]]:
         """DeleteArticle removes a stored article, or returns NOT_FOUND. Both delete
-        calls first wait for the articles of their ids that index streams took
-        before them, so a takedown is not undone by a version still queued.
+        calls first wait for the articles of their ids that the server read from
+        index streams before them, so a takedown is not undone by a version queued
+        in the server (one sent on a stream but not yet read is not waited for).
         """
 
     @_abc_1.abstractmethod
