@@ -985,7 +985,9 @@ class ListGroupMembersResponse(_message.Message):
     """Token to send as page_token for the next page; empty on the last page.
     A member stored between two pages that sorts before the end of the
     previous page (an earlier-published copy) is not listed; original and
-    total_size of the next response include it.
+    total_size of the next response include it. A member replaced between two
+    pages by a new version is placed as a new arrival: it can be listed twice,
+    or (re-dated earlier) not at all. total_size counts each member once.
     """
     @_builtins.property
     def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___GroupMember]:
