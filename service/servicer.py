@@ -25,7 +25,7 @@ from service import __version__
 from service.convert import article_from_pb, deletions_to_pb, group_page_to_pb, stats_to_pb, stored_to_pb, verdict_to_pb
 from service.detector import check_id
 from service.engine import Engine
-from service.errors import DeadlineExceeded, InvalidArgument, Unavailable
+from service.errors import Cancelled, DeadlineExceeded, InvalidArgument, Unavailable
 from service.model import PreparedArticle, Verdict
 from service.pending import PendingIds
 from service.status import status_for
@@ -133,11 +133,8 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         """Queue a streamed article for indexing; with worker processes, fingerprinting overlaps the next read."""
         if self.pool:
             prepared = self.pool.prepare(article_from_pb(article))
-            verdict = then_submit(prepared, lambda p: self.engine.submit(p, evidence))
-        else:
-            verdict = self.engine.submit(self.engine.detector.prepare(article_from_pb(article)), evidence)
-        self.pending.add(article.id, verdict)
-        return verdict
+            return then_submit(prepared, lambda p: self.engine.submit(p, evidence))
+        return self.engine.submit(self.engine.detector.prepare(article_from_pb(article)), evidence)
 
     def _prepare_now(self, article: pb.Article) -> PreparedArticle:
         """For a caller waiting for this one answer: fingerprinted in this thread when the workers have a
@@ -152,7 +149,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         give_up = _before_the_caller_gives_up(_time_left(context))
         ends = None if give_up is None else time.monotonic() + give_up
         self._after_earlier_versions(
-            [request.article.id], give_up,
+            [request.article.id], context,
             "this one was not stored; send it again once the stream has answered for the earlier one",
         )  # fmt: skip
         # (urgent: decided in the writer's next transaction, not behind what the streams have queued)
@@ -170,16 +167,21 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
             ) from None
         return pb.IndexArticleResponse(verdict=verdict_to_pb(verdict))
 
-    def _after_earlier_versions(self, article_ids: Sequence[str], timeout: float | None, otherwise: str) -> None:
-        """Wait for the streams' articles of these ids taken before this call (a correction sent alone jumped
+    def _after_earlier_versions(
+        self, article_ids: Sequence[str], context: grpc.ServicerContext, otherwise: str
+    ) -> None:
+        """Wait for the streams' articles of these ids read before this call (a correction sent alone jumped
         ahead of them and was overwritten by the older version; a delete was undone): DeadlineExceeded saying
-        `otherwise` if the time runs out first."""
-        if not self.pending.wait_for(article_ids, timeout):
-            these = "this article" if len(article_ids) == 1 else "some of these articles"
+        `otherwise` if the time runs out first, Cancelled if the call ended meanwhile (the server stopping after
+        its grace, or the caller gone: what it asked is then not done, as no one would hear it was)."""
+        these = "this article" if len(article_ids) == 1 else "some of these articles"
+        if not self.pending.wait_for(article_ids, _before_the_caller_gives_up(_time_left(context))):
             raise DeadlineExceeded(
                 f"the deadline passed while an earlier version of {these}, sent in a stream, waited to be stored: "
                 f"{otherwise}"
             )
+        if not context.is_active():
+            raise Cancelled(f"the call ended while an earlier version of {these} waited to be stored: {otherwise}")
 
     @_unary
     def CheckArticle(self, request: pb.CheckArticleRequest, context: grpc.ServicerContext) -> pb.CheckArticleResponse:
@@ -242,15 +244,26 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
     def _take(self, request: pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest, pending: _Pending) -> None:
         """Queue one request's articles (a batch's size first)."""
         if isinstance(request, pb.IndexArticlesRequest):
-            pending.put(self._item(request.article, request.include_evidence))
+            self._queue([request.article], request.include_evidence, pending)
             return
         pending.put(_BatchSize(len(request.articles)))
         if len(request.articles) > MAX_BATCH_ARTICLES:
             for item in _too_many(request.articles):
                 pending.put(item)
             return
-        for article in request.articles:
-            pending.put(self._item(article, request.include_evidence))
+        self._queue(request.articles, request.include_evidence, pending)
+
+    def _queue(self, articles: Sequence[pb.Article], evidence: bool, pending: _Pending) -> None:
+        """Queue a request's articles one by one, each pending under its id from now until it is decided (an
+        IndexArticle or a delete of the same id waits for it)."""
+        read = self.pending.read([article.id for article in articles])
+        try:
+            for article in articles:
+                item = self._item(article, evidence)
+                read.follow(item.outcome)
+                pending.put(item)
+        finally:
+            read.stop_following()
 
     def _item(self, article: pb.Article, evidence: bool) -> _Item:
         try:
@@ -268,7 +281,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         self, request: pb.DeleteArticleRequest, context: grpc.ServicerContext
     ) -> pb.DeleteArticleResponse:
         article_id = _checked_id(request.id)
-        self._after_earlier_versions([article_id], _before_the_caller_gives_up(_time_left(context)), _NOT_DELETED)
+        self._after_earlier_versions([article_id], context, _NOT_DELETED)
         self.engine.delete(article_id)
         return pb.DeleteArticleResponse(id=request.id)
 
@@ -277,7 +290,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         self, request: pb.DeleteArticlesRequest, context: grpc.ServicerContext
     ) -> pb.DeleteArticlesResponse:
         ids = [_checked_id(article_id, f"ids[{n}]") for n, article_id in enumerate(request.ids)]
-        self._after_earlier_versions(ids, _before_the_caller_gives_up(_time_left(context)), _NOT_DELETED)
+        self._after_earlier_versions(ids, context, _NOT_DELETED)
         return deletions_to_pb(ids, self.engine.delete_all(ids, _deadline(context), context.is_active))
 
     @_unary

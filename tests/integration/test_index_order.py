@@ -164,3 +164,39 @@ def test_a_takedown_of_an_article_a_stream_still_holds_is_not_undone(
         assert deleted == [True]  # stored by then, and deleted (before: not found, so nothing deleted)
         with pytest.raises(NotFoundError):
             client.get("story")  # (before: stored after the delete)
+
+
+def test_a_correction_waits_for_the_older_version_in_a_batch_the_server_read_but_has_not_queued_yet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the reader queues a batch's articles one by one, fingerprinting each: those after the one it works on
+    # were read but not pending, and a correction of one of them jumped ahead of it)
+    with in_process_server(tmp_path / "data") as (running, client):
+        submitted, waited = record_submissions(running.engine, monkeypatch), record_waits(monkeypatch)
+        at_filler, go_on = threading.Event(), threading.Event()
+        prepare = running.engine.detector.prepare
+
+        def slow_at_filler(article: Any) -> Any:
+            if article.id == "filler":
+                at_filler.set()
+                go_on.wait(WAIT)  # (the reader, fingerprinting the batch's second article)
+            return prepare(article)
+
+        monkeypatch.setattr(running.engine.detector, "prepare", slow_at_filler)
+        try:
+            batch = [Article("first", OTHER_WITH_APPEAL), Article("filler", WIRE + " filler"), Article("story", OLD)]
+            stream = threading.Thread(
+                target=lambda: list(client.index_stream(batch, batch=3, timeout=WAIT)), daemon=True
+            )
+            stream.start()
+            assert at_filler.wait(WAIT)  # the batch is read; "story" is not queued yet
+            answers: list[Any] = []
+            alone = threading.Thread(target=lambda: answers.append(client.index(Article("story", NEW))))
+            alone.start()
+            assert until(lambda: ("story", True) in submitted or "story" in waited, WAIT)
+        finally:
+            go_on.set()
+        alone.join(WAIT)
+        stream.join(WAIT)
+        assert [a.id for a in answers] == ["story"]
+        assert client.get("story").article.body == NEW  # (before: OLD, queued after the correction was decided)
