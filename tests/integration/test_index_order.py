@@ -13,11 +13,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
+from neardup.v1 import neardup_pb2 as pb
+from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client import Article, DeadlineExceededError, NeardupClient, NotFoundError
 from service.engine import Engine
 from service.pending import PendingIds
+from service.servicer import NearDuplicateServicer
 from tests.articles import OTHER_WITH_APPEAL, WIRE
 from tests.support import in_process_server, until
 
@@ -200,3 +204,31 @@ def test_a_correction_waits_for_the_older_version_in_a_batch_the_server_read_but
         stream.join(WAIT)
         assert [a.id for a in answers] == ["story"]
         assert client.get("story").article.body == NEW  # (before: OLD, queued after the correction was decided)
+
+
+def test_a_delete_whose_call_ended_while_it_waited_deletes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the server's grace over, or the caller gone: told the call was cut, the caller cannot know it was done;
+    # a delete carried out after that, and sent again, was answered NOT_FOUND)
+    contexts: list[grpc.ServicerContext] = []
+    wait = NearDuplicateServicer._after_earlier_versions
+
+    def recording(self: NearDuplicateServicer, ids: Any, context: grpc.ServicerContext, otherwise: str) -> None:
+        contexts.append(context)
+        wait(self, ids, context, otherwise)
+
+    monkeypatch.setattr(NearDuplicateServicer, "_after_earlier_versions", recording)
+    with in_process_server(tmp_path / "data") as (running, client):
+        submitted, waited = record_submissions(running.engine, monkeypatch), record_waits(monkeypatch)
+        with writer_held(running.engine, monkeypatch):
+            stream = stream_in_background(client, [Article("first", OTHER_WITH_APPEAL), Article("story", OLD)])
+            assert until(lambda: ("story", False) in submitted, WAIT)
+            with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+                stub = pb_grpc.NearDuplicateServiceStub(channel)
+                call = stub.DeleteArticle.future(pb.DeleteArticleRequest(id="story"))
+                assert until(lambda: "story" in waited, WAIT)  # the delete waits for the queued version
+                call.cancel()  # type: ignore[no-untyped-call]
+                assert until(lambda: not contexts[0].is_active(), WAIT)  # the server knows the call ended
+        stream.join(WAIT)
+        assert client.get("story").article.body == OLD  # not deleted (before: deleted once the wait was over)
