@@ -643,10 +643,13 @@ def _say_retrying_check(error: NeardupClientError, _: int, wait: float) -> None:
 def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     retry = Retry(attempts=args.retries) if args.retries > 0 else None
     lines = _read_input(args)
+    # The client closes before the pool: on Ctrl-C its close ends the checks waiting to retry at once, and the
+    # pool drops those not begun. The other way round, the pool waited for every check it held to use up its
+    # retries: minutes after Ctrl-C with the server down.
     with (
         _output(args.output, args.file) as out,
+        _dropping_the_rest(ThreadPoolExecutor(_CHECKS_IN_FLIGHT)) as pool,
         _connect(args, max_message_bytes=args.max_message_bytes) as client,
-        ThreadPoolExecutor(_CHECKS_IN_FLIGHT) as pool,
     ):
         _wait_ready(client, args)
 
@@ -663,6 +666,15 @@ def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         return _run_file(
             args, out, lines, lambda items: ordered_map(pool, check_one, items, 4 * _CHECKS_IN_FLIGHT, lines.ready)
         )
+
+
+@contextmanager
+def _dropping_the_rest(pool: ThreadPoolExecutor) -> Iterator[ThreadPoolExecutor]:
+    """The pool; on leaving, the work it has not begun is dropped (the calls begun are waited for)."""
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_file(

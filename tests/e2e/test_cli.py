@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -596,6 +597,33 @@ def test_ctrl_c_or_sigterm_ends_the_command_with_one_line_saying_how_far_it_got(
     found = re.fullmatch(rf"neardup {command}: {stopped} once ([\d,]+) lines were answered\. .*\n", stderr)
     assert found, stderr
     assert int(found.group(1).replace(",", "")) == len(out.read_text().splitlines()) < 20_000
+
+
+def test_ctrl_c_ends_check_at_once_while_its_checks_wait_to_retry_a_server_gone(
+    served: ServerProcess, tmp_path: Path
+) -> None:
+    # (the check pool's exit waited for every check it held to use up its retries, the client closed only
+    # after that: 164 s after Ctrl-C in a probe)
+    rows: list[dict[str, object] | str] = [
+        {"id": f"s{n}", "body": f"story {n} " + " ".join(f"w{n}x{j}" for j in range(300))} for n in range(20_000)
+    ]
+    out, errors, feed = tmp_path / "out.jsonl", tmp_path / "stderr.txt", write_jsonl(tmp_path / "in.jsonl", rows)
+    with errors.open("w") as stderr:
+        run = subprocess.Popen([sys.executable, "-m", "client.cli", "check", str(feed),
+                                "--server", served.target, "--no-progress", "--output", str(out)],
+                               stderr=stderr, text=True)  # fmt: skip
+        try:
+            wait_for(lambda: out.exists() and out.stat().st_size > 0, timeout=60, what="the first answers")
+            served.kill9()
+            wait_for(lambda: "sending it again" in errors.read_text(), timeout=60, what="checks waiting to retry")
+            stopped_at = time.monotonic()
+            run.send_signal(signal.SIGINT)
+            run.wait(timeout=60)
+        finally:
+            run.kill()
+    assert run.returncode == 130, errors.read_text()
+    assert time.monotonic() - stopped_at < 15  # (not the retries' minutes)
+    assert "interrupted once" in errors.read_text()
 
 
 @pytest.mark.parametrize("command", ["ingest", "check"])
