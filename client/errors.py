@@ -25,15 +25,18 @@ class NeardupClientError(Exception):
         """Might the same call succeed later (the server restarting, or full)? Not when TLS settings cannot
         work (TLS to a plaintext port, a server certificate from a CA the client does not trust), nor for a
         message over a size limit (RESOURCE_EXHAUSTED too): the same message is refused again each time.
-        CANCELLED is retryable: the client cancels no call itself but by close() (ClientClosedError, not
-        retryable), so one reaching it came from the server, which gRPC ends so when it reached a server
-        that had begun to stop (docs/ops.md, "Calls cut by a stop")."""
-        if any(words in self.details for words in (*TLS_MISMATCH, MESSAGE_TOO_LARGE)):
+        CANCELLED is retryable when the server sent it: gRPC ends so the calls that reached a server that had
+        begun to stop (docs/ops.md, "Calls cut by a stop"). Not when this process cancelled the call: this
+        client's close() (ClientClosedError), or the caller's own channel closed or cancelling it."""
+        if any(words in self.details for words in (*TLS_MISMATCH, MESSAGE_TOO_LARGE, *CANCELLED_HERE)):
             return False
         return self.code in RETRYABLE_CODES
 
 
 RETRYABLE_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.CANCELLED)
+# gRPC's words, in a CANCELLED's details, for a call this process cancelled: a channel the caller gave the
+# client and closed (a retry fails on it), or an interceptor's cancel.
+CANCELLED_HERE = ("Locally cancelled", "Channel closed", "Channel deallocated")
 # The TLS library's words, in an UNAVAILABLE's details, for settings no retry mends.
 TLS_PLAINTEXT_PEER = "WRONG_VERSION_NUMBER"  # TLS spoken to a plaintext port
 TLS_UNTRUSTED = "CERTIFICATE_VERIFY_FAILED"  # the server's certificate is signed by a CA not trusted here

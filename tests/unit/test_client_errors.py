@@ -1,4 +1,5 @@
-"""The client's errors survive pickling and copying: a process pool sends a worker's error back pickled."""
+"""The client's errors: which are retried, and that they survive pickling and copying (a process pool sends a
+worker's error back pickled)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,18 @@ def test_an_article_failure_survives_pickling() -> None:
     again = pickle.loads(pickle.dumps(failure))
     assert again.id == "a1" and type(again.error) is errors.InvalidArgumentError
     assert str(again.error) == "INVALID_ARGUMENT: article.body"
+
+
+@pytest.mark.parametrize(
+    ("details", "retryable"),
+    [
+        ("CANCELLED", True),  # a stopping server's, for a call its handlers never ran
+        ("Locally cancelled by application!", False),  # this process cancelled it
+        ("Stream removed (Channel closed!)", False),  # the caller closed the channel it gave the client
+        ("Channel deallocated!", False),
+    ],
+)
+def test_a_cancelled_call_is_retried_only_when_the_server_ended_it(details: str, retryable: bool) -> None:
+    # (a caller closing its own channel during check(retry=...) waited out a back-off, then failed with
+    # "Cannot invoke RPC on closed channel!" instead of the CANCELLED it got at once before)
+    assert errors.NeardupClientError(grpc.StatusCode.CANCELLED, details).retryable is retryable
