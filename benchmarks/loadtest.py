@@ -27,6 +27,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -50,8 +51,9 @@ from client.api import (
     with_default_port,
 )
 from client.cli import CONNECTION_VARIABLES, add_connection_flags, cannot_talk_hint
-from client.errors import NeardupClientError, from_rpc_error
+from client.errors import NeardupClientError, StreamEndedEarlyError, from_rpc_error
 from client.jsonl import InputError
+from client.resume import Retry, Unanswered
 
 MODES = ("unary", "stream", "batch", "check", "mix")
 Metadata = tuple[tuple[str, str], ...]  # sent with every call: the bearer token, when there is one
@@ -64,6 +66,7 @@ INTERRUPTED = 130  # the exit code of a run Ctrl-C stopped, as a shell gives a c
 # mode kept the throughput of an unbounded stream (gRPC then let ~1,000 articles of a stream in flight,
 # and p50 grew from ~2 s to ~5.5 s with --count), at a p50 of ~0.1-0.2 s that did not grow with it.
 STREAM_MODE_WINDOW = 32
+NO_RETRY = Retry(attempts=0)  # --retries 0: a stream that fails ends its sender
 
 
 def default_window(mode: str, batch: int) -> int:
@@ -166,7 +169,8 @@ class Feed:
         self.timed_out = False  # --duration ended the run (before --count, if both were given)
         self.start = time.monotonic()
         self._lock = threading.Lock()
-        self.stopped = threading.Event()
+        self.stopped = threading.Event()  # no more articles are handed out: --duration ended, or Ctrl-C
+        self.interrupted = threading.Event()  # Ctrl-C: a failed stream is not reopened (its backoff ends at once)
 
     def next(self) -> Article | None:
         with self._lock:
@@ -208,6 +212,11 @@ class Record:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     peak: int = 0  # the most articles one stream had unanswered at once (stream and batch modes)
+    reopened: int = 0  # streams opened again after one failed with a retryable status (stream and batch modes)
+    resent: int = 0  # articles sent again on them (an article sent a third time counts twice)
+    # Articles sent again answered UNCHANGED: the failed stream's server had stored them, and its answer was lost
+    # (not a re-run against a server that stored them earlier).
+    unchanged_on_resend: int = 0
     matched: int = 0  # verdicts naming at least one stored article the article republishes or is republished by
     outcomes: Counter[str] = field(default_factory=Counter)  # index verdicts by IndexOutcome: NEW, UNCHANGED, …
     ok_ids: set[str] | None = None  # the articles answered OK, when a set is given (--compare times those alone)
@@ -221,11 +230,22 @@ class Record:
             if status == "OK" and self.ok_ids is not None:
                 self.ok_ids.add(article_id)
 
-    def verdict(self, verdict: pb.Verdict) -> None:
+    def verdict(self, verdict: pb.Verdict, resent: bool = False) -> None:
+        """An index or check verdict; `resent`: of an article sent again on a reopened stream."""
         with self.lock:
             self.matched += bool(verdict.matches)
             if verdict.outcome:
-                self.outcomes[pb.IndexOutcome.Name(verdict.outcome).removeprefix("INDEX_OUTCOME_")] += 1
+                outcome = pb.IndexOutcome.Name(verdict.outcome).removeprefix("INDEX_OUTCOME_")
+                self.outcomes[outcome] += 1
+                self.unchanged_on_resend += resent and outcome == "UNCHANGED"
+
+    def reopened_one(self) -> None:
+        with self.lock:
+            self.reopened += 1
+
+    def resent_one(self) -> None:
+        with self.lock:
+            self.resent += 1
 
     def checked(self, verdict: pb.Verdict, copy: bool) -> None:
         """A check's verdict; `copy`: it checked a copy of an article the run had stored."""
@@ -249,39 +269,68 @@ def _status_name(code: int) -> str:
 # ---- senders -----------------------------------------------------------------------------------
 
 
-class Window:
-    """At most `size` articles of one stream sent and not yet answered, as a pipeline keeps them (the
-    client's index_stream: STREAM_WINDOW). Unbounded, gRPC takes messages as fast as flow control lets it
-    and each article's clock then runs while it waits in a queue that grows with --count."""
+class Sent:
+    """An article of a stream sender and when it was first sent: sent again on a reopened stream, it keeps that
+    time, so its latency counts from its first send."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.in_flight = 0
-        self.peak = 0  # the most articles in flight at once (a test holds it to `size`)
-        self._room = threading.Condition()
-        self._closed = False
+    __slots__ = ("article", "at", "resent")
 
-    def take(self, n: int) -> bool:
-        """Wait for room for `n` articles (a message bigger than the window goes alone); False once closed."""
-        with self._room:
-            while self.in_flight and self.in_flight + n > self.size and not self._closed:
-                self._room.wait()
-            if self._closed:
-                return False
-            self.in_flight += n
-            self.peak = max(self.peak, self.in_flight)
-            return True
+    def __init__(self, article: Article) -> None:
+        self.article = article
+        self.at: float | None = None  # None: not sent yet (read into a batch not yet full when its stream failed)
+        self.resent = False
 
-    def give(self, n: int) -> None:
-        with self._room:
-            self.in_flight -= n
-            self._room.notify_all()
+    def latency(self, now: float) -> float:
+        """Seconds from its first send to `now` (0 for one never sent)."""
+        return now - self.at if self.at is not None else 0.0
 
-    def close(self) -> None:
-        """The stream ended: a request generator waiting for room stops."""
-        with self._room:
-            self._closed = True
-            self._room.notify_all()
+
+class StreamLane:
+    """One stream sender's articles across the streams it opens: at most `window` read from the feed and not yet
+    answered, as a pipeline keeps them (the client's index_stream: STREAM_WINDOW); unbounded, gRPC takes messages
+    as fast as flow control lets it and each article's clock then runs while it waits in a queue that grows with
+    --count. Built on the client's Unanswered, which keeps the articles a failed stream left unanswered, the one
+    gRPC's sending thread may take from the feed as the stream fails among them, for the next stream to send
+    first. A batch bigger than the window goes alone: the window is then one batch (a batch is only sent once
+    full, and Unanswered reads no article while the window is full, so a smaller window never filled one)."""
+
+    def __init__(self, feed: Feed, record: Record, window: int, batch: int | None) -> None:
+        self.record, self.batch = record, batch
+        self.window = max(window, batch or 1)
+        self.unanswered: Unanswered[Sent] = Unanswered((Sent(a) for a in feed), self.window)
+        self.peak = 0  # the most articles unanswered at once (a test holds it to the window)
+
+    def _requests(self, attempt: Iterator[Sent]) -> Iterator[Sent]:
+        for sent in attempt:
+            self.peak = max(self.peak, len(self.unanswered))
+            yield sent
+
+    def _sending(self, articles: Sequence[Sent]) -> None:
+        """`articles` go into a message now: stamped on their first send, counted as resent on a later one."""
+        now = time.monotonic()
+        for sent in articles:
+            if sent.at is None:
+                sent.at = now
+            else:
+                sent.resent = True
+                self.record.resent_one()
+
+    def messages(self, attempt: Iterator[Sent]) -> Iterator[pb.IndexArticlesRequest]:
+        for sent in self._requests(attempt):
+            self._sending((sent,))
+            yield pb.IndexArticlesRequest(article=sent.article.to_pb())
+
+    def batch_messages(self, attempt: Iterator[Sent], size: int) -> Iterator[pb.IndexArticleBatchesRequest]:
+        unsent: deque[Sent] = deque()  # read, not yet in a message (the batch being filled, and one more past it)
+
+        def articles() -> Iterator[Article]:
+            for sent in self._requests(attempt):
+                unsent.append(sent)
+                yield sent.article
+
+        for chunk in article_batches(articles(), size):  # (as the client sends them: capped in bytes too)
+            self._sending([unsent.popleft() for _ in chunk])
+            yield pb.IndexArticleBatchesRequest(articles=chunk)
 
 
 class StoredCopies:
@@ -342,51 +391,71 @@ def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Re
 
 
 def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, timeout: float,
-                   window: Window, batch: int | None = None, metadata: Metadata = ()) -> None:  # fmt: skip
-    """IndexArticles (one article a message), or IndexArticleBatches with `batch` articles a message; at most
-    `window` articles unanswered, each article's clock started when it is let into the window."""
-    sent_at: deque[tuple[float, list[str]]] = deque()  # (when, the articles' ids): answers come in request order
+                   lane: StreamLane, metadata: Metadata = (), retry: Retry = NO_RETRY) -> None:  # fmt: skip
+    """IndexArticles (one article a message), or IndexArticleBatches with `lane.batch` articles a message. A stream
+    that fails with a retryable status (the server restarting, full, or stopping) is opened again after `retry`'s
+    backoff, as a pipeline does, and the articles it left unanswered are sent again (indexing is idempotent):
+    a failed stream used to end its sender, and the rest of the run was lighter than asked. Each article is
+    recorded once: when answered, or with the stream's last status once it is not reopened."""
+    failures = 0  # streams failed in a row: an answer resets it
+    with closing(lane.unanswered):  # (however the sender ends, a request reader waiting for room stops)
+        while True:
+            try:
+                for results in _stream_responses(stub, lane, timeout, metadata):
+                    now = time.monotonic()
+                    for result in results:  # (a batch's articles waited as long as it)
+                        _record_answer(record, lane.unanswered.answered(), result, now - feed.start, now)
+                    failures = 0
+                if lane.unanswered.all_answered:
+                    break
+                # Ended without error with articles unanswered: a server or a proxy cut it short.
+                error: NeardupClientError = StreamEndedEarlyError(grpc.StatusCode.UNAVAILABLE, "the stream ended early")
+            except grpc.RpcError as exc:
+                error = from_rpc_error(exc)
+            failures += 1
+            if not _reopen(error, failures, retry, feed.interrupted):
+                _record_unanswered(lane, record, feed, error.code.name)
+                break
+            record.reopened_one()
+    record.peak_in_flight(lane.peak)
+    if lane.unanswered.source_error is not None:  # (raised in gRPC's sending thread, it would have been lost)
+        raise lane.unanswered.source_error
 
-    def messages() -> Iterator[pb.IndexArticlesRequest]:
-        for article in feed:
-            if not window.take(1):
-                return
-            sent_at.append((time.monotonic(), [article.id]))
-            yield pb.IndexArticlesRequest(article=article.to_pb())
 
-    def batch_messages(size: int) -> Iterator[pb.IndexArticleBatchesRequest]:
-        for chunk in article_batches(feed, size):  # (as the client sends them: capped in bytes too)
-            if not window.take(len(chunk)):
-                return
-            sent_at.append((time.monotonic(), [a.id for a in chunk]))
-            yield pb.IndexArticleBatchesRequest(articles=chunk)
+def _stream_responses(
+    stub: pb_grpc.NearDuplicateServiceStub, lane: StreamLane, timeout: float, metadata: Metadata
+) -> Iterator[Sequence[pb.IndexArticlesResponse]]:
+    """One stream, sending the articles the last one left unanswered, then the feed's: each response as its
+    articles' results (a batch's, or the one article's)."""
+    attempt = lane.unanswered.attempt()
+    if lane.batch:
+        batches = lane.batch_messages(attempt, lane.batch)
+        return _joined(stub.IndexArticleBatches(batches, timeout=timeout, metadata=metadata))
+    return ((r,) for r in stub.IndexArticles(lane.messages(attempt), timeout=timeout, metadata=metadata))
 
-    try:
-        # Each response as its articles' results: a batch's, or the one article's.
-        responses: Iterator[Sequence[pb.IndexArticlesResponse]]
-        if batch:
-            responses = _joined(stub.IndexArticleBatches(batch_messages(batch), timeout=timeout, metadata=metadata))
-        else:
-            responses = ((r,) for r in stub.IndexArticles(messages(), timeout=timeout, metadata=metadata))
-        for results in responses:
-            now = time.monotonic()
-            sent, ids = sent_at.popleft()
-            for article_id, result in zip(ids, results, strict=False):  # a batch's articles waited as long as it
-                status = _status_name(result.error.code) if result.HasField("error") else "OK"
-                record.add(now - feed.start, now - sent, "index", status, article_id)
-                if result.HasField("verdict"):
-                    record.verdict(result.verdict)
-            window.give(len(ids))
-    except grpc.RpcError as exc:  # the whole stream failed: count what was in flight as failed
-        now = time.monotonic()
-        name = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
-        while sent_at:
-            sent, ids = sent_at.popleft()
-            for article_id in ids:
-                record.add(now - feed.start, now - sent, "index", name, article_id)
-    finally:
-        window.close()
-        record.peak_in_flight(window.peak)
+
+def _record_answer(record: Record, sent: Sent, result: pb.IndexArticlesResponse, finished: float, now: float) -> None:
+    status = _status_name(result.error.code) if result.HasField("error") else "OK"
+    record.add(finished, sent.latency(now), "index", status, sent.article.id)
+    if result.HasField("verdict"):
+        record.verdict(result.verdict, resent=sent.resent)
+
+
+def _reopen(error: NeardupClientError, failures: int, retry: Retry, interrupted: threading.Event) -> bool:
+    """After `failures` failed streams in a row, the last with `error`: wait out the backoff and say True (open
+    another), or False: the error is not retryable (a token refused, a deadline passed), the retries are spent,
+    or Ctrl-C stopped the run (the wait then ends at once)."""
+    if not error.retryable or failures > retry.attempts or interrupted.is_set():
+        return False
+    return not interrupted.wait(retry.wait(failures))
+
+
+def _record_unanswered(lane: StreamLane, record: Record, feed: Feed, status: str) -> None:
+    """A stream not reopened: the articles it left unanswered count as failed, with its status."""
+    now = time.monotonic()
+    while len(lane.unanswered):
+        sent = lane.unanswered.answered()
+        record.add(now - feed.start, sent.latency(now), "index", status, sent.article.id)
 
 
 # ---- memory sampling (soak) --------------------------------------------------------------------
@@ -606,6 +675,7 @@ class RunConfig:
     wait_for_server: float = READY_WAIT  # seconds to wait for the server to answer at the start
     republished: float = 0.0  # in mix mode, the share of checks that copy an article the run indexed OK
     seed: int = 7  # the senders' choices (check or index, a copy or not, of which article) are drawn from it
+    retries: int = Retry.attempts  # failed streams in a row a stream sender opens again (stream, batch); 0: none
 
     def stream_window(self) -> int | None:
         """The window each stream keeps (`window` or the mode's default); None outside stream and batch modes."""
@@ -648,8 +718,9 @@ def run_load(config: RunConfig, articles: Articles, record: Record | None = None
     report["host_cpu"] = host_cpu_shares(host_before, host_cpu_ticks())
     report["interrupted"] = interrupted  # by Ctrl-C: fewer articles than asked, and exit code 130
     report["ran_out_of_articles"] = feed.ran_out  # before --duration: each article is sent once
-    # Articles of the run never sent: after Ctrl-C, or when every sender had stopped (a stream that fails
-    # ends its sender: its in-flight articles are counted failed, the rest of its share is never sent). A run
+    # Articles of the run never sent: after Ctrl-C, or when every sender had stopped (a stream that fails with a
+    # status not retried, or past --retries, ends its sender: its unanswered articles are counted failed, the
+    # rest of its share is never sent). A run
     # --duration ended sent what it could: the rest of --count is not "never sent".
     planned = feed.handed_out if feed.limit is None or feed.timed_out else feed.limit
     report["not_sent"] = planned - len(record.done)
@@ -668,7 +739,9 @@ def _sender(config: RunConfig, stub: Any, feed: Feed, record: Record, i: int,
     metadata = bearer_metadata(config.token)
     if window := config.stream_window():
         batch = config.batch if config.mode == "batch" else None
-        return lambda: _stream_sender(stub, feed, record, config.timeout, Window(window), batch, metadata)
+        retry = Retry(attempts=config.retries)
+        return lambda: _stream_sender(stub, feed, record, config.timeout, StreamLane(feed, record, window, batch),
+                                      metadata, retry)  # fmt: skip
     share = {"unary": 0.0, "check": 1.0, "mix": config.check_share}[config.mode]
     rng = random.Random(f"{config.seed}/{i}")  # (each sender its own: their draws do not depend on timing)
     return lambda: _unary_sender(stub, feed, record, share, rng, config.timeout, metadata, copies)
@@ -721,6 +794,7 @@ def _watch(config: RunConfig, feed: Feed, record: Record, senders: Senders) -> b
                 bar.update(task, completed=done, rate=f"{done / max(elapsed, 1e-9):,.0f} art/s")
         except KeyboardInterrupt:
             interrupted = True
+            feed.interrupted.set()
             feed.stopped.set()
             senders.wait(config.timeout)  # (a second Ctrl-C here ends the run at once)
         bar.update(task, completed=len(record.done))
@@ -743,6 +817,9 @@ def summarise(config: RunConfig, record: Record, wall: float, rss: list[tuple[fl
         "latency_ms": _latency_stats(latencies), "latency_ms_by_kind": per_kind,
         "window": config.stream_window(),
         "peak_in_flight": record.peak,
+        # Streams opened again after a retryable failure, the articles sent again on them, and of those the ones
+        # answered UNCHANGED (stored by the failed stream's server, their answer lost).
+        "reopened": record.reopened, "resent": record.resent, "unchanged_on_resend": record.unchanged_on_resend,
         "matches_found": record.matched, "index_outcomes": dict(record.outcomes),
         # CheckArticle answered OK: how many, with a match, and the copies of articles the run stored (mix mode).
         "checks": {k: record.checks[k] for k in ("answered", "with_a_match", "copies", "copies_with_a_match")}
@@ -779,10 +856,14 @@ def print_table(report: dict[str, Any]) -> None:
         out.print(f"checks with a match: {checks['with_a_match']:,} of {checks['answered']:,}{copies}")
     if report.get("ran_out_of_articles"):
         out.print(f"the run ended before --duration: all {report['articles']:,} articles had been sent "
-                  "(none is sent twice)")  # fmt: skip
+                  "(none is sent twice, but after its stream failed)")  # fmt: skip
+    if report.get("reopened"):
+        out.print(f"streams reopened after a retryable failure: {report['reopened']:,}; articles sent again on them: "
+                  f"{report['resent']:,} (each counted once, when answered; latency from its first send)")  # fmt: skip
     if report.get("not_sent") and not report.get("interrupted"):
-        out.print(f"{report['not_sent']:,} articles of the run were never sent: a stream that fails ends its sender "
-                  "(its unanswered articles count as failed), and the others did not send them")  # fmt: skip
+        out.print(f"{report['not_sent']:,} articles of the run were never sent: a stream that fails with a status not "
+                  "retried, or past --retries, ends its sender (its unanswered articles count as failed), and the "
+                  "others did not send them")  # fmt: skip
     if report.get("waited_for_articles_s", 0) > 0.01 * report["seconds"]:
         out.print(f"the senders waited {report['waited_for_articles_s']:.1f} s for generated articles to be made: "
                   "making them bounded the rate (--count or --articles FILE: made before the clock)")  # fmt: skip
@@ -1024,7 +1105,13 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     p.add_argument("--window", type=whole(1),
                    help=f"articles one stream may have sent and not had answered (default {STREAM_MODE_WINDOW} in "
                         "--mode stream, 2 batches in --mode batch; a batch bigger than it goes alone): an article's "
-                        "latency runs from when it enters this window to its answer")  # fmt: skip
+                        "latency runs from its first send (sent again if its stream failed) to its answer")  # fmt: skip
+    p.add_argument("--retries", type=whole(0), default=Retry.attempts,
+                   help="in --mode stream and batch, a stream that fails with UNAVAILABLE, RESOURCE_EXHAUSTED or "
+                        "CANCELLED (the server restarting, full or stopping) is opened again and its unanswered "
+                        "articles sent again, as `neardup ingest` does, up to this many times in a row, backing off "
+                        "from 0.5 s to 10 s (an answer resets the count; 0: the failed stream ends its sender; "
+                        "default %(default)s)")  # fmt: skip
     p.add_argument("--articles", default="generated", help="'generated' or a JSONL(.gz) file of articles")
     p.add_argument(
         "--republished",
@@ -1086,6 +1173,7 @@ def _parameters(args: argparse.Namespace, target: str, window: int | None) -> di
         "check_share": args.check_share if args.mode == "mix" else None,
         "batch": args.batch if args.mode == "batch" else None,
         "window": window,  # (the default's too: a null, when --window was left out, read as no window at all)
+        "retries": args.retries if args.mode in ("stream", "batch") else None,
         "articles": args.articles, "republished": args.republished,
         "seed": args.seed, "preload": args.preload,
         "timeout": args.timeout, "wait_for_server": args.wait_for_server,
@@ -1096,7 +1184,8 @@ def _parameters(args: argparse.Namespace, target: str, window: int | None) -> di
 def _warn_if_resent(report: dict[str, Any]) -> None:
     """Say so when the server had the articles already: with the same --articles and --seed a second run sends
     the same ids, and measures re-sends (nothing stored), not ingest."""
-    unchanged = report["index_outcomes"].get("UNCHANGED", 0)
+    # (Less those sent again after a stream failed: its server had stored them, and their answer was lost.)
+    unchanged = report["index_outcomes"].get("UNCHANGED", 0) - report.get("unchanged_on_resend", 0)
     if unchanged:
         console.print(
             f"neardup-bench: {unchanged:,} of the articles indexed were stored on the server already (an earlier "
@@ -1203,14 +1292,15 @@ def _run(
         pid = args.server_pid or (spawned.proc.pid if spawned else None)
         if preload:
             loaded = run_load(RunConfig(target, "batch", 2, None, None, None, 0, args.timeout, None,
-                                        not args.no_progress, **connection), preload)  # fmt: skip
+                                        not args.no_progress, **connection, retries=args.retries),
+                                  preload)  # fmt: skip
             if loaded["interrupted"]:
                 console.print(f"neardup-bench: interrupted by Ctrl-C during the preload ({loaded['ok']} indexed)")
                 return INTERRUPTED
         config = RunConfig(target, args.mode, args.concurrency, args.count, args.duration, args.rate,
                            args.check_share, args.timeout, pid, not args.no_progress, args.batch,
                            args.window, **connection, republished=args.republished or 0.0,
-                           seed=args.seed)  # fmt: skip
+                           seed=args.seed, retries=args.retries)  # fmt: skip
         record = Record(ok_ids=set() if args.compare else None)  # (ids kept for --compare only: memory)
         report = run_load(config, articles, record)
     finally:

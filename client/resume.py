@@ -102,10 +102,12 @@ class Unanswered(Generic[T]):
         self._wake()  # (a stale reader waiting for room stops)
         return requests
 
-    def answered(self) -> None:
-        """The oldest unanswered item has its answer (answers come in request order): room for one more."""
-        self._items.popleft()
+    def answered(self) -> T:
+        """The oldest unanswered item has its answer (answers come in request order): room for one more. Returns
+        that item, for a caller that keeps something of each item to read with its answer."""
+        item = self._items.popleft()
         self._wake()
+        return item
 
     def close(self) -> None:
         """The stream is over (ended, failed, or left by its caller): every attempt's requests end."""

@@ -7,6 +7,7 @@ import pytest
 from benchmarks.loadtest import build_parser, main, parse_args
 from client.api import DEFAULT_PORT, with_default_port
 from client.cli import _parser
+from client.resume import Retry
 
 
 @pytest.mark.parametrize(
@@ -23,6 +24,7 @@ from client.cli import _parser
         ("--batch", "0", "0 is below 1"),
         ("--window", "0", "0 is below 1"),
         ("--preload", "-1", "-1 is below 0"),
+        ("--retries", "-1", "-1 is below 0"),
         ("--timeout", "0", "0 is out of range: give a number above 0"),
         ("--wait-for-server", "-1", "-1 is out of range: give a number above 0"),
         ("--wait-for-server", "soon", "'soon' is not a number"),
@@ -38,8 +40,13 @@ def test_a_value_that_cannot_make_a_run_is_refused_naming_its_flag(
 
 
 def test_values_at_the_edges_are_taken() -> None:
-    args = build_parser().parse_args(["--check-share", "0", "--republished", "1", "--preload", "0", "--count", "1"])
-    assert (args.check_share, args.republished, args.preload, args.count) == (0.0, 1.0, 0, 1)
+    args = build_parser().parse_args(["--check-share", "0", "--republished", "1", "--preload", "0", "--count", "1",
+                                      "--retries", "0"])  # fmt: skip
+    assert (args.check_share, args.republished, args.preload, args.count, args.retries) == (0.0, 1.0, 0, 1, 0)
+
+
+def test_a_failed_stream_is_reopened_as_often_as_neardup_ingest_reopens_it_unless_retries_says() -> None:
+    assert build_parser().parse_args([]).retries == Retry.attempts
 
 
 def test_the_window_help_says_a_batch_bigger_than_it_goes_alone() -> None:

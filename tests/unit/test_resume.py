@@ -18,7 +18,7 @@ def test_a_new_attempt_resends_what_was_not_answered_then_reads_on() -> None:
     pending = Unanswered(range(10), window=100)
     first = pending.attempt()
     assert [next(first) for _ in range(4)] == [0, 1, 2, 3]
-    pending.answered()  # 0 answered; 1, 2, 3 were sent when the stream failed
+    assert pending.answered() == 0  # 0 answered (the item is handed back); 1, 2, 3 were sent when the stream failed
     second = pending.attempt()
     assert list(first) == []  # the failed attempt's iterator reads no more of the source
     assert [next(second) for _ in range(5)] == [1, 2, 3, 4, 5]
