@@ -22,7 +22,8 @@ def test_a_read_requests_ids_are_pending_until_each_article_is_decided() -> None
     assert pending.wait_for(["a"], timeout=0.01) is False  # not decided yet
     assert pending.wait_for(["c"], timeout=0) is True  # nothing of that id
     a.set_result("decided")
-    assert len(pending) == 2  # (a request is pending as a whole)
+    assert pending.wait_for(["a"], timeout=0) is True  # (not held pending by the rest of its request)
+    assert len(pending) == 1
     b.set_exception(RuntimeError("the store refused it"))  # failed: no longer pending either
     assert len(pending) == 0
     assert pending.wait_for(["a", "b"], timeout=0) is True
@@ -51,6 +52,7 @@ def test_a_request_whose_articles_are_all_done_already_is_not_kept() -> None:
     assert len(pending) == 0
     pending.read([]).stop_following()  # (an empty batch)
     assert len(pending) == 0
+    assert len(pending) == 0
 
 
 def test_a_wait_returns_once_the_article_is_decided_in_another_thread() -> None:
@@ -78,3 +80,17 @@ def test_an_id_in_two_requests_is_pending_until_both_are_done() -> None:
     outcomes[1].set_result("decided")
     outcomes[2].set_result("decided")
     assert pending.wait_for(["a"], timeout=0) is True and len(pending) == 0
+
+
+def test_an_article_decided_is_not_held_pending_by_the_rest_of_its_request_not_yet_queued() -> None:
+    # (a client that stops reading its answers holds the rest of a batch unqueued as long as its stream lasts:
+    # a delete of the batch's first article, stored long before, waited out its deadline)
+    pending = PendingIds()
+    read = pending.read(["first", "last"])
+    stored: Future[str] = Future()
+    read.follow(stored)
+    stored.set_result("decided")
+    assert pending.wait_for(["first"], timeout=0) is True
+    assert pending.wait_for(["last"], timeout=0.01) is False  # read, still unqueued
+    read.stop_following()
+    assert len(pending) == 0
