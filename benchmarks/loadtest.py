@@ -861,7 +861,7 @@ def print_table(report: dict[str, Any]) -> None:
                   "(none is sent twice, but after its stream failed)")  # fmt: skip
     if report.get("reopened"):
         out.print(f"streams reopened after a retryable failure: {report['reopened']:,}; articles sent again on them: "
-                  f"{report['resent']:,} (each answer counted once; latency from the article's first send)")  # fmt: skip
+                  f"{report['resent']:,} (each answer counted once; latency from its first send)")  # fmt: skip
     if report.get("not_sent") and not report.get("interrupted"):
         out.print(f"{report['not_sent']:,} articles of the run were never sent: a stream that fails with a status not "
                   "retried, or past --retries, ends its sender (its unanswered articles count as failed), and the "

@@ -261,7 +261,7 @@ def test_a_batch_whose_answers_outgrow_4_mib_reaches_a_client_with_grpcs_default
     copies = [pb.Article(id=f"{n:04}" + "x" * 196, body=f"{base} ref {n}") for n in range(1000)]
     with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:  # (gRPC's default limits)
         stub = pb_grpc.NearDuplicateServiceStub(channel)
-        messages = list(stub.IndexArticleBatches(iter([pb.IndexArticleBatchesRequest(articles=copies)]), timeout=60))
+        messages = list(stub.IndexArticleBatches(iter([pb.IndexArticleBatchesRequest(articles=copies)]), timeout=180))
     assert len(messages) >= 2 and all(m.ByteSize() < 4 << 20 for m in messages)
     assert [m.more_follow for m in messages] == [True] * (len(messages) - 1) + [False]
     results = [r for m in messages for r in m.results]
