@@ -268,8 +268,9 @@ def _add_ingest(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str])
                         help="articles per message, at most 1000 (1: one IndexArticles message each; "
                              "default %(default)s)")  # fmt: skip
     ingest.add_argument("--retries", type=_whole_number(0), default=Retry.attempts,
-                        help="if the stream fails, or an article is answered, with UNAVAILABLE or "
-                             "RESOURCE_EXHAUSTED (server restarting or full, its store down or full), open it "
+                        help="if the stream fails with UNAVAILABLE, RESOURCE_EXHAUSTED or CANCELLED (server "
+                             "restarting, stopping or full), or an article is answered with one of them (its "
+                             "store down or full), open it "
                              "again and resend what was not answered, up to this many times in a row, "
                              "backing off from 0.5 s to 10 s (0: fail at once; such articles then get error "
                              "lines; default %(default)s)")  # fmt: skip
@@ -283,8 +284,9 @@ def _add_check(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) 
         help="compare a JSONL file with the index through CheckArticle (stores nothing; exit 1 if a line was rejected)",
     )
     check.add_argument("--retries", type=_whole_number(0), default=Retry.attempts,
-                       help="if a check fails with UNAVAILABLE or RESOURCE_EXHAUSTED (server restarting or "
-                            "full), send it again, up to this many times in a row, backing off from 0.5 s "
+                       help="if a check fails with UNAVAILABLE, RESOURCE_EXHAUSTED or CANCELLED (server "
+                            "restarting, stopping or full), send it again, up to this many times in a row, backing "
+                            "off from 0.5 s "
                             "to 10 s (0: fail at once; default %(default)s)")  # fmt: skip
     _add_file_flags(check, env)
     check.set_defaults(run=_check)
