@@ -15,11 +15,14 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent import futures
 from contextlib import closing, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import grpc
+from neardup.v1 import neardup_pb2_grpc as pb_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.corpus import GeneratorConfig, generated
@@ -129,6 +132,19 @@ def forget_index_snapshot(db_path: Path) -> None:
     damaged: the snapshot's token goes."""
     with closing(sqlite3.connect(db_path)) as db, db:
         db.execute("DELETE FROM meta WHERE key = 'snapshot'")
+
+
+@contextmanager
+def serving(servicer: Any) -> Iterator[str]:
+    """A gRPC server of its own for `servicer` (a test's, misbehaving on purpose) on a loopback port: its address."""
+    server = grpc.server(futures.ThreadPoolExecutor(4))
+    pb_grpc.add_NearDuplicateServiceServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.stop(grace=None)
 
 
 def test_settings(data_dir: Path, **overrides: Any) -> Settings:

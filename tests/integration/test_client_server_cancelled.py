@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from concurrent import futures
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,6 +21,7 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client import Article, ClientClosedError, NeardupClient, NeardupClientError, Retry, Verdict
 from tests.articles import WIRE
+from tests.support import serving
 
 NO_WAIT = Retry(attempts=2, first_wait=0, max_wait=0, jitter=0)
 IDS = [f"a{i}" for i in range(6)]
@@ -73,14 +73,8 @@ class _CancellingService(pb_grpc.NearDuplicateServiceServicer):
 def _serving(cancels: int) -> Iterator[tuple[str, _CancellingService]]:
     # (The generated stubs mark the methods it leaves out abstract; at run time the base answers them UNIMPLEMENTED.)
     service = _CancellingService(cancels)  # type: ignore[abstract]
-    server = grpc.server(futures.ThreadPoolExecutor(4))
-    pb_grpc.add_NearDuplicateServiceServicer_to_server(service, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    try:
-        yield f"127.0.0.1:{port}", service
-    finally:
-        server.stop(grace=None)
+    with serving(service) as target:
+        yield target, service
 
 
 @pytest.mark.parametrize("method", ["IndexArticle", "CheckArticle"])

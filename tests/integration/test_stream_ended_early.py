@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from concurrent import futures
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from client import (
 )
 from client.cli import EXIT_FAILED, EXIT_OK, main
 from tests.articles import WIRE
+from tests.support import serving
 
 IDS = [f"a{i}" for i in range(5)]
 ANSWERED = 2  # articles a cut stream answers before it ends
@@ -81,14 +81,8 @@ def _serving(cuts: int, read_more: bool = True) -> Iterator[tuple[str, _CuttingS
     """A _CuttingService on a loopback port: its address, and it."""
     # (The generated stubs mark the methods it leaves out abstract; at run time the base answers them UNIMPLEMENTED.)
     service = _CuttingService(cuts, read_more)  # type: ignore[abstract]
-    server = grpc.server(futures.ThreadPoolExecutor(4))
-    pb_grpc.add_NearDuplicateServiceServicer_to_server(service, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    try:
-        yield f"127.0.0.1:{port}", service
-    finally:
-        server.stop(grace=None)
+    with serving(service) as target:
+        yield target, service
 
 
 @pytest.fixture
