@@ -10,12 +10,12 @@ A request's articles are pending from the moment it is read: the reader queues t
 each or waiting for room in the stream's window, and an article of a read request not yet queued was not waited
 for. Each is pending until its own verdict is done (or it failed before it was queued, or never was), not until
 its request's are: a client that stops reading its answers can hold the rest of a batch unqueued for as long as
-its stream lasts, and an article of it decided long before was held pending with them. (A Future for each
-article would cost ≈15 µs of CPU an article on a busy host.)
+its stream lasts, and an article of it decided long before was held pending with them.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -25,38 +25,33 @@ from typing import Any
 # An article's outcome once it can no longer be pending: it failed before it was queued, or never was.
 _SETTLED: futures.Future[Any] = futures.Future()
 _SETTLED.set_result(None)
-# Entries are dropped once done in sweeps, not one by one (a done-callback an article cost ≈5 µs of the server
-# process's CPU on a busy host): a sweep when the entries are twice as many as the last one left, and this many more.
-_SWEEP_SLACK = 4096
+# Ids are looked at again, the oldest first, this many for each article read, and those no longer pending dropped
+# (not one by one as their verdicts come: a done-callback an article cost ≈5 µs of the server process's CPU on a
+# busy host; nor all at once: a sweep of thousands held the GIL for milliseconds, which a check then waits for).
+_LOOKED_AT_A_READ = 2
 
 
 class PendingIds:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: dict[str, list[tuple[ReadRequest, int]]] = {}  # (a request read, the article's place in it)
-        self._entries = 0
-        self._sweep_at = _SWEEP_SLACK
 
     def read(self, article_ids: Sequence[str]) -> ReadRequest:
         """A request's articles, each pending until it is decided (`ReadRequest.follow`) or left unqueued."""
-        request = ReadRequest(article_ids)
+        request = ReadRequest(article_ids, self._lock)
         with self._lock:
+            self._drop_done(_LOOKED_AT_A_READ * len(article_ids))
             for n, article_id in enumerate(article_ids):
                 self._pending.setdefault(article_id, []).append((request, n))
-            self._entries += len(article_ids)
-            if self._entries > self._sweep_at:
-                self._sweep()
         return request
 
-    def _sweep(self) -> None:
-        """Drop the entries of articles no longer pending (with the lock held)."""
-        self._pending = {
-            article_id: left
-            for article_id, places in self._pending.items()
-            if (left := [(request, n) for request, n in places if request.pending(n)])
-        }
-        self._entries = sum(len(places) for places in self._pending.values())
-        self._sweep_at = 2 * self._entries + _SWEEP_SLACK
+    def _drop_done(self, looked_at: int) -> None:
+        """Drop the articles no longer pending among the `looked_at` ids read longest ago; an id with one still
+        pending goes to the back (with the lock held)."""
+        for article_id in list(itertools.islice(self._pending, looked_at)):
+            places = self._pending.pop(article_id)
+            if left := [(request, n) for request, n in places if request.pending(n)]:
+                self._pending[article_id] = left
 
     def wait_for(self, article_ids: Iterable[str], timeout: float | None) -> bool:
         """Wait until the articles of these ids pending now are done; False if `timeout` passed first (those
@@ -65,14 +60,15 @@ class PendingIds:
         ends = None if timeout is None else time.monotonic() + timeout
         with self._lock:
             places = [place for article_id in article_ids for place in self._pending.get(article_id, ())]
-        if not _all_done([request.through for request, n in places if request.outcomes[n] is None], ends):
+            unqueued = [request.through() for request, n in places if request.outcomes[n] is None]
+        if not _all_done(unqueued, ends):
             return False
         return _all_done([o for request, n in places if (o := request.outcomes[n]) is not None], ends)
 
     def __len__(self) -> int:
         """How many ids have articles pending (tests, and a check that nothing is left behind)."""
         with self._lock:
-            self._sweep()
+            self._drop_done(len(self._pending))
             return len(self._pending)
 
 
@@ -88,10 +84,22 @@ def _all_done(waited: list[futures.Future[Any]], ends: float | None) -> bool:
 class ReadRequest:
     """The articles of one request read from a stream, followed in order by the reader as it queues them."""
 
-    def __init__(self, article_ids: Sequence[str]) -> None:
-        self.through: futures.Future[None] = futures.Future()  # done once the reader is through with the request
+    def __init__(self, article_ids: Sequence[str], lock: threading.Lock) -> None:
         self.outcomes: list[futures.Future[Any] | None] = [None] * len(article_ids)  # (None: not queued yet)
         self._followed = 0
+        self._lock = lock  # (PendingIds')
+        self._is_through = False  # the reader is through with the request
+        self._through: futures.Future[None] | None = (
+            None  # made for a call that waits for it: one a request cost too much
+        )
+
+    def through(self) -> futures.Future[None]:
+        """Done once the reader is through with the request (with the lock held)."""
+        if self._through is None:
+            self._through = futures.Future()
+            if self._is_through:
+                self._through.set_result(None)
+        return self._through
 
     def pending(self, n: int) -> bool:
         """Is the request's nth article still to be decided?"""
@@ -100,7 +108,7 @@ class ReadRequest:
 
     def follow(self, outcome: futures.Future[Any] | Exception) -> None:
         """The next article is queued (its verdict to come), or failed before it could be (an exception)."""
-        # (set before `through` is: a call that waited for the request then waits for this)
+        # (set before the request is through: a call that waited for that then waits for this)
         self.outcomes[self._followed] = _SETTLED if isinstance(outcome, Exception) else outcome
         self._followed += 1
 
@@ -109,4 +117,8 @@ class ReadRequest:
         for n in range(self._followed, len(self.outcomes)):
             self.outcomes[n] = _SETTLED
         self._followed = len(self.outcomes)
-        self.through.set_result(None)
+        with self._lock:
+            self._is_through = True
+            waited = self._through
+        if waited is not None:
+            waited.set_result(None)

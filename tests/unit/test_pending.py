@@ -94,3 +94,17 @@ def test_an_article_decided_is_not_held_pending_by_the_rest_of_its_request_not_y
     assert pending.wait_for(["last"], timeout=0.01) is False  # read, still unqueued
     read.stop_following()
     assert len(pending) == 0
+
+
+def test_ids_no_longer_pending_are_dropped_as_more_are_read() -> None:
+    # (dropped a few at each read, the oldest first, not all at once: a sweep of thousands held the GIL for ms)
+    pending = PendingIds()
+    for batch in range(1000):
+        read = pending.read([f"b{batch}-{n}" for n in range(64)])
+        for _ in range(64):
+            decided: Future[str] = Future()
+            decided.set_result("decided")
+            read.follow(decided)
+        read.stop_following()
+    assert len(pending._pending) <= 2 * 64  # (64,000 read, all decided: at most about the last batches kept)
+    assert len(pending) == 0
