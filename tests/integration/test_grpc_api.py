@@ -239,16 +239,16 @@ def test_a_batch_message_over_1000_articles_is_refused_whole_and_the_stream_goes
 
 
 def test_a_batch_whose_answers_outgrow_4_mib_is_answered(client: NeardupClient) -> None:
-    """1,000 copies of one story with 200-byte ids: 32 matches each make a 7 MiB answer, over gRPC's default
-    4 MiB message, and the stream failed at every retry. (5,000 short copies with short ids did the same.)"""
-    base = "Prime minister announces new harbour funding for coastal towns after storm damage last winter"
-    copies = [Article(f"{n:04}" + "x" * 196, f"{base} ref {n}") for n in range(1000)]
+    """320 copies of one story with 500-byte ids: 32 matches each make a 5 MiB answer, over gRPC's default
+    4 MiB message, and the stream failed at every retry. (1,000 copies with 200-byte ids, and 5,000 short copies
+    with short ids, did the same; 320 take a third of the time.)"""
+    copies = [Article(id_, body) for id_, body in _copies_with_long_ids()]
     outcomes = list(client.index_stream(copies, batch=1000))
     assert [o.id for o in outcomes] == [a.id for a in copies]
     last = outcomes[-1]
     assert isinstance(last, Verdict) and len(last.matches) == 32  # (--max-candidates: as big as answers get)
     assert all(isinstance(o, Verdict) for o in outcomes)
-    assert client.stats().articles == 1000
+    assert client.stats().articles == len(copies)
 
 
 def test_a_batch_whose_answers_outgrow_4_mib_reaches_a_client_with_grpcs_default_limits(
@@ -257,17 +257,22 @@ def test_a_batch_whose_answers_outgrow_4_mib_reaches_a_client_with_grpcs_default
     """A client in another language receives at most 4 MiB a message unless told otherwise: such a batch's
     answers come in parts under it, in order, each but the last marked more_follow."""
     running, client = server
-    base = "Prime minister announces new harbour funding for coastal towns after storm damage last winter"
-    copies = [pb.Article(id=f"{n:04}" + "x" * 196, body=f"{base} ref {n}") for n in range(1000)]
+    copies = [pb.Article(id=id_, body=body) for id_, body in _copies_with_long_ids()]
     with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:  # (gRPC's default limits)
         stub = pb_grpc.NearDuplicateServiceStub(channel)
-        messages = list(stub.IndexArticleBatches(iter([pb.IndexArticleBatchesRequest(articles=copies)]), timeout=180))
+        messages = list(stub.IndexArticleBatches(iter([pb.IndexArticleBatchesRequest(articles=copies)]), timeout=120))
     assert len(messages) >= 2 and all(m.ByteSize() < 4 << 20 for m in messages)
     assert [m.more_follow for m in messages] == [True] * (len(messages) - 1) + [False]
     results = [r for m in messages for r in m.results]
     assert [r.id for r in results] == [a.id for a in copies]
     assert len(results[-1].verdict.matches) == 32
-    assert client.stats().articles == 1000
+    assert client.stats().articles == len(copies)
+
+
+def _copies_with_long_ids() -> list[tuple[str, str]]:
+    """(id, body) of copies of one story whose answers, 32 matches of 500-byte ids each, come to ≈5 MiB."""
+    base = "Prime minister announces new harbour funding for coastal towns after storm damage last winter"
+    return [(f"{n:04}" + "x" * 496, f"{base} ref {n}") for n in range(320)]
 
 
 @pytest.mark.parametrize(
