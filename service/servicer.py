@@ -127,7 +127,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         self.engine = engine
         self.pool = pool
         self.streams = OpenStreams()
-        self.pending = PendingIds()  # the streams' articles not yet decided: IndexArticle waits for its id's
+        self.pending = PendingIds()  # the streams' articles not yet decided: IndexArticle and deletes wait on theirs
 
     def _submit(self, article: pb.Article, evidence: bool) -> futures.Future[Verdict]:
         """Queue a streamed article for indexing; with worker processes, fingerprinting overlaps the next read."""
