@@ -253,7 +253,8 @@ class NeardupClient:
     """A connection to one neardup server. Use as a context manager, or call close().
 
     Every call raises a NeardupClientError when it fails: besides what each method names, UnavailableError
-    (no server reached, or it is restarting), DeadlineExceededError (over `timeout`), UnauthenticatedError
+    (no server reached, or it is restarting), DeadlineExceededError (over `timeout`: an index so failed may or
+    may not have stored its article; sending it again is safe, and answers UNCHANGED if it had), UnauthenticatedError
     (a token missing or wrong), ResourceExhaustedError (the server full or busy), ClientClosedError (after,
     or cut off by, close())."""
 
@@ -280,8 +281,9 @@ class NeardupClient:
         network path gone) then fails UNAVAILABLE instead of waiting for ever. Servers allow a client ping every
         10 s (--min-client-ping-seconds), and end the connection of one that pings more often, so a
         `keepalive_seconds` below `min_keepalive_seconds` (10) is a ValueError: lower both only for a server
-        started with a lower --min-client-ping-seconds. A `timeout` (seconds per call; None: no bound) that
-        is not above 0 is a ValueError too: every call would fail at once."""
+        started with a lower --min-client-ping-seconds. A `timeout` (seconds per call, and per attempt of a call
+        made with `retry`, which may so take several; None: no bound) that is not above 0 is a ValueError too:
+        every call would fail at once."""
         _require_settings(timeout, keepalive_seconds, min_keepalive_seconds)
         self.target = target = with_default_port(target)
         self.timeout = timeout
@@ -324,8 +326,10 @@ class NeardupClient:
         self, article: Article, *, evidence: bool = False, retry: Retry | None = None, on_retry: OnRetry | None = None
     ) -> Verdict:
         """Compare with everything stored, store, and return the verdict (after it is durable). With `retry`, a
-        call that fails with UNAVAILABLE, RESOURCE_EXHAUSTED or CANCELLED (by a stopping server: the
-        client's own cancel is ClientClosedError) is made again (indexing is idempotent).
+        call that fails with UNAVAILABLE, RESOURCE_EXHAUSTED, CANCELLED (by a stopping server: the client's own
+        cancel is ClientClosedError) or DEADLINE_EXCEEDED is made again, each attempt with its own `timeout`
+        (indexing is idempotent). DeadlineExceededError, raised without `retry` or once its attempts are spent:
+        the article may or may not be stored; sending it again is safe (answered UNCHANGED if it was).
         InvalidArgumentError, naming the field: an article the server refuses (an empty id or body, a body
         with no words or over its --max-body-bytes), or one refused before it is sent (an unpaired surrogate
         in its text, a published time outside the years 0001..9999 in UTC, a request over max_message_bytes)."""
@@ -364,8 +368,8 @@ class NeardupClient:
         sides. A batch is sent once full, or once `more_ready()` (asked after each article, in gRPC's
         sending thread) says the next article is not to hand: `articles` read from a live feed are then
         answered as they come, not once `batch` of them have.
-        With `retry`, a stream that fails with UNAVAILABLE, RESOURCE_EXHAUSTED or CANCELLED is opened
-        again and its unanswered articles are sent again (indexing is idempotent), and so is an
+        With `retry`, a stream that fails with UNAVAILABLE, RESOURCE_EXHAUSTED, CANCELLED or DEADLINE_EXCEEDED is
+        opened again and its unanswered articles are sent again (indexing is idempotent), and so is an
         article answered with either code (its store unreachable or full): it and the articles after
         it are sent again on a new stream. Every article is still answered exactly once, in order; once
         the retries are spent, the last error is raised. `on_retry(error, unanswered, wait)` hears of each retry.
@@ -374,7 +378,9 @@ class NeardupClient:
         An article too big to send is answered with an ArticleFailure in its place, unsent. If iterating
         `articles` raises, the articles before the failure are answered, then the same exception is raised.
         `timeout` bounds each stream as a whole, however long `articles` takes to yield (None, the default: no
-        bound; a server that hangs is still noticed, through keepalive_seconds). Anything in `articles` but an
+        bound; a server that hangs is still noticed, through keepalive_seconds); with `retry`, each stream opened
+        again has a `timeout` of its own. After DeadlineExceededError the articles unanswered may or may not be
+        stored: sending them again is safe (answered UNCHANGED if they were). Anything in `articles` but an
         Article is a TypeError."""
 
         _require_timeout(timeout)
@@ -619,7 +625,7 @@ def _ended_early(unanswered: int) -> StreamEndedEarlyError:
 
 
 def _refusal_for_now(outcome: Verdict | ArticleFailure) -> NeardupClientError | None:
-    """The error of an article the server could not store just now (UNAVAILABLE, RESOURCE_EXHAUSTED)."""
+    """The error of an article the server could not store just now (a retryable one: UNAVAILABLE, ...)."""
     error = outcome.error if isinstance(outcome, ArticleFailure) else None
     return error if error is not None and error.retryable else None
 
