@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypedDict
+from typing import Any, Final, Literal, TypedDict
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -60,11 +60,25 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NearDuplicateService"].full_name
 OnRetry = Callable[[NeardupClientError, int, float], None]  # (the error, articles to send again, seconds to wait)
 _ENVELOPE_BYTES = 1024  # field tags, timestamp, flags: generous, so an article that passes fits
 
-_RELATION_NAMES = {v: k.removeprefix("RELATION_").lower() for k, v in pb.Relation.items()}
-_OUTCOME_NAMES = {v: k.removeprefix("INDEX_OUTCOME_").lower() for k, v in pb.IndexOutcome.items() if v}
+# A Match's relation and a Verdict's outcome, as Literal types: a caller's type checker then catches a
+# misspelt comparison (`m.relation == "identicl"`, always False). Each proto value has its own name.
+Relation = Literal["identical", "additions", "truncated", "revised", "unspecified"]
+IndexOutcome = Literal["new", "replaced", "unchanged", "unknown"]
+_RELATION_NAMES: dict[int, Relation] = {
+    pb.RELATION_UNSPECIFIED: "unspecified",  # (and a relation this client does not know, a newer server's)
+    pb.RELATION_IDENTICAL: "identical",
+    pb.RELATION_ADDITIONS: "additions",
+    pb.RELATION_TRUNCATED: "truncated",
+    pb.RELATION_REVISED: "revised",
+}
+_OUTCOME_NAMES: dict[int, IndexOutcome] = {
+    pb.INDEX_OUTCOME_NEW: "new",
+    pb.INDEX_OUTCOME_REPLACED: "replaced",
+    pb.INDEX_OUTCOME_UNCHANGED: "unchanged",
+}
 # An index outcome this client does not know (a newer server's): told apart from a check's None, which said
 # nothing was stored.
-UNKNOWN_OUTCOME = "unknown"
+UNKNOWN_OUTCOME: Final = "unknown"
 
 
 @dataclass(frozen=True)
@@ -107,7 +121,7 @@ class Match:
     id: str
     jaccard: float
     containment: float
-    relation: str  # identical | additions | truncated | revised
+    relation: Relation  # identical | additions | truncated | revised ("unspecified": one this client does not know)
     passages: tuple[Passage, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
@@ -128,7 +142,7 @@ class Verdict:
     id: str
     matches: tuple[Match, ...] = ()
     duplicate_of: str | None = None
-    outcome: str | None = None
+    outcome: IndexOutcome | None = None
 
     @classmethod
     def from_pb(cls, msg: pb.Verdict) -> Verdict:
@@ -146,7 +160,7 @@ class Verdict:
         return described | {"duplicate_of": self.duplicate_of, "matches": [m.as_dict() for m in self.matches]}
 
 
-def _outcome_name(outcome: pb.IndexOutcome.ValueType) -> str | None:
+def _outcome_name(outcome: pb.IndexOutcome.ValueType) -> IndexOutcome | None:
     """An IndexOutcome's name in a Verdict: None for UNSPECIFIED (a check's), UNKNOWN_OUTCOME for a value
     this client's proto does not have."""
     if outcome == pb.INDEX_OUTCOME_UNSPECIFIED:
