@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
+import sys
 import threading
+import warnings
+import weakref
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -370,8 +373,12 @@ class NeardupClient:
         on_retry: OnRetry | None = None,
         more_ready: Callable[[], bool] | None = None,
     ) -> Generator[Verdict | ArticleFailure]:
-        """Stream articles for indexing; yields one outcome per article, in order, each once durable.
+        """Iterate the outcomes, or nothing is sent: yields one outcome per article, in order, each once durable.
 
+        Nothing is sent before the first outcome is asked for (a generator): `nd.index_stream(articles)` alone
+        stores nothing, and a RuntimeWarning says so once the generator is garbage-collected unstarted; to
+        index and keep no outcome, `for _ in nd.index_stream(articles): pass`. The settings are checked at
+        once (a ValueError for a `timeout` no call could work with).
         `articles` is read as the stream goes, never more than STREAM_WINDOW (2048) sent articles ahead of
         the outcomes taken: a caller that stops taking them stops the reading, and holds that many at most.
         (Articles refused unsent, each an ArticleFailure, are not counted: a long unbroken run of them is
@@ -384,7 +391,7 @@ class NeardupClient:
         answered as they come, not once `batch` of them have.
         With `retry`, a stream that fails with UNAVAILABLE, RESOURCE_EXHAUSTED, CANCELLED or DEADLINE_EXCEEDED is
         opened again and its unanswered articles are sent again (indexing is idempotent), and so is an
-        article answered with either code (its store unreachable or full): it and the articles after
+        article answered with one of them (its store unreachable or full): it and the articles after
         it are sent again on a new stream. Every article is still answered exactly once, in order; once
         the retries are spent, the last error is raised. `on_retry(error, unanswered, wait)` hears of each retry.
         A stream that ends without error before every article is answered (a server or proxy cut it short) raises
@@ -396,13 +403,19 @@ class NeardupClient:
         again has a `timeout` of its own. After DeadlineExceededError the articles unanswered may or may not be
         stored: sending them again is safe (answered UNCHANGED if they were). Anything in `articles` but an
         Article is a TypeError."""
-
         _require_timeout(timeout)
+        started = threading.Event()
 
         def send(sendable: Iterable[Article]) -> Iterator[Verdict | ArticleFailure]:
             return self._stream(sendable, evidence, timeout, _Batching(batch, more_ready), retry, on_retry)
 
-        yield from in_order((self._unsendable(a) or a for a in articles), Article, send)
+        def outcomes() -> Generator[Verdict | ArticleFailure]:
+            started.set()
+            yield from in_order((self._unsendable(a) or a for a in articles), Article, send)
+
+        stream = outcomes()
+        _warn_if_dropped_unstarted(stream, started)
+        return stream
 
     def _stream(
         self,
@@ -610,6 +623,25 @@ class NeardupClient:
                 raise
             failures += 1
             _back_off_or_raise(error, failures, retry, on_retry, 1, self._closed)
+
+
+def _warn_if_dropped_unstarted(stream: Generator[Any], started: threading.Event) -> None:
+    """Have `stream`, once garbage-collected, warn if `started` was never set. The warning points at the line
+    that called the caller (index_stream's caller)."""
+    caller = sys._getframe(2)
+    finalizer = weakref.finalize(stream, _warn_if_never_started, started, caller.f_code.co_filename, caller.f_lineno)
+    finalizer.atexit = False  # (a stream still held at exit: no warning printed during shutdown)
+
+
+def _warn_if_never_started(started: threading.Event, filename: str, lineno: int) -> None:
+    """An index stream garbage-collected before its first outcome was asked for sent nothing: say so, as Python
+    says of a coroutine never awaited (a RuntimeWarning, shown by default), at the line that made it."""
+    if not started.is_set():
+        message = (
+            "index_stream(...) was never iterated, so none of its articles was sent or stored: iterate its "
+            "outcomes (for outcome in nd.index_stream(...): ...)"
+        )
+        warnings.warn_explicit(message, RuntimeWarning, filename, lineno)
 
 
 def _sizes(size: int, limit: int) -> tuple[str, str]:
