@@ -445,9 +445,11 @@ def _record_answer(record: Record, sent: Sent, result: pb.IndexArticlesResponse,
 
 def _reopen(error: NeardupClientError, failures: int, retry: Retry, interrupted: threading.Event) -> bool:
     """After `failures` failed streams in a row, the last with `error`: wait out the backoff and say True (open
-    another), or False: the error is not retryable (a token refused, a deadline passed), the retries are spent,
-    or Ctrl-C stopped the run (the wait then ends at once)."""
-    if not error.retryable or failures > retry.attempts or interrupted.is_set():
+    another), or False: the error is not retryable (a token refused), a deadline passed (the client retries that,
+    but here --timeout is the most a stream may take), the retries are spent, or Ctrl-C stopped the run
+    (the wait then ends at once)."""
+    deadline_passed = error.code == grpc.StatusCode.DEADLINE_EXCEEDED
+    if not error.retryable or deadline_passed or failures > retry.attempts or interrupted.is_set():
         return False
     return not interrupted.wait(retry.wait(failures))
 

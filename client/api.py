@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
+import sys
 import threading
+import warnings
+import weakref
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypedDict
+from typing import Any, Final, Literal, TypedDict
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -60,11 +63,25 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NearDuplicateService"].full_name
 OnRetry = Callable[[NeardupClientError, int, float], None]  # (the error, articles to send again, seconds to wait)
 _ENVELOPE_BYTES = 1024  # field tags, timestamp, flags: generous, so an article that passes fits
 
-_RELATION_NAMES = {v: k.removeprefix("RELATION_").lower() for k, v in pb.Relation.items()}
-_OUTCOME_NAMES = {v: k.removeprefix("INDEX_OUTCOME_").lower() for k, v in pb.IndexOutcome.items() if v}
+# A Match's relation and a Verdict's outcome, as Literal types: a caller's type checker then catches a
+# misspelt comparison (`m.relation == "identicl"`, always False). Each proto value has its own name.
+Relation = Literal["identical", "additions", "truncated", "revised", "unspecified"]
+IndexOutcome = Literal["new", "replaced", "unchanged", "unknown"]
+_RELATION_NAMES: dict[int, Relation] = {
+    pb.RELATION_UNSPECIFIED: "unspecified",  # (and a relation this client does not know, a newer server's)
+    pb.RELATION_IDENTICAL: "identical",
+    pb.RELATION_ADDITIONS: "additions",
+    pb.RELATION_TRUNCATED: "truncated",
+    pb.RELATION_REVISED: "revised",
+}
+_OUTCOME_NAMES: dict[int, IndexOutcome] = {
+    pb.INDEX_OUTCOME_NEW: "new",
+    pb.INDEX_OUTCOME_REPLACED: "replaced",
+    pb.INDEX_OUTCOME_UNCHANGED: "unchanged",
+}
 # An index outcome this client does not know (a newer server's): told apart from a check's None, which said
 # nothing was stored.
-UNKNOWN_OUTCOME = "unknown"
+UNKNOWN_OUTCOME: Final = "unknown"
 
 
 @dataclass(frozen=True)
@@ -107,7 +124,7 @@ class Match:
     id: str
     jaccard: float
     containment: float
-    relation: str  # identical | additions | truncated | revised
+    relation: Relation  # identical | additions | truncated | revised ("unspecified": one this client does not know)
     passages: tuple[Passage, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
@@ -128,7 +145,7 @@ class Verdict:
     id: str
     matches: tuple[Match, ...] = ()
     duplicate_of: str | None = None
-    outcome: str | None = None
+    outcome: IndexOutcome | None = None
 
     @classmethod
     def from_pb(cls, msg: pb.Verdict) -> Verdict:
@@ -146,7 +163,7 @@ class Verdict:
         return described | {"duplicate_of": self.duplicate_of, "matches": [m.as_dict() for m in self.matches]}
 
 
-def _outcome_name(outcome: pb.IndexOutcome.ValueType) -> str | None:
+def _outcome_name(outcome: pb.IndexOutcome.ValueType) -> IndexOutcome | None:
     """An IndexOutcome's name in a Verdict: None for UNSPECIFIED (a check's), UNKNOWN_OUTCOME for a value
     this client's proto does not have."""
     if outcome == pb.INDEX_OUTCOME_UNSPECIFIED:
@@ -253,7 +270,8 @@ class NeardupClient:
     """A connection to one neardup server. Use as a context manager, or call close().
 
     Every call raises a NeardupClientError when it fails: besides what each method names, UnavailableError
-    (no server reached, or it is restarting), DeadlineExceededError (over `timeout`), UnauthenticatedError
+    (no server reached, or it is restarting), DeadlineExceededError (over `timeout`: an index so failed may or
+    may not have stored its article; sending it again is safe, and answers UNCHANGED if it had), UnauthenticatedError
     (a token missing or wrong), ResourceExhaustedError (the server full or busy), ClientClosedError (after,
     or cut off by, close())."""
 
@@ -280,8 +298,9 @@ class NeardupClient:
         network path gone) then fails UNAVAILABLE instead of waiting for ever. Servers allow a client ping every
         10 s (--min-client-ping-seconds), and end the connection of one that pings more often, so a
         `keepalive_seconds` below `min_keepalive_seconds` (10) is a ValueError: lower both only for a server
-        started with a lower --min-client-ping-seconds. A `timeout` (seconds per call; None: no bound) that
-        is not above 0 is a ValueError too: every call would fail at once."""
+        started with a lower --min-client-ping-seconds. A `timeout` (seconds per call, and per attempt of a call
+        made with `retry`, which may so take several; None: no bound) that is not above 0 is a ValueError too:
+        every call would fail at once."""
         _require_settings(timeout, keepalive_seconds, min_keepalive_seconds)
         self.target = target = with_default_port(target)
         self.timeout = timeout
@@ -324,8 +343,10 @@ class NeardupClient:
         self, article: Article, *, evidence: bool = False, retry: Retry | None = None, on_retry: OnRetry | None = None
     ) -> Verdict:
         """Compare with everything stored, store, and return the verdict (after it is durable). With `retry`, a
-        call that fails with UNAVAILABLE, RESOURCE_EXHAUSTED or CANCELLED (by a stopping server: the
-        client's own cancel is ClientClosedError) is made again (indexing is idempotent).
+        call that fails with UNAVAILABLE, RESOURCE_EXHAUSTED, CANCELLED (by a stopping server: the client's own
+        cancel is ClientClosedError) or DEADLINE_EXCEEDED is made again, each attempt with its own `timeout`
+        (indexing is idempotent). DeadlineExceededError, raised without `retry` or once its attempts are spent:
+        the article may or may not be stored; sending it again is safe (answered UNCHANGED if it was).
         InvalidArgumentError, naming the field: an article the server refuses (an empty id or body, a body
         with no words or over its --max-body-bytes), or one refused before it is sent (an unpaired surrogate
         in its text, a published time outside the years 0001..9999 in UTC, a request over max_message_bytes)."""
@@ -352,8 +373,12 @@ class NeardupClient:
         on_retry: OnRetry | None = None,
         more_ready: Callable[[], bool] | None = None,
     ) -> Generator[Verdict | ArticleFailure]:
-        """Stream articles for indexing; yields one outcome per article, in order, each once durable.
+        """Iterate the outcomes, or nothing is sent: yields one outcome per article, in order, each once durable.
 
+        Nothing is sent before the first outcome is asked for (a generator): `nd.index_stream(articles)` alone
+        stores nothing, and a RuntimeWarning says so once the generator is garbage-collected unstarted; to
+        index and keep no outcome, `for _ in nd.index_stream(articles): pass`. The settings are checked at
+        once (a ValueError for a `timeout` no call could work with).
         `articles` is read as the stream goes, never more than STREAM_WINDOW (2048) sent articles ahead of
         the outcomes taken: a caller that stops taking them stops the reading, and holds that many at most.
         (Articles refused unsent, each an ArticleFailure, are not counted: a long unbroken run of them is
@@ -364,9 +389,9 @@ class NeardupClient:
         sides. A batch is sent once full, or once `more_ready()` (asked after each article, in gRPC's
         sending thread) says the next article is not to hand: `articles` read from a live feed are then
         answered as they come, not once `batch` of them have.
-        With `retry`, a stream that fails with UNAVAILABLE, RESOURCE_EXHAUSTED or CANCELLED is opened
-        again and its unanswered articles are sent again (indexing is idempotent), and so is an
-        article answered with either code (its store unreachable or full): it and the articles after
+        With `retry`, a stream that fails with UNAVAILABLE, RESOURCE_EXHAUSTED, CANCELLED or DEADLINE_EXCEEDED is
+        opened again and its unanswered articles are sent again (indexing is idempotent), and so is an
+        article answered with one of them (its store unreachable or full): it and the articles after
         it are sent again on a new stream. Every article is still answered exactly once, in order; once
         the retries are spent, the last error is raised. `on_retry(error, unanswered, wait)` hears of each retry.
         A stream that ends without error before every article is answered (a server or proxy cut it short) raises
@@ -374,15 +399,23 @@ class NeardupClient:
         An article too big to send is answered with an ArticleFailure in its place, unsent. If iterating
         `articles` raises, the articles before the failure are answered, then the same exception is raised.
         `timeout` bounds each stream as a whole, however long `articles` takes to yield (None, the default: no
-        bound; a server that hangs is still noticed, through keepalive_seconds). Anything in `articles` but an
+        bound; a server that hangs is still noticed, through keepalive_seconds); with `retry`, each stream opened
+        again has a `timeout` of its own. After DeadlineExceededError the articles unanswered may or may not be
+        stored: sending them again is safe (answered UNCHANGED if they were). Anything in `articles` but an
         Article is a TypeError."""
-
         _require_timeout(timeout)
+        started = threading.Event()
 
         def send(sendable: Iterable[Article]) -> Iterator[Verdict | ArticleFailure]:
             return self._stream(sendable, evidence, timeout, _Batching(batch, more_ready), retry, on_retry)
 
-        yield from in_order((self._unsendable(a) or a for a in articles), Article, send)
+        def outcomes() -> Generator[Verdict | ArticleFailure]:
+            started.set()
+            yield from in_order((self._unsendable(a) or a for a in articles), Article, send)
+
+        stream = outcomes()
+        _warn_if_dropped_unstarted(stream, started)
+        return stream
 
     def _stream(
         self,
@@ -592,6 +625,25 @@ class NeardupClient:
             _back_off_or_raise(error, failures, retry, on_retry, 1, self._closed)
 
 
+def _warn_if_dropped_unstarted(stream: Generator[Any], started: threading.Event) -> None:
+    """Have `stream`, once garbage-collected, warn if `started` was never set. The warning points at the line
+    that called the caller (index_stream's caller)."""
+    caller = sys._getframe(2)
+    finalizer = weakref.finalize(stream, _warn_if_never_started, started, caller.f_code.co_filename, caller.f_lineno)
+    finalizer.atexit = False  # (a stream still held at exit: no warning printed during shutdown)
+
+
+def _warn_if_never_started(started: threading.Event, filename: str, lineno: int) -> None:
+    """An index stream garbage-collected before its first outcome was asked for sent nothing: say so, as Python
+    says of a coroutine never awaited (a RuntimeWarning, shown by default), at the line that made it."""
+    if not started.is_set():
+        message = (
+            "index_stream(...) was never iterated, so none of its articles was sent or stored: iterate its "
+            "outcomes (for outcome in nd.index_stream(...): ...)"
+        )
+        warnings.warn_explicit(message, RuntimeWarning, filename, lineno)
+
+
 def _sizes(size: int, limit: int) -> tuple[str, str]:
     """Two sizes as people read them: MiB from 1 MiB up, bytes below (a limit of 10 bytes read "0.0 MiB"), and
     bytes for both when MiB would show one number for both ("4.0 MiB encoded, over the 4.0 MiB")."""
@@ -619,7 +671,7 @@ def _ended_early(unanswered: int) -> StreamEndedEarlyError:
 
 
 def _refusal_for_now(outcome: Verdict | ArticleFailure) -> NeardupClientError | None:
-    """The error of an article the server could not store just now (UNAVAILABLE, RESOURCE_EXHAUSTED)."""
+    """The error of an article the server could not store just now (a retryable one: UNAVAILABLE, ...)."""
     error = outcome.error if isinstance(outcome, ArticleFailure) else None
     return error if error is not None and error.retryable else None
 

@@ -285,7 +285,8 @@ def _add_check(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) 
     )
     check.add_argument("--retries", type=_whole_number(0), default=Retry.attempts,
                        help="if a check fails with UNAVAILABLE, RESOURCE_EXHAUSTED or CANCELLED (server "
-                            "restarting, stopping or full), send it again, up to this many times in a row, backing "
+                            "restarting, stopping or full) or DEADLINE_EXCEEDED (no answer in 30 s), send it "
+                            "again, up to this many times in a row, backing "
                             "off from 0.5 s "
                             "to 10 s (0: fail at once; default %(default)s)")  # fmt: skip
     _add_file_flags(check, env)

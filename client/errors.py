@@ -22,9 +22,11 @@ class NeardupClientError(Exception):
 
     @property
     def retryable(self) -> bool:
-        """Might the same call succeed later (the server restarting, or full)? Not when TLS settings cannot
-        work (TLS to a plaintext port, a server certificate from a CA the client does not trust), nor for a
-        message over a size limit (RESOURCE_EXHAUSTED too): the same message is refused again each time.
+        """Might the same call succeed later (the server restarting, full, or slow)? DEADLINE_EXCEEDED is: a
+        `timeout` bounds one attempt, and each call that takes `retry` is safe to send again (an index that failed
+        so may or may not have stored the article; sent again, it answers UNCHANGED if it had). Not when TLS
+        settings cannot work (TLS to a plaintext port, a server certificate from a CA the client does not trust),
+        nor for a message over a size limit (RESOURCE_EXHAUSTED too): the same message is refused again each time.
         CANCELLED is retryable when the server sent it: gRPC ends so the calls that reached a server that had
         begun to stop (docs/ops.md, "Calls cut by a stop"). Not when this process cancelled the call: this
         client's close() (ClientClosedError), or the caller's own channel closed or cancelling it."""
@@ -33,7 +35,15 @@ class NeardupClientError(Exception):
         return self.code in RETRYABLE_CODES
 
 
-RETRYABLE_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.CANCELLED)
+RETRYABLE_CODES = (
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+    grpc.StatusCode.CANCELLED,
+    # (gRPC's own retry policy never retries it, as its deadline spans every attempt; this client's `timeout`
+    # bounds each attempt, as a per-attempt deadline does in Google's API clients, which retry it for
+    # idempotent calls. The proto's IndexArticle says to send such a call again.)
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+)
 # gRPC's words, in a CANCELLED's details, for a call this process cancelled: a channel the caller gave the
 # client and closed (a retry fails on it), or an interceptor's cancel.
 CANCELLED_HERE = ("Locally cancelled", "Channel closed", "Channel deallocated")
@@ -66,7 +76,11 @@ class UnauthenticatedError(NeardupClientError):
 
 
 class DeadlineExceededError(NeardupClientError):
-    """The call's deadline (the client's `timeout`) passed before its answer came."""
+    """The call's deadline (the client's `timeout`, or index_stream's) passed before its answer came.
+    After an `index` or `index_stream` that failed so, the articles not answered may or may not be stored (the
+    server may have stored one after the caller gave up): send them again, which is safe, and answers UNCHANGED
+    for one that was. Retryable: with `retry`, the client sends them again itself, each attempt with its own
+    `timeout`."""
 
 
 class FailedPreconditionError(NeardupClientError):

@@ -23,7 +23,14 @@ class Retry:
     seconds and doubling the wait each time, up to `max_wait`. An answer resets the count, so a
     long backfill survives several server restarts while a server that stays down fails it.
     Each wait is cut by a random share of up to `jitter`, so that the many pipelines a restart cut
-    off at one moment do not all come back at one moment, wave after wave."""
+    off at one moment do not all come back at one moment, wave after wave.
+
+    A call is made again after an error whose `retryable` is True: UNAVAILABLE, RESOURCE_EXHAUSTED, CANCELLED
+    by the server, and DEADLINE_EXCEEDED. The client's `timeout` (index_stream's own) bounds each attempt, not
+    the call: with the defaults a call that never answers takes 9 timeouts and up to 45.5 s of waits before its
+    last error is raised. An index whose deadline passed may or may not have stored its article, and sending it
+    again is safe (answered UNCHANGED if it was), so it is sent again; without `retry`, DeadlineExceededError is
+    raised at once and the caller should send it again."""
 
     attempts: int = 8
     first_wait: float = 0.5

@@ -3,6 +3,7 @@ anything is sent, and no article sent beside it is lost (a real server over loop
 
 from __future__ import annotations
 
+import warnings
 from collections import namedtuple
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -189,3 +190,31 @@ def test_a_retry_that_cannot_work_is_refused_when_made() -> None:
     for jitter in (-0.1, 1.5):
         with pytest.raises(ValueError, match="jitter is the share"):
             Retry(jitter=jitter)
+
+
+def test_an_index_stream_never_iterated_warns_where_it_was_made_and_stores_nothing(tmp_path: Path) -> None:
+    # (a generator: called without iterating its outcomes, it sent and stored nothing, and nothing said so)
+    with in_process_server(tmp_path) as (_running, client):
+        with pytest.warns(RuntimeWarning, match=r"index_stream\(\.\.\.\) was never iterated") as warned:
+            client.index_stream([Article("lazy", WIRE)], batch=64)  # (dropped at once: freed, so it warns)
+        assert warned[0].filename == __file__ and "index_stream([Article" in _line(__file__, warned[0].lineno)
+        with pytest.raises(NotFoundError):
+            client.get("lazy")
+        with pytest.raises(ValueError, match="timeout=0"):  # (its settings are checked when it is called)
+            client.index_stream([Article("lazy", WIRE)], timeout=0)
+
+
+def test_an_index_stream_started_or_read_to_its_end_does_not_warn(tmp_path: Path) -> None:
+    with in_process_server(tmp_path) as (_running, client), warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        assert [v.id for v in client.index_stream([Article("whole", WIRE)])] == ["whole"]
+        started = client.index_stream([Article("first", SAME_EVENT_A), Article("second", SAME_EVENT_B)])
+        assert next(started).id == "first"
+        started.close()  # (left after one outcome: the caller chose to)
+        del started
+        assert client.get("first").article.body == SAME_EVENT_A
+    assert [w.message for w in warned if w.category is RuntimeWarning] == []
+
+
+def _line(path: str, number: int) -> str:
+    return Path(path).read_text().splitlines()[number - 1]

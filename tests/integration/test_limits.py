@@ -18,6 +18,7 @@ from client import (
     DeadlineExceededError,
     InvalidArgumentError,
     NeardupClient,
+    NeardupClientError,
     NotFoundError,
     ResourceExhaustedError,
     Retry,
@@ -160,7 +161,8 @@ def test_a_call_whose_deadline_passed_while_queued_is_not_run(tmp_path: Path) ->
         late = NeardupClient(f"127.0.0.1:{running.port}", timeout=0.5)
         with pytest.raises(DeadlineExceededError) as caught:
             late.index(Article("late", WIRE + " Late edition."))
-        assert caught.value.code == grpc.StatusCode.DEADLINE_EXCEEDED and not caught.value.retryable
+        # (retryable: nothing was stored, and an index sent again after its deadline passed is answered anyway)
+        assert caught.value.code == grpc.StatusCode.DEADLINE_EXCEEDED and caught.value.retryable
         held.close()
         client.stats()  # queued behind the late call on the single worker, so that call has been handled now
         with pytest.raises(NotFoundError):
@@ -264,6 +266,34 @@ def test_an_index_call_past_its_deadline_says_whether_the_article_may_be_stored(
         assert client.get("taken").article.body == WIRE
         with pytest.raises(NotFoundError):
             client.get("queued")
+
+
+def test_with_retry_an_index_past_its_deadline_is_sent_again_and_answered_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (DEADLINE_EXCEEDED was not retried: retry=Retry() raised it, though the article was stored, and a pipeline
+    # that trusted the retry to resend what might not be stored dropped it)
+    with in_process_server(tmp_path) as (running, client):
+        write, entered, release = running.engine.store.write, threading.Event(), threading.Event()
+
+        def first_held() -> AbstractContextManager[Transaction]:
+            if not entered.is_set():  # the first attempt's article taken by the writer, its write held
+                entered.set()
+                release.wait(timeout=60)
+            return write()
+
+        heard: list[str] = []
+
+        def on_retry(error: NeardupClientError, unanswered: int, wait: float) -> None:
+            heard.append(error.code.name)
+            release.set()  # (the first attempt's write goes on: the next attempt finds the article stored)
+
+        monkeypatch.setattr(running.engine.store, "write", first_held)
+        with NeardupClient(f"127.0.0.1:{running.port}", timeout=1.0) as hasty:
+            verdict = hasty.index(Article("taken", WIRE), retry=Retry(attempts=3, first_wait=0.01), on_retry=on_retry)
+        assert heard[0] == "DEADLINE_EXCEEDED" and entered.is_set()
+        assert (verdict.id, verdict.outcome) == ("taken", "unchanged")  # stored once, by the first attempt
+        assert client.stats().articles == 1
 
 
 def test_health_watchers_hold_no_handler_thread_and_reflection_streams_have_a_cap_of_their_own(

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import copy
 import pickle
+import re
+from itertools import takewhile
+from pathlib import Path
 
 import grpc
 import pytest
@@ -45,3 +48,23 @@ def test_a_cancelled_call_is_retried_only_when_the_server_ended_it(details: str,
     # (a caller closing its own channel during check(retry=...) waited out a back-off, then failed with
     # "Cannot invoke RPC on closed channel!" instead of the CANCELLED it got at once before)
     assert errors.NeardupClientError(grpc.StatusCode.CANCELLED, details).retryable is retryable
+
+
+def test_the_codes_the_proto_says_to_send_index_again_after_are_retried() -> None:
+    # (the proto said to send an IndexArticle that failed DEADLINE_EXCEEDED again, while the client called it
+    # not retryable: retry=Retry() raised it, and a pipeline written from the client's docs dropped the article)
+    said = re.search(r"fails ([A-Z_]+(?: or [A-Z_]+)*) may or may not have stored the article: send it again",
+                     _comment_above("rpc IndexArticle("))  # fmt: skip
+    assert said is not None, "IndexArticle's comment no longer says which failures to send again after"
+    codes = [grpc.StatusCode[name] for name in said.group(1).split(" or ")]
+    assert grpc.StatusCode.DEADLINE_EXCEEDED in codes
+    for code in codes:
+        assert errors.error_for(code, "Deadline Exceeded").retryable, code
+
+
+def _comment_above(declaration: str) -> str:
+    """The // comment lines just above `declaration` in the proto, as one line of text."""
+    proto = (Path(__file__).parents[2] / "proto" / "neardup" / "v1" / "neardup.proto").read_text()
+    above = proto.split(declaration)[0].rstrip().splitlines()
+    lines = list(takewhile(lambda line: line.strip().startswith("//"), reversed(above)))
+    return " ".join(line.strip().removeprefix("//").strip() for line in reversed(lines))

@@ -3,13 +3,24 @@ in CI) checks the assert_type lines below; at run time they are plain assertions
 
 from __future__ import annotations
 
-from typing import assert_type, get_type_hints
+from typing import assert_type, get_args, get_type_hints
 
 import grpc
 from neardup.v1 import neardup_pb2 as pb
 
 import client
-from client import ArticleFailure, IndexParameters, InvalidArgumentError, NeardupClientError, OnRetry, Stats, Verdict
+from client import (
+    ArticleFailure,
+    IndexOutcome,
+    IndexParameters,
+    InvalidArgumentError,
+    Match,
+    NeardupClientError,
+    OnRetry,
+    Relation,
+    Stats,
+    Verdict,
+)
 from client.api import UNKNOWN_OUTCOME
 
 
@@ -55,3 +66,31 @@ def test_an_index_outcome_the_client_does_not_know_is_told_apart_from_a_checks_n
     known = {outcome(value) for value in pb.IndexOutcome.values()}
     assert known == {None, "new", "replaced", "unchanged"}  # (none of them reads as unknown)
     assert outcome(max(pb.IndexOutcome.values()) + 1) == UNKNOWN_OUTCOME == "unknown"
+
+
+def _relation(value: int) -> Relation:
+    verdict = Verdict.from_pb(pb.Verdict(id="a1", matches=[pb.Match(id="b1", relation=pb.Relation.ValueType(value))]))
+    return verdict.matches[0].relation
+
+
+def test_relations_and_outcomes_are_literal_types_naming_every_proto_value() -> None:
+    # (typed str, a caller's `match.relation == "identicl"` passed mypy --strict and was always False)
+    verdict = Verdict.from_pb(pb.Verdict(id="a1", matches=[pb.Match(id="b1")], outcome=pb.INDEX_OUTCOME_NEW))
+    assert_type(verdict.matches[0].relation, Relation)
+    assert_type(verdict.outcome, IndexOutcome | None)
+    assert get_type_hints(Match)["relation"] == Relation and get_type_hints(Verdict)["outcome"] == IndexOutcome | None
+    assert {"Relation", "IndexOutcome"} <= set(client.__all__)
+    # Each proto value, a name of its own, and no name the Literal lacks: a value added to the proto fails here.
+    relations = [_relation(value) for value in pb.Relation.values()]
+    assert sorted(relations) == sorted(get_args(Relation))
+    outcomes = [Verdict.from_pb(pb.Verdict(id="a1", outcome=value)).outcome for value in pb.IndexOutcome.values()]
+    assert sorted([*(o for o in outcomes if o is not None), UNKNOWN_OUTCOME]) == sorted(get_args(IndexOutcome))
+    assert outcomes.count(None) == 1  # (UNSPECIFIED, a check's)
+    assert _relation(max(pb.Relation.values()) + 1) == "unspecified"  # (a newer server's, in the Literal too)
+
+
+def test_a_misspelt_relation_or_outcome_is_a_type_error() -> None:
+    match, verdict = Match("b1", 1.0, 1.0, "identical"), Verdict("a1", outcome="unchanged")
+    # mypy (strict, with warn_unused_ignores) reports an unused ignore here if these stop being type errors
+    assert match.relation != "identicl"  # type: ignore[comparison-overlap]
+    assert verdict.outcome != "unchnged"  # type: ignore[comparison-overlap]

@@ -41,8 +41,10 @@ class NearDuplicateServiceStub:
     response is sent only after the article is durably stored. Sending an id
     again with the same body, title, source, url and published (to the
     microsecond) stores nothing and answers again (so a retry is safe); with
-    any of them different, the new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
-    or UNAVAILABLE may still have stored the article: send it again. Beside
+    any of them different, the new version replaces the stored one. A call
+    that fails DEADLINE_EXCEEDED or UNAVAILABLE may or may not have stored the
+    article: send it again (answered INDEX_OUTCOME_UNCHANGED if it was; the
+    Python client's Retry does so). Beside
     index streams it is decided ahead of the articles they keep queued, except
     those of its own id the server read before it: a new version sent alone is
     stored after an older one queued in the server. One a stream has sent but
@@ -105,8 +107,10 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     response is sent only after the article is durably stored. Sending an id
     again with the same body, title, source, url and published (to the
     microsecond) stores nothing and answers again (so a retry is safe); with
-    any of them different, the new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
-    or UNAVAILABLE may still have stored the article: send it again. Beside
+    any of them different, the new version replaces the stored one. A call
+    that fails DEADLINE_EXCEEDED or UNAVAILABLE may or may not have stored the
+    article: send it again (answered INDEX_OUTCOME_UNCHANGED if it was; the
+    Python client's Retry does so). Beside
     index streams it is decided ahead of the articles they keep queued, except
     those of its own id the server read before it: a new version sent alone is
     stored after an older one queued in the server. One a stream has sent but
@@ -172,8 +176,10 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         response is sent only after the article is durably stored. Sending an id
         again with the same body, title, source, url and published (to the
         microsecond) stores nothing and answers again (so a retry is safe); with
-        any of them different, the new version replaces the stored one. A call that fails DEADLINE_EXCEEDED
-        or UNAVAILABLE may still have stored the article: send it again. Beside
+        any of them different, the new version replaces the stored one. A call
+        that fails DEADLINE_EXCEEDED or UNAVAILABLE may or may not have stored the
+        article: send it again (answered INDEX_OUTCOME_UNCHANGED if it was; the
+        Python client's Retry does so). Beside
         index streams it is decided ahead of the articles they keep queued, except
         those of its own id the server read before it: a new version sent alone is
         stored after an older one queued in the server. One a stream has sent but
