@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import pytest
 import redis
 
@@ -44,7 +45,7 @@ from service.sqlite_store import SqliteStore
 from service.storage import order_key
 from tests.integration.test_tls import make_pki
 from tests.redis_support import cleared_index_url, synthetic_articles
-from tests.support import purge_victims, whole_group
+from tests.support import purge_victims, until, whole_group
 
 PARAMS = DetectionParams()
 T = TypeVar("T")
@@ -931,7 +932,7 @@ def test_a_lease_whose_request_redis_stalled_on_is_released_by_the_next_write_no
     store = RedisStore(server.url, PARAMS, socket_timeout=0.3)
     engine = Engine(DETECTOR, store)
     try:
-        monkeypatch.setattr(store, "_acquire_lease", _first_on_a_stalled_redis(server, 1.0, store._acquire_lease))
+        monkeypatch.setattr(store, "_took_lease", _first_on_a_stalled_redis(server, 1.0, store._took_lease))
         first, second = synthetic_articles(2, seed=4)[:2]
         with pytest.raises(Unavailable):
             engine.index(DETECTOR.prepare(first), timeout=30)
@@ -1002,3 +1003,36 @@ def test_a_group_listed_while_it_moves_away_and_back_is_always_listed_whole(stan
     wrong = [a for a in answers if a[1] != len(a[2]) or "copy1" not in a[2] or a[2][0] != a[0]]
     assert wrong == []
     assert {original for original, _, _ in answers} == {"copy1", "early"}  # (both states were listed)
+
+
+def test_a_replica_asking_for_the_writer_lease_gets_it_within_a_turn_of_a_replica_writing_back_to_back(
+    redis_url: str,
+) -> None:
+    # The lease was a race of SET NX polls: a replica that had just released it took it again at once, while one
+    # waiting polled every 20 ms, so it waited up to 11 s (tens of the busy replica's turns) beside two streams.
+    busy, other = RedisStore(redis_url, PARAMS), RedisStore(redis_url, PARAMS)
+    commits, stop = [0], threading.Event()
+
+    def write_back_to_back() -> None:
+        while not stop.is_set():
+            with busy.write() as tx:
+                tx.count_groups(np.array([commits[0]], dtype=np.uint32))  # (something to commit)
+            commits[0] += 1
+
+    writer = threading.Thread(target=write_back_to_back)
+    writer.start()
+    turns_waited = []
+    try:
+        assert until(lambda: commits[0] >= 3)
+        for n in range(20):
+            asked = commits[0]
+            with other.write() as tx:
+                turns_waited.append(commits[0] - asked)  # the busy replica's commits while this one waited
+                tx.count_groups(np.array([1_000_000 + n], dtype=np.uint32))
+    finally:
+        stop.set()
+        writer.join()
+        busy.close()
+        other.close()
+    assert commits[0] > 20  # (it did write back to back all along)
+    assert max(turns_waited) <= 2, turns_waited
