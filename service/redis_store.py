@@ -74,7 +74,14 @@ from redis.backoff import NoBackoff
 from redis.crc import key_slot
 from redis.retry import Retry
 
-from service.errors import BatchTooLong, IncompatibleIndex, ResourceExhausted, Unavailable
+from service.errors import (
+    BatchTooLong,
+    CommitUnanswered,
+    IncompatibleIndex,
+    ReplicasBehind,
+    ResourceExhausted,
+    Unavailable,
+)
 from service.model import (
     Article,
     BoolArray,
@@ -562,13 +569,12 @@ class RedisStore:
                     raise
                 raise self._unsure(exc) from exc
 
-    def _unsure(self, exc: Exception) -> Unavailable:
+    def _unsure(self, exc: Exception) -> CommitUnanswered:
         """A commit sent, or part sent, and not answered: one Redis may run its script once it answers again,
-        and a cluster's next write finishes a commit from its journal."""
-        return Unavailable(
-            f"the shared Redis store at {self.where} did not answer the commit ({type(exc).__name__}: {exc}): "
-            "the articles may or may not be stored; send them again (an identical article sent again is not "
-            "stored twice)"
+        and a cluster's next write finishes a commit from its journal. (What that means for the call, the
+        engine adds: `_told`.)"""
+        return CommitUnanswered(
+            f"the shared Redis store at {self.where} did not answer the commit ({type(exc).__name__}: {exc})"
         )
 
     def _commit_standalone(self, commands: list[Command], token: bytes) -> None:
@@ -577,7 +583,7 @@ class RedisStore:
             self.client.eval(_APPLY, 1, LOCK, *words)
         except redis.ResponseError as exc:
             if "LEASE" in str(exc):
-                raise Unavailable("the Redis writer lease lapsed before the commit; nothing was stored; retry") from exc
+                raise Unavailable("the Redis writer lease lapsed before the commit, which was not applied") from exc
             raise
 
     def _wait_for_replicas(self) -> None:
@@ -595,16 +601,15 @@ class RedisStore:
                 pipe.execute_command("WAIT", self.wait_replicas, self._wait_ms)
                 held = int(pipe.execute()[1])
                 if held < self.wait_replicas:
-                    raise Unavailable(
+                    raise ReplicasBehind(
                         f"the write is on the Redis primary {primary}, but only {held} of "
                         f"the {self.wait_replicas} Redis replicas required (--redis-wait-replicas) confirmed it "
-                        f"within {self._wait_ms / 1000:g} s; retry (articles already stored are not stored "
-                        "twice), and check the replicas (INFO replication)"
+                        f"within {self._wait_ms / 1000:g} s (check the replicas: INFO replication)"
                     )
         except redis.RedisError as exc:
-            raise Unavailable(
+            raise ReplicasBehind(
                 f"the write reached the Redis store at {self.where}, but waiting for its Redis replicas failed "
-                f"({type(exc).__name__}: {exc}); retry (articles already stored are not stored twice)"
+                f"({type(exc).__name__}: {exc})"
             ) from exc
 
     def _ack_keys(self) -> list[tuple[str, Any, bytes]]:
@@ -830,7 +835,7 @@ def _unavailable(url: str) -> Iterator[None]:
             ) from exc
         raise Unavailable(
             f"the shared Redis store at {url} is not answering ({type(exc).__name__}: {exc}); "
-            "nothing was stored by this call; retry, and check that redis-server is running and reachable"
+            "retry, and check that redis-server is running and reachable"
             f"{_scheme_hint(url, exc)}"
         ) from exc
     except redis.RedisError as exc:
@@ -840,8 +845,7 @@ def _unavailable(url: str) -> Iterator[None]:
                 "Redis has 16 (0 to 15) unless its `databases` setting says more; fix --redis-url (NEARDUP_REDIS_URL)"
             ) from exc
         raise Unavailable(
-            f"the shared Redis store at {url} refused a command ({type(exc).__name__}: {exc}); nothing was "
-            "stored by this call; retry"
+            f"the shared Redis store at {url} refused a command ({type(exc).__name__}: {exc}); retry"
         ) from exc
 
 
@@ -870,7 +874,7 @@ def _unusable_at_start(where: str, url: str, exc: Unavailable | ResourceExhauste
 
 def _check_deadline(deadline: float) -> None:
     if time.monotonic() > deadline:
-        raise BatchTooLong("the batch took longer than the Redis writer lease allows; nothing was stored; retry")
+        raise BatchTooLong("the write took longer than the Redis writer lease allows, and was not applied")
 
 
 _UNREAD = object()

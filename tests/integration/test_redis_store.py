@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import signal
@@ -23,7 +24,7 @@ from benchmarks.syndication import copies
 from service import redis_store
 from service.detector import Detector
 from service.engine import Engine
-from service.errors import IncompatibleIndex, ResourceExhausted, Unavailable
+from service.errors import IncompatibleIndex, NotFound, ResourceExhausted, Unavailable
 from service.model import Article, GroupMember, PreparedArticle, Verdict, to_us
 from service.paging import token_after
 from service.redis_store import (
@@ -1036,3 +1037,90 @@ def test_a_replica_asking_for_the_writer_lease_gets_it_within_a_turn_of_a_replic
         other.close()
     assert commits[0] > 20  # (it did write back to back all along)
     assert max(turns_waited) <= 2, turns_waited
+
+
+def _nth_on_a_stalled_redis(server: RedisServer, n: int, seconds: float, call: Callable[..., T]) -> Callable[..., T]:
+    """`call`, whose `n`th run (from 1) finds Redis stalled (SIGSTOP) for `seconds`."""
+    runs = itertools.count(1)
+
+    def stalled_at_n(*args: Any) -> T:
+        if next(runs) == n and server.proc is not None:
+            server.proc.send_signal(signal.SIGSTOP)
+            threading.Timer(seconds, server.proc.send_signal, (signal.SIGCONT,)).start()
+        return call(*args)
+
+    return stalled_at_n
+
+
+def test_a_purge_whose_commit_redis_stalls_on_says_which_ids_may_be_deleted_and_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # It answered with the index's wording ("the articles may or may not be stored; send them again") though 200
+    # ids were deleted, and the replica logged nothing.
+    server = RedisServer(tmp_path / "r").start()
+    assert server.proc is not None
+    store = RedisStore(server.url, PARAMS, socket_timeout=0.3)
+    engine = Engine(DETECTOR, store)
+    articles = synthetic_articles(120, seed=13)[:230]
+    ids = [a.id for a in articles]
+    try:
+        ingest(engine, articles)
+        store._commit_standalone = _nth_on_a_stalled_redis(server, 3, 1.5, store._commit_standalone)  # type: ignore[method-assign]
+        with pytest.raises(Unavailable) as cut:
+            engine.delete_all(ids)
+        said = str(cut.value)
+        assert "200 of the 230 distinct ids named were dealt with before it (those stored are deleted)" in said
+        assert "its own ids (up to 100) may or may not be deleted" in said
+        assert "the call answers NOT_FOUND for every id deleted" in said
+        assert "stored twice" not in said and "send them again" not in said
+        assert "a delete of 230 articles was cut short after 200" in caplog.text
+        wait_for(lambda: _redis_answers(server.url), what="the stalled Redis to answer again")
+        # Sent again: NOT_FOUND for those deleted (the stalled commit ran once Redis went on), and none left.
+        assert engine.delete_all(ids) == [False] * 230
+        assert engine.stats().articles == 0
+    finally:
+        engine.close()
+        server.proc.send_signal(signal.SIGCONT)
+        server.stop()
+
+
+def test_a_delete_whose_commit_redis_stalls_on_says_the_article_may_be_deleted(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path / "r").start()
+    assert server.proc is not None
+    store = RedisStore(server.url, PARAMS, socket_timeout=0.3)
+    engine = Engine(DETECTOR, store)
+    article = synthetic_articles(1, seed=14)[0]
+    try:
+        ingest(engine, [article])
+        store._commit_standalone = _first_on_a_stalled_redis(server, 1.5, store._commit_standalone)  # type: ignore[method-assign]
+        with pytest.raises(Unavailable, match="the article may or may not be deleted: sent again, the delete answers "
+                           "NOT_FOUND if it was") as cut:  # fmt: skip
+            engine.delete(article.id)
+        assert "stored" not in str(cut.value)
+        wait_for(lambda: _redis_answers(server.url), what="the stalled Redis to answer again")
+        with pytest.raises(NotFound):
+            engine.delete(article.id)
+    finally:
+        engine.close()
+        server.proc.send_signal(signal.SIGCONT)
+        server.stop()
+
+
+def test_reads_and_the_health_check_on_a_stalled_redis_say_nothing_of_storing(tmp_path: Path) -> None:
+    # GetStats, GetArticle and the health check said "nothing was stored by this call", as did the health warning.
+    server = RedisServer(tmp_path / "r").start()
+    assert server.proc is not None
+    store = RedisStore(server.url, PARAMS, socket_timeout=0.3)
+    engine = Engine(DETECTOR, store)
+    try:
+        server.proc.send_signal(signal.SIGSTOP)
+        said = []
+        for read in (engine.stats, lambda: engine.get("any"), engine.check_store):
+            with pytest.raises(Unavailable, match=r"is not answering .*; retry") as failed:
+                read()
+            said.append(str(failed.value))
+        assert [s for s in said if "stored" in s] == []
+    finally:
+        server.proc.send_signal(signal.SIGCONT)
+        engine.close()
+        server.stop()
