@@ -41,10 +41,12 @@ from service.detector import Detector
 from service.errors import (
     BatchTooLong,
     Cancelled,
+    CommitUnanswered,
     DeadlineExceeded,
     IncompatibleIndex,
     InvalidArgument,
     NotFound,
+    ReplicasBehind,
     ResourceExhausted,
     StoreDamaged,
     Unavailable,
@@ -223,7 +225,7 @@ class Engine:
                 verdicts = self._decide(tx, jobs)
         except BatchTooLong as exc:
             if len(jobs) == 1:
-                self._fail(jobs, exc)
+                self._fail(jobs, _told(exc, _INDEX_UNCHANGED, _INDEX_UNSURE, _INDEX_UNCONFIRMED))
                 return
             log.warning("a batch of %d articles was too long to decide in one write (%s): deciding it in halves",
                         len(jobs), exc)  # fmt: skip
@@ -237,8 +239,11 @@ class Engine:
         except (Unavailable, ResourceExhausted, IncompatibleIndex) as exc:  # the store said why, for the callers
             # (Mostly nothing of the batch is stored either. Redis waiting for its replicas fails after the
             # commit: the retry finds those articles stored and answers for them.)
-            self._log_refusal(len(jobs), exc)
-            self._fail(jobs, exc)
+            told = (
+                _told(exc, _INDEX_UNCHANGED, _INDEX_UNSURE, _INDEX_UNCONFIRMED) if isinstance(exc, Unavailable) else exc
+            )
+            self._log_refusal(len(jobs), told)
+            self._fail(jobs, told)
             return
         except Exception as exc:  # nothing of the batch is acknowledged: fail it, retryably
             log.exception("batch of %d articles not acknowledged", len(jobs))
@@ -437,8 +442,11 @@ class Engine:
         return GroupPage(stored.group_root, total, shown, token)
 
     def delete(self, article_id: str) -> None:
-        with self.store.write() as tx:
-            self._remove(tx, _stored(tx, article_id))
+        try:
+            with self.store.write() as tx:
+                self._remove(tx, _stored(tx, article_id))
+        except Unavailable as exc:
+            raise _told(exc, _DELETE_UNCHANGED, _DELETE_UNSURE, _DELETE_UNCONFIRMED) from exc
         self._ask_for_maintenance()
 
     def delete_all(
@@ -454,18 +462,25 @@ class Engine:
                                   "call may delete: send them in several calls")  # fmt: skip
         distinct = list(dict.fromkeys(article_ids))
         deleted: set[str] = set()
+        dealt: list[str] = []  # the ids whose writes committed
         try:
             for at in range(0, len(distinct), _DELETED_A_WRITE):
                 _require_wanted(at, len(distinct), deadline, wanted)
-                deleted |= self._delete_stored(distinct[at : at + _DELETED_A_WRITE])
+                self._delete_stored(distinct[at : at + _DELETED_A_WRITE], deleted, dealt)
+        except Unavailable as exc:
+            told = _told(exc, *_purge_cut(len(dealt), len(distinct)))
+            # (Said as a failed index batch is: a purge cut short leaves the index part purged.)
+            log.error("a delete of %d articles was cut short after %d: %s", len(distinct), len(dealt), told)
+            raise told from exc
         finally:
             self._ask_for_maintenance()
         return [article_id in deleted for article_id in article_ids]
 
-    def _delete_stored(self, article_ids: list[str]) -> set[str]:
-        """`delete_all`'s write of distinct ids: those that were stored. If one write is too long for the store
-        (`_commit_running`), in halves, each a write of its own."""
-        deleted: set[str] = set()
+    def _delete_stored(self, article_ids: list[str], deleted: set[str], dealt: list[str]) -> None:
+        """`delete_all`'s write of distinct ids: once committed, those that were stored are added to `deleted`, and
+        all to `dealt`. If one write is too long for the store (`_commit_running`), in halves, each a write of its
+        own."""
+        found: set[str] = set()
         try:
             with self.store.write() as tx:
                 orphaned: list[str] = []  # groups whose original went, given their new one after all the deletes
@@ -473,7 +488,7 @@ class Engine:
                     stored = tx.get(article_id)
                     if stored is not None:
                         tx.delete(article_id)
-                        deleted.add(article_id)
+                        found.add(article_id)
                         if stored.group_root == article_id:
                             orphaned.append(article_id)
                 # Once per group, not once per original deleted: handing a group on rewrites every member, and a
@@ -486,8 +501,11 @@ class Engine:
             log.warning("a delete of %d articles was too long for one write (%s): deleting them in halves",
                         len(article_ids), exc)  # fmt: skip
             half = len(article_ids) // 2
-            return self._delete_stored(article_ids[:half]) | self._delete_stored(article_ids[half:])
-        return deleted
+            self._delete_stored(article_ids[:half], deleted, dealt)
+            self._delete_stored(article_ids[half:], deleted, dealt)
+            return
+        deleted |= found
+        dealt += article_ids
 
     def _ask_for_maintenance(self) -> None:
         """The store's maintenance (a merge that drops removed articles, a save) runs in the writer's thread,
@@ -585,6 +603,47 @@ class Engine:
         tx.delete(aid)
         if stored.group_root == aid:
             _hand_on(tx, aid)
+
+
+# What a write the store refused means for the call, by what the store says of the write (`_told`): it changed
+# nothing; its commit went unanswered; it is on the Redis primary, not confirmed by Redis replicas.
+_INDEX_UNCHANGED = "nothing of the batch was stored: send the articles again"
+_INDEX_UNSURE = (
+    "the articles may or may not be stored; send them again (an identical article sent again is not stored twice)"
+)
+_INDEX_UNCONFIRMED = "the articles are stored there: retry, to wait for the replicas again (nothing is stored twice)"
+_DELETE_UNCHANGED = "the article was not deleted: send the delete again"
+_DELETE_UNSURE = "the article may or may not be deleted: sent again, the delete answers NOT_FOUND if it was"
+_DELETE_UNCONFIRMED = "the article is deleted there: retried, the delete answers NOT_FOUND"
+
+
+def _told(exc: Unavailable, unchanged: str, unsure: str, unconfirmed: str) -> Unavailable:
+    """The store's refusal of a write, with what it means for the call (the store cannot tell what the write was
+    for): the store's message, then the meaning of what it said of the write."""
+    if isinstance(exc, CommitUnanswered):
+        meaning = unsure
+    elif isinstance(exc, ReplicasBehind):
+        meaning = unconfirmed
+    else:
+        meaning = unchanged
+    return type(exc)(f"{exc}: {meaning}")
+
+
+def _purge_cut(done: int, named: int) -> tuple[str, str, str]:
+    """`_told`'s meanings for a `delete_all` whose write failed after `done` of its `named` distinct ids were dealt
+    with: each says which ids may be deleted, and what the call sent again answers."""
+    if done:
+        before = f"{done:,} of the {named:,} distinct ids named were dealt with before it (those stored are deleted)"
+    else:
+        before = "it was the call's first write"
+    again = "the call answers NOT_FOUND for every id deleted and deletes the rest"
+    unchanged = f"{before}; the rest were not deleted: sent again, {again}"
+    return (
+        unchanged if done else "none of the ids named was deleted: send the call again",
+        f"{before}; its own ids (up to {_DELETED_A_WRITE}) may or may not be deleted, the rest were not: sent again, "
+        f"{again}",
+        f"{before}; its own ids (up to {_DELETED_A_WRITE}) are deleted there, the rest were not: retried, {again}",
+    )
 
 
 def _require_wanted(done: int, named: int, deadline: float | None, wanted: Callable[[], bool] | None) -> None:

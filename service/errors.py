@@ -24,7 +24,17 @@ class ResourceExhausted(NeardupError):
 
 
 class Unavailable(NeardupError):
-    """The store cannot be reached or failed to commit; safe to retry."""
+    """The store cannot be reached or failed to commit; safe to retry. Raised by a store inside a write, it means
+    that write changed nothing (the subclasses below say otherwise); a store says what happened, and the engine
+    adds what that means for the call (articles stored or not, ids deleted or not: engine.py `_told`)."""
+
+
+class CommitUnanswered(Unavailable):
+    """A write's commit was sent, or part of it, and not answered: it may or may not be applied."""
+
+
+class ReplicasBehind(Unavailable):
+    """A write is applied on the Redis primary, but not confirmed by the Redis replicas it must wait for."""
 
 
 class BatchTooLong(Unavailable):

@@ -13,6 +13,7 @@ Layout (prefix `nd:`; see docs/redis.md for the reasoning):
     nd:ids:<0..15>       set     all ids, sharded over 16 keys (count, audit)
     nd:seq               counter arrival order, in commit order (ties between equal publication times)
     nd:lock              string  the writer lease (token, PX expiry; "+" after the token once its commit ran)
+    nd:line              hash    writers waiting for the lease, in the order they came: token -> "since until" (ms)
     nd:decisions         string  JSON of the decision thresholds of the server that connected last
     nd:journal           hash    cluster only: the commands of the commit in flight, per phase (write-ahead)
     nd:sg:<0..15>        hash    learned boilerplate: sampled shingle hash -> number of groups it was seen in
@@ -73,7 +74,14 @@ from redis.backoff import NoBackoff
 from redis.crc import key_slot
 from redis.retry import Retry
 
-from service.errors import BatchTooLong, IncompatibleIndex, ResourceExhausted, Unavailable
+from service.errors import (
+    BatchTooLong,
+    CommitUnanswered,
+    IncompatibleIndex,
+    ReplicasBehind,
+    ResourceExhausted,
+    Unavailable,
+)
 from service.model import (
     Article,
     BoolArray,
@@ -105,6 +113,11 @@ ID_SHARDS = 16
 LAYOUT = 2
 LEASE_MS = 10_000  # a writer holds the lease at most this long; a dead writer blocks others this long
 LEASE_WAIT_S = 15.0  # give up (UNAVAILABLE) after waiting this long for the lease
+# Writers waiting for the lease queue in nd:line, and take it in the order they came (`_acquire_lease`). A waiter
+# renews its place while it polls; one that stops (a replica killed) is dropped this long after its last renewal,
+# so it holds up the writers behind it at most that long.
+LINE = b"nd:line"
+LINE_MS = 500
 # Of a story's candidates in buckets bigger than the candidate limit, about this many times the limit are read
 # and ranked (`_BUCKET_UNIONS`, `_Tx._most_alike`).
 SAMPLED_PER_LIMIT = 2
@@ -113,6 +126,42 @@ _RELEASE = """
 local held = redis.call('get', KEYS[1])
 if held == ARGV[1] or held == ARGV[1] .. '+' then return redis.call('del', KEYS[1]) end
 return 0
+"""
+# A writer's place in the line for the lease (KEYS: nd:line; ARGV: its token, LINE_MS): kept where it was (or
+# taken last, when new or dropped), renewed when half its time is gone; waiters not renewed in time are dropped.
+# How many writers are ahead of it. One key, so one slot on a cluster. Redis's clock is read as the key's expiry
+# time less its time to live (a day, renewed when half gone): TIME is not among the commands the ACL neardup
+# needs allows (docs/redis.md), PEXPIRETIME and PTTL are.
+_IN_LINE = """
+local day = 86400000
+if redis.call('PTTL', KEYS[1]) < day / 2 then
+  if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('HSET', KEYS[1], ARGV[1], '0 0') end
+  redis.call('PEXPIRE', KEYS[1], day)
+end
+local now = redis.call('PEXPIRETIME', KEYS[1]) - redis.call('PTTL', KEYS[1])
+local ttl = tonumber(ARGV[2])
+local since, till = 0, 0
+local mine = redis.call('HGET', KEYS[1], ARGV[1])
+if mine then
+  local s, u = string.match(mine, '^(%d+) (%d+)$')
+  since, till = tonumber(s), tonumber(u)
+end
+if since == 0 then since = now end
+if till - now < ttl / 2 then
+  redis.call('HSET', KEYS[1], ARGV[1], string.format('%.0f %.0f', since, now + ttl))
+end
+local ahead, all = 0, redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  if all[i] ~= ARGV[1] then
+    local s, u = string.match(all[i + 1], '^(%d+) (%d+)$')
+    if tonumber(u) < now then
+      redis.call('HDEL', KEYS[1], all[i])
+    elseif tonumber(s) < since or (tonumber(s) == since and all[i] < ARGV[1]) then
+      ahead = ahead + 1
+    end
+  end
+end
+return ahead
 """
 # A new identity for an index found lost (ARGV: the identity this server knew, "" if none; a new one), unless
 # another server found it lost first and recorded one already: that one stands. The identity recorded.
@@ -452,30 +501,41 @@ class RedisStore:
         pass  # nothing held in memory to tidy
 
     def _acquire_lease(self) -> tuple[bytes, float]:
+        """A new lease token, taken in turn: when no writer that asked before this one still waits (`_IN_LINE`).
+        The lease alone stays the fence; the line only orders who tries for it. (With SET NX polls alone, a
+        writer that had just released the lease took it again at once, while one waiting polled every 20 ms:
+        a replica beside two streaming ones waited up to 11 s for the lease.)"""
         token = secrets.token_hex(8).encode()
-        deadline = time.monotonic() + LEASE_WAIT_S
+        started = time.monotonic()
+        line = _Place(self, token)
+        turns: set[bytes] = set()  # the tokens seen holding the lease while this writer waited
         delay = 0.0005
         while True:
-            started = time.monotonic()
-            try:
-                if self.call(lambda: self.client.set(LOCK, token, nx=True, px=self.lease_ms)):
-                    return token, started
-            except Unavailable:
-                self._unreleased.add(token)  # (the SET may reach Redis once it answers: ours to release then)
-                raise
+            now = time.monotonic()
+            if line.first() and self._took_lease(token):
+                line.leave()
+                return token, now
             held: bytes | None = self.call(lambda: self.client.get(LOCK))
             if held == token:  # (the SET reached Redis, and its reply was lost)
-                return token, started
+                line.leave()
+                return token, now
             if held is not None and held.removesuffix(b"+") in self._unreleased:
                 self._release_lease(held.removesuffix(b"+"))  # ours, from a write that has ended: no need to wait
                 continue
-            if started > deadline:
-                raise Unavailable(
-                    f"another neardup replica has held the Redis writer lease ({LOCK.decode()}) for over "
-                    f"{LEASE_WAIT_S:.0f}s; retry, and check the replicas' logs"
-                )
-            time.sleep(delay)  # back-off while another replica commits
-            delay = min(delay * 2, 0.02)
+            if held is not None:
+                turns.add(held.removesuffix(b"+"))
+            if now - started > LEASE_WAIT_S:
+                line.leave()
+                raise Unavailable(_lease_not_got(now - started, len(turns), line.ahead))
+            time.sleep(delay)  # back-off while another writer commits; the first in line looks more often
+            delay = min(delay * 2, 0.002 if line.ahead == 0 else 0.02)
+
+    def _took_lease(self, token: bytes) -> bool:
+        try:
+            return bool(self.call(lambda: self.client.set(LOCK, token, nx=True, px=self.lease_ms)))
+        except Unavailable:
+            self._unreleased.add(token)  # (the SET may reach Redis once it answers: ours to release then)
+            raise
 
     def _release_lease(self, token: bytes) -> None:
         try:
@@ -509,13 +569,12 @@ class RedisStore:
                     raise
                 raise self._unsure(exc) from exc
 
-    def _unsure(self, exc: Exception) -> Unavailable:
+    def _unsure(self, exc: Exception) -> CommitUnanswered:
         """A commit sent, or part sent, and not answered: one Redis may run its script once it answers again,
-        and a cluster's next write finishes a commit from its journal."""
-        return Unavailable(
-            f"the shared Redis store at {self.where} did not answer the commit ({type(exc).__name__}: {exc}): "
-            "the articles may or may not be stored; send them again (an identical article sent again is not "
-            "stored twice)"
+        and a cluster's next write finishes a commit from its journal. (What that means for the call, the
+        engine adds: `_told`.)"""
+        return CommitUnanswered(
+            f"the shared Redis store at {self.where} did not answer the commit ({type(exc).__name__}: {exc})"
         )
 
     def _commit_standalone(self, commands: list[Command], token: bytes) -> None:
@@ -524,7 +583,7 @@ class RedisStore:
             self.client.eval(_APPLY, 1, LOCK, *words)
         except redis.ResponseError as exc:
             if "LEASE" in str(exc):
-                raise Unavailable("the Redis writer lease lapsed before the commit; nothing was stored; retry") from exc
+                raise Unavailable("the Redis writer lease lapsed before the commit, which was not applied") from exc
             raise
 
     def _wait_for_replicas(self) -> None:
@@ -542,16 +601,15 @@ class RedisStore:
                 pipe.execute_command("WAIT", self.wait_replicas, self._wait_ms)
                 held = int(pipe.execute()[1])
                 if held < self.wait_replicas:
-                    raise Unavailable(
+                    raise ReplicasBehind(
                         f"the write is on the Redis primary {primary}, but only {held} of "
                         f"the {self.wait_replicas} Redis replicas required (--redis-wait-replicas) confirmed it "
-                        f"within {self._wait_ms / 1000:g} s; retry (articles already stored are not stored "
-                        "twice), and check the replicas (INFO replication)"
+                        f"within {self._wait_ms / 1000:g} s (check the replicas: INFO replication)"
                     )
         except redis.RedisError as exc:
-            raise Unavailable(
+            raise ReplicasBehind(
                 f"the write reached the Redis store at {self.where}, but waiting for its Redis replicas failed "
-                f"({type(exc).__name__}: {exc}); retry (articles already stored are not stored twice)"
+                f"({type(exc).__name__}: {exc})"
             ) from exc
 
     def _ack_keys(self) -> list[tuple[str, Any, bytes]]:
@@ -705,6 +763,39 @@ class RedisStore:
             self._client.close()
 
 
+class _Place:
+    """A writer's place in the line for the writer lease (nd:line, `_IN_LINE`)."""
+
+    def __init__(self, store: RedisStore, token: bytes) -> None:
+        self.store, self.token = store, token
+        self.ahead = -1  # writers ahead of this one when last asked (-1: not asked yet)
+        self.renewed = 0.0
+
+    def first(self) -> bool:
+        """Whether no writer that came before this one still waits. Asked again only while some did, and to renew
+        the place: a later writer never gets ahead of it."""
+        if self.ahead != 0 or time.monotonic() - self.renewed > LINE_MS / 4000:
+            self.renewed = time.monotonic()
+            self.ahead = int(self.store.call(lambda: self.store.client.eval(_IN_LINE, 1, LINE, self.token, LINE_MS)))
+        return self.ahead == 0
+
+    def leave(self) -> None:
+        """Out of the line: the lease is taken, or given up. If Redis does not hear it, the place lapses by itself."""
+        with contextlib.suppress(Unavailable):
+            self.store.call(lambda: self.store.client.hdel(LINE, self.token))
+
+
+def _lease_not_got(waited: float, turns: int, ahead: int) -> str:
+    """Why a writer gave up waiting for the lease: what it saw while it waited."""
+    held = "one writer held it all that time" if turns == 1 else f"other writers took {turns} turns with it meanwhile"
+    if ahead > 0:
+        held += f", and {ahead} that asked before this one still wait"
+    return (
+        f"could not get the Redis writer lease ({LOCK.decode()}) within {waited:.0f} s ({held}); retry, and if "
+        "this lasts, check the replicas' logs and Redis's latency"
+    )
+
+
 class UrlRefused(Unavailable):
     """What --redis-url says cannot work (Redis refused its credentials, or the client its TLS certificate):
     UNAVAILABLE to a call, but at start a setting to fix."""
@@ -744,7 +835,7 @@ def _unavailable(url: str) -> Iterator[None]:
             ) from exc
         raise Unavailable(
             f"the shared Redis store at {url} is not answering ({type(exc).__name__}: {exc}); "
-            "nothing was stored by this call; retry, and check that redis-server is running and reachable"
+            "retry, and check that redis-server is running and reachable"
             f"{_scheme_hint(url, exc)}"
         ) from exc
     except redis.RedisError as exc:
@@ -754,8 +845,7 @@ def _unavailable(url: str) -> Iterator[None]:
                 "Redis has 16 (0 to 15) unless its `databases` setting says more; fix --redis-url (NEARDUP_REDIS_URL)"
             ) from exc
         raise Unavailable(
-            f"the shared Redis store at {url} refused a command ({type(exc).__name__}: {exc}); nothing was "
-            "stored by this call; retry"
+            f"the shared Redis store at {url} refused a command ({type(exc).__name__}: {exc}); retry"
         ) from exc
 
 
@@ -784,7 +874,7 @@ def _unusable_at_start(where: str, url: str, exc: Unavailable | ResourceExhauste
 
 def _check_deadline(deadline: float) -> None:
     if time.monotonic() > deadline:
-        raise BatchTooLong("the batch took longer than the Redis writer lease allows; nothing was stored; retry")
+        raise BatchTooLong("the write took longer than the Redis writer lease allows, and was not applied")
 
 
 _UNREAD = object()

@@ -390,7 +390,7 @@ class SqliteStore:
                 f"the disk holding the store ({self.path.parent}) is full, so the write was not acknowledged. Free "
                 "space there, or move --data-dir to a larger disk, then send the articles again"
             )
-        return Unavailable(f"the embedded store failed to commit ({exc}); nothing was stored")
+        return Unavailable(f"the embedded store failed to commit ({exc}), and rolled the write back")
 
     @contextmanager
     def _naming_damage(self) -> Iterator[None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import signal
@@ -14,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import pytest
 import redis
 
@@ -22,7 +24,7 @@ from benchmarks.syndication import copies
 from service import redis_store
 from service.detector import Detector
 from service.engine import Engine
-from service.errors import IncompatibleIndex, ResourceExhausted, Unavailable
+from service.errors import IncompatibleIndex, NotFound, ResourceExhausted, Unavailable
 from service.model import Article, GroupMember, PreparedArticle, Verdict, to_us
 from service.paging import token_after
 from service.redis_store import (
@@ -44,7 +46,7 @@ from service.sqlite_store import SqliteStore
 from service.storage import order_key
 from tests.integration.test_tls import make_pki
 from tests.redis_support import cleared_index_url, synthetic_articles
-from tests.support import purge_victims, whole_group
+from tests.support import purge_victims, until, whole_group
 
 PARAMS = DetectionParams()
 T = TypeVar("T")
@@ -931,7 +933,7 @@ def test_a_lease_whose_request_redis_stalled_on_is_released_by_the_next_write_no
     store = RedisStore(server.url, PARAMS, socket_timeout=0.3)
     engine = Engine(DETECTOR, store)
     try:
-        monkeypatch.setattr(store, "_acquire_lease", _first_on_a_stalled_redis(server, 1.0, store._acquire_lease))
+        monkeypatch.setattr(store, "_took_lease", _first_on_a_stalled_redis(server, 1.0, store._took_lease))
         first, second = synthetic_articles(2, seed=4)[:2]
         with pytest.raises(Unavailable):
             engine.index(DETECTOR.prepare(first), timeout=30)
@@ -1002,3 +1004,123 @@ def test_a_group_listed_while_it_moves_away_and_back_is_always_listed_whole(stan
     wrong = [a for a in answers if a[1] != len(a[2]) or "copy1" not in a[2] or a[2][0] != a[0]]
     assert wrong == []
     assert {original for original, _, _ in answers} == {"copy1", "early"}  # (both states were listed)
+
+
+def test_a_replica_asking_for_the_writer_lease_gets_it_within_a_turn_of_a_replica_writing_back_to_back(
+    redis_url: str,
+) -> None:
+    # The lease was a race of SET NX polls: a replica that had just released it took it again at once, while one
+    # waiting polled every 20 ms, so it waited up to 11 s (tens of the busy replica's turns) beside two streams.
+    busy, other = RedisStore(redis_url, PARAMS), RedisStore(redis_url, PARAMS)
+    commits, stop = [0], threading.Event()
+
+    def write_back_to_back() -> None:
+        while not stop.is_set():
+            with busy.write() as tx:
+                tx.count_groups(np.array([commits[0]], dtype=np.uint32))  # (something to commit)
+            commits[0] += 1
+
+    writer = threading.Thread(target=write_back_to_back)
+    writer.start()
+    turns_waited = []
+    try:
+        assert until(lambda: commits[0] >= 3)
+        for n in range(20):
+            asked = commits[0]
+            with other.write() as tx:
+                turns_waited.append(commits[0] - asked)  # the busy replica's commits while this one waited
+                tx.count_groups(np.array([1_000_000 + n], dtype=np.uint32))
+    finally:
+        stop.set()
+        writer.join()
+        busy.close()
+        other.close()
+    assert commits[0] > 20  # (it did write back to back all along)
+    assert max(turns_waited) <= 2, turns_waited
+
+
+def _nth_on_a_stalled_redis(server: RedisServer, n: int, seconds: float, call: Callable[..., T]) -> Callable[..., T]:
+    """`call`, whose `n`th run (from 1) finds Redis stalled (SIGSTOP) for `seconds`."""
+    runs = itertools.count(1)
+
+    def stalled_at_n(*args: Any) -> T:
+        if next(runs) == n and server.proc is not None:
+            server.proc.send_signal(signal.SIGSTOP)
+            threading.Timer(seconds, server.proc.send_signal, (signal.SIGCONT,)).start()
+        return call(*args)
+
+    return stalled_at_n
+
+
+def test_a_purge_whose_commit_redis_stalls_on_says_which_ids_may_be_deleted_and_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # It answered with the index's wording ("the articles may or may not be stored; send them again") though 200
+    # ids were deleted, and the replica logged nothing.
+    server = RedisServer(tmp_path / "r").start()
+    assert server.proc is not None
+    store = RedisStore(server.url, PARAMS, socket_timeout=0.3)
+    engine = Engine(DETECTOR, store)
+    articles = synthetic_articles(120, seed=13)[:230]
+    ids = [a.id for a in articles]
+    try:
+        ingest(engine, articles)
+        store._commit_standalone = _nth_on_a_stalled_redis(server, 3, 1.5, store._commit_standalone)  # type: ignore[method-assign]
+        with pytest.raises(Unavailable) as cut:
+            engine.delete_all(ids)
+        said = str(cut.value)
+        assert "200 of the 230 distinct ids named were dealt with before it (those stored are deleted)" in said
+        assert "its own ids (up to 100) may or may not be deleted" in said
+        assert "the call answers NOT_FOUND for every id deleted" in said
+        assert "stored twice" not in said and "send them again" not in said
+        assert "a delete of 230 articles was cut short after 200" in caplog.text
+        wait_for(lambda: _redis_answers(server.url), what="the stalled Redis to answer again")
+        # Sent again: NOT_FOUND for those deleted (the stalled commit ran once Redis went on), and none left.
+        assert engine.delete_all(ids) == [False] * 230
+        assert engine.stats().articles == 0
+    finally:
+        engine.close()
+        server.proc.send_signal(signal.SIGCONT)
+        server.stop()
+
+
+def test_a_delete_whose_commit_redis_stalls_on_says_the_article_may_be_deleted(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path / "r").start()
+    assert server.proc is not None
+    store = RedisStore(server.url, PARAMS, socket_timeout=0.3)
+    engine = Engine(DETECTOR, store)
+    article = synthetic_articles(1, seed=14)[0]
+    try:
+        ingest(engine, [article])
+        store._commit_standalone = _first_on_a_stalled_redis(server, 1.5, store._commit_standalone)  # type: ignore[method-assign]
+        with pytest.raises(Unavailable, match="the article may or may not be deleted: sent again, the delete answers "
+                           "NOT_FOUND if it was") as cut:  # fmt: skip
+            engine.delete(article.id)
+        assert "stored" not in str(cut.value)
+        wait_for(lambda: _redis_answers(server.url), what="the stalled Redis to answer again")
+        with pytest.raises(NotFound):
+            engine.delete(article.id)
+    finally:
+        engine.close()
+        server.proc.send_signal(signal.SIGCONT)
+        server.stop()
+
+
+def test_reads_and_the_health_check_on_a_stalled_redis_say_nothing_of_storing(tmp_path: Path) -> None:
+    # GetStats, GetArticle and the health check said "nothing was stored by this call", as did the health warning.
+    server = RedisServer(tmp_path / "r").start()
+    assert server.proc is not None
+    store = RedisStore(server.url, PARAMS, socket_timeout=0.3)
+    engine = Engine(DETECTOR, store)
+    try:
+        server.proc.send_signal(signal.SIGSTOP)
+        said = []
+        for read in (engine.stats, lambda: engine.get("any"), engine.check_store):
+            with pytest.raises(Unavailable, match=r"is not answering .*; retry") as failed:
+                read()
+            said.append(str(failed.value))
+        assert [s for s in said if "stored" in s] == []
+    finally:
+        server.proc.send_signal(signal.SIGCONT)
+        engine.close()
+        server.stop()

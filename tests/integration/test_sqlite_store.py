@@ -127,7 +127,7 @@ def test_failed_transaction_leaves_disk_and_memory_unchanged(tmp_path: Path) -> 
     store = SqliteStore(tmp_path / "n.db", PARAMS)
     with store.write() as tx:
         tx.insert(prepared("wire", WIRE), NOW, "wire")
-    with pytest.raises(Unavailable, match="nothing was stored"), store.write() as tx:
+    with pytest.raises(Unavailable, match="rolled the write back"), store.write() as tx:
         tx.insert(prepared("a", SAME_EVENT_A), NOW, "a")
         tx.delete("wire")
         tx.insert(prepared("a", SAME_EVENT_A), NOW, "a")  # duplicate id: the commit cannot happen
@@ -283,7 +283,7 @@ def test_a_run_of_new_articles_is_stored_as_one_by_one_inserts_would_be(tmp_path
 def test_a_failed_run_of_new_articles_leaves_disk_and_memory_unchanged(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "n.db", PARAMS)
     wire = prepared("wire", WIRE)
-    with pytest.raises(Unavailable, match="nothing was stored"), store.write() as tx:
+    with pytest.raises(Unavailable, match="rolled the write back"), store.write() as tx:
         tx.insert_new([wire, prepared("a", SAME_EVENT_A)], NOW)
         tx.count_groups_each([_samples(wire)])
         tx.insert(prepared("a", SAME_EVENT_A), NOW, "a")  # duplicate id: the commit cannot happen
@@ -438,7 +438,7 @@ def test_a_commit_that_fails_after_letting_reads_in_leaves_disk_and_memory_uncha
         return 0
 
     store._db.set_progress_handler(interrupt, 1)
-    with pytest.raises(Unavailable, match="nothing was stored"), store.write() as tx:
+    with pytest.raises(Unavailable, match="rolled the write back"), store.write() as tx:
         tx.insert(prepared("a", SAME_EVENT_A), NOW, "a")
         tx.delete("wire")
         fail.set()  # the next statement, the COMMIT, fails
