@@ -654,20 +654,43 @@ def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         _connect(args, max_message_bytes=args.max_message_bytes) as client,
     ):
         _wait_ready(client, args)
+        ended: list[NeardupClientError] = []  # the error that ended the run, once one has
 
         def check_one(item: Article | BadLine) -> Verdict | ArticleFailure | BadLine:
             if isinstance(item, BadLine):
                 return item  # (in the same queue as the checks: a live feed's bad line is answered as it comes)
+            if ended:  # (the checks queued behind it would be refused the same way: not sent)
+                raise ended[0]
             try:
                 return client.check(item, evidence=args.evidence, retry=retry, on_retry=_say_retrying_check)
             except NeardupClientError as exc:
-                if exc.retryable:
-                    raise
-                return ArticleFailure(item.id, exc)
+                if _the_articles_own(exc):
+                    return ArticleFailure(item.id, exc)
+                ended.append(exc)
+                raise
 
         return _run_file(
             args, out, lines, lambda items: ordered_map(pool, check_one, items, 4 * _CHECKS_IN_FLIGHT, lines.ready)
         )
+
+
+# The codes of a check refused for its article's own sake, answered in its line as ingest's stream answers an
+# article it refuses: the article is invalid, too big for a message, or the server failed on it (a fault
+# logged there). Any other failure is the run's, and ends it as a failed stream ends ingest (exit 2, an
+# earlier --output left as it was if no line was answered): a token refused (UNAUTHENTICATED,
+# PERMISSION_DENIED), a store that must not or cannot be used (FAILED_PRECONDITION, DATA_LOSS), a server
+# without CheckArticle (UNIMPLEMENTED), and the server gone past --retries (UNAVAILABLE and the others
+# retried): each would fail every line after it the same way, a million refused calls for a million lines.
+# DEADLINE_EXCEEDED too: a check takes milliseconds, so one unanswered in the client's 30 s is a server not
+# answering, not the line; ingest, whose streams have no deadline, stops the same way for a server that stops
+# answering (keepalive fails the stream, UNAVAILABLE, past its retries).
+_THE_ARTICLES_OWN = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.INTERNAL)
+
+
+def _the_articles_own(error: NeardupClientError) -> bool:
+    if error.code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        return not error.retryable  # (a message over a size limit: this article's size; else the server is full)
+    return error.code in _THE_ARTICLES_OWN
 
 
 @contextmanager
@@ -714,9 +737,10 @@ def _run_file(
             _say_how_far(args, f"{_stopped(stop)} once {answered:,} lines were answered")
             return _exit_status(stop)
         except NeardupClientError as exc:
-            if not exc.retryable:
-                raise
-            # (the server gone past --retries: what was answered, and whether to run again, as on Ctrl-C)
+            if not exc.retryable and not answered:
+                raise  # (the run could not start: a token refused, say; main says why)
+            # (the server gone past --retries, or refusing every call from now on: what was answered, and
+            # whether to run again, as on Ctrl-C)
             _say_failed(exc, args)
             _say_how_far(args, f"stopped once {answered:,} lines were answered")
             return EXIT_FAILED
