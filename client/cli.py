@@ -642,7 +642,8 @@ def _answers_now(args: argparse.Namespace) -> bool:
 
 def _say_retrying(error: NeardupClientError, unanswered: int, wait: float) -> None:
     # (a failed stream, or an article the server could not store just now: both are sent again)
-    print(f"neardup: {error}; resending {unanswered} unanswered article(s) in {wait:.1f}s", file=sys.stderr)
+    articles = "1 unanswered article" if unanswered == 1 else f"{unanswered:,} unanswered articles"
+    print(f"neardup: {error}; resending {articles} in {wait:.1f}s", file=sys.stderr)
 
 
 def _say_retrying_check(error: NeardupClientError, _: int, wait: float) -> None:
@@ -741,7 +742,7 @@ def _run_file(
                 outcomes[outcome.outcome if isinstance(outcome, Verdict) else None] += 1
                 progress.advance()
         except KeyboardInterrupt as stop:  # (Ctrl-C, or SIGTERM: _Terminated)
-            _say_how_far(args, f"{_stopped(stop)} once {answered:,} lines were answered")
+            _say_how_far(args, f"{_stopped(stop)} once {_lines(answered)} {_were(answered)} answered")
             return _exit_status(stop)
         except NeardupClientError as exc:
             if not exc.retryable and not answered:
@@ -749,7 +750,7 @@ def _run_file(
             # (the server gone past --retries, or refusing every call from now on: what was answered, and
             # whether to run again, as on Ctrl-C)
             _say_failed(exc, args)
-            _say_how_far(args, f"stopped once {answered:,} lines were answered")
+            _say_how_far(args, f"stopped once {_lines(answered)} {_were(answered)} answered")
             return EXIT_FAILED
     # Every line answered (a stream the server ended with lines unanswered raised a retryable error above):
     # an output file holds this run's lines only, so none for an input of no lines (emptied on the first
@@ -757,23 +758,34 @@ def _run_file(
     out.write("")
     _say_versions(outcomes)
     if rejected:
-        print(f"neardup {args.command}: {rejected:,} of {answered:,} lines were rejected; their output lines "
-              "say why", file=sys.stderr)  # fmt: skip
+        why = "its output line says why" if rejected == 1 else "their output lines say why"
+        print(f"neardup {args.command}: {rejected:,} of {_lines(answered)} {_were(rejected)} rejected; {why}",
+              file=sys.stderr)  # fmt: skip
         return EXIT_REJECTED
     if not progress.live:  # (the bar shows the total; without it, the run's end would say nothing)
-        print(f"neardup {args.command}: {answered:,} lines answered, none rejected", file=sys.stderr)
+        print(f"neardup {args.command}: {_lines(answered)} answered, none rejected", file=sys.stderr)
     return EXIT_OK
 
 
 def _say_versions(outcomes: Counter[str | None]) -> None:
     """After an ingest: how many lines replaced another version stored under their id, and how many were
     stored as sent already. A file holding one id twice keeps only its later article, silently otherwise."""
-    if outcomes["replaced"]:
-        print(f"neardup ingest: {outcomes['replaced']:,} lines replaced the other version stored under their id "
+    if replaced := outcomes["replaced"]:
+        its = "its id" if replaced == 1 else "their id"
+        print(f"neardup ingest: {_lines(replaced)} replaced the other version stored under {its} "
               '(outcome "replaced"); that version is gone', file=sys.stderr)  # fmt: skip
-    if outcomes["unchanged"]:
-        print(f"neardup ingest: {outcomes['unchanged']:,} lines were stored as sent already, and stored nothing "
+    if unchanged := outcomes["unchanged"]:
+        print(f"neardup ingest: {_lines(unchanged)} {_were(unchanged)} stored as sent already, and stored nothing "
               '(outcome "unchanged")', file=sys.stderr)  # fmt: skip
+
+
+def _lines(count: int) -> str:
+    """A count of lines as the messages say it: "1 line", "0 lines", "12,000 lines"."""
+    return f"{count:,} line" if count == 1 else f"{count:,} lines"
+
+
+def _were(count: int) -> str:
+    return "was" if count == 1 else "were"
 
 
 def _say_how_far(args: argparse.Namespace, stopped: str) -> None:
@@ -817,7 +829,7 @@ class _progress:
             elapsed = self._bar.tasks[0].elapsed or 0.0
             self._bar.update(self._task, advance=1, rate=_rate(self._count, elapsed))
         elif self._plain and (now := self._clock()) >= self._next_line:
-            print(f"neardup {self._command}: {self._count:,} lines answered in {now - self._start:,.0f} s "
+            print(f"neardup {self._command}: {_lines(self._count)} answered in {now - self._start:,.0f} s "
                   f"({_rate(self._count, now - self._start)})", file=sys.stderr, flush=True)  # fmt: skip
             self._next_line = now + self._every
 

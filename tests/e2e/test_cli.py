@@ -92,13 +92,13 @@ def test_ingest_says_which_lines_replaced_an_article_under_their_id_and_which_we
                     "--no-progress")  # fmt: skip
     assert first.returncode == 0, first.stderr
     assert [json.loads(x)["outcome"] for x in first.stdout.splitlines()] == ["new", "replaced"]
-    assert "1 lines replaced the other version stored under their id" in first.stderr
+    assert "neardup ingest: 1 line replaced the other version stored under its id" in first.stderr
     again = neardup("ingest", str(tmp_path / "in.jsonl"), "--server", served.target, "--no-progress")
     assert [json.loads(x)["outcome"] for x in again.stdout.splitlines()] == ["replaced", "replaced"]
     last = neardup("ingest", str(write_jsonl(tmp_path / "last.jsonl", rows[1:])), "--server", served.target,
                    "--no-progress")  # fmt: skip
     assert [json.loads(x)["outcome"] for x in last.stdout.splitlines()] == ["unchanged"]
-    assert "1 lines were stored as sent already" in last.stderr and "replaced" not in last.stderr
+    assert "neardup ingest: 1 line was stored as sent already" in last.stderr and "replaced" not in last.stderr
 
 
 @pytest.mark.parametrize("command", ["ingest", "check"])
@@ -659,7 +659,7 @@ def test_ctrl_c_or_sigterm_ends_the_command_with_one_line_saying_how_far_it_got(
     run.send_signal(sig)
     stderr = run.communicate(timeout=60)[1]
     assert run.returncode == status, stderr
-    found = re.fullmatch(rf"neardup {command}: {stopped} once ([\d,]+) lines were answered\. .*\n", stderr)
+    found = re.fullmatch(rf"neardup {command}: {stopped} once ([\d,]+) (?:line was|lines were) answered\. .*\n", stderr)
     assert found, stderr
     assert int(found.group(1).replace(",", "")) == len(out.read_text().splitlines()) < 20_000
 
@@ -746,7 +746,9 @@ def test_ctrl_c_while_waiting_for_more_of_standard_input_exits_130(
         run.kill()
         run.stdin.close()
     assert run.returncode == 130, stderr
-    assert re.fullmatch(rf"neardup {command}: interrupted once \d+ lines were answered\. .*\n", stderr), stderr
+    assert re.fullmatch(rf"neardup {command}: interrupted once \d+ (?:line was|lines were) answered\. .*\n", stderr), (
+        stderr
+    )
 
 
 @pytest.mark.parametrize("command", ["ingest", "check"])
@@ -776,7 +778,9 @@ def test_a_server_gone_past_the_retries_ends_the_command_saying_how_far_it_got(c
         server.stop()
     assert run.returncode == 2, stderr
     assert "UNAVAILABLE" in stderr
-    found = re.fullmatch(r"neardup \w+: stopped once (\d+) lines were answered\. .*", stderr.splitlines()[-1])
+    found = re.fullmatch(
+        r"neardup \w+: stopped once (\d+) (?:line was|lines were) answered\. .*", stderr.splitlines()[-1]
+    )
     assert found, stderr
     assert int(found.group(1)) == len(out.read_text().splitlines())
 
