@@ -221,3 +221,46 @@ def test_an_id_written_with_a_decimal_point_or_an_exponent_is_refused_naming_its
         BadLine(None, f"line 2: id: a number with a decimal point or an exponent (read as 1.5) {said}"),
         Article("42", "c"),  # (a whole number: its digits, as before)
     ]
+
+
+ROWS = ({"id": "a", "body": "one"}, {"id": "b", "body": "two"})
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"[" + b",".join(json.dumps(r).encode() for r in ROWS) + b"]\n",
+         "in.json looks like a JSON array (its first line starts with '['); neardup reads JSON Lines: one object "
+         "per line (e.g. jq -c '.[]' in.json > converted.jsonl)"),
+        (b"\n" + json.dumps(list(ROWS), indent=2).encode(), "in.json looks like a JSON array"),
+        (json.dumps(ROWS[0], indent=2).encode() + b"\n",
+         "in.json looks like pretty-printed JSON (its first line is '{' alone); neardup reads JSON Lines: one "
+         "object per line (e.g. jq -c . in.json > converted.jsonl)"),
+        (jsonl(*ROWS).decode().encode("utf-16"),  # (with its byte order mark, as Windows tools save it)
+         "in.json looks like UTF-16 text, not UTF-8: neardup reads UTF-8 JSON Lines; convert it first "
+         "(iconv -f UTF-16 -t UTF-8 in.json > converted.jsonl)"),
+        (jsonl(*ROWS).decode().encode("utf-16-le"), "in.json looks like UTF-16LE text, not UTF-8"),
+        (jsonl(*ROWS).decode().encode("utf-16-be"), "in.json looks like UTF-16BE text, not UTF-8"),
+        (jsonl(*ROWS).decode().encode("utf-32"), "in.json looks like UTF-32 text, not UTF-8"),
+        (gzip.compress(jsonl(*ROWS).decode().encode("utf-16")), "in.json looks like UTF-16 text"),
+    ],
+)  # fmt: skip
+def test_an_input_that_is_evidently_not_jsonl_fails_at_its_first_line_saying_what_it_is(
+    tmp_path: Path, content: bytes, said: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (each of its lines was refused on its own, "not valid JSON" or "not UTF-8" a line, none saying why)
+    monkeypatch.chdir(tmp_path)
+    Path("in.json").write_bytes(content)
+    with pytest.raises(InputError) as refused:
+        next(read_numbered_articles(Path("in.json")))
+    assert said in str(refused.value)
+
+
+def test_a_json_lines_file_whose_first_line_is_an_object_is_read_as_before(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + jsonl(*ROWS) + b"[1]\n{\n")  # (later lines: each its own error)
+    lines = list(read_articles(path))
+    assert lines[:2] == [Article("a", "one"), Article("b", "two")]
+    assert lines[2:] == [BadLine(None, "line 3: expected a JSON object"),
+                         BadLine(None, "line 4: not valid JSON (Expecting property name enclosed in double quotes "
+                                       "at column 2)")]  # fmt: skip
