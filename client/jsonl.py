@@ -356,13 +356,15 @@ def _text(obj: dict[str, Any], key: str) -> str:
 
 def parse_time(value: Any) -> datetime | None:
     """ISO 8601; a time without an offset is taken as UTC, as the JSONL input is documented to be read (the
-    README's `neardup ingest`). Said here, with UTC attached, because Article refuses a naive datetime."""
+    README's `neardup ingest`). Said here, with UTC attached, because Article refuses a naive datetime. Its
+    "T" and "Z" may be lower case, as RFC 3339 allows (section 5.6, the note): fromisoformat takes "t" but
+    not "z", which refused "2026-04-01t08:00:00z"."""
     if value in (None, ""):
         return None
     if not isinstance(value, str):
         raise ValueError(f"published: expected an ISO 8601 string, got {type(value).__name__}")
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
     except ValueError:
         raise ValueError(f"published: {value!r} is not an ISO 8601 time (e.g. 2025-03-17T09:30:00Z)") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

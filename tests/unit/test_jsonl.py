@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import os
+import re
 import sys
 import threading
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from client import Article
-from client.jsonl import BadLine, InputError, read_articles, read_numbered_articles
+from client.jsonl import BadLine, InputError, parse_time, read_articles, read_numbered_articles
 
 
 def jsonl(*rows: Mapping[str, object]) -> bytes:
@@ -54,6 +55,22 @@ def test_a_published_time_without_an_offset_is_read_as_utc(tmp_path: Path) -> No
     path = tmp_path / "times.jsonl"
     path.write_bytes(jsonl({"id": "a", "body": "one", "published": "2026-03-17T09:00:00"}))
     assert list(read_articles(path)) == [Article("a", "one", published=datetime(2026, 3, 17, 9, tzinfo=UTC))]
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["2026-04-01T08:00:00Z", "2026-04-01t08:00:00z", "2026-04-01T08:00:00z", "2026-04-01t08:00:00Z",
+     "2026-04-01t08:00:00+00:00", "2026-04-01t10:00:00.000+02:00", "2026-04-01 08:00:00Z"],
+)  # fmt: skip
+def test_a_published_time_in_rfc_3339_is_read_with_its_t_and_z_in_either_case(written: str) -> None:
+    # (RFC 3339 section 5.6, the note: "T" and "Z" may be lower case; a lower-case "z" was refused)
+    assert parse_time(written) == datetime(2026, 4, 1, 8, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("written", ["2026-04-01T08:00:00ZZ", "2026-04-01T08:00:00+00:00Z", "z", "yesterday"])
+def test_a_published_time_that_is_not_iso_8601_is_refused_naming_it(written: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(f"published: {written!r} is not an ISO 8601 time")):
+        parse_time(written)
 
 
 def test_a_truncated_gzip_gives_its_whole_lines_then_says_where_it_ended(tmp_path: Path) -> None:
