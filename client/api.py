@@ -660,7 +660,7 @@ def _ended_early(unanswered: int) -> StreamEndedEarlyError:
     """The error of a stream whose answers ended without error while it was not done: the server, or a proxy
     on the way, ended it too early. Nothing says the articles left were stored, so they are sent again."""
     left = (
-        f"with {unanswered} articles unanswered"
+        f"with {unanswered:,} {'article' if unanswered == 1 else 'articles'} unanswered"
         if unanswered
         else "before the client had finished sending (its articles may not all have been sent)"
     )

@@ -32,6 +32,7 @@ from client.api import (
     MAX_BATCH_ARTICLES,
     MAX_DELETES_PER_CALL,
     MAX_MESSAGE_BYTES,
+    MAX_PAGE_SIZE,
     MAX_TIMEOUT,
     SERVICE_NAME,
     Article,
@@ -75,7 +76,10 @@ if TYPE_CHECKING:
 _HINTED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNIMPLEMENTED)  # codes of a server not reached as meant
 _CHECKS_IN_FLIGHT = 8
 DEFAULT_BATCH = 64  # articles per message: most of the per-message cost saved, answers still come often
-_GROUP_PAGE = 1000  # members per ListGroupMembers call: the most a server lists at once, so the fewest calls
+# The least --max-message-bytes: a request of an article whose title, source and url are at their 16 KiB limits,
+# with a body beside them. Below it (0, 100: a slip) every line was rejected unsent, the limit named only there.
+MIN_MESSAGE_BYTES = 64 << 10
+_GROUP_PAGE = MAX_PAGE_SIZE  # members per ListGroupMembers call: the most a server lists at once, so the fewest calls
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
@@ -324,10 +328,10 @@ def _whole_number(least: int, most: int | None = None) -> Callable[[str], int]:
 
 def _add_file_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
     """What ingest and check share: the input file, the output, and how to reach the server."""
-    cmd.add_argument("--max-message-bytes", type=int, default=MAX_MESSAGE_BYTES,
+    cmd.add_argument("--max-message-bytes", type=_whole_number(MIN_MESSAGE_BYTES), default=MAX_MESSAGE_BYTES,
                      help="answer an article that would make a bigger request as an error line instead of "
                           "sending it (the server's receive limit: 4 MiB, more if its --max-body-bytes "
-                          "was raised above 1.5 MiB; default %(default)s)")  # fmt: skip
+                          f"was raised above 1.5 MiB; at least {MIN_MESSAGE_BYTES}; default %(default)s)")  # fmt: skip
     cmd.add_argument(
         "file",
         type=Path,
@@ -355,8 +359,11 @@ def _add_group(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) 
         "group", help="print the stored copies of an article's story as JSON, original first (exit 1 if absent)"
     )
     group.add_argument("id", help="any stored article of the group")
-    group.add_argument("--page-size", type=int, default=_GROUP_PAGE,
-                       help="members per call; all are printed (default %(default)s, the server's most)")  # fmt: skip
+    # (refused here, naming the flag: the client's refusal named the request's page_size, and its range and
+    # default, 0 for the server's 100, are not the flag's)
+    group.add_argument("--page-size", type=_whole_number(1, MAX_PAGE_SIZE), default=_GROUP_PAGE,
+                       help=f"members per call, from 1 to {MAX_PAGE_SIZE} (the most the server lists a call); all "
+                            "are printed (default %(default)s)")  # fmt: skip
     add_connection_flags(group, env)
     group.set_defaults(run=_group)
 
@@ -636,7 +643,8 @@ def _answers_now(args: argparse.Namespace) -> bool:
 
 def _say_retrying(error: NeardupClientError, unanswered: int, wait: float) -> None:
     # (a failed stream, or an article the server could not store just now: both are sent again)
-    print(f"neardup: {error}; resending {unanswered} unanswered article(s) in {wait:.1f}s", file=sys.stderr)
+    articles = "1 unanswered article" if unanswered == 1 else f"{unanswered:,} unanswered articles"
+    print(f"neardup: {error}; resending {articles} in {wait:.1f}s", file=sys.stderr)
 
 
 def _say_retrying_check(error: NeardupClientError, _: int, wait: float) -> None:
@@ -655,20 +663,43 @@ def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         _connect(args, max_message_bytes=args.max_message_bytes) as client,
     ):
         _wait_ready(client, args)
+        ended: list[NeardupClientError] = []  # the error that ended the run, once one has
 
         def check_one(item: Article | BadLine) -> Verdict | ArticleFailure | BadLine:
             if isinstance(item, BadLine):
                 return item  # (in the same queue as the checks: a live feed's bad line is answered as it comes)
+            if ended:  # (the checks queued behind it would be refused the same way: not sent)
+                raise ended[0]
             try:
                 return client.check(item, evidence=args.evidence, retry=retry, on_retry=_say_retrying_check)
             except NeardupClientError as exc:
-                if exc.retryable:
-                    raise
-                return ArticleFailure(item.id, exc)
+                if _the_articles_own(exc):
+                    return ArticleFailure(item.id, exc)
+                ended.append(exc)
+                raise
 
         return _run_file(
             args, out, lines, lambda items: ordered_map(pool, check_one, items, 4 * _CHECKS_IN_FLIGHT, lines.ready)
         )
+
+
+# The codes of a check refused for its article's own sake, answered in its line as ingest's stream answers an
+# article it refuses: the article is invalid, too big for a message, or the server failed on it (a fault
+# logged there). Any other failure is the run's, and ends it as a failed stream ends ingest (exit 2, an
+# earlier --output left as it was if no line was answered): a token refused (UNAUTHENTICATED,
+# PERMISSION_DENIED), a store that must not or cannot be used (FAILED_PRECONDITION, DATA_LOSS), a server
+# without CheckArticle (UNIMPLEMENTED), and the server gone past --retries (UNAVAILABLE and the others
+# retried): each would fail every line after it the same way, a million refused calls for a million lines.
+# DEADLINE_EXCEEDED too: a check takes milliseconds, so one unanswered in the client's 30 s is a server not
+# answering, not the line; ingest, whose streams have no deadline, stops the same way for a server that stops
+# answering (keepalive fails the stream, UNAVAILABLE, past its retries).
+_THE_ARTICLES_OWN = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.INTERNAL)
+
+
+def _the_articles_own(error: NeardupClientError) -> bool:
+    if error.code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        return not error.retryable  # (a message over a size limit: this article's size; else the server is full)
+    return error.code in _THE_ARTICLES_OWN
 
 
 @contextmanager
@@ -712,14 +743,15 @@ def _run_file(
                 outcomes[outcome.outcome if isinstance(outcome, Verdict) else None] += 1
                 progress.advance()
         except KeyboardInterrupt as stop:  # (Ctrl-C, or SIGTERM: _Terminated)
-            _say_how_far(args, f"{_stopped(stop)} once {answered:,} lines were answered")
+            _say_how_far(args, f"{_stopped(stop)} once {_lines(answered)} {_were(answered)} answered")
             return _exit_status(stop)
         except NeardupClientError as exc:
-            if not exc.retryable:
-                raise
-            # (the server gone past --retries: what was answered, and whether to run again, as on Ctrl-C)
+            if not exc.retryable and not answered:
+                raise  # (the run could not start: a token refused, say; main says why)
+            # (the server gone past --retries, or refusing every call from now on: what was answered, and
+            # whether to run again, as on Ctrl-C)
             _say_failed(exc, args)
-            _say_how_far(args, f"stopped once {answered:,} lines were answered")
+            _say_how_far(args, f"stopped once {_lines(answered)} {_were(answered)} answered")
             return EXIT_FAILED
     # Every line answered (a stream the server ended with lines unanswered raised a retryable error above):
     # an output file holds this run's lines only, so none for an input of no lines (emptied on the first
@@ -727,23 +759,34 @@ def _run_file(
     out.write("")
     _say_versions(outcomes)
     if rejected:
-        print(f"neardup {args.command}: {rejected:,} of {answered:,} lines were rejected; their output lines "
-              "say why", file=sys.stderr)  # fmt: skip
+        why = "its output line says why" if rejected == 1 else "their output lines say why"
+        print(f"neardup {args.command}: {rejected:,} of {_lines(answered)} {_were(rejected)} rejected; {why}",
+              file=sys.stderr)  # fmt: skip
         return EXIT_REJECTED
     if not progress.live:  # (the bar shows the total; without it, the run's end would say nothing)
-        print(f"neardup {args.command}: {answered:,} lines answered, none rejected", file=sys.stderr)
+        print(f"neardup {args.command}: {_lines(answered)} answered, none rejected", file=sys.stderr)
     return EXIT_OK
 
 
 def _say_versions(outcomes: Counter[str | None]) -> None:
     """After an ingest: how many lines replaced another version stored under their id, and how many were
     stored as sent already. A file holding one id twice keeps only its later article, silently otherwise."""
-    if outcomes["replaced"]:
-        print(f"neardup ingest: {outcomes['replaced']:,} lines replaced the other version stored under their id "
+    if replaced := outcomes["replaced"]:
+        its = "its id" if replaced == 1 else "their id"
+        print(f"neardup ingest: {_lines(replaced)} replaced the other version stored under {its} "
               '(outcome "replaced"); that version is gone', file=sys.stderr)  # fmt: skip
-    if outcomes["unchanged"]:
-        print(f"neardup ingest: {outcomes['unchanged']:,} lines were stored as sent already, and stored nothing "
+    if unchanged := outcomes["unchanged"]:
+        print(f"neardup ingest: {_lines(unchanged)} {_were(unchanged)} stored as sent already, and stored nothing "
               '(outcome "unchanged")', file=sys.stderr)  # fmt: skip
+
+
+def _lines(count: int) -> str:
+    """A count of lines as the messages say it: "1 line", "0 lines", "12,000 lines"."""
+    return f"{count:,} line" if count == 1 else f"{count:,} lines"
+
+
+def _were(count: int) -> str:
+    return "was" if count == 1 else "were"
 
 
 def _say_how_far(args: argparse.Namespace, stopped: str) -> None:
@@ -787,7 +830,7 @@ class _progress:
             elapsed = self._bar.tasks[0].elapsed or 0.0
             self._bar.update(self._task, advance=1, rate=_rate(self._count, elapsed))
         elif self._plain and (now := self._clock()) >= self._next_line:
-            print(f"neardup {self._command}: {self._count:,} lines answered in {now - self._start:,.0f} s "
+            print(f"neardup {self._command}: {_lines(self._count)} answered in {now - self._start:,.0f} s "
                   f"({_rate(self._count, now - self._start)})", file=sys.stderr, flush=True)  # fmt: skip
             self._next_line = now + self._every
 

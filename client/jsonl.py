@@ -7,6 +7,7 @@ import io
 import json
 import os
 import select
+import shlex
 import stat
 import sys
 import zlib
@@ -235,15 +236,52 @@ def _articles(
     stream: AbstractContextManager[Iterable[bytes]], path: Path, unread: Callable[[str, int], None] | None
 ) -> Iterator[tuple[int, Article | BadLine]]:
     number = 0
+    name = "standard input" if path == STDIN else str(path)
+    first = True
     with stream as lines:
         try:
             for number, raw in enumerate(lines, start=1):
                 if raw.strip():
+                    if first:
+                        _refuse_other_formats(raw, name, "" if path == STDIN else f" {shlex.quote(str(path))}")
+                        first = False
                     yield number, parse_line(raw, number, unread)
         except (OSError, EOFError, zlib.error) as exc:  # (gzip.BadGzipFile is an OSError)
-            name = "standard input" if path == STDIN else str(path)
             where = f" after line {number}" if number else ""
             raise InputError(f"cannot read {name}{where}: {exc}") from None
+
+
+# Byte order marks, longest first (UTF-32LE's begins with UTF-16LE's). iconv reads the order from the mark.
+_WIDE_MARKS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
+               (b"\xfe\xff", "UTF-16"))  # fmt: skip
+
+
+def _refuse_other_formats(first: bytes, name: str, arg: str) -> None:
+    """InputError, before any line is answered, if the first non-blank line shows the input is no UTF-8 JSON
+    Lines at all: UTF-16 or UTF-32 text (a byte order mark, or NUL bytes), a JSON array, or pretty-printed
+    JSON. Each of its lines was refused on its own, one error line each, none saying why. `arg`: the input
+    as a command's argument, with its space before it ("" for standard input, which the commands read too)."""
+    if encoding := _wide_encoding(first):
+        raise InputError(f"{name} looks like {encoding} text, not UTF-8: neardup reads UTF-8 JSON Lines; convert it "
+                         f"first (iconv -f {encoding} -t UTF-8{arg} > converted.jsonl)")  # fmt: skip
+    line = first.removeprefix(b"\xef\xbb\xbf").strip()  # (a UTF-8 byte order mark is read past)
+    if line.startswith(b"["):
+        raise InputError(f"{name} looks like a JSON array (its first line starts with '['); neardup reads JSON "
+                         f"Lines: one object per line (e.g. jq -c '.[]'{arg} > converted.jsonl)")  # fmt: skip
+    if line == b"{":
+        raise InputError(f"{name} looks like pretty-printed JSON (its first line is '{{' alone); neardup reads "
+                         f"JSON Lines: one object per line (e.g. jq -c .{arg} > converted.jsonl)")  # fmt: skip
+
+
+def _wide_encoding(line: bytes) -> str | None:
+    """UTF-16 or UTF-32, with its byte order, if the line starts with its byte order mark or holds NUL bytes
+    (which UTF-8 text does not, and UTF-16 puts beside every ASCII character); None otherwise."""
+    for mark, encoding in _WIDE_MARKS:
+        if line.startswith(mark):
+            return encoding
+    if b"\x00" not in line:
+        return None
+    return "UTF-16BE" if line.startswith(b"\x00") else "UTF-16LE"
 
 
 def parse_line(raw: bytes, number: int, unread: Callable[[str, int], None] | None = None) -> Article | BadLine:
@@ -318,13 +356,15 @@ def _text(obj: dict[str, Any], key: str) -> str:
 
 def parse_time(value: Any) -> datetime | None:
     """ISO 8601; a time without an offset is taken as UTC, as the JSONL input is documented to be read (the
-    README's `neardup ingest`). Said here, with UTC attached, because Article refuses a naive datetime."""
+    README's `neardup ingest`). Said here, with UTC attached, because Article refuses a naive datetime. Its
+    "T" and "Z" may be lower case, as RFC 3339 allows (section 5.6, the note): fromisoformat takes "t" but
+    not "z", which refused "2026-04-01t08:00:00z"."""
     if value in (None, ""):
         return None
     if not isinstance(value, str):
         raise ValueError(f"published: expected an ISO 8601 string, got {type(value).__name__}")
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
     except ValueError:
         raise ValueError(f"published: {value!r} is not an ISO 8601 time (e.g. 2025-03-17T09:30:00Z)") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -324,7 +324,7 @@ class Detector:
         if size > self.max_body_bytes:
             raise InvalidArgument(
                 "article.body",
-                f"is {size} bytes, over the server's limit of {self.max_body_bytes} bytes (--max-body-bytes)",
+                f"is {size:,} bytes, over the server's limit of {self.max_body_bytes:,} bytes (--max-body-bytes)",
             )
 
 

@@ -22,7 +22,9 @@ import redis
 import service
 from benchmarks.loopback import free_port, redis_server, wait_for
 from client import Article
-from client.api import DEFAULT_PORT, SERVICE_NAME
+from client.api import DEFAULT_PORT, SERVICE_NAME, NeardupClient
+from client.errors import UnauthenticatedError
+from tests import support
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
 from tests.support import ServerProcess
 
@@ -90,13 +92,13 @@ def test_ingest_says_which_lines_replaced_an_article_under_their_id_and_which_we
                     "--no-progress")  # fmt: skip
     assert first.returncode == 0, first.stderr
     assert [json.loads(x)["outcome"] for x in first.stdout.splitlines()] == ["new", "replaced"]
-    assert "1 lines replaced the other version stored under their id" in first.stderr
+    assert "neardup ingest: 1 line replaced the other version stored under its id" in first.stderr
     again = neardup("ingest", str(tmp_path / "in.jsonl"), "--server", served.target, "--no-progress")
     assert [json.loads(x)["outcome"] for x in again.stdout.splitlines()] == ["replaced", "replaced"]
     last = neardup("ingest", str(write_jsonl(tmp_path / "last.jsonl", rows[1:])), "--server", served.target,
                    "--no-progress")  # fmt: skip
     assert [json.loads(x)["outcome"] for x in last.stdout.splitlines()] == ["unchanged"]
-    assert "1 lines were stored as sent already" in last.stderr and "replaced" not in last.stderr
+    assert "neardup ingest: 1 line was stored as sent already" in last.stderr and "replaced" not in last.stderr
 
 
 @pytest.mark.parametrize("command", ["ingest", "check"])
@@ -249,6 +251,69 @@ def test_a_run_that_cannot_start_leaves_an_earlier_output_file_as_it_was(tmp_pat
         assert out.read_text() == ""
     finally:
         server.stop()
+
+
+def test_check_with_a_token_refused_stops_at_once_as_ingest_does_leaving_the_output(tmp_path: Path) -> None:
+    """A refused token failed each check on its own: one UNAUTHENTICATED error line per input line, a refused
+    call each (a million for a million lines), the earlier output replaced, exit 1 "lines were rejected"."""
+    (tmp_path / "token").write_text("right-token\n")
+    (tmp_path / "wrong").write_text("wrong-token\n")
+    metrics_port = free_port()
+    server = ServerProcess(tmp_path / "data", "--auth-token-file", str(tmp_path / "token"),
+                           "--metrics-port", str(metrics_port)).start()  # fmt: skip
+    rows: list[dict[str, object] | str] = [{"id": f"q{n}", "body": f"query {n} about the harbour"} for n in range(300)]
+    articles, out = write_jsonl(tmp_path / "in.jsonl", rows), tmp_path / "out.jsonl"
+    try:
+        out.write_text("earlier results\n")
+        refused = neardup("check", str(articles), "--server", server.target, "--token-file", str(tmp_path / "wrong"),
+                          "--output", str(out), "--no-progress")  # fmt: skip
+        calls = support.scrape(metrics_port)
+    finally:
+        server.stop()
+    assert refused.returncode == 2, refused.stderr
+    assert "UNAUTHENTICATED" in refused.stderr and "rejected" not in refused.stderr, refused.stderr
+    assert len(refused.stderr.splitlines()) == 1, refused.stderr
+    assert out.read_text() == "earlier results\n"
+    check = (("code", "UNAUTHENTICATED"), ("method", "neardup.v1.NearDuplicateService/CheckArticle"))
+    assert 1 <= calls[("neardup_rpc_calls_total", check)] <= 40  # (those in flight, not one per line)
+
+
+def test_check_whose_token_is_rotated_out_mid_run_stops_saying_how_far_it_got(tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    token.write_text("first-token\n")
+    (tmp_path / "mine").write_text("first-token\n")
+    server = ServerProcess(tmp_path / "data", "--auth-token-file", str(token)).start()
+    out = tmp_path / "out.jsonl"
+    run = subprocess.Popen([sys.executable, "-m", "client.cli", "check", "-", "--server", server.target,
+                            "--token-file", str(tmp_path / "mine"), "--no-progress", "--output", str(out)],
+                           stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert run.stdin is not None and run.stderr is not None
+    try:
+        run.stdin.write("".join(json.dumps(r) + "\n" for r in ROWS[:2]))
+        run.stdin.flush()  # (then the feed pauses, open)
+        _wait_for_lines(out, 2)
+        token.write_text("the-rotated-token\n")  # (the server reads it again within a second)
+        with NeardupClient(server.target, token="first-token") as old:
+            wait_for(lambda: _refused(old), timeout=30, what="the server to refuse the old token")
+        run.stdin.write("".join(json.dumps(r) + "\n" for r in ROWS[6:9]))
+        run.stdin.close()
+        stderr = run.stderr.read()
+        run.wait(timeout=60)
+    finally:
+        run.kill()
+        server.stop()
+    assert run.returncode == 2, stderr
+    assert "UNAUTHENTICATED" in stderr and "rejected" not in stderr, stderr
+    assert stderr.splitlines()[-1] == "neardup check: stopped once 2 lines were answered. Nothing was stored"
+    assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["wire", "copy"]
+
+
+def _refused(client: NeardupClient) -> bool:
+    try:
+        client.stats()
+    except UnauthenticatedError:
+        return True
+    return False
 
 
 def test_a_reader_that_leaves_early_ends_the_command_quietly_as_sigpipe_would(
@@ -594,7 +659,7 @@ def test_ctrl_c_or_sigterm_ends_the_command_with_one_line_saying_how_far_it_got(
     run.send_signal(sig)
     stderr = run.communicate(timeout=60)[1]
     assert run.returncode == status, stderr
-    found = re.fullmatch(rf"neardup {command}: {stopped} once ([\d,]+) lines were answered\. .*\n", stderr)
+    found = re.fullmatch(rf"neardup {command}: {stopped} once ([\d,]+) (?:line was|lines were) answered\. .*\n", stderr)
     assert found, stderr
     assert int(found.group(1).replace(",", "")) == len(out.read_text().splitlines()) < 20_000
 
@@ -681,7 +746,9 @@ def test_ctrl_c_while_waiting_for_more_of_standard_input_exits_130(
         run.kill()
         run.stdin.close()
     assert run.returncode == 130, stderr
-    assert re.fullmatch(rf"neardup {command}: interrupted once \d+ lines were answered\. .*\n", stderr), stderr
+    assert re.fullmatch(rf"neardup {command}: interrupted once \d+ (?:line was|lines were) answered\. .*\n", stderr), (
+        stderr
+    )
 
 
 @pytest.mark.parametrize("command", ["ingest", "check"])
@@ -711,7 +778,9 @@ def test_a_server_gone_past_the_retries_ends_the_command_saying_how_far_it_got(c
         server.stop()
     assert run.returncode == 2, stderr
     assert "UNAVAILABLE" in stderr
-    found = re.fullmatch(r"neardup \w+: stopped once (\d+) lines were answered\. .*", stderr.splitlines()[-1])
+    found = re.fullmatch(
+        r"neardup \w+: stopped once (\d+) (?:line was|lines were) answered\. .*", stderr.splitlines()[-1]
+    )
     assert found, stderr
     assert int(found.group(1)) == len(out.read_text().splitlines())
 

@@ -368,7 +368,10 @@ def test_calls_without_a_deadline_work(server: tuple[RunningServer, NeardupClien
 def test_body_over_the_limit_is_rejected_and_nothing_changes(tmp_path: Path) -> None:
     with in_process_server(tmp_path, max_body_bytes=2000) as (_, client):
         client.index(Article("wire", WIRE[:1500]))
-        with pytest.raises(InvalidArgumentError, match=r"article.body: is \d+ bytes, over the server's limit of 2000"):
+        with pytest.raises(
+            InvalidArgumentError,
+            match=r"article.body: is \d{1,3}(,\d{3})+ bytes, over the server's limit of 2,000 bytes",
+        ):
             client.index(Article("wire", WIRE))
         assert client.get("wire").article.body == WIRE[:1500]
         assert client.stats().articles == 1

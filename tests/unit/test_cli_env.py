@@ -61,3 +61,34 @@ def test_health_refuses_a_timeout_a_call_cannot_take_saying_what_to_give(
     err = capsys.readouterr().err
     assert "--timeout" in err and said in err and "None" not in err, err
     assert _parser({}).parse_args(["health", "--timeout", "0.5"]).timeout == 0.5
+
+
+@pytest.mark.parametrize(("given", "said"), [("-1", "-1 is out of range: give from 1 to 1000"),
+                                             ("0", "0 is out of range: give from 1 to 1000"),
+                                             ("1001", "1001 is out of range: give from 1 to 1000"),
+                                             ("many", "'many' is not a whole number")])  # fmt: skip
+def test_group_refuses_a_page_size_out_of_the_servers_range_naming_the_flag(
+    given: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (-1 was sent to the client, whose refusal named the request's page_size and its default, "0 (the server's
+    # default, 100)": neither the flag nor its default, 1000)
+    with pytest.raises(SystemExit) as stopped:
+        main(["group", "x", "--page-size", given], env={})
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --page-size: {said}" in err and "page_size" not in err, err
+    assert _parser({}).parse_args(["group", "x", "--page-size", "1000"]).page_size == 1000
+    assert _parser({}).parse_args(["group", "x"]).page_size == 1000
+
+
+@pytest.mark.parametrize("command", ["ingest", "check"])
+@pytest.mark.parametrize("given", ["0", "100", "65535", "-1"])
+def test_a_max_message_bytes_no_article_fits_in_is_refused_naming_the_flag(
+    command: str, given: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (it was taken, and every line was then rejected unsent, one error line each)
+    with pytest.raises(SystemExit) as stopped:
+        main([command, "in.jsonl", "--max-message-bytes", given], env={})
+    assert stopped.value.code == 2
+    assert f"argument --max-message-bytes: {given} is out of range: give 65536 or more" in capsys.readouterr().err
+    assert _parser({}).parse_args([command, "in.jsonl", "--max-message-bytes", "65536"]).max_message_bytes == 65536

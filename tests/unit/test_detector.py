@@ -144,7 +144,7 @@ def test_ids_with_inner_spaces_and_any_letters_are_accepted(detector: Detector, 
 
 
 def test_body_limit_message_says_how_to_change_it(detector: Detector) -> None:
-    with pytest.raises(InvalidArgument, match="over the server's limit of 10000 bytes"):
+    with pytest.raises(InvalidArgument, match="over the server's limit of 10,000 bytes"):
         detector.prepare(Article("a", "word " * 3000, published=datetime.now(UTC)))
 
 

@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import os
+import re
 import sys
 import threading
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from client import Article
-from client.jsonl import BadLine, InputError, read_articles, read_numbered_articles
+from client.jsonl import BadLine, InputError, parse_time, read_articles, read_numbered_articles
 
 
 def jsonl(*rows: Mapping[str, object]) -> bytes:
@@ -54,6 +55,22 @@ def test_a_published_time_without_an_offset_is_read_as_utc(tmp_path: Path) -> No
     path = tmp_path / "times.jsonl"
     path.write_bytes(jsonl({"id": "a", "body": "one", "published": "2026-03-17T09:00:00"}))
     assert list(read_articles(path)) == [Article("a", "one", published=datetime(2026, 3, 17, 9, tzinfo=UTC))]
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["2026-04-01T08:00:00Z", "2026-04-01t08:00:00z", "2026-04-01T08:00:00z", "2026-04-01t08:00:00Z",
+     "2026-04-01t08:00:00+00:00", "2026-04-01t10:00:00.000+02:00", "2026-04-01 08:00:00Z"],
+)  # fmt: skip
+def test_a_published_time_in_rfc_3339_is_read_with_its_t_and_z_in_either_case(written: str) -> None:
+    # (RFC 3339 section 5.6, the note: "T" and "Z" may be lower case; a lower-case "z" was refused)
+    assert parse_time(written) == datetime(2026, 4, 1, 8, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("written", ["2026-04-01T08:00:00ZZ", "2026-04-01T08:00:00+00:00Z", "z", "yesterday"])
+def test_a_published_time_that_is_not_iso_8601_is_refused_naming_it(written: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(f"published: {written!r} is not an ISO 8601 time")):
+        parse_time(written)
 
 
 def test_a_truncated_gzip_gives_its_whole_lines_then_says_where_it_ended(tmp_path: Path) -> None:
@@ -221,3 +238,46 @@ def test_an_id_written_with_a_decimal_point_or_an_exponent_is_refused_naming_its
         BadLine(None, f"line 2: id: a number with a decimal point or an exponent (read as 1.5) {said}"),
         Article("42", "c"),  # (a whole number: its digits, as before)
     ]
+
+
+ROWS = ({"id": "a", "body": "one"}, {"id": "b", "body": "two"})
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"[" + b",".join(json.dumps(r).encode() for r in ROWS) + b"]\n",
+         "in.json looks like a JSON array (its first line starts with '['); neardup reads JSON Lines: one object "
+         "per line (e.g. jq -c '.[]' in.json > converted.jsonl)"),
+        (b"\n" + json.dumps(list(ROWS), indent=2).encode(), "in.json looks like a JSON array"),
+        (json.dumps(ROWS[0], indent=2).encode() + b"\n",
+         "in.json looks like pretty-printed JSON (its first line is '{' alone); neardup reads JSON Lines: one "
+         "object per line (e.g. jq -c . in.json > converted.jsonl)"),
+        (jsonl(*ROWS).decode().encode("utf-16"),  # (with its byte order mark, as Windows tools save it)
+         "in.json looks like UTF-16 text, not UTF-8: neardup reads UTF-8 JSON Lines; convert it first "
+         "(iconv -f UTF-16 -t UTF-8 in.json > converted.jsonl)"),
+        (jsonl(*ROWS).decode().encode("utf-16-le"), "in.json looks like UTF-16LE text, not UTF-8"),
+        (jsonl(*ROWS).decode().encode("utf-16-be"), "in.json looks like UTF-16BE text, not UTF-8"),
+        (jsonl(*ROWS).decode().encode("utf-32"), "in.json looks like UTF-32 text, not UTF-8"),
+        (gzip.compress(jsonl(*ROWS).decode().encode("utf-16")), "in.json looks like UTF-16 text"),
+    ],
+)  # fmt: skip
+def test_an_input_that_is_evidently_not_jsonl_fails_at_its_first_line_saying_what_it_is(
+    tmp_path: Path, content: bytes, said: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (each of its lines was refused on its own, "not valid JSON" or "not UTF-8" a line, none saying why)
+    monkeypatch.chdir(tmp_path)
+    Path("in.json").write_bytes(content)
+    with pytest.raises(InputError) as refused:
+        next(read_numbered_articles(Path("in.json")))
+    assert said in str(refused.value)
+
+
+def test_a_json_lines_file_whose_first_line_is_an_object_is_read_as_before(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + jsonl(*ROWS) + b"[1]\n{\n")  # (later lines: each its own error)
+    lines = list(read_articles(path))
+    assert lines[:2] == [Article("a", "one"), Article("b", "two")]
+    assert lines[2:] == [BadLine(None, "line 3: expected a JSON object"),
+                         BadLine(None, "line 4: not valid JSON (Expecting property name enclosed in double quotes "
+                                       "at column 2)")]  # fmt: skip
