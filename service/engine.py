@@ -324,11 +324,12 @@ class Engine:
             return Verdict(article.id, tuple(matches), existing.duplicate_of, IndexOutcome.UNCHANGED), job.prepared
         if existing:  # same id, new text or description (a corrected title, date): the new version replaces the old
             self._remove(tx, existing)
+        arrival = existing.arrival if existing else None  # (a new version keeps its place: `_root_for`)
         matches, indexed, candidates = self._matches(tx, job.prepared, job.evidence)
         roots = self._roots_of(tx, matches)
-        root = self._root_for(tx, job.prepared, roots)
+        root = self._root_for(tx, job.prepared, roots, arrival)
         tx.regroup(roots, root)
-        tx.insert(indexed, datetime.now(UTC), root)
+        tx.insert(indexed, datetime.now(UTC), root, arrival)
         self.detector.remember(indexed)
         if not existing:
             self._count_groups(tx, indexed, matches, candidates)
@@ -416,7 +417,7 @@ class Engine:
         roots = self._roots_of(tx, matches)
         if existing:  # a new version: indexed, its old one is removed first, handing on a group it was the original of
             roots = _handed_on(tx, roots, existing.article.id)
-        root = self._root_for(tx, prepared, roots)
+        root = self._root_for(tx, prepared, roots, existing.arrival if existing else None)
         return Verdict(prepared.article.id, tuple(matches), None if root == prepared.article.id else root)
 
     def get(self, article_id: str) -> StoredArticle:
@@ -438,7 +439,7 @@ class Engine:
         token = ""
         if len(members) > len(shown):  # (so this page is full)
             last = shown[-1]
-            token = paging.token_after(article_id, order_key(_us(last.published), last.seq))
+            token = paging.token_after(article_id, order_key(_us(last.published), last.arrival))
         return GroupPage(stored.group_root, total, shown, token)
 
     def delete(self, article_id: str) -> None:
@@ -584,15 +585,18 @@ class Engine:
                 roots.add(stored.group_root)
         return roots
 
-    def _root_for(self, tx: Transaction, prepared: PreparedArticle, roots: set[str]) -> str:
-        """The earliest-published article among the new one and the groups it joins."""
+    def _root_for(self, tx: Transaction, prepared: PreparedArticle, roots: set[str], arrival: int | None) -> str:
+        """The earliest-published article among the new one and the groups it joins. `arrival`: a new version's,
+        its id's first (`Transaction.insert`): it keeps that place among equal publication times, so a wire
+        service's correction of its own story stays the original of its copies; None for a new id, which
+        arrives last among equals."""
         a = prepared.article
-        best_id, best_key = a.id, order_key(_us(a.published), 1 << 62)  # arrives last among equals
+        best_id, best_key = a.id, order_key(_us(a.published), 1 << 62 if arrival is None else arrival)
         for root in roots:
             stored = tx.get(root)
             if stored is None:
                 continue
-            key = order_key(_us(stored.article.published), stored.seq)
+            key = order_key(_us(stored.article.published), stored.arrival)
             if key < best_key:
                 best_id, best_key = root, key
         return best_id

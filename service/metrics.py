@@ -190,8 +190,10 @@ class _CountingTransaction:
         self._tx = tx
         self.inserted = 0
 
-    def insert(self, prepared: PreparedArticle, indexed_at: datetime, group_root: str) -> None:
-        self._tx.insert(prepared, indexed_at, group_root)
+    def insert(
+        self, prepared: PreparedArticle, indexed_at: datetime, group_root: str, arrival: int | None = None
+    ) -> None:
+        self._tx.insert(prepared, indexed_at, group_root, arrival)
         self.inserted += 1
 
     def insert_new(self, articles: Sequence[PreparedArticle], indexed_at: datetime) -> None:

@@ -93,8 +93,11 @@ class StoredArticle:
     article: Article
     fingerprint: Fingerprint
     indexed_at: datetime
-    seq: int  # insertion order; breaks ties between equal publication times
+    seq: int  # insertion order: each version of an id is a new row (the index snapshot's replay relies on it)
     group_root: str  # earliest-published member of the article's group (itself if alone)
+    # Its place among equal publication times (service/storage.py, order_key): the seq of its id's first version,
+    # which a new version keeps, so a corrected original stays the original unless its date moves.
+    arrival: int
 
     @property
     def duplicate_of(self) -> str | None:
@@ -111,7 +114,7 @@ class GroupMember:
     url: str
     published: datetime | None
     indexed_at: datetime
-    seq: int  # arrival order (service/storage.py, order_key)
+    arrival: int  # StoredArticle.arrival: its place among equal publication times (service/storage.py, order_key)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ Layout (prefix `nd:`; see docs/redis.md for the reasoning):
                                  4*num_perm bytes), h (shingles, uint32 bytes), b (body), r (group root)
     nd:b:<band>:<hex>    set     LSH bucket: ids whose signature has these rows in this band
     nd:go:<root>         zset    the group whose earliest article is <root>: one `group_entry` per member
-                                 (publication time, arrival number, id), all at score 0, so in listing order
+                                 (publication time, arrival, id), all at score 0, so in listing order
     nd:ids:<0..15>       set     all ids, sharded over 16 keys (count, audit)
     nd:seq               counter arrival order, in commit order (ties between equal publication times)
     nd:lock              string  the writer lease (token, PX expiry; "+" after the token once its commit ran)
@@ -253,15 +253,15 @@ LEGACY_GROUPS = b"nd:g:*"  # layout 1: a group as a plain set of ids (`RedisStor
 _UNKNOWN_PUBLISHED = (1 << 64) - 1  # past any time shifted by 2^63 (protobuf's last, year 9999: 2^63 + 2.5e17 µs)
 
 
-def group_entry(published_us: int | None, seq: int, article_id: str) -> bytes:
+def group_entry(published_us: int | None, arrival: int, article_id: str) -> bytes:
     """An article as its group's sorted set holds it. Every score is 0, so the set is ordered by these bytes,
     which are `order_key`'s order: the publication time shifted to unsigned (unknown: last), then the arrival
-    number, both big-endian, then the id."""
-    return _order_prefix(published_us, seq) + article_id.encode()
+    (StoredArticle.arrival), both big-endian, then the id."""
+    return _order_prefix(published_us, arrival) + article_id.encode()
 
 
-def _order_prefix(published_us: int | None, seq: int) -> bytes:
-    return struct.pack(">QQ", _UNKNOWN_PUBLISHED if published_us is None else published_us + (1 << 63), seq)
+def _order_prefix(published_us: int | None, arrival: int) -> bytes:
+    return struct.pack(">QQ", _UNKNOWN_PUBLISHED if published_us is None else published_us + (1 << 63), arrival)
 
 
 def entry_id(entry: bytes) -> str:
@@ -269,16 +269,17 @@ def entry_id(entry: bytes) -> str:
 
 
 def _entry_of(stored: StoredArticle) -> bytes:
-    return group_entry(_us(stored.article.published), stored.seq, stored.article.id)
+    return group_entry(_us(stored.article.published), stored.arrival, stored.article.id)
 
 
 def _first_after(after: OrderKey | None) -> bytes:
-    """The least entry bytes that sort after `after` (seq is unique: from the next seq on); b"" before all."""
+    """The least entry bytes that sort after `after` (no two stored articles have one arrival: from the next
+    one on); b"" before all."""
     if after is None:
         return b""
-    unknown, published_us, seq = after
-    # (A token's numbers are only known to be int64s: one below every seq starts at that time's first entry.)
-    return _order_prefix(None if unknown else published_us, max(seq + 1, 0))
+    unknown, published_us, arrival = after
+    # (A token's numbers are only known to be int64s: one below every arrival starts at that time's first entry.)
+    return _order_prefix(None if unknown else published_us, max(arrival + 1, 0))
 
 
 SHINGLE_GROUP_SHARDS = 16
@@ -677,7 +678,7 @@ class RedisStore:
         commands: list[Command] = []
         for key, found in zip(keys, members, strict=True):
             described = [(m.decode(), json.loads(meta)) for m in found if (meta := metas[m.decode()]) is not None]
-            entries = sorted(group_entry(meta["p"], int(meta["q"]), aid) for aid, meta in described)
+            entries = sorted(group_entry(meta["p"], _arrival(meta), aid) for aid, meta in described)
             target = group_key(key.removeprefix(LEGACY_GROUPS[:-1]).decode())
             commands += _zadds(target, entries)
             commands.append(("DEL", key))
@@ -1079,6 +1080,8 @@ def record_fields(stored: StoredArticle) -> dict[str, bytes | str]:
     a, fp = stored.article, stored.fingerprint
     meta = {"t": a.title, "s": a.source, "u": a.url, "p": to_us(a.published) if a.published else None,
             "i": to_us(stored.indexed_at), "q": stored.seq}  # fmt: skip
+    if stored.arrival != stored.seq:  # (a new version of an id: its first version's; `_arrival`)
+        meta["a"] = stored.arrival
     return {"m": json.dumps(meta, separators=(",", ":")), "d": fp.body_digest, "s": fp.signature.tobytes(),
             "h": fp.shingles.tobytes(), "b": a.body, "r": stored.group_root}  # fmt: skip
 
@@ -1092,18 +1095,24 @@ def record_from(article_id: str, raw: dict[bytes, bytes]) -> StoredArticle | Non
                       from_us(meta["p"]) if meta["p"] is not None else None)  # fmt: skip
     fingerprint = Fingerprint(np.frombuffer(raw[b"h"], dtype=np.uint32), np.frombuffer(raw[b"s"], dtype=np.uint32),
                               bytes(raw[b"d"]))  # fmt: skip
-    return StoredArticle(article, fingerprint, from_us(meta["i"]), int(meta["q"]), raw[b"r"].decode())
+    return StoredArticle(article, fingerprint, from_us(meta["i"]), int(meta["q"]), raw[b"r"].decode(), _arrival(meta))
+
+
+def _arrival(meta: dict[str, Any]) -> int:
+    """StoredArticle.arrival from a record's m field: "a" for a new version of an id, else (an id's first version,
+    and every record written before "a", when a new version was placed as a new arrival) its seq, "q"."""
+    return int(meta.get("a", meta["q"]))
 
 
 def _member_of(stored: StoredArticle) -> GroupMember:
     a = stored.article
-    return GroupMember(a.id, a.title, a.source, a.url, a.published, stored.indexed_at, stored.seq)
+    return GroupMember(a.id, a.title, a.source, a.url, a.published, stored.indexed_at, stored.arrival)
 
 
 def _member_from(article_id: str, meta: dict[str, Any]) -> GroupMember:
     """A member from a record's m field (`record_fields`)."""
     published = from_us(meta["p"]) if meta["p"] is not None else None
-    return GroupMember(article_id, meta["t"], meta["s"], meta["u"], published, from_us(meta["i"]), int(meta["q"]))
+    return GroupMember(article_id, meta["t"], meta["s"], meta["u"], published, from_us(meta["i"]), _arrival(meta))
 
 
 @dataclass
@@ -1338,12 +1347,16 @@ class _Tx:
         for hashes in per_article:
             self.count_groups(hashes)
 
-    def insert(self, prepared: PreparedArticle, indexed_at: datetime, group_root: str) -> None:
+    def insert(
+        self, prepared: PreparedArticle, indexed_at: datetime, group_root: str, arrival: int | None = None
+    ) -> None:
         self._require_writable()
         aid = prepared.article.id
         self.get(aid)  # remember the committed version: its bucket entries may need removing
         self._unlist(aid)
-        stored = StoredArticle(prepared.article, prepared.fingerprint, indexed_at, self._next_seq(), group_root)
+        seq = self._next_seq()
+        stored = StoredArticle(prepared.article, prepared.fingerprint, indexed_at, seq, group_root,
+                               seq if arrival is None else arrival)  # fmt: skip
         self._final[aid] = stored
         for key in self._buckets_of(aid, stored):
             self._overlay_buckets.setdefault(key, set()).add(aid)

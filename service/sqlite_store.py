@@ -69,7 +69,8 @@ CREATE TABLE IF NOT EXISTS articles (
     body_digest BLOB NOT NULL,
     signature BLOB NOT NULL,
     shingles BLOB NOT NULL,
-    group_root TEXT NOT NULL
+    group_root TEXT NOT NULL,
+    arrival INTEGER
 );
 -- Learned boilerplate: the sampled shingle hashes each stored article added one group to,
 -- appended (never updated); the counts are rebuilt in memory from it at start.
@@ -83,27 +84,36 @@ CREATE TABLE IF NOT EXISTS removals (seq INTEGER PRIMARY KEY AUTOINCREMENT, id T
 _SIGNATURES = """
 CREATE TABLE IF NOT EXISTS signatures (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, signature BLOB NOT NULL);
 """
-# A group's members in listing order (`order_key`: by publication time, unknown times last, then by arrival;
-# seq is the rowid every index ends with), so a page of a group is read from where the last one ended instead
-# of sorting the whole group at every page. No timestamp reaches the stand-in for an unknown time (protobuf's
-# end of year 9999 is 2.5e17 µs); a query repeats the expression word for word to use the index.
+# An article's arrival (StoredArticle.arrival): NULL for an id's first version, and in the rows of a store written
+# before the column (2026-12), where every version was placed as a new arrival: its seq. A new version of an id
+# holds the arrival of the version it replaced, so that it keeps its place in its group.
+_ARRIVAL = "COALESCE(arrival, seq)"
+# A group's members in listing order (`order_key`: by publication time, unknown times last, then by arrival),
+# so a page of a group is read from where the last one ended instead of sorting the whole group at every page.
+# No timestamp reaches the stand-in for an unknown time (protobuf's end of year 9999 is 2.5e17 µs); a query
+# repeats the expressions word for word to use the index.
 _UNKNOWN_LAST = 2**63 - 1
 _PUBLISHED_ORDER = f"COALESCE(published_us, {_UNKNOWN_LAST})"
-_GROUP_ORDER_INDEX = f"CREATE INDEX articles_group_order ON articles (group_root, {_PUBLISHED_ORDER})"
+_GROUP_ORDER = "articles_group_arrival_order"
+_GROUP_ORDER_INDEX = f"CREATE INDEX {_GROUP_ORDER} ON articles (group_root, {_PUBLISHED_ORDER}, {_ARRIVAL})"
+# The group-order indexes of older stores, which the one above replaces: on group_root alone, then ordered by
+# publication time and seq (a new version of an id placed as a new arrival).
+_OLDER_GROUP_INDEXES = ("articles_group_root", "articles_group_order")
 # The second condition repeats part of the third for the planner: with it, the index is entered at the page's
 # first member, not at the group's (the row value alone only filters the group's entries).
 _GROUP_PAGE = (
-    "SELECT id, title, source, url, published_us, indexed_at_us, seq FROM articles "
-    f"WHERE group_root = ? AND {_PUBLISHED_ORDER} >= ? AND ({_PUBLISHED_ORDER}, seq) > (?, ?) "
-    f"ORDER BY {_PUBLISHED_ORDER}, seq LIMIT ?"
+    f"SELECT id, title, source, url, published_us, indexed_at_us, {_ARRIVAL} FROM articles "
+    f"WHERE group_root = ? AND {_PUBLISHED_ORDER} >= ? AND ({_PUBLISHED_ORDER}, {_ARRIVAL}) > (?, ?) "
+    f"ORDER BY {_PUBLISHED_ORDER}, {_ARRIVAL} LIMIT ?"
 )
 _LOAD_ROWS = 65_536  # signatures per vectorised step of the start-up rebuild
 _INSERT_ARTICLE = (
     "INSERT INTO articles (id, body, title, source, url, published_us, indexed_at_us, body_digest, "
-    "signature, shingles, group_root) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "signature, shingles, group_root, arrival) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _COLUMNS = (
-    "seq, id, body, title, source, url, published_us, indexed_at_us, body_digest, signature, shingles, group_root"
+    "seq, id, body, title, source, url, published_us, indexed_at_us, body_digest, signature, shingles, group_root, "
+    f"{_ARRIVAL}"
 )
 
 
@@ -184,6 +194,7 @@ class SqliteStore:
         _check_params(self._db, params)
         _add_signatures_table(self._db)
         _convert_group_table(self._db)
+        _add_arrival_column(self._db)
         _index_group_order(self._db, path)
         self._params = params
         self._snapshots = snapshot  # (off: always rebuilt, and no file kept that a later start could trust)
@@ -675,15 +686,24 @@ def _add_signatures_table(db: sqlite3.Connection) -> None:
     db.execute("COMMIT")
 
 
-def _index_group_order(db: sqlite3.Connection, path: Path) -> None:
-    """Create the group-order index; a store written before it had an index on group_root alone, which it replaces."""
-    if _in_schema(db, "articles_group_order"):
+def _add_arrival_column(db: sqlite3.Connection) -> None:
+    """A store written before the arrival column gets it, NULL in every row (its seq: `_ARRIVAL`). SQLite only
+    changes the schema for that: no row is rewritten."""
+    if any(row[1] == "arrival" for row in db.execute("PRAGMA table_info(articles)")):
         return
-    if _in_schema(db, "articles_group_root"):
-        log.info("indexing the groups of %s by publication time, once (reads every article's row)", path)
+    db.execute("ALTER TABLE articles ADD COLUMN arrival INTEGER")
+
+
+def _index_group_order(db: sqlite3.Connection, path: Path) -> None:
+    """Create the group-order index; an older store's group index (`_OLDER_GROUP_INDEXES`) it replaces."""
+    if _in_schema(db, _GROUP_ORDER):
+        return
+    if any(_in_schema(db, name) for name in _OLDER_GROUP_INDEXES):
+        log.info("indexing the groups of %s by publication time and arrival, once (reads every article's row)", path)
     db.execute("BEGIN IMMEDIATE")
     db.execute(_GROUP_ORDER_INDEX)
-    db.execute("DROP INDEX IF EXISTS articles_group_root")  # (the new one serves its lookups: it leads with group_root)
+    for name in _OLDER_GROUP_INDEXES:  # (the new one serves their lookups: it leads with group_root)
+        db.execute(f"DROP INDEX IF EXISTS {name}")
     db.execute("COMMIT")
 
 
@@ -800,20 +820,22 @@ class _Tx:
 
     def earliest_member(self, group_root: str, excluding: str) -> str | None:
         row = self._db.execute(
-            f"SELECT id FROM articles WHERE group_root = ? AND id != ? ORDER BY {_PUBLISHED_ORDER}, seq LIMIT 1",
+            f"SELECT id FROM articles WHERE group_root = ? AND id != ? ORDER BY {_PUBLISHED_ORDER}, {_ARRIVAL} LIMIT 1",
             (group_root, excluding),
         ).fetchone()
         return str(row[0]) if row else None
 
     def group_page(self, group_root: str, after: OrderKey | None, limit: int) -> tuple[int, list[GroupMember]]:
         total = self._db.execute("SELECT COUNT(*) FROM articles WHERE group_root = ?", (group_root,)).fetchone()[0]
-        unknown, published_us, seq = after if after is not None else (False, -_UNKNOWN_LAST - 1, 0)
+        unknown, published_us, arrival = after if after is not None else (False, -_UNKNOWN_LAST - 1, 0)
         published = _UNKNOWN_LAST if unknown else published_us
-        rows = self._db.execute(_GROUP_PAGE, (group_root, published, published, seq, limit)).fetchall()
+        rows = self._db.execute(_GROUP_PAGE, (group_root, published, published, arrival, limit)).fetchall()
         return int(total), [_member(row) for row in rows]
 
-    def insert(self, prepared: PreparedArticle, indexed_at: datetime, group_root: str) -> None:
-        self._db.execute(_INSERT_ARTICLE, _article_row(prepared, to_us(indexed_at), group_root))
+    def insert(
+        self, prepared: PreparedArticle, indexed_at: datetime, group_root: str, arrival: int | None = None
+    ) -> None:
+        self._db.execute(_INSERT_ARTICLE, _article_row(prepared, to_us(indexed_at), group_root, arrival))
         signature = prepared.fingerprint.signature
         self._db.execute(
             "INSERT INTO signatures (seq, id, signature) VALUES (last_insert_rowid(), ?, ?)",
@@ -892,21 +914,24 @@ class _Tx:
         self._undo.append(step)
 
 
-def _article_row(prepared: PreparedArticle, indexed_at_us: int, group_root: str) -> tuple[object, ...]:
+def _article_row(
+    prepared: PreparedArticle, indexed_at_us: int, group_root: str, arrival: int | None = None
+) -> tuple[object, ...]:
+    """The row's values; `arrival` None (an id's first version: `insert_new`'s too) stores NULL, its own seq."""
     a, fp = prepared.article, prepared.fingerprint
     published = to_us(a.published) if a.published else None
     return (a.id, a.body, a.title, a.source, a.url, published, indexed_at_us,
-            fp.body_digest, fp.signature.tobytes(), fp.shingles.tobytes(), group_root)  # fmt: skip
+            fp.body_digest, fp.signature.tobytes(), fp.shingles.tobytes(), group_root, arrival)  # fmt: skip
 
 
 def _member(row: tuple[Any, ...]) -> GroupMember:
-    aid, title, source, url, published_us, indexed_at_us, seq = row
+    aid, title, source, url, published_us, indexed_at_us, arrival = row
     published = from_us(published_us) if published_us is not None else None
-    return GroupMember(aid, title, source, url, published, from_us(indexed_at_us), seq)
+    return GroupMember(aid, title, source, url, published, from_us(indexed_at_us), arrival)
 
 
 def _stored(row: tuple[object, ...]) -> StoredArticle:
-    seq, aid, body, title, source, url, pub_us, idx_us, digest, sig, shingles, root = row
+    seq, aid, body, title, source, url, pub_us, idx_us, digest, sig, shingles, root, arrival = row
     article = Article(
         id=str(aid), body=str(body), title=str(title), source=str(source), url=str(url),
         published=from_us(int(pub_us)) if pub_us is not None else None,  # type: ignore[call-overload]
@@ -916,4 +941,4 @@ def _stored(row: tuple[object, ...]) -> StoredArticle:
         np.frombuffer(sig, dtype=np.uint32),  # type: ignore[call-overload]
         bytes(digest),  # type: ignore[call-overload]
     )
-    return StoredArticle(article, fingerprint, from_us(int(idx_us)), int(seq), str(root))  # type: ignore[call-overload]
+    return StoredArticle(article, fingerprint, from_us(int(idx_us)), int(seq), str(root), int(arrival))  # type: ignore[call-overload]

@@ -38,7 +38,8 @@ def refuse_other_parameters(stored: Mapping[str, object], wanted: Mapping[str, o
     raise IncompatibleIndex(f"the {store} was built with other detection parameters ({diff}). {advice}")
 
 
-# A group's order (`order_key`): publication time (unknown last), then arrival.
+# A group's order (`order_key`): publication time (unknown last), then arrival (StoredArticle.arrival: a new
+# version of an id keeps its first version's, so only a change of publication time moves an article in its group).
 OrderKey = tuple[bool, int, int]
 
 
@@ -71,7 +72,7 @@ class Transaction(Protocol):
     def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]: ...
 
     def earliest_member(self, group_root: str, excluding: str) -> str | None:
-        """Earliest-published member of a group other than `excluding`, or None."""
+        """The first member of a group in `order_key` order other than `excluding`, or None."""
         ...
 
     def group_page(self, group_root: str, after: OrderKey | None, limit: int) -> tuple[int, list[GroupMember]]:
@@ -79,7 +80,12 @@ class Transaction(Protocol):
         ones, or those after `after`."""
         ...
 
-    def insert(self, prepared: PreparedArticle, indexed_at: datetime, group_root: str) -> None: ...
+    def insert(
+        self, prepared: PreparedArticle, indexed_at: datetime, group_root: str, arrival: int | None = None
+    ) -> None:
+        """Store the article under a new seq. `arrival`: for a new version of a stored id (its old one deleted
+        first), the old version's `StoredArticle.arrival`, which it keeps; None for a new id (its own seq)."""
+        ...
 
     def insert_new(self, articles: Sequence[PreparedArticle], indexed_at: datetime) -> None:
         """Insert articles whose ids are not stored (nor repeated), each the first of its own group:
@@ -152,9 +158,9 @@ def open_store(settings: Settings) -> Store:
     raise ValueError(f"unknown store kind {settings.store!r}: expected 'sqlite' or 'redis'")
 
 
-def order_key(published_us: int | None, seq: int) -> OrderKey:
-    """Sort key for 'earliest-published': by publication time when known, then by arrival."""
-    return (published_us is None, published_us or 0, seq)
+def order_key(published_us: int | None, arrival: int) -> OrderKey:
+    """Sort key for 'earliest-published': by publication time when known, then by arrival (StoredArticle.arrival)."""
+    return (published_us is None, published_us or 0, arrival)
 
 
 def chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from concurrent import futures
 from contextlib import closing, contextmanager
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,9 @@ from service import snapshot
 from service.detector import Detector
 from service.engine import Engine
 from service.grpc_server import RunningServer, start_server
-from service.model import Article, GroupMember, PreparedArticle
+from service.model import Article, GroupMember, PreparedArticle, Verdict
 from service.settings import Settings
+from tests.articles import WIRE, WIRE_WITH_APPEAL
 
 _SERVING = re.compile(r"neardup serving on (\S+):(\d+)")
 
@@ -101,6 +103,41 @@ def whole_group(engine: Engine, article_id: str, page_size: int) -> tuple[str, i
         assert 1 <= len(page.members) <= page_size
         members += page.members
     return original, total, members
+
+
+# A wire story's correction (a new version under its id), and what the group listings hold across corrections.
+CORRECTED_WIRE = WIRE + " An earlier version of this story gave the wrong date for the vote."
+LISTED_GROUP = ["wire", "copy", "later", "undated"]  # `listed_across_corrections`' group, in its order
+
+
+def correct_the_original(
+    engine: Engine, published: datetime | None, corrected: datetime | None
+) -> tuple[Verdict, Verdict]:
+    """Index a wire story, then a copy of it under another id (both dated `published`), then the wire story's
+    correction dated `corrected`: what a check of the correction answers, then what indexing it answers."""
+    engine.index(engine.detector.prepare(Article("wire", WIRE, source="Wire", published=published)))
+    copy = engine.index(engine.detector.prepare(Article("copy", WIRE_WITH_APPEAL, published=published)))
+    assert copy.duplicate_of == "wire"
+    correction = engine.detector.prepare(Article("wire", CORRECTED_WIRE, source="Wire", published=corrected))
+    return engine.check(correction), engine.index(correction)
+
+
+def listed_across_corrections(engine: Engine, published: datetime) -> tuple[str, list[str], list[str]]:
+    """The group `LISTED_GROUP` (the wire story and its copy dated `published`, a copy an hour later, one
+    undated), listed two a page with the wire story and its copy corrected (same dates) after the first page;
+    then listed whole, one a page. The group's original, and each listing's ids."""
+    dated = [("wire", WIRE, published), ("copy", WIRE_WITH_APPEAL, published),
+             ("later", WIRE + "\n\nUpdated at 10:00.", published + timedelta(hours=1)),
+             ("undated", WIRE + "\n\nFrom the archive.", None)]  # fmt: skip
+    for article_id, body, when in dated:
+        engine.index(engine.detector.prepare(Article(article_id, body, published=when)))
+    first = engine.group_members("undated", page_size=2)
+    for article_id, body in (("copy", WIRE_WITH_APPEAL + " Corrected."), ("wire", CORRECTED_WIRE)):
+        engine.index(engine.detector.prepare(Article(article_id, body, published=published)))
+    rest = engine.group_members("undated", page_size=2, page_token=first.next_page_token)
+    original, total, whole = whole_group(engine, "undated", 1)
+    assert total == len(LISTED_GROUP)
+    return original, [m.id for m in first.members + rest.members], [m.id for m in whole]
 
 
 def purge_victims(engine: Engine, article_ids: list[str], others: int) -> list[str]:

@@ -26,7 +26,15 @@ from service.storage import Transaction
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_PARAGRAPHS, WIRE_WITH_APPEAL
 from tests.quality_texts import RELEASE_BLOCK, RELEASES
 from tests.redis_support import synthetic_articles
-from tests.support import purge_victims, until, whole_group
+from tests.support import (
+    CORRECTED_WIRE,
+    LISTED_GROUP,
+    correct_the_original,
+    listed_across_corrections,
+    purge_victims,
+    until,
+    whole_group,
+)
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -854,7 +862,6 @@ def test_checks_held_out_of_the_store_all_get_in_together_and_a_write_goes_on_be
 
 
 T0 = datetime(2026, 3, 17, 9, 0, tzinfo=UTC)
-CORRECTED_WIRE = WIRE + " An earlier version of this story gave the wrong date for the vote."
 
 
 @pytest.mark.parametrize(
@@ -898,3 +905,32 @@ def test_a_check_of_a_copy_re_dated_before_its_original_says_it_would_become_the
         assert engine.get("wire").duplicate_of == "copy"
     finally:
         engine.close()
+
+
+@pytest.mark.parametrize(
+    ("published", "corrected", "original"),
+    [
+        (None, None, "wire"),  # undated: the first to arrive stays the original
+        (T0, T0, "wire"),  # the same date
+        (T0, T0 + timedelta(hours=5), "copy"),  # re-dated after its copy: the copy ran first
+    ],
+    ids=["undated", "same-date", "re-dated-later"],
+)
+def test_a_wire_services_correction_of_its_story_keeps_it_the_original_unless_re_dated_after_its_copy(
+    engine: Engine, published: datetime | None, corrected: datetime | None, original: str
+) -> None:
+    # (a new version was placed as a new arrival, after the copies of its old one: the correction was answered
+    # duplicate_of its own copy, which took the group)
+    checked, indexed = correct_the_original(engine, published, corrected)
+    other = "copy" if original == "wire" else "wire"
+    assert indexed.outcome is IndexOutcome.REPLACED and [m.id for m in indexed.matches] == ["copy"]
+    assert checked.duplicate_of == indexed.duplicate_of == (None if original == "wire" else "copy")
+    assert engine.get(other).duplicate_of == original
+    for page_size in (1, 2):
+        assert [m.id for m in whole_group(engine, "copy", page_size)[2]] == [original, other]
+
+
+def test_a_group_listed_across_corrections_of_its_members_lists_each_once_in_its_place(engine: Engine) -> None:
+    # (a corrected member was placed as a new arrival: listed again on a later page, and the original's
+    # correction handed the group to its copy)
+    assert listed_across_corrections(engine, T0) == ("wire", LISTED_GROUP, LISTED_GROUP)

@@ -46,7 +46,14 @@ from service.sqlite_store import SqliteStore
 from service.storage import order_key
 from tests.integration.test_tls import make_pki
 from tests.redis_support import cleared_index_url, synthetic_articles
-from tests.support import purge_victims, until, whole_group
+from tests.support import (
+    LISTED_GROUP,
+    correct_the_original,
+    listed_across_corrections,
+    purge_victims,
+    until,
+    whole_group,
+)
 
 PARAMS = DetectionParams()
 T = TypeVar("T")
@@ -447,7 +454,7 @@ def _listed(store: RedisStore, root: str, page_size: int) -> tuple[int, list[str
         listed = list(page)
         while len(page) == page_size:
             last = page[-1]
-            after = order_key(None if last.published is None else to_us(last.published), last.seq)
+            after = order_key(None if last.published is None else to_us(last.published), last.arrival)
             _, page = tx.group_page(root, after, page_size)
             listed += page
     return total, [m.id for m in listed]
@@ -1124,3 +1131,35 @@ def test_reads_and_the_health_check_on_a_stalled_redis_say_nothing_of_storing(tm
         server.proc.send_signal(signal.SIGCONT)
         engine.close()
         server.stop()
+
+
+@pytest.mark.parametrize("published", [None, datetime(2026, 3, 17, 9, tzinfo=UTC)], ids=["undated", "dated"])
+def test_a_correction_of_the_original_under_its_id_keeps_it_the_original(
+    redis_url: str, published: datetime | None
+) -> None:
+    # (a new version was placed as a new arrival, after the copies of its old one, which took the group)
+    engine = Engine(DETECTOR, RedisStore(redis_url, PARAMS))
+    try:
+        checked, indexed = correct_the_original(engine, published, published)
+        assert checked.duplicate_of is None and indexed.duplicate_of is None
+        assert engine.get("copy").duplicate_of == "wire"
+        assert [m.id for m in whole_group(engine, "copy", 1)[2]] == ["wire", "copy"]
+    finally:
+        engine.close()
+
+
+def test_a_group_listed_across_corrections_of_its_members_lists_each_once_in_its_place(redis_url: str) -> None:
+    engine = Engine(DETECTOR, RedisStore(redis_url, PARAMS))
+    try:
+        assert listed_across_corrections(engine, datetime(2026, 3, 17, 9, tzinfo=UTC)) == (
+            "wire",
+            LISTED_GROUP,
+            LISTED_GROUP,
+        )
+        store = engine.store
+        assert isinstance(store, RedisStore) and store.audit() == []
+        meta = {i: json.loads(store.client.hget(article_key(i), "m")) for i in ("wire", "later")}
+        assert meta["wire"]["a"] < meta["wire"]["q"]  # a new version: its first version's arrival
+        assert "a" not in meta["later"]  # a first version: its seq, as every record before "a" was written
+    finally:
+        engine.close()

@@ -18,7 +18,7 @@ from service.engine import Engine
 from service.errors import IncompatibleIndex, StoreInUse, Unavailable
 from service.model import Article, to_us
 from service.settings import DetectionParams
-from service.sqlite_store import _GROUP_PAGE, SqliteStore
+from service.sqlite_store import _GROUP_PAGE, _PUBLISHED_ORDER, SqliteStore
 from service.storage import order_key
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
 from tests.support import forget_index_snapshot, until
@@ -217,10 +217,29 @@ def test_a_page_of_a_group_is_read_from_the_group_order_index_where_the_last_pag
     db.close()
     store.close()
     # Entered at the page's place in the group (a range on the order), in order (no sort of the group's rows).
-    assert plan == "SEARCH articles USING INDEX articles_group_order (group_root=? AND <expr>>?)"
+    assert plan == "SEARCH articles USING INDEX articles_group_arrival_order (group_root=? AND <expr>>?)"
 
 
-def test_a_store_with_the_older_group_index_gets_the_group_order_index_and_lists_the_same(tmp_path: Path) -> None:
+# The group indexes of older versions: on group_root alone (before 2026-12-03), then by publication time and seq
+# (before the arrival column). Neither had that column.
+_OLDER_GROUP_INDEXES = {
+    "group-root": "CREATE INDEX articles_group_root ON articles (group_root)",
+    "publication-order": f"CREATE INDEX articles_group_order ON articles (group_root, {_PUBLISHED_ORDER})",
+}
+
+
+def _as_an_older_version_left_it(path: Path, group_index: str) -> None:
+    """Make the store at `path` (closed) one an older version wrote: no arrival column, its group index."""
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("DROP INDEX articles_group_arrival_order")
+        db.execute("ALTER TABLE articles DROP COLUMN arrival")
+        db.execute(_OLDER_GROUP_INDEXES[group_index])
+
+
+@pytest.mark.parametrize("group_index", sorted(_OLDER_GROUP_INDEXES))
+def test_a_store_of_an_older_version_gets_the_group_order_index_and_lists_the_same(
+    tmp_path: Path, group_index: str
+) -> None:
     path = tmp_path / "n.db"
     store = SqliteStore(path, PARAMS)
     dated = [None, NOW, None, datetime(1969, 7, 20, tzinfo=UTC), NOW]
@@ -229,21 +248,41 @@ def test_a_store_with_the_older_group_index_gets_the_group_order_index_and_lists
             tx.insert(prepared(f"c{n}", WIRE + f"\n\nCopy {n}.", published), NOW, "g")
         tx.insert(prepared("other", SAME_EVENT_A, NOW), NOW, "other")
     store.close()
-    with closing(sqlite3.connect(path)) as db, db:  # what an older version indexed: group_root alone
-        db.execute("DROP INDEX articles_group_order")
-        db.execute("CREATE INDEX articles_group_root ON articles (group_root)")
+    _as_an_older_version_left_it(path, group_index)
     expected = ["c3", "c1", "c4", "c0", "c2"]  # 1969, then NOW by arrival, then the undated by arrival
     store = SqliteStore(path, PARAMS)
     with store.read() as tx:
         total, first = tx.group_page("g", None, 2)
         last = first[-1]
-        _, rest = tx.group_page("g", order_key(None if last.published is None else to_us(last.published), last.seq), 10)
+        after = order_key(None if last.published is None else to_us(last.published), last.arrival)
+        _, rest = tx.group_page("g", after, 10)
         assert (total, [m.id for m in first + rest]) == (5, expected)
         assert tx.earliest_member("g", excluding="c3") == "c1"
+        assert [a.arrival for a in map(tx.get, ("c0", "c4")) if a is not None] == [1, 5]  # (their seqs)
     store.close()
     with closing(sqlite3.connect(path)) as db:
         indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'articles'")}
-    assert "articles_group_order" in indexes and "articles_group_root" not in indexes
+        assert (
+            db.execute("SELECT COUNT(*) FROM articles WHERE arrival IS NOT NULL").fetchone()[0] == 0
+        )  # (none rewritten)
+    assert "articles_group_arrival_order" in indexes and not indexes & {"articles_group_order", "articles_group_root"}
+
+
+def test_a_correction_in_a_store_of_the_version_before_the_arrival_column_keeps_its_original(tmp_path: Path) -> None:
+    path = tmp_path / "n.db"
+    detector = Detector(PARAMS, 1 << 20)
+    engine = Engine(detector, SqliteStore(path, PARAMS))
+    for article_id, body in (("wire", WIRE), ("copy", WIRE_WITH_APPEAL)):
+        engine.index(detector.prepare(Article(article_id, body)))
+    engine.close()
+    _as_an_older_version_left_it(path, "publication-order")
+    engine = Engine(detector, SqliteStore(path, PARAMS))
+    try:
+        assert engine.index(detector.prepare(Article("wire", WIRE + " Corrected."))).duplicate_of is None
+        page = engine.group_members("copy")
+        assert (page.original, [m.id for m in page.members]) == ("wire", ["wire", "copy"])
+    finally:
+        engine.close()
 
 
 def _samples(article: object) -> np.ndarray:

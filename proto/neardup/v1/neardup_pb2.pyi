@@ -986,13 +986,15 @@ class ListGroupMembersResponse(_message.Message):
     A member stored between two pages that sorts before the end of the
     previous page (an earlier-published copy) is not listed; original and
     total_size of the next response include it. A member replaced between two
-    pages by a new version is placed as a new arrival: it can be listed twice,
-    or (re-dated earlier) not at all. total_size counts each member once.
+    pages by a new version keeps its place; re-dated, it moves: it can then
+    be listed twice (dated later) or not at all (earlier). total_size counts
+    each member once.
     """
     @_builtins.property
     def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___GroupMember]:
         """This page's members, in the group's order: by publication time (those
-        without one last), then by arrival. The original comes first.
+        without one last), then by arrival (a new version of an id keeps its
+        first version's). The original comes first.
         """
 
     def __init__(
