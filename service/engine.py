@@ -52,6 +52,7 @@ from service.errors import (
     Unavailable,
 )
 from service.gil import let_others_run
+from service.holds import Holds, holds_for
 from service.logs import Throttle
 from service.lsh import BandKeys
 from service.model import (
@@ -141,6 +142,8 @@ class Engine:
         self._queue: queue.SimpleQueue[list[_Job] | object] = queue.SimpleQueue()
         self._urgent: queue.SimpleQueue[list[_Job]] = queue.SimpleQueue()  # taken first: `submit_all`
         self._refusals = Throttle(REFUSALS_LOGGED_EVERY)
+        # The articles the streams hold undecided, told to the other servers of a shared store (none for SQLite).
+        self.holds: Holds = holds_for(store)
         self._closed = False
         self._writer = threading.Thread(target=self._write_loop, name="neardup-writer", daemon=True)
         self._writer.start()
@@ -539,6 +542,7 @@ class Engine:
             self._closed = True
             self._queue.put(_STOP)
             self._writer.join()
+            self.holds.close()  # (let go before the store closes: held, the ids would block the others a minute)
             self.store.close()
             log.info("stopped: the writes queued were finished and the store closed in %.1f s",
                      time.perf_counter() - started)  # fmt: skip

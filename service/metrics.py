@@ -12,7 +12,7 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import datetime
 from typing import Any, cast
@@ -154,6 +154,7 @@ class _TimedStore:
         self._store = store
         self._metrics = metrics
         self.kind = store.kind
+        self.shared = store.shared
 
     def read(self) -> AbstractContextManager[Transaction]:
         return self._timed(self._store.read(), self._metrics.read_seconds, None)
@@ -169,6 +170,12 @@ class _TimedStore:
 
     def close(self) -> None:
         self._store.close()
+
+    def hold(self, counts: Mapping[str, int]) -> None:
+        self._store.hold(counts)
+
+    def held_elsewhere(self, article_ids: Iterable[str]) -> set[str]:
+        return self._store.held_elsewhere(article_ids)
 
     @staticmethod
     @contextmanager

@@ -20,6 +20,9 @@ Layout (prefix `nd:`; see docs/redis.md for the reasoning):
                                  (service/boilerplate.py), sharded over 16 keys by hash
     nd:ack, nd:ack:<n>   counter with --redis-wait-replicas: the write a commit ends with before Redis WAIT
                                  (standalone; on a cluster one such key on each primary)
+    nd:h:<id>            hash    the replicas holding an undecided version of <id> read from a stream: one
+                                 field a replica (its random holder token), the versions it holds (service/holds.py);
+                                 PEXPIRE a minute, set again as the replica holds it again
 
 Every key is its own slot on a cluster (no hash tags): no command and no script touches two
 keys at once, so nothing needs them together.
@@ -61,7 +64,7 @@ import struct
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -112,6 +115,7 @@ ID_SHARDS = 16
 # (nd:go:<root>). A version before 2 refuses an index that records a layout (its parameters differ).
 LAYOUT = 2
 LEASE_MS = 10_000  # a writer holds the lease at most this long; a dead writer blocks others this long
+HOLD_MS = 60_000  # a replica killed while holding an id blocks corrections of it on the others this long, at most
 LEASE_WAIT_S = 15.0  # give up (UNAVAILABLE) after waiting this long for the lease
 # Writers waiting for the lease queue in nd:line, and take it in the order they came (`_acquire_lease`). A waiter
 # renews its place while it polls; one that stops (a replica killed) is dropped this long after its last renewal,
@@ -245,6 +249,10 @@ def article_key(article_id: str) -> bytes:
     return b"nd:a:" + article_id.encode()
 
 
+def held_key(article_id: str) -> bytes:
+    return b"nd:h:" + article_id.encode()
+
+
 def group_key(root: str) -> bytes:
     return b"nd:go:" + root.encode()
 
@@ -307,6 +315,7 @@ class RedisStore:
         wait_replicas: int = 0,
         wait_seconds: float = 1.0,
         lease_ms: int = LEASE_MS,
+        hold_ms: int = HOLD_MS,
     ) -> None:
         """`wait_replicas`: Redis replicas that must hold a write before it is acknowledged (0: none),
         waited for at most `wait_seconds` (see the module docstring). `lease_ms`: how long a writer may
@@ -327,6 +336,8 @@ class RedisStore:
         self._confirming = threading.Lock()  # (a write and a health check that find the index gone at once: said once)
         self._ready = False  # connected, and the index is of this version's key layout
         self.cluster = False
+        self._holder = secrets.token_hex(8).encode()  # this store's field in the nd:h:<id> hashes
+        self.hold_ms = hold_ms  # how long a replica's hold of an id lasts unless set again (`hold`)
         try:
             self._connect()
         except UrlRefused as exc:  # (a setting that cannot work: no point serving on it)
@@ -720,6 +731,31 @@ class RedisStore:
         keys = self.call(lambda: list(self.client.scan_iter(match=b"nd:*", count=1000)))
         self.run([("DEL", k) for k in keys])
         _, self._epoch = _open_index(self.client, self.params)  # (a new index, this server's: not said to be lost)
+
+    # ---- articles the replicas' streams hold undecided (service/holds.py) ---------------------------
+
+    shared = True
+
+    def hold(self, counts: Mapping[str, int]) -> None:
+        """One pipeline of single-key commands (routed by slot on a cluster): this replica's field of each id's
+        hash set to its count, or removed at 0 (Redis removes a hash left empty)."""
+        commands: list[Command] = []
+        for article_id, count in counts.items():
+            key = held_key(article_id)
+            if count > 0:
+                commands += [("HSET", key, self._holder, str(count)), ("PEXPIRE", key, str(self.hold_ms))]
+            else:
+                commands.append(("HDEL", key, self._holder))
+        self.run(commands)
+
+    def held_elsewhere(self, article_ids: Iterable[str]) -> set[str]:
+        ids = list(article_ids)
+        replies = self.run([("HGETALL", held_key(article_id)) for article_id in ids])
+        return {
+            article_id
+            for article_id, holders in zip(ids, replies, strict=True)
+            if any(holder != self._holder and int(count) > 0 for holder, count in holders.items())
+        }
 
     def check(self) -> None:
         """Confirm the index is this server's (`_confirm_index`), and watch Redis's eviction policy."""

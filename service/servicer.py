@@ -170,15 +170,24 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
     def _after_earlier_versions(
         self, article_ids: Sequence[str], context: grpc.ServicerContext, otherwise: str
     ) -> None:
-        """Wait for the streams' articles of these ids read before this call (a correction sent alone jumped
-        ahead of them and was overwritten by the older version; a delete was undone): DeadlineExceeded saying
+        """Wait for the streams' articles of these ids read before this call, by this replica or another one
+        sharing the store (a correction sent alone jumped ahead of them and was overwritten by the older
+        version; a delete was undone): DeadlineExceeded saying
         `otherwise` if the time runs out first, Cancelled if the call ended meanwhile (the server stopping after
         its grace, or the caller gone: what it asked is then not done, as no one would hear it was)."""
         these = "this article" if len(article_ids) == 1 else "some of these articles"
-        if not self.pending.wait_for(article_ids, _before_the_caller_gives_up(_time_left(context))):
+        give_up = _before_the_caller_gives_up(_time_left(context))
+        ends = None if give_up is None else time.monotonic() + give_up
+        if not self.pending.wait_for(article_ids, give_up):
             raise DeadlineExceeded(
                 f"the deadline passed while an earlier version of {these}, sent in a stream, waited to be stored: "
                 f"{otherwise}"
+            )
+        # Then for those another replica sharing the store read (behind a load balancer, the usual case).
+        if not self.engine.holds.wait_elsewhere(article_ids, _left(ends), context.is_active):
+            raise DeadlineExceeded(
+                f"the deadline passed while an earlier version of {these}, sent in a stream to another replica, "
+                f"waited to be stored there: {otherwise}"
             )
         if not context.is_active():
             raise Cancelled(f"the call ended while an earlier version of {these} waited to be stored: {otherwise}")
@@ -256,14 +265,17 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
     def _queue(self, articles: Sequence[pb.Article], evidence: bool, pending: _Pending) -> None:
         """Queue a request's articles one by one, each pending under its id from now until it is decided (an
         IndexArticle or a delete of the same id waits for it)."""
-        read = self.pending.read([article.id for article in articles])
+        ids = [article.id for article in articles]
+        read, held = self.pending.read(ids), self.engine.holds.read(ids)  # (held: told to the other replicas)
         try:
             for article in articles:
                 item = self._item(article, evidence)
                 read.follow(item.outcome)
+                held.follow(item.outcome)
                 pending.put(item)
         finally:
             read.stop_following()
+            held.stop_following()
 
     def _item(self, article: pb.Article, evidence: bool) -> _Item:
         try:
@@ -319,6 +331,11 @@ def _before_the_caller_gives_up(time_left: float | None) -> float | None:
     before its own deadline does: answered exactly at the deadline, the caller's gRPC often ended the call
     first, with a bare "Deadline Exceeded" that says neither (ANSWER_MARGIN of the time left, at most 1 s)."""
     return None if time_left is None else time_left - min(ANSWER_MARGIN * time_left, 1.0)
+
+
+def _left(ends: float | None) -> float | None:
+    """Seconds until `ends` (a `time.monotonic()` value; None: no bound), at least 0."""
+    return None if ends is None else max(ends - time.monotonic(), 0.0)
 
 
 def _deadline(context: grpc.ServicerContext) -> float | None:

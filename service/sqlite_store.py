@@ -51,7 +51,7 @@ from service.model import (
 )
 from service.rwlock import SharedLock
 from service.settings import INDEX_SNAPSHOT_EVERY, DetectionParams
-from service.storage import OrderKey, chunks, refuse_other_parameters
+from service.storage import OrderKey, OwnedByOneServer, chunks, refuse_other_parameters
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ _COLUMNS = (
 )
 
 
-class SqliteStore:
+class SqliteStore(OwnedByOneServer):
     kind = "sqlite"
 
     def __init__(

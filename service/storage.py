@@ -116,6 +116,9 @@ class Transaction(Protocol):
 
 class Store(Protocol):
     kind: str
+    # Other servers write this store too: each tells the others the articles its streams hold undecided
+    # (`hold`), and orders a new version or a delete of one of them after it (service/holds.py).
+    shared: bool
 
     def read(self) -> AbstractContextManager[Transaction]:
         """A read: it sees the last commit, and waits for no write in progress."""
@@ -134,6 +137,27 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+    def hold(self, counts: Mapping[str, int]) -> None:
+        """This server now holds `counts[id]` undecided versions of each id (0: none, it lets go), for at least
+        a minute unless told again (a server killed while holding them cannot let go)."""
+        ...
+
+    def held_elsewhere(self, article_ids: Iterable[str]) -> set[str]:
+        """Those of these ids another server holds an undecided version of now."""
+        ...
+
+
+class OwnedByOneServer:
+    """The holds of a store no other server writes (`Store.shared`): nothing to tell, no one else to hold."""
+
+    shared = False
+
+    def hold(self, counts: Mapping[str, int]) -> None:
+        pass
+
+    def held_elsewhere(self, article_ids: Iterable[str]) -> set[str]:
+        return set()
 
 
 def open_store(settings: Settings) -> Store:

@@ -100,10 +100,10 @@ class NearDuplicateServiceServicer:
         Python client's Retry does so). Beside
         index streams it is decided ahead of the articles they keep queued, except
         those of its own id the server read before it: a new version sent alone is
-        stored after an older one queued in the server. One a stream has sent but
-        the server not yet read is not ordered, nor one queued in another replica
-        sharing a Redis store: for a strict order, send the new version after the
-        old one's answer, or in the same stream.
+        stored after an older one queued in the server, or in another replica
+        sharing its Redis store. One a stream has sent but no server has read yet
+        is not ordered: for a strict order, send the new version after the old
+        one's answer, or in the same stream.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -155,8 +155,8 @@ class NearDuplicateServiceServicer:
         """DeleteArticle removes a stored article, or returns NOT_FOUND. Both delete
         calls first wait for the articles of their ids that the server read from
         index streams before them, so a takedown is not undone by a version queued
-        in the server (one sent on a stream but not yet read is not waited for,
-        nor one queued in another replica sharing a Redis store).
+        in the server, or in another replica sharing its Redis store (one sent on
+        a stream but not yet read is not waited for).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

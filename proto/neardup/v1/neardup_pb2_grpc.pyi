@@ -47,10 +47,10 @@ class NearDuplicateServiceStub:
     Python client's Retry does so). Beside
     index streams it is decided ahead of the articles they keep queued, except
     those of its own id the server read before it: a new version sent alone is
-    stored after an older one queued in the server. One a stream has sent but
-    the server not yet read is not ordered, nor one queued in another replica
-    sharing a Redis store: for a strict order, send the new version after the
-    old one's answer, or in the same stream.
+    stored after an older one queued in the server, or in another replica
+    sharing its Redis store. One a stream has sent but no server has read yet
+    is not ordered: for a strict order, send the new version after the old
+    one's answer, or in the same stream.
     """
     CheckArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.CheckArticleRequest, _neardup_pb2.CheckArticleResponse]
     """CheckArticle makes the same comparison as IndexArticle but stores nothing."""
@@ -80,8 +80,8 @@ class NearDuplicateServiceStub:
     """DeleteArticle removes a stored article, or returns NOT_FOUND. Both delete
     calls first wait for the articles of their ids that the server read from
     index streams before them, so a takedown is not undone by a version queued
-    in the server (one sent on a stream but not yet read is not waited for,
-    nor one queued in another replica sharing a Redis store).
+    in the server, or in another replica sharing its Redis store (one sent on
+    a stream but not yet read is not waited for).
     """
     DeleteArticles: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticlesRequest, _neardup_pb2.DeleteArticlesResponse]
     """DeleteArticles removes many stored articles in one call and as few commits
@@ -115,10 +115,10 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     Python client's Retry does so). Beside
     index streams it is decided ahead of the articles they keep queued, except
     those of its own id the server read before it: a new version sent alone is
-    stored after an older one queued in the server. One a stream has sent but
-    the server not yet read is not ordered, nor one queued in another replica
-    sharing a Redis store: for a strict order, send the new version after the
-    old one's answer, or in the same stream.
+    stored after an older one queued in the server, or in another replica
+    sharing its Redis store. One a stream has sent but no server has read yet
+    is not ordered: for a strict order, send the new version after the old
+    one's answer, or in the same stream.
     """
     CheckArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.CheckArticleRequest, _neardup_pb2.CheckArticleResponse]  # type: ignore[assignment]
     """CheckArticle makes the same comparison as IndexArticle but stores nothing."""
@@ -148,8 +148,8 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     """DeleteArticle removes a stored article, or returns NOT_FOUND. Both delete
     calls first wait for the articles of their ids that the server read from
     index streams before them, so a takedown is not undone by a version queued
-    in the server (one sent on a stream but not yet read is not waited for,
-    nor one queued in another replica sharing a Redis store).
+    in the server, or in another replica sharing its Redis store (one sent on
+    a stream but not yet read is not waited for).
     """
     DeleteArticles: _aio.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticlesRequest, _neardup_pb2.DeleteArticlesResponse]  # type: ignore[assignment]
     """DeleteArticles removes many stored articles in one call and as few commits
@@ -186,10 +186,10 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         Python client's Retry does so). Beside
         index streams it is decided ahead of the articles they keep queued, except
         those of its own id the server read before it: a new version sent alone is
-        stored after an older one queued in the server. One a stream has sent but
-        the server not yet read is not ordered, nor one queued in another replica
-        sharing a Redis store: for a strict order, send the new version after the
-        old one's answer, or in the same stream.
+        stored after an older one queued in the server, or in another replica
+        sharing its Redis store. One a stream has sent but no server has read yet
+        is not ordered: for a strict order, send the new version after the old
+        one's answer, or in the same stream.
         """
 
     @_abc_1.abstractmethod
@@ -249,8 +249,8 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         """DeleteArticle removes a stored article, or returns NOT_FOUND. Both delete
         calls first wait for the articles of their ids that the server read from
         index streams before them, so a takedown is not undone by a version queued
-        in the server (one sent on a stream but not yet read is not waited for,
-        nor one queued in another replica sharing a Redis store).
+        in the server, or in another replica sharing its Redis store (one sent on
+        a stream but not yet read is not waited for).
         """
 
     @_abc_1.abstractmethod
