@@ -325,11 +325,12 @@ class Engine:
             # Same id, same text and description: a retry or a re-send. Store nothing; answer as a check would.
             matches, _, _ = self._matches(tx, job.prepared, job.evidence)
             return Verdict(article.id, tuple(matches), existing.duplicate_of, IndexOutcome.UNCHANGED), job.prepared
+        story = _story_of(tx, existing) if existing else None  # (read before the old version goes)
         if existing:  # same id, new text or description (a corrected title, date): the new version replaces the old
             self._remove(tx, existing)
-        arrival = existing.arrival if existing else None  # (a new version keeps its place: `_root_for`)
         matches, indexed, candidates = self._matches(tx, job.prepared, job.evidence)
         roots = self._roots_of(tx, matches)
+        arrival = _kept_arrival(existing, story, roots)
         root = self._root_for(tx, job.prepared, roots, arrival)
         tx.regroup(roots, root)
         tx.insert(indexed, datetime.now(UTC), root, arrival)
@@ -418,9 +419,11 @@ class Engine:
         if existing and _same_version(existing, prepared):  # (indexed, it would be UNCHANGED)
             return Verdict(prepared.article.id, tuple(matches), existing.duplicate_of)
         roots = self._roots_of(tx, matches)
+        story = None
         if existing:  # a new version: indexed, its old one is removed first, handing on a group it was the original of
             roots = _handed_on(tx, roots, existing.article.id)
-        root = self._root_for(tx, prepared, roots, existing.arrival if existing else None)
+            story = _story_of(tx, existing)
+        root = self._root_for(tx, prepared, roots, _kept_arrival(existing, story, roots))
         return Verdict(prepared.article.id, tuple(matches), None if root == prepared.article.id else root)
 
     def get(self, article_id: str) -> StoredArticle:
@@ -673,6 +676,24 @@ def _hand_on(tx: Transaction, root: str) -> None:
     successor = tx.earliest_member(root, excluding=root)
     if successor:
         tx.regroup([root], successor)
+
+
+def _story_of(tx: Transaction, stored: StoredArticle) -> str | None:
+    """The group `stored` is in, as it will be once `stored` is removed: its original, or the member taking the
+    group on from it (`_hand_on`); None if it is alone."""
+    if stored.group_root != stored.article.id:
+        return stored.group_root
+    return tx.earliest_member(stored.article.id, excluding=stored.article.id)
+
+
+def _kept_arrival(existing: StoredArticle | None, story: str | None, roots: set[str]) -> int | None:
+    """A new version's place among equal publication times (`_root_for`): its id's first arrival when it stays in
+    the story its old version was in (`story`, among the groups it joins: a correction, an update), so a wire
+    service's correction of its own story stays the original; None, a new arrival, when it is another story (a
+    stub updated with a wire story, a reused id), which must not take the place of that story's earlier members."""
+    if existing is None or story is None or story not in roots:
+        return None
+    return existing.arrival
 
 
 def _handed_on(tx: Transaction, roots: set[str], removed: str) -> set[str]:

@@ -930,6 +930,24 @@ def test_a_wire_services_correction_of_its_story_keeps_it_the_original_unless_re
         assert [m.id for m in whole_group(engine, "copy", page_size)[2]] == [original, other]
 
 
+@pytest.mark.parametrize("published", [None, T0], ids=["undated", "same-date"])
+def test_a_page_updated_with_a_wire_story_is_a_copy_of_it_not_its_original(
+    engine: Engine, published: datetime | None
+) -> None:
+    # (a new version kept its id's first arrival whatever it became: a site's stub, stored before the wire story,
+    # updated with the wire text took the wire story's group as its original)
+    stub = "Breaking news: the harbour board is meeting tonight to vote on the terminal. More to follow shortly."
+    engine.index(engine.detector.prepare(Article("site/123", stub, published=published)))
+    engine.index(engine.detector.prepare(Article("wire", WIRE, source="Wire", published=published)))
+    engine.index(engine.detector.prepare(Article("copy", WIRE_WITH_APPEAL, published=published)))
+    update = engine.detector.prepare(Article("site/123", WIRE + "\n\nReporting by the Wire.", published=published))
+    checked, indexed = engine.check(update), engine.index(update)
+    assert indexed.outcome is IndexOutcome.REPLACED
+    assert checked.duplicate_of == indexed.duplicate_of == "wire"
+    assert engine.get("wire").duplicate_of is None
+    assert [m.id for m in whole_group(engine, "wire", 1)[2]] == ["wire", "copy", "site/123"]
+
+
 def test_a_group_listed_across_corrections_of_its_members_lists_each_once_in_its_place(engine: Engine) -> None:
     # (a corrected member was placed as a new arrival: listed again on a later page, and the original's
     # correction handed the group to its copy)

@@ -993,8 +993,8 @@ class ListGroupMembersResponse(_message.Message):
     @_builtins.property
     def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___GroupMember]:
         """This page's members, in the group's order: by publication time (those
-        without one last), then by arrival (a new version of an id keeps its
-        first version's). The original comes first.
+        without one last), then by arrival (a new version of an id that stays in
+        its story keeps its first version's). The original comes first.
         """
 
     def __init__(
