@@ -85,6 +85,25 @@ def stream_in_background(client: NeardupClient, articles: list[Article]) -> thre
     return thread
 
 
+def take_down_in_background(
+    client: NeardupClient, article_id: str, one_call: bool
+) -> tuple[threading.Thread, list[bool]]:
+    """Delete `article_id` through DeleteArticle (`one_call`) or DeleteArticles, in a thread: the thread, and once it
+    ended, whether the article was deleted."""
+    deleted: list[bool] = []
+
+    def take_down() -> None:
+        if one_call:
+            client.delete(article_id)  # (NotFoundError if it was not stored)
+            deleted.append(True)
+        else:
+            deleted.extend(d.deleted for d in client.delete_many([article_id]))
+
+    thread = threading.Thread(target=take_down)
+    thread.start()
+    return thread, deleted
+
+
 def test_a_correction_sent_alone_is_stored_after_the_version_a_stream_sent_before_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -150,17 +169,7 @@ def test_a_takedown_of_an_article_a_stream_still_holds_is_not_undone(
         with writer_held(running.engine, monkeypatch):
             stream = stream_in_background(client, [Article("first", OTHER_WITH_APPEAL), Article("story", OLD)])
             assert until(lambda: ("story", False) in submitted, WAIT)
-            deleted: list[bool] = []
-
-            def take_down() -> None:
-                if one_call:
-                    client.delete("story")  # (NotFoundError if it was not stored)
-                    deleted.append(True)
-                else:
-                    deleted.extend(d.deleted for d in client.delete_many(["story"]))
-
-            takedown = threading.Thread(target=take_down)
-            takedown.start()
+            takedown, deleted = take_down_in_background(client, "story", one_call)
             # (before the fix the delete did not wait: it found nothing stored yet and answered at once)
             assert until(lambda: "story" in waited or not takedown.is_alive(), WAIT)
         takedown.join(WAIT)

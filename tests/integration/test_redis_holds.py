@@ -23,7 +23,15 @@ from service.holds import ReplicaHolds
 from service.redis_store import RedisStore, held_key
 from service.settings import DetectionParams
 from tests.articles import OTHER_WITH_APPEAL
-from tests.integration.test_index_order import NEW, OLD, WAIT, record_submissions, stream_in_background, writer_held
+from tests.integration.test_index_order import (
+    NEW,
+    OLD,
+    WAIT,
+    record_submissions,
+    stream_in_background,
+    take_down_in_background,
+    writer_held,
+)
 from tests.redis_support import cleared_index_url
 from tests.support import in_process_server, until
 
@@ -113,17 +121,7 @@ def test_a_takedown_sent_to_another_replica_is_not_undone_by_the_version_a_strea
     waited = record_waits_elsewhere(b.engine, monkeypatch)
     with writer_held(a[0].engine, monkeypatch):
         stream = hold_the_old_version(a, watcher, monkeypatch)
-        deleted: list[bool] = []
-
-        def take_down() -> None:
-            if one_call:
-                client_b.delete("story")  # (NotFoundError if it was not stored)
-                deleted.append(True)
-            else:
-                deleted.extend(d.deleted for d in client_b.delete_many(["story"]))
-
-        takedown = threading.Thread(target=take_down)
-        takedown.start()
+        takedown, deleted = take_down_in_background(client_b, "story", one_call)
         assert until(lambda: "story" in waited or not takedown.is_alive(), WAIT)
     takedown.join(WAIT)
     stream.join(WAIT)
