@@ -8,8 +8,9 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -693,13 +694,9 @@ def _learned_counts(url: str) -> dict[int, int]:
 def test_a_commit_redis_stalls_on_is_applied_once_and_the_caller_told_it_may_be_stored(tmp_path: Path) -> None:
     """redis-py's retry sent a commit again after its socket timed out on a stalled Redis, and Redis ran
     both once it went on: one story's counts doubled, so its text was learned as boilerplate early."""
-    server = RedisServer(tmp_path / "r").start()
-    assert server.proc is not None
-    store = RedisStore(server.url, PARAMS, socket_timeout=0.3)
-    engine = Engine(DETECTOR, store)
     first, second = synthetic_articles(2, seed=5)[:2]
-    try:
-        store._commit_standalone = _first_on_a_stalled_redis(server, 1.5, store._commit_standalone)  # type: ignore[method-assign]
+    with _engine_on_a_redis_to_stall(tmp_path) as (server, store, engine):
+        store._commit_standalone = _nth_on_a_stalled_redis(server, 1, 1.5, store._commit_standalone)  # type: ignore[method-assign]
         with pytest.raises(Unavailable, match="may or may not be stored; send them again"):
             engine.index(DETECTOR.prepare(first), timeout=30)
         wait_for(lambda: _redis_answers(server.url), what="the stalled Redis to answer again")
@@ -710,24 +707,36 @@ def test_a_commit_redis_stalls_on_is_applied_once_and_the_caller_told_it_may_be_
         assert engine.index(DETECTOR.prepare(second), timeout=30).id == second.id
         assert set(_learned_counts(server.url)) == {1}
         assert engine.get(first.id).article.body == first.body
-    finally:
-        engine.close()
-        server.proc.send_signal(signal.SIGCONT)
-        server.stop()
 
 
-def _first_on_a_stalled_redis(server: RedisServer, seconds: float, call: Callable[..., T]) -> Callable[..., T]:
-    """`call`, whose first run finds Redis stalled (SIGSTOP) for `seconds`: alive, connected, answering nothing."""
-    stalled = threading.Event()
+def _nth_on_a_stalled_redis(server: RedisServer, n: int, seconds: float, call: Callable[..., T]) -> Callable[..., T]:
+    """`call`, whose `n`th run (from 1) finds Redis stalled (SIGSTOP) for `seconds`: alive, connected, answering
+    nothing."""
+    runs = itertools.count(1)
 
-    def stalled_first(*args: Any) -> T:
-        if not stalled.is_set() and server.proc is not None:
-            stalled.set()
+    def stalled_at_n(*args: Any) -> T:
+        if next(runs) == n and server.proc is not None:
             server.proc.send_signal(signal.SIGSTOP)
             threading.Timer(seconds, server.proc.send_signal, (signal.SIGCONT,)).start()
         return call(*args)
 
-    return stalled_first
+    return stalled_at_n
+
+
+@contextmanager
+def _engine_on_a_redis_to_stall(tmp_path: Path) -> Iterator[tuple[RedisServer, RedisStore, Engine]]:
+    """An engine on a redis-server of its own, which the test may stall (SIGSTOP): woken, closed and stopped at the
+    end whatever happened."""
+    server = RedisServer(tmp_path / "r").start()
+    assert server.proc is not None
+    store = RedisStore(server.url, PARAMS, socket_timeout=0.3)
+    engine = Engine(DETECTOR, store)
+    try:
+        yield server, store, engine
+    finally:
+        server.proc.send_signal(signal.SIGCONT)
+        engine.close()
+        server.stop()
 
 
 def _redis_answers(url: str) -> bool:
@@ -935,12 +944,8 @@ def test_a_cluster_commit_cut_short_after_its_journal_tells_its_caller_it_may_be
 def test_a_lease_whose_request_redis_stalled_on_is_released_by_the_next_write_not_waited_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = RedisServer(tmp_path / "r").start()
-    assert server.proc is not None
-    store = RedisStore(server.url, PARAMS, socket_timeout=0.3)
-    engine = Engine(DETECTOR, store)
-    try:
-        monkeypatch.setattr(store, "_took_lease", _first_on_a_stalled_redis(server, 1.0, store._took_lease))
+    with _engine_on_a_redis_to_stall(tmp_path) as (server, store, engine):
+        monkeypatch.setattr(store, "_took_lease", _nth_on_a_stalled_redis(server, 1, 1.0, store._took_lease))
         first, second = synthetic_articles(2, seed=4)[:2]
         with pytest.raises(Unavailable):
             engine.index(DETECTOR.prepare(first), timeout=30)
@@ -949,10 +954,6 @@ def test_a_lease_whose_request_redis_stalled_on_is_released_by_the_next_write_no
         started = time.monotonic()
         assert engine.index(DETECTOR.prepare(second), timeout=30).id == second.id
         assert held is not None and time.monotonic() - started < 5  # (the lease lasts 10 s)
-    finally:
-        engine.close()
-        server.proc.send_signal(signal.SIGCONT)
-        server.stop()
 
 
 def test_a_server_does_not_write_into_an_index_a_server_of_other_parameters_recorded_as_its_own(
@@ -1046,31 +1047,14 @@ def test_a_replica_asking_for_the_writer_lease_gets_it_within_a_turn_of_a_replic
     assert max(turns_waited) <= 2, turns_waited
 
 
-def _nth_on_a_stalled_redis(server: RedisServer, n: int, seconds: float, call: Callable[..., T]) -> Callable[..., T]:
-    """`call`, whose `n`th run (from 1) finds Redis stalled (SIGSTOP) for `seconds`."""
-    runs = itertools.count(1)
-
-    def stalled_at_n(*args: Any) -> T:
-        if next(runs) == n and server.proc is not None:
-            server.proc.send_signal(signal.SIGSTOP)
-            threading.Timer(seconds, server.proc.send_signal, (signal.SIGCONT,)).start()
-        return call(*args)
-
-    return stalled_at_n
-
-
 def test_a_purge_whose_commit_redis_stalls_on_says_which_ids_may_be_deleted_and_is_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # It answered with the index's wording ("the articles may or may not be stored; send them again") though 200
     # ids were deleted, and the replica logged nothing.
-    server = RedisServer(tmp_path / "r").start()
-    assert server.proc is not None
-    store = RedisStore(server.url, PARAMS, socket_timeout=0.3)
-    engine = Engine(DETECTOR, store)
     articles = synthetic_articles(120, seed=13)[:230]
     ids = [a.id for a in articles]
-    try:
+    with _engine_on_a_redis_to_stall(tmp_path) as (server, store, engine):
         ingest(engine, articles)
         store._commit_standalone = _nth_on_a_stalled_redis(server, 3, 1.5, store._commit_standalone)  # type: ignore[method-assign]
         with pytest.raises(Unavailable) as cut:
@@ -1085,21 +1069,13 @@ def test_a_purge_whose_commit_redis_stalls_on_says_which_ids_may_be_deleted_and_
         # Sent again: NOT_FOUND for those deleted (the stalled commit ran once Redis went on), and none left.
         assert engine.delete_all(ids) == [False] * 230
         assert engine.stats().articles == 0
-    finally:
-        engine.close()
-        server.proc.send_signal(signal.SIGCONT)
-        server.stop()
 
 
 def test_a_delete_whose_commit_redis_stalls_on_says_the_article_may_be_deleted(tmp_path: Path) -> None:
-    server = RedisServer(tmp_path / "r").start()
-    assert server.proc is not None
-    store = RedisStore(server.url, PARAMS, socket_timeout=0.3)
-    engine = Engine(DETECTOR, store)
     article = synthetic_articles(1, seed=14)[0]
-    try:
+    with _engine_on_a_redis_to_stall(tmp_path) as (server, store, engine):
         ingest(engine, [article])
-        store._commit_standalone = _first_on_a_stalled_redis(server, 1.5, store._commit_standalone)  # type: ignore[method-assign]
+        store._commit_standalone = _nth_on_a_stalled_redis(server, 1, 1.5, store._commit_standalone)  # type: ignore[method-assign]
         with pytest.raises(Unavailable, match="the article may or may not be deleted: sent again, the delete answers "
                            "NOT_FOUND if it was") as cut:  # fmt: skip
             engine.delete(article.id)
@@ -1107,19 +1083,12 @@ def test_a_delete_whose_commit_redis_stalls_on_says_the_article_may_be_deleted(t
         wait_for(lambda: _redis_answers(server.url), what="the stalled Redis to answer again")
         with pytest.raises(NotFound):
             engine.delete(article.id)
-    finally:
-        engine.close()
-        server.proc.send_signal(signal.SIGCONT)
-        server.stop()
 
 
 def test_reads_and_the_health_check_on_a_stalled_redis_say_nothing_of_storing(tmp_path: Path) -> None:
     # GetStats, GetArticle and the health check said "nothing was stored by this call", as did the health warning.
-    server = RedisServer(tmp_path / "r").start()
-    assert server.proc is not None
-    store = RedisStore(server.url, PARAMS, socket_timeout=0.3)
-    engine = Engine(DETECTOR, store)
-    try:
+    with _engine_on_a_redis_to_stall(tmp_path) as (server, _, engine):
+        assert server.proc is not None
         server.proc.send_signal(signal.SIGSTOP)
         said = []
         for read in (engine.stats, lambda: engine.get("any"), engine.check_store):
@@ -1127,10 +1096,6 @@ def test_reads_and_the_health_check_on_a_stalled_redis_say_nothing_of_storing(tm
                 read()
             said.append(str(failed.value))
         assert [s for s in said if "stored" in s] == []
-    finally:
-        server.proc.send_signal(signal.SIGCONT)
-        engine.close()
-        server.stop()
 
 
 @pytest.mark.parametrize("published", [None, datetime(2026, 3, 17, 9, tzinfo=UTC)], ids=["undated", "dated"])
