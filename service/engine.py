@@ -327,7 +327,7 @@ class Engine:
             return Verdict(article.id, tuple(matches), existing.duplicate_of, IndexOutcome.UNCHANGED), job.prepared
         story = _story_of(tx, existing) if existing else None  # (read before the old version goes)
         if existing:  # same id, new text or description (a corrected title, date): the new version replaces the old
-            self._remove(tx, existing)
+            self._remove(tx, existing, story)
         matches, indexed, candidates = self._matches(tx, job.prepared, job.evidence)
         roots = self._roots_of(tx, matches)
         arrival = _kept_arrival(existing, story, roots)
@@ -421,8 +421,8 @@ class Engine:
         roots = self._roots_of(tx, matches)
         story = None
         if existing:  # a new version: indexed, its old one is removed first, handing on a group it was the original of
-            roots = _handed_on(tx, roots, existing.article.id)
             story = _story_of(tx, existing)
+            roots = _handed_on(roots, existing.article.id, story)
         root = self._root_for(tx, prepared, roots, _kept_arrival(existing, story, roots))
         return Verdict(prepared.article.id, tuple(matches), None if root == prepared.article.id else root)
 
@@ -451,7 +451,8 @@ class Engine:
     def delete(self, article_id: str) -> None:
         try:
             with self.store.write() as tx:
-                self._remove(tx, _stored(tx, article_id))
+                stored = _stored(tx, article_id)
+                self._remove(tx, stored, _story_of(tx, stored))
         except Unavailable as exc:
             raise _told(exc, _DELETE_UNCHANGED, _DELETE_UNSURE, _DELETE_UNCONFIRMED) from exc
         self._ask_for_maintenance()
@@ -608,12 +609,13 @@ class Engine:
                 best_id, best_key = root, key
         return best_id
 
-    def _remove(self, tx: Transaction, stored: StoredArticle) -> None:
-        """Delete an article; if it was its group's original, the next earliest takes over."""
+    def _remove(self, tx: Transaction, stored: StoredArticle, story: str | None) -> None:
+        """Delete an article; if it was its group's original, the next earliest takes over (`story`: `_story_of`
+        the article, read before)."""
         aid = stored.article.id
         tx.delete(aid)
-        if stored.group_root == aid:
-            _hand_on(tx, aid)
+        if stored.group_root == aid and story is not None:
+            tx.regroup([aid], story)
 
 
 # What a write the store refused means for the call, by what the store says of the write (`_told`): it changed
@@ -696,12 +698,12 @@ def _kept_arrival(existing: StoredArticle | None, story: str | None, roots: set[
     return existing.arrival
 
 
-def _handed_on(tx: Transaction, roots: set[str], removed: str) -> set[str]:
-    """Originals `roots` as they would be once the article `removed` is deleted (`_hand_on`)."""
+def _handed_on(roots: set[str], removed: str, story: str | None) -> set[str]:
+    """Originals `roots` as they would be once the article `removed` is deleted (`_remove`); `story`: its
+    `_story_of`, which for an original is the member taking its group on."""
     if removed not in roots:
         return roots
-    successor = tx.earliest_member(removed, excluding=removed)
-    return (roots - {removed}) | ({successor} if successor else set())
+    return (roots - {removed}) | ({story} if story else set())
 
 
 def _same_version(stored: StoredArticle, prepared: PreparedArticle) -> bool:
