@@ -653,15 +653,26 @@ def test_ctrl_c_or_sigterm_ends_the_command_with_one_line_saying_how_far_it_got(
     out = tmp_path / "out.jsonl"
     run = subprocess.Popen([sys.executable, "-m", "client.cli", command, str(write_jsonl(tmp_path / "in.jsonl", rows)),
                             "--server", served.target, "--no-progress", "--output", str(out)],
-                           stderr=subprocess.PIPE, text=True)  # fmt: skip
+                           stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, "PYTHONFAULTHANDLER": "1"})  # fmt: skip
     assert run.stderr is not None
     wait_for(lambda: out.exists() and out.stat().st_size > 0, timeout=60, what="the first answers")
     run.send_signal(sig)
-    stderr = run.communicate(timeout=60)[1]
+    stderr = _ended_within(run, 60)
     assert run.returncode == status, stderr
     found = re.fullmatch(rf"neardup {command}: {stopped} once ([\d,]+) (?:line was|lines were) answered\. .*\n", stderr)
     assert found, stderr
     assert int(found.group(1).replace(",", "")) == len(out.read_text().splitlines()) < 20_000
+
+
+def _ended_within(run: subprocess.Popen[str], seconds: float) -> str:
+    """The command's stderr once it has ended; if it has not in `seconds`, fail with what each of its threads
+    was doing (faulthandler, on in the command, prints them on SIGABRT), to find what kept it."""
+    try:
+        return run.communicate(timeout=seconds)[1]
+    except subprocess.TimeoutExpired:
+        run.send_signal(signal.SIGABRT)
+        pytest.fail(f"not ended {seconds} s after the signal; its threads then:\n{run.communicate(timeout=30)[1]}")
 
 
 def test_ctrl_c_ends_check_at_once_while_its_checks_wait_to_retry_a_server_gone(
