@@ -81,6 +81,7 @@ from service.errors import (
     BatchTooLong,
     CommitUnanswered,
     IncompatibleIndex,
+    NeedsOperator,
     ReplicasBehind,
     ResourceExhausted,
     Unavailable,
@@ -833,7 +834,7 @@ def _lease_not_got(waited: float, turns: int, ahead: int) -> str:
     )
 
 
-class UrlRefused(Unavailable):
+class UrlRefused(NeedsOperator):
     """What --redis-url says cannot work (Redis refused its credentials, or the client its TLS certificate):
     UNAVAILABLE to a call, but at start a setting to fix."""
 
