@@ -45,6 +45,7 @@ from service.errors import (
     DeadlineExceeded,
     IncompatibleIndex,
     InvalidArgument,
+    NeedsOperator,
     NotFound,
     ReplicasBehind,
     ResourceExhausted,
@@ -228,7 +229,7 @@ class Engine:
                 verdicts = self._decide(tx, jobs)
         except BatchTooLong as exc:
             if len(jobs) == 1:
-                self._fail(jobs, _told(exc, _INDEX_UNCHANGED, _INDEX_UNSURE, _INDEX_UNCONFIRMED))
+                self._fail(jobs, _told(exc, _INDEX_MEANINGS))
                 return
             log.warning("a batch of %d articles was too long to decide in one write (%s): deciding it in halves",
                         len(jobs), exc)  # fmt: skip
@@ -242,9 +243,7 @@ class Engine:
         except (Unavailable, ResourceExhausted, IncompatibleIndex) as exc:  # the store said why, for the callers
             # (Mostly nothing of the batch is stored either. Redis waiting for its replicas fails after the
             # commit: the retry finds those articles stored and answers for them.)
-            told = (
-                _told(exc, _INDEX_UNCHANGED, _INDEX_UNSURE, _INDEX_UNCONFIRMED) if isinstance(exc, Unavailable) else exc
-            )
+            told = _told(exc, _INDEX_MEANINGS) if isinstance(exc, Unavailable) else exc
             self._log_refusal(len(jobs), told)
             self._fail(jobs, told)
             return
@@ -454,7 +453,7 @@ class Engine:
                 stored = _stored(tx, article_id)
                 self._remove(tx, stored, _story_of(tx, stored))
         except Unavailable as exc:
-            raise _told(exc, _DELETE_UNCHANGED, _DELETE_UNSURE, _DELETE_UNCONFIRMED) from exc
+            raise _told(exc, _DELETE_MEANINGS) from exc
         self._ask_for_maintenance()
 
     def delete_all(
@@ -476,7 +475,7 @@ class Engine:
                 _require_wanted(at, len(distinct), deadline, wanted)
                 self._delete_stored(distinct[at : at + _DELETED_A_WRITE], deleted, dealt)
         except Unavailable as exc:
-            told = _told(exc, *_purge_cut(len(dealt), len(distinct)))
+            told = _told(exc, _purge_cut(len(dealt), len(distinct)))
             # (Said as a failed index batch is: a purge cut short leaves the index part purged.)
             log.error("a delete of %d articles was cut short after %d: %s", len(distinct), len(dealt), told)
             raise told from exc
@@ -618,31 +617,49 @@ class Engine:
             tx.regroup([aid], story)
 
 
-# What a write the store refused means for the call, by what the store says of the write (`_told`): it changed
-# nothing; its commit went unanswered; it is on the Redis primary, not confirmed by Redis replicas.
-_INDEX_UNCHANGED = "nothing of the batch was stored: send the articles again"
-_INDEX_UNSURE = (
-    "the articles may or may not be stored; send them again (an identical article sent again is not stored twice)"
+@dataclass(frozen=True)
+class _Meanings:
+    """What a write the store refused means for the call, by what the store says of the write (`_told`): it
+    changed nothing (`unchanged`, and `again`: what sending the call again does, unless only an operator can
+    mend the refusal); its commit went unanswered (`unsure`); it is on the Redis primary, not confirmed by Redis
+    replicas (`unconfirmed`)."""
+
+    unchanged: str
+    again: str
+    unsure: str
+    unconfirmed: str
+
+
+_INDEX_MEANINGS = _Meanings(
+    "nothing of the batch was stored",
+    "send the articles again",
+    "the articles may or may not be stored; send them again (an identical article sent again is not stored twice)",
+    "the articles are stored there: retry, to wait for the replicas again (nothing is stored twice)",
 )
-_INDEX_UNCONFIRMED = "the articles are stored there: retry, to wait for the replicas again (nothing is stored twice)"
-_DELETE_UNCHANGED = "the article was not deleted: send the delete again"
-_DELETE_UNSURE = "the article may or may not be deleted: sent again, the delete answers NOT_FOUND if it was"
-_DELETE_UNCONFIRMED = "the article is deleted there: retried, the delete answers NOT_FOUND"
+_DELETE_MEANINGS = _Meanings(
+    "the article was not deleted",
+    "send the delete again",
+    "the article may or may not be deleted: sent again, the delete answers NOT_FOUND if it was",
+    "the article is deleted there: retried, the delete answers NOT_FOUND",
+)
 
 
-def _told(exc: Unavailable, unchanged: str, unsure: str, unconfirmed: str) -> Unavailable:
+def _told(exc: Unavailable, meanings: _Meanings) -> Unavailable:
     """The store's refusal of a write, with what it means for the call (the store cannot tell what the write was
-    for): the store's message, then the meaning of what it said of the write."""
+    for): the store's message, then the meaning of what it said of the write. A refusal only an operator can
+    mend (NeedsOperator) says what was not done, and not to send the call again: its message says what to do."""
     if isinstance(exc, CommitUnanswered):
-        meaning = unsure
+        meaning = meanings.unsure
     elif isinstance(exc, ReplicasBehind):
-        meaning = unconfirmed
+        meaning = meanings.unconfirmed
+    elif isinstance(exc, NeedsOperator):
+        meaning = meanings.unchanged
     else:
-        meaning = unchanged
+        meaning = f"{meanings.unchanged}: {meanings.again}"
     return type(exc)(f"{exc}: {meaning}")
 
 
-def _purge_cut(done: int, named: int) -> tuple[str, str, str]:
+def _purge_cut(done: int, named: int) -> _Meanings:
     """`_told`'s meanings for a `delete_all` whose write failed after `done` of its `named` distinct ids were dealt
     with: each says which ids may be deleted, and what the call sent again answers."""
     if done:
@@ -650,9 +667,9 @@ def _purge_cut(done: int, named: int) -> tuple[str, str, str]:
     else:
         before = "it was the call's first write"
     again = "the call answers NOT_FOUND for every id deleted and deletes the rest"
-    unchanged = f"{before}; the rest were not deleted: sent again, {again}"
-    return (
-        unchanged if done else "none of the ids named was deleted: send the call again",
+    return _Meanings(
+        f"{before}; the rest were not deleted" if done else "none of the ids named was deleted",
+        f"sent again, {again}" if done else "send the call again",
         f"{before}; its own ids (up to {_DELETED_A_WRITE}) may or may not be deleted, the rest were not: sent again, "
         f"{again}",
         f"{before}; its own ids (up to {_DELETED_A_WRITE}) are deleted there, the rest were not: retried, {again}",

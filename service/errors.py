@@ -37,6 +37,11 @@ class ReplicasBehind(Unavailable):
     """A write is applied on the Redis primary, but not confirmed by the Redis replicas it must wait for."""
 
 
+class NeedsOperator(Unavailable):
+    """The store refuses until an operator acts (its message says what to do): sending the call again, before
+    that, is refused again. Raised inside a write, it changed nothing; the engine says so, and no more (`_told`)."""
+
+
 class BatchTooLong(Unavailable):
     """A write batch took longer than the store may be held for one write (the Redis writer lease); nothing
     of it was stored. The engine decides such a batch again in smaller parts."""
@@ -64,6 +69,6 @@ class StoreInUse(NeardupError):
     """Another server holds the embedded store: each server's in-memory index is the store's only one."""
 
 
-class StoreFileGone(Unavailable):
+class StoreFileGone(NeedsOperator):
     """The embedded store's file was removed or replaced under the running server: what the server would write
     now goes to a file no path names, lost when it stops. No retry mends it; an operator must."""

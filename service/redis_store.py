@@ -81,6 +81,7 @@ from service.errors import (
     BatchTooLong,
     CommitUnanswered,
     IncompatibleIndex,
+    NeedsOperator,
     ReplicasBehind,
     ResourceExhausted,
     Unavailable,
@@ -833,7 +834,7 @@ def _lease_not_got(waited: float, turns: int, ahead: int) -> str:
     )
 
 
-class UrlRefused(Unavailable):
+class UrlRefused(NeedsOperator):
     """What --redis-url says cannot work (Redis refused its credentials, or the client its TLS certificate):
     UNAVAILABLE to a call, but at start a setting to fix."""
 
@@ -853,11 +854,7 @@ def _unavailable(url: str) -> Iterator[None]:
             "acknowledged. Raise its maxmemory, or free memory there, then send the articles again"
         ) from exc
     except redis.exceptions.NoPermissionError as exc:  # (an ACL without a command or key neardup uses)
-        raise UrlRefused(
-            f"the shared Redis store at {url} does not let neardup's user run a command it needs ({exc}): give "
-            "the user of --redis-url (NEARDUP_REDIS_URL) the ACL docs/redis.md lists: ~nd:* +@read +@write "
-            "+@scripting +@connection +info +wait +config|get"
-        ) from exc
+        raise _acl_refused(url, exc) from exc
     except redis.exceptions.AuthenticationError as exc:  # (a ConnectionError, but no retry mends it)
         raise UrlRefused(
             f"the shared Redis store at {url} refused neardup's credentials ({exc}): the server needs a user "
@@ -876,6 +873,8 @@ def _unavailable(url: str) -> Iterator[None]:
             f"{_scheme_hint(url, exc)}"
         ) from exc
     except redis.RedisError as exc:
+        if _refused_by_acl_in_script(exc):
+            raise _acl_refused(url, exc) from exc
         if "DB index is out of range" in str(exc):  # (a database number this Redis does not have: no retry mends it)
             raise UrlRefused(
                 f"the shared Redis store at {url} has no database of the number the URL ends with ({exc}): "
@@ -884,6 +883,23 @@ def _unavailable(url: str) -> Iterator[None]:
         raise Unavailable(
             f"the shared Redis store at {url} refused a command ({type(exc).__name__}: {exc}); retry"
         ) from exc
+
+
+def _acl_refused(url: str, exc: redis.RedisError) -> UrlRefused:
+    """Redis's ACL does not let neardup's user run a command or touch a key it needs."""
+    return UrlRefused(
+        f"the shared Redis store at {url} does not let neardup's user run a command it needs ({exc}): give "
+        "the user of --redis-url (NEARDUP_REDIS_URL) the ACL docs/redis.md lists: ~nd:* +@read +@write "
+        "+@scripting +@connection +info +wait +config|get"
+    )
+
+
+def _refused_by_acl_in_script(exc: redis.RedisError) -> bool:
+    """Whether Redis's ACL refused a command a script ran: Redis answers it ERR, not NOPERM (7.0: "The user
+    executing the script can't run this command or subcommand" or "can't access at least one of the keys";
+    7.2 on: "ACL failure in script"), so redis-py raises a plain ResponseError, which no retry mends either."""
+    said = str(exc)
+    return "The user executing the script can't" in said or "ACL failure in script" in said
 
 
 def _scheme_hint(url: str, exc: redis.RedisError) -> str:

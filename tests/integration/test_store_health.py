@@ -9,6 +9,7 @@ import logging
 import re
 import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -119,8 +120,17 @@ def test_a_data_dir_deleted_under_the_server_is_said_and_not_written_again_at_cl
         assert client.index(Article("kept", WIRE)).id == "kept"
         shutil.rmtree(data)
         wait_for(lambda: client.health(SERVICE_NAME) == "NOT_SERVING", what="readiness once the directory went")
-        with pytest.raises(UnavailableError, match=_UNDER):
-            client.index(Article("refused", SAME_EVENT_A))
+        writes: list[tuple[Callable[[], object], str]] = [
+            (lambda: client.index(Article("refused", SAME_EVENT_A)), "nothing of the batch was stored"),
+            (lambda: client.delete("kept"), "the article was not deleted"),
+            (lambda: client.delete_many(["kept"]), "none of the ids named was deleted"),
+        ]
+        for write, not_done in writes:
+            with pytest.raises(UnavailableError, match=_UNDER) as refused:
+                write()
+            # Each says what it did not do, after the store's own steps, and not "send … again": sent again before
+            # an operator acts, it is refused again.
+            assert refused.value.details.endswith(f"send again what was written since that backup: {not_done}")
     assert not data.exists()  # (the close saved no snapshot where no start would find it)
     closing = [r.getMessage() for r in caplog.records if r.name == "service.sqlite_store"]
     assert any(m.startswith("the store closed without saving its index: the store file") for m in closing)

@@ -1,0 +1,41 @@
+"""What a refused write means for the call (engine.py `_told`): a refusal a retry may mend says to send the call
+again; one only an operator can mend (NeedsOperator) says what was not done, and leaves what to do to its own
+message."""
+
+from __future__ import annotations
+
+from service.engine import _DELETE_MEANINGS, _INDEX_MEANINGS, _purge_cut, _told
+from service.errors import StoreFileGone, Unavailable
+from service.redis_store import UrlRefused
+
+
+def test_a_refusal_a_retry_may_mend_says_to_send_the_call_again() -> None:
+    lapsed = Unavailable("the lease lapsed")
+    assert (
+        str(_told(lapsed, _INDEX_MEANINGS))
+        == "the lease lapsed: nothing of the batch was stored: send the articles again"
+    )
+    assert (
+        str(_told(lapsed, _DELETE_MEANINGS)) == "the lease lapsed: the article was not deleted: send the delete again"
+    )
+    assert (
+        str(_told(lapsed, _purge_cut(0, 5)))
+        == "the lease lapsed: none of the ids named was deleted: send the call again"
+    )
+    assert str(_told(lapsed, _purge_cut(3, 5))) == (
+        "the lease lapsed: 3 of the 5 distinct ids named were dealt with before it (those stored are deleted); the "
+        "rest were not deleted: sent again, the call answers NOT_FOUND for every id deleted and deletes the rest"
+    )
+
+
+def test_a_refusal_only_an_operator_can_mend_says_what_was_not_done_and_not_to_send_it_again() -> None:
+    for refusal in (StoreFileGone("restore the file"), UrlRefused("fix --redis-url")):
+        said = str(refusal)
+        told = _told(refusal, _INDEX_MEANINGS)
+        assert type(told) is type(refusal) and str(told) == f"{said}: nothing of the batch was stored"
+        assert str(_told(refusal, _DELETE_MEANINGS)) == f"{said}: the article was not deleted"
+        assert str(_told(refusal, _purge_cut(0, 5))) == f"{said}: none of the ids named was deleted"
+        assert str(_told(refusal, _purge_cut(3, 5))) == (
+            f"{said}: 3 of the 5 distinct ids named were dealt with before it (those stored are deleted); the rest "
+            "were not deleted"
+        )
