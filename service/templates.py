@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby, pairwise
 
-from service.similarity import Run, Tokenised, monotone
+from service.similarity import Tokenised, alignment
 
 MAX_SLOT_TOKENS = 8  # a longer stretch is an insertion or a rewrite, not a filled slot (unless template text)
 FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
@@ -41,8 +41,10 @@ class Differences:
     touched_facts: int = 0  # slots with a figure or name on either side
 
 
-def differences(runs: list[Run], ta: Tokenised, tb: Tokenised) -> Differences:
-    chain = monotone(runs)
+def differences(ta: Tokenised, tb: Tokenised) -> Differences:
+    """What differs between two texts where they align (see similarity.alignment): the same, mirrored,
+    whichever text is `ta`."""
+    chain = alignment(ta, tb)
     if not chain:
         return Differences(0, 0, 0)
     bounds = [(0, chain[0].a0, 0, chain[0].b0)]
