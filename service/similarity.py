@@ -359,8 +359,7 @@ def alignment(ta: Tokenised, tb: Tokenised) -> list[Run]:
     greedily in `a`'s order, so a short run matching a repeat late in `b` locked the chain and dropped the real
     one after it: two weekly reports from one template aligned on 53 tokens one way and 27 the other, and matched
     in one arrival order only.) Here every occurrence is paired (see MAX_PAIRINGS) and the best chain is a
-    weighted longest increasing chain, O(n log n) in the runs. Ties go to the chain nearer the diagonal, then
-    by the runs' shingle values: things both orders see alike."""
+    weighted longest increasing chain, O(n log n) in the runs, ties broken alike in both orders (see _weight)."""
     runs = _all_runs(ta, tb)
     return runs if _is_chain(runs) else _best_chain(runs, ta.sequence)
 
@@ -440,8 +439,11 @@ def _best_chain(runs: list[Run], seq_a: U32Array) -> list[Run]:
 
 
 def _weight(run: Run, seq_a: U32Array) -> int:
-    """A run's worth in a chain: its tokens; then (for ties) nearness to the diagonal; then its first shingle."""
-    return ((run.a1 - run.a0) << 96) - (abs(run.a0 - run.b0) << 48) - int(seq_a[run.first_shingle])
+    """A run's worth in a chain: its tokens; for ties, nearness to the diagonal, then an early start in both
+    texts, then its first shingle's value: each the same seen from either text. (Each term in its own bits:
+    a chain's sums of the lesser ones stay below the next one's unit.)"""
+    tokens, apart, start = run.a1 - run.a0, abs(run.a0 - run.b0), run.a0 * run.b0
+    return (tokens << 192) - (apart << 128) - (start << 64) - int(seq_a[run.first_shingle])
 
 
 def _raise(tree: list[tuple[int, int]], at: int, value: tuple[int, int]) -> None:
