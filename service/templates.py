@@ -107,11 +107,18 @@ def _changed_facts(
     only_b = [w for w in words_b if words_b[w] > words_a[w]]
     only_a, only_b = _without_restyling(only_a, only_b)
     change = (frozenset(only_a), frozenset(only_b))
-    figure = any(map(_is_figure, only_a)) and any(map(_is_figure, only_b))
+    # (A figure against a figure written the same way: "1st half" against "Six mths" is one report's period
+    # restyled, and a template fills its slots in one style.)
+    figure = any(map(_in_digits, only_a)) and any(map(_in_digits, only_b))
+    figure |= any(w in _NUMBER_WORDS for w in only_a) and any(w in _NUMBER_WORDS for w in only_b)
     name = any(w in ta.names for w in only_a if not _is_figure(w)) and any(
         w in tb.names for w in only_b if not _is_figure(w)
     )
-    touched = any(_is_figure(w) or w in ta.names for w in only_a) or any(_is_figure(w) or w in tb.names for w in only_b)
+    touched = (
+        figure
+        or any(_touches_figure(w) or w in ta.names for w in only_a)
+        or any(_touches_figure(w) or w in tb.names for w in only_b)
+    )
     return figure, name, touched, change
 
 
@@ -130,8 +137,10 @@ def _without_restyling(only_a: list[str], only_b: list[str]) -> tuple[list[str],
 
 
 def _figure_key(word: str) -> str:
-    """A figure's digits, its units and currency dropped (a word holds no "." or ",": they separate words)."""
-    return "".join(c for c in word if c.isdigit())
+    """A figure's digits, its units and currency dropped (a word holds no "." or ",": they separate words); a
+    number word's value ("seven" is "7" restyled)."""
+    value = _NUMBER_WORDS.get(word)
+    return str(value) if value is not None else "".join(c for c in word if c.isdigit())
 
 
 def _openings_differ_only(
@@ -146,7 +155,32 @@ def _openings_differ_only(
 
 
 def _is_figure(word: str) -> bool:
+    """Digits, or a number written as a word: "seven" against "six" ships in port is another week's report."""
+    return word in _NUMBER_WORDS or _in_digits(word)
+
+
+def _in_digits(word: str) -> bool:
     return any(c.isdigit() for c in word)
+
+
+def _touches_figure(word: str) -> bool:
+    """A figure, but not a scale word alone: "412 million" written "412m" leaves "million" on one side, a
+    house style, not a changed fact (a scale against another, "million" for "billion", still is one)."""
+    return _is_figure(word) and word not in _SCALE_WORDS
+
+
+_SMALL_NUMBERS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen"
+).split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_SCALE_WORDS = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+# (Ordinals are left out: "first" and "second" are mostly not figures.)
+_NUMBER_WORDS = {
+    **{w: n for n, w in enumerate(_SMALL_NUMBERS)},
+    **{w: 20 + 10 * n for n, w in enumerate(_TENS)},
+    **_SCALE_WORDS,
+}
 
 
 def other_instance(d: Differences, published_a: datetime | None, published_b: datetime | None) -> bool:

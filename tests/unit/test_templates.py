@@ -354,3 +354,25 @@ def test_the_alignment_and_its_differences_do_not_depend_on_which_text_is_first(
     assert sum(r.a1 - r.a0 for r in forward) == sum(r.a1 - r.a0 for r in backward)
     assert differences(ta, tb) == differences(tb, ta)
 
+
+def _port(ships: str, waiting: str) -> str:
+    return (
+        f"HARWELL, Ore. - {ships} grain ships were loading at the Harwell terminals on Monday, with {waiting} "
+        "waiting to load, the port's grain exchange reported."
+    )
+
+
+def test_a_number_written_as_a_word_is_a_figure(detector: Detector) -> None:
+    # Counted by its digits only, "seven" against "six" changed no fact, and the port's reports of two days 40
+    # days apart matched as one revised.
+    stored = Article("a", _port("Seven", "four"), published=T0)
+    later = Article("b", _port("Six", "four"), published=T0 + timedelta(days=40))
+    assert judge(detector, later, stored) == []
+
+
+def test_a_number_word_written_in_digits_or_corrected_the_same_day_is_the_same_article(detector: Detector) -> None:
+    stored = Article("a", _port("Seven", "four"), published=T0)
+    restyled = Article("b", _port("7", "four"), published=T0 + timedelta(days=5))
+    corrected = Article("c", _port("Six", "four"), published=T0 + timedelta(hours=2))
+    assert [m.id for m in judge(detector, restyled, stored)] == ["a"]
+    assert [m.id for m in judge(detector, corrected, stored)] == ["a"]
