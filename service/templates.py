@@ -58,7 +58,8 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
         if not short and n in (0, len(bounds) - 1):
             continue  # the edges of a page hold titles, bylines and boilerplate, not a template's slots
         limit = 2 * MAX_SLOT_TOKENS if n == 0 else MAX_SLOT_TOKENS  # a subject may be a long name
-        for ia, ib in _filled_slots(ta, range(a0, a1), tb, range(b0, b1), limit):
+        filled = _filled_slots(ta, range(a0, a1), tb, range(b0, b1), limit)
+        for ia, ib in filled:
             # (Only here are the words needed: most pairs never tokenise them.)
             figure, name, any_fact, change = _changed_facts(ta, ia, tb, ib)
             new_subject |= n == 0 and name and short and not _openings_differ_only(ta, ia, tb, ib, change)
@@ -66,8 +67,19 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
             if figure or name:
                 facts.add(change)
             touched += any_fact
+        if short and not filled and a1 > a0 and b1 > b0:
+            touched += _rewrite_touches_facts(ta, range(a0, a1), tb, range(b0, b1), opening=n == 0)
     shared = sum(r.a1 - r.a0 for r in chain)
     return Differences(slots, len(facts), shared, new_subject, touched)
+
+
+def _rewrite_touches_facts(ta: Tokenised, ia: range, tb: Tokenised, ib: range, opening: bool) -> bool:
+    """Does a stretch of a short item too long to be a slot, rewritten on both sides, change a figure or a name
+    (outside the opening's headline, byline and credit)? It is no template slot, but a listing notice whose
+    last clause names another company ("of Harwell Instruments Inc, which traded on the Nasdaq system" against
+    "of Obsidian Freight Group Inc, which went public today") weeks later is another notice."""
+    figure, name, _, change = _changed_facts(ta, ia, tb, ib)
+    return (figure or name) and not (opening and _openings_differ_only(ta, ia, tb, ib, change))
 
 
 def _filled_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) -> list[tuple[range, range]]:

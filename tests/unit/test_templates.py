@@ -376,3 +376,28 @@ def test_a_number_word_written_in_digits_or_corrected_the_same_day_is_the_same_a
     corrected = Article("c", _port("Six", "four"), published=T0 + timedelta(hours=2))
     assert [m.id for m in judge(detector, restyled, stored)] == ["a"]
     assert [m.id for m in judge(detector, corrected, stored)] == ["a"]
+
+
+def _listing(rest: str) -> str:
+    return f"The American Stock Exchange said on Tuesday that it has started trading the common stock of {rest}."
+
+
+def test_a_short_notice_naming_another_company_in_a_long_stretch_weeks_later_is_another_article(
+    detector: Detector,
+) -> None:
+    # The stretch after the shared words is longer than a slot, so it was passed over and the two listing
+    # notices, 13 days apart, matched as one revised.
+    stored = Article("a", _listing("Harwell Instruments Inc, which traded on the Nasdaq system"),
+                     published=T0)  # fmt: skip
+    later = Article("b", _listing("Obsidian Freight Group Inc, which went public today"),
+                    published=T0 + timedelta(days=13))  # fmt: skip
+    assert judge(detector, later, stored) == []
+
+
+def test_a_short_notice_with_a_long_stretch_reworded_days_later_is_the_same_article(detector: Detector) -> None:
+    # (A stretch longer than a slot, naming nothing and holding no figure on either side.)
+    before = "Harwell Instruments Inc, which until this week was traded over the counter by dealers"
+    after = "Harwell Instruments Inc, whose shares were quoted by dealers over the counter until now"
+    stored = Article("a", _listing(before), published=T0)
+    later = Article("b", _listing(after), published=T0 + timedelta(days=5))
+    assert [m.id for m in judge(detector, later, stored)] == ["a"]
