@@ -232,10 +232,10 @@ class Detector:
                     ov = self._exact(q, pair_bp, label(tb.sequence, self.operator, common, candidates[cid]))
                 if not self._enough(ov):
                     continue
-                runs = aligned_runs(ta, tb, self.params.shingle_size)
-                if other_instance(differences(runs, ta, tb), query.article.published, other.published):
+                if other_instance(differences(ta, tb), query.article.published, other.published):
                     continue
-                found_passages = passages(runs, ta, tb, pair_bp) if evidence else ()
+                if evidence:
+                    found_passages = passages(aligned_runs(ta, tb, self.params.shingle_size), ta, tb, pair_bp)
             elif not self._enough(ov):
                 continue
             matches.append(Match(cid, ov.jaccard, ov.containment, ov.relation(), found_passages))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import threading
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 from operator import itemgetter
 
 import numpy as np
@@ -344,10 +345,118 @@ def shared_passages(body_a: str, body_b: str, shingle_size: int) -> tuple[Passag
     return passages(aligned_runs(ta, tb, shingle_size), ta, tb)
 
 
-def monotone(runs: list[Run]) -> list[Run]:
-    """The runs that keep increasing in both texts (drops runs matched out of order)."""
-    chain: list[Run] = []
-    for run in sorted(runs, key=lambda r: (r.a0, r.b0)):
-        if not chain or (run.a0 >= chain[-1].a1 and run.b0 >= chain[-1].b1):
-            chain.append(run)
-    return chain
+# A shingle found ca times in one text and cb times in the other is paired every way while ca × cb is at most
+# this; past it (a table's rows of zeros), its k-th occurrence in one text only with its k-th in the other, which
+# bounds the pairs by the texts' lengths.
+MAX_PAIRINGS = 16
+
+
+def alignment(ta: Tokenised, tb: Tokenised) -> list[Run]:
+    """The chain of runs of shared shingles, increasing in both texts and not overlapping, that covers the most
+    tokens: the same chain, mirrored, whichever text is `ta`.
+
+    (The chain was taken from aligned_runs, which pairs each shingle of `a` with its first occurrence in `b`,
+    greedily in `a`'s order, so a short run matching a repeat late in `b` locked the chain and dropped the real
+    one after it: two weekly reports from one template aligned on 53 tokens one way and 27 the other, and matched
+    in one arrival order only.) Here every occurrence is paired (see MAX_PAIRINGS) and the best chain is a
+    weighted longest increasing chain, O(n log n) in the runs, ties broken alike in both orders (see _weight)."""
+    runs = _all_runs(ta, tb)
+    return runs if _is_chain(runs) else _best_chain(runs, ta.sequence)
+
+
+def _all_runs(ta: Tokenised, tb: Tokenised) -> list[Run]:
+    """Maximal runs of consecutive shingles equal in both texts, along every diagonal, in the order of `a`."""
+    seq_a, seq_b = ta.sequence, tb.sequence
+    if not seq_a.size or not seq_b.size:
+        return []
+    i, j = _occurrence_pairs(seq_a, seq_b)
+    if not i.size:
+        return []
+    diagonal = i - j
+    order = np.lexsort((i, diagonal))
+    i, j, diagonal = i[order], j[order], diagonal[order]
+    starts = np.flatnonzero(np.concatenate(([True], (np.diff(diagonal) != 0) | (np.diff(i) != 1))))
+    ends = np.concatenate((starts[1:], [i.size])) - 1
+    k = min(ta.shingle_size, ta.count, tb.count)  # (a text shorter than a shingle is one shingle of all it has)
+    runs = [
+        Run(i0, i1 + k, j0, j1 + k, i0, i1)
+        for i0, i1, j0, j1 in zip(
+            i[starts].tolist(), i[ends].tolist(), j[starts].tolist(), j[ends].tolist(), strict=True
+        )
+    ]
+    runs.sort(key=lambda r: (r.a0, r.b0))
+    return runs
+
+
+def _occurrence_pairs(seq_a: U32Array, seq_b: U32Array) -> tuple[np.ndarray, np.ndarray]:
+    """The positions (i, j) where seq_a[i] == seq_b[j]: every pairing of a shingle's occurrences, or, for one
+    repeated past MAX_PAIRINGS, its k-th occurrence in `a` with its k-th in `b`."""
+    order_a = np.argsort(seq_a, kind="stable")  # (stable: a shingle's occurrences stay in text order)
+    order_b = np.argsort(seq_b, kind="stable")
+    sorted_a, sorted_b = seq_a[order_a], seq_b[order_b]
+    first_b = np.searchsorted(sorted_b, sorted_a, "left")
+    count_b = np.searchsorted(sorted_b, sorted_a, "right") - first_b
+    first_a = np.searchsorted(sorted_a, sorted_a, "left")
+    count_a = np.searchsorted(sorted_a, sorted_a, "right") - first_a
+    rank = np.arange(sorted_a.size) - first_a  # which occurrence in `a` of its shingle
+    heavy = count_a * count_b > MAX_PAIRINGS
+    paired = np.where(heavy, (rank < count_b).astype(np.int64), count_b)
+    start = np.where(heavy, first_b + rank, first_b)
+    i = np.repeat(order_a, paired)
+    within = np.arange(i.size) - np.repeat(np.cumsum(paired) - paired, paired)
+    j = order_b[np.repeat(start, paired) + within]
+    return i.astype(np.int64), j.astype(np.int64)
+
+
+def _is_chain(runs: list[Run]) -> bool:
+    """Do the runs (in `a`'s order) already increase in both texts without overlapping (most copies)?"""
+    return all(s.a0 >= r.a1 and s.b0 >= r.b1 for r, s in pairwise(runs))
+
+
+def _best_chain(runs: list[Run], seq_a: U32Array) -> list[Run]:
+    """Weighted longest increasing chain: run s may follow run r if it starts after r ends in both texts. Runs
+    are visited in order of start in `a`; each one ended in `a` by then is entered in a Fenwick tree over its
+    end in `b`, which gives the best chain ending before a point of `b` in O(log n)."""
+    ends_b = sorted({r.b1 for r in runs})
+    tree: list[tuple[int, int]] = [(0, -1)] * (len(ends_b) + 1)  # (score, run) maxima over prefixes of ends_b
+    best: list[int] = [0] * len(runs)
+    before: list[int] = [-1] * len(runs)
+    by_end_a = sorted(range(len(runs)), key=lambda n: runs[n].a1)
+    entered = 0
+    for n, run in enumerate(runs):  # (runs are in order of a0)
+        while entered < len(by_end_a) and runs[by_end_a[entered]].a1 <= run.a0:
+            m = by_end_a[entered]
+            _raise(tree, bisect_left(ends_b, runs[m].b1) + 1, (best[m], m))
+            entered += 1
+        score, before[n] = _prefix_best(tree, bisect_right(ends_b, run.b0))
+        best[n] = score + _weight(run, seq_a)
+    n = max(range(len(runs)), key=best.__getitem__)
+    chain = []
+    while n >= 0:
+        chain.append(runs[n])
+        n = before[n]
+    return chain[::-1]
+
+
+def _weight(run: Run, seq_a: U32Array) -> int:
+    """A run's worth in a chain: its tokens; for ties, nearness to the diagonal, then an early start in both
+    texts, then its first shingle's value: each the same seen from either text. (Each term in its own bits:
+    a chain's sums of the lesser ones stay below the next one's unit.)"""
+    tokens, apart, start = run.a1 - run.a0, abs(run.a0 - run.b0), run.a0 * run.b0
+    return (tokens << 192) - (apart << 128) - (start << 64) - int(seq_a[run.first_shingle])
+
+
+def _raise(tree: list[tuple[int, int]], at: int, value: tuple[int, int]) -> None:
+    while at < len(tree):
+        if value[0] > tree[at][0]:
+            tree[at] = value
+        at += at & -at
+
+
+def _prefix_best(tree: list[tuple[int, int]], at: int) -> tuple[int, int]:
+    found = (0, -1)
+    while at > 0:
+        if tree[at][0] > found[0]:
+            found = tree[at]
+        at -= at & -at
+    return found

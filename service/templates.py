@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby, pairwise
 
-from service.similarity import Run, Tokenised, monotone
+from service.similarity import Tokenised, alignment
 
 MAX_SLOT_TOKENS = 8  # a longer stretch is an insertion or a rewrite, not a filled slot (unless template text)
 FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
@@ -41,8 +41,10 @@ class Differences:
     touched_facts: int = 0  # slots with a figure or name on either side
 
 
-def differences(runs: list[Run], ta: Tokenised, tb: Tokenised) -> Differences:
-    chain = monotone(runs)
+def differences(ta: Tokenised, tb: Tokenised) -> Differences:
+    """What differs between two texts where they align (see similarity.alignment): the same, mirrored,
+    whichever text is `ta`."""
+    chain = alignment(ta, tb)
     if not chain:
         return Differences(0, 0, 0)
     bounds = [(0, chain[0].a0, 0, chain[0].b0)]
@@ -56,7 +58,8 @@ def differences(runs: list[Run], ta: Tokenised, tb: Tokenised) -> Differences:
         if not short and n in (0, len(bounds) - 1):
             continue  # the edges of a page hold titles, bylines and boilerplate, not a template's slots
         limit = 2 * MAX_SLOT_TOKENS if n == 0 else MAX_SLOT_TOKENS  # a subject may be a long name
-        for ia, ib in _filled_slots(ta, range(a0, a1), tb, range(b0, b1), limit):
+        filled = _filled_slots(ta, range(a0, a1), tb, range(b0, b1), limit)
+        for ia, ib in filled:
             # (Only here are the words needed: most pairs never tokenise them.)
             figure, name, any_fact, change = _changed_facts(ta, ia, tb, ib)
             new_subject |= n == 0 and name and short and not _openings_differ_only(ta, ia, tb, ib, change)
@@ -64,8 +67,19 @@ def differences(runs: list[Run], ta: Tokenised, tb: Tokenised) -> Differences:
             if figure or name:
                 facts.add(change)
             touched += any_fact
+        if short and not filled and a1 > a0 and b1 > b0:
+            touched += _rewrite_touches_facts(ta, range(a0, a1), tb, range(b0, b1), opening=n == 0)
     shared = sum(r.a1 - r.a0 for r in chain)
     return Differences(slots, len(facts), shared, new_subject, touched)
+
+
+def _rewrite_touches_facts(ta: Tokenised, ia: range, tb: Tokenised, ib: range, opening: bool) -> bool:
+    """Does a stretch of a short item too long to be a slot, rewritten on both sides, change a figure or a name
+    (outside the opening's headline, byline and credit)? It is no template slot, but a listing notice whose
+    last clause names another company ("of Harwell Instruments Inc, which traded on the Nasdaq system" against
+    "of Obsidian Freight Group Inc, which went public today") weeks later is another notice."""
+    figure, name, _, change = _changed_facts(ta, ia, tb, ib)
+    return (figure or name) and not (opening and _openings_differ_only(ta, ia, tb, ib, change))
 
 
 def _filled_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) -> list[tuple[range, range]]:
@@ -105,11 +119,18 @@ def _changed_facts(
     only_b = [w for w in words_b if words_b[w] > words_a[w]]
     only_a, only_b = _without_restyling(only_a, only_b)
     change = (frozenset(only_a), frozenset(only_b))
-    figure = any(map(_is_figure, only_a)) and any(map(_is_figure, only_b))
+    # (A figure against a figure written the same way: "1st half" against "Six mths" is one report's period
+    # restyled, and a template fills its slots in one style.)
+    figure = any(map(_in_digits, only_a)) and any(map(_in_digits, only_b))
+    figure |= any(w in _NUMBER_WORDS for w in only_a) and any(w in _NUMBER_WORDS for w in only_b)
     name = any(w in ta.names for w in only_a if not _is_figure(w)) and any(
         w in tb.names for w in only_b if not _is_figure(w)
     )
-    touched = any(_is_figure(w) or w in ta.names for w in only_a) or any(_is_figure(w) or w in tb.names for w in only_b)
+    touched = (
+        figure
+        or any(_touches_figure(w) or w in ta.names for w in only_a)
+        or any(_touches_figure(w) or w in tb.names for w in only_b)
+    )
     return figure, name, touched, change
 
 
@@ -128,8 +149,10 @@ def _without_restyling(only_a: list[str], only_b: list[str]) -> tuple[list[str],
 
 
 def _figure_key(word: str) -> str:
-    """A figure's digits, its units and currency dropped (a word holds no "." or ",": they separate words)."""
-    return "".join(c for c in word if c.isdigit())
+    """A figure's digits, its units and currency dropped (a word holds no "." or ",": they separate words); a
+    number word's value ("seven" is "7" restyled)."""
+    value = _NUMBER_WORDS.get(word)
+    return str(value) if value is not None else "".join(c for c in word if c.isdigit())
 
 
 def _openings_differ_only(
@@ -144,7 +167,32 @@ def _openings_differ_only(
 
 
 def _is_figure(word: str) -> bool:
+    """Digits, or a number written as a word: "seven" against "six" ships in port is another week's report."""
+    return word in _NUMBER_WORDS or _in_digits(word)
+
+
+def _in_digits(word: str) -> bool:
     return any(c.isdigit() for c in word)
+
+
+def _touches_figure(word: str) -> bool:
+    """A figure, but not a scale word alone: "412 million" written "412m" leaves "million" on one side, a
+    house style, not a changed fact (a scale against another, "million" for "billion", still is one)."""
+    return _is_figure(word) and word not in _SCALE_WORDS
+
+
+_SMALL_NUMBERS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen"
+).split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_SCALE_WORDS = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+# (Ordinals are left out: "first" and "second" are mostly not figures.)
+_NUMBER_WORDS = {
+    **{w: n for n, w in enumerate(_SMALL_NUMBERS)},
+    **{w: 20 + 10 * n for n, w in enumerate(_TENS)},
+    **_SCALE_WORDS,
+}
 
 
 def other_instance(d: Differences, published_a: datetime | None, published_b: datetime | None) -> bool:

@@ -148,3 +148,15 @@ RESULTS_PARAGRAPHS = [
 ]
 RESULTS = "\n\n".join([*RESULTS_PARAGRAPHS, RELEASE_BLOCK])
 RESULTS_EXCERPT = "\n\n".join(RESULTS_PARAGRAPHS[:-1])  # all but its last, short paragraph and the block
+
+
+def export_sales(week: str, figures: tuple[str, str, str, str, str, str], opening: str = "") -> str:
+    """A weekly export-sales report built from one template; `opening` puts words before its first sentence."""
+    wheat, corn, prior, beans, season_wheat, season_corn = figures
+    return (
+        f"WASHINGTON, {week} - {opening}Exporters sold {wheat} tonnes of wheat to Egypt for delivery in the week "
+        f"ended {week}, the Agriculture Department said. Sales of corn totalled {corn} tonnes, against {prior} "
+        f"tonnes in the prior week, and shipments of soybeans were {beans} tonnes in the week. Cumulative sales "
+        f"for the season stand at {season_wheat} mln tonnes of wheat and {season_corn} mln tonnes of corn, the "
+        "department said in its weekly report to Congress."
+    )

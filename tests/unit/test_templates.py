@@ -1,15 +1,19 @@
 """Templated reports are not copies; re-sends, re-titled copies and one-figure corrections are."""
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from service.detector import Detector
 from service.model import Article, Match, Relation
 from service.settings import DetectionParams
-from service.similarity import Tokenised
+from service.similarity import Tokenised, alignment, tokenised
+from service.templates import differences
 from tests.articles import WIRE
-from tests.quality_texts import DE_STORY, dividend, weekly_claims
+from tests.quality_texts import DE_STORY, dividend, export_sales, weekly_claims
 
 T0 = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
 
@@ -314,3 +318,86 @@ def test_a_forecast_with_one_value_corrected_is_the_same_article(detector: Detec
     fixed = Article("b", _forecast("Lanford", 14, 5, "light and westerly", 20), published=T0 + timedelta(hours=1))
     [match] = judge(detector, fixed, a)
     assert match.relation in (Relation.REVISED, Relation.IDENTICAL)
+
+
+def test_two_weeks_of_a_report_are_apart_in_either_arrival_order(detector: Detector) -> None:
+    # The later week opens with words the earlier one has at its end. Aligned greedily in the query's order,
+    # that short run locked the chain when the later week was the query: its figures were never compared and
+    # it matched as a revision, though not when the earlier week came second.
+    first = Article("w1", export_sales("March 2", ("120,000", "45,000", "60,000", "30,000", "2.1", "1.4")),
+                    published=T0)  # fmt: skip
+    opening = "The department said in its weekly report to Congress that "
+    second = Article("w2", export_sales("March 9", ("95,000", "52,000", "45,000", "41,000", "2.2", "1.5"), opening),
+                     published=T0 + timedelta(days=7))  # fmt: skip
+    assert judge(detector, second, first) == []
+    assert judge(detector, first, second) == []
+
+
+_WORDS = ["the", "said", "Harwell", "Obsidian", "12", "27", "tonnes", "week", "in", "of"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from(_WORDS), min_size=1, max_size=60),
+    st.lists(st.sampled_from(_WORDS), min_size=1, max_size=60),
+    st.lists(st.sampled_from(_WORDS), min_size=0, max_size=12),
+)
+def test_the_alignment_and_its_differences_do_not_depend_on_which_text_is_first(
+    a: list[str], b: list[str], shared: list[str]
+) -> None:
+    text_a, text_b = " ".join(shared + a + shared), " ".join(b + shared + b)  # (small vocabulary: many repeats)
+    ta, tb = tokenised(text_a, 5), tokenised(text_b, 5)
+    forward, backward = alignment(ta, tb), alignment(tb, ta)
+    assert all(r.a1 <= s.a0 and r.b1 <= s.b0 for r, s in pairwise(forward))  # increasing, not overlapping
+    # (The chains themselves may differ where two equally good ones are each other's mirror image: repeats of
+    # one passage at the start of one text and the end of the other.)
+    assert sum(r.a1 - r.a0 for r in forward) == sum(r.a1 - r.a0 for r in backward)
+    assert differences(ta, tb) == differences(tb, ta)
+
+
+def _port(ships: str, waiting: str) -> str:
+    return (
+        f"HARWELL, Ore. - {ships} grain ships were loading at the Harwell terminals on Monday, with {waiting} "
+        "waiting to load, the port's grain exchange reported."
+    )
+
+
+def test_a_number_written_as_a_word_is_a_figure(detector: Detector) -> None:
+    # Counted by its digits only, "seven" against "six" changed no fact, and the port's reports of two days 40
+    # days apart matched as one revised.
+    stored = Article("a", _port("Seven", "four"), published=T0)
+    later = Article("b", _port("Six", "four"), published=T0 + timedelta(days=40))
+    assert judge(detector, later, stored) == []
+
+
+def test_a_number_word_written_in_digits_or_corrected_the_same_day_is_the_same_article(detector: Detector) -> None:
+    stored = Article("a", _port("Seven", "four"), published=T0)
+    restyled = Article("b", _port("7", "four"), published=T0 + timedelta(days=5))
+    corrected = Article("c", _port("Six", "four"), published=T0 + timedelta(hours=2))
+    assert [m.id for m in judge(detector, restyled, stored)] == ["a"]
+    assert [m.id for m in judge(detector, corrected, stored)] == ["a"]
+
+
+def _listing(rest: str) -> str:
+    return f"The American Stock Exchange said on Tuesday that it has started trading the common stock of {rest}."
+
+
+def test_a_short_notice_naming_another_company_in_a_long_stretch_weeks_later_is_another_article(
+    detector: Detector,
+) -> None:
+    # The stretch after the shared words is longer than a slot, so it was passed over and the two listing
+    # notices, 13 days apart, matched as one revised.
+    stored = Article("a", _listing("Harwell Instruments Inc, which traded on the Nasdaq system"),
+                     published=T0)  # fmt: skip
+    later = Article("b", _listing("Obsidian Freight Group Inc, which went public today"),
+                    published=T0 + timedelta(days=13))  # fmt: skip
+    assert judge(detector, later, stored) == []
+
+
+def test_a_short_notice_with_a_long_stretch_reworded_days_later_is_the_same_article(detector: Detector) -> None:
+    # (A stretch longer than a slot, naming nothing and holding no figure on either side.)
+    before = "Harwell Instruments Inc, which until this week was traded over the counter by dealers"
+    after = "Harwell Instruments Inc, whose shares were quoted by dealers over the counter until now"
+    stored = Article("a", _listing(before), published=T0)
+    later = Article("b", _listing(after), published=T0 + timedelta(days=5))
+    assert [m.id for m in judge(detector, later, stored)] == ["a"]
