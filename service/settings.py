@@ -278,6 +278,7 @@ class Settings:
                              "or -1 for three quarters of --max-workers")  # fmt: skip
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ValueError("--tls-cert and --tls-key go together: give both files or neither")
+        _check_ports_differ(self)
 
     def worker_processes(self, cores: int | None) -> int:
         """How many fingerprint workers to start on a machine with `cores` cores."""
@@ -322,6 +323,17 @@ def _check_range(f: Field[Any], value: Any) -> None:
     if (least is not None and value < least) or (most is not None and value > most):
         bound = f"between {least} and {most}" if most is not None else f"at least {least}"
         raise ValueError(f"{_flag(f.name)} must be {bound} (got {value})")
+
+
+def _check_ports_differ(settings: Settings) -> None:
+    """Two of the server's own ports the same number could only fail to bind, and only after the whole index
+    had loaded, as "another process may be using the port". (0, any free port, and -1, off, may repeat.)"""
+    ports = ("port", "health_port", "metrics_port")
+    for i, name in enumerate(ports):
+        for other in ports[:i]:
+            number = getattr(settings, name)
+            if number > 0 and number == getattr(settings, other):
+                raise ValueError(f"{_flag(name)} {number} is also {_flag(other)}: give each its own port")
 
 
 def _bare_host(host: str) -> str:

@@ -621,6 +621,12 @@ NOT_BOUND = (
             "--data-dir /proc/neardup: cannot make the directory (No such file or directory)",
         ),
         (["--host", "192.0.2.1"], NOT_BOUND),  # (TEST-NET-1: an address of no machine here)
+        # (found only after the whole index had loaded, as "another process may be using the port")
+        (["--port", "51091", "--health-port", "51091"], "--health-port 51091 is also --port: give each its own port"),
+        (
+            ["--health-port", "51092", "--metrics-port", "51092"],
+            "--metrics-port 51092 is also --health-port: give each its own port",
+        ),
     ],
 )
 def test_a_setting_that_cannot_work_stops_serve_with_one_line_naming_it(

@@ -165,6 +165,29 @@ def test_an_environment_value_outside_a_settings_choices_names_the_variable(
     assert f"NEARDUP_{name}={value!r} is not a valid value for {flag}: choose from {choices}" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--port", "51091", "--health-port", "51091"], "--health-port 51091 is also --port: give each its own port"),
+        (["--metrics-port", "9100", "--port", "9100"], "--metrics-port 9100 is also --port: give each its own port"),
+        (
+            ["--health-port", "50052", "--metrics-port", "50052"],
+            "--metrics-port 50052 is also --health-port: give each its own port",
+        ),
+    ],
+)
+def test_two_of_the_servers_ports_the_same_are_refused_naming_both(argv: list[str], message: str) -> None:
+    # (they were found only after the whole index had loaded, as "another process may be using the port")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Settings.from_args(argv, {})
+
+
+def test_any_free_port_or_off_may_repeat() -> None:
+    s = Settings.from_args(["--port", "0", "--health-port", "0", "--metrics-port", "0"], {})
+    assert (s.port, s.health_port, s.metrics_port) == (0, 0, 0)
+    assert Settings.from_args(["--health-port", "-1", "--metrics-port", "-1"], {}).health_port == -1
+
+
 def test_a_log_level_is_taken_in_either_case() -> None:
     assert Settings.from_args(["--log-level", "debug"], {}).log_level == "DEBUG"
     assert Settings.from_args([], {"NEARDUP_LOG_LEVEL": "warning"}).log_level == "WARNING"
