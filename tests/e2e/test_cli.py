@@ -640,6 +640,29 @@ def test_a_setting_that_cannot_work_stops_serve_with_one_line_naming_it(
     assert "Traceback" not in result.stderr
 
 
+def test_a_misspelt_neardup_variable_stops_serve_naming_it_and_the_one_meant(tmp_path: Path) -> None:
+    # (NEARDUP_MAX_BODY_SIZE was ignored, and the server ran on the default limit without a word)
+    env = {**os.environ, "NEARDUP_MAX_BODY_SIZE": "5", "NEARDUP_SERVER": "127.0.0.1:1", "NEARDUP_TOKEN_FILE": ""}
+    result = subprocess.run([sys.executable, "-m", "client.cli", "serve", "--port", "0", "--data-dir",
+                             str(tmp_path / "data")], capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == (
+        "neardup serve: NEARDUP_MAX_BODY_SIZE (did you mean NEARDUP_MAX_BODY_BYTES?): neardup reads no such variable, "
+        "so it would be ignored; rename or unset it (`neardup serve --help` names each setting's)\n"
+    )
+    assert not (tmp_path / "data").exists()  # (refused before anything was opened)
+
+
+def test_a_bad_environment_value_stops_serve_with_one_line_as_a_bad_setting_does(tmp_path: Path) -> None:
+    env = {**os.environ, "NEARDUP_PORT": "abc"}
+    result = subprocess.run([sys.executable, "-m", "client.cli", "serve", "--data-dir", str(tmp_path / "data")],
+                            capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
+    assert result.returncode == 2
+    # (the usage, cut short at --host, was printed above it)
+    refused = "NEARDUP_PORT='abc' is not a valid value for --port: expected a whole number"
+    assert result.stderr == f"neardup serve: {refused}\n"
+
+
 @pytest.mark.parametrize(
     ("command", "sig", "status", "stopped"),
     [
