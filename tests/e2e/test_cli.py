@@ -489,6 +489,7 @@ def test_serve_refuses_a_file_that_is_not_a_store_in_one_line(tmp_path: Path) ->
     result = neardup("serve", "--port", "0", "--data-dir", str(tmp_path / "d"))
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr  # (was a traceback, exit 1)
     assert "neardup.db is not a neardup store, or is damaged" in result.stderr
+    assert "neardup.db-wal" not in result.stderr  # (none was there: nothing was restored over a log)
     assert (tmp_path / "d" / "neardup.db").read_text() == "hi\n"  # left as it was
 
 
