@@ -541,9 +541,10 @@ class _EmptiedWhenWritten:
 
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from service import forkserver
-    from service.settings import Settings
+    from service.settings import Settings, refuse_unknown_variables
 
     try:
+        refuse_unknown_variables(env, CONNECTION_VARIABLES)  # (set beside the server's for the client commands)
         settings = Settings.from_namespace(args)
     except ValueError as exc:
         print(f"neardup serve: {exc}", file=sys.stderr)

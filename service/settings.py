@@ -9,13 +9,14 @@ everything else receives a Settings instance.
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 from urllib.parse import parse_qsl, urlsplit
 
 # Bumped whenever tokenisation or hashing changes, so an old store is refused
@@ -278,6 +279,7 @@ class Settings:
                              "or -1 for three quarters of --max-workers")  # fmt: skip
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ValueError("--tls-cert and --tls-key go together: give both files or neither")
+        _check_ports_differ(self)
 
     def worker_processes(self, cores: int | None) -> int:
         """How many fingerprint workers to start on a machine with `cores` cores."""
@@ -322,6 +324,17 @@ def _check_range(f: Field[Any], value: Any) -> None:
     if (least is not None and value < least) or (most is not None and value > most):
         bound = f"between {least} and {most}" if most is not None else f"at least {least}"
         raise ValueError(f"{_flag(f.name)} must be {bound} (got {value})")
+
+
+def _check_ports_differ(settings: Settings) -> None:
+    """Two of the server's own ports the same number could only fail to bind, and only after the whole index
+    had loaded, as "another process may be using the port". (0, any free port, and -1, off, may repeat.)"""
+    ports = ("port", "health_port", "metrics_port")
+    for i, name in enumerate(ports):
+        for other in ports[:i]:
+            number = getattr(settings, name)
+            if number > 0 and number == getattr(settings, other):
+                raise ValueError(f"{_flag(name)} {number} is also {_flag(other)}: give each its own port")
 
 
 def _bare_host(host: str) -> str:
@@ -389,15 +402,17 @@ def _add(parser: argparse.ArgumentParser, env: Mapping[str, str], f: Field[Any],
     try:
         value = kind(raw) if raw is not None else (str(default) if isinstance(default, Path) else default)
     except ValueError:
-        parser.error(f"{env_name}={raw!r} is not a valid value for {flag}: expected a {_KIND_NAMES[type(default)]}")
+        _refuse_value(
+            parser, f"{env_name}={raw!r} is not a valid value for {flag}: expected a {_KIND_NAMES[type(default)]}"
+        )
     if raw is not None:  # (checked here, not with the flags': that message named the flag alone)
         try:
             _check_range(f, value)
         except ValueError as exc:
-            parser.error(f"{env_name}={raw!r}: {exc}")
+            _refuse_value(parser, f"{env_name}={raw!r}: {exc}")
     choices = _CHOICES.get(name)
     if raw is not None and choices is not None and value not in choices:  # (argparse checks flags' values only)
-        parser.error(f"{env_name}={raw!r} is not a valid value for {flag}: choose from {', '.join(choices)}")
+        _refuse_value(parser, f"{env_name}={raw!r} is not a valid value for {flag}: choose from {', '.join(choices)}")
     parser.add_argument(
         flag,
         dest=name,
@@ -408,8 +423,42 @@ def _add(parser: argparse.ArgumentParser, env: Mapping[str, str], f: Field[Any],
     )
 
 
+def _refuse_value(parser: argparse.ArgumentParser, message: str) -> NoReturn:
+    """Exit 2 with one line, as a setting that cannot work does: argparse's own error printed the usage above it,
+    cut short at the flags added so far, which said nothing of the variable."""
+    parser.exit(2, f"{parser.prog}: {message}\n")
+
+
 _KIND_NAMES = {int: "whole number", float: "number", str: "string"}
 _PARSE = {"log_level": str.upper}  # (as logging spells them; `info` is taken as INFO)
+
+
+def setting_variables() -> list[str]:
+    """The environment variables the server's settings are read from, NEARDUP_<NAME> of each."""
+    names = [f.name for f in fields(Settings) if f.name != "detection"] + [f.name for f in fields(DetectionParams)]
+    return ["NEARDUP_" + name.upper() for name in names]
+
+
+def refuse_unknown_variables(env: Mapping[str, str], also_read: Iterable[str]) -> None:
+    """ValueError naming each NEARDUP_* variable in `env` that nothing reads (neither a setting's nor one of
+    `also_read`, the client commands' in the same environment), with the known name closest to it. A misspelled
+    one (NEARDUP_MAX_BODY_SIZE) was ignored, and the server ran on the default without a word, as no flag's
+    misspelling does; the prefix is neardup's own, so another tool's variables never carry it."""
+    known = [*setting_variables(), *also_read]
+    unknown = sorted(name for name in env if name.startswith("NEARDUP_") and name not in known)
+    if unknown:
+        named = ", ".join(f"{name}{_closest(name, known)}" for name in unknown)
+        these = "them" if len(unknown) > 1 else "it"
+        raise ValueError(f"{named}: neardup reads no such variable, so it would be ignored; rename or unset {these} "
+                         "(`neardup serve --help` names each setting's)")  # fmt: skip
+
+
+def _closest(name: str, known: Sequence[str]) -> str:
+    """ " (did you mean NEARDUP_…?)" naming the known variable most like `name`, or "" if none is much like it.
+    (Compared without the prefix they all share, which made any name look like a short one.)"""
+    suffixes = {k.removeprefix("NEARDUP_"): k for k in known}
+    close = difflib.get_close_matches(name.removeprefix("NEARDUP_"), list(suffixes), n=1, cutoff=0.6)
+    return f" (did you mean {suffixes[close[0]]}?)" if close else ""
 
 
 def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:

@@ -145,11 +145,12 @@ class SqliteStore(OwnedByOneServer):
         self._damage_lock = threading.Lock()
         self._owner = _claim(path)
         self._pages = -1  # (the page reader's descriptor, once open)
+        stale = _stale_logs(path)  # (looked at before opening, which may make them)
         try:
             self._open(params, snapshot, snapshot_every, own_directory)
         except sqlite3.DatabaseError as exc:
             self._let_go()
-            raise OSError(_unusable(path, exc)) from None
+            raise OSError(_unusable(path, exc, stale)) from None
         except BaseException:
             self._let_go()  # (a store that failed to open is not held)
             raise
@@ -610,13 +611,30 @@ def _is_damage(exc: sqlite3.DatabaseError) -> bool:
     return code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in str(exc)
 
 
-def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:
-    """Why the store at `path` cannot be opened, and what to do, naming --data-dir."""
+def _unusable(path: Path, exc: sqlite3.DatabaseError, stale: str) -> str:
+    """Why the store at `path` cannot be opened, and what to do, naming --data-dir; `stale`: the write-ahead log's
+    files that were beside it before the open (_stale_logs)."""
     kind = getattr(exc, "sqlite_errorname", "")
     if kind in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
-        return (f"--data-dir {path.parent}: {path} is not a neardup store, or is damaged ({exc}): restore it from "
-                "a backup, or start with another --data-dir")  # fmt: skip
+        damaged = f"--data-dir {path.parent}: {path} is not a neardup store, or is damaged ({exc})"
+        if stale:
+            return (
+                f"{damaged}: if it was just restored from a backup, remove {stale} beside it, left by the server "
+                "before (SQLite applies that log to whatever file is there, the backup too), and start again; if not, "
+                "restore it from a backup, removing those too, or start with another --data-dir"
+            )
+        return f"{damaged}: restore it from a backup, or start with another --data-dir"
     return f"--data-dir {path.parent}: cannot use the store {path} ({exc}){_ACCESS_HINT}"
+
+
+def _stale_logs(path: Path) -> str:
+    """ "neardup.db-wal and neardup.db-shm", those of them beside `path`, if its write-ahead log is there; else "".
+    A server killed (kill -9, OOM, power loss) leaves them, and a backup then put in place of the file was read
+    through that log: the later file's pages, applied to the backup's, which SQLite then finds damaged."""
+    logs = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    if not logs[0].exists():
+        return ""
+    return " and ".join(log.name for log in logs if log.exists())
 
 
 def _refuse_a_lost_store(db: sqlite3.Connection, path: Path) -> None:

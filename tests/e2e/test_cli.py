@@ -489,6 +489,7 @@ def test_serve_refuses_a_file_that_is_not_a_store_in_one_line(tmp_path: Path) ->
     result = neardup("serve", "--port", "0", "--data-dir", str(tmp_path / "d"))
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr  # (was a traceback, exit 1)
     assert "neardup.db is not a neardup store, or is damaged" in result.stderr
+    assert "neardup.db-wal" not in result.stderr  # (none was there: nothing was restored over a log)
     assert (tmp_path / "d" / "neardup.db").read_text() == "hi\n"  # left as it was
 
 
@@ -621,6 +622,12 @@ NOT_BOUND = (
             "--data-dir /proc/neardup: cannot make the directory (No such file or directory)",
         ),
         (["--host", "192.0.2.1"], NOT_BOUND),  # (TEST-NET-1: an address of no machine here)
+        # (found only after the whole index had loaded, as "another process may be using the port")
+        (["--port", "51091", "--health-port", "51091"], "--health-port 51091 is also --port: give each its own port"),
+        (
+            ["--health-port", "51092", "--metrics-port", "51092"],
+            "--metrics-port 51092 is also --health-port: give each its own port",
+        ),
     ],
 )
 def test_a_setting_that_cannot_work_stops_serve_with_one_line_naming_it(
@@ -632,6 +639,29 @@ def test_a_setting_that_cannot_work_stops_serve_with_one_line_naming_it(
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == f"neardup serve: {message.format(tmp=tmp_path)}"
     assert "Traceback" not in result.stderr
+
+
+def test_a_misspelt_neardup_variable_stops_serve_naming_it_and_the_one_meant(tmp_path: Path) -> None:
+    # (NEARDUP_MAX_BODY_SIZE was ignored, and the server ran on the default limit without a word)
+    env = {**os.environ, "NEARDUP_MAX_BODY_SIZE": "5", "NEARDUP_SERVER": "127.0.0.1:1", "NEARDUP_TOKEN_FILE": ""}
+    result = subprocess.run([sys.executable, "-m", "client.cli", "serve", "--port", "0", "--data-dir",
+                             str(tmp_path / "data")], capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == (
+        "neardup serve: NEARDUP_MAX_BODY_SIZE (did you mean NEARDUP_MAX_BODY_BYTES?): neardup reads no such variable, "
+        "so it would be ignored; rename or unset it (`neardup serve --help` names each setting's)\n"
+    )
+    assert not (tmp_path / "data").exists()  # (refused before anything was opened)
+
+
+def test_a_bad_environment_value_stops_serve_with_one_line_as_a_bad_setting_does(tmp_path: Path) -> None:
+    env = {**os.environ, "NEARDUP_PORT": "abc"}
+    result = subprocess.run([sys.executable, "-m", "client.cli", "serve", "--data-dir", str(tmp_path / "data")],
+                            capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
+    assert result.returncode == 2
+    # (the usage, cut short at --host, was printed above it)
+    refused = "NEARDUP_PORT='abc' is not a valid value for --port: expected a whole number"
+    assert result.stderr == f"neardup serve: {refused}\n"
 
 
 @pytest.mark.parametrize(

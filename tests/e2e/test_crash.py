@@ -365,3 +365,45 @@ def _held(client: NeardupClient, article_id: str) -> bool:
     except NotFoundError:
         return False
     return True
+
+
+def test_a_backup_restored_over_a_killed_servers_wal_is_refused_naming_the_wal_and_serves_once_it_is_removed(
+    tmp_path: Path,
+) -> None:
+    """docs/ops.md, "Backup and restore". A server killed leaves neardup.db-wal and -shm; a backup put in place of
+    neardup.db beside them has SQLite apply that log's pages, written after the backup, to the backup's file, and
+    the start found the file damaged, its message saying to restore it from a backup: the step just done."""
+    data = tmp_path / "data"
+    server = ServerProcess(data).start()
+    backup = tmp_path / "backup.db"
+    try:
+        with server.client() as client:
+            for i in range(20):
+                client.index(Article(f"a{i}", body(i)))
+            store = sqlite3.connect(f"file:{data / 'neardup.db'}?mode=ro", uri=True)
+            with closing(store) as db, closing(sqlite3.connect(backup)) as copy:
+                db.backup(copy)  # (SQLite's online backup, as `sqlite3 neardup.db ".backup FILE"`)
+            # Enough for SQLite's automatic checkpoints (every 1,000 pages) to move the file past the backup and
+            # start the log over: the pages left in it then belong to a later file than the backup's.
+            outcomes = list(client.index_stream(Article(f"b{i}", body(i)) for i in range(1500)))
+            assert all(isinstance(outcome, Verdict) for outcome in outcomes)
+    finally:
+        server.kill9()
+    wal, shm = data / "neardup.db-wal", data / "neardup.db-shm"
+    assert wal.exists() and shm.exists()
+    (data / "neardup.db").write_bytes(backup.read_bytes())
+    refused = subprocess.run([sys.executable, "-m", "client.cli", "serve", "--port", "0", "--data-dir", str(data)],
+                             capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert refused.returncode == 2, refused.stderr
+    assert (data / "neardup.db").read_bytes() == backup.read_bytes()  # (the refused start wrote nothing there)
+    said = refused.stderr.splitlines()[-1]
+    assert "if it was just restored from a backup, remove neardup.db-wal and neardup.db-shm beside it" in said
+    wal.unlink()
+    shm.unlink()
+    server = ServerProcess(data).start()
+    try:
+        with server.client() as client:
+            assert client.stats().articles == 20
+            assert client.get("a19").article.body == body(19)
+    finally:
+        server.stop()

@@ -7,7 +7,15 @@ from typing import Any, cast
 
 import pytest
 
-from service.settings import DetectionParams, Settings, build_parser, redacted_url
+from client.cli import CONNECTION_VARIABLES
+from service.settings import (
+    DetectionParams,
+    Settings,
+    build_parser,
+    redacted_url,
+    refuse_unknown_variables,
+    setting_variables,
+)
 
 
 def test_flags_win_over_environment_which_wins_over_defaults() -> None:
@@ -163,6 +171,59 @@ def test_an_environment_value_outside_a_settings_choices_names_the_variable(
         Settings.from_args([], {f"NEARDUP_{name}": value})
     assert exited.value.code == 2
     assert f"NEARDUP_{name}={value!r} is not a valid value for {flag}: choose from {choices}" in capsys.readouterr().err
+
+
+def test_an_environment_value_refused_is_one_line_without_the_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    # (argparse's error printed "usage: neardup serve [-h] [--host HOST]" above it: the flags added so far)
+    with pytest.raises(SystemExit) as exited:
+        Settings.from_args([], {"NEARDUP_PORT": "abc"})
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        "neardup serve: NEARDUP_PORT='abc' is not a valid value for --port: expected a whole number\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--port", "51091", "--health-port", "51091"], "--health-port 51091 is also --port: give each its own port"),
+        (["--metrics-port", "9100", "--port", "9100"], "--metrics-port 9100 is also --port: give each its own port"),
+        (
+            ["--health-port", "50052", "--metrics-port", "50052"],
+            "--metrics-port 50052 is also --health-port: give each its own port",
+        ),
+    ],
+)
+def test_two_of_the_servers_ports_the_same_are_refused_naming_both(argv: list[str], message: str) -> None:
+    # (they were found only after the whole index had loaded, as "another process may be using the port")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Settings.from_args(argv, {})
+
+
+def test_any_free_port_or_off_may_repeat() -> None:
+    s = Settings.from_args(["--port", "0", "--health-port", "0", "--metrics-port", "0"], {})
+    assert (s.port, s.health_port, s.metrics_port) == (0, 0, 0)
+    assert Settings.from_args(["--health-port", "-1", "--metrics-port", "-1"], {}).health_port == -1
+
+
+def test_an_unknown_neardup_variable_is_refused_naming_the_closest_known_one() -> None:
+    env = {"NEARDUP_MAX_BODY_SIZE": "5", "NEARDUP_METRIC_PORT": "9999", "NEARDUP_XYZZY": "1", "PATH": "/bin"}
+    with pytest.raises(ValueError) as refused:
+        refuse_unknown_variables(env, CONNECTION_VARIABLES)
+    assert str(refused.value) == (
+        "NEARDUP_MAX_BODY_SIZE (did you mean NEARDUP_MAX_BODY_BYTES?), NEARDUP_METRIC_PORT (did you mean "
+        "NEARDUP_METRICS_PORT?), NEARDUP_XYZZY: neardup reads no such variable, so it would be ignored; rename or "
+        "unset them (`neardup serve --help` names each setting's)"
+    )
+
+
+def test_every_variable_a_setting_or_a_client_command_reads_is_known() -> None:
+    env = dict.fromkeys([*setting_variables(), *CONNECTION_VARIABLES], "x")
+    assert {"NEARDUP_DATA_DIR", "NEARDUP_NUM_PERM", "NEARDUP_HEALTH_PORT", "NEARDUP_SERVER"} <= set(env)
+    refuse_unknown_variables(env, CONNECTION_VARIABLES)  # (raises nothing)
+    assert [f"--{v.removeprefix('NEARDUP_').lower().replace('_', '-')}" for v in setting_variables()] == [
+        a.option_strings[0] for a in build_parser({})._actions if a.dest != "help"
+    ]
 
 
 def test_a_log_level_is_taken_in_either_case() -> None:
