@@ -8,6 +8,7 @@ import logging
 import os
 import tempfile
 from concurrent import futures
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,7 +81,14 @@ class RunningServer:
 
 
 def start_server(settings: Settings) -> RunningServer:
-    """Open the store, build the engine and start serving; returns once the port is bound."""
+    """Bind the ports, answer health, open the store, build the engine and start serving; returns once serving.
+
+    The ports are bound, and the health port answers, before the store is opened: the index's load (a
+    snapshot, a replay, or a full rebuild: tens of seconds at a million articles, minutes on a slow disk)
+    once kept every port closed, so a port in use was found only after it, and a liveness probe of the
+    health port, refused, had the orchestrator kill the server mid-load again and again. During the load
+    liveness ('') says SERVING and readiness NOT_SERVING; the main port takes connections, and answers
+    their calls once the index is loaded."""
     metrics = Metrics()
     calls = CallPool(settings.max_workers, thread_name_prefix="neardup-rpc")  # (threads start with the calls)
     interceptors = _interceptors(settings, metrics, calls)  # read files before opening the store: bad paths fail fast
@@ -88,35 +96,44 @@ def start_server(settings: Settings) -> RunningServer:
     # Read once: workers started again after one died sign with these, whatever the file holds by then.
     passages = operator_passages(settings.detection.boilerplate_file)
     detector = Detector(settings.detection, settings.max_body_bytes, passages)
-    store = metrics.timed(open_store(settings))
-    engine = Engine(detector, store, settings.max_batch, check_lanes=settings.check_limit())
-    # Worker processes start before gRPC creates its threads (forkserver: nothing is forked from here).
-    pool = _fingerprint_pool(settings, passages)
     # (no maximum_concurrent_rpcs: LimitCalls counts the same calls, and its refusal names the limit and the flag)
     server = grpc.server(calls, interceptors=interceptors, options=server_options(settings))
-    servicer = NearDuplicateServicer(engine, pool)
-    pb_grpc.add_NearDuplicateServiceServicer_to_server(servicer, server)
     health_servicer = HealthService(_HEALTH_NAMES)
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    metrics.count_articles_with(lambda: engine.stats().articles)
-    metrics.count_boilerplate_with(engine.learned_boilerplate)
-    try:
-        port = _bind(server, settings.address(settings.port), credentials, "--port")
+    health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)  # (until the index is loaded)
+    with ExitStack() as undo:  # a start that fails lets go of what it took, last taken first
+        undo.callback(metrics.close)
+        port = _bind(server, settings.address(settings.port), credentials, "--port")  # (gRPC binds here, not at start)
+        undo.callback(_let_go, server)
         metrics_port = _serve_metrics(settings, metrics) if settings.metrics_port >= 0 else None
         health_server, health_port = _health_server(settings, health_servicer)
-    except OSError:
-        metrics.close()
+        if health_server:
+            undo.callback(lambda: health_server.stop(0).wait())
+        engine = Engine(detector, metrics.timed(open_store(settings)), settings.max_batch,
+                        check_lanes=settings.check_limit())  # fmt: skip
+        undo.callback(engine.close)
+        # (gRPC has threads by now; the workers come from the forkserver, so nothing is forked from this process)
+        pool = _fingerprint_pool(settings, passages)
         if pool:
-            pool.close()
-        engine.close()
-        raise
-    server.start()
+            undo.callback(pool.close)
+        servicer = NearDuplicateServicer(engine, pool)
+        pb_grpc.add_NearDuplicateServiceServicer_to_server(servicer, server)
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+        metrics.count_articles_with(lambda: engine.stats().articles)
+        metrics.count_boilerplate_with(engine.learned_boilerplate)
+        server.start()
+        undo.pop_all()
     watch = _watch_store(settings, engine, health_servicer, metrics)
     return RunningServer(
         server, port, engine, health_servicer, metrics, metrics_port, pool, health_server, health_port,
         store_watch=watch, streams=servicer.streams,
     )  # fmt: skip
+
+
+def _let_go(server: grpc.Server) -> None:
+    """Release the port of a server never started: gRPC closes a bound port only when a started server stops."""
+    server.start()
+    server.stop(None).wait()
 
 
 def _watch_store(settings: Settings, engine: Engine, servicer: HealthService, metrics: Metrics) -> StoreWatch | None:

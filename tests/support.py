@@ -219,6 +219,10 @@ class ServerProcess:
         self._tmp = ""
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
+        return self.launch().serving(timeout)
+
+    def launch(self) -> ServerProcess:
+        """Start the process without waiting for it to serve (`serving` waits)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEARDUP_")}
         # A temporary directory of its own, removed once the process is reaped: multiprocessing's
         # forkserver puts its socket there, which a server stopped with SIGKILL (as most tests stop
@@ -226,6 +230,11 @@ class ServerProcess:
         env["TMPDIR"] = self._tmp = tempfile.mkdtemp(prefix="neardup-test-")
         self.proc = subprocess.Popen(self.args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
                                      cwd=self.cwd)  # fmt: skip
+        return self
+
+    def serving(self, timeout: float = 30.0) -> ServerProcess:
+        """Read its log until it says it serves (and on which port)."""
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         assert self.proc.stderr is not None
         while time.monotonic() < deadline:

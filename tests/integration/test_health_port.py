@@ -10,10 +10,11 @@ import pytest
 from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
-from benchmarks.loopback import wait_for
+from benchmarks.loopback import free_port, wait_for
 from client import Article, NeardupClient, ResourceExhaustedError, UnavailableError
 from client.cli import main
-from service.grpc_server import start_server
+from service.errors import StoreInUse
+from service.grpc_server import SERVICE_NAME, start_server
 from tests import support
 from tests.articles import WIRE
 from tests.integration.test_limits import HeldStream
@@ -87,3 +88,15 @@ def test_the_cli_pointed_at_the_health_port_says_so(tmp_path: Path, capsys: pyte
     with in_process_server(tmp_path, health_port=0) as (running, _client):
         assert main(["stats", "--server", f"127.0.0.1:{running.health_port}"], env={}) == 2
         assert "if it is the health port, --server names the main one" in capsys.readouterr().err
+
+
+def test_a_start_refused_at_the_store_lets_go_of_the_ports_it_bound(tmp_path: Path) -> None:
+    # The ports are bound before the store is opened: a start that then fails must not keep them.
+    with in_process_server(tmp_path) as _:  # holds the store
+        port, health_port, metrics_port = free_port(), free_port(), free_port()
+        ports = {"port": port, "health_port": health_port, "metrics_port": metrics_port}
+        with pytest.raises(StoreInUse):
+            start_server(support.test_settings(tmp_path, **ports))
+    with in_process_server(tmp_path, **ports) as (again, client):
+        assert (again.port, again.health_port, again.metrics_port) == (port, health_port, metrics_port)
+        assert client.health(SERVICE_NAME) == "SERVING"

@@ -1,0 +1,69 @@
+"""A server loading its index: the health port answers (alive, not ready) and a taken port stops it at once.
+
+The load is held by a writer on the store (real SQLite, another connection): opening the store waits for
+it (SQLite's busy timeout, 5 s) as a long index rebuild would keep the server from serving. The old order
+(store first, ports after) kept every port closed meanwhile: an orchestrator's liveness probe was refused
+and killed the server mid-load, again at every restart.
+"""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+from benchmarks.loopback import free_port, wait_for
+from client import NeardupClient, NeardupClientError
+from service.grpc_server import SERVICE_NAME
+from service.settings import Settings
+from service.storage import open_store
+from tests.support import ServerProcess
+
+
+@contextmanager
+def store_held_by_a_writer(data: Path) -> Iterator[sqlite3.Connection]:
+    """An empty store in `data`, its write lock held by another connection for the block (or until ROLLBACK)."""
+    open_store(Settings.from_args(["--data-dir", str(data)], {})).close()
+    with closing(sqlite3.connect(data / "neardup.db", isolation_level=None)) as writer:
+        writer.execute("BEGIN IMMEDIATE")
+        yield writer
+
+
+def answers(probe: NeardupClient) -> bool:
+    try:
+        probe.health()
+    except NeardupClientError:
+        return False
+    return True
+
+
+def test_the_health_port_says_alive_and_not_ready_while_the_index_loads_then_ready(tmp_path: Path) -> None:
+    health_port = free_port()
+    with store_held_by_a_writer(tmp_path / "data") as writer:
+        server = ServerProcess(tmp_path / "data", "--health-port", str(health_port)).launch()
+        try:
+            with NeardupClient(f"127.0.0.1:{health_port}", timeout=5) as probe:
+                wait_for(lambda: answers(probe), timeout=30, what="the health port to answer during the load")
+                assert server.proc is not None and server.proc.poll() is None  # (still loading: not given up)
+                assert probe.health() == "SERVING"  # liveness: alive and working
+                assert probe.health(SERVICE_NAME) == "NOT_SERVING"  # readiness: no index to answer from yet
+                writer.execute("ROLLBACK")  # the load goes on
+                server.serving(timeout=30)
+                assert probe.health(SERVICE_NAME) == "SERVING"
+                assert probe.health() == "SERVING"
+            with server.client() as client:
+                assert client.stats().articles == 0
+        finally:
+            server.stop()
+
+
+def test_a_taken_port_stops_the_server_before_it_loads_the_index(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken, store_held_by_a_writer(tmp_path / "data"):
+        port = taken.getsockname()[1]
+        server = ServerProcess(tmp_path / "data", "--port", str(port)).launch()
+        assert server.exits(timeout=30) != 0  # the store's writer still holds the load back: refused before it
+        assert server.proc is not None and server.proc.stderr is not None
+        said = server.proc.stderr.read()
+        assert f"could not bind 127.0.0.1:{port}" in said and "--port" in said, said
