@@ -399,6 +399,8 @@ def _add(parser: argparse.ArgumentParser, env: Mapping[str, str], f: Field[Any],
     env_name = "NEARDUP_" + name.upper()
     kind: Callable[[str], Any] = _PARSE.get(name) or (type(default) if not isinstance(default, Path) else str)
     raw = env.get(env_name)
+    if raw is not None and is_service_link(env_name, raw):
+        raw = None  # (Kubernetes' address of a Service named neardup, not a port anyone set for the server)
     try:
         value = kind(raw) if raw is not None else (str(default) if isinstance(default, Path) else default)
     except ValueError:
@@ -443,14 +445,37 @@ def refuse_unknown_variables(env: Mapping[str, str], also_read: Iterable[str]) -
     """ValueError naming each NEARDUP_* variable in `env` that nothing reads (neither a setting's nor one of
     `also_read`, the client commands' in the same environment), with the known name closest to it. A misspelled
     one (NEARDUP_MAX_BODY_SIZE) was ignored, and the server ran on the default without a word, as no flag's
-    misspelling does; the prefix is neardup's own, so another tool's variables never carry it."""
+    misspelling does. The prefix is neardup's own, except in the variables Kubernetes sets for the Services of the
+    namespace (is_service_link): those are passed over."""
     known = [*setting_variables(), *also_read]
-    unknown = sorted(name for name in env if name.startswith("NEARDUP_") and name not in known)
+    unknown = sorted(
+        name
+        for name, value in env.items()
+        if name.startswith("NEARDUP_") and name not in known and not is_service_link(name, value)
+    )
     if unknown:
         named = ", ".join(f"{name}{_closest(name, known)}" for name in unknown)
         these = "them" if len(unknown) > 1 else "it"
         raise ValueError(f"{named}: neardup reads no such variable, so it would be ignored; rename or unset {these} "
                          "(`neardup serve --help` names each setting's)")  # fmt: skip
+
+
+# Kubernetes gives every pod variables for each Service of its namespace ("service links", on by default): a
+# Service named neardup-redis sets NEARDUP_REDIS_SERVICE_HOST, NEARDUP_REDIS_SERVICE_PORT,
+# NEARDUP_REDIS_PORT=tcp://10.0.0.7:6379 and NEARDUP_REDIS_PORT_6379_TCP(_ADDR, _PORT, _PROTO); one named neardup
+# sets NEARDUP_PORT=tcp://…, a setting's own name, and neardup-health NEARDUP_HEALTH_PORT=tcp://…. Refused, they
+# stopped a server beside such a Service from starting.
+_SERVICE_LINK_NAME = re.compile(
+    r"NEARDUP(?:_\w+?)?_(?:SERVICE_HOST|SERVICE_PORT(?:_\w+)?|PORT_\d+_(?:TCP|UDP|SCTP)(?:_ADDR|_PORT|_PROTO)?)"
+)
+_SERVICE_LINK_ADDRESS = re.compile(r"(?:tcp|udp|sctp)://\S+:\d+")
+
+
+def is_service_link(name: str, value: str) -> bool:
+    """Is NAME=VALUE one of the variables Kubernetes sets for a Service of the namespace (not a setting)?"""
+    if _SERVICE_LINK_NAME.fullmatch(name):
+        return True
+    return name.endswith("_PORT") and _SERVICE_LINK_ADDRESS.fullmatch(value) is not None
 
 
 def _closest(name: str, known: Sequence[str]) -> str:

@@ -275,3 +275,35 @@ def test_paths_starting_with_a_tilde_are_in_the_home_directory_from_flags_or_the
     assert settings.data_dir == Path(home, "srv") and settings.auth_token_file == f"{home}/tokens"
     assert (settings.tls_cert, settings.tls_key) == (f"{home}/c.pem", f"{home}/k.pem")
     assert settings.detection.boilerplate_file == ""  # (none given stays none)
+
+
+# What Kubernetes sets in a pod for a Service named neardup-redis, and for one named neardup (service links).
+_SERVICE_LINKS = {
+    "NEARDUP_REDIS_SERVICE_HOST": "10.0.0.7",
+    "NEARDUP_REDIS_SERVICE_PORT": "6379",
+    "NEARDUP_REDIS_SERVICE_PORT_REDIS": "6379",
+    "NEARDUP_REDIS_PORT": "tcp://10.0.0.7:6379",
+    "NEARDUP_REDIS_PORT_6379_TCP": "tcp://10.0.0.7:6379",
+    "NEARDUP_REDIS_PORT_6379_TCP_ADDR": "10.0.0.7",
+    "NEARDUP_REDIS_PORT_6379_TCP_PORT": "6379",
+    "NEARDUP_REDIS_PORT_6379_TCP_PROTO": "tcp",
+    "NEARDUP_SERVICE_HOST": "10.0.0.9",
+    "NEARDUP_SERVICE_PORT": "50051",
+    "NEARDUP_PORT": "tcp://10.0.0.9:50051",
+    "NEARDUP_PORT_50051_TCP": "tcp://10.0.0.9:50051",
+    "NEARDUP_HEALTH_PORT": "tcp://10.0.0.8:50052",
+}
+
+
+def test_the_variables_kubernetes_sets_for_services_neither_stop_a_start_nor_set_a_port() -> None:
+    # (a Service named neardup-redis beside the server stopped its start: "NEARDUP_REDIS_PORT (did you mean
+    # NEARDUP_REDIS_URL?) …: neardup reads no such variable")
+    refuse_unknown_variables(_SERVICE_LINKS, CONNECTION_VARIABLES)  # (raises nothing)
+    settings = Settings.from_args([], _SERVICE_LINKS)
+    assert (settings.port, settings.health_port) == (Settings().port, Settings().health_port)
+
+
+def test_a_misspelt_variable_beside_the_service_links_is_still_refused() -> None:
+    with pytest.raises(ValueError, match=r"^NEARDUP_REDIS_ULR \(did you mean NEARDUP_REDIS_URL\?\): "):
+        refuse_unknown_variables({**_SERVICE_LINKS, "NEARDUP_REDIS_ULR": "redis://x"}, CONNECTION_VARIABLES)
+    assert Settings.from_args([], {"NEARDUP_PORT": "6000"}).port == 6000
