@@ -149,10 +149,10 @@ def _terminated_as_interrupted(wanted: bool) -> Iterator[None]:
     """SIGTERM raises _Terminated for the block, as Ctrl-C raises KeyboardInterrupt, both through _STOPS (then
     the handlers before are put back: main may run in a process of someone else's, a test's). Only the main
     thread may set a handler; elsewhere, none is set."""
+    _STOPS.reset()  # (in any thread: a stop kept from an earlier run would end this one at its first line)
     if not wanted or threading.current_thread() is not threading.main_thread():
         yield
         return
-    _STOPS.reset()
     before = {sig: signal.signal(sig, _STOPS.handle) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield

@@ -8,6 +8,7 @@ import io
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -76,3 +77,24 @@ def test_a_stop_of_an_earlier_run_in_the_same_process_does_not_stop_the_next() -
             pass
     with cli._terminated_as_interrupted(True), cli._STOPS.whole():
         pass  # (raised the earlier run's stop again, had it been kept)
+
+
+def test_a_stop_of_an_earlier_run_does_not_stop_a_run_in_another_thread() -> None:
+    with cli._terminated_as_interrupted(True), pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(10_000):
+            pass
+    ended: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            with cli._terminated_as_interrupted(True), cli._STOPS.whole():
+                pass
+            ended.append(None)
+        except BaseException as exc:  # (KeyboardInterrupt too: what the thread ended with)
+            ended.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=30)
+    assert ended == [None]
