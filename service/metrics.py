@@ -54,7 +54,8 @@ class Metrics:
         # that failed, an invalid article): what an alert on refused writes must watch.
         self.article_errors = Counter("neardup_article_errors", "Articles of a stream answered with an error, by "
                                       "method and status code", ["method", "code"], registry=r)  # fmt: skip
-        self.articles = Gauge("neardup_articles_stored", "Articles in the store", registry=r)
+        self.articles = Gauge("neardup_articles_stored", "Articles in the store (NaN while the index loads, or the "
+                              "store cannot answer)", registry=r)  # fmt: skip
         self.commit_seconds = Histogram("neardup_store_commit_seconds",
                                         "Write transaction duration (decisions + commit + fsync)",
                                         buckets=_LATENCY_BUCKETS, registry=r)  # fmt: skip
@@ -74,6 +75,10 @@ class Metrics:
             registry=r,
         )
         self.store_answers.set(1)
+        # Not known until the store is open (the metrics port serves during the index's load): 0 there read as a
+        # store emptied at every restart, to a dashboard or an alert on a drop in articles.
+        self.articles.set(math.nan)
+        self.boilerplate_learned.set(math.nan)
         self._gc = _GcPauses()
         r.register(self._gc)
         self._http: ScrapeServer | None = None

@@ -8,6 +8,7 @@ and killed the server mid-load, again at every restart.
 
 from __future__ import annotations
 
+import math
 import socket
 import sqlite3
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from client import NeardupClient, NeardupClientError
 from service.grpc_server import SERVICE_NAME
 from service.settings import Settings
 from service.storage import open_store
-from tests.support import ServerProcess
+from tests.support import ServerProcess, scrape
 
 
 @contextmanager
@@ -67,3 +68,28 @@ def test_a_taken_port_stops_the_server_before_it_loads_the_index(tmp_path: Path)
         assert server.proc is not None and server.proc.stderr is not None
         said = server.proc.stderr.read()
         assert f"could not bind 127.0.0.1:{port}" in said and "--port" in said, said
+
+
+def test_metrics_during_the_load_say_the_article_count_is_not_known_yet(tmp_path: Path) -> None:
+    # (0 there read as a store emptied at every restart, to a dashboard or an alert on a drop in articles)
+    metrics_port = free_port()
+    with store_held_by_a_writer(tmp_path / "data") as writer:
+        server = ServerProcess(tmp_path / "data", "--metrics-port", str(metrics_port)).launch()
+        try:
+            wait_for(lambda: _scrapes(metrics_port), timeout=30, what="the metrics port to answer during the load")
+            during = scrape(metrics_port)
+            assert math.isnan(during[("neardup_articles_stored", ())])
+            assert math.isnan(during[("neardup_boilerplate_learned", ())])
+            writer.execute("ROLLBACK")  # the load goes on
+            server.serving(timeout=30)
+            assert scrape(metrics_port)[("neardup_articles_stored", ())] == 0
+        finally:
+            server.stop()
+
+
+def _scrapes(port: int) -> bool:
+    try:
+        scrape(port)
+    except OSError:
+        return False
+    return True
