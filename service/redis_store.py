@@ -839,6 +839,12 @@ class UrlRefused(NeedsOperator):
     UNAVAILABLE to a call, but at start a setting to fix."""
 
 
+class AclCutScript(UrlRefused, CommitUnanswered):
+    """Redis's ACL refused a command a script ran. Redis undoes none of the commands the script ran before it, so a
+    write may be partly applied (its record stored, say, and not its group's entries): the call may or may not have
+    done what it asked, and the ACL is the operator's to mend."""
+
+
 @contextmanager
 def _unavailable(url: str) -> Iterator[None]:
     """Turn every Redis failure into UNAVAILABLE (RESOURCE_EXHAUSTED when Redis is out of memory) with a
@@ -874,7 +880,7 @@ def _unavailable(url: str) -> Iterator[None]:
         ) from exc
     except redis.RedisError as exc:
         if _refused_by_acl_in_script(exc):
-            raise _acl_refused(url, exc) from exc
+            raise AclCutScript(str(_acl_refused(url, exc))) from exc
         if "DB index is out of range" in str(exc):  # (a database number this Redis does not have: no retry mends it)
             raise UrlRefused(
                 f"the shared Redis store at {url} has no database of the number the URL ends with ({exc}): "

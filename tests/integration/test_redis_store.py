@@ -891,11 +891,13 @@ def test_the_acl_the_docs_give_is_enough_and_one_without_a_command_stops_a_start
             assert engine.stats().articles == len(articles) and any(v.matches for v in verdicts)
             engine.check_store()
             assert engine.get(verdicts[0].id).article.id == verdicts[0].id
-            admin.execute_command("ACL", "SETUSER", "neardup", "-@write")  # (an ACL narrowed under the server)
+            # An ACL narrowed under the server, refusing a command the write's script runs after others: Redis undoes
+            # none of those, so the delete may or may not be done (it said "the article was not deleted").
+            admin.execute_command("ACL", "SETUSER", "neardup", "-hincrby")
             with pytest.raises(
-                Unavailable, match=r"run a command it needs .*\+config\|get: the article was not deleted$"
+                Unavailable, match=r"run a command it needs .*\+config\|get: the articles may or may not be stored"
             ):
-                engine.delete(verdicts[0].id)  # (no "send the delete again": sent again, it is refused again)
+                ingest(engine, synthetic_articles(1, seed=4))
         finally:
             engine.close()
         with pytest.raises(ValueError, match=r"--redis-url: .* does not let neardup's user run a command it needs"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from service.engine import _DELETE_MEANINGS, _INDEX_MEANINGS, _purge_cut, _told
 from service.errors import StoreFileGone, Unavailable
-from service.redis_store import UrlRefused
+from service.redis_store import AclCutScript, UrlRefused
 
 
 def test_a_refusal_a_retry_may_mend_says_to_send_the_call_again() -> None:
@@ -39,3 +39,11 @@ def test_a_refusal_only_an_operator_can_mend_says_what_was_not_done_and_not_to_s
             f"{said}: 3 of the 5 distinct ids named were dealt with before it (those stored are deleted); the rest "
             "were not deleted"
         )
+
+
+def test_an_acl_refusal_inside_a_script_says_the_write_may_be_partly_done() -> None:
+    # (Redis undoes none of the commands a script ran before the refused one: a record stored without its group's
+    # entries was answered "nothing of the batch was stored")
+    refusal = AclCutScript("give the user the ACL docs/redis.md lists")
+    assert str(_told(refusal, _INDEX_MEANINGS)).startswith(f"{refusal}: the articles may or may not be stored")
+    assert str(_told(refusal, _DELETE_MEANINGS)).startswith(f"{refusal}: the article may or may not be deleted")
