@@ -373,19 +373,42 @@ def _all_runs(ta: Tokenised, tb: Tokenised) -> list[Run]:
     if not i.size:
         return []
     diagonal = i - j
-    order = np.lexsort((i, diagonal))
+    order = np.argsort((diagonal << 32) + i)  # (by diagonal, then i: one key sorts faster than lexsort's two)
     i, j, diagonal = i[order], j[order], diagonal[order]
     starts = np.flatnonzero(np.concatenate(([True], (np.diff(diagonal) != 0) | (np.diff(i) != 1))))
     ends = np.concatenate((starts[1:], [i.size])) - 1
     k = min(ta.shingle_size, ta.count, tb.count)  # (a text shorter than a shingle is one shingle of all it has)
+    i0, i1, j0, j1 = i[starts], i[ends], j[starts], j[ends]
+    kept = _strongest(i0, i1 - i0 + k, j0, seq_a[i0])
     runs = [
-        Run(i0, i1 + k, j0, j1 + k, i0, i1)
-        for i0, i1, j0, j1 in zip(
-            i[starts].tolist(), i[ends].tolist(), j[starts].tolist(), j[ends].tolist(), strict=True
+        Run(a0, a1 + k, b0, b1 + k, a0, a1)
+        for a0, a1, b0, b1 in zip(
+            i0[kept].tolist(), i1[kept].tolist(), j0[kept].tolist(), j1[kept].tolist(), strict=True
         )
     ]
     runs.sort(key=lambda r: (r.a0, r.b0))
     return runs
+
+
+# The most runs a chain is chosen from. Copies of ordinary news have a few dozen runs (at most 48 in the dev set's
+# clusters, 93 in a 2,400-word Reuters story against itself edited, about 400 in 10,000 words of Reuters price
+# tables against the same shifted by one story); a long text of a few words repeated has one per few tokens
+# (333,000 in 1 MB of nine words), and building and chaining them in Python stalled the writer for 5 s per
+# candidate.
+MAX_CHAIN_RUNS = 4096
+
+
+def _strongest(a0: np.ndarray, tokens: np.ndarray, b0: np.ndarray, shingle: np.ndarray) -> np.ndarray:
+    """The indices of the runs (given by their starts, lengths and first shingles' values) a chain is chosen
+    from: all of them, or past MAX_CHAIN_RUNS the heaviest by _weight's order, which is the same seen from
+    either text."""
+    if a0.size <= MAX_CHAIN_RUNS:
+        return np.arange(a0.size)
+    first = (-tokens << 32) + np.abs(a0 - b0)  # (most tokens, then nearest the diagonal: ascending)
+    bar = np.partition(first, MAX_CHAIN_RUNS - 1)[MAX_CHAIN_RUNS - 1]
+    within = np.flatnonzero(first <= bar)  # (sorted fully below: only these, about MAX_CHAIN_RUNS of them)
+    order = np.lexsort((shingle[within].astype(np.int64), a0[within] * b0[within], first[within]))
+    return within[order[:MAX_CHAIN_RUNS]]
 
 
 def _occurrence_pairs(seq_a: U32Array, seq_b: U32Array) -> tuple[np.ndarray, np.ndarray]:

@@ -128,8 +128,10 @@ def _changed_facts(
     )
     touched = (
         figure
-        or any(_touches_figure(w) or w in ta.names for w in only_a)
-        or any(_touches_figure(w) or w in tb.names for w in only_b)
+        or _touches_figure(only_a, only_b)
+        or _touches_figure(only_b, only_a)
+        or any(w in ta.names for w in only_a)
+        or any(w in tb.names for w in only_b)
     )
     return figure, name, touched, change
 
@@ -175,10 +177,16 @@ def _in_digits(word: str) -> bool:
     return any(c.isdigit() for c in word)
 
 
-def _touches_figure(word: str) -> bool:
-    """A figure, but not a scale word alone: "412 million" written "412m" leaves "million" on one side, a
-    house style, not a changed fact (a scale against another, "million" for "billion", still is one)."""
-    return _is_figure(word) and word not in _SCALE_WORDS
+def _touches_figure(own: list[str], other: list[str]) -> bool:
+    """Do one side's words of a slot touch a figure? Digits do, on one side alone. A number word does only where
+    the other side has a number too: one side's "one" or "two" alone is wording, not a fact ("one of the
+    largest" for "among the largest", "two years" for "a couple of years"; counted, such a sub-edit made a
+    feature republished days later another article). A scale word alone never does: "412 million" written
+    "412m" leaves "million" on one side, a house style (a scale against another, "million" for "billion", is a
+    figure changed)."""
+    if any(map(_in_digits, own)):
+        return True
+    return any(w in _NUMBER_WORDS and w not in _SCALE_WORDS for w in own) and any(map(_is_figure, other))
 
 
 _SMALL_NUMBERS = (
