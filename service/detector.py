@@ -33,8 +33,16 @@ from service.model import Article, BoolArray, Fingerprint, Match, Passage, Prepa
 from service.sets import difference, members, union, unique
 from service.settings import DetectionParams
 from service.shingles import shingle_sequence, to_u32, utf8_word_hashes
-from service.similarity import IDENTICAL_JACCARD, Overlap, RecentTexts, aligned_runs, passages, tokenised
-from service.templates import RESEND_WINDOW, differences, other_instance
+from service.similarity import (
+    IDENTICAL_JACCARD,
+    Overlap,
+    RecentTexts,
+    Tokenised,
+    aligned_runs,
+    passages,
+    tokenised,
+)
+from service.templates import RESEND_WINDOW, SHORT_ITEM_TOKENS, differences, other_instance, titled_apart
 from service.text import utf8_tokens
 
 MAX_ID_BYTES = 512
@@ -222,6 +230,8 @@ class Detector:
         for cid, ov, pair_bp, resent in screened:
             other = others.get(cid)
             found_passages: tuple[Passage, ...] = ()
+            if ta is not None and other is not None and self._titled_apart(query.article, ta, other):
+                continue  # (a re-send too: such notices are identical whoever they are of)
             if ta is not None and other is not None and (evidence or not resent):
                 # A re-send (near-identical shingle sets, boilerplate and all) needs neither relabelling nor the
                 # template check, which looks for two or more changed facts. Any other overlap is an estimate
@@ -241,6 +251,12 @@ class Detector:
             matches.append(Match(cid, ov.jaccard, ov.containment, ov.relation(), found_passages))
         matches.sort(key=lambda m: (-m.containment, -m.jaccard, m.id))
         return matches
+
+    def _titled_apart(self, query: Article, ta: Tokenised, other: Article) -> bool:
+        """templates.titled_apart, the other text read only for a short titled query."""
+        if not (query.title and other.title) or ta.count > SHORT_ITEM_TOKENS:
+            return False
+        return titled_apart(query.title, ta, other.title, self.recent.get(other.body))
 
     def shortlist(self, q: Labelled, candidates: Mapping[str, U32Array]) -> Mapping[str, U32Array]:
         """The `max_candidates` candidates sharing the most content shingles with the query (ties: the

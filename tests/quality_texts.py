@@ -44,6 +44,11 @@ def dividend(company: str, amount: str, pay: str, record: str) -> str:
     )
 
 
+def bare_notice(amount: str, pay: str, record: str) -> str:
+    """A wire dividend notice whose body names no company: only its title does."""
+    return f"Qtly div {amount} cts vs {amount} cts prior\n    Pay {pay}\n    Record {record}\n Reuter\n"
+
+
 def weekly_claims(week: str, claims: str, prior: str, insured: str, prior_insured: str) -> str:
     """A weekly statistics report built from one template."""
     return (

@@ -9,7 +9,7 @@ import pytest
 from client import Article, NeardupClient
 from service.settings import DetectionParams
 from tests.articles import WIRE, WIRE_PARAGRAPHS, ZH_OTHER_WITH_APPEAL, ZH_SAME_EVENT, ZH_WIRE, ZH_WIRE_WITH_APPEAL
-from tests.quality_texts import FOOTER, STORIES, dividend
+from tests.quality_texts import FOOTER, STORIES, bare_notice, dividend
 from tests.support import in_process_server
 
 T0 = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
@@ -52,6 +52,16 @@ def test_template_items_are_different_articles_but_a_resend_is_identical(client:
     assert client.index(Article("obsidian", other, published=T0 + timedelta(minutes=5))).matches == ()
     [match] = client.index(Article("harwell-2", first, published=T0 + timedelta(minutes=30))).matches
     assert match.id == "harwell" and match.relation == "identical"
+
+
+def test_notices_named_only_in_titles_are_told_apart_by_the_stored_title(client: NeardupClient) -> None:
+    # The title is read back from the store (SQLite here) for the candidate: the bodies are one template's.
+    body = bare_notice("20", "April 15", "March 23")
+    client.index(Article("harwell", body, title="HARWELL INSTRUMENTS INC <HWI> REGULAR DIVIDEND", published=T0))
+    other = Article("obsidian", body, title="OBSIDIAN FREIGHT CORP <OBF> SETS QUARTERLY", published=T0)
+    assert client.index(other).matches == ()
+    copy = Article("harwell-2", body, title="Harwell Instruments keeps dividend", published=T0 + timedelta(hours=1))
+    assert [m.id for m in client.index(copy).matches] == ["harwell"]
 
 
 def test_chinese_copies_are_found_and_told_apart_over_grpc_with_evidence_in_the_callers_offsets(

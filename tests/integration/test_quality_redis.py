@@ -9,7 +9,7 @@ from service.engine import Engine
 from service.model import Article
 from service.redis_store import RedisStore
 from service.settings import DetectionParams
-from tests.quality_texts import FOOTER, STORIES
+from tests.quality_texts import FOOTER, STORIES, bare_notice
 from tests.redis_support import cleared_index_url
 
 PARAMS = DetectionParams()
@@ -34,3 +34,21 @@ def test_footer_learned_on_redis_stops_counting_and_is_seen_by_another_replica(r
         common = tx.common_shingles(samples, PARAMS.boilerplate_after)
     second.close()
     assert common.size > 0 and np.isin(common, samples).all()
+
+
+def test_notices_named_only_in_titles_are_told_apart_by_the_title_redis_stored(redis_url: str) -> None:
+    # The title is read back from the candidate's Redis record (a fresh replica: nothing cached in memory).
+    body = bare_notice("20", "April 15", "March 23")
+    first = Engine(Detector(PARAMS, 1 << 20), RedisStore(redis_url, PARAMS))
+    first.index(
+        first.detector.prepare(Article("harwell", body, title="HARWELL INSTRUMENTS INC <HWI> REGULAR DIVIDEND"))
+    )
+    first.close()
+    second = Engine(Detector(PARAMS, 1 << 20), RedisStore(redis_url, PARAMS))
+    try:
+        other = Article("obsidian", body, title="OBSIDIAN FREIGHT CORP <OBF> SETS QUARTERLY")
+        assert second.index(second.detector.prepare(other)).matches == ()
+        copy = Article("harwell-2", body, title="Harwell Instruments keeps dividend")
+        assert [m.id for m in second.index(second.detector.prepare(copy)).matches] == ["harwell"]
+    finally:
+        second.close()

@@ -14,7 +14,7 @@ from service.settings import DetectionParams
 from service.similarity import MAX_CHAIN_RUNS, Tokenised, _all_runs, alignment, tokenised
 from service.templates import differences
 from tests.articles import WIRE
-from tests.quality_texts import DE_STORY, dividend, export_sales, weekly_claims
+from tests.quality_texts import DE_STORY, bare_notice, dividend, export_sales, weekly_claims
 
 T0 = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
 
@@ -477,3 +477,52 @@ def test_a_long_text_of_a_few_words_repeated_is_aligned_on_a_bounded_number_of_r
     assert all(r.a1 <= s.a0 and r.b1 <= s.b0 for r, s in pairwise(forward))
     assert sum(r.a1 - r.a0 for r in forward) == sum(r.a1 - r.a0 for r in backward) > 0
     assert differences(ta, tb) == differences(tb, ta)
+
+
+def _titled(aid: str, title: str, body: str, after: timedelta = timedelta(0)) -> Article:
+    return Article(aid, body, title=title, published=T0 + after)
+
+
+@pytest.mark.parametrize("record", ["March 31", "April 3"])  # the same body (a re-send's path), or one date changed
+def test_two_companies_notices_named_only_in_their_titles_are_other_articles(detector: Detector, record: str) -> None:
+    # The bodies name no one, so the two notices matched as identical (or revised): only the titles tell them apart.
+    harwell = _titled(
+        "a", "HARWELL INSTRUMENTS INC <HWI> SETS QUARTERLY", bare_notice("12-1/2", "April 15", "March 31")
+    )
+    obsidian = _titled("b", "OBSIDIAN FREIGHT CORP <OBF.O> REGULAR DIVIDEND",
+                       bare_notice("12-1/2", "April 15", record), timedelta(days=2))  # fmt: skip
+    assert judge(detector, obsidian, harwell) == []
+    assert judge(detector, harwell, obsidian) == []
+
+
+def test_a_notice_retitled_with_its_company_named_again_is_the_same_article(detector: Detector) -> None:
+    body = bare_notice("12-1/2", "April 15", "March 31")
+    stored = _titled("a", "HARWELL INSTRUMENTS INC <HWI> SETS QUARTERLY", body)
+    copy = _titled("b", "Harwell Instruments declares regular dividend", body, timedelta(hours=3))
+    [match] = judge(detector, copy, stored)
+    assert match.relation is Relation.IDENTICAL
+
+
+def test_a_short_item_retitled_in_other_words_of_its_own_body_is_the_same_article(detector: Detector) -> None:
+    # The two headlines share no word, but each sums up the body both copies carry.
+    body = (
+        "A decision on final duties on imported frozen fish fillets may not be issued until tomorrow, "
+        "trade ministry officials said. They said the ministry has until midnight tonight to set the duty "
+        "but may not make the finding public until tomorrow.\n Reuter\n"
+    )
+    stored = _titled("a", "RULING ON FISH FILLET DUTIES MAY COME TOMORROW", body)
+    copy = _titled("b", "MINISTRY HAS UNTIL MIDNIGHT TO SET IMPORT DUTY", body, timedelta(minutes=10))
+    assert [m.id for m in judge(detector, copy, stored)] == ["a"]
+
+
+def test_a_notice_without_a_title_on_one_side_still_matches(detector: Detector) -> None:
+    body = bare_notice("12-1/2", "April 15", "March 31")
+    stored = _titled("a", "HARWELL INSTRUMENTS INC <HWI> SETS QUARTERLY", body)
+    assert [m.id for m in judge(detector, _titled("b", "", body), stored)] == ["a"]
+
+
+def test_titles_naming_no_one_in_common_do_not_part_long_stories(detector: Detector) -> None:
+    # A long story's body names its subject: a new headline on a copy of it is a re-titled copy.
+    stored = _titled("a", "PORT AUTHORITY BACKS NEW TERMINAL", WIRE)
+    copy = _titled("b", "Harbour expansion approved", WIRE, timedelta(hours=1))
+    assert [m.id for m in judge(detector, copy, stored)] == ["a"]
