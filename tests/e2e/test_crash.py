@@ -78,6 +78,17 @@ def test_every_acknowledged_article_survives_sigkill(tmp_path: Path) -> None:
     db.close()
 
 
+def _started_holding_the_first(data: Path, count: int) -> None:
+    """A server started on `data` serves the articles a0 … a<count-1>, and only those, as body() wrote them."""
+    server = ServerProcess(data).start()
+    try:
+        with server.client() as client:
+            assert client.stats().articles == count
+            assert client.get(f"a{count - 1}").article.body == body(count - 1)
+    finally:
+        server.stop()
+
+
 def test_a_process_that_reads_the_store_beside_the_server_costs_no_acknowledged_article(tmp_path: Path) -> None:
     """Another process opening the store and closing it again (an operator's `sqlite3`, a backup) must not
     take itself for the last connection and delete the write-ahead log the server still commits to. It did
@@ -97,13 +108,7 @@ def test_a_process_that_reads_the_store_beside_the_server_costs_no_acknowledged_
         assert (data / "neardup.db-wal").exists()
     finally:
         server.kill9()
-    server = ServerProcess(data).start()
-    try:
-        with server.client() as client:
-            assert client.stats().articles == 40
-            assert client.get("a39").article.body == body(39)
-    finally:
-        server.stop()
+    _started_holding_the_first(data, 40)
 
 
 def test_sigterm_drains_and_closes_the_store_cleanly(tmp_path: Path) -> None:
@@ -400,10 +405,4 @@ def test_a_backup_restored_over_a_killed_servers_wal_is_refused_naming_the_wal_a
     assert "if it was just restored from a backup, remove neardup.db-wal and neardup.db-shm beside it" in said
     wal.unlink()
     shm.unlink()
-    server = ServerProcess(data).start()
-    try:
-        with server.client() as client:
-            assert client.stats().articles == 20
-            assert client.get("a19").article.body == body(19)
-    finally:
-        server.stop()
+    _started_holding_the_first(data, 20)

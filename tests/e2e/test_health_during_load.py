@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import socket
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
@@ -32,10 +32,11 @@ def store_held_by_a_writer(data: Path) -> Iterator[sqlite3.Connection]:
         yield writer
 
 
-def answers(probe: NeardupClient) -> bool:
+def answers(call: Callable[[], object], refused: type[Exception]) -> bool:
+    """Does `call` answer, rather than raise `refused` (a port not yet bound, or not serving)?"""
     try:
-        probe.health()
-    except NeardupClientError:
+        call()
+    except refused:
         return False
     return True
 
@@ -46,7 +47,11 @@ def test_the_health_port_says_alive_and_not_ready_while_the_index_loads_then_rea
         server = ServerProcess(tmp_path / "data", "--health-port", str(health_port)).launch()
         try:
             with NeardupClient(f"127.0.0.1:{health_port}", timeout=5) as probe:
-                wait_for(lambda: answers(probe), timeout=30, what="the health port to answer during the load")
+                wait_for(
+                    lambda: answers(probe.health, NeardupClientError),
+                    timeout=30,
+                    what="the health port to answer during the load",
+                )
                 assert server.proc is not None and server.proc.poll() is None  # (still loading: not given up)
                 assert probe.health() == "SERVING"  # liveness: alive and working
                 assert probe.health(SERVICE_NAME) == "NOT_SERVING"  # readiness: no index to answer from yet
@@ -76,7 +81,11 @@ def test_metrics_during_the_load_say_the_article_count_is_not_known_yet(tmp_path
     with store_held_by_a_writer(tmp_path / "data") as writer:
         server = ServerProcess(tmp_path / "data", "--metrics-port", str(metrics_port)).launch()
         try:
-            wait_for(lambda: _scrapes(metrics_port), timeout=30, what="the metrics port to answer during the load")
+            wait_for(
+                lambda: answers(lambda: scrape(metrics_port), OSError),
+                timeout=30,
+                what="the metrics port to answer during the load",
+            )
             during = scrape(metrics_port)
             assert math.isnan(during[("neardup_articles_stored", ())])
             assert math.isnan(during[("neardup_boilerplate_learned", ())])
@@ -85,11 +94,3 @@ def test_metrics_during_the_load_say_the_article_count_is_not_known_yet(tmp_path
             assert scrape(metrics_port)[("neardup_articles_stored", ())] == 0
         finally:
             server.stop()
-
-
-def _scrapes(port: int) -> bool:
-    try:
-        scrape(port)
-    except OSError:
-        return False
-    return True
