@@ -376,13 +376,20 @@ def _check_redis_wait(settings: Settings) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
     """Add one flag per setting; each defaults to NEARDUP_<NAME> from env, else the built-in default."""
+    for f, default in _settings_and_defaults():
+        _add(parser, env, f, default)
+
+
+def _settings_and_defaults() -> list[tuple[Field[Any], Any]]:
+    """Each setting, the server's then detection's, with its built-in default: one flag and variable each."""
     defaults = Settings()
-    for f in fields(Settings):
-        if f.name == "detection":
-            continue
-        _add(parser, env, f, getattr(defaults, f.name))
-    for f in fields(DetectionParams):
-        _add(parser, env, f, getattr(defaults.detection, f.name))
+    top = [(f, getattr(defaults, f.name)) for f in fields(Settings) if f.name != "detection"]
+    return top + [(f, getattr(defaults.detection, f.name)) for f in fields(DetectionParams)]
+
+
+def _variable(name: str) -> str:
+    """The environment variable a setting is read from: NEARDUP_<NAME>."""
+    return "NEARDUP_" + name.upper()
 
 
 _CHOICES = {
@@ -396,7 +403,7 @@ _CHOICES = {
 def _add(parser: argparse.ArgumentParser, env: Mapping[str, str], f: Field[Any], default: Any) -> None:
     name = f.name
     flag = _flag(name)
-    env_name = "NEARDUP_" + name.upper()
+    env_name = _variable(name)
     kind: Callable[[str], Any] = _PARSE.get(name) or (type(default) if not isinstance(default, Path) else str)
     raw = env.get(env_name)
     if raw is not None and is_service_link(env_name, raw):
@@ -437,8 +444,7 @@ _PARSE = {"log_level": str.upper}  # (as logging spells them; `info` is taken as
 
 def setting_variables() -> list[str]:
     """The environment variables the server's settings are read from, NEARDUP_<NAME> of each."""
-    names = [f.name for f in fields(Settings) if f.name != "detection"] + [f.name for f in fields(DetectionParams)]
-    return ["NEARDUP_" + name.upper() for name in names]
+    return [_variable(f.name) for f, _ in _settings_and_defaults()]
 
 
 def refuse_unknown_variables(env: Mapping[str, str], also_read: Iterable[str]) -> None:
