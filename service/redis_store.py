@@ -880,7 +880,7 @@ def _unavailable(url: str) -> Iterator[None]:
         ) from exc
     except redis.RedisError as exc:
         if _refused_by_acl_in_script(exc):
-            raise AclCutScript(str(_acl_refused(url, exc))) from exc
+            raise _acl_refused(url, exc, AclCutScript) from exc
         if "DB index is out of range" in str(exc):  # (a database number this Redis does not have: no retry mends it)
             raise UrlRefused(
                 f"the shared Redis store at {url} has no database of the number the URL ends with ({exc}): "
@@ -891,9 +891,10 @@ def _unavailable(url: str) -> Iterator[None]:
         ) from exc
 
 
-def _acl_refused(url: str, exc: redis.RedisError) -> UrlRefused:
-    """Redis's ACL does not let neardup's user run a command or touch a key it needs."""
-    return UrlRefused(
+def _acl_refused(url: str, exc: redis.RedisError, refusal: type[UrlRefused] = UrlRefused) -> UrlRefused:
+    """Redis's ACL does not let neardup's user run a command or touch a key it needs (AclCutScript: inside a
+    write's script)."""
+    return refusal(
         f"the shared Redis store at {url} does not let neardup's user run a command it needs ({exc}): give "
         "the user of --redis-url (NEARDUP_REDIS_URL) the ACL docs/redis.md lists: ~nd:* +@read +@write "
         "+@scripting +@connection +info +wait +config|get"
