@@ -31,7 +31,7 @@ from concurrent.futures import Future
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -43,6 +43,7 @@ from service.errors import (
     Cancelled,
     CommitUnanswered,
     DeadlineExceeded,
+    FullMidCommit,
     IncompatibleIndex,
     InvalidArgument,
     NeedsOperator,
@@ -50,6 +51,7 @@ from service.errors import (
     ReplicasBehind,
     ResourceExhausted,
     StoreDamaged,
+    StoreFull,
     Unavailable,
 )
 from service.gil import let_others_run
@@ -243,7 +245,7 @@ class Engine:
         except (Unavailable, ResourceExhausted, IncompatibleIndex) as exc:  # the store said why, for the callers
             # (Mostly nothing of the batch is stored either. Redis waiting for its replicas fails after the
             # commit: the retry finds those articles stored and answers for them.)
-            told = _told(exc, _INDEX_MEANINGS) if isinstance(exc, Unavailable) else exc
+            told = _told(exc, _INDEX_MEANINGS) if isinstance(exc, Unavailable | StoreFull) else exc
             self._log_refusal(len(jobs), told)
             self._fail(jobs, told)
             return
@@ -452,7 +454,7 @@ class Engine:
             with self.store.write() as tx:
                 stored = _stored(tx, article_id)
                 self._remove(tx, stored, _story_of(tx, stored))
-        except Unavailable as exc:
+        except (Unavailable, StoreFull) as exc:
             raise _told(exc, _DELETE_MEANINGS) from exc
         self._ask_for_maintenance()
 
@@ -474,7 +476,7 @@ class Engine:
             for at in range(0, len(distinct), _DELETED_A_WRITE):
                 _require_wanted(at, len(distinct), deadline, wanted)
                 self._delete_stored(distinct[at : at + _DELETED_A_WRITE], deleted, dealt)
-        except Unavailable as exc:
+        except (Unavailable, StoreFull) as exc:
             told = _told(exc, _purge_cut(len(dealt), len(distinct)))
             # (Said as a failed index batch is: a purge cut short leaves the index part purged.)
             log.error("a delete of %d articles was cut short after %d: %s", len(distinct), len(dealt), told)
@@ -621,8 +623,8 @@ class Engine:
 class _Meanings:
     """What a write the store refused means for the call, by what the store says of the write (`_told`): it
     changed nothing (`unchanged`, and `again`: what sending the call again does, unless only an operator can
-    mend the refusal); its commit went unanswered (`unsure`); it is on the Redis primary, not confirmed by Redis
-    replicas (`unconfirmed`)."""
+    mend the refusal); its commit went unanswered, or the store ran out of room during it (`unsure`); it is on
+    the Redis primary, not confirmed by Redis replicas (`unconfirmed`)."""
 
     unchanged: str
     again: str
@@ -644,11 +646,16 @@ _DELETE_MEANINGS = _Meanings(
 )
 
 
-def _told(exc: Unavailable, meanings: _Meanings) -> Unavailable:
+_Refusal = TypeVar("_Refusal", bound=Unavailable | StoreFull)
+
+
+def _told(exc: _Refusal, meanings: _Meanings) -> _Refusal:
     """The store's refusal of a write, with what it means for the call (the store cannot tell what the write was
     for): the store's message, then the meaning of what it said of the write. A refusal only an operator can
-    mend (NeedsOperator) says what was not done, and not to send the call again: its message says what to do."""
-    if isinstance(exc, CommitUnanswered):
+    mend (NeedsOperator) says what was not done, and not to send the call again: its message says what to do.
+    A full store (StoreFull) says what is full and what an operator does; then what the call sent again does
+    (once there is room), as after a refusal a retry may mend."""
+    if isinstance(exc, CommitUnanswered | FullMidCommit):
         meaning = meanings.unsure
     elif isinstance(exc, ReplicasBehind):
         meaning = meanings.unconfirmed

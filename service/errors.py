@@ -23,6 +23,18 @@ class ResourceExhausted(NeardupError):
     """The server is at a configured limit; retry later or send less."""
 
 
+class StoreFull(ResourceExhausted):
+    """The store has no room left (Redis at its maxmemory, a full disk), and refuses writes until an operator makes
+    room: its message says what is full and what to do. Raised inside a write, it means that write changed nothing
+    (FullMidCommit says otherwise); the engine adds what that means for the call (engine.py `_told`)."""
+
+
+class FullMidCommit(StoreFull):
+    """The store ran out of room during a write's commit, which may or may not be applied (SQLite can report the
+    failure of a commit its WAL holds whole; a Redis Cluster's commit cut short between its phases is finished from
+    its journal once there is room)."""
+
+
 class Unavailable(NeardupError):
     """The store cannot be reached or failed to commit; safe to retry. Raised by a store inside a write, it means
     that write changed nothing (the subclasses below say otherwise); a store says what happened, and the engine

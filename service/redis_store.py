@@ -80,10 +80,12 @@ from redis.retry import Retry
 from service.errors import (
     BatchTooLong,
     CommitUnanswered,
+    FullMidCommit,
     IncompatibleIndex,
     NeedsOperator,
     ReplicasBehind,
     ResourceExhausted,
+    StoreFull,
     Unavailable,
 )
 from service.model import (
@@ -570,8 +572,10 @@ class RedisStore:
                     try:
                         for phase in phases:
                             self.apply(phase)
-                    except (UrlRefused, ResourceExhausted):
+                    except UrlRefused:
                         raise
+                    except StoreFull as exc:  # (the journal holds it: the next write with room finishes it)
+                        raise FullMidCommit(f"{exc} (the commit was cut short between its phases)") from exc
                     except Unavailable as exc:  # (a phase cut short: the next write finishes it from the journal)
                         raise self._unsure(exc) from exc
                     self.client.delete(JOURNAL)
@@ -852,12 +856,14 @@ def _unavailable(url: str) -> Iterator[None]:
     try:
         yield
     except redis.exceptions.OutOfMemoryError as exc:
-        # (On one Redis, the commit script's first write is refused before anything is written, so the commit
-        # stays whole: the test audits it. On a cluster, a commit cut short between its phases is finished
-        # from its journal once there is room, as after a crash; not tested out of memory.)
-        raise ResourceExhausted(
+        # (Nothing of the write is applied, for an index and a delete alike: Redis refuses a script only at its
+        # first write, and the commit script's first is the lease's SET, before any command of the batch (a
+        # delete's DEL, which Redis would let through, comes after it); the test audits it. On a cluster, one
+        # refused after the journal is written is not this: `_commit` says FullMidCommit. What it means for
+        # the call, the engine adds: `_told`.)
+        raise StoreFull(
             f"the shared Redis store at {url} is out of memory (its maxmemory is reached), so the write was not "
-            "acknowledged. Raise its maxmemory, or free memory there, then send the articles again"
+            "acknowledged. Raise its maxmemory, or free memory there"
         ) from exc
     except redis.exceptions.NoPermissionError as exc:  # (an ACL without a command or key neardup uses)
         raise _acl_refused(url, exc) from exc

@@ -35,7 +35,7 @@ import numpy as np
 
 from service import snapshot as snapshots
 from service import sqlite_pages
-from service.errors import NeardupError, ResourceExhausted, StoreDamaged, StoreFileGone, StoreInUse, Unavailable
+from service.errors import FullMidCommit, NeardupError, StoreDamaged, StoreFileGone, StoreInUse, Unavailable
 from service.group_counts import CountState, GroupCounts
 from service.lsh import BandIndex, BandState, MergeInput, release_free_memory
 from service.model import (
@@ -397,10 +397,12 @@ class SqliteStore(OwnedByOneServer):
             return self._damaged(exc)
         if exc.sqlite_errorcode == sqlite3.SQLITE_FULL:
             # (Not "nothing was stored": SQLite can report the failure of a commit its WAL holds whole, which the
-            # next start finds: docs/ops.md, "A full disk". A resend is answered either way.)
-            return ResourceExhausted(
+            # next start finds: docs/ops.md, "A full disk". A resend is answered either way. A statement refused
+            # before the COMMIT leaves nothing, but is not told apart here. What it means for the call, the engine
+            # adds: `_told`.)
+            return FullMidCommit(
                 f"the disk holding the store ({self.path.parent}) is full, so the write was not acknowledged. Free "
-                "space there, or move --data-dir to a larger disk, then send the articles again"
+                "space there, or move --data-dir to a larger disk"
             )
         return Unavailable(f"the embedded store failed to commit ({exc}), and rolled the write back")
 

@@ -6,6 +6,8 @@ server takes writes again once there is room, and a clean close on the full disk
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import subprocess
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from client import Article, ArticleFailure, ResourceExhaustedError, Verdict
+from client import Article, ArticleFailure, NotFoundError, ResourceExhaustedError, Verdict
 from tests.support import in_process_server
 
 # ~6 KB of distinct words each: a 3 MiB disk holds a few hundred of them, with their shingles and signatures.
@@ -58,7 +60,7 @@ def test_a_full_disk_refuses_writes_saying_so_and_loses_nothing(small_disk: Path
         assert isinstance(refused[0].error, ResourceExhaustedError)
         message = refused[0].error.details
         assert f"the disk holding the store ({data}) is full, so the write was not acknowledged" in message
-        assert "move --data-dir to a larger disk, then send the articles again" in message
+        assert "move --data-dir to a larger disk: the articles may or may not be stored; send them again" in message
         assert client.stats().articles == len(stored)  # what was acknowledged is stored; nothing else
         bodies = {a.id: a.body for a in ARTICLES}
         assert all(client.get(aid).article.body == bodies[aid] for aid in (stored[0], stored[-1]))
@@ -87,3 +89,43 @@ def test_a_full_disk_refuses_writes_saying_so_and_loses_nothing(small_disk: Path
         resent = list(client.index_stream(more, batch=16))
         assert all(isinstance(o, Verdict) and not o.matches for o in resent)
         assert client.stats().articles == len(ARTICLES) + len(more)
+
+
+def _fill(disk: Path) -> Path:
+    """A file that takes the room left on `disk`, to its last block."""
+    filler = disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, bytes(65536))
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
+    return filler
+
+
+def test_a_delete_on_a_full_disk_says_what_became_of_the_delete_not_to_send_articles(small_disk: Path) -> None:
+    """The store's refusal said "then send the articles again", to a DeleteArticle and a DeleteArticles too."""
+    data = small_disk / "data"
+    with in_process_server(data) as (_, client):
+        assert all(isinstance(o, Verdict) for o in client.index_stream(ARTICLES[:20], batch=20))
+        filler = _fill(small_disk)
+        with pytest.raises(ResourceExhaustedError) as one:
+            client.delete("n0")
+        with pytest.raises(ResourceExhaustedError) as several:
+            client.delete_many(["n1", "n2"])
+        full = f"the disk holding the store ({data}) is full, so the write was not acknowledged"
+        assert one.value.details.startswith(full)
+        assert one.value.details.endswith("move --data-dir to a larger disk: the article may or may not be deleted: "
+                                          "sent again, the delete answers NOT_FOUND if it was")  # fmt: skip
+        assert (
+            "it was the call's first write; its own ids (up to 100) may or may not be deleted" in several.value.details
+        )
+        assert "send the articles" not in one.value.details + several.value.details
+
+        filler.unlink()
+        with contextlib.suppress(NotFoundError):  # (if the refused delete was stored after all)
+            client.delete("n0")
+        assert not client.delete_many(["n0", "n1", "n2"])[0].deleted  # (n1 and n2: as n0 was, either way)
+        assert client.stats().articles == 17

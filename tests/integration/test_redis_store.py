@@ -16,21 +16,26 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import grpc
 import numpy as np
 import pytest
 import redis
+from redis.crc import key_slot
 
 from benchmarks.loopback import RedisServer, free_port, redis_cluster, redis_server, wait_for
 from benchmarks.syndication import copies
 from service import redis_store
 from service.detector import Detector
 from service.engine import Engine
-from service.errors import IncompatibleIndex, NotFound, ResourceExhausted, Unavailable
+from service.errors import FullMidCommit, IncompatibleIndex, NotFound, ResourceExhausted, StoreFull, Unavailable
 from service.model import Article, GroupMember, PreparedArticle, Verdict, to_us
 from service.paging import token_after
 from service.redis_store import (
+    EPOCH,
     JOURNAL,
     LEGACY_GROUPS,
+    LINE,
+    LOCK,
     META,
     RedisStore,
     article_key,
@@ -44,6 +49,7 @@ from service.redis_store import (
 )
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
+from service.status import status_for
 from service.storage import order_key
 from tests.integration.test_tls import make_pki
 from tests.redis_support import cleared_index_url, synthetic_articles
@@ -634,7 +640,9 @@ def test_redis_out_of_memory_refuses_writes_with_resource_exhausted_and_keeps_ev
                 acknowledged.append(article)
             assert refusal is not None and acknowledged, "Redis was expected to fill up part way"
             assert f"the shared Redis store at {server.url} is out of memory" in str(refusal)
-            assert "Raise its maxmemory, or free memory there, then send the articles again" in str(refusal)
+            assert str(refusal).endswith(
+                "Raise its maxmemory, or free memory there: nothing of the batch was stored: send the articles again"
+            )
             assert store.audit() == []  # no article without its buckets, no bucket without its article
             assert engine.stats().articles == len(acknowledged)
             # A replica started (or restarted) meanwhile serves reads too: it failed to start, its "is this index
@@ -648,6 +656,70 @@ def test_redis_out_of_memory_refuses_writes_with_resource_exhausted_and_keeps_ev
             ingest(engine, articles[len(acknowledged) :])
             assert engine.stats().articles == len(articles)
             assert store.audit() == []
+        finally:
+            engine.close()
+
+
+def test_a_delete_redis_refuses_out_of_memory_says_the_delete_was_not_done_not_to_send_articles(
+    tmp_path: Path,
+) -> None:
+    """The store's refusal said "then send the articles again", to a DeleteArticle and a DeleteArticles too."""
+    with redis_server(tmp_path / "redis") as server:
+        admin = redis.Redis(host="127.0.0.1", port=server.port)
+        store = RedisStore(server.url, PARAMS)
+        engine = Engine(DETECTOR, store)
+        articles = synthetic_articles(6, seed=11)
+        try:
+            ingest(engine, articles)
+            admin.config_set("maxmemory", int(admin.info("memory")["used_memory"]) // 2)  # (noeviction: refuse)
+            with pytest.raises(StoreFull) as one:
+                engine.delete(articles[0].id)
+            with pytest.raises(StoreFull) as several:
+                engine.delete_all([a.id for a in articles[:3]])
+            full = f"the shared Redis store at {server.url} is out of memory (its maxmemory is reached)"
+            assert str(one.value).startswith(full)
+            assert str(one.value).endswith("Raise its maxmemory, or free memory there: the article was not deleted: "
+                                           "send the delete again")  # fmt: skip
+            assert str(several.value).endswith("none of the ids named was deleted: send the call again")
+            for refusal in (one.value, several.value):
+                assert "send the articles" not in str(refusal)
+                assert status_for(refusal)[0] == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert engine.stats().articles == len(articles)  # (not deleted, as said)
+
+            admin.config_set("maxmemory", 0)
+            engine.delete(articles[0].id)  # the delete sent again, once there is room
+            assert engine.delete_all([a.id for a in articles[:3]]) == [False, True, True]
+            assert engine.stats().articles == len(articles) - 3 and store.audit() == []
+        finally:
+            engine.close()
+
+
+def test_a_cluster_commit_cut_short_out_of_memory_says_the_delete_may_be_done(tmp_path: Path) -> None:
+    """After the journal is written (the commit point), a node out of memory refuses its part: the delete is
+    finished from the journal once there is room, so "not deleted" would be wrong."""
+    with redis_cluster(tmp_path / "cluster") as nodes:
+        store = RedisStore(nodes[0].url, PARAMS)
+        engine = Engine(DETECTOR, store)
+        articles = synthetic_articles(6, seed=11)
+        try:
+            ingest(engine, articles)
+            manager = store.client.nodes_manager
+            before_commit = {manager.get_node_from_slot(key_slot(k)).name for k in (LOCK, LINE, JOURNAL, META, EPOCH)}
+            full = next(n for n in nodes if f"127.0.0.1:{n.port}" not in before_commit)  # (each article has keys on it)
+            admin = redis.Redis(host="127.0.0.1", port=full.port)
+            admin.config_set("maxmemory", int(admin.info("memory")["used_memory"]) // 2)
+            with pytest.raises(FullMidCommit) as refused:
+                engine.delete(articles[0].id)
+            said = str(refused.value)
+            assert "is out of memory" in said and "the commit was cut short between its phases" in said
+            assert said.endswith("the article may or may not be deleted: sent again, the delete answers NOT_FOUND "
+                                 "if it was")  # fmt: skip
+            assert status_for(refused.value)[0] == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+            admin.config_set("maxmemory", 0)
+            with pytest.raises(NotFound):  # the next write finished it from the journal
+                engine.delete(articles[0].id)
+            assert engine.stats().articles == len(articles) - 1 and store.audit() == []
         finally:
             engine.close()
 

@@ -5,7 +5,7 @@ message."""
 from __future__ import annotations
 
 from service.engine import _DELETE_MEANINGS, _INDEX_MEANINGS, _purge_cut, _told
-from service.errors import StoreFileGone, Unavailable
+from service.errors import FullMidCommit, StoreFileGone, StoreFull, Unavailable
 from service.redis_store import AclCutScript, UrlRefused
 
 
@@ -47,3 +47,20 @@ def test_an_acl_refusal_inside_a_script_says_the_write_may_be_partly_done() -> N
     refusal = AclCutScript("give the user the ACL docs/redis.md lists")
     assert str(_told(refusal, _INDEX_MEANINGS)).startswith(f"{refusal}: the articles may or may not be stored")
     assert str(_told(refusal, _DELETE_MEANINGS)).startswith(f"{refusal}: the article may or may not be deleted")
+
+
+def test_a_full_store_says_what_its_refusal_means_for_the_call_it_refused() -> None:
+    # (The stores said "then send the articles again" themselves: to a DeleteArticle too.)
+    full = StoreFull("out of memory. Raise its maxmemory")
+    told = _told(full, _DELETE_MEANINGS)
+    assert type(told) is StoreFull and str(told) == f"{full}: the article was not deleted: send the delete again"
+    assert str(_told(full, _INDEX_MEANINGS)) == f"{full}: nothing of the batch was stored: send the articles again"
+    assert str(_told(full, _purge_cut(0, 5))) == f"{full}: none of the ids named was deleted: send the call again"
+    mid_commit = FullMidCommit("the disk is full. Free space there")
+    assert type(_told(mid_commit, _INDEX_MEANINGS)) is FullMidCommit
+    assert str(_told(mid_commit, _INDEX_MEANINGS)).startswith(f"{mid_commit}: the articles may or may not be stored")
+    assert str(_told(mid_commit, _DELETE_MEANINGS)).startswith(f"{mid_commit}: the article may or may not be deleted")
+    assert str(_told(mid_commit, _purge_cut(3, 5))).startswith(
+        f"{mid_commit}: 3 of the 5 distinct ids named were dealt with before it (those stored are deleted); its own "
+        "ids (up to 100) may or may not be deleted"
+    )
