@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import operator
 import ssl
 import sys
 import threading
@@ -378,7 +379,8 @@ class NeardupClient:
         Nothing is sent before the first outcome is asked for (a generator): `nd.index_stream(articles)` alone
         stores nothing, and a RuntimeWarning says so once the generator is garbage-collected unstarted; to
         index and keep no outcome, `for _ in nd.index_stream(articles): pass`. The settings are checked at
-        once (a ValueError for a `timeout` no call could work with).
+        once (a ValueError for a `timeout` no call could work with, or a `batch` below 1; a TypeError for a
+        `batch` that is not a whole number).
         `articles` is read as the stream goes, never more than STREAM_WINDOW (2048) sent articles ahead of
         the outcomes taken: a caller that stops taking them stops the reading, and holds that many at most.
         (Articles refused unsent, each an ArticleFailure, are not counted: a long unbroken run of them is
@@ -404,10 +406,11 @@ class NeardupClient:
         stored: sending them again is safe (answered UNCHANGED if they were). Anything in `articles` but an
         Article is a TypeError."""
         _require_timeout(timeout)
+        batching = _Batching(_whole_batch(batch), more_ready)
         started = threading.Event()
 
         def send(sendable: Iterable[Article]) -> Iterator[Verdict | ArticleFailure]:
-            return self._stream(sendable, evidence, timeout, _Batching(batch, more_ready), retry, on_retry)
+            return self._stream(sendable, evidence, timeout, batching, retry, on_retry)
 
         def outcomes() -> Generator[Verdict | ArticleFailure]:
             started.set()
@@ -788,6 +791,25 @@ def _require_settings(timeout: float | None, keepalive_seconds: float, min_keepa
             "between pings (its --min-client-ping-seconds): it would end the connection (GOAWAY too_many_pings). "
             "If the server was started with a lower --min-client-ping-seconds, pass that as min_keepalive_seconds"
         )
+
+
+def _whole_batch(batch: int) -> int:
+    """`batch` as an int: a TypeError if it is not a whole number, a ValueError if it is below 1 (0 and -3 were taken
+    as 1, silently, and 2.5 as no count at all: only MAX_BATCH_BYTES cut the messages). Any integer type is taken
+    (a numpy count, say), but not a bool, though Python counts one an int: True or False where a count of articles
+    goes is a mix-up (a flag in the wrong place), which True taken as 1 would hide."""
+    try:
+        whole = operator.index(batch)
+    except TypeError:
+        whole = None
+    if whole is None or isinstance(batch, bool):
+        raise TypeError(f"batch={batch!r}: give a whole number of articles a message, 1 or more (1: a message each)")
+    if whole < 1:
+        raise ValueError(
+            f"batch={batch!r}: give how many articles a message may carry, 1 or more (1: a message each; at most "
+            f"{MAX_BATCH_ARTICLES} travel in one)"
+        )
+    return whole
 
 
 def _require_timeout(timeout: float | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from client import NeardupClient, api
@@ -130,6 +131,35 @@ def test_a_timeout_or_keepalive_no_call_could_work_with_is_refused_when_made(
 def test_a_stream_timeout_no_call_could_work_with_is_refused_before_anything_is_sent(timeout: float) -> None:
     with NeardupClient("127.0.0.1:9") as client, pytest.raises(ValueError, match=rf"timeout={timeout!r}: "):
         next(client.index_stream([], timeout=timeout))
+
+
+@pytest.mark.parametrize(
+    ("batch", "refusal", "said"),
+    [
+        (
+            0,
+            ValueError,
+            r"batch=0: give how many articles a message may carry, 1 or more \(1: a message each; at "
+            r"most 1000 travel in one\)",
+        ),
+        (-3, ValueError, r"batch=-3: "),
+        (2.5, TypeError, r"batch=2\.5: give a whole number of articles a message, 1 or more"),
+        (True, TypeError, r"batch=True: "),  # (an int to Python, but a flag in the wrong place)
+        ("16", TypeError, r"batch='16': "),
+    ],
+)
+def test_a_stream_batch_no_call_could_work_with_is_refused_when_the_stream_is_made(
+    batch: object, refusal: type[Exception], said: str
+) -> None:
+    # (0 and -3 were taken as 1, silently; 2.5 as no count at all)
+    with NeardupClient("127.0.0.1:9") as client, pytest.raises(refusal, match=said):
+        client.index_stream([], batch=batch)  # type: ignore[arg-type]
+
+
+def test_a_stream_batch_of_any_integer_type_is_taken_as_an_int() -> None:
+    for batch in (1, np.int64(16), 1000):
+        whole = api._whole_batch(batch)  # type: ignore[arg-type]
+        assert whole == batch and type(whole) is int
 
 
 def test_a_lower_keepalive_is_taken_for_a_server_that_allows_it() -> None:
