@@ -132,17 +132,25 @@ def _changed_facts(
     # restyled, and a template fills its slots in one style.)
     figure = any(map(_in_digits, only_a)) and any(map(_in_digits, only_b))
     figure |= any(w in _NUMBER_WORDS for w in only_a) and any(w in _NUMBER_WORDS for w in only_b)
-    name = any(w in ta.names for w in only_a if not _is_figure(w)) and any(
-        w in tb.names for w in only_b if not _is_figure(w)
+    named_a, named_b = _named(ta, ia), _named(tb, ib)
+    name = any(w in named_a for w in only_a if not _is_figure(w)) and any(
+        w in named_b for w in only_b if not _is_figure(w)
     )
     touched = (
         figure
         or _touches_figure(only_a, only_b)
         or _touches_figure(only_b, only_a)
-        or any(w in ta.names for w in only_a)
-        or any(w in tb.names for w in only_b)
+        or any(w in named_a for w in only_a)
+        or any(w in named_b for w in only_b)
     )
     return figure, name, touched, change
+
+
+def _named(text: Tokenised, places: range) -> set[str]:
+    """The words written as names in these places: "bank" in "the central bank's chief" is no name, though
+    the text names the "Bank of England" elsewhere."""
+    name_at = text.name_at
+    return {text.words[i] for i in places if name_at[i]}
 
 
 def _without_restyling(only_a: list[str], only_b: list[str]) -> tuple[list[str], list[str]]:

@@ -526,3 +526,29 @@ def test_titles_naming_no_one_in_common_do_not_part_long_stories(detector: Detec
     stored = _titled("a", "PORT AUTHORITY BACKS NEW TERMINAL", WIRE)
     copy = _titled("b", "Harbour expansion approved", WIRE, timedelta(hours=1))
     assert [m.id for m in judge(detector, copy, stored)] == ["a"]
+
+
+def test_a_word_is_a_name_where_it_is_written_as_one() -> None:
+    text = Tokenised("The Bank of Harbourton held rates. Rates stay high, the central bank's chief said.", 5)
+    bank = [i for i, w in enumerate(text.words) if w == "bank"]
+    assert [bool(text.name_at[i]) for i in bank] == [True, False]
+    assert "bank" in text.names
+
+
+def test_a_short_brief_with_one_sentence_reworded_days_later_is_a_revision(detector: Detector) -> None:
+    # "bank" in "the central bank's chief" was read as a name, since "Bank of Harbourton" opens the brief, and
+    # "Governor" on the other side: a changed name, so the brief republished four days later matched nothing.
+    brief = (
+        "The Bank of Harbourton kept its main lending rate at 4.5 percent on Thursday, as economists had "
+        "expected. {} The currency barely moved after the announcement, and bond yields slipped in afternoon "
+        "trading."
+    )
+    stored = Article("a", brief.format("Governor Ines Calder said rates would stay high until prices calmed."),
+                     published=T0)  # fmt: skip
+    later = Article(
+        "b",
+        brief.format("Prices had to calm before rates could fall, the central bank's chief Ines Calder said."),
+        published=T0 + timedelta(days=4),
+    )
+    [match] = judge(detector, later, stored)
+    assert match.relation is Relation.REVISED
