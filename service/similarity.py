@@ -138,14 +138,21 @@ class Tokenised:
 
     @cached_property
     def names(self) -> frozenset[str]:
-        """Words the body writes as names, in any script with capitals ("Électricité", "Северсталь"): with a
-        capital initial inside a sentence, or (see _names) opening one where a name stands. A capital opening
-        a sentence or paragraph alone tells no name: read as names, a sub-editor's "Some" for "About",
+        """Words the body writes as a name somewhere (see `name_at`)."""
+        return frozenset(w for w, named in zip(self.words, self.name_at.tolist(), strict=True) if named)
+
+    @cached_property
+    def name_at(self) -> BoolArray:
+        """Which tokens the body writes as names, in any script with capitals ("Électricité", "Северсталь"):
+        with a capital initial inside a sentence, or (see _names) opening one where a name stands. A capital
+        opening a sentence or paragraph alone tells no name: read as names, a sub-editor's "Some" for "About",
         "Officers" for "Deputies" made a copy another report from one template. None in German text, where
-        every noun has a capital."""
+        every noun has a capital. Occurrences, not words: "the central bank's chief" names no one, though the
+        text writes "Bank of England" elsewhere (read as a name, such a rewording of a sentence made a copy
+        days later another article)."""
         words = self.words
-        if not words or _reads_as_german(words):
-            return frozenset()
+        if not words or reads_as_german(words):
+            return np.zeros(len(words), dtype=np.bool_)
         masked = mask_headers(self.body)
         shown = without_markup(masked)
         capital, lower = _cases(_initials(shown, self.starts, self.ends))
@@ -190,16 +197,17 @@ def _cases(initials: list[str]) -> tuple[BoolArray, BoolArray]:
     )
 
 
-def _names(words: list[str], capital: BoolArray, lower: BoolArray, opens: BoolArray) -> frozenset[str]:
-    """The words capitalised inside a sentence; or opening one, never written in lower case, and either
-    before a capital ("Harwell Instruments said") or first in the text, where a notice names its subject
-    ("Harwell said", or "Qtly div" against "Qtrly div" in two companies' notices named only in titles)."""
+def _names(words: list[str], capital: BoolArray, lower: BoolArray, opens: BoolArray) -> BoolArray:
+    """The tokens capitalised inside a sentence; or opening one, of a word never written in lower case, and
+    either before a capital ("Harwell Instruments said") or first in the text, where a notice names its
+    subject ("Harwell said", or "Qtly div" against "Qtrly div" in two companies' notices named only in titles)."""
     subject = np.zeros(len(words), dtype=np.bool_)
     subject[0] = True
     subject[:-1] |= capital[1:] & ~opens[1:]
-    inside = _picked(words, capital & ~opens)
     common = _picked(words, lower)  # words written in lower case somewhere, whatever opens them
-    return frozenset(inside | (_picked(words, capital & opens & subject) - common))
+    opening = capital & opens & subject
+    opening[opening] = [words[i] not in common for i in np.flatnonzero(opening).tolist()]
+    return (capital & ~opens) | opening
 
 
 def _picked(words: list[str], chosen: BoolArray) -> set[str]:
@@ -218,7 +226,7 @@ def _ends_sentence(piece: str) -> bool:
     return last is not None and not _abbreviation(last.group(1).casefold())
 
 
-def _reads_as_german(words: list[str]) -> bool:
+def reads_as_german(words: list[str]) -> bool:
     return sum(w in _GERMAN_FUNCTION_WORDS for w in words) >= NOUN_CAPITALS_SHARE * len(words)
 
 

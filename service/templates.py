@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby, pairwise
 
-from service.similarity import Tokenised, alignment
+from service.similarity import Tokenised, alignment, reads_as_german
 from service.text import tokens
 
 MAX_SLOT_TOKENS = 8  # a longer stretch is an insertion or a rewrite, not a filled slot (unless template text)
@@ -33,11 +33,49 @@ SHARED_TOKENS_PER_FACT = 80  # template slots come every few lines; edits to a l
 SHORT_ITEM_TOKENS = 80  # notices and one-paragraph wire items: their edges are content too
 RESEND_WINDOW = timedelta(days=3)
 TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word on both sides: template text
-# Words of a notice's title that name no one: function words, a notice's own words, company forms.
-TITLE_COMMON_WORDS = frozenset(
-    "a an the and or of for in on at to by with from as its it is are be "
-    "qtly qtrly quarterly div dividend dividends payout sets set regular initial special extra declares "
-    "raises cuts omits monthly inc corp co ltd plc lp corporation company cos group holding holdings".split()
+_COMPANY_FORMS = frozenset(
+    "inc corp co ltd plc lp corporation company cos group holding holdings ag nv sa spa ab".split()
+)
+_CALENDAR_WORDS = frozenset(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec "
+    "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun".split()
+)
+# Words of a notice's title that name no one: function words, a notice's or an earnings table's own words
+# (in the Reuters corpus's short notices whose bodies name no one, "qtr", "net", "votes", "increases", "ups"
+# and "hikes" head many companies' titles), company forms, and the calendar.
+TITLE_COMMON_WORDS = (
+    frozenset(
+        "a an the and or of for in on at to by with from as its it is are be "
+        "qtly qtrly quarterly div divs divi dividend dividends payout payouts sets set regular initial special "
+        "extra declares declared raises raised cuts omits omitted monthly mthly semi annual interim final stock "
+        "split splits cash distribution distributions votes vote voted increases increase increased ups hikes "
+        "hike hiked lifts boosts lowers reduces resumes suspends pays paid payable announcement announcements "
+        "qtr qtrs quarter half year mths months mos net loss profit shr revs sales oper earnings results "
+        "up down end ends ended corrected correction".split()
+    )
+    | _COMPANY_FORMS
+    | _CALENDAR_WORDS
+)
+# Parts of many companies' names: two titles sharing only these may still name two companies ("FIRST UNION
+# BANK" and "CITIZENS BANK OF OHIO"). A title naming its company by these alone ("FIRST FEDERAL SAVINGS BANK")
+# is still compared by them, for want of anything else.
+TITLE_GENERIC_NAME_WORDS = frozenset(
+    "first federal savings bank banks banking bancorp bancshares banc financial national american america united "
+    "general international trust fund funds income investors investment capital securities industries "
+    "industrial systems products resources energy services technology technologies communications enterprises "
+    "properties realty insurance mortgage partners associates management consolidated loan association mutual "
+    "new".split()
+)
+# Names a body may hold and still name no subject: the labels of a notice or an earnings table ("NOTE: Full
+# name ..."), the calendar, and the agency's credit ("Qtly div 12 cts vs 12 cts prior / Pay April 15 /
+# Record March 31 / Reuter").
+NOTICE_BODY_WORDS = (
+    frozenset(
+        "qtly qtrly quarterly mthly monthly semi annual div dividend dividends pay payable record prior shr net "
+        "revs rev sales oper avg note full name year reuter reuters".split()
+    )
+    | _CALENDAR_WORDS
 )
 
 
@@ -132,17 +170,25 @@ def _changed_facts(
     # restyled, and a template fills its slots in one style.)
     figure = any(map(_in_digits, only_a)) and any(map(_in_digits, only_b))
     figure |= any(w in _NUMBER_WORDS for w in only_a) and any(w in _NUMBER_WORDS for w in only_b)
-    name = any(w in ta.names for w in only_a if not _is_figure(w)) and any(
-        w in tb.names for w in only_b if not _is_figure(w)
+    named_a, named_b = _named(ta, ia), _named(tb, ib)
+    name = any(w in named_a for w in only_a if not _is_figure(w)) and any(
+        w in named_b for w in only_b if not _is_figure(w)
     )
     touched = (
         figure
         or _touches_figure(only_a, only_b)
         or _touches_figure(only_b, only_a)
-        or any(w in ta.names for w in only_a)
-        or any(w in tb.names for w in only_b)
+        or any(w in named_a for w in only_a)
+        or any(w in named_b for w in only_b)
     )
     return figure, name, touched, change
+
+
+def _named(text: Tokenised, places: range) -> set[str]:
+    """The words written as names in these places: "bank" in "the central bank's chief" is no name, though
+    the text names the "Bank of England" elsewhere."""
+    name_at = text.name_at
+    return {text.words[i] for i in places if name_at[i]}
 
 
 def _without_restyling(only_a: list[str], only_b: list[str]) -> tuple[list[str], list[str]]:
@@ -225,21 +271,65 @@ def other_instance(d: Differences, published_a: datetime | None, published_b: da
 
 def titled_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bool:
     """Are two short items (<= SHORT_ITEM_TOKENS words each) different articles by their titles: both titled,
-    the titles sharing no name (a word outside TITLE_COMMON_WORDS, of two letters or more, with no digit), and
-    neither title's names in the other's body? Then the titles name the subject and the bodies do not: one
-    template's dividend notices of two companies ("HARWELL INSTRUMENTS INC <HWI> SETS QUARTERLY" over "Qtly
-    div 12 cts vs 12 cts prior", and another company's title over the same words). A re-titled copy's headline
-    sums up the body it sits on, which is the other's too: the Reuters corpus has two such copies whose
-    headlines share no word, each using words of the body (titles sharing no name alone parted them)."""
+    both bodies naming no subject but their own titles' (`names_only_title`), the titles naming no subject in
+    common (`_same_subject`), and neither title's names in the other's body? Then the titles name the subject
+    and the bodies do not: one template's dividend notices of two companies ("HARWELL INSTRUMENTS INC <HWI>
+    SETS QUARTERLY" over "Qtly div 12 cts vs 12 cts prior", and another company's title over the same words).
+    A body that names someone or somewhere carries its subject itself, and a headline rarely repeats a body's
+    words: without the check on bodies, re-titled copies of briefs ("Oil slips on demand worries" against
+    "Crude prices ease", over one body naming Brent and China) were taken for two articles. A re-titled copy's
+    headline may also use words of the body it sits on, which is the other's too: the Reuters corpus has two
+    such copies whose headlines share no word."""
     if not (title_a and title_b) or max(ta.count, tb.count) > SHORT_ITEM_TOKENS:
         return False
+    if not (names_only_title(ta, title_a) and names_only_title(tb, title_b)):
+        return False
     names_a, names_b = _title_names(title_a), _title_names(title_b)
-    if not names_a or not names_b or not names_a.isdisjoint(names_b):
+    if not names_a or not names_b or _same_subject(title_a, names_a, title_b, names_b):
         return False
     return names_a.isdisjoint(tb.words) and names_b.isdisjoint(ta.words)
 
 
+def names_only_title(text: Tokenised, title: str) -> bool:
+    """Does a body name no subject but its title's: no word written as a name but the title's own words (a
+    notice's "NOTE: Full name Harwell Instruments Inc"), a notice's labels, the calendar, figures, company
+    forms, the agency's credit and single letters (initials)? Unknown in German text, where nouns have
+    capitals, and never so in text set in capitals, where every word is written as a name."""
+    if reads_as_german(text.words):
+        return False
+    own = set(tokens(title))
+    return all(
+        len(w) == 1 or w in NOTICE_BODY_WORDS or w in _COMPANY_FORMS or w in own or _is_figure(w) for w in text.names
+    )
+
+
+def _same_subject(title_a: str, names_a: set[str], title_b: str, names_b: set[str]) -> bool:
+    """Do two titles name one subject: a name word in common, not counting words that are parts of many
+    companies' names when both titles have words of their own ("FIRST UNION BANK" against "CITIZENS BANK OF
+    OHIO" share only "bank"), or one title's word the initials of words of the other ("IBM" for
+    "INTERNATIONAL BUSINESS MACHINES")?"""
+    own_a, own_b = names_a - TITLE_GENERIC_NAME_WORDS, names_b - TITLE_GENERIC_NAME_WORDS
+    if not (own_a and own_b):  # (a title named by generic words only: "FIRST FEDERAL SAVINGS BANK")
+        own_a, own_b = names_a, names_b
+    return not own_a.isdisjoint(own_b) or _abbreviates(names_a, title_b) or _abbreviates(names_b, title_a)
+
+
+def _abbreviates(names: set[str], title: str) -> bool:
+    """Is one of these names the initials of consecutive words of `title`, its function words left out or
+    not ("ibm", "aig" for "AMERICAN INTERNATIONAL GROUP")?"""
+    words = tokens(title)
+    content = [w for w in words if w not in _FUNCTION_WORDS]
+    for w in (n for n in names if len(n) > 1 and n.isalpha()):
+        for run in (words, content):
+            if w in "".join(x[0] for x in run):  # (a stretch of the initials: consecutive words)
+                return True
+    return False
+
+
+_FUNCTION_WORDS = frozenset("a an the and of for in on at to by with from".split())
+
+
 def _title_names(title: str) -> set[str]:
     """The title's words that may name a subject ("<HWI.O>" is "hwi": a ticker's exchange letter, an
-    initial and "U.S." cut to letters name no one)."""
-    return {w for w in tokens(title) if len(w) > 1 and w not in TITLE_COMMON_WORDS and not _in_digits(w)}
+    initial and "U.S." cut to letters name no one; a figure, "3RD" or "NINE", names no one either)."""
+    return {w for w in tokens(title) if len(w) > 1 and w not in TITLE_COMMON_WORDS and not _is_figure(w)}

@@ -526,3 +526,86 @@ def test_titles_naming_no_one_in_common_do_not_part_long_stories(detector: Detec
     stored = _titled("a", "PORT AUTHORITY BACKS NEW TERMINAL", WIRE)
     copy = _titled("b", "Harbour expansion approved", WIRE, timedelta(hours=1))
     assert [m.id for m in judge(detector, copy, stored)] == ["a"]
+
+
+# A brief naming its places and people, as most do, re-published under another outlet's headline.
+HARBOUR_BRIEF = (
+    "Ferry services between Port Ellery and the Calder Islands were suspended on Friday after a storm "
+    "damaged the landing stage at Wick Point, the operator Tidewater Lines said. Repairs should take two "
+    "days, and passengers holding tickets will be offered a refund or a later crossing."
+)
+
+
+@pytest.mark.parametrize(
+    ("title_a", "title_b"),
+    [
+        ("Gale strands island travellers", "Sailings called off as wind batters coast"),
+        ("FERRIES HALTED", "Weather news"),
+    ],
+)
+def test_a_brief_naming_its_subject_in_the_body_retitled_in_headline_style_is_the_same_article(
+    detector: Detector, title_a: str, title_b: str
+) -> None:
+    # Headlines rarely repeat a body's words: the titles rule parted such copies while it looked at titles only.
+    stored = _titled("a", title_a, HARBOUR_BRIEF)
+    copy = _titled("b", title_b, HARBOUR_BRIEF, timedelta(hours=1))
+    [match] = judge(detector, copy, stored)
+    assert match.relation is Relation.IDENTICAL
+
+
+@pytest.mark.parametrize(
+    ("title_a", "title_b"),
+    [
+        ("HARWELL INSTRUMENTS INC <HWI> VOTES DIVIDEND", "OBSIDIAN FREIGHT CORP <OBF> VOTES REGULAR DIVIDEND"),
+        ("HARWELL INSTRUMENTS INC <HWI> INCREASES DIVIDEND", "OBSIDIAN FREIGHT CORP <OBF> INCREASES DIVIDEND"),
+        ("HARWELL INSTRUMENTS <HWI> 3RD QTR NET", "OBSIDIAN FREIGHT <OBF> 3RD QTR NET"),
+        ("FIRST UNION SAVINGS BANK <FUSB> SETS QUARTERLY", "CALDER COUNTY BANK <CCB> UPS DIVIDEND"),
+    ],
+)
+def test_two_companies_notices_whose_titles_share_a_notice_word_or_a_generic_name_part_are_other_articles(
+    detector: Detector, title_a: str, title_b: str
+) -> None:
+    # "VOTES", "INCREASES", "QTR" or "BANK" in both titles counted as a name they share.
+    body = bare_notice("12-1/2", "April 15", "March 31")
+    a, b = _titled("a", title_a, body), _titled("b", title_b, body, timedelta(hours=5))
+    assert judge(detector, b, a) == []
+    assert judge(detector, a, b) == []
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["NOF declares regular dividend", "Dividend announcements", "Northern Obsidian ups payout"],
+)
+def test_a_notice_retitled_by_its_companys_initials_or_by_no_name_is_the_same_article(
+    detector: Detector, title: str
+) -> None:
+    body = bare_notice("12-1/2", "April 15", "March 31")
+    stored = _titled("a", "NORTHERN OBSIDIAN FREIGHT CORP <NOBF.O> SETS QUARTERLY", body)
+    [match] = judge(detector, _titled("b", title, body, timedelta(hours=2)), stored)
+    assert match.relation is Relation.IDENTICAL
+
+
+def test_a_word_is_a_name_where_it_is_written_as_one() -> None:
+    text = Tokenised("The Bank of Harbourton held rates. Rates stay high, the central bank's chief said.", 5)
+    bank = [i for i, w in enumerate(text.words) if w == "bank"]
+    assert [bool(text.name_at[i]) for i in bank] == [True, False]
+    assert "bank" in text.names
+
+
+def test_a_short_brief_with_one_sentence_reworded_days_later_is_a_revision(detector: Detector) -> None:
+    # "bank" in "the central bank's chief" was read as a name, since "Bank of Harbourton" opens the brief, and
+    # "Governor" on the other side: a changed name, so the brief republished four days later matched nothing.
+    brief = (
+        "The Bank of Harbourton kept its main lending rate at 4.5 percent on Thursday, as economists had "
+        "expected. {} The currency barely moved after the announcement, and bond yields slipped in afternoon "
+        "trading."
+    )
+    stored = Article("a", brief.format("Governor Ines Calder said rates would stay high until prices calmed."),
+                     published=T0)  # fmt: skip
+    later = Article(
+        "b",
+        brief.format("Prices had to calm before rates could fall, the central bank's chief Ines Calder said."),
+        published=T0 + timedelta(days=4),
+    )
+    [match] = judge(detector, later, stored)
+    assert match.relation is Relation.REVISED
