@@ -42,7 +42,14 @@ from service.similarity import (
     passages,
     tokenised,
 )
-from service.templates import RESEND_WINDOW, SHORT_ITEM_TOKENS, differences, other_instance, titled_apart
+from service.templates import (
+    RESEND_WINDOW,
+    SHORT_ITEM_TOKENS,
+    differences,
+    other_instance,
+    resent_apart,
+    titled_apart,
+)
 from service.text import utf8_tokens
 
 MAX_ID_BYTES = 512
@@ -234,7 +241,7 @@ class Detector:
                 continue  # (a re-send too: such notices are identical whoever they are of)
             if ta is not None and other is not None and (evidence or not resent):
                 # A re-send (near-identical shingle sets, boilerplate and all) needs neither relabelling nor the
-                # template check, which looks for two or more changed facts. Any other overlap is an estimate
+                # template check's facts (only its opening is read: `resent_apart`). Any other overlap is an estimate
                 # until the stored text is labelled too: its boilerplate, counted from samples, can be over by
                 # more than its unshared content (it made an excerpt of half a release "identical").
                 tb = self.recent.get(other.body)
@@ -246,6 +253,8 @@ class Detector:
                     continue
                 if evidence:
                     found_passages = passages(aligned_runs(ta, tb, self.params.shingle_size), ta, tb, pair_bp)
+            elif ta is not None and other is not None and resent_apart(ta, self.recent.get(other.body)):
+                continue  # (with evidence, the template check above finds the same)
             elif not self._enough(ov):
                 continue
             matches.append(Match(cid, ov.jaccard, ov.containment, ov.relation(), found_passages))

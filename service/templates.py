@@ -213,7 +213,7 @@ _NUMBER_WORDS = {
 
 
 def other_instance(d: Differences, published_a: datetime | None, published_b: datetime | None) -> bool:
-    """Are two aligned texts different articles built from one template?"""
+    """Are two aligned texts different articles built from one template? (For a re-send, see `resent_apart`.)"""
     if d.new_subject:
         return True
     if d.fact_slots >= FACT_SLOTS_FOR_TEMPLATE and d.shared_tokens < SHARED_TOKENS_PER_FACT * d.fact_slots:
@@ -221,6 +221,14 @@ def other_instance(d: Differences, published_a: datetime | None, published_b: da
     if d.touched_facts and published_a and published_b:
         return abs(published_a - published_b) > RESEND_WINDOW
     return False
+
+
+def resent_apart(ta: Tokenised, tb: Tokenised) -> bool:
+    """Is a re-send (raw shingle sets near-identical, similarity.IDENTICAL_JACCARD) two articles after all? If a
+    short item opens with another name: another company's notice from one template, with the same figures and
+    dates (names at the very start of a text change only a few shingles). Without evidence re-sends were never
+    read, and two companies' such notices matched as identical."""
+    return min(ta.count, tb.count) <= SHORT_ITEM_TOKENS and differences(ta, tb).new_subject
 
 
 def titled_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bool:
