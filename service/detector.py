@@ -42,7 +42,14 @@ from service.similarity import (
     passages,
     tokenised,
 )
-from service.templates import RESEND_WINDOW, SHORT_ITEM_TOKENS, differences, other_instance, titled_apart
+from service.templates import (
+    RESEND_WINDOW,
+    SHORT_ITEM_TOKENS,
+    differences,
+    other_instance,
+    resent_apart,
+    titled_apart,
+)
 from service.text import utf8_tokens
 
 MAX_ID_BYTES = 512
@@ -232,17 +239,17 @@ class Detector:
             found_passages: tuple[Passage, ...] = ()
             if ta is not None and other is not None and self._titled_apart(query.article, ta, other):
                 continue  # (a re-send too: such notices are identical whoever they are of)
-            if ta is not None and other is not None and (evidence or not resent):
-                # A re-send (near-identical shingle sets, boilerplate and all) needs neither relabelling nor the
-                # template check, which looks for two or more changed facts. Any other overlap is an estimate
-                # until the stored text is labelled too: its boilerplate, counted from samples, can be over by
-                # more than its unshared content (it made an excerpt of half a release "identical").
+            if ta is not None and other is not None:
+                # A re-send (near-identical shingle sets, boilerplate and all) needs no relabelling. Any other
+                # overlap is an estimate until the stored text is labelled too: its boilerplate, counted from
+                # samples, can be over by more than its unshared content (it made an excerpt of half a release
+                # "identical").
                 tb = self.recent.get(other.body)
                 if not resent:
                     ov = self._exact(q, pair_bp, label(tb.sequence, self.operator, common, candidates[cid]))
                 if not self._enough(ov):
                     continue
-                if other_instance(differences(ta, tb), query.article.published, other.published):
+                if self._other_article(query.article, ta, other, tb, resent):
                     continue
                 if evidence:
                     found_passages = passages(aligned_runs(ta, tb, self.params.shingle_size), ta, tb, pair_bp)
@@ -251,6 +258,15 @@ class Detector:
             matches.append(Match(cid, ov.jaccard, ov.containment, ov.relation(), found_passages))
         matches.sort(key=lambda m: (-m.containment, -m.jaccard, m.id))
         return matches
+
+    @staticmethod
+    def _other_article(query: Article, ta: Tokenised, other: Article, tb: Tokenised, resent: bool) -> bool:
+        """Are two overlapping texts different articles from one template? A re-send is held to the opening-name
+        rule alone (templates.resent_apart), whether or not evidence is asked for: the same pair must get the
+        same verdict with its passages as without them."""
+        if resent:
+            return resent_apart(ta, tb)
+        return other_instance(differences(ta, tb), query.published, other.published)
 
     def _titled_apart(self, query: Article, ta: Tokenised, other: Article) -> bool:
         """templates.titled_apart, the other text read only for a short titled query."""

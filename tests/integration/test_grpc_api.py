@@ -74,6 +74,19 @@ def test_evidence_gives_offsets_into_both_bodies(client: NeardupClient) -> None:
     assert client.check(Article("copy", WIRE_WITH_APPEAL)).matches[0].passages == ()
 
 
+def test_asking_for_evidence_does_not_change_the_verdict(client: NeardupClient) -> None:
+    # A re-send with one figure corrected, 5 days on, was grouped without evidence and refused with it: the
+    # template check ran only when the text was read for the passages.
+    client.index(Article("wire", WIRE, published=PUBLISHED))
+    corrected = Article("copy", WIRE.replace("seven to two", "eight to one"), published=PUBLISHED + timedelta(days=5))
+    plain, with_evidence = client.check(corrected), client.check(corrected, evidence=True)
+    assert [(m.id, m.relation, m.jaccard) for m in with_evidence.matches] == [
+        (m.id, m.relation, m.jaccard) for m in plain.matches
+    ]
+    assert [m.id for m in plain.matches] == ["wire"] and with_evidence.matches[0].passages
+    assert client.index(corrected, evidence=True).duplicate_of == "wire"
+
+
 def test_get_returns_the_stored_article(client: NeardupClient) -> None:
     client.index(
         Article("wire", WIRE, title=WIRE_TITLE, source="Agency", url="https://a.example/1", published=PUBLISHED)

@@ -1,5 +1,8 @@
 """Evidence: shared passages with character offsets (code points) in both texts."""
 
+from datetime import UTC, datetime, timedelta
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -9,6 +12,8 @@ from service.settings import DetectionParams
 from service.similarity import shared_passages
 from service.text import tokens
 from tests.articles import APPEAL, WIRE, WIRE_PARAGRAPHS
+
+PUBLISHED = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 SHARED = (
     "Die Stadtverwaltung von Zürich hat am Dienstag beschlossen, die Brücke über die Limmat "
@@ -80,3 +85,19 @@ def test_every_passage_slices_to_the_same_words_in_both_texts(
     for p in shared_passages(a, b, 5):
         assert tokens(a[p.start : p.end]) == tokens(b[p.other_start : p.other_end])
         assert 0 <= p.start < p.end <= len(a) and 0 <= p.other_start < p.other_end <= len(b)
+
+
+@pytest.mark.parametrize(
+    ("was", "now"), [("seven to two", "eight to one"), ("four hundred", "400"), ("thirty-one years", "31 years")]
+)
+def test_asking_for_evidence_does_not_change_the_verdict_of_a_resend(was: str, now: str) -> None:
+    # A near-identical copy's facts are not read (templates.resent_apart); with evidence its text was read for the
+    # passages, and the whole template check ran on it: the three-day rule refused what was grouped without.
+    detector = Detector(DetectionParams(), 1 << 20)
+    copy = detector.prepare(Article("copy", WIRE.replace(was, now), published=PUBLISHED + timedelta(days=5)))
+    stored = {"wire": detector.fingerprint(WIRE).shingles}
+    bodies = {"wire": Article("wire", WIRE, published=PUBLISHED)}
+    plain = detector.judge(copy, stored, bodies, evidence=False)
+    with_evidence = detector.judge(copy, stored, bodies, evidence=True)
+    assert [(m.id, m.relation, m.jaccard) for m in with_evidence] == [(m.id, m.relation, m.jaccard) for m in plain]
+    assert [m.id for m in plain] == ["wire"] and with_evidence[0].passages
