@@ -19,6 +19,7 @@ another company's by its title alone (`titled_apart`).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -122,8 +123,8 @@ def _changed_facts(
     if joined.isalpha() and joined == "".join(tb.words[i] for i in ib):
         # A word written apart ("Container-\nterminal"): letters only, for "12.5" is "12 5", which joins as "125".
         return False, False, False, (frozenset(), frozenset())
-    words_a = Counter(ta.words[i] for i in ia)
-    words_b = Counter(tb.words[i] for i in ib)
+    words_a = Counter(_slot_words(ta, ia))
+    words_b = Counter(_slot_words(tb, ib))
     only_a = [w for w in words_a if words_a[w] > words_b[w]]
     only_b = [w for w in words_b if words_b[w] > words_a[w]]
     only_a, only_b = _without_restyling(only_a, only_b)
@@ -145,6 +146,53 @@ def _changed_facts(
     return figure, name, touched, change
 
 
+def _slot_words(t: Tokenised, slot: range) -> list[str]:
+    """The slot's words, a number grouped by thousands separators as one word of its digits ("1,500" is the tokens
+    "1" "500": paired a word at a time with "1500", it was a changed figure, and a copy whose CMS drops the
+    separators was another article days later, or even hours later with two such figures). The whole number,
+    even where the slot holds only some of its groups ("500" with "1," aligned before it)."""
+    words: list[str] = []
+    seen: set[int] = set()
+    for i in slot:
+        first, last = _digit_groups(t, i)
+        if first == last:
+            words.append(t.words[i])
+        elif first not in seen:
+            seen.add(first)
+            words.append("".join(t.words[first : last + 1]))
+    return words
+
+
+def _digit_groups(t: Tokenised, i: int) -> tuple[int, int]:
+    """The first and last token of the number grouped by thousands separators that token i is part of ("1,064,000":
+    a group of one to three digits, then groups of three, each after one separator; a unit may end the last,
+    "1,500m"): (i, i) if none."""
+    words = t.words
+    first = last = i
+    while first > 0 and _separated(t, first - 1) and words[first - 1].isdigit():
+        if not (_GROUP.fullmatch(words[first]) or (first == i and _LAST_GROUP.fullmatch(words[first]))):
+            break
+        first -= 1
+    while last + 1 < len(words) and words[last].isdigit() and _separated(t, last):
+        if not _LAST_GROUP.fullmatch(words[last + 1]):
+            break
+        last += 1
+    if first == last or len(words[first]) > 3:
+        return i, i
+    return first, last
+
+
+def _separated(t: Tokenised, i: int) -> bool:
+    """Is token i followed by a thousands separator and, right after it, the next token?"""
+    return t.body[t.ends[i] : t.starts[i + 1]] in _THOUSANDS_SEPARATORS
+
+
+_GROUP = re.compile(r"\d{3}")
+_LAST_GROUP = re.compile(r"\d{3}[^\W\d]*")  # (a unit may follow the last group: "1,500m")
+# A comma, and the spaces French and Swiss copy group digits with. Not a full stop: "1.25" is a decimal.
+_THOUSANDS_SEPARATORS = frozenset(",\u00a0\u202f\u2009")
+
+
 def _without_restyling(only_a: list[str], only_b: list[str]) -> tuple[list[str], list[str]]:
     """The words each side lacks, less the figures that are one figure in two house styles ("412m" for
     "412"): counted as a changed fact, a copy so restyled and published days
@@ -152,18 +200,31 @@ def _without_restyling(only_a: list[str], only_b: list[str]) -> tuple[list[str],
     matched dividend notices of two companies, "Qtly" against "Qtrly", and was dropped.)"""
     kept_a, kept_b = list(only_a), list(only_b)
     for a in only_a:
-        same = next((b for b in kept_b if _is_figure(a) and _is_figure(b) and _figure_key(a) == _figure_key(b)), None)
+        same = next((b for b in kept_b if _same_figure(a, b)), None)
         if same is not None:
             kept_a.remove(a)
             kept_b.remove(same)
     return kept_a, kept_b
 
 
-def _figure_key(word: str) -> str:
-    """A figure's digits, its units and currency dropped (a word holds no "." or ",": they separate words); a
-    number word's value ("seven" is "7" restyled)."""
+def _same_figure(a: str, b: str) -> bool:
+    return _is_figure(a) and _is_figure(b) and not _figure_keys(a).isdisjoint(_figure_keys(b))
+
+
+def _figure_keys(word: str) -> set[str]:
+    """A figure's digits, its units and currency dropped (a word holds no "." or ",": they separate words, and
+    _slot_words joins a number's thousands); with a scale letter, also its value written out ("85k" is "85"
+    and "85000", as "412m" is "412 million"); a number word's value ("seven" is "7" restyled)."""
     value = _NUMBER_WORDS.get(word)
-    return str(value) if value is not None else "".join(c for c in word if c.isdigit())
+    if value is not None:
+        return {str(value)}
+    digits = "".join(c for c in word if c.isdigit())
+    scaled = _SCALED.fullmatch(word)
+    return {digits, digits + _SCALE_ZEROS[scaled.group(1)]} if scaled else {digits}
+
+
+_SCALED = re.compile(r"\d+(k|m|mn|bn)")
+_SCALE_ZEROS = {"k": "000", "m": "000000", "mn": "000000", "bn": "000000000"}
 
 
 def _openings_differ_only(

@@ -526,3 +526,37 @@ def test_titles_naming_no_one_in_common_do_not_part_long_stories(detector: Detec
     stored = _titled("a", "PORT AUTHORITY BACKS NEW TERMINAL", WIRE)
     copy = _titled("b", "Harbour expansion approved", WIRE, timedelta(hours=1))
     assert [m.id for m in judge(detector, copy, stored)] == ["a"]
+
+
+_FUN_RUN = (
+    "More than 1,800 runners took part in the Marlow Cross hospice fun run on Sunday, raising about 42,000 pounds "
+    "for the charity, its organisers said. The event, now in its sixth year, followed a new route along the canal "
+    "towpath this time. Next year's run will be held in early September, the hospice said in a statement."
+)
+
+
+@pytest.mark.parametrize(
+    ("edits", "after"),
+    [
+        ({"1,800": "1800", "42,000": "42000"}, timedelta(hours=3)),  # two figures restyled: "densely spread"
+        ({"42,000": "42000"}, timedelta(days=5)),  # one, days later: the three-day rule
+        ({"about 42,000 pounds": "about \u00a342k"}, timedelta(days=5)),
+    ],
+)
+def test_a_number_without_its_thousands_separators_is_the_same_figure(
+    detector: Detector, edits: dict[str, str], after: timedelta
+) -> None:
+    # "1,800" is the tokens "1" "800": paired a word at a time with "1800", it was a changed figure, so a copy
+    # whose CMS drops the separators was another article days later, and hours later with two of them.
+    restyled = _FUN_RUN
+    for before, new in edits.items():
+        restyled = restyled.replace(before, new)
+    stored = Article("a", _FUN_RUN, published=T0)
+    assert [m.id for m in judge(detector, Article("b", restyled, published=T0 + after), stored)] == ["a"]
+
+
+@pytest.mark.parametrize("other", ["1,900", "1900", "11,800", "1,800,000"])
+def test_a_grouped_number_changed_days_later_is_still_another_article(detector: Detector, other: str) -> None:
+    stored = Article("a", _FUN_RUN, published=T0)
+    later = Article("b", _FUN_RUN.replace("1,800", other), published=T0 + timedelta(days=5))
+    assert judge(detector, later, stored) == []
