@@ -133,17 +133,60 @@ def _changed_facts(
     # restyled, and a template fills its slots in one style.)
     figure = any(map(_in_digits, only_a)) and any(map(_in_digits, only_b))
     figure |= any(w in _NUMBER_WORDS for w in only_a) and any(w in _NUMBER_WORDS for w in only_b)
-    name = any(w in ta.names for w in only_a if not _is_figure(w)) and any(
-        w in tb.names for w in only_b if not _is_figure(w)
+    dates_a, dates_b = _date_words(ta, ia), _date_words(tb, ib)
+    figure |= _changes_date(only_a, dates_a, only_b, dates_b) or _changes_date(only_b, dates_b, only_a, dates_a)
+    name = any(w in ta.names for w in only_a if not _is_figure(w) and w not in dates_a) and any(
+        w in tb.names for w in only_b if not _is_figure(w) and w not in dates_b
     )
     touched = (
         figure
         or _touches_figure(only_a, only_b)
         or _touches_figure(only_b, only_a)
-        or any(w in ta.names for w in only_a)
-        or any(w in tb.names for w in only_b)
+        or any(w in ta.names or w in dates_a for w in only_a)
+        or any(w in tb.names or w in dates_b for w in only_b)
     )
     return figure, name, touched, change
+
+
+def _date_words(t: Tokenised, slot: range) -> set[str]:
+    """The slot's names of weekdays and months, written with a capital ("Thursday", "May", "Nov." with its
+    full stop: "Sun" alone may be a company). They name no subject: read as names, a wire's own correction
+    of the day in a short item ("said on Wednesday" for "said on Thursday") was another company saying the
+    same thing, and matched nothing. A date is a fact like a figure."""
+    return {t.words[i] for i in slot if _is_date_word(t, i)}
+
+
+def _is_date_word(t: Tokenised, i: int) -> bool:
+    """A weekday's or month's name with a capital, or its abbreviation with its full stop or beside a day's
+    number ("Nov. 6", "Feb 26", "2 Jan": "Sun" or "Jan" alone may be a company or a person)."""
+    word = t.words[i]
+    if word in _DAY_AND_MONTH_ABBREVIATIONS:
+        marked = t.body[t.ends[i] : t.ends[i] + 1] == "." or _beside_day_number(t, i)
+    else:
+        marked = word in _DAY_AND_MONTH_NAMES
+    return marked and t.raw(i)[:1].isupper()
+
+
+def _beside_day_number(t: Tokenised, i: int) -> bool:
+    return any(0 <= n < t.count and _is_day_number(t.words[n]) for n in (i - 1, i + 1))
+
+
+def _is_day_number(word: str) -> bool:
+    return word.isdigit() and 1 <= int(word) <= 31 and len(word) <= 2
+
+
+def _changes_date(own: list[str], own_dates: set[str], other: list[str], other_dates: set[str]) -> bool:
+    """Does one side's weekday or month stand against another date on the other side (a weekday, a month, a
+    day's number): "Wednesday" for "Thursday", "Nov. 6" for "Thursday"?"""
+    return any(w in own_dates for w in own) and any(w in other_dates or _in_digits(w) for w in other)
+
+
+_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_MONTHS = "january february march april may june july august september october november december".split()
+_DAY_AND_MONTH_NAMES = frozenset(_WEEKDAYS + _MONTHS)
+_DAY_AND_MONTH_ABBREVIATIONS = frozenset(
+    "mon tue tues wed thu thur thurs fri sat sun jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
 
 
 def _slot_words(t: Tokenised, slot: range) -> list[str]:

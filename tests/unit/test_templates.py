@@ -560,3 +560,36 @@ def test_a_grouped_number_changed_days_later_is_still_another_article(detector: 
     stored = Article("a", _FUN_RUN, published=T0)
     later = Article("b", _FUN_RUN.replace("1,800", other), published=T0 + timedelta(days=5))
     assert judge(detector, later, stored) == []
+
+
+_RATE_CUT = (
+    "Brackley Mutual said on Thursday it would lower its standard variable mortgage rate by a quarter of a point "
+    "to 4.89 percent from January 5, its second cut in three months. The lender said about 42,000 borrowers "
+    "would see smaller monthly payments. Its rival Hessle Savings made a similar move last month."
+)
+
+
+@pytest.mark.parametrize(
+    ("day", "after"),
+    [
+        ("said on Wednesday", timedelta(hours=2)),  # the wire corrects the day in its first sentence
+        ("said on Jan. 2", timedelta(days=1)),  # a republisher writes the date for the weekday
+        ("said on January 2", timedelta(days=1)),
+    ],
+)
+def test_a_weekday_or_date_changed_in_a_short_items_first_sentence_is_no_other_subject(
+    detector: Detector, day: str, after: timedelta
+) -> None:
+    # "Thursday" inside a sentence was read as a name, and a name changed in a short item's first sentence as
+    # another company saying the same thing: the copy matched nothing, even the wire's own correction.
+    stored = Article("a", _RATE_CUT, published=T0)
+    copy = Article("b", _RATE_CUT.replace("said on Thursday", day), published=T0 + after)
+    assert [m.id for m in judge(detector, copy, stored)] == ["a"]
+
+
+@pytest.mark.parametrize("day", ["said on Wednesday", "said on Jan. 9"])
+def test_another_day_in_a_short_item_days_later_is_still_another_article(detector: Detector, day: str) -> None:
+    # A day is a fact, like a figure: changed in a copy over three days later, it is another report.
+    stored = Article("a", _RATE_CUT.replace("said on Thursday", "said on Jan. 2"), published=T0)
+    later = Article("b", _RATE_CUT.replace("said on Thursday", day), published=T0 + timedelta(days=5))
+    assert judge(detector, later, stored) == []
