@@ -128,6 +128,8 @@ def _changed_facts(
     only_a = [w for w in words_a if words_a[w] > words_b[w]]
     only_b = [w for w in words_b if words_b[w] > words_a[w]]
     only_a, only_b = _without_restyling(only_a, only_b)
+    if _day_written_as_date(ta, ia, only_a, tb, ib, only_b) or _day_written_as_date(tb, ib, only_b, ta, ia, only_a):
+        return False, False, False, (frozenset(), frozenset())
     change = (frozenset(only_a), frozenset(only_b))
     # (A figure against a figure written the same way: "1st half" against "Six mths" is one report's period
     # restyled, and a template fills its slots in one style.)
@@ -179,6 +181,48 @@ def _changes_date(own: list[str], own_dates: set[str], other: list[str], other_d
     """Does one side's weekday or month stand against another date on the other side (a weekday, a month, a
     day's number): "Wednesday" for "Thursday", "Nov. 6" for "Thursday"?"""
     return any(w in own_dates for w in own) and any(w in other_dates or _in_digits(w) for w in other)
+
+
+def _day_written_as_date(
+    tr: Tokenised, relative_slot: range, relative: list[str], td: Tokenised, date_slot: range, dated: list[str]
+) -> bool:
+    """Is the slot a day named relatively on one side ("on Tuesday", "overnight", "this morning", "by the end
+    of") and as a date on the other ("on Nov. 4", "on the night of Nov. 2", "by March 31")? A site republishing
+    a story days later writes the date for the day, and the three-day rule took it for a changed fact. Only
+    these words on either side, and the date a day's number beside a month: one date for another, or one
+    weekday for another, is a changed fact still."""
+    if not relative or not dated:
+        return False
+    weekdays = {w for w in _date_words(tr, relative_slot) if w in _WEEKDAYS}
+    if not all(w in weekdays or w in _RELATIVE_DAY_WORDS or w in _DATE_LINKS for w in relative):
+        return False
+    if all(w in _DATE_LINKS for w in relative):
+        return False  # ("on" for "by": no day is named on that side)
+    months = {w for w in _date_words(td, date_slot) if w not in _WEEKDAYS}
+    days = [i for i in date_slot if td.words[i] in dated and _is_day_number(td.words[i])]
+    if not days or not all(
+        w in months or _is_day_number(w) or _is_year(w) or w in _DAY_PARTS or w in _DATE_LINKS for w in dated
+    ):
+        return False
+    return all(_beside_month(td, i) for i in days)
+
+
+def _beside_month(t: Tokenised, i: int) -> bool:
+    """Is a day's number written beside a month's name ("Nov. 4", "4 November", "March 31")?"""
+    return any(0 <= n < t.count and t.words[n] not in _WEEKDAYS and _is_date_word(t, n) for n in (i - 1, i + 1))
+
+
+def _is_year(word: str) -> bool:
+    return len(word) == 4 and word.isdigit() and word[:2] in ("19", "20")
+
+
+# Parts of a day or a period, either side ("on the night of Nov. 2", "by the end of"); and a day named
+# relatively ("this morning", "last week").
+_DAY_PARTS = frozenset("morning afternoon evening night end start beginning middle early late".split())
+_RELATIVE_DAY_WORDS = _DAY_PARTS | frozenset(
+    "today yesterday tonight tomorrow overnight week weekend this last next".split()
+)
+_DATE_LINKS = frozenset("on the of at in by during from until to".split())  # words around a day, either way
 
 
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
