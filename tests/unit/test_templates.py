@@ -642,3 +642,49 @@ def test_a_short_item_days_later_with_another_day_or_date_is_still_another_artic
     stored = Article("c", _PLANT_CUTS, published=T0)
     later = Article("d", _PLANT_CUTS.replace(before, after), published=T0 + timedelta(days=5))
     assert judge(detector, later, stored) == []
+
+
+_LIBRARY = (
+    "Ashcombe Library will close for four weeks from Monday while its roof is repaired, the county council "
+    "said. Books can be returned at the Fenwick Road branch, and the mobile library will stop outside the "
+    "closed building twice a week. The council said the repairs would cost about 80,000 pounds."
+)
+
+
+@pytest.mark.parametrize(
+    ("stored_headline", "copy_headline"),
+    [
+        ("Ashcombe Library To Shut For Repairs\n", "Leaking Roof Closes Village Library\n"),  # scraped h1, one break
+        ("Ashcombe Library To Shut For Repairs\n\n", "Where Will Ashcombe Readers Go Now?\n\n"),
+        ("Ashcombe Library To Shut For Repairs\n\n", "Four Weeks Without Books!\n\n"),
+        ("", "Where Will Ashcombe Readers Go Now?\n"),  # only the copy carries one
+    ],
+)
+def test_a_short_item_under_another_headline_on_its_first_line_is_the_same_article(
+    detector: Detector, stored_headline: str, copy_headline: str
+) -> None:
+    # A headline followed by a single line break stood outside the opening (wire copy is hard-wrapped, so a
+    # single break ends nothing), and one ending in "?" or "!" was read as the first paragraph: either way its
+    # words were another subject in the first sentence, and the copy matched nothing.
+    stored = Article("a", stored_headline + _LIBRARY, published=T0)
+    copy = Article("b", copy_headline + _LIBRARY, published=T0 + timedelta(days=1))
+    assert [m.id for m in judge(detector, copy, stored)] == ["a"]
+
+
+def test_another_company_under_a_headline_on_its_first_line_is_still_another_article(detector: Detector) -> None:
+    a = Article("a", "Harwell Sets Quarterly Payout\n" + _payout("Harwell Instruments Inc"), published=T0)
+    b = Article("b", "Obsidian Sets Quarterly Payout!\n" + _payout("Obsidian Freight Corp"), published=T0)
+    assert judge(detector, b, a) == []
+
+
+def test_another_company_named_across_a_hard_wrapped_first_line_is_still_another_article(detector: Detector) -> None:
+    # Wire copy wraps a long name across its first line break, the next line opening with a capital: read as a
+    # headline on a line of its own (1,521 Reuters bodies), the name's first words would be no subject.
+    rest = (
+        "Systems Inc said its board declared a regular quarterly dividend\n"
+        "of 12 cents a share, payable April 15 to holders of record on\n"
+        "March 31. The company has paid a dividend every quarter since 1994.\n"
+    )
+    a = Article("a", "Harwell Instruments Health Monitoring\n" + rest, published=T0)
+    b = Article("b", "Obsidian Freight Cold Chain Logistics\n" + rest, published=T0)
+    assert judge(detector, b, a) == []
