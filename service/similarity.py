@@ -124,8 +124,9 @@ class Tokenised:
         spaced dash within OPENING_CHARS of its start; 0 if there is none. The opening ends with a dateline,
         and before a piece that ends a sentence: that is the story's first paragraph, where another company
         or bank saying the same thing is another article. (It ended at the first blank line: a headline put
-        on top of a short item left its dateline's credit outside, and such a copy matched nothing.)"""
-        end = start = 0
+        on top of a short item left its dateline's credit outside, and such a copy matched nothing.) A first
+        line that is a headline (see _headline_end) is opening too, however it ends and whatever follows it."""
+        end, start = _headline_end(self.body)
         while (found := _OPENING_END.search(self.body, start, start + OPENING_CHARS)) is not None:
             piece = self.body[start : found.start()]
             if _ends_sentence(piece):
@@ -226,6 +227,47 @@ def _ends_sentence(piece: str) -> bool:
     return last is not None and not _abbreviation(last.group(1).casefold())
 
 
+def _headline_end(body: str) -> tuple[int, int]:
+    """Where a headline on the body's first line ends, and where the text after its line breaks starts; (0, 0)
+    if the first line is no headline. A headline is a short line in title case (each word with a capital but a
+    few short ones: "Is Your Mortgage About To Get Cheaper?"), ending with no full stop, before a line that
+    opens with no lower-case letter. Scrapers put the page's headline above the text with a single line break,
+    which the opening ignores (wire copy is hard-wrapped: "Harbourton Savings and Loan Association\nsaid it
+    ..." is one sentence, and its next line opens in lower case), and a headline ending in "?" or "!" read as a
+    sentence, the story's first paragraph: either way another headline on a copy of a short item was another
+    subject, and it matched nothing."""
+    line = _HEADLINE_LINE.match(body)
+    if line is None or not _title_case(line.group(1)):
+        return 0, 0
+    following = body[line.end() : line.end() + 1]
+    if not following or following.islower():
+        return 0, 0
+    if line.group(0).count("\n") == 1 and _hard_wrapped(body, line.end()):
+        return 0, 0  # (a name wrapped across lines: "Texas Commerce Bancshares Inc's Texas\nCommerce Bank said")
+    return line.end(1), line.end()
+
+
+def _hard_wrapped(body: str, start: int) -> bool:
+    """Is the line starting at `start` hard-wrapped: short, and followed by more of its paragraph after a single
+    line break? Wire copy is (lines of 80 characters or fewer); a scraped page's paragraphs are not."""
+    end = body.find("\n", start)
+    if end < 0 or end - start > WRAPPED_LINE_CHARS:
+        return False
+    return _PARAGRAPH_GOES_ON.match(body, end) is not None
+
+
+def _title_case(line: str) -> bool:
+    words = [w for w in without_markup(line).split() if any(c.isalpha() for c in w)]
+    if len(words) < 2 or line.rstrip(_CLOSING).endswith("."):
+        return False
+    return all(_capitalised(w) or w in _TITLE_CASE_SMALL_WORDS for w in words)
+
+
+def _capitalised(word: str) -> bool:
+    first = next(c for c in word if c.isalpha())
+    return first.isupper()
+
+
 def reads_as_german(words: list[str]) -> bool:
     return sum(w in _GERMAN_FUNCTION_WORDS for w in words) >= NOUN_CAPITALS_SHARE * len(words)
 
@@ -251,6 +293,15 @@ OPENING_CHARS = 160
 # break), or a spaced dash (a dateline's: "HARBOURTON (AP) - ").
 # In HTML, the end of a paragraph, a heading or a block is a blank line's equal.
 _OPENING_END = re.compile(r"\n[^\S\n]*\n|\s[-\u2013\u2014]+\s|</(?:p|h[1-6]|div)>")
+WRAPPED_LINE_CHARS = 100  # wire copy wraps its lines at 80 characters or fewer
+_PARAGRAPH_GOES_ON = re.compile(r"\n[^\S\n]*\S")  # a single line break, then more text
+# A first line of at most OPENING_CHARS, and the line breaks after it.
+_HEADLINE_LINE = re.compile(rf"[^\S\n]*([^\n]{{1,{OPENING_CHARS}}}?)[^\S\n]*\n\s*")
+_CLOSING = "\"'\u201d\u2019)] \t"
+# Words a title-case headline writes in lower case.
+_TITLE_CASE_SMALL_WORDS = frozenset(
+    "a an and as at but by for from in into nor of on or over the to up via vs with".split()
+)
 _DATELINE_DASH = re.compile(r"\s[-\u2013\u2014]+\s")
 
 

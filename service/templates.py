@@ -20,6 +20,7 @@ another company's by its title alone (`titled_apart`).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,11 +38,13 @@ TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word o
 _COMPANY_FORMS = frozenset(
     "inc corp co ltd plc lp corporation company cos group holding holdings ag nv sa spa ab".split()
 )
-_CALENDAR_WORDS = frozenset(
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec "
-    "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun".split()
+_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_MONTHS = "january february march april may june july august september october november december".split()
+_DAY_AND_MONTH_NAMES = frozenset(_WEEKDAYS + _MONTHS)
+_DAY_AND_MONTH_ABBREVIATIONS = frozenset(
+    "mon tue tues wed thu thur thurs fri sat sun jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
+_CALENDAR_WORDS = _DAY_AND_MONTH_NAMES | _DAY_AND_MONTH_ABBREVIATIONS
 # Words of a notice's title that name no one: function words, a notice's or an earnings table's own words
 # (in the Reuters corpus's short notices whose bodies name no one, "qtr", "net", "votes", "increases", "ups"
 # and "hikes" head many companies' titles), company forms, and the calendar.
@@ -161,17 +164,21 @@ def _changed_facts(
     if joined.isalpha() and joined == "".join(tb.words[i] for i in ib):
         # A word written apart ("Container-\nterminal"): letters only, for "12.5" is "12 5", which joins as "125".
         return False, False, False, (frozenset(), frozenset())
-    words_a = Counter(ta.words[i] for i in ia)
-    words_b = Counter(tb.words[i] for i in ib)
+    words_a = Counter(_slot_words(ta, ia))
+    words_b = Counter(_slot_words(tb, ib))
     only_a = [w for w in words_a if words_a[w] > words_b[w]]
     only_b = [w for w in words_b if words_b[w] > words_a[w]]
     only_a, only_b = _without_restyling(only_a, only_b)
+    if _day_written_as_date(ta, ia, only_a, tb, ib, only_b) or _day_written_as_date(tb, ib, only_b, ta, ia, only_a):
+        return False, False, False, (frozenset(), frozenset())
     change = (frozenset(only_a), frozenset(only_b))
     # (A figure against a figure written the same way: "1st half" against "Six mths" is one report's period
     # restyled, and a template fills its slots in one style.)
     figure = any(map(_in_digits, only_a)) and any(map(_in_digits, only_b))
     figure |= any(w in _NUMBER_WORDS for w in only_a) and any(w in _NUMBER_WORDS for w in only_b)
-    named_a, named_b = _named(ta, ia), _named(tb, ib)
+    dates_a, dates_b = _date_words(ta, ia), _date_words(tb, ib)
+    figure |= _changes_date(only_a, dates_a, only_b, dates_b) or _changes_date(only_b, dates_b, only_a, dates_a)
+    named_a, named_b = _named(ta, ia) - dates_a, _named(tb, ib) - dates_b
     name = any(w in named_a for w in only_a if not _is_figure(w)) and any(
         w in named_b for w in only_b if not _is_figure(w)
     )
@@ -179,8 +186,8 @@ def _changed_facts(
         figure
         or _touches_figure(only_a, only_b)
         or _touches_figure(only_b, only_a)
-        or any(w in named_a for w in only_a)
-        or any(w in named_b for w in only_b)
+        or any(w in named_a or w in dates_a for w in only_a)
+        or any(w in named_b or w in dates_b for w in only_b)
     )
     return figure, name, touched, change
 
@@ -192,6 +199,128 @@ def _named(text: Tokenised, places: range) -> set[str]:
     return {text.words[i] for i in places if name_at[i]}
 
 
+def _date_words(t: Tokenised, slot: range) -> set[str]:
+    """The slot's names of weekdays and months, written with a capital ("Thursday", "May", "Nov." with its
+    full stop: "Sun" alone may be a company). They name no subject: read as names, a wire's own correction
+    of the day in a short item ("said on Wednesday" for "said on Thursday") was another company saying the
+    same thing, and matched nothing. A date is a fact like a figure."""
+    return {t.words[i] for i in slot if _is_date_word(t, i)}
+
+
+def _is_date_word(t: Tokenised, i: int) -> bool:
+    """A weekday's or month's name with a capital, or its abbreviation with its full stop or beside a day's
+    number ("Nov. 6", "Feb 26", "2 Jan": "Sun" or "Jan" alone may be a company or a person)."""
+    word = t.words[i]
+    if word in _DAY_AND_MONTH_ABBREVIATIONS:
+        marked = t.body[t.ends[i] : t.ends[i] + 1] == "." or _beside_day_number(t, i)
+    else:
+        marked = word in _DAY_AND_MONTH_NAMES
+    return marked and t.raw(i)[:1].isupper()
+
+
+def _beside_day_number(t: Tokenised, i: int) -> bool:
+    return any(0 <= n < t.count and _is_day_number(t.words[n]) for n in (i - 1, i + 1))
+
+
+def _is_day_number(word: str) -> bool:
+    return word.isdigit() and 1 <= int(word) <= 31 and len(word) <= 2
+
+
+def _changes_date(own: list[str], own_dates: set[str], other: list[str], other_dates: set[str]) -> bool:
+    """Does one side's weekday or month stand against another date on the other side (a weekday, a month, a
+    day's number): "Wednesday" for "Thursday", "Nov. 6" for "Thursday"?"""
+    return any(w in own_dates for w in own) and any(w in other_dates or _in_digits(w) for w in other)
+
+
+def _day_written_as_date(
+    tr: Tokenised, relative_slot: range, relative: list[str], td: Tokenised, date_slot: range, dated: list[str]
+) -> bool:
+    """Is the slot a day named relatively on one side ("on Tuesday", "overnight", "this morning", "by the end
+    of") and as a date on the other ("on Nov. 4", "on the night of Nov. 2", "by March 31")? A site republishing
+    a story days later writes the date for the day, and the three-day rule took it for a changed fact. Only
+    these words on either side, and the date a day's number beside a month: one date for another, or one
+    weekday for another, is a changed fact still."""
+    if not relative or not dated:
+        return False
+    weekdays = {w for w in _date_words(tr, relative_slot) if w in _WEEKDAYS}
+    if not all(w in weekdays or w in _RELATIVE_DAY_WORDS or w in _DATE_LINKS for w in relative):
+        return False
+    if all(w in _DATE_LINKS for w in relative):
+        return False  # ("on" for "by": no day is named on that side)
+    months = {w for w in _date_words(td, date_slot) if w not in _WEEKDAYS}
+    days = [i for i in date_slot if td.words[i] in dated and _is_day_number(td.words[i])]
+    if not days or not all(
+        w in months or _is_day_number(w) or _is_year(w) or w in _DAY_PARTS or w in _DATE_LINKS for w in dated
+    ):
+        return False
+    return all(_beside_month(td, i) for i in days)
+
+
+def _beside_month(t: Tokenised, i: int) -> bool:
+    """Is a day's number written beside a month's name ("Nov. 4", "4 November", "March 31")?"""
+    return any(0 <= n < t.count and t.words[n] not in _WEEKDAYS and _is_date_word(t, n) for n in (i - 1, i + 1))
+
+
+def _is_year(word: str) -> bool:
+    return len(word) == 4 and word.isdigit() and word[:2] in ("19", "20")
+
+
+# Parts of a day or a period, either side ("on the night of Nov. 2", "by the end of"); and a day named
+# relatively ("this morning", "last week").
+_DAY_PARTS = frozenset("morning afternoon evening night end start beginning middle early late".split())
+_RELATIVE_DAY_WORDS = _DAY_PARTS | frozenset(
+    "today yesterday tonight tomorrow overnight week weekend this last next".split()
+)
+_DATE_LINKS = frozenset("on the of at in by during from until to".split())  # words around a day, either way
+
+
+def _slot_words(t: Tokenised, slot: range) -> list[str]:
+    """The slot's words, a number grouped by thousands separators as one word of its digits ("1,500" is the tokens
+    "1" "500": paired a word at a time with "1500", it was a changed figure, and a copy whose CMS drops the
+    separators was another article days later, or even hours later with two such figures). The whole number,
+    even where the slot holds only some of its groups ("500" with "1," aligned before it)."""
+    words: list[str] = []
+    seen: set[int] = set()
+    for i in slot:
+        first, last = _digit_groups(t, i)
+        if first == last:
+            words.append(t.words[i])
+        elif first not in seen:
+            seen.add(first)
+            words.append("".join(t.words[first : last + 1]))
+    return words
+
+
+def _digit_groups(t: Tokenised, i: int) -> tuple[int, int]:
+    """The first and last token of the number grouped by thousands separators that token i is part of ("1,064,000":
+    a group of one to three digits, then groups of three, each after one separator; a unit may end the last,
+    "1,500m"): (i, i) if none."""
+    words = t.words
+    first = last = i
+    while first > 0 and _separated(t, first - 1) and words[first - 1].isdigit():
+        if not (_GROUP.fullmatch(words[first]) or (first == i and _LAST_GROUP.fullmatch(words[first]))):
+            break
+        first -= 1
+    while last + 1 < len(words) and words[last].isdigit() and _separated(t, last):
+        if not _LAST_GROUP.fullmatch(words[last + 1]):
+            break
+        last += 1
+    if first == last or len(words[first]) > 3:
+        return i, i
+    return first, last
+
+
+def _separated(t: Tokenised, i: int) -> bool:
+    """Is token i followed by a thousands separator and, right after it, the next token?"""
+    return t.body[t.ends[i] : t.starts[i + 1]] in _THOUSANDS_SEPARATORS
+
+
+_GROUP = re.compile(r"\d{3}")
+_LAST_GROUP = re.compile(r"\d{3}[^\W\d]*")  # (a unit may follow the last group: "1,500m")
+# A comma, and the spaces French and Swiss copy group digits with. Not a full stop: "1.25" is a decimal.
+_THOUSANDS_SEPARATORS = frozenset(",\u00a0\u202f\u2009")
+
+
 def _without_restyling(only_a: list[str], only_b: list[str]) -> tuple[list[str], list[str]]:
     """The words each side lacks, less the figures that are one figure in two house styles ("412m" for
     "412"): counted as a changed fact, a copy so restyled and published days
@@ -199,18 +328,31 @@ def _without_restyling(only_a: list[str], only_b: list[str]) -> tuple[list[str],
     matched dividend notices of two companies, "Qtly" against "Qtrly", and was dropped.)"""
     kept_a, kept_b = list(only_a), list(only_b)
     for a in only_a:
-        same = next((b for b in kept_b if _is_figure(a) and _is_figure(b) and _figure_key(a) == _figure_key(b)), None)
+        same = next((b for b in kept_b if _same_figure(a, b)), None)
         if same is not None:
             kept_a.remove(a)
             kept_b.remove(same)
     return kept_a, kept_b
 
 
-def _figure_key(word: str) -> str:
-    """A figure's digits, its units and currency dropped (a word holds no "." or ",": they separate words); a
-    number word's value ("seven" is "7" restyled)."""
+def _same_figure(a: str, b: str) -> bool:
+    return _is_figure(a) and _is_figure(b) and not _figure_keys(a).isdisjoint(_figure_keys(b))
+
+
+def _figure_keys(word: str) -> set[str]:
+    """A figure's digits, its units and currency dropped (a word holds no "." or ",": they separate words, and
+    _slot_words joins a number's thousands); with a scale letter, also its value written out ("85k" is "85"
+    and "85000", as "412m" is "412 million"); a number word's value ("seven" is "7" restyled)."""
     value = _NUMBER_WORDS.get(word)
-    return str(value) if value is not None else "".join(c for c in word if c.isdigit())
+    if value is not None:
+        return {str(value)}
+    digits = "".join(c for c in word if c.isdigit())
+    scaled = _SCALED.fullmatch(word)
+    return {digits, digits + _SCALE_ZEROS[scaled.group(1)]} if scaled else {digits}
+
+
+_SCALED = re.compile(r"\d+(k|m|mn|bn)")
+_SCALE_ZEROS = {"k": "000", "m": "000000", "mn": "000000", "bn": "000000000"}
 
 
 def _openings_differ_only(
