@@ -86,8 +86,11 @@ UNKNOWN_OUTCOME: Final = "unknown"
 
 @dataclass(frozen=True)
 class Article:
-    """An article to index or check. `published`, if known, is an aware datetime (with tzinfo): a naive one is
-    a ValueError, since Python reads it as local time and the server as UTC, and nothing says which was meant."""
+    """An article to index or check. `id` and `body` are str, and so are `title`, `source` and `url` when known:
+    None for one of these three is read as "" (unknown), as a feed's JSON null for a missing title means. Any
+    other type, or None for `id` or `body`, is a TypeError naming the field. `published`, if known, is an aware
+    datetime (with tzinfo): a naive one is a ValueError, since Python reads it as local time and the server as
+    UTC, and nothing says which was meant."""
 
     id: str
     body: str
@@ -97,6 +100,7 @@ class Article:
     published: datetime | None = None
 
     def __post_init__(self) -> None:
+        _require_strings(self)
         _require_aware(self.published)
 
     def to_pb(self) -> pb.Article:
@@ -720,6 +724,23 @@ def _require_text(article: Article) -> None:
                 f"article.{name}: holds an unpaired surrogate (U+{ord(text[exc.start]):04X} at character "
                 f"{exc.start}), which is not text, so it was not sent; fix the text where it was made",
             ) from None
+
+
+_REQUIRED_TEXT = ("id", "body")
+_OPTIONAL_TEXT = ("title", "source", "url")  # None: not known, read as ""
+
+
+def _require_strings(article: Article) -> None:
+    """Read None as "" in the optional text fields; refuse anything else that is not a str, naming the field
+    (found later, it was a bare AttributeError from deep in the checks, naming no field, and ended a stream)."""
+    for name in _OPTIONAL_TEXT:
+        if getattr(article, name) is None:
+            object.__setattr__(article, name, "")  # (frozen: set as the dataclass's own __init__ does)
+    for name in _REQUIRED_TEXT + _OPTIONAL_TEXT:
+        value = getattr(article, name)
+        if not isinstance(value, str):
+            given = "None (it is required)" if value is None else f"{type(value).__name__} {value!r:.60}"
+            raise TypeError(f"Article.{name}: expected a str, got {given}")
 
 
 def _require_aware(published: datetime | None) -> None:
