@@ -22,6 +22,7 @@ from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client.errors import (
+    OUTCOME_UNKNOWN,
     ClientClosedError,
     InvalidArgumentError,
     NeardupClientError,
@@ -57,6 +58,8 @@ MAX_BATCH_ARTICLES = 1000  # the most articles an IndexArticleBatches message ma
 # The largest answer the client takes: a batch's answers are one message, which long ids and many matches make
 # bigger than gRPC's default 4 MiB (the server sends up to this much).
 MAX_ANSWER_BYTES = 64 << 20
+GRPC_DEADLINE = "Deadline Exceeded"  # gRPC's details when the client's own deadline passed (the server said nothing)
+_OWN_DEADLINE = "no answer came within the client's timeout"  # (what the client says instead)
 DEFAULT_PORT = 50051  # the port `neardup serve` listens on unless told otherwise
 # Its health is SERVING only while its store answers (readiness); the server's own, "", until it drains.
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NearDuplicateService"].full_name
@@ -332,9 +335,12 @@ class NeardupClient:
             message = f"this client of {self.target} is closed (close(), or its with block ended): make a new one"
             raise ClientClosedError(grpc.StatusCode.CANCELLED, message)
 
-    def _error_from(self, exc: grpc.RpcError) -> NeardupClientError:
-        """The client error for a failed call; ClientClosedError for one cancelled because close() ran."""
+    def _error_from(self, exc: grpc.RpcError, timeout: float | None = None) -> NeardupClientError:
+        """The client error for a failed call; ClientClosedError for one cancelled because close() ran. gRPC's
+        bare "Deadline Exceeded", its own deadline's, names `timeout` (the call's) instead."""
         error = from_rpc_error(exc)
+        if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and error.details == GRPC_DEADLINE and timeout is not None:
+            return _reworded(error, f"no answer came within the client's timeout of {timeout:g} s")
         if error.code == grpc.StatusCode.CANCELLED and self._closed.is_set():
             message = (
                 f"this client of {self.target} was closed (close(), or its with block ended) while the call was "
@@ -350,13 +356,15 @@ class NeardupClient:
         call that fails with UNAVAILABLE, RESOURCE_EXHAUSTED, CANCELLED (by a stopping server: the client's own
         cancel is ClientClosedError) or DEADLINE_EXCEEDED is made again, each attempt with its own `timeout`
         (indexing is idempotent). DeadlineExceededError, raised without `retry` or once its attempts are spent:
-        the article may or may not be stored; sending it again is safe (answered UNCHANGED if it was).
+        the article may or may not be stored; sending it again is safe (answered UNCHANGED if it was). The error
+        raised once the attempts are spent is the last attempt's, saying too when an earlier attempt may have
+        stored the article (the server's "it was not stored" is of the last attempt alone).
         InvalidArgumentError, naming the field: an article the server refuses (an empty id or body, a body
         with no words or over its --max-body-bytes), or one refused before it is sent (an unpaired surrogate
         in its text, a published time outside the years 0001..9999 in UTC, a request over max_message_bytes)."""
         self._require_sendable(article)
         request = pb.IndexArticleRequest(article=article.to_pb(), include_evidence=evidence)
-        return Verdict.from_pb(self._call(self._stub.IndexArticle, request, retry, on_retry).verdict)
+        return Verdict.from_pb(self._call(self._stub.IndexArticle, request, retry, on_retry, _STORED).verdict)
 
     def check(
         self, article: Article, *, evidence: bool = False, retry: Retry | None = None, on_retry: OnRetry | None = None
@@ -565,7 +573,7 @@ class NeardupClient:
         """Delete the stored article with this id (its group keeps its other members); NotFoundError if no
         article with this id is stored. For many ids, delete_many: one call, and ids not stored are reported."""
         require_id(article_id)
-        self._call(self._stub.DeleteArticle, pb.DeleteArticleRequest(id=article_id))
+        self._call(self._stub.DeleteArticle, pb.DeleteArticleRequest(id=article_id), unsure=_DELETED)
 
     def delete_many(self, article_ids: Sequence[str]) -> list[Deletion]:
         """Delete the stored articles among `article_ids`, MAX_DELETES_PER_CALL a DeleteArticles call (a
@@ -581,7 +589,7 @@ class NeardupClient:
         out: list[Deletion] = []
         for at in range(0, len(article_ids), MAX_DELETES_PER_CALL):
             request = pb.DeleteArticlesRequest(ids=article_ids[at : at + MAX_DELETES_PER_CALL])
-            response = self._call(self._stub.DeleteArticles, request)
+            response = self._call(self._stub.DeleteArticles, request, unsure=_DELETED_MANY)
             out += [Deletion(r.id, r.outcome == pb.DELETE_OUTCOME_DELETED) for r in response.results]
         return out
 
@@ -613,20 +621,31 @@ class NeardupClient:
         except grpc.FutureTimeoutError:
             raise error_for(grpc.StatusCode.UNAVAILABLE, f"no server at {self.target} after {timeout}s") from None
 
-    def _call(self, method: Any, request: Any, retry: Retry | None = None, on_retry: OnRetry | None = None) -> Any:
-        """One unary call; with `retry`, made again after a retryable failure, backing off, up to its attempts."""
+    def _call(
+        self,
+        method: Any,
+        request: Any,
+        retry: Retry | None = None,
+        on_retry: OnRetry | None = None,
+        unsure: _Unsure | None = None,
+    ) -> Any:
+        """One unary call; with `retry`, made again after a retryable failure, backing off, up to its attempts.
+        `unsure`, for a write: what its error says when the write may have happened unanswered."""
         failures = 0
+        earlier_unsure = False  # did an earlier attempt fail after which the write may have happened?
         while True:
             self._require_open()
             try:
                 return method(request, timeout=self.timeout, metadata=self._metadata)
             except grpc.RpcError as exc:
-                error = self._error_from(exc)
+                error = self._error_from(exc, self.timeout)
             except ValueError:  # (as in _outcomes: close() ran since the open check)
                 self._require_open()
                 raise
             failures += 1
-            _back_off_or_raise(error, failures, retry, on_retry, 1, self._closed)
+            raised = _said_of_the_call(error, failures, earlier_unsure, unsure)
+            _back_off_or_raise(error, failures, retry, on_retry, 1, self._closed, raised)
+            earlier_unsure = earlier_unsure or error.code in OUTCOME_UNKNOWN
 
 
 def _warn_if_dropped_unstarted(stream: Generator[Any], started: threading.Event) -> None:
@@ -697,16 +716,62 @@ def _back_off_or_raise(
     on_retry: OnRetry | None,
     unanswered: int,
     closed: threading.Event,
+    raised: NeardupClientError | None = None,
 ) -> None:
-    """After `failures` failed attempts in a row, the last with `error`: raise it unless `retry` allows
-    another attempt; otherwise tell `on_retry` and wait before it (the server is restarting or full). The wait
-    ends early when `closed` is set (close() ran): the next attempt then raises ClientClosedError."""
+    """After `failures` failed attempts in a row, the last with `error`: raise it (or `raised`, the same error
+    saying what it means for the whole call) unless `retry` allows another attempt; otherwise tell `on_retry`
+    and wait before it (the server is restarting or full). The wait ends early when `closed` is set (close()
+    ran): the next attempt then raises ClientClosedError."""
     if retry is None or not error.retryable or failures > retry.attempts:
-        raise error
+        raise raised or error
     wait = retry.wait(failures)
     if on_retry is not None:
         on_retry(error, unanswered, wait)
     closed.wait(wait)
+
+
+@dataclass(frozen=True)
+class _Unsure:
+    """What a write's error says when the write may have happened though no answer said so."""
+
+    now: str  # when this attempt's outcome is not known (the client's own deadline passed)
+    earlier: str  # when an earlier attempt's is not (it failed with a code in OUTCOME_UNKNOWN, and was retried)
+
+
+_STORED = _Unsure(
+    "the article may or may not be stored: sending it again is safe, it is not stored twice",
+    "an earlier attempt may have stored it: sending it again is safe, it is not stored twice",
+)
+_DELETED = _Unsure(
+    "the article may or may not be deleted: deleting it again is safe (NOT_FOUND if it was)",
+    "an earlier attempt may have deleted it: deleting it again is safe (NOT_FOUND if it was)",
+)
+_DELETED_MANY = _Unsure(
+    "this call's articles may or may not be deleted (the calls before it deleted theirs): deleting them again is "
+    "safe (an id deleted is then reported not stored)",
+    "an earlier attempt may have deleted them: deleting them again is safe (an id deleted is then reported not stored)",
+)
+
+
+def _said_of_the_call(
+    error: NeardupClientError, failures: int, earlier_unsure: bool, unsure: _Unsure | None
+) -> NeardupClientError:
+    """The error to raise for a call whose last of `failures` attempts failed with `error`: a server's message
+    describes that attempt alone ("it was not stored"), while an earlier one may have done the write
+    (`earlier_unsure`); and gRPC's own deadline (reworded by _error_from) says nothing of the write."""
+    if unsure is None:
+        return error
+    details = error.details
+    if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and details.startswith(_OWN_DEADLINE):
+        details = f"{details}, so {unsure.now}"
+    elif earlier_unsure and failures > 1:  # (after its own deadline, the call has said the write may be done)
+        details = f"{details} (the last of {failures} attempts; {unsure.earlier})"
+    return error if details == error.details else _reworded(error, details)
+
+
+def _reworded(error: NeardupClientError, details: str) -> NeardupClientError:
+    """The same error (its class and code) saying `details`."""
+    return type(error)(error.code, details)
 
 
 def _require_text(article: Article) -> None:

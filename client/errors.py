@@ -44,6 +44,9 @@ RETRYABLE_CODES = (
     # idempotent calls. The proto's IndexArticle says to send such a call again.)
     grpc.StatusCode.DEADLINE_EXCEEDED,
 )
+# The codes of a failed write that may have been done nonetheless (its answer lost): the client's deadline passed
+# while the server worked, the connection dropped, the server stopped. (RESOURCE_EXHAUSTED refuses it unread.)
+OUTCOME_UNKNOWN = (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
 # gRPC's words, in a CANCELLED's details, for a call this process cancelled: a channel the caller gave the
 # client and closed (a retry fails on it), or an interceptor's cancel.
 CANCELLED_HERE = ("Locally cancelled", "Channel closed", "Channel deallocated")
