@@ -335,12 +335,12 @@ class NeardupClient:
             message = f"this client of {self.target} is closed (close(), or its with block ended): make a new one"
             raise ClientClosedError(grpc.StatusCode.CANCELLED, message)
 
-    def _error_from(self, exc: grpc.RpcError, timeout: float | None = None) -> NeardupClientError:
+    def _error_from(self, exc: grpc.RpcError, deadline_said: str | None = None) -> NeardupClientError:
         """The client error for a failed call; ClientClosedError for one cancelled because close() ran. gRPC's
-        bare "Deadline Exceeded", its own deadline's, names `timeout` (the call's) instead."""
+        bare "Deadline Exceeded", its own deadline's, says `deadline_said` instead (which names the timeout)."""
         error = from_rpc_error(exc)
-        if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and error.details == GRPC_DEADLINE and timeout is not None:
-            return _reworded(error, f"no answer came within the client's timeout of {timeout:g} s")
+        if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and error.details == GRPC_DEADLINE and deadline_said:
+            return _reworded(error, deadline_said)
         if error.code == grpc.StatusCode.CANCELLED and self._closed.is_set():
             message = (
                 f"this client of {self.target} was closed (close(), or its with block ended) while the call was "
@@ -406,6 +406,8 @@ class NeardupClient:
         article answered with one of them (its store unreachable or full): it and the articles after
         it are sent again on a new stream. Every article is still answered exactly once, in order; once
         the retries are spent, the last error is raised. `on_retry(error, unanswered, wait)` hears of each retry.
+        The error that ends the stream (with or without `retry`) counts the articles it sent and had no answer for
+        in its `unanswered`, and its message says they may or may not be stored (sending them again is safe).
         A stream that ends without error before every article is answered (a server or proxy cut it short) raises
         StreamEndedEarlyError, an UnavailableError: with `retry`, the articles left are sent again as above.
         An article too big to send is answered with an ArticleFailure in its place, unsent. If iterating
@@ -458,7 +460,8 @@ class NeardupClient:
                     break
                 except NeardupClientError as exc:
                     failures += 1
-                    _back_off_or_raise(exc, failures, retry, on_retry, len(unanswered), self._closed)
+                    raised = _with_unanswered(exc, len(unanswered))
+                    _back_off_or_raise(exc, failures, retry, on_retry, len(unanswered), self._closed, raised)
         if unanswered.source_error is not None:
             raise unanswered.source_error  # (the caller's own error, raised as is: not retried)
 
@@ -473,7 +476,8 @@ class NeardupClient:
                 else:
                     yield Verdict.from_pb(response.verdict)
         except grpc.RpcError as exc:
-            raise self._error_from(exc) from None
+            deadline = None if timeout is None else f"the stream's timeout of {timeout:g} s (its whole length) passed"
+            raise self._error_from(exc, deadline) from None
         except ValueError:  # (gRPC's "Cannot invoke RPC on closed channel!": close() ran since the open check)
             self._require_open()
             raise
@@ -638,7 +642,9 @@ class NeardupClient:
             try:
                 return method(request, timeout=self.timeout, metadata=self._metadata)
             except grpc.RpcError as exc:
-                error = self._error_from(exc, self.timeout)
+                error = self._error_from(
+                    exc, None if self.timeout is None else f"{_OWN_DEADLINE} of {self.timeout:g} s"
+                )
             except ValueError:  # (as in _outcomes: close() ran since the open check)
                 self._require_open()
                 raise
@@ -691,6 +697,20 @@ def _ended_early(unanswered: int) -> StreamEndedEarlyError:
         grpc.StatusCode.UNAVAILABLE,
         f"the server ended the stream {left} (with status OK: it, or a proxy on the way, cut the stream short)",
     )
+
+
+def _with_unanswered(error: NeardupClientError, unanswered: int) -> NeardupClientError:
+    """The error that ends an index stream, with its `unanswered` count, and saying what became of those articles
+    (gRPC's "Stream removed" said nothing of them; StreamEndedEarlyError's message counts them already)."""
+    if unanswered and not isinstance(error, StreamEndedEarlyError):
+        them = ("1 article", "was", "it") if unanswered == 1 else (f"{unanswered:,} articles", "were", "them")
+        left = (
+            f"{them[0]} sent on the stream {them[1]} left unanswered, and may or may not be stored: sending "
+            f"{them[2]} again is safe, none is stored twice"
+        )
+        error = _reworded(error, f"{error.details}; {left}")
+    error.unanswered = unanswered
+    return error
 
 
 def _refusal_for_now(outcome: Verdict | ArticleFailure) -> NeardupClientError | None:

@@ -8,7 +8,11 @@ import grpc
 
 
 class NeardupClientError(Exception):
-    """A call failed; `code` is the gRPC status code, the message is the server's."""
+    """A call failed; `code` is the gRPC status code, the message is the server's. `unanswered`, on the error
+    that ended an index stream (raised by index_stream's iteration): how many articles it had sent and not had
+    answered, which may or may not be stored (sending them again is safe); None on other errors."""
+
+    unanswered: int | None = None
 
     def __init__(self, code: grpc.StatusCode, message: str) -> None:
         super().__init__(f"{code.name}: {message}")
@@ -108,7 +112,8 @@ class ClientClosedError(NeardupClientError):
 class StreamEndedEarlyError(UnavailableError):
     """An index stream ended without error (status OK) while articles sent on it were unanswered, or before all
     were sent: the server, or a proxy on the way, cut it short. Retryable, as UNAVAILABLE (its code): nothing
-    says the articles left were stored, and sending them again on a new stream is safe (indexing is idempotent)."""
+    says the articles left were stored, and sending them again on a new stream is safe (indexing is idempotent).
+    Its `unanswered` counts the articles sent and left unanswered, as on any error that ends an index stream."""
 
 
 _BY_CODE: dict[grpc.StatusCode, type[NeardupClientError]] = {
