@@ -23,6 +23,7 @@ from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client.errors import (
+    OUTCOME_UNKNOWN,
     ClientClosedError,
     InvalidArgumentError,
     NeardupClientError,
@@ -58,6 +59,8 @@ MAX_BATCH_ARTICLES = 1000  # the most articles an IndexArticleBatches message ma
 # The largest answer the client takes: a batch's answers are one message, which long ids and many matches make
 # bigger than gRPC's default 4 MiB (the server sends up to this much).
 MAX_ANSWER_BYTES = 64 << 20
+GRPC_DEADLINE = "Deadline Exceeded"  # gRPC's details when the client's own deadline passed (the server said nothing)
+_OWN_DEADLINE = "no answer came within the client's timeout"  # (what the client says instead)
 DEFAULT_PORT = 50051  # the port `neardup serve` listens on unless told otherwise
 # Its health is SERVING only while its store answers (readiness); the server's own, "", until it drains.
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NearDuplicateService"].full_name
@@ -87,8 +90,11 @@ UNKNOWN_OUTCOME: Final = "unknown"
 
 @dataclass(frozen=True)
 class Article:
-    """An article to index or check. `published`, if known, is an aware datetime (with tzinfo): a naive one is
-    a ValueError, since Python reads it as local time and the server as UTC, and nothing says which was meant."""
+    """An article to index or check. `id` and `body` are str, and so are `title`, `source` and `url` when known:
+    None for one of these three is read as "" (unknown), as a feed's JSON null for a missing title means. Any
+    other type, or None for `id` or `body`, is a TypeError naming the field. `published`, if known, is an aware
+    datetime (with tzinfo): a naive one is a ValueError, since Python reads it as local time and the server as
+    UTC, and nothing says which was meant."""
 
     id: str
     body: str
@@ -98,6 +104,7 @@ class Article:
     published: datetime | None = None
 
     def __post_init__(self) -> None:
+        _require_strings(self)
         _require_aware(self.published)
 
     def to_pb(self) -> pb.Article:
@@ -329,9 +336,12 @@ class NeardupClient:
             message = f"this client of {self.target} is closed (close(), or its with block ended): make a new one"
             raise ClientClosedError(grpc.StatusCode.CANCELLED, message)
 
-    def _error_from(self, exc: grpc.RpcError) -> NeardupClientError:
-        """The client error for a failed call; ClientClosedError for one cancelled because close() ran."""
+    def _error_from(self, exc: grpc.RpcError, deadline_said: str | None = None) -> NeardupClientError:
+        """The client error for a failed call; ClientClosedError for one cancelled because close() ran. gRPC's
+        bare "Deadline Exceeded", its own deadline's, says `deadline_said` instead (which names the timeout)."""
         error = from_rpc_error(exc)
+        if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and error.details == GRPC_DEADLINE and deadline_said:
+            return _reworded(error, deadline_said)
         if error.code == grpc.StatusCode.CANCELLED and self._closed.is_set():
             message = (
                 f"this client of {self.target} was closed (close(), or its with block ended) while the call was "
@@ -347,13 +357,15 @@ class NeardupClient:
         call that fails with UNAVAILABLE, RESOURCE_EXHAUSTED, CANCELLED (by a stopping server: the client's own
         cancel is ClientClosedError) or DEADLINE_EXCEEDED is made again, each attempt with its own `timeout`
         (indexing is idempotent). DeadlineExceededError, raised without `retry` or once its attempts are spent:
-        the article may or may not be stored; sending it again is safe (answered UNCHANGED if it was).
+        the article may or may not be stored; sending it again is safe (answered UNCHANGED if it was). The error
+        raised once the attempts are spent is the last attempt's, saying too when an earlier attempt may have
+        stored the article (the server's "it was not stored" is of the last attempt alone).
         InvalidArgumentError, naming the field: an article the server refuses (an empty id or body, a body
         with no words or over its --max-body-bytes), or one refused before it is sent (an unpaired surrogate
         in its text, a published time outside the years 0001..9999 in UTC, a request over max_message_bytes)."""
         self._require_sendable(article)
         request = pb.IndexArticleRequest(article=article.to_pb(), include_evidence=evidence)
-        return Verdict.from_pb(self._call(self._stub.IndexArticle, request, retry, on_retry).verdict)
+        return Verdict.from_pb(self._call(self._stub.IndexArticle, request, retry, on_retry, _STORED).verdict)
 
     def check(
         self, article: Article, *, evidence: bool = False, retry: Retry | None = None, on_retry: OnRetry | None = None
@@ -397,6 +409,8 @@ class NeardupClient:
         article answered with one of them (its store unreachable or full): it and the articles after
         it are sent again on a new stream. Every article is still answered exactly once, in order; once
         the retries are spent, the last error is raised. `on_retry(error, unanswered, wait)` hears of each retry.
+        The error that ends the stream (with or without `retry`) counts the articles it sent and had no answer for
+        in its `unanswered`, and its message says they may or may not be stored (sending them again is safe).
         A stream that ends without error before every article is answered (a server or proxy cut it short) raises
         StreamEndedEarlyError, an UnavailableError: with `retry`, the articles left are sent again as above.
         An article too big to send is answered with an ArticleFailure in its place, unsent. If iterating
@@ -450,7 +464,8 @@ class NeardupClient:
                     break
                 except NeardupClientError as exc:
                     failures += 1
-                    _back_off_or_raise(exc, failures, retry, on_retry, len(unanswered), self._closed)
+                    raised = _with_unanswered(exc, len(unanswered))
+                    _back_off_or_raise(exc, failures, retry, on_retry, len(unanswered), self._closed, raised)
         if unanswered.source_error is not None:
             raise unanswered.source_error  # (the caller's own error, raised as is: not retried)
 
@@ -465,7 +480,8 @@ class NeardupClient:
                 else:
                     yield Verdict.from_pb(response.verdict)
         except grpc.RpcError as exc:
-            raise self._error_from(exc) from None
+            deadline = None if timeout is None else f"the stream's timeout of {timeout:g} s (its whole length) passed"
+            raise self._error_from(exc, deadline) from None
         except ValueError:  # (gRPC's "Cannot invoke RPC on closed channel!": close() ran since the open check)
             self._require_open()
             raise
@@ -565,7 +581,7 @@ class NeardupClient:
         """Delete the stored article with this id (its group keeps its other members); NotFoundError if no
         article with this id is stored. For many ids, delete_many: one call, and ids not stored are reported."""
         require_id(article_id)
-        self._call(self._stub.DeleteArticle, pb.DeleteArticleRequest(id=article_id))
+        self._call(self._stub.DeleteArticle, pb.DeleteArticleRequest(id=article_id), unsure=_DELETED)
 
     def delete_many(self, article_ids: Sequence[str]) -> list[Deletion]:
         """Delete the stored articles among `article_ids`, MAX_DELETES_PER_CALL a DeleteArticles call (a
@@ -581,7 +597,7 @@ class NeardupClient:
         out: list[Deletion] = []
         for at in range(0, len(article_ids), MAX_DELETES_PER_CALL):
             request = pb.DeleteArticlesRequest(ids=article_ids[at : at + MAX_DELETES_PER_CALL])
-            response = self._call(self._stub.DeleteArticles, request)
+            response = self._call(self._stub.DeleteArticles, request, unsure=_DELETED_MANY)
             out += [Deletion(r.id, r.outcome == pb.DELETE_OUTCOME_DELETED) for r in response.results]
         return out
 
@@ -613,20 +629,33 @@ class NeardupClient:
         except grpc.FutureTimeoutError:
             raise error_for(grpc.StatusCode.UNAVAILABLE, f"no server at {self.target} after {timeout}s") from None
 
-    def _call(self, method: Any, request: Any, retry: Retry | None = None, on_retry: OnRetry | None = None) -> Any:
-        """One unary call; with `retry`, made again after a retryable failure, backing off, up to its attempts."""
+    def _call(
+        self,
+        method: Any,
+        request: Any,
+        retry: Retry | None = None,
+        on_retry: OnRetry | None = None,
+        unsure: _Unsure | None = None,
+    ) -> Any:
+        """One unary call; with `retry`, made again after a retryable failure, backing off, up to its attempts.
+        `unsure`, for a write: what its error says when the write may have happened unanswered."""
         failures = 0
+        earlier_unsure = False  # did an earlier attempt fail after which the write may have happened?
         while True:
             self._require_open()
             try:
                 return method(request, timeout=self.timeout, metadata=self._metadata)
             except grpc.RpcError as exc:
-                error = self._error_from(exc)
+                error = self._error_from(
+                    exc, None if self.timeout is None else f"{_OWN_DEADLINE} of {self.timeout:g} s"
+                )
             except ValueError:  # (as in _outcomes: close() ran since the open check)
                 self._require_open()
                 raise
             failures += 1
-            _back_off_or_raise(error, failures, retry, on_retry, 1, self._closed)
+            raised = _said_of_the_call(error, failures, earlier_unsure, unsure)
+            _back_off_or_raise(error, failures, retry, on_retry, 1, self._closed, raised)
+            earlier_unsure = earlier_unsure or error.code in OUTCOME_UNKNOWN
 
 
 class _Outcomes(Generator[Verdict | ArticleFailure, None, None]):
@@ -703,6 +732,20 @@ def _ended_early(unanswered: int) -> StreamEndedEarlyError:
     )
 
 
+def _with_unanswered(error: NeardupClientError, unanswered: int) -> NeardupClientError:
+    """The error that ends an index stream, with its `unanswered` count, and saying what became of those articles
+    (gRPC's "Stream removed" said nothing of them; StreamEndedEarlyError's message counts them already)."""
+    if unanswered and not isinstance(error, StreamEndedEarlyError):
+        them = ("1 article", "was", "it") if unanswered == 1 else (f"{unanswered:,} articles", "were", "them")
+        left = (
+            f"{them[0]} sent on the stream {them[1]} left unanswered, and may or may not be stored: sending "
+            f"{them[2]} again is safe, none is stored twice"
+        )
+        error = _reworded(error, f"{error.details}; {left}")
+    error.unanswered = unanswered
+    return error
+
+
 def _refusal_for_now(outcome: Verdict | ArticleFailure) -> NeardupClientError | None:
     """The error of an article the server could not store just now (a retryable one: UNAVAILABLE, ...)."""
     error = outcome.error if isinstance(outcome, ArticleFailure) else None
@@ -726,16 +769,62 @@ def _back_off_or_raise(
     on_retry: OnRetry | None,
     unanswered: int,
     closed: threading.Event,
+    raised: NeardupClientError | None = None,
 ) -> None:
-    """After `failures` failed attempts in a row, the last with `error`: raise it unless `retry` allows
-    another attempt; otherwise tell `on_retry` and wait before it (the server is restarting or full). The wait
-    ends early when `closed` is set (close() ran): the next attempt then raises ClientClosedError."""
+    """After `failures` failed attempts in a row, the last with `error`: raise it (or `raised`, the same error
+    saying what it means for the whole call) unless `retry` allows another attempt; otherwise tell `on_retry`
+    and wait before it (the server is restarting or full). The wait ends early when `closed` is set (close()
+    ran): the next attempt then raises ClientClosedError."""
     if retry is None or not error.retryable or failures > retry.attempts:
-        raise error
+        raise raised or error
     wait = retry.wait(failures)
     if on_retry is not None:
         on_retry(error, unanswered, wait)
     closed.wait(wait)
+
+
+@dataclass(frozen=True)
+class _Unsure:
+    """What a write's error says when the write may have happened though no answer said so."""
+
+    now: str  # when this attempt's outcome is not known (the client's own deadline passed)
+    earlier: str  # when an earlier attempt's is not (it failed with a code in OUTCOME_UNKNOWN, and was retried)
+
+
+_STORED = _Unsure(
+    "the article may or may not be stored: sending it again is safe, it is not stored twice",
+    "an earlier attempt may have stored it: sending it again is safe, it is not stored twice",
+)
+_DELETED = _Unsure(
+    "the article may or may not be deleted: deleting it again is safe (NOT_FOUND if it was)",
+    "an earlier attempt may have deleted it: deleting it again is safe (NOT_FOUND if it was)",
+)
+_DELETED_MANY = _Unsure(
+    "this call's articles may or may not be deleted (the calls before it deleted theirs): deleting them again is "
+    "safe (an id deleted is then reported not stored)",
+    "an earlier attempt may have deleted them: deleting them again is safe (an id deleted is then reported not stored)",
+)
+
+
+def _said_of_the_call(
+    error: NeardupClientError, failures: int, earlier_unsure: bool, unsure: _Unsure | None
+) -> NeardupClientError:
+    """The error to raise for a call whose last of `failures` attempts failed with `error`: a server's message
+    describes that attempt alone ("it was not stored"), while an earlier one may have done the write
+    (`earlier_unsure`); and gRPC's own deadline (reworded by _error_from) says nothing of the write."""
+    if unsure is None:
+        return error
+    details = error.details
+    if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and details.startswith(_OWN_DEADLINE):
+        details = f"{details}, so {unsure.now}"
+    elif earlier_unsure and failures > 1:  # (after its own deadline, the call has said the write may be done)
+        details = f"{details} (the last of {failures} attempts; {unsure.earlier})"
+    return error if details == error.details else _reworded(error, details)
+
+
+def _reworded(error: NeardupClientError, details: str) -> NeardupClientError:
+    """The same error (its class and code) saying `details`."""
+    return type(error)(error.code, details)
 
 
 def _require_text(article: Article) -> None:
@@ -753,6 +842,23 @@ def _require_text(article: Article) -> None:
                 f"article.{name}: holds an unpaired surrogate (U+{ord(text[exc.start]):04X} at character "
                 f"{exc.start}), which is not text, so it was not sent; fix the text where it was made",
             ) from None
+
+
+_REQUIRED_TEXT = ("id", "body")
+_OPTIONAL_TEXT = ("title", "source", "url")  # None: not known, read as ""
+
+
+def _require_strings(article: Article) -> None:
+    """Read None as "" in the optional text fields; refuse anything else that is not a str, naming the field
+    (found later, it was a bare AttributeError from deep in the checks, naming no field, and ended a stream)."""
+    for name in _OPTIONAL_TEXT:
+        if getattr(article, name) is None:
+            object.__setattr__(article, name, "")  # (frozen: set as the dataclass's own __init__ does)
+    for name in _REQUIRED_TEXT + _OPTIONAL_TEXT:
+        value = getattr(article, name)
+        if not isinstance(value, str):
+            given = "None (it is required)" if value is None else f"{type(value).__name__} {value!r:.60}"
+            raise TypeError(f"Article.{name}: expected a str, got {given}")
 
 
 def _require_aware(published: datetime | None) -> None:

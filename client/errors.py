@@ -8,7 +8,11 @@ import grpc
 
 
 class NeardupClientError(Exception):
-    """A call failed; `code` is the gRPC status code, the message is the server's."""
+    """A call failed; `code` is the gRPC status code, the message is the server's. `unanswered`, on the error
+    that ended an index stream (raised by index_stream's iteration): how many articles it had sent and not had
+    answered, which may or may not be stored (sending them again is safe); None on other errors."""
+
+    unanswered: int | None = None
 
     def __init__(self, code: grpc.StatusCode, message: str) -> None:
         super().__init__(f"{code.name}: {message}")
@@ -44,6 +48,9 @@ RETRYABLE_CODES = (
     # idempotent calls. The proto's IndexArticle says to send such a call again.)
     grpc.StatusCode.DEADLINE_EXCEEDED,
 )
+# The codes of a failed write that may have been done nonetheless (its answer lost): the client's deadline passed
+# while the server worked, the connection dropped, the server stopped. (RESOURCE_EXHAUSTED refuses it unread.)
+OUTCOME_UNKNOWN = (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
 # gRPC's words, in a CANCELLED's details, for a call this process cancelled: a channel the caller gave the
 # client and closed (a retry fails on it), or an interceptor's cancel.
 CANCELLED_HERE = ("Locally cancelled", "Channel closed", "Channel deallocated")
@@ -105,7 +112,8 @@ class ClientClosedError(NeardupClientError):
 class StreamEndedEarlyError(UnavailableError):
     """An index stream ended without error (status OK) while articles sent on it were unanswered, or before all
     were sent: the server, or a proxy on the way, cut it short. Retryable, as UNAVAILABLE (its code): nothing
-    says the articles left were stored, and sending them again on a new stream is safe (indexing is idempotent)."""
+    says the articles left were stored, and sending them again on a new stream is safe (indexing is idempotent).
+    Its `unanswered` counts the articles sent and left unanswered, as on any error that ends an index stream."""
 
 
 _BY_CODE: dict[grpc.StatusCode, type[NeardupClientError]] = {

@@ -294,11 +294,14 @@ def parse_line(raw: bytes, number: int, unread: Callable[[str, int], None] | Non
                              f"{raw[exc.start]:#04x}); save the file as UTF-8")  # fmt: skip
     try:
         # (without its line end: in a line cut mid-string the newline is what json would complain of)
-        obj = json.loads(line.rstrip("\r\n"))
+        obj = _DECODER.decode(line.rstrip("\r\n"))
     except json.JSONDecodeError as exc:
         return BadLine(None, f"line {number}: not valid JSON ({_where(exc)})")
     if not isinstance(obj, dict):
         return BadLine(None, f"line {number}: expected a JSON object")
+    if isinstance(obj, _Repeating) and obj.repeated:
+        return BadLine(None, f"line {number}: {obj.repeated[0]}: is given more than once (JSON would keep the "
+                             "last silently, and which one was meant is not known); give each field once")  # fmt: skip
     if unread is not None:
         for name in obj:
             if name not in FIELDS:
@@ -307,10 +310,11 @@ def parse_line(raw: bytes, number: int, unread: Callable[[str, int], None] | Non
         article_id = _id(obj.get("id"))
     except ValueError as exc:
         return BadLine(None, f"line {number}: {exc}")
-    if obj.get("body") is None:  # (sent, the server said "article.body: is required", naming nothing it got)
-        has = ", ".join(map(repr, obj)) or "no field"
-        missing = "is null" if "body" in obj else "is missing"
-        return BadLine(article_id, f"line {number}: body: {missing}; the line has {has} ({_READS})")
+    for required in ("id", "body"):
+        if obj.get(required) is None:  # (sent, the server said "article.id: is required", naming nothing it got)
+            has = ", ".join(map(repr, obj)) or "no field"
+            missing = "is null" if required in obj else "is missing"
+            return BadLine(article_id, f"line {number}: {required}: {missing}; the line has {has} ({_READS})")
     try:
         return Article(
             id=article_id or "",
@@ -322,6 +326,25 @@ def parse_line(raw: bytes, number: int, unread: Callable[[str, int], None] | Non
         )
     except ValueError as exc:
         return BadLine(article_id, f"line {number}: {exc}")
+
+
+class _Repeating(dict[str, Any]):
+    """An object that gives a name more than once: json keeps the last value silently. `repeated`: those of
+    the names an article is read from (FIELDS)."""
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        super().__init__(pairs)
+        names = [name for name, _ in pairs]
+        self.repeated = [name for name in FIELDS if names.count(name) > 1]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    return obj if len(obj) == len(pairs) else _Repeating(pairs)
+
+
+# One decoder, made once: json.loads given a hook makes a decoder at every call (a third more time a line).
+_DECODER = json.JSONDecoder(object_pairs_hook=_object)
 
 
 def _id(value: Any) -> str | None:

@@ -52,6 +52,34 @@ def test_a_published_time_without_a_time_zone_is_refused_when_the_article_is_mad
         Article("text", WIRE, published="2026-03-17T09:00:00Z")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("fields", "refusal"),
+    [
+        ({"id": 123, "body": WIRE}, r"Article\.id: expected a str, got int 123"),
+        ({"id": None, "body": WIRE}, r"Article\.id: expected a str, got None \(it is required\)"),
+        ({"id": "a", "body": None}, r"Article\.body: expected a str, got None \(it is required\)"),
+        ({"id": "a", "body": WIRE, "url": b"https://example.com"}, r"Article\.url: expected a str, got bytes"),
+    ],
+)
+def test_a_text_field_that_is_not_a_str_is_refused_when_the_article_is_made_naming_it(
+    fields: dict[str, object], refusal: str
+) -> None:
+    # (made, it failed later in index, check and index_stream with a bare AttributeError naming no field; in a
+    # stream that ended the stream)
+    with pytest.raises(TypeError, match=refusal):
+        Article(**fields)  # type: ignore[arg-type]
+
+
+def test_a_json_null_title_source_or_url_is_read_as_unknown_and_the_article_stored(tmp_path: Path) -> None:
+    feed = {"id": "nulls", "body": WIRE, "title": None, "source": None, "url": None}  # (json.loads of a feed's nulls)
+    article = Article(**feed)  # type: ignore[arg-type]
+    assert (article.title, article.source, article.url) == ("", "", "")
+    with in_process_server(tmp_path) as (_running, client):
+        (outcome,) = client.index_stream([article])
+        assert isinstance(outcome, Verdict) and outcome.outcome == "new"
+        assert client.get("nulls").article == Article("nulls", WIRE)
+
+
 def test_a_published_time_in_any_time_zone_is_stored_as_the_same_instant(tmp_path: Path) -> None:
     local = datetime(2026, 3, 17, 9, 0).astimezone()  # (this machine's zone, as the error advises)
     east = datetime(2026, 3, 17, 9, 0, tzinfo=timezone(timedelta(hours=5)))

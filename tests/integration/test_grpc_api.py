@@ -480,6 +480,29 @@ def test_an_id_with_a_line_end_or_outer_space_is_refused_and_nothing_is_stored(c
     assert client.delete_many(["wire\n"]) == [Deletion("wire\n", False)]
 
 
+def test_lookups_and_deletes_refuse_an_id_no_article_can_have_and_look_up_one_only_the_character_rules_refuse(
+    server: tuple[RunningServer, NeardupClient],
+) -> None:
+    # What the proto's GetArticle and the README say (they said "a stored article, or NOT_FOUND" and "any id"):
+    # sent as another language's client sends it (the Python client refuses such an id itself, unsent).
+    stub = _stub(server[0])
+    lookups: list[tuple[Any, Any]] = [
+        (stub.GetArticle, pb.GetArticleRequest), (stub.DeleteArticle, pb.DeleteArticleRequest),
+        (stub.ListGroupMembers, pb.ListGroupMembersRequest),
+    ]  # fmt: skip
+    for method, request in lookups:
+        for no_article_can_have in ("", "x" * 513):
+            with pytest.raises(grpc.RpcError) as refused:
+                method(request(id=no_article_can_have), timeout=30)
+            assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, (method, len(no_article_can_have))
+        with pytest.raises(grpc.RpcError) as absent:
+            method(request(id="wire\n"), timeout=30)  # (refused for indexing by the character rules only)
+        assert absent.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.DeleteArticles(pb.DeleteArticlesRequest(ids=["a", "x" * 513]), timeout=30)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
 def test_stats_describe_the_index(client: NeardupClient) -> None:
     client.index(Article("wire", WIRE))
     stats = client.stats()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, closing
 from pathlib import Path
 
 import grpc
@@ -163,6 +164,11 @@ def test_a_call_whose_deadline_passed_while_queued_is_not_run(tmp_path: Path) ->
             late.index(Article("late", WIRE + " Late edition."))
         # (retryable: nothing was stored, and an index sent again after its deadline passed is answered anyway)
         assert caught.value.code == grpc.StatusCode.DEADLINE_EXCEEDED and caught.value.retryable
+        # The server said nothing (gRPC's bare "Deadline Exceeded"): the client says what it knows.
+        assert caught.value.details == (
+            "no answer came within the client's timeout of 0.5 s, so the article may or may not be stored: "
+            "sending it again is safe, it is not stored twice"
+        )
         held.close()
         client.stats()  # queued behind the late call on the single worker, so that call has been handled now
         with pytest.raises(NotFoundError):
@@ -294,6 +300,58 @@ def test_with_retry_an_index_past_its_deadline_is_sent_again_and_answered_unchan
         assert heard[0] == "DEADLINE_EXCEEDED" and entered.is_set()
         assert (verdict.id, verdict.outcome) == ("taken", "unchanged")  # stored once, by the first attempt
         assert client.stats().articles == 1
+
+
+def test_an_index_whose_retries_are_spent_says_an_earlier_attempt_may_have_stored_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the last attempt's "it was not stored" was raised as if it said what the call did, while the first
+    # attempt's write went on and stored the article)
+    with in_process_server(tmp_path) as (running, client):
+        write, entered, release = running.engine.store.write, threading.Event(), threading.Event()
+
+        def first_held() -> AbstractContextManager[Transaction]:
+            if not entered.is_set():  # the first attempt's article taken by the writer, its write held
+                entered.set()
+                release.wait(timeout=60)
+            return write()
+
+        heard: list[str] = []
+        monkeypatch.setattr(running.engine.store, "write", first_held)
+        with (
+            NeardupClient(f"127.0.0.1:{running.port}", timeout=0.5) as hasty,
+            pytest.raises(DeadlineExceededError) as caught,
+        ):
+            hasty.index(Article("taken", WIRE), retry=Retry(attempts=1, first_wait=0, max_wait=0, jitter=0),
+                        on_retry=lambda error, _unanswered, _wait: heard.append(error.details))  # fmt: skip
+        assert entered.is_set() and len(heard) == 1 and "it may be stored" in heard[0]
+        assert caught.value.details == (
+            "the deadline passed before the article was taken up: it was not stored (the last of 2 attempts; an "
+            "earlier attempt may have stored it: sending it again is safe, it is not stored twice)"
+        )
+        assert caught.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+        release.set()
+        wait_for(lambda: client.stats().articles == 1, what="the held write to end")
+        assert client.get("taken").article.body == WIRE  # (stored, by the first attempt)
+
+
+def test_a_delete_past_the_clients_own_deadline_says_it_may_or_may_not_be_done(tmp_path: Path) -> None:
+    # gRPC's bare "Deadline Exceeded" named neither the timeout nor what became of the article.
+    with in_process_server(tmp_path) as (running, client):
+        client.index(Article("doomed", WIRE))
+        with (
+            closing(sqlite3.connect(tmp_path / "neardup.db", isolation_level=None)) as other,
+            NeardupClient(f"127.0.0.1:{running.port}", timeout=0.5) as hasty,
+        ):
+            other.execute("BEGIN IMMEDIATE")  # (SQLite's write lock, as an operator's write holds it: the delete waits)
+            with pytest.raises(DeadlineExceededError) as caught:
+                hasty.delete("doomed")
+            other.execute("ROLLBACK")
+        assert caught.value.details == (
+            "no answer came within the client's timeout of 0.5 s, so the article may or may not be deleted: "
+            "deleting it again is safe (NOT_FOUND if it was)"
+        )
+        wait_for(lambda: client.stats().articles == 0, what="the delete to go on once the lock is released")
 
 
 def test_health_watchers_hold_no_handler_thread_and_reflection_streams_have_a_cap_of_their_own(

@@ -228,6 +228,35 @@ def test_a_field_that_is_not_read_is_warned_of_once_and_a_missing_body_names_the
     ]
 
 
+def test_a_missing_or_null_id_is_refused_naming_its_line_and_the_fields_it_has_as_a_missing_body_is(
+    tmp_path: Path,
+) -> None:
+    # (sent, the server refused it with a bare "article.id: is required", naming neither the line nor its fields)
+    path = tmp_path / "feed.jsonl"
+    path.write_bytes(b'{"body": "one", "title": "t"}\n{"id": null, "body": "two"}\n{"id": "c", "body": "three"}\n')
+    assert list(read_articles(path)) == [
+        BadLine(None, f"line 1: id: is missing; the line has 'body', 'title' {READS}"),
+        BadLine(None, f"line 2: id: is null; the line has 'id', 'body' {READS}"),
+        Article("c", "three"),
+    ]
+
+
+def test_a_field_given_twice_in_a_line_is_refused_naming_it_and_the_line(tmp_path: Path) -> None:
+    # (json keeps the last value silently: a body given twice, by a feed joining two records, stored the second)
+    path = tmp_path / "feed.jsonl"
+    path.write_bytes(
+        b'{"id": "a", "body": "first", "body": "second"}\n'
+        b'{"id": "b", "body": "two", "extra": 1, "extra": 2, "meta": {"k": 1, "k": 2}}\n'
+        b'{"id": "c", "id": "d", "body": "three"}\n'
+    )
+    said = "is given more than once (JSON would keep the last silently, and which one was meant is not known)"
+    assert list(read_articles(path)) == [
+        BadLine(None, f"line 1: body: {said}; give each field once"),
+        Article("b", "two"),  # (names that are no article's field: read past, as when given once)
+        BadLine(None, f"line 3: id: {said}; give each field once"),
+    ]
+
+
 def test_an_id_written_with_a_decimal_point_or_an_exponent_is_refused_naming_its_line(tmp_path: Path) -> None:
     # (1e3 was stored as "1000.0", 1.50 as "1.5": ids no one wrote)
     path = tmp_path / "ids.jsonl"

@@ -582,7 +582,9 @@ class GetArticleRequest(_message.Message):
 
     ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
-    """Id of the article."""
+    """Id of the article: required, at most 512 bytes in UTF-8 (else
+    INVALID_ARGUMENT).
+    """
     def __init__(
         self,
         *,
@@ -638,7 +640,9 @@ class DeleteArticleRequest(_message.Message):
 
     ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
-    """Id of the article."""
+    """Id of the article: required, at most 512 bytes in UTF-8 (else
+    INVALID_ARGUMENT, and nothing is removed).
+    """
     def __init__(
         self,
         *,
@@ -684,7 +688,8 @@ class DeleteArticlesRequest(_message.Message):
     @_builtins.property
     def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Ids of the articles, at most 1,000; an id may be named more than once. If
-        any id is malformed, the request is refused and nothing is removed.
+        any id is malformed (empty, or over 512 bytes in UTF-8), the request is
+        refused INVALID_ARGUMENT and nothing is removed.
         """
 
     def __init__(
@@ -894,7 +899,9 @@ class ListGroupMembersRequest(_message.Message):
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     id: _builtins.str
-    """Id of any stored article of the group."""
+    """Id of any stored article of the group: required, at most 512 bytes in
+    UTF-8 (else INVALID_ARGUMENT).
+    """
     page_size: _builtins.int
     """Most members to return: 0 for the server's default (100); larger values
     than 1000 are treated as 1000. A page may hold fewer (at most about 1 MiB

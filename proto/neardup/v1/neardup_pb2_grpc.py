@@ -145,7 +145,11 @@ class NearDuplicateServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetArticle(self, request, context):
-        """GetArticle returns a stored article, or NOT_FOUND.
+        """GetArticle returns a stored article, or NOT_FOUND. As the delete calls
+        and ListGroupMembers do, it refuses an id no article can have (empty, or
+        over 512 bytes in UTF-8) INVALID_ARGUMENT, and looks up one that only
+        Article.id's character rules refuse (stored before those rules, it can be
+        read and deleted).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

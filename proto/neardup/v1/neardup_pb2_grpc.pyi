@@ -75,7 +75,12 @@ class NearDuplicateServiceStub:
     to a whole message: keep a batch's articles under it together.
     """
     GetArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.GetArticleRequest, _neardup_pb2.GetArticleResponse]
-    """GetArticle returns a stored article, or NOT_FOUND."""
+    """GetArticle returns a stored article, or NOT_FOUND. As the delete calls
+    and ListGroupMembers do, it refuses an id no article can have (empty, or
+    over 512 bytes in UTF-8) INVALID_ARGUMENT, and looks up one that only
+    Article.id's character rules refuse (stored before those rules, it can be
+    read and deleted).
+    """
     DeleteArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticleRequest, _neardup_pb2.DeleteArticleResponse]
     """DeleteArticle removes a stored article, or returns NOT_FOUND. Both delete
     calls first wait for the articles of their ids that the server read from
@@ -143,7 +148,12 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     to a whole message: keep a batch's articles under it together.
     """
     GetArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.GetArticleRequest, _neardup_pb2.GetArticleResponse]  # type: ignore[assignment]
-    """GetArticle returns a stored article, or NOT_FOUND."""
+    """GetArticle returns a stored article, or NOT_FOUND. As the delete calls
+    and ListGroupMembers do, it refuses an id no article can have (empty, or
+    over 512 bytes in UTF-8) INVALID_ARGUMENT, and looks up one that only
+    Article.id's character rules refuse (stored before those rules, it can be
+    read and deleted).
+    """
     DeleteArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticleRequest, _neardup_pb2.DeleteArticleResponse]  # type: ignore[assignment]
     """DeleteArticle removes a stored article, or returns NOT_FOUND. Both delete
     calls first wait for the articles of their ids that the server read from
@@ -238,7 +248,12 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _neardup_pb2.GetArticleRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_neardup_pb2.GetArticleResponse, _abc.Awaitable[_neardup_pb2.GetArticleResponse]]:
-        """GetArticle returns a stored article, or NOT_FOUND."""
+        """GetArticle returns a stored article, or NOT_FOUND. As the delete calls
+        and ListGroupMembers do, it refuses an id no article can have (empty, or
+        over 512 bytes in UTF-8) INVALID_ARGUMENT, and looks up one that only
+        Article.id's character rules refuse (stored before those rules, it can be
+        read and deleted).
+        """
 
     @_abc_1.abstractmethod
     def DeleteArticle(
