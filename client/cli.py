@@ -541,7 +541,7 @@ class _EmptiedWhenWritten:
 
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from service import forkserver
-    from service.settings import Settings, refuse_unknown_variables
+    from service.settings import Settings, refuse_unknown_variables, unused_variables
 
     try:
         refuse_unknown_variables(env, CONNECTION_VARIABLES)  # (set beside the server's for the client commands)
@@ -557,6 +557,8 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     try:
         configure_logging(settings.log_level, settings.log_format)
+        for unused in unused_variables(env, settings):
+            logging.getLogger("neardup").warning("%s", unused)
         running = start_server(settings)
     except (IncompatibleIndex, StoreInUse, OSError, ValueError) as exc:
         print(f"neardup serve: {exc}", file=sys.stderr)
