@@ -545,7 +545,7 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     try:
         refuse_unknown_variables(env, CONNECTION_VARIABLES)  # (set beside the server's for the client commands)
-        settings = Settings.from_namespace(args)
+        settings = Settings.from_namespace(args, env)
     except ValueError as exc:
         print(f"neardup serve: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -246,15 +246,19 @@ class Settings:
     def from_args(cls, argv: Sequence[str] | None, env: Mapping[str, str]) -> Settings:
         """Flags win over NEARDUP_* environment variables, which win over defaults."""
         parser = build_parser(env)
-        return cls.from_namespace(parser.parse_args(argv))
+        return cls.from_namespace(parser.parse_args(argv), env)
 
     @classmethod
-    def from_namespace(cls, ns: argparse.Namespace) -> Settings:
+    def from_namespace(cls, ns: argparse.Namespace, env: Mapping[str, str] | None = None) -> Settings:
+        """`env`: the variables the flags' defaults were read from, for refusals to name the variable a value
+        came from (without it, they name the flag)."""
         # (`~` expanded in paths, from a flag or the environment, where docker -e and systemd leave it as it is)
         values = {k: os.path.expanduser(v) if k in _PATHS and v else v for k, v in vars(ns).items()}
         detection = DetectionParams(**{f.name: values[f.name] for f in fields(DetectionParams)})
         top = {f.name: values[f.name] for f in fields(cls) if f.name != "detection"}
         top["data_dir"] = Path(top["data_dir"])
+        if env is not None:  # (before the checks of __post_init__, which name flags only)
+            _check_ports_differ(top.__getitem__, lambda name: _source(name, top[name], env))
         return cls(**top, detection=detection)
 
     def __post_init__(self) -> None:
@@ -279,7 +283,7 @@ class Settings:
                              "or -1 for three quarters of --max-workers")  # fmt: skip
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ValueError("--tls-cert and --tls-key go together: give both files or neither")
-        _check_ports_differ(self)
+        _check_ports_differ(lambda name: getattr(self, name))
 
     def worker_processes(self, cores: int | None) -> int:
         """How many fingerprint workers to start on a machine with `cores` cores."""
@@ -326,15 +330,28 @@ def _check_range(f: Field[Any], value: Any) -> None:
         raise ValueError(f"{_flag(f.name)} must be {bound} (got {value})")
 
 
-def _check_ports_differ(settings: Settings) -> None:
+def _check_ports_differ(number: Callable[[str], int], source: Callable[[str], str] | None = None) -> None:
     """Two of the server's own ports the same number could only fail to bind, and only after the whole index
-    had loaded, as "another process may be using the port". (0, any free port, and -1, off, may repeat.)"""
+    had loaded, as "another process may be using the port". (0, any free port, and -1, off, may repeat.)
+    `number`: each port setting's value; `source`: what gave it, its flag (by default) or its variable."""
+    source = source or _flag
     ports = ("port", "health_port", "metrics_port")
     for i, name in enumerate(ports):
         for other in ports[:i]:
-            number = getattr(settings, name)
-            if number > 0 and number == getattr(settings, other):
-                raise ValueError(f"{_flag(name)} {number} is also {_flag(other)}: give each its own port")
+            if number(name) > 0 and number(name) == number(other):
+                given = source(name)
+                shown = f"{given}={number(name)}" if given.startswith("NEARDUP_") else f"{given} {number(name)}"
+                raise ValueError(f"{shown} is also {source(other)}: give each its own port")
+
+
+def _source(name: str, value: Any, env: Mapping[str, str]) -> str:
+    """What gave the setting NAME its `value`: its variable in `env` if that says it (a flag saying the same is
+    named so too), else its flag (given, or at its default, as the refusals of a value given directly say)."""
+    variable, raw = _variable(name), env.get(_variable(name))
+    if raw is None or is_service_link(variable, raw):
+        return _flag(name)
+    said = _from_variable(name, Settings.__dataclass_fields__[name].default, raw)
+    return variable if said == value else _flag(name)
 
 
 def _bare_host(host: str) -> str:

@@ -201,6 +201,25 @@ def test_two_of_the_servers_ports_the_same_are_refused_naming_both(argv: list[st
         Settings.from_args(argv, {})
 
 
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        ([], {"NEARDUP_METRICS_PORT": "50051"}, "NEARDUP_METRICS_PORT=50051 is also --port: give each its own port"),
+        (["--port", "9100"], {"NEARDUP_METRICS_PORT": "9100"}, "NEARDUP_METRICS_PORT=9100 is also --port: give"),
+        ([], {"NEARDUP_PORT": "7000", "NEARDUP_HEALTH_PORT": "7000"}, "NEARDUP_HEALTH_PORT=7000 is also NEARDUP_PORT:"),
+        (["--health-port", "7000"], {"NEARDUP_PORT": "7000"}, "--health-port 7000 is also NEARDUP_PORT: give each"),
+        # (a flag over a variable: the flag gave the value)
+        (["--health-port", "7000"], {"NEARDUP_PORT": "7000", "NEARDUP_HEALTH_PORT": "8000"}, "--health-port 7000 is"),
+    ],
+)
+def test_two_ports_the_same_are_refused_naming_the_variable_or_flag_each_came_from(
+    argv: list[str], env: dict[str, str], message: str
+) -> None:
+    # (the refusal named flags, "--metrics-port 50051 is also --port", when the values came from NEARDUP_* variables)
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        Settings.from_args(argv, env)
+
+
 def test_any_free_port_or_off_may_repeat() -> None:
     s = Settings.from_args(["--port", "0", "--health-port", "0", "--metrics-port", "0"], {})
     assert (s.port, s.health_port, s.metrics_port) == (0, 0, 0)
