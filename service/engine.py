@@ -647,8 +647,14 @@ _DELETE_MEANINGS = _Meanings(
 def _told(exc: Unavailable, meanings: _Meanings) -> Unavailable:
     """The store's refusal of a write, with what it means for the call (the store cannot tell what the write was
     for): the store's message, then the meaning of what it said of the write. A refusal only an operator can
-    mend (NeedsOperator) says what was not done, and not to send the call again: its message says what to do."""
-    if isinstance(exc, CommitUnanswered):
+    mend (NeedsOperator) says what was not done, and not to send the call again: its message says what to do.
+    One that may have done part of the write, and only an operator can mend (an ACL refusal inside a Redis script:
+    AclCutScript), says the call may or may not be done, and to send it again only once that is mended."""
+    if isinstance(exc, CommitUnanswered) and isinstance(exc, NeedsOperator):
+        meaning = (
+            f"{meanings.unsure}, but only once the operator has done as this says (sent before, it is refused again)"
+        )
+    elif isinstance(exc, CommitUnanswered):
         meaning = meanings.unsure
     elif isinstance(exc, ReplicasBehind):
         meaning = meanings.unconfirmed

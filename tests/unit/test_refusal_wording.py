@@ -47,3 +47,14 @@ def test_an_acl_refusal_inside_a_script_says_the_write_may_be_partly_done() -> N
     refusal = AclCutScript("give the user the ACL docs/redis.md lists")
     assert str(_told(refusal, _INDEX_MEANINGS)).startswith(f"{refusal}: the articles may or may not be stored")
     assert str(_told(refusal, _DELETE_MEANINGS)).startswith(f"{refusal}: the article may or may not be deleted")
+
+
+def test_an_acl_refusal_inside_a_script_says_to_send_the_call_again_only_once_the_acl_is_mended() -> None:
+    # (it said "send them again" unqualified, as a commit unanswered does: sent again, the call is refused until the
+    # ACL is mended)
+    refusal = AclCutScript("give the user the ACL docs/redis.md lists")
+    for meanings in (_INDEX_MEANINGS, _DELETE_MEANINGS, _purge_cut(3, 5)):
+        assert str(_told(refusal, meanings)) == (
+            f"{refusal}: {meanings.unsure}, but only once the operator has done as this says (sent before, it is "
+            "refused again)"
+        )
