@@ -75,7 +75,7 @@ def test_a_taken_port_stops_the_server_before_it_loads_the_index(tmp_path: Path)
         assert f"could not bind 127.0.0.1:{port}" in said and "--port" in said, said
 
 
-def test_metrics_during_the_load_say_the_article_count_is_not_known_yet(tmp_path: Path) -> None:
+def test_metrics_during_the_load_say_the_article_count_is_unknown_and_the_store_not_answering(tmp_path: Path) -> None:
     # (0 there read as a store emptied at every restart, to a dashboard or an alert on a drop in articles)
     metrics_port = free_port()
     with store_held_by_a_writer(tmp_path / "data") as writer:
@@ -89,8 +89,11 @@ def test_metrics_during_the_load_say_the_article_count_is_not_known_yet(tmp_path
             during = scrape(metrics_port)
             assert math.isnan(during[("neardup_articles_stored", ())])
             assert math.isnan(during[("neardup_boilerplate_learned", ())])
+            # (it said 1 while readiness said NOT_SERVING; docs/ops.md: 0 whenever health says NOT_SERVING)
+            assert during[("neardup_store_answers", ())] == 0
             writer.execute("ROLLBACK")  # the load goes on
             server.serving(timeout=30)
-            assert scrape(metrics_port)[("neardup_articles_stored", ())] == 0
+            after = scrape(metrics_port)
+            assert after[("neardup_articles_stored", ())] == 0 and after[("neardup_store_answers", ())] == 1
         finally:
             server.stop()
