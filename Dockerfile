@@ -30,17 +30,15 @@ COPY --from=build /opt/neardup /opt/neardup
 ENV PATH=/opt/neardup/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     NEARDUP_HOST=0.0.0.0 \
-    NEARDUP_PORT=50051 \
-    NEARDUP_DATA_DIR=/data \
-    NEARDUP_METRICS_PORT=9100 \
-    NEARDUP_HEALTH_PORT=50052
+    NEARDUP_DATA_DIR=/data
 USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 50051 50052 9100
 # The standard gRPC health service on its own port (no call limit there: a busy server still answers);
-# exit 0 only when it answers SERVING. Through sh, to ask the port NEARDUP_HEALTH_PORT sets (a fixed 50052
-# left a container with another one unhealthy for ever); -1 (off) or 0 (any port) needs another HEALTHCHECK.
+# exit 0 only when it answers SERVING. Through sh, to ask the port NEARDUP_HEALTH_PORT names if set, as the
+# health port is moved (with --health-port N after the image name: docs/ops.md); -1 (off) or 0 (any port)
+# needs another HEALTHCHECK.
 # It asks liveness (''), which the health port answers SERVING from before the store opens, through the
 # index's load (minutes for a cold rebuild at 1M articles): the start period covers only the process's
 # own start (imports, binding the ports; seconds), so 60 s stays. Readiness: docs/ops.md, "The health port".
@@ -48,4 +46,8 @@ HEALTHCHECK --interval=30s --timeout=6s --start-period=60s --retries=3 \
     CMD ["sh", "-c", "exec neardup health --server 127.0.0.1:${NEARDUP_HEALTH_PORT:-50052} --timeout 5"]
 # `neardup serve` drains in-flight calls on SIGTERM (up to --grace-seconds) and closes the store cleanly.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["neardup", "serve"]
+# The ports as flags, not ENV: Kubernetes gives a pod NEARDUP_HEALTH_PORT=tcp://… for a Service named
+# neardup-health (a "service link"; NEARDUP_PORT for one named neardup), which replaced the image's ENV, and the
+# server, passing such an address over, ran with the port off; a flag wins over any variable. Flags after the
+# image name come after these (the last given wins).
+ENTRYPOINT ["neardup", "serve", "--port", "50051", "--health-port", "50052", "--metrics-port", "9100"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import enum
 import gc
 import io
 import itertools
@@ -49,6 +50,7 @@ from client.errors import (
     InvalidArgumentError,
     NeardupClientError,
     NotFoundError,
+    UnavailableError,
 )
 from client.jsonl import BadLine, InputError, NumberedArticles, read_numbered_articles
 from client.ordered import in_order, ordered_map
@@ -348,6 +350,10 @@ def _add_file_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> Non
     cmd.add_argument("--output", type=Path,
                      help="write results here instead of stdout ('-': stdout); emptied when the first result "
                           "is written; not the input file")  # fmt: skip
+    # (10 minutes, as the startup probe docs/ops.md gives: a rebuild at a million articles took up to 340 s)
+    cmd.add_argument("--wait-for-load", type=_seconds, default=600.0, metavar="SECONDS",
+                     help="how long to wait for a server that takes connections and answers no call yet, as one "
+                          "loading its index does, to serve (said on stderr; default %(default)g)")  # fmt: skip
     cmd.add_argument("--evidence", action="store_true", help="include shared passages in each match")
     cmd.add_argument("--no-progress", action="store_true",
                      help="no progress on stderr (a bar, or off a terminal a line every 10 s); the total "
@@ -541,11 +547,11 @@ class _EmptiedWhenWritten:
 
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from service import forkserver
-    from service.settings import Settings, refuse_unknown_variables
+    from service.settings import Settings, refuse_unknown_variables, unused_variables
 
     try:
         refuse_unknown_variables(env, CONNECTION_VARIABLES)  # (set beside the server's for the client commands)
-        settings = Settings.from_namespace(args)
+        settings = Settings.from_namespace(args, env)
     except ValueError as exc:
         print(f"neardup serve: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -557,6 +563,8 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     try:
         configure_logging(settings.log_level, settings.log_format)
+        for unused in unused_variables(env, settings):
+            logging.getLogger("neardup").warning("%s", unused)
         running = start_server(settings)
     except (IncompatibleIndex, StoreInUse, OSError, ValueError) as exc:
         print(f"neardup serve: {exc}", file=sys.stderr)
@@ -619,34 +627,96 @@ def _read_input(args: argparse.Namespace) -> NumberedArticles:
 
 
 def _wait_ready(client: NeardupClient, args: argparse.Namespace, seconds: float = 10) -> None:
-    """Wait for the server to come up (ingest and check may start beside it). Waiting swallows the handshake's
-    error, and a TLS mismatch was then "no server" where `stats` says which flag to change (main hints from
-    that error): one call on a new channel first says at once that a server is there and these settings cannot
-    talk to it (it had waited the whole 10 s), and again after a wait in vain says why."""
-    if _answers_now(args):
-        return
-    try:
-        client.wait_ready(seconds)
-    except NeardupClientError as not_ready:
-        with _connect(args, timeout=5) as probe:
-            try:
-                probe.health()
-            except NeardupClientError as why:
-                raise (why if why.code in _HINTED else not_ready) from None
-        # (it answered: the server came up just now)
+    """Wait for the server to come up (ingest and check may start beside it), `seconds` for one to take connections,
+    then --wait-for-load for one loading its index. Waiting swallows the handshake's error, and a TLS mismatch was
+    then "no server" where `stats` says which flag to change (main hints from that error): one call on a new
+    channel first says at once that a server is there and these settings cannot talk to it (it had waited the
+    whole 10 s), and again after a wait in vain says why. A server loading its index takes connections and answers
+    no call until it is loaded (seconds to minutes): it was "no server at … after 10s" (docs/ops.md, "The health
+    port")."""
+    found = _asked(args)
+    if found is _Found.NONE:
+        try:
+            client.wait_ready(seconds)
+            return
+        except NeardupClientError as not_ready:
+            found = _asked(args, not_ready)
+    if found is _Found.LOADING:
+        _wait_for_load(client, args)
 
 
-def _answers_now(args: argparse.Namespace) -> bool:
-    """True when the server answers already; raises the error of a server there that these settings cannot talk
-    to; False otherwise (none answers yet, or one without the health service, as a proxy may be: then the wait)."""
-    with _connect(args, timeout=5) as probe:
+class _Found(enum.Enum):
+    """What answers at --server: a server answering calls; one taking connections and answering none yet, as a
+    neardup server loading its index does; or none yet (nothing listening: refused)."""
+
+    ANSWERS = "answers"
+    LOADING = "loading"
+    NONE = "none"
+
+
+def _asked(args: argparse.Namespace, not_ready: NeardupClientError | None = None) -> _Found:
+    """One health call on a new channel: what answers at --server. Raises the error of a server there that these
+    settings cannot talk to; after a wait in vain (`not_ready`), that error when none is there, or the call's own
+    if it says more (UNAVAILABLE or UNIMPLEMENTED: main hints from it)."""
+    with _connect(args, timeout=_PROBE_SECONDS) as probe:
         try:
             probe.health()
         except NeardupClientError as why:
             if _cannot_talk(why, args):
                 raise
-            return False
-    return True
+            if why.code == grpc.StatusCode.DEADLINE_EXCEEDED and _loading(probe, args):
+                return _Found.LOADING
+            if not_ready is not None:
+                raise (why if why.code in _HINTED else not_ready) from None
+            return _Found.NONE  # (none answers yet, or one without the health service, as a proxy may be: the wait)
+    return _Found.ANSWERS
+
+
+# A server that answers does so in milliseconds, and one these settings cannot talk to fails its handshake as fast;
+# a longer wait only delayed the word that a server is loading.
+_PROBE_SECONDS = 2.0
+
+
+def _loading(probe: NeardupClient, args: argparse.Namespace) -> bool:
+    """After a health call unanswered: is --server a server that takes connections and has not begun to speak gRPC
+    (no handshake on the probe's channel), as a neardup server loading its index does? Not if its handshake is done
+    (a slow server), nor if nothing takes a connection there (a host that drops them: "no server")."""
+    try:
+        probe.wait_ready(0.05)
+    except NeardupClientError:
+        return _takes_connections(with_default_port(args.server))
+    return False
+
+
+def _takes_connections(target: str) -> bool:
+    """Whether a TCP connection to host:port `target` is taken."""
+    where = urlsplit(f"//{target}")
+    try:
+        if where.hostname is None or where.port is None:
+            return False  # (a target in gRPC's own forms: unix:, dns:)
+        with socket.create_connection((where.hostname, where.port), timeout=2):
+            return True
+    except (OSError, ValueError):  # (ValueError: a port out of range)
+        return False
+
+
+def _wait_for_load(client: NeardupClient, args: argparse.Namespace) -> None:
+    """Wait up to --wait-for-load for a server that takes connections and answers no call yet to serve; said once
+    on stderr, and an UNAVAILABLE saying what it waited for if it does not."""
+    where, wait = with_default_port(args.server), args.wait_for_load
+    print(f"neardup {args.command}: the server at {where} takes connections but answers no call yet, as a neardup "
+          f"server loading its index does; waiting up to {wait:g}s for it to serve (--wait-for-load)",
+          file=sys.stderr)  # fmt: skip
+    try:
+        client.wait_ready(wait)
+    except NeardupClientError:
+        raise UnavailableError(
+            grpc.StatusCode.UNAVAILABLE,
+            f"the server at {where} took connections but answered no call in {wait:g}s: a neardup server still "
+            'loading its index (a rebuild at a million articles takes 15 s to minutes: docs/ops.md, "The health '
+            "port\"; its health port's readiness says when it serves), or something there that is not a gRPC "
+            "server; wait longer with --wait-for-load",
+        ) from None
 
 
 def _say_retrying(error: NeardupClientError, unanswered: int, wait: float) -> None:

@@ -654,8 +654,14 @@ def _told(exc: _Refusal, meanings: _Meanings) -> _Refusal:
     for): the store's message, then the meaning of what it said of the write. A refusal only an operator can
     mend (NeedsOperator) says what was not done, and not to send the call again: its message says what to do.
     A full store (StoreFull) says what is full and what an operator does; then what the call sent again does
-    (once there is room), as after a refusal a retry may mend."""
-    if isinstance(exc, CommitUnanswered | FullMidCommit):
+    (once there is room), as after a refusal a retry may mend. One that may have done part of the write, and only
+    an operator can mend (an ACL refusal inside a Redis script: AclCutScript), says the call may or may not be
+    done, and to send it again only once that is mended."""
+    if isinstance(exc, CommitUnanswered) and isinstance(exc, NeedsOperator):
+        meaning = (
+            f"{meanings.unsure}, but only once the operator has done as this says (sent before, it is refused again)"
+        )
+    elif isinstance(exc, CommitUnanswered | FullMidCommit):
         meaning = meanings.unsure
     elif isinstance(exc, ReplicasBehind):
         meaning = meanings.unconfirmed

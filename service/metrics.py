@@ -71,10 +71,13 @@ class Metrics:
         )
         self.store_answers = Gauge(
             "neardup_store_answers",
-            "1 while the store answers, 0 while it does not and health reports NOT_SERVING (--store-check-seconds)",
+            "1 while the store answers, 0 while it does not (or the index loads at a start) and health reports "
+            "NOT_SERVING (--store-check-seconds)",
             registry=r,
         )
-        self.store_answers.set(1)
+        # 0 until the store is open and answers (set by the store watch once the index is loaded): readiness says
+        # NOT_SERVING meanwhile, and 1 there told a dashboard the store answered while no call could be served.
+        self.store_answers.set(0)
         # Not known until the store is open (the metrics port serves during the index's load): 0 there read as a
         # store emptied at every restart, to a dashboard or an alert on a drop in articles.
         self.articles.set(math.nan)

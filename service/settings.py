@@ -246,15 +246,19 @@ class Settings:
     def from_args(cls, argv: Sequence[str] | None, env: Mapping[str, str]) -> Settings:
         """Flags win over NEARDUP_* environment variables, which win over defaults."""
         parser = build_parser(env)
-        return cls.from_namespace(parser.parse_args(argv))
+        return cls.from_namespace(parser.parse_args(argv), env)
 
     @classmethod
-    def from_namespace(cls, ns: argparse.Namespace) -> Settings:
+    def from_namespace(cls, ns: argparse.Namespace, env: Mapping[str, str] | None = None) -> Settings:
+        """`env`: the variables the flags' defaults were read from, for refusals to name the variable a value
+        came from (without it, they name the flag)."""
         # (`~` expanded in paths, from a flag or the environment, where docker -e and systemd leave it as it is)
         values = {k: os.path.expanduser(v) if k in _PATHS and v else v for k, v in vars(ns).items()}
         detection = DetectionParams(**{f.name: values[f.name] for f in fields(DetectionParams)})
         top = {f.name: values[f.name] for f in fields(cls) if f.name != "detection"}
         top["data_dir"] = Path(top["data_dir"])
+        if env is not None:  # (before the checks of __post_init__, which name flags only)
+            _check_ports_differ(top.__getitem__, lambda name: _source(name, top[name], env))
         return cls(**top, detection=detection)
 
     def __post_init__(self) -> None:
@@ -279,7 +283,7 @@ class Settings:
                              "or -1 for three quarters of --max-workers")  # fmt: skip
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ValueError("--tls-cert and --tls-key go together: give both files or neither")
-        _check_ports_differ(self)
+        _check_ports_differ(lambda name: getattr(self, name))
 
     def worker_processes(self, cores: int | None) -> int:
         """How many fingerprint workers to start on a machine with `cores` cores."""
@@ -326,15 +330,28 @@ def _check_range(f: Field[Any], value: Any) -> None:
         raise ValueError(f"{_flag(f.name)} must be {bound} (got {value})")
 
 
-def _check_ports_differ(settings: Settings) -> None:
+def _check_ports_differ(number: Callable[[str], int], source: Callable[[str], str] | None = None) -> None:
     """Two of the server's own ports the same number could only fail to bind, and only after the whole index
-    had loaded, as "another process may be using the port". (0, any free port, and -1, off, may repeat.)"""
+    had loaded, as "another process may be using the port". (0, any free port, and -1, off, may repeat.)
+    `number`: each port setting's value; `source`: what gave it, its flag (by default) or its variable."""
+    source = source or _flag
     ports = ("port", "health_port", "metrics_port")
     for i, name in enumerate(ports):
         for other in ports[:i]:
-            number = getattr(settings, name)
-            if number > 0 and number == getattr(settings, other):
-                raise ValueError(f"{_flag(name)} {number} is also {_flag(other)}: give each its own port")
+            if number(name) > 0 and number(name) == number(other):
+                given = source(name)
+                shown = f"{given}={number(name)}" if given.startswith("NEARDUP_") else f"{given} {number(name)}"
+                raise ValueError(f"{shown} is also {source(other)}: give each its own port")
+
+
+def _source(name: str, value: Any, env: Mapping[str, str]) -> str:
+    """What gave the setting NAME its `value`: its variable in `env` if that says it (a flag saying the same is
+    named so too), else its flag (given, or at its default, as the refusals of a value given directly say)."""
+    variable, raw = _variable(name), env.get(_variable(name))
+    if raw is None or is_service_link(variable, raw):
+        return _flag(name)
+    said = _from_variable(name, Settings.__dataclass_fields__[name].default, raw)
+    return variable if said == value else _flag(name)
 
 
 def _bare_host(host: str) -> str:
@@ -404,10 +421,10 @@ def _add(parser: argparse.ArgumentParser, env: Mapping[str, str], f: Field[Any],
     name = f.name
     flag = _flag(name)
     env_name = _variable(name)
-    kind: Callable[[str], Any] = _PARSE.get(name) or (type(default) if not isinstance(default, Path) else str)
+    kind = _kind(name, default)
     raw = env.get(env_name)
     if raw is not None and is_service_link(env_name, raw):
-        raw = None  # (Kubernetes' address of a Service named neardup, not a port anyone set for the server)
+        raw = None  # (Kubernetes' address of a Service named neardup, not a port: said at start, unused_variables)
     try:
         value = kind(raw) if raw is not None else (str(default) if isinstance(default, Path) else default)
     except ValueError:
@@ -430,6 +447,11 @@ def _add(parser: argparse.ArgumentParser, env: Mapping[str, str], f: Field[Any],
         choices=choices,
         help=f"{f.metadata['help']} (env {env_name}; default %(default)s)",
     )
+
+
+def _kind(name: str, default: Any) -> Callable[[str], Any]:
+    """What reads the setting NAME from a flag's or a variable's text."""
+    return _PARSE.get(name) or (type(default) if not isinstance(default, Path) else str)
 
 
 def _refuse_value(parser: argparse.ArgumentParser, message: str) -> NoReturn:
@@ -482,6 +504,55 @@ def is_service_link(name: str, value: str) -> bool:
     if _SERVICE_LINK_NAME.fullmatch(name):
         return True
     return name.endswith("_PORT") and _SERVICE_LINK_ADDRESS.fullmatch(value) is not None
+
+
+def unused_variables(env: Mapping[str, str], settings: Settings) -> list[str]:
+    """One line for each setting's NEARDUP_* variable set in `env` that `settings` do not follow, to be logged at
+    start: a service link (is_service_link) passed over, its setting left at its built-in default (the image's
+    NEARDUP_HEALTH_PORT=50052, replaced by a Service named neardup-health's address, turned the health port off
+    without a word, and the pod's probes failed), or a value a flag overrode (flags win: the image's entrypoint
+    gives the ports)."""
+    said = []
+    for f, default in _settings_and_defaults():
+        variable, raw = _variable(f.name), env.get(_variable(f.name))
+        if raw is None:
+            continue
+        used = getattr(settings.detection if f.name in _DETECTION else settings, f.name)
+        if is_service_link(variable, raw):
+            if used == default:
+                said.append(_passed_over(variable, raw, f.name, default))
+        elif _from_variable(f.name, default, raw) != used:
+            hint = _IMAGE_HINT if f.name in _IMAGE_FLAGS else ""
+            said.append(f"{variable}={raw} is not used: the flag {_flag(f.name)} {used} wins over it{hint}")
+    return said
+
+
+_DETECTION = frozenset(f.name for f in fields(DetectionParams))
+# The settings the container image gives as flags of its entrypoint (Dockerfile), where a service link cannot replace
+# them as it replaced the image's environment.
+_IMAGE_FLAGS = frozenset({"port", "health_port", "metrics_port"})
+_IMAGE_HINT = (" (the container image's entrypoint gives --port 50051, --health-port 50052 and --metrics-port 9100: "
+               "to change one there, give its flag after the image name)")  # fmt: skip
+
+
+def _passed_over(variable: str, raw: str, name: str, default: Any) -> str:
+    service = variable.removesuffix("_PORT").lower().replace("_", "-")
+    off = " (off)" if default == -1 else ""
+    return (f"{variable}={raw} is what Kubernetes sets for a Service named {service} (a service link), not a value "
+            f"of {_flag(name)}: passed over, so {_flag(name)} is its default, {default}{off}; set "
+            f"enableServiceLinks: false in the pod spec, or give {_flag(name)} as a flag")  # fmt: skip
+
+
+def _from_variable(name: str, default: Any, raw: str) -> Any:
+    """The value NAME's variable holding `raw` gives the setting (as `_add` and `Settings.from_namespace` read it);
+    None if it is not one (refused at start)."""
+    try:
+        value = _kind(name, default)(raw)
+    except ValueError:
+        return None
+    if name in _PATHS and value:
+        value = os.path.expanduser(value)
+    return Path(value) if isinstance(default, Path) else value
 
 
 def _closest(name: str, known: Sequence[str]) -> str:

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent import futures
 from contextlib import closing, contextmanager
 from dataclasses import replace
@@ -206,9 +206,13 @@ def in_process_server(data_dir: Path, **overrides: Any) -> Iterator[tuple[Runnin
 class ServerProcess:
     """`neardup serve` as a separate OS process, for crash, signal and CLI tests."""
 
-    def __init__(self, data_dir: Path, *extra: str, port: int = 0, cwd: Path | None = None) -> None:
-        """`cwd`: started there with the installed `neardup` command (`python -m` would import from there)."""
+    def __init__(
+        self, data_dir: Path, *extra: str, port: int = 0, cwd: Path | None = None, env: Mapping[str, str] | None = None
+    ) -> None:
+        """`cwd`: started there with the installed `neardup` command (`python -m` would import from there). `env`:
+        variables set for it besides this process's (whose NEARDUP_* ones it does not get)."""
         self.data_dir = data_dir
+        self.env = dict(env or {})
         command = [str(Path(sys.executable).with_name("neardup"))] if cwd else [sys.executable, "-m", "client.cli"]
         self.args = [*command, "serve", "--host", "127.0.0.1", "--port", str(port),
                      "--data-dir", str(data_dir), "--log-level", "WARNING", *extra]  # fmt: skip
@@ -223,7 +227,7 @@ class ServerProcess:
 
     def launch(self) -> ServerProcess:
         """Start the process without waiting for it to serve (`serving` waits)."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NEARDUP_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEARDUP_")} | self.env
         # A temporary directory of its own, removed once the process is reaped: multiprocessing's
         # forkserver puts its socket there, which a server stopped with SIGKILL (as most tests stop
         # theirs) never removes. (Short, in the system's: a socket's path must fit in 107 bytes.)

@@ -665,6 +665,19 @@ def test_a_bad_environment_value_stops_serve_with_one_line_as_a_bad_setting_does
     assert result.stderr == f"neardup serve: {refused}\n"
 
 
+def test_a_service_link_in_a_port_setting_is_said_at_start_and_one_naming_no_setting_is_not(tmp_path: Path) -> None:
+    # (a Service named neardup-health replaced the image's NEARDUP_HEALTH_PORT=50052 with its address; passed over
+    # without a word, the health port was off, and the pod's probes failed)
+    links = {"NEARDUP_HEALTH_PORT": "tcp://10.96.0.8:50052", "NEARDUP_REDIS_SERVICE_HOST": "10.96.0.7"}
+    server = ServerProcess(tmp_path / "data", env=links).start()
+    try:
+        warned = [line for line in server.log if "WARNING" in line]
+        assert len(warned) == 1 and "NEARDUP_HEALTH_PORT=tcp://10.96.0.8:50052 is what Kubernetes sets" in warned[0]
+        assert "--health-port is its default, -1 (off)" in warned[0] and "enableServiceLinks: false" in warned[0]
+    finally:
+        server.stop()
+
+
 @pytest.mark.parametrize(
     ("command", "sig", "status", "stopped"),
     [

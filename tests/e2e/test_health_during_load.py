@@ -8,15 +8,18 @@ and killed the server mid-load, again at every restart.
 
 from __future__ import annotations
 
+import json
 import math
 import socket
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, redirect_stderr
 from pathlib import Path
 
 from benchmarks.loopback import free_port, wait_for
 from client import NeardupClient, NeardupClientError
+from client.cli import EXIT_FAILED, EXIT_OK, main
 from service.grpc_server import SERVICE_NAME
 from service.settings import Settings
 from service.storage import open_store
@@ -75,7 +78,7 @@ def test_a_taken_port_stops_the_server_before_it_loads_the_index(tmp_path: Path)
         assert f"could not bind 127.0.0.1:{port}" in said and "--port" in said, said
 
 
-def test_metrics_during_the_load_say_the_article_count_is_not_known_yet(tmp_path: Path) -> None:
+def test_metrics_during_the_load_say_the_article_count_is_unknown_and_the_store_not_answering(tmp_path: Path) -> None:
     # (0 there read as a store emptied at every restart, to a dashboard or an alert on a drop in articles)
     metrics_port = free_port()
     with store_held_by_a_writer(tmp_path / "data") as writer:
@@ -89,8 +92,71 @@ def test_metrics_during_the_load_say_the_article_count_is_not_known_yet(tmp_path
             during = scrape(metrics_port)
             assert math.isnan(during[("neardup_articles_stored", ())])
             assert math.isnan(during[("neardup_boilerplate_learned", ())])
+            # (it said 1 while readiness said NOT_SERVING; docs/ops.md: 0 whenever health says NOT_SERVING)
+            assert during[("neardup_store_answers", ())] == 0
             writer.execute("ROLLBACK")  # the load goes on
             server.serving(timeout=30)
-            assert scrape(metrics_port)[("neardup_articles_stored", ())] == 0
+            after = scrape(metrics_port)
+            assert after[("neardup_articles_stored", ())] == 0 and after[("neardup_store_answers", ())] == 1
+        finally:
+            server.stop()
+
+
+class _Said:
+    """A stderr for commands run in threads here: what they print, line by line."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_ingest_against_a_server_loading_its_index_waits_saying_so_or_gives_up_saying_what_it_waited_for(
+    tmp_path: Path,
+) -> None:
+    # (it printed after ~21 s "no server at 127.0.0.1:P after 10s (is `neardup serve` running …?)" of a server
+    # running and loading, and waited 10 s where a load takes 15-340 s). The commands run in threads of this process:
+    # SQLite gives up on the held lock after its 5 s busy timeout, too short for two more processes to start.
+    port, health_port = free_port(), free_port()
+    lines = tmp_path / "in.jsonl"
+    lines.write_text(json.dumps({"id": "a1", "body": "a story written while the server loaded its index"}) + "\n")
+    target = f"127.0.0.1:{port}"
+    said, codes = _Said(), {}
+
+    def ingest(name: str, *extra: str) -> None:
+        output = str(tmp_path / f"{name}.jsonl")
+        codes[name] = main(["ingest", "--server", target, "--no-progress", "--output", output, *extra, str(lines)])
+
+    with store_held_by_a_writer(tmp_path / "data") as writer:
+        server = ServerProcess(tmp_path / "data", "--health-port", str(health_port), port=port).launch()
+        try:
+            with NeardupClient(f"127.0.0.1:{health_port}", timeout=5) as probe:
+                wait_for(lambda: answers(probe.health, NeardupClientError), timeout=30, what="the health port")
+            with redirect_stderr(said):  # (a writer of text: all print needs)
+                waits = threading.Thread(target=ingest, args=("waits",))
+                gives_up = threading.Thread(target=ingest, args=("gives-up", "--wait-for-load", "0.2"))
+                waits.start()
+                gives_up.start()
+                gives_up.join(timeout=30)
+                loading = f"neardup ingest: the server at {target} takes connections but answers no call yet, as a "
+                wait_for(lambda: said.text.count(loading) == 2, timeout=30, what="both commands to say it loads")
+                assert server.proc is not None and server.proc.poll() is None  # (still loading: the waits held)
+                assert "waiting up to 600s for it to serve (--wait-for-load)" in said.text
+                assert codes["gives-up"] == EXIT_FAILED
+                assert (f"UNAVAILABLE: the server at {target} took connections but answered no call in 0.2s: a "
+                        "neardup server still loading its index") in said.text  # fmt: skip
+                assert "no server at" not in said.text and "is `neardup serve` running" not in said.text
+                writer.execute("ROLLBACK")  # the load goes on
+                server.serving(timeout=30)
+                waits.join(timeout=60)
+            assert codes["waits"] == EXIT_OK, said.text
+            assert json.loads((tmp_path / "waits.jsonl").read_text())["outcome"] == "new"
         finally:
             server.stop()

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from client import Article, NeardupClient, Retry, UnauthenticatedError, UnavailableError
-from client.cli import _answers_now, _parser, main
+from client.cli import _asked, _Found, _parser, main
 from service.grpc_server import RunningServer, start_server
 from tests import support
 from tests.articles import WIRE
@@ -136,10 +136,10 @@ def test_a_connection_closed_by_what_serves_no_tls_is_waited_on_and_a_tls_server
     connections too, they failed at once saying "if it serves TLS, add --tls" instead of waiting for it."""
     with closing_port(read_first=True) as (port, _came):
         not_up_yet = _parser({}).parse_args(["check", "-", "--server", f"127.0.0.1:{port}"])
-        assert _answers_now(not_up_yet) is False  # (so the wait follows)
+        assert _asked(not_up_yet) is _Found.NONE  # (so the wait follows)
     running, _pki = tls_server
     with pytest.raises(UnavailableError, match="Socket closed"):  # (a TLS server: said at once)
-        _answers_now(_parser({}).parse_args(["check", "-", "--server", f"127.0.0.1:{running.port}"]))
+        _asked(_parser({}).parse_args(["check", "-", "--server", f"127.0.0.1:{running.port}"]))
 
 
 def test_tls_and_token_together_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

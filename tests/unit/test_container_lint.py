@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,3 +25,27 @@ def test_build_context_is_only_what_the_image_needs() -> None:
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     assert "*" in ignored  # everything out by default (.venv, tests, data)
     assert {"!service/", "!client/", "!proto/", "!pyproject.toml"} <= set(ignored)
+
+
+def _instructions() -> list[str]:
+    """The Dockerfile's instructions, each on one line (continuations joined), comments left out."""
+    lines = [line for line in (ROOT / "Dockerfile").read_text().splitlines() if not line.lstrip().startswith("#")]
+    joined = "".join(line[:-1] + " " if line.endswith("\\") else line + "\n" for line in lines)
+    return [line.strip() for line in joined.splitlines()]
+
+
+def test_the_image_keeps_its_ports_beside_a_service_named_neardup_health_or_metrics() -> None:
+    # (the image's NEARDUP_HEALTH_PORT=50052 in ENV was replaced by Kubernetes' NEARDUP_HEALTH_PORT=tcp://… for a
+    # Service named neardup-health; passed over, the health port was off and the pod's probes failed)
+    entrypoint = json.loads(next(i for i in _instructions() if i.startswith("ENTRYPOINT ")).removeprefix("ENTRYPOINT "))
+    assert entrypoint[:2] == ["neardup", "serve"]
+    image_env = dict(
+        pair.split("=", 1) for i in _instructions() if i.startswith("ENV ") for pair in i.removeprefix("ENV ").split()
+    )
+    links = {"NEARDUP_HEALTH_PORT": "tcp://10.96.0.8:50052", "NEARDUP_METRICS_PORT": "tcp://10.96.0.9:9100",
+             "NEARDUP_PORT": "tcp://10.96.0.7:50051"}  # fmt: skip
+    for env in (image_env, {**image_env, **links}):
+        settings = Settings.from_args(entrypoint[2:], env)
+        assert (settings.port, settings.health_port, settings.metrics_port) == (50051, 50052, 9100)
+    # A flag given after the image name comes after the entrypoint's, and wins.
+    assert Settings.from_args([*entrypoint[2:], "--health-port", "6000"], image_env).health_port == 6000

@@ -64,3 +64,14 @@ def test_a_full_store_says_what_its_refusal_means_for_the_call_it_refused() -> N
         f"{mid_commit}: 3 of the 5 distinct ids named were dealt with before it (those stored are deleted); its own "
         "ids (up to 100) may or may not be deleted"
     )
+
+
+def test_an_acl_refusal_inside_a_script_says_to_send_the_call_again_only_once_the_acl_is_mended() -> None:
+    # (it said "send them again" unqualified, as a commit unanswered does: sent again, the call is refused until the
+    # ACL is mended)
+    refusal = AclCutScript("give the user the ACL docs/redis.md lists")
+    for meanings in (_INDEX_MEANINGS, _DELETE_MEANINGS, _purge_cut(3, 5)):
+        assert str(_told(refusal, meanings)) == (
+            f"{refusal}: {meanings.unsure}, but only once the operator has done as this says (sent before, it is "
+            "refused again)"
+        )

@@ -15,6 +15,7 @@ from service.settings import (
     redacted_url,
     refuse_unknown_variables,
     setting_variables,
+    unused_variables,
 )
 
 
@@ -200,6 +201,25 @@ def test_two_of_the_servers_ports_the_same_are_refused_naming_both(argv: list[st
         Settings.from_args(argv, {})
 
 
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        ([], {"NEARDUP_METRICS_PORT": "50051"}, "NEARDUP_METRICS_PORT=50051 is also --port: give each its own port"),
+        (["--port", "9100"], {"NEARDUP_METRICS_PORT": "9100"}, "NEARDUP_METRICS_PORT=9100 is also --port: give"),
+        ([], {"NEARDUP_PORT": "7000", "NEARDUP_HEALTH_PORT": "7000"}, "NEARDUP_HEALTH_PORT=7000 is also NEARDUP_PORT:"),
+        (["--health-port", "7000"], {"NEARDUP_PORT": "7000"}, "--health-port 7000 is also NEARDUP_PORT: give each"),
+        # (a flag over a variable: the flag gave the value)
+        (["--health-port", "7000"], {"NEARDUP_PORT": "7000", "NEARDUP_HEALTH_PORT": "8000"}, "--health-port 7000 is"),
+    ],
+)
+def test_two_ports_the_same_are_refused_naming_the_variable_or_flag_each_came_from(
+    argv: list[str], env: dict[str, str], message: str
+) -> None:
+    # (the refusal named flags, "--metrics-port 50051 is also --port", when the values came from NEARDUP_* variables)
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        Settings.from_args(argv, env)
+
+
 def test_any_free_port_or_off_may_repeat() -> None:
     s = Settings.from_args(["--port", "0", "--health-port", "0", "--metrics-port", "0"], {})
     assert (s.port, s.health_port, s.metrics_port) == (0, 0, 0)
@@ -307,3 +327,29 @@ def test_a_misspelt_variable_beside_the_service_links_is_still_refused() -> None
     with pytest.raises(ValueError, match=r"^NEARDUP_REDIS_ULR \(did you mean NEARDUP_REDIS_URL\?\): "):
         refuse_unknown_variables({**_SERVICE_LINKS, "NEARDUP_REDIS_ULR": "redis://x"}, CONNECTION_VARIABLES)
     assert Settings.from_args([], {"NEARDUP_PORT": "6000"}).port == 6000
+
+
+def test_a_service_link_passed_over_for_a_setting_is_said_and_one_naming_no_setting_is_not() -> None:
+    # (the image's NEARDUP_HEALTH_PORT=50052, replaced by a Service named neardup-health's address, turned the health
+    # port off without a word: the pod's probes failed and it was restarted)
+    env = {**_SERVICE_LINKS, "NEARDUP_METRICS_PORT": "tcp://10.0.0.6:9100"}
+    said = unused_variables(env, Settings.from_args([], env))
+    assert len(said) == 3  # NEARDUP_PORT, NEARDUP_HEALTH_PORT, NEARDUP_METRICS_PORT; not NEARDUP_REDIS_*
+    health = next(line for line in said if line.startswith("NEARDUP_HEALTH_PORT="))
+    assert health.startswith("NEARDUP_HEALTH_PORT=tcp://10.0.0.8:50052 is what Kubernetes sets for a Service named "
+                             "neardup-health (a service link), not a value of --health-port: passed over, so "
+                             "--health-port is its default, -1 (off)")  # fmt: skip
+    assert "enableServiceLinks: false" in health
+    # A flag given: the link changes nothing, and nothing is said of it.
+    flagged = Settings.from_args(["--health-port", "50052", "--metrics-port", "9100", "--port", "50061"], env)
+    assert unused_variables(env, flagged) == []
+
+
+def test_a_variable_a_flag_overrides_is_said() -> None:
+    env = {"NEARDUP_HEALTH_PORT": "6000", "NEARDUP_MAX_BATCH": "64", "NEARDUP_DATA_DIR": "~/d", "NEARDUP_SEED": "7"}
+    settings = Settings.from_args(["--health-port", "50052", "--seed", "7"], env)
+    said = unused_variables(env, settings)
+    assert len(said) == 1 and said[0].startswith(
+        "NEARDUP_HEALTH_PORT=6000 is not used: the flag --health-port 50052 wins over it (the container image's "
+        "entrypoint gives --port 50051, --health-port 50052"
+    )
