@@ -11,7 +11,9 @@ Layout (prefix `nd:`; see docs/redis.md for the reasoning):
     nd:go:<root>         zset    the group whose earliest article is <root>: one `group_entry` per member
                                  (publication time, arrival, id), all at score 0, so in listing order
     nd:ids:<0..15>       set     all ids, sharded over 16 keys (count, audit)
-    nd:seq               counter arrival order, in commit order (ties between equal publication times)
+    nd:seq               counter arrival order, in commit order (ties between equal publication times); it only
+                                 rises, so a server that finds it below what it saw knows Redis went back to an
+                                 older copy of the index (`_confirm_index`)
     nd:lock              string  the writer lease (token, PX expiry; "+" after the token once its commit ran)
     nd:line              hash    writers waiting for the lease, in the order they came: token -> "since until" (ms)
     nd:decisions         string  JSON of the decision thresholds of the server that connected last
@@ -336,6 +338,9 @@ class RedisStore:
         self._policy: str | None = None  # Redis's maxmemory-policy when last asked
         self._unreleased: set[bytes] = set()  # lease tokens of this store's ended writes, left held (Redis stalled)
         self._epoch: bytes | None = None  # the identity (nd:epoch) of the index this server opened; None: not known yet
+        # The highest nd:seq this server saw of that index (read, or reserved by its writes). nd:seq only rises: a
+        # lower one means Redis went back to an older copy of the index (`_confirm_index`).
+        self._seq_seen = 0
         self._confirming = threading.Lock()  # (a write and a health check that find the index gone at once: said once)
         self._ready = False  # connected, and the index is of this version's key layout
         self.cluster = False
@@ -386,6 +391,7 @@ class RedisStore:
                 client = probe
             try:
                 layout, self._epoch = _open_index(client, self.params)
+                self._seq_seen = max(self._seq_seen, int(client.get(SEQ) or 0))
             except BaseException:
                 client.close()
                 raise
@@ -658,7 +664,9 @@ class RedisStore:
 
     def reserve_seqs(self, count: int) -> range:
         """`count` arrival numbers. Called under the lease, so they rise in commit order on all replicas."""
-        end = int(self.call(lambda: self.client.incrby(SEQ, count)))
+        with self._confirming:  # (a health check reading nd:seq meanwhile must not compare it with a later one)
+            end = int(self.call(lambda: self.client.incrby(SEQ, count)))
+            self._seq_seen = max(self._seq_seen, end)
         return range(end - count + 1, end + 1)
 
     # ---- layout upgrade --------------------------------------------------------------------------
@@ -736,6 +744,7 @@ class RedisStore:
         keys = self.call(lambda: list(self.client.scan_iter(match=b"nd:*", count=1000)))
         self.run([("DEL", k) for k in keys])
         _, self._epoch = _open_index(self.client, self.params)  # (a new index, this server's: not said to be lost)
+        self._seq_seen = 0
 
     # ---- articles the replicas' streams hold undecided (service/holds.py) ---------------------------
 
@@ -778,11 +787,15 @@ class RedisStore:
         of other parameters is refused rather than mixing its shingles in, and take the index's new identity.
         The first server to find it gone draws that identity; every other one then finds an identity it did
         not open, and says the same. If a server of other parameters recorded the index as its own, refuse
-        the write (IncompatibleIndex)."""
+        the write (IncompatibleIndex). If its write counter (nd:seq, which only rises) is below the highest this
+        server saw, Redis went back to an older copy of the index (a snapshot or backup restored, a failover to
+        a lagging replica): the writes acknowledged since are lost. Say so, and give the index a new identity,
+        so that the other servers find it replaced and say so too."""
         client = self.client  # (connected first: a server learns the identity when it opens the index)
         with self._confirming:
             known = self._epoch
-            epoch, raw = self.run([("GET", EPOCH), ("GET", META)])
+            epoch, raw, seq_raw = self.run([("GET", EPOCH), ("GET", META), ("GET", SEQ)])
+            seq = int(seq_raw or 0)
             if raw is not None:
                 _check_params(client, self.params, raw)  # (another server's parameters: refused, not called lost)
             gone = _why_gone(raw, epoch, known)
@@ -796,9 +809,38 @@ class RedisStore:
                 )
                 if raw is None:
                     _check_params(client, self.params, raw)  # (recorded again)
-                self._epoch = _renew_epoch(client, known)
-            elif known is None:  # (Redis was full when this server opened an index recorded before identities)
+                self._epoch, self._seq_seen = _renew_epoch(client, known), seq
+                return
+            if known is None:  # (Redis was full when this server opened an index recorded before identities)
                 self._epoch = epoch if epoch is not None else _first_epoch(client)
+            elif seq < self._seq_seen:
+                self._went_back(seq)
+                self._seq_seen = seq  # (said once, even if Redis, full, refuses the new identity)
+                # A new identity: every other server then finds the index replaced and says so, also one whose
+                # mark other servers' writes have passed since (it would not see nd:seq lower any more).
+                self._epoch = _renew_epoch(client, known)
+            self._seq_seen = max(self._seq_seen, seq) if self._epoch == known else seq
+
+    def _went_back(self, seq: int) -> None:
+        """Say that the index went back to an older copy of itself: its acknowledged writes since are lost."""
+        log.error(
+            "the Redis index at %s went back to an older state: its write counter %s is %d, and this server saw "
+            "it at %d. Redis was given a copy of the index older than its last writes (an RDB snapshot loaded "
+            "after a crash, a backup put back, or a failover to a Redis replica that lagged); it holds %d "
+            "articles now. The articles acknowledged after that copy was made are lost: send them again; "
+            'articles deleted after it are back: delete them again (docs/redis.md, "Backup and restore"). '
+            "This server goes on with the index as it is (it keeps no copy of it in memory), under a new "
+            "identity, so that every other server on it says so too",
+            self.where,
+            SEQ.decode(),
+            seq,
+            self._seq_seen,
+            self.article_count(),
+        )
+
+    def article_count(self) -> int:
+        """How many articles the index holds (16 SCARDs)."""
+        return int(sum(self.run([("SCARD", b"nd:ids:%d" % k) for k in range(ID_SHARDS)])))
 
     def close(self) -> None:
         if self._client is not None:
@@ -1213,7 +1255,7 @@ class _Tx:
     # ---- reads -----------------------------------------------------------------------------------
 
     def count(self) -> int:
-        committed = sum(self._store.run([("SCARD", b"nd:ids:%d" % k) for k in range(ID_SHARDS)]))
+        committed = self._store.article_count()
         self._load([i for i in self._final if i not in self._fetched])
         delta = sum((self._final[i] is not None) - (self._fetched[i] is not None) for i in self._final)
         return int(committed) + delta
