@@ -786,7 +786,8 @@ class RedisStore:
         database flushed), so are its articles: say so, loudly, record its parameters again, so that a server
         of other parameters is refused rather than mixing its shingles in, and take the index's new identity.
         The first server to find it gone draws that identity; every other one then finds an identity it did
-        not open, and says the same. If a server of other parameters recorded the index as its own, refuse
+        not open: the index was replaced (by that server, or by another copy put in its place), and it says so
+        with what the index holds now. If a server of other parameters recorded the index as its own, refuse
         the write (IncompatibleIndex). If its write counter (nd:seq, which only rises) is below the highest this
         server saw, Redis went back to an older copy of the index (a snapshot or backup restored, a failover to
         a lagging replica): the writes acknowledged since are lost. Say so, and give the index a new identity,
@@ -798,6 +799,10 @@ class RedisStore:
             seq = int(seq_raw or 0)
             if raw is not None:
                 _check_params(client, self.params, raw)  # (another server's parameters: refused, not called lost)
+            if raw is not None and epoch is not None and known is not None and epoch != known:
+                self._replaced()
+                self._epoch, self._seq_seen = epoch, seq
+                return
             gone = _why_gone(raw, epoch, known)
             if gone is not None:
                 log.error(
@@ -820,6 +825,21 @@ class RedisStore:
                 # mark other servers' writes have passed since (it would not see nd:seq lower any more).
                 self._epoch = _renew_epoch(client, known)
             self._seq_seen = max(self._seq_seen, seq) if self._epoch == known else seq
+
+    def _replaced(self) -> None:
+        """Say that the index is another copy than the one this server opened: what is known is that its identity
+        changed, and what the index holds now (not that it is empty: a copy put back may hold every article)."""
+        log.error(
+            "the Redis index at %s was replaced under this server: its identity %s changed (another copy of the "
+            "index is there now: Redis restarted on other data files, a backup put back, or another server found "
+            "the index emptied or gone back to an older state and recorded it anew). It holds %d articles now, and "
+            "this server goes on with it (it keeps no copy of the index in memory). Articles acknowledged before "
+            "that it does not hold are lost: send them again; articles deleted before that it holds are back: "
+            'delete them again (docs/redis.md, "Backup and restore")',
+            self.where,
+            EPOCH.decode(),
+            self.article_count(),
+        )
 
     def _went_back(self, seq: int) -> None:
         """Say that the index went back to an older copy of itself: its acknowledged writes since are lost."""
@@ -1050,11 +1070,9 @@ def _why_gone(raw: bytes | None, epoch: bytes | None, known: bytes | None) -> st
     None if it is not."""
     if raw is None:
         return f"its record {META.decode()} is missing"
-    if known is None or epoch == known:
-        return None
-    if epoch is None:  # (a server of a version before identities recorded the index again)
+    if known is not None and epoch is None:  # (a server of a version before identities recorded the index again)
         return f"its identity {EPOCH.decode()} is missing"
-    return f"its identity {EPOCH.decode()} changed, drawn anew by another server that found it gone"
+    return None  # (another identity than `known` is not "gone": the index was replaced, `RedisStore._replaced`)
 
 
 def _warn_if_deciding_otherwise(

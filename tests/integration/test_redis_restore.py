@@ -55,6 +55,7 @@ def test_every_server_says_when_redis_goes_back_to_an_older_copy_of_the_index(
             said = _errors(caplog)
             assert len(said) == 2, said
             assert any("went back to an older state" in m and "send them again" in m for m in said), said
+            assert all("went back to an older state" in m or "was replaced" in m for m in said), said
             assert a.stats().articles == b.stats().articles < kept
 
             for article in unsaved:  # sent again, as the log says: stored again, and nothing more is said
@@ -63,3 +64,41 @@ def test_every_server_says_when_redis_goes_back_to_an_older_copy_of_the_index(
             assert len(_errors(caplog)) == 2, _errors(caplog)
     finally:
         server.stop()
+
+
+def test_an_index_put_back_under_running_servers_is_said_replaced_with_what_it_holds(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis restarted on an empty data directory (the index gone: a server records it anew, under a new
+    identity), then on its own again. Before, both servers said of the index put back that it "is gone (its
+    identity nd:epoch changed, drawn anew by another server that found it gone …)" and that they went on with
+    an empty index: no server drew that identity, and the index held every article."""
+    own = RedisServer(tmp_path / "redis").start()
+    empty = RedisServer(tmp_path / "empty", port=own.port)
+    stored = _articles(4, seed=33, prefix="kept")
+    try:
+        with (
+            caplog.at_level(logging.ERROR, logger="service.redis_store"),
+            in_process_server(tmp_path / "a", store="redis", redis_url=own.url,
+                              store_check_seconds=_CHECK_SECONDS) as (_ra, a),
+            in_process_server(tmp_path / "b", store="redis", redis_url=own.url,
+                              store_check_seconds=_CHECK_SECONDS) as (_rb, b),
+        ):  # fmt: skip
+            for article in stored:
+                a.index(article)
+            count = b.stats().articles
+            own.stop()
+            empty.start()
+            wait_for(lambda: len(_errors(caplog)) >= 2, timeout=10, what="both servers to find the index gone")
+            assert a.stats().articles == 0
+            empty.stop()
+            own.start()
+            wait_for(lambda: len(_errors(caplog)) >= 4, timeout=10, what="both servers to find the index replaced")
+            said = _errors(caplog)[2:]
+            assert len(said) == 2 and all("was replaced" in m and f"It holds {count} articles now" in m
+                                          for m in said), said  # fmt: skip
+            assert not any("empty index" in m or "drawn anew" in m for m in said), said
+            assert a.stats().articles == b.stats().articles == count
+    finally:
+        empty.stop()
+        own.stop()
