@@ -19,7 +19,9 @@ Layout (prefix `nd:`; see docs/redis.md for the reasoning):
     nd:decisions         string  JSON of the decision thresholds of the server that connected last
     nd:journal           hash    cluster only: the commands of the commit in flight, per phase (write-ahead)
     nd:sg:<0..15>        hash    learned boilerplate: sampled shingle hash -> number of groups it was seen in
-                                 (service/boilerplate.py), sharded over 16 keys by hash
+                                 (service/boilerplate.py), sharded over 16 keys by (hash >> 3) % 16 (key layout 3;
+                                 layout 2 took hash % 16: only nd:sg:0 and nd:sg:8, sampled hashes being multiples of 8)
+    nd:converting        string  present while a start moves the counts of a layout-2 index to their layout-3 shards
     nd:ack, nd:ack:<n>   counter with --redis-wait-replicas: the write a commit ends with before Redis WAIT
                                  (standalone; on a cluster one such key on each primary)
     nd:h:<id>            hash    the replicas holding an undecided version of <id> read from a stream: one
@@ -57,6 +59,7 @@ reads see the batch's own writes through an in-memory overlay; the batch is flus
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import logging
@@ -90,6 +93,7 @@ from service.errors import (
     StoreFull,
     Unavailable,
 )
+from service.group_counts import SAMPLE_SHIFT
 from service.model import (
     Article,
     BoolArray,
@@ -117,8 +121,13 @@ JOURNAL = b"nd:journal"
 ACK = b"nd:ack"
 ID_SHARDS = 16
 # The key layout, recorded in nd:meta: 1, groups as sets of ids (nd:g:<root>); 2, groups in listing order
-# (nd:go:<root>). A version before 2 refuses an index that records a layout (its parameters differ).
-LAYOUT = 2
+# (nd:go:<root>); 3, boilerplate counts sharded on the bits sampling leaves free (`shingle_groups_key`). A version
+# before 2 refuses an index that records a layout (its parameters differ); one of layout N refuses a layout above N.
+LAYOUT = 3
+# Present while the boilerplate counts of a layout-2 index move to their layout-3 shards (`_upgrade_shingle_groups`):
+# a start that finds it goes on with the move.
+CONVERTING = b"nd:converting"
+MOVE_TURN = 5000  # boilerplate counts moved per turn of the writer lease (`_upgrade_shingle_groups`): ~0.2 s
 LEASE_MS = 10_000  # a writer holds the lease at most this long; a dead writer blocks others this long
 HOLD_MS = 60_000  # a replica killed while holding an id blocks corrections of it on the others this long, at most
 LEASE_WAIT_S = 15.0  # give up (UNAVAILABLE) after waiting this long for the lease
@@ -299,7 +308,9 @@ SHINGLE_GROUP_SHARDS = 16
 
 
 def shingle_groups_key(shingle: int) -> bytes:
-    return b"nd:sg:%d" % (shingle % SHINGLE_GROUP_SHARDS)
+    """The shard of a sampled hash's count: on the bits above those sampling fixes at zero (`SAMPLE_SHIFT`).
+    (Layout 2 took `shingle % 16`, which put every count in nd:sg:0 or nd:sg:8.)"""
+    return b"nd:sg:%d" % ((shingle >> SAMPLE_SHIFT) % SHINGLE_GROUP_SHARDS)
 
 
 def ids_key(article_id: str) -> bytes:
@@ -363,13 +374,13 @@ class RedisStore:
                 return self._client  # connected meanwhile, or this thread's own upgrade in progress
             client, layout = self._new_client()
             self._client = client
-            if layout < LAYOUT:
-                try:
-                    self._upgrade_groups()
-                except BaseException:
-                    self._client = None  # (the next call connects again and goes on with the groups left)
-                    client.close()
-                    raise
+            try:
+                if layout < LAYOUT or self.call(lambda: client.exists(CONVERTING)):
+                    self._upgrade(layout)
+            except BaseException:
+                self._client = None  # (the next call connects again and goes on with what is left)
+                client.close()
+                raise
             self._ready = True
             return client
 
@@ -671,12 +682,18 @@ class RedisStore:
 
     # ---- layout upgrade --------------------------------------------------------------------------
 
+    def _upgrade(self, layout: int) -> None:
+        """Convert an index of an older key layout (or one whose conversion was cut short) to this one's."""
+        if layout < 2:
+            self._upgrade_groups()
+        self._upgrade_shingle_groups()
+
     def _upgrade_groups(self) -> None:
         """Layout 1 -> 2: each group's set of ids becomes a sorted set of entries. A few hundred groups a turn
         of the writer lease, each turn committed like a batch (fenced, all or nothing), then the layout is
         recorded. A start after an interruption goes on with the groups left; writes wait for it, as this
         replica takes none before its start ends, and the other replicas of this version do the same."""
-        log.warning("converting the groups of the Redis index at %s to key layout %d, once", self.where, LAYOUT)
+        log.warning("converting the groups of the Redis index at %s to key layout 2, once", self.where)
         started, converted = time.monotonic(), 0
         with _unavailable(self.where):  # (the scan goes on between turns: a key it returns again converts to nothing)
             keys = self.client.scan_iter(match=LEGACY_GROUPS, count=1000)
@@ -689,9 +706,67 @@ class RedisStore:
                     self._release_lease(token)
                 self._wait_for_replicas()
                 converted += len(part)
+        self._in_turn(lambda: ([[self._layout_recorded(2)]], None))
+        log.warning("key layout 2: %d groups converted in %.1f s", converted, time.monotonic() - started)
+
+    def _upgrade_shingle_groups(self) -> None:
+        """Layout 2 -> 3: each boilerplate count moves to its layout-3 shard (`shingle_groups_key`). First layout 3
+        is recorded, with the mark CONVERTING, in one turn of the writer lease: from then on a replica of layout 2
+        refuses to write (it checks the layout under the lease before each write), so no count lands in an old
+        shard behind the move. Then, per shard, `MOVE_TURN` counts a turn: read under the lease and moved in one
+        fenced commit (all or nothing standalone, journalled on a cluster), each count set to its sum with what
+        its new shard holds and deleted where it was, so a turn is never half done nor done twice. Last the mark
+        goes. A start after an interruption finds the mark and goes on: a count moved is no longer where it was,
+        and one in its own shard stays. Writes wait for it, as for the groups."""
+        log.warning("moving the boilerplate counts of the Redis index at %s to key layout 3, once", self.where)
+        started, moved = time.monotonic(), 0
+        self._in_turn(lambda: ([[("SET", CONVERTING, b"3"), self._layout_recorded(3)]], None))
+        for shard in range(SHINGLE_GROUP_SHARDS):
+            key, cursor = b"nd:sg:%d" % shard, 0
+            while True:
+                cursor, count = self._in_turn(functools.partial(self._counts_moved, key, cursor))
+                moved += count
+                if cursor == 0:
+                    break
+        self._in_turn(lambda: ([[("DEL", CONVERTING)]], None))
+        log.warning("key layout 3: %d boilerplate counts moved in %.1f s", moved, time.monotonic() - started)
+
+    def _in_turn(self, build: Callable[[], tuple[list[list[Command]], T]]) -> T:
+        """One turn of a conversion: under the writer lease, `build` reads and returns the phases to commit (and
+        what the caller wants back), which are committed like a batch (fenced by the lease)."""
+        token, _ = self._acquire_lease()
+        try:
+            self._replay_journal()
+            phases, result = build()
+            self._commit(phases, token)
+        finally:
+            self._release_lease(token)
+        self._wait_for_replicas()
+        return result
+
+    def _layout_recorded(self, layout: int) -> Command:
+        """The command recording `layout` in the index's nd:meta (read now: under the lease, in a turn)."""
         stored = json.loads(self.call(lambda: self.client.get(META)))
-        self.call(lambda: self.client.set(META, json.dumps({**stored, "layout": LAYOUT}, sort_keys=True)))
-        log.warning("key layout %d: %d groups converted in %.1f s", LAYOUT, converted, time.monotonic() - started)
+        return ("SET", META, json.dumps({**stored, "layout": layout}, sort_keys=True))
+
+    def _counts_moved(self, key: bytes, cursor: int) -> tuple[list[list[Command]], tuple[int, int]]:
+        """The next counts of a shard from `cursor` (HSCAN): the commands moving those not in their layout-3
+        shard there (its count added to what that shard holds), then deleting them here; the next cursor, and
+        how many counts move."""
+        cursor, found = self.call(lambda: self.client.hscan(key, cursor, count=MOVE_TURN))
+        misplaced = {int(h): int(n) for h, n in found.items() if shingle_groups_key(int(h)) != key}
+        targets: dict[bytes, list[int]] = {}
+        for h in misplaced:
+            targets.setdefault(shingle_groups_key(h), []).append(h)
+        held = self.run([("HMGET", target, *map(str, hs)) for target, hs in targets.items()])
+        sets: list[Command] = []
+        for (target, hs), there in zip(targets.items(), held, strict=True):
+            fields = [
+                (str(h).encode(), str(misplaced[h] + int(n or 0)).encode()) for h, n in zip(hs, there, strict=True)
+            ]
+            sets += [("HSET", target, *(w for f in part for w in f)) for part in _parts(fields)]
+        gone = [str(h).encode() for h in misplaced]
+        return [sets, [("HDEL", key, *part) for part in _parts(gone)]], (int(cursor), len(misplaced))
 
     def _converted(self, keys: list[bytes]) -> list[Command]:
         """The commands that turn these layout-1 groups into layout-2 ones (a member without a record is
@@ -1585,7 +1660,7 @@ def _zadds(key: bytes, entries: list[bytes]) -> list[Command]:
     return [("ZADD", key, *(word for e in part for word in (b"0", e))) for part in _parts(entries)]
 
 
-def _parts(items: list[bytes], size: int = 1000) -> Iterator[list[bytes]]:
+def _parts(items: list[T], size: int = 1000) -> Iterator[list[T]]:
     """`items` in runs of at most `size`: a group's entries go in commands of up to 2,002 words
     (`_MAX_COMMAND_WORDS`)."""
     for start in range(0, len(items), size):

@@ -525,7 +525,7 @@ def test_an_index_of_key_layout_1_is_converted_once_at_start_and_lists_the_same(
     assert isinstance(converted, RedisStore)
     assert _listed(converted, "hand", 1_000) == (2_500, hand_written)
     assert not list(converted.client.scan_iter(match=LEGACY_GROUPS))
-    assert json.loads(converted.client.get(META))["layout"] == 2
+    assert json.loads(converted.client.get(META))["layout"] == redis_store.LAYOUT  # (and on, to the latest)
     upgraded.close()
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="service.redis_store"):
@@ -549,9 +549,10 @@ def test_an_index_of_a_newer_key_layout_is_refused(tmp_path: Path) -> None:
         RedisStore(server.url, PARAMS).close()
         store = RedisStore(server.url, PARAMS)
         meta = json.loads(store.client.get(META))
-        store.client.set(META, json.dumps({**meta, "layout": 3}))
+        newer = redis_store.LAYOUT + 1
+        store.client.set(META, json.dumps({**meta, "layout": newer}))
         store.close()
-        with pytest.raises(IncompatibleIndex, match="key layout 3, written by a newer neardup"):
+        with pytest.raises(IncompatibleIndex, match=f"key layout {newer}, written by a newer neardup"):
             RedisStore(server.url, PARAMS)
 
 
