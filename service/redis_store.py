@@ -406,7 +406,7 @@ class RedisStore:
             except BaseException:
                 client.close()
                 raise
-            self._policy = _warn_if_evicting(client, self.where)
+            self._policy = _warn_if_evicting(client, self.where, at_start=True)
             if self.wait_replicas and not self.cluster:
                 _warn_if_no_replicas(client, self.wait_replicas, self.where)
             _warn_if_deciding_otherwise(client, self.params, self.where)
@@ -1173,15 +1173,24 @@ def _warn_if_deciding_otherwise(
 
 
 def _warn_if_evicting(
-    client: redis.Redis | redis.cluster.RedisCluster, url: str, before: str | None = None
+    client: redis.Redis | redis.cluster.RedisCluster, url: str, before: str | None = None, at_start: bool = False
 ) -> str | None:
     """Say so if Redis may evict this index's keys when full (and its policy is not `before`, the one last
     seen): it would drop articles and buckets without a word (with noeviction, the default, a full Redis
-    refuses writes instead: RESOURCE_EXHAUSTED). The policy, or None if Redis will not tell."""
+    refuses writes instead: RESOURCE_EXHAUSTED). The policy, or None if Redis will not tell: said once, `at_start`
+    (CONFIG is often forbidden, renamed or disabled on managed Redis: no reason to refuse the start)."""
     try:
         raw: Any = client.config_get("maxmemory-policy").get("maxmemory-policy", b"")
-    except redis.RedisError:
-        return None  # (CONFIG is often renamed or disabled on managed Redis: nothing to say then)
+    except redis.RedisError as exc:
+        if at_start and isinstance(exc, redis.ResponseError):  # (refused by the ACL, or renamed away)
+            log.warning(
+                "the Redis store at %s does not let neardup read its maxmemory-policy (CONFIG GET: %s), so this "
+                "server cannot warn if Redis may evict the index's keys when full, dropping articles without a "
+                "word: make sure Redis runs with maxmemory-policy noeviction (or give neardup's user +config|get)",
+                url,
+                exc,
+            )
+        return None
     policy = raw.decode() if isinstance(raw, bytes) else str(raw)
     if policy == before:
         return policy

@@ -984,6 +984,28 @@ def test_the_acl_the_docs_give_is_enough_and_one_without_a_command_stops_a_start
             RedisStore(f"redis://lacking:s3cret@127.0.0.1:{server.port}/0", PARAMS)
 
 
+def test_a_user_that_may_not_read_the_eviction_policy_starts_and_is_warned_once_that_it_cannot_be_checked(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Managed Redis services often forbid CONFIG: the start goes on. Before, the eviction check silently did
+    nothing, and the docs said a user missing any command of the ACL stops the start."""
+    with redis_server(tmp_path / "redis") as server:
+        admin: Any = redis.Redis(host="127.0.0.1", port=server.port)  # (execute_command is untyped)
+        without_config = "~nd:* +@read +@write +@scripting +@connection +info +wait".split()
+        admin.execute_command("ACL", "SETUSER", "narrow", "on", ">s3cret", *without_config)
+        admin.config_set("maxmemory-policy", "allkeys-lru")  # (what it cannot see)
+        with caplog.at_level(logging.WARNING, logger="service.redis_store"):
+            engine = Engine(DETECTOR, RedisStore(f"redis://narrow:s3cret@127.0.0.1:{server.port}/0", PARAMS))
+            try:
+                ingest(engine, synthetic_articles(2, seed=3))  # it serves
+                engine.check_store()
+                engine.check_store()
+            finally:
+                engine.close()
+        said = [r.getMessage() for r in caplog.records if "maxmemory-policy" in r.getMessage()]
+        assert len(said) == 1 and "cannot warn if Redis may evict" in said[0] and "noeviction" in said[0], said
+
+
 def test_a_server_deciding_with_other_thresholds_than_the_one_before_it_is_warned_of(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
