@@ -11,13 +11,17 @@ Layout (prefix `nd:`; see docs/redis.md for the reasoning):
     nd:go:<root>         zset    the group whose earliest article is <root>: one `group_entry` per member
                                  (publication time, arrival, id), all at score 0, so in listing order
     nd:ids:<0..15>       set     all ids, sharded over 16 keys (count, audit)
-    nd:seq               counter arrival order, in commit order (ties between equal publication times)
+    nd:seq               counter arrival order, in commit order (ties between equal publication times); it only
+                                 rises, so a server that finds it below what it saw knows Redis went back to an
+                                 older copy of the index (`_confirm_index`)
     nd:lock              string  the writer lease (token, PX expiry; "+" after the token once its commit ran)
     nd:line              hash    writers waiting for the lease, in the order they came: token -> "since until" (ms)
     nd:decisions         string  JSON of the decision thresholds of the server that connected last
     nd:journal           hash    cluster only: the commands of the commit in flight, per phase (write-ahead)
     nd:sg:<0..15>        hash    learned boilerplate: sampled shingle hash -> number of groups it was seen in
-                                 (service/boilerplate.py), sharded over 16 keys by hash
+                                 (service/boilerplate.py), sharded over 16 keys by (hash >> 3) % 16 (key layout 3;
+                                 layout 2 took hash % 16: only nd:sg:0 and nd:sg:8, sampled hashes being multiples of 8)
+    nd:converting        string  present while a start moves the counts of a layout-2 index to their layout-3 shards
     nd:ack, nd:ack:<n>   counter with --redis-wait-replicas: the write a commit ends with before Redis WAIT
                                  (standalone; on a cluster one such key on each primary)
     nd:h:<id>            hash    the replicas holding an undecided version of <id> read from a stream: one
@@ -55,6 +59,7 @@ reads see the batch's own writes through an in-memory overlay; the batch is flus
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import logging
@@ -88,6 +93,7 @@ from service.errors import (
     StoreFull,
     Unavailable,
 )
+from service.group_counts import SAMPLE_SHIFT
 from service.model import (
     Article,
     BoolArray,
@@ -115,8 +121,13 @@ JOURNAL = b"nd:journal"
 ACK = b"nd:ack"
 ID_SHARDS = 16
 # The key layout, recorded in nd:meta: 1, groups as sets of ids (nd:g:<root>); 2, groups in listing order
-# (nd:go:<root>). A version before 2 refuses an index that records a layout (its parameters differ).
-LAYOUT = 2
+# (nd:go:<root>); 3, boilerplate counts sharded on the bits sampling leaves free (`shingle_groups_key`). A version
+# before 2 refuses an index that records a layout (its parameters differ); one of layout N refuses a layout above N.
+LAYOUT = 3
+# Present while the boilerplate counts of a layout-2 index move to their layout-3 shards (`_upgrade_shingle_groups`):
+# a start that finds it goes on with the move.
+CONVERTING = b"nd:converting"
+MOVE_TURN = 5000  # boilerplate counts moved per turn of the writer lease (`_upgrade_shingle_groups`): ~0.2 s
 LEASE_MS = 10_000  # a writer holds the lease at most this long; a dead writer blocks others this long
 HOLD_MS = 60_000  # a replica killed while holding an id blocks corrections of it on the others this long, at most
 LEASE_WAIT_S = 15.0  # give up (UNAVAILABLE) after waiting this long for the lease
@@ -297,7 +308,9 @@ SHINGLE_GROUP_SHARDS = 16
 
 
 def shingle_groups_key(shingle: int) -> bytes:
-    return b"nd:sg:%d" % (shingle % SHINGLE_GROUP_SHARDS)
+    """The shard of a sampled hash's count: on the bits above those sampling fixes at zero (`SAMPLE_SHIFT`).
+    (Layout 2 took `shingle % 16`, which put every count in nd:sg:0 or nd:sg:8.)"""
+    return b"nd:sg:%d" % ((shingle >> SAMPLE_SHIFT) % SHINGLE_GROUP_SHARDS)
 
 
 def ids_key(article_id: str) -> bytes:
@@ -336,6 +349,9 @@ class RedisStore:
         self._policy: str | None = None  # Redis's maxmemory-policy when last asked
         self._unreleased: set[bytes] = set()  # lease tokens of this store's ended writes, left held (Redis stalled)
         self._epoch: bytes | None = None  # the identity (nd:epoch) of the index this server opened; None: not known yet
+        # The highest nd:seq this server saw of that index (read, or reserved by its writes). nd:seq only rises: a
+        # lower one means Redis went back to an older copy of the index (`_confirm_index`).
+        self._seq_seen = 0
         self._confirming = threading.Lock()  # (a write and a health check that find the index gone at once: said once)
         self._ready = False  # connected, and the index is of this version's key layout
         self.cluster = False
@@ -358,13 +374,13 @@ class RedisStore:
                 return self._client  # connected meanwhile, or this thread's own upgrade in progress
             client, layout = self._new_client()
             self._client = client
-            if layout < LAYOUT:
-                try:
-                    self._upgrade_groups()
-                except BaseException:
-                    self._client = None  # (the next call connects again and goes on with the groups left)
-                    client.close()
-                    raise
+            try:
+                if layout < LAYOUT or self.call(lambda: client.exists(CONVERTING)):
+                    self._upgrade(layout)
+            except BaseException:
+                self._client = None  # (the next call connects again and goes on with what is left)
+                client.close()
+                raise
             self._ready = True
             return client
 
@@ -386,10 +402,11 @@ class RedisStore:
                 client = probe
             try:
                 layout, self._epoch = _open_index(client, self.params)
+                self._seq_seen = max(self._seq_seen, int(client.get(SEQ) or 0))
             except BaseException:
                 client.close()
                 raise
-            self._policy = _warn_if_evicting(client, self.where)
+            self._policy = _warn_if_evicting(client, self.where, at_start=True)
             if self.wait_replicas and not self.cluster:
                 _warn_if_no_replicas(client, self.wait_replicas, self.where)
             _warn_if_deciding_otherwise(client, self.params, self.where)
@@ -658,17 +675,25 @@ class RedisStore:
 
     def reserve_seqs(self, count: int) -> range:
         """`count` arrival numbers. Called under the lease, so they rise in commit order on all replicas."""
-        end = int(self.call(lambda: self.client.incrby(SEQ, count)))
+        with self._confirming:  # (a health check reading nd:seq meanwhile must not compare it with a later one)
+            end = int(self.call(lambda: self.client.incrby(SEQ, count)))
+            self._seq_seen = max(self._seq_seen, end)
         return range(end - count + 1, end + 1)
 
     # ---- layout upgrade --------------------------------------------------------------------------
+
+    def _upgrade(self, layout: int) -> None:
+        """Convert an index of an older key layout (or one whose conversion was cut short) to this one's."""
+        if layout < 2:
+            self._upgrade_groups()
+        self._upgrade_shingle_groups()
 
     def _upgrade_groups(self) -> None:
         """Layout 1 -> 2: each group's set of ids becomes a sorted set of entries. A few hundred groups a turn
         of the writer lease, each turn committed like a batch (fenced, all or nothing), then the layout is
         recorded. A start after an interruption goes on with the groups left; writes wait for it, as this
         replica takes none before its start ends, and the other replicas of this version do the same."""
-        log.warning("converting the groups of the Redis index at %s to key layout %d, once", self.where, LAYOUT)
+        log.warning("converting the groups of the Redis index at %s to key layout 2, once", self.where)
         started, converted = time.monotonic(), 0
         with _unavailable(self.where):  # (the scan goes on between turns: a key it returns again converts to nothing)
             keys = self.client.scan_iter(match=LEGACY_GROUPS, count=1000)
@@ -681,9 +706,67 @@ class RedisStore:
                     self._release_lease(token)
                 self._wait_for_replicas()
                 converted += len(part)
+        self._in_turn(lambda: ([[self._layout_recorded(2)]], None))
+        log.warning("key layout 2: %d groups converted in %.1f s", converted, time.monotonic() - started)
+
+    def _upgrade_shingle_groups(self) -> None:
+        """Layout 2 -> 3: each boilerplate count moves to its layout-3 shard (`shingle_groups_key`). First layout 3
+        is recorded, with the mark CONVERTING, in one turn of the writer lease: from then on a replica of layout 2
+        refuses to write (it checks the layout under the lease before each write), so no count lands in an old
+        shard behind the move. Then, per shard, `MOVE_TURN` counts a turn: read under the lease and moved in one
+        fenced commit (all or nothing standalone, journalled on a cluster), each count set to its sum with what
+        its new shard holds and deleted where it was, so a turn is never half done nor done twice. Last the mark
+        goes. A start after an interruption finds the mark and goes on: a count moved is no longer where it was,
+        and one in its own shard stays. Writes wait for it, as for the groups."""
+        log.warning("moving the boilerplate counts of the Redis index at %s to key layout 3, once", self.where)
+        started, moved = time.monotonic(), 0
+        self._in_turn(lambda: ([[("SET", CONVERTING, b"3"), self._layout_recorded(3)]], None))
+        for shard in range(SHINGLE_GROUP_SHARDS):
+            key, cursor = b"nd:sg:%d" % shard, 0
+            while True:
+                cursor, count = self._in_turn(functools.partial(self._counts_moved, key, cursor))
+                moved += count
+                if cursor == 0:
+                    break
+        self._in_turn(lambda: ([[("DEL", CONVERTING)]], None))
+        log.warning("key layout 3: %d boilerplate counts moved in %.1f s", moved, time.monotonic() - started)
+
+    def _in_turn(self, build: Callable[[], tuple[list[list[Command]], T]]) -> T:
+        """One turn of a conversion: under the writer lease, `build` reads and returns the phases to commit (and
+        what the caller wants back), which are committed like a batch (fenced by the lease)."""
+        token, _ = self._acquire_lease()
+        try:
+            self._replay_journal()
+            phases, result = build()
+            self._commit(phases, token)
+        finally:
+            self._release_lease(token)
+        self._wait_for_replicas()
+        return result
+
+    def _layout_recorded(self, layout: int) -> Command:
+        """The command recording `layout` in the index's nd:meta (read now: under the lease, in a turn)."""
         stored = json.loads(self.call(lambda: self.client.get(META)))
-        self.call(lambda: self.client.set(META, json.dumps({**stored, "layout": LAYOUT}, sort_keys=True)))
-        log.warning("key layout %d: %d groups converted in %.1f s", LAYOUT, converted, time.monotonic() - started)
+        return ("SET", META, json.dumps({**stored, "layout": layout}, sort_keys=True))
+
+    def _counts_moved(self, key: bytes, cursor: int) -> tuple[list[list[Command]], tuple[int, int]]:
+        """The next counts of a shard from `cursor` (HSCAN): the commands moving those not in their layout-3
+        shard there (its count added to what that shard holds), then deleting them here; the next cursor, and
+        how many counts move."""
+        cursor, found = self.call(lambda: self.client.hscan(key, cursor, count=MOVE_TURN))
+        misplaced = {int(h): int(n) for h, n in found.items() if shingle_groups_key(int(h)) != key}
+        targets: dict[bytes, list[int]] = {}
+        for h in misplaced:
+            targets.setdefault(shingle_groups_key(h), []).append(h)
+        held = self.run([("HMGET", target, *map(str, hs)) for target, hs in targets.items()])
+        sets: list[Command] = []
+        for (target, hs), there in zip(targets.items(), held, strict=True):
+            fields = [
+                (str(h).encode(), str(misplaced[h] + int(n or 0)).encode()) for h, n in zip(hs, there, strict=True)
+            ]
+            sets += [("HSET", target, *(w for f in part for w in f)) for part in _parts(fields)]
+        gone = [str(h).encode() for h in misplaced]
+        return [sets, [("HDEL", key, *part) for part in _parts(gone)]], (int(cursor), len(misplaced))
 
     def _converted(self, keys: list[bytes]) -> list[Command]:
         """The commands that turn these layout-1 groups into layout-2 ones (a member without a record is
@@ -736,6 +819,7 @@ class RedisStore:
         keys = self.call(lambda: list(self.client.scan_iter(match=b"nd:*", count=1000)))
         self.run([("DEL", k) for k in keys])
         _, self._epoch = _open_index(self.client, self.params)  # (a new index, this server's: not said to be lost)
+        self._seq_seen = 0
 
     # ---- articles the replicas' streams hold undecided (service/holds.py) ---------------------------
 
@@ -777,14 +861,23 @@ class RedisStore:
         database flushed), so are its articles: say so, loudly, record its parameters again, so that a server
         of other parameters is refused rather than mixing its shingles in, and take the index's new identity.
         The first server to find it gone draws that identity; every other one then finds an identity it did
-        not open, and says the same. If a server of other parameters recorded the index as its own, refuse
-        the write (IncompatibleIndex)."""
+        not open: the index was replaced (by that server, or by another copy put in its place), and it says so
+        with what the index holds now. If a server of other parameters recorded the index as its own, refuse
+        the write (IncompatibleIndex). If its write counter (nd:seq, which only rises) is below the highest this
+        server saw, Redis went back to an older copy of the index (a snapshot or backup restored, a failover to
+        a lagging replica): the writes acknowledged since are lost. Say so, and give the index a new identity,
+        so that the other servers find it replaced and say so too."""
         client = self.client  # (connected first: a server learns the identity when it opens the index)
         with self._confirming:
             known = self._epoch
-            epoch, raw = self.run([("GET", EPOCH), ("GET", META)])
+            epoch, raw, seq_raw = self.run([("GET", EPOCH), ("GET", META), ("GET", SEQ)])
+            seq = int(seq_raw or 0)
             if raw is not None:
                 _check_params(client, self.params, raw)  # (another server's parameters: refused, not called lost)
+            if raw is not None and epoch is not None and known is not None and epoch != known:
+                self._replaced()
+                self._epoch, self._seq_seen = epoch, seq
+                return
             gone = _why_gone(raw, epoch, known)
             if gone is not None:
                 log.error(
@@ -796,9 +889,53 @@ class RedisStore:
                 )
                 if raw is None:
                     _check_params(client, self.params, raw)  # (recorded again)
-                self._epoch = _renew_epoch(client, known)
-            elif known is None:  # (Redis was full when this server opened an index recorded before identities)
+                self._epoch, self._seq_seen = _renew_epoch(client, known), seq
+                return
+            if known is None:  # (Redis was full when this server opened an index recorded before identities)
                 self._epoch = epoch if epoch is not None else _first_epoch(client)
+            elif seq < self._seq_seen:
+                self._went_back(seq)
+                self._seq_seen = seq  # (said once, even if Redis, full, refuses the new identity)
+                # A new identity: every other server then finds the index replaced and says so, also one whose
+                # mark other servers' writes have passed since (it would not see nd:seq lower any more).
+                self._epoch = _renew_epoch(client, known)
+            self._seq_seen = max(self._seq_seen, seq) if self._epoch == known else seq
+
+    def _replaced(self) -> None:
+        """Say that the index is another copy than the one this server opened: what is known is that its identity
+        changed, and what the index holds now (not that it is empty: a copy put back may hold every article)."""
+        log.error(
+            "the Redis index at %s was replaced under this server: its identity %s changed (another copy of the "
+            "index is there now: Redis restarted on other data files, a backup put back, or another server found "
+            "the index emptied or gone back to an older state and recorded it anew). It holds %d articles now, and "
+            "this server goes on with it (it keeps no copy of the index in memory). Articles acknowledged before "
+            "that it does not hold are lost: send them again; articles deleted before that it holds are back: "
+            'delete them again (docs/redis.md, "Backup and restore")',
+            self.where,
+            EPOCH.decode(),
+            self.article_count(),
+        )
+
+    def _went_back(self, seq: int) -> None:
+        """Say that the index went back to an older copy of itself: its acknowledged writes since are lost."""
+        log.error(
+            "the Redis index at %s went back to an older state: its write counter %s is %d, and this server saw "
+            "it at %d. Redis was given a copy of the index older than its last writes (an RDB snapshot loaded "
+            "after a crash, a backup put back, or a failover to a Redis replica that lagged); it holds %d "
+            "articles now. The articles acknowledged after that copy was made are lost: send them again; "
+            'articles deleted after it are back: delete them again (docs/redis.md, "Backup and restore"). '
+            "This server goes on with the index as it is (it keeps no copy of it in memory), under a new "
+            "identity, so that every other server on it says so too",
+            self.where,
+            SEQ.decode(),
+            seq,
+            self._seq_seen,
+            self.article_count(),
+        )
+
+    def article_count(self) -> int:
+        """How many articles the index holds (16 SCARDs)."""
+        return int(sum(self.run([("SCARD", b"nd:ids:%d" % k) for k in range(ID_SHARDS)])))
 
     def close(self) -> None:
         if self._client is not None:
@@ -1008,11 +1145,9 @@ def _why_gone(raw: bytes | None, epoch: bytes | None, known: bytes | None) -> st
     None if it is not."""
     if raw is None:
         return f"its record {META.decode()} is missing"
-    if known is None or epoch == known:
-        return None
-    if epoch is None:  # (a server of a version before identities recorded the index again)
+    if known is not None and epoch is None:  # (a server of a version before identities recorded the index again)
         return f"its identity {EPOCH.decode()} is missing"
-    return f"its identity {EPOCH.decode()} changed, drawn anew by another server that found it gone"
+    return None  # (another identity than `known` is not "gone": the index was replaced, `RedisStore._replaced`)
 
 
 def _warn_if_deciding_otherwise(
@@ -1038,15 +1173,24 @@ def _warn_if_deciding_otherwise(
 
 
 def _warn_if_evicting(
-    client: redis.Redis | redis.cluster.RedisCluster, url: str, before: str | None = None
+    client: redis.Redis | redis.cluster.RedisCluster, url: str, before: str | None = None, at_start: bool = False
 ) -> str | None:
     """Say so if Redis may evict this index's keys when full (and its policy is not `before`, the one last
     seen): it would drop articles and buckets without a word (with noeviction, the default, a full Redis
-    refuses writes instead: RESOURCE_EXHAUSTED). The policy, or None if Redis will not tell."""
+    refuses writes instead: RESOURCE_EXHAUSTED). The policy, or None if Redis will not tell: said once, `at_start`
+    (CONFIG is often forbidden, renamed or disabled on managed Redis: no reason to refuse the start)."""
     try:
         raw: Any = client.config_get("maxmemory-policy").get("maxmemory-policy", b"")
-    except redis.RedisError:
-        return None  # (CONFIG is often renamed or disabled on managed Redis: nothing to say then)
+    except redis.RedisError as exc:
+        if at_start and isinstance(exc, redis.ResponseError):  # (refused by the ACL, or renamed away)
+            log.warning(
+                "the Redis store at %s does not let neardup read its maxmemory-policy (CONFIG GET: %s), so this "
+                "server cannot warn if Redis may evict the index's keys when full, dropping articles without a "
+                "word: make sure Redis runs with maxmemory-policy noeviction (or give neardup's user +config|get)",
+                url,
+                exc,
+            )
+        return None
     policy = raw.decode() if isinstance(raw, bytes) else str(raw)
     if policy == before:
         return policy
@@ -1213,7 +1357,7 @@ class _Tx:
     # ---- reads -----------------------------------------------------------------------------------
 
     def count(self) -> int:
-        committed = sum(self._store.run([("SCARD", b"nd:ids:%d" % k) for k in range(ID_SHARDS)]))
+        committed = self._store.article_count()
         self._load([i for i in self._final if i not in self._fetched])
         delta = sum((self._final[i] is not None) - (self._fetched[i] is not None) for i in self._final)
         return int(committed) + delta
@@ -1525,7 +1669,7 @@ def _zadds(key: bytes, entries: list[bytes]) -> list[Command]:
     return [("ZADD", key, *(word for e in part for word in (b"0", e))) for part in _parts(entries)]
 
 
-def _parts(items: list[bytes], size: int = 1000) -> Iterator[list[bytes]]:
+def _parts(items: list[T], size: int = 1000) -> Iterator[list[T]]:
     """`items` in runs of at most `size`: a group's entries go in commands of up to 2,002 words
     (`_MAX_COMMAND_WORDS`)."""
     for start in range(0, len(items), size):

@@ -525,7 +525,7 @@ def test_an_index_of_key_layout_1_is_converted_once_at_start_and_lists_the_same(
     assert isinstance(converted, RedisStore)
     assert _listed(converted, "hand", 1_000) == (2_500, hand_written)
     assert not list(converted.client.scan_iter(match=LEGACY_GROUPS))
-    assert json.loads(converted.client.get(META))["layout"] == 2
+    assert json.loads(converted.client.get(META))["layout"] == redis_store.LAYOUT  # (and on, to the latest)
     upgraded.close()
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="service.redis_store"):
@@ -549,9 +549,10 @@ def test_an_index_of_a_newer_key_layout_is_refused(tmp_path: Path) -> None:
         RedisStore(server.url, PARAMS).close()
         store = RedisStore(server.url, PARAMS)
         meta = json.loads(store.client.get(META))
-        store.client.set(META, json.dumps({**meta, "layout": 3}))
+        newer = redis_store.LAYOUT + 1
+        store.client.set(META, json.dumps({**meta, "layout": newer}))
         store.close()
-        with pytest.raises(IncompatibleIndex, match="key layout 3, written by a newer neardup"):
+        with pytest.raises(IncompatibleIndex, match=f"key layout {newer}, written by a newer neardup"):
             RedisStore(server.url, PARAMS)
 
 
@@ -879,16 +880,23 @@ def test_every_server_on_an_emptied_index_says_once_that_its_articles_are_lost(
             with caplog.at_level(logging.ERROR, logger="service.redis_store"):
                 for engine in (first, second, first, second):  # (what health asks every --store-check-seconds)
                     engine.check_store()
-            said = [r.getMessage() for r in caplog.records if "is gone" in r.getMessage()]
-            assert len(said) == 2 and all("the articles stored before are lost" in m for m in said), said
+            said = [r.getMessage() for r in caplog.records if _said_lost(r.getMessage())]
+            # The first to look finds the index gone and records it anew; the other then finds it replaced.
+            assert len(said) == 2 and "is gone" in said[0] and "the articles stored before are lost" in said[0], said
+            assert "was replaced" in said[1] and f"It holds {left} articles now" in said[1], said
             late = synthetic_articles(1, seed=9, prefix="late")[0]
             assert second.index(DETECTOR.prepare(late), timeout=30).id == late.id  # both go on with the new index
             assert first.get(late.id).article.body == late.body
             assert first.stats().articles == second.stats().articles == left + 1
-            assert len([r for r in caplog.records if "is gone" in r.getMessage()]) == 2  # (a write checks it too)
+            assert len([r for r in caplog.records if _said_lost(r.getMessage())]) == 2  # (a write checks it too)
         finally:
             first.close()
             second.close()
+
+
+def _said_lost(message: str) -> bool:
+    """Whether a log message says the index a server opened is gone, or was replaced by another copy."""
+    return "is gone" in message or "was replaced" in message
 
 
 def test_a_server_finding_the_index_gone_in_several_threads_at_once_says_so_once(
@@ -908,7 +916,7 @@ def test_a_server_finding_the_index_gone_in_several_threads_at_once_says_so_once
         with caplog.at_level(logging.ERROR, logger="service.redis_store"), ThreadPoolExecutor(8) as pool:
             for done in [pool.submit(check) for _ in range(8)]:
                 done.result(timeout=30)
-        assert caplog.text.count("is gone") == 1, caplog.text
+        assert caplog.text.count("is gone") == 1 and "was replaced" not in caplog.text, caplog.text
         store.close()
 
 
@@ -927,7 +935,7 @@ def test_an_index_recorded_before_identities_gets_one_and_is_not_called_lost(
             stores = list(pool.map(lambda _: RedisStore(server.url, PARAMS), range(4)))  # opened at once
             for store in stores + stores:
                 store.check()
-            assert "is gone" not in caplog.text
+            assert not _said_lost(caplog.text)
             assert admin.get(redis_store.EPOCH) is not None
             with stores[0].read() as tx:
                 assert tx.count() == len(articles)
@@ -944,7 +952,7 @@ def test_servers_opening_a_new_index_at_once_take_one_identity(
             stores = list(pool.map(lambda _: RedisStore(server.url, PARAMS), range(6)))
             for store in stores + stores:
                 store.check()
-        assert "is gone" not in caplog.text
+        assert not _said_lost(caplog.text)
         for store in stores:
             store.close()
 
@@ -975,6 +983,28 @@ def test_the_acl_the_docs_give_is_enough_and_one_without_a_command_stops_a_start
             engine.close()
         with pytest.raises(ValueError, match=r"--redis-url: .* does not let neardup's user run a command it needs"):
             RedisStore(f"redis://lacking:s3cret@127.0.0.1:{server.port}/0", PARAMS)
+
+
+def test_a_user_that_may_not_read_the_eviction_policy_starts_and_is_warned_once_that_it_cannot_be_checked(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Managed Redis services often forbid CONFIG: the start goes on. Before, the eviction check silently did
+    nothing, and the docs said a user missing any command of the ACL stops the start."""
+    with redis_server(tmp_path / "redis") as server:
+        admin: Any = redis.Redis(host="127.0.0.1", port=server.port)  # (execute_command is untyped)
+        without_config = "~nd:* +@read +@write +@scripting +@connection +info +wait".split()
+        admin.execute_command("ACL", "SETUSER", "narrow", "on", ">s3cret", *without_config)
+        admin.config_set("maxmemory-policy", "allkeys-lru")  # (what it cannot see)
+        with caplog.at_level(logging.WARNING, logger="service.redis_store"):
+            engine = Engine(DETECTOR, RedisStore(f"redis://narrow:s3cret@127.0.0.1:{server.port}/0", PARAMS))
+            try:
+                ingest(engine, synthetic_articles(2, seed=3))  # it serves
+                engine.check_store()
+                engine.check_store()
+            finally:
+                engine.close()
+        said = [r.getMessage() for r in caplog.records if "maxmemory-policy" in r.getMessage()]
+        assert len(said) == 1 and "cannot warn if Redis may evict" in said[0] and "noeviction" in said[0], said
 
 
 def test_a_server_deciding_with_other_thresholds_than_the_one_before_it_is_warned_of(
