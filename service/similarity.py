@@ -7,7 +7,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from itertools import pairwise
 from operator import itemgetter
 
@@ -125,8 +125,26 @@ class Tokenised:
         and before a piece that ends a sentence: that is the story's first paragraph, where another company
         or bank saying the same thing is another article. (It ended at the first blank line: a headline put
         on top of a short item left its dateline's credit outside, and such a copy matched nothing.) A first
-        line that is a headline (see _headline_end) is opening too, however it ends and whatever follows it."""
-        end, start = _headline_end(self.body)
+        line that is a headline (see _headline_end) is opening too, however it ends and whatever follows it; so is
+        page furniture (see `furniture`) before the headline or the text, and after the headline."""
+        return self._opening[0]
+
+    @property
+    def furniture(self) -> frozenset[int]:
+        """The tokens of the page furniture leading the body, its bylines and labels ("By Jane Smith", "Jane
+        Smith, Staff Reporter", "BREAKING:"; see _furniture_end), before a headline or after it: what an outlet
+        puts over a short item it passes on, never the item's subject (a headline, also opening, may name it)."""
+        return self._opening[1]
+
+    @cached_property
+    def _opening(self) -> tuple[int, frozenset[int]]:
+        end = start = _furniture_end(self.body, 0)
+        furniture = [(0, end)]
+        if (headline := _headline_end(self.body, start)) is not None:
+            end, start = headline[0], _furniture_end(self.body, headline[1])
+            if start > headline[1]:
+                end = start
+                furniture.append((headline[1], start))
         while (found := _OPENING_END.search(self.body, start, start + OPENING_CHARS)) is not None:
             piece = self.body[start : found.start()]
             if _ends_sentence(piece):
@@ -135,7 +153,9 @@ class Tokenised:
             start = found.end()
             if _DATELINE_DASH.fullmatch(found.group()):
                 break
-        return bisect_left(self.starts, end)  # (tokens in text order: their starts ascend)
+        tokens_before = partial(bisect_left, self.starts)  # (tokens in text order: their starts ascend)
+        furniture_tokens = (range(tokens_before(a), tokens_before(b)) for a, b in furniture)
+        return tokens_before(end), frozenset(i for r in furniture_tokens for i in r)
 
     @cached_property
     def names(self) -> frozenset[str]:
@@ -227,24 +247,43 @@ def _ends_sentence(piece: str) -> bool:
     return last is not None and not _abbreviation(last.group(1).casefold())
 
 
-def _headline_end(body: str) -> tuple[int, int]:
-    """Where a headline on the body's first line ends, and where the text after its line breaks starts; (0, 0)
-    if the first line is no headline. A headline is a short line in title case (each word with a capital but a
-    few short ones: "Is Your Mortgage About To Get Cheaper?"), ending with no full stop, before a line that
-    opens with no lower-case letter. Scrapers put the page's headline above the text with a single line break,
-    which the opening ignores (wire copy is hard-wrapped: "Harbourton Savings and Loan Association\nsaid it
-    ..." is one sentence, and its next line opens in lower case), and a headline ending in "?" or "!" read as a
-    sentence, the story's first paragraph: either way another headline on a copy of a short item was another
-    subject, and it matched nothing."""
-    line = _HEADLINE_LINE.match(body)
+def _headline_end(body: str, start: int) -> tuple[int, int] | None:
+    """Where a headline on the body's first line (from `start`, after any page furniture) ends, and where the
+    text after its line breaks starts; None if the first line is no headline. A headline is a short line in
+    title case (each word with a capital but a few short ones: "Is Your Mortgage About To Get Cheaper?"),
+    ending with no full stop, before a line that opens with no lower-case letter, or a byline (a single line
+    break before a short line is wire copy's hard wrapping, but not before "By Jane Smith\n"). Scrapers put the
+    page's headline above the text with a single line break, which the opening ignores (wire copy is
+    hard-wrapped: "Harbourton Savings and Loan Association\nsaid it ..." is one sentence, and its next line
+    opens in lower case), and a headline ending in "?" or "!" read as a sentence, the story's first paragraph:
+    either way another headline on a copy of a short item was another subject, and it matched nothing."""
+    line = _HEADLINE_LINE.match(body, start)
     if line is None or not _title_case(line.group(1)):
-        return 0, 0
+        return None
     following = body[line.end() : line.end() + 1]
     if not following or following.islower():
-        return 0, 0
-    if line.group(0).count("\n") == 1 and _hard_wrapped(body, line.end()):
-        return 0, 0  # (a name wrapped across lines: "Texas Commerce Bancshares Inc's Texas\nCommerce Bank said")
+        return None
+    next_line_furniture = _furniture_end(body, line.end()) > line.end()  # (a byline under it: "By Jane Smith\n")
+    if line.group(0).count("\n") == 1 and _hard_wrapped(body, line.end()) and not next_line_furniture:
+        return None  # (a name wrapped across lines: "Texas Commerce Bancshares Inc's Texas\nCommerce Bank said")
     return line.end(1), line.end()
+
+
+def _furniture_end(body: str, start: int) -> int:
+    """Where the page furniture at `start` ends: bylines ("By Jane Smith", "By TOM REED and SARAH KIM", "Jane
+    Smith, Staff Reporter", "From Reuters"), and labels ("BREAKING:", "Breaking news", "UPDATED:",
+    "EXCLUSIVE -"), one after another, each ended by a line break, a colon, a bar or a spaced dash, or by a
+    space before a capital (then a byline's name has two words: "By Jane Smith Harwell said" names Harwell).
+    Outlets put their own over a short item they pass on: read as its opening words, another byline was
+    another subject, and the copy matched nothing. Not before a line opening in lower case: there the words
+    are a hard-wrapped sentence ("By Tuesday Harwell Instruments\nsaid ..."). At most FURNITURE_PIECES: a page
+    has a few, and a text of labels alone ("BREAKING: " a hundred thousand times) is read no further."""
+    for _ in range(FURNITURE_PIECES):
+        found = _FURNITURE.match(body, start)
+        if found is None or body[found.end() : found.end() + 1].islower():
+            break
+        start = found.end()
+    return start
 
 
 def _hard_wrapped(body: str, start: int) -> bool:
@@ -303,6 +342,38 @@ _TITLE_CASE_SMALL_WORDS = frozenset(
     "a an and as at but by for from in into nor of on or over the to up via vs with".split()
 )
 _DATELINE_DASH = re.compile(r"\s[-\u2013\u2014]+\s")
+
+# Page furniture (see _furniture_end). A name is capitalised words (a particle may join them: "Anna van der
+# Berg"), not a day or month ("By Friday: ..."); a role ends in a reporter's job.
+FURNITURE_PIECES = 4
+_SPACE = r"[^\S\n]+"
+_CAPITAL = "A-Z\u00c0-\u00d6\u00d8-\u00de"
+_CALENDAR = (
+    r"(?!(?i:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|satur|sun)(?:day)?|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|"
+    r"apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|today|"
+    r"tomorrow|yesterday|tonight)\b)"
+)
+_NAME_WORD = rf"[{_CAPITAL}][\w'\u2019.-]*"
+_PARTICLE = rf"(?:(?:de|van|von|der|den|da|di|del|la|le|bin|al|ter){_SPACE})?"
+_PERSON = rf"{_NAME_WORD}(?:{_SPACE}{_PARTICLE}{_NAME_WORD}){{0,3}}"
+_TWO_NAMES = rf"{_NAME_WORD}{_SPACE}(?:[{_CAPITAL}]\.{_SPACE})?{_NAME_WORD}"  # "Jane Smith", "John Q. Public"
+_PEOPLE = rf"{_PERSON}(?:(?:,|{_SPACE}(?i:and|&)){_SPACE}{_PERSON}){{0,3}}"
+_ROLE = (
+    rf"(?:\S+{_SPACE}){{0,3}}(?i:reporter|correspondent|editor|writer|journalist|columnist|contributor|"
+    r"photographer|producer|staff)s?\b"
+)
+_LABEL = rf"(?i:breaking(?:{_SPACE}news)?|updated?|exclusive|developing(?:{_SPACE}story)?|just{_SPACE}in|urgent)"
+_STRONG_END = r"[^\S\n]*(?:\n|[:|]|[-\u2013\u2014]+(?=\s))\s*"
+_SPACE_END = rf"{_SPACE}(?=[{_CAPITAL}\"'\u201c\u2018])"
+_FURNITURE = re.compile(
+    rf"(?:(?i:by){_SPACE}{_CALENDAR}{_PEOPLE}(?:,{_SPACE}{_ROLE})?"
+    rf"|{_PERSON},{_SPACE}{_ROLE}"
+    rf"|(?i:from){_SPACE}(?:(?i:the){_SPACE})?(?:{_PEOPLE}|(?i:staff|wire|news|agency)(?:{_SPACE}\S+){{0,2}}))"
+    rf"{_STRONG_END}"
+    rf"|(?:(?i:by){_SPACE}{_CALENDAR}{_TWO_NAMES}(?:{_SPACE}(?i:and|&){_SPACE}{_TWO_NAMES})?"
+    rf"|{_PERSON},{_SPACE}{_ROLE}){_SPACE_END}"
+    rf"|{_LABEL}(?:{_STRONG_END}|{_SPACE_END})"
+)
 
 
 def _sequence(words: list[str], shingle_size: int) -> U32Array:

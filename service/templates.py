@@ -360,10 +360,22 @@ def _openings_differ_only(
 ) -> bool:
     """Do the opening slot's differing words stand, on both sides, in the text's opening (see
     Tokenised.opening_tokens): in a headline, byline or dateline credit ("(AP) - " against "(Reuters) - "),
-    not in the first sentence, where another company or bank saying the same thing is another article?"""
-    inside_a = all(i < ta.opening_tokens for i in ia if ta.words[i] in change[0])
-    inside_b = all(i < tb.opening_tokens for i in ib if tb.words[i] in change[1])
+    not in the first sentence, where another company or bank saying the same thing is another article? Or, on
+    one side, all in its page furniture (a byline or a label, `Tokenised.furniture`), which names no subject: a
+    masthead or a label the template check cannot read as such on the other side ("Mountain Post: " against
+    "By Jane Smith: ") is then no other subject either."""
+    differing_a = [i for i in ia if ta.words[i] in change[0]]
+    differing_b = [i for i in ib if tb.words[i] in change[1]]
+    if _all_furniture(ta, differing_a) or _all_furniture(tb, differing_b):
+        return True
+    inside_a = all(i < ta.opening_tokens for i in differing_a)
+    inside_b = all(i < tb.opening_tokens for i in differing_b)
     return inside_a and inside_b
+
+
+def _all_furniture(text: Tokenised, places: list[int]) -> bool:
+    furniture = text.furniture
+    return bool(places) and all(i in furniture for i in places)
 
 
 def _is_figure(word: str) -> bool:

@@ -818,3 +818,69 @@ def test_another_company_named_across_a_hard_wrapped_first_line_is_still_another
     a = Article("a", "Harwell Instruments Health Monitoring\n" + rest, published=T0)
     b = Article("b", "Obsidian Freight Cold Chain Logistics\n" + rest, published=T0)
     assert judge(detector, b, a) == []
+
+
+# A short breaking-news item, as outlets pass it on, each under its own byline, credit or label.
+_BLAZE = (
+    "Firefighters in Kellick Bay spent the night tackling a blaze at a disused grain store on the harbour road. "
+    "Nobody was hurt, the fire service said, but the road will stay closed while engineers check the walls."
+)
+
+
+@pytest.mark.parametrize("joint", ["\n", ": ", " "])  # (a spaced dash ended the opening already)
+@pytest.mark.parametrize(
+    ("stored_lead", "copy_lead"),
+    [
+        ("Breaking news", "By Jane Smith"),
+        ("By John Brown", "By Jane Smith"),
+        ("BREAKING", "By TOM REED and SARAH KIM"),
+        ("Jane Smith, Staff Reporter", "Mountain Post"),  # a masthead against a credit
+        ("UPDATED", "Tom Reed, Our Harbour Correspondent"),
+        ("EXCLUSIVE", "From Reuters"),
+    ],
+)
+def test_a_short_item_under_another_byline_credit_or_label_is_the_same_article(
+    detector: Detector, joint: str, stored_lead: str, copy_lead: str
+) -> None:
+    # The lead-in was read as the item's opening words, and a different name there as another subject: the
+    # copy matched nothing (the line-break forms matched only where both lines happened to read as headlines).
+    stored = Article("a", stored_lead + joint + _BLAZE, published=T0)
+    copy = Article("b", copy_lead + joint + _BLAZE, published=T0 + timedelta(hours=3))
+    assert [m.id for m in judge(detector, copy, stored)] == ["a"]
+
+
+@pytest.mark.parametrize("copy_lead", ["By John Brown\n", "BREAKING: By John Brown\n", "By John Brown, Editor\n"])
+def test_another_headline_and_byline_over_a_short_item_is_the_same_article(detector: Detector, copy_lead: str) -> None:
+    # A byline on the line under a scraped headline made the headline read as a hard-wrapped sentence's first line.
+    stored = Article("a", "Fire At Harbour Grain Store\nBy Jane Smith\n" + _BLAZE, published=T0)
+    copy = Article("b", "Blaze Shuts Harbour Road\n" + copy_lead + _BLAZE, published=T0 + timedelta(hours=3))
+    assert [m.id for m in judge(detector, copy, stored)] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("lead_a", "lead_b"),
+    [
+        ("By Jane Smith: ", "By Jane Smith: "),
+        ("By Jane Smith\n", "BREAKING: "),
+        ("By Jane Smith ", "By Jane Smith "),  # the byline's name ends before the company's
+        ("Jane Smith, Staff Reporter\n", "UPDATED - "),
+        ("By Friday: ", "By Friday: "),  # no byline: a day
+    ],
+)
+def test_another_company_after_a_byline_or_label_is_still_another_article(
+    detector: Detector, lead_a: str, lead_b: str
+) -> None:
+    # Page furniture is skipped; the company named after it is still the notice's subject.
+    a = Article("a", lead_a + _payout("Harwell Instruments Inc"), published=T0)
+    b = Article("b", lead_b + _payout("Obsidian Freight Corp"), published=T0)
+    assert judge(detector, b, a) == []
+    one_word = Article("c", lead_b + _payout("Obsidian"), published=T0)
+    assert judge(detector, one_word, Article("d", lead_a + _payout("Harwell"), published=T0)) == []
+
+
+def test_a_company_named_as_a_label_is_still_another_article(detector: Detector) -> None:
+    # "Harwell Instruments: " reads like a masthead, but only page furniture on one side sets the other aside.
+    rest = "the board declared a regular quarterly dividend of 12 cents a share, payable April 15 to holders."
+    a = Article("a", "Harwell Instruments: " + rest, published=T0)
+    b = Article("b", "Obsidian Freight: " + rest, published=T0)
+    assert judge(detector, b, a) == []
