@@ -389,9 +389,8 @@ class NeardupClient:
         """Iterate the outcomes, or nothing is sent: yields one outcome per article, in order, each once durable.
 
         Nothing is sent before the first outcome is asked for (a generator): `nd.index_stream(articles)` alone
-        stores nothing, and a RuntimeWarning says so once the generator is garbage-collected unstarted (unless
-        it was closed: `close()` says not to send); to index and keep no outcome,
-        `for _ in nd.index_stream(articles): pass`. The settings are checked at
+        stores nothing, and a RuntimeWarning says so once the generator is garbage-collected unstarted; to
+        index and keep no outcome, `for _ in nd.index_stream(articles): pass`. The settings are checked at
         once (a ValueError for a `timeout` no call could work with, or a `batch` below 1; a TypeError for a
         `batch` that is not a whole number).
         `articles` is read as the stream goes, never more than STREAM_WINDOW (2048) sent articles ahead of
@@ -422,17 +421,17 @@ class NeardupClient:
         Article is a TypeError."""
         _require_timeout(timeout)
         batching = _Batching(_whole_batch(batch), more_ready)
-        started_or_closed = threading.Event()
+        started = threading.Event()
 
         def send(sendable: Iterable[Article]) -> Iterator[Verdict | ArticleFailure]:
             return self._stream(sendable, evidence, timeout, batching, retry, on_retry)
 
         def outcomes() -> Generator[Verdict | ArticleFailure]:
-            started_or_closed.set()
+            started.set()
             yield from in_order((self._unsendable(a) or a for a in articles), Article, send)
 
-        stream = _Outcomes(outcomes(), started_or_closed)
-        _warn_if_dropped_unstarted(stream, started_or_closed)
+        stream = outcomes()
+        _warn_if_dropped_unstarted(stream, started)
         return stream
 
     def _stream(
@@ -658,47 +657,18 @@ class NeardupClient:
             earlier_unsure = earlier_unsure or error.code in OUTCOME_UNKNOWN
 
 
-class _Outcomes(Generator[Verdict | ArticleFailure, None, None]):
-    """index_stream's generator of outcomes, whose `close()` (and `throw()`) also sets `started_or_closed`: closed
-    before its first outcome, a stream was not sent by choice, so it does not warn when collected
-    (`_warn_if_dropped_unstarted`). A generator's own close cannot be hooked: closing a generator before it starts
-    runs none of its code."""
-
-    def __init__(self, outcomes: Generator[Verdict | ArticleFailure], started_or_closed: threading.Event) -> None:
-        self._outcomes = outcomes
-        self._started_or_closed = started_or_closed
-
-    def send(self, value: None) -> Verdict | ArticleFailure:
-        return self._outcomes.send(value)
-
-    def throw(
-        self, typ: type[BaseException] | BaseException, val: object = None, tb: TracebackType | None = None, /
-    ) -> Verdict | ArticleFailure:
-        self._started_or_closed.set()  # (thrown into, a stream was not forgotten)
-        if isinstance(typ, BaseException):
-            return self._outcomes.throw(typ, None, tb)
-        return self._outcomes.throw(typ, val, tb)
-
-    def close(self) -> None:
-        self._started_or_closed.set()
-        self._outcomes.close()
-
-
-def _warn_if_dropped_unstarted(stream: Generator[Any], started_or_closed: threading.Event) -> None:
-    """Have `stream`, once garbage-collected, warn if `started_or_closed` was never set. The warning points at the
-    line that called the caller (index_stream's caller)."""
+def _warn_if_dropped_unstarted(stream: Generator[Any], started: threading.Event) -> None:
+    """Have `stream`, once garbage-collected, warn if `started` was never set. The warning points at the line
+    that called the caller (index_stream's caller)."""
     caller = sys._getframe(2)
-    finalizer = weakref.finalize(
-        stream, _warn_if_never_started, started_or_closed, caller.f_code.co_filename, caller.f_lineno
-    )
+    finalizer = weakref.finalize(stream, _warn_if_never_started, started, caller.f_code.co_filename, caller.f_lineno)
     finalizer.atexit = False  # (a stream still held at exit: no warning printed during shutdown)
 
 
-def _warn_if_never_started(started_or_closed: threading.Event, filename: str, lineno: int) -> None:
-    """An index stream garbage-collected before its first outcome was asked for, and not closed, sent nothing
-    though its caller may think it did: say so, as Python says of a coroutine never awaited (a RuntimeWarning,
-    shown by default), at the line that made it."""
-    if not started_or_closed.is_set():
+def _warn_if_never_started(started: threading.Event, filename: str, lineno: int) -> None:
+    """An index stream garbage-collected before its first outcome was asked for sent nothing: say so, as Python
+    says of a coroutine never awaited (a RuntimeWarning, shown by default), at the line that made it."""
+    if not started.is_set():
         message = (
             "index_stream(...) was never iterated, so none of its articles was sent or stored: iterate its "
             "outcomes (for outcome in nd.index_stream(...): ...)"
