@@ -239,7 +239,7 @@ class Detector:
             found_passages: tuple[Passage, ...] = ()
             if ta is not None and other is not None and self._titled_apart(query.article, ta, other):
                 continue  # (a re-send too: such notices are identical whoever they are of)
-            if ta is not None and other is not None:
+            if ta is not None and other is not None and (evidence or not (resent and _long(q))):
                 # A re-send (near-identical shingle sets, boilerplate and all) needs no relabelling. Any other
                 # overlap is an estimate until the stored text is labelled too: its boilerplate, counted from
                 # samples, can be over by more than its unshared content (it made an excerpt of half a release
@@ -423,6 +423,14 @@ def operator_passages(path: str) -> list[str]:
         return read_passages(Path(path))
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"--boilerplate-file {path}: cannot read it ({exc})") from exc
+
+
+def _long(q: Labelled) -> bool:
+    """Is the query so long that a re-send of it is long too, so that its stored text need not be read without
+    evidence? A re-send is held only to the opening-name rule of short items (templates.resent_apart), and its
+    shingle set is within a tenth of the query's: twice a short item's length leaves a wide margin (the query's
+    tokens outnumber its distinct shingles, and so do the stored text's)."""
+    return int(q.shingles.size) >= 2 * SHORT_ITEM_TOKENS
 
 
 def _articles(bodies: Others | None, ids: list[str]) -> Mapping[str, Article]:
