@@ -407,6 +407,66 @@ def test_a_number_word_written_in_digits_or_corrected_the_same_day_is_the_same_a
     assert [m.id for m in judge(detector, corrected, stored)] == ["a"]
 
 
+@pytest.mark.parametrize(
+    ("words", "digits"),
+    [
+        ("Twenty-five", "25"),
+        ("Ninety-nine", "99"),
+        ("Thirty-one", "31"),
+        ("Two hundred", "200"),
+        ("Four hundred", "400"),
+        ("Two hundred and fifty", "250"),
+        ("Three thousand", "3,000"),
+        ("Three thousand", "3000"),
+        ("Three thousand", "3k"),
+        ("Ten thousand", "10,000"),
+        ("A thousand", "1,000"),
+        ("Twenty-five million", "25m"),
+        ("Two million", "2 million"),
+    ],
+)
+def test_a_number_in_several_words_written_in_digits_days_later_is_the_same_article(
+    detector: Detector, words: str, digits: str
+) -> None:
+    # Paired a word at a time, "twenty" and "five" against "25" was a changed figure, unlike "seven" against "7",
+    # and a short item so restyled by a site republishing it days later was another article.
+    stored = Article("a", _port(words, "four"), published=T0)
+    restyled = Article("b", _port(digits, "four"), published=T0 + timedelta(days=5))
+    assert [m.id for m in judge(detector, restyled, stored)] == ["a"]
+    assert [m.id for m in judge(detector, stored, restyled)] == ["b"]
+
+
+def test_two_numbers_in_several_words_written_in_digits_hours_later_are_the_same_article(detector: Detector) -> None:
+    stored = Article("a", _port("Twenty-five", "thirty-one"), published=T0)
+    restyled = Article("b", _port("25", "31"), published=T0 + timedelta(hours=3))
+    assert [m.id for m in judge(detector, restyled, stored)] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("first", "other"),
+    [
+        ("Twenty-five", "26"),
+        ("Twenty-five", "Twenty-six"),
+        ("Twenty-five", "Thirty-five"),
+        ("Two hundred", "300"),
+        ("Two hundred and fifty", "Two hundred and sixty"),
+        ("Three thousand", "3,500"),
+        ("Three thousand", "Three thousand five hundred"),
+        ("Ten thousand", "100,000"),
+        ("Two million", "Two billion"),
+        ("Two million", "2 billion"),
+        ("Two million", "2bn"),
+    ],
+)
+def test_a_number_in_several_words_changed_days_later_is_still_another_article(
+    detector: Detector, first: str, other: str
+) -> None:
+    stored = Article("a", _port(first, "four"), published=T0)
+    later = Article("b", _port(other, "four"), published=T0 + timedelta(days=5))
+    assert judge(detector, later, stored) == []
+    assert judge(detector, stored, later) == []
+
+
 def _listing(rest: str) -> str:
     return f"The American Stock Exchange said on Tuesday that it has started trading the common stock of {rest}."
 
