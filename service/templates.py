@@ -518,11 +518,30 @@ _SMALL_NUMBERS = (
 ).split()
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 _SCALE_WORDS = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+# German and French numbers from two to ninety written as one word, as tokens spell them ("dreissig"), and French
+# tens and units hyphenated ("trente-quatre", read as "twenty-five" is): "sechs" for "6" in a German copy days later
+# was a changed figure. Left out: words that are English words or abbreviations too ("elf", "sept", "seize",
+# "cent"), "un", "une", "ein" and "eine" (also "a"), and German numbers written in one word with their units
+# ("fünfundzwanzig") or hundreds, and French forms built on twenty ("soixante-dix", "quatre-vingts").
+_GERMAN_NUMBERS = {
+    **dict(zip("zwei drei vier fünf sechs sieben acht neun zehn".split(), range(2, 11), strict=True)),
+    "zwölf": 12,
+    **dict(
+        zip("zwanzig dreissig vierzig fünfzig sechzig siebzig achtzig neunzig".split(), range(20, 100, 10), strict=True)
+    ),
+}
+_FRENCH_NUMBERS = {
+    **dict(zip("deux trois quatre cinq".split(), range(2, 6), strict=True)),
+    **dict(zip("huit neuf dix onze douze treize quatorze quinze".split(), range(8, 16), strict=True)),
+    **dict(zip("vingt trente quarante cinquante soixante".split(), range(20, 70, 10), strict=True)),
+}
 # (Ordinals are left out: "first" and "second" are mostly not figures.)
 _NUMBER_WORDS = {
     **{w: n for n, w in enumerate(_SMALL_NUMBERS)},
     **{w: 20 + 10 * n for n, w in enumerate(_TENS)},
     **_SCALE_WORDS,
+    **_GERMAN_NUMBERS,
+    **_FRENCH_NUMBERS,
 }
 
 

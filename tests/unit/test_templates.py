@@ -467,6 +467,52 @@ def test_a_number_in_several_words_changed_days_later_is_still_another_article(
     assert judge(detector, stored, later) == []
 
 
+_GERMAN_BRIEF = (
+    "Ein Brand in einer Lagerhalle im Gewerbegebiet von Nordenau hat in der Nacht zum Dienstag einen Schaden von "
+    "rund {n} Millionen Euro verursacht. Die Feuerwehr war mit mehr als {m} Fahrzeugen im Einsatz, verletzt wurde "
+    "niemand. Die Polizei ermittelt zur Ursache des Feuers."
+)
+_FRENCH_BRIEF = (
+    "Un cycliste de {n} ans a été grièvement blessé mardi soir au rond-point nord de Valmeyre, percuté par une "
+    "camionnette. Les pompiers l'ont transporté à l'hôpital de la ville. La gendarmerie a ouvert une enquête "
+    "pour établir les circonstances de l'accident."
+)
+
+
+@pytest.mark.parametrize(
+    ("template", "words", "digits"),
+    [
+        (_GERMAN_BRIEF, {"n": "zwei", "m": "sechs"}, {"n": "2", "m": "6"}),
+        (_GERMAN_BRIEF, {"n": "zwei", "m": "zwölf"}, {"n": "zwei", "m": "12"}),
+        (_FRENCH_BRIEF, {"n": "trente-quatre"}, {"n": "34"}),
+        (_FRENCH_BRIEF, {"n": "quinze"}, {"n": "15"}),
+    ],
+)
+def test_a_german_or_french_number_word_written_in_digits_days_later_is_the_same_article(
+    detector: Detector, template: str, words: dict[str, str], digits: dict[str, str]
+) -> None:
+    stored = Article("a", template.format(**words), published=T0)
+    restyled = Article("b", template.format(**digits), published=T0 + timedelta(days=5))
+    assert [m.id for m in judge(detector, restyled, stored)] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("template", "first", "other"),
+    [
+        (_GERMAN_BRIEF, {"n": "zwei", "m": "sechs"}, {"n": "zwei", "m": "7"}),
+        (_GERMAN_BRIEF, {"n": "zwei", "m": "sechs"}, {"n": "zwei", "m": "sieben"}),
+        (_FRENCH_BRIEF, {"n": "trente-quatre"}, {"n": "43"}),
+        (_FRENCH_BRIEF, {"n": "trente-quatre"}, {"n": "trente-cinq"}),
+    ],
+)
+def test_a_german_or_french_number_changed_days_later_is_still_another_article(
+    detector: Detector, template: str, first: dict[str, str], other: dict[str, str]
+) -> None:
+    stored = Article("a", template.format(**first), published=T0)
+    later = Article("b", template.format(**other), published=T0 + timedelta(days=5))
+    assert judge(detector, later, stored) == []
+
+
 def _listing(rest: str) -> str:
     return f"The American Stock Exchange said on Tuesday that it has started trading the common stock of {rest}."
 
