@@ -175,7 +175,7 @@ def _changed_facts(
     # (A figure against a figure written the same way: "1st half" against "Six mths" is one report's period
     # restyled, and a template fills its slots in one style.)
     figure = any(map(_in_digits, only_a)) and any(map(_in_digits, only_b))
-    figure |= any(w in _NUMBER_WORDS for w in only_a) and any(w in _NUMBER_WORDS for w in only_b)
+    figure |= any(map(_is_number_word, only_a)) and any(map(_is_number_word, only_b))
     dates_a, dates_b = _date_words(ta, ia), _date_words(tb, ib)
     figure |= _changes_date(only_a, dates_a, only_b, dates_b) or _changes_date(only_b, dates_b, only_a, dates_a)
     named_a, named_b = _named(ta, ia) - dates_a, _named(tb, ib) - dates_b
@@ -277,14 +277,21 @@ _DATE_LINKS = frozenset("on the of at in by during from until to".split())  # wo
 def _slot_words(t: Tokenised, slot: range) -> list[str]:
     """The slot's words, a number grouped by thousands separators as one word of its digits ("1,500" is the tokens
     "1" "500": paired a word at a time with "1500", it was a changed figure, and a copy whose CMS drops the
-    separators was another article days later, or even hours later with two such figures). The whole number,
-    even where the slot holds only some of its groups ("500" with "1," aligned before it)."""
+    separators was another article days later, or even hours later with two such figures), and a number written in
+    several words as one word of them, spaced ("twenty five", "two hundred and fifty": paired a word at a time with
+    "25" or "250", it was a changed figure too). The whole number, even where the slot holds only some of its
+    groups or words ("500" with "1," aligned before it, "five" with "twenty-")."""
     words: list[str] = []
     seen: set[int] = set()
     for i in slot:
         first, last = _digit_groups(t, i)
         if first == last:
-            words.append(t.words[i])
+            first, last = _number_in_words(t, i)
+            if first == last:
+                words.append(t.words[i])
+            elif first not in seen:
+                seen.add(first)
+                words.append(" ".join(t.words[first : last + 1]))
         elif first not in seen:
             seen.add(first)
             words.append("".join(t.words[first : last + 1]))
@@ -321,31 +328,142 @@ _LAST_GROUP = re.compile(r"\d{3}[^\W\d]*")  # (a unit may follow the last group:
 _THOUSANDS_SEPARATORS = frozenset(",\u00a0\u202f\u2009")
 
 
+def _number_in_words(t: Tokenised, i: int) -> tuple[int, int]:
+    """The first and last token of the number written in two or more words that token i is part of ("twenty-five",
+    "two hundred and fifty", "a thousand", "three million"): (i, i) if none. Number words side by side that make
+    no one number ("five six", "between five and six") are numbers of one word each."""
+    words = t.words
+    if not _in_number_in_words(words[i]):
+        return i, i
+    first = last = i
+    while first > 0 and _in_number_in_words(words[first - 1]) and _joined(t, first - 1):
+        first -= 1
+    while last + 1 < len(words) and _in_number_in_words(words[last + 1]) and _joined(t, last):
+        last += 1
+    start = first
+    while start <= last:
+        end = start + _number_length(words, start, last + 1)
+        if start <= i < end:
+            return (start, end - 1) if end - start > 1 else (i, i)
+        start = end
+    return i, i
+
+
+def _in_number_in_words(word: str) -> bool:
+    return word in _NUMBER_WORDS or word in ("a", "and")
+
+
+def _joined(t: Tokenised, i: int) -> bool:
+    """Is token i followed by the next one with only spaces or a hyphen between ("twenty-five", "two\nhundred"; not
+    a blank line)?"""
+    between = t.body[t.ends[i] : t.starts[i + 1]]
+    return between.strip() in ("", "-", "\u2010", "\u2011") and between.count("\n") < 2
+
+
+def _number_length(words: list[str], start: int, end: int) -> int:
+    """How many of words[start:end] make one number, read as English writes numbers: units after tens ("twenty
+    five"), "hundred" after a number under a hundred, a scale word after a number and smaller than the scale
+    before it ("three million four hundred thousand"), "and" between a hundred or a scale and the tens or units
+    ("two hundred and fifty"), "a" before a hundred or a scale ("a thousand"); 1 where no longer number starts."""
+    last, group, ceiling = "", 0, 10**12
+    n = start
+    while n < end:
+        word = words[n]
+        following = words[n + 1] if n + 1 < end else ""
+        value = _NUMBER_WORDS.get(word, 0)
+        if word == "a":
+            ok = not last and following in _SCALE_WORDS
+            value = 1
+        elif word == "and":
+            ok = last in ("hundred", "scale") and 0 < _NUMBER_WORDS.get(following, 0) < 100
+        elif word == "hundred":
+            ok = last in ("a", "unit", "teen", "tens") and group < 100
+        elif word in _SCALE_WORDS:
+            ok = last in ("a", "unit", "teen", "tens", "hundred") and value < ceiling
+        elif 1 <= value <= 9:
+            ok = last in ("", "tens", "hundred", "scale", "and")
+        elif 10 <= value <= 90:
+            ok = last in ("", "hundred", "scale", "and")
+        else:
+            ok = False  # ("zero")
+        if not ok:
+            break
+        if word in _SCALE_WORDS and word != "hundred":
+            group, ceiling = 0, value
+        else:
+            group = group * 100 if word == "hundred" else group + value
+        last = _number_kind(word, value)
+        n += 1
+    return max(n - start, 1)
+
+
+def _number_kind(word: str, value: int) -> str:
+    if word in ("a", "and", "hundred"):
+        return word
+    if word in _SCALE_WORDS:
+        return "scale"
+    return "unit" if value < 10 else "teen" if value < 20 else "tens"
+
+
+def _words_value(words: list[str]) -> int:
+    """The value of a number written in words that _number_length reads as one ("a" is one, "and" nothing)."""
+    total = group = 0
+    for word in words:
+        if word == "hundred":
+            group *= 100
+        elif word in _SCALE_WORDS:
+            total, group = total + group * _SCALE_WORDS[word], 0
+        else:
+            group += 1 if word == "a" else _NUMBER_WORDS.get(word, 0)
+    return total + group
+
+
 def _without_restyling(only_a: list[str], only_b: list[str]) -> tuple[list[str], list[str]]:
     """The words each side lacks, less the figures that are one figure in two house styles ("412m" for
     "412"): counted as a changed fact, a copy so restyled and published days
     later was another article. (Names respelt by one letter were tried too: on the Reuters corpus that
     matched dividend notices of two companies, "Qtly" against "Qtrly", and was dropped.)"""
     kept_a, kept_b = list(only_a), list(only_b)
+    scales_a, scales_b = set(only_a) & _SCALE_WORDS.keys(), set(only_b) & _SCALE_WORDS.keys()
     for a in only_a:
-        same = next((b for b in kept_b if _same_figure(a, b)), None)
+        same = next((b for b in kept_b if _same_figure(a, scales_a, b, scales_b)), None)
         if same is not None:
             kept_a.remove(a)
             kept_b.remove(same)
     return kept_a, kept_b
 
 
-def _same_figure(a: str, b: str) -> bool:
-    return _is_figure(a) and _is_figure(b) and not _figure_keys(a).isdisjoint(_figure_keys(b))
+def _same_figure(a: str, scales_a: set[str], b: str, scales_b: set[str]) -> bool:
+    """Are two words one figure restyled? `scales_a` and `scales_b`: the scale words each side's slot has alone."""
+    if not (_is_figure(a) and _is_figure(b)):
+        return False
+    keys_a = _figure_keys(a) | _before_scale(a, b, scales_b)
+    return not keys_a.isdisjoint(_figure_keys(b) | _before_scale(b, a, scales_a))
+
+
+def _before_scale(word: str, other: str, other_scales: set[str]) -> set[str]:
+    """A number in several words ending in a scale word, against a figure with no scale: the number before the
+    scale ("two million" against "2", its "million" aligned, or left alone in the slot: a house style, as "412
+    million" for "412m"). Not against another scale: "two million" is not "2 billion", nor "2bn"."""
+    words = word.split()
+    if len(words) < 2 or " " in other or _SCALED.fullmatch(other) or other in _SCALE_WORDS:
+        return set()
+    scales = []
+    while words[-1] in _SCALE_WORDS and words[-1] != "hundred":
+        scales.append(words.pop())
+    return {str(_words_value(words))} if scales and other_scales <= set(scales) else set()
 
 
 def _figure_keys(word: str) -> set[str]:
     """A figure's digits, its units and currency dropped (a word holds no "." or ",": they separate words, and
     _slot_words joins a number's thousands); with a scale letter, also its value written out ("85k" is "85"
-    and "85000", as "412m" is "412 million"); a number word's value ("seven" is "7" restyled)."""
+    and "85000", as "412m" is "412 million"); a number word's value ("seven" is "7" restyled), and a number in
+    several words its value ("twenty five" is "25", "three thousand" is "3000")."""
     value = _NUMBER_WORDS.get(word)
     if value is not None:
         return {str(value)}
+    if " " in word:  # (see _slot_words: no token holds a space)
+        return {str(_words_value(word.split()))}
     digits = "".join(c for c in word if c.isdigit())
     scaled = _SCALED.fullmatch(word)
     return {digits, digits + _SCALE_ZEROS[scaled.group(1)]} if scaled else {digits}
@@ -364,8 +482,10 @@ def _openings_differ_only(
     one side, all in its page furniture (a byline or a label, `Tokenised.furniture`), which names no subject: a
     masthead or a label the template check cannot read as such on the other side ("Mountain Post: " against
     "By Jane Smith: ") is then no other subject either."""
-    differing_a = [i for i in ia if ta.words[i] in change[0]]
-    differing_b = [i for i in ib if tb.words[i] in change[1]]
+    changed_a = {part for word in change[0] for part in word.split()}  # (a number in words is one, "twenty five")
+    changed_b = {part for word in change[1] for part in word.split()}
+    differing_a = [i for i in ia if ta.words[i] in changed_a]
+    differing_b = [i for i in ib if tb.words[i] in changed_b]
     if _all_furniture(ta, differing_a) or _all_furniture(tb, differing_b):
         return True
     inside_a = all(i < ta.opening_tokens for i in differing_a)
@@ -380,7 +500,12 @@ def _all_furniture(text: Tokenised, places: list[int]) -> bool:
 
 def _is_figure(word: str) -> bool:
     """Digits, or a number written as a word: "seven" against "six" ships in port is another week's report."""
-    return word in _NUMBER_WORDS or _in_digits(word)
+    return _is_number_word(word) or _in_digits(word)
+
+
+def _is_number_word(word: str) -> bool:
+    """A number written as a word, or in several (_slot_words writes "twenty-five" as one word, "twenty five")."""
+    return word in _NUMBER_WORDS or " " in word
 
 
 def _in_digits(word: str) -> bool:
@@ -396,7 +521,7 @@ def _touches_figure(own: list[str], other: list[str]) -> bool:
     figure changed)."""
     if any(map(_in_digits, own)):
         return True
-    return any(w in _NUMBER_WORDS and w not in _SCALE_WORDS for w in own) and any(map(_is_figure, other))
+    return any(_is_number_word(w) and w not in _SCALE_WORDS for w in own) and any(map(_is_figure, other))
 
 
 _SMALL_NUMBERS = (
@@ -405,11 +530,30 @@ _SMALL_NUMBERS = (
 ).split()
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 _SCALE_WORDS = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+# German and French numbers from two to ninety written as one word, as tokens spell them ("dreissig"), and French
+# tens and units hyphenated ("trente-quatre", read as "twenty-five" is): "sechs" for "6" in a German copy days later
+# was a changed figure. Left out: words that are English words or abbreviations too ("elf", "sept", "seize",
+# "cent"), "un", "une", "ein" and "eine" (also "a"), and German numbers written in one word with their units
+# ("fünfundzwanzig") or hundreds, and French forms built on twenty ("soixante-dix", "quatre-vingts").
+_GERMAN_NUMBERS = {
+    **dict(zip("zwei drei vier fünf sechs sieben acht neun zehn".split(), range(2, 11), strict=True)),
+    "zwölf": 12,
+    **dict(
+        zip("zwanzig dreissig vierzig fünfzig sechzig siebzig achtzig neunzig".split(), range(20, 100, 10), strict=True)
+    ),
+}
+_FRENCH_NUMBERS = {
+    **dict(zip("deux trois quatre cinq".split(), range(2, 6), strict=True)),
+    **dict(zip("huit neuf dix onze douze treize quatorze quinze".split(), range(8, 16), strict=True)),
+    **dict(zip("vingt trente quarante cinquante soixante".split(), range(20, 70, 10), strict=True)),
+}
 # (Ordinals are left out: "first" and "second" are mostly not figures.)
 _NUMBER_WORDS = {
     **{w: n for n, w in enumerate(_SMALL_NUMBERS)},
     **{w: 20 + 10 * n for n, w in enumerate(_TENS)},
     **_SCALE_WORDS,
+    **_GERMAN_NUMBERS,
+    **_FRENCH_NUMBERS,
 }
 
 

@@ -407,6 +407,112 @@ def test_a_number_word_written_in_digits_or_corrected_the_same_day_is_the_same_a
     assert [m.id for m in judge(detector, corrected, stored)] == ["a"]
 
 
+@pytest.mark.parametrize(
+    ("words", "digits"),
+    [
+        ("Twenty-five", "25"),
+        ("Ninety-nine", "99"),
+        ("Thirty-one", "31"),
+        ("Two hundred", "200"),
+        ("Four hundred", "400"),
+        ("Two hundred and fifty", "250"),
+        ("Three thousand", "3,000"),
+        ("Three thousand", "3000"),
+        ("Three thousand", "3k"),
+        ("Ten thousand", "10,000"),
+        ("A thousand", "1,000"),
+        ("Twenty-five million", "25m"),
+        ("Two million", "2 million"),
+    ],
+)
+def test_a_number_in_several_words_written_in_digits_days_later_is_the_same_article(
+    detector: Detector, words: str, digits: str
+) -> None:
+    # Paired a word at a time, "twenty" and "five" against "25" was a changed figure, unlike "seven" against "7",
+    # and a short item so restyled by a site republishing it days later was another article.
+    stored = Article("a", _port(words, "four"), published=T0)
+    restyled = Article("b", _port(digits, "four"), published=T0 + timedelta(days=5))
+    assert [m.id for m in judge(detector, restyled, stored)] == ["a"]
+    assert [m.id for m in judge(detector, stored, restyled)] == ["b"]
+
+
+def test_two_numbers_in_several_words_written_in_digits_hours_later_are_the_same_article(detector: Detector) -> None:
+    stored = Article("a", _port("Twenty-five", "thirty-one"), published=T0)
+    restyled = Article("b", _port("25", "31"), published=T0 + timedelta(hours=3))
+    assert [m.id for m in judge(detector, restyled, stored)] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("first", "other"),
+    [
+        ("Twenty-five", "26"),
+        ("Twenty-five", "Twenty-six"),
+        ("Twenty-five", "Thirty-five"),
+        ("Two hundred", "300"),
+        ("Two hundred and fifty", "Two hundred and sixty"),
+        ("Three thousand", "3,500"),
+        ("Three thousand", "Three thousand five hundred"),
+        ("Ten thousand", "100,000"),
+        ("Two million", "Two billion"),
+        ("Two million", "2 billion"),
+        ("Two million", "2bn"),
+    ],
+)
+def test_a_number_in_several_words_changed_days_later_is_still_another_article(
+    detector: Detector, first: str, other: str
+) -> None:
+    stored = Article("a", _port(first, "four"), published=T0)
+    later = Article("b", _port(other, "four"), published=T0 + timedelta(days=5))
+    assert judge(detector, later, stored) == []
+    assert judge(detector, stored, later) == []
+
+
+_GERMAN_BRIEF = (
+    "Ein Brand in einer Lagerhalle im Gewerbegebiet von Nordenau hat in der Nacht zum Dienstag einen Schaden von "
+    "rund {n} Millionen Euro verursacht. Die Feuerwehr war mit mehr als {m} Fahrzeugen im Einsatz, verletzt wurde "
+    "niemand. Die Polizei ermittelt zur Ursache des Feuers."
+)
+_FRENCH_BRIEF = (
+    "Un cycliste de {n} ans a été grièvement blessé mardi soir au rond-point nord de Valmeyre, percuté par une "
+    "camionnette. Les pompiers l'ont transporté à l'hôpital de la ville. La gendarmerie a ouvert une enquête "
+    "pour établir les circonstances de l'accident."
+)
+
+
+@pytest.mark.parametrize(
+    ("template", "words", "digits"),
+    [
+        (_GERMAN_BRIEF, {"n": "zwei", "m": "sechs"}, {"n": "2", "m": "6"}),
+        (_GERMAN_BRIEF, {"n": "zwei", "m": "zwölf"}, {"n": "zwei", "m": "12"}),
+        (_FRENCH_BRIEF, {"n": "trente-quatre"}, {"n": "34"}),
+        (_FRENCH_BRIEF, {"n": "quinze"}, {"n": "15"}),
+    ],
+)
+def test_a_german_or_french_number_word_written_in_digits_days_later_is_the_same_article(
+    detector: Detector, template: str, words: dict[str, str], digits: dict[str, str]
+) -> None:
+    stored = Article("a", template.format(**words), published=T0)
+    restyled = Article("b", template.format(**digits), published=T0 + timedelta(days=5))
+    assert [m.id for m in judge(detector, restyled, stored)] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("template", "first", "other"),
+    [
+        (_GERMAN_BRIEF, {"n": "zwei", "m": "sechs"}, {"n": "zwei", "m": "7"}),
+        (_GERMAN_BRIEF, {"n": "zwei", "m": "sechs"}, {"n": "zwei", "m": "sieben"}),
+        (_FRENCH_BRIEF, {"n": "trente-quatre"}, {"n": "43"}),
+        (_FRENCH_BRIEF, {"n": "trente-quatre"}, {"n": "trente-cinq"}),
+    ],
+)
+def test_a_german_or_french_number_changed_days_later_is_still_another_article(
+    detector: Detector, template: str, first: dict[str, str], other: dict[str, str]
+) -> None:
+    stored = Article("a", template.format(**first), published=T0)
+    later = Article("b", template.format(**other), published=T0 + timedelta(days=5))
+    assert judge(detector, later, stored) == []
+
+
 def _listing(rest: str) -> str:
     return f"The American Stock Exchange said on Tuesday that it has started trading the common stock of {rest}."
 
