@@ -34,6 +34,7 @@ FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
 SHARED_TOKENS_PER_FACT = 80  # template slots come every few lines; edits to a long story are sparse
 SHORT_ITEM_TOKENS = 80  # notices and one-paragraph wire items: their edges are content too
 RESEND_WINDOW = timedelta(days=3)
+MIN_ABBREVIATION_LETTERS = 3  # a title's name read as another title's initials: "GM" is too ambiguous
 TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word on both sides: template text
 _COMPANY_FORMS = frozenset(
     "inc corp co ltd plc lp corporation company cos group holding holdings ag nv sa spa ab".split()
@@ -481,15 +482,33 @@ def _same_subject(title_a: str, names_a: set[str], title_b: str, names_b: set[st
 
 
 def _abbreviates(names: set[str], title: str) -> bool:
-    """Is one of these names the initials of consecutive words of `title`, its function words left out or
-    not ("ibm", "aig" for "AMERICAN INTERNATIONAL GROUP")?"""
-    words = tokens(title)
-    content = [w for w in words if w not in _FUNCTION_WORDS]
-    for w in (n for n in names if len(n) > 1 and n.isalpha()):
-        for run in (words, content):
-            if w in "".join(x[0] for x in run):  # (a stretch of the initials: consecutive words)
-                return True
-    return False
+    """Is one of these names (of 3 letters or more) exactly the initials of a run of consecutive name words of
+    `title` (`_title_names`), function words between them counted or not ("ibm" for "INTERNATIONAL BUSINESS
+    MACHINES", "boa" or "ba" for "BANK OF AMERICA")? Only name words: with a notice's own words and company forms
+    counted, and any stretch of the initials taken, "SQ INDUSTRIES" abbreviated "Sets Quarterly" and "TUC INC"
+    "TEXAS UTILITIES CO", and two companies' notices matched as identical. Two letters are too few: "GM" is
+    General Motors, General Mills or Grand Metropolitan, and so many two-letter names are some run's initials."""
+    wanted = {n for n in names if len(n) >= MIN_ABBREVIATION_LETTERS and n.isalpha()}
+    return bool(wanted) and not wanted.isdisjoint(_name_initials(title))
+
+
+def _name_initials(title: str) -> set[str]:
+    """The initials of every run of the title's name words that starts and ends on a name word, with function
+    words between them (each run twice: with and without the function words' initials)."""
+    words, names = tokens(title), _title_names(title)
+    found: set[str] = set()
+    for i, first in enumerate(words):
+        if first not in names:
+            continue
+        run: list[str] = []
+        for w in words[i:]:
+            if w not in names and w not in _FUNCTION_WORDS:
+                break
+            run.append(w)
+            if w in names:
+                found.add("".join(x[0] for x in run))
+                found.add("".join(x[0] for x in run if x not in _FUNCTION_WORDS))
+    return found
 
 
 _FUNCTION_WORDS = frozenset("a an the and of for in on at to by with from".split())

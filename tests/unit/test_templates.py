@@ -632,6 +632,42 @@ def test_a_notice_retitled_by_its_companys_initials_or_by_no_name_is_the_same_ar
     assert match.relation is Relation.IDENTICAL
 
 
+@pytest.mark.parametrize(
+    ("title_a", "title_b"),
+    [
+        ("CALDER HOLDINGS <CALH> SETS QUARTERLY", "SQ PARTNERS SETS QUARTERLY"),  # "Sets Quarterly"
+        ("MARLOW ENTERPRISES SETS QUARTERLY DIVIDEND", "ESQ GROUP SETS QUARTERLY DIVIDEND"),  # a stretch of "mesqd"
+        ("TEVIOT UTILITIES CO <TVU> SETS QUARTERLY", "TUC INC SETS QUARTERLY"),  # a company form's initial
+        ("GRANITE MILLS INC <GRM> SETS QUARTERLY", "GM CORP SETS QUARTERLY"),  # two letters: too ambiguous
+    ],
+)
+def test_two_companies_notices_whose_title_is_not_the_others_name_initials_are_other_articles(
+    detector: Detector, title_a: str, title_b: str
+) -> None:
+    # A name was taken for another title's initials when it stood anywhere in the initials of all its words.
+    body = bare_notice("12-1/2", "April 15", "March 31")
+    a, b = _titled("a", title_a, body), _titled("b", title_b, body, timedelta(hours=5))
+    assert judge(detector, b, a) == []
+    assert judge(detector, a, b) == []
+
+
+@pytest.mark.parametrize(
+    ("stored_title", "title"),
+    [
+        ("BANK OF HARBOURTON SETS QUARTERLY", "BOH raises quarterly payout"),
+        ("BANK OF NORTH HARBOURTON SETS QUARTERLY", "BNH declares regular dividend"),
+        ("CALDER OBSIDIAN FREIGHT INC SETS QUARTERLY", "COF declares regular dividend"),
+    ],
+)
+def test_a_notice_retitled_by_its_companys_initials_is_the_same_article(
+    detector: Detector, stored_title: str, title: str
+) -> None:
+    body = bare_notice("12-1/2", "April 15", "March 31")
+    stored = _titled("a", stored_title, body)
+    [match] = judge(detector, _titled("b", title, body, timedelta(hours=2)), stored)
+    assert match.relation is Relation.IDENTICAL
+
+
 def test_a_word_is_a_name_where_it_is_written_as_one() -> None:
     text = Tokenised("The Bank of Harbourton held rates. Rates stay high, the central bank's chief said.", 5)
     bank = [i for i, w in enumerate(text.words) if w == "bank"]
