@@ -856,6 +856,48 @@ def test_another_company_named_across_a_hard_wrapped_first_line_is_still_another
     assert judge(detector, b, a) == []
 
 
+@pytest.mark.parametrize(
+    ("first_a", "first_b"),
+    [
+        ("Harbourton Savings and Calder County\n", "Northgate Bancorp and Wick Point\n"),
+        ("Harbourton Savings and\n", "Northgate Bancorp and\n"),  # (a line ending on "and" is no headline)
+    ],
+)
+def test_other_banks_named_across_a_first_paragraph_wrapped_over_two_lines_are_still_another_article(
+    detector: Detector, first_a: str, first_b: str
+) -> None:
+    # The second line ends its paragraph, so it was not "hard-wrapped", and the first read as a headline: the
+    # banks were page furniture, and two banks' notices matched as revisions of each other.
+    rest = "Trust raised their prime rate to 8-1/2 pct from 8-1/4 pct.\n\nThe rise takes effect tomorrow, they said.\n"
+    a = Article("a", first_a + rest, published=T0)
+    b = Article("b", first_b + rest, published=T0)
+    assert judge(detector, b, a) == []
+    assert [m.id for m in judge(detector, Article("c", a.body, published=T0), a)] == ["a"]
+
+
+def test_another_company_named_only_on_a_title_case_first_line_is_still_another_article(detector: Detector) -> None:
+    # The body names no one: its first line is where the notice names its subject, not a page's headline.
+    rest = (
+        "\nThe company said its quarterly payout rises to 12 cts a share from 10 cts, payable April 15 to holders "
+        "of record March 31.\nReuter\n"
+    )
+    a = Article("a", "Harwell Instruments Inc Raises Its Dividend" + rest, published=T0)
+    b = Article("b", "Obsidian Freight Corp Raises Its Dividend" + rest, published=T0)
+    assert judge(detector, b, a) == []
+
+
+def test_a_headline_over_a_short_first_paragraph_opening_as_a_sentence_is_still_a_headline(
+    detector: Detector,
+) -> None:
+    rest = (
+        "\nThe library will close for four weeks from Monday, the council said.\n\nBooks can be returned at the "
+        "Fenwick Road branch in Ashcombe while the roof is repaired."
+    )
+    stored = Article("a", "Ashcombe Library To Shut For Repairs" + rest, published=T0)
+    copy = Article("b", "Leaking Roof Closes Village Library" + rest, published=T0 + timedelta(days=1))
+    assert [m.id for m in judge(detector, copy, stored)] == ["a"]
+
+
 # A short breaking-news item, as outlets pass it on, each under its own byline, credit or label.
 _BLAZE = (
     "Firefighters in Kellick Bay spent the night tackling a blaze at a disused grain store on the harbour road. "
