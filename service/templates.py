@@ -42,6 +42,8 @@ _COMPANY_FORMS = frozenset(
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 _MONTHS = "january february march april may june july august september october november december".split()
 _DAY_AND_MONTH_NAMES = frozenset(_WEEKDAYS + _MONTHS)
+_MONTHS_ALSO_NAMES = frozenset("april may june august".split())  # people's names too: dates only where they read so
+_LEADS_TO_A_MONTH = frozenset("in on by since until till last next early late mid of during through".split())
 _DAY_AND_MONTH_ABBREVIATIONS = frozenset(
     "mon tue tues wed thu thur thurs fri sat sun jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
@@ -214,9 +216,22 @@ def _is_date_word(t: Tokenised, i: int) -> bool:
     word = t.words[i]
     if word in _DAY_AND_MONTH_ABBREVIATIONS:
         marked = t.body[t.ends[i] : t.ends[i] + 1] == "." or _beside_day_number(t, i)
+    elif word in _MONTHS_ALSO_NAMES:
+        marked = _reads_as_date(t, i)
     else:
         marked = word in _DAY_AND_MONTH_NAMES
     return marked and t.raw(i)[:1].isupper()
+
+
+def _reads_as_date(t: Tokenised, i: int) -> bool:
+    """Does a month that is also a person's name ("May", "June") read as a month here: beside a day's number or a
+    year ("May 5", "5 May", "May 2026"), or after a word that leads to a time ("in May", "since June", "mid-May")?
+    Read as a month anywhere, "Prime Minister May said" against "Prime Minister Johnson said" was a date against
+    a name, neither a changed name nor a changed date, and the two stories matched as revisions."""
+    beside = (t.words[n] for n in (i - 1, i + 1) if 0 <= n < t.count)
+    if any(_is_day_number(w) or _is_year(w) for w in beside):
+        return True
+    return i > 0 and t.words[i - 1] in _LEADS_TO_A_MONTH
 
 
 def _beside_day_number(t: Tokenised, i: int) -> bool:

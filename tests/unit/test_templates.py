@@ -765,6 +765,33 @@ def test_another_day_in_a_short_item_days_later_is_still_another_article(
     assert judge(detector, later, stored) == []
 
 
+_RAIL_PLAN = (
+    "Prime Minister {who} said on Tuesday the government would publish its plan for the northern railways {when}, "
+    "after months of delays and pressure from backbench lawmakers. The plan is expected to include new funding "
+    "for branch lines and a review of ticket prices."
+)
+
+
+@pytest.mark.parametrize("other", ["Calder", "June"])
+def test_a_person_named_like_a_month_is_a_name_not_a_date(detector: Detector, other: str) -> None:
+    # "May" was read as the month wherever it stood: against another name it was neither a changed name nor a
+    # changed date, and another minister saying the same thing matched as a revision.
+    stored = Article("a", _RAIL_PLAN.format(who="May", when="within weeks"), published=T0)
+    copy = Article("b", _RAIL_PLAN.format(who=other, when="within weeks"), published=T0 + timedelta(hours=2))
+    assert judge(detector, copy, stored) == []
+
+
+@pytest.mark.parametrize(
+    ("first", "then"), [("in May", "in June"), ("by May 5", "by June 5"), ("in mid-May", "in April")]
+)
+def test_a_month_named_like_a_person_is_still_a_date(detector: Detector, first: str, then: str) -> None:
+    stored = Article("a", _RAIL_PLAN.format(who="Calder", when=first), published=T0)
+    corrected = Article("b", _RAIL_PLAN.format(who="Calder", when=then), published=T0 + timedelta(hours=2))
+    assert [m.id for m in judge(detector, corrected, stored)] == ["a"]  # one date corrected
+    later = Article("c", _RAIL_PLAN.format(who="Calder", when=then), published=T0 + timedelta(days=5))
+    assert judge(detector, later, stored) == []  # another date days later: another report
+
+
 _PLANT_CUTS = (
     "DUNHOLT (Eastwire) - Callender Optics will cut 90 jobs at its Dunholt lens factory by the end of June, the "
     "company said on Tuesday, blaming weaker orders from camera makers. The factory employs about 310 people. "
