@@ -140,7 +140,8 @@ class Tokenised:
     def _opening(self) -> tuple[int, frozenset[int]]:
         end = start = _furniture_end(self.body, 0)
         furniture = [(0, end)]
-        if (headline := _headline_end(self.body, start)) is not None:
+        headline = _headline_end(self.body, start)
+        if headline is not None and self._names_anyone(headline[1]):
             end, start = headline[0], _furniture_end(self.body, headline[1])
             if start > headline[1]:
                 end = start
@@ -156,6 +157,24 @@ class Tokenised:
         tokens_before = partial(bisect_left, self.starts)  # (tokens in text order: their starts ascend)
         furniture_tokens = (range(tokens_before(a), tokens_before(b)) for a, b in furniture)
         return tokens_before(end), frozenset(i for r in furniture_tokens for i in r)
+
+    def _names_anyone(self, start: int) -> bool:
+        """Does the body name anyone from `start` on: a word written as a name, not a day or a month nor the
+        agency's credit? A first line in title case over a body naming no one is the only place the item names
+        its subject ("Harwell Instruments Inc Raised Its Dividend\nThe company said ..."), as a notice's title is,
+        not page furniture: read as a headline, two companies' such notices matched as revisions."""
+        first = bisect_left(self.starts, start)
+        named = self.name_at[first:].tolist()
+        if named and self._opens_like_a_sentence(first):
+            named[0] = False  # (after a headline's single line break it reads as inside a sentence: "The")
+        return any(n and w not in _NO_SUBJECT_NAMES for w, n in zip(self.words[first:], named, strict=True))
+
+    def _opens_like_a_sentence(self, i: int) -> bool:
+        """Is the word at `i` an article or pronoun, or one the body writes in lower case elsewhere?"""
+        word = self.words[i]
+        if word in _SENTENCE_OPENERS:
+            return True
+        return any(w == word and self.raw(j)[:1].islower() for j, w in enumerate(self.words))
 
     @cached_property
     def names(self) -> frozenset[str]:
@@ -264,9 +283,29 @@ def _headline_end(body: str, start: int) -> tuple[int, int] | None:
     if not following or following.islower():
         return None
     next_line_furniture = _furniture_end(body, line.end()) > line.end()  # (a byline under it: "By Jane Smith\n")
-    if line.group(0).count("\n") == 1 and _hard_wrapped(body, line.end()) and not next_line_furniture:
+    if line.group(0).count("\n") == 1 and not next_line_furniture and _continued(line.group(1), body, line.end()):
         return None  # (a name wrapped across lines: "Texas Commerce Bancshares Inc's Texas\nCommerce Bank said")
     return line.end(1), line.end()
+
+
+def _continued(first: str, body: str, start: int) -> bool:
+    """Does the line at `start`, after a single line break, go on with the sentence of the `first` line? Yes if
+    that ends on a joining word ("Chemical Bank and\n"), or the next line is hard-wrapped, or the next line is
+    short (wire copy's width) and ends its paragraph with a sentence's end, unless it opens as a sentence does
+    (with an article or pronoun: "The"): "Chemical Bank and Manufacturers Hanover\nTrust Co raised their prime
+    rate to 8.5 pct.\n\n" is one sentence wrapped, and read as a headline and a first paragraph the banks were
+    page furniture, and two other banks' notice matched as a revision. The price: a scraped headline over a
+    short one-sentence paragraph opening with a name is read as that sentence's start."""
+    if first.split()[-1].casefold() in _JOINING_WORDS:
+        return True
+    if _hard_wrapped(body, start):
+        return True
+    end = body.find("\n", start)
+    line = body[start:] if end < 0 else body[start:end]
+    if len(line) > WRAPPED_LINE_CHARS or not _ends_sentence(line):
+        return False
+    opener = line.split(maxsplit=1)[0].casefold() if line.strip() else ""
+    return opener not in _SENTENCE_OPENERS
 
 
 def _furniture_end(body: str, start: int) -> int:
@@ -340,6 +379,17 @@ _CLOSING = "\"'\u201d\u2019)] \t"
 # Words a title-case headline writes in lower case.
 _TITLE_CASE_SMALL_WORDS = frozenset(
     "a an and as at but by for from in into nor of on or over the to up via vs with".split()
+)
+# Words a line cannot end on if its sentence is complete, and words that open a sentence, not a name.
+_JOINING_WORDS = frozenset("a an and of the for to with from by or nor at in into on via vs".split())
+_SENTENCE_OPENERS = frozenset(
+    "a an the this that these those it its he she they we there here in on at after as when while".split()
+)
+# Words written as names that name no subject: the calendar and an agency's credit ("Reuter" under an item).
+_NO_SUBJECT_NAMES = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
+    "september october november december mon tue tues wed thu thur thurs fri sat sun jan feb mar apr jun jul aug "
+    "sep sept oct nov dec reuter reuters".split()
 )
 _DATELINE_DASH = re.compile(r"\s[-\u2013\u2014]+\s")
 

@@ -34,6 +34,7 @@ FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
 SHARED_TOKENS_PER_FACT = 80  # template slots come every few lines; edits to a long story are sparse
 SHORT_ITEM_TOKENS = 80  # notices and one-paragraph wire items: their edges are content too
 RESEND_WINDOW = timedelta(days=3)
+MIN_ABBREVIATION_LETTERS = 3  # a title's name read as another title's initials: "GM" is too ambiguous
 TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word on both sides: template text
 _COMPANY_FORMS = frozenset(
     "inc corp co ltd plc lp corporation company cos group holding holdings ag nv sa spa ab".split()
@@ -41,6 +42,8 @@ _COMPANY_FORMS = frozenset(
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 _MONTHS = "january february march april may june july august september october november december".split()
 _DAY_AND_MONTH_NAMES = frozenset(_WEEKDAYS + _MONTHS)
+_MONTHS_ALSO_NAMES = frozenset("april may june august".split())  # people's names too: dates only where they read so
+_LEADS_TO_A_MONTH = frozenset("in on by since until till last next early late mid of during through".split())
 _DAY_AND_MONTH_ABBREVIATIONS = frozenset(
     "mon tue tues wed thu thur thurs fri sat sun jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
@@ -213,9 +216,22 @@ def _is_date_word(t: Tokenised, i: int) -> bool:
     word = t.words[i]
     if word in _DAY_AND_MONTH_ABBREVIATIONS:
         marked = t.body[t.ends[i] : t.ends[i] + 1] == "." or _beside_day_number(t, i)
+    elif word in _MONTHS_ALSO_NAMES:
+        marked = _reads_as_date(t, i)
     else:
         marked = word in _DAY_AND_MONTH_NAMES
     return marked and t.raw(i)[:1].isupper()
+
+
+def _reads_as_date(t: Tokenised, i: int) -> bool:
+    """Does a month that is also a person's name ("May", "June") read as a month here: beside a day's number or a
+    year ("May 5", "5 May", "May 2026"), or after a word that leads to a time ("in May", "since June", "mid-May")?
+    Read as a month anywhere, "Prime Minister May said" against "Prime Minister Johnson said" was a date against
+    a name, neither a changed name nor a changed date, and the two stories matched as revisions."""
+    beside = (t.words[n] for n in (i - 1, i + 1) if 0 <= n < t.count)
+    if any(_is_day_number(w) or _is_year(w) for w in beside):
+        return True
+    return i > 0 and t.words[i - 1] in _LEADS_TO_A_MONTH
 
 
 def _beside_day_number(t: Tokenised, i: int) -> bool:
@@ -625,15 +641,33 @@ def _same_subject(title_a: str, names_a: set[str], title_b: str, names_b: set[st
 
 
 def _abbreviates(names: set[str], title: str) -> bool:
-    """Is one of these names the initials of consecutive words of `title`, its function words left out or
-    not ("ibm", "aig" for "AMERICAN INTERNATIONAL GROUP")?"""
-    words = tokens(title)
-    content = [w for w in words if w not in _FUNCTION_WORDS]
-    for w in (n for n in names if len(n) > 1 and n.isalpha()):
-        for run in (words, content):
-            if w in "".join(x[0] for x in run):  # (a stretch of the initials: consecutive words)
-                return True
-    return False
+    """Is one of these names (of 3 letters or more) exactly the initials of a run of consecutive name words of
+    `title` (`_title_names`), function words between them counted or not ("ibm" for "INTERNATIONAL BUSINESS
+    MACHINES", "boa" or "ba" for "BANK OF AMERICA")? Only name words: with a notice's own words and company forms
+    counted, and any stretch of the initials taken, "SQ INDUSTRIES" abbreviated "Sets Quarterly" and "TUC INC"
+    "TEXAS UTILITIES CO", and two companies' notices matched as identical. Two letters are too few: "GM" is
+    General Motors, General Mills or Grand Metropolitan, and so many two-letter names are some run's initials."""
+    wanted = {n for n in names if len(n) >= MIN_ABBREVIATION_LETTERS and n.isalpha()}
+    return bool(wanted) and not wanted.isdisjoint(_name_initials(title))
+
+
+def _name_initials(title: str) -> set[str]:
+    """The initials of every run of the title's name words that starts and ends on a name word, with function
+    words between them (each run twice: with and without the function words' initials)."""
+    words, names = tokens(title), _title_names(title)
+    found: set[str] = set()
+    for i, first in enumerate(words):
+        if first not in names:
+            continue
+        run: list[str] = []
+        for w in words[i:]:
+            if w not in names and w not in _FUNCTION_WORDS:
+                break
+            run.append(w)
+            if w in names:
+                found.add("".join(x[0] for x in run))
+                found.add("".join(x[0] for x in run if x not in _FUNCTION_WORDS))
+    return found
 
 
 _FUNCTION_WORDS = frozenset("a an the and of for in on at to by with from".split())

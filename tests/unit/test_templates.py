@@ -738,6 +738,42 @@ def test_a_notice_retitled_by_its_companys_initials_or_by_no_name_is_the_same_ar
     assert match.relation is Relation.IDENTICAL
 
 
+@pytest.mark.parametrize(
+    ("title_a", "title_b"),
+    [
+        ("CALDER HOLDINGS <CALH> SETS QUARTERLY", "SQ PARTNERS SETS QUARTERLY"),  # "Sets Quarterly"
+        ("MARLOW ENTERPRISES SETS QUARTERLY DIVIDEND", "ESQ GROUP SETS QUARTERLY DIVIDEND"),  # a stretch of "mesqd"
+        ("TEVIOT UTILITIES CO <TVU> SETS QUARTERLY", "TUC INC SETS QUARTERLY"),  # a company form's initial
+        ("GRANITE MILLS INC <GRM> SETS QUARTERLY", "GM CORP SETS QUARTERLY"),  # two letters: too ambiguous
+    ],
+)
+def test_two_companies_notices_whose_title_is_not_the_others_name_initials_are_other_articles(
+    detector: Detector, title_a: str, title_b: str
+) -> None:
+    # A name was taken for another title's initials when it stood anywhere in the initials of all its words.
+    body = bare_notice("12-1/2", "April 15", "March 31")
+    a, b = _titled("a", title_a, body), _titled("b", title_b, body, timedelta(hours=5))
+    assert judge(detector, b, a) == []
+    assert judge(detector, a, b) == []
+
+
+@pytest.mark.parametrize(
+    ("stored_title", "title"),
+    [
+        ("BANK OF HARBOURTON SETS QUARTERLY", "BOH raises quarterly payout"),
+        ("BANK OF NORTH HARBOURTON SETS QUARTERLY", "BNH declares regular dividend"),
+        ("CALDER OBSIDIAN FREIGHT INC SETS QUARTERLY", "COF declares regular dividend"),
+    ],
+)
+def test_a_notice_retitled_by_its_companys_initials_is_the_same_article(
+    detector: Detector, stored_title: str, title: str
+) -> None:
+    body = bare_notice("12-1/2", "April 15", "March 31")
+    stored = _titled("a", stored_title, body)
+    [match] = judge(detector, _titled("b", title, body, timedelta(hours=2)), stored)
+    assert match.relation is Relation.IDENTICAL
+
+
 def test_a_word_is_a_name_where_it_is_written_as_one() -> None:
     text = Tokenised("The Bank of Harbourton held rates. Rates stay high, the central bank's chief said.", 5)
     bank = [i for i, w in enumerate(text.words) if w == "bank"]
@@ -835,6 +871,33 @@ def test_another_day_in_a_short_item_days_later_is_still_another_article(
     assert judge(detector, later, stored) == []
 
 
+_RAIL_PLAN = (
+    "Prime Minister {who} said on Tuesday the government would publish its plan for the northern railways {when}, "
+    "after months of delays and pressure from backbench lawmakers. The plan is expected to include new funding "
+    "for branch lines and a review of ticket prices."
+)
+
+
+@pytest.mark.parametrize("other", ["Calder", "June"])
+def test_a_person_named_like_a_month_is_a_name_not_a_date(detector: Detector, other: str) -> None:
+    # "May" was read as the month wherever it stood: against another name it was neither a changed name nor a
+    # changed date, and another minister saying the same thing matched as a revision.
+    stored = Article("a", _RAIL_PLAN.format(who="May", when="within weeks"), published=T0)
+    copy = Article("b", _RAIL_PLAN.format(who=other, when="within weeks"), published=T0 + timedelta(hours=2))
+    assert judge(detector, copy, stored) == []
+
+
+@pytest.mark.parametrize(
+    ("first", "then"), [("in May", "in June"), ("by May 5", "by June 5"), ("in mid-May", "in April")]
+)
+def test_a_month_named_like_a_person_is_still_a_date(detector: Detector, first: str, then: str) -> None:
+    stored = Article("a", _RAIL_PLAN.format(who="Calder", when=first), published=T0)
+    corrected = Article("b", _RAIL_PLAN.format(who="Calder", when=then), published=T0 + timedelta(hours=2))
+    assert [m.id for m in judge(detector, corrected, stored)] == ["a"]  # one date corrected
+    later = Article("c", _RAIL_PLAN.format(who="Calder", when=then), published=T0 + timedelta(days=5))
+    assert judge(detector, later, stored) == []  # another date days later: another report
+
+
 _PLANT_CUTS = (
     "DUNHOLT (Eastwire) - Callender Optics will cut 90 jobs at its Dunholt lens factory by the end of June, the "
     "company said on Tuesday, blaming weaker orders from camera makers. The factory employs about 310 people. "
@@ -924,6 +987,48 @@ def test_another_company_named_across_a_hard_wrapped_first_line_is_still_another
     a = Article("a", "Harwell Instruments Health Monitoring\n" + rest, published=T0)
     b = Article("b", "Obsidian Freight Cold Chain Logistics\n" + rest, published=T0)
     assert judge(detector, b, a) == []
+
+
+@pytest.mark.parametrize(
+    ("first_a", "first_b"),
+    [
+        ("Harbourton Savings and Calder County\n", "Northgate Bancorp and Wick Point\n"),
+        ("Harbourton Savings and\n", "Northgate Bancorp and\n"),  # (a line ending on "and" is no headline)
+    ],
+)
+def test_other_banks_named_across_a_first_paragraph_wrapped_over_two_lines_are_still_another_article(
+    detector: Detector, first_a: str, first_b: str
+) -> None:
+    # The second line ends its paragraph, so it was not "hard-wrapped", and the first read as a headline: the
+    # banks were page furniture, and two banks' notices matched as revisions of each other.
+    rest = "Trust raised their prime rate to 8-1/2 pct from 8-1/4 pct.\n\nThe rise takes effect tomorrow, they said.\n"
+    a = Article("a", first_a + rest, published=T0)
+    b = Article("b", first_b + rest, published=T0)
+    assert judge(detector, b, a) == []
+    assert [m.id for m in judge(detector, Article("c", a.body, published=T0), a)] == ["a"]
+
+
+def test_another_company_named_only_on_a_title_case_first_line_is_still_another_article(detector: Detector) -> None:
+    # The body names no one: its first line is where the notice names its subject, not a page's headline.
+    rest = (
+        "\nThe company said its quarterly payout rises to 12 cts a share from 10 cts, payable April 15 to holders "
+        "of record March 31.\nReuter\n"
+    )
+    a = Article("a", "Harwell Instruments Inc Raises Its Dividend" + rest, published=T0)
+    b = Article("b", "Obsidian Freight Corp Raises Its Dividend" + rest, published=T0)
+    assert judge(detector, b, a) == []
+
+
+def test_a_headline_over_a_short_first_paragraph_opening_as_a_sentence_is_still_a_headline(
+    detector: Detector,
+) -> None:
+    rest = (
+        "\nThe library will close for four weeks from Monday, the council said.\n\nBooks can be returned at the "
+        "Fenwick Road branch in Ashcombe while the roof is repaired."
+    )
+    stored = Article("a", "Ashcombe Library To Shut For Repairs" + rest, published=T0)
+    copy = Article("b", "Leaking Roof Closes Village Library" + rest, published=T0 + timedelta(days=1))
+    assert [m.id for m in judge(detector, copy, stored)] == ["a"]
 
 
 # A short breaking-news item, as outlets pass it on, each under its own byline, credit or label.
