@@ -44,6 +44,19 @@ def raw_jaccard(detector: Detector, a: Article, b: Article) -> float:
     return shared / (len(sa) + len(sb) - shared)
 
 
+def _judged(detector: Detector, first: str, then: str, after: timedelta) -> list[str]:
+    """The ids `then` ("b", published `after` `first`) matches, with `first` stored as "a" at T0: ["a"] where it is
+    the same article, [] where it is another."""
+    stored, later = Article("a", first, published=T0), Article("b", then, published=T0 + after)
+    return [m.id for m in judge(detector, later, stored)]
+
+
+def _judged_both_ways(detector: Detector, first: str, then: str, after: timedelta) -> tuple[list[str], list[str]]:
+    """As `_judged`, and the ids `first` matches with `then` stored: (["a"], ["b"]) for the same article."""
+    stored, later = Article("a", first, published=T0), Article("b", then, published=T0 + after)
+    return [m.id for m in judge(detector, later, stored)], [m.id for m in judge(detector, stored, later)]
+
+
 def test_same_template_other_company_and_figures_is_another_article(detector: Detector) -> None:
     a = Article("a", dividend("Harwell Instruments Inc", "12", "April 15", "March 31"), published=T0)
     b = Article("b", dividend("Obsidian Freight Corp", "27", "May 1", "April 17"), published=T0)
@@ -394,9 +407,7 @@ def _port(ships: str, waiting: str) -> str:
 def test_a_number_written_as_a_word_is_a_figure(detector: Detector) -> None:
     # Counted by its digits only, "seven" against "six" changed no fact, and the port's reports of two days 40
     # days apart matched as one revised.
-    stored = Article("a", _port("Seven", "four"), published=T0)
-    later = Article("b", _port("Six", "four"), published=T0 + timedelta(days=40))
-    assert judge(detector, later, stored) == []
+    assert _judged(detector, _port("Seven", "four"), _port("Six", "four"), timedelta(days=40)) == []
 
 
 def test_a_number_word_written_in_digits_or_corrected_the_same_day_is_the_same_article(detector: Detector) -> None:
@@ -430,16 +441,12 @@ def test_a_number_in_several_words_written_in_digits_days_later_is_the_same_arti
 ) -> None:
     # Paired a word at a time, "twenty" and "five" against "25" was a changed figure, unlike "seven" against "7",
     # and a short item so restyled by a site republishing it days later was another article.
-    stored = Article("a", _port(words, "four"), published=T0)
-    restyled = Article("b", _port(digits, "four"), published=T0 + timedelta(days=5))
-    assert [m.id for m in judge(detector, restyled, stored)] == ["a"]
-    assert [m.id for m in judge(detector, stored, restyled)] == ["b"]
+    restyled = _judged_both_ways(detector, _port(words, "four"), _port(digits, "four"), timedelta(days=5))
+    assert restyled == (["a"], ["b"])
 
 
 def test_two_numbers_in_several_words_written_in_digits_hours_later_are_the_same_article(detector: Detector) -> None:
-    stored = Article("a", _port("Twenty-five", "thirty-one"), published=T0)
-    restyled = Article("b", _port("25", "31"), published=T0 + timedelta(hours=3))
-    assert [m.id for m in judge(detector, restyled, stored)] == ["a"]
+    assert _judged(detector, _port("Twenty-five", "thirty-one"), _port("25", "31"), timedelta(hours=3)) == ["a"]
 
 
 @pytest.mark.parametrize(
@@ -461,10 +468,7 @@ def test_two_numbers_in_several_words_written_in_digits_hours_later_are_the_same
 def test_a_number_in_several_words_changed_days_later_is_still_another_article(
     detector: Detector, first: str, other: str
 ) -> None:
-    stored = Article("a", _port(first, "four"), published=T0)
-    later = Article("b", _port(other, "four"), published=T0 + timedelta(days=5))
-    assert judge(detector, later, stored) == []
-    assert judge(detector, stored, later) == []
+    assert _judged_both_ways(detector, _port(first, "four"), _port(other, "four"), timedelta(days=5)) == ([], [])
 
 
 _GERMAN_BRIEF = (
@@ -480,37 +484,24 @@ _FRENCH_BRIEF = (
 
 
 @pytest.mark.parametrize(
-    ("template", "words", "digits"),
+    ("template", "first", "then", "expected"),
     [
-        (_GERMAN_BRIEF, {"n": "zwei", "m": "sechs"}, {"n": "2", "m": "6"}),
-        (_GERMAN_BRIEF, {"n": "zwei", "m": "zwölf"}, {"n": "zwei", "m": "12"}),
-        (_FRENCH_BRIEF, {"n": "trente-quatre"}, {"n": "34"}),
-        (_FRENCH_BRIEF, {"n": "quinze"}, {"n": "15"}),
+        # written in digits: the same article
+        (_GERMAN_BRIEF, {"n": "zwei", "m": "sechs"}, {"n": "2", "m": "6"}, ["a"]),
+        (_GERMAN_BRIEF, {"n": "zwei", "m": "zwölf"}, {"n": "zwei", "m": "12"}, ["a"]),
+        (_FRENCH_BRIEF, {"n": "trente-quatre"}, {"n": "34"}, ["a"]),
+        (_FRENCH_BRIEF, {"n": "quinze"}, {"n": "15"}, ["a"]),
+        # changed, in digits or in words: still another article
+        (_GERMAN_BRIEF, {"n": "zwei", "m": "sechs"}, {"n": "zwei", "m": "7"}, []),
+        (_GERMAN_BRIEF, {"n": "zwei", "m": "sechs"}, {"n": "zwei", "m": "sieben"}, []),
+        (_FRENCH_BRIEF, {"n": "trente-quatre"}, {"n": "43"}, []),
+        (_FRENCH_BRIEF, {"n": "trente-quatre"}, {"n": "trente-cinq"}, []),
     ],
 )
-def test_a_german_or_french_number_word_written_in_digits_days_later_is_the_same_article(
-    detector: Detector, template: str, words: dict[str, str], digits: dict[str, str]
+def test_a_german_or_french_number_word_days_later_is_the_same_article_in_digits_and_another_changed(
+    detector: Detector, template: str, first: dict[str, str], then: dict[str, str], expected: list[str]
 ) -> None:
-    stored = Article("a", template.format(**words), published=T0)
-    restyled = Article("b", template.format(**digits), published=T0 + timedelta(days=5))
-    assert [m.id for m in judge(detector, restyled, stored)] == ["a"]
-
-
-@pytest.mark.parametrize(
-    ("template", "first", "other"),
-    [
-        (_GERMAN_BRIEF, {"n": "zwei", "m": "sechs"}, {"n": "zwei", "m": "7"}),
-        (_GERMAN_BRIEF, {"n": "zwei", "m": "sechs"}, {"n": "zwei", "m": "sieben"}),
-        (_FRENCH_BRIEF, {"n": "trente-quatre"}, {"n": "43"}),
-        (_FRENCH_BRIEF, {"n": "trente-quatre"}, {"n": "trente-cinq"}),
-    ],
-)
-def test_a_german_or_french_number_changed_days_later_is_still_another_article(
-    detector: Detector, template: str, first: dict[str, str], other: dict[str, str]
-) -> None:
-    stored = Article("a", template.format(**first), published=T0)
-    later = Article("b", template.format(**other), published=T0 + timedelta(days=5))
-    assert judge(detector, later, stored) == []
+    assert _judged(detector, template.format(**first), template.format(**then), timedelta(days=5)) == expected
 
 
 def _listing(rest: str) -> str:
@@ -522,20 +513,16 @@ def test_a_short_notice_naming_another_company_in_a_long_stretch_weeks_later_is_
 ) -> None:
     # The stretch after the shared words is longer than a slot, so it was passed over and the two listing
     # notices, 13 days apart, matched as one revised.
-    stored = Article("a", _listing("Harwell Instruments Inc, which traded on the Nasdaq system"),
-                     published=T0)  # fmt: skip
-    later = Article("b", _listing("Obsidian Freight Group Inc, which went public today"),
-                    published=T0 + timedelta(days=13))  # fmt: skip
-    assert judge(detector, later, stored) == []
+    stored = _listing("Harwell Instruments Inc, which traded on the Nasdaq system")
+    later = _listing("Obsidian Freight Group Inc, which went public today")
+    assert _judged(detector, stored, later, timedelta(days=13)) == []
 
 
 def test_a_short_notice_with_a_long_stretch_reworded_days_later_is_the_same_article(detector: Detector) -> None:
     # (A stretch longer than a slot, naming nothing and holding no figure on either side.)
     before = "Harwell Instruments Inc, which until this week was traded over the counter by dealers"
     after = "Harwell Instruments Inc, whose shares were quoted by dealers over the counter until now"
-    stored = Article("a", _listing(before), published=T0)
-    later = Article("b", _listing(after), published=T0 + timedelta(days=5))
-    assert [m.id for m in judge(detector, later, stored)] == ["a"]
+    assert _judged(detector, _listing(before), _listing(after), timedelta(days=5)) == ["a"]
 
 
 _LIGHTHOUSE = (
@@ -563,10 +550,8 @@ def test_a_sub_edit_dropping_a_number_word_days_later_is_the_same_article(
 ) -> None:
     # A number word on one side of a slot alone counted as touching a figure, so a feature republished five days
     # later with "one of the oldest" made "among the oldest" was another article, though no figure changed.
-    stored = Article("a", _LIGHTHOUSE, published=T0)
-    later = Article("b", _LIGHTHOUSE.replace(before, after), published=T0 + timedelta(days=5))
-    assert [m.id for m in judge(detector, later, stored)] == ["a"]
-    assert [m.id for m in judge(detector, stored, later)] == ["b"]
+    edited = _judged_both_ways(detector, _LIGHTHOUSE, _LIGHTHOUSE.replace(before, after), timedelta(days=5))
+    assert edited == (["a"], ["b"])
 
 
 @pytest.mark.parametrize(
@@ -582,9 +567,7 @@ def test_a_figure_restyled_as_a_word_or_in_digits_days_later_is_the_same_article
     restyled = _LIGHTHOUSE
     for before, after in edits.items():
         restyled = restyled.replace(before, after)
-    stored = Article("a", _LIGHTHOUSE, published=T0)
-    later = Article("b", restyled, published=T0 + timedelta(days=5))
-    assert [m.id for m in judge(detector, later, stored)] == ["a"]
+    assert _judged(detector, _LIGHTHOUSE, restyled, timedelta(days=5)) == ["a"]
 
 
 @pytest.mark.parametrize(("before", "after"), [("raised 7 percent", "raised nine percent"),
@@ -709,48 +692,21 @@ def test_a_brief_naming_its_subject_in_the_body_retitled_in_headline_style_is_th
 @pytest.mark.parametrize(
     ("title_a", "title_b"),
     [
+        # "VOTES", "INCREASES", "QTR" or "BANK" in both titles counted as a name they share.
         ("HARWELL INSTRUMENTS INC <HWI> VOTES DIVIDEND", "OBSIDIAN FREIGHT CORP <OBF> VOTES REGULAR DIVIDEND"),
         ("HARWELL INSTRUMENTS INC <HWI> INCREASES DIVIDEND", "OBSIDIAN FREIGHT CORP <OBF> INCREASES DIVIDEND"),
         ("HARWELL INSTRUMENTS <HWI> 3RD QTR NET", "OBSIDIAN FREIGHT <OBF> 3RD QTR NET"),
         ("FIRST UNION SAVINGS BANK <FUSB> SETS QUARTERLY", "CALDER COUNTY BANK <CCB> UPS DIVIDEND"),
-    ],
-)
-def test_two_companies_notices_whose_titles_share_a_notice_word_or_a_generic_name_part_are_other_articles(
-    detector: Detector, title_a: str, title_b: str
-) -> None:
-    # "VOTES", "INCREASES", "QTR" or "BANK" in both titles counted as a name they share.
-    body = bare_notice("12-1/2", "April 15", "March 31")
-    a, b = _titled("a", title_a, body), _titled("b", title_b, body, timedelta(hours=5))
-    assert judge(detector, b, a) == []
-    assert judge(detector, a, b) == []
-
-
-@pytest.mark.parametrize(
-    "title",
-    ["NOF declares regular dividend", "Dividend announcements", "Northern Obsidian ups payout"],
-)
-def test_a_notice_retitled_by_its_companys_initials_or_by_no_name_is_the_same_article(
-    detector: Detector, title: str
-) -> None:
-    body = bare_notice("12-1/2", "April 15", "March 31")
-    stored = _titled("a", "NORTHERN OBSIDIAN FREIGHT CORP <NOBF.O> SETS QUARTERLY", body)
-    [match] = judge(detector, _titled("b", title, body, timedelta(hours=2)), stored)
-    assert match.relation is Relation.IDENTICAL
-
-
-@pytest.mark.parametrize(
-    ("title_a", "title_b"),
-    [
+        # A name was taken for another title's initials when it stood anywhere in the initials of all its words.
         ("CALDER HOLDINGS <CALH> SETS QUARTERLY", "SQ PARTNERS SETS QUARTERLY"),  # "Sets Quarterly"
         ("MARLOW ENTERPRISES SETS QUARTERLY DIVIDEND", "ESQ GROUP SETS QUARTERLY DIVIDEND"),  # a stretch of "mesqd"
         ("TEVIOT UTILITIES CO <TVU> SETS QUARTERLY", "TUC INC SETS QUARTERLY"),  # a company form's initial
         ("GRANITE MILLS INC <GRM> SETS QUARTERLY", "GM CORP SETS QUARTERLY"),  # two letters: too ambiguous
     ],
 )
-def test_two_companies_notices_whose_title_is_not_the_others_name_initials_are_other_articles(
+def test_two_companies_notices_whose_titles_share_a_notice_word_or_look_like_initials_are_other_articles(
     detector: Detector, title_a: str, title_b: str
 ) -> None:
-    # A name was taken for another title's initials when it stood anywhere in the initials of all its words.
     body = bare_notice("12-1/2", "April 15", "March 31")
     a, b = _titled("a", title_a, body), _titled("b", title_b, body, timedelta(hours=5))
     assert judge(detector, b, a) == []
@@ -760,12 +716,15 @@ def test_two_companies_notices_whose_title_is_not_the_others_name_initials_are_o
 @pytest.mark.parametrize(
     ("stored_title", "title"),
     [
+        ("NORTHERN OBSIDIAN FREIGHT CORP <NOBF.O> SETS QUARTERLY", "NOF declares regular dividend"),
+        ("NORTHERN OBSIDIAN FREIGHT CORP <NOBF.O> SETS QUARTERLY", "Dividend announcements"),
+        ("NORTHERN OBSIDIAN FREIGHT CORP <NOBF.O> SETS QUARTERLY", "Northern Obsidian ups payout"),
         ("BANK OF HARBOURTON SETS QUARTERLY", "BOH raises quarterly payout"),
         ("BANK OF NORTH HARBOURTON SETS QUARTERLY", "BNH declares regular dividend"),
         ("CALDER OBSIDIAN FREIGHT INC SETS QUARTERLY", "COF declares regular dividend"),
     ],
 )
-def test_a_notice_retitled_by_its_companys_initials_is_the_same_article(
+def test_a_notice_retitled_by_its_companys_initials_or_by_no_name_is_the_same_article(
     detector: Detector, stored_title: str, title: str
 ) -> None:
     body = bare_notice("12-1/2", "April 15", "March 31")
@@ -823,15 +782,12 @@ def test_a_number_without_its_thousands_separators_is_the_same_figure(
     restyled = _FUN_RUN
     for before, new in edits.items():
         restyled = restyled.replace(before, new)
-    stored = Article("a", _FUN_RUN, published=T0)
-    assert [m.id for m in judge(detector, Article("b", restyled, published=T0 + after), stored)] == ["a"]
+    assert _judged(detector, _FUN_RUN, restyled, after) == ["a"]
 
 
 @pytest.mark.parametrize("other", ["1,900", "1900", "11,800", "1,800,000"])
 def test_a_grouped_number_changed_days_later_is_still_another_article(detector: Detector, other: str) -> None:
-    stored = Article("a", _FUN_RUN, published=T0)
-    later = Article("b", _FUN_RUN.replace("1,800", other), published=T0 + timedelta(days=5))
-    assert judge(detector, later, stored) == []
+    assert _judged(detector, _FUN_RUN, _FUN_RUN.replace("1,800", other), timedelta(days=5)) == []
 
 
 _RATE_CUT = (
@@ -854,9 +810,7 @@ def test_a_weekday_or_date_changed_in_a_short_items_first_sentence_is_no_other_s
 ) -> None:
     # "Thursday" inside a sentence was read as a name, and a name changed in a short item's first sentence as
     # another company saying the same thing: the copy matched nothing, even the wire's own correction.
-    stored = Article("a", _RATE_CUT, published=T0)
-    copy = Article("b", _RATE_CUT.replace("said on Thursday", day), published=T0 + after)
-    assert [m.id for m in judge(detector, copy, stored)] == ["a"]
+    assert _judged(detector, _RATE_CUT, _RATE_CUT.replace("said on Thursday", day), after) == ["a"]
 
 
 @pytest.mark.parametrize(
@@ -866,9 +820,8 @@ def test_another_day_in_a_short_item_days_later_is_still_another_article(
     detector: Detector, first: str, day: str
 ) -> None:
     # A day is a fact, like a figure: changed in a copy over three days later, it is another report.
-    stored = Article("a", _RATE_CUT.replace("said on Thursday", first), published=T0)
-    later = Article("b", _RATE_CUT.replace("said on Thursday", day), published=T0 + timedelta(days=5))
-    assert judge(detector, later, stored) == []
+    stored, later = _RATE_CUT.replace("said on Thursday", first), _RATE_CUT.replace("said on Thursday", day)
+    assert _judged(detector, stored, later, timedelta(days=5)) == []
 
 
 _RAIL_PLAN = (
@@ -882,9 +835,8 @@ _RAIL_PLAN = (
 def test_a_person_named_like_a_month_is_a_name_not_a_date(detector: Detector, other: str) -> None:
     # "May" was read as the month wherever it stood: against another name it was neither a changed name nor a
     # changed date, and another minister saying the same thing matched as a revision.
-    stored = Article("a", _RAIL_PLAN.format(who="May", when="within weeks"), published=T0)
-    copy = Article("b", _RAIL_PLAN.format(who=other, when="within weeks"), published=T0 + timedelta(hours=2))
-    assert judge(detector, copy, stored) == []
+    stored, copy = _RAIL_PLAN.format(who="May", when="within weeks"), _RAIL_PLAN.format(who=other, when="within weeks")
+    assert _judged(detector, stored, copy, timedelta(hours=2)) == []
 
 
 @pytest.mark.parametrize(
@@ -920,9 +872,7 @@ def test_a_short_item_republished_days_later_with_a_day_written_as_a_date_is_the
 ) -> None:
     # Republishing days later is when a site turns "Tuesday" into a date; the three-day rule took the date for a
     # changed fact, and the copy matched nothing.
-    stored = Article("a", _PLANT_CUTS, published=T0)
-    later = Article("b", _PLANT_CUTS.replace(before, after), published=T0 + timedelta(days=5))
-    assert [m.id for m in judge(detector, later, stored)] == ["a"]
+    assert _judged(detector, _PLANT_CUTS, _PLANT_CUTS.replace(before, after), timedelta(days=5)) == ["a"]
 
 
 @pytest.mark.parametrize(
@@ -935,12 +885,9 @@ def test_a_short_item_republished_days_later_with_a_day_written_as_a_date_is_the
 def test_a_short_item_days_later_with_another_day_or_date_is_still_another_article(
     detector: Detector, before: str, after: str
 ) -> None:
-    stored = Article("a", _PLANT_CUTS.replace("said on Tuesday", "said on Nov. 4"), published=T0)
-    later = Article("b", stored.body.replace("said on Nov. 4", "said on Nov. 5"), published=T0 + timedelta(days=5))
-    assert judge(detector, later, stored) == []  # one date for another
-    stored = Article("c", _PLANT_CUTS, published=T0)
-    later = Article("d", _PLANT_CUTS.replace(before, after), published=T0 + timedelta(days=5))
-    assert judge(detector, later, stored) == []
+    dated = _PLANT_CUTS.replace("said on Tuesday", "said on Nov. 4")  # then one date for another:
+    assert _judged(detector, dated, dated.replace("said on Nov. 4", "said on Nov. 5"), timedelta(days=5)) == []
+    assert _judged(detector, _PLANT_CUTS, _PLANT_CUTS.replace(before, after), timedelta(days=5)) == []
 
 
 _LIBRARY = (
@@ -965,9 +912,7 @@ def test_a_short_item_under_another_headline_on_its_first_line_is_the_same_artic
     # A headline followed by a single line break stood outside the opening (wire copy is hard-wrapped, so a
     # single break ends nothing), and one ending in "?" or "!" was read as the first paragraph: either way its
     # words were another subject in the first sentence, and the copy matched nothing.
-    stored = Article("a", stored_headline + _LIBRARY, published=T0)
-    copy = Article("b", copy_headline + _LIBRARY, published=T0 + timedelta(days=1))
-    assert [m.id for m in judge(detector, copy, stored)] == ["a"]
+    assert _judged(detector, stored_headline + _LIBRARY, copy_headline + _LIBRARY, timedelta(days=1)) == ["a"]
 
 
 def test_another_company_under_a_headline_on_its_first_line_is_still_another_article(detector: Detector) -> None:
@@ -1026,9 +971,8 @@ def test_a_headline_over_a_short_first_paragraph_opening_as_a_sentence_is_still_
         "\nThe library will close for four weeks from Monday, the council said.\n\nBooks can be returned at the "
         "Fenwick Road branch in Ashcombe while the roof is repaired."
     )
-    stored = Article("a", "Ashcombe Library To Shut For Repairs" + rest, published=T0)
-    copy = Article("b", "Leaking Roof Closes Village Library" + rest, published=T0 + timedelta(days=1))
-    assert [m.id for m in judge(detector, copy, stored)] == ["a"]
+    stored, copy = "Ashcombe Library To Shut For Repairs" + rest, "Leaking Roof Closes Village Library" + rest
+    assert _judged(detector, stored, copy, timedelta(days=1)) == ["a"]
 
 
 # A short breaking-news item, as outlets pass it on, each under its own byline, credit or label.
@@ -1055,17 +999,17 @@ def test_a_short_item_under_another_byline_credit_or_label_is_the_same_article(
 ) -> None:
     # The lead-in was read as the item's opening words, and a different name there as another subject: the
     # copy matched nothing (the line-break forms matched only where both lines happened to read as headlines).
-    stored = Article("a", stored_lead + joint + _BLAZE, published=T0)
-    copy = Article("b", copy_lead + joint + _BLAZE, published=T0 + timedelta(hours=3))
-    assert [m.id for m in judge(detector, copy, stored)] == ["a"]
+    assert _judged(detector, stored_lead + joint + _BLAZE, copy_lead + joint + _BLAZE, timedelta(hours=3)) == ["a"]
 
 
 @pytest.mark.parametrize("copy_lead", ["By John Brown\n", "BREAKING: By John Brown\n", "By John Brown, Editor\n"])
 def test_another_headline_and_byline_over_a_short_item_is_the_same_article(detector: Detector, copy_lead: str) -> None:
     # A byline on the line under a scraped headline made the headline read as a hard-wrapped sentence's first line.
-    stored = Article("a", "Fire At Harbour Grain Store\nBy Jane Smith\n" + _BLAZE, published=T0)
-    copy = Article("b", "Blaze Shuts Harbour Road\n" + copy_lead + _BLAZE, published=T0 + timedelta(hours=3))
-    assert [m.id for m in judge(detector, copy, stored)] == ["a"]
+    stored, copy = (
+        "Fire At Harbour Grain Store\nBy Jane Smith\n" + _BLAZE,
+        "Blaze Shuts Harbour Road\n" + copy_lead + _BLAZE,
+    )
+    assert _judged(detector, stored, copy, timedelta(hours=3)) == ["a"]
 
 
 @pytest.mark.parametrize(
