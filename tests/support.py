@@ -16,13 +16,14 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from concurrent import futures
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import grpc
+import pytest
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -34,6 +35,7 @@ from service.engine import Engine
 from service.grpc_server import RunningServer, start_server
 from service.model import Article, GroupMember, PreparedArticle, Verdict
 from service.settings import Settings
+from service.storage import Transaction
 from tests.articles import WIRE, WIRE_WITH_APPEAL
 
 _SERVING = re.compile(r"neardup serving on (\S+):(\d+)")
@@ -48,6 +50,23 @@ def until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
             return False
         time.sleep(0.005)
     return True
+
+
+def writes_held(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, first_only: bool = True
+) -> tuple[threading.Event, threading.Event]:
+    """Holds the engine's store writes at their start until `release` is set, `entered` set as one begins to
+    wait: the first write only (the later ones go at once), or every one. Returns (entered, release)."""
+    write, entered, release = engine.store.write, threading.Event(), threading.Event()
+
+    def held() -> AbstractContextManager[Transaction]:
+        if not (first_only and entered.is_set()):
+            entered.set()
+            release.wait(timeout=60)
+        return write()
+
+    monkeypatch.setattr(engine.store, "write", held)
+    return entered, release
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, closing
+from contextlib import closing
 from pathlib import Path
 
 import grpc
@@ -27,9 +27,8 @@ from client import (
 from service import engine as engine_module
 from service.grpc_server import server_options
 from service.settings import Settings
-from service.storage import Transaction
 from tests.articles import SAME_EVENT_A, SAME_EVENT_B, WIRE
-from tests.support import in_process_server
+from tests.support import in_process_server, writes_held
 
 
 class HeldStream:
@@ -225,15 +224,8 @@ def test_a_purge_begins_no_write_once_its_callers_deadline_has_passed(
     with in_process_server(tmp_path) as (running, client):
         for n, body in enumerate([WIRE, SAME_EVENT_A, SAME_EVENT_B]):
             client.index(Article(f"a{n}", body))
-        write, entered, release = running.engine.store.write, threading.Event(), threading.Event()
-
-        def first_held() -> AbstractContextManager[Transaction]:
-            if not entered.is_set():  # the purge's first write waits until its caller has given up
-                entered.set()
-                release.wait(timeout=60)
-            return write()
-
-        monkeypatch.setattr(running.engine.store, "write", first_held)
+        # (the purge's first write waits until its caller has given up)
+        entered, release = writes_held(running.engine, monkeypatch)
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             stub = pb_grpc.NearDuplicateServiceStub(channel)
             with pytest.raises(grpc.RpcError) as late:
@@ -252,15 +244,8 @@ def test_an_index_call_past_its_deadline_says_whether_the_article_may_be_stored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with in_process_server(tmp_path) as (running, client):
-        write, entered, release = running.engine.store.write, threading.Event(), threading.Event()
-
-        def first_held() -> AbstractContextManager[Transaction]:
-            if not entered.is_set():  # the writer has taken the first article, and its write waits
-                entered.set()
-                release.wait(timeout=60)
-            return write()
-
-        monkeypatch.setattr(running.engine.store, "write", first_held)
+        # (the writer has taken the first article, and its write waits)
+        entered, release = writes_held(running.engine, monkeypatch)
         with NeardupClient(f"127.0.0.1:{running.port}", timeout=0.5) as hasty:
             with pytest.raises(DeadlineExceededError, match="while the article was being stored: it may be stored"):
                 hasty.index(Article("taken", WIRE))
@@ -280,21 +265,14 @@ def test_with_retry_an_index_past_its_deadline_is_sent_again_and_answered_unchan
     # (DEADLINE_EXCEEDED was not retried: retry=Retry() raised it, though the article was stored, and a pipeline
     # that trusted the retry to resend what might not be stored dropped it)
     with in_process_server(tmp_path) as (running, client):
-        write, entered, release = running.engine.store.write, threading.Event(), threading.Event()
-
-        def first_held() -> AbstractContextManager[Transaction]:
-            if not entered.is_set():  # the first attempt's article taken by the writer, its write held
-                entered.set()
-                release.wait(timeout=60)
-            return write()
-
+        # (the first attempt's article taken by the writer, its write held)
+        entered, release = writes_held(running.engine, monkeypatch)
         heard: list[str] = []
 
         def on_retry(error: NeardupClientError, unanswered: int, wait: float) -> None:
             heard.append(error.code.name)
             release.set()  # (the first attempt's write goes on: the next attempt finds the article stored)
 
-        monkeypatch.setattr(running.engine.store, "write", first_held)
         with NeardupClient(f"127.0.0.1:{running.port}", timeout=1.0) as hasty:
             verdict = hasty.index(Article("taken", WIRE), retry=Retry(attempts=3, first_wait=0.01), on_retry=on_retry)
         assert heard[0] == "DEADLINE_EXCEEDED" and entered.is_set()
@@ -308,16 +286,9 @@ def test_an_index_whose_retries_are_spent_says_an_earlier_attempt_may_have_store
     # (the last attempt's "it was not stored" was raised as if it said what the call did, while the first
     # attempt's write went on and stored the article)
     with in_process_server(tmp_path) as (running, client):
-        write, entered, release = running.engine.store.write, threading.Event(), threading.Event()
-
-        def first_held() -> AbstractContextManager[Transaction]:
-            if not entered.is_set():  # the first attempt's article taken by the writer, its write held
-                entered.set()
-                release.wait(timeout=60)
-            return write()
-
+        # (the first attempt's article taken by the writer, its write held)
+        entered, release = writes_held(running.engine, monkeypatch)
         heard: list[str] = []
-        monkeypatch.setattr(running.engine.store, "write", first_held)
         with (
             NeardupClient(f"127.0.0.1:{running.port}", timeout=0.5) as hasty,
             pytest.raises(DeadlineExceededError) as caught,

@@ -8,16 +8,14 @@ import os
 import signal
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from pathlib import Path
 
 import grpc
 import pytest
 
 from client import Article, DeadlineExceededError, NeardupClientError, Retry, UnavailableError
-from service.storage import Transaction
 from tests.articles import WIRE
-from tests.support import ServerProcess, in_process_server, until
+from tests.support import ServerProcess, in_process_server, until, writes_held
 
 COUNT = 5  # articles sent: one batch message, sent once the last is read
 LEFT = (
@@ -69,14 +67,8 @@ def test_a_stream_past_its_deadline_names_its_timeout_and_says_how_many_articles
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with in_process_server(tmp_path) as (running, client):
-        write, entered, release = running.engine.store.write, threading.Event(), threading.Event()
-
-        def held() -> AbstractContextManager[Transaction]:
-            entered.set()  # (the writer has taken the stream's articles, and their write waits)
-            release.wait(timeout=60)
-            return write()
-
-        monkeypatch.setattr(running.engine.store, "write", held)
+        # (the writer has taken the stream's articles, and their write waits)
+        entered, release = writes_held(running.engine, monkeypatch, first_only=False)
         with pytest.raises(DeadlineExceededError) as caught:
             list(client.index_stream(_articles(threading.Event()), batch=64, timeout=0.5))
         release.set()
