@@ -4,13 +4,15 @@ a failover to a lagging replica) loses the writes acknowledged since, and every 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import redis
 
 from benchmarks.loopback import RedisServer, wait_for
-from client import Article
+from client import Article, NeardupClient
 from tests.redis_support import synthetic_articles
 from tests.support import in_process_server
 
@@ -25,6 +27,22 @@ def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == "service.redis_store" and r.levelno >= logging.ERROR]
 
 
+@contextmanager
+def _two_servers(
+    tmp_path: Path, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> Iterator[tuple[NeardupClient, NeardupClient]]:
+    """Two servers sharing the Redis index at `redis_url`, checking it every _CHECK_SECONDS, what they say of it
+    captured for `_errors`: their clients."""
+    with (
+        caplog.at_level(logging.ERROR, logger="service.redis_store"),
+        in_process_server(tmp_path / "a", store="redis", redis_url=redis_url,
+                          store_check_seconds=_CHECK_SECONDS) as (_ra, a),
+        in_process_server(tmp_path / "b", store="redis", redis_url=redis_url,
+                          store_check_seconds=_CHECK_SECONDS) as (_rb, b),
+    ):  # fmt: skip
+        yield a, b
+
+
 def test_every_server_says_when_redis_goes_back_to_an_older_copy_of_the_index(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -33,13 +51,7 @@ def test_every_server_says_when_redis_goes_back_to_an_older_copy_of_the_index(
     server = RedisServer(tmp_path / "redis", "--appendonly", "no").start()  # (RDB: SAVE writes dump.rdb)
     saved, unsaved = _articles(4, seed=31, prefix="saved"), _articles(4, seed=32, prefix="unsaved")
     try:
-        with (
-            caplog.at_level(logging.ERROR, logger="service.redis_store"),
-            in_process_server(tmp_path / "a", store="redis", redis_url=server.url,
-                              store_check_seconds=_CHECK_SECONDS) as (_ra, a),
-            in_process_server(tmp_path / "b", store="redis", redis_url=server.url,
-                              store_check_seconds=_CHECK_SECONDS) as (_rb, b),
-        ):  # fmt: skip
+        with _two_servers(tmp_path, server.url, caplog) as (a, b):
             for article in saved:
                 a.index(article)
             redis.Redis(host="127.0.0.1", port=server.port).save()
@@ -77,13 +89,7 @@ def test_an_index_put_back_under_running_servers_is_said_replaced_with_what_it_h
     empty = RedisServer(tmp_path / "empty", port=own.port)
     stored = _articles(4, seed=33, prefix="kept")
     try:
-        with (
-            caplog.at_level(logging.ERROR, logger="service.redis_store"),
-            in_process_server(tmp_path / "a", store="redis", redis_url=own.url,
-                              store_check_seconds=_CHECK_SECONDS) as (_ra, a),
-            in_process_server(tmp_path / "b", store="redis", redis_url=own.url,
-                              store_check_seconds=_CHECK_SECONDS) as (_rb, b),
-        ):  # fmt: skip
+        with _two_servers(tmp_path, own.url, caplog) as (a, b):
             for article in stored:
                 a.index(article)
             count = b.stats().articles
