@@ -372,6 +372,16 @@ def _held(client: NeardupClient, article_id: str) -> bool:
     return True
 
 
+def _twenty_then_a_backup(client: NeardupClient, data: Path, backup: Path) -> None:
+    """Indexes a0 to a19, then copies the server's store to `backup` while it runs: SQLite's online backup, as
+    `sqlite3 neardup.db ".backup FILE"`."""
+    for i in range(20):
+        client.index(Article(f"a{i}", body(i)))
+    store = sqlite3.connect(f"file:{data / 'neardup.db'}?mode=ro", uri=True)
+    with closing(store) as db, closing(sqlite3.connect(backup)) as copy:
+        db.backup(copy)
+
+
 def test_a_backup_restored_over_a_killed_servers_wal_is_refused_naming_the_wal_and_serves_once_it_is_removed(
     tmp_path: Path,
 ) -> None:
@@ -383,11 +393,7 @@ def test_a_backup_restored_over_a_killed_servers_wal_is_refused_naming_the_wal_a
     backup = tmp_path / "backup.db"
     try:
         with server.client() as client:
-            for i in range(20):
-                client.index(Article(f"a{i}", body(i)))
-            store = sqlite3.connect(f"file:{data / 'neardup.db'}?mode=ro", uri=True)
-            with closing(store) as db, closing(sqlite3.connect(backup)) as copy:
-                db.backup(copy)  # (SQLite's online backup, as `sqlite3 neardup.db ".backup FILE"`)
+            _twenty_then_a_backup(client, data, backup)
             # Enough for SQLite's automatic checkpoints (every 1,000 pages) to move the file past the backup and
             # start the log over: the pages left in it then belong to a later file than the backup's.
             outcomes = list(client.index_stream(Article(f"b{i}", body(i)) for i in range(1500)))
@@ -419,11 +425,7 @@ def test_a_backup_restored_over_a_killed_servers_wal_of_few_writes_is_not_detect
     backup = tmp_path / "backup.db"
     try:
         with server.client() as client:
-            for i in range(20):
-                client.index(Article(f"a{i}", body(i)))
-            store = sqlite3.connect(f"file:{data / 'neardup.db'}?mode=ro", uri=True)
-            with closing(store) as db, closing(sqlite3.connect(backup)) as copy:
-                db.backup(copy)
+            _twenty_then_a_backup(client, data, backup)
             for i in range(5):
                 client.index(Article(f"b{i}", body(100 + i)))
     finally:
