@@ -619,80 +619,82 @@ def test_a_page_token_of_extreme_numbers_lists_from_where_it_says_on_both_stores
             engine.close()
 
 
-def test_redis_out_of_memory_refuses_writes_with_resource_exhausted_and_keeps_every_commit_whole(
-    tmp_path: Path,
-) -> None:
+@contextmanager
+def _engine_on_its_own_redis(tmp_path: Path) -> Iterator[tuple[RedisServer, redis.Redis, RedisStore, Engine]]:
+    """An engine on a redis-server of its own, with a client to administer it (its maxmemory): closed and stopped
+    at the end whatever happened."""
     with redis_server(tmp_path / "redis") as server:
         admin = redis.Redis(host="127.0.0.1", port=server.port)
         store = RedisStore(server.url, PARAMS)
         engine = Engine(DETECTOR, store)
         try:
-            used = int(admin.info("memory")["used_memory"])
-            admin.config_set("maxmemory", used + (2 << 20))  # (noeviction, the default: refuse, never evict)
-            articles = synthetic_articles(1500, seed=11)
-            acknowledged: list[Article] = []
-            refusal: ResourceExhausted | None = None
-            for article in articles:
-                try:
-                    engine.index(DETECTOR.prepare(article), timeout=30)
-                except ResourceExhausted as exc:
-                    refusal = exc
-                    break
-                acknowledged.append(article)
-            assert refusal is not None and acknowledged, "Redis was expected to fill up part way"
-            assert f"the shared Redis store at {server.url} is out of memory" in str(refusal)
-            assert str(refusal).endswith(
-                "Raise its maxmemory, or free memory there: nothing of the batch was stored: send the articles again"
-            )
-            assert store.audit() == []  # no article without its buckets, no bucket without its article
-            assert engine.stats().articles == len(acknowledged)
-            # A replica started (or restarted) meanwhile serves reads too: it failed to start, its "is this index
-            # of my parameters" write refused though the index's record was there.
-            late = RedisStore(server.url, PARAMS)
-            with late.read() as tx:
-                assert tx.count() == len(acknowledged) and tx.get(acknowledged[0].id) is not None
-            late.close()
-
-            admin.config_set("maxmemory", 0)
-            ingest(engine, articles[len(acknowledged) :])
-            assert engine.stats().articles == len(articles)
-            assert store.audit() == []
+            yield server, admin, store, engine
         finally:
             engine.close()
+
+
+def test_redis_out_of_memory_refuses_writes_with_resource_exhausted_and_keeps_every_commit_whole(
+    tmp_path: Path,
+) -> None:
+    with _engine_on_its_own_redis(tmp_path) as (server, admin, store, engine):
+        used = int(admin.info("memory")["used_memory"])
+        admin.config_set("maxmemory", used + (2 << 20))  # (noeviction, the default: refuse, never evict)
+        articles = synthetic_articles(1500, seed=11)
+        acknowledged: list[Article] = []
+        refusal: ResourceExhausted | None = None
+        for article in articles:
+            try:
+                engine.index(DETECTOR.prepare(article), timeout=30)
+            except ResourceExhausted as exc:
+                refusal = exc
+                break
+            acknowledged.append(article)
+        assert refusal is not None and acknowledged, "Redis was expected to fill up part way"
+        assert f"the shared Redis store at {server.url} is out of memory" in str(refusal)
+        assert str(refusal).endswith(
+            "Raise its maxmemory, or free memory there: nothing of the batch was stored: send the articles again"
+        )
+        assert store.audit() == []  # no article without its buckets, no bucket without its article
+        assert engine.stats().articles == len(acknowledged)
+        # A replica started (or restarted) meanwhile serves reads too: it failed to start, its "is this index
+        # of my parameters" write refused though the index's record was there.
+        late = RedisStore(server.url, PARAMS)
+        with late.read() as tx:
+            assert tx.count() == len(acknowledged) and tx.get(acknowledged[0].id) is not None
+        late.close()
+
+        admin.config_set("maxmemory", 0)
+        ingest(engine, articles[len(acknowledged) :])
+        assert engine.stats().articles == len(articles)
+        assert store.audit() == []
 
 
 def test_a_delete_redis_refuses_out_of_memory_says_the_delete_was_not_done_not_to_send_articles(
     tmp_path: Path,
 ) -> None:
     """The store's refusal said "then send the articles again", to a DeleteArticle and a DeleteArticles too."""
-    with redis_server(tmp_path / "redis") as server:
-        admin = redis.Redis(host="127.0.0.1", port=server.port)
-        store = RedisStore(server.url, PARAMS)
-        engine = Engine(DETECTOR, store)
+    with _engine_on_its_own_redis(tmp_path) as (server, admin, store, engine):
         articles = synthetic_articles(6, seed=11)
-        try:
-            ingest(engine, articles)
-            admin.config_set("maxmemory", int(admin.info("memory")["used_memory"]) // 2)  # (noeviction: refuse)
-            with pytest.raises(StoreFull) as one:
-                engine.delete(articles[0].id)
-            with pytest.raises(StoreFull) as several:
-                engine.delete_all([a.id for a in articles[:3]])
-            full = f"the shared Redis store at {server.url} is out of memory (its maxmemory is reached)"
-            assert str(one.value).startswith(full)
-            assert str(one.value).endswith("Raise its maxmemory, or free memory there: the article was not deleted: "
-                                           "send the delete again")  # fmt: skip
-            assert str(several.value).endswith("none of the ids named was deleted: send the call again")
-            for refusal in (one.value, several.value):
-                assert "send the articles" not in str(refusal)
-                assert status_for(refusal)[0] == grpc.StatusCode.RESOURCE_EXHAUSTED
-            assert engine.stats().articles == len(articles)  # (not deleted, as said)
+        ingest(engine, articles)
+        admin.config_set("maxmemory", int(admin.info("memory")["used_memory"]) // 2)  # (noeviction: refuse)
+        with pytest.raises(StoreFull) as one:
+            engine.delete(articles[0].id)
+        with pytest.raises(StoreFull) as several:
+            engine.delete_all([a.id for a in articles[:3]])
+        full = f"the shared Redis store at {server.url} is out of memory (its maxmemory is reached)"
+        assert str(one.value).startswith(full)
+        assert str(one.value).endswith("Raise its maxmemory, or free memory there: the article was not deleted: "
+                                       "send the delete again")  # fmt: skip
+        assert str(several.value).endswith("none of the ids named was deleted: send the call again")
+        for refusal in (one.value, several.value):
+            assert "send the articles" not in str(refusal)
+            assert status_for(refusal)[0] == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert engine.stats().articles == len(articles)  # (not deleted, as said)
 
-            admin.config_set("maxmemory", 0)
-            engine.delete(articles[0].id)  # the delete sent again, once there is room
-            assert engine.delete_all([a.id for a in articles[:3]]) == [False, True, True]
-            assert engine.stats().articles == len(articles) - 3 and store.audit() == []
-        finally:
-            engine.close()
+        admin.config_set("maxmemory", 0)
+        engine.delete(articles[0].id)  # the delete sent again, once there is room
+        assert engine.delete_all([a.id for a in articles[:3]]) == [False, True, True]
+        assert engine.stats().articles == len(articles) - 3 and store.audit() == []
 
 
 def test_a_cluster_commit_cut_short_out_of_memory_says_the_delete_may_be_done(tmp_path: Path) -> None:
