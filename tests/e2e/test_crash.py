@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
@@ -372,14 +373,23 @@ def _held(client: NeardupClient, article_id: str) -> bool:
     return True
 
 
-def _twenty_then_a_backup(client: NeardupClient, data: Path, backup: Path) -> None:
-    """Indexes a0 to a19, then copies the server's store to `backup` while it runs: SQLite's online backup, as
-    `sqlite3 neardup.db ".backup FILE"`."""
-    for i in range(20):
-        client.index(Article(f"a{i}", body(i)))
-    store = sqlite3.connect(f"file:{data / 'neardup.db'}?mode=ro", uri=True)
-    with closing(store) as db, closing(sqlite3.connect(backup)) as copy:
-        db.backup(copy)
+def _killed_after_a_backup(tmp_path: Path, then: Callable[[NeardupClient], None]) -> tuple[Path, Path]:
+    """A server that indexed a0 to a19, had its store copied by SQLite's online backup (as `sqlite3 neardup.db
+    ".backup FILE"`) while it ran, then wrote what `then` sends, killed: its data directory and the backup."""
+    data = tmp_path / "data"
+    server = ServerProcess(data).start()
+    backup = tmp_path / "backup.db"
+    try:
+        with server.client() as client:
+            for i in range(20):
+                client.index(Article(f"a{i}", body(i)))
+            store = sqlite3.connect(f"file:{data / 'neardup.db'}?mode=ro", uri=True)
+            with closing(store) as db, closing(sqlite3.connect(backup)) as copy:
+                db.backup(copy)
+            then(client)
+    finally:
+        server.kill9()
+    return data, backup
 
 
 def test_a_backup_restored_over_a_killed_servers_wal_is_refused_naming_the_wal_and_serves_once_it_is_removed(
@@ -388,18 +398,14 @@ def test_a_backup_restored_over_a_killed_servers_wal_is_refused_naming_the_wal_a
     """docs/ops.md, "Backup and restore". A server killed leaves neardup.db-wal and -shm; a backup put in place of
     neardup.db beside them has SQLite apply that log's pages, written after the backup, to the backup's file, and
     the start found the file damaged, its message saying to restore it from a backup: the step just done."""
-    data = tmp_path / "data"
-    server = ServerProcess(data).start()
-    backup = tmp_path / "backup.db"
-    try:
-        with server.client() as client:
-            _twenty_then_a_backup(client, data, backup)
-            # Enough for SQLite's automatic checkpoints (every 1,000 pages) to move the file past the backup and
-            # start the log over: the pages left in it then belong to a later file than the backup's.
-            outcomes = list(client.index_stream(Article(f"b{i}", body(i)) for i in range(1500)))
-            assert all(isinstance(outcome, Verdict) for outcome in outcomes)
-    finally:
-        server.kill9()
+
+    def many_writes(client: NeardupClient) -> None:
+        # Enough for SQLite's automatic checkpoints (every 1,000 pages) to move the file past the backup and
+        # start the log over: the pages left in it then belong to a later file than the backup's.
+        outcomes = list(client.index_stream(Article(f"b{i}", body(i)) for i in range(1500)))
+        assert all(isinstance(outcome, Verdict) for outcome in outcomes)
+
+    data, backup = _killed_after_a_backup(tmp_path, many_writes)
     wal, shm = data / "neardup.db-wal", data / "neardup.db-shm"
     assert wal.exists() and shm.exists()
     (data / "neardup.db").write_bytes(backup.read_bytes())
@@ -420,16 +426,12 @@ def test_a_backup_restored_over_a_killed_servers_wal_of_few_writes_is_not_detect
     file, the start succeeds, and serves the articles written after the backup, the restore undone without a word
     (the docs said such a start always stopped with exit status 2). If this ever fails, the server tells: say so in
     the docs."""
-    data = tmp_path / "data"
-    server = ServerProcess(data).start()
-    backup = tmp_path / "backup.db"
-    try:
-        with server.client() as client:
-            _twenty_then_a_backup(client, data, backup)
-            for i in range(5):
-                client.index(Article(f"b{i}", body(100 + i)))
-    finally:
-        server.kill9()
+
+    def few_writes(client: NeardupClient) -> None:
+        for i in range(5):
+            client.index(Article(f"b{i}", body(100 + i)))
+
+    data, backup = _killed_after_a_backup(tmp_path, few_writes)
     assert (data / "neardup.db-wal").exists()
     (data / "neardup.db").write_bytes(backup.read_bytes())  # (step 2 skipped)
     restarted = ServerProcess(data).start()
