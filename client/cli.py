@@ -234,20 +234,30 @@ def _cannot_talk(exc: NeardupClientError, args: argparse.Namespace) -> bool:
 
 def _speaks_tls(target: str) -> bool:
     """Whether a TLS handshake with the server at host:port `target` completes (its certificate unchecked)."""
+    return _takes_connections(target, tls=True)
+
+
+def _takes_connections(target: str, tls: bool = False) -> bool:
+    """Whether a TCP connection to host:port `target` is taken, and with `tls` a TLS handshake on it completes
+    (its certificate unchecked)."""
     where = urlsplit(f"//{target}")
     try:
         if where.hostname is None or where.port is None:
             return False  # (a target in gRPC's own forms: unix:, dns:)
-        unchecked = ssl.create_default_context()
-        unchecked.check_hostname, unchecked.verify_mode = False, ssl.CERT_NONE
-        unchecked.set_alpn_protocols(["h2"])
-        with (
-            socket.create_connection((where.hostname, where.port), timeout=2) as raw,
-            unchecked.wrap_socket(raw, server_hostname=where.hostname),
-        ):
+        with socket.create_connection((where.hostname, where.port), timeout=2) as raw:
+            if tls:
+                with _unchecked_tls().wrap_socket(raw, server_hostname=where.hostname):
+                    pass
             return True
     except (OSError, ValueError):  # (ssl.SSLError is an OSError; ValueError: a port out of range)
         return False
+
+
+def _unchecked_tls() -> ssl.SSLContext:
+    unchecked = ssl.create_default_context()
+    unchecked.check_hostname, unchecked.verify_mode = False, ssl.CERT_NONE
+    unchecked.set_alpn_protocols(["h2"])
+    return unchecked
 
 
 _Commands = argparse._SubParsersAction  # (the subcommands' adder argparse returns: it names no public type)
@@ -703,18 +713,6 @@ def _no_grpc(args: argparse.Namespace) -> UnavailableError | None:
         f"something at {where} takes connections but never began gRPC's handshake: it is not a "
         "gRPC server (--server names neardup's main port), or a process that is hung or stopped",
     )
-
-
-def _takes_connections(target: str) -> bool:
-    """Whether a TCP connection to host:port `target` is taken."""
-    where = urlsplit(f"//{target}")
-    try:
-        if where.hostname is None or where.port is None:
-            return False  # (a target in gRPC's own forms: unix:, dns:)
-        with socket.create_connection((where.hostname, where.port), timeout=2):
-            return True
-    except (OSError, ValueError):  # (ValueError: a port out of range)
-        return False
 
 
 def _wait_for_load(args: argparse.Namespace) -> None:
