@@ -56,9 +56,23 @@ class AfterLoad:
         self._load = load
         self.target = target
 
-    def __getattr__(self, method: str) -> Callable[[Any, grpc.ServicerContext], Any]:
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        if getattr(getattr(self.target, method, None), "experimental_non_blocking", False):
+            return self._sending(method)
+
         def call(request: Any, context: grpc.ServicerContext) -> Any:
             self._load.wait(context)
             return getattr(self.target, method)(request, context)
 
+        return call
+
+    def _sending(self, method: str) -> Callable[..., None]:
+        """A method in gRPC's non-blocking form (answers through a callback: the health service's Watch) kept so:
+        called as a plain one it failed, missing the callback."""
+
+        def call(request: Any, context: grpc.ServicerContext, send: Callable[[Any], None]) -> None:
+            self._load.wait(context)
+            getattr(self.target, method)(request, context, send)
+
+        call.experimental_non_blocking = True  # type: ignore[attr-defined]  # (read by gRPC and interceptors)
         return call
