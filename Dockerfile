@@ -36,14 +36,15 @@ WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 50051 50052 9100
 # The standard gRPC health service on its own port (no call limit there: a busy server still answers);
-# exit 0 only when it answers SERVING. Through sh, to ask the port NEARDUP_HEALTH_PORT names if set, as the
-# health port is moved (with --health-port N after the image name: docs/ops.md); -1 (off) or 0 (any port)
-# needs another HEALTHCHECK.
+# exit 0 only when it answers SERVING. The port the entrypoint gives, and no variable: NEARDUP_HEALTH_PORT does
+# not move the server's port (the entrypoint's flag wins), and a check that read it asked a port nothing served,
+# unhealthy for ever. A health port moved with --health-port N after the image name needs
+# --health-cmd "neardup health --server 127.0.0.1:N --timeout 5" (docs/ops.md); -1 (off) or 0 (any port) another.
 # It asks liveness (''), which the health port answers SERVING from before the store opens, through the
 # index's load (minutes for a cold rebuild at 1M articles): the start period covers only the process's
 # own start (imports, binding the ports; seconds), so 60 s stays. Readiness: docs/ops.md, "The health port".
 HEALTHCHECK --interval=30s --timeout=6s --start-period=60s --retries=3 \
-    CMD ["sh", "-c", "exec neardup health --server 127.0.0.1:${NEARDUP_HEALTH_PORT:-50052} --timeout 5"]
+    CMD ["neardup", "health", "--server", "127.0.0.1:50052", "--timeout", "5"]
 # `neardup serve` drains in-flight calls on SIGTERM (up to --grace-seconds) and closes the store cleanly.
 STOPSIGNAL SIGTERM
 # The ports as flags, not ENV: Kubernetes gives a pod NEARDUP_HEALTH_PORT=tcp://… for a Service named

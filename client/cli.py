@@ -234,20 +234,30 @@ def _cannot_talk(exc: NeardupClientError, args: argparse.Namespace) -> bool:
 
 def _speaks_tls(target: str) -> bool:
     """Whether a TLS handshake with the server at host:port `target` completes (its certificate unchecked)."""
+    return _takes_connections(target, tls=True)
+
+
+def _takes_connections(target: str, tls: bool = False) -> bool:
+    """Whether a TCP connection to host:port `target` is taken, and with `tls` a TLS handshake on it completes
+    (its certificate unchecked)."""
     where = urlsplit(f"//{target}")
     try:
         if where.hostname is None or where.port is None:
             return False  # (a target in gRPC's own forms: unix:, dns:)
-        unchecked = ssl.create_default_context()
-        unchecked.check_hostname, unchecked.verify_mode = False, ssl.CERT_NONE
-        unchecked.set_alpn_protocols(["h2"])
-        with (
-            socket.create_connection((where.hostname, where.port), timeout=2) as raw,
-            unchecked.wrap_socket(raw, server_hostname=where.hostname),
-        ):
+        with socket.create_connection((where.hostname, where.port), timeout=2) as raw:
+            if tls:
+                with _unchecked_tls().wrap_socket(raw, server_hostname=where.hostname):
+                    pass
             return True
     except (OSError, ValueError):  # (ssl.SSLError is an OSError; ValueError: a port out of range)
         return False
+
+
+def _unchecked_tls() -> ssl.SSLContext:
+    unchecked = ssl.create_default_context()
+    unchecked.check_hostname, unchecked.verify_mode = False, ssl.CERT_NONE
+    unchecked.set_alpn_protocols(["h2"])
+    return unchecked
 
 
 _Commands = argparse._SubParsersAction  # (the subcommands' adder argparse returns: it names no public type)
@@ -352,8 +362,8 @@ def _add_file_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> Non
                           "is written; not the input file")  # fmt: skip
     # (10 minutes, as the startup probe docs/ops.md gives: a rebuild at a million articles took up to 340 s)
     cmd.add_argument("--wait-for-load", type=_seconds, default=600.0, metavar="SECONDS",
-                     help="how long to wait for a server that takes connections and answers no call yet, as one "
-                          "loading its index does, to serve (said on stderr; default %(default)g)")  # fmt: skip
+                     help="how long to wait for a server that speaks gRPC and answers no call yet, as a neardup "
+                          "server loading its index does, to serve (said on stderr; default %(default)g)")  # fmt: skip
     cmd.add_argument("--evidence", action="store_true", help="include shared passages in each match")
     cmd.add_argument("--no-progress", action="store_true",
                      help="no progress on stderr (a bar, or off a terminal a line every 10 s); the total "
@@ -631,8 +641,8 @@ def _wait_ready(client: NeardupClient, args: argparse.Namespace, seconds: float 
     then --wait-for-load for one loading its index. Waiting swallows the handshake's error, and a TLS mismatch was
     then "no server" where `stats` says which flag to change (main hints from that error): one call on a new
     channel first says at once that a server is there and these settings cannot talk to it (it had waited the
-    whole 10 s), and again after a wait in vain says why. A server loading its index takes connections and answers
-    no call until it is loaded (seconds to minutes): it was "no server at … after 10s" (docs/ops.md, "The health
+    whole 10 s), and again after a wait in vain says why. A server loading its index speaks gRPC and holds its
+    calls until it is loaded (seconds to minutes): it was "no server at … after 10s" (docs/ops.md, "The health
     port")."""
     found = _asked(args)
     if found is _Found.NONE:
@@ -642,11 +652,11 @@ def _wait_ready(client: NeardupClient, args: argparse.Namespace, seconds: float 
         except NeardupClientError as not_ready:
             found = _asked(args, not_ready)
     if found is _Found.LOADING:
-        _wait_for_load(client, args)
+        _wait_for_load(args)
 
 
 class _Found(enum.Enum):
-    """What answers at --server: a server answering calls; one taking connections and answering none yet, as a
+    """What answers at --server: a server answering calls; one that speaks gRPC and answers none yet, as a
     neardup server loading its index does; or none yet (nothing listening: refused)."""
 
     ANSWERS = "answers"
@@ -656,18 +666,21 @@ class _Found(enum.Enum):
 
 def _asked(args: argparse.Namespace, not_ready: NeardupClientError | None = None) -> _Found:
     """One health call on a new channel: what answers at --server. Raises the error of a server there that these
-    settings cannot talk to; after a wait in vain (`not_ready`), that error when none is there, or the call's own
-    if it says more (UNAVAILABLE or UNIMPLEMENTED: main hints from it)."""
+    settings cannot talk to; after a wait in vain (`not_ready`), that error when none is there, one saying so of a
+    listener that never began gRPC's handshake, or the call's own if it says more (UNAVAILABLE or UNIMPLEMENTED:
+    main hints from it)."""
     with _connect(args, timeout=_PROBE_SECONDS) as probe:
         try:
             probe.health()
         except NeardupClientError as why:
             if _cannot_talk(why, args):
                 raise
-            if why.code == grpc.StatusCode.DEADLINE_EXCEEDED and _loading(probe, args):
+            silent = why.code == grpc.StatusCode.DEADLINE_EXCEEDED
+            if silent and _handshaken(probe):
                 return _Found.LOADING
             if not_ready is not None:
-                raise (why if why.code in _HINTED else not_ready) from None
+                no_grpc = _no_grpc(args) if silent else None
+                raise no_grpc or (why if why.code in _HINTED else not_ready) from None
             return _Found.NONE  # (none answers yet, or one without the health service, as a proxy may be: the wait)
     return _Found.ANSWERS
 
@@ -677,46 +690,52 @@ def _asked(args: argparse.Namespace, not_ready: NeardupClientError | None = None
 _PROBE_SECONDS = 2.0
 
 
-def _loading(probe: NeardupClient, args: argparse.Namespace) -> bool:
-    """After a health call unanswered: is --server a server that takes connections and has not begun to speak gRPC
-    (no handshake on the probe's channel), as a neardup server loading its index does? Not if its handshake is done
-    (a slow server), nor if nothing takes a connection there (a host that drops them: "no server")."""
+def _handshaken(probe: NeardupClient) -> bool:
+    """After a health call unanswered in time: did the probe's channel complete gRPC's handshake? A neardup server
+    loading its index does (its calls wait for the index: service/index_load.py), as does one too busy to answer
+    in time. A silent listener never does: a wrong port, a hung or stopped process, a service that is not gRPC
+    (taken for a loading server, they held the command 10 minutes)."""
     try:
         probe.wait_ready(0.05)
     except NeardupClientError:
-        return _takes_connections(with_default_port(args.server))
-    return False
-
-
-def _takes_connections(target: str) -> bool:
-    """Whether a TCP connection to host:port `target` is taken."""
-    where = urlsplit(f"//{target}")
-    try:
-        if where.hostname is None or where.port is None:
-            return False  # (a target in gRPC's own forms: unix:, dns:)
-        with socket.create_connection((where.hostname, where.port), timeout=2):
-            return True
-    except (OSError, ValueError):  # (ValueError: a port out of range)
         return False
+    return True
 
 
-def _wait_for_load(client: NeardupClient, args: argparse.Namespace) -> None:
-    """Wait up to --wait-for-load for a server that takes connections and answers no call yet to serve; said once
-    on stderr, and an UNAVAILABLE saying what it waited for if it does not."""
+def _no_grpc(args: argparse.Namespace) -> UnavailableError | None:
+    """After a wait in vain and a call unanswered, the error for a listener there that takes connections and never
+    began gRPC's handshake ("no server" was wrong of it); None if nothing takes a connection."""
+    where = with_default_port(args.server)
+    if not _takes_connections(where):
+        return None
+    return UnavailableError(
+        grpc.StatusCode.UNAVAILABLE,
+        f"something at {where} takes connections but never began gRPC's handshake: it is not a "
+        "gRPC server (--server names neardup's main port), or a process that is hung or stopped",
+    )
+
+
+def _wait_for_load(args: argparse.Namespace) -> None:
+    """Wait up to --wait-for-load for a server that speaks gRPC and answers no call yet to answer one; said once on
+    stderr, and an UNAVAILABLE saying what it waited for if it does not. One health call waits: the server holds
+    it until its index is loaded (a channel's readiness said nothing here: its handshake is done)."""
     where, wait = with_default_port(args.server), args.wait_for_load
-    print(f"neardup {args.command}: the server at {where} takes connections but answers no call yet, as a neardup "
+    print(f"neardup {args.command}: the server at {where} speaks gRPC but answers no call yet, as a neardup "
           f"server loading its index does; waiting up to {wait:g}s for it to serve (--wait-for-load)",
           file=sys.stderr)  # fmt: skip
-    try:
-        client.wait_ready(wait)
-    except NeardupClientError:
-        raise UnavailableError(
-            grpc.StatusCode.UNAVAILABLE,
-            f"the server at {where} took connections but answered no call in {wait:g}s: a neardup server still "
-            'loading its index (a rebuild at a million articles takes 15 s to minutes: docs/ops.md, "The health '
-            "port\"; its health port's readiness says when it serves), or something there that is not a gRPC "
-            "server; wait longer with --wait-for-load",
-        ) from None
+    with _connect(args, timeout=wait) as waiting:
+        try:
+            waiting.health()
+        except NeardupClientError as why:
+            if why.code != grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise
+            raise UnavailableError(
+                grpc.StatusCode.UNAVAILABLE,
+                f"the server at {where} spoke gRPC but answered no call in {wait:g}s: a neardup server still "
+                'loading its index (a rebuild at a million articles takes 15 s to minutes: docs/ops.md, "The '
+                "health port\"; its health port's readiness says when it serves), or one too busy to answer; wait "
+                "longer with --wait-for-load",
+            ) from None
 
 
 def _say_retrying(error: NeardupClientError, unanswered: int, wait: float) -> None:

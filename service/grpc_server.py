@@ -10,7 +10,7 @@ import tempfile
 from concurrent import futures
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -22,6 +22,7 @@ from service.auth import TokenFile, tls_credentials, warn_of_exposed_tokens
 from service.detector import Detector, operator_passages
 from service.engine import Engine
 from service.health import HealthService
+from service.index_load import AfterLoad, IndexLoad
 from service.interceptors import (
     BearerTokenAuth,
     CallPool,
@@ -87,8 +88,8 @@ def start_server(settings: Settings) -> RunningServer:
     snapshot, a replay, or a full rebuild: tens of seconds at a million articles, minutes on a slow disk)
     once kept every port closed, so a port in use was found only after it, and a liveness probe of the
     health port, refused, had the orchestrator kill the server mid-load again and again. During the load
-    liveness ('') says SERVING and readiness NOT_SERVING; the main port takes connections, and answers
-    their calls once the index is loaded."""
+    liveness ('') says SERVING and readiness NOT_SERVING; the main port speaks gRPC, and its calls wait
+    for the index (or their deadline): index_load.py."""
     metrics = Metrics()
     calls = CallPool(settings.max_workers, thread_name_prefix="neardup-rpc")  # (threads start with the calls)
     interceptors = _interceptors(settings, metrics, calls)  # read files before opening the store: bad paths fail fast
@@ -100,10 +101,19 @@ def start_server(settings: Settings) -> RunningServer:
     server = grpc.server(calls, interceptors=interceptors, options=server_options(settings))
     health_servicer = HealthService(_HEALTH_NAMES)
     health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)  # (until the index is loaded)
+    load = IndexLoad()
+    servicer = AfterLoad(load)  # (its calls wait for the index, made below once the store is open)
+    # (a stand-in with every method of the generated base class: the cast says so to mypy)
+    pb_grpc.add_NearDuplicateServiceServicer_to_server(cast(pb_grpc.NearDuplicateServiceServicer, servicer), server)
+    health_pb2_grpc.add_HealthServicer_to_server(AfterLoad(load, health_servicer), server)
+    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     with ExitStack() as undo:  # a start that fails lets go of what it took, last taken first
         undo.callback(metrics.close)
-        port = _bind(server, settings.address(settings.port), credentials, "--port")  # (gRPC binds here, not at start)
-        undo.callback(_let_go, server)
+        port = _bind(server, settings.address(settings.port), credentials, "--port")
+        # Started before the load: it speaks gRPC during it (the handshake tells a client a server is there),
+        # and the calls wait in `load`.
+        server.start()
+        undo.callback(_stop_unloaded, server, load)
         metrics_port = _serve_metrics(settings, metrics) if settings.metrics_port >= 0 else None
         health_server, health_port = _health_server(settings, health_servicer)
         if health_server:
@@ -115,24 +125,21 @@ def start_server(settings: Settings) -> RunningServer:
         pool = _fingerprint_pool(settings, passages)
         if pool:
             undo.callback(pool.close)
-        servicer = NearDuplicateServicer(engine, pool)
-        pb_grpc.add_NearDuplicateServiceServicer_to_server(servicer, server)
-        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-        reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+        servicer.target = serving = NearDuplicateServicer(engine, pool)
         metrics.count_articles_with(lambda: engine.stats().articles)
         metrics.count_boilerplate_with(engine.learned_boilerplate)
-        server.start()
+        load.finished()
         undo.pop_all()
     watch = _watch_store(settings, engine, health_servicer, metrics)
     return RunningServer(
         server, port, engine, health_servicer, metrics, metrics_port, pool, health_server, health_port,
-        store_watch=watch, streams=servicer.streams,
+        store_watch=watch, streams=serving.streams,
     )  # fmt: skip
 
 
-def _let_go(server: grpc.Server) -> None:
-    """Release the port of a server never started: gRPC closes a bound port only when a started server stops."""
-    server.start()
+def _stop_unloaded(server: grpc.Server, load: IndexLoad) -> None:
+    """Stop a server whose start failed: the calls waiting for the index end UNAVAILABLE, and the port is let go."""
+    load.failed()
     server.stop(None).wait()
 
 

@@ -532,7 +532,8 @@ _DETECTION = frozenset(f.name for f in fields(DetectionParams))
 # them as it replaced the image's environment.
 _IMAGE_FLAGS = frozenset({"port", "health_port", "metrics_port"})
 _IMAGE_HINT = (" (the container image's entrypoint gives --port 50051, --health-port 50052 and --metrics-port 9100: "
-               "to change one there, give its flag after the image name)")  # fmt: skip
+               "to change one there, give its flag after the image name; the health port's with a --health-cmd "
+               "asking it: docs/ops.md)")  # fmt: skip
 
 
 def _passed_over(variable: str, raw: str, name: str, default: Any) -> str:

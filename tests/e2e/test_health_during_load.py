@@ -18,7 +18,7 @@ from contextlib import closing, contextmanager, redirect_stderr
 from pathlib import Path
 
 from benchmarks.loopback import free_port, wait_for
-from client import NeardupClient, NeardupClientError
+from client import DeadlineExceededError, NeardupClient, NeardupClientError, Stats
 from client.cli import EXIT_FAILED, EXIT_OK, main
 from service.grpc_server import SERVICE_NAME
 from service.settings import Settings
@@ -145,12 +145,12 @@ def test_ingest_against_a_server_loading_its_index_waits_saying_so_or_gives_up_s
                 waits.start()
                 gives_up.start()
                 gives_up.join(timeout=30)
-                loading = f"neardup ingest: the server at {target} takes connections but answers no call yet, as a "
+                loading = f"neardup ingest: the server at {target} speaks gRPC but answers no call yet, as a "
                 wait_for(lambda: said.text.count(loading) == 2, timeout=30, what="both commands to say it loads")
                 assert server.proc is not None and server.proc.poll() is None  # (still loading: the waits held)
                 assert "waiting up to 600s for it to serve (--wait-for-load)" in said.text
                 assert codes["gives-up"] == EXIT_FAILED
-                assert (f"UNAVAILABLE: the server at {target} took connections but answered no call in 0.2s: a "
+                assert (f"UNAVAILABLE: the server at {target} spoke gRPC but answered no call in 0.2s: a "
                         "neardup server still loading its index") in said.text  # fmt: skip
                 assert "no server at" not in said.text and "is `neardup serve` running" not in said.text
                 writer.execute("ROLLBACK")  # the load goes on
@@ -160,3 +160,52 @@ def test_ingest_against_a_server_loading_its_index_waits_saying_so_or_gives_up_s
             assert json.loads((tmp_path / "waits.jsonl").read_text())["outcome"] == "new"
         finally:
             server.stop()
+
+
+def test_the_main_port_speaks_grpc_during_the_load_and_holds_its_calls_until_the_index_is_loaded(
+    tmp_path: Path,
+) -> None:
+    # (bound and not started, it took connections and began no handshake: a client could not tell it from any
+    # silent listener, and `neardup ingest` took a wrong port for a server loading its index)
+    port, health_port = free_port(), free_port()
+    with store_held_by_a_writer(tmp_path / "data") as writer:
+        server = ServerProcess(tmp_path / "data", "--health-port", str(health_port), port=port).launch()
+        try:
+            with NeardupClient(f"127.0.0.1:{health_port}", timeout=5) as probe:
+                wait_for(lambda: answers(probe.health, NeardupClientError), timeout=30, what="the health port")
+            target, held = f"127.0.0.1:{port}", dict[str, Stats]()
+            with NeardupClient(target, timeout=0.5) as hasty, NeardupClient(target, timeout=60) as patient:
+                hasty.wait_ready(10)  # the handshake is done during the load
+                try:
+                    hasty.stats()
+                    raise AssertionError("a call answered during the load")
+                except DeadlineExceededError:
+                    pass
+                waits = threading.Thread(target=lambda: held.update(stats=patient.stats()))
+                waits.start()
+                assert server.proc is not None and server.proc.poll() is None  # (still loading)
+                writer.execute("ROLLBACK")  # the load goes on
+                server.serving(timeout=30)
+                waits.join(timeout=30)
+            assert held["stats"].articles == 0  # the call made during the load was answered after it
+        finally:
+            server.stop()
+
+
+def test_ingest_against_a_silent_listener_gives_up_saying_it_speaks_no_grpc_not_that_a_server_loads(
+    tmp_path: Path,
+) -> None:
+    # (a wrong port, a hung process, a service that is not gRPC: taken for a server loading its index, it held
+    # the command --wait-for-load, 10 minutes by default, saying the server was loading)
+    lines = tmp_path / "in.jsonl"
+    lines.write_text(json.dumps({"id": "a1", "body": "a story sent to the wrong port"}) + "\n")
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # (the kernel takes connections; nothing reads them)
+        target = f"127.0.0.1:{silent.getsockname()[1]}"
+        said = _Said()
+        with redirect_stderr(said):
+            code = main(["ingest", "--server", target, "--no-progress", "--wait-for-load", "5", str(lines)])
+    assert code != EXIT_OK
+    assert "loading its index" not in said.text and "--wait-for-load" not in said.text, said.text
+    assert f"something at {target} takes connections but never began gRPC's handshake: it is not a gRPC server" in (
+        said.text
+    )

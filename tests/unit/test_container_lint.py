@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -49,3 +50,21 @@ def test_the_image_keeps_its_ports_beside_a_service_named_neardup_health_or_metr
         assert (settings.port, settings.health_port, settings.metrics_port) == (50051, 50052, 9100)
     # A flag given after the image name comes after the entrypoint's, and wins.
     assert Settings.from_args([*entrypoint[2:], "--health-port", "6000"], image_env).health_port == 6000
+
+
+def test_the_healthcheck_asks_the_health_port_the_server_uses_whatever_the_variables_say(tmp_path: Path) -> None:
+    # (it read ${NEARDUP_HEALTH_PORT:-50052}: with -e NEARDUP_HEALTH_PORT=6000 it asked 6000 while the entrypoint's
+    # flag kept the server on 50052, and the container stayed unhealthy for ever)
+    instructions = _instructions()
+    entrypoint = json.loads(next(i for i in instructions if i.startswith("ENTRYPOINT ")).removeprefix("ENTRYPOINT "))
+    check = json.loads(next(i for i in instructions if i.startswith("HEALTHCHECK ")).split(" CMD ", 1)[1])
+    said_args = tmp_path / "neardup"  # (stands in for the CLI: prints the arguments the check gives it)
+    said_args.write_text('#!/bin/sh\nprintf "%s\\n" "$@"\n')
+    said_args.chmod(0o755)
+    path = os.pathsep.join([str(tmp_path), "/usr/bin", "/bin"])
+    for env in ({}, {"NEARDUP_HEALTH_PORT": "6000"}, {"NEARDUP_HEALTH_PORT": "tcp://10.96.0.8:50052"}):
+        given = subprocess.run(check, env={**env, "PATH": path}, capture_output=True, text=True, timeout=30, check=True)
+        args = given.stdout.splitlines()
+        assert args[:1] == ["health"], args
+        served = Settings.from_args(entrypoint[2:], env).health_port
+        assert args[args.index("--server") + 1] == f"127.0.0.1:{served}", (env, args)

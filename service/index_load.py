@@ -1,0 +1,78 @@
+"""Calls that reach the main port while the index loads wait for it, on a server that speaks gRPC meanwhile.
+
+The main port once took connections during the load (bound, not started) and began no HTTP/2 handshake: a
+client could not tell a neardup server loading its index from any silent listener (a wrong port, a hung
+process). Started before the load, the server completes the handshake at once and holds each call here until
+the index is loaded, or the call's deadline passes, or the start fails.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+
+# How often a waiting call looks whether its caller has gone (cancelled, disconnected), to free its thread.
+_CALLER_CHECK_SECONDS = 1.0
+
+
+class IndexLoad:
+    """The index's load at a start: finished (calls go on), failed (calls end UNAVAILABLE), or under way."""
+
+    def __init__(self) -> None:
+        self._over = threading.Event()
+        self._failed = False
+
+    def finished(self) -> None:
+        self._over.set()
+
+    def failed(self) -> None:
+        self._failed = True
+        self._over.set()
+
+    def wait(self, context: grpc.ServicerContext) -> None:
+        """Return once the index is loaded; abort the call if the start failed or its deadline passes first."""
+        while not self._over.wait(_slice(context.time_remaining())):
+            if not context.is_active():  # (the caller gave up: its answer goes nowhere)
+                context.abort(grpc.StatusCode.CANCELLED, "the caller left while the server loaded its index")
+            remaining = context.time_remaining()
+            if remaining is not None and remaining <= 0:
+                context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the server is still loading its index")
+        if self._failed:
+            context.abort(grpc.StatusCode.UNAVAILABLE, "the server failed to load its index and is stopping")
+
+
+def _slice(remaining: float | None) -> float:
+    return _CALLER_CHECK_SECONDS if remaining is None else max(0.0, min(remaining, _CALLER_CHECK_SECONDS))
+
+
+class AfterLoad:
+    """Stands in for a servicer, registered before the server starts: each method waits for the load, then calls
+    `target`'s (set by then: the main servicer is made only once the store is open)."""
+
+    def __init__(self, load: IndexLoad, target: object | None = None) -> None:
+        self._load = load
+        self.target = target
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        if getattr(getattr(self.target, method, None), "experimental_non_blocking", False):
+            return self._sending(method)
+
+        def call(request: Any, context: grpc.ServicerContext) -> Any:
+            self._load.wait(context)
+            return getattr(self.target, method)(request, context)
+
+        return call
+
+    def _sending(self, method: str) -> Callable[..., None]:
+        """A method in gRPC's non-blocking form (answers through a callback: the health service's Watch) kept so:
+        called as a plain one it failed, missing the callback."""
+
+        def call(request: Any, context: grpc.ServicerContext, send: Callable[[Any], None]) -> None:
+            self._load.wait(context)
+            getattr(self.target, method)(request, context, send)
+
+        call.experimental_non_blocking = True  # type: ignore[attr-defined]  # (read by gRPC and interceptors)
+        return call
