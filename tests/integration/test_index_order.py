@@ -31,9 +31,9 @@ NEW = WIRE + " This story has been corrected to give the minister's title in ful
 
 
 @contextmanager
-def writer_held(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def writer_held(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     """Hold the writer before its first write, with the jobs it took, until the block ends: what the test
-    queues meanwhile waits behind it, and the store is free for a delete."""
+    queues meanwhile waits behind it, and the store is free for a delete. Yields the event set once it holds."""
     holding, release = threading.Event(), threading.Event()
     commit = engine._commit
 
@@ -45,7 +45,7 @@ def writer_held(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
 
     monkeypatch.setattr(engine, "_commit", held_once)
     try:
-        yield
+        yield holding
         assert holding.is_set()  # (it did hold)
     finally:
         release.set()
@@ -146,13 +146,19 @@ def test_a_correction_whose_deadline_passes_behind_the_older_version_is_not_stor
 def test_a_call_for_another_id_is_not_held_behind_the_streams(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with in_process_server(tmp_path / "data") as (running, client):
         submitted = record_submissions(running.engine, monkeypatch)
-        with writer_held(running.engine, monkeypatch):
-            stream = stream_in_background(client, [Article("first", OTHER_WITH_APPEAL), Article("story", OLD)])
+        with writer_held(running.engine, monkeypatch) as holding:
+            # The writer holds "first" alone: sent on the same stream, "story" could be taken with it, decided
+            # before "other" whatever the order of the queue (seen once in CI).
+            first = threading.Thread(target=client.index, args=(Article("first", OTHER_WITH_APPEAL),))
+            first.start()
+            assert holding.wait(WAIT)
+            stream = stream_in_background(client, [Article("story", OLD)])
             assert until(lambda: ("story", False) in submitted, WAIT)
             answers: list[Any] = []
             alone = threading.Thread(target=lambda: answers.append(client.index(Article("other", NEW))))
             alone.start()
             assert until(lambda: ("other", True) in submitted, WAIT)  # urgent at once: nothing of its id queued
+        first.join(WAIT)
         alone.join(WAIT)
         stream.join(WAIT)
         # Decided ahead of the queued story: the first decided of the two is the original.
