@@ -38,8 +38,8 @@ from service.similarity import (
     Overlap,
     RecentTexts,
     Tokenised,
-    aligned_runs,
     passages,
+    shared_runs,
     tokenised,
 )
 from service.templates import (
@@ -252,7 +252,7 @@ class Detector:
                 if self._other_article(query.article, ta, other, tb, resent):
                     continue
                 if evidence:
-                    found_passages = passages(aligned_runs(ta, tb, self.params.shingle_size), ta, tb, pair_bp)
+                    found_passages = passages(shared_runs(ta, tb), ta, tb, pair_bp)
             elif not self._enough(ov):
                 continue
             matches.append(Match(cid, ov.jaccard, ov.containment, ov.relation(), found_passages))

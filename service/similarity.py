@@ -484,34 +484,6 @@ class Run:
     last_shingle: int
 
 
-def aligned_runs(ta: Tokenised, tb: Tokenised, shingle_size: int) -> list[Run]:
-    """Maximal runs of consecutive shingles that appear in the same order in both texts.
-
-    Each shingle of `ta` is paired with the first occurrence of the same shingle in `tb`.
-    """
-    seq_a, seq_b = ta.sequence, tb.sequence
-    if not seq_a.size or not seq_b.size:
-        return []
-    order = np.argsort(seq_b, kind="stable")
-    sorted_b = seq_b[order]
-    at = np.minimum(np.searchsorted(sorted_b, seq_a), sorted_b.size - 1)
-    found = sorted_b[at] == seq_a
-    i = np.flatnonzero(found)
-    if not i.size:
-        return []
-    j = order[at[found]]
-    starts = np.flatnonzero(np.concatenate(([True], (np.diff(i) != 1) | (np.diff(j) != 1))))
-    ends = np.concatenate((starts[1:], [i.size])) - 1
-    k_a = min(shingle_size, ta.count)
-    k_b = min(shingle_size, tb.count)
-    return [
-        Run(i0, i1 + k_a, j0, j1 + k_b, i0, i1)
-        for i0, i1, j0, j1 in zip(
-            i[starts].tolist(), i[ends].tolist(), j[starts].tolist(), j[ends].tolist(), strict=True
-        )
-    ]
-
-
 def passages(
     runs: list[Run], ta: Tokenised, tb: Tokenised, boilerplate: BoolArray | None = None
 ) -> tuple[Passage, ...]:
@@ -522,7 +494,7 @@ def passages(
 
 def shared_passages(body_a: str, body_b: str, shingle_size: int) -> tuple[Passage, ...]:
     ta, tb = tokenised(body_a, shingle_size), tokenised(body_b, shingle_size)
-    return passages(aligned_runs(ta, tb, shingle_size), ta, tb)
+    return passages(shared_runs(ta, tb), ta, tb)
 
 
 # A shingle found ca times in one text and cb times in the other is paired every way while ca × cb is at most
@@ -535,13 +507,63 @@ def alignment(ta: Tokenised, tb: Tokenised) -> list[Run]:
     """The chain of runs of shared shingles, increasing in both texts and not overlapping, that covers the most
     tokens: the same chain, mirrored, whichever text is `ta`.
 
-    (The chain was taken from aligned_runs, which pairs each shingle of `a` with its first occurrence in `b`,
-    greedily in `a`'s order, so a short run matching a repeat late in `b` locked the chain and dropped the real
-    one after it: two weekly reports from one template aligned on 53 tokens one way and 27 the other, and matched
+    (The chain was taken from the runs of pairing each shingle of `a` with its first occurrence in `b`, greedily
+    in `a`'s order, so a short run matching a repeat late in `b` locked the chain and dropped the real one after
+    it: two weekly reports from one template aligned on 53 tokens one way and 27 the other, and matched
     in one arrival order only.) Here every occurrence is paired (see MAX_PAIRINGS) and the best chain is a
     weighted longest increasing chain, O(n log n) in the runs, ties broken alike in both orders (see _weight)."""
+    return _chain(_all_runs(ta, tb), ta.sequence)
+
+
+def shared_runs(ta: Tokenised, tb: Tokenised) -> list[Run]:
+    """The runs shown as evidence, in the order of `a`: the alignment's chain, then what it leaves out because it
+    moved (a paragraph put elsewhere), no two overlapping in either text, so each stretch of either text is paired
+    with one place in the other, the one its run continues.
+
+    (Evidence was the runs of pairing each shingle of `a` with its first occurrence in `b`: a phrase said twice,
+    a company's name in the dateline and again under "About", paired its second occurrence with the first, so a
+    verbatim copy of a release got three overlapping passages, the middle one pointing at the dateline.)"""
     runs = _all_runs(ta, tb)
-    return runs if _is_chain(runs) else _best_chain(runs, ta.sequence)
+    chain = _chain(runs, ta.sequence)
+    if len(chain) == len(runs):
+        return chain
+    return sorted(chain + _moved(runs, chain, ta, tb), key=lambda r: (r.a0, r.b0))
+
+
+def _chain(runs: list[Run], seq_a: U32Array) -> list[Run]:
+    return runs if _is_chain(runs) else _best_chain(runs, seq_a)
+
+
+def _moved(runs: list[Run], chain: list[Run], ta: Tokenised, tb: Tokenised) -> list[Run]:
+    """The parts of the runs off the chain that lie outside it and each other in both texts, at least a shingle
+    long: taken longest run first (nearest the diagonal, then earliest, on ties), each cut where a run taken
+    before it covers either text."""
+    k = min(ta.shingle_size, ta.count, tb.count)
+    taken_a, taken_b = bytearray(ta.count), bytearray(tb.count)  # (1: the token is in a passage)
+    for r in chain:
+        _take(taken_a, taken_b, r.a0, r.b0, r.a1 - r.a0)
+    moved = []
+    for r in sorted(runs, key=lambda r: (r.a0 - r.a1, abs(r.a0 - r.b0), r.a0, r.b0)):
+        in_a, in_b = taken_a[r.a0 : r.a1], taken_b[r.b0 : r.b1]
+        if 0 not in in_a or 0 not in in_b:
+            continue  # (most: a repeat of a phrase the chain has, cheaper to see in bytes than in numpy)
+        taken = np.frombuffer(in_a, dtype=np.bool_) | np.frombuffer(in_b, dtype=np.bool_)
+        for start, end in _stretches(~taken, k):
+            moved.append(Run(r.a0 + start, r.a0 + end, r.b0 + start, r.b0 + end, r.a0 + start, r.a0 + end - k))
+            _take(taken_a, taken_b, r.a0 + start, r.b0 + start, end - start)
+    return moved
+
+
+def _take(taken_a: bytearray, taken_b: bytearray, a0: int, b0: int, tokens: int) -> None:
+    taken_a[a0 : a0 + tokens] = taken_b[b0 : b0 + tokens] = b"\x01" * tokens
+
+
+def _stretches(free: BoolArray, at_least: int) -> list[tuple[int, int]]:
+    """The [start, end) stretches of True in `free` at least `at_least` long."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], free, [False])).astype(np.int8)))
+    starts, ends = edges[0::2], edges[1::2]
+    long = ends - starts >= at_least
+    return list(zip(starts[long].tolist(), ends[long].tolist(), strict=True))
 
 
 def _all_runs(ta: Tokenised, tb: Tokenised) -> list[Run]:

@@ -5,6 +5,8 @@
 - OTHER_WITH_APPEAL is a different story carrying the same appeal: it must not match.
 - SAME_EVENT_A and SAME_EVENT_B are different articles about one event that quote the
   same people: they must not match either.
+- RELEASE is a company's press release naming the company and its ticker in the dateline and
+  again in its "About" paragraphs: a phrase said twice, as releases do.
 """
 
 from __future__ import annotations
@@ -154,6 +156,25 @@ ZH_SAME_EVENT = "\n\n".join([
     "文件，下周将公布下一步的行动计划。",
     "一些年轻渔民表示，他们已经开始考虑转行。二十六岁的张磊说，近年来渔获逐年减少，扩建只会让情况更糟。",
 ])  # fmt: skip
+
+
+RELEASE_PARAGRAPHS = [
+    "NORTHGATE, April 14, 2026 -- Corvane Robotics Ltd. (TSX: CRVN) today announced that it has signed a "
+    "five-year agreement to supply automated sorting lines to three regional parcel depots operated by "
+    "Meridale Logistics, its largest order since the company was founded.",
+    "The lines use camera-guided arms to read labels and route parcels of up to thirty kilograms, and the "
+    "first of them is due to start work at the Eastfield depot in the autumn.",
+    '"Parcel volumes in the region have grown faster than anyone planned for, and the depots cannot hire '
+    'their way out of it," said chief executive Priya Lindqvist. "This agreement shows what our sorting '
+    'lines can do at scale."',
+    "The company expects the order to add about eleven million dollars to revenue over the life of the "
+    "contract. It did not say what share of the work would be done at its own plant in Northgate.",
+    "About Corvane Robotics Ltd. (TSX: CRVN)",
+    "Corvane Robotics Ltd. (TSX: CRVN) designs and builds automated handling equipment for warehouses, "
+    "depots and hospital supply rooms. Founded in 2014, it employs about two hundred people in Northgate "
+    "and Port Selby.",
+]
+RELEASE = "\n\n".join(RELEASE_PARAGRAPHS)
 
 
 def as_dict(article_id: str, body: str, **extra: str) -> dict[str, str]:

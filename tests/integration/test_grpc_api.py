@@ -20,12 +20,22 @@ from client import (
     InvalidArgumentError,
     NeardupClient,
     NotFoundError,
+    Passage,
     Retry,
     Verdict,
 )
 from service.grpc_server import RunningServer
 from service.settings import FINGERPRINT_SCHEME
-from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_TITLE, WIRE_WITH_APPEAL
+from tests.articles import (
+    OTHER_WITH_APPEAL,
+    RELEASE,
+    RELEASE_PARAGRAPHS,
+    SAME_EVENT_A,
+    SAME_EVENT_B,
+    WIRE,
+    WIRE_TITLE,
+    WIRE_WITH_APPEAL,
+)
 from tests.support import frozen, in_process_server
 
 PUBLISHED = datetime(2026, 3, 17, 9, 30, tzinfo=UTC)
@@ -72,6 +82,26 @@ def test_evidence_gives_offsets_into_both_bodies(client: NeardupClient) -> None:
     p = match.passages[0]
     assert WIRE_WITH_APPEAL[p.start : p.end].split()[:4] == WIRE[p.other_start : p.other_end].split()[:4]
     assert client.check(Article("copy", WIRE_WITH_APPEAL)).matches[0].passages == ()
+
+
+def test_evidence_of_copies_of_a_text_saying_a_phrase_twice_pairs_each_passage_with_where_it_stands(
+    client: NeardupClient,
+) -> None:
+    # The ticker phrase under "About" was paired with the dateline's: a verbatim copy got three overlapping
+    # passages, the middle one pointing at the dateline, and so did a copy with a paragraph moved.
+    client.index(Article("release", RELEASE, source="Corvane newsroom", published=PUBLISHED))
+    copy = client.check(Article("portal", RELEASE, source="Finance portal"), evidence=True)
+    [match] = copy.matches
+    assert (match.id, match.relation) == ("release", "identical")
+    assert match.passages == (Passage(0, len(RELEASE) - 1, 0, len(RELEASE) - 1),)
+    p = RELEASE_PARAGRAPHS
+    moved = "\n\n".join([p[0], p[3], p[1], p[2], p[4], p[5]])
+    [match] = client.check(Article("moved", moved), evidence=True).matches
+    assert len(match.passages) == 4  # the opening, two paragraphs kept together, the moved one, the "About"
+    for q in match.passages:  # each a stretch found once in each text, paired with where it is in the other
+        shared = moved[q.start : q.end]
+        assert RELEASE[q.other_start : q.other_end] == shared
+        assert (moved.count(shared), RELEASE.count(shared)) == (1, 1)
 
 
 def test_asking_for_evidence_does_not_change_the_verdict(client: NeardupClient) -> None:

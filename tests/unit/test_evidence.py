@@ -1,17 +1,18 @@
 """Evidence: shared passages with character offsets (code points) in both texts."""
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.detector import Detector
-from service.model import Article
+from service.model import Article, Passage
 from service.settings import DetectionParams
 from service.similarity import shared_passages
 from service.text import tokens
-from tests.articles import APPEAL, WIRE, WIRE_PARAGRAPHS
+from tests.articles import APPEAL, RELEASE, RELEASE_PARAGRAPHS, WIRE, WIRE_PARAGRAPHS
 
 PUBLISHED = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
@@ -70,6 +71,68 @@ def test_a_changed_word_splits_the_evidence_in_two() -> None:
     passages = shared_passages(a, b, 5)
     assert len(passages) == 2
     assert passages[0].end < a.index("seven") < passages[1].start
+
+
+def test_a_verbatim_copy_of_a_text_saying_a_phrase_twice_is_one_passage_over_the_whole_text() -> None:
+    # Each shingle was paired with its first occurrence in the other text: the company's name and ticker under
+    # "About" pointed at the dateline, and the copy got three passages overlapping each other.
+    whole = Passage(0, len(RELEASE) - 1, 0, len(RELEASE) - 1)  # (to the last word's end: the final stop is out)
+    assert shared_passages(RELEASE, RELEASE, 5) == (whole,)
+    detector = Detector(DetectionParams(), 1 << 20)
+    [match] = detector.judge(
+        detector.prepare(Article("copy", RELEASE)),
+        {"release": detector.fingerprint(RELEASE).shingles},
+        {"release": Article("release", RELEASE)},
+    )
+    assert match.passages == (whole,)
+
+
+def test_moved_paragraphs_are_passages_apart_in_both_texts_each_pointing_where_it_stands() -> None:
+    p = RELEASE_PARAGRAPHS
+    moved = "\n\n".join([p[0], p[3], p[1], p[2], p[4], p[5]])  # the figures put before the quote
+    passages = shared_passages(RELEASE, moved, 5)
+    assert len(passages) == 4  # the opening, the two paragraphs kept together, the moved one, the "About"
+    _assert_apart_in_both_texts(passages)
+    assert sum(len(tokens(RELEASE[q.start : q.end])) for q in passages) == len(tokens(RELEASE))  # all of it
+    for q in passages:
+        shared = RELEASE[q.start : q.end]
+        assert moved.count(shared) == 1 and moved[q.other_start : q.other_end] == shared
+    mirrored = sorted((Passage(q.other_start, q.other_end, q.start, q.end) for q in passages), key=lambda q: q.start)
+    assert list(shared_passages(moved, RELEASE, 5)) == mirrored  # the same passages seen from the other text
+
+
+def test_evidence_of_moved_paragraphs_changes_no_verdict() -> None:
+    p = RELEASE_PARAGRAPHS
+    moved = "\n\n".join([p[0], p[3], p[1], p[2], p[4], p[5]])
+    detector = Detector(DetectionParams(), 1 << 20)
+    copy, stored = detector.prepare(Article("moved", moved)), {"release": detector.fingerprint(RELEASE).shingles}
+    bodies = {"release": Article("release", RELEASE)}
+    plain = detector.judge(copy, stored, bodies, evidence=False)
+    with_evidence = detector.judge(copy, stored, bodies, evidence=True)
+    assert [(m.id, m.relation, m.jaccard, m.containment) for m in with_evidence] == [
+        (m.id, m.relation, m.jaccard, m.containment) for m in plain
+    ]
+    assert [m.id for m in plain] == ["release"] and with_evidence[0].passages == shared_passages(moved, RELEASE, 5)
+
+
+def _assert_apart_in_both_texts(passages: tuple[Passage, ...]) -> None:
+    in_a = sorted((q.start, q.end) for q in passages)
+    in_b = sorted((q.other_start, q.other_end) for q in passages)
+    assert all(r[1] <= s[0] for r, s in pairwise(in_a))
+    assert all(r[1] <= s[0] for r, s in pairwise(in_b))
+
+
+_FEW_WORDS = st.lists(st.sampled_from(["pier", "tide", "boat"]), min_size=5, max_size=60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_FEW_WORDS, _FEW_WORDS)
+def test_passages_never_overlap_in_either_text_however_often_phrases_repeat(a: list[str], b: list[str]) -> None:
+    text_a, text_b = " ".join(a), " ".join(b)  # (three words: every shingle found many times over)
+    passages = shared_passages(text_a, text_b, 5)
+    _assert_apart_in_both_texts(passages)
+    for q in passages:
+        assert tokens(text_a[q.start : q.end]) == tokens(text_b[q.other_start : q.other_end])
 
 
 words = st.sampled_from(["harbour", "Board", "ﬁsh", "café", "naïve", "Zu\u0308rich", "2026", "x", "Ünïcode", "🙂"])
