@@ -436,17 +436,51 @@ def _words_value(words: list[str]) -> int:
 
 def _without_restyling(only_a: list[str], only_b: list[str]) -> tuple[list[str], list[str]]:
     """The words each side lacks, less the figures that are one figure in two house styles ("412m" for
-    "412"): counted as a changed fact, a copy so restyled and published days
-    later was another article. (Names respelt by one letter were tried too: on the Reuters corpus that
-    matched dividend notices of two companies, "Qtly" against "Qtrly", and was dropped.)"""
+    "412"), and the words that are one word in British and American spelling ("Labour" for "Labor"):
+    counted as a changed fact, a copy so restyled and published days later was another article, and a
+    short item opening with such a name another subject even hours later. (Names respelt by one letter
+    were tried too: on the Reuters corpus that matched dividend notices of two companies, "Qtly" against
+    "Qtrly", and was dropped; the spelling rules are narrower, see _US_SPELLING.)"""
     kept_a, kept_b = list(only_a), list(only_b)
     scales_a, scales_b = set(only_a) & _SCALE_WORDS.keys(), set(only_b) & _SCALE_WORDS.keys()
     for a in only_a:
-        same = next((b for b in kept_b if _same_figure(a, scales_a, b, scales_b)), None)
+        same = next((b for b in kept_b if _same_figure(a, scales_a, b, scales_b) or _same_word_spelt(a, b)), None)
         if same is not None:
             kept_a.remove(a)
             kept_b.remove(same)
     return kept_a, kept_b
+
+
+def _same_word_spelt(a: str, b: str) -> bool:
+    """Are two different words one word in British and in American spelling ("centre", "center")?"""
+    return a != b and not _is_figure(a) and _us_spelling(a) == _us_spelling(b)
+
+
+def _us_spelling(word: str) -> str:
+    """The word with each British ending _US_SPELLING knows written the American way (an American word
+    stays as it is)."""
+    for pattern, american in _US_SPELLING:
+        found = pattern.fullmatch(word)
+        if found:
+            word = found.expand(american)
+    return word
+
+
+# British spellings and their American forms, one pattern for each of the regular differences: -our/-or
+# (labour, harbour, colourful), -re/-er after a consonant (centre, theatre, metres, centred), -ence/-ense
+# (defence, licences), -ise/-ize and -yse/-yze with their endings (organised, organisation, analysing),
+# a doubled l before an ending (travelled, counsellor), -ogue/-og (catalogue). Each asks for a stem long
+# enough that no two English words are one rule apart: "four" and "for", "prise" and "prize", "filler" and
+# "filer" are not read as one word.
+_US_SPELLING = [
+    (re.compile(r"(\w{2,})our(\w*)"), r"\1or\2"),
+    (re.compile(r"(\w{2,}[^\Waeiouy\d])re(s?)"), r"\1er\2"),
+    (re.compile(r"(\w{2,}[^\Waeiouy\d])red"), r"\1ered"),
+    (re.compile(r"(\w{3,})ence(s?)"), r"\1ense\2"),
+    (re.compile(r"(\w{3,}[iy])s(e|es|ed|ing|ation|ations|er|ers)"), r"\1z\2"),
+    (re.compile(r"(\w{2,}[aeiou])ll(ed|ing|er|ers|or|ors)"), r"\1l\2"),
+    (re.compile(r"(\w{3,})ogue(s?)"), r"\1og\2"),
+]
 
 
 def _same_figure(a: str, scales_a: set[str], b: str, scales_b: set[str]) -> bool:
