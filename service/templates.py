@@ -13,7 +13,8 @@ and so does a different name in the opening words (another company or bank sayin
 the same thing: a prime-rate change, a dividend). A
 changed fact in items published more than three days apart is also a different
 article: re-sends and corrections follow within hours, republications within days. A re-send (near-identical
-shingle sets) is held to the opening-name rule alone (`resent_apart`).
+shingle sets) is held to the opening-name rule alone (`resent_apart`), and so is a re-send but for passages
+one text adds, a note or a list of links (`Differences.resent_but_additions`).
 A notice whose body names no one ("Qtly div 12 cts vs 12 cts prior Pay April 15") is told apart from
 another company's by its title alone (`titled_apart`).
 """
@@ -26,7 +27,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby, pairwise
 
-from service.similarity import Tokenised, alignment, reads_as_german
+from service.model import U32Array
+from service.sets import unique
+from service.shingles import shingle_sequence, to_u32, word_hashes
+from service.similarity import IDENTICAL_JACCARD, Tokenised, alignment, overlap, reads_as_german
 from service.text import tokens
 
 MAX_SLOT_TOKENS = 8  # a longer stretch is an insertion or a rewrite, not a filled slot (unless template text)
@@ -93,6 +97,8 @@ class Differences:
     shared_tokens: int
     new_subject: bool = False  # the texts open with different names: another company, bank, place
     touched_facts: int = 0  # slots with a figure or name on either side
+    # A re-send but for passages one text adds (a note, a list of links): judged as a re-send is (`resent_apart`)
+    resent_but_additions: bool = False
 
 
 def differences(ta: Tokenised, tb: Tokenised) -> Differences:
@@ -124,7 +130,31 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
         if short and not filled and a1 > a0 and b1 > b0:
             touched += _rewrite_touches_facts(ta, range(a0, a1), tb, range(b0, b1), opening=n == 0)
     shared = sum(r.a1 - r.a0 for r in chain)
-    return Differences(slots, len(facts), shared, new_subject, touched)
+    resent = touched > 0 and _resent_but_additions(ta, tb, bounds)  # (the rules it skips ask for a touched fact)
+    return Differences(slots, len(facts), shared, new_subject, touched, resent)
+
+
+def _resent_but_additions(ta: Tokenised, tb: Tokenised, bounds: list[tuple[int, int, int, int]]) -> bool:
+    """Would the two texts be a re-send (raw shingle sets at IDENTICAL_JACCARD or closer) without the passages
+    one of them has where the other has nothing (`bounds`: the stretches between aligned runs and at the edges)?
+    A page republishing a story adds a correction's note, an editor's note ("first published on ..."), a list
+    of related links: its raw shingles fall below a re-send's, and a figure corrected in it (or a date written
+    for "next year") was another article by the three-day rule, where the same copy without the note was a
+    re-send and matched however late."""
+    added_a = [range(a0, a1) for a0, a1, b0, b1 in bounds if a1 > a0 and b1 == b0]
+    added_b = [range(b0, b1) for a0, a1, b0, b1 in bounds if b1 > b0 and a1 == a0]
+    if not (added_a or added_b):
+        return False  # (nothing to take out: the raw shingle sets already said)
+    return overlap(_shingles_without(ta, added_a), _shingles_without(tb, added_b)).jaccard >= IDENTICAL_JACCARD
+
+
+def _shingles_without(text: Tokenised, cut: list[range]) -> U32Array:
+    """The shingle set of the text with these stretches of tokens taken out."""
+    if not cut:
+        return unique(text.sequence)
+    dropped = set().union(*cut)
+    words = [w for i, w in enumerate(text.words) if i not in dropped]
+    return unique(to_u32(shingle_sequence(word_hashes(words), text.shingle_size)))
 
 
 def _rewrite_touches_facts(ta: Tokenised, ia: range, tb: Tokenised, ib: range, opening: bool) -> bool:
@@ -608,9 +638,12 @@ _NUMBER_WORDS = {
 
 
 def other_instance(d: Differences, published_a: datetime | None, published_b: datetime | None) -> bool:
-    """Are two aligned texts different articles built from one template? (For a re-send, see `resent_apart`.)"""
+    """Are two aligned texts different articles built from one template? (For a re-send, see `resent_apart`; a
+    re-send but for passages one text adds is held to the same rule, the opening's names alone.)"""
     if d.new_subject:
         return True
+    if d.resent_but_additions:
+        return False
     if d.fact_slots >= FACT_SLOTS_FOR_TEMPLATE and d.shared_tokens < SHARED_TOKENS_PER_FACT * d.fact_slots:
         return True
     if d.touched_facts and published_a and published_b:

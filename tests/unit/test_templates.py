@@ -1089,3 +1089,85 @@ def test_another_name_in_a_short_items_opening_is_still_another_place(
 )
 def test_words_one_letter_apart_are_no_spelling_variants(a: str, b: str) -> None:
     assert not _same_word_spelt(a, b) and not _same_word_spelt(b, a)
+
+
+_DREDGING = [
+    "The Port of Marrowby will deepen its main channel by two metres over the next eighteen months, the harbour "
+    "board said on Tuesday, so that the larger container ships now calling at rival ports can reach its wharves "
+    "at any tide.",
+    "The work will remove about 1.4 million cubic metres of sand and silt from the approach, which has silted up "
+    "since the breakwater was extended in the 1990s. The board expects the project to cost 85 million pounds, "
+    "half of it lent by the regional development bank.",
+    "Chief executive Alys Penhallow said the port had lost three shipping lines in five years because their "
+    'vessels could enter only at high water. "We cannot ask a ship to wait offshore for six hours and expect it '
+    'to come back," she said.',
+    "Fishing crews and sailing clubs have raised concerns about where the spoil will go. The board said most of "
+    "it would be pumped ashore to rebuild dunes south of the town, and the rest taken to a licensed disposal "
+    "ground well offshore.",
+    "Environmental groups said the dredging could disturb the seagrass beds at the mouth of the estuary, where "
+    "the only colony of long-snouted seahorses on this coast was found two summers ago, and asked for the work "
+    "to pause during the breeding season.",
+    "The board said it would monitor the water for sediment every day and stop the dredgers if turbidity rose "
+    "above agreed limits. An independent ecologist will report to the marine regulator each quarter until the "
+    "work is finished.",
+    "Dredging is due to start before the end of next year, once the regulator has approved the disposal plan "
+    "the board expects to submit next month, and the deeper channel should open to traffic in the spring after that.",
+]
+_DREDGING_TEXT = "\n\n".join(_DREDGING)
+_RELATED = "Related:\nMarrowby loses its last ferry route\nOpinion: a port that cannot wait for the tide"
+
+
+def _republished(paragraphs: list[str], note: str, before: str = "", after: str = "") -> str:
+    """The story as a site republishes it: a list of related links after its third paragraph, a note at the
+    end, and `before` written `after`."""
+    body = "\n\n".join([*paragraphs[:3], _RELATED, *paragraphs[3:], note])
+    return body.replace(before, after) if before else body
+
+
+@pytest.mark.parametrize("after", [timedelta(days=2), timedelta(days=4), timedelta(days=10)])
+@pytest.mark.parametrize(
+    ("before", "corrected", "note"),
+    [
+        ("85 million pounds", "58 million pounds", "This article was amended to correct the cost of the project."),
+        ("1.4 million cubic", "1.2 million cubic", "Correction: an earlier version misstated the volume of sand."),
+        ("by two metres", "by three metres", "Editor's note: this story was first published on March 2."),
+    ],
+)
+def test_a_long_story_republished_days_later_with_a_note_and_one_figure_corrected_is_the_same_article(
+    detector: Detector, before: str, corrected: str, note: str, after: timedelta
+) -> None:
+    # The copy without its note and links is a re-send (raw Jaccard >= 0.9), whose facts are not read; with them
+    # its raw shingles fell below a re-send's, the three-day rule read the figure, and it matched nothing from
+    # the fourth day: the strongest sign of a republication turned a match into a miss.
+    copy = _republished(_DREDGING, note, before, corrected)
+    assert raw_jaccard(detector, Article("b", copy), Article("a", _DREDGING_TEXT)) < IDENTICAL_JACCARD, "premise"
+    bare = _DREDGING_TEXT.replace(before, corrected)
+    assert raw_jaccard(detector, Article("b", bare), Article("a", _DREDGING_TEXT)) >= IDENTICAL_JACCARD, "premise"
+    assert _judged_both_ways(detector, _DREDGING_TEXT, copy, after) == (["a"], ["b"])
+
+
+def test_another_weeks_report_with_a_note_added_is_still_another_article(detector: Detector) -> None:
+    # The note and links are taken out before the texts are compared as re-sends; what is left of a report of
+    # another week (its dates and three figures changed) is no re-send, and the three-day rule parts it.
+    week = " ".join(_DREDGING[:2]).replace("on Tuesday", "on Tuesday, March 3,")
+    first = week + "\n\n" + " ".join(_DREDGING[2:5])
+    then = (
+        week.replace("March 3", "March 10").replace("two metres", "three metres").replace("1.4", "1.6")
+        + "\n\n"
+        + _RELATED
+        + "\n\n"
+        + " ".join(_DREDGING[2:5]).replace("three shipping", "four shipping")
+        + "\n\nCorrection: an earlier version misstated the cost."
+    )
+    assert _judged_both_ways(detector, first, then, timedelta(days=7)) == ([], [])
+
+
+def test_a_short_report_with_a_note_added_and_one_figure_changed_days_later_is_still_another_article(
+    detector: Detector,
+) -> None:
+    # Without the note, one changed figure leaves a short report's raw shingles below a re-send's: so with it.
+    stored = weekly_claims("March 1", "332,900", "368,400", "3,014,400", "2,997,800")
+    later = weekly_claims("March 1", "332,900", "368,400", "3,041,400", "2,997,800")
+    noted = later + "\n\nThis report was amended on March 9 to correct the number of people receiving benefits."
+    assert _judged_both_ways(detector, stored, noted, timedelta(days=8)) == ([], [])
+    assert _judged_both_ways(detector, stored, noted, timedelta(hours=3)) == (["a"], ["b"])  # a correction
