@@ -202,7 +202,7 @@ def _changed_facts(
     only_a = [w for w in words_a if words_a[w] > words_b[w]]
     only_b = [w for w in words_b if words_b[w] > words_a[w]]
     only_a, only_b = _without_restyling(only_a, only_b)
-    if _day_written_as_date(ta, ia, only_a, tb, ib, only_b) or _day_written_as_date(tb, ib, only_b, ta, ia, only_a):
+    if _date_restyled(ta, ia, only_a, tb, ib, only_b) or _date_restyled(tb, ib, only_b, ta, ia, only_a):
         return False, False, False, (frozenset(), frozenset())
     change = (frozenset(only_a), frozenset(only_b))
     # (A figure against a figure written the same way: "1st half" against "Six mths" is one report's period
@@ -278,6 +278,34 @@ def _changes_date(own: list[str], own_dates: set[str], other: list[str], other_d
     return any(w in own_dates for w in own) and any(w in other_dates or _in_digits(w) for w in other)
 
 
+def _date_restyled(
+    tr: Tokenised, relative_slot: range, relative: list[str], td: Tokenised, date_slot: range, dated: list[str]
+) -> bool:
+    """Does the slot name a day, a month or a year relatively on one side and by its date on the other?"""
+    return _day_written_as_date(tr, relative_slot, relative, td, date_slot, dated) or _period_written_as_date(
+        relative, td, date_slot, dated
+    )
+
+
+def _period_written_as_date(relative: list[str], td: Tokenised, date_slot: range, dated: list[str]) -> bool:
+    """Is the slot a year or a month named relatively on one side ("next year", "this month", "by the end of
+    last year") and by its number or name on the other ("in 2027", "in April", "by the end of 2025")? As with a
+    day (_day_written_as_date), a site republishing a story weeks later writes the year for "next year", and
+    the three-day rule took it for a changed fact. Only these words on either side, and the side naming a year
+    relatively must have a year on the other, a month a month: one year for another, or a day's date for "next
+    month", is a changed fact still."""
+    if not relative or not dated:
+        return False
+    periods = _PERIODS.intersection(relative)
+    if not periods or not all(w in _PERIODS or w in _RELATIVE_PERIOD_WORDS or w in _DATE_LINKS for w in relative):
+        return False
+    months = {w for w in _date_words(td, date_slot) if w not in _WEEKDAYS}
+    if not all(w in months or _is_year(w) or w in _DAY_PARTS or w in _DATE_LINKS for w in dated):
+        return False
+    named = {"year" for w in dated if _is_year(w)} | {"month" for w in dated if w in months}
+    return periods <= named
+
+
 def _day_written_as_date(
     tr: Tokenised, relative_slot: range, relative: list[str], td: Tokenised, date_slot: range, dated: list[str]
 ) -> bool:
@@ -318,6 +346,9 @@ _RELATIVE_DAY_WORDS = _DAY_PARTS | frozenset(
     "today yesterday tonight tomorrow overnight week weekend this last next".split()
 )
 _DATE_LINKS = frozenset("on the of at in by during from until to".split())  # words around a day, either way
+_PERIODS = frozenset(("year", "month"))
+# ("early next year", "later this month")
+_RELATIVE_PERIOD_WORDS = _DAY_PARTS | frozenset("this next last coming".split())
 
 
 def _slot_words(t: Tokenised, slot: range) -> list[str]:

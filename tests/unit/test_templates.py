@@ -1171,3 +1171,35 @@ def test_a_short_report_with_a_note_added_and_one_figure_changed_days_later_is_s
     noted = later + "\n\nThis report was amended on March 9 to correct the number of people receiving benefits."
     assert _judged_both_ways(detector, stored, noted, timedelta(days=8)) == ([], [])
     assert _judged_both_ways(detector, stored, noted, timedelta(hours=3)) == (["a"], ["b"])  # a correction
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("before the end of next year", "before the end of 2027"),
+        ("to submit next month", "to submit in April"),
+    ],
+)
+def test_a_year_or_month_named_relatively_written_as_its_date_weeks_later_is_the_same_article(
+    detector: Detector, before: str, after: str
+) -> None:
+    # An archive republishing a story writes "in 2027" for "next year", as it writes a date for "on Tuesday";
+    # with a sub-edit that keeps the copy from being a re-send, the year was a changed fact three weeks later.
+    story = "\n\n".join(_DREDGING[4:])
+    copy = story.replace("said it would monitor", "says it will monitor").replace(before, after)
+    assert _judged_both_ways(detector, story, copy, timedelta(days=21)) == (["a"], ["b"])
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("before the end of 2027", "before the end of 2028"),  # one year for another
+        ("to submit next month", "to submit on April 4"),  # a day's date for a month
+    ],
+)
+def test_a_year_or_a_date_changed_weeks_later_is_still_another_article(
+    detector: Detector, first: str, then: str
+) -> None:
+    story = "\n\n".join(_DREDGING[4:]).replace("before the end of next year", "before the end of 2027")
+    copy = story.replace("said it would monitor", "says it will monitor").replace(first, then)
+    assert _judged_both_ways(detector, story, copy, timedelta(days=21)) == ([], [])
