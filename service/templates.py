@@ -14,7 +14,9 @@ the same thing: a prime-rate change, a dividend). A
 changed fact in items published more than three days apart is also a different
 article: re-sends and corrections follow within hours, republications within days. A re-send (near-identical
 shingle sets) is held to the opening-name rule alone (`resent_apart`), and so is a re-send but for passages
-one text adds, a note or a list of links (`Differences.resent_but_additions`).
+one text adds, a note or a list of links (`Differences.resent_but_additions`). A weekday or a date moved by
+as many days as the publication times were is a different article within three days too: a series' next
+issue, tomorrow's forecast, not a correction (`_next_issue`).
 A notice whose body names no one ("Qtly div 12 cts vs 12 cts prior Pay April 15") is told apart from
 another company's by its title alone (`titled_apart`).
 """
@@ -38,12 +40,14 @@ FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
 SHARED_TOKENS_PER_FACT = 80  # template slots come every few lines; edits to a long story are sparse
 SHORT_ITEM_TOKENS = 80  # notices and one-paragraph wire items: their edges are content too
 RESEND_WINDOW = timedelta(days=3)
+NEXT_ISSUE_TOLERANCE = timedelta(hours=12)  # a daily item may come out earlier or later in the day
 MIN_ABBREVIATION_LETTERS = 3  # a title's name read as another title's initials: "GM" is too ambiguous
 TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word on both sides: template text
 _COMPANY_FORMS = frozenset(
     "inc corp co ltd plc lp corporation company cos group holding holdings ag nv sa spa ab".split()
 )
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_WEEKDAY_NUMBERS = {day[:3]: n for n, day in enumerate(_WEEKDAYS)}
 _MONTHS = "january february march april may june july august september october november december".split()
 _DAY_AND_MONTH_NAMES = frozenset(_WEEKDAYS + _MONTHS)
 _MONTHS_ALSO_NAMES = frozenset("april may june august".split())  # people's names too: dates only where they read so
@@ -99,6 +103,7 @@ class Differences:
     touched_facts: int = 0  # slots with a figure or name on either side
     # A re-send but for passages one text adds (a note, a list of links): judged as a re-send is (`resent_apart`)
     resent_but_additions: bool = False
+    date_moves: frozenset[int] = frozenset()  # days a changed weekday or date moved, from `ta` to `tb` (_date_move)
 
 
 def differences(ta: Tokenised, tb: Tokenised) -> Differences:
@@ -113,6 +118,7 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
     slots = touched = 0
     facts: set[tuple[frozenset[str], frozenset[str]]] = set()  # each changed fact once, however often it recurs
     new_subject = False
+    moves: set[int] = set()
     short = min(ta.count, tb.count) <= SHORT_ITEM_TOKENS
     for n, (a0, a1, b0, b1) in enumerate(bounds):
         if not short and n in (0, len(bounds) - 1):
@@ -126,12 +132,55 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
             slots += 1
             if figure or name:
                 facts.add(change)
+                if not _openings_differ_only(ta, ia, tb, ib, change):  # (a page's own date line, a dateline)
+                    moves |= _date_move(ta, ia, tb, ib, change)
             touched += any_fact
         if short and not filled and a1 > a0 and b1 > b0:
             touched += _rewrite_touches_facts(ta, range(a0, a1), tb, range(b0, b1), opening=n == 0)
     shared = sum(r.a1 - r.a0 for r in chain)
     resent = touched > 0 and _resent_but_additions(ta, tb, bounds)  # (the rules it skips ask for a touched fact)
-    return Differences(slots, len(facts), shared, new_subject, touched, resent)
+    return Differences(slots, len(facts), shared, new_subject, touched, resent, frozenset(moves))
+
+
+def _date_move(
+    ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: tuple[frozenset[str], frozenset[str]]
+) -> set[int]:
+    """By how many days does a slot move its date, from `ta` to `tb`: one weekday changed for another
+    ("Wednesday" for "Thursday": a day on, or six back), one day's number beside a month for another beside
+    the same month ("March 4" for "March 5"), or both, by the same days ("Wednesday, March 4" for "Thursday,
+    March 5")? Empty if neither, or if they disagree."""
+    dates_a, dates_b = _date_words(ta, ia), _date_words(tb, ib)
+    weekdays_a = [_weekday(w) for w in change[0] if w in dates_a and _weekday(w) >= 0]
+    weekdays_b = [_weekday(w) for w in change[1] if w in dates_b and _weekday(w) >= 0]
+    days_a, days_b = _days_of_month(ta, ia, change[0]), _days_of_month(tb, ib, change[1])
+    moves = []
+    if len(weekdays_a) == 1 == len(weekdays_b):
+        ahead = (weekdays_b[0] - weekdays_a[0]) % 7
+        moves.append({ahead, ahead - 7})
+    if len(days_a) == 1 == len(days_b) and days_a[0][1] == days_b[0][1]:
+        moves.append({days_b[0][0] - days_a[0][0]})
+    return set.intersection(*moves) if moves else set()
+
+
+def _days_of_month(t: Tokenised, slot: range, changed: frozenset[str]) -> list[tuple[int, str]]:
+    """The changed days' numbers in the slot written beside a month, each with its month ("4 Nov" is (4, "nov"))."""
+    found = {
+        (int(t.words[i]), _month_beside(t, i)) for i in slot if t.words[i] in changed and _is_day_number(t.words[i])
+    }
+    return [(day, month) for day, month in found if month]
+
+
+def _weekday(word: str) -> int:
+    """Monday's 0 to Sunday's 6 for a weekday's name or abbreviation ("thurs", "thu"); -1 for any other word."""
+    return _WEEKDAY_NUMBERS.get(word[:3], -1) if word in _CALENDAR_WORDS else -1
+
+
+def _month_beside(t: Tokenised, i: int) -> str:
+    """The month named beside a day's number ("Nov. 4", "4 November": "nov"), or ""."""
+    for n in (i - 1, i + 1):
+        if 0 <= n < t.count and _is_date_word(t, n) and _weekday(t.words[n]) < 0:
+            return t.words[n][:3]
+    return ""
 
 
 def _resent_but_additions(ta: Tokenised, tb: Tokenised, bounds: list[tuple[int, int, int, int]]) -> bool:
@@ -678,8 +727,18 @@ def other_instance(d: Differences, published_a: datetime | None, published_b: da
     if d.fact_slots >= FACT_SLOTS_FOR_TEMPLATE and d.shared_tokens < SHARED_TOKENS_PER_FACT * d.fact_slots:
         return True
     if d.touched_facts and published_a and published_b:
-        return abs(published_a - published_b) > RESEND_WINDOW
+        apart = published_b - published_a
+        return abs(apart) > RESEND_WINDOW or _next_issue(d.date_moves, apart)
     return False
+
+
+def _next_issue(date_moves: frozenset[int], apart: timedelta) -> bool:
+    """Did a weekday or a date move by as many days as the publication times did (`apart`, the same way round,
+    give or take NEXT_ISSUE_TOLERANCE)? The later text is then the next issue of a series, tomorrow's forecast
+    or a daily report, not a correction: read as one, Wednesday's forecast and Thursday's, published a day
+    apart with the same figures, were one article. A wire corrects a day within hours, not a day to the hour
+    later."""
+    return any(days and abs(apart - timedelta(days=days)) <= NEXT_ISSUE_TOLERANCE for days in date_moves)
 
 
 def resent_apart(ta: Tokenised, tb: Tokenised) -> bool:

@@ -1203,3 +1203,63 @@ def test_a_year_or_a_date_changed_weeks_later_is_still_another_article(
     story = "\n\n".join(_DREDGING[4:]).replace("before the end of next year", "before the end of 2027")
     copy = story.replace("said it would monitor", "says it will monitor").replace(first, then)
     assert _judged_both_ways(detector, story, copy, timedelta(days=21)) == ([], [])
+
+
+_TIDES = (
+    "Tide times for Carrick Point on {day}: high water at 5.12am and 5.38pm, low water at 11.20am and 11.51pm, "
+    "with heights of 4.1 and 3.9 metres. Small craft should keep clear of the harbour bar for two hours either "
+    "side of low water, and the slipway at Gull Steps stays closed for repairs, the harbour master said."
+)
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "after"),
+    [
+        ("Wednesday", "Thursday", timedelta(days=1)),
+        ("Wednesday", "Saturday", timedelta(days=3)),
+        ("Saturday", "Monday", timedelta(days=2, hours=3)),  # over the end of a week, published later in the day
+        ("March 4", "March 5", timedelta(hours=20)),
+        ("Wednesday, March 4", "Thursday, March 5", timedelta(days=1)),
+    ],
+)
+def test_the_next_issue_of_a_daily_item_is_another_article(
+    detector: Detector, first: str, then: str, after: timedelta
+) -> None:
+    # A day changed in a copy within three days was read as a correction: yesterday's tide times and today's,
+    # the same figures under another day published a day later, were one article. A day that moves as far as
+    # the publication times did is the series' next issue.
+    first_text, then_text = _TIDES.format(day=first), _TIDES.format(day=then)
+    assert _judged_both_ways(detector, first_text, then_text, after) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "after"),
+    [
+        ("Wednesday", "Thursday", timedelta(hours=2)),  # the wire corrects the day within hours
+        ("Thursday", "Wednesday", timedelta(days=1)),  # moved back a day: no next issue
+        ("Wednesday", "Friday", timedelta(days=1)),  # moved two days in one
+        ("March 4", "April 5", timedelta(days=1)),  # another month: not counted in days
+        ("Wednesday, March 4", "Thursday, March 6", timedelta(days=1)),  # the weekday and the date disagree
+    ],
+)
+def test_a_day_corrected_or_moved_out_of_step_with_the_publication_times_is_the_same_article(
+    detector: Detector, first: str, then: str, after: timedelta
+) -> None:
+    first_text, then_text = _TIDES.format(day=first), _TIDES.format(day=then)
+    assert _judged_both_ways(detector, first_text, then_text, after) == (["a"], ["b"])
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("Wednesday, March 4, 2026\n\n", "Thursday, March 5, 2026\n\n"),  # a page's own date line
+        ("DUNHOLT, March 4 (Eastwire) - ", "DUNHOLT, March 5 (Eastwire) - "),  # a dateline
+    ],
+)
+def test_a_date_in_a_short_items_opening_moved_a_day_later_is_the_same_article(
+    detector: Detector, first: str, then: str
+) -> None:
+    # A republisher dates the page, or the dateline, by its own day: the opening is the page's, not the story's.
+    body = "Callender Optics will cut 90 jobs at its Dunholt lens factory, blaming weaker orders from camera makers."
+    assert raw_jaccard(detector, Article("a", first + body), Article("b", then + body)) < IDENTICAL_JACCARD, "premise"
+    assert _judged_both_ways(detector, first + body, then + body, timedelta(days=1)) == (["a"], ["b"])
