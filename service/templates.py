@@ -13,7 +13,10 @@ and so does a different name in the opening words (another company or bank sayin
 the same thing: a prime-rate change, a dividend). A
 changed fact in items published more than three days apart is also a different
 article: re-sends and corrections follow within hours, republications within days. A re-send (near-identical
-shingle sets) is held to the opening-name rule alone (`resent_apart`).
+shingle sets) is held to the opening-name rule alone (`resent_apart`), and so is a re-send but for passages
+one text adds, a note or a list of links (`Differences.resent_but_additions`). A weekday or a date moved by
+as many days as the publication times were is a different article within three days too: a series' next
+issue, tomorrow's forecast, not a correction (`_next_issue`).
 A notice whose body names no one ("Qtly div 12 cts vs 12 cts prior Pay April 15") is told apart from
 another company's by its title alone (`titled_apart`).
 """
@@ -26,7 +29,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby, pairwise
 
-from service.similarity import Tokenised, alignment, reads_as_german
+from service.model import U32Array
+from service.sets import unique
+from service.shingles import shingle_sequence, to_u32, word_hashes
+from service.similarity import IDENTICAL_JACCARD, Tokenised, alignment, overlap, reads_as_german
 from service.text import tokens
 
 MAX_SLOT_TOKENS = 8  # a longer stretch is an insertion or a rewrite, not a filled slot (unless template text)
@@ -34,12 +40,14 @@ FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
 SHARED_TOKENS_PER_FACT = 80  # template slots come every few lines; edits to a long story are sparse
 SHORT_ITEM_TOKENS = 80  # notices and one-paragraph wire items: their edges are content too
 RESEND_WINDOW = timedelta(days=3)
+NEXT_ISSUE_TOLERANCE = timedelta(hours=12)  # a daily item may come out earlier or later in the day
 MIN_ABBREVIATION_LETTERS = 3  # a title's name read as another title's initials: "GM" is too ambiguous
 TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word on both sides: template text
 _COMPANY_FORMS = frozenset(
     "inc corp co ltd plc lp corporation company cos group holding holdings ag nv sa spa ab".split()
 )
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_WEEKDAY_NUMBERS = {day[:3]: n for n, day in enumerate(_WEEKDAYS)}
 _MONTHS = "january february march april may june july august september october november december".split()
 _DAY_AND_MONTH_NAMES = frozenset(_WEEKDAYS + _MONTHS)
 _MONTHS_ALSO_NAMES = frozenset("april may june august".split())  # people's names too: dates only where they read so
@@ -93,6 +101,9 @@ class Differences:
     shared_tokens: int
     new_subject: bool = False  # the texts open with different names: another company, bank, place
     touched_facts: int = 0  # slots with a figure or name on either side
+    # A re-send but for passages one text adds (a note, a list of links): judged as a re-send is (`resent_apart`)
+    resent_but_additions: bool = False
+    date_moves: frozenset[int] = frozenset()  # days a changed weekday or date moved, from `ta` to `tb` (_date_move)
 
 
 def differences(ta: Tokenised, tb: Tokenised) -> Differences:
@@ -107,6 +118,7 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
     slots = touched = 0
     facts: set[tuple[frozenset[str], frozenset[str]]] = set()  # each changed fact once, however often it recurs
     new_subject = False
+    moves: set[int] = set()
     short = min(ta.count, tb.count) <= SHORT_ITEM_TOKENS
     for n, (a0, a1, b0, b1) in enumerate(bounds):
         if not short and n in (0, len(bounds) - 1):
@@ -120,11 +132,78 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
             slots += 1
             if figure or name:
                 facts.add(change)
+                if not _openings_differ_only(ta, ia, tb, ib, change):  # (a page's own date line, a dateline)
+                    moves |= _date_move(ta, ia, tb, ib, change)
             touched += any_fact
         if short and not filled and a1 > a0 and b1 > b0:
             touched += _rewrite_touches_facts(ta, range(a0, a1), tb, range(b0, b1), opening=n == 0)
     shared = sum(r.a1 - r.a0 for r in chain)
-    return Differences(slots, len(facts), shared, new_subject, touched)
+    resent = touched > 0 and _resent_but_additions(ta, tb, bounds)  # (the rules it skips ask for a touched fact)
+    return Differences(slots, len(facts), shared, new_subject, touched, resent, frozenset(moves))
+
+
+def _date_move(
+    ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: tuple[frozenset[str], frozenset[str]]
+) -> set[int]:
+    """By how many days does a slot move its date, from `ta` to `tb`: one weekday changed for another
+    ("Wednesday" for "Thursday": a day on, or six back), one day's number beside a month for another beside
+    the same month ("March 4" for "March 5"), or both, by the same days ("Wednesday, March 4" for "Thursday,
+    March 5")? Empty if neither, or if they disagree."""
+    dates_a, dates_b = _date_words(ta, ia), _date_words(tb, ib)
+    weekdays_a = [_weekday(w) for w in change[0] if w in dates_a and _weekday(w) >= 0]
+    weekdays_b = [_weekday(w) for w in change[1] if w in dates_b and _weekday(w) >= 0]
+    days_a, days_b = _days_of_month(ta, ia, change[0]), _days_of_month(tb, ib, change[1])
+    moves = []
+    if len(weekdays_a) == 1 == len(weekdays_b):
+        ahead = (weekdays_b[0] - weekdays_a[0]) % 7
+        moves.append({ahead, ahead - 7})
+    if len(days_a) == 1 == len(days_b) and days_a[0][1] == days_b[0][1]:
+        moves.append({days_b[0][0] - days_a[0][0]})
+    return set.intersection(*moves) if moves else set()
+
+
+def _days_of_month(t: Tokenised, slot: range, changed: frozenset[str]) -> list[tuple[int, str]]:
+    """The changed days' numbers in the slot written beside a month, each with its month ("4 Nov" is (4, "nov"))."""
+    found = {
+        (int(t.words[i]), _month_beside(t, i)) for i in slot if t.words[i] in changed and _is_day_number(t.words[i])
+    }
+    return [(day, month) for day, month in found if month]
+
+
+def _weekday(word: str) -> int:
+    """Monday's 0 to Sunday's 6 for a weekday's name or abbreviation ("thurs", "thu"); -1 for any other word."""
+    return _WEEKDAY_NUMBERS.get(word[:3], -1) if word in _CALENDAR_WORDS else -1
+
+
+def _month_beside(t: Tokenised, i: int) -> str:
+    """The month named beside a day's number ("Nov. 4", "4 November": "nov"), or ""."""
+    for n in (i - 1, i + 1):
+        if 0 <= n < t.count and _is_date_word(t, n) and _weekday(t.words[n]) < 0:
+            return t.words[n][:3]
+    return ""
+
+
+def _resent_but_additions(ta: Tokenised, tb: Tokenised, bounds: list[tuple[int, int, int, int]]) -> bool:
+    """Would the two texts be a re-send (raw shingle sets at IDENTICAL_JACCARD or closer) without the passages
+    one of them has where the other has nothing (`bounds`: the stretches between aligned runs and at the edges)?
+    A page republishing a story adds a correction's note, an editor's note ("first published on ..."), a list
+    of related links: its raw shingles fall below a re-send's, and a figure corrected in it (or a date written
+    for "next year") was another article by the three-day rule, where the same copy without the note was a
+    re-send and matched however late."""
+    added_a = [range(a0, a1) for a0, a1, b0, b1 in bounds if a1 > a0 and b1 == b0]
+    added_b = [range(b0, b1) for a0, a1, b0, b1 in bounds if b1 > b0 and a1 == a0]
+    if not (added_a or added_b):
+        return False  # (nothing to take out: the raw shingle sets already said)
+    return overlap(_shingles_without(ta, added_a), _shingles_without(tb, added_b)).jaccard >= IDENTICAL_JACCARD
+
+
+def _shingles_without(text: Tokenised, cut: list[range]) -> U32Array:
+    """The shingle set of the text with these stretches of tokens taken out."""
+    if not cut:
+        return unique(text.sequence)
+    dropped = set().union(*cut)
+    words = [w for i, w in enumerate(text.words) if i not in dropped]
+    return unique(to_u32(shingle_sequence(word_hashes(words), text.shingle_size)))
 
 
 def _rewrite_touches_facts(ta: Tokenised, ia: range, tb: Tokenised, ib: range, opening: bool) -> bool:
@@ -172,7 +251,7 @@ def _changed_facts(
     only_a = [w for w in words_a if words_a[w] > words_b[w]]
     only_b = [w for w in words_b if words_b[w] > words_a[w]]
     only_a, only_b = _without_restyling(only_a, only_b)
-    if _day_written_as_date(ta, ia, only_a, tb, ib, only_b) or _day_written_as_date(tb, ib, only_b, ta, ia, only_a):
+    if _date_restyled(ta, ia, only_a, tb, ib, only_b) or _date_restyled(tb, ib, only_b, ta, ia, only_a):
         return False, False, False, (frozenset(), frozenset())
     change = (frozenset(only_a), frozenset(only_b))
     # (A figure against a figure written the same way: "1st half" against "Six mths" is one report's period
@@ -248,6 +327,34 @@ def _changes_date(own: list[str], own_dates: set[str], other: list[str], other_d
     return any(w in own_dates for w in own) and any(w in other_dates or _in_digits(w) for w in other)
 
 
+def _date_restyled(
+    tr: Tokenised, relative_slot: range, relative: list[str], td: Tokenised, date_slot: range, dated: list[str]
+) -> bool:
+    """Does the slot name a day, a month or a year relatively on one side and by its date on the other?"""
+    return _day_written_as_date(tr, relative_slot, relative, td, date_slot, dated) or _period_written_as_date(
+        relative, td, date_slot, dated
+    )
+
+
+def _period_written_as_date(relative: list[str], td: Tokenised, date_slot: range, dated: list[str]) -> bool:
+    """Is the slot a year or a month named relatively on one side ("next year", "this month", "by the end of
+    last year") and by its number or name on the other ("in 2027", "in April", "by the end of 2025")? As with a
+    day (_day_written_as_date), a site republishing a story weeks later writes the year for "next year", and
+    the three-day rule took it for a changed fact. Only these words on either side, and the side naming a year
+    relatively must have a year on the other, a month a month: one year for another, or a day's date for "next
+    month", is a changed fact still."""
+    if not relative or not dated:
+        return False
+    periods = _PERIODS.intersection(relative)
+    if not periods or not all(w in _PERIODS or w in _RELATIVE_PERIOD_WORDS or w in _DATE_LINKS for w in relative):
+        return False
+    months = {w for w in _date_words(td, date_slot) if w not in _WEEKDAYS}
+    if not all(w in months or _is_year(w) or w in _DAY_PARTS or w in _DATE_LINKS for w in dated):
+        return False
+    named = {"year" for w in dated if _is_year(w)} | {"month" for w in dated if w in months}
+    return periods <= named
+
+
 def _day_written_as_date(
     tr: Tokenised, relative_slot: range, relative: list[str], td: Tokenised, date_slot: range, dated: list[str]
 ) -> bool:
@@ -288,6 +395,9 @@ _RELATIVE_DAY_WORDS = _DAY_PARTS | frozenset(
     "today yesterday tonight tomorrow overnight week weekend this last next".split()
 )
 _DATE_LINKS = frozenset("on the of at in by during from until to".split())  # words around a day, either way
+_PERIODS = frozenset(("year", "month"))
+# ("early next year", "later this month")
+_RELATIVE_PERIOD_WORDS = _DAY_PARTS | frozenset("this next last coming".split())
 
 
 def _slot_words(t: Tokenised, slot: range) -> list[str]:
@@ -436,17 +546,51 @@ def _words_value(words: list[str]) -> int:
 
 def _without_restyling(only_a: list[str], only_b: list[str]) -> tuple[list[str], list[str]]:
     """The words each side lacks, less the figures that are one figure in two house styles ("412m" for
-    "412"): counted as a changed fact, a copy so restyled and published days
-    later was another article. (Names respelt by one letter were tried too: on the Reuters corpus that
-    matched dividend notices of two companies, "Qtly" against "Qtrly", and was dropped.)"""
+    "412"), and the words that are one word in British and American spelling ("Labour" for "Labor"):
+    counted as a changed fact, a copy so restyled and published days later was another article, and a
+    short item opening with such a name another subject even hours later. (Names respelt by one letter
+    were tried too: on the Reuters corpus that matched dividend notices of two companies, "Qtly" against
+    "Qtrly", and was dropped; the spelling rules are narrower, see _US_SPELLING.)"""
     kept_a, kept_b = list(only_a), list(only_b)
     scales_a, scales_b = set(only_a) & _SCALE_WORDS.keys(), set(only_b) & _SCALE_WORDS.keys()
     for a in only_a:
-        same = next((b for b in kept_b if _same_figure(a, scales_a, b, scales_b)), None)
+        same = next((b for b in kept_b if _same_figure(a, scales_a, b, scales_b) or _same_word_spelt(a, b)), None)
         if same is not None:
             kept_a.remove(a)
             kept_b.remove(same)
     return kept_a, kept_b
+
+
+def _same_word_spelt(a: str, b: str) -> bool:
+    """Are two different words one word in British and in American spelling ("centre", "center")?"""
+    return a != b and not _is_figure(a) and _us_spelling(a) == _us_spelling(b)
+
+
+def _us_spelling(word: str) -> str:
+    """The word with each British ending _US_SPELLING knows written the American way (an American word
+    stays as it is)."""
+    for pattern, american in _US_SPELLING:
+        found = pattern.fullmatch(word)
+        if found:
+            word = found.expand(american)
+    return word
+
+
+# British spellings and their American forms, one pattern for each of the regular differences: -our/-or
+# (labour, harbour, colourful), -re/-er after a consonant (centre, theatre, metres, centred), -ence/-ense
+# (defence, licences), -ise/-ize and -yse/-yze with their endings (organised, organisation, analysing),
+# a doubled l before an ending (travelled, counsellor), -ogue/-og (catalogue). Each asks for a stem long
+# enough that no two English words are one rule apart: "four" and "for", "prise" and "prize", "filler" and
+# "filer" are not read as one word.
+_US_SPELLING = [
+    (re.compile(r"(\w{2,})our(\w*)"), r"\1or\2"),
+    (re.compile(r"(\w{2,}[^\Waeiouy\d])re(s?)"), r"\1er\2"),
+    (re.compile(r"(\w{2,}[^\Waeiouy\d])red"), r"\1ered"),
+    (re.compile(r"(\w{3,})ence(s?)"), r"\1ense\2"),
+    (re.compile(r"(\w{3,}[iy])s(e|es|ed|ing|ation|ations|er|ers)"), r"\1z\2"),
+    (re.compile(r"(\w{2,}[aeiou])ll(ed|ing|er|ers|or|ors)"), r"\1l\2"),
+    (re.compile(r"(\w{3,})ogue(s?)"), r"\1og\2"),
+]
 
 
 def _same_figure(a: str, scales_a: set[str], b: str, scales_b: set[str]) -> bool:
@@ -574,14 +718,27 @@ _NUMBER_WORDS = {
 
 
 def other_instance(d: Differences, published_a: datetime | None, published_b: datetime | None) -> bool:
-    """Are two aligned texts different articles built from one template? (For a re-send, see `resent_apart`.)"""
+    """Are two aligned texts different articles built from one template? (For a re-send, see `resent_apart`; a
+    re-send but for passages one text adds is held to the same rule, the opening's names alone.)"""
     if d.new_subject:
         return True
+    if d.resent_but_additions:
+        return False
     if d.fact_slots >= FACT_SLOTS_FOR_TEMPLATE and d.shared_tokens < SHARED_TOKENS_PER_FACT * d.fact_slots:
         return True
     if d.touched_facts and published_a and published_b:
-        return abs(published_a - published_b) > RESEND_WINDOW
+        apart = published_b - published_a
+        return abs(apart) > RESEND_WINDOW or _next_issue(d.date_moves, apart)
     return False
+
+
+def _next_issue(date_moves: frozenset[int], apart: timedelta) -> bool:
+    """Did a weekday or a date move by as many days as the publication times did (`apart`, the same way round,
+    give or take NEXT_ISSUE_TOLERANCE)? The later text is then the next issue of a series, tomorrow's forecast
+    or a daily report, not a correction: read as one, Wednesday's forecast and Thursday's, published a day
+    apart with the same figures, were one article. A wire corrects a day within hours, not a day to the hour
+    later."""
+    return any(days and abs(apart - timedelta(days=days)) <= NEXT_ISSUE_TOLERANCE for days in date_moves)
 
 
 def resent_apart(ta: Tokenised, tb: Tokenised) -> bool:

@@ -13,7 +13,7 @@ from service.detector import Detector
 from service.model import Article, Match, Relation
 from service.settings import DetectionParams
 from service.similarity import IDENTICAL_JACCARD, MAX_CHAIN_RUNS, Tokenised, _all_runs, alignment, tokenised
-from service.templates import differences
+from service.templates import _same_word_spelt, differences
 from tests.articles import WIRE
 from tests.quality_texts import DE_STORY, bare_notice, dividend, export_sales, weekly_claims
 
@@ -1039,3 +1039,227 @@ def test_a_company_named_as_a_label_is_still_another_article(detector: Detector)
     a = Article("a", "Harwell Instruments: " + rest, published=T0)
     b = Article("b", "Obsidian Freight: " + rest, published=T0)
     assert judge(detector, b, a) == []
+
+
+_COUNT = (
+    "{where} will host the count for the Tarrow East by-election on Saturday night, the electoral office said. "
+    "About 40 staff will sort the ballot papers of some 30,000 voters from 8pm, and the first results are expected "
+    "before midnight. Scrutineers may enter from 7pm, and the public gallery will hold 120 people."
+)
+
+
+@pytest.mark.parametrize(
+    ("british", "american"),
+    [
+        ("The Labour Club in Tarrow", "The Labor Club in Tarrow"),
+        ("Tarrow Civic Centre", "Tarrow Civic Center"),
+        ("The Defence Force drill hall in Tarrow", "The Defense Force drill hall in Tarrow"),
+        ("The Tarrow Harbour Theatre", "The Tarrow Harbor Theater"),
+        ("Organisers at Tarrow Town Hall", "Organizers at Tarrow Town Hall"),
+        ("The Travellers Rest hotel in Tarrow", "The Travelers Rest hotel in Tarrow"),
+    ],
+)
+def test_a_name_in_a_short_items_opening_in_american_spelling_is_the_same_name(
+    detector: Detector, british: str, american: str
+) -> None:
+    # A name in the opening words of a short item changed is another company or place saying the same thing:
+    # respelt by an American site an hour later, the copy matched nothing (later in the item it matched).
+    first, then = _COUNT.format(where=british), _COUNT.format(where=american)
+    assert _judged_both_ways(detector, first, then, timedelta(hours=1)) == (["a"], ["b"])
+
+
+@pytest.mark.parametrize(
+    ("first", "other"),
+    [
+        ("The Labour Club in Tarrow", "The Liberal Club in Tarrow"),
+        ("Tarrow Civic Centre", "Tarrow Civic Theatre"),
+        ("Tarrow Civic Centre", "Marsh Road Community Hall"),
+    ],
+)
+def test_another_name_in_a_short_items_opening_is_still_another_place(
+    detector: Detector, first: str, other: str
+) -> None:
+    # The spelling rules are endings of one word: another word is another name ("Theatre" is not "Centre").
+    first_text, other_text = _COUNT.format(where=first), _COUNT.format(where=other)
+    assert _judged_both_ways(detector, first_text, other_text, timedelta(hours=1)) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("a", "b"), [("four", "for"), ("prise", "prize"), ("filler", "filer"), ("qtly", "qtrly"), ("tour", "tor")]
+)
+def test_words_one_letter_apart_are_no_spelling_variants(a: str, b: str) -> None:
+    assert not _same_word_spelt(a, b) and not _same_word_spelt(b, a)
+
+
+_DREDGING = [
+    "The Port of Marrowby will deepen its main channel by two metres over the next eighteen months, the harbour "
+    "board said on Tuesday, so that the larger container ships now calling at rival ports can reach its wharves "
+    "at any tide.",
+    "The work will remove about 1.4 million cubic metres of sand and silt from the approach, which has silted up "
+    "since the breakwater was extended in the 1990s. The board expects the project to cost 85 million pounds, "
+    "half of it lent by the regional development bank.",
+    "Chief executive Alys Penhallow said the port had lost three shipping lines in five years because their "
+    'vessels could enter only at high water. "We cannot ask a ship to wait offshore for six hours and expect it '
+    'to come back," she said.',
+    "Fishing crews and sailing clubs have raised concerns about where the spoil will go. The board said most of "
+    "it would be pumped ashore to rebuild dunes south of the town, and the rest taken to a licensed disposal "
+    "ground well offshore.",
+    "Environmental groups said the dredging could disturb the seagrass beds at the mouth of the estuary, where "
+    "the only colony of long-snouted seahorses on this coast was found two summers ago, and asked for the work "
+    "to pause during the breeding season.",
+    "The board said it would monitor the water for sediment every day and stop the dredgers if turbidity rose "
+    "above agreed limits. An independent ecologist will report to the marine regulator each quarter until the "
+    "work is finished.",
+    "Dredging is due to start before the end of next year, once the regulator has approved the disposal plan "
+    "the board expects to submit next month, and the deeper channel should open to traffic in the spring after that.",
+]
+_DREDGING_TEXT = "\n\n".join(_DREDGING)
+_RELATED = "Related:\nMarrowby loses its last ferry route\nOpinion: a port that cannot wait for the tide"
+
+
+def _republished(paragraphs: list[str], note: str, before: str = "", after: str = "") -> str:
+    """The story as a site republishes it: a list of related links after its third paragraph, a note at the
+    end, and `before` written `after`."""
+    body = "\n\n".join([*paragraphs[:3], _RELATED, *paragraphs[3:], note])
+    return body.replace(before, after) if before else body
+
+
+@pytest.mark.parametrize("after", [timedelta(days=2), timedelta(days=4), timedelta(days=10)])
+@pytest.mark.parametrize(
+    ("before", "corrected", "note"),
+    [
+        ("85 million pounds", "58 million pounds", "This article was amended to correct the cost of the project."),
+        ("1.4 million cubic", "1.2 million cubic", "Correction: an earlier version misstated the volume of sand."),
+        ("by two metres", "by three metres", "Editor's note: this story was first published on March 2."),
+    ],
+)
+def test_a_long_story_republished_days_later_with_a_note_and_one_figure_corrected_is_the_same_article(
+    detector: Detector, before: str, corrected: str, note: str, after: timedelta
+) -> None:
+    # The copy without its note and links is a re-send (raw Jaccard >= 0.9), whose facts are not read; with them
+    # its raw shingles fell below a re-send's, the three-day rule read the figure, and it matched nothing from
+    # the fourth day: the strongest sign of a republication turned a match into a miss.
+    copy = _republished(_DREDGING, note, before, corrected)
+    assert raw_jaccard(detector, Article("b", copy), Article("a", _DREDGING_TEXT)) < IDENTICAL_JACCARD, "premise"
+    bare = _DREDGING_TEXT.replace(before, corrected)
+    assert raw_jaccard(detector, Article("b", bare), Article("a", _DREDGING_TEXT)) >= IDENTICAL_JACCARD, "premise"
+    assert _judged_both_ways(detector, _DREDGING_TEXT, copy, after) == (["a"], ["b"])
+
+
+def test_another_weeks_report_with_a_note_added_is_still_another_article(detector: Detector) -> None:
+    # The note and links are taken out before the texts are compared as re-sends; what is left of a report of
+    # another week (its dates and three figures changed) is no re-send, and the three-day rule parts it.
+    week = " ".join(_DREDGING[:2]).replace("on Tuesday", "on Tuesday, March 3,")
+    first = week + "\n\n" + " ".join(_DREDGING[2:5])
+    then = (
+        week.replace("March 3", "March 10").replace("two metres", "three metres").replace("1.4", "1.6")
+        + "\n\n"
+        + _RELATED
+        + "\n\n"
+        + " ".join(_DREDGING[2:5]).replace("three shipping", "four shipping")
+        + "\n\nCorrection: an earlier version misstated the cost."
+    )
+    assert _judged_both_ways(detector, first, then, timedelta(days=7)) == ([], [])
+
+
+def test_a_short_report_with_a_note_added_and_one_figure_changed_days_later_is_still_another_article(
+    detector: Detector,
+) -> None:
+    # Without the note, one changed figure leaves a short report's raw shingles below a re-send's: so with it.
+    stored = weekly_claims("March 1", "332,900", "368,400", "3,014,400", "2,997,800")
+    later = weekly_claims("March 1", "332,900", "368,400", "3,041,400", "2,997,800")
+    noted = later + "\n\nThis report was amended on March 9 to correct the number of people receiving benefits."
+    assert _judged_both_ways(detector, stored, noted, timedelta(days=8)) == ([], [])
+    assert _judged_both_ways(detector, stored, noted, timedelta(hours=3)) == (["a"], ["b"])  # a correction
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("before the end of next year", "before the end of 2027"),
+        ("to submit next month", "to submit in April"),
+    ],
+)
+def test_a_year_or_month_named_relatively_written_as_its_date_weeks_later_is_the_same_article(
+    detector: Detector, before: str, after: str
+) -> None:
+    # An archive republishing a story writes "in 2027" for "next year", as it writes a date for "on Tuesday";
+    # with a sub-edit that keeps the copy from being a re-send, the year was a changed fact three weeks later.
+    story = "\n\n".join(_DREDGING[4:])
+    copy = story.replace("said it would monitor", "says it will monitor").replace(before, after)
+    assert _judged_both_ways(detector, story, copy, timedelta(days=21)) == (["a"], ["b"])
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("before the end of 2027", "before the end of 2028"),  # one year for another
+        ("to submit next month", "to submit on April 4"),  # a day's date for a month
+    ],
+)
+def test_a_year_or_a_date_changed_weeks_later_is_still_another_article(
+    detector: Detector, first: str, then: str
+) -> None:
+    story = "\n\n".join(_DREDGING[4:]).replace("before the end of next year", "before the end of 2027")
+    copy = story.replace("said it would monitor", "says it will monitor").replace(first, then)
+    assert _judged_both_ways(detector, story, copy, timedelta(days=21)) == ([], [])
+
+
+_TIDES = (
+    "Tide times for Carrick Point on {day}: high water at 5.12am and 5.38pm, low water at 11.20am and 11.51pm, "
+    "with heights of 4.1 and 3.9 metres. Small craft should keep clear of the harbour bar for two hours either "
+    "side of low water, and the slipway at Gull Steps stays closed for repairs, the harbour master said."
+)
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "after"),
+    [
+        ("Wednesday", "Thursday", timedelta(days=1)),
+        ("Wednesday", "Saturday", timedelta(days=3)),
+        ("Saturday", "Monday", timedelta(days=2, hours=3)),  # over the end of a week, published later in the day
+        ("March 4", "March 5", timedelta(hours=20)),
+        ("Wednesday, March 4", "Thursday, March 5", timedelta(days=1)),
+    ],
+)
+def test_the_next_issue_of_a_daily_item_is_another_article(
+    detector: Detector, first: str, then: str, after: timedelta
+) -> None:
+    # A day changed in a copy within three days was read as a correction: yesterday's tide times and today's,
+    # the same figures under another day published a day later, were one article. A day that moves as far as
+    # the publication times did is the series' next issue.
+    first_text, then_text = _TIDES.format(day=first), _TIDES.format(day=then)
+    assert _judged_both_ways(detector, first_text, then_text, after) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "after"),
+    [
+        ("Wednesday", "Thursday", timedelta(hours=2)),  # the wire corrects the day within hours
+        ("Thursday", "Wednesday", timedelta(days=1)),  # moved back a day: no next issue
+        ("Wednesday", "Friday", timedelta(days=1)),  # moved two days in one
+        ("March 4", "April 5", timedelta(days=1)),  # another month: not counted in days
+        ("Wednesday, March 4", "Thursday, March 6", timedelta(days=1)),  # the weekday and the date disagree
+    ],
+)
+def test_a_day_corrected_or_moved_out_of_step_with_the_publication_times_is_the_same_article(
+    detector: Detector, first: str, then: str, after: timedelta
+) -> None:
+    first_text, then_text = _TIDES.format(day=first), _TIDES.format(day=then)
+    assert _judged_both_ways(detector, first_text, then_text, after) == (["a"], ["b"])
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("Wednesday, March 4, 2026\n\n", "Thursday, March 5, 2026\n\n"),  # a page's own date line
+        ("DUNHOLT, March 4 (Eastwire) - ", "DUNHOLT, March 5 (Eastwire) - "),  # a dateline
+    ],
+)
+def test_a_date_in_a_short_items_opening_moved_a_day_later_is_the_same_article(
+    detector: Detector, first: str, then: str
+) -> None:
+    # A republisher dates the page, or the dateline, by its own day: the opening is the page's, not the story's.
+    body = "Callender Optics will cut 90 jobs at its Dunholt lens factory, blaming weaker orders from camera makers."
+    assert raw_jaccard(detector, Article("a", first + body), Article("b", then + body)) < IDENTICAL_JACCARD, "premise"
+    assert _judged_both_ways(detector, first + body, then + body, timedelta(days=1)) == (["a"], ["b"])
