@@ -643,14 +643,16 @@ def _wait_ready(client: NeardupClient, args: argparse.Namespace, seconds: float 
     channel first says at once that a server is there and these settings cannot talk to it (it had waited the
     whole 10 s), and again after a wait in vain says why. A server loading its index speaks gRPC and holds its
     calls until it is loaded (seconds to minutes): it was "no server at … after 10s" (docs/ops.md, "The health
-    port")."""
+    port"). One that came up during the wait is asked again: it may be loading (the handshake alone said nothing,
+    and the command's calls were held until their deadlines, --wait-for-load never reached)."""
     found = _asked(args)
     if found is _Found.NONE:
         try:
             client.wait_ready(seconds)
-            return
         except NeardupClientError as not_ready:
             found = _asked(args, not_ready)
+        else:
+            found = _asked(args)
     if found is _Found.LOADING:
         _wait_for_load(args)
 

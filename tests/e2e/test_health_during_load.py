@@ -17,13 +17,16 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, redirect_stderr
 from pathlib import Path
 
+import pytest
+
 from benchmarks.loopback import free_port, wait_for
 from client import DeadlineExceededError, NeardupClient, NeardupClientError, Stats
 from client.cli import EXIT_FAILED, EXIT_OK, main
 from service.grpc_server import SERVICE_NAME
 from service.settings import Settings
 from service.storage import open_store
-from tests.support import ServerProcess, scrape
+from tests import support
+from tests.support import ServerProcess, held_load, scrape
 
 
 @contextmanager
@@ -100,6 +103,18 @@ def test_metrics_during_the_load_say_the_article_count_is_unknown_and_the_store_
             assert after[("neardup_articles_stored", ())] == 0 and after[("neardup_store_answers", ())] == 1
         finally:
             server.stop()
+
+
+class _Count:
+    """A count that threads add to."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self.value += 1
 
 
 class _Said:
@@ -209,3 +224,51 @@ def test_ingest_against_a_silent_listener_gives_up_saying_it_speaks_no_grpc_not_
     assert f"something at {target} takes connections but never began gRPC's handshake: it is not a gRPC server" in (
         said.text
     )
+
+
+def test_check_started_before_the_server_waits_for_its_load_saying_so_or_gives_up_after_wait_for_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (a server that came up during the commands' first 10 s wait completed the handshake, so the wait ended and
+    # the command went on: --wait-for-load was never reached, nothing was said, and each check was held until its
+    # 30 s deadline, retried, and the run gave up after about 5 minutes whatever --wait-for-load said). The server
+    # runs in this process, its load held by the test for as long as the test needs (tests/support.py HeldLoad).
+    port = free_port()
+    lines = tmp_path / "in.jsonl"
+    lines.write_text(json.dumps({"id": "a1", "body": "a story checked while the server loaded its index"}) + "\n")
+    target = f"127.0.0.1:{port}"
+    said, codes, waiting = _Said(), dict[str, int](), _Count()
+    real_wait = NeardupClient.wait_ready
+
+    def wait_ready(client: NeardupClient, timeout: float) -> None:
+        if timeout >= 1:  # (the commands' wait for a server to come up, not the probe's look at its handshake)
+            waiting.add()
+        real_wait(client, timeout)
+
+    monkeypatch.setattr(NeardupClient, "wait_ready", wait_ready)
+
+    def check(name: str, *extra: str) -> None:
+        output = str(tmp_path / f"{name}.jsonl")
+        codes[name] = main(["check", "--server", target, "--no-progress", "--output", output, *extra, str(lines)])
+
+    with held_load(support.test_settings(tmp_path / "data", port=port), monkeypatch) as load, redirect_stderr(said):
+        waits = threading.Thread(target=check, args=("waits",))
+        gives_up = threading.Thread(target=check, args=("gives-up", "--wait-for-load", "0.2", "--retries", "0"))
+        waits.start()
+        gives_up.start()
+        wait_for(lambda: waiting.value == 2, timeout=30, what="both commands to wait for a server to come up")
+        load.start()  # (nothing listened when they first asked: the server comes up during their wait)
+        gives_up.join(timeout=60)
+        loading = f"neardup check: the server at {target} speaks gRPC but answers no call yet, as a neardup server "
+        wait_for(lambda: said.text.count(loading) == 2, timeout=30, what="both commands to say it loads")
+        assert "waiting up to 600s for it to serve (--wait-for-load)" in said.text
+        assert codes["gives-up"] == EXIT_FAILED
+        assert (f"UNAVAILABLE: the server at {target} spoke gRPC but answered no call in 0.2s: a neardup server "
+                "still loading its index") in said.text  # fmt: skip
+        load.release()
+        load.ended()
+        waits.join(timeout=60)
+    assert codes["waits"] == EXIT_OK, said.text
+    answered = json.loads((tmp_path / "waits.jsonl").read_text())
+    assert answered == {"line": 1, "id": "a1", "duplicate_of": None, "matches": []}
+    assert "DEADLINE_EXCEEDED" not in said.text, said.text
