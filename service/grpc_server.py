@@ -88,8 +88,8 @@ def start_server(settings: Settings) -> RunningServer:
     snapshot, a replay, or a full rebuild: tens of seconds at a million articles, minutes on a slow disk)
     once kept every port closed, so a port in use was found only after it, and a liveness probe of the
     health port, refused, had the orchestrator kill the server mid-load again and again. During the load
-    liveness ('') says SERVING and readiness NOT_SERVING; the main port speaks gRPC, and its calls wait
-    for the index (or their deadline): index_load.py."""
+    liveness ('') says SERVING and readiness NOT_SERVING, on both ports; the main port speaks gRPC, and its
+    service's calls wait for the index (or their deadline): index_load.py."""
     metrics = Metrics()
     calls = CallPool(settings.max_workers, thread_name_prefix="neardup-rpc")  # (threads start with the calls)
     interceptors = _interceptors(settings, metrics, calls)  # read files before opening the store: bad paths fail fast
@@ -105,7 +105,9 @@ def start_server(settings: Settings) -> RunningServer:
     servicer = AfterLoad(load)  # (its calls wait for the index, made below once the store is open)
     # (a stand-in with every method of the generated base class: the cast says so to mypy)
     pb_grpc.add_NearDuplicateServiceServicer_to_server(cast(pb_grpc.NearDuplicateServiceServicer, servicer), server)
-    health_pb2_grpc.add_HealthServicer_to_server(AfterLoad(load, health_servicer), server)
+    # (not held for the load: a probe of the main port, Kubernetes' or grpc_health_probe's, timed out during a long
+    # one, and a liveness probe so restarted the server mid-load; it answers as the health port does)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     with ExitStack() as undo:  # a start that fails lets go of what it took, last taken first
         undo.callback(metrics.close)

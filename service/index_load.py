@@ -1,9 +1,11 @@
-"""Calls that reach the main port while the index loads wait for it, on a server that speaks gRPC meanwhile.
+"""Calls of the service that reach the main port while the index loads wait for it, on a server that speaks gRPC
+meanwhile.
 
 The main port once took connections during the load (bound, not started) and began no HTTP/2 handshake: a
 client could not tell a neardup server loading its index from any silent listener (a wrong port, a hung
-process). Started before the load, the server completes the handshake at once and holds each call here until
-the index is loaded, or the call's deadline passes, or the start fails.
+process). Started before the load, the server completes the handshake at once and holds each call of
+NearDuplicateService here until the index is loaded, or the call's deadline passes, or the start fails. Its
+health service is not held: it answers during the load as the health port does.
 """
 
 from __future__ import annotations
@@ -49,30 +51,17 @@ def _slice(remaining: float | None) -> float:
 
 
 class AfterLoad:
-    """Stands in for a servicer, registered before the server starts: each method waits for the load, then calls
-    `target`'s (set by then: the main servicer is made only once the store is open)."""
+    """Stands in for the main servicer, registered before the server starts: each method waits for the load, then
+    calls `target`'s (set by then: the servicer is made only once the store is open). Not for the health service:
+    it answers during the load (liveness SERVING, readiness NOT_SERVING), as probes expect."""
 
     def __init__(self, load: IndexLoad, target: object | None = None) -> None:
         self._load = load
         self.target = target
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
-        if getattr(getattr(self.target, method, None), "experimental_non_blocking", False):
-            return self._sending(method)
-
         def call(request: Any, context: grpc.ServicerContext) -> Any:
             self._load.wait(context)
             return getattr(self.target, method)(request, context)
 
-        return call
-
-    def _sending(self, method: str) -> Callable[..., None]:
-        """A method in gRPC's non-blocking form (answers through a callback: the health service's Watch) kept so:
-        called as a plain one it failed, missing the callback."""
-
-        def call(request: Any, context: grpc.ServicerContext, send: Callable[[Any], None]) -> None:
-            self._load.wait(context)
-            getattr(self.target, method)(request, context, send)
-
-        call.experimental_non_blocking = True  # type: ignore[attr-defined]  # (read by gRPC and interceptors)
         return call

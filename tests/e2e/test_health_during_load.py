@@ -21,7 +21,7 @@ import pytest
 
 from benchmarks.loopback import free_port, wait_for
 from client import DeadlineExceededError, NeardupClient, NeardupClientError, Stats
-from client.cli import EXIT_FAILED, EXIT_OK, main
+from client.cli import EXIT_ABSENT, EXIT_FAILED, EXIT_OK, main
 from service.grpc_server import SERVICE_NAME
 from service.settings import Settings
 from service.storage import open_store
@@ -272,3 +272,32 @@ def test_check_started_before_the_server_waits_for_its_load_saying_so_or_gives_u
     answered = json.loads((tmp_path / "waits.jsonl").read_text())
     assert answered == {"line": 1, "id": "a1", "duplicate_of": None, "matches": []}
     assert "DEADLINE_EXCEEDED" not in said.text, said.text
+
+
+def test_the_main_ports_health_answers_during_the_load_alive_and_not_ready_while_its_service_calls_are_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (the health service there was held with the service's calls: `neardup health` and Kubernetes' or
+    # grpc_health_probe's probes of the main port timed out during a long load, liveness '' included, and a
+    # liveness probe so restarted the server mid-load)
+    port = free_port()
+    target = f"127.0.0.1:{port}"
+    with held_load(support.test_settings(tmp_path / "data", port=port), monkeypatch) as load:
+        load.start()
+        with NeardupClient(target, timeout=5) as probe:
+            wait_for(lambda: answers(lambda: probe.wait_ready(1), NeardupClientError), timeout=30, what="the port")
+            assert main(["health", "--server", target, "--timeout", "5"]) == EXIT_OK  # liveness: alive
+            assert capsys.readouterr().out == "SERVING\n"
+            # readiness: no index to answer from yet (exit 1, said at once: no deadline passed)
+            assert main(["health", "--server", target, "--timeout", "5", "--service", SERVICE_NAME]) == EXIT_ABSENT
+            assert capsys.readouterr().out == "NOT_SERVING\n"
+            with NeardupClient(target, timeout=0.5) as hasty:
+                try:
+                    hasty.stats()
+                    raise AssertionError("a call of the service answered during the load")
+                except DeadlineExceededError:
+                    pass
+            load.release()
+            load.ended()
+            assert probe.health(SERVICE_NAME) == "SERVING"
+            assert probe.health() == "SERVING"
