@@ -101,7 +101,7 @@ def start_server(settings: Settings) -> RunningServer:
     server = grpc.server(calls, interceptors=interceptors, options=server_options(settings))
     health_servicer = HealthService(_HEALTH_NAMES)
     health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)  # (until the index is loaded)
-    load = IndexLoad()
+    load = IndexLoad(metrics.waiting_for_index)
     servicer = AfterLoad(load)  # (its calls wait for the index, made below once the store is open)
     # (a stand-in with every method of the generated base class: the cast says so to mypy)
     pb_grpc.add_NearDuplicateServiceServicer_to_server(cast(pb_grpc.NearDuplicateServiceServicer, servicer), server)

@@ -15,17 +15,20 @@ from collections.abc import Callable
 from typing import Any
 
 import grpc
+from prometheus_client import Gauge
 
 # How often a waiting call looks whether its caller has gone (cancelled, disconnected), to free its thread.
 _CALLER_CHECK_SECONDS = 1.0
 
 
 class IndexLoad:
-    """The index's load at a start: finished (calls go on), failed (calls end UNAVAILABLE), or under way."""
+    """The index's load at a start: finished (calls go on), failed (calls end UNAVAILABLE), or under way. `waiting`
+    counts the calls held meanwhile."""
 
-    def __init__(self) -> None:
+    def __init__(self, waiting: Gauge) -> None:
         self._over = threading.Event()
         self._failed = False
+        self._waiting = waiting
 
     def finished(self) -> None:
         self._over.set()
@@ -36,14 +39,20 @@ class IndexLoad:
 
     def wait(self, context: grpc.ServicerContext) -> None:
         """Return once the index is loaded; abort the call if the start failed or its deadline passes first."""
+        if not self._over.is_set():
+            with self._waiting.track_inprogress():
+                self._held(context)
+        if self._failed:
+            context.abort(grpc.StatusCode.UNAVAILABLE, "the server failed to load its index and is stopping")
+
+    def _held(self, context: grpc.ServicerContext) -> None:
+        """Until the load is over, or the caller has left, or its deadline has passed (the call aborted)."""
         while not self._over.wait(_slice(context.time_remaining())):
             if not context.is_active():  # (the caller gave up: its answer goes nowhere)
                 context.abort(grpc.StatusCode.CANCELLED, "the caller left while the server loaded its index")
             remaining = context.time_remaining()
             if remaining is not None and remaining <= 0:
                 context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the server is still loading its index")
-        if self._failed:
-            context.abort(grpc.StatusCode.UNAVAILABLE, "the server failed to load its index and is stopping")
 
 
 def _slice(remaining: float | None) -> float:

@@ -182,12 +182,11 @@ def test_the_main_port_speaks_grpc_during_the_load_and_holds_its_calls_until_the
 ) -> None:
     # (bound and not started, it took connections and began no handshake: a client could not tell it from any
     # silent listener, and `neardup ingest` took a wrong port for a server loading its index)
-    port, health_port = free_port(), free_port()
+    port, metrics_port = free_port(), free_port()
     with store_held_by_a_writer(tmp_path / "data") as writer:
-        server = ServerProcess(tmp_path / "data", "--health-port", str(health_port), port=port).launch()
+        server = ServerProcess(tmp_path / "data", "--metrics-port", str(metrics_port), port=port).launch()
         try:
-            with NeardupClient(f"127.0.0.1:{health_port}", timeout=5) as probe:
-                wait_for(lambda: answers(probe.health, NeardupClientError), timeout=30, what="the health port")
+            wait_for(lambda: answers(lambda: scrape(metrics_port), OSError), timeout=30, what="the metrics port")
             target, held = f"127.0.0.1:{port}", dict[str, Stats]()
             with NeardupClient(target, timeout=0.5) as hasty, NeardupClient(target, timeout=60) as patient:
                 hasty.wait_ready(10)  # the handshake is done during the load
@@ -196,15 +195,23 @@ def test_the_main_port_speaks_grpc_during_the_load_and_holds_its_calls_until_the
                     raise AssertionError("a call answered during the load")
                 except DeadlineExceededError:
                     pass
+                wait_for(lambda: _waiting_for_index(metrics_port) == 0, timeout=30, what="the hasty call to end")
                 waits = threading.Thread(target=lambda: held.update(stats=patient.stats()))
                 waits.start()
+                # (the call is held by the server before the load goes on: else it could be sent after it)
+                wait_for(lambda: _waiting_for_index(metrics_port) == 1, timeout=30, what="the server to hold it")
                 assert server.proc is not None and server.proc.poll() is None  # (still loading)
                 writer.execute("ROLLBACK")  # the load goes on
                 server.serving(timeout=30)
                 waits.join(timeout=30)
-            assert held["stats"].articles == 0  # the call made during the load was answered after it
+            assert held["stats"].articles == 0  # the call held during the load was answered after it
+            assert _waiting_for_index(metrics_port) == 0
         finally:
             server.stop()
+
+
+def _waiting_for_index(metrics_port: int) -> float:
+    return scrape(metrics_port)[("neardup_rpc_waiting_for_index", ())]
 
 
 def test_ingest_against_a_silent_listener_gives_up_saying_it_speaks_no_grpc_not_that_a_server_loads(
