@@ -43,7 +43,11 @@ class IndexLoad:
             with self._waiting.track_inprogress():
                 self._held(context)
         if self._failed:
-            context.abort(grpc.StatusCode.UNAVAILABLE, "the server failed to load its index and is stopping")
+            # (the client reads these words, client/errors.py SERVER_LOAD_FAILED: nothing sent on the call is stored)
+            context.abort(
+                grpc.StatusCode.UNAVAILABLE,
+                "the server failed to load its index and is stopping: the call was held for the load, not carried out",
+            )
 
     def _held(self, context: grpc.ServicerContext) -> None:
         """Until the load is over, or the caller has left, or its deadline has passed (the call aborted)."""

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.loopback import free_port, wait_for
-from client import DeadlineExceededError, NeardupClient, NeardupClientError, Stats
+from client import Article, DeadlineExceededError, NeardupClient, NeardupClientError, Stats, UnavailableError
 from client.cli import EXIT_ABSENT, EXIT_FAILED, EXIT_OK, main
 from service.grpc_server import SERVICE_NAME
 from service.settings import Settings
@@ -308,3 +308,47 @@ def test_the_main_ports_health_answers_during_the_load_alive_and_not_ready_while
             load.ended()
             assert probe.health(SERVICE_NAME) == "SERVING"
             assert probe.health() == "SERVING"
+
+
+def test_calls_held_during_a_load_that_fails_end_unavailable_and_a_held_stream_says_its_articles_were_not_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the stream's error said its article "may or may not be stored": held before the service, nothing was)
+    port, metrics_port = free_port(), free_port()
+    settings = support.test_settings(tmp_path / "data", port=port, metrics_port=metrics_port)
+    errors: dict[str, NeardupClientError] = {}
+    article = Article(id="a1", body="a story sent while the server loaded its index, which then failed")
+
+    def held(name: str, call: Callable[[], object]) -> threading.Thread:
+        def run() -> None:
+            try:
+                call()
+            except NeardupClientError as exc:
+                errors[name] = exc
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    with held_load(settings, monkeypatch) as load, NeardupClient(f"127.0.0.1:{port}", timeout=60) as client:
+        load.start()
+        wait_for(lambda: answers(lambda: client.wait_ready(1), NeardupClientError), timeout=30, what="the port")
+        calls = [
+            held("stream", lambda: list(client.index_stream([article]))),
+            held("index", lambda: client.index(article)),
+        ]
+        wait_for(lambda: _waiting_for_index(metrics_port) == 2, timeout=30, what="the server to hold both calls")
+        assert client.health() == "SERVING"  # (health is not held)
+        load.release(fail=True)
+        load.ended()
+        for call in calls:
+            call.join(timeout=30)
+        assert isinstance(load.error, OSError)
+    stream, index = errors["stream"], errors["index"]
+    assert isinstance(stream, UnavailableError) and stream.unanswered == 1
+    assert stream.details == (
+        "the server failed to load its index and is stopping: the call was held for the load, not carried out; "
+        "1 article sent on the stream was not stored"
+    )
+    assert isinstance(index, UnavailableError) and "may or may not" not in str(index)
+    assert index.details.startswith("the server failed to load its index and is stopping")
