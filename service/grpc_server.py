@@ -46,6 +46,8 @@ _HEALTH_NAMES = f" ('': the server's own, {SERVICE_NAME!r}: its readiness, SERVI
 # gRPC binds with SO_REUSEPORT by default: a second server started on a port in use would bind it too
 # and silently take half the connections (to another store). Off, it fails to start instead.
 _EXCLUSIVE_PORT = ("grpc.so_reuseport", 0)
+# A failed start's wait for the calls it held to be answered (a health watch, never ending by itself, waits it all).
+_HELD_CALLS_GRACE_SECONDS = 5.0
 
 
 @dataclass
@@ -140,9 +142,11 @@ def start_server(settings: Settings) -> RunningServer:
 
 
 def _stop_unloaded(server: grpc.Server, load: IndexLoad) -> None:
-    """Stop a server whose start failed: the calls waiting for the index end UNAVAILABLE, and the port is let go."""
+    """Stop a server whose start failed: the calls waiting for the index end UNAVAILABLE, and the port is let go.
+    With a grace for those calls, woken at once and answered in milliseconds: stopped without one, gRPC cancelled
+    them first ("Cancelling all calls"), and a held stream's client could not tell that nothing was stored."""
     load.failed()
-    server.stop(None).wait()
+    server.stop(_HELD_CALLS_GRACE_SECONDS).wait()
 
 
 def _watch_store(settings: Settings, engine: Engine, servicer: HealthService, metrics: Metrics) -> StoreWatch | None:

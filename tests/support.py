@@ -224,23 +224,20 @@ def in_process_server(data_dir: Path, **overrides: Any) -> Iterator[tuple[Runnin
 
 class HeldLoad:
     """A real server (start_server, in a thread of this process) whose index load waits for the test: its store is
-    opened only once `release()` is called, or the load fails (`release(fail=True)`), as a store that cannot be
-    opened does. Meanwhile its ports are bound and the main port speaks gRPC and holds its calls, as during a long
-    index rebuild; a SQLite writer holding the store's lock gave up after SQLite's 5 s busy timeout instead."""
+    opened only once `release()` is called. Meanwhile its ports are bound and the main port speaks gRPC and holds
+    its service's calls, as during a long index rebuild (a SQLite writer holding the store's lock holds the load
+    only for SQLite's 5 s busy timeout, then fails it)."""
 
     def __init__(self, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
         self.settings = settings
         self.running: RunningServer | None = None
-        self.error: BaseException | None = None  # what the start raised (a failed load)
+        self.error: BaseException | None = None  # what the start raised
         self._go = threading.Event()
-        self._fail = False
         self._thread = threading.Thread(target=self._start, name="held-load", daemon=True)
         opened = open_store  # (the one grpc_server calls: replaced there)
 
         def held(settings: Settings) -> Any:
             self._go.wait(timeout=60)
-            if self._fail:
-                raise OSError("the test failed the index's load")
             return opened(settings)
 
         monkeypatch.setattr(grpc_server, "open_store", held)
@@ -249,14 +246,14 @@ class HeldLoad:
         self._thread.start()
         return self
 
-    def release(self, fail: bool = False) -> None:
-        self._fail = fail
+    def release(self) -> None:
         self._go.set()
 
     def ended(self, timeout: float = 30.0) -> None:
-        """Wait for the start to end: serving, or failed (`error`)."""
+        """Wait for the start to end, serving."""
         self._thread.join(timeout)
         assert not self._thread.is_alive(), "the server's start did not end in time"
+        assert self.error is None, self.error
 
     def close(self) -> None:
         self.release()
@@ -268,7 +265,7 @@ class HeldLoad:
     def _start(self) -> None:
         try:
             self.running = start_server(self.settings)
-        except BaseException as exc:  # (read by the test: a failed load is what some tests ask for)
+        except BaseException as exc:  # (said by `ended`, in the test's thread)
             self.error = exc
 
 
