@@ -24,6 +24,7 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client.errors import (
     OUTCOME_UNKNOWN,
+    SERVER_LOAD_FAILED,
     ClientClosedError,
     InvalidArgumentError,
     NeardupClientError,
@@ -704,13 +705,17 @@ def _ended_early(unanswered: int) -> StreamEndedEarlyError:
 
 def _with_unanswered(error: NeardupClientError, unanswered: int) -> NeardupClientError:
     """The error that ends an index stream, with its `unanswered` count, and saying what became of those articles
-    (gRPC's "Stream removed" said nothing of them; StreamEndedEarlyError's message counts them already)."""
+    (gRPC's "Stream removed" said nothing of them; StreamEndedEarlyError's message counts them already). A stream
+    the server held while it loaded its index, which then failed, reached no store: "may be stored" was wrong."""
     if unanswered and not isinstance(error, StreamEndedEarlyError):
         them = ("1 article", "was", "it") if unanswered == 1 else (f"{unanswered:,} articles", "were", "them")
-        left = (
-            f"{them[0]} sent on the stream {them[1]} left unanswered, and may or may not be stored: sending "
-            f"{them[2]} again is safe, none is stored twice"
-        )
+        if SERVER_LOAD_FAILED in error.details:
+            left = f"{them[0]} sent on the stream {them[1]} not stored"
+        else:
+            left = (
+                f"{them[0]} sent on the stream {them[1]} left unanswered, and may or may not be stored: sending "
+                f"{them[2]} again is safe, none is stored twice"
+            )
         error = _reworded(error, f"{error.details}; {left}")
     error.unanswered = unanswered
     return error

@@ -643,14 +643,16 @@ def _wait_ready(client: NeardupClient, args: argparse.Namespace, seconds: float 
     channel first says at once that a server is there and these settings cannot talk to it (it had waited the
     whole 10 s), and again after a wait in vain says why. A server loading its index speaks gRPC and holds its
     calls until it is loaded (seconds to minutes): it was "no server at … after 10s" (docs/ops.md, "The health
-    port")."""
+    port"). One that came up during the wait is asked again: it may be loading (the handshake alone said nothing,
+    and the command's calls were held until their deadlines, --wait-for-load never reached)."""
     found = _asked(args)
     if found is _Found.NONE:
         try:
             client.wait_ready(seconds)
-            return
         except NeardupClientError as not_ready:
             found = _asked(args, not_ready)
+        else:
+            found = _asked(args)
     if found is _Found.LOADING:
         _wait_for_load(args)
 
@@ -665,13 +667,14 @@ class _Found(enum.Enum):
 
 
 def _asked(args: argparse.Namespace, not_ready: NeardupClientError | None = None) -> _Found:
-    """One health call on a new channel: what answers at --server. Raises the error of a server there that these
-    settings cannot talk to; after a wait in vain (`not_ready`), that error when none is there, one saying so of a
-    listener that never began gRPC's handshake, or the call's own if it says more (UNAVAILABLE or UNIMPLEMENTED:
-    main hints from it)."""
+    """One GetStats call on a new channel: what answers at --server. A call of the service, not of health: a server
+    loading its index holds the one and answers the other (probes must not time out during a load). Raises the
+    error of a server there that these settings cannot talk to; after a wait in vain (`not_ready`), that error
+    when none is there, one saying so of a listener that never began gRPC's handshake, or the call's own if it
+    says more (UNAVAILABLE or UNIMPLEMENTED: main hints from it)."""
     with _connect(args, timeout=_PROBE_SECONDS) as probe:
         try:
-            probe.health()
+            probe.stats()
         except NeardupClientError as why:
             if _cannot_talk(why, args):
                 raise
@@ -681,7 +684,8 @@ def _asked(args: argparse.Namespace, not_ready: NeardupClientError | None = None
             if not_ready is not None:
                 no_grpc = _no_grpc(args) if silent else None
                 raise no_grpc or (why if why.code in _HINTED else not_ready) from None
-            return _Found.NONE  # (none answers yet, or one without the health service, as a proxy may be: the wait)
+            # (none answers yet, or one refused the call, a token or a store not answering: the command's calls say)
+            return _Found.NONE
     return _Found.ANSWERS
 
 
@@ -691,7 +695,7 @@ _PROBE_SECONDS = 2.0
 
 
 def _handshaken(probe: NeardupClient) -> bool:
-    """After a health call unanswered in time: did the probe's channel complete gRPC's handshake? A neardup server
+    """After a call unanswered in time: did the probe's channel complete gRPC's handshake? A neardup server
     loading its index does (its calls wait for the index: service/index_load.py), as does one too busy to answer
     in time. A silent listener never does: a wrong port, a hung or stopped process, a service that is not gRPC
     (taken for a loading server, they held the command 10 minutes)."""
@@ -717,15 +721,16 @@ def _no_grpc(args: argparse.Namespace) -> UnavailableError | None:
 
 def _wait_for_load(args: argparse.Namespace) -> None:
     """Wait up to --wait-for-load for a server that speaks gRPC and answers no call yet to answer one; said once on
-    stderr, and an UNAVAILABLE saying what it waited for if it does not. One health call waits: the server holds
-    it until its index is loaded (a channel's readiness said nothing here: its handshake is done)."""
+    stderr, and an UNAVAILABLE saying what it waited for if it does not. One GetStats call waits: the server holds
+    it until its index is loaded (a channel's readiness said nothing here: its handshake is done; nor does its
+    health service, which answers during the load)."""
     where, wait = with_default_port(args.server), args.wait_for_load
     print(f"neardup {args.command}: the server at {where} speaks gRPC but answers no call yet, as a neardup "
           f"server loading its index does; waiting up to {wait:g}s for it to serve (--wait-for-load)",
           file=sys.stderr)  # fmt: skip
     with _connect(args, timeout=wait) as waiting:
         try:
-            waiting.health()
+            waiting.stats()
         except NeardupClientError as why:
             if why.code != grpc.StatusCode.DEADLINE_EXCEEDED:
                 raise
@@ -733,7 +738,7 @@ def _wait_for_load(args: argparse.Namespace) -> None:
                 grpc.StatusCode.UNAVAILABLE,
                 f"the server at {where} spoke gRPC but answered no call in {wait:g}s: a neardup server still "
                 'loading its index (a rebuild at a million articles takes 15 s to minutes: docs/ops.md, "The '
-                "health port\"; its health port's readiness says when it serves), or one too busy to answer; wait "
+                "health port\"; its health service's readiness says when it serves), or one too busy to answer; wait "
                 "longer with --wait-for-load",
             ) from None
 

@@ -10,7 +10,8 @@ import grpc
 class NeardupClientError(Exception):
     """A call failed; `code` is the gRPC status code, the message is the server's. `unanswered`, on the error
     that ended an index stream (raised by index_stream's iteration): how many articles it had sent and not had
-    answered, which may or may not be stored (sending them again is safe); None on other errors."""
+    answered, which may or may not be stored (sending them again is safe; none is when the server failed to load
+    its index, the message says so); None on other errors."""
 
     unanswered: int | None = None
 
@@ -54,6 +55,9 @@ OUTCOME_UNKNOWN = (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABL
 # gRPC's words, in a CANCELLED's details, for a call this process cancelled: a channel the caller gave the
 # client and closed (a retry fails on it), or an interceptor's cancel.
 CANCELLED_HERE = ("Locally cancelled", "Channel closed", "Channel deallocated")
+# The server's words (service/index_load.py), in an UNAVAILABLE's details, ending a call it held while it loaded its
+# index when the load failed: the call never reached the service, so nothing sent on it was stored.
+SERVER_LOAD_FAILED = "the server failed to load its index"
 # The TLS library's words, in an UNAVAILABLE's details, for settings no retry mends.
 TLS_PLAINTEXT_PEER = "WRONG_VERSION_NUMBER"  # TLS spoken to a plaintext port
 TLS_UNTRUSTED = "CERTIFICATE_VERIFY_FAILED"  # the server's certificate is signed by a CA not trusted here

@@ -46,6 +46,8 @@ _HEALTH_NAMES = f" ('': the server's own, {SERVICE_NAME!r}: its readiness, SERVI
 # gRPC binds with SO_REUSEPORT by default: a second server started on a port in use would bind it too
 # and silently take half the connections (to another store). Off, it fails to start instead.
 _EXCLUSIVE_PORT = ("grpc.so_reuseport", 0)
+# A failed start's wait for the calls it held to be answered (a health watch, never ending by itself, waits it all).
+_HELD_CALLS_GRACE_SECONDS = 5.0
 
 
 @dataclass
@@ -88,8 +90,8 @@ def start_server(settings: Settings) -> RunningServer:
     snapshot, a replay, or a full rebuild: tens of seconds at a million articles, minutes on a slow disk)
     once kept every port closed, so a port in use was found only after it, and a liveness probe of the
     health port, refused, had the orchestrator kill the server mid-load again and again. During the load
-    liveness ('') says SERVING and readiness NOT_SERVING; the main port speaks gRPC, and its calls wait
-    for the index (or their deadline): index_load.py."""
+    liveness ('') says SERVING and readiness NOT_SERVING, on both ports; the main port speaks gRPC, and its
+    service's calls wait for the index (or their deadline): index_load.py."""
     metrics = Metrics()
     calls = CallPool(settings.max_workers, thread_name_prefix="neardup-rpc")  # (threads start with the calls)
     interceptors = _interceptors(settings, metrics, calls)  # read files before opening the store: bad paths fail fast
@@ -101,11 +103,13 @@ def start_server(settings: Settings) -> RunningServer:
     server = grpc.server(calls, interceptors=interceptors, options=server_options(settings))
     health_servicer = HealthService(_HEALTH_NAMES)
     health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)  # (until the index is loaded)
-    load = IndexLoad()
+    load = IndexLoad(metrics.waiting_for_index)
     servicer = AfterLoad(load)  # (its calls wait for the index, made below once the store is open)
     # (a stand-in with every method of the generated base class: the cast says so to mypy)
     pb_grpc.add_NearDuplicateServiceServicer_to_server(cast(pb_grpc.NearDuplicateServiceServicer, servicer), server)
-    health_pb2_grpc.add_HealthServicer_to_server(AfterLoad(load, health_servicer), server)
+    # (not held for the load: a probe of the main port, Kubernetes' or grpc_health_probe's, timed out during a long
+    # one, and a liveness probe so restarted the server mid-load; it answers as the health port does)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     with ExitStack() as undo:  # a start that fails lets go of what it took, last taken first
         undo.callback(metrics.close)
@@ -138,9 +142,11 @@ def start_server(settings: Settings) -> RunningServer:
 
 
 def _stop_unloaded(server: grpc.Server, load: IndexLoad) -> None:
-    """Stop a server whose start failed: the calls waiting for the index end UNAVAILABLE, and the port is let go."""
+    """Stop a server whose start failed: the calls waiting for the index end UNAVAILABLE, and the port is let go.
+    With a grace for those calls, woken at once and answered in milliseconds: stopped without one, gRPC cancelled
+    them first ("Cancelling all calls"), and a held stream's client could not tell that nothing was stored."""
     load.failed()
-    server.stop(None).wait()
+    server.stop(_HELD_CALLS_GRACE_SECONDS).wait()
 
 
 def _watch_store(settings: Settings, engine: Engine, servicer: HealthService, metrics: Metrics) -> StoreWatch | None:

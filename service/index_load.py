@@ -1,9 +1,11 @@
-"""Calls that reach the main port while the index loads wait for it, on a server that speaks gRPC meanwhile.
+"""Calls of the service that reach the main port while the index loads wait for it, on a server that speaks gRPC
+meanwhile.
 
 The main port once took connections during the load (bound, not started) and began no HTTP/2 handshake: a
 client could not tell a neardup server loading its index from any silent listener (a wrong port, a hung
-process). Started before the load, the server completes the handshake at once and holds each call here until
-the index is loaded, or the call's deadline passes, or the start fails.
+process). Started before the load, the server completes the handshake at once and holds each call of
+NearDuplicateService here until the index is loaded, or the call's deadline passes, or the start fails. Its
+health service is not held: it answers during the load as the health port does.
 """
 
 from __future__ import annotations
@@ -13,17 +15,20 @@ from collections.abc import Callable
 from typing import Any
 
 import grpc
+from prometheus_client import Gauge
 
 # How often a waiting call looks whether its caller has gone (cancelled, disconnected), to free its thread.
 _CALLER_CHECK_SECONDS = 1.0
 
 
 class IndexLoad:
-    """The index's load at a start: finished (calls go on), failed (calls end UNAVAILABLE), or under way."""
+    """The index's load at a start: finished (calls go on), failed (calls end UNAVAILABLE), or under way. `waiting`
+    counts the calls held meanwhile."""
 
-    def __init__(self) -> None:
+    def __init__(self, waiting: Gauge) -> None:
         self._over = threading.Event()
         self._failed = False
+        self._waiting = waiting
 
     def finished(self) -> None:
         self._over.set()
@@ -34,14 +39,24 @@ class IndexLoad:
 
     def wait(self, context: grpc.ServicerContext) -> None:
         """Return once the index is loaded; abort the call if the start failed or its deadline passes first."""
+        if not self._over.is_set():
+            with self._waiting.track_inprogress():
+                self._held(context)
+        if self._failed:
+            # (the client reads these words, client/errors.py SERVER_LOAD_FAILED: nothing sent on the call is stored)
+            context.abort(
+                grpc.StatusCode.UNAVAILABLE,
+                "the server failed to load its index and is stopping: the call was held for the load, not carried out",
+            )
+
+    def _held(self, context: grpc.ServicerContext) -> None:
+        """Until the load is over, or the caller has left, or its deadline has passed (the call aborted)."""
         while not self._over.wait(_slice(context.time_remaining())):
             if not context.is_active():  # (the caller gave up: its answer goes nowhere)
                 context.abort(grpc.StatusCode.CANCELLED, "the caller left while the server loaded its index")
             remaining = context.time_remaining()
             if remaining is not None and remaining <= 0:
                 context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the server is still loading its index")
-        if self._failed:
-            context.abort(grpc.StatusCode.UNAVAILABLE, "the server failed to load its index and is stopping")
 
 
 def _slice(remaining: float | None) -> float:
@@ -49,30 +64,17 @@ def _slice(remaining: float | None) -> float:
 
 
 class AfterLoad:
-    """Stands in for a servicer, registered before the server starts: each method waits for the load, then calls
-    `target`'s (set by then: the main servicer is made only once the store is open)."""
+    """Stands in for the main servicer, registered before the server starts: each method waits for the load, then
+    calls `target`'s (set by then: the servicer is made only once the store is open). Not for the health service:
+    it answers during the load (liveness SERVING, readiness NOT_SERVING), as probes expect."""
 
     def __init__(self, load: IndexLoad, target: object | None = None) -> None:
         self._load = load
         self.target = target
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
-        if getattr(getattr(self.target, method, None), "experimental_non_blocking", False):
-            return self._sending(method)
-
         def call(request: Any, context: grpc.ServicerContext) -> Any:
             self._load.wait(context)
             return getattr(self.target, method)(request, context)
 
-        return call
-
-    def _sending(self, method: str) -> Callable[..., None]:
-        """A method in gRPC's non-blocking form (answers through a callback: the health service's Watch) kept so:
-        called as a plain one it failed, missing the callback."""
-
-        def call(request: Any, context: grpc.ServicerContext, send: Callable[[Any], None]) -> None:
-            self._load.wait(context)
-            getattr(self.target, method)(request, context, send)
-
-        call.experimental_non_blocking = True  # type: ignore[attr-defined]  # (read by gRPC and interceptors)
         return call

@@ -48,6 +48,8 @@ class Metrics:
                                  ["method", "code"], buckets=_CALL_BUCKETS, registry=r)  # fmt: skip
         self.in_flight = Gauge("neardup_rpc_in_flight", "gRPC calls being handled now (compare --max-concurrent-rpcs)",
                                registry=r)  # fmt: skip
+        self.waiting_for_index = Gauge("neardup_rpc_waiting_for_index", "gRPC calls of the service held until the "
+                                       "index is loaded, at a start", registry=r)  # fmt: skip
         self.matches = Counter("neardup_matches_reported", "Matches returned in verdicts, by method",
                                ["method"], registry=r)  # fmt: skip
         # A stream's call is OK while each article answered with an error counts here (Redis full, a commit

@@ -29,13 +29,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.corpus import GeneratorConfig, generated
 from client import NeardupClient
-from service import snapshot
+from service import grpc_server, snapshot
 from service.detector import Detector
 from service.engine import Engine
 from service.grpc_server import RunningServer, start_server
 from service.model import Article, GroupMember, PreparedArticle, Verdict
 from service.settings import Settings
-from service.storage import Transaction
+from service.storage import Transaction, open_store
 from tests.articles import WIRE, WIRE_WITH_APPEAL
 
 _SERVING = re.compile(r"neardup serving on (\S+):(\d+)")
@@ -220,6 +220,63 @@ def in_process_server(data_dir: Path, **overrides: Any) -> Iterator[tuple[Runnin
     finally:
         client.close()
         running.stop(grace=5)
+
+
+class HeldLoad:
+    """A real server (start_server, in a thread of this process) whose index load waits for the test: its store is
+    opened only once `release()` is called. Meanwhile its ports are bound and the main port speaks gRPC and holds
+    its service's calls, as during a long index rebuild (a SQLite writer holding the store's lock holds the load
+    only for SQLite's 5 s busy timeout, then fails it)."""
+
+    def __init__(self, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.settings = settings
+        self.running: RunningServer | None = None
+        self.error: BaseException | None = None  # what the start raised
+        self._go = threading.Event()
+        self._thread = threading.Thread(target=self._start, name="held-load", daemon=True)
+        opened = open_store  # (the one grpc_server calls: replaced there)
+
+        def held(settings: Settings) -> Any:
+            self._go.wait(timeout=60)
+            return opened(settings)
+
+        monkeypatch.setattr(grpc_server, "open_store", held)
+
+    def start(self) -> HeldLoad:
+        self._thread.start()
+        return self
+
+    def release(self) -> None:
+        self._go.set()
+
+    def ended(self, timeout: float = 30.0) -> None:
+        """Wait for the start to end, serving."""
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), "the server's start did not end in time"
+        assert self.error is None, self.error
+
+    def close(self) -> None:
+        self.release()
+        if self._thread.ident is not None:
+            self.ended()
+        if self.running is not None:
+            self.running.stop(grace=5)
+
+    def _start(self) -> None:
+        try:
+            self.running = start_server(self.settings)
+        except BaseException as exc:  # (said by `ended`, in the test's thread)
+            self.error = exc
+
+
+@contextmanager
+def held_load(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldLoad]:
+    """A HeldLoad, not yet started; released, and stopped if it serves, when the block ends."""
+    load = HeldLoad(settings, monkeypatch)
+    try:
+        yield load
+    finally:
+        load.close()
 
 
 class ServerProcess:

@@ -17,13 +17,16 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, redirect_stderr
 from pathlib import Path
 
+import pytest
+
 from benchmarks.loopback import free_port, wait_for
-from client import DeadlineExceededError, NeardupClient, NeardupClientError, Stats
-from client.cli import EXIT_FAILED, EXIT_OK, main
+from client import Article, DeadlineExceededError, NeardupClient, NeardupClientError, Stats, UnavailableError
+from client.cli import EXIT_ABSENT, EXIT_FAILED, EXIT_OK, main
 from service.grpc_server import SERVICE_NAME
 from service.settings import Settings
 from service.storage import open_store
-from tests.support import ServerProcess, scrape
+from tests import support
+from tests.support import ServerProcess, held_load, scrape
 
 
 @contextmanager
@@ -102,6 +105,18 @@ def test_metrics_during_the_load_say_the_article_count_is_unknown_and_the_store_
             server.stop()
 
 
+class _Count:
+    """A count that threads add to."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
 class _Said:
     """A stderr for commands run in threads here: what they print, line by line."""
 
@@ -167,12 +182,11 @@ def test_the_main_port_speaks_grpc_during_the_load_and_holds_its_calls_until_the
 ) -> None:
     # (bound and not started, it took connections and began no handshake: a client could not tell it from any
     # silent listener, and `neardup ingest` took a wrong port for a server loading its index)
-    port, health_port = free_port(), free_port()
+    port, metrics_port = free_port(), free_port()
     with store_held_by_a_writer(tmp_path / "data") as writer:
-        server = ServerProcess(tmp_path / "data", "--health-port", str(health_port), port=port).launch()
+        server = ServerProcess(tmp_path / "data", "--metrics-port", str(metrics_port), port=port).launch()
         try:
-            with NeardupClient(f"127.0.0.1:{health_port}", timeout=5) as probe:
-                wait_for(lambda: answers(probe.health, NeardupClientError), timeout=30, what="the health port")
+            wait_for(lambda: answers(lambda: scrape(metrics_port), OSError), timeout=30, what="the metrics port")
             target, held = f"127.0.0.1:{port}", dict[str, Stats]()
             with NeardupClient(target, timeout=0.5) as hasty, NeardupClient(target, timeout=60) as patient:
                 hasty.wait_ready(10)  # the handshake is done during the load
@@ -181,15 +195,23 @@ def test_the_main_port_speaks_grpc_during_the_load_and_holds_its_calls_until_the
                     raise AssertionError("a call answered during the load")
                 except DeadlineExceededError:
                     pass
+                wait_for(lambda: _waiting_for_index(metrics_port) == 0, timeout=30, what="the hasty call to end")
                 waits = threading.Thread(target=lambda: held.update(stats=patient.stats()))
                 waits.start()
+                # (the call is held by the server before the load goes on: else it could be sent after it)
+                wait_for(lambda: _waiting_for_index(metrics_port) == 1, timeout=30, what="the server to hold it")
                 assert server.proc is not None and server.proc.poll() is None  # (still loading)
                 writer.execute("ROLLBACK")  # the load goes on
                 server.serving(timeout=30)
                 waits.join(timeout=30)
-            assert held["stats"].articles == 0  # the call made during the load was answered after it
+            assert held["stats"].articles == 0  # the call held during the load was answered after it
+            assert _waiting_for_index(metrics_port) == 0
         finally:
             server.stop()
+
+
+def _waiting_for_index(metrics_port: int) -> float:
+    return scrape(metrics_port)[("neardup_rpc_waiting_for_index", ())]
 
 
 def test_ingest_against_a_silent_listener_gives_up_saying_it_speaks_no_grpc_not_that_a_server_loads(
@@ -208,4 +230,129 @@ def test_ingest_against_a_silent_listener_gives_up_saying_it_speaks_no_grpc_not_
     assert "loading its index" not in said.text and "--wait-for-load" not in said.text, said.text
     assert f"something at {target} takes connections but never began gRPC's handshake: it is not a gRPC server" in (
         said.text
+    )
+
+
+def test_check_started_before_the_server_waits_for_its_load_saying_so_or_gives_up_after_wait_for_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (a server that came up during the commands' first 10 s wait completed the handshake, so the wait ended and
+    # the command went on: --wait-for-load was never reached, nothing was said, and each check was held until its
+    # 30 s deadline, retried, and the run gave up after about 5 minutes whatever --wait-for-load said). The server
+    # runs in this process, its load held by the test for as long as the test needs (tests/support.py HeldLoad).
+    port = free_port()
+    lines = tmp_path / "in.jsonl"
+    lines.write_text(json.dumps({"id": "a1", "body": "a story checked while the server loaded its index"}) + "\n")
+    target = f"127.0.0.1:{port}"
+    said, codes, waiting = _Said(), dict[str, int](), _Count()
+    real_wait = NeardupClient.wait_ready
+
+    def wait_ready(client: NeardupClient, timeout: float) -> None:
+        if timeout >= 1:  # (the commands' wait for a server to come up, not the probe's look at its handshake)
+            waiting.add()
+        real_wait(client, timeout)
+
+    monkeypatch.setattr(NeardupClient, "wait_ready", wait_ready)
+
+    def check(name: str, *extra: str) -> None:
+        output = str(tmp_path / f"{name}.jsonl")
+        codes[name] = main(["check", "--server", target, "--no-progress", "--output", output, *extra, str(lines)])
+
+    with held_load(support.test_settings(tmp_path / "data", port=port), monkeypatch) as load, redirect_stderr(said):
+        waits = threading.Thread(target=check, args=("waits",))
+        gives_up = threading.Thread(target=check, args=("gives-up", "--wait-for-load", "0.2", "--retries", "0"))
+        waits.start()
+        gives_up.start()
+        wait_for(lambda: waiting.value == 2, timeout=30, what="both commands to wait for a server to come up")
+        load.start()  # (nothing listened when they first asked: the server comes up during their wait)
+        gives_up.join(timeout=60)
+        loading = f"neardup check: the server at {target} speaks gRPC but answers no call yet, as a neardup server "
+        wait_for(lambda: said.text.count(loading) == 2, timeout=30, what="both commands to say it loads")
+        assert "waiting up to 600s for it to serve (--wait-for-load)" in said.text
+        assert codes["gives-up"] == EXIT_FAILED
+        assert (f"UNAVAILABLE: the server at {target} spoke gRPC but answered no call in 0.2s: a neardup server "
+                "still loading its index") in said.text  # fmt: skip
+        load.release()
+        load.ended()
+        waits.join(timeout=60)
+    assert codes["waits"] == EXIT_OK, said.text
+    answered = json.loads((tmp_path / "waits.jsonl").read_text())
+    assert answered == {"line": 1, "id": "a1", "duplicate_of": None, "matches": []}
+    assert "DEADLINE_EXCEEDED" not in said.text, said.text
+
+
+def test_the_main_ports_health_answers_during_the_load_alive_and_not_ready_while_its_service_calls_are_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (the health service there was held with the service's calls: `neardup health` and Kubernetes' or
+    # grpc_health_probe's probes of the main port timed out during a long load, liveness '' included, and a
+    # liveness probe so restarted the server mid-load)
+    port = free_port()
+    target = f"127.0.0.1:{port}"
+    with held_load(support.test_settings(tmp_path / "data", port=port), monkeypatch) as load:
+        load.start()
+        with NeardupClient(target, timeout=5) as probe:
+            wait_for(lambda: answers(lambda: probe.wait_ready(1), NeardupClientError), timeout=30, what="the port")
+            assert main(["health", "--server", target, "--timeout", "5"]) == EXIT_OK  # liveness: alive
+            assert capsys.readouterr().out == "SERVING\n"
+            # readiness: no index to answer from yet (exit 1, said at once: no deadline passed)
+            assert main(["health", "--server", target, "--timeout", "5", "--service", SERVICE_NAME]) == EXIT_ABSENT
+            assert capsys.readouterr().out == "NOT_SERVING\n"
+            with NeardupClient(target, timeout=0.5) as hasty:
+                try:
+                    hasty.stats()
+                    raise AssertionError("a call of the service answered during the load")
+                except DeadlineExceededError:
+                    pass
+            load.release()
+            load.ended()
+            assert probe.health(SERVICE_NAME) == "SERVING"
+            assert probe.health() == "SERVING"
+
+
+def test_calls_held_during_a_load_that_fails_end_unavailable_and_a_held_stream_says_its_articles_were_not_stored(
+    tmp_path: Path,
+) -> None:
+    # (the stream's error said its article "may or may not be stored": held before the service, nothing was; and
+    # the server stopped without a grace, so gRPC cancelled the held calls first, "UNAVAILABLE: Cancelling all
+    # calls", before they could say the load failed). The load fails as SQLite gives up on the writer's lock (its
+    # 5 s busy timeout).
+    port, metrics_port = free_port(), free_port()
+    errors: dict[str, NeardupClientError] = {}
+    article = Article(id="a1", body="a story sent while the server loaded its index, which then failed")
+
+    def held(name: str, call: Callable[[], object]) -> threading.Thread:
+        def run() -> None:
+            try:
+                call()
+            except NeardupClientError as exc:
+                errors[name] = exc
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    with store_held_by_a_writer(tmp_path / "data"):
+        server = ServerProcess(tmp_path / "data", "--metrics-port", str(metrics_port), port=port).launch()
+        try:
+            wait_for(lambda: answers(lambda: scrape(metrics_port), OSError), timeout=30, what="the metrics port")
+            with NeardupClient(f"127.0.0.1:{port}", timeout=60) as client:
+                calls = [held("stream", lambda: list(client.index_stream([article]))),
+                         held("index", lambda: client.index(article))]  # fmt: skip
+                wait_for(lambda: _waiting_for_index(metrics_port) == 2, timeout=30, what="the server to hold both")
+                assert client.health() == "SERVING"  # (health is not held)
+                for call in calls:
+                    call.join(timeout=30)
+            assert server.exits(timeout=30) != 0  # the load failed
+        finally:
+            server.stop()
+    stream, index = errors["stream"], errors["index"]
+    assert isinstance(stream, UnavailableError) and stream.unanswered == 1
+    assert stream.details == (
+        "the server failed to load its index and is stopping: the call was held for the load, not carried out; "
+        "1 article sent on the stream was not stored"
+    )
+    assert isinstance(index, UnavailableError)
+    assert index.details == (
+        "the server failed to load its index and is stopping: the call was held for the load, not carried out"
     )
