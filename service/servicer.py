@@ -23,7 +23,7 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from service import __version__
 from service.convert import article_from_pb, deletions_to_pb, group_page_to_pb, stats_to_pb, stored_to_pb, verdict_to_pb
-from service.detector import check_id
+from service.detector import MAX_FIELD_BYTES, MAX_ID_BYTES, check_id
 from service.engine import Engine
 from service.errors import Cancelled, DeadlineExceeded, InvalidArgument, Unavailable
 from service.model import PreparedArticle, Verdict
@@ -39,6 +39,8 @@ MAX_BATCH_ARTICLES = 1000
 # The largest message the server sends: a stored body under a raised --max-body-bytes (GetArticle). A batch's
 # answers are cut into messages of at most ANSWER_PART_BYTES (answer_parts).
 MAX_ANSWER_BYTES = 64 << 20
+# gRPC's default receive limit, which every client library has unless its caller raises it.
+DEFAULT_RECEIVE_LIMIT = 4 << 20
 # A batch's answers can outgrow gRPC's default 4 MiB receive limit, which every client library has: 1,000
 # copies of one story with 200-byte ids, 32 matches each, make 7 MiB. They go in parts of at most this, each
 # but the last marked `more_follow`, with room left for the envelope.
@@ -63,6 +65,20 @@ R = TypeVar("R")
 def receive_limit(max_body_bytes: int) -> int:
     """The largest request message the server takes: room to answer "body too long" ourselves."""
     return max(4 << 20, 2 * max_body_bytes + (1 << 20))
+
+
+def largest_article_answer(max_body_bytes: int) -> int:
+    """At most how many bytes a GetArticle answer takes for an article stored under this body limit: the body
+    whole, beside the longest id, title, source, url and duplicate_of and both times."""
+    widest = pb.GetArticleResponse(
+        article=pb.Article(id="i" * MAX_ID_BYTES, title="t" * MAX_FIELD_BYTES, source="s" * MAX_FIELD_BYTES,
+                           url="u" * MAX_FIELD_BYTES),
+        duplicate_of="d" * MAX_ID_BYTES,
+    )  # fmt: skip
+    for time_field in (widest.article.published, widest.indexed_at):
+        time_field.seconds, time_field.nanos = 253402300799, 999_999_999  # (9999-12-31: the widest varints)
+    # The body's bytes, its tag and length (at most 1 + 5 bytes), and the article's length growing by up to 4.
+    return widest.ByteSize() + max_body_bytes + 10
 
 
 def answer_parts(

@@ -856,11 +856,14 @@ class GetStatsResponse(_message.Message):
     """Server version."""
     max_body_bytes: _builtins.int
     """Longest body the server takes, in UTF-8 bytes (--max-body-bytes); a
-    longer one is INVALID_ARGUMENT.
+    longer one is INVALID_ARGUMENT. Over 4,144,066, a GetArticle answer can
+    outgrow gRPC's default 4 MiB receive limit (see GetArticle).
     """
     max_message_bytes: _builtins.int
     """Largest request message the server receives, in bytes; gRPC refuses a
     larger one RESOURCE_EXHAUSTED before the server reads it (a stream ends).
+    It is also more than the largest GetArticle answer: a client whose
+    receive limit is at least this reads back every article stored.
     """
     @_builtins.property
     def parameters(self) -> Global___IndexParameters:

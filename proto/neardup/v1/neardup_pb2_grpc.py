@@ -149,7 +149,14 @@ class NearDuplicateServiceServicer:
         and ListGroupMembers do, it refuses an id no article can have (empty, or
         over 512 bytes in UTF-8) INVALID_ARGUMENT, and looks up one that only
         Article.id's character rules refuse (stored before those rules, it can be
-        read and deleted).
+        read and deleted). The answer carries the whole body, so on a server
+        whose max_body_bytes (GetStats) is over 4,144,066 (4 MiB less the
+        longest id, title, source, url and duplicate_of) it can outgrow the 4 MiB
+        gRPC clients receive by default, and fail RESOURCE_EXHAUSTED in the
+        client ("Received message larger than max"): a client reading articles
+        back from such a server raises its receive limit to GetStats'
+        max_message_bytes (Go: grpc.MaxCallRecvMsgSize, Java:
+        maxInboundMessageSize; the Python client takes up to 64 MiB).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
