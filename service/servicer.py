@@ -26,6 +26,7 @@ from service.convert import article_from_pb, deletions_to_pb, group_page_to_pb, 
 from service.detector import MAX_FIELD_BYTES, MAX_ID_BYTES, check_id
 from service.engine import Engine
 from service.errors import Cancelled, DeadlineExceeded, InvalidArgument, Unavailable
+from service.lenient import MendedRequest, Unreadable
 from service.model import PreparedArticle, Verdict
 from service.pending import PendingIds
 from service.status import status_for
@@ -60,6 +61,8 @@ _NOT_DELETED = "nothing was deleted; send the delete again once the stream has a
 
 T = TypeVar("T")
 R = TypeVar("R")
+# What an index stream's reader takes: a request, or one whose text protobuf refused, read by its twin.
+_StreamRequest = pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest | MendedRequest
 
 
 def receive_limit(max_body_bytes: int) -> int:
@@ -245,9 +248,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
                 yield from answer_parts([_stream_response(item) for item in batch])
             pending.raise_failure()
 
-    def _read_stream(
-        self, requests: Iterator[pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest], pending: _Pending
-    ) -> None:
+    def _read_stream(self, requests: Iterator[_StreamRequest], pending: _Pending) -> None:
         """Fingerprint and queue each article as it arrives, so the writer can batch them. In a batch
         stream a batch's size goes first; the window counts articles either way, not messages. Once the
         server drains the stream, no request is taken after the one being taken."""
@@ -266,10 +267,13 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         finally:
             pending.close()
 
-    def _take(self, request: pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest, pending: _Pending) -> None:
+    def _take(self, request: _StreamRequest, pending: _Pending) -> None:
         """Queue one request's articles (a batch's size first)."""
         if isinstance(request, pb.IndexArticlesRequest):
             self._queue([request.article], request.include_evidence, pending)
+            return
+        if isinstance(request, MendedRequest) and not request.batch:
+            self._queue(request.articles, request.include_evidence, pending)
             return
         pending.put(_BatchSize(len(request.articles)))
         if len(request.articles) > MAX_BATCH_ARTICLES:
@@ -278,7 +282,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
             return
         self._queue(request.articles, request.include_evidence, pending)
 
-    def _queue(self, articles: Sequence[pb.Article], evidence: bool, pending: _Pending) -> None:
+    def _queue(self, articles: Sequence[pb.Article | Unreadable], evidence: bool, pending: _Pending) -> None:
         """Queue a request's articles one by one, each pending under its id from now until it is decided (an
         IndexArticle or a delete of the same id waits for it)."""
         ids = [article.id for article in articles]
@@ -293,7 +297,9 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
             read.stop_following()
             held.stop_following()
 
-    def _item(self, article: pb.Article, evidence: bool) -> _Item:
+    def _item(self, article: pb.Article | Unreadable, evidence: bool) -> _Item:
+        if isinstance(article, Unreadable):  # (its text was not UTF-8: RejectUndecodable)
+            return _Item(article.id, article.error)
         try:
             # (its size in bytes as sent: counted in characters, text of 4-byte characters went 4× over)
             return _Item(article.id, self._submit(article, evidence), article.ByteSize())
@@ -511,7 +517,7 @@ class OpenStreams:
             pending.drain()
 
 
-def _too_many(articles: Sequence[pb.Article]) -> Iterator[_Item]:
+def _too_many(articles: Sequence[pb.Article | Unreadable]) -> Iterator[_Item]:
     """A batch message over MAX_BATCH_ARTICLES, each of its articles refused, unstored."""
     error = InvalidArgument(
         "articles",

@@ -127,7 +127,11 @@ Global___DeleteOutcome: _TypeAlias = DeleteOutcome  # noqa: Y015
 
 @_typing.final
 class Article(_message.Message):
-    """Article is one news item as an ingest pipeline sees it."""
+    """Article is one news item as an ingest pipeline sees it. Its text fields
+    must be UTF-8, as proto3 strings are (a client that encodes bytes as they
+    come, in C++ or Go, may send Latin-1): one that is not is INVALID_ARGUMENT,
+    naming it; decode the text from its charset before sending.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 

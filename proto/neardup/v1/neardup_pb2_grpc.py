@@ -120,6 +120,12 @@ class NearDuplicateServiceServicer:
         """IndexArticles is the bulk form of IndexArticle: one response per request,
         in request order, each sent only after that article is durably stored. A
         rejected article gets a response carrying its error; the stream goes on.
+        So does one whose text is not UTF-8, which proto3 does not allow (a
+        message protobuf refuses to parse): INVALID_ARGUMENT naming the field,
+        its id's bytes that are not UTF-8 shown as U+FFFD. A message that is not
+        protobuf's wire format at all (cut short, or of another type) ends the
+        stream INVALID_ARGUMENT once the messages before it are answered, saying
+        which one it was: it and those after it are not read.
         A request message over the server's receive limit (GetStats'
         max_message_bytes: 4 MiB unless --max-body-bytes is raised) is refused by
         gRPC before the server reads it, and ends the stream RESOURCE_EXHAUSTED
