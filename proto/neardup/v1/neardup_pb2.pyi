@@ -857,7 +857,15 @@ class GetStatsResponse(_message.Message):
     store: _builtins.str
     """Kind of store: "sqlite" or "redis"."""
     version: _builtins.str
-    """Server version."""
+    """Server version, MAJOR.MINOR.PATCH, for a client to tell what the server
+    does: a new minor version adds fields or behaviour and breaks no client
+    of an earlier one; a new major version may. 0.2.0 is the first in which a
+    client can rely on IndexArticleBatchesResponse.more_follow, Verdict.outcome,
+    IndexParameters.fingerprint_scheme, max_body_bytes, max_message_bytes and
+    on an article whose text is not UTF-8 being answered in a stream's place;
+    servers reporting 0.1.0 were built at various times before it and may
+    lack any of them.
+    """
     max_body_bytes: _builtins.int
     """Longest body the server takes, in UTF-8 bytes (--max-body-bytes); a
     longer one is INVALID_ARGUMENT. Over 4,144,066, a GetArticle answer can
