@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
+from concurrent import futures
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from client import (
 )
 from service import engine as engine_module
 from service.detector import MAX_FIELD_BYTES, MAX_ID_BYTES
-from service.grpc_server import server_options
+from service.grpc_server import RunningServer, server_options
 from service.servicer import DEFAULT_RECEIVE_LIMIT, largest_article_answer, receive_limit
 from service.settings import Settings
 from tests.articles import SAME_EVENT_A, SAME_EVENT_B, WIRE
@@ -52,21 +53,54 @@ class HeldStream:
         assert list(self.outcomes) == []
 
 
-def test_calls_beyond_the_in_flight_limit_are_refused_not_queued(tmp_path: Path) -> None:
-    # (one handler thread, held by the stream: the refusal is answered all the same, on threads of its own)
-    with in_process_server(tmp_path, max_concurrent_rpcs=1, max_workers=1) as (running, client):
-        held = HeldStream(client)
-        assert running.metrics.in_flight._value.get() == 1
+class HeldIndex:
+    """An IndexArticle call in flight (on a handler thread, its write held) until released: a call no stream cap
+    counts, to fill --max-concurrent-rpcs with (streams alone cannot: settings.py refuses a cap that lets them)."""
+
+    def __init__(self, running: RunningServer, client: NeardupClient, monkeypatch: pytest.MonkeyPatch) -> None:
+        entered, self._release = writes_held(running.engine, monkeypatch)
+        self._caller = futures.ThreadPoolExecutor(1)
+        self._call = self._caller.submit(client.index, Article("held-index", SAME_EVENT_B))
+        assert entered.wait(30)  # (its write began: the call is on a handler thread)
+
+    def close(self) -> None:
+        self._release.set()
+        assert self._call.result(timeout=30).id == "held-index"
+        self._caller.shutdown()
+
+
+def test_calls_beyond_the_in_flight_limit_are_refused_not_queued(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (both handler threads held, by a stream and an index call: the refusal is answered all the same, on threads
+    # of its own)
+    with in_process_server(tmp_path, max_concurrent_rpcs=2, max_workers=2, max_streams=1) as (running, client):
+        held, index = HeldStream(client), HeldIndex(running, client, monkeypatch)
+        assert running.metrics.in_flight._value.get() == 2
         with pytest.raises(ResourceExhaustedError) as refused:
             client.stats()  # timeout is 30 s: RESOURCE_EXHAUSTED at once proves it was not queued
         # (gRPC's own limit said "Concurrent RPC limit exceeded!": neither the limit nor the flag)
-        said = "1 call is already in flight (running or waiting for a handler thread), this server's limit "
+        said = "2 calls are already in flight (running or waiting for a handler thread), this server's limit "
         assert refused.value.details.startswith(said + "(--max-concurrent-rpcs): retry after a backoff")
         with pytest.raises(ResourceExhaustedError, match="--max-concurrent-rpcs"):
             list(client.index_stream([Article("one-too-many", WIRE + " Extra.")]))  # (a stream, refused as one)
+        index.close()
         held.close()
         wait_for(lambda: _succeeds(client), what="calls to be accepted again")
-        assert client.stats().articles == 1
+        assert client.stats().articles == 2
+
+
+def test_open_streams_at_the_stream_cap_leave_a_call_for_stats_and_health(tmp_path: Path) -> None:
+    # With --max-concurrent-rpcs 2 beside 3 streams (¾ of --max-workers 4), two idle streams took every call:
+    # GetStats, health and reflection were refused RESOURCE_EXHAUSTED. Such a start is refused now; at the
+    # smallest call limit it takes, the streams at their cap leave one call.
+    with pytest.raises(ValueError, match=r"--max-concurrent-rpcs \(2\) must be more than the index streams"):
+        Settings(max_concurrent_rpcs=2, max_workers=4)
+    with in_process_server(tmp_path, max_concurrent_rpcs=4, max_workers=4) as (_running, client):
+        held = [HeldStream(client, f"held-{n}") for n in range(3)]
+        assert client.health() == "SERVING" and client.stats().articles == 3
+        for stream in held:
+            stream.close()
 
 
 def test_open_streams_beyond_the_default_cap_are_refused_and_checks_and_health_still_answer(tmp_path: Path) -> None:
