@@ -306,6 +306,23 @@ def test_missing_fields_are_invalid_argument_naming_the_field(
 
 
 @pytest.mark.parametrize(
+    "body",
+    ["<script>var x = 1; alert('hi there friend')</script>", "<!-- a long hidden comment with many words in it -->",
+     "... — !!", "<p></p><br/>"],
+)  # fmt: skip
+def test_a_body_that_shows_no_words_is_refused_saying_its_html_is_read_as_shown(
+    client: NeardupClient, body: str
+) -> None:
+    # A script's or a comment's words were hidden, and the refusal said the body had "only punctuation or spaces".
+    with pytest.raises(InvalidArgumentError) as refused:
+        client.check(Article("no-words", body))
+    assert refused.value.details == (
+        "article.body: contains no words to compare: its HTML is read as the text it shows (no tags, scripts, "
+        "styles or comments): only punctuation or spaces"
+    )
+
+
+@pytest.mark.parametrize(
     ("seconds", "nanos", "needle"),
     [(253402300800, 0, "outside years 0001..9999"), (0, 1_000_000_000, "nanos=1000000000")],
 )
