@@ -451,7 +451,7 @@ class BearerTokenAuth(_Rewrapping):
 
     def _refuse(self, message: str) -> Behavior:
         def refuse(_request: Any, context: grpc.ServicerContext) -> Any:
-            self._refusals.note(context.peer(), "no token" if message.startswith(_NO_TOKEN) else "a wrong token")
+            self._refusals.note(context.peer(), _refused_for(message))
             context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
 
         return refuse
@@ -465,16 +465,26 @@ class BearerTokenAuth(_Rewrapping):
             return f"the call carried {len(sent)} 'authorization' headers: send one, 'authorization: Bearer <token>'"
         value = sent[0].encode() if isinstance(sent[0], str) else bytes(sent[0])
         scheme, _, credentials = value.strip().partition(b" ")
-        # (the scheme is case-insensitive, RFC 9110 11.1: "bearer" and "BEARER" are "Bearer"; every token is
-        # compared, in constant time, so the time taken does not tell which one came close)
-        matched = [hmac.compare_digest(credentials.strip(), expected) for expected in self._tokens()]
-        if scheme.lower() == b"bearer" and any(matched):
+        # (the scheme is case-insensitive, RFC 9110 11.1: "bearer" and "BEARER" are "Bearer")
+        if scheme.lower() != b"bearer":  # (a token sent alone, or under another scheme: told so, whatever it is)
+            return (f"{_NO_SCHEME}: the header must be 'authorization: Bearer <token>', the word Bearer and a "
+                    "space before the token")  # fmt: skip
+        # (every token is compared, in constant time, so the time taken does not tell which one came close)
+        if any([hmac.compare_digest(credentials.strip(), expected) for expected in self._tokens()]):
             return None
         return ("the bearer token was not accepted: check that your token file holds the same token as the "
-                "server's --auth-token-file, and that the header is 'authorization: Bearer <token>'")  # fmt: skip
+                "server's --auth-token-file")  # fmt: skip
 
 
 _NO_TOKEN = "this server requires a bearer token"
+_NO_SCHEME = "the 'authorization' header does not start with 'Bearer '"
+
+
+def _refused_for(message: str) -> str:
+    """What a refusal's log line says the call sent (never the token)."""
+    if message.startswith(_NO_TOKEN):
+        return "no token"
+    return "no 'Bearer ' scheme" if message.startswith(_NO_SCHEME) else "a wrong token"
 
 
 def accepted_tokens(text: str) -> list[bytes]:
