@@ -858,13 +858,13 @@ class GetStatsResponse(_message.Message):
     """Kind of store: "sqlite" or "redis"."""
     version: _builtins.str
     """Server version, MAJOR.MINOR.PATCH, for a client to tell what the server
-    does: a new minor version adds fields or behaviour and breaks no client
-    of an earlier one; a new major version may. 0.2.0 is the first in which a
-    client can rely on IndexArticleBatchesResponse.more_follow, Verdict.outcome,
-    IndexParameters.fingerprint_scheme, max_body_bytes, max_message_bytes and
-    on an article whose text is not UTF-8 being answered in a stream's place;
-    servers reporting 0.1.0 were built at various times before it and may
-    lack any of them.
+    does: a new minor version adds fields or behaviour and breaks no client of
+    an earlier one; a new major version may. 0.2.0 is the first in which a
+    client can rely on IndexArticleBatchesResponse.more_follow,
+    Verdict.outcome, IndexParameters.fingerprint_scheme, max_body_bytes,
+    max_message_bytes and on an article whose text is not UTF-8 being answered
+    in a stream's place; servers reporting 0.1.0 were built at various times
+    before it and may lack any of them.
     """
     max_body_bytes: _builtins.int
     """Longest body the server takes, in UTF-8 bytes (--max-body-bytes); a
@@ -919,8 +919,9 @@ class ListGroupMembersRequest(_message.Message):
     """
     page_size: _builtins.int
     """Most members to return: 0 for the server's default (100); larger values
-    than 1000 are treated as 1000. A page may hold fewer (at most about 1 MiB
-    of members' ids, titles, sources and urls): page on next_page_token.
+    than 1000 are treated as 1000; a negative one is INVALID_ARGUMENT. A page
+    may hold fewer (at most about 1 MiB of members' ids, titles, sources and
+    urls): page on next_page_token.
     """
     page_token: _builtins.str
     """next_page_token of the previous response, to continue the listing, sent

@@ -95,13 +95,14 @@ class NearDuplicateServiceServicer:
         again with the same body, title, source, url and published (to the
         microsecond) stores nothing and answers again (so a retry is safe); with
         any of them different, the new version replaces the stored one. A call
-        that fails DEADLINE_EXCEEDED or UNAVAILABLE may or may not have stored the
-        article: send it again (answered INDEX_OUTCOME_UNCHANGED if it was; the
-        Python client's Retry does so). With a deadline, the server answers
-        DEADLINE_EXCEEDED a margin before it, saying whether the article may be
-        stored, so that the answer reaches the caller in time: a fifth of the
-        time left when the server took the call up, at most 1 s (after 0.8 s of
-        a 1 s deadline, 9 s of a 10 s one). Beside
+        that fails DEADLINE_EXCEEDED or UNAVAILABLE, or RESOURCE_EXHAUSTED saying
+        the store's disk is full (the commit failed; SQLite may hold it whole),
+        may or may not have stored the article: send it again (answered
+        INDEX_OUTCOME_UNCHANGED if it was; the Python client's Retry does so).
+        With a deadline, the server answers DEADLINE_EXCEEDED a margin before it,
+        saying whether the article may be stored, so that the answer reaches the
+        caller in time: a fifth of the time left when the server took the call up,
+        at most 1 s (after 0.8 s of a 1 s deadline, 9 s of a 10 s one). Beside
         index streams it is decided ahead of the articles they keep queued, except
         those of its own id the server read before it: a new version sent alone is
         stored after an older one queued in the server, or in another replica
