@@ -407,11 +407,14 @@ def _checked_stream(requests: Iterator[Any], context: grpc.ServicerContext, meth
 
 def _not_wire_format(bad: _Undecodable, method: str) -> str:
     twin = twin_of(method)
-    kind = "protobuf message for this method" if twin is None else f"{twin.DESCRIPTOR.full_name} message"
-    if twin is not None and read_twin(bad.data, method) is not None:  # (read as wire format: neither text nor that)
-        return f"is not a valid {kind} ({bad.error})"
-    return (f"is not a valid {kind} ({bad.error}): its bytes do not read as protobuf's wire format, whatever "
-            "their text; check the client's encoder (a message cut short, or of another type, reads so)")  # fmt: skip
+    if twin is None:  # (health, reflection: no twin to tell what was wrong)
+        return f"is not a valid protobuf message for this method ({bad.error})"
+    kind = twin.DESCRIPTOR.full_name
+    if read_twin(bad.data, method) is not None:  # (it reads as wire format: neither its text nor that is to blame)
+        return f"is not a valid {kind} message ({bad.error})"
+    return (f"is not a valid {kind} message ({bad.error}): its bytes do not read as protobuf's wire "
+            "format, whatever their text; check the client's encoder (a message cut short, or of another type, "
+            "reads so)")  # fmt: skip
 
 
 def _unread_stream(number: int, bad: _Undecodable, method: str) -> str:

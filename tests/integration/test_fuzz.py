@@ -118,6 +118,13 @@ def test_undecodable_bytes_are_invalid_argument_not_internal(fuzzed: tuple[Runni
     assert details is not None
     assert details.startswith("the request is not a valid neardup.v1.IndexArticleRequest message (")
     assert "its bytes do not read as protobuf's wire format" in details
+    health = fuzzed[1].unary_unary("/grpc.health.v1.Health/Check", request_serializer=None, response_deserializer=None)
+    with pytest.raises(grpc.RpcError) as caught:
+        health(b"\x0a\x03\xff\xfe\xfd", timeout=30)  # (a service name that is not UTF-8: no twin says so there)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert caught.value.details() == ("the request is not a valid protobuf message for this method (Error parsing "
+                                      "message with type 'grpc.health.v1.HealthCheckRequest': String field had bad "
+                                      "UTF-8)")  # fmt: skip
 
 
 def test_text_that_is_not_utf8_is_invalid_argument_naming_the_field(fuzzed: tuple[RunningServer, grpc.Channel]) -> None:
