@@ -122,7 +122,8 @@ class Detector:
         """The body's shingle hashes in text order. Raises InvalidArgument if it has no words."""
         words = utf8_tokens(mask_headers(body))
         if not words:
-            raise InvalidArgument("article.body", "contains no words to compare (only punctuation or spaces)")
+            raise InvalidArgument("article.body", "contains no words to compare: its HTML is read as the text it shows "
+                                  "(no tags, scripts, styles or comments): only punctuation or spaces")  # fmt: skip
         return to_u32(shingle_sequence(utf8_word_hashes(words), self.params.shingle_size))
 
     def fingerprint(self, body: str) -> Fingerprint:

@@ -32,7 +32,14 @@ from service.interceptors import (
     RejectUndecodable,
 )
 from service.metrics import Metrics
-from service.servicer import MAX_ANSWER_BYTES, NearDuplicateServicer, OpenStreams, receive_limit
+from service.servicer import (
+    DEFAULT_RECEIVE_LIMIT,
+    MAX_ANSWER_BYTES,
+    NearDuplicateServicer,
+    OpenStreams,
+    largest_article_answer,
+    receive_limit,
+)
 from service.settings import Settings
 from service.storage import open_store
 from service.store_watch import StoreWatch
@@ -93,6 +100,7 @@ def start_server(settings: Settings) -> RunningServer:
     liveness ('') says SERVING and readiness NOT_SERVING, on both ports; the main port speaks gRPC, and its
     service's calls wait for the index (or their deadline): index_load.py."""
     metrics = Metrics()
+    warn_of_big_answers(settings.max_body_bytes)
     calls = CallPool(settings.max_workers, thread_name_prefix="neardup-rpc")  # (threads start with the calls)
     interceptors = _interceptors(settings, metrics, calls)  # read files before opening the store: bad paths fail fast
     credentials = tls_credentials(settings)
@@ -138,6 +146,23 @@ def start_server(settings: Settings) -> RunningServer:
     return RunningServer(
         server, port, engine, health_servicer, metrics, metrics_port, pool, health_server, health_port,
         store_watch=watch, streams=serving.streams,
+    )  # fmt: skip
+
+
+def warn_of_big_answers(max_body_bytes: int) -> None:
+    """A body limit raised towards 4 MiB lets a GetArticle answer outgrow the receive limit every gRPC client
+    has by default: an article indexed without trouble then cannot be read back by a client in another language
+    (RESOURCE_EXHAUSTED "Received message larger than max" there), unless it raised its limit."""
+    largest = largest_article_answer(max_body_bytes)
+    if largest <= DEFAULT_RECEIVE_LIMIT:
+        return
+    log.warning(
+        "--max-body-bytes %d lets a GetArticle answer reach %d bytes, over the 4 MiB (%d bytes) a gRPC client "
+        "receives by default: clients that read articles back must raise their receive limit to GetStats' "
+        "max_message_bytes (%d) or more (Go: grpc.MaxCallRecvMsgSize; Java: maxInboundMessageSize; the Python "
+        "client and the neardup CLI take up to %d), or their GetArticle of a long article fails RESOURCE_EXHAUSTED",
+        max_body_bytes, largest, DEFAULT_RECEIVE_LIMIT, receive_limit(max_body_bytes), MAX_ANSWER_BYTES,
+        extra={"max_body_bytes": max_body_bytes, "largest_answer_bytes": largest},
     )  # fmt: skip
 
 

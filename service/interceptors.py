@@ -27,6 +27,7 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from service.errors import Cancelled, DeadlineExceeded, NeardupError, ResourceExhausted
+from service.lenient import mended, read_twin, refused_text, twin_of
 from service.logs import Throttle
 from service.metrics import Metrics
 from service.status import status_for
@@ -50,10 +51,11 @@ _REFLECTION_FULL = (
 
 
 class _Undecodable:
-    """Stands in for a request whose bytes are not a valid message, so the call can answer INVALID_ARGUMENT."""
+    """Stands in for a request whose bytes are not a valid message, so the call can answer INVALID_ARGUMENT (or,
+    read by its twin, say which text is not UTF-8: service/lenient.py)."""
 
-    def __init__(self, error: Exception) -> None:
-        self.error = error
+    def __init__(self, error: Exception, data: bytes) -> None:
+        self.error, self.data = error, data
 
 
 def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
@@ -66,7 +68,7 @@ def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], 
         try:
             return parse(data)
         except (DecodeError, ValueError, UnicodeDecodeError) as exc:
-            return _Undecodable(exc)
+            return _Undecodable(exc, data)
 
     return deserialize
 
@@ -354,17 +356,21 @@ class LimitCalls(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic o
 
 class RejectUndecodable(_Rewrapping):
     """Requests whose bytes are not a valid message get INVALID_ARGUMENT with the reason (grpc would say
-    INTERNAL). Innermost, so that only a caller past authentication learns how its bytes were wrong."""
+    INTERNAL). Innermost, so that only a caller past authentication learns how its bytes were wrong.
+
+    Most such requests carry text that is not UTF-8, which proto3 refuses: read by their twin (service/lenient.py),
+    the answer names the field; in an index stream only the articles with such text are refused, each answered in
+    its place, and the stream reads on, as for any other article refused."""
 
     def rewrap(
         self, details: grpc.HandlerCallDetails, handler: grpc.RpcMethodHandler[Any, Any]
     ) -> grpc.RpcMethodHandler[Any, Any]:
         h: Any = handler
-        streaming = bool(h.request_streaming)
+        streaming, method = bool(h.request_streaming), details.method
 
         def checking(behavior: Behavior) -> Behavior:
             def run(request: Any, context: grpc.ServicerContext) -> Any:
-                checked = _checked_stream(request, context) if streaming else _checked(request, context)
+                checked = _checked_stream(request, context, method) if streaming else _checked(request, context, method)
                 return behavior(checked, context)
 
             return run
@@ -372,25 +378,49 @@ class RejectUndecodable(_Rewrapping):
         return _rewrap(handler, checking, _tolerant(h.request_deserializer))
 
 
-def _checked(request: Any, context: grpc.ServicerContext) -> Any:
+def _checked(request: Any, context: grpc.ServicerContext, method: str) -> Any:
     if isinstance(request, _Undecodable):
-        context.abort(grpc.StatusCode.INVALID_ARGUMENT, _undecodable_message(request))
+        twin = read_twin(request.data, method)
+        refused = None if twin is None else refused_text(twin)
+        if refused is not None:
+            _abort(context, refused)
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"the request {_not_wire_format(request, method)}")
     return request
 
 
-def _checked_stream(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
-    """End the request stream at the first undecodable message; the call then finishes INVALID_ARGUMENT
-    after answering the articles before it."""
-    for request in requests:
+def _checked_stream(requests: Iterator[Any], context: grpc.ServicerContext, method: str) -> Iterator[Any]:
+    """A message with text that is not UTF-8 goes on read by its twin (its articles with such text refused, each
+    answered in its place); the stream ends at the first message that is not protobuf at all, and the call then
+    finishes INVALID_ARGUMENT after answering the articles before it."""
+    for number, request in enumerate(requests, 1):
         if isinstance(request, _Undecodable):
-            context.set_code(grpc.StatusCode.INVALID_ARGUMENT)
-            context.set_details(_undecodable_message(request))
-            return
+            twin = read_twin(request.data, method)
+            readable = None if twin is None else mended(twin)
+            if readable is None:
+                context.set_code(grpc.StatusCode.INVALID_ARGUMENT)
+                context.set_details(_unread_stream(number, request, method))
+                return
+            yield readable
+            continue
         yield request
 
 
-def _undecodable_message(bad: _Undecodable) -> str:
-    return f"the request is not a valid protobuf message for this method ({bad.error}); use the neardup.v1 proto"
+def _not_wire_format(bad: _Undecodable, method: str) -> str:
+    twin = twin_of(method)
+    if twin is None:  # (health, reflection: no twin to tell what was wrong)
+        return f"is not a valid protobuf message for this method ({bad.error})"
+    kind = twin.DESCRIPTOR.full_name
+    if read_twin(bad.data, method) is not None:  # (it reads as wire format: neither its text nor that is to blame)
+        return f"is not a valid {kind} message ({bad.error})"
+    return (f"is not a valid {kind} message ({bad.error}): its bytes do not read as protobuf's wire "
+            "format, whatever their text; check the client's encoder (a message cut short, or of another type, "
+            "reads so)")  # fmt: skip
+
+
+def _unread_stream(number: int, bad: _Undecodable, method: str) -> str:
+    return (f"message {number} of this stream (counting from 1) {_not_wire_format(bad, method)}. The answers sent "
+            "before this status are those of the messages before it; this message and those after it were not "
+            "read: send them again, mended, on a new stream")  # fmt: skip
 
 
 def _code_name(context: grpc.ServicerContext, error: BaseException | None) -> str:
@@ -424,7 +454,7 @@ class BearerTokenAuth(_Rewrapping):
 
     def _refuse(self, message: str) -> Behavior:
         def refuse(_request: Any, context: grpc.ServicerContext) -> Any:
-            self._refusals.note(context.peer(), "no token" if message.startswith(_NO_TOKEN) else "a wrong token")
+            self._refusals.note(context.peer(), _refused_for(message))
             context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
 
         return refuse
@@ -438,16 +468,26 @@ class BearerTokenAuth(_Rewrapping):
             return f"the call carried {len(sent)} 'authorization' headers: send one, 'authorization: Bearer <token>'"
         value = sent[0].encode() if isinstance(sent[0], str) else bytes(sent[0])
         scheme, _, credentials = value.strip().partition(b" ")
-        # (the scheme is case-insensitive, RFC 9110 11.1: "bearer" and "BEARER" are "Bearer"; every token is
-        # compared, in constant time, so the time taken does not tell which one came close)
-        matched = [hmac.compare_digest(credentials.strip(), expected) for expected in self._tokens()]
-        if scheme.lower() == b"bearer" and any(matched):
+        # (the scheme is case-insensitive, RFC 9110 11.1: "bearer" and "BEARER" are "Bearer")
+        if scheme.lower() != b"bearer":  # (a token sent alone, or under another scheme: told so, whatever it is)
+            return (f"{_NO_SCHEME}: the header must be 'authorization: Bearer <token>', the word Bearer and a "
+                    "space before the token")  # fmt: skip
+        # (every token is compared, in constant time, so the time taken does not tell which one came close)
+        if any([hmac.compare_digest(credentials.strip(), expected) for expected in self._tokens()]):
             return None
         return ("the bearer token was not accepted: check that your token file holds the same token as the "
-                "server's --auth-token-file, and that the header is 'authorization: Bearer <token>'")  # fmt: skip
+                "server's --auth-token-file")  # fmt: skip
 
 
 _NO_TOKEN = "this server requires a bearer token"
+_NO_SCHEME = "the 'authorization' header does not start with 'Bearer '"
+
+
+def _refused_for(message: str) -> str:
+    """What a refusal's log line says the call sent (never the token)."""
+    if message.startswith(_NO_TOKEN):
+        return "no token"
+    return "no 'Bearer ' scheme" if message.startswith(_NO_SCHEME) else "a wrong token"
 
 
 def accepted_tokens(text: str) -> list[bytes]:

@@ -23,9 +23,10 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from service import __version__
 from service.convert import article_from_pb, deletions_to_pb, group_page_to_pb, stats_to_pb, stored_to_pb, verdict_to_pb
-from service.detector import check_id
+from service.detector import MAX_FIELD_BYTES, MAX_ID_BYTES, check_id
 from service.engine import Engine
 from service.errors import Cancelled, DeadlineExceeded, InvalidArgument, Unavailable
+from service.lenient import MendedRequest, Unreadable
 from service.model import PreparedArticle, Verdict
 from service.pending import PendingIds
 from service.status import status_for
@@ -39,6 +40,8 @@ MAX_BATCH_ARTICLES = 1000
 # The largest message the server sends: a stored body under a raised --max-body-bytes (GetArticle). A batch's
 # answers are cut into messages of at most ANSWER_PART_BYTES (answer_parts).
 MAX_ANSWER_BYTES = 64 << 20
+# gRPC's default receive limit, which every client library has unless its caller raises it.
+DEFAULT_RECEIVE_LIMIT = 4 << 20
 # A batch's answers can outgrow gRPC's default 4 MiB receive limit, which every client library has: 1,000
 # copies of one story with 200-byte ids, 32 matches each, make 7 MiB. They go in parts of at most this, each
 # but the last marked `more_follow`, with room left for the envelope.
@@ -58,11 +61,27 @@ _NOT_DELETED = "nothing was deleted; send the delete again once the stream has a
 
 T = TypeVar("T")
 R = TypeVar("R")
+# What an index stream's reader takes: a request, or one whose text protobuf refused, read by its twin.
+_StreamRequest = pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest | MendedRequest
 
 
 def receive_limit(max_body_bytes: int) -> int:
     """The largest request message the server takes: room to answer "body too long" ourselves."""
     return max(4 << 20, 2 * max_body_bytes + (1 << 20))
+
+
+def largest_article_answer(max_body_bytes: int) -> int:
+    """At most how many bytes a GetArticle answer takes for an article stored under this body limit: the body
+    whole, beside the longest id, title, source, url and duplicate_of and both times."""
+    widest = pb.GetArticleResponse(
+        article=pb.Article(id="i" * MAX_ID_BYTES, title="t" * MAX_FIELD_BYTES, source="s" * MAX_FIELD_BYTES,
+                           url="u" * MAX_FIELD_BYTES),
+        duplicate_of="d" * MAX_ID_BYTES,
+    )  # fmt: skip
+    for time_field in (widest.article.published, widest.indexed_at):
+        time_field.seconds, time_field.nanos = 253402300799, 999_999_999  # (9999-12-31: the widest varints)
+    # The body's bytes, its tag and length (at most 1 + 5 bytes), and the article's length growing by up to 4.
+    return widest.ByteSize() + max_body_bytes + 10
 
 
 def answer_parts(
@@ -229,9 +248,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
                 yield from answer_parts([_stream_response(item) for item in batch])
             pending.raise_failure()
 
-    def _read_stream(
-        self, requests: Iterator[pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest], pending: _Pending
-    ) -> None:
+    def _read_stream(self, requests: Iterator[_StreamRequest], pending: _Pending) -> None:
         """Fingerprint and queue each article as it arrives, so the writer can batch them. In a batch
         stream a batch's size goes first; the window counts articles either way, not messages. Once the
         server drains the stream, no request is taken after the one being taken."""
@@ -250,10 +267,13 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         finally:
             pending.close()
 
-    def _take(self, request: pb.IndexArticlesRequest | pb.IndexArticleBatchesRequest, pending: _Pending) -> None:
+    def _take(self, request: _StreamRequest, pending: _Pending) -> None:
         """Queue one request's articles (a batch's size first)."""
         if isinstance(request, pb.IndexArticlesRequest):
             self._queue([request.article], request.include_evidence, pending)
+            return
+        if isinstance(request, MendedRequest) and not request.batch:
+            self._queue(request.articles, request.include_evidence, pending)
             return
         pending.put(_BatchSize(len(request.articles)))
         if len(request.articles) > MAX_BATCH_ARTICLES:
@@ -262,7 +282,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
             return
         self._queue(request.articles, request.include_evidence, pending)
 
-    def _queue(self, articles: Sequence[pb.Article], evidence: bool, pending: _Pending) -> None:
+    def _queue(self, articles: Sequence[pb.Article | Unreadable], evidence: bool, pending: _Pending) -> None:
         """Queue a request's articles one by one, each pending under its id from now until it is decided (an
         IndexArticle or a delete of the same id waits for it)."""
         ids = [article.id for article in articles]
@@ -277,7 +297,9 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
             read.stop_following()
             held.stop_following()
 
-    def _item(self, article: pb.Article, evidence: bool) -> _Item:
+    def _item(self, article: pb.Article | Unreadable, evidence: bool) -> _Item:
+        if isinstance(article, Unreadable):  # (its text was not UTF-8: RejectUndecodable)
+            return _Item(article.id, article.error)
         try:
             # (its size in bytes as sent: counted in characters, text of 4-byte characters went 4× over)
             return _Item(article.id, self._submit(article, evidence), article.ByteSize())
@@ -495,7 +517,7 @@ class OpenStreams:
             pending.drain()
 
 
-def _too_many(articles: Sequence[pb.Article]) -> Iterator[_Item]:
+def _too_many(articles: Sequence[pb.Article | Unreadable]) -> Iterator[_Item]:
     """A batch message over MAX_BATCH_ARTICLES, each of its articles refused, unstored."""
     error = InvalidArgument(
         "articles",

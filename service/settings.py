@@ -201,7 +201,10 @@ class Settings:
     # Operations (docs/ops.md).
     log_format: str = _setting("text", "text, or json: one JSON object a line")
     max_concurrent_rpcs: int = _setting(
-        64, "calls in flight, running or queued; one more gets RESOURCE_EXHAUSTED", least=1
+        64,
+        "calls in flight, running or queued; one more gets RESOURCE_EXHAUSTED (more than --max-streams: an open "
+        "stream counts as a call)",
+        least=1,
     )
     # A stream holds a handler thread for its whole life, so this stays below max_workers to leave threads
     # for checks and health probes.
@@ -281,6 +284,7 @@ class Settings:
         if not (self.max_streams == -1 or 1 <= self.max_streams <= self.max_workers):
             raise ValueError(f"--max-streams must be between 1 and --max-workers ({self.max_workers}), "
                              "or -1 for three quarters of --max-workers")  # fmt: skip
+        _check_calls_beside_streams(self)
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ValueError("--tls-cert and --tls-key go together: give both files or neither")
         _check_ports_differ(lambda name: getattr(self, name))
@@ -364,6 +368,24 @@ def _bare_host(host: str) -> str:
 
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
+
+
+def _check_calls_beside_streams(settings: Settings) -> None:
+    """Open streams count as calls for as long as they are open: with as many calls allowed as streams, idle
+    streams took every one, and GetStats, checks, health and reflection on the main port were refused
+    RESOURCE_EXHAUSTED, though the stream cap is there so that they always find one."""
+    streams = settings.stream_limit()
+    if settings.max_concurrent_rpcs > streams:
+        return
+    cap = (f"--max-streams {streams}" if settings.max_streams > 0
+           else f"--max-streams -1: {streams}, three quarters of --max-workers {settings.max_workers}")  # fmt: skip
+    fewer = settings.max_concurrent_rpcs - 1
+    lower = "" if fewer < 1 else f", or --max-streams to {fewer}" + (" or less" if fewer > 1 else "")
+    raise ValueError(
+        f"--max-concurrent-rpcs ({settings.max_concurrent_rpcs}) must be more than the index streams that may be "
+        f"open at once ({cap}): an open stream counts as a call, so idle streams would take every call and leave "
+        f"none for checks, GetStats and health probes. Raise --max-concurrent-rpcs to {streams + 1} or more{lower}"
+    )
 
 
 def _check_redis_url(settings: Settings) -> None:

@@ -162,29 +162,37 @@ def test_refused_calls_are_logged_at_warning_once_a_minute_without_the_token_and
     assert metrics[("neardup_rpc_calls_total", refused)] == 3
 
 
+NO_SCHEME = ("the 'authorization' header does not start with 'Bearer ': the header must be 'authorization: Bearer "
+             "<token>', the word Bearer and a space before the token")  # fmt: skip
+NOT_ACCEPTED = ("the bearer token was not accepted: check that your token file holds the same token as the server's "
+                "--auth-token-file")  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    ("header", "accepted"),
+    ("header", "said"),
     [
-        (f"bearer {TOKEN}", True),  # the scheme is case-insensitive (RFC 9110)
-        (f"BEARER  {TOKEN}", True),
-        (f"Bearer {TOKEN} ", True),
-        (f"Basic {TOKEN}", False),
-        (f"Bearer {TOKEN}x", False),
-        (TOKEN, False),
+        (f"bearer {TOKEN}", None),  # the scheme is case-insensitive (RFC 9110)
+        (f"BEARER  {TOKEN}", None),
+        (f"Bearer {TOKEN} ", None),
+        (f"Basic {TOKEN}", NO_SCHEME),
+        (f"Bearer {TOKEN}x", NOT_ACCEPTED),
+        # The right token without its scheme was told to check that the token file held the same token.
+        (TOKEN, NO_SCHEME),
+        ("Bearer", NOT_ACCEPTED),
     ],
 )
-def test_the_bearer_scheme_is_read_in_any_case(
-    secured: tuple[RunningServer, Path], header: str, accepted: bool
+def test_the_bearer_scheme_is_read_in_any_case_and_a_header_without_it_is_told_so(
+    secured: tuple[RunningServer, Path], header: str, said: str | None
 ) -> None:
     running, _ = secured
     with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
         stub = pb_grpc.NearDuplicateServiceStub(channel)
         try:
             stub.GetStats(pb.GetStatsRequest(), metadata=(("authorization", header),), timeout=10)
-            code = grpc.StatusCode.OK
+            code, details = grpc.StatusCode.OK, None
         except grpc.RpcError as exc:
-            code = exc.code()
-    assert code == (grpc.StatusCode.OK if accepted else grpc.StatusCode.UNAUTHENTICATED)
+            code, details = exc.code(), exc.details()
+    assert (code, details) == ((grpc.StatusCode.OK, None) if said is None else (grpc.StatusCode.UNAUTHENTICATED, said))
 
 
 def test_a_token_file_of_several_lines_accepts_each_token_while_clients_move_to_a_new_one(tmp_path: Path) -> None:

@@ -336,6 +336,23 @@ def test_missing_fields_are_invalid_argument_naming_the_field(
 
 
 @pytest.mark.parametrize(
+    "body",
+    ["<script>var x = 1; alert('hi there friend')</script>", "<!-- a long hidden comment with many words in it -->",
+     "... — !!", "<p></p><br/>"],
+)  # fmt: skip
+def test_a_body_that_shows_no_words_is_refused_saying_its_html_is_read_as_shown(
+    client: NeardupClient, body: str
+) -> None:
+    # A script's or a comment's words were hidden, and the refusal said the body had "only punctuation or spaces".
+    with pytest.raises(InvalidArgumentError) as refused:
+        client.check(Article("no-words", body))
+    assert refused.value.details == (
+        "article.body: contains no words to compare: its HTML is read as the text it shows (no tags, scripts, "
+        "styles or comments): only punctuation or spaces"
+    )
+
+
+@pytest.mark.parametrize(
     ("seconds", "nanos", "needle"),
     [(253402300800, 0, "outside years 0001..9999"), (0, 1_000_000_000, "nanos=1000000000")],
 )
@@ -548,8 +565,16 @@ def test_stats_describe_the_index(client: NeardupClient) -> None:
     )
     assert stats.parameters["fingerprint_scheme"] == FINGERPRINT_SCHEME
     assert stats.uptime_seconds > 0
-    assert stats.version
+    # The version a client tells the features by: the newest the README's version table lists (it was 0.1.0 from
+    # the first build on, through more_follow and Verdict.outcome, so it told a client nothing).
+    assert stats.version == _newest_listed_version() != "0.1.0"
     assert (stats.max_body_bytes, stats.max_message_bytes) == (1 << 20, 4 << 20)  # (what a client must keep under)
+
+
+def _newest_listed_version() -> str:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme[readme.index("| version | first with |") :]
+    return table.splitlines()[2].split("|")[1].strip().strip("`")
 
 
 def test_health_and_reflection_are_served(server: tuple[RunningServer, NeardupClient]) -> None:

@@ -17,19 +17,22 @@ from service.errors import StoreInUse
 from service.grpc_server import SERVICE_NAME, start_server
 from tests import support
 from tests.articles import WIRE
-from tests.integration.test_limits import HeldStream
+from tests.integration.test_limits import HeldIndex, HeldStream
 from tests.support import in_process_server
 
 
-def test_probes_on_the_health_port_answer_while_the_main_port_refuses_calls(tmp_path: Path) -> None:
-    with in_process_server(tmp_path, max_concurrent_rpcs=1, health_port=0) as (running, client):
+def test_probes_on_the_health_port_answer_while_the_main_port_refuses_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with in_process_server(tmp_path, max_concurrent_rpcs=2, max_streams=1, health_port=0) as (running, client):
         assert running.health_port and running.health_port != running.port
-        held = HeldStream(client)  # takes the one call the main port allows
+        held, index = HeldStream(client), HeldIndex(running, client, monkeypatch)  # the two calls the port allows
         with pytest.raises(ResourceExhaustedError):
             client.health()  # a probe on the main port is one more call: refused
         with NeardupClient(f"127.0.0.1:{running.health_port}", timeout=5) as probe:
             assert probe.health() == "SERVING"
             assert probe.health("neardup.v1.NearDuplicateService") == "SERVING"
+        index.close()
         held.close()
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
+from concurrent import futures
 from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
@@ -25,7 +27,9 @@ from client import (
     Retry,
 )
 from service import engine as engine_module
-from service.grpc_server import server_options
+from service.detector import MAX_FIELD_BYTES, MAX_ID_BYTES
+from service.grpc_server import RunningServer, server_options
+from service.servicer import DEFAULT_RECEIVE_LIMIT, largest_article_answer, receive_limit
 from service.settings import Settings
 from tests.articles import SAME_EVENT_A, SAME_EVENT_B, WIRE
 from tests.support import in_process_server, writes_held
@@ -49,21 +53,54 @@ class HeldStream:
         assert list(self.outcomes) == []
 
 
-def test_calls_beyond_the_in_flight_limit_are_refused_not_queued(tmp_path: Path) -> None:
-    # (one handler thread, held by the stream: the refusal is answered all the same, on threads of its own)
-    with in_process_server(tmp_path, max_concurrent_rpcs=1, max_workers=1) as (running, client):
-        held = HeldStream(client)
-        assert running.metrics.in_flight._value.get() == 1
+class HeldIndex:
+    """An IndexArticle call in flight (on a handler thread, its write held) until released: a call no stream cap
+    counts, to fill --max-concurrent-rpcs with (streams alone cannot: settings.py refuses a cap that lets them)."""
+
+    def __init__(self, running: RunningServer, client: NeardupClient, monkeypatch: pytest.MonkeyPatch) -> None:
+        entered, self._release = writes_held(running.engine, monkeypatch)
+        self._caller = futures.ThreadPoolExecutor(1)
+        self._call = self._caller.submit(client.index, Article("held-index", SAME_EVENT_B))
+        assert entered.wait(30)  # (its write began: the call is on a handler thread)
+
+    def close(self) -> None:
+        self._release.set()
+        assert self._call.result(timeout=30).id == "held-index"
+        self._caller.shutdown()
+
+
+def test_calls_beyond_the_in_flight_limit_are_refused_not_queued(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (both handler threads held, by a stream and an index call: the refusal is answered all the same, on threads
+    # of its own)
+    with in_process_server(tmp_path, max_concurrent_rpcs=2, max_workers=2, max_streams=1) as (running, client):
+        held, index = HeldStream(client), HeldIndex(running, client, monkeypatch)
+        assert running.metrics.in_flight._value.get() == 2
         with pytest.raises(ResourceExhaustedError) as refused:
             client.stats()  # timeout is 30 s: RESOURCE_EXHAUSTED at once proves it was not queued
         # (gRPC's own limit said "Concurrent RPC limit exceeded!": neither the limit nor the flag)
-        said = "1 call is already in flight (running or waiting for a handler thread), this server's limit "
+        said = "2 calls are already in flight (running or waiting for a handler thread), this server's limit "
         assert refused.value.details.startswith(said + "(--max-concurrent-rpcs): retry after a backoff")
         with pytest.raises(ResourceExhaustedError, match="--max-concurrent-rpcs"):
             list(client.index_stream([Article("one-too-many", WIRE + " Extra.")]))  # (a stream, refused as one)
+        index.close()
         held.close()
         wait_for(lambda: _succeeds(client), what="calls to be accepted again")
-        assert client.stats().articles == 1
+        assert client.stats().articles == 2
+
+
+def test_open_streams_at_the_stream_cap_leave_a_call_for_stats_and_health(tmp_path: Path) -> None:
+    # With --max-concurrent-rpcs 2 beside 3 streams (¾ of --max-workers 4), two idle streams took every call:
+    # GetStats, health and reflection were refused RESOURCE_EXHAUSTED. Such a start is refused now; at the
+    # smallest call limit it takes, the streams at their cap leave one call.
+    with pytest.raises(ValueError, match=r"--max-concurrent-rpcs \(2\) must be more than the index streams"):
+        Settings(max_concurrent_rpcs=2, max_workers=4)
+    with in_process_server(tmp_path, max_concurrent_rpcs=4, max_workers=4) as (_running, client):
+        held = [HeldStream(client, f"held-{n}") for n in range(3)]
+        assert client.health() == "SERVING" and client.stats().articles == 3
+        for stream in held:
+            stream.close()
 
 
 def test_open_streams_beyond_the_default_cap_are_refused_and_checks_and_health_still_answer(tmp_path: Path) -> None:
@@ -192,6 +229,44 @@ def test_body_over_the_limit_is_invalid_argument_and_huge_message_resource_exhau
         assert not refused.value.retryable and retried == []
         assert client.stats().articles == 1
         assert client.get("kept").article.body == WIRE
+
+
+def test_a_get_answer_is_at_most_largest_article_answer(tmp_path: Path) -> None:
+    limit = 20_000
+    body = ("é" + "word " * limit)[: limit - 1]  # (a 2-byte character first: the limit counts bytes)
+    widest = Article("i" * MAX_ID_BYTES, body, title="t" * MAX_FIELD_BYTES, source="s" * MAX_FIELD_BYTES,
+                     url="u" * MAX_FIELD_BYTES, published=datetime(9999, 12, 31, 23, 59, 59, 999999, UTC))  # fmt: skip
+    assert len(body.encode()) == limit
+    with in_process_server(tmp_path, max_body_bytes=limit) as (running, client):
+        client.index(Article("o" * MAX_ID_BYTES, body, published=datetime(2026, 1, 1, tzinfo=UTC)))  # (the original)
+        assert client.index(widest).duplicate_of == "o" * MAX_ID_BYTES
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            get = channel.unary_unary("/neardup.v1.NearDuplicateService/GetArticle",  # (the answer's bytes)
+                                      pb.GetArticleRequest.SerializeToString, None)  # fmt: skip
+            answer = get(pb.GetArticleRequest(id=widest.id), timeout=30)
+    assert largest_article_answer(limit) - 16 <= len(answer) <= largest_article_answer(limit)  # (indexed_at: now)
+    # GetStats' max_message_bytes, which the contract tells a client to receive, holds every such answer.
+    assert all(receive_limit(b) >= largest_article_answer(b) for b in (1, limit, 4 << 20, 5 << 20, 1 << 28))
+
+
+def test_a_body_limit_that_lets_get_answers_outgrow_4_mib_is_warned_of_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A 4.7 MB body was indexed, and a Go client's GetArticle of it failed RESOURCE_EXHAUSTED: nothing had said
+    # that such a server's answers need a raised receive limit.
+    fits = DEFAULT_RECEIVE_LIMIT - largest_article_answer(0)
+    for max_body_bytes in (1 << 20, fits, fits + 1, 5 << 20):
+        caplog.clear()
+        with in_process_server(tmp_path / str(max_body_bytes), max_body_bytes=max_body_bytes):
+            said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "GetArticle" in r.msg]
+        assert bool(said) == (max_body_bytes > fits)
+    assert said == [
+        "--max-body-bytes 5242880 lets a GetArticle answer reach 5293118 bytes, over the 4 MiB (4194304 bytes) a gRPC "
+        "client receives by default: clients that read articles back must raise their receive limit to GetStats' "
+        "max_message_bytes (11534336) or more (Go: grpc.MaxCallRecvMsgSize; Java: maxInboundMessageSize; the "
+        "Python client and the neardup CLI take up to 67108864), or their GetArticle of a long article fails "
+        "RESOURCE_EXHAUSTED"
+    ]
 
 
 def test_keepalive_and_size_options_follow_settings() -> None:

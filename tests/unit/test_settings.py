@@ -272,6 +272,18 @@ def test_redis_urls_redis_reads_as_meant_are_taken(url: str) -> None:
     [
         (lambda: Settings(max_workers=16, max_streams=20), "--max-streams must be between 1 and --max-workers (16)"),
         (lambda: Settings(port=70000), "--port must be between 0 and 65535 (got 70000)"),
+        (
+            lambda: Settings(max_concurrent_rpcs=2, max_workers=4),
+            "--max-concurrent-rpcs (2) must be more than the index "
+            "streams that may be open at once (--max-streams -1: 3, three quarters of --max-workers 4): an open stream "
+            "counts as a call, so idle streams would take every call and leave none for checks, GetStats and health "
+            "probes. Raise --max-concurrent-rpcs to 4 or more, or --max-streams to 1",
+        ),
+        (
+            lambda: Settings(max_workers=100),
+            "Raise --max-concurrent-rpcs to 76 or more, or --max-streams to 63 or less",
+        ),
+        (lambda: Settings(max_concurrent_rpcs=3, max_streams=3), "(--max-streams 3): an open stream counts as a call"),
         (lambda: Settings(tls_cert="server.pem"), "--tls-cert and --tls-key go together"),
         (lambda: Settings(store=cast(Any, "mysql")), "--store must be one of sqlite, redis (got 'mysql')"),
         (lambda: replace(Settings(), fingerprint_workers=-2), "--fingerprint-workers is a number of processes"),

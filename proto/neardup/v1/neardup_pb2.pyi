@@ -127,7 +127,11 @@ Global___DeleteOutcome: _TypeAlias = DeleteOutcome  # noqa: Y015
 
 @_typing.final
 class Article(_message.Message):
-    """Article is one news item as an ingest pipeline sees it."""
+    """Article is one news item as an ingest pipeline sees it. Its text fields
+    must be UTF-8, as proto3 strings are (a client that encodes bytes as they
+    come, in C++ or Go, may send Latin-1): one that is not is INVALID_ARGUMENT,
+    naming it; decode the text from its charset before sending.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -853,14 +857,25 @@ class GetStatsResponse(_message.Message):
     store: _builtins.str
     """Kind of store: "sqlite" or "redis"."""
     version: _builtins.str
-    """Server version."""
+    """Server version, MAJOR.MINOR.PATCH, for a client to tell what the server
+    does: a new minor version adds fields or behaviour and breaks no client of
+    an earlier one; a new major version may. 0.2.0 is the first in which a
+    client can rely on IndexArticleBatchesResponse.more_follow,
+    Verdict.outcome, IndexParameters.fingerprint_scheme, max_body_bytes,
+    max_message_bytes and on an article whose text is not UTF-8 being answered
+    in a stream's place; servers reporting 0.1.0 were built at various times
+    before it and may lack any of them.
+    """
     max_body_bytes: _builtins.int
     """Longest body the server takes, in UTF-8 bytes (--max-body-bytes); a
-    longer one is INVALID_ARGUMENT.
+    longer one is INVALID_ARGUMENT. Over 4,144,066, a GetArticle answer can
+    outgrow gRPC's default 4 MiB receive limit (see GetArticle).
     """
     max_message_bytes: _builtins.int
     """Largest request message the server receives, in bytes; gRPC refuses a
     larger one RESOURCE_EXHAUSTED before the server reads it (a stream ends).
+    It is also more than the largest GetArticle answer: a client whose
+    receive limit is at least this reads back every article stored.
     """
     @_builtins.property
     def parameters(self) -> Global___IndexParameters:
@@ -904,8 +919,9 @@ class ListGroupMembersRequest(_message.Message):
     """
     page_size: _builtins.int
     """Most members to return: 0 for the server's default (100); larger values
-    than 1000 are treated as 1000. A page may hold fewer (at most about 1 MiB
-    of members' ids, titles, sources and urls): page on next_page_token.
+    than 1000 are treated as 1000; a negative one is INVALID_ARGUMENT. A page
+    may hold fewer (at most about 1 MiB of members' ids, titles, sources and
+    urls): page on next_page_token.
     """
     page_token: _builtins.str
     """next_page_token of the previous response, to continue the listing, sent

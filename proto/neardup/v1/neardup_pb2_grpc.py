@@ -95,9 +95,14 @@ class NearDuplicateServiceServicer:
         again with the same body, title, source, url and published (to the
         microsecond) stores nothing and answers again (so a retry is safe); with
         any of them different, the new version replaces the stored one. A call
-        that fails DEADLINE_EXCEEDED or UNAVAILABLE may or may not have stored the
-        article: send it again (answered INDEX_OUTCOME_UNCHANGED if it was; the
-        Python client's Retry does so). Beside
+        that fails DEADLINE_EXCEEDED or UNAVAILABLE, or RESOURCE_EXHAUSTED saying
+        the store's disk is full (the commit failed; SQLite may hold it whole),
+        may or may not have stored the article: send it again (answered
+        INDEX_OUTCOME_UNCHANGED if it was; the Python client's Retry does so).
+        With a deadline, the server answers DEADLINE_EXCEEDED a margin before it,
+        saying whether the article may be stored, so that the answer reaches the
+        caller in time: a fifth of the time left when the server took the call up,
+        at most 1 s (after 0.8 s of a 1 s deadline, 9 s of a 10 s one). Beside
         index streams it is decided ahead of the articles they keep queued, except
         those of its own id the server read before it: a new version sent alone is
         stored after an older one queued in the server, or in another replica
@@ -120,6 +125,12 @@ class NearDuplicateServiceServicer:
         """IndexArticles is the bulk form of IndexArticle: one response per request,
         in request order, each sent only after that article is durably stored. A
         rejected article gets a response carrying its error; the stream goes on.
+        So does one whose text is not UTF-8, which proto3 does not allow (a
+        message protobuf refuses to parse): INVALID_ARGUMENT naming the field,
+        its id's bytes that are not UTF-8 shown as U+FFFD. A message that is not
+        protobuf's wire format at all (cut short, or of another type) ends the
+        stream INVALID_ARGUMENT once the messages before it are answered, saying
+        which one it was: it and those after it are not read.
         A request message over the server's receive limit (GetStats'
         max_message_bytes: 4 MiB unless --max-body-bytes is raised) is refused by
         gRPC before the server reads it, and ends the stream RESOURCE_EXHAUSTED
@@ -149,7 +160,14 @@ class NearDuplicateServiceServicer:
         and ListGroupMembers do, it refuses an id no article can have (empty, or
         over 512 bytes in UTF-8) INVALID_ARGUMENT, and looks up one that only
         Article.id's character rules refuse (stored before those rules, it can be
-        read and deleted).
+        read and deleted). The answer carries the whole body, so on a server
+        whose max_body_bytes (GetStats) is over 4,144,066 (4 MiB less the
+        longest id, title, source, url and duplicate_of) it can outgrow the 4 MiB
+        gRPC clients receive by default, and fail RESOURCE_EXHAUSTED in the
+        client ("Received message larger than max"): a client reading articles
+        back from such a server raises its receive limit to GetStats'
+        max_message_bytes (Go: grpc.MaxCallRecvMsgSize, Java:
+        maxInboundMessageSize; the Python client takes up to 64 MiB).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
