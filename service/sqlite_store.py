@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import secrets
+import shlex
 import sqlite3
 import threading
 import time
@@ -420,9 +421,10 @@ class SqliteStore(OwnedByOneServer):
     def _damaged(self, exc: sqlite3.DatabaseError) -> StoreDamaged:
         """The error for damage SQLite reported; logged at ERROR once for each thing SQLite says of it, and
         remembered, so that health reports NOT_SERVING from the next store check on (`check`)."""
+        check = f"sqlite3 {shlex.quote(str(self.path))} 'PRAGMA integrity_check'"  # (pasted into a shell as it is)
         damage = StoreDamaged(
             f"the store {self.path} is damaged ({exc}): stop the server, restore the file from a backup, and "
-            f"run `PRAGMA integrity_check` on it (sqlite3 {self.path} 'PRAGMA integrity_check') before serving it"
+            f"run `PRAGMA integrity_check` on it ({check}) before serving it"
         )
         with self._damage_lock:
             self.damage = self.damage or damage

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import random
+import shlex
 from pathlib import Path
 
 import grpc
@@ -34,14 +35,15 @@ def test_damaged_pages_fail_data_loss_and_readiness_goes_not_serving(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     corpus = list(generated(ARTICLES, GeneratorConfig(words=300, republished=0.2, seed=5)))
-    with in_process_server(tmp_path) as (_, client):
+    data = tmp_path / "the data"  # (a space: the command the message suggests quotes the path)
+    with in_process_server(data) as (_, client):
         outcomes = list(client.index_stream((Article(id=a.id, body=a.body) for a in corpus), batch=200))
         assert len(outcomes) == ARTICLES
-    db = tmp_path / "neardup.db"
+    db = data / "neardup.db"
     _damage_middle(db)  # (stopped cleanly: the file holds every commit, and an index snapshot beside it)
 
     caplog.set_level(logging.INFO)
-    with in_process_server(tmp_path, store_check_seconds=0.1) as (_, client):
+    with in_process_server(data, store_check_seconds=0.1) as (_, client):
         assert client.health(SERVICE_NAME) == "SERVING"
         lost: dict[str, DataLossError] = {}  # by the id whose get failed
         for article in corpus:
@@ -53,7 +55,8 @@ def test_damaged_pages_fail_data_loss_and_readiness_goes_not_serving(
         error = next(iter(lost.values()))
         assert error.code == grpc.StatusCode.DATA_LOSS and not error.retryable
         assert f"the store {db} is damaged" in error.details
-        assert "restore the file from a backup" in error.details and "PRAGMA integrity_check" in error.details
+        assert "restore the file from a backup" in error.details
+        assert f"(sqlite3 {shlex.quote(str(db))} 'PRAGMA integrity_check')" in error.details
 
         damaged = next(a for a in corpus if a.id in lost)
         with pytest.raises(DataLossError, match="is damaged"):  # a check of it reads its damaged row too
