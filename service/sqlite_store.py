@@ -36,7 +36,15 @@ import numpy as np
 
 from service import snapshot as snapshots
 from service import sqlite_pages
-from service.errors import FullMidCommit, NeardupError, StoreDamaged, StoreFileGone, StoreInUse, Unavailable
+from service.errors import (
+    FullMidCommit,
+    NeardupError,
+    StoreDamaged,
+    StoreFileGone,
+    StoreInUse,
+    StoreRewritten,
+    Unavailable,
+)
 from service.group_counts import CountState, GroupCounts
 from service.lsh import BandIndex, BandState, MergeInput, release_free_memory
 from service.model import (
@@ -142,7 +150,10 @@ class SqliteStore(OwnedByOneServer):
             raise OSError(f"--data-dir {path.parent}: cannot make the directory ({exc.strerror or exc})") from None
         self.path = path
         self.damage: StoreDamaged | None = None  # (once a call found the file damaged: `check` raises it)
+        self._writes_refused: StoreDamaged | None = None  # (from then on: what every write is answered)
         self._damage_seen: set[str] = set()  # SQLite's messages of it, each logged once
+        # (once the file was found rewritten in place under the server: every read and write is answered this)
+        self._rewritten: StoreRewritten | None = None
         self._damage_lock = threading.Lock()
         self._owner = _claim(path)
         self._pages = -1  # (the page reader's descriptor, once open)
@@ -215,6 +226,7 @@ class SqliteStore(OwnedByOneServer):
         how = f"loaded from its snapshot (and {self.replayed} indexed since, replayed)" if self.loaded_snapshot else (
             "rebuilt from the store")  # fmt: skip
         log.info("index of %d articles %s in %.1f s", len(self._bands), how, time.perf_counter() - started)
+        self._written = self._file_state()  # (as its own last change left the file: `_require_unchanged`)
 
     def _rebuild(self) -> None:
         self._bands, self._groups = BandIndex(self._params, merge_inline=False), GroupCounts()
@@ -306,10 +318,12 @@ class SqliteStore(OwnedByOneServer):
                 try:
                     self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('snapshot', ?)", (token,))
                     self._db.execute("DELETE FROM removals WHERE seq <= ?", (marks.removals_seq,))
+                    self._require_unchanged()
                     self._db.execute("COMMIT")
                 except BaseException:
                     self._db.execute("ROLLBACK")
                     raise
+                self._written = self._file_state()
         except Exception as exc:  # a copy that could not be made must not stop the store: the database is whole
             log.warning("index snapshot not saved (%s: %s); the next start replays more or rebuilds the index",
                         type(exc).__name__, exc)  # fmt: skip
@@ -377,12 +391,18 @@ class SqliteStore(OwnedByOneServer):
         by every read that starts after the acknowledgement (the ack follows the commit). If the write
         fails, memory is rolled back with no read inside."""
         with self._lock.reserved():
+            self._require_unchanged()  # (first: a rewritten file's pages, read by the write, look damaged)
+            self._refuse_writes()
             undo: list[Callable[[], None]] = []
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield _Tx(self._db, self._bands, self._groups, undo)
-                self._require_in_place()  # (last, before the commit: no write is acknowledged into a file gone)
+                # (last, before the commit: no write is acknowledged into a file gone, rewritten or found damaged)
+                self._require_in_place()
+                self._require_unchanged()
+                self._refuse_writes()
                 self._db.execute("COMMIT")
+                self._written = self._file_state()  # (SQLite's checkpoint in the commit may have written the file)
                 self._articles = len(self._bands)  # (no other write beside this one: memory is what it committed)
                 self.commits += 1
             except BaseException as exc:
@@ -420,19 +440,38 @@ class SqliteStore(OwnedByOneServer):
 
     def _damaged(self, exc: sqlite3.DatabaseError) -> StoreDamaged:
         """The error for damage SQLite reported; logged at ERROR once for each thing SQLite says of it, and
-        remembered, so that health reports NOT_SERVING from the next store check on (`check`)."""
+        remembered: health reports NOT_SERVING from the next store check on (`check`), and every write is refused
+        from now on (`_refuse_writes`). A write into a damaged file could be acknowledged (one that reads no damaged
+        page commits), and then lost with the file: a start refuses it."""
         check = f"sqlite3 {shlex.quote(str(self.path))} 'PRAGMA integrity_check'"  # (pasted into a shell as it is)
         damage = StoreDamaged(
             f"the store {self.path} is damaged ({exc}): stop the server, restore the file from a backup, and "
             f"run `PRAGMA integrity_check` on it ({check}) before serving it"
         )
+        refused = StoreDamaged(
+            f"the store {self.path} was found damaged ({exc}), so the server takes no writes from then on: nothing of "
+            f"this one was written. Stop the server, run `{check}` (it prints ok for a sound file), restore the file "
+            'from a backup if it is not ok (docs/ops.md, "Backup and restore"), and send again what was written '
+            "since that backup"
+        )
         with self._damage_lock:
-            self.damage = self.damage or damage
+            if self.damage is None:
+                self.damage, self._writes_refused = damage, refused
             first = str(exc) not in self._damage_seen
             self._damage_seen.add(str(exc))
         if first:
-            log.error("%s; health reports NOT_SERVING from now on", damage)
+            log.error("%s; health reports NOT_SERVING, and writes are refused, from now on", damage)
         return damage
+
+    def _writes_barred(self) -> bool:
+        return self._rewritten is not None or self._writes_refused is not None
+
+    def _refuse_writes(self) -> None:
+        """Raise what a write is answered once the file was found damaged or rewritten under the server."""
+        if self._rewritten is not None:
+            raise self._rewritten
+        if self._writes_refused is not None:
+            raise self._writes_refused
 
     def maintain(self) -> None:
         """Start merging the band index's recent inserts into its sorted arrays, or saving the index, when
@@ -459,7 +498,7 @@ class SqliteStore(OwnedByOneServer):
         return partial(self._merge, self._bands.seal_merge())
 
     def _save_due(self) -> Callable[[], bool] | None:
-        if self._stop_merging or not self._snapshot_due() or self._gone() is not None:
+        if self._stop_merging or not self._snapshot_due() or self._gone() is not None or self._writes_barred():
             return None  # (a save where the store's file is gone would be saved where no start finds it)
         return partial(self._save_beside_writes, *self._taken())  # (between two writes: `_taken`)
 
@@ -540,11 +579,40 @@ class SqliteStore(OwnedByOneServer):
     def check(self) -> None:
         if self.damage is not None:  # (the store answers, but some of what it holds cannot be read)
             raise self.damage
+        if self._file_state() != self._written:  # (a commit of ours may be changing it now: looked at beside none)
+            with self._lock.reserved():
+                self._require_unchanged()
         with self.read() as tx:
             tx.count()
 
+    def _file_state(self) -> tuple[int, int]:
+        """The size and modification time of the database file this server has open."""
+        stat = os.fstat(self._pages)
+        return stat.st_size, stat.st_mtime_ns
+
+    def _require_unchanged(self) -> None:
+        """Raise StoreRewritten if the file this server has open was written by anything but its own commits since
+        the last of them (a `cp` of a backup over it rewrites it in place: the same file, which `_gone` cannot tell).
+        Called with the store reserved (no commit of this server's beside it), or held alone."""
+        if self._rewritten is None and self._file_state() != self._written:
+            self._rewritten = StoreRewritten(
+                f"the store file {self.path} was rewritten in place under the running server (its size or "
+                "modification time changed, and no commit of this server's did that: a backup copied over it while "
+                "the server ran?): what the server acknowledged is no longer what the file holds, so it refuses "
+                "reads and writes from now on, and writes nothing more there. Stop the server, then restore with it "
+                f'stopped, as docs/ops.md\'s "Backup and restore" says: remove {self.path.name}-wal and '
+                f"{self.path.name}-shm, copy the backup in place again (the stop may have written over it), start the "
+                "server, and send again what was written since that backup"
+            )
+            log.error("%s; health reports NOT_SERVING from now on", self._rewritten)
+        if self._rewritten is not None:
+            raise self._rewritten
+
     def _require_in_place(self) -> None:
-        """Raise StoreFileGone if the file at the store's path is no longer the database this server has open."""
+        """Raise StoreFileGone if the file at the store's path is no longer the database this server has open, and
+        StoreRewritten if it was found rewritten under the server (`_require_unchanged`)."""
+        if self._rewritten is not None:
+            raise self._rewritten
         gone = self._gone()
         if gone is not None:
             raise StoreFileGone(gone)
@@ -580,7 +648,13 @@ class SqliteStore(OwnedByOneServer):
                 if (gone := self._gone()) is not None:  # (a checkpoint or a save there would write where no one reads)
                     log.error("the store closed without saving its index: %s", gone)
                     return
+                with suppress(StoreRewritten):
+                    self._require_unchanged()  # (a checkpoint or a save would mix this server's log into the copy)
+                if self._rewritten is not None:
+                    log.error("the store closed without saving its index: %s", self._rewritten)
+                    return
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._written = self._file_state()  # (the checkpoint wrote the file)
                 self._save_snapshot()
             except sqlite3.Error as exc:  # (a full disk, mostly: the database and its WAL stay whole)
                 log.warning("the store was not tidied at close (%s); the next start reads its WAL as it is", exc)
