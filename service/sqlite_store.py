@@ -254,11 +254,18 @@ class SqliteStore(OwnedByOneServer):
 
     def _load_snapshot(self) -> bool:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone()
+        self._say_snapshots_of_further_states()  # (before they are dropped: the last word of what they held)
         if row is None or not self._snapshots:
             self._drop_snapshot()  # (without a token: one a later write or a crash made stale)
             return False
         file = snapshots.file_of(self.path.parent, row[0])
         self._drop_snapshot_files(keep=file)  # (any other: one saved but never recorded, a save's leftovers)
+        if not file.exists():  # (a restored backup's: a later save of the store replaced it)
+            log.warning("the index snapshot this store recorded, %s, is not in %s (a later save replaced it, it was "
+                        "removed, or it lies beside the store's file in another directory); rebuilding the index from "
+                        "the store", file.name, self.path.parent)  # fmt: skip
+            self._drop_snapshot()
+            return False
         try:
             bands, counts, marks = snapshots.load(file, self._stamp(row[0]))
             if not marks.within(self._marks()):
@@ -275,6 +282,25 @@ class SqliteStore(OwnedByOneServer):
             return False
         self._snapshot_file, self._snapshot_marks = file, marks
         return True
+
+    def _say_snapshots_of_further_states(self) -> None:
+        """Log at WARNING each index snapshot beside the store saved from a state of the store this one never
+        reached: a newer copy of it, or another store, was here, and the articles only that one held are not in
+        this one. A start drops such a file (restoring a backup is one way to get here, and a documented one); this
+        is what says so. Snapshots of this store's own states (the one it recorded, a save whose token was never
+        recorded) and unreadable ones tell of no loss, and go unsaid."""
+        mine, stored = self._marks(), None
+        for file in snapshots.files_in(self.path.parent):
+            try:
+                marks = snapshots.marks_of(file)
+                if marks.within(mine):
+                    continue
+                held = snapshots.articles_in(file)
+            except Exception:  # (damaged, cut short, of a format without marks: whatever np.load raises)
+                continue
+            if stored is None:
+                stored = int(self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+            log.warning("%s", _of_a_further_state(self.path, file, stored, held, marks, mine))
 
     def _replay_since(self, marks: snapshots.Marks) -> None:
         """Bring the loaded index up to the store: what was written after the snapshot's marks, in order.
@@ -741,6 +767,24 @@ def _articles_in(file: Path) -> int | None:
         return snapshots.articles_in(file)
     except Exception:  # (damaged, cut short: whatever np.load raises)
         return None
+
+
+def _of_a_further_state(
+    path: Path, file: Path, stored: int, held: int, marks: snapshots.Marks, mine: snapshots.Marks
+) -> str:
+    """What a snapshot of a state the store at `path` never reached (`_say_snapshots_of_further_states`) says."""
+    if marks.articles_seq > mine.articles_seq:
+        further = (f"with articles added after this store's last (up to article number {marks.articles_seq:,}, this "
+                   f"store's last is {mine.articles_seq:,})")  # fmt: skip
+    else:
+        further = "after changes this store does not hold (deletes, new versions)"
+    # (At least: the snapshot's articles less all of the store's, whichever those are.)
+    lost = f"at least {held - stored:,} of the articles it held are" if held > stored else "articles it held may be"
+    return (f"the store {path} holds {stored:,} articles, but the index snapshot {file.name} beside it was saved "
+            f"from a store of {held:,} articles, {further}: another or a newer copy of this store was here (a restore "
+            f"from a backup, or the wrong volume?), and {lost} not in this store. If that is not intended, stop the "
+            f"server and put the newer {path.name} back; the snapshot is dropped now, and the index rebuilt from "
+            "this store")  # fmt: skip
 
 
 def _identity(stat: os.stat_result) -> tuple[int, int]:
