@@ -806,6 +806,35 @@ def test_ctrl_c_while_waiting_for_more_of_standard_input_exits_130(
     )
 
 
+def test_a_server_killed_mid_stream_without_retries_gets_no_tls_hint_on_a_connection_it_answered_on(
+    tmp_path: Path,
+) -> None:
+    # (gRPC's "Stream removed (Socket closed)" was followed by "if it serves TLS, add --tls or --ca-file", whenever
+    # TLS was off: advice for a server that never answered, given about one that had answered on plaintext)
+    server = ServerProcess(tmp_path / "data").start()
+    out = tmp_path / "out.jsonl"
+    args = [sys.executable, "-m", "client.cli", "ingest", "-", "--server", server.target, "--no-progress",
+            "--output", str(out), "--retries", "0", "--batch", "1"]  # fmt: skip
+    run = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert run.stdin is not None and run.stderr is not None
+    try:
+        run.stdin.write("".join(json.dumps(r) + "\n" for r in ROWS[:2]))
+        run.stdin.flush()  # (then the pipe stays open: the stream waits for more lines)
+        _wait_for_lines(out, 2)
+        server.kill9()
+        stderr = run.stderr.read()
+        run.wait(timeout=60)
+    finally:
+        run.kill()
+        run.stdin.close()
+        server.stop()
+    assert run.returncode == 2, stderr
+    failed = stderr.splitlines()[0]
+    assert failed.startswith("neardup: UNAVAILABLE: ") and "TLS" not in stderr, stderr
+    assert failed.endswith(f"(the server at {server.target} closed the connection it had answered on: did it stop?)")
+    assert stderr.splitlines()[-1].startswith("neardup ingest: stopped once 2 lines were answered.")
+
+
 @pytest.mark.parametrize("command", ["ingest", "check"])
 def test_a_server_gone_past_the_retries_ends_the_command_saying_how_far_it_got(command: str, tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "data").start()
