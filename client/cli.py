@@ -986,11 +986,12 @@ def _delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     except OSError as exc:
         print(f"neardup delete: cannot read the ids in {args.from_file}: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    absent = 0
+    answered = absent = 0
     with listed as lines, _connect(args) as client:
         try:
             for chunk in _chunks(_checked_ids(args.ids, lines, args.from_file), MAX_DELETES_PER_CALL):
                 for deletion in client.delete_many(chunk):
+                    answered += 1
                     absent += not deletion.deleted
                     print(json.dumps(deletion.as_dict(), ensure_ascii=False), flush=True)
         except UnicodeDecodeError as exc:
@@ -1001,6 +1002,10 @@ def _delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             print(f"neardup delete: {exc.details}; stopped there: only the ids printed above were sent",
                   file=sys.stderr)  # fmt: skip
             return EXIT_FAILED
+    if absent:  # (as ingest and check say how many lines were rejected: the exit status alone said nothing)
+        ids = "id" if answered == 1 else "ids"
+        print(f"neardup delete: {absent:,} of {answered:,} {ids} {_were(absent)} not stored: nothing to delete for "
+              f"{'it' if absent == 1 else 'them'}", file=sys.stderr)  # fmt: skip
     return EXIT_ABSENT if absent and not args.missing_ok else EXIT_OK
 
 

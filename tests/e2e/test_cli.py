@@ -553,6 +553,7 @@ def test_delete_reads_ids_from_arguments_and_a_file_and_exits_1_when_one_was_not
     listed.write_text("other\n\n  a  \nnope\n", encoding="utf-8")
     result = neardup("delete", "wire", "--from", str(listed), "--server", served.target)
     assert result.returncode == 1, result.stderr
+    assert result.stderr == "neardup delete: 1 of 4 ids was not stored: nothing to delete for it\n"
     assert [json.loads(x) for x in result.stdout.splitlines()] == [
         {"id": "wire", "deleted": True}, {"id": "other", "deleted": True}, {"id": "a", "deleted": True},
         {"id": "nope", "deleted": False},
@@ -564,6 +565,7 @@ def test_delete_reads_ids_from_arguments_and_a_file_and_exits_1_when_one_was_not
                            timeout=120)  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert [json.loads(x)["deleted"] for x in again.stdout.splitlines()] == [False, True]
+    assert again.stderr == "neardup delete: 1 of 2 ids was not stored: nothing to delete for it\n"
     assert json.loads(neardup("stats", "--server", served.target).stdout)["articles"] == 0
     nothing = neardup("delete", "--server", served.target)
     assert nothing.returncode == 2 and "name ids" in nothing.stderr
