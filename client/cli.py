@@ -171,22 +171,26 @@ def _exit_status(stop: KeyboardInterrupt) -> int:
     return EXIT_TERMINATED if isinstance(stop, _Terminated) else EXIT_INTERRUPTED
 
 
-def _say_failed(exc: NeardupClientError | InputError, args: argparse.Namespace) -> None:
-    print(f"neardup: {exc}{_connection_hint(exc, args)}", file=sys.stderr)
+def _say_failed(exc: NeardupClientError | InputError, args: argparse.Namespace, answered: bool = False) -> None:
+    """`answered`: the server had answered this run's calls (then it spoke these settings' TLS, or none)."""
+    print(f"neardup: {exc}{_connection_hint(exc, args, answered)}", file=sys.stderr)
 
 
-def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namespace) -> str:
+def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namespace, answered: bool = False) -> str:
     if not isinstance(exc, NeardupClientError):
         return ""
-    return connection_hint(exc, with_default_port(args.server), bool(args.tls or args.ca_file))
+    return connection_hint(exc, with_default_port(args.server), bool(args.tls or args.ca_file), answered)
 
 
-def connection_hint(exc: NeardupClientError, where: str, tls: bool) -> str:
+def connection_hint(exc: NeardupClientError, where: str, tls: bool, answered: bool = False) -> str:
     """What to change when a command could not talk to the server at `where` at all: gRPC's words name the
     address it tried and the TLS library's complaint, not the flag that chose the address or the likely
-    mistake."""
+    mistake. `answered`: it had answered the command's calls, so these settings can talk to it; a connection it
+    closed then is no sign of TLS on one side only."""
     if exc.code not in _HINTED:
         return ""
+    if answered and "Socket closed" in exc.details:
+        return f" (the server at {where} closed the connection it had answered on: did it stop?)"
     if hint := cannot_talk_hint(exc, where, tls):
         return hint
     if any(s in exc.details for s in _NOT_REACHED):
@@ -852,7 +856,7 @@ def _run_file(
                 raise  # (the run could not start: a token refused, say; main says why)
             # (the server gone past --retries, or refusing every call from now on: what was answered, and
             # whether to run again, as on Ctrl-C)
-            _say_failed(exc, args)
+            _say_failed(exc, args, answered=answered > 0)
             _say_how_far(args, f"stopped once {_lines(answered)} {_were(answered)} answered")
             return EXIT_FAILED
     # Every line answered (a stream the server ended with lines unanswered raised a retryable error above):
@@ -987,11 +991,12 @@ def _delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     except OSError as exc:
         print(f"neardup delete: cannot read the ids in {args.from_file}: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    absent = 0
+    answered = absent = 0
     with listed as lines, _connect(args) as client:
         try:
             for chunk in _chunks(_checked_ids(args.ids, lines, args.from_file), MAX_DELETES_PER_CALL):
                 for deletion in client.delete_many(chunk):
+                    answered += 1
                     absent += not deletion.deleted
                     print(json.dumps(deletion.as_dict(), ensure_ascii=False), flush=True)
         except UnicodeDecodeError as exc:
@@ -1002,6 +1007,10 @@ def _delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             print(f"neardup delete: {exc.details}; stopped there: only the ids printed above were sent",
                   file=sys.stderr)  # fmt: skip
             return EXIT_FAILED
+    if absent:  # (as ingest and check say how many lines were rejected: the exit status alone said nothing)
+        ids = "id" if answered == 1 else "ids"
+        print(f"neardup delete: {absent:,} of {answered:,} {ids} {_were(absent)} not stored: nothing to delete for "
+              f"{'it' if absent == 1 else 'them'}", file=sys.stderr)  # fmt: skip
     return EXIT_ABSENT if absent and not args.missing_ok else EXIT_OK
 
 

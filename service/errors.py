@@ -74,7 +74,13 @@ class IncompatibleIndex(NeardupError):
 
 class StoreDamaged(NeardupError):
     """The store's file holds pages SQLite cannot read (a disk fault, a copy taken mid-write): the calls that
-    read them fail until the file is restored. Not retryable: an operator must act."""
+    read them fail until the file is restored, and every write from then on is refused. Not retryable: an
+    operator must act."""
+
+
+class StoreRewritten(StoreDamaged):
+    """The embedded store's file was rewritten in place under the running server (a backup copied over it): what
+    the server acknowledged is no longer what the file holds, so it refuses reads and writes until it is stopped."""
 
 
 class StoreInUse(NeardupError):

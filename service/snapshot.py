@@ -131,6 +131,13 @@ def articles_in(path: Path) -> int:
         return int(np.count_nonzero(saved["id_lengths"] != _NO_ID))
 
 
+def marks_of(path: Path) -> Marks:
+    """The marks of the rows the snapshot at `path` holds, whatever its token (its header alone is read); raises
+    whatever reading it raised if it cannot be read, or is of a format without marks."""
+    with np.load(path, allow_pickle=False) as saved:
+        return Marks(**json.loads(saved["header"].tobytes())["marks"])
+
+
 def _temporary(path: Path) -> Path:
     return path.with_name(path.name + ".tmp")
 

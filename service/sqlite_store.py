@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import secrets
+import shlex
 import sqlite3
 import threading
 import time
@@ -35,7 +36,15 @@ import numpy as np
 
 from service import snapshot as snapshots
 from service import sqlite_pages
-from service.errors import FullMidCommit, NeardupError, StoreDamaged, StoreFileGone, StoreInUse, Unavailable
+from service.errors import (
+    FullMidCommit,
+    NeardupError,
+    StoreDamaged,
+    StoreFileGone,
+    StoreInUse,
+    StoreRewritten,
+    Unavailable,
+)
 from service.group_counts import CountState, GroupCounts
 from service.lsh import BandIndex, BandState, MergeInput, release_free_memory
 from service.model import (
@@ -141,7 +150,10 @@ class SqliteStore(OwnedByOneServer):
             raise OSError(f"--data-dir {path.parent}: cannot make the directory ({exc.strerror or exc})") from None
         self.path = path
         self.damage: StoreDamaged | None = None  # (once a call found the file damaged: `check` raises it)
+        self._writes_refused: StoreDamaged | None = None  # (from then on: what every write is answered)
         self._damage_seen: set[str] = set()  # SQLite's messages of it, each logged once
+        # (once the file was found rewritten in place under the server: every read and write is answered this)
+        self._rewritten: StoreRewritten | None = None
         self._damage_lock = threading.Lock()
         self._owner = _claim(path)
         self._pages = -1  # (the page reader's descriptor, once open)
@@ -214,6 +226,7 @@ class SqliteStore(OwnedByOneServer):
         how = f"loaded from its snapshot (and {self.replayed} indexed since, replayed)" if self.loaded_snapshot else (
             "rebuilt from the store")  # fmt: skip
         log.info("index of %d articles %s in %.1f s", len(self._bands), how, time.perf_counter() - started)
+        self._written = self._file_state()  # (as its own last change left the file: `_require_unchanged`)
 
     def _rebuild(self) -> None:
         self._bands, self._groups = BandIndex(self._params, merge_inline=False), GroupCounts()
@@ -241,11 +254,18 @@ class SqliteStore(OwnedByOneServer):
 
     def _load_snapshot(self) -> bool:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone()
+        self._say_snapshots_of_further_states()  # (before they are dropped: the last word of what they held)
         if row is None or not self._snapshots:
             self._drop_snapshot()  # (without a token: one a later write or a crash made stale)
             return False
         file = snapshots.file_of(self.path.parent, row[0])
         self._drop_snapshot_files(keep=file)  # (any other: one saved but never recorded, a save's leftovers)
+        if not file.exists():  # (a restored backup's: a later save of the store replaced it)
+            log.warning("the index snapshot this store recorded, %s, is not in %s (a later save replaced it, it was "
+                        "removed, or it lies beside the store's file in another directory); rebuilding the index from "
+                        "the store", file.name, self.path.parent)  # fmt: skip
+            self._drop_snapshot()
+            return False
         try:
             bands, counts, marks = snapshots.load(file, self._stamp(row[0]))
             if not marks.within(self._marks()):
@@ -262,6 +282,25 @@ class SqliteStore(OwnedByOneServer):
             return False
         self._snapshot_file, self._snapshot_marks = file, marks
         return True
+
+    def _say_snapshots_of_further_states(self) -> None:
+        """Log at WARNING each index snapshot beside the store saved from a state of the store this one never
+        reached: a newer copy of it, or another store, was here, and the articles only that one held are not in
+        this one. A start drops such a file (restoring a backup is one way to get here, and a documented one); this
+        is what says so. Snapshots of this store's own states (the one it recorded, a save whose token was never
+        recorded) and unreadable ones tell of no loss, and go unsaid."""
+        mine, stored = self._marks(), None
+        for file in snapshots.files_in(self.path.parent):
+            try:
+                marks = snapshots.marks_of(file)
+                if marks.within(mine):
+                    continue
+                held = snapshots.articles_in(file)
+            except Exception:  # (damaged, cut short, of a format without marks: whatever np.load raises)
+                continue
+            if stored is None:
+                stored = int(self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+            log.warning("%s", _of_a_further_state(self.path, file, stored, held, marks, mine))
 
     def _replay_since(self, marks: snapshots.Marks) -> None:
         """Bring the loaded index up to the store: what was written after the snapshot's marks, in order.
@@ -305,10 +344,12 @@ class SqliteStore(OwnedByOneServer):
                 try:
                     self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('snapshot', ?)", (token,))
                     self._db.execute("DELETE FROM removals WHERE seq <= ?", (marks.removals_seq,))
+                    self._require_unchanged()
                     self._db.execute("COMMIT")
                 except BaseException:
                     self._db.execute("ROLLBACK")
                     raise
+                self._written = self._file_state()
         except Exception as exc:  # a copy that could not be made must not stop the store: the database is whole
             log.warning("index snapshot not saved (%s: %s); the next start replays more or rebuilds the index",
                         type(exc).__name__, exc)  # fmt: skip
@@ -376,12 +417,18 @@ class SqliteStore(OwnedByOneServer):
         by every read that starts after the acknowledgement (the ack follows the commit). If the write
         fails, memory is rolled back with no read inside."""
         with self._lock.reserved():
+            self._require_unchanged()  # (first: a rewritten file's pages, read by the write, look damaged)
+            self._refuse_writes()
             undo: list[Callable[[], None]] = []
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield _Tx(self._db, self._bands, self._groups, undo)
-                self._require_in_place()  # (last, before the commit: no write is acknowledged into a file gone)
+                # (last, before the commit: no write is acknowledged into a file gone, rewritten or found damaged)
+                self._require_in_place()
+                self._require_unchanged()
+                self._refuse_writes()
                 self._db.execute("COMMIT")
+                self._written = self._file_state()  # (SQLite's checkpoint in the commit may have written the file)
                 self._articles = len(self._bands)  # (no other write beside this one: memory is what it committed)
                 self.commits += 1
             except BaseException as exc:
@@ -419,18 +466,38 @@ class SqliteStore(OwnedByOneServer):
 
     def _damaged(self, exc: sqlite3.DatabaseError) -> StoreDamaged:
         """The error for damage SQLite reported; logged at ERROR once for each thing SQLite says of it, and
-        remembered, so that health reports NOT_SERVING from the next store check on (`check`)."""
+        remembered: health reports NOT_SERVING from the next store check on (`check`), and every write is refused
+        from now on (`_refuse_writes`). A write into a damaged file could be acknowledged (one that reads no damaged
+        page commits), and then lost with the file: a start refuses it."""
+        check = f"sqlite3 {shlex.quote(str(self.path))} 'PRAGMA integrity_check'"  # (pasted into a shell as it is)
         damage = StoreDamaged(
             f"the store {self.path} is damaged ({exc}): stop the server, restore the file from a backup, and "
-            f"run `PRAGMA integrity_check` on it (sqlite3 {self.path} 'PRAGMA integrity_check') before serving it"
+            f"run `PRAGMA integrity_check` on it ({check}) before serving it"
+        )
+        refused = StoreDamaged(
+            f"the store {self.path} was found damaged ({exc}), so the server takes no writes from then on: nothing of "
+            f"this one was written. Stop the server, run `{check}` (it prints ok for a sound file), restore the file "
+            'from a backup if it is not ok (docs/ops.md, "Backup and restore"), and send again what was written '
+            "since that backup"
         )
         with self._damage_lock:
-            self.damage = self.damage or damage
+            if self.damage is None:
+                self.damage, self._writes_refused = damage, refused
             first = str(exc) not in self._damage_seen
             self._damage_seen.add(str(exc))
         if first:
-            log.error("%s; health reports NOT_SERVING from now on", damage)
+            log.error("%s; health reports NOT_SERVING, and writes are refused, from now on", damage)
         return damage
+
+    def _writes_barred(self) -> bool:
+        return self._rewritten is not None or self._writes_refused is not None
+
+    def _refuse_writes(self) -> None:
+        """Raise what a write is answered once the file was found damaged or rewritten under the server."""
+        if self._rewritten is not None:
+            raise self._rewritten
+        if self._writes_refused is not None:
+            raise self._writes_refused
 
     def maintain(self) -> None:
         """Start merging the band index's recent inserts into its sorted arrays, or saving the index, when
@@ -457,7 +524,7 @@ class SqliteStore(OwnedByOneServer):
         return partial(self._merge, self._bands.seal_merge())
 
     def _save_due(self) -> Callable[[], bool] | None:
-        if self._stop_merging or not self._snapshot_due() or self._gone() is not None:
+        if self._stop_merging or not self._snapshot_due() or self._gone() is not None or self._writes_barred():
             return None  # (a save where the store's file is gone would be saved where no start finds it)
         return partial(self._save_beside_writes, *self._taken())  # (between two writes: `_taken`)
 
@@ -538,11 +605,40 @@ class SqliteStore(OwnedByOneServer):
     def check(self) -> None:
         if self.damage is not None:  # (the store answers, but some of what it holds cannot be read)
             raise self.damage
+        if self._file_state() != self._written:  # (a commit of ours may be changing it now: looked at beside none)
+            with self._lock.reserved():
+                self._require_unchanged()
         with self.read() as tx:
             tx.count()
 
+    def _file_state(self) -> tuple[int, int]:
+        """The size and modification time of the database file this server has open."""
+        stat = os.fstat(self._pages)
+        return stat.st_size, stat.st_mtime_ns
+
+    def _require_unchanged(self) -> None:
+        """Raise StoreRewritten if the file this server has open was written by anything but its own commits since
+        the last of them (a `cp` of a backup over it rewrites it in place: the same file, which `_gone` cannot tell).
+        Called with the store reserved (no commit of this server's beside it), or held alone."""
+        if self._rewritten is None and self._file_state() != self._written:
+            self._rewritten = StoreRewritten(
+                f"the store file {self.path} was rewritten in place under the running server (its size or "
+                "modification time changed, and no commit of this server's did that: a backup copied over it while "
+                "the server ran?): what the server acknowledged is no longer what the file holds, so it refuses "
+                "reads and writes from now on, and writes nothing more there. Stop the server, then restore with it "
+                f'stopped, as docs/ops.md\'s "Backup and restore" says: remove {self.path.name}-wal and '
+                f"{self.path.name}-shm, copy the backup in place again (the stop may have written over it), start the "
+                "server, and send again what was written since that backup"
+            )
+            log.error("%s; health reports NOT_SERVING from now on", self._rewritten)
+        if self._rewritten is not None:
+            raise self._rewritten
+
     def _require_in_place(self) -> None:
-        """Raise StoreFileGone if the file at the store's path is no longer the database this server has open."""
+        """Raise StoreFileGone if the file at the store's path is no longer the database this server has open, and
+        StoreRewritten if it was found rewritten under the server (`_require_unchanged`)."""
+        if self._rewritten is not None:
+            raise self._rewritten
         gone = self._gone()
         if gone is not None:
             raise StoreFileGone(gone)
@@ -578,7 +674,13 @@ class SqliteStore(OwnedByOneServer):
                 if (gone := self._gone()) is not None:  # (a checkpoint or a save there would write where no one reads)
                     log.error("the store closed without saving its index: %s", gone)
                     return
+                with suppress(StoreRewritten):
+                    self._require_unchanged()  # (a checkpoint or a save would mix this server's log into the copy)
+                if self._rewritten is not None:
+                    log.error("the store closed without saving its index: %s", self._rewritten)
+                    return
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._written = self._file_state()  # (the checkpoint wrote the file)
                 self._save_snapshot()
             except sqlite3.Error as exc:  # (a full disk, mostly: the database and its WAL stay whole)
                 log.warning("the store was not tidied at close (%s); the next start reads its WAL as it is", exc)
@@ -665,6 +767,24 @@ def _articles_in(file: Path) -> int | None:
         return snapshots.articles_in(file)
     except Exception:  # (damaged, cut short: whatever np.load raises)
         return None
+
+
+def _of_a_further_state(
+    path: Path, file: Path, stored: int, held: int, marks: snapshots.Marks, mine: snapshots.Marks
+) -> str:
+    """What a snapshot of a state the store at `path` never reached (`_say_snapshots_of_further_states`) says."""
+    if marks.articles_seq > mine.articles_seq:
+        further = (f"with articles added after this store's last (up to article number {marks.articles_seq:,}, this "
+                   f"store's last is {mine.articles_seq:,})")  # fmt: skip
+    else:
+        further = "after changes this store does not hold (deletes, new versions)"
+    # (At least: the snapshot's articles less all of the store's, whichever those are.)
+    lost = f"at least {held - stored:,} of the articles it held are" if held > stored else "articles it held may be"
+    return (f"the store {path} holds {stored:,} articles, but the index snapshot {file.name} beside it was saved "
+            f"from a store of {held:,} articles, {further}: another or a newer copy of this store was here (a restore "
+            f"from a backup, or the wrong volume?), and {lost} not in this store. If that is not intended, stop the "
+            f"server and put the newer {path.name} back; the snapshot is dropped now, and the index rebuilt from "
+            "this store")  # fmt: skip
 
 
 def _identity(stat: os.stat_result) -> tuple[int, int]:

@@ -2,9 +2,9 @@
 
 A server whose store does not answer (Redis stopped, unreachable, or refusing the credentials it was
 started with) can only answer UNAVAILABLE; one whose Redis index is another server's, of other parameters,
-FAILED_PRECONDITION; one whose embedded store's file was removed or replaced under it refuses reads and writes. A load
-balancer or an orchestrator's readiness probe should send its callers elsewhere meanwhile. No gRPC here: the
-server passes what to do on a change.
+FAILED_PRECONDITION; one whose embedded store's file was removed, replaced or rewritten under it refuses reads
+and writes. A load balancer or an orchestrator's readiness probe should send its callers elsewhere meanwhile. No
+gRPC here: the server passes what to do on a change.
 """
 
 from __future__ import annotations

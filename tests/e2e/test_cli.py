@@ -553,6 +553,7 @@ def test_delete_reads_ids_from_arguments_and_a_file_and_exits_1_when_one_was_not
     listed.write_text("other\n\n  a  \nnope\n", encoding="utf-8")
     result = neardup("delete", "wire", "--from", str(listed), "--server", served.target)
     assert result.returncode == 1, result.stderr
+    assert result.stderr == "neardup delete: 1 of 4 ids was not stored: nothing to delete for it\n"
     assert [json.loads(x) for x in result.stdout.splitlines()] == [
         {"id": "wire", "deleted": True}, {"id": "other", "deleted": True}, {"id": "a", "deleted": True},
         {"id": "nope", "deleted": False},
@@ -564,6 +565,7 @@ def test_delete_reads_ids_from_arguments_and_a_file_and_exits_1_when_one_was_not
                            timeout=120)  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert [json.loads(x)["deleted"] for x in again.stdout.splitlines()] == [False, True]
+    assert again.stderr == "neardup delete: 1 of 2 ids was not stored: nothing to delete for it\n"
     assert json.loads(neardup("stats", "--server", served.target).stdout)["articles"] == 0
     nothing = neardup("delete", "--server", served.target)
     assert nothing.returncode == 2 and "name ids" in nothing.stderr
@@ -804,6 +806,35 @@ def test_ctrl_c_while_waiting_for_more_of_standard_input_exits_130(
     assert re.fullmatch(rf"neardup {command}: interrupted once \d+ (?:line was|lines were) answered\. .*\n", stderr), (
         stderr
     )
+
+
+def test_a_server_killed_mid_stream_without_retries_gets_no_tls_hint_on_a_connection_it_answered_on(
+    tmp_path: Path,
+) -> None:
+    # (gRPC's "Stream removed (Socket closed)" was followed by "if it serves TLS, add --tls or --ca-file", whenever
+    # TLS was off: advice for a server that never answered, given about one that had answered on plaintext)
+    server = ServerProcess(tmp_path / "data").start()
+    out = tmp_path / "out.jsonl"
+    args = [sys.executable, "-m", "client.cli", "ingest", "-", "--server", server.target, "--no-progress",
+            "--output", str(out), "--retries", "0", "--batch", "1"]  # fmt: skip
+    run = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert run.stdin is not None and run.stderr is not None
+    try:
+        run.stdin.write("".join(json.dumps(r) + "\n" for r in ROWS[:2]))
+        run.stdin.flush()  # (then the pipe stays open: the stream waits for more lines)
+        _wait_for_lines(out, 2)
+        server.kill9()
+        stderr = run.stderr.read()
+        run.wait(timeout=60)
+    finally:
+        run.kill()
+        run.stdin.close()
+        server.stop()
+    assert run.returncode == 2, stderr
+    failed = stderr.splitlines()[0]
+    assert failed.startswith("neardup: UNAVAILABLE: ") and "TLS" not in stderr, stderr
+    assert failed.endswith(f"(the server at {server.target} closed the connection it had answered on: did it stop?)")
+    assert stderr.splitlines()[-1].startswith("neardup ingest: stopped once 2 lines were answered.")
 
 
 @pytest.mark.parametrize("command", ["ingest", "check"])

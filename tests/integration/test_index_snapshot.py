@@ -482,6 +482,76 @@ def test_a_store_whose_snapshot_record_is_gone_is_still_rebuilt_not_refused(tmp_
     store.close()
 
 
+def _restored(path: Path, backup: Path) -> None:
+    """Put `backup` in place of the store at `path`, closed, as docs/ops.md's restore does."""
+    for log in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        log.unlink(missing_ok=True)
+    shutil.copyfile(backup, path)
+
+
+def _further_state_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "beside it was saved" in
+            r.getMessage()]  # fmt: skip
+
+
+def test_a_backup_restored_beside_a_later_snapshot_says_how_many_articles_the_snapshot_held_that_it_does_not(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The backup recorded the token of a snapshot a later save replaced: the start named only that missing file
+    ("not used (FileNotFoundError …)") and dropped the later snapshot, of 10 more articles, unnamed."""
+    path, backup = tmp_path / "neardup.db", tmp_path / "backup.db"
+    _written(path)  # 59 articles, its snapshot saved at the close
+    shutil.copyfile(path, backup)  # (closed cleanly: the file alone is the store)
+    recorded = index_snapshot_file(backup)
+    engine = _open(path)
+    for p in PREPARED[60:70]:
+        engine.index(p)
+    engine.close()
+    later = index_snapshot_file(path)
+    _restored(path, backup)
+    caplog.set_level(logging.INFO, logger="service.sqlite_store")
+    store = SqliteStore(path, PARAMS, own_directory=True)  # (restoring a backup is allowed)
+    try:
+        with store.read() as tx:
+            assert tx.count() == 59
+    finally:
+        store.close()
+    said = _further_state_warnings(caplog)
+    assert len(said) == 1 and said[0].startswith(
+        f"the store {path} holds 59 articles, but the index snapshot {later.name} beside it was saved from a store "
+        "of 69 articles, with articles added after this store's last (up to article number 71, this store's last "
+        "is 61)"
+    )  # (61: 60 indexed and a new version, each a row; one deleted)
+    assert "and at least 10 of the articles it held are not in this store" in said[0]
+    assert f"stop the server and put the newer {path.name} back" in said[0]
+    assert f"the index snapshot this store recorded, {recorded.name}, is not in {tmp_path} (a later save" in caplog.text
+    assert "FileNotFoundError" not in caplog.text and not later.exists()
+
+
+def test_a_backup_taken_before_any_save_says_what_the_snapshot_beside_it_held_and_an_own_one_says_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path, backup = tmp_path / "neardup.db", tmp_path / "backup.db"
+    engine = _open(path)
+    for p in PREPARED[:20]:
+        engine.index(p)
+    with closing(sqlite3.connect(path)) as db, closing(sqlite3.connect(backup)) as copy:
+        db.backup(copy)  # (online, beside the writes: no snapshot saved yet, so none recorded)
+    for p in PREPARED[20:50]:
+        engine.index(p)
+    engine.close()
+    assert index_snapshot_token(backup) is None
+    caplog.set_level(logging.INFO, logger="service.sqlite_store")
+    SqliteStore(path, PARAMS, own_directory=True).close()  # (its own snapshot, loaded: nothing said)
+    assert not _further_state_warnings(caplog)
+    _restored(path, backup)
+    store = SqliteStore(path, PARAMS, own_directory=True)
+    store.close()
+    said = _further_state_warnings(caplog)
+    assert len(said) == 1 and said[0].startswith(f"the store {path} holds 20 articles, but the index snapshot")
+    assert "saved from a store of 50 articles" in said[0] and "at least 30 of the articles it held" in said[0]
+
+
 def test_a_clean_close_says_the_snapshot_it_saved_and_ends_with_stopped(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -1,11 +1,13 @@
 """A store file with damaged pages (a disk fault, a copy taken mid-write) starts, since a start from the index
 snapshot reads few pages; a call that reads a damaged page fails DATA_LOSS naming the file and what to do (not
-INTERNAL "see the server log"), the damage is logged once at ERROR, and readiness goes NOT_SERVING."""
+INTERNAL "see the server log"), the damage is logged once at ERROR, readiness goes NOT_SERVING, and no write is
+taken from then on."""
 
 from __future__ import annotations
 
 import logging
 import random
+import shlex
 from pathlib import Path
 
 import grpc
@@ -14,6 +16,7 @@ import pytest
 from benchmarks.corpus import GeneratorConfig, generated
 from client import Article, DataLossError
 from service.grpc_server import SERVICE_NAME
+from tests.articles import SAME_EVENT_A
 from tests.support import in_process_server, until
 
 ARTICLES = 3000
@@ -34,14 +37,15 @@ def test_damaged_pages_fail_data_loss_and_readiness_goes_not_serving(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     corpus = list(generated(ARTICLES, GeneratorConfig(words=300, republished=0.2, seed=5)))
-    with in_process_server(tmp_path) as (_, client):
+    data = tmp_path / "the data"  # (a space: the command the message suggests quotes the path)
+    with in_process_server(data) as (_, client):
         outcomes = list(client.index_stream((Article(id=a.id, body=a.body) for a in corpus), batch=200))
         assert len(outcomes) == ARTICLES
-    db = tmp_path / "neardup.db"
+    db = data / "neardup.db"
     _damage_middle(db)  # (stopped cleanly: the file holds every commit, and an index snapshot beside it)
 
     caplog.set_level(logging.INFO)
-    with in_process_server(tmp_path, store_check_seconds=0.1) as (_, client):
+    with in_process_server(data, store_check_seconds=0.1) as (_, client):
         assert client.health(SERVICE_NAME) == "SERVING"
         lost: dict[str, DataLossError] = {}  # by the id whose get failed
         for article in corpus:
@@ -53,7 +57,16 @@ def test_damaged_pages_fail_data_loss_and_readiness_goes_not_serving(
         error = next(iter(lost.values()))
         assert error.code == grpc.StatusCode.DATA_LOSS and not error.retryable
         assert f"the store {db} is damaged" in error.details
-        assert "restore the file from a backup" in error.details and "PRAGMA integrity_check" in error.details
+        assert "restore the file from a backup" in error.details
+        assert f"(sqlite3 {shlex.quote(str(db))} 'PRAGMA integrity_check')" in error.details
+
+        # A write that reads no damaged page would commit, into a file a start refuses: none is taken now.
+        writes = (lambda: client.index(Article(id="after", body=SAME_EVENT_A)), lambda: client.delete(corpus[0].id))
+        for write in writes:
+            with pytest.raises(DataLossError, match="so the server takes no writes from then on") as refused:
+                write()
+            assert "nothing of this one was written" in refused.value.details and not refused.value.retryable
+        assert client.stats().articles == ARTICLES
 
         damaged = next(a for a in corpus if a.id in lost)
         with pytest.raises(DataLossError, match="is damaged"):  # a check of it reads its damaged row too

@@ -9,13 +9,16 @@ import logging
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from benchmarks.corpus import GeneratorConfig, generated
 from benchmarks.loopback import RedisServer, wait_for
-from client import Article, NeardupClient, NeardupClientError, UnavailableError
+from client import Article, DataLossError, NeardupClient, NeardupClientError, UnavailableError
 from service.grpc_server import SERVICE_NAME
 from service.redis_store import RedisStore
 from service.settings import DetectionParams
@@ -135,6 +138,62 @@ def test_a_data_dir_deleted_under_the_server_is_said_and_not_written_again_at_cl
     closing = [r.getMessage() for r in caplog.records if r.name == "service.sqlite_store"]
     assert any(m.startswith("the store closed without saving its index: the store file") for m in closing)
     assert not any("the next start replays more or rebuilds" in m for m in closing)  # (there is no next start)
+
+
+def _backup_by_another_process(db: Path, to: Path) -> None:
+    """SQLite's online backup, taken by another process beside the server as docs/ops.md's `sqlite3 … ".backup …"`."""
+    script = "import sqlite3, sys; a, b = map(sqlite3.connect, sys.argv[1:]); a.backup(b); b.close(); a.close()"
+    subprocess.run([sys.executable, "-c", script, str(db), str(to)], check=True, timeout=60)
+
+
+def test_a_backup_copied_over_the_running_servers_file_is_noticed_by_the_next_write_and_nothing_is_acknowledged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`cp backup neardup.db` rewrites the file in place (the same inode): the check of the file's identity passes,
+    and the server went on acknowledging writes into a file a start then refused as damaged."""
+    data, backup = tmp_path / "data", tmp_path / "backup.db"
+    db = data / "neardup.db"
+    corpus = [Article(a.id, a.body) for a in generated(1500, GeneratorConfig(words=300, republished=0.2, seed=5))]
+    with in_process_server(data, store_check_seconds=0) as (_running, client):  # (no watch: the write notices)
+        assert len(list(client.index_stream(corpus[:500], batch=100))) == 500
+        _backup_by_another_process(db, backup)
+        size = db.stat().st_size
+        # Neither the backup nor the server's own checkpoints (which write the file) are taken for a rewrite.
+        assert len(list(client.index_stream(corpus[500:], batch=100))) == 1000
+        assert db.stat().st_size > size, "no checkpoint wrote the store's file"
+        inode = db.stat().st_ino
+        shutil.copyfile(backup, db)  # (as cp does: the same file, truncated and written again)
+        assert db.stat().st_ino == inode
+        with pytest.raises(DataLossError, match=f"the store file {re.escape(str(db))} was rewritten in place") as no:
+            client.index(Article("after", SAME_EVENT_A))
+        assert not no.value.retryable and "Stop the server" in no.value.details
+        assert "remove neardup.db-wal and neardup.db-shm, copy the backup in place again" in no.value.details
+        with pytest.raises(DataLossError, match="was rewritten in place"):  # (what memory holds is not in the file)
+            client.get(corpus[0].id)
+        with pytest.raises(DataLossError, match="was rewritten in place"):
+            client.delete(corpus[0].id)
+    said = _said(caplog, "service.sqlite_store", "ERROR")
+    assert len([m for m in said if "was rewritten in place" in m]) == 2  # (once found, once at the close)
+    assert said[-1].startswith("the store closed without saving its index: the store file")
+
+
+def test_a_backup_copied_over_the_running_servers_file_is_not_serving_at_the_next_store_check(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data, backup = tmp_path / "data", tmp_path / "backup.db"
+    db = data / "neardup.db"
+    with in_process_server(data, store_check_seconds=0.05) as (_running, client):
+        assert client.index(Article("kept", WIRE)).id == "kept"
+        _backup_by_another_process(db, backup)
+        assert client.index(Article("later", SAME_EVENT_A)).id == "later"
+        shutil.copyfile(backup, db)
+        wait_for(lambda: client.health(SERVICE_NAME) == "NOT_SERVING", what="readiness once the file was rewritten")
+        assert client.health() == "SERVING"  # (liveness)
+        for call in (lambda: client.get("kept"), client.stats):
+            with pytest.raises(DataLossError, match="was rewritten in place under the running server"):
+                call()
+    watched = _said(caplog, "service.store_watch")
+    assert len(watched) == 1 and "was rewritten in place" in watched[0]
 
 
 def test_a_server_started_while_redis_is_down_says_why_it_stays_not_serving_once_redis_answers(
