@@ -25,7 +25,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import baseline, corpus
+from benchmarks import baseline, corpus, outputs
 from benchmarks.loadtest import SpawnedServer, cpu_seconds
 from client.api import Article
 
@@ -58,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.rounds < 1:
         p.error("--rounds must be at least 1")
+    outputs.guard_report(p, "--report", args.report, "ingest-cli.json")
     articles = corpus.load(args.articles, args.count)
     with tempfile.TemporaryDirectory(prefix="neardup-ingest-") as tmp:
         path = Path(tmp) / "articles.jsonl"

@@ -40,7 +40,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from benchmarks import baseline, corpus
+from benchmarks import baseline, corpus, outputs
 from benchmarks.plots import pyplot
 from client.api import (
     Article,
@@ -1202,7 +1202,11 @@ def parse_args(argv: Sequence[str] | None, env: Mapping[str, str]) -> argparse.N
     """The command line, with the connection flags' defaults from `env`, but for --spawn: its server is not the one
     they name (it is started with no NEARDUP_* variable, plaintext and with no token unless --server-arg says), so
     they are left aside, saying so; flags given still apply."""
-    args = build_parser(env).parse_args(argv)
+    parser = build_parser(env)
+    args = parser.parse_args(argv)
+    # (Before any work: a --report or --plot naming a doc wrote over it at the end of the run.)
+    outputs.guard_report(parser, "--report", args.report, "bench-report.json")
+    outputs.guard(parser, "--plot", args.plot, {args.plot: outputs.png}, "bench-report.png")
     if not args.spawn:
         return args
     if set_aside := [name for name in CONNECTION_VARIABLES if env.get(name)]:
