@@ -782,10 +782,20 @@ class Senders:
             return self._ended.wait_for(lambda: self._left == 0, timeout)
 
 
+def progress_total(feed: Feed) -> int | None:
+    """The articles the run is to send, the progress bar's total: --count (or every article), and for a paced
+    --duration run no more than leave before it ends (article n leaves at n / rate s: a --count 1000 --duration
+    2 --rate 100 run ended at 200/1000); None for an unpaced --duration run (no total is known)."""
+    paced = math.ceil(feed.rate * feed.duration) if feed.rate and feed.duration else None
+    known = [n for n in (feed.limit, paced) if n is not None]
+    return min(known) if known else None
+
+
 def _watch(config: RunConfig, feed: Feed, record: Record, senders: Senders) -> bool:
     """Refresh the progress bar until the senders end; True if Ctrl-C stopped the run (the feed then hands
-    out no more articles, and the senders finish what they sent)."""
-    total = config.count if config.count is not None else (None if config.duration else len(feed.articles))
+    out no more articles, and the senders finish what they sent). A run --duration ended ends its bar full:
+    it sent what it could."""
+    total = progress_total(feed)
     columns = [TextColumn(f"{config.mode}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                TimeElapsedColumn()]  # fmt: skip
     with Progress(*columns, console=console, disable=not config.progress) as bar:
@@ -801,7 +811,8 @@ def _watch(config: RunConfig, feed: Feed, record: Record, senders: Senders) -> b
             feed.interrupted.set()
             feed.stopped.set()
             senders.wait(config.timeout)  # (a second Ctrl-C here ends the run at once)
-        bar.update(task, completed=len(record.done))
+        done = len(record.done)
+        bar.update(task, completed=done, total=done if feed.timed_out and not interrupted else total)
     return interrupted
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import io
 import json
 import threading
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from neardup.v1 import neardup_pb2 as pb
+from rich.console import Console
 
 from benchmarks import baseline, corpus, loadtest
 from benchmarks.loopback import free_port
@@ -536,3 +538,25 @@ def test_a_probe_the_server_refuses_for_want_of_a_token_counts_as_the_server_ans
         assert why is not None and why.code.name == "UNAVAILABLE"
     finally:
         channel.close()
+
+
+def test_the_progress_bars_total_is_what_a_paced_duration_run_can_send(
+    server: tuple[RunningServer, NeardupClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (--count 1000 --duration 2 --rate 100 ended at 200/1000: the total was --count alone)
+    shown = io.StringIO()
+    monkeypatch.setattr(loadtest, "console", Console(file=shown, width=100, force_terminal=False))
+    config = _config(server[0].port, "unary", count=1000, duration=1.0, rate=40.0, progress=True)
+    report = loadtest.run_load(config, corpus.generated(1000))
+    assert 0 < report["articles"] <= 40
+    assert f" {report['articles']}/{report['articles']} " in shown.getvalue()  # (its last render: the bar full)
+
+
+def test_the_progress_total_is_the_fewest_articles_a_limit_lets_the_run_send() -> None:
+    articles = corpus.generated(30)
+    assert loadtest.progress_total(loadtest.Feed(articles, 1000, 2.0, 100.0)) == 200  # article n leaves at n / rate
+    assert loadtest.progress_total(loadtest.Feed(articles, 150, 2.0, 100.0)) == 150
+    assert loadtest.progress_total(loadtest.Feed(articles, None, 2.5, 10.1)) == 26  # (25.25: articles 0 to 25)
+    assert loadtest.progress_total(loadtest.Feed(articles, 12, 5.0, None)) == 12
+    assert loadtest.progress_total(loadtest.Feed(articles, None, None, None)) == 30  # (all of them)
+    assert loadtest.progress_total(loadtest.Feed(articles, None, 5.0, None)) is None  # (as fast as it can)
