@@ -950,26 +950,34 @@ def _table_row(name: str, timeline: list[list[Any]], seconds: float, lat: dict[s
 
 
 def per_second(finished: Sequence[float] | np.ndarray, wall: float) -> tuple[np.ndarray, np.ndarray]:
-    """Answers a second in each second of a `wall`-second run, from their finish times. The last second is
-    only partly run: its count is scaled by the part run (it was plotted as a whole second, a false drop
-    at the end), or left out if under a tenth of a second (too short to say a rate)."""
+    """Answers a second in each second of a `wall`-second run, from their finish times, each at the middle of its
+    second (at its start, a rate read as the one of the second before). The last second is only partly run: its
+    count is scaled by the part run and set at the middle of that part (it was plotted as a whole second, a false
+    drop at the end), or left out if under a tenth of a second (too short to say a rate)."""
     n = max(math.ceil(wall), 1)
     edges = np.arange(n + 1, dtype=float)
     counts, _ = np.histogram(np.minimum(np.asarray(finished, dtype=float), n), bins=edges)
-    rates = counts.astype(float)
+    rates, middles = counts.astype(float), edges[:-1] + 0.5
     last = wall - (n - 1)  # how long the last bin lasted
     if 0 < last < 1:
         if last < 0.1 and n > 1:
-            return edges[:-2], rates[:-1]
+            return middles[:-1], rates[:-1]
         rates[-1] /= last
-    return edges[:-1], rates
+        middles[-1] = n - 1 + last / 2
+    return middles, rates
 
 
 def save_plot(report: dict[str, Any], path: Path) -> None:
     plt = pyplot()
     if plt is None:
         return
+    fig = draw(plt, report)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
 
+
+def draw(plt: Any, report: dict[str, Any]) -> Any:
+    """The report's figure: throughput over time, latency histogram, and the server's RSS when sampled."""
     rows = report["timeline"]
     panels = 3 if report["rss"] else 2
     fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4))
@@ -985,7 +993,11 @@ def save_plot(report: dict[str, Any], path: Path) -> None:
         axes[1].hist([[r[1] for r in rows if r[2] == k] for k in kinds], bins=60, log=True, label=kinds)
         if len(kinds) > 1:
             axes[1].legend()
-    axes[0].set(title="throughput", xlabel="seconds", ylabel="articles/s")
+    # From 0 on both axes: matplotlib fits the y-axis to the points, and a rate that moved by 5 % looked like
+    # one that halved.
+    axes[0].set(title="throughput", xlabel="seconds (each point: the middle of its second)", ylabel="articles/s")
+    axes[0].set_xlim(0, max(report["seconds"], 1e-3))
+    axes[0].set_ylim(bottom=0)
     axes[1].set(title="latency", xlabel="ms", ylabel="calls (log)")
     if report["rss"]:
         axes[2].plot([t for t, _ in report["rss"]], [b / 2**20 for _, b in report["rss"]], marker="o", markersize=3)
@@ -994,8 +1006,7 @@ def save_plot(report: dict[str, Any], path: Path) -> None:
         f"neardup-bench {report['mode']} x{report['concurrency']}: {report['throughput']:,.0f} articles/s answered OK"
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    return fig
 
 
 def compare(articles: Sequence[Article], recipe_before: float | None = None) -> dict[str, Any]:
