@@ -864,7 +864,10 @@ def print_table(report: dict[str, Any]) -> None:
         table.add_row(*row)
     out.print(table)
     outcomes = ", ".join(f"{k.lower()} {v:,}" for k, v in sorted(report["index_outcomes"].items()))
-    out.print(f"verdicts with a match: {report['matches_found']:,}" + (f"; indexed: {outcomes}" if outcomes else ""))
+    if report["mode"] != "check":  # (in check mode every verdict is a check's: the checks' line says it, once)
+        both = " (index and check calls)" if report["mode"] == "mix" else ""
+        out.print(f"verdicts with a match{both}: {report['matches_found']:,}"
+                  + (f"; indexed: {outcomes}" if outcomes else ""))  # fmt: skip
     if checks := report.get("checks"):
         copies = (f"; {checks['copies']:,} were copies of articles this run indexed, {checks['copies_with_a_match']:,} "
                   "of them matched" if report["mode"] == "mix" else "")  # fmt: skip
