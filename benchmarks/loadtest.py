@@ -4,9 +4,10 @@ Modes: `unary` (IndexArticle), `stream` (IndexArticles), `batch` (IndexArticleBa
 `--batch` articles per message), `check` (CheckArticle), `mix` (unary index and check
 calls in a chosen share). Every run is bounded by --count or
 --duration (or both), targets loopback only, and stops by itself. At the end: a table,
-a JSON report, a PNG plot. `--compare` also times the articles answered OK in-process through
-neardup's detection core and through the plain datasketch recipe (before the load too, with
---count: the recipe's rate is then the mean of the runs on either side), and prints ratios.
+a JSON report, a PNG plot. `--compare` also times the calls answered OK in-process through
+neardup's detection core and through the plain datasketch recipe, each as the server was asked (a check
+queries and stores nothing; --preload's articles are indexed before the clock), before the load too with
+--count but in mix mode (the recipe's rate is then the mean of the runs on either side), and prints ratios.
 
     neardup-bench --spawn --mode stream --count 20000 --concurrency 2 --compare
 """
@@ -91,15 +92,14 @@ class Articles(Protocol):
 class GeneratedArticles:
     """Generated articles for a --duration run, made as it goes by a thread of their own, at most LEAD ahead of
     the senders (the first LEAD before the clock starts): made up front, a 3-second run spent 34 s and 470 MB
-    making 50,000 articles it never sent. Each article is handed out once (Feed), so it is let go once taken,
-    unless `keep` (for --compare, which times the articles sent)."""
+    making 50,000 articles it never sent. Each article is handed out once (Feed), so it is let go once taken
+    (--compare times those answered OK, which the run's Record keeps)."""
 
     LEAD = 2_000
 
-    def __init__(self, generator: corpus.ArticleGenerator, first: int, cap: int, keep: bool) -> None:
-        self._generator, self._first, self._cap, self._keep = generator, first, cap, keep
+    def __init__(self, generator: corpus.ArticleGenerator, first: int, cap: int) -> None:
+        self._generator, self._first, self._cap = generator, first, cap
         self._made: dict[int, Article] = {}
-        self.kept: list[Article] = []  # every article made, in order, when `keep`
         self._next = 0  # the next article to make
         self._asked = 0  # one past the furthest article asked for
         self._room = threading.Condition()
@@ -114,8 +114,6 @@ class GeneratedArticles:
         article = self._generator.make(self._first + self._next)  # (one thread at a time: this, then the maker)
         with self._room:
             self._made[self._next] = article
-            if self._keep:
-                self.kept.append(article)
             self._next += 1
             self._room.notify_all()
 
@@ -219,16 +217,19 @@ class Record:
     unchanged_on_resend: int = 0
     matched: int = 0  # verdicts naming at least one stored article the article republishes or is republished by
     outcomes: Counter[str] = field(default_factory=Counter)  # index verdicts by IndexOutcome: NEW, UNCHANGED, …
-    ok_ids: set[str] | None = None  # the articles answered OK, when a set is given (--compare times those alone)
+    # The calls answered OK, as (kind, article) in the order answered, when a list is given: --compare times those
+    # alone, each as the server was asked (a check's copy of a stored article too: it was left out, and a mix run's
+    # "551 articles answered OK" stood beside a table of 600).
+    ok_calls: list[tuple[str, Article]] | None = None
     # Checks answered OK (CheckArticle: check and mix modes), those with a match, and of them the copies of
     # articles the run had stored (mix mode): copies that find nothing would be a wrong answer under load.
     checks: Counter[str] = field(default_factory=Counter)
 
-    def add(self, finished: float, latency: float, kind: str, status: str, article_id: str = "") -> None:
+    def add(self, finished: float, latency: float, kind: str, status: str, article: Article | None = None) -> None:
         with self.lock:
             self.done.append((finished, latency, kind, status))
-            if status == "OK" and self.ok_ids is not None:
-                self.ok_ids.add(article_id)
+            if status == "OK" and self.ok_calls is not None and article is not None:
+                self.ok_calls.append((kind, article))
 
     def verdict(self, verdict: pb.Verdict, resent: bool = False) -> None:
         """An index or check verdict; `resent`: of an article sent again on a reopened stream."""
@@ -389,7 +390,7 @@ def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Re
         except grpc.RpcError as exc:
             status = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
         now = time.monotonic()
-        record.add(now - feed.start, now - sent, kind, status, (copy or article).id)
+        record.add(now - feed.start, now - sent, kind, status, copy or article)
 
 
 def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, timeout: float,
@@ -438,7 +439,7 @@ def _stream_responses(
 
 def _record_answer(record: Record, sent: Sent, result: pb.IndexArticlesResponse, finished: float, now: float) -> None:
     status = _status_name(result.error.code) if result.HasField("error") else "OK"
-    record.add(finished, sent.latency(now), "index", status, sent.article.id)
+    record.add(finished, sent.latency(now), "index", status, sent.article)
     if result.HasField("verdict"):
         record.verdict(result.verdict, resent=sent.resent)
 
@@ -459,7 +460,7 @@ def _record_unanswered(lane: StreamLane, record: Record, feed: Feed, status: str
     now = time.monotonic()
     while len(lane.unanswered):
         sent = lane.unanswered.answered()
-        record.add(now - feed.start, sent.latency(now), "index", status, sent.article.id)
+        record.add(now - feed.start, sent.latency(now), "index", status, sent.article)
 
 
 # ---- memory sampling (soak) --------------------------------------------------------------------
@@ -910,9 +911,9 @@ def print_table(report: dict[str, Any]) -> None:
     elif "compare" in report:
         c = report["compare"]
         out.print(
-            f"in-process, the {c['articles']} articles answered OK: datasketch recipe {c['datasketch_rate']:,.0f}/s "
-            f"({_recipe_runs(c['datasketch_runs'])}), "
-            f"neardup core {c['core_rate']:,.0f}/s ({c['core_vs_datasketch']:.2f}x); "
+            f"in-process, the {_calls(c)} answered OK: datasketch recipe {c['datasketch_rate']:,.0f}/s "
+            f"({c['recipe']}; {_recipe_runs(c['datasketch_runs'])}), "
+            f"neardup core {c['core_rate']:,.0f}/s, the same ({c['core_vs_datasketch']:.2f}x); "
             f"gRPC {report['mode']} {report['throughput']:,.0f} ok/s = {c['grpc_vs_datasketch']:.2f}x the recipe"
         )
 
@@ -923,6 +924,16 @@ def _token_hint(token_sent: bool) -> str:
         return ("UNAUTHENTICATED: the server does not accept the token in --token-file "
                 "(is it one its --auth-token-file lists?)")  # fmt: skip
     return "UNAUTHENTICATED: the server asks for a bearer token: --token-file names the file that holds it"
+
+
+def _calls(compared: dict[str, Any]) -> str:
+    """The calls --compare timed: "400 articles", "400 checks", or "600 calls (289 index, 311 check)"."""
+    n, checks = compared["articles"], compared.get("checks", 0)
+    if not checks:
+        return f"{n:,} articles"
+    if checks == n:
+        return f"{n:,} checks"
+    return f"{n:,} calls ({n - checks:,} index, {checks:,} check)"
 
 
 def _recipe_runs(runs: Sequence[float]) -> str:
@@ -1012,46 +1023,75 @@ def draw(plt: Any, report: dict[str, Any]) -> Any:
     return fig
 
 
-def compare(articles: Sequence[Article], recipe_before: float | None = None) -> dict[str, Any]:
-    """The recipe and the detection core in-process on `articles`, after the load. The recipe's rate is
+@dataclass(frozen=True)
+class Work:
+    """What the server was asked, for the recipe and the core to do the same in-process: `articles` in order,
+    the ids among them that were checks (queried, not stored), and `indexed`, the articles it held before the
+    run (--preload; inserted before the clock starts)."""
+
+    articles: Sequence[Article]
+    checks: frozenset[str] = frozenset()
+    indexed: Sequence[Article] = ()
+
+    def recipe(self) -> float:
+        return baseline.datasketch_recipe(self.articles, checks=self.checks, indexed=self.indexed).rate
+
+    def described(self) -> str:
+        """What the recipe did, for the line under the table."""
+        if not self.checks:
+            done = "query then insert"
+        elif len(self.checks) == len(self.articles):
+            done = "query only, as a check stores nothing"
+        else:
+            done = "query then insert for the index calls, query only for the checks"
+        held = f", on an index of {len(self.indexed):,} articles built beforehand" if self.indexed else ""
+        return done + held
+
+
+def compare(work: Work, recipe_before: float | None = None) -> dict[str, Any]:
+    """The recipe and the detection core in-process on `work`, after the load. The recipe's rate is
     the mean of that run and `recipe_before` (a run made before the load), when there is one: on a
     shared machine, a load set against the recipe on both sides of it is set against the same machine."""
-    recipe_runs = [r for r in (recipe_before, baseline.datasketch_recipe(articles).rate) if r is not None]
+    recipe_runs = [r for r in (recipe_before, work.recipe()) if r is not None]
     recipe = sum(recipe_runs) / len(recipe_runs)
-    core = baseline.neardup_core(articles)
-    return {"articles": len(articles), "datasketch_rate": recipe, "datasketch_runs": recipe_runs,
+    core = baseline.neardup_core(work.articles, checks=work.checks, indexed=work.indexed)
+    return {"articles": len(work.articles), "checks": len(work.checks), "indexed_before": len(work.indexed),
+            "recipe": work.described(), "datasketch_rate": recipe, "datasketch_runs": recipe_runs,
             "core_rate": core.rate, "core_vs_datasketch": core.rate / recipe}  # fmt: skip
 
 
 # ---- command line ------------------------------------------------------------------------------
 
 
-def answered_ok(articles: Articles, ok_ids: set[str]) -> list[Article]:
-    """The articles sent that were answered OK, each once, in the order sent."""
-    sent = articles.kept if isinstance(articles, GeneratedArticles) else articles
-    found: dict[str, Article] = {}
-    for n in range(len(sent)):
-        if len(found) == len(ok_ids):
-            break
-        article = sent[n]
-        if article.id in ok_ids:
-            found.setdefault(article.id, article)
-    return list(found.values())
+def answered_ok(calls: Sequence[tuple[str, Article]], indexed: Sequence[Article] = ()) -> Work:
+    """The calls answered OK (each article once, in the order answered) as the work to time in-process."""
+    found: dict[str, tuple[str, Article]] = {}
+    for kind, article in calls:
+        found.setdefault(article.id, (kind, article))
+    checks = frozenset(i for i, (kind, _) in found.items() if kind == "check")
+    return Work([article for _, article in found.values()], checks, indexed)
 
 
-def _compare_ok(
-    report: dict[str, Any], articles: Articles, ok_ids: set[str], recipe_before: float | None, count: int | None
-) -> None:
-    """--compare on the articles answered OK alone, as the headline rate counts them: a refused article costs
+def recipe_before_the_load(mode: str, articles: Sequence[Article], preload: Sequence[Article]) -> float | None:
+    """The recipe timed before the load on the articles of --count, doing what the load will ask; None in mix
+    mode, where which calls are checks is drawn as the load goes (timed on them all as indexing, it was set
+    beside a run that indexed half of them)."""
+    if mode == "mix":
+        return None
+    checks = frozenset(a.id for a in articles) if mode == "check" else frozenset()
+    return Work(articles, checks, preload).recipe()
+
+
+def _compare_ok(report: dict[str, Any], work: Work, recipe_before: float | None, count: int | None) -> None:
+    """--compare on the calls answered OK alone, as the headline rate counts them: a refused article costs
     the server little, and the recipe timed on every article set OK/s against work the server never did."""
-    ok = answered_ok(articles, ok_ids)
-    if not ok:
+    if not work.articles:
         report["compare"] = None
         return
     # The run before the load timed every article of --count: it stands beside the run after only when all
     # of them were answered OK.
-    before = recipe_before if len(ok) == count else None
-    report["compare"] = compare(ok, before)
+    before = recipe_before if len(work.articles) == count else None
+    report["compare"] = compare(work, before)
     report["compare"]["grpc_vs_datasketch"] = report["throughput"] / report["compare"]["datasketch_rate"]
 
 
@@ -1159,7 +1199,10 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     p.add_argument("--wait-for-server", type=number(0), default=READY_WAIT, metavar="SECONDS",
                    help="how long to wait for the server to answer at the start, for a pipeline that starts it "
                         "beside the bench (default %(default)g)")  # fmt: skip
-    p.add_argument("--compare", action="store_true", help="also time the articles answered OK in-process")
+    p.add_argument("--compare", action="store_true",
+                   help="also time the calls answered OK in-process, through neardup's detection core and the "
+                        "datasketch recipe, each call as the server was asked (an index call queries then inserts, "
+                        "a check queries only, on an index of the --preload articles built beforehand)")  # fmt: skip
     p.add_argument("--report", type=Path, default=Path("bench-report.json"))
     p.add_argument("--plot", type=Path, default=Path("bench-report.png"))
     p.add_argument("--no-progress", action="store_true")
@@ -1286,7 +1329,7 @@ def _run_articles(args: argparse.Namespace) -> tuple[list[Article], Articles]:
         preload = [generator.make(n) for n in range(args.preload)]
         # A paced run sends at most rate x duration articles: make no more.
         cap = int(args.rate * args.duration) + 1 if args.rate else GENERATED_CAP
-        return preload, GeneratedArticles(generator, args.preload, cap, keep=args.compare)
+        return preload, GeneratedArticles(generator, args.preload, cap)
     pool = args.count if args.count is not None else 50_000
     if args.duration and args.rate:  # a paced run sends at most rate x duration, whatever --count says
         pool = min(pool, int(args.rate * args.duration) + 1)
@@ -1314,7 +1357,7 @@ def _run(
     # With --count the load sends exactly these articles (unless it fails): time the recipe on them first too.
     recipe_before = None
     if args.compare and args.count and isinstance(articles, list):
-        recipe_before = baseline.datasketch_recipe(articles[: args.count]).rate
+        recipe_before = recipe_before_the_load(args.mode, articles[: args.count], preload)
     try:
         spawned = SpawnedServer(args.server_arg, env=env) if args.spawn else None
     except KeyboardInterrupt:  # (SpawnedServer stopped it; a traceback from the wait for its port said no more)
@@ -1334,14 +1377,14 @@ def _run(
                            args.check_share, args.timeout, pid, not args.no_progress, args.batch,
                            args.window, **connection, republished=args.republished or 0.0,
                            seed=args.seed, retries=args.retries)  # fmt: skip
-        record = Record(ok_ids=set() if args.compare else None)  # (ids kept for --compare only: memory)
+        record = Record(ok_calls=[] if args.compare else None)  # (kept for --compare only: memory)
         report = run_load(config, articles, record)
     finally:
         if spawned:
             spawned.close()
     if args.compare:
         try:
-            _compare_ok(report, articles, record.ok_ids or set(), recipe_before, args.count)
+            _compare_ok(report, answered_ok(record.ok_calls or [], preload), recipe_before, args.count)
         except KeyboardInterrupt:  # (the load's report is still written: it lost the whole run's)
             report["compare"], report["compare_interrupted"] = None, True
     report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}

@@ -19,15 +19,16 @@ def test_the_recipe_rate_is_called_a_mean_of_two_runs_only_when_there_were_two(
     config = loadtest.RunConfig("127.0.0.1:1", "batch", 1, None, 2.0, None, 0, 1, None)
     report = loadtest.summarise(config, loadtest.Record(), 2.0, [])
     report["host_cpu"] = {"busy": 0.5, "idle": 0.5, "steal": 0.0}
-    compared = {"articles": 10, "datasketch_rate": 463.0, "core_rate": 900.0, "core_vs_datasketch": 1.9,
+    compared = {"articles": 10, "checks": 0, "indexed_before": 0, "recipe": "query then insert",
+                "datasketch_rate": 463.0, "core_rate": 900.0, "core_vs_datasketch": 1.9,
                 "grpc_vs_datasketch": 0.0}  # fmt: skip
     report["compare"] = {**compared, "datasketch_runs": [463.0]}  # (a --duration run: after the load only)
     loadtest.print_table(report)
     said = " ".join(capsys.readouterr().out.split())
-    assert "datasketch recipe 463/s (timed after the load)" in said and "mean of" not in said
+    assert "datasketch recipe 463/s (query then insert; timed after the load)" in said and "mean of" not in said
     report["compare"] = {**compared, "datasketch_runs": [426.0, 500.0]}
     loadtest.print_table(report)
-    assert "(mean of 426 and 500/s: before and after the load)" in " ".join(capsys.readouterr().out.split())
+    assert "; mean of 426 and 500/s: before and after the load)" in " ".join(capsys.readouterr().out.split())
 
 
 def test_an_article_sent_on_several_reopened_streams_counts_once_as_resent() -> None:
