@@ -68,6 +68,11 @@ INTERRUPTED = 130  # the exit code of a run Ctrl-C stopped, as a shell gives a c
 # and p50 grew from ~2 s to ~5.5 s with --count), at a p50 of ~0.1-0.2 s that did not grow with it.
 STREAM_MODE_WINDOW = 32
 NO_RETRY = Retry(attempts=0)  # --retries 0: a stream that fails ends its sender
+# Seconds a --duration run waits past its end for the answers to the articles in flight: then it ends, the rest
+# counted UNANSWERED. Without it, a server that stalled (SIGSTOP) held the run until --timeout (600 s) or keepalive
+# failed the streams, which were then opened again with the full backoff: a --duration 5 run ended after 99 s.
+DURATION_GRACE = 10.0
+UNANSWERED = "UNANSWERED"  # the status of an article in flight whose answer did not come within the grace
 
 
 def default_window(mode: str, batch: int) -> int:
@@ -155,7 +160,8 @@ class Feed:
     once: a run that has sent them all ends (it used to send them again under new ids, and --compare then
     timed fewer articles than the load had sent)."""
 
-    def __init__(self, articles: Articles, count: int | None, duration: float | None, rate: float | None):
+    def __init__(self, articles: Articles, count: int | None, duration: float | None, rate: float | None,
+                 grace: float = DURATION_GRACE) -> None:  # fmt: skip
         self.articles = articles
         self.limit = count if count is not None else (len(articles) if duration is None else None)
         self.duration = duration
@@ -166,6 +172,10 @@ class Feed:
         self.ran_out = False  # a --duration run ended because every article had been sent
         self.timed_out = False  # --duration ended the run (before --count, if both were given)
         self.start = time.monotonic()
+        # When --duration ends (no article is sent after it, no stream opened again), and when the run stops
+        # waiting for the answers to those in flight.
+        self.ends_at = None if duration is None else self.start + duration
+        self.answers_by = None if self.ends_at is None else self.ends_at + grace
         self._lock = threading.Lock()
         self.stopped = threading.Event()  # no more articles are handed out: --duration ended, or Ctrl-C
         self.interrupted = threading.Event()  # Ctrl-C: a failed stream is not reopened (its backoff ends at once)
@@ -197,6 +207,22 @@ class Feed:
     def __iter__(self) -> Iterator[Article]:
         while (article := self.next()) is not None:
             yield article
+
+    def over(self) -> bool:
+        """--duration has passed (whether or not a sender has asked for an article since)."""
+        return self.ends_at is not None and time.monotonic() >= self.ends_at
+
+    def until(self, seconds: float) -> float:
+        """`seconds`, cut to what is left of --duration (a backoff waits no longer than the run)."""
+        return seconds if self.ends_at is None else max(min(seconds, self.ends_at - time.monotonic()), 0.0)
+
+    def timeout(self, timeout: float) -> tuple[float, bool]:
+        """The deadline of a call or stream opened now: --timeout, cut so that it ends once the grace after
+        --duration is over; and whether it was cut (its DEADLINE_EXCEEDED is then the run's end: UNANSWERED)."""
+        if self.answers_by is None:
+            return timeout, False
+        left = max(self.answers_by - time.monotonic(), 0.001)
+        return (left, True) if left < timeout else (timeout, False)
 
 
 # ---- what came back ----------------------------------------------------------------------------
@@ -375,20 +401,21 @@ def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Re
         copy = copies.copy(rng, f"{article.id}~copy{n}") if copies and kind == "check" else None
         sent = time.monotonic()
         status = "OK"
+        call_timeout, cut = feed.timeout(timeout)
         try:
             if kind == "check":
                 checked = stub.CheckArticle(pb.CheckArticleRequest(article=(copy or article).to_pb()),
-                                            timeout=timeout, metadata=metadata)  # fmt: skip
+                                            timeout=call_timeout, metadata=metadata)  # fmt: skip
                 record.verdict(checked.verdict)
                 record.checked(checked.verdict, copy is not None)
             else:
-                indexed = stub.IndexArticle(pb.IndexArticleRequest(article=article.to_pb()), timeout=timeout,
+                indexed = stub.IndexArticle(pb.IndexArticleRequest(article=article.to_pb()), timeout=call_timeout,
                                            metadata=metadata)  # fmt: skip
                 record.verdict(indexed.verdict)
                 if copies:
                     copies.stored(article)
         except grpc.RpcError as exc:
-            status = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
+            status = _failed(exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN", cut)
         now = time.monotonic()
         record.add(now - feed.start, now - sent, kind, status, copy or article)
 
@@ -399,12 +426,14 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
     that fails with a retryable status (the server restarting, full, or stopping) is opened again after `retry`'s
     backoff, as a pipeline does, and the articles it left unanswered are sent again (indexing is idempotent):
     a failed stream used to end its sender, and the rest of the run was lighter than asked. Each article is
-    recorded once: when answered, or with the stream's last status once it is not reopened."""
+    recorded once: when answered, or with the stream's last status once it is not reopened. Once --duration has
+    passed no stream is opened again, and a stream still open then ends with the grace after it."""
     failures = 0  # streams failed in a row: an answer resets it
     with closing(lane.unanswered):  # (however the sender ends, a request reader waiting for room stops)
         while True:
+            stream_timeout, cut = feed.timeout(timeout)
             try:
-                for results in _stream_responses(stub, lane, timeout, metadata):
+                for results in _stream_responses(stub, lane, stream_timeout, metadata):
                     now = time.monotonic()
                     for result in results:  # (a batch's articles waited as long as it)
                         _record_answer(record, lane.unanswered.answered(), result, now - feed.start, now)
@@ -416,8 +445,8 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
             except grpc.RpcError as exc:
                 error = from_rpc_error(exc)
             failures += 1
-            if not _reopen(error, failures, retry, feed.interrupted):
-                _record_unanswered(lane, record, feed, error.code.name)
+            if not _reopen(error, failures, retry, feed):
+                _record_unanswered(lane, record, feed, _failed(error.code.name, cut))
                 break
             record.reopened_one()
     record.peak_in_flight(lane.peak)
@@ -444,15 +473,23 @@ def _record_answer(record: Record, sent: Sent, result: pb.IndexArticlesResponse,
         record.verdict(result.verdict, resent=sent.resent)
 
 
-def _reopen(error: NeardupClientError, failures: int, retry: Retry, interrupted: threading.Event) -> bool:
+def _reopen(error: NeardupClientError, failures: int, retry: Retry, feed: Feed) -> bool:
     """After `failures` failed streams in a row, the last with `error`: wait out the backoff and say True (open
     another), or False: the error is not retryable (a token refused), a deadline passed (the client retries that,
-    but here --timeout is the most a stream may take), the retries are spent, or Ctrl-C stopped the run
-    (the wait then ends at once)."""
+    but here --timeout is the most a stream may take), the retries are spent, Ctrl-C stopped the run (the wait
+    then ends at once), or --duration has passed (the wait ends with it)."""
     deadline_passed = error.code == grpc.StatusCode.DEADLINE_EXCEEDED
-    if not error.retryable or deadline_passed or failures > retry.attempts or interrupted.is_set():
+    if not error.retryable or deadline_passed or failures > retry.attempts or feed.interrupted.is_set():
         return False
-    return not interrupted.wait(retry.wait(failures))
+    if feed.over():
+        return False
+    return not feed.interrupted.wait(feed.until(retry.wait(failures))) and not feed.over()
+
+
+def _failed(status: str, cut: bool) -> str:
+    """The status to record for a call or stream that failed with `status`: UNANSWERED when its deadline was the
+    run's end (`cut`), not --timeout."""
+    return UNANSWERED if cut and status == "DEADLINE_EXCEEDED" else status
 
 
 def _record_unanswered(lane: StreamLane, record: Record, feed: Feed, status: str) -> None:
@@ -681,6 +718,7 @@ class RunConfig:
     republished: float = 0.0  # in mix mode, the share of checks that copy an article the run indexed OK
     seed: int = 7  # the senders' choices (check or index, a copy or not, of which article) are drawn from it
     retries: int = Retry.attempts  # failed streams in a row a stream sender opens again (stream, batch); 0: none
+    grace: float = DURATION_GRACE  # seconds past --duration the run waits for the answers to articles in flight
 
     def stream_window(self) -> int | None:
         """The window each stream keeps (`window` or the mode's default); None outside stream and batch modes."""
@@ -702,7 +740,7 @@ def run_load(config: RunConfig, articles: Articles, record: Record | None = None
     require_loopback(config.target)
     channel = connect(config.target, config.tls, config.ca_file, config.wait_for_server)
     stub = pb_grpc.NearDuplicateServiceStub(channel)
-    feed = Feed(articles, config.count, config.duration, config.rate)
+    feed = Feed(articles, config.count, config.duration, config.rate, config.grace)
     record = record if record is not None else Record()
     sampler = RssSampler(config.server_pid, feed.start) if config.server_pid else None
     copies = StoredCopies(config.republished) if config.mode == "mix" else None  # (the senders share what is stored)
@@ -832,6 +870,9 @@ def summarise(config: RunConfig, record: Record, wall: float, rss: list[tuple[fl
         "answered_per_s": len(done) / wall if wall > 0 else 0.0,
         "latency_ms": _latency_stats(latencies), "latency_ms_by_kind": per_kind,
         "window": config.stream_window(),
+        # Seconds past --duration the run waited for the answers to articles in flight (those not answered then
+        # are counted UNANSWERED); None without --duration.
+        "duration_grace": config.grace if config.duration is not None else None,
         "peak_in_flight": record.peak,
         # Streams opened again after a retryable failure, the articles sent again on them, and of those the ones
         # answered UNCHANGED (stored by the failed stream's server, their answer lost).
@@ -886,6 +927,10 @@ def print_table(report: dict[str, Any]) -> None:
     if report.get("waited_for_articles_s", 0) > 0.01 * report["seconds"]:
         out.print(f"the senders waited {report['waited_for_articles_s']:.1f} s for generated articles to be made: "
                   "making them bounded the rate (--count or --articles FILE: made before the clock)")  # fmt: skip
+    if unanswered := report["errors"].get(UNANSWERED):
+        out.print(f"{unanswered:,} articles in flight were not answered within {report['duration_grace']:g} s after "
+                  "--duration ended: the run stopped waiting for them (a server that stalls?); no stream was "
+                  "opened again after --duration")  # fmt: skip
     if "UNAUTHENTICATED" in report["errors"]:
         out.print(_token_hint(report.get("parameters", {}).get("token", False)))
     if report["errors"]:
@@ -1162,7 +1207,11 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     p.add_argument("--mode", choices=MODES, default="stream")
     p.add_argument("--concurrency", type=whole(1), default=2, help="calls (or streams) in flight at once")
     p.add_argument("--count", type=whole(1), help="articles to send (default: all articles when no --duration)")
-    p.add_argument("--duration", type=number(0), help="seconds to run")
+    p.add_argument("--duration", type=number(0),
+                   help=f"seconds to run: no article is sent after it and no failed stream opened again; the "
+                        f"answers to the articles in flight are awaited {DURATION_GRACE:g} s more at most (less if "
+                        f"--timeout says), then the rest count as {UNANSWERED} (a server that stalls does not hold "
+                        "the run)")  # fmt: skip
     p.add_argument("--rate", type=number(0), help="target articles/s over all senders (default: as fast as possible)")
     p.add_argument(
         "--check-share",
