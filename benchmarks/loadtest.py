@@ -764,8 +764,9 @@ def run_load(config: RunConfig, articles: Articles, record: Record | None = None
     # Articles of the run never sent: after Ctrl-C, or when every sender had stopped (a stream that fails with a
     # status not retried, or past --retries, ends its sender: its unanswered articles are counted failed, the
     # rest of its share is never sent). A run
-    # --duration ended sent what it could: the rest of --count is not "never sent".
-    planned = feed.handed_out if feed.limit is None or feed.timed_out else feed.limit
+    # --duration ended sent what it could: the rest of --count is not "never sent" (nor when no sender asked for
+    # an article after --duration: their streams were stalled).
+    planned = feed.handed_out if feed.limit is None or feed.timed_out or feed.over() else feed.limit
     report["not_sent"] = planned - len(record.done)
     # Where the CPU went, per article: the server process (its GIL is the shared limit) and this client.
     done = max(report["articles"], 1)
@@ -851,7 +852,8 @@ def _watch(config: RunConfig, feed: Feed, record: Record, senders: Senders) -> b
             feed.stopped.set()
             senders.wait(config.timeout)  # (a second Ctrl-C here ends the run at once)
         done = len(record.done)
-        bar.update(task, completed=done, total=done if feed.timed_out and not interrupted else total)
+        ended = (feed.timed_out or feed.over()) and not interrupted
+        bar.update(task, completed=done, total=done if ended else total)
     return interrupted
 
 
