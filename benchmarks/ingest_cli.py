@@ -25,9 +25,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import baseline, corpus
-from benchmarks.loadtest import SpawnedServer, cpu_seconds
-from client.api import Article
+from benchmarks import baseline, corpus, outputs
+from benchmarks.loadtest import SpawnedServer, cpu_seconds, whole
+from client.api import MAX_BATCH_ARTICLES, Article
+from client.jsonl import InputError
 
 
 def time_ingest(path: Path, workers: int, batch: int) -> tuple[float, float, int]:
@@ -39,26 +40,40 @@ def time_ingest(path: Path, workers: int, batch: int) -> tuple[float, float, int
         done = subprocess.run(
             [sys.executable, "-m", "client.cli", "ingest", str(path), "--server", server.target,
              "--no-progress", "--batch", str(batch)],
-            check=True, capture_output=True, text=True,
+            capture_output=True, text=True,
         )  # fmt: skip
         seconds = time.perf_counter() - started
+        if done.returncode != 0:  # (said: its stderr was swallowed, and the run ended in a CalledProcessError)
+            raise SystemExit(_failure(done))
         return seconds, cpu_seconds(server.proc.pid) - cpu, len(done.stdout.splitlines())
     finally:
         server.close()
 
 
+def _failure(done: subprocess.CompletedProcess[str]) -> str:
+    """What to say when `neardup ingest` exited non-zero: its stderr, and for lines it rejected (exit 1) the first
+    of their error lines (a rejected article is work the server did not do: the ratio would not be a fair one)."""
+    said = done.stderr.strip() or "(nothing on stderr)"
+    errors = [line for line in done.stdout.splitlines() if '"error"' in line]
+    first = f"\nthe first rejected line: {errors[0]}" if errors else ""
+    return f"ingest_cli: `neardup ingest` exited {done.returncode} (no figures); it said:\n{said}{first}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.ingest_cli", description=__doc__.split("\n\n")[0])
-    p.add_argument("--count", type=int, default=20_000)
+    # (Bounded, naming the flag: --count 0 ended in a ZeroDivisionError, --batch 0 in a bare CalledProcessError.)
+    p.add_argument("--count", type=whole(1), default=20_000)
     p.add_argument("--articles", default="generated", help="'generated' or a JSONL(.gz) file")
-    p.add_argument("--workers", type=int, default=2, help="server --fingerprint-workers")
-    p.add_argument("--batch", type=int, default=64, help="neardup ingest --batch")
-    p.add_argument("--rounds", type=int, default=3, help="ingests, each between two recipe runs")
+    p.add_argument("--workers", type=whole(0), default=2, help="server --fingerprint-workers")
+    p.add_argument("--batch", type=whole(1), default=64,
+                   help=f"neardup ingest --batch, at most {MAX_BATCH_ARTICLES}")  # fmt: skip
+    p.add_argument("--rounds", type=whole(1), default=3, help="ingests, each between two recipe runs")
     p.add_argument("--report", type=Path, help="also write the figures here as JSON")
     args = p.parse_args(argv)
-    if args.rounds < 1:
-        p.error("--rounds must be at least 1")
-    articles = corpus.load(args.articles, args.count)
+    if args.batch > MAX_BATCH_ARTICLES:
+        p.error(f"argument --batch: {args.batch} is above {MAX_BATCH_ARTICLES}, the most a message carries")
+    outputs.guard_report(p, "--report", args.report, "ingest-cli.json")
+    articles = _articles(args.articles, args.count)
     with tempfile.TemporaryDirectory(prefix="neardup-ingest-") as tmp:
         path = Path(tmp) / "articles.jsonl"
         corpus.write_jsonl(articles, path)
@@ -71,6 +86,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.report:
         args.report.write_text(json.dumps(report) + "\n")
     return 0
+
+
+def _articles(source: str, count: int) -> list[Article]:
+    """The run's articles, or the run ended with a one-line reason (a file missing, or with no article in it)."""
+    try:
+        articles = corpus.load(source, count)
+    except InputError as exc:
+        raise SystemExit(f"ingest_cli: {exc}") from None
+    if not articles:
+        raise SystemExit(f"ingest_cli: no article in {source}: each line must be a JSON object with an id and a body")
+    return articles
 
 
 def run_rounds(articles: list[Article], path: Path, args: argparse.Namespace) -> list[dict[str, float]]:

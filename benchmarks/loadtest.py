@@ -4,9 +4,10 @@ Modes: `unary` (IndexArticle), `stream` (IndexArticles), `batch` (IndexArticleBa
 `--batch` articles per message), `check` (CheckArticle), `mix` (unary index and check
 calls in a chosen share). Every run is bounded by --count or
 --duration (or both), targets loopback only, and stops by itself. At the end: a table,
-a JSON report, a PNG plot. `--compare` also times the articles answered OK in-process through
-neardup's detection core and through the plain datasketch recipe (before the load too, with
---count: the recipe's rate is then the mean of the runs on either side), and prints ratios.
+a JSON report, a PNG plot. `--compare` also times the calls answered OK in-process through
+neardup's detection core and through the plain datasketch recipe, each as the server was asked (a check
+queries and stores nothing; --preload's articles are indexed before the clock), before the load too with
+--count but in mix mode (the recipe's rate is then the mean of the runs on either side), and prints ratios.
 
     neardup-bench --spawn --mode stream --count 20000 --concurrency 2 --compare
 """
@@ -40,7 +41,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from benchmarks import baseline, corpus
+from benchmarks import baseline, corpus, outputs
 from benchmarks.plots import pyplot
 from client.api import (
     Article,
@@ -67,6 +68,11 @@ INTERRUPTED = 130  # the exit code of a run Ctrl-C stopped, as a shell gives a c
 # and p50 grew from ~2 s to ~5.5 s with --count), at a p50 of ~0.1-0.2 s that did not grow with it.
 STREAM_MODE_WINDOW = 32
 NO_RETRY = Retry(attempts=0)  # --retries 0: a stream that fails ends its sender
+# Seconds a --duration run waits past its end for the answers to the articles in flight: then it ends, the rest
+# counted UNANSWERED. Without it, a server that stalled (SIGSTOP) held the run until --timeout (600 s) or keepalive
+# failed the streams, which were then opened again with the full backoff: a --duration 5 run ended after 99 s.
+DURATION_GRACE = 10.0
+UNANSWERED = "UNANSWERED"  # the status of an article in flight whose answer did not come within the grace
 
 
 def default_window(mode: str, batch: int) -> int:
@@ -91,15 +97,14 @@ class Articles(Protocol):
 class GeneratedArticles:
     """Generated articles for a --duration run, made as it goes by a thread of their own, at most LEAD ahead of
     the senders (the first LEAD before the clock starts): made up front, a 3-second run spent 34 s and 470 MB
-    making 50,000 articles it never sent. Each article is handed out once (Feed), so it is let go once taken,
-    unless `keep` (for --compare, which times the articles sent)."""
+    making 50,000 articles it never sent. Each article is handed out once (Feed), so it is let go once taken
+    (--compare times those answered OK, which the run's Record keeps)."""
 
     LEAD = 2_000
 
-    def __init__(self, generator: corpus.ArticleGenerator, first: int, cap: int, keep: bool) -> None:
-        self._generator, self._first, self._cap, self._keep = generator, first, cap, keep
+    def __init__(self, generator: corpus.ArticleGenerator, first: int, cap: int) -> None:
+        self._generator, self._first, self._cap = generator, first, cap
         self._made: dict[int, Article] = {}
-        self.kept: list[Article] = []  # every article made, in order, when `keep`
         self._next = 0  # the next article to make
         self._asked = 0  # one past the furthest article asked for
         self._room = threading.Condition()
@@ -114,8 +119,6 @@ class GeneratedArticles:
         article = self._generator.make(self._first + self._next)  # (one thread at a time: this, then the maker)
         with self._room:
             self._made[self._next] = article
-            if self._keep:
-                self.kept.append(article)
             self._next += 1
             self._room.notify_all()
 
@@ -157,7 +160,8 @@ class Feed:
     once: a run that has sent them all ends (it used to send them again under new ids, and --compare then
     timed fewer articles than the load had sent)."""
 
-    def __init__(self, articles: Articles, count: int | None, duration: float | None, rate: float | None):
+    def __init__(self, articles: Articles, count: int | None, duration: float | None, rate: float | None,
+                 grace: float = DURATION_GRACE) -> None:  # fmt: skip
         self.articles = articles
         self.limit = count if count is not None else (len(articles) if duration is None else None)
         self.duration = duration
@@ -168,6 +172,10 @@ class Feed:
         self.ran_out = False  # a --duration run ended because every article had been sent
         self.timed_out = False  # --duration ended the run (before --count, if both were given)
         self.start = time.monotonic()
+        # When --duration ends (no article is sent after it, no stream opened again), and when the run stops
+        # waiting for the answers to those in flight.
+        self.ends_at = None if duration is None else self.start + duration
+        self.answers_by = None if self.ends_at is None else self.ends_at + grace
         self._lock = threading.Lock()
         self.stopped = threading.Event()  # no more articles are handed out: --duration ended, or Ctrl-C
         self.interrupted = threading.Event()  # Ctrl-C: a failed stream is not reopened (its backoff ends at once)
@@ -200,6 +208,22 @@ class Feed:
         while (article := self.next()) is not None:
             yield article
 
+    def over(self) -> bool:
+        """--duration has passed (whether or not a sender has asked for an article since)."""
+        return self.ends_at is not None and time.monotonic() >= self.ends_at
+
+    def until(self, seconds: float) -> float:
+        """`seconds`, cut to what is left of --duration (a backoff waits no longer than the run)."""
+        return seconds if self.ends_at is None else max(min(seconds, self.ends_at - time.monotonic()), 0.0)
+
+    def timeout(self, timeout: float) -> tuple[float, bool]:
+        """The deadline of a call or stream opened now: --timeout, cut so that it ends once the grace after
+        --duration is over; and whether it was cut (its DEADLINE_EXCEEDED is then the run's end: UNANSWERED)."""
+        if self.answers_by is None:
+            return timeout, False
+        left = max(self.answers_by - time.monotonic(), 0.001)
+        return (left, True) if left < timeout else (timeout, False)
+
 
 # ---- what came back ----------------------------------------------------------------------------
 
@@ -219,16 +243,19 @@ class Record:
     unchanged_on_resend: int = 0
     matched: int = 0  # verdicts naming at least one stored article the article republishes or is republished by
     outcomes: Counter[str] = field(default_factory=Counter)  # index verdicts by IndexOutcome: NEW, UNCHANGED, …
-    ok_ids: set[str] | None = None  # the articles answered OK, when a set is given (--compare times those alone)
+    # The calls answered OK, as (kind, article) in the order answered, when a list is given: --compare times those
+    # alone, each as the server was asked (a check's copy of a stored article too: it was left out, and a mix run's
+    # "551 articles answered OK" stood beside a table of 600).
+    ok_calls: list[tuple[str, Article]] | None = None
     # Checks answered OK (CheckArticle: check and mix modes), those with a match, and of them the copies of
     # articles the run had stored (mix mode): copies that find nothing would be a wrong answer under load.
     checks: Counter[str] = field(default_factory=Counter)
 
-    def add(self, finished: float, latency: float, kind: str, status: str, article_id: str = "") -> None:
+    def add(self, finished: float, latency: float, kind: str, status: str, article: Article | None = None) -> None:
         with self.lock:
             self.done.append((finished, latency, kind, status))
-            if status == "OK" and self.ok_ids is not None:
-                self.ok_ids.add(article_id)
+            if status == "OK" and self.ok_calls is not None and article is not None:
+                self.ok_calls.append((kind, article))
 
     def verdict(self, verdict: pb.Verdict, resent: bool = False) -> None:
         """An index or check verdict; `resent`: of an article sent again on a reopened stream."""
@@ -374,22 +401,23 @@ def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Re
         copy = copies.copy(rng, f"{article.id}~copy{n}") if copies and kind == "check" else None
         sent = time.monotonic()
         status = "OK"
+        call_timeout, cut = feed.timeout(timeout)
         try:
             if kind == "check":
                 checked = stub.CheckArticle(pb.CheckArticleRequest(article=(copy or article).to_pb()),
-                                            timeout=timeout, metadata=metadata)  # fmt: skip
+                                            timeout=call_timeout, metadata=metadata)  # fmt: skip
                 record.verdict(checked.verdict)
                 record.checked(checked.verdict, copy is not None)
             else:
-                indexed = stub.IndexArticle(pb.IndexArticleRequest(article=article.to_pb()), timeout=timeout,
+                indexed = stub.IndexArticle(pb.IndexArticleRequest(article=article.to_pb()), timeout=call_timeout,
                                            metadata=metadata)  # fmt: skip
                 record.verdict(indexed.verdict)
                 if copies:
                     copies.stored(article)
         except grpc.RpcError as exc:
-            status = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
+            status = _failed(exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN", cut)
         now = time.monotonic()
-        record.add(now - feed.start, now - sent, kind, status, (copy or article).id)
+        record.add(now - feed.start, now - sent, kind, status, copy or article)
 
 
 def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, timeout: float,
@@ -398,12 +426,14 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
     that fails with a retryable status (the server restarting, full, or stopping) is opened again after `retry`'s
     backoff, as a pipeline does, and the articles it left unanswered are sent again (indexing is idempotent):
     a failed stream used to end its sender, and the rest of the run was lighter than asked. Each article is
-    recorded once: when answered, or with the stream's last status once it is not reopened."""
+    recorded once: when answered, or with the stream's last status once it is not reopened. Once --duration has
+    passed no stream is opened again, and a stream still open then ends with the grace after it."""
     failures = 0  # streams failed in a row: an answer resets it
     with closing(lane.unanswered):  # (however the sender ends, a request reader waiting for room stops)
         while True:
+            stream_timeout, cut = feed.timeout(timeout)
             try:
-                for results in _stream_responses(stub, lane, timeout, metadata):
+                for results in _stream_responses(stub, lane, stream_timeout, metadata):
                     now = time.monotonic()
                     for result in results:  # (a batch's articles waited as long as it)
                         _record_answer(record, lane.unanswered.answered(), result, now - feed.start, now)
@@ -415,8 +445,8 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
             except grpc.RpcError as exc:
                 error = from_rpc_error(exc)
             failures += 1
-            if not _reopen(error, failures, retry, feed.interrupted):
-                _record_unanswered(lane, record, feed, error.code.name)
+            if not _reopen(error, failures, retry, feed):
+                _record_unanswered(lane, record, feed, _failed(error.code.name, cut))
                 break
             record.reopened_one()
     record.peak_in_flight(lane.peak)
@@ -438,20 +468,28 @@ def _stream_responses(
 
 def _record_answer(record: Record, sent: Sent, result: pb.IndexArticlesResponse, finished: float, now: float) -> None:
     status = _status_name(result.error.code) if result.HasField("error") else "OK"
-    record.add(finished, sent.latency(now), "index", status, sent.article.id)
+    record.add(finished, sent.latency(now), "index", status, sent.article)
     if result.HasField("verdict"):
         record.verdict(result.verdict, resent=sent.resent)
 
 
-def _reopen(error: NeardupClientError, failures: int, retry: Retry, interrupted: threading.Event) -> bool:
+def _reopen(error: NeardupClientError, failures: int, retry: Retry, feed: Feed) -> bool:
     """After `failures` failed streams in a row, the last with `error`: wait out the backoff and say True (open
     another), or False: the error is not retryable (a token refused), a deadline passed (the client retries that,
-    but here --timeout is the most a stream may take), the retries are spent, or Ctrl-C stopped the run
-    (the wait then ends at once)."""
+    but here --timeout is the most a stream may take), the retries are spent, Ctrl-C stopped the run (the wait
+    then ends at once), or --duration has passed (the wait ends with it)."""
     deadline_passed = error.code == grpc.StatusCode.DEADLINE_EXCEEDED
-    if not error.retryable or deadline_passed or failures > retry.attempts or interrupted.is_set():
+    if not error.retryable or deadline_passed or failures > retry.attempts or feed.interrupted.is_set():
         return False
-    return not interrupted.wait(retry.wait(failures))
+    if feed.over():
+        return False
+    return not feed.interrupted.wait(feed.until(retry.wait(failures))) and not feed.over()
+
+
+def _failed(status: str, cut: bool) -> str:
+    """The status to record for a call or stream that failed with `status`: UNANSWERED when its deadline was the
+    run's end (`cut`), not --timeout."""
+    return UNANSWERED if cut and status == "DEADLINE_EXCEEDED" else status
 
 
 def _record_unanswered(lane: StreamLane, record: Record, feed: Feed, status: str) -> None:
@@ -459,7 +497,7 @@ def _record_unanswered(lane: StreamLane, record: Record, feed: Feed, status: str
     now = time.monotonic()
     while len(lane.unanswered):
         sent = lane.unanswered.answered()
-        record.add(now - feed.start, sent.latency(now), "index", status, sent.article.id)
+        record.add(now - feed.start, sent.latency(now), "index", status, sent.article)
 
 
 # ---- memory sampling (soak) --------------------------------------------------------------------
@@ -680,6 +718,7 @@ class RunConfig:
     republished: float = 0.0  # in mix mode, the share of checks that copy an article the run indexed OK
     seed: int = 7  # the senders' choices (check or index, a copy or not, of which article) are drawn from it
     retries: int = Retry.attempts  # failed streams in a row a stream sender opens again (stream, batch); 0: none
+    grace: float = DURATION_GRACE  # seconds past --duration the run waits for the answers to articles in flight
 
     def stream_window(self) -> int | None:
         """The window each stream keeps (`window` or the mode's default); None outside stream and batch modes."""
@@ -701,7 +740,7 @@ def run_load(config: RunConfig, articles: Articles, record: Record | None = None
     require_loopback(config.target)
     channel = connect(config.target, config.tls, config.ca_file, config.wait_for_server)
     stub = pb_grpc.NearDuplicateServiceStub(channel)
-    feed = Feed(articles, config.count, config.duration, config.rate)
+    feed = Feed(articles, config.count, config.duration, config.rate, config.grace)
     record = record if record is not None else Record()
     sampler = RssSampler(config.server_pid, feed.start) if config.server_pid else None
     copies = StoredCopies(config.republished) if config.mode == "mix" else None  # (the senders share what is stored)
@@ -725,8 +764,9 @@ def run_load(config: RunConfig, articles: Articles, record: Record | None = None
     # Articles of the run never sent: after Ctrl-C, or when every sender had stopped (a stream that fails with a
     # status not retried, or past --retries, ends its sender: its unanswered articles are counted failed, the
     # rest of its share is never sent). A run
-    # --duration ended sent what it could: the rest of --count is not "never sent".
-    planned = feed.handed_out if feed.limit is None or feed.timed_out else feed.limit
+    # --duration ended sent what it could: the rest of --count is not "never sent" (nor when no sender asked for
+    # an article after --duration: their streams were stalled).
+    planned = feed.handed_out if feed.limit is None or feed.timed_out or feed.over() else feed.limit
     report["not_sent"] = planned - len(record.done)
     # Where the CPU went, per article: the server process (its GIL is the shared limit) and this client.
     done = max(report["articles"], 1)
@@ -782,10 +822,20 @@ class Senders:
             return self._ended.wait_for(lambda: self._left == 0, timeout)
 
 
+def progress_total(feed: Feed) -> int | None:
+    """The articles the run is to send, the progress bar's total: --count (or every article), and for a paced
+    --duration run no more than leave before it ends (article n leaves at n / rate s: a --count 1000 --duration
+    2 --rate 100 run ended at 200/1000); None for an unpaced --duration run (no total is known)."""
+    paced = math.ceil(feed.rate * feed.duration) if feed.rate and feed.duration else None
+    known = [n for n in (feed.limit, paced) if n is not None]
+    return min(known) if known else None
+
+
 def _watch(config: RunConfig, feed: Feed, record: Record, senders: Senders) -> bool:
     """Refresh the progress bar until the senders end; True if Ctrl-C stopped the run (the feed then hands
-    out no more articles, and the senders finish what they sent)."""
-    total = config.count if config.count is not None else (None if config.duration else len(feed.articles))
+    out no more articles, and the senders finish what they sent). A run --duration ended ends its bar full:
+    it sent what it could."""
+    total = progress_total(feed)
     columns = [TextColumn(f"{config.mode}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                TimeElapsedColumn()]  # fmt: skip
     with Progress(*columns, console=console, disable=not config.progress) as bar:
@@ -801,7 +851,9 @@ def _watch(config: RunConfig, feed: Feed, record: Record, senders: Senders) -> b
             feed.interrupted.set()
             feed.stopped.set()
             senders.wait(config.timeout)  # (a second Ctrl-C here ends the run at once)
-        bar.update(task, completed=len(record.done))
+        done = len(record.done)
+        ended = (feed.timed_out or feed.over()) and not interrupted
+        bar.update(task, completed=done, total=done if ended else total)
     return interrupted
 
 
@@ -820,6 +872,9 @@ def summarise(config: RunConfig, record: Record, wall: float, rss: list[tuple[fl
         "answered_per_s": len(done) / wall if wall > 0 else 0.0,
         "latency_ms": _latency_stats(latencies), "latency_ms_by_kind": per_kind,
         "window": config.stream_window(),
+        # Seconds past --duration the run waited for the answers to articles in flight (those not answered then
+        # are counted UNANSWERED); None without --duration.
+        "duration_grace": config.grace if config.duration is not None else None,
         "peak_in_flight": record.peak,
         # Streams opened again after a retryable failure, the articles sent again on them, and of those the ones
         # answered UNCHANGED (stored by the failed stream's server, their answer lost).
@@ -853,7 +908,10 @@ def print_table(report: dict[str, Any]) -> None:
         table.add_row(*row)
     out.print(table)
     outcomes = ", ".join(f"{k.lower()} {v:,}" for k, v in sorted(report["index_outcomes"].items()))
-    out.print(f"verdicts with a match: {report['matches_found']:,}" + (f"; indexed: {outcomes}" if outcomes else ""))
+    if report["mode"] != "check":  # (in check mode every verdict is a check's: the checks' line says it, once)
+        both = " (index and check calls)" if report["mode"] == "mix" else ""
+        out.print(f"verdicts with a match{both}: {report['matches_found']:,}"
+                  + (f"; indexed: {outcomes}" if outcomes else ""))  # fmt: skip
     if checks := report.get("checks"):
         copies = (f"; {checks['copies']:,} were copies of articles this run indexed, {checks['copies_with_a_match']:,} "
                   "of them matched" if report["mode"] == "mix" else "")  # fmt: skip
@@ -871,6 +929,10 @@ def print_table(report: dict[str, Any]) -> None:
     if report.get("waited_for_articles_s", 0) > 0.01 * report["seconds"]:
         out.print(f"the senders waited {report['waited_for_articles_s']:.1f} s for generated articles to be made: "
                   "making them bounded the rate (--count or --articles FILE: made before the clock)")  # fmt: skip
+    if unanswered := report["errors"].get(UNANSWERED):
+        out.print(f"{unanswered:,} articles in flight were not answered within {report['duration_grace']:g} s after "
+                  "--duration ended: the run stopped waiting for them (a server that stalls?); no stream was "
+                  "opened again after --duration")  # fmt: skip
     if "UNAUTHENTICATED" in report["errors"]:
         out.print(_token_hint(report.get("parameters", {}).get("token", False)))
     if report["errors"]:
@@ -896,9 +958,9 @@ def print_table(report: dict[str, Any]) -> None:
     elif "compare" in report:
         c = report["compare"]
         out.print(
-            f"in-process, the {c['articles']} articles answered OK: datasketch recipe {c['datasketch_rate']:,.0f}/s "
-            f"({_recipe_runs(c['datasketch_runs'])}), "
-            f"neardup core {c['core_rate']:,.0f}/s ({c['core_vs_datasketch']:.2f}x); "
+            f"in-process, the {_calls(c)} answered OK: datasketch recipe {c['datasketch_rate']:,.0f}/s "
+            f"({c['recipe']}; {_recipe_runs(c['datasketch_runs'])}), "
+            f"neardup core {c['core_rate']:,.0f}/s, the same ({c['core_vs_datasketch']:.2f}x); "
             f"gRPC {report['mode']} {report['throughput']:,.0f} ok/s = {c['grpc_vs_datasketch']:.2f}x the recipe"
         )
 
@@ -909,6 +971,16 @@ def _token_hint(token_sent: bool) -> str:
         return ("UNAUTHENTICATED: the server does not accept the token in --token-file "
                 "(is it one its --auth-token-file lists?)")  # fmt: skip
     return "UNAUTHENTICATED: the server asks for a bearer token: --token-file names the file that holds it"
+
+
+def _calls(compared: dict[str, Any]) -> str:
+    """The calls --compare timed: "400 articles", "400 checks", or "600 calls (289 index, 311 check)"."""
+    n, checks = compared["articles"], compared.get("checks", 0)
+    if not checks:
+        return f"{n:,} articles"
+    if checks == n:
+        return f"{n:,} checks"
+    return f"{n:,} calls ({n - checks:,} index, {checks:,} check)"
 
 
 def _recipe_runs(runs: Sequence[float]) -> str:
@@ -939,26 +1011,34 @@ def _table_row(name: str, timeline: list[list[Any]], seconds: float, lat: dict[s
 
 
 def per_second(finished: Sequence[float] | np.ndarray, wall: float) -> tuple[np.ndarray, np.ndarray]:
-    """Answers a second in each second of a `wall`-second run, from their finish times. The last second is
-    only partly run: its count is scaled by the part run (it was plotted as a whole second, a false drop
-    at the end), or left out if under a tenth of a second (too short to say a rate)."""
+    """Answers a second in each second of a `wall`-second run, from their finish times, each at the middle of its
+    second (at its start, a rate read as the one of the second before). The last second is only partly run: its
+    count is scaled by the part run and set at the middle of that part (it was plotted as a whole second, a false
+    drop at the end), or left out if under a tenth of a second (too short to say a rate)."""
     n = max(math.ceil(wall), 1)
     edges = np.arange(n + 1, dtype=float)
     counts, _ = np.histogram(np.minimum(np.asarray(finished, dtype=float), n), bins=edges)
-    rates = counts.astype(float)
+    rates, middles = counts.astype(float), edges[:-1] + 0.5
     last = wall - (n - 1)  # how long the last bin lasted
     if 0 < last < 1:
         if last < 0.1 and n > 1:
-            return edges[:-2], rates[:-1]
+            return middles[:-1], rates[:-1]
         rates[-1] /= last
-    return edges[:-1], rates
+        middles[-1] = n - 1 + last / 2
+    return middles, rates
 
 
 def save_plot(report: dict[str, Any], path: Path) -> None:
     plt = pyplot()
     if plt is None:
         return
+    fig = draw(plt, report)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
 
+
+def draw(plt: Any, report: dict[str, Any]) -> Any:
+    """The report's figure: throughput over time, latency histogram, and the server's RSS when sampled."""
     rows = report["timeline"]
     panels = 3 if report["rss"] else 2
     fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4))
@@ -974,7 +1054,11 @@ def save_plot(report: dict[str, Any], path: Path) -> None:
         axes[1].hist([[r[1] for r in rows if r[2] == k] for k in kinds], bins=60, log=True, label=kinds)
         if len(kinds) > 1:
             axes[1].legend()
-    axes[0].set(title="throughput", xlabel="seconds", ylabel="articles/s")
+    # From 0 on both axes: matplotlib fits the y-axis to the points, and a rate that moved by 5 % looked like
+    # one that halved.
+    axes[0].set(title="throughput", xlabel="seconds (each point: the middle of its second)", ylabel="articles/s")
+    axes[0].set_xlim(0, max(report["seconds"], 1e-3))
+    axes[0].set_ylim(bottom=0)
     axes[1].set(title="latency", xlabel="ms", ylabel="calls (log)")
     if report["rss"]:
         axes[2].plot([t for t, _ in report["rss"]], [b / 2**20 for _, b in report["rss"]], marker="o", markersize=3)
@@ -983,50 +1067,78 @@ def save_plot(report: dict[str, Any], path: Path) -> None:
         f"neardup-bench {report['mode']} x{report['concurrency']}: {report['throughput']:,.0f} articles/s answered OK"
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    return fig
 
 
-def compare(articles: Sequence[Article], recipe_before: float | None = None) -> dict[str, Any]:
-    """The recipe and the detection core in-process on `articles`, after the load. The recipe's rate is
+@dataclass(frozen=True)
+class Work:
+    """What the server was asked, for the recipe and the core to do the same in-process: `articles` in order,
+    the ids among them that were checks (queried, not stored), and `indexed`, the articles it held before the
+    run (--preload; inserted before the clock starts)."""
+
+    articles: Sequence[Article]
+    checks: frozenset[str] = frozenset()
+    indexed: Sequence[Article] = ()
+
+    def recipe(self) -> float:
+        return baseline.datasketch_recipe(self.articles, checks=self.checks, indexed=self.indexed).rate
+
+    def described(self) -> str:
+        """What the recipe did, for the line under the table."""
+        if not self.checks:
+            done = "query then insert"
+        elif len(self.checks) == len(self.articles):
+            done = "query only, as a check stores nothing"
+        else:
+            done = "query then insert for the index calls, query only for the checks"
+        held = f", on an index of {len(self.indexed):,} articles built beforehand" if self.indexed else ""
+        return done + held
+
+
+def compare(work: Work, recipe_before: float | None = None) -> dict[str, Any]:
+    """The recipe and the detection core in-process on `work`, after the load. The recipe's rate is
     the mean of that run and `recipe_before` (a run made before the load), when there is one: on a
     shared machine, a load set against the recipe on both sides of it is set against the same machine."""
-    recipe_runs = [r for r in (recipe_before, baseline.datasketch_recipe(articles).rate) if r is not None]
+    recipe_runs = [r for r in (recipe_before, work.recipe()) if r is not None]
     recipe = sum(recipe_runs) / len(recipe_runs)
-    core = baseline.neardup_core(articles)
-    return {"articles": len(articles), "datasketch_rate": recipe, "datasketch_runs": recipe_runs,
+    core = baseline.neardup_core(work.articles, checks=work.checks, indexed=work.indexed)
+    return {"articles": len(work.articles), "checks": len(work.checks), "indexed_before": len(work.indexed),
+            "recipe": work.described(), "datasketch_rate": recipe, "datasketch_runs": recipe_runs,
             "core_rate": core.rate, "core_vs_datasketch": core.rate / recipe}  # fmt: skip
 
 
 # ---- command line ------------------------------------------------------------------------------
 
 
-def answered_ok(articles: Articles, ok_ids: set[str]) -> list[Article]:
-    """The articles sent that were answered OK, each once, in the order sent."""
-    sent = articles.kept if isinstance(articles, GeneratedArticles) else articles
-    found: dict[str, Article] = {}
-    for n in range(len(sent)):
-        if len(found) == len(ok_ids):
-            break
-        article = sent[n]
-        if article.id in ok_ids:
-            found.setdefault(article.id, article)
-    return list(found.values())
+def answered_ok(calls: Sequence[tuple[str, Article]], indexed: Sequence[Article] = ()) -> Work:
+    """The calls answered OK (each article once, in the order answered) as the work to time in-process."""
+    found: dict[str, tuple[str, Article]] = {}
+    for kind, article in calls:
+        found.setdefault(article.id, (kind, article))
+    checks = frozenset(i for i, (kind, _) in found.items() if kind == "check")
+    return Work([article for _, article in found.values()], checks, indexed)
 
 
-def _compare_ok(
-    report: dict[str, Any], articles: Articles, ok_ids: set[str], recipe_before: float | None, count: int | None
-) -> None:
-    """--compare on the articles answered OK alone, as the headline rate counts them: a refused article costs
+def recipe_before_the_load(mode: str, articles: Sequence[Article], preload: Sequence[Article]) -> float | None:
+    """The recipe timed before the load on the articles of --count, doing what the load will ask; None in mix
+    mode, where which calls are checks is drawn as the load goes (timed on them all as indexing, it was set
+    beside a run that indexed half of them)."""
+    if mode == "mix":
+        return None
+    checks = frozenset(a.id for a in articles) if mode == "check" else frozenset()
+    return Work(articles, checks, preload).recipe()
+
+
+def _compare_ok(report: dict[str, Any], work: Work, recipe_before: float | None, count: int | None) -> None:
+    """--compare on the calls answered OK alone, as the headline rate counts them: a refused article costs
     the server little, and the recipe timed on every article set OK/s against work the server never did."""
-    ok = answered_ok(articles, ok_ids)
-    if not ok:
+    if not work.articles:
         report["compare"] = None
         return
     # The run before the load timed every article of --count: it stands beside the run after only when all
     # of them were answered OK.
-    before = recipe_before if len(ok) == count else None
-    report["compare"] = compare(ok, before)
+    before = recipe_before if len(work.articles) == count else None
+    report["compare"] = compare(work, before)
     report["compare"]["grpc_vs_datasketch"] = report["throughput"] / report["compare"]["datasketch_rate"]
 
 
@@ -1097,7 +1209,11 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     p.add_argument("--mode", choices=MODES, default="stream")
     p.add_argument("--concurrency", type=whole(1), default=2, help="calls (or streams) in flight at once")
     p.add_argument("--count", type=whole(1), help="articles to send (default: all articles when no --duration)")
-    p.add_argument("--duration", type=number(0), help="seconds to run")
+    p.add_argument("--duration", type=number(0),
+                   help=f"seconds to run: no article is sent after it and no failed stream opened again; the "
+                        f"answers to the articles in flight are awaited {DURATION_GRACE:g} s more at most (less if "
+                        f"--timeout says), then the rest count as {UNANSWERED} (a server that stalls does not hold "
+                        "the run)")  # fmt: skip
     p.add_argument("--rate", type=number(0), help="target articles/s over all senders (default: as fast as possible)")
     p.add_argument(
         "--check-share",
@@ -1134,7 +1250,10 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     p.add_argument("--wait-for-server", type=number(0), default=READY_WAIT, metavar="SECONDS",
                    help="how long to wait for the server to answer at the start, for a pipeline that starts it "
                         "beside the bench (default %(default)g)")  # fmt: skip
-    p.add_argument("--compare", action="store_true", help="also time the articles answered OK in-process")
+    p.add_argument("--compare", action="store_true",
+                   help="also time the calls answered OK in-process, through neardup's detection core and the "
+                        "datasketch recipe, each call as the server was asked (an index call queries then inserts, "
+                        "a check queries only, on an index of the --preload articles built beforehand)")  # fmt: skip
     p.add_argument("--report", type=Path, default=Path("bench-report.json"))
     p.add_argument("--plot", type=Path, default=Path("bench-report.png"))
     p.add_argument("--no-progress", action="store_true")
@@ -1202,7 +1321,11 @@ def parse_args(argv: Sequence[str] | None, env: Mapping[str, str]) -> argparse.N
     """The command line, with the connection flags' defaults from `env`, but for --spawn: its server is not the one
     they name (it is started with no NEARDUP_* variable, plaintext and with no token unless --server-arg says), so
     they are left aside, saying so; flags given still apply."""
-    args = build_parser(env).parse_args(argv)
+    parser = build_parser(env)
+    args = parser.parse_args(argv)
+    # (Before any work: a --report or --plot naming a doc wrote over it at the end of the run.)
+    outputs.guard_report(parser, "--report", args.report, "bench-report.json")
+    outputs.guard(parser, "--plot", args.plot, {args.plot: outputs.png}, "bench-report.png")
     if not args.spawn:
         return args
     if set_aside := [name for name in CONNECTION_VARIABLES if env.get(name)]:
@@ -1257,7 +1380,7 @@ def _run_articles(args: argparse.Namespace) -> tuple[list[Article], Articles]:
         preload = [generator.make(n) for n in range(args.preload)]
         # A paced run sends at most rate x duration articles: make no more.
         cap = int(args.rate * args.duration) + 1 if args.rate else GENERATED_CAP
-        return preload, GeneratedArticles(generator, args.preload, cap, keep=args.compare)
+        return preload, GeneratedArticles(generator, args.preload, cap)
     pool = args.count if args.count is not None else 50_000
     if args.duration and args.rate:  # a paced run sends at most rate x duration, whatever --count says
         pool = min(pool, int(args.rate * args.duration) + 1)
@@ -1285,7 +1408,7 @@ def _run(
     # With --count the load sends exactly these articles (unless it fails): time the recipe on them first too.
     recipe_before = None
     if args.compare and args.count and isinstance(articles, list):
-        recipe_before = baseline.datasketch_recipe(articles[: args.count]).rate
+        recipe_before = recipe_before_the_load(args.mode, articles[: args.count], preload)
     try:
         spawned = SpawnedServer(args.server_arg, env=env) if args.spawn else None
     except KeyboardInterrupt:  # (SpawnedServer stopped it; a traceback from the wait for its port said no more)
@@ -1305,14 +1428,14 @@ def _run(
                            args.check_share, args.timeout, pid, not args.no_progress, args.batch,
                            args.window, **connection, republished=args.republished or 0.0,
                            seed=args.seed, retries=args.retries)  # fmt: skip
-        record = Record(ok_ids=set() if args.compare else None)  # (ids kept for --compare only: memory)
+        record = Record(ok_calls=[] if args.compare else None)  # (kept for --compare only: memory)
         report = run_load(config, articles, record)
     finally:
         if spawned:
             spawned.close()
     if args.compare:
         try:
-            _compare_ok(report, articles, record.ok_ids or set(), recipe_before, args.count)
+            _compare_ok(report, answered_ok(record.ok_calls or [], preload), recipe_before, args.count)
         except KeyboardInterrupt:  # (the load's report is still written: it lost the whole run's)
             report["compare"], report["compare_interrupted"] = None, True
     report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}

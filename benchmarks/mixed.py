@@ -11,7 +11,8 @@ client, not the server. The queries continue the generator that built the store 
 republish stored stories): replaying it costs ~0.3 ms an article, ~5 min for a 1M store, once with
 --queries-cache. Each round adds --ingest-count articles to the store; with --keep-size it deletes them
 again after the round, so that every round meets the store at the size it was built to (the targets'
-1M). Writes <out>.json and <out>.md.
+1M). Writes <out>.json and <out>.md (--out is a prefix), and refuses, before any work, to write over a file there
+that it did not write.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import outputs
 from benchmarks.corpus import ArticleGenerator, GeneratorConfig
 from benchmarks.loadtest import SpawnedServer, run_articles
 from client import NeardupClient
@@ -37,6 +39,9 @@ from client.api import Article
 from client.errors import NotFoundError
 
 console = Console(width=160)
+# What it writes at --out, and how it tells a file it wrote (its table, whose first cells it has always had).
+OUTPUTS = {".json": outputs.json_object("machine", "rows"), ".md": outputs.markdown_starting("| round | stored |")}
+OUT_EXAMPLE = "docs/perf/mixed-DATE, a prefix: it writes docs/perf/mixed-DATE.json and .md"
 
 
 def generated_stored(client: NeardupClient, seed: int, upper: int) -> int:
@@ -213,6 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", default="mixed", help="output prefix: <out>.json, <out>.md")
     args = p.parse_args(argv)
     out = Path(args.out)
+    outputs.guard(p, "--out", args.out, outputs.prefixed(out, OUTPUTS), OUT_EXAMPLE)
     out.parent.mkdir(parents=True, exist_ok=True)
     server = SpawnedServer([f"--fingerprint-workers={args.workers}", *args.server_arg], Path(args.data_dir))
     with NeardupClient(server.target) as client:

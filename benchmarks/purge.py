@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchmarks import corpus
+from benchmarks import corpus, outputs
 from benchmarks.loadtest import SpawnedServer
 from client import ArticleFailure, NeardupClient, NotFoundError
 
@@ -42,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     if not 4 <= args.delete <= args.count:
         p.error("--delete must be at least 4 and at most --count")
+    outputs.guard_report(p, "--report", args.report, "purge.json")
     report = run(args.count, args.delete, args.callers, args.data_dir, args.seed)
     print(f"one DeleteArticle call each ({args.callers} callers): {report['one_at_a_time']:,.0f} deletes/s; "
           f"DeleteArticles, 1,000 ids a call: {report['batched']:,.0f} deletes/s; "

@@ -31,6 +31,7 @@ from datasketch import MinHashLSH
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import outputs
 from benchmarks.corpus import SHARED
 from benchmarks.loadtest import SpawnedServer
 from benchmarks.loopback import RedisServer, redis_cluster
@@ -203,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=3000, help="Reuters articles to ingest (default 3000)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/redis_scaling.md"))
     args = parser.parse_args(argv)
+    ours = {args.out: outputs.markdown_starting("Command: `python -m benchmarks.redis_scaling")}
+    outputs.guard(parser, "--out", args.out, ours, "benchmarks/results/redis_scaling.md")
     console = Console()
     articles = load_articles(args.articles)
     detector = Detector(PARAMS, 1 << 20)

@@ -25,7 +25,7 @@ from typing import Any
 import redis
 from rich.console import Console
 
-from benchmarks import corpus
+from benchmarks import corpus, outputs
 from benchmarks.loopback import RedisServer, redis_with_replica
 from service.detector import Detector
 from service.engine import Engine
@@ -97,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.rounds < 1 or args.batch < 1 or args.articles < 1:
         p.error("--articles, --batch and --rounds must be at least 1")
+    ours = {args.out: outputs.markdown_starting("Command: `python -m benchmarks.redis_wait")}
+    outputs.guard(p, "--out", args.out, ours, "benchmarks/results/redis_wait.md")
+    outputs.guard_report(p, "--report", args.report, "redis-wait.json")
     with tempfile.TemporaryDirectory(prefix="neardup-redis-wait-") as tmp:
         report = measure(args, Path(tmp))
     command = "python -m benchmarks.redis_wait " + " ".join(argv if argv is not None else sys.argv[1:])

@@ -1,6 +1,6 @@
 """Scaling benchmark: grow one index 10k -> 100k -> 1M generated articles and measure at each size.
 
-    python -m benchmarks.scaling --sizes 10000,100000,1000000 --out docs/perf
+    python -m benchmarks.scaling --sizes 10000,100000,1000000 --out docs/perf/scaling
 
 At each size: streaming ingest rate (IndexArticleBatches, over the growth to that size), CheckArticle peak rate
 and latency p50/p99 at half that peak, server resident memory (after ingest, and after a
@@ -9,7 +9,8 @@ bound) three times: a start after SIGKILL at the end of the ingest, which loads 
 beside the writes and replays what came after it; a restart after a clean close, which loads the snapshot
 saved then; and a start with --index-snapshot=off, which rebuilds the whole index from SQLite, as when no
 sound snapshot is there (with --cold-starts, each after emptying the page cache, as after a reboot).
-Articles are generated, news-length (~650 words), ~15 % republications. Writes <out>.json, <out>.md and <out>.png.
+Articles are generated, news-length (~650 words), ~15 % republications. Writes <out>.json, <out>.md and <out>.png
+(--out is a prefix), and refuses, before any work, to write over a file there that it did not write.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import outputs
 from benchmarks.corpus import ArticleGenerator, GeneratorConfig
 from benchmarks.loadtest import SpawnedServer, descendants, number, rss_bytes, run_articles, whole
 from benchmarks.plots import pyplot
@@ -35,6 +37,13 @@ from client import NeardupClient
 
 SEGMENT = 50_000  # articles generated and sent per step, so the client never holds 1M articles
 QUERIES = 3_000  # checks per measurement: p99 is then the 30th slowest, not the 10th (less noise)
+# What it writes at --out, and how it tells a file it wrote (any version of its table: their first cells).
+OUTPUTS = {
+    ".json": outputs.json_object("machine", "rows"),
+    ".md": outputs.markdown_starting("| articles | ingest art/s | check peak/s |"),
+    ".png": outputs.png,
+}
+OUT_EXAMPLE = "docs/perf/scaling, a prefix: it writes docs/perf/scaling.json, .md and .png"
 console = Console(width=160)
 
 
@@ -242,6 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"--cold-starts empties the page cache through {DROP_CACHES}, which this user cannot write (run as root)"
         )
     out = Path(args.out)
+    outputs.guard(p, "--out", args.out, outputs.prefixed(out, OUTPUTS), OUT_EXAMPLE)
     out.parent.mkdir(parents=True, exist_ok=True)
     memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     machine = {"cpus": os.cpu_count(), "mem_gib": round(memory / 2**30), "args": vars(args)}

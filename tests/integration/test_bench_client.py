@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import io
 import json
 import threading
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from neardup.v1 import neardup_pb2 as pb
+from rich.console import Console
 
 from benchmarks import baseline, corpus, loadtest
 from benchmarks.loopback import free_port
@@ -82,7 +84,7 @@ def test_duration_bounds_the_run_and_rss_is_sampled(server: tuple[RunningServer,
 def test_report_plot_and_compare(tmp_path: Path, server: tuple[RunningServer, NeardupClient]) -> None:
     running, _ = server
     report = loadtest.run_load(_config(running.port, "stream", count=30), corpus.generated(30))
-    report["compare"] = loadtest.compare(corpus.generated(30), recipe_before=123.0)
+    report["compare"] = loadtest.compare(loadtest.Work(corpus.generated(30)), recipe_before=123.0)
     report["compare"]["grpc_vs_datasketch"] = 1.0
     loadtest.save_plot(report, tmp_path / "p.png")
     assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -90,7 +92,9 @@ def test_report_plot_and_compare(tmp_path: Path, server: tuple[RunningServer, Ne
     assert c["core_rate"] > 0 and c["datasketch_runs"][0] == 123.0 and c["datasketch_runs"][1] > 0
     assert c["datasketch_rate"] == sum(c["datasketch_runs"]) / 2  # the runs before and after the load
     assert c["core_vs_datasketch"] == c["core_rate"] / c["datasketch_rate"]
-    assert len(loadtest.compare(corpus.generated(30))["datasketch_runs"]) == 1  # no run before: after only
+    assert (
+        len(loadtest.compare(loadtest.Work(corpus.generated(30)))["datasketch_runs"]) == 1
+    )  # no run before: after only
     json.dumps(report)  # the report is JSON-serialisable
     loadtest.print_table(report)
 
@@ -447,7 +451,8 @@ def test_compare_times_the_articles_answered_ok_alone(tmp_path: Path) -> None:
     assert c["articles"] == 7  # (the recipe and the core were timed on all 10, the refused ones too)
     assert len(c["datasketch_runs"]) == 1  # the run before the load timed all 10: not set beside it
     assert c["grpc_vs_datasketch"] == report["throughput"] / c["datasketch_rate"]
-    assert loadtest.answered_ok(articles, {"gen-7-0", "gen-7-2", "nope"}) == [articles[0], articles[2]]
+    answered = [("index", articles[0]), ("index", articles[2]), ("index", articles[0])]  # (each once)
+    assert loadtest.answered_ok(answered).articles == [articles[0], articles[2]]
 
 
 def test_ctrl_c_during_compare_after_the_load_still_writes_the_loads_report(
@@ -457,11 +462,11 @@ def test_ctrl_c_during_compare_after_the_load_still_writes_the_loads_report(
     running, client = server
     recipe, runs = baseline.datasketch_recipe, []
 
-    def ctrl_c_in_the_run_after_the_load(articles: list[object]) -> baseline.RunResult:
+    def ctrl_c_in_the_run_after_the_load(articles: list[object], **work: object) -> baseline.RunResult:
         runs.append(client.stats().articles)
         if len(runs) == 2:
             _thread.interrupt_main()  # as SIGINT, in the main thread, while it times the recipe
-        return recipe(articles)  # type: ignore[arg-type]
+        return recipe(articles, **work)  # type: ignore[arg-type]
 
     monkeypatch.setattr(baseline, "datasketch_recipe", ctrl_c_in_the_run_after_the_load)
     path = tmp_path / "r.json"
@@ -536,3 +541,67 @@ def test_a_probe_the_server_refuses_for_want_of_a_token_counts_as_the_server_ans
         assert why is not None and why.code.name == "UNAVAILABLE"
     finally:
         channel.close()
+
+
+def test_the_progress_bars_total_is_what_a_paced_duration_run_can_send(
+    server: tuple[RunningServer, NeardupClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (--count 1000 --duration 2 --rate 100 ended at 200/1000: the total was --count alone)
+    shown = io.StringIO()
+    monkeypatch.setattr(loadtest, "console", Console(file=shown, width=100, force_terminal=False))
+    config = _config(server[0].port, "unary", count=1000, duration=1.0, rate=40.0, progress=True)
+    report = loadtest.run_load(config, corpus.generated(1000))
+    assert 0 < report["articles"] <= 40
+    assert f" {report['articles']}/{report['articles']} " in shown.getvalue()  # (its last render: the bar full)
+
+
+def test_the_progress_total_is_the_fewest_articles_a_limit_lets_the_run_send() -> None:
+    articles = corpus.generated(30)
+    assert loadtest.progress_total(loadtest.Feed(articles, 1000, 2.0, 100.0)) == 200  # article n leaves at n / rate
+    assert loadtest.progress_total(loadtest.Feed(articles, 150, 2.0, 100.0)) == 150
+    assert loadtest.progress_total(loadtest.Feed(articles, None, 2.5, 10.1)) == 26  # (25.25: articles 0 to 25)
+    assert loadtest.progress_total(loadtest.Feed(articles, 12, 5.0, None)) == 12
+    assert loadtest.progress_total(loadtest.Feed(articles, None, None, None)) == 30  # (all of them)
+    assert loadtest.progress_total(loadtest.Feed(articles, None, 5.0, None)) is None  # (as fast as it can)
+
+
+def test_compare_sets_a_check_run_against_the_recipes_queries_on_an_index_built_beforehand(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (It was set against the recipe's query-and-insert: "gRPC check 241 ok/s = 2.07x the recipe".)
+    running, client = server
+    path = tmp_path / "r.json"
+    argv = ["--target", f"127.0.0.1:{running.port}", "--mode", "check", "--count", "20", "--preload", "10",
+            "--seed", "802", "--compare", "--no-progress", "--report", str(path),
+            "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == 0
+    report = json.loads(path.read_text())
+    c = report["compare"]
+    assert report["ok"] == c["articles"] == c["checks"] == 20 and c["indexed_before"] == 10 == client.stats().articles
+    assert c["recipe"] == "query only, as a check stores nothing, on an index of 10 articles built beforehand"
+    assert len(c["datasketch_runs"]) == 2  # (before the load too: the same queries on the same index)
+    said = " ".join(capsys.readouterr().out.split())
+    assert "the 20 checks answered OK: datasketch recipe" in said and "(query only, as a check stores nothing" in said
+
+
+def test_compare_in_mix_mode_times_every_call_answered_ok_as_it_was_asked(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (Checked copies of stored articles were left out: "the 551 articles answered OK" beside a table of 600; and
+    # the recipe indexed the checks too.)
+    running, client = server
+    path = tmp_path / "r.json"
+    argv = ["--target", f"127.0.0.1:{running.port}", "--mode", "mix", "--count", "40", "--concurrency", "1",
+            "--republished", "0.8", "--seed", "801", "--compare", "--no-progress", "--report", str(path),
+            "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == 0
+    report = json.loads(path.read_text())
+    c, checks = report["compare"], report["checks"]
+    assert checks["copies"] > 0  # (the calls the count left out)
+    assert c["articles"] == report["ok"] == 40
+    assert c["checks"] == checks["answered"] and 40 - c["checks"] == client.stats().articles
+    assert c["recipe"] == "query then insert for the index calls, query only for the checks"
+    assert len(c["datasketch_runs"]) == 1  # (which calls are checks is drawn as the load goes: no run before it)
+    said = " ".join(capsys.readouterr().out.split())
+    assert f"the 40 calls ({40 - c['checks']} index, {c['checks']} check) answered OK" in said
+    assert "timed after the load" in said

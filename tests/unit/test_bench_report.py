@@ -19,15 +19,16 @@ def test_the_recipe_rate_is_called_a_mean_of_two_runs_only_when_there_were_two(
     config = loadtest.RunConfig("127.0.0.1:1", "batch", 1, None, 2.0, None, 0, 1, None)
     report = loadtest.summarise(config, loadtest.Record(), 2.0, [])
     report["host_cpu"] = {"busy": 0.5, "idle": 0.5, "steal": 0.0}
-    compared = {"articles": 10, "datasketch_rate": 463.0, "core_rate": 900.0, "core_vs_datasketch": 1.9,
+    compared = {"articles": 10, "checks": 0, "indexed_before": 0, "recipe": "query then insert",
+                "datasketch_rate": 463.0, "core_rate": 900.0, "core_vs_datasketch": 1.9,
                 "grpc_vs_datasketch": 0.0}  # fmt: skip
     report["compare"] = {**compared, "datasketch_runs": [463.0]}  # (a --duration run: after the load only)
     loadtest.print_table(report)
     said = " ".join(capsys.readouterr().out.split())
-    assert "datasketch recipe 463/s (timed after the load)" in said and "mean of" not in said
+    assert "datasketch recipe 463/s (query then insert; timed after the load)" in said and "mean of" not in said
     report["compare"] = {**compared, "datasketch_runs": [426.0, 500.0]}
     loadtest.print_table(report)
-    assert "(mean of 426 and 500/s: before and after the load)" in " ".join(capsys.readouterr().out.split())
+    assert "; mean of 426 and 500/s: before and after the load)" in " ".join(capsys.readouterr().out.split())
 
 
 def test_an_article_sent_on_several_reopened_streams_counts_once_as_resent() -> None:
@@ -39,3 +40,22 @@ def test_an_article_sent_on_several_reopened_streams_counts_once_as_resent() -> 
     for _ in range(5):  # the first send, then four attempts
         lane._sending([sent])
     assert record.resent == 1 and sent.resent
+
+
+@pytest.mark.parametrize("mode", ["check", "mix", "unary"])
+def test_the_matches_are_said_once(capsys: pytest.CaptureFixture[str], mode: str) -> None:
+    # (check mode said "verdicts with a match: 7", then "checks with a match: 7 of 10": the same count twice)
+    config = loadtest.RunConfig("127.0.0.1:1", mode, 1, 10, None, None, 1.0 if mode == "check" else 0.5, 1, None)
+    record = loadtest.Record()
+    record.matched = 7
+    record.checks.update({"answered": 10, "with_a_match": 7 if mode == "check" else 3})
+    report = loadtest.summarise(config, record, 2.0, [])
+    report["host_cpu"] = {"busy": 0.5, "idle": 0.5, "steal": 0.0}
+    loadtest.print_table(report)
+    said = capsys.readouterr().out
+    if mode == "check":
+        assert "verdicts with a match" not in said and said.count("checks with a match: 7 of 10") == 1
+    elif mode == "mix":
+        assert "verdicts with a match (index and check calls): 7" in said and "checks with a match: 3 of 10" in said
+    else:
+        assert "verdicts with a match: 7" in said and "checks with a match" not in said
