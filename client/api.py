@@ -446,6 +446,7 @@ class NeardupClient:
     ) -> Iterator[Verdict | ArticleFailure]:
         unanswered: Unanswered[Article] = Unanswered(articles, STREAM_WINDOW)
         failures = 0
+        sent_before = 0  # the first of the unanswered that an earlier, failed attempt sent: they may be stored
         with closing(unanswered):  # (however the stream ends, a reader waiting for room stops)
             while True:
                 try:
@@ -457,6 +458,7 @@ class NeardupClient:
                                 # shutting down): send it and those after it again, as after a failed stream.
                                 raise refusal
                             unanswered.answered()
+                            sent_before = max(0, sent_before - 1)
                             failures = 0
                             yield outcome
                     if not unanswered.all_answered:  # (ended OK, but too early: retried like a failed stream)
@@ -464,8 +466,10 @@ class NeardupClient:
                     break
                 except NeardupClientError as exc:
                     failures += 1
-                    raised = _with_unanswered(exc, len(unanswered))
+                    raised = _with_unanswered(exc, len(unanswered), sent_before)
                     _back_off_or_raise(exc, failures, retry, on_retry, len(unanswered), self._closed, raised)
+                    if SERVER_LOAD_FAILED not in exc.details:  # (one held for a load that failed stored nothing)
+                        sent_before = len(unanswered)
         if unanswered.source_error is not None:
             raise unanswered.source_error  # (the caller's own error, raised as is: not retried)
 
@@ -703,22 +707,31 @@ def _ended_early(unanswered: int) -> StreamEndedEarlyError:
     )
 
 
-def _with_unanswered(error: NeardupClientError, unanswered: int) -> NeardupClientError:
+def _with_unanswered(error: NeardupClientError, unanswered: int, sent_before: int = 0) -> NeardupClientError:
     """The error that ends an index stream, with its `unanswered` count, and saying what became of those articles
     (gRPC's "Stream removed" said nothing of them; StreamEndedEarlyError's message counts them already). A stream
-    the server held while it loaded its index, which then failed, reached no store: "may be stored" was wrong."""
+    the server held while it loaded its index, which then failed, reached no store: "may be stored" was wrong. But
+    the first `sent_before` of them an earlier attempt sent too, and may have stored: "not stored" only of the
+    others."""
     if unanswered and not isinstance(error, StreamEndedEarlyError):
         them = ("1 article", "was", "it") if unanswered == 1 else (f"{unanswered:,} articles", "were", "them")
-        if SERVER_LOAD_FAILED in error.details:
+        if SERVER_LOAD_FAILED in error.details and not sent_before:
             left = f"{them[0]} sent on the stream {them[1]} not stored"
         else:
             left = (
                 f"{them[0]} sent on the stream {them[1]} left unanswered, and may or may not be stored: sending "
                 f"{them[2]} again is safe, none is stored twice"
             )
+            if SERVER_LOAD_FAILED in error.details and sent_before < unanswered:
+                fresh = unanswered - sent_before
+                left += f" (the last {fresh:,}, which no earlier attempt sent, {_were(fresh)} not stored)"
         error = _reworded(error, f"{error.details}; {left}")
     error.unanswered = unanswered
     return error
+
+
+def _were(count: int) -> str:
+    return "was" if count == 1 else "were"
 
 
 def _refusal_for_now(outcome: Verdict | ArticleFailure) -> NeardupClientError | None:

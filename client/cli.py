@@ -727,7 +727,9 @@ def _wait_for_load(args: argparse.Namespace) -> None:
     """Wait up to --wait-for-load for a server that speaks gRPC and answers no call yet to answer one; said once on
     stderr, and an UNAVAILABLE saying what it waited for if it does not. One GetStats call waits: the server holds
     it until its index is loaded (a channel's readiness said nothing here: its handshake is done; nor does its
-    health service, which answers during the load)."""
+    health service, which answers during the load). Any answer but the deadline's is the server answering: a
+    store that stalled past the probe (Redis failing over) answers UNAVAILABLE, and the command's own calls and
+    --retries ride that out (raised here, it ended the command at once, its retries never used)."""
     where, wait = with_default_port(args.server), args.wait_for_load
     print(f"neardup {args.command}: the server at {where} speaks gRPC but answers no call yet, as a neardup "
           f"server loading its index does; waiting up to {wait:g}s for it to serve (--wait-for-load)",
@@ -737,7 +739,7 @@ def _wait_for_load(args: argparse.Namespace) -> None:
             waiting.stats()
         except NeardupClientError as why:
             if why.code != grpc.StatusCode.DEADLINE_EXCEEDED:
-                raise
+                return
             raise UnavailableError(
                 grpc.StatusCode.UNAVAILABLE,
                 f"the server at {where} spoke gRPC but answered no call in {wait:g}s: a neardup server still "

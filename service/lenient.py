@@ -22,6 +22,7 @@ from google.protobuf.descriptor import FieldDescriptor, FileDescriptor
 from google.protobuf.message import DecodeError, Message
 from neardup.v1 import neardup_pb2 as pb
 
+from service.detector import MAX_ID_BYTES
 from service.errors import InvalidArgument
 
 NOT_UTF8 = "is not valid UTF-8: proto3 strings must be UTF-8; decode the text from its charset before sending"
@@ -34,7 +35,7 @@ _SERVICE = pb.DESCRIPTOR.services_by_name["NearDuplicateService"]
 class Unreadable:
     """An article of a stream whose text is not UTF-8: not indexed, answered with `error` in its place."""
 
-    id: str  # as sent, its bytes that are not UTF-8 shown as U+FFFD (an answer's id must be UTF-8)
+    id: str  # as sent, its bytes that are not UTF-8 shown as U+FFFD (an answer's id must be UTF-8), cut to MAX_ID_BYTES
     error: InvalidArgument
 
 
@@ -159,4 +160,11 @@ def _article(twin: Any) -> pb.Article | Unreadable:
     error = refused_text(twin, "article.")
     if error is None:
         return pb.Article.FromString(twin.SerializeToString())
-    return Unreadable(twin.id.decode(errors="replace"), error)
+    return Unreadable(_echoed_id(twin.id), error)
+
+
+def _echoed_id(sent: bytes) -> str:
+    """An id as an answer echoes it: each byte that is not UTF-8 becomes U+FFFD, three bytes, so an id within the
+    limit came back up to three times over it (a 200-byte id of \xff as 600); cut to MAX_ID_BYTES whole
+    characters, as no answer's id is longer."""
+    return sent.decode(errors="replace").encode()[:MAX_ID_BYTES].decode(errors="ignore")

@@ -373,7 +373,9 @@ def _flag(name: str) -> str:
 def _check_calls_beside_streams(settings: Settings) -> None:
     """Open streams count as calls for as long as they are open: with as many calls allowed as streams, idle
     streams took every one, and GetStats, checks, health and reflection on the main port were refused
-    RESOURCE_EXHAUSTED, though the stream cap is there so that they always find one."""
+    RESOURCE_EXHAUSTED. What this guarantees is only that index streams alone cannot take every call: open health
+    Watch and reflection streams count as calls too, outside the stream cap, so they can take the calls left (at
+    --max-concurrent-rpcs one above the cap, one Watch beside full streams refuses GetStats); the message says so."""
     streams = settings.stream_limit()
     if settings.max_concurrent_rpcs > streams:
         return
@@ -384,7 +386,9 @@ def _check_calls_beside_streams(settings: Settings) -> None:
     raise ValueError(
         f"--max-concurrent-rpcs ({settings.max_concurrent_rpcs}) must be more than the index streams that may be "
         f"open at once ({cap}): an open stream counts as a call, so idle streams would take every call and leave "
-        f"none for checks, GetStats and health probes. Raise --max-concurrent-rpcs to {streams + 1} or more{lower}"
+        f"none for checks, GetStats and health probes. Raise --max-concurrent-rpcs to {streams + 1} or more{lower} "
+        "(open health Watch and reflection streams count as calls too, outside --max-streams: leave a margin for "
+        "those a deployment keeps open)"
     )
 
 

@@ -170,10 +170,29 @@ class SqliteStore(OwnedByOneServer):
     def _let_go(self) -> None:
         """Close the connections, then the page reader's descriptor, then the claim (in that order: `_open`)."""
         if hasattr(self, "_db"):
-            self._db.close()
+            with self._log_left_as_it_is() if self._writes_refused is not None else nullcontext():
+                self._db.close()
         if self._pages >= 0:
             os.close(self._pages)
         os.close(self._owner)
+
+    @contextmanager
+    def _log_left_as_it_is(self) -> Iterator[None]:
+        """Keep the last connection's close from checkpointing the WAL into the file (SQLite does so at the close
+        of the last connection to a database, and Python 3.11 cannot set SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE): a
+        read-only connection held open meanwhile makes the writer's close not the last, and its own close
+        cannot write. For a file found damaged, which takes no writes, a close's neither."""
+        reader = None
+        try:
+            reader = sqlite3.connect(f"{Path(self.path).absolute().as_uri()}?mode=ro", uri=True)
+            reader.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # (SQLite opens the file lazily)
+        except sqlite3.Error as exc:
+            log.warning("the damaged store may be checkpointed at close: %s", exc)
+        try:
+            yield
+        finally:
+            if reader is not None:
+                reader.close()
 
     def _open(self, params: DetectionParams, snapshot: bool, snapshot_every: int, own_directory: bool) -> None:
         path = self.path
@@ -678,6 +697,9 @@ class SqliteStore(OwnedByOneServer):
                     self._require_unchanged()  # (a checkpoint or a save would mix this server's log into the copy)
                 if self._rewritten is not None:
                     log.error("the store closed without saving its index: %s", self._rewritten)
+                    return
+                if self._writes_refused is not None:  # (a damaged file takes no writes, a close's neither)
+                    log.error("the store closed without saving its index: %s", self.damage)
                     return
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 self._written = self._file_state()  # (the checkpoint wrote the file)

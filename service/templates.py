@@ -580,8 +580,10 @@ def _us_spelling(word: str) -> str:
 # (labour, harbour, colourful), -re/-er after a consonant (centre, theatre, metres, centred), -ence/-ense
 # (defence, licences), -ise/-ize and -yse/-yze with their endings (organised, organisation, analysing),
 # a doubled l before an ending (travelled, counsellor), -ogue/-og (catalogue). Each asks for a stem long
-# enough that no two English words are one rule apart: "four" and "for", "prise" and "prize", "filler" and
-# "filer" are not read as one word.
+# enough to keep most English words apart: "four" and "for", "prise" and "prize", "filler" and "filer" are not
+# read as one word. Some still are ("scouring" and "scoring", "timbre" and "timber", "stalled" and "staled"):
+# harmless as far as known, since the rules only pair words one text has and the other lacks, read as changed
+# facts or as a short item's opening name, where such a pair alone is rare and at worst makes one story of two.
 _US_SPELLING = [
     (re.compile(r"(\w{2,})our(\w*)"), r"\1or\2"),
     (re.compile(r"(\w{2,}[^\Waeiouy\d])re(s?)"), r"\1er\2"),

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -903,3 +904,33 @@ def _read_or_empty(path: Path) -> str:
         return path.read_text()
     except OSError:  # (the thread ended meanwhile)
         return ""
+
+
+def test_ingest_started_while_redis_stalls_rides_the_stall_out_with_its_retries(tmp_path: Path) -> None:
+    """A Redis stalled past the start-up probe's 2 s (a failover, a slow fork) held the probe's GetStats as a
+    loading server does; the load's wait then took the store's UNAVAILABLE for the end of the command (exit 2),
+    its --retries never used."""
+    articles = write_jsonl(tmp_path / "in.jsonl", [{"id": "wire", "body": WIRE}])
+    with redis_server(tmp_path / "redis") as store:
+        server = ServerProcess(tmp_path / "d", "--store", "redis", "--redis-url", store.url).start()
+        assert store.proc is not None
+        os.kill(store.proc.pid, signal.SIGSTOP)
+        cli = subprocess.Popen([sys.executable, "-m", "client.cli", "ingest", "--server", server.target, str(articles)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        killer = threading.Timer(120, cli.kill)  # (bounded whatever happens)
+        killer.start()
+        try:
+            assert cli.stderr is not None
+            said = [cli.stderr.readline()]
+            while said[-1] and "resending 1 unanswered article" not in said[-1]:
+                said.append(cli.stderr.readline())
+            assert "resending" in said[-1], "".join(said)  # the store's failure is retried, not the end
+            os.kill(store.proc.pid, signal.SIGCONT)
+            out, rest = cli.communicate(timeout=120)
+            assert cli.returncode == 0, "".join(said) + rest
+            assert json.loads(out)["outcome"] == "new"
+        finally:
+            killer.cancel()
+            os.kill(store.proc.pid, signal.SIGCONT)
+            cli.kill()
+            server.stop()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import random
 import shlex
+import sqlite3
 from pathlib import Path
 
 import grpc
@@ -80,3 +81,18 @@ def test_damaged_pages_fail_data_loss_and_readiness_goes_not_serving(
     damage_logs = [r.getMessage() for r in records if "is damaged" in r.getMessage()]
     assert damage_logs, "the damage was not logged"
     assert len(damage_logs) == len(set(damage_logs)) < len(lost)  # each of SQLite's messages once, not per call
+
+
+def test_a_store_found_damaged_is_not_written_at_close_either(tmp_path: Path) -> None:
+    # (Damage found refuses every write from then on; the clean close still checkpointed the WAL into the
+    # damaged file and recorded an index snapshot in it.)
+    db = tmp_path / "data" / "neardup.db"
+    with in_process_server(tmp_path / "data") as (running, client):
+        client.index(Article("kept", SAME_EVENT_A))
+        store = running.engine.store._store  # type: ignore[attr-defined]
+        store._damaged(sqlite3.DatabaseError("database disk image is malformed"))  # (as a read of a bad page does)
+        with pytest.raises(DataLossError):
+            client.index(Article("after", SAME_EVENT_A))
+        before = db.read_bytes()
+    assert db.read_bytes() == before
+    assert db.with_name("neardup.db-wal").stat().st_size > 0  # (the write stays in the log, not checkpointed)

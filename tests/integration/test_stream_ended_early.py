@@ -28,6 +28,7 @@ from client import (
     Verdict,
 )
 from client.cli import EXIT_FAILED, EXIT_OK, main
+from client.errors import SERVER_LOAD_FAILED
 from tests.articles import WIRE
 from tests.support import serving
 
@@ -212,3 +213,34 @@ def test_ingest_resends_what_a_stream_cut_short_left_and_answers_every_line(
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == IDS
     err = capsys.readouterr().err
     assert "the server ended the stream with" in err and "resending" in err and "5 lines answered" in err
+
+
+class _GoneThenLoadFailed(pb_grpc.NearDuplicateServiceServicer):
+    """Its first stream reads `first_reads` articles and fails as a server gone away does (it may have stored
+    them); every later one reads all and fails as a restarted server whose index load failed (none stored)."""
+
+    def __init__(self, first_reads: int) -> None:
+        self.first_reads = first_reads
+        self.streams = 0
+
+    def IndexArticles(self, request_iterator: Iterator[pb.IndexArticlesRequest], context: Any) -> Any:
+        self.streams += 1
+        for read, _ in enumerate(request_iterator, 1):
+            if self.streams == 1 and read == self.first_reads:
+                context.abort(grpc.StatusCode.UNAVAILABLE, "Socket closed")
+        context.abort(grpc.StatusCode.UNAVAILABLE, f"{SERVER_LOAD_FAILED} and is stopping: the call was held")
+
+
+def test_a_load_failed_after_a_retry_does_not_say_not_stored_of_articles_an_earlier_attempt_sent() -> None:
+    # (The first attempt's server read them and may have stored them, then went away: "were not stored" of all
+    # of them, as the last attempt's load failure alone said, was wrong.)
+    service = _GoneThenLoadFailed(first_reads=len(IDS))  # type: ignore[abstract]
+    with (
+        serving(service) as target,
+        NeardupClient(target, timeout=30) as client,
+        pytest.raises(UnavailableError) as failed,
+    ):
+        list(client.index_stream(_articles(), batch=1, timeout=30, retry=NO_WAIT))
+    assert failed.value.unanswered == len(IDS)
+    said = f"{len(IDS)} articles sent on the stream were left unanswered, and may or may not be stored"
+    assert said in str(failed.value) and " not stored" not in str(failed.value), str(failed.value)

@@ -7,6 +7,7 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from neardup.v1 import neardup_pb2 as pb
 
+from service.detector import MAX_ID_BYTES
 from service.lenient import Unreadable, mended, not_utf8, read_twin, twin_of
 
 SERVICE = pb.DESCRIPTOR.services_by_name["NearDuplicateService"]
@@ -54,3 +55,18 @@ def test_bytes_that_are_not_wire_format_have_no_twin_reading() -> None:
     valid = pb.IndexArticlesRequest(article=pb.Article(id="a", body="b")).SerializeToString()
     twin = read_twin(valid, PATH + "IndexArticles")
     assert twin is not None and mended(twin) is None  # (nothing to blame on text: not a request to mend)
+
+
+def test_an_id_not_utf8_is_echoed_within_the_id_limit_cut_on_a_character() -> None:
+    # (Each byte that is not UTF-8 is echoed as U+FFFD, three bytes: a 200-byte id came back as 600.)
+    for sent, echoed in [(b"\xff" * 200, "\ufffd" * 170), (b"a" + b"\xff" * 200, "a" + "\ufffd" * 170)]:
+        request = twin_of(PATH + "IndexArticles")
+        assert request is not None
+        built: Any = request()  # (the twin takes bytes where the message has text)
+        built.article.id, built.article.body = sent, b"b"
+        twin = read_twin(built.SerializeToString(), PATH + "IndexArticles")
+        read = mended(twin) if twin is not None else None
+        assert read is not None
+        (unread,) = read.articles
+        assert isinstance(unread, Unreadable) and unread.id == echoed
+        assert len(unread.id.encode()) <= MAX_ID_BYTES

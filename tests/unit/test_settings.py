@@ -277,7 +277,8 @@ def test_redis_urls_redis_reads_as_meant_are_taken(url: str) -> None:
             "--max-concurrent-rpcs (2) must be more than the index "
             "streams that may be open at once (--max-streams -1: 3, three quarters of --max-workers 4): an open stream "
             "counts as a call, so idle streams would take every call and leave none for checks, GetStats and health "
-            "probes. Raise --max-concurrent-rpcs to 4 or more, or --max-streams to 1",
+            "probes. Raise --max-concurrent-rpcs to 4 or more, or --max-streams to 1 (open health Watch and reflection "
+            "streams count as calls too, outside --max-streams: leave a margin for those a deployment keeps open)",
         ),
         (
             lambda: Settings(max_workers=100),
