@@ -239,15 +239,22 @@ def _cases(initials: list[str]) -> tuple[BoolArray, BoolArray]:
 
 def _names(words: list[str], capital: BoolArray, lower: BoolArray, opens: BoolArray) -> BoolArray:
     """The tokens capitalised inside a sentence; or opening one, of a word never written in lower case, and
-    either before a capital ("Harwell Instruments said") or first in the text, where a notice names its
-    subject ("Harwell said", or "Qtly div" against "Qtrly div" in two companies' notices named only in titles)."""
+    either before a capital ("Harwell Instruments said"), first in the text, where a notice names its subject
+    ("Harwell said", or "Qtly div" against "Qtrly div" in two companies' notices named only in titles), or a
+    word the text writes as a name inside a sentence elsewhere: a surname already introduced ("Mark Dalton ...
+    Dalton, a builder, ..."; read as no name there, two reports from one template about two men counted one
+    changed name, not two, and matched)."""
     subject = np.zeros(len(words), dtype=np.bool_)
     subject[0] = True
     subject[:-1] |= capital[1:] & ~opens[1:]
+    inside = capital & ~opens
+    introduced = _picked(words, inside)  # words written as a name inside a sentence somewhere
     common = _picked(words, lower)  # words written in lower case somewhere, whatever opens them
-    opening = capital & opens & subject
-    opening[opening] = [words[i] not in common for i in np.flatnonzero(opening).tolist()]
-    return (capital & ~opens) | opening
+    opening = capital & opens
+    opening[opening] = [
+        words[i] not in common and (subject[i] or words[i] in introduced) for i in np.flatnonzero(opening).tolist()
+    ]
+    return inside | opening
 
 
 def _picked(words: list[str], chosen: BoolArray) -> set[str]:
