@@ -225,13 +225,24 @@ def _is_date_word(t: Tokenised, i: int) -> bool:
 
 def _reads_as_date(t: Tokenised, i: int) -> bool:
     """Does a month that is also a person's name ("May", "June") read as a month here: beside a day's number or a
-    year ("May 5", "5 May", "May 2026"), or after a word that leads to a time ("in May", "since June", "mid-May")?
-    Read as a month anywhere, "Prime Minister May said" against "Prime Minister Johnson said" was a date against
-    a name, neither a changed name nor a changed date, and the two stories matched as revisions."""
+    year ("May 5", "5 May", "May 2026"), or after a word that leads to a time ("in May", "since June", "mid-May")
+    and not before a surname ("the death of April Carter")? Read as a month anywhere, "Prime Minister May said"
+    against "Prime Minister Johnson said" was a date against a name, neither a changed name nor a changed date,
+    and the two stories matched as revisions; so did two reports of "the death of April Carter" and "of Megan
+    Carter" while "of" alone made "April" a month."""
     beside = (t.words[n] for n in (i - 1, i + 1) if 0 <= n < t.count)
     if any(_is_day_number(w) or _is_year(w) for w in beside):
         return True
-    return i > 0 and t.words[i - 1] in _LEADS_TO_A_MONTH
+    return i > 0 and t.words[i - 1] in _LEADS_TO_A_MONTH and not _before_a_surname(t, i)
+
+
+def _before_a_surname(t: Tokenised, i: int) -> bool:
+    """Is token i followed, across spaces alone (no comma: "In May, Harwell said"), by a capitalised word that is
+    no figure, as a first name is by a surname?"""
+    if i + 1 >= t.count or t.body[t.ends[i] : t.starts[i + 1]].strip():
+        return False
+    following = t.raw(i + 1)
+    return following[:1].isupper() and not _is_figure(t.words[i + 1])
 
 
 def _beside_day_number(t: Tokenised, i: int) -> bool:

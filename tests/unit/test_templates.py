@@ -860,6 +860,24 @@ def test_a_person_named_like_a_month_is_a_name_not_a_date(detector: Detector, ot
     assert _judged(detector, stored, copy, timedelta(hours=2)) == []
 
 
+_FUNERAL = (
+    "Hundreds of people lined the harbour road in Polwenna on Friday for the funeral of {name} Pascoe, who ran "
+    "the village post office for {years} years until it closed last winter. The service was led by the vicar, "
+    "and the lifeboat crew formed a guard of honour outside the church."
+)
+
+
+@pytest.mark.parametrize("name", ["April", "May", "June", "August"])
+def test_a_first_name_like_a_month_after_of_is_a_name_not_a_date(detector: Detector, name: str) -> None:
+    # "of" leads to a month ("the end of May"), so "of April Pascoe" read "April" as a date: against another
+    # first name, neither a changed name nor a changed date, and with one figure changed the two funerals were one
+    # correction.
+    first, then = _FUNERAL.format(name=name, years="31"), _FUNERAL.format(name="Edith", years="24")
+    assert _judged(detector, first, then, timedelta(hours=3)) == []
+    copy = first.replace("for 31 years", "for 32 years")  # one figure corrected: the same funeral
+    assert _judged(detector, first, copy, timedelta(hours=3)) == ["a"]
+
+
 @pytest.mark.parametrize(
     ("first", "then"), [("in May", "in June"), ("by May 5", "by June 5"), ("in mid-May", "in April")]
 )
