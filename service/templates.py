@@ -64,15 +64,16 @@ TITLE_COMMON_WORDS = (
     | _COMPANY_FORMS
     | _CALENDAR_WORDS
 )
-# Parts of many companies' names: two titles sharing only these may still name two companies ("FIRST UNION
-# BANK" and "CITIZENS BANK OF OHIO"). A title naming its company by these alone ("FIRST FEDERAL SAVINGS BANK")
-# is still compared by them, for want of anything else.
+# Parts of many companies' names (the last dozen, of banks': "CITIZENS NATIONAL BANK"): two titles sharing only
+# these may still name two companies ("FIRST UNION BANK" and "CITIZENS BANK OF OHIO"), and their initials alone
+# name none ("CNB"). A title naming its company by these alone ("FIRST FEDERAL SAVINGS BANK") is still compared
+# by them, for want of anything else.
 TITLE_GENERIC_NAME_WORDS = frozenset(
     "first federal savings bank banks banking bancorp bancshares banc financial national american america united "
     "general international trust fund funds income investors investment capital securities industries "
     "industrial systems products resources energy services technology technologies communications enterprises "
     "properties realty insurance mortgage partners associates management consolidated loan association mutual "
-    "new".split()
+    "new citizens peoples merchants farmers commerce commercial community county home security union central".split()
 )
 # Names a body may hold and still name no subject: the labels of a notice or an earnings table ("NOTE: Full
 # name ..."), the calendar, and the agency's credit ("Qtly div 12 cts vs 12 cts prior / Pay April 15 /
@@ -644,11 +645,25 @@ def _same_subject(title_a: str, names_a: set[str], title_b: str, names_b: set[st
     """Do two titles name one subject: a name word in common, not counting words that are parts of many
     companies' names when both titles have words of their own ("FIRST UNION BANK" against "CITIZENS BANK OF
     OHIO" share only "bank"), or one title's word the initials of words of the other ("IBM" for
-    "INTERNATIONAL BUSINESS MACHINES")?"""
+    "INTERNATIONAL BUSINESS MACHINES"), unless each title carries a ticker and they differ ("FNB CORP <FNBC>"
+    is no "FIRST NATIONAL BANK OF OHIO <FNBO>")?"""
     own_a, own_b = names_a - TITLE_GENERIC_NAME_WORDS, names_b - TITLE_GENERIC_NAME_WORDS
     if not (own_a and own_b):  # (a title named by generic words only: "FIRST FEDERAL SAVINGS BANK")
         own_a, own_b = names_a, names_b
-    return not own_a.isdisjoint(own_b) or _abbreviates(names_a, title_b) or _abbreviates(names_b, title_a)
+    if not own_a.isdisjoint(own_b):
+        return True
+    tickers_a, tickers_b = _tickers(title_a), _tickers(title_b)
+    if tickers_a and tickers_b and tickers_a.isdisjoint(tickers_b):
+        return False  # (initials are a guess; a company's own ticker is not)
+    return _abbreviates(names_a, title_b) or _abbreviates(names_b, title_a)
+
+
+def _tickers(title: str) -> set[str]:
+    """The title's tickers, less their exchange letters ("<HWI.O>" is "hwi")."""
+    return {found.group(1).casefold() for found in _TICKER.finditer(title)}
+
+
+_TICKER = re.compile(r"<([^\W_]+)(?:\.[^\W_]+)?>")
 
 
 def _abbreviates(names: set[str], title: str) -> bool:
@@ -657,15 +672,20 @@ def _abbreviates(names: set[str], title: str) -> bool:
     MACHINES", "boa" or "ba" for "BANK OF AMERICA")? Only name words: with a notice's own words and company forms
     counted, and any stretch of the initials taken, "SQ INDUSTRIES" abbreviated "Sets Quarterly" and "TUC INC"
     "TEXAS UTILITIES CO", and two companies' notices matched as identical. Two letters are too few: "GM" is
-    General Motors, General Mills or Grand Metropolitan, and so many two-letter names are some run's initials."""
+    General Motors, General Mills or Grand Metropolitan, and so many two-letter names are some run's initials.
+    A run of generic name words alone (TITLE_GENERIC_NAME_WORDS) counts only as the title's whole name: "FNB"
+    is the initials of a hundred "FIRST NATIONAL BANK"s, and read as "FIRST NATIONAL BANK OF OHIO" it made two
+    banks' notices identical; "BOA" is still "BANK OF AMERICA"."""
     wanted = {n for n in names if len(n) >= MIN_ABBREVIATION_LETTERS and n.isalpha()}
     return bool(wanted) and not wanted.isdisjoint(_name_initials(title))
 
 
 def _name_initials(title: str) -> set[str]:
     """The initials of every run of the title's name words that starts and ends on a name word, with function
-    words between them (each run twice: with and without the function words' initials)."""
+    words between them (each run twice: with and without the function words' initials), and has a name word
+    that is no generic name part or is the title's whole name (all its names but its tickers)."""
     words, names = tokens(title), _title_names(title)
+    whole = names - _tickers(title)
     found: set[str] = set()
     for i, first in enumerate(words):
         if first not in names:
@@ -675,7 +695,7 @@ def _name_initials(title: str) -> set[str]:
             if w not in names and w not in _FUNCTION_WORDS:
                 break
             run.append(w)
-            if w in names:
+            if w in names and (not whole.isdisjoint(set(run) - TITLE_GENERIC_NAME_WORDS) or whole <= set(run)):
                 found.add("".join(x[0] for x in run))
                 found.add("".join(x[0] for x in run if x not in _FUNCTION_WORDS))
     return found

@@ -702,6 +702,13 @@ def test_a_brief_naming_its_subject_in_the_body_retitled_in_headline_style_is_th
         ("MARLOW ENTERPRISES SETS QUARTERLY DIVIDEND", "ESQ GROUP SETS QUARTERLY DIVIDEND"),  # a stretch of "mesqd"
         ("TEVIOT UTILITIES CO <TVU> SETS QUARTERLY", "TUC INC SETS QUARTERLY"),  # a company form's initial
         ("GRANITE MILLS INC <GRM> SETS QUARTERLY", "GM CORP SETS QUARTERLY"),  # two letters: too ambiguous
+        # Initials of generic name parts alone ("FIRST NATIONAL BANK" has a hundred namesakes), and tickers that
+        # differ: each made two banks' notices identical.
+        ("FNB CORP <FNBK> SETS QUARTERLY", "FIRST NATIONAL BANK OF CALDER <FNBC> SETS QUARTERLY"),
+        ("FNB CORP SETS QUARTERLY", "FIRST NATIONAL BANK OF CALDER SETS QUARTERLY"),
+        ("PSB HOLDINGS <PSBH> SETS QUARTERLY", "PEOPLES SAVINGS BANK OF WICK POINT SETS QUARTERLY"),
+        ("HARBOURTON CNB CORP <HCNB> SETS QUARTERLY", "CITIZENS NATIONAL BANK OF DUNHOLT <CNBD> SETS QUARTERLY"),
+        ("CALDER OBSIDIAN FREIGHT INC <COFI> SETS QUARTERLY", "COF CORP <COFX.O> SETS QUARTERLY"),  # tickers
     ],
 )
 def test_two_companies_notices_whose_titles_share_a_notice_word_or_look_like_initials_are_other_articles(
@@ -722,6 +729,8 @@ def test_two_companies_notices_whose_titles_share_a_notice_word_or_look_like_ini
         ("BANK OF HARBOURTON SETS QUARTERLY", "BOH raises quarterly payout"),
         ("BANK OF NORTH HARBOURTON SETS QUARTERLY", "BNH declares regular dividend"),
         ("CALDER OBSIDIAN FREIGHT INC SETS QUARTERLY", "COF declares regular dividend"),
+        ("FIRST NATIONAL BANK OF CALDER SETS QUARTERLY", "FNBC declares regular dividend"),  # its whole name
+        ("PEOPLES SAVINGS BANK <PSBK> SETS QUARTERLY", "PSB declares regular dividend"),
     ],
 )
 def test_a_notice_retitled_by_its_companys_initials_or_by_no_name_is_the_same_article(
