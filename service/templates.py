@@ -21,6 +21,7 @@ another company's by its title alone (`titled_apart`).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -631,14 +632,28 @@ def titled_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bo
 def names_only_title(text: Tokenised, title: str) -> bool:
     """Does a body name no subject but its title's: no word written as a name but the title's own words (a
     notice's "NOTE: Full name Harwell Instruments Inc"), a notice's labels, the calendar, figures, company
-    forms, the agency's credit and single letters (initials)? Unknown in German text, where nouns have
-    capitals, and never so in text set in capitals, where every word is written as a name."""
+    forms, the agency's credit and single letters (initials)? Names in a notice's footnote, from a line opening
+    "NOTE:" on, do not count: there a notice names its exchange, its city or its company's full name ("NOTE:
+    Shares trade on Nasdaq", "NOTE: Full name is Harwell Widget Inc"), not the subject its title names, and
+    counted, they made two companies' notices under their own titles match. Unknown in German text, where
+    nouns have capitals, and never so in text set in capitals, where every word is written as a name."""
     if reads_as_german(text.words):
         return False
     own = set(tokens(title))
     return all(
-        len(w) == 1 or w in NOTICE_BODY_WORDS or w in _COMPANY_FORMS or w in own or _is_figure(w) for w in text.names
+        len(w) == 1 or w in NOTICE_BODY_WORDS or w in _COMPANY_FORMS or w in own or _is_figure(w)
+        for w in _names_before_note(text)
     )
+
+
+def _names_before_note(text: Tokenised) -> set[str]:
+    """The words the body writes as names before its first line opening with a "NOTE:" label."""
+    note = _NOTE_LINE.search(text.body)
+    end = bisect_left(text.starts, note.start()) if note else len(text.words)
+    return {w for w, named in zip(text.words[:end], text.name_at[:end].tolist(), strict=True) if named}
+
+
+_NOTE_LINE = re.compile(r"^[^\S\n]*(?:NOTES?|Notes?)[^\S\n]*:", re.MULTILINE)
 
 
 def _same_subject(title_a: str, names_a: set[str], title_b: str, names_b: set[str]) -> bool:

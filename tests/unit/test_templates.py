@@ -631,6 +631,39 @@ def test_two_companies_notices_named_only_in_their_titles_are_other_articles(det
     assert judge(detector, harwell, obsidian) == []
 
 
+def _noted(note: str) -> str:
+    """A bare notice with a footnote line before the agency's credit."""
+    return bare_notice("12-1/2", "April 15", "March 31").replace(" Reuter\n", f"    NOTE: {note}\n Reuter\n")
+
+
+@pytest.mark.parametrize(
+    ("title_a", "note_a", "title_b", "note_b"),
+    [
+        ("HARWELL INSTRUMENTS INC <HWI> SETS QUARTERLY", "Shares trade on the Calder Exchange",
+         "OBSIDIAN FREIGHT CORP <OBF> SETS QUARTERLY", "Shares trade on the Calder Exchange"),
+        ("HARWELL INSTRUMENTS INC <HWI> SETS QUARTERLY", "Company based in Dunholt",
+         "OBSIDIAN FREIGHT CORP <OBF> SETS QUARTERLY", "Company based in Dunholt"),
+        ("HWI SETS QUARTERLY", "Full name is Harwell Widget Inc",
+         "OBF SETS QUARTERLY", "Full name is Obsidian Freight Corp"),
+    ],
+)  # fmt: skip
+def test_two_companies_notices_with_a_footnote_naming_a_place_or_a_full_name_are_other_articles(
+    detector: Detector, title_a: str, note_a: str, title_b: str, note_b: str
+) -> None:
+    # A name in the footnote counted as the body naming its own subject, so the titles parted nothing and the two
+    # companies' notices matched.
+    a, b = _titled("a", title_a, _noted(note_a)), _titled("b", title_b, _noted(note_b), timedelta(hours=5))
+    assert judge(detector, b, a) == []
+    assert judge(detector, a, b) == []
+
+
+def test_a_notice_with_a_footnote_retitled_by_its_full_name_is_the_same_article(detector: Detector) -> None:
+    body = _noted("Full name is Harwell Widget Inc")
+    stored = _titled("a", "HWI SETS QUARTERLY", body)
+    [match] = judge(detector, _titled("b", "Harwell Widget raises payout", body, timedelta(hours=2)), stored)
+    assert match.relation is Relation.IDENTICAL
+
+
 def test_a_notice_retitled_with_its_company_named_again_is_the_same_article(detector: Detector) -> None:
     body = bare_notice("12-1/2", "April 15", "March 31")
     stored = _titled("a", "HARWELL INSTRUMENTS INC <HWI> SETS QUARTERLY", body)
