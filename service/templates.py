@@ -174,6 +174,7 @@ def _changed_facts(
     only_a = [w for w in words_a if words_a[w] > words_b[w]]
     only_b = [w for w in words_b if words_b[w] > words_a[w]]
     only_a, only_b = _without_restyling(only_a, only_b)
+    only_a, only_b = _without_abbreviated_days(ta, ia, only_a, tb, ib, only_b)
     if _day_written_as_date(ta, ia, only_a, tb, ib, only_b) or _day_written_as_date(tb, ib, only_b, ta, ia, only_a):
         return False, False, False, (frozenset(), frozenset())
     change = (frozenset(only_a), frozenset(only_b))
@@ -460,6 +461,28 @@ def _without_restyling(only_a: list[str], only_b: list[str]) -> tuple[list[str],
             kept_a.remove(a)
             kept_b.remove(same)
     return kept_a, kept_b
+
+
+def _without_abbreviated_days(
+    ta: Tokenised, ia: range, only_a: list[str], tb: Tokenised, ib: range, only_b: list[str]
+) -> tuple[list[str], list[str]]:
+    """The words each side lacks, less a weekday or a month written in full on one side and abbreviated on the
+    other, each read as a date there ("Nov. 4" for "November 4", "Tues." for "Tuesday", "Sept." for "Sep.";
+    not "sat" for "Saturday"): one day in two house styles. Read as a changed date, a true copy republished five
+    days later was another article."""
+    dates_a, dates_b = _date_words(ta, ia), _date_words(tb, ib)
+    kept_a, kept_b = list(only_a), list(only_b)
+    for a in (w for w in only_a if w in dates_a):
+        day = _CALENDAR_NAME.get(a)
+        same = next((b for b in kept_b if b in dates_b and _CALENDAR_NAME.get(b) == day), None)
+        if same is not None:
+            kept_a.remove(a)
+            kept_b.remove(same)
+    return kept_a, kept_b
+
+
+# Each weekday's and month's name and abbreviation, to its full name (every abbreviation begins its name).
+_CALENDAR_NAME = {word: next(full for full in _WEEKDAYS + _MONTHS if full.startswith(word)) for word in _CALENDAR_WORDS}
 
 
 def _same_figure(a: str, scales_a: set[str], b: str, scales_b: set[str]) -> bool:

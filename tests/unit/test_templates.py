@@ -971,6 +971,28 @@ def test_a_short_item_days_later_with_another_day_or_date_is_still_another_artic
     assert _judged(detector, _PLANT_CUTS, _PLANT_CUTS.replace(before, after), timedelta(days=5)) == []
 
 
+_QUARRY = (
+    "Kellick Bay planning committee said on {day} it had refused permission to extend the Tor Hill quarry after "
+    "residents complained of dust and lorries on the coast road. The operator, Granby Stone, had asked to dig "
+    "for another 15 years and said it would appeal, putting 40 jobs at risk. The committee will hear the appeal "
+    "in the spring, its chairman said."
+)
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [("Nov. 4", "November 4"), ("Feb 26", "February 26"), ("Tuesday", "Tues."), ("Sept. 9", "Sep. 9")],
+)
+def test_a_day_or_month_abbreviated_in_a_copy_days_later_is_the_same_article(
+    detector: Detector, first: str, then: str
+) -> None:
+    # The abbreviation against the full name was one date against another: a changed fact, over three days later
+    # another article.
+    stored, copy = _QUARRY.format(day=first), _QUARRY.format(day=then)
+    assert _judged(detector, stored, copy, timedelta(days=5)) == ["a"]
+    assert _judged(detector, stored, _QUARRY.format(day="Wed."), timedelta(days=5)) == []  # another day
+
+
 _LIBRARY = (
     "Ashcombe Library will close for four weeks from Monday while its roof is repaired, the county council "
     "said. Books can be returned at the Fenwick Road branch, and the mobile library will stop outside the "
