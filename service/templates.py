@@ -24,7 +24,7 @@ import re
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import groupby, pairwise
 
 from service.similarity import Tokenised, alignment, reads_as_german
@@ -95,6 +95,44 @@ class Differences:
     shared_tokens: int
     new_subject: bool = False  # the texts open with different names: another company, bank, place
     touched_facts: int = 0  # slots with a figure or name on either side
+    # Slots naming a day relatively on one side and as a date on the other: no fact if the date is that day
+    # seen from the publication times (`other_instance`), which the texts alone do not tell.
+    restyled_days: frozenset[RestyledDay] = frozenset()
+
+
+@dataclass(frozen=True)
+class RestyledDay:
+    """A day named relatively on one side of a slot ("on Tuesday", "overnight") and as a date on the other ("on
+    March 3"): the same day only if the date is the day so named from the first side's publication."""
+
+    relative_first: bool  # the day is named relatively in the first text (`ta`), as a date in the second
+    weekdays: frozenset[int]  # the weekdays named (0 is Monday), if any
+    reach: int | None  # how many days from its side's publication the day named may be; None: not told
+    dates: tuple[tuple[int, int, int | None], ...]  # each date written: month, day, year if written
+
+    def fits(self, published_a: datetime, published_b: datetime) -> bool:
+        """Is each date the day named, seen from the relative side's publication (the year, if not written,
+        the nearest to it)?"""
+        relative, dated = (published_a, published_b) if self.relative_first else (published_b, published_a)
+        for month, day, year in self.dates:
+            years = [year] if year else [dated.year - 1, dated.year, dated.year + 1]
+            when = _date_nearest(month, day, years, relative)
+            if when is None or (self.weekdays and when.weekday() not in self.weekdays):
+                return False
+            if self.reach is not None and abs((when - relative.date()).days) > self.reach:
+                return False
+        return True
+
+
+def _date_nearest(month: int, day: int, years: list[int], to: datetime) -> date | None:
+    """The date of this month and day in one of these years nearest `to`'s day; None if there is none (Feb. 30)."""
+    found = []
+    for year in years:
+        try:
+            found.append(date(year, month, day))
+        except ValueError:
+            continue
+    return min(found, key=lambda d: abs((d - to.date()).days), default=None)
 
 
 def differences(ta: Tokenised, tb: Tokenised) -> Differences:
@@ -108,6 +146,7 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
     bounds.append((chain[-1].a1, ta.count, chain[-1].b1, tb.count))
     slots = touched = 0
     facts: set[tuple[frozenset[str], frozenset[str]]] = set()  # each changed fact once, however often it recurs
+    days: set[RestyledDay] = set()
     new_subject = False
     short = min(ta.count, tb.count) <= SHORT_ITEM_TOKENS
     for n, (a0, a1, b0, b1) in enumerate(bounds):
@@ -117,16 +156,18 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
         filled = _filled_slots(ta, range(a0, a1), tb, range(b0, b1), limit)
         for ia, ib in filled:
             # (Only here are the words needed: most pairs never tokenise them.)
-            figure, name, any_fact, change = _changed_facts(ta, ia, tb, ib)
+            figure, name, any_fact, change, day = _changed_facts(ta, ia, tb, ib)
             new_subject |= n == 0 and name and short and not _openings_differ_only(ta, ia, tb, ib, change)
             slots += 1
             if figure or name:
                 facts.add(change)
             touched += any_fact
+            if day is not None:
+                days.add(day)
         if short and not filled and a1 > a0 and b1 > b0:
             touched += _rewrite_touches_facts(ta, range(a0, a1), tb, range(b0, b1), opening=n == 0)
     shared = sum(r.a1 - r.a0 for r in chain)
-    return Differences(slots, len(facts), shared, new_subject, touched)
+    return Differences(slots, len(facts), shared, new_subject, touched, frozenset(days))
 
 
 def _rewrite_touches_facts(ta: Tokenised, ia: range, tb: Tokenised, ib: range, opening: bool) -> bool:
@@ -134,7 +175,7 @@ def _rewrite_touches_facts(ta: Tokenised, ia: range, tb: Tokenised, ib: range, o
     (outside the opening's headline, byline and credit)? It is no template slot, but a listing notice whose
     last clause names another company ("of Harwell Instruments Inc, which traded on the Nasdaq system" against
     "of Obsidian Freight Group Inc, which went public today") weeks later is another notice."""
-    figure, name, _, change = _changed_facts(ta, ia, tb, ib)
+    figure, name, _, change, _ = _changed_facts(ta, ia, tb, ib)
     return (figure or name) and not (opening and _openings_differ_only(ta, ia, tb, ib, change))
 
 
@@ -161,22 +202,27 @@ def _filled_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int
 
 def _changed_facts(
     ta: Tokenised, ia: range, tb: Tokenised, ib: range
-) -> tuple[bool, bool, bool, tuple[frozenset[str], frozenset[str]]]:
+) -> tuple[bool, bool, bool, tuple[frozenset[str], frozenset[str]], RestyledDay | None]:
     """Does the slot replace a figure by another figure, a name by another name, or touch either? And what
     it changes (the words of each side the other lacks): a name corrected throughout a story is one change
-    in each of its places, one fact, not as many facts as places (two made a correction a template)."""
+    in each of its places, one fact, not as many facts as places (two made a correction a template). Or is it
+    a day named relatively on one side and as a date on the other (`_day_written_as_date`), a fact only if the
+    publication times say the date is not that day?"""
     joined = "".join(ta.words[i] for i in ia)
     if joined.isalpha() and joined == "".join(tb.words[i] for i in ib):
         # A word written apart ("Container-\nterminal"): letters only, for "12.5" is "12 5", which joins as "125".
-        return False, False, False, (frozenset(), frozenset())
+        return False, False, False, (frozenset(), frozenset()), None
     words_a = Counter(_slot_words(ta, ia))
     words_b = Counter(_slot_words(tb, ib))
     only_a = [w for w in words_a if words_a[w] > words_b[w]]
     only_b = [w for w in words_b if words_b[w] > words_a[w]]
     only_a, only_b = _without_restyling(only_a, only_b)
     only_a, only_b = _without_abbreviated_days(ta, ia, only_a, tb, ib, only_b)
-    if _day_written_as_date(ta, ia, only_a, tb, ib, only_b) or _day_written_as_date(tb, ib, only_b, ta, ia, only_a):
-        return False, False, False, (frozenset(), frozenset())
+    day = _day_written_as_date(ta, ia, only_a, tb, ib, only_b, relative_first=True) or _day_written_as_date(
+        tb, ib, only_b, ta, ia, only_a, relative_first=False
+    )
+    if day is not None:
+        return False, False, False, (frozenset(), frozenset()), day
     change = (frozenset(only_a), frozenset(only_b))
     # (A figure against a figure written the same way: "1st half" against "Six mths" is one report's period
     # restyled, and a template fills its slots in one style.)
@@ -195,7 +241,7 @@ def _changed_facts(
         or any(w in named_a or w in dates_a for w in only_a)
         or any(w in named_b or w in dates_b for w in only_b)
     )
-    return figure, name, touched, change
+    return figure, name, touched, change, None
 
 
 def _named(text: Tokenised, places: range) -> set[str]:
@@ -263,32 +309,61 @@ def _changes_date(own: list[str], own_dates: set[str], other: list[str], other_d
 
 
 def _day_written_as_date(
-    tr: Tokenised, relative_slot: range, relative: list[str], td: Tokenised, date_slot: range, dated: list[str]
-) -> bool:
+    tr: Tokenised,
+    relative_slot: range,
+    relative: list[str],
+    td: Tokenised,
+    date_slot: range,
+    dated: list[str],
+    *,
+    relative_first: bool,
+) -> RestyledDay | None:
     """Is the slot a day named relatively on one side ("on Tuesday", "overnight", "this morning", "by the end
     of") and as a date on the other ("on Nov. 4", "on the night of Nov. 2", "by March 31")? A site republishing
     a story days later writes the date for the day, and the three-day rule took it for a changed fact. Only
     these words on either side, and the date a day's number beside a month: one date for another, or one
-    weekday for another, is a changed fact still."""
+    weekday for another, is a changed fact still. The date must be the day named, which the publication times
+    tell (`RestyledDay.fits`): a weekday that date, within a week of the relative side's publication; "today",
+    "tonight", "yesterday", "tomorrow" or "overnight" within two days of it. Taken on the words alone, "on
+    Tuesday" in a weekly notice and "on March 10" in the next week's were one day restyled, and the two
+    notices matched a week apart."""
     if not relative or not dated:
-        return False
-    weekdays = {w for w in _date_words(tr, relative_slot) if w in _WEEKDAYS}
+        return None
+    weekdays = {w for w in _date_words(tr, relative_slot) if _CALENDAR_NAME.get(w) in _WEEKDAYS}
     if not all(w in weekdays or w in _RELATIVE_DAY_WORDS or w in _DATE_LINKS for w in relative):
-        return False
+        return None
     if all(w in _DATE_LINKS for w in relative):
-        return False  # ("on" for "by": no day is named on that side)
-    months = {w for w in _date_words(td, date_slot) if w not in _WEEKDAYS}
+        return None  # ("on" for "by": no day is named on that side)
+    months = {w for w in _date_words(td, date_slot) if _CALENDAR_NAME.get(w) in _MONTHS}
     days = [i for i in date_slot if td.words[i] in dated and _is_day_number(td.words[i])]
     if not days or not all(
         w in months or _is_day_number(w) or _is_year(w) or w in _DAY_PARTS or w in _DATE_LINKS for w in dated
     ):
-        return False
-    return all(_beside_month(td, i) for i in days)
+        return None
+    dates = [_written_date(td, i) for i in days]
+    if None in dates:
+        return None
+    named = frozenset(_WEEKDAYS.index(_CALENDAR_NAME[w]) for w in weekdays)
+    reach = WEEKDAY_REACH_DAYS if named else ONE_DAY_REACH_DAYS if _ONE_DAY_WORDS & set(relative) else None
+    return RestyledDay(relative_first, named, reach, tuple(d for d in dates if d is not None))
 
 
-def _beside_month(t: Tokenised, i: int) -> bool:
-    """Is a day's number written beside a month's name ("Nov. 4", "4 November", "March 31")?"""
-    return any(0 <= n < t.count and t.words[n] not in _WEEKDAYS and _is_date_word(t, n) for n in (i - 1, i + 1))
+def _written_date(t: Tokenised, i: int) -> tuple[int, int, int | None] | None:
+    """The month, day and year (None if not written) of the date whose day's number is token i: a month's name
+    beside it ("Nov. 4", "4 November"), a year after them ("March 10, 2026", "10 March 2026"); None if no month
+    stands beside it."""
+    month = next(
+        (
+            _MONTHS.index(_CALENDAR_NAME[t.words[n]]) + 1
+            for n in (i - 1, i + 1)
+            if 0 <= n < t.count and _CALENDAR_NAME.get(t.words[n]) in _MONTHS and _is_date_word(t, n)
+        ),
+        None,
+    )
+    if month is None:
+        return None
+    year = next((int(t.words[n]) for n in (i + 1, i + 2) if n < t.count and _is_year(t.words[n])), None)
+    return month, int(t.words[i]), year
 
 
 def _is_year(word: str) -> bool:
@@ -302,6 +377,11 @@ _RELATIVE_DAY_WORDS = _DAY_PARTS | frozenset(
     "today yesterday tonight tomorrow overnight week weekend this last next".split()
 )
 _DATE_LINKS = frozenset("on the of at in by during from until to".split())  # words around a day, either way
+# How far from the publication of the side naming a day relatively the date written for it may be: a weekday
+# names one of the week before or after, these words a day beside it (a day either way for time zones).
+WEEKDAY_REACH_DAYS = 7
+ONE_DAY_REACH_DAYS = 2
+_ONE_DAY_WORDS = frozenset("today tonight yesterday tomorrow overnight".split())
 
 
 def _slot_words(t: Tokenised, slot: range) -> list[str]:
@@ -610,12 +690,16 @@ _NUMBER_WORDS = {
 
 
 def other_instance(d: Differences, published_a: datetime | None, published_b: datetime | None) -> bool:
-    """Are two aligned texts different articles built from one template? (For a re-send, see `resent_apart`.)"""
+    """Are two aligned texts different articles built from one template? (For a re-send, see `resent_apart`.) A
+    day named relatively on one side and as a date on the other is a changed fact where the publication times
+    say the date is not that day (`RestyledDay.fits`); without them, a restyling."""
     if d.new_subject:
         return True
-    if d.fact_slots >= FACT_SLOTS_FOR_TEMPLATE and d.shared_tokens < SHARED_TOKENS_PER_FACT * d.fact_slots:
+    moved = sum(not day.fits(published_a, published_b) for day in d.restyled_days) if published_a and published_b else 0
+    facts, touched = d.fact_slots + moved, d.touched_facts + moved
+    if facts >= FACT_SLOTS_FOR_TEMPLATE and d.shared_tokens < SHARED_TOKENS_PER_FACT * facts:
         return True
-    if d.touched_facts and published_a and published_b:
+    if touched and published_a and published_b:
         return abs(published_a - published_b) > RESEND_WINDOW
     return False
 

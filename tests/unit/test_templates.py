@@ -942,8 +942,8 @@ _PLANT_CUTS = (
 @pytest.mark.parametrize(
     ("before", "after"),
     [
-        ("said on Tuesday", "said on Nov. 4"),
-        ("said on Tuesday", "said on 4 November"),
+        ("said on Tuesday", "said on Mar. 3"),  # (T0 is Monday, March 2: its Tuesday is March 3)
+        ("said on Tuesday", "said on 3 March"),
         ("by the end of June", "by June 30"),
         ("talks with management this week", "talks with management on the night of Nov. 6"),
     ],
@@ -991,6 +991,48 @@ def test_a_day_or_month_abbreviated_in_a_copy_days_later_is_the_same_article(
     stored, copy = _QUARRY.format(day=first), _QUARRY.format(day=then)
     assert _judged(detector, stored, copy, timedelta(days=5)) == ["a"]
     assert _judged(detector, stored, _QUARRY.format(day="Wed."), timedelta(days=5)) == []  # another day
+
+
+_BRIDGE = (
+    "Calder County said the Wick Point bridge will be closed to traffic {day} from 8 a.m. to 6 p.m. while "
+    "inspectors check its cables. Drivers will be diverted through Dunholt, adding about 20 minutes to journeys, "
+    "and the footpath across the bridge will stay open."
+)
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "after"),
+    [
+        ("on Tuesday", "on March 10", timedelta(days=7)),  # next week's notice: its Tuesday, not T0's
+        ("on Tuesday", "on April 14", timedelta(days=42)),  # a Tuesday, but six weeks on
+        ("on Tuesday", "on March 4", timedelta(days=5)),  # near, but a Wednesday
+        ("overnight", "on the night of March 9", timedelta(days=7)),
+        ("tomorrow", "on March 10", timedelta(days=7)),
+    ],
+)
+def test_a_day_named_relatively_against_a_date_that_is_not_that_day_is_another_article(
+    detector: Detector, first: str, then: str, after: timedelta
+) -> None:
+    # A weekday against any date was one day restyled, however far apart: next week's notice from one template
+    # matched this week's.
+    assert _judged(detector, _BRIDGE.format(day=first), _BRIDGE.format(day=then), after) == []
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "after"),
+    [
+        ("on Tuesday", "on March 3", timedelta(days=5)),  # (T0 is Monday, March 2)
+        ("on Tuesday", "on Tuesday, March 3", timedelta(days=5)),
+        ("on Tues.", "on March 3, 2026", timedelta(days=4)),
+        ("on Monday", "on Feb. 23", timedelta(days=4)),  # the Monday before
+        ("tomorrow", "on March 3", timedelta(days=6)),
+    ],
+)
+def test_a_day_named_relatively_written_as_its_date_days_later_is_the_same_article(
+    detector: Detector, first: str, then: str, after: timedelta
+) -> None:
+    stored, copy = _BRIDGE.format(day=first), _BRIDGE.format(day=then)
+    assert _judged_both_ways(detector, stored, copy, after) == (["a"], ["b"])
 
 
 _LIBRARY = (
