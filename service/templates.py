@@ -620,6 +620,8 @@ def _openings_differ_only(
     differing_b = [i for i in ib if tb.words[i] in changed_b]
     if _all_furniture(ta, differing_a) or _all_furniture(tb, differing_b):
         return True
+    if ta.headline_subject in differing_a and tb.headline_subject in differing_b:
+        return False  # (each names its subject in its headline alone, and they differ there: two items)
     inside_a = all(i < ta.opening_tokens for i in differing_a)
     inside_b = all(i < tb.opening_tokens for i in differing_b)
     return inside_a and inside_b

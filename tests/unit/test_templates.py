@@ -1120,6 +1120,54 @@ def test_a_headline_over_a_short_first_paragraph_opening_as_a_sentence_is_still_
     assert _judged(detector, stored, copy, timedelta(days=1)) == ["a"]
 
 
+def _rate_notice(bank: str, headline: str = "Raises Prime Rate") -> str:
+    return (
+        f"{bank} {headline}\nThe bank said it raised its prime lending rate to 8.5 pct from 8.25 pct, effective "
+        "tomorrow, following a similar move by Harbourton Trust earlier in the day."
+    )
+
+
+def _payout_notice(company: str) -> str:
+    return (
+        f"{company} Raises Quarterly Dividend\nThe Dunholt-based company said its board raised the quarterly "
+        "dividend to 12 cts a share from 10 cts, payable April 15 to holders of record March 31."
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        (_rate_notice("Calder Savings"), _rate_notice("Wick Point Bank")),
+        (_payout_notice("Granby Stone"), _payout_notice("Tidewater Lines")),
+    ],
+)
+def test_notices_naming_their_company_only_in_a_headline_over_a_body_naming_another_are_other_articles(
+    detector: Detector, first: str, then: str
+) -> None:
+    # The body names a third bank (or its city), so the headline read as page furniture whatever it named, and two
+    # banks' or companies' notices from one template matched the same day.
+    assert _judged(detector, first, then, timedelta(hours=2)) == []
+    assert Tokenised(first, 5).headline_subject == 0
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        (_rate_notice("Calder Savings"), _rate_notice("Calder Savings", "Lifts Its Prime Rate To 8.5 Pct")),
+        (  # (the body names its subject itself: the headlines are the page's)
+            "Rates Rise Again\nThe Bank of Harbourton raised its main rate to 4.5 pct on Thursday, its third rise "
+            "this year, citing prices in the shops.",
+            "Borrowing Costs Climb\nThe Bank of Harbourton raised its main rate to 4.5 pct on Thursday, its third "
+            "rise this year, citing prices in the shops.",
+        ),
+    ],
+)
+def test_a_short_item_under_a_reworded_headline_is_still_the_same_article(
+    detector: Detector, first: str, then: str
+) -> None:
+    assert _judged(detector, first, then, timedelta(hours=2)) == ["a"]
+
+
 # A short breaking-news item, as outlets pass it on, each under its own byline, credit or label.
 _BLAZE = (
     "Firefighters in Kellick Bay spent the night tackling a blaze at a disused grain store on the harbour road. "
