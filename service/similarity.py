@@ -136,12 +136,25 @@ class Tokenised:
         puts over a short item it passes on, never the item's subject (a headline, also opening, may name it)."""
         return self._opening[1]
 
+    @property
+    def headline_subject(self) -> int | None:
+        """The token of the first word of a headline on the body's first line (see _headline_end) that is the
+        only place the item names its subject: the body under it names none of the headline's words and does
+        not open with a name of its own ("Chemical Bank Raises Prime Rate\nThe bank said ... following a similar
+        move by Citibank"); None if there is no such headline. The headline is opening still, which a copy may
+        reword, but two items whose headlines differ there are two items (`templates._openings_differ_only`):
+        read as page furniture, two banks' or companies' notices over one body naming a third bank or a city
+        matched as revisions."""
+        return self._opening[2]
+
     @cached_property
-    def _opening(self) -> tuple[int, frozenset[int]]:
+    def _opening(self) -> tuple[int, frozenset[int], int | None]:
         end = start = _furniture_end(self.body, 0)
         furniture = [(0, end)]
         headline = _headline_end(self.body, start)
+        subject = None
         if headline is not None and self._names_anyone(headline[1]):
+            subject = self._subject_only_in(start, headline[0], headline[1])
             end, start = headline[0], _furniture_end(self.body, headline[1])
             if start > headline[1]:
                 end = start
@@ -156,7 +169,7 @@ class Tokenised:
                 break
         tokens_before = partial(bisect_left, self.starts)  # (tokens in text order: their starts ascend)
         furniture_tokens = (range(tokens_before(a), tokens_before(b)) for a, b in furniture)
-        return tokens_before(end), frozenset(i for r in furniture_tokens for i in r)
+        return tokens_before(end), frozenset(i for r in furniture_tokens for i in r), subject
 
     def _names_anyone(self, start: int) -> bool:
         """Does the body name anyone from `start` on: a word written as a name, not a day or a month nor the
@@ -164,10 +177,34 @@ class Tokenised:
         its subject ("Harwell Instruments Inc Raised Its Dividend\nThe company said ..."), as a notice's title is,
         not page furniture: read as a headline, two companies' such notices matched as revisions."""
         first = bisect_left(self.starts, start)
-        named = self.name_at[first:].tolist()
+        named = zip(self.words[first:], self._named_from(first), strict=True)
+        return any(n and w not in _NO_SUBJECT_NAMES for w, n in named)
+
+    def _named_from(self, first: int) -> list[bool]:
+        """Which tokens from `first` on the body writes as names, the first not if it opens as a sentence does
+        (after a headline's single line break it reads as inside a sentence: "The")."""
+        named: list[bool] = self.name_at[first:].tolist()
         if named and self._opens_like_a_sentence(first):
-            named[0] = False  # (after a headline's single line break it reads as inside a sentence: "The")
-        return any(n and w not in _NO_SUBJECT_NAMES for w, n in zip(self.words[first:], named, strict=True))
+            named[0] = False
+        return named
+
+    def _subject_only_in(self, start: int, end: int, text: int) -> int | None:
+        """The first word of the headline from `start` to `end` that may name a subject (not a short word of a
+        title nor the calendar), if the body from `text` on names none of the headline's words and opens with no
+        name (nor an article and a name: "The Bank of England said", not "The Boston-based company said")."""
+        first, last = bisect_left(self.starts, start), bisect_left(self.starts, end)
+        heading = [i for i in range(first, last) if self.words[i] not in _NO_HEADLINE_SUBJECT]
+        body = bisect_left(self.starts, text)
+        named = self._named_from(body)
+        if not heading or not named:
+            return None
+        body_names = {w for w, n in zip(self.words[body:], named, strict=True) if n}
+        if body_names & {self.words[i] for i in heading}:
+            return None
+        article = self.words[body] in _ARTICLES and len(named) > 1
+        if named[0] or (article and named[1] and not self.body.startswith("-", self.ends[body + 1])):
+            return None
+        return heading[0]
 
     def _opens_like_a_sentence(self, i: int) -> bool:
         """Is the word at `i` an article or pronoun, or one the body writes in lower case elsewhere?"""
@@ -239,15 +276,22 @@ def _cases(initials: list[str]) -> tuple[BoolArray, BoolArray]:
 
 def _names(words: list[str], capital: BoolArray, lower: BoolArray, opens: BoolArray) -> BoolArray:
     """The tokens capitalised inside a sentence; or opening one, of a word never written in lower case, and
-    either before a capital ("Harwell Instruments said") or first in the text, where a notice names its
-    subject ("Harwell said", or "Qtly div" against "Qtrly div" in two companies' notices named only in titles)."""
+    either before a capital ("Harwell Instruments said"), first in the text, where a notice names its subject
+    ("Harwell said", or "Qtly div" against "Qtrly div" in two companies' notices named only in titles), or a
+    word the text writes as a name inside a sentence elsewhere: a surname already introduced ("Mark Dalton ...
+    Dalton, a builder, ..."; read as no name there, two reports from one template about two men counted one
+    changed name, not two, and matched)."""
     subject = np.zeros(len(words), dtype=np.bool_)
     subject[0] = True
     subject[:-1] |= capital[1:] & ~opens[1:]
+    inside = capital & ~opens
+    introduced = _picked(words, inside)  # words written as a name inside a sentence somewhere
     common = _picked(words, lower)  # words written in lower case somewhere, whatever opens them
-    opening = capital & opens & subject
-    opening[opening] = [words[i] not in common for i in np.flatnonzero(opening).tolist()]
-    return (capital & ~opens) | opening
+    opening = capital & opens
+    opening[opening] = [
+        words[i] not in common and (subject[i] or words[i] in introduced) for i in np.flatnonzero(opening).tolist()
+    ]
+    return inside | opening
 
 
 def _picked(words: list[str], chosen: BoolArray) -> set[str]:
@@ -392,6 +436,9 @@ _NO_SUBJECT_NAMES = frozenset(
     "sep sept oct nov dec reuter reuters".split()
 )
 _DATELINE_DASH = re.compile(r"\s[-\u2013\u2014]+\s")
+# Words of a headline that name no subject there: a title's short words, sentence openers and the calendar.
+_NO_HEADLINE_SUBJECT = _TITLE_CASE_SMALL_WORDS | _SENTENCE_OPENERS | _NO_SUBJECT_NAMES
+_ARTICLES = frozenset("the a an".split())
 
 # Page furniture (see _furniture_end). A name is capitalised words (a particle may join them: "Anna van der
 # Berg"), not a day or month ("By Friday: ..."); a role ends in a reporter's job.

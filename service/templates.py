@@ -16,7 +16,10 @@ article: re-sends and corrections follow within hours, republications within day
 shingle sets) is held to the opening-name rule alone (`resent_apart`), and so is a re-send but for passages
 one text adds, a note or a list of links (`Differences.resent_but_additions`). A weekday or a date moved by
 as many days as the publication times were is a different article within three days too: a series' next
-issue, tomorrow's forecast, not a correction (`_next_issue`).
+issue, tomorrow's forecast, not a correction (`_next_issue`). A day named relatively on one side and as a date
+on the other ("on Tuesday", "on March 3") is no changed fact only if the publication times make the date that
+day (`RestyledDay`). `differences` reads the texts alone; `other_instance` is the one place that reads the
+publication times.
 A notice whose body names no one ("Qtly div 12 cts vs 12 cts prior Pay April 15") is told apart from
 another company's by its title alone (`titled_apart`).
 """
@@ -24,9 +27,10 @@ another company's by its title alone (`titled_apart`).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import groupby, pairwise
 
 from service.model import U32Array
@@ -47,7 +51,6 @@ _COMPANY_FORMS = frozenset(
     "inc corp co ltd plc lp corporation company cos group holding holdings ag nv sa spa ab".split()
 )
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
-_WEEKDAY_NUMBERS = {day[:3]: n for n, day in enumerate(_WEEKDAYS)}
 _MONTHS = "january february march april may june july august september october november december".split()
 _DAY_AND_MONTH_NAMES = frozenset(_WEEKDAYS + _MONTHS)
 _MONTHS_ALSO_NAMES = frozenset("april may june august".split())  # people's names too: dates only where they read so
@@ -72,15 +75,16 @@ TITLE_COMMON_WORDS = (
     | _COMPANY_FORMS
     | _CALENDAR_WORDS
 )
-# Parts of many companies' names: two titles sharing only these may still name two companies ("FIRST UNION
-# BANK" and "CITIZENS BANK OF OHIO"). A title naming its company by these alone ("FIRST FEDERAL SAVINGS BANK")
-# is still compared by them, for want of anything else.
+# Parts of many companies' names (the last dozen, of banks': "CITIZENS NATIONAL BANK"): two titles sharing only
+# these may still name two companies ("FIRST UNION BANK" and "CITIZENS BANK OF OHIO"), and their initials alone
+# name none ("CNB"). A title naming its company by these alone ("FIRST FEDERAL SAVINGS BANK") is still compared
+# by them, for want of anything else.
 TITLE_GENERIC_NAME_WORDS = frozenset(
     "first federal savings bank banks banking bancorp bancshares banc financial national american america united "
     "general international trust fund funds income investors investment capital securities industries "
     "industrial systems products resources energy services technology technologies communications enterprises "
     "properties realty insurance mortgage partners associates management consolidated loan association mutual "
-    "new".split()
+    "new citizens peoples merchants farmers commerce commercial community county home security union central".split()
 )
 # Names a body may hold and still name no subject: the labels of a notice or an earnings table ("NOTE: Full
 # name ..."), the calendar, and the agency's credit ("Qtly div 12 cts vs 12 cts prior / Pay April 15 /
@@ -103,7 +107,47 @@ class Differences:
     touched_facts: int = 0  # slots with a figure or name on either side
     # A re-send but for passages one text adds (a note, a list of links): judged as a re-send is (`resent_apart`)
     resent_but_additions: bool = False
-    date_moves: frozenset[int] = frozenset()  # days a changed weekday or date moved, from `ta` to `tb` (_date_move)
+    # What the publication times must say, which the texts alone do not (both read in `other_instance`): the days
+    # a changed weekday or date moved, from `ta` to `tb` (`_date_move`): a series' next issue if they moved as far
+    # as the publication times; and the slots naming a day relatively on one side and as a date on the other: no
+    # fact if the date is that day seen from the relative side's publication (`RestyledDay.fits`).
+    date_moves: frozenset[int] = frozenset()
+    restyled_days: frozenset[RestyledDay] = frozenset()
+
+
+@dataclass(frozen=True)
+class RestyledDay:
+    """A day named relatively on one side of a slot ("on Tuesday", "overnight") and as a date on the other ("on
+    March 3"): the same day only if the date is the day so named from the first side's publication."""
+
+    relative_first: bool  # the day is named relatively in the first text (`ta`), as a date in the second
+    weekdays: frozenset[int]  # the weekdays named (0 is Monday), if any
+    reach: int | None  # how many days from its side's publication the day named may be; None: not told
+    dates: tuple[tuple[int, int, int | None], ...]  # each date written: month, day, year if written
+
+    def fits(self, published_a: datetime, published_b: datetime) -> bool:
+        """Is each date the day named, seen from the relative side's publication (the year, if not written,
+        the nearest to it)?"""
+        relative, dated = (published_a, published_b) if self.relative_first else (published_b, published_a)
+        for month, day, year in self.dates:
+            years = [year] if year else [dated.year - 1, dated.year, dated.year + 1]
+            when = _date_nearest(month, day, years, relative)
+            if when is None or (self.weekdays and when.weekday() not in self.weekdays):
+                return False
+            if self.reach is not None and abs((when - relative.date()).days) > self.reach:
+                return False
+        return True
+
+
+def _date_nearest(month: int, day: int, years: list[int], to: datetime) -> date | None:
+    """The date of this month and day in one of these years nearest `to`'s day; None if there is none (Feb. 30)."""
+    found = []
+    for year in years:
+        try:
+            found.append(date(year, month, day))
+        except ValueError:
+            continue
+    return min(found, key=lambda d: abs((d - to.date()).days), default=None)
 
 
 def differences(ta: Tokenised, tb: Tokenised) -> Differences:
@@ -117,6 +161,7 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
     bounds.append((chain[-1].a1, ta.count, chain[-1].b1, tb.count))
     slots = touched = 0
     facts: set[tuple[frozenset[str], frozenset[str]]] = set()  # each changed fact once, however often it recurs
+    days: set[RestyledDay] = set()
     new_subject = False
     moves: set[int] = set()
     short = min(ta.count, tb.count) <= SHORT_ITEM_TOKENS
@@ -127,7 +172,7 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
         filled = _filled_slots(ta, range(a0, a1), tb, range(b0, b1), limit)
         for ia, ib in filled:
             # (Only here are the words needed: most pairs never tokenise them.)
-            figure, name, any_fact, change = _changed_facts(ta, ia, tb, ib)
+            figure, name, any_fact, change, day = _changed_facts(ta, ia, tb, ib)
             new_subject |= n == 0 and name and short and not _openings_differ_only(ta, ia, tb, ib, change)
             slots += 1
             if figure or name:
@@ -135,11 +180,14 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
                 if not _openings_differ_only(ta, ia, tb, ib, change):  # (a page's own date line, a dateline)
                     moves |= _date_move(ta, ia, tb, ib, change)
             touched += any_fact
+            if day is not None:
+                days.add(day)
         if short and not filled and a1 > a0 and b1 > b0:
             touched += _rewrite_touches_facts(ta, range(a0, a1), tb, range(b0, b1), opening=n == 0)
     shared = sum(r.a1 - r.a0 for r in chain)
-    resent = touched > 0 and _resent_but_additions(ta, tb, bounds)  # (the rules it skips ask for a touched fact)
-    return Differences(slots, len(facts), shared, new_subject, touched, resent, frozenset(moves))
+    # (The rules a re-send skips ask for a touched fact or a day the publication times may find misdated.)
+    resent = (touched > 0 or bool(days)) and _resent_but_additions(ta, tb, bounds)
+    return Differences(slots, len(facts), shared, new_subject, touched, resent, frozenset(moves), frozenset(days))
 
 
 def _date_move(
@@ -162,25 +210,16 @@ def _date_move(
     return set.intersection(*moves) if moves else set()
 
 
-def _days_of_month(t: Tokenised, slot: range, changed: frozenset[str]) -> list[tuple[int, str]]:
-    """The changed days' numbers in the slot written beside a month, each with its month ("4 Nov" is (4, "nov"))."""
-    found = {
-        (int(t.words[i]), _month_beside(t, i)) for i in slot if t.words[i] in changed and _is_day_number(t.words[i])
-    }
-    return [(day, month) for day, month in found if month]
+def _days_of_month(t: Tokenised, slot: range, changed: frozenset[str]) -> list[tuple[int, int]]:
+    """The changed days' numbers in the slot written beside a month, each with its month ("4 Nov" is (4, 11))."""
+    dates = {_written_date(t, i) for i in slot if t.words[i] in changed and _is_day_number(t.words[i])}
+    return list({(day, month) for month, day, _ in filter(None, dates)})
 
 
 def _weekday(word: str) -> int:
     """Monday's 0 to Sunday's 6 for a weekday's name or abbreviation ("thurs", "thu"); -1 for any other word."""
-    return _WEEKDAY_NUMBERS.get(word[:3], -1) if word in _CALENDAR_WORDS else -1
-
-
-def _month_beside(t: Tokenised, i: int) -> str:
-    """The month named beside a day's number ("Nov. 4", "4 November": "nov"), or ""."""
-    for n in (i - 1, i + 1):
-        if 0 <= n < t.count and _is_date_word(t, n) and _weekday(t.words[n]) < 0:
-            return t.words[n][:3]
-    return ""
+    name = _CALENDAR_NAME.get(word)
+    return _WEEKDAYS.index(name) if name in _WEEKDAYS else -1
 
 
 def _resent_but_additions(ta: Tokenised, tb: Tokenised, bounds: list[tuple[int, int, int, int]]) -> bool:
@@ -211,7 +250,7 @@ def _rewrite_touches_facts(ta: Tokenised, ia: range, tb: Tokenised, ib: range, o
     (outside the opening's headline, byline and credit)? It is no template slot, but a listing notice whose
     last clause names another company ("of Harwell Instruments Inc, which traded on the Nasdaq system" against
     "of Obsidian Freight Group Inc, which went public today") weeks later is another notice."""
-    figure, name, _, change = _changed_facts(ta, ia, tb, ib)
+    figure, name, _, change, _ = _changed_facts(ta, ia, tb, ib)
     return (figure or name) and not (opening and _openings_differ_only(ta, ia, tb, ib, change))
 
 
@@ -238,21 +277,25 @@ def _filled_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int
 
 def _changed_facts(
     ta: Tokenised, ia: range, tb: Tokenised, ib: range
-) -> tuple[bool, bool, bool, tuple[frozenset[str], frozenset[str]]]:
+) -> tuple[bool, bool, bool, tuple[frozenset[str], frozenset[str]], RestyledDay | None]:
     """Does the slot replace a figure by another figure, a name by another name, or touch either? And what
     it changes (the words of each side the other lacks): a name corrected throughout a story is one change
-    in each of its places, one fact, not as many facts as places (two made a correction a template)."""
+    in each of its places, one fact, not as many facts as places (two made a correction a template). Or is it
+    a day named relatively on one side and as a date on the other (`_day_written_as_date`), a fact only if the
+    publication times say the date is not that day?"""
     joined = "".join(ta.words[i] for i in ia)
     if joined.isalpha() and joined == "".join(tb.words[i] for i in ib):
         # A word written apart ("Container-\nterminal"): letters only, for "12.5" is "12 5", which joins as "125".
-        return False, False, False, (frozenset(), frozenset())
+        return False, False, False, (frozenset(), frozenset()), None
     words_a = Counter(_slot_words(ta, ia))
     words_b = Counter(_slot_words(tb, ib))
     only_a = [w for w in words_a if words_a[w] > words_b[w]]
     only_b = [w for w in words_b if words_b[w] > words_a[w]]
     only_a, only_b = _without_restyling(only_a, only_b)
-    if _date_restyled(ta, ia, only_a, tb, ib, only_b) or _date_restyled(tb, ib, only_b, ta, ia, only_a):
-        return False, False, False, (frozenset(), frozenset())
+    only_a, only_b = _without_abbreviated_days(ta, ia, only_a, tb, ib, only_b)
+    restyled, day = _date_restyled(ta, ia, only_a, tb, ib, only_b)
+    if restyled:
+        return False, False, False, (frozenset(), frozenset()), day
     change = (frozenset(only_a), frozenset(only_b))
     # (A figure against a figure written the same way: "1st half" against "Six mths" is one report's period
     # restyled, and a template fills its slots in one style.)
@@ -271,7 +314,7 @@ def _changed_facts(
         or any(w in named_a or w in dates_a for w in only_a)
         or any(w in named_b or w in dates_b for w in only_b)
     )
-    return figure, name, touched, change
+    return figure, name, touched, change, None
 
 
 def _named(text: Tokenised, places: range) -> set[str]:
@@ -304,13 +347,24 @@ def _is_date_word(t: Tokenised, i: int) -> bool:
 
 def _reads_as_date(t: Tokenised, i: int) -> bool:
     """Does a month that is also a person's name ("May", "June") read as a month here: beside a day's number or a
-    year ("May 5", "5 May", "May 2026"), or after a word that leads to a time ("in May", "since June", "mid-May")?
-    Read as a month anywhere, "Prime Minister May said" against "Prime Minister Johnson said" was a date against
-    a name, neither a changed name nor a changed date, and the two stories matched as revisions."""
+    year ("May 5", "5 May", "May 2026"), or after a word that leads to a time ("in May", "since June", "mid-May")
+    and not before a surname ("the death of April Carter")? Read as a month anywhere, "Prime Minister May said"
+    against "Prime Minister Johnson said" was a date against a name, neither a changed name nor a changed date,
+    and the two stories matched as revisions; so did two reports of "the death of April Carter" and "of Megan
+    Carter" while "of" alone made "April" a month."""
     beside = (t.words[n] for n in (i - 1, i + 1) if 0 <= n < t.count)
     if any(_is_day_number(w) or _is_year(w) for w in beside):
         return True
-    return i > 0 and t.words[i - 1] in _LEADS_TO_A_MONTH
+    return i > 0 and t.words[i - 1] in _LEADS_TO_A_MONTH and not _before_a_surname(t, i)
+
+
+def _before_a_surname(t: Tokenised, i: int) -> bool:
+    """Is token i followed, across spaces alone (no comma: "In May, Harwell said"), by a capitalised word that is
+    no figure, as a first name is by a surname?"""
+    if i + 1 >= t.count or t.body[t.ends[i] : t.starts[i + 1]].strip():
+        return False
+    following = t.raw(i + 1)
+    return following[:1].isupper() and not _is_figure(t.words[i + 1])
 
 
 def _beside_day_number(t: Tokenised, i: int) -> bool:
@@ -328,12 +382,17 @@ def _changes_date(own: list[str], own_dates: set[str], other: list[str], other_d
 
 
 def _date_restyled(
-    tr: Tokenised, relative_slot: range, relative: list[str], td: Tokenised, date_slot: range, dated: list[str]
-) -> bool:
-    """Does the slot name a day, a month or a year relatively on one side and by its date on the other?"""
-    return _day_written_as_date(tr, relative_slot, relative, td, date_slot, dated) or _period_written_as_date(
-        relative, td, date_slot, dated
+    ta: Tokenised, ia: range, only_a: list[str], tb: Tokenised, ib: range, only_b: list[str]
+) -> tuple[bool, RestyledDay | None]:
+    """Does the slot name a day, a month or a year relatively on one side and by its date on the other, either
+    way round? And, for a day, what the publication times must confirm (`RestyledDay`, checked in
+    `other_instance`); a month or a year is taken on the words alone."""
+    day = _day_written_as_date(ta, ia, only_a, tb, ib, only_b, relative_first=True) or _day_written_as_date(
+        tb, ib, only_b, ta, ia, only_a, relative_first=False
     )
+    if day is not None:
+        return True, day
+    return _period_written_as_date(only_a, tb, ib, only_b) or _period_written_as_date(only_b, ta, ia, only_a), None
 
 
 def _period_written_as_date(relative: list[str], td: Tokenised, date_slot: range, dated: list[str]) -> bool:
@@ -348,7 +407,7 @@ def _period_written_as_date(relative: list[str], td: Tokenised, date_slot: range
     periods = _PERIODS.intersection(relative)
     if not periods or not all(w in _PERIODS or w in _RELATIVE_PERIOD_WORDS or w in _DATE_LINKS for w in relative):
         return False
-    months = {w for w in _date_words(td, date_slot) if w not in _WEEKDAYS}
+    months = {w for w in _date_words(td, date_slot) if _CALENDAR_NAME.get(w) in _MONTHS}  # (not "Tues.")
     if not all(w in months or _is_year(w) or w in _DAY_PARTS or w in _DATE_LINKS for w in dated):
         return False
     named = {"year" for w in dated if _is_year(w)} | {"month" for w in dated if w in months}
@@ -356,32 +415,61 @@ def _period_written_as_date(relative: list[str], td: Tokenised, date_slot: range
 
 
 def _day_written_as_date(
-    tr: Tokenised, relative_slot: range, relative: list[str], td: Tokenised, date_slot: range, dated: list[str]
-) -> bool:
+    tr: Tokenised,
+    relative_slot: range,
+    relative: list[str],
+    td: Tokenised,
+    date_slot: range,
+    dated: list[str],
+    *,
+    relative_first: bool,
+) -> RestyledDay | None:
     """Is the slot a day named relatively on one side ("on Tuesday", "overnight", "this morning", "by the end
     of") and as a date on the other ("on Nov. 4", "on the night of Nov. 2", "by March 31")? A site republishing
     a story days later writes the date for the day, and the three-day rule took it for a changed fact. Only
     these words on either side, and the date a day's number beside a month: one date for another, or one
-    weekday for another, is a changed fact still."""
+    weekday for another, is a changed fact still. The date must be the day named, which the publication times
+    tell (`RestyledDay.fits`): a weekday that date, within a week of the relative side's publication; "today",
+    "tonight", "yesterday", "tomorrow" or "overnight" within two days of it. Taken on the words alone, "on
+    Tuesday" in a weekly notice and "on March 10" in the next week's were one day restyled, and the two
+    notices matched a week apart."""
     if not relative or not dated:
-        return False
-    weekdays = {w for w in _date_words(tr, relative_slot) if w in _WEEKDAYS}
+        return None
+    weekdays = {w for w in _date_words(tr, relative_slot) if _CALENDAR_NAME.get(w) in _WEEKDAYS}
     if not all(w in weekdays or w in _RELATIVE_DAY_WORDS or w in _DATE_LINKS for w in relative):
-        return False
+        return None
     if all(w in _DATE_LINKS for w in relative):
-        return False  # ("on" for "by": no day is named on that side)
-    months = {w for w in _date_words(td, date_slot) if w not in _WEEKDAYS}
+        return None  # ("on" for "by": no day is named on that side)
+    months = {w for w in _date_words(td, date_slot) if _CALENDAR_NAME.get(w) in _MONTHS}
     days = [i for i in date_slot if td.words[i] in dated and _is_day_number(td.words[i])]
     if not days or not all(
         w in months or _is_day_number(w) or _is_year(w) or w in _DAY_PARTS or w in _DATE_LINKS for w in dated
     ):
-        return False
-    return all(_beside_month(td, i) for i in days)
+        return None
+    dates = [_written_date(td, i) for i in days]
+    if None in dates:
+        return None
+    named = frozenset(_weekday(w) for w in weekdays)
+    reach = WEEKDAY_REACH_DAYS if named else ONE_DAY_REACH_DAYS if _ONE_DAY_WORDS & set(relative) else None
+    return RestyledDay(relative_first, named, reach, tuple(d for d in dates if d is not None))
 
 
-def _beside_month(t: Tokenised, i: int) -> bool:
-    """Is a day's number written beside a month's name ("Nov. 4", "4 November", "March 31")?"""
-    return any(0 <= n < t.count and t.words[n] not in _WEEKDAYS and _is_date_word(t, n) for n in (i - 1, i + 1))
+def _written_date(t: Tokenised, i: int) -> tuple[int, int, int | None] | None:
+    """The month, day and year (None if not written) of the date whose day's number is token i: a month's name
+    beside it ("Nov. 4", "4 November"), a year after them ("March 10, 2026", "10 March 2026"); None if no month
+    stands beside it."""
+    month = next(
+        (
+            _MONTHS.index(_CALENDAR_NAME[t.words[n]]) + 1
+            for n in (i - 1, i + 1)
+            if 0 <= n < t.count and _CALENDAR_NAME.get(t.words[n]) in _MONTHS and _is_date_word(t, n)
+        ),
+        None,
+    )
+    if month is None:
+        return None
+    year = next((int(t.words[n]) for n in (i + 1, i + 2) if n < t.count and _is_year(t.words[n])), None)
+    return month, int(t.words[i]), year
 
 
 def _is_year(word: str) -> bool:
@@ -398,6 +486,11 @@ _DATE_LINKS = frozenset("on the of at in by during from until to".split())  # wo
 _PERIODS = frozenset(("year", "month"))
 # ("early next year", "later this month")
 _RELATIVE_PERIOD_WORDS = _DAY_PARTS | frozenset("this next last coming".split())
+# How far from the publication of the side naming a day relatively the date written for it may be: a weekday
+# names one of the week before or after, these words a day beside it (a day either way for time zones).
+WEEKDAY_REACH_DAYS = 7
+ONE_DAY_REACH_DAYS = 2
+_ONE_DAY_WORDS = frozenset("today tonight yesterday tomorrow overnight".split())
 
 
 def _slot_words(t: Tokenised, slot: range) -> list[str]:
@@ -595,6 +688,28 @@ _US_SPELLING = [
 ]
 
 
+def _without_abbreviated_days(
+    ta: Tokenised, ia: range, only_a: list[str], tb: Tokenised, ib: range, only_b: list[str]
+) -> tuple[list[str], list[str]]:
+    """The words each side lacks, less a weekday or a month written in full on one side and abbreviated on the
+    other, each read as a date there ("Nov. 4" for "November 4", "Tues." for "Tuesday", "Sept." for "Sep.";
+    not "sat" for "Saturday"): one day in two house styles. Read as a changed date, a true copy republished five
+    days later was another article."""
+    dates_a, dates_b = _date_words(ta, ia), _date_words(tb, ib)
+    kept_a, kept_b = list(only_a), list(only_b)
+    for a in (w for w in only_a if w in dates_a):
+        day = _CALENDAR_NAME.get(a)
+        same = next((b for b in kept_b if b in dates_b and _CALENDAR_NAME.get(b) == day), None)
+        if same is not None:
+            kept_a.remove(a)
+            kept_b.remove(same)
+    return kept_a, kept_b
+
+
+# Each weekday's and month's name and abbreviation, to its full name (every abbreviation begins its name).
+_CALENDAR_NAME = {word: next(full for full in _WEEKDAYS + _MONTHS if full.startswith(word)) for word in _CALENDAR_WORDS}
+
+
 def _same_figure(a: str, scales_a: set[str], b: str, scales_b: set[str]) -> bool:
     """Are two words one figure restyled? `scales_a` and `scales_b`: the scale words each side's slot has alone."""
     if not (_is_figure(a) and _is_figure(b)):
@@ -650,6 +765,8 @@ def _openings_differ_only(
     differing_b = [i for i in ib if tb.words[i] in changed_b]
     if _all_furniture(ta, differing_a) or _all_furniture(tb, differing_b):
         return True
+    if ta.headline_subject in differing_a and tb.headline_subject in differing_b:
+        return False  # (each names its subject in its headline alone, and they differ there: two items)
     inside_a = all(i < ta.opening_tokens for i in differing_a)
     inside_b = all(i < tb.opening_tokens for i in differing_b)
     return inside_a and inside_b
@@ -721,15 +838,24 @@ _NUMBER_WORDS = {
 
 def other_instance(d: Differences, published_a: datetime | None, published_b: datetime | None) -> bool:
     """Are two aligned texts different articles built from one template? (For a re-send, see `resent_apart`; a
-    re-send but for passages one text adds is held to the same rule, the opening's names alone.)"""
+    re-send but for passages one text adds is held to the same rule, the opening's names alone.)
+
+    The publication times, where both are known, are read here alone, for what the texts cannot tell: whether
+    a date written for a day named relatively is that day (`RestyledDay.fits`: if not, a changed fact; without
+    the times, a restyling), whether the items are more than RESEND_WINDOW apart (a changed fact is then another
+    article), and whether a weekday or a date moved as far as they did (`_next_issue`)."""
     if d.new_subject:
         return True
     if d.resent_but_additions:
         return False
-    if d.fact_slots >= FACT_SLOTS_FOR_TEMPLATE and d.shared_tokens < SHARED_TOKENS_PER_FACT * d.fact_slots:
-        return True
-    if d.touched_facts and published_a and published_b:
+    misdated, apart = 0, None
+    if published_a and published_b:
+        misdated = sum(not day.fits(published_a, published_b) for day in d.restyled_days)
         apart = published_b - published_a
+    facts, touched = d.fact_slots + misdated, d.touched_facts + misdated
+    if facts >= FACT_SLOTS_FOR_TEMPLATE and d.shared_tokens < SHARED_TOKENS_PER_FACT * facts:
+        return True
+    if touched and apart is not None:
         return abs(apart) > RESEND_WINDOW or _next_issue(d.date_moves, apart)
     return False
 
@@ -778,25 +904,53 @@ def titled_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bo
 def names_only_title(text: Tokenised, title: str) -> bool:
     """Does a body name no subject but its title's: no word written as a name but the title's own words (a
     notice's "NOTE: Full name Harwell Instruments Inc"), a notice's labels, the calendar, figures, company
-    forms, the agency's credit and single letters (initials)? Unknown in German text, where nouns have
-    capitals, and never so in text set in capitals, where every word is written as a name."""
+    forms, the agency's credit and single letters (initials)? Names in a notice's footnote, from a line opening
+    "NOTE:" on, do not count: there a notice names its exchange, its city or its company's full name ("NOTE:
+    Shares trade on Nasdaq", "NOTE: Full name is Harwell Widget Inc"), not the subject its title names, and
+    counted, they made two companies' notices under their own titles match. Unknown in German text, where
+    nouns have capitals, and never so in text set in capitals, where every word is written as a name."""
     if reads_as_german(text.words):
         return False
     own = set(tokens(title))
     return all(
-        len(w) == 1 or w in NOTICE_BODY_WORDS or w in _COMPANY_FORMS or w in own or _is_figure(w) for w in text.names
+        len(w) == 1 or w in NOTICE_BODY_WORDS or w in _COMPANY_FORMS or w in own or _is_figure(w)
+        for w in _names_before_note(text)
     )
+
+
+def _names_before_note(text: Tokenised) -> set[str]:
+    """The words the body writes as names before its first line opening with a "NOTE:" label."""
+    note = _NOTE_LINE.search(text.body)
+    end = bisect_left(text.starts, note.start()) if note else len(text.words)
+    return {w for w, named in zip(text.words[:end], text.name_at[:end].tolist(), strict=True) if named}
+
+
+_NOTE_LINE = re.compile(r"^[^\S\n]*(?:NOTES?|Notes?)[^\S\n]*:", re.MULTILINE)
 
 
 def _same_subject(title_a: str, names_a: set[str], title_b: str, names_b: set[str]) -> bool:
     """Do two titles name one subject: a name word in common, not counting words that are parts of many
     companies' names when both titles have words of their own ("FIRST UNION BANK" against "CITIZENS BANK OF
     OHIO" share only "bank"), or one title's word the initials of words of the other ("IBM" for
-    "INTERNATIONAL BUSINESS MACHINES")?"""
+    "INTERNATIONAL BUSINESS MACHINES"), unless each title carries a ticker and they differ ("FNB CORP <FNBC>"
+    is no "FIRST NATIONAL BANK OF OHIO <FNBO>")?"""
     own_a, own_b = names_a - TITLE_GENERIC_NAME_WORDS, names_b - TITLE_GENERIC_NAME_WORDS
     if not (own_a and own_b):  # (a title named by generic words only: "FIRST FEDERAL SAVINGS BANK")
         own_a, own_b = names_a, names_b
-    return not own_a.isdisjoint(own_b) or _abbreviates(names_a, title_b) or _abbreviates(names_b, title_a)
+    if not own_a.isdisjoint(own_b):
+        return True
+    tickers_a, tickers_b = _tickers(title_a), _tickers(title_b)
+    if tickers_a and tickers_b and tickers_a.isdisjoint(tickers_b):
+        return False  # (initials are a guess; a company's own ticker is not)
+    return _abbreviates(names_a, title_b) or _abbreviates(names_b, title_a)
+
+
+def _tickers(title: str) -> set[str]:
+    """The title's tickers, less their exchange letters ("<HWI.O>" is "hwi")."""
+    return {found.group(1).casefold() for found in _TICKER.finditer(title)}
+
+
+_TICKER = re.compile(r"<([^\W_]+)(?:\.[^\W_]+)?>")
 
 
 def _abbreviates(names: set[str], title: str) -> bool:
@@ -805,15 +959,20 @@ def _abbreviates(names: set[str], title: str) -> bool:
     MACHINES", "boa" or "ba" for "BANK OF AMERICA")? Only name words: with a notice's own words and company forms
     counted, and any stretch of the initials taken, "SQ INDUSTRIES" abbreviated "Sets Quarterly" and "TUC INC"
     "TEXAS UTILITIES CO", and two companies' notices matched as identical. Two letters are too few: "GM" is
-    General Motors, General Mills or Grand Metropolitan, and so many two-letter names are some run's initials."""
+    General Motors, General Mills or Grand Metropolitan, and so many two-letter names are some run's initials.
+    A run of generic name words alone (TITLE_GENERIC_NAME_WORDS) counts only as the title's whole name: "FNB"
+    is the initials of a hundred "FIRST NATIONAL BANK"s, and read as "FIRST NATIONAL BANK OF OHIO" it made two
+    banks' notices identical; "BOA" is still "BANK OF AMERICA"."""
     wanted = {n for n in names if len(n) >= MIN_ABBREVIATION_LETTERS and n.isalpha()}
     return bool(wanted) and not wanted.isdisjoint(_name_initials(title))
 
 
 def _name_initials(title: str) -> set[str]:
     """The initials of every run of the title's name words that starts and ends on a name word, with function
-    words between them (each run twice: with and without the function words' initials)."""
+    words between them (each run twice: with and without the function words' initials), and has a name word
+    that is no generic name part or is the title's whole name (all its names but its tickers)."""
     words, names = tokens(title), _title_names(title)
+    whole = names - _tickers(title)
     found: set[str] = set()
     for i, first in enumerate(words):
         if first not in names:
@@ -823,7 +982,7 @@ def _name_initials(title: str) -> set[str]:
             if w not in names and w not in _FUNCTION_WORDS:
                 break
             run.append(w)
-            if w in names:
+            if w in names and (not whole.isdisjoint(set(run) - TITLE_GENERIC_NAME_WORDS) or whole <= set(run)):
                 found.add("".join(x[0] for x in run))
                 found.add("".join(x[0] for x in run if x not in _FUNCTION_WORDS))
     return found
