@@ -15,8 +15,9 @@ import numpy as np
 
 from service.boilerplate import mask_headers, shingle_hashes
 from service.model import BoolArray, Passage, Relation, U32Array
+from service.quotations import Quoted, has_quotation_marks, quotation_spans, quoted_shingles
 from service.shingles import shingle_sequence, to_u32, word_hashes
-from service.text import INVISIBLE, token_offsets, token_spans, tokens, without_markup
+from service.text import INVISIBLE, token_offsets, token_spans, tokens, tokens_before, without_markup
 
 IDENTICAL_JACCARD = 0.9  # above this, differences are formatting or a few words
 CONTAINED = 0.8  # share of one side's shingles found in the other to call it contained
@@ -116,6 +117,28 @@ class Tokenised:
 
     def raw(self, i: int) -> str:
         return self.body[self.starts[i] : self.ends[i]]
+
+    @cached_property
+    def quoted(self) -> Quoted:
+        """The shingles the text carries only inside quotations, and the others (see service/quotations.py). Kept:
+        a stored text is compared with each of its copies."""
+        spans = quotation_spans(self.body) if has_quotation_marks(self.body) else []
+        counts = self.tokens_before([at for span in spans for at in span])
+        quotations = list(zip(counts[::2], counts[1::2], strict=True))  # (as ranges of tokens)
+        return quoted_shingles(quotations, self.sequence, min(self.shingle_size, self.count))
+
+    def tokens_before(self, offsets: list[int]) -> list[int]:
+        """How many tokens start before each of these ascending offsets into the body (each between two tokens):
+        from the tokens' offsets if they are at hand, else counted (text.tokens_before), which needs only the
+        tokens' number; from their offsets again if that count is not the tokens' (a token that reads as
+        nothing, a lone tatweel, is found but dropped)."""
+        if not offsets:
+            return []
+        if "_spans" not in self.__dict__:
+            counted = tokens_before(mask_headers(self.body), [*offsets, len(self.body)])
+            if counted[-1] == self.count:
+                return counted[:-1]
+        return [bisect_left(self.starts, at) for at in offsets]
 
     @cached_property
     def opening_tokens(self) -> int:

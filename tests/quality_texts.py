@@ -165,3 +165,65 @@ def export_sales(week: str, figures: tuple[str, str, str, str, str, str], openin
         f"for the season stand at {season_wheat} mln tonnes of wheat and {season_corn} mln tonnes of corn, the "
         "department said in its weekly report to Congress."
     )
+
+
+# Two outlets' own reports of one court decision, each quoting the same passage of the judgment (99 words),
+# and a story that is mostly what people said. The judgment runs over two paragraphs in the first report, as
+# news style quotes it: an opening mark on each paragraph, a closing one only at the end.
+JUDGMENT_PARAGRAPHS = [
+    "The council was required to weigh the effects of the turbines on the landscape against the benefits of "
+    "renewable electricity, and it did so with care. It commissioned independent assessments of noise and "
+    "of visual effects, it heard every submitter who asked to be heard, and it imposed conditions that go "
+    "further than the national standard.",
+    "It is not for this court to decide whether a wind farm on Tarrant Ridge is desirable. Our task is to "
+    "decide whether the council made an error in granting consent. We are satisfied that it did not, and "
+    "the appeal is dismissed.",
+]
+WIND_FARM_REPORT = "\n\n".join(
+    [
+        "The Environment Court has upheld consent for a 24-turbine wind farm on Tarrant Ridge, rejecting an appeal "
+        "by neighbours who said the project would ruin views from the Port Selwyn coastline.",
+        "The Tarrant Ridge Landscape Society had asked the court to overturn the district council's decision, "
+        "arguing that the turbines, each 150 metres tall, would dominate the skyline and that the council had "
+        "underestimated noise at nearby farmhouses.",
+        "Judge Miriam Okafor, sitting with two commissioners, dismissed the appeal in a decision released on "
+        "Monday. She wrote:",
+        f'"{JUDGMENT_PARAGRAPHS[0]}',
+        f'"{JUDGMENT_PARAGRAPHS[1]}"',
+        "Southerly Power, which will build and run the wind farm, said it would begin work on access roads in the "
+        'spring. Its project director, Ana Whitfield, said: "We have listened to the community at every step, and '
+        'these turbines will be quieter than any we have built before."',
+        "The society's chair, Desmond Kaye, said members were considering an appeal to the High Court on points "
+        "of law.",
+    ]
+)
+# Another outlet's own report (78 words of its own), the same passage quoted in one paragraph, in curly marks.
+WIND_FARM_OTHER_OUTLET = "\n\n".join(
+    [
+        "Neighbours fighting a wind farm above Port Selwyn have lost their case, after the Environment Court found "
+        "nothing wrong with the way the district council weighed the project's effects.",
+        "In her written decision, Judge Miriam Okafor said:",
+        "\u201c" + " ".join(JUDGMENT_PARAGRAPHS) + "\u201d",
+        "Landscape society members, who spent two years and more than $80,000 on the appeal, met on Monday night "
+        "to decide their next step. Southerly Power expects the first turbines to turn in late 2027.",
+    ]
+)
+
+# A story that is mostly quotations (about 60 % of its words), each with its speaker.
+HOSPITAL_PARAGRAPHS = [
+    "Staff at Kellan Valley Hospital say the closure of its maternity unit overnight will put mothers at risk, "
+    "as the health board confirmed on Tuesday that births will move to Arnford from next month.",
+    '"We are being asked to send women in labour on a fifty-minute drive over a mountain road in winter," '
+    'said Rosa Lindqvist, a midwife at the hospital for nineteen years. "Nobody who has driven that road in '
+    'January would call that safe."',
+    '"The board has not shown us a single figure that supports this," said Tomasz Bell, who chairs the '
+    "hospital's staff association. He said the association had asked for the board's risk assessment three "
+    "times and had not received it.",
+    "The board's chief executive, Helen Moray, said the unit could not be staffed safely at night. \"We have "
+    "tried for two years to recruit midwives to Kellan Valley, and we have filled four of eleven posts. I "
+    'will not run a service that depends on goodwill and overtime," she said.',
+    '"We understand how strongly people feel, and we will keep daytime antenatal clinics at the hospital," '
+    "Ms Moray said.",
+    "A public meeting is planned for Thursday evening at the Kellan Valley town hall.",
+]
+HOSPITAL_STORY = "\n\n".join(HOSPITAL_PARAGRAPHS)

@@ -9,7 +9,14 @@ import pytest
 from client import Article, NeardupClient
 from service.settings import DetectionParams
 from tests.articles import WIRE, WIRE_PARAGRAPHS, ZH_OTHER_WITH_APPEAL, ZH_SAME_EVENT, ZH_WIRE, ZH_WIRE_WITH_APPEAL
-from tests.quality_texts import FOOTER, STORIES, bare_notice, dividend
+from tests.quality_texts import (
+    FOOTER,
+    STORIES,
+    WIND_FARM_OTHER_OUTLET,
+    WIND_FARM_REPORT,
+    bare_notice,
+    dividend,
+)
 from tests.support import in_process_server
 
 T0 = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
@@ -75,3 +82,16 @@ def test_chinese_copies_are_found_and_told_apart_over_grpc_with_evidence_in_the_
     assert ZH_WIRE_WITH_APPEAL[first.start : first.end].startswith("安塞姆港务局周二批准")
     assert ZH_WIRE[first.other_start : first.other_end].startswith("安塞姆港务局周二批准")
     assert client.index(Article("zh-same-event", ZH_SAME_EVENT, published=T0)).matches == ()
+
+
+def test_another_outlets_report_quoting_the_same_judgment_is_no_copy_but_a_republication_is(
+    client: NeardupClient,
+) -> None:
+    client.index(Article("herald", WIND_FARM_REPORT, source="Selwyn Herald", published=T0))
+    other = Article("coast", WIND_FARM_OTHER_OUTLET, source="Coast Daily", published=T0 + timedelta(hours=2))
+    verdict = client.index(other, evidence=True)  # (it matched `herald` through the quoted judgment alone)
+    assert verdict.matches == () and verdict.duplicate_of is None
+    copy = Article(
+        "wire", WIND_FARM_REPORT + "\n\n" + FOOTER, source="Brookvale Echo", published=T0 + timedelta(hours=3)
+    )
+    assert client.index(copy).duplicate_of == "herald"
