@@ -42,10 +42,11 @@ class NearDuplicateServiceStub:
     again with the same body, title, source, url and published (to the
     microsecond) stores nothing and answers again (so a retry is safe); with
     any of them different, the new version replaces the stored one. A call
-    that fails DEADLINE_EXCEEDED or UNAVAILABLE, or RESOURCE_EXHAUSTED saying
-    the store's disk is full (the commit failed; SQLite may hold it whole),
-    may or may not have stored the article: send it again (answered
-    INDEX_OUTCOME_UNCHANGED if it was; the Python client's Retry does so).
+    that fails DEADLINE_EXCEEDED or UNAVAILABLE may or may not have stored the
+    article: send it again (answered INDEX_OUTCOME_UNCHANGED if it was; the
+    Python client's Retry does so). So may one that fails RESOURCE_EXHAUSTED
+    saying the store's disk is full (the commit failed; SQLite may hold it
+    whole): send it again once the disk has room (no Retry does that).
     With a deadline, the server answers DEADLINE_EXCEEDED a margin before it,
     saying whether the article may be stored, so that the answer reaches the
     caller in time: a fifth of the time left when the server took the call up,
@@ -133,10 +134,11 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     again with the same body, title, source, url and published (to the
     microsecond) stores nothing and answers again (so a retry is safe); with
     any of them different, the new version replaces the stored one. A call
-    that fails DEADLINE_EXCEEDED or UNAVAILABLE, or RESOURCE_EXHAUSTED saying
-    the store's disk is full (the commit failed; SQLite may hold it whole),
-    may or may not have stored the article: send it again (answered
-    INDEX_OUTCOME_UNCHANGED if it was; the Python client's Retry does so).
+    that fails DEADLINE_EXCEEDED or UNAVAILABLE may or may not have stored the
+    article: send it again (answered INDEX_OUTCOME_UNCHANGED if it was; the
+    Python client's Retry does so). So may one that fails RESOURCE_EXHAUSTED
+    saying the store's disk is full (the commit failed; SQLite may hold it
+    whole): send it again once the disk has room (no Retry does that).
     With a deadline, the server answers DEADLINE_EXCEEDED a margin before it,
     saying whether the article may be stored, so that the answer reaches the
     caller in time: a fifth of the time left when the server took the call up,
@@ -227,10 +229,11 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         again with the same body, title, source, url and published (to the
         microsecond) stores nothing and answers again (so a retry is safe); with
         any of them different, the new version replaces the stored one. A call
-        that fails DEADLINE_EXCEEDED or UNAVAILABLE, or RESOURCE_EXHAUSTED saying
-        the store's disk is full (the commit failed; SQLite may hold it whole),
-        may or may not have stored the article: send it again (answered
-        INDEX_OUTCOME_UNCHANGED if it was; the Python client's Retry does so).
+        that fails DEADLINE_EXCEEDED or UNAVAILABLE may or may not have stored the
+        article: send it again (answered INDEX_OUTCOME_UNCHANGED if it was; the
+        Python client's Retry does so). So may one that fails RESOURCE_EXHAUSTED
+        saying the store's disk is full (the commit failed; SQLite may hold it
+        whole): send it again once the disk has room (no Retry does that).
         With a deadline, the server answers DEADLINE_EXCEEDED a margin before it,
         saying whether the article may be stored, so that the answer reaches the
         caller in time: a fifth of the time left when the server took the call up,
