@@ -9,6 +9,9 @@ that takes whatever is queued (up to `max_batch` articles), decides each in
 arrival order inside one write transaction, commits once, and only then
 resolves the callers' futures. So an acknowledgement always means "on disk",
 and a burst of N articles costs one fsync, not N.
+An urgent article (IndexArticle) is decided in a transaction of its own, ahead of
+the queue; one in progress is cut short for it (`_cut_short`): the decided are committed
+and answered, the rest put back at the front of the queue, in order.
 
 A check reads the store as of the last commit and waits for no write: the
 stores' reads go on beside a write transaction (service/sqlite_store.py,
@@ -81,6 +84,7 @@ class _Job:
     prepared: PreparedArticle
     evidence: bool
     future: Future[Verdict]
+    urgent: bool = False  # (`submit_all`'s: decided in a transaction of the urgent jobs alone)
 
 
 _STOP = object()
@@ -92,6 +96,11 @@ PAGE_BYTES = 1 << 20
 # How often a group's first page is read before it is answered as read: again while it is not whole
 # (_whole_first_page), which only a store whose read is not one snapshot can give, only while the group changes.
 _GROUP_READS = 10
+# A transaction of queued articles is cut short once an urgent job waits (`_cut_short`), but not before it has
+# decided for this long: an urgent call then waits at most this, one decision and a commit, not a whole transaction
+# (up to --max-batch articles: 3-4 s when each is verified against 32 copies of a story), and a stream beside a
+# steady flow of urgent calls still gets most of the writer's time (a commit and fsync: ≈0.5-5 ms).
+_URGENT_WAITS_AT_MOST = 0.02
 # Checks come in while one ended less than this long ago (at 10 checks/s or more): _let_checks_in.
 _CHECKS_FLOWING = 0.1
 # Articles screened together (service/novelty.py), each chunk against the store as the chunks before it
@@ -144,6 +153,8 @@ class Engine:
         self.started = time.monotonic()
         self._queue: queue.SimpleQueue[list[_Job] | object] = queue.SimpleQueue()
         self._urgent: queue.SimpleQueue[list[_Job]] = queue.SimpleQueue()  # taken first: `submit_all`
+        # Jobs taken, marked running, and left undecided by a transaction cut short: taken again first (writer only).
+        self._put_back: list[_Job] = []
         self._refusals = Throttle(REFUSALS_LOGGED_EVERY)
         # The articles the streams hold undecided, told to the other servers of a shared store (none for SQLite).
         self.holds: Holds = holds_for(store)
@@ -161,11 +172,13 @@ class Engine:
         self, prepared: Sequence[PreparedArticle], evidence: bool = False, urgent: bool = False
     ) -> list[Future[Verdict]]:
         """Queue articles to be decided together, in this order, in one transaction (in several, one after
-        another, if the store finds one too long to hold: `_commit_running`). `urgent`: decided in the writer's
-        next transaction, before articles queued earlier (a caller waiting for one answer, as `IndexArticle`'s,
-        waited seconds behind the thousands of articles an ingest's streams keep queued; no order between
-        concurrent calls is promised, and a stream's own articles keep theirs)."""
-        jobs = [_Job(p, evidence, Future()) for p in prepared]
+        another, if the store finds one too long to hold, or an urgent job cuts one short: `_commit_running`).
+        `urgent`: decided in a transaction of urgent jobs alone, before articles queued earlier, and once the
+        transaction in progress has been cut short (`_cut_short`): a caller waiting for one answer, as
+        `IndexArticle`'s, waited seconds behind the thousands of articles an ingest's streams keep queued, then
+        seconds for the writer's transaction in progress. No order between concurrent calls is promised, and a
+        stream's own articles keep theirs."""
+        jobs = [_Job(p, evidence, Future(), urgent) for p in prepared]
         if self._closed:
             for job in jobs:
                 job.future.set_exception(Unavailable("the server is shutting down; retry on another replica"))
@@ -184,13 +197,27 @@ class Engine:
     def _write_loop(self) -> None:
         stop = False
         while not stop:
-            jobs, stop = self._take(self._queue.get())
+            jobs, stop = self._take(self._next_item())
+            self._commit(jobs)
+        while self._put_back:  # (a transaction cut short at the stop: the rest of what was taken is decided too)
+            jobs, self._put_back = self._urgent_jobs() + self._put_back, []
             self._commit(jobs)
 
+    def _next_item(self) -> list[_Job] | object:
+        """The queue's next item; while jobs are put back (`_cut_short`), no wait for one: an empty group."""
+        if not self._put_back:
+            return self._queue.get()
+        try:
+            return self._queue.get_nowait()
+        except queue.Empty:
+            return []
+
     def _take(self, item: list[_Job] | object) -> tuple[list[_Job], bool]:
-        """The urgent jobs queued now, then the others from `item` on, up to max_batch articles (a group is
-        never split; urgent jobs come besides); and whether the writer stops after them."""
-        jobs = self._urgent_jobs()
+        """The urgent jobs queued now, then those put back (`_cut_short`: queued before anything still queued),
+        then the others from `item` on, up to max_batch articles (a group is never split; urgent jobs come
+        besides); and whether the writer stops after them."""
+        jobs = self._urgent_jobs() + self._put_back
+        self._put_back = []
         while True:
             if item is _WAKE or item is _STOP:
                 # An urgent job is queued before its wake-up (`submit_all`): taking the urgent jobs after each
@@ -211,14 +238,20 @@ class Engine:
         return [job for urgent in drain(self._urgent, [], sys.maxsize) for job in urgent]
 
     def _commit(self, jobs: list[_Job]) -> None:
-        """Decide the jobs in order in one transaction, commit, resolve their futures."""
-        jobs = [j for j in jobs if j.future.set_running_or_notify_cancel()]
-        if jobs:
-            self._commit_running(jobs)
+        """Decide the jobs in order, commit, resolve their futures: the urgent ones in a transaction of their own
+        (answered without waiting for the others' decisions), then the others in one transaction, or in a
+        first part of one and those left undecided put back, if an urgent job cut it short (`_cut_short`)."""
+        jobs = [j for j in jobs if _still_wanted(j)]
+        urgent = [j for j in jobs if j.urgent]
+        if urgent:
+            self._commit_running(urgent, cut_short=False)
+        if others := [j for j in jobs if not j.urgent]:
+            self._put_back = self._commit_running(others, cut_short=True) + self._put_back
         self._maintain()  # (also for no jobs: a delete asks for it so: `delete`)
 
-    def _commit_running(self, jobs: list[_Job]) -> None:
-        """`_commit` for jobs already marked running.
+    def _commit_running(self, jobs: list[_Job], cut_short: bool) -> list[_Job]:
+        """`_commit` for jobs already marked running, in one transaction; the jobs left undecided, in order, when
+        `cut_short` and an urgent job waits (`_cut_short`: those decided are committed and answered).
 
         A batch the store refuses as too long to decide in one write (on Redis, over half the writer lease:
         a burst of copies of a story stored in thousands of copies) is decided again in halves, in the same
@@ -228,34 +261,34 @@ class Engine:
         try:
             with self.store.write() as tx:
                 tx.prefetch([job.prepared for job in jobs])  # a remote store reads ahead
-                verdicts = self._decide(tx, jobs)
+                verdicts = self._decide(tx, jobs, time.monotonic() if cut_short else None)
         except BatchTooLong as exc:
             if len(jobs) == 1:
                 self._fail(jobs, _told(exc, _INDEX_MEANINGS))
-                return
+                return []
             log.warning("a batch of %d articles was too long to decide in one write (%s): deciding it in halves",
                         len(jobs), exc)  # fmt: skip
             half = len(jobs) // 2
-            self._commit_running(jobs[:half])
-            self._commit_running(jobs[half:])
-            return
+            left = self._commit_running(jobs[:half], cut_short)
+            return left + jobs[half:] if left else self._commit_running(jobs[half:], cut_short)
         except StoreDamaged as exc:  # (the store logged it, once)
             self._fail(jobs, exc)
-            return
+            return []
         except (Unavailable, ResourceExhausted, IncompatibleIndex) as exc:  # the store said why, for the callers
             # (Mostly nothing of the batch is stored either. Redis waiting for its replicas fails after the
             # commit: the retry finds those articles stored and answers for them.)
             told = _told(exc, _INDEX_MEANINGS) if isinstance(exc, Unavailable | StoreFull) else exc
             self._log_refusal(len(jobs), told)
             self._fail(jobs, told)
-            return
+            return []
         except Exception as exc:  # nothing of the batch is acknowledged: fail it, retryably
             log.exception("batch of %d articles not acknowledged", len(jobs))
             self._fail(jobs, Unavailable(f"the store failed to commit: {exc}"))
-            return
+            return []
         self.stored_as_new += self._new_in_batch
-        for job, verdict in zip(jobs, verdicts, strict=True):
+        for job, verdict in zip(jobs, verdicts, strict=False):  # (committed: answered, and only these)
             job.future.set_result(verdict)
+        return jobs[len(verdicts) :]
 
     def _log_refusal(self, articles: int, error: Exception) -> None:
         """A batch the store refused, said at ERROR unless one was said less than REFUSALS_LOGGED_EVERY ago."""
@@ -275,21 +308,42 @@ class Engine:
         except Exception:  # (the index stays correct without it, only slower to query: keep writing)
             log.exception("store maintenance failed")
 
-    def _decide(self, tx: Transaction, jobs: list[_Job]) -> list[Verdict]:
-        """Verdicts of the jobs, in order: new stories stored in runs, the rest decided in full."""
+    def _decide(self, tx: Transaction, jobs: list[_Job], began: float | None) -> list[Verdict]:
+        """Verdicts of the jobs, in order: new stories stored in runs, the rest decided in full. Fewer, those of
+        the first jobs, if an urgent job cuts the transaction short (`_cut_short`; `began`: when the transaction
+        did, or None if it is not to be cut)."""
         if not self._screen_novel:
-            return [self._index_one(tx, job)[0] for job in jobs]
+            verdicts: list[Verdict] = []
+            for job in jobs:
+                if verdicts and self._cut_short(began):
+                    break
+                verdicts.append(self._index_one(tx, job)[0])
+            return verdicts
         size = _SCREENED_BESIDE_CHECKS if self._checks_flowing() else _SCREENED
-        chunks = (jobs[at : at + size] for at in range(0, len(jobs), size))
-        return [verdict for chunk in chunks for verdict in self._decide_screened(tx, chunk)]
+        verdicts = []
+        for at in range(0, len(jobs), size):
+            if at and self._cut_short(began):
+                break
+            verdicts += self._decide_screened(tx, jobs[at : at + size], began)
+            if len(verdicts) < min(at + size, len(jobs)):
+                break  # (cut short inside the chunk)
+        return verdicts
 
-    def _decide_screened(self, tx: Transaction, jobs: list[_Job]) -> list[Verdict]:
-        """`_decide` for one chunk, screened together."""
+    def _cut_short(self, began: float | None) -> bool:
+        """Does an urgent job wait, and has the transaction that `began` then decided long enough to end it after
+        the decisions made (committing them, the undecided rest put back: `_commit_running`)?"""
+        return began is not None and not self._urgent.empty() and time.monotonic() - began >= _URGENT_WAITS_AT_MOST
+
+    def _decide_screened(self, tx: Transaction, jobs: list[_Job], began: float | None) -> list[Verdict]:
+        """`_decide` for one chunk, screened together: the verdicts of its first jobs if it is cut short (at
+        least the first's)."""
         self._let_checks_in()
         screen = novelty.screen([job.prepared for job in jobs], tx, self.detector, self._band_keys)
         verdicts: list[Verdict] = []
         run: list[int] = []
         for n, job in enumerate(jobs):
+            if n and self._cut_short(began):  # (the chunk's rest is screened again in the next transaction)
+                break
             if screen.novel[n]:
                 run.append(n)
                 continue
@@ -670,6 +724,12 @@ def _told(exc: _Refusal, meanings: _Meanings) -> _Refusal:
     else:
         meaning = f"{meanings.unchanged}: {meanings.again}"
     return type(exc)(f"{exc}: {meaning}")
+
+
+def _still_wanted(job: _Job) -> bool:
+    """Is the job to be decided: marked running now, or already (put back by a transaction cut short)? A job whose
+    caller withdrew it before the writer took it is not (`IndexArticle` past its deadline)."""
+    return job.future.running() or job.future.set_running_or_notify_cancel()
 
 
 def _purge_cut(done: int, named: int) -> _Meanings:

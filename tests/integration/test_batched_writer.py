@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -41,9 +42,12 @@ class Outcome:
     stored: dict[str, tuple[bytes, str]]  # id -> (signature, group root)
     learned: int
     stored_as_new: int
+    transactions: int  # those the batch was decided in
 
 
-def _run(path: Path, before: list[Article], batch: list[Article], screen: bool) -> Outcome:
+def _run(path: Path, before: list[Article], batch: list[Article], screen: bool, cut: bool = False) -> Outcome:
+    """`cut`: the batch's transaction is cut short after every decision, as for an urgent article waiting each time
+    (`Engine._cut_short`), so that the batch is decided in one transaction an article."""
     detector = Detector(PARAMS, 1 << 20)
     store = SqliteStore(path, PARAMS)
     engine = Engine(detector, store, max_batch=len(batch), screen_novel=screen)
@@ -51,6 +55,17 @@ def _run(path: Path, before: list[Article], batch: list[Article], screen: bool) 
         for a in before:
             engine.index(detector.prepare(a))
         already_new = engine.stored_as_new
+        if cut:
+            engine._cut_short = lambda began: began is not None  # type: ignore[method-assign]
+        transactions = 0
+        commit_running = engine._commit_running
+
+        def counted(jobs: Any, cut_short: bool) -> Any:
+            nonlocal transactions
+            transactions += 1
+            return commit_running(jobs, cut_short)
+
+        engine._commit_running = counted  # type: ignore[method-assign]
         futures = engine.submit_all([detector.prepare(a) for a in batch])  # decided in one transaction
         verdicts: list[Verdict] = [f.result(timeout=60) for f in futures]
         stored = {}
@@ -61,7 +76,7 @@ def _run(path: Path, before: list[Article], batch: list[Article], screen: bool) 
     finally:
         engine.close()
     plain = [(v.id, v.duplicate_of, [m.id for m in v.matches]) for v in verdicts]
-    return Outcome(plain, stored, learned, engine.stored_as_new - already_new)
+    return Outcome(plain, stored, learned, engine.stored_as_new - already_new, transactions)
 
 
 def _both(tmp_path: Path, before: list[Article], batch: list[Article]) -> tuple[Outcome, Outcome]:
@@ -120,3 +135,20 @@ def test_an_id_sent_twice_in_one_batch_with_unrelated_texts_keeps_the_second(tmp
     assert fast.verdicts == full.verdicts
     assert fast.stored == full.stored
     assert fast.stored_as_new == 2  # the first "twice" and "other"
+
+
+def test_a_batch_cut_short_after_every_decision_gets_the_answers_of_one_transaction(tmp_path: Path) -> None:
+    """An urgent article cuts the writer's transaction short (the decided committed, the rest put back at the front
+    of the queue): the batch's verdicts and what is stored are those of the reference, decided in one transaction.
+    A mix of new stories (screened, stored in runs) and copies (decided in full), learning boilerplate within it."""
+    stories = [_text(400, 600 + n) for n in range(6)]
+    batch = [Article(f"appeal-{n}", APPEAL + " " + s) for n, s in enumerate(stories)]
+    batch += [Article(f"copy-{n}", stories[n % 3] + f" Updated {n}.") for n in range(4)]
+    batch.insert(3, Article("story-1-again", stories[1]))
+    full = _run(tmp_path / "full.db", [], batch, screen=False)
+    cut = _run(tmp_path / "cut.db", [], batch, screen=True, cut=True)
+    assert cut.verdicts == full.verdicts
+    assert cut.stored == full.stored
+    assert cut.learned == full.learned > 0
+    assert [v[1] for v in full.verdicts].count(None) < len(batch)  # (copies among them, matched)
+    assert (full.transactions, cut.transactions) == (1, len(batch))

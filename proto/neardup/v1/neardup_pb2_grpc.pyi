@@ -51,8 +51,12 @@ class NearDuplicateServiceStub:
     saying whether the article may be stored, so that the answer reaches the
     caller in time: a fifth of the time left when the server took the call up,
     at most 1 s (after 0.8 s of a 1 s deadline, 9 s of a 10 s one). Beside
-    index streams it is decided ahead of the articles they keep queued, except
-    those of its own id the server read before it: a new version sent alone is
+    index streams it is decided ahead of the articles they keep queued, and
+    the server's write in progress of their articles (up to --max-batch of
+    them: seconds when each has many stored copies to be compared with) is
+    committed early for it, after 20 ms of decisions and the one in hand, the
+    rest decided after it in their order; except the articles of its own id
+    the server read before it: a new version sent alone is
     stored after an older one queued in the server, or in another replica
     sharing its Redis store. One a stream has sent but no server has read yet
     is not ordered: for a strict order, send the new version after the old
@@ -143,8 +147,12 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     saying whether the article may be stored, so that the answer reaches the
     caller in time: a fifth of the time left when the server took the call up,
     at most 1 s (after 0.8 s of a 1 s deadline, 9 s of a 10 s one). Beside
-    index streams it is decided ahead of the articles they keep queued, except
-    those of its own id the server read before it: a new version sent alone is
+    index streams it is decided ahead of the articles they keep queued, and
+    the server's write in progress of their articles (up to --max-batch of
+    them: seconds when each has many stored copies to be compared with) is
+    committed early for it, after 20 ms of decisions and the one in hand, the
+    rest decided after it in their order; except the articles of its own id
+    the server read before it: a new version sent alone is
     stored after an older one queued in the server, or in another replica
     sharing its Redis store. One a stream has sent but no server has read yet
     is not ordered: for a strict order, send the new version after the old
@@ -238,8 +246,12 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         saying whether the article may be stored, so that the answer reaches the
         caller in time: a fifth of the time left when the server took the call up,
         at most 1 s (after 0.8 s of a 1 s deadline, 9 s of a 10 s one). Beside
-        index streams it is decided ahead of the articles they keep queued, except
-        those of its own id the server read before it: a new version sent alone is
+        index streams it is decided ahead of the articles they keep queued, and
+        the server's write in progress of their articles (up to --max-batch of
+        them: seconds when each has many stored copies to be compared with) is
+        committed early for it, after 20 ms of decisions and the one in hand, the
+        rest decided after it in their order; except the articles of its own id
+        the server read before it: a new version sent alone is
         stored after an older one queued in the server, or in another replica
         sharing its Redis store. One a stream has sent but no server has read yet
         is not ordered: for a strict order, send the new version after the old
