@@ -1,6 +1,8 @@
-"""The public API over real gRPC on loopback, against a real server and SQLite store."""
+"""The public API over real gRPC on loopback, against a real server and SQLite store (Redis where named)."""
 
+import json
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
+from benchmarks.loopback import redis_server
 from client import (
     Article,
     ArticleFailure,
@@ -24,6 +27,7 @@ from client import (
     Retry,
     Verdict,
 )
+from client.cli import main
 from service.grpc_server import RunningServer
 from service.settings import FINGERPRINT_SCHEME
 from tests.articles import (
@@ -147,7 +151,7 @@ def test_delete_many_reports_each_id_and_refuses_a_malformed_one_whole(
         client.delete_many(["wire", ""])
     assert client.stats().articles == 3  # nothing of a refused call is deleted
     assert client.delete_many(["wire", "absent", "a", "wire"]) == [
-        Deletion("wire", True), Deletion("absent", False), Deletion("a", True), Deletion("wire", True)
+        Deletion("wire", True), Deletion("absent", False), Deletion("a", True), Deletion("wire", False)
     ]  # fmt: skip
     assert client.get("copy").duplicate_of is None  # its original went: it is its own
     with pytest.raises(NotFoundError):
@@ -160,6 +164,36 @@ def test_delete_many_reports_each_id_and_refuses_a_malformed_one_whole(
         _stub(running).DeleteArticles(pb.DeleteArticlesRequest(ids=[f"x{n}" for n in range(1_001)]), timeout=30)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "1,001 articles, over the 1,000" in str(refused.value.details())
+
+
+@pytest.mark.parametrize("store", ["sqlite", "redis"])
+def test_an_id_named_again_in_one_delete_call_is_answered_not_found_after_its_first_naming(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], store: str
+) -> None:
+    # DeleteArticles(ids=["dup", "dup"]) answered DELETED twice: two articles removed, to a caller counting them.
+    with ExitStack() as stack:
+        overrides: dict[str, Any] = {}
+        if store == "redis":
+            overrides = {"store": "redis", "redis_url": stack.enter_context(redis_server(tmp_path / "redis")).url}
+        running, client = stack.enter_context(in_process_server(tmp_path / "data", **overrides))
+        list(client.index_stream([Article("dup", WIRE), Article("other", SAME_EVENT_A)]))
+        named = ["dup", "absent", "dup", "other", "dup", "absent"]
+        answer = _stub(running).DeleteArticles(pb.DeleteArticlesRequest(ids=named), timeout=30)
+        deleted, not_found = pb.DELETE_OUTCOME_DELETED, pb.DELETE_OUTCOME_NOT_FOUND
+        assert [(r.id, r.outcome) for r in answer.results] == [
+            ("dup", deleted), ("absent", not_found), ("dup", not_found), ("other", deleted), ("dup", not_found),
+            ("absent", not_found),
+        ]  # fmt: skip
+        assert client.stats().articles == 0
+        client.index(Article("dup", WIRE))
+        assert client.delete_many(["dup", "dup"]) == [Deletion("dup", True), Deletion("dup", False)]
+        # The CLI counts a repeat of an id it deleted as no missing article, within a call and across its calls of
+        # 1,000 (a list of ids read from several sources names some twice).
+        client.index(Article("dup", WIRE))
+        assert main(["delete", *["dup"] * 1_001, "--server", f"127.0.0.1:{running.port}"], env={}) == 0
+        said = capsys.readouterr()
+        assert [json.loads(line)["deleted"] for line in said.out.splitlines()] == [True] + [False] * 1_000
+        assert said.err == ""
 
 
 @pytest.mark.parametrize("batch", [1, 3])  # 3: the bad articles fall inside and at the edge of batches

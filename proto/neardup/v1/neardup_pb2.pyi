@@ -112,7 +112,10 @@ class _DeleteOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DeleteO
     DELETE_OUTCOME_DELETED: _DeleteOutcome.ValueType  # 1
     """The article was stored and this call removed it."""
     DELETE_OUTCOME_NOT_FOUND: _DeleteOutcome.ValueType  # 2
-    """No article with this id was stored; nothing changed for it."""
+    """No article with this id was stored when this naming of it came (a
+    repeat, in one call, of an id deleted by its first naming is one);
+    nothing changed for it.
+    """
 
 class DeleteOutcome(_DeleteOutcome, metaclass=_DeleteOutcomeEnumTypeWrapper):
     """DeleteOutcome says what DeleteArticles did with one id."""
@@ -122,7 +125,10 @@ DELETE_OUTCOME_UNSPECIFIED: DeleteOutcome.ValueType  # 0
 DELETE_OUTCOME_DELETED: DeleteOutcome.ValueType  # 1
 """The article was stored and this call removed it."""
 DELETE_OUTCOME_NOT_FOUND: DeleteOutcome.ValueType  # 2
-"""No article with this id was stored; nothing changed for it."""
+"""No article with this id was stored when this naming of it came (a
+repeat, in one call, of an id deleted by its first naming is one);
+nothing changed for it.
+"""
 Global___DeleteOutcome: _TypeAlias = DeleteOutcome  # noqa: Y015
 
 @_typing.final
@@ -691,7 +697,10 @@ class DeleteArticlesRequest(_message.Message):
     IDS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Ids of the articles, at most 1,000; an id may be named more than once. If
+        """Ids of the articles, at most 1,000; an id may be named more than once:
+        its first naming is answered as the article was (DELETE_OUTCOME_DELETED
+        if stored), each later one DELETE_OUTCOME_NOT_FOUND (the article was no
+        longer stored), so the DELETED outcomes count the articles removed. If
         any id is malformed (empty, or over 512 bytes in UTF-8), the request is
         refused INVALID_ARGUMENT and nothing is removed.
         """
