@@ -149,8 +149,13 @@ class Article(_message.Message):
     PUBLISHED_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Caller's key for the article; required, unique within the index; at most
-    512 bytes in UTF-8, printable (no control, format or line separator
-    characters, no space at either end).
+    512 bytes in UTF-8, printable, so that two ids that print alike are one
+    id: in Unicode NFC; no control, format or line separator characters; no
+    default-ignorable code points (U+034F, U+115F, U+1160, U+3164, U+FFA0,
+    variation selectors, ...); no noncharacters, private-use or unassigned
+    code points; no space but U+0020, and none at either end. Else
+    INVALID_ARGUMENT naming the first such character (its position, U+XXXX
+    and Unicode name) and what to send instead.
     """
     body: _builtins.str
     """Full text of the article; required, with words (not only punctuation or
