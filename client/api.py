@@ -243,7 +243,7 @@ class Deletion:
     """What `delete_many` did with one id."""
 
     id: str
-    deleted: bool  # False: no article with this id was stored, so nothing changed for it
+    deleted: bool  # False: no article with this id was stored (any more: a repeat), so nothing changed for it
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "deleted": self.deleted}
@@ -590,8 +590,9 @@ class NeardupClient:
     def delete_many(self, article_ids: Sequence[str]) -> list[Deletion]:
         """Delete the stored articles among `article_ids`, MAX_DELETES_PER_CALL a DeleteArticles call (a
         commit each, not one per article); one Deletion per id, in order. Ids not stored are reported
-        (deleted=False), not raised. If a call fails, the calls before it have deleted their articles:
-        sending the same ids again reports those as not stored. Ids the server would refuse (empty, over
+        (deleted=False), not raised; so is an id named again after its article was deleted, so the Deletions
+        with deleted=True count the articles removed. If a call fails, the calls before it have deleted their
+        articles: sending the same ids again reports those as not stored. Ids the server would refuse (empty, over
         MAX_ID_BYTES) or protobuf cannot send (not text: an unpaired surrogate) raise InvalidArgumentError
         naming their position before any is sent."""
         if isinstance(article_ids, str):  # (a str is a Sequence[str] too: of its letters)

@@ -994,12 +994,15 @@ def _delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         print(f"neardup delete: cannot read the ids in {args.from_file}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     answered = absent = 0
+    gone: set[str] = set()  # the ids this run deleted: named again, they were stored, if no longer
     with listed as lines, _connect(args) as client:
         try:
             for chunk in _chunks(_checked_ids(args.ids, lines, args.from_file), MAX_DELETES_PER_CALL):
                 for deletion in client.delete_many(chunk):
                     answered += 1
-                    absent += not deletion.deleted
+                    if deletion.deleted:
+                        gone.add(deletion.id)
+                    absent += deletion.id not in gone
                     print(json.dumps(deletion.as_dict(), ensure_ascii=False), flush=True)
         except UnicodeDecodeError as exc:
             print(f"neardup delete: {args.from_file} is not UTF-8 text ({exc}); stopped there: only the ids "

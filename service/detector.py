@@ -6,7 +6,6 @@ fetched by the index: verify exactly -> decide (judge).
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -28,6 +27,7 @@ from service.boilerplate import (
 )
 from service.errors import InvalidArgument
 from service.group_counts import is_sampled
+from service.id_characters import id_character_problem, shown
 from service.minhash import SignatureMaker
 from service.model import Article, BoolArray, Fingerprint, Match, Passage, PreparedArticle, U32Array
 from service.quotations import has_quotation_marks
@@ -400,26 +400,21 @@ def check_id(field: str, article_id: str) -> None:
         raise InvalidArgument(field, f"is longer than {MAX_ID_BYTES} bytes, so no article can have it")
 
 
-# Control and format characters (a line end, a zero-width space, a direction override) and line and paragraph
-# separators: an id holding one prints like another id, or breaks the line it is printed on.
-_UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 _QUOTED_ID_CHARS = 64  # of a refused id, quoted in the refusal: enough to find it by
 
 
 def check_new_id(field: str, article_id: str) -> None:
-    """check_id, and refuse an id a pipeline would not mean to send: blank, with a space at either end, or
-    with a character that does not print ("a1\\n" read with its newline, a zero-width space). Such an id
-    looks like another in every log and listing, so the two would be stored apart. Lookups (check_id alone)
-    still accept them, so articles stored before this rule can be read and deleted."""
+    """check_id, and refuse an id a pipeline would not mean to send: blank, with a space at either end, or with
+    a character that prints as nothing or as another ("a1\\n" read with its newline, a zero-width space, a
+    no-break space), or not in Unicode NFC (id_characters). Such an id looks like another in every log and
+    listing, so the two would be stored apart. Lookups (check_id alone) still accept them, so articles stored
+    before these rules can be read and deleted."""
     check_id(field, article_id)
     if not article_id.strip():
         raise InvalidArgument(field, "is only spaces or line ends; give the caller's key for the article")
-    control = next((c for c in article_id if unicodedata.category(c) in _UNPRINTABLE), None)
-    if control is not None:
-        shown = f"{control!r} (U+{ord(control):04X})"
-        raise InvalidArgument(
-            field, f"holds {shown}, which does not print; ids are printable text (the id: {_quoted(article_id)})"
-        )
+    problem = id_character_problem(article_id)
+    if problem is not None:
+        raise InvalidArgument(field, f"{problem} (the id: {_quoted(article_id)})")
     if article_id != article_id.strip():
         raise InvalidArgument(
             field, f"begins or ends with a space; strip it before sending (the id: {_quoted(article_id)})"
@@ -430,8 +425,8 @@ def _quoted(article_id: str) -> str:
     """The id for a refusal, after its reason, and no more of it than _QUOTED_ID_CHARS: quoted whole, an id of
     512 control characters (each 4 escaped) filled the status message, which is clipped, reason and all."""
     if len(article_id) <= _QUOTED_ID_CHARS:
-        return repr(article_id)
-    return f"{article_id[:_QUOTED_ID_CHARS]!r}… ({len(article_id):,} characters)"
+        return shown(article_id)
+    return f"{shown(article_id[:_QUOTED_ID_CHARS])}… ({len(article_id):,} characters)"
 
 
 def check_length(field: str, text: str, limit: int) -> None:

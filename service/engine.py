@@ -516,8 +516,9 @@ class Engine:
         self, article_ids: Sequence[str], deadline: float | None = None, wanted: Callable[[], bool] | None = None
     ) -> list[bool]:
         """Delete those of the articles that are stored, _DELETED_A_WRITE a write (a commit each, where
-        `delete` commits each article); for each id in order, whether it was stored. An id named twice is
-        answered as its first naming was. If a write fails, those before it have deleted their articles.
+        `delete` commits each article); for each id in order, whether this call removed it: an id named again
+        is False after its first naming, as it was no longer stored when the repeat came (True twice read as
+        two articles deleted). If a write fails, those before it have deleted their articles.
         Past `deadline` (a `time.monotonic()` value), or once `wanted()` answers False, no further write is
         begun: no one is left to read the answer."""
         if len(article_ids) > MAX_DELETED_AT_ONCE:
@@ -537,7 +538,7 @@ class Engine:
             raise told from exc
         finally:
             self._ask_for_maintenance()
-        return [article_id in deleted for article_id in article_ids]
+        return _first_namings_of(article_ids, deleted)
 
     def _delete_stored(self, article_ids: list[str], deleted: set[str], dealt: list[str]) -> None:
         """`delete_all`'s write of distinct ids: once committed, those that were stored are added to `deleted`, and
@@ -747,6 +748,16 @@ def _purge_cut(done: int, named: int) -> _Meanings:
         f"{again}",
         f"{before}; its own ids (up to {_DELETED_A_WRITE}) are deleted there, the rest were not: retried, {again}",
     )
+
+
+def _first_namings_of(article_ids: Sequence[str], deleted: set[str]) -> list[bool]:
+    """For each of `article_ids` in order, whether it is the first naming of a deleted id."""
+    answered: set[str] = set()
+    out = []
+    for article_id in article_ids:
+        out.append(article_id in deleted and article_id not in answered)
+        answered.add(article_id)
+    return out
 
 
 def _require_wanted(done: int, named: int, deadline: float | None, wanted: Callable[[], bool] | None) -> None:

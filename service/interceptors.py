@@ -472,6 +472,10 @@ class BearerTokenAuth(_Rewrapping):
         if scheme.lower() != b"bearer":  # (a token sent alone, or under another scheme: told so, whatever it is)
             return (f"{_NO_SCHEME}: the header must be 'authorization: Bearer <token>', the word Bearer and a "
                     "space before the token")  # fmt: skip
+        if not credentials.strip():  # ("Bearer $TOKEN" with the variable unset: no token was sent to compare)
+            return (f"{_EMPTY_TOKEN}: the token after it is empty (a variable or file meant to hold it, empty?); "
+                    "send 'authorization: Bearer <token>' with the token of the server's --auth-token-file "
+                    "(neardup CLI: --token-file FILE or NEARDUP_TOKEN_FILE)")  # fmt: skip
         # (every token is compared, in constant time, so the time taken does not tell which one came close)
         if any([hmac.compare_digest(credentials.strip(), expected) for expected in self._tokens()]):
             return None
@@ -481,12 +485,15 @@ class BearerTokenAuth(_Rewrapping):
 
 _NO_TOKEN = "this server requires a bearer token"
 _NO_SCHEME = "the 'authorization' header does not start with 'Bearer '"
+_EMPTY_TOKEN = "the 'authorization' header carries no token after 'Bearer '"
 
 
 def _refused_for(message: str) -> str:
     """What a refusal's log line says the call sent (never the token)."""
     if message.startswith(_NO_TOKEN):
         return "no token"
+    if message.startswith(_EMPTY_TOKEN):
+        return "an empty token after 'Bearer '"
     return "no 'Bearer ' scheme" if message.startswith(_NO_SCHEME) else "a wrong token"
 
 

@@ -166,6 +166,9 @@ NO_SCHEME = ("the 'authorization' header does not start with 'Bearer ': the head
              "<token>', the word Bearer and a space before the token")  # fmt: skip
 NOT_ACCEPTED = ("the bearer token was not accepted: check that your token file holds the same token as the server's "
                 "--auth-token-file")  # fmt: skip
+EMPTY_TOKEN = ("the 'authorization' header carries no token after 'Bearer ': the token after it is empty (a variable "
+               "or file meant to hold it, empty?); send 'authorization: Bearer <token>' with the token of the server's "
+               "--auth-token-file (neardup CLI: --token-file FILE or NEARDUP_TOKEN_FILE)")  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -178,7 +181,10 @@ NOT_ACCEPTED = ("the bearer token was not accepted: check that your token file h
         (f"Bearer {TOKEN}x", NOT_ACCEPTED),
         # The right token without its scheme was told to check that the token file held the same token.
         (TOKEN, NO_SCHEME),
-        ("Bearer", NOT_ACCEPTED),
+        # "Bearer $TOKEN" with the variable empty was told to check the token file, as a wrong token is.
+        ("Bearer", EMPTY_TOKEN),
+        ("Bearer ", EMPTY_TOKEN),
+        ("bearer   ", EMPTY_TOKEN),
     ],
 )
 def test_the_bearer_scheme_is_read_in_any_case_and_a_header_without_it_is_told_so(

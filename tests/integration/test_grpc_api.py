@@ -1,6 +1,8 @@
-"""The public API over real gRPC on loopback, against a real server and SQLite store."""
+"""The public API over real gRPC on loopback, against a real server and SQLite store (Redis where named)."""
 
+import json
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
+from benchmarks.loopback import redis_server
 from client import (
     Article,
     ArticleFailure,
@@ -24,6 +27,8 @@ from client import (
     Retry,
     Verdict,
 )
+from client.cli import main
+from service import detector as detector_module
 from service.grpc_server import RunningServer
 from service.settings import FINGERPRINT_SCHEME
 from tests.articles import (
@@ -147,7 +152,7 @@ def test_delete_many_reports_each_id_and_refuses_a_malformed_one_whole(
         client.delete_many(["wire", ""])
     assert client.stats().articles == 3  # nothing of a refused call is deleted
     assert client.delete_many(["wire", "absent", "a", "wire"]) == [
-        Deletion("wire", True), Deletion("absent", False), Deletion("a", True), Deletion("wire", True)
+        Deletion("wire", True), Deletion("absent", False), Deletion("a", True), Deletion("wire", False)
     ]  # fmt: skip
     assert client.get("copy").duplicate_of is None  # its original went: it is its own
     with pytest.raises(NotFoundError):
@@ -160,6 +165,36 @@ def test_delete_many_reports_each_id_and_refuses_a_malformed_one_whole(
         _stub(running).DeleteArticles(pb.DeleteArticlesRequest(ids=[f"x{n}" for n in range(1_001)]), timeout=30)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "1,001 articles, over the 1,000" in str(refused.value.details())
+
+
+@pytest.mark.parametrize("store", ["sqlite", "redis"])
+def test_an_id_named_again_in_one_delete_call_is_answered_not_found_after_its_first_naming(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], store: str
+) -> None:
+    # DeleteArticles(ids=["dup", "dup"]) answered DELETED twice: two articles removed, to a caller counting them.
+    with ExitStack() as stack:
+        overrides: dict[str, Any] = {}
+        if store == "redis":
+            overrides = {"store": "redis", "redis_url": stack.enter_context(redis_server(tmp_path / "redis")).url}
+        running, client = stack.enter_context(in_process_server(tmp_path / "data", **overrides))
+        list(client.index_stream([Article("dup", WIRE), Article("other", SAME_EVENT_A)]))
+        named = ["dup", "absent", "dup", "other", "dup", "absent"]
+        answer = _stub(running).DeleteArticles(pb.DeleteArticlesRequest(ids=named), timeout=30)
+        deleted, not_found = pb.DELETE_OUTCOME_DELETED, pb.DELETE_OUTCOME_NOT_FOUND
+        assert [(r.id, r.outcome) for r in answer.results] == [
+            ("dup", deleted), ("absent", not_found), ("dup", not_found), ("other", deleted), ("dup", not_found),
+            ("absent", not_found),
+        ]  # fmt: skip
+        assert client.stats().articles == 0
+        client.index(Article("dup", WIRE))
+        assert client.delete_many(["dup", "dup"]) == [Deletion("dup", True), Deletion("dup", False)]
+        # The CLI counts a repeat of an id it deleted as no missing article, within a call and across its calls of
+        # 1,000 (a list of ids read from several sources names some twice).
+        client.index(Article("dup", WIRE))
+        assert main(["delete", *["dup"] * 1_001, "--server", f"127.0.0.1:{running.port}"], env={}) == 0
+        said = capsys.readouterr()
+        assert [json.loads(line)["deleted"] for line in said.out.splitlines()] == [True] + [False] * 1_000
+        assert said.err == ""
 
 
 @pytest.mark.parametrize("batch", [1, 3])  # 3: the bad articles fall inside and at the edge of batches
@@ -512,7 +547,9 @@ def test_unknown_id_is_not_found(client: NeardupClient) -> None:
 
 
 def test_an_id_with_a_line_end_or_outer_space_is_refused_and_nothing_is_stored(client: NeardupClient) -> None:
-    refusal = r"article.id: holds '\\n' \(U\+000A\), which does not print.*\(the id: 'wire\\n'\)"
+    refusal = (
+        r"article.id: holds U\+000A <control> '\\n' as its 5th character, which does not print.*\(the id: 'wire\\n'\)"
+    )
     with pytest.raises(InvalidArgumentError, match=refusal):
         client.index(Article("wire\n", WIRE))
     with pytest.raises(InvalidArgumentError, match="begins or ends with a space; strip it"):
@@ -525,6 +562,64 @@ def test_an_id_with_a_line_end_or_outer_space_is_refused_and_nothing_is_stored(c
     with pytest.raises(NotFoundError):
         client.get("wire\n")
     assert client.delete_many(["wire\n"]) == [Deletion("wire\n", False)]
+
+
+# Ids printing as one stored (café-9, a b9, inv9), or as anything, that were stored as new articles beside it.
+PRINTED_ALIKE = [
+    ("cafe\u0301-9", "U+0301 COMBINING ACUTE ACCENT", "send it in Unicode NFC"),  # NFD of the stored NFC
+    ("a\u00a0b9", "U+00A0 NO-BREAK SPACE", "send U+0020 in its place"),
+    ("inv9\u3164", "U+3164 HANGUL FILLER", "leave it out"),
+    ("inv9\u034f", "U+034F COMBINING GRAPHEME JOINER", "leave it out"),
+    ("inv9\ufe00", "U+FE00 VARIATION SELECTOR-1", "leave it out"),
+    ("inv9\uffff", "U+FFFF <noncharacter>", "leave it out"),
+    ("inv9\ue000", "U+E000 <private use>", "leave it out"),
+    ("inv9\u0378", "U+0378 <unassigned>", "leave it out"),
+]
+
+
+def test_an_id_printing_as_another_is_refused_by_every_call_that_stores_or_checks_and_nothing_is_stored(
+    server: tuple[RunningServer, NeardupClient],
+) -> None:
+    running, client = server
+    stub = _stub(running)
+    list(client.index_stream([Article("café-9", WIRE), Article("a b9", SAME_EVENT_A), Article("inv9", SAME_EVENT_B)]))
+    refused = [pb.Article(id=sent, body=RELEASE) for sent, *_ in PRINTED_ALIKE]
+    streamed = list(stub.IndexArticles(iter([pb.IndexArticlesRequest(article=a) for a in refused]), timeout=30))
+    [batched] = stub.IndexArticleBatches(iter([pb.IndexArticleBatchesRequest(articles=refused)]), timeout=30)
+    for (sent, named, advice), *answers in zip(PRINTED_ALIKE, streamed, batched.results, strict=True):
+        article = pb.Article(id=sent, body=RELEASE)
+        with pytest.raises(grpc.RpcError) as indexed:
+            stub.IndexArticle(pb.IndexArticleRequest(article=article), timeout=30)
+        with pytest.raises(grpc.RpcError) as checked:
+            stub.CheckArticle(pb.CheckArticleRequest(article=article), timeout=30)
+        said = indexed.value.details()
+        assert said is not None and said.startswith("article.id: "), said
+        assert named in said and advice in said and said.endswith(f"(the id: {sent!a})"), said
+        for refusal in (indexed.value, checked.value):
+            assert (refusal.code(), refusal.details()) == (grpc.StatusCode.INVALID_ARGUMENT, said)
+        for answer in answers:  # IndexArticles' and IndexArticleBatches': the article's own error
+            assert (answer.id, answer.error.code, answer.error.message) == (sent, 3, said)
+    assert client.stats().articles == 3
+    # Lookups and deletes still take them (an article stored under one before these rules stays reachable).
+    for sent, *_ in PRINTED_ALIKE:
+        with pytest.raises(NotFoundError):
+            client.get(sent)
+    assert client.delete_many([sent for sent, *_ in PRINTED_ALIKE]) == [Deletion(s, False) for s, *_ in PRINTED_ALIKE]
+    assert client.stats().articles == 3
+
+
+def test_an_article_stored_before_the_id_rules_under_an_id_they_refuse_is_still_read_and_deleted(
+    client: NeardupClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as before_the_rules:
+        before_the_rules.setattr(detector_module, "id_character_problem", lambda _id: None)
+        assert client.index(Article("inv9\u3164", WIRE)).outcome == "new"
+    with pytest.raises(InvalidArgumentError, match="U\\+3164 HANGUL FILLER"):
+        client.index(Article("inv9\u3164", WIRE))
+    assert client.get("inv9\u3164").article.body == WIRE
+    assert [m.id for m in client.group_members("inv9\u3164")] == ["inv9\u3164"]
+    client.delete("inv9\u3164")
+    assert client.stats().articles == 0
 
 
 def test_lookups_and_deletes_refuse_an_id_no_article_can_have_and_look_up_one_only_the_character_rules_refuse(

@@ -106,6 +106,9 @@ def test_evidence_passages_only_when_bodies_are_given(detector: Detector) -> Non
         (Article("a\u200b1", "some text"), "article.id"),  # (prints as "a1")
         (Article("a\u20281", "some text"), "article.id"),  # a line separator
         (Article("a\u202e1", "some text"), "article.id"),  # a direction override
+        (Article("cafe\u0301-9", "some text"), "article.id"),  # not in NFC (prints as "café-9")
+        (Article("a\u00a0b9", "some text"), "article.id"),  # a no-break space (prints as "a b9")
+        (Article("inv9\u3164", "some text"), "article.id"),  # a Hangul filler (prints as "inv9")
         (Article("a", ""), "article.body"),
         (Article("a", "   \n "), "article.body"),
         (Article("a", "word " * 3000), "article.body"),
@@ -122,8 +125,9 @@ def test_invalid_articles_name_the_field(detector: Detector, article: Article, f
 @pytest.mark.parametrize(
     ("article_id", "reason"),
     [
-        ("\x01" * 512, "holds '\\x01' (U+0001), which does not print"),
-        ("a" + "\u200b" * 170, "holds '\\u200b' (U+200B), which does not print"),
+        ("\x01" * 512, "holds U+0001 <control> '\\x01' as its 1st character, which does not print"),
+        ("a" + "\u200b" * 170, "holds U+200B ZERO WIDTH SPACE as its 2nd character, which does not print"),
+        ("a" + "\u034f" * 200, "holds U+034F COMBINING GRAPHEME JOINER as its 2nd character, which prints as"),
         ("x" * 511 + " ", "begins or ends with a space"),
     ],
 )
@@ -135,10 +139,50 @@ def test_a_refused_long_id_is_quoted_after_the_reason_and_cut_short(
         detector.prepare(Article(article_id, "some text"))
     _code, message = status_for(err.value)
     assert message.startswith(f"article.id: {reason}"), message
-    assert message.endswith(f"… ({len(article_id)} characters))") and len(message) < 500, message
+    # (under 700: a reason naming the character and its position, and 64 characters escaped, 6 each at most)
+    assert message.endswith(f"… ({len(article_id)} characters))") and len(message) < 700, message
 
 
-@pytest.mark.parametrize("article_id", ["a 1", "Zürich-1", "報道/2026", "x" * 512])
+@pytest.mark.parametrize(
+    ("article_id", "reason"),
+    [
+        # Each printed as an id already stored, and was stored as another article (README: "two ids that print
+        # alike are one id").
+        (
+            "cafe\u0301-9",
+            "is not in Unicode NFC: from its 5th character, U+0301 COMBINING ACUTE ACCENT, NFC spells it otherwise",
+        ),
+        ("\u212b-9", "is not in Unicode NFC: from its 1st character, U+212B ANGSTROM SIGN,"),  # (prints as Å)
+        ("a\u00a0b9", "holds U+00A0 NO-BREAK SPACE as its 2nd character, a space other than U+0020 SPACE"),
+        ("a\u3000b9", "holds U+3000 IDEOGRAPHIC SPACE as its 2nd character, a space other than U+0020 SPACE"),
+        ("inv9\u3164", "holds U+3164 HANGUL FILLER as its 5th character, which prints as nothing"),
+        ("inv9\u034f", "holds U+034F COMBINING GRAPHEME JOINER as its 5th character, which prints as nothing"),
+        ("\u115finv9", "holds U+115F HANGUL CHOSEONG FILLER as its 1st character, which prints as nothing"),
+        ("inv9\uffa0", "holds U+FFA0 HALFWIDTH HANGUL FILLER as its 5th character, which prints as nothing"),
+        ("inv9\ufe0f", "holds U+FE0F VARIATION SELECTOR-16 as its 5th character, which prints as nothing"),
+        ("inv9\U000e0100", "holds U+E0100 VARIATION SELECTOR-17 as its 5th character, which prints as nothing"),
+        ("inv9\u180b", "holds U+180B MONGOLIAN FREE VARIATION SELECTOR ONE as its 5th character, which prints as"),
+        ("nc\uffff", "holds U+FFFF <noncharacter> as its 3rd character, a noncharacter"),
+        ("nc\ufdd0", "holds U+FDD0 <noncharacter> as its 3rd character, a noncharacter"),
+        ("pua\ue000", "holds U+E000 <private use> as its 4th character, a private-use character"),
+        ("un\u0378", "holds U+0378 <unassigned> as its 3rd character, which is unassigned in Unicode"),
+    ],
+)
+def test_an_id_that_prints_as_another_is_refused_naming_the_character_and_what_to_send(
+    detector: Detector, article_id: str, reason: str
+) -> None:
+    with pytest.raises(InvalidArgument) as err:
+        detector.prepare(Article(article_id, "some text"))
+    _code, message = status_for(err.value)
+    assert message.startswith(f"article.id: {reason}"), message
+    advice = "send it in Unicode NFC" if "NFC" in reason else "send U+0020" if "space" in reason else "leave it out"
+    assert advice in message, message
+    assert message.endswith(f"(the id: {article_id!a})"), message  # (escaped: printed, it looked like another)
+
+
+@pytest.mark.parametrize(
+    "article_id", ["a 1", "Zürich-1", "報道/2026", "x" * 512, "café-9", "Å-9", "ｉｄ", "a\u05d0\u05b8"]
+)
 def test_ids_with_inner_spaces_and_any_letters_are_accepted(detector: Detector, article_id: str) -> None:
     assert detector.prepare(Article(article_id, "some words to compare here")).article.id == article_id
 

@@ -112,7 +112,10 @@ class _DeleteOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DeleteO
     DELETE_OUTCOME_DELETED: _DeleteOutcome.ValueType  # 1
     """The article was stored and this call removed it."""
     DELETE_OUTCOME_NOT_FOUND: _DeleteOutcome.ValueType  # 2
-    """No article with this id was stored; nothing changed for it."""
+    """No article with this id was stored when this naming of it came (a
+    repeat, in one call, of an id deleted by its first naming is one);
+    nothing changed for it.
+    """
 
 class DeleteOutcome(_DeleteOutcome, metaclass=_DeleteOutcomeEnumTypeWrapper):
     """DeleteOutcome says what DeleteArticles did with one id."""
@@ -122,7 +125,10 @@ DELETE_OUTCOME_UNSPECIFIED: DeleteOutcome.ValueType  # 0
 DELETE_OUTCOME_DELETED: DeleteOutcome.ValueType  # 1
 """The article was stored and this call removed it."""
 DELETE_OUTCOME_NOT_FOUND: DeleteOutcome.ValueType  # 2
-"""No article with this id was stored; nothing changed for it."""
+"""No article with this id was stored when this naming of it came (a
+repeat, in one call, of an id deleted by its first naming is one);
+nothing changed for it.
+"""
 Global___DeleteOutcome: _TypeAlias = DeleteOutcome  # noqa: Y015
 
 @_typing.final
@@ -143,8 +149,13 @@ class Article(_message.Message):
     PUBLISHED_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Caller's key for the article; required, unique within the index; at most
-    512 bytes in UTF-8, printable (no control, format or line separator
-    characters, no space at either end).
+    512 bytes in UTF-8, printable, so that two ids that print alike are one
+    id: in Unicode NFC; no control, format or line separator characters; no
+    default-ignorable code points (U+034F, U+115F, U+1160, U+3164, U+FFA0,
+    variation selectors, ...); no noncharacters, private-use or unassigned
+    code points; no space but U+0020, and none at either end. Else
+    INVALID_ARGUMENT naming the first such character (its position, U+XXXX
+    and Unicode name) and what to send instead.
     """
     body: _builtins.str
     """Full text of the article; required, with words (not only punctuation or
@@ -691,7 +702,10 @@ class DeleteArticlesRequest(_message.Message):
     IDS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Ids of the articles, at most 1,000; an id may be named more than once. If
+        """Ids of the articles, at most 1,000; an id may be named more than once:
+        its first naming is answered as the article was (DELETE_OUTCOME_DELETED
+        if stored), each later one DELETE_OUTCOME_NOT_FOUND (the article was no
+        longer stored), so the DELETED outcomes count the articles removed. If
         any id is malformed (empty, or over 512 bytes in UTF-8), the request is
         refused INVALID_ARGUMENT and nothing is removed.
         """

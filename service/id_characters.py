@@ -1,0 +1,120 @@
+"""The character rules of a new article's id: two ids that print alike must be one id, so an id may hold no
+character that prints as nothing or as another, and must be in Unicode NFC (the form in which text that prints
+alike is spelled alike). Lookups do not apply them: an article stored before a rule must stay reachable."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Control and format characters (a line end, a zero-width space, a direction override), line and paragraph
+# separators and surrogates: an id holding one prints like another id, or breaks the line it is printed on.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt of Unicode 14, this Python's unicodedata):
+# code points a renderer shows as nothing, so "inv9" and "inv9" with U+3164 HANGUL FILLER after it print alike.
+# Most of them are format characters or unassigned, refused as such; the list is for the letters and marks among
+# them (U+034F, U+115F, U+1160, U+17B4, U+17B5, U+180B..U+180D, U+180F, U+3164, U+FE00..U+FE0F, U+FFA0,
+# U+E0100..U+E01EF), which print as nothing too.
+_IGNORABLE_RANGES = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
+    (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)  # fmt: skip
+_IGNORABLE = frozenset(cp for first, last in _IGNORABLE_RANGES for cp in range(first, last + 1))
+
+_TO_NFC = (
+    'Python: unicodedata.normalize("NFC", id); Go: norm.NFC.String(id); Java: Normalizer.normalize(id, '
+    'Normalizer.Form.NFC); JavaScript: id.normalize("NFC")'
+)
+
+
+def id_character_problem(article_id: str) -> str | None:
+    """Why `article_id` may not name a new article by its characters, and what to send instead; None if it may.
+    The first character refused is named, with its position and Unicode name."""
+    # (the common case: ASCII is in NFC, and its only refused characters are controls, which do not print)
+    if article_id.isascii() and article_id.isprintable():
+        return None
+    for at, char in enumerate(article_id):
+        if (reason := _refused_because(char)) is not None:
+            return f"holds {describe(char)} as its {ordinal(at + 1)} character, {reason}"
+    if not unicodedata.is_normalized("NFC", article_id):
+        return _not_nfc(article_id)
+    return None
+
+
+def _refused_because(char: str) -> str | None:
+    """Why an id may not hold `char`, and what to send instead; None if it may."""
+    category = unicodedata.category(char)
+    if category in _UNPRINTABLE:
+        return "which does not print; ids are printable text"
+    if category == "Zs" and char != " ":
+        return "a space other than U+0020 SPACE, which prints like it (or like nothing); send U+0020 in its place"
+    code = ord(char)
+    if code in _IGNORABLE:
+        return "which prints as nothing (a default-ignorable code point); leave it out"
+    if _is_noncharacter(code):
+        return "a noncharacter, which Unicode keeps for a program's own use, never for text; leave it out"
+    if category == "Co":
+        return "a private-use character, which prints as whatever the font at hand makes of it; leave it out"
+    if category == "Cn":
+        return (f"which is unassigned in Unicode {unicodedata.unidata_version} (this server's version), so it "
+                "prints as a box; leave it out")  # fmt: skip
+    return None
+
+
+def _is_noncharacter(code: int) -> bool:
+    """U+FDD0..U+FDEF and the last two code points of every plane (U+FFFE, U+FFFF, U+1FFFE, ...)."""
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+
+
+def _not_nfc(article_id: str) -> str:
+    """The refusal of an id of printable characters that is not in NFC, naming the first character from which a
+    prefix of it is not (the combining accent of an "e" and U+0301 NFC writes as "é", a sign NFC replaces)."""
+    prefixes = range(1, len(article_id) + 1)
+    at = next((n for n in prefixes if not unicodedata.is_normalized("NFC", article_id[:n])), len(article_id))
+    return (
+        f"is not in Unicode NFC: from its {ordinal(at)} character, {describe(article_id[at - 1])}, NFC spells it "
+        f"otherwise (as an id that prints alike, which would be another id); send it in Unicode NFC ({_TO_NFC})"
+    )
+
+
+def describe(char: str) -> str:
+    """U+XXXX and the character's Unicode name (what it is, for one without a name: a control's, '\\n')."""
+    code = ord(char)
+    name = unicodedata.name(char, "")
+    if not name:
+        category = unicodedata.category(char)
+        if category == "Cc":
+            name = f"<control> {char!r}"
+        elif category == "Co":
+            name = "<private use>"
+        elif category == "Cs":
+            name = "<surrogate>"
+        else:
+            name = "<noncharacter>" if _is_noncharacter(code) else "<unassigned>"
+    return f"U+{code:04X} {name}"
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, ..., 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def shown(article_id: str) -> str:
+    """repr(article_id), with what repr leaves as it is but prints as nothing or as another written out as escapes
+    too: "cafe" and U+0301 printed as "café", "inv9" and U+3164 as "inv9", in the refusal that named them."""
+    return "".join(_escaped(c) if _mistakable_in_repr(c) else c for c in repr(article_id))
+
+
+def _mistakable_in_repr(char: str) -> bool:
+    """A mark, a default-ignorable letter, or a sign NFC replaces (U+212B ANGSTROM SIGN, which prints as Å)."""
+    if char.isascii():
+        return False
+    mark = unicodedata.category(char).startswith("M")
+    return mark or ord(char) in _IGNORABLE or not unicodedata.is_normalized("NFC", char)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
