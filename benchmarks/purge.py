@@ -28,6 +28,7 @@ from benchmarks import corpus, outputs
 from benchmarks.loadtest import SpawnedServer, whole
 from client import ArticleFailure, NeardupClient, NotFoundError
 
+REPORT = outputs.json_object("one_at_a_time", "batched", "not_stored", "ratio")  # (keys only its reports hold)
 Way = Callable[[NeardupClient, list[str]], int]  # articles deleted
 
 
@@ -43,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     if not 4 <= args.delete <= args.count:
         p.error("--delete must be at least 4 and at most --count")
-    outputs.guard_report(p, "--report", args.report, "purge.json")
+    outputs.guard_report(p, "--report", args.report, REPORT, "purge.json")
     report = run(args.count, args.delete, args.callers, args.data_dir, args.seed)
     print(f"one DeleteArticle call each ({args.callers} callers): {report['one_at_a_time']:,.0f} deletes/s; "
           f"DeleteArticles, 1,000 ids a call: {report['batched']:,.0f} deletes/s; "
