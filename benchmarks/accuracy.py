@@ -38,6 +38,7 @@ from typing import Any
 import xxhash
 from datasketch import MinHash, MinHashLSH
 
+from benchmarks import outputs, plots
 from benchmarks.plots import pyplot
 from benchmarks.textdedup import textdedup_pairs
 from client import Article, NeardupClient
@@ -46,6 +47,7 @@ from service.grpc_server import start_server
 from service.settings import DetectionParams, Settings
 
 Pair = tuple[str, str]
+PLOT_MARK = "benchmarks.accuracy"  # (in its PNGs' metadata: the curves it writes over are its own)
 THRESHOLDS = [round(0.1 + 0.05 * i, 2) for i in range(18)]  # 0.10 .. 0.95
 
 
@@ -212,10 +214,11 @@ def order_agreement(
           f"(agreement {len(everywhere) / max(1, len(anywhere)):.4f})")  # fmt: skip
 
 
-def plot(curves: dict[str, list[tuple[float, Score]]], path: Path, title: str) -> None:
+def plot(curves: dict[str, list[tuple[float, Score]]], path: Path, title: str) -> bool:
+    """Whether the curve was written (not without matplotlib)."""
     plt = pyplot()
     if plt is None:
-        return
+        return False
 
     fig, ax = plt.subplots(figsize=(6, 5))
     for name, points in curves.items():
@@ -228,7 +231,8 @@ def plot(curves: dict[str, list[tuple[float, Score]]], path: Path, title: str) -
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    plots.save(plt, fig, path, PLOT_MARK, dpi=120)
+    return True
 
 
 # ---- main ----------------------------------------------------------------------------------------
@@ -259,6 +263,8 @@ def main(argv: list[str] | None = None) -> dict[str, Score]:
     )
     parser.add_argument("--show-errors", type=int, default=0, help="print this many errors of each kind")
     args = parser.parse_args(argv)
+    # (Before any work: a --plot naming another benchmark's plot was written over at the end.)
+    outputs.guard_plot(parser, "--plot", args.plot, PLOT_MARK, "quality-pr.png")
 
     rows = read_corpus(args.corpus)
     if args.shuffle is not None:
@@ -315,8 +321,7 @@ def main(argv: list[str] | None = None) -> dict[str, Score]:
                                   strict=True):  # fmt: skip
             print(f"{t:>9.2f} | {a.precision:.3f} / {a.recall:.3f} / {a.f1:.3f} | "
                   f"{b.precision:.3f} / {b.recall:.3f} / {b.f1:.3f}")  # fmt: skip
-        if args.plot:
-            plot(curves, args.plot, f"{args.corpus.name}: precision-recall")
+        if args.plot and plot(curves, args.plot, f"{args.corpus.name}: precision-recall"):
             print(f"curve saved to {args.plot}")
     return results
 

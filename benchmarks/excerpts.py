@@ -30,6 +30,16 @@ LEE = SHARED / "corpora" / "lee_background.txt"
 REUTERS = SHARED / "corpora" / "reuters21578.jsonl.gz"
 
 
+def missing_corpus(lee: Path, reuters: int) -> str | None:
+    """The line that says a corpus the run reads is not there, naming the flag to give (before any work: it
+    ended in a raw FileNotFoundError without ../shared beside the checkout), or None."""
+    if not lee.is_file():
+        return f"excerpts: no Lee corpus at {lee} (expected ../shared/corpora/lee_background.txt): give --lee FILE"
+    if reuters and not REUTERS.is_file():
+        return f"excerpts: no Reuters corpus at {REUTERS} (indexed beside the stories): give --reuters 0 to index none"
+    return None
+
+
 def lee_stories(path: Path) -> list[Article]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return [Article(id=f"lee{n}", body=line) for n, line in enumerate(lines) if line.strip()]
@@ -63,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-words", type=int, default=200, help="only stories at least this long are asked about")
     parser.add_argument("--shares", default="0.1,0.15,0.2,0.25,0.3,0.4,0.5")
     args = parser.parse_args(argv)
+    if missing := missing_corpus(args.lee, args.reuters):
+        print(missing, file=sys.stderr)
+        return 2
     shares = [float(s) for s in args.shares.split(",")]
     stories = lee_stories(args.lee)
     others = reuters_items(REUTERS, args.reuters) if args.reuters else []

@@ -41,7 +41,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from benchmarks import baseline, corpus, outputs
+from benchmarks import baseline, corpus, outputs, plots
 from benchmarks.plots import pyplot
 from client.api import (
     Article,
@@ -58,6 +58,9 @@ from client.resume import Retry, Unanswered
 
 MODES = ("unary", "stream", "batch", "check", "mix")
 Metadata = tuple[tuple[str, str], ...]  # sent with every call: the bearer token, when there is one
+# What its outputs are known by (a report by keys only its reports hold), to write over its own alone.
+REPORT = outputs.json_object("latency_ms", "latency_ms_by_kind", "throughput", "target_rate")
+PLOT_MARK = "benchmarks.loadtest"
 DEFAULT_REPUBLISHED = 0.15  # share of republications among generated articles
 GENERATED_CAP = 10_000_000  # the most articles an unpaced --duration run makes (each id once)
 INTERRUPTED = 130  # the exit code of a run Ctrl-C stopped, as a shell gives a command SIGINT ended (128 + 2)
@@ -1028,13 +1031,13 @@ def per_second(finished: Sequence[float] | np.ndarray, wall: float) -> tuple[np.
     return middles, rates
 
 
-def save_plot(report: dict[str, Any], path: Path) -> None:
+def save_plot(report: dict[str, Any], path: Path) -> bool:
+    """Whether the plot was written (not without matplotlib)."""
     plt = pyplot()
     if plt is None:
-        return
-    fig = draw(plt, report)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+        return False
+    plots.save(plt, draw(plt, report), path, PLOT_MARK, dpi=90)
+    return True
 
 
 def draw(plt: Any, report: dict[str, Any]) -> Any:
@@ -1324,8 +1327,8 @@ def parse_args(argv: Sequence[str] | None, env: Mapping[str, str]) -> argparse.N
     parser = build_parser(env)
     args = parser.parse_args(argv)
     # (Before any work: a --report or --plot naming a doc wrote over it at the end of the run.)
-    outputs.guard_report(parser, "--report", args.report, "bench-report.json")
-    outputs.guard(parser, "--plot", args.plot, {args.plot: outputs.png}, "bench-report.png")
+    outputs.guard_report(parser, "--report", args.report, REPORT, "bench-report.json")
+    outputs.guard_plot(parser, "--plot", args.plot, PLOT_MARK, "bench-report.png")
     if not args.spawn:
         return args
     if set_aside := [name for name in CONNECTION_VARIABLES if env.get(name)]:
@@ -1443,8 +1446,9 @@ def _run(
     _warn_if_resent(report)
     args.report.write_text(json.dumps(report) + "\n")
     print_table(report)
-    save_plot(report, args.plot)
-    out.print(f"report: {args.report}  plot: {args.plot}")
+    # (Only what was written is named: without matplotlib the line named a plot never made.)
+    plotted = save_plot(report, args.plot)
+    out.print(f"report: {args.report}" + (f"  plot: {args.plot}" if plotted else ""))
     if report["interrupted"] or report.get("compare_interrupted"):
         return INTERRUPTED
     return 0 if report["ok"] == report["articles"] else 1

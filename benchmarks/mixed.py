@@ -40,7 +40,11 @@ from client.errors import NotFoundError
 
 console = Console(width=160)
 # What it writes at --out, and how it tells a file it wrote (its table, whose first cells it has always had).
-OUTPUTS = {".json": outputs.json_object("machine", "rows"), ".md": outputs.markdown_starting("| round | stored |")}
+# (Its rows' keys tell its report from scaling's, which holds "machine" and "rows" too.)
+OUTPUTS = {
+    ".json": outputs.json_object("machine", "rows", row_keys=("alone", "during", "stored")),
+    ".md": outputs.markdown_starting("| round | stored |"),
+}
 OUT_EXAMPLE = "docs/perf/mixed-DATE, a prefix: it writes docs/perf/mixed-DATE.json and .md"
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Mapping
+import struct
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 # Whether the file at a path reads as the benchmark's own output.
 Ours = Callable[[Path], bool]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# The PNG text key a benchmark's plots carry, and how its value begins (then the benchmark's module).
+MARK_KEY, MARK_PREFIX = "Software", "neardup "
 
 
 def markdown_starting(*starts: str) -> Ours:
@@ -29,22 +32,65 @@ def markdown_starting(*starts: str) -> Ours:
     return ours
 
 
-def json_object(*keys: str) -> Ours:
-    """A JSON object holding `keys` (a report the benchmark wrote)."""
+def json_object(*keys: str, row_keys: Sequence[str] = ()) -> Ours:
+    """A JSON object holding `keys`, keys only this benchmark's reports hold (any JSON object once passed: a run of
+    ingest_cli wrote over scaling's committed report); with `row_keys`, one whose "rows" are objects each holding
+    them (scaling's and mixed's reports both hold "machine" and "rows")."""
+    if not keys:
+        raise ValueError("json_object needs the keys only this benchmark's reports hold")
 
     def ours(path: Path) -> bool:
         try:
             found = json.loads(path.read_bytes())
         except ValueError:
             return False
-        return isinstance(found, dict) and all(k in found for k in keys)
+        return isinstance(found, dict) and all(k in found for k in keys) and _rows_hold(found.get("rows"), row_keys)
 
     return ours
 
 
-def png(path: Path) -> bool:
+def _rows_hold(rows: object, keys: Sequence[str]) -> bool:
+    if not keys:
+        return True
+    held = isinstance(rows, list) and all(isinstance(r, dict) and all(k in r for k in keys) for r in rows)
+    return held and bool(rows)
+
+
+def plot_mark(benchmark: str) -> dict[str, str]:
+    """What `benchmark` (its module, e.g. "benchmarks.scaling") writes into its PNGs' metadata
+    (savefig(metadata=...): a tEXt chunk), by which it knows them again."""
+    return {MARK_KEY: f"{MARK_PREFIX}{benchmark}"}
+
+
+def png_text(path: Path) -> dict[str, str] | None:
+    """The tEXt chunks of the PNG at `path` (keyword: text), or None if it is not a PNG. Read with struct:
+    matplotlib (and Pillow with it) is an extra, and the guard runs without it."""
+    text: dict[str, str] = {}
     with path.open("rb") as file:
-        return file.read(len(PNG_SIGNATURE)) == PNG_SIGNATURE
+        if file.read(len(PNG_SIGNATURE)) != PNG_SIGNATURE:
+            return None
+        while len(head := file.read(8)) == 8:
+            length, kind = struct.unpack(">I4s", head)
+            if kind in (b"IDAT", b"IEND"):  # (matplotlib writes its text chunks before the image data)
+                break
+            data = file.read(length)
+            file.seek(4, 1)  # (the chunk's CRC)
+            if kind == b"tEXt" and b"\0" in data:
+                keyword, _, value = data.partition(b"\0")
+                text[keyword.decode("latin-1")] = value.decode("latin-1")
+    return text
+
+
+def plot_writer(path: Path) -> str | None:
+    """The benchmark whose mark the PNG at `path` holds, or None (not a PNG, or an unmarked one)."""
+    mark = (png_text(path) or {}).get(MARK_KEY, "")
+    return mark.removeprefix(MARK_PREFIX) if mark.startswith(MARK_PREFIX) else None
+
+
+def plot_of(benchmark: str) -> Ours:
+    """A PNG holding `benchmark`'s mark (any PNG once passed: neardup-bench --plot replaced accuracy's
+    precision-recall curve in docs)."""
+    return lambda path: plot_writer(path) == benchmark
 
 
 def prefixed(out: Path, kinds: Mapping[str, Ours]) -> dict[Path, Ours]:
@@ -66,10 +112,21 @@ def refusal(flag: str, value: str, outputs: Mapping[Path, Ours], instead: str) -
     if not foreign:
         return None
     names = ", ".join(str(p) for p in foreign)
+    plots = "; ".join(filter(None, map(_whose_plot, foreign)))
     return (
-        f"{flag} {value} would write over {names}, which this benchmark did not write; nothing was run: give "
-        f"{flag} a path of its own (e.g. {instead}), or move the file away first"
+        f"{flag} {value} would write over {names}, which this benchmark did not write{f' ({plots})' if plots else ''}"
+        f"; nothing was run: give {flag} a path of its own (e.g. {instead}), or move or remove the file first"
     )
+
+
+def _whose_plot(path: Path) -> str | None:
+    """What a PNG in the way is, said in a refusal (a PNG reads as any other's plot, or a plot of before the marks)."""
+    if not path.is_file() or png_text(path) is None:
+        return None
+    if writer := plot_writer(path):
+        return f"{path} is a plot of {writer}"
+    return (f"{path} is not one of this benchmark's plots: its PNG metadata carries no benchmark's mark, like "
+            "plots made before the mark")  # fmt: skip
 
 
 def guard(
@@ -81,6 +138,12 @@ def guard(
         parser.error(refused)
 
 
-def guard_report(parser: argparse.ArgumentParser, flag: str, path: Path | None, instead: str) -> None:
-    """`guard` for a JSON report at `path` (a file that is not a JSON object is not one the benchmark wrote)."""
-    guard(parser, flag, path, {path: json_object()} if path else {}, instead)
+def guard_report(parser: argparse.ArgumentParser, flag: str, path: Path | None, ours: Ours, instead: str) -> None:
+    """`guard` for a JSON report at `path`: `ours`, the benchmark's `json_object` (with keys its reports alone hold),
+    says which it wrote."""
+    guard(parser, flag, path, {path: ours} if path else {}, instead)
+
+
+def guard_plot(parser: argparse.ArgumentParser, flag: str, path: Path | None, benchmark: str, instead: str) -> None:
+    """`guard` for a PNG plot at `path`: one `benchmark` marked (`plot_mark`) is its own."""
+    guard(parser, flag, path, {path: plot_of(benchmark)} if path else {}, instead)

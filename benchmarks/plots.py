@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
+
+from benchmarks import outputs
 
 
 def pyplot() -> Any | None:
@@ -18,3 +21,12 @@ def pyplot() -> Any | None:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def save(plt: Any, fig: Any, path: Path, benchmark: str, dpi: int) -> None:
+    """Write `fig` to `path` as a PNG marked as `benchmark`'s plot (its module, in the PNG's metadata: by the mark it
+    writes over its own plots alone), and close it."""
+    try:
+        fig.savefig(path, dpi=dpi, metadata=outputs.plot_mark(benchmark))
+    finally:
+        plt.close(fig)

@@ -34,6 +34,7 @@ from service.redis_store import RedisStore
 from service.settings import DetectionParams
 
 PARAMS = DetectionParams()
+REPORT = outputs.json_object("batches", "rounds", "ratio")  # (keys only its reports hold)
 WAIT_SECONDS = 5.0  # a generous bound: this measures the cost of waiting, not a replica that lags
 
 
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--articles, --batch and --rounds must be at least 1")
     ours = {args.out: outputs.markdown_starting("Command: `python -m benchmarks.redis_wait")}
     outputs.guard(p, "--out", args.out, ours, "benchmarks/results/redis_wait.md")
-    outputs.guard_report(p, "--report", args.report, "redis-wait.json")
+    outputs.guard_report(p, "--report", args.report, REPORT, "redis-wait.json")
     with tempfile.TemporaryDirectory(prefix="neardup-redis-wait-") as tmp:
         report = measure(args, Path(tmp))
     command = "python -m benchmarks.redis_wait " + " ".join(argv if argv is not None else sys.argv[1:])

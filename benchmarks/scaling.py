@@ -29,7 +29,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import outputs
+from benchmarks import outputs, plots
 from benchmarks.corpus import ArticleGenerator, GeneratorConfig
 from benchmarks.loadtest import SpawnedServer, descendants, number, rss_bytes, run_articles, whole
 from benchmarks.plots import pyplot
@@ -39,9 +39,10 @@ SEGMENT = 50_000  # articles generated and sent per step, so the client never ho
 QUERIES = 3_000  # checks per measurement: p99 is then the 30th slowest, not the 10th (less noise)
 # What it writes at --out, and how it tells a file it wrote (any version of its table: their first cells).
 OUTPUTS = {
-    ".json": outputs.json_object("machine", "rows"),
+    # (Its rows' keys tell its report from mixed's, which holds "machine" and "rows" too.)
+    ".json": outputs.json_object("machine", "rows", row_keys=("articles", "ingest_rate", "check_peak_rate")),
     ".md": outputs.markdown_starting("| articles | ingest art/s | check peak/s |"),
-    ".png": outputs.png,
+    ".png": outputs.plot_of("benchmarks.scaling"),
 }
 OUT_EXAMPLE = "docs/perf/scaling, a prefix: it writes docs/perf/scaling.json, .md and .png"
 console = Console(width=160)
@@ -183,6 +184,7 @@ def _steal(host_cpu: dict[str, float] | None) -> str:
 
 
 def save_plot(rows: list[dict[str, Any]], path: Path) -> None:
+    """The plot of `rows` at `path`, marked as scaling's (nothing without matplotlib)."""
     plt = pyplot()
     if plt is None:
         return
@@ -211,8 +213,7 @@ def save_plot(rows: list[dict[str, Any]], path: Path) -> None:
             ax.plot(x, ys, marker="o")
         ax.set(title=title, xlabel="stored articles", xscale="log")
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    plots.save(plt, fig, path, "benchmarks.scaling", dpi=90)
 
 
 def growing_sizes(text: str) -> list[int]:

@@ -12,21 +12,33 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks.accuracy import neardup_pairs
 from benchmarks.corpus import SHARED
+from benchmarks.loadtest import whole
 from service.settings import DetectionParams
 
 EXPECTED = {("000", "001")}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=Path, default=SHARED / "seeds")
-    parser.add_argument("--shuffles", type=int, default=10)
-    args = parser.parse_args()
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.seeds_check",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--seeds", type=Path, default=SHARED / "seeds", help="the folder of the seed files")
+    parser.add_argument(
+        "--shuffles", type=whole(0), default=10, help="random orders, beside the file's and its reverse"
+    )
+    args = parser.parse_args(argv)
     rows = [{"id": p.name[:3], "body": p.read_text(encoding="utf-8")} for p in sorted(args.seeds.glob("*.txt"))]
+    if not rows:  # (a folder missing, or empty, failed every order: "seeds check FAILED in 12 of 12 orders")
+        print(f"seeds_check: no seed files found in {args.seeds} (expected the five NNN_*.txt of ../shared/seeds; "
+              "give --seeds DIR)", file=sys.stderr)  # fmt: skip
+        return 2
     orders = {"file order": rows, "reverse": rows[::-1]}
     for seed in range(args.shuffles):
         shuffled = rows[:]

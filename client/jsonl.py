@@ -300,8 +300,10 @@ def parse_line(raw: bytes, number: int, unread: Callable[[str, int], None] | Non
     if not isinstance(obj, dict):
         return BadLine(None, f"line {number}: expected a JSON object")
     if isinstance(obj, _Repeating) and obj.repeated:
-        return BadLine(None, f"line {number}: {obj.repeated[0]}: is given more than once (JSON would keep the "
-                             "last silently, and which one was meant is not known); give each field once")  # fmt: skip
+        # (With the line's id, when it gives one: a refused line's answer carries its id, as any other's does.)
+        line_id = None if "id" in obj.repeated else _id_or_none(obj.get("id"))
+        said = "is given more than once (JSON would keep the last silently, and which one was meant is not known)"
+        return BadLine(line_id, f"line {number}: {obj.repeated[0]}: {said}; give each field once")
     if unread is not None:
         for name in obj:
             if name not in FIELDS:
@@ -361,6 +363,14 @@ def _id(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int):  # (bool is an int to Python, not to JSON)
         raise ValueError(f"id: expected a string, got {type(value).__name__}")
     return str(value)
+
+
+def _id_or_none(value: Any) -> str | None:
+    """The id, or None if it is no valid one (to answer a line refused for another reason with its id)."""
+    try:
+        return _id(value)
+    except ValueError:
+        return None
 
 
 def _where(exc: json.JSONDecodeError) -> str:

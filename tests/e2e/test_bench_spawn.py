@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -84,3 +85,19 @@ def test_ctrl_c_while_the_spawned_server_starts_ends_the_bench_in_one_line(
     assert "interrupted by Ctrl-C while the spawned server started" in capsys.readouterr().err
     assert until(lambda: not _serving_children(), timeout=30)
     assert not (tmp_path / "r.json").exists()
+
+
+def test_without_matplotlib_the_bench_names_the_report_it_wrote_and_no_plot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (It said "no plot: matplotlib is not installed", then "report: x.json  plot: x.png" of a PNG never written.)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # (import matplotlib: ImportError, as without the extra)
+    report, plot = tmp_path / "x.json", tmp_path / "x.png"
+    argv = ["--spawn", "--server-arg=--fingerprint-workers=0", "--mode", "unary", "--count", "3", "--no-progress",
+            "--report", str(report), "--plot", str(plot)]  # fmt: skip
+    assert loadtest.main(argv) == 0
+    captured = capsys.readouterr()
+    assert "no plot: matplotlib is not installed" in captured.err
+    assert f"report: {report}" in captured.out
+    assert "plot:" not in captured.out
+    assert report.is_file() and not plot.exists()

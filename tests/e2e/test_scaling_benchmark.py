@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import corpus, scaling
+from benchmarks import corpus, outputs, scaling
 from benchmarks.loadtest import run_articles
 from tests.support import in_process_server
 
@@ -26,6 +26,9 @@ def test_scaling_measures_each_size_and_the_three_kinds_of_start(tmp_path: Path)
             assert 0 < r[start] < 60
     assert out.with_suffix(".md").read_text().count("\n") == 4  # head, rule, two sizes
     assert out.with_suffix(".png").stat().st_size > 0
+    # (marked as its own, and so written over by a run again to the same --out; another benchmark's is refused)
+    assert outputs.plot_writer(out.with_suffix(".png")) == "benchmarks.scaling"
+    assert not outputs.not_ours(outputs.prefixed(out, scaling.OUTPUTS))
 
 
 @pytest.mark.parametrize("sizes", ["500,500", "300,200", "0,100", "1k"])

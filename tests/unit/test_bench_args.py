@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
+from benchmarks import boilerplate_warmup, excerpts, purge, seeds_check, syndication
 from benchmarks.loadtest import build_parser, main, parse_args
 from client.api import DEFAULT_PORT, with_default_port
 from client.cli import _parser
@@ -102,3 +106,81 @@ def test_spawn_leaves_the_environments_server_and_security_aside_saying_so(capsy
 def test_the_wait_for_the_server_is_five_seconds_unless_given() -> None:
     assert build_parser().parse_args([]).wait_for_server == 5.0
     assert build_parser().parse_args(["--wait-for-server", "60"]).wait_for_server == 60.0
+
+
+# The other benchmarks: a value that cannot make a run is refused naming its flag (it ended in a traceback, or ran
+# on nothing and reported it), and a corpus not there is said in one line naming the flag to give, exit 2.
+_OTHERS: dict[str, Callable[[list[str]], int]] = {
+    "syndication": syndication.main,
+    "purge": purge.main,
+    "boilerplate_warmup": boilerplate_warmup.main,
+    "seeds_check": seeds_check.main,
+}
+
+
+@pytest.mark.parametrize(
+    ("benchmark", "argv", "says"),
+    [
+        ("syndication", ["--copies", "10", "--step", "0"], "argument --step: 0 is below 1"),
+        ("syndication", ["--copies", "0"], "argument --copies: 0 is below 2"),
+        ("syndication", ["--copies", "1"], "argument --copies: 1 is below 2"),
+        ("syndication", ["--max-candidates", "0"], "argument --max-candidates: 0 is below 1"),
+        ("purge", ["--count", "50", "--delete", "10", "--callers", "0"], "argument --callers: 0 is below 1"),
+        ("purge", ["--count", "ten"], "argument --count: 'ten' is not a whole number"),
+        ("boilerplate_warmup", ["--stories", "0", "--orders", "1"], "argument --stories: 0 is below 2"),
+        ("boilerplate_warmup", ["--orders", "0"], "argument --orders: 0 is below 1"),
+        ("seeds_check", ["--shuffles", "-1"], "argument --shuffles: -1 is below 0"),
+    ],
+)
+def test_the_other_benchmarks_refuse_a_value_that_cannot_make_a_run_naming_its_flag(
+    capsys: pytest.CaptureFixture[str], benchmark: str, argv: list[str], says: str
+) -> None:
+    with pytest.raises(SystemExit) as ended:
+        _OTHERS[benchmark](argv)
+    assert ended.value.code == 2
+    assert says in " ".join(capsys.readouterr().err.split())
+
+
+@pytest.mark.parametrize(
+    ("run", "flag", "says"),
+    [
+        (lambda p: seeds_check.main(["--seeds", str(p)]), "--seeds",
+         "seeds_check: no seed files found in {} (expected the five NNN_*.txt of ../shared/seeds; give --seeds DIR)"),
+        (lambda p: excerpts.main(["--lee", str(p)]), "--lee",
+         "excerpts: no Lee corpus at {} (expected ../shared/corpora/lee_background.txt): give --lee FILE"),
+        (lambda p: boilerplate_warmup.main(["--lee", str(p)]), "--lee",
+         "boilerplate_warmup: no Lee corpus at {} (expected ../shared/corpora/lee_background.txt): give --lee FILE"),
+    ],
+    ids=["seeds_check", "excerpts", "boilerplate_warmup"],
+)  # fmt: skip
+def test_a_corpus_not_there_is_said_in_one_line_naming_the_flag_to_give(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], run: Callable[[Path], int], flag: str, says: str
+) -> None:
+    # (Without ../shared beside the checkout: seeds_check said "FAILED in 12 of 12 orders", exit 1; the others
+    # ended in a raw FileNotFoundError.)
+    missing = tmp_path / "nowhere"
+    assert run(missing) == 2
+    captured = capsys.readouterr()
+    assert captured.err == says.format(missing) + "\n"
+    assert "FAIL" not in captured.out
+
+
+def test_excerpts_says_a_missing_reuters_corpus_and_how_to_go_without_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lee = tmp_path / "lee.txt"
+    lee.write_text("a story of a few words\n")
+    monkeypatch.setattr(excerpts, "REUTERS", tmp_path / "reuters.jsonl.gz")
+    assert excerpts.main(["--lee", str(lee)]) == 2
+    assert "give --reuters 0 to index none" in capsys.readouterr().err
+
+
+def test_boilerplate_warmup_says_it_has_fewer_stories_than_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (--stories 5000 silently ran on the 170 the corpus gives)
+    lee = tmp_path / "lee.txt"
+    lee.write_text("".join(" ".join(f"s{n}w{i}" for i in range(160)) + "\n" for n in range(3)))
+    assert boilerplate_warmup.main(["--stories", "5000", "--orders", "1", "--lee", str(lee)]) == 0
+    out = capsys.readouterr().out
+    assert "3 different stories (all lee.txt gives; --stories asked 5000)" in out

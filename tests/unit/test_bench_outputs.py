@@ -4,13 +4,16 @@ prefix) replaced the 2,552-line docs/perf.md with a four-line table."""
 from __future__ import annotations
 
 import shutil
+import struct
 import subprocess
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from benchmarks import ingest_cli, loadtest, mixed, outputs, purge, redis_scaling, redis_wait, scaling
+from benchmarks import ingest_cli, loadtest, mixed, outputs, plots, purge, redis_scaling, redis_wait, scaling
+from benchmarks.plots import pyplot
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = "# Performance\n\nMeasured by hand, over many days: nothing may write over this.\n"
@@ -94,9 +97,9 @@ def _tracked(pattern: str) -> list[Path]:
 
 
 def test_what_the_benchmarks_wrote_may_be_measured_again_in_place() -> None:
-    # Every scaling result in docs/perf, of any version of the benchmark, reads as its own; so do mixed's tables
-    # and reports (a hand-written page beside them, starting with a heading, does not).
-    for path in _tracked("docs/perf/scaling*"):
+    # Every scaling report and table in docs/perf, of any version of the benchmark, reads as its own; so do mixed's
+    # tables and reports (a hand-written page beside them, starting with a heading, does not).
+    for path in _tracked("docs/perf/scaling*.json") + _tracked("docs/perf/scaling*.md"):
         assert not outputs.not_ours({path: scaling.OUTPUTS[path.suffix]}), path
     kept = [p for p in _tracked("docs/perf/mixed-*") if p.read_text().startswith(("| round |", '{\n "machine"'))]
     assert kept
@@ -106,11 +109,144 @@ def test_what_the_benchmarks_wrote_may_be_measured_again_in_place() -> None:
         module = redis_scaling if "scaling" in path.name else redis_wait
         assert module.__name__.endswith(path.stem)
         assert outputs.markdown_starting(f"Command: `python -m {module.__name__}")(path)
+    for path in _tracked("docs/perf/ingest-cli-2026-12-0[56]-*.json"):
+        assert ingest_cli.REPORT(path), path
+    for path in _tracked("docs/perf/purge-*.json"):
+        assert purge.REPORT(path), path
+    for path in _tracked("docs/perf/soak-10min.json") + _tracked("docs/perf/*-compare.json"):
+        assert loadtest.REPORT(path), path
+
+
+REPORTS = {
+    "neardup-bench": loadtest.REPORT,
+    "ingest_cli": ingest_cli.REPORT,
+    "purge": purge.REPORT,
+    "redis_wait": redis_wait.REPORT,
+    "scaling": scaling.OUTPUTS[".json"],
+    "mixed": mixed.OUTPUTS[".json"],
+}
+# A report each benchmark wrote (committed in docs/perf), by the benchmark that wrote it.
+WRITTEN = {
+    "neardup-bench": "docs/perf/soak-10min.json",
+    "ingest_cli": "docs/perf/ingest-cli-2026-12-06-df079a6.json",
+    "purge": "docs/perf/purge-2026-12-04-20k.json",
+    "scaling": "docs/perf/scaling-2026-12-04-morning-a678aca.json",
+    "mixed": "docs/perf/mixed-2026-12-04-morning.json",
+}
+
+
+def test_a_benchmark_reads_no_other_benchmarks_report_as_its_own() -> None:
+    # (Any JSON object read as a report of its own: ingest_cli --report docs/perf/scaling-....json replaced it.)
+    for writer, name in WRITTEN.items():
+        path = ROOT / name
+        assert REPORTS[writer](path), name
+        assert [b for b, ours in REPORTS.items() if b != writer and ours(path)] == [], name
+
+
+def test_ingest_cli_refuses_a_report_path_holding_scalings_report_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "scaling.json"
+    shutil.copyfile(ROOT / WRITTEN["scaling"], report)
+    with pytest.raises(SystemExit) as refused:
+        ingest_cli.main(["--count", "5", "--rounds", "1", "--workers", "0", "--report", str(report)])
+    assert refused.value.code == 2
+    assert f"would write over {report}, which this benchmark did not write" in capsys.readouterr().err
+    assert report.read_bytes() == (ROOT / WRITTEN["scaling"]).read_bytes()
+
+
+def test_a_json_report_is_known_by_keys_given() -> None:
+    with pytest.raises(ValueError, match="keys"):
+        outputs.json_object()
+
+
+def _png(text: dict[str, str]) -> bytes:
+    """A 1x1 grey PNG with `text` in tEXt chunks, as matplotlib's savefig(metadata=...) writes them."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    texts = b"".join(chunk(b"tEXt", f"{k}\0{v}".encode("latin-1")) for k, v in text.items())
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return (outputs.PNG_SIGNATURE + chunk(b"IHDR", ihdr) + texts + chunk(b"IDAT", zlib.compress(b"\0\x80"))
+            + chunk(b"IEND", b""))  # fmt: skip
+
+
+def test_a_plot_is_known_by_the_mark_its_benchmark_wrote_in_it(tmp_path: Path) -> None:
+    marked = tmp_path / "marked.png"
+    marked.write_bytes(_png({"Title": "t", **outputs.plot_mark("benchmarks.accuracy")}))
+    unmarked = tmp_path / "unmarked.png"
+    unmarked.write_bytes(_png({"Software": "Matplotlib version3.11.2, https://matplotlib.org/"}))
+    assert outputs.plot_writer(marked) == "benchmarks.accuracy"
+    assert outputs.plot_of("benchmarks.accuracy")(marked)
+    assert not outputs.plot_of("benchmarks.loadtest")(marked)
+    assert outputs.plot_writer(unmarked) is None and not outputs.plot_of("benchmarks.accuracy")(unmarked)
+    assert outputs.png_text(ROOT / "README.md") is None
+
+
+def test_each_benchmarks_plot_carries_its_mark(tmp_path: Path) -> None:
+    plt = pyplot()
+    if plt is None:
+        pytest.skip("matplotlib (the bench extra) is not installed")
+    fig, _ = plt.subplots()
+    plots.save(plt, fig, tmp_path / "p.png", "benchmarks.scaling", dpi=20)
+    assert outputs.plot_writer(tmp_path / "p.png") == "benchmarks.scaling"
+    assert not outputs.not_ours({tmp_path / "p.png": scaling.OUTPUTS[".png"]})
+
+
+def test_neardup_bench_refuses_a_plot_path_holding_another_benchmarks_plot_saying_whose(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (neardup-bench --spawn --count 10 --report x.json --plot docs/quality-devset-pr.png replaced accuracy's curve)
+    curve = tmp_path / "quality-devset-pr.png"
+    curve.write_bytes(_png(outputs.plot_mark("benchmarks.accuracy")))
+    with pytest.raises(SystemExit) as refused:
+        loadtest.parse_args(["--report", str(tmp_path / "x.json"), "--plot", str(curve)], {})
+    assert refused.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert (
+        f"would write over {curve}, which this benchmark did not write ({curve} is a plot of benchmarks.accuracy)"
+        in err
+    )
+    assert "give --plot a path of its own" in err
+
+
+def test_a_plot_with_no_mark_is_refused_as_not_one_of_the_benchmarks_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    older = tmp_path / "older.png"
+    older.write_bytes(_png({}))
+    with pytest.raises(SystemExit) as refused:
+        loadtest.parse_args(["--plot", str(older)], {})
+    assert refused.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{older} is not one of this benchmark's plots" in err
+    assert "or move or remove the file first" in err
+    assert older.read_bytes() == _png({})
+
+
+def test_neardup_bench_writes_over_its_own_plot_and_report(tmp_path: Path) -> None:
+    plot, report = tmp_path / "p.png", tmp_path / "r.json"
+    plot.write_bytes(_png(outputs.plot_mark(loadtest.PLOT_MARK)))
+    shutil.copyfile(ROOT / WRITTEN["neardup-bench"], report)
+    assert loadtest.parse_args(["--plot", str(plot), "--report", str(report)], {}).plot == plot
+
+
+def test_scaling_refuses_an_out_prefix_with_a_stray_plot_beside_it_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stray = tmp_path / "run.png"  # (no run.json nor run.md: not a scaling run's)
+    stray.write_bytes(_png({"Software": "Matplotlib"}))
+    with pytest.raises(SystemExit) as refused:
+        scaling.main(["--sizes", "5", "--queries", "2", "--workers", "0", "--out", str(tmp_path / "run")])
+    assert refused.value.code == 2
+    assert f"{stray} is not one of this benchmark's plots" in " ".join(capsys.readouterr().err.split())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.png"]
 
 
 def test_the_docs_do_not_read_as_any_benchmarks_output() -> None:
     for doc in (ROOT / "README.md", ROOT / "docs" / "perf.md"):
-        for ours in (*scaling.OUTPUTS.values(), *mixed.OUTPUTS.values(), outputs.json_object()):
+        for ours in (*scaling.OUTPUTS.values(), *mixed.OUTPUTS.values(), *REPORTS.values()):
             assert outputs.not_ours({doc: ours}) == [doc]
 
 

@@ -248,12 +248,18 @@ def test_a_field_given_twice_in_a_line_is_refused_naming_it_and_the_line(tmp_pat
         b'{"id": "a", "body": "first", "body": "second"}\n'
         b'{"id": "b", "body": "two", "extra": 1, "extra": 2, "meta": {"k": 1, "k": 2}}\n'
         b'{"id": "c", "id": "d", "body": "three"}\n'
+        b'{"id": 7, "title": "t", "title": "u", "body": "four"}\n'
+        b'{"id": [1], "body": "five", "body": "six"}\n'
     )
     said = "is given more than once (JSON would keep the last silently, and which one was meant is not known)"
+    # A line refused for a field given twice keeps its id when it gives one (it answered "id": null), as README's
+    # rejected line does; not when the id is the field given twice, nor one that is no id.
     assert list(read_articles(path)) == [
-        BadLine(None, f"line 1: body: {said}; give each field once"),
+        BadLine("a", f"line 1: body: {said}; give each field once"),
         Article("b", "two"),  # (names that are no article's field: read past, as when given once)
         BadLine(None, f"line 3: id: {said}; give each field once"),
+        BadLine("7", f"line 4: title: {said}; give each field once"),
+        BadLine(None, f"line 5: body: {said}; give each field once"),
     ]
 
 
