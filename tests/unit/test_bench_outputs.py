@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import ingest_cli, loadtest, mixed, outputs, plots, purge, redis_scaling, redis_wait, scaling
+from benchmarks import accuracy, ingest_cli, loadtest, mixed, outputs, plots, purge, redis_scaling, redis_wait, scaling
 from benchmarks.plots import pyplot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,8 +99,15 @@ def _tracked(pattern: str) -> list[Path]:
 def test_what_the_benchmarks_wrote_may_be_measured_again_in_place() -> None:
     # Every scaling report and table in docs/perf, of any version of the benchmark, reads as its own; so do mixed's
     # tables and reports (a hand-written page beside them, starting with a heading, does not).
-    for path in _tracked("docs/perf/scaling*.json") + _tracked("docs/perf/scaling*.md"):
+    for path in (
+        _tracked("docs/perf/scaling*.json") + _tracked("docs/perf/scaling*.md") + _tracked("docs/perf/scaling*.png")
+    ):
         assert not outputs.not_ours({path: scaling.OUTPUTS[path.suffix]}), path
+    # The plots committed before the mark were marked afterwards with the benchmark that drew them.
+    for path in _tracked("docs/quality-*-pr.png"):
+        assert outputs.plot_writer(path) == accuracy.PLOT_MARK, path
+    for path in _tracked("docs/perf/soak-10min.png") + _tracked("docs/perf/*-compare.png"):
+        assert outputs.plot_writer(path) == loadtest.PLOT_MARK, path
     kept = [p for p in _tracked("docs/perf/mixed-*") if p.read_text().startswith(("| round |", '{\n "machine"'))]
     assert kept
     for path in kept:
