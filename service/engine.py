@@ -118,7 +118,8 @@ _SCREENED_BESIDE_CHECKS = 16
 MAX_DELETED_AT_ONCE = 1000
 _DELETED_A_WRITE = 100
 # A batch the store refuses is logged at once, then at most one a this many seconds, with the articles refused since:
-# while Redis was down, one client's ingest logged 67 such lines in 10 s.
+# while Redis was down, one client's ingest logged 67 such lines in 10 s. Those held back are said once a write is
+# accepted again, or once this long has passed (`_log_refusals_held`).
 REFUSALS_LOGGED_EVERY = 10.0
 _LATE_CHECK = (
     "the deadline passed while the check waited for its turn (behind other checks, or the store held alone "
@@ -156,6 +157,7 @@ class Engine:
         # Jobs taken, marked running, and left undecided by a transaction cut short: taken again first (writer only).
         self._put_back: list[_Job] = []
         self._refusals = Throttle(REFUSALS_LOGGED_EVERY)
+        self._recoveries = Throttle(REFUSALS_LOGGED_EVERY)  # (lines saying the store accepts writes again)
         # The articles the streams hold undecided, told to the other servers of a shared store (none for SQLite).
         self.holds: Holds = holds_for(store)
         self._closed = False
@@ -286,16 +288,38 @@ class Engine:
             self._fail(jobs, Unavailable(f"the store failed to commit: {exc}"))
             return []
         self.stored_as_new += self._new_in_batch
+        self._log_refusals_over()
         for job, verdict in zip(jobs, verdicts, strict=False):  # (committed: answered, and only these)
             job.future.set_result(verdict)
         return jobs[len(verdicts) :]
 
     def _log_refusal(self, articles: int, error: Exception) -> None:
-        """A batch the store refused, said at ERROR unless one was said less than REFUSALS_LOGGED_EVERY ago."""
+        """A batch the store refused, said at ERROR unless one was said less than REFUSALS_LOGGED_EVERY ago (then
+        counted, and said with the next line: `_log_refusals_over`, `_log_refusals_held`)."""
         unlogged = self._refusals.due(articles)
         if unlogged is not None:
             log.error("batch of %d articles not acknowledged: %s (%d more articles refused since the last such line; "
                       "at most one a %.0f s)", articles, error, unlogged, REFUSALS_LOGGED_EVERY)  # fmt: skip
+
+    def _log_refusals_over(self) -> None:
+        """After a write the store accepted: the refusals held back since the last line said at once (at most one
+        such line an interval, for a store that refuses and accepts by turns; else at the next). They were said
+        only in the line of a refusal come 10 s after the last, another outage's, or never: a Redis out of memory
+        for 8 s logged one batch of 256 articles, of 553 refused."""
+        if self._refusals.unlogged and self._recoveries.due() is not None:
+            unlogged = self._refusals.held(at_once=True)
+            if unlogged:
+                log.warning("batches not acknowledged: %d more articles refused since the last such line; the store "
+                            "accepts writes again", unlogged)  # fmt: skip
+
+    def _log_refusals_held(self, at_once: bool = False) -> None:
+        """The refusals held back since the last line, said once the interval since it has passed (the store
+        watch asks, every --store-check-seconds), or `at_once` (at the close): no write came after them to say
+        them with, nor a refusal."""
+        unlogged = self._refusals.held(at_once)
+        if unlogged:
+            log.error("batches not acknowledged: %d more articles refused since the last such line (at most one a "
+                      "%.0f s)", unlogged, REFUSALS_LOGGED_EVERY)  # fmt: skip
 
     @staticmethod
     def _fail(jobs: list[_Job], error: Exception) -> None:
@@ -585,7 +609,10 @@ class Engine:
 
     def check_store(self) -> None:
         """Raise Unavailable if the store does not answer (health asks this again and again)."""
-        self.store.check()
+        try:
+            self.store.check()
+        finally:
+            self._log_refusals_held()  # (asked again and again: a count held back is said within an interval)
 
     def learned_boilerplate(self) -> int | None:
         """Sampled shingles that currently count as boilerplate (None: the store cannot tell cheaply)."""
@@ -602,6 +629,7 @@ class Engine:
             self._closed = True
             self._queue.put(_STOP)
             self._writer.join()
+            self._log_refusals_held(at_once=True)
             self.holds.close()  # (let go before the store closes: held, the ids would block the others a minute)
             self.store.close()
             log.info("stopped: the writes queued were finished and the store closed in %.1f s",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import tempfile
 from concurrent import futures
 from contextlib import ExitStack
@@ -121,7 +122,7 @@ def start_server(settings: Settings) -> RunningServer:
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     with ExitStack() as undo:  # a start that fails lets go of what it took, last taken first
         undo.callback(metrics.close)
-        port = _bind(server, settings.address(settings.port), credentials, "--port")
+        port = _bind(server, settings, settings.port, credentials, "--port")
         # Started before the load: it speaks gRPC during it (the handshake tells a client a server is there),
         # and the calls wait in `load`.
         server.start()
@@ -192,18 +193,34 @@ def _watch_store(settings: Settings, engine: Engine, servicer: HealthService, me
     return StoreWatch(engine.check_store, report, settings.store_check_seconds)
 
 
-def _bind(server: grpc.Server, address: str, credentials: grpc.ServerCredentials | None, flag: str) -> int:
-    """Bind `address`; an OSError naming the flag to change if it is taken or not an address here."""
+def _bind(
+    server: grpc.Server, settings: Settings, port: int, credentials: grpc.ServerCredentials | None, flag: str
+) -> int:
+    """Bind --host at `port`; an OSError naming the flag to change if it is taken or not an address here."""
+    address = settings.address(port)
     try:
-        port = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
+        bound = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
     except RuntimeError:  # (newer grpcio raises where older returned 0)
-        port = 0
-    if port == 0:
-        raise OSError(
-            f"could not bind {address}: another process may be using the port (choose another with {flag}), "
-            "or the host is not an address of this machine (--host)"
-        )
-    return port
+        bound = 0
+    if bound == 0:
+        raise OSError(f"could not bind {address}: {_why_unbound(settings.bare_host, flag)}")
+    return bound
+
+
+def _why_unbound(host: str, flag: str) -> str:
+    """Why a bind of `host` failed, as far as the resolver tells: a name it does not know was said to be an
+    address not of this machine, or a port in use, and its cause only in a line of gRPC's own ("DNS resolution
+    failed"). Asked only once the bind failed (the local resolver, as gRPC's bind asks it)."""
+    try:
+        if host:  # (none: every address, which gRPC binds without a lookup)
+            socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:  # (UnicodeError: a name too long for the resolver to take)
+        why = exc.strerror if isinstance(exc, socket.gaierror) else exc
+        return f"the host {host!r} (--host / NEARDUP_HOST) does not resolve to an address: {why}"
+    return (
+        f"another process may be using the port (choose another with {flag}), or the host is not an address of this "
+        "machine (--host)"
+    )
 
 
 def _serve_metrics(settings: Settings, metrics: Metrics) -> int:
@@ -229,7 +246,7 @@ def _health_server(settings: Settings, servicer: HealthService) -> tuple[grpc.Se
     pool = futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="neardup-health")
     server = grpc.server(pool, options=[_EXCLUSIVE_PORT])
     health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
-    port = _bind(server, settings.address(settings.health_port), None, "--health-port")
+    port = _bind(server, settings, settings.health_port, None, "--health-port")
     server.start()
     return server, port
 

@@ -90,3 +90,19 @@ class Throttle:
                 return None
             unlogged, self._unlogged, self._last = self._unlogged, 0, now
         return unlogged
+
+    @property
+    def unlogged(self) -> int:
+        """The weight held back since the last line."""
+        return self._unlogged
+
+    def held(self, at_once: bool = False) -> int | None:
+        """The weight held back since the last line, to be said now in a line of its own (the next line's count
+        starts again from none): if there is any, and `at_once` or the interval since that line has passed;
+        else None. A count held back was said only with a later event's line, however long after, if ever."""
+        with self._lock:
+            now = self._clock()
+            if not self._unlogged or (not at_once and self._last is not None and now - self._last < self._interval):
+                return None
+            unlogged, self._unlogged, self._last = self._unlogged, 0, now
+        return unlogged

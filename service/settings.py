@@ -257,12 +257,16 @@ class Settings:
         came from (without it, they name the flag)."""
         # (`~` expanded in paths, from a flag or the environment, where docker -e and systemd leave it as it is)
         values = {k: os.path.expanduser(v) if k in _PATHS and v else v for k, v in vars(ns).items()}
-        detection = DetectionParams(**{f.name: values[f.name] for f in fields(DetectionParams)})
+        values["data_dir"] = Path(values["data_dir"])
         top = {f.name: values[f.name] for f in fields(cls) if f.name != "detection"}
-        top["data_dir"] = Path(top["data_dir"])
-        if env is not None:  # (before the checks of __post_init__, which name flags only)
+        if env is not None:  # (before the checks of __post_init__: this one names each port's variable or flag)
             _check_ports_differ(top.__getitem__, lambda name: _source(name, top[name], env))
-        return cls(**top, detection=detection)
+        try:
+            return cls(**top, detection=DetectionParams(**{f.name: values[f.name] for f in fields(DetectionParams)}))
+        except ValueError as exc:  # (__post_init__'s checks name flags: name the variables that gave their values)
+            if env is None:
+                raise
+            raise ValueError(_naming_variables(str(exc), values, env)) from None
 
     def __post_init__(self) -> None:
         """ValueError naming the flag of the first setting that cannot work, however the settings are made
@@ -354,8 +358,24 @@ def _source(name: str, value: Any, env: Mapping[str, str]) -> str:
     variable, raw = _variable(name), env.get(_variable(name))
     if raw is None or is_service_link(variable, raw):
         return _flag(name)
-    said = _from_variable(name, Settings.__dataclass_fields__[name].default, raw)
+    said = _from_variable(name, _DEFAULTS[name], raw)
     return variable if said == value else _flag(name)
+
+
+def _naming_variables(refusal: str, values: Mapping[str, Any], env: Mapping[str, str]) -> str:
+    """A refusal of the settings `values`, which names flags, led by the variable and text of each of those whose
+    value came from `env`: "NEARDUP_MIN_CONTAINMENT='2': --min-containment must be above 0 …". Without it, an
+    operator who gave no flag read of one, and had to guess it was the variable (as with `_check_range`'s
+    refusals, which named the variable: the checks of a value's range and of what settings allow together now
+    name it alike)."""
+    named = dict.fromkeys(flag[2:].replace("-", "_") for flag in re.findall(r"--[a-z][a-z0-9-]*", refusal))
+    given = [_variable(name) for name in named if name in values and _source(name, values[name], env) != _flag(name)]
+    if not given:
+        return refusal
+    shown = {variable: env[variable] for variable in given}
+    if "NEARDUP_REDIS_URL" in shown:  # (its password, if any, is not for the log)
+        shown["NEARDUP_REDIS_URL"] = redacted_url(shown["NEARDUP_REDIS_URL"])
+    return ", ".join(f"{variable}={raw!r}" for variable, raw in shown.items()) + f": {refusal}"
 
 
 def _bare_host(host: str) -> str:
@@ -430,6 +450,9 @@ def _settings_and_defaults() -> list[tuple[Field[Any], Any]]:
     return top + [(f, getattr(defaults.detection, f.name)) for f in fields(DetectionParams)]
 
 
+_DEFAULTS = {f.name: f.default for f in (*fields(Settings), *fields(DetectionParams)) if f.name != "detection"}
+
+
 def _variable(name: str) -> str:
     """The environment variable a setting is read from: NEARDUP_<NAME>."""
     return "NEARDUP_" + name.upper()
@@ -457,11 +480,6 @@ def _add(parser: argparse.ArgumentParser, env: Mapping[str, str], f: Field[Any],
         _refuse_value(
             parser, f"{env_name}={raw!r} is not a valid value for {flag}: expected a {_KIND_NAMES[type(default)]}"
         )
-    if raw is not None:  # (checked here, not with the flags': that message named the flag alone)
-        try:
-            _check_range(f, value)
-        except ValueError as exc:
-            _refuse_value(parser, f"{env_name}={raw!r}: {exc}")
     choices = _CHOICES.get(name)
     if raw is not None and choices is not None and value not in choices:  # (argparse checks flags' values only)
         _refuse_value(parser, f"{env_name}={raw!r} is not a valid value for {flag}: choose from {', '.join(choices)}")

@@ -155,6 +155,8 @@ class SqliteStore(OwnedByOneServer):
         # (once the file was found rewritten in place under the server: every read and write is answered this)
         self._rewritten: StoreRewritten | None = None
         self._damage_lock = threading.Lock()
+        if own_directory:  # (before anything is made there: a refused start left a new store, lock and WAL behind)
+            _refuse_a_lost_file(path)
         self._owner = _claim(path)
         self._pages = -1  # (the page reader's descriptor, once open)
         stale = _stale_logs(path)  # (looked at before opening, which may make them)
@@ -763,12 +765,32 @@ def _stale_logs(path: Path) -> str:
     return " and ".join(log.name for log in logs if log.exists())
 
 
-def _refuse_a_lost_store(db: sqlite3.Connection, path: Path) -> None:
-    """OSError if the store at `path` is new (no start recorded its parameters yet: the file was missing or empty)
-    while index snapshots of articles lie beside it: the store they were saved from is not here, most likely a
-    wrong mount or a lost file. Starting would begin an empty store and drop the snapshots, its last trace."""
-    if db.execute("SELECT 1 FROM meta WHERE key = 'params'").fetchone():
+def _refuse_a_lost_file(path: Path) -> None:
+    """OSError if the database file at `path` is missing or empty while index snapshots of articles lie beside it
+    (`_refuse_a_lost_store`), found before SQLite makes the file: a refused start that made it left a new store
+    there (32 KiB, its tables and write-ahead log), which the next start's refusal then called missing or empty."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        size = 0
+    except OSError:  # (the directory cannot be read: the claim or the open says so, with what to do)
         return
+    if size == 0:
+        _refuse_beside_snapshots(path, "was missing or empty")
+
+
+def _refuse_a_lost_store(db: sqlite3.Connection, path: Path) -> None:
+    """OSError if the store at `path` is new (no start recorded its parameters yet: a file a start made, or one
+    stopped before it recorded them) while index snapshots of articles lie beside it (`_refuse_beside_snapshots`).
+    A file missing or empty is refused before it is opened (`_refuse_a_lost_file`)."""
+    if not db.execute("SELECT 1 FROM meta WHERE key = 'params'").fetchone():
+        _refuse_beside_snapshots(path, "holds no store (no start recorded its parameters)")
+
+
+def _refuse_beside_snapshots(path: Path, state: str) -> None:
+    """OSError saying the database file is in `state` while index snapshots of articles lie beside it: the store
+    they were saved from is not here, most likely a wrong mount or a lost file. Starting would begin an empty
+    store and drop the snapshots, its last trace."""
     files = snapshots.files_in(path.parent)
     held = [_articles_in(file) for file in files]
     if not files or all(articles == 0 for articles in held):
@@ -777,7 +799,7 @@ def _refuse_a_lost_store(db: sqlite3.Connection, path: Path) -> None:
     what = "an index snapshot it cannot read" if known is None else (
         f"an index snapshot of {known:,} article{'' if known == 1 else 's'}")  # fmt: skip
     names = ", ".join(file.name for file in files)
-    raise OSError(f"--data-dir {path.parent}: the database file {path.name} was missing or empty, beside {what} "
+    raise OSError(f"--data-dir {path.parent}: the database file {path.name} {state}, beside {what} "
                   f"({names}): probably the wrong volume or directory mounted there, or a lost file. Point --data-dir "
                   f"at the directory that holds the store, or restore {path.name} from a backup; to start an empty "
                   f"store there on purpose, remove {names} first")  # fmt: skip

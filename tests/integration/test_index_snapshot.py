@@ -446,6 +446,22 @@ def test_what_a_save_killed_halfway_left_is_removed_at_the_next_start(tmp_path: 
         engine.close()
 
 
+def test_a_new_store_file_beside_a_snapshot_is_refused_as_holding_no_store(tmp_path: Path) -> None:
+    """A database file a start made but never recorded parameters in (as a refused start of an earlier version
+    left one): refused as what it is, not as missing or empty."""
+    path = tmp_path / "neardup.db"
+    _written(path)
+    index_snapshot_file(path)
+    path.unlink()
+    with closing(sqlite3.connect(path)) as made:  # (a file with tables, and no store's parameters)
+        made.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        made.commit()
+    with pytest.raises(
+        OSError, match=re.escape("neardup.db holds no store (no start recorded its parameters), beside an index")
+    ):
+        SqliteStore(path, PARAMS, own_directory=True)
+
+
 @pytest.mark.parametrize("lost", ["missing", "empty"])
 def test_a_store_file_missing_or_empty_beside_a_snapshot_is_refused_and_the_snapshot_kept(
     tmp_path: Path, lost: str
@@ -457,10 +473,15 @@ def test_a_store_file_missing_or_empty_beside_a_snapshot_is_refused_and_the_snap
         path.unlink()
     else:
         path.write_bytes(b"")
+    beside = sorted(p.name for p in tmp_path.iterdir())
     with pytest.raises(OSError, match="was missing or empty, beside an index snapshot of 59 articles") as refused:
         SqliteStore(path, PARAMS, own_directory=True)
     assert f"remove {saved.name} first" in str(refused.value) and "wrong volume" in str(refused.value)
     assert saved.exists()  # (the one trace of the store: kept)
+    # Nothing made: the refused start had left a new store of 32 KiB (tables, write-ahead log) and its lock, and the
+    # next start called that file "missing or empty" too.
+    assert sorted(p.name for p in tmp_path.iterdir()) == beside
+    assert path.exists() == (lost == "empty") and (not path.exists() or path.stat().st_size == 0)
     with pytest.raises(OSError, match="was missing or empty"):  # (the refusal recorded nothing: refused again)
         SqliteStore(path, PARAMS, own_directory=True)
     saved.unlink()  # an empty store there on purpose

@@ -23,14 +23,16 @@ from client import (
     Retry,
     Verdict,
 )
+from service import engine as engine_module
 from service.detector import Detector
 from service.engine import Engine
-from service.errors import Unavailable
+from service.errors import ResourceExhausted, Unavailable
+from service.logs import Throttle
 from service.model import Article as ModelArticle
 from service.redis_store import RedisStore
 from service.settings import DetectionParams
 from tests.redis_support import synthetic_articles
-from tests.support import in_process_server
+from tests.support import in_process_server, until
 
 _FAST = Retry(attempts=3, first_wait=0.01, max_wait=0.05)  # (a real back-off, kept short for the test)
 
@@ -136,3 +138,83 @@ def test_batches_refused_while_the_store_is_down_are_logged_once_an_interval_not
     assert len(said) == 1, said  # six refused batches within REFUSALS_LOGGED_EVERY: one line
     assert said[0].startswith("batch of 1 articles not acknowledged: the shared Redis store at")
     assert "(0 more articles refused since the last such line" in said[0]
+
+
+def _refused(engine: Engine, articles: list[Article]) -> None:
+    for article in articles:
+        with pytest.raises(ResourceExhausted, match="is out of memory"):
+            engine.index(engine.detector.prepare(ModelArticle(article.id, article.body)), timeout=30)
+
+
+def _refusal_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
+    return [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "service.engine"]
+
+
+@pytest.fixture
+def redis_full_engine(tmp_path: Path) -> Iterator[tuple[Engine, redis.Redis]]:
+    """An engine on a Redis that refuses every write (out of memory) until its maxmemory is raised."""
+    with redis_server(tmp_path / "redis") as store:
+        admin = redis.Redis(host="127.0.0.1", port=store.port)
+        params = DetectionParams()
+        engine = Engine(Detector(params, 1 << 20), RedisStore(store.url, params), max_batch=64)
+        admin.config_set("maxmemory", 1)
+        try:
+            yield engine, admin
+        finally:
+            admin.config_set("maxmemory", 0)
+            engine.close()
+            admin.close()
+
+
+def test_refusals_held_back_are_said_at_once_when_the_store_accepts_writes_again(
+    redis_full_engine: tuple[Engine, redis.Redis], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A short outage: its refusals after the first were said only in the line of a refusal 10 s after that one
+    (another outage's, 30 s later: "4329 more articles refused"), or never."""
+    engine, admin = redis_full_engine
+    caplog.set_level(logging.WARNING, logger="service.engine")
+    *refused, accepted = _articles(4)
+    _refused(engine, refused)
+    admin.config_set("maxmemory", 0)
+    assert engine.index(engine.detector.prepare(ModelArticle(accepted.id, accepted.body)), timeout=30)
+    said = _refusal_lines(caplog)
+    assert [level for level, _ in said] == ["ERROR", "WARNING"], said
+    assert said[0][1].startswith("batch of 1 articles not acknowledged:")
+    assert said[1][1] == (
+        "batches not acknowledged: 2 more articles refused since the last such line; the store accepts writes again"
+    )
+
+
+def test_refusals_held_back_are_said_once_the_interval_passes_with_no_write_after_them(
+    redis_full_engine: tuple[Engine, redis.Redis], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, _admin = redis_full_engine
+    monkeypatch.setattr(engine_module, "REFUSALS_LOGGED_EVERY", 2.0)  # (for the test's throttle: a short interval)
+    monkeypatch.setattr(engine, "_refusals", Throttle(2.0))
+    caplog.set_level(logging.WARNING, logger="service.engine")
+    _refused(engine, _articles(3))
+    assert len(_refusal_lines(caplog)) == 1  # (within the interval: the first said, two held back)
+
+    # The server's store watch asks whether the store answers every --store-check-seconds.
+    def asked() -> bool:
+        engine.check_store()
+        return len(_refusal_lines(caplog)) == 2
+
+    assert until(asked, timeout=30)
+    assert _refusal_lines(caplog)[1] == (
+        "ERROR",
+        "batches not acknowledged: 2 more articles refused since the last such line (at most one a 2 s)",
+    )
+
+
+def test_refusals_held_back_are_said_at_the_close(
+    redis_full_engine: tuple[Engine, redis.Redis], caplog: pytest.LogCaptureFixture
+) -> None:
+    engine, _admin = redis_full_engine
+    caplog.set_level(logging.WARNING, logger="service.engine")
+    _refused(engine, _articles(5))
+    engine.close()
+    said = [message for _, message in _refusal_lines(caplog)]
+    assert said[1:] == [
+        "batches not acknowledged: 4 more articles refused since the last such line (at most one a 10 s)"
+    ]

@@ -94,3 +94,18 @@ def test_a_throttle_lets_the_first_event_through_then_one_an_interval_with_the_w
     assert throttle.due() is None
     now[0] = 20.0
     assert throttle.due() == 1
+
+
+def test_a_throttle_hands_over_the_weight_held_back_once_the_interval_passes_or_at_once_when_asked() -> None:
+    now = [0.0]
+    throttle = Throttle(interval=10.0, clock=lambda: now[0])
+    assert throttle.held() is None and throttle.held(at_once=True) is None  # (nothing held back: no line)
+    assert throttle.due(64) == 0
+    assert throttle.due(3) is None and throttle.unlogged == 3
+    assert throttle.held() is None  # (the interval since the last line has not passed)
+    now[0] = 10.0
+    assert throttle.held() == 3 and throttle.unlogged == 0
+    now[0] = 12.0
+    assert throttle.due(5) is None  # (that was a line too: its interval starts again)
+    assert throttle.held(at_once=True) == 5
+    assert throttle.held(at_once=True) is None

@@ -7,7 +7,7 @@ from typing import Any, cast
 
 import pytest
 
-from client.cli import CONNECTION_VARIABLES
+from client.cli import CONNECTION_VARIABLES, main
 from service.settings import (
     DetectionParams,
     Settings,
@@ -143,16 +143,47 @@ def test_an_environment_value_that_does_not_parse_names_the_variable(capsys: pyt
         ({"NEARDUP_PORT": "70000"}, "NEARDUP_PORT='70000': --port must be between 0 and 65535 (got 70000)"),
         ({"NEARDUP_GRACE_SECONDS": "inf"}, "NEARDUP_GRACE_SECONDS='inf': --grace-seconds must be a finite number"),
         ({"NEARDUP_NUM_PERM": "0"}, "NEARDUP_NUM_PERM='0': --num-perm must be at least 1 (got 0)"),
+        # (these named the flag alone: the checks of what settings allow together, or of a value beyond a range)
+        ({"NEARDUP_MIN_CONTAINMENT": "2"}, "NEARDUP_MIN_CONTAINMENT='2': --min-containment must be above 0 and at"),
+        ({"NEARDUP_LSH_BANDS": "100"}, "NEARDUP_LSH_BANDS='100': --lsh-bands times --lsh-rows (100 x 3 = 300) exceeds"),
+        ({"NEARDUP_CHECK_LANES": "0"}, "NEARDUP_CHECK_LANES='0': --check-lanes is how many checks run at once"),
+        ({"NEARDUP_INDEX_SNAPSHOT_EVERY": "0"}, "NEARDUP_INDEX_SNAPSHOT_EVERY='0': --index-snapshot-every is a"),
+        ({"NEARDUP_FINGERPRINT_WORKERS": "-5"}, "NEARDUP_FINGERPRINT_WORKERS='-5': --fingerprint-workers is a number"),
+        ({"NEARDUP_REDIS_WAIT_SECONDS": "0"}, "NEARDUP_REDIS_WAIT_SECONDS='0': --redis-wait-seconds must be above 0"),
+        ({"NEARDUP_MAX_STREAMS": "0"}, "NEARDUP_MAX_STREAMS='0': --max-streams must be between 1 and --max-workers"),
+        (
+            {"NEARDUP_STORE": "redis", "NEARDUP_REDIS_URL": "http://x"},
+            "NEARDUP_REDIS_URL='http://x': --redis-url must begin redis://, rediss:// (TLS) or unix://, not http://",
+        ),
+        (  # (its password is not shown)
+            {"NEARDUP_STORE": "redis", "NEARDUP_REDIS_URL": "redis://:s3cret@127.0.0.1/x"},
+            "NEARDUP_REDIS_URL='redis://:***@127.0.0.1/x': --redis-url ends with /x, which is not a database number",
+        ),
+        ({"NEARDUP_TLS_KEY": "key.pem"}, "NEARDUP_TLS_KEY='key.pem': --tls-cert and --tls-key go together"),
     ],
 )
-def test_an_environment_value_out_of_range_names_the_variable(
+def test_a_value_refused_that_came_from_the_environment_names_the_variable(
     env: dict[str, str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # (it was refused as "--port must be between 0 and 65535", naming a flag no one had given)
-    with pytest.raises(SystemExit) as exited:
-        Settings.from_args([], env)
-    assert exited.value.code == 2
-    assert message in capsys.readouterr().err
+    # (a range check named the variable, the other checks the flag alone: "--min-containment must be above 0 and at
+    # most 1 (got 2.0)" to an operator who had given no flag)
+    assert main(["serve"], env) == 2
+    assert capsys.readouterr().err.startswith(f"neardup serve: {message}")
+
+
+def test_a_value_refused_that_a_flag_gave_names_the_flag_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    env = {"NEARDUP_MIN_CONTAINMENT": "0.3", "NEARDUP_PORT": "6000"}  # (overridden, or naming another setting)
+    assert main(["serve", "--min-containment", "2"], env) == 2
+    assert capsys.readouterr().err == "neardup serve: --min-containment must be above 0 and at most 1 (got 2.0)\n"
+
+
+def test_a_variable_out_of_range_that_a_flag_overrides_does_not_stop_the_start() -> None:
+    # (refused before, though not used: as a variable a flag overrides is, it is said in a WARNING at start)
+    env = {"NEARDUP_PORT": "70000"}
+    settings = Settings.from_args(["--port", "5000"], env)
+    assert settings.port == 5000
+    [said] = unused_variables(env, settings)
+    assert said.startswith("NEARDUP_PORT=70000 is not used: the flag --port 5000 wins over it")
 
 
 @pytest.mark.parametrize(
