@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import tempfile
+import time
 from concurrent import futures
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -79,9 +80,10 @@ class RunningServer:
         self.health.enter_graceful_shutdown()
         if self.store_watch:
             self.store_watch.close()
-        stopped = self.server.stop(grace)  # (new calls are refused from here on)
+        began = time.monotonic()
         if self.streams:
-            self.streams.drain()
+            self._drain(self.streams, grace)
+        stopped = self.server.stop(max(grace - (time.monotonic() - began), 0.0))  # (new calls refused from here on)
         stopped.wait()
         if self.health_server:  # (kept answering NOT_SERVING while the main port drained)
             self.health_server.stop(0).wait()
@@ -89,6 +91,18 @@ class RunningServer:
             self.pool.close()
         self.engine.close()
         self.metrics.close()
+
+    @staticmethod
+    def _drain(streams: OpenStreams, grace: float) -> None:
+        """End the index streams, each with its final status sent, before gRPC's stop (within `grace`).
+        Its stop closes a connection once its calls have ended and the client has answered a ping sent
+        after its GOAWAY; started first, the ping was often answered before a stream ended, so the
+        connection was closed just after the stream's status was written. A client still sending on the
+        stream (it sends until it reads that status) then had its connection reset by the server's close,
+        and its gRPC often saw its own write fail ("Stream removed (sendmsg: Broken pipe)") before it read
+        the status: the stream ended with that instead of "the server is shutting down", and the answers
+        read with the status were lost. Pinged after the status, the client has read it by its answer."""
+        streams.drain(grace)
 
 
 def start_server(settings: Settings) -> RunningServer:

@@ -492,8 +492,9 @@ class OpenStreams:
     "Cancelling all calls", and every stop of a server under continuous ingest took the whole grace."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._open: set[_Pending] = set()
+        self._unfinished: set[_Pending] = set()  # their calls not yet ended, final status sent (gRPC's callback)
         self._draining = False
 
     @contextmanager
@@ -501,20 +502,32 @@ class OpenStreams:
         pending = _Pending(context)
         with self._lock:
             self._open.add(pending)
+            self._unfinished.add(pending)
             if self._draining:  # (opened as the server stopped)
                 pending.drain()
+        if not context.add_callback(lambda: self._finished(pending)):
+            self._finished(pending)  # (the call had ended already)
         try:
             yield pending
         finally:
             with self._lock:
                 self._open.discard(pending)
 
-    def drain(self) -> None:
+    def drain(self, timeout: float) -> bool:
+        """Drain the streams open now, and wait until each has ended, its final status sent (False: `timeout`
+        passed first). Those opened from now on are drained as they open, not waited for."""
         with self._lock:
             self._draining = True
-            streams = list(self._open)
+            streams = set(self._open)
         for pending in streams:
             pending.drain()
+        with self._lock:
+            return self._lock.wait_for(lambda: not streams & self._unfinished, timeout)
+
+    def _finished(self, pending: _Pending) -> None:
+        with self._lock:
+            self._unfinished.discard(pending)
+            self._lock.notify_all()
 
 
 def _too_many(articles: Sequence[pb.Article | Unreadable]) -> Iterator[_Item]:

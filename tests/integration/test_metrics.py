@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable
+from concurrent import futures
 from pathlib import Path
 
 import grpc
@@ -17,6 +18,7 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client import Article, InvalidArgumentError, NeardupClient, NeardupClientError
 from client.cli import main
+from service.engine import Engine
 from service.model import Article as ModelArticle
 from service.model import Verdict
 from service.scrape_server import IDLE_SECONDS, MOST_CONNECTIONS
@@ -85,12 +87,22 @@ def test_a_check_held_past_its_deadline_is_not_made_and_is_counted_as_deadline_e
         assert running.metrics_port
         port = running.metrics_port
         client.index(Article("original", WIRE))
-        hasty = NeardupClient(f"127.0.0.1:{running.port}", timeout=0.2)
+        asked = _noting_checks(running.engine)
+        hasty = NeardupClient(f"127.0.0.1:{running.port}", timeout=1.0)
+        hasty.wait_ready(timeout=10)  # (connecting is not part of the check's time)
         # The store held alone (as for a band-index merge's swap): the check waits past its deadline.
         store_lock = running.engine.store._store._lock  # type: ignore[attr-defined]  # (inside the timing wrapper)
-        with hasty, store_lock.exclusive(), pytest.raises(NeardupClientError) as refused:
-            hasty.check(Article("probe", WIRE))
-        assert refused.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+        with hasty, store_lock.exclusive(), futures.ThreadPoolExecutor(1) as caller:
+            call = caller.submit(hasty.check, Article("probe", WIRE))
+            assert until(lambda: len(asked) == 1)  # the check waits for the store, held alone
+            refused = call.exception(timeout=30)
+            assert isinstance(refused, NeardupClientError) and refused.code == grpc.StatusCode.DEADLINE_EXCEEDED
+            # The server's deadline too, before the store is let go. It comes after the caller's by the time the
+            # call took to reach the server; let in between the two, the server has seen the caller's gRPC end the
+            # call (as it does at its deadline) but not its own deadline pass, and counts the call CANCELLED.
+            deadline = asked[0][2]
+            assert deadline is not None
+            assert until(lambda: time.monotonic() >= deadline)
         _assert_given_up(port, "DEADLINE_EXCEEDED", client)
 
 
@@ -100,19 +112,7 @@ def test_a_check_cancelled_while_held_is_not_made_and_is_counted_as_cancelled(tm
         port = running.metrics_port
         client.index(Article("original", WIRE))
         engine = running.engine
-        real_check = engine.check_article
-        asked: list[tuple[ModelArticle, bool, float | None, Callable[[], bool] | None]] = []
-
-        def check_article(  # (the real check, noting what the server asks it with)
-            article: ModelArticle,
-            evidence: bool = False,
-            deadline: float | None = None,
-            wanted: Callable[[], bool] | None = None,
-        ) -> Verdict:
-            asked.append((article, evidence, deadline, wanted))
-            return real_check(article, evidence, deadline, wanted)
-
-        engine.check_article = check_article  # type: ignore[method-assign]
+        asked = _noting_checks(engine)
         store_lock = engine.store._store._lock  # type: ignore[attr-defined]  # (inside the timing wrapper)
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel, store_lock.exclusive():
             request = pb.CheckArticleRequest(article=pb.Article(id="probe", body=WIRE))
@@ -125,6 +125,27 @@ def test_a_check_cancelled_while_held_is_not_made_and_is_counted_as_cancelled(tm
             assert wanted is not None
             assert until(lambda: not wanted())  # the server has seen the caller cancel
         _assert_given_up(port, "CANCELLED", client)
+
+
+_Asked = tuple[ModelArticle, bool, float | None, Callable[[], bool] | None]
+
+
+def _noting_checks(engine: Engine) -> list[_Asked]:
+    """The engine's checks, each noting what the server asked it with (article, evidence, deadline, wanted)."""
+    real_check = engine.check_article
+    asked: list[_Asked] = []
+
+    def check_article(
+        article: ModelArticle,
+        evidence: bool = False,
+        deadline: float | None = None,
+        wanted: Callable[[], bool] | None = None,
+    ) -> Verdict:
+        asked.append((article, evidence, deadline, wanted))
+        return real_check(article, evidence, deadline, wanted)
+
+    engine.check_article = check_article  # type: ignore[method-assign]
+    return asked
 
 
 def _assert_given_up(port: int, code: str, client: NeardupClient) -> None:

@@ -4,6 +4,10 @@ whole grace period (and then end with gRPC's bare "Cancelling all calls")."""
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +29,7 @@ GRACE = 30.0
 MOST_ARTICLES = 20_000  # the feed's bound: far more than a stream takes before the test stops the server
 IDLE_AFTER = 40  # a feed that goes quiet sends this many, then keeps its stream open without sending
 BATCH = 20
+LAG = 0.3  # seconds the slow link holds what the server sends (a commit, ending a drained stream, takes less)
 
 
 class _Stream:
@@ -108,3 +113,76 @@ def test_stop_drains_open_index_streams(tmp_path: Path, batches: bool, idle: boo
             assert all(client.get(article_id).article.id == article_id for article_id in stream.answered)
     finally:
         again.stop(grace=5)
+
+
+def test_a_stream_still_sending_reads_its_status_before_the_server_closes_the_connection(tmp_path: Path) -> None:
+    """gRPC's stop closes a connection once its calls have ended and the client has answered the ping sent with
+    its GOAWAY. Started before the streams were drained, that ping was answered before the stream ended, so the
+    connection was closed right after the stream's status was written, while its client, still sending, had not
+    read it: on a loaded machine its write then failed on the reset connection first ("Stream removed (sendmsg:
+    Broken pipe)"). Behind a link that holds what the server sends for LAG, that close loses the status every
+    time; drained first, the ping follows the status, and the client has read the status by its answer."""
+    running = start_server(support.test_settings(tmp_path))
+    with _SlowLink(running.port) as port:
+        stream = _Stream(port, batches=False, idle=False)
+        wait_for(lambda: len(stream.answered) >= 20, timeout=60, what="20 answers")
+        began = time.monotonic()
+        running.stop(grace=GRACE)
+        took = time.monotonic() - began
+        stream.join()
+    assert took < GRACE / 3, f"the stop took {took:.1f} s of its {GRACE} s grace"
+    assert stream.error is not None
+    assert stream.error.code() == grpc.StatusCode.UNAVAILABLE
+    assert "the server is shutting down" in (stream.error.details() or ""), stream.error.details()
+
+
+class _SlowLink:
+    """A loopback forwarder to the server at `port` for one connection: what the client sends goes at once, what
+    the server sends reaches the client LAG later (a slow reader, a long link), and when the server closes the
+    connection the client's is reset, what had not reached it lost (as a TCP reset loses what was not yet read)."""
+
+    def __init__(self, port: int) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._port = port
+        self._held: queue.Queue[tuple[float, bytes]] = queue.Queue()
+        self._server_closed = threading.Event()
+
+    def __enter__(self) -> int:
+        threading.Thread(target=self._link, daemon=True).start()
+        return int(self._listener.getsockname()[1])
+
+    def __exit__(self, *exc: object) -> None:
+        self._listener.close()
+
+    def _link(self) -> None:
+        client, _ = self._listener.accept()
+        server = socket.create_connection(("127.0.0.1", self._port))
+        threading.Thread(target=self._forward, args=(client, server), daemon=True).start()
+        threading.Thread(target=self._hold, args=(server,), daemon=True).start()
+        self._deliver(client)
+
+    def _forward(self, client: socket.socket, server: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := client.recv(65536):
+                server.sendall(data)
+            server.shutdown(socket.SHUT_WR)  # (the client closed its connection: the server sees it closed)
+
+    def _hold(self, server: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := server.recv(65536):
+                self._held.put((time.monotonic() + LAG, data))
+        self._server_closed.set()
+
+    def _deliver(self, client: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while not self._server_closed.is_set():
+                try:
+                    due, data = self._held.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+                # (the link's lag, not a wait for anything: what was held when the server closed is lost)
+                if self._server_closed.wait(max(due - time.monotonic(), 0.0)):
+                    break
+                client.sendall(data)
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # (closed: reset)
+        client.close()
