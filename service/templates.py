@@ -12,7 +12,9 @@ densely spread over the shared text, make two different articles from one templa
 and so does a different name in the opening words (another company or bank saying
 the same thing: a prime-rate change, a dividend). A
 changed fact in items published more than three days apart is also a different
-article: re-sends and corrections follow within hours, republications within days. A re-send (near-identical
+article: re-sends and corrections follow within hours, republications within days (a name respelt in another
+house style, a place's other spelling or another transliteration, is no changed fact but counts here: it may be
+another name, `_without_respelt_names`). A re-send (near-identical
 shingle sets) is held to the opening-name rule alone (`resent_apart`), and so is a re-send but for passages
 one text adds, a note or a list of links (`Differences.resent_but_additions`). A weekday or a date moved by
 as many days as the publication times were is a different article within three days too: a series' next
@@ -48,6 +50,7 @@ RESEND_WINDOW = timedelta(days=3)
 NEXT_ISSUE_TOLERANCE = timedelta(hours=12)  # a daily item may come out earlier or later in the day
 MIN_ABBREVIATION_LETTERS = 3  # a title's name read as another title's initials: "GM" is too ambiguous
 MIN_TRANSLITERATED_LETTERS = 7  # shorter names in two transliterations are too often two names (`_transliterated`)
+MIN_STEM_LETTERS = 4  # `_crude_stem` leaves a shorter word whole: "uses" is no "us", "ties" no "t"
 TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word on both sides: template text
 _COMPANY_FORMS = frozenset(
     "inc corp co ltd plc lp corporation company cos group holding holdings ag nv sa spa ab".split()
@@ -106,7 +109,7 @@ class Differences:
     fact_slots: int  # of which replace a figure by a figure or a name by a name
     shared_tokens: int
     new_subject: bool = False  # the texts open with different names: another company, bank, place
-    touched_facts: int = 0  # slots with a figure or name on either side
+    touched_facts: int = 0  # slots with a figure or name on either side, or a name respelt
     # A re-send but for passages one text adds (a note, a list of links): judged as a re-send is (`resent_apart`)
     resent_but_additions: bool = False
     # What the publication times must say, which the texts alone do not (both read in `other_instance`): the days
@@ -282,7 +285,8 @@ def _changed_facts(
 ) -> tuple[bool, bool, bool, tuple[frozenset[str], frozenset[str]], RestyledDay | None]:
     """Does the slot replace a figure by another figure, a name by another name, or touch either (a name shortened
     or moved touches none, `_names_kept`: counted, such a sub-edit made a copy published days later another
-    article by the three-day rule)? And what
+    article by the three-day rule; a name respelt in another house style replaces none but touches one,
+    `_without_respelt_names`)? And what
     it changes (the words of each side the other lacks): a name corrected throughout a story is one change
     in each of its places, one fact, not as many facts as places (two made a correction a template). Or is it
     a day named relatively on one side and as a date on the other (`_day_written_as_date`), a fact only if the
@@ -297,10 +301,10 @@ def _changed_facts(
     only_b = [w for w in words_b if words_b[w] > words_a[w]]
     only_a, only_b = _without_restyling(only_a, only_b)
     only_a, only_b = _without_abbreviated_days(ta, ia, only_a, tb, ib, only_b)
-    only_a, only_b = _without_transliterated_names(ta, ia, only_a, tb, ib, only_b)
+    only_a, only_b, respelt = _without_respelt_names(ta, ia, only_a, tb, ib, only_b)
     restyled, day = _date_restyled(ta, ia, only_a, tb, ib, only_b)
     if restyled:
-        return False, False, False, (frozenset(), frozenset()), day
+        return False, False, respelt, (frozenset(), frozenset()), day
     change = (frozenset(only_a), frozenset(only_b))
     # (A figure against a figure written the same way: "1st half" against "Six mths" is one report's period
     # restyled, and a template fills its slots in one style.)
@@ -315,6 +319,7 @@ def _changed_facts(
     names_touched = any(w in named_a for w in only_a) or any(w in named_b for w in only_b)
     touched = (
         figure
+        or respelt
         or _touches_figure(only_a, only_b)
         or _touches_figure(only_b, only_a)
         or any(w in dates_a for w in only_a)
@@ -671,15 +676,12 @@ def _without_restyling(only_a: list[str], only_b: list[str]) -> tuple[list[str],
 
 
 def _same_word_spelt(a: str, b: str) -> bool:
-    """Are two different words one word in British and in American spelling ("centre", "center"), with and
-    without its diacritics ("Łódź", "Lodz"), or one of the places _PLACE_SPELLINGS knows in two spellings
-    ("Kyiv", "Kiev")?"""
+    """Are two different words one word in British and in American spelling ("centre", "center"), or with and
+    without its diacritics ("Łódź", "Lodz")? (Places in two spellings, "Kyiv" and "Kiev", are one name too, but
+    one that may be two: `_without_respelt_names`.)"""
     if a == b or _is_figure(a):
         return False
-    plain_a, plain_b = _without_diacritics(a), _without_diacritics(b)
-    if plain_a == plain_b or _PLACE_SPELLINGS.get(plain_a, plain_a) == _PLACE_SPELLINGS.get(plain_b, plain_b):
-        return True
-    return _us_spelling(a) == _us_spelling(b)
+    return _without_diacritics(a) == _without_diacritics(b) or _us_spelling(a) == _us_spelling(b)
 
 
 def _without_diacritics(word: str) -> str:
@@ -696,7 +698,7 @@ _UNDECOMPOSED_LETTERS = str.maketrans(
 )
 # Places written in two spellings by news sites of different house styles: Ukraine's, by their Ukrainian names
 # and by the Russian-based ones many sites kept. Too short or too far apart for a rule ("Kyiv" and "Kiev" are
-# two letters apart in four: so are "Iran" and "Iraq").
+# two letters apart in four: so are "Iran" and "Iraq"). Not always one place: there is an Odessa in Texas.
 _PLACE_SPELLINGS = {
     "kiev": "kyiv",
     "kharkov": "kharkiv",
@@ -711,27 +713,56 @@ _PLACE_SPELLINGS = {
     "chernobyl": "chornobyl",
     "rovno": "rivne",
 }
+_KNOWN_PLACES = frozenset(_PLACE_SPELLINGS) | frozenset(_PLACE_SPELLINGS.values())
 
 
-def _without_transliterated_names(
+def _without_respelt_names(
     ta: Tokenised, ia: range, only_a: list[str], tb: Tokenised, ib: range, only_b: list[str]
-) -> tuple[list[str], list[str]]:
-    """Nothing left of the slot if what each side lacks is names written as names and each pairs with one of the
-    other's as one name transliterated in two house styles (`_transliterated`: "Zelenskyy" and "Zelensky");
-    else the words as they were. Only where nothing else in the slot changed: beside another change, a name
-    close to another is more likely another fill of a template than a respelling."""
+) -> tuple[list[str], list[str], bool]:
+    """The words each side lacks less the names one side writes as the other respelt in another house style, and
+    whether there were any: a place in the other spelling _PLACE_SPELLINGS knows ("Kiev" for "Kyiv"), and, if
+    they are all the slot changes, names each paired with one of the other's as one name transliterated
+    (`_transliterated`: "Zelenskyy" and "Zelensky"). Such a slot changes no fact, for the dense-facts rule: a
+    same-day copy of a Kyiv story in another house style had four changed names and was another article. But
+    it touches one, for the three-day rule: "Wyndham" and "Windham", "Odessa" and "Odesa" may be two hotels or
+    two towns, and a story published days later with the other name is another story (read as one name, a
+    rescue of Michael Sylvester five days after one of Michael Silvester was the same article)."""
+    kept_a, kept_b = list(only_a), list(only_b)
+    for a in only_a:
+        same = next((b for b in kept_b if _same_place_spelt(a, b)), None)
+        if same is not None:
+            kept_a.remove(a)
+            kept_b.remove(same)
+    respelt = len(kept_a) < len(only_a)
+    if _transliterated_throughout(ta, ia, kept_a, tb, ib, kept_b):
+        return [], [], True
+    return kept_a, kept_b, respelt
+
+
+def _same_place_spelt(a: str, b: str) -> bool:
+    """Are two words one place _PLACE_SPELLINGS knows in two spellings ("Kiev" and "Kyiv")?"""
+    plain_a, plain_b = _without_diacritics(a), _without_diacritics(b)
+    return plain_a in _KNOWN_PLACES and _PLACE_SPELLINGS.get(plain_a, plain_a) == _PLACE_SPELLINGS.get(plain_b, plain_b)
+
+
+def _transliterated_throughout(
+    ta: Tokenised, ia: range, only_a: list[str], tb: Tokenised, ib: range, only_b: list[str]
+) -> bool:
+    """Are what each side lacks names written as names, each paired with one of the other's as one name
+    transliterated in two house styles (`_transliterated`)? Only where nothing else in the slot changed: beside
+    another change, a name close to another is more likely another fill of a template than a respelling."""
     if not only_a or len(only_a) != len(only_b):
-        return only_a, only_b
+        return False
     named_a, named_b = _named(ta, ia), _named(tb, ib)
     if not all(w in named_a for w in only_a) or not all(w in named_b for w in only_b):
-        return only_a, only_b
+        return False
     unpaired = list(only_b)
     for a in only_a:
         same = next((b for b in unpaired if _transliterated(a, b)), None)
         if same is None:
-            return only_a, only_b
+            return False
         unpaired.remove(same)
-    return [], []
+    return True
 
 
 def _transliterated(a: str, b: str) -> bool:
@@ -983,7 +1014,8 @@ def titled_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bo
     "Crude prices ease", over one body naming Brent and China) were taken for two articles. A re-titled copy's
     headline may also use words of the body it sits on, which is the other's too: the Reuters corpus has two
     such copies whose headlines share no word. Two things do not count: for the subjects, a title's word written
-    in lower case in either title or either body ("board", "approves", "conference"), which names no one; for
+    in lower case in either title or either body ("board", "approves", "conference"), which names no one, in any
+    of its forms (`_crude_stem`: "Approves" in a title set in title case is "approved" in the body); for
     the bodies, a word both titles have, the template's. Counted, "Harwell Instruments board approves quarterly
     dividend" and "Brantwell Group board approves quarterly dividend" over one body ("The board of directors
     ...") named one subject, and the body held a word of each title: the two notices matched as identical."""
@@ -992,17 +1024,32 @@ def titled_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bo
     if not (names_only_title(ta, title_a) and names_only_title(tb, title_b)):
         return False
     names_a, names_b = _title_names(title_a), _title_names(title_b)
-    common = _written_lower_case(Tokenised(title_a, 1), Tokenised(title_b, 1), ta, tb)
-    subject_a, subject_b = names_a - common, names_b - common
+    ordinary = _written_lower_case(Tokenised(title_a, 1), Tokenised(title_b, 1), ta, tb)
+    subject_a = {n for n in names_a if _crude_stem(n) not in ordinary}
+    subject_b = {n for n in names_b if _crude_stem(n) not in ordinary}
     if not subject_a or not subject_b or _same_subject(title_a, subject_a, title_b, subject_b):
         return False
     return (names_a - names_b).isdisjoint(tb.words) and (names_b - names_a).isdisjoint(ta.words)
 
 
 def _written_lower_case(*texts: Tokenised) -> set[str]:
-    """The words these texts write in lower case somewhere: ordinary words, whatever a title set in capitals
-    or in title case makes of them."""
-    return {w for t in texts for i, w in enumerate(t.words) if t.raw(i).islower()}
+    """The words these texts write in lower case somewhere, by their crude stems (`_crude_stem`): ordinary words,
+    whatever a title set in capitals or in title case makes of them, and of them in another form ("Approves"
+    in a title over "approved" in its body)."""
+    return {_crude_stem(w) for t in texts for i, w in enumerate(t.words) if t.raw(i).islower()}
+
+
+def _crude_stem(word: str) -> str:
+    """The word less an ending of an English verb's or noun's forms ("approves", "approved", "approving" and
+    "approve" are "approv"; "dividends" "dividend"), kept to MIN_STEM_LETTERS letters or more. Crude: it
+    makes "wells" "well" and "holmes" "holm", which is why it only says which title words are ordinary."""
+    for ending in _STEM_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM_LETTERS:
+            return word[: -len(ending)]
+    return word
+
+
+_STEM_ENDINGS = ("ing", "ies", "es", "ed", "e", "s")
 
 
 def names_only_title(text: Tokenised, title: str) -> bool:
