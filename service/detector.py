@@ -114,10 +114,13 @@ class Detector:
         self.recent = RecentTexts(params.shingle_size)
 
     def prepare(self, article: Article) -> Prepared:
-        """Validate an article and fingerprint it. Raises InvalidArgument naming the field."""
+        """Validate an article and fingerprint it. Raises InvalidArgument naming the field, but for an id that
+        may not name a new article (new_id_refusal): that is kept with it, and refused only if no article has
+        the id (the writer's; a check takes it, as a lookup does)."""
         self._validate(article)
         sequence = self.sequence(article.body)
-        return Prepared(article, self._fingerprint(article.body, sequence), sequence)
+        fingerprint = self._fingerprint(article.body, sequence)
+        return Prepared(article, fingerprint, sequence, new_id_refusal=new_id_refusal(article.id))
 
     def sequence(self, body: str) -> U32Array:
         """The body's shingle hashes in text order. Raises InvalidArgument if it has no words."""
@@ -378,7 +381,7 @@ class Detector:
         return outside < floor or ov.shared - int(both.size) >= floor
 
     def _validate(self, article: Article) -> None:
-        check_new_id("article.id", article.id)
+        check_id("article.id", article.id)
         check_length("article.title", article.title, MAX_FIELD_BYTES)
         check_length("article.source", article.source, MAX_FIELD_BYTES)
         check_length("article.url", article.url, MAX_FIELD_BYTES)
@@ -403,22 +406,23 @@ def check_id(field: str, article_id: str) -> None:
 _QUOTED_ID_CHARS = 64  # of a refused id, quoted in the refusal: enough to find it by
 
 
-def check_new_id(field: str, article_id: str) -> None:
-    """check_id, and refuse an id a pipeline would not mean to send: blank, with a space at either end, or with
-    a character that prints as nothing or as another ("a1\\n" read with its newline, a zero-width space, a
-    no-break space), or not in Unicode NFC (id_characters). Such an id looks like another in every log and
-    listing, so the two would be stored apart. Lookups (check_id alone) still accept them, so articles stored
-    before these rules can be read and deleted."""
-    check_id(field, article_id)
+def new_id_refusal(article_id: str) -> str | None:
+    """Why `article_id` (one check_id accepts) may not name a new article, as the message of an InvalidArgument
+    for article.id; None if it may. Refused: an id a pipeline would not mean to send: blank, with a space at
+    either end, or with a character that prints as nothing or as another ("a1\\n" read with its newline, a
+    zero-width space, a no-break space), or not in Unicode NFC (id_characters). Such an id looks like another in
+    every log and listing, so the two would be stored apart.
+
+    Only a new id is refused: an article stored before these rules under one stays reachable by lookups, and is
+    re-sent (a re-run of an ingest file) and corrected as before."""
     if not article_id.strip():
-        raise InvalidArgument(field, "is only spaces or line ends; give the caller's key for the article")
+        return "is only spaces or line ends; give the caller's key for the article"
     problem = id_character_problem(article_id)
     if problem is not None:
-        raise InvalidArgument(field, f"{problem} (the id: {_quoted(article_id)})")
+        return f"{problem} (the id: {_quoted(article_id)})"
     if article_id != article_id.strip():
-        raise InvalidArgument(
-            field, f"begins or ends with a space; strip it before sending (the id: {_quoted(article_id)})"
-        )
+        return f"begins or ends with a space; strip it before sending (the id: {_quoted(article_id)})"
+    return None
 
 
 def _quoted(article_id: str) -> str:

@@ -87,6 +87,10 @@ class _Job:
     urgent: bool = False  # (`submit_all`'s: decided in a transaction of the urgent jobs alone)
 
 
+# What the writer makes of a job: its verdict, or the refusal of that article alone (the others of its transaction
+# are decided and stored as if it had not been sent).
+_Outcome = Verdict | InvalidArgument
+
 _STOP = object()
 _WAKE = object()  # (wakes the writer to take an urgent job: `submit_all`)
 # A page of a group listing holds at most this many bytes of its members' ids, titles, sources and urls (fewer
@@ -263,7 +267,7 @@ class Engine:
         try:
             with self.store.write() as tx:
                 tx.prefetch([job.prepared for job in jobs])  # a remote store reads ahead
-                verdicts = self._decide(tx, jobs, time.monotonic() if cut_short else None)
+                outcomes = self._decide(tx, jobs, time.monotonic() if cut_short else None)
         except BatchTooLong as exc:
             if len(jobs) == 1:
                 self._fail(jobs, _told(exc, _INDEX_MEANINGS))
@@ -289,9 +293,12 @@ class Engine:
             return []
         self.stored_as_new += self._new_in_batch
         self._log_refusals_over()
-        for job, verdict in zip(jobs, verdicts, strict=False):  # (committed: answered, and only these)
-            job.future.set_result(verdict)
-        return jobs[len(verdicts) :]
+        for job, outcome in zip(jobs, outcomes, strict=False):  # (committed: answered, and only these)
+            if isinstance(outcome, Verdict):
+                job.future.set_result(outcome)
+            else:
+                job.future.set_exception(outcome)
+        return jobs[len(outcomes) :]
 
     def _log_refusal(self, articles: int, error: Exception) -> None:
         """A batch the store refused, said at ERROR unless one was said less than REFUSALS_LOGGED_EVERY ago (then
@@ -332,16 +339,17 @@ class Engine:
         except Exception:  # (the index stays correct without it, only slower to query: keep writing)
             log.exception("store maintenance failed")
 
-    def _decide(self, tx: Transaction, jobs: list[_Job], began: float | None) -> list[Verdict]:
-        """Verdicts of the jobs, in order: new stories stored in runs, the rest decided in full. Fewer, those of
-        the first jobs, if an urgent job cuts the transaction short (`_cut_short`; `began`: when the transaction
-        did, or None if it is not to be cut)."""
+    def _decide(self, tx: Transaction, jobs: list[_Job], began: float | None) -> list[_Outcome]:
+        """Outcomes of the jobs, in order: new stories stored in runs, the rest decided in full, an article
+        under an id refused as new (`_refused_as_new`) refused. Fewer, those of the first jobs, if an urgent job
+        cuts the transaction short (`_cut_short`; `began`: when the transaction did, or None if it is not to be
+        cut)."""
         if not self._screen_novel:
-            verdicts: list[Verdict] = []
+            verdicts: list[_Outcome] = []
             for job in jobs:
                 if verdicts and self._cut_short(began):
                     break
-                verdicts.append(self._index_one(tx, job)[0])
+                verdicts.append(self._refused_as_new(tx, job) or self._index_one(tx, job)[0])
             return verdicts
         size = _SCREENED_BESIDE_CHECKS if self._checks_flowing() else _SCREENED
         verdicts = []
@@ -358,16 +366,22 @@ class Engine:
         the decisions made (committing them, the undecided rest put back: `_commit_running`)?"""
         return began is not None and not self._urgent.empty() and time.monotonic() - began >= _URGENT_WAITS_AT_MOST
 
-    def _decide_screened(self, tx: Transaction, jobs: list[_Job], began: float | None) -> list[Verdict]:
-        """`_decide` for one chunk, screened together: the verdicts of its first jobs if it is cut short (at
-        least the first's)."""
+    def _decide_screened(self, tx: Transaction, jobs: list[_Job], began: float | None) -> list[_Outcome]:
+        """`_decide` for one chunk, screened together: the outcomes of its first jobs if it is cut short (at
+        least the first's). (An article refused there was screened too: the articles after it are only less
+        likely to be found new, and are then decided in full, as an article matching it would be.)"""
         self._let_checks_in()
         screen = novelty.screen([job.prepared for job in jobs], tx, self.detector, self._band_keys)
-        verdicts: list[Verdict] = []
+        verdicts: list[_Outcome] = []
         run: list[int] = []
         for n, job in enumerate(jobs):
             if n and self._cut_short(began):  # (the chunk's rest is screened again in the next transaction)
                 break
+            if refusal := self._refused_as_new(tx, job):
+                verdicts += self._store_new(tx, screen, run)  # (answered in order: the run before it first)
+                run = []
+                verdicts.append(refusal)
+                continue
             if screen.novel[n]:
                 run.append(n)
                 continue
@@ -394,6 +408,17 @@ class Engine:
         tx.count_groups_each([screen.samples[n] for n in run])
         self._new_in_batch += len(run)
         return [Verdict(p.article.id, outcome=IndexOutcome.NEW) for p in articles]
+
+    @staticmethod
+    def _refused_as_new(tx: Transaction, job: _Job) -> InvalidArgument | None:
+        """The refusal of an article whose id may not name a new article (PreparedArticle.new_id_refusal) when
+        no article has that id; None when it may be stored: its id is accepted, or already stored (an article
+        stored before the rule that refuses it: its re-send answers UNCHANGED, its correction REPLACED, as
+        before the rule)."""
+        refusal = job.prepared.new_id_refusal
+        if refusal is None or tx.get(job.prepared.article.id) is not None:
+            return None
+        return InvalidArgument("article.id", refusal)
 
     def _index_one(self, tx: Transaction, job: _Job) -> tuple[Verdict, PreparedArticle]:
         """The verdict, and the article as stored (its signature without learned boilerplate)."""

@@ -1,6 +1,15 @@
 """The character rules of a new article's id: two ids that print alike must be one id, so an id may hold no
 character that prints as nothing or as another, and must be in Unicode NFC (the form in which text that prints
-alike is spelled alike). Lookups do not apply them: an article stored before a rule must stay reachable."""
+alike is spelled alike). An article already stored under an id they refuse is not refused: it stays reachable, and
+its re-sends and corrections go on (the writer applies them only to an id that would be new: service/engine.py).
+
+No rule refuses a code point for being unassigned: which are depends on the Unicode version of the server's
+Python (3.11's 14.0 did not know U+1FAE8 SHAKING FACE of 15.0), and replicas on two Pythons, as during an upgrade,
+refused different ids. The rules rest on properties Unicode keeps stable (noncharacters, private use, the
+default-ignorable ranges written out here, a category once assigned). What is left to differ: a code point
+assigned since into a category refused (the Egyptian hieroglyph format controls U+13439..U+1343F of 15.0) or a
+mark whose NFC order an older Python cannot know, refused as new by the newer server only; once stored, by
+either, its id is taken by both."""
 
 from __future__ import annotations
 
@@ -12,15 +21,22 @@ _UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 
 # Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt of Unicode 14, this Python's unicodedata):
 # code points a renderer shows as nothing, so "inv9" and "inv9" with U+3164 HANGUL FILLER after it print alike.
-# Most of them are format characters or unassigned, refused as such; the list is for the letters and marks among
-# them (U+034F, U+115F, U+1160, U+17B4, U+17B5, U+180B..U+180D, U+180F, U+3164, U+FE00..U+FE0F, U+FFA0,
-# U+E0100..U+E01EF), which print as nothing too.
+# Most of them are format characters, refused as such; the list is for the unassigned ones (Unicode keeps them
+# ignorable when it assigns them) and the letters and marks among them (U+034F, U+115F, U+1160, U+17B4, U+17B5,
+# U+3164, U+FFA0, and the variation selectors: _VARIATION_SELECTORS), which print as nothing too.
 _IGNORABLE_RANGES = (
     (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
     (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
     (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
 )  # fmt: skip
 _IGNORABLE = frozenset(cp for first, last in _IGNORABLE_RANGES for cp in range(first, last + 1))
+
+# Variation selectors: each picks a form of the character before it (U+FE0F the emoji style of U+2764 HEAVY BLACK
+# HEART, which prints as text without it; U+180B..U+180D and U+180F a Mongolian letter's form; U+E0100..U+E01EF an
+# ideograph's form in a Japanese name), so after a letter, number or symbol one is part of how the id prints. At
+# the start, or after a space, a mark or another selector, it has nothing to vary, and prints as nothing.
+_VARIATION_SELECTORS = frozenset([*range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0), 0x180B, 0x180C, 0x180D, 0x180F])
+_VARIED = ("L", "N", "S")  # the major categories of the characters a selector varies
 
 _TO_NFC = (
     'Python: unicodedata.normalize("NFC", id); Go: norm.NFC.String(id); Java: Normalizer.normalize(id, '
@@ -35,31 +51,36 @@ def id_character_problem(article_id: str) -> str | None:
     if article_id.isascii() and article_id.isprintable():
         return None
     for at, char in enumerate(article_id):
-        if (reason := _refused_because(char)) is not None:
+        if (reason := _refused_because(char, article_id[at - 1] if at else None)) is not None:
             return f"holds {describe(char)} as its {ordinal(at + 1)} character, {reason}"
     if not unicodedata.is_normalized("NFC", article_id):
         return _not_nfc(article_id)
     return None
 
 
-def _refused_because(char: str) -> str | None:
-    """Why an id may not hold `char`, and what to send instead; None if it may."""
+def _refused_because(char: str, before: str | None) -> str | None:
+    """Why an id may not hold `char` after `before` (None: as its first character), and what to send instead;
+    None if it may."""
     category = unicodedata.category(char)
     if category in _UNPRINTABLE:
         return "which does not print; ids are printable text"
     if category == "Zs" and char != " ":
         return "a space other than U+0020 SPACE, which prints like it (or like nothing); send U+0020 in its place"
     code = ord(char)
+    if code in _VARIATION_SELECTORS:
+        return None if before is not None and unicodedata.category(before)[0] in _VARIED else _SELECTS_NOTHING
     if code in _IGNORABLE:
         return "which prints as nothing (a default-ignorable code point); leave it out"
     if _is_noncharacter(code):
         return "a noncharacter, which Unicode keeps for a program's own use, never for text; leave it out"
     if category == "Co":
         return "a private-use character, which prints as whatever the font at hand makes of it; leave it out"
-    if category == "Cn":
-        return (f"which is unassigned in Unicode {unicodedata.unidata_version} (this server's version), so it "
-                "prints as a box; leave it out")  # fmt: skip
     return None
+
+
+_SELECTS_NOTHING = (
+    "a variation selector with no letter, number or symbol before it to vary, which prints as nothing; leave it out"
+)
 
 
 def _is_noncharacter(code: int) -> bool:

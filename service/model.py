@@ -40,6 +40,10 @@ class PreparedArticle:
 
     article: Article
     fingerprint: Fingerprint
+    # Why its id may not name a new article (the message of an InvalidArgument for article.id), None if it may.
+    # Kept, not raised: an article already stored under such an id may still be re-sent or corrected, and only the
+    # writer, in its transaction, can tell whether the id is stored (fingerprint workers have no store).
+    new_id_refusal: str | None = field(default=None, kw_only=True)
 
 
 class Relation(enum.Enum):

@@ -474,6 +474,45 @@ def test_new_stories_of_a_batch_that_fails_to_commit_are_not_counted_as_stored(t
         engine.close()
 
 
+@pytest.mark.parametrize("screen_novel", [True, False])
+def test_an_article_under_an_id_refused_as_new_is_refused_alone_in_its_batch_unless_its_id_is_stored(
+    tmp_path: Path, screen_novel: bool
+) -> None:
+    # The id rules are kept with the prepared article (PreparedArticle.new_id_refusal), and applied by the writer:
+    # an id already stored (before the rules) is re-sent and corrected as before; a new one is refused, and the
+    # others of its transaction are decided as if it had not been sent, and answered in order.
+    params = DetectionParams()
+    engine = Engine(Detector(params, 1 << 20), SqliteStore(tmp_path / "n.db", params), screen_novel=screen_novel)
+    stored_before_the_rules = replace(prep(engine, "inv9\u3164", WIRE), new_id_refusal=None)
+    try:
+        assert engine.index(stored_before_the_rules, timeout=60).outcome is IndexOutcome.NEW
+        batch = [
+            prep(engine, "new-0", f"{SAME_EVENT_A} story 0 " * 2),
+            prep(engine, "ne\u0301e-1", f"{SAME_EVENT_B} a new story " * 2),  # (new: stored by a screen's run)
+            prep(engine, "new-1", f"{OTHER_WITH_APPEAL} story 1 " * 2),
+            prep(engine, "inv9\u3164", WIRE),  # a re-send
+            prep(engine, "ne\u0301e-2", WIRE_WITH_APPEAL),  # a copy of a stored story
+            prep(engine, "inv9\u3164", WIRE_PARAGRAPHS[0] + "\n\n" + WIRE),  # a correction
+        ]
+        assert batch[1].new_id_refusal is not None and batch[1].new_id_refusal.startswith("is not in Unicode NFC")
+        outcomes: list[IndexOutcome | str | None] = []
+        for future in engine.submit_all(batch):
+            try:
+                outcomes.append(future.result(timeout=60).outcome)
+            except InvalidArgument as refused:
+                assert refused.field == "article.id" and "U+0301 COMBINING ACUTE ACCENT" in str(refused), refused
+                outcomes.append("refused")
+        new, unchanged, replaced = IndexOutcome.NEW, IndexOutcome.UNCHANGED, IndexOutcome.REPLACED
+        assert outcomes == [new, "refused", new, unchanged, "refused", replaced]
+        assert engine.stats().articles == 3
+        for refused_id in ("ne\u0301e-1", "ne\u0301e-2"):
+            with pytest.raises(NotFound):
+                engine.get(refused_id)
+        assert [m.id for m in engine.group_members("inv9\u3164").members] == ["inv9\u3164"]
+    finally:
+        engine.close()
+
+
 class _WriterHeldOnce(Detector):
     """Holds the writer inside its write at the first article it stores, until released."""
 

@@ -149,13 +149,21 @@ class Article(_message.Message):
     PUBLISHED_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Caller's key for the article; required, unique within the index; at most
-    512 bytes in UTF-8, printable, so that two ids that print alike are one
-    id: in Unicode NFC; no control, format or line separator characters; no
-    default-ignorable code points (U+034F, U+115F, U+1160, U+3164, U+FFA0,
-    variation selectors, ...); no noncharacters, private-use or unassigned
-    code points; no space but U+0020, and none at either end. Else
-    INVALID_ARGUMENT naming the first such character (its position, U+XXXX
-    and Unicode name) and what to send instead.
+    512 bytes in UTF-8. A new id must also be printable, so that two ids that
+    print alike are one id: in Unicode NFC; no control, format or line
+    separator characters (U+200D ZERO WIDTH JOINER too); no default-ignorable
+    code points (U+034F, U+115F, U+1160, U+3164, U+FFA0, ...) but a variation
+    selector (U+FE00-U+FE0F, U+E0100-U+E01EF, U+180B-U+180D, U+180F) right
+    after the letter, number or symbol it varies ("❤️" with U+FE0F); no
+    noncharacters or private-use code points (unassigned ones are taken);
+    no space but U+0020, and none at either end. Else INVALID_ARGUMENT
+    naming the first such character (its position, U+XXXX and Unicode name)
+    and what to send instead. An id already stored (before these rules) is
+    taken as it is: its article is re-sent (UNCHANGED) and corrected
+    (REPLACED) as any other; in an index stream, an article refused for its
+    id gets its own error and the stream goes on. CheckArticle, which stores
+    nothing, takes any id a lookup takes: it only names the stored version
+    to leave out of the comparison.
     """
     body: _builtins.str
     """Full text of the article; required, with words (not only punctuation or
