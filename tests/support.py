@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import grpc
 import pytest
@@ -282,6 +282,9 @@ def held_load(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[H
 class ServerProcess:
     """`neardup serve` as a separate OS process, for crash, signal and CLI tests."""
 
+    _module = "client.cli"  # what `python -m` runs (without `cwd`)
+    _stdin: int | None = None  # (None: this process's)
+
     def __init__(
         self, data_dir: Path, *extra: str, port: int = 0, cwd: Path | None = None, env: Mapping[str, str] | None = None
     ) -> None:
@@ -289,7 +292,7 @@ class ServerProcess:
         variables set for it besides this process's (whose NEARDUP_* ones it does not get)."""
         self.data_dir = data_dir
         self.env = dict(env or {})
-        command = [str(Path(sys.executable).with_name("neardup"))] if cwd else [sys.executable, "-m", "client.cli"]
+        command = [str(Path(sys.executable).with_name("neardup"))] if cwd else [sys.executable, "-m", self._module]
         self.args = [*command, "serve", "--host", "127.0.0.1", "--port", str(port),
                      "--data-dir", str(data_dir), "--log-level", "WARNING", *extra]  # fmt: skip
         self.cwd = cwd
@@ -298,21 +301,21 @@ class ServerProcess:
         self.log: list[str] = []
         self._tmp = ""
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
+    def start(self, timeout: float = 30.0) -> Self:
         return self.launch().serving(timeout)
 
-    def launch(self) -> ServerProcess:
+    def launch(self) -> Self:
         """Start the process without waiting for it to serve (`serving` waits)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEARDUP_")} | self.env
         # A temporary directory of its own, removed once the process is reaped: multiprocessing's
         # forkserver puts its socket there, which a server stopped with SIGKILL (as most tests stop
         # theirs) never removes. (Short, in the system's: a socket's path must fit in 107 bytes.)
         env["TMPDIR"] = self._tmp = tempfile.mkdtemp(prefix="neardup-test-")
-        self.proc = subprocess.Popen(self.args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
-                                     cwd=self.cwd)  # fmt: skip
+        self.proc = subprocess.Popen(self.args, stdin=self._stdin, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     text=True, env=env, cwd=self.cwd)  # fmt: skip
         return self
 
-    def serving(self, timeout: float = 30.0) -> ServerProcess:
+    def serving(self, timeout: float = 30.0) -> Self:
         """Read its log until it says it serves (and on which port)."""
         assert self.proc is not None
         deadline = time.monotonic() + timeout
@@ -360,6 +363,32 @@ class ServerProcess:
         code = self.proc.wait(timeout=timeout)
         shutil.rmtree(self._tmp, ignore_errors=True)
         return code
+
+
+class HeldLoadProcess(ServerProcess):
+    """HeldLoad in a process of its own: `neardup serve` (tests/held_serve.py) whose store is opened only once
+    `release()` is called. Meanwhile its ports are bound, the health and metrics ports answer, and the main port
+    speaks gRPC and holds its service's calls, as during a long index rebuild, for as long as the test needs
+    (a SQLite writer holding the store's lock holds the load only for SQLite's 5 s busy timeout, then fails it;
+    released with that writer still holding it, the load fails so, at a time the test chose)."""
+
+    _module = "tests.held_serve"
+    _stdin = subprocess.PIPE
+
+    def __init__(self, data_dir: Path, *extra: str, port: int = 0) -> None:
+        # (no `cwd`: that runs the installed `neardup`, not `python -m tests.held_serve` from this tree)
+        super().__init__(data_dir, *extra, port=port)
+
+    def release(self) -> None:
+        """The load goes on: the store is opened."""
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.close()  # (said, and nothing more to say)
+
+    def _reap(self, timeout: float) -> int:
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.close()
+        return super()._reap(timeout)
 
 
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

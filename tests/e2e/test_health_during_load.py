@@ -1,9 +1,10 @@
 """A server loading its index: the health port answers (alive, not ready) and a taken port stops it at once.
 
-The load is held by a writer on the store (real SQLite, another connection): opening the store waits for
-it (SQLite's busy timeout, 5 s) as a long index rebuild would keep the server from serving. The old order
-(store first, ports after) kept every port closed meanwhile: an orchestrator's liveness probe was refused
-and killed the server mid-load, again at every restart.
+The load is held by the test (tests/support.py HeldLoadProcess, or HeldLoad in this process) as a long index
+rebuild would keep the server from serving, until the test lets it go on. The old order (store first, ports
+after) kept every port closed meanwhile: an orchestrator's liveness probe was refused and killed the server
+mid-load, again at every restart. (A writer holding the store's lock, real SQLite on another connection, held
+the load only for SQLite's 5 s busy timeout: less than a loaded machine took to start the server and look.)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from service.grpc_server import SERVICE_NAME
 from service.settings import Settings
 from service.storage import open_store
 from tests import support
-from tests.support import ServerProcess, held_load, scrape
+from tests.support import HeldLoadProcess, ServerProcess, held_load, scrape
 
 
 @contextmanager
@@ -49,26 +50,25 @@ def answers(call: Callable[[], object], refused: type[Exception]) -> bool:
 
 def test_the_health_port_says_alive_and_not_ready_while_the_index_loads_then_ready(tmp_path: Path) -> None:
     health_port = free_port()
-    with store_held_by_a_writer(tmp_path / "data") as writer:
-        server = ServerProcess(tmp_path / "data", "--health-port", str(health_port)).launch()
-        try:
-            with NeardupClient(f"127.0.0.1:{health_port}", timeout=5) as probe:
-                wait_for(
-                    lambda: answers(probe.health, NeardupClientError),
-                    timeout=30,
-                    what="the health port to answer during the load",
-                )
-                assert server.proc is not None and server.proc.poll() is None  # (still loading: not given up)
-                assert probe.health() == "SERVING"  # liveness: alive and working
-                assert probe.health(SERVICE_NAME) == "NOT_SERVING"  # readiness: no index to answer from yet
-                writer.execute("ROLLBACK")  # the load goes on
-                server.serving(timeout=30)
-                assert probe.health(SERVICE_NAME) == "SERVING"
-                assert probe.health() == "SERVING"
-            with server.client() as client:
-                assert client.stats().articles == 0
-        finally:
-            server.stop()
+    server = HeldLoadProcess(tmp_path / "data", "--health-port", str(health_port)).launch()
+    try:
+        with NeardupClient(f"127.0.0.1:{health_port}", timeout=5) as probe:
+            wait_for(
+                lambda: answers(probe.health, NeardupClientError),
+                timeout=30,
+                what="the health port to answer during the load",
+            )
+            assert server.proc is not None and server.proc.poll() is None  # (still loading: not given up)
+            assert probe.health() == "SERVING"  # liveness: alive and working
+            assert probe.health(SERVICE_NAME) == "NOT_SERVING"  # readiness: no index to answer from yet
+            server.release()  # the load goes on
+            server.serving(timeout=30)
+            assert probe.health(SERVICE_NAME) == "SERVING"
+            assert probe.health() == "SERVING"
+        with server.client() as client:
+            assert client.stats().articles == 0
+    finally:
+        server.stop()
 
 
 def test_a_taken_port_stops_the_server_before_it_loads_the_index(tmp_path: Path) -> None:
@@ -84,25 +84,24 @@ def test_a_taken_port_stops_the_server_before_it_loads_the_index(tmp_path: Path)
 def test_metrics_during_the_load_say_the_article_count_is_unknown_and_the_store_not_answering(tmp_path: Path) -> None:
     # (0 there read as a store emptied at every restart, to a dashboard or an alert on a drop in articles)
     metrics_port = free_port()
-    with store_held_by_a_writer(tmp_path / "data") as writer:
-        server = ServerProcess(tmp_path / "data", "--metrics-port", str(metrics_port)).launch()
-        try:
-            wait_for(
-                lambda: answers(lambda: scrape(metrics_port), OSError),
-                timeout=30,
-                what="the metrics port to answer during the load",
-            )
-            during = scrape(metrics_port)
-            assert math.isnan(during[("neardup_articles_stored", ())])
-            assert math.isnan(during[("neardup_boilerplate_learned", ())])
-            # (it said 1 while readiness said NOT_SERVING; docs/ops.md: 0 whenever health says NOT_SERVING)
-            assert during[("neardup_store_answers", ())] == 0
-            writer.execute("ROLLBACK")  # the load goes on
-            server.serving(timeout=30)
-            after = scrape(metrics_port)
-            assert after[("neardup_articles_stored", ())] == 0 and after[("neardup_store_answers", ())] == 1
-        finally:
-            server.stop()
+    server = HeldLoadProcess(tmp_path / "data", "--metrics-port", str(metrics_port)).launch()
+    try:
+        wait_for(
+            lambda: answers(lambda: scrape(metrics_port), OSError),
+            timeout=30,
+            what="the metrics port to answer during the load",
+        )
+        during = scrape(metrics_port)
+        assert math.isnan(during[("neardup_articles_stored", ())])
+        assert math.isnan(during[("neardup_boilerplate_learned", ())])
+        # (it said 1 while readiness said NOT_SERVING; docs/ops.md: 0 whenever health says NOT_SERVING)
+        assert during[("neardup_store_answers", ())] == 0
+        server.release()  # the load goes on
+        server.serving(timeout=30)
+        after = scrape(metrics_port)
+        assert after[("neardup_articles_stored", ())] == 0 and after[("neardup_store_answers", ())] == 1
+    finally:
+        server.stop()
 
 
 class _Count:
@@ -137,8 +136,7 @@ def test_ingest_against_a_server_loading_its_index_waits_saying_so_or_gives_up_s
     tmp_path: Path,
 ) -> None:
     # (it printed after ~21 s "no server at 127.0.0.1:P after 10s (is `neardup serve` running …?)" of a server
-    # running and loading, and waited 10 s where a load takes 15-340 s). The commands run in threads of this process:
-    # SQLite gives up on the held lock after its 5 s busy timeout, too short for two more processes to start.
+    # running and loading, and waited 10 s where a load takes 15-340 s). The commands run in threads of this process.
     port, health_port = free_port(), free_port()
     lines = tmp_path / "in.jsonl"
     lines.write_text(json.dumps({"id": "a1", "body": "a story written while the server loaded its index"}) + "\n")
@@ -149,32 +147,31 @@ def test_ingest_against_a_server_loading_its_index_waits_saying_so_or_gives_up_s
         output = str(tmp_path / f"{name}.jsonl")
         codes[name] = main(["ingest", "--server", target, "--no-progress", "--output", output, *extra, str(lines)])
 
-    with store_held_by_a_writer(tmp_path / "data") as writer:
-        server = ServerProcess(tmp_path / "data", "--health-port", str(health_port), port=port).launch()
-        try:
-            with NeardupClient(f"127.0.0.1:{health_port}", timeout=5) as probe:
-                wait_for(lambda: answers(probe.health, NeardupClientError), timeout=30, what="the health port")
-            with redirect_stderr(said):  # (a writer of text: all print needs)
-                waits = threading.Thread(target=ingest, args=("waits",))
-                gives_up = threading.Thread(target=ingest, args=("gives-up", "--wait-for-load", "0.2"))
-                waits.start()
-                gives_up.start()
-                gives_up.join(timeout=30)
-                loading = f"neardup ingest: the server at {target} speaks gRPC but answers no call yet, as a "
-                wait_for(lambda: said.text.count(loading) == 2, timeout=30, what="both commands to say it loads")
-                assert server.proc is not None and server.proc.poll() is None  # (still loading: the waits held)
-                assert "waiting up to 600s for it to serve (--wait-for-load)" in said.text
-                assert codes["gives-up"] == EXIT_FAILED
-                assert (f"UNAVAILABLE: the server at {target} spoke gRPC but answered no call in 0.2s: a "
-                        "neardup server still loading its index") in said.text  # fmt: skip
-                assert "no server at" not in said.text and "is `neardup serve` running" not in said.text
-                writer.execute("ROLLBACK")  # the load goes on
-                server.serving(timeout=30)
-                waits.join(timeout=60)
-            assert codes["waits"] == EXIT_OK, said.text
-            assert json.loads((tmp_path / "waits.jsonl").read_text())["outcome"] == "new"
-        finally:
-            server.stop()
+    server = HeldLoadProcess(tmp_path / "data", "--health-port", str(health_port), port=port).launch()
+    try:
+        with NeardupClient(f"127.0.0.1:{health_port}", timeout=5) as probe:
+            wait_for(lambda: answers(probe.health, NeardupClientError), timeout=30, what="the health port")
+        with redirect_stderr(said):  # (a writer of text: all print needs)
+            waits = threading.Thread(target=ingest, args=("waits",))
+            gives_up = threading.Thread(target=ingest, args=("gives-up", "--wait-for-load", "0.2"))
+            waits.start()
+            gives_up.start()
+            gives_up.join(timeout=30)
+            loading = f"neardup ingest: the server at {target} speaks gRPC but answers no call yet, as a "
+            wait_for(lambda: said.text.count(loading) == 2, timeout=30, what="both commands to say it loads")
+            assert server.proc is not None and server.proc.poll() is None  # (still loading: the waits held)
+            assert "waiting up to 600s for it to serve (--wait-for-load)" in said.text
+            assert codes["gives-up"] == EXIT_FAILED
+            assert (f"UNAVAILABLE: the server at {target} spoke gRPC but answered no call in 0.2s: a "
+                    "neardup server still loading its index") in said.text  # fmt: skip
+            assert "no server at" not in said.text and "is `neardup serve` running" not in said.text
+            server.release()  # the load goes on
+            server.serving(timeout=30)
+            waits.join(timeout=60)
+        assert codes["waits"] == EXIT_OK, said.text
+        assert json.loads((tmp_path / "waits.jsonl").read_text())["outcome"] == "new"
+    finally:
+        server.stop()
 
 
 def test_the_main_port_speaks_grpc_during_the_load_and_holds_its_calls_until_the_index_is_loaded(
@@ -183,31 +180,30 @@ def test_the_main_port_speaks_grpc_during_the_load_and_holds_its_calls_until_the
     # (bound and not started, it took connections and began no handshake: a client could not tell it from any
     # silent listener, and `neardup ingest` took a wrong port for a server loading its index)
     port, metrics_port = free_port(), free_port()
-    with store_held_by_a_writer(tmp_path / "data") as writer:
-        server = ServerProcess(tmp_path / "data", "--metrics-port", str(metrics_port), port=port).launch()
-        try:
-            wait_for(lambda: answers(lambda: scrape(metrics_port), OSError), timeout=30, what="the metrics port")
-            target, held = f"127.0.0.1:{port}", dict[str, Stats]()
-            with NeardupClient(target, timeout=0.5) as hasty, NeardupClient(target, timeout=60) as patient:
-                hasty.wait_ready(10)  # the handshake is done during the load
-                try:
-                    hasty.stats()
-                    raise AssertionError("a call answered during the load")
-                except DeadlineExceededError:
-                    pass
-                wait_for(lambda: _waiting_for_index(metrics_port) == 0, timeout=30, what="the hasty call to end")
-                waits = threading.Thread(target=lambda: held.update(stats=patient.stats()))
-                waits.start()
-                # (the call is held by the server before the load goes on: else it could be sent after it)
-                wait_for(lambda: _waiting_for_index(metrics_port) == 1, timeout=30, what="the server to hold it")
-                assert server.proc is not None and server.proc.poll() is None  # (still loading)
-                writer.execute("ROLLBACK")  # the load goes on
-                server.serving(timeout=30)
-                waits.join(timeout=30)
-            assert held["stats"].articles == 0  # the call held during the load was answered after it
-            assert _waiting_for_index(metrics_port) == 0
-        finally:
-            server.stop()
+    server = HeldLoadProcess(tmp_path / "data", "--metrics-port", str(metrics_port), port=port).launch()
+    try:
+        wait_for(lambda: answers(lambda: scrape(metrics_port), OSError), timeout=30, what="the metrics port")
+        target, held = f"127.0.0.1:{port}", dict[str, Stats]()
+        with NeardupClient(target, timeout=0.5) as hasty, NeardupClient(target, timeout=60) as patient:
+            hasty.wait_ready(10)  # the handshake is done during the load
+            try:
+                hasty.stats()
+                raise AssertionError("a call answered during the load")
+            except DeadlineExceededError:
+                pass
+            wait_for(lambda: _waiting_for_index(metrics_port) == 0, timeout=30, what="the hasty call to end")
+            waits = threading.Thread(target=lambda: held.update(stats=patient.stats()))
+            waits.start()
+            # (the call is held by the server before the load goes on: else it could be sent after it)
+            wait_for(lambda: _waiting_for_index(metrics_port) == 1, timeout=30, what="the server to hold it")
+            assert server.proc is not None and server.proc.poll() is None  # (still loading)
+            server.release()  # the load goes on
+            server.serving(timeout=30)
+            waits.join(timeout=30)
+        assert held["stats"].articles == 0  # the call held during the load was answered after it
+        assert _waiting_for_index(metrics_port) == 0
+    finally:
+        server.stop()
 
 
 def _waiting_for_index(metrics_port: int) -> float:
@@ -316,7 +312,7 @@ def test_calls_held_during_a_load_that_fails_end_unavailable_and_a_held_stream_s
     # (the stream's error said its article "may or may not be stored": held before the service, nothing was; and
     # the server stopped without a grace, so gRPC cancelled the held calls first, "UNAVAILABLE: Cancelling all
     # calls", before they could say the load failed). The load fails as SQLite gives up on the writer's lock (its
-    # 5 s busy timeout).
+    # 5 s busy timeout), once the test, the calls held, lets it go on to that lock.
     port, metrics_port = free_port(), free_port()
     errors: dict[str, NeardupClientError] = {}
     article = Article(id="a1", body="a story sent while the server loaded its index, which then failed")
@@ -333,7 +329,7 @@ def test_calls_held_during_a_load_that_fails_end_unavailable_and_a_held_stream_s
         return thread
 
     with store_held_by_a_writer(tmp_path / "data"):
-        server = ServerProcess(tmp_path / "data", "--metrics-port", str(metrics_port), port=port).launch()
+        server = HeldLoadProcess(tmp_path / "data", "--metrics-port", str(metrics_port), port=port).launch()
         try:
             wait_for(lambda: answers(lambda: scrape(metrics_port), OSError), timeout=30, what="the metrics port")
             with NeardupClient(f"127.0.0.1:{port}", timeout=60) as client:
@@ -341,6 +337,7 @@ def test_calls_held_during_a_load_that_fails_end_unavailable_and_a_held_stream_s
                          held("index", lambda: client.index(article))]  # fmt: skip
                 wait_for(lambda: _waiting_for_index(metrics_port) == 2, timeout=30, what="the server to hold both")
                 assert client.health() == "SERVING"  # (health is not held)
+                server.release()  # the load goes on, to the writer's lock
                 for call in calls:
                     call.join(timeout=30)
             assert server.exits(timeout=30) != 0  # the load failed
