@@ -158,8 +158,13 @@ class Engine:
         self.started = time.monotonic()
         self._queue: queue.SimpleQueue[list[_Job] | object] = queue.SimpleQueue()
         self._urgent: queue.SimpleQueue[list[_Job]] = queue.SimpleQueue()  # taken first: `submit_all`
-        # Jobs taken, marked running, and left undecided by a transaction cut short: taken again first (writer only).
+        # Jobs taken and left undecided, by a transaction cut short or held to `_fits`: taken again first (writer only).
         self._put_back: list[_Job] = []
+        # Once the store refused a transaction as too long (BatchTooLong), the most jobs the writer's transactions
+        # hold, set by halving it, until the writer catches up (`_caught_up`; writer only). Without it the jobs put
+        # back by a half cut short went back whole into the next transaction, with more of the queue: refused again
+        # (on Redis ≈5 s of work thrown away each time), and halved again, for every cut.
+        self._fits: int | None = None
         self._refusals = Throttle(REFUSALS_LOGGED_EVERY)
         self._recoveries = Throttle(REFUSALS_LOGGED_EVERY)  # (lines saying the store accepts writes again)
         # The articles the streams hold undecided, told to the other servers of a shared store (none for SQLite).
@@ -207,7 +212,7 @@ class Engine:
             self._commit(jobs)
         while self._put_back:  # (a transaction cut short at the stop: the rest of what was taken is decided too)
             jobs, self._put_back = self._urgent_jobs() + self._put_back, []
-            self._commit(jobs)
+            self._commit(self._within_fit(jobs))
 
     def _next_item(self) -> list[_Job] | object:
         """The queue's next item; while jobs are put back (`_cut_short`), no wait for one: an empty group."""
@@ -221,7 +226,12 @@ class Engine:
     def _take(self, item: list[_Job] | object) -> tuple[list[_Job], bool]:
         """The urgent jobs queued now, then those put back (`_cut_short`: queued before anything still queued),
         then the others from `item` on, up to max_batch articles (a group is never split; urgent jobs come
-        besides); and whether the writer stops after them."""
+        besides), or up to `_fits` (those over it put back); and whether the writer stops after them."""
+        jobs, stop = self._take_all(item, self.max_batch if self._fits is None else min(self.max_batch, self._fits))
+        return self._within_fit(jobs), stop
+
+    def _take_all(self, item: list[_Job] | object, most: int) -> tuple[list[_Job], bool]:
+        """`_take`, with groups whole: up to `most` articles, or over it by the rest of a group."""
         jobs = self._urgent_jobs() + self._put_back
         self._put_back = []
         while True:
@@ -233,7 +243,7 @@ class Engine:
                     return jobs, True
             else:
                 jobs += cast(list[_Job], item)
-            if len(jobs) >= self.max_batch:
+            if len(jobs) >= most:
                 return jobs, False
             try:
                 item = self._queue.get_nowait()
@@ -242,6 +252,24 @@ class Engine:
 
     def _urgent_jobs(self) -> list[_Job]:
         return [job for urgent in drain(self._urgent, [], sys.maxsize) for job in urgent]
+
+    def _within_fit(self, jobs: list[_Job]) -> list[_Job]:
+        """The urgent jobs and the first `_fits` others, in order; the others beyond put back, ahead of those put back
+        already (a group split so is decided in several transactions, one after another, as `_commit_running`'s
+        halves are)."""
+        if self._fits is None:
+            return jobs
+        kept: list[_Job] = []
+        beyond: list[_Job] = []
+        others = 0
+        for job in jobs:
+            if job.urgent or others < self._fits:
+                kept.append(job)
+                others += not job.urgent
+            else:
+                beyond.append(job)
+        self._put_back = beyond + self._put_back
+        return kept
 
     def _commit(self, jobs: list[_Job]) -> None:
         """Decide the jobs in order, commit, resolve their futures: the urgent ones in a transaction of their own
@@ -253,7 +281,13 @@ class Engine:
             self._commit_running(urgent, cut_short=False)
         if others := [j for j in jobs if not j.urgent]:
             self._put_back = self._commit_running(others, cut_short=True) + self._put_back
+        if self._caught_up():
+            self._fits = None  # (the next burst may fit whole: a transaction as long as the queue is tried again)
         self._maintain()  # (also for no jobs: a delete asks for it so: `delete`)
+
+    def _caught_up(self) -> bool:
+        """Has the writer decided all it was given: nothing put back, nothing queued?"""
+        return not self._put_back and self._urgent.empty() and self._queue.empty()
 
     def _commit_running(self, jobs: list[_Job], cut_short: bool) -> list[_Job]:
         """`_commit` for jobs already marked running, in one transaction; the jobs left undecided, in order, when
@@ -262,7 +296,8 @@ class Engine:
         A batch the store refuses as too long to decide in one write (on Redis, over half the writer lease:
         a burst of copies of a story stored in thousands of copies) is decided again in halves, in the same
         order, each half in a write of its own: the answers are those the writer would have given had
-        fewer articles been queued. Resending it whole would be refused again."""
+        fewer articles been queued. Resending it whole would be refused again, and so would the next transactions,
+        as long: until the writer catches up, they hold at most the half last tried (`_fits`)."""
         self._new_in_batch = 0
         try:
             with self.store.write() as tx:
@@ -275,6 +310,7 @@ class Engine:
             log.warning("a batch of %d articles was too long to decide in one write (%s): deciding it in halves",
                         len(jobs), exc)  # fmt: skip
             half = len(jobs) // 2
+            self._fits = half if self._fits is None else min(self._fits, half)  # (until the writer catches up)
             left = self._commit_running(jobs[:half], cut_short)
             return left + jobs[half:] if left else self._commit_running(jobs[half:], cut_short)
         except StoreDamaged as exc:  # (the store logged it, once)

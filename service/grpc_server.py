@@ -57,6 +57,11 @@ _HEALTH_NAMES = f" ('': the server's own, {SERVICE_NAME!r}: its readiness, SERVI
 _EXCLUSIVE_PORT = ("grpc.so_reuseport", 0)
 # A failed start's wait for the calls it held to be answered (a health watch, never ending by itself, waits it all).
 _HELD_CALLS_GRACE_SECONDS = 5.0
+# The part of a stop's grace the index streams' drain may wait for their final statuses (RunningServer._drain); the
+# rest is gRPC's stop's, for the calls in flight. A stream whose client reads no answers never sends its status: its
+# drain waited the whole grace, and gRPC's stop, given none left, cancelled every IndexArticle and CheckArticle in
+# flight at once ("Cancelling all calls"), where they had had the whole grace to answer.
+_DRAIN_SHARE = 0.5
 
 
 @dataclass
@@ -76,7 +81,8 @@ class RunningServer:
     def stop(self, grace: float) -> None:
         """Refuse new calls, report NOT_SERVING, drain in-flight calls, close the store. Unary calls finish;
         index streams take no more requests, answer the articles they took and end UNAVAILABLE, so a
-        continuous ingest holds the stop for about one commit, not the grace period."""
+        continuous ingest holds the stop for about one commit, not the grace period. The streams' drain waits
+        at most half the grace (_DRAIN_SHARE): a unary call in flight has at least the other half to answer."""
         self.health.enter_graceful_shutdown()
         if self.store_watch:
             self.store_watch.close()
@@ -94,15 +100,17 @@ class RunningServer:
 
     @staticmethod
     def _drain(streams: OpenStreams, grace: float) -> None:
-        """End the index streams, each with its final status sent, before gRPC's stop (within `grace`).
+        """End the index streams, each with its final status sent, before gRPC's stop (within part of `grace`).
         Its stop closes a connection once its calls have ended and the client has answered a ping sent
         after its GOAWAY; started first, the ping was often answered before a stream ended, so the
         connection was closed just after the stream's status was written. A client still sending on the
         stream (it sends until it reads that status) then had its connection reset by the server's close,
         and its gRPC often saw its own write fail ("Stream removed (sendmsg: Broken pipe)") before it read
         the status: the stream ended with that instead of "the server is shutting down", and the answers
-        read with the status were lost. Pinged after the status, the client has read it by its answer."""
-        streams.drain(grace)
+        read with the status were lost. Pinged after the status, the client has read it by its answer.
+        Waited for at most _DRAIN_SHARE of `grace`: a stream whose client stops reading never ends by itself
+        (gRPC's stop cancels it), and the rest of the grace is the unary calls'."""
+        streams.drain(grace * _DRAIN_SHARE)
 
 
 def start_server(settings: Settings) -> RunningServer:

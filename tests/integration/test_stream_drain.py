@@ -21,7 +21,8 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from benchmarks.corpus import GeneratorConfig, generated
 from benchmarks.loopback import wait_for
-from client import NeardupClient
+from client import Article, NeardupClient, NeardupClientError, Verdict
+from service.detector import MAX_ID_BYTES
 from service.grpc_server import start_server
 from tests import support
 
@@ -134,6 +135,69 @@ def test_a_stream_still_sending_reads_its_status_before_the_server_closes_the_co
     assert stream.error is not None
     assert stream.error.code() == grpc.StatusCode.UNAVAILABLE
     assert "the server is shutting down" in (stream.error.details() or ""), stream.error.details()
+
+
+UNREAD = 200  # articles of a stream whose client reads no answer: ≈1 KiB answers each, far over gRPC's 64 KiB window
+SHORT_GRACE = 4.0
+
+
+def _unread_articles(ended: threading.Event) -> Iterator[pb.IndexArticlesRequest]:
+    for n in range(UNREAD):
+        long_id = f"unread-{n}-".ljust(MAX_ID_BYTES, "x")  # (each answer carries it twice: its window fills soon)
+        yield pb.IndexArticlesRequest(article=pb.Article(id=long_id, body=f"Story number {n} of a feed nobody reads."))
+    ended.wait(4 * SHORT_GRACE)  # (open, silent, until the test ends)
+
+
+def test_a_stream_whose_client_reads_nothing_leaves_an_index_call_in_flight_time_to_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stream whose client stops reading cannot send its answers, nor so its final status: its drain waits in
+    vain. It waited the whole grace, and gRPC's stop, left none, cancelled an IndexArticle in flight at once: the
+    drain now waits half the grace at most, and the rest is left for the calls in flight to answer."""
+    running = start_server(support.test_settings(tmp_path))
+    ended = threading.Event()
+    # (no BDP probe: the client's gRPC grants the stream no window beyond the 64 KiB it starts with)
+    channel = grpc.insecure_channel(f"127.0.0.1:{running.port}", options=[("grpc.http2.bdp_probe", 0)])
+    unread: Any = pb_grpc.NearDuplicateServiceStub(channel).IndexArticles(_unread_articles(ended))  # (never read)
+    client = NeardupClient(f"127.0.0.1:{running.port}", timeout=30)
+    try:
+        wait_for(lambda: client.stats().articles == UNREAD, timeout=60, what="the unread stream's articles stored")
+        entered, release = support.writes_held(running.engine, monkeypatch)
+        answer: list[Verdict | NeardupClientError] = []
+        indexing = threading.Thread(target=_index, args=(client, answer))
+        indexing.start()
+        assert entered.wait(30), "the IndexArticle did not reach the store"
+        stop = running.server.stop
+        graces: list[float | None] = []
+
+        def stop_then_let_the_write_go(grace: float | None) -> Any:
+            graces.append(grace)
+            stopped = stop(grace)
+            release.set()  # (the IndexArticle, in flight as gRPC's stop begins, can answer from now on)
+            return stopped
+
+        monkeypatch.setattr(running.server, "stop", stop_then_let_the_write_go)
+        began = time.monotonic()
+        running.stop(grace=SHORT_GRACE)
+        took = time.monotonic() - began
+        indexing.join(30)
+    finally:
+        ended.set()
+        unread.cancel()
+        client.close()
+        channel.close()
+    assert took >= SHORT_GRACE / 2, f"the stream was drained in {took:.1f} s: its client read nothing, it could not be"
+    assert took < SHORT_GRACE + 2, f"the stop took {took:.1f} s of its {SHORT_GRACE} s grace"
+    assert len(answer) == 1 and isinstance(answer[0], Verdict), answer
+    assert answer[0].id == "in-flight" and answer[0].outcome == "new"
+    assert graces and graces[0] is not None and graces[0] >= SHORT_GRACE / 2 - 0.5, graces  # (gRPC's stop's share)
+
+
+def _index(client: NeardupClient, answer: list[Verdict | NeardupClientError]) -> None:
+    try:
+        answer.append(client.index(Article("in-flight", "An article indexed while the server stops.")))
+    except NeardupClientError as exc:
+        answer.append(exc)
 
 
 class _SlowLink:
