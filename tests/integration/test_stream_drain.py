@@ -187,7 +187,8 @@ def test_a_stream_whose_client_reads_nothing_leaves_an_index_call_in_flight_time
         client.close()
         channel.close()
     assert took >= SHORT_GRACE / 2, f"the stream was drained in {took:.1f} s: its client read nothing, it could not be"
-    assert took < SHORT_GRACE + 2, f"the stop took {took:.1f} s of its {SHORT_GRACE} s grace"
+    # (bounded, with room for a loaded machine: the engine's close and the store's come after the grace)
+    assert took < SHORT_GRACE + 20, f"the stop took {took:.1f} s of its {SHORT_GRACE} s grace"
     assert len(answer) == 1 and isinstance(answer[0], Verdict), answer
     assert answer[0].id == "in-flight" and answer[0].outcome == "new"
     assert graces and graces[0] is not None and graces[0] >= SHORT_GRACE / 2 - 0.5, graces  # (gRPC's stop's share)
