@@ -366,8 +366,9 @@ def _add_file_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> Non
                           "is written; not the input file")  # fmt: skip
     # (10 minutes, as the startup probe docs/ops.md gives: a rebuild at a million articles took up to 340 s)
     cmd.add_argument("--wait-for-load", type=_seconds, default=600.0, metavar="SECONDS",
-                     help="how long to wait for a server that speaks gRPC and answers no call yet, as a neardup "
-                          "server loading its index does, to serve (said on stderr; default %(default)g)")  # fmt: skip
+                     help="how long to wait for a server that speaks gRPC and answers no neardup call yet (only "
+                          "health checks), as a neardup server loading its index does, to serve (said on stderr; "
+                          "default %(default)g)")  # fmt: skip
     cmd.add_argument("--evidence", action="store_true", help="include shared passages in each match")
     cmd.add_argument("--no-progress", action="store_true",
                      help="no progress on stderr (a bar, or off a terminal a line every 10 s); the total "
@@ -724,15 +725,17 @@ def _no_grpc(args: argparse.Namespace) -> UnavailableError | None:
 
 
 def _wait_for_load(args: argparse.Namespace) -> None:
-    """Wait up to --wait-for-load for a server that speaks gRPC and answers no call yet to answer one; said once on
-    stderr, and an UNAVAILABLE saying what it waited for if it does not. One GetStats call waits: the server holds
-    it until its index is loaded (a channel's readiness said nothing here: its handshake is done; nor does its
-    health service, which answers during the load). Any answer but the deadline's is the server answering: a
-    store that stalled past the probe (Redis failing over) answers UNAVAILABLE, and the command's own calls and
-    --retries ride that out (raised here, it ended the command at once, its retries never used)."""
+    """Wait up to --wait-for-load for a server that speaks gRPC and answers no neardup call yet (only health checks)
+    to answer one; said once on stderr, and an UNAVAILABLE saying what it waited for if it does not. One GetStats
+    call waits: the server holds it until its index is loaded (a channel's readiness said nothing here: its
+    handshake is done; nor does its health service, which answers during the load). Any answer but the deadline's
+    is the server answering: a store that stalled past the probe (Redis failing over) answers UNAVAILABLE, and the
+    command's own calls and --retries ride that out (raised here, it ended the command at once, its retries never
+    used)."""
     where, wait = with_default_port(args.server), args.wait_for_load
-    print(f"neardup {args.command}: the server at {where} speaks gRPC but answers no call yet, as a neardup "
-          f"server loading its index does; waiting up to {wait:g}s for it to serve (--wait-for-load)",
+    print(f"neardup {args.command}: the server at {where} speaks gRPC but answers no neardup call yet (only health "
+          f"checks), as a neardup server loading its index does; waiting up to {wait:g}s for it to serve "
+          "(--wait-for-load)",
           file=sys.stderr)  # fmt: skip
     with _connect(args, timeout=wait) as waiting:
         try:

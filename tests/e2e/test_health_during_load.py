@@ -157,7 +157,10 @@ def test_ingest_against_a_server_loading_its_index_waits_saying_so_or_gives_up_s
             waits.start()
             gives_up.start()
             gives_up.join(timeout=30)
-            loading = f"neardup ingest: the server at {target} speaks gRPC but answers no call yet, as a "
+            loading = (
+                f"neardup ingest: the server at {target} speaks gRPC but answers no neardup call yet (only health "
+                "checks), as a "
+            )
             wait_for(lambda: said.text.count(loading) == 2, timeout=30, what="both commands to say it loads")
             assert server.proc is not None and server.proc.poll() is None  # (still loading: the waits held)
             assert "waiting up to 600s for it to serve (--wait-for-load)" in said.text
@@ -262,7 +265,10 @@ def test_check_started_before_the_server_waits_for_its_load_saying_so_or_gives_u
         wait_for(lambda: waiting.value == 2, timeout=30, what="both commands to wait for a server to come up")
         load.start()  # (nothing listened when they first asked: the server comes up during their wait)
         gives_up.join(timeout=60)
-        loading = f"neardup check: the server at {target} speaks gRPC but answers no call yet, as a neardup server "
+        loading = (
+            f"neardup check: the server at {target} speaks gRPC but answers no neardup call yet (only health checks), "
+            "as a neardup server "
+        )
         wait_for(lambda: said.text.count(loading) == 2, timeout=30, what="both commands to say it loads")
         assert "waiting up to 600s for it to serve (--wait-for-load)" in said.text
         assert codes["gives-up"] == EXIT_FAILED
