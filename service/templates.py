@@ -676,12 +676,21 @@ def _without_restyling(only_a: list[str], only_b: list[str]) -> tuple[list[str],
 
 
 def _same_word_spelt(a: str, b: str) -> bool:
-    """Are two different words one word in British and in American spelling ("centre", "center"), or with and
-    without its diacritics ("Łódź", "Lodz")? (Places in two spellings, "Kyiv" and "Kiev", are one name too, but
-    one that may be two: `_without_respelt_names`.)"""
+    """Are two different words one word in British and in American spelling ("centre", "center"), with and
+    without its diacritics ("Łódź", "Lodz"), or a company's legal form spelt out and abbreviated ("Incorporated",
+    "Inc")? (Places in two spellings, "Kyiv" and "Kiev", are one name too, but one that may be two:
+    `_without_respelt_names`.)"""
     if a == b or _is_figure(a):
         return False
+    if _COMPANY_FORM_SHORT.get(a, a) == _COMPANY_FORM_SHORT.get(b, b):
+        return True
     return _without_diacritics(a) == _without_diacritics(b) or _us_spelling(a) == _us_spelling(b)
+
+
+# A company's legal form spelt out and abbreviated: one company, whichever a wire's style gives ("Harwell
+# Instruments Incorporated" for "... Inc"). Counted as a changed name, a re-send so restyled two hours later was
+# another article. Two forms ("Inc" and "Corp") may be two companies, and stay a change.
+_COMPANY_FORM_SHORT = {"incorporated": "inc", "corporation": "corp", "company": "co", "limited": "ltd"}
 
 
 def _without_diacritics(word: str) -> str:

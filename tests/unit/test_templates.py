@@ -83,6 +83,24 @@ def test_two_companies_notices_with_the_same_figures_are_other_articles_though_a
     assert [m.id for m in judge(detector, Article("c", a.body, published=T0 + timedelta(days=9)), a)] == ["a"]
 
 
+@pytest.mark.parametrize(("short", "long"), [("Inc", "Incorporated"), ("Corp", "Corporation"), ("Ltd", "Limited")])
+@pytest.mark.parametrize("after", [timedelta(hours=2), timedelta(days=5)])
+def test_a_resend_with_the_company_form_spelt_out_is_the_same_article(
+    detector: Detector, short: str, long: str, after: timedelta
+) -> None:
+    # (Read as a changed name, "Harwell Instruments Incorporated" for "... Inc" made a re-send another article.)
+    first = dividend(f"Harwell Instruments {short}", "12", "April 15", "March 31")
+    then = dividend(f"Harwell Instruments {long}", "12", "April 15", "March 31")
+    assert _judged_both_ways(detector, first, then, after) == (["a"], ["b"])
+
+
+def test_two_company_forms_stay_two_companies(detector: Detector) -> None:
+    # "Inc" and "Corp" may be two companies of one name: a change, as before.
+    first = dividend("Harwell Instruments Inc", "12", "April 15", "March 31")
+    then = dividend("Harwell Instruments Corp", "12", "April 15", "March 31")
+    assert _judged_both_ways(detector, first, then, timedelta(hours=2)) == ([], [])
+
+
 def test_weekly_statistics_of_another_week_are_another_article(detector: Detector) -> None:
     a = Article("w9", weekly_claims("March 1", "332,900", "368,400", "3,014,400", "2,997,800"), published=T0)
     b = Article("w10", weekly_claims("March 8", "340,000", "332,900", "2,507,000", "3,014,400"),
