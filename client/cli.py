@@ -87,6 +87,8 @@ _GROUP_PAGE = MAX_PAGE_SIZE  # members per ListGroupMembers call: the most a ser
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
     args = _parser(env).parse_args(argv)
+    if args.command != "serve":  # (serve refuses them: its settings)
+        _warn_of_unknown_variables(args.command, env)
     try:
         with _terminated_as_interrupted(args.command != "serve"):  # (serve drains on SIGTERM: its own handler)
             return int(args.run(args, env))
@@ -102,6 +104,18 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         # at /dev/null first.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+
+
+def _warn_of_unknown_variables(command: str, env: Mapping[str, str]) -> None:
+    """A warning on stderr naming each NEARDUP_* variable neither a client command nor the server reads (the two
+    share an environment: a container's). A misspelt one (NEARDUP_SERVR) was ignored without a word, and the
+    command went to the default server; serve refuses such a name, a client command goes on, said."""
+    from service.settings import refuse_unknown_variables
+
+    try:
+        refuse_unknown_variables(env, CONNECTION_VARIABLES)
+    except ValueError as unknown:
+        print(f"neardup {command}: warning: {unknown}", file=sys.stderr)
 
 
 class _Terminated(KeyboardInterrupt):

@@ -92,3 +92,15 @@ def test_a_max_message_bytes_no_article_fits_in_is_refused_naming_the_flag(
     assert stopped.value.code == 2
     assert f"argument --max-message-bytes: {given} is out of range: give 65536 or more" in capsys.readouterr().err
     assert _parser({}).parse_args([command, "in.jsonl", "--max-message-bytes", "65536"]).max_message_bytes == 65536
+
+
+def test_a_misspelt_variable_is_said_by_a_client_command(capsys: pytest.CaptureFixture[str]) -> None:
+    # (NEARDUP_SERVR was ignored without a word, and the command went to the default server.)
+    main(["health", "--server", "127.0.0.1:1", "--timeout", "0.5"], env={"NEARDUP_SERVR": "127.0.0.1:2"})
+    err = capsys.readouterr().err
+    assert "neardup health: warning: NEARDUP_SERVR (did you mean NEARDUP_SERVER?): neardup reads no such" in err
+
+
+def test_the_servers_variables_beside_a_client_command_are_not_said(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["health", "--server", "127.0.0.1:1", "--timeout", "0.5"], env={"NEARDUP_MAX_BATCH": "64"})
+    assert "warning" not in capsys.readouterr().err
