@@ -427,7 +427,7 @@ class Engine:
             for job in jobs:
                 if verdicts and self._cut_short(began):
                     break
-                verdicts.append(self._refused_as_new(tx, job) or self._index_one(tx, job)[0])
+                verdicts.append(self._refused_as_new(tx, job.prepared) or self._index_one(tx, job)[0])
             return verdicts
         size = _SCREENED_BESIDE_CHECKS if self._checks_flowing() else _SCREENED
         verdicts = []
@@ -455,7 +455,7 @@ class Engine:
         for n, job in enumerate(jobs):
             if n and self._cut_short(began):  # (the chunk's rest is screened again in the next transaction)
                 break
-            if refusal := self._refused_as_new(tx, job):
+            if refusal := self._refused_as_new(tx, job.prepared):
                 verdicts += self._store_new(tx, screen, run)  # (answered in order: the run before it first)
                 run = []
                 verdicts.append(refusal)
@@ -487,14 +487,24 @@ class Engine:
         self._new_in_batch += len(run)
         return [Verdict(p.article.id, outcome=IndexOutcome.NEW) for p in articles]
 
+    def refusal_of_new_id(self, prepared: PreparedArticle) -> InvalidArgument | None:
+        """`_refused_as_new`, read before the article is queued (a read, beside the writes), for a caller waiting for
+        its one answer: queued, a refused id waited for the writer, urgent, and cut its transaction short, only to
+        be answered UNAVAILABLE or DEADLINE_EXCEEDED (retried) instead if the store refused the write, the server
+        stopped or the deadline was short. (The writer checks again: the id may be deleted meanwhile.)"""
+        if prepared.new_id_refusal is None:
+            return None
+        with self.store.read() as tx:
+            return self._refused_as_new(tx, prepared)
+
     @staticmethod
-    def _refused_as_new(tx: Transaction, job: _Job) -> InvalidArgument | None:
+    def _refused_as_new(tx: Transaction, prepared: PreparedArticle) -> InvalidArgument | None:
         """The refusal of an article whose id may not name a new article (PreparedArticle.new_id_refusal) when
         no article has that id; None when it may be stored: its id is accepted, or already stored (an article
         stored before the rule that refuses it: its re-send answers UNCHANGED, its correction REPLACED, as
         before the rule)."""
-        refusal = job.prepared.new_id_refusal
-        if refusal is None or tx.get(job.prepared.article.id) is not None:
+        refusal = prepared.new_id_refusal
+        if refusal is None or tx.get(prepared.article.id) is not None:
             return None
         return InvalidArgument("article.id", refusal)
 
