@@ -125,6 +125,10 @@ _DELETED_A_WRITE = 100
 # while Redis was down, one client's ingest logged 67 such lines in 10 s. Those held back are said once a write is
 # accepted again, or once this long has passed (`_log_refusals_held`).
 REFUSALS_LOGGED_EVERY = 10.0
+# After a refusal as too long the writer's transactions are capped (`_fits`), and the cap doubles after whole
+# transactions at it; a doubled cap refused again waits for twice as many before the next doubling, up to this many:
+# an ingest that stays heavy throws a refused write (on Redis ≈5 s of work) away at most once in as many transactions.
+_FITS_GROW_AFTER_AT_MOST = 16
 _LATE_CHECK = (
     "the deadline passed while the check waited for its turn (behind other checks, or the store held alone "
     "for a merge of its index), so it was not made: retry with a longer deadline, or send checks at a lower rate"
@@ -161,10 +165,19 @@ class Engine:
         # Jobs taken and left undecided, by a transaction cut short or held to `_fits`: taken again first (writer only).
         self._put_back: list[_Job] = []
         # Once the store refused a transaction as too long (BatchTooLong), the most jobs the writer's transactions
-        # hold, set by halving it, until the writer catches up (`_caught_up`; writer only). Without it the jobs put
-        # back by a half cut short went back whole into the next transaction, with more of the queue: refused again
-        # (on Redis ≈5 s of work thrown away each time), and halved again, for every cut.
+        # hold, set by halving it (writer only). Without it the jobs put back by a half cut short went back whole
+        # into the next transaction, with more of the queue: refused again (on Redis ≈5 s of work thrown away each
+        # time), and halved again, for every cut. It grows back (`_fit_more`): doubled after `_fits_grow_after`
+        # transactions in a row committed whole at it, and cleared at max_batch or once the writer catches up
+        # (`_caught_up`). Cleared only then, a burst of heavy articles early in a backfill capped the rest of it, down
+        # to transactions of one article (a back-pressured stream always keeps the queue fed).
         self._fits: int | None = None
+        # Whole transactions at `_fits` before it doubles: doubled when a doubled length is refused (to at most
+        # _FITS_GROW_AFTER_AT_MOST), so a stream that stays heavy tries a longer transaction ever more rarely.
+        self._fits_grow_after = 1
+        self._whole_at_fits = 0  # such transactions in a row since `_fits` last changed
+        self._fits_doubled = False  # `_fits` comes from a doubling no transaction has committed whole at yet
+        self._committed_whole = False  # did the writer's last `_commit_running` commit all its jobs?
         self._refusals = Throttle(REFUSALS_LOGGED_EVERY)
         self._recoveries = Throttle(REFUSALS_LOGGED_EVERY)  # (lines saying the store accepts writes again)
         # The articles the streams hold undecided, told to the other servers of a shared store (none for SQLite).
@@ -280,10 +293,37 @@ class Engine:
         if urgent:
             self._commit_running(urgent, cut_short=False)
         if others := [j for j in jobs if not j.urgent]:
+            fits = self._fits
             self._put_back = self._commit_running(others, cut_short=True) + self._put_back
+            if fits is not None and self._fits == fits and self._committed_whole and len(others) >= fits:
+                self._fit_more()
         if self._caught_up():
-            self._fits = None  # (the next burst may fit whole: a transaction as long as the queue is tried again)
+            self._clear_fits()  # (the next burst may fit whole: a transaction as long as the queue is tried again)
         self._maintain()  # (also for no jobs: a delete asks for it so: `delete`)
+
+    def _fit_more(self) -> None:
+        """After a transaction committed whole at `_fits`: `_fits` doubled once `_fits_grow_after` such transactions
+        came in a row (cleared at max_batch). The heavy articles that were refused may be behind."""
+        assert self._fits is not None
+        self._fits_doubled = False
+        self._whole_at_fits += 1
+        if self._whole_at_fits >= self._fits_grow_after:
+            if self._fits * 2 >= self.max_batch:
+                self._clear_fits()
+            else:
+                self._fits, self._whole_at_fits, self._fits_doubled = self._fits * 2, 0, True
+
+    def _fit_less(self, refused: int) -> None:
+        """After the store refused a transaction of `refused` jobs as too long: `_fits` at most half of it; a
+        doubled `_fits` refused waits for twice as many whole transactions before doubling again."""
+        if self._fits_doubled:
+            self._fits_grow_after = min(self._fits_grow_after * 2, _FITS_GROW_AFTER_AT_MOST)
+        half = refused // 2
+        self._fits = half if self._fits is None else min(self._fits, half)
+        self._whole_at_fits, self._fits_doubled = 0, False
+
+    def _clear_fits(self) -> None:
+        self._fits, self._fits_grow_after, self._whole_at_fits, self._fits_doubled = None, 1, 0, False
 
     def _caught_up(self) -> bool:
         """Has the writer decided all it was given: nothing put back, nothing queued?"""
@@ -297,8 +337,9 @@ class Engine:
         a burst of copies of a story stored in thousands of copies) is decided again in halves, in the same
         order, each half in a write of its own: the answers are those the writer would have given had
         fewer articles been queued. Resending it whole would be refused again, and so would the next transactions,
-        as long: until the writer catches up, they hold at most the half last tried (`_fits`)."""
+        as long: they hold at most the half last tried (`_fits`), until whole transactions let it grow back."""
         self._new_in_batch = 0
+        self._committed_whole = False
         try:
             with self.store.write() as tx:
                 tx.prefetch([job.prepared for job in jobs])  # a remote store reads ahead
@@ -310,7 +351,7 @@ class Engine:
             log.warning("a batch of %d articles was too long to decide in one write (%s): deciding it in halves",
                         len(jobs), exc)  # fmt: skip
             half = len(jobs) // 2
-            self._fits = half if self._fits is None else min(self._fits, half)  # (until the writer catches up)
+            self._fit_less(len(jobs))
             left = self._commit_running(jobs[:half], cut_short)
             return left + jobs[half:] if left else self._commit_running(jobs[half:], cut_short)
         except StoreDamaged as exc:  # (the store logged it, once)
@@ -328,6 +369,7 @@ class Engine:
             self._fail(jobs, Unavailable(f"the store failed to commit: {exc}"))
             return []
         self.stored_as_new += self._new_in_batch
+        self._committed_whole = len(outcomes) == len(jobs)
         self._log_refusals_over()
         for job, outcome in zip(jobs, outcomes, strict=False):  # (committed: answered, and only these)
             if isinstance(outcome, Verdict):
@@ -385,7 +427,7 @@ class Engine:
             for job in jobs:
                 if verdicts and self._cut_short(began):
                     break
-                verdicts.append(self._refused_as_new(tx, job) or self._index_one(tx, job)[0])
+                verdicts.append(self._refused_as_new(tx, job.prepared) or self._index_one(tx, job)[0])
             return verdicts
         size = _SCREENED_BESIDE_CHECKS if self._checks_flowing() else _SCREENED
         verdicts = []
@@ -413,7 +455,7 @@ class Engine:
         for n, job in enumerate(jobs):
             if n and self._cut_short(began):  # (the chunk's rest is screened again in the next transaction)
                 break
-            if refusal := self._refused_as_new(tx, job):
+            if refusal := self._refused_as_new(tx, job.prepared):
                 verdicts += self._store_new(tx, screen, run)  # (answered in order: the run before it first)
                 run = []
                 verdicts.append(refusal)
@@ -445,14 +487,24 @@ class Engine:
         self._new_in_batch += len(run)
         return [Verdict(p.article.id, outcome=IndexOutcome.NEW) for p in articles]
 
+    def refusal_of_new_id(self, prepared: PreparedArticle) -> InvalidArgument | None:
+        """`_refused_as_new`, read before the article is queued (a read, beside the writes), for a caller waiting for
+        its one answer: queued, a refused id waited for the writer, urgent, and cut its transaction short, only to
+        be answered UNAVAILABLE or DEADLINE_EXCEEDED (retried) instead if the store refused the write, the server
+        stopped or the deadline was short. (The writer checks again: the id may be deleted meanwhile.)"""
+        if prepared.new_id_refusal is None:
+            return None
+        with self.store.read() as tx:
+            return self._refused_as_new(tx, prepared)
+
     @staticmethod
-    def _refused_as_new(tx: Transaction, job: _Job) -> InvalidArgument | None:
+    def _refused_as_new(tx: Transaction, prepared: PreparedArticle) -> InvalidArgument | None:
         """The refusal of an article whose id may not name a new article (PreparedArticle.new_id_refusal) when
         no article has that id; None when it may be stored: its id is accepted, or already stored (an article
         stored before the rule that refuses it: its re-send answers UNCHANGED, its correction REPLACED, as
         before the rule)."""
-        refusal = job.prepared.new_id_refusal
-        if refusal is None or tx.get(job.prepared.article.id) is not None:
+        refusal = prepared.new_id_refusal
+        if refusal is None or tx.get(prepared.article.id) is not None:
             return None
         return InvalidArgument("article.id", refusal)
 

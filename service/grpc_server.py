@@ -57,11 +57,18 @@ _HEALTH_NAMES = f" ('': the server's own, {SERVICE_NAME!r}: its readiness, SERVI
 _EXCLUSIVE_PORT = ("grpc.so_reuseport", 0)
 # A failed start's wait for the calls it held to be answered (a health watch, never ending by itself, waits it all).
 _HELD_CALLS_GRACE_SECONDS = 5.0
-# The part of a stop's grace the index streams' drain may wait for their final statuses (RunningServer._drain); the
-# rest is gRPC's stop's, for the calls in flight. A stream whose client reads no answers never sends its status: its
-# drain waited the whole grace, and gRPC's stop, given none left, cancelled every IndexArticle and CheckArticle in
-# flight at once ("Cancelling all calls"), where they had had the whole grace to answer.
-_DRAIN_SHARE = 0.5
+# The part of a stop's grace kept for gRPC's stop, for the calls in flight (`stop_reserve`: this, or half a shorter
+# grace); the index streams' drain may wait the rest for their final statuses (RunningServer._drain). A stream whose
+# client reads no answers never sends its status: its drain waited the whole grace, and gRPC's stop, given none
+# left, cancelled every IndexArticle and CheckArticle in flight at once ("Cancelling all calls"). Not half of any
+# grace: a stream whose last answers wait on a slow write (≈5 s on Redis) then ended after gRPC's stop began, its
+# connection closed under it ("Stream removed"), with the default 10 s grace.
+_STOP_RESERVE_SECONDS = 2.0
+
+
+def stop_reserve(grace: float) -> float:
+    """The seconds of a stop's `grace` left to gRPC's stop after the streams' drain (which waits the rest)."""
+    return min(_STOP_RESERVE_SECONDS, grace / 2)
 
 
 @dataclass
@@ -82,7 +89,8 @@ class RunningServer:
         """Refuse new calls, report NOT_SERVING, drain in-flight calls, close the store. Unary calls finish;
         index streams take no more requests, answer the articles they took and end UNAVAILABLE, so a
         continuous ingest holds the stop for about one commit, not the grace period. The streams' drain waits
-        at most half the grace (_DRAIN_SHARE): a unary call in flight has at least the other half to answer."""
+        at most the grace less `stop_reserve` (2 s, or half a grace under 4 s): a unary call in flight has at
+        least that to answer."""
         self.health.enter_graceful_shutdown()
         if self.store_watch:
             self.store_watch.close()
@@ -108,9 +116,9 @@ class RunningServer:
         and its gRPC often saw its own write fail ("Stream removed (sendmsg: Broken pipe)") before it read
         the status: the stream ended with that instead of "the server is shutting down", and the answers
         read with the status were lost. Pinged after the status, the client has read it by its answer.
-        Waited for at most _DRAIN_SHARE of `grace`: a stream whose client stops reading never ends by itself
+        Waited for at most `grace` less `stop_reserve`: a stream whose client stops reading never ends by itself
         (gRPC's stop cancels it), and the rest of the grace is the unary calls'."""
-        streams.drain(grace * _DRAIN_SHARE)
+        streams.drain(grace - stop_reserve(grace))
 
 
 def start_server(settings: Settings) -> RunningServer:

@@ -165,6 +165,8 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
     @_unary
     def IndexArticle(self, request: pb.IndexArticleRequest, context: grpc.ServicerContext) -> pb.IndexArticleResponse:
         prepared = self._prepare_now(request.article)
+        if refusal := self.engine.refusal_of_new_id(prepared):  # (answered at once, not behind the writer)
+            raise refusal
         give_up = _before_the_caller_gives_up(_time_left(context))
         ends = None if give_up is None else time.monotonic() + give_up
         self._after_earlier_versions(

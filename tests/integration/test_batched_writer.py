@@ -24,6 +24,7 @@ from service.lsh import BandKeys
 from service.model import Article, Verdict
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
+from tests import support
 
 PARAMS = DetectionParams()
 _RNG = random.Random(20261122)
@@ -215,3 +216,72 @@ def test_a_batch_too_long_for_the_store_and_cut_short_is_not_refused_again_at_fu
     assert max(cut.refused) == len(batch)  # (the scenario: the store did refuse the batch, and it was cut short)
     assert cut.answered == uncut.answered == [a.id for a in batch]
     assert cut.transactions >= len(batch)  # (cut after every decision)
+
+
+def _refusing_when(store: SqliteStore, too_long: Callable[[list[str]], bool], sizes: list[int]) -> None:
+    """`store`'s writes refuse a transaction as too long (BatchTooLong, at its read-ahead) when `too_long` of its ids;
+    the size of each transaction appended to `sizes`, negated if refused."""
+    write = store.write
+
+    @contextmanager
+    def refusing() -> Iterator[Any]:
+        with write() as tx:
+            prefetch = tx.prefetch
+
+            def fitting(prepared: Any) -> Any:
+                sizes.append(-len(prepared) if too_long([p.article.id for p in prepared]) else len(prepared))
+                if sizes[-1] < 0:
+                    raise BatchTooLong(f"{len(prepared)} articles would hold the store too long")
+                return prefetch(prepared)
+
+            tx.prefetch = fitting  # type: ignore[method-assign,assignment]
+            yield tx
+
+    store.write = refusing  # type: ignore[method-assign]
+
+
+def _fed(tmp_path: Path, monkeypatch: Any, too_long: Callable[[list[str]], bool], ids: list[str]) -> list[int]:
+    """The sizes of the transactions (negated: refused) that decide `ids`, queued one by one behind a held write so
+    that the queue stays fed, as a back-pressured stream keeps it, on an engine of max_batch 32."""
+    detector = Detector(PARAMS, 1 << 20)
+    store = SqliteStore(tmp_path / "fed.db", PARAMS)
+    sizes: list[int] = []
+    _refusing_when(store, too_long, sizes)
+    engine = Engine(detector, store, max_batch=32)
+    try:
+        entered, release = support.writes_held(engine, monkeypatch)
+        first = engine.submit(detector.prepare(Article("first", _text(50, 799))))
+        assert entered.wait(10)
+        futures = [engine.submit(detector.prepare(Article(i, _text(50, 800 + n)))) for n, i in enumerate(ids)]
+        release.set()
+        for future in [first, *futures]:
+            future.result(timeout=60)
+    finally:
+        engine.close()
+    return sizes[1:]  # (those after the held write)
+
+
+def test_transactions_capped_after_a_refusal_grow_back_to_max_batch_while_the_queue_stays_fed(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Four heavy articles first (two in one transaction are too long), then light ones: the cap set by halving the
+    refused transactions down to one article lasted until the writer caught up, so with the queue kept fed the whole
+    backfill went one article a transaction (≈10 times slower). The cap now doubles after each transaction committed
+    whole at it, and is lifted at max_batch."""
+    ids = [f"heavy-{n}" for n in range(4)] + [f"light-{n}" for n in range(200)]
+    sizes = _fed(tmp_path, monkeypatch, lambda batch: sum(i.startswith("heavy") for i in batch) >= 2, ids)
+    assert [s for s in sizes if s < 0] == [-32, -16, -8, -4, -2, -2], sizes
+    grown = sizes[sizes.index(16) + 1 :]  # (after the refused first transaction's last half: capped at one article)
+    assert grown[:6] == [1, 2, 4, 8, 16, 32], sizes
+    assert grown[-2] == 32 and sum(grown) == 200 - 16 - 8 - 4, sizes
+
+
+def test_a_cap_that_stays_right_is_tried_longer_ever_more_rarely(tmp_path: Path, monkeypatch: Any) -> None:
+    """Every article heavy (more than 4 in a transaction are too long): a longer transaction is tried after 1, 2, 4, 8
+    and then 16 transactions at the cap, not after each, each try a refused write (on Redis ≈5 s of work lost)."""
+    sizes = _fed(tmp_path, monkeypatch, lambda batch: len(batch) > 4, [f"heavy-{n}" for n in range(220)])
+    assert sizes[:15] == [-32, -16, -8, 4, 4, -8, 4, 4, -16, -8, 4, 4, -8, 4, 4], sizes  # (the first transaction)
+    assert all(s in (4, -8) for s in sizes[15:]), sizes
+    # Between two refused transactions of 8 (each then decided in two of 4), the transactions of 4 committed whole:
+    runs = "".join("r" if s < 0 else "." for s in sizes[15:]).replace("r..", "r").split("r")
+    assert [len(r) for r in runs[:5]] == [1, 2, 4, 8, 16], sizes

@@ -2,6 +2,7 @@
 
 import json
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
@@ -42,7 +43,7 @@ from tests.articles import (
     WIRE_TITLE,
     WIRE_WITH_APPEAL,
 )
-from tests.support import frozen, in_process_server
+from tests.support import frozen, in_process_server, writes_held
 
 PUBLISHED = datetime(2026, 3, 17, 9, 30, tzinfo=UTC)
 
@@ -606,6 +607,32 @@ def test_an_id_printing_as_another_is_refused_by_every_call_that_would_store_it_
             client.get(sent)
     assert client.delete_many([sent for sent, *_ in PRINTED_ALIKE]) == [Deletion(s, False) for s, *_ in PRINTED_ALIKE]
     assert client.stats().articles == 3
+
+
+def test_an_index_call_with_a_new_id_the_rules_refuse_is_answered_at_once_not_behind_the_writer(
+    server: tuple[RunningServer, NeardupClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer applies the id rules (an id stored before them may still be re-sent), so an IndexArticle under a
+    refused new id was queued, urgent, and waited for the writer: with the store refusing writes, the server
+    stopping or a short deadline, its caller got UNAVAILABLE or DEADLINE_EXCEEDED, and retried, instead of
+    INVALID_ARGUMENT. The id is now looked up first, and a new one refused at once: here while the writer is held."""
+    running, client = server
+    entered, release = writes_held(running.engine, monkeypatch)
+    held = threading.Thread(target=client.index, args=(Article("held", WIRE),))
+    held.start()
+    try:
+        assert entered.wait(30), "the held write did not begin"
+        with pytest.raises(grpc.RpcError) as refused:
+            _stub(running).IndexArticle(
+                pb.IndexArticleRequest(article=pb.Article(id="wire\n", body=RELEASE)), timeout=5
+            )
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, refused.value
+        assert "article.id: holds U+000A <control>" in (refused.value.details() or ""), refused.value.details()
+        assert held.is_alive()  # (the writer was held throughout)
+    finally:
+        release.set()
+        held.join(30)
+    assert client.stats().articles == 1
 
 
 # Articles stored before the id rules under ids they refuse: an NFD id (a macOS file name) and a Hangul filler.
