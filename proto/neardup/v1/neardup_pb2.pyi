@@ -885,8 +885,10 @@ class GetStatsResponse(_message.Message):
     client can rely on IndexArticleBatchesResponse.more_follow,
     Verdict.outcome, IndexParameters.fingerprint_scheme, max_body_bytes,
     max_message_bytes and on an article whose text is not UTF-8 being answered
-    in a stream's place; servers reporting 0.1.0 were built at various times
-    before it and may lack any of them.
+    in a stream's place; 0.3.0 the first with the id rules on new ids,
+    CheckArticle taking any id a lookup takes and a DeleteArticles repeat
+    answered NOT_FOUND (README, "Versions"); servers reporting 0.1.0 were
+    built at various times before 0.2.0 and may lack any of them.
     """
     max_body_bytes: _builtins.int
     """Longest body the server takes, in UTF-8 bytes (--max-body-bytes); a
