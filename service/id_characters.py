@@ -7,9 +7,10 @@ No rule refuses a code point for being unassigned: which are depends on the Unic
 Python (3.11's 14.0 did not know U+1FAE8 SHAKING FACE of 15.0), and replicas on two Pythons, as during an upgrade,
 refused different ids. The rules rest on properties Unicode keeps stable (noncharacters, private use, the
 default-ignorable ranges written out here, a category once assigned). What is left to differ: a code point
-assigned since into a category refused (the Egyptian hieroglyph format controls U+13439..U+1343F of 15.0) or a
-mark whose NFC order an older Python cannot know, refused as new by the newer server only; once stored, by
-either, its id is taken by both."""
+assigned since into a category refused (the Egyptian hieroglyph format controls U+13439..U+1343F of 15.0), a
+mark whose NFC order an older Python cannot know, refused as new by the newer server only, and a variation
+selector after a character assigned since (a Han ideograph of CJK Extension H, 15.0), refused by the older server
+only; once stored, by either, its id is taken by both."""
 
 from __future__ import annotations
 
@@ -31,12 +32,25 @@ _IGNORABLE_RANGES = (
 )  # fmt: skip
 _IGNORABLE = frozenset(cp for first, last in _IGNORABLE_RANGES for cp in range(first, last + 1))
 
-# Variation selectors: each picks a form of the character before it (U+FE0F the emoji style of U+2764 HEAVY BLACK
-# HEART, which prints as text without it; U+180B..U+180D and U+180F a Mongolian letter's form; U+E0100..U+E01EF an
-# ideograph's form in a Japanese name), so after a letter, number or symbol one is part of how the id prints. At
-# the start, or after a space, a mark or another selector, it has nothing to vary, and prints as nothing.
-_VARIATION_SELECTORS = frozenset([*range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0), 0x180B, 0x180C, 0x180D, 0x180F])
-_VARIED = ("L", "N", "S")  # the major categories of the characters a selector varies
+# Variation selectors: each picks a form of the character before it, but only of the characters Unicode gives
+# forms to; after any other it prints as nothing, and "a1" with U+FE0F after it printed as "a1", another id. So
+# U+FE0E (text style) and U+FE0F (emoji style: U+2764 HEAVY BLACK HEART prints as a text heart without it) are
+# taken after a symbol (So, or one of the few emoji of other categories: _EMOJI_NOT_SO) and in a keycap (a digit,
+# "#" or "*", the selector, U+20E3 COMBINING ENCLOSING KEYCAP: 1️⃣); U+E0100..U+E01EF (an ideograph's form in a
+# Japanese name) after a Han ideograph; U+180B..U+180D and U+180F after a Mongolian letter. U+FE00..U+FE0D (a
+# math symbol's or a rare script's forms) are not taken at all.
+_EMOJI_STYLE = frozenset({0xFE0E, 0xFE0F})
+_IDEOGRAPHIC = frozenset(range(0xE0100, 0xE01F0))
+_MONGOLIAN = frozenset({0x180B, 0x180C, 0x180D, 0x180F})
+_VARIATION_SELECTORS = frozenset([*range(0xFE00, 0xFE10), *_IDEOGRAPHIC, *_MONGOLIAN])
+# Emoji with a text and an emoji style that are no So symbol (Unicode's emoji-variation-sequences.txt): ↔ ◻ ◼ ◽ ◾
+# ⤴ ⤵ (Sm; the other Sm, "+" or "=", have no emoji style), ‼ ⁉ 〰 〽 (P*) and ℹ (Ll).
+_EMOJI_NOT_SO = frozenset(
+    {0x2194, 0x25FB, 0x25FC, 0x25FD, 0x25FE, 0x2934, 0x2935, 0x203C, 0x2049, 0x3030, 0x303D, 0x2139}
+)
+_KEYCAP_BASES = frozenset("0123456789#*")
+_KEYCAP = "\u20e3"
+_HAN = ("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH")  # (how Unicode names every Han ideograph)
 
 _TO_NFC = (
     'Python: unicodedata.normalize("NFC", id); Go: norm.NFC.String(id); Java: Normalizer.normalize(id, '
@@ -51,16 +65,17 @@ def id_character_problem(article_id: str) -> str | None:
     if article_id.isascii() and article_id.isprintable():
         return None
     for at, char in enumerate(article_id):
-        if (reason := _refused_because(char, article_id[at - 1] if at else None)) is not None:
+        before, after = article_id[at - 1] if at else None, article_id[at + 1 : at + 2] or None
+        if (reason := _refused_because(char, before, after)) is not None:
             return f"holds {describe(char)} as its {ordinal(at + 1)} character, {reason}"
     if not unicodedata.is_normalized("NFC", article_id):
         return _not_nfc(article_id)
     return None
 
 
-def _refused_because(char: str, before: str | None) -> str | None:
-    """Why an id may not hold `char` after `before` (None: as its first character), and what to send instead;
-    None if it may."""
+def _refused_because(char: str, before: str | None, after: str | None) -> str | None:
+    """Why an id may not hold `char` between `before` and `after` (None: at the start, at the end), and what to
+    send instead; None if it may."""
     category = unicodedata.category(char)
     if category in _UNPRINTABLE:
         return "which does not print; ids are printable text"
@@ -68,7 +83,7 @@ def _refused_because(char: str, before: str | None) -> str | None:
         return "a space other than U+0020 SPACE, which prints like it (or like nothing); send U+0020 in its place"
     code = ord(char)
     if code in _VARIATION_SELECTORS:
-        return None if before is not None and unicodedata.category(before)[0] in _VARIED else _SELECTS_NOTHING
+        return None if before is not None and _varies(code, before, after) else _SELECTS_NOTHING
     if code in _IGNORABLE:
         return "which prints as nothing (a default-ignorable code point); leave it out"
     if _is_noncharacter(code):
@@ -79,8 +94,22 @@ def _refused_because(char: str, before: str | None) -> str | None:
 
 
 _SELECTS_NOTHING = (
-    "a variation selector with no letter, number or symbol before it to vary, which prints as nothing; leave it out"
+    "a variation selector with nothing before it to vary (U+FE0E and U+FE0F vary a symbol, or a digit, # or * "
+    "followed by U+20E3 in a keycap; U+E0100..U+E01EF a Han ideograph; U+180B..U+180F a Mongolian letter; "
+    "U+FE00..U+FE0D nothing an id may hold), which prints as nothing; leave it out"
 )
+
+
+def _varies(selector: int, before: str, after: str | None) -> bool:
+    """Whether the variation selector `selector` picks a form of `before` (followed by `after`, in a keycap)."""
+    if selector in _EMOJI_STYLE:
+        emoji = unicodedata.category(before) == "So" or ord(before) in _EMOJI_NOT_SO
+        return emoji or (before in _KEYCAP_BASES and after == _KEYCAP)
+    if selector in _IDEOGRAPHIC:
+        return unicodedata.name(before, "").startswith(_HAN)
+    if selector in _MONGOLIAN:
+        return unicodedata.name(before, "").startswith("MONGOLIAN LETTER")
+    return False
 
 
 def _is_noncharacter(code: int) -> bool:

@@ -1023,8 +1023,8 @@ def titled_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bo
     "Crude prices ease", over one body naming Brent and China) were taken for two articles. A re-titled copy's
     headline may also use words of the body it sits on, which is the other's too: the Reuters corpus has two
     such copies whose headlines share no word. Two things do not count: for the subjects, a title's word written
-    in lower case in either title or either body ("board", "approves", "conference"), which names no one, in any
-    of its forms (`_crude_stem`: "Approves" in a title set in title case is "approved" in the body); for
+    in lower case in either title or either body ("board", "approves", "conference"), which names no one (in a
+    title set in title case or capitals, in any of its forms: `_ordinary_by_stem`); for
     the bodies, a word both titles have, the template's. Counted, "Harwell Instruments board approves quarterly
     dividend" and "Brantwell Group board approves quarterly dividend" over one body ("The board of directors
     ...") named one subject, and the body held a word of each title: the two notices matched as identical."""
@@ -1034,24 +1034,45 @@ def titled_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bo
         return False
     names_a, names_b = _title_names(title_a), _title_names(title_b)
     ordinary = _written_lower_case(Tokenised(title_a, 1), Tokenised(title_b, 1), ta, tb)
-    subject_a = {n for n in names_a if _crude_stem(n) not in ordinary}
-    subject_b = {n for n in names_b if _crude_stem(n) not in ordinary}
+    subject_a, subject_b = _not_ordinary(title_a, names_a, ordinary), _not_ordinary(title_b, names_b, ordinary)
     if not subject_a or not subject_b or _same_subject(title_a, subject_a, title_b, subject_b):
         return False
     return (names_a - names_b).isdisjoint(tb.words) and (names_b - names_a).isdisjoint(ta.words)
 
 
 def _written_lower_case(*texts: Tokenised) -> set[str]:
-    """The words these texts write in lower case somewhere, by their crude stems (`_crude_stem`): ordinary words,
-    whatever a title set in capitals or in title case makes of them, and of them in another form ("Approves"
-    in a title over "approved" in its body)."""
-    return {_crude_stem(w) for t in texts for i, w in enumerate(t.words) if t.raw(i).islower()}
+    """The words these texts write in lower case somewhere: ordinary words, whatever a title makes of them."""
+    return {w for t in texts for i, w in enumerate(t.words) if t.raw(i).islower()}
+
+
+def _not_ordinary(title: str, names: set[str], ordinary: set[str]) -> set[str]:
+    """The title's `names` that are no ordinary word (`_written_lower_case`). In a title set in title case or in
+    capitals (`_ordinary_by_stem`) a word is compared by its crude stem (`_crude_stem`): there "Approves" is
+    written so whatever it is, and may be "approved" in the body. In a sentence-case title an ordinary word is
+    written in lower case, so it is compared as written: by stems, "Peoples Bank board approves quarterly
+    dividend" over a body saying "people" named no one but a bank, and "Citizens Bank ..." over it was the same
+    article."""
+    if not _ordinary_by_stem(title):
+        return names - ordinary
+    stems = {_crude_stem(w) for w in ordinary}
+    return {n for n in names if _crude_stem(n) not in stems}
+
+
+def _ordinary_by_stem(title: str) -> bool:
+    """Is the title set in title case or in capitals: more than half of its words (those with a letter) begin
+    with a capital? Then its ordinary words are capitalised too ("Harwell Instruments Board Approves Quarterly
+    Dividend", "HARWELL INSTRUMENTS SETS QUARTERLY"), where a sentence-case title has its subject's names alone
+    ("Harwell Instruments board approves quarterly dividend": two of six)."""
+    words = [w for w in title.split() if any(c.isalpha() for c in w)]
+    capitalised = sum(next(c for c in w if c.isalpha()).isupper() for w in words)
+    return 2 * capitalised > len(words)
 
 
 def _crude_stem(word: str) -> str:
     """The word less an ending of an English verb's or noun's forms ("approves", "approved", "approving" and
     "approve" are "approv"; "dividends" "dividend"), kept to MIN_STEM_LETTERS letters or more. Crude: it
-    makes "wells" "well" and "holmes" "holm", which is why it only says which title words are ordinary."""
+    makes "wells" "well" and "peoples" one with "people", which is why it only says which words of a title in
+    title case or capitals are ordinary (`_not_ordinary`)."""
     for ending in _STEM_ENDINGS:
         if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM_LETTERS:
             return word[: -len(ending)]

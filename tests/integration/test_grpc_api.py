@@ -573,6 +573,7 @@ PRINTED_ALIKE = [
     ("inv9\u3164", "U+3164 HANGUL FILLER", "leave it out"),
     ("inv9\u034f", "U+034F COMBINING GRAPHEME JOINER", "leave it out"),
     ("in \ufe00v9", "U+FE00 VARIATION SELECTOR-1", "leave it out"),  # (with nothing before it to vary)
+    ("inv9\ufe0f", "U+FE0F VARIATION SELECTOR-16", "leave it out"),  # (a digit is no emoji: it prints as inv9)
     ("inv9\uffff", "U+FFFF <noncharacter>", "leave it out"),
     ("inv9\ue000", "U+E000 <private use>", "leave it out"),
 ]

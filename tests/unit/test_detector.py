@@ -178,13 +178,21 @@ def test_a_refused_long_id_is_quoted_after_the_reason_and_cut_short(
         ("inv9\u034f", "holds U+034F COMBINING GRAPHEME JOINER as its 5th character, which prints as nothing"),
         ("\u115finv9", "holds U+115F HANGUL CHOSEONG FILLER as its 1st character, which prints as nothing"),
         ("inv9\uffa0", "holds U+FFA0 HALFWIDTH HANGUL FILLER as its 5th character, which prints as nothing"),
-        # A variation selector with nothing before it to vary: at the start, after a space, a mark or another one.
-        ("\ufe0finv9", "holds U+FE0F VARIATION SELECTOR-16 as its 1st character, a variation selector with no"),
+        # A variation selector with nothing before it to vary: at the start, after a space, a mark or another one,
+        # or after a character it gives no form to, where it prints as nothing too ("a1" and "a1" with U+FE0F).
+        ("\ufe0finv9", "holds U+FE0F VARIATION SELECTOR-16 as its 1st character, a variation selector with nothing"),
         ("in \ufe0fv9", "holds U+FE0F VARIATION SELECTOR-16 as its 4th character, a variation"),
-        ("inv9\ufe0f\ufe0f", "holds U+FE0F VARIATION SELECTOR-16 as its 6th character, a variation selector"),
+        ("inv9\ufe0f\ufe0f", "holds U+FE0F VARIATION SELECTOR-16 as its 5th character, a variation selector"),
         ("inv9\u0301\U000e0100", "holds U+E0100 VARIATION SELECTOR-17 as its 6th character, a variation selector"),
         ("\u180binv9", "holds U+180B MONGOLIAN FREE VARIATION SELECTOR ONE as its 1st character, a variation"),
         ("-\ufe0f9", "holds U+FE0F VARIATION SELECTOR-16 as its 2nd character, a variation selector"),  # (after P*)
+        ("a1\ufe0f", "holds U+FE0F VARIATION SELECTOR-16 as its 3rd character, a variation selector"),  # (a digit)
+        ("inv9\ufe0f", "holds U+FE0F VARIATION SELECTOR-16 as its 5th character, a variation selector"),
+        ("inv\ufe0e9", "holds U+FE0E VARIATION SELECTOR-15 as its 4th character, a variation selector"),  # (a letter)
+        ("1\ufe0f-2", "holds U+FE0F VARIATION SELECTOR-16 as its 2nd character, a variation selector"),  # (no keycap)
+        ("a+\ufe0f", "holds U+FE0F VARIATION SELECTOR-16 as its 3rd character, a variation selector"),  # (Sm, no emoji)
+        ("a\U000e0100", "holds U+E0100 VARIATION SELECTOR-17 as its 2nd character, a variation selector"),
+        ("a\u180b", "holds U+180B MONGOLIAN FREE VARIATION SELECTOR ONE as its 2nd character, a variation"),
         ("nc\uffff", "holds U+FFFF <noncharacter> as its 3rd character, a noncharacter"),
         ("nc\ufdd0", "holds U+FDD0 <noncharacter> as its 3rd character, a noncharacter"),
         ("pua\ue000", "holds U+E000 <private use> as its 4th character, a private-use character"),
@@ -198,6 +206,24 @@ def test_an_id_that_prints_as_another_is_refused_naming_the_character_and_what_t
     advice = "send it in Unicode NFC" if "NFC" in reason else "send U+0020" if "space" in reason else "leave it out"
     assert advice in message, message
     assert message.endswith(f"(the id: {article_id!a})"), message  # (escaped: printed, it looked like another)
+
+
+@pytest.mark.parametrize(
+    ("article_id", "refused"),
+    [
+        ("\u2764\ufe0f\ufe0f", "U+FE0F VARIATION SELECTOR-16 as its 3rd"),  # (after another selector)
+        ("\u0410\U000e0100", "U+E0100 VARIATION SELECTOR-17 as its 2nd"),  # (a Cyrillic letter is no ideograph)
+        ("\u1810\u180b", "U+180B MONGOLIAN FREE VARIATION SELECTOR ONE as its 2nd"),  # (a Mongolian digit)
+        ("\u1820\u180b\u180c", "U+180C MONGOLIAN FREE VARIATION SELECTOR TWO as its 3rd"),  # (after a selector)
+        ("\u845b\u180b", "U+180B MONGOLIAN FREE VARIATION SELECTOR ONE as its 2nd"),  # (an ideograph)
+        ("\u2229\ufe00", "U+FE00 VARIATION SELECTOR-1 as its 2nd"),  # (U+FE00..U+FE0D are not taken)
+        ("\u00e9\ufe0f", "U+FE0F VARIATION SELECTOR-16 as its 2nd"),  # (a letter is no emoji)
+    ],
+)
+def test_a_variation_selector_after_a_character_it_gives_no_form_to_is_refused(article_id: str, refused: str) -> None:
+    # Taken after any letter, number or symbol, it made "a1" and "a1" with U+FE0F, which print alike, two ids.
+    problem = id_character_problem(article_id)
+    assert problem is not None and problem.startswith(f"holds {refused} character, a variation selector"), problem
 
 
 def test_a_zero_width_joiner_is_refused_even_between_two_emoji() -> None:
@@ -223,10 +249,13 @@ def test_ids_with_inner_spaces_and_any_letters_are_accepted(detector: Detector, 
     [
         "story-\u2764\ufe0f",  # ❤️, the emoji style of U+2764 (without U+FE0F: ❤, its text style, another id)
         "1\ufe0f\u20e3",  # 1️⃣, the keycap emoji
+        "#\ufe0f\u20e3-*\ufe0e\u20e3",  # #️⃣ and the text style of *⃣
         "\u2764\ufe0e",  # U+FE0E: the text style asked for
+        "\u2194\ufe0f-\u203c\ufe0f-\u2139\ufe0f",  # emoji that are no So symbol: ↔️ (Sm), ‼️ (Po), ℹ️ (Ll)
         "\u1820\u180b-1",  # a Mongolian letter's first free variant
         "\u1820\u180f-1",  # and its fourth (U+180F, Unicode 14)
         "\u845b\U000e0100\u98fe-1",  # an ideograph's variant in a Japanese name (葛飾 with U+E0100)
+        "\ufa0e\U000e0100-\U00020b9f\U000e0100",  # after U+FA0E (a compatibility ideograph NFC keeps), Ext. B
     ],
 )
 def test_a_variation_selector_after_the_character_it_varies_is_accepted(article_id: str) -> None:

@@ -14,7 +14,7 @@ from service.detector import Detector
 from service.model import Article, Match, Relation
 from service.settings import DetectionParams
 from service.similarity import IDENTICAL_JACCARD, MAX_CHAIN_RUNS, Tokenised, _all_runs, alignment, tokenised
-from service.templates import _crude_stem, _same_place_spelt, _same_word_spelt, differences
+from service.templates import _crude_stem, _ordinary_by_stem, _same_place_spelt, _same_word_spelt, differences
 from tests.articles import WIRE
 from tests.quality_texts import DE_STORY, bare_notice, dividend, export_sales, weekly_claims
 
@@ -1622,31 +1622,54 @@ _CALL_BODY = (
 )
 
 
+_BANK_DIVIDEND_BODY = _DIVIDEND_BODY + " The bank serves people and small businesses across the state."
+
+
 @pytest.mark.parametrize(
-    ("title_a", "title_b", "body_b"),
+    ("title_a", "title_b", "body_a", "body_b"),
     [
         ("Harwell Instruments board approves quarterly dividend",
-         "Obsidian Freight board approves quarterly dividend", _DIVIDEND_BODY),
+         "Obsidian Freight board approves quarterly dividend", _DIVIDEND_BODY, _DIVIDEND_BODY),
         ("Harwell Instruments to hold first-quarter results call",
-         "Obsidian Freight to hold first-quarter results call", _CALL_BODY.replace("9 am", "10 am")),
+         "Obsidian Freight to hold first-quarter results call", _CALL_BODY, _CALL_BODY.replace("9 am", "10 am")),
         # Title case and capitals: "Approves" is written in lower case nowhere, "approved" in the body is.
         ("Harwell Instruments Board Approves Quarterly Dividend",
-         "Obsidian Freight Board Approves Quarterly Dividend", _DIVIDEND_BODY),
+         "Obsidian Freight Board Approves Quarterly Dividend", _DIVIDEND_BODY, _DIVIDEND_BODY),
         ("HARWELL INSTRUMENTS BOARD APPROVES QUARTERLY DIVIDEND",
-         "OBSIDIAN FREIGHT BOARD APPROVES QUARTERLY DIVIDEND", _DIVIDEND_BODY),
+         "OBSIDIAN FREIGHT BOARD APPROVES QUARTERLY DIVIDEND", _DIVIDEND_BODY, _DIVIDEND_BODY),
         ("Harwell Instruments Board Approves Dividends",
-         "Obsidian Freight Board Approves Dividends", _DIVIDEND_BODY),
+         "Obsidian Freight Board Approves Dividends", _DIVIDEND_BODY, _DIVIDEND_BODY),
+        # Sentence case: a company named by a common word in another form than the body's ("people") is no
+        # ordinary word, as it is in title case ("Peoples" and "people" have one crude stem).
+        ("Peoples Bank board approves quarterly dividend",
+         "Citizens Bank board approves quarterly dividend", _BANK_DIVIDEND_BODY, _BANK_DIVIDEND_BODY),
+        ("Peoples board approves quarterly dividend",
+         "Citizens board approves quarterly dividend", _BANK_DIVIDEND_BODY, _BANK_DIVIDEND_BODY),
     ],
 )  # fmt: skip
 def test_two_companies_notices_under_headlines_sharing_ordinary_words_are_other_articles(
-    detector: Detector, title_a: str, title_b: str, body_b: str
+    detector: Detector, title_a: str, title_b: str, body_a: str, body_b: str
 ) -> None:
     # Every headline word not on a list of notice words counted as a name: "board", "approves", "hold", "call" made
     # the two companies' subjects one, and their notices matched as identical, or revised.
-    body_a = _DIVIDEND_BODY if "dividend" in title_a.lower() else _CALL_BODY
     a, b = _titled("a", title_a, body_a), _titled("b", title_b, body_b, timedelta(hours=1))
     assert judge(detector, b, a) == []
     assert judge(detector, a, b) == []
+
+
+@pytest.mark.parametrize(
+    ("title", "by_stem"),
+    [
+        ("Harwell Instruments Board Approves Quarterly Dividend", True),
+        ("HARWELL INSTRUMENTS SETS QUARTERLY <HWI.O>", True),
+        ("Oil Slips on Demand Worries", True),  # (4 of 5)
+        ("Harwell Instruments board approves quarterly dividend", False),
+        ("Chase Manhattan, Citibank raise prime rate", False),  # (3 of 6: half is not most)
+        ("Peoples Bank board approves 18-cent dividend", False),
+    ],
+)
+def test_a_titles_words_are_compared_by_stem_only_in_title_case_or_capitals(title: str, by_stem: bool) -> None:
+    assert _ordinary_by_stem(title) is by_stem
 
 
 @pytest.mark.parametrize(

@@ -153,8 +153,10 @@ class Article(_message.Message):
     print alike are one id: in Unicode NFC; no control, format or line
     separator characters (U+200D ZERO WIDTH JOINER too); no default-ignorable
     code points (U+034F, U+115F, U+1160, U+3164, U+FFA0, ...) but a variation
-    selector (U+FE00-U+FE0F, U+E0100-U+E01EF, U+180B-U+180D, U+180F) right
-    after the letter, number or symbol it varies ("❤️" with U+FE0F); no
+    selector right after a character it varies: U+FE0E or U+FE0F after a
+    symbol ("❤️") or in a keycap ("1️⃣": a digit, '#' or '*', the selector,
+    U+20E3), U+E0100-U+E01EF after a Han ideograph, U+180B-U+180D and U+180F
+    after a Mongolian letter ("inv9" with U+FE0F prints as "inv9": refused); no
     noncharacters or private-use code points (unassigned ones are taken);
     no space but U+0020, and none at either end. Else INVALID_ARGUMENT
     naming the first such character (its position, U+XXXX and Unicode name)
