@@ -168,14 +168,14 @@ class Engine:
         # hold, set by halving it (writer only). Without it the jobs put back by a half cut short went back whole
         # into the next transaction, with more of the queue: refused again (on Redis ≈5 s of work thrown away each
         # time), and halved again, for every cut. It grows back (`_fit_more`): doubled after `_fits_grow_after`
-        # transactions in a row committed whole at it, and cleared at max_batch or once the writer catches up
+        # transactions committed whole at it, up to max_batch, and cleared once the writer catches up
         # (`_caught_up`). Cleared only then, a burst of heavy articles early in a backfill capped the rest of it, down
         # to transactions of one article (a back-pressured stream always keeps the queue fed).
         self._fits: int | None = None
         # Whole transactions at `_fits` before it doubles: doubled when a doubled length is refused (to at most
         # _FITS_GROW_AFTER_AT_MOST), so a stream that stays heavy tries a longer transaction ever more rarely.
         self._fits_grow_after = 1
-        self._whole_at_fits = 0  # such transactions in a row since `_fits` last changed
+        self._whole_at_fits = 0  # such transactions since `_fits` last changed
         self._fits_doubled = False  # `_fits` comes from a doubling no transaction has committed whole at yet
         self._committed_whole = False  # did the writer's last `_commit_running` commit all its jobs?
         self._refusals = Throttle(REFUSALS_LOGGED_EVERY)
@@ -303,15 +303,14 @@ class Engine:
 
     def _fit_more(self) -> None:
         """After a transaction committed whole at `_fits`: `_fits` doubled once `_fits_grow_after` such transactions
-        came in a row (cleared at max_batch). The heavy articles that were refused may be behind."""
+        came (up to max_batch, where it caps nothing but is kept, with its backoff, until the writer catches up:
+        cleared there, the backoff was forgotten, and a store refusing 17 of 32 had a transaction refused every
+        fourth, for ever). The heavy articles that were refused may be behind."""
         assert self._fits is not None
         self._fits_doubled = False
         self._whole_at_fits += 1
         if self._whole_at_fits >= self._fits_grow_after:
-            if self._fits * 2 >= self.max_batch:
-                self._clear_fits()
-            else:
-                self._fits, self._whole_at_fits, self._fits_doubled = self._fits * 2, 0, True
+            self._fits, self._whole_at_fits, self._fits_doubled = min(self._fits * 2, self.max_batch), 0, True
 
     def _fit_less(self, refused: int) -> None:
         """After the store refused a transaction of `refused` jobs as too long: `_fits` at most half of it; a

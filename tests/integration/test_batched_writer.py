@@ -285,3 +285,14 @@ def test_a_cap_that_stays_right_is_tried_longer_ever_more_rarely(tmp_path: Path,
     # Between two refused transactions of 8 (each then decided in two of 4), the transactions of 4 committed whole:
     runs = "".join("r" if s < 0 else "." for s in sizes[15:]).replace("r..", "r").split("r")
     assert [len(r) for r in runs[:5]] == [1, 2, 4, 8, 16], sizes
+
+
+def test_a_cap_that_grows_back_to_max_batch_keeps_its_backoff(tmp_path: Path, monkeypatch: Any) -> None:
+    """More than 16 of max_batch 32 too long: the cap, doubled back to 32, was lifted there and forgot its backoff,
+    so a transaction of 32 was tried, and refused, every fourth transaction for ever (on Redis ≈5 s of work lost
+    each). It is kept at max_batch with its backoff: tried after 1, 2, 4, 8 whole transactions at 16."""
+    sizes = _fed(tmp_path, monkeypatch, lambda batch: len(batch) > 16, [f"heavy-{n}" for n in range(600)])
+    assert all(s in (16, -32) for s in sizes[:-1]), sizes
+    # Each refused transaction of 32 is decided in two of 16; between them the transactions of 16 committed whole:
+    runs = "".join("r" if s < 0 else "." for s in sizes).replace("r..", "r").split("r")
+    assert [len(r) for r in runs[1:5]] == [1, 2, 4, 8], sizes
