@@ -115,7 +115,9 @@ def _warn_of_unknown_variables(command: str, env: Mapping[str, str]) -> None:
     try:
         refuse_unknown_variables(env, CONNECTION_VARIABLES)
     except ValueError as unknown:
-        print(f"neardup {command}: warning: {unknown}", file=sys.stderr)
+        said = str(unknown).split(" (`neardup serve --help`", 1)[0]  # (the client's variables are not there)
+        print(f"neardup {command}: warning: {said}; the client commands read {', '.join(CONNECTION_VARIABLES)}, "
+              "the server the variables `neardup serve --help` names", file=sys.stderr)  # fmt: skip
 
 
 class _Terminated(KeyboardInterrupt):

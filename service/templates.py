@@ -689,8 +689,9 @@ def _same_word_spelt(a: str, b: str) -> bool:
 
 # A company's legal form spelt out and abbreviated: one company, whichever a wire's style gives ("Harwell
 # Instruments Incorporated" for "... Inc"). Counted as a changed name, a re-send so restyled two hours later was
-# another article. Two forms ("Inc" and "Corp") may be two companies, and stay a change.
-_COMPANY_FORM_SHORT = {"incorporated": "inc", "corporation": "corp", "company": "co", "limited": "ltd"}
+# another article. Two forms ("Inc" and "Corp") may be two companies, and stay a change. Not "Company" and "Co":
+# "the company" is a story's every other sentence, and "Co" a county ("Co Durham").
+_COMPANY_FORM_SHORT = {"incorporated": "inc", "corporation": "corp", "limited": "ltd"}
 
 
 def _without_diacritics(word: str) -> str:
@@ -1051,11 +1052,16 @@ def _not_ordinary(title: str, names: set[str], ordinary: set[str]) -> set[str]:
     written so whatever it is, and may be "approved" in the body. In a sentence-case title an ordinary word is
     written in lower case, so it is compared as written: by stems, "Peoples Bank board approves quarterly
     dividend" over a body saying "people" named no one but a bank, and "Citizens Bank ..." over it was the same
-    article."""
-    if not _ordinary_by_stem(title):
-        return names - ordinary
+    article. Its first word, capitalised whatever it is, is compared by stem when other names are left: "Rebates
+    kept unchanged at Harwell Instruments board" over a body saying "rebate" named a subject "rebates", which
+    another company's notice shared; "Peoples board approves ..." names the company by it alone."""
     stems = {_crude_stem(w) for w in ordinary}
-    return {n for n in names if _crude_stem(n) not in stems}
+    if _ordinary_by_stem(title):
+        return {n for n in names if _crude_stem(n) not in stems}
+    kept = names - ordinary
+    first = set(Tokenised(title, 1).words[:1])
+    without_first = {n for n in kept if not (n in first and _crude_stem(n) in stems)}
+    return without_first or kept
 
 
 def _ordinary_by_stem(title: str) -> bool:

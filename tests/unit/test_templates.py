@@ -94,10 +94,12 @@ def test_a_resend_with_the_company_form_spelt_out_is_the_same_article(
     assert _judged_both_ways(detector, first, then, after) == (["a"], ["b"])
 
 
-def test_two_company_forms_stay_two_companies(detector: Detector) -> None:
-    # "Inc" and "Corp" may be two companies of one name: a change, as before.
-    first = dividend("Harwell Instruments Inc", "12", "April 15", "March 31")
-    then = dividend("Harwell Instruments Corp", "12", "April 15", "March 31")
+@pytest.mark.parametrize(("a", "b"), [("Inc", "Corp"), ("Co", "Company")])
+def test_two_company_forms_stay_two_companies(detector: Detector, a: str, b: str) -> None:
+    # "Inc" and "Corp" may be two companies of one name; "Co" and "Company" are not paired ("the company" is an
+    # ordinary phrase, "Co" may be a county): a change, as before.
+    first = dividend(f"Harwell Instruments {a}", "12", "April 15", "March 31")
+    then = dividend(f"Harwell Instruments {b}", "12", "April 15", "March 31")
     assert _judged_both_ways(detector, first, then, timedelta(hours=2)) == ([], [])
 
 
@@ -1623,6 +1625,10 @@ _CALL_BODY = (
 
 
 _BANK_DIVIDEND_BODY = _DIVIDEND_BODY + " The bank serves people and small businesses across the state."
+_REBATE_BODY = (
+    "The board of directors kept its quarterly rebate to members at 18 cents a share, payable on May 2 to members "
+    "of record on April 11. The rebate is unchanged from the previous quarter."
+)
 
 
 @pytest.mark.parametrize(
@@ -1645,6 +1651,9 @@ _BANK_DIVIDEND_BODY = _DIVIDEND_BODY + " The bank serves people and small busine
          "Citizens Bank board approves quarterly dividend", _BANK_DIVIDEND_BODY, _BANK_DIVIDEND_BODY),
         ("Peoples board approves quarterly dividend",
          "Citizens board approves quarterly dividend", _BANK_DIVIDEND_BODY, _BANK_DIVIDEND_BODY),
+        # A sentence-case title's first word is capitalised whatever it is: by stem when other names are left.
+        ("Rebates kept unchanged at Harwell Instruments board",
+         "Rebates kept unchanged at Obsidian Freight board", _REBATE_BODY, _REBATE_BODY),
     ],
 )  # fmt: skip
 def test_two_companies_notices_under_headlines_sharing_ordinary_words_are_other_articles(
