@@ -69,6 +69,22 @@ def writes_held(
     return entered, release
 
 
+def commit_held(engine: Engine, monkeypatch: pytest.MonkeyPatch, release: threading.Event) -> threading.Event:
+    """Holds the writer's next commit, with the jobs it took, until `release` is set (60 s at most): what is queued
+    meanwhile is taken after it, into one transaction. The event returned is set once it holds."""
+    holding = threading.Event()
+    commit = engine._commit
+
+    def held_once(jobs: Any) -> None:
+        if not holding.is_set():
+            holding.set()
+            release.wait(timeout=60)
+        commit(jobs)
+
+    monkeypatch.setattr(engine, "_commit", held_once)
+    return holding
+
+
 @contextmanager
 def closing_port(read_first: bool = False) -> Iterator[tuple[int, list[float]]]:
     """A loopback port whose every connection is closed, as by a server going down or a forwarder with no server

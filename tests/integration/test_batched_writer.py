@@ -60,9 +60,9 @@ def _run(
     transaction of more articles as too long (BatchTooLong, as Redis does one over half its writer lease)."""
     detector = Detector(PARAMS, 1 << 20)
     store = SqliteStore(path, PARAMS)
-    refused: list[int] = []
+    sizes: list[int] = []  # (of every transaction, negated: refused)
     if fits:
-        _refuse_longer_than(store, fits, refused)
+        _refusing_when(store, lambda ids: len(ids) > fits, sizes)
     engine = Engine(detector, store, max_batch=len(batch), screen_novel=screen)
     try:
         for a in before:
@@ -92,33 +92,12 @@ def _run(
     finally:
         engine.close()
     plain = [(v.id, v.duplicate_of, [m.id for m in v.matches]) for v in verdicts]
+    refused = [-size for size in sizes if size < 0]
     return Outcome(plain, stored, learned, engine.stored_as_new - already_new, transactions, refused, answered)
 
 
 def _appending(answered: list[str], article_id: str) -> Callable[[Future[Verdict]], None]:
     return lambda _: answered.append(article_id)
-
-
-def _refuse_longer_than(store: SqliteStore, fits: int, refused: list[int]) -> None:
-    """`store`'s writes refuse a transaction of more than `fits` articles as too long, at its read-ahead (where Redis
-    finds it would hold the store too long); the refused sizes appended to `refused`."""
-    write = store.write
-
-    @contextmanager
-    def refusing() -> Iterator[Any]:
-        with write() as tx:
-            prefetch = tx.prefetch
-
-            def fitting(prepared: Any) -> Any:
-                if len(prepared) > fits:
-                    refused.append(len(prepared))
-                    raise BatchTooLong(f"{len(prepared)} articles would hold the store too long")
-                return prefetch(prepared)
-
-            tx.prefetch = fitting  # type: ignore[method-assign,assignment]
-            yield tx
-
-    store.write = refusing  # type: ignore[method-assign]
 
 
 def _both(tmp_path: Path, before: list[Article], batch: list[Article]) -> tuple[Outcome, Outcome]:

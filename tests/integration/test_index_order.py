@@ -23,7 +23,7 @@ from service.engine import Engine
 from service.pending import PendingIds
 from service.servicer import NearDuplicateServicer
 from tests.articles import OTHER_WITH_APPEAL, WIRE
-from tests.support import in_process_server, until
+from tests.support import commit_held, in_process_server, until
 
 WAIT = 30.0
 OLD = WIRE
@@ -34,16 +34,8 @@ NEW = WIRE + " This story has been corrected to give the minister's title in ful
 def writer_held(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     """Hold the writer before its first write, with the jobs it took, until the block ends: what the test
     queues meanwhile waits behind it, and the store is free for a delete. Yields the event set once it holds."""
-    holding, release = threading.Event(), threading.Event()
-    commit = engine._commit
-
-    def held_once(jobs: Any) -> None:
-        if not holding.is_set():
-            holding.set()
-            release.wait(WAIT)
-        commit(jobs)
-
-    monkeypatch.setattr(engine, "_commit", held_once)
+    release = threading.Event()
+    holding = commit_held(engine, monkeypatch, release)
     try:
         yield holding
         assert holding.is_set()  # (it did hold)

@@ -17,7 +17,7 @@ import pytest
 from client import Article, Verdict
 from service.engine import Engine
 from tests.articles import OTHER_WITH_APPEAL, WIRE
-from tests.support import in_process_server, until
+from tests.support import commit_held, in_process_server, until
 
 WAIT = 60.0
 STORED = 250  # copies of the story stored before: each queued copy is verified against many of them
@@ -84,22 +84,6 @@ def hold_decisions(engine: Engine, monkeypatch: pytest.MonkeyPatch, until_set: t
     return waiting
 
 
-def hold_writer(engine: Engine, monkeypatch: pytest.MonkeyPatch, release: threading.Event) -> threading.Event:
-    """Hold the writer's next commit until `release` is set: what a stream queues meanwhile is taken into one
-    transaction after it. The event returned is set once it holds."""
-    holding = threading.Event()
-    commit = engine._commit
-
-    def held_once(jobs: Any) -> None:
-        if not holding.is_set():
-            holding.set()
-            release.wait(WAIT)
-        commit(jobs)
-
-    monkeypatch.setattr(engine, "_commit", held_once)
-    return holding
-
-
 def test_an_index_call_is_answered_before_the_transaction_in_progress_would_have_ended(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -108,7 +92,7 @@ def test_an_index_call_is_answered_before_the_transaction_in_progress_would_have
         assert all(isinstance(v, Verdict) for v in client.index_stream(copies("stored", STORED), batch=STORED))
         submitted, answered, urgent_queued = record_answers(engine, monkeypatch)
         release = threading.Event()
-        holding = hold_writer(engine, monkeypatch, release)
+        holding = commit_held(engine, monkeypatch, release)
         first = threading.Thread(target=client.index, args=(Article("first", OTHER_WITH_APPEAL),))
         first.start()
         assert holding.wait(WAIT)
