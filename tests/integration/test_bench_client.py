@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from neardup.v1 import neardup_pb2 as pb
@@ -291,6 +292,17 @@ def test_mix_checks_copy_stored_articles_in_the_share_asked(server: tuple[Runnin
     assert half["copies"] == 0
 
 
+def _bench_report(tmp_path: Path, running: RunningServer, *flags: str) -> dict[str, Any]:
+    """neardup-bench run with `flags` against the test's server (no progress bar; its report and plot in
+    `tmp_path`), ended with exit code 0: its JSON report."""
+    path = tmp_path / "r.json"
+    argv = ["--target", f"127.0.0.1:{running.port}", *flags, "--no-progress", "--report", str(path),
+            "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == 0
+    report: dict[str, Any] = json.loads(path.read_text())
+    return report
+
+
 def test_the_report_records_what_was_asked_and_what_was_found_and_a_rerun_is_called_a_rerun(
     tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -390,11 +402,7 @@ def test_a_duration_run_of_generated_articles_makes_them_as_it_goes_and_compares
     tmp_path: Path, server: tuple[RunningServer, NeardupClient]
 ) -> None:
     running, client = server
-    path = tmp_path / "r.json"
-    argv = ["--target", f"127.0.0.1:{running.port}", "--mode", "unary", "--concurrency", "1", "--duration", "0.5",
-            "--compare", "--no-progress", "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
-    assert loadtest.main(argv) == 0
-    report = json.loads(path.read_text())
+    report = _bench_report(tmp_path, running, "--mode", "unary", "--concurrency", "1", "--duration", "0.5", "--compare")
     assert report["articles"] == client.stats().articles > 0
     assert report["compare"]["articles"] == report["articles"]  # the very articles sent
     assert report["ran_out_of_articles"] is False
@@ -422,12 +430,8 @@ def test_count_with_duration_and_rate_runs_until_the_first_limit_and_says_nothin
     tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
 ) -> None:
     running, client = server
-    path = tmp_path / "r.json"
-    argv = ["--target", f"127.0.0.1:{running.port}", "--mode", "unary", "--count", "1000", "--duration", "0.5",
-            "--rate", "20", "--no-progress", "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
     # (it was refused: "--count 1,000 asks for more articles than generated holds (11)")
-    assert loadtest.main(argv) == 0
-    report = json.loads(path.read_text())
+    report = _bench_report(tmp_path, running, "--mode", "unary", "--count", "1000", "--duration", "0.5", "--rate", "20")
     assert 0 < report["articles"] == report["ok"] == client.stats().articles <= 11  # the duration came first
     assert report["not_sent"] == 0 and report["ran_out_of_articles"] is False
     assert "never sent" not in capsys.readouterr().out
@@ -570,12 +574,8 @@ def test_compare_sets_a_check_run_against_the_recipes_queries_on_an_index_built_
 ) -> None:
     # (It was set against the recipe's query-and-insert: "gRPC check 241 ok/s = 2.07x the recipe".)
     running, client = server
-    path = tmp_path / "r.json"
-    argv = ["--target", f"127.0.0.1:{running.port}", "--mode", "check", "--count", "20", "--preload", "10",
-            "--seed", "802", "--compare", "--no-progress", "--report", str(path),
-            "--plot", str(tmp_path / "p.png")]  # fmt: skip
-    assert loadtest.main(argv) == 0
-    report = json.loads(path.read_text())
+    report = _bench_report(tmp_path, running, "--mode", "check", "--count", "20", "--preload", "10", "--seed", "802",
+                           "--compare")  # fmt: skip
     c = report["compare"]
     assert report["ok"] == c["articles"] == c["checks"] == 20 and c["indexed_before"] == 10 == client.stats().articles
     assert c["recipe"] == "query only, as a check stores nothing, on an index of 10 articles built beforehand"
@@ -590,12 +590,8 @@ def test_compare_in_mix_mode_times_every_call_answered_ok_as_it_was_asked(
     # (Checked copies of stored articles were left out: "the 551 articles answered OK" beside a table of 600; and
     # the recipe indexed the checks too.)
     running, client = server
-    path = tmp_path / "r.json"
-    argv = ["--target", f"127.0.0.1:{running.port}", "--mode", "mix", "--count", "40", "--concurrency", "1",
-            "--republished", "0.8", "--seed", "801", "--compare", "--no-progress", "--report", str(path),
-            "--plot", str(tmp_path / "p.png")]  # fmt: skip
-    assert loadtest.main(argv) == 0
-    report = json.loads(path.read_text())
+    report = _bench_report(tmp_path, running, "--mode", "mix", "--count", "40", "--concurrency", "1",
+                           "--republished", "0.8", "--seed", "801", "--compare")  # fmt: skip
     c, checks = report["compare"], report["checks"]
     assert checks["copies"] > 0  # (the calls the count left out)
     assert c["articles"] == report["ok"] == 40
