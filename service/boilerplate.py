@@ -71,9 +71,10 @@ def sampled(hashes: U32Array) -> U32Array:
     return picked
 
 
-def shingle_hashes(text: str, shingle_size: int) -> U32Array:
-    """Sequence of shingle hashes of `text`, in text order, exactly as articles are shingled."""
-    words = utf8_tokens(mask_headers(text))
+def shingle_hashes(text: str, shingle_size: int, folds_accents: bool = True) -> U32Array:
+    """Sequence of shingle hashes of `text`, in text order, exactly as articles are shingled (`folds_accents`: as
+    DetectionParams.folds_accents says)."""
+    words = utf8_tokens(mask_headers(text), folds_accents)
     if not words:
         return np.empty(0, dtype=np.uint32)
     return to_u32(shingle_sequence(utf8_word_hashes(words), shingle_size))
@@ -85,8 +86,8 @@ def read_passages(path: Path) -> list[str]:
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
-def operator_shingles(passages: Iterable[str], shingle_size: int) -> U32Array:
-    parts = [shingle_hashes(p, shingle_size) for p in passages]
+def operator_shingles(passages: Iterable[str], shingle_size: int, folds_accents: bool = True) -> U32Array:
+    parts = [shingle_hashes(p, shingle_size, folds_accents) for p in passages]
     return unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint32)
 
 

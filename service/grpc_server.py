@@ -42,7 +42,7 @@ from service.servicer import (
     largest_article_answer,
     receive_limit,
 )
-from service.settings import Settings
+from service.settings import DetectionParams, Settings
 from service.storage import open_store
 from service.store_watch import StoreWatch
 from service.workers import FingerprintPool
@@ -137,7 +137,6 @@ def start_server(settings: Settings) -> RunningServer:
     credentials = tls_credentials(settings)
     # Read once: workers started again after one died sign with these, whatever the file holds by then.
     passages = operator_passages(settings.detection.boilerplate_file)
-    detector = Detector(settings.detection, settings.max_body_bytes, passages)
     # (no maximum_concurrent_rpcs: LimitCalls counts the same calls, and its refusal names the limit and the flag)
     server = grpc.server(calls, interceptors=interceptors, options=server_options(settings))
     health_servicer = HealthService(_HEALTH_NAMES)
@@ -161,11 +160,16 @@ def start_server(settings: Settings) -> RunningServer:
         health_server, health_port = _health_server(settings, health_servicer)
         if health_server:
             undo.callback(lambda: health_server.stop(0).wait())
-        engine = Engine(detector, metrics.timed(open_store(settings)), settings.max_batch,
+        store = open_store(settings)
+        # The store's parameters: the settings', but a store of an earlier scheme this version reads is read by its
+        # own (storage.scheme_of_store), here and in the fingerprint workers.
+        params = store.params
+        _say_scheme(params, settings)
+        engine = Engine(Detector(params, settings.max_body_bytes, passages), metrics.timed(store), settings.max_batch,
                         check_lanes=settings.check_limit())  # fmt: skip
         undo.callback(engine.close)
         # (gRPC has threads by now; the workers come from the forkserver, so nothing is forked from this process)
-        pool = _fingerprint_pool(settings, passages)
+        pool = _fingerprint_pool(settings, params, passages)
         if pool:
             undo.callback(pool.close)
         servicer.target = serving = NearDuplicateServicer(engine, pool)
@@ -281,14 +285,29 @@ def _health_server(settings: Settings, servicer: HealthService) -> tuple[grpc.Se
     return server, port
 
 
-def _fingerprint_pool(settings: Settings, passages: list[str]) -> FingerprintPool | None:
-    """The worker processes the settings ask for. Where the default (one per spare core) cannot start
-    them (no /dev/shm or no writable temp dir, as in some sandboxes), serve without: slower, not broken."""
+def _say_scheme(params: DetectionParams, settings: Settings) -> None:
+    """Say, once at start, that the store is read by an earlier fingerprint scheme than new stores are."""
+    if params.scheme == settings.detection.scheme:
+        return
+    log.warning(
+        "the store was written with fingerprint scheme %s, and is read as it was written: accents are compared as "
+        "written (\"José\" is not \"Jose\"), where a new store compares Latin, Greek and Cyrillic letters without "
+        "their diacritics (%s), and finds a copy from a feed that drops them. To have that, ingest into a new store "
+        "(docs/ops.md, \"Upgrading\")",
+        params.scheme.split(":")[0], settings.detection.scheme.split(":")[0],
+        extra={"fingerprint_scheme": params.scheme},
+    )  # fmt: skip
+
+
+def _fingerprint_pool(settings: Settings, params: DetectionParams, passages: list[str]) -> FingerprintPool | None:
+    """The worker processes the settings ask for, reading text as `params` say (the store's). Where the default
+    (one per spare core) cannot start them (no /dev/shm or no writable temp dir, as in some sandboxes), serve
+    without: slower, not broken."""
     workers = settings.worker_processes(os.cpu_count())
     if workers == 0:
         return None
     try:
-        return FingerprintPool(workers, settings.detection, settings.max_body_bytes, passages)
+        return FingerprintPool(workers, params, settings.max_body_bytes, passages)
     except OSError as exc:
         if settings.fingerprint_workers > 0:  # asked for explicitly: say so rather than run otherwise
             raise OSError(

@@ -165,6 +165,7 @@ class _TimedStore:
         self._metrics = metrics
         self.kind = store.kind
         self.shared = store.shared
+        self.params = store.params
 
     def read(self) -> AbstractContextManager[Transaction]:
         return self._timed(self._store.read(), self._metrics.read_seconds, None)

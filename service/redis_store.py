@@ -106,7 +106,7 @@ from service.model import (
     to_us,
 )
 from service.settings import DetectionParams, redacted_url
-from service.storage import OrderKey, refuse_other_parameters
+from service.storage import OrderKey, refuse_other_parameters, scheme_of_store
 
 log = logging.getLogger(__name__)
 
@@ -357,12 +357,18 @@ class RedisStore:
         self.cluster = False
         self._holder = secrets.token_hex(8).encode()  # this store's field in the nd:h:<id> hashes
         self.hold_ms = hold_ms  # how long a replica's hold of an id lasts unless set again (`hold`)
+        # An index of an earlier scheme this version reads (storage.scheme_of_store) is read by its own when this
+        # start finds it: the detector, made after, reads text so. Found later (Redis did not answer at the
+        # start), it is refused as any other scheme is, saying to start again.
+        self._at_start = True
         try:
             self._connect()
         except UrlRefused as exc:  # (a setting that cannot work: no point serving on it)
             raise ValueError(f"--redis-url: {exc}") from exc
         except (Unavailable, ResourceExhausted) as exc:  # start anyway: a stateless replica serves once Redis can
             log.warning("%s", _unusable_at_start(self.where, self.url, exc))
+        finally:
+            self._at_start = False
 
     # ---- connection ------------------------------------------------------------------------------
 
@@ -401,6 +407,8 @@ class RedisStore:
             else:
                 client = probe
             try:
+                if self._at_start:
+                    self.params = _scheme_of_index(client, self.params)
                 layout, self._epoch = _open_index(client, self.params)
                 self._seq_seen = max(self._seq_seen, int(client.get(SEQ) or 0))
             except BaseException:
@@ -1102,6 +1110,13 @@ def _check_params(
         )
     refuse_other_parameters(stored, params.recorded(), "Redis index", "--redis-url")
     return layout
+
+
+def _scheme_of_index(client: redis.Redis | redis.cluster.RedisCluster, params: DetectionParams) -> DetectionParams:
+    """`params`, reading text by the index's scheme if that is an earlier one this version reads
+    (storage.scheme_of_store); its parameters are checked after (`_check_params`)."""
+    raw = client.get(META)
+    return scheme_of_store(json.loads(raw), params) if raw else params
 
 
 def _open_index(client: redis.Redis | redis.cluster.RedisCluster, params: DetectionParams) -> tuple[int, bytes | None]:

@@ -19,15 +19,24 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn
 from urllib.parse import parse_qsl, urlsplit
 
-# Bumped whenever tokenisation or hashing changes, so an old store is refused
-# instead of silently compared with incompatible shingles.
+# Bumped whenever tokenisation or hashing changes, so an old store is refused (or, one of READABLE_SCHEMES, read
+# as it was written) instead of silently compared with incompatible shingles.
 # nd3: each letter of a script written without spaces (Chinese, Japanese, Thai, ...) is a token (nd2: a run of them).
 # nd4: HTML character references read and tags separating; soft hyphens, zero-width characters, Arabic and
 # Hebrew points and the tatweel dropped from words; Russian "ё" compared as "е".
-FINGERPRINT_SCHEME = (
+# nd5: letters of the Latin, Greek and Cyrillic scripts compared without their diacritics ("hôpitaux" is
+# "hopitaux", "Łódź" "lodz": service/text.py, `without_accents`).
+ND4_SCHEME = (
     "nd4:html-shown:nfkc-casefold-yo-words-unspaced-letters-invisibles-points-dropped:header-fields-blanked"
     ":xxh3-poly64:affine32"
 )
+FINGERPRINT_SCHEME = (
+    "nd5:html-shown:nfkc-casefold-yo-words-unspaced-letters-invisibles-points-dropped:accents-folded"
+    ":header-fields-blanked:xxh3-poly64:affine32"
+)
+# Earlier schemes whose stores this version still reads, as they were written (a store's text is read by the scheme
+# recorded in it: storage.scheme_of_store). nd4 differs from nd5 only in keeping diacritics.
+READABLE_SCHEMES = (ND4_SCHEME,)
 CANDIDATES_PER_VERIFIED = 4  # candidates the index ranks, per one the detector verifies
 
 StoreKind = Literal["sqlite", "redis"]
@@ -84,6 +93,14 @@ class DetectionParams:
     boilerplate_file: str = _setting(
         "", "a UTF-8 file of boilerplate passages, separated by blank lines, that never count (empty: none)"
     )
+    # How text is read (no flag: a new store is written in FINGERPRINT_SCHEME, and a store of one of the
+    # READABLE_SCHEMES is read by its own; the server takes the store's: storage.scheme_of_store).
+    scheme: str = FINGERPRINT_SCHEME
+
+    @property
+    def folds_accents(self) -> bool:
+        """Are Latin, Greek and Cyrillic letters compared without their diacritics (nd5; not nd4)?"""
+        return self.scheme != ND4_SCHEME
 
     def candidate_limit(self) -> int:
         """How many candidates the index hands the detector for one article: a few times `max_candidates`,
@@ -93,7 +110,7 @@ class DetectionParams:
     def recorded(self) -> dict[str, int | str]:
         """The parameters a store must have been built with to be reused."""
         return {
-            "scheme": FINGERPRINT_SCHEME,
+            "scheme": self.scheme,
             "shingle_size": self.shingle_size,
             "num_perm": self.num_perm,
             "lsh_bands": self.lsh_bands,
@@ -114,6 +131,8 @@ class DetectionParams:
         """ValueError naming the flag of the first parameter that cannot work, however the parameters are made
         (flags, or built directly: a test, a benchmark, a program embedding the service)."""
         _check_ranges(self)
+        if self.scheme != FINGERPRINT_SCHEME and self.scheme not in READABLE_SCHEMES:
+            raise ValueError(f"this version reads no fingerprint scheme {self.scheme!r}")
         if self.shingle_size < 1:
             raise ValueError("--shingle-size must be at least 1")
         if self.lsh_bands * self.lsh_rows > self.num_perm:
@@ -262,7 +281,7 @@ class Settings:
         if env is not None:  # (before the checks of __post_init__: this one names each port's variable or flag)
             _check_ports_differ(top.__getitem__, lambda name: _source(name, top[name], env))
         try:
-            return cls(**top, detection=DetectionParams(**{f.name: values[f.name] for f in fields(DetectionParams)}))
+            return cls(**top, detection=DetectionParams(**{f.name: values[f.name] for f in _flagged(DetectionParams)}))
         except ValueError as exc:  # (__post_init__'s checks name flags: name the variables that gave their values)
             if env is None:
                 raise
@@ -447,10 +466,16 @@ def _settings_and_defaults() -> list[tuple[Field[Any], Any]]:
     """Each setting, the server's then detection's, with its built-in default: one flag and variable each."""
     defaults = Settings()
     top = [(f, getattr(defaults, f.name)) for f in fields(Settings) if f.name != "detection"]
-    return top + [(f, getattr(defaults.detection, f.name)) for f in fields(DetectionParams)]
+    return top + [(f, getattr(defaults.detection, f.name)) for f in _flagged(DetectionParams)]
 
 
-_DEFAULTS = {f.name: f.default for f in (*fields(Settings), *fields(DetectionParams)) if f.name != "detection"}
+def _flagged(cls: type[DetectionParams]) -> list[Field[Any]]:
+    """The detection parameters that are settings (a flag and a variable each): not the scheme, which the store
+    decides."""
+    return [f for f in fields(cls) if "help" in f.metadata]
+
+
+_DEFAULTS = {f.name: f.default for f in (*fields(Settings), *_flagged(DetectionParams)) if f.name != "detection"}
 
 
 def _variable(name: str) -> str:
@@ -571,7 +596,7 @@ def unused_variables(env: Mapping[str, str], settings: Settings) -> list[str]:
     return said
 
 
-_DETECTION = frozenset(f.name for f in fields(DetectionParams))
+_DETECTION = frozenset(f.name for f in _flagged(DetectionParams))
 # The settings the container image gives as flags of its entrypoint (Dockerfile), where a service link cannot replace
 # them as it replaced the image's environment.
 _IMAGE_FLAGS = frozenset({"port", "health_port", "metrics_port"})

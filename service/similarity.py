@@ -64,17 +64,24 @@ class Tokenised:
     """A body's tokens (header fields blanked) and shingle sequence; each computed when first needed."""
 
     def __init__(
-        self, body: str, shingle_size: int, sequence: U32Array | None = None, words: list[str] | None = None
+        self,
+        body: str,
+        shingle_size: int,
+        sequence: U32Array | None = None,
+        words: list[str] | None = None,
+        folds_accents: bool = True,
     ) -> None:
+        """`folds_accents`: the text read as DetectionParams.folds_accents says (a store of scheme nd4: not)."""
         self.body = body
         self.shingle_size = shingle_size
+        self.folds_accents = folds_accents
         self._words = words
         self._sequence = sequence
 
     @property
     def words(self) -> list[str]:
         if self._words is None:  # (two threads may both compute it: same result)
-            self._words = tokens(mask_headers(self.body))
+            self._words = tokens(mask_headers(self.body), self.folds_accents)
         return self._words
 
     @property
@@ -84,7 +91,7 @@ class Tokenised:
             self._sequence = (
                 _sequence(words, self.shingle_size)
                 if words is not None
-                else shingle_hashes(self.body, self.shingle_size)
+                else shingle_hashes(self.body, self.shingle_size, self.folds_accents)
             )
         return self._sequence
 
@@ -104,7 +111,7 @@ class Tokenised:
         starts, ends = token_offsets(masked)
         if len(starts) == len(self.words):
             return starts, ends
-        spans = token_spans(masked)
+        spans = token_spans(masked, self.folds_accents)
         return [s for _, s, _ in spans], [e for _, _, e in spans]
 
     @property
@@ -429,7 +436,7 @@ _TITLES = frozenset("mr mrs ms dr st prof gen col lt capt sgt sen rep gov rev".s
 # a Reuters or ABC story, in English, nor 3 % of French, Spanish or Russian text.
 _GERMAN_FUNCTION_WORDS = frozenset(
     "der die das und den dem des nicht ist sich mit auch für auf ein eine einen einem einer eines im zu von "
-    "wird werden wurde sind hat haben nach bei aus über vor".split()
+    "wird werden wurde sind hat haben nach bei aus über vor fur uber".split()  # (and as nd5 spells them)
 )
 NOUN_CAPITALS_SHARE = 0.15  # of a text's words, that mark it as German
 
@@ -501,10 +508,15 @@ def _sequence(words: list[str], shingle_size: int) -> U32Array:
 
 
 def tokenised(
-    body: str, shingle_size: int, sequence: U32Array | None = None, words: list[str] | None = None
+    body: str,
+    shingle_size: int,
+    sequence: U32Array | None = None,
+    words: list[str] | None = None,
+    *,
+    folds_accents: bool = True,
 ) -> Tokenised:
-    """`sequence` and `words`, when the caller has them already, must be the body's."""
-    return Tokenised(body, shingle_size, sequence, words)
+    """`sequence` and `words`, when the caller has them already, must be the body's (read as `folds_accents` says)."""
+    return Tokenised(body, shingle_size, sequence, words, folds_accents)
 
 
 class RecentTexts:
@@ -514,8 +526,9 @@ class RecentTexts:
     the stored side's tokens saves tokenising it again for every copy.
     """
 
-    def __init__(self, shingle_size: int, max_chars: int = 6_000_000) -> None:
+    def __init__(self, shingle_size: int, folds_accents: bool = True, max_chars: int = 6_000_000) -> None:
         self.shingle_size = shingle_size
+        self.folds_accents = folds_accents
         self.max_chars = max_chars  # bounds memory: ~1M words once tokenised, about 60 bytes each
         self._texts: OrderedDict[str, Tokenised] = OrderedDict()
         self._chars = 0
@@ -527,7 +540,7 @@ class RecentTexts:
             if found is not None:
                 self._texts.move_to_end(body)
                 return found
-        text = Tokenised(body, self.shingle_size)
+        text = Tokenised(body, self.shingle_size, folds_accents=self.folds_accents)
         self.put(text)
         return text
 

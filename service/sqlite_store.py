@@ -60,7 +60,7 @@ from service.model import (
 )
 from service.rwlock import SharedLock
 from service.settings import INDEX_SNAPSHOT_EVERY, DetectionParams
-from service.storage import OrderKey, OwnedByOneServer, chunks, refuse_other_parameters
+from service.storage import OrderKey, OwnedByOneServer, chunks, refuse_other_parameters, scheme_of_store
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +169,11 @@ class SqliteStore(OwnedByOneServer):
             self._let_go()  # (a store that failed to open is not held)
             raise
 
+    @property
+    def params(self) -> DetectionParams:
+        """The detection parameters the store is read with (storage.Store.params)."""
+        return self._params
+
     def _let_go(self) -> None:
         """Close the connections, then the page reader's descriptor, then the claim (in that order: `_open`)."""
         if hasattr(self, "_db"):
@@ -225,7 +230,7 @@ class SqliteStore(OwnedByOneServer):
         self._stop_merging = False
         if own_directory:
             _refuse_a_lost_store(self._db, path)  # (before the parameters are recorded: a start then is not new)
-        _check_params(self._db, params)
+        params = _check_params(self._db, params)
         _add_signatures_table(self._db)
         _convert_group_table(self._db)
         _add_arrival_column(self._db)
@@ -930,10 +935,11 @@ def _signature_chunks(db: sqlite3.Connection, num_perm: int, after: int = 0) -> 
         yield ids, signatures
 
 
-def _check_params(db: sqlite3.Connection, params: DetectionParams) -> None:
+def _check_params(db: sqlite3.Connection, params: DetectionParams) -> DetectionParams:
     """Record the parameters of a new store; refuse a store holding data built with others. A store holding
     nothing takes this start's: a start refused for another reason (a port in use) recorded them, and nothing
-    was built with them (one server per store: no other process is using them)."""
+    was built with them (one server per store: no other process is using them). The parameters to read the store
+    by: `params`, or for a store of an earlier scheme this version reads, `params` reading text as that one."""
     wanted = params.recorded()
     row = db.execute("SELECT value FROM meta WHERE key = 'params'").fetchone()
     if row is not None and json.loads(row[0]) != wanted and _holds_nothing(db):
@@ -942,8 +948,11 @@ def _check_params(db: sqlite3.Connection, params: DetectionParams) -> None:
         row = None
     if row is None:
         db.execute("INSERT INTO meta (key, value) VALUES ('params', ?)", (json.dumps(wanted, sort_keys=True),))
-        return
-    refuse_other_parameters(json.loads(row[0]), wanted, "store", "--data-dir")
+        return params
+    stored = json.loads(row[0])
+    params = scheme_of_store(stored, params)
+    refuse_other_parameters(stored, params.recorded(), "store", "--data-dir")
+    return params
 
 
 def _in_schema(db: sqlite3.Connection, name: str) -> bool:

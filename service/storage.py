@@ -10,12 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
 from service.errors import IncompatibleIndex
 from service.model import BoolArray, GroupMember, PreparedArticle, StoredArticle, U32Array
-from service.settings import Settings
+from service.settings import FINGERPRINT_SCHEME, READABLE_SCHEMES, DetectionParams, Settings
+
+
+def scheme_of_store(stored: Mapping[str, object], params: DetectionParams) -> DetectionParams:
+    """The parameters to read a store recorded with `stored` by: `params`, reading text as the store's scheme if
+    that is an earlier one this version still reads (settings.READABLE_SCHEMES: nd4, which kept diacritics), so
+    that a store written before an upgrade goes on answering as it did. Its other parameters are checked after."""
+    scheme = stored.get("scheme")
+    if params.scheme == FINGERPRINT_SCHEME and scheme in READABLE_SCHEMES:
+        return replace(params, scheme=str(scheme))
+    return params
 
 
 def refuse_other_parameters(stored: Mapping[str, object], wanted: Mapping[str, object], store: str, flag: str) -> None:
@@ -29,7 +40,12 @@ def refuse_other_parameters(stored: Mapping[str, object], wanted: Mapping[str, o
         for k in sorted(set(stored) | set(wanted))
         if stored.get(k) != wanted.get(k)
     )
-    if stored.get("scheme") != wanted.get("scheme"):
+    if stored.get("scheme") in READABLE_SCHEMES and wanted.get("scheme") == FINGERPRINT_SCHEME:
+        # (found after the start: a store found at it is read by its own scheme, `scheme_of_store`)
+        advice = (f"A server reads a {store} of that scheme as it was written if it finds it at its start, and "
+                  f"this one did not (the {store} did not answer then): start it again while the {store} answers, "
+                  f"or point {flag} at a new one and ingest again (docs/ops.md, \"Upgrading\").")  # fmt: skip
+    elif stored.get("scheme") != wanted.get("scheme"):
         advice = (f"This version reads text as fingerprint scheme {str(wanted.get('scheme')).split(':')[0]}: run "
                   f"the version that wrote the {store}, or point {flag} at a new one and ingest again "
                   "(docs/ops.md, \"Upgrading\").")  # fmt: skip
@@ -116,6 +132,14 @@ class Transaction(Protocol):
 
 class Store(Protocol):
     kind: str
+
+    @property
+    def params(self) -> DetectionParams:
+        """The detection parameters the store is read with: the settings', but a store of an earlier fingerprint
+        scheme this version still reads is read by its own (`scheme_of_store`). The detector and its workers take
+        these."""
+        ...
+
     # Other servers write this store too: each tells the others the articles its streams hold undecided
     # (`hold`), and orders a new version or a delete of one of them after it (service/holds.py).
     shared: bool

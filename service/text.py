@@ -7,6 +7,15 @@ separators, so "Minister's" and "Minister’s", or an en dash and a hyphen, give
 the same tokens. Invisible characters (a soft hyphen, zero-width spaces and joiners)
 stay inside their word and are dropped from it, as are Arabic and Hebrew vowel points
 and the Arabic tatweel, which feeds add or leave out; Russian "ё" is compared as "е".
+Letters of the Latin, Greek and Cyrillic scripts are compared without their diacritics
+(fingerprint scheme nd5): a legacy ASCII feed sends "hôpitaux", "Brücken", "José" and "Łódź" as
+"hopitaux", "Brucken", "Jose" and "Lodz", and every shingle holding such a word would differ. The
+marks after such a letter are dropped (so "é", "e" with a combining acute, and "e" are one letter),
+and letters that have no decomposition but that ASCII spells plainly are spelt so ("ł" is "l", "ø"
+"o", "æ" "ae", "œ" "oe"; "ß" is "ss" by case folding). Cyrillic keeps the breve and diaeresis that make
+letters of their own ("й", "ў", "ї"), and drops its stress marks. Other scripts' marks (Devanagari's vowel
+signs, Thai's) are part of their letters and stay. A store of the earlier scheme nd4 is read as it
+was written, accents compared (`folds_accents=False`: service/settings.py, READABLE_SCHEMES).
 HTML that feeds leave in a body counts as the text it shows: character references are
 read ("&eacute;" is "é") and tags separate words. Tokens keep their offsets into the
 original text so that shared passages can be reported in the caller's coordinates.
@@ -107,35 +116,77 @@ _ASCII_WORD = re.compile(r"[a-z0-9_]+")  # \w on lower-cased ASCII text
 _CACHED_CHARS = 64
 
 
-def _normalise_token(raw: str) -> str:
+def _normalise_token(raw: str, folds_accents: bool = True) -> str:
     """A raw token as compared; "" if it held only characters that are dropped (a lone tatweel). Points are
-    dropped after NFKC, which composes or decomposes them alike whichever form the text came in."""
+    dropped after NFKC, which composes or decomposes them alike whichever form the text came in.
+    `folds_accents`: Latin, Greek and Cyrillic letters compared without their diacritics (scheme nd5; nd4 not)."""
     if raw.isascii():
         return raw.lower()
-    return _normalised_cached(raw) if len(raw) <= _CACHED_CHARS else _normalised(raw)
+    return _normalised_cached(raw, folds_accents) if len(raw) <= _CACHED_CHARS else _normalised(raw, folds_accents)
 
 
 @functools.lru_cache(maxsize=1 << 16)  # (tokens repeat: a Chinese letter costs half as much from the cache)
-def _normalised_cached(raw: str) -> str:
-    return _normalised(raw)
+def _normalised_cached(raw: str, folds_accents: bool) -> str:
+    return _normalised(raw, folds_accents)
 
 
-def _normalised(raw: str) -> str:
+def _normalised(raw: str, folds_accents: bool = True) -> str:
     # (Each step in C: a deleting str.translate goes character by character in Python, 0.3 s for the 6M
     # characters NFKC makes of a 1 MB word of U+FDFA, a ligature of 18 letters.)
     word = unicodedata.normalize("NFKC", raw)
     if _DROPPED_CHAR.search(word):
         word = _DROPPED_CHAR.sub("", word)
     word = word.casefold()
-    return word.replace("ё", "е") if "ё" in word else word
+    if "ё" in word:
+        word = word.replace("ё", "е")
+    return without_accents(word) if folds_accents and not word.isascii() else word
 
 
-def tokens(text: str) -> list[str]:
-    """The normalised words of `text`, in order."""
+# The letters of the Latin, Greek and Cyrillic scripts, as NFD leaves them (lower case: tokens are case-folded
+# first), whose diacritics a token drops (`without_accents`).
+_LATIN_GREEK = (
+    "a-z\u00aa\u00b5\u00ba\u00c0-\u024f\u0250-\u02af\u0370-\u03ff\u1d00-\u1dbf\u1e00-\u1fff"
+    "\u2c60-\u2c7f\ua720-\ua7ff\uab30-\uab6f"
+)
+_CYRILLIC = "\u0400-\u052f\u1c80-\u1c8f\ua640-\ua69f"
+# The combining diacritics (not the marks of other scripts, which make their letters: Devanagari's vowel signs).
+_DIACRITICS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+# Cyrillic's breve and diaeresis make letters of their own ("й", "ў", "ї"), which no feed leaves out; its stress
+# marks (acute, grave), which dictionaries and learners' texts add, go. ("ё" is "е", as in nd4.)
+_CYRILLIC_LETTER_MARKS = "\u0306\u0308"
+_ACCENTS = re.compile(
+    f"(?<=[{_LATIN_GREEK}])[{_DIACRITICS}]+|(?<=[{_CYRILLIC}])(?:(?![{_CYRILLIC_LETTER_MARKS}])[{_DIACRITICS}])+"
+)
+# Letters with a stroke or a ligature, which NFD leaves whole, as ASCII feeds spell them ("ß" is "ss" already).
+_PLAIN_LETTERS = {"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "ŧ": "t", "ƀ": "b", "æ": "ae", "œ": "oe",
+                  "þ": "th", "ð": "d"}  # fmt: skip
+_PLAIN_SPELT = str.maketrans(_PLAIN_LETTERS)
+_UNDECOMPOSED = re.compile(f"[{''.join(_PLAIN_LETTERS)}]")
+# What a word must hold for `without_accents` to change it: a non-ASCII letter of those scripts, or a diacritic
+# (after an ASCII one). Other words (Arabic, Chinese, ...) are passed over after one scan: a 1 MB word of
+# U+FDFA is 6M Arabic letters after NFKC, which NFD and the pattern took 0.35 s more to go through.
+_FOLDABLE = re.compile(f"[{_LATIN_GREEK.removeprefix('a-z')}{_CYRILLIC}{_DIACRITICS}]")
+
+
+def without_accents(word: str) -> str:
+    """A case-folded word with its Latin, Greek and Cyrillic letters written without diacritics, as an ASCII feed
+    spells them ("hôpitaux" is "hopitaux", "łódź" "lodz", "việt" "viet", "αθήνα" "αθηνα"); other scripts' marks
+    kept. NFC, as NFKC gave the word."""
+    if not _FOLDABLE.search(word):
+        return word
+    if _UNDECOMPOSED.search(word):
+        word = word.translate(_PLAIN_SPELT)
+    decomposed = unicodedata.normalize("NFD", word)
+    stripped = _ACCENTS.sub("", decomposed)
+    return word if len(stripped) == len(decomposed) else unicodedata.normalize("NFC", stripped)
+
+
+def tokens(text: str, folds_accents: bool = True) -> list[str]:
+    """The normalised words of `text`, in order (`folds_accents`: see `_normalise_token`)."""
     text, kinds = _visible(text)
     if not kinds:  # fast path, ASCII: NFKC is the identity and casefold is lower()
         return _ASCII_WORD.findall(text.lower())
-    return _found_tokens(text, kinds)
+    return _found_tokens(text, kinds, folds_accents)
 
 
 def _visible(text: str) -> tuple[str, set[int]]:
@@ -154,9 +205,9 @@ def _visible(text: str) -> tuple[str, set[int]]:
     return text, set() if text.isascii() else _kinds(text)
 
 
-def _found_tokens(text: str, kinds: set[int]) -> list[str]:
+def _found_tokens(text: str, kinds: set[int], folds_accents: bool) -> list[str]:
     """The tokens of a text whose non-ASCII characters are of these kinds."""
-    found = [_normalise_token(raw) for raw in _pattern_for(kinds).findall(text)]
+    found = [_normalise_token(raw, folds_accents) for raw in _pattern_for(kinds).findall(text)]
     return [t for t in found if t]
 
 
@@ -244,8 +295,8 @@ _FOLD_TO_WORD_BYTES = bytes(
 )
 
 
-def utf8_tokens(text: str) -> list[bytes]:
-    """`tokens(text)`, each encoded as UTF-8, without making a Python string per token.
+def utf8_tokens(text: str, folds_accents: bool = True) -> list[bytes]:
+    """`tokens(text, folds_accents)`, each encoded as UTF-8, without making a Python string per token.
 
     Fingerprinting needs only the tokens' bytes (to hash them). When every non-ASCII character
     of the text separates words (typographic quotes and dashes, no-break spaces: most news),
@@ -255,7 +306,7 @@ def utf8_tokens(text: str) -> list[bytes]:
     if kinds <= {_SEPARATOR}:
         # (surrogatepass: a lone surrogate, which tokens() also treats as a separator, cannot fail the encode)
         return text.encode("utf-8", "surrogatepass").translate(_FOLD_TO_WORD_BYTES).split()
-    return [t.encode() for t in _found_tokens(text, kinds)]
+    return [t.encode() for t in _found_tokens(text, kinds, folds_accents)]
 
 
 def token_offsets(text: str) -> tuple[list[int], list[int]]:
@@ -288,9 +339,9 @@ def tokens_before(text: str, offsets: list[int]) -> list[int]:
     return counts
 
 
-def token_spans(text: str) -> list[tuple[str, int, int]]:
+def token_spans(text: str, folds_accents: bool = True) -> list[tuple[str, int, int]]:
     """Like tokens(), with each token's (start, end) offsets in `text`."""
     text = without_markup(text)
     pattern = _pattern_for(_kinds(text))
-    spans = [(_normalise_token(m.group()), m.start(), m.end()) for m in pattern.finditer(text)]
+    spans = [(_normalise_token(m.group(), folds_accents), m.start(), m.end()) for m in pattern.finditer(text)]
     return [s for s in spans if s[0]]

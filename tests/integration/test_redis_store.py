@@ -47,7 +47,7 @@ from service.redis_store import (
     group_key,
     script_words,
 )
-from service.settings import DetectionParams
+from service.settings import ND4_SCHEME, DetectionParams
 from service.sqlite_store import SqliteStore
 from service.status import status_for
 from service.storage import order_key
@@ -346,6 +346,29 @@ def test_other_detection_parameters_are_refused(tmp_path: Path) -> None:
         RedisStore(server.url, PARAMS).close()
         with pytest.raises(IncompatibleIndex, match="num_perm: Redis index has 128, settings say 256"):
             RedisStore(server.url, replace(PARAMS, num_perm=256))
+
+
+def test_an_index_of_scheme_nd4_found_at_start_is_read_as_nd4_and_one_found_later_is_refused(tmp_path: Path) -> None:
+    nd4 = replace(PARAMS, scheme=ND4_SCHEME)
+    with redis_server(tmp_path / "r") as server:
+        RedisStore(server.url, nd4).close()  # (an index a version of scheme nd4 recorded)
+        store = RedisStore(server.url, PARAMS)
+        assert store.params == nd4
+        with store.read() as tx:
+            assert tx.count() == 0
+        store.close()
+    # Redis down at the start: the server reads as nd5, and cannot read the nd4 index it then finds
+    server = RedisServer(tmp_path / "r2")
+    store = RedisStore(server.url, PARAMS, socket_timeout=0.5)
+    try:
+        assert store.params == PARAMS
+        server.start()
+        RedisStore(server.url, nd4).close()
+        with pytest.raises(IncompatibleIndex, match="start it again while the Redis index answers"), store.read() as tx:
+            tx.count()
+    finally:
+        store.close()
+        server.stop()
 
 
 def test_script_words_fan_out_one_member_over_many_sets() -> None:

@@ -17,7 +17,7 @@ from service.detector import Detector
 from service.engine import Engine
 from service.errors import IncompatibleIndex, StoreInUse, Unavailable
 from service.model import Article, to_us
-from service.settings import DetectionParams
+from service.settings import ND4_SCHEME, DetectionParams
 from service.sqlite_store import _GROUP_PAGE, _PUBLISHED_ORDER, SqliteStore
 from service.storage import order_key
 from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
@@ -52,8 +52,8 @@ def test_round_trip_and_lsh_rebuilt_on_reopen(tmp_path: Path) -> None:
     reopened.close()
 
 
-def _store_holding_one_article(path: Path) -> None:
-    store = SqliteStore(path, PARAMS)
+def _store_holding_one_article(path: Path, params: DetectionParams = PARAMS) -> None:
+    store = SqliteStore(path, params)
     with store.write() as tx:
         tx.insert(prepared("wire", WIRE), NOW, "wire")
     store.close()
@@ -103,8 +103,29 @@ def test_a_store_of_an_earlier_fingerprint_scheme_is_refused_saying_to_ingest_ag
     with pytest.raises(IncompatibleIndex) as refused:
         SqliteStore(tmp_path / "n.db", PARAMS)
     message = str(refused.value)
-    assert "scheme: store has 'nd3:" in message and "This version reads text as fingerprint scheme nd4" in message
+    assert "scheme: store has 'nd3:" in message and "This version reads text as fingerprint scheme nd5" in message
     assert "point --data-dir at a new one and ingest again" in message and "Start with" not in message
+
+
+def test_a_store_of_scheme_nd4_is_read_as_it_was_written_not_refused(tmp_path: Path) -> None:
+    nd4 = replace(PARAMS, scheme=ND4_SCHEME)
+    _store_holding_one_article(tmp_path / "n.db", nd4)
+    store = SqliteStore(tmp_path / "n.db", PARAMS)  # (this version's settings: nd5)
+    assert store.params == nd4  # (what the detector and its workers read text by)
+    store.close()
+    with sqlite3.connect(tmp_path / "n.db") as db:  # still stamped nd4: a store is never restamped under its data
+        assert json.loads(db.execute("SELECT value FROM meta WHERE key = 'params'").fetchone()[0])["scheme"] == (
+            ND4_SCHEME
+        )
+    with pytest.raises(IncompatibleIndex, match=r"shingle_size: store has 5, settings say 4"):  # (its others checked)
+        SqliteStore(tmp_path / "n.db", replace(PARAMS, shingle_size=4))
+
+
+def test_an_empty_store_of_scheme_nd4_takes_this_versions_scheme(tmp_path: Path) -> None:
+    SqliteStore(tmp_path / "n.db", replace(PARAMS, scheme=ND4_SCHEME)).close()
+    store = SqliteStore(tmp_path / "n.db", PARAMS)
+    assert store.params == PARAMS
+    store.close()
 
 
 def test_a_store_open_in_one_server_is_refused_to_another_until_closed(tmp_path: Path) -> None:

@@ -19,8 +19,8 @@ from service.text import (
 )
 
 
-def reference_tokens(text: str) -> list[str]:
-    found = [_normalise_token(m.group()) for m in _WORD.finditer(without_markup(text))]
+def reference_tokens(text: str, folds_accents: bool = True) -> list[str]:
+    found = [_normalise_token(m.group(), folds_accents) for m in _WORD.finditer(without_markup(text))]
     return [t for t in found if t]
 
 
@@ -29,6 +29,18 @@ def reference_tokens(text: str) -> list[str]:
 def test_tokens_equal_reference_on_any_text(text: str) -> None:
     assert tokens(text) == reference_tokens(text)
     assert utf8_tokens(text) == [t.encode() for t in reference_tokens(text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab Z9 .\n\u00e9\u0301\u0142\u00c6\u1ec7\u0391\u03ac\u0439\u0301\u0915\u093f")))
+def test_both_readings_equal_reference_on_accented_text(text: str) -> None:
+    """Letters with and without diacritics, combining marks, Greek, Cyrillic, Devanagari: nd5's reading (accents
+    folded) and nd4's, on every path."""
+    for folds in (True, False):
+        expected = reference_tokens(text, folds)
+        assert tokens(text, folds) == expected
+        assert utf8_tokens(text, folds) == [t.encode() for t in expected]
+        assert [t for t, _, _ in token_spans(text, folds)] == expected
 
 
 @settings(max_examples=200, deadline=None)
@@ -71,7 +83,8 @@ def test_utf8_tokens_are_the_tokens_encoded(text: str) -> None:
 
 
 def test_combining_marks_are_kept_inside_words() -> None:
-    assert tokens("cafe\u0301 au lait") == ["café", "au", "lait"]
+    assert tokens("cafe\u0301 au lait", folds_accents=False) == ["café", "au", "lait"]
+    assert tokens("cafe\u0301 au lait") == ["cafe", "au", "lait"]  # (Latin letters without their diacritics)
     assert tokens("Minister’s — REPLY") == ["minister", "s", "reply"]
 
 

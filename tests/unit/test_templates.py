@@ -510,6 +510,9 @@ _FRENCH_BRIEF = (
         # written in digits: the same article
         (_GERMAN_BRIEF, {"n": "zwei", "m": "sechs"}, {"n": "2", "m": "6"}, ["a"]),
         (_GERMAN_BRIEF, {"n": "zwei", "m": "zwölf"}, {"n": "zwei", "m": "12"}, ["a"]),
+        (_GERMAN_BRIEF, {"n": "fünf", "m": "zwölf"}, {"n": "5", "m": "12"}, ["a"]),
+        (_GERMAN_BRIEF, {"n": "funf", "m": "zwolf"}, {"n": "5", "m": "12"}, ["a"]),  # (from an ASCII feed)
+        (_GERMAN_BRIEF, {"n": "fünf", "m": "zwölf"}, {"n": "funf", "m": "13"}, []),
         (_FRENCH_BRIEF, {"n": "trente-quatre"}, {"n": "34"}, ["a"]),
         (_FRENCH_BRIEF, {"n": "quinze"}, {"n": "15"}, ["a"]),
         # changed, in digits or in words: still another article
