@@ -20,7 +20,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
 from urllib.parse import urlsplit
@@ -379,7 +379,8 @@ def _add_file_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> Non
     add_connection_flags(cmd, env)
     cmd.add_argument("--output", type=Path,
                      help="write results here instead of stdout ('-': stdout); emptied when the first result "
-                          "is written; not the input file")  # fmt: skip
+                          "is written, so a run that fails before it leaves the file as it was, or none if there "
+                          "was none; not the input file")  # fmt: skip
     # (10 minutes, as the startup probe docs/ops.md gives: a rebuild at a million articles took up to 340 s)
     cmd.add_argument("--wait-for-load", type=_seconds, default=600.0, metavar="SECONDS",
                      help="how long to wait for a server that speaks gRPC and answers no neardup call yet (only "
@@ -523,13 +524,21 @@ def _output(path: Path | None, input_path: Path) -> AbstractContextManager[_Writ
             _fail(f"the output is the input file {input_path}; name another file")
         return nullcontext(sys.stdout)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o666)  # (not emptied yet: _EmptiedWhenWritten)
+        fd, made = _open_output(path)  # (not emptied yet: _EmptiedWhenWritten)
     except OSError as exc:
         _fail(f"cannot write {path}: {exc.strerror or exc}")
     if _is_input(fd, input_path):
         os.close(fd)
         _fail(f"--output {path} is the input file: writing it would empty it before it is read; name another file")
-    return _EmptiedWhenWritten(os.fdopen(fd, "w", encoding="utf-8"))
+    return _EmptiedWhenWritten(os.fdopen(fd, "w", encoding="utf-8"), path if made else None)
+
+
+def _open_output(path: Path) -> tuple[int, bool]:
+    """The output file open to write (neither emptied nor truncated), and whether this opening made it."""
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), True
+    except FileExistsError:  # (or a symbolic link: followed, as before, and never removed)
+        return os.open(path, os.O_WRONLY | os.O_CREAT, 0o666), False
 
 
 def _fd_of(stream: IO[str]) -> int | None:
@@ -553,10 +562,14 @@ class _EmptiedWhenWritten:
     """An output file, emptied of what an earlier run wrote only when the first line of this one is
     written (a run that answers an input of no lines writes "" at its end for it): a run that cannot start
     (a token refused, an input that fails at its first line) leaves it as it was, where opening it to write
-    had emptied it already."""
+    had emptied it already. `made`: its path, if this run made it: removed again at the end if nothing was
+    written (a run that failed before its first answer left an empty file, which a pipeline that takes an
+    output that exists for a run done was fooled by). It is made at the start all the same, so an output that
+    cannot be written fails before the server is asked."""
 
-    def __init__(self, file: IO[str]) -> None:
+    def __init__(self, file: IO[str], made: Path | None = None) -> None:
         self._file = file
+        self._made = made
         self._emptied = False
 
     def write(self, text: str) -> int:
@@ -573,7 +586,18 @@ class _EmptiedWhenWritten:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._file.close()
+        try:
+            if self._made is not None and not self._emptied:
+                _remove_if_same(self._made, os.fstat(self._file.fileno()))
+        finally:
+            self._file.close()
+
+
+def _remove_if_same(path: Path, made: os.stat_result) -> None:
+    """Remove `path` if it is still the file `made` (not one put in its place since: another run's)."""
+    with suppress(OSError):
+        if os.path.samestat(os.stat(path), made):
+            os.unlink(path)
 
 
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:

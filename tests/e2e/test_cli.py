@@ -225,7 +225,9 @@ def test_an_output_that_is_the_input_file_is_refused_before_it_is_emptied(
     assert json.loads(neardup("stats", "--server", served.target).stdout)["articles"] == 0
 
 
-def test_a_run_that_cannot_start_leaves_an_earlier_output_file_as_it_was(tmp_path: Path) -> None:
+def test_a_run_that_cannot_start_leaves_an_earlier_output_file_as_it_was_and_makes_none_where_none_was(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "token").write_text("right-token\n")
     (tmp_path / "wrong").write_text("wrong-token\n")
     server = ServerProcess(tmp_path / "data", "--auth-token-file", str(tmp_path / "token")).start()
@@ -242,6 +244,16 @@ def test_a_run_that_cannot_start_leaves_an_earlier_output_file_as_it_was(tmp_pat
                       "--output", str(out), "--no-progress")  # fmt: skip
         assert cut.returncode == 2 and "cannot read" in cut.stderr, cut.stderr
         assert out.read_text() == "earlier results\n"
+        # (a new output was made at the start, and left empty: a pipeline took the file for a run done)
+        new = tmp_path / "new.jsonl"
+        for failed in (
+            neardup("ingest", str(articles), "--server", server.target, "--token-file", str(tmp_path / "wrong"),
+                    "--output", str(new), "--no-progress"),
+            neardup("check", str(header_only), "--server", server.target, "--token-file", str(tmp_path / "token"),
+                    "--output", str(new), "--no-progress"),
+        ):  # fmt: skip
+            assert failed.returncode == 2, failed.stderr
+            assert not new.exists()
         fine = neardup("check", str(articles), "--server", server.target, "--token-file", str(tmp_path / "token"),
                        "--output", str(out), "--no-progress")  # fmt: skip
         assert fine.returncode == 0, fine.stderr
@@ -251,6 +263,9 @@ def test_a_run_that_cannot_start_leaves_an_earlier_output_file_as_it_was(tmp_pat
                         "--token-file", str(tmp_path / "token"), "--output", str(out), "--no-progress")  # fmt: skip
         assert blank.returncode == 0 and "0 lines answered" in blank.stderr, blank.stderr
         assert out.read_text() == ""
+        blank_new = neardup("check", str(tmp_path / "blank.jsonl"), "--server", server.target, "--token-file",
+                            str(tmp_path / "token"), "--output", str(new), "--no-progress")  # fmt: skip
+        assert blank_new.returncode == 0 and new.read_text() == ""  # (a run done: its output, of no lines)
     finally:
         server.stop()
 
