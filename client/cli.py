@@ -39,6 +39,7 @@ from client.api import (
     Article,
     ArticleFailure,
     NeardupClient,
+    OnRetry,
     Verdict,
     read_token_file,
     require_id,
@@ -189,7 +190,7 @@ def _exit_status(stop: KeyboardInterrupt) -> int:
 
 def _say_failed(exc: NeardupClientError | InputError, args: argparse.Namespace, answered: bool = False) -> None:
     """`answered`: the server had answered this run's calls (then it spoke these settings' TLS, or none)."""
-    print(f"neardup: {exc}{_connection_hint(exc, args, answered)}", file=sys.stderr)
+    _say(f"neardup: {exc}{_connection_hint(exc, args, answered)}")
 
 
 def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namespace, answered: bool = False) -> str:
@@ -510,6 +511,17 @@ def _fail(message: str, prog: str = "neardup") -> NoReturn:
     raise SystemExit(EXIT_FAILED)
 
 
+_SAYING = threading.Lock()
+
+
+def _say(message: str) -> None:
+    """`message` as one line on stderr, in one write, never run together with another thread's: check's 8
+    threads said their retries at once, print's text and line end written apart, two messages on one line."""
+    with _SAYING:
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+
+
 class _Writer(Protocol):
     def write(self, text: str, /) -> object: ...
 
@@ -671,7 +683,7 @@ def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             return client.index_stream(articles, evidence=args.evidence, batch=args.batch, retry=retry,
                                        on_retry=_say_retrying, more_ready=lines.ready)  # fmt: skip
 
-        return _run_file(args, out, lines, lambda items: in_order(items, Article, send))
+        return _run_file(args, out, lines, lambda items: in_order((item for _, item in items), Article, send))
 
 
 def _read_input(args: argparse.Namespace) -> NumberedArticles:
@@ -795,15 +807,53 @@ def _wait_for_load(args: argparse.Namespace) -> None:
 def _say_retrying(error: NeardupClientError, unanswered: int, wait: float) -> None:
     # (a failed stream, or an article the server could not store just now: both are sent again)
     articles = "1 unanswered article" if unanswered == 1 else f"{unanswered:,} unanswered articles"
-    print(f"neardup: {error}; resending {articles} in {wait:.1f}s", file=sys.stderr)
+    _say(f"neardup: {error}; resending {articles} in {wait:.1f}s")
 
 
-def _say_retrying_check(error: NeardupClientError, _: int, wait: float) -> None:
-    print(f"neardup: a check failed ({error}); sending it again in {wait:.1f}s", file=sys.stderr)
+class _RetryRounds:
+    """What check says on stderr of the checks it sends again: one line a round (the first retry of the checks
+    an outage failed, then their second, ...), as ingest says one a retry of its stream, naming the line whose
+    check began the round. Each check in flight (8) said each of its retries, some 40 lines, some run together,
+    for a server down 3 s, none naming a line. An outage is over once no check is left to send again: a check
+    that fails after that begins a new one, said from its first retry."""
+
+    def __init__(self, attempts: int) -> None:
+        self._attempts = attempts
+        self._lock = threading.Lock()
+        self._said = 0  # the rounds said of this outage
+        self._retrying = 0  # the checks that failed and are neither answered nor given up yet
+
+    @contextmanager
+    def check(self, number: int, article_id: str) -> Iterator[OnRetry]:
+        """The `on_retry` of the check of line `number`, for as long as the check lasts."""
+        failures = 0
+
+        def on_retry(error: NeardupClientError, _: int, wait: float) -> None:
+            nonlocal failures
+            failures += 1
+            with self._lock:
+                if failures == 1:
+                    self._retrying += 1
+                if failures <= self._said:
+                    return
+                self._said = failures
+                _say(f"neardup check: line {number:,} (id {article_id!r}): {error}; sending it, and each check "
+                     f"in flight that fails with it, again in {wait:.1f}s (retry {failures} of "
+                     f"{self._attempts})")  # fmt: skip
+
+        try:
+            yield on_retry
+        finally:
+            if failures:
+                with self._lock:
+                    self._retrying -= 1
+                    if not self._retrying:
+                        self._said = 0
 
 
 def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     retry = Retry(attempts=args.retries) if args.retries > 0 else None
+    rounds = _RetryRounds(args.retries)
     lines = _read_input(args)
     # The client closes before the pool: on Ctrl-C its close ends the checks waiting to retry at once, and the
     # pool drops those not begun. The other way round, the pool waited for every check it held to use up its
@@ -816,13 +866,15 @@ def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         _wait_ready(client, args)
         ended: list[NeardupClientError] = []  # the error that ended the run, once one has
 
-        def check_one(item: Article | BadLine) -> Verdict | ArticleFailure | BadLine:
+        def check_one(numbered: tuple[int, Article | BadLine]) -> Verdict | ArticleFailure | BadLine:
+            number, item = numbered
             if isinstance(item, BadLine):
                 return item  # (in the same queue as the checks: a live feed's bad line is answered as it comes)
             if ended:  # (the checks queued behind it would be refused the same way: not sent)
                 raise ended[0]
             try:
-                return client.check(item, evidence=args.evidence, retry=retry, on_retry=_say_retrying_check)
+                with rounds.check(number, item.id) as on_retry:
+                    return client.check(item, evidence=args.evidence, retry=retry, on_retry=on_retry)
             except NeardupClientError as exc:
                 if _the_articles_own(exc):
                     return ArticleFailure(item.id, exc)
@@ -866,9 +918,9 @@ def _run_file(
     args: argparse.Namespace,
     out: _Writer,
     lines: Iterable[tuple[int, Article | BadLine]],
-    answer: Callable[[Iterable[Article | BadLine]], Iterable[Verdict | ArticleFailure | BadLine]],
+    answer: Callable[[Iterable[tuple[int, Article | BadLine]]], Iterable[Verdict | ArticleFailure | BadLine]],
 ) -> int:
-    """Answer the file's lines (`answer`: one outcome per item, in order), write one result line per
+    """Answer the file's lines (`answer`: one outcome per numbered item, in order), write one result line per
     non-blank input line, in input order, naming that line; EXIT_REJECTED if some line was answered with an
     error (said on stderr too: a pipeline may not read every line). Each result line is flushed as it is
     written: a live feed's answers are read as they come, and a run stopped by a signal leaves every line
@@ -877,14 +929,14 @@ def _run_file(
     outcomes: Counter[str | None] = Counter()
     numbers: deque[int] = deque()  # of the lines read and not yet answered, in order, as outcomes come
 
-    def unnumbered() -> Iterator[Article | BadLine]:
+    def numbered() -> Iterator[tuple[int, Article | BadLine]]:
         for number, item in lines:
             numbers.append(number)
-            yield item
+            yield number, item
 
     with _progress(args.command, args.no_progress) as progress:
         try:
-            for outcome in answer(unnumbered()):
+            for outcome in answer(numbered()):
                 line = json.dumps(_numbered(outcome, numbers.popleft()), ensure_ascii=False) + "\n"
                 with _STOPS.whole():  # (a stop between the write and the count: the output held one more)
                     out.write(line)
@@ -941,7 +993,7 @@ def _were(count: int) -> str:
 
 
 def _say_how_far(args: argparse.Namespace, stopped: str) -> None:
-    print(f"neardup {args.command}: {stopped}. {_AFTER_STOPPING[args.command]}", file=sys.stderr)
+    _say(f"neardup {args.command}: {stopped}. {_AFTER_STOPPING[args.command]}")
 
 
 def _numbered(outcome: Verdict | ArticleFailure | BadLine, line: int) -> dict[str, Any]:
@@ -981,8 +1033,8 @@ class _progress:
             elapsed = self._bar.tasks[0].elapsed or 0.0
             self._bar.update(self._task, advance=1, rate=_rate(self._count, elapsed))
         elif self._plain and (now := self._clock()) >= self._next_line:
-            print(f"neardup {self._command}: {_lines(self._count)} answered in {now - self._start:,.0f} s "
-                  f"({_rate(self._count, now - self._start)})", file=sys.stderr, flush=True)  # fmt: skip
+            _say(f"neardup {self._command}: {_lines(self._count)} answered in {now - self._start:,.0f} s "
+                 f"({_rate(self._count, now - self._start)})")  # fmt: skip
             self._next_line = now + self._every
 
     def __exit__(self, *exc: Any) -> None:

@@ -753,15 +753,24 @@ def test_ctrl_c_ends_check_at_once_while_its_checks_wait_to_retry_a_server_gone(
         try:
             wait_for(lambda: out.exists() and out.stat().st_size > 0, timeout=60, what="the first answers")
             served.kill9()
-            wait_for(lambda: "sending it again" in errors.read_text(), timeout=60, what="checks waiting to retry")
+            wait_for(lambda: "(retry 3 of 8)" in errors.read_text(), timeout=60, what="checks waiting to retry")
             stopped_at = time.monotonic()
             run.send_signal(signal.SIGINT)
             run.wait(timeout=60)
         finally:
             run.kill()
-    assert run.returncode == 130, errors.read_text()
+    said = errors.read_text()
+    assert run.returncode == 130, said
     assert time.monotonic() - stopped_at < 15  # (not the retries' minutes)
-    assert "interrupted once" in errors.read_text()
+    assert "interrupted once" in said
+    # One line a round of retries, whole, naming a line: each of the 8 checks in flight said each of its
+    # retries (some 40 lines for an outage of 3 s), some run together on one line, none naming a line.
+    retries = [line for line in said.splitlines() if "retry" in line]
+    pattern = (r"neardup check: line [\d,]+ \(id 's\d+'\): UNAVAILABLE: .*; sending it, and each check in flight "
+               r"that fails with it, again in \d+\.\ds \(retry (\d) of 8\)")  # fmt: skip
+    rounds = [re.fullmatch(pattern, line) for line in retries]
+    assert all(rounds), said
+    assert [int(r.group(1)) for r in rounds if r] == list(range(1, len(retries) + 1)), said
 
 
 @pytest.mark.parametrize("command", ["ingest", "check"])
