@@ -20,7 +20,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
 from urllib.parse import urlsplit
@@ -39,6 +39,7 @@ from client.api import (
     Article,
     ArticleFailure,
     NeardupClient,
+    OnRetry,
     Verdict,
     read_token_file,
     require_id,
@@ -189,7 +190,7 @@ def _exit_status(stop: KeyboardInterrupt) -> int:
 
 def _say_failed(exc: NeardupClientError | InputError, args: argparse.Namespace, answered: bool = False) -> None:
     """`answered`: the server had answered this run's calls (then it spoke these settings' TLS, or none)."""
-    print(f"neardup: {exc}{_connection_hint(exc, args, answered)}", file=sys.stderr)
+    _say(f"neardup: {exc}{_connection_hint(exc, args, answered)}")
 
 
 def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namespace, answered: bool = False) -> str:
@@ -379,7 +380,8 @@ def _add_file_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> Non
     add_connection_flags(cmd, env)
     cmd.add_argument("--output", type=Path,
                      help="write results here instead of stdout ('-': stdout); emptied when the first result "
-                          "is written; not the input file")  # fmt: skip
+                          "is written, so a run that fails before it leaves the file as it was, or none if there "
+                          "was none; not the input file")  # fmt: skip
     # (10 minutes, as the startup probe docs/ops.md gives: a rebuild at a million articles took up to 340 s)
     cmd.add_argument("--wait-for-load", type=_seconds, default=600.0, metavar="SECONDS",
                      help="how long to wait for a server that speaks gRPC and answers no neardup call yet (only "
@@ -509,6 +511,17 @@ def _fail(message: str, prog: str = "neardup") -> NoReturn:
     raise SystemExit(EXIT_FAILED)
 
 
+_SAYING = threading.Lock()
+
+
+def _say(message: str) -> None:
+    """`message` as one line on stderr, in one write, never run together with another thread's: check's 8
+    threads said their retries at once, print's text and line end written apart, two messages on one line."""
+    with _SAYING:
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+
+
 class _Writer(Protocol):
     def write(self, text: str, /) -> object: ...
 
@@ -523,13 +536,21 @@ def _output(path: Path | None, input_path: Path) -> AbstractContextManager[_Writ
             _fail(f"the output is the input file {input_path}; name another file")
         return nullcontext(sys.stdout)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o666)  # (not emptied yet: _EmptiedWhenWritten)
+        fd, made = _open_output(path)  # (not emptied yet: _EmptiedWhenWritten)
     except OSError as exc:
         _fail(f"cannot write {path}: {exc.strerror or exc}")
     if _is_input(fd, input_path):
         os.close(fd)
         _fail(f"--output {path} is the input file: writing it would empty it before it is read; name another file")
-    return _EmptiedWhenWritten(os.fdopen(fd, "w", encoding="utf-8"))
+    return _EmptiedWhenWritten(os.fdopen(fd, "w", encoding="utf-8"), path if made else None)
+
+
+def _open_output(path: Path) -> tuple[int, bool]:
+    """The output file open to write (neither emptied nor truncated), and whether this opening made it."""
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), True
+    except FileExistsError:  # (or a symbolic link: followed, as before, and never removed)
+        return os.open(path, os.O_WRONLY | os.O_CREAT, 0o666), False
 
 
 def _fd_of(stream: IO[str]) -> int | None:
@@ -553,10 +574,14 @@ class _EmptiedWhenWritten:
     """An output file, emptied of what an earlier run wrote only when the first line of this one is
     written (a run that answers an input of no lines writes "" at its end for it): a run that cannot start
     (a token refused, an input that fails at its first line) leaves it as it was, where opening it to write
-    had emptied it already."""
+    had emptied it already. `made`: its path, if this run made it: removed again at the end if nothing was
+    written (a run that failed before its first answer left an empty file, which a pipeline that takes an
+    output that exists for a run done was fooled by). It is made at the start all the same, so an output that
+    cannot be written fails before the server is asked."""
 
-    def __init__(self, file: IO[str]) -> None:
+    def __init__(self, file: IO[str], made: Path | None = None) -> None:
         self._file = file
+        self._made = made
         self._emptied = False
 
     def write(self, text: str) -> int:
@@ -573,7 +598,18 @@ class _EmptiedWhenWritten:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._file.close()
+        try:
+            if self._made is not None and not self._emptied:
+                _remove_if_same(self._made, os.fstat(self._file.fileno()))
+        finally:
+            self._file.close()
+
+
+def _remove_if_same(path: Path, made: os.stat_result) -> None:
+    """Remove `path` if it is still the file `made` (not one put in its place since: another run's)."""
+    with suppress(OSError):
+        if os.path.samestat(os.stat(path), made):
+            os.unlink(path)
 
 
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -647,7 +683,7 @@ def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             return client.index_stream(articles, evidence=args.evidence, batch=args.batch, retry=retry,
                                        on_retry=_say_retrying, more_ready=lines.ready)  # fmt: skip
 
-        return _run_file(args, out, lines, lambda items: in_order(items, Article, send))
+        return _run_file(args, out, lines, lambda items: in_order((item for _, item in items), Article, send))
 
 
 def _read_input(args: argparse.Namespace) -> NumberedArticles:
@@ -771,15 +807,53 @@ def _wait_for_load(args: argparse.Namespace) -> None:
 def _say_retrying(error: NeardupClientError, unanswered: int, wait: float) -> None:
     # (a failed stream, or an article the server could not store just now: both are sent again)
     articles = "1 unanswered article" if unanswered == 1 else f"{unanswered:,} unanswered articles"
-    print(f"neardup: {error}; resending {articles} in {wait:.1f}s", file=sys.stderr)
+    _say(f"neardup: {error}; resending {articles} in {wait:.1f}s")
 
 
-def _say_retrying_check(error: NeardupClientError, _: int, wait: float) -> None:
-    print(f"neardup: a check failed ({error}); sending it again in {wait:.1f}s", file=sys.stderr)
+class _RetryRounds:
+    """What check says on stderr of the checks it sends again: one line a round (the first retry of the checks
+    an outage failed, then their second, ...), as ingest says one a retry of its stream, naming the line whose
+    check began the round. Each check in flight (8) said each of its retries, some 40 lines, some run together,
+    for a server down 3 s, none naming a line. An outage is over once no check is left to send again: a check
+    that fails after that begins a new one, said from its first retry."""
+
+    def __init__(self, attempts: int) -> None:
+        self._attempts = attempts
+        self._lock = threading.Lock()
+        self._said = 0  # the rounds said of this outage
+        self._retrying = 0  # the checks that failed and are neither answered nor given up yet
+
+    @contextmanager
+    def check(self, number: int, article_id: str) -> Iterator[OnRetry]:
+        """The `on_retry` of the check of line `number`, for as long as the check lasts."""
+        failures = 0
+
+        def on_retry(error: NeardupClientError, _: int, wait: float) -> None:
+            nonlocal failures
+            failures += 1
+            with self._lock:
+                if failures == 1:
+                    self._retrying += 1
+                if failures <= self._said:
+                    return
+                self._said = failures
+                _say(f"neardup check: line {number:,} (id {article_id!r}): {error}; sending it, and each check "
+                     f"in flight that fails with it, again in {wait:.1f}s (retry {failures} of "
+                     f"{self._attempts})")  # fmt: skip
+
+        try:
+            yield on_retry
+        finally:
+            if failures:
+                with self._lock:
+                    self._retrying -= 1
+                    if not self._retrying:
+                        self._said = 0
 
 
 def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     retry = Retry(attempts=args.retries) if args.retries > 0 else None
+    rounds = _RetryRounds(args.retries)
     lines = _read_input(args)
     # The client closes before the pool: on Ctrl-C its close ends the checks waiting to retry at once, and the
     # pool drops those not begun. The other way round, the pool waited for every check it held to use up its
@@ -792,13 +866,15 @@ def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         _wait_ready(client, args)
         ended: list[NeardupClientError] = []  # the error that ended the run, once one has
 
-        def check_one(item: Article | BadLine) -> Verdict | ArticleFailure | BadLine:
+        def check_one(numbered: tuple[int, Article | BadLine]) -> Verdict | ArticleFailure | BadLine:
+            number, item = numbered
             if isinstance(item, BadLine):
                 return item  # (in the same queue as the checks: a live feed's bad line is answered as it comes)
             if ended:  # (the checks queued behind it would be refused the same way: not sent)
                 raise ended[0]
             try:
-                return client.check(item, evidence=args.evidence, retry=retry, on_retry=_say_retrying_check)
+                with rounds.check(number, item.id) as on_retry:
+                    return client.check(item, evidence=args.evidence, retry=retry, on_retry=on_retry)
             except NeardupClientError as exc:
                 if _the_articles_own(exc):
                     return ArticleFailure(item.id, exc)
@@ -842,9 +918,9 @@ def _run_file(
     args: argparse.Namespace,
     out: _Writer,
     lines: Iterable[tuple[int, Article | BadLine]],
-    answer: Callable[[Iterable[Article | BadLine]], Iterable[Verdict | ArticleFailure | BadLine]],
+    answer: Callable[[Iterable[tuple[int, Article | BadLine]]], Iterable[Verdict | ArticleFailure | BadLine]],
 ) -> int:
-    """Answer the file's lines (`answer`: one outcome per item, in order), write one result line per
+    """Answer the file's lines (`answer`: one outcome per numbered item, in order), write one result line per
     non-blank input line, in input order, naming that line; EXIT_REJECTED if some line was answered with an
     error (said on stderr too: a pipeline may not read every line). Each result line is flushed as it is
     written: a live feed's answers are read as they come, and a run stopped by a signal leaves every line
@@ -853,14 +929,14 @@ def _run_file(
     outcomes: Counter[str | None] = Counter()
     numbers: deque[int] = deque()  # of the lines read and not yet answered, in order, as outcomes come
 
-    def unnumbered() -> Iterator[Article | BadLine]:
+    def numbered() -> Iterator[tuple[int, Article | BadLine]]:
         for number, item in lines:
             numbers.append(number)
-            yield item
+            yield number, item
 
     with _progress(args.command, args.no_progress) as progress:
         try:
-            for outcome in answer(unnumbered()):
+            for outcome in answer(numbered()):
                 line = json.dumps(_numbered(outcome, numbers.popleft()), ensure_ascii=False) + "\n"
                 with _STOPS.whole():  # (a stop between the write and the count: the output held one more)
                     out.write(line)
@@ -917,7 +993,7 @@ def _were(count: int) -> str:
 
 
 def _say_how_far(args: argparse.Namespace, stopped: str) -> None:
-    print(f"neardup {args.command}: {stopped}. {_AFTER_STOPPING[args.command]}", file=sys.stderr)
+    _say(f"neardup {args.command}: {stopped}. {_AFTER_STOPPING[args.command]}")
 
 
 def _numbered(outcome: Verdict | ArticleFailure | BadLine, line: int) -> dict[str, Any]:
@@ -957,8 +1033,8 @@ class _progress:
             elapsed = self._bar.tasks[0].elapsed or 0.0
             self._bar.update(self._task, advance=1, rate=_rate(self._count, elapsed))
         elif self._plain and (now := self._clock()) >= self._next_line:
-            print(f"neardup {self._command}: {_lines(self._count)} answered in {now - self._start:,.0f} s "
-                  f"({_rate(self._count, now - self._start)})", file=sys.stderr, flush=True)  # fmt: skip
+            _say(f"neardup {self._command}: {_lines(self._count)} answered in {now - self._start:,.0f} s "
+                 f"({_rate(self._count, now - self._start)})")  # fmt: skip
             self._next_line = now + self._every
 
     def __exit__(self, *exc: Any) -> None:

@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import os
+import re
 import select
 import shlex
 import stat
@@ -21,6 +22,7 @@ from typing import IO, Any, cast
 from client.api import Article
 
 STDIN = Path("-")
+BOM = b"\xef\xbb\xbf"  # UTF-8's byte order mark: read past at the start of any line
 GZIP_MAGIC = b"\x1f\x8b"  # the first two bytes of every gzip member
 FIELDS = ("id", "body", "title", "source", "url", "published")  # what a line's object is read for
 _READS = f"neardup reads {', '.join(FIELDS)}"
@@ -241,7 +243,7 @@ def _articles(
     with stream as lines:
         try:
             for number, raw in enumerate(lines, start=1):
-                if raw.strip():
+                if raw.removeprefix(BOM).strip():  # (a line of a byte order mark alone is blank: it shows none)
                     if first:
                         _refuse_other_formats(raw, name, "" if path == STDIN else f" {shlex.quote(str(path))}")
                         first = False
@@ -264,7 +266,7 @@ def _refuse_other_formats(first: bytes, name: str, arg: str) -> None:
     if encoding := _wide_encoding(first):
         raise InputError(f"{name} looks like {encoding} text, not UTF-8: neardup reads UTF-8 JSON Lines; convert it "
                          f"first (iconv -f {encoding} -t UTF-8{arg} > converted.jsonl)")  # fmt: skip
-    line = first.removeprefix(b"\xef\xbb\xbf").strip()  # (a UTF-8 byte order mark is read past)
+    line = first.removeprefix(BOM).strip()  # (a UTF-8 byte order mark is read past)
     if line.startswith(b"["):
         raise InputError(f"{name} looks like a JSON array (its first line starts with '['); neardup reads JSON "
                          f"Lines: one object per line (e.g. jq -c '.[]'{arg} > converted.jsonl)")  # fmt: skip
@@ -285,13 +287,17 @@ def _wide_encoding(line: bytes) -> str | None:
 
 
 def parse_line(raw: bytes, number: int, unread: Callable[[str, int], None] | None = None) -> Article | BadLine:
-    """The article on line `number` of a file, or what is wrong with the line. It must be UTF-8 (a byte order
-    mark on the first line is allowed). `unread(name, number)` hears of each field not in FIELDS."""
+    """The article on line `number` of a file, or what is wrong with the line. It must be UTF-8; a byte order
+    mark at its start is read past, on any line: `cat a.jsonl b.jsonl` puts b's mark at the start of a line
+    in the middle, where it was "not valid JSON (Expecting value at column 1)", the mark invisible.
+    `unread(name, number)` hears of each field not in FIELDS."""
+    text = raw.removeprefix(BOM)
     try:
-        line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        line = text.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return BadLine(None, f"line {number}: not UTF-8 text (byte {exc.start + 1} of the line is "
-                             f"{raw[exc.start]:#04x}); save the file as UTF-8")  # fmt: skip
+        at = len(raw) - len(text) + exc.start  # (in the line as it is in the file, its mark counted)
+        return BadLine(_id_of_undecodable(text), f"line {number}: not UTF-8 text (byte {at + 1} of the line is "
+                                                 f"{raw[at]:#04x}); save the file as UTF-8")  # fmt: skip
     try:
         # (without its line end: in a line cut mid-string the newline is what json would complain of)
         obj = _DECODER.decode(line.rstrip("\r\n"))
@@ -373,6 +379,26 @@ def _id_or_none(value: Any) -> str | None:
         return None
 
 
+def _id_of_undecodable(text: bytes) -> str | None:
+    """The id of a line that is not UTF-8, if it gives a valid one in UTF-8 (a Latin-1 `café` in the body
+    of `{"id": "l1", ...}`): its error line carries it, as any other refused line's does. The bytes that are
+    not UTF-8 are read as lone surrogates (surrogateescape), so an id holding one is no id (None)."""
+    try:
+        obj = _DECODER.decode(text.decode("utf-8", "surrogateescape").rstrip("\r\n"))
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(obj, dict) or (isinstance(obj, _Repeating) and "id" in obj.repeated):
+        return None
+    article_id = _id_or_none(obj.get("id"))
+    if article_id is None:
+        return None
+    try:
+        article_id.encode("utf-8")
+    except UnicodeEncodeError:  # (the bytes that are not UTF-8 are in the id)
+        return None
+    return article_id
+
+
 def _where(exc: json.JSONDecodeError) -> str:
     """json's complaint with the column it is about (some of its messages end in "at", leaving it to say where)."""
     return f"{exc.msg} column {exc.colno}" if exc.msg.endswith(" at") else f"{exc.msg} at column {exc.colno}"
@@ -400,4 +426,32 @@ def parse_time(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
     except ValueError:
         raise ValueError(f"published: {value!r} is not an ISO 8601 time (e.g. 2025-03-17T09:30:00Z)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    _refuse_just_after_a_placeholder(value, moment)
+    return moment
+
+
+# The times clients send for "unknown" (Go's zero time, a default Timestamp), read as unknown by the server: the
+# proto's Article.published.
+PLACEHOLDERS = (datetime(1, 1, 1, tzinfo=UTC), datetime(1970, 1, 1, tzinfo=UTC))
+_FRACTION = re.compile(r"[.,](\d+)")  # (the first is the seconds': a date has none, and the offset comes after)
+
+
+def _refuse_just_after_a_placeholder(value: str, moment: datetime) -> None:
+    """ValueError if `value` is less than a microsecond after a placeholder of "unknown", as the server refuses
+    such a time. A datetime keeps microseconds, so fromisoformat cut 0001-01-01T00:00:00.0000001Z to the
+    placeholder itself, and the line was stored as of an unknown date."""
+    fraction = _FRACTION.search(value)
+    if fraction is None or not fraction.group(1)[6:].strip("0"):  # (nothing below a microsecond)
+        return
+    try:
+        in_utc = moment.astimezone(UTC)
+    except OverflowError:  # (outside the years 0001..9999 in UTC: the client refuses it, saying so)
+        return
+    if in_utc in PLACEHOLDERS:
+        placeholder = in_utc.isoformat().replace("+00:00", "Z")
+        raise ValueError(
+            f"published: {value!r} is less than a microsecond after {placeholder}, which is read as unknown: "
+            "publication times are kept to the microsecond, so it would be stored as unknown; leave it out if "
+            "the date is unknown, or give the time to the microsecond"
+        )

@@ -225,7 +225,9 @@ def test_an_output_that_is_the_input_file_is_refused_before_it_is_emptied(
     assert json.loads(neardup("stats", "--server", served.target).stdout)["articles"] == 0
 
 
-def test_a_run_that_cannot_start_leaves_an_earlier_output_file_as_it_was(tmp_path: Path) -> None:
+def test_a_run_that_cannot_start_leaves_an_earlier_output_file_as_it_was_and_makes_none_where_none_was(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "token").write_text("right-token\n")
     (tmp_path / "wrong").write_text("wrong-token\n")
     server = ServerProcess(tmp_path / "data", "--auth-token-file", str(tmp_path / "token")).start()
@@ -242,6 +244,16 @@ def test_a_run_that_cannot_start_leaves_an_earlier_output_file_as_it_was(tmp_pat
                       "--output", str(out), "--no-progress")  # fmt: skip
         assert cut.returncode == 2 and "cannot read" in cut.stderr, cut.stderr
         assert out.read_text() == "earlier results\n"
+        # (a new output was made at the start, and left empty: a pipeline took the file for a run done)
+        new = tmp_path / "new.jsonl"
+        for failed in (
+            neardup("ingest", str(articles), "--server", server.target, "--token-file", str(tmp_path / "wrong"),
+                    "--output", str(new), "--no-progress"),
+            neardup("check", str(header_only), "--server", server.target, "--token-file", str(tmp_path / "token"),
+                    "--output", str(new), "--no-progress"),
+        ):  # fmt: skip
+            assert failed.returncode == 2, failed.stderr
+            assert not new.exists()
         fine = neardup("check", str(articles), "--server", server.target, "--token-file", str(tmp_path / "token"),
                        "--output", str(out), "--no-progress")  # fmt: skip
         assert fine.returncode == 0, fine.stderr
@@ -251,6 +263,9 @@ def test_a_run_that_cannot_start_leaves_an_earlier_output_file_as_it_was(tmp_pat
                         "--token-file", str(tmp_path / "token"), "--output", str(out), "--no-progress")  # fmt: skip
         assert blank.returncode == 0 and "0 lines answered" in blank.stderr, blank.stderr
         assert out.read_text() == ""
+        blank_new = neardup("check", str(tmp_path / "blank.jsonl"), "--server", server.target, "--token-file",
+                            str(tmp_path / "token"), "--output", str(new), "--no-progress")  # fmt: skip
+        assert blank_new.returncode == 0 and new.read_text() == ""  # (a run done: its output, of no lines)
     finally:
         server.stop()
 
@@ -738,15 +753,24 @@ def test_ctrl_c_ends_check_at_once_while_its_checks_wait_to_retry_a_server_gone(
         try:
             wait_for(lambda: out.exists() and out.stat().st_size > 0, timeout=60, what="the first answers")
             served.kill9()
-            wait_for(lambda: "sending it again" in errors.read_text(), timeout=60, what="checks waiting to retry")
+            wait_for(lambda: "(retry 3 of 8)" in errors.read_text(), timeout=60, what="checks waiting to retry")
             stopped_at = time.monotonic()
             run.send_signal(signal.SIGINT)
             run.wait(timeout=60)
         finally:
             run.kill()
-    assert run.returncode == 130, errors.read_text()
+    said = errors.read_text()
+    assert run.returncode == 130, said
     assert time.monotonic() - stopped_at < 15  # (not the retries' minutes)
-    assert "interrupted once" in errors.read_text()
+    assert "interrupted once" in said
+    # One line a round of retries, whole, naming a line: each of the 8 checks in flight said each of its
+    # retries (some 40 lines for an outage of 3 s), some run together on one line, none naming a line.
+    retries = [line for line in said.splitlines() if "retry" in line]
+    pattern = (r"neardup check: line [\d,]+ \(id 's\d+'\): UNAVAILABLE: .*; sending it, and each check in flight "
+               r"that fails with it, again in \d+\.\ds \(retry (\d) of 8\)")  # fmt: skip
+    rounds = [re.fullmatch(pattern, line) for line in retries]
+    assert all(rounds), said
+    assert [int(r.group(1)) for r in rounds if r] == list(range(1, len(retries) + 1)), said
 
 
 @pytest.mark.parametrize("command", ["ingest", "check"])

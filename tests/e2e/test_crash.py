@@ -6,6 +6,7 @@ import ctypes
 import json
 import os
 import queue
+import re
 import signal
 import sqlite3
 import subprocess
@@ -279,7 +280,14 @@ def test_neardup_check_sends_again_the_checks_a_killed_server_did_not_answer(tmp
         server = ServerProcess(data, port=port).start()
         _, stderr = check.communicate(timeout=300)
         assert check.returncode == 0, stderr
-        assert "sending it again" in stderr  # it did lose its server
+        # It did lose its server, and said so once a round of retries, whole lines each naming a line (each of
+        # the 8 checks in flight said each of its retries, some 40 lines, some run together on one line).
+        retries = [line for line in stderr.splitlines() if "retry" in line]
+        said = [re.fullmatch(r"neardup check: line [\d,]+ \(id 'q\d+'\): UNAVAILABLE: .*; sending it, and each "
+                             r"check in flight that fails with it, again in \d+\.\ds \(retry (\d) of 8\)", line)
+                for line in retries]  # fmt: skip
+        assert retries and all(said), stderr
+        assert [int(m.group(1)) for m in said if m] == list(range(1, len(retries) + 1)), stderr
         lines = [json.loads(line) for line in out.read_text().splitlines()]
         assert [line["id"] for line in lines] == [q.id for q in queries]
         assert all(line["duplicate_of"] == f"s{i % 50}" for i, line in enumerate(lines)), stderr[-2000:]

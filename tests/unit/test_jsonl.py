@@ -50,6 +50,34 @@ def test_a_byte_order_mark_and_windows_line_ends_are_read_as_text(tmp_path: Path
     ]
 
 
+def test_a_byte_order_mark_at_the_start_of_a_later_line_is_read_past_as_on_the_first(tmp_path: Path) -> None:
+    # (`cat a.jsonl b.jsonl`, b saved with a mark: its first line was "not valid JSON (Expecting value at
+    # column 1)", the mark invisible; a file of the mark alone adds a line that shows nothing: blank)
+    path = tmp_path / "cat.jsonl"
+    bom = b"\xef\xbb\xbf"
+    path.write_bytes(bom + jsonl({"id": "a", "body": "one"}) + bom + jsonl({"id": "b", "body": "two"}) + bom + b"\n")
+    assert list(read_numbered_articles(path)) == [(1, Article("a", "one")), (2, Article("b", "two"))]
+
+
+def test_a_line_that_is_not_utf8_keeps_the_id_it_gives_in_its_error_line(tmp_path: Path) -> None:
+    # (the README: an error line carries the line's id whenever it gives a valid one; a Latin-1 body lost it)
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(b"\n".join([
+        '{"id": "l1", "body": "café"}'.encode("latin-1"),
+        b'\xef\xbb\xbf{"id": 7, "body": "caf\xe9"}',  # (a whole number's digits; the mark counted in the byte)
+        '{"id": "café", "body": "x"}'.encode("latin-1"),  # (the byte is in the id: no id)
+        b'{"id": "a", "id": "b", "body": "caf\xe9"}',  # (an id given twice: which one is not known)
+        b'{"id": "l5", "body": "caf\xe9"',  # (not JSON either)
+    ]) + b"\n")  # fmt: skip
+    assert list(read_articles(path)) == [
+        BadLine("l1", "line 1: not UTF-8 text (byte 26 of the line is 0xe9); save the file as UTF-8"),
+        BadLine("7", "line 2: not UTF-8 text (byte 26 of the line is 0xe9); save the file as UTF-8"),
+        BadLine(None, "line 3: not UTF-8 text (byte 12 of the line is 0xe9); save the file as UTF-8"),
+        BadLine(None, "line 4: not UTF-8 text (byte 36 of the line is 0xe9); save the file as UTF-8"),
+        BadLine(None, "line 5: not UTF-8 text (byte 26 of the line is 0xe9); save the file as UTF-8"),
+    ]
+
+
 def test_a_published_time_without_an_offset_is_read_as_utc(tmp_path: Path) -> None:
     # (as the README documents the input: the Python Article itself refuses a naive datetime)
     path = tmp_path / "times.jsonl"
@@ -71,6 +99,37 @@ def test_a_published_time_in_rfc_3339_is_read_with_its_t_and_z_in_either_case(wr
 def test_a_published_time_that_is_not_iso_8601_is_refused_naming_it(written: str) -> None:
     with pytest.raises(ValueError, match=re.escape(f"published: {written!r} is not an ISO 8601 time")):
         parse_time(written)
+
+
+@pytest.mark.parametrize(
+    ("written", "placeholder"),
+    [("0001-01-01T00:00:00.0000001Z", "0001-01-01T00:00:00Z"),
+     ("1970-01-01T00:00:00.000000999Z", "1970-01-01T00:00:00Z"),
+     ("1970-01-01T02:00:00,0000005+02:00", "1970-01-01T00:00:00Z"),
+     ("0001-01-01T00:00:00.00000000001", "0001-01-01T00:00:00Z")],
+)  # fmt: skip
+def test_a_published_time_less_than_a_microsecond_after_a_placeholder_is_refused_as_the_server_does(
+    written: str, placeholder: str
+) -> None:
+    # (cut to whole microseconds, it was the placeholder itself, and the line was stored as of no date; the
+    # proto: a time less than a microsecond after either placeholder is INVALID_ARGUMENT)
+    with pytest.raises(ValueError, match=re.escape(f"published: {written!r} is less than a microsecond after "
+                                                   f"{placeholder}, which is read as unknown")):  # fmt: skip
+        parse_time(written)
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [("0001-01-01T00:00:00Z", datetime(1, 1, 1, tzinfo=UTC)),
+     ("1970-01-01T00:00:00.0000000Z", datetime(1970, 1, 1, tzinfo=UTC)),
+     ("1970-01-01T00:00:00.0000011Z", datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC)),
+     ("2026-03-17T09:00:00.1234567Z", datetime(2026, 3, 17, 9, 0, 0, 123456, tzinfo=UTC))],
+)  # fmt: skip
+def test_a_placeholder_itself_or_a_time_a_microsecond_or_more_past_one_is_read_cut_to_the_microsecond(
+    written: str, read: datetime
+) -> None:
+    # (a placeholder is sent as it is, and the server reads it as unknown, as the README says)
+    assert parse_time(written) == read
 
 
 def test_a_truncated_gzip_gives_its_whole_lines_then_says_where_it_ended(tmp_path: Path) -> None:
