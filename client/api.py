@@ -301,7 +301,7 @@ class NeardupClient:
         `token` is sent as `authorization: Bearer <token>` on every call; an article that would
         make a request over `max_message_bytes` (the server's receive limit) is refused here
         with InvalidArgumentError instead of being sent. A `target` without a port ("host", "::1", "[::1]") means
-        DEFAULT_PORT.
+        DEFAULT_PORT; one gRPC would misread (a port outside 1-65535 or not a number, a URL's scheme) is a ValueError.
         While a call is in flight and nothing arrives for `keepalive_seconds`, the connection is pinged, and
         dropped if the ping is not answered as long again: a call to a server that hangs (its host frozen, a
         network path gone) then fails UNAVAILABLE instead of waiting for ever. Servers allow a client ping every
@@ -952,7 +952,9 @@ def with_default_port(target: str) -> str:
     gRPC would otherwise try 443. Targets in gRPC's own forms ("unix:/path", "dns:///host:1") are kept.
     ValueError, saying what to write, for what gRPC would misread: a bare number (a port meant for some host,
     read as a host), a colon with no port after it (read as port 443), and a URL's scheme ("http://host:1",
-    which gRPC refused as a "Misformatted domain name")."""
+    which gRPC refused as a "Misformatted domain name"), and a port that is not a number from 1 to 65535 ("host:abc"
+    failed each call UNAVAILABLE, which reads like a server that is down; gRPC took "host:99999" as port 34463,
+    99999 less 65536, another server's)."""
     if target.startswith(_GRPC_SCHEMES):
         return target
     scheme, slashes, rest = target.partition("://")
@@ -973,7 +975,32 @@ def with_default_port(target: str) -> str:
             f"the server address {target!r} has no port after its colon: give host:port, e.g. "
             f"'{target}{DEFAULT_PORT}', or the host alone for port {DEFAULT_PORT}"
         )
+    _require_port(target)
     return target
+
+
+MAX_PORT = 65535
+
+
+def _require_port(target: str) -> None:
+    """ValueError, naming the port, for a host:port or [IPv6]:port `target` whose port is not a whole number from 1
+    to MAX_PORT. (A host holding colons of its own, not bracketed, is left to gRPC: where its port begins is not
+    clear.)"""
+    if target.startswith("["):
+        _, bracket, port = target.partition("]:")
+        if not bracket:
+            return
+    else:
+        host, _, port = target.rpartition(":")
+        if ":" in host:
+            return
+    if port.isascii() and port.isdigit() and 1 <= int(port) <= MAX_PORT:
+        return
+    what = "outside" if port.isascii() and port.isdigit() else "not a number in"
+    raise ValueError(
+        f"the server address {target!r} has port {port!r}, {what} the range 1-{MAX_PORT}: give host:port with a port "
+        f"in it, e.g. '{target[: -len(port)]}{DEFAULT_PORT}'"
+    )
 
 
 # The forms of target gRPC reads itself (its name resolvers): kept as they are.
