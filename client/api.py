@@ -31,6 +31,7 @@ from client.errors import (
     StreamEndedEarlyError,
     error_for,
     from_rpc_error,
+    reached_no_server,
 )
 from client.ordered import in_order
 from client.resume import Retry, Unanswered
@@ -359,8 +360,9 @@ class NeardupClient:
         cancel is ClientClosedError) or DEADLINE_EXCEEDED is made again, each attempt with its own `timeout`
         (indexing is idempotent). DeadlineExceededError, raised without `retry` or once its attempts are spent:
         the article may or may not be stored; sending it again is safe (answered UNCHANGED if it was). The error
-        raised once the attempts are spent is the last attempt's, saying too when an earlier attempt may have
-        stored the article (the server's "it was not stored" is of the last attempt alone).
+        raised once the retries are spent is the last try's, counting them ("after 2 retries, 3 tries in all":
+        `retry.attempts` counts retries) and saying too when an earlier try may have stored the article (the
+        server's "it was not stored" is of the last try alone), or that none did (no try reached a server).
         InvalidArgumentError, naming the field: an article the server refuses (an empty id or body, a body
         with no words or over its --max-body-bytes), or one refused before it is sent (an unpaired surrogate
         in its text, a published time outside the years 0001..9999 in UTC, a request over max_message_bytes)."""
@@ -468,7 +470,7 @@ class NeardupClient:
                     failures += 1
                     raised = _with_unanswered(exc, len(unanswered), sent_before)
                     _back_off_or_raise(exc, failures, retry, on_retry, len(unanswered), self._closed, raised)
-                    if SERVER_LOAD_FAILED not in exc.details:  # (one held for a load that failed stored nothing)
+                    if not _stored_nothing(exc):
                         sent_before = len(unanswered)
         if unanswered.source_error is not None:
             raise unanswered.source_error  # (the caller's own error, raised as is: not retried)
@@ -646,6 +648,7 @@ class NeardupClient:
         `unsure`, for a write: what its error says when the write may have happened unanswered."""
         failures = 0
         earlier_unsure = False  # did an earlier attempt fail after which the write may have happened?
+        earlier_reached = False  # did an earlier attempt reach a server (which may have refused it unread)?
         while True:
             self._require_open()
             try:
@@ -658,9 +661,10 @@ class NeardupClient:
                 self._require_open()
                 raise
             failures += 1
-            raised = _said_of_the_call(error, failures, earlier_unsure, unsure)
+            raised = _said_of_the_call(error, failures, earlier_unsure, earlier_reached, unsure)
             _back_off_or_raise(error, failures, retry, on_retry, 1, self._closed, raised)
-            earlier_unsure = earlier_unsure or error.code in OUTCOME_UNKNOWN
+            earlier_unsure = earlier_unsure or _may_have_written(error)
+            earlier_reached = earlier_reached or not reached_no_server(error)
 
 
 def _warn_if_dropped_unstarted(stream: Generator[Any], started: threading.Event) -> None:
@@ -711,19 +715,21 @@ def _ended_early(unanswered: int) -> StreamEndedEarlyError:
 def _with_unanswered(error: NeardupClientError, unanswered: int, sent_before: int = 0) -> NeardupClientError:
     """The error that ends an index stream, with its `unanswered` count, and saying what became of those articles
     (gRPC's "Stream removed" said nothing of them; StreamEndedEarlyError's message counts them already). A stream
-    the server held while it loaded its index, which then failed, reached no store: "may be stored" was wrong. But
+    that reached no server (gRPC could not connect), or that the server held while it loaded its index, which then
+    failed, reached no store: "may be stored" was wrong. But
     the first `sent_before` of them an earlier attempt sent too, and may have stored: "not stored" only of the
     others."""
     if unanswered and not isinstance(error, StreamEndedEarlyError):
         them = ("1 article", "was", "it") if unanswered == 1 else (f"{unanswered:,} articles", "were", "them")
-        if SERVER_LOAD_FAILED in error.details and not sent_before:
+        stored_nothing = _stored_nothing(error)
+        if stored_nothing and not sent_before:
             left = f"{them[0]} sent on the stream {them[1]} not stored"
         else:
             left = (
                 f"{them[0]} sent on the stream {them[1]} left unanswered, and may or may not be stored: sending "
                 f"{them[2]} again is safe, none is stored twice"
             )
-            if SERVER_LOAD_FAILED in error.details and sent_before < unanswered:
+            if stored_nothing and sent_before < unanswered:
                 fresh = unanswered - sent_before
                 left += f" (the last {fresh:,}, which no earlier attempt sent, {_were(fresh)} not stored)"
         error = _reworded(error, f"{error.details}; {left}")
@@ -772,43 +778,69 @@ def _back_off_or_raise(
     closed.wait(wait)
 
 
+def _may_have_written(error: NeardupClientError) -> bool:
+    """Might the unary call that failed with `error` have done its write, its answer lost?"""
+    return error.code in OUTCOME_UNKNOWN and not _stored_nothing(error)
+
+
+def _stored_nothing(error: NeardupClientError) -> bool:
+    """Did the call (a stream: the attempt) that failed with `error` store nothing, whatever it sent? So when it
+    reached no server (gRPC could not connect: it sent nothing), or a server held it while it loaded its index and
+    the load failed."""
+    return reached_no_server(error) or SERVER_LOAD_FAILED in error.details
+
+
 @dataclass(frozen=True)
 class _Unsure:
     """What a write's error says when the write may have happened though no answer said so."""
 
     now: str  # when this attempt's outcome is not known (the client's own deadline passed)
-    earlier: str  # when an earlier attempt's is not (it failed with a code in OUTCOME_UNKNOWN, and was retried)
+    earlier: str  # when an earlier attempt's is not (it may have reached a server, and its answer was lost)
+    undone: str  # when no attempt did it (each reached no server, or was refused unread)
 
 
 _STORED = _Unsure(
     "the article may or may not be stored: sending it again is safe, it is not stored twice",
-    "an earlier attempt may have stored it: sending it again is safe, it is not stored twice",
+    "an earlier try may have stored it: sending it again is safe, it is not stored twice",
+    "it was not stored",
 )
 _DELETED = _Unsure(
     "the article may or may not be deleted: deleting it again is safe (NOT_FOUND if it was)",
-    "an earlier attempt may have deleted it: deleting it again is safe (NOT_FOUND if it was)",
+    "an earlier try may have deleted it: deleting it again is safe (NOT_FOUND if it was)",
+    "it was not deleted",
 )
 _DELETED_MANY = _Unsure(
     "this call's articles may or may not be deleted (the calls before it deleted theirs): deleting them again is "
     "safe (an id deleted is then reported not stored)",
-    "an earlier attempt may have deleted them: deleting them again is safe (an id deleted is then reported not stored)",
+    "an earlier try may have deleted them: deleting them again is safe (an id deleted is then reported not stored)",
+    "this call's articles were not deleted (the calls before it deleted theirs)",
 )
 
 
 def _said_of_the_call(
-    error: NeardupClientError, failures: int, earlier_unsure: bool, unsure: _Unsure | None
+    error: NeardupClientError, failures: int, earlier_unsure: bool, earlier_reached: bool, unsure: _Unsure | None
 ) -> NeardupClientError:
     """The error to raise for a call whose last of `failures` attempts failed with `error`: a server's message
     describes that attempt alone ("it was not stored"), while an earlier one may have done the write
-    (`earlier_unsure`); and gRPC's own deadline (reworded by _error_from) says nothing of the write."""
+    (`earlier_unsure`), and one that reached no server did nothing (`earlier_reached`: an earlier one reached one);
+    gRPC's own deadline (reworded by _error_from) says nothing of the write. After retries, it counts them, and
+    the tries in all (Retry's `attempts` counts the retries: Retry(attempts=2) makes 3 tries)."""
     if unsure is None:
         return error
     details = error.details
+    tries = f"after {_counted(failures - 1, 'retry', 'retries')}, {failures} tries in all"
     if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and details.startswith(_OWN_DEADLINE):
         details = f"{details}, so {unsure.now}"
     elif earlier_unsure and failures > 1:  # (after its own deadline, the call has said the write may be done)
-        details = f"{details} (the last of {failures} attempts; {unsure.earlier})"
+        details = f"{details} ({tries}; {unsure.earlier})"
+    elif failures > 1 and reached_no_server(error):  # (and no earlier try may have done the write)
+        done = "none reached a server" if not earlier_reached else "none did the write"
+        details = f"{details} ({tries}; {done}, so {unsure.undone})"
     return error if details == error.details else _reworded(error, details)
+
+
+def _counted(count: int, one: str, many: str) -> str:
+    return f"{count:,} {one if count == 1 else many}"
 
 
 def _reworded(error: NeardupClientError, details: str) -> NeardupClientError:

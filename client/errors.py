@@ -50,8 +50,20 @@ RETRYABLE_CODES = (
     grpc.StatusCode.DEADLINE_EXCEEDED,
 )
 # The codes of a failed write that may have been done nonetheless (its answer lost): the client's deadline passed
-# while the server worked, the connection dropped, the server stopped. (RESOURCE_EXHAUSTED refuses it unread.)
+# while the server worked, the connection dropped, the server stopped. (RESOURCE_EXHAUSTED refuses it unread; an
+# UNAVAILABLE that reached_no_server, or SERVER_LOAD_FAILED's, did nothing either.)
 OUTCOME_UNKNOWN = (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+# gRPC's words, in an UNAVAILABLE's details, for a call it never sent: no connection to the server could be made
+# (refused, closed during the handshake, the TLS handshake failed) or its name was not resolved. A call cut once
+# sent says something else ("Stream removed (Socket closed)", "Connection reset by peer").
+NOT_REACHED = ("failed to connect to all addresses", "errors resolving", "DNS resolution failed")
+
+
+def reached_no_server(error: NeardupClientError) -> bool:
+    """Did `error` end a call that no server received (gRPC found none to send it to), so nothing it asked was done?"""
+    return error.code == grpc.StatusCode.UNAVAILABLE and any(words in error.details for words in NOT_REACHED)
+
+
 # gRPC's words, in a CANCELLED's details, for a call this process cancelled: a channel the caller gave the
 # client and closed (a retry fails on it), or an interceptor's cancel.
 CANCELLED_HERE = ("Locally cancelled", "Channel closed", "Channel deallocated")
