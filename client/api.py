@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import operator
+import socket
 import ssl
 import sys
 import threading
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Literal, TypedDict
+from urllib.parse import urlsplit
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -23,8 +25,10 @@ from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client.errors import (
+    CLOSED_AT_CONNECT,
     OUTCOME_UNKNOWN,
     SERVER_LOAD_FAILED,
+    TLS_ONLY_SERVER,
     ClientClosedError,
     InvalidArgumentError,
     NeardupClientError,
@@ -317,6 +321,7 @@ class NeardupClient:
         self.max_message_bytes = max_message_bytes
         self._metadata = bearer_metadata(token)
         self._channel = channel or _channel(target, tls or ca_file is not None, ca_file, keepalive_seconds)
+        self._own_plaintext = channel is None and not tls and ca_file is None  # (TLS may be why a connection closed)
         self._closed = threading.Event()  # (an Event, so that close() ends a retry's back-off wait at once)
         self._stub = pb_grpc.NearDuplicateServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
@@ -342,6 +347,8 @@ class NeardupClient:
         """The client error for a failed call; ClientClosedError for one cancelled because close() ran. gRPC's
         bare "Deadline Exceeded", its own deadline's, says `deadline_said` instead (which names the timeout)."""
         error = from_rpc_error(exc)
+        if self._own_plaintext:
+            error = naming_a_tls_server(error, self.target, min(TLS_PROBE_SECONDS, self.timeout or TLS_PROBE_SECONDS))
         if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and error.details == GRPC_DEADLINE and deadline_said:
             return _reworded(error, deadline_said)
         if error.code == grpc.StatusCode.CANCELLED and self._closed.is_set():
@@ -1076,6 +1083,46 @@ def open_channel(
     """The channel a NeardupClient opens (`tls`, implied by `ca_file`, trusting it or else the system's roots),
     for a tool that calls the stubs itself (neardup-bench): one place sets up TLS and keepalive."""
     return _channel(with_default_port(target), tls or ca_file is not None, ca_file, keepalive_seconds)
+
+
+TLS_PROBE_SECONDS = 2.0  # the longest a TLS handshake that tells a TLS server from a closed port may take
+
+
+def naming_a_tls_server(
+    error: NeardupClientError, target: str, timeout: float = TLS_PROBE_SECONDS
+) -> NeardupClientError:
+    """`error`, of a plaintext call to host:port `target`, saying the server serves TLS when it does: gRPC's words
+    for a connection closed before its handshake ("Socket closed") are the same for a TLS server (which closes a
+    plaintext client's connection) and for a forwarder whose server is not up yet, and a TLS handshake on the port
+    tells them apart. Said so, the error is not retryable (TLS_ONLY_SERVER): no retry mends it."""
+    if not (reached_no_server(error) and CLOSED_AT_CONNECT in error.details):
+        return error
+    if not takes_connections(target, tls=True, timeout=timeout):
+        return error
+    return _reworded(error, f"{error.details} (the server at {target} {TLS_ONLY_SERVER} (tls=True, or a ca_file))")
+
+
+def takes_connections(target: str, tls: bool = False, timeout: float = TLS_PROBE_SECONDS) -> bool:
+    """Whether a TCP connection to host:port `target` is taken, and with `tls` a TLS handshake on it completes
+    (its certificate unchecked), within `timeout` seconds each."""
+    where = urlsplit(f"//{target}")
+    try:
+        if where.hostname is None or where.port is None:
+            return False  # (a target in gRPC's own forms: unix:, dns:)
+        with socket.create_connection((where.hostname, where.port), timeout=timeout) as raw:
+            if tls:
+                with _unchecked_tls().wrap_socket(raw, server_hostname=where.hostname):
+                    pass
+            return True
+    except (OSError, ValueError):  # (ssl.SSLError is an OSError; ValueError: a port out of range)
+        return False
+
+
+def _unchecked_tls() -> ssl.SSLContext:
+    unchecked = ssl.create_default_context()
+    unchecked.check_hostname, unchecked.verify_mode = False, ssl.CERT_NONE
+    unchecked.set_alpn_protocols(["h2"])
+    return unchecked
 
 
 def bearer_metadata(token: str | None) -> tuple[tuple[str, str], ...]:
