@@ -47,6 +47,7 @@ from client.api import (
     Article,
     article_batches,
     bearer_metadata,
+    naming_a_tls_server,
     open_channel,
     read_token_file,
     with_default_port,
@@ -672,6 +673,8 @@ def connect(target: str, tls: bool = False, ca_file: str | None = None, wait: fl
         if why is None:  # (it answered: the server came up just now)
             return open_channel(target, tls=tls, ca_file=ca_file)
         # Something answers there and these settings cannot talk to it: the neardup CLI's diagnosis.
+        if not (tls or ca_file is not None):
+            why = naming_a_tls_server(why, target)  # (as a NeardupClient's errors do)
         if hint := cannot_talk_hint(why, target, tls or ca_file is not None):
             raise SystemExit(f"neardup-bench: cannot talk to {target}: {why.details}{hint}") from None
         raise SystemExit(

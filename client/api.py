@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import operator
+import socket
 import ssl
 import sys
 import threading
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Literal, TypedDict
+from urllib.parse import urlsplit
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -23,14 +25,17 @@ from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client.errors import (
+    CLOSED_AT_CONNECT,
     OUTCOME_UNKNOWN,
     SERVER_LOAD_FAILED,
+    TLS_ONLY_SERVER,
     ClientClosedError,
     InvalidArgumentError,
     NeardupClientError,
     StreamEndedEarlyError,
     error_for,
     from_rpc_error,
+    reached_no_server,
 )
 from client.ordered import in_order
 from client.resume import Retry, Unanswered
@@ -301,7 +306,7 @@ class NeardupClient:
         `token` is sent as `authorization: Bearer <token>` on every call; an article that would
         make a request over `max_message_bytes` (the server's receive limit) is refused here
         with InvalidArgumentError instead of being sent. A `target` without a port ("host", "::1", "[::1]") means
-        DEFAULT_PORT.
+        DEFAULT_PORT; one gRPC would misread (a port outside 1-65535 or not a number, a URL's scheme) is a ValueError.
         While a call is in flight and nothing arrives for `keepalive_seconds`, the connection is pinged, and
         dropped if the ping is not answered as long again: a call to a server that hangs (its host frozen, a
         network path gone) then fails UNAVAILABLE instead of waiting for ever. Servers allow a client ping every
@@ -316,6 +321,7 @@ class NeardupClient:
         self.max_message_bytes = max_message_bytes
         self._metadata = bearer_metadata(token)
         self._channel = channel or _channel(target, tls or ca_file is not None, ca_file, keepalive_seconds)
+        self._own_plaintext = channel is None and not tls and ca_file is None  # (TLS may be why a connection closed)
         self._closed = threading.Event()  # (an Event, so that close() ends a retry's back-off wait at once)
         self._stub = pb_grpc.NearDuplicateServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
@@ -341,6 +347,8 @@ class NeardupClient:
         """The client error for a failed call; ClientClosedError for one cancelled because close() ran. gRPC's
         bare "Deadline Exceeded", its own deadline's, says `deadline_said` instead (which names the timeout)."""
         error = from_rpc_error(exc)
+        if self._own_plaintext:
+            error = naming_a_tls_server(error, self.target, min(TLS_PROBE_SECONDS, self.timeout or TLS_PROBE_SECONDS))
         if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and error.details == GRPC_DEADLINE and deadline_said:
             return _reworded(error, deadline_said)
         if error.code == grpc.StatusCode.CANCELLED and self._closed.is_set():
@@ -359,8 +367,9 @@ class NeardupClient:
         cancel is ClientClosedError) or DEADLINE_EXCEEDED is made again, each attempt with its own `timeout`
         (indexing is idempotent). DeadlineExceededError, raised without `retry` or once its attempts are spent:
         the article may or may not be stored; sending it again is safe (answered UNCHANGED if it was). The error
-        raised once the attempts are spent is the last attempt's, saying too when an earlier attempt may have
-        stored the article (the server's "it was not stored" is of the last attempt alone).
+        raised once the retries are spent is the last try's, counting them ("after 2 retries, 3 tries in all":
+        `retry.attempts` counts retries) and saying too when an earlier try may have stored the article (the
+        server's "it was not stored" is of the last try alone), or that none did (no try reached a server).
         InvalidArgumentError, naming the field: an article the server refuses (an empty id or body, a body
         with no words or over its --max-body-bytes), or one refused before it is sent (an unpaired surrogate
         in its text, a published time outside the years 0001..9999 in UTC, a request over max_message_bytes)."""
@@ -468,7 +477,7 @@ class NeardupClient:
                     failures += 1
                     raised = _with_unanswered(exc, len(unanswered), sent_before)
                     _back_off_or_raise(exc, failures, retry, on_retry, len(unanswered), self._closed, raised)
-                    if SERVER_LOAD_FAILED not in exc.details:  # (one held for a load that failed stored nothing)
+                    if not _stored_nothing(exc):
                         sent_before = len(unanswered)
         if unanswered.source_error is not None:
             raise unanswered.source_error  # (the caller's own error, raised as is: not retried)
@@ -646,6 +655,7 @@ class NeardupClient:
         `unsure`, for a write: what its error says when the write may have happened unanswered."""
         failures = 0
         earlier_unsure = False  # did an earlier attempt fail after which the write may have happened?
+        earlier_reached = False  # did an earlier attempt reach a server (which may have refused it unread)?
         while True:
             self._require_open()
             try:
@@ -658,9 +668,10 @@ class NeardupClient:
                 self._require_open()
                 raise
             failures += 1
-            raised = _said_of_the_call(error, failures, earlier_unsure, unsure)
+            raised = _said_of_the_call(error, failures, earlier_unsure, earlier_reached, unsure)
             _back_off_or_raise(error, failures, retry, on_retry, 1, self._closed, raised)
-            earlier_unsure = earlier_unsure or error.code in OUTCOME_UNKNOWN
+            earlier_unsure = earlier_unsure or _may_have_written(error)
+            earlier_reached = earlier_reached or not reached_no_server(error)
 
 
 def _warn_if_dropped_unstarted(stream: Generator[Any], started: threading.Event) -> None:
@@ -711,19 +722,21 @@ def _ended_early(unanswered: int) -> StreamEndedEarlyError:
 def _with_unanswered(error: NeardupClientError, unanswered: int, sent_before: int = 0) -> NeardupClientError:
     """The error that ends an index stream, with its `unanswered` count, and saying what became of those articles
     (gRPC's "Stream removed" said nothing of them; StreamEndedEarlyError's message counts them already). A stream
-    the server held while it loaded its index, which then failed, reached no store: "may be stored" was wrong. But
+    that reached no server (gRPC could not connect), or that the server held while it loaded its index, which then
+    failed, reached no store: "may be stored" was wrong. But
     the first `sent_before` of them an earlier attempt sent too, and may have stored: "not stored" only of the
     others."""
     if unanswered and not isinstance(error, StreamEndedEarlyError):
         them = ("1 article", "was", "it") if unanswered == 1 else (f"{unanswered:,} articles", "were", "them")
-        if SERVER_LOAD_FAILED in error.details and not sent_before:
+        stored_nothing = _stored_nothing(error)
+        if stored_nothing and not sent_before:
             left = f"{them[0]} sent on the stream {them[1]} not stored"
         else:
             left = (
                 f"{them[0]} sent on the stream {them[1]} left unanswered, and may or may not be stored: sending "
                 f"{them[2]} again is safe, none is stored twice"
             )
-            if SERVER_LOAD_FAILED in error.details and sent_before < unanswered:
+            if stored_nothing and sent_before < unanswered:
                 fresh = unanswered - sent_before
                 left += f" (the last {fresh:,}, which no earlier attempt sent, {_were(fresh)} not stored)"
         error = _reworded(error, f"{error.details}; {left}")
@@ -772,43 +785,69 @@ def _back_off_or_raise(
     closed.wait(wait)
 
 
+def _may_have_written(error: NeardupClientError) -> bool:
+    """Might the unary call that failed with `error` have done its write, its answer lost?"""
+    return error.code in OUTCOME_UNKNOWN and not _stored_nothing(error)
+
+
+def _stored_nothing(error: NeardupClientError) -> bool:
+    """Did the call (a stream: the attempt) that failed with `error` store nothing, whatever it sent? So when it
+    reached no server (gRPC could not connect: it sent nothing), or a server held it while it loaded its index and
+    the load failed."""
+    return reached_no_server(error) or SERVER_LOAD_FAILED in error.details
+
+
 @dataclass(frozen=True)
 class _Unsure:
     """What a write's error says when the write may have happened though no answer said so."""
 
     now: str  # when this attempt's outcome is not known (the client's own deadline passed)
-    earlier: str  # when an earlier attempt's is not (it failed with a code in OUTCOME_UNKNOWN, and was retried)
+    earlier: str  # when an earlier attempt's is not (it may have reached a server, and its answer was lost)
+    undone: str  # when no attempt did it (each reached no server, or was refused unread)
 
 
 _STORED = _Unsure(
     "the article may or may not be stored: sending it again is safe, it is not stored twice",
-    "an earlier attempt may have stored it: sending it again is safe, it is not stored twice",
+    "an earlier try may have stored it: sending it again is safe, it is not stored twice",
+    "it was not stored",
 )
 _DELETED = _Unsure(
     "the article may or may not be deleted: deleting it again is safe (NOT_FOUND if it was)",
-    "an earlier attempt may have deleted it: deleting it again is safe (NOT_FOUND if it was)",
+    "an earlier try may have deleted it: deleting it again is safe (NOT_FOUND if it was)",
+    "it was not deleted",
 )
 _DELETED_MANY = _Unsure(
     "this call's articles may or may not be deleted (the calls before it deleted theirs): deleting them again is "
     "safe (an id deleted is then reported not stored)",
-    "an earlier attempt may have deleted them: deleting them again is safe (an id deleted is then reported not stored)",
+    "an earlier try may have deleted them: deleting them again is safe (an id deleted is then reported not stored)",
+    "this call's articles were not deleted (the calls before it deleted theirs)",
 )
 
 
 def _said_of_the_call(
-    error: NeardupClientError, failures: int, earlier_unsure: bool, unsure: _Unsure | None
+    error: NeardupClientError, failures: int, earlier_unsure: bool, earlier_reached: bool, unsure: _Unsure | None
 ) -> NeardupClientError:
     """The error to raise for a call whose last of `failures` attempts failed with `error`: a server's message
     describes that attempt alone ("it was not stored"), while an earlier one may have done the write
-    (`earlier_unsure`); and gRPC's own deadline (reworded by _error_from) says nothing of the write."""
+    (`earlier_unsure`), and one that reached no server did nothing (`earlier_reached`: an earlier one reached one);
+    gRPC's own deadline (reworded by _error_from) says nothing of the write. After retries, it counts them, and
+    the tries in all (Retry's `attempts` counts the retries: Retry(attempts=2) makes 3 tries)."""
     if unsure is None:
         return error
     details = error.details
+    tries = f"after {_counted(failures - 1, 'retry', 'retries')}, {failures} tries in all"
     if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and details.startswith(_OWN_DEADLINE):
         details = f"{details}, so {unsure.now}"
     elif earlier_unsure and failures > 1:  # (after its own deadline, the call has said the write may be done)
-        details = f"{details} (the last of {failures} attempts; {unsure.earlier})"
+        details = f"{details} ({tries}; {unsure.earlier})"
+    elif failures > 1 and reached_no_server(error):  # (and no earlier try may have done the write)
+        done = "none reached a server" if not earlier_reached else "none did the write"
+        details = f"{details} ({tries}; {done}, so {unsure.undone})"
     return error if details == error.details else _reworded(error, details)
+
+
+def _counted(count: int, one: str, many: str) -> str:
+    return f"{count:,} {one if count == 1 else many}"
 
 
 def _reworded(error: NeardupClientError, details: str) -> NeardupClientError:
@@ -952,7 +991,9 @@ def with_default_port(target: str) -> str:
     gRPC would otherwise try 443. Targets in gRPC's own forms ("unix:/path", "dns:///host:1") are kept.
     ValueError, saying what to write, for what gRPC would misread: a bare number (a port meant for some host,
     read as a host), a colon with no port after it (read as port 443), and a URL's scheme ("http://host:1",
-    which gRPC refused as a "Misformatted domain name")."""
+    which gRPC refused as a "Misformatted domain name"), and a port that is not a number from 1 to 65535 ("host:abc"
+    failed each call UNAVAILABLE, which reads like a server that is down; gRPC took "host:99999" as port 34463,
+    99999 less 65536, another server's)."""
     if target.startswith(_GRPC_SCHEMES):
         return target
     scheme, slashes, rest = target.partition("://")
@@ -973,7 +1014,32 @@ def with_default_port(target: str) -> str:
             f"the server address {target!r} has no port after its colon: give host:port, e.g. "
             f"'{target}{DEFAULT_PORT}', or the host alone for port {DEFAULT_PORT}"
         )
+    _require_port(target)
     return target
+
+
+MAX_PORT = 65535
+
+
+def _require_port(target: str) -> None:
+    """ValueError, naming the port, for a host:port or [IPv6]:port `target` whose port is not a whole number from 1
+    to MAX_PORT. (A host holding colons of its own, not bracketed, is left to gRPC: where its port begins is not
+    clear.)"""
+    if target.startswith("["):
+        _, bracket, port = target.partition("]:")
+        if not bracket:
+            return
+    else:
+        host, _, port = target.rpartition(":")
+        if ":" in host:
+            return
+    if port.isascii() and port.isdigit() and 1 <= int(port) <= MAX_PORT:
+        return
+    what = "outside" if port.isascii() and port.isdigit() else "not a number in"
+    raise ValueError(
+        f"the server address {target!r} has port {port!r}, {what} the range 1-{MAX_PORT}: give host:port with a port "
+        f"in it, e.g. '{target[: -len(port)]}{DEFAULT_PORT}'"
+    )
 
 
 # The forms of target gRPC reads itself (its name resolvers): kept as they are.
@@ -1017,6 +1083,46 @@ def open_channel(
     """The channel a NeardupClient opens (`tls`, implied by `ca_file`, trusting it or else the system's roots),
     for a tool that calls the stubs itself (neardup-bench): one place sets up TLS and keepalive."""
     return _channel(with_default_port(target), tls or ca_file is not None, ca_file, keepalive_seconds)
+
+
+TLS_PROBE_SECONDS = 2.0  # the longest a TLS handshake that tells a TLS server from a closed port may take
+
+
+def naming_a_tls_server(
+    error: NeardupClientError, target: str, timeout: float = TLS_PROBE_SECONDS
+) -> NeardupClientError:
+    """`error`, of a plaintext call to host:port `target`, saying the server serves TLS when it does: gRPC's words
+    for a connection closed before its handshake ("Socket closed") are the same for a TLS server (which closes a
+    plaintext client's connection) and for a forwarder whose server is not up yet, and a TLS handshake on the port
+    tells them apart. Said so, the error is not retryable (TLS_ONLY_SERVER): no retry mends it."""
+    if not (reached_no_server(error) and CLOSED_AT_CONNECT in error.details):
+        return error
+    if not takes_connections(target, tls=True, timeout=timeout):
+        return error
+    return _reworded(error, f"{error.details} (the server at {target} {TLS_ONLY_SERVER} (tls=True, or a ca_file))")
+
+
+def takes_connections(target: str, tls: bool = False, timeout: float = TLS_PROBE_SECONDS) -> bool:
+    """Whether a TCP connection to host:port `target` is taken, and with `tls` a TLS handshake on it completes
+    (its certificate unchecked), within `timeout` seconds each."""
+    where = urlsplit(f"//{target}")
+    try:
+        if where.hostname is None or where.port is None:
+            return False  # (a target in gRPC's own forms: unix:, dns:)
+        with socket.create_connection((where.hostname, where.port), timeout=timeout) as raw:
+            if tls:
+                with _unchecked_tls().wrap_socket(raw, server_hostname=where.hostname):
+                    pass
+            return True
+    except (OSError, ValueError):  # (ssl.SSLError is an OSError; ValueError: a port out of range)
+        return False
+
+
+def _unchecked_tls() -> ssl.SSLContext:
+    unchecked = ssl.create_default_context()
+    unchecked.check_hostname, unchecked.verify_mode = False, ssl.CERT_NONE
+    unchecked.set_alpn_protocols(["h2"])
+    return unchecked
 
 
 def bearer_metadata(token: str | None) -> tuple[tuple[str, str], ...]:

@@ -11,8 +11,6 @@ import json
 import logging
 import os
 import signal
-import socket
-import ssl
 import stat
 import sys
 import threading
@@ -23,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
-from urllib.parse import urlsplit
 
 import grpc
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -43,9 +40,11 @@ from client.api import (
     Verdict,
     read_token_file,
     require_id,
+    takes_connections,
     with_default_port,
 )
 from client.errors import (
+    TLS_ONLY_SERVER,
     TLS_PLAINTEXT_PEER,
     TLS_UNTRUSTED,
     InvalidArgumentError,
@@ -224,8 +223,8 @@ def cannot_talk_hint(exc: NeardupClientError, where: str, tls: bool) -> str:
         return f" (the server at {where} speaks plaintext: leave out --tls, --ca-file (NEARDUP_TLS, NEARDUP_CA_FILE))"
     if TLS_UNTRUSTED in details:
         return " (the server's certificate is not signed by a CA this command trusts: --ca-file names the CA to trust)"
-    if "Socket closed" in details and not tls:
-        return f" (the server at {where} closed the connection: if it serves TLS, add --tls or --ca-file)"
+    if TLS_ONLY_SERVER in details:  # (the client's words, once a TLS handshake there completed: NeardupClient's)
+        return " (add --tls or --ca-file (NEARDUP_TLS, NEARDUP_CA_FILE))"
     if NOT_GRPC in details:
         return f" ({where} is not a gRPC server: if it is the metrics port, --server names the main one)"
     if exc.code == grpc.StatusCode.UNIMPLEMENTED and "Method not found" in details:
@@ -237,48 +236,15 @@ def cannot_talk_hint(exc: NeardupClientError, where: str, tls: bool) -> str:
 NOT_GRPC = "Failed parsing HTTP/2"
 
 
-def _closed_on_plaintext(exc: NeardupClientError, args: argparse.Namespace) -> bool:
-    return "Socket closed" in exc.details and not (args.tls or args.ca_file)
-
-
 def _cannot_talk(exc: NeardupClientError, args: argparse.Namespace) -> bool:
     """A server is there and these settings cannot talk to it: TLS on one side only, a certificate not trusted, or
     what answers is no gRPC server (an HTTP one: the metrics port).
     A closed connection alone does not say so: a forwarder (docker-proxy, a load balancer, a port-forward) whose
-    server is not up yet closes it too, and a handshake tells that apart from a TLS server."""
+    server is not up yet closes it too; the client's error says TLS_ONLY_SERVER once a TLS handshake there
+    completed."""
     if exc.code != grpc.StatusCode.UNAVAILABLE:
         return False
-    if TLS_PLAINTEXT_PEER in exc.details or TLS_UNTRUSTED in exc.details or NOT_GRPC in exc.details:
-        return True
-    return _closed_on_plaintext(exc, args) and _speaks_tls(with_default_port(args.server))
-
-
-def _speaks_tls(target: str) -> bool:
-    """Whether a TLS handshake with the server at host:port `target` completes (its certificate unchecked)."""
-    return _takes_connections(target, tls=True)
-
-
-def _takes_connections(target: str, tls: bool = False) -> bool:
-    """Whether a TCP connection to host:port `target` is taken, and with `tls` a TLS handshake on it completes
-    (its certificate unchecked)."""
-    where = urlsplit(f"//{target}")
-    try:
-        if where.hostname is None or where.port is None:
-            return False  # (a target in gRPC's own forms: unix:, dns:)
-        with socket.create_connection((where.hostname, where.port), timeout=2) as raw:
-            if tls:
-                with _unchecked_tls().wrap_socket(raw, server_hostname=where.hostname):
-                    pass
-            return True
-    except (OSError, ValueError):  # (ssl.SSLError is an OSError; ValueError: a port out of range)
-        return False
-
-
-def _unchecked_tls() -> ssl.SSLContext:
-    unchecked = ssl.create_default_context()
-    unchecked.check_hostname, unchecked.verify_mode = False, ssl.CERT_NONE
-    unchecked.set_alpn_protocols(["h2"])
-    return unchecked
+    return any(words in exc.details for words in (TLS_PLAINTEXT_PEER, TLS_UNTRUSTED, TLS_ONLY_SERVER, NOT_GRPC))
 
 
 _Commands = argparse._SubParsersAction  # (the subcommands' adder argparse returns: it names no public type)
@@ -767,7 +733,7 @@ def _no_grpc(args: argparse.Namespace) -> UnavailableError | None:
     """After a wait in vain and a call unanswered, the error for a listener there that takes connections and never
     began gRPC's handshake ("no server" was wrong of it); None if nothing takes a connection."""
     where = with_default_port(args.server)
-    if not _takes_connections(where):
+    if not takes_connections(where):
         return None
     return UnavailableError(
         grpc.StatusCode.UNAVAILABLE,

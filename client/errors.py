@@ -30,7 +30,8 @@ class NeardupClientError(Exception):
         """Might the same call succeed later (the server restarting, full, or slow)? DEADLINE_EXCEEDED is: a
         `timeout` bounds one attempt, and each call that takes `retry` is safe to send again (an index that failed
         so may or may not have stored the article; sent again, it answers UNCHANGED if it had). Not when TLS
-        settings cannot work (TLS to a plaintext port, a server certificate from a CA the client does not trust),
+        settings cannot work (TLS to a plaintext port, plaintext to a TLS one, a server certificate from a CA the
+        client does not trust),
         nor for a message over a size limit (RESOURCE_EXHAUSTED too): the same message is refused again each time.
         CANCELLED is retryable when the server sent it: gRPC ends so the calls that reached a server that had
         begun to stop (docs/ops.md, "Calls cut by a stop"). Not when this process cancelled the call: this
@@ -50,8 +51,20 @@ RETRYABLE_CODES = (
     grpc.StatusCode.DEADLINE_EXCEEDED,
 )
 # The codes of a failed write that may have been done nonetheless (its answer lost): the client's deadline passed
-# while the server worked, the connection dropped, the server stopped. (RESOURCE_EXHAUSTED refuses it unread.)
+# while the server worked, the connection dropped, the server stopped. (RESOURCE_EXHAUSTED refuses it unread; an
+# UNAVAILABLE that reached_no_server, or SERVER_LOAD_FAILED's, did nothing either.)
 OUTCOME_UNKNOWN = (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+# gRPC's words, in an UNAVAILABLE's details, for a call it never sent: no connection to the server could be made
+# (refused, closed during the handshake, the TLS handshake failed) or its name was not resolved. A call cut once
+# sent says something else ("Stream removed (Socket closed)", "Connection reset by peer").
+NOT_REACHED = ("failed to connect to all addresses", "errors resolving", "DNS resolution failed")
+
+
+def reached_no_server(error: NeardupClientError) -> bool:
+    """Did `error` end a call that no server received (gRPC found none to send it to), so nothing it asked was done?"""
+    return error.code == grpc.StatusCode.UNAVAILABLE and any(words in error.details for words in NOT_REACHED)
+
+
 # gRPC's words, in a CANCELLED's details, for a call this process cancelled: a channel the caller gave the
 # client and closed (a retry fails on it), or an interceptor's cancel.
 CANCELLED_HERE = ("Locally cancelled", "Channel closed", "Channel deallocated")
@@ -61,7 +74,12 @@ SERVER_LOAD_FAILED = "the server failed to load its index"
 # The TLS library's words, in an UNAVAILABLE's details, for settings no retry mends.
 TLS_PLAINTEXT_PEER = "WRONG_VERSION_NUMBER"  # TLS spoken to a plaintext port
 TLS_UNTRUSTED = "CERTIFICATE_VERIFY_FAILED"  # the server's certificate is signed by a CA not trusted here
-TLS_MISMATCH = (TLS_PLAINTEXT_PEER, TLS_UNTRUSTED)
+# The client's words when a plaintext connection was closed before gRPC's handshake and a TLS handshake on the same
+# port completes: the server serves TLS (gRPC says only "Socket closed", as of a forwarder whose server is not up).
+TLS_ONLY_SERVER = "serves TLS: connect with TLS"
+TLS_MISMATCH = (TLS_PLAINTEXT_PEER, TLS_UNTRUSTED, TLS_ONLY_SERVER)
+# gRPC's words, after NOT_REACHED's, for a connection the other end closed before gRPC's handshake was done.
+CLOSED_AT_CONNECT = "Socket closed"
 # gRPC's words for a message over a receive or send limit ("Received message larger than max (5242896 vs. 4194304)").
 MESSAGE_TOO_LARGE = "message larger than max"
 

@@ -19,7 +19,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Retry:
-    """Retry up to `attempts` times in a row with no answer in between, waiting `first_wait`
+    """Retry up to `attempts` times in a row with no answer in between (so a call is tried up to `attempts` + 1
+    times: `attempts` counts the retries, as neardup's --retries does), waiting `first_wait`
     seconds and doubling the wait each time, up to `max_wait`. An answer resets the count, so a
     long backfill survives several server restarts while a server that stays down fails it.
     Each wait is cut by a random share of up to `jitter`, so that the many pipelines a restart cut
@@ -27,10 +28,10 @@ class Retry:
 
     A call is made again after an error whose `retryable` is True: UNAVAILABLE, RESOURCE_EXHAUSTED, CANCELLED
     by the server, and DEADLINE_EXCEEDED. The client's `timeout` (index_stream's own) bounds each attempt, not
-    the call: with the defaults a call that never answers takes 9 timeouts and up to 45.5 s of waits before its
-    last error is raised. An index whose deadline passed may or may not have stored its article, and sending it
-    again is safe (answered UNCHANGED if it was), so it is sent again; without `retry`, DeadlineExceededError is
-    raised at once and the caller should send it again."""
+    the call: with the defaults (8 retries) a call that never answers takes 9 tries, 9 timeouts and up to 45.5 s
+    of waits before its last error is raised. An index whose deadline passed may or may not have stored its
+    article, and sending it again is safe (answered UNCHANGED if it was), so it is sent again; without `retry`,
+    DeadlineExceededError is raised at once and the caller should send it again."""
 
     attempts: int = 8
     first_wait: float = 0.5

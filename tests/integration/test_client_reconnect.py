@@ -8,8 +8,9 @@ import itertools
 import pytest
 
 from benchmarks.loopback import wait_for
-from client import NeardupClient, UnavailableError
+from client import Article, NeardupClient, Retry, UnavailableError
 from client.api import RECONNECT_MAX_MS
+from tests.articles import WIRE
 from tests.support import closing_port
 
 
@@ -22,3 +23,38 @@ def test_a_server_that_went_away_is_tried_again_every_few_seconds_at_most() -> N
         wait_for(lambda: len(came) >= 7, timeout=20, what="seven attempts to reach the server")
     gaps = [later - earlier for earlier, later in itertools.pairwise(came)]
     assert max(gaps) < 1.75 * RECONNECT_MAX_MS / 1000, gaps  # (the cap, its ±20% jitter, and slack for a busy machine)
+
+
+def test_an_index_whose_retries_reached_no_server_says_it_was_not_stored_and_counts_its_retries() -> None:
+    """It said "(the last of 3 attempts; an earlier attempt may have stored it …)" when no try had reached a
+    server (gRPC could not connect: nothing was sent), and "3 attempts" of a Retry(attempts=2), whose attempts
+    are retries."""
+    retried: list[str] = []
+    retry = Retry(attempts=2, first_wait=0, max_wait=0, jitter=0)
+    with (
+        closing_port() as (port, _came),
+        NeardupClient(f"127.0.0.1:{port}", timeout=5) as client,
+        pytest.raises(UnavailableError) as caught,
+    ):
+        client.index(Article("a", WIRE), retry=retry, on_retry=lambda error, _n, _wait: retried.append(error.details))
+    assert len(retried) == 2
+    assert "failed to connect to all addresses" in caught.value.details
+    assert caught.value.details.endswith(
+        " (after 2 retries, 3 tries in all; none reached a server, so it was not stored)"
+    ), caught.value.details
+    assert "may have stored" not in caught.value.details
+    assert caught.value.retryable  # (a server starting behind a forwarder: worth trying again later)
+
+
+def test_an_index_stream_that_reached_no_server_says_its_articles_were_not_stored() -> None:
+    # (it said they "may or may not be stored", as of a stream cut once its articles were sent)
+    with (
+        closing_port() as (port, _came),
+        NeardupClient(f"127.0.0.1:{port}", timeout=5) as client,
+        pytest.raises(UnavailableError) as caught,
+    ):
+        list(client.index_stream([Article("a", WIRE)], retry=Retry(attempts=1, first_wait=0, max_wait=0, jitter=0)))
+    assert "failed to connect to all addresses" in caught.value.details
+    assert "may or may not" not in caught.value.details
+    if caught.value.unanswered:  # (0 if gRPC failed the call before its thread read the article: said of none)
+        assert caught.value.details.endswith("; 1 article sent on the stream was not stored"), caught.value.details

@@ -372,8 +372,8 @@ def test_an_index_whose_retries_are_spent_says_an_earlier_attempt_may_have_store
                         on_retry=lambda error, _unanswered, _wait: heard.append(error.details))  # fmt: skip
         assert entered.is_set() and len(heard) == 1 and "it may be stored" in heard[0]
         assert caught.value.details == (
-            "the deadline passed before the article was taken up: it was not stored (the last of 2 attempts; an "
-            "earlier attempt may have stored it: sending it again is safe, it is not stored twice)"
+            "the deadline passed before the article was taken up: it was not stored (after 1 retry, 2 tries in all; "
+            "an earlier try may have stored it: sending it again is safe, it is not stored twice)"
         )
         assert caught.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
         release.set()

@@ -99,7 +99,7 @@ def test_the_cli_says_which_tls_setting_to_change_when_the_handshake_cannot_happ
     running, pki = tls_server
     target = f"127.0.0.1:{running.port}"
     assert main(["stats", "--server", target], env={}) == 2
-    assert "if it serves TLS, add --tls or --ca-file" in capsys.readouterr().err
+    assert "serves TLS: connect with TLS (tls=True, or a ca_file)) (add --tls or --ca-file" in capsys.readouterr().err
     assert main(["stats", "--server", target, "--ca-file", str(pki.other_ca)], env={}) == 2
     assert "--ca-file names the CA to trust" in capsys.readouterr().err
     with in_process_server(tmp_path / "plain") as (plain, _client):
@@ -122,7 +122,7 @@ def test_ingest_and_check_say_which_tls_setting_to_change_as_stats_does(
     started = time.monotonic()
     assert main([*run, "--server", f"127.0.0.1:{running.port}"], env={}) == 2
     assert time.monotonic() - started < 9.5  # (the wait alone was 10 s)
-    assert "if it serves TLS, add --tls or --ca-file" in capsys.readouterr().err
+    assert "serves TLS: connect with TLS (tls=True, or a ca_file)) (add --tls or --ca-file" in capsys.readouterr().err
     with in_process_server(tmp_path / "plain") as (plain, _client):
         assert main([*run, "--server", f"127.0.0.1:{plain.port}", "--ca-file", str(pki.ca)], env={}) == 2
         assert "speaks plaintext: leave out --tls, --ca-file" in capsys.readouterr().err
@@ -175,6 +175,38 @@ def test_tls_settings_that_cannot_work_are_not_retried(tls_server: tuple[Running
                 client.index(Article("a", WIRE), retry=retry, on_retry=lambda _e, _n, wait: retries.append(wait))
             assert not caught.value.retryable
     assert retries == []
+
+
+def test_a_plaintext_client_of_a_tls_server_is_told_so_at_once_and_not_retried(
+    tls_server: tuple[RunningServer, Pki],
+) -> None:
+    """gRPC says "Socket closed", retryable, as of a forwarder whose server is not up yet: index(retry=Retry())
+    spun 40 s and 9 attempts on it, saying nothing of TLS (the CLI alone added a hint)."""
+    running, _pki = tls_server
+    target = f"127.0.0.1:{running.port}"
+    retries: list[float] = []
+    retry = Retry(attempts=3, first_wait=5, max_wait=5)  # (retried, these would take 15 s)
+    with NeardupClient(target, timeout=5) as client, pytest.raises(UnavailableError) as caught:
+        client.index(Article("a", WIRE), retry=retry, on_retry=lambda _e, _n, wait: retries.append(wait))
+    assert retries == [] and not caught.value.retryable
+    assert caught.value.details.endswith(
+        f"Socket closed (the server at {target} serves TLS: connect with TLS (tls=True, or a ca_file))"
+    ), caught.value.details
+    with NeardupClient(target, timeout=5) as client, pytest.raises(UnavailableError) as streamed:
+        list(client.index_stream([Article("a", WIRE)], retry=retry, on_retry=lambda _e, _n, w: retries.append(w)))
+    assert retries == [] and not streamed.value.retryable and "serves TLS" in streamed.value.details
+
+
+def test_a_connection_closed_by_what_serves_no_tls_stays_retryable_with_no_tls_hint() -> None:
+    # (a forwarder whose server is not up yet closes a connection as a TLS server does: it is worth retrying)
+    with (
+        closing_port(read_first=True) as (port, _came),
+        NeardupClient(f"127.0.0.1:{port}", timeout=5) as client,
+        pytest.raises(UnavailableError) as caught,
+    ):
+        client.stats()
+    assert "Socket closed" in caught.value.details and "TLS" not in caught.value.details
+    assert caught.value.retryable
 
 
 def test_a_certificate_and_key_that_cannot_serve_tls_stop_the_start_naming_both_flags(tmp_path: Path) -> None:

@@ -73,6 +73,44 @@ def test_an_address_grpc_would_misread_is_refused_saying_what_to_write(target: s
         NeardupClient(target)
 
 
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        # (gRPC took the port modulo 65536: 127.0.0.1:99999 reached the server on port 34463)
+        ("127.0.0.1:99999", "'127.0.0.1:99999' has port '99999', outside the range 1-65535: give host:port with a "
+                            "port in it, e.g. '127.0.0.1:50051'"),
+        ("localhost:65536", "port '65536', outside the range 1-65535"),
+        ("[::1]:70000", "port '70000', outside the range 1-65535: give host:port with a port in it, e.g. "
+                        "'[::1]:50051'"),
+        ("127.0.0.1:0", "port '0', outside the range 1-65535"),
+        # (failed each call UNAVAILABLE, retryable: a Retry spun on it ~45 s)
+        ("127.0.0.1:abc", "'127.0.0.1:abc' has port 'abc', not a number in the range 1-65535"),
+        ("[::1]:http", "port 'http', not a number in the range 1-65535"),
+        ("dedup.example:-1", "port '-1', not a number"),
+    ],
+)  # fmt: skip
+def test_a_port_outside_1_to_65535_is_refused_naming_it(target: str, said: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(said)):
+        with_default_port(target)
+    with pytest.raises(ValueError, match=re.escape(said)):
+        NeardupClient(target)
+
+
+@pytest.mark.parametrize("target", ["127.0.0.1:1", "localhost:65535", "[::1]:65535", "[2001:db8::7]:1"])
+def test_the_ports_at_either_end_of_the_range_are_taken(target: str) -> None:
+    assert with_default_port(target) == target
+
+
+def test_the_cli_given_a_port_over_65535_says_so_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["stats", "--server", "127.0.0.1:99999"], env={})
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        "neardup: the server address '127.0.0.1:99999' has port '99999', outside the range 1-65535: give host:port "
+        "with a port in it, e.g. '127.0.0.1:50051'\n"
+    )
+
+
 def test_the_cli_given_an_empty_port_says_what_to_write_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["stats", "--server", "127.0.0.1:"], env={})
