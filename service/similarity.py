@@ -433,10 +433,13 @@ _LAST_STOP = re.compile(r"(\w+)[.!?][\"'\u201d\u2019)\]]*$")
 _TITLES = frozenset("mr mrs ms dr st prof gen col lt capt sgt sen rep gov rev".split())
 
 # German's articles, pronouns and auxiliaries: about a quarter of the words of German news; never over 5 % of
-# a Reuters or ABC story, in English, nor 3 % of French, Spanish or Russian text.
+# a Reuters or ABC story, in English, nor 3 % of French, Spanish or Russian text. Not "fur" and "uber", as
+# tokens spell "für" and "über" without their accents (scheme nd5) and an ASCII feed writes them: those are
+# English words ("Uber drivers", "the fur trade"), and counted, a short English item read as German. The rest
+# are enough (German text then reads the same with its accents and without).
 _GERMAN_FUNCTION_WORDS = frozenset(
     "der die das und den dem des nicht ist sich mit auch für auf ein eine einen einem einer eines im zu von "
-    "wird werden wurde sind hat haben nach bei aus über vor fur uber".split()  # (and as nd5 spells them)
+    "wird werden wurde sind hat haben nach bei aus über vor".split()
 )
 NOUN_CAPITALS_SHARE = 0.15  # of a text's words, that mark it as German
 

@@ -40,13 +40,23 @@ def refuse_other_parameters(stored: Mapping[str, object], wanted: Mapping[str, o
         for k in sorted(set(stored) | set(wanted))
         if stored.get(k) != wanted.get(k)
     )
+    had, reads = str(stored.get("scheme")).split(":")[0], str(wanted.get("scheme")).split(":")[0]
     if stored.get("scheme") in READABLE_SCHEMES and wanted.get("scheme") == FINGERPRINT_SCHEME:
         # (found after the start: a store found at it is read by its own scheme, `scheme_of_store`)
         advice = (f"A server reads a {store} of that scheme as it was written if it finds it at its start, and "
-                  f"this one did not (the {store} did not answer then): start it again while the {store} answers, "
-                  f"or point {flag} at a new one and ingest again (docs/ops.md, \"Upgrading\").")  # fmt: skip
+                  f"this one did not (it found none recorded, or the {store} did not answer then, so it reads "
+                  f"text as {reads}): start it again while the {store} answers, or point {flag} at a new one and "
+                  "ingest again (docs/ops.md, \"Upgrading\").")  # fmt: skip
+    elif wanted.get("scheme") in READABLE_SCHEMES and stored.get("scheme") != wanted.get("scheme"):
+        # (this server reads an earlier scheme for the store it found at its start; the store, emptied, was
+        # recorded again by another server: a Redis index flushed, docs/ops.md, "Upgrading a store of scheme nd4")
+        advice = (f"This server reads text as fingerprint scheme {reads} because the {store} it found at its "
+                  f"start was of that scheme (this version writes a new one as {FINGERPRINT_SCHEME.split(':')[0]}); "
+                  f"the {store} has been recorded again since, as {had}, by another server (it was emptied): start "
+                  f"this server again, and it reads the {store} as it is recorded now (docs/ops.md, \"Upgrading a "
+                  "store of scheme nd4\").")  # fmt: skip
     elif stored.get("scheme") != wanted.get("scheme"):
-        advice = (f"This version reads text as fingerprint scheme {str(wanted.get('scheme')).split(':')[0]}: run "
+        advice = (f"This version reads text as fingerprint scheme {reads}: run "
                   f"the version that wrote the {store}, or point {flag} at a new one and ingest again "
                   "(docs/ops.md, \"Upgrading\").")  # fmt: skip
     else:

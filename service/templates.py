@@ -698,11 +698,12 @@ def _without_diacritics(word: str) -> str:
     """The word's letters without their accents and marks ("łódź" is "lodz", "søren" "soren"): a feed that
     cannot carry them writes the same name so. Counted as a changed name, a same-day copy of a Polish story
     so written had nine changed facts and was another article."""
-    decomposed = unicodedata.normalize("NFKD", word.translate(_UNDECOMPOSED_LETTERS))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_UNDECOMPOSED_LETTERS)
 
 
-# Letters with a stroke or a ligature, which NFKD leaves whole (tokens are case-folded: "ß" is already "ss").
+# Letters with a stroke or a ligature, which NFKD leaves whole (tokens are case-folded: "ß" is already "ss"); spelt
+# so once their marks are gone ("ǿ" is "ø" and an acute).
 _UNDECOMPOSED_LETTERS = str.maketrans(
     {"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "ŧ": "t", "ƀ": "b", "æ": "ae", "œ": "oe", "þ": "th", "ð": "d"}
 )
@@ -953,7 +954,8 @@ _GERMAN_NUMBERS = {
     **dict(
         zip("zwanzig dreissig vierzig fünfzig sechzig siebzig achtzig neunzig".split(), range(20, 100, 10), strict=True)
     ),
-    # (as tokens spell them without diacritics: scheme nd5; nd4 kept them)
+    # As tokens spell them without diacritics (scheme nd5), and as a German ASCII feed writes them, in either
+    # reading: no English word is so spelt (unlike "fur" and "uber", which reads_as_german leaves out).
     **{"funf": 5, "zwolf": 12, "funfzig": 50},
 }
 _FRENCH_NUMBERS = {

@@ -12,9 +12,10 @@ Letters of the Latin, Greek and Cyrillic scripts are compared without their diac
 "hopitaux", "Brucken", "Jose" and "Lodz", and every shingle holding such a word would differ. The
 marks after such a letter are dropped (so "é", "e" with a combining acute, and "e" are one letter),
 and letters that have no decomposition but that ASCII spells plainly are spelt so ("ł" is "l", "ø"
-"o", "æ" "ae", "œ" "oe"; "ß" is "ss" by case folding). Cyrillic keeps the breve and diaeresis that make
-letters of their own ("й", "ў", "ї"), and drops its stress marks. Other scripts' marks (Devanagari's vowel
-signs, Thai's) are part of their letters and stay. A store of the earlier scheme nd4 is read as it
+"o", "æ" "ae", "œ" "oe", also once an accent is gone: "ǿ" is "o"; "ß" is "ss" by case folding). Cyrillic keeps
+the marks that make letters of their own ("й", "ў", "ї", "ѓ", "ќ", "ӣ", "ӯ"), and drops only the stress marks
+(acute, grave) on its vowels. Other scripts' marks (Devanagari's vowel signs, Thai's) are part of their letters
+and stay. A store of the earlier scheme nd4 is read as it
 was written, accents compared (`folds_accents=False`: service/settings.py, READABLE_SCHEMES).
 HTML that feeds leave in a body counts as the text it shows: character references are
 read ("&eacute;" is "é") and tags separate words. Tokens keep their offsets into the
@@ -151,34 +152,46 @@ _LATIN_GREEK = (
 _CYRILLIC = "\u0400-\u052f\u1c80-\u1c8f\ua640-\ua69f"
 # The combining diacritics (not the marks of other scripts, which make their letters: Devanagari's vowel signs).
 _DIACRITICS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-# Cyrillic's breve and diaeresis make letters of their own ("й", "ў", "ї"), which no feed leaves out; its stress
-# marks (acute, grave), which dictionaries and learners' texts add, go. ("ё" is "е", as in nd4.)
-_CYRILLIC_LETTER_MARKS = "\u0306\u0308"
-_ACCENTS = re.compile(
-    f"(?<=[{_LATIN_GREEK}])[{_DIACRITICS}]+|(?<=[{_CYRILLIC}])(?:(?![{_CYRILLIC_LETTER_MARKS}])[{_DIACRITICS}])+"
-)
-# Letters with a stroke or a ligature, which NFD leaves whole, as ASCII feeds spell them ("ß" is "ss" already).
+# Cyrillic's marks make letters of their own ("й", "ў", "ї", Macedonian "ѓ" and "ќ", Tajik "ӣ" and "ӯ"), which no
+# feed leaves out, and stay. Only its stress marks (acute, grave) on a vowel go, which dictionaries and learners'
+# texts add: also after a vowel's own mark ("ї́"; and "й́", "й" being "и" and a breve), and in Bulgarian "ѝ" and
+# Macedonian "ѐ", which legacy code pages lack. The vowels as NFD leaves them ("ё" is "е" already, as in nd4).
+_CYRILLIC_VOWELS = "аеиоуыэюяієѣ"
+_STRESS_MARKS = "\u0300\u0301"
+_ACCENTS = re.compile(f"(?<=[{_LATIN_GREEK}])[{_DIACRITICS}]+")
+_STRESSED = "|".join(f"(?<=[{_CYRILLIC_VOWELS}]{f'[{_DIACRITICS}]' * n})" for n in range(3))  # (0-2 marks between)
+_CYRILLIC_STRESS = re.compile(f"(?:{_STRESSED})[{_STRESS_MARKS}]")  # (a pattern of its own: one is 40 % slower)
+# Letters with a stroke or a ligature, which NFD leaves whole, as ASCII feeds spell them ("ß" is "ss" already);
+# spelt so once their marks are gone ("ǿ" is "ø" and an acute, so "o").
 _PLAIN_LETTERS = {"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "ŧ": "t", "ƀ": "b", "æ": "ae", "œ": "oe",
                   "þ": "th", "ð": "d"}  # fmt: skip
 _PLAIN_SPELT = str.maketrans(_PLAIN_LETTERS)
-_UNDECOMPOSED = re.compile(f"[{''.join(_PLAIN_LETTERS)}]")
-# What a word must hold for `without_accents` to change it: a non-ASCII letter of those scripts, or a diacritic
-# (after an ASCII one). Other words (Arabic, Chinese, ...) are passed over after one scan: a 1 MB word of
-# U+FDFA is 6M Arabic letters after NFKC, which NFD and the pattern took 0.35 s more to go through.
+_UNDECOMPOSED = re.compile(f"[{''.join(_PLAIN_LETTERS)}]")  # (a search, 5x faster than a translate)
+# What a word in NFD already must hold for `without_accents` to change it: a diacritic or a letter so spelt.
+_MARK_OR_PLAIN = re.compile(f"[{_DIACRITICS}{''.join(_PLAIN_LETTERS)}]")
+# What any other word must hold: a non-ASCII letter of those scripts, or a diacritic (after an ASCII one). Other
+# words (Arabic, Chinese, ...) are passed over after one scan: a 1 MB word of U+FDFA is 6M Arabic letters after
+# NFKC, which NFD and the pattern took 0.35 s more to go through.
 _FOLDABLE = re.compile(f"[{_LATIN_GREEK.removeprefix('a-z')}{_CYRILLIC}{_DIACRITICS}]")
 
 
 def without_accents(word: str) -> str:
     """A case-folded word with its Latin, Greek and Cyrillic letters written without diacritics, as an ASCII feed
-    spells them ("hôpitaux" is "hopitaux", "łódź" "lodz", "việt" "viet", "αθήνα" "αθηνα"); other scripts' marks
-    kept. NFC, as NFKC gave the word."""
+    spells them ("hôpitaux" is "hopitaux", "łódź" "lodz", "việt" "viet", "αθήνα" "αθηνα"); Cyrillic letters
+    without their stress marks alone; other scripts' marks kept. NFC, as NFKC gave the word."""
+    # (Most words of Cyrillic text, and many of other scripts, are in NFD already and hold no mark: passed over
+    # after two scans in C, not decomposed and searched.)
+    if unicodedata.is_normalized("NFD", word) and not _MARK_OR_PLAIN.search(word):
+        return word
     if not _FOLDABLE.search(word):
         return word
-    if _UNDECOMPOSED.search(word):
-        word = word.translate(_PLAIN_SPELT)
     decomposed = unicodedata.normalize("NFD", word)
     stripped = _ACCENTS.sub("", decomposed)
-    return word if len(stripped) == len(decomposed) else unicodedata.normalize("NFC", stripped)
+    if "\u0300" in stripped or "\u0301" in stripped:
+        stripped = _CYRILLIC_STRESS.sub("", stripped)
+    if _UNDECOMPOSED.search(stripped):  # (after the marks: "ǿ" is "ø" and an acute)
+        stripped = stripped.translate(_PLAIN_SPELT)
+    return word if stripped == decomposed else unicodedata.normalize("NFC", stripped)
 
 
 def tokens(text: str, folds_accents: bool = True) -> list[str]:

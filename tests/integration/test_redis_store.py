@@ -371,6 +371,40 @@ def test_an_index_of_scheme_nd4_found_at_start_is_read_as_nd4_and_one_found_late
         server.stop()
 
 
+def test_a_flushed_nd4_index_is_recorded_again_by_the_first_server_to_find_it_gone(tmp_path: Path) -> None:
+    """A server reads nd4 for the index it found at its start. Flushed, the index is recorded again by the first
+    server to find it gone, with the scheme that server reads: nd4 by this one (and every later start reads it as
+    nd4); nd5 by a server started since, and this one is then refused, saying why it reads nd4 (not that this
+    version does: it writes a new index as nd5) and to start it again, which reads the index as nd5."""
+    nd4 = replace(PARAMS, scheme=ND4_SCHEME)
+    with redis_server(tmp_path / "r") as server:
+        flush = redis.Redis(host="127.0.0.1", port=server.port).flushall
+        RedisStore(server.url, nd4).close()  # (an index a version of scheme nd4 recorded)
+        store = RedisStore(server.url, PARAMS)
+        try:
+            assert store.params == nd4
+            flush()
+            store.check()  # (the health check finds it gone: recorded again, as nd4)
+            later = RedisStore(server.url, PARAMS)
+            assert later.params == nd4
+            later.close()
+            flush()
+            later = RedisStore(server.url, PARAMS)  # (first to find it gone: recorded as nd5)
+            assert later.params == PARAMS
+            later.close()
+            with pytest.raises(IncompatibleIndex) as refused:
+                store.check()
+        finally:
+            store.close()
+        message = str(refused.value)
+        assert "reads text as fingerprint scheme nd4 because the Redis index it found at its start" in message
+        assert "recorded again since, as nd5" in message and "start this server again" in message
+        assert "This version reads" not in message
+        again = RedisStore(server.url, PARAMS)
+        assert again.params == PARAMS
+        again.close()
+
+
 def test_script_words_fan_out_one_member_over_many_sets() -> None:
     commands = [("SADD", b"b1", "x"), ("SADD", b"b2", "x"), ("SADD", b"b3", "y"), ("HSET", b"a", "r", "x")]
     assert script_words(commands) == ["F", "SADD", "x", 2, b"b1", b"b2", "C", 3, "SADD", b"b3", "y",

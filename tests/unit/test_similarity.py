@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from service.boilerplate import mask_headers
 from service.model import Relation
-from service.similarity import Overlap, Tokenised, overlap, shared_passages
+from service.similarity import Overlap, Tokenised, overlap, reads_as_german, shared_passages
 from service.text import tokens
 
 
@@ -58,3 +58,23 @@ def test_word_count_and_sequence_without_the_words_are_those_from_the_words(body
     assert lazy.count == len(from_words.words)
     assert np.array_equal(lazy.sequence, from_words.sequence)
     assert lazy.count == len(lazy.words)
+
+
+_UBER_BRIEF = "Uber drivers in Chicago strike as Uber cuts pay for trips to OHare Airport, Uber said."
+_FUR_BRIEF = "Fur prices fell at the Toronto fur auction, where fur buyers from Italy stayed away."
+
+
+@pytest.mark.parametrize("body", [_UBER_BRIEF, _FUR_BRIEF])
+@pytest.mark.parametrize("folds_accents", [True, False])
+def test_an_english_brief_about_uber_or_fur_is_not_read_as_german(body: str, folds_accents: bool) -> None:
+    """ "fur" and "uber" are "für" and "über" without accents, and English words: counted as German function words,
+    such a brief read as German and had no names (and the template check so decided otherwise, in nd4 too)."""
+    assert not reads_as_german(tokens(body, folds_accents))
+    assert {"uber", "chicago"} <= Tokenised(_UBER_BRIEF, 5, folds_accents=folds_accents).names
+
+
+def test_german_reads_as_german_with_its_accents_and_without() -> None:
+    accented = "Die Stadt plant für die Brücken über der Spree eine neue Sperrung, die ab Montag gilt."
+    stripped = "Die Stadt plant fur die Brucken uber der Spree eine neue Sperrung, die ab Montag gilt."
+    assert reads_as_german(tokens(accented)) and reads_as_german(tokens(stripped))
+    assert reads_as_german(tokens(accented, folds_accents=False))

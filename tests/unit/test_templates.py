@@ -14,7 +14,14 @@ from service.detector import Detector
 from service.model import Article, Match, Relation
 from service.settings import DetectionParams
 from service.similarity import IDENTICAL_JACCARD, MAX_CHAIN_RUNS, Tokenised, _all_runs, alignment, tokenised
-from service.templates import _crude_stem, _ordinary_by_stem, _same_place_spelt, _same_word_spelt, differences
+from service.templates import (
+    _crude_stem,
+    _ordinary_by_stem,
+    _same_place_spelt,
+    _same_word_spelt,
+    _without_diacritics,
+    differences,
+)
 from tests.articles import WIRE
 from tests.quality_texts import DE_STORY, bare_notice, dividend, export_sales, weekly_claims
 
@@ -1766,3 +1773,9 @@ def test_a_name_or_a_month_changed_in_a_copy_days_later_is_still_another_article
     detector: Detector, before: str, after: str
 ) -> None:
     assert _judged_both_ways(detector, _SWING_BRIDGE, _swing_bridge_copy(before, after), timedelta(days=5)) == ([], [])
+
+
+def test_a_name_with_a_stroke_letter_and_an_accent_too_is_written_plainly() -> None:
+    # (the stroke letter spelt plainly once its accent is gone: NFKD leaves "ǿ" as "ø" and an acute)
+    assert _without_diacritics("ǿre") == _without_diacritics("øre") == "ore"
+    assert _without_diacritics("ǽ") == _without_diacritics("ǣ") == "ae"

@@ -107,6 +107,12 @@ def test_latin_letters_are_compared_without_their_diacritics_as_ascii_feeds_send
     ]  # fmt: skip
 
 
+def test_a_letter_with_a_stroke_and_an_accent_too_is_spelt_plainly() -> None:
+    # (the stroke letter is spelt so once its accent is gone: NFD leaves "ǿ" as "ø" and an acute)
+    assert tokens("Ǿre ǿre øre Ǽ ǽ ǣ æ") == ["ore", "ore", "ore", "ae", "ae", "ae", "ae"]
+    assert tokens("ǿ", folds_accents=False) == ["ǿ"]
+
+
 def test_a_letter_and_its_accent_written_apart_or_composed_are_one_letter_without_it() -> None:
     assert tokens("cafe\u0301 E\u0301TE\u0301") == tokens("café ÉTÉ") == tokens("cafe ete") == ["cafe", "ete"]
 
@@ -121,6 +127,17 @@ def test_cyrillic_drops_its_stress_marks_but_keeps_the_letters_its_marks_make() 
     assert tokens("Москва́ и молоко́") == tokens("Москва и молоко")  # (stress marks of dictionaries and textbooks)
     assert tokens("мой край, Київ, ўсё") == ["мой", "край", "київ", "ўсе"]  # ("й", "ї", "ў" stay; "ё" is "е")
     assert tokens("мой") != tokens("мои")
+
+
+def test_cyrillic_keeps_every_mark_but_the_stress_marks_on_its_vowels() -> None:
+    # Macedonian "ѓ" and "ќ" (an acute on a consonant) and Tajik "ӣ" and "ӯ" (a macron) are letters of their own.
+    assert tokens("ѓ ќ ӣ ӯ Ѓорѓи Ќерка") == ["ѓ", "ќ", "ӣ", "ӯ", "ѓорѓи", "ќерка"]
+    assert tokens("ѓ") != tokens("г") and tokens("ӣ") != tokens("и")
+    assert tokens("г\u0300") == ["г\u0300"]  # (a grave on a consonant is no stress mark)
+    # Stress marks on a vowel go, on one with a mark of its own too ("ї́", and "й́": "й" is "и" and a breve),
+    # and Bulgarian "ѝ" and Macedonian "ѐ", which legacy code pages lack, are "и" and "е".
+    assert tokens("ї\u0301жа й\u0301 мо\u0301й ѝ сѐ") == ["їжа", "й", "мой", "и", "се"]
+    assert tokens("Москва́", folds_accents=False) == ["москва\u0301"]
 
 
 def test_marks_of_other_scripts_stay_with_their_letters() -> None:
