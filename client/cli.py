@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import enum
+import fcntl
 import gc
 import io
 import itertools
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, NoReturn, Protocol
 from urllib.parse import urlsplit
 
 import grpc
@@ -542,15 +543,59 @@ def _output(path: Path | None, input_path: Path) -> AbstractContextManager[_Writ
     if _is_input(fd, input_path):
         os.close(fd)
         _fail(f"--output {path} is the input file: writing it would empty it before it is read; name another file")
-    return _EmptiedWhenWritten(os.fdopen(fd, "w", encoding="utf-8"), path if made else None)
+    return _EmptiedWhenWritten(os.fdopen(fd, "w", encoding="utf-8"), made)
 
 
-def _open_output(path: Path) -> tuple[int, bool]:
-    """The output file open to write (neither emptied nor truncated), and whether this opening made it."""
+# Tries at opening an output whose path changes under us (removed, or made, between two calls): a bound, not a need.
+_OPEN_TRIES = 20
+
+
+def _open_output(path: Path) -> tuple[int, _Made | None]:
+    """The output file open to write (neither emptied nor truncated), and, if this opening made it, what
+    _EmptiedWhenWritten needs to remove it again. A regular file is held with a shared flock(2) from here until
+    the run closes it: a run that made it removes it only when it can hold it alone (_remove_if_untouched), so
+    never while another run has it open to write. A symbolic link is followed, as before; one that names no
+    file makes the file it names, counted as made (its target removed again, the link left)."""
+    target = path
+    for _ in range(_OPEN_TRIES):
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:  # (a file, or a symbolic link: O_EXCL follows none)
+            try:
+                fd = os.open(target, os.O_WRONLY)  # (no O_CREAT: a file removed since is made above, next try)
+            except FileNotFoundError:
+                if os.path.islink(target):  # (it names no file: make that file)
+                    target = Path(os.path.realpath(target))
+                continue
+            made = False
+        else:
+            made = True
+        if _held_as_named(fd, target):
+            return fd, _Made(target, os.fstat(fd)) if made else None
+        os.close(fd)  # (removed, or replaced, while it was held to be removed: open what the path names now)
+    raise OSError(f"{path} kept changing while it was opened (removed or made again by something else)")
+
+
+def _held_as_named(fd: int, path: Path) -> bool:
+    """Hold the file open as `fd` with a shared flock, if it is a regular file; whether `path` still names it once
+    held (a run removing the file it made holds it alone while it removes it: one that opened the file before the
+    removal then holds a file no path names, and opens the path again). A file system without flock: not held,
+    and never removed (_remove_if_untouched)."""
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # (a pipe, /dev/stdout: neither made nor removed)
+        return True
+    with suppress(OSError):  # (ENOLCK, EOPNOTSUPP)
+        fcntl.flock(fd, fcntl.LOCK_SH)  # (waits only while a run removes it: a moment)
     try:
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), True
-    except FileExistsError:  # (or a symbolic link: followed, as before, and never removed)
-        return os.open(path, os.O_WRONLY | os.O_CREAT, 0o666), False
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
+class _Made(NamedTuple):
+    """An output file this run made: its path (a symbolic link's target) and its state when made."""
+
+    path: Path
+    when_made: os.stat_result
 
 
 def _fd_of(stream: IO[str]) -> int | None:
@@ -574,12 +619,12 @@ class _EmptiedWhenWritten:
     """An output file, emptied of what an earlier run wrote only when the first line of this one is
     written (a run that answers an input of no lines writes "" at its end for it): a run that cannot start
     (a token refused, an input that fails at its first line) leaves it as it was, where opening it to write
-    had emptied it already. `made`: its path, if this run made it: removed again at the end if nothing was
-    written (a run that failed before its first answer left an empty file, which a pipeline that takes an
+    had emptied it already. `made`: the file, if this run made it: removed again at the end if nothing was
+    written to it (a run that failed before its first answer left an empty file, which a pipeline that takes an
     output that exists for a run done was fooled by). It is made at the start all the same, so an output that
     cannot be written fails before the server is asked."""
 
-    def __init__(self, file: IO[str], made: Path | None = None) -> None:
+    def __init__(self, file: IO[str], made: _Made | None = None) -> None:
         self._file = file
         self._made = made
         self._emptied = False
@@ -600,16 +645,23 @@ class _EmptiedWhenWritten:
     def __exit__(self, *exc: object) -> None:
         try:
             if self._made is not None and not self._emptied:
-                _remove_if_same(self._made, os.fstat(self._file.fileno()))
+                _remove_if_untouched(self._made, self._file.fileno())
         finally:
             self._file.close()
 
 
-def _remove_if_same(path: Path, made: os.stat_result) -> None:
-    """Remove `path` if it is still the file `made` (not one put in its place since: another run's)."""
-    with suppress(OSError):
-        if os.path.samestat(os.stat(path), made):
-            os.unlink(path)
+def _remove_if_untouched(made: _Made, fd: int) -> None:
+    """Remove the file this run made, open as `fd`, if no other run has it open (held alone, without waiting),
+    it is as it was made (empty, its status unchanged: another run that wrote it, even an empty result, and
+    closed it, changed it) and its path still names it (not one put in its place since). Held alone, it cannot
+    be opened by another run until it is gone (_held_as_named); a file put at its path by something else
+    between the last two steps, a moment, would be removed."""
+    with suppress(OSError):  # (BlockingIOError: another run holds it, to write)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        now = os.fstat(fd)
+        untouched = now.st_size == 0 and now.st_ctime_ns == made.when_made.st_ctime_ns
+        if untouched and os.path.samestat(os.stat(made.path), now):
+            os.unlink(made.path)
 
 
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
