@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         _say_failed(exc, args)
         return EXIT_FAILED
     except KeyboardInterrupt as stop:  # (ingest and check say how far they got: _run_file)
-        print(f"neardup {args.command}: {_stopped(stop)}", file=sys.stderr)
+        _say(f"neardup {args.command}: {_stopped(stop)}")
         return _exit_status(stop)
     except BrokenPipeError:
         # Whoever read the output left (`neardup check ... | head`): stop quietly, as a process ended by
@@ -118,8 +118,8 @@ def _warn_of_unknown_variables(command: str, env: Mapping[str, str]) -> None:
         refuse_unknown_variables(env, CONNECTION_VARIABLES)
     except ValueError as unknown:
         said = str(unknown).split(" (`neardup serve --help`", 1)[0]  # (the client's variables are not there)
-        print(f"neardup {command}: warning: {said}; the client commands read {', '.join(CONNECTION_VARIABLES)}, "
-              "the server the variables `neardup serve --help` names", file=sys.stderr)  # fmt: skip
+        _say(f"neardup {command}: warning: {said}; the client commands read {', '.join(CONNECTION_VARIABLES)}, "
+             "the server the variables `neardup serve --help` names")  # fmt: skip
 
 
 class _Terminated(KeyboardInterrupt):
@@ -508,7 +508,7 @@ def _connect(
 
 def _fail(message: str, prog: str = "neardup") -> NoReturn:
     """End the command with `message` on stderr and EXIT_FAILED: a setting it was given cannot work."""
-    print(f"{prog}: {message}", file=sys.stderr)
+    _say(f"{prog}: {message}")
     raise SystemExit(EXIT_FAILED)
 
 
@@ -517,7 +517,8 @@ _SAYING = threading.Lock()
 
 def _say(message: str) -> None:
     """`message` as one line on stderr, in one write, never run together with another thread's: check's 8
-    threads said their retries at once, print's text and line end written apart, two messages on one line."""
+    threads said their retries at once, print's text and line end written apart, two messages on one line. Every
+    message ingest and check say goes through it (the main thread's too: a line's warning, beside a retry)."""
     with _SAYING:
         sys.stderr.write(message + "\n")
         sys.stderr.flush()
@@ -739,8 +740,8 @@ def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _read_input(args: argparse.Namespace) -> NumberedArticles:
-    def warn(message: str) -> None:
-        print(f"neardup {args.command}: {message}", file=sys.stderr)
+    def warn(message: str) -> None:  # (heard as lines are read, while checks in flight say their retries)
+        _say(f"neardup {args.command}: {message}")
 
     return read_numbered_articles(args.file, warn)
 
@@ -837,10 +838,9 @@ def _wait_for_load(args: argparse.Namespace) -> None:
     command's own calls and --retries ride that out (raised here, it ended the command at once, its retries never
     used)."""
     where, wait = with_default_port(args.server), args.wait_for_load
-    print(f"neardup {args.command}: the server at {where} speaks gRPC but answers no neardup call yet (only health "
-          f"checks), as a neardup server loading its index does; waiting up to {wait:g}s for it to serve "
-          "(--wait-for-load)",
-          file=sys.stderr)  # fmt: skip
+    _say(f"neardup {args.command}: the server at {where} speaks gRPC but answers no neardup call yet (only health "
+         f"checks), as a neardup server loading its index does; waiting up to {wait:g}s for it to serve "
+         "(--wait-for-load)")  # fmt: skip
     with _connect(args, timeout=wait) as waiting:
         try:
             waiting.stats()
@@ -1015,11 +1015,10 @@ def _run_file(
     _say_versions(outcomes)
     if rejected:
         why = "its output line says why" if rejected == 1 else "their output lines say why"
-        print(f"neardup {args.command}: {rejected:,} of {_lines(answered)} {_were(rejected)} rejected; {why}",
-              file=sys.stderr)  # fmt: skip
+        _say(f"neardup {args.command}: {rejected:,} of {_lines(answered)} {_were(rejected)} rejected; {why}")
         return EXIT_REJECTED
     if not progress.live:  # (the bar shows the total; without it, the run's end would say nothing)
-        print(f"neardup {args.command}: {_lines(answered)} answered, none rejected", file=sys.stderr)
+        _say(f"neardup {args.command}: {_lines(answered)} answered, none rejected")
     return EXIT_OK
 
 
@@ -1028,11 +1027,11 @@ def _say_versions(outcomes: Counter[str | None]) -> None:
     stored as sent already. A file holding one id twice keeps only its later article, silently otherwise."""
     if replaced := outcomes["replaced"]:
         its = "its id" if replaced == 1 else "their id"
-        print(f"neardup ingest: {_lines(replaced)} replaced the other version stored under {its} "
-              '(outcome "replaced"); that version is gone', file=sys.stderr)  # fmt: skip
+        _say(f"neardup ingest: {_lines(replaced)} replaced the other version stored under {its} "
+             '(outcome "replaced"); that version is gone')  # fmt: skip
     if unchanged := outcomes["unchanged"]:
-        print(f"neardup ingest: {_lines(unchanged)} {_were(unchanged)} stored as sent already, and stored nothing "
-              '(outcome "unchanged")', file=sys.stderr)  # fmt: skip
+        _say(f"neardup ingest: {_lines(unchanged)} {_were(unchanged)} stored as sent already, and stored nothing "
+             '(outcome "unchanged")')  # fmt: skip
 
 
 def _lines(count: int) -> str:

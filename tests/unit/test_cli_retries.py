@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
+import io
 import re
+import sys
 import threading
+from pathlib import Path
 
 import grpc
 import pytest
 
 from client import cli
+from client.api import Verdict
 from client.errors import UnavailableError
+from client.jsonl import BadLine
 
 _ERROR = UnavailableError(grpc.StatusCode.UNAVAILABLE, "down")
 _SAID = re.compile(r"neardup check: line (\d+) \(id 's\d+'\): UNAVAILABLE: down; sending it, and each check in flight "
@@ -65,3 +71,41 @@ def test_a_check_that_fails_while_others_retry_says_only_a_round_not_said_yet(
         "neardup check: line 1 (id 's1'",
         "neardup check: line 2 (id 's2'",
     ]
+
+
+class _Writes:
+    """A stderr that keeps each write apart: a message written in two (print's text, then its line end) can be
+    run together with another thread's."""
+
+    def __init__(self) -> None:
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def test_what_a_run_says_beside_its_checks_is_written_a_whole_line_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (a line's warning, said by the main thread while check's threads said their retries: two messages on one
+    # line, 3,402 times in a stress of two threads)
+    stderr = _Writes()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    feed = tmp_path / "in.jsonl"
+    feed.write_text('{"id": "a", "body": "text", "author": "x"}\n{"id": "b", "body": "more text"}\n')
+    args = argparse.Namespace(command="check", no_progress=True, file=feed)
+    lines = cli._read_input(args)
+    outcomes: list[Verdict | BadLine] = [BadLine("a", "refused"), Verdict("b", outcome="replaced")]
+    cli._run_file(args, io.StringIO(), lines, lambda items: [o for _, o in zip(items, outcomes, strict=True)])
+    said = stderr.writes
+    assert any("field 'author' is not read" in line for line in said), said
+    assert any("1 of 2 lines was rejected" in line for line in said), said
+    assert any('outcome "replaced"' in line for line in said), said
+    assert all(line.endswith("\n") and line.count("\n") == 1 and line.startswith("neardup") for line in said), said
