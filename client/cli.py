@@ -865,42 +865,52 @@ def _say_retrying(error: NeardupClientError, unanswered: int, wait: float) -> No
 class _RetryRounds:
     """What check says on stderr of the checks it sends again: one line a round (the first retry of the checks
     an outage failed, then their second, ...), as ingest says one a retry of its stream, naming the line whose
-    check began the round. Each check in flight (8) said each of its retries, some 40 lines, some run together,
-    for a server down 3 s, none naming a line. An outage is over once no check is left to send again: a check
-    that fails after that begins a new one, said from its first retry."""
+    check began the round. Each check in flight (8) said each of its retries, some 40 lines for a server down
+    3 s, some run together, none naming a line. An outage is over once the server has answered a check since
+    it began: a check that fails after that begins a new one, said from its first retry, even while a check of
+    the last one still waits to be sent again (one unanswered in 30 s, at its third retry, hid a new outage's
+    first three rounds; its own next rounds are said too, once each). A check answered that was sent before the
+    outage began says nothing of it: its answer may have come before."""
 
     def __init__(self, attempts: int) -> None:
         self._attempts = attempts
         self._lock = threading.Lock()
-        self._said = 0  # the rounds said of this outage
-        self._retrying = 0  # the checks that failed and are neither answered nor given up yet
+        self._outage = _Outage()  # the last begun (none yet: one answered)
 
     @contextmanager
     def check(self, number: int, article_id: str) -> Iterator[OnRetry]:
         """The `on_retry` of the check of line `number`, for as long as the check lasts."""
         failures = 0
+        outage = self._outage  # (the outage it fails in, once it fails)
 
         def on_retry(error: NeardupClientError, _: int, wait: float) -> None:
-            nonlocal failures
+            nonlocal failures, outage
             failures += 1
             with self._lock:
                 if failures == 1:
-                    self._retrying += 1
-                if failures <= self._said:
+                    if self._outage.answered:
+                        self._outage = _Outage(answered=False)
+                    outage = self._outage
+                if failures <= outage.said:
                     return
-                self._said = failures
+                outage.said = failures
                 _say(f"neardup check: line {number:,} (id {article_id!r}): {error}; sending it, and each check "
                      f"in flight that fails with it, again in {wait:.1f}s (retry {failures} of "
                      f"{self._attempts})")  # fmt: skip
 
-        try:
-            yield on_retry
-        finally:
-            if failures:
-                with self._lock:
-                    self._retrying -= 1
-                    if not self._retrying:
-                        self._said = 0
+        yield on_retry
+        with self._lock:  # (answered: of one sent before the outage began, maybe before it began)
+            if outage is self._outage:
+                outage.answered = True
+
+
+class _Outage:
+    """Checks failing together: the rounds said of their retries, and whether the server has answered a check
+    since (then the next check to fail begins another)."""
+
+    def __init__(self, answered: bool = True) -> None:
+        self.said = 0
+        self.answered = answered
 
 
 def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:

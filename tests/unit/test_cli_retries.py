@@ -109,3 +109,38 @@ def test_what_a_run_says_beside_its_checks_is_written_a_whole_line_at_once(
     assert any("1 of 2 lines was rejected" in line for line in said), said
     assert any('outcome "replaced"' in line for line in said), said
     assert all(line.endswith("\n") and line.count("\n") == 1 and line.startswith("neardup") for line in said), said
+
+
+def test_a_new_outage_is_said_from_its_first_retry_while_a_check_of_the_last_one_still_retries(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # (one check unanswered in 30 s, at its third retry, while the others were answered: a new outage's first
+    # three rounds went unsaid, counted as said of the last one)
+    rounds = cli._RetryRounds(attempts=8)
+    with rounds.check(1, "s1") as slow:
+        for _ in range(3):
+            slow(_ERROR, 1, 0.5)
+        with rounds.check(2, "s2"):  # (answered: the server is back)
+            pass
+        with rounds.check(3, "s3") as new:
+            new(_ERROR, 1, 0.5)
+            new(_ERROR, 1, 0.5)
+        slow(_ERROR, 1, 0.5)  # (its own outage's fourth round)
+    said = [_SAID.fullmatch(line) for line in capsys.readouterr().err.splitlines()]
+    assert all(said) and [(m.group(1), m.group(2)) for m in said if m] == [
+        ("1", "1"), ("1", "2"), ("1", "3"), ("3", "1"), ("3", "2"), ("1", "4")
+    ]  # fmt: skip
+
+
+def test_a_check_sent_before_an_outage_and_answered_after_its_first_failure_does_not_end_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rounds = cli._RetryRounds(attempts=8)
+    before = rounds.check(1, "s1")  # (sent before the outage: its answer may have come before)
+    before.__enter__()
+    with rounds.check(2, "s2") as failed:
+        failed(_ERROR, 1, 0.5)
+        before.__exit__(None, None, None)
+        with rounds.check(3, "s3") as later:  # (the same outage: its first round said already)
+            later(_ERROR, 1, 0.5)
+    assert [line[:30] for line in capsys.readouterr().err.splitlines()] == ["neardup check: line 2 (id 's2'"]
