@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import enum
+import fcntl
 import gc
 import io
 import itertools
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, NoReturn, Protocol
 
 import grpc
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -96,7 +97,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         _say_failed(exc, args)
         return EXIT_FAILED
     except KeyboardInterrupt as stop:  # (ingest and check say how far they got: _run_file)
-        print(f"neardup {args.command}: {_stopped(stop)}", file=sys.stderr)
+        _say(f"neardup {args.command}: {_stopped(stop)}")
         return _exit_status(stop)
     except BrokenPipeError:
         # Whoever read the output left (`neardup check ... | head`): stop quietly, as a process ended by
@@ -116,8 +117,8 @@ def _warn_of_unknown_variables(command: str, env: Mapping[str, str]) -> None:
         refuse_unknown_variables(env, CONNECTION_VARIABLES)
     except ValueError as unknown:
         said = str(unknown).split(" (`neardup serve --help`", 1)[0]  # (the client's variables are not there)
-        print(f"neardup {command}: warning: {said}; the client commands read {', '.join(CONNECTION_VARIABLES)}, "
-              "the server the variables `neardup serve --help` names", file=sys.stderr)  # fmt: skip
+        _say(f"neardup {command}: warning: {said}; the client commands read {', '.join(CONNECTION_VARIABLES)}, "
+             "the server the variables `neardup serve --help` names")  # fmt: skip
 
 
 class _Terminated(KeyboardInterrupt):
@@ -473,7 +474,7 @@ def _connect(
 
 def _fail(message: str, prog: str = "neardup") -> NoReturn:
     """End the command with `message` on stderr and EXIT_FAILED: a setting it was given cannot work."""
-    print(f"{prog}: {message}", file=sys.stderr)
+    _say(f"{prog}: {message}")
     raise SystemExit(EXIT_FAILED)
 
 
@@ -482,7 +483,8 @@ _SAYING = threading.Lock()
 
 def _say(message: str) -> None:
     """`message` as one line on stderr, in one write, never run together with another thread's: check's 8
-    threads said their retries at once, print's text and line end written apart, two messages on one line."""
+    threads said their retries at once, print's text and line end written apart, two messages on one line. Every
+    message ingest and check say goes through it (the main thread's too: a line's warning, beside a retry)."""
     with _SAYING:
         sys.stderr.write(message + "\n")
         sys.stderr.flush()
@@ -508,15 +510,59 @@ def _output(path: Path | None, input_path: Path) -> AbstractContextManager[_Writ
     if _is_input(fd, input_path):
         os.close(fd)
         _fail(f"--output {path} is the input file: writing it would empty it before it is read; name another file")
-    return _EmptiedWhenWritten(os.fdopen(fd, "w", encoding="utf-8"), path if made else None)
+    return _EmptiedWhenWritten(os.fdopen(fd, "w", encoding="utf-8"), made)
 
 
-def _open_output(path: Path) -> tuple[int, bool]:
-    """The output file open to write (neither emptied nor truncated), and whether this opening made it."""
+# Tries at opening an output whose path changes under us (removed, or made, between two calls): a bound, not a need.
+_OPEN_TRIES = 20
+
+
+def _open_output(path: Path) -> tuple[int, _Made | None]:
+    """The output file open to write (neither emptied nor truncated), and, if this opening made it, what
+    _EmptiedWhenWritten needs to remove it again. A regular file is held with a shared flock(2) from here until
+    the run closes it: a run that made it removes it only when it can hold it alone (_remove_if_untouched), so
+    never while another run has it open to write. A symbolic link is followed, as before; one that names no
+    file makes the file it names, counted as made (its target removed again, the link left)."""
+    target = path
+    for _ in range(_OPEN_TRIES):
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:  # (a file, or a symbolic link: O_EXCL follows none)
+            try:
+                fd = os.open(target, os.O_WRONLY)  # (no O_CREAT: a file removed since is made above, next try)
+            except FileNotFoundError:
+                if os.path.islink(target):  # (it names no file: make that file)
+                    target = Path(os.path.realpath(target))
+                continue
+            made = False
+        else:
+            made = True
+        if _held_as_named(fd, target):
+            return fd, _Made(target, os.fstat(fd)) if made else None
+        os.close(fd)  # (removed, or replaced, while it was held to be removed: open what the path names now)
+    raise OSError(f"{path} kept changing while it was opened (removed or made again by something else)")
+
+
+def _held_as_named(fd: int, path: Path) -> bool:
+    """Hold the file open as `fd` with a shared flock, if it is a regular file; whether `path` still names it once
+    held (a run removing the file it made holds it alone while it removes it: one that opened the file before the
+    removal then holds a file no path names, and opens the path again). A file system without flock: not held,
+    and never removed (_remove_if_untouched)."""
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # (a pipe, /dev/stdout: neither made nor removed)
+        return True
+    with suppress(OSError):  # (ENOLCK, EOPNOTSUPP)
+        fcntl.flock(fd, fcntl.LOCK_SH)  # (waits only while a run removes it: a moment)
     try:
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), True
-    except FileExistsError:  # (or a symbolic link: followed, as before, and never removed)
-        return os.open(path, os.O_WRONLY | os.O_CREAT, 0o666), False
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
+class _Made(NamedTuple):
+    """An output file this run made: its path (a symbolic link's target) and its state when made."""
+
+    path: Path
+    when_made: os.stat_result
 
 
 def _fd_of(stream: IO[str]) -> int | None:
@@ -540,12 +586,12 @@ class _EmptiedWhenWritten:
     """An output file, emptied of what an earlier run wrote only when the first line of this one is
     written (a run that answers an input of no lines writes "" at its end for it): a run that cannot start
     (a token refused, an input that fails at its first line) leaves it as it was, where opening it to write
-    had emptied it already. `made`: its path, if this run made it: removed again at the end if nothing was
-    written (a run that failed before its first answer left an empty file, which a pipeline that takes an
+    had emptied it already. `made`: the file, if this run made it: removed again at the end if nothing was
+    written to it (a run that failed before its first answer left an empty file, which a pipeline that takes an
     output that exists for a run done was fooled by). It is made at the start all the same, so an output that
     cannot be written fails before the server is asked."""
 
-    def __init__(self, file: IO[str], made: Path | None = None) -> None:
+    def __init__(self, file: IO[str], made: _Made | None = None) -> None:
         self._file = file
         self._made = made
         self._emptied = False
@@ -566,16 +612,23 @@ class _EmptiedWhenWritten:
     def __exit__(self, *exc: object) -> None:
         try:
             if self._made is not None and not self._emptied:
-                _remove_if_same(self._made, os.fstat(self._file.fileno()))
+                _remove_if_untouched(self._made, self._file.fileno())
         finally:
             self._file.close()
 
 
-def _remove_if_same(path: Path, made: os.stat_result) -> None:
-    """Remove `path` if it is still the file `made` (not one put in its place since: another run's)."""
-    with suppress(OSError):
-        if os.path.samestat(os.stat(path), made):
-            os.unlink(path)
+def _remove_if_untouched(made: _Made, fd: int) -> None:
+    """Remove the file this run made, open as `fd`, if no other run has it open (held alone, without waiting),
+    it is as it was made (empty, its status unchanged: another run that wrote it, even an empty result, and
+    closed it, changed it) and its path still names it (not one put in its place since). Held alone, it cannot
+    be opened by another run until it is gone (_held_as_named); a file put at its path by something else
+    between the last two steps, a moment, would be removed."""
+    with suppress(OSError):  # (BlockingIOError: another run holds it, to write)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        now = os.fstat(fd)
+        untouched = now.st_size == 0 and now.st_ctime_ns == made.when_made.st_ctime_ns
+        if untouched and os.path.samestat(os.stat(made.path), now):
+            os.unlink(made.path)
 
 
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -653,8 +706,8 @@ def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _read_input(args: argparse.Namespace) -> NumberedArticles:
-    def warn(message: str) -> None:
-        print(f"neardup {args.command}: {message}", file=sys.stderr)
+    def warn(message: str) -> None:  # (heard as lines are read, while checks in flight say their retries)
+        _say(f"neardup {args.command}: {message}")
 
     return read_numbered_articles(args.file, warn)
 
@@ -751,10 +804,9 @@ def _wait_for_load(args: argparse.Namespace) -> None:
     command's own calls and --retries ride that out (raised here, it ended the command at once, its retries never
     used)."""
     where, wait = with_default_port(args.server), args.wait_for_load
-    print(f"neardup {args.command}: the server at {where} speaks gRPC but answers no neardup call yet (only health "
-          f"checks), as a neardup server loading its index does; waiting up to {wait:g}s for it to serve "
-          "(--wait-for-load)",
-          file=sys.stderr)  # fmt: skip
+    _say(f"neardup {args.command}: the server at {where} speaks gRPC but answers no neardup call yet (only health "
+         f"checks), as a neardup server loading its index does; waiting up to {wait:g}s for it to serve "
+         "(--wait-for-load)")  # fmt: skip
     with _connect(args, timeout=wait) as waiting:
         try:
             waiting.stats()
@@ -779,42 +831,52 @@ def _say_retrying(error: NeardupClientError, unanswered: int, wait: float) -> No
 class _RetryRounds:
     """What check says on stderr of the checks it sends again: one line a round (the first retry of the checks
     an outage failed, then their second, ...), as ingest says one a retry of its stream, naming the line whose
-    check began the round. Each check in flight (8) said each of its retries, some 40 lines, some run together,
-    for a server down 3 s, none naming a line. An outage is over once no check is left to send again: a check
-    that fails after that begins a new one, said from its first retry."""
+    check began the round. Each check in flight (8) said each of its retries, some 40 lines for a server down
+    3 s, some run together, none naming a line. An outage is over once the server has answered a check since
+    it began: a check that fails after that begins a new one, said from its first retry, even while a check of
+    the last one still waits to be sent again (one unanswered in 30 s, at its third retry, hid a new outage's
+    first three rounds; its own next rounds are said too, once each). A check answered that was sent before the
+    outage began says nothing of it: its answer may have come before."""
 
     def __init__(self, attempts: int) -> None:
         self._attempts = attempts
         self._lock = threading.Lock()
-        self._said = 0  # the rounds said of this outage
-        self._retrying = 0  # the checks that failed and are neither answered nor given up yet
+        self._outage = _Outage()  # the last begun (none yet: one answered)
 
     @contextmanager
     def check(self, number: int, article_id: str) -> Iterator[OnRetry]:
         """The `on_retry` of the check of line `number`, for as long as the check lasts."""
         failures = 0
+        outage = self._outage  # (the outage it fails in, once it fails)
 
         def on_retry(error: NeardupClientError, _: int, wait: float) -> None:
-            nonlocal failures
+            nonlocal failures, outage
             failures += 1
             with self._lock:
                 if failures == 1:
-                    self._retrying += 1
-                if failures <= self._said:
+                    if self._outage.answered:
+                        self._outage = _Outage(answered=False)
+                    outage = self._outage
+                if failures <= outage.said:
                     return
-                self._said = failures
+                outage.said = failures
                 _say(f"neardup check: line {number:,} (id {article_id!r}): {error}; sending it, and each check "
                      f"in flight that fails with it, again in {wait:.1f}s (retry {failures} of "
                      f"{self._attempts})")  # fmt: skip
 
-        try:
-            yield on_retry
-        finally:
-            if failures:
-                with self._lock:
-                    self._retrying -= 1
-                    if not self._retrying:
-                        self._said = 0
+        yield on_retry
+        with self._lock:  # (answered: of one sent before the outage began, maybe before it began)
+            if outage is self._outage:
+                outage.answered = True
+
+
+class _Outage:
+    """Checks failing together: the rounds said of their retries, and whether the server has answered a check
+    since (then the next check to fail begins another)."""
+
+    def __init__(self, answered: bool = True) -> None:
+        self.said = 0
+        self.answered = answered
 
 
 def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -929,11 +991,10 @@ def _run_file(
     _say_versions(outcomes)
     if rejected:
         why = "its output line says why" if rejected == 1 else "their output lines say why"
-        print(f"neardup {args.command}: {rejected:,} of {_lines(answered)} {_were(rejected)} rejected; {why}",
-              file=sys.stderr)  # fmt: skip
+        _say(f"neardup {args.command}: {rejected:,} of {_lines(answered)} {_were(rejected)} rejected; {why}")
         return EXIT_REJECTED
     if not progress.live:  # (the bar shows the total; without it, the run's end would say nothing)
-        print(f"neardup {args.command}: {_lines(answered)} answered, none rejected", file=sys.stderr)
+        _say(f"neardup {args.command}: {_lines(answered)} answered, none rejected")
     return EXIT_OK
 
 
@@ -942,11 +1003,11 @@ def _say_versions(outcomes: Counter[str | None]) -> None:
     stored as sent already. A file holding one id twice keeps only its later article, silently otherwise."""
     if replaced := outcomes["replaced"]:
         its = "its id" if replaced == 1 else "their id"
-        print(f"neardup ingest: {_lines(replaced)} replaced the other version stored under {its} "
-              '(outcome "replaced"); that version is gone', file=sys.stderr)  # fmt: skip
+        _say(f"neardup ingest: {_lines(replaced)} replaced the other version stored under {its} "
+             '(outcome "replaced"); that version is gone')  # fmt: skip
     if unchanged := outcomes["unchanged"]:
-        print(f"neardup ingest: {_lines(unchanged)} {_were(unchanged)} stored as sent already, and stored nothing "
-              '(outcome "unchanged")', file=sys.stderr)  # fmt: skip
+        _say(f"neardup ingest: {_lines(unchanged)} {_were(unchanged)} stored as sent already, and stored nothing "
+             '(outcome "unchanged")')  # fmt: skip
 
 
 def _lines(count: int) -> str:
