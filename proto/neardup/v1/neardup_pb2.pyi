@@ -889,7 +889,9 @@ class GetStatsResponse(_message.Message):
     max_message_bytes and on an article whose text is not UTF-8 being answered
     in a stream's place; 0.3.0 the first with the id rules on new ids,
     CheckArticle taking any id a lookup takes and a DeleteArticles repeat
-    answered NOT_FOUND (README, "Versions"); servers reporting 0.1.0 were
+    answered NOT_FOUND; 0.4.0 the first to write new stores in fingerprint
+    scheme nd5, diacritics of Latin, Greek and Cyrillic letters not compared
+    (README, "Versions"); servers reporting 0.1.0 were
     built at various times before 0.2.0 and may lack any of them.
     """
     max_body_bytes: _builtins.int
