@@ -831,18 +831,20 @@ def _said_of_the_call(
     describes that attempt alone ("it was not stored"), while an earlier one may have done the write
     (`earlier_unsure`), and one that reached no server did nothing (`earlier_reached`: an earlier one reached one);
     gRPC's own deadline (reworded by _error_from) says nothing of the write. After retries, it counts them, and
-    the tries in all (Retry's `attempts` counts the retries: Retry(attempts=2) makes 3 tries)."""
-    if unsure is None:
-        return error
+    the tries in all (Retry's `attempts` counts the retries: Retry(attempts=2) makes 3 tries), whatever the error."""
     details = error.details
     tries = f"after {_counted(failures - 1, 'retry', 'retries')}, {failures} tries in all"
-    if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and details.startswith(_OWN_DEADLINE):
-        details = f"{details}, so {unsure.now}"
-    elif earlier_unsure and failures > 1:  # (after its own deadline, the call has said the write may be done)
+    if unsure is not None and error.code == grpc.StatusCode.DEADLINE_EXCEEDED and details.startswith(_OWN_DEADLINE):
+        details = f"{details}, so {unsure.now}" + (f" ({tries})" if failures > 1 else "")
+    elif failures == 1:
+        pass
+    elif unsure is not None and earlier_unsure:  # (after its own deadline, the call has said the write may be done)
         details = f"{details} ({tries}; {unsure.earlier})"
-    elif failures > 1 and reached_no_server(error):  # (and no earlier try may have done the write)
+    elif unsure is not None and reached_no_server(error):  # (and no earlier try may have done the write)
         done = "none reached a server" if not earlier_reached else "none did the write"
         details = f"{details} ({tries}; {done}, so {unsure.undone})"
+    else:
+        details = f"{details} ({tries})"
     return error if details == error.details else _reworded(error, details)
 
 
