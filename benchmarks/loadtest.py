@@ -52,8 +52,8 @@ from client.api import (
     read_token_file,
     with_default_port,
 )
-from client.cli import CONNECTION_VARIABLES, add_connection_flags, cannot_talk_hint
-from client.errors import NeardupClientError, StreamEndedEarlyError, from_rpc_error
+from client.cli import CONNECTION_VARIABLES, TLS_FLAGS, add_connection_flags, cannot_talk_hint
+from client.errors import TLS_ONLY_SERVER, NeardupClientError, StreamEndedEarlyError, from_rpc_error
 from client.jsonl import InputError
 from client.resume import Retry, Unanswered
 
@@ -674,8 +674,9 @@ def connect(target: str, tls: bool = False, ca_file: str | None = None, wait: fl
             return open_channel(target, tls=tls, ca_file=ca_file)
         # Something answers there and these settings cannot talk to it: the neardup CLI's diagnosis.
         if not (tls or ca_file is not None):
-            why = naming_a_tls_server(why, target)  # (as a NeardupClient's errors do)
-        if hint := cannot_talk_hint(why, target, tls or ca_file is not None):
+            why = naming_a_tls_server(why, target, remedy=TLS_FLAGS)  # (as the neardup CLI's errors do)
+        hint = cannot_talk_hint(why, target, tls or ca_file is not None)
+        if hint or TLS_ONLY_SERVER in why.details:
             raise SystemExit(f"neardup-bench: cannot talk to {target}: {why.details}{hint}") from None
         raise SystemExit(
             f"neardup-bench: cannot reach {target} within {wait:g} s: is `neardup serve` running there, on "

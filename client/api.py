@@ -8,6 +8,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 import warnings
 import weakref
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Literal, TypedDict
+from typing import Any, ClassVar, Final, Literal, TypedDict
 from urllib.parse import urlsplit
 
 import grpc
@@ -67,6 +68,8 @@ MAX_BATCH_ARTICLES = 1000  # the most articles an IndexArticleBatches message ma
 MAX_ANSWER_BYTES = 64 << 20
 GRPC_DEADLINE = "Deadline Exceeded"  # gRPC's details when the client's own deadline passed (the server said nothing)
 _OWN_DEADLINE = "no answer came within the client's timeout"  # (what the client says instead)
+# What a NeardupClient speaking plaintext to a TLS server says to change (TLS_ONLY_SERVER).
+TLS_REMEDY = "connect with tls=True, or a ca_file"
 DEFAULT_PORT = 50051  # the port `neardup serve` listens on unless told otherwise
 # Its health is SERVING only while its store answers (readiness); the server's own, "", until it drains.
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NearDuplicateService"].full_name
@@ -322,6 +325,7 @@ class NeardupClient:
         self._metadata = bearer_metadata(token)
         self._channel = channel or _channel(target, tls or ca_file is not None, ca_file, keepalive_seconds)
         self._own_plaintext = channel is None and not tls and ca_file is None  # (TLS may be why a connection closed)
+        self._tls_probe = _TlsProbe(target)
         self._closed = threading.Event()  # (an Event, so that close() ends a retry's back-off wait at once)
         self._stub = pb_grpc.NearDuplicateServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
@@ -343,12 +347,20 @@ class NeardupClient:
             message = f"this client of {self.target} is closed (close(), or its with block ended): make a new one"
             raise ClientClosedError(grpc.StatusCode.CANCELLED, message)
 
-    def _error_from(self, exc: grpc.RpcError, deadline_said: str | None = None) -> NeardupClientError:
+    # What a plaintext client of a TLS server is told to change (neardup's CLI names its flags instead).
+    _tls_remedy: ClassVar[str] = TLS_REMEDY
+
+    def _error_from(
+        self, exc: grpc.RpcError, deadline_said: str | None = None, deadline: float | None = None
+    ) -> NeardupClientError:
         """The client error for a failed call; ClientClosedError for one cancelled because close() ran. gRPC's
-        bare "Deadline Exceeded", its own deadline's, says `deadline_said` instead (which names the timeout)."""
+        bare "Deadline Exceeded", its own deadline's, says `deadline_said` instead (which names the timeout).
+        `deadline` (time.monotonic()'s), when the call has one: a TLS probe waited for is not waited past it."""
         error = from_rpc_error(exc)
-        if self._own_plaintext:
-            error = naming_a_tls_server(error, self.target, min(TLS_PROBE_SECONDS, self.timeout or TLS_PROBE_SECONDS))
+        if self._own_plaintext and closed_at_connect(error):
+            within = TLS_PROBE_SECONDS if deadline is None else min(TLS_PROBE_SECONDS, deadline - time.monotonic())
+            if self._tls_probe.serves_tls(within):
+                error = said_to_serve_tls(error, self.target, self._tls_remedy)
         if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and error.details == GRPC_DEADLINE and deadline_said:
             return _reworded(error, deadline_said)
         if error.code == grpc.StatusCode.CANCELLED and self._closed.is_set():
@@ -485,6 +497,7 @@ class NeardupClient:
     def _outcomes(
         self, articles: Iterable[Article], evidence: bool, timeout: float | None, batch: _Batching
     ) -> Generator[Verdict | ArticleFailure]:
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
             for response in self._responses(articles, evidence, timeout, batch):
                 if response.HasField("error"):
@@ -493,8 +506,8 @@ class NeardupClient:
                 else:
                     yield Verdict.from_pb(response.verdict)
         except grpc.RpcError as exc:
-            deadline = None if timeout is None else f"the stream's timeout of {timeout:g} s (its whole length) passed"
-            raise self._error_from(exc, deadline) from None
+            said = None if timeout is None else f"the stream's timeout of {timeout:g} s (its whole length) passed"
+            raise self._error_from(exc, said, deadline) from None
         except ValueError:  # (gRPC's "Cannot invoke RPC on closed channel!": close() ran since the open check)
             self._require_open()
             raise
@@ -658,12 +671,12 @@ class NeardupClient:
         earlier_reached = False  # did an earlier attempt reach a server (which may have refused it unread)?
         while True:
             self._require_open()
+            deadline = None if self.timeout is None else time.monotonic() + self.timeout
             try:
                 return method(request, timeout=self.timeout, metadata=self._metadata)
             except grpc.RpcError as exc:
-                error = self._error_from(
-                    exc, None if self.timeout is None else f"{_OWN_DEADLINE} of {self.timeout:g} s"
-                )
+                said = None if self.timeout is None else f"{_OWN_DEADLINE} of {self.timeout:g} s"
+                error = self._error_from(exc, said, deadline)
             except ValueError:  # (as in _outcomes: close() ran since the open check)
                 self._require_open()
                 raise
@@ -831,18 +844,20 @@ def _said_of_the_call(
     describes that attempt alone ("it was not stored"), while an earlier one may have done the write
     (`earlier_unsure`), and one that reached no server did nothing (`earlier_reached`: an earlier one reached one);
     gRPC's own deadline (reworded by _error_from) says nothing of the write. After retries, it counts them, and
-    the tries in all (Retry's `attempts` counts the retries: Retry(attempts=2) makes 3 tries)."""
-    if unsure is None:
-        return error
+    the tries in all (Retry's `attempts` counts the retries: Retry(attempts=2) makes 3 tries), whatever the error."""
     details = error.details
     tries = f"after {_counted(failures - 1, 'retry', 'retries')}, {failures} tries in all"
-    if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and details.startswith(_OWN_DEADLINE):
-        details = f"{details}, so {unsure.now}"
-    elif earlier_unsure and failures > 1:  # (after its own deadline, the call has said the write may be done)
+    if unsure is not None and error.code == grpc.StatusCode.DEADLINE_EXCEEDED and details.startswith(_OWN_DEADLINE):
+        details = f"{details}, so {unsure.now}" + (f" ({tries})" if failures > 1 else "")
+    elif failures == 1:
+        pass
+    elif unsure is not None and earlier_unsure:  # (after its own deadline, the call has said the write may be done)
         details = f"{details} ({tries}; {unsure.earlier})"
-    elif failures > 1 and reached_no_server(error):  # (and no earlier try may have done the write)
+    elif unsure is not None and reached_no_server(error):  # (and no earlier try may have done the write)
         done = "none reached a server" if not earlier_reached else "none did the write"
         details = f"{details} ({tries}; {done}, so {unsure.undone})"
+    else:
+        details = f"{details} ({tries})"
     return error if details == error.details else _reworded(error, details)
 
 
@@ -1085,44 +1100,114 @@ def open_channel(
     return _channel(with_default_port(target), tls or ca_file is not None, ca_file, keepalive_seconds)
 
 
-TLS_PROBE_SECONDS = 2.0  # the longest a TLS handshake that tells a TLS server from a closed port may take
+TLS_PROBE_SECONDS = 2.0  # the longest a TLS probe (resolving, connecting, the handshake) may take, or be waited for
+TLS_PROBE_FRESH_SECONDS = 5.0  # how long a probe's answer stands: calls, threads and retries meanwhile take it
+
+
+def closed_at_connect(error: NeardupClientError) -> bool:
+    """Did `error` end a plaintext call whose connection was closed before gRPC's handshake ("Socket closed")? A
+    TLS server does so, and so does a forwarder whose server is not up yet: a TLS handshake tells them apart."""
+    return reached_no_server(error) and CLOSED_AT_CONNECT in error.details
+
+
+def said_to_serve_tls(error: NeardupClientError, target: str, remedy: str = TLS_REMEDY) -> NeardupClientError:
+    """`error`, closed_at_connect by host:port `target` where a TLS handshake completes, saying the server serves
+    TLS and `remedy` (what to change). Said so, the error is not retryable (TLS_ONLY_SERVER): no retry mends it."""
+    return _reworded(error, f"{error.details} (the server at {target} {TLS_ONLY_SERVER}: {remedy})")
 
 
 def naming_a_tls_server(
-    error: NeardupClientError, target: str, timeout: float = TLS_PROBE_SECONDS
+    error: NeardupClientError, target: str, timeout: float = TLS_PROBE_SECONDS, remedy: str = TLS_REMEDY
 ) -> NeardupClientError:
-    """`error`, of a plaintext call to host:port `target`, saying the server serves TLS when it does: gRPC's words
-    for a connection closed before its handshake ("Socket closed") are the same for a TLS server (which closes a
-    plaintext client's connection) and for a forwarder whose server is not up yet, and a TLS handshake on the port
-    tells them apart. Said so, the error is not retryable (TLS_ONLY_SERVER): no retry mends it."""
-    if not (reached_no_server(error) and CLOSED_AT_CONNECT in error.details):
-        return error
-    if not takes_connections(target, tls=True, timeout=timeout):
-        return error
-    return _reworded(error, f"{error.details} (the server at {target} {TLS_ONLY_SERVER} (tls=True, or a ca_file))")
+    """`error`, of a plaintext call to host:port `target`, saying the server serves TLS (said_to_serve_tls) when
+    it was closed_at_connect and a TLS handshake on the port completes within `timeout`."""
+    if closed_at_connect(error) and takes_connections(target, tls=True, timeout=timeout):
+        return said_to_serve_tls(error, target, remedy)
+    return error
+
+
+@dataclass
+class _Probe:
+    started: float  # time.monotonic()'s
+    done: threading.Event
+    serves_tls: bool = False
+
+
+class _TlsProbe:
+    """Whether the server at host:port `target` serves TLS, asked by a TLS handshake at most once every
+    TLS_PROBE_FRESH_SECONDS: the failed calls meanwhile (retries, other threads) take its answer, or wait for the
+    one under way. Each failed call cost a probe (a connection and a handshake, ~28 ms of CPU), and a retry
+    waited for one again."""
+
+    def __init__(self, target: str) -> None:
+        self._target = target
+        self._lock = threading.Lock()
+        self._last: _Probe | None = None
+
+    def serves_tls(self, within: float) -> bool:
+        """The answer, waited for `within` seconds at most: False if none came by then (the probe goes on, up to
+        TLS_PROBE_SECONDS, in a thread of its own, and the calls after this one take its answer)."""
+        with self._lock:
+            probe = self._last
+            now = time.monotonic()
+            if probe is None or (probe.done.is_set() and now - probe.started > TLS_PROBE_FRESH_SECONDS):
+                probe = self._last = _Probe(now, threading.Event())
+                threading.Thread(target=self._ask, args=(probe,), name="neardup-tls-probe", daemon=True).start()
+        probe.done.wait(max(within, 0.0))
+        return probe.serves_tls
+
+    def _ask(self, probe: _Probe) -> None:
+        try:
+            probe.serves_tls = takes_connections(self._target, tls=True, timeout=TLS_PROBE_SECONDS)
+        finally:
+            probe.done.set()
 
 
 def takes_connections(target: str, tls: bool = False, timeout: float = TLS_PROBE_SECONDS) -> bool:
     """Whether a TCP connection to host:port `target` is taken, and with `tls` a TLS handshake on it completes
-    (its certificate unchecked), within `timeout` seconds each."""
+    (its certificate unchecked), within `timeout` seconds in all (over its addresses). Resolving the name is not
+    bounded: a caller that must not wait longer asks in a thread (as _TlsProbe does)."""
     where = urlsplit(f"//{target}")
+    deadline = time.monotonic() + timeout
     try:
         if where.hostname is None or where.port is None:
             return False  # (a target in gRPC's own forms: unix:, dns:)
-        with socket.create_connection((where.hostname, where.port), timeout=timeout) as raw:
-            if tls:
-                with _unchecked_tls().wrap_socket(raw, server_hostname=where.hostname):
-                    pass
-            return True
-    except (OSError, ValueError):  # (ssl.SSLError is an OSError; ValueError: a port out of range)
+        addresses = socket.getaddrinfo(where.hostname, where.port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError):  # (ValueError: a port out of range)
         return False
+    for family, kind, protocol, _, address in addresses:
+        try:
+            with socket.socket(family, kind, protocol) as raw:
+                raw.settimeout(_left(deadline))
+                raw.connect(address)
+                if tls:
+                    raw.settimeout(_left(deadline))  # (the handshake gets what the connection left)
+                    with _UNCHECKED_TLS.wrap_socket(raw, server_hostname=where.hostname):
+                        pass
+                return True
+        except OSError:  # (ssl.SSLError and TimeoutError are OSErrors)
+            continue
+    return False
+
+
+def _left(deadline: float) -> float:
+    """The seconds left before `deadline`; TimeoutError if none are."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    return left
 
 
 def _unchecked_tls() -> ssl.SSLContext:
-    unchecked = ssl.create_default_context()
+    """A TLS context that checks no certificate, so loads none (create_default_context() loaded the system's CA
+    store, ~28 ms of CPU, for each probe): a probe asks only whether a handshake completes."""
+    unchecked = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     unchecked.check_hostname, unchecked.verify_mode = False, ssl.CERT_NONE
     unchecked.set_alpn_protocols(["h2"])
     return unchecked
+
+
+_UNCHECKED_TLS: Final = _unchecked_tls()
 
 
 def bearer_metadata(token: str | None) -> tuple[tuple[str, str], ...]:

@@ -208,6 +208,8 @@ def connection_hint(exc: NeardupClientError, where: str, tls: bool, answered: bo
         return ""
     if answered and "Socket closed" in exc.details:
         return f" (the server at {where} closed the connection it had answered on: did it stop?)"
+    if TLS_ONLY_SERVER in exc.details:  # (the client's error says what to change: _Client's TLS_FLAGS)
+        return ""
     if hint := cannot_talk_hint(exc, where, tls):
         return hint
     if any(s in exc.details for s in _NOT_REACHED):
@@ -217,15 +219,14 @@ def connection_hint(exc: NeardupClientError, where: str, tls: bool, answered: bo
 
 def cannot_talk_hint(exc: NeardupClientError, where: str, tls: bool) -> str:
     """The hint when something answers at `where` and these settings cannot talk to it (TLS on one side only,
-    a certificate not trusted, no gRPC server, or not neardup's); "" otherwise. The client commands and
-    neardup-bench share it: both read the flags and the NEARDUP_* variables it names (add_connection_flags)."""
+    a certificate not trusted, no gRPC server, or not neardup's); "" otherwise, and for a TLS server spoken to in
+    plaintext, whose error says what to change (TLS_FLAGS). The client commands and neardup-bench share it: both
+    read the flags and the NEARDUP_* variables it names (add_connection_flags)."""
     details = exc.details
     if TLS_PLAINTEXT_PEER in details:
         return f" (the server at {where} speaks plaintext: leave out --tls, --ca-file (NEARDUP_TLS, NEARDUP_CA_FILE))"
     if TLS_UNTRUSTED in details:
         return " (the server's certificate is not signed by a CA this command trusts: --ca-file names the CA to trust)"
-    if TLS_ONLY_SERVER in details:  # (the client's words, once a TLS handshake there completed: NeardupClient's)
-        return " (add --tls or --ca-file (NEARDUP_TLS, NEARDUP_CA_FILE))"
     if NOT_GRPC in details:
         return f" ({where} is not a gRPC server: if it is the metrics port, --server names the main one)"
     if exc.code == grpc.StatusCode.UNIMPLEMENTED and "Method not found" in details:
@@ -235,6 +236,15 @@ def cannot_talk_hint(exc: NeardupClientError, where: str, tls: bool) -> str:
 
 # gRPC's words for a peer that answered with something other than HTTP/2 (an HTTP/1 server: the metrics port).
 NOT_GRPC = "Failed parsing HTTP/2"
+# What a command speaking plaintext to a TLS server is told to change: its flags and variables, where the Python
+# client names its own settings (TLS_REMEDY). The client's error says it, once a TLS handshake there completed.
+TLS_FLAGS = "add --tls or --ca-file, or set NEARDUP_TLS or NEARDUP_CA_FILE"
+
+
+class _Client(NeardupClient):
+    """The commands' client: its errors name the CLI's TLS flags, not the Python client's settings."""
+
+    _tls_remedy = TLS_FLAGS
 
 
 def _cannot_talk(exc: NeardupClientError, args: argparse.Namespace) -> bool:
@@ -464,8 +474,8 @@ def _connect(
     except (OSError, ValueError) as exc:
         _fail(f"cannot read the token file: {exc}")
     try:
-        return NeardupClient(args.server, timeout=timeout, tls=args.tls, ca_file=args.ca_file, token=token,
-                             max_message_bytes=max_message_bytes)  # fmt: skip
+        return _Client(args.server, timeout=timeout, tls=args.tls, ca_file=args.ca_file, token=token,
+                       max_message_bytes=max_message_bytes)  # fmt: skip
     except OSError as exc:  # (the CA file is read at once)
         _fail(f"cannot read the CA file {args.ca_file}: {exc.strerror or exc}")
     except ValueError as exc:  # (a token or CA file that cannot work: the message says which)

@@ -75,8 +75,9 @@ SERVER_LOAD_FAILED = "the server failed to load its index"
 TLS_PLAINTEXT_PEER = "WRONG_VERSION_NUMBER"  # TLS spoken to a plaintext port
 TLS_UNTRUSTED = "CERTIFICATE_VERIFY_FAILED"  # the server's certificate is signed by a CA not trusted here
 # The client's words when a plaintext connection was closed before gRPC's handshake and a TLS handshake on the same
-# port completes: the server serves TLS (gRPC says only "Socket closed", as of a forwarder whose server is not up).
-TLS_ONLY_SERVER = "serves TLS: connect with TLS"
+# port completes: the server serves TLS (gRPC says only "Socket closed", as of a forwarder whose server is not up),
+# followed by what to change (the Python client's words, or the CLI's flags).
+TLS_ONLY_SERVER = "serves TLS only"
 TLS_MISMATCH = (TLS_PLAINTEXT_PEER, TLS_UNTRUSTED, TLS_ONLY_SERVER)
 # gRPC's words, after NOT_REACHED's, for a connection the other end closed before gRPC's handshake was done.
 CLOSED_AT_CONNECT = "Socket closed"

@@ -4,11 +4,14 @@ seconds, not after gRPC's default backoff of up to 120 s (a real listening socke
 from __future__ import annotations
 
 import itertools
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from benchmarks.loopback import wait_for
-from client import Article, NeardupClient, Retry, UnavailableError
+from client import Article, DeadlineExceededError, NeardupClient, Retry, UnavailableError
 from client.api import RECONNECT_MAX_MS
 from tests.articles import WIRE
 from tests.support import closing_port
@@ -58,3 +61,25 @@ def test_an_index_stream_that_reached_no_server_says_its_articles_were_not_store
     assert "may or may not" not in caught.value.details
     if caught.value.unanswered:  # (0 if gRPC failed the call before its thread read the article: said of none)
         assert caught.value.details.endswith("; 1 article sent on the stream was not stored"), caught.value.details
+
+
+@contextmanager
+def silent_port() -> Iterator[int]:
+    """A loopback port that takes connections and says nothing on them (a hung process): calls time out."""
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as listener:
+        yield listener.getsockname()[1]
+
+
+def test_an_index_whose_last_try_passed_the_clients_deadline_counts_its_tries() -> None:
+    # (the count came only after a try that may have stored the article, or when none reached a server: README says
+    # index's error "says how many were made")
+    with (
+        silent_port() as port,
+        NeardupClient(f"127.0.0.1:{port}", timeout=0.3) as client,
+        pytest.raises(DeadlineExceededError) as caught,
+    ):
+        client.index(Article("a", WIRE), retry=Retry(attempts=2, first_wait=0, max_wait=0, jitter=0))
+    assert caught.value.details == (
+        "no answer came within the client's timeout of 0.3 s, so the article may or may not be stored: sending it "
+        "again is safe, it is not stored twice (after 2 retries, 3 tries in all)"
+    )

@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import socket
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,11 +21,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from client import Article, NeardupClient, Retry, UnauthenticatedError, UnavailableError
+from client.api import TLS_PROBE_SECONDS
 from client.cli import _asked, _Found, _parser, main
 from service.grpc_server import RunningServer, start_server
 from tests import support
 from tests.articles import WIRE
 from tests.support import closing_port, in_process_server
+
+# What the CLI says of a TLS server it spoke plaintext to: its flags and variables alone.
+CLI_TLS_REMEDY = "serves TLS only: add --tls or --ca-file, or set NEARDUP_TLS or NEARDUP_CA_FILE"
 
 
 @dataclass
@@ -99,7 +107,9 @@ def test_the_cli_says_which_tls_setting_to_change_when_the_handshake_cannot_happ
     running, pki = tls_server
     target = f"127.0.0.1:{running.port}"
     assert main(["stats", "--server", target], env={}) == 2
-    assert "serves TLS: connect with TLS (tls=True, or a ca_file)) (add --tls or --ca-file" in capsys.readouterr().err
+    # (it said "… serves TLS: connect with TLS (tls=True, or a ca_file)) (add --tls or --ca-file (NEARDUP_TLS,
+    # NEARDUP_CA_FILE))": the Python client's settings, then the CLI's flags, in doubled parentheses)
+    assert capsys.readouterr().err.endswith(f"Socket closed (the server at {target} {CLI_TLS_REMEDY})\n")
     assert main(["stats", "--server", target, "--ca-file", str(pki.other_ca)], env={}) == 2
     assert "--ca-file names the CA to trust" in capsys.readouterr().err
     with in_process_server(tmp_path / "plain") as (plain, _client):
@@ -122,7 +132,8 @@ def test_ingest_and_check_say_which_tls_setting_to_change_as_stats_does(
     started = time.monotonic()
     assert main([*run, "--server", f"127.0.0.1:{running.port}"], env={}) == 2
     assert time.monotonic() - started < 9.5  # (the wait alone was 10 s)
-    assert "serves TLS: connect with TLS (tls=True, or a ca_file)) (add --tls or --ca-file" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert said.endswith(f"Socket closed (the server at 127.0.0.1:{running.port} {CLI_TLS_REMEDY})\n"), said
     with in_process_server(tmp_path / "plain") as (plain, _client):
         assert main([*run, "--server", f"127.0.0.1:{plain.port}", "--ca-file", str(pki.ca)], env={}) == 2
         assert "speaks plaintext: leave out --tls, --ca-file" in capsys.readouterr().err
@@ -190,7 +201,7 @@ def test_a_plaintext_client_of_a_tls_server_is_told_so_at_once_and_not_retried(
         client.index(Article("a", WIRE), retry=retry, on_retry=lambda _e, _n, wait: retries.append(wait))
     assert retries == [] and not caught.value.retryable
     assert caught.value.details.endswith(
-        f"Socket closed (the server at {target} serves TLS: connect with TLS (tls=True, or a ca_file))"
+        f"Socket closed (the server at {target} serves TLS only: connect with tls=True, or a ca_file)"
     ), caught.value.details
     with NeardupClient(target, timeout=5) as client, pytest.raises(UnavailableError) as streamed:
         list(client.index_stream([Article("a", WIRE)], retry=retry, on_retry=lambda _e, _n, w: retries.append(w)))
@@ -207,6 +218,72 @@ def test_a_connection_closed_by_what_serves_no_tls_stays_retryable_with_no_tls_h
         client.stats()
     assert "Socket closed" in caught.value.details and "TLS" not in caught.value.details
     assert caught.value.retryable
+
+
+@contextmanager
+def _closing_plaintext(hold_tls: bool = False) -> Iterator[tuple[int, list[socket.socket]]]:
+    """A loopback port that closes each connection that opens with gRPC's preface, as a forwarder with no server
+    behind it does, and counts the TLS handshakes begun on it (the client's TLS probes): each closed, or with
+    `hold_tls` held open unanswered (an SNI router whose server is slow), until the block ends."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    hellos: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return  # (closed: the block is over)
+            first = conn.recv(1024)
+            if first.startswith(b"PRI") or not first:
+                conn.close()
+                continue
+            hellos.append(conn)
+            if not hold_tls:
+                conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        with listener:
+            yield listener.getsockname()[1], hellos
+    finally:
+        for conn in hellos:
+            conn.close()
+
+
+def test_the_tls_probe_of_a_failing_plaintext_client_is_made_once_for_its_many_failed_calls() -> None:
+    """Each failed call made its own probe (a connection and a TLS handshake, ~28 ms of CPU with the system's CA
+    store loaded each time): a loop of stats() against a forwarder whose server was down made 103 probes in 3 s."""
+    with _closing_plaintext() as (port, hellos), NeardupClient(f"127.0.0.1:{port}", timeout=5) as client:
+
+        def fail_calls(count: int) -> None:
+            for _ in range(count):
+                with pytest.raises(UnavailableError) as caught:
+                    client.stats()
+                assert caught.value.retryable and "TLS" not in caught.value.details
+
+        fail_calls(10)
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(fail_calls, [10] * 4))
+        assert len(hellos) == 1
+
+
+def test_a_tls_probe_left_unanswered_is_not_waited_for_again_by_each_retry_nor_past_a_streams_timeout() -> None:
+    """Against a port that closes gRPC's preface and holds a TLS handshake unanswered, index(retry=Retry(
+    attempts=3, first_wait=0)) took 8 s: each of its 4 tries probed, waiting 2 s. And an index_stream with a
+    timeout of 0.3 s took over 2 s: the probe was given the client's timeout, not the time left of the stream."""
+    retry = Retry(attempts=3, first_wait=0, max_wait=0, jitter=0)
+    with _closing_plaintext(hold_tls=True) as (port, hellos):
+        with NeardupClient(f"127.0.0.1:{port}", timeout=30) as client, pytest.raises(UnavailableError) as caught:
+            client.index(Article("a", WIRE), retry=retry)
+        assert caught.value.retryable and "(after 3 retries, 4 tries in all;" in caught.value.details
+        assert len(hellos) == 1
+    with _closing_plaintext(hold_tls=True) as (port, hellos):
+        with NeardupClient(f"127.0.0.1:{port}", timeout=30) as client, pytest.raises(UnavailableError) as streamed:
+            started = time.monotonic()
+            list(client.index_stream([Article("a", WIRE)], timeout=0.3))
+        assert time.monotonic() - started < TLS_PROBE_SECONDS  # (it waited out the probe's 2 s: about 0.3 s now)
+        assert streamed.value.retryable and "TLS" not in streamed.value.details
 
 
 def test_a_certificate_and_key_that_cannot_serve_tls_stop_the_start_naming_both_flags(tmp_path: Path) -> None:

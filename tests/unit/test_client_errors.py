@@ -12,7 +12,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from client import ArticleFailure, errors
+from client import ArticleFailure, api, errors
 
 # Every error class the module defines, so that one added later is covered too.
 ERROR_CLASSES = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.NeardupClientError)]
@@ -68,3 +68,28 @@ def _comment_above(declaration: str) -> str:
     above = proto.split(declaration)[0].rstrip().splitlines()
     lines = list(takewhile(lambda line: line.strip().startswith("//"), reversed(above)))
     return " ".join(line.strip().removeprefix("//").strip() for line in reversed(lines))
+
+
+RETRIED = [
+    # (the client's own deadline passed on the last try: it named the timeout, and no count)
+    (grpc.StatusCode.DEADLINE_EXCEEDED, "no answer came within the client's timeout of 0.3 s", True),
+    # (the server full, or refusing the message unread, each time)
+    (grpc.StatusCode.RESOURCE_EXHAUSTED, "the server is busy: too many calls in flight", True),
+    # (the server gone after it had answered the earlier tries)
+    (grpc.StatusCode.UNAVAILABLE, "Stream removed (Connection reset by peer)", True),
+    (grpc.StatusCode.RESOURCE_EXHAUSTED, "the server is busy: too many calls in flight", False),  # (check: no write)
+]
+
+
+@pytest.mark.parametrize(("code", "details", "write"), RETRIED)
+def test_the_error_of_a_call_retried_counts_its_tries_whatever_ended_it(
+    code: grpc.StatusCode, details: str, write: bool
+) -> None:
+    # README says the error "says how many were made"; it did only after a try that may have written, or when
+    # none reached a server.
+    unsure = api._STORED if write else None
+    said = api._said_of_the_call(errors.error_for(code, details), 3, False, True, unsure)
+    assert said.code == code and said.details.startswith(details)
+    assert said.details.endswith(" (after 2 retries, 3 tries in all)"), said.details
+    once = api._said_of_the_call(errors.error_for(code, details), 1, False, False, unsure)
+    assert "tries in all" not in once.details
