@@ -45,6 +45,9 @@ from client.api import (
     with_default_port,
 )
 from client.errors import (
+    CLOSED_AT_CONNECT,
+    NOT_REACHED,
+    TLS_MISMATCH,
     TLS_ONLY_SERVER,
     TLS_PLAINTEXT_PEER,
     TLS_UNTRUSTED,
@@ -67,8 +70,9 @@ _AFTER_STOPPING = {  # (on Ctrl-C or SIGTERM, or the server gone past --retries)
     "once (indexing is idempotent)",
     "check": "Nothing was stored",
 }
-# gRPC's words when no connection was made (refused, unresolvable, timed out), as against a server's UNAVAILABLE
-_NOT_REACHED = ("failed to connect to all addresses", "errors resolving", "DNS resolution failed", "no server at")
+# gRPC's words when no connection was made (refused, unresolvable), and the client's when none was made in a wait
+# (wait_ready), as against a server's UNAVAILABLE
+_NOT_REACHED = (*NOT_REACHED, "no server at")
 # The server's running parts (grpc_server, the engine, the stores) are imported only by `serve`: the other commands
 # start faster without them. Every command's parser imports `service` (its version) and `service.settings` (serve's
 # flags), which need only the standard library.
@@ -196,31 +200,32 @@ def _say_failed(exc: NeardupClientError | InputError, args: argparse.Namespace, 
 def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namespace, answered: bool = False) -> str:
     if not isinstance(exc, NeardupClientError):
         return ""
-    return connection_hint(exc, with_default_port(args.server), bool(args.tls or args.ca_file), answered)
+    return connection_hint(exc, with_default_port(args.server), answered)
 
 
-def connection_hint(exc: NeardupClientError, where: str, tls: bool, answered: bool = False) -> str:
+def connection_hint(exc: NeardupClientError, where: str, answered: bool = False) -> str:
     """What to change when a command could not talk to the server at `where` at all: gRPC's words name the
     address it tried and the TLS library's complaint, not the flag that chose the address or the likely
-    mistake. `answered`: it had answered the command's calls, so these settings can talk to it; a connection it
-    closed then is no sign of TLS on one side only."""
+    mistake. `answered`: it had answered the command's calls, so these settings could talk to it; a connection it
+    closed then is a server gone, unless a TLS handshake there since completed (the client's error then says the
+    server serves TLS only, and what to change: a server restarted with TLS)."""
     if exc.code not in _HINTED:
         return ""
-    if answered and "Socket closed" in exc.details:
-        return f" (the server at {where} closed the connection it had answered on: did it stop?)"
     if TLS_ONLY_SERVER in exc.details:  # (the client's error says what to change: _Client's TLS_FLAGS)
         return ""
-    if hint := cannot_talk_hint(exc, where, tls):
+    if answered and CLOSED_AT_CONNECT in exc.details:
+        return f" (the server at {where} closed the connection it had answered on: did it stop?)"
+    if hint := cannot_talk_hint(exc, where):
         return hint
     if any(s in exc.details for s in _NOT_REACHED):
         return f" (is `neardup serve` running at {where}? --server or NEARDUP_SERVER says where)"
     return ""
 
 
-def cannot_talk_hint(exc: NeardupClientError, where: str, tls: bool) -> str:
-    """The hint when something answers at `where` and these settings cannot talk to it (TLS on one side only,
-    a certificate not trusted, no gRPC server, or not neardup's); "" otherwise, and for a TLS server spoken to in
-    plaintext, whose error says what to change (TLS_FLAGS). The client commands and neardup-bench share it: both
+def cannot_talk_hint(exc: NeardupClientError, where: str) -> str:
+    """The hint when something answers at `where` and these settings cannot talk to it (TLS spoken to a plaintext
+    server, a certificate not trusted, no gRPC server, or not neardup's); "" otherwise, and for a TLS server spoken
+    to in plaintext, whose error says what to change (TLS_FLAGS). The client commands and neardup-bench share it: both
     read the flags and the NEARDUP_* variables it names (add_connection_flags)."""
     details = exc.details
     if TLS_PLAINTEXT_PEER in details:
@@ -247,7 +252,7 @@ class _Client(NeardupClient):
     _tls_remedy = TLS_FLAGS
 
 
-def _cannot_talk(exc: NeardupClientError, args: argparse.Namespace) -> bool:
+def _cannot_talk(exc: NeardupClientError) -> bool:
     """A server is there and these settings cannot talk to it: TLS on one side only, a certificate not trusted, or
     what answers is no gRPC server (an HTTP one: the metrics port).
     A closed connection alone does not say so: a forwarder (docker-proxy, a load balancer, a port-forward) whose
@@ -255,7 +260,7 @@ def _cannot_talk(exc: NeardupClientError, args: argparse.Namespace) -> bool:
     completed."""
     if exc.code != grpc.StatusCode.UNAVAILABLE:
         return False
-    return any(words in exc.details for words in (TLS_PLAINTEXT_PEER, TLS_UNTRUSTED, TLS_ONLY_SERVER, NOT_GRPC))
+    return any(words in exc.details for words in (*TLS_MISMATCH, NOT_GRPC))
 
 
 _Commands = argparse._SubParsersAction  # (the subcommands' adder argparse returns: it names no public type)
@@ -762,7 +767,7 @@ def _asked(args: argparse.Namespace, not_ready: NeardupClientError | None = None
         try:
             probe.stats()
         except NeardupClientError as why:
-            if _cannot_talk(why, args):
+            if _cannot_talk(why):
                 raise
             silent = why.code == grpc.StatusCode.DEADLINE_EXCEEDED
             if silent and _handshaken(probe):
