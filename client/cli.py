@@ -706,6 +706,7 @@ def _announce_serving(settings: Settings, running: RunningServer) -> None:
 
 def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     retry = Retry(attempts=args.retries) if args.retries > 0 else None
+    retries = _StreamRetries(args.retries)
     lines = _read_input(args)  # (a file that cannot be read fails before any server is asked)
     with (
         _output(args.output, args.file) as out,
@@ -713,9 +714,11 @@ def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     ):
         _wait_ready(client, args)
 
-        def send(articles: Iterable[Article]) -> Iterable[Verdict | ArticleFailure]:
-            return client.index_stream(articles, evidence=args.evidence, batch=args.batch, retry=retry,
-                                       on_retry=_say_retrying, more_ready=lines.ready)  # fmt: skip
+        def send(articles: Iterable[Article]) -> Iterator[Verdict | ArticleFailure]:
+            for outcome in client.index_stream(articles, evidence=args.evidence, batch=args.batch, retry=retry,
+                                               on_retry=retries.say, more_ready=lines.ready):  # fmt: skip
+                retries.answered()
+                yield outcome
 
         return _run_file(args, out, lines, lambda items: in_order((item for _, item in items), Article, send))
 
@@ -837,10 +840,28 @@ def _wait_for_load(args: argparse.Namespace) -> None:
             ) from None
 
 
-def _say_retrying(error: NeardupClientError, unanswered: int, wait: float) -> None:
-    # (a failed stream, or an article the server could not store just now: both are sent again)
-    articles = "1 unanswered article" if unanswered == 1 else f"{unanswered:,} unanswered articles"
-    _say(f"neardup: {error}; resending {articles} in {wait:.1f}s")
+class _StreamRetries:
+    """What ingest says on stderr of each retry of its stream (a failed stream, or an article the server could not
+    store just now: both are sent again), counted as check counts a check's: "(retry 1 of 8)". The count starts
+    again once an article is answered, as --retries does."""
+
+    def __init__(self, attempts: int) -> None:
+        self._attempts = attempts
+        self._failures = 0  # retries in a row, no article answered in between
+
+    def answered(self) -> None:
+        self._failures = 0
+
+    def say(self, error: NeardupClientError, unanswered: int, wait: float) -> None:
+        self._failures += 1
+        # (none unanswered: the stream failed with every article sent on it answered, between two lines of a slow
+        # feed or before the first was sent; "resending 0 unanswered articles" it said)
+        again = (
+            f"resending {unanswered:,} unanswered {'article' if unanswered == 1 else 'articles'}"
+            if unanswered
+            else "no article sent was left unanswered; opening the stream again"
+        )
+        _say(f"neardup ingest: {error}; {again} in {wait:.1f}s (retry {self._failures} of {self._attempts})")
 
 
 class _RetryRounds:
@@ -859,7 +880,7 @@ class _RetryRounds:
         self._outage = _Outage()  # the last begun (none yet: one answered)
 
     @contextmanager
-    def check(self, number: int, article_id: str) -> Iterator[OnRetry]:
+    def on_retry_of(self, number: int, article_id: str) -> Iterator[OnRetry]:
         """The `on_retry` of the check of line `number`, for as long as the check lasts."""
         failures = 0
         outage = self._outage  # (the outage it fails in, once it fails)
@@ -916,7 +937,7 @@ def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             if ended:  # (the checks queued behind it would be refused the same way: not sent)
                 raise ended[0]
             try:
-                with rounds.check(number, item.id) as on_retry:
+                with rounds.on_retry_of(number, item.id) as on_retry:
                     return client.check(item, evidence=args.evidence, retry=retry, on_retry=on_retry)
             except NeardupClientError as exc:
                 if _the_articles_own(exc):
@@ -972,14 +993,14 @@ def _run_file(
     outcomes: Counter[str | None] = Counter()
     numbers: deque[int] = deque()  # of the lines read and not yet answered, in order, as outcomes come
 
-    def numbered() -> Iterator[tuple[int, Article | BadLine]]:
+    def noting_numbers() -> Iterator[tuple[int, Article | BadLine]]:  # (the lines as read, their numbers noted)
         for number, item in lines:
             numbers.append(number)
             yield number, item
 
     with _progress(args.command, args.no_progress) as progress:
         try:
-            for outcome in answer(numbered()):
+            for outcome in answer(noting_numbers()):
                 line = json.dumps(_numbered(outcome, numbers.popleft()), ensure_ascii=False) + "\n"
                 with _STOPS.whole():  # (a stop between the write and the count: the output held one more)
                     out.write(line)
