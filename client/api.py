@@ -1177,9 +1177,10 @@ class _TlsProbe:
             probe.done.set()
 
 
-def takes_connections(target: str, tls: bool = False, timeout: float = TLS_PROBE_SECONDS) -> bool:
+def takes_connections(target: str, *, timeout: float, tls: bool = False) -> bool:
     """Whether a TCP connection to host:port `target` is taken, and with `tls` a TLS handshake on it completes
-    (its certificate unchecked), within `timeout` seconds in all (over its addresses). Resolving the name is not
+    (its certificate unchecked), within `timeout` seconds in all (over its addresses): no default, as the callers'
+    bounds differ (a TLS probe's TLS_PROBE_SECONDS, the CLI's probe of --server). Resolving the name is not
     bounded: a caller that must not wait longer asks in a thread (as _TlsProbe does)."""
     where = urlsplit(f"//{target}")
     deadline = time.monotonic() + timeout

@@ -784,7 +784,7 @@ def _asked(args: argparse.Namespace, not_ready: NeardupClientError | None = None
 
 
 # A server that answers does so in milliseconds, and one these settings cannot talk to fails its handshake as fast;
-# a longer wait only delayed the word that a server is loading.
+# a longer wait only delayed the word that a server is loading. (It bounds _no_grpc's plain TCP connection too.)
 _PROBE_SECONDS = 2.0
 
 
@@ -804,7 +804,7 @@ def _no_grpc(args: argparse.Namespace) -> UnavailableError | None:
     """After a wait in vain and a call unanswered, the error for a listener there that takes connections and never
     began gRPC's handshake ("no server" was wrong of it); None if nothing takes a connection."""
     where = with_default_port(args.server)
-    if not takes_connections(where):
+    if not takes_connections(where, timeout=_PROBE_SECONDS):
         return None
     return UnavailableError(
         grpc.StatusCode.UNAVAILABLE,
