@@ -675,7 +675,7 @@ def connect(target: str, tls: bool = False, ca_file: str | None = None, wait: fl
         # Something answers there and these settings cannot talk to it: the neardup CLI's diagnosis.
         if not (tls or ca_file is not None):
             why = naming_a_tls_server(why, target, remedy=TLS_FLAGS)  # (as the neardup CLI's errors do)
-        hint = cannot_talk_hint(why, target, tls or ca_file is not None)
+        hint = cannot_talk_hint(why, target)
         if hint or TLS_ONLY_SERVER in why.details:
             raise SystemExit(f"neardup-bench: cannot talk to {target}: {why.details}{hint}") from None
         raise SystemExit(

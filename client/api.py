@@ -429,7 +429,9 @@ class NeardupClient:
         opened again and its unanswered articles are sent again (indexing is idempotent), and so is an
         article answered with one of them (its store unreachable or full): it and the articles after
         it are sent again on a new stream. Every article is still answered exactly once, in order; once
-        the retries are spent, the last error is raised. `on_retry(error, unanswered, wait)` hears of each retry.
+        the retries are spent, the last error is raised, counting the tries in a row ("after 2 retries, 3 tries in
+        all"). `on_retry(error, unanswered, wait)` hears of each retry (`unanswered`: 0 when the stream failed with
+        every article sent on it answered, as between two articles of a slow feed).
         The error that ends the stream (with or without `retry`) counts the articles it sent and had no answer for
         in its `unanswered`, and its message says they may or may not be stored (sending them again is safe).
         A stream that ends without error before every article is answered (a server or proxy cut it short) raises
@@ -487,10 +489,13 @@ class NeardupClient:
                     break
                 except NeardupClientError as exc:
                     failures += 1
-                    raised = _with_unanswered(exc, len(unanswered), sent_before)
-                    _back_off_or_raise(exc, failures, retry, on_retry, len(unanswered), self._closed, raised)
+                    # (Counted before the wait: the failed attempt's gRPC thread may read one more article meanwhile,
+                    # which it never sends. Counted after, that one was said to be sent, maybe stored.)
+                    left = len(unanswered)
+                    raised = _with_unanswered(exc, left, sent_before, failures)
+                    _back_off_or_raise(exc, failures, retry, on_retry, left, self._closed, raised)
                     if not _stored_nothing(exc):
-                        sent_before = len(unanswered)
+                        sent_before = left
         if unanswered.source_error is not None:
             raise unanswered.source_error  # (the caller's own error, raised as is: not retried)
 
@@ -722,7 +727,7 @@ def _ended_early(unanswered: int) -> StreamEndedEarlyError:
     """The error of a stream whose answers ended without error while it was not done: the server, or a proxy
     on the way, ended it too early. Nothing says the articles left were stored, so they are sent again."""
     left = (
-        f"with {unanswered:,} {'article' if unanswered == 1 else 'articles'} unanswered"
+        f"with {_counted(unanswered, 'article', 'articles')} unanswered"
         if unanswered
         else "before the client had finished sending (its articles may not all have been sent)"
     )
@@ -732,15 +737,19 @@ def _ended_early(unanswered: int) -> StreamEndedEarlyError:
     )
 
 
-def _with_unanswered(error: NeardupClientError, unanswered: int, sent_before: int = 0) -> NeardupClientError:
+def _with_unanswered(
+    error: NeardupClientError, unanswered: int, sent_before: int = 0, failures: int = 1
+) -> NeardupClientError:
     """The error that ends an index stream, with its `unanswered` count, and saying what became of those articles
     (gRPC's "Stream removed" said nothing of them; StreamEndedEarlyError's message counts them already). A stream
     that reached no server (gRPC could not connect), or that the server held while it loaded its index, which then
     failed, reached no store: "may be stored" was wrong. But
     the first `sent_before` of them an earlier attempt sent too, and may have stored: "not stored" only of the
-    others."""
+    others. After retries (`failures` attempts in a row failed), it counts them, as a unary call's error does."""
+    if failures > 1:
+        error = _reworded(error, f"{error.details} ({_tries(failures)})")
     if unanswered and not isinstance(error, StreamEndedEarlyError):
-        them = ("1 article", "was", "it") if unanswered == 1 else (f"{unanswered:,} articles", "were", "them")
+        them = (_counted(unanswered, "article", "articles"), _were(unanswered), "it" if unanswered == 1 else "them")
         stored_nothing = _stored_nothing(error)
         if stored_nothing and not sent_before:
             left = f"{them[0]} sent on the stream {them[1]} not stored"
@@ -846,7 +855,7 @@ def _said_of_the_call(
     gRPC's own deadline (reworded by _error_from) says nothing of the write. After retries, it counts them, and
     the tries in all (Retry's `attempts` counts the retries: Retry(attempts=2) makes 3 tries), whatever the error."""
     details = error.details
-    tries = f"after {_counted(failures - 1, 'retry', 'retries')}, {failures} tries in all"
+    tries = _tries(failures)
     if unsure is not None and error.code == grpc.StatusCode.DEADLINE_EXCEEDED and details.startswith(_OWN_DEADLINE):
         details = f"{details}, so {unsure.now}" + (f" ({tries})" if failures > 1 else "")
     elif failures == 1:
@@ -859,6 +868,11 @@ def _said_of_the_call(
     else:
         details = f"{details} ({tries})"
     return error if details == error.details else _reworded(error, details)
+
+
+def _tries(failures: int) -> str:
+    """The tries a call made when the last of `failures` in a row failed ("after 2 retries, 3 tries in all")."""
+    return f"after {_counted(failures - 1, 'retry', 'retries')}, {failures} tries in all"
 
 
 def _counted(count: int, one: str, many: str) -> str:
@@ -1163,9 +1177,10 @@ class _TlsProbe:
             probe.done.set()
 
 
-def takes_connections(target: str, tls: bool = False, timeout: float = TLS_PROBE_SECONDS) -> bool:
+def takes_connections(target: str, *, timeout: float, tls: bool = False) -> bool:
     """Whether a TCP connection to host:port `target` is taken, and with `tls` a TLS handshake on it completes
-    (its certificate unchecked), within `timeout` seconds in all (over its addresses). Resolving the name is not
+    (its certificate unchecked), within `timeout` seconds in all (over its addresses): no default, as the callers'
+    bounds differ (a TLS probe's TLS_PROBE_SECONDS, the CLI's probe of --server). Resolving the name is not
     bounded: a caller that must not wait longer asks in a thread (as _TlsProbe does)."""
     where = urlsplit(f"//{target}")
     deadline = time.monotonic() + timeout

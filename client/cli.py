@@ -45,6 +45,9 @@ from client.api import (
     with_default_port,
 )
 from client.errors import (
+    CLOSED_AT_CONNECT,
+    NOT_REACHED,
+    TLS_MISMATCH,
     TLS_ONLY_SERVER,
     TLS_PLAINTEXT_PEER,
     TLS_UNTRUSTED,
@@ -67,8 +70,9 @@ _AFTER_STOPPING = {  # (on Ctrl-C or SIGTERM, or the server gone past --retries)
     "once (indexing is idempotent)",
     "check": "Nothing was stored",
 }
-# gRPC's words when no connection was made (refused, unresolvable, timed out), as against a server's UNAVAILABLE
-_NOT_REACHED = ("failed to connect to all addresses", "errors resolving", "DNS resolution failed", "no server at")
+# gRPC's words when no connection was made (refused, unresolvable), and the client's when none was made in a wait
+# (wait_ready), as against a server's UNAVAILABLE
+_NOT_REACHED = (*NOT_REACHED, "no server at")
 # The server's running parts (grpc_server, the engine, the stores) are imported only by `serve`: the other commands
 # start faster without them. Every command's parser imports `service` (its version) and `service.settings` (serve's
 # flags), which need only the standard library.
@@ -196,31 +200,32 @@ def _say_failed(exc: NeardupClientError | InputError, args: argparse.Namespace, 
 def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namespace, answered: bool = False) -> str:
     if not isinstance(exc, NeardupClientError):
         return ""
-    return connection_hint(exc, with_default_port(args.server), bool(args.tls or args.ca_file), answered)
+    return connection_hint(exc, with_default_port(args.server), answered)
 
 
-def connection_hint(exc: NeardupClientError, where: str, tls: bool, answered: bool = False) -> str:
+def connection_hint(exc: NeardupClientError, where: str, answered: bool = False) -> str:
     """What to change when a command could not talk to the server at `where` at all: gRPC's words name the
     address it tried and the TLS library's complaint, not the flag that chose the address or the likely
-    mistake. `answered`: it had answered the command's calls, so these settings can talk to it; a connection it
-    closed then is no sign of TLS on one side only."""
+    mistake. `answered`: it had answered the command's calls, so these settings could talk to it; a connection it
+    closed then is a server gone, unless a TLS handshake there since completed (the client's error then says the
+    server serves TLS only, and what to change: a server restarted with TLS)."""
     if exc.code not in _HINTED:
         return ""
-    if answered and "Socket closed" in exc.details:
-        return f" (the server at {where} closed the connection it had answered on: did it stop?)"
     if TLS_ONLY_SERVER in exc.details:  # (the client's error says what to change: _Client's TLS_FLAGS)
         return ""
-    if hint := cannot_talk_hint(exc, where, tls):
+    if answered and CLOSED_AT_CONNECT in exc.details:
+        return f" (the server at {where} closed the connection it had answered on: did it stop?)"
+    if hint := cannot_talk_hint(exc, where):
         return hint
     if any(s in exc.details for s in _NOT_REACHED):
         return f" (is `neardup serve` running at {where}? --server or NEARDUP_SERVER says where)"
     return ""
 
 
-def cannot_talk_hint(exc: NeardupClientError, where: str, tls: bool) -> str:
-    """The hint when something answers at `where` and these settings cannot talk to it (TLS on one side only,
-    a certificate not trusted, no gRPC server, or not neardup's); "" otherwise, and for a TLS server spoken to in
-    plaintext, whose error says what to change (TLS_FLAGS). The client commands and neardup-bench share it: both
+def cannot_talk_hint(exc: NeardupClientError, where: str) -> str:
+    """The hint when something answers at `where` and these settings cannot talk to it (TLS spoken to a plaintext
+    server, a certificate not trusted, no gRPC server, or not neardup's); "" otherwise, and for a TLS server spoken
+    to in plaintext, whose error says what to change (TLS_FLAGS). The client commands and neardup-bench share it: both
     read the flags and the NEARDUP_* variables it names (add_connection_flags)."""
     details = exc.details
     if TLS_PLAINTEXT_PEER in details:
@@ -247,7 +252,7 @@ class _Client(NeardupClient):
     _tls_remedy = TLS_FLAGS
 
 
-def _cannot_talk(exc: NeardupClientError, args: argparse.Namespace) -> bool:
+def _cannot_talk(exc: NeardupClientError) -> bool:
     """A server is there and these settings cannot talk to it: TLS on one side only, a certificate not trusted, or
     what answers is no gRPC server (an HTTP one: the metrics port).
     A closed connection alone does not say so: a forwarder (docker-proxy, a load balancer, a port-forward) whose
@@ -255,7 +260,7 @@ def _cannot_talk(exc: NeardupClientError, args: argparse.Namespace) -> bool:
     completed."""
     if exc.code != grpc.StatusCode.UNAVAILABLE:
         return False
-    return any(words in exc.details for words in (TLS_PLAINTEXT_PEER, TLS_UNTRUSTED, TLS_ONLY_SERVER, NOT_GRPC))
+    return any(words in exc.details for words in (*TLS_MISMATCH, NOT_GRPC))
 
 
 _Commands = argparse._SubParsersAction  # (the subcommands' adder argparse returns: it names no public type)
@@ -701,6 +706,7 @@ def _announce_serving(settings: Settings, running: RunningServer) -> None:
 
 def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     retry = Retry(attempts=args.retries) if args.retries > 0 else None
+    retries = _StreamRetries(args.retries)
     lines = _read_input(args)  # (a file that cannot be read fails before any server is asked)
     with (
         _output(args.output, args.file) as out,
@@ -708,9 +714,11 @@ def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     ):
         _wait_ready(client, args)
 
-        def send(articles: Iterable[Article]) -> Iterable[Verdict | ArticleFailure]:
-            return client.index_stream(articles, evidence=args.evidence, batch=args.batch, retry=retry,
-                                       on_retry=_say_retrying, more_ready=lines.ready)  # fmt: skip
+        def send(articles: Iterable[Article]) -> Iterator[Verdict | ArticleFailure]:
+            for outcome in client.index_stream(articles, evidence=args.evidence, batch=args.batch, retry=retry,
+                                               on_retry=retries.say, more_ready=lines.ready):  # fmt: skip
+                retries.answered()
+                yield outcome
 
         return _run_file(args, out, lines, lambda items: in_order((item for _, item in items), Article, send))
 
@@ -762,7 +770,7 @@ def _asked(args: argparse.Namespace, not_ready: NeardupClientError | None = None
         try:
             probe.stats()
         except NeardupClientError as why:
-            if _cannot_talk(why, args):
+            if _cannot_talk(why):
                 raise
             silent = why.code == grpc.StatusCode.DEADLINE_EXCEEDED
             if silent and _handshaken(probe):
@@ -776,7 +784,7 @@ def _asked(args: argparse.Namespace, not_ready: NeardupClientError | None = None
 
 
 # A server that answers does so in milliseconds, and one these settings cannot talk to fails its handshake as fast;
-# a longer wait only delayed the word that a server is loading.
+# a longer wait only delayed the word that a server is loading. (It bounds _no_grpc's plain TCP connection too.)
 _PROBE_SECONDS = 2.0
 
 
@@ -796,7 +804,7 @@ def _no_grpc(args: argparse.Namespace) -> UnavailableError | None:
     """After a wait in vain and a call unanswered, the error for a listener there that takes connections and never
     began gRPC's handshake ("no server" was wrong of it); None if nothing takes a connection."""
     where = with_default_port(args.server)
-    if not takes_connections(where):
+    if not takes_connections(where, timeout=_PROBE_SECONDS):
         return None
     return UnavailableError(
         grpc.StatusCode.UNAVAILABLE,
@@ -832,10 +840,28 @@ def _wait_for_load(args: argparse.Namespace) -> None:
             ) from None
 
 
-def _say_retrying(error: NeardupClientError, unanswered: int, wait: float) -> None:
-    # (a failed stream, or an article the server could not store just now: both are sent again)
-    articles = "1 unanswered article" if unanswered == 1 else f"{unanswered:,} unanswered articles"
-    _say(f"neardup: {error}; resending {articles} in {wait:.1f}s")
+class _StreamRetries:
+    """What ingest says on stderr of each retry of its stream (a failed stream, or an article the server could not
+    store just now: both are sent again), counted as check counts a check's: "(retry 1 of 8)". The count starts
+    again once an article is answered, as --retries does."""
+
+    def __init__(self, attempts: int) -> None:
+        self._attempts = attempts
+        self._failures = 0  # retries in a row, no article answered in between
+
+    def answered(self) -> None:
+        self._failures = 0
+
+    def say(self, error: NeardupClientError, unanswered: int, wait: float) -> None:
+        self._failures += 1
+        # (none unanswered: the stream failed with every article sent on it answered, between two lines of a slow
+        # feed or before the first was sent; "resending 0 unanswered articles" it said)
+        again = (
+            f"resending {unanswered:,} unanswered {'article' if unanswered == 1 else 'articles'}"
+            if unanswered
+            else "no article sent was left unanswered; opening the stream again"
+        )
+        _say(f"neardup ingest: {error}; {again} in {wait:.1f}s (retry {self._failures} of {self._attempts})")
 
 
 class _RetryRounds:
@@ -854,7 +880,7 @@ class _RetryRounds:
         self._outage = _Outage()  # the last begun (none yet: one answered)
 
     @contextmanager
-    def check(self, number: int, article_id: str) -> Iterator[OnRetry]:
+    def on_retry_of(self, number: int, article_id: str) -> Iterator[OnRetry]:
         """The `on_retry` of the check of line `number`, for as long as the check lasts."""
         failures = 0
         outage = self._outage  # (the outage it fails in, once it fails)
@@ -911,7 +937,7 @@ def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             if ended:  # (the checks queued behind it would be refused the same way: not sent)
                 raise ended[0]
             try:
-                with rounds.check(number, item.id) as on_retry:
+                with rounds.on_retry_of(number, item.id) as on_retry:
                     return client.check(item, evidence=args.evidence, retry=retry, on_retry=on_retry)
             except NeardupClientError as exc:
                 if _the_articles_own(exc):
@@ -967,14 +993,14 @@ def _run_file(
     outcomes: Counter[str | None] = Counter()
     numbers: deque[int] = deque()  # of the lines read and not yet answered, in order, as outcomes come
 
-    def numbered() -> Iterator[tuple[int, Article | BadLine]]:
+    def noting_numbers() -> Iterator[tuple[int, Article | BadLine]]:  # (the lines as read, their numbers noted)
         for number, item in lines:
             numbers.append(number)
             yield number, item
 
     with _progress(args.command, args.no_progress) as progress:
         try:
-            for outcome in answer(numbered()):
+            for outcome in answer(noting_numbers()):
                 line = json.dumps(_numbered(outcome, numbers.popleft()), ensure_ascii=False) + "\n"
                 with _STOPS.whole():  # (a stop between the write and the count: the output held one more)
                     out.write(line)

@@ -86,10 +86,13 @@ def commit_held(engine: Engine, monkeypatch: pytest.MonkeyPatch, release: thread
 
 
 @contextmanager
-def closing_port(read_first: bool = False) -> Iterator[tuple[int, list[float]]]:
+def closing_port(
+    read_first: bool = False, handle: Callable[[socket.socket], None] | None = None
+) -> Iterator[tuple[int, list[float]]]:
     """A loopback port whose every connection is closed, as by a server going down or a forwarder with no server
     behind it (`read_first`: after reading the client's first bytes, as a TLS server closes a plaintext client's),
-    and when each connection came."""
+    and when each connection came. `handle`: given each connection instead, to close or keep (in the port's one
+    thread: the next is taken once it returns)."""
     listener = socket.create_server(("127.0.0.1", 0))
     came: list[float] = []
 
@@ -100,6 +103,9 @@ def closing_port(read_first: bool = False) -> Iterator[tuple[int, list[float]]]:
             except OSError:
                 return  # (closed: the block is over)
             came.append(time.monotonic())
+            if handle is not None:
+                handle(conn)
+                continue
             with conn:
                 if read_first:
                     conn.recv(1024)

@@ -7,16 +7,17 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import grpc
 import pytest
 from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
+from benchmarks.loopback import wait_for
 from client import (
     Article,
     ArticleFailure,
@@ -26,9 +27,11 @@ from client import (
     StreamEndedEarlyError,
     UnavailableError,
     Verdict,
+    api,
 )
 from client.cli import EXIT_FAILED, EXIT_OK, main
 from client.errors import SERVER_LOAD_FAILED
+from client.resume import Unanswered
 from tests.articles import WIRE
 from tests.support import serving
 
@@ -244,3 +247,61 @@ def test_a_load_failed_after_a_retry_does_not_say_not_stored_of_articles_an_earl
     assert failed.value.unanswered == len(IDS)
     said = f"{len(IDS)} articles sent on the stream were left unanswered, and may or may not be stored"
     assert said in str(failed.value) and " not stored" not in str(failed.value), str(failed.value)
+
+
+class _AnsweredThenGoneThenLoadFailed(pb_grpc.NearDuplicateServiceServicer):
+    """Its first stream answers its first article and fails as a server gone away does, nothing left unanswered;
+    every later one reads all and fails as a restarted server whose index load failed (none stored)."""
+
+    def __init__(self) -> None:
+        self.streams = 0
+
+    def IndexArticles(self, request_iterator: Iterator[pb.IndexArticlesRequest], context: Any) -> Any:
+        self.streams += 1
+        for request in request_iterator:
+            if self.streams == 1:
+                yield _answer(request.article.id)
+                context.abort(grpc.StatusCode.UNAVAILABLE, "the server went away")
+        context.abort(grpc.StatusCode.UNAVAILABLE, f"{SERVER_LOAD_FAILED} and is stopping: the call was held")
+
+
+class _Recorded(Unanswered[Article]):
+    """Unanswered, each one made kept in `made`: a test sees what a stream has read."""
+
+    made: ClassVar[list[Unanswered[Article]]] = []
+
+    def __init__(self, source: Iterable[Article], window: int) -> None:
+        super().__init__(source, window)
+        self.made.append(self)
+
+
+def test_an_article_a_failed_attempt_read_during_the_back_off_is_not_said_to_be_sent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A slow feed's stream failed between two articles (all sent answered); during the back-off its stale gRPC
+    thread read the next one, which it never sent. Counted after the wait, that article was said to be sent by an
+    earlier attempt ("may or may not be stored"), though every attempt that sent it reached no store."""
+    monkeypatch.setattr(api, "Unanswered", _Recorded)
+    _Recorded.made = []
+    second = threading.Event()
+
+    def feed() -> Iterator[Article]:
+        yield Article("a0", WIRE)
+        second.wait(timeout=30)  # (a slow feed: the gRPC thread waits here for the next line)
+        yield Article("a1", WIRE)
+
+    unanswered_said: list[int] = []
+
+    def on_retry(_error: NeardupClientError, unanswered: int, _wait: float) -> None:
+        unanswered_said.append(unanswered)
+        if not second.is_set():  # (the first failure: the next line comes during the back-off, read by the stale)
+            second.set()
+            wait_for(lambda: len(_Recorded.made[0]) == 1, timeout=10, what="the stale attempt to read a1")
+
+    service = _AnsweredThenGoneThenLoadFailed()  # type: ignore[abstract]
+    with serving(service) as target, NeardupClient(target, timeout=30) as client:
+        outcomes = client.index_stream(feed(), batch=1, timeout=30, retry=NO_WAIT, on_retry=on_retry)
+        taken, failed = _taken_until_error(outcomes)
+    assert taken == ["a0"] and unanswered_said == [0, 1]
+    assert isinstance(failed, UnavailableError) and failed.unanswered == 1
+    assert failed.details.endswith(" (after 2 retries, 3 tries in all); 1 article sent on the stream was not stored")

@@ -6,7 +6,6 @@ import datetime as dt
 import ipaddress
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -225,27 +224,20 @@ def _closing_plaintext(hold_tls: bool = False) -> Iterator[tuple[int, list[socke
     """A loopback port that closes each connection that opens with gRPC's preface, as a forwarder with no server
     behind it does, and counts the TLS handshakes begun on it (the client's TLS probes): each closed, or with
     `hold_tls` held open unanswered (an SNI router whose server is slow), until the block ends."""
-    listener = socket.create_server(("127.0.0.1", 0))
     hellos: list[socket.socket] = []
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return  # (closed: the block is over)
-            first = conn.recv(1024)
-            if first.startswith(b"PRI") or not first:
-                conn.close()
-                continue
-            hellos.append(conn)
-            if not hold_tls:
-                conn.close()
+    def handle(conn: socket.socket) -> None:
+        first = conn.recv(1024)
+        if first.startswith(b"PRI") or not first:
+            conn.close()
+            return
+        hellos.append(conn)
+        if not hold_tls:
+            conn.close()
 
-    threading.Thread(target=serve, daemon=True).start()
     try:
-        with listener:
-            yield listener.getsockname()[1], hellos
+        with closing_port(handle=handle) as (port, _came):
+            yield port, hellos
     finally:
         for conn in hellos:
             conn.close()

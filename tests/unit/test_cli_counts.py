@@ -10,7 +10,7 @@ import grpc
 import pytest
 
 from client.api import Verdict, _ended_early
-from client.cli import _run_file, _say_retrying
+from client.cli import _run_file, _StreamRetries
 from client.errors import UnavailableError
 from client.jsonl import BadLine
 
@@ -51,13 +51,24 @@ def test_a_count_of_one_line_is_said_in_the_singular(
     assert said in capsys.readouterr().err.splitlines()
 
 
-def test_a_retry_says_one_unanswered_article_in_the_singular(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_retry_says_one_unanswered_article_in_the_singular_and_counts_the_retries_as_check_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # (check said "(retry 1 of 2)", ingest no count; and a stream that failed with every article sent on it
+    # answered, between two lines of a slow feed, said "resending 0 unanswered articles")
     error = UnavailableError(grpc.StatusCode.UNAVAILABLE, "down")
-    _say_retrying(error, 1, 0.5)
-    _say_retrying(error, 2, 0.5)
+    retries = _StreamRetries(attempts=8)
+    retries.say(error, 0, 0.5)
+    retries.say(error, 1, 1.0)
+    retries.say(error, 2, 2.0)
+    retries.answered()  # (the count starts again, as --retries does)
+    retries.say(error, 2, 0.5)
     assert capsys.readouterr().err.splitlines() == [
-        "neardup: UNAVAILABLE: down; resending 1 unanswered article in 0.5s",
-        "neardup: UNAVAILABLE: down; resending 2 unanswered articles in 0.5s",
+        "neardup ingest: UNAVAILABLE: down; no article sent was left unanswered; opening the stream again in 0.5s "
+        "(retry 1 of 8)",
+        "neardup ingest: UNAVAILABLE: down; resending 1 unanswered article in 1.0s (retry 2 of 8)",
+        "neardup ingest: UNAVAILABLE: down; resending 2 unanswered articles in 2.0s (retry 3 of 8)",
+        "neardup ingest: UNAVAILABLE: down; resending 2 unanswered articles in 0.5s (retry 1 of 8)",
     ]
 
 

@@ -28,7 +28,7 @@ def _checks_failing_together(rounds: cli._RetryRounds, numbers: range, retries: 
     together = threading.Barrier(len(numbers))
 
     def check(number: int) -> None:
-        with rounds.check(number, f"s{number}") as on_retry:
+        with rounds.on_retry_of(number, f"s{number}") as on_retry:
             for _ in range(retries):
                 together.wait(timeout=30)
                 on_retry(_ERROR, 1, 0.5)
@@ -61,9 +61,9 @@ def test_a_check_that_fails_while_others_retry_says_only_a_round_not_said_yet(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     rounds = cli._RetryRounds(attempts=8)
-    with rounds.check(1, "s1") as first:
+    with rounds.on_retry_of(1, "s1") as first:
         first(_ERROR, 1, 0.5)
-        with rounds.check(2, "s2") as second:  # (sent during the outage: its first retry is the round said)
+        with rounds.on_retry_of(2, "s2") as second:  # (sent during the outage: its first retry is the round said)
             second(_ERROR, 1, 0.5)
             second(_ERROR, 1, 0.5)
         first(_ERROR, 1, 0.5)  # (round 2, said by the second check already)
@@ -117,12 +117,12 @@ def test_a_new_outage_is_said_from_its_first_retry_while_a_check_of_the_last_one
     # (one check unanswered in 30 s, at its third retry, while the others were answered: a new outage's first
     # three rounds went unsaid, counted as said of the last one)
     rounds = cli._RetryRounds(attempts=8)
-    with rounds.check(1, "s1") as slow:
+    with rounds.on_retry_of(1, "s1") as slow:
         for _ in range(3):
             slow(_ERROR, 1, 0.5)
-        with rounds.check(2, "s2"):  # (answered: the server is back)
+        with rounds.on_retry_of(2, "s2"):  # (answered: the server is back)
             pass
-        with rounds.check(3, "s3") as new:
+        with rounds.on_retry_of(3, "s3") as new:
             new(_ERROR, 1, 0.5)
             new(_ERROR, 1, 0.5)
         slow(_ERROR, 1, 0.5)  # (its own outage's fourth round)
@@ -136,11 +136,11 @@ def test_a_check_sent_before_an_outage_and_answered_after_its_first_failure_does
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     rounds = cli._RetryRounds(attempts=8)
-    before = rounds.check(1, "s1")  # (sent before the outage: its answer may have come before)
+    before = rounds.on_retry_of(1, "s1")  # (sent before the outage: its answer may have come before)
     before.__enter__()
-    with rounds.check(2, "s2") as failed:
+    with rounds.on_retry_of(2, "s2") as failed:
         failed(_ERROR, 1, 0.5)
         before.__exit__(None, None, None)
-        with rounds.check(3, "s3") as later:  # (the same outage: its first round said already)
+        with rounds.on_retry_of(3, "s3") as later:  # (the same outage: its first round said already)
             later(_ERROR, 1, 0.5)
     assert [line[:30] for line in capsys.readouterr().err.splitlines()] == ["neardup check: line 2 (id 's2'"]

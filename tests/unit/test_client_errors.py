@@ -12,7 +12,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from client import ArticleFailure, api, errors
+from client import ArticleFailure, api, cli, errors
 
 # Every error class the module defines, so that one added later is covered too.
 ERROR_CLASSES = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.NeardupClientError)]
@@ -93,3 +93,18 @@ def test_the_error_of_a_call_retried_counts_its_tries_whatever_ended_it(
     assert said.details.endswith(" (after 2 retries, 3 tries in all)"), said.details
     once = api._said_of_the_call(errors.error_for(code, details), 1, False, False, unsure)
     assert "tries in all" not in once.details
+
+
+def test_a_server_answered_then_found_serving_tls_gets_one_hint_not_two() -> None:
+    # (an ingest that had answered lines, its server back speaking TLS only: the "closed the connection it had
+    # answered on: did it stop?" hint was added to an error saying to add --tls, two remedies for one error)
+    target = "127.0.0.1:50051"
+    closed = errors.error_for(
+        grpc.StatusCode.UNAVAILABLE,
+        "failed to connect to all addresses; last error: UNAVAILABLE: ipv4:127.0.0.1:50051: Socket closed",
+    )
+    said = api.said_to_serve_tls(closed, target, cli.TLS_FLAGS)
+    assert cli.connection_hint(said, target, answered=True) == ""
+    assert "serves TLS only" in said.details and "did it stop?" not in said.details
+    # (not said to serve TLS: a server gone, which the hint says)
+    assert "did it stop?" in cli.connection_hint(closed, target, answered=True)
