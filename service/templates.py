@@ -178,12 +178,13 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
         for ia, ib in filled:
             # (Only here are the words needed: most pairs never tokenise them.)
             figure, name, any_fact, change, day = _changed_facts(ta, ia, tb, ib)
-            new_subject |= n == 0 and name and short and not _openings_differ_only(ta, ia, tb, ib, change)
             slots += 1
+            if _in_openings(ta, ia, tb, ib, change):
+                continue  # (a headline, byline, dateline or credit: the page's, no fact of the story's)
+            new_subject |= n == 0 and name and short
             if figure or name:
                 facts.add(change)
-                if not _openings_differ_only(ta, ia, tb, ib, change):  # (a page's own date line, a dateline)
-                    moves |= _date_move(ta, ia, tb, ib, change)
+                moves |= _date_move(ta, ia, tb, ib, change)
             touched += any_fact
             if day is not None:
                 days.add(day)
@@ -295,8 +296,9 @@ def _changed_facts(
     if joined.isalpha() and joined == "".join(tb.words[i] for i in ib):
         # A word written apart ("Container-\nterminal"): letters only, for "12.5" is "12 5", which joins as "125".
         return False, False, False, (frozenset(), frozenset()), None
-    words_a = Counter(_slot_words(ta, ia))
-    words_b = Counter(_slot_words(tb, ib))
+    words_a, words_b = _without_restyled_times(
+        ta, ia, Counter(_slot_words(ta, ia)), tb, ib, Counter(_slot_words(tb, ib))
+    )
     only_a = [w for w in words_a if words_a[w] > words_b[w]]
     only_b = [w for w in words_b if words_b[w] > words_a[w]]
     only_a, only_b = _without_restyling(only_a, only_b)
@@ -327,6 +329,114 @@ def _changed_facts(
         or (names_touched and not _names_kept(named_a, named_b))
     )
     return figure, name, touched, change, None
+
+
+def _without_restyled_times(
+    ta: Tokenised, ia: range, words_a: Counter[str], tb: Tokenised, ib: range, words_b: Counter[str]
+) -> tuple[Counter[str], Counter[str]]:
+    """The slot's words on each side less those of the times of day that are one time in two house styles
+    (`_times`: "6:45 p.m." and "18:45", "7 a.m." and "07:00", "8.30am" and "08:30", "noon" and "12:00", "8:30"
+    and "8:30 p.m."), each time paired with one of the other side's. Read a word at a time, "08" was no "8" and
+    "18" no "6" beside "p.m.": a changed figure, and a copy so restyled and republished days later was another
+    article by the three-day rule. Times left unpaired on both sides are each one figure, the time it is ("6:45
+    p.m." against "16:45", or against "6:45 a.m.", where the words differing were "p" and "a", no figure); on
+    one side alone they are read a word at a time still ("7 a.m." against "7" is the figure kept, "a.m." added)."""
+    times_a, times_b = _times(ta, ia), _times(tb, ib)
+    if not (times_a and times_b):
+        return words_a, words_b
+    unpaired_a = []
+    for time_a in times_a:
+        paired = next((time_b for time_b in times_b if not time_b[1].isdisjoint(time_a[1])), None)
+        if paired is None:
+            unpaired_a.append(time_a)
+            continue
+        times_b.remove(paired)
+        words_a, words_b = _without_time(ta, ia, words_a, time_a), _without_time(tb, ib, words_b, paired)
+    if unpaired_a and times_b:
+        for time_a in unpaired_a:
+            words_a = _without_time(ta, ia, words_a, time_a) + Counter(("/".join(sorted(time_a[1])),))
+        for time_b in times_b:
+            words_b = _without_time(tb, ib, words_b, time_b) + Counter(("/".join(sorted(time_b[1])),))
+    return words_a, words_b
+
+
+def _without_time(t: Tokenised, slot: range, words: Counter[str], time: tuple[range, frozenset[str]]) -> Counter[str]:
+    """The slot's words less the time's tokens that stand in the slot."""
+    return words - Counter(t.words[i] for i in time[0] if i in slot)
+
+
+def _times(t: Tokenised, slot: range) -> list[tuple[range, frozenset[str]]]:
+    """The times of day the slot holds some of, in order: each with its tokens (all of them, though some may stand
+    out of the slot: its hour and minutes aligned before a slot of "p.m." against "PM") and the times it may be, as
+    "HH:MM" on a 24-hour clock (`_time_at`)."""
+    found: list[tuple[range, frozenset[str]]] = []
+    covered = -1
+    for i in slot:
+        if i <= covered:
+            continue
+        # (A time is four tokens at most, "6:45 p.m."; one starting at a minutes token is none, `_time_at`.)
+        for start in range(max(i - 3, 0), i + 1):
+            time = _time_at(t, start)
+            if time is not None and i in time[0]:
+                found.append(time)
+                covered = time[0][-1]
+                break
+    return found
+
+
+def _time_at(t: Tokenised, i: int) -> tuple[range, frozenset[str]] | None:
+    """The time of day whose first token is token i, and the times it may be on a 24-hour clock ("HH:MM"): an
+    hour and minutes with a colon ("18:45", "08:30", "6:45"), an hour, with or without minutes after a colon or
+    a full stop, with "a.m." or "p.m." ("6:45 p.m.", "8.30am", "7 a.m."), "noon" or "midnight" ("12 noon").
+    None for anything else: a full stop with no "a.m." or "p.m." is a decimal ("2.30"), a bare number no time.
+    An hour from 1 to 12 with minutes and no leading zero nor "a.m." or "p.m." ("6:45") may be either half of
+    the day; with a leading zero ("06:45") it is the morning's, as on a 24-hour clock."""
+    word = t.words[i]
+    if word in _NAMED_TIMES:
+        return range(i, i + 1), frozenset((_NAMED_TIMES[word],))
+    if not (word.isdigit() and len(word) <= 2) or (i > 0 and _time_separated(t, i - 1)):
+        return None
+    found = _TIME.match(t.body, t.starts[i])
+    if found is None or found.end() < t.ends[i]:
+        return None
+    hour_text, separator, minutes_text, half, named = found.groups()
+    hour, minutes = int(hour_text), int(minutes_text or 0)
+    if minutes > 59 or not (minutes_text or half or named) or (separator == "." and not half):
+        return None
+    if named:
+        if hour != 12:
+            return None
+        keys = {_NAMED_TIMES[named.casefold()]}
+    elif half:
+        if not 1 <= hour <= 12:
+            return None
+        keys = {f"{hour % 12 + (12 if half.casefold() == 'p' else 0):02}:{minutes:02}"}
+    elif hour > 24 or (hour == 24 and minutes):
+        return None
+    elif hour_text.startswith("0") or hour == 0 or hour >= 13:
+        keys = {f"{hour % 24:02}:{minutes:02}"}
+    else:
+        keys = {f"{hour:02}:{minutes:02}", f"{(hour + 12) % 24:02}:{minutes:02}"}
+    last = bisect_left(t.starts, found.end()) - 1
+    return range(i, last + 1), frozenset(keys)
+
+
+def _time_separated(t: Tokenised, i: int) -> bool:
+    """Is token i digits followed by a colon or a full stop and, right after it, the next token's digits?"""
+    return (
+        i + 1 < t.count
+        and t.body[t.ends[i] : t.starts[i + 1]] in (":", ".")
+        and t.words[i].isdigit()
+        and t.words[i + 1][:1].isdigit()
+    )
+
+
+# An hour, minutes after a colon or a full stop, "a.m." or "p.m." in any of their forms ("am", "P.M.", "pm"), or
+# "noon" or "midnight"; nothing of a word or another figure following.
+_TIME = re.compile(
+    r"(\d{1,2})(?:([:.])(\d{2}))?(?:\s?([ap])\.?m\b\.?|\s(noon|midnight)\b)?(?![\w:]|\.\d)", re.IGNORECASE
+)
+_NAMED_TIMES = {"noon": "12:00", "midday": "12:00", "midnight": "00:00"}
 
 
 def _names_kept(named_a: set[str], named_b: set[str]) -> bool:
@@ -904,6 +1014,25 @@ def _openings_differ_only(
     inside_a = all(i < ta.opening_tokens for i in differing_a)
     inside_b = all(i < tb.opening_tokens for i in differing_b)
     return inside_a and inside_b
+
+
+def _in_openings(
+    ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: tuple[frozenset[str], frozenset[str]]
+) -> bool:
+    """Does a slot change something, and only in the texts' openings (`_openings_differ_only`): a byline for a
+    dateline and its agency's credit ("By Staff Writer" against "DUNHOLT, March 2 (Reuters) - "), a dateline's
+    date kept or dropped? That is the page's, no fact of the story's: the dateline's date is the day the wire
+    filed it. Counted, a wire brief a paper ran four days later under its own byline had a changed name and a
+    changed date, and was another article by the three-day rule. A changed word that is no token of the slot (a
+    number joined from its thousands, a time of day: `_slot_words`, `_without_restyled_times`) cannot be placed,
+    and is taken to stand in the story."""
+    if not (change[0] or change[1]):
+        return False
+    for words, t, slot in ((change[0], ta, ia), (change[1], tb, ib)):
+        spelt = {t.words[i] for i in slot}
+        if not all(part in spelt for word in words for part in word.split()):
+            return False
+    return _openings_differ_only(ta, ia, tb, ib, change)
 
 
 def _all_furniture(text: Tokenised, places: list[int]) -> bool:

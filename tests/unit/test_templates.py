@@ -1504,6 +1504,141 @@ def test_a_date_in_a_short_items_opening_moved_a_day_later_is_the_same_article(
     assert _judged_both_ways(detector, first + body, then + body, timedelta(days=1)) == (["a"], ["b"])
 
 
+# A short item whose times of day a republisher writes in its own house style: two in one clause (a stretch too
+# long for a slot, read as a rewrite) and one alone (a slot).
+_SAILINGS = (
+    "Kestrel Ferries said on Monday that its evening boat from Lanmouth to Skerrin Isle would sail at {late} "
+    "rather than {early} from next month, after islanders complained that the earlier sailing left no time "
+    "to get from work to the quay. The first sailing at {first} is unchanged, and fares will stay the same."
+)
+_TIMES_12H = {"late": "6:45 p.m.", "early": "5:15 p.m.", "first": "7 a.m."}
+
+
+@pytest.mark.parametrize(
+    "then",
+    [
+        {"late": "18:45", "early": "17:15", "first": "07:00"},  # a 24-hour clock
+        {"late": "6.45pm", "early": "5.15pm", "first": "7am"},  # full stops, "pm" run on
+        {"late": "6:45 PM", "early": "5:15 PM", "first": "07:00"},
+        {"late": "18:45", "early": "17:15", "first": "7:00 a.m."},
+    ],
+)
+def test_times_of_day_in_another_house_style_days_later_are_the_same_article(
+    detector: Detector, then: dict[str, str]
+) -> None:
+    # "18:45" for "6:45 p.m." and "07:00" for "7 a.m." were changed figures read a word at a time ("18" against
+    # "6" beside "p", "m"; "07" against "7"), and a copy so restyled four days later another article.
+    first, copy = _SAILINGS.format(**_TIMES_12H), _SAILINGS.format(**then)
+    assert _judged_both_ways(detector, first, copy, timedelta(days=4)) == (["a"], ["b"])
+    found = differences(Tokenised(first, 5), Tokenised(copy, 5))
+    assert (found.fact_slots, found.touched_facts) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("8:30 a.m.", "08:30"),  # a leading zero
+        ("2.30pm", "14:30"),
+        ("noon", "12:00"),
+        ("12 noon", "12 p.m."),
+        ("midnight", "00:00"),
+        ("8:30", "08:30"),  # no half of the day written: either may be meant
+        ("8:30", "20:30"),
+    ],
+)
+def test_one_time_of_day_in_another_house_style_days_later_is_the_same_article(
+    detector: Detector, first: str, then: str
+) -> None:
+    times = dict(_TIMES_12H, first=first)
+    first_text, then_text = _SAILINGS.format(**times), _SAILINGS.format(**dict(times, first=then))
+    assert _judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == (["a"], ["b"])
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("6:45 p.m.", "16:45"),  # another hour on a 24-hour clock
+        ("6:45 p.m.", "06:45"),  # the morning's
+        ("6:45 p.m.", "6:45 a.m."),
+        ("6:45 p.m.", "18:15"),  # other minutes
+        ("noon", "00:00"),
+        ("08:30", "20:30"),  # a leading zero is the morning's
+    ],
+)
+def test_another_time_of_day_days_later_is_still_another_article(detector: Detector, first: str, then: str) -> None:
+    first_text = _SAILINGS.format(**dict(_TIMES_12H, late=first))
+    then_text = _SAILINGS.format(**dict(_TIMES_12H, late=then))
+    assert _judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == ([], [])
+    assert _judged_both_ways(detector, first_text, then_text, timedelta(hours=2)) == (["a"], ["b"])  # a correction
+
+
+def test_times_of_day_in_another_house_style_in_a_long_story_days_later_are_the_same_article(
+    detector: Detector,
+) -> None:
+    # In a story past a short item's length, too: an excerpt republished days later with its times restyled
+    # had changed figures in its body, not at its edges.
+    lead = (
+        STORY_WITH_A_NAME.format(place="Penhallow") + " The first trams would leave the depot at 5:30 a.m. and "
+        "the last would return by 11:45 p.m., the officials said, with a service every eight minutes at the "
+        "busiest times of the day."
+    )
+    original = Article("first", f"{lead}\n\n{WIRE}", published=T0)
+    later = T0 + timedelta(days=5)
+    excerpt = lead.replace("5:30 a.m.", "05:30").replace("11:45 p.m.", "23:45")  # (far from identical)
+    [match] = judge(detector, Article("reprint", excerpt, published=later), original)
+    assert match.id == "first" and match.relation is Relation.TRUNCATED
+    other = lead.replace("5:30 a.m.", "06:30").replace("11:45 p.m.", "23:45")
+    assert judge(detector, Article("other", other, published=later), original) == []
+
+
+# A wire brief a paper runs days later under its own byline, its dateline and credit taken off or kept in part.
+_PLANT = (
+    "Callender Optics said on Monday it would close its lens factory in Dunholt by the end of the year, putting "
+    "120 jobs at risk, as it moves production to a larger plant in Harrowgate. Staff will be offered roles at "
+    "the new site, the company said. Unions said they would seek talks with management this week."
+)
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "By Staff Writer\n\n",  # the dateline taken off, a byline put on
+        "By Staff Writer\n\nDUNHOLT - ",  # the dateline's date and credit taken off
+        "By Staff Writer\n\nDUNHOLT, March 2 - ",  # the credit taken off
+        "By Nadia Frost, Business Reporter\n\n",
+        "DUNHOLT, March 6 (Reuters) - ",  # the dateline dated by the republisher's day
+    ],
+)
+def test_a_wire_brief_run_days_later_under_a_byline_without_its_dateline_is_the_same_article(
+    detector: Detector, opening: str
+) -> None:
+    # The opening's byline against the dateline's date and credit ("By Staff Writer" against "DUNHOLT, March 2
+    # (Reuters)") was a changed name, and its date a changed figure: facts, and four days later another article.
+    # The opening is the page's: a dateline's date is the day the wire filed it, no fact of the story.
+    first = "DUNHOLT, March 2 (Reuters) - " + _PLANT
+    assert _judged_both_ways(detector, first, opening + _PLANT, timedelta(days=4)) == (["a"], ["b"])
+    found = differences(Tokenised(first, 5), Tokenised(opening + _PLANT, 5))
+    assert (found.fact_slots, found.touched_facts, found.new_subject) == (0, 0, False)
+
+
+@pytest.mark.parametrize("opening", ["By Staff Writer\n\n", "DUNHOLT, March 2 (Reuters) - "])
+def test_a_date_changed_in_a_wire_briefs_sentences_days_later_is_still_another_article(
+    detector: Detector, opening: str
+) -> None:
+    # Only the opening is the page's: a day changed in the story's sentences is a changed fact still.
+    first = "DUNHOLT, March 2 (Reuters) - " + _PLANT.replace("by the end of the year", "on March 31")
+    then = opening + _PLANT.replace("by the end of the year", "on April 30")
+    assert _judged_both_ways(detector, first, then, timedelta(days=4)) == ([], [])
+    assert _judged_both_ways(detector, first, then, timedelta(hours=3)) == (["a"], ["b"])  # a correction
+
+
+def test_another_company_after_a_byline_in_a_wire_brief_is_still_another_article(detector: Detector) -> None:
+    # The opening's exemption ends where the story starts: another company in its first words is another notice.
+    first = "DUNHOLT, March 2 (Reuters) - " + _PLANT
+    then = "By Staff Writer\n\n" + _PLANT.replace("Callender Optics", "Marsden Glassworks")
+    assert _judged_both_ways(detector, first, then, timedelta(hours=3)) == ([], [])
+
+
 _RIVER_PL = [
     "Volunteers in Wrocław filled sandbags through the night on Friday as the Oder rose towards its highest level "
     "in a decade, and the town of Oława downstream began moving patients out of its hospital.",
