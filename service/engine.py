@@ -74,7 +74,9 @@ from service.model import (
     Verdict,
     to_us,
 )
+from service.sets import difference, intersection
 from service.storage import Store, Transaction, order_key
+from service.stories import story_roots
 
 log = logging.getLogger(__name__)
 
@@ -514,13 +516,13 @@ class Engine:
         existing = tx.get(article.id)
         if existing and _same_version(existing, job.prepared):
             # Same id, same text and description: a retry or a re-send. Store nothing; answer as a check would.
-            matches, _, _ = self._matches(tx, job.prepared, job.evidence)
+            matches, _, _, _ = self._matches(tx, job.prepared, job.evidence)
             return Verdict(article.id, tuple(matches), existing.duplicate_of, IndexOutcome.UNCHANGED), job.prepared
         story = _story_of(tx, existing) if existing else None  # (read before the old version goes)
         if existing:  # same id, new text or description (a corrected title, date): the new version replaces the old
             self._remove(tx, existing, story)
-        matches, indexed, candidates = self._matches(tx, job.prepared, job.evidence)
-        roots = self._roots_of(tx, matches)
+        matches, indexed, candidates, content = self._matches(tx, job.prepared, job.evidence)
+        roots = self._roots_of(tx, job.prepared, matches, candidates, content)
         arrival = _kept_arrival(existing, story, roots)
         root = self._root_for(tx, job.prepared, roots, arrival)
         tx.regroup(roots, root)
@@ -605,15 +607,15 @@ class Engine:
             return self._check_in(tx, prepared, evidence)
 
     def _check_in(self, tx: Transaction, prepared: PreparedArticle, evidence: bool) -> Verdict:
-        matches, _, _ = self._matches(tx, prepared, evidence)
+        matches, _, candidates, content = self._matches(tx, prepared, evidence)
         existing = tx.get(prepared.article.id)
         if existing and _same_version(existing, prepared):  # (indexed, it would be UNCHANGED)
             return Verdict(prepared.article.id, tuple(matches), existing.duplicate_of)
-        roots = self._roots_of(tx, matches)
         story = None
         if existing:  # a new version: indexed, its old one is removed first, handing on a group it was the original of
             story = _story_of(tx, existing)
-            roots = _handed_on(roots, existing.article.id, story)
+        handed_on = (existing.article.id, story) if existing else None
+        roots = self._roots_of(tx, prepared, matches, candidates, content, handed_on)
         root = self._root_for(tx, prepared, roots, _kept_arrival(existing, story, roots))
         return Verdict(prepared.article.id, tuple(matches), None if root == prepared.article.id else root)
 
@@ -751,8 +753,9 @@ class Engine:
 
     def _matches(
         self, tx: Transaction, prepared: PreparedArticle, evidence: bool
-    ) -> tuple[list[Match], PreparedArticle, dict[str, U32Array]]:
-        """Verified matches; the article as it should be indexed; the candidates' shingle sets."""
+    ) -> tuple[list[Match], PreparedArticle, dict[str, U32Array], U32Array]:
+        """Verified matches; the article as it should be indexed; the candidates' shingle sets; the article's
+        content shingles (without its operator and learned boilerplate; all of them if it is only that)."""
         min_groups = self.detector.params.boilerplate_after
 
         def common(hashes: U32Array) -> U32Array:
@@ -760,11 +763,14 @@ class Engine:
 
         labelled = self.detector.labels(prepared, common)
         indexed = self.detector.indexed_form(prepared, labelled)
+        shingles = prepared.fingerprint.shingles
+        content = difference(shingles, labelled.boilerplate) if labelled.boilerplate.size else shingles
+        content = content if content.size else shingles
         # A few times more than are verified, ranked by the index; the shortlist ranks these by content.
         ids = tx.candidates(indexed.fingerprint.signature, self.detector.params.candidate_limit())
         ids.discard(prepared.article.id)
         if not ids:
-            return [], indexed, {}
+            return [], indexed, {}, content
         candidates = tx.shingles(ids)
 
         def articles(wanted: list[str]) -> dict[str, Article]:
@@ -773,7 +779,7 @@ class Engine:
         matches = self.detector.judge(
             prepared, candidates, articles, common=common, evidence=evidence, labelled=labelled
         )
-        return matches, indexed, candidates
+        return matches, indexed, candidates, content
 
     @staticmethod
     def _stored_articles(tx: Transaction, ids: list[str]) -> dict[str, Article]:
@@ -781,13 +787,45 @@ class Engine:
         stored = (tx.get(i) for i in ids)
         return {s.article.id: s.article for s in stored if s is not None}
 
-    def _roots_of(self, tx: Transaction, matches: list[Match]) -> set[str]:
-        roots = set()
+    def _roots_of(
+        self,
+        tx: Transaction,
+        prepared: PreparedArticle,
+        matches: list[Match],
+        candidates: dict[str, U32Array],
+        content: U32Array,
+        handed_on: tuple[str, str | None] | None = None,
+    ) -> set[str]:
+        """The groups an article with these matches joins (service/stories.py): its strongest match's, and those
+        that are one story with it, judged by the content shingles (`content`, `_matches`') the article shares
+        with each match (its shingles: `candidates`) and with the match's group's original, and by the originals'
+        publication times. (Every group matched, merged, made one story for good of two that a roundup or a long
+        report held both of.)
+        `handed_on`: a check's (`_check_in`) article removed first and the member its group goes to (`_remove`),
+        as the index would see it."""
+        matched: list[tuple[Match, str]] = []
         for m in matches:
             stored = tx.get(m.id)
-            if stored:
-                roots.add(stored.group_root)
-        return roots
+            if stored is None:
+                continue
+            root = stored.group_root
+            if handed_on is not None and root == handed_on[0]:
+                if handed_on[1] is None:
+                    continue
+                root = handed_on[1]
+            matched.append((m, root))
+        roots = {root for _, root in matched}
+        if len(roots) <= 1:
+            return roots
+        originals = {root: tx.get(root) for root in roots}
+        shared = []
+        for m, root in matched:
+            original = originals[root]
+            if original is None or m.id not in candidates:  # (neither can be: read in this transaction)
+                shared.append((root, content[:0]))
+                continue
+            shared.append((root, intersection(intersection(content, candidates[m.id]), original.fingerprint.shingles)))
+        return story_roots(shared, {root for root, o in originals.items() if _published_before(prepared, o)})
 
     def _root_for(self, tx: Transaction, prepared: PreparedArticle, roots: set[str], arrival: int | None) -> str:
         """The earliest-published article among the new one and the groups it joins. `arrival`: a new version's,
@@ -939,12 +977,12 @@ def _kept_arrival(existing: StoredArticle | None, story: str | None, roots: set[
     return existing.arrival
 
 
-def _handed_on(roots: set[str], removed: str, story: str | None) -> set[str]:
-    """Originals `roots` as they would be once the article `removed` is deleted (`_remove`); `story`: its
-    `_story_of`, which for an original is the member taking its group on."""
-    if removed not in roots:
-        return roots
-    return (roots - {removed}) | ({story} if story else set())
+def _published_before(prepared: PreparedArticle, root: StoredArticle | None) -> bool:
+    """Is the article published before the original `root` of a group it matches (both times known)?"""
+    published = prepared.article.published
+    if root is None or published is None or root.article.published is None:
+        return False
+    return published < root.article.published
 
 
 def _same_version(stored: StoredArticle, prepared: PreparedArticle) -> bool:

@@ -43,3 +43,9 @@ def difference(sorted_a: U32Array, sorted_set: U32Array) -> U32Array:
 def union(a: U32Array, b: U32Array) -> U32Array:
     """Sorted distinct values of both (np.union1d)."""
     return unique(np.concatenate((a, b)))
+
+
+def intersection(sorted_a: U32Array, sorted_set: U32Array) -> U32Array:
+    """Values of `sorted_a` (sorted unique) also in `sorted_set` (np.intersect1d)."""
+    both: U32Array = sorted_a[members(sorted_a, sorted_set)]
+    return both

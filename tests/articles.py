@@ -7,6 +7,8 @@
   same people: they must not match either.
 - RELEASE is a company's press release naming the company and its ticker in the dateline and
   again in its "About" paragraphs: a phrase said twice, as releases do.
+- LIBRARY is another story, shorter than WIRE and about something else; ROUNDUP is a briefing that
+  holds both whole under an introduction of its own (it must not make them one story).
 """
 
 from __future__ import annotations
@@ -175,6 +177,41 @@ RELEASE_PARAGRAPHS = [
     "and Port Selby.",
 ]
 RELEASE = "\n\n".join(RELEASE_PARAGRAPHS)
+
+
+LIBRARY_PARAGRAPHS = [
+    "Kelmford's central library will reopen in September, eighteen months after a burst water main flooded "
+    "its basement stacks and forced the council to close the Victorian building on Abbey Street.",
+    "Restorers have spent most of that time drying and cleaning roughly forty thousand books and pamphlets, "
+    "many of them local histories that exist in no other collection, in a cold store rented from a frozen "
+    "food company on the edge of town.",
+    "Head librarian Tobias Wren said about nine in ten of the damaged volumes had been saved, although a "
+    "run of parish registers from the eighteen forties had been lost to mould before it could be moved.",
+    '"We were lucky that the water stopped just short of the map room," he said. "Some of those sheets are '
+    'older than the building itself, and nobody had ever made copies of them."',
+    "The repairs have cost about two point three million pounds, most of it met by the council's insurers, "
+    "with a heritage fund grant paying for a new drainage system and flood barriers at the basement doors.",
+    "The reopened library will have a larger children's floor, a study room with late opening hours during "
+    "exam season and a digitisation desk where residents can bring in family papers to be scanned.",
+    "Volunteers who helped carry boxes out of the flooded basement on the night of the burst have been "
+    "invited to a preview evening, where the first restored map will go on display in the entrance hall.",
+    "The council said temporary lending points at two community centres would stay open until the end of "
+    "August, and that books borrowed there could be returned to the central building once it reopens.",
+]
+LIBRARY = "\n\n".join(LIBRARY_PARAGRAPHS)
+
+# A briefing that carries two stories whole, each under a heading of its own.
+ROUNDUP = "\n\n".join(
+    [
+        "Evening briefing: the stories people across the region were reading today, in full, with a look at "
+        "tomorrow's weather and what is coming up at the weekend.",
+        "HARBOUR VOTE",
+        WIRE,
+        "LIBRARY TO REOPEN",
+        LIBRARY,
+        "Tomorrow will stay dry with sunny spells in the afternoon and a light westerly wind along the coast.",
+    ]
+)
 
 
 def as_dict(article_id: str, body: str, **extra: str) -> dict[str, str]:

@@ -23,7 +23,17 @@ from service.model import Article, IndexOutcome, PreparedArticle, Verdict
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
 from service.storage import Transaction
-from tests.articles import OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_PARAGRAPHS, WIRE_WITH_APPEAL
+from tests.articles import (
+    APPEAL,
+    LIBRARY,
+    OTHER_WITH_APPEAL,
+    ROUNDUP,
+    SAME_EVENT_A,
+    SAME_EVENT_B,
+    WIRE,
+    WIRE_PARAGRAPHS,
+    WIRE_WITH_APPEAL,
+)
 from tests.quality_texts import RELEASE_BLOCK, RELEASES
 from tests.redis_support import synthetic_articles
 from tests.support import (
@@ -81,6 +91,69 @@ def test_groups_merge_when_an_article_bridges_them(engine: Engine) -> None:
     assert {m.id for m in verdict.matches} == {"h1", "h2"}
     assert verdict.duplicate_of == "h2"
     assert engine.get("h1").duplicate_of == "h2"
+
+
+def test_a_roundup_holding_two_stories_whole_does_not_make_them_one_story(engine: Engine) -> None:
+    engine.index(prep(engine, "wire", WIRE, T0))
+    engine.index(prep(engine, "library", LIBRARY, T0 + timedelta(hours=1)))
+    roundup = prep(engine, "roundup", ROUNDUP, T0 + timedelta(hours=9))
+    checked = engine.check(roundup)
+    verdict = engine.index(roundup)
+    assert [m.id for m in verdict.matches] == ["wire", "library"]  # both stay its matches; the longer story first
+    # It joins its strongest match's story, and the check said so too; the other story keeps its own group.
+    assert verdict.duplicate_of == checked.duplicate_of == "wire"
+    assert engine.get("library").duplicate_of is None
+    assert engine.group_members("library").total == 1
+    # A later copy of the second story is that story's, though it matches the roundup (in the first one's group).
+    copy = prep(engine, "library-copy", APPEAL + "\n\n" + LIBRARY, T0 + timedelta(hours=12))
+    assert engine.check(copy).duplicate_of == "library"
+    verdict = engine.index(copy)
+    assert {m.id for m in verdict.matches} == {"library", "roundup"}
+    assert verdict.duplicate_of == "library"
+    assert [m.id for m in engine.group_members("wire").members] == ["wire", "roundup"]
+    assert [m.id for m in engine.group_members("library").members] == ["library", "library-copy"]
+
+
+def test_an_appeal_pasted_on_two_stories_and_on_a_roundup_of_them_does_not_make_them_one_story(engine: Engine) -> None:
+    # The publisher's appeal on both stories and on its roundup: in two groups only, so not learned yet.
+    engine.index(prep(engine, "wire", f"{APPEAL}\n\n{WIRE}", T0))
+    engine.index(prep(engine, "library", f"{APPEAL}\n\n{LIBRARY}", T0 + timedelta(hours=1)))
+    verdict = engine.index(prep(engine, "roundup", f"{APPEAL}\n\n{ROUNDUP}", T0 + timedelta(hours=9)))
+    assert {m.id for m in verdict.matches} == {"wire", "library"} and verdict.duplicate_of == "wire"
+    assert engine.get("library").duplicate_of is None
+
+
+def test_copies_of_one_story_stored_apart_are_still_joined_by_an_article_holding_their_shared_text(
+    engine: Engine,
+) -> None:
+    # Two copies of the story's first six paragraphs, each with a long text of its own after it: they share too
+    # little of themselves to match each other, but what they share with a longer lead of the story is the same.
+    lead = "\n\n".join(WIRE_PARAGRAPHS[:6])
+    engine.index(prep(engine, "tail-a", f"{lead}\n\n{LIBRARY}", T0 + timedelta(hours=1)))
+    first = engine.index(prep(engine, "tail-b", f"{lead}\n\n{SAME_EVENT_A}", T0 + timedelta(hours=2)))
+    assert first.matches == () and engine.get("tail-b").duplicate_of is None, "premise: stored apart"
+    verdict = engine.index(prep(engine, "story", "\n\n".join(WIRE_PARAGRAPHS[:7]), T0 + timedelta(hours=3)))
+    assert {m.id for m in verdict.matches} == {"tail-a", "tail-b"}
+    assert verdict.duplicate_of == "tail-a"
+    assert engine.get("tail-b").duplicate_of == "tail-a"
+
+
+def test_excerpts_stored_apart_join_their_original_published_before_them_but_not_a_later_compilation(
+    engine: Engine,
+) -> None:
+    # An opening and a closing excerpt that share too little to match, or to be one story through an article that
+    # holds both. Their original, published before both, holds two copies of its own text: it joins them. An
+    # article put together from them afterwards (part 1 and part 2 of a report) is not their story.
+    opening, closing = "\n\n".join(WIRE_PARAGRAPHS[:5]), "\n\n".join(WIRE_PARAGRAPHS[4:])
+    engine.index(prep(engine, "opening", opening, T0 + timedelta(hours=2)))
+    engine.index(prep(engine, "closing", closing, T0 + timedelta(hours=3)))
+    assert engine.get("closing").duplicate_of is None, "premise: stored apart"
+    later = engine.check(prep(engine, "both-parts", WIRE, T0 + timedelta(hours=4)))
+    assert {m.id for m in later.matches} == {"opening", "closing"}
+    assert later.duplicate_of == later.matches[0].id
+    verdict = engine.index(prep(engine, "wire", WIRE, T0))
+    assert verdict.duplicate_of is None
+    assert engine.get("opening").duplicate_of == engine.get("closing").duplicate_of == "wire"
 
 
 def test_reindexing_the_same_body_is_a_no_op_with_the_same_answer(engine: Engine) -> None:

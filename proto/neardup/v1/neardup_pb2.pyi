@@ -305,7 +305,11 @@ class Verdict(_message.Message):
     """Id of the earliest-published member of the article's group, when that is
     another article; empty when the article is the original or has no group.
     Articles that match join one group, and a group joins through any of its
-    members (a full copy can bring two excerpts of one story together).
+    members (a full copy can bring two excerpts of one story together). An
+    article matching several groups joins its first match's, and merges
+    another into it only when they are one story: what it shares with each
+    overlaps, or it is published before both groups' originals (a briefing
+    that holds two stories whole does not make them one).
     """
     outcome: Global___IndexOutcome.ValueType
     """What indexing did with the article: stored it under a new id, replaced
