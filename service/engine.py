@@ -521,8 +521,8 @@ class Engine:
         story = _story_of(tx, existing) if existing else None  # (read before the old version goes)
         if existing:  # same id, new text or description (a corrected title, date): the new version replaces the old
             self._remove(tx, existing, story)
-        matches, indexed, candidates, content = self._matches(tx, job.prepared, job.evidence)
-        roots = self._roots_of(tx, job.prepared, matches, candidates, content)
+        matches, indexed, candidates, boilerplate = self._matches(tx, job.prepared, job.evidence)
+        roots = self._roots_of(tx, job.prepared, matches, candidates, boilerplate)
         arrival = _kept_arrival(existing, story, roots)
         root = self._root_for(tx, job.prepared, roots, arrival)
         tx.regroup(roots, root)
@@ -607,7 +607,7 @@ class Engine:
             return self._check_in(tx, prepared, evidence)
 
     def _check_in(self, tx: Transaction, prepared: PreparedArticle, evidence: bool) -> Verdict:
-        matches, _, candidates, content = self._matches(tx, prepared, evidence)
+        matches, _, candidates, boilerplate = self._matches(tx, prepared, evidence)
         existing = tx.get(prepared.article.id)
         if existing and _same_version(existing, prepared):  # (indexed, it would be UNCHANGED)
             return Verdict(prepared.article.id, tuple(matches), existing.duplicate_of)
@@ -615,7 +615,7 @@ class Engine:
         if existing:  # a new version: indexed, its old one is removed first, handing on a group it was the original of
             story = _story_of(tx, existing)
         handed_on = (existing.article.id, story) if existing else None
-        roots = self._roots_of(tx, prepared, matches, candidates, content, handed_on)
+        roots = self._roots_of(tx, prepared, matches, candidates, boilerplate, handed_on)
         root = self._root_for(tx, prepared, roots, _kept_arrival(existing, story, roots))
         return Verdict(prepared.article.id, tuple(matches), None if root == prepared.article.id else root)
 
@@ -755,7 +755,7 @@ class Engine:
         self, tx: Transaction, prepared: PreparedArticle, evidence: bool
     ) -> tuple[list[Match], PreparedArticle, dict[str, U32Array], U32Array]:
         """Verified matches; the article as it should be indexed; the candidates' shingle sets; the article's
-        content shingles (without its operator and learned boilerplate; all of them if it is only that)."""
+        operator and learned boilerplate (its shingles)."""
         min_groups = self.detector.params.boilerplate_after
 
         def common(hashes: U32Array) -> U32Array:
@@ -763,14 +763,11 @@ class Engine:
 
         labelled = self.detector.labels(prepared, common)
         indexed = self.detector.indexed_form(prepared, labelled)
-        shingles = prepared.fingerprint.shingles
-        content = difference(shingles, labelled.boilerplate) if labelled.boilerplate.size else shingles
-        content = content if content.size else shingles
         # A few times more than are verified, ranked by the index; the shortlist ranks these by content.
         ids = tx.candidates(indexed.fingerprint.signature, self.detector.params.candidate_limit())
         ids.discard(prepared.article.id)
         if not ids:
-            return [], indexed, {}, content
+            return [], indexed, {}, labelled.boilerplate
         candidates = tx.shingles(ids)
 
         def articles(wanted: list[str]) -> dict[str, Article]:
@@ -779,7 +776,7 @@ class Engine:
         matches = self.detector.judge(
             prepared, candidates, articles, common=common, evidence=evidence, labelled=labelled
         )
-        return matches, indexed, candidates, content
+        return matches, indexed, candidates, labelled.boilerplate
 
     @staticmethod
     def _stored_articles(tx: Transaction, ids: list[str]) -> dict[str, Article]:
@@ -793,14 +790,14 @@ class Engine:
         prepared: PreparedArticle,
         matches: list[Match],
         candidates: dict[str, U32Array],
-        content: U32Array,
+        boilerplate: U32Array,
         handed_on: tuple[str, str | None] | None = None,
     ) -> set[str]:
         """The groups an article with these matches joins (service/stories.py): its strongest match's, and those
-        that are one story with it, judged by the content shingles (`content`, `_matches`') the article shares
-        with each match (its shingles: `candidates`) and with the match's group's original, and by the originals'
-        publication times. (Every group matched, merged, made one story for good of two that a roundup or a long
-        report held both of.)
+        that are one story with it, judged by the content shingles the article shares (without its `boilerplate`,
+        `_matches`') with each match (its shingles: `candidates`) and with the match's group's original, and by
+        the originals' publication times. (Every group matched, merged, made one story for good of two that a
+        roundup or a long report held both of.)
         `handed_on`: a check's (`_check_in`) article removed first and the member its group goes to (`_remove`),
         as the index would see it."""
         matched: list[tuple[Match, str]] = []
@@ -817,6 +814,10 @@ class Engine:
         roots = {root for _, root in matched}
         if len(roots) <= 1:
             return roots
+        # (only now: most articles match one group at most, and the difference costs ~30 µs)
+        shingles = prepared.fingerprint.shingles
+        content = difference(shingles, boilerplate) if boilerplate.size else shingles
+        content = content if content.size else shingles
         originals = {root: tx.get(root) for root in roots}
         shared = []
         for m, root in matched:
@@ -825,7 +826,8 @@ class Engine:
                 shared.append((root, content[:0]))
                 continue
             shared.append((root, intersection(intersection(content, candidates[m.id]), original.fingerprint.shingles)))
-        return story_roots(shared, {root for root, o in originals.items() if _published_before(prepared, o)})
+        earlier_than = {root for root, o in originals.items() if _published_before(prepared, o)}
+        return story_roots(shared, earlier_than, self.detector.params.min_shared_shingles)
 
     def _root_for(self, tx: Transaction, prepared: PreparedArticle, roots: set[str], arrival: int | None) -> str:
         """The earliest-published article among the new one and the groups it joins. `arrival`: a new version's,

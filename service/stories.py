@@ -16,9 +16,18 @@ besides it only when the two are one story:
   one of its stories holds another story besides, which a copy of that other story must not join to the group),
   without the article's operator and learned boilerplate (an appeal pasted on two stories is not a story they
   share);
-- or the article is published before the originals of both: it is then the original of each, and both hold
-  later copies of parts of it (excerpts of its opening and of its end, stored before it arrived, share nothing
-  of it with each other). A roundup, or a report put together from earlier parts, is published after them.
+- or the article is the group's original: it is published before the group's original and shares at least
+  `min_shared_shingles` with it (counted as above), whatever the times of its other groups. Excerpts of its
+  opening and of its end, stored before it arrived, share nothing of it with each other but join it; a roundup,
+  or a report put together from earlier parts, is published after them; and an article published before a
+  group it matches only through a roundup of its story and another, sharing none of that group's story, is not
+  that group's original.
+
+When the article is the original of its strongest match's group, the group it is a copy of is the first of its
+other matches' groups it shares that much with (a story's update, arriving after a later excerpt of its end:
+the original of the excerpt, a copy of the story's first version).
+Known limit: a group's story is what its current original holds; if that original is deleted and a roundup that
+joined the group takes its place, the roundup's other story is the group's too (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -36,23 +45,28 @@ from service.sets import intersection, union
 SAME_STORY_OVERLAP = 1 / 3
 
 
-def story_roots(shared: Sequence[tuple[str, U32Array]], earlier_than: Set[str] = frozenset()) -> set[str]:
+def story_roots(
+    shared: Sequence[tuple[str, U32Array]], earlier_than: Set[str] = frozenset(), min_shared: int = 1
+) -> set[str]:
     """The groups an article joins. `shared`: for each of its matches, best first, the group the match is in (its
     root) and what the article shares with it there (sorted shingles: the module's docstring); `earlier_than`:
-    the groups whose originals the article is published before. Its strongest match's group, and step by step
-    the groups that are one story with a group joined (a lead excerpt and a closing excerpt of a story, stored
-    apart, join through a copy of the whole story stored beside them)."""
+    the groups whose originals the article is published before; `min_shared`: the shingles it shares with such a
+    group that make it the group's original (DetectionParams.min_shared_shingles, the floor of a match).
+    The groups it is the original of; the group it is a copy of: its strongest match's, or if it is the original
+    of that one, the first group of its other matches it shares that much with; and step by step the groups that
+    are one story with a group joined (a lead excerpt and a closing excerpt of a story, stored apart, join through
+    a copy of the whole story stored beside them)."""
     if not shared:
         return set()
     shares: dict[str, U32Array] = {}
     for root, share in shared:
         shares[root] = union(shares[root], share) if root in shares else share
+    own = [root for root in shares if root in earlier_than and shares[root].size >= min_shared]
     first = shared[0][0]
-    joined = [first]
-    others = [root for root in shares if root != first]
-    if first in earlier_than:  # (the article is the original of these groups too)
-        joined += [root for root in others if root in earlier_than]
-        others = [root for root in others if root not in earlier_than]
+    if first in own:  # (a story's first version, stored before its update that a later excerpt matches first)
+        first = next((root for root in shares if root not in own and shares[root].size >= min_shared), first)
+    joined = [first] + [root for root in own if root != first]
+    others = [root for root in shares if root not in joined]
     while others:
         found = next((r for r in others if any(same_story(shares[r], shares[j]) for j in joined)), None)
         if found is None:

@@ -26,6 +26,7 @@ from service.storage import Transaction
 from tests.articles import (
     APPEAL,
     LIBRARY,
+    LIBRARY_PARAGRAPHS,
     OTHER_WITH_APPEAL,
     ROUNDUP,
     SAME_EVENT_A,
@@ -154,6 +155,40 @@ def test_excerpts_stored_apart_join_their_original_published_before_them_but_not
     verdict = engine.index(prep(engine, "wire", WIRE, T0))
     assert verdict.duplicate_of is None
     assert engine.get("opening").duplicate_of == engine.get("closing").duplicate_of == "wire"
+
+
+def test_an_article_published_before_a_group_it_shares_nothing_with_does_not_take_it_over(engine: Engine) -> None:
+    # The library story's original arrives last, published before the wire: it matches the wire's group only
+    # through the roundup, and shares none of the wire's story. It is its lead excerpt's original, not the wire's.
+    lead = "\n\n".join(LIBRARY_PARAGRAPHS[:5])
+    engine.index(prep(engine, "wire", WIRE, T0 + timedelta(hours=1)))
+    engine.index(prep(engine, "lib-lead", lead, T0 + timedelta(hours=2)))
+    engine.index(prep(engine, "roundup", ROUNDUP, T0 + timedelta(hours=8)))
+    assert engine.get("roundup").duplicate_of == "wire" and engine.get("lib-lead").duplicate_of is None
+    library = prep(engine, "library", LIBRARY, T0 + timedelta(minutes=30))
+    checked = engine.check(library)
+    verdict = engine.index(library)
+    assert {m.id for m in verdict.matches} == {"lib-lead", "roundup"}
+    assert verdict.duplicate_of is checked.duplicate_of is None
+    assert engine.get("lib-lead").duplicate_of == "library"
+    assert engine.get("wire").duplicate_of is None and engine.get("roundup").duplicate_of == "wire"
+    copy = prep(engine, "wire-copy", f"{WIRE}\n\nFrom the wire.", T0 + timedelta(hours=10))
+    assert engine.index(copy).duplicate_of == "wire"
+
+
+def test_a_storys_update_arriving_after_a_later_excerpt_of_it_joins_its_first_version(engine: Engine) -> None:
+    # The first version (three paragraphs), an excerpt of the update's end published later, then the update: it is
+    # a copy of the first version and the excerpt's original, so all three are one story whose original is the first.
+    engine.index(prep(engine, "first", "\n\n".join(WIRE_PARAGRAPHS[:3]), T0))
+    engine.index(prep(engine, "tail", "\n\n".join(WIRE_PARAGRAPHS[4:]), T0 + timedelta(hours=3)))
+    assert engine.get("tail").duplicate_of is None, "premise: stored apart"
+    full = prep(engine, "full", WIRE, T0 + timedelta(hours=1))
+    checked = engine.check(full)
+    verdict = engine.index(full)
+    assert {m.id for m in verdict.matches} == {"first", "tail"}
+    assert verdict.duplicate_of == checked.duplicate_of == "first"
+    assert engine.get("tail").duplicate_of == "first"
+    assert [m.id for m in engine.group_members("first").members] == ["first", "full", "tail"]
 
 
 def test_reindexing_the_same_body_is_a_no_op_with_the_same_answer(engine: Engine) -> None:

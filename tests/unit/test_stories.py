@@ -38,11 +38,28 @@ def test_a_groups_share_is_all_the_article_shares_with_its_members() -> None:
     assert story_roots(shared) == {"a", "b"}
 
 
-def test_groups_whose_originals_the_article_precedes_join_when_its_strongest_matchs_does() -> None:
+def test_groups_the_article_is_the_original_of_join_whatever_the_times_of_the_others() -> None:
     parts = [("opening", shingles(0, 50)), ("closing", shingles(50, 100)), ("other", shingles(200, 250))]
-    assert story_roots(parts, earlier_than={"opening", "closing", "other"}) == {"opening", "closing", "other"}
-    assert story_roots(parts, earlier_than={"closing", "other"}) == {"opening"}  # (a compilation of earlier parts)
-    assert story_roots(parts, earlier_than={"opening", "closing"}) == {"opening", "closing"}
+    assert story_roots(parts, {"opening", "closing", "other"}, 8) == {"opening", "closing", "other"}
+    assert story_roots(parts, {"closing", "other"}, 8) == {"opening", "closing", "other"}
+    # Its strongest match's group is its own: it joins the group it is a copy of too (a known limit when that is
+    # another story: docs/quality.md).
+    assert story_roots(parts, {"opening", "closing"}, 8) == {"opening", "closing", "other"}
+    assert story_roots(parts, set(), 8) == {"opening"}  # (a compilation of earlier parts)
+
+
+def test_a_group_the_article_shares_too_little_with_is_not_its_own_though_published_after_it() -> None:
+    # It precedes the roundup's group, but shares nothing of that group's story (the roundup's other story).
+    shared = [("lead", shingles(0, 50)), ("roundup", shingles(0, 0))]
+    assert story_roots(shared, {"lead", "roundup"}, 8) == {"lead"}
+    assert story_roots([("lead", shingles(0, 50)), ("roundup", shingles(60, 67))], {"lead", "roundup"}, 8) == {"lead"}
+
+
+def test_an_article_that_is_its_strongest_matchs_original_joins_the_story_it_is_a_copy_of() -> None:
+    # An update: the original of an excerpt of its end (its strongest match), a copy of its first version.
+    shared = [("tail", shingles(100, 200)), ("first", shingles(0, 60))]
+    assert story_roots(shared, {"tail"}, 8) == {"tail", "first"}
+    assert story_roots([("tail", shingles(100, 200)), ("first", shingles(0, 5))], {"tail"}, 8) == {"tail"}
 
 
 def test_same_story_is_an_overlap_of_a_share_of_the_smaller() -> None:
