@@ -179,12 +179,15 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
             # (Only here are the words needed: most pairs never tokenise them.)
             figure, name, any_fact, change, day = _changed_facts(ta, ia, tb, ib)
             slots += 1
-            if _in_openings(ta, ia, tb, ib, change):
-                continue  # (a headline, byline, dateline or credit: the page's, no fact of the story's)
-            new_subject |= n == 0 and name and short
+            opening = _in_openings(ta, ia, tb, ib, change)
+            if opening and not figure:
+                continue  # (a byline, dateline's place or credit, a date one side alone has: the page's)
+            new_subject |= n == 0 and name and short and not opening
             if figure or name:
+                # (A figure both sides write and that differs is a fact, in a headline or dateline too.)
                 facts.add(change)
-                moves |= _date_move(ta, ia, tb, ib, change)
+                if not opening:  # (a page's own date line, a dateline: no date of the story's moved)
+                    moves |= _date_move(ta, ia, tb, ib, change)
             touched += any_fact
             if day is not None:
                 days.add(day)
@@ -335,7 +338,7 @@ def _without_restyled_times(
     ta: Tokenised, ia: range, words_a: Counter[str], tb: Tokenised, ib: range, words_b: Counter[str]
 ) -> tuple[Counter[str], Counter[str]]:
     """The slot's words on each side less those of the times of day that are one time in two house styles
-    (`_times`: "6:45 p.m." and "18:45", "7 a.m." and "07:00", "8.30am" and "08:30", "noon" and "12:00", "8:30"
+    (`_times`: "6:45 p.m." and "18:45", "7 a.m." and "07:00", "8.30am" and "08:30", "noon" and "12:00", "at 8:30"
     and "8:30 p.m."), each time paired with one of the other side's. Read a word at a time, "08" was no "8" and
     "18" no "6" beside "p.m.": a changed figure, and a copy so restyled and republished days later was another
     article by the three-day rule. Times left unpaired on both sides are each one figure, the time it is ("6:45
@@ -389,8 +392,10 @@ def _time_at(t: Tokenised, i: int) -> tuple[range, frozenset[str]] | None:
     hour and minutes with a colon ("18:45", "08:30", "6:45"), an hour, with or without minutes after a colon or
     a full stop, with "a.m." or "p.m." ("6:45 p.m.", "8.30am", "7 a.m."), "noon" or "midnight" ("12 noon").
     None for anything else: a full stop with no "a.m." or "p.m." is a decimal ("2.30"), a bare number no time.
-    An hour from 1 to 12 with minutes and no leading zero nor "a.m." or "p.m." ("6:45") may be either half of
-    the day; with a leading zero ("06:45") it is the morning's, as on a 24-hour clock."""
+    An hour from 1 to 11 with minutes and no leading zero nor "a.m." or "p.m." ("6:45") may be either half of
+    the day only beside a word of time ("at 6:45", `_beside_time_word`), else it is the morning's, as "06:45"
+    is on a 24-hour clock: "3:16" against "15:16" is a score or a verse changed. "12:30" is noon's, never
+    midnight's ("00:30", "12:30 a.m.")."""
     word = t.words[i]
     if word in _NAMED_TIMES:
         return range(i, i + 1), frozenset((_NAMED_TIMES[word],))
@@ -413,12 +418,28 @@ def _time_at(t: Tokenised, i: int) -> tuple[range, frozenset[str]] | None:
         keys = {f"{hour % 12 + (12 if half.casefold() == 'p' else 0):02}:{minutes:02}"}
     elif hour > 24 or (hour == 24 and minutes):
         return None
-    elif hour_text.startswith("0") or hour == 0 or hour >= 13:
+    elif hour_text.startswith("0") or hour == 0 or hour >= 12:
         keys = {f"{hour % 24:02}:{minutes:02}"}
     else:
-        keys = {f"{hour:02}:{minutes:02}", f"{(hour + 12) % 24:02}:{minutes:02}"}
+        keys = {f"{hour:02}:{minutes:02}"}
     last = bisect_left(t.starts, found.end()) - 1
+    if not (named or half or hour_text.startswith("0") or hour == 0 or hour >= 12) and _beside_time_word(t, i, last):
+        keys.add(f"{hour + 12:02}:{minutes:02}")
     return range(i, last + 1), frozenset(keys)
+
+
+def _beside_time_word(t: Tokenised, first: int, last: int) -> bool:
+    """Does a word that tells a time of day stand right before tokens first..last ("at 8:30", "until 8:30",
+    "from 2:10 to 4:10") or right after them ("8:30 GMT", "8 o'clock")? Only then may a bare "8:30" be the
+    evening's: alone, "3:16" or "1:20" is as likely a verse, a score or a ratio, no time."""
+    before = t.words[first - 1] if first > 0 else ""
+    after = t.words[last + 1] if last + 1 < t.count else ""
+    return before in _TIME_WORDS_BEFORE or after in _TIME_WORDS_AFTER
+
+
+# The words beside a bare "H:MM" that make it a time of day (`_beside_time_word`): a small list, on purpose.
+_TIME_WORDS_BEFORE = frozenset(("at", "by", "until", "till", "from", "to", "before", "after", "around", "since"))
+_TIME_WORDS_AFTER = frozenset(("o", "oclock", "gmt", "bst", "utc", "et", "est", "edt", "cet", "cest", "local"))
 
 
 def _time_separated(t: Tokenised, i: int) -> bool:
