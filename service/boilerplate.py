@@ -71,10 +71,10 @@ def sampled(hashes: U32Array) -> U32Array:
     return picked
 
 
-def shingle_hashes(text: str, shingle_size: int, folds_accents: bool = True) -> U32Array:
-    """Sequence of shingle hashes of `text`, in text order, exactly as articles are shingled (`folds_accents`: as
-    DetectionParams.folds_accents says)."""
-    words = utf8_tokens(mask_headers(text), folds_accents)
+def shingle_hashes(text: str, shingle_size: int, folds_accents: bool = True, drops_urls: bool = True) -> U32Array:
+    """Sequence of shingle hashes of `text`, in text order, exactly as articles are shingled (`folds_accents`,
+    `drops_urls`: as DetectionParams says)."""
+    words = utf8_tokens(mask_headers(text), folds_accents, drops_urls)
     if not words:
         return np.empty(0, dtype=np.uint32)
     return to_u32(shingle_sequence(utf8_word_hashes(words), shingle_size))
@@ -86,8 +86,10 @@ def read_passages(path: Path) -> list[str]:
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
-def operator_shingles(passages: Iterable[str], shingle_size: int, folds_accents: bool = True) -> U32Array:
-    parts = [shingle_hashes(p, shingle_size, folds_accents) for p in passages]
+def operator_shingles(
+    passages: Iterable[str], shingle_size: int, folds_accents: bool = True, drops_urls: bool = True
+) -> U32Array:
+    parts = [shingle_hashes(p, shingle_size, folds_accents, drops_urls) for p in passages]
     return unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint32)
 
 

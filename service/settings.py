@@ -25,17 +25,18 @@ from urllib.parse import parse_qsl, urlsplit
 # nd4: HTML character references read and tags separating; soft hyphens, zero-width characters, Arabic and
 # Hebrew points and the tatweel dropped from words; Russian "ё" compared as "е".
 # nd5: letters of the Latin, Greek and Cyrillic scripts compared without their diacritics ("hôpitaux" is
-# "hopitaux", "Łódź" "lodz": service/text.py, `without_accents`).
+# "hopitaux", "Łódź" "lodz": service/text.py, `without_accents`); URLs (http://, https://, www.) count as nothing,
+# as tags do (a Markdown copy's link targets and their tracking parameters: service/text.py, `without_urls`).
 ND4_SCHEME = (
     "nd4:html-shown:nfkc-casefold-yo-words-unspaced-letters-invisibles-points-dropped:header-fields-blanked"
     ":xxh3-poly64:affine32"
 )
 FINGERPRINT_SCHEME = (
-    "nd5:html-shown:nfkc-casefold-yo-words-unspaced-letters-invisibles-points-dropped:accents-folded"
+    "nd5:html-shown:urls-dropped:nfkc-casefold-yo-words-unspaced-letters-invisibles-points-dropped:accents-folded"
     ":header-fields-blanked:xxh3-poly64:affine32"
 )
 # Earlier schemes whose stores this version still reads, as they were written (a store's text is read by the scheme
-# recorded in it: storage.scheme_of_store). nd4 differs from nd5 only in keeping diacritics.
+# recorded in it: storage.scheme_of_store). nd4 differs from nd5 only in keeping diacritics and reading URLs as words.
 READABLE_SCHEMES = (ND4_SCHEME,)
 CANDIDATES_PER_VERIFIED = 4  # candidates the index ranks, per one the detector verifies
 
@@ -100,6 +101,11 @@ class DetectionParams:
     @property
     def folds_accents(self) -> bool:
         """Are Latin, Greek and Cyrillic letters compared without their diacritics (nd5; not nd4)?"""
+        return self.scheme != ND4_SCHEME
+
+    @property
+    def drops_urls(self) -> bool:
+        """Do URLs in a text count as nothing, as HTML tags do (nd5; nd4 read them as words)?"""
         return self.scheme != ND4_SCHEME
 
     def candidate_limit(self) -> int:

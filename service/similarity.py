@@ -70,18 +70,20 @@ class Tokenised:
         sequence: U32Array | None = None,
         words: list[str] | None = None,
         folds_accents: bool = True,
+        drops_urls: bool = True,
     ) -> None:
-        """`folds_accents`: the text read as DetectionParams.folds_accents says (a store of scheme nd4: not)."""
+        """`folds_accents`, `drops_urls`: the text read as DetectionParams says (a store of scheme nd4: neither)."""
         self.body = body
         self.shingle_size = shingle_size
         self.folds_accents = folds_accents
+        self.drops_urls = drops_urls
         self._words = words
         self._sequence = sequence
 
     @property
     def words(self) -> list[str]:
         if self._words is None:  # (two threads may both compute it: same result)
-            self._words = tokens(mask_headers(self.body), self.folds_accents)
+            self._words = tokens(mask_headers(self.body), self.folds_accents, self.drops_urls)
         return self._words
 
     @property
@@ -91,7 +93,7 @@ class Tokenised:
             self._sequence = (
                 _sequence(words, self.shingle_size)
                 if words is not None
-                else shingle_hashes(self.body, self.shingle_size, self.folds_accents)
+                else shingle_hashes(self.body, self.shingle_size, self.folds_accents, self.drops_urls)
             )
         return self._sequence
 
@@ -108,10 +110,10 @@ class Tokenised:
         # (offsets alone are one regex pass; token_spans normalises every token, ≈4× the cost, and is
         # needed only when some token normalises to nothing and the two counts differ)
         masked = mask_headers(self.body)
-        starts, ends = token_offsets(masked)
+        starts, ends = token_offsets(masked, self.drops_urls)
         if len(starts) == len(self.words):
             return starts, ends
-        spans = token_spans(masked, self.folds_accents)
+        spans = token_spans(masked, self.folds_accents, self.drops_urls)
         return [s for _, s, _ in spans], [e for _, _, e in spans]
 
     @property
@@ -142,7 +144,7 @@ class Tokenised:
         if not offsets:
             return []
         if "_spans" not in self.__dict__:
-            counted = tokens_before(mask_headers(self.body), [*offsets, len(self.body)])
+            counted = tokens_before(mask_headers(self.body), [*offsets, len(self.body)], self.drops_urls)
             if counted[-1] == self.count:
                 return counted[:-1]
         return [bisect_left(self.starts, at) for at in offsets]
@@ -517,9 +519,11 @@ def tokenised(
     words: list[str] | None = None,
     *,
     folds_accents: bool = True,
+    drops_urls: bool = True,
 ) -> Tokenised:
-    """`sequence` and `words`, when the caller has them already, must be the body's (read as `folds_accents` says)."""
-    return Tokenised(body, shingle_size, sequence, words, folds_accents)
+    """`sequence` and `words`, when the caller has them already, must be the body's (read as `folds_accents` and
+    `drops_urls` say)."""
+    return Tokenised(body, shingle_size, sequence, words, folds_accents, drops_urls)
 
 
 class RecentTexts:
@@ -529,9 +533,12 @@ class RecentTexts:
     the stored side's tokens saves tokenising it again for every copy.
     """
 
-    def __init__(self, shingle_size: int, folds_accents: bool = True, max_chars: int = 6_000_000) -> None:
+    def __init__(
+        self, shingle_size: int, folds_accents: bool = True, drops_urls: bool = True, max_chars: int = 6_000_000
+    ) -> None:
         self.shingle_size = shingle_size
         self.folds_accents = folds_accents
+        self.drops_urls = drops_urls
         self.max_chars = max_chars  # bounds memory: ~1M words once tokenised, about 60 bytes each
         self._texts: OrderedDict[str, Tokenised] = OrderedDict()
         self._chars = 0
@@ -543,7 +550,7 @@ class RecentTexts:
             if found is not None:
                 self._texts.move_to_end(body)
                 return found
-        text = Tokenised(body, self.shingle_size, folds_accents=self.folds_accents)
+        text = Tokenised(body, self.shingle_size, folds_accents=self.folds_accents, drops_urls=self.drops_urls)
         self.put(text)
         return text
 

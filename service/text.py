@@ -18,8 +18,17 @@ the marks that make letters of their own ("й", "ў", "ї", "ѓ", "ќ", "ӣ", "�
 and stay. A store of the earlier scheme nd4 is read as it
 was written, accents compared (`folds_accents=False`: service/settings.py, READABLE_SCHEMES).
 HTML that feeds leave in a body counts as the text it shows: character references are
-read ("&eacute;" is "é") and tags separate words. Tokens keep their offsets into the
-original text so that shared passages can be reported in the caller's coordinates.
+read ("&eacute;" is "é") and tags separate words. A URL in a body counts as nothing, as a tag
+does (scheme nd5; `without_urls`): http:// and https:// URLs and "www." ones, up to a space, a quote, a bracket
+that closes a Markdown or HTML link, or a non-ASCII character; punctuation ending one in prose ("see
+www.example.com.") stays. A Markdown copy's link targets ("[the plan](https://...?utm_source=partnerA)") and a
+bare "www.example.com" are no words of the story, and the tracking parameters each partner's copy gets made
+copies of one text differ (an HTML copy's hrefs were inside tags already). Markdown's "**bold**" and "*italic*"
+read as the plain words already (an asterisk separates); an underscore is a word character, so "_italic_" is
+the token "_italic_" (and snake_case and "__init__" stay whole), which costs a Markdown copy the shingles at each
+such emphasis' two ends only. A store of nd4 is read with its URLs as words (`drops_urls=False`). Tokens keep
+their offsets into the original text (a URL is as many spaces) so that shared passages can be reported in the
+caller's coordinates.
 """
 
 from __future__ import annotations
@@ -194,20 +203,22 @@ def without_accents(word: str) -> str:
     return word if stripped == decomposed else unicodedata.normalize("NFC", stripped)
 
 
-def tokens(text: str, folds_accents: bool = True) -> list[str]:
-    """The normalised words of `text`, in order (`folds_accents`: see `_normalise_token`)."""
-    text, kinds = _visible(text)
+def tokens(text: str, folds_accents: bool = True, drops_urls: bool = True) -> list[str]:
+    """The normalised words of `text`, in order (`folds_accents`: see `_normalise_token`; `drops_urls`: its URLs
+    count as nothing, see `shown_text`)."""
+    text, kinds = _visible(text, drops_urls)
     if not kinds:  # fast path, ASCII: NFKC is the identity and casefold is lower()
         return _ASCII_WORD.findall(text.lower())
     return _found_tokens(text, kinds, folds_accents)
 
 
-def _visible(text: str) -> tuple[str, set[int]]:
-    """`text` as its tokens are found in it: its HTML read, its invisible characters deleted; and the kinds of
-    its non-ASCII characters then (none: it is ASCII). Tokens drop invisible characters anyway, and deleted
-    they join what they stood between just as they do inside a token; one of them (a byte order mark, a
-    soft hyphen) would otherwise send a whole text down the slow mark-class pattern."""
-    text = without_markup(text)
+def _visible(text: str, drops_urls: bool) -> tuple[str, set[int]]:
+    """`text` as its tokens are found in it: its HTML read (and its URLs blanked, `drops_urls`), its invisible
+    characters deleted; and the kinds of its non-ASCII characters then (none: it is ASCII). Tokens drop
+    invisible characters anyway, and deleted they join what they stood between just as they do inside a token;
+    one of them (a byte order mark, a soft hyphen) would otherwise send a whole text down the slow mark-class
+    pattern."""
+    text = shown_text(text, drops_urls)
     if text.isascii():
         return text, set()
     kinds = _kinds(text)
@@ -238,6 +249,86 @@ _MARKUP = re.compile(
     rf"|</?(?:{_TAG_NAMES})(?:\s[^<>]*)?/?>|<!--[^<>]*?-->"  # a tag or a comment
     r"|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});",  # a character reference
 )
+
+
+# A URL: http:// or https:// (in any case: wire copy is in capitals) or "www." and a letter or digit, not inside a
+# word (with the underscores of Markdown's "_https://..._" emphasis, which would be tokens of their own), then the
+# characters a URL is written with: printable ASCII but for spaces, quotes, angle and square brackets and
+# backslashes, which end a link in HTML ("href='...'", "<https://...>") and Markdown ("[text](url)": the ")" too,
+# unless it closes a "(" the URL opened, as Wikipedia's do). ASCII alone: a URL runs into the text of a script
+# written without spaces ("详见https://example.cn/a。港务局" would take the rest of the paragraph). Its hostname, path
+# and query string ("?utm_source=partnerA") are no words of the story. Matched only where the text holds "://",
+# "www." or "WWW." (`without_urls`), so whatever this finds, that gate lets through.
+# URLs are blanked before HTML is read (`shown_text`), so a URL ends where HTML would end it: at a character
+# reference ("&nbsp;" and a word after it), but for "&amp;", which joins a query string's parameters in HTML; and
+# before the "-->" that closes a comment (blanked, the comment's text would show).
+_URL_PLAIN = "[!#$%*+,./0-9:;=?@A-Z^_`a-z{|}~]"
+_URL_OTHER = r"-(?!->)|&(?:amp;|#0*38;|#[xX]0*26;|(?!#?[0-9A-Za-z]+;))"
+# (Outside brackets, runs of the plain characters are taken at once, in C: nothing follows that repeat, so it
+# never backtracks. Inside them, one character at a time: a run repeated before the ")" that may not come would
+# try every way of splitting the run, exponentially many.)
+_URL = re.compile(
+    rf"(?<![0-9A-Za-z_])_*(?:[Hh][Tt][Tt][Pp][Ss]?://|(?:www|WWW)\.(?=[0-9A-Za-z]))"
+    rf"(?:{_URL_PLAIN}+|{_URL_OTHER}|\((?:{_URL_PLAIN}|{_URL_OTHER})*\))*"
+)
+# Punctuation that ends the sentence or clause a URL ends, not the URL ("see www.example.com." or "(at
+# https://example.com/a)"): kept in the text (a "." at the end of a URL is not a word; kept, it still ends the
+# sentence).
+_URL_TRAILING = ".,;:!?"
+
+
+def without_urls(text: str) -> str:
+    """`text` with its URLs (see _URL) as spaces, each character in its place (offsets into it are offsets into
+    `text`), but for punctuation that ends them. Text without "://", "www." or "WWW." (most of it) is returned as
+    it is, after scans in C (the first for a "/", at memchr's speed: "://" is looked for only after one)."""
+    starts = _url_starts(text)
+    if not starts:
+        return text
+    # (_URL.sub(_blanked_url, text) does the same, but tries the pattern at every character: 70-200 µs for a 3 KB
+    # text with five links, where matching it only where a URL can start costs a few)
+    pieces, done = [], 0
+    for start in starts:
+        found = _URL.match(text, start) if start >= done else None
+        if found is not None:
+            pieces += [text[done:start], _blanked_url(found)]
+            done = found.end()
+    return "".join([*pieces, text[done:]]) if pieces else text
+
+
+def _url_starts(text: str) -> list[int]:
+    """Where a URL (_URL) may start in `text`, ascending: at each "http://", "https://" (in any case), "www." or
+    "WWW.", before any underscores just before it; each found by str.find, in C. (More places than that, where
+    _URL does not match, do no harm.)"""
+    starts = []
+    if "/" in text:
+        at = text.find("://")
+        while at >= 0:
+            starts += [at - 5, at - 4] if at >= 5 else [at - 4] if at >= 4 else []  # (https://, http://)
+            at = text.find("://", at + 3)
+    for prefix in ("www.", "WWW."):
+        at = text.find(prefix)
+        while at >= 0:
+            starts.append(at)
+            at = text.find(prefix, at + 4)
+    for i, start in enumerate(starts):
+        while start > 0 and text[start - 1] == "_":
+            start -= 1
+        starts[i] = start
+    return sorted(starts)
+
+
+def _blanked_url(m: re.Match[str]) -> str:
+    url = m.group()
+    kept = url.rstrip(_URL_TRAILING)
+    return " " * len(kept) + url[len(kept) :]
+
+
+def shown_text(text: str, drops_urls: bool = True) -> str:
+    """`text` as its tokens are read: `without_markup`, and first (`drops_urls`: scheme nd5, not nd4)
+    `without_urls`, before character references are read: in a URL in an HTML text node, "&amp;" would be "&"
+    and spaces, which would end it ("...?utm_source=a&amp;utm_medium=rss" left "utm_medium" and "rss"). Same
+    length as `text`: offsets into it are offsets into `text`."""
+    return without_markup(without_urls(text) if drops_urls else text)
 
 
 def without_markup(text: str) -> str:
@@ -308,33 +399,33 @@ _FOLD_TO_WORD_BYTES = bytes(
 )
 
 
-def utf8_tokens(text: str, folds_accents: bool = True) -> list[bytes]:
-    """`tokens(text, folds_accents)`, each encoded as UTF-8, without making a Python string per token.
+def utf8_tokens(text: str, folds_accents: bool = True, drops_urls: bool = True) -> list[bytes]:
+    """`tokens(text, folds_accents, drops_urls)`, each encoded as UTF-8, without making a Python string per token.
 
     Fingerprinting needs only the tokens' bytes (to hash them). When every non-ASCII character
     of the text separates words (typographic quotes and dashes, no-break spaces: most news),
     all tokens are ASCII, and one byte-level translate and split find them: about half the
     cost of finding string tokens and encoding each."""
-    text, kinds = _visible(text)
+    text, kinds = _visible(text, drops_urls)
     if kinds <= {_SEPARATOR}:
         # (surrogatepass: a lone surrogate, which tokens() also treats as a separator, cannot fail the encode)
         return text.encode("utf-8", "surrogatepass").translate(_FOLD_TO_WORD_BYTES).split()
     return [t.encode() for t in _found_tokens(text, kinds, folds_accents)]
 
 
-def token_offsets(text: str) -> tuple[list[int], list[int]]:
-    """The (start, end) offsets in `text` of what token_spans() reads as tokens, in two lists, found in one
-    pass without normalising each one: these include any that normalise to nothing, which token_spans()
-    drops (compare the count with the tokens')."""
-    text = without_markup(text)
+def token_offsets(text: str, drops_urls: bool = True) -> tuple[list[int], list[int]]:
+    """The (start, end) offsets in `text` of what token_spans() reads as tokens (`drops_urls` as it is given), in
+    two lists, found in one pass without normalising each one: these include any that normalise to nothing,
+    which token_spans() drops (compare the count with the tokens')."""
+    text = shown_text(text, drops_urls)
     found = [m.span() for m in _pattern_for(_kinds(text)).finditer(text)]
     return [s for s, _ in found], [e for _, e in found]
 
 
-def tokens_before(text: str, offsets: list[int]) -> list[int]:
+def tokens_before(text: str, offsets: list[int], drops_urls: bool = True) -> list[int]:
     """How many of token_offsets()'s tokens start before each of `offsets` (ascending, each between two tokens,
     not inside one), counted stretch by stretch: a fraction of the cost of finding every token's offsets."""
-    text = without_markup(text)
+    text = shown_text(text, drops_urls)
     kinds = _kinds(text)
     counts, total, start = [], 0, 0
     if kinds <= {_SEPARATOR}:  # (every token ASCII, each other character one byte that separates: split in C)
@@ -352,9 +443,9 @@ def tokens_before(text: str, offsets: list[int]) -> list[int]:
     return counts
 
 
-def token_spans(text: str, folds_accents: bool = True) -> list[tuple[str, int, int]]:
+def token_spans(text: str, folds_accents: bool = True, drops_urls: bool = True) -> list[tuple[str, int, int]]:
     """Like tokens(), with each token's (start, end) offsets in `text`."""
-    text = without_markup(text)
+    text = shown_text(text, drops_urls)
     pattern = _pattern_for(_kinds(text))
     spans = [(_normalise_token(m.group(), folds_accents), m.start(), m.end()) for m in pattern.finditer(text)]
     return [s for s in spans if s[0]]

@@ -8,19 +8,25 @@ from hypothesis import strategies as st
 
 from service.similarity import Tokenised
 from service.text import (
+    _URL,
     _WORD,
     INVISIBLE,
+    _blanked_url,
     _normalise_token,
+    shown_text,
     token_offsets,
     token_spans,
     tokens,
+    tokens_before,
     utf8_tokens,
     without_markup,
+    without_urls,
 )
 
 
-def reference_tokens(text: str, folds_accents: bool = True) -> list[str]:
-    found = [_normalise_token(m.group(), folds_accents) for m in _WORD.finditer(without_markup(text))]
+def reference_tokens(text: str, folds_accents: bool = True, drops_urls: bool = True) -> list[str]:
+    shown = without_markup(_URL.sub(_blanked_url, text) if drops_urls else text)
+    found = [_normalise_token(m.group(), folds_accents) for m in _WORD.finditer(shown)]
     return [t for t in found if t]
 
 
@@ -125,3 +131,51 @@ def test_token_offsets_are_the_offsets_of_token_spans_whenever_the_counts_agree(
     if len(starts) == len(spans):  # (else Tokenised falls back to token_spans)
         assert (starts, ends) == ([s for _, s, _ in spans], [e for _, _, e in spans])
     assert len(starts) >= len(spans)  # (token_spans drops only tokens that normalise to nothing)
+
+
+# Pieces of bodies with URLs: schemes in any case, "www.", Markdown's links and emphasis, HTML's hrefs and references,
+# the punctuation and brackets that end a URL, and what is almost a URL.
+_URL_PIECES = [
+    "http://", "https://", "HTTPS://", "hTtP://", "www.", "WWW.", "Www.", "://", "x.com", "/a?utm_source=b", "&amp;",
+    "&", "_", "__", "a", "Zo", "9", ".", ",", "!", "(", ")", "[", "](", " ", "\n", "'", '"', "<", ">", "<p>",
+    '<a href="', "**", "\u00e9", "\u0301", "\u4e2d", "ttps",
+]  # fmt: skip
+# (No soft hyphen: between a letter and its combining mark, nd4's tokens() and token_spans() read it apart, "á"
+# composed and decomposed, as they did before URLs were dropped; nd5 folds both to "a".)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_URL_PIECES), max_size=40).map("".join))
+def test_urls_are_blanked_as_the_pattern_finds_them_on_every_path_in_both_readings(text: str) -> None:
+    """Blanking URLs only where _url_starts says one may start finds what the pattern finds anywhere; every path
+    (string, byte, spans, offsets, counts) reads the text so, nd5 with its URLs dropped and nd4 with them as words."""
+    assert without_urls(text) == _URL.sub(_blanked_url, text)
+    assert len(shown_text(text)) == len(text)  # (so offsets into it are offsets into the text)
+    for folds, urls in ((True, True), (False, False)):
+        expected = reference_tokens(text, folds, urls)
+        assert tokens(text, folds, urls) == expected
+        assert utf8_tokens(text, folds, urls) == [t.encode() for t in expected]
+        spans = token_spans(text, folds, urls)
+        assert [t for t, _, _ in spans] == expected
+        starts, ends = token_offsets(text, urls)
+        if len(starts) == len(spans):
+            assert (starts, ends) == ([s for _, s, _ in spans], [e for _, _, e in spans])
+        assert tokens_before(text, [len(text)], urls) == [len(starts)]
+        assert Tokenised(text, 2, folds_accents=folds, drops_urls=urls).words == expected
+
+
+_ASCII_URL_PIECES = [
+    *(p for p in _URL_PIECES if p.isascii()), "<!--", "-->", "-", "&nbsp;", "&#38;", "&quot;", "&lt;", "<script>",
+    "</script>", "</a>", "=",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_ASCII_URL_PIECES), max_size=40).map("".join))
+def test_dropping_urls_only_takes_tokens_away(text: str) -> None:
+    """Every token nd5 reads in ASCII text is one nd4 reads, in the same place: a URL ends where a word, a tag, a
+    comment or a character reference would end, and blanked, it shows nothing HTML hid (the text of a comment
+    whose "-->" it took). (Not so for a non-ASCII letter, raw or a reference, "&eacute;": it ends a URL, and is a
+    word of its own.)"""
+    kept = set(token_spans(text, drops_urls=False))
+    assert [s for s in token_spans(text) if s not in kept] == []

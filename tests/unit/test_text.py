@@ -195,3 +195,102 @@ def test_the_mark_class_holds_every_combining_mark_and_nothing_else() -> None:
     expected = {cp for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)).startswith("M")}
     assert found == expected | {ord(c) for c in text.INVISIBLE}
     assert len(expected) > 2000  # (Python 3.11's Unicode 14 has 2,408)
+
+
+# URLs (scheme nd5): a URL counts as nothing, as a tag does; a store of scheme nd4 reads them as words.
+_PLAIN_STORY = "Councillors voted to approve the lanes, said the Brackley Traders Association."
+_MARKDOWN_STORY = (
+    "**Councillors voted to [approve the lanes](https://www.example.gov.uk/news/lanes?utm_source=partnerA"
+    "&utm_medium=syndication&utm_campaign=spring26), said the [Brackley Traders Association]"
+    "(https://traders.example.org/about?utm_source=partnerA).**"
+)
+
+
+def test_a_markdown_copy_reads_as_the_plain_text_its_links_and_emphasis_show() -> None:
+    assert tokens(_MARKDOWN_STORY) == tokens(_PLAIN_STORY)
+    assert tokens(_MARKDOWN_STORY.replace("partnerA", "partnerB")) == tokens(_PLAIN_STORY)
+    assert text.utf8_tokens(_MARKDOWN_STORY) == text.utf8_tokens(_PLAIN_STORY)
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("see https://example.com/a_b?x=1&y=2#top now", ["see", "now"]),
+        ("see http://example.com now", ["see", "now"]),
+        ("SEE HTTPS://EXAMPLE.COM/NEWS NOW", ["see", "now"]),  # (wire copy in capitals)
+        ("visit www.nhs.uk or WWW.REUTERS.COM today", ["visit", "or", "today"]),
+        ("(https://bit.ly/3xYzQ) and", ["and"]),  # (Markdown's inline link, or a bracketed one in prose)
+        ("in <https://example.com/a> and", ["in", "and"]),  # (Markdown's autolink)
+        ("the https://en.wikipedia.org/wiki/Lyon_(city) page", ["the", "page"]),  # (a bracket the URL opened)
+        ('a <a href="https://example.com/?a=1&amp;b=2">link</a> b', ["a", "link", "b"]),
+        ("in text https://example.com/?utm_source=a&amp;utm_medium=rss now", ["in", "text", "now"]),
+        ("_https://example.com/a_ and __www.example.com__ b", ["and", "b"]),  # (Markdown's "_" emphasis)
+        ('he said "https://example.com/x" twice', ["he", "said", "twice"]),
+        ("详见https://example.cn/a。港务局", ["详", "见", "港", "务", "局"]),  # (ASCII only: the text after stays)
+        ("https://example.com/caf\u00e9 menu", ["e", "menu"]),  # (an IRI's non-ASCII letter is a word, as text)
+    ],
+)
+def test_urls_count_as_nothing(written: str, read: list[str]) -> None:
+    assert tokens(written) == read
+    assert text.utf8_tokens(written) == [w.encode() for w in read]
+    assert [t for t, _, _ in token_spans(written)] == read
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "awww.example no",  # ("www." inside a word)
+        "xhttp://example.com no",  # (a scheme inside a word)
+        "Www.example.com no",  # (neither "www." nor "WWW.")
+        "ftp://example.com/file no",  # (only http and https)
+        "www. no",  # ("www." and no host)
+        "snake_case and __init__ and _bold_",  # (underscores are word characters, Markdown's emphasis too)
+    ],
+)
+def test_what_is_no_url_reads_as_before(written: str) -> None:
+    assert tokens(written) == tokens(written, drops_urls=False)
+
+
+def test_punctuation_ending_a_url_in_prose_stays_in_the_text() -> None:
+    written = "Details are at www.example.com/plan. Next, see https://example.com/a?b=c, or (www.x.org)!"
+    urls = ["www.example.com/plan", "https://example.com/a?b=c", "www.x.org"]
+    blanked = written
+    for url in urls:
+        blanked = blanked.replace(url, " " * len(url))
+    assert text.without_urls(written) == blanked
+    assert tokens(written) == ["details", "are", "at", "next", "see", "or"]
+
+
+def test_offsets_stay_the_callers_with_urls_dropped() -> None:
+    written = "Read [the plan](https://example.com/p?utm_source=x) at WWW.EXAMPLE.COM, then vote."
+    assert len(text.without_urls(written)) == len(written)
+    spans = token_spans(written)
+    assert [written[s:e] for _, s, e in spans] == ["Read", "the", "plan", "at", "then", "vote"]
+    starts, ends = text.token_offsets(written)
+    assert (starts, ends) == ([s for _, s, _ in spans], [e for _, _, e in spans])
+    # (how many tokens start before an offset: "vote" is the 6th token)
+    assert text.tokens_before(written, [written.index("vote"), len(written)]) == [5, 6]
+
+
+def test_a_store_of_scheme_nd4_reads_urls_as_words() -> None:
+    written = "Read [the plan](https://example.com/p?utm_source=x) at www.example.com."
+    nd4 = ["read", "the", "plan", "https", "example", "com", "p", "utm_source", "x", "at", "www", "example", "com"]
+    assert tokens(written, folds_accents=False, drops_urls=False) == nd4
+    assert text.utf8_tokens(written, False, False) == [w.encode() for w in nd4]
+    assert [t for t, _, _ in token_spans(written, False, False)] == nd4
+    assert len(text.token_offsets(written, drops_urls=False)[0]) == len(nd4)
+    assert text.tokens_before(written, [written.index(" at")], drops_urls=False) == [9]
+    assert tokens(written) == ["read", "the", "plan", "at"]
+
+
+@pytest.mark.timeout(60)
+def test_many_urls_and_url_like_runs_are_read_in_one_pass() -> None:
+    body = "https://" + "(a)" * 200_000 + " http://" + "a." * 200_000 + " " + "www.x " * 100_000 + "end"
+    assert tokens(body) == ["end"]
+    assert tokens("_" * 300_000 + "https://x.com end") == ["end"]
+
+
+def test_a_url_ends_where_html_ends_it() -> None:
+    assert tokens("Visit https://example.com/a&nbsp;today") == ["visit", "today"]  # (a reference: a space here)
+    assert tokens("<!-- see https://example.com/a--> shown") == ["shown"]  # (the comment stays hidden)
+    assert tokens("https://example.com/?a=1&amp;b=2&#38;c=3 end") == ["end"]  # ("&amp;" joins parameters)
