@@ -395,7 +395,8 @@ def _time_at(t: Tokenised, i: int) -> tuple[range, frozenset[str]] | None:
     An hour from 1 to 11 with minutes and no leading zero nor "a.m." or "p.m." ("6:45") may be either half of
     the day only beside a word of time ("at 6:45", `_beside_time_word`), else it is the morning's, as "06:45"
     is on a 24-hour clock: "3:16" against "15:16" is a score or a verse changed. "12:30" is noon's, never
-    midnight's ("00:30", "12:30 a.m.")."""
+    midnight's ("00:30", "12:30 a.m."). Only times both sides write are paired here: "a.m." or "p.m." added after
+    the same "12:30" or "6:45" is an insertion, which makes no slot to compare (docs/quality.md)."""
     word = t.words[i]
     if word in _NAMED_TIMES:
         return range(i, i + 1), frozenset((_NAMED_TIMES[word],))
