@@ -31,7 +31,7 @@ from service.group_counts import SAMPLE_SHIFT, is_sampled
 from service.model import BoolArray, U32Array
 from service.sets import difference, members, unique
 from service.shingles import shingle_sequence, to_u32, utf8_word_hashes
-from service.text import utf8_tokens
+from service.text import ND5_READING, Reading, utf8_tokens
 
 SAMPLE_MODULUS = 1 << SAMPLE_SHIFT  # 8: a hash is sampled (group_counts.is_sampled) if it is a multiple of this
 # Two common samples further apart than this are taken as two passages. The real guard against
@@ -71,10 +71,10 @@ def sampled(hashes: U32Array) -> U32Array:
     return picked
 
 
-def shingle_hashes(text: str, shingle_size: int, folds_accents: bool = True, drops_urls: bool = True) -> U32Array:
-    """Sequence of shingle hashes of `text`, in text order, exactly as articles are shingled (`folds_accents`,
-    `drops_urls`: as DetectionParams says)."""
-    words = utf8_tokens(mask_headers(text), folds_accents, drops_urls)
+def shingle_hashes(text: str, shingle_size: int, reading: Reading = ND5_READING) -> U32Array:
+    """Sequence of shingle hashes of `text`, in text order, exactly as articles are shingled (`reading`: as
+    DetectionParams says)."""
+    words = utf8_tokens(mask_headers(text), reading)
     if not words:
         return np.empty(0, dtype=np.uint32)
     return to_u32(shingle_sequence(utf8_word_hashes(words), shingle_size))
@@ -86,10 +86,8 @@ def read_passages(path: Path) -> list[str]:
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
-def operator_shingles(
-    passages: Iterable[str], shingle_size: int, folds_accents: bool = True, drops_urls: bool = True
-) -> U32Array:
-    parts = [shingle_hashes(p, shingle_size, folds_accents, drops_urls) for p in passages]
+def operator_shingles(passages: Iterable[str], shingle_size: int, reading: Reading = ND5_READING) -> U32Array:
+    parts = [shingle_hashes(p, shingle_size, reading) for p in passages]
     return unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint32)
 
 

@@ -110,8 +110,8 @@ class Detector:
         self.signatures = SignatureMaker(params.num_perm, params.seed)
         if passages is None:
             passages = operator_passages(params.boilerplate_file)
-        self.operator = operator_shingles(passages, params.shingle_size, params.folds_accents, params.drops_urls)
-        self.recent = RecentTexts(params.shingle_size, params.folds_accents, params.drops_urls)
+        self.operator = operator_shingles(passages, params.shingle_size, params.reading)
+        self.recent = RecentTexts(params.shingle_size, params.reading)
 
     def prepare(self, article: Article) -> Prepared:
         """Validate an article and fingerprint it. Raises InvalidArgument naming the field, but for an id that
@@ -124,7 +124,7 @@ class Detector:
 
     def sequence(self, body: str) -> U32Array:
         """The body's shingle hashes in text order. Raises InvalidArgument if it has no words."""
-        words = utf8_tokens(mask_headers(body), self.params.folds_accents, self.params.drops_urls)
+        words = utf8_tokens(mask_headers(body), self.params.reading)
         if not words:
             raise InvalidArgument("article.body", "contains no words to compare: its HTML is read as the text it shows "
                                   "(no tags, scripts, styles or comments): only punctuation or spaces")  # fmt: skip
@@ -167,8 +167,9 @@ class Detector:
     def remember(self, stored: PreparedArticle) -> None:
         """Keep a just-stored article's tokens at hand: its copies will be compared with it."""
         if isinstance(stored, Prepared):  # (its words are found only if a copy reaches exact verification)
-            text = tokenised(stored.article.body, self.params.shingle_size, stored.sequence,
-                             folds_accents=self.params.folds_accents, drops_urls=self.params.drops_urls)  # fmt: skip
+            text = tokenised(
+                stored.article.body, self.params.shingle_size, stored.sequence, reading=self.params.reading
+            )
             self.recent.put(text)
 
     def group_samples(
@@ -243,8 +244,7 @@ class Detector:
                 query.article.body,
                 self.params.shingle_size,
                 q.sequence,
-                folds_accents=self.params.folds_accents,
-                drops_urls=self.params.drops_urls,
+                reading=self.params.reading,
             )
             if others
             else None

@@ -16,8 +16,11 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 from urllib.parse import parse_qsl, urlsplit
+
+if TYPE_CHECKING:
+    from service.text import Reading
 
 # Bumped whenever tokenisation or hashing changes, so an old store is refused (or, one of READABLE_SCHEMES, read
 # as it was written) instead of silently compared with incompatible shingles.
@@ -99,14 +102,12 @@ class DetectionParams:
     scheme: str = FINGERPRINT_SCHEME
 
     @property
-    def folds_accents(self) -> bool:
-        """Are Latin, Greek and Cyrillic letters compared without their diacritics (nd5; not nd4)?"""
-        return self.scheme != ND4_SCHEME
+    def reading(self) -> Reading:
+        """How text is read into tokens (service/text.py, Reading): nd5 compares Latin, Greek and Cyrillic letters
+        without their diacritics and counts URLs as nothing, as HTML tags; nd4 does neither."""
+        from service.text import ND4_READING, ND5_READING  # (here: a client command loads settings, not the text)
 
-    @property
-    def drops_urls(self) -> bool:
-        """Do URLs in a text count as nothing, as HTML tags do (nd5; nd4 read them as words)?"""
-        return self.scheme != ND4_SCHEME
+        return ND4_READING if self.scheme == ND4_SCHEME else ND5_READING
 
     def candidate_limit(self) -> int:
         """How many candidates the index hands the detector for one article: a few times `max_candidates`,

@@ -17,7 +17,16 @@ from service.boilerplate import mask_headers, shingle_hashes
 from service.model import BoolArray, Passage, Relation, U32Array
 from service.quotations import Quoted, has_quotation_marks, quotation_spans, quoted_shingles
 from service.shingles import shingle_sequence, to_u32, word_hashes
-from service.text import INVISIBLE, token_offsets, token_spans, tokens, tokens_before, without_markup
+from service.text import (
+    INVISIBLE,
+    ND5_READING,
+    Reading,
+    token_offsets,
+    token_spans,
+    tokens,
+    tokens_before,
+    without_markup,
+)
 
 IDENTICAL_JACCARD = 0.9  # above this, differences are formatting or a few words
 CONTAINED = 0.8  # share of one side's shingles found in the other to call it contained
@@ -69,21 +78,19 @@ class Tokenised:
         shingle_size: int,
         sequence: U32Array | None = None,
         words: list[str] | None = None,
-        folds_accents: bool = True,
-        drops_urls: bool = True,
+        reading: Reading = ND5_READING,
     ) -> None:
-        """`folds_accents`, `drops_urls`: the text read as DetectionParams says (a store of scheme nd4: neither)."""
+        """`reading`: the text read as DetectionParams says (a store of scheme nd4: ND4_READING)."""
         self.body = body
         self.shingle_size = shingle_size
-        self.folds_accents = folds_accents
-        self.drops_urls = drops_urls
+        self.reading = reading
         self._words = words
         self._sequence = sequence
 
     @property
     def words(self) -> list[str]:
         if self._words is None:  # (two threads may both compute it: same result)
-            self._words = tokens(mask_headers(self.body), self.folds_accents, self.drops_urls)
+            self._words = tokens(mask_headers(self.body), self.reading)
         return self._words
 
     @property
@@ -93,7 +100,7 @@ class Tokenised:
             self._sequence = (
                 _sequence(words, self.shingle_size)
                 if words is not None
-                else shingle_hashes(self.body, self.shingle_size, self.folds_accents, self.drops_urls)
+                else shingle_hashes(self.body, self.shingle_size, self.reading)
             )
         return self._sequence
 
@@ -110,10 +117,10 @@ class Tokenised:
         # (offsets alone are one regex pass; token_spans normalises every token, ≈4× the cost, and is
         # needed only when some token normalises to nothing and the two counts differ)
         masked = mask_headers(self.body)
-        starts, ends = token_offsets(masked, self.drops_urls)
+        starts, ends = token_offsets(masked, self.reading)
         if len(starts) == len(self.words):
             return starts, ends
-        spans = token_spans(masked, self.folds_accents, self.drops_urls)
+        spans = token_spans(masked, self.reading)
         return [s for _, s, _ in spans], [e for _, _, e in spans]
 
     @property
@@ -144,7 +151,7 @@ class Tokenised:
         if not offsets:
             return []
         if "_spans" not in self.__dict__:
-            counted = tokens_before(mask_headers(self.body), [*offsets, len(self.body)], self.drops_urls)
+            counted = tokens_before(mask_headers(self.body), [*offsets, len(self.body)], self.reading)
             if counted[-1] == self.count:
                 return counted[:-1]
         return [bisect_left(self.starts, at) for at in offsets]
@@ -518,12 +525,10 @@ def tokenised(
     sequence: U32Array | None = None,
     words: list[str] | None = None,
     *,
-    folds_accents: bool = True,
-    drops_urls: bool = True,
+    reading: Reading = ND5_READING,
 ) -> Tokenised:
-    """`sequence` and `words`, when the caller has them already, must be the body's (read as `folds_accents` and
-    `drops_urls` say)."""
-    return Tokenised(body, shingle_size, sequence, words, folds_accents, drops_urls)
+    """`sequence` and `words`, when the caller has them already, must be the body's (read as `reading` says)."""
+    return Tokenised(body, shingle_size, sequence, words, reading)
 
 
 class RecentTexts:
@@ -533,12 +538,9 @@ class RecentTexts:
     the stored side's tokens saves tokenising it again for every copy.
     """
 
-    def __init__(
-        self, shingle_size: int, folds_accents: bool = True, drops_urls: bool = True, max_chars: int = 6_000_000
-    ) -> None:
+    def __init__(self, shingle_size: int, reading: Reading = ND5_READING, max_chars: int = 6_000_000) -> None:
         self.shingle_size = shingle_size
-        self.folds_accents = folds_accents
-        self.drops_urls = drops_urls
+        self.reading = reading
         self.max_chars = max_chars  # bounds memory: ~1M words once tokenised, about 60 bytes each
         self._texts: OrderedDict[str, Tokenised] = OrderedDict()
         self._chars = 0
@@ -550,7 +552,7 @@ class RecentTexts:
             if found is not None:
                 self._texts.move_to_end(body)
                 return found
-        text = Tokenised(body, self.shingle_size, folds_accents=self.folds_accents, drops_urls=self.drops_urls)
+        text = Tokenised(body, self.shingle_size, reading=self.reading)
         self.put(text)
         return text
 

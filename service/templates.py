@@ -40,7 +40,7 @@ from service.model import U32Array
 from service.sets import unique
 from service.shingles import shingle_sequence, to_u32, word_hashes
 from service.similarity import IDENTICAL_JACCARD, Tokenised, alignment, overlap, reads_as_german
-from service.text import tokens
+from service.text import Reading, tokens
 
 MAX_SLOT_TOKENS = 8  # a longer stretch is an insertion or a rewrite, not a filled slot (unless template text)
 FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
@@ -1188,17 +1188,14 @@ def titled_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bo
         return False
     if not (names_only_title(ta, title_a) and names_only_title(tb, title_b)):
         return False
-    folds, urls = ta.folds_accents, ta.drops_urls  # (titles read as the bodies are)
-    names_a, names_b = _title_names(title_a, folds, urls), _title_names(title_b, folds, urls)
+    reading = ta.reading  # (titles read as the bodies are)
+    names_a, names_b = _title_names(title_a, reading), _title_names(title_b, reading)
     ordinary = _written_lower_case(
-        Tokenised(title_a, 1, folds_accents=folds, drops_urls=urls),
-        Tokenised(title_b, 1, folds_accents=folds, drops_urls=urls),
-        ta,
-        tb,
+        Tokenised(title_a, 1, reading=reading), Tokenised(title_b, 1, reading=reading), ta, tb
     )
-    subject_a = _not_ordinary(title_a, names_a, ordinary, folds, urls)
-    subject_b = _not_ordinary(title_b, names_b, ordinary, folds, urls)
-    if not subject_a or not subject_b or _same_subject(title_a, subject_a, title_b, subject_b, folds, urls):
+    subject_a = _not_ordinary(title_a, names_a, ordinary, reading)
+    subject_b = _not_ordinary(title_b, names_b, ordinary, reading)
+    if not subject_a or not subject_b or _same_subject(title_a, subject_a, title_b, subject_b, reading):
         return False
     return (names_a - names_b).isdisjoint(tb.words) and (names_b - names_a).isdisjoint(ta.words)
 
@@ -1208,7 +1205,7 @@ def _written_lower_case(*texts: Tokenised) -> set[str]:
     return {w for t in texts for i, w in enumerate(t.words) if t.raw(i).islower()}
 
 
-def _not_ordinary(title: str, names: set[str], ordinary: set[str], folds_accents: bool, drops_urls: bool) -> set[str]:
+def _not_ordinary(title: str, names: set[str], ordinary: set[str], reading: Reading) -> set[str]:
     """The title's `names` that are no ordinary word (`_written_lower_case`). In a title set in title case or in
     capitals (`_ordinary_by_stem`) a word is compared by its crude stem (`_crude_stem`): there "Approves" is
     written so whatever it is, and may be "approved" in the body. In a sentence-case title an ordinary word is
@@ -1221,7 +1218,7 @@ def _not_ordinary(title: str, names: set[str], ordinary: set[str], folds_accents
     if _ordinary_by_stem(title):
         return {n for n in names if _crude_stem(n) not in stems}
     kept = names - ordinary
-    first = set(Tokenised(title, 1, folds_accents=folds_accents, drops_urls=drops_urls).words[:1])
+    first = set(Tokenised(title, 1, reading=reading).words[:1])
     without_first = {n for n in kept if not (n in first and _crude_stem(n) in stems)}
     return without_first or kept
 
@@ -1260,7 +1257,7 @@ def names_only_title(text: Tokenised, title: str) -> bool:
     nouns have capitals, and never so in text set in capitals, where every word is written as a name."""
     if reads_as_german(text.words):
         return False
-    own = set(tokens(title, text.folds_accents, text.drops_urls))
+    own = set(tokens(title, text.reading))
     return all(
         len(w) == 1 or w in NOTICE_BODY_WORDS or w in _COMPANY_FORMS or w in own or _is_figure(w)
         for w in _names_before_note(text)
@@ -1277,9 +1274,7 @@ def _names_before_note(text: Tokenised) -> set[str]:
 _NOTE_LINE = re.compile(r"^[^\S\n]*(?:NOTES?|Notes?)[^\S\n]*:", re.MULTILINE)
 
 
-def _same_subject(
-    title_a: str, names_a: set[str], title_b: str, names_b: set[str], folds_accents: bool, drops_urls: bool
-) -> bool:
+def _same_subject(title_a: str, names_a: set[str], title_b: str, names_b: set[str], reading: Reading) -> bool:
     """Do two titles name one subject: a name word in common, not counting words that are parts of many
     companies' names when both titles have words of their own ("FIRST UNION BANK" against "CITIZENS BANK OF
     OHIO" share only "bank"), or one title's word the initials of words of the other ("IBM" for
@@ -1293,9 +1288,7 @@ def _same_subject(
     tickers_a, tickers_b = _tickers(title_a), _tickers(title_b)
     if tickers_a and tickers_b and tickers_a.isdisjoint(tickers_b):
         return False  # (initials are a guess; a company's own ticker is not)
-    return _abbreviates(names_a, title_b, folds_accents, drops_urls) or _abbreviates(
-        names_b, title_a, folds_accents, drops_urls
-    )
+    return _abbreviates(names_a, title_b, reading) or _abbreviates(names_b, title_a, reading)
 
 
 def _tickers(title: str) -> set[str]:
@@ -1306,7 +1299,7 @@ def _tickers(title: str) -> set[str]:
 _TICKER = re.compile(r"<([^\W_]+)(?:\.[^\W_]+)?>")
 
 
-def _abbreviates(names: set[str], title: str, folds_accents: bool, drops_urls: bool) -> bool:
+def _abbreviates(names: set[str], title: str, reading: Reading) -> bool:
     """Is one of these names (of 3 letters or more) exactly the initials of a run of consecutive name words of
     `title` (`_title_names`), function words between them counted or not ("ibm" for "INTERNATIONAL BUSINESS
     MACHINES", "boa" or "ba" for "BANK OF AMERICA")? Only name words: with a notice's own words and company forms
@@ -1317,14 +1310,14 @@ def _abbreviates(names: set[str], title: str, folds_accents: bool, drops_urls: b
     is the initials of a hundred "FIRST NATIONAL BANK"s, and read as "FIRST NATIONAL BANK OF OHIO" it made two
     banks' notices identical; "BOA" is still "BANK OF AMERICA"."""
     wanted = {n for n in names if len(n) >= MIN_ABBREVIATION_LETTERS and n.isalpha()}
-    return bool(wanted) and not wanted.isdisjoint(_name_initials(title, folds_accents, drops_urls))
+    return bool(wanted) and not wanted.isdisjoint(_name_initials(title, reading))
 
 
-def _name_initials(title: str, folds_accents: bool, drops_urls: bool) -> set[str]:
+def _name_initials(title: str, reading: Reading) -> set[str]:
     """The initials of every run of the title's name words that starts and ends on a name word, with function
     words between them (each run twice: with and without the function words' initials), and has a name word
     that is no generic name part or is the title's whole name (all its names but its tickers)."""
-    words, names = tokens(title, folds_accents, drops_urls), _title_names(title, folds_accents, drops_urls)
+    words, names = tokens(title, reading), _title_names(title, reading)
     whole = names - _tickers(title)
     found: set[str] = set()
     for i, first in enumerate(words):
@@ -1344,8 +1337,8 @@ def _name_initials(title: str, folds_accents: bool, drops_urls: bool) -> set[str
 _FUNCTION_WORDS = frozenset("a an the and of for in on at to by with from".split())
 
 
-def _title_names(title: str, folds_accents: bool, drops_urls: bool) -> set[str]:
+def _title_names(title: str, reading: Reading) -> set[str]:
     """The title's words that may name a subject ("<HWI.O>" is "hwi": a ticker's exchange letter, an
     initial and "U.S." cut to letters name no one; a figure, "3RD" or "NINE", names no one either)."""
-    words = tokens(title, folds_accents, drops_urls)
+    words = tokens(title, reading)
     return {w for w in words if len(w) > 1 and w not in TITLE_COMMON_WORDS and not _is_figure(w)}

@@ -16,7 +16,7 @@ and letters that have no decomposition but that ASCII spells plainly are spelt s
 the marks that make letters of their own ("й", "ў", "ї", "ѓ", "ќ", "ӣ", "ӯ"), and drops only the stress marks
 (acute, grave) on its vowels. Other scripts' marks (Devanagari's vowel signs, Thai's) are part of their letters
 and stay. A store of the earlier scheme nd4 is read as it
-was written, accents compared (`folds_accents=False`: service/settings.py, READABLE_SCHEMES).
+was written, accents compared (`ND4_READING`: service/settings.py, READABLE_SCHEMES).
 HTML that feeds leave in a body counts as the text it shows: character references are
 read ("&eacute;" is "é") and tags separate words. A URL in a body counts as nothing, as a tag
 does (scheme nd5; `without_urls`): http:// and https:// URLs and "www." ones, up to a space, a quote, a bracket
@@ -26,7 +26,7 @@ bare "www.example.com" are no words of the story, and the tracking parameters ea
 copies of one text differ (an HTML copy's hrefs were inside tags already). Markdown's "**bold**" and "*italic*"
 read as the plain words already (an asterisk separates); an underscore is a word character, so "_italic_" is
 the token "_italic_" (and snake_case and "__init__" stay whole), which costs a Markdown copy the shingles at each
-such emphasis' two ends only. A store of nd4 is read with its URLs as words (`drops_urls=False`). Tokens keep
+such emphasis' two ends only. A store of nd4 is read with its URLs as words (`ND4_READING` again). Tokens keep
 their offsets into the original text (a URL is as many spaces) so that shared passages can be reported in the
 caller's coordinates.
 """
@@ -39,6 +39,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from operator import itemgetter
 
 # Scripts written without spaces between words: Thai, Lao, Burmese, Khmer, Chinese (Han, bopomofo) and
@@ -203,22 +204,40 @@ def without_accents(word: str) -> str:
     return word if stripped == decomposed else unicodedata.normalize("NFC", stripped)
 
 
-def tokens(text: str, folds_accents: bool = True, drops_urls: bool = True) -> list[str]:
-    """The normalised words of `text`, in order (`folds_accents`: see `_normalise_token`; `drops_urls`: its URLs
-    count as nothing, see `shown_text`)."""
-    text, kinds = _visible(text, drops_urls)
+@dataclass(frozen=True)
+class Reading:
+    """How text is read into tokens: by the fingerprint scheme of the store it is compared in (service/settings.py,
+    DetectionParams.reading). Every function that finds tokens takes one, so that a body, its title and the
+    operator's boilerplate passages are all read alike."""
+
+    # Latin, Greek and Cyrillic letters compared without their diacritics (`_normalise_token`): scheme nd5, for
+    # a legacy ASCII feed's "hopitaux" is its "hôpitaux". An nd4 store's shingles were hashed with the accents.
+    folds_accents: bool = True
+    # URLs count as nothing, as tags do (`shown_text`): scheme nd5, for the tracking parameters of each partner's
+    # copy differ. An nd4 store's shingles were hashed with the URLs read as words.
+    drops_urls: bool = True
+
+
+ND5_READING = Reading()  # (what a new store is written in: FINGERPRINT_SCHEME; the default everywhere)
+ND4_READING = Reading(folds_accents=False, drops_urls=False)  # (a store of the earlier scheme, read as written)
+
+
+def tokens(text: str, reading: Reading = ND5_READING) -> list[str]:
+    """The normalised words of `text`, in order, read as `reading` says (`folds_accents`: see `_normalise_token`;
+    `drops_urls`: its URLs count as nothing, see `shown_text`)."""
+    text, kinds = _visible(text, reading)
     if not kinds:  # fast path, ASCII: NFKC is the identity and casefold is lower()
         return _ASCII_WORD.findall(text.lower())
-    return _found_tokens(text, kinds, folds_accents)
+    return _found_tokens(text, kinds, reading.folds_accents)
 
 
-def _visible(text: str, drops_urls: bool) -> tuple[str, set[int]]:
-    """`text` as its tokens are found in it: its HTML read (and its URLs blanked, `drops_urls`), its invisible
+def _visible(text: str, reading: Reading) -> tuple[str, set[int]]:
+    """`text` as its tokens are found in it: its HTML read (and its URLs blanked, `reading.drops_urls`), its invisible
     characters deleted; and the kinds of its non-ASCII characters then (none: it is ASCII). Tokens drop
     invisible characters anyway, and deleted they join what they stood between just as they do inside a token;
     one of them (a byte order mark, a soft hyphen) would otherwise send a whole text down the slow mark-class
     pattern."""
-    text = shown_text(text, drops_urls)
+    text = shown_text(text, reading)
     if text.isascii():
         return text, set()
     kinds = _kinds(text)
@@ -323,12 +342,12 @@ def _blanked_url(m: re.Match[str]) -> str:
     return " " * len(kept) + url[len(kept) :]
 
 
-def shown_text(text: str, drops_urls: bool = True) -> str:
-    """`text` as its tokens are read: `without_markup`, and first (`drops_urls`: scheme nd5, not nd4)
+def shown_text(text: str, reading: Reading = ND5_READING) -> str:
+    """`text` as its tokens are read: `without_markup`, and first (`reading.drops_urls`: scheme nd5, not nd4)
     `without_urls`, before character references are read: in a URL in an HTML text node, "&amp;" would be "&"
     and spaces, which would end it ("...?utm_source=a&amp;utm_medium=rss" left "utm_medium" and "rss"). Same
     length as `text`: offsets into it are offsets into `text`."""
-    return without_markup(without_urls(text) if drops_urls else text)
+    return without_markup(without_urls(text) if reading.drops_urls else text)
 
 
 def without_markup(text: str) -> str:
@@ -399,33 +418,33 @@ _FOLD_TO_WORD_BYTES = bytes(
 )
 
 
-def utf8_tokens(text: str, folds_accents: bool = True, drops_urls: bool = True) -> list[bytes]:
-    """`tokens(text, folds_accents, drops_urls)`, each encoded as UTF-8, without making a Python string per token.
+def utf8_tokens(text: str, reading: Reading = ND5_READING) -> list[bytes]:
+    """`tokens(text, reading)`, each encoded as UTF-8, without making a Python string per token.
 
     Fingerprinting needs only the tokens' bytes (to hash them). When every non-ASCII character
     of the text separates words (typographic quotes and dashes, no-break spaces: most news),
     all tokens are ASCII, and one byte-level translate and split find them: about half the
     cost of finding string tokens and encoding each."""
-    text, kinds = _visible(text, drops_urls)
+    text, kinds = _visible(text, reading)
     if kinds <= {_SEPARATOR}:
         # (surrogatepass: a lone surrogate, which tokens() also treats as a separator, cannot fail the encode)
         return text.encode("utf-8", "surrogatepass").translate(_FOLD_TO_WORD_BYTES).split()
-    return [t.encode() for t in _found_tokens(text, kinds, folds_accents)]
+    return [t.encode() for t in _found_tokens(text, kinds, reading.folds_accents)]
 
 
-def token_offsets(text: str, drops_urls: bool = True) -> tuple[list[int], list[int]]:
-    """The (start, end) offsets in `text` of what token_spans() reads as tokens (`drops_urls` as it is given), in
+def token_offsets(text: str, reading: Reading = ND5_READING) -> tuple[list[int], list[int]]:
+    """The (start, end) offsets in `text` of what token_spans() reads as tokens (`reading` as it is given), in
     two lists, found in one pass without normalising each one: these include any that normalise to nothing,
     which token_spans() drops (compare the count with the tokens')."""
-    text = shown_text(text, drops_urls)
+    text = shown_text(text, reading)
     found = [m.span() for m in _pattern_for(_kinds(text)).finditer(text)]
     return [s for s, _ in found], [e for _, e in found]
 
 
-def tokens_before(text: str, offsets: list[int], drops_urls: bool = True) -> list[int]:
+def tokens_before(text: str, offsets: list[int], reading: Reading = ND5_READING) -> list[int]:
     """How many of token_offsets()'s tokens start before each of `offsets` (ascending, each between two tokens,
     not inside one), counted stretch by stretch: a fraction of the cost of finding every token's offsets."""
-    text = shown_text(text, drops_urls)
+    text = shown_text(text, reading)
     kinds = _kinds(text)
     counts, total, start = [], 0, 0
     if kinds <= {_SEPARATOR}:  # (every token ASCII, each other character one byte that separates: split in C)
@@ -443,9 +462,9 @@ def tokens_before(text: str, offsets: list[int], drops_urls: bool = True) -> lis
     return counts
 
 
-def token_spans(text: str, folds_accents: bool = True, drops_urls: bool = True) -> list[tuple[str, int, int]]:
+def token_spans(text: str, reading: Reading = ND5_READING) -> list[tuple[str, int, int]]:
     """Like tokens(), with each token's (start, end) offsets in `text`."""
-    text = shown_text(text, drops_urls)
+    text = shown_text(text, reading)
     pattern = _pattern_for(_kinds(text))
-    spans = [(_normalise_token(m.group(), folds_accents), m.start(), m.end()) for m in pattern.finditer(text)]
+    spans = [(_normalise_token(m.group(), reading.folds_accents), m.start(), m.end()) for m in pattern.finditer(text)]
     return [s for s in spans if s[0]]

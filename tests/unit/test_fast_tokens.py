@@ -11,6 +11,9 @@ from service.text import (
     _URL,
     _WORD,
     INVISIBLE,
+    ND4_READING,
+    ND5_READING,
+    Reading,
     _blanked_url,
     _normalise_token,
     shown_text,
@@ -24,9 +27,9 @@ from service.text import (
 )
 
 
-def reference_tokens(text: str, folds_accents: bool = True, drops_urls: bool = True) -> list[str]:
-    shown = without_markup(_URL.sub(_blanked_url, text) if drops_urls else text)
-    found = [_normalise_token(m.group(), folds_accents) for m in _WORD.finditer(shown)]
+def reference_tokens(text: str, reading: Reading = ND5_READING) -> list[str]:
+    shown = without_markup(_URL.sub(_blanked_url, text) if reading.drops_urls else text)
+    found = [_normalise_token(m.group(), reading.folds_accents) for m in _WORD.finditer(shown)]
     return [t for t in found if t]
 
 
@@ -42,11 +45,11 @@ def test_tokens_equal_reference_on_any_text(text: str) -> None:
 def test_both_readings_equal_reference_on_accented_text(text: str) -> None:
     """Letters with and without diacritics, combining marks, Greek, Cyrillic, Devanagari: nd5's reading (accents
     folded) and nd4's, on every path."""
-    for folds in (True, False):
-        expected = reference_tokens(text, folds)
-        assert tokens(text, folds) == expected
-        assert utf8_tokens(text, folds) == [t.encode() for t in expected]
-        assert [t for t, _, _ in token_spans(text, folds)] == expected
+    for reading in (ND5_READING, Reading(folds_accents=False)):
+        expected = reference_tokens(text, reading)
+        assert tokens(text, reading) == expected
+        assert utf8_tokens(text, reading) == [t.encode() for t in expected]
+        assert [t for t, _, _ in token_spans(text, reading)] == expected
 
 
 @settings(max_examples=200, deadline=None)
@@ -89,7 +92,7 @@ def test_utf8_tokens_are_the_tokens_encoded(text: str) -> None:
 
 
 def test_combining_marks_are_kept_inside_words() -> None:
-    assert tokens("cafe\u0301 au lait", folds_accents=False) == ["café", "au", "lait"]
+    assert tokens("cafe\u0301 au lait", Reading(folds_accents=False)) == ["café", "au", "lait"]
     assert tokens("cafe\u0301 au lait") == ["cafe", "au", "lait"]  # (Latin letters without their diacritics)
     assert tokens("Minister’s — REPLY") == ["minister", "s", "reply"]
 
@@ -151,17 +154,17 @@ def test_urls_are_blanked_as_the_pattern_finds_them_on_every_path_in_both_readin
     (string, byte, spans, offsets, counts) reads the text so, nd5 with its URLs dropped and nd4 with them as words."""
     assert without_urls(text) == _URL.sub(_blanked_url, text)
     assert len(shown_text(text)) == len(text)  # (so offsets into it are offsets into the text)
-    for folds, urls in ((True, True), (False, False)):
-        expected = reference_tokens(text, folds, urls)
-        assert tokens(text, folds, urls) == expected
-        assert utf8_tokens(text, folds, urls) == [t.encode() for t in expected]
-        spans = token_spans(text, folds, urls)
+    for reading in (ND5_READING, ND4_READING):
+        expected = reference_tokens(text, reading)
+        assert tokens(text, reading) == expected
+        assert utf8_tokens(text, reading) == [t.encode() for t in expected]
+        spans = token_spans(text, reading)
         assert [t for t, _, _ in spans] == expected
-        starts, ends = token_offsets(text, urls)
+        starts, ends = token_offsets(text, reading)
         if len(starts) == len(spans):
             assert (starts, ends) == ([s for _, s, _ in spans], [e for _, _, e in spans])
-        assert tokens_before(text, [len(text)], urls) == [len(starts)]
-        assert Tokenised(text, 2, folds_accents=folds, drops_urls=urls).words == expected
+        assert tokens_before(text, [len(text)], reading) == [len(starts)]
+        assert Tokenised(text, 2, reading=reading).words == expected
 
 
 _ASCII_URL_PIECES = [
@@ -177,5 +180,5 @@ def test_dropping_urls_only_takes_tokens_away(text: str) -> None:
     comment or a character reference would end, and blanked, it shows nothing HTML hid (the text of a comment
     whose "-->" it took). (Not so for a non-ASCII letter, raw or a reference, "&eacute;": it ends a URL, and is a
     word of its own.)"""
-    kept = set(token_spans(text, drops_urls=False))
+    kept = set(token_spans(text, Reading(drops_urls=False)))
     assert [s for s in token_spans(text) if s not in kept] == []

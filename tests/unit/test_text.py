@@ -5,7 +5,7 @@ import unicodedata
 import pytest
 
 from service import text
-from service.text import token_spans, tokens
+from service.text import ND4_READING, Reading, token_spans, tokens
 
 
 def test_typographic_quotes_dashes_and_case_do_not_change_tokens() -> None:
@@ -20,7 +20,7 @@ def test_nfkc_folds_compatibility_characters() -> None:
 
 def test_combining_marks_stay_inside_their_word() -> None:
     decomposed = "cafe\u0301 open"
-    assert tokens(decomposed, folds_accents=False) == ["café", "open"]  # (as a store of scheme nd4 reads it)
+    assert tokens(decomposed, Reading(folds_accents=False)) == ["café", "open"]  # (as a store of scheme nd4 reads it)
     assert tokens(decomposed) == ["cafe", "open"]
 
 
@@ -76,9 +76,8 @@ def test_spans_of_html_point_at_the_sent_text() -> None:
 
 
 def test_invisible_characters_inside_a_word_are_dropped_from_it() -> None:
-    assert tokens("Bürger\u00admeisterin Stadt\u200bverwaltung Zu\u200dsammen\u200c arbeit", False) == [
-        "bürgermeisterin", "stadtverwaltung", "zusammen", "arbeit"
-    ]  # fmt: skip
+    written = "Bürger\u00admeisterin Stadt\u200bverwaltung Zu\u200dsammen\u200c arbeit"
+    assert tokens(written, Reading(folds_accents=False)) == ["bürgermeisterin", "stadtverwaltung", "zusammen", "arbeit"]
     assert tokens("\ufeffword \u200b word\u200b") == ["word", "word"]  # alone, they are nothing
 
 
@@ -110,7 +109,7 @@ def test_latin_letters_are_compared_without_their_diacritics_as_ascii_feeds_send
 def test_a_letter_with_a_stroke_and_an_accent_too_is_spelt_plainly() -> None:
     # (the stroke letter is spelt so once its accent is gone: NFD leaves "ǿ" as "ø" and an acute)
     assert tokens("Ǿre ǿre øre Ǽ ǽ ǣ æ") == ["ore", "ore", "ore", "ae", "ae", "ae", "ae"]
-    assert tokens("ǿ", folds_accents=False) == ["ǿ"]
+    assert tokens("ǿ", Reading(folds_accents=False)) == ["ǿ"]
 
 
 def test_a_letter_and_its_accent_written_apart_or_composed_are_one_letter_without_it() -> None:
@@ -137,18 +136,18 @@ def test_cyrillic_keeps_every_mark_but_the_stress_marks_on_its_vowels() -> None:
     # Stress marks on a vowel go, on one with a mark of its own too ("ї́", and "й́": "й" is "и" and a breve),
     # and Bulgarian "ѝ" and Macedonian "ѐ", which legacy code pages lack, are "и" and "е".
     assert tokens("ї\u0301жа й\u0301 мо\u0301й ѝ сѐ") == ["їжа", "й", "мой", "и", "се"]
-    assert tokens("Москва́", folds_accents=False) == ["москва\u0301"]
+    assert tokens("Москва́", Reading(folds_accents=False)) == ["москва\u0301"]
 
 
 def test_marks_of_other_scripts_stay_with_their_letters() -> None:
     assert tokens("हिन्दी समाचार") == ["हिन्दी", "समाचार"]  # (vowel signs and the virama make Devanagari letters)
     assert tokens("हिन्दी") != tokens("हन्द")
-    assert tokens("ภาษาไทย") == tokens("ภาษาไทย", folds_accents=False)
+    assert tokens("ภาษาไทย") == tokens("ภาษาไทย", Reading(folds_accents=False))
 
 
 def test_a_store_of_scheme_nd4_reads_accents_as_written() -> None:
-    assert tokens("José Łódź Αθήνα", folds_accents=False) == ["josé", "łódź", "αθήνα"]
-    assert text.utf8_tokens("hôpitaux", folds_accents=False) == ["hôpitaux".encode()]
+    assert tokens("José Łódź Αθήνα", Reading(folds_accents=False)) == ["josé", "łódź", "αθήνα"]
+    assert text.utf8_tokens("hôpitaux", Reading(folds_accents=False)) == ["hôpitaux".encode()]
     assert text.utf8_tokens("hôpitaux") == [b"hopitaux"]
 
 
@@ -248,7 +247,7 @@ def test_urls_count_as_nothing(written: str, read: list[str]) -> None:
     ],
 )
 def test_what_is_no_url_reads_as_before(written: str) -> None:
-    assert tokens(written) == tokens(written, drops_urls=False)
+    assert tokens(written) == tokens(written, Reading(drops_urls=False))
 
 
 def test_punctuation_ending_a_url_in_prose_stays_in_the_text() -> None:
@@ -275,11 +274,11 @@ def test_offsets_stay_the_callers_with_urls_dropped() -> None:
 def test_a_store_of_scheme_nd4_reads_urls_as_words() -> None:
     written = "Read [the plan](https://example.com/p?utm_source=x) at www.example.com."
     nd4 = ["read", "the", "plan", "https", "example", "com", "p", "utm_source", "x", "at", "www", "example", "com"]
-    assert tokens(written, folds_accents=False, drops_urls=False) == nd4
-    assert text.utf8_tokens(written, False, False) == [w.encode() for w in nd4]
-    assert [t for t, _, _ in token_spans(written, False, False)] == nd4
-    assert len(text.token_offsets(written, drops_urls=False)[0]) == len(nd4)
-    assert text.tokens_before(written, [written.index(" at")], drops_urls=False) == [9]
+    assert tokens(written, ND4_READING) == nd4
+    assert text.utf8_tokens(written, ND4_READING) == [w.encode() for w in nd4]
+    assert [t for t, _, _ in token_spans(written, ND4_READING)] == nd4
+    assert len(text.token_offsets(written, Reading(drops_urls=False))[0]) == len(nd4)
+    assert text.tokens_before(written, [written.index(" at")], Reading(drops_urls=False)) == [9]
     assert tokens(written) == ["read", "the", "plan", "at"]
 
 
