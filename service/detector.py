@@ -106,12 +106,13 @@ class Detector:
         the file once and gives every detector it makes the same passages: a fingerprint worker started again
         after one died must sign as the server does, whatever the file holds by then."""
         self.params = params
+        self.reading = params.reading  # (read once: every article's tokens are found by it)
         self.max_body_bytes = max_body_bytes
         self.signatures = SignatureMaker(params.num_perm, params.seed)
         if passages is None:
             passages = operator_passages(params.boilerplate_file)
-        self.operator = operator_shingles(passages, params.shingle_size, params.reading)
-        self.recent = RecentTexts(params.shingle_size, params.reading)
+        self.operator = operator_shingles(passages, params.shingle_size, self.reading)
+        self.recent = RecentTexts(params.shingle_size, self.reading)
 
     def prepare(self, article: Article) -> Prepared:
         """Validate an article and fingerprint it. Raises InvalidArgument naming the field, but for an id that
@@ -124,7 +125,7 @@ class Detector:
 
     def sequence(self, body: str) -> U32Array:
         """The body's shingle hashes in text order. Raises InvalidArgument if it has no words."""
-        words = utf8_tokens(mask_headers(body), self.params.reading)
+        words = utf8_tokens(mask_headers(body), self.reading)
         if not words:
             raise InvalidArgument("article.body", "contains no words to compare: its HTML is read as the text it shows "
                                   "(no tags, scripts, styles or comments): only punctuation or spaces")  # fmt: skip
@@ -167,9 +168,7 @@ class Detector:
     def remember(self, stored: PreparedArticle) -> None:
         """Keep a just-stored article's tokens at hand: its copies will be compared with it."""
         if isinstance(stored, Prepared):  # (its words are found only if a copy reaches exact verification)
-            text = tokenised(
-                stored.article.body, self.params.shingle_size, stored.sequence, reading=self.params.reading
-            )
+            text = tokenised(stored.article.body, self.params.shingle_size, stored.sequence, reading=self.reading)
             self.recent.put(text)
 
     def group_samples(
@@ -244,7 +243,7 @@ class Detector:
                 query.article.body,
                 self.params.shingle_size,
                 q.sequence,
-                reading=self.params.reading,
+                reading=self.reading,
             )
             if others
             else None
