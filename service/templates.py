@@ -40,7 +40,7 @@ from service.model import U32Array
 from service.sets import unique
 from service.shingles import shingle_sequence, to_u32, word_hashes
 from service.similarity import IDENTICAL_JACCARD, Tokenised, alignment, overlap, reads_as_german
-from service.text import Reading, tokens
+from service.text import PLAIN_SPELT, Reading, tokens
 
 MAX_SLOT_TOKENS = 8  # a longer stretch is an insertion or a rewrite, not a filled slot (unless template text)
 FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
@@ -829,16 +829,14 @@ _COMPANY_FORM_SHORT = {"incorporated": "inc", "corporation": "corp", "limited": 
 def _without_diacritics(word: str) -> str:
     """The word's letters without their accents and marks ("łódź" is "lodz", "søren" "soren"): a feed that
     cannot carry them writes the same name so. Counted as a changed name, a same-day copy of a Polish story
-    so written had nine changed facts and was another article."""
+    so written had nine changed facts and was another article. Letters with a stroke or a ligature, which NFKD
+    leaves whole, are spelt as the tokeniser spells them once their marks are gone (text.PLAIN_SPELT: "ǿ" is
+    "o"). Any script's marks go here, not only those tokens fold: names are compared so in a store of either
+    reading."""
     decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_UNDECOMPOSED_LETTERS)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(PLAIN_SPELT)
 
 
-# Letters with a stroke or a ligature, which NFKD leaves whole (tokens are case-folded: "ß" is already "ss"); spelt
-# so once their marks are gone ("ǿ" is "ø" and an acute).
-_UNDECOMPOSED_LETTERS = str.maketrans(
-    {"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "ŧ": "t", "ƀ": "b", "æ": "ae", "œ": "oe", "þ": "th", "ð": "d"}
-)
 # Places written in two spellings by news sites of different house styles: Ukraine's, by their Ukrainian names
 # and by the Russian-based ones many sites kept. Too short or too far apart for a rule ("Kyiv" and "Kiev" are
 # two letters apart in four: so are "Iran" and "Iraq"). Not always one place: there is an Odessa in Texas.

@@ -175,7 +175,7 @@ _CYRILLIC_STRESS = re.compile(f"(?:{_STRESSED})[{_STRESS_MARKS}]")  # (a pattern
 # spelt so once their marks are gone ("ǿ" is "ø" and an acute, so "o").
 _PLAIN_LETTERS = {"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "ŧ": "t", "ƀ": "b", "æ": "ae", "œ": "oe",
                   "þ": "th", "ð": "d"}  # fmt: skip
-_PLAIN_SPELT = str.maketrans(_PLAIN_LETTERS)
+PLAIN_SPELT = str.maketrans(_PLAIN_LETTERS)  # (templates' name comparison spells them so too)
 _UNDECOMPOSED = re.compile(f"[{''.join(_PLAIN_LETTERS)}]")  # (a search, 5x faster than a translate)
 # What a word in NFD already must hold for `without_accents` to change it: a diacritic or a letter so spelt.
 _MARK_OR_PLAIN = re.compile(f"[{_DIACRITICS}{''.join(_PLAIN_LETTERS)}]")
@@ -200,7 +200,7 @@ def without_accents(word: str) -> str:
     if "\u0300" in stripped or "\u0301" in stripped:
         stripped = _CYRILLIC_STRESS.sub("", stripped)
     if _UNDECOMPOSED.search(stripped):  # (after the marks: "ǿ" is "ø" and an acute)
-        stripped = stripped.translate(_PLAIN_SPELT)
+        stripped = stripped.translate(PLAIN_SPELT)
     return word if stripped == decomposed else unicodedata.normalize("NFC", stripped)
 
 
