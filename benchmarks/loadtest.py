@@ -57,6 +57,7 @@ from client.cli import (
     CONNECTION_VARIABLES,
     add_connection_flags,
     cannot_talk_hint,
+    settle_tls,
     unpaired,
     unreadable_file,
 )
@@ -698,7 +699,7 @@ def connect(
         # Something answers there and these settings cannot talk to it: the neardup CLI's diagnosis (a server that
         # serves TLS only, or requires a client certificate, told by a TLS probe as the neardup CLI's errors do).
         why = naming_a_tls_server(why, target, remedies=CLI_REMEDIES, tls=tls, cert_file=cert_file, key_file=key_file)
-        hint = cannot_talk_hint(why, target)
+        hint = cannot_talk_hint(why, target, cert_file is not None)
         if hint or any(words in why.details for words in TLS_SAID):
             raise SystemExit(f"neardup-bench: cannot talk to {target}: {why.details}{hint}") from None
         raise SystemExit(
@@ -1361,13 +1362,14 @@ def parse_args(argv: Sequence[str] | None, env: Mapping[str, str]) -> argparse.N
     # (Before any work: a --report or --plot naming a doc wrote over it at the end of the run.)
     outputs.guard_report(parser, "--report", args.report, REPORT, "bench-report.json")
     outputs.guard_plot(parser, "--plot", args.plot, PLOT_MARK, "bench-report.png")
-    if not args.spawn:
-        return args
-    if set_aside := [name for name in CONNECTION_VARIABLES if env.get(name)]:
-        console.print(f"neardup-bench: --spawn: {', '.join(set_aside)} left aside (they name another server than "
-                      "the one spawned; --tls, --ca-file, --cert-file, --key-file and --token-file apply to "
-                      "it)")  # fmt: skip
-    return build_parser().parse_args(argv)
+    if args.spawn:
+        if set_aside := [name for name in CONNECTION_VARIABLES if env.get(name)]:
+            console.print(f"neardup-bench: --spawn: {', '.join(set_aside)} left aside (they name another server "
+                          "than the one spawned; --tls, --ca-file, --cert-file, --key-file and --token-file apply "
+                          "to it)")  # fmt: skip
+        args = build_parser().parse_args(argv)
+    settle_tls(args, "neardup-bench")  # (--no-tls sets aside the TLS files the variables name, as neardup's)
+    return args
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:

@@ -90,7 +90,8 @@ REMEDIES = TlsRemedies(
     tls=TLS_REMEDY,
     mtls="connect with a ca_file (or tls=True), a cert_file and a key_file",
     cert="give cert_file and key_file",
-    other_cert="cert_file must be signed by a CA the server trusts (its --tls-client-ca), and be valid now",
+    other_cert="cert_file must be signed by a CA the server trusts (its --tls-client-ca), hold the intermediate CA "
+    "certificates between them after its own, if any, and be valid now",
 )
 DEFAULT_PORT = 50051  # the port `neardup serve` listens on unless told otherwise
 # Its health is SERVING only while its store answers (readiness); the server's own, "", until it drains.
@@ -385,7 +386,7 @@ class NeardupClient:
         bare "Deadline Exceeded", its own deadline's, says `deadline_said` instead (which names the timeout).
         `deadline` (time.monotonic()'s), when the call has one: a TLS probe waited for is not waited past it."""
         error = from_rpc_error(exc)
-        if self._tls_probe is not None and closed_at_connect(error):
+        if self._tls_probe is not None and closed_at_connect(error, self._tls_probe.tls):
             within = TLS_PROBE_SECONDS if deadline is None else min(TLS_PROBE_SECONDS, deadline - time.monotonic())
             probe = self._tls_probe
             error = said_of_tls(error, self.target, probe.answer(within), probe.tls, probe.has_cert, self._remedies)
@@ -1193,10 +1194,18 @@ TLS_PROBE_SECONDS = 2.0  # the longest a TLS probe (resolving, connecting, the h
 TLS_PROBE_FRESH_SECONDS = 5.0  # how long a probe's answer stands: calls, threads and retries meanwhile take it
 
 
-def closed_at_connect(error: NeardupClientError) -> bool:
-    """Did `error` end a plaintext call whose connection was closed before gRPC's handshake ("Socket closed")? A
-    TLS server does so, and so does a forwarder whose server is not up yet: a TLS handshake tells them apart."""
-    return reached_no_server(error) and CLOSED_AT_CONNECT in error.details
+def closed_at_connect(error: NeardupClientError, tls: bool = False) -> bool:
+    """Did `error` end a call whose connection was closed before gRPC's handshake was done ("Socket closed")? Of a
+    plaintext call (not `tls`), a TLS server does so, and so does a forwarder whose server is not up yet: a TLS
+    probe tells them apart. Of a TLS call, only a bare "Socket closed" counts: a server that refuses the client's
+    certificate (or its absence) closes the connection after a TLS 1.3 handshake, which gRPC says so; a connection
+    closed during the handshake (nothing listening behind a forwarder, a server that stopped) is gRPC's "Handshake
+    read failed (Socket closed)", which no probe is made for (a probe cost up to TLS_PROBE_SECONDS and a thread)."""
+    if not reached_no_server(error):
+        return False
+    if tls:  # ("… last error: UNAVAILABLE: ipv4:127.0.0.1:50051: Socket closed")
+        return error.details.rsplit(": ", 1)[-1] == CLOSED_AT_CONNECT
+    return CLOSED_AT_CONNECT in error.details
 
 
 def said_to_serve_tls(error: NeardupClientError, target: str, remedy: str = TLS_REMEDY) -> NeardupClientError:
@@ -1253,9 +1262,9 @@ def naming_a_tls_server(
 ) -> NeardupClientError:
     """`error`, of a call to host:port `target` (plaintext, or with `tls` presenting `cert_file` and `key_file` if
     given), saying what a TLS probe within `timeout` tells (said_of_tls) when it was closed_at_connect."""
-    if not closed_at_connect(error):
-        return error
     pair = _pair(cert_file, key_file)
+    if not closed_at_connect(error, tls or pair is not None):
+        return error
     return said_of_tls(error, target, tls_answer(target, timeout=timeout, cert=pair), tls, pair is not None, remedies)
 
 
@@ -1297,12 +1306,11 @@ class _TlsProbe:
             probe.done.set()
 
 
-def takes_connections(target: str, *, timeout: float, tls: bool = False) -> bool:
-    """Whether a TCP connection to host:port `target` is taken, and with `tls` a TLS handshake on it completes
-    (its certificate unchecked), within `timeout` seconds in all (over its addresses): no default, as the callers'
-    bounds differ (a TLS probe's TLS_PROBE_SECONDS, the CLI's probe of --server). Resolving the name is not
-    bounded: a caller that must not wait longer asks in a thread (as _TlsProbe does)."""
-    return _connection(target, time.monotonic() + timeout, _UNCHECKED_TLS if tls else None) is None
+def takes_connections(target: str, *, timeout: float) -> bool:
+    """Whether a TCP connection to host:port `target` is taken within `timeout` seconds in all (over its
+    addresses): no default, as the callers' bounds differ (the CLI's probe of --server). Resolving the name is not
+    bounded: a caller that must not wait longer asks in a thread (as _TlsProbe does for tls_answer)."""
+    return _connection(target, time.monotonic() + timeout, None) is None
 
 
 def tls_answer(target: str, *, timeout: float, cert: tuple[str, str] | None = None) -> TlsAnswer:
@@ -1313,7 +1321,9 @@ def tls_answer(target: str, *, timeout: float, cert: tuple[str, str] | None = No
     which gRPC calls "Socket closed", as of a forwarder whose server is not up; under TLS 1.2 it closes it within
     the handshake, where a forwarder that ends TLS itself completes it. So: a handshake that completes (the
     certificate unchecked), then one limited to TLS 1.2 that the server ends (closed, or an alert about the
-    certificate) is REFUSES_CLIENT; one that completes (or fails otherwise, as a server of TLS 1.3 only) SERVES."""
+    certificate) after its own part of the handshake (its hello, its certificate) is REFUSES_CLIENT; one that
+    completes, or fails otherwise (as a server of TLS 1.3 only does, or a connection closed before the server said
+    anything: a forwarder whose next connection went to a backend that is down) SERVES."""
     deadline = time.monotonic() + timeout
     if _connection(target, deadline, _probe_context(cert)) is not None:
         return TlsAnswer.NONE
@@ -1326,9 +1336,14 @@ def tls_answer(target: str, *, timeout: float, cert: tuple[str, str] | None = No
 _CERTIFICATE_ALERTS = ("CERTIFICATE", "UNKNOWN_CA", "ACCESS_DENIED")
 
 
+# What _connection says of a TLS handshake the other end ended (closed, or sent an alert or no TLS) before its hello.
+_CLOSED_UNANSWERED = "ended before the server's hello"
+
+
 def _refused_in_handshake(ended: OSError | str | None) -> bool:
     """Did a TLS handshake end because the server closed the connection, or sent an alert about the client's
-    certificate? (Not a timeout, nor an alert of another kind: a server of TLS 1.3 only refuses TLS 1.2.)"""
+    certificate, after its hello? (Not a timeout, nor an alert of another kind: a server of TLS 1.3 only refuses
+    TLS 1.2; nor a connection closed before any answer, _CLOSED_UNANSWERED: no server there read a certificate.)"""
     if isinstance(ended, ssl.SSLEOFError | ConnectionResetError | BrokenPipeError):
         return True
     return isinstance(ended, ssl.SSLError) and any(words in str(ended) for words in _CERTIFICATE_ALERTS)
@@ -1337,7 +1352,8 @@ def _refused_in_handshake(ended: OSError | str | None) -> bool:
 def _connection(target: str, deadline: float, context: ssl.SSLContext | None) -> OSError | str | None:
     """Try a TCP connection to host:port `target` (each of its addresses, until one is taken) before `deadline`
     (time.monotonic()'s), with a TLS handshake on it when `context` is given: None if one was taken (and its
-    handshake completed), else the last handshake's error, or a word for why none was tried."""
+    handshake completed), else the last handshake's error (_CLOSED_UNANSWERED for a connection closed before the
+    server sent its hello), or a word for why none was tried."""
     where = urlsplit(f"//{target}")
     try:
         if where.hostname is None or where.port is None:
@@ -1353,16 +1369,44 @@ def _connection(target: str, deadline: float, context: ssl.SSLContext | None) ->
                 raw.connect(address)
                 if context is not None:
                     raw.settimeout(_left(deadline))  # (the handshake gets what the connection left)
-                    try:
-                        with context.wrap_socket(raw, server_hostname=where.hostname):
-                            pass
-                    except OSError as exc:  # (ssl.SSLError and TimeoutError are OSErrors)
-                        ended = exc
+                    if (handshake := _handshake(raw, context, where.hostname)) is not None:
+                        ended = handshake
                         continue
                 return None
         except OSError:
             continue
     return ended
+
+
+def _handshake(raw: socket.socket, context: ssl.SSLContext, hostname: str | None) -> OSError | str | None:
+    """A TLS handshake over the connected socket `raw` (its timeout set): None once it completes, else its error,
+    or _CLOSED_UNANSWERED if the other end ended it before sending a TLS handshake record (its hello). Over memory
+    buffers (ssl.SSLObject), as a wrapped socket does not tell whether the server said anything before it closed."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = context.wrap_bio(incoming, outgoing, server_hostname=hostname)
+    first = b""  # (the first byte the server sent: 0x16 begins a TLS handshake record)
+    try:
+        while True:
+            try:
+                tls.do_handshake()
+            except ssl.SSLWantReadError:
+                raw.sendall(outgoing.read())
+                data = raw.recv(65536)
+                first = first or data[:1]
+                if data:
+                    incoming.write(data)
+                else:
+                    incoming.write_eof()
+                continue
+            raw.sendall(outgoing.read())  # (the client's last flight)
+            return None
+    except OSError as exc:  # (ssl.SSLError and TimeoutError are OSErrors)
+        if first != _TLS_HANDSHAKE_RECORD and not isinstance(exc, TimeoutError):
+            return _CLOSED_UNANSWERED
+        return exc
+
+
+_TLS_HANDSHAKE_RECORD = b"\x16"  # (a TLS record's first byte, its content type: 22, handshake)
 
 
 def _left(deadline: float) -> float:

@@ -7,9 +7,10 @@ import datetime as dt
 import json
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,14 +21,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from benchmarks.loadtest import connect
-from client import Article, NeardupClient, Retry, UnavailableError
-from client.api import TLS_PROBE_SECONDS
+from client import Article, NeardupClient, Retry, UnavailableError, api
+from client.api import TLS_PROBE_SECONDS, TlsAnswer, tls_answer
 from client.cli import main
 from service.grpc_server import RunningServer, start_server
 from tests import support
 from tests.articles import WIRE
 from tests.integration.test_tls import Pki, _ca, _name, make_pki
 from tests.support import closing_port, in_process_server
+from tests.unit.test_container_lint import _instructions
 
 # What the CLI says to a command that gave no client certificate to a server that requires one.
 CLI_CERT_REMEDY = "the server requires a client certificate: give --cert-file and --key-file (NEARDUP_CERT_FILE, " \
@@ -129,7 +131,8 @@ def test_a_client_certificate_from_another_ca_is_refused_saying_so(
     assert not caught.value.retryable
     assert caught.value.details.endswith(
         "(the server did not accept the client certificate: cert_file must be signed by a CA the server trusts "
-        "(its --tls-client-ca), and be valid now)"
+        "(its --tls-client-ca), hold the intermediate CA certificates between them after its own, if any, and be valid "
+        "now)"
     ), caught.value.details
 
 
@@ -190,6 +193,89 @@ def test_a_tls_forwarder_with_no_server_behind_it_is_not_taken_for_one_that_want
             assert caught.value.retryable and "certificate" not in caught.value.details, caught.value.details
 
 
+@contextmanager
+def _alternating(backend: int, live_first: bool) -> Iterator[tuple[int, list[str]]]:
+    """A loopback port forwarding TCP, turn about, to nothing (a backend that is down: the connection closed at once)
+    and to the port `backend`, as a round-robin forwarder over two backends, one down; and the turns taken."""
+    turns: list[str] = []
+
+    def pipe(source: socket.socket, sink: socket.socket) -> None:
+        with suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for end in (source, sink):
+            with suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def forward(conn: socket.socket) -> None:
+        live = (len(turns) % 2 == 0) == live_first
+        turns.append("live" if live else "dead")
+        if not live:
+            conn.close()
+            return
+        behind = socket.create_connection(("127.0.0.1", backend), timeout=5)
+        behind.settimeout(None)
+        for source, sink in ((conn, behind), (behind, conn)):
+            threading.Thread(target=pipe, args=(source, sink), daemon=True).start()
+
+    with closing_port(handle=forward) as (port, _came):
+        yield port, turns
+
+
+def test_a_forwarder_turning_between_a_dead_backend_and_a_tls_server_is_not_taken_for_one_that_wants_a_certificate(
+    tmp_path: Path,
+) -> None:
+    """The server asks no client certificate. A call that lands on the dead backend stays retryable, said nothing
+    of a certificate: gRPC says "Handshake read failed (Socket closed)", which no server refusing a certificate
+    makes, so no probe is made. And a probe whose TLS 1.2 handshake lands there (its 1.3 one on the server) does
+    not read the close as a refused certificate: the server said nothing before it."""
+    pki, clients = make_pki(tmp_path), make_clients(tmp_path)
+    with in_process_server(tmp_path / "data", tls_cert=str(pki.cert), tls_key=str(pki.key)) as (running, _plain):
+        with _alternating(running.port, live_first=False) as (port, turns):
+            for cert, key in ((None, None), (clients.cert, clients.key)):
+                with (
+                    NeardupClient(f"127.0.0.1:{port}", timeout=5, ca_file=pki.ca, cert_file=cert, key_file=key) as c,
+                    pytest.raises(UnavailableError) as caught,
+                ):
+                    c.stats()
+                assert caught.value.retryable and "certificate" not in caught.value.details, caught.value.details
+                turns.clear()  # (the next client lands on the dead backend first too)
+        with _alternating(running.port, live_first=True) as (port, turns):
+            assert tls_answer(f"127.0.0.1:{port}", timeout=TLS_PROBE_SECONDS) is TlsAnswer.SERVES
+            assert turns == ["live", "dead"]
+
+
+def _closed_once_read(conn: socket.socket) -> None:
+    """Close `conn` once the client's first bytes (its TLS hello) are read: closed with them unread, it is reset."""
+    with conn, suppress(OSError):
+        conn.settimeout(0.2)
+        while conn.recv(65536):
+            pass
+
+
+def test_a_tls_client_makes_no_probe_for_a_connection_closed_in_the_handshake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A probe is for a bare "Socket closed" only: each failure of a TLS client to reach a server cost up to 2 s
+    (TLS_PROBE_SECONDS) and a thread, for no word to say."""
+    pki = make_pki(tmp_path)
+    probed: list[str] = []
+
+    def answer(target: str, **_kw: object) -> TlsAnswer:
+        probed.append(target)
+        return TlsAnswer.NONE
+
+    monkeypatch.setattr(api, "tls_answer", answer)
+    with (
+        closing_port(handle=_closed_once_read) as (port, came),
+        NeardupClient(f"127.0.0.1:{port}", timeout=5, ca_file=pki.ca) as client,
+    ):
+        with pytest.raises(UnavailableError) as caught:
+            client.stats()
+        assert caught.value.retryable and "Handshake read failed (Socket closed)" in caught.value.details
+        assert came and probed == []
+
+
 def test_the_cli_names_its_flags_for_a_missing_or_refused_client_certificate(
     mtls_server: tuple[RunningServer, Pki, Clients], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -220,6 +306,47 @@ def test_the_cli_names_its_flags_for_a_missing_or_refused_client_certificate(
     assert main(ingest, env={"NEARDUP_CA_FILE": str(pki.ca)}) == 2
     assert time.monotonic() - started < 9.5
     assert capsys.readouterr().err.endswith(f"({CLI_CERT_REMEDY})\n")
+
+
+def test_the_images_healthcheck_speaks_plaintext_to_the_health_port_with_mtls_variables_set(
+    mtls_server: tuple[RunningServer, Pki, Clients], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A container set up for its client commands (NEARDUP_CA_FILE, NEARDUP_CERT_FILE, NEARDUP_KEY_FILE): they turned
+    TLS on for its HEALTHCHECK too, which then spoke TLS to the plaintext health port, unhealthy for ever."""
+    running, pki, clients = mtls_server
+    env = {"NEARDUP_CA_FILE": str(pki.ca), "NEARDUP_CERT_FILE": str(clients.cert), "NEARDUP_KEY_FILE": str(clients.key),
+           "NEARDUP_TLS": "1"}  # fmt: skip
+    check = json.loads(next(i for i in _instructions() if i.startswith("HEALTHCHECK ")).split(" CMD ", 1)[1])
+    assert check[:2] == ["neardup", "health"]
+    moved = [f"127.0.0.1:{running.health_port}" if arg == "127.0.0.1:50052" else arg for arg in check[1:]]
+    assert main(moved, env=env) == 0, capsys.readouterr().err
+    assert capsys.readouterr().out == "SERVING\n"
+    # (the same variables reach the main port, where the client certificate is asked for)
+    assert main(["health", "--server", f"127.0.0.1:{running.port}"], env=env) == 0
+
+
+def test_no_tls_sets_aside_the_variables_tls_files_and_is_refused_beside_such_a_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pki, clients = make_pki(tmp_path), make_clients(tmp_path)
+    env = {"NEARDUP_CERT_FILE": str(clients.cert), "NEARDUP_KEY_FILE": str(clients.key)}
+    with in_process_server(tmp_path / "data") as (running, _plain):  # (plaintext)
+        target = f"127.0.0.1:{running.port}"
+        # a certificate, from the variables, turned TLS on: the hint names it, not only --tls and --ca-file
+        assert main(["stats", "--server", target], env=env) == 2
+        said = capsys.readouterr().err
+        assert f"(the server at {target} speaks plaintext: leave out --cert-file, --key-file (NEARDUP_CERT_FILE, " \
+            "NEARDUP_KEY_FILE), which turn TLS on, and --tls, --ca-file" in said, said  # fmt: skip
+        assert main(["stats", "--server", target, "--no-tls"], env=env | {"NEARDUP_CA_FILE": str(pki.ca)}) == 0
+        assert '"articles": 0' in capsys.readouterr().out
+        for flags, named in (
+            (["--ca-file", str(pki.ca)], "--ca-file: it connects"),
+            (["--cert-file", str(clients.cert), "--key-file", str(clients.key)], "--cert-file, --key-file: they"),
+        ):
+            with pytest.raises(SystemExit) as exited:
+                main(["stats", "--server", target, "--no-tls", *flags], env={})
+            assert exited.value.code == 2
+            assert f"neardup: --no-tls with {named}" in capsys.readouterr().err
 
 
 def test_the_bench_says_a_client_certificate_is_required_and_connects_with_one(

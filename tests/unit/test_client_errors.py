@@ -138,3 +138,15 @@ def test_a_closed_connection_a_tls_probe_does_not_explain_stays_retryable(tls: b
     # (a forwarder whose server is not up yet: plain, or ending TLS itself)
     closed = errors.error_for(grpc.StatusCode.UNAVAILABLE, "failed to connect to all addresses; Socket closed")
     assert api.said_of_tls(closed, "127.0.0.1:50051", answer, tls, False) is closed and closed.retryable
+
+
+def test_a_tls_call_is_probed_only_for_a_bare_socket_closed() -> None:
+    """A server refusing a TLS client's certificate closes the connection after a TLS 1.3 handshake: gRPC says a
+    bare "Socket closed". One closed during the handshake (a forwarder's dead backend, a server that stopped) is
+    "Handshake read failed (Socket closed)": no certificate was read there, and a probe would cost up to 2 s."""
+    last = "failed to connect to all addresses; last error: UNAVAILABLE: ipv4:127.0.0.1:50051: "
+    bare = errors.error_for(grpc.StatusCode.UNAVAILABLE, last + "Socket closed")
+    in_handshake = errors.error_for(grpc.StatusCode.UNAVAILABLE, last + "Handshake read failed (Socket closed)")
+    assert api.closed_at_connect(bare, tls=True) and api.closed_at_connect(bare)
+    assert not api.closed_at_connect(in_handshake, tls=True)
+    assert api.closed_at_connect(in_handshake)  # (a plaintext client has no handshake of gRPC's: as before)
