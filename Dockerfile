@@ -43,8 +43,10 @@ EXPOSE 50051 50052 9100
 # It asks liveness (''), which the health port answers SERVING from before the store opens, through the
 # index's load (minutes for a cold rebuild at 1M articles): the start period covers only the process's
 # own start (imports, binding the ports; seconds), so 60 s stays. Readiness: docs/ops.md, "The health port".
+# --no-tls: the health port is plaintext, whatever NEARDUP_TLS, NEARDUP_CA_FILE, NEARDUP_CERT_FILE or
+# NEARDUP_KEY_FILE, set for the container's client commands, say (each would turn TLS on).
 HEALTHCHECK --interval=30s --timeout=6s --start-period=60s --retries=3 \
-    CMD ["neardup", "health", "--server", "127.0.0.1:50052", "--timeout", "5"]
+    CMD ["neardup", "health", "--server", "127.0.0.1:50052", "--timeout", "5", "--no-tls"]
 # `neardup serve` drains in-flight calls on SIGTERM (up to --grace-seconds) and closes the store cleanly.
 STOPSIGNAL SIGTERM
 # The ports as flags, not ENV: Kubernetes gives a pod NEARDUP_HEALTH_PORT=tcp://… for a Service named

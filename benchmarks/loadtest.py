@@ -52,8 +52,16 @@ from client.api import (
     read_token_file,
     with_default_port,
 )
-from client.cli import CONNECTION_VARIABLES, TLS_FLAGS, add_connection_flags, cannot_talk_hint
-from client.errors import TLS_ONLY_SERVER, NeardupClientError, StreamEndedEarlyError, from_rpc_error
+from client.cli import (
+    CLI_REMEDIES,
+    CONNECTION_VARIABLES,
+    add_connection_flags,
+    cannot_talk_hint,
+    settle_tls,
+    unpaired,
+    unreadable_file,
+)
+from client.errors import TLS_SAID, NeardupClientError, StreamEndedEarlyError, from_rpc_error
 from client.jsonl import InputError
 from client.resume import Retry, Unanswered
 
@@ -655,15 +663,31 @@ READY_WAIT = 5.0
 READY_PROBE = 2.0  # seconds the one call that asks why the server did not answer may take
 
 
-def connect(target: str, tls: bool = False, ca_file: str | None = None, wait: float = READY_WAIT) -> grpc.Channel:
+def connect(
+    target: str,
+    tls: bool = False,
+    ca_file: str | None = None,
+    wait: float = READY_WAIT,
+    cert_file: str | None = None,
+    key_file: str | None = None,
+) -> grpc.Channel:
     """A channel to `target` once it is ready (waiting up to `wait` seconds), or the run ended with a one-line
     reason (not gRPC's bare FutureTimeoutError after 30 s): nothing is sent, nor timed in-process, against no
-    server. TLS as the neardup client sets it up (the same code)."""
+    server. TLS as the neardup client sets it up (the same code), with the client certificate `cert_file` and its
+    key `key_file` (both or neither) for a server started with --tls-client-ca."""
+    files = argparse.Namespace(ca_file=ca_file, cert_file=cert_file, key_file=key_file)
+    if why_unpaired := unpaired(files):
+        raise SystemExit(f"neardup-bench: {why_unpaired}")
+    tls = tls or ca_file is not None or cert_file is not None
+
+    def channel_now() -> grpc.Channel:
+        return open_channel(target, tls=tls, ca_file=ca_file, cert_file=cert_file, key_file=key_file)
+
     try:
-        channel = open_channel(target, tls=tls, ca_file=ca_file)
+        channel = channel_now()
     except OSError as exc:
-        raise SystemExit(f"neardup-bench: cannot read the CA file {ca_file}: {exc.strerror or exc}") from None
-    except ValueError as exc:  # (a CA file with no certificate in it: the message says so)
+        raise SystemExit(f"neardup-bench: cannot read {unreadable_file(exc, files)}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # (a CA file with no certificate in it, a certificate and key that cannot go together)
         raise SystemExit(f"neardup-bench: {exc}") from None
     try:
         grpc.channel_ready_future(channel).result(timeout=wait)
@@ -671,12 +695,12 @@ def connect(target: str, tls: bool = False, ca_file: str | None = None, wait: fl
         why = _why_not_ready(channel)
         channel.close()
         if why is None:  # (it answered: the server came up just now)
-            return open_channel(target, tls=tls, ca_file=ca_file)
-        # Something answers there and these settings cannot talk to it: the neardup CLI's diagnosis.
-        if not (tls or ca_file is not None):
-            why = naming_a_tls_server(why, target, remedy=TLS_FLAGS)  # (as the neardup CLI's errors do)
-        hint = cannot_talk_hint(why, target)
-        if hint or TLS_ONLY_SERVER in why.details:
+            return channel_now()
+        # Something answers there and these settings cannot talk to it: the neardup CLI's diagnosis (a server that
+        # serves TLS only, or requires a client certificate, told by a TLS probe as the neardup CLI's errors do).
+        why = naming_a_tls_server(why, target, remedies=CLI_REMEDIES, tls=tls, cert_file=cert_file, key_file=key_file)
+        hint = cannot_talk_hint(why, target, cert_file is not None)
+        if hint or any(words in why.details for words in TLS_SAID):
             raise SystemExit(f"neardup-bench: cannot talk to {target}: {why.details}{hint}") from None
         raise SystemExit(
             f"neardup-bench: cannot reach {target} within {wait:g} s: is `neardup serve` running there, on "
@@ -718,8 +742,10 @@ class RunConfig:
     progress: bool = True
     batch: int = 64  # articles per message in --mode batch
     window: int | None = None  # articles one stream may have unanswered (stream, batch); None: default_window
-    tls: bool = False  # (implied by ca_file)
+    tls: bool = False  # (implied by ca_file and cert_file)
     ca_file: str | None = None
+    cert_file: str | None = None  # the client certificate (and key_file its key) of mutual TLS (--tls-client-ca)
+    key_file: str | None = None
     token: str | None = None  # sent as authorization: Bearer, as the neardup CLI's --token-file
     wait_for_server: float = READY_WAIT  # seconds to wait for the server to answer at the start
     republished: float = 0.0  # in mix mode, the share of checks that copy an article the run indexed OK
@@ -745,7 +771,8 @@ def run_articles(
 def run_load(config: RunConfig, articles: Articles, record: Record | None = None) -> dict[str, Any]:
     """One run; `record`, when given, is filled with what came back (--compare reads the ids answered OK)."""
     require_loopback(config.target)
-    channel = connect(config.target, config.tls, config.ca_file, config.wait_for_server)
+    channel = connect(config.target, config.tls, config.ca_file, config.wait_for_server, config.cert_file,
+                      config.key_file)  # fmt: skip
     stub = pb_grpc.NearDuplicateServiceStub(channel)
     feed = Feed(articles, config.count, config.duration, config.rate, config.grace)
     record = record if record is not None else Record()
@@ -1201,7 +1228,8 @@ def number(low: float, high: float = math.inf, low_included: bool = False) -> Ca
 
 def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
     """The flags; `env` (none by default: main passes the process's) gives the connection flags' defaults from
-    NEARDUP_SERVER, NEARDUP_TLS, NEARDUP_CA_FILE and NEARDUP_TOKEN_FILE, read by the neardup CLI's own code: an
+    NEARDUP_SERVER, NEARDUP_TLS, NEARDUP_CA_FILE, NEARDUP_CERT_FILE, NEARDUP_KEY_FILE and NEARDUP_TOKEN_FILE, read
+    by the neardup CLI's own code: an
     environment set up for `neardup ingest` targets the same server the same way (the bench read none of them,
     and benchmarked the default address, in plaintext)."""
     p = argparse.ArgumentParser(prog="neardup-bench", description=__doc__.split("\n\n")[0])
@@ -1210,8 +1238,8 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
                                      "--spawn leaves it and the NEARDUP_* variables aside)")  # fmt: skip
     p.add_argument("--spawn", action="store_true",
                    help="start a fresh server on 127.0.0.1 port 0 for this run (plaintext, no token, unless "
-                        "--server-arg says): --target and NEARDUP_SERVER, NEARDUP_TLS, NEARDUP_CA_FILE, "
-                        "NEARDUP_TOKEN_FILE are left aside; --tls, --ca-file and --token-file still apply")  # fmt: skip
+                        "--server-arg says): --target and the NEARDUP_* connection variables are left aside; "
+                        "--tls, --ca-file, --cert-file, --key-file and --token-file still apply")  # fmt: skip
     p.add_argument("--server-arg", action="append", default=[], help="extra flag for the spawned server")
     p.add_argument("--mode", choices=MODES, default="stream")
     p.add_argument("--concurrency", type=whole(1), default=2, help="calls (or streams) in flight at once")
@@ -1307,7 +1335,8 @@ def _parameters(args: argparse.Namespace, target: str, window: int | None) -> di
         "articles": args.articles, "republished": args.republished,
         "seed": args.seed, "preload": args.preload,
         "timeout": args.timeout, "wait_for_server": args.wait_for_server,
-        "tls": args.tls or args.ca_file is not None, "token": args.token_file is not None,
+        "tls": args.tls or args.ca_file is not None or args.cert_file is not None,
+        "client_certificate": args.cert_file is not None, "token": args.token_file is not None,
     }  # fmt: skip
 
 
@@ -1333,12 +1362,14 @@ def parse_args(argv: Sequence[str] | None, env: Mapping[str, str]) -> argparse.N
     # (Before any work: a --report or --plot naming a doc wrote over it at the end of the run.)
     outputs.guard_report(parser, "--report", args.report, REPORT, "bench-report.json")
     outputs.guard_plot(parser, "--plot", args.plot, PLOT_MARK, "bench-report.png")
-    if not args.spawn:
-        return args
-    if set_aside := [name for name in CONNECTION_VARIABLES if env.get(name)]:
-        console.print(f"neardup-bench: --spawn: {', '.join(set_aside)} left aside (they name another server than "
-                      "the one spawned; --tls, --ca-file and --token-file apply to it)")  # fmt: skip
-    return build_parser().parse_args(argv)
+    if args.spawn:
+        if set_aside := [name for name in CONNECTION_VARIABLES if env.get(name)]:
+            console.print(f"neardup-bench: --spawn: {', '.join(set_aside)} left aside (they name another server "
+                          "than the one spawned; --tls, --ca-file, --cert-file, --key-file and --token-file apply "
+                          "to it)")  # fmt: skip
+        args = build_parser().parse_args(argv)
+    settle_tls(args, "neardup-bench")  # (--no-tls sets aside the TLS files the variables name, as neardup's)
+    return args
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
@@ -1357,8 +1388,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     if not args.spawn:  # (a target refused at once, before any article is made)
         require_loopback(args.target)
     # How each run connects: the preload's and the load's.
-    connection: dict[str, Any] = {"tls": args.tls, "ca_file": args.ca_file, "token": _token(args.token_file),
-                                "wait_for_server": args.wait_for_server}  # fmt: skip
+    connection: dict[str, Any] = {"tls": args.tls, "ca_file": args.ca_file, "cert_file": args.cert_file,
+                                  "key_file": args.key_file, "token": _token(args.token_file),
+                                  "wait_for_server": args.wait_for_server}  # fmt: skip
     # No server there: said before generated articles are made (10,000 took 6 s), and before anything is timed
     # for --compare. A file is read first: what is wrong with it is said with no server.
     if args.articles == "generated":
@@ -1376,7 +1408,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 def _require_server(args: argparse.Namespace) -> None:
     """The run ended with a one-line reason if no server answers at --target (--spawn starts its own later)."""
     if not args.spawn:
-        connect(args.target, args.tls, args.ca_file, args.wait_for_server).close()
+        connect(args.target, args.tls, args.ca_file, args.wait_for_server, args.cert_file, args.key_file).close()
 
 
 def _run_articles(args: argparse.Namespace) -> tuple[list[Article], Articles]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import operator
 import socket
@@ -12,7 +13,7 @@ import time
 import warnings
 import weakref
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,8 @@ from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client.errors import (
+    CLIENT_CERT_REFUSED,
+    CLIENT_CERT_REQUIRED,
     CLOSED_AT_CONNECT,
     OUTCOME_UNKNOWN,
     SERVER_LOAD_FAILED,
@@ -70,6 +73,26 @@ GRPC_DEADLINE = "Deadline Exceeded"  # gRPC's details when the client's own dead
 _OWN_DEADLINE = "no answer came within the client's timeout"  # (what the client says instead)
 # What a NeardupClient speaking plaintext to a TLS server says to change (TLS_ONLY_SERVER).
 TLS_REMEDY = "connect with tls=True, or a ca_file"
+
+
+@dataclass(frozen=True)
+class TlsRemedies:
+    """What to change when a TLS probe (tls_answer) tells why a server closed the connection: the Python client's
+    settings (REMEDIES), or the CLI's flags and variables (client.cli.CLI_REMEDIES)."""
+
+    tls: str  # plaintext to a server that serves TLS only
+    mtls: str  # plaintext to one that also requires a client certificate
+    cert: str  # TLS with no client certificate to one that requires one (CLIENT_CERT_REQUIRED)
+    other_cert: str  # a client certificate the server did not accept (CLIENT_CERT_REFUSED)
+
+
+REMEDIES = TlsRemedies(
+    tls=TLS_REMEDY,
+    mtls="connect with a ca_file (or tls=True), a cert_file and a key_file",
+    cert="give cert_file and key_file",
+    other_cert="cert_file must be signed by a CA the server trusts (its --tls-client-ca), hold the intermediate CA "
+    "certificates between them after its own, if any, and be valid now",
+)
 DEFAULT_PORT = 50051  # the port `neardup serve` listens on unless told otherwise
 # Its health is SERVING only while its store answers (readiness); the server's own, "", until it drains.
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NearDuplicateService"].full_name
@@ -300,15 +323,19 @@ class NeardupClient:
         channel: grpc.Channel | None = None,
         tls: bool = False,
         ca_file: str | Path | None = None,
+        cert_file: str | Path | None = None,
+        key_file: str | Path | None = None,
         token: str | None = None,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
         keepalive_seconds: float = KEEPALIVE_SECONDS,
         min_keepalive_seconds: float = MIN_KEEPALIVE_SECONDS,
     ) -> None:
-        """`tls` (implied by `ca_file`) speaks TLS, trusting `ca_file` or else the system's roots;
-        `token` is sent as `authorization: Bearer <token>` on every call; an article that would
-        make a request over `max_message_bytes` (the server's receive limit) is refused here
-        with InvalidArgumentError instead of being sent. A `target` without a port ("host", "::1", "[::1]") means
+        """`tls` (implied by `ca_file`, and by `cert_file`) speaks TLS, trusting `ca_file` or else the system's roots;
+        `cert_file` and `key_file` (PEM, both or neither: a ValueError otherwise) are the client certificate and its
+        key a server started with --tls-client-ca (mutual TLS) asks for; `token` is sent as
+        `authorization: Bearer <token>` on every call; an article that would make a request over
+        `max_message_bytes` (the server's receive limit) is refused here with InvalidArgumentError instead of being
+        sent. A `target` without a port ("host", "::1", "[::1]") means
         DEFAULT_PORT; one gRPC would misread (a port outside 1-65535 or not a number, a URL's scheme) is a ValueError.
         While a call is in flight and nothing arrives for `keepalive_seconds`, the connection is pinged, and
         dropped if the ping is not answered as long again: a call to a server that hangs (its host frozen, a
@@ -323,9 +350,11 @@ class NeardupClient:
         self.timeout = timeout
         self.max_message_bytes = max_message_bytes
         self._metadata = bearer_metadata(token)
-        self._channel = channel or _channel(target, tls or ca_file is not None, ca_file, keepalive_seconds)
-        self._own_plaintext = channel is None and not tls and ca_file is None  # (TLS may be why a connection closed)
-        self._tls_probe = _TlsProbe(target)
+        tls = tls or ca_file is not None or cert_file is not None
+        self._channel = channel or _channel(target, tls, ca_file, keepalive_seconds, cert_file, key_file)
+        # Why a connection closed at its start may be TLS (a plaintext client of a TLS server), or the client's
+        # certificate (none, or one the server does not accept): a TLS probe tells, on the client's own channel.
+        self._tls_probe = None if channel is not None else _TlsProbe(target, tls, _pair(cert_file, key_file))
         self._closed = threading.Event()  # (an Event, so that close() ends a retry's back-off wait at once)
         self._stub = pb_grpc.NearDuplicateServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
@@ -347,8 +376,8 @@ class NeardupClient:
             message = f"this client of {self.target} is closed (close(), or its with block ended): make a new one"
             raise ClientClosedError(grpc.StatusCode.CANCELLED, message)
 
-    # What a plaintext client of a TLS server is told to change (neardup's CLI names its flags instead).
-    _tls_remedy: ClassVar[str] = TLS_REMEDY
+    # What a client whose TLS settings cannot talk to the server is told to change (the CLI names its flags instead).
+    _remedies: ClassVar[TlsRemedies] = REMEDIES
 
     def _error_from(
         self, exc: grpc.RpcError, deadline_said: str | None = None, deadline: float | None = None
@@ -357,10 +386,10 @@ class NeardupClient:
         bare "Deadline Exceeded", its own deadline's, says `deadline_said` instead (which names the timeout).
         `deadline` (time.monotonic()'s), when the call has one: a TLS probe waited for is not waited past it."""
         error = from_rpc_error(exc)
-        if self._own_plaintext and closed_at_connect(error):
+        if self._tls_probe is not None and closed_at_connect(error, self._tls_probe.tls):
             within = TLS_PROBE_SECONDS if deadline is None else min(TLS_PROBE_SECONDS, deadline - time.monotonic())
-            if self._tls_probe.serves_tls(within):
-                error = said_to_serve_tls(error, self.target, self._tls_remedy)
+            probe = self._tls_probe
+            error = said_of_tls(error, self.target, probe.answer(within), probe.tls, probe.has_cert, self._remedies)
         if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and error.details == GRPC_DEADLINE and deadline_said:
             return _reworded(error, deadline_said)
         if error.code == grpc.StatusCode.CANCELLED and self._closed.is_set():
@@ -1085,7 +1114,14 @@ def _is_ipv6_address(text: str) -> bool:
 RECONNECT_MAX_MS = 2000  # the longest gRPC waits between two attempts to reach the server (before jitter, ±20%)
 
 
-def _channel(target: str, tls: bool, ca_file: str | Path | None, keepalive_seconds: float) -> grpc.Channel:
+def _channel(
+    target: str,
+    tls: bool,
+    ca_file: str | Path | None,
+    keepalive_seconds: float,
+    cert_file: str | Path | None = None,
+    key_file: str | Path | None = None,
+) -> grpc.Channel:
     keepalive_ms = round(keepalive_seconds * 1000)
     options = [
         ("grpc.max_receive_message_length", MAX_ANSWER_BYTES),
@@ -1098,30 +1134,78 @@ def _channel(target: str, tls: bool, ca_file: str | Path | None, keepalive_secon
         ("grpc.initial_reconnect_backoff_ms", 500),
         ("grpc.max_reconnect_backoff_ms", RECONNECT_MAX_MS),
     ]
-    if not tls:
+    pair = _pair(cert_file, key_file)
+    if not tls and pair is None:
         return grpc.insecure_channel(target, options)
     roots = Path(ca_file).read_bytes() if ca_file is not None else None
     if ca_file is not None:
         _require_certificates(ca_file)
-    return grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=roots), options)
+    cert = key = None
+    if pair is not None:
+        cert, key = Path(pair[0]).read_bytes(), Path(pair[1]).read_bytes()  # (an OSError names the file)
+        _require_client_pair(*pair)
+    credentials = grpc.ssl_channel_credentials(root_certificates=roots, private_key=key, certificate_chain=cert)
+    return grpc.secure_channel(target, credentials, options)
 
 
 def open_channel(
-    target: str, *, tls: bool = False, ca_file: str | Path | None = None, keepalive_seconds: float = KEEPALIVE_SECONDS
+    target: str,
+    *,
+    tls: bool = False,
+    ca_file: str | Path | None = None,
+    cert_file: str | Path | None = None,
+    key_file: str | Path | None = None,
+    keepalive_seconds: float = KEEPALIVE_SECONDS,
 ) -> grpc.Channel:
-    """The channel a NeardupClient opens (`tls`, implied by `ca_file`, trusting it or else the system's roots),
-    for a tool that calls the stubs itself (neardup-bench): one place sets up TLS and keepalive."""
-    return _channel(with_default_port(target), tls or ca_file is not None, ca_file, keepalive_seconds)
+    """The channel a NeardupClient opens (`tls`, implied by `ca_file` and `cert_file`, trusting `ca_file` or else
+    the system's roots; `cert_file` and `key_file`, both or neither, the client certificate a server started with
+    --tls-client-ca asks for), for a tool that calls the stubs itself (neardup-bench): one place sets up TLS and
+    keepalive."""
+    tls = tls or ca_file is not None or cert_file is not None
+    return _channel(with_default_port(target), tls, ca_file, keepalive_seconds, cert_file, key_file)
+
+
+def _pair(cert_file: str | Path | None, key_file: str | Path | None) -> tuple[str, str] | None:
+    """The client certificate and key files, or None for neither; a ValueError for one without the other (gRPC
+    would send no certificate, and a server requiring one would only close each connection)."""
+    if (cert_file is None) != (key_file is None):
+        given, missing = ("cert_file", "key_file") if key_file is None else ("key_file", "cert_file")
+        raise ValueError(f"{given} without {missing}: a client certificate goes with its key, give both or neither")
+    return None if cert_file is None or key_file is None else (str(cert_file), str(key_file))
+
+
+def _require_client_pair(cert_file: str, key_file: str) -> None:
+    """ValueError naming both files if they cannot be a client certificate and its key: gRPC would fail each call
+    UNAVAILABLE, as of a server that is down, or send no certificate at all."""
+    try:
+        # (a password callback: without one, OpenSSL asks for an encrypted key's password on the terminal)
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(cert_file, key_file, password=lambda: b"")
+    except ssl.SSLError as exc:
+        if "KEY_VALUES_MISMATCH" in str(exc):
+            why = f"the key in {key_file} is not the key of the certificate in {cert_file}"
+        else:
+            why = "they must be a PEM certificate (chain) and its PEM private key, unencrypted"
+        raise ValueError(
+            f"the client certificate {cert_file} and key {key_file} cannot be used: {why} ({exc})"
+        ) from None
 
 
 TLS_PROBE_SECONDS = 2.0  # the longest a TLS probe (resolving, connecting, the handshake) may take, or be waited for
 TLS_PROBE_FRESH_SECONDS = 5.0  # how long a probe's answer stands: calls, threads and retries meanwhile take it
 
 
-def closed_at_connect(error: NeardupClientError) -> bool:
-    """Did `error` end a plaintext call whose connection was closed before gRPC's handshake ("Socket closed")? A
-    TLS server does so, and so does a forwarder whose server is not up yet: a TLS handshake tells them apart."""
-    return reached_no_server(error) and CLOSED_AT_CONNECT in error.details
+def closed_at_connect(error: NeardupClientError, tls: bool = False) -> bool:
+    """Did `error` end a call whose connection was closed before gRPC's handshake was done ("Socket closed")? Of a
+    plaintext call (not `tls`), a TLS server does so, and so does a forwarder whose server is not up yet: a TLS
+    probe tells them apart. Of a TLS call, only a bare "Socket closed" counts: a server that refuses the client's
+    certificate (or its absence) closes the connection after a TLS 1.3 handshake, which gRPC says so; a connection
+    closed during the handshake (nothing listening behind a forwarder, a server that stopped) is gRPC's "Handshake
+    read failed (Socket closed)", which no probe is made for (a probe cost up to TLS_PROBE_SECONDS and a thread)."""
+    if not reached_no_server(error):
+        return False
+    if tls:  # ("… last error: UNAVAILABLE: ipv4:127.0.0.1:50051: Socket closed")
+        return error.details.rsplit(": ", 1)[-1] == CLOSED_AT_CONNECT
+    return CLOSED_AT_CONNECT in error.details
 
 
 def said_to_serve_tls(error: NeardupClientError, target: str, remedy: str = TLS_REMEDY) -> NeardupClientError:
@@ -1130,36 +1214,81 @@ def said_to_serve_tls(error: NeardupClientError, target: str, remedy: str = TLS_
     return _reworded(error, f"{error.details} (the server at {target} {TLS_ONLY_SERVER}: {remedy})")
 
 
-def naming_a_tls_server(
-    error: NeardupClientError, target: str, timeout: float = TLS_PROBE_SECONDS, remedy: str = TLS_REMEDY
+class TlsAnswer(enum.Enum):
+    """What a TLS probe of a port found (tls_answer)."""
+
+    NONE = "none"  # no TLS handshake completed there (none within the time, nothing listening, plaintext)
+    SERVES = "serves"  # a TLS handshake completes, and nothing says the client's certificate was refused
+    REFUSES_CLIENT = "refuses the client"  # handshakes complete, but one ends at the client's certificate (or none)
+
+
+def said_of_tls(
+    error: NeardupClientError,
+    target: str,
+    answer: TlsAnswer,
+    tls: bool,
+    has_cert: bool,
+    remedies: TlsRemedies = REMEDIES,
 ) -> NeardupClientError:
-    """`error`, of a plaintext call to host:port `target`, saying the server serves TLS (said_to_serve_tls) when
-    it was closed_at_connect and a TLS handshake on the port completes within `timeout`."""
-    if closed_at_connect(error) and takes_connections(target, tls=True, timeout=timeout):
-        return said_to_serve_tls(error, target, remedy)
-    return error
+    """`error`, closed_at_connect by host:port `target`, saying why when a TLS probe's `answer` tells and what to
+    change (`remedies`): of a plaintext client (not `tls`), that the server serves TLS only (TLS_ONLY_SERVER),
+    and requires a client certificate too; of a TLS client, that the server requires a client certificate
+    (CLIENT_CERT_REQUIRED, without one: not `has_cert`) or did not accept the one it was given
+    (CLIENT_CERT_REFUSED). Said so, the error is not retryable. Otherwise `error` as it is (a forwarder whose server
+    is not up yet closes connections too: retryable)."""
+    if not tls:
+        if answer is TlsAnswer.SERVES:
+            return said_to_serve_tls(error, target, remedies.tls)
+        if answer is TlsAnswer.REFUSES_CLIENT:
+            said = f"{TLS_ONLY_SERVER}, and {CLIENT_CERT_REQUIRED}: {remedies.mtls}"
+            return _reworded(error, f"{error.details} (the server at {target} {said})")
+        return error
+    if answer is not TlsAnswer.REFUSES_CLIENT:
+        return error
+    if has_cert:
+        return _reworded(error, f"{error.details} (the server {CLIENT_CERT_REFUSED}: {remedies.other_cert})")
+    return _reworded(error, f"{error.details} (the server {CLIENT_CERT_REQUIRED}: {remedies.cert})")
+
+
+def naming_a_tls_server(
+    error: NeardupClientError,
+    target: str,
+    timeout: float = TLS_PROBE_SECONDS,
+    remedies: TlsRemedies = REMEDIES,
+    *,
+    tls: bool = False,
+    cert_file: str | Path | None = None,
+    key_file: str | Path | None = None,
+) -> NeardupClientError:
+    """`error`, of a call to host:port `target` (plaintext, or with `tls` presenting `cert_file` and `key_file` if
+    given), saying what a TLS probe within `timeout` tells (said_of_tls) when it was closed_at_connect."""
+    pair = _pair(cert_file, key_file)
+    if not closed_at_connect(error, tls or pair is not None):
+        return error
+    return said_of_tls(error, target, tls_answer(target, timeout=timeout, cert=pair), tls, pair is not None, remedies)
 
 
 @dataclass
 class _Probe:
     started: float  # time.monotonic()'s
     done: threading.Event
-    serves_tls: bool = False
+    answer: TlsAnswer = TlsAnswer.NONE
 
 
 class _TlsProbe:
-    """Whether the server at host:port `target` serves TLS, asked by a TLS handshake at most once every
-    TLS_PROBE_FRESH_SECONDS: the failed calls meanwhile (retries, other threads) take its answer, or wait for the
-    one under way. Each failed call cost a probe (a connection and a handshake, ~28 ms of CPU), and a retry
-    waited for one again."""
+    """What TLS the server at host:port `target` speaks with this client (tls_answer, presenting the client's
+    certificate `cert`, if any), asked at most once every TLS_PROBE_FRESH_SECONDS: the failed calls meanwhile
+    (retries, other threads) take its answer, or wait for the one under way. Each failed call cost a probe (a
+    connection and a handshake, ~28 ms of CPU), and a retry waited for one again. `tls`: the client speaks TLS."""
 
-    def __init__(self, target: str) -> None:
-        self._target = target
+    def __init__(self, target: str, tls: bool = False, cert: tuple[str, str] | None = None) -> None:
+        self._target, self.tls, self._cert = target, tls, cert
+        self.has_cert = cert is not None
         self._lock = threading.Lock()
         self._last: _Probe | None = None
 
-    def serves_tls(self, within: float) -> bool:
-        """The answer, waited for `within` seconds at most: False if none came by then (the probe goes on, up to
+    def answer(self, within: float) -> TlsAnswer:
+        """The answer, waited for `within` seconds at most: NONE if none came by then (the probe goes on, up to
         TLS_PROBE_SECONDS, in a thread of its own, and the calls after this one take its answer)."""
         with self._lock:
             probe = self._last
@@ -1168,41 +1297,116 @@ class _TlsProbe:
                 probe = self._last = _Probe(now, threading.Event())
                 threading.Thread(target=self._ask, args=(probe,), name="neardup-tls-probe", daemon=True).start()
         probe.done.wait(max(within, 0.0))
-        return probe.serves_tls
+        return probe.answer
 
     def _ask(self, probe: _Probe) -> None:
         try:
-            probe.serves_tls = takes_connections(self._target, tls=True, timeout=TLS_PROBE_SECONDS)
+            probe.answer = tls_answer(self._target, timeout=TLS_PROBE_SECONDS, cert=self._cert)
         finally:
             probe.done.set()
 
 
-def takes_connections(target: str, *, timeout: float, tls: bool = False) -> bool:
-    """Whether a TCP connection to host:port `target` is taken, and with `tls` a TLS handshake on it completes
-    (its certificate unchecked), within `timeout` seconds in all (over its addresses): no default, as the callers'
-    bounds differ (a TLS probe's TLS_PROBE_SECONDS, the CLI's probe of --server). Resolving the name is not
-    bounded: a caller that must not wait longer asks in a thread (as _TlsProbe does)."""
-    where = urlsplit(f"//{target}")
+def takes_connections(target: str, *, timeout: float) -> bool:
+    """Whether a TCP connection to host:port `target` is taken within `timeout` seconds in all (over its
+    addresses): no default, as the callers' bounds differ (the CLI's probe of --server). Resolving the name is not
+    bounded: a caller that must not wait longer asks in a thread (as _TlsProbe does for tls_answer)."""
+    return _connection(target, time.monotonic() + timeout, None) is None
+
+
+def tls_answer(target: str, *, timeout: float, cert: tuple[str, str] | None = None) -> TlsAnswer:
+    """What TLS the server at host:port `target` speaks, within `timeout` seconds in all (the name's resolution
+    aside, as in takes_connections), presenting the client certificate and key files `cert` if given. A server
+    that requires a client certificate and refuses the one sent (or none) completes a TLS 1.3 handshake (the
+    client's side of it ends before the server has read the certificate) and closes the connection unanswered,
+    which gRPC calls "Socket closed", as of a forwarder whose server is not up; under TLS 1.2 it closes it within
+    the handshake, where a forwarder that ends TLS itself completes it. So: a handshake that completes (the
+    certificate unchecked), then one limited to TLS 1.2 that the server ends (closed, or an alert about the
+    certificate) after its own part of the handshake (its hello, its certificate) is REFUSES_CLIENT; one that
+    completes, or fails otherwise (as a server of TLS 1.3 only does, or a connection closed before the server said
+    anything: a forwarder whose next connection went to a backend that is down) SERVES."""
     deadline = time.monotonic() + timeout
+    if _connection(target, deadline, _probe_context(cert)) is not None:
+        return TlsAnswer.NONE
+    ended = _connection(target, deadline, _probe_context(cert, ssl.TLSVersion.TLSv1_2))
+    return TlsAnswer.REFUSES_CLIENT if _refused_in_handshake(ended) else TlsAnswer.SERVES
+
+
+# The TLS library's words for an alert a server sends when it does not accept a client's certificate (or its
+# absence): bad, unknown or unsupported certificate, certificate required, unknown CA, access denied.
+_CERTIFICATE_ALERTS = ("CERTIFICATE", "UNKNOWN_CA", "ACCESS_DENIED")
+
+
+# What _connection says of a TLS handshake the other end ended (closed, or sent an alert or no TLS) before its hello.
+_CLOSED_UNANSWERED = "ended before the server's hello"
+
+
+def _refused_in_handshake(ended: OSError | str | None) -> bool:
+    """Did a TLS handshake end because the server closed the connection, or sent an alert about the client's
+    certificate, after its hello? (Not a timeout, nor an alert of another kind: a server of TLS 1.3 only refuses
+    TLS 1.2; nor a connection closed before any answer, _CLOSED_UNANSWERED: no server there read a certificate.)"""
+    if isinstance(ended, ssl.SSLEOFError | ConnectionResetError | BrokenPipeError):
+        return True
+    return isinstance(ended, ssl.SSLError) and any(words in str(ended) for words in _CERTIFICATE_ALERTS)
+
+
+def _connection(target: str, deadline: float, context: ssl.SSLContext | None) -> OSError | str | None:
+    """Try a TCP connection to host:port `target` (each of its addresses, until one is taken) before `deadline`
+    (time.monotonic()'s), with a TLS handshake on it when `context` is given: None if one was taken (and its
+    handshake completed), else the last handshake's error (_CLOSED_UNANSWERED for a connection closed before the
+    server sent its hello), or a word for why none was tried."""
+    where = urlsplit(f"//{target}")
     try:
         if where.hostname is None or where.port is None:
-            return False  # (a target in gRPC's own forms: unix:, dns:)
+            return "not host:port"  # (a target in gRPC's own forms: unix:, dns:)
         addresses = socket.getaddrinfo(where.hostname, where.port, type=socket.SOCK_STREAM)
     except (OSError, ValueError):  # (ValueError: a port out of range)
-        return False
+        return "not resolved"
+    ended: OSError | str = "no connection taken"
     for family, kind, protocol, _, address in addresses:
         try:
             with socket.socket(family, kind, protocol) as raw:
                 raw.settimeout(_left(deadline))
                 raw.connect(address)
-                if tls:
+                if context is not None:
                     raw.settimeout(_left(deadline))  # (the handshake gets what the connection left)
-                    with _UNCHECKED_TLS.wrap_socket(raw, server_hostname=where.hostname):
-                        pass
-                return True
-        except OSError:  # (ssl.SSLError and TimeoutError are OSErrors)
+                    if (handshake := _handshake(raw, context, where.hostname)) is not None:
+                        ended = handshake
+                        continue
+                return None
+        except OSError:
             continue
-    return False
+    return ended
+
+
+def _handshake(raw: socket.socket, context: ssl.SSLContext, hostname: str | None) -> OSError | str | None:
+    """A TLS handshake over the connected socket `raw` (its timeout set): None once it completes, else its error,
+    or _CLOSED_UNANSWERED if the other end ended it before sending a TLS handshake record (its hello). Over memory
+    buffers (ssl.SSLObject), as a wrapped socket does not tell whether the server said anything before it closed."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = context.wrap_bio(incoming, outgoing, server_hostname=hostname)
+    first = b""  # (the first byte the server sent: 0x16 begins a TLS handshake record)
+    try:
+        while True:
+            try:
+                tls.do_handshake()
+            except ssl.SSLWantReadError:
+                raw.sendall(outgoing.read())
+                data = raw.recv(65536)
+                first = first or data[:1]
+                if data:
+                    incoming.write(data)
+                else:
+                    incoming.write_eof()
+                continue
+            raw.sendall(outgoing.read())  # (the client's last flight)
+            return None
+    except OSError as exc:  # (ssl.SSLError and TimeoutError are OSErrors)
+        if first != _TLS_HANDSHAKE_RECORD and not isinstance(exc, TimeoutError):
+            return _CLOSED_UNANSWERED
+        return exc
+
+
+_TLS_HANDSHAKE_RECORD = b"\x16"  # (a TLS record's first byte, its content type: 22, handshake)
 
 
 def _left(deadline: float) -> float:
@@ -1223,6 +1427,20 @@ def _unchecked_tls() -> ssl.SSLContext:
 
 
 _UNCHECKED_TLS: Final = _unchecked_tls()
+
+
+def _probe_context(cert: tuple[str, str] | None, most: ssl.TLSVersion | None = None) -> ssl.SSLContext:
+    """The unchecked context (_UNCHECKED_TLS), presenting the client certificate and key files `cert` if given, and
+    speaking TLS `most` at most. (Made for each probe that needs one of its own: a probe is seldom made.)"""
+    if cert is None and most is None:
+        return _UNCHECKED_TLS
+    context = _unchecked_tls()
+    if cert is not None:
+        with suppress(OSError, ValueError):  # (gone or changed since the channel read it: probe with none)
+            context.load_cert_chain(*cert, password=lambda: b"")
+    if most is not None:
+        context.maximum_version = most
+    return context
 
 
 def bearer_metadata(token: str | None) -> tuple[tuple[str, str], ...]:

@@ -31,7 +31,7 @@ class NeardupClientError(Exception):
         `timeout` bounds one attempt, and each call that takes `retry` is safe to send again (an index that failed
         so may or may not have stored the article; sent again, it answers UNCHANGED if it had). Not when TLS
         settings cannot work (TLS to a plaintext port, plaintext to a TLS one, a server certificate from a CA the
-        client does not trust),
+        client does not trust, no client certificate, or one not accepted, for a server that requires one),
         nor for a message over a size limit (RESOURCE_EXHAUSTED too): the same message is refused again each time.
         CANCELLED is retryable when the server sent it: gRPC ends so the calls that reached a server that had
         begun to stop (docs/ops.md, "Calls cut by a stop"). Not when this process cancelled the call: this
@@ -78,7 +78,14 @@ TLS_UNTRUSTED = "CERTIFICATE_VERIFY_FAILED"  # the server's certificate is signe
 # port completes: the server serves TLS (gRPC says only "Socket closed", as of a forwarder whose server is not up),
 # followed by what to change (the Python client's words, or the CLI's flags).
 TLS_ONLY_SERVER = "serves TLS only"
-TLS_MISMATCH = (TLS_PLAINTEXT_PEER, TLS_UNTRUSTED, TLS_ONLY_SERVER)
+# The client's words when a TLS connection was closed at its start ("Socket closed") and a TLS probe tells that the
+# server requires a client certificate (mutual TLS, its --tls-client-ca) and refused the connection without one, or
+# did not accept the one sent (signed by another CA, expired), followed by what to change.
+CLIENT_CERT_REQUIRED = "requires a client certificate"
+CLIENT_CERT_REFUSED = "did not accept the client certificate"
+# The client's own words, after a TLS probe, saying why a server closed the connection (and what to change).
+TLS_SAID = (TLS_ONLY_SERVER, CLIENT_CERT_REQUIRED, CLIENT_CERT_REFUSED)
+TLS_MISMATCH = (TLS_PLAINTEXT_PEER, TLS_UNTRUSTED, *TLS_SAID)
 # gRPC's words, after NOT_REACHED's, for a connection the other end closed before gRPC's handshake was done.
 CLOSED_AT_CONNECT = "Socket closed"
 # gRPC's words for a message over a receive or send limit ("Received message larger than max (5242896 vs. 4194304)").

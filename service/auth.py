@@ -1,4 +1,5 @@
-"""Who may call: the bearer tokens of --auth-token-file, read again when the file changes, and TLS credentials.
+"""Who may call: the bearer tokens of --auth-token-file, read again when the file changes, and TLS credentials
+(with --tls-client-ca, mutual TLS: a client certificate that CA signed).
 
 The interceptor that checks a call's token is in interceptors.py (BearerTokenAuth); this module reads the
 files the settings name, and refuses at start a pair of them that cannot work.
@@ -114,7 +115,25 @@ def tls_credentials(settings: Settings) -> grpc.ServerCredentials | None:
         return None
     key, cert = _setting_file("--tls-key", settings.tls_key), _setting_file("--tls-cert", settings.tls_cert)
     _require_usable_pair(settings.tls_cert, settings.tls_key)
-    return grpc.ssl_server_credentials([(key, cert)])
+    if not settings.tls_client_ca:
+        return grpc.ssl_server_credentials([(key, cert)])
+    # Mutual TLS: a caller without a certificate this CA signed is refused in the handshake (its gRPC says only
+    # "Socket closed"; the neardup client then probes, and says it needs --cert-file and --key-file).
+    client_ca = _setting_file("--tls-client-ca", settings.tls_client_ca)
+    _require_ca_certificates(settings.tls_client_ca)
+    return grpc.ssl_server_credentials([(key, cert)], root_certificates=client_ca, require_client_auth=True)
+
+
+def _require_ca_certificates(path: str) -> None:
+    """ValueError naming --tls-client-ca if its file holds no PEM certificate: gRPC would only fail to bind the
+    port, and the message said the port might be taken. (Read as OpenSSL reads a bundle: comments and all.)"""
+    try:
+        ssl.create_default_context(cafile=path)
+    except ssl.SSLError as exc:
+        raise ValueError(
+            f"--tls-client-ca {path} holds no usable PEM certificate ({exc}): name the PEM file of the CA (or CAs) "
+            "that signed the clients' certificates"
+        ) from None
 
 
 def _require_usable_pair(cert: str, key: str) -> None:

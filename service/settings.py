@@ -249,6 +249,13 @@ class Settings:
     # Files: an empty string means none (off), so that every setting stays a flag and an env variable.
     tls_cert: str = _setting("", "PEM certificate chain; with --tls-key, the server speaks TLS only")
     tls_key: str = _setting("", "PEM private key of --tls-cert")
+    # Mutual TLS: the main port's callers must present a certificate a CA of this file signed (the health port stays
+    # plaintext, for probes: docs/ops.md, "TLS and authentication").
+    tls_client_ca: str = _setting(
+        "",
+        "PEM CA certificate(s): with --tls-cert and --tls-key, every caller of the main port must present a client "
+        "certificate one of them signed (mutual TLS; the health port stays plaintext)",
+    )
     auth_token_file: str = _setting(
         "",
         "a file holding the bearer token every call must carry, health and reflection excepted (one a line, each "
@@ -317,6 +324,9 @@ class Settings:
         _check_calls_beside_streams(self)
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ValueError("--tls-cert and --tls-key go together: give both files or neither")
+        if self.tls_client_ca and not self.tls_cert:
+            raise ValueError("--tls-client-ca asks callers for a certificate during the TLS handshake: give "
+                             "--tls-cert and --tls-key too (the server's own certificate and key)")  # fmt: skip
         _check_ports_differ(lambda name: getattr(self, name))
 
     def worker_processes(self, cores: int | None) -> int:
@@ -346,7 +356,7 @@ class Settings:
         return self.max_streams if self.max_streams > 0 else max(1, self.max_workers * 3 // 4)
 
 
-_PATHS = frozenset({"data_dir", "tls_cert", "tls_key", "auth_token_file", "boilerplate_file"})
+_PATHS = frozenset({"data_dir", "tls_cert", "tls_key", "tls_client_ca", "auth_token_file", "boilerplate_file"})
 
 
 def _check_ranges(settings: Settings | DetectionParams) -> None:

@@ -88,7 +88,7 @@ def test_image_metadata_is_production_shaped(image: Image) -> None:
     assert "/data" in c["Volumes"]  # type: ignore[operator]
     # (the entrypoint's health port, no variable: NEARDUP_HEALTH_PORT moves the check, not the server)
     check = c["Healthcheck"]["Test"]  # type: ignore[index]
-    assert check == ["CMD", "neardup", "health", "--server", "127.0.0.1:50052", "--timeout", "5"]
+    assert check == ["CMD", "neardup", "health", "--server", "127.0.0.1:50052", "--timeout", "5", "--no-tls"]
     # (the ports as flags: a Service named neardup-health replaced an ENV NEARDUP_HEALTH_PORT=50052 in a pod)
     ports = ["--port", "50051", "--health-port", "50052", "--metrics-port", "9100"]
     assert c["Entrypoint"] == ["neardup", "serve", *ports]

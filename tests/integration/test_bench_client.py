@@ -19,6 +19,7 @@ from benchmarks.loopback import free_port
 from client import NeardupClient
 from client.api import DEFAULT_PORT, open_channel
 from service.grpc_server import RunningServer
+from tests.integration.test_mtls import make_clients
 from tests.integration.test_tls import make_pki
 from tests.support import in_process_server, until
 
@@ -362,6 +363,7 @@ def test_the_bench_speaks_tls_and_sends_a_token_as_the_cli_does(tmp_path: Path) 
         assert loadtest.main([*common, "--ca-file", str(pki.ca), "--token-file", str(token_file)]) == 0
         report = json.loads((tmp_path / "r.json").read_text())
         assert report["ok"] == 6 and report["parameters"]["tls"] is True and report["parameters"]["token"] is True
+        assert report["parameters"]["client_certificate"] is False  # (none given: the server asks none)
         assert loadtest.main([*common, "--ca-file", str(pki.ca)]) == 1  # no token: refused
         refused = json.loads((tmp_path / "r.json").read_text())
         assert list(refused["errors"]) == ["UNAUTHENTICATED"] and refused["ok"] == 0
@@ -387,6 +389,21 @@ def test_the_bench_targets_the_server_the_environment_names_with_its_tls_and_tok
     assert report["ok"] == 5
     assert report["parameters"]["target"] == f"localhost:{running.port}"
     assert report["parameters"]["tls"] is True and report["parameters"]["token"] is True
+
+
+def test_the_bench_presents_a_client_certificate_and_its_report_says_so(tmp_path: Path) -> None:
+    pki, clients = make_pki(tmp_path), make_clients(tmp_path)
+    overrides = {"tls_cert": str(pki.cert), "tls_key": str(pki.key), "tls_client_ca": str(clients.ca)}
+    with in_process_server(tmp_path / "data", **overrides) as (running, _):
+        env = {"NEARDUP_CERT_FILE": str(clients.cert), "NEARDUP_KEY_FILE": str(clients.key)}  # (as neardup reads them)
+        argv = ["--target", f"127.0.0.1:{running.port}", "--mode", "stream", "--count", "5", "--timeout", "5",
+                "--no-progress", "--ca-file", str(pki.ca), "--report", str(tmp_path / "r.json"),
+                "--plot", str(tmp_path / "p.png")]  # fmt: skip
+        assert loadtest.main(argv, env=env) == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["ok"] == 5
+    assert report["parameters"]["tls"] is True and report["parameters"]["client_certificate"] is True
+    assert report["parameters"]["token"] is False
 
 
 def test_a_stream_that_fails_ends_its_sender_and_the_articles_never_sent_are_counted(tmp_path: Path) -> None:

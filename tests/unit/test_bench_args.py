@@ -62,6 +62,7 @@ _ENVIRONMENTS = [
     {"NEARDUP_SERVER": "localhost", "NEARDUP_TLS": "yes"},
     {"NEARDUP_SERVER": "[::1]:7000", "NEARDUP_CA_FILE": "~/ca.pem", "NEARDUP_TOKEN_FILE": "/etc/neardup/token"},
     {"NEARDUP_SERVER": "", "NEARDUP_TLS": "0", "NEARDUP_CA_FILE": ""},  # (empty: unset, as the CLI reads them)
+    {"NEARDUP_CA_FILE": "/ca.pem", "NEARDUP_CERT_FILE": "~/client.pem", "NEARDUP_KEY_FILE": "/etc/neardup/client.key"},
 ]
 
 
@@ -73,6 +74,7 @@ def test_the_bench_takes_its_connection_from_the_environment_the_cli_reads_as_th
     cli = _parser(env).parse_args(["ingest", "in.jsonl"])
     assert bench.target == with_default_port(cli.server)
     assert (bench.tls, bench.ca_file, bench.token_file) == (cli.tls, cli.ca_file, cli.token_file)
+    assert (bench.cert_file, bench.key_file) == (cli.cert_file, cli.key_file)
 
 
 def test_a_flag_overrides_the_environment_either_way() -> None:

@@ -108,3 +108,45 @@ def test_a_server_answered_then_found_serving_tls_gets_one_hint_not_two() -> Non
     assert "serves TLS only" in said.details and "did it stop?" not in said.details
     # (not said to serve TLS: a server gone, which the hint says)
     assert "did it stop?" in cli.connection_hint(closed, target, answered=True)
+
+
+@pytest.mark.parametrize(
+    ("tls", "has_cert", "answer", "said"),
+    [
+        (False, False, api.TlsAnswer.SERVES, "the server at 127.0.0.1:50051 serves TLS only: add --tls or --ca-file"),
+        (False, False, api.TlsAnswer.REFUSES_CLIENT, "serves TLS only, and requires a client certificate: add"),
+        (True, False, api.TlsAnswer.REFUSES_CLIENT, "the server requires a client certificate: give --cert-file"),
+        (True, True, api.TlsAnswer.REFUSES_CLIENT, "the server did not accept the client certificate: --cert-file"),
+    ],
+)
+def test_what_a_tls_probe_tells_is_said_once_and_not_retried(
+    tls: bool, has_cert: bool, answer: api.TlsAnswer, said: str
+) -> None:
+    target = "127.0.0.1:50051"
+    closed = errors.error_for(
+        grpc.StatusCode.UNAVAILABLE,
+        "failed to connect to all addresses; last error: UNAVAILABLE: ipv4:127.0.0.1:50051: Socket closed",
+    )
+    told = api.said_of_tls(closed, target, answer, tls, has_cert, cli.CLI_REMEDIES)
+    assert said in told.details and not told.retryable
+    assert cli.connection_hint(told, target) == "" and cli.connection_hint(told, target, answered=True) == ""
+
+
+@pytest.mark.parametrize(("tls", "answer"), [(False, api.TlsAnswer.NONE), (True, api.TlsAnswer.NONE),
+                                             (True, api.TlsAnswer.SERVES)])  # fmt: skip
+def test_a_closed_connection_a_tls_probe_does_not_explain_stays_retryable(tls: bool, answer: api.TlsAnswer) -> None:
+    # (a forwarder whose server is not up yet: plain, or ending TLS itself)
+    closed = errors.error_for(grpc.StatusCode.UNAVAILABLE, "failed to connect to all addresses; Socket closed")
+    assert api.said_of_tls(closed, "127.0.0.1:50051", answer, tls, False) is closed and closed.retryable
+
+
+def test_a_tls_call_is_probed_only_for_a_bare_socket_closed() -> None:
+    """A server refusing a TLS client's certificate closes the connection after a TLS 1.3 handshake: gRPC says a
+    bare "Socket closed". One closed during the handshake (a forwarder's dead backend, a server that stopped) is
+    "Handshake read failed (Socket closed)": no certificate was read there, and a probe would cost up to 2 s."""
+    last = "failed to connect to all addresses; last error: UNAVAILABLE: ipv4:127.0.0.1:50051: "
+    bare = errors.error_for(grpc.StatusCode.UNAVAILABLE, last + "Socket closed")
+    in_handshake = errors.error_for(grpc.StatusCode.UNAVAILABLE, last + "Handshake read failed (Socket closed)")
+    assert api.closed_at_connect(bare, tls=True) and api.closed_at_connect(bare)
+    assert not api.closed_at_connect(in_handshake, tls=True)
+    assert api.closed_at_connect(in_handshake)  # (a plaintext client has no handshake of gRPC's: as before)

@@ -160,6 +160,11 @@ def test_an_environment_value_that_does_not_parse_names_the_variable(capsys: pyt
             "NEARDUP_REDIS_URL='redis://:***@127.0.0.1/x': --redis-url ends with /x, which is not a database number",
         ),
         ({"NEARDUP_TLS_KEY": "key.pem"}, "NEARDUP_TLS_KEY='key.pem': --tls-cert and --tls-key go together"),
+        (
+            {"NEARDUP_TLS_CLIENT_CA": "clients.pem"},
+            "NEARDUP_TLS_CLIENT_CA='clients.pem': --tls-client-ca asks callers for a certificate during the TLS "
+            "handshake: give --tls-cert and --tls-key too",
+        ),
     ],
 )
 def test_a_value_refused_that_came_from_the_environment_names_the_variable(
@@ -317,6 +322,7 @@ def test_redis_urls_redis_reads_as_meant_are_taken(url: str) -> None:
         ),
         (lambda: Settings(max_concurrent_rpcs=3, max_streams=3), "(--max-streams 3): an open stream counts as a call"),
         (lambda: Settings(tls_cert="server.pem"), "--tls-cert and --tls-key go together"),
+        (lambda: Settings(tls_client_ca="clients.pem"), "--tls-client-ca asks callers for a certificate during the"),
         (lambda: Settings(store=cast(Any, "mysql")), "--store must be one of sqlite, redis (got 'mysql')"),
         (lambda: replace(Settings(), fingerprint_workers=-2), "--fingerprint-workers is a number of processes"),
         (lambda: DetectionParams(lsh_bands=50, lsh_rows=3), "--lsh-bands times --lsh-rows (50 x 3 = 150) exceeds"),
@@ -335,9 +341,10 @@ def test_paths_starting_with_a_tilde_are_in_the_home_directory_from_flags_or_the
     # (docker -e and systemd's Environment= hand a `~` on unexpanded: the server made a directory named "~")
     home = os.path.expanduser("~")
     env = {"NEARDUP_DATA_DIR": "~/srv", "NEARDUP_AUTH_TOKEN_FILE": "~/tokens", "NEARDUP_BOILERPLATE_FILE": ""}
-    settings = Settings.from_args(["--tls-cert", "~/c.pem", "--tls-key", "~/k.pem"], env)
+    settings = Settings.from_args(["--tls-cert", "~/c.pem", "--tls-key", "~/k.pem", "--tls-client-ca", "~/ca.pem"], env)
     assert settings.data_dir == Path(home, "srv") and settings.auth_token_file == f"{home}/tokens"
     assert (settings.tls_cert, settings.tls_key) == (f"{home}/c.pem", f"{home}/k.pem")
+    assert settings.tls_client_ca == f"{home}/ca.pem"
     assert settings.detection.boilerplate_file == ""  # (none given stays none)
 
 
