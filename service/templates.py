@@ -43,6 +43,7 @@ from service.similarity import IDENTICAL_JACCARD, Tokenised, alignment, overlap,
 from service.text import PLAIN_SPELT, Reading, tokens
 
 MAX_SLOT_TOKENS = 8  # a longer stretch is an insertion or a rewrite, not a filled slot (unless template text)
+MAX_SLOT_TIMES = 2 * MAX_SLOT_TOKENS  # times of day read in a stretch (`_times`): more than an opening's slot holds
 FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
 SHARED_TOKENS_PER_FACT = 80  # template slots come every few lines; edits to a long story are sparse
 SHORT_ITEM_TOKENS = 80  # notices and one-paragraph wire items: their edges are content too
@@ -302,10 +303,10 @@ def _changed_facts(
     words_a, words_b = _without_restyled_times(
         ta, ia, Counter(_slot_words(ta, ia)), tb, ib, Counter(_slot_words(tb, ib))
     )
+    words_a, words_b = _without_us_dollar(ta, ia, words_a, tb, ib, words_b)
     only_a = [w for w in words_a if words_a[w] > words_b[w]]
     only_b = [w for w in words_b if words_b[w] > words_a[w]]
     only_a, only_b = _without_restyling(only_a, only_b)
-    only_a, only_b = _without_currency_country(ta, ia, only_a, tb, ib, only_b)
     only_a, only_b = _without_abbreviated_days(ta, ia, only_a, tb, ib, only_b)
     only_a, only_b, respelt = _without_respelt_names(ta, ia, only_a, tb, ib, only_b)
     restyled, day = _date_restyled(ta, ia, only_a, tb, ib, only_b)
@@ -344,21 +345,24 @@ def _without_restyled_times(
     one of the other side's. Read a word at a time, "08" was no "8" and "18" no "6" beside "p.m.": a changed
     figure, and a copy so restyled and republished days later was another article by the three-day rule. A time
     written as a decimal ("at 18.45", `_Time.decimal`) is paired only with a time the other side writes as one,
-    and two of them are never paired: alone, "18.45" may be a price. A time zone written after one time of a
-    pair and not after the other ("at 6.45pm" and "at 6.45 pm GMT") is part of it. Times left unpaired on both
-    sides are each one figure, the time it is ("6:45 p.m." against "16:45", or against "6:45 a.m.", where the
-    words differing were "p" and "a", no figure); on one side alone they are read a word at a time still ("7
-    a.m." against "7" is the figure kept, "a.m." added), but for "a.m.", "p.m." or a time zone that one side
-    adds to a time both write before the slot (`_without_added_marks`)."""
+    at its place in the slot (`_paired_time`), and two of them are never paired: alone, "18.45" may be a price. A
+    time zone written after one time of a pair and not after the other ("at 6.45pm" and "at 6.45 pm GMT") is part
+    of it. Times left unpaired on both sides are each one figure, the time it is ("6:45 p.m." against "16:45", or
+    against "6:45 a.m.", where the words differing were "p" and "a", no figure); on one side alone they are read a
+    word at a time still ("7 a.m." against "7" is the figure kept, "a.m." added), but for "a.m.", "p.m." or a time
+    zone that one side adds to a time both write before the slot (`_without_added_marks`)."""
     times_a, times_b = _times(ta, ia), _times(tb, ib)
     unpaired_a = []
-    for time_a in times_a:
-        paired = next((time_b for time_b in times_b if time_a.pairs_with(time_b)), None)
-        if paired is None:
+    paired_b: set[int] = set()
+    for rank, time_a in enumerate(times_a):
+        found = _paired_time(rank, time_a, times_b, paired_b)
+        if found is None:
             unpaired_a.append(time_a)
             continue
-        times_b.remove(paired)
-        words_a, words_b = _without_time(ta, ia, words_a, time_a), _without_time(tb, ib, words_b, paired)
+        paired_b.add(found)
+        words_a = _without_time(ta, ia, words_a, time_a)
+        words_b = _without_time(tb, ib, words_b, times_b[found])
+    times_b = [time for n, time in enumerate(times_b) if n not in paired_b]
     words_a = _without_added_marks(ta, ia, words_a, unpaired_a, tb, ib)
     words_b = _without_added_marks(tb, ib, words_b, times_b, ta, ia)
     unpaired_a = [time for time in unpaired_a if not time.decimal]  # (a decimal, unless it pairs with a time)
@@ -369,6 +373,19 @@ def _without_restyled_times(
         for time_b in times_b:
             words_b = _without_time(tb, ib, words_b, time_b, zone=False) + Counter((time_b.figure,))
     return words_a, words_b
+
+
+def _paired_time(rank: int, time: _Time, others: list[_Time], paired: set[int]) -> int | None:
+    """The first of the other side's times not yet `paired` that may be this one, the `rank`-th time its slot holds
+    (`_Time.pairs_with`); a decimal ("at 18.45") on either side is paired only with the time of the same rank on
+    the other: paired with any time of the slot that has its digits, a price and a time swapped ("traded at 10.30
+    at 10:15 a.m." against "traded at 10.15 at 10:30 a.m.") were two figures restyled. A slot holds few times
+    (`_times`): the other side's are looked at one by one."""
+    if time.decimal:
+        ranked = [rank] if rank < len(others) else []
+    else:
+        ranked = [n for n, other in enumerate(others) if not other.decimal or n == rank]
+    return next((n for n in ranked if n not in paired and time.pairs_with(others[n])), None)
 
 
 @dataclass(frozen=True)
@@ -411,9 +428,10 @@ def _without_added_marks(
     """The slot's words less the "a.m.", "p.m." or time zone one side adds to a time both write right before the
     slot ("at 6:45 PM, officials" against "at 6:45, officials"; "GMT" against "BST" is kept, a mark against a
     mark), where the time so marked may be the one the other side writes there (`_Time.pairs_with`), or the
-    other side's is no time ("7 GMT" against "7": a figure kept, a mark added). Counted, "PM" or "GMT" was a name
-    where the other side had none, and a copy republished days later with it another article; the same marks
-    added after a time in a slot are paired with it (`_without_restyled_times`), or, in no slot, an insertion."""
+    other side's is no time ("at 7 GMT" or "at 7 PM" against "at 7": a figure kept, a mark added) nor a figure
+    with its unit ("at 7 per cent"). Counted, "PM" or "GMT" was a name where the other side had none, and a copy
+    republished days later with it another article; the same marks added after a time in a slot are paired with
+    it (`_without_restyled_times`), or, in no slot, an insertion."""
     for time in unpaired:
         if not time.marks_only(slot):
             continue
@@ -421,9 +439,15 @@ def _without_added_marks(
         theirs = _time_at(other, start) if start >= 0 else None
         if theirs is not None and theirs.tokens.stop > other_slot.start:
             continue  # (the other side marks it in its slot too: a mark against a mark, paired or changed)
+        if theirs is None and other_slot and other.words[other_slot.start] in _FIGURE_UNITS:
+            continue  # ("at 7 PM" against "at 7 per cent": no time but a figure, its unit the other's slot)
         if theirs is None or time.pairs_with(theirs):
             words -= Counter(t.words[i] for i in time.tokens if i in slot)
     return words
+
+
+# Words after a number that make it a figure, no hour a time's mark may be added to (`_without_added_marks`).
+_FIGURE_UNITS = frozenset("per percent pc pct cent cents pence p points pts".split())
 
 
 def _without_time(t: Tokenised, slot: range, words: Counter[str], time: _Time, *, zone: bool = True) -> Counter[str]:
@@ -434,10 +458,14 @@ def _without_time(t: Tokenised, slot: range, words: Counter[str], time: _Time, *
 
 def _times(t: Tokenised, slot: range) -> list[_Time]:
     """The times of day the slot holds some of, in order (`_time_at`): each with all its tokens, though some may
-    stand out of the slot (its hour and minutes aligned before a slot of "p.m." against "PM")."""
+    stand out of the slot (its hour and minutes aligned before a slot of "p.m." against "PM"). The first
+    MAX_SLOT_TIMES only: a slot holds no more, and the stretch of a rewrite or a timetable holding more is read a
+    word at a time past them (paired with each other, thousands of times took seconds)."""
     found: list[_Time] = []
     covered = -1
     for i in slot:
+        if len(found) == MAX_SLOT_TIMES:
+            break
         if i <= covered:
             continue
         # (A time is five tokens at most, "6:45 p.m. GMT"; one starting at a minutes token is none, `_time_at`.)
@@ -454,10 +482,11 @@ def _time_at(t: Tokenised, i: int) -> _Time | None:
     """The time of day whose first token is token i, and the times it may be on a 24-hour clock ("HH:MM"): an
     hour and minutes with a colon ("18:45", "08:30", "6:45"), an hour, with or without minutes after a colon or
     a full stop, with "a.m." or "p.m." ("6:45 p.m.", "8.30am", "7 a.m."), "noon" or "midnight" ("12 noon"); four
-    digits before a time zone ("0700 GMT"), an hour and minutes around an "h" ("14h30", as French copy writes
-    them). A full stop with no "a.m." or "p.m." is a decimal ("2.30"), but beside a word of time ("at 18.45",
-    `_beside_time_word`) it may be a time too, marked `decimal`: one only if the other side writes that time as
-    a time. None for anything else: a bare number is no time, nor are four digits with no time zone ("in 1930").
+    digits before a time zone ("0700 GMT"), an hour alone between a word of time and a time zone ("at 7 GMT"), an
+    hour and minutes around an "h" ("14h30", as French copy writes them). A full stop with no "a.m." or "p.m."
+    is a decimal ("2.30"), but beside a word of time ("at 18.45", `_beside_time_word`) it may be a time too,
+    marked `decimal`: one only if the other side writes that time as a time. None for anything else: a bare
+    number is no time ("rose 7 GMT" neither), nor are four digits with no time zone ("in 1930").
     An hour from 1 to 11 with minutes and no leading zero nor "a.m." or "p.m." ("6:45") may be either half of
     the day only beside a word of time ("at 6:45"), else it is the morning's, as "06:45" is on a 24-hour clock:
     "3:16" against "15:16" is a score or a verse changed. "12:30" is noon's, never midnight's ("00:30", "12:30
@@ -481,7 +510,10 @@ def _time_at(t: Tokenised, i: int) -> _Time | None:
     hour, minutes = int(hour_text), int(minutes_text or 0)
     last = bisect_left(t.starts, found.end()) - 1
     decimal = separator == "." and not half
-    if minutes > 59 or not (minutes_text or half or named) or (decimal and not _beside_time_word(t, i, last)):
+    zoned_hour = i > 0 and t.words[i - 1] in _TIME_WORDS_BEFORE and _zone_at(t, last + 1)  # ("at 7 GMT")
+    if minutes > 59 or not (minutes_text or half or named or zoned_hour):
+        return None
+    if decimal and not _beside_time_word(t, i, last):
         return None
     if named:
         if hour != 12:
@@ -902,27 +934,38 @@ def _without_restyling(only_a: list[str], only_b: list[str]) -> tuple[list[str],
     return kept_a, kept_b
 
 
-def _without_currency_country(
-    ta: Tokenised, ia: range, only_a: list[str], tb: Tokenised, ib: range, only_b: list[str]
-) -> tuple[list[str], list[str]]:
-    """The words each side lacks, less the country letters one side alone writes before a dollar sign ("US$3bn"
-    against "$3 billion"; "A$3bn" against "US$3bn" keeps both: two currencies). Counted, "US" was a name where the
-    other side had none, and a copy so restyled days later another article."""
-    country_a, country_b = _currency_countries(ta, ia), _currency_countries(tb, ib)
-    if country_a and not country_b:
-        return [w for w in only_a if w not in country_a], only_b
-    if country_b and not country_a:
-        return only_a, [w for w in only_b if w not in country_b]
-    return only_a, only_b
+def _without_us_dollar(
+    ta: Tokenised, ia: range, words_a: Counter[str], tb: Tokenised, ib: range, words_b: Counter[str]
+) -> tuple[Counter[str], Counter[str]]:
+    """The slot's words on each side less the "US" it writes right before a dollar sign where the other side writes
+    a bare one ("US$3bn" against "$3 billion": a US wire's house style), one for each such dollar, the tokens so
+    placed only: "US" elsewhere in the slot is a word as any ("US$3bn in the US" against "$3bn in the UK" changes
+    a place). Counted, "US" was a name where the other side had none, and a copy so restyled days later another
+    article. Other letters before a dollar sign are kept ("C$", "A$", "HK$" against "$"): they may be the only
+    sign of another currency."""
+    us_a, us_b = _us_dollars(ta, ia), _us_dollars(tb, ib)
+    drop_a, drop_b = min(us_a, _bare_dollars(tb, ib)), min(us_b, _bare_dollars(ta, ia))
+    return words_a - Counter({"us": drop_a}), words_b - Counter({"us": drop_b})
 
 
-def _currency_countries(t: Tokenised, slot: range) -> set[str]:
-    """The slot's words of up to three letters written right before a dollar sign ("US" in "US$3bn", "HK$")."""
-    return {
-        t.words[i]
+def _us_dollars(t: Tokenised, slot: range) -> int:
+    """How many of the slot's tokens are "US" written right before a dollar sign and digits ("US$3bn")."""
+    return sum(1 for i in slot if t.raw(i) == "US" and _DOLLAR_FIGURE.match(t.body, t.ends[i]))
+
+
+def _bare_dollars(t: Tokenised, slot: range) -> int:
+    """How many of the slot's tokens are a figure after a dollar sign with no letter before it ("$3bn", not "A$3bn")."""
+    return sum(
+        1
         for i in slot
-        if len(t.words[i]) <= 3 and t.words[i].isalpha() and t.body[t.ends[i] : t.ends[i] + 1] == "$"
-    }
+        if t.starts[i] > 0
+        and t.body[t.starts[i] - 1] == "$"
+        and t.words[i][:1].isdigit()
+        and not (t.starts[i] > 1 and t.body[t.starts[i] - 2].isalpha())
+    )
+
+
+_DOLLAR_FIGURE = re.compile(r"\$\d")
 
 
 def _same_word_spelt(a: str, b: str) -> bool:
