@@ -43,6 +43,7 @@ from service.similarity import IDENTICAL_JACCARD, Tokenised, alignment, overlap,
 from service.text import PLAIN_SPELT, Reading, tokens
 
 MAX_SLOT_TOKENS = 8  # a longer stretch is an insertion or a rewrite, not a filled slot (unless template text)
+MAX_SLOT_TIMES = 2 * MAX_SLOT_TOKENS  # times of day read in a stretch (`_times`): more than an opening's slot holds
 FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
 SHARED_TOKENS_PER_FACT = 80  # template slots come every few lines; edits to a long story are sparse
 SHORT_ITEM_TOKENS = 80  # notices and one-paragraph wire items: their edges are content too
@@ -302,6 +303,7 @@ def _changed_facts(
     words_a, words_b = _without_restyled_times(
         ta, ia, Counter(_slot_words(ta, ia)), tb, ib, Counter(_slot_words(tb, ib))
     )
+    words_a, words_b = _without_us_dollar(ta, ia, words_a, tb, ib, words_b)
     only_a = [w for w in words_a if words_a[w] > words_b[w]]
     only_b = [w for w in words_b if words_b[w] > words_a[w]]
     only_a, only_b = _without_restyling(only_a, only_b)
@@ -339,75 +341,179 @@ def _without_restyled_times(
 ) -> tuple[Counter[str], Counter[str]]:
     """The slot's words on each side less those of the times of day that are one time in two house styles
     (`_times`: "6:45 p.m." and "18:45", "7 a.m." and "07:00", "8.30am" and "08:30", "noon" and "12:00", "at 8:30"
-    and "8:30 p.m."), each time paired with one of the other side's. Read a word at a time, "08" was no "8" and
-    "18" no "6" beside "p.m.": a changed figure, and a copy so restyled and republished days later was another
-    article by the three-day rule. Times left unpaired on both sides are each one figure, the time it is ("6:45
-    p.m." against "16:45", or against "6:45 a.m.", where the words differing were "p" and "a", no figure); on
-    one side alone they are read a word at a time still ("7 a.m." against "7" is the figure kept, "a.m." added)."""
+    and "8:30 p.m.", "0700 GMT" and "7am", "14h30" and "2.30pm", "at 18.45" and "6.45 p.m."), each time paired with
+    one of the other side's. Read a word at a time, "08" was no "8" and "18" no "6" beside "p.m.": a changed
+    figure, and a copy so restyled and republished days later was another article by the three-day rule. A time
+    written as a decimal ("at 18.45", `_Time.decimal`) is paired only with a time the other side writes as one,
+    at its place in the slot (`_paired_time`), and two of them are never paired: alone, "18.45" may be a price. A
+    time zone written after one time of a pair and not after the other ("at 6.45pm" and "at 6.45 pm GMT") is part
+    of it. Times left unpaired on both sides are each one figure, the time it is ("6:45 p.m." against "16:45", or
+    against "6:45 a.m.", where the words differing were "p" and "a", no figure); on one side alone they are read a
+    word at a time still ("7 a.m." against "7" is the figure kept, "a.m." added), but for "a.m.", "p.m." or a time
+    zone that one side adds to a time both write before the slot (`_without_added_marks`)."""
     times_a, times_b = _times(ta, ia), _times(tb, ib)
-    if not (times_a and times_b):
-        return words_a, words_b
     unpaired_a = []
-    for time_a in times_a:
-        paired = next((time_b for time_b in times_b if not time_b[1].isdisjoint(time_a[1])), None)
-        if paired is None:
+    paired_b: set[int] = set()
+    for rank, time_a in enumerate(times_a):
+        found = _paired_time(rank, time_a, times_b, paired_b)
+        if found is None:
             unpaired_a.append(time_a)
             continue
-        times_b.remove(paired)
-        words_a, words_b = _without_time(ta, ia, words_a, time_a), _without_time(tb, ib, words_b, paired)
-    if unpaired_a and times_b:
+        paired_b.add(found)
+        words_a = _without_time(ta, ia, words_a, time_a)
+        words_b = _without_time(tb, ib, words_b, times_b[found])
+    times_b = [time for n, time in enumerate(times_b) if n not in paired_b]
+    words_a = _without_added_marks(ta, ia, words_a, unpaired_a, tb, ib)
+    words_b = _without_added_marks(tb, ib, words_b, times_b, ta, ia)
+    unpaired_a = [time for time in unpaired_a if not time.decimal]  # (a decimal, unless it pairs with a time)
+    times_b = [time for time in times_b if not time.decimal]
+    if unpaired_a and times_b:  # (each a figure; a zone kept as a word: "GMT" against "BST" is a changed name)
         for time_a in unpaired_a:
-            words_a = _without_time(ta, ia, words_a, time_a) + Counter(("/".join(sorted(time_a[1])),))
+            words_a = _without_time(ta, ia, words_a, time_a, zone=False) + Counter((time_a.figure,))
         for time_b in times_b:
-            words_b = _without_time(tb, ib, words_b, time_b) + Counter(("/".join(sorted(time_b[1])),))
+            words_b = _without_time(tb, ib, words_b, time_b, zone=False) + Counter((time_b.figure,))
     return words_a, words_b
 
 
-def _without_time(t: Tokenised, slot: range, words: Counter[str], time: tuple[range, frozenset[str]]) -> Counter[str]:
-    """The slot's words less the time's tokens that stand in the slot."""
-    return words - Counter(t.words[i] for i in time[0] if i in slot)
+def _paired_time(rank: int, time: _Time, others: list[_Time], paired: set[int]) -> int | None:
+    """The first of the other side's times not yet `paired` that may be this one, the `rank`-th time its slot holds
+    (`_Time.pairs_with`); a decimal ("at 18.45") on either side is paired only with the time of the same rank on
+    the other: paired with any time of the slot that has its digits, a price and a time swapped ("traded at 10.30
+    at 10:15 a.m." against "traded at 10.15 at 10:30 a.m.") were two figures restyled. A slot holds few times
+    (`_times`): the other side's are looked at one by one."""
+    if time.decimal:
+        ranked = [rank] if rank < len(others) else []
+    else:
+        ranked = [n for n, other in enumerate(others) if not other.decimal or n == rank]
+    return next((n for n in ranked if n not in paired and time.pairs_with(others[n])), None)
 
 
-def _times(t: Tokenised, slot: range) -> list[tuple[range, frozenset[str]]]:
-    """The times of day the slot holds some of, in order: each with its tokens (all of them, though some may stand
-    out of the slot: its hour and minutes aligned before a slot of "p.m." against "PM") and the times it may be, as
-    "HH:MM" on a 24-hour clock (`_time_at`)."""
-    found: list[tuple[range, frozenset[str]]] = []
+@dataclass(frozen=True)
+class _Time:
+    """A time of day in a text (`_time_at`)."""
+
+    tokens: range  # all its tokens, a time zone after it included (some may stand out of a slot)
+    keys: frozenset[str]  # the times it may be, as "HH:MM" on a 24-hour clock
+    decimal: bool = False  # an hour and minutes after a full stop beside a word of time ("at 18.45"): or a decimal
+    zone: str = ""  # the time zone written after it ("gmt"), if any
+    core_tokens: int = 1  # how many of its first tokens are its hour and minutes ("6:45": 2, "0700": 1)
+
+    def pairs_with(self, other: _Time) -> bool:
+        """May two times be one: a time they both may be, not both decimals, and no two zones?"""
+        return (
+            not self.keys.isdisjoint(other.keys)
+            and not (self.decimal and other.decimal)
+            and (self.zone == other.zone or not (self.zone and other.zone))
+        )
+
+    @property
+    def figure(self) -> str:
+        """The time as one figure, the times it may be ("06:45/18:45")."""
+        return "/".join(sorted(self.keys))
+
+    def marks_only(self, slot: range) -> bool:
+        """Does the slot hold only its marks ("p.m.", a time zone), its hour and minutes standing before it?"""
+        inside = [i for i in self.tokens if i in slot]
+        return bool(inside) and self.tokens[0] < slot.start and self.marks_from <= inside[0]
+
+    @property
+    def marks_from(self) -> int:
+        """Its first token past its hour and minutes (the tokens of "a.m.", "p.m." or of a time zone)."""
+        return self.tokens.start + self.core_tokens
+
+
+def _without_added_marks(
+    t: Tokenised, slot: range, words: Counter[str], unpaired: list[_Time], other: Tokenised, other_slot: range
+) -> Counter[str]:
+    """The slot's words less the "a.m.", "p.m." or time zone one side adds to a time both write right before the
+    slot ("at 6:45 PM, officials" against "at 6:45, officials"; "GMT" against "BST" is kept, a mark against a
+    mark), where the time so marked may be the one the other side writes there (`_Time.pairs_with`), or the
+    other side's is no time ("at 7 GMT" or "at 7 PM" against "at 7": a figure kept, a mark added) nor a figure
+    with its unit ("at 7 per cent"). Counted, "PM" or "GMT" was a name where the other side had none, and a copy
+    republished days later with it another article; the same marks added after a time in a slot are paired with
+    it (`_without_restyled_times`), or, in no slot, an insertion."""
+    for time in unpaired:
+        if not time.marks_only(slot):
+            continue
+        start = other_slot.start - (slot.start - time.tokens.start)  # (the tokens before the slots are aligned)
+        theirs = _time_at(other, start) if start >= 0 else None
+        if theirs is not None and theirs.tokens.stop > other_slot.start:
+            continue  # (the other side marks it in its slot too: a mark against a mark, paired or changed)
+        if theirs is None and other_slot and other.words[other_slot.start] in _FIGURE_UNITS:
+            continue  # ("at 7 PM" against "at 7 per cent": no time but a figure, its unit the other's slot)
+        if theirs is None or time.pairs_with(theirs):
+            words -= Counter(t.words[i] for i in time.tokens if i in slot)
+    return words
+
+
+# Words after a number that make it a figure, no hour a time's mark may be added to (`_without_added_marks`).
+_FIGURE_UNITS = frozenset("per percent pc pct cent cents pence p points pts".split())
+
+
+def _without_time(t: Tokenised, slot: range, words: Counter[str], time: _Time, *, zone: bool = True) -> Counter[str]:
+    """The slot's words less the time's tokens that stand in the slot (but its zone if `zone` is false)."""
+    tokens = time.tokens if zone or not time.zone else time.tokens[:-1]
+    return words - Counter(t.words[i] for i in tokens if i in slot)
+
+
+def _times(t: Tokenised, slot: range) -> list[_Time]:
+    """The times of day the slot holds some of, in order (`_time_at`): each with all its tokens, though some may
+    stand out of the slot (its hour and minutes aligned before a slot of "p.m." against "PM"). The first
+    MAX_SLOT_TIMES only: a slot holds no more, and the stretch of a rewrite or a timetable holding more is read a
+    word at a time past them (paired with each other, thousands of times took seconds)."""
+    found: list[_Time] = []
     covered = -1
     for i in slot:
+        if len(found) == MAX_SLOT_TIMES:
+            break
         if i <= covered:
             continue
-        # (A time is four tokens at most, "6:45 p.m."; one starting at a minutes token is none, `_time_at`.)
-        for start in range(max(i - 3, 0), i + 1):
+        # (A time is five tokens at most, "6:45 p.m. GMT"; one starting at a minutes token is none, `_time_at`.)
+        for start in range(max(i - 4, 0), i + 1):
             time = _time_at(t, start)
-            if time is not None and i in time[0]:
+            if time is not None and i in time.tokens:
                 found.append(time)
-                covered = time[0][-1]
+                covered = time.tokens[-1]
                 break
     return found
 
 
-def _time_at(t: Tokenised, i: int) -> tuple[range, frozenset[str]] | None:
+def _time_at(t: Tokenised, i: int) -> _Time | None:
     """The time of day whose first token is token i, and the times it may be on a 24-hour clock ("HH:MM"): an
     hour and minutes with a colon ("18:45", "08:30", "6:45"), an hour, with or without minutes after a colon or
-    a full stop, with "a.m." or "p.m." ("6:45 p.m.", "8.30am", "7 a.m."), "noon" or "midnight" ("12 noon").
-    None for anything else: a full stop with no "a.m." or "p.m." is a decimal ("2.30"), a bare number no time.
+    a full stop, with "a.m." or "p.m." ("6:45 p.m.", "8.30am", "7 a.m."), "noon" or "midnight" ("12 noon"); four
+    digits before a time zone ("0700 GMT"), an hour alone between a word of time and a time zone ("at 7 GMT"), an
+    hour and minutes around an "h" ("14h30", as French copy writes them). A full stop with no "a.m." or "p.m."
+    is a decimal ("2.30"), but beside a word of time ("at 18.45", `_beside_time_word`) it may be a time too,
+    marked `decimal`: one only if the other side writes that time as a time. None for anything else: a bare
+    number is no time ("rose 7 GMT" neither), nor are four digits with no time zone ("in 1930").
     An hour from 1 to 11 with minutes and no leading zero nor "a.m." or "p.m." ("6:45") may be either half of
-    the day only beside a word of time ("at 6:45", `_beside_time_word`), else it is the morning's, as "06:45"
-    is on a 24-hour clock: "3:16" against "15:16" is a score or a verse changed. "12:30" is noon's, never
-    midnight's ("00:30", "12:30 a.m."). Only times both sides write are paired here: "a.m." or "p.m." added after
-    the same "12:30" or "6:45" is an insertion, which makes no slot to compare (docs/quality.md)."""
+    the day only beside a word of time ("at 6:45"), else it is the morning's, as "06:45" is on a 24-hour clock:
+    "3:16" against "15:16" is a score or a verse changed. "12:30" is noon's, never midnight's ("00:30", "12:30
+    a.m."). A time zone written in capitals after it ("GMT", "BST") is one of its tokens (`_Time.zone`)."""
     word = t.words[i]
     if word in _NAMED_TIMES:
-        return range(i, i + 1), frozenset((_NAMED_TIMES[word],))
-    if not (word.isdigit() and len(word) <= 2) or (i > 0 and _time_separated(t, i - 1)):
+        return _zoned(t, _Time(range(i, i + 1), frozenset((_NAMED_TIMES[word],))))
+    if i > 0 and _time_separated(t, i - 1):
+        return None  # (its minutes)
+    if (french := _FRENCH_TIME.fullmatch(word)) or (len(word) == 4 and word.isdigit() and _zone_at(t, i + 1)):
+        hour, minutes = (int(french.group(1)), int(french.group(2))) if french else (int(word[:2]), int(word[2:]))
+        if hour > 23 or minutes > 59:
+            return None
+        return _zoned(t, _Time(range(i, i + 1), frozenset((f"{hour:02}:{minutes:02}",))))
+    if not _HOUR.fullmatch(word):
         return None
     found = _TIME.match(t.body, t.starts[i])
     if found is None or found.end() < t.ends[i]:
         return None
     hour_text, separator, minutes_text, half, named = found.groups()
     hour, minutes = int(hour_text), int(minutes_text or 0)
-    if minutes > 59 or not (minutes_text or half or named) or (separator == "." and not half):
+    last = bisect_left(t.starts, found.end()) - 1
+    decimal = separator == "." and not half
+    zoned_hour = i > 0 and t.words[i - 1] in _TIME_WORDS_BEFORE and _zone_at(t, last + 1)  # ("at 7 GMT")
+    if minutes > 59 or not (minutes_text or half or named or zoned_hour):
+        return None
+    if decimal and not _beside_time_word(t, i, last):
         return None
     if named:
         if hour != 12:
@@ -423,10 +529,28 @@ def _time_at(t: Tokenised, i: int) -> tuple[range, frozenset[str]] | None:
         keys = {f"{hour % 24:02}:{minutes:02}"}
     else:
         keys = {f"{hour:02}:{minutes:02}"}
-    last = bisect_left(t.starts, found.end()) - 1
     if not (named or half or hour_text.startswith("0") or hour == 0 or hour >= 12) and _beside_time_word(t, i, last):
         keys.add(f"{hour + 12:02}:{minutes:02}")
-    return range(i, last + 1), frozenset(keys)
+    core = 2 if minutes_text else 1
+    return _zoned(t, _Time(range(i, last + 1), frozenset(keys), decimal, core_tokens=core))
+
+
+def _zoned(t: Tokenised, time: _Time) -> _Time:
+    """The time with the time zone written right after it, if any, among its tokens."""
+    after = time.tokens.stop
+    if not _zone_at(t, after):
+        return time
+    return _Time(range(time.tokens.start, after + 1), time.keys, time.decimal, t.words[after], time.core_tokens)
+
+
+def _zone_at(t: Tokenised, i: int) -> bool:
+    """Is token i a time zone written in capitals ("GMT", "BST"; not French "et"), after spaces alone?"""
+    return (
+        0 < i < t.count
+        and t.words[i] in _TIME_ZONES
+        and t.raw(i).isupper()
+        and not t.body[t.ends[i - 1] : t.starts[i]].strip()
+    )
 
 
 def _beside_time_word(t: Tokenised, first: int, last: int) -> bool:
@@ -440,7 +564,10 @@ def _beside_time_word(t: Tokenised, first: int, last: int) -> bool:
 
 # The words beside a bare "H:MM" that make it a time of day (`_beside_time_word`): a small list, on purpose.
 _TIME_WORDS_BEFORE = frozenset(("at", "by", "until", "till", "from", "to", "before", "after", "around", "since"))
-_TIME_WORDS_AFTER = frozenset(("o", "oclock", "gmt", "bst", "utc", "et", "est", "edt", "cet", "cest", "local"))
+_TIME_ZONES = frozenset(("gmt", "bst", "utc", "et", "est", "edt", "cet", "cest"))
+_TIME_WORDS_AFTER = _TIME_ZONES | frozenset(("o", "oclock", "local"))
+_HOUR = re.compile(r"\d{1,2}(?:[ap]m)?")  # (an hour's token: "7", "07", "7am" run on)
+_FRENCH_TIME = re.compile(r"(\d{1,2})h(\d{2})")  # ("14h30": French copy's time; "14h" alone may be 14 hours)
 
 
 def _time_separated(t: Tokenised, i: int) -> bool:
@@ -807,6 +934,40 @@ def _without_restyling(only_a: list[str], only_b: list[str]) -> tuple[list[str],
     return kept_a, kept_b
 
 
+def _without_us_dollar(
+    ta: Tokenised, ia: range, words_a: Counter[str], tb: Tokenised, ib: range, words_b: Counter[str]
+) -> tuple[Counter[str], Counter[str]]:
+    """The slot's words on each side less the "US" it writes right before a dollar sign where the other side writes
+    a bare one ("US$3bn" against "$3 billion": a US wire's house style), one for each such dollar, the tokens so
+    placed only: "US" elsewhere in the slot is a word as any ("US$3bn in the US" against "$3bn in the UK" changes
+    a place). Counted, "US" was a name where the other side had none, and a copy so restyled days later another
+    article. Other letters before a dollar sign are kept ("C$", "A$", "HK$" against "$"): they may be the only
+    sign of another currency."""
+    us_a, us_b = _us_dollars(ta, ia), _us_dollars(tb, ib)
+    drop_a, drop_b = min(us_a, _bare_dollars(tb, ib)), min(us_b, _bare_dollars(ta, ia))
+    return words_a - Counter({"us": drop_a}), words_b - Counter({"us": drop_b})
+
+
+def _us_dollars(t: Tokenised, slot: range) -> int:
+    """How many of the slot's tokens are "US" written right before a dollar sign and digits ("US$3bn")."""
+    return sum(1 for i in slot if t.raw(i) == "US" and _DOLLAR_FIGURE.match(t.body, t.ends[i]))
+
+
+def _bare_dollars(t: Tokenised, slot: range) -> int:
+    """How many of the slot's tokens are a figure after a dollar sign with no letter before it ("$3bn", not "A$3bn")."""
+    return sum(
+        1
+        for i in slot
+        if t.starts[i] > 0
+        and t.body[t.starts[i] - 1] == "$"
+        and t.words[i][:1].isdigit()
+        and not (t.starts[i] > 1 and t.body[t.starts[i] - 2].isalpha())
+    )
+
+
+_DOLLAR_FIGURE = re.compile(r"\$\d")
+
+
 def _same_word_spelt(a: str, b: str) -> bool:
     """Are two different words one word in British and in American spelling ("centre", "center"), with and
     without its diacritics ("Łódź", "Lodz"), or a company's legal form spelt out and abbreviated ("Incorporated",
@@ -976,10 +1137,25 @@ _CALENDAR_NAME = {word: next(full for full in _WEEKDAYS + _MONTHS if full.starts
 
 def _same_figure(a: str, scales_a: set[str], b: str, scales_b: set[str]) -> bool:
     """Are two words one figure restyled? `scales_a` and `scales_b`: the scale words each side's slot has alone."""
-    if not (_is_figure(a) and _is_figure(b)):
+    if not (_is_figure(a) and _is_figure(b)) or not (_scale_kept(a, b, scales_b) and _scale_kept(b, a, scales_a)):
         return False
+    if _SCALED.fullmatch(a) and _SCALED.fullmatch(b):
+        return _figure_keys(a, scaled_only=True) == _figure_keys(b, scaled_only=True)  # ("3bn", "3,000m")
     keys_a = _figure_keys(a) | _before_scale(a, b, scales_b)
     return not keys_a.isdisjoint(_figure_keys(b) | _before_scale(b, a, scales_a))
+
+
+def _scale_kept(word: str, other: str, other_scales: set[str]) -> bool:
+    """May a figure with a scale letter ("3bn", "41.2m"'s "2m") be the other side's figure: the other a figure with
+    a scale letter too (their values are compared: "3bn" is no "3m", but "3,000m"), or a number whose side's slot
+    leaves no other scale word alone ("3" beside "billion" or beside none; not beside "million")? Compared by their
+    digits alone, "$3bn" was "$3 million" and "1.5m" "1.5 billion", one figure restyled."""
+    scaled = _SCALED.fullmatch(word)
+    if scaled is None:
+        return True
+    if _SCALED.fullmatch(other):
+        return True  # (`_same_figure` compares them by their values)
+    return other_scales <= {_SCALE_LETTER_WORDS[scaled.group(1)]}
 
 
 def _before_scale(word: str, other: str, other_scales: set[str]) -> set[str]:
@@ -995,7 +1171,7 @@ def _before_scale(word: str, other: str, other_scales: set[str]) -> set[str]:
     return {str(_words_value(words))} if scales and other_scales <= set(scales) else set()
 
 
-def _figure_keys(word: str) -> set[str]:
+def _figure_keys(word: str, *, scaled_only: bool = False) -> set[str]:
     """A figure's digits, its units and currency dropped (a word holds no "." or ",": they separate words, and
     _slot_words joins a number's thousands); with a scale letter, also its value written out ("85k" is "85"
     and "85000", as "412m" is "412 million"); a number word's value ("seven" is "7" restyled), and a number in
@@ -1007,11 +1183,14 @@ def _figure_keys(word: str) -> set[str]:
         return {str(_words_value(word.split()))}
     digits = "".join(c for c in word if c.isdigit())
     scaled = _SCALED.fullmatch(word)
+    if scaled and scaled_only:
+        return {digits + _SCALE_ZEROS[scaled.group(1)]}
     return {digits, digits + _SCALE_ZEROS[scaled.group(1)]} if scaled else {digits}
 
 
 _SCALED = re.compile(r"\d+(k|m|mn|bn)")
 _SCALE_ZEROS = {"k": "000", "m": "000000", "mn": "000000", "bn": "000000000"}
+_SCALE_LETTER_WORDS = {"k": "thousand", "m": "million", "mn": "million", "bn": "billion"}
 
 
 def _openings_differ_only(
