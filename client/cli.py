@@ -46,7 +46,7 @@ from client.api import (
     with_default_port,
 )
 from client.errors import (
-    CLOSED_AT_CONNECT,
+    CLOSED_BY_SERVER,
     NOT_REACHED,
     TLS_MISMATCH,
     TLS_PLAINTEXT_PEER,
@@ -215,7 +215,7 @@ def connection_hint(exc: NeardupClientError, where: str, answered: bool = False,
         return ""
     if any(words in exc.details for words in TLS_SAID):  # (the client's error says what to change: CLI_REMEDIES)
         return ""
-    if answered and CLOSED_AT_CONNECT in exc.details:
+    if answered and any(words in exc.details for words in CLOSED_BY_SERVER):
         return f" (the server at {where} closed the connection it had answered on: did it stop?)"
     if hint := cannot_talk_hint(exc, where, cert):
         return hint

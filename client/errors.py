@@ -88,6 +88,9 @@ TLS_SAID = (TLS_ONLY_SERVER, CLIENT_CERT_REQUIRED, CLIENT_CERT_REFUSED)
 TLS_MISMATCH = (TLS_PLAINTEXT_PEER, TLS_UNTRUSTED, *TLS_SAID)
 # gRPC's words, after NOT_REACHED's, for a connection the other end closed before gRPC's handshake was done.
 CLOSED_AT_CONNECT = "Socket closed"
+# gRPC's words for a connection the server ended once it had answered on it: closed, or reset when the process was
+# killed with calls in flight (which of the two depends on the kernel's timing).
+CLOSED_BY_SERVER = (CLOSED_AT_CONNECT, "Connection reset by peer")
 # gRPC's words for a message over a receive or send limit ("Received message larger than max (5242896 vs. 4194304)").
 MESSAGE_TOO_LARGE = "message larger than max"
 
