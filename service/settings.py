@@ -446,12 +446,23 @@ def _check_redis_url(settings: Settings) -> None:
     url = urlsplit(settings.redis_url)
     if url.scheme not in ("redis", "rediss", "unix"):
         raise ValueError(f"--redis-url must begin redis://, rediss:// (TLS) or unix://, not {url.scheme or '…'}://")
+    if url.scheme != "unix":
+        _check_redis_port(url.netloc)
     database = url.path.strip("/")
     if url.scheme != "unix" and database and not database.isdigit():
         raise ValueError(f"--redis-url ends with /{database}, which is not a database number (0 to 15, as a rule)")
     for name, value in parse_qsl(url.query):
         if name in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile") and not os.access(value, os.R_OK):
             raise ValueError(f"--redis-url: {name}={value} names no file this server can read")
+
+
+def _check_redis_port(netloc: str) -> None:
+    """A port that is not one (redis-py's own words named no setting: "Port out of range 0-65535"). Read from the
+    text after the host (a password may hold any character, an IPv6 address colons), never shown whole."""
+    host_and_port = netloc.rpartition("@")[2]
+    _, colon, port = host_and_port.rpartition("]")[2].partition(":")
+    if colon and port and not (port.isascii() and port.isdigit() and 1 <= int(port) <= PORT_MAX):
+        raise ValueError(f"--redis-url gives the port {port!r}, which is not a port number (1 to {PORT_MAX})")
 
 
 def _check_redis_wait(settings: Settings) -> None:

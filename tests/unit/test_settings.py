@@ -116,6 +116,14 @@ def test_every_flag_says_what_it_does_in_the_help() -> None:
             "--redis-url: ssl_ca_certs=/nonexistent/ca.pem names no file this server can read",
         ),
         (["--store", "redis", "--redis-url", "http://h:6379/0"], "--redis-url must begin redis://, rediss://"),
+        # A port that is none: redis-py's "Port out of range 0-65535" named no setting.
+        (
+            ["--store", "redis", "--redis-url", "redis://:pw@127.0.0.1:99999/0"],
+            "--redis-url gives the port '99999', which is not a port number (1 to 65535)",
+        ),
+        (["--store", "redis", "--redis-url", "rediss://h:abc/0"], "--redis-url gives the port 'abc', which is not a"),
+        (["--store", "redis", "--redis-url", "redis://[::1]:0"], "--redis-url gives the port '0', which is not a port"),
+        (["--store", "redis", "--redis-url", "redis://h:-1/0"], "--redis-url gives the port '-1', which is not a"),
     ],
 )
 def test_a_value_out_of_range_is_refused_naming_the_flag(argv: list[str], message: str) -> None:
@@ -158,6 +166,10 @@ def test_an_environment_value_that_does_not_parse_names_the_variable(capsys: pyt
         (  # (its password is not shown)
             {"NEARDUP_STORE": "redis", "NEARDUP_REDIS_URL": "redis://:s3cret@127.0.0.1/x"},
             "NEARDUP_REDIS_URL='redis://:***@127.0.0.1/x': --redis-url ends with /x, which is not a database number",
+        ),
+        (  # (nor here)
+            {"NEARDUP_STORE": "redis", "NEARDUP_REDIS_URL": "redis://:s3cret@127.0.0.1:99999/0"},
+            "NEARDUP_REDIS_URL='redis://:***@127.0.0.1:99999/0': --redis-url gives the port '99999', which is not a",
         ),
         ({"NEARDUP_TLS_KEY": "key.pem"}, "NEARDUP_TLS_KEY='key.pem': --tls-cert and --tls-key go together"),
     ],
@@ -292,7 +304,19 @@ def test_a_url_password_is_shown_as_stars_and_the_rest_as_given() -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["redis://h:6379/3", "redis://h:6379", "redis://:pw@h:6379/0/", "rediss://h:6380/0", "unix:///run/r.sock?db=2"],
+    [
+        "redis://h:6379/3",
+        "redis://h:6379",
+        "redis://:pw@h:6379/0/",
+        "rediss://h:6380/0",
+        "unix:///run/r.sock?db=2",
+        # (a password may hold a colon, an IPv6 address colons; no port is 6379)
+        "redis://:p:w@h:6379/0",
+        "redis://[::1]:6379/0",
+        "redis://[::1]/0",
+        "redis://h/0",
+        "redis://h:65535",
+    ],
 )
 def test_redis_urls_redis_reads_as_meant_are_taken(url: str) -> None:
     assert Settings.from_args(["--store", "redis", "--redis-url", url], {}).redis_url == url
