@@ -17,12 +17,23 @@ from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import datetime
 from typing import Any, cast
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
 from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.registry import Collector
 
+from service import __version__
 from service.model import PreparedArticle
 from service.scrape_server import ScrapeServer, serve_registry
+from service.settings import FINGERPRINT_SCHEME
 from service.storage import Store, Transaction
 
 log = logging.getLogger(__name__)
@@ -42,6 +53,15 @@ class Metrics:
         disable_created_metrics()  # type: ignore[no-untyped-call]  # (untyped in prometheus_client)
         self.registry = CollectorRegistry()
         r = self.registry
+        # The process's own (process_: CPU seconds, resident memory, open file descriptors against their limit,
+        # start time) and the interpreter's (python_info): what an alert on a leak or a restart reads.
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        # neardup_build_info{version, scheme} 1: which release a server runs, as a label to join on (the scheme:
+        # the fingerprint scheme it writes new stores in; a store of an earlier one is read by its own).
+        build = Info("neardup_build", "The neardup release this server runs, and the fingerprint scheme it writes "
+                     "new stores in", registry=r)  # fmt: skip
+        build.info({"version": __version__, "scheme": FINGERPRINT_SCHEME.split(":")[0]})
         self.calls = Counter("neardup_rpc_calls", "gRPC calls finished, by method and status code",
                              ["method", "code"], registry=r)  # fmt: skip
         self.latency = Histogram("neardup_rpc_duration_seconds", "gRPC call duration, by method and status code",

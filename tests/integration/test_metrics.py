@@ -6,6 +6,7 @@ import gc
 import socket
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from concurrent import futures
@@ -18,10 +19,12 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client import Article, InvalidArgumentError, NeardupClient, NeardupClientError
 from client.cli import main
+from service import __version__
 from service.engine import Engine
 from service.model import Article as ModelArticle
 from service.model import Verdict
 from service.scrape_server import IDLE_SECONDS, MOST_CONNECTIONS
+from service.settings import FINGERPRINT_SCHEME
 from tests.articles import APPEAL, OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
 from tests.support import in_process_server, scrape, until
 
@@ -253,3 +256,27 @@ def test_a_command_sent_to_the_metrics_port_says_so_at_once(
         assert main([*args, "--server", f"127.0.0.1:{running.metrics_port}"], env={}) == 2
         assert time.monotonic() - started < 9.5  # (the wait alone was 10 s)
     assert "is not a gRPC server: if it is the metrics port, --server names the main one" in capsys.readouterr().err
+
+
+def test_process_python_and_build_series_are_served_and_only_at_metrics(tmp_path: Path) -> None:
+    with in_process_server(tmp_path, metrics_port=0) as (running, _client):
+        assert running.metrics_port
+        m = scrape(running.metrics_port)
+        base = f"http://127.0.0.1:{running.metrics_port}"
+        refused = {}
+        for path in ("/", "/healthz", "/metrics/", "/metricsx", "/favicon.ico"):
+            with pytest.raises(urllib.error.HTTPError) as caught:
+                urllib.request.urlopen(base + path, timeout=10)
+            refused[path] = caught.value.code
+            caught.value.close()
+        with urllib.request.urlopen(f"{base}/metrics?name[]=neardup_build_info", timeout=10) as response:
+            assert response.status == 200 and b"neardup_build_info{" in response.read()
+
+    # An HTTP probe pointed at the port (/, /healthz) passed whatever the server's state: 404 but at /metrics.
+    assert refused == dict.fromkeys(refused, 404)
+    assert m[("process_resident_memory_bytes", ())] > 0
+    assert m[("process_open_fds", ())] > 0 and m[("process_max_fds", ())] > 0
+    assert m[("process_start_time_seconds", ())] > 0
+    [python] = [labels for name, labels in m if name == "python_info"]
+    assert dict(python)["implementation"] == "CPython"
+    assert m[("neardup_build_info", (("scheme", FINGERPRINT_SCHEME.split(":")[0]), ("version", __version__)))] == 1
