@@ -740,6 +740,8 @@ _IO_FAILED = {
     "SQLITE_IOERR_SHORT_READ": "a read of the store's files came short",
     "SQLITE_IOERR_TRUNCATE": "a truncation of the store's files failed",
 }
+# The operations a file size limit fails (EFBIG): those that write past a file's end.
+_SIZE_LIMITED = ("SQLITE_IOERR_WRITE", "SQLITE_IOERR_TRUNCATE")
 # How near the process's file size limit a file of the store must be for a failed write to be put down to it: SQLite
 # writes a page (a WAL frame) at a time, and the kernel writes up to the limit before it refuses the rest (EFBIG).
 _AT_SIZE_LIMIT_BYTES = 64 * 1024
@@ -754,8 +756,11 @@ def _io_failure(exc: sqlite3.Error, path: Path) -> str:
     if (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF != sqlite3.SQLITE_IOERR:
         return said
     limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
-    if limit != resource.RLIM_INFINITY:
-        for file in (path, path.with_name(f"{path.name}-wal")):
+    # Only a write or a truncation (which may extend a file) meets the limit: a failed read or fsync beside a
+    # file near it is the disk's. The WAL first: the commit's pages go there, and the database file grows only at
+    # a checkpoint, so when both are near the limit the WAL is the one a commit met.
+    if name in _SIZE_LIMITED and limit != resource.RLIM_INFINITY:
+        for file in (path.with_name(f"{path.name}-wal"), path):
             with suppress(OSError):
                 size = file.stat().st_size
                 if size + _AT_SIZE_LIMIT_BYTES >= limit:

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from client import Article, ArticleFailure, UnavailableError, Verdict
 from service.settings import DetectionParams
 from service.sqlite_store import SqliteStore
@@ -23,6 +25,8 @@ def _file_size_limit(limit: int) -> Iterator[None]:
     """RLIMIT_FSIZE (`ulimit -f`) lowered for this process, the server in it included, then given back. (Python
     ignores SIGXFSZ: a write past the limit fails EFBIG instead of killing the process.)"""
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if hard != resource.RLIM_INFINITY and hard < limit:  # (only a privileged process may raise its hard limit)
+        pytest.skip(f"the hard file size limit ({hard:,} bytes) is below the {limit:,} this test needs")
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
     try:
         yield
@@ -65,3 +69,40 @@ def test_an_io_error_under_no_file_size_limit_says_which_operation_failed_and_it
             assert "EFBIG" not in message and "check the disk" in message
     finally:
         store.close()
+
+
+def _io_error(name: str, code: int) -> sqlite3.OperationalError:
+    failed = sqlite3.OperationalError("disk I/O error")
+    failed.sqlite_errorcode, failed.sqlite_errorname = code, name
+    return failed
+
+
+def test_only_a_failed_write_or_truncation_near_the_limit_is_put_down_to_it_and_the_wal_is_named_first(
+    tmp_path: Path,
+) -> None:
+    # A read or an fsync cannot meet a file size limit: one that failed while a file of the store was near it was
+    # told "file too large (EFBIG)", sending an operator to raise a limit rather than check a failing disk.
+    path = tmp_path / "n.db"
+    store = SqliteStore(path, DetectionParams())
+    try:
+        wal = path.with_name("n.db-wal")
+        # Both files "at" the limit (within the 64 KiB a failed write may leave below it; the WAL past it).
+        limit = path.stat().st_size + 32 * 1024
+        assert wal.stat().st_size > limit
+        with _file_size_limit(limit):
+            said = {
+                name: str(store._commit_failure(_io_error(name, code)))
+                for name, code in [
+                    ("SQLITE_IOERR_READ", 266),
+                    ("SQLITE_IOERR_FSYNC", 1034),
+                    ("SQLITE_IOERR_WRITE", 778),
+                    ("SQLITE_IOERR_TRUNCATE", 1546),
+                ]
+            }
+    finally:
+        store.close()
+    for name in ("SQLITE_IOERR_READ", "SQLITE_IOERR_FSYNC"):
+        assert "EFBIG" not in said[name] and "check the disk" in said[name] and name in said[name]
+    for name in ("SQLITE_IOERR_WRITE", "SQLITE_IOERR_TRUNCATE"):
+        # The WAL, where a commit writes, though the database file is near the limit too.
+        assert f"file too large (EFBIG): {wal} is " in said[name] and name in said[name]
