@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from contextlib import suppress
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from prometheus_client import make_wsgi_app
@@ -48,7 +49,9 @@ def _metrics_only(app: WSGIApplication) -> WSGIApplication:
     so an HTTP probe pointed at the port by mistake (/, /healthz) passed whatever the server's state."""
 
     def answer(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == METRICS_PATH:
+        # (the path alone: a request in absolute form, "GET http://host:port/metrics", as a proxy sends it and
+        # HTTP/1.1 servers must take, has the whole URL there)
+        if urlsplit(environ.get("PATH_INFO", "")).path == METRICS_PATH:
             return app(environ, start_response)
         body = f"Not Found: this port serves Prometheus metrics at {METRICS_PATH} only\n".encode()
         start_response(
