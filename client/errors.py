@@ -11,7 +11,8 @@ class NeardupClientError(Exception):
     """A call failed; `code` is the gRPC status code, the message is the server's. `unanswered`, on the error
     that ended an index stream (raised by index_stream's iteration): how many articles it had sent and not had
     answered, which may or may not be stored (sending them again is safe; none is when the server failed to load
-    its index, the message says so); None on other errors."""
+    its index, or refused the call's token, UNAUTHENTICATED or PERMISSION_DENIED: the message says so); None on
+    other errors."""
 
     unanswered: int | None = None
 

@@ -172,6 +172,7 @@ def start_server(settings: Settings) -> RunningServer:
         pool = _fingerprint_pool(settings, params, passages)
         if pool:
             undo.callback(pool.close)
+            metrics.watch_workers(pool.worker_pids)
         servicer.target = serving = NearDuplicateServicer(engine, pool)
         metrics.count_articles_with(lambda: engine.stats().articles)
         metrics.count_boilerplate_with(engine.learned_boilerplate)

@@ -11,18 +11,30 @@ import gc
 import itertools
 import logging
 import math
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import datetime
 from typing import Any, cast
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
-from prometheus_client.core import HistogramMetricFamily
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
+from service import __version__
 from service.model import PreparedArticle
 from service.scrape_server import ScrapeServer, serve_registry
+from service.settings import FINGERPRINT_SCHEME
 from service.storage import Store, Transaction
 
 log = logging.getLogger(__name__)
@@ -40,8 +52,19 @@ class Metrics:
         # labels): they doubled the series scraped, and Prometheus reads restarts from the counters' resets.
         # (A switch of the whole process's, which the server is.)
         disable_created_metrics()  # type: ignore[no-untyped-call]  # (untyped in prometheus_client)
-        self.registry = CollectorRegistry()
+        # auto_describe: a collector with no describe() of its own (the process collector's, the GC pauses') is
+        # asked for its names at registration, so /metrics?name[]=process_open_fds finds its series too.
+        self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        # The process's own (process_: CPU seconds, resident memory, open file descriptors against their limit,
+        # start time) and the interpreter's (python_info): what an alert on a leak or a restart reads.
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        # neardup_build_info{version, scheme} 1: which release a server runs, as a label to join on (the scheme:
+        # the fingerprint scheme it writes new stores in; a store of an earlier one is read by its own).
+        build = Info("neardup_build", "The neardup release this server runs, and the fingerprint scheme it writes "
+                     "new stores in", registry=r)  # fmt: skip
+        build.info({"version": __version__, "scheme": FINGERPRINT_SCHEME.split(":")[0]})
         self.calls = Counter("neardup_rpc_calls", "gRPC calls finished, by method and status code",
                              ["method", "code"], registry=r)  # fmt: skip
         self.latency = Histogram("neardup_rpc_duration_seconds", "gRPC call duration, by method and status code",
@@ -95,6 +118,11 @@ class Metrics:
     def count_boilerplate_with(self, count: Callable[[], int | None]) -> None:
         self.boilerplate_learned.set_function(_at_scrape(count))
 
+    def watch_workers(self, pids: Callable[[], Iterable[int]]) -> None:
+        """Serve the fingerprint workers' CPU time and resident memory, summed over the processes `pids` gives at
+        a scrape: process_* describe the server's own process only, and the workers do about half the CPU work."""
+        self.registry.register(_WorkerUsage(pids))
+
     def timed(self, store: Store) -> Store:
         return cast(Store, _TimedStore(store, self))
 
@@ -144,6 +172,54 @@ class _GcPauses(Collector):
     def close(self) -> None:
         with suppress(ValueError):  # (closed twice)
             gc.callbacks.remove(self._on_gc)
+
+
+class _WorkerUsage(Collector):
+    """The fingerprint workers' CPU seconds and resident memory, summed over those alive at a scrape, read from
+    /proc/<pid>/stat and /proc/<pid>/statm as prometheus_client's process collector reads the server's own. A worker
+    gone between the listing and the read is skipped; a worker replaced (after one died) takes its CPU seconds with
+    it, so the sum drops: a counter's reset to Prometheus, which rate() and increase() allow for. Nothing where
+    there is no /proc (not Linux)."""
+
+    def __init__(self, pids: Callable[[], Iterable[int]]) -> None:
+        self._pids = pids
+        self._ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self._page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+    def describe(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        yield from self._families()
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        cpu, memory = self._families()
+        if not os.path.isdir("/proc/self"):
+            return
+        seconds, resident = 0.0, 0.0
+        for pid in self._pids():
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as stat, open(f"/proc/{pid}/statm", "rb") as statm:
+                    # (after the command, in parentheses, which may hold spaces: fields 3 on; 14 and 15 the user
+                    # and system CPU time, in clock ticks; statm's second, the resident pages)
+                    fields = stat.read().rpartition(b")")[2].split()
+                    pages = int(statm.read().split()[1])
+                worker_seconds = (int(fields[11]) + int(fields[12])) / self._ticks
+            except (OSError, ValueError, IndexError):  # (it ended meanwhile)
+                continue
+            seconds += worker_seconds
+            resident += pages * self._page
+        cpu.add_metric([], seconds)
+        memory.add_metric([], resident)
+        yield cpu
+        yield memory
+
+    @staticmethod
+    def _families() -> tuple[CounterMetricFamily, GaugeMetricFamily]:
+        cpu = CounterMetricFamily("neardup_fingerprint_workers_cpu_seconds",
+                                  "User and system CPU time of the fingerprint worker processes running now, summed "
+                                  "(drops when a worker is replaced: a counter reset)")  # fmt: skip
+        memory = GaugeMetricFamily("neardup_fingerprint_workers_resident_memory_bytes",
+                                   "Resident memory of the fingerprint worker processes running now, summed (pages "
+                                   "shared with the forkserver counted in each)")  # fmt: skip
+        return cpu, memory
 
 
 def _at_scrape(read: Callable[[], int | None]) -> Callable[[], float]:

@@ -12,13 +12,18 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from collections.abc import Iterable
 from contextlib import suppress
 from socketserver import ThreadingMixIn
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from prometheus_client import make_wsgi_app
 from prometheus_client.registry import CollectorRegistry
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +36,30 @@ def serve_registry(host: str, port: int, registry: CollectorRegistry) -> ScrapeS
     """/metrics for `registry` on host:port (0: a free port), answered from a thread of its own."""
     family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
     server = ScrapeServer((host, port), family)
-    server.set_app(make_wsgi_app(registry))
+    server.set_app(_metrics_only(make_wsgi_app(registry)))
     threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()
     return server
+
+
+METRICS_PATH = "/metrics"
+
+
+def _metrics_only(app: WSGIApplication) -> WSGIApplication:
+    """`app` at METRICS_PATH, 404 at any other path: prometheus_client's app answers every path with the metrics,
+    so an HTTP probe pointed at the port by mistake (/, /healthz) passed whatever the server's state."""
+
+    def answer(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        # (the path alone: a request in absolute form, "GET http://host:port/metrics", as a proxy sends it and
+        # HTTP/1.1 servers must take, has the whole URL there)
+        if urlsplit(environ.get("PATH_INFO", "")).path == METRICS_PATH:
+            return app(environ, start_response)
+        body = f"Not Found: this port serves Prometheus metrics at {METRICS_PATH} only\n".encode()
+        start_response(
+            "404 Not Found", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+        )
+        return [body]
+
+    return answer
 
 
 class _Handler(WSGIRequestHandler):

@@ -456,12 +456,34 @@ def _check_redis_url(settings: Settings) -> None:
     url = urlsplit(settings.redis_url)
     if url.scheme not in ("redis", "rediss", "unix"):
         raise ValueError(f"--redis-url must begin redis://, rediss:// (TLS) or unix://, not {url.scheme or '…'}://")
+    if url.scheme != "unix":
+        if _user_part_cut_short(settings.redis_url) >= 0:
+            raise ValueError(
+                "--redis-url has an '@' after its host part: percent-encode / ? # in the password (%2F %3F %23; "
+                "in the user name too), as unencoded they end the host part, and the password is read as the "
+                "host and port"
+            )
+        _check_redis_port(url.netloc)
     database = url.path.strip("/")
     if url.scheme != "unix" and database and not database.isdigit():
         raise ValueError(f"--redis-url ends with /{database}, which is not a database number (0 to 15, as a rule)")
     for name, value in parse_qsl(url.query):
         if name in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile") and not os.access(value, os.R_OK):
             raise ValueError(f"--redis-url: {name}={value} names no file this server can read")
+
+
+def _check_redis_port(netloc: str) -> None:
+    """A port that is not one (redis-py's own words named no setting: "Port out of range 0-65535"). Read from the
+    text after the host (a password may hold any character, an IPv6 address colons), never shown whole."""
+    host_and_port = netloc.rpartition("@")[2]
+    _, colon, port = host_and_port.rpartition("]")[2].partition(":")
+    if ":" in port:  # (an IPv6 address, or two ports)
+        raise ValueError(
+            f"--redis-url's host and port ({host_and_port!r}) are not host:port: bracket an IPv6 address "
+            "(redis://[::1]:6379)"
+        )
+    if colon and port and not (port.isascii() and port.isdigit() and 1 <= int(port) <= PORT_MAX):
+        raise ValueError(f"--redis-url gives the port {port!r}, which is not a port number (1 to {PORT_MAX})")
 
 
 def _check_redis_wait(settings: Settings) -> None:
@@ -657,9 +679,27 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
 
 
 def redacted_url(url: str) -> str:
-    """`url` with its password (in the user part or a `password=` query field) shown as ***."""
+    """`url` with its password (in the user part or a `password=` query field) shown as ***. A user part cut short
+    by a / ? or # it holds unencoded (urlsplit reads the text before it as the host) is hidden whole."""
+    cut = _user_part_cut_short(url)
+    if cut >= 0:
+        url = f"{url.partition('://')[0]}://***{url[cut:]}"
     netloc = urlsplit(url).netloc
     user, at, host = netloc.rpartition("@")
     if at and ":" in user:
         url = url.replace(netloc, f"{user.split(':', 1)[0]}:***@{host}", 1)
     return re.sub(r"([?&]password=)[^&#]*", r"\1***", url)
+
+
+def _user_part_cut_short(url: str) -> int:
+    """Where in the redis:// or rediss:// `url` the '@' ending its user part is when that part holds an unencoded
+    / ? or # (the URL's syntax ends the host part there: "redis://user:sec#ret@h:6379" reads as host 'user', port
+    'sec'), else -1. So when an '@' follows the host part urlsplit read, before any '=' (of a query field, whose
+    value may hold one)."""
+    scheme, sep, _ = url.partition("://")
+    if not sep or scheme.lower() not in ("redis", "rediss"):
+        return -1
+    netloc = urlsplit(url).netloc
+    after = len(scheme) + len(sep) + len(netloc)
+    at, equals = url.find("@", after), url.find("=", after)
+    return at if at >= 0 and (equals < 0 or at < equals) else -1

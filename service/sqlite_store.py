@@ -19,6 +19,7 @@ import fcntl
 import json
 import logging
 import os
+import resource
 import secrets
 import shlex
 import sqlite3
@@ -477,7 +478,9 @@ class SqliteStore(OwnedByOneServer):
                 f"the disk holding the store ({self.path.parent}) is full, so the write was not acknowledged. Free "
                 "space there, or move --data-dir to a larger disk"
             )
-        return Unavailable(f"the embedded store failed to commit ({exc}), and rolled the write back")
+        return Unavailable(
+            f"the embedded store failed to commit ({_io_failure(exc, self.path)}), and rolled the write back"
+        )
 
     @contextmanager
     def _naming_damage(self) -> Iterator[None]:
@@ -725,6 +728,49 @@ def _made(bands: MergeInput, counts: CountState) -> tuple[BandState, CountState]
 
 
 _ACCESS_HINT = ": the server's user needs to read and write the directory and the store's files in it"
+
+
+# SQLite's extended codes of a failed read or write of its files, in words (its own message for each is "disk I/O
+# error"): the system call that failed, which SQLite keeps to itself with its errno.
+_IO_FAILED = {
+    "SQLITE_IOERR_WRITE": "a write to the store's files failed",
+    "SQLITE_IOERR_FSYNC": "an fsync of the store's files failed",
+    "SQLITE_IOERR_DIR_FSYNC": "an fsync of the store's directory failed",
+    "SQLITE_IOERR_READ": "a read of the store's files failed",
+    "SQLITE_IOERR_SHORT_READ": "a read of the store's files came short",
+    "SQLITE_IOERR_TRUNCATE": "a truncation of the store's files failed",
+}
+# The operations a file size limit fails (EFBIG): those that write past a file's end.
+_SIZE_LIMITED = ("SQLITE_IOERR_WRITE", "SQLITE_IOERR_TRUNCATE")
+# How near the process's file size limit a file of the store must be for a failed write to be put down to it: SQLite
+# writes a page (a WAL frame) at a time, and the kernel writes up to the limit before it refuses the rest (EFBIG).
+_AT_SIZE_LIMIT_BYTES = 64 * 1024
+
+
+def _io_failure(exc: sqlite3.Error, path: Path) -> str:
+    """Why SQLite failed a write of the store at `path`, told apart for an operator: its message and extended code
+    ("disk I/O error, SQLITE_IOERR_WRITE" was all a file size limit and a failing disk both said), in words, and
+    "file too large (EFBIG)" when a file of the store has reached the process's file size limit (ulimit -f)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    said = f"{exc}, {name}" if name else str(exc)
+    if (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF != sqlite3.SQLITE_IOERR:
+        return said
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    # Only a write or a truncation (which may extend a file) meets the limit: a failed read or fsync beside a
+    # file near it is the disk's. The WAL first: the commit's pages go there, and the database file grows only at
+    # a checkpoint, so when both are near the limit the WAL is the one a commit met.
+    if name in _SIZE_LIMITED and limit != resource.RLIM_INFINITY:
+        for file in (path.with_name(f"{path.name}-wal"), path):
+            with suppress(OSError):
+                size = file.stat().st_size
+                if size + _AT_SIZE_LIMIT_BYTES >= limit:
+                    return (
+                        f"file too large (EFBIG): {file} is {size:,} bytes, at the server's file size limit of "
+                        f"{limit:,} bytes (ulimit -f, RLIMIT_FSIZE; LimitFSIZE= in a systemd unit): raise or remove "
+                        f"it where the server is started; {said}"
+                    )
+    failed = _IO_FAILED.get(name, "SQLite could not read or write the store")
+    return f"I/O error: {failed} ({said}): check the disk, and the kernel's log (dmesg)"
 
 
 def _require_writable(db: sqlite3.Connection) -> None:

@@ -25,6 +25,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
 from dataclasses import dataclass, replace
 
 from service.batching import drain
@@ -176,6 +177,14 @@ class FingerprintPool:
         else:
             self._queue.put(_Request(article, future))
         return future
+
+    def worker_pids(self) -> list[int]:
+        """The process ids of the pool's workers now (none once it is closed): the metrics read their CPU time and
+        memory from /proc at a scrape. A new pool's, after a worker died. (ProcessPoolExecutor keeps its workers
+        by pid, in `_processes`, with no public way to them; its own thread adds and removes them: copied whole.)"""
+        with suppress(AttributeError, TypeError, RuntimeError):  # (None once shut down; changed while copied)
+            return list(self._executor._processes)  # (private to the executor)
+        return []
 
     def backlogged(self) -> bool:
         """Are more articles queued for the workers than one batch (an ingest's streams keep up to a window

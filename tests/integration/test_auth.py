@@ -335,3 +335,33 @@ def test_the_cli_reads_a_token_file_as_the_server_does_and_sends_the_first_token
     assert f"the token file {comments_only} holds no token (it is empty, or blank and # lines only)" in (
         capsys.readouterr().err
     )
+
+
+def test_a_stream_refused_for_its_token_says_its_articles_were_not_stored(
+    secured: tuple[RunningServer, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The token is checked before any handler runs: nothing the stream sent reached the store, and "may or may not be
+    # stored" sent an operator to check what could not be there.
+    running, _ = secured
+    target = f"127.0.0.1:{running.port}"
+    articles = [Article("s1", WIRE), Article("s2", WIRE + " And more.")]
+    with NeardupClient(target, token="not-the-token") as wrong, pytest.raises(UnauthenticatedError) as caught:
+        list(wrong.index_stream(articles))
+    message, unanswered = str(caught.value), caught.value.unanswered
+    # (as many as gRPC had read from the iterator when the refusal came: none, when it came first)
+    assert unanswered in (0, 1, 2)
+    assert "may or may not" not in message
+    if unanswered:
+        said = "2 articles sent on the stream were" if unanswered == 2 else "1 article sent on the stream was"
+        assert f"{said} not stored" in message
+    # The CLI, as an operator runs it, with a token file the server does not accept.
+    bad = tmp_path / "bad-token"
+    bad.write_text("not-the-token\n")
+    bad.chmod(0o600)
+    (tmp_path / "bad.jsonl").write_text("".join(f'{{"id": "{a.id}", "body": "{a.body}"}}\n' for a in articles))
+    args = ["ingest", str(tmp_path / "bad.jsonl"), "--server", target, "--token-file", str(bad)]
+    assert main(args, env={}) != 0
+    err = capsys.readouterr().err
+    assert "UNAUTHENTICATED" in err and "may or may not be stored" not in err
+    with NeardupClient(target, token=TOKEN) as right:
+        assert right.stats().articles == 0

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import gc
+import http.client
+import os
 import socket
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from concurrent import futures
@@ -16,12 +19,14 @@ import pytest
 from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
-from client import Article, InvalidArgumentError, NeardupClient, NeardupClientError
+from client import Article, ArticleFailure, InvalidArgumentError, NeardupClient, NeardupClientError
 from client.cli import main
+from service import __version__
 from service.engine import Engine
 from service.model import Article as ModelArticle
 from service.model import Verdict
 from service.scrape_server import IDLE_SECONDS, MOST_CONNECTIONS
+from service.settings import FINGERPRINT_SCHEME
 from tests.articles import APPEAL, OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
 from tests.support import in_process_server, scrape, until
 
@@ -253,3 +258,63 @@ def test_a_command_sent_to_the_metrics_port_says_so_at_once(
         assert main([*args, "--server", f"127.0.0.1:{running.metrics_port}"], env={}) == 2
         assert time.monotonic() - started < 9.5  # (the wait alone was 10 s)
     assert "is not a gRPC server: if it is the metrics port, --server names the main one" in capsys.readouterr().err
+
+
+def test_process_python_and_build_series_are_served_and_only_at_metrics(tmp_path: Path) -> None:
+    with in_process_server(tmp_path, metrics_port=0) as (running, _client):
+        assert running.metrics_port
+        m = scrape(running.metrics_port)
+        base = f"http://127.0.0.1:{running.metrics_port}"
+        refused = {}
+        for path in ("/", "/healthz", "/metrics/", "/metricsx", "/favicon.ico"):
+            with pytest.raises(urllib.error.HTTPError) as caught:
+                urllib.request.urlopen(base + path, timeout=10)
+            refused[path] = caught.value.code
+            caught.value.close()
+        with urllib.request.urlopen(f"{base}/metrics?name[]=neardup_build_info", timeout=10) as response:
+            assert response.status == 200 and b"neardup_build_info{" in response.read()
+        # Collectors with no describe() of their own (the process collector's, the GC pauses'): a registry that
+        # does not ask them at registration knew none of their names, and ?name[]= found nothing of theirs.
+        filtered = {}
+        for name in ("process_open_fds", "neardup_gc_pause_seconds_count"):
+            with urllib.request.urlopen(f"{base}/metrics?name[]={name}", timeout=10) as response:
+                filtered[name] = response.read().decode()
+        # A request in absolute form (as a proxy sends it): the path is what is matched, not the whole URL.
+        connection = http.client.HTTPConnection("127.0.0.1", running.metrics_port, timeout=10)
+        try:
+            connection.request("GET", f"{base}/metrics")
+            absolute = connection.getresponse()
+            absolute_body = absolute.read()
+        finally:
+            connection.close()
+
+    # An HTTP probe pointed at the port (/, /healthz) passed whatever the server's state: 404 but at /metrics.
+    assert refused == dict.fromkeys(refused, 404)
+    assert m[("process_resident_memory_bytes", ())] > 0
+    assert m[("process_open_fds", ())] > 0 and m[("process_max_fds", ())] > 0
+    assert m[("process_start_time_seconds", ())] > 0
+    [python] = [labels for name, labels in m if name == "python_info"]
+    assert dict(python)["implementation"] == "CPython"
+    assert m[("neardup_build_info", (("scheme", FINGERPRINT_SCHEME.split(":")[0]), ("version", __version__)))] == 1
+    assert "\nprocess_open_fds " in filtered["process_open_fds"]
+    assert 'neardup_gc_pause_seconds_count{generation="2"}' in filtered["neardup_gc_pause_seconds_count"]
+    assert absolute.status == 200 and b"\nneardup_articles_stored " in absolute_body
+    # No fingerprint workers (the tests' servers have none by default): no series of theirs.
+    assert not [name for name, _ in m if name.startswith("neardup_fingerprint_workers")]
+
+
+def test_the_fingerprint_workers_cpu_time_and_memory_are_served_beside_the_server_process(tmp_path: Path) -> None:
+    # process_* read the server's own process; the workers, forked by the forkserver, do about half the CPU work and
+    # hold their own memory, which no series showed.
+    articles = [Article(f"w{n}", f"dispatch {n} " + " ".join(f"v{n}k{j}" for j in range(400))) for n in range(120)]
+    with in_process_server(tmp_path, metrics_port=0, fingerprint_workers=1) as (running, client):
+        assert running.metrics_port and running.pool
+        assert not [o for o in client.index_stream(articles, batch=16) if isinstance(o, ArticleFailure)]
+        [worker] = running.pool.worker_pids()
+        assert worker != os.getpid()
+        m = scrape(running.metrics_port)
+        with open(f"/proc/{worker}/statm") as statm:  # (read as the scrape reads it: resident pages)
+            resident = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    assert running.pool.worker_pids() == []  # (closed with the server)
+    assert m[("neardup_fingerprint_workers_cpu_seconds_total", ())] > 0
+    assert 0.5 * resident < m[("neardup_fingerprint_workers_resident_memory_bytes", ())] < 2 * resident

@@ -116,6 +116,14 @@ def test_every_flag_says_what_it_does_in_the_help() -> None:
             "--redis-url: ssl_ca_certs=/nonexistent/ca.pem names no file this server can read",
         ),
         (["--store", "redis", "--redis-url", "http://h:6379/0"], "--redis-url must begin redis://, rediss://"),
+        # A port that is none: redis-py's "Port out of range 0-65535" named no setting.
+        (
+            ["--store", "redis", "--redis-url", "redis://:pw@127.0.0.1:99999/0"],
+            "--redis-url gives the port '99999', which is not a port number (1 to 65535)",
+        ),
+        (["--store", "redis", "--redis-url", "rediss://h:abc/0"], "--redis-url gives the port 'abc', which is not a"),
+        (["--store", "redis", "--redis-url", "redis://[::1]:0"], "--redis-url gives the port '0', which is not a port"),
+        (["--store", "redis", "--redis-url", "redis://h:-1/0"], "--redis-url gives the port '-1', which is not a"),
     ],
 )
 def test_a_value_out_of_range_is_refused_naming_the_flag(argv: list[str], message: str) -> None:
@@ -158,6 +166,10 @@ def test_an_environment_value_that_does_not_parse_names_the_variable(capsys: pyt
         (  # (its password is not shown)
             {"NEARDUP_STORE": "redis", "NEARDUP_REDIS_URL": "redis://:s3cret@127.0.0.1/x"},
             "NEARDUP_REDIS_URL='redis://:***@127.0.0.1/x': --redis-url ends with /x, which is not a database number",
+        ),
+        (  # (nor here)
+            {"NEARDUP_STORE": "redis", "NEARDUP_REDIS_URL": "redis://:s3cret@127.0.0.1:99999/0"},
+            "NEARDUP_REDIS_URL='redis://:***@127.0.0.1:99999/0': --redis-url gives the port '99999', which is not a",
         ),
         ({"NEARDUP_TLS_KEY": "key.pem"}, "NEARDUP_TLS_KEY='key.pem': --tls-cert and --tls-key go together"),
         (
@@ -293,11 +305,56 @@ def test_a_url_password_is_shown_as_stars_and_the_rest_as_given() -> None:
     assert redacted_url("unix:///run/redis.sock?db=1&password=pw") == "unix:///run/redis.sock?db=1&password=***"
     assert redacted_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
     assert redacted_url("redis://user@127.0.0.1:6379/0") == "redis://user@127.0.0.1:6379/0"
+    # A / ? or # left unencoded in the password ends the host part there: the user part is hidden whole.
+    assert redacted_url("redis://user:sec#ret@h:6379/0") == "redis://***@h:6379/0"
+    assert redacted_url("rediss://u:a/b?c@h:6380/1") == "rediss://***@h:6380/1"
+
+
+@pytest.mark.parametrize("password", ["sec#ret", "sec?ret", "sec/ret", "s/e?c#ret"])
+@pytest.mark.parametrize("given", ["flag", "variable"])
+def test_a_password_with_an_unencoded_slash_question_mark_or_hash_is_refused_and_never_echoed(
+    password: str, given: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The URL's syntax ends the host part at / ? #: "redis://user:sec#ret@h" was refused as giving "the port 'sec'",
+    # part of the password, and NEARDUP_REDIS_URL's echo, which masks a password after "user:", showed it whole.
+    url = f"redis://user:{password}@cache.internal:6379/0"
+    if given == "flag":
+        assert main(["serve", "--store", "redis", "--redis-url", url], {}) == 2
+    else:
+        assert main(["serve"], {"NEARDUP_STORE": "redis", "NEARDUP_REDIS_URL": url}) == 2
+    err = capsys.readouterr().err
+    assert "--redis-url has an '@' after its host part: percent-encode / ? # in the password (%2F %3F %23" in err
+    assert "sec" not in err and "ret" not in err
+    if given == "variable":
+        assert err.startswith("neardup serve: NEARDUP_REDIS_URL='redis://***@cache.internal:6379/0': --redis-url")
+
+
+@pytest.mark.parametrize("url", ["redis://::1:6379/0", "redis://fe80::1/0", "rediss://u:pw@::1:6380"])
+def test_an_unbracketed_ipv6_address_is_refused_saying_to_bracket_it(url: str) -> None:
+    with pytest.raises(ValueError, match=re.escape("bracket an IPv6 address (redis://[::1]:6379)")) as caught:
+        Settings.from_args(["--store", "redis", "--redis-url", url], {})
+    assert "pw" not in str(caught.value) and "gives the port" not in str(caught.value)
 
 
 @pytest.mark.parametrize(
     "url",
-    ["redis://h:6379/3", "redis://h:6379", "redis://:pw@h:6379/0/", "rediss://h:6380/0", "unix:///run/r.sock?db=2"],
+    [
+        "redis://h:6379/3",
+        "redis://h:6379",
+        "redis://:pw@h:6379/0/",
+        "rediss://h:6380/0",
+        "unix:///run/r.sock?db=2",
+        # (a password may hold a colon, an IPv6 address colons; no port is 6379)
+        "redis://:p:w@h:6379/0",
+        "redis://[::1]:6379/0",
+        "redis://[::1]/0",
+        "redis://h/0",
+        "redis://h:65535",
+        # (an '@' a password holds, before the host's; or in a query field's value)
+        "redis://:p@ss@h:6379/0",
+        "redis://h:6379/0?password=p@ss",
+        "unix:///run/redis/redis-server@main.sock?db=1",
+    ],
 )
 def test_redis_urls_redis_reads_as_meant_are_taken(url: str) -> None:
     assert Settings.from_args(["--store", "redis", "--redis-url", url], {}).redis_url == url
