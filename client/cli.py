@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import enum
+import errno
 import fcntl
 import gc
 import io
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NamedTuple, NoReturn, Protocol
+from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
 
 import grpc
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -363,7 +364,7 @@ def _add_file_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> Non
     cmd.add_argument("--output", type=Path,
                      help="write results here instead of stdout ('-': stdout); emptied when the first result "
                           "is written, so a run that fails before it leaves the file as it was, or none if there "
-                          "was none; not the input file")  # fmt: skip
+                          "was none; not the input file, nor a file another neardup run is writing")  # fmt: skip
     # (10 minutes, as the startup probe docs/ops.md gives: a rebuild at a million articles took up to 340 s)
     cmd.add_argument("--wait-for-load", type=_seconds, default=600.0, metavar="SECONDS",
                      help="how long to wait for a server that speaks gRPC and answers no neardup call yet (only "
@@ -513,13 +514,17 @@ class _Writer(Protocol):
 
 def _output(path: Path | None, input_path: Path) -> AbstractContextManager[_Writer]:
     """Where results go ('-' or None: standard output), opened before the server is asked, so an output
-    that cannot be written fails first; refused if it is the input file, which writing would empty."""
+    that cannot be written fails first; refused if it is the input file, which writing would empty, or if another
+    neardup run is writing it (their lines interleaved)."""
     if path is None or str(path) == "-":
         if _is_input(_fd_of(sys.stdout), input_path):  # (`neardup ingest a.jsonl >> a.jsonl`: it reads its answers)
             _fail(f"the output is the input file {input_path}; name another file")
         return nullcontext(sys.stdout)
     try:
         fd, made = _open_output(path)  # (not emptied yet: _EmptiedWhenWritten)
+    except _OutputBusy:
+        _fail(f"--output {path} is being written by another neardup run (ingest or check): wait for it to end, "
+              "or name another file")  # fmt: skip
     except OSError as exc:
         _fail(f"cannot write {path}: {exc.strerror or exc}")
     if _is_input(fd, input_path):
@@ -532,12 +537,16 @@ def _output(path: Path | None, input_path: Path) -> AbstractContextManager[_Writ
 _OPEN_TRIES = 20
 
 
-def _open_output(path: Path) -> tuple[int, _Made | None]:
-    """The output file open to write (neither emptied nor truncated), and, if this opening made it, what
-    _EmptiedWhenWritten needs to remove it again. A regular file is held with a shared flock(2) from here until
-    the run closes it: a run that made it removes it only when it can hold it alone (_remove_if_untouched), so
-    never while another run has it open to write. A symbolic link is followed, as before; one that names no
-    file makes the file it names, counted as made (its target removed again, the link left)."""
+class _OutputBusy(OSError):
+    """The output file is held by another neardup run, which writes it."""
+
+
+def _open_output(path: Path) -> tuple[int, Path | None]:
+    """The output file open to write (neither emptied nor truncated), and, if this opening made it, the path to
+    remove it by if the run writes nothing (_EmptiedWhenWritten). A regular file is held with an exclusive flock(2)
+    from here until the run closes it: _OutputBusy if another run holds it (two runs' lines interleaved in it, and
+    a run that made it could remove what the other wrote). A symbolic link is followed, as before; one that names
+    no file makes the file it names, counted as made (its target removed again, the link left)."""
     target = path
     for _ in range(_OPEN_TRIES):
         try:
@@ -552,32 +561,34 @@ def _open_output(path: Path) -> tuple[int, _Made | None]:
             made = False
         else:
             made = True
-        if _held_as_named(fd, target):
-            return fd, _Made(target, os.fstat(fd)) if made else None
-        os.close(fd)  # (removed, or replaced, while it was held to be removed: open what the path names now)
+        try:
+            held = _held_as_named(fd, target)
+        except BaseException:
+            os.close(fd)
+            raise
+        if held is not None:
+            return fd, target if made and held else None
+        os.close(fd)  # (removed, or replaced, by the run that held it: open what the path names now)
     raise OSError(f"{path} kept changing while it was opened (removed or made again by something else)")
 
 
-def _held_as_named(fd: int, path: Path) -> bool:
-    """Hold the file open as `fd` with a shared flock, if it is a regular file; whether `path` still names it once
-    held (a run removing the file it made holds it alone while it removes it: one that opened the file before the
-    removal then holds a file no path names, and opens the path again). A file system without flock: not held,
-    and never removed (_remove_if_untouched)."""
+def _held_as_named(fd: int, path: Path) -> bool | None:
+    """Hold the file open as `fd` with an exclusive flock, without waiting, if it is a regular file: whether it is
+    held (False: a pipe, /dev/stdout, or a file system without flock, as some network ones: not held, and never
+    removed), or None if `path` no longer names it once held (a run that made it removed it meanwhile: the path is
+    opened again). _OutputBusy if another run holds it."""
     if not stat.S_ISREG(os.fstat(fd).st_mode):  # (a pipe, /dev/stdout: neither made nor removed)
-        return True
-    with suppress(OSError):  # (ENOLCK, EOPNOTSUPP)
-        fcntl.flock(fd, fcntl.LOCK_SH)  # (waits only while a run removes it: a moment)
-    try:
-        return os.path.samestat(os.fstat(fd), os.stat(path))
-    except FileNotFoundError:
         return False
-
-
-class _Made(NamedTuple):
-    """An output file this run made: its path (a symbolic link's target) and its state when made."""
-
-    path: Path
-    when_made: os.stat_result
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise _OutputBusy(errno.EWOULDBLOCK, "held by another neardup run") from None
+    except OSError:  # (ENOLCK, EOPNOTSUPP: written as before, not refused)
+        return False
+    try:
+        return True if os.path.samestat(os.fstat(fd), os.stat(path)) else None
+    except FileNotFoundError:
+        return None
 
 
 def _fd_of(stream: IO[str]) -> int | None:
@@ -601,12 +612,12 @@ class _EmptiedWhenWritten:
     """An output file, emptied of what an earlier run wrote only when the first line of this one is
     written (a run that answers an input of no lines writes "" at its end for it): a run that cannot start
     (a token refused, an input that fails at its first line) leaves it as it was, where opening it to write
-    had emptied it already. `made`: the file, if this run made it: removed again at the end if nothing was
-    written to it (a run that failed before its first answer left an empty file, which a pipeline that takes an
-    output that exists for a run done was fooled by). It is made at the start all the same, so an output that
-    cannot be written fails before the server is asked."""
+    had emptied it already. `made`: the file's path, if this run made it and holds it (_open_output): removed
+    again at the end if nothing was written to it (a run that failed before its first answer left an empty file,
+    which a pipeline that takes an output that exists for a run done was fooled by). It is made at the start all
+    the same, so an output that cannot be written fails before the server is asked."""
 
-    def __init__(self, file: IO[str], made: _Made | None = None) -> None:
+    def __init__(self, file: IO[str], made: Path | None = None) -> None:
         self._file = file
         self._made = made
         self._emptied = False
@@ -632,18 +643,13 @@ class _EmptiedWhenWritten:
             self._file.close()
 
 
-def _remove_if_untouched(made: _Made, fd: int) -> None:
-    """Remove the file this run made, open as `fd`, if no other run has it open (held alone, without waiting),
-    it is as it was made (empty, its status unchanged: another run that wrote it, even an empty result, and
-    closed it, changed it) and its path still names it (not one put in its place since). Held alone, it cannot
-    be opened by another run until it is gone (_held_as_named); a file put at its path by something else
-    between the last two steps, a moment, would be removed."""
-    with suppress(OSError):  # (BlockingIOError: another run holds it, to write)
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+def _remove_if_untouched(path: Path, fd: int) -> None:
+    """Remove the file this run made, open as `fd` and held since (no other neardup run has opened it to write), if
+    it is still empty and `path` still names it (something else may have written it, or put a file in its place)."""
+    with suppress(OSError):
         now = os.fstat(fd)
-        untouched = now.st_size == 0 and now.st_ctime_ns == made.when_made.st_ctime_ns
-        if untouched and os.path.samestat(os.stat(made.path), now):
-            os.unlink(made.path)
+        if now.st_size == 0 and os.path.samestat(os.stat(path), now):
+            os.unlink(path)
 
 
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
