@@ -434,7 +434,8 @@ class NeardupClient:
         all"). `on_retry(error, unanswered, wait)` hears of each retry (`unanswered`: 0 when the stream failed with
         every article sent on it answered, as between two articles of a slow feed).
         The error that ends the stream (with or without `retry`) counts the articles it sent and had no answer for
-        in its `unanswered`, and its message says they may or may not be stored (sending them again is safe).
+        in its `unanswered`, and its message says they may or may not be stored (sending them again is safe), or
+        that they were not (each attempt that sent them reached no server): its `may_be_stored` counts the first.
         A stream that ends without error before every article is answered (a server or proxy cut it short) raises
         StreamEndedEarlyError, an UnavailableError: with `retry`, the articles left are sent again as above.
         An article too big to send is answered with an ArticleFailure in its place, unsent. If iterating
@@ -749,9 +750,9 @@ def _with_unanswered(
     others. After retries (`failures` attempts in a row failed), it counts them, as a unary call's error does."""
     if failures > 1:
         error = _reworded(error, f"{error.details} ({_tries(failures)})")
+    stored_nothing = _stored_nothing(error)
     if unanswered and not isinstance(error, StreamEndedEarlyError):
         them = (_counted(unanswered, "article", "articles"), _were(unanswered), "it" if unanswered == 1 else "them")
-        stored_nothing = _stored_nothing(error)
         if stored_nothing and not sent_before:
             left = f"{them[0]} sent on the stream {them[1]} not stored"
         else:
@@ -764,6 +765,7 @@ def _with_unanswered(
                 left += f" (the last {fresh:,}, which no earlier attempt sent, {_were(fresh)} not stored)"
         error = _reworded(error, f"{error.details}; {left}")
     error.unanswered = unanswered
+    error.may_be_stored = min(sent_before, unanswered) if stored_nothing else unanswered
     return error
 
 

@@ -66,11 +66,13 @@ EXIT_REJECTED = 1  # ingest and check: every line was answered, some with an err
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a process ended by SIGPIPE
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # likewise for Ctrl-C
 EXIT_TERMINATED = 128 + signal.SIGTERM  # and for SIGTERM (a job runner's stop, timeout(1), kill)
-_AFTER_STOPPING = {  # (on Ctrl-C or SIGTERM, or the server gone past --retries)
-    "ingest": "Articles sent after those may be stored too: running the same file again answers every line "
-    "once (indexing is idempotent)",
+# What a run that stopped (on Ctrl-C or SIGTERM, or the server gone past --retries) says of the articles after
+# the lines answered: _after_stopping
+_AFTER_STOPPING = {
+    "ingest": "Articles sent after those may be stored too",
     "check": "Nothing was stored",
 }
+_AGAIN = "running the same file again answers every line once (indexing is idempotent)"
 # gRPC's words when no connection was made (refused, unresolvable), and the client's when none was made in a wait
 # (wait_ready), as against a server's UNAVAILABLE
 _NOT_REACHED = (*NOT_REACHED, "no server at")
@@ -1016,6 +1018,7 @@ def _run_file(
                 outcomes[outcome.outcome if isinstance(outcome, Verdict) else None] += 1
                 progress.advance()
         except KeyboardInterrupt as stop:  # (Ctrl-C, or SIGTERM: _Terminated)
+            # (what was sent after the lines answered is not known: a line read as the stop came may be sent yet)
             _say_how_far(args, f"{_stopped(stop)} once {_lines(answered)} {_were(answered)} answered")
             return _exit_status(stop)
         except NeardupClientError as exc:
@@ -1024,7 +1027,7 @@ def _run_file(
             # (the server gone past --retries, or refusing every call from now on: what was answered, and
             # whether to run again, as on Ctrl-C)
             _say_failed(exc, args, answered=answered > 0)
-            _say_how_far(args, f"stopped once {_lines(answered)} {_were(answered)} answered")
+            _say_how_far(args, f"stopped once {_lines(answered)} {_were(answered)} answered", exc)
             return EXIT_FAILED
     # Every line answered (a stream the server ended with lines unanswered raised a retryable error above):
     # an output file holds this run's lines only, so none for an input of no lines (emptied on the first
@@ -1061,8 +1064,23 @@ def _were(count: int) -> str:
     return "was" if count == 1 else "were"
 
 
-def _say_how_far(args: argparse.Namespace, stopped: str) -> None:
-    _say(f"neardup {args.command}: {stopped}. {_AFTER_STOPPING[args.command]}")
+def _say_how_far(args: argparse.Namespace, stopped: str, error: NeardupClientError | None = None) -> None:
+    _say(f"neardup {args.command}: {stopped}. {_after_stopping(args.command, error)}")
+
+
+def _after_stopping(command: str, error: NeardupClientError | None) -> str:
+    """What a run that stopped says of the articles after the lines it answered. An index stream's `error` (None:
+    a stop asked for) counts those sent and left unanswered, and those of them that may be stored: "may be stored
+    too" was said when the error had just said they were not (a server gone, and not reached again)."""
+    if command != "ingest":
+        return _AFTER_STOPPING[command]
+    unanswered = None if error is None else error.unanswered
+    if unanswered == 0:
+        return f"Every article sent was answered, so none after those was stored: {_AGAIN}"
+    if unanswered is not None and error is not None and error.may_be_stored == 0:
+        them = "article sent after those was" if unanswered == 1 else "articles sent after those were"
+        return f"The {unanswered:,} {them} not stored: {_AGAIN}"
+    return f"{_AFTER_STOPPING[command]}: {_AGAIN}"
 
 
 def _numbered(outcome: Verdict | ArticleFailure | BadLine, line: int) -> dict[str, Any]:
