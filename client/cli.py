@@ -20,7 +20,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
 
@@ -80,6 +80,8 @@ _NOT_REACHED = (*NOT_REACHED, "no server at")
 # start faster without them. Every command's parser imports `service` (its version) and `service.settings` (serve's
 # flags), which need only the standard library.
 if TYPE_CHECKING:
+    import sqlite3
+
     from service.grpc_server import RunningServer
     from service.settings import Settings
 
@@ -1176,16 +1178,17 @@ def _delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         print(f"neardup delete: cannot read the ids in {args.from_file}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     answered = absent = 0
-    gone: set[str] = set()  # the ids this run deleted: named again, they were stored, if no longer
-    with listed as lines, _connect(args) as client:
+    with listed as lines, _connect(args) as client, closing(_DeletedIds()) as gone:
         try:
             for chunk in _chunks(_checked_ids(args.ids, lines, args.from_file), MAX_DELETES_PER_CALL):
                 for deletion in client.delete_many(chunk):
                     answered += 1
                     if deletion.deleted:
                         gone.add(deletion.id)
-                    absent += deletion.id not in gone
+                    else:  # (named again after this run deleted it, it was stored: not counted)
+                        absent += deletion.id not in gone
                     print(json.dumps(deletion.as_dict(), ensure_ascii=False), flush=True)
+                gone.keep()
         except UnicodeDecodeError as exc:
             print(f"neardup delete: {args.from_file} is not UTF-8 text ({exc}); stopped there: only the ids "
                   "printed above were sent", file=sys.stderr)  # fmt: skip
@@ -1199,6 +1202,68 @@ def _delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         print(f"neardup delete: {absent:,} of {answered:,} {ids} {_were(absent)} not stored: nothing to delete for "
               f"{'it' if absent == 1 else 'them'}", file=sys.stderr)  # fmt: skip
     return EXIT_ABSENT if absent and not args.missing_ok else EXIT_OK
+
+
+class _DeletedIds:
+    """The ids a `delete` run deleted, to tell a later repeat of one (answered "deleted": false, as an id never
+    stored is) from an id not stored. A set held every one in memory, some 100 bytes an id: a purge list of
+    millions of ids held them all. The last call's are in memory (MAX_DELETES_PER_CALL at most); those before,
+    once `keep()` is called, in a private temporary SQLite database, on disk in SQLite's temporary directory
+    (SQLITE_TMPDIR, else TMPDIR, else /var/tmp or /tmp), made at the first and removed when closed: its page
+    cache (2 MiB) bounds the memory they take. If that database cannot be made or written (a temporary directory
+    full or read-only), they are kept in memory instead, as before, said on stderr."""
+
+    def __init__(self) -> None:
+        self._new: set[str] = set()
+        self._db: sqlite3.Connection | None = None
+        self._memory: set[str] | None = None  # (once the database failed)
+
+    def add(self, article_id: str) -> None:
+        self._new.add(article_id)
+
+    def __contains__(self, article_id: str) -> bool:
+        if article_id in self._new or (self._memory is not None and article_id in self._memory):
+            return True
+        if self._db is None:
+            return False
+        import sqlite3
+
+        try:
+            return self._db.execute("SELECT 1 FROM gone WHERE id = ?", (article_id,)).fetchone() is not None
+        except sqlite3.Error as exc:
+            self._lost(exc)
+            return False
+
+    def keep(self) -> None:
+        """The ids added since, out of memory: into the database."""
+        if self._new and self._memory is None:
+            import sqlite3  # (here: the other commands start without it)
+
+            try:
+                if self._db is None:
+                    self._db = sqlite3.connect("", isolation_level=None)  # ("": private, removed when closed)
+                    self._db.execute("PRAGMA journal_mode = OFF")
+                    self._db.execute("CREATE TABLE gone (id TEXT PRIMARY KEY) WITHOUT ROWID")
+                self._db.executemany("INSERT OR IGNORE INTO gone VALUES (?)", ((i,) for i in self._new))
+            except sqlite3.Error as exc:
+                self._lost(exc)
+        if self._memory is not None:
+            self._memory |= self._new
+        self._new = set()
+
+    def _lost(self, exc: sqlite3.Error) -> None:
+        _say(f"neardup delete: warning: cannot keep the deleted ids in a temporary file ({exc}); keeping them in "
+             "memory from now on (a repeat of an id deleted before may be counted as not stored)")  # fmt: skip
+        self.close()
+        self._memory = set()
+
+    def close(self) -> None:
+        if self._db is not None:
+            import sqlite3
+
+            with suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
 
 
 def _checked_ids(named: Sequence[str], lines: Iterable[str], path: Path | None) -> Iterator[str]:
