@@ -368,7 +368,7 @@ def _add_file_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> Non
     cmd.add_argument("--output", type=Path,
                      help="write results here instead of stdout ('-': stdout); emptied when the first result "
                           "is written, so a run that fails before it leaves the file as it was, or none if there "
-                          "was none; not the input file, nor a file another neardup run is writing")  # fmt: skip
+                          "was none; not the input file, nor a file another process (a neardup run) holds")  # fmt: skip
     # (10 minutes, as the startup probe docs/ops.md gives: a rebuild at a million articles took up to 340 s)
     cmd.add_argument("--wait-for-load", type=_seconds, default=600.0, metavar="SECONDS",
                      help="how long to wait for a server that speaks gRPC and answers no neardup call yet (only "
@@ -519,7 +519,8 @@ class _Writer(Protocol):
 def _output(path: Path | None, input_path: Path) -> AbstractContextManager[_Writer]:
     """Where results go ('-' or None: standard output), opened before the server is asked, so an output
     that cannot be written fails first; refused if it is the input file, which writing would empty, or if another
-    neardup run is writing it (their lines interleaved)."""
+    process holds it (another neardup run writing it: their lines interleaved). Standard output is never held: its
+    file is the shell's (`>` emptied it before the run began), and may be shared (nohup.out)."""
     if path is None or str(path) == "-":
         if _is_input(_fd_of(sys.stdout), input_path):  # (`neardup ingest a.jsonl >> a.jsonl`: it reads its answers)
             _fail(f"the output is the input file {input_path}; name another file")
@@ -527,8 +528,8 @@ def _output(path: Path | None, input_path: Path) -> AbstractContextManager[_Writ
     try:
         fd, made = _open_output(path)  # (not emptied yet: _EmptiedWhenWritten)
     except _OutputBusy:
-        _fail(f"--output {path} is being written by another neardup run (ingest or check): wait for it to end, "
-              "or name another file")  # fmt: skip
+        _fail(f"--output {path} is locked by another process (another neardup run writing it, or a flock(1) on "
+              "it): wait for it to end, or name another file")  # fmt: skip
     except OSError as exc:
         _fail(f"cannot write {path}: {exc.strerror or exc}")
     if _is_input(fd, input_path):
@@ -542,29 +543,29 @@ _OPEN_TRIES = 20
 
 
 class _OutputBusy(OSError):
-    """The output file is held by another neardup run, which writes it."""
+    """The output file is held (flock) by another process: a neardup run writing it, or a flock(1) on it."""
 
 
 def _open_output(path: Path) -> tuple[int, Path | None]:
     """The output file open to write (neither emptied nor truncated), and, if this opening made it, the path to
     remove it by if the run writes nothing (_EmptiedWhenWritten). A regular file is held with an exclusive flock(2)
-    from here until the run closes it: _OutputBusy if another run holds it (two runs' lines interleaved in it, and
-    a run that made it could remove what the other wrote). A symbolic link is followed, as before; one that names
-    no file makes the file it names, counted as made (its target removed again, the link left)."""
+    from here until the run closes it: _OutputBusy if another process holds it (two runs' lines interleaved in it,
+    and a run that made it could remove what the other wrote). A symbolic link is followed, as before; one that
+    names no file makes the file it names, counted as made (its target removed again, the link left)."""
     target = path
     for _ in range(_OPEN_TRIES):
         try:
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:  # (a file, or a symbolic link: O_EXCL follows none)
+            fd = os.open(target, os.O_WRONLY)
+        except FileNotFoundError:  # (no file, or a symbolic link that names none)
             try:
-                fd = os.open(target, os.O_WRONLY)  # (no O_CREAT: a file removed since is made above, next try)
-            except FileNotFoundError:
-                if os.path.islink(target):  # (it names no file: make that file)
+                fd = _made_held(target)
+            except FileExistsError:  # (made meanwhile, or a symbolic link: make the file it names)
+                if os.path.islink(target) and not os.path.exists(target):
                     target = Path(os.path.realpath(target))
                 continue
-            made = False
-        else:
             made = True
+        else:
+            made = False
         try:
             held = _held_as_named(fd, target)
         except BaseException:
@@ -576,17 +577,44 @@ def _open_output(path: Path) -> tuple[int, Path | None]:
     raise OSError(f"{path} kept changing while it was opened (removed or made again by something else)")
 
 
+def _made_held(path: Path) -> int:
+    """The file `path` names, made, open to write, and held (flock) before it appears there: a file of another
+    name beside it, held, then linked to `path`. (Made, then held, another run could open and hold it between the
+    two: this one was refused the file it had made, and the other left it, empty, as one it had not made.)
+    FileExistsError if `path` names something. Where that file cannot be made or linked (a name too long, a file
+    system without hard links), `path` is made as before, held only once made."""
+    spare = path.with_name(f".{path.name}.{os.urandom(6).hex()}.neardup-new")
+    try:
+        fd = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with suppress(OSError):  # (ENOLCK, EOPNOTSUPP: _held_as_named says it is not held)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.link(spare, path)
+    except FileExistsError:
+        os.close(fd)
+        raise
+    except OSError:
+        os.close(fd)
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    finally:
+        with suppress(OSError):
+            os.unlink(spare)
+    return fd
+
+
 def _held_as_named(fd: int, path: Path) -> bool | None:
     """Hold the file open as `fd` with an exclusive flock, without waiting, if it is a regular file: whether it is
     held (False: a pipe, /dev/stdout, or a file system without flock, as some network ones: not held, and never
     removed), or None if `path` no longer names it once held (a run that made it removed it meanwhile: the path is
-    opened again). _OutputBusy if another run holds it."""
+    opened again). _OutputBusy if another process holds it: a neardup run writing it, or a flock(1) on it."""
     if not stat.S_ISREG(os.fstat(fd).st_mode):  # (a pipe, /dev/stdout: neither made nor removed)
         return False
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        raise _OutputBusy(errno.EWOULDBLOCK, "held by another neardup run") from None
+        raise _OutputBusy(errno.EWOULDBLOCK, "locked by another process") from None
     except OSError:  # (ENOLCK, EOPNOTSUPP: written as before, not refused)
         return False
     try:
@@ -1208,9 +1236,9 @@ class _DeletedIds:
     """The ids a `delete` run deleted, to tell a later repeat of one (answered "deleted": false, as an id never
     stored is) from an id not stored. A set held every one in memory, some 100 bytes an id: a purge list of
     millions of ids held them all. The last call's are in memory (MAX_DELETES_PER_CALL at most); those before,
-    once `keep()` is called, in a private temporary SQLite database, on disk in SQLite's temporary directory
-    (SQLITE_TMPDIR, else TMPDIR, else /var/tmp or /tmp), made at the first and removed when closed: its page
-    cache (2 MiB) bounds the memory they take. If that database cannot be made or written (a temporary directory
+    once `keep()` is called, in a SQLite database in a temporary file (_temporary_database: on disk in TMPDIR,
+    else /tmp), made at the first and removed from the directory at once: its page cache (2 MiB) bounds the
+    memory they take. If that database cannot be made or written (a temporary directory
     full or read-only), they are kept in memory instead, as before, said on stderr."""
 
     def __init__(self) -> None:
@@ -1235,23 +1263,24 @@ class _DeletedIds:
             return False
 
     def keep(self) -> None:
-        """The ids added since, out of memory: into the database."""
+        """The ids added since, out of memory: into the database, in one transaction (one a row, each written
+        through to the disk, took minutes for a purge list of 100,000 ids)."""
         if self._new and self._memory is None:
             import sqlite3  # (here: the other commands start without it)
 
             try:
                 if self._db is None:
-                    self._db = sqlite3.connect("", isolation_level=None)  # ("": private, removed when closed)
-                    self._db.execute("PRAGMA journal_mode = OFF")
-                    self._db.execute("CREATE TABLE gone (id TEXT PRIMARY KEY) WITHOUT ROWID")
+                    self._db = _temporary_database()
+                self._db.execute("BEGIN")
                 self._db.executemany("INSERT OR IGNORE INTO gone VALUES (?)", ((i,) for i in self._new))
-            except sqlite3.Error as exc:
+                self._db.execute("COMMIT")
+            except (sqlite3.Error, OSError) as exc:
                 self._lost(exc)
         if self._memory is not None:
             self._memory |= self._new
         self._new = set()
 
-    def _lost(self, exc: sqlite3.Error) -> None:
+    def _lost(self, exc: sqlite3.Error | OSError) -> None:
         _say(f"neardup delete: warning: cannot keep the deleted ids in a temporary file ({exc}); keeping them in "
              "memory from now on (a repeat of an id deleted before may be counted as not stored)")  # fmt: skip
         self.close()
@@ -1264,6 +1293,32 @@ class _DeletedIds:
             with suppress(sqlite3.Error):
                 self._db.close()
             self._db = None
+
+
+def _temporary_database() -> sqlite3.Connection:
+    """A database of one table, `gone`, in a file of its own in the temporary directory (tempfile.gettempdir():
+    TMPDIR, else /tmp, ...), removed from it at once: nothing is left behind, even by a run killed with SIGKILL,
+    and its space is freed when the connection closes. (SQLite's own temporary database, "", is held in memory
+    where SQLite was built so, SQLITE_TEMP_STORE 2 or 3.) Nothing in it needs to outlive the run: no journal, no
+    writes waited for to reach the disk."""
+    import sqlite3
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix="neardup-delete-", suffix=".sqlite")
+    try:
+        db = sqlite3.connect(name, isolation_level=None)  # (it opens the file: removed below, it stays open)
+        try:
+            db.execute("PRAGMA journal_mode = OFF")
+            db.execute("PRAGMA synchronous = OFF")
+            db.execute("CREATE TABLE gone (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        except BaseException:
+            db.close()
+            raise
+    finally:
+        os.close(fd)
+        with suppress(OSError):
+            os.unlink(name)
+    return db
 
 
 def _checked_ids(named: Sequence[str], lines: Iterable[str], path: Path | None) -> Iterator[str]:

@@ -296,8 +296,9 @@ def test_a_run_given_the_output_another_run_is_writing_is_refused_at_once_and_th
         first.kill()
     for second in refused:
         assert (second.returncode, second.stdout) == (2, ""), second.stderr
-        assert second.stderr == (f"neardup: --output {out} is being written by another neardup run (ingest or "
-                                 "check): wait for it to end, or name another file\n")  # fmt: skip
+        assert second.stderr == (f"neardup: --output {out} is locked by another process (another neardup run "
+                                 "writing it, or a flock(1) on it): wait for it to end, or name another "
+                                 "file\n")  # fmt: skip
     assert first.returncode == 0, stderr
     assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["wire", "copy", "other"]
 

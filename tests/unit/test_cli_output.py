@@ -1,10 +1,11 @@
-"""--output made by a run: removed again if the run wrote nothing; refused to a run while another run writes it."""
+"""--output made by a run: removed again if the run wrote nothing; refused to a run while another process holds it."""
 
 from __future__ import annotations
 
 import errno
 import fcntl
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -41,8 +42,8 @@ def test_a_second_run_given_an_output_another_run_is_writing_is_refused_and_the_
                 cli._output(out, tmp_path / "in.jsonl")
             assert refused.value.code == cli.EXIT_FAILED
             said = capsys.readouterr().err
-            assert said == (f"neardup: --output {out} is being written by another neardup run (ingest or check): "
-                            "wait for it to end, or name another file\n")  # fmt: skip
+            assert said == (f"neardup: --output {out} is locked by another process (another neardup run writing "
+                            "it, or a flock(1) on it): wait for it to end, or name another file\n")  # fmt: skip
         first.write('{"id": "a", "line": 1}\n')
     assert out.read_text() == '{"id": "a", "line": 1}\n'
     with _output(out, tmp_path) as later:  # (once the first has ended, the next run writes it)
@@ -59,7 +60,7 @@ def test_a_second_run_is_refused_an_output_another_run_made_and_then_removes_it_
         cli._output(out, tmp_path / "in.jsonl")
     first.__exit__(None, None, None)  # (it fails before its first answer)
     assert not out.exists()
-    assert "is being written by another neardup run" in capsys.readouterr().err
+    assert "is locked by another process" in capsys.readouterr().err
 
 
 def test_the_output_through_a_link_is_refused_while_another_run_writes_the_file_it_names(tmp_path: Path) -> None:
@@ -116,6 +117,62 @@ def test_a_pipe_as_the_output_is_not_locked(tmp_path: Path) -> None:
     finally:
         os.close(reader)
         os.close(writer)
+
+
+def test_an_output_locked_by_something_else_is_refused_saying_it_may_be_a_flock_on_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (`flock -n out.jsonl neardup ingest ... --output out.jsonl`: the holder is the run's own parent, and the run
+    # said another neardup run was writing the file)
+    out = tmp_path / "out.jsonl"
+    out.write_text("earlier\n")
+    held = os.open(out, os.O_RDONLY)  # (as flock(1) holds it)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(SystemExit):
+            cli._output(out, tmp_path / "in.jsonl")
+    finally:
+        os.close(held)
+    assert "(another neardup run writing it, or a flock(1) on it)" in capsys.readouterr().err
+    assert out.read_text() == "earlier\n"
+
+
+def test_an_output_named_by_a_path_is_held_even_as_dev_fd_and_standard_output_never(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (`--output /dev/stdout` with standard output a regular file was held, `>> held.jsonl` never: README said
+    # neither was)
+    out = tmp_path / "out.jsonl"
+    with _output(out, tmp_path), out.open("a") as stdout:  # (the first run holds it)
+        with pytest.raises(SystemExit):
+            cli._output(Path(f"/dev/fd/{stdout.fileno()}"), tmp_path / "in.jsonl")  # (as /dev/stdout is)
+        monkeypatch.setattr(sys, "stdout", stdout)
+        for plain in (None, Path("-")):
+            with cli._output(plain, tmp_path / "in.jsonl") as written:
+                assert written is stdout
+
+
+def test_two_runs_making_one_output_at_once_leave_no_file_neither_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (run A made the file, then, before A held it, run B opened and held it: A was refused the file it made, and
+    # B, which had not made it, left it, empty, when it failed before its first answer)
+    out = tmp_path / "out.jsonl"
+    real_flock, started, second = fcntl.flock, threading.Event(), []
+
+    def flock(fd: int, operation: int) -> None:
+        if not started.is_set():  # (B, between A's making and A's holding)
+            started.set()
+            second.append(_output(out, tmp_path))
+        real_flock(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    with pytest.raises(SystemExit):
+        cli._output(out, tmp_path / "in.jsonl")  # (A: refused, B holds the file)
+    assert capsys.readouterr().err.startswith(f"neardup: --output {out} is locked by another process")
+    assert isinstance(second[0], cli._EmptiedWhenWritten)
+    second[0].__exit__(None, None, None)  # (B fails before its first answer)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_output_path_that_is_a_link_to_no_file_makes_the_file_and_a_failed_run_removes_it(tmp_path: Path) -> None:
