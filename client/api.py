@@ -335,8 +335,9 @@ class NeardupClient:
         key a server started with --tls-client-ca (mutual TLS) asks for; `token` is sent as
         `authorization: Bearer <token>` on every call; an article that would make a request over
         `max_message_bytes` (the server's receive limit) is refused here with InvalidArgumentError instead of being
-        sent. A `target` without a port ("host", "::1", "[::1]") means
-        DEFAULT_PORT; one gRPC would misread (a port outside 1-65535 or not a number, a URL's scheme) is a ValueError.
+        sent. A `target` without a port ("host", "::1", "[::1]") means DEFAULT_PORT; one gRPC would misread (a port
+        outside 1-65535 or not a number, in gRPC's forms "ipv4:", "ipv6:" and "dns:" too, or a URL's scheme) is a
+        ValueError.
         While a call is in flight and nothing arrives for `keepalive_seconds`, the connection is pinged, and
         dropped if the ping is not answered as long again: a call to a server that hangs (its host frozen, a
         network path gone) then fails UNAVAILABLE instead of waiting for ever. Servers allow a client ping every
@@ -462,7 +463,8 @@ class NeardupClient:
         all"). `on_retry(error, unanswered, wait)` hears of each retry (`unanswered`: 0 when the stream failed with
         every article sent on it answered, as between two articles of a slow feed).
         The error that ends the stream (with or without `retry`) counts the articles it sent and had no answer for
-        in its `unanswered`, and its message says they may or may not be stored (sending them again is safe).
+        in its `unanswered`, and its message says they may or may not be stored (sending them again is safe), or
+        that they were not (each attempt that sent them reached no server): its `may_be_stored` counts the first.
         A stream that ends without error before every article is answered (a server or proxy cut it short) raises
         StreamEndedEarlyError, an UnavailableError: with `retry`, the articles left are sent again as above.
         An article too big to send is answered with an ArticleFailure in its place, unsent. If iterating
@@ -777,9 +779,9 @@ def _with_unanswered(
     others. After retries (`failures` attempts in a row failed), it counts them, as a unary call's error does."""
     if failures > 1:
         error = _reworded(error, f"{error.details} ({_tries(failures)})")
+    stored_nothing = _stored_nothing(error)
     if unanswered and not isinstance(error, StreamEndedEarlyError):
         them = (_counted(unanswered, "article", "articles"), _were(unanswered), "it" if unanswered == 1 else "them")
-        stored_nothing = _stored_nothing(error)
         if stored_nothing and not sent_before:
             left = f"{them[0]} sent on the stream {them[1]} not stored"
         else:
@@ -792,6 +794,7 @@ def _with_unanswered(
                 left += f" (the last {fresh:,}, which no earlier attempt sent, {_were(fresh)} not stored)"
         error = _reworded(error, f"{error.details}; {left}")
     error.unanswered = unanswered
+    error.may_be_stored = min(sent_before, unanswered) if stored_nothing else unanswered
     return error
 
 
@@ -1055,8 +1058,10 @@ def with_default_port(target: str) -> str:
     read as a host), a colon with no port after it (read as port 443), and a URL's scheme ("http://host:1",
     which gRPC refused as a "Misformatted domain name"), and a port that is not a number from 1 to 65535 ("host:abc"
     failed each call UNAVAILABLE, which reads like a server that is down; gRPC took "host:99999" as port 34463,
-    99999 less 65536, another server's)."""
+    99999 less 65536, another server's); in gRPC's own forms too ("ipv4:127.0.0.1:99999", "dns:///host:99999",
+    "ipv6:[::1]:0x"), whose ports gRPC read the same way."""
     if target.startswith(_GRPC_SCHEMES):
+        _require_ports_of_grpc_form(target)
         return target
     scheme, slashes, rest = target.partition("://")
     if slashes:
@@ -1083,25 +1088,44 @@ def with_default_port(target: str) -> str:
 MAX_PORT = 65535
 
 
-def _require_port(target: str) -> None:
+def _require_port(target: str, address: str | None = None, at: int = 0) -> None:
     """ValueError, naming the port, for a host:port or [IPv6]:port `target` whose port is not a whole number from 1
     to MAX_PORT. (A host holding colons of its own, not bracketed, is left to gRPC: where its port begins is not
-    clear.)"""
-    if target.startswith("["):
-        _, bracket, port = target.partition("]:")
+    clear.) `address`: the host:port at `at` in `target` to check, when `target` is in one of gRPC's own forms."""
+    address = target if address is None else address
+    if address.startswith("["):
+        _, bracket, port = address.partition("]:")
         if not bracket:
             return
     else:
-        host, _, port = target.rpartition(":")
-        if ":" in host:
+        host, colon, port = address.rpartition(":")
+        if ":" in host or not colon:
             return
     if port.isascii() and port.isdigit() and 1 <= int(port) <= MAX_PORT:
         return
     what = "outside" if port.isascii() and port.isdigit() else "not a number in"
+    end = at + len(address)
     raise ValueError(
         f"the server address {target!r} has port {port!r}, {what} the range 1-{MAX_PORT}: give host:port with a port "
-        f"in it, e.g. '{target[: -len(port)]}{DEFAULT_PORT}'"
+        f"in it, e.g. '{target[: end - len(port)]}{DEFAULT_PORT}{target[end:]}'"
     )
+
+
+def _require_ports_of_grpc_form(target: str) -> None:
+    """_require_port of each host:port in a target of gRPC's forms that name one: "dns:[//authority/]host[:port]",
+    "ipv4:address[:port][,...]" and "ipv6:[address]:port[,...]" (an address left without a port: gRPC's 443, as
+    before). gRPC read a port outside 1-65535 modulo 65536 there too, and one not a number failed each call."""
+    scheme, _, rest = target.partition(":")
+    if scheme not in ("dns", "ipv4", "ipv6"):  # (unix: and unix-abstract: name paths, vsock: a cid and its own port)
+        return
+    at = len(scheme) + 1
+    if rest.startswith("//"):  # (an authority: a DNS server's address, whose port is not the target's)
+        authority, slash, path = rest[2:].partition("/")
+        at, rest = at + 2 + len(authority) + len(slash), path
+    for address in rest.split(",") if scheme != "dns" else [rest]:
+        if scheme != "ipv6" or address.startswith("["):  # (ipv6:::1 alone: no port)
+            _require_port(target, address, at)
+        at += len(address) + 1
 
 
 # The forms of target gRPC reads itself (its name resolvers): kept as they are.

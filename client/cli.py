@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import enum
+import errno
 import fcntl
 import gc
 import io
@@ -19,9 +20,9 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext, suppress
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NamedTuple, NoReturn, Protocol
+from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
 
 import grpc
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -66,11 +67,13 @@ EXIT_REJECTED = 1  # ingest and check: every line was answered, some with an err
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a process ended by SIGPIPE
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # likewise for Ctrl-C
 EXIT_TERMINATED = 128 + signal.SIGTERM  # and for SIGTERM (a job runner's stop, timeout(1), kill)
-_AFTER_STOPPING = {  # (on Ctrl-C or SIGTERM, or the server gone past --retries)
-    "ingest": "Articles sent after those may be stored too: running the same file again answers every line "
-    "once (indexing is idempotent)",
+# What a run that stopped (on Ctrl-C or SIGTERM, or the server gone past --retries) says of the articles after
+# the lines answered: _after_stopping
+_AFTER_STOPPING = {
+    "ingest": "Articles sent after those may be stored too",
     "check": "Nothing was stored",
 }
+_AGAIN = "running the same file again answers every line once (indexing is idempotent)"
 # gRPC's words when no connection was made (refused, unresolvable), and the client's when none was made in a wait
 # (wait_ready), as against a server's UNAVAILABLE
 _NOT_REACHED = (*NOT_REACHED, "no server at")
@@ -78,6 +81,8 @@ _NOT_REACHED = (*NOT_REACHED, "no server at")
 # start faster without them. Every command's parser imports `service` (its version) and `service.settings` (serve's
 # flags), which need only the standard library.
 if TYPE_CHECKING:
+    import sqlite3
+
     from service.grpc_server import RunningServer
     from service.settings import Settings
 
@@ -380,7 +385,7 @@ def _add_file_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> Non
     cmd.add_argument("--output", type=Path,
                      help="write results here instead of stdout ('-': stdout); emptied when the first result "
                           "is written, so a run that fails before it leaves the file as it was, or none if there "
-                          "was none; not the input file")  # fmt: skip
+                          "was none; not the input file, nor a file another process (a neardup run) holds")  # fmt: skip
     # (10 minutes, as the startup probe docs/ops.md gives: a rebuild at a million articles took up to 340 s)
     cmd.add_argument("--wait-for-load", type=_seconds, default=600.0, metavar="SECONDS",
                      help="how long to wait for a server that speaks gRPC and answers no neardup call yet (only "
@@ -611,13 +616,18 @@ class _Writer(Protocol):
 
 def _output(path: Path | None, input_path: Path) -> AbstractContextManager[_Writer]:
     """Where results go ('-' or None: standard output), opened before the server is asked, so an output
-    that cannot be written fails first; refused if it is the input file, which writing would empty."""
+    that cannot be written fails first; refused if it is the input file, which writing would empty, or if another
+    process holds it (another neardup run writing it: their lines interleaved). Standard output is never held: its
+    file is the shell's (`>` emptied it before the run began), and may be shared (nohup.out)."""
     if path is None or str(path) == "-":
         if _is_input(_fd_of(sys.stdout), input_path):  # (`neardup ingest a.jsonl >> a.jsonl`: it reads its answers)
             _fail(f"the output is the input file {input_path}; name another file")
         return nullcontext(sys.stdout)
     try:
         fd, made = _open_output(path)  # (not emptied yet: _EmptiedWhenWritten)
+    except _OutputBusy:
+        _fail(f"--output {path} is locked by another process (another neardup run writing it, or a flock(1) on "
+              "it): wait for it to end, or name another file")  # fmt: skip
     except OSError as exc:
         _fail(f"cannot write {path}: {exc.strerror or exc}")
     if _is_input(fd, input_path):
@@ -630,52 +640,85 @@ def _output(path: Path | None, input_path: Path) -> AbstractContextManager[_Writ
 _OPEN_TRIES = 20
 
 
-def _open_output(path: Path) -> tuple[int, _Made | None]:
-    """The output file open to write (neither emptied nor truncated), and, if this opening made it, what
-    _EmptiedWhenWritten needs to remove it again. A regular file is held with a shared flock(2) from here until
-    the run closes it: a run that made it removes it only when it can hold it alone (_remove_if_untouched), so
-    never while another run has it open to write. A symbolic link is followed, as before; one that names no
-    file makes the file it names, counted as made (its target removed again, the link left)."""
+class _OutputBusy(OSError):
+    """The output file is held (flock) by another process: a neardup run writing it, or a flock(1) on it."""
+
+
+def _open_output(path: Path) -> tuple[int, Path | None]:
+    """The output file open to write (neither emptied nor truncated), and, if this opening made it, the path to
+    remove it by if the run writes nothing (_EmptiedWhenWritten). A regular file is held with an exclusive flock(2)
+    from here until the run closes it: _OutputBusy if another process holds it (two runs' lines interleaved in it,
+    and a run that made it could remove what the other wrote). A symbolic link is followed, as before; one that
+    names no file makes the file it names, counted as made (its target removed again, the link left)."""
     target = path
     for _ in range(_OPEN_TRIES):
         try:
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:  # (a file, or a symbolic link: O_EXCL follows none)
+            fd = os.open(target, os.O_WRONLY)
+        except FileNotFoundError:  # (no file, or a symbolic link that names none)
             try:
-                fd = os.open(target, os.O_WRONLY)  # (no O_CREAT: a file removed since is made above, next try)
-            except FileNotFoundError:
-                if os.path.islink(target):  # (it names no file: make that file)
+                fd = _made_held(target)
+            except FileExistsError:  # (made meanwhile, or a symbolic link: make the file it names)
+                if os.path.islink(target) and not os.path.exists(target):
                     target = Path(os.path.realpath(target))
                 continue
-            made = False
-        else:
             made = True
-        if _held_as_named(fd, target):
-            return fd, _Made(target, os.fstat(fd)) if made else None
-        os.close(fd)  # (removed, or replaced, while it was held to be removed: open what the path names now)
+        else:
+            made = False
+        try:
+            held = _held_as_named(fd, target)
+        except BaseException:
+            os.close(fd)
+            raise
+        if held is not None:
+            return fd, target if made and held else None
+        os.close(fd)  # (removed, or replaced, by the run that held it: open what the path names now)
     raise OSError(f"{path} kept changing while it was opened (removed or made again by something else)")
 
 
-def _held_as_named(fd: int, path: Path) -> bool:
-    """Hold the file open as `fd` with a shared flock, if it is a regular file; whether `path` still names it once
-    held (a run removing the file it made holds it alone while it removes it: one that opened the file before the
-    removal then holds a file no path names, and opens the path again). A file system without flock: not held,
-    and never removed (_remove_if_untouched)."""
-    if not stat.S_ISREG(os.fstat(fd).st_mode):  # (a pipe, /dev/stdout: neither made nor removed)
-        return True
-    with suppress(OSError):  # (ENOLCK, EOPNOTSUPP)
-        fcntl.flock(fd, fcntl.LOCK_SH)  # (waits only while a run removes it: a moment)
+def _made_held(path: Path) -> int:
+    """The file `path` names, made, open to write, and held (flock) before it appears there: a file of another
+    name beside it, held, then linked to `path`. (Made, then held, another run could open and hold it between the
+    two: this one was refused the file it had made, and the other left it, empty, as one it had not made.)
+    FileExistsError if `path` names something. Where that file cannot be made or linked (a name too long, a file
+    system without hard links), `path` is made as before, held only once made."""
+    spare = path.with_name(f".{path.name}.{os.urandom(6).hex()}.neardup-new")
     try:
-        return os.path.samestat(os.fstat(fd), os.stat(path))
-    except FileNotFoundError:
+        fd = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with suppress(OSError):  # (ENOLCK, EOPNOTSUPP: _held_as_named says it is not held)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.link(spare, path)
+    except FileExistsError:
+        os.close(fd)
+        raise
+    except OSError:
+        os.close(fd)
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    finally:
+        with suppress(OSError):
+            os.unlink(spare)
+    return fd
+
+
+def _held_as_named(fd: int, path: Path) -> bool | None:
+    """Hold the file open as `fd` with an exclusive flock, without waiting, if it is a regular file: whether it is
+    held (False: a pipe, /dev/stdout, or a file system without flock, as some network ones: not held, and never
+    removed), or None if `path` no longer names it once held (a run that made it removed it meanwhile: the path is
+    opened again). _OutputBusy if another process holds it: a neardup run writing it, or a flock(1) on it."""
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # (a pipe, /dev/stdout: neither made nor removed)
         return False
-
-
-class _Made(NamedTuple):
-    """An output file this run made: its path (a symbolic link's target) and its state when made."""
-
-    path: Path
-    when_made: os.stat_result
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise _OutputBusy(errno.EWOULDBLOCK, "locked by another process") from None
+    except OSError:  # (ENOLCK, EOPNOTSUPP: written as before, not refused)
+        return False
+    try:
+        return True if os.path.samestat(os.fstat(fd), os.stat(path)) else None
+    except FileNotFoundError:
+        return None
 
 
 def _fd_of(stream: IO[str]) -> int | None:
@@ -699,12 +742,12 @@ class _EmptiedWhenWritten:
     """An output file, emptied of what an earlier run wrote only when the first line of this one is
     written (a run that answers an input of no lines writes "" at its end for it): a run that cannot start
     (a token refused, an input that fails at its first line) leaves it as it was, where opening it to write
-    had emptied it already. `made`: the file, if this run made it: removed again at the end if nothing was
-    written to it (a run that failed before its first answer left an empty file, which a pipeline that takes an
-    output that exists for a run done was fooled by). It is made at the start all the same, so an output that
-    cannot be written fails before the server is asked."""
+    had emptied it already. `made`: the file's path, if this run made it and holds it (_open_output): removed
+    again at the end if nothing was written to it (a run that failed before its first answer left an empty file,
+    which a pipeline that takes an output that exists for a run done was fooled by). It is made at the start all
+    the same, so an output that cannot be written fails before the server is asked."""
 
-    def __init__(self, file: IO[str], made: _Made | None = None) -> None:
+    def __init__(self, file: IO[str], made: Path | None = None) -> None:
         self._file = file
         self._made = made
         self._emptied = False
@@ -730,18 +773,13 @@ class _EmptiedWhenWritten:
             self._file.close()
 
 
-def _remove_if_untouched(made: _Made, fd: int) -> None:
-    """Remove the file this run made, open as `fd`, if no other run has it open (held alone, without waiting),
-    it is as it was made (empty, its status unchanged: another run that wrote it, even an empty result, and
-    closed it, changed it) and its path still names it (not one put in its place since). Held alone, it cannot
-    be opened by another run until it is gone (_held_as_named); a file put at its path by something else
-    between the last two steps, a moment, would be removed."""
-    with suppress(OSError):  # (BlockingIOError: another run holds it, to write)
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+def _remove_if_untouched(path: Path, fd: int) -> None:
+    """Remove the file this run made, open as `fd` and held since (no other neardup run has opened it to write), if
+    it is still empty and `path` still names it (something else may have written it, or put a file in its place)."""
+    with suppress(OSError):
         now = os.fstat(fd)
-        untouched = now.st_size == 0 and now.st_ctime_ns == made.when_made.st_ctime_ns
-        if untouched and os.path.samestat(os.stat(made.path), now):
-            os.unlink(made.path)
+        if now.st_size == 0 and os.path.samestat(os.stat(path), now):
+            os.unlink(path)
 
 
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -1108,6 +1146,7 @@ def _run_file(
                 outcomes[outcome.outcome if isinstance(outcome, Verdict) else None] += 1
                 progress.advance()
         except KeyboardInterrupt as stop:  # (Ctrl-C, or SIGTERM: _Terminated)
+            # (what was sent after the lines answered is not known: a line read as the stop came may be sent yet)
             _say_how_far(args, f"{_stopped(stop)} once {_lines(answered)} {_were(answered)} answered")
             return _exit_status(stop)
         except NeardupClientError as exc:
@@ -1116,7 +1155,7 @@ def _run_file(
             # (the server gone past --retries, or refusing every call from now on: what was answered, and
             # whether to run again, as on Ctrl-C)
             _say_failed(exc, args, answered=answered > 0)
-            _say_how_far(args, f"stopped once {_lines(answered)} {_were(answered)} answered")
+            _say_how_far(args, f"stopped once {_lines(answered)} {_were(answered)} answered", exc)
             return EXIT_FAILED
     # Every line answered (a stream the server ended with lines unanswered raised a retryable error above):
     # an output file holds this run's lines only, so none for an input of no lines (emptied on the first
@@ -1153,8 +1192,23 @@ def _were(count: int) -> str:
     return "was" if count == 1 else "were"
 
 
-def _say_how_far(args: argparse.Namespace, stopped: str) -> None:
-    _say(f"neardup {args.command}: {stopped}. {_AFTER_STOPPING[args.command]}")
+def _say_how_far(args: argparse.Namespace, stopped: str, error: NeardupClientError | None = None) -> None:
+    _say(f"neardup {args.command}: {stopped}. {_after_stopping(args.command, error)}")
+
+
+def _after_stopping(command: str, error: NeardupClientError | None) -> str:
+    """What a run that stopped says of the articles after the lines it answered. An index stream's `error` (None:
+    a stop asked for) counts those sent and left unanswered, and those of them that may be stored: "may be stored
+    too" was said when the error had just said they were not (a server gone, and not reached again)."""
+    if command != "ingest":
+        return _AFTER_STOPPING[command]
+    unanswered = None if error is None else error.unanswered
+    if unanswered == 0:
+        return f"Every article sent was answered, so none after those was stored: {_AGAIN}"
+    if unanswered is not None and error is not None and error.may_be_stored == 0:
+        them = "article sent after those was" if unanswered == 1 else "articles sent after those were"
+        return f"The {unanswered:,} {them} not stored: {_AGAIN}"
+    return f"{_AFTER_STOPPING[command]}: {_AGAIN}"
 
 
 def _numbered(outcome: Verdict | ArticleFailure | BadLine, line: int) -> dict[str, Any]:
@@ -1250,16 +1304,17 @@ def _delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         print(f"neardup delete: cannot read the ids in {args.from_file}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     answered = absent = 0
-    gone: set[str] = set()  # the ids this run deleted: named again, they were stored, if no longer
-    with listed as lines, _connect(args) as client:
+    with listed as lines, _connect(args) as client, closing(_DeletedIds()) as gone:
         try:
             for chunk in _chunks(_checked_ids(args.ids, lines, args.from_file), MAX_DELETES_PER_CALL):
                 for deletion in client.delete_many(chunk):
                     answered += 1
                     if deletion.deleted:
                         gone.add(deletion.id)
-                    absent += deletion.id not in gone
+                    else:  # (named again after this run deleted it, it was stored: not counted)
+                        absent += deletion.id not in gone
                     print(json.dumps(deletion.as_dict(), ensure_ascii=False), flush=True)
+                gone.keep()
         except UnicodeDecodeError as exc:
             print(f"neardup delete: {args.from_file} is not UTF-8 text ({exc}); stopped there: only the ids "
                   "printed above were sent", file=sys.stderr)  # fmt: skip
@@ -1273,6 +1328,95 @@ def _delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         print(f"neardup delete: {absent:,} of {answered:,} {ids} {_were(absent)} not stored: nothing to delete for "
               f"{'it' if absent == 1 else 'them'}", file=sys.stderr)  # fmt: skip
     return EXIT_ABSENT if absent and not args.missing_ok else EXIT_OK
+
+
+class _DeletedIds:
+    """The ids a `delete` run deleted, to tell a later repeat of one (answered "deleted": false, as an id never
+    stored is) from an id not stored. A set held every one in memory, some 100 bytes an id: a purge list of
+    millions of ids held them all. The last call's are in memory (MAX_DELETES_PER_CALL at most); those before,
+    once `keep()` is called, in a SQLite database in a temporary file (_temporary_database: on disk in TMPDIR,
+    else /tmp), made at the first and removed from the directory at once: its page cache (2 MiB) bounds the
+    memory they take. If that database cannot be made or written (a temporary directory
+    full or read-only), they are kept in memory instead, as before, said on stderr."""
+
+    def __init__(self) -> None:
+        self._new: set[str] = set()
+        self._db: sqlite3.Connection | None = None
+        self._memory: set[str] | None = None  # (once the database failed)
+
+    def add(self, article_id: str) -> None:
+        self._new.add(article_id)
+
+    def __contains__(self, article_id: str) -> bool:
+        if article_id in self._new or (self._memory is not None and article_id in self._memory):
+            return True
+        if self._db is None:
+            return False
+        import sqlite3
+
+        try:
+            return self._db.execute("SELECT 1 FROM gone WHERE id = ?", (article_id,)).fetchone() is not None
+        except sqlite3.Error as exc:
+            self._lost(exc)
+            return False
+
+    def keep(self) -> None:
+        """The ids added since, out of memory: into the database, in one transaction (one a row, each written
+        through to the disk, took minutes for a purge list of 100,000 ids)."""
+        if self._new and self._memory is None:
+            import sqlite3  # (here: the other commands start without it)
+
+            try:
+                if self._db is None:
+                    self._db = _temporary_database()
+                self._db.execute("BEGIN")
+                self._db.executemany("INSERT OR IGNORE INTO gone VALUES (?)", ((i,) for i in self._new))
+                self._db.execute("COMMIT")
+            except (sqlite3.Error, OSError) as exc:
+                self._lost(exc)
+        if self._memory is not None:
+            self._memory |= self._new
+        self._new = set()
+
+    def _lost(self, exc: sqlite3.Error | OSError) -> None:
+        _say(f"neardup delete: warning: cannot keep the deleted ids in a temporary file ({exc}); keeping them in "
+             "memory from now on (a repeat of an id deleted before may be counted as not stored)")  # fmt: skip
+        self.close()
+        self._memory = set()
+
+    def close(self) -> None:
+        if self._db is not None:
+            import sqlite3
+
+            with suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+
+
+def _temporary_database() -> sqlite3.Connection:
+    """A database of one table, `gone`, in a file of its own in the temporary directory (tempfile.gettempdir():
+    TMPDIR, else /tmp, ...), removed from it at once: nothing is left behind, even by a run killed with SIGKILL,
+    and its space is freed when the connection closes. (SQLite's own temporary database, "", is held in memory
+    where SQLite was built so, SQLITE_TEMP_STORE 2 or 3.) Nothing in it needs to outlive the run: no journal, no
+    writes waited for to reach the disk."""
+    import sqlite3
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix="neardup-delete-", suffix=".sqlite")
+    try:
+        db = sqlite3.connect(name, isolation_level=None)  # (it opens the file: removed below, it stays open)
+        try:
+            db.execute("PRAGMA journal_mode = OFF")
+            db.execute("PRAGMA synchronous = OFF")
+            db.execute("CREATE TABLE gone (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        except BaseException:
+            db.close()
+            raise
+    finally:
+        os.close(fd)
+        with suppress(OSError):
+            os.unlink(name)
+    return db
 
 
 def _checked_ids(named: Sequence[str], lines: Iterable[str], path: Path | None) -> Iterator[str]:

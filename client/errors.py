@@ -12,9 +12,11 @@ class NeardupClientError(Exception):
     that ended an index stream (raised by index_stream's iteration): how many articles it had sent and not had
     answered, which may or may not be stored (sending them again is safe; none is when the server failed to load
     its index, or refused the call's token, UNAUTHENTICATED or PERMISSION_DENIED: the message says so); None on
-    other errors."""
+    other errors. `may_be_stored`, beside it: how many of those may be stored (0: none was, each sent only on
+    attempts that reached no server or no store, or whose token was refused, as the message says)."""
 
     unanswered: int | None = None
+    may_be_stored: int | None = None
 
     def __init__(self, code: grpc.StatusCode, message: str) -> None:
         super().__init__(f"{code.name}: {message}")

@@ -270,6 +270,39 @@ def test_a_run_that_cannot_start_leaves_an_earlier_output_file_as_it_was_and_mak
         server.stop()
 
 
+def test_a_run_given_the_output_another_run_is_writing_is_refused_at_once_and_the_first_run_keeps_it(
+    served: ServerProcess, tmp_path: Path
+) -> None:
+    # (two runs given one --output wrote their lines into it together, interleaved, and nothing said so)
+    out = tmp_path / "out.jsonl"
+    first = subprocess.Popen([sys.executable, "-m", "client.cli", "ingest", "-", "--server", served.target,
+                              "--no-progress", "--output", str(out)],
+                             stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert first.stdin is not None and first.stderr is not None
+    try:
+        first.stdin.write("".join(json.dumps(r) + "\n" for r in ROWS[:2]))
+        first.stdin.flush()  # (then the feed pauses, open: the first run holds the output)
+        _wait_for_lines(out, 2)
+        others = write_jsonl(tmp_path / "others.jsonl", [{"id": "second-run", "body": SAME_EVENT_A}])
+        refused = [neardup(command, str(others), "--server", served.target, "--no-progress", "--output", str(out))
+                   for command in ("ingest", "check")]  # fmt: skip
+        with served.client() as client:
+            assert client.stats().articles == 2  # (the second ingest sent nothing)
+        first.stdin.write(json.dumps(ROWS[6]) + "\n")
+        first.stdin.close()
+        stderr = first.stderr.read()
+        first.wait(timeout=60)
+    finally:
+        first.kill()
+    for second in refused:
+        assert (second.returncode, second.stdout) == (2, ""), second.stderr
+        assert second.stderr == (f"neardup: --output {out} is locked by another process (another neardup run "
+                                 "writing it, or a flock(1) on it): wait for it to end, or name another "
+                                 "file\n")  # fmt: skip
+    assert first.returncode == 0, stderr
+    assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["wire", "copy", "other"]
+
+
 def test_check_with_a_token_refused_stops_at_once_as_ingest_does_leaving_the_output(tmp_path: Path) -> None:
     """A refused token failed each check on its own: one UNAUTHENTICATED error line per input line, a refused
     call each (a million for a million lines), the earlier output replaced, exit 1 "lines were rejected"."""

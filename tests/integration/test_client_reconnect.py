@@ -61,6 +61,7 @@ def test_an_index_stream_that_reached_no_server_says_its_articles_were_not_store
     assert "may or may not" not in caught.value.details
     if caught.value.unanswered:  # (0 if gRPC failed the call before its thread read the article: said of none)
         assert caught.value.details.endswith("; 1 article sent on the stream was not stored"), caught.value.details
+    assert caught.value.may_be_stored == 0  # (what ingest's closing line goes by)
 
 
 @contextmanager

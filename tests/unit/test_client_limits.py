@@ -32,6 +32,16 @@ from service.settings import Settings
         ("ipv6:[::1]:7000", "ipv6:[::1]:7000"),
         ("unix:/run/neardup.sock", "unix:/run/neardup.sock"),
         ("dns:///dedup.example:7000", "dns:///dedup.example:7000"),
+        # (gRPC's forms are kept as they are, a port left out too: gRPC's 443, an authority's port not checked)
+        ("ipv4:127.0.0.1:1,127.0.0.2:65535", "ipv4:127.0.0.1:1,127.0.0.2:65535"),
+        ("ipv4:127.0.0.1", "ipv4:127.0.0.1"),
+        ("ipv6:::1", "ipv6:::1"),
+        ("ipv6:[::1]:65535,[::2]:1", "ipv6:[::1]:65535,[::2]:1"),
+        ("dns:dedup.example", "dns:dedup.example"),
+        ("dns://8.8.8.8:53/dedup.example:7000", "dns://8.8.8.8:53/dedup.example:7000"),
+        ("dns:///[::1]:7000", "dns:///[::1]:7000"),
+        ("unix-abstract:neardup:99999", "unix-abstract:neardup:99999"),
+        ("vsock:3:99999", "vsock:3:99999"),
     ],
 )
 def test_a_port_is_added_only_to_a_bare_host(target: str, expected: str) -> None:
@@ -68,6 +78,22 @@ OUT_OF_RANGE = [
     ("127.0.0.1:abc", "'127.0.0.1:abc' has port 'abc', not a number in the range 1-65535"),
     ("[::1]:http", "port 'http', not a number in the range 1-65535"),
     ("dedup.example:-1", "port '-1', not a number"),
+    # In gRPC's own forms, which were passed on unchecked: gRPC read their ports the same way.
+    ("ipv4:127.0.0.1:99999", "'ipv4:127.0.0.1:99999' has port '99999', outside the range 1-65535: give host:port "
+                             "with a port in it, e.g. 'ipv4:127.0.0.1:50051'"),
+    ("ipv4:10.0.0.7:7000,10.0.0.8:0", "port '0', outside the range 1-65535: give host:port with a port in it, e.g. "
+                                      "'ipv4:10.0.0.7:7000,10.0.0.8:50051'"),
+    ("ipv4:127.0.0.1:", "port '', not a number in the range 1-65535"),
+    ("dns:///dedup.example:99999", "port '99999', outside the range 1-65535: give host:port with a port in it, "
+                                   "e.g. 'dns:///dedup.example:50051'"),
+    ("dns://8.8.8.8:53/dedup.example:abc", "port 'abc', not a number in the range 1-65535: give host:port with a "
+                                           "port in it, e.g. 'dns://8.8.8.8:53/dedup.example:50051'"),
+    ("dns:dedup.example:65536", "port '65536', outside the range 1-65535"),
+    ("dns:///[::1]:70000", "port '70000', outside the range 1-65535: give host:port with a port in it, e.g. "
+                           "'dns:///[::1]:50051'"),
+    ("ipv6:[::1]:0x", "'ipv6:[::1]:0x' has port '0x', not a number in the range 1-65535: give host:port with a "
+                      "port in it, e.g. 'ipv6:[::1]:50051'"),
+    ("ipv6:[::1]:7000,[::2]:99999", "port '99999', outside the range 1-65535"),
 ]  # fmt: skip
 
 
