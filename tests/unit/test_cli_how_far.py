@@ -37,7 +37,9 @@ def _answers_then(
 
 
 def _closing_line(command: str, error: NeardupClientError, capsys: pytest.CaptureFixture[str]) -> str:
-    args = argparse.Namespace(command=command, no_progress=True, file=Path("in.jsonl"), server="127.0.0.1:9")
+    args = argparse.Namespace(
+        command=command, no_progress=True, file=Path("in.jsonl"), server="127.0.0.1:9", cert_file=None
+    )
     lines = ((number, Article(f"a{number}", "body")) for number in range(10))
     status = cli._run_file(args, io.StringIO(), lines, _answers_then(error, 2))
     assert status == cli.EXIT_FAILED
