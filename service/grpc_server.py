@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import tempfile
+import threading
 import time
 from concurrent import futures
 from contextlib import ExitStack
@@ -85,13 +86,18 @@ class RunningServer:
     store_watch: StoreWatch | None = None
     streams: OpenStreams | None = None  # the index streams to drain
 
-    def stop(self, grace: float) -> None:
-        """Refuse new calls, report NOT_SERVING, drain in-flight calls, close the store. Unary calls finish;
-        index streams take no more requests, answer the articles they took and end UNAVAILABLE, so a
-        continuous ingest holds the stop for about one commit, not the grace period. The streams' drain waits
-        at most the grace less `stop_reserve` (2 s, or half a grace under 4 s): a unary call in flight has at
-        least that to answer."""
+    def stop(self, grace: float, delay: float = 0.0, cut_short: threading.Event | None = None) -> None:
+        """Report NOT_SERVING, go on serving for `delay` seconds (--shutdown-delay-seconds: for load balancers to
+        take the server out; ended early once `cut_short` is set), then refuse new calls, drain in-flight calls,
+        close the store. Unary calls finish; index streams take no more requests, answer the articles they took
+        and end UNAVAILABLE, so a continuous ingest holds the stop for about one commit, not the grace period.
+        The streams' drain waits at most the grace less `stop_reserve` (2 s, or half a grace under 4 s): a unary
+        call in flight has at least that to answer."""
         self.health.enter_graceful_shutdown()
+        if delay > 0:
+            log.info("NOT_SERVING; serving on for %.0f s before refusing new calls (--shutdown-delay-seconds)", delay,
+                     extra={"shutdown_delay_seconds": delay})  # fmt: skip
+            (cut_short or threading.Event()).wait(delay)
         if self.store_watch:
             self.store_watch.close()
         began = time.monotonic()
