@@ -663,45 +663,44 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     configure_logging(settings.log_level, settings.log_format)
     stops = _ServeStops()
-    running: RunningServer | None = None
-    try:
-        if settings.worker_processes(os.cpu_count()):
-            forkserver.start_early()  # (its imports run beside the ones below)
-        from service.errors import IncompatibleIndex, StoreInUse
-        from service.grpc_server import start_server
-
+    try:  # (the handlers are set inside it: a signal as soon as they are is an abandoned start, not a traceback)
         try:
-            for unused in unused_variables(env, settings):
-                logging.getLogger("neardup").warning("%s", unused)
-            running = start_server(settings)
-        except (IncompatibleIndex, StoreInUse, OSError, ValueError) as exc:
-            stops.restore()
-            _refuse_start(str(exc), settings.log_format)
-            return EXIT_FAILED
-        stops.started()
-    except _StopRequested as stop:
-        if running is not None:  # (come as start_server returned: it serves, and is stopped as any server is)
-            stops.started()
-        else:
+            stops.arm()
+            if settings.worker_processes(os.cpu_count()):
+                forkserver.start_early()  # (its imports run beside the ones below)
+            from service.errors import IncompatibleIndex, StoreInUse
+            from service.grpc_server import start_server
+
+            try:
+                for unused in unused_variables(env, settings):
+                    logging.getLogger("neardup").warning("%s", unused)
+                # (`started`: called as the start is done, before it lets go of its undoing; a signal then drains)
+                running = start_server(settings, started=stops.started)
+            except (IncompatibleIndex, StoreInUse, OSError, ValueError) as exc:
+                stops.restore()
+                _refuse_start(str(exc), settings.log_format)
+                return EXIT_FAILED
+        except _StopRequested as stop:
             stops.restore()
             logging.getLogger("neardup").info("%s received while starting: the start was abandoned and the store, if "
                                               "opened, closed", stop.name, extra={"signal": stop.name})  # fmt: skip
             return EXIT_OK
-    try:
-        # What start-up loaded (the band index's id list and dict: millions of entries) lives as long as
-        # the process: out of the collector's reach, it no longer makes each full GC pass ~40 ms per
-        # million articles, a latency spike for whichever call triggers one.
-        gc.freeze()
-        _announce_serving(settings, running)
-        # A timed wait, looked at again and again: Python runs signal handlers in the main thread only, when
-        # it is back in the interpreter, and a SIGTERM the kernel hands to another thread (gRPC's, the
-        # writer's) does not end an untimed wait. The server then ignored it until killed.
-        while not stops.asked.wait(0.2):
-            pass
-        logging.getLogger("neardup").info("%s received: draining for up to %.0fs", stops.name, settings.grace_seconds,
-                                          extra={"signal": stops.name})  # fmt: skip
-    finally:  # (whatever ended the wait, the store is closed cleanly and the index saved)
-        running.stop(settings.grace_seconds, settings.shutdown_delay_seconds, stops.again)
+        try:
+            # What start-up loaded (the band index's id list and dict: millions of entries) lives as long as
+            # the process: out of the collector's reach, it no longer makes each full GC pass ~40 ms per
+            # million articles, a latency spike for whichever call triggers one.
+            gc.freeze()
+            _announce_serving(settings, running)
+            # A timed wait, looked at again and again: Python runs signal handlers in the main thread only, when
+            # it is back in the interpreter, and a SIGTERM the kernel hands to another thread (gRPC's, the
+            # writer's) does not end an untimed wait. The server then ignored it until killed.
+            while not stops.asked.wait(0.2):
+                pass
+            logging.getLogger("neardup").info("%s received: draining for up to %gs", stops.name,
+                                              settings.grace_seconds, extra={"signal": stops.name})  # fmt: skip
+        finally:  # (whatever ended the wait, the store is closed cleanly and the index saved)
+            running.stop(settings.grace_seconds, settings.shutdown_delay_seconds, stops.again)
+    finally:
         stops.restore()
     return EXIT_OK
 
@@ -719,30 +718,54 @@ class _StopRequested(BaseException):
 
 
 class _ServeStops:
-    """serve's handlers of SIGTERM, SIGINT and SIGHUP (each a request to stop, exit 0), set while it runs. During
-    the start the first raises _StopRequested; later ones, and every one after the start, are noted: `asked` (the
-    first), `again` (a second: cuts --shutdown-delay-seconds short)."""
+    """serve's handlers of SIGTERM, SIGINT and SIGHUP (each a request to stop, exit 0), set while it runs (`arm`),
+    but for a signal ignored when serve began: `nohup neardup serve` goes on serving through a SIGHUP, as it did
+    before there were handlers. During the start the first raises _StopRequested, saying at once that the start is
+    being abandoned; a second before the abandoning is done (it waits for the index load's threads: tens of
+    seconds on a cold store of a million articles) ends the process at once, 128 + its number (SQLite's log is
+    durable: the next start replays it). After the start every one is noted: `asked` (the first), `again` (a
+    second: cuts --shutdown-delay-seconds short)."""
 
     def __init__(self) -> None:
         self.asked, self.again = threading.Event(), threading.Event()
         self.name = ""
         self._starting = True
+        self._abandoning = False
         self._before: dict[int, Any] = {}
-        if threading.current_thread() is threading.main_thread():  # (only the main thread may set handlers)
-            self._before = {sig: signal.signal(sig, self._handle) for sig in _SERVE_STOPS}
+
+    def arm(self) -> None:
+        """Set the handlers (main may run in another thread, a test's: only the main thread may set them). What
+        was there before is read first, all of it, so `restore` puts it back however early a signal comes."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        before = {sig: signal.getsignal(sig) for sig in _SERVE_STOPS}
+        self._before = {sig: handler for sig, handler in before.items() if handler is not signal.SIG_IGN}
+        for sig in self._before:
+            signal.signal(sig, self._handle)
 
     def _handle(self, signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        if self._abandoning:
+            logging.getLogger("neardup").warning("%s received while abandoning the start: exiting at once (the "
+                                                 "store's log is durable: the next start replays it)", name,
+                                                 extra={"signal": name})  # fmt: skip
+            os._exit(128 + signum)
         if self.asked.is_set():
             self.again.set()
             return
-        self.name = signal.Signals(signum).name
+        self.name = name
         self.asked.set()
         if self._starting:
             self._starting = False  # (one raise: the start's undoing is not cut by another)
-            raise _StopRequested(self.name)
+            self._abandoning = True
+            logging.getLogger("neardup").info("%s received while starting: abandoning the start (waiting for the "
+                                              "index load's threads; a second signal exits at once)", name,
+                                              extra={"signal": name})  # fmt: skip
+            raise _StopRequested(name)
 
     def started(self) -> None:
-        """The start returned: a signal from now on is noted, and the serve loop drains."""
+        """The start is done (start_server calls this before it lets go of its undoing): a signal from now on is
+        noted, and the serve loop drains."""
         self._starting = False
 
     def restore(self) -> None:

@@ -704,11 +704,15 @@ class SqliteStore(OwnedByOneServer):
                 "what was written since that backup")  # fmt: skip
 
     def close(self) -> None:
+        """Save the index and let go of the store; a close after the first does nothing (a start abandoned once
+        its engine was made closes the store twice: the engine's close, then the start's own undoing)."""
         self._stop_merging = True
         # (A merge being made is applied first, so the snapshot holds it; a save being made is recorded first,
         # so the one below is not needed if nothing was written since.)
         self._merger.shutdown(wait=True)
         with self._lock.exclusive():  # (no read in progress: every reader connection is idle)
+            if self._closed:
+                return
             self._closed = True
             while self._idle_readers:
                 self._idle_readers.pop().close()
