@@ -258,7 +258,11 @@ class SqliteStore(OwnedByOneServer):
     def _rebuild(self) -> None:
         self._bands, self._groups = BandIndex(self._params, merge_inline=False), GroupCounts()
         self._load_rows_after(snapshots.Marks(0, 0, 0))
-        self._tidy("DELETE FROM removals")  # (what a snapshot, now dropped, would have needed)
+        # What a snapshot, now dropped, would have needed; kept while its token is still recorded (its delete was
+        # left undone on a full disk): a later start may load that snapshot, if its file is still there (a file
+        # system that cannot unlink when full), and these rows are what keeps the deleted articles out of it.
+        if self._db.execute("SELECT 1 FROM meta WHERE key = 'snapshot'").fetchone() is None:
+            self._tidy("DELETE FROM removals")
         release_free_memory()  # (the replay's temporaries: RSS after start-up stays near what is held)
 
     def _load_rows_after(self, marks: snapshots.Marks) -> None:
