@@ -790,40 +790,137 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         refuse_unknown_variables(env, CONNECTION_VARIABLES)  # (set beside the server's for the client commands)
         settings = Settings.from_namespace(args, env)
     except ValueError as exc:
-        print(f"neardup serve: {exc}", file=sys.stderr)
+        _refuse_start(str(exc), getattr(args, "log_format", "text"))
         return EXIT_FAILED
-    if settings.worker_processes(os.cpu_count()):
-        forkserver.start_early()  # (its imports run beside the ones below)
-    from service.errors import IncompatibleIndex, StoreInUse
-    from service.grpc_server import start_server
+    # From here on a stop signal is heard: before, the handlers came only once the start had returned, and a
+    # SIGTERM during the index's load (minutes at a million articles) ended the process at once, without a line;
+    # a SIGHUP, at any time. During the start it abandons the start (`_StopRequested`), after it, it drains.
     from service.logs import configure as configure_logging
 
-    try:
-        configure_logging(settings.log_level, settings.log_format)
-        for unused in unused_variables(env, settings):
-            logging.getLogger("neardup").warning("%s", unused)
-        running = start_server(settings)
-    except (IncompatibleIndex, StoreInUse, OSError, ValueError) as exc:
-        print(f"neardup serve: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    # What start-up loaded (the band index's id list and dict: millions of entries) lives as long as
-    # the process: out of the collector's reach, it no longer makes each full GC pass ~40 ms per
-    # million articles, a latency spike for whichever call triggers one.
-    gc.freeze()
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        _announce_serving(settings, running)
-        # A timed wait, looked at again and again: Python runs signal handlers in the main thread only, when
-        # it is back in the interpreter, and a SIGTERM the kernel hands to another thread (gRPC's, the
-        # writer's) does not end an untimed wait. The server then ignored it until killed.
-        while not stop.wait(0.2):
-            pass
-        logging.getLogger("neardup").info("signal received: draining for up to %.0fs", settings.grace_seconds)
-    finally:  # (whatever ended the wait, the store is closed cleanly and the index saved)
-        running.stop(settings.grace_seconds)
+    configure_logging(settings.log_level, settings.log_format)
+    stops = _ServeStops()
+    try:  # (the handlers are set inside it: a signal as soon as they are is an abandoned start, not a traceback)
+        try:
+            stops.arm()
+            if settings.worker_processes(os.cpu_count()):
+                forkserver.start_early()  # (its imports run beside the ones below)
+            from service.errors import IncompatibleIndex, StoreInUse
+            from service.grpc_server import start_server
+
+            try:
+                for unused in unused_variables(env, settings):
+                    logging.getLogger("neardup").warning("%s", unused)
+                # (`started`: called as the start is done, before it lets go of its undoing; a signal then drains)
+                running = start_server(settings, started=stops.started)
+            except (IncompatibleIndex, StoreInUse, OSError, ValueError) as exc:
+                stops.restore()
+                _refuse_start(str(exc), settings.log_format)
+                return EXIT_FAILED
+        except _StopRequested as stop:
+            stops.restore()
+            logging.getLogger("neardup").info("%s received while starting: the start was abandoned and the store, if "
+                                              "opened, closed", stop.name, extra={"signal": stop.name})  # fmt: skip
+            return EXIT_OK
+        try:
+            # What start-up loaded (the band index's id list and dict: millions of entries) lives as long as
+            # the process: out of the collector's reach, it no longer makes each full GC pass ~40 ms per
+            # million articles, a latency spike for whichever call triggers one.
+            gc.freeze()
+            _announce_serving(settings, running)
+            # A timed wait, looked at again and again: Python runs signal handlers in the main thread only, when
+            # it is back in the interpreter, and a SIGTERM the kernel hands to another thread (gRPC's, the
+            # writer's) does not end an untimed wait. The server then ignored it until killed.
+            while not stops.asked.wait(0.2):
+                pass
+            logging.getLogger("neardup").info("%s received: draining for up to %gs", stops.name,
+                                              settings.grace_seconds, extra={"signal": stops.name})  # fmt: skip
+        finally:  # (whatever ended the wait, the store is closed cleanly and the index saved)
+            running.stop(settings.grace_seconds, settings.shutdown_delay_seconds, stops.again)
+    finally:
+        stops.restore()
     return EXIT_OK
+
+
+_SERVE_STOPS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+class _StopRequested(BaseException):
+    """A stop signal during serve's start, raised in the main thread to abandon the start (the index's load among
+    it): not an Exception, so that no `except Exception` of the load takes it for a failure to work around."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+class _ServeStops:
+    """serve's handlers of SIGTERM, SIGINT and SIGHUP (each a request to stop, exit 0), set while it runs (`arm`),
+    but for a signal ignored when serve began: `nohup neardup serve` goes on serving through a SIGHUP, as it did
+    before there were handlers. During the start the first raises _StopRequested, saying at once that the start is
+    being abandoned; a second before the abandoning is done (it waits for the index load's threads: tens of
+    seconds on a cold store of a million articles) ends the process at once, 128 + its number (SQLite's log is
+    durable: the next start replays it). After the start every one is noted: `asked` (the first), `again` (a
+    second: cuts --shutdown-delay-seconds short)."""
+
+    def __init__(self) -> None:
+        self.asked, self.again = threading.Event(), threading.Event()
+        self.name = ""
+        self._starting = True
+        self._abandoning = False
+        self._before: dict[int, Any] = {}
+
+    def arm(self) -> None:
+        """Set the handlers (main may run in another thread, a test's: only the main thread may set them). What
+        was there before is read first, all of it, so `restore` puts it back however early a signal comes."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        before = {sig: signal.getsignal(sig) for sig in _SERVE_STOPS}
+        self._before = {sig: handler for sig, handler in before.items() if handler is not signal.SIG_IGN}
+        for sig in self._before:
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        if self._abandoning:
+            logging.getLogger("neardup").warning("%s received while abandoning the start: exiting at once (the "
+                                                 "store's log is durable: the next start replays it)", name,
+                                                 extra={"signal": name})  # fmt: skip
+            os._exit(128 + signum)
+        if self.asked.is_set():
+            self.again.set()
+            return
+        self.name = name
+        self.asked.set()
+        if self._starting:
+            self._starting = False  # (one raise: the start's undoing is not cut by another)
+            self._abandoning = True
+            logging.getLogger("neardup").info("%s received while starting: abandoning the start (waiting for the "
+                                              "index load's threads; a second signal exits at once)", name,
+                                              extra={"signal": name})  # fmt: skip
+            raise _StopRequested(name)
+
+    def started(self) -> None:
+        """The start is done (start_server calls this before it lets go of its undoing): a signal from now on is
+        noted, and the serve loop drains."""
+        self._starting = False
+
+    def restore(self) -> None:
+        """The handlers before are put back (main may run in someone else's process: a test's)."""
+        for sig, handler in self._before.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        self._before = {}
+
+
+def _refuse_start(message: str, log_format: str) -> None:
+    """serve's last word when it cannot start, on stderr in the log's format: a JSON object under --log-format
+    json (it was plain text, which a JSON log pipeline could not parse), else "neardup serve: <message>"."""
+    if log_format == "json":
+        from service.logs import JsonFormatter
+
+        record = logging.LogRecord("neardup", logging.ERROR, __file__, 0, "neardup serve: %s", (message,), None)
+        _say(JsonFormatter().format(record))
+    else:
+        _say(f"neardup serve: {message}")
 
 
 def _announce_serving(settings: Settings, running: RunningServer) -> None:
@@ -832,7 +929,8 @@ def _announce_serving(settings: Settings, running: RunningServer) -> None:
 
     where = settings.data_dir if settings.store == "sqlite" else redacted_url(settings.redis_url)
     logging.getLogger("neardup").info("serving on %s (store %s at %s)", settings.address(running.port), settings.store,
-                                      where)  # fmt: skip
+                                      where, extra={"address": settings.address(running.port), "port": running.port,
+                                                    "store": settings.store, "store_at": str(where)})  # fmt: skip
     if running.metrics_port is not None:
         announce(f"neardup metrics on http://{settings.address(running.metrics_port)}/metrics", settings.log_format)
     if running.health_port is not None:

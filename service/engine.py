@@ -384,8 +384,9 @@ class Engine:
         counted, and said with the next line: `_log_refusals_over`, `_log_refusals_held`)."""
         unlogged = self._refusals.due(articles)
         if unlogged is not None:
-            log.error("batch of %d articles not acknowledged: %s (%d more articles refused since the last such line; "
-                      "at most one a %.0f s)", articles, error, unlogged, REFUSALS_LOGGED_EVERY)  # fmt: skip
+            held = f"{unlogged} more articles refused since the last such line; " if unlogged else ""
+            log.error("batch of %d articles not acknowledged: %s (%sat most one such line a %.0f s)", articles, error,
+                      held, REFUSALS_LOGGED_EVERY)  # fmt: skip
 
     def _log_refusals_over(self) -> None:
         """After a write the store accepted: the refusals held back since the last line said at once (at most one

@@ -8,7 +8,9 @@ import logging
 import os
 import socket
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from concurrent import futures
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -85,13 +87,18 @@ class RunningServer:
     store_watch: StoreWatch | None = None
     streams: OpenStreams | None = None  # the index streams to drain
 
-    def stop(self, grace: float) -> None:
-        """Refuse new calls, report NOT_SERVING, drain in-flight calls, close the store. Unary calls finish;
-        index streams take no more requests, answer the articles they took and end UNAVAILABLE, so a
-        continuous ingest holds the stop for about one commit, not the grace period. The streams' drain waits
-        at most the grace less `stop_reserve` (2 s, or half a grace under 4 s): a unary call in flight has at
-        least that to answer."""
+    def stop(self, grace: float, delay: float = 0.0, cut_short: threading.Event | None = None) -> None:
+        """Report NOT_SERVING, go on serving for `delay` seconds (--shutdown-delay-seconds: for load balancers to
+        take the server out; ended early once `cut_short` is set), then refuse new calls, drain in-flight calls,
+        close the store. Unary calls finish; index streams take no more requests, answer the articles they took
+        and end UNAVAILABLE, so a continuous ingest holds the stop for about one commit, not the grace period.
+        The streams' drain waits at most the grace less `stop_reserve` (2 s, or half a grace under 4 s): a unary
+        call in flight has at least that to answer."""
         self.health.enter_graceful_shutdown()
+        if delay > 0:
+            log.info("NOT_SERVING; serving on for %g s before refusing new calls (--shutdown-delay-seconds)", delay,
+                     extra={"shutdown_delay_seconds": delay})  # fmt: skip
+            (cut_short or threading.Event()).wait(delay)
         if self.store_watch:
             self.store_watch.close()
         began = time.monotonic()
@@ -121,8 +128,11 @@ class RunningServer:
         streams.drain(grace - stop_reserve(grace))
 
 
-def start_server(settings: Settings) -> RunningServer:
+def start_server(settings: Settings, started: Callable[[], None] | None = None) -> RunningServer:
     """Bind the ports, answer health, open the store, build the engine and start serving; returns once serving.
+    `started` is called once the start is done, just before what it took is kept: serve's signal handlers raise
+    to abandon a start until then, and from then on note the signal and drain (an exception raised once what was
+    taken is kept, with nothing left to undo it, left a serving server unclosed).
 
     The ports are bound, and the health port answers, before the store is opened: the index's load (a
     snapshot, a replay, or a full rebuild: tens of seconds at a million articles, minutes on a slow disk)
@@ -161,6 +171,9 @@ def start_server(settings: Settings) -> RunningServer:
         if health_server:
             undo.callback(lambda: health_server.stop(0).wait())
         store = open_store(settings)
+        # (closed if the start goes no further, a signal's abandoning it among that: from here on the engine's
+        # close closes it too, and a store's close after the first does nothing)
+        undo.callback(store.close)
         # The store's parameters: the settings', but a store of an earlier scheme this version reads is read by its
         # own (storage.scheme_of_store), here and in the fingerprint workers.
         params = store.params
@@ -177,6 +190,8 @@ def start_server(settings: Settings) -> RunningServer:
         metrics.count_articles_with(lambda: engine.stats().articles)
         metrics.count_boilerplate_with(engine.learned_boilerplate)
         load.finished()
+        if started is not None:
+            started()
         undo.pop_all()
     watch = _watch_store(settings, engine, health_servicer, metrics)
     return RunningServer(

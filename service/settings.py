@@ -209,7 +209,16 @@ class Settings:
         -1, "CheckArticle calls that run at once; the others wait their turn (-1: 1 on sqlite, no limit on redis)"
     )
     grace_seconds: float = _setting(
-        10.0, "on SIGTERM or SIGINT, how long calls in flight may take to finish", least=0, most=SECONDS_MOST
+        10.0, "on SIGTERM, SIGINT or SIGHUP, how long calls in flight may take to finish", least=0, most=SECONDS_MOST
+    )
+    # Kubernetes takes a pod out of its endpoints asynchronously, and a readiness probe sees NOT_SERVING only if it
+    # asks during the stop: without a delay, both ports refused calls ~0.3 s after SIGTERM. docs/ops.md, "Stopping".
+    shutdown_delay_seconds: float = _setting(
+        0.0,
+        "on SIGTERM, SIGINT or SIGHUP, report NOT_SERVING and go on serving this long before refusing new calls and "
+        "draining, for load balancers to stop sending calls here (0: none; a second signal cuts it short)",
+        least=0,
+        most=SECONDS_MOST,
     )
     # A start loads the snapshot and replays what SQLite logged after it (off: no snapshot file, ~0.6 GB at
     # 1M articles, and a slower start). docs/ops.md, "Restarts".

@@ -237,6 +237,7 @@ class SqliteStore(OwnedByOneServer):
         _add_arrival_column(self._db)
         _index_group_order(self._db, path)
         self._params = params
+        self._full_at_start = False  # (a start's tidying write found the disk full: `_tidy`)
         self._snapshots = snapshot  # (off: always rebuilt, and no file kept that a later start could trust)
         self._snapshot_file: Path | None = None  # the file of the snapshot the store trusts (None: none)
         self._snapshot_every = snapshot_every
@@ -258,7 +259,11 @@ class SqliteStore(OwnedByOneServer):
     def _rebuild(self) -> None:
         self._bands, self._groups = BandIndex(self._params, merge_inline=False), GroupCounts()
         self._load_rows_after(snapshots.Marks(0, 0, 0))
-        self._db.execute("DELETE FROM removals")  # (what a snapshot, now dropped, would have needed)
+        # What a snapshot, now dropped, would have needed; kept while its token is still recorded (its delete was
+        # left undone on a full disk): a later start may load that snapshot, if its file is still there (a file
+        # system that cannot unlink when full), and these rows are what keeps the deleted articles out of it.
+        if self._db.execute("SELECT 1 FROM meta WHERE key = 'snapshot'").fetchone() is None:
+            self._tidy("DELETE FROM removals")
         release_free_memory()  # (the replay's temporaries: RSS after start-up stays near what is held)
 
     def _load_rows_after(self, marks: snapshots.Marks) -> None:
@@ -341,8 +346,23 @@ class SqliteStore(OwnedByOneServer):
         self.replayed = self._bands.slots - slots
 
     def _drop_snapshot(self) -> None:
-        self._db.execute("DELETE FROM meta WHERE key = 'snapshot'")
+        self._tidy("DELETE FROM meta WHERE key = 'snapshot'")  # (left: the next start finds no file, and rebuilds)
         self._drop_snapshot_files(keep=None)
+
+    def _tidy(self, sql: str) -> None:
+        """A start's tidying write, left undone if the disk is full: the store is whole without it (a later save
+        or start makes it). A restart on a full disk was refused ("cannot use the store ... (database or disk is
+        full): the server's user needs to read and write ..."), where the running server had served reads: it
+        serves them now, and refuses writes RESOURCE_EXHAUSTED as the running server did."""
+        try:
+            self._db.execute(sql)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_FULL:
+                raise
+            if not self._full_at_start:
+                log.warning("the disk holding the store (%s) is full (%s): the server starts and answers reads, and "
+                            "refuses writes until there is room there", self.path.parent, exc)  # fmt: skip
+            self._full_at_start = True
 
     def _drop_snapshot_files(self, keep: Path | None) -> None:
         with suppress(OSError):  # (best effort: a file without its token is never loaded, and a start drops it)
@@ -691,11 +711,15 @@ class SqliteStore(OwnedByOneServer):
                 "what was written since that backup")  # fmt: skip
 
     def close(self) -> None:
+        """Save the index and let go of the store; a close after the first does nothing (a start abandoned once
+        its engine was made closes the store twice: the engine's close, then the start's own undoing)."""
         self._stop_merging = True
         # (A merge being made is applied first, so the snapshot holds it; a save being made is recorded first,
         # so the one below is not needed if nothing was written since.)
         self._merger.shutdown(wait=True)
         with self._lock.exclusive():  # (no read in progress: every reader connection is idle)
+            if self._closed:
+                return
             self._closed = True
             while self._idle_readers:
                 self._idle_readers.pop().close()
@@ -715,9 +739,22 @@ class SqliteStore(OwnedByOneServer):
                 self._written = self._file_state()  # (the checkpoint wrote the file)
                 self._save_snapshot()
             except sqlite3.Error as exc:  # (a full disk, mostly: the database and its WAL stay whole)
-                log.warning("the store was not tidied at close (%s); the next start reads its WAL as it is", exc)
+                log.warning("the store was not tidied at close (%s); the next start reads its WAL as it is%s", exc,
+                            self._snapshot_skipped())  # fmt: skip
             finally:
                 self._let_go()  # (lets go of the claim: another server may open the store now)
+
+    def _snapshot_skipped(self) -> str:
+        """What a close that could not checkpoint (and so saved no index snapshot) leaves the next start to do."""
+        with suppress(sqlite3.Error):
+            if not self._snapshots or self._marks() == self._snapshot_marks:
+                return ""  # (none kept, or the one saved holds the index already)
+        if self._snapshot_marks is None:
+            return (f"; the index snapshot was not saved either, so the next start rebuilds the index of "
+                    f"{len(self._bands)} articles from the store")  # fmt: skip
+        logged = self._snapshot_marks.articles_seq
+        return (f"; the index snapshot was not saved either, so the next start loads the one saved before ({logged} "
+                "articles logged) and replays what was written since")  # fmt: skip
 
 
 def _made(bands: MergeInput, counts: CountState) -> tuple[BandState, CountState]:
@@ -803,6 +840,9 @@ def _unusable(path: Path, exc: sqlite3.DatabaseError, stale: str) -> str:
                 "restore it from a backup, removing those too, or start with another --data-dir"
             )
         return f"{damaged}: restore it from a backup, or start with another --data-dir"
+    if (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF == sqlite3.SQLITE_FULL:
+        return (f"--data-dir {path.parent}: cannot use the store {path} ({exc}): the disk holding it is full; free "
+                "space there, or move --data-dir to a larger disk")  # fmt: skip
     return f"--data-dir {path.parent}: cannot use the store {path} ({exc}){_ACCESS_HINT}"
 
 

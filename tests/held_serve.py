@@ -1,16 +1,25 @@
 """`neardup serve` whose index load waits for the test that started it: tests/support.py HeldLoadProcess runs
 `python -m tests.held_serve serve …`. As HeldLoad in a process of its own: the ports are bound and answer, the
 main port speaks gRPC and holds its service's calls, and the store is opened only once a line comes on stdin
-(or stdin closes, as when the test that started it is gone: the load goes on, nothing waits for ever)."""
+(or stdin closes, as when the test that started it is gone: the load goes on, nothing waits for ever).
+
+With HELD_SERVE_AT=load in its environment the store is opened at once and the load itself is held: the thread
+that replays the learned-boilerplate log beside the band index's load (as a cold disk holds it, tens of seconds at
+a million articles) says "held: the index load is under way" on stderr and waits for the line."""
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
+from typing import Any
 
 from client.cli import main
-from service import grpc_server
+from service import grpc_server, sqlite_store
 from service.settings import Settings
 from service.storage import Store, open_store
+
+_replayed_group_counts = sqlite_store._replayed_group_counts
 
 
 def held_open_store(settings: Settings) -> Store:
@@ -18,6 +27,15 @@ def held_open_store(settings: Settings) -> Store:
     return open_store(settings)
 
 
+def held_group_counts(path: Path, *args: Any) -> Any:
+    print("held: the index load is under way", file=sys.stderr, flush=True)
+    sys.stdin.readline()  # (the test's release)
+    return _replayed_group_counts(path, *args)
+
+
 if __name__ == "__main__":
-    setattr(grpc_server, "open_store", held_open_store)  # noqa: B010  # (the one start_server calls)
+    if os.environ.pop("HELD_SERVE_AT", "open") == "load":
+        setattr(sqlite_store, "_replayed_group_counts", held_group_counts)  # noqa: B010  # (the one the load calls)
+    else:
+        setattr(grpc_server, "open_store", held_open_store)  # noqa: B010  # (the one start_server calls)
     sys.exit(main())

@@ -308,13 +308,26 @@ class ServerProcess:
     _stdin: int | None = None  # (None: this process's)
 
     def __init__(
-        self, data_dir: Path, *extra: str, port: int = 0, cwd: Path | None = None, env: Mapping[str, str] | None = None
+        self,
+        data_dir: Path,
+        *extra: str,
+        port: int = 0,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        signal_at: str | None = None,
+        ignored: tuple[signal.Signals, ...] = (),
     ) -> None:
         """`cwd`: started there with the installed `neardup` command (`python -m` would import from there). `env`:
-        variables set for it besides this process's (whose NEARDUP_* ones it does not get)."""
+        variables set for it besides this process's (whose NEARDUP_* ones it does not get). `signal_at`: it sends
+        itself SIGTERM at that moment of its start (tests/signal_at.py). `ignored`: signals it starts with ignored
+        (as `nohup` starts a command with SIGHUP ignored)."""
         self.data_dir = data_dir
         self.env = dict(env or {})
-        command = [str(Path(sys.executable).with_name("neardup"))] if cwd else [sys.executable, "-m", self._module]
+        module = self._module
+        if signal_at is not None:
+            module, self.env["SIGNAL_AT"] = "tests.signal_at", signal_at
+        self.ignored = ignored
+        command = [str(Path(sys.executable).with_name("neardup"))] if cwd else [sys.executable, "-m", module]
         self.args = [*command, "serve", "--host", "127.0.0.1", "--port", str(port),
                      "--data-dir", str(data_dir), "--log-level", "WARNING", *extra]  # fmt: skip
         self.cwd = cwd
@@ -334,7 +347,8 @@ class ServerProcess:
         # theirs) never removes. (Short, in the system's: a socket's path must fit in 107 bytes.)
         env["TMPDIR"] = self._tmp = tempfile.mkdtemp(prefix="neardup-test-")
         self.proc = subprocess.Popen(self.args, stdin=self._stdin, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                     text=True, env=env, cwd=self.cwd)  # fmt: skip
+                                     text=True, env=env, cwd=self.cwd,
+                                     preexec_fn=self._ignore if self.ignored else None)  # fmt: skip
         return self
 
     def serving(self, timeout: float = 30.0) -> Self:
@@ -352,6 +366,28 @@ class ServerProcess:
                 self.port = int(match.group(2))
                 return self
         raise AssertionError("server did not report its port in time")
+
+    def _ignore(self) -> None:
+        """(In the child, before its exec: an ignored signal stays ignored across it.)"""
+        for sig in self.ignored:
+            signal.signal(sig, signal.SIG_IGN)
+
+    def read_until(self, text: str, timeout: float = 30.0) -> None:
+        """Read its log until a line holds `text` (an AssertionError if none does in time, or it exits first)."""
+        assert self.proc is not None and self.proc.stderr is not None
+        stderr, found = self.proc.stderr, threading.Event()
+
+        def read() -> None:  # (in a thread: a readline does not time out)
+            while line := stderr.readline():
+                self.log.append(line)
+                if text in line:
+                    found.set()
+                    return
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(timeout)
+        assert found.is_set(), f"no line holding {text!r} in its log: {''.join(self.log)}"
 
     @property
     def target(self) -> str:
@@ -397,9 +433,11 @@ class HeldLoadProcess(ServerProcess):
     _module = "tests.held_serve"
     _stdin = subprocess.PIPE
 
-    def __init__(self, data_dir: Path, *extra: str, port: int = 0) -> None:
+    def __init__(self, data_dir: Path, *extra: str, port: int = 0, at: str = "open") -> None:
+        """`at`: "open", the store is opened only once released; "load", it is opened at once and its index's load
+        is held ("held: the index load is under way" in its log: tests/held_serve.py)."""
         # (no `cwd`: that runs the installed `neardup`, not `python -m tests.held_serve` from this tree)
-        super().__init__(data_dir, *extra, port=port)
+        super().__init__(data_dir, *extra, port=port, env={"HELD_SERVE_AT": at})
 
     def release(self) -> None:
         """The load goes on: the store is opened."""

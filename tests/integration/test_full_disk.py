@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from client import Article, ArticleFailure, NotFoundError, ResourceExhaustedError, Verdict
-from tests.support import in_process_server
+from tests.support import ServerProcess, in_process_server
 
 # ~6 KB of distinct words each: a 3 MiB disk holds a few hundred of them, with their shingles and signatures.
 ARTICLES = [Article(f"n{n}", f"story {n} " + " ".join(f"w{n}x{j}" for j in range(600))) for n in range(1500)]
@@ -129,3 +129,58 @@ def test_a_delete_on_a_full_disk_says_what_became_of_the_delete_not_to_send_arti
             client.delete("n0")
         assert not client.delete_many(["n0", "n1", "n2"])[0].deleted  # (n1 and n2: as n0 was, either way)
         assert client.stats().articles == 17
+
+
+def test_a_restart_on_the_full_disk_serves_reads_and_refuses_writes(small_disk: Path) -> None:
+    """A server stopped on a full disk (a rollout, an OOM kill) must come back as it was: checks and reads served,
+    writes refused RESOURCE_EXHAUSTED. The restart was refused, exit 2, "cannot use the store ... (database or
+    disk is full): the server's user needs to read and write ..." (the start's tidying writes found no room),
+    after a warning of damage, "page 9 points beyond the file" (pages in the WAL only); and the close before it did
+    not say that no index snapshot was saved."""
+    _grow(small_disk, "6m")  # (as the SRE probe's: on 3 MiB the start's tidying write happened to find room)
+    data = small_disk / "data"
+    first = ServerProcess(data, "--log-level", "INFO").start()
+    try:
+        with first.client() as client:
+            assert all(isinstance(o, Verdict) for o in client.index_stream(ARTICLES[:40], batch=16))
+            client.delete_many([a.id for a in ARTICLES[:10]])  # (rows the restart's rebuild clears: a write)
+            outcomes = list(client.index_stream(ARTICLES[40:1500], batch=16))
+        stored = [a.id for a in ARTICLES[10:40]] + [o.id for o in outcomes if isinstance(o, Verdict)]
+        assert stored and len(stored) < 1500, "the disk was expected to fill up part way"
+        _fill_to_the_last_byte(small_disk)
+        assert first.terminate() == 0
+        assert first.proc is not None and first.proc.stderr is not None
+        closing = first.proc.stderr.read()
+    finally:
+        first.stop()
+    assert "the store was not tidied at close (database or disk is full)" in closing
+    assert f"the index snapshot was not saved either, so the next start rebuilds the index of {len(stored)}" in closing
+
+    again = ServerProcess(data, "--log-level", "INFO").launch()
+    try:
+        again.serving()
+        with again.client() as client:
+            assert client.stats().articles == len(stored)
+            assert client.get(stored[-1]).article.id == stored[-1]
+            assert client.check(Article("copy-of-n10", ARTICLES[10].body)).matches
+            # (a write is taken where the WAL has room for it, refused RESOURCE_EXHAUSTED where not: as before the stop)
+            with contextlib.suppress(ResourceExhaustedError):
+                client.index(Article("new", "a new story " + " ".join(f"z{j}" for j in range(600))))
+        assert again.terminate() == 0
+    finally:
+        again.stop()
+    said = "".join(again.log)
+    assert "is full (database or disk is full): the server starts and answers reads" in said
+    assert "reading ahead" not in said and "cannot use the store" not in said
+
+
+def _fill_to_the_last_byte(disk: Path) -> None:
+    fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        for size in (65536, 4096, 1):
+            with contextlib.suppress(OSError):
+                while True:
+                    os.write(fd, bytes(size))
+    finally:
+        os.close(fd)
+    assert os.statvfs(disk).f_bavail == 0

@@ -153,6 +153,38 @@ def test_a_start_after_a_crash_replays_onto_the_snapshot_what_was_written_since(
     assert stored == 59 + 8 - 2
 
 
+def test_a_rebuild_keeps_the_removals_while_the_token_of_the_snapshot_it_dropped_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A start that drops its snapshot on a full disk leaves the token's delete undone (`_tidy`), and on a file
+    system that cannot unlink when full, the file too: the rebuild still cleared the removals, and a later start
+    loaded that snapshot with nothing left to take out of it the articles deleted after it (back as candidates)."""
+    path = tmp_path / "d" / "n.db"
+    _written(path)
+    engine = _open(path)
+    gone = PREPARED[7]
+    engine.delete(gone.article.id)  # (in the snapshot: a removal row since)
+    crashed = _crashed_copy(engine, tmp_path / "crashed")
+    engine.close()
+    tidy = SqliteStore._tidy
+
+    def full_for_the_token(store: SqliteStore, sql: str) -> None:
+        if "FROM meta WHERE key = 'snapshot'" not in sql:  # (the token's delete is the one the full disk refuses)
+            tidy(store, sql)
+
+    def unlink_fails(directory: Path, keep: Path | None) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SqliteStore, "_tidy", full_for_the_token)
+        patched.setattr(snapshot, "drop_all_but", unlink_fails)
+        SqliteStore(crashed, PARAMS, snapshot=False).close()  # (a start with --index-snapshot off: dropped)
+    assert index_snapshot_token(crashed) is not None and index_snapshot_file(crashed).exists()
+    _, candidates, stored = _started_after_crash(crashed, tmp_path)  # (loads it: as rebuilt, the deletion kept)
+    assert gone.article.id not in candidates[7]
+    assert stored == 59 - 1
+
+
 def _open_saving_every(path: Path, every: int) -> Engine:
     return Engine(DETECTOR, SqliteStore(path, PARAMS, snapshot_every=every))
 

@@ -162,3 +162,21 @@ def test_a_damaged_tree_or_header_ends_the_walk_with_a_warning(
         assert "deeper than 20 levels" in caplog.text
         assert read_ahead(bad, root_pages(db, ["narrow"])) == 0
         assert "a page size of 0 bytes" in caplog.text
+
+
+def test_pages_past_the_file_end_are_the_logs_and_not_warned_of(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A checkpoint cut short on a full disk leaves interior pages in the file whose children are in the WAL only,
+    past the file's end. Each start warned "reading ahead the index tables failed (ValueError: page 9 points beyond
+    the file)", which reads as damage; the leaves within the file are still asked for."""
+    path = tmp_path / "t.db"
+    db = _interleaved(path, 6000)
+    root = _root_page(db, "narrow")
+    with _opened(path) as fd:
+        every = list(_File(fd).leaves(root))
+    cut = sorted(every)[len(every) // 2]
+    os.truncate(path, cut * 512)  # (the pages from `cut` on: not in the file)
+    with caplog.at_level(logging.WARNING, logger="service.sqlite_pages"), _opened(path) as fd:
+        assert 0 < read_ahead(fd, [root]) < len(every)
+    assert not caplog.records

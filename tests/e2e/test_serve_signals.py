@@ -1,0 +1,222 @@
+"""`neardup serve` as a process, stopped by a signal before it serves, by SIGHUP, with a shutdown delay, and its
+refused starts under --log-format json."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+from pathlib import Path
+
+from benchmarks.loopback import free_port, wait_for
+from client import Article, NeardupClient, NeardupClientError, Verdict
+from service.grpc_server import SERVICE_NAME
+from tests.support import HeldLoadProcess, ServerProcess
+
+
+def _said(server: ServerProcess) -> str:
+    assert server.proc is not None and server.proc.stderr is not None
+    return "".join(server.log) + server.proc.stderr.read()
+
+
+def _health(port: int, service: str = "") -> str | None:
+    try:
+        with NeardupClient(f"127.0.0.1:{port}", timeout=5) as probe:
+            return probe.health(service)
+    except NeardupClientError:
+        return None
+
+
+def test_sigterm_during_the_index_load_abandons_the_start_saying_so_and_exits_0(tmp_path: Path) -> None:
+    """The handlers came only once the start returned: a SIGTERM during the load (minutes at a million articles; a
+    rollout's) ended the process at once, exit 143, without a line."""
+    health_port = free_port()
+    server = HeldLoadProcess(tmp_path / "data", "--health-port", str(health_port), "--log-level", "INFO").launch()
+    try:
+        wait_for(lambda: _health(health_port) == "SERVING", timeout=30, what="the health port during the load")
+        assert server.proc is not None and server.proc.poll() is None  # (still loading)
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.exits(timeout=30) == 0
+        assert "SIGTERM received while starting: the start was abandoned" in _said(server)
+    finally:
+        server.stop()
+
+
+def test_sighup_while_serving_drains_and_saves_the_index(tmp_path: Path) -> None:
+    """SIGHUP ended the process at once (exit 129): no line, no drain, no index snapshot, the WAL left."""
+    data = tmp_path / "data"
+    server = ServerProcess(data, "--log-level", "INFO").start()
+    try:
+        with server.client() as client:
+            assert isinstance(client.index(Article("a1", "a story of some length " * 20)), Verdict)
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGHUP)
+        assert server.exits(timeout=30) == 0
+        said = _said(server)
+        assert "SIGHUP received: draining for up to" in said
+        assert "index snapshot of 1 articles saved at close" in said
+        assert not (data / "neardup.db-wal").exists()
+    finally:
+        server.stop()
+
+
+def test_a_shutdown_delay_keeps_serving_not_ready_until_a_second_signal(tmp_path: Path) -> None:
+    """Both ports closed ≈0.3 s after SIGTERM: a readiness probe every 10 s never saw NOT_SERVING."""
+    health_port = free_port()
+    server = ServerProcess(tmp_path / "data", "--health-port", str(health_port), "--shutdown-delay-seconds", "120",
+                           "--log-level", "INFO").start()  # fmt: skip
+    try:
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGTERM)
+        wait_for(lambda: _health(health_port, SERVICE_NAME) == "NOT_SERVING", timeout=30, what="NOT_SERVING")
+        with server.client() as client:  # (still serving: the delay is 120 s)
+            assert isinstance(client.index(Article("late", "a call during the delay " * 20)), Verdict)
+            assert client.stats().articles == 1
+        assert server.proc.poll() is None
+        server.proc.send_signal(signal.SIGTERM)  # (a second signal cuts the delay short)
+        assert server.exits(timeout=30) == 0
+        assert "serving on for 120 s before refusing new calls (--shutdown-delay-seconds)" in _said(server)
+    finally:
+        server.stop()
+
+
+def test_a_refused_start_under_log_format_json_says_so_in_json(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        server = ServerProcess(tmp_path / "data", "--port", str(port), "--log-format", "json").launch()
+        try:
+            assert server.exits(timeout=30) == 2
+            assert server.proc is not None and server.proc.stderr is not None
+            last = json.loads(server.proc.stderr.read().splitlines()[-1])
+        finally:
+            server.stop()
+    assert last["level"] == "ERROR" and last["message"].startswith(f"neardup serve: could not bind 127.0.0.1:{port}")
+
+
+def test_the_serving_line_in_json_carries_the_port_and_the_store(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "data", "--log-format", "json", "--log-level", "INFO").start()
+    try:
+        lines = [json.loads(line) for line in server.log if line.startswith("{")]
+        serving = [line for line in lines if line["message"].startswith("serving on")]
+        assert serving and serving[0]["port"] == server.port and serving[0]["store"] == "sqlite"
+        assert server.terminate() == 0
+    finally:
+        server.stop()
+
+
+def test_a_sighup_ignored_at_start_stays_ignored_as_under_nohup(tmp_path: Path) -> None:
+    """`nohup neardup serve` stopped at the first SIGHUP: serve set its handler over the SIG_IGN it started with."""
+    server = ServerProcess(tmp_path / "data", "--log-level", "INFO", ignored=(signal.SIGHUP,)).start()
+    try:
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGHUP)  # (ignored: the kernel drops it as it is sent)
+        with server.client() as client:
+            assert isinstance(client.index(Article("a1", "a story told after a hangup " * 20)), Verdict)
+        assert server.terminate() == 0
+        said = _said(server)
+        assert "SIGTERM received: draining for up to" in said and "SIGHUP" not in said
+    finally:
+        server.stop()
+
+
+def _crashed_store(data: Path, articles: int = 3) -> None:
+    """A store holding `articles` and no index snapshot (its server killed): the next start rebuilds the index."""
+    first = ServerProcess(data).start()
+    try:
+        with first.client() as client:
+            for n in range(articles):
+                assert isinstance(client.index(Article(f"s{n}", f"story number {n} about the harbour " * 20)), Verdict)
+        first.kill9()
+    finally:
+        first.stop()
+
+
+def _serves_the_store(data: Path, articles: int) -> None:
+    """Another server opens the data dir (the store was let go) and finds what it held."""
+    again = ServerProcess(data).start()
+    try:
+        with again.client() as client:
+            assert client.stats().articles == articles
+        assert again.terminate() == 0
+    finally:
+        again.stop()
+
+
+def test_a_signal_as_soon_as_the_handlers_are_set_abandons_the_start(tmp_path: Path) -> None:
+    """The handlers were set before the `try:` that takes their exception: a signal then ended serve with a
+    traceback (exit 1)."""
+    server = ServerProcess(tmp_path / "data", "--log-level", "INFO", signal_at="handlers").launch()
+    try:
+        assert server.exits(timeout=30) == 0
+        said = _said(server)
+        assert "SIGTERM received while starting: the start was abandoned" in said and "Traceback" not in said
+    finally:
+        server.stop()
+
+
+def test_a_signal_once_the_store_is_open_closes_it_saving_the_index(tmp_path: Path) -> None:
+    """The store was closed only by the engine's close, made after it: a signal between the two left it open (no
+    snapshot saved, the WAL left), while the log said it was closed."""
+    data = tmp_path / "data"
+    _crashed_store(data)
+    server = ServerProcess(data, "--log-level", "INFO", signal_at="_say_scheme").launch()
+    try:
+        assert server.exits(timeout=30) == 0
+        said = _said(server)
+        assert "SIGTERM received while starting: the start was abandoned" in said
+        assert "index snapshot of 3 articles saved at close" in said
+    finally:
+        server.stop()
+    _serves_the_store(data, 3)
+
+
+def test_a_signal_as_the_start_returns_drains_the_server_it_made(tmp_path: Path) -> None:
+    """start_server let go of its undoing before serve knew it had started: a signal then abandoned a server that
+    was already serving, unclosed (no snapshot saved), while the log said the start was abandoned."""
+    data = tmp_path / "data"
+    _crashed_store(data)
+    server = ServerProcess(data, "--log-level", "INFO", signal_at="_watch_store").launch()
+    try:
+        assert server.exits(timeout=30) == 0
+        said = _said(server)
+        assert "SIGTERM received: draining for up to" in said and "abandoned" not in said
+        assert "index snapshot of 3 articles saved at close" in said
+    finally:
+        server.stop()
+
+
+def test_a_signal_during_the_index_load_says_so_at_once_and_lets_go_of_the_store(tmp_path: Path) -> None:
+    """The start was abandoned without a word until the index load's threads were done (tens of seconds on a cold
+    store of a million articles), and a second signal meanwhile did nothing."""
+    data = tmp_path / "data"
+    _crashed_store(data)
+    server = HeldLoadProcess(data, "--log-level", "INFO", at="load").launch()
+    try:
+        server.read_until("held: the index load is under way")
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGTERM)
+        server.read_until("SIGTERM received while starting: abandoning the start")  # (the load still held)
+        assert server.proc.poll() is None
+        server.release()
+        assert server.exits(timeout=30) == 0
+        assert "SIGTERM received while starting: the start was abandoned" in _said(server)
+    finally:
+        server.stop()
+    _serves_the_store(data, 3)
+
+
+def test_a_second_signal_while_the_start_is_abandoned_exits_at_once(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _crashed_store(data)
+    server = HeldLoadProcess(data, "--log-level", "INFO", at="load").launch()
+    try:
+        server.read_until("held: the index load is under way")
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGTERM)
+        server.read_until("abandoning the start")
+        server.proc.send_signal(signal.SIGINT)  # (the load still held: only exiting ends the wait)
+        assert server.exits(timeout=30) == 128 + signal.SIGINT
+        assert "SIGINT received while abandoning the start: exiting at once" in _said(server)
+    finally:
+        server.stop()
+    _serves_the_store(data, 3)
