@@ -44,10 +44,12 @@ from service.similarity import (
     tokenised,
 )
 from service.templates import (
+    MEDIUM_ITEM_TOKENS,
     RESEND_WINDOW,
     SHORT_ITEM_TOKENS,
     differences,
     other_instance,
+    renamed_apart,
     resent_apart,
     titled_apart,
 )
@@ -287,10 +289,14 @@ class Detector:
         return other_instance(differences(ta, tb), query.published, other.published)
 
     def _titled_apart(self, query: Article, ta: Tokenised, other: Article) -> bool:
-        """templates.titled_apart, the other text read only for a short titled query."""
-        if not (query.title and other.title) or ta.count > SHORT_ITEM_TOKENS:
+        """templates.titled_apart and templates.renamed_apart, the other text read only for a short (or, for the
+        latter, medium-length) titled query."""
+        if not (query.title and other.title) or ta.count > MEDIUM_ITEM_TOKENS:
             return False
-        return titled_apart(query.title, ta, other.title, self.recent.get(other.body))
+        tb = self.recent.get(other.body)
+        if ta.count <= SHORT_ITEM_TOKENS and titled_apart(query.title, ta, other.title, tb):
+            return True
+        return renamed_apart(query.title, ta, other.title, tb)
 
     def shortlist(self, q: Labelled, candidates: Mapping[str, U32Array]) -> Mapping[str, U32Array]:
         """The `max_candidates` candidates sharing the most content shingles with the query (ties: the

@@ -23,7 +23,10 @@ on the other ("on Tuesday", "on March 3") is no changed fact only if the publica
 day (`RestyledDay`). `differences` reads the texts alone; `other_instance` is the one place that reads the
 publication times.
 A notice whose body names no one ("Qtly div 12 cts vs 12 cts prior Pay April 15") is told apart from
-another company's by its title alone (`titled_apart`).
+another company's by its title alone (`titled_apart`), and an alert or brief of a paragraph or two from
+another's filled for another place by that name swapped in its title and its body alike (`renamed_apart`). A
+short item's opening name respelt ("Lindquist" for "Lindqvist") is a correction, no other subject
+(`_names_respelt`), and so is a dateline against a republisher's own top line (`_lead_for_an_opening`).
 """
 
 from __future__ import annotations
@@ -39,17 +42,19 @@ from itertools import groupby, pairwise
 from service.model import U32Array
 from service.sets import unique
 from service.shingles import shingle_sequence, to_u32, word_hashes
-from service.similarity import IDENTICAL_JACCARD, Tokenised, alignment, overlap, reads_as_german
+from service.similarity import IDENTICAL_JACCARD, Run, Tokenised, alignment, overlap, reads_as_german
 from service.text import PLAIN_SPELT, Reading, tokens
 
 MAX_SLOT_TOKENS = 8  # a longer stretch is an insertion or a rewrite, not a filled slot (unless template text)
 FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
 SHARED_TOKENS_PER_FACT = 80  # template slots come every few lines; edits to a long story are sparse
 SHORT_ITEM_TOKENS = 80  # notices and one-paragraph wire items: their edges are content too
+MEDIUM_ITEM_TOKENS = 160  # an alert or a brief of a paragraph or two, whose title names its place (`renamed_apart`)
 RESEND_WINDOW = timedelta(days=3)
 NEXT_ISSUE_TOLERANCE = timedelta(hours=12)  # a daily item may come out earlier or later in the day
 MIN_ABBREVIATION_LETTERS = 3  # a title's name read as another title's initials: "GM" is too ambiguous
 MIN_TRANSLITERATED_LETTERS = 7  # shorter names in two transliterations are too often two names (`_transliterated`)
+MIN_RESPELT_LETTERS = 4  # `_close_spelling`: "Hill" and "Hall", "Ann" and "Anne" may be two names
 MIN_STEM_LETTERS = 4  # `_crude_stem` leaves a shorter word whole: "uses" is no "us", "ties" no "t"
 TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word on both sides: template text
 _COMPANY_FORMS = frozenset(
@@ -179,10 +184,12 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
             # (Only here are the words needed: most pairs never tokenise them.)
             figure, name, any_fact, change, day = _changed_facts(ta, ia, tb, ib)
             slots += 1
-            opening = _in_openings(ta, ia, tb, ib, change)
+            opening = _in_openings(ta, ia, tb, ib, change) or (
+                n == 0 and _lead_for_an_opening(ta, ia, tb, ib, change, chain[0])
+            )
             if opening and not figure:
                 continue  # (a byline, dateline's place or credit, a date one side alone has: the page's)
-            new_subject |= n == 0 and name and short and not opening
+            new_subject |= n == 0 and name and short and not opening and not _names_respelt(ta, ia, tb, ib, change)
             if figure or name:
                 # (A figure both sides write and that differs is a fact, in a headline or dateline too.)
                 facts.add(change)
@@ -880,6 +887,67 @@ def _without_respelt_names(
     return kept_a, kept_b, respelt
 
 
+def _names_respelt(
+    ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: tuple[frozenset[str], frozenset[str]]
+) -> bool:
+    """Are the names a slot changes, on each side, each paired with one of the other's in a close spelling
+    (`_close_spelling`: "Lindqvist" and "Lindquist", "Marta" and "Martina")? In a short item's first words that is
+    the subject's name corrected, no other subject saying the same thing: read as another name, a brief whose
+    councillor's surname was corrected two hours later matched nothing. It is still a changed name, a fact (a
+    name respelt in a copy days later is another article by the three-day rule, and two such names beside
+    other changes make a template's other instance); only the opening-name rule lets it pass."""
+    named_a = [w for w in change[0] if w in _named(ta, ia) and not _is_figure(w)]
+    named_b = [w for w in change[1] if w in _named(tb, ib) and not _is_figure(w)]
+    if not named_a or len(named_a) != len(named_b):
+        return False
+    unpaired = list(named_b)
+    for a in named_a:
+        same = next((b for b in unpaired if _close_spelling(a, b)), None)
+        if same is None:
+            return False
+        unpaired.remove(same)
+    return True
+
+
+def _close_spelling(a: str, b: str) -> bool:
+    """Are two names close enough in spelling to be one name respelt, not two (for a short item's opening name,
+    `_names_respelt`, and a title's name swapped in the body, `renamed_apart`)? Both of letters only, the
+    shorter of MIN_RESPELT_LETTERS or more, the same first letter ("Garrison" and "Harrison" are two), and either
+    one letter added, dropped, changed or two swapped, the shorter of 5 letters or more ("Lindqvist" and
+    "Lindquist"; "Hill" and "Hall" are two), two such edits if it has 8 or more ("Fieldcor" and "Fidelcor", a
+    Reuters company name corrected two hours later), or the shorter's first three quarters a prefix of the
+    longer ("Marta" and "Martina"). Also a name without its diacritics, in another transliteration or a place's other
+    spelling (`_same_word_spelt`, `_transliterated`, `_same_place_spelt`)."""
+    if _same_word_spelt(a, b) or _transliterated(a, b) or _same_place_spelt(a, b):
+        return True
+    a, b = _without_diacritics(a), _without_diacritics(b)
+    if a == b or not (a.isalpha() and b.isalpha()) or a[:1] != b[:1]:
+        return False
+    shorter = min(len(a), len(b))
+    if shorter < MIN_RESPELT_LETTERS:
+        return False
+    prefix = next((n for n, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), shorter)
+    if 4 * prefix >= 3 * shorter:
+        return True
+    edits = _edit_distance(a, b)
+    return (edits <= 1 and shorter >= 5) or (edits <= 2 and shorter >= 8)
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """How many letters added, dropped or changed, or pairs of neighbours swapped, make one word the other."""
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        now = [i]
+        for j, y in enumerate(b, 1):
+            cost = min(row[j] + 1, now[j - 1] + 1, row[j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                cost = min(cost, before[j - 2] + 1)
+            now.append(cost)
+        before, row = row, now
+    return row[-1]
+
+
 def _same_place_spelt(a: str, b: str) -> bool:
     """Are two words one place _PLACE_SPELLINGS knows in two spellings ("Kiev" and "Kyiv")?"""
     plain_a, plain_b = _without_diacritics(a), _without_diacritics(b)
@@ -1055,6 +1123,56 @@ def _in_openings(
     return _openings_differ_only(ta, ia, tb, ib, change)
 
 
+def _lead_for_an_opening(
+    ta: Tokenised,
+    ia: range,
+    tb: Tokenised,
+    ib: range,
+    change: tuple[frozenset[str], frozenset[str]],
+    follows: Run,
+) -> bool:
+    """Does the first slot hold, on one side, words of that text's opening alone (a dateline: "DUNHOLT, March 17
+    (Reuters) - "), and on the other a passage of its own that ends a sentence right where the first text's story
+    starts, the story's first word aligned on both sides (`follows`, the run after the slot)? That is a wire
+    brief re-run without its dateline under a republisher's own top line ("Editor's note: This story was first
+    published by Reuters.", a warning to readers, a local line, a question of a Q&A), no other subject: the
+    story's first sentence is the same on both sides. Read as a name against a name, the dateline's place
+    against the top line's capitals made such a copy another subject, and it matched nothing. Not where the
+    opening is a headline that alone names the item's subject (`Tokenised.headline_subject`): another company's
+    name ending a sentence there is another notice."""
+    if not (change[0] and change[1]):
+        return False
+    for words, t, slot in ((change[0], ta, ia), (change[1], tb, ib)):
+        spelt = {t.words[i] for i in slot}
+        if not all(part in spelt for word in words for part in word.split()):
+            return False  # (a changed word that is no token of the slot cannot be placed: `_in_openings`)
+    return _opening_against_lead(ta, ia, change[0], follows.a0, tb, follows.b0) or _opening_against_lead(
+        tb, ib, change[1], follows.b0, ta, follows.a0
+    )
+
+
+def _opening_against_lead(
+    to: Tokenised, slot: range, changed: frozenset[str], run_o: int, tl: Tokenised, run_l: int
+) -> bool:
+    """`_lead_for_an_opening` one way round: `to`'s differing words all in its opening, and `tl`'s token aligned
+    with `to`'s story's first one (the run after the slot starts at `run_o` in `to`, `run_l` in `tl`) opening a
+    sentence or a paragraph."""
+    parts = {part for word in changed for part in word.split()}
+    differing = [i for i in slot if to.words[i] in parts]
+    start = to.opening_tokens
+    if not differing or not all(i < start for i in differing) or to.headline_subject in differing:
+        return False
+    lead = run_l + start - run_o  # (the run goes on past the story's first word, or the words differ below)
+    if start < run_o or not 0 < lead < tl.count or start >= to.count or tl.words[lead] != to.words[start]:
+        return False
+    return _SENTENCE_BREAK.search(tl.body, tl.ends[lead - 1], tl.starts[lead]) is not None
+
+
+# What ends a sentence or a paragraph between two words: a full stop, "?" or "!" (perhaps a closing quote or
+# bracket) before a space, or a blank line.
+_SENTENCE_BREAK = re.compile(r"[.?!][\"'\u2019\u201d)\]]*\s|\n[^\S\n]*\n")
+
+
 def _all_furniture(text: Tokenised, places: list[int]) -> bool:
     furniture = text.furniture
     return bool(places) and all(i in furniture for i in places)
@@ -1196,6 +1314,40 @@ def titled_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bo
     if not subject_a or not subject_b or _same_subject(title_a, subject_a, title_b, subject_b, reading):
         return False
     return (names_a - names_b).isdisjoint(tb.words) and (names_b - names_a).isdisjoint(ta.words)
+
+
+def renamed_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bool:
+    """Are two titled items of MEDIUM_ITEM_TOKENS words or fewer each different articles because a name in the
+    title is swapped for another in the body too: a name of one title alone that its body writes as a name and
+    the other body never writes, against such a name of the other title, the two standing between the same
+    aligned runs of the bodies, and no respelling of each other (`_close_spelling`)? That is one template
+    filled for another place or subject: a flood warning "for Kellick County" under "Flood warning issued for
+    Kellick County" and the same warning for Dunholt County, six minutes apart. One changed place is one fact
+    (a correction, by the dense-facts rule), the item is too long for the opening-name rule, and with a fact
+    that few shingles apart the bodies are a re-send: the six counties' warnings were one `identical` group.
+    Swapped in the body alone, or in the title alone, it is a correction or a re-titled copy still; swapped in
+    both, a place corrected in title and body ("Kellick" for "Dunholt", not "Kellock") is taken for another
+    item too."""
+    if not (title_a and title_b) or max(ta.count, tb.count) > MEDIUM_ITEM_TOKENS:
+        return False
+    reading = ta.reading  # (titles read as the bodies are)
+    names_a, names_b = _title_names(title_a, reading), _title_names(title_b, reading)
+    gone, come = names_a - names_b - set(tb.words), names_b - names_a - set(ta.words)
+    if gone and come:  # (the names the bodies write are read only then)
+        gone, come = gone & _named(ta, range(ta.count)), come & _named(tb, range(tb.count))
+    if not (gone and come):
+        return False
+    chain = alignment(ta, tb)
+    if not chain:
+        return False
+    bounds = [(0, chain[0].a0, 0, chain[0].b0)]
+    bounds += [(r.a1, s.a0, r.b1, s.b0) for r, s in pairwise(chain)]
+    bounds.append((chain[-1].a1, ta.count, chain[-1].b1, tb.count))
+    for a0, a1, b0, b1 in bounds:
+        here_a, here_b = gone.intersection(ta.words[a0:a1]), come.intersection(tb.words[b0:b1])
+        if any(not _close_spelling(a, b) for a in here_a for b in here_b):
+            return True
+    return False
 
 
 def _written_lower_case(*texts: Tokenised) -> set[str]:

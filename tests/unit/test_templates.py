@@ -15,6 +15,8 @@ from service.model import Article, Match, Relation
 from service.settings import DetectionParams
 from service.similarity import IDENTICAL_JACCARD, MAX_CHAIN_RUNS, Tokenised, _all_runs, alignment, tokenised
 from service.templates import (
+    MEDIUM_ITEM_TOKENS,
+    SHORT_ITEM_TOKENS,
     _crude_stem,
     _ordinary_by_stem,
     _same_place_spelt,
@@ -1996,3 +1998,154 @@ def test_a_name_with_a_stroke_letter_and_an_accent_too_is_written_plainly() -> N
     # (the stroke letter spelt plainly once its accent is gone: NFKD leaves "ǿ" as "ø" and an acute)
     assert _without_diacritics("ǿre") == _without_diacritics("øre") == "ore"
     assert _without_diacritics("ǽ") == _without_diacritics("ǣ") == "ae"
+
+
+# Names in short and medium items (probe F, findings 1, 3 and 4): one template filled for another place, a name
+# respelt in a correction, a dateline against a republisher's own top line.
+_ADVISORY = (
+    "The regional health office has issued a smoke advisory for {place} until 8 p.m. Thursday. Smoke from the "
+    "moorland fires burning to the west is expected to drift over the area through the day, lowering air quality "
+    "for several hours at a time. People with asthma or heart conditions should keep windows closed and limit "
+    "time spent outdoors, and schools have been asked to hold break times indoors. Drivers should use dipped "
+    "headlights where visibility is poor. Fire crews said about 300 hectares had burned so far, and a change in "
+    "the wind is not expected before the weekend. Further notices will follow as conditions change."
+)
+
+
+def _advisory(place: str, title: str | None = None, minutes: int = 0, until: str = "8 p.m.") -> Article:
+    body = _ADVISORY.format(place=place).replace("until 8 p.m.", f"until {until}")
+    return Article(place, body, title=title or f"Smoke advisory issued for {place}",
+                   published=T0 + timedelta(minutes=minutes))  # fmt: skip
+
+
+@pytest.mark.parametrize("until", ["8 p.m.", "11 p.m."])
+def test_an_alert_for_another_place_in_its_title_and_body_is_another_article(detector: Detector, until: str) -> None:
+    # One place changed is one fact (a correction) and, the shingles that few apart, a re-send: six counties'
+    # flood warnings from one template, each under its own title, were one group of `identical` copies.
+    first = _advisory("Brackenridge District")
+    other = _advisory("Polwhele District", minutes=6, until=until)
+    assert Tokenised(first.body, 5).count > SHORT_ITEM_TOKENS, "premise: too long for the opening-name rule"
+    if until == "8 p.m.":
+        assert raw_jaccard(detector, other, first) >= IDENTICAL_JACCARD, "premise: a re-send"
+    assert judge(detector, other, first) == [] and judge(detector, first, other) == []
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        _advisory("Brackenridge District", "Smoke advisory for Brackenridge District", minutes=30),  # re-titled
+        _advisory("Brackenridge District", "Moorland fire smoke: advice for residents", minutes=30),
+        _advisory("Brakenridge District", "Smoke advisory issued for Brakenridge District", minutes=30),  # respelt
+        _advisory("Polwhele District", "Smoke advisory issued for Brackenridge District", minutes=30),  # body only
+    ],
+)
+def test_an_alert_retitled_respelt_or_corrected_in_its_body_alone_is_the_same_article(
+    detector: Detector, copy: Article
+) -> None:
+    first = _advisory("Brackenridge District")
+    assert [m.id for m in judge(detector, copy, first)] == [first.id]
+    assert [m.id for m in judge(detector, first, copy)] == [copy.id]
+
+
+def test_a_place_swapped_in_title_and_body_of_a_long_story_is_left_to_the_other_rules(detector: Detector) -> None:
+    # Only items of MEDIUM_ITEM_TOKENS words or fewer: a long story with a place corrected in title and body is a
+    # correction (one changed fact).
+    long_body = _ADVISORY + " " + _ADVISORY.replace("The regional health office", "The regional office")
+    first = Article("a", long_body.format(place="Brackenridge"), title="Smoke over Brackenridge", published=T0)
+    then = Article("b", long_body.format(place="Polwhele"), title="Smoke over Polwhele",
+                   published=T0 + timedelta(hours=2))  # fmt: skip
+    assert Tokenised(first.body, 5).count > MEDIUM_ITEM_TOKENS, "premise"
+    assert [m.id for m in judge(detector, then, first)] == ["a"]
+
+
+_COUNCILLOR = (
+    "Ferncastle councillor {first} {last} has quit the ruling group after a row over plans to close the town's "
+    "only lido, she said on Tuesday. {last} will sit as an independent, leaving the group with a majority of two "
+    "on the 41-seat council. The lido is due to shut in September to save 250,000 a year."
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "then"),
+    [
+        (("Marta", "Lindqvist"), ("Marta", "Lindquist")),  # a letter changed
+        (("Marta", "Lindqvist"), ("Martina", "Lindqvist")),  # the first name completed
+        (("Ilse", "Brandstetter"), ("Ilse", "Brandstätter")),  # two letters, in a long name
+        (("Dora", "Fieldhouse"), ("Dora", "Fiedlhouse")),  # two letters swapped
+    ],
+)
+def test_the_subjects_name_respelt_in_a_short_items_opening_is_a_correction(
+    detector: Detector, name: tuple[str, str], then: tuple[str, str]
+) -> None:
+    # A name changed in a short item's first words was another subject saying the same thing: the councillor's
+    # surname corrected two hours later, with a correction note or without, matched nothing.
+    first = _COUNCILLOR.format(first=name[0], last=name[1])
+    fixed = _COUNCILLOR.format(first=then[0], last=then[1])
+    note = "\n\n(Corrects spelling of councillor's name in paragraph 1)"
+    assert _judged_both_ways(detector, first, fixed, timedelta(hours=2)) == (["a"], ["b"])
+    assert _judged(detector, first, fixed + note, timedelta(hours=2)) == ["a"]
+    # It is still a changed name: days later, another article by the three-day rule.
+    assert _judged_both_ways(detector, first, fixed, timedelta(days=5)) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "then",
+    [
+        ("Marta", "Hargreaves"),  # another surname
+        ("Clara", "Lindqvist"),  # another first name
+        ("Marta", "Kindqvist"),  # another first letter: "Garrison" and "Harrison" are two names
+        ("Mia", "Lindqvist"),  # too short to tell
+    ],
+)
+def test_another_name_in_a_short_items_opening_is_still_another_subject(
+    detector: Detector, then: tuple[str, str]
+) -> None:
+    first = _COUNCILLOR.format(first="Marta", last="Lindqvist")
+    other = _COUNCILLOR.format(first=then[0], last=then[1])
+    assert _judged_both_ways(detector, first, other, timedelta(hours=2)) == ([], [])
+    found = differences(Tokenised(first, 5), Tokenised(other, 5))
+    assert found.new_subject
+
+
+_CRASH = (
+    "At least 12 people were killed and 40 injured when a passenger bus collided with a grain lorry on the coast "
+    "road north of Ardmore on Tuesday, police said. The bus was carrying about 50 people to the port of Selby "
+    "Haven. Firefighters needed three hours to put out the blaze, a police spokeswoman said."
+)
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Editor's note: This story was first published by Reuters.\n\n",
+        "Warning: this story contains details some readers may find distressing.\n\n",
+        "Two Penhale residents were among the dead, the Penhale Gazette understands.\n\n",
+        "What happened? ",
+    ],
+)
+def test_a_wire_brief_under_a_top_line_of_its_own_without_its_dateline_is_the_same_article(
+    detector: Detector, lead: str
+) -> None:
+    # The dateline's place and date against the top line's capitals were a name against a name in the first
+    # slot of a short item: another subject, and the copy matched nothing (with the dateline kept: additions).
+    first = "ARDMORE, March 17 (Reuters) - " + _CRASH
+    assert _judged_both_ways(detector, first, lead + _CRASH, timedelta(hours=2)) == (["a"], ["b"])
+    found = differences(Tokenised(first, 5), Tokenised(lead + _CRASH, 5))
+    assert (found.new_subject, found.fact_slots) == (False, 0)
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        # Another company's name ending a sentence where the stored item's headline alone names its company.
+        (_payout_notice("Granby Stone"), _payout_notice("Tidewater Lines").replace(" Raises Quarterly Dividend\n",
+                                                                                  " raised its dividend.\n\n")),
+        # Another company opening the story after the dateline: no sentence ends before the shared words.
+        ("ARDMORE, March 2 (Reuters) - " + _PLANT, _PLANT.replace("Callender Optics", "Marsden Glassworks")),
+        ("ARDMORE, March 2 (Reuters) - " + _PLANT, "Marsden Glassworks: " + _PLANT.replace("Callender Optics", "It")),
+    ],
+)  # fmt: skip
+def test_a_dateline_against_another_subject_in_the_first_sentence_is_still_another_article(
+    detector: Detector, first: str, then: str
+) -> None:
+    assert _judged_both_ways(detector, first, then, timedelta(hours=2)) == ([], [])
