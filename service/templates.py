@@ -54,7 +54,8 @@ RESEND_WINDOW = timedelta(days=3)
 NEXT_ISSUE_TOLERANCE = timedelta(hours=12)  # a daily item may come out earlier or later in the day
 MIN_ABBREVIATION_LETTERS = 3  # a title's name read as another title's initials: "GM" is too ambiguous
 MIN_TRANSLITERATED_LETTERS = 7  # shorter names in two transliterations are too often two names (`_transliterated`)
-MIN_RESPELT_LETTERS = 4  # `_close_spelling`: "Hill" and "Hall", "Ann" and "Anne" may be two names
+MIN_RESPELT_LETTERS = 6  # `_close_spelling`: "Iran" and "Iraq", "Alcoa" and "Alcon", "Smith" and "Smyth" are two
+MAX_RESPELT_LETTERS = 40  # `_close_spelling`: a longer token is no name to compare letter by letter
 MIN_STEM_LETTERS = 4  # `_crude_stem` leaves a shorter word whole: "uses" is no "us", "ties" no "t"
 TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word on both sides: template text
 _COMPANY_FORMS = frozenset(
@@ -860,6 +861,13 @@ _PLACE_SPELLINGS = {
     "donbass": "donbas",
     "chernobyl": "chornobyl",
     "rovno": "rivne",
+    # Cities and countries renamed, whose old names some house styles keep.
+    "bombay": "mumbai",
+    "madras": "chennai",
+    "calcutta": "kolkata",
+    "bangalore": "bengaluru",
+    "peking": "beijing",
+    "burma": "myanmar",
 }
 _KNOWN_PLACES = frozenset(_PLACE_SPELLINGS) | frozenset(_PLACE_SPELLINGS.values())
 
@@ -890,60 +898,141 @@ def _without_respelt_names(
 def _names_respelt(
     ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: tuple[frozenset[str], frozenset[str]]
 ) -> bool:
-    """Are the names a slot changes, on each side, each paired with one of the other's in a close spelling
-    (`_close_spelling`: "Lindqvist" and "Lindquist", "Marta" and "Martina")? In a short item's first words that is
-    the subject's name corrected, no other subject saying the same thing: read as another name, a brief whose
-    councillor's surname was corrected two hours later matched nothing. It is still a changed name, a fact (a
-    name respelt in a copy days later is another article by the three-day rule, and two such names beside
-    other changes make a template's other instance); only the opening-name rule lets it pass."""
+    """Does a slot change nothing but names, each paired with one of the other side's in a close spelling
+    (`_close_spelling`: "Lindqvist" and "Lindquist"), each such pair a person's name (`_in_a_persons_name`) unless
+    either text carries a correction note ("(Corrects spelling ...)")? In a short item's first words that is the
+    subject's name corrected, no other subject saying the same thing: read as another name, a brief whose
+    councillor's surname was corrected two hours later matched nothing. Not a place's or a company's name
+    without a note: "Iran" and "Iraq", "Niger" and "Nigeria", "Alcoa" and "Alcon" are close and two subjects (a
+    false merge of two stories is worse than a missed correction). It is still a changed name, a fact (a name
+    respelt in a copy days later is another article by the three-day rule, and two such names beside other
+    changes make a template's other instance); only the opening-name rule lets it pass."""
     named_a = [w for w in change[0] if w in _named(ta, ia) and not _is_figure(w)]
     named_b = [w for w in change[1] if w in _named(tb, ib) and not _is_figure(w)]
-    if not named_a or len(named_a) != len(named_b):
-        return False
+    if not named_a or len(named_a) != len(named_b) or len(named_a) != len(change[0]) or len(named_b) != len(change[1]):
+        return False  # (the rest of the slot changed too: another fill, not a respelling)
+    noted: bool | None = None
     unpaired = list(named_b)
     for a in named_a:
         same = next((b for b in unpaired if _close_spelling(a, b)), None)
         if same is None:
             return False
         unpaired.remove(same)
+        if _spelt_alike(a, same) or (
+            _in_a_persons_name(ta, ia, a, change[0]) and _in_a_persons_name(tb, ib, same, change[1])
+        ):
+            continue
+        if noted is None:
+            noted = _CORRECTION_NOTE.search(ta.body) is not None or _CORRECTION_NOTE.search(tb.body) is not None
+        if not noted:
+            return False
     return True
+
+
+# A correction note: "(Corrects spelling of councillor's surname ...)", "corrected", "correction".
+_CORRECTION_NOTE = re.compile(r"\bcorrect(?:s|ed|ion)\b", re.IGNORECASE)
+
+# Words before a name that make it a person's: a courtesy title or a role.
+_PERSON_ROLES = frozenset(
+    "mr mrs ms miss dr sir dame lord lady councillor councilman councilwoman alderman senator sen rep congressman "
+    "congresswoman judge justice minister mayor president chairman chairwoman chair governor professor prof coach "
+    "manager director spokesman spokeswoman spokesperson inspector sergeant detective captain bishop "
+    "officer executive reporter".split()
+)
+
+# Words beside a name that make it a place's or an organisation's, not a person's ("Kellick County", "Alcoa Inc").
+_NOT_A_PERSONS_NAME = _COMPANY_FORMS | frozenset(
+    "county city town district borough bay river lake island islands heights valley street road park port "
+    "state province region republic airport university college school hospital council party bank fund "
+    "trust motor motors airlines energy oil international".split()
+)
+
+
+def _in_a_persons_name(t: Tokenised, slot: range, word: str, changed: frozenset[str]) -> bool:
+    """Does `word`, written in the slot, stand in a person's name: a first name before an unchanged surname, a
+    surname after an unchanged first name (each written as a name), or a surname after a role word ("councillor
+    Lindqvist", "Mr Lindqvist")? Not beside a place's or a company's word ("Kellick County", "Alcoa Inc")."""
+    name_at = t.name_at
+    for i in (i for i in slot if t.words[i] == word):
+        beside = [j for j in (i - 1, i + 1) if 0 <= j < t.count]
+        if any(t.words[j] in _NOT_A_PERSONS_NAME for j in beside):
+            continue
+        if i > 0 and t.words[i - 1] in _PERSON_ROLES:
+            return True
+        if any(name_at[j] and t.words[j] not in changed and not _is_date_word(t, j) for j in beside):
+            return True
+    return False
+
+
+def _spelt_alike(a: str, b: str) -> bool:
+    """Are two names one name by a house style's spelling: without its diacritics, in another transliteration
+    or a place's other spelling (`_same_word_spelt`, `_transliterated`, `_loosely_transliterated`,
+    `_same_place_spelt`)?"""
+    return _same_word_spelt(a, b) or _transliterated(a, b) or _loosely_transliterated(a, b) or _same_place_spelt(a, b)
+
+
+def _loosely_transliterated(a: str, b: str) -> bool:
+    """Are two names of MIN_TRANSLITERATED_LETTERS or more one Arabic name in two transliterations: the same once
+    a first "g", "q" or "k" is read alike, "dh" as "d" and doubled letters once (`_transliteration_key` too):
+    "Gaddafi", "Qadhafi", "Gadhafi" and "Qaddafi"?"""
+    if a == b or min(len(a), len(b)) < MIN_TRANSLITERATED_LETTERS or max(len(a), len(b)) > MAX_RESPELT_LETTERS:
+        return False
+    return _loose_key(a) == _loose_key(b)
+
+
+def _loose_key(word: str) -> str:
+    key = _transliteration_key(word).replace("dh", "d")
+    key = "".join(c for n, c in enumerate(key) if n == 0 or c != key[n - 1])
+    return "k" + key[1:] if key[:1] in ("g", "q") else key
 
 
 def _close_spelling(a: str, b: str) -> bool:
     """Are two names close enough in spelling to be one name respelt, not two (for a short item's opening name,
-    `_names_respelt`, and a title's name swapped in the body, `renamed_apart`)? Both of letters only, the
-    shorter of MIN_RESPELT_LETTERS or more, the same first letter ("Garrison" and "Harrison" are two), and either
-    one letter added, dropped, changed or two swapped, the shorter of 5 letters or more ("Lindqvist" and
-    "Lindquist"; "Hill" and "Hall" are two), two such edits if it has 8 or more ("Fieldcor" and "Fidelcor", a
-    Reuters company name corrected two hours later), or the shorter's first three quarters a prefix of the
-    longer ("Marta" and "Martina"). Also a name without its diacritics, in another transliteration or a place's other
-    spelling (`_same_word_spelt`, `_transliterated`, `_same_place_spelt`)."""
-    if _same_word_spelt(a, b) or _transliterated(a, b) or _same_place_spelt(a, b):
+    `_names_respelt`, and a title's name swapped in the body, `renamed_apart`)? One name in a house style's
+    spelling (`_spelt_alike`: "Kiev" and "Kyiv", "Bombay" and "Mumbai", "Gaddafi" and "Qadhafi"); or both of
+    letters only, of MAX_RESPELT_LETTERS or fewer, the shorter of MIN_RESPELT_LETTERS or more, the same first letter
+    ("Garrison" and "Harrison" are two), and either one letter added, dropped, changed or two swapped
+    ("Lindqvist" and "Lindquist"), two such edits if the shorter has 8 letters or more ("Fieldcor" and
+    "Fidelcor", a Reuters company name corrected two hours later), or the shorter's first three quarters a
+    prefix of the longer ("Roberts" and "Robertson"). Shorter names so close are too often two: "Iran" and
+    "Iraq", "Niger" and "Nigeria", "Mark" and "Mary", "Smith" and "Smyth", "Intel" and "Intelsat" ("Marta" and
+    "Martina" too are left two names)."""
+    if _spelt_alike(a, b):
         return True
     a, b = _without_diacritics(a), _without_diacritics(b)
     if a == b or not (a.isalpha() and b.isalpha()) or a[:1] != b[:1]:
         return False
     shorter = min(len(a), len(b))
-    if shorter < MIN_RESPELT_LETTERS:
+    if shorter < MIN_RESPELT_LETTERS or max(len(a), len(b)) > MAX_RESPELT_LETTERS:
         return False
     prefix = next((n for n, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), shorter)
     if 4 * prefix >= 3 * shorter:
         return True
-    edits = _edit_distance(a, b)
-    return (edits <= 1 and shorter >= 5) or (edits <= 2 and shorter >= 8)
+    edits = _edit_distance(a, b, 2)
+    return (edits <= 1 and shorter >= MIN_RESPELT_LETTERS) or (edits <= 2 and shorter >= 8)
 
 
-def _edit_distance(a: str, b: str) -> int:
-    """How many letters added, dropped or changed, or pairs of neighbours swapped, make one word the other."""
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """How many letters added, dropped or changed, or pairs of neighbours swapped, make one word the other, if
+    `limit` or fewer; else `limit` + 1. Only the cells within `limit` of the diagonal are computed (a banded
+    grid: a long token costs its length times 2 * `limit` + 1, not its length squared)."""
+    over = limit + 1
+    if abs(len(a) - len(b)) > limit:
+        return over
+    width = len(b) + 1
     before: list[int] = []
-    row = list(range(len(b) + 1))
+    row = [j if j <= limit else over for j in range(width)]
     for i, x in enumerate(a, 1):
-        now = [i]
-        for j, y in enumerate(b, 1):
+        now = [over] * width
+        now[0] = i if i <= limit else over
+        for j in range(max(1, i - limit), min(len(b), i + limit) + 1):
+            y = b[j - 1]
             cost = min(row[j] + 1, now[j - 1] + 1, row[j - 1] + (x != y))
             if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
                 cost = min(cost, before[j - 2] + 1)
-            now.append(cost)
+            now[j] = min(cost, over)
+        if min(now) > limit:
+            return over
         before, row = row, now
     return row[-1]
 
@@ -1327,27 +1416,44 @@ def renamed_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> b
     that few shingles apart the bodies are a re-send: the six counties' warnings were one `identical` group.
     Swapped in the body alone, or in the title alone, it is a correction or a re-titled copy still; swapped in
     both, a place corrected in title and body ("Kellick" for "Dunholt", not "Kellock") is taken for another
-    item too."""
+    item too. Only a swap inside the text counts, between two shared passages, each side's gap a slot's length
+    (MAX_SLOT_TOKENS) or less, and only names written past the body's opening (`Tokenised.opening_tokens`): a
+    regional copy's own top line or closing local line under a local title, or a dateline's place under a
+    title naming it, is a copy of the same story (each was parted so, and matched nothing). And only in the
+    body's first sentence past its opening (`_lead_end`), where an alert or a brief names what it is about: two
+    regional editions of one warning, each closing with a local line under a title of its own ("In Kellick, the
+    council has handed out sandbags ..."), are copies of one story too."""
     if not (title_a and title_b) or max(ta.count, tb.count) > MEDIUM_ITEM_TOKENS:
         return False
     reading = ta.reading  # (titles read as the bodies are)
     names_a, names_b = _title_names(title_a, reading), _title_names(title_b, reading)
     gone, come = names_a - names_b - set(tb.words), names_b - names_a - set(ta.words)
-    if gone and come:  # (the names the bodies write are read only then)
-        gone, come = gone & _named(ta, range(ta.count)), come & _named(tb, range(tb.count))
+    if gone and come:  # (the names the bodies write are read only then, past their openings)
+        gone &= _named(ta, range(ta.opening_tokens, ta.count))
+        come &= _named(tb, range(tb.opening_tokens, tb.count))
     if not (gone and come):
         return False
     chain = alignment(ta, tb)
-    if not chain:
-        return False
-    bounds = [(0, chain[0].a0, 0, chain[0].b0)]
-    bounds += [(r.a1, s.a0, r.b1, s.b0) for r, s in pairwise(chain)]
-    bounds.append((chain[-1].a1, ta.count, chain[-1].b1, tb.count))
-    for a0, a1, b0, b1 in bounds:
+    lead_a, lead_b = _lead_end(ta), _lead_end(tb)
+    for r, s in pairwise(chain):
+        a0, a1, b0, b1 = max(r.a1, ta.opening_tokens), s.a0, max(r.b1, tb.opening_tokens), s.b0
+        if not (0 < a1 - a0 <= MAX_SLOT_TOKENS and 0 < b1 - b0 <= MAX_SLOT_TOKENS):
+            continue
+        if a0 >= lead_a or b0 >= lead_b:
+            break  # (past the first sentence: a local line, no other fill of the template)
         here_a, here_b = gone.intersection(ta.words[a0:a1]), come.intersection(tb.words[b0:b1])
         if any(not _close_spelling(a, b) for a in here_a for b in here_b):
             return True
     return False
+
+
+def _lead_end(t: Tokenised) -> int:
+    """The token after the body's first sentence past its opening (`_SENTENCE_BREAK`; the body's end if none)."""
+    start = t.opening_tokens
+    if start >= t.count:
+        return t.count
+    found = _SENTENCE_BREAK.search(t.body, t.starts[start])
+    return t.count if found is None else bisect_left(t.starts, found.end())
 
 
 def _written_lower_case(*texts: Tokenised) -> set[str]:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from service import templates
 from service.detector import Detector
 from service.model import Article, Match, Relation
 from service.settings import DetectionParams
@@ -17,7 +18,9 @@ from service.similarity import IDENTICAL_JACCARD, MAX_CHAIN_RUNS, Tokenised, _al
 from service.templates import (
     MEDIUM_ITEM_TOKENS,
     SHORT_ITEM_TOKENS,
+    _close_spelling,
     _crude_stem,
+    _edit_distance,
     _ordinary_by_stem,
     _same_place_spelt,
     _same_word_spelt,
@@ -2069,7 +2072,6 @@ _COUNCILLOR = (
     ("name", "then"),
     [
         (("Marta", "Lindqvist"), ("Marta", "Lindquist")),  # a letter changed
-        (("Marta", "Lindqvist"), ("Martina", "Lindqvist")),  # the first name completed
         (("Ilse", "Brandstetter"), ("Ilse", "Brandstätter")),  # two letters, in a long name
         (("Dora", "Fieldhouse"), ("Dora", "Fiedlhouse")),  # two letters swapped
     ],
@@ -2095,6 +2097,7 @@ def test_the_subjects_name_respelt_in_a_short_items_opening_is_a_correction(
         ("Clara", "Lindqvist"),  # another first name
         ("Marta", "Kindqvist"),  # another first letter: "Garrison" and "Harrison" are two names
         ("Mia", "Lindqvist"),  # too short to tell
+        ("Martina", "Lindqvist"),  # a first name completed, too short to tell from another ("Mark" and "Mary")
     ],
 )
 def test_another_name_in_a_short_items_opening_is_still_another_subject(
@@ -2149,3 +2152,151 @@ def test_a_dateline_against_another_subject_in_the_first_sentence_is_still_anoth
     detector: Detector, first: str, then: str
 ) -> None:
     assert _judged_both_ways(detector, first, then, timedelta(hours=2)) == ([], [])
+
+
+# Names close in spelling are a respelling only where that is safe (review of the names fix): a person's name
+# beside its unchanged other half, or a text carrying a correction note; never a short name.
+_OUTPUT = (
+    "{X} will keep crude output unchanged at 3.2 million barrels per day in April, the oil minister said on "
+    "Tuesday, rejecting calls from importers for more supply. Exports would hold near 1.5 million bpd, he told "
+    "reporters in the capital."
+)
+_APPOINTED = (
+    "{X} Lund has been appointed chief financial officer of Harwell Instruments, the company said on Monday. Lund "
+    "joins from a rival maker of test equipment and starts on May 1."
+)
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        (_OUTPUT.format(X="Iran"), _OUTPUT.format(X="Iraq")),
+        (_OUTPUT.format(X="Niger"), _OUTPUT.format(X="Nigeria")),
+        (_APPOINTED.format(X="Mark"), _APPOINTED.format(X="Mary")),
+        (dividend("Alcoa Inc", "12", "April 15", "March 31"), dividend("Alcon Inc", "12", "April 15", "March 31")),
+        # A place's name one letter apart, without a correction note: two places may be so close.
+        (_OUTPUT.format(X="Kellick"), _OUTPUT.format(X="Kellock")),
+    ],
+)
+def test_a_close_name_of_another_country_company_or_person_is_another_subject(
+    detector: Detector, first: str, then: str
+) -> None:
+    # Read as a respelling, each pair was one brief (identical) an hour apart.
+    assert _judged_both_ways(detector, first, then, timedelta(hours=1)) == ([], [])
+
+
+def test_a_place_respelt_with_a_correction_note_is_the_same_article(detector: Detector) -> None:
+    first = _OUTPUT.format(X="Kellick")
+    fixed = _OUTPUT.format(X="Kellock") + "\n\n(Corrects spelling of Kellock in paragraph 1)"
+    assert _judged_both_ways(detector, first, fixed, timedelta(hours=2)) == (["a"], ["b"])
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "close"),
+    [
+        ("lindqvist", "lindquist", True),
+        ("fieldhouse", "fiedlhouse", True),
+        ("robertson", "robertsen", True),
+        ("iran", "iraq", False),
+        ("niger", "nigeria", False),
+        ("smith", "smyth", False),
+        ("alcoa", "alcon", False),
+        ("intel", "intelsat", False),
+        ("mark", "mary", False),
+        ("gaddafi", "qadhafi", True),
+        ("qaddafi", "gadhafi", True),
+        ("bombay", "mumbai", True),
+        ("peking", "beijing", True),
+    ],
+)
+def test_close_spelling_leaves_short_names_two(a: str, b: str, close: bool) -> None:
+    assert _close_spelling(a, b) is close
+    assert _close_spelling(b, a) is close
+
+
+def test_edit_distance_is_banded_and_long_tokens_are_not_compared(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _edit_distance("lindqvist", "lindquist", 2) == 1
+    assert _edit_distance("fieldhouse", "fiedlhouse", 2) == 1
+    assert _edit_distance("fieldcor", "fidelcor", 2) == 2
+    assert _edit_distance("abcdefgh", "hgfedcba", 2) == 3  # (more than the limit: the limit + 1)
+    assert _edit_distance("a" * 5000, "a" * 4000, 2) == 3  # (lengths too far apart: no grid at all)
+    assert _edit_distance("k" + "a" * 3000, "k" + "a" * 2999 + "b", 2) == 1
+
+    def refused(a: str, b: str, limit: int) -> int:
+        raise AssertionError("compared letter by letter")
+
+    monkeypatch.setattr(templates, "_edit_distance", refused)
+    # A token of thousands of letters (a judge took 8 s on one) is no name to compare letter by letter.
+    assert not _close_spelling("z" + "q" * 3000, "z" + "w" * 3000)
+
+
+# renamed_apart reads a swap between two shared passages of the body's first sentence only.
+_BUS = (
+    "At least 12 people were killed and 40 injured when a passenger bus collided with a grain lorry on the coast "
+    "road north of the city on Tuesday, police said. The bus was carrying about 50 people to the port. "
+    "Firefighters needed three hours to put out the blaze, a police spokeswoman said."
+)
+_WARNING = (
+    "The National Weather Service has issued a flood warning for the valley until 6 p.m. Wednesday. Heavy rain "
+    "over the past two days has pushed the Tarn River above its banks, and further rises are expected overnight. "
+    "Residents in low-lying areas should move valuables to higher floors and avoid driving through flooded roads. "
+    "Emergency shelters have opened at the community centre and the high school. Updates will be posted as "
+    "conditions change."
+)
+
+
+@pytest.mark.parametrize(
+    ("first", "title_a", "then", "title_b"),
+    [
+        # A regional copy with its own top line, under a local title, of a wire brief with a dateline.
+        ("ARDMORE, March 17 (Reuters) - " + _BUS, "Bus crash near Ardmore kills 12",
+         "Two Penhale Heights residents were among the dead, the Penhale Gazette understands.\n\n" + _BUS,
+         "Penhale Heights residents among 12 killed in bus crash"),
+        # The dateline alone changed, under titles naming the dateline's place.
+        ("KELLICK, Ore. (AP) - " + _WARNING, "Flood warning for Kellick",
+         "MARROW, Ore. (AP) - " + _WARNING, "Flood warning for Marrow"),
+        # Two regional editions, each closing with a local line under a title of its own.
+        (_WARNING + "\n\nIn Kellick, the council has handed out sandbags at the library.",
+         "Kellick residents handed sandbags as flood warning issued",
+         _WARNING + "\n\nIn Marrow, the council has handed out sandbags at the town hall.",
+         "Marrow residents handed sandbags as flood warning issued"),
+    ],
+)  # fmt: skip
+def test_a_local_line_or_dateline_under_a_local_title_is_no_other_fill_of_a_template(
+    detector: Detector, first: str, title_a: str, then: str, title_b: str
+) -> None:
+    ta, tb = Tokenised(first, 5), Tokenised(then, 5)
+    assert not templates.renamed_apart(title_a, ta, title_b, tb)
+    assert not templates.renamed_apart(title_b, tb, title_a, ta)
+    stored = Article("a", first, title=title_a, published=T0)
+    later = Article("b", then, title=title_b, published=T0 + timedelta(hours=1))
+    assert [m.id for m in judge(detector, later, stored)] == ["a"]
+    assert [m.id for m in judge(detector, stored, later)] == ["b"]
+
+
+_FIRE = (
+    "Three men were arrested on Wednesday after a warehouse fire destroyed stock worth about 2 million dollars in "
+    "the port district of {X}, police said. The fire started late on Monday and took firefighters six hours to "
+    "bring under control. No one was hurt. A police spokesman said the men, aged between 19 and 24, would appear "
+    "in court on Friday. Investigators believe the fire was started deliberately, he said, and asked witnesses "
+    "to come forward. Anyone with information should call the police on the usual number, the spokesman added, "
+    "and residents were told to keep windows shut while the site was cleared. The family of {Y} has denied any "
+    "link to the fire."
+)
+
+
+@pytest.mark.parametrize(
+    ("x", "y"),
+    [(("Bombay", "Gaddafi"), ("Mumbai", "Gaddafi")), (("Peking", "Gaddafi"), ("Beijing", "Gaddafi")),
+     (("Tripoli", "Gaddafi"), ("Tripoli", "Qadhafi"))],
+)  # fmt: skip
+def test_a_place_or_name_in_another_spelling_in_title_and_body_is_the_same_article(
+    detector: Detector, x: tuple[str, str], y: tuple[str, str]
+) -> None:
+    # The README's promise: another transliteration or spelling is the same article within three days.
+    first = Article("a", _FIRE.format(X=x[0], Y=x[1]), title=f"{x[1]} aide held over {x[0]} fire", published=T0)
+    then = Article("b", _FIRE.format(X=y[0], Y=y[1]), title=f"{y[1]} aide held over {y[0]} fire",
+                   published=T0 + timedelta(hours=2))  # fmt: skip
+    assert Tokenised(first.body, 5).count <= MEDIUM_ITEM_TOKENS, "premise: renamed_apart reads it"
+    assert [m.id for m in judge(detector, then, first)] == ["a"]
+    assert [m.id for m in judge(detector, first, then)] == ["b"]
