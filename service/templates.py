@@ -20,13 +20,15 @@ one text adds, a note or a list of links (`Differences.resent_but_additions`). A
 as many days as the publication times were is a different article within three days too: a series' next
 issue, tomorrow's forecast, not a correction (`_next_issue`). A day named relatively on one side and as a date
 on the other ("on Tuesday", "on March 3") is no changed fact only if the publication times make the date that
-day (`RestyledDay`). `differences` reads the texts alone; `other_instance` is the one place that reads the
-publication times.
+day (`RestyledDay`). `differences` reads the texts alone; `other_instance` reads the publication times, and
+`corrected_later` which text they make the later (a short item's opening name respelt is a correction only
+under a correction note in the later text).
 A notice whose body names no one ("Qtly div 12 cts vs 12 cts prior Pay April 15") is told apart from
 another company's by its title alone (`titled_apart`), and an alert or brief of a paragraph or two from
 another's filled for another place by that name swapped in its title and its body alike (`renamed_apart`). A
-short item's opening name respelt ("Lindquist" for "Lindqvist") is a correction, no other subject
-(`_names_respelt`), and so is a dateline against a republisher's own top line (`_lead_for_an_opening`).
+short item's opening name respelt ("Lindquist" for "Lindqvist") under a correction note in the later text is
+a correction, no other subject (`_names_respelt`), and so is a dateline against a republisher's own top line
+(`_lead_for_an_opening`).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import groupby, pairwise
 
-from service.model import U32Array
+from service.model import Article, U32Array
 from service.sets import unique
 from service.shingles import shingle_sequence, to_u32, word_hashes
 from service.similarity import IDENTICAL_JACCARD, Run, Tokenised, alignment, overlap, reads_as_german
@@ -124,6 +126,9 @@ class Differences:
     # fact if the date is that day seen from the relative side's publication (`RestyledDay.fits`).
     date_moves: frozenset[int] = frozenset()
     restyled_days: frozenset[RestyledDay] = frozenset()
+    # A short item's opening names changed only to close spellings of them (`_names_respelt`): another subject
+    # unless the later text carries a correction note (`corrected_later`, read in `other_instance`)
+    respelt_subject: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,7 +178,7 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
     slots = touched = 0
     facts: set[tuple[frozenset[str], frozenset[str]]] = set()  # each changed fact once, however often it recurs
     days: set[RestyledDay] = set()
-    new_subject = False
+    new_subject = respelt = False
     moves: set[int] = set()
     short = min(ta.count, tb.count) <= SHORT_ITEM_TOKENS
     for n, (a0, a1, b0, b1) in enumerate(bounds):
@@ -190,7 +195,11 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
             )
             if opening and not figure:
                 continue  # (a byline, dateline's place or credit, a date one side alone has: the page's)
-            new_subject |= n == 0 and name and short and not opening and not _names_respelt(ta, ia, tb, ib, change)
+            if n == 0 and name and short and not opening:
+                if _names_respelt(ta, ia, tb, ib, change):
+                    respelt = True  # (another subject still, unless the later text notes a correction)
+                else:
+                    new_subject = True
             if figure or name:
                 # (A figure both sides write and that differs is a fact, in a headline or dateline too.)
                 facts.add(change)
@@ -204,7 +213,9 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
     shared = sum(r.a1 - r.a0 for r in chain)
     # (The rules a re-send skips ask for a touched fact or a day the publication times may find misdated.)
     resent = (touched > 0 or bool(days)) and _resent_but_additions(ta, tb, bounds)
-    return Differences(slots, len(facts), shared, new_subject, touched, resent, frozenset(moves), frozenset(days))
+    return Differences(
+        slots, len(facts), shared, new_subject, touched, resent, frozenset(moves), frozenset(days), respelt
+    )
 
 
 def _date_move(
@@ -899,82 +910,53 @@ def _names_respelt(
     ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: tuple[frozenset[str], frozenset[str]]
 ) -> bool:
     """Does a slot change nothing but names, each paired with one of the other side's in a close spelling
-    (`_close_spelling`: "Lindqvist" and "Lindquist"), each such pair a person's name (`_in_a_persons_name`) unless
-    either text carries a correction note ("(Corrects spelling ...)")? In a short item's first words that is the
-    subject's name corrected, no other subject saying the same thing: read as another name, a brief whose
-    councillor's surname was corrected two hours later matched nothing. Not a place's or a company's name
-    without a note: "Iran" and "Iraq", "Niger" and "Nigeria", "Alcoa" and "Alcon" are close and two subjects (a
-    false merge of two stories is worse than a missed correction). It is still a changed name, a fact (a name
-    respelt in a copy days later is another article by the three-day rule, and two such names beside other
-    changes make a template's other instance); only the opening-name rule lets it pass."""
+    (`_close_spelling`: "Lindqvist" and "Lindquist")? In a short item's first words that may be the subject's
+    name corrected, and is then no other subject saying the same thing: read as another name, a brief whose
+    councillor's surname was corrected two hours later under a "(Corrects spelling ...)" note matched nothing.
+    But so close names are as often two subjects ("Philips" and "Phillips", "Cameroon" and "Cameron", "Nortel"
+    and "Nortek", "Slovenia" and "Slovakia", "Daniel" and "Daniela"; a false merge of two stories is worse
+    than a missed correction): the slot is a respelling only if the later text carries a correction note
+    (`corrected_later`, read in `other_instance`), and is another subject otherwise. It is still a changed name,
+    a fact (a name respelt in a copy days later is another article by the three-day rule, and two such names
+    beside other changes make a template's other instance)."""
     named_a = [w for w in change[0] if w in _named(ta, ia) and not _is_figure(w)]
     named_b = [w for w in change[1] if w in _named(tb, ib) and not _is_figure(w)]
     if not named_a or len(named_a) != len(named_b) or len(named_a) != len(change[0]) or len(named_b) != len(change[1]):
         return False  # (the rest of the slot changed too: another fill, not a respelling)
-    noted: bool | None = None
     unpaired = list(named_b)
     for a in named_a:
         same = next((b for b in unpaired if _close_spelling(a, b)), None)
         if same is None:
             return False
         unpaired.remove(same)
-        if _spelt_alike(a, same) or (
-            _in_a_persons_name(ta, ia, a, change[0]) and _in_a_persons_name(tb, ib, same, change[1])
-        ):
-            continue
-        if noted is None:
-            noted = _CORRECTION_NOTE.search(ta.body) is not None or _CORRECTION_NOTE.search(tb.body) is not None
-        if not noted:
-            return False
     return True
 
 
-# A correction note: "(Corrects spelling of councillor's surname ...)", "corrected", "correction".
-_CORRECTION_NOTE = re.compile(r"\bcorrect(?:s|ed|ion)\b", re.IGNORECASE)
-
-# Words before a name that make it a person's: a courtesy title or a role.
-_PERSON_ROLES = frozenset(
-    "mr mrs ms miss dr sir dame lord lady councillor councilman councilwoman alderman senator sen rep congressman "
-    "congresswoman judge justice minister mayor president chairman chairwoman chair governor professor prof coach "
-    "manager director spokesman spokeswoman spokesperson inspector sergeant detective captain bishop "
-    "officer executive reporter".split()
-)
-
-# Words beside a name that make it a place's or an organisation's, not a person's ("Kellick County", "Alcoa Inc").
-_NOT_A_PERSONS_NAME = _COMPANY_FORMS | frozenset(
-    "county city town district borough bay river lake island islands heights valley street road park port "
-    "state province region republic airport university college school hospital council party bank fund "
-    "trust motor motors airlines energy oil international".split()
-)
+# A correction note in the shape wires and sites write one: a bracketed "(Corrects ...)", "(Corrected ...)",
+# "(Correcting ...)" or "(Correction: ...)" anywhere in the body; a title or slug opening "CORRECTED -",
+# "(CORRECTED)-", "Correction:". Not the word in prose: a market's "correction", "inflation-corrected" yields.
+_CORRECTION_NOTE = re.compile(r"\((?:correct(?:s|ed|ing)|correction)\b", re.IGNORECASE)
+_CORRECTION_SLUG = re.compile(r"\s*\(?(?:corrected|correction)\)?\s*[-:\u2013\u2014]", re.IGNORECASE)
 
 
-def _in_a_persons_name(t: Tokenised, slot: range, word: str, changed: frozenset[str]) -> bool:
-    """Does `word`, written in the slot, stand in a person's name: a first name before an unchanged surname, a
-    surname after an unchanged first name (each written as a name), or a surname after a role word ("councillor
-    Lindqvist", "Mr Lindqvist")? Not beside a place's or a company's word ("Kellick County", "Alcoa Inc")."""
-    name_at = t.name_at
-    for i in (i for i in slot if t.words[i] == word):
-        beside = [j for j in (i - 1, i + 1) if 0 <= j < t.count]
-        if any(t.words[j] in _NOT_A_PERSONS_NAME for j in beside):
-            continue
-        if i > 0 and t.words[i - 1] in _PERSON_ROLES:
-            return True
-        if any(name_at[j] and t.words[j] not in changed and not _is_date_word(t, j) for j in beside):
-            return True
-    return False
-
-
-def _spelt_alike(a: str, b: str) -> bool:
-    """Are two names one name by a house style's spelling: without its diacritics, in another transliteration
-    or a place's other spelling (`_same_word_spelt`, `_transliterated`, `_loosely_transliterated`,
-    `_same_place_spelt`)?"""
-    return _same_word_spelt(a, b) or _transliterated(a, b) or _loosely_transliterated(a, b) or _same_place_spelt(a, b)
+def corrected_later(a: Article, b: Article) -> bool:
+    """Does the later of two articles (by publication time; False if either has none or they are one time) carry
+    a correction note (`_CORRECTION_NOTE` in its body, `_CORRECTION_SLUG` opening its title or body)? Only then is
+    a short item's opening name respelt a correction (`_names_respelt`)."""
+    if a.published is None or b.published is None or a.published == b.published:
+        return False
+    later = b if b.published > a.published else a
+    return bool(
+        _CORRECTION_NOTE.search(later.body) or _CORRECTION_SLUG.match(later.title) or _CORRECTION_SLUG.match(later.body)
+    )
 
 
 def _loosely_transliterated(a: str, b: str) -> bool:
-    """Are two names of MIN_TRANSLITERATED_LETTERS or more one Arabic name in two transliterations: the same once
-    a first "g", "q" or "k" is read alike, "dh" as "d" and doubled letters once (`_transliteration_key` too):
-    "Gaddafi", "Qadhafi", "Gadhafi" and "Qaddafi"?"""
+    """Are two names of MIN_TRANSLITERATED_LETTERS or more the same once a first "g", "q" or "k" is read alike,
+    "dh" as "d" and doubled letters once (`_transliteration_key` too): "Gaddafi", "Qadhafi", "Gadhafi" and
+    "Qaddafi"? A loose key: it pairs "Kessler" and "Gessler", "Philips" and "Phillips", "Cameroon" and
+    "Cameron" too, two names each. So only `renamed_apart` reads it, where it keeps a name swapped in title and
+    body from parting two copies (the cost of a wrong pair: a match left to the other rules), never to merge."""
     if a == b or min(len(a), len(b)) < MIN_TRANSLITERATED_LETTERS or max(len(a), len(b)) > MAX_RESPELT_LETTERS:
         return False
     return _loose_key(a) == _loose_key(b)
@@ -987,17 +969,18 @@ def _loose_key(word: str) -> str:
 
 
 def _close_spelling(a: str, b: str) -> bool:
-    """Are two names close enough in spelling to be one name respelt, not two (for a short item's opening name,
-    `_names_respelt`, and a title's name swapped in the body, `renamed_apart`)? One name in a house style's
-    spelling (`_spelt_alike`: "Kiev" and "Kyiv", "Bombay" and "Mumbai", "Gaddafi" and "Qadhafi"); or both of
-    letters only, of MAX_RESPELT_LETTERS or fewer, the shorter of MIN_RESPELT_LETTERS or more, the same first letter
-    ("Garrison" and "Harrison" are two), and either one letter added, dropped, changed or two swapped
+    """Are two names close enough in spelling to be one name respelt (for a short item's opening name under a
+    correction note, `_names_respelt`, and a title's name swapped in the body, `renamed_apart`)? One name in a
+    house style's spelling (without its diacritics, in another transliteration or a place's other spelling:
+    `_same_word_spelt`, `_transliterated`, `_same_place_spelt`: "Kiev" and "Kyiv", "Bombay" and "Mumbai"); or
+    both of letters only, of MAX_RESPELT_LETTERS or fewer, the shorter of MIN_RESPELT_LETTERS or more, the same
+    first letter ("Garrison" and "Harrison" are two), and either one letter added, dropped, changed or two swapped
     ("Lindqvist" and "Lindquist"), two such edits if the shorter has 8 letters or more ("Fieldcor" and
     "Fidelcor", a Reuters company name corrected two hours later), or the shorter's first three quarters a
     prefix of the longer ("Roberts" and "Robertson"). Shorter names so close are too often two: "Iran" and
     "Iraq", "Niger" and "Nigeria", "Mark" and "Mary", "Smith" and "Smyth", "Intel" and "Intelsat" ("Marta" and
     "Martina" too are left two names)."""
-    if _spelt_alike(a, b):
+    if _same_word_spelt(a, b) or _transliterated(a, b) or _same_place_spelt(a, b):
         return True
     a, b = _without_diacritics(a), _without_diacritics(b)
     if a == b or not (a.isalpha() and b.isalpha()) or a[:1] != b[:1]:
@@ -1329,15 +1312,19 @@ _NUMBER_WORDS = {
 }
 
 
-def other_instance(d: Differences, published_a: datetime | None, published_b: datetime | None) -> bool:
+def other_instance(
+    d: Differences, published_a: datetime | None, published_b: datetime | None, corrected: bool = False
+) -> bool:
     """Are two aligned texts different articles built from one template? (For a re-send, see `resent_apart`; a
-    re-send but for passages one text adds is held to the same rule, the opening's names alone.)
+    re-send but for passages one text adds is held to the same rule, the opening's names alone.) `corrected`:
+    the later text carries a correction note (`corrected_later`), without which a short item's opening name
+    respelt is another subject (`Differences.respelt_subject`).
 
     The publication times, where both are known, are read here alone, for what the texts cannot tell: whether
     a date written for a day named relatively is that day (`RestyledDay.fits`: if not, a changed fact; without
     the times, a restyling), whether the items are more than RESEND_WINDOW apart (a changed fact is then another
     article), and whether a weekday or a date moved as far as they did (`_next_issue`)."""
-    if d.new_subject:
+    if d.new_subject or (d.respelt_subject and not corrected):
         return True
     if d.resent_but_additions:
         return False
@@ -1362,15 +1349,19 @@ def _next_issue(date_moves: frozenset[int], apart: timedelta) -> bool:
     return any(days and abs(apart - timedelta(days=days)) <= NEXT_ISSUE_TOLERANCE for days in date_moves)
 
 
-def resent_apart(ta: Tokenised, tb: Tokenised) -> bool:
+def resent_apart(ta: Tokenised, tb: Tokenised, corrected: bool = False) -> bool:
     """Is a re-send (raw shingle sets near-identical, similarity.IDENTICAL_JACCARD) two articles after all? If a
     short item opens with another name: another company's notice from one template, with the same figures and
-    dates (names at the very start of a text change only a few shingles). Without evidence re-sends were never
+    dates (names at the very start of a text change only a few shingles), or with its name respelt and no
+    correction note in the later text (`corrected`, as `other_instance` reads it). Without evidence re-sends were never
     read, and two companies' such notices matched as identical. Its facts are not read, with evidence or without:
     a figure corrected in a near-identical text is a corrected copy, however late. (With evidence the whole check
     ran, and a 281-word story republished five days later with one figure corrected was another article, by the
     three-day rule, only when its passages were asked for.)"""
-    return min(ta.count, tb.count) <= SHORT_ITEM_TOKENS and differences(ta, tb).new_subject
+    if min(ta.count, tb.count) > SHORT_ITEM_TOKENS:
+        return False
+    d = differences(ta, tb)
+    return d.new_subject or (d.respelt_subject and not corrected)
 
 
 def titled_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bool:
@@ -1442,18 +1433,44 @@ def renamed_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> b
         if a0 >= lead_a or b0 >= lead_b:
             break  # (past the first sentence: a local line, no other fill of the template)
         here_a, here_b = gone.intersection(ta.words[a0:a1]), come.intersection(tb.words[b0:b1])
-        if any(not _close_spelling(a, b) for a in here_a for b in here_b):
+        if any(not (_close_spelling(a, b) or _loosely_transliterated(a, b)) for a in here_a for b in here_b):
             return True
     return False
 
 
 def _lead_end(t: Tokenised) -> int:
-    """The token after the body's first sentence past its opening (`_SENTENCE_BREAK`; the body's end if none)."""
+    """The token after the body's first sentence past its opening (`_SENTENCE_BREAK`; the body's end if none).
+    A full stop inside a dotted token ("U.S.", "6 p.m. Wednesday") or after a short title's abbreviation ("Mt.
+    Ashby", "Gov.") ends no sentence (`_abbreviation_stop`): taken for one, it cut the lead before the place an
+    alert is for, and two counties' flood warnings matched. (A sentence that does end on "U.S." runs on into the
+    next: the cost, a swap there counted too.)"""
     start = t.opening_tokens
     if start >= t.count:
         return t.count
-    found = _SENTENCE_BREAK.search(t.body, t.starts[start])
-    return t.count if found is None else bisect_left(t.starts, found.end())
+    at = t.starts[start]
+    while (found := _SENTENCE_BREAK.search(t.body, at)) is not None:
+        if not _abbreviation_stop(t.body, found.start()):
+            return bisect_left(t.starts, found.end())
+        at = found.end()
+    return t.count
+
+
+# Short titles (and places' words) a full stop follows without ending a sentence, written capitalised ("St.").
+_TITLE_ABBREVIATIONS = frozenset("st mt mr mrs ms dr gov sen rep lt col gen ft".split())
+# A dotted token's letters before its last full stop: "U.S", "p.m", "a.m" (not a figure's "3.5", nor "www.example").
+_DOTTED = re.compile(r"(?:[^\W\d_]{1,3}\.)+[^\W\d_]{1,3}")
+
+
+def _abbreviation_stop(body: str, stop: int) -> bool:
+    """Is the full stop at `stop` one of a dotted token ("U.S.", "p.m.") or of a short title's abbreviation
+    (_TITLE_ABBREVIATIONS, capitalised: "Mt.", "Dr.")?"""
+    if body[stop] != ".":
+        return False
+    begin = stop
+    while begin > 0 and not body[begin - 1].isspace():
+        begin -= 1
+    token = body[begin:stop].lstrip("(\"'\u2018\u201c")
+    return _DOTTED.fullmatch(token) is not None or (token[:1].isupper() and token.lower() in _TITLE_ABBREVIATIONS)
 
 
 def _written_lower_case(*texts: Tokenised) -> set[str]:

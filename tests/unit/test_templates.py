@@ -21,10 +21,13 @@ from service.templates import (
     _close_spelling,
     _crude_stem,
     _edit_distance,
+    _lead_end,
+    _loosely_transliterated,
     _ordinary_by_stem,
     _same_place_spelt,
     _same_word_spelt,
     _without_diacritics,
+    corrected_later,
     differences,
 )
 from tests.articles import WIRE
@@ -2080,34 +2083,33 @@ def test_the_subjects_name_respelt_in_a_short_items_opening_is_a_correction(
     detector: Detector, name: tuple[str, str], then: tuple[str, str]
 ) -> None:
     # A name changed in a short item's first words was another subject saying the same thing: the councillor's
-    # surname corrected two hours later, with a correction note or without, matched nothing.
+    # surname corrected two hours later under a correction note matched nothing.
     first = _COUNCILLOR.format(first=name[0], last=name[1])
-    fixed = _COUNCILLOR.format(first=then[0], last=then[1])
-    note = "\n\n(Corrects spelling of councillor's name in paragraph 1)"
+    fixed = (
+        _COUNCILLOR.format(first=then[0], last=then[1]) + "\n\n(Corrects spelling of councillor's name in paragraph 1)"
+    )
     assert _judged_both_ways(detector, first, fixed, timedelta(hours=2)) == (["a"], ["b"])
-    assert _judged(detector, first, fixed + note, timedelta(hours=2)) == ["a"]
     # It is still a changed name: days later, another article by the three-day rule.
     assert _judged_both_ways(detector, first, fixed, timedelta(days=5)) == ([], [])
 
 
-@pytest.mark.parametrize(
-    "then",
-    [
-        ("Marta", "Hargreaves"),  # another surname
-        ("Clara", "Lindqvist"),  # another first name
-        ("Marta", "Kindqvist"),  # another first letter: "Garrison" and "Harrison" are two names
-        ("Mia", "Lindqvist"),  # too short to tell
-        ("Martina", "Lindqvist"),  # a first name completed, too short to tell from another ("Mark" and "Mary")
-    ],
-)
-def test_another_name_in_a_short_items_opening_is_still_another_subject(
-    detector: Detector, then: tuple[str, str]
-) -> None:
+def test_a_name_respelt_without_a_correction_note_in_the_later_text_is_another_subject(detector: Detector) -> None:
+    # Close names are as often two people (review: "Andrea" and "Andreas", "Daniel" and "Daniela"): without a
+    # note in the later text, no respelling is read, however close the names.
     first = _COUNCILLOR.format(first="Marta", last="Lindqvist")
-    other = _COUNCILLOR.format(first=then[0], last=then[1])
-    assert _judged_both_ways(detector, first, other, timedelta(hours=2)) == ([], [])
-    found = differences(Tokenised(first, 5), Tokenised(other, 5))
-    assert found.new_subject
+    respelt = _COUNCILLOR.format(first="Marta", last="Lindquist")
+    note = "\n\n(Corrects spelling of councillor's name in paragraph 1)"
+    assert _judged_both_ways(detector, first, respelt, timedelta(hours=2)) == ([], [])
+    # The note in the earlier text alone corrects something else, not this name.
+    assert _judged_both_ways(detector, first + note, respelt, timedelta(hours=2)) == ([], [])
+    # Neither text later: no note can be read as the later one's.
+    stored, query = Article("a", first, published=None), Article("b", respelt + note, published=None)
+    assert judge(detector, query, stored) == [] and judge(detector, stored, query) == []
+    # A title or slug in a note's shape is one.
+    stored = Article("a", first, title="Councillor quits over lido", published=T0)
+    fixed = Article("b", respelt, title="CORRECTED - Councillor quits over lido", published=T0 + timedelta(hours=2))
+    assert [m.id for m in judge(detector, fixed, stored)] == ["a"]
+    assert [m.id for m in judge(detector, stored, fixed)] == ["b"]
 
 
 _CRASH = (
@@ -2191,6 +2193,91 @@ def test_a_place_respelt_with_a_correction_note_is_the_same_article(detector: De
     assert _judged_both_ways(detector, first, fixed, timedelta(hours=2)) == (["a"], ["b"])
 
 
+_JOBS = (
+    "{X} said on Tuesday it would cut 300 jobs at its plant in the north of the country, citing weak demand for "
+    "its products. The cuts will be made by the end of the year, a spokesman said, and the plant will stay open."
+)
+_INDEX = (
+    "{X} main share index fell 3.1 percent on Tuesday{note} as banks led the losses. Traders said worries over "
+    "rising interest rates weighed on sentiment and volumes were thin."
+)
+_MARKET_CORRECTION = ", extending a correction that began last week,"
+_INFLATION_CORRECTED = ", with inflation-corrected yields at a five-year high,"
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        (_JOBS.format(X="Philips"), _JOBS.format(X="Phillips")),
+        (_JOBS.format(X="Kessler"), _JOBS.format(X="Gessler")),
+        (_JOBS.format(X="Cameroon"), _JOBS.format(X="Cameron")),
+        (_INDEX.format(X="Iceland's", note=_MARKET_CORRECTION), _INDEX.format(X="Ireland's", note=_MARKET_CORRECTION)),
+        (_INDEX.format(X="Slovenia's", note=_MARKET_CORRECTION),
+         _INDEX.format(X="Slovakia's", note=_MARKET_CORRECTION)),
+        (_INDEX.format(X="Iceland's", note=_INFLATION_CORRECTED),
+         _INDEX.format(X="Ireland's", note=_INFLATION_CORRECTED)),
+        (_INDEX.format(X="Nortel Networks'", note=""), _INDEX.format(X="Nortek Networks'", note="")),
+        (_INDEX.format(X="Micron Technology's", note=""), _INDEX.format(X="Macron Technology's", note="")),
+        (_APPOINTED.format(X="Andrea"), _APPOINTED.format(X="Andreas")),
+        (_APPOINTED.format(X="Daniel"), _APPOINTED.format(X="Daniela")),
+    ],
+)  # fmt: skip
+def test_a_close_name_without_a_correction_note_is_another_subject(detector: Detector, first: str, then: str) -> None:
+    # Each pair was one `identical` brief an hour apart (review 2): read as a respelling for a person's name
+    # beside its unchanged other half, a loose transliteration ("Kessler", "Gessler"), or the word "correction"
+    # in prose taken for a note.
+    assert _judged_both_ways(detector, first, then, timedelta(hours=1)) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "noted"),
+    [
+        ("", "... the council said.\n\n(Corrects spelling of surname in paragraph 1)", True),
+        ("", "... the council said. (corrected to show the fund's name)", True),
+        ("", "... the council said. (Correcting unit's output to barrels a day)", True),
+        ("", "... the council said.\n(Correction: an earlier version misspelt the name)", True),
+        ("CORRECTED - Councillor quits", "... the council said.", True),
+        ("(CORRECTED)-Councillor quits", "... the council said.", True),
+        ("Correction: Councillor story", "... the council said.", True),
+        ("", "CORRECTED-Councillor quits ruling group\n... the council said.", True),
+        ("", "Shares fell, extending a correction that began last week.", False),
+        ("", "Inflation-corrected yields rose. The figures were corrected on Monday.", False),
+        ("", "He worked for the Department of Corrections (the state's prisons) for years.", False),
+        ("Correction looms for stocks", "... the council said.", False),
+        ("Corrected figures show growth", "... the council said.", False),
+    ],
+)
+def test_corrected_later_reads_a_note_in_the_later_text_only(title: str, body: str, noted: bool) -> None:
+    earlier = Article("a", "... the council said.", published=T0)
+    later = Article("b", body, title=title, published=T0 + timedelta(hours=1))
+    assert corrected_later(earlier, later) is noted and corrected_later(later, earlier) is noted
+    # Only the later text's note: the earlier one's corrects something else.
+    assert not corrected_later(replace(earlier, published=T0 + timedelta(hours=2)), later)
+    # Without both publication times (or at one time) no text is the later.
+    assert not corrected_later(replace(earlier, published=None), later)
+    assert not corrected_later(replace(earlier, published=later.published), later)
+
+
+@pytest.mark.parametrize(
+    "then",
+    [
+        ("Marta", "Hargreaves"),  # another surname
+        ("Clara", "Lindqvist"),  # another first name
+        ("Marta", "Kindqvist"),  # another first letter: "Garrison" and "Harrison" are two names
+        ("Mia", "Lindqvist"),  # too short to tell
+        ("Martina", "Lindqvist"),  # a first name completed, too short to tell from another ("Mark" and "Mary")
+    ],
+)
+def test_another_name_in_a_short_items_opening_is_still_another_subject(
+    detector: Detector, then: tuple[str, str]
+) -> None:
+    first = _COUNCILLOR.format(first="Marta", last="Lindqvist")
+    other = _COUNCILLOR.format(first=then[0], last=then[1])
+    assert _judged_both_ways(detector, first, other, timedelta(hours=2)) == ([], [])
+    found = differences(Tokenised(first, 5), Tokenised(other, 5))
+    assert found.new_subject
+
+
 @pytest.mark.parametrize(
     ("a", "b", "close"),
     [
@@ -2203,15 +2290,30 @@ def test_a_place_respelt_with_a_correction_note_is_the_same_article(detector: De
         ("alcoa", "alcon", False),
         ("intel", "intelsat", False),
         ("mark", "mary", False),
-        ("gaddafi", "qadhafi", True),
-        ("qaddafi", "gadhafi", True),
         ("bombay", "mumbai", True),
         ("peking", "beijing", True),
+        # A first g/q/k read alike and doubled letters once: for renamed_apart alone (`_loosely_transliterated`).
+        ("gaddafi", "qadhafi", False),
+        ("qaddafi", "gadhafi", False),
+        ("kessler", "gessler", False),
     ],
 )
 def test_close_spelling_leaves_short_names_two(a: str, b: str, close: bool) -> None:
     assert _close_spelling(a, b) is close
     assert _close_spelling(b, a) is close
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "loose"),
+    [
+        ("gaddafi", "qadhafi", True),
+        ("qaddafi", "gadhafi", True),
+        ("kessler", "gessler", True),
+        ("libya", "lybia", False),
+    ],
+)
+def test_loosely_transliterated_pairs_a_first_g_q_or_k_and_doubled_letters(a: str, b: str, loose: bool) -> None:
+    assert _loosely_transliterated(a, b) is loose and _loosely_transliterated(b, a) is loose
 
 
 def test_edit_distance_is_banded_and_long_tokens_are_not_compared(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -2272,6 +2374,41 @@ def test_a_local_line_or_dateline_under_a_local_title_is_no_other_fill_of_a_temp
     later = Article("b", then, title=title_b, published=T0 + timedelta(hours=1))
     assert [m.id for m in judge(detector, later, stored)] == ["a"]
     assert [m.id for m in judge(detector, stored, later)] == ["b"]
+
+
+_FLOOD_REST = (
+    " Heavy rain over the past two days has pushed the Tarn River above its banks near Ashby, and further rises "
+    "are expected overnight. Residents in low-lying areas should move valuables to higher floors and avoid driving "
+    "through flooded roads. Emergency shelters have opened at the community centre and the high school. Updates "
+    "will be posted as conditions change."
+)
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "The U.S. National Weather Service has issued a flood warning for {c} County until 6 p.m. Wednesday.",
+        "Until 6 p.m. Wednesday, a flood warning is in force for {c} County, the National Weather Service said.",
+        "From 9 a.m. on Wednesday a flood warning is in force for {c} County, the National Weather Service said.",
+        "The National Weather Service has issued a flood warning for Mt. Ashby and {c} County until 6 p.m. Wednesday.",
+    ],
+)
+def test_a_dotted_token_or_title_abbreviation_ends_no_first_sentence(detector: Detector, lead: str) -> None:
+    # The full stop of "U.S.", "p.m." or "Mt." was read as the first sentence's end, before the county the alert
+    # is for: two counties' flood warnings under their own titles matched (review 2).
+    first, then = (lead + _FLOOD_REST).format(c="Kellick"), (lead + _FLOOD_REST).format(c="Dunholt")
+    ta = Tokenised(first, 5)
+    assert ta.words[_lead_end(ta) - 1] in ("wednesday", "said")
+    stored = Article("a", first, title="Flood warning issued for Kellick County", published=T0)
+    later = Article("b", then, title="Flood warning issued for Dunholt County", published=T0 + timedelta(hours=1))
+    assert judge(detector, later, stored) == [] and judge(detector, stored, later) == []
+
+
+def test_a_sentence_ending_in_a_figure_or_a_plain_word_still_ends_the_lead() -> None:
+    t = Tokenised("Output rose 3.5. The plant in Kellick said so. It is the St. Helens plant.", 5)
+    assert t.words[_lead_end(t) - 1] == "5"
+    t = Tokenised("Output rose at the plant. Dr. Marsh said so.", 5)
+    assert t.words[_lead_end(t) - 1] == "plant"
 
 
 _FIRE = (
