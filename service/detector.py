@@ -44,10 +44,13 @@ from service.similarity import (
     tokenised,
 )
 from service.templates import (
+    MEDIUM_ITEM_TOKENS,
     RESEND_WINDOW,
     SHORT_ITEM_TOKENS,
+    corrected_later,
     differences,
     other_instance,
+    renamed_apart,
     resent_apart,
     titled_apart,
 )
@@ -281,16 +284,22 @@ class Detector:
     def _other_article(query: Article, ta: Tokenised, other: Article, tb: Tokenised, resent: bool) -> bool:
         """Are two overlapping texts different articles from one template? A re-send is held to the opening-name
         rule alone (templates.resent_apart), whether or not evidence is asked for: the same pair must get the
-        same verdict with its passages as without them."""
+        same verdict with its passages as without them. A short item's opening name respelt is a correction only
+        under a correction note in the later article, its title or body (templates.corrected_later)."""
         if resent:
-            return resent_apart(ta, tb)
-        return other_instance(differences(ta, tb), query.published, other.published)
+            return resent_apart(ta, tb, corrected_later(query, other))
+        d = differences(ta, tb)
+        return other_instance(d, query.published, other.published, d.respelt_subject and corrected_later(query, other))
 
     def _titled_apart(self, query: Article, ta: Tokenised, other: Article) -> bool:
-        """templates.titled_apart, the other text read only for a short titled query."""
-        if not (query.title and other.title) or ta.count > SHORT_ITEM_TOKENS:
+        """templates.titled_apart and templates.renamed_apart, the other text read only for a short (or, for the
+        latter, medium-length) titled query."""
+        if not (query.title and other.title) or ta.count > MEDIUM_ITEM_TOKENS:
             return False
-        return titled_apart(query.title, ta, other.title, self.recent.get(other.body))
+        tb = self.recent.get(other.body)
+        if ta.count <= SHORT_ITEM_TOKENS and titled_apart(query.title, ta, other.title, tb):
+            return True
+        return renamed_apart(query.title, ta, other.title, tb)
 
     def shortlist(self, q: Labelled, candidates: Mapping[str, U32Array]) -> Mapping[str, U32Array]:
         """The `max_candidates` candidates sharing the most content shingles with the query (ties: the

@@ -20,10 +20,15 @@ one text adds, a note or a list of links (`Differences.resent_but_additions`). A
 as many days as the publication times were is a different article within three days too: a series' next
 issue, tomorrow's forecast, not a correction (`_next_issue`). A day named relatively on one side and as a date
 on the other ("on Tuesday", "on March 3") is no changed fact only if the publication times make the date that
-day (`RestyledDay`). `differences` reads the texts alone; `other_instance` is the one place that reads the
-publication times.
+day (`RestyledDay`). `differences` reads the texts alone; `other_instance` reads the publication times, and
+`corrected_later` which text they make the later (a short item's opening name respelt is a correction only
+under a correction note in the later text).
 A notice whose body names no one ("Qtly div 12 cts vs 12 cts prior Pay April 15") is told apart from
-another company's by its title alone (`titled_apart`).
+another company's by its title alone (`titled_apart`), and an alert or brief of a paragraph or two from
+another's filled for another place by that name swapped in its title and its body alike (`renamed_apart`). A
+short item's opening name respelt ("Lindquist" for "Lindqvist") under a correction note in the later text is
+a correction, no other subject (`_names_respelt`), and so is a dateline against a republisher's own top line
+(`_lead_for_an_opening`).
 """
 
 from __future__ import annotations
@@ -36,10 +41,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import groupby, pairwise
 
-from service.model import U32Array
+from service.model import Article, U32Array
 from service.sets import unique
 from service.shingles import shingle_sequence, to_u32, word_hashes
-from service.similarity import IDENTICAL_JACCARD, Tokenised, alignment, overlap, reads_as_german
+from service.similarity import IDENTICAL_JACCARD, Run, Tokenised, alignment, overlap, reads_as_german
 from service.text import PLAIN_SPELT, Reading, tokens
 
 MAX_SLOT_TOKENS = 8  # a longer stretch is an insertion or a rewrite, not a filled slot (unless template text)
@@ -47,10 +52,13 @@ MAX_SLOT_TIMES = 2 * MAX_SLOT_TOKENS  # times of day read in a stretch (`_times`
 FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
 SHARED_TOKENS_PER_FACT = 80  # template slots come every few lines; edits to a long story are sparse
 SHORT_ITEM_TOKENS = 80  # notices and one-paragraph wire items: their edges are content too
+MEDIUM_ITEM_TOKENS = 160  # an alert or a brief of a paragraph or two, whose title names its place (`renamed_apart`)
 RESEND_WINDOW = timedelta(days=3)
 NEXT_ISSUE_TOLERANCE = timedelta(hours=12)  # a daily item may come out earlier or later in the day
 MIN_ABBREVIATION_LETTERS = 3  # a title's name read as another title's initials: "GM" is too ambiguous
 MIN_TRANSLITERATED_LETTERS = 7  # shorter names in two transliterations are too often two names (`_transliterated`)
+MIN_RESPELT_LETTERS = 6  # `_close_spelling`: "Iran" and "Iraq", "Alcoa" and "Alcon", "Smith" and "Smyth" are two
+MAX_RESPELT_LETTERS = 40  # `_close_spelling`: a longer token is no name to compare letter by letter
 MIN_STEM_LETTERS = 4  # `_crude_stem` leaves a shorter word whole: "uses" is no "us", "ties" no "t"
 TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word on both sides: template text
 _COMPANY_FORMS = frozenset(
@@ -119,6 +127,9 @@ class Differences:
     # fact if the date is that day seen from the relative side's publication (`RestyledDay.fits`).
     date_moves: frozenset[int] = frozenset()
     restyled_days: frozenset[RestyledDay] = frozenset()
+    # A short item's opening names changed only to close spellings of them (`_names_respelt`): another subject
+    # unless the later text carries a correction note (`corrected_later`, read in `other_instance`)
+    respelt_subject: bool = False
 
 
 @dataclass(frozen=True)
@@ -168,7 +179,7 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
     slots = touched = 0
     facts: set[tuple[frozenset[str], frozenset[str]]] = set()  # each changed fact once, however often it recurs
     days: set[RestyledDay] = set()
-    new_subject = False
+    new_subject = respelt = False
     moves: set[int] = set()
     short = min(ta.count, tb.count) <= SHORT_ITEM_TOKENS
     for n, (a0, a1, b0, b1) in enumerate(bounds):
@@ -180,10 +191,16 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
             # (Only here are the words needed: most pairs never tokenise them.)
             figure, name, any_fact, change, day = _changed_facts(ta, ia, tb, ib)
             slots += 1
-            opening = _in_openings(ta, ia, tb, ib, change)
+            opening = _in_openings(ta, ia, tb, ib, change) or (
+                n == 0 and _lead_for_an_opening(ta, ia, tb, ib, change, chain[0])
+            )
             if opening and not figure:
                 continue  # (a byline, dateline's place or credit, a date one side alone has: the page's)
-            new_subject |= n == 0 and name and short and not opening
+            if n == 0 and name and short and not opening:
+                if _names_respelt(ta, ia, tb, ib, change):
+                    respelt = True  # (another subject still, unless the later text notes a correction)
+                else:
+                    new_subject = True
             if figure or name:
                 # (A figure both sides write and that differs is a fact, in a headline or dateline too.)
                 facts.add(change)
@@ -197,7 +214,9 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
     shared = sum(r.a1 - r.a0 for r in chain)
     # (The rules a re-send skips ask for a touched fact or a day the publication times may find misdated.)
     resent = (touched > 0 or bool(days)) and _resent_but_additions(ta, tb, bounds)
-    return Differences(slots, len(facts), shared, new_subject, touched, resent, frozenset(moves), frozenset(days))
+    return Differences(
+        slots, len(facts), shared, new_subject, touched, resent, frozenset(moves), frozenset(days), respelt
+    )
 
 
 def _date_move(
@@ -1014,6 +1033,13 @@ _PLACE_SPELLINGS = {
     "donbass": "donbas",
     "chernobyl": "chornobyl",
     "rovno": "rivne",
+    # Cities and countries renamed, whose old names some house styles keep.
+    "bombay": "mumbai",
+    "madras": "chennai",
+    "calcutta": "kolkata",
+    "bangalore": "bengaluru",
+    "peking": "beijing",
+    "burma": "myanmar",
 }
 _KNOWN_PLACES = frozenset(_PLACE_SPELLINGS) | frozenset(_PLACE_SPELLINGS.values())
 
@@ -1039,6 +1065,120 @@ def _without_respelt_names(
     if _transliterated_throughout(ta, ia, kept_a, tb, ib, kept_b):
         return [], [], True
     return kept_a, kept_b, respelt
+
+
+def _names_respelt(
+    ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: tuple[frozenset[str], frozenset[str]]
+) -> bool:
+    """Does a slot change nothing but names, each paired with one of the other side's in a close spelling
+    (`_close_spelling`: "Lindqvist" and "Lindquist")? In a short item's first words that may be the subject's
+    name corrected, and is then no other subject saying the same thing: read as another name, a brief whose
+    councillor's surname was corrected two hours later under a "(Corrects spelling ...)" note matched nothing.
+    But so close names are as often two subjects ("Philips" and "Phillips", "Cameroon" and "Cameron", "Nortel"
+    and "Nortek", "Slovenia" and "Slovakia", "Daniel" and "Daniela"; a false merge of two stories is worse
+    than a missed correction): the slot is a respelling only if the later text carries a correction note
+    (`corrected_later`, read in `other_instance`), and is another subject otherwise. It is still a changed name,
+    a fact (a name respelt in a copy days later is another article by the three-day rule, and two such names
+    beside other changes make a template's other instance)."""
+    named_a = [w for w in change[0] if w in _named(ta, ia) and not _is_figure(w)]
+    named_b = [w for w in change[1] if w in _named(tb, ib) and not _is_figure(w)]
+    if not named_a or len(named_a) != len(named_b) or len(named_a) != len(change[0]) or len(named_b) != len(change[1]):
+        return False  # (the rest of the slot changed too: another fill, not a respelling)
+    unpaired = list(named_b)
+    for a in named_a:
+        same = next((b for b in unpaired if _close_spelling(a, b)), None)
+        if same is None:
+            return False
+        unpaired.remove(same)
+    return True
+
+
+# A correction note in the shape wires and sites write one: a bracketed "(Corrects ...)", "(Corrected ...)",
+# "(Correcting ...)" or "(Correction: ...)" anywhere in the body; a title or slug opening "CORRECTED -",
+# "(CORRECTED)-", "Correction:". Not the word in prose: a market's "correction", "inflation-corrected" yields.
+_CORRECTION_NOTE = re.compile(r"\((?:correct(?:s|ed|ing)|correction)\b", re.IGNORECASE)
+_CORRECTION_SLUG = re.compile(r"\s*\(?(?:corrected|correction)\)?\s*[-:\u2013\u2014]", re.IGNORECASE)
+
+
+def corrected_later(a: Article, b: Article) -> bool:
+    """Does the later of two articles (by publication time; False if either has none or they are one time) carry
+    a correction note (`_CORRECTION_NOTE` in its body, `_CORRECTION_SLUG` opening its title or body)? Only then is
+    a short item's opening name respelt a correction (`_names_respelt`)."""
+    if a.published is None or b.published is None or a.published == b.published:
+        return False
+    later = b if b.published > a.published else a
+    return bool(
+        _CORRECTION_NOTE.search(later.body) or _CORRECTION_SLUG.match(later.title) or _CORRECTION_SLUG.match(later.body)
+    )
+
+
+def _loosely_transliterated(a: str, b: str) -> bool:
+    """Are two names of MIN_TRANSLITERATED_LETTERS or more the same once a first "g", "q" or "k" is read alike,
+    "dh" as "d" and doubled letters once (`_transliteration_key` too): "Gaddafi", "Qadhafi", "Gadhafi" and
+    "Qaddafi"? A loose key: it pairs "Kessler" and "Gessler", "Philips" and "Phillips", "Cameroon" and
+    "Cameron" too, two names each. So only `renamed_apart` reads it, where it keeps a name swapped in title and
+    body from parting two copies (the cost of a wrong pair: a match left to the other rules), never to merge."""
+    if a == b or min(len(a), len(b)) < MIN_TRANSLITERATED_LETTERS or max(len(a), len(b)) > MAX_RESPELT_LETTERS:
+        return False
+    return _loose_key(a) == _loose_key(b)
+
+
+def _loose_key(word: str) -> str:
+    key = _transliteration_key(word).replace("dh", "d")
+    key = "".join(c for n, c in enumerate(key) if n == 0 or c != key[n - 1])
+    return "k" + key[1:] if key[:1] in ("g", "q") else key
+
+
+def _close_spelling(a: str, b: str) -> bool:
+    """Are two names close enough in spelling to be one name respelt (for a short item's opening name under a
+    correction note, `_names_respelt`, and a title's name swapped in the body, `renamed_apart`)? One name in a
+    house style's spelling (without its diacritics, in another transliteration or a place's other spelling:
+    `_same_word_spelt`, `_transliterated`, `_same_place_spelt`: "Kiev" and "Kyiv", "Bombay" and "Mumbai"); or
+    both of letters only, of MAX_RESPELT_LETTERS or fewer, the shorter of MIN_RESPELT_LETTERS or more, the same
+    first letter ("Garrison" and "Harrison" are two), and either one letter added, dropped, changed or two swapped
+    ("Lindqvist" and "Lindquist"), two such edits if the shorter has 8 letters or more ("Fieldcor" and
+    "Fidelcor", a Reuters company name corrected two hours later), or the shorter's first three quarters a
+    prefix of the longer ("Roberts" and "Robertson"). Shorter names so close are too often two: "Iran" and
+    "Iraq", "Niger" and "Nigeria", "Mark" and "Mary", "Smith" and "Smyth", "Intel" and "Intelsat" ("Marta" and
+    "Martina" too are left two names)."""
+    if _same_word_spelt(a, b) or _transliterated(a, b) or _same_place_spelt(a, b):
+        return True
+    a, b = _without_diacritics(a), _without_diacritics(b)
+    if a == b or not (a.isalpha() and b.isalpha()) or a[:1] != b[:1]:
+        return False
+    shorter = min(len(a), len(b))
+    if shorter < MIN_RESPELT_LETTERS or max(len(a), len(b)) > MAX_RESPELT_LETTERS:
+        return False
+    prefix = next((n for n, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), shorter)
+    if 4 * prefix >= 3 * shorter:
+        return True
+    edits = _edit_distance(a, b, 2)
+    return (edits <= 1 and shorter >= MIN_RESPELT_LETTERS) or (edits <= 2 and shorter >= 8)
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """How many letters added, dropped or changed, or pairs of neighbours swapped, make one word the other, if
+    `limit` or fewer; else `limit` + 1. Only the cells within `limit` of the diagonal are computed (a banded
+    grid: a long token costs its length times 2 * `limit` + 1, not its length squared)."""
+    over = limit + 1
+    if abs(len(a) - len(b)) > limit:
+        return over
+    width = len(b) + 1
+    before: list[int] = []
+    row = [j if j <= limit else over for j in range(width)]
+    for i, x in enumerate(a, 1):
+        now = [over] * width
+        now[0] = i if i <= limit else over
+        for j in range(max(1, i - limit), min(len(b), i + limit) + 1):
+            y = b[j - 1]
+            cost = min(row[j] + 1, now[j - 1] + 1, row[j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                cost = min(cost, before[j - 2] + 1)
+            now[j] = min(cost, over)
+        if min(now) > limit:
+            return over
+        before, row = row, now
+    return row[-1]
 
 
 def _same_place_spelt(a: str, b: str) -> bool:
@@ -1234,6 +1374,56 @@ def _in_openings(
     return _openings_differ_only(ta, ia, tb, ib, change)
 
 
+def _lead_for_an_opening(
+    ta: Tokenised,
+    ia: range,
+    tb: Tokenised,
+    ib: range,
+    change: tuple[frozenset[str], frozenset[str]],
+    follows: Run,
+) -> bool:
+    """Does the first slot hold, on one side, words of that text's opening alone (a dateline: "DUNHOLT, March 17
+    (Reuters) - "), and on the other a passage of its own that ends a sentence right where the first text's story
+    starts, the story's first word aligned on both sides (`follows`, the run after the slot)? That is a wire
+    brief re-run without its dateline under a republisher's own top line ("Editor's note: This story was first
+    published by Reuters.", a warning to readers, a local line, a question of a Q&A), no other subject: the
+    story's first sentence is the same on both sides. Read as a name against a name, the dateline's place
+    against the top line's capitals made such a copy another subject, and it matched nothing. Not where the
+    opening is a headline that alone names the item's subject (`Tokenised.headline_subject`): another company's
+    name ending a sentence there is another notice."""
+    if not (change[0] and change[1]):
+        return False
+    for words, t, slot in ((change[0], ta, ia), (change[1], tb, ib)):
+        spelt = {t.words[i] for i in slot}
+        if not all(part in spelt for word in words for part in word.split()):
+            return False  # (a changed word that is no token of the slot cannot be placed: `_in_openings`)
+    return _opening_against_lead(ta, ia, change[0], follows.a0, tb, follows.b0) or _opening_against_lead(
+        tb, ib, change[1], follows.b0, ta, follows.a0
+    )
+
+
+def _opening_against_lead(
+    to: Tokenised, slot: range, changed: frozenset[str], run_o: int, tl: Tokenised, run_l: int
+) -> bool:
+    """`_lead_for_an_opening` one way round: `to`'s differing words all in its opening, and `tl`'s token aligned
+    with `to`'s story's first one (the run after the slot starts at `run_o` in `to`, `run_l` in `tl`) opening a
+    sentence or a paragraph."""
+    parts = {part for word in changed for part in word.split()}
+    differing = [i for i in slot if to.words[i] in parts]
+    start = to.opening_tokens
+    if not differing or not all(i < start for i in differing) or to.headline_subject in differing:
+        return False
+    lead = run_l + start - run_o  # (the run goes on past the story's first word, or the words differ below)
+    if start < run_o or not 0 < lead < tl.count or start >= to.count or tl.words[lead] != to.words[start]:
+        return False
+    return _SENTENCE_BREAK.search(tl.body, tl.ends[lead - 1], tl.starts[lead]) is not None
+
+
+# What ends a sentence or a paragraph between two words: a full stop, "?" or "!" (perhaps a closing quote or
+# bracket) before a space, or a blank line.
+_SENTENCE_BREAK = re.compile(r"[.?!][\"'\u2019\u201d)\]]*\s|\n[^\S\n]*\n")
+
+
 def _all_furniture(text: Tokenised, places: list[int]) -> bool:
     furniture = text.furniture
     return bool(places) and all(i in furniture for i in places)
@@ -1301,15 +1491,19 @@ _NUMBER_WORDS = {
 }
 
 
-def other_instance(d: Differences, published_a: datetime | None, published_b: datetime | None) -> bool:
+def other_instance(
+    d: Differences, published_a: datetime | None, published_b: datetime | None, corrected: bool = False
+) -> bool:
     """Are two aligned texts different articles built from one template? (For a re-send, see `resent_apart`; a
-    re-send but for passages one text adds is held to the same rule, the opening's names alone.)
+    re-send but for passages one text adds is held to the same rule, the opening's names alone.) `corrected`:
+    the later text carries a correction note (`corrected_later`), without which a short item's opening name
+    respelt is another subject (`Differences.respelt_subject`).
 
     The publication times, where both are known, are read here alone, for what the texts cannot tell: whether
     a date written for a day named relatively is that day (`RestyledDay.fits`: if not, a changed fact; without
     the times, a restyling), whether the items are more than RESEND_WINDOW apart (a changed fact is then another
     article), and whether a weekday or a date moved as far as they did (`_next_issue`)."""
-    if d.new_subject:
+    if d.new_subject or (d.respelt_subject and not corrected):
         return True
     if d.resent_but_additions:
         return False
@@ -1334,15 +1528,19 @@ def _next_issue(date_moves: frozenset[int], apart: timedelta) -> bool:
     return any(days and abs(apart - timedelta(days=days)) <= NEXT_ISSUE_TOLERANCE for days in date_moves)
 
 
-def resent_apart(ta: Tokenised, tb: Tokenised) -> bool:
+def resent_apart(ta: Tokenised, tb: Tokenised, corrected: bool = False) -> bool:
     """Is a re-send (raw shingle sets near-identical, similarity.IDENTICAL_JACCARD) two articles after all? If a
     short item opens with another name: another company's notice from one template, with the same figures and
-    dates (names at the very start of a text change only a few shingles). Without evidence re-sends were never
+    dates (names at the very start of a text change only a few shingles), or with its name respelt and no
+    correction note in the later text (`corrected`, as `other_instance` reads it). Without evidence re-sends were never
     read, and two companies' such notices matched as identical. Its facts are not read, with evidence or without:
     a figure corrected in a near-identical text is a corrected copy, however late. (With evidence the whole check
     ran, and a 281-word story republished five days later with one figure corrected was another article, by the
     three-day rule, only when its passages were asked for.)"""
-    return min(ta.count, tb.count) <= SHORT_ITEM_TOKENS and differences(ta, tb).new_subject
+    if min(ta.count, tb.count) > SHORT_ITEM_TOKENS:
+        return False
+    d = differences(ta, tb)
+    return d.new_subject or (d.respelt_subject and not corrected)
 
 
 def titled_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bool:
@@ -1375,6 +1573,83 @@ def titled_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bo
     if not subject_a or not subject_b or _same_subject(title_a, subject_a, title_b, subject_b, reading):
         return False
     return (names_a - names_b).isdisjoint(tb.words) and (names_b - names_a).isdisjoint(ta.words)
+
+
+def renamed_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bool:
+    """Are two titled items of MEDIUM_ITEM_TOKENS words or fewer each different articles because a name in the
+    title is swapped for another in the body too: a name of one title alone that its body writes as a name and
+    the other body never writes, against such a name of the other title, the two standing between the same
+    aligned runs of the bodies, and no respelling of each other (`_close_spelling`)? That is one template
+    filled for another place or subject: a flood warning "for Kellick County" under "Flood warning issued for
+    Kellick County" and the same warning for Dunholt County, six minutes apart. One changed place is one fact
+    (a correction, by the dense-facts rule), the item is too long for the opening-name rule, and with a fact
+    that few shingles apart the bodies are a re-send: the six counties' warnings were one `identical` group.
+    Swapped in the body alone, or in the title alone, it is a correction or a re-titled copy still; swapped in
+    both, a place corrected in title and body ("Kellick" for "Dunholt", not "Kellock") is taken for another
+    item too. Only a swap inside the text counts, between two shared passages, each side's gap a slot's length
+    (MAX_SLOT_TOKENS) or less, and only names written past the body's opening (`Tokenised.opening_tokens`): a
+    regional copy's own top line or closing local line under a local title, or a dateline's place under a
+    title naming it, is a copy of the same story (each was parted so, and matched nothing). And only in the
+    body's first sentence past its opening (`_lead_end`), where an alert or a brief names what it is about: two
+    regional editions of one warning, each closing with a local line under a title of its own ("In Kellick, the
+    council has handed out sandbags ..."), are copies of one story too."""
+    if not (title_a and title_b) or max(ta.count, tb.count) > MEDIUM_ITEM_TOKENS:
+        return False
+    reading = ta.reading  # (titles read as the bodies are)
+    names_a, names_b = _title_names(title_a, reading), _title_names(title_b, reading)
+    gone, come = names_a - names_b - set(tb.words), names_b - names_a - set(ta.words)
+    if gone and come:  # (the names the bodies write are read only then, past their openings)
+        gone &= _named(ta, range(ta.opening_tokens, ta.count))
+        come &= _named(tb, range(tb.opening_tokens, tb.count))
+    if not (gone and come):
+        return False
+    chain = alignment(ta, tb)
+    lead_a, lead_b = _lead_end(ta), _lead_end(tb)
+    for r, s in pairwise(chain):
+        a0, a1, b0, b1 = max(r.a1, ta.opening_tokens), s.a0, max(r.b1, tb.opening_tokens), s.b0
+        if not (0 < a1 - a0 <= MAX_SLOT_TOKENS and 0 < b1 - b0 <= MAX_SLOT_TOKENS):
+            continue
+        if a0 >= lead_a or b0 >= lead_b:
+            break  # (past the first sentence: a local line, no other fill of the template)
+        here_a, here_b = gone.intersection(ta.words[a0:a1]), come.intersection(tb.words[b0:b1])
+        if any(not (_close_spelling(a, b) or _loosely_transliterated(a, b)) for a in here_a for b in here_b):
+            return True
+    return False
+
+
+def _lead_end(t: Tokenised) -> int:
+    """The token after the body's first sentence past its opening (`_SENTENCE_BREAK`; the body's end if none).
+    A full stop inside a dotted token ("U.S.", "6 p.m. Wednesday") or after a short title's abbreviation ("Mt.
+    Ashby", "Gov.") ends no sentence (`_abbreviation_stop`): taken for one, it cut the lead before the place an
+    alert is for, and two counties' flood warnings matched. (A sentence that does end on "U.S." runs on into the
+    next: the cost, a swap there counted too.)"""
+    start = t.opening_tokens
+    if start >= t.count:
+        return t.count
+    at = t.starts[start]
+    while (found := _SENTENCE_BREAK.search(t.body, at)) is not None:
+        if not _abbreviation_stop(t.body, found.start()):
+            return bisect_left(t.starts, found.end())
+        at = found.end()
+    return t.count
+
+
+# Short titles (and places' words) a full stop follows without ending a sentence, written capitalised ("St.").
+_TITLE_ABBREVIATIONS = frozenset("st mt mr mrs ms dr gov sen rep lt col gen ft".split())
+# A dotted token's letters before its last full stop: "U.S", "p.m", "a.m" (not a figure's "3.5", nor "www.example").
+_DOTTED = re.compile(r"(?:[^\W\d_]{1,3}\.)+[^\W\d_]{1,3}")
+
+
+def _abbreviation_stop(body: str, stop: int) -> bool:
+    """Is the full stop at `stop` one of a dotted token ("U.S.", "p.m.") or of a short title's abbreviation
+    (_TITLE_ABBREVIATIONS, capitalised: "Mt.", "Dr.")?"""
+    if body[stop] != ".":
+        return False
+    begin = stop
+    while begin > 0 and not body[begin - 1].isspace():
+        begin -= 1
+    token = body[begin:stop].lstrip("(\"'\u2018\u201c")
+    return _DOTTED.fullmatch(token) is not None or (token[:1].isupper() and token.lower() in _TITLE_ABBREVIATIONS)
 
 
 def _written_lower_case(*texts: Tokenised) -> set[str]:
