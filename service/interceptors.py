@@ -30,7 +30,7 @@ from service.errors import Cancelled, DeadlineExceeded, NeardupError, ResourceEx
 from service.lenient import mended, read_twin, refused_text, twin_of
 from service.logs import Throttle
 from service.metrics import Metrics
-from service.status import status_for
+from service.status import abort
 
 log = logging.getLogger("neardup.rpc")
 _CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
@@ -227,9 +227,8 @@ def _give_up_if_caller_left(context: grpc.ServicerContext) -> None:
 
 
 def _abort(context: grpc.ServicerContext, error: NeardupError) -> None:
-    """End the call with the status the servicer would give `error` (status_for: the one mapping)."""
-    code, message = status_for(error)
-    context.abort(code, message)
+    """End the call with the status and trailers the servicer would give `error` (status.abort: the one mapping)."""
+    abort(context, error)
 
 
 class LimitStreams(_Rewrapping):
@@ -329,7 +328,7 @@ class LimitCalls(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic o
         message = self._full_message()
 
         def refuse(_request: Any, context: grpc.ServicerContext) -> Any:
-            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
+            _abort(context, ResourceExhausted(message))
 
         refuse.experimental_thread_pool = futures.ThreadPoolExecutor(  # type: ignore[attr-defined]
             REFUSING_THREADS, thread_name_prefix="neardup-refuse"
