@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client import Article
 from service.errors import FullMidCommit
-from service.status import BUSY_PUSHBACK_MS, RETRY_PUSHBACK
+from service.status import BUSY_PUSHBACK_MS, NO_RETRY, RETRY_PUSHBACK
 from tests.articles import SAME_EVENT_A, WIRE
 from tests.integration.test_limits import HeldIndex, HeldStream
 from tests.support import in_process_server
@@ -99,3 +100,15 @@ def test_a_full_store_is_told_not_to_be_retried_and_other_refusals_carry_no_push
             (answer,) = stub.IndexArticles(_one("streamed", SAME_EVENT_A), timeout=30)
             assert answer.WhichOneof("outcome") == "error"
             assert answer.error.code == grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
+
+
+def test_the_proto_documents_the_trailer_and_each_rpcs_errors() -> None:
+    # (what a Go or Java client reads: the values the server sends, and each RPC's codes)
+    proto = (Path(__file__).parents[2] / "proto" / "neardup" / "v1" / "neardup.proto").read_text()
+    service = proto.split("service NearDuplicateService {")[0]
+    for said in (f"`{RETRY_PUSHBACK}`", f'"{BUSY_PUSHBACK_MS}"', f'"{NO_RETRY}"', "- absent:"):
+        assert said in service, said
+    for method in pb.DESCRIPTOR.services_by_name["NearDuplicateService"].methods:
+        above = proto.split(f"  rpc {method.name}(")[0].rstrip().splitlines()
+        comment = list(takewhile(lambda line: line.strip().startswith("//"), reversed(above)))
+        assert any(line.strip().startswith("// Errors") for line in comment), method.name
