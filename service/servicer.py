@@ -1,7 +1,8 @@
 """The gRPC boundary: convert the request, call the engine, convert the result.
 
-Errors become status codes through `status_for` (service/status.py), which the interceptors use too. The
-server that serves it (its interceptors, ports, workers and health) is put together in grpc_server.py.
+Errors become status codes through `status_for` (service/status.py); a call is ended with one by its `abort`,
+which the interceptors use too. The server that serves it (its interceptors, ports, workers and health) is put
+together in grpc_server.py.
 """
 
 from __future__ import annotations

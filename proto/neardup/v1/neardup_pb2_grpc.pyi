@@ -56,22 +56,27 @@ class NearDuplicateServiceStub:
       restore it; never retry.
     - INTERNAL: a fault in the server (its log holds the traceback). Don't
       retry automatically; report it.
-    RESOURCE_EXHAUSTED has two meanings, told apart by gRPC's retry pushback
-    trailer (gRFC A6), `grpc-retry-pushback-ms` in the trailing metadata, which
-    gRPC's own retry policy (a service config's retryPolicy listing
-    RESOURCE_EXHAUSTED) obeys:
-    - "1000": a limit of calls or streams at once is reached
-      (--max-concurrent-rpcs; for index streams --max-streams). Retry after
-      at least that many milliseconds, with backoff: a slot frees as a call
-      ends.
+    RESOURCE_EXHAUSTED has three meanings, told apart without reading its
+    message by gRPC's retry pushback trailer (gRFC A6),
+    `grpc-retry-pushback-ms` in the trailing metadata, which gRPC's own retry
+    policy (a service config's retryPolicy listing RESOURCE_EXHAUSTED) obeys:
     - "-1": the store is full (a full disk, Redis at its maxmemory). Don't
-      retry automatically: send it again once an operator has made room (a
-      write refused so may have been done: see IndexArticle). (The Python
-      client's Retry tries it again all the same, within its attempts.)
-    - absent: gRPC refused a request message over the server's receive limit
-      (GetStats' max_message_bytes) before the server read it, or a client
-      refused an answer over its own (GetArticle). The same message is refused
-      again: never retry; send less, or raise the client's receive limit.
+      retry: send it again once an operator has made room (a write refused
+      so may have been done: see IndexArticle). Every call the server ends
+      with RESOURCE_EXHAUSTED for a full store carries it. (The Python
+      client's Retry reads no trailer: it tries again all the same, within
+      its attempts.)
+    - absent, from a limit of the server: calls at once
+      (--max-concurrent-rpcs) or, for index streams, streams at once
+      (--max-streams); the message names the flag. Retry with your own
+      jittered exponential backoff (a retryPolicy's own): a slot frees as a
+      call ends. The server sends no positive pushback, which gRPC would
+      obey exactly, without jitter.
+    - absent, from gRPC itself: a request message over the server's receive
+      limit (GetStats' max_message_bytes), refused before the server read
+      it, or an answer over the client's own (GetArticle); the message says
+      "larger than max". The same message is refused again: never retry it
+      as it is; send less, or raise the client's receive limit.
     In an index stream, an article refused RESOURCE_EXHAUSTED (its
     ArticleError, which carries no trailer) always means a full store.
     Retries: every RPC may be retried after a lost answer (UNAVAILABLE,
@@ -115,8 +120,9 @@ class NearDuplicateServiceStub:
     retry); DEADLINE_EXCEEDED, whose message says whether the article may be
     stored (retry: idempotent); RESOURCE_EXHAUSTED with pushback -1 (the store
     is full; its message says whether the article may be stored: send it
-    again once there is room) or 1000 (--max-concurrent-rpcs: retry after
-    it); UNAVAILABLE and CANCELLED (retry: idempotent). Deadline: seconds, not
+    again once there is room) or without it (--max-concurrent-rpcs: retry
+    with backoff; a message over the receive limit: never retry as it is);
+    UNAVAILABLE and CANCELLED (retry: idempotent). Deadline: seconds, not
     milliseconds: the answer waits for a commit to disk (or Redis).
     """
     CheckArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.CheckArticleRequest, _neardup_pb2.CheckArticleResponse]
@@ -125,8 +131,10 @@ class NearDuplicateServiceStub:
     field (as IndexArticle's, but for the id rules on new ids: fix it, never
     retry); DEADLINE_EXCEEDED when the deadline passed while the check waited
     for its turn, so it was not made (retry with a longer deadline or at a
-    lower rate); UNAVAILABLE, CANCELLED, and RESOURCE_EXHAUSTED with pushback
-    1000: retry, always safe (it changes nothing). Deadline: a check takes
+    lower rate); UNAVAILABLE, CANCELLED, and RESOURCE_EXHAUSTED from
+    --max-concurrent-rpcs: retry with backoff, always safe (it changes
+    nothing); RESOURCE_EXHAUSTED for a message over the receive limit: never
+    retry as it is. Deadline: a check takes
     milliseconds; 1 s or more leaves room for one behind other checks.
     """
     IndexArticles: _grpc.StreamStreamMultiCallable[_neardup_pb2.IndexArticlesRequest, _neardup_pb2.IndexArticlesResponse]
@@ -151,9 +159,9 @@ class NearDuplicateServiceStub:
     RESOURCE_EXHAUSTED (always a full store: resend once there is room),
     UNAVAILABLE (resend it and those after it: idempotent), INTERNAL (a
     server fault; report it). The stream's own status (besides those of
-    every call, above): RESOURCE_EXHAUSTED with pushback 1000 when
-    --max-streams streams are open (retry after it), or without pushback for
-    a message over the receive limit (never resend it as it is);
+    every call, above): RESOURCE_EXHAUSTED, without pushback, when
+    --max-streams streams are open (retry with backoff), or for a message
+    over the receive limit ("larger than max": never resend it as it is);
     INVALID_ARGUMENT for a message that is not protobuf's wire format;
     UNAVAILABLE, CANCELLED and DEADLINE_EXCEEDED: open a new stream and send
     the unanswered articles again. Deadline: a stream is held open for as
@@ -184,7 +192,9 @@ class NearDuplicateServiceStub:
     Errors (besides those of every call, above): NOT_FOUND (no article of the
     id is stored: not an error to retry); INVALID_ARGUMENT (a malformed id:
     never retry); UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED and
-    RESOURCE_EXHAUSTED with pushback 1000: retry, always safe (a read).
+    RESOURCE_EXHAUSTED from --max-concurrent-rpcs: retry with backoff,
+    always safe (a read); RESOURCE_EXHAUSTED for an answer over the client's
+    receive limit: raise it, never retry as it is.
     """
     DeleteArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticleRequest, _neardup_pb2.DeleteArticleResponse]
     """DeleteArticle removes a stored article, or returns NOT_FOUND. Both delete
@@ -198,7 +208,8 @@ class NearDuplicateServiceStub:
     version of its id (not deleted: retry) or during its write (its message
     says whether it may be deleted); UNAVAILABLE (retry); RESOURCE_EXHAUSTED
     with pushback -1 (the store full: send it again once there is room) or
-    1000 (retry after it). A retry after a lost answer (UNAVAILABLE,
+    without it (--max-concurrent-rpcs: retry with backoff). A retry after a
+    lost answer (UNAVAILABLE,
     CANCELLED, DEADLINE_EXCEEDED) may answer NOT_FOUND: the first attempt
     deleted it; read NOT_FOUND as "not stored", the outcome a delete wants.
     """
@@ -225,8 +236,8 @@ class NearDuplicateServiceStub:
     article is not stored, or was deleted between pages: start again from
     another member); INVALID_ARGUMENT (a malformed id, a negative
     page_size, a page_token not from this listing: never retry as it is);
-    UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED with
-    pushback 1000: retry the page, always safe (a read).
+    UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED (from
+    --max-concurrent-rpcs): retry the page with backoff, always safe (a read).
     """
 
 @_typing.type_check_only
@@ -260,22 +271,27 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
       restore it; never retry.
     - INTERNAL: a fault in the server (its log holds the traceback). Don't
       retry automatically; report it.
-    RESOURCE_EXHAUSTED has two meanings, told apart by gRPC's retry pushback
-    trailer (gRFC A6), `grpc-retry-pushback-ms` in the trailing metadata, which
-    gRPC's own retry policy (a service config's retryPolicy listing
-    RESOURCE_EXHAUSTED) obeys:
-    - "1000": a limit of calls or streams at once is reached
-      (--max-concurrent-rpcs; for index streams --max-streams). Retry after
-      at least that many milliseconds, with backoff: a slot frees as a call
-      ends.
+    RESOURCE_EXHAUSTED has three meanings, told apart without reading its
+    message by gRPC's retry pushback trailer (gRFC A6),
+    `grpc-retry-pushback-ms` in the trailing metadata, which gRPC's own retry
+    policy (a service config's retryPolicy listing RESOURCE_EXHAUSTED) obeys:
     - "-1": the store is full (a full disk, Redis at its maxmemory). Don't
-      retry automatically: send it again once an operator has made room (a
-      write refused so may have been done: see IndexArticle). (The Python
-      client's Retry tries it again all the same, within its attempts.)
-    - absent: gRPC refused a request message over the server's receive limit
-      (GetStats' max_message_bytes) before the server read it, or a client
-      refused an answer over its own (GetArticle). The same message is refused
-      again: never retry; send less, or raise the client's receive limit.
+      retry: send it again once an operator has made room (a write refused
+      so may have been done: see IndexArticle). Every call the server ends
+      with RESOURCE_EXHAUSTED for a full store carries it. (The Python
+      client's Retry reads no trailer: it tries again all the same, within
+      its attempts.)
+    - absent, from a limit of the server: calls at once
+      (--max-concurrent-rpcs) or, for index streams, streams at once
+      (--max-streams); the message names the flag. Retry with your own
+      jittered exponential backoff (a retryPolicy's own): a slot frees as a
+      call ends. The server sends no positive pushback, which gRPC would
+      obey exactly, without jitter.
+    - absent, from gRPC itself: a request message over the server's receive
+      limit (GetStats' max_message_bytes), refused before the server read
+      it, or an answer over the client's own (GetArticle); the message says
+      "larger than max". The same message is refused again: never retry it
+      as it is; send less, or raise the client's receive limit.
     In an index stream, an article refused RESOURCE_EXHAUSTED (its
     ArticleError, which carries no trailer) always means a full store.
     Retries: every RPC may be retried after a lost answer (UNAVAILABLE,
@@ -316,8 +332,9 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     retry); DEADLINE_EXCEEDED, whose message says whether the article may be
     stored (retry: idempotent); RESOURCE_EXHAUSTED with pushback -1 (the store
     is full; its message says whether the article may be stored: send it
-    again once there is room) or 1000 (--max-concurrent-rpcs: retry after
-    it); UNAVAILABLE and CANCELLED (retry: idempotent). Deadline: seconds, not
+    again once there is room) or without it (--max-concurrent-rpcs: retry
+    with backoff; a message over the receive limit: never retry as it is);
+    UNAVAILABLE and CANCELLED (retry: idempotent). Deadline: seconds, not
     milliseconds: the answer waits for a commit to disk (or Redis).
     """
     CheckArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.CheckArticleRequest, _neardup_pb2.CheckArticleResponse]  # type: ignore[assignment]
@@ -326,8 +343,10 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     field (as IndexArticle's, but for the id rules on new ids: fix it, never
     retry); DEADLINE_EXCEEDED when the deadline passed while the check waited
     for its turn, so it was not made (retry with a longer deadline or at a
-    lower rate); UNAVAILABLE, CANCELLED, and RESOURCE_EXHAUSTED with pushback
-    1000: retry, always safe (it changes nothing). Deadline: a check takes
+    lower rate); UNAVAILABLE, CANCELLED, and RESOURCE_EXHAUSTED from
+    --max-concurrent-rpcs: retry with backoff, always safe (it changes
+    nothing); RESOURCE_EXHAUSTED for a message over the receive limit: never
+    retry as it is. Deadline: a check takes
     milliseconds; 1 s or more leaves room for one behind other checks.
     """
     IndexArticles: _aio.StreamStreamMultiCallable[_neardup_pb2.IndexArticlesRequest, _neardup_pb2.IndexArticlesResponse]  # type: ignore[assignment]
@@ -352,9 +371,9 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     RESOURCE_EXHAUSTED (always a full store: resend once there is room),
     UNAVAILABLE (resend it and those after it: idempotent), INTERNAL (a
     server fault; report it). The stream's own status (besides those of
-    every call, above): RESOURCE_EXHAUSTED with pushback 1000 when
-    --max-streams streams are open (retry after it), or without pushback for
-    a message over the receive limit (never resend it as it is);
+    every call, above): RESOURCE_EXHAUSTED, without pushback, when
+    --max-streams streams are open (retry with backoff), or for a message
+    over the receive limit ("larger than max": never resend it as it is);
     INVALID_ARGUMENT for a message that is not protobuf's wire format;
     UNAVAILABLE, CANCELLED and DEADLINE_EXCEEDED: open a new stream and send
     the unanswered articles again. Deadline: a stream is held open for as
@@ -385,7 +404,9 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     Errors (besides those of every call, above): NOT_FOUND (no article of the
     id is stored: not an error to retry); INVALID_ARGUMENT (a malformed id:
     never retry); UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED and
-    RESOURCE_EXHAUSTED with pushback 1000: retry, always safe (a read).
+    RESOURCE_EXHAUSTED from --max-concurrent-rpcs: retry with backoff,
+    always safe (a read); RESOURCE_EXHAUSTED for an answer over the client's
+    receive limit: raise it, never retry as it is.
     """
     DeleteArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticleRequest, _neardup_pb2.DeleteArticleResponse]  # type: ignore[assignment]
     """DeleteArticle removes a stored article, or returns NOT_FOUND. Both delete
@@ -399,7 +420,8 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     version of its id (not deleted: retry) or during its write (its message
     says whether it may be deleted); UNAVAILABLE (retry); RESOURCE_EXHAUSTED
     with pushback -1 (the store full: send it again once there is room) or
-    1000 (retry after it). A retry after a lost answer (UNAVAILABLE,
+    without it (--max-concurrent-rpcs: retry with backoff). A retry after a
+    lost answer (UNAVAILABLE,
     CANCELLED, DEADLINE_EXCEEDED) may answer NOT_FOUND: the first attempt
     deleted it; read NOT_FOUND as "not stored", the outcome a delete wants.
     """
@@ -426,8 +448,8 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     article is not stored, or was deleted between pages: start again from
     another member); INVALID_ARGUMENT (a malformed id, a negative
     page_size, a page_token not from this listing: never retry as it is);
-    UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED with
-    pushback 1000: retry the page, always safe (a read).
+    UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED (from
+    --max-concurrent-rpcs): retry the page with backoff, always safe (a read).
     """
 
 class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -460,22 +482,27 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
       restore it; never retry.
     - INTERNAL: a fault in the server (its log holds the traceback). Don't
       retry automatically; report it.
-    RESOURCE_EXHAUSTED has two meanings, told apart by gRPC's retry pushback
-    trailer (gRFC A6), `grpc-retry-pushback-ms` in the trailing metadata, which
-    gRPC's own retry policy (a service config's retryPolicy listing
-    RESOURCE_EXHAUSTED) obeys:
-    - "1000": a limit of calls or streams at once is reached
-      (--max-concurrent-rpcs; for index streams --max-streams). Retry after
-      at least that many milliseconds, with backoff: a slot frees as a call
-      ends.
+    RESOURCE_EXHAUSTED has three meanings, told apart without reading its
+    message by gRPC's retry pushback trailer (gRFC A6),
+    `grpc-retry-pushback-ms` in the trailing metadata, which gRPC's own retry
+    policy (a service config's retryPolicy listing RESOURCE_EXHAUSTED) obeys:
     - "-1": the store is full (a full disk, Redis at its maxmemory). Don't
-      retry automatically: send it again once an operator has made room (a
-      write refused so may have been done: see IndexArticle). (The Python
-      client's Retry tries it again all the same, within its attempts.)
-    - absent: gRPC refused a request message over the server's receive limit
-      (GetStats' max_message_bytes) before the server read it, or a client
-      refused an answer over its own (GetArticle). The same message is refused
-      again: never retry; send less, or raise the client's receive limit.
+      retry: send it again once an operator has made room (a write refused
+      so may have been done: see IndexArticle). Every call the server ends
+      with RESOURCE_EXHAUSTED for a full store carries it. (The Python
+      client's Retry reads no trailer: it tries again all the same, within
+      its attempts.)
+    - absent, from a limit of the server: calls at once
+      (--max-concurrent-rpcs) or, for index streams, streams at once
+      (--max-streams); the message names the flag. Retry with your own
+      jittered exponential backoff (a retryPolicy's own): a slot frees as a
+      call ends. The server sends no positive pushback, which gRPC would
+      obey exactly, without jitter.
+    - absent, from gRPC itself: a request message over the server's receive
+      limit (GetStats' max_message_bytes), refused before the server read
+      it, or an answer over the client's own (GetArticle); the message says
+      "larger than max". The same message is refused again: never retry it
+      as it is; send less, or raise the client's receive limit.
     In an index stream, an article refused RESOURCE_EXHAUSTED (its
     ArticleError, which carries no trailer) always means a full store.
     Retries: every RPC may be retried after a lost answer (UNAVAILABLE,
@@ -520,8 +547,9 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         retry); DEADLINE_EXCEEDED, whose message says whether the article may be
         stored (retry: idempotent); RESOURCE_EXHAUSTED with pushback -1 (the store
         is full; its message says whether the article may be stored: send it
-        again once there is room) or 1000 (--max-concurrent-rpcs: retry after
-        it); UNAVAILABLE and CANCELLED (retry: idempotent). Deadline: seconds, not
+        again once there is room) or without it (--max-concurrent-rpcs: retry
+        with backoff; a message over the receive limit: never retry as it is);
+        UNAVAILABLE and CANCELLED (retry: idempotent). Deadline: seconds, not
         milliseconds: the answer waits for a commit to disk (or Redis).
         """
 
@@ -536,8 +564,10 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         field (as IndexArticle's, but for the id rules on new ids: fix it, never
         retry); DEADLINE_EXCEEDED when the deadline passed while the check waited
         for its turn, so it was not made (retry with a longer deadline or at a
-        lower rate); UNAVAILABLE, CANCELLED, and RESOURCE_EXHAUSTED with pushback
-        1000: retry, always safe (it changes nothing). Deadline: a check takes
+        lower rate); UNAVAILABLE, CANCELLED, and RESOURCE_EXHAUSTED from
+        --max-concurrent-rpcs: retry with backoff, always safe (it changes
+        nothing); RESOURCE_EXHAUSTED for a message over the receive limit: never
+        retry as it is. Deadline: a check takes
         milliseconds; 1 s or more leaves room for one behind other checks.
         """
 
@@ -568,9 +598,9 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         RESOURCE_EXHAUSTED (always a full store: resend once there is room),
         UNAVAILABLE (resend it and those after it: idempotent), INTERNAL (a
         server fault; report it). The stream's own status (besides those of
-        every call, above): RESOURCE_EXHAUSTED with pushback 1000 when
-        --max-streams streams are open (retry after it), or without pushback for
-        a message over the receive limit (never resend it as it is);
+        every call, above): RESOURCE_EXHAUSTED, without pushback, when
+        --max-streams streams are open (retry with backoff), or for a message
+        over the receive limit ("larger than max": never resend it as it is);
         INVALID_ARGUMENT for a message that is not protobuf's wire format;
         UNAVAILABLE, CANCELLED and DEADLINE_EXCEEDED: open a new stream and send
         the unanswered articles again. Deadline: a stream is held open for as
@@ -613,7 +643,9 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         Errors (besides those of every call, above): NOT_FOUND (no article of the
         id is stored: not an error to retry); INVALID_ARGUMENT (a malformed id:
         never retry); UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED and
-        RESOURCE_EXHAUSTED with pushback 1000: retry, always safe (a read).
+        RESOURCE_EXHAUSTED from --max-concurrent-rpcs: retry with backoff,
+        always safe (a read); RESOURCE_EXHAUSTED for an answer over the client's
+        receive limit: raise it, never retry as it is.
         """
 
     @_abc_1.abstractmethod
@@ -633,7 +665,8 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         version of its id (not deleted: retry) or during its write (its message
         says whether it may be deleted); UNAVAILABLE (retry); RESOURCE_EXHAUSTED
         with pushback -1 (the store full: send it again once there is room) or
-        1000 (retry after it). A retry after a lost answer (UNAVAILABLE,
+        without it (--max-concurrent-rpcs: retry with backoff). A retry after a
+        lost answer (UNAVAILABLE,
         CANCELLED, DEADLINE_EXCEEDED) may answer NOT_FOUND: the first attempt
         deleted it; read NOT_FOUND as "not stored", the outcome a delete wants.
         """
@@ -678,8 +711,8 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         article is not stored, or was deleted between pages: start again from
         another member); INVALID_ARGUMENT (a malformed id, a negative
         page_size, a page_token not from this listing: never retry as it is);
-        UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED with
-        pushback 1000: retry the page, always safe (a read).
+        UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED (from
+        --max-concurrent-rpcs): retry the page with backoff, always safe (a read).
         """
 
 def add_NearDuplicateServiceServicer_to_server(servicer: NearDuplicateServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
