@@ -287,12 +287,13 @@ def _add_serve(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) 
 
 # The output format, for `ingest --help` and `check --help` (README, "neardup ingest and neardup check").
 _OUTPUT_EPILOG = (
-    "Output: one JSON line per non-blank input line, in input order. An answer: id, line (the input line's "
-    "number){outcome}, duplicate_of (the id of the group's original; null when the article is the original or in "
-    "no group) and matches ([] when none; each with id, jaccard and containment rounded to 4 decimals, relation, "
-    "and with --evidence passages, only for a match that has some). An error line: id (null when the line gives "
-    "none that can be read), line and error alone, no outcome, duplicate_of or matches; the error begins with "
-    "its status code (INVALID_ARGUMENT: ...) for a refusal, with 'line N:' for a line that could not be read."
+    "Output: one JSON line per non-blank input line, in input order. An answer: id (a string: 5 is output "
+    "\"5\"), line (the input line's number){outcome}, duplicate_of (the id of the group's original; null when the "
+    "article is the original or in no group) and matches ([] when none; each with id, jaccard and containment "
+    "rounded to 4 decimals, relation, and with --evidence passages, only for a match that has some). An error "
+    "line: id (null when the line gives none that can be read), line and error alone, no outcome, duplicate_of "
+    "or matches; the error begins with its status code (INVALID_ARGUMENT: ...) for a refusal, with 'line N:' for "
+    "a line that could not be read."
 )
 
 
