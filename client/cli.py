@@ -307,10 +307,24 @@ def _add_serve(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) 
     serve.set_defaults(run=_serve)
 
 
+# The output format, for `ingest --help` and `check --help` (README, "neardup ingest and neardup check").
+_OUTPUT_EPILOG = (
+    "Output: one JSON line per non-blank input line, in input order. An answer: id (a string: 5 is output "
+    "\"5\"), line (the input line's number){outcome}, duplicate_of (the id of the group's original; null when the "
+    "article is the original or in no group) and matches ([] when none; each with id, jaccard and containment "
+    "rounded to 4 decimals, relation, and with --evidence passages, only for a match that has some). An error "
+    "line: id (null when the line gives none that can be read), line and error alone, no outcome, duplicate_of "
+    "or matches; the error begins with its status code (INVALID_ARGUMENT: ...) for a refusal, with 'line N:' for "
+    "a line that could not be read."
+)
+
+
 def _add_ingest(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
     ingest = sub.add_parser(
         "ingest",
         help="stream a JSONL file through IndexArticleBatches (stores articles; exit 1 if a line was rejected)",
+        epilog=_OUTPUT_EPILOG.format(outcome=", outcome (new, replaced or unchanged)")
+        + " Load an archive oldest first; read its final groups with `neardup check` afterwards (README).",
     )
     ingest.add_argument("--batch", type=_whole_number(1, MAX_BATCH_ARTICLES), default=DEFAULT_BATCH,
                         help="articles per message, at most 1000 (1: one IndexArticles message each; "
@@ -330,6 +344,7 @@ def _add_check(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) 
     check = sub.add_parser(
         "check",
         help="compare a JSONL file with the index through CheckArticle (stores nothing; exit 1 if a line was rejected)",
+        epilog=_OUTPUT_EPILOG.format(outcome=""),
     )
     check.add_argument("--retries", type=_whole_number(0), default=Retry.attempts,
                        help="if a check fails with UNAVAILABLE, RESOURCE_EXHAUSTED or CANCELLED (server "

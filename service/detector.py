@@ -96,6 +96,13 @@ def _same_story_elsewhere(article: Article, other: Article | None) -> bool:
     return _close_in_time(article.published, other.published)
 
 
+# (URLs count as nothing in a store of scheme nd5, as markup does: service/text.py; an nd4 store reads them as words)
+_NO_WORDS = (
+    "contains no words to compare, only punctuation, spaces, symbols or emoji{urls} or HTML markup, none of which "
+    "count as words (HTML is read as the text it shows: no tags, scripts, styles or comments)"
+)
+
+
 @dataclass(frozen=True)
 class Prepared(PreparedArticle):
     """A prepared article that also keeps its shingle sequence (text order), for boilerplate labelling."""
@@ -130,8 +137,7 @@ class Detector:
         """The body's shingle hashes in text order. Raises InvalidArgument if it has no words."""
         words = utf8_tokens(mask_headers(body), self.reading)
         if not words:
-            raise InvalidArgument("article.body", "contains no words to compare: its HTML is read as the text it shows "
-                                  "(no tags, scripts, styles or comments): only punctuation or spaces")  # fmt: skip
+            raise InvalidArgument("article.body", _NO_WORDS.format(urls=", URLs" if self.reading.drops_urls else ""))
         return to_u32(shingle_sequence(utf8_word_hashes(words), self.params.shingle_size))
 
     def fingerprint(self, body: str) -> Fingerprint:

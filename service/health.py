@@ -17,6 +17,9 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from service.errors import NotFound
+from service.status import abort
+
 Response = health_pb2.HealthCheckResponse
 Send = Callable[[Any], None]  # gRPC's send_response_callback: a response, or None to end the call
 
@@ -66,7 +69,7 @@ class HealthService(health_pb2_grpc.HealthServicer):  # type: ignore[misc]  # (u
             listed = ", ".join(repr(name) for name in names)
             wanted = request.service[:200]
             message = f"no service {wanted!r} reports its health here; ask for one of {listed}{self._describe}"
-            context.abort(grpc.StatusCode.NOT_FOUND, message)
+            abort(context, NotFound(message))
         return Response(status=status)
 
     def Watch(self, request: health_pb2.HealthCheckRequest, context: grpc.ServicerContext, send: Send) -> None:

@@ -17,6 +17,9 @@ from typing import Any
 import grpc
 from prometheus_client import Gauge
 
+from service.errors import Cancelled, DeadlineExceeded, Unavailable
+from service.status import abort
+
 # How often a waiting call looks whether its caller has gone (cancelled, disconnected), to free its thread.
 _CALLER_CHECK_SECONDS = 1.0
 
@@ -44,19 +47,22 @@ class IndexLoad:
                 self._held(context)
         if self._failed:
             # (the client reads these words, client/errors.py SERVER_LOAD_FAILED: nothing sent on the call is stored)
-            context.abort(
-                grpc.StatusCode.UNAVAILABLE,
-                "the server failed to load its index and is stopping: the call was held for the load, not carried out",
+            abort(
+                context,
+                Unavailable(
+                    "the server failed to load its index and is stopping: the call was held for the load, "
+                    "not carried out"
+                ),
             )
 
     def _held(self, context: grpc.ServicerContext) -> None:
         """Until the load is over, or the caller has left, or its deadline has passed (the call aborted)."""
         while not self._over.wait(_slice(context.time_remaining())):
             if not context.is_active():  # (the caller gave up: its answer goes nowhere)
-                context.abort(grpc.StatusCode.CANCELLED, "the caller left while the server loaded its index")
+                abort(context, Cancelled("the caller left while the server loaded its index"))
             remaining = context.time_remaining()
             if remaining is not None and remaining <= 0:
-                context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the server is still loading its index")
+                abort(context, DeadlineExceeded("the server is still loading its index"))
 
 
 def _slice(remaining: float | None) -> float:

@@ -2,8 +2,8 @@
 open streams, undecodable requests.
 
 A call they end for a reason the core has an error for (a deadline passed or the caller gone while it
-waited for a worker, a stream over the cap) ends with that error's status, through status_for, as the
-servicer's would. Two refusals are theirs alone: UNAUTHENTICATED and INVALID_ARGUMENT for request
+waited for a worker, a stream over the cap) ends with that error's status and trailers, through
+status.abort, as the servicer's would. Two refusals are theirs alone: UNAUTHENTICATED and INVALID_ARGUMENT for request
 bytes that are not a valid message.
 
 Each wraps the method handler grpc found, keeping its kind (unary/stream), so the
@@ -26,11 +26,11 @@ from typing import Any, ParamSpec, TypeVar
 import grpc
 from google.protobuf.message import DecodeError
 
-from service.errors import Cancelled, DeadlineExceeded, NeardupError, ResourceExhausted
+from service.errors import Cancelled, DeadlineExceeded, ResourceExhausted
 from service.lenient import mended, read_twin, refused_text, twin_of
 from service.logs import Throttle
 from service.metrics import Metrics
-from service.status import status_for
+from service.status import abort
 
 log = logging.getLogger("neardup.rpc")
 _CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
@@ -222,14 +222,8 @@ def _give_up_if_caller_left(context: grpc.ServicerContext) -> None:
         return
     remaining = context.time_remaining()
     if remaining is not None and remaining <= 0:
-        _abort(context, DeadlineExceeded("the deadline passed before a worker was free"))
-    _abort(context, Cancelled("the caller cancelled before a worker was free"))
-
-
-def _abort(context: grpc.ServicerContext, error: NeardupError) -> None:
-    """End the call with the status the servicer would give `error` (status_for: the one mapping)."""
-    code, message = status_for(error)
-    context.abort(code, message)
+        abort(context, DeadlineExceeded("the deadline passed before a worker was free"))
+    abort(context, Cancelled("the caller cancelled before a worker was free"))
 
 
 class LimitStreams(_Rewrapping):
@@ -264,7 +258,7 @@ class LimitStreams(_Rewrapping):
         def limited(behavior: Behavior) -> Behavior:
             def run(requests: Any, context: grpc.ServicerContext) -> Any:
                 if not slots.acquire(blocking=False):
-                    _abort(context, ResourceExhausted(full))
+                    abort(context, ResourceExhausted(full))
                 release = _Once(lambda _error: slots.release())
                 if not context.add_callback(lambda: release(None)):  # the call has already ended
                     release(None)
@@ -329,7 +323,7 @@ class LimitCalls(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic o
         message = self._full_message()
 
         def refuse(_request: Any, context: grpc.ServicerContext) -> Any:
-            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
+            abort(context, ResourceExhausted(message))
 
         refuse.experimental_thread_pool = futures.ThreadPoolExecutor(  # type: ignore[attr-defined]
             REFUSING_THREADS, thread_name_prefix="neardup-refuse"
@@ -383,7 +377,7 @@ def _checked(request: Any, context: grpc.ServicerContext, method: str) -> Any:
         twin = read_twin(request.data, method)
         refused = None if twin is None else refused_text(twin)
         if refused is not None:
-            _abort(context, refused)
+            abort(context, refused)
         context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"the request {_not_wire_format(request, method)}")
     return request
 

@@ -1,7 +1,8 @@
 """The gRPC boundary: convert the request, call the engine, convert the result.
 
-Errors become status codes through `status_for` (service/status.py), which the interceptors use too. The
-server that serves it (its interceptors, ports, workers and health) is put together in grpc_server.py.
+Errors become status codes through `status_for` (service/status.py); a call is ended with one by its `abort`,
+which the interceptors use too. The server that serves it (its interceptors, ports, workers and health) is put
+together in grpc_server.py.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from service.errors import Cancelled, DeadlineExceeded, InvalidArgument, Unavail
 from service.lenient import MendedRequest, Unreadable
 from service.model import PreparedArticle, Verdict
 from service.pending import PendingIds
-from service.status import status_for
+from service.status import abort, status_for
 from service.workers import FingerprintPool, then_submit
 
 log = logging.getLogger(__name__)
@@ -115,9 +116,7 @@ def _unary(handler: Callable[[NearDuplicateServicer, T, grpc.ServicerContext], R
         try:
             return handler(self, request, context)
         except Exception as exc:
-            code, message = status_for(exc)
-            context.abort(code, message)
-            raise  # unreachable: abort raises
+            abort(context, exc)
 
     wrapped.__name__ = handler.__name__
     wrapped.__doc__ = handler.__doc__
@@ -133,8 +132,7 @@ def _streaming(
         try:
             yield from handler(self, requests, context)
         except Exception as exc:
-            code, message = status_for(exc)
-            context.abort(code, message)
+            abort(context, exc)
 
     wrapped.__name__ = handler.__name__
     wrapped.__doc__ = handler.__doc__

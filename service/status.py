@@ -1,13 +1,18 @@
-"""The one mapping from errors to gRPC status codes, `status_for`, shared by the servicer (servicer.py)
-and the interceptors (interceptors.py): whoever answers a call, a domain error gets the same code.
+"""The one mapping from errors to gRPC status codes, `status_for`, and the one place a call is ended with one,
+`abort`, which adds the trailers `trailers_for` gives the error (for a full store, gRPC's retry pushback "-1",
+which tells that RESOURCE_EXHAUSTED from the retryable ones for a client that reads no English: proto,
+NearDuplicateService). The servicer (servicer.py), the interceptors (interceptors.py), the wait for the index's
+load (index_load.py) and the health service (health.py) end calls through it: whoever answers a call, a domain
+error gets the same code and trailers.
 
-The interceptors answer two refusals of their own, which no domain error describes: UNAUTHENTICATED (no
-bearer token, or a wrong one) and INVALID_ARGUMENT for request bytes that are not a valid message.
-"""
+Two refusals of the interceptors, which no domain error describes, end the call themselves (no trailer):
+UNAUTHENTICATED (no bearer token, or a wrong one) and INVALID_ARGUMENT for request bytes that are not a valid
+message. gRPC itself answers a message over the receive limit (RESOURCE_EXHAUSTED) before any of this runs."""
 
 from __future__ import annotations
 
 import logging
+from typing import NoReturn
 
 import grpc
 
@@ -20,6 +25,7 @@ from service.errors import (
     NotFound,
     ResourceExhausted,
     StoreDamaged,
+    StoreFull,
     Unavailable,
 )
 
@@ -47,6 +53,34 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
             return code, _clipped(str(exc))
     log.exception("unexpected error", exc_info=exc)
     return grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}; see the server log"
+
+
+# gRPC's retry pushback trailer (gRFC A6, "Pushback"), which gRPC's own retry policy (a service config's
+# retryPolicy, in Go, Java, C++ and Python clients) reads: a negative value asks the client not to retry; a whole
+# number of milliseconds, at least 0, to retry after exactly that long. Only the negative one is sent: NO_RETRY
+# with every call ended RESOURCE_EXHAUSTED for a full store (until an operator makes room). A limit of calls or
+# streams at once sends none, so that a client's retry policy retries it with its own jittered backoff (a fixed
+# pushback would retry every refused caller in lockstep, and one longer than what is left of a caller's deadline
+# turns the refusal into DEADLINE_EXCEEDED). gRPC's own RESOURCE_EXHAUSTED for a message over the receive limit,
+# refused before the server reads it, has none either: its details say "larger than max"; never retry it as is.
+RETRY_PUSHBACK = "grpc-retry-pushback-ms"
+NO_RETRY = -1
+
+
+def trailers_for(exc: BaseException) -> tuple[tuple[str, str], ...]:
+    """The trailing metadata a call ended by `exc` carries beside its status (`abort`)."""
+    if isinstance(exc, StoreFull):
+        return ((RETRY_PUSHBACK, str(NO_RETRY)),)
+    return ()
+
+
+def abort(context: grpc.ServicerContext, exc: BaseException) -> NoReturn:
+    """End the call with `exc`'s status (status_for) and trailers (trailers_for). Raises, as context.abort does."""
+    code, message = status_for(exc)
+    if trailers := trailers_for(exc):
+        context.set_trailing_metadata(trailers)
+    context.abort(code, message)
+    raise AssertionError("unreachable: context.abort raises")
 
 
 def _clipped(message: str) -> str:

@@ -375,17 +375,20 @@ def test_missing_fields_are_invalid_argument_naming_the_field(
 @pytest.mark.parametrize(
     "body",
     ["<script>var x = 1; alert('hi there friend')</script>", "<!-- a long hidden comment with many words in it -->",
-     "... — !!", "<p></p><br/>"],
+     "... — !!", "<p></p><br/>", "https://example.com/2026/03/harbour-plan?utm_source=feed", "www.example.com",
+     "😀🎉 → ★", "<img src='harbour.jpg' alt=''>"],
 )  # fmt: skip
-def test_a_body_that_shows_no_words_is_refused_saying_its_html_is_read_as_shown(
+def test_a_body_that_shows_no_words_is_refused_saying_what_does_not_count_as_words(
     client: NeardupClient, body: str
 ) -> None:
-    # A script's or a comment's words were hidden, and the refusal said the body had "only punctuation or spaces".
+    # A script's or a comment's words were hidden, and the refusal said the body had "only punctuation or spaces";
+    # so it said of a body that was only a URL, emoji or an <img> tag, which hold no punctuation-only text.
     with pytest.raises(InvalidArgumentError) as refused:
         client.check(Article("no-words", body))
     assert refused.value.details == (
-        "article.body: contains no words to compare: its HTML is read as the text it shows (no tags, scripts, "
-        "styles or comments): only punctuation or spaces"
+        "article.body: contains no words to compare, only punctuation, spaces, symbols or emoji, URLs or HTML "
+        "markup, none of which count as words (HTML is read as the text it shows: no tags, scripts, styles or "
+        "comments)"
     )
 
 

@@ -168,9 +168,11 @@ class Article(_message.Message):
     to leave out of the comparison.
     """
     body: _builtins.str
-    """Full text of the article; required, with words (not only punctuation or
-    spaces), at most GetStats' max_body_bytes. HTML a feed leaves
-    in it reads as the text it shows.
+    """Full text of the article; required, at most GetStats' max_body_bytes,
+    with words: punctuation, spaces, symbols, emoji, URLs and HTML markup
+    are no words (a store of fingerprint scheme nd4 reads URLs as words), so
+    a body of only those is INVALID_ARGUMENT. HTML a feed leaves in it reads
+    as the text it shows (no tags, scripts, styles or comments).
     """
     title: _builtins.str
     """Headline, if known; at most 16 KiB in UTF-8."""

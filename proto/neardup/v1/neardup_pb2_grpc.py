@@ -28,6 +28,60 @@ if _version_not_supported:
 class NearDuplicateServiceStub:
     """NearDuplicateService tells ingest pipelines which incoming news articles are
     republications of articles already stored, and how similar they are.
+
+    Status codes. Besides OK and the codes each RPC lists, any call can answer:
+    - UNAVAILABLE: no server reached, a server stopping or restarting, its
+    index failed to load (the call was not carried out), or its store
+    unreachable. Retry with backoff; a write may have been done (each RPC
+    says what a retry then answers).
+    - CANCELLED, when the caller did not cancel: a server that began to stop
+    before it ran the call (it was not carried out). Retry as UNAVAILABLE.
+    - DEADLINE_EXCEEDED: the caller's deadline passed (or the server is still
+    loading its index). Retry with a longer deadline; a write may have been
+    done (see each RPC).
+    - RESOURCE_EXHAUSTED: see below.
+    - UNAUTHENTICATED: a server started with --token-file got no bearer token
+    ("authorization: Bearer <token>" metadata) or a wrong one. Fix the
+    credentials; never retry as it is.
+    - INVALID_ARGUMENT: a request that is not a valid message (its text not
+    UTF-8: the message names the field), or a field refused (named first in
+    the message, e.g. "article.body: ..."). Fix the request; never retry
+    as it is. Nothing was stored or deleted.
+    - FAILED_PRECONDITION: the store was built with other detection
+    parameters or fingerprint scheme, or by a newer neardup (a Redis index
+    recorded again by another server). An operator must act; never retry.
+    - DATA_LOSS: the embedded store's file is damaged or was rewritten under
+    the server: reads of it fail and writes are refused. An operator must
+    restore it; never retry.
+    - INTERNAL: a fault in the server (its log holds the traceback). Don't
+    retry automatically; report it.
+    RESOURCE_EXHAUSTED has three meanings, told apart without reading its
+    message by gRPC's retry pushback trailer (gRFC A6),
+    `grpc-retry-pushback-ms` in the trailing metadata, which gRPC's own retry
+    policy (a service config's retryPolicy listing RESOURCE_EXHAUSTED) obeys:
+    - "-1": the store is full (a full disk, Redis at its maxmemory). Don't
+    retry: send it again once an operator has made room (a write refused
+    so may have been done: see IndexArticle). Every call the server ends
+    with RESOURCE_EXHAUSTED for a full store carries it. (The Python
+    client's Retry reads no trailer: it tries again all the same, within
+    its attempts.)
+    - absent, from a limit of the server: calls at once
+    (--max-concurrent-rpcs) or, for index streams, streams at once
+    (--max-streams); the message names the flag. Retry with your own
+    jittered exponential backoff (a retryPolicy's own): a slot frees as a
+    call ends. The server sends no positive pushback, which gRPC would
+    obey exactly, without jitter.
+    - absent, from gRPC itself: a request message over the server's receive
+    limit (GetStats' max_message_bytes), refused before the server read
+    it, or an answer over the client's own (GetArticle); the message says
+    "larger than max". The same message is refused again: never retry it
+    as it is; send less, or raise the client's receive limit.
+    In an index stream, an article refused RESOURCE_EXHAUSTED (its
+    ArticleError, which carries no trailer) always means a full store.
+    Retries: every RPC may be retried after a lost answer (UNAVAILABLE,
+    CANCELLED, DEADLINE_EXCEEDED); each says what the retry then answers.
+    Deadlines: set one on every call; the server answers DEADLINE_EXCEEDED
+    saying how far the work got.
     """
 
     def __init__(self, channel):
@@ -86,6 +140,60 @@ class NearDuplicateServiceStub:
 class NearDuplicateServiceServicer:
     """NearDuplicateService tells ingest pipelines which incoming news articles are
     republications of articles already stored, and how similar they are.
+
+    Status codes. Besides OK and the codes each RPC lists, any call can answer:
+    - UNAVAILABLE: no server reached, a server stopping or restarting, its
+    index failed to load (the call was not carried out), or its store
+    unreachable. Retry with backoff; a write may have been done (each RPC
+    says what a retry then answers).
+    - CANCELLED, when the caller did not cancel: a server that began to stop
+    before it ran the call (it was not carried out). Retry as UNAVAILABLE.
+    - DEADLINE_EXCEEDED: the caller's deadline passed (or the server is still
+    loading its index). Retry with a longer deadline; a write may have been
+    done (see each RPC).
+    - RESOURCE_EXHAUSTED: see below.
+    - UNAUTHENTICATED: a server started with --token-file got no bearer token
+    ("authorization: Bearer <token>" metadata) or a wrong one. Fix the
+    credentials; never retry as it is.
+    - INVALID_ARGUMENT: a request that is not a valid message (its text not
+    UTF-8: the message names the field), or a field refused (named first in
+    the message, e.g. "article.body: ..."). Fix the request; never retry
+    as it is. Nothing was stored or deleted.
+    - FAILED_PRECONDITION: the store was built with other detection
+    parameters or fingerprint scheme, or by a newer neardup (a Redis index
+    recorded again by another server). An operator must act; never retry.
+    - DATA_LOSS: the embedded store's file is damaged or was rewritten under
+    the server: reads of it fail and writes are refused. An operator must
+    restore it; never retry.
+    - INTERNAL: a fault in the server (its log holds the traceback). Don't
+    retry automatically; report it.
+    RESOURCE_EXHAUSTED has three meanings, told apart without reading its
+    message by gRPC's retry pushback trailer (gRFC A6),
+    `grpc-retry-pushback-ms` in the trailing metadata, which gRPC's own retry
+    policy (a service config's retryPolicy listing RESOURCE_EXHAUSTED) obeys:
+    - "-1": the store is full (a full disk, Redis at its maxmemory). Don't
+    retry: send it again once an operator has made room (a write refused
+    so may have been done: see IndexArticle). Every call the server ends
+    with RESOURCE_EXHAUSTED for a full store carries it. (The Python
+    client's Retry reads no trailer: it tries again all the same, within
+    its attempts.)
+    - absent, from a limit of the server: calls at once
+    (--max-concurrent-rpcs) or, for index streams, streams at once
+    (--max-streams); the message names the flag. Retry with your own
+    jittered exponential backoff (a retryPolicy's own): a slot frees as a
+    call ends. The server sends no positive pushback, which gRPC would
+    obey exactly, without jitter.
+    - absent, from gRPC itself: a request message over the server's receive
+    limit (GetStats' max_message_bytes), refused before the server read
+    it, or an answer over the client's own (GetArticle); the message says
+    "larger than max". The same message is refused again: never retry it
+    as it is; send less, or raise the client's receive limit.
+    In an index stream, an article refused RESOURCE_EXHAUSTED (its
+    ArticleError, which carries no trailer) always means a full store.
+    Retries: every RPC may be retried after a lost answer (UNAVAILABLE,
+    CANCELLED, DEADLINE_EXCEEDED); each says what the retry then answers.
+    Deadlines: set one on every call; the server answers DEADLINE_EXCEEDED
+    saying how far the work got.
     """
 
     def IndexArticle(self, request, context):
@@ -114,6 +222,15 @@ class NearDuplicateServiceServicer:
         sharing its Redis store. One a stream has sent but no server has read yet
         is not ordered: for a strict order, send the new version after the old
         one's answer, or in the same stream.
+        Errors (besides those of every call, above): INVALID_ARGUMENT naming the
+        field (an id, body, published time or other field refused; fix it, never
+        retry); DEADLINE_EXCEEDED, whose message says whether the article may be
+        stored (retry: idempotent); RESOURCE_EXHAUSTED with pushback -1 (the store
+        is full; its message says whether the article may be stored: send it
+        again once there is room) or without it (--max-concurrent-rpcs: retry
+        with backoff; a message over the receive limit: never retry as it is);
+        UNAVAILABLE and CANCELLED (retry: idempotent). Deadline: seconds, not
+        milliseconds: the answer waits for a commit to disk (or Redis).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -121,6 +238,15 @@ class NearDuplicateServiceServicer:
 
     def CheckArticle(self, request, context):
         """CheckArticle makes the same comparison as IndexArticle but stores nothing.
+        Errors (besides those of every call, above): INVALID_ARGUMENT naming the
+        field (as IndexArticle's, but for the id rules on new ids: fix it, never
+        retry); DEADLINE_EXCEEDED when the deadline passed while the check waited
+        for its turn, so it was not made (retry with a longer deadline or at a
+        lower rate); UNAVAILABLE, CANCELLED, and RESOURCE_EXHAUSTED from
+        --max-concurrent-rpcs: retry with backoff, always safe (it changes
+        nothing); RESOURCE_EXHAUSTED for a message over the receive limit: never
+        retry as it is. Deadline: a check takes
+        milliseconds; 1 s or more leaves room for one behind other checks.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -143,6 +269,18 @@ class NearDuplicateServiceServicer:
         without sending). When a stream ends
         early, articles sent but not yet answered may or may not be stored: send
         them again (an identical re-send stores nothing twice).
+        Errors of one article (ArticleError.code; the stream goes on), as
+        IndexArticle's: INVALID_ARGUMENT (fix it, never resend as it is),
+        RESOURCE_EXHAUSTED (always a full store: resend once there is room),
+        UNAVAILABLE (resend it and those after it: idempotent), INTERNAL (a
+        server fault; report it). The stream's own status (besides those of
+        every call, above): RESOURCE_EXHAUSTED, without pushback, when
+        --max-streams streams are open (retry with backoff), or for a message
+        over the receive limit ("larger than max": never resend it as it is);
+        INVALID_ARGUMENT for a message that is not protobuf's wire format;
+        UNAVAILABLE, CANCELLED and DEADLINE_EXCEEDED: open a new stream and send
+        the unanswered articles again. Deadline: a stream is held open for as
+        long as an ingest lasts; give it none, or one for the whole ingest.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -155,6 +293,7 @@ class NearDuplicateServiceServicer:
         once every article of it is durably stored or rejected (in parts when
         over 4 MiB: see IndexArticleBatchesResponse). The receive limit applies
         to a whole message: keep a batch's articles under it together.
+        Errors: as IndexArticles', per article and for the stream.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -173,6 +312,12 @@ class NearDuplicateServiceServicer:
         back from such a server raises its receive limit to GetStats'
         max_message_bytes (Go: grpc.MaxCallRecvMsgSize, Java:
         maxInboundMessageSize; the Python client takes up to 64 MiB).
+        Errors (besides those of every call, above): NOT_FOUND (no article of the
+        id is stored: not an error to retry); INVALID_ARGUMENT (a malformed id:
+        never retry); UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED and
+        RESOURCE_EXHAUSTED from --max-concurrent-rpcs: retry with backoff,
+        always safe (a read); RESOURCE_EXHAUSTED for an answer over the client's
+        receive limit: raise it, never retry as it is.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -184,6 +329,16 @@ class NearDuplicateServiceServicer:
         index streams before them, so a takedown is not undone by a version queued
         in the server, or in another replica sharing its Redis store (one sent on
         a stream but not yet read is not waited for).
+        Errors (besides those of every call, above): NOT_FOUND (no article of the
+        id is stored); INVALID_ARGUMENT (a malformed id: nothing removed, never
+        retry); DEADLINE_EXCEEDED or CANCELLED while it waited for an earlier
+        version of its id (not deleted: retry) or during its write (its message
+        says whether it may be deleted); UNAVAILABLE (retry); RESOURCE_EXHAUSTED
+        with pushback -1 (the store full: send it again once there is room) or
+        without it (--max-concurrent-rpcs: retry with backoff). A retry after a
+        lost answer (UNAVAILABLE,
+        CANCELLED, DEADLINE_EXCEEDED) may answer NOT_FOUND: the first attempt
+        deleted it; read NOT_FOUND as "not stored", the outcome a delete wants.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -193,6 +348,11 @@ class NearDuplicateServiceServicer:
         """DeleteArticles removes many stored articles in one call and as few commits
         as the store allows (a purge: takedowns, retention). Ids not stored are
         reported, not refused: a purge list often names articles already gone.
+        Errors: as DeleteArticle's, but an id not stored is answered
+        DELETE_OUTCOME_NOT_FOUND in its place, not NOT_FOUND for the call; a
+        failed call may have deleted some of its ids (its message says which
+        were dealt with): sent again, it answers those NOT_FOUND and deletes the
+        rest, so retrying after any retryable error is safe.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -200,6 +360,8 @@ class NearDuplicateServiceServicer:
 
     def GetStats(self, request, context):
         """GetStats describes the index: its size, parameters and store.
+        Errors: only those of every call, above; retry any retryable one (a
+        read). Deadline: a second or two.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -209,6 +371,12 @@ class NearDuplicateServiceServicer:
         """ListGroupMembers lists the stored copies of one story: the group of a named
         article, its original first, a page at a time. Returns NOT_FOUND if the
         article is not stored.
+        Errors (besides those of every call, above): NOT_FOUND (the named
+        article is not stored, or was deleted between pages: start again from
+        another member); INVALID_ARGUMENT (a malformed id, a negative
+        page_size, a page_token not from this listing: never retry as it is);
+        UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED (from
+        --max-concurrent-rpcs): retry the page with backoff, always safe (a read).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -273,6 +441,60 @@ def add_NearDuplicateServiceServicer_to_server(servicer, server):
 class NearDuplicateService:
     """NearDuplicateService tells ingest pipelines which incoming news articles are
     republications of articles already stored, and how similar they are.
+
+    Status codes. Besides OK and the codes each RPC lists, any call can answer:
+    - UNAVAILABLE: no server reached, a server stopping or restarting, its
+    index failed to load (the call was not carried out), or its store
+    unreachable. Retry with backoff; a write may have been done (each RPC
+    says what a retry then answers).
+    - CANCELLED, when the caller did not cancel: a server that began to stop
+    before it ran the call (it was not carried out). Retry as UNAVAILABLE.
+    - DEADLINE_EXCEEDED: the caller's deadline passed (or the server is still
+    loading its index). Retry with a longer deadline; a write may have been
+    done (see each RPC).
+    - RESOURCE_EXHAUSTED: see below.
+    - UNAUTHENTICATED: a server started with --token-file got no bearer token
+    ("authorization: Bearer <token>" metadata) or a wrong one. Fix the
+    credentials; never retry as it is.
+    - INVALID_ARGUMENT: a request that is not a valid message (its text not
+    UTF-8: the message names the field), or a field refused (named first in
+    the message, e.g. "article.body: ..."). Fix the request; never retry
+    as it is. Nothing was stored or deleted.
+    - FAILED_PRECONDITION: the store was built with other detection
+    parameters or fingerprint scheme, or by a newer neardup (a Redis index
+    recorded again by another server). An operator must act; never retry.
+    - DATA_LOSS: the embedded store's file is damaged or was rewritten under
+    the server: reads of it fail and writes are refused. An operator must
+    restore it; never retry.
+    - INTERNAL: a fault in the server (its log holds the traceback). Don't
+    retry automatically; report it.
+    RESOURCE_EXHAUSTED has three meanings, told apart without reading its
+    message by gRPC's retry pushback trailer (gRFC A6),
+    `grpc-retry-pushback-ms` in the trailing metadata, which gRPC's own retry
+    policy (a service config's retryPolicy listing RESOURCE_EXHAUSTED) obeys:
+    - "-1": the store is full (a full disk, Redis at its maxmemory). Don't
+    retry: send it again once an operator has made room (a write refused
+    so may have been done: see IndexArticle). Every call the server ends
+    with RESOURCE_EXHAUSTED for a full store carries it. (The Python
+    client's Retry reads no trailer: it tries again all the same, within
+    its attempts.)
+    - absent, from a limit of the server: calls at once
+    (--max-concurrent-rpcs) or, for index streams, streams at once
+    (--max-streams); the message names the flag. Retry with your own
+    jittered exponential backoff (a retryPolicy's own): a slot frees as a
+    call ends. The server sends no positive pushback, which gRPC would
+    obey exactly, without jitter.
+    - absent, from gRPC itself: a request message over the server's receive
+    limit (GetStats' max_message_bytes), refused before the server read
+    it, or an answer over the client's own (GetArticle); the message says
+    "larger than max". The same message is refused again: never retry it
+    as it is; send less, or raise the client's receive limit.
+    In an index stream, an article refused RESOURCE_EXHAUSTED (its
+    ArticleError, which carries no trailer) always means a full store.
+    Retries: every RPC may be retried after a lost answer (UNAVAILABLE,
+    CANCELLED, DEADLINE_EXCEEDED); each says what the retry then answers.
+    Deadlines: set one on every call; the server answers DEADLINE_EXCEEDED
+    saying how far the work got.
     """
 
     @staticmethod

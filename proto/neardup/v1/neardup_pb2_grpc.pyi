@@ -29,6 +29,60 @@ GRPC_VERSION: str
 class NearDuplicateServiceStub:
     """NearDuplicateService tells ingest pipelines which incoming news articles are
     republications of articles already stored, and how similar they are.
+
+    Status codes. Besides OK and the codes each RPC lists, any call can answer:
+    - UNAVAILABLE: no server reached, a server stopping or restarting, its
+      index failed to load (the call was not carried out), or its store
+      unreachable. Retry with backoff; a write may have been done (each RPC
+      says what a retry then answers).
+    - CANCELLED, when the caller did not cancel: a server that began to stop
+      before it ran the call (it was not carried out). Retry as UNAVAILABLE.
+    - DEADLINE_EXCEEDED: the caller's deadline passed (or the server is still
+      loading its index). Retry with a longer deadline; a write may have been
+      done (see each RPC).
+    - RESOURCE_EXHAUSTED: see below.
+    - UNAUTHENTICATED: a server started with --token-file got no bearer token
+      ("authorization: Bearer <token>" metadata) or a wrong one. Fix the
+      credentials; never retry as it is.
+    - INVALID_ARGUMENT: a request that is not a valid message (its text not
+      UTF-8: the message names the field), or a field refused (named first in
+      the message, e.g. "article.body: ..."). Fix the request; never retry
+      as it is. Nothing was stored or deleted.
+    - FAILED_PRECONDITION: the store was built with other detection
+      parameters or fingerprint scheme, or by a newer neardup (a Redis index
+      recorded again by another server). An operator must act; never retry.
+    - DATA_LOSS: the embedded store's file is damaged or was rewritten under
+      the server: reads of it fail and writes are refused. An operator must
+      restore it; never retry.
+    - INTERNAL: a fault in the server (its log holds the traceback). Don't
+      retry automatically; report it.
+    RESOURCE_EXHAUSTED has three meanings, told apart without reading its
+    message by gRPC's retry pushback trailer (gRFC A6),
+    `grpc-retry-pushback-ms` in the trailing metadata, which gRPC's own retry
+    policy (a service config's retryPolicy listing RESOURCE_EXHAUSTED) obeys:
+    - "-1": the store is full (a full disk, Redis at its maxmemory). Don't
+      retry: send it again once an operator has made room (a write refused
+      so may have been done: see IndexArticle). Every call the server ends
+      with RESOURCE_EXHAUSTED for a full store carries it. (The Python
+      client's Retry reads no trailer: it tries again all the same, within
+      its attempts.)
+    - absent, from a limit of the server: calls at once
+      (--max-concurrent-rpcs) or, for index streams, streams at once
+      (--max-streams); the message names the flag. Retry with your own
+      jittered exponential backoff (a retryPolicy's own): a slot frees as a
+      call ends. The server sends no positive pushback, which gRPC would
+      obey exactly, without jitter.
+    - absent, from gRPC itself: a request message over the server's receive
+      limit (GetStats' max_message_bytes), refused before the server read
+      it, or an answer over the client's own (GetArticle); the message says
+      "larger than max". The same message is refused again: never retry it
+      as it is; send less, or raise the client's receive limit.
+    In an index stream, an article refused RESOURCE_EXHAUSTED (its
+    ArticleError, which carries no trailer) always means a full store.
+    Retries: every RPC may be retried after a lost answer (UNAVAILABLE,
+    CANCELLED, DEADLINE_EXCEEDED); each says what the retry then answers.
+    Deadlines: set one on every call; the server answers DEADLINE_EXCEEDED
+    saying how far the work got.
     """
 
     @_typing.overload
@@ -61,9 +115,28 @@ class NearDuplicateServiceStub:
     sharing its Redis store. One a stream has sent but no server has read yet
     is not ordered: for a strict order, send the new version after the old
     one's answer, or in the same stream.
+    Errors (besides those of every call, above): INVALID_ARGUMENT naming the
+    field (an id, body, published time or other field refused; fix it, never
+    retry); DEADLINE_EXCEEDED, whose message says whether the article may be
+    stored (retry: idempotent); RESOURCE_EXHAUSTED with pushback -1 (the store
+    is full; its message says whether the article may be stored: send it
+    again once there is room) or without it (--max-concurrent-rpcs: retry
+    with backoff; a message over the receive limit: never retry as it is);
+    UNAVAILABLE and CANCELLED (retry: idempotent). Deadline: seconds, not
+    milliseconds: the answer waits for a commit to disk (or Redis).
     """
     CheckArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.CheckArticleRequest, _neardup_pb2.CheckArticleResponse]
-    """CheckArticle makes the same comparison as IndexArticle but stores nothing."""
+    """CheckArticle makes the same comparison as IndexArticle but stores nothing.
+    Errors (besides those of every call, above): INVALID_ARGUMENT naming the
+    field (as IndexArticle's, but for the id rules on new ids: fix it, never
+    retry); DEADLINE_EXCEEDED when the deadline passed while the check waited
+    for its turn, so it was not made (retry with a longer deadline or at a
+    lower rate); UNAVAILABLE, CANCELLED, and RESOURCE_EXHAUSTED from
+    --max-concurrent-rpcs: retry with backoff, always safe (it changes
+    nothing); RESOURCE_EXHAUSTED for a message over the receive limit: never
+    retry as it is. Deadline: a check takes
+    milliseconds; 1 s or more leaves room for one behind other checks.
+    """
     IndexArticles: _grpc.StreamStreamMultiCallable[_neardup_pb2.IndexArticlesRequest, _neardup_pb2.IndexArticlesResponse]
     """IndexArticles is the bulk form of IndexArticle: one response per request,
     in request order, each sent only after that article is durably stored. A
@@ -81,6 +154,18 @@ class NearDuplicateServiceStub:
     without sending). When a stream ends
     early, articles sent but not yet answered may or may not be stored: send
     them again (an identical re-send stores nothing twice).
+    Errors of one article (ArticleError.code; the stream goes on), as
+    IndexArticle's: INVALID_ARGUMENT (fix it, never resend as it is),
+    RESOURCE_EXHAUSTED (always a full store: resend once there is room),
+    UNAVAILABLE (resend it and those after it: idempotent), INTERNAL (a
+    server fault; report it). The stream's own status (besides those of
+    every call, above): RESOURCE_EXHAUSTED, without pushback, when
+    --max-streams streams are open (retry with backoff), or for a message
+    over the receive limit ("larger than max": never resend it as it is);
+    INVALID_ARGUMENT for a message that is not protobuf's wire format;
+    UNAVAILABLE, CANCELLED and DEADLINE_EXCEEDED: open a new stream and send
+    the unanswered articles again. Deadline: a stream is held open for as
+    long as an ingest lasts; give it none, or one for the whole ingest.
     """
     IndexArticleBatches: _grpc.StreamStreamMultiCallable[_neardup_pb2.IndexArticleBatchesRequest, _neardup_pb2.IndexArticleBatchesResponse]
     """IndexArticleBatches is IndexArticles with many articles per message: the
@@ -89,6 +174,7 @@ class NearDuplicateServiceStub:
     once every article of it is durably stored or rejected (in parts when
     over 4 MiB: see IndexArticleBatchesResponse). The receive limit applies
     to a whole message: keep a batch's articles under it together.
+    Errors: as IndexArticles', per article and for the stream.
     """
     GetArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.GetArticleRequest, _neardup_pb2.GetArticleResponse]
     """GetArticle returns a stored article, or NOT_FOUND. As the delete calls
@@ -103,6 +189,12 @@ class NearDuplicateServiceStub:
     back from such a server raises its receive limit to GetStats'
     max_message_bytes (Go: grpc.MaxCallRecvMsgSize, Java:
     maxInboundMessageSize; the Python client takes up to 64 MiB).
+    Errors (besides those of every call, above): NOT_FOUND (no article of the
+    id is stored: not an error to retry); INVALID_ARGUMENT (a malformed id:
+    never retry); UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED and
+    RESOURCE_EXHAUSTED from --max-concurrent-rpcs: retry with backoff,
+    always safe (a read); RESOURCE_EXHAUSTED for an answer over the client's
+    receive limit: raise it, never retry as it is.
     """
     DeleteArticle: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticleRequest, _neardup_pb2.DeleteArticleResponse]
     """DeleteArticle removes a stored article, or returns NOT_FOUND. Both delete
@@ -110,24 +202,102 @@ class NearDuplicateServiceStub:
     index streams before them, so a takedown is not undone by a version queued
     in the server, or in another replica sharing its Redis store (one sent on
     a stream but not yet read is not waited for).
+    Errors (besides those of every call, above): NOT_FOUND (no article of the
+    id is stored); INVALID_ARGUMENT (a malformed id: nothing removed, never
+    retry); DEADLINE_EXCEEDED or CANCELLED while it waited for an earlier
+    version of its id (not deleted: retry) or during its write (its message
+    says whether it may be deleted); UNAVAILABLE (retry); RESOURCE_EXHAUSTED
+    with pushback -1 (the store full: send it again once there is room) or
+    without it (--max-concurrent-rpcs: retry with backoff). A retry after a
+    lost answer (UNAVAILABLE,
+    CANCELLED, DEADLINE_EXCEEDED) may answer NOT_FOUND: the first attempt
+    deleted it; read NOT_FOUND as "not stored", the outcome a delete wants.
     """
     DeleteArticles: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticlesRequest, _neardup_pb2.DeleteArticlesResponse]
     """DeleteArticles removes many stored articles in one call and as few commits
     as the store allows (a purge: takedowns, retention). Ids not stored are
     reported, not refused: a purge list often names articles already gone.
+    Errors: as DeleteArticle's, but an id not stored is answered
+    DELETE_OUTCOME_NOT_FOUND in its place, not NOT_FOUND for the call; a
+    failed call may have deleted some of its ids (its message says which
+    were dealt with): sent again, it answers those NOT_FOUND and deletes the
+    rest, so retrying after any retryable error is safe.
     """
     GetStats: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.GetStatsRequest, _neardup_pb2.GetStatsResponse]
-    """GetStats describes the index: its size, parameters and store."""
+    """GetStats describes the index: its size, parameters and store.
+    Errors: only those of every call, above; retry any retryable one (a
+    read). Deadline: a second or two.
+    """
     ListGroupMembers: _grpc.UnaryUnaryMultiCallable[_neardup_pb2.ListGroupMembersRequest, _neardup_pb2.ListGroupMembersResponse]
     """ListGroupMembers lists the stored copies of one story: the group of a named
     article, its original first, a page at a time. Returns NOT_FOUND if the
     article is not stored.
+    Errors (besides those of every call, above): NOT_FOUND (the named
+    article is not stored, or was deleted between pages: start again from
+    another member); INVALID_ARGUMENT (a malformed id, a negative
+    page_size, a page_token not from this listing: never retry as it is);
+    UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED (from
+    --max-concurrent-rpcs): retry the page with backoff, always safe (a read).
     """
 
 @_typing.type_check_only
 class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     """NearDuplicateService tells ingest pipelines which incoming news articles are
     republications of articles already stored, and how similar they are.
+
+    Status codes. Besides OK and the codes each RPC lists, any call can answer:
+    - UNAVAILABLE: no server reached, a server stopping or restarting, its
+      index failed to load (the call was not carried out), or its store
+      unreachable. Retry with backoff; a write may have been done (each RPC
+      says what a retry then answers).
+    - CANCELLED, when the caller did not cancel: a server that began to stop
+      before it ran the call (it was not carried out). Retry as UNAVAILABLE.
+    - DEADLINE_EXCEEDED: the caller's deadline passed (or the server is still
+      loading its index). Retry with a longer deadline; a write may have been
+      done (see each RPC).
+    - RESOURCE_EXHAUSTED: see below.
+    - UNAUTHENTICATED: a server started with --token-file got no bearer token
+      ("authorization: Bearer <token>" metadata) or a wrong one. Fix the
+      credentials; never retry as it is.
+    - INVALID_ARGUMENT: a request that is not a valid message (its text not
+      UTF-8: the message names the field), or a field refused (named first in
+      the message, e.g. "article.body: ..."). Fix the request; never retry
+      as it is. Nothing was stored or deleted.
+    - FAILED_PRECONDITION: the store was built with other detection
+      parameters or fingerprint scheme, or by a newer neardup (a Redis index
+      recorded again by another server). An operator must act; never retry.
+    - DATA_LOSS: the embedded store's file is damaged or was rewritten under
+      the server: reads of it fail and writes are refused. An operator must
+      restore it; never retry.
+    - INTERNAL: a fault in the server (its log holds the traceback). Don't
+      retry automatically; report it.
+    RESOURCE_EXHAUSTED has three meanings, told apart without reading its
+    message by gRPC's retry pushback trailer (gRFC A6),
+    `grpc-retry-pushback-ms` in the trailing metadata, which gRPC's own retry
+    policy (a service config's retryPolicy listing RESOURCE_EXHAUSTED) obeys:
+    - "-1": the store is full (a full disk, Redis at its maxmemory). Don't
+      retry: send it again once an operator has made room (a write refused
+      so may have been done: see IndexArticle). Every call the server ends
+      with RESOURCE_EXHAUSTED for a full store carries it. (The Python
+      client's Retry reads no trailer: it tries again all the same, within
+      its attempts.)
+    - absent, from a limit of the server: calls at once
+      (--max-concurrent-rpcs) or, for index streams, streams at once
+      (--max-streams); the message names the flag. Retry with your own
+      jittered exponential backoff (a retryPolicy's own): a slot frees as a
+      call ends. The server sends no positive pushback, which gRPC would
+      obey exactly, without jitter.
+    - absent, from gRPC itself: a request message over the server's receive
+      limit (GetStats' max_message_bytes), refused before the server read
+      it, or an answer over the client's own (GetArticle); the message says
+      "larger than max". The same message is refused again: never retry it
+      as it is; send less, or raise the client's receive limit.
+    In an index stream, an article refused RESOURCE_EXHAUSTED (its
+    ArticleError, which carries no trailer) always means a full store.
+    Retries: every RPC may be retried after a lost answer (UNAVAILABLE,
+    CANCELLED, DEADLINE_EXCEEDED); each says what the retry then answers.
+    Deadlines: set one on every call; the server answers DEADLINE_EXCEEDED
+    saying how far the work got.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -157,9 +327,28 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     sharing its Redis store. One a stream has sent but no server has read yet
     is not ordered: for a strict order, send the new version after the old
     one's answer, or in the same stream.
+    Errors (besides those of every call, above): INVALID_ARGUMENT naming the
+    field (an id, body, published time or other field refused; fix it, never
+    retry); DEADLINE_EXCEEDED, whose message says whether the article may be
+    stored (retry: idempotent); RESOURCE_EXHAUSTED with pushback -1 (the store
+    is full; its message says whether the article may be stored: send it
+    again once there is room) or without it (--max-concurrent-rpcs: retry
+    with backoff; a message over the receive limit: never retry as it is);
+    UNAVAILABLE and CANCELLED (retry: idempotent). Deadline: seconds, not
+    milliseconds: the answer waits for a commit to disk (or Redis).
     """
     CheckArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.CheckArticleRequest, _neardup_pb2.CheckArticleResponse]  # type: ignore[assignment]
-    """CheckArticle makes the same comparison as IndexArticle but stores nothing."""
+    """CheckArticle makes the same comparison as IndexArticle but stores nothing.
+    Errors (besides those of every call, above): INVALID_ARGUMENT naming the
+    field (as IndexArticle's, but for the id rules on new ids: fix it, never
+    retry); DEADLINE_EXCEEDED when the deadline passed while the check waited
+    for its turn, so it was not made (retry with a longer deadline or at a
+    lower rate); UNAVAILABLE, CANCELLED, and RESOURCE_EXHAUSTED from
+    --max-concurrent-rpcs: retry with backoff, always safe (it changes
+    nothing); RESOURCE_EXHAUSTED for a message over the receive limit: never
+    retry as it is. Deadline: a check takes
+    milliseconds; 1 s or more leaves room for one behind other checks.
+    """
     IndexArticles: _aio.StreamStreamMultiCallable[_neardup_pb2.IndexArticlesRequest, _neardup_pb2.IndexArticlesResponse]  # type: ignore[assignment]
     """IndexArticles is the bulk form of IndexArticle: one response per request,
     in request order, each sent only after that article is durably stored. A
@@ -177,6 +366,18 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     without sending). When a stream ends
     early, articles sent but not yet answered may or may not be stored: send
     them again (an identical re-send stores nothing twice).
+    Errors of one article (ArticleError.code; the stream goes on), as
+    IndexArticle's: INVALID_ARGUMENT (fix it, never resend as it is),
+    RESOURCE_EXHAUSTED (always a full store: resend once there is room),
+    UNAVAILABLE (resend it and those after it: idempotent), INTERNAL (a
+    server fault; report it). The stream's own status (besides those of
+    every call, above): RESOURCE_EXHAUSTED, without pushback, when
+    --max-streams streams are open (retry with backoff), or for a message
+    over the receive limit ("larger than max": never resend it as it is);
+    INVALID_ARGUMENT for a message that is not protobuf's wire format;
+    UNAVAILABLE, CANCELLED and DEADLINE_EXCEEDED: open a new stream and send
+    the unanswered articles again. Deadline: a stream is held open for as
+    long as an ingest lasts; give it none, or one for the whole ingest.
     """
     IndexArticleBatches: _aio.StreamStreamMultiCallable[_neardup_pb2.IndexArticleBatchesRequest, _neardup_pb2.IndexArticleBatchesResponse]  # type: ignore[assignment]
     """IndexArticleBatches is IndexArticles with many articles per message: the
@@ -185,6 +386,7 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     once every article of it is durably stored or rejected (in parts when
     over 4 MiB: see IndexArticleBatchesResponse). The receive limit applies
     to a whole message: keep a batch's articles under it together.
+    Errors: as IndexArticles', per article and for the stream.
     """
     GetArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.GetArticleRequest, _neardup_pb2.GetArticleResponse]  # type: ignore[assignment]
     """GetArticle returns a stored article, or NOT_FOUND. As the delete calls
@@ -199,6 +401,12 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     back from such a server raises its receive limit to GetStats'
     max_message_bytes (Go: grpc.MaxCallRecvMsgSize, Java:
     maxInboundMessageSize; the Python client takes up to 64 MiB).
+    Errors (besides those of every call, above): NOT_FOUND (no article of the
+    id is stored: not an error to retry); INVALID_ARGUMENT (a malformed id:
+    never retry); UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED and
+    RESOURCE_EXHAUSTED from --max-concurrent-rpcs: retry with backoff,
+    always safe (a read); RESOURCE_EXHAUSTED for an answer over the client's
+    receive limit: raise it, never retry as it is.
     """
     DeleteArticle: _aio.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticleRequest, _neardup_pb2.DeleteArticleResponse]  # type: ignore[assignment]
     """DeleteArticle removes a stored article, or returns NOT_FOUND. Both delete
@@ -206,23 +414,101 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     index streams before them, so a takedown is not undone by a version queued
     in the server, or in another replica sharing its Redis store (one sent on
     a stream but not yet read is not waited for).
+    Errors (besides those of every call, above): NOT_FOUND (no article of the
+    id is stored); INVALID_ARGUMENT (a malformed id: nothing removed, never
+    retry); DEADLINE_EXCEEDED or CANCELLED while it waited for an earlier
+    version of its id (not deleted: retry) or during its write (its message
+    says whether it may be deleted); UNAVAILABLE (retry); RESOURCE_EXHAUSTED
+    with pushback -1 (the store full: send it again once there is room) or
+    without it (--max-concurrent-rpcs: retry with backoff). A retry after a
+    lost answer (UNAVAILABLE,
+    CANCELLED, DEADLINE_EXCEEDED) may answer NOT_FOUND: the first attempt
+    deleted it; read NOT_FOUND as "not stored", the outcome a delete wants.
     """
     DeleteArticles: _aio.UnaryUnaryMultiCallable[_neardup_pb2.DeleteArticlesRequest, _neardup_pb2.DeleteArticlesResponse]  # type: ignore[assignment]
     """DeleteArticles removes many stored articles in one call and as few commits
     as the store allows (a purge: takedowns, retention). Ids not stored are
     reported, not refused: a purge list often names articles already gone.
+    Errors: as DeleteArticle's, but an id not stored is answered
+    DELETE_OUTCOME_NOT_FOUND in its place, not NOT_FOUND for the call; a
+    failed call may have deleted some of its ids (its message says which
+    were dealt with): sent again, it answers those NOT_FOUND and deletes the
+    rest, so retrying after any retryable error is safe.
     """
     GetStats: _aio.UnaryUnaryMultiCallable[_neardup_pb2.GetStatsRequest, _neardup_pb2.GetStatsResponse]  # type: ignore[assignment]
-    """GetStats describes the index: its size, parameters and store."""
+    """GetStats describes the index: its size, parameters and store.
+    Errors: only those of every call, above; retry any retryable one (a
+    read). Deadline: a second or two.
+    """
     ListGroupMembers: _aio.UnaryUnaryMultiCallable[_neardup_pb2.ListGroupMembersRequest, _neardup_pb2.ListGroupMembersResponse]  # type: ignore[assignment]
     """ListGroupMembers lists the stored copies of one story: the group of a named
     article, its original first, a page at a time. Returns NOT_FOUND if the
     article is not stored.
+    Errors (besides those of every call, above): NOT_FOUND (the named
+    article is not stored, or was deleted between pages: start again from
+    another member); INVALID_ARGUMENT (a malformed id, a negative
+    page_size, a page_token not from this listing: never retry as it is);
+    UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED (from
+    --max-concurrent-rpcs): retry the page with backoff, always safe (a read).
     """
 
 class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
     """NearDuplicateService tells ingest pipelines which incoming news articles are
     republications of articles already stored, and how similar they are.
+
+    Status codes. Besides OK and the codes each RPC lists, any call can answer:
+    - UNAVAILABLE: no server reached, a server stopping or restarting, its
+      index failed to load (the call was not carried out), or its store
+      unreachable. Retry with backoff; a write may have been done (each RPC
+      says what a retry then answers).
+    - CANCELLED, when the caller did not cancel: a server that began to stop
+      before it ran the call (it was not carried out). Retry as UNAVAILABLE.
+    - DEADLINE_EXCEEDED: the caller's deadline passed (or the server is still
+      loading its index). Retry with a longer deadline; a write may have been
+      done (see each RPC).
+    - RESOURCE_EXHAUSTED: see below.
+    - UNAUTHENTICATED: a server started with --token-file got no bearer token
+      ("authorization: Bearer <token>" metadata) or a wrong one. Fix the
+      credentials; never retry as it is.
+    - INVALID_ARGUMENT: a request that is not a valid message (its text not
+      UTF-8: the message names the field), or a field refused (named first in
+      the message, e.g. "article.body: ..."). Fix the request; never retry
+      as it is. Nothing was stored or deleted.
+    - FAILED_PRECONDITION: the store was built with other detection
+      parameters or fingerprint scheme, or by a newer neardup (a Redis index
+      recorded again by another server). An operator must act; never retry.
+    - DATA_LOSS: the embedded store's file is damaged or was rewritten under
+      the server: reads of it fail and writes are refused. An operator must
+      restore it; never retry.
+    - INTERNAL: a fault in the server (its log holds the traceback). Don't
+      retry automatically; report it.
+    RESOURCE_EXHAUSTED has three meanings, told apart without reading its
+    message by gRPC's retry pushback trailer (gRFC A6),
+    `grpc-retry-pushback-ms` in the trailing metadata, which gRPC's own retry
+    policy (a service config's retryPolicy listing RESOURCE_EXHAUSTED) obeys:
+    - "-1": the store is full (a full disk, Redis at its maxmemory). Don't
+      retry: send it again once an operator has made room (a write refused
+      so may have been done: see IndexArticle). Every call the server ends
+      with RESOURCE_EXHAUSTED for a full store carries it. (The Python
+      client's Retry reads no trailer: it tries again all the same, within
+      its attempts.)
+    - absent, from a limit of the server: calls at once
+      (--max-concurrent-rpcs) or, for index streams, streams at once
+      (--max-streams); the message names the flag. Retry with your own
+      jittered exponential backoff (a retryPolicy's own): a slot frees as a
+      call ends. The server sends no positive pushback, which gRPC would
+      obey exactly, without jitter.
+    - absent, from gRPC itself: a request message over the server's receive
+      limit (GetStats' max_message_bytes), refused before the server read
+      it, or an answer over the client's own (GetArticle); the message says
+      "larger than max". The same message is refused again: never retry it
+      as it is; send less, or raise the client's receive limit.
+    In an index stream, an article refused RESOURCE_EXHAUSTED (its
+    ArticleError, which carries no trailer) always means a full store.
+    Retries: every RPC may be retried after a lost answer (UNAVAILABLE,
+    CANCELLED, DEADLINE_EXCEEDED); each says what the retry then answers.
+    Deadlines: set one on every call; the server answers DEADLINE_EXCEEDED
+    saying how far the work got.
     """
 
     @_abc_1.abstractmethod
@@ -256,6 +542,15 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         sharing its Redis store. One a stream has sent but no server has read yet
         is not ordered: for a strict order, send the new version after the old
         one's answer, or in the same stream.
+        Errors (besides those of every call, above): INVALID_ARGUMENT naming the
+        field (an id, body, published time or other field refused; fix it, never
+        retry); DEADLINE_EXCEEDED, whose message says whether the article may be
+        stored (retry: idempotent); RESOURCE_EXHAUSTED with pushback -1 (the store
+        is full; its message says whether the article may be stored: send it
+        again once there is room) or without it (--max-concurrent-rpcs: retry
+        with backoff; a message over the receive limit: never retry as it is);
+        UNAVAILABLE and CANCELLED (retry: idempotent). Deadline: seconds, not
+        milliseconds: the answer waits for a commit to disk (or Redis).
         """
 
     @_abc_1.abstractmethod
@@ -264,7 +559,17 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _neardup_pb2.CheckArticleRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_neardup_pb2.CheckArticleResponse, _abc.Awaitable[_neardup_pb2.CheckArticleResponse]]:
-        """CheckArticle makes the same comparison as IndexArticle but stores nothing."""
+        """CheckArticle makes the same comparison as IndexArticle but stores nothing.
+        Errors (besides those of every call, above): INVALID_ARGUMENT naming the
+        field (as IndexArticle's, but for the id rules on new ids: fix it, never
+        retry); DEADLINE_EXCEEDED when the deadline passed while the check waited
+        for its turn, so it was not made (retry with a longer deadline or at a
+        lower rate); UNAVAILABLE, CANCELLED, and RESOURCE_EXHAUSTED from
+        --max-concurrent-rpcs: retry with backoff, always safe (it changes
+        nothing); RESOURCE_EXHAUSTED for a message over the receive limit: never
+        retry as it is. Deadline: a check takes
+        milliseconds; 1 s or more leaves room for one behind other checks.
+        """
 
     @_abc_1.abstractmethod
     def IndexArticles(
@@ -288,6 +593,18 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         without sending). When a stream ends
         early, articles sent but not yet answered may or may not be stored: send
         them again (an identical re-send stores nothing twice).
+        Errors of one article (ArticleError.code; the stream goes on), as
+        IndexArticle's: INVALID_ARGUMENT (fix it, never resend as it is),
+        RESOURCE_EXHAUSTED (always a full store: resend once there is room),
+        UNAVAILABLE (resend it and those after it: idempotent), INTERNAL (a
+        server fault; report it). The stream's own status (besides those of
+        every call, above): RESOURCE_EXHAUSTED, without pushback, when
+        --max-streams streams are open (retry with backoff), or for a message
+        over the receive limit ("larger than max": never resend it as it is);
+        INVALID_ARGUMENT for a message that is not protobuf's wire format;
+        UNAVAILABLE, CANCELLED and DEADLINE_EXCEEDED: open a new stream and send
+        the unanswered articles again. Deadline: a stream is held open for as
+        long as an ingest lasts; give it none, or one for the whole ingest.
         """
 
     @_abc_1.abstractmethod
@@ -302,6 +619,7 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         once every article of it is durably stored or rejected (in parts when
         over 4 MiB: see IndexArticleBatchesResponse). The receive limit applies
         to a whole message: keep a batch's articles under it together.
+        Errors: as IndexArticles', per article and for the stream.
         """
 
     @_abc_1.abstractmethod
@@ -322,6 +640,12 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         back from such a server raises its receive limit to GetStats'
         max_message_bytes (Go: grpc.MaxCallRecvMsgSize, Java:
         maxInboundMessageSize; the Python client takes up to 64 MiB).
+        Errors (besides those of every call, above): NOT_FOUND (no article of the
+        id is stored: not an error to retry); INVALID_ARGUMENT (a malformed id:
+        never retry); UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED and
+        RESOURCE_EXHAUSTED from --max-concurrent-rpcs: retry with backoff,
+        always safe (a read); RESOURCE_EXHAUSTED for an answer over the client's
+        receive limit: raise it, never retry as it is.
         """
 
     @_abc_1.abstractmethod
@@ -335,6 +659,16 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         index streams before them, so a takedown is not undone by a version queued
         in the server, or in another replica sharing its Redis store (one sent on
         a stream but not yet read is not waited for).
+        Errors (besides those of every call, above): NOT_FOUND (no article of the
+        id is stored); INVALID_ARGUMENT (a malformed id: nothing removed, never
+        retry); DEADLINE_EXCEEDED or CANCELLED while it waited for an earlier
+        version of its id (not deleted: retry) or during its write (its message
+        says whether it may be deleted); UNAVAILABLE (retry); RESOURCE_EXHAUSTED
+        with pushback -1 (the store full: send it again once there is room) or
+        without it (--max-concurrent-rpcs: retry with backoff). A retry after a
+        lost answer (UNAVAILABLE,
+        CANCELLED, DEADLINE_EXCEEDED) may answer NOT_FOUND: the first attempt
+        deleted it; read NOT_FOUND as "not stored", the outcome a delete wants.
         """
 
     @_abc_1.abstractmethod
@@ -346,6 +680,11 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         """DeleteArticles removes many stored articles in one call and as few commits
         as the store allows (a purge: takedowns, retention). Ids not stored are
         reported, not refused: a purge list often names articles already gone.
+        Errors: as DeleteArticle's, but an id not stored is answered
+        DELETE_OUTCOME_NOT_FOUND in its place, not NOT_FOUND for the call; a
+        failed call may have deleted some of its ids (its message says which
+        were dealt with): sent again, it answers those NOT_FOUND and deletes the
+        rest, so retrying after any retryable error is safe.
         """
 
     @_abc_1.abstractmethod
@@ -354,7 +693,10 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _neardup_pb2.GetStatsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_neardup_pb2.GetStatsResponse, _abc.Awaitable[_neardup_pb2.GetStatsResponse]]:
-        """GetStats describes the index: its size, parameters and store."""
+        """GetStats describes the index: its size, parameters and store.
+        Errors: only those of every call, above; retry any retryable one (a
+        read). Deadline: a second or two.
+        """
 
     @_abc_1.abstractmethod
     def ListGroupMembers(
@@ -365,6 +707,12 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         """ListGroupMembers lists the stored copies of one story: the group of a named
         article, its original first, a page at a time. Returns NOT_FOUND if the
         article is not stored.
+        Errors (besides those of every call, above): NOT_FOUND (the named
+        article is not stored, or was deleted between pages: start again from
+        another member); INVALID_ARGUMENT (a malformed id, a negative
+        page_size, a page_token not from this listing: never retry as it is);
+        UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED (from
+        --max-concurrent-rpcs): retry the page with backoff, always safe (a read).
         """
 
 def add_NearDuplicateServiceServicer_to_server(servicer: NearDuplicateServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,226 @@
+"""RESOURCE_EXHAUSTED means "retry after a backoff" (a limit of calls or streams at once) or "do not retry" (a full
+store; a message over the receive limit). gRPC's retry-pushback trailer, "-1", marks the full store for a client that
+has only the code and metadata (a Go or Java client, gRPC's own retry policy); a limit's refusal carries none, so a
+retry policy retries it with its own jittered backoff, within the caller's deadline (proto: NearDuplicateService).
+Tested with gRPC's own retry policy (a service config's retryPolicy), as a Go or Java client would use it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from itertools import takewhile
+from pathlib import Path
+from typing import Any, NoReturn
+
+import grpc
+import pytest
+from neardup.v1 import neardup_pb2 as pb
+from neardup.v1 import neardup_pb2_grpc as pb_grpc
+
+from client import Article
+from service import interceptors
+from service.errors import FullMidCommit, ResourceExhausted, StoreFull
+from service.status import NO_RETRY, RETRY_PUSHBACK, abort
+from tests.articles import SAME_EVENT_A, WIRE
+from tests.integration.test_limits import HeldIndex, HeldStream
+from tests.support import in_process_server
+
+
+def _pushback(error: grpc.RpcError) -> str | None:
+    call: Any = error
+    return dict(call.trailing_metadata() or ()).get(RETRY_PUSHBACK)
+
+
+def _stub(port: int, *options: tuple[str, Any]) -> tuple[grpc.Channel, pb_grpc.NearDuplicateServiceStub]:
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_send_message_length", 64 << 20), *options])
+    return channel, pb_grpc.NearDuplicateServiceStub(channel)
+
+
+# gRPC's own retry policy, as a Go or Java client would configure it: RESOURCE_EXHAUSTED retried, with jittered
+# exponential backoff, unless a pushback trailer says otherwise.
+def _retry_policy(attempts: int = 4, first: float = 0.05, most: float = 0.2) -> tuple[str, str]:
+    policy = {
+        "maxAttempts": attempts,
+        "initialBackoff": f"{first}s",
+        "maxBackoff": f"{most}s",
+        "backoffMultiplier": 2,
+        "retryableStatusCodes": ["RESOURCE_EXHAUSTED", "UNAVAILABLE"],
+    }
+    config = {"methodConfig": [{"name": [{"service": "neardup.v1.NearDuplicateService"}], "retryPolicy": policy}]}
+    return "grpc.service_config", json.dumps(config)
+
+
+RETRIES_ON = ("grpc.enable_retries", 1)
+
+
+def _stream_refusals(monkeypatch: pytest.MonkeyPatch, then: Callable[[], None] = lambda: None) -> list[str]:
+    """The refusals the stream cap answers from now on (each a call's attempt), `then` run after the first."""
+    refusals: list[str] = []
+
+    def counted(context: grpc.ServicerContext, error: BaseException) -> NoReturn:
+        if isinstance(error, ResourceExhausted):
+            refusals.append(str(error))
+            if len(refusals) == 1:
+                then()
+        abort(context, error)
+
+    monkeypatch.setattr(interceptors, "abort", counted)
+    return refusals
+
+
+def _one(article_id: str, body: str) -> Iterator[pb.IndexArticlesRequest]:
+    yield pb.IndexArticlesRequest(article=pb.Article(id=article_id, body=body))
+
+
+def test_a_stream_over_max_streams_carries_no_pushback(tmp_path: Path) -> None:
+    # (a pushback of 1000 ms was sent: gRPC obeys it exactly, every refused caller retrying at once, and past a
+    # deadline shorter than the retries)
+    with in_process_server(tmp_path, max_streams=1) as (running, client):
+        held = HeldStream(client)
+        try:
+            channel, stub = _stub(running.port)
+            with channel, pytest.raises(grpc.RpcError) as refused:
+                list(stub.IndexArticles(_one("one-too-many", WIRE + " Extra."), timeout=30))
+            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert "--max-streams" in str(refused.value.details())
+            assert _pushback(refused.value) is None
+        finally:
+            held.close()
+
+
+def test_a_call_over_max_concurrent_rpcs_carries_no_pushback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with in_process_server(tmp_path, max_concurrent_rpcs=2, max_workers=2, max_streams=1) as (running, client):
+        held = HeldStream(client)
+        try:
+            index = HeldIndex(running, client, monkeypatch)
+            try:
+                channel, stub = _stub(running.port)
+                with channel, pytest.raises(grpc.RpcError) as refused:
+                    stub.GetStats(pb.GetStatsRequest(), timeout=30)
+                assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+                assert "--max-concurrent-rpcs" in str(refused.value.details())
+                assert _pushback(refused.value) is None
+            finally:
+                index.close()
+        finally:
+            held.close()
+
+
+def test_a_retry_policy_retries_a_busy_refusal_within_the_callers_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The reviewer's case: with a pushback of 1000 ms, a caller with a 2 s deadline waited it out twice and was
+    # answered DEADLINE_EXCEEDED, not the refusal. Without one, the policy's own backoff (at most 0.2 s here) runs
+    # its 4 attempts, then answers RESOURCE_EXHAUSTED.
+    with in_process_server(tmp_path, max_streams=1) as (running, client):
+        held = HeldStream(client)
+        try:
+            refusals = _stream_refusals(monkeypatch)
+            channel, stub = _stub(running.port, RETRIES_ON, _retry_policy())
+            with channel, pytest.raises(grpc.RpcError) as refused:
+                list(stub.IndexArticles(_one("busy", WIRE + " Extra."), timeout=2))
+            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, refused.value.details()
+            assert len(refusals) == 4  # (maxAttempts: each attempt reached the server and was refused)
+        finally:
+            held.close()
+
+
+def test_a_retry_policy_retries_a_busy_stream_until_a_slot_frees(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with in_process_server(tmp_path, max_streams=1) as (running, client):
+        held = HeldStream(client)
+        try:
+            refusals = _stream_refusals(monkeypatch, then=held.release.set)  # (the held stream ends: a slot frees)
+            # (backoff up to 1 s, 5 attempts, gRPC's most: room for the held stream to end on a busy machine)
+            channel, stub = _stub(running.port, RETRIES_ON, _retry_policy(attempts=5, first=0.2, most=1.0))
+            with channel:
+                (answer,) = stub.IndexArticles(_one("waited", SAME_EVENT_A), timeout=30)
+            assert answer.WhichOneof("outcome") == "verdict"
+            assert 1 <= len(refusals) < 5  # (refused, then retried by the policy until accepted)
+            assert client.get("waited").article.id == "waited"
+        finally:
+            held.close()
+
+
+def test_a_full_store_is_told_not_to_be_retried_and_other_refusals_carry_no_pushback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with in_process_server(tmp_path) as (running, client):
+        client.index(Article("kept", WIRE))
+        channel, stub = _stub(running.port)
+        with channel:
+            with pytest.raises(grpc.RpcError) as bad:  # (an error of another code: no trailer)
+                stub.IndexArticle(pb.IndexArticleRequest(article=pb.Article(id="", body=WIRE)), timeout=30)
+            assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert _pushback(bad.value) is None
+            # gRPC's own refusal of a message over the receive limit, before the server reads it: no trailer
+            huge = pb.IndexArticleRequest(article=pb.Article(id="huge", body="x" * (5 << 20)))
+            with pytest.raises(grpc.RpcError) as too_large:
+                stub.IndexArticle(huge, timeout=30)
+            assert too_large.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert "larger than max" in str(too_large.value.details())  # (what the proto says to read)
+            assert _pushback(too_large.value) is None
+
+            written = threading.Event()
+
+            def full() -> Any:
+                written.set()
+                raise FullMidCommit(f"the disk holding the store ({tmp_path}) is full (in this test)")
+
+            monkeypatch.setattr(running.engine.store, "write", full)
+            with pytest.raises(grpc.RpcError) as refused:
+                stub.IndexArticle(pb.IndexArticleRequest(article=pb.Article(id="new", body=SAME_EVENT_A)), timeout=30)
+            assert written.is_set()
+            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert "is full" in str(refused.value.details())
+            assert _pushback(refused.value) == "-1"
+            # In a stream, the article is answered in its place (ArticleError, RESOURCE_EXHAUSTED: always a full
+            # store there) and the stream ends OK.
+            (answer,) = stub.IndexArticles(_one("streamed", SAME_EVENT_A), timeout=30)
+            assert answer.WhichOneof("outcome") == "error"
+            assert answer.error.code == grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
+
+
+def test_a_retry_policy_does_not_retry_a_full_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (gRPC's retry policy obeys the "-1": each refused write reached the store once, though the policy lists
+    # RESOURCE_EXHAUSTED)
+    with in_process_server(tmp_path) as (running, client):
+        client.index(Article("kept", WIRE))
+        writes: list[int] = []
+
+        def full(*_args: Any, **_kwargs: Any) -> Any:
+            writes.append(1)
+            raise StoreFull(f"the disk holding the store ({tmp_path}) is full (in this test)")
+
+        monkeypatch.setattr(running.engine.store, "write", full)
+        channel, stub = _stub(running.port, RETRIES_ON, _retry_policy())
+        calls: list[Callable[[], Any]] = [
+            lambda: stub.IndexArticle(
+                pb.IndexArticleRequest(article=pb.Article(id="new", body=SAME_EVENT_A)), timeout=30
+            ),
+            lambda: stub.DeleteArticle(pb.DeleteArticleRequest(id="kept"), timeout=30),
+            lambda: stub.DeleteArticles(pb.DeleteArticlesRequest(ids=["kept"]), timeout=30),
+        ]
+        with channel:
+            for call in calls:
+                writes.clear()
+                with pytest.raises(grpc.RpcError) as refused:
+                    call()
+                assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, refused.value.details()
+                assert _pushback(refused.value) == str(NO_RETRY)
+                assert writes == [1]
+
+
+def test_the_proto_documents_the_trailer_and_each_rpcs_errors() -> None:
+    # (what a Go or Java client reads: the values the server sends, and each RPC's codes)
+    proto = (Path(__file__).parents[2] / "proto" / "neardup" / "v1" / "neardup.proto").read_text()
+    service = proto.split("service NearDuplicateService {")[0]
+    for said in (f"`{RETRY_PUSHBACK}`", f'"{NO_RETRY}"', "- absent, from a limit", "- absent, from gRPC itself"):
+        assert said in service, said
+    for method in pb.DESCRIPTOR.services_by_name["NearDuplicateService"].methods:
+        above = proto.split(f"  rpc {method.name}(")[0].rstrip().splitlines()
+        comment = list(takewhile(lambda line: line.strip().startswith("//"), reversed(above)))
+        assert any(line.strip().startswith("// Errors") for line in comment), method.name
+        assert "pushback 1000" not in " ".join(comment), method.name  # (no positive pushback is sent)
