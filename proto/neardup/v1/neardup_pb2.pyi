@@ -311,7 +311,10 @@ class Verdict(_message.Message):
     article matching several groups joins its first match's, and merges
     another into it only when they are one story: what it shares with each
     overlaps, or it is published before both groups' originals (a briefing
-    that holds two stories whole does not make them one).
+    that holds two stories whole does not make them one). For an article
+    already stored (an UNCHANGED re-send, or a check of a stored version) it
+    is the group it was stored in, while matches are found again now: text
+    learned as boilerplate since may leave matches empty, or without it.
     """
     outcome: Global___IndexOutcome.ValueType
     """What indexing did with the article: stored it under a new id, replaced
