@@ -6,7 +6,8 @@ dates or companies. A re-send or a correction of one figure shares them too, but
 differs in at most one place. We align the two texts (runs of shared shingles in
 the same order) and look at what sits *between* the aligned runs: each place where
 both texts have a short stretch of their own is a substituted slot (so is each differing place of a longer
-stretch of template text whose values stand close together). Slots that
+stretch of template text whose values stand close together, and each differing cell of a longer stretch of
+table rows). Slots that
 replace a figure by a figure or a name by a name are facts; two or more of them,
 densely spread over the shared text, make two different articles from one template,
 and so does a different name in the opening words (another company or bank saying
@@ -264,15 +265,20 @@ def _rewrite_touches_facts(ta: Tokenised, ia: range, tb: Tokenised, ib: range, o
 
 
 def _filled_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) -> list[tuple[range, range]]:
-    """The slots a stretch between aligned runs fills: itself if short on both sides; if long, the places
-    where its words differ when it is template text whose values stand too close for shared shingles to
-    part them (a forecast's "4C. Winds will be light and westerly, and there is a 20"): one length on both
-    sides, the same word at most places, and two or more places apart. None in a longer stretch, an
-    insertion or a rewrite, nor in one differing in one place only, long because its shingles were matched
-    to a repeat of its words elsewhere (counted as a fact, such a place made two copies in the dev set
-    another report from one template)."""
+    """The slots a stretch between aligned runs fills: itself if short on both sides; if long, the differing
+    cells of the table rows it holds on both sides (`_cell_slots`), or else the places where its words differ
+    when it is template text (`_template_slots`). None in a longer stretch of prose, an insertion or a rewrite."""
     if 0 < len(ia) <= limit and 0 < len(ib) <= limit:
         return [(ia, ib)]
+    return _cell_slots(ta, ia, tb, ib, limit) or _template_slots(ta, ia, tb, ib)
+
+
+def _template_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range) -> list[tuple[range, range]]:
+    """The places where a long stretch's words differ when it is template text whose values stand too close
+    for shared shingles to part them (a forecast's "4C. Winds will be light and westerly, and there is a 20"):
+    one length on both sides, the same word at most places, and two or more places apart. None in one differing
+    in one place only, long because its shingles were matched to a repeat of its words elsewhere (counted as a
+    fact, such a place made two copies in the dev set another report from one template)."""
     if len(ia) != len(ib) or not ia:
         return []
     same = [ta.words[i] == tb.words[j] for i, j in zip(ia, ib, strict=True)]
@@ -282,6 +288,57 @@ def _filled_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int
     if len(differing) < 2:
         return []
     return [(ia[p[0] : p[-1] + 1], ib[p[0] : p[-1] + 1]) for p in differing]
+
+
+def _cell_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) -> list[tuple[range, range]]:
+    """The slots of a long stretch holding table rows on both sides (a results table's "Amira Castell |
+    Independent | 2,114 | 51.3%"): the rows paired in order, and in two rows of as many cells each pair of
+    cells that differ, a cell being a slot (or, if long, template text: `_template_slots`); two rows of unequal
+    cells are one stretch each. The stretch's lines that are no table rows (a note under the table) are left
+    as a rewrite. Read whole, a stretch of rows is a rewrite: two divisions' election results, every row
+    another candidate's name and figures, changed no fact and matched as `revised`."""
+    rows_a, rows_b = _table_rows(ta, ia), _table_rows(tb, ib)
+    slots: list[tuple[range, range]] = []
+    for row_a, row_b in zip(rows_a, rows_b, strict=False):
+        if len(row_a) != len(row_b):
+            row_a, row_b = [range(row_a[0].start, row_a[-1].stop)], [range(row_b[0].start, row_b[-1].stop)]
+        for ca, cb in zip(row_a, row_b, strict=True):
+            if [ta.words[i] for i in ca] == [tb.words[j] for j in cb]:
+                continue
+            slots += [(ca, cb)] if len(ca) <= limit and len(cb) <= limit else _template_slots(ta, ca, tb, cb)
+    return slots
+
+
+def _table_rows(t: Tokenised, stretch: range) -> list[list[range]]:
+    """The stretch's lines that are table rows, each as its cells (two or more): cells parted by a "|", a tab,
+    two or more spaces, or an HTML cell's tags (tags are no tokens: "</td><td>" stands between two), rows by a
+    line break or an HTML row's tags."""
+    rows: list[list[range]] = []
+    row: list[range] = []
+    start = stretch.start
+    for i in stretch:
+        gap = t.body[t.ends[i] : t.starts[i + 1]] if i + 1 < stretch.stop else "\n"
+        ends_row = "\n" in gap or _ROW_TAG.search(gap) is not None
+        if ends_row or _parts_cells(gap):
+            row.append(range(start, i + 1))
+            start = i + 1
+        if ends_row:
+            if len(row) >= 2:
+                rows.append(row)
+            row = []
+    return rows
+
+
+def _parts_cells(gap: str) -> bool:
+    """Does the text between two tokens of a line part two table cells?"""
+    if "|" in gap or "\t" in gap or _CELL_TAG.search(gap):
+        return True
+    # (Not after a sentence's or a clause's end: "said.  The" is prose typed with two spaces.)
+    return "  " in gap and not any(mark in gap for mark in ".,;:!?")
+
+
+_CELL_TAG = re.compile(r"</?t[dh][\s>/]", re.IGNORECASE)
+_ROW_TAG = re.compile(r"</?tr[\s>/]", re.IGNORECASE)
 
 
 def _changed_facts(

@@ -403,6 +403,68 @@ def test_two_weeks_of_a_report_are_apart_in_either_arrival_order(detector: Detec
     assert judge(detector, first, second) == []
 
 
+def _results(division: str, rows: list[tuple[str, str, str, str]], style: str, winner: str) -> str:
+    """A council election's results for one division, its table written in one of four styles."""
+    if style == "html":
+        cells = ["<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows]
+        table = "<table>\n<tr><th>Candidate</th><th>Party</th><th>Votes</th><th>Share</th></tr>\n"
+        table += "\n".join(cells) + "\n</table>"
+    else:
+        sep = {"pipes": " | ", "tabs": "\t", "spaces": "    "}[style]
+        table = "\n".join(sep.join(row) for row in [("Candidate", "Party", "Votes", "Share"), *rows])
+    return (
+        f"District council election: {division} ward\n\n{table}\n\n{winner}. The count was held overnight at the "
+        "Lanford Civic Hall and the returning officer declared the result shortly before dawn. Postal ballots are "
+        "included in the figures shown. All results remain provisional until the district's elections office "
+        "certifies them, which it expects to do early next week. Results for every ward are on our elections page."
+    )
+
+
+_ROWS_NORTH = [
+    ("Tomas Reyes", "Independent", "2,318", "52.6%"),
+    ("Ines Varga", "Coastal Party", "1,466", "33.3%"),
+    ("Ben Oduya", "Greens", "621", "14.1%"),
+]
+_ROWS_SOUTH = [
+    ("Clara Webb", "Coastal Party", "1,905", "46.8%"),
+    ("Pavel Ruiz", "Independent", "1,577", "38.7%"),
+    ("Ada Finch", "Greens", "590", "14.5%"),
+]
+
+
+@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html"])
+def test_two_wards_results_tables_are_other_articles(detector: Detector, style: str) -> None:
+    # Every row holds another candidate's name and figures: the stretch of rows was too long for a slot and read
+    # as a rewrite, no fact changed, and two wards' results matched as `revised` (and fell into one group).
+    north = _results("Harbour North", _ROWS_NORTH, style, "Reyes holds the seat for the Independents")
+    south = _results("Harbour South", _ROWS_SOUTH, style, "Webb gains the seat for the Coastal Party")
+    assert differences(tokenised(north, 5), tokenised(south, 5)).fact_slots >= 2
+    assert _judged(detector, north, south, timedelta(minutes=6)) == []
+    # The same candidates' other figures (another count, another ward) are other articles too.
+    recount = [(name, party, votes[::-1], share) for name, party, votes, share in _ROWS_NORTH]
+    again = _results("Harbour South", recount, style, "Reyes holds the seat for the Independents")
+    assert _judged(detector, north, again, timedelta(minutes=6)) == []
+
+
+@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html"])
+def test_a_results_table_re_sent_restyled_or_with_one_figure_corrected_is_the_same_article(
+    detector: Detector, style: str
+) -> None:
+    north = _results("Harbour North", _ROWS_NORTH, style, "Reyes holds the seat for the Independents")
+    pipes = _results("Harbour North", _ROWS_NORTH, "pipes", "Reyes holds the seat for the Independents")
+    assert _judged(detector, north, north, timedelta(hours=1)) == ["a"]
+    assert _judged(detector, pipes, north, timedelta(hours=1)) == ["a"]
+    corrected = north.replace("1,466", "1,486").replace("33.3%", "33.7%")  # (one candidate's votes and share)
+    assert _judged(detector, north, corrected, timedelta(hours=2)) == ["a"]
+
+
+def test_a_results_table_written_as_prose_is_the_same_article(detector: Detector) -> None:
+    north = _results("Harbour North", _ROWS_NORTH, "pipes", "Reyes holds the seat for the Independents")
+    prose = "; ".join(f"{name} ({party}) {votes} votes, {share}" for name, party, votes, share in _ROWS_NORTH)
+    table = "\n".join(" | ".join(row) for row in [("Candidate", "Party", "Votes", "Share"), *_ROWS_NORTH])
+    assert _judged(detector, north, north.replace(table, prose + "."), timedelta(hours=1)) == ["a"]
+
+
 _WORDS = ["the", "said", "Harwell", "Obsidian", "12", "27", "tonnes", "week", "in", "of"]
 
 
