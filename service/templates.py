@@ -35,6 +35,7 @@ from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from difflib import SequenceMatcher
 from itertools import groupby, pairwise
 
 from service.model import U32Array
@@ -52,6 +53,9 @@ NEXT_ISSUE_TOLERANCE = timedelta(hours=12)  # a daily item may come out earlier 
 MIN_ABBREVIATION_LETTERS = 3  # a title's name read as another title's initials: "GM" is too ambiguous
 MIN_TRANSLITERATED_LETTERS = 7  # shorter names in two transliterations are too often two names (`_transliterated`)
 MIN_STEM_LETTERS = 4  # `_crude_stem` leaves a shorter word whole: "uses" is no "us", "ties" no "t"
+MAX_TABLE_ROWS = 400  # rows of a table stretch paired by their words (per side): difflib's cost
+MAX_TABLE_CELLS = 64  # differing cells of a table stretch read: facts enough to part two tables, each one costly
+MAX_ROW_REACH = 64  # tokens read past a stretch's ends to its lines' ends (`_tabular`)
 TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word on both sides: template text
 _COMPANY_FORMS = frozenset(
     "inc corp co ltd plc lp corporation company cos group holding holdings ag nv sa spa ab".split()
@@ -291,42 +295,116 @@ def _template_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range) -> list[
 
 
 def _cell_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) -> list[tuple[range, range]]:
-    """The slots of a long stretch holding table rows on both sides (a results table's "Amira Castell |
-    Independent | 2,114 | 51.3%"): the rows paired in order, and in two rows of as many cells each pair of
-    cells that differ, a cell being a slot (or, if long, template text: `_template_slots`); two rows of unequal
-    cells are one stretch each. The stretch's lines that are no table rows (a note under the table) are left
-    as a rewrite. Read whole, a stretch of rows is a rewrite: two divisions' election results, every row
-    another candidate's name and figures, changed no fact and matched as `revised`."""
+    """The slots of a long stretch holding a table on both sides (a results table's "Amira Castell |
+    Independent | 2,114 | 51.3%"): the rows paired by their words (`_paired_rows`: a row one side adds or drops
+    is an insertion), and in two rows of as many cells each pair of cells that differ, a cell being a slot (or,
+    if long, template text: `_template_slots`); two rows of unequal cells are one stretch each; two rows holding
+    the same cells in another order are none, and the columns' order one side changed for all its rows is read
+    as the other side's. The stretch's lines that are no table rows (a note under the table) are left as a
+    rewrite. Read whole, a stretch of rows is a rewrite: two divisions' election results, every row another
+    candidate's name and figures, changed no fact and matched as `revised`. At most MAX_TABLE_CELLS differing
+    cells are read (each costs `_changed_facts`); the rest of a longer stretch stays a rewrite."""
     rows_a, rows_b = _table_rows(ta, ia), _table_rows(tb, ib)
+    if not rows_a or not rows_b or not (_tabular(ta, ia) and _tabular(tb, ib)):
+        return []
+    words_a, words_b = [_cell_words(ta, row) for row in rows_a], [_cell_words(tb, row) for row in rows_b]
+    pairs = _paired_rows(words_a, words_b)
+    orders = _column_orders([(words_a[i], words_b[j]) for i, j in pairs])
     slots: list[tuple[range, range]] = []
-    for row_a, row_b in zip(rows_a, rows_b, strict=False):
+    cells = 0
+    for i, j in pairs:
+        row_a, row_b = rows_a[i], rows_b[j]
+        if sorted(words_a[i]) == sorted(words_b[j]):
+            continue  # (the same cells in another order)
         if len(row_a) != len(row_b):
             row_a, row_b = [range(row_a[0].start, row_a[-1].stop)], [range(row_b[0].start, row_b[-1].stop)]
-        for ca, cb in zip(row_a, row_b, strict=True):
-            if [ta.words[i] for i in ca] == [tb.words[j] for j in cb]:
+        order = orders.get(len(row_a), range(len(row_a)))
+        for ca, cb in zip(row_a, [row_b[k] for k in order], strict=True):
+            if [ta.words[p] for p in ca] == [tb.words[q] for q in cb]:
                 continue
+            if cells == MAX_TABLE_CELLS:
+                return slots
+            cells += 1
             slots += [(ca, cb)] if len(ca) <= limit and len(cb) <= limit else _template_slots(ta, ca, tb, cb)
     return slots
 
 
+def _cell_words(t: Tokenised, row: list[range]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(t.words[i] for i in cell) for cell in row)
+
+
+Row = tuple[tuple[str, ...], ...]
+
+
+def _paired_rows(rows_a: list[Row], rows_b: list[Row]) -> list[tuple[int, int]]:
+    """The rows of two tables that stand for each other: those of a block replaced by as many rows on the other
+    side (difflib's matching of rows by their words, made the same whichever side is first), in order. Rows the
+    same on both sides need no reading; rows one side adds or drops, or a block replaced by more or fewer rows,
+    are an insertion or a rewrite: paired by position, a row added to a rates table made every row below it
+    another figure, and copies of one table no match."""
+    swapped = rows_b < rows_a
+    first, second = (rows_b, rows_a) if swapped else (rows_a, rows_b)
+    pairs = []
+    for tag, i0, i1, j0, j1 in SequenceMatcher(None, first, second, autojunk=False).get_opcodes():
+        if tag == "replace" and i1 - i0 == j1 - j0:
+            pairs += [(j0 + k, i0 + k) if swapped else (i0 + k, j0 + k) for k in range(i1 - i0)]
+    return sorted(pairs)
+
+
+def _column_orders(pairs: list[tuple[Row, Row]]) -> dict[int, list[int]]:
+    """For rows of each number of cells, the order one side wrote the other's columns in, if its paired rows
+    holding the same cells in another order (distinct cells, so that the order is told) all agree on one: "Votes
+    | Share" written "Share | Votes" in every row, the rows whose figures also changed are read column by
+    column."""
+    found: dict[int, set[tuple[int, ...]]] = {}
+    for row_a, row_b in pairs:
+        if row_a != row_b and len(row_a) == len(row_b) == len(set(row_a)) and sorted(row_a) == sorted(row_b):
+            found.setdefault(len(row_a), set()).add(tuple(row_b.index(cell) for cell in row_a))
+    return {cells: list(next(iter(orders))) for cells, orders in found.items() if len(orders) == 1}
+
+
+def _tabular(t: Tokenised, stretch: range) -> bool:
+    """Do the whole lines the stretch touches hold a table: two lines in a row of as many cells (two or more)?
+    Prose typed with a stray double space in a line or two holds no table."""
+    start, stop, reach = stretch.start, stretch.stop, 0
+    while start > 0 and reach < MAX_ROW_REACH and not _ends_row(t.body[t.ends[start - 1] : t.starts[start]]):
+        start, reach = start - 1, reach + 1
+    reach = 0
+    while stop < t.count and reach < MAX_ROW_REACH and not _ends_row(t.body[t.ends[stop - 1] : t.starts[stop]]):
+        stop, reach = stop + 1, reach + 1
+    lines = _table_lines(t, range(start, stop))  # (MAX_TABLE_ROWS lines are enough)
+    return any(len(line) == len(after) >= 2 for line, after in pairwise(lines))
+
+
 def _table_rows(t: Tokenised, stretch: range) -> list[list[range]]:
-    """The stretch's lines that are table rows, each as its cells (two or more): cells parted by a "|", a tab,
-    two or more spaces, or an HTML cell's tags (tags are no tokens: "</td><td>" stands between two), rows by a
-    line break or an HTML row's tags."""
-    rows: list[list[range]] = []
-    row: list[range] = []
+    """The stretch's lines that are table rows, each as its cells (two or more), of its first MAX_TABLE_ROWS
+    lines."""
+    return [line for line in _table_lines(t, stretch) if len(line) >= 2]
+
+
+def _table_lines(t: Tokenised, stretch: range) -> list[list[range]]:
+    """The stretch's lines, each as its cells: cells parted by a "|", a tab, two or more spaces, or an HTML
+    cell's tags (tags are no tokens: "</td><td>" stands between two), lines by a line break or an HTML row's
+    tags. At most MAX_TABLE_ROWS lines."""
+    lines: list[list[range]] = []
+    line: list[range] = []
     start = stretch.start
     for i in stretch:
         gap = t.body[t.ends[i] : t.starts[i + 1]] if i + 1 < stretch.stop else "\n"
-        ends_row = "\n" in gap or _ROW_TAG.search(gap) is not None
+        ends_row = _ends_row(gap)
         if ends_row or _parts_cells(gap):
-            row.append(range(start, i + 1))
+            line.append(range(start, i + 1))
             start = i + 1
         if ends_row:
-            if len(row) >= 2:
-                rows.append(row)
-            row = []
-    return rows
+            lines.append(line)
+            if len(lines) == MAX_TABLE_ROWS:
+                break
+            line = []
+    return lines
+
+
+def _ends_row(gap: str) -> bool:
+    return "\n" in gap or _ROW_TAG.search(gap) is not None
 
 
 def _parts_cells(gap: str) -> bool:

@@ -15,6 +15,8 @@ from service.model import Article, Match, Relation
 from service.settings import DetectionParams
 from service.similarity import IDENTICAL_JACCARD, MAX_CHAIN_RUNS, Tokenised, _all_runs, alignment, tokenised
 from service.templates import (
+    FACT_SLOTS_FOR_TEMPLATE,
+    MAX_TABLE_CELLS,
     _crude_stem,
     _ordinary_by_stem,
     _same_place_spelt,
@@ -463,6 +465,94 @@ def test_a_results_table_written_as_prose_is_the_same_article(detector: Detector
     prose = "; ".join(f"{name} ({party}) {votes} votes, {share}" for name, party, votes, share in _ROWS_NORTH)
     table = "\n".join(" | ".join(row) for row in [("Candidate", "Party", "Votes", "Share"), *_ROWS_NORTH])
     assert _judged(detector, north, north.replace(table, prose + "."), timedelta(hours=1)) == ["a"]
+
+
+def _deposit_rates(rows: list[str]) -> str:
+    """A bank's rates notice: a space-aligned table under one line of prose."""
+    return (
+        "Corran Mutual Bank said it changed the rates it pays on fixed-term deposits, effective today:\n"
+        "    TERM           NEW RATE    OLD RATE\n" + "\n".join(rows) + "\n Reuter\n"
+    )
+
+
+_RATE_ROWS = [
+    "    30-59 days     4.10 pct    4.10 pct",
+    "    60-89 days     4.25 pct    4.20 pct",
+    "    90-119 days    4.30 pct    4.30 pct",
+    "    120-179 days   4.45 pct    4.40 pct",
+    "    180-269 days   4.50 pct    4.50 pct",
+    "    270-365 days   4.65 pct    4.55 pct",
+]
+
+
+def test_a_rates_table_re_sent_with_a_row_added_is_the_same_article(detector: Detector) -> None:
+    # Rows paired by position: the added row made each row below it another term's figures, facts enough to
+    # make the re-send another article (no match). Paired by their words, the added row is an insertion.
+    first = _deposit_rates(_RATE_ROWS)
+    late = "    100-109 days   4.35 pct    4.30 pct"
+    added = _deposit_rates(_RATE_ROWS[:3] + [late] + _RATE_ROWS[3:])
+    assert differences(tokenised(first, 5), tokenised(added, 5)).fact_slots == 0
+    assert _judged(detector, first, added, timedelta(hours=1)) == ["a"]
+    assert _judged(detector, added, first, timedelta(hours=1)) == ["a"]
+    # (A row added and one figure corrected elsewhere stays one article.)
+    corrected = added.replace("4.65 pct", "4.70 pct")
+    assert _judged(detector, first, corrected, timedelta(hours=2)) == ["a"]
+
+
+def test_a_results_table_with_its_columns_reordered_is_the_same_article(detector: Detector) -> None:
+    # Cells paired by position: each candidate's votes read against their share, facts enough for no match.
+    north = _results("Harbour North", _ROWS_NORTH, "pipes", "Reyes holds the seat for the Independents")
+    swapped = [(name, party, share, votes) for name, party, votes, share in _ROWS_NORTH]
+    table = "\n".join(" | ".join(row) for row in [("Candidate", "Party", "Votes", "Share"), *_ROWS_NORTH])
+    reordered = "\n".join(" | ".join(row) for row in [("Candidate", "Party", "Share", "Votes"), *swapped])
+    other = north.replace(table, reordered)
+    assert differences(tokenised(north, 5), tokenised(other, 5)).fact_slots == 0
+    assert _judged(detector, north, other, timedelta(hours=1)) == ["a"]
+    # (With one candidate's votes corrected too, the columns' order is read from the other rows: one fact.)
+    corrected = other.replace("1,466", "1,486")
+    assert differences(tokenised(north, 5), tokenised(corrected, 5)).fact_slots == 1
+    assert _judged(detector, north, corrected, timedelta(hours=2)) == ["a"]
+
+
+def test_prose_with_stray_double_spaces_is_no_table() -> None:
+    # A paragraph rewritten, typed with a double space in each line: its lines were read as rows of two cells,
+    # and a name in one "cell" against another's words counted as a changed fact.
+    opening = (
+        "The Lanford harbour board on Monday approved a plan by Quayline Ferries to run a second crossing to\n"
+        "Tollan Isle from next spring, after two years of talks with the island's council and its traders.\n"
+    )
+    closing = (
+        "Island traders, led by the Tollan Chamber of Commerce, had said a second crossing would bring more\n"
+        "visitors through the winter. The board said the harbour works needed would cost 2.4 million pounds.\n"
+    )
+    before = (
+        "Board chair Hedda Morrow  said the service would\n"
+        "bring more trade to Tollan  and that Quayline Ferries\n"
+        "had agreed to fund  a new pontoon and a waiting\n"
+        "room at the north quay  before sailings start.\n"
+    )
+    after = (
+        "Quayline Ferries will pay  for a new pontoon\n"
+        "and a waiting room at the  north quay before the\n"
+        "first sailings, chair  Hedda Morrow told\n"
+        "reporters after the meeting  in Lanford town hall.\n"
+    )
+    found = differences(tokenised(opening + before + closing, 5), tokenised(opening + after + closing, 5))
+    assert found.fact_slots == 0
+    assert found.slots == 0
+
+
+def test_a_long_table_reads_at_most_so_many_cells() -> None:
+    # Every cell of a 200 KB table was a slot, each read for facts: seconds for one pair.
+    def table(seed: int) -> str:
+        rnd = random.Random(seed)
+        rows = [f"Name{rnd.randrange(10**6)} | Party{rnd.randrange(50)} | {rnd.randrange(10**5):,}" for _ in range(2000)]
+        head = "Results by polling district, as declared overnight by the returning officer at the civic hall.\n\n"
+        return head + "\n".join(rows) + "\n\nEnd of results. All figures are provisional until certified next week."
+
+    found = differences(tokenised(table(1), 5), tokenised(table(2), 5))
+    assert found.slots == MAX_TABLE_CELLS
+    assert found.fact_slots >= FACT_SLOTS_FOR_TEMPLATE
 
 
 _WORDS = ["the", "said", "Harwell", "Obsidian", "12", "27", "tonnes", "week", "in", "of"]
