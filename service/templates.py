@@ -33,6 +33,7 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
@@ -54,6 +55,8 @@ MIN_ABBREVIATION_LETTERS = 3  # a title's name read as another title's initials:
 MIN_TRANSLITERATED_LETTERS = 7  # shorter names in two transliterations are too often two names (`_transliterated`)
 MIN_STEM_LETTERS = 4  # `_crude_stem` leaves a shorter word whole: "uses" is no "us", "ties" no "t"
 MAX_TABLE_ROWS = 400  # rows of a table stretch paired by their words (per side): difflib's cost
+MAX_ROW_PAIRS = 20_000  # rows by rows of a table stretch (past its common first and last rows) matched by difflib
+MAX_ROW_REPEATS = 8  # times a row stands in two tables before it anchors no match (`_paired_rows`)
 MAX_TABLE_CELLS = 64  # differing cells of a table stretch read: facts enough to part two tables, each one costly
 MAX_ROW_REACH = 64  # tokens read past a stretch's ends to its lines' ends (`_tabular`)
 TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word on both sides: template text
@@ -309,6 +312,8 @@ def _cell_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) 
         return []
     words_a, words_b = [_cell_words(ta, row) for row in rows_a], [_cell_words(tb, row) for row in rows_b]
     pairs = _paired_rows(words_a, words_b)
+    if pairs is None:
+        return []
     orders = _column_orders([(words_a[i], words_b[j]) for i, j in pairs])
     slots: list[tuple[range, range]] = []
     cells = 0
@@ -336,19 +341,38 @@ def _cell_words(t: Tokenised, row: list[range]) -> tuple[tuple[str, ...], ...]:
 Row = tuple[tuple[str, ...], ...]
 
 
-def _paired_rows(rows_a: list[Row], rows_b: list[Row]) -> list[tuple[int, int]]:
+def _paired_rows(rows_a: list[Row], rows_b: list[Row]) -> list[tuple[int, int]] | None:
     """The rows of two tables that stand for each other: those of a block replaced by as many rows on the other
     side (difflib's matching of rows by their words, made the same whichever side is first), in order. Rows the
     same on both sides need no reading; rows one side adds or drops, or a block replaced by more or fewer rows,
     are an insertion or a rewrite: paired by position, a row added to a rates table made every row below it
-    another figure, and copies of one table no match."""
-    swapped = rows_b < rows_a
-    first, second = (rows_b, rows_a) if swapped else (rows_a, rows_b)
+    another figure, and copies of one table no match. None (the stretch left a rewrite) when the rows between
+    the common first and last ones are too many to match (more than MAX_ROW_PAIRS rows by rows) and share one:
+    difflib's cost grows with rows by rows, and with a row repeated (`0 | 0 | 0 | 0`) near rows by rows by rows,
+    seconds for one pair; a row more than MAX_ROW_REPEATS times in both tables anchors no match (junk)."""
+    head = 0
+    while head < min(len(rows_a), len(rows_b)) and rows_a[head] == rows_b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(rows_a), len(rows_b)) - head and rows_a[-1 - tail] == rows_b[-1 - tail]:
+        tail += 1
+    a, b = rows_a[head : len(rows_a) - tail], rows_b[head : len(rows_b) - tail]
+    if not a or not b:
+        return []
+    swapped = b < a
+    first, second = (b, a) if swapped else (a, b)
+    if set(a).isdisjoint(b):  # (one block replaced: difflib's answer, without its cost)
+        blocks: list[tuple[str, int, int, int, int]] = [("replace", 0, len(first), 0, len(second))]
+    elif len(a) * len(b) > MAX_ROW_PAIRS:
+        return None
+    else:
+        popular = {row for row, n in (Counter(a) + Counter(b)).items() if n > MAX_ROW_REPEATS}
+        blocks = list(SequenceMatcher(popular.__contains__, first, second, autojunk=False).get_opcodes())
     pairs = []
-    for tag, i0, i1, j0, j1 in SequenceMatcher(None, first, second, autojunk=False).get_opcodes():
+    for tag, i0, i1, j0, j1 in blocks:
         if tag == "replace" and i1 - i0 == j1 - j0:
             pairs += [(j0 + k, i0 + k) if swapped else (i0 + k, j0 + k) for k in range(i1 - i0)]
-    return sorted(pairs)
+    return sorted((i + head, j + head) for i, j in pairs)
 
 
 def _column_orders(pairs: list[tuple[Row, Row]]) -> dict[int, list[int]]:
@@ -372,7 +396,7 @@ def _tabular(t: Tokenised, stretch: range) -> bool:
     reach = 0
     while stop < t.count and reach < MAX_ROW_REACH and not _ends_row(t.body[t.ends[stop - 1] : t.starts[stop]]):
         stop, reach = stop + 1, reach + 1
-    lines = _table_lines(t, range(start, stop))  # (MAX_TABLE_ROWS lines are enough)
+    lines = _table_lines(t, range(start, stop))  # (read no further than the first two such lines)
     return any(len(line) == len(after) >= 2 for line, after in pairwise(lines))
 
 
@@ -382,11 +406,11 @@ def _table_rows(t: Tokenised, stretch: range) -> list[list[range]]:
     return [line for line in _table_lines(t, stretch) if len(line) >= 2]
 
 
-def _table_lines(t: Tokenised, stretch: range) -> list[list[range]]:
+def _table_lines(t: Tokenised, stretch: range) -> Iterator[list[range]]:
     """The stretch's lines, each as its cells: cells parted by a "|", a tab, two or more spaces, or an HTML
     cell's tags (tags are no tokens: "</td><td>" stands between two), lines by a line break or an HTML row's
     tags. At most MAX_TABLE_ROWS lines."""
-    lines: list[list[range]] = []
+    lines = 0
     line: list[range] = []
     start = stretch.start
     for i in stretch:
@@ -396,11 +420,11 @@ def _table_lines(t: Tokenised, stretch: range) -> list[list[range]]:
             line.append(range(start, i + 1))
             start = i + 1
         if ends_row:
-            lines.append(line)
-            if len(lines) == MAX_TABLE_ROWS:
-                break
+            yield line
+            lines += 1
+            if lines == MAX_TABLE_ROWS:
+                return
             line = []
-    return lines
 
 
 def _ends_row(gap: str) -> bool:

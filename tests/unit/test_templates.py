@@ -4,21 +4,27 @@ import random
 import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from difflib import SequenceMatcher
 from itertools import pairwise
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from service import templates
 from service.detector import Detector
 from service.model import Article, Match, Relation
 from service.settings import DetectionParams
 from service.similarity import IDENTICAL_JACCARD, MAX_CHAIN_RUNS, Tokenised, _all_runs, alignment, tokenised
 from service.templates import (
     FACT_SLOTS_FOR_TEMPLATE,
+    MAX_ROW_PAIRS,
+    MAX_ROW_REPEATS,
     MAX_TABLE_CELLS,
     _crude_stem,
     _ordinary_by_stem,
+    _paired_rows,
     _same_place_spelt,
     _same_word_spelt,
     _without_diacritics,
@@ -490,7 +496,7 @@ def test_a_rates_table_re_sent_with_a_row_added_is_the_same_article(detector: De
     # make the re-send another article (no match). Paired by their words, the added row is an insertion.
     first = _deposit_rates(_RATE_ROWS)
     late = "    100-109 days   4.35 pct    4.30 pct"
-    added = _deposit_rates(_RATE_ROWS[:3] + [late] + _RATE_ROWS[3:])
+    added = _deposit_rates([*_RATE_ROWS[:3], late, *_RATE_ROWS[3:]])
     assert differences(tokenised(first, 5), tokenised(added, 5)).fact_slots == 0
     assert _judged(detector, first, added, timedelta(hours=1)) == ["a"]
     assert _judged(detector, added, first, timedelta(hours=1)) == ["a"]
@@ -546,13 +552,71 @@ def test_a_long_table_reads_at_most_so_many_cells() -> None:
     # Every cell of a 200 KB table was a slot, each read for facts: seconds for one pair.
     def table(seed: int) -> str:
         rnd = random.Random(seed)
-        rows = [f"Name{rnd.randrange(10**6)} | Party{rnd.randrange(50)} | {rnd.randrange(10**5):,}" for _ in range(2000)]
+        rows = [
+            f"Name{rnd.randrange(10**6)} | Party{rnd.randrange(50)} | {rnd.randrange(10**5):,}" for _ in range(2000)
+        ]
         head = "Results by polling district, as declared overnight by the returning officer at the civic hall.\n\n"
         return head + "\n".join(rows) + "\n\nEnd of results. All figures are provisional until certified next week."
 
     found = differences(tokenised(table(1), 5), tokenised(table(2), 5))
     assert found.slots == MAX_TABLE_CELLS
     assert found.fact_slots >= FACT_SLOTS_FOR_TEMPLATE
+
+
+def _filler_table(seed: int, rows: int, every: int) -> list[tuple[tuple[str, ...], ...]]:
+    """A table's rows as `_paired_rows` reads them: a `0 | 0 | 0 | 0` filler row, and each `every`th row a
+    candidate's own (every=0: filler only, every=1: no filler)."""
+    rnd, filler = random.Random(seed), (("0",), ("0",), ("0",), ("0",))
+    own = [((f"name{rnd.randrange(10**6)}",), ("party",), (str(rnd.randrange(10**5)),), ("7",)) for _ in range(rows)]
+    return [own[k] if every and k % every == 0 else filler for k in range(rows)]
+
+
+class _Matchers:
+    """templates.SequenceMatcher recording the matchers it makes: each one's rows and, for each row of its second
+    sequence, how many times it stands there (its b2j: the rows each row is compared to)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.made: list[tuple[int, int, int]] = []  # (rows a, rows b, most rows one row is compared to)
+        made = self.made
+
+        class Recording(SequenceMatcher):  # type: ignore[type-arg]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                made.append((len(self.a), len(self.b), max(map(len, self.b2j.values()), default=0)))  # type: ignore[attr-defined]
+
+        monkeypatch.setattr(templates, "SequenceMatcher", Recording)
+
+
+def test_rows_too_many_to_match_leave_a_table_a_rewrite(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 400 rows, every other a filler, against 400 fillers: difflib's matching of rows, its cost near rows cubed
+    # when a row repeats, took seconds for one pair (16 s for six such tables in one article).
+    matchers = _Matchers(monkeypatch)
+    assert MAX_ROW_PAIRS < 400 * 400
+    assert _paired_rows(_filler_table(1, 400, 2), _filler_table(2, 400, 0)) is None
+    assert matchers.made == []
+    head = "Results by polling district, as declared overnight by the returning officer at the civic hall.\n\n"
+    tail = "\n\nEnd of results. All figures are provisional until certified next week."
+
+    def text(rows: list[tuple[tuple[str, ...], ...]]) -> str:
+        return head + "\n".join(" | ".join(" ".join(cell) for cell in row) for row in rows) + tail
+
+    differences(tokenised(text(_filler_table(1, 400, 2)), 5), tokenised(text(_filler_table(2, 400, 0)), 5))
+    assert all(rows_a * rows_b <= MAX_ROW_PAIRS for rows_a, rows_b, _ in matchers.made)
+    # Rows the same at both ends are no part of the matching: a long table with one row changed is matched.
+    table = _filler_table(3, 400, 0)
+    other = [*table[:200], (("name1",), ("party",), ("12",), ("7",)), *table[201:]]
+    assert _paired_rows(table, other) == [(200, 200)]
+    # (And two tables sharing no row are one replaced block, as difflib would say, without its cost.)
+    assert _paired_rows(_filler_table(4, 400, 1), _filler_table(5, 400, 1)) == [(k, k) for k in range(400)]
+    assert matchers.made == []
+
+
+def test_a_row_repeated_in_two_tables_anchors_no_match(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A row repeated makes each of difflib's searches compare every row with each of its repeats.
+    matchers = _Matchers(monkeypatch)
+    _paired_rows(_filler_table(1, 100, 2), _filler_table(2, 100, 0)[:99] + _filler_table(1, 100, 2)[:1])
+    assert matchers.made
+    assert max(compared for _, _, compared in matchers.made) <= MAX_ROW_REPEATS
 
 
 _WORDS = ["the", "said", "Harwell", "Obsidian", "12", "27", "tonnes", "week", "in", "of"]
