@@ -6,7 +6,8 @@ dates or companies. A re-send or a correction of one figure shares them too, but
 differs in at most one place. We align the two texts (runs of shared shingles in
 the same order) and look at what sits *between* the aligned runs: each place where
 both texts have a short stretch of their own is a substituted slot (so is each differing place of a longer
-stretch of template text whose values stand close together). Slots that
+stretch of template text whose values stand close together, and each differing cell of a longer stretch of
+table rows). Slots that
 replace a figure by a figure or a name by a name are facts; two or more of them,
 densely spread over the shared text, make two different articles from one template,
 and so does a different name in the opening words (another company or bank saying
@@ -37,8 +38,10 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from difflib import SequenceMatcher
 from itertools import groupby, pairwise
 
 from service.model import Article, U32Array
@@ -60,6 +63,11 @@ MIN_TRANSLITERATED_LETTERS = 7  # shorter names in two transliterations are too 
 MIN_RESPELT_LETTERS = 6  # `_close_spelling`: "Iran" and "Iraq", "Alcoa" and "Alcon", "Smith" and "Smyth" are two
 MAX_RESPELT_LETTERS = 40  # `_close_spelling`: a longer token is no name to compare letter by letter
 MIN_STEM_LETTERS = 4  # `_crude_stem` leaves a shorter word whole: "uses" is no "us", "ties" no "t"
+MAX_TABLE_ROWS = 400  # rows of a table stretch paired by their words (per side): difflib's cost
+MAX_ROW_PAIRS = 20_000  # rows by rows of a table stretch (past its common first and last rows) matched by difflib
+MAX_ROW_REPEATS = 8  # times a row stands in two tables before it anchors no match (`_paired_rows`)
+MAX_TABLE_CELLS = 64  # differing cells of a table stretch read: facts enough to part two tables, each one costly
+MAX_ROW_REACH = 64  # tokens read past a stretch's ends to its lines' ends (`_tabular`)
 TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word on both sides: template text
 _COMPANY_FORMS = frozenset(
     "inc corp co ltd plc lp corporation company cos group holding holdings ag nv sa spa ab".split()
@@ -284,15 +292,20 @@ def _rewrite_touches_facts(ta: Tokenised, ia: range, tb: Tokenised, ib: range, o
 
 
 def _filled_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) -> list[tuple[range, range]]:
-    """The slots a stretch between aligned runs fills: itself if short on both sides; if long, the places
-    where its words differ when it is template text whose values stand too close for shared shingles to
-    part them (a forecast's "4C. Winds will be light and westerly, and there is a 20"): one length on both
-    sides, the same word at most places, and two or more places apart. None in a longer stretch, an
-    insertion or a rewrite, nor in one differing in one place only, long because its shingles were matched
-    to a repeat of its words elsewhere (counted as a fact, such a place made two copies in the dev set
-    another report from one template)."""
+    """The slots a stretch between aligned runs fills: itself if short on both sides; if long, the differing
+    cells of the table rows it holds on both sides (`_cell_slots`), or else the places where its words differ
+    when it is template text (`_template_slots`). None in a longer stretch of prose, an insertion or a rewrite."""
     if 0 < len(ia) <= limit and 0 < len(ib) <= limit:
         return [(ia, ib)]
+    return _cell_slots(ta, ia, tb, ib, limit) or _template_slots(ta, ia, tb, ib)
+
+
+def _template_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range) -> list[tuple[range, range]]:
+    """The places where a long stretch's words differ when it is template text whose values stand too close
+    for shared shingles to part them (a forecast's "4C. Winds will be light and westerly, and there is a 20"):
+    one length on both sides, the same word at most places, and two or more places apart. None in one differing
+    in one place only, long because its shingles were matched to a repeat of its words elsewhere (counted as a
+    fact, such a place made two copies in the dev set another report from one template)."""
     if len(ia) != len(ib) or not ia:
         return []
     same = [ta.words[i] == tb.words[j] for i, j in zip(ia, ib, strict=True)]
@@ -302,6 +315,152 @@ def _filled_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int
     if len(differing) < 2:
         return []
     return [(ia[p[0] : p[-1] + 1], ib[p[0] : p[-1] + 1]) for p in differing]
+
+
+def _cell_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) -> list[tuple[range, range]]:
+    """The slots of a long stretch holding a table on both sides (a results table's "Amira Castell |
+    Independent | 2,114 | 51.3%"): the rows paired by their words (`_paired_rows`: a row one side adds or drops
+    is an insertion), and in two rows of as many cells each pair of cells that differ, a cell being a slot (or,
+    if long, template text: `_template_slots`); two rows of unequal cells are one stretch each; two rows holding
+    the same cells in another order are none, and the columns' order one side changed for all its rows is read
+    as the other side's. The stretch's lines that are no table rows (a note under the table) are left as a
+    rewrite. Read whole, a stretch of rows is a rewrite: two divisions' election results, every row another
+    candidate's name and figures, changed no fact and matched as `revised`. At most MAX_TABLE_CELLS differing
+    cells are read (each costs `_changed_facts`); the rest of a longer stretch stays a rewrite."""
+    rows_a, rows_b = _table_rows(ta, ia), _table_rows(tb, ib)
+    if not rows_a or not rows_b or not (_tabular(ta, ia) and _tabular(tb, ib)):
+        return []
+    words_a, words_b = [_cell_words(ta, row) for row in rows_a], [_cell_words(tb, row) for row in rows_b]
+    pairs = _paired_rows(words_a, words_b)
+    if pairs is None:
+        return []
+    orders = _column_orders([(words_a[i], words_b[j]) for i, j in pairs])
+    slots: list[tuple[range, range]] = []
+    cells = 0
+    for i, j in pairs:
+        row_a, row_b = rows_a[i], rows_b[j]
+        if sorted(words_a[i]) == sorted(words_b[j]):
+            continue  # (the same cells in another order)
+        if len(row_a) != len(row_b):
+            row_a, row_b = [range(row_a[0].start, row_a[-1].stop)], [range(row_b[0].start, row_b[-1].stop)]
+        order = orders.get(len(row_a), range(len(row_a)))
+        for ca, cb in zip(row_a, [row_b[k] for k in order], strict=True):
+            if [ta.words[p] for p in ca] == [tb.words[q] for q in cb]:
+                continue
+            if cells == MAX_TABLE_CELLS:
+                return slots
+            cells += 1
+            slots += [(ca, cb)] if len(ca) <= limit and len(cb) <= limit else _template_slots(ta, ca, tb, cb)
+    return slots
+
+
+def _cell_words(t: Tokenised, row: list[range]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(t.words[i] for i in cell) for cell in row)
+
+
+Row = tuple[tuple[str, ...], ...]
+
+
+def _paired_rows(rows_a: list[Row], rows_b: list[Row]) -> list[tuple[int, int]] | None:
+    """The rows of two tables that stand for each other: those of a block replaced by as many rows on the other
+    side (difflib's matching of rows by their words, made the same whichever side is first), in order. Rows the
+    same on both sides need no reading; rows one side adds or drops, or a block replaced by more or fewer rows,
+    are an insertion or a rewrite: paired by position, a row added to a rates table made every row below it
+    another figure, and copies of one table no match. None (the stretch left a rewrite) when the rows between
+    the common first and last ones are too many to match (more than MAX_ROW_PAIRS rows by rows) and share one:
+    difflib's cost grows with rows by rows, and with a row repeated (`0 | 0 | 0 | 0`) near rows by rows by rows,
+    seconds for one pair; a row more than MAX_ROW_REPEATS times in both tables anchors no match (junk)."""
+    head = 0
+    while head < min(len(rows_a), len(rows_b)) and rows_a[head] == rows_b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(rows_a), len(rows_b)) - head and rows_a[-1 - tail] == rows_b[-1 - tail]:
+        tail += 1
+    a, b = rows_a[head : len(rows_a) - tail], rows_b[head : len(rows_b) - tail]
+    if not a or not b:
+        return []
+    swapped = b < a
+    first, second = (b, a) if swapped else (a, b)
+    if set(a).isdisjoint(b):  # (one block replaced: difflib's answer, without its cost)
+        blocks: list[tuple[str, int, int, int, int]] = [("replace", 0, len(first), 0, len(second))]
+    elif len(a) * len(b) > MAX_ROW_PAIRS:
+        return None
+    else:
+        popular = {row for row, n in (Counter(a) + Counter(b)).items() if n > MAX_ROW_REPEATS}
+        blocks = list(SequenceMatcher(popular.__contains__, first, second, autojunk=False).get_opcodes())
+    pairs = []
+    for tag, i0, i1, j0, j1 in blocks:
+        if tag == "replace" and i1 - i0 == j1 - j0:
+            pairs += [(j0 + k, i0 + k) if swapped else (i0 + k, j0 + k) for k in range(i1 - i0)]
+    return sorted((i + head, j + head) for i, j in pairs)
+
+
+def _column_orders(pairs: list[tuple[Row, Row]]) -> dict[int, list[int]]:
+    """For rows of each number of cells, the order one side wrote the other's columns in, if its paired rows
+    holding the same cells in another order (distinct cells, so that the order is told) all agree on one: "Votes
+    | Share" written "Share | Votes" in every row, the rows whose figures also changed are read column by
+    column."""
+    found: dict[int, set[tuple[int, ...]]] = {}
+    for row_a, row_b in pairs:
+        if row_a != row_b and len(row_a) == len(row_b) == len(set(row_a)) and sorted(row_a) == sorted(row_b):
+            found.setdefault(len(row_a), set()).add(tuple(row_b.index(cell) for cell in row_a))
+    return {cells: list(next(iter(orders))) for cells, orders in found.items() if len(orders) == 1}
+
+
+def _tabular(t: Tokenised, stretch: range) -> bool:
+    """Do the whole lines the stretch touches hold a table: two lines in a row of as many cells (two or more)?
+    Prose typed with a stray double space in a line or two holds no table."""
+    start, stop, reach = stretch.start, stretch.stop, 0
+    while start > 0 and reach < MAX_ROW_REACH and not _ends_row(t.body[t.ends[start - 1] : t.starts[start]]):
+        start, reach = start - 1, reach + 1
+    reach = 0
+    while stop < t.count and reach < MAX_ROW_REACH and not _ends_row(t.body[t.ends[stop - 1] : t.starts[stop]]):
+        stop, reach = stop + 1, reach + 1
+    lines = _table_lines(t, range(start, stop))  # (read no further than the first two such lines)
+    return any(len(line) == len(after) >= 2 for line, after in pairwise(lines))
+
+
+def _table_rows(t: Tokenised, stretch: range) -> list[list[range]]:
+    """The stretch's lines that are table rows, each as its cells (two or more), of its first MAX_TABLE_ROWS
+    lines."""
+    return [line for line in _table_lines(t, stretch) if len(line) >= 2]
+
+
+def _table_lines(t: Tokenised, stretch: range) -> Iterator[list[range]]:
+    """The stretch's lines, each as its cells: cells parted by a "|", a tab, two or more spaces, or an HTML
+    cell's tags (tags are no tokens: "</td><td>" stands between two), lines by a line break or an HTML row's
+    tags. At most MAX_TABLE_ROWS lines."""
+    lines = 0
+    line: list[range] = []
+    start = stretch.start
+    for i in stretch:
+        gap = t.body[t.ends[i] : t.starts[i + 1]] if i + 1 < stretch.stop else "\n"
+        ends_row = _ends_row(gap)
+        if ends_row or _parts_cells(gap):
+            line.append(range(start, i + 1))
+            start = i + 1
+        if ends_row:
+            yield line
+            lines += 1
+            if lines == MAX_TABLE_ROWS:
+                return
+            line = []
+
+
+def _ends_row(gap: str) -> bool:
+    return "\n" in gap or _ROW_TAG.search(gap) is not None
+
+
+def _parts_cells(gap: str) -> bool:
+    """Does the text between two tokens of a line part two table cells?"""
+    if "|" in gap or "\t" in gap or _CELL_TAG.search(gap):
+        return True
+    # (Not after a sentence's or a clause's end: "said.  The" is prose typed with two spaces.)
+    return "  " in gap and not any(mark in gap for mark in ".,;:!?")
+
+
+_CELL_TAG = re.compile(r"</?t[dh][\s>/]", re.IGNORECASE)
+_ROW_TAG = re.compile(r"</?tr[\s>/]", re.IGNORECASE)
 
 
 def _changed_facts(

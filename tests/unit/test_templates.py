@@ -6,7 +6,9 @@ import unicodedata
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from difflib import SequenceMatcher
 from itertools import pairwise
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +20,10 @@ from service.model import Article, Match, Relation
 from service.settings import DetectionParams
 from service.similarity import IDENTICAL_JACCARD, MAX_CHAIN_RUNS, Tokenised, _all_runs, alignment, tokenised
 from service.templates import (
+    FACT_SLOTS_FOR_TEMPLATE,
+    MAX_ROW_PAIRS,
+    MAX_ROW_REPEATS,
+    MAX_TABLE_CELLS,
     MEDIUM_ITEM_TOKENS,
     SHORT_ITEM_TOKENS,
     _close_spelling,
@@ -26,6 +32,7 @@ from service.templates import (
     _lead_end,
     _loosely_transliterated,
     _ordinary_by_stem,
+    _paired_rows,
     _same_place_spelt,
     _same_word_spelt,
     _without_diacritics,
@@ -411,6 +418,214 @@ def test_two_weeks_of_a_report_are_apart_in_either_arrival_order(detector: Detec
                      published=T0 + timedelta(days=7))  # fmt: skip
     assert judge(detector, second, first) == []
     assert judge(detector, first, second) == []
+
+
+def _results(division: str, rows: list[tuple[str, str, str, str]], style: str, winner: str) -> str:
+    """A council election's results for one division, its table written in one of four styles."""
+    if style == "html":
+        cells = ["<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows]
+        table = "<table>\n<tr><th>Candidate</th><th>Party</th><th>Votes</th><th>Share</th></tr>\n"
+        table += "\n".join(cells) + "\n</table>"
+    else:
+        sep = {"pipes": " | ", "tabs": "\t", "spaces": "    "}[style]
+        table = "\n".join(sep.join(row) for row in [("Candidate", "Party", "Votes", "Share"), *rows])
+    return (
+        f"District council election: {division} ward\n\n{table}\n\n{winner}. The count was held overnight at the "
+        "Lanford Civic Hall and the returning officer declared the result shortly before dawn. Postal ballots are "
+        "included in the figures shown. All results remain provisional until the district's elections office "
+        "certifies them, which it expects to do early next week. Results for every ward are on our elections page."
+    )
+
+
+_ROWS_NORTH = [
+    ("Tomas Reyes", "Independent", "2,318", "52.6%"),
+    ("Ines Varga", "Coastal Party", "1,466", "33.3%"),
+    ("Ben Oduya", "Greens", "621", "14.1%"),
+]
+_ROWS_SOUTH = [
+    ("Clara Webb", "Coastal Party", "1,905", "46.8%"),
+    ("Pavel Ruiz", "Independent", "1,577", "38.7%"),
+    ("Ada Finch", "Greens", "590", "14.5%"),
+]
+
+
+@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html"])
+def test_two_wards_results_tables_are_other_articles(detector: Detector, style: str) -> None:
+    # Every row holds another candidate's name and figures: the stretch of rows was too long for a slot and read
+    # as a rewrite, no fact changed, and two wards' results matched as `revised` (and fell into one group).
+    north = _results("Harbour North", _ROWS_NORTH, style, "Reyes holds the seat for the Independents")
+    south = _results("Harbour South", _ROWS_SOUTH, style, "Webb gains the seat for the Coastal Party")
+    assert differences(tokenised(north, 5), tokenised(south, 5)).fact_slots >= 2
+    assert _judged(detector, north, south, timedelta(minutes=6)) == []
+    # The same candidates' other figures (another count, another ward) are other articles too.
+    recount = [(name, party, votes[::-1], share) for name, party, votes, share in _ROWS_NORTH]
+    again = _results("Harbour South", recount, style, "Reyes holds the seat for the Independents")
+    assert _judged(detector, north, again, timedelta(minutes=6)) == []
+
+
+@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html"])
+def test_a_results_table_re_sent_restyled_or_with_one_figure_corrected_is_the_same_article(
+    detector: Detector, style: str
+) -> None:
+    north = _results("Harbour North", _ROWS_NORTH, style, "Reyes holds the seat for the Independents")
+    pipes = _results("Harbour North", _ROWS_NORTH, "pipes", "Reyes holds the seat for the Independents")
+    assert _judged(detector, north, north, timedelta(hours=1)) == ["a"]
+    assert _judged(detector, pipes, north, timedelta(hours=1)) == ["a"]
+    corrected = north.replace("1,466", "1,486").replace("33.3%", "33.7%")  # (one candidate's votes and share)
+    assert _judged(detector, north, corrected, timedelta(hours=2)) == ["a"]
+
+
+def test_a_results_table_written_as_prose_is_the_same_article(detector: Detector) -> None:
+    north = _results("Harbour North", _ROWS_NORTH, "pipes", "Reyes holds the seat for the Independents")
+    prose = "; ".join(f"{name} ({party}) {votes} votes, {share}" for name, party, votes, share in _ROWS_NORTH)
+    table = "\n".join(" | ".join(row) for row in [("Candidate", "Party", "Votes", "Share"), *_ROWS_NORTH])
+    assert _judged(detector, north, north.replace(table, prose + "."), timedelta(hours=1)) == ["a"]
+
+
+def _deposit_rates(rows: list[str]) -> str:
+    """A bank's rates notice: a space-aligned table under one line of prose."""
+    return (
+        "Corran Mutual Bank said it changed the rates it pays on fixed-term deposits, effective today:\n"
+        "    TERM           NEW RATE    OLD RATE\n" + "\n".join(rows) + "\n Reuter\n"
+    )
+
+
+_RATE_ROWS = [
+    "    30-59 days     4.10 pct    4.10 pct",
+    "    60-89 days     4.25 pct    4.20 pct",
+    "    90-119 days    4.30 pct    4.30 pct",
+    "    120-179 days   4.45 pct    4.40 pct",
+    "    180-269 days   4.50 pct    4.50 pct",
+    "    270-365 days   4.65 pct    4.55 pct",
+]
+
+
+def test_a_rates_table_re_sent_with_a_row_added_is_the_same_article(detector: Detector) -> None:
+    # Rows paired by position: the added row made each row below it another term's figures, facts enough to
+    # make the re-send another article (no match). Paired by their words, the added row is an insertion.
+    first = _deposit_rates(_RATE_ROWS)
+    late = "    100-109 days   4.35 pct    4.30 pct"
+    added = _deposit_rates([*_RATE_ROWS[:3], late, *_RATE_ROWS[3:]])
+    assert differences(tokenised(first, 5), tokenised(added, 5)).fact_slots == 0
+    assert _judged(detector, first, added, timedelta(hours=1)) == ["a"]
+    assert _judged(detector, added, first, timedelta(hours=1)) == ["a"]
+    # (A row added and one figure corrected elsewhere stays one article.)
+    corrected = added.replace("4.65 pct", "4.70 pct")
+    assert _judged(detector, first, corrected, timedelta(hours=2)) == ["a"]
+
+
+def test_a_results_table_with_its_columns_reordered_is_the_same_article(detector: Detector) -> None:
+    # Cells paired by position: each candidate's votes read against their share, facts enough for no match.
+    north = _results("Harbour North", _ROWS_NORTH, "pipes", "Reyes holds the seat for the Independents")
+    swapped = [(name, party, share, votes) for name, party, votes, share in _ROWS_NORTH]
+    table = "\n".join(" | ".join(row) for row in [("Candidate", "Party", "Votes", "Share"), *_ROWS_NORTH])
+    reordered = "\n".join(" | ".join(row) for row in [("Candidate", "Party", "Share", "Votes"), *swapped])
+    other = north.replace(table, reordered)
+    assert differences(tokenised(north, 5), tokenised(other, 5)).fact_slots == 0
+    assert _judged(detector, north, other, timedelta(hours=1)) == ["a"]
+    # (With one candidate's votes corrected too, the columns' order is read from the other rows: one fact.)
+    corrected = other.replace("1,466", "1,486")
+    assert differences(tokenised(north, 5), tokenised(corrected, 5)).fact_slots == 1
+    assert _judged(detector, north, corrected, timedelta(hours=2)) == ["a"]
+
+
+def test_prose_with_stray_double_spaces_is_no_table() -> None:
+    # A paragraph rewritten, typed with a double space in each line: its lines were read as rows of two cells,
+    # and a name in one "cell" against another's words counted as a changed fact.
+    opening = (
+        "The Lanford harbour board on Monday approved a plan by Quayline Ferries to run a second crossing to\n"
+        "Tollan Isle from next spring, after two years of talks with the island's council and its traders.\n"
+    )
+    closing = (
+        "Island traders, led by the Tollan Chamber of Commerce, had said a second crossing would bring more\n"
+        "visitors through the winter. The board said the harbour works needed would cost 2.4 million pounds.\n"
+    )
+    before = (
+        "Board chair Hedda Morrow  said the service would\n"
+        "bring more trade to Tollan  and that Quayline Ferries\n"
+        "had agreed to fund  a new pontoon and a waiting\n"
+        "room at the north quay  before sailings start.\n"
+    )
+    after = (
+        "Quayline Ferries will pay  for a new pontoon\n"
+        "and a waiting room at the  north quay before the\n"
+        "first sailings, chair  Hedda Morrow told\n"
+        "reporters after the meeting  in Lanford town hall.\n"
+    )
+    found = differences(tokenised(opening + before + closing, 5), tokenised(opening + after + closing, 5))
+    assert found.fact_slots == 0
+    assert found.slots == 0
+
+
+def test_a_long_table_reads_at_most_so_many_cells() -> None:
+    # Every cell of a 200 KB table was a slot, each read for facts: seconds for one pair.
+    def table(seed: int) -> str:
+        rnd = random.Random(seed)
+        rows = [
+            f"Name{rnd.randrange(10**6)} | Party{rnd.randrange(50)} | {rnd.randrange(10**5):,}" for _ in range(2000)
+        ]
+        head = "Results by polling district, as declared overnight by the returning officer at the civic hall.\n\n"
+        return head + "\n".join(rows) + "\n\nEnd of results. All figures are provisional until certified next week."
+
+    found = differences(tokenised(table(1), 5), tokenised(table(2), 5))
+    assert found.slots == MAX_TABLE_CELLS
+    assert found.fact_slots >= FACT_SLOTS_FOR_TEMPLATE
+
+
+def _filler_table(seed: int, rows: int, every: int) -> list[tuple[tuple[str, ...], ...]]:
+    """A table's rows as `_paired_rows` reads them: a `0 | 0 | 0 | 0` filler row, and each `every`th row a
+    candidate's own (every=0: filler only, every=1: no filler)."""
+    rnd, filler = random.Random(seed), (("0",), ("0",), ("0",), ("0",))
+    own = [((f"name{rnd.randrange(10**6)}",), ("party",), (str(rnd.randrange(10**5)),), ("7",)) for _ in range(rows)]
+    return [own[k] if every and k % every == 0 else filler for k in range(rows)]
+
+
+class _Matchers:
+    """templates.SequenceMatcher recording the matchers it makes: each one's rows and, for each row of its second
+    sequence, how many times it stands there (its b2j: the rows each row is compared to)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.made: list[tuple[int, int, int]] = []  # (rows a, rows b, most rows one row is compared to)
+        made = self.made
+
+        class Recording(SequenceMatcher):  # type: ignore[type-arg]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                made.append((len(self.a), len(self.b), max(map(len, self.b2j.values()), default=0)))  # type: ignore[attr-defined]
+
+        monkeypatch.setattr(templates, "SequenceMatcher", Recording)
+
+
+def test_rows_too_many_to_match_leave_a_table_a_rewrite(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 400 rows, every other a filler, against 400 fillers: difflib's matching of rows, its cost near rows cubed
+    # when a row repeats, took seconds for one pair (16 s for six such tables in one article).
+    matchers = _Matchers(monkeypatch)
+    assert MAX_ROW_PAIRS < 400 * 400
+    assert _paired_rows(_filler_table(1, 400, 2), _filler_table(2, 400, 0)) is None
+    assert matchers.made == []
+    head = "Results by polling district, as declared overnight by the returning officer at the civic hall.\n\n"
+    tail = "\n\nEnd of results. All figures are provisional until certified next week."
+
+    def text(rows: list[tuple[tuple[str, ...], ...]]) -> str:
+        return head + "\n".join(" | ".join(" ".join(cell) for cell in row) for row in rows) + tail
+
+    differences(tokenised(text(_filler_table(1, 400, 2)), 5), tokenised(text(_filler_table(2, 400, 0)), 5))
+    assert all(rows_a * rows_b <= MAX_ROW_PAIRS for rows_a, rows_b, _ in matchers.made)
+    # Rows the same at both ends are no part of the matching: a long table with one row changed is matched.
+    table = _filler_table(3, 400, 0)
+    other = [*table[:200], (("name1",), ("party",), ("12",), ("7",)), *table[201:]]
+    assert _paired_rows(table, other) == [(200, 200)]
+    # (And two tables sharing no row are one replaced block, as difflib would say, without its cost.)
+    assert _paired_rows(_filler_table(4, 400, 1), _filler_table(5, 400, 1)) == [(k, k) for k in range(400)]
+    assert matchers.made == []
+
+
+def test_a_row_repeated_in_two_tables_anchors_no_match(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A row repeated makes each of difflib's searches compare every row with each of its repeats.
+    matchers = _Matchers(monkeypatch)
+    _paired_rows(_filler_table(1, 100, 2), _filler_table(2, 100, 0)[:99] + _filler_table(1, 100, 2)[:1])
+    assert matchers.made
+    assert max(compared for _, _, compared in matchers.made) <= MAX_ROW_REPEATS
 
 
 _WORDS = ["the", "said", "Harwell", "Obsidian", "12", "27", "tonnes", "week", "in", "of"]
