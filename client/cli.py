@@ -73,7 +73,6 @@ _AFTER_STOPPING = {
     "ingest": "Articles sent after those may be stored too",
     "check": "Nothing was stored",
 }
-_AGAIN = "running the same file again answers every line once (indexing is idempotent)"
 # gRPC's words when no connection was made (refused, unresolvable), and the client's when none was made in a wait
 # (wait_ready), as against a server's UNAVAILABLE
 _NOT_REACHED = (*NOT_REACHED, "no server at")
@@ -384,8 +383,18 @@ def _add_file_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> Non
     add_connection_flags(cmd, env)
     cmd.add_argument("--output", type=Path,
                      help="write results here instead of stdout ('-': stdout); emptied when the first result "
-                          "is written, so a run that fails before it leaves the file as it was, or none if there "
-                          "was none; not the input file, nor a file another process (a neardup run) holds")  # fmt: skip
+                          "is written (unless --append), so a run that fails before it leaves the file as it was, "
+                          "or none if there was none; not the input file, nor a file another process (a neardup "
+                          "run) holds")  # fmt: skip
+    cmd.add_argument("--append", action="store_true",
+                     help="add this run's results to the end of --output instead of emptying it: a run resumed "
+                          "with --start-line adds to the output of the run it goes on from (standard output: "
+                          "let the shell append, >>)")  # fmt: skip
+    cmd.add_argument("--start-line", type=_whole_number(1), default=1, metavar="N",
+                     help="answer the input from its line N on (1-based, blank lines counted, as the results' "
+                          "`line` is): the lines before it are read past, neither parsed nor sent, and every "
+                          "result keeps its line's number in the input; a run that stops (Ctrl-C, SIGTERM, the "
+                          "server gone) says the --start-line to go on with (default %(default)s)")  # fmt: skip
     # (10 minutes, as the startup probe docs/ops.md gives: a rebuild at a million articles took up to 340 s)
     cmd.add_argument("--wait-for-load", type=_seconds, default=600.0, metavar="SECONDS",
                      help="how long to wait for a server that speaks gRPC and answers no neardup call yet (only "
@@ -614,17 +623,22 @@ class _Writer(Protocol):
     def flush(self) -> object: ...
 
 
-def _output(path: Path | None, input_path: Path) -> AbstractContextManager[_Writer]:
+def _output(path: Path | None, input_path: Path, append: bool = False) -> AbstractContextManager[_Writer]:
     """Where results go ('-' or None: standard output), opened before the server is asked, so an output
     that cannot be written fails first; refused if it is the input file, which writing would empty, or if another
     process holds it (another neardup run writing it: their lines interleaved). Standard output is never held: its
-    file is the shell's (`>` emptied it before the run began), and may be shared (nohup.out)."""
+    file is the shell's (`>` emptied it before the run began), and may be shared (nohup.out). `append`: the
+    results are added after what the file holds (--append), which is never emptied; refused for standard output,
+    which the shell opened (`>>` appends)."""
     if path is None or str(path) == "-":
+        if append:
+            _fail("--append adds to the file --output names; standard output is opened by the shell: append with "
+                  ">> there (or name the file with --output)")  # fmt: skip
         if _is_input(_fd_of(sys.stdout), input_path):  # (`neardup ingest a.jsonl >> a.jsonl`: it reads its answers)
             _fail(f"the output is the input file {input_path}; name another file")
         return nullcontext(sys.stdout)
     try:
-        fd, made = _open_output(path)  # (not emptied yet: _EmptiedWhenWritten)
+        fd, made = _open_output(path, append)  # (not emptied yet: _EmptiedWhenWritten)
     except _OutputBusy:
         _fail(f"--output {path} is locked by another process (another neardup run writing it, or a flock(1) on "
               "it): wait for it to end, or name another file")  # fmt: skip
@@ -633,6 +647,8 @@ def _output(path: Path | None, input_path: Path) -> AbstractContextManager[_Writ
     if _is_input(fd, input_path):
         os.close(fd)
         _fail(f"--output {path} is the input file: writing it would empty it before it is read; name another file")
+    if append:
+        return _Appended(os.fdopen(fd, "a", encoding="utf-8"), made, path)
     return _EmptiedWhenWritten(os.fdopen(fd, "w", encoding="utf-8"), made)
 
 
@@ -644,8 +660,9 @@ class _OutputBusy(OSError):
     """The output file is held (flock) by another process: a neardup run writing it, or a flock(1) on it."""
 
 
-def _open_output(path: Path) -> tuple[int, Path | None]:
-    """The output file open to write (neither emptied nor truncated), and, if this opening made it, the path to
+def _open_output(path: Path, append: bool = False) -> tuple[int, Path | None]:
+    """The output file open to write (neither emptied nor truncated; `append`: opened to append, and to read, so
+    that its last byte can be looked at: _Appended), and, if this opening made it, the path to
     remove it by if the run writes nothing (_EmptiedWhenWritten). A regular file is held with an exclusive flock(2)
     from here until the run closes it: _OutputBusy if another process holds it (two runs' lines interleaved in it,
     and a run that made it could remove what the other wrote). A symbolic link is followed, as before; one that
@@ -653,7 +670,7 @@ def _open_output(path: Path) -> tuple[int, Path | None]:
     target = path
     for _ in range(_OPEN_TRIES):
         try:
-            fd = os.open(target, os.O_WRONLY)
+            fd = _opened_to_append(target) if append else os.open(target, os.O_WRONLY)
         except FileNotFoundError:  # (no file, or a symbolic link that names none)
             try:
                 fd = _made_held(target)
@@ -673,6 +690,15 @@ def _open_output(path: Path) -> tuple[int, Path | None]:
             return fd, target if made and held else None
         os.close(fd)  # (removed, or replaced, by the run that held it: open what the path names now)
     raise OSError(f"{path} kept changing while it was opened (removed or made again by something else)")
+
+
+def _opened_to_append(path: Path) -> int:
+    """The file open to append, and to read if it may be (its last byte is looked at: _Appended); to append only
+    if it may only be written."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_APPEND)
+    except PermissionError:
+        return os.open(path, os.O_WRONLY | os.O_APPEND)
 
 
 def _made_held(path: Path) -> int:
@@ -773,6 +799,36 @@ class _EmptiedWhenWritten:
             self._file.close()
 
 
+class _Appended(_EmptiedWhenWritten):
+    """An output file a run adds its results to (--append): never emptied. One that does not end with a line end
+    (a run killed with SIGKILL in the middle of a line, a file written by hand) gets one before the first result,
+    said on stderr: the result was run together with that last line, and both were lost to a JSON reader.
+    `made`: as _EmptiedWhenWritten's (a file this run made and wrote nothing to is removed again)."""
+
+    def __init__(self, file: IO[str], made: Path | None, path: Path) -> None:
+        super().__init__(file, made)
+        self._path = path
+
+    def write(self, text: str) -> int:
+        if not self._emptied:
+            self._emptied = True  # (it is not emptied: "written to", for __exit__)
+            if text and not _ends_a_line(self._file.fileno()):
+                _say(f"neardup: --output {self._path} did not end with a line end (a run killed in the middle "
+                     "of a line?): its last line is left as it was, and this run's results begin on a new "
+                     "line")  # fmt: skip
+                self._file.write("\n")
+        return self._file.write(text)
+
+
+def _ends_a_line(fd: int) -> bool:
+    """Is the file open as `fd` empty, or does it end with a line end? (True where it cannot be told: a pipe.)"""
+    try:
+        size = os.fstat(fd).st_size
+        return size == 0 or os.pread(fd, 1, size - 1) == b"\n"
+    except OSError:
+        return True
+
+
 def _remove_if_untouched(path: Path, fd: int) -> None:
     """Remove the file this run made, open as `fd` and held since (no other neardup run has opened it to write), if
     it is still empty and `path` still names it (something else may have written it, or put a file in its place)."""
@@ -845,7 +901,7 @@ def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     retries = _StreamRetries(args.retries)
     lines = _read_input(args)  # (a file that cannot be read fails before any server is asked)
     with (
-        _output(args.output, args.file) as out,
+        _output(args.output, args.file, args.append) as out,
         _connect(args, timeout=None, max_message_bytes=args.max_message_bytes) as client,
     ):
         _wait_ready(client, args)
@@ -863,7 +919,7 @@ def _read_input(args: argparse.Namespace) -> NumberedArticles:
     def warn(message: str) -> None:  # (heard as lines are read, while checks in flight say their retries)
         _say(f"neardup {args.command}: {message}")
 
-    return read_numbered_articles(args.file, warn)
+    return read_numbered_articles(args.file, warn, args.start_line)
 
 
 def _wait_ready(client: NeardupClient, args: argparse.Namespace, seconds: float = 10) -> None:
@@ -1059,7 +1115,7 @@ def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     # pool drops those not begun. The other way round, the pool waited for every check it held to use up its
     # retries: minutes after Ctrl-C with the server down.
     with (
-        _output(args.output, args.file) as out,
+        _output(args.output, args.file, args.append) as out,
         _dropping_the_rest(ThreadPoolExecutor(_CHECKS_IN_FLIGHT)) as pool,
         _connect(args, max_message_bytes=args.max_message_bytes) as client,
     ):
@@ -1128,6 +1184,9 @@ def _run_file(
     answered = rejected = 0
     outcomes: Counter[str | None] = Counter()
     numbers: deque[int] = deque()  # of the lines read and not yet answered, in order, as outcomes come
+    # The first line not answered yet: where a run that stops is to go on from (--start-line). Answers come in
+    # input order, so every line before it is answered (blank ones have no answer), and none after it.
+    resume = args.start_line
 
     def noting_numbers() -> Iterator[tuple[int, Article | BadLine]]:  # (the lines as read, their numbers noted)
         for number, item in lines:
@@ -1137,17 +1196,19 @@ def _run_file(
     with _progress(args.command, args.no_progress) as progress:
         try:
             for outcome in answer(noting_numbers()):
-                line = json.dumps(_numbered(outcome, numbers.popleft()), ensure_ascii=False) + "\n"
+                number = numbers.popleft()
+                line = json.dumps(_numbered(outcome, number), ensure_ascii=False) + "\n"
                 with _STOPS.whole():  # (a stop between the write and the count: the output held one more)
                     out.write(line)
                     out.flush()
                     answered += 1
+                    resume = number + 1
                 rejected += not isinstance(outcome, Verdict)
                 outcomes[outcome.outcome if isinstance(outcome, Verdict) else None] += 1
                 progress.advance()
         except KeyboardInterrupt as stop:  # (Ctrl-C, or SIGTERM: _Terminated)
             # (what was sent after the lines answered is not known: a line read as the stop came may be sent yet)
-            _say_how_far(args, f"{_stopped(stop)} once {_lines(answered)} {_were(answered)} answered")
+            _say_how_far(args, f"{_stopped(stop)} once {_lines(answered)} {_were(answered)} answered", resume)
             return _exit_status(stop)
         except NeardupClientError as exc:
             if not exc.retryable and not answered:
@@ -1155,12 +1216,13 @@ def _run_file(
             # (the server gone past --retries, or refusing every call from now on: what was answered, and
             # whether to run again, as on Ctrl-C)
             _say_failed(exc, args, answered=answered > 0)
-            _say_how_far(args, f"stopped once {_lines(answered)} {_were(answered)} answered", exc)
+            _say_how_far(args, f"stopped once {_lines(answered)} {_were(answered)} answered", resume, exc)
             return EXIT_FAILED
     # Every line answered (a stream the server ended with lines unanswered raised a retryable error above):
     # an output file holds this run's lines only, so none for an input of no lines (emptied on the first
-    # write, it kept an earlier run's results).
+    # write, it kept an earlier run's results); with --append, it holds them after the earlier ones.
     out.write("")
+    _say_if_started_past_the_end(args, lines, answered)
     _say_versions(outcomes)
     if rejected:
         why = "its output line says why" if rejected == 1 else "their output lines say why"
@@ -1192,8 +1254,34 @@ def _were(count: int) -> str:
     return "was" if count == 1 else "were"
 
 
-def _say_how_far(args: argparse.Namespace, stopped: str, error: NeardupClientError | None = None) -> None:
-    _say(f"neardup {args.command}: {stopped}. {_after_stopping(args.command, error)}")
+def _say_if_started_past_the_end(args: argparse.Namespace, lines: object, answered: int) -> None:
+    """A warning when --start-line is past the input's last line: nothing was answered (a line number mistyped,
+    or the input is not the one the run that stopped read)."""
+    read = getattr(lines, "lines_read", None)
+    if answered or args.start_line == 1 or read is None or read >= args.start_line:
+        return
+    _say(f"neardup {args.command}: warning: --start-line {args.start_line} is past the input's end: it has "
+         f"{_lines(read)}, and no line was answered")  # fmt: skip
+
+
+def _say_how_far(args: argparse.Namespace, stopped: str, resume: int, error: NeardupClientError | None = None) -> None:
+    """The closing line of a run that stopped: how far it got, what became of the articles after the lines it
+    answered, and how to go on from the first line it did not answer (`resume`)."""
+    _say(f"neardup {args.command}: {stopped}. {_after_stopping(args.command, error)}: {_going_on(args, resume)}")
+
+
+def _going_on(args: argparse.Namespace, resume: int) -> str:
+    """How to go on from line `resume`, the first a run left unanswered: the same command with --start-line, its
+    results added to this run's (--append, or `>>` on standard output). Every line before it is answered in the
+    output; an article after it that was sent and stored is sent again, and answered "unchanged" (indexing is
+    idempotent); a check stores nothing."""
+    flags = f"--start-line {resume}"
+    if args.output is not None and str(args.output) != "-":
+        how = f"run the same command with {flags} --append"
+    else:
+        how = f"run the same command with {flags}, its output appended to this run's (>>, not >)"
+    sent = ' (an article sent again that was stored is answered "unchanged")' if args.command == "ingest" else ""
+    return f"to go on from line {resume:,}, {how}{sent}"
 
 
 def _after_stopping(command: str, error: NeardupClientError | None) -> str:
@@ -1204,11 +1292,11 @@ def _after_stopping(command: str, error: NeardupClientError | None) -> str:
         return _AFTER_STOPPING[command]
     unanswered = None if error is None else error.unanswered
     if unanswered == 0:
-        return f"Every article sent was answered, so none after those was stored: {_AGAIN}"
+        return "Every article sent was answered, so none after those was stored"
     if unanswered is not None and error is not None and error.may_be_stored == 0:
         them = "article sent after those was" if unanswered == 1 else "articles sent after those were"
-        return f"The {unanswered:,} {them} not stored: {_AGAIN}"
-    return f"{_AFTER_STOPPING[command]}: {_AGAIN}"
+        return f"The {unanswered:,} {them} not stored"
+    return _AFTER_STOPPING[command]
 
 
 def _numbered(outcome: Verdict | ArticleFailure | BadLine, line: int) -> dict[str, Any]:

@@ -19,7 +19,11 @@ from client.jsonl import BadLine
 
 NOT_REACHED = "failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:9: Connection refused"
 GONE = "Socket closed"  # (a stream cut once its articles were sent: the server may have stored them)
-AGAIN = "running the same file again answers every line once (indexing is idempotent)"
+# (lines 0 to 9 are read, the first two answered: the run is to go on from line 2, its output added to this one's)
+AGAIN = (
+    "to go on from line 2, run the same command with --start-line 2 --append (an article sent again that was stored "
+    'is answered "unchanged")'
+)
 
 
 def _answers_then(
@@ -37,9 +41,8 @@ def _answers_then(
 
 
 def _closing_line(command: str, error: NeardupClientError, capsys: pytest.CaptureFixture[str]) -> str:
-    args = argparse.Namespace(
-        command=command, no_progress=True, file=Path("in.jsonl"), server="127.0.0.1:9", cert_file=None
-    )
+    args = argparse.Namespace(command=command, no_progress=True, file=Path("in.jsonl"), server="127.0.0.1:9",
+                              cert_file=None, start_line=1, output=Path("out.jsonl"), append=False)  # fmt: skip
     lines = ((number, Article(f"a{number}", "body")) for number in range(10))
     status = cli._run_file(args, io.StringIO(), lines, _answers_then(error, 2))
     assert status == cli.EXIT_FAILED
@@ -97,4 +100,6 @@ def test_articles_a_server_may_have_read_are_said_to_be_maybe_stored(capsys: pyt
 def test_an_error_that_counts_no_articles_and_check_say_what_they_said(capsys: pytest.CaptureFixture[str]) -> None:
     bare = UnavailableError(grpc.StatusCode.UNAVAILABLE, GONE)  # (not an index stream's: nothing counted)
     assert _closing_line("ingest", bare, capsys).endswith(f". Articles sent after those may be stored too: {AGAIN}")
-    assert _closing_line("check", _ended(NOT_REACHED, 0), capsys).endswith(". Nothing was stored")
+    assert _closing_line("check", _ended(NOT_REACHED, 0), capsys).endswith(
+        ". Nothing was stored: to go on from line 2, run the same command with --start-line 2 --append"
+    )
