@@ -58,7 +58,8 @@ def read_numbered_articles(path: Path, warn: Warn | None = None, start: int = 1)
     count of those read is not it). `warn` hears, once per field name, of a field no article has (FIELDS):
     it was dropped silently, so a `publishedAt` left articles without their publication time. `start`: the
     number of the first line to read an article from (1-based, blank lines counted); the lines before it are
-    read past, neither parsed nor looked at, and the lines after keep their numbers in the file (`tail -n +N`
+    read past, not parsed (the file's first non-blank line alone is looked at, as in every run, for
+    a file that is no JSON Lines at all), and the lines after keep their numbers in the file (`tail -n +N`
     numbered them from 1 again: a resumed run's answers could not be joined to the file's lines)."""
     if start < 1:
         raise ValueError(f"start: line numbers begin at 1, got {start}")
@@ -269,16 +270,20 @@ def _articles(
     first = True
     with stream as lines:
         try:
-            # (the lines before `start` read past, not parsed: a resumed run costs their reading only)
-            skipped = sum(1 for _ in zip(range(1, start), lines, strict=False))
-            read.count = number = skipped
-            for number, raw in enumerate(lines, start=skipped + 1):
+            # The lines before `start` are read past, not parsed (a resumed run costs their reading only), but the
+            # file's first non-blank line is looked at for its format wherever the run starts: checked on line
+            # `start` instead, a stray line there ("[1, 2]", NUL bytes) refused the whole input, wrongly said to be
+            # a JSON array or UTF-16 text.
+            for number, raw in enumerate(lines, start=1):
                 read.count = number
+                if not first and number < start:
+                    continue
                 if raw.removeprefix(BOM).strip():  # (a line of a byte order mark alone is blank: it shows none)
                     if first:
                         _refuse_other_formats(raw, name, "" if path == STDIN else f" {shlex.quote(str(path))}")
                         first = False
-                    yield number, parse_line(raw, number, unread)
+                    if number >= start:
+                        yield number, parse_line(raw, number, unread)
         except (OSError, EOFError, zlib.error) as exc:  # (gzip.BadGzipFile is an OSError)
             where = f" after line {number}" if number else ""
             raise InputError(f"cannot read {name}{where}: {exc}") from None

@@ -46,7 +46,7 @@ def test_an_ingest_stopped_part_way_resumes_from_the_line_it_names(tmp_path: Pat
         server.stop()
     assert first.returncode == 2, said
     closing = said.splitlines()[-1]
-    resume = re.search(r"to go on from line [\d,]+, run the same command with --start-line (\d+) --append", closing)
+    resume = re.search(r"To go on from line [\d,]+, run the same command with --start-line (\d+) --append", closing)
     assert resume, said
     start = int(resume.group(1))
     before = [json.loads(x) for x in out.read_text().splitlines()]

@@ -69,7 +69,7 @@ def test_a_ctrl_c_dropped_by_a_del_still_stops_the_run_at_the_next_line(
     assert len(out.getvalue().splitlines()) == 3  # (the line being answered when it came, then no more)
     said = capsys.readouterr().err
     assert "neardup ingest: interrupted once 3 lines were answered." in said
-    assert "to go on from line 4, run the same command with --start-line 4, its output appended" in said
+    assert "To go on from line 4, run the same command with --start-line 4, its output appended" in said
 
 
 def test_a_stop_of_an_earlier_run_in_the_same_process_does_not_stop_the_next() -> None:
