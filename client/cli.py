@@ -73,7 +73,6 @@ _AFTER_STOPPING = {
     "ingest": "Articles sent after those may be stored too",
     "check": "Nothing was stored",
 }
-_AGAIN = "running the same file again answers every line once (indexing is idempotent)"
 # gRPC's words when no connection was made (refused, unresolvable), and the client's when none was made in a wait
 # (wait_ready), as against a server's UNAVAILABLE
 _NOT_REACHED = (*NOT_REACHED, "no server at")
@@ -399,8 +398,19 @@ def _add_file_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> Non
     add_connection_flags(cmd, env)
     cmd.add_argument("--output", type=Path,
                      help="write results here instead of stdout ('-': stdout); emptied when the first result "
-                          "is written, so a run that fails before it leaves the file as it was, or none if there "
-                          "was none; not the input file, nor a file another process (a neardup run) holds")  # fmt: skip
+                          "is written (unless --append), so a run that fails before it leaves the file as it was, "
+                          "or none if there was none; not the input file, nor a file another process (a neardup "
+                          "run) holds")  # fmt: skip
+    cmd.add_argument("--append", action="store_true",
+                     help="add this run's results to the end of --output instead of emptying it: a run resumed "
+                          "with --start-line adds to the output of the run it goes on from (standard output: "
+                          "let the shell append, >>)")  # fmt: skip
+    cmd.add_argument("--start-line", type=_whole_number(1), default=1, metavar="N",
+                     help="answer the input from its line N on (1-based, blank lines counted, as the results' "
+                          "`line` is): the lines before it are read past, neither parsed nor sent, and every "
+                          "result keeps its line's number in the input; a run that stops (Ctrl-C, SIGTERM, the "
+                          "server gone) says the --start-line to go on with; above 1, an --output that is not "
+                          "empty is refused without --append (default %(default)s)")  # fmt: skip
     # (10 minutes, as the startup probe docs/ops.md gives: a rebuild at a million articles took up to 340 s)
     cmd.add_argument("--wait-for-load", type=_seconds, default=600.0, metavar="SECONDS",
                      help="how long to wait for a server that speaks gRPC and answers no neardup call yet (only "
@@ -629,17 +639,25 @@ class _Writer(Protocol):
     def flush(self) -> object: ...
 
 
-def _output(path: Path | None, input_path: Path) -> AbstractContextManager[_Writer]:
+def _output(
+    path: Path | None, input_path: Path, append: bool = False, start_line: int = 1
+) -> AbstractContextManager[_Writer]:
     """Where results go ('-' or None: standard output), opened before the server is asked, so an output
     that cannot be written fails first; refused if it is the input file, which writing would empty, or if another
     process holds it (another neardup run writing it: their lines interleaved). Standard output is never held: its
-    file is the shell's (`>` emptied it before the run began), and may be shared (nohup.out)."""
+    file is the shell's (`>` emptied it before the run began), and may be shared (nohup.out). `append`: the
+    results are added after what the file holds (--append), which is never emptied; refused for standard output,
+    which the shell opened (`>>` appends). A run that goes on from a line (`start_line` past 1) without `append`
+    is refused a file that holds something: the results of the run it goes on from, which it would empty."""
     if path is None or str(path) == "-":
+        if append:
+            _fail("--append adds to the file --output names; standard output is opened by the shell: append with "
+                  ">> there (or name the file with --output)")  # fmt: skip
         if _is_input(_fd_of(sys.stdout), input_path):  # (`neardup ingest a.jsonl >> a.jsonl`: it reads its answers)
             _fail(f"the output is the input file {input_path}; name another file")
         return nullcontext(sys.stdout)
     try:
-        fd, made = _open_output(path)  # (not emptied yet: _EmptiedWhenWritten)
+        fd, made = _open_output(path, append)  # (not emptied yet: _EmptiedWhenWritten)
     except _OutputBusy:
         _fail(f"--output {path} is locked by another process (another neardup run writing it, or a flock(1) on "
               "it): wait for it to end, or name another file")  # fmt: skip
@@ -648,7 +666,20 @@ def _output(path: Path | None, input_path: Path) -> AbstractContextManager[_Writ
     if _is_input(fd, input_path):
         os.close(fd)
         _fail(f"--output {path} is the input file: writing it would empty it before it is read; name another file")
+    if start_line > 1 and not append and _holds_something(fd):
+        os.close(fd)
+        _fail(f"--output {path} is not empty, and this run goes on from line {start_line:,} (--start-line): "
+              "emptied, it would lose the results of the run before; add --append to add to it, or name another "
+              "file")  # fmt: skip
+    if append:
+        return _Appended(os.fdopen(fd, "a", encoding="utf-8"), made, path)
     return _EmptiedWhenWritten(os.fdopen(fd, "w", encoding="utf-8"), made)
+
+
+def _holds_something(fd: int) -> bool:
+    """Is the file open as `fd` a regular file that is not empty (as against a new one, a pipe, /dev/null)?"""
+    written = os.fstat(fd)
+    return stat.S_ISREG(written.st_mode) and written.st_size > 0
 
 
 # Tries at opening an output whose path changes under us (removed, or made, between two calls): a bound, not a need.
@@ -659,8 +690,9 @@ class _OutputBusy(OSError):
     """The output file is held (flock) by another process: a neardup run writing it, or a flock(1) on it."""
 
 
-def _open_output(path: Path) -> tuple[int, Path | None]:
-    """The output file open to write (neither emptied nor truncated), and, if this opening made it, the path to
+def _open_output(path: Path, append: bool = False) -> tuple[int, Path | None]:
+    """The output file open to write (neither emptied nor truncated; `append`: opened to append, and to read, so
+    that its last byte can be looked at: _Appended), and, if this opening made it, the path to
     remove it by if the run writes nothing (_EmptiedWhenWritten). A regular file is held with an exclusive flock(2)
     from here until the run closes it: _OutputBusy if another process holds it (two runs' lines interleaved in it,
     and a run that made it could remove what the other wrote). A symbolic link is followed, as before; one that
@@ -668,7 +700,7 @@ def _open_output(path: Path) -> tuple[int, Path | None]:
     target = path
     for _ in range(_OPEN_TRIES):
         try:
-            fd = os.open(target, os.O_WRONLY)
+            fd = _opened_to_append(target) if append else os.open(target, os.O_WRONLY)
         except FileNotFoundError:  # (no file, or a symbolic link that names none)
             try:
                 fd = _made_held(target)
@@ -688,6 +720,22 @@ def _open_output(path: Path) -> tuple[int, Path | None]:
             return fd, target if made and held else None
         os.close(fd)  # (removed, or replaced, by the run that held it: open what the path names now)
     raise OSError(f"{path} kept changing while it was opened (removed or made again by something else)")
+
+
+def _opened_to_append(path: Path) -> int:
+    """The file open to append: a regular file to read too if it may be (its last byte is looked at: _Appended),
+    to append only if it may only be written. Anything else (a FIFO, a terminal) is opened to write only, as
+    without --append: a FIFO opened to read and write too would not wait for its reader, and could be read by no
+    one."""
+    if stat.S_ISREG(os.stat(path).st_mode):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_APPEND)
+        except PermissionError:
+            return os.open(path, os.O_WRONLY | os.O_APPEND)
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return fd
+        os.close(fd)  # (the path named something else by the time it was opened)
+    return os.open(path, os.O_WRONLY | os.O_APPEND)
 
 
 def _made_held(path: Path) -> int:
@@ -765,13 +813,13 @@ class _EmptiedWhenWritten:
     def __init__(self, file: IO[str], made: Path | None = None) -> None:
         self._file = file
         self._made = made
-        self._emptied = False
+        self._written = False
 
     def write(self, text: str) -> int:
-        if not self._emptied:
+        if not self._written:
             if stat.S_ISREG(os.fstat(self._file.fileno()).st_mode):  # (not a pipe or /dev/stdout)
                 self._file.truncate(0)
-            self._emptied = True
+            self._written = True
         return self._file.write(text)
 
     def flush(self) -> None:
@@ -782,10 +830,48 @@ class _EmptiedWhenWritten:
 
     def __exit__(self, *exc: object) -> None:
         try:
-            if self._made is not None and not self._emptied:
+            if self._made is not None and not self._written:
                 _remove_if_untouched(self._made, self._file.fileno())
         finally:
             self._file.close()
+
+
+class _Appended(_EmptiedWhenWritten):
+    """An output file a run adds its results to (--append): never emptied. One that does not end with a line end
+    (a run killed with SIGKILL in the middle of a line, a file written by hand) gets one before the first result,
+    said on stderr: the result was run together with that last line, and both were lost to a JSON reader.
+    `made`: as _EmptiedWhenWritten's (a file this run made and wrote nothing to is removed again)."""
+
+    def __init__(self, file: IO[str], made: Path | None, path: Path) -> None:
+        super().__init__(file, made)
+        self._path = path
+
+    def write(self, text: str) -> int:
+        if not self._written:
+            self._written = True
+            ends = _ends_a_line(self._file.fileno()) if text else True
+            if ends is False:
+                _say(f"neardup: --output {self._path} did not end with a line end (a run killed in the middle "
+                     "of a line?): its last line is left as it was, and this run's results begin on a new "
+                     "line")  # fmt: skip
+                self._file.write("\n")
+            elif ends is None:
+                _say(f"neardup: warning: --output {self._path} may be written but not read, so whether it ends "
+                     "with a line end cannot be told: if a run was killed in the middle of a line, this run's "
+                     "first result is run together with that line")  # fmt: skip
+        return self._file.write(text)
+
+
+def _ends_a_line(fd: int) -> bool | None:
+    """Is the file open as `fd` empty, or does it end with a line end? True for what is no regular file (a pipe
+    holds no earlier line); None where it cannot be told (a file open to write only, that may not be read)."""
+    try:
+        held = os.fstat(fd)
+        if not stat.S_ISREG(held.st_mode) or held.st_size == 0:
+            return True
+        return os.pread(fd, 1, held.st_size - 1) == b"\n"
+    except OSError:
+        return None
 
 
 def _remove_if_untouched(path: Path, fd: int) -> None:
@@ -958,7 +1044,7 @@ def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     retries = _StreamRetries(args.retries)
     lines = _read_input(args)  # (a file that cannot be read fails before any server is asked)
     with (
-        _output(args.output, args.file) as out,
+        _output(args.output, args.file, args.append, args.start_line) as out,
         _connect(args, timeout=None, max_message_bytes=args.max_message_bytes) as client,
     ):
         _wait_ready(client, args)
@@ -976,7 +1062,7 @@ def _read_input(args: argparse.Namespace) -> NumberedArticles:
     def warn(message: str) -> None:  # (heard as lines are read, while checks in flight say their retries)
         _say(f"neardup {args.command}: {message}")
 
-    return read_numbered_articles(args.file, warn)
+    return read_numbered_articles(args.file, warn, args.start_line)
 
 
 def _wait_ready(client: NeardupClient, args: argparse.Namespace, seconds: float = 10) -> None:
@@ -1172,7 +1258,7 @@ def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     # pool drops those not begun. The other way round, the pool waited for every check it held to use up its
     # retries: minutes after Ctrl-C with the server down.
     with (
-        _output(args.output, args.file) as out,
+        _output(args.output, args.file, args.append, args.start_line) as out,
         _dropping_the_rest(ThreadPoolExecutor(_CHECKS_IN_FLIGHT)) as pool,
         _connect(args, max_message_bytes=args.max_message_bytes) as client,
     ):
@@ -1240,7 +1326,14 @@ def _run_file(
     answered in the output (a write and a flush a line cost ≈4 µs, against ≈0.5 ms a line to ingest)."""
     answered = rejected = 0
     outcomes: Counter[str | None] = Counter()
+    # The lines answered with an error that may pass (the server turned the article away for now: its store
+    # unreachable, full, stopping), by code: with --retries 0 they are written as rejected lines, and a run that
+    # goes on from the line after them does not send them again.
+    for_now: Counter[str] = Counter()
     numbers: deque[int] = deque()  # of the lines read and not yet answered, in order, as outcomes come
+    # The first line not answered yet: where a run that stops is to go on from (--start-line). Answers come in
+    # input order, so every line before it is answered (blank ones have no answer), and none after it.
+    resume = args.start_line
 
     def noting_numbers() -> Iterator[tuple[int, Article | BadLine]]:  # (the lines as read, their numbers noted)
         for number, item in lines:
@@ -1250,17 +1343,22 @@ def _run_file(
     with _progress(args.command, args.no_progress) as progress:
         try:
             for outcome in answer(noting_numbers()):
-                line = json.dumps(_numbered(outcome, numbers.popleft()), ensure_ascii=False) + "\n"
+                number = numbers.popleft()
+                line = json.dumps(_numbered(outcome, number), ensure_ascii=False) + "\n"
                 with _STOPS.whole():  # (a stop between the write and the count: the output held one more)
                     out.write(line)
                     out.flush()
                     answered += 1
+                    resume = number + 1
                 rejected += not isinstance(outcome, Verdict)
                 outcomes[outcome.outcome if isinstance(outcome, Verdict) else None] += 1
+                if isinstance(outcome, ArticleFailure) and outcome.error.retryable:
+                    for_now[outcome.error.code.name] += 1
                 progress.advance()
         except KeyboardInterrupt as stop:  # (Ctrl-C, or SIGTERM: _Terminated)
             # (what was sent after the lines answered is not known: a line read as the stop came may be sent yet)
-            _say_how_far(args, f"{_stopped(stop)} once {_lines(answered)} {_were(answered)} answered")
+            stopped = f"{_stopped(stop)} once {_lines(answered)} {_were(answered)} answered"
+            _say_how_far(args, stopped, resume, for_now)
             return _exit_status(stop)
         except NeardupClientError as exc:
             if not exc.retryable and not answered:
@@ -1268,16 +1366,21 @@ def _run_file(
             # (the server gone past --retries, or refusing every call from now on: what was answered, and
             # whether to run again, as on Ctrl-C)
             _say_failed(exc, args, answered=answered > 0)
-            _say_how_far(args, f"stopped once {_lines(answered)} {_were(answered)} answered", exc)
+            _say_how_far(args, f"stopped once {_lines(answered)} {_were(answered)} answered", resume, for_now, exc)
             return EXIT_FAILED
     # Every line answered (a stream the server ended with lines unanswered raised a retryable error above):
     # an output file holds this run's lines only, so none for an input of no lines (emptied on the first
-    # write, it kept an earlier run's results).
-    out.write("")
+    # write, it kept an earlier run's results); with --append, it holds them after the earlier ones. A run that
+    # goes on from a line and answered none (the input answered to its end already, or a --start-line past it)
+    # leaves the output as it was.
+    if answered or args.start_line == 1:
+        out.write("")
+    _say_if_started_past_the_end(args, getattr(lines, "lines_read", None), answered)
     _say_versions(outcomes)
     if rejected:
         why = "its output line says why" if rejected == 1 else "their output lines say why"
-        _say(f"neardup {args.command}: {rejected:,} of {_lines(answered)} {_were(rejected)} rejected; {why}")
+        _say(f"neardup {args.command}: {rejected:,} of {_lines(answered)} {_were(rejected)} rejected; {why}"
+             f"{_turned_away(for_now, '; ')}")  # fmt: skip
         return EXIT_REJECTED
     if not progress.live:  # (the bar shows the total; without it, the run's end would say nothing)
         _say(f"neardup {args.command}: {_lines(answered)} answered, none rejected")
@@ -1305,8 +1408,61 @@ def _were(count: int) -> str:
     return "was" if count == 1 else "were"
 
 
-def _say_how_far(args: argparse.Namespace, stopped: str, error: NeardupClientError | None = None) -> None:
-    _say(f"neardup {args.command}: {stopped}. {_after_stopping(args.command, error)}")
+def _say_if_started_past_the_end(args: argparse.Namespace, read: int | None, answered: int) -> None:
+    """When --start-line is past the input's last line, of the `read` it has (None: not counted), nothing was
+    answered: said, as the input answered to its end already (the line after its last, as a run stopped after
+    its last answer names), or as a warning (a line number mistyped, or the input is not the one the run that
+    stopped read)."""
+    if answered or args.start_line == 1 or read is None or read >= args.start_line:
+        return
+    if args.start_line == read + 1:
+        _say(f"neardup {args.command}: --start-line {args.start_line} is the line after the input's last (it has "
+             f"{_lines(read)}): the input was answered to its end already, and no line was answered")  # fmt: skip
+        return
+    _say(f"neardup {args.command}: warning: --start-line {args.start_line} is past the input's end: it has "
+         f"{_lines(read)}, and no line was answered")  # fmt: skip
+
+
+def _say_how_far(
+    args: argparse.Namespace,
+    stopped: str,
+    resume: int,
+    for_now: Counter[str],
+    error: NeardupClientError | None = None,
+) -> None:
+    """The closing line of a run that stopped: how far it got, what became of the articles after the lines it
+    answered, how to go on from the first line it did not answer (`resume`), and which lines before it to send
+    again (`for_now`: answered with an error that may pass, by code)."""
+    _say(f"neardup {args.command}: {stopped}. {_after_stopping(args.command, error)}. {_going_on(args, resume)}"
+         f"{_turned_away(for_now, '. ', resume)}")  # fmt: skip
+
+
+def _turned_away(for_now: Counter[str], after: str, resume: int | None = None) -> str:
+    """What to say, after `after`, of the lines answered with an error that may pass, counted by code ("" if
+    none): the server turned their articles away for now (with --retries 0 none is sent again), so the lines are
+    to be sent again; a run that goes on from a later line (`resume`) does not send them."""
+    if not for_now:
+        return ""
+    count = sum(for_now.values())
+    codes = ", ".join(sorted(for_now))
+    where = "" if resume is None else f" before line {resume:,}"
+    them, its = ("it", "its output line names it") if count == 1 else ("them", "their output lines name them")
+    return (f"{after}{_lines(count)}{where} {_were(count)} answered with an error that may pass ({codes}): send "
+            f"{them} again ({its})")  # fmt: skip
+
+
+def _going_on(args: argparse.Namespace, resume: int) -> str:
+    """How to go on from line `resume`, the first a run left unanswered: the same command with --start-line, its
+    results added to this run's (--append, or `>>` on standard output). Every line before it is answered in the
+    output; an article after it that was sent and stored is sent again, and answered "unchanged" (indexing is
+    idempotent); a check stores nothing."""
+    flags = f"--start-line {resume}"
+    if args.output is not None and str(args.output) != "-":
+        how = f"run the same command with {flags} --append"
+    else:
+        how = f"run the same command with {flags}, its output appended to this run's (>>, not >)"
+    sent = ' (an article sent again that was stored is answered "unchanged")' if args.command == "ingest" else ""
+    return f"To go on from line {resume:,}, {how}{sent}"
 
 
 def _after_stopping(command: str, error: NeardupClientError | None) -> str:
@@ -1317,11 +1473,11 @@ def _after_stopping(command: str, error: NeardupClientError | None) -> str:
         return _AFTER_STOPPING[command]
     unanswered = None if error is None else error.unanswered
     if unanswered == 0:
-        return f"Every article sent was answered, so none after those was stored: {_AGAIN}"
+        return "Every article sent was answered, so none after those was stored"
     if unanswered is not None and error is not None and error.may_be_stored == 0:
         them = "article sent after those was" if unanswered == 1 else "articles sent after those were"
-        return f"The {unanswered:,} {them} not stored: {_AGAIN}"
-    return f"{_AFTER_STOPPING[command]}: {_AGAIN}"
+        return f"The {unanswered:,} {them} not stored"
+    return _AFTER_STOPPING[command]
 
 
 def _numbered(outcome: Verdict | ArticleFailure | BadLine, line: int) -> dict[str, Any]:

@@ -53,15 +53,29 @@ def read_articles(path: Path) -> Iterator[Article | BadLine]:
     return (item for _, item in read_numbered_articles(path))
 
 
-def read_numbered_articles(path: Path, warn: Warn | None = None) -> NumberedArticles:
+def read_numbered_articles(path: Path, warn: Warn | None = None, start: int = 1) -> NumberedArticles:
     """read_articles, each with the number of its line in the file (blank lines are skipped, so the
     count of those read is not it). `warn` hears, once per field name, of a field no article has (FIELDS):
-    it was dropped silently, so a `publishedAt` left articles without their publication time."""
+    it was dropped silently, so a `publishedAt` left articles without their publication time. `start`: the
+    number of the first line to read an article from (1-based, blank lines counted); the lines before it are
+    read past, not parsed (the file's first non-blank line alone is looked at, as in every run, for
+    a file that is no JSON Lines at all), and the lines after keep their numbers in the file (`tail -n +N`
+    numbered them from 1 again: a resumed run's answers could not be joined to the file's lines)."""
+    if start < 1:
+        raise ValueError(f"start: line numbers begin at 1, got {start}")
     try:
         stream, ready = _open_binary(path)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return NumberedArticles(_articles(stream, path, _once_per_field(warn)), ready)
+    read = _LinesRead()
+    return NumberedArticles(_articles(stream, path, _once_per_field(warn), start, read), ready, read)
+
+
+@dataclass
+class _LinesRead:
+    """How many lines of the input were read so far, blank ones and those read past (`start`) too."""
+
+    count: int = 0
 
 
 def _once_per_field(warn: Warn | None) -> Callable[[str, int], None] | None:
@@ -80,8 +94,16 @@ def _once_per_field(warn: Warn | None) -> Callable[[str, int], None] | None:
 class NumberedArticles(Iterator[tuple[int, Article | BadLine]]):
     """read_numbered_articles' lines, read as they are taken, and whether the next is to hand (`ready`)."""
 
-    def __init__(self, lines: Iterator[tuple[int, Article | BadLine]], ready: Callable[[], bool]) -> None:
+    def __init__(
+        self, lines: Iterator[tuple[int, Article | BadLine]], ready: Callable[[], bool], read: _LinesRead | None = None
+    ) -> None:
         self._lines, self._ready = lines, ready
+        self._read = read if read is not None else _LinesRead()
+
+    @property
+    def lines_read(self) -> int:
+        """The lines of the input read so far, blank ones and those read past (`start`) too."""
+        return self._read.count
 
     def __next__(self) -> tuple[int, Article | BadLine]:
         return next(self._lines)
@@ -235,19 +257,33 @@ def _is_gzip(stream: io.BufferedReader | DescriptorReader) -> bool:
 
 
 def _articles(
-    stream: AbstractContextManager[Iterable[bytes]], path: Path, unread: Callable[[str, int], None] | None
+    stream: AbstractContextManager[Iterable[bytes]],
+    path: Path,
+    unread: Callable[[str, int], None] | None,
+    start: int = 1,
+    read: _LinesRead | None = None,
 ) -> Iterator[tuple[int, Article | BadLine]]:
+    """The numbered articles of the lines from line `start` on; `read` counts every line read."""
+    read = read if read is not None else _LinesRead()
     number = 0
     name = "standard input" if path == STDIN else str(path)
     first = True
     with stream as lines:
         try:
+            # The lines before `start` are read past, not parsed (a resumed run costs their reading only), but the
+            # file's first non-blank line is looked at for its format wherever the run starts: checked on line
+            # `start` instead, a stray line there ("[1, 2]", NUL bytes) refused the whole input, wrongly said to be
+            # a JSON array or UTF-16 text.
             for number, raw in enumerate(lines, start=1):
+                read.count = number
+                if not first and number < start:
+                    continue
                 if raw.removeprefix(BOM).strip():  # (a line of a byte order mark alone is blank: it shows none)
                     if first:
                         _refuse_other_formats(raw, name, "" if path == STDIN else f" {shlex.quote(str(path))}")
                         first = False
-                    yield number, parse_line(raw, number, unread)
+                    if number >= start:
+                        yield number, parse_line(raw, number, unread)
         except (OSError, EOFError, zlib.error) as exc:  # (gzip.BadGzipFile is an OSError)
             where = f" after line {number}" if number else ""
             raise InputError(f"cannot read {name}{where}: {exc}") from None

@@ -19,7 +19,11 @@ from client.jsonl import BadLine
 
 NOT_REACHED = "failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:9: Connection refused"
 GONE = "Socket closed"  # (a stream cut once its articles were sent: the server may have stored them)
-AGAIN = "running the same file again answers every line once (indexing is idempotent)"
+# (lines 0 to 9 are read, the first two answered: the run is to go on from line 2, its output added to this one's)
+AGAIN = (
+    "To go on from line 2, run the same command with --start-line 2 --append (an article sent again that was stored "
+    'is answered "unchanged")'
+)
 
 
 def _answers_then(
@@ -37,9 +41,8 @@ def _answers_then(
 
 
 def _closing_line(command: str, error: NeardupClientError, capsys: pytest.CaptureFixture[str]) -> str:
-    args = argparse.Namespace(
-        command=command, no_progress=True, file=Path("in.jsonl"), server="127.0.0.1:9", cert_file=None
-    )
+    args = argparse.Namespace(command=command, no_progress=True, file=Path("in.jsonl"), server="127.0.0.1:9",
+                              cert_file=None, start_line=1, output=Path("out.jsonl"), append=False)  # fmt: skip
     lines = ((number, Article(f"a{number}", "body")) for number in range(10))
     status = cli._run_file(args, io.StringIO(), lines, _answers_then(error, 2))
     assert status == cli.EXIT_FAILED
@@ -58,17 +61,17 @@ def test_articles_sent_only_where_no_server_was_reached_are_said_not_stored(
     error = _ended(NOT_REACHED, 3, failures=3)
     assert error.may_be_stored == 0
     assert _closing_line("ingest", error, capsys) == (
-        f"neardup ingest: stopped once 2 lines were answered. The 3 articles sent after those were not stored: {AGAIN}"
+        f"neardup ingest: stopped once 2 lines were answered. The 3 articles sent after those were not stored. {AGAIN}"
     )
     one = _ended(NOT_REACHED, 1)
-    assert _closing_line("ingest", one, capsys).endswith(f". The 1 article sent after those was not stored: {AGAIN}")
+    assert _closing_line("ingest", one, capsys).endswith(f". The 1 article sent after those was not stored. {AGAIN}")
 
 
 def test_articles_held_by_a_server_whose_index_load_failed_are_said_not_stored(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     error = _ended(f"{SERVER_LOAD_FAILED} and is stopping", 4)
-    assert _closing_line("ingest", error, capsys).endswith(f"The 4 articles sent after those were not stored: {AGAIN}")
+    assert _closing_line("ingest", error, capsys).endswith(f"The 4 articles sent after those were not stored. {AGAIN}")
 
 
 def test_a_stream_that_failed_with_nothing_unanswered_says_none_after_those_was_stored(
@@ -78,7 +81,7 @@ def test_a_stream_that_failed_with_nothing_unanswered_says_none_after_those_was_
     for details in (GONE, NOT_REACHED):
         assert _closing_line("ingest", _ended(details, 0, failures=2), capsys) == (
             "neardup ingest: stopped once 2 lines were answered. Every article sent was answered, so none after "
-            f"those was stored: {AGAIN}"
+            f"those was stored. {AGAIN}"
         )
 
 
@@ -90,11 +93,13 @@ def test_articles_a_server_may_have_read_are_said_to_be_maybe_stored(capsys: pyt
     assert partly.may_be_stored == 1
     for error in (cut, partly):
         assert _closing_line("ingest", error, capsys).endswith(
-            f". Articles sent after those may be stored too: {AGAIN}"
+            f". Articles sent after those may be stored too. {AGAIN}"
         )
 
 
 def test_an_error_that_counts_no_articles_and_check_say_what_they_said(capsys: pytest.CaptureFixture[str]) -> None:
     bare = UnavailableError(grpc.StatusCode.UNAVAILABLE, GONE)  # (not an index stream's: nothing counted)
-    assert _closing_line("ingest", bare, capsys).endswith(f". Articles sent after those may be stored too: {AGAIN}")
-    assert _closing_line("check", _ended(NOT_REACHED, 0), capsys).endswith(". Nothing was stored")
+    assert _closing_line("ingest", bare, capsys).endswith(f". Articles sent after those may be stored too. {AGAIN}")
+    assert _closing_line("check", _ended(NOT_REACHED, 0), capsys).endswith(
+        ". Nothing was stored. To go on from line 2, run the same command with --start-line 2 --append"
+    )

@@ -59,7 +59,7 @@ def test_a_ctrl_c_dropped_by_a_del_still_stops_the_run_at_the_next_line(
     # (an ingest not stopped 60 s after SIGINT in one of some twenty CI runs: the run went on to the file's end)
     dropped: list[BaseException | None] = []
     monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: dropped.append(unraisable.exc_value))
-    args = argparse.Namespace(command="ingest", no_progress=True, file=Path("in.jsonl"))
+    args = argparse.Namespace(command="ingest", no_progress=True, file=Path("in.jsonl"), start_line=1, output=None)
     out = io.StringIO()
     lines = ((number, BadLine(None, "read")) for number in range(1, 1_001))
     with cli._terminated_as_interrupted(True):
@@ -67,7 +67,9 @@ def test_a_ctrl_c_dropped_by_a_del_still_stops_the_run_at_the_next_line(
     assert [type(e) for e in dropped] == [KeyboardInterrupt]  # (the handler's raise was dropped, as in a real __del__)
     assert status == cli.EXIT_INTERRUPTED
     assert len(out.getvalue().splitlines()) == 3  # (the line being answered when it came, then no more)
-    assert "neardup ingest: interrupted once 3 lines were answered." in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "neardup ingest: interrupted once 3 lines were answered." in said
+    assert "To go on from line 4, run the same command with --start-line 4, its output appended" in said
 
 
 def test_a_stop_of_an_earlier_run_in_the_same_process_does_not_stop_the_next() -> None:
