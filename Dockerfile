@@ -39,7 +39,8 @@ EXPOSE 50051 50052 9100
 # exit 0 only when it answers SERVING. The port the entrypoint gives, and no variable: NEARDUP_HEALTH_PORT does
 # not move the server's port (the entrypoint's flag wins), and a check that read it asked a port nothing served,
 # unhealthy for ever. A health port moved with --health-port N after the image name needs
-# --health-cmd "neardup health --server 127.0.0.1:N --timeout 5" (docs/ops.md); -1 (off) or 0 (any port) another.
+# --health-cmd "neardup health --server 127.0.0.1:N --timeout 5 --no-tls" (docs/ops.md; --no-tls: see below);
+# -1 (off) or 0 (any port) another.
 # It asks liveness (''), which the health port answers SERVING from before the store opens, through the
 # index's load (minutes for a cold rebuild at 1M articles): the start period covers only the process's
 # own start (imports, binding the ports; seconds), so 60 s stays. Readiness: docs/ops.md, "The health port".

@@ -68,3 +68,14 @@ def test_the_healthcheck_asks_the_health_port_the_server_uses_whatever_the_varia
         assert args[:1] == ["health"], args
         served = Settings.from_args(entrypoint[2:], env).health_port
         assert args[args.index("--server") + 1] == f"127.0.0.1:{served}", (env, args)
+
+
+def test_every_health_check_the_dockerfile_and_ops_guide_advise_speaks_plaintext() -> None:
+    # (the Dockerfile's comment advised `--health-cmd "neardup health --server 127.0.0.1:N --timeout 5"`, without the
+    # HEALTHCHECK's --no-tls: TLS variables set in the container would make that check speak TLS to the plaintext
+    # health port, and the container stayed unhealthy)
+    for name in ("Dockerfile", "docs/ops.md"):
+        advised = [line for line in (ROOT / name).read_text().splitlines() if '--health-cmd "neardup health' in line]
+        assert advised, name
+        for line in advised:
+            assert "--no-tls" in line.split('--health-cmd "', 1)[1].split('"', 1)[0], (name, line)

@@ -34,16 +34,27 @@ class NearDuplicateServiceStub:
     - UNAVAILABLE: no server reached, a server stopping or restarting, its
       index failed to load (the call was not carried out), or its store
       unreachable. Retry with backoff; a write may have been done (each RPC
-      says what a retry then answers).
+      says what a retry then answers). Two UNAVAILABLEs are not retryable:
+      - a bare "Socket closed" from a server started with --tls-client-ca
+        (mutual TLS) that refused the client's certificate (none given, or
+        not signed by its CA, or expired) during the handshake: fix the
+        credentials (the Python client probes the port and says so);
+      - "the embedded store failed to commit (file too large (EFBIG): ...)"
+        or "(I/O error: ...)", "and rolled the write back" (nothing of it
+        was stored): an operator must act (raise the server's file size
+        limit, check the disk); a retry fails the same way until then.
     - CANCELLED, when the caller did not cancel: a server that began to stop
       before it ran the call (it was not carried out). Retry as UNAVAILABLE.
     - DEADLINE_EXCEEDED: the caller's deadline passed (or the server is still
       loading its index). Retry with a longer deadline; a write may have been
       done (see each RPC).
     - RESOURCE_EXHAUSTED: see below.
-    - UNAUTHENTICATED: a server started with --token-file got no bearer token
-      ("authorization: Bearer <token>" metadata) or a wrong one. Fix the
-      credentials; never retry as it is.
+    - UNAUTHENTICATED: a server started with --auth-token-file got no bearer
+      token ("authorization: Bearer <token>" metadata; the CLI's --token-file
+      sends one) or a wrong one. The token is checked before any handler
+      runs, so nothing was stored or deleted (PERMISSION_DENIED from a proxy
+      in front of the server likewise). Fix the credentials; never retry as
+      it is.
     - INVALID_ARGUMENT: a request that is not a valid message (its text not
       UTF-8: the message names the field), or a field refused (named first in
       the message, e.g. "article.body: ..."). Fix the request; never retry
@@ -249,16 +260,27 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     - UNAVAILABLE: no server reached, a server stopping or restarting, its
       index failed to load (the call was not carried out), or its store
       unreachable. Retry with backoff; a write may have been done (each RPC
-      says what a retry then answers).
+      says what a retry then answers). Two UNAVAILABLEs are not retryable:
+      - a bare "Socket closed" from a server started with --tls-client-ca
+        (mutual TLS) that refused the client's certificate (none given, or
+        not signed by its CA, or expired) during the handshake: fix the
+        credentials (the Python client probes the port and says so);
+      - "the embedded store failed to commit (file too large (EFBIG): ...)"
+        or "(I/O error: ...)", "and rolled the write back" (nothing of it
+        was stored): an operator must act (raise the server's file size
+        limit, check the disk); a retry fails the same way until then.
     - CANCELLED, when the caller did not cancel: a server that began to stop
       before it ran the call (it was not carried out). Retry as UNAVAILABLE.
     - DEADLINE_EXCEEDED: the caller's deadline passed (or the server is still
       loading its index). Retry with a longer deadline; a write may have been
       done (see each RPC).
     - RESOURCE_EXHAUSTED: see below.
-    - UNAUTHENTICATED: a server started with --token-file got no bearer token
-      ("authorization: Bearer <token>" metadata) or a wrong one. Fix the
-      credentials; never retry as it is.
+    - UNAUTHENTICATED: a server started with --auth-token-file got no bearer
+      token ("authorization: Bearer <token>" metadata; the CLI's --token-file
+      sends one) or a wrong one. The token is checked before any handler
+      runs, so nothing was stored or deleted (PERMISSION_DENIED from a proxy
+      in front of the server likewise). Fix the credentials; never retry as
+      it is.
     - INVALID_ARGUMENT: a request that is not a valid message (its text not
       UTF-8: the message names the field), or a field refused (named first in
       the message, e.g. "article.body: ..."). Fix the request; never retry
@@ -460,16 +482,27 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
     - UNAVAILABLE: no server reached, a server stopping or restarting, its
       index failed to load (the call was not carried out), or its store
       unreachable. Retry with backoff; a write may have been done (each RPC
-      says what a retry then answers).
+      says what a retry then answers). Two UNAVAILABLEs are not retryable:
+      - a bare "Socket closed" from a server started with --tls-client-ca
+        (mutual TLS) that refused the client's certificate (none given, or
+        not signed by its CA, or expired) during the handshake: fix the
+        credentials (the Python client probes the port and says so);
+      - "the embedded store failed to commit (file too large (EFBIG): ...)"
+        or "(I/O error: ...)", "and rolled the write back" (nothing of it
+        was stored): an operator must act (raise the server's file size
+        limit, check the disk); a retry fails the same way until then.
     - CANCELLED, when the caller did not cancel: a server that began to stop
       before it ran the call (it was not carried out). Retry as UNAVAILABLE.
     - DEADLINE_EXCEEDED: the caller's deadline passed (or the server is still
       loading its index). Retry with a longer deadline; a write may have been
       done (see each RPC).
     - RESOURCE_EXHAUSTED: see below.
-    - UNAUTHENTICATED: a server started with --token-file got no bearer token
-      ("authorization: Bearer <token>" metadata) or a wrong one. Fix the
-      credentials; never retry as it is.
+    - UNAUTHENTICATED: a server started with --auth-token-file got no bearer
+      token ("authorization: Bearer <token>" metadata; the CLI's --token-file
+      sends one) or a wrong one. The token is checked before any handler
+      runs, so nothing was stored or deleted (PERMISSION_DENIED from a proxy
+      in front of the server likewise). Fix the credentials; never retry as
+      it is.
     - INVALID_ARGUMENT: a request that is not a valid message (its text not
       UTF-8: the message names the field), or a field refused (named first in
       the message, e.g. "article.body: ..."). Fix the request; never retry
