@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Final, Literal, TypedDict
-from urllib.parse import urlsplit
+from typing import Any, ClassVar, Final, Literal, NamedTuple, TypedDict
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -1061,7 +1060,7 @@ def with_default_port(target: str) -> str:
     99999 less 65536, another server's); in gRPC's own forms too ("ipv4:127.0.0.1:99999", "dns:///host:99999",
     "ipv6:[::1]:0x"), whose ports gRPC read the same way."""
     if target.startswith(_GRPC_SCHEMES):
-        _require_ports_of_grpc_form(target)
+        _require_ports(target)
         return target
     scheme, slashes, rest = target.partition("://")
     if slashes:
@@ -1081,51 +1080,85 @@ def with_default_port(target: str) -> str:
             f"the server address {target!r} has no port after its colon: give host:port, e.g. "
             f"'{target}{DEFAULT_PORT}', or the host alone for port {DEFAULT_PORT}"
         )
-    _require_port(target)
+    _require_ports(target)
     return target
 
 
 MAX_PORT = 65535
+# The port gRPC gives an address named without one (https').
+GRPC_DEFAULT_PORT = 443
 
 
-def _require_port(target: str, address: str | None = None, at: int = 0) -> None:
-    """ValueError, naming the port, for a host:port or [IPv6]:port `target` whose port is not a whole number from 1
-    to MAX_PORT. (A host holding colons of its own, not bracketed, is left to gRPC: where its port begins is not
-    clear.) `address`: the host:port at `at` in `target` to check, when `target` is in one of gRPC's own forms."""
-    address = target if address is None else address
-    if address.startswith("["):
-        _, bracket, port = address.partition("]:")
-        if not bracket:
-            return
-    else:
-        host, colon, port = address.rpartition(":")
-        if ":" in host or not colon:
-            return
-    if port.isascii() and port.isdigit() and 1 <= int(port) <= MAX_PORT:
-        return
-    what = "outside" if port.isascii() and port.isdigit() else "not a number in"
-    end = at + len(address)
-    raise ValueError(
-        f"the server address {target!r} has port {port!r}, {what} the range 1-{MAX_PORT}: give host:port with a port "
-        f"in it, e.g. '{target[: end - len(port)]}{DEFAULT_PORT}{target[end:]}'"
-    )
+class TargetAddress(NamedTuple):
+    """A host:port that a server address names (target_addresses)."""
+
+    host: str  # without an IPv6 address's brackets
+    port: str | None  # as written (not checked); None when none is given, or where it begins is not clear
+    text: str  # the host:port as the target writes it
+    at: int  # where `text` begins in the target
 
 
-def _require_ports_of_grpc_form(target: str) -> None:
-    """_require_port of each host:port in a target of gRPC's forms that name one: "dns:[//authority/]host[:port]",
-    "ipv4:address[:port][,...]" and "ipv6:[address]:port[,...]" (an address left without a port: gRPC's 443, as
-    before). gRPC read a port outside 1-65535 modulo 65536 there too, and one not a number failed each call."""
+def target_addresses(target: str) -> list[TargetAddress]:
+    """The host:port addresses that the server address `target` names, in order: host:port or [IPv6]:port, and
+    those of gRPC's forms that name some: "dns:[//authority/]host[:port]" (the authority, a DNS server's address,
+    is not the target's), "ipv4:address[:port][,...]" and "ipv6:address|[address]:port[,...]"; [] for the forms
+    that name none (unix:, unix-abstract: name paths, vsock: a cid and its own port). A port left out, or not told
+    apart from a host holding colons of its own unbracketed ("ipv6:::1", "fe80::1:7000"), is None. Read both by
+    with_default_port, which checks each port, and by the TLS probe, which connects to each address."""
+    if not target.startswith(_GRPC_SCHEMES):
+        return [_target_address(target, 0)]
     scheme, _, rest = target.partition(":")
-    if scheme not in ("dns", "ipv4", "ipv6"):  # (unix: and unix-abstract: name paths, vsock: a cid and its own port)
-        return
+    if scheme not in ("dns", "ipv4", "ipv6"):
+        return []
     at = len(scheme) + 1
-    if rest.startswith("//"):  # (an authority: a DNS server's address, whose port is not the target's)
+    if rest.startswith("//"):
         authority, slash, path = rest[2:].partition("/")
         at, rest = at + 2 + len(authority) + len(slash), path
-    for address in rest.split(",") if scheme != "dns" else [rest]:
-        if scheme != "ipv6" or address.startswith("["):  # (ipv6:::1 alone: no port)
-            _require_port(target, address, at)
-        at += len(address) + 1
+    named = []
+    for text in rest.split(",") if scheme != "dns" else [rest]:
+        if scheme == "ipv6" and not text.startswith("["):  # (ipv6:::1: an address alone, no port)
+            named.append(TargetAddress(text, None, text, at))
+        else:
+            named.append(_target_address(text, at))
+        at += len(text) + 1
+    return named
+
+
+def _target_address(text: str, at: int) -> TargetAddress:
+    if text.startswith("["):
+        host, bracket, port = text[1:].partition("]:")
+        if not bracket:
+            return TargetAddress(text[1:].removesuffix("]"), None, text, at)
+        return TargetAddress(host, port, text, at)
+    host, colon, port = text.rpartition(":")
+    if not colon or ":" in host:
+        return TargetAddress(text, None, text, at)
+    return TargetAddress(host, port, text, at)
+
+
+def _port_number(port: str | None) -> int | None:
+    """The port `port` names (GRPC_DEFAULT_PORT for None), or None for one that is not a whole number from 1 to
+    MAX_PORT."""
+    if port is None:
+        return GRPC_DEFAULT_PORT
+    return int(port) if port.isascii() and port.isdigit() and 1 <= int(port) <= MAX_PORT else None
+
+
+def _require_ports(target: str) -> None:
+    """ValueError, naming the port and what to write instead, for a host:port that `target` names
+    (target_addresses) whose port is not a whole number from 1 to MAX_PORT: gRPC read one outside 1-65535 modulo
+    65536, and one not a number failed each call. (A port left out is gRPC's 443, as before; a host holding colons
+    of its own, not bracketed, is left to gRPC: where its port begins is not clear.)"""
+    for address in target_addresses(target):
+        port = address.port
+        if port is None or _port_number(port) is not None:
+            continue
+        what = "outside" if port.isascii() and port.isdigit() else "not a number in"
+        end = address.at + len(address.text)
+        raise ValueError(
+            f"the server address {target!r} has port {port!r}, {what} the range 1-{MAX_PORT}: give host:port with "
+            f"a port in it, e.g. '{target[: end - len(port)]}{DEFAULT_PORT}{target[end:]}'"
+        )
 
 
 # The forms of target gRPC reads itself (its name resolvers): kept as they are.
@@ -1304,7 +1337,7 @@ class _Probe:
 
 
 class _TlsProbe:
-    """What TLS the server at host:port `target` speaks with this client (tls_answer, presenting the client's
+    """What TLS the server at `target` speaks with this client (tls_answer, presenting the client's
     certificate `cert`, if any), asked at most once every TLS_PROBE_FRESH_SECONDS: the failed calls meanwhile
     (retries, other threads) take its answer, or wait for the one under way. Each failed call cost a probe (a
     connection and a handshake, ~28 ms of CPU), and a retry waited for one again. `tls`: the client speaks TLS."""
@@ -1335,23 +1368,24 @@ class _TlsProbe:
 
 
 def takes_connections(target: str, *, timeout: float) -> bool:
-    """Whether a TCP connection to host:port `target` is taken within `timeout` seconds in all (over its
-    addresses): no default, as the callers' bounds differ (the CLI's probe of --server). Resolving the name is not
-    bounded: a caller that must not wait longer asks in a thread (as _TlsProbe does for tls_answer)."""
+    """Whether a TCP connection to the server address `target` (host:port, or gRPC's dns:, ipv4: or ipv6: form) is taken
+    within `timeout` seconds in all (over its addresses): no default, as the callers' bounds differ (the CLI's probe of
+    --server). Resolving the name is not bounded: a caller that must not wait longer asks in a thread (as _TlsProbe does
+    for tls_answer)."""
     return _connection(target, time.monotonic() + timeout, None) is None
 
 
 def tls_answer(target: str, *, timeout: float, cert: tuple[str, str] | None = None) -> TlsAnswer:
-    """What TLS the server at host:port `target` speaks, within `timeout` seconds in all (the name's resolution
-    aside, as in takes_connections), presenting the client certificate and key files `cert` if given. A server
-    that requires a client certificate and refuses the one sent (or none) completes a TLS 1.3 handshake (the
-    client's side of it ends before the server has read the certificate) and closes the connection unanswered,
-    which gRPC calls "Socket closed", as of a forwarder whose server is not up; under TLS 1.2 it closes it within
-    the handshake, where a forwarder that ends TLS itself completes it. So: a handshake that completes (the
-    certificate unchecked), then one limited to TLS 1.2 that the server ends (closed, or an alert about the
-    certificate) after its own part of the handshake (its hello, its certificate) is REFUSES_CLIENT; one that
-    completes, or fails otherwise (as a server of TLS 1.3 only does, or a connection closed before the server said
-    anything: a forwarder whose next connection went to a backend that is down) SERVES."""
+    """What TLS the server at `target` (host:port, or gRPC's dns:, ipv4: or ipv6: form) speaks, within `timeout` seconds
+    in all (the name's resolution aside, as in takes_connections), presenting the client certificate and key files
+    `cert` if given. A server that requires a client certificate and refuses the one sent (or none) completes a TLS 1.3
+    handshake (the client's side of it ends before the server has read the certificate) and closes the connection
+    unanswered, which gRPC calls "Socket closed", as of a forwarder whose server is not up; under TLS 1.2 it closes it
+    within the handshake, where a forwarder that ends TLS itself completes it. So: a handshake that completes (the
+    certificate unchecked), then one limited to TLS 1.2 that the server ends (closed, or an alert about the certificate)
+    after its own part of the handshake (its hello, its certificate) is REFUSES_CLIENT; one that completes, or fails
+    otherwise (as a server of TLS 1.3 only does, or a connection closed before the server said anything: a forwarder
+    whose next connection went to a backend that is down) SERVES."""
     deadline = time.monotonic() + timeout
     if _connection(target, deadline, _probe_context(cert)) is not None:
         return TlsAnswer.NONE
@@ -1378,26 +1412,32 @@ def _refused_in_handshake(ended: OSError | str | None) -> bool:
 
 
 def _connection(target: str, deadline: float, context: ssl.SSLContext | None) -> OSError | str | None:
-    """Try a TCP connection to host:port `target` (each of its addresses, until one is taken) before `deadline`
-    (time.monotonic()'s), with a TLS handshake on it when `context` is given: None if one was taken (and its
-    handshake completed), else the last handshake's error (_CLOSED_UNANSWERED for a connection closed before the
-    server sent its hello), or a word for why none was tried."""
-    where = urlsplit(f"//{target}")
-    try:
-        if where.hostname is None or where.port is None:
-            return "not host:port"  # (a target in gRPC's own forms: unix:, dns:)
-        addresses = socket.getaddrinfo(where.hostname, where.port, type=socket.SOCK_STREAM)
-    except (OSError, ValueError):  # (ValueError: a port out of range)
+    """Try a TCP connection to the server address `target` (host:port, or one of gRPC's forms naming hosts and
+    ports: target_addresses), to each address of each of its hosts until one is taken, as gRPC does, before
+    `deadline` (time.monotonic()'s), with a TLS handshake on it when `context` is given: None if one was taken (and
+    its handshake completed), else the last handshake's error (_CLOSED_UNANSWERED for a connection closed before
+    the server sent its hello), or a word for why none was tried."""
+    named = target_addresses(target)
+    if not named:
+        return "not host:port"  # (unix:, unix-abstract:, vsock:)
+    addresses = []
+    for host_port in named:
+        port = _port_number(host_port.port)
+        with suppress(OSError, ValueError):  # (ValueError: a name with a NUL in it)
+            if port is not None:
+                found = socket.getaddrinfo(host_port.host, port, type=socket.SOCK_STREAM)
+                addresses += [(host_port.host, address) for address in found]
+    if not addresses:
         return "not resolved"
     ended: OSError | str = "no connection taken"
-    for family, kind, protocol, _, address in addresses:
+    for hostname, (family, kind, protocol, _, address) in addresses:
         try:
             with socket.socket(family, kind, protocol) as raw:
                 raw.settimeout(_left(deadline))
                 raw.connect(address)
                 if context is not None:
                     raw.settimeout(_left(deadline))  # (the handshake gets what the connection left)
-                    if (handshake := _handshake(raw, context, where.hostname)) is not None:
+                    if (handshake := _handshake(raw, context, hostname)) is not None:
                         ended = handshake
                         continue
                 return None

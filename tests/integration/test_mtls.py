@@ -118,6 +118,19 @@ def test_a_client_without_a_certificate_is_told_it_needs_one_at_once_and_not_ret
         assert "requires a client certificate" in streamed.value.details
 
 
+@pytest.mark.parametrize("form", ["ipv4:127.0.0.1:{port}", "dns:///127.0.0.1:{port}"])
+def test_the_probe_reads_the_port_of_a_target_in_grpcs_own_forms(
+    mtls_server: tuple[RunningServer, Pki, Clients], form: str
+) -> None:
+    # (the probe read host:port alone, so a client of ipv4:/dns: targets was told a bare "Socket closed", retryable)
+    running, pki, _clients = mtls_server
+    with NeardupClient(form.format(port=running.port), timeout=5, ca_file=pki.ca) as client:
+        with pytest.raises(UnavailableError) as caught:
+            client.stats()
+        assert not caught.value.retryable
+        assert "the server requires a client certificate: give cert_file and key_file" in caught.value.details
+
+
 def test_a_client_certificate_from_another_ca_is_refused_saying_so(
     mtls_server: tuple[RunningServer, Pki, Clients],
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import inspect
 import re
+import socket
 
 import numpy as np
 import pytest
@@ -260,3 +261,37 @@ def test_an_index_stream_is_a_real_generator() -> None:
         with pytest.warns(RuntimeWarning, match="was never iterated"):  # (dropped unstarted: nothing was sent)
             del stream
             gc.collect()
+
+
+@pytest.mark.parametrize(
+    ("target", "named"),
+    [
+        ("localhost:7000", [("localhost", "7000")]),
+        ("[::1]:7000", [("::1", "7000")]),
+        ("ipv4:127.0.0.1:1,127.0.0.2", [("127.0.0.1", "1"), ("127.0.0.2", None)]),
+        ("ipv6:[::1]:7000,::2", [("::1", "7000"), ("::2", None)]),
+        ("dns:///dedup.example:7000", [("dedup.example", "7000")]),
+        ("dns://8.8.8.8:53/[::1]:abc", [("::1", "abc")]),  # (the authority is a DNS server's: not the target's)
+        ("dns:dedup.example", [("dedup.example", None)]),
+        ("unix:/run/neardup.sock", []),
+        ("vsock:3:7000", []),
+    ],
+)
+def test_the_hosts_and_ports_a_target_names_are_read_in_one_place(
+    target: str, named: list[tuple[str, str | None]]
+) -> None:
+    # (the port check of with_default_port and the TLS probe each read targets their own way: the probe read
+    # host:port alone, and took nothing from gRPC's forms)
+    addresses = api.target_addresses(target)
+    assert [(a.host, a.port) for a in addresses] == named
+    assert all(target[a.at : a.at + len(a.text)] == a.text for a in addresses)
+
+
+@pytest.mark.parametrize("form", ["127.0.0.1:{port}", "ipv4:127.0.0.1:{port}", "dns:///127.0.0.1:{port}",
+                                  "ipv4:127.0.0.1:{closed},127.0.0.1:{port}"])  # fmt: skip
+def test_a_connection_is_tried_to_the_port_of_a_target_in_grpcs_own_forms(form: str) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listening, socket.create_server(("127.0.0.1", 0)) as closed:
+        port, closed_port = listening.getsockname()[1], closed.getsockname()[1]
+        closed.close()
+        assert api.takes_connections(form.format(port=port, closed=closed_port), timeout=5)
+    assert not api.takes_connections("unix:/nowhere/neardup.sock", timeout=5)
