@@ -26,9 +26,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks import baseline, corpus, outputs
-from benchmarks.loadtest import SpawnedServer, cpu_seconds, whole
+from benchmarks.loadtest import SpawnedServer, whole
 from client.api import MAX_BATCH_ARTICLES, Article
 from client.jsonl import InputError
+from service.proc import cpu_seconds
 
 # Keys only its reports hold (neardup-bench's hold a server CPU too, and no recipe)
 REPORT = outputs.json_object("ingest_rate", "recipe_rate", "ratio", "server_cpu_us_per_article")

@@ -64,6 +64,7 @@ from client.cli import (
 from client.errors import TLS_SAID, NeardupClientError, StreamEndedEarlyError, from_rpc_error
 from client.jsonl import InputError
 from client.resume import Retry, Unanswered
+from service.proc import cpu_seconds
 
 MODES = ("unary", "stream", "batch", "check", "mix")
 Metadata = tuple[tuple[str, str], ...]  # sent with every call: the bearer token, when there is one
@@ -522,13 +523,6 @@ def rss_bytes(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     raise RuntimeError(f"no VmRSS for pid {pid}")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used, from /proc/<pid>/stat (Linux)."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def host_cpu_ticks() -> list[int]:

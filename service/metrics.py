@@ -33,6 +33,7 @@ from prometheus_client.registry import Collector
 
 from service import __version__
 from service.model import PreparedArticle
+from service.proc import cpu_seconds
 from service.scrape_server import ScrapeServer, serve_registry
 from service.settings import FINGERPRINT_SCHEME
 from service.storage import Store, Transaction
@@ -176,14 +177,13 @@ class _GcPauses(Collector):
 
 class _WorkerUsage(Collector):
     """The fingerprint workers' CPU seconds and resident memory, summed over those alive at a scrape, read from
-    /proc/<pid>/stat and /proc/<pid>/statm as prometheus_client's process collector reads the server's own. A worker
-    gone between the listing and the read is skipped; a worker replaced (after one died) takes its CPU seconds with
-    it, so the sum drops: a counter's reset to Prometheus, which rate() and increase() allow for. Nothing where
-    there is no /proc (not Linux)."""
+    /proc/<pid>/stat (service.proc) and /proc/<pid>/statm as prometheus_client's process collector reads the server's
+    own. A worker gone between the listing and the read is skipped; a worker replaced (after one died) takes its CPU
+    seconds with it, so the sum drops: a counter's reset to Prometheus, which rate() and increase() allow for. Nothing
+    where there is no /proc (not Linux)."""
 
     def __init__(self, pids: Callable[[], Iterable[int]]) -> None:
         self._pids = pids
-        self._ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         self._page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
     def describe(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
@@ -196,12 +196,9 @@ class _WorkerUsage(Collector):
         seconds, resident = 0.0, 0.0
         for pid in self._pids():
             try:
-                with open(f"/proc/{pid}/stat", "rb") as stat, open(f"/proc/{pid}/statm", "rb") as statm:
-                    # (after the command, in parentheses, which may hold spaces: fields 3 on; 14 and 15 the user
-                    # and system CPU time, in clock ticks; statm's second, the resident pages)
-                    fields = stat.read().rpartition(b")")[2].split()
-                    pages = int(statm.read().split()[1])
-                worker_seconds = (int(fields[11]) + int(fields[12])) / self._ticks
+                worker_seconds = cpu_seconds(pid)
+                with open(f"/proc/{pid}/statm", "rb") as statm:
+                    pages = int(statm.read().split()[1])  # (its second field: the resident pages)
             except (OSError, ValueError, IndexError):  # (it ended meanwhile)
                 continue
             seconds += worker_seconds
