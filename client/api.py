@@ -30,6 +30,7 @@ from client.errors import (
     CLIENT_CERT_REQUIRED,
     CLOSED_AT_CONNECT,
     OUTCOME_UNKNOWN,
+    SERVER_LOAD_ABANDONED,
     SERVER_LOAD_FAILED,
     TLS_ONLY_SERVER,
     ClientClosedError,
@@ -846,9 +847,13 @@ def _may_have_written(error: NeardupClientError) -> bool:
 def _stored_nothing(error: NeardupClientError) -> bool:
     """Did the call (a stream: the attempt) that failed with `error` store nothing, whatever it sent? So when it
     reached no server (gRPC could not connect: it sent nothing), a server held it while it loaded its index and
-    the load failed, or its token was refused (UNAUTHENTICATED, PERMISSION_DENIED: the server's interceptor, or a
-    proxy, refuses the call before any handler reads it)."""
-    return error.code in _REFUSED_UNREAD or reached_no_server(error) or SERVER_LOAD_FAILED in error.details
+    the load failed or the server was stopped before it was done, or its token was refused (UNAUTHENTICATED,
+    PERMISSION_DENIED: the server's interceptor, or a proxy, refuses the call before any handler reads it)."""
+    return (
+        error.code in _REFUSED_UNREAD
+        or reached_no_server(error)
+        or any(words in error.details for words in (SERVER_LOAD_FAILED, SERVER_LOAD_ABANDONED))
+    )
 
 
 _REFUSED_UNREAD = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)

@@ -55,7 +55,7 @@ RETRYABLE_CODES = (
 )
 # The codes of a failed write that may have been done nonetheless (its answer lost): the client's deadline passed
 # while the server worked, the connection dropped, the server stopped. (RESOURCE_EXHAUSTED refuses it unread; an
-# UNAVAILABLE that reached_no_server, or SERVER_LOAD_FAILED's, did nothing either.)
+# UNAVAILABLE that reached_no_server, or SERVER_LOAD_FAILED's or SERVER_LOAD_ABANDONED's, did nothing either.)
 OUTCOME_UNKNOWN = (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
 # gRPC's words, in an UNAVAILABLE's details, for a call it never sent: no connection to the server could be made
 # (refused, closed during the handshake, the TLS handshake failed) or its name was not resolved. A call cut once
@@ -74,6 +74,8 @@ CANCELLED_HERE = ("Locally cancelled", "Channel closed", "Channel deallocated")
 # The server's words (service/index_load.py), in an UNAVAILABLE's details, ending a call it held while it loaded its
 # index when the load failed: the call never reached the service, so nothing sent on it was stored.
 SERVER_LOAD_FAILED = "the server failed to load its index"
+# Its words when it was stopped (a signal) before its index was loaded, ending the calls it held: none stored either.
+SERVER_LOAD_ABANDONED = "the server is stopping before its index was loaded"
 # The TLS library's words, in an UNAVAILABLE's details, for settings no retry mends.
 TLS_PLAINTEXT_PEER = "WRONG_VERSION_NUMBER"  # TLS spoken to a plaintext port
 TLS_UNTRUSTED = "CERTIFICATE_VERIFY_FAILED"  # the server's certificate is signed by a CA not trusted here

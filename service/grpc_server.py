@@ -165,7 +165,7 @@ def start_server(settings: Settings, started: Callable[[], None] | None = None) 
         # Started before the load: it speaks gRPC during it (the handshake tells a client a server is there),
         # and the calls wait in `load`.
         server.start()
-        undo.callback(_stop_unloaded, server, load)
+        undo.push(lambda kind, _exc, _tb: _stop_unloaded(server, load, kind))
         metrics_port = _serve_metrics(settings, metrics) if settings.metrics_port >= 0 else None
         health_server, health_port = _health_server(settings, health_servicer)
         if health_server:
@@ -217,11 +217,16 @@ def warn_of_big_answers(max_body_bytes: int) -> None:
     )  # fmt: skip
 
 
-def _stop_unloaded(server: grpc.Server, load: IndexLoad) -> None:
-    """Stop a server whose start failed: the calls waiting for the index end UNAVAILABLE, and the port is let go.
-    With a grace for those calls, woken at once and answered in milliseconds: stopped without one, gRPC cancelled
-    them first ("Cancelling all calls"), and a held stream's client could not tell that nothing was stored."""
-    load.failed()
+def _stop_unloaded(server: grpc.Server, load: IndexLoad, ended_by: type[BaseException] | None) -> None:
+    """Stop a server whose start did not finish: the calls waiting for the index end UNAVAILABLE, and the port is
+    let go. With a grace for those calls, woken at once and answered in milliseconds: stopped without one, gRPC
+    cancelled them first ("Cancelling all calls"), and a held stream's client could not tell that nothing was
+    stored. A start ended by what is no Exception (serve's stop signals raise one, KeyboardInterrupt is one) was
+    abandoned, not failed: the held calls are told so (they were told the load failed)."""
+    if ended_by is not None and not issubclass(ended_by, Exception):
+        load.abandoned()
+    else:
+        load.failed()
     server.stop(_HELD_CALLS_GRACE_SECONDS).wait()
 
 

@@ -24,36 +24,48 @@ from service.status import abort
 _CALLER_CHECK_SECONDS = 1.0
 
 
+# Why held calls end when the load does not finish, as the service tells them (UNAVAILABLE). The client reads
+# these words (client/errors.py SERVER_LOAD_FAILED, SERVER_LOAD_ABANDONED): nothing sent on the call is stored.
+LOAD_FAILED = "the server failed to load its index and is stopping: the call was held for the load, not carried out"
+LOAD_ABANDONED = (
+    "the server is stopping before its index was loaded: nothing was stored (the call was held for the load, not "
+    "carried out)"
+)
+
+
 class IndexLoad:
-    """The index's load at a start: finished (calls go on), failed (calls end UNAVAILABLE), or under way. `waiting`
-    counts the calls held meanwhile."""
+    """The index's load at a start: finished (calls go on), failed or abandoned (a stop asked for during the start:
+    calls end UNAVAILABLE, each saying which), or under way. `waiting` counts the calls held meanwhile."""
 
     def __init__(self, waiting: Gauge) -> None:
         self._over = threading.Event()
-        self._failed = False
+        self._ended: str | None = None  # (why the held calls end, unless the load finished)
         self._waiting = waiting
 
     def finished(self) -> None:
         self._over.set()
 
     def failed(self) -> None:
-        self._failed = True
-        self._over.set()
+        self._end(LOAD_FAILED)
+
+    def abandoned(self) -> None:
+        """The start was abandoned (a stop signal), nothing having failed: held calls are told so, not that the
+        load failed."""
+        self._end(LOAD_ABANDONED)
+
+    def _end(self, why: str) -> None:
+        if not self._over.is_set():
+            self._ended = why
+            self._over.set()
 
     def wait(self, context: grpc.ServicerContext) -> None:
-        """Return once the index is loaded; abort the call if the start failed or its deadline passes first."""
+        """Return once the index is loaded; abort the call if the start failed or was abandoned, or its deadline
+        passes first."""
         if not self._over.is_set():
             with self._waiting.track_inprogress():
                 self._held(context)
-        if self._failed:
-            # (the client reads these words, client/errors.py SERVER_LOAD_FAILED: nothing sent on the call is stored)
-            abort(
-                context,
-                Unavailable(
-                    "the server failed to load its index and is stopping: the call was held for the load, "
-                    "not carried out"
-                ),
-            )
+        if self._ended is not None:
+            abort(context, Unavailable(self._ended))
 
     def _held(self, context: grpc.ServicerContext) -> None:
         """Until the load is over, or the caller has left, or its deadline has passed (the call aborted)."""

@@ -14,7 +14,7 @@ import pytest
 
 from client import api, cli
 from client.api import Article, Verdict
-from client.errors import SERVER_LOAD_FAILED, NeardupClientError, UnavailableError
+from client.errors import SERVER_LOAD_ABANDONED, SERVER_LOAD_FAILED, NeardupClientError, UnavailableError
 from client.jsonl import BadLine
 
 NOT_REACHED = "failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:9: Connection refused"
@@ -71,6 +71,14 @@ def test_articles_held_by_a_server_whose_index_load_failed_are_said_not_stored(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     error = _ended(f"{SERVER_LOAD_FAILED} and is stopping", 4)
+    assert _closing_line("ingest", error, capsys).endswith(f"The 4 articles sent after those were not stored. {AGAIN}")
+
+
+def test_articles_held_by_a_server_stopped_before_its_index_was_loaded_are_said_not_stored(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # (a start abandoned by a signal: its held calls were told the load failed, though nothing had)
+    error = _ended(f"{SERVER_LOAD_ABANDONED}: nothing was stored", 4)
     assert _closing_line("ingest", error, capsys).endswith(f"The 4 articles sent after those were not stored. {AGAIN}")
 
 
