@@ -47,6 +47,7 @@ from service.templates import (
     RESEND_WINDOW,
     SHORT_ITEM_TOKENS,
     differences,
+    marked_as_update,
     other_instance,
     resent_apart,
     titled_apart,
@@ -284,7 +285,8 @@ class Detector:
         same verdict with its passages as without them."""
         if resent:
             return resent_apart(ta, tb)
-        return other_instance(differences(ta, tb), query.published, other.published)
+        marked = (marked_as_update(query.title, query.body), marked_as_update(other.title, other.body))
+        return other_instance(differences(ta, tb, edge_names=any(marked)), query.published, other.published, marked)
 
     def _titled_apart(self, query: Article, ta: Tokenised, other: Article) -> bool:
         """templates.titled_apart, the other text read only for a short titled query."""

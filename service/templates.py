@@ -20,8 +20,10 @@ one text adds, a note or a list of links (`Differences.resent_but_additions`). A
 as many days as the publication times were is a different article within three days too: a series' next
 issue, tomorrow's forecast, not a correction (`_next_issue`). A day named relatively on one side and as a date
 on the other ("on Tuesday", "on March 3") is no changed fact only if the publication times make the date that
-day (`RestyledDay`). `differences` reads the texts alone; `other_instance` is the one place that reads the
-publication times.
+day (`RestyledDay`). A later text that says it corrects or updates the other (a "CORRECTED - " or "UPDATE 1-"
+title, a "(Corrects ...)" note: `marked_as_update`) is held to the rules above but for the dense facts: its
+figures and dates changed are corrections, a name replaced is still another instance. `differences` reads the
+texts alone; `other_instance` is the one place that reads the publication times.
 A notice whose body names no one ("Qtly div 12 cts vs 12 cts prior Pay April 15") is told apart from
 another company's by its title alone (`titled_apart`).
 """
@@ -118,6 +120,10 @@ class Differences:
     # fact if the date is that day seen from the relative side's publication (`RestyledDay.fits`).
     date_moves: frozenset[int] = frozenset()
     restyled_days: frozenset[RestyledDay] = frozenset()
+    # Slots replacing a name by a name, the openings' too (a byline, a dateline, or another district's results
+    # named in the first words), and a long text's edges' if asked (`differences`' `edge_names`): a text marked
+    # as a correction or update is judged as any other if it has one (`other_instance`)
+    name_facts: int = 0
 
 
 @dataclass(frozen=True)
@@ -155,9 +161,10 @@ def _date_nearest(month: int, day: int, years: list[int], to: datetime) -> date 
     return min(found, key=lambda d: abs((d - to.date()).days), default=None)
 
 
-def differences(ta: Tokenised, tb: Tokenised) -> Differences:
+def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Differences:
     """What differs between two texts where they align (see similarity.alignment): the same, mirrored,
-    whichever text is `ta`."""
+    whichever text is `ta`. With `edge_names`, a long text's edges are read too, for `name_facts` alone (asked
+    where one text is marked as a correction or update: `other_instance`)."""
     chain = alignment(ta, tb)
     if not chain:
         return Differences(0, 0, 0)
@@ -166,18 +173,25 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
     bounds.append((chain[-1].a1, ta.count, chain[-1].b1, tb.count))
     slots = touched = 0
     facts: set[tuple[frozenset[str], frozenset[str]]] = set()  # each changed fact once, however often it recurs
+    named: set[tuple[frozenset[str], frozenset[str]]] = set()  # of which those replacing a name
     days: set[RestyledDay] = set()
     new_subject = False
     moves: set[int] = set()
     short = min(ta.count, tb.count) <= SHORT_ITEM_TOKENS
     for n, (a0, a1, b0, b1) in enumerate(bounds):
-        if not short and n in (0, len(bounds) - 1):
-            continue  # the edges of a page hold titles, bylines and boilerplate, not a template's slots
+        # The edges of a page hold titles, bylines and boilerplate, not a template's slots: read for names alone.
+        edge = not short and n in (0, len(bounds) - 1)
+        if edge and not edge_names:
+            continue
         limit = 2 * MAX_SLOT_TOKENS if n == 0 else MAX_SLOT_TOKENS  # a subject may be a long name
         filled = _filled_slots(ta, range(a0, a1), tb, range(b0, b1), limit)
         for ia, ib in filled:
             # (Only here are the words needed: most pairs never tokenise them.)
             figure, name, any_fact, change, day = _changed_facts(ta, ia, tb, ib)
+            if name:
+                named.add(change)  # (at the edges and in the openings too: the page's, or another subject's)
+            if edge:
+                continue
             slots += 1
             opening = _in_openings(ta, ia, tb, ib, change)
             if opening and not figure:
@@ -196,7 +210,9 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
     shared = sum(r.a1 - r.a0 for r in chain)
     # (The rules a re-send skips ask for a touched fact or a day the publication times may find misdated.)
     resent = (touched > 0 or bool(days)) and _resent_but_additions(ta, tb, bounds)
-    return Differences(slots, len(facts), shared, new_subject, touched, resent, frozenset(moves), frozenset(days))
+    return Differences(
+        slots, len(facts), shared, new_subject, touched, resent, frozenset(moves), frozenset(days), len(named)
+    )
 
 
 def _date_move(
@@ -1122,14 +1138,23 @@ _NUMBER_WORDS = {
 }
 
 
-def other_instance(d: Differences, published_a: datetime | None, published_b: datetime | None) -> bool:
+def other_instance(
+    d: Differences,
+    published_a: datetime | None,
+    published_b: datetime | None,
+    marked: tuple[bool, bool] = (False, False),
+) -> bool:
     """Are two aligned texts different articles built from one template? (For a re-send, see `resent_apart`; a
     re-send but for passages one text adds is held to the same rule, the opening's names alone.)
 
     The publication times, where both are known, are read here alone, for what the texts cannot tell: whether
     a date written for a day named relatively is that day (`RestyledDay.fits`: if not, a changed fact; without
     the times, a restyling), whether the items are more than RESEND_WINDOW apart (a changed fact is then another
-    article), and whether a weekday or a date moved as far as they did (`_next_issue`)."""
+    article), whether a weekday or a date moved as far as they did (`_next_issue`), and which text is the later:
+    if that one says it corrects or updates an earlier one (`marked`: each text's `marked_as_update`, `ta`'s
+    first), its changed figures and dates, however many and dense, are its corrections, not another instance
+    of a template (still one if a name was replaced, the opening names another subject, the items are more
+    than RESEND_WINDOW apart or a date moved as the next issue's would)."""
     if d.new_subject:
         return True
     if d.resent_but_additions:
@@ -1139,11 +1164,43 @@ def other_instance(d: Differences, published_a: datetime | None, published_b: da
         misdated = sum(not day.fits(published_a, published_b) for day in d.restyled_days)
         apart = published_b - published_a
     facts, touched = d.fact_slots + misdated, d.touched_facts + misdated
-    if facts >= FACT_SLOTS_FOR_TEMPLATE and d.shared_tokens < SHARED_TOKENS_PER_FACT * facts:
+    # The later text's note says its figures and dates changed as corrections or an update's; a name replaced
+    # by another is another subject still (another district's results, town's forecast, team's match).
+    corrected = apart is not None and not d.name_facts and (marked[1] if apart > timedelta(0) else marked[0])
+    corrected &= apart != timedelta(0)
+    if facts >= FACT_SLOTS_FOR_TEMPLATE and d.shared_tokens < SHARED_TOKENS_PER_FACT * facts and not corrected:
         return True
     if touched and apart is not None:
         return abs(apart) > RESEND_WINDOW or _next_issue(d.date_moves, apart)
     return False
+
+
+# A text saying it corrects or updates an earlier one (`marked_as_update`): a wire's title prefix ("CORRECTED - ",
+# "(CORRECTED)-", "CORRECTION: ", "UPDATE 1-", after a "REFILE-"), a parenthesised note ("(Corrects ... )",
+# "(Company corrects ...)", "(Updates ...)"), a note line or clause of the Reuters kind ("Company corrects period
+# in March 19 item", "NOTE: Corrects ...", "... - corrects the date of ..."), or a web page's ("This story has been
+# corrected", "An earlier version of this article ...", "Correction: ..."). A bare "Updated" or "UPDATE" label is
+# none: sites put it on every version of everything, daily reports too.
+_UPDATE_TITLE = re.compile(
+    r"^\s*(?:(?:refile|rpt)\s*-\s*)?\(?\s*(?:corrected|correction|update\s*\d+)\s*\)?\s*[-:\u2013\u2014]", re.I
+)
+_UPDATE_NOTE = re.compile(
+    r"\(\s*(?:company\s+)?(?:corrects|correcting|updates)\b"
+    r"|^[\s\-\u2013\u2014]*(?:note:\s*)?(?:[^\s.:]+\s+){0,2}corrects\b"
+    r"|\s--?\s*corrects\b"
+    r"|\bthis (?:story|article|item|report) (?:has been|was) (?:corrected|updated|amended)\b"
+    r"|\ban earlier version of this (?:story|article|item|report)\b"
+    r"|^\s*correction:",
+    re.I | re.M,
+)
+
+
+def marked_as_update(title: str, body: str) -> bool:
+    """Does a text say it corrects or updates an earlier one (`_UPDATE_TITLE`, `_UPDATE_NOTE`)? Read for the later
+    of two texts in `other_instance`: a short wire item corrected or updated hours later changes two or three
+    figures (a toll, the injured; a vote count and its shares), as densely as another instance of a template
+    does, and only such a note tells them apart."""
+    return bool(_UPDATE_TITLE.search(title) or _UPDATE_NOTE.search(body))
 
 
 def _next_issue(date_moves: frozenset[int], apart: timedelta) -> bool:

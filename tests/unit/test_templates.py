@@ -21,6 +21,7 @@ from service.templates import (
     _same_word_spelt,
     _without_diacritics,
     differences,
+    marked_as_update,
 )
 from tests.articles import WIRE
 from tests.quality_texts import DE_STORY, bare_notice, dividend, export_sales, weekly_claims
@@ -1996,3 +1997,129 @@ def test_a_name_with_a_stroke_letter_and_an_accent_too_is_written_plainly() -> N
     # (the stroke letter spelt plainly once its accent is gone: NFKD leaves "ǿ" as "ø" and an acute)
     assert _without_diacritics("ǿre") == _without_diacritics("øre") == "ore"
     assert _without_diacritics("ǽ") == _without_diacritics("ǣ") == "ae"
+
+
+# Short items updated or corrected hours later, two or more figures changed: only a note says so.
+def _quarry_blast(dead: str, hurt: str, crews: str) -> str:
+    return (
+        "TARROW, June 4 - An explosion at a limestone quarry outside Tarrow on Thursday morning killed "
+        f"{dead} workers and sent {hurt} to hospital, the regional fire service said. The blast happened as a crew "
+        "was preparing charges on the lower face of the pit, a spokesman for the operator told reporters at the "
+        f"gate. {crews} fire crews and two air ambulances were sent to the site, and the road to the quarry was "
+        "closed to traffic for the rest of the day while inspectors from the mines agency examined the damage."
+    )
+
+
+def _ward_result(ward: str, winner: str, winner_share: str, runner: str, runner_share: str) -> str:
+    return (
+        f"Polling results for {ward} ward in Thursday's borough election, as announced by the returning officer "
+        f"at the count on Friday.\n\nTurnout was 41.3 percent. Nadia Ferrow (Independent) won {winner} votes "
+        f"({winner_share}%), Colm Hargate (Riverside Party) {runner} ({runner_share}%) and Ines Polder (Greens) "
+        "318 (9.6%).\n\nFerrow holds the seat. Counting took place at the Tarrow Civic Hall; the results stay "
+        "provisional until the borough's electoral office certifies them next week."
+    )
+
+
+_BLAST = _quarry_blast("Four", "nine", "Six")
+_BLAST_UPDATED = _quarry_blast("Seven", "eleven", "Eight")
+_WARD = _ward_result("Millbrook", "1,906", "57.4", "1,102", "33.0")
+_WARD_CORRECTED = _ward_result("Millbrook", "1,906", "57.2", "1,120", "33.2")
+_CORRECTS_NOTE = "\n\n(Corrects Colm Hargate's vote total to 1,120, not 1,102, and the shares.)"
+
+
+def _judged_titled(
+    detector: Detector, first: tuple[str, str], then: tuple[str, str], after: timedelta
+) -> tuple[list[str], list[str]]:
+    """As `_judged_both_ways`, each text given as (title, body)."""
+    stored = Article("a", first[1], title=first[0], published=T0)
+    later = Article("b", then[1], title=then[0], published=T0 + after)
+    return [m.id for m in judge(detector, later, stored)], [m.id for m in judge(detector, stored, later)]
+
+
+def test_two_or_more_figures_changed_hours_later_are_dense_facts_without_a_note(detector: Detector) -> None:
+    # (premise of the tests below: without a note, this is read as another instance of a template, as a daily
+    # report of other figures would be)
+    d = differences(tokenised(_BLAST, 5), tokenised(_BLAST_UPDATED, 5))
+    assert d.fact_slots >= 2 and d.shared_tokens < 80 * d.fact_slots
+    blast = ("Four dead in quarry explosion near Tarrow", _BLAST)
+    assert _judged_titled(detector, blast, ("Seven dead in quarry explosion", _BLAST_UPDATED), timedelta(hours=3)) == (
+        [],
+        [],
+    )
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "UPDATE 1-Quarry explosion death toll near Tarrow rises to seven",
+        "CORRECTED - Seven dead in quarry explosion near Tarrow",
+        "(CORRECTED)-Seven dead in quarry explosion near Tarrow",
+        "Correction: Seven dead in quarry explosion near Tarrow",
+    ],
+)
+def test_a_short_item_updated_hours_later_under_an_update_title_is_the_same_article(
+    detector: Detector, title: str
+) -> None:
+    # Two figures changed in a 90-word item were "densely spread", another instance of a template, and the
+    # update matched nothing, whatever its title said.
+    blast = ("Four dead in quarry explosion near Tarrow", _BLAST)
+    assert _judged_titled(detector, blast, (title, _BLAST_UPDATED), timedelta(hours=3)) == (["a"], ["b"])
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        _CORRECTS_NOTE,
+        "\n\nThis story has been corrected to show Colm Hargate's vote total and the shares.",
+        "\n    Company corrects vote total in item moved Friday.",  # (a Reuters-21578 note line)
+    ],
+)
+def test_a_short_result_corrected_hours_later_with_a_note_is_the_same_article(detector: Detector, note: str) -> None:
+    first = ("Millbrook ward result", _WARD)
+    assert _judged_titled(detector, first, ("Millbrook ward result", _WARD_CORRECTED + note), timedelta(hours=2)) == (
+        ["a"],
+        ["b"],
+    )
+
+
+def test_a_note_does_not_join_another_wards_result(detector: Detector) -> None:
+    # Another ward's result, corrected and marked so, is still another instance: a name replaced (the ward, in
+    # the opening words) is no correction's, however the later text is marked.
+    other = _ward_result("Eastgate", "1,455", "48.9", "1,291", "43.4") + _CORRECTS_NOTE
+    first = ("Millbrook ward result", _WARD)
+    for after in (timedelta(minutes=30), timedelta(hours=2)):
+        assert _judged_titled(detector, first, ("Eastgate ward result", other), after) == ([], [])
+
+
+def test_a_note_on_the_earlier_text_or_days_later_does_not_make_a_correction(detector: Detector) -> None:
+    first = ("Millbrook ward result", _WARD + _CORRECTS_NOTE)  # the stored text is the marked one: no later note
+    assert _judged_titled(detector, first, ("Millbrook ward result", _WARD_CORRECTED), timedelta(hours=2)) == ([], [])
+    first = ("Millbrook ward result", _WARD)
+    late = ("Millbrook ward result", _WARD_CORRECTED + _CORRECTS_NOTE)
+    assert _judged_titled(detector, first, late, timedelta(days=5)) == ([], [])  # the three-day rule stands
+
+
+def test_a_note_does_not_join_forecasts_for_two_towns(detector: Detector) -> None:
+    a = Article("a", _forecast("Lanford", 14, 6, "light and westerly", 20), published=T0)
+    note = "\n\n(Corrects the overnight low.)"
+    b = Article("b", _forecast("Dunmore", 11, 4, "fresh and northerly", 60) + note, published=T0 + timedelta(hours=1))
+    assert judge(detector, b, a) == [] and judge(detector, a, b) == []
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "marked"),
+    [
+        ("UPDATE 2-Quarry blast toll rises", "", True),
+        ("REFILE-CORRECTED-Quarry blast toll rises", "", True),
+        ("", "Four workers died.\n(corrects number of dead)", True),
+        ("", "Four workers died. -- corrects name of quarry", True),
+        ("", "Shr 12 cts\n    NOTE: Corrects reversed figures in March 11 item.", True),
+        ("", "An earlier version of this article gave the wrong toll.", True),
+        ("Updated: Quarry blast toll rises", "Updated 14:32. Four workers died.", False),  # a page's label
+        ("UPDATE: Quarry blast toll rises", "", False),
+        ("UK equities seen due for downward correction", "Analysts expect the market to be corrected.", False),
+        ("", "He said he had begun correcting the imbalances.", False),
+    ],
+)
+def test_what_marks_a_text_as_a_correction_or_update(title: str, body: str, marked: bool) -> None:
+    assert marked_as_update(title, body) is marked
