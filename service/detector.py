@@ -46,11 +46,13 @@ from service.similarity import (
 from service.templates import (
     RESEND_WINDOW,
     SHORT_ITEM_TOKENS,
+    UpdateMark,
     differences,
-    marked_as_update,
     other_instance,
     resent_apart,
     titled_apart,
+    update_mark,
+    updates,
 )
 from service.text import utf8_tokens
 
@@ -249,6 +251,7 @@ class Detector:
             if others
             else None
         )
+        marks: dict[str, UpdateMark] = {}  # (the query's, read once, under "")
         matches = []
         for cid, ov, pair_bp, resent in screened:
             other = others.get(cid)
@@ -268,7 +271,7 @@ class Detector:
                         continue
                 if not self._enough(ov):
                     continue
-                if self._other_article(query.article, ta, other, tb, resent):
+                if self._other_article(query.article, ta, other, tb, resent, marks):
                     continue
                 if evidence:
                     found_passages = passages(shared_runs(ta, tb), ta, tb, pair_bp)
@@ -279,14 +282,23 @@ class Detector:
         return matches
 
     @staticmethod
-    def _other_article(query: Article, ta: Tokenised, other: Article, tb: Tokenised, resent: bool) -> bool:
+    def _other_article(
+        query: Article, ta: Tokenised, other: Article, tb: Tokenised, resent: bool, marks: dict[str, UpdateMark]
+    ) -> bool:
         """Are two overlapping texts different articles from one template? A re-send is held to the opening-name
         rule alone (templates.resent_apart), whether or not evidence is asked for: the same pair must get the
-        same verdict with its passages as without them."""
+        same verdict with its passages as without them. Whether the later text corrects or updates the earlier
+        (templates.updates) is read only where both publication times are known, the query's mark once per
+        judge (`marks`, under "")."""
         if resent:
             return resent_apart(ta, tb)
-        marked = (marked_as_update(query.title, query.body), marked_as_update(other.title, other.body))
-        return other_instance(differences(ta, tb, edge_names=any(marked)), query.published, other.published, marked)
+        updated = False
+        if query.published and other.published and query.published != other.published:
+            if "" not in marks:
+                marks[""] = update_mark(query.title, query.body)
+            other_mark = update_mark(other.title, other.body)
+            updated = updates(marks[""], other_mark, query.published, other.published)
+        return other_instance(differences(ta, tb, edge_names=updated), query.published, other.published, updated)
 
     def _titled_apart(self, query: Article, ta: Tokenised, other: Article) -> bool:
         """templates.titled_apart, the other text read only for a short titled query."""

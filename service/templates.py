@@ -20,10 +20,11 @@ one text adds, a note or a list of links (`Differences.resent_but_additions`). A
 as many days as the publication times were is a different article within three days too: a series' next
 issue, tomorrow's forecast, not a correction (`_next_issue`). A day named relatively on one side and as a date
 on the other ("on Tuesday", "on March 3") is no changed fact only if the publication times make the date that
-day (`RestyledDay`). A later text that says it corrects or updates the other (a "CORRECTED - " or "UPDATE 1-"
-title, a "(Corrects ...)" note: `marked_as_update`) is held to the rules above but for the dense facts: its
-figures and dates changed are corrections, a name replaced is still another instance. `differences` reads the
-texts alone; `other_instance` is the one place that reads the publication times.
+day (`RestyledDay`). A later text that says it corrects or updates the other within hours (a "CORRECTED - "
+title, a "(Corrects ...)" note, a later "UPDATE n-" than the other's: `updates`) is held to the rules above but
+for the dense facts: its figures and dates changed are corrections, a name replaced is still another instance.
+`differences` reads the texts alone; `other_instance` and `updates` are the places that read the publication
+times.
 A notice whose body names no one ("Qtly div 12 cts vs 12 cts prior Pay April 15") is told apart from
 another company's by its title alone (`titled_apart`).
 """
@@ -1142,7 +1143,7 @@ def other_instance(
     d: Differences,
     published_a: datetime | None,
     published_b: datetime | None,
-    marked: tuple[bool, bool] = (False, False),
+    updated: bool = False,
 ) -> bool:
     """Are two aligned texts different articles built from one template? (For a re-send, see `resent_apart`; a
     re-send but for passages one text adds is held to the same rule, the opening's names alone.)
@@ -1150,11 +1151,10 @@ def other_instance(
     The publication times, where both are known, are read here alone, for what the texts cannot tell: whether
     a date written for a day named relatively is that day (`RestyledDay.fits`: if not, a changed fact; without
     the times, a restyling), whether the items are more than RESEND_WINDOW apart (a changed fact is then another
-    article), whether a weekday or a date moved as far as they did (`_next_issue`), and which text is the later:
-    if that one says it corrects or updates an earlier one (`marked`: each text's `marked_as_update`, `ta`'s
-    first), its changed figures and dates, however many and dense, are its corrections, not another instance
-    of a template (still one if a name was replaced, the opening names another subject, the items are more
-    than RESEND_WINDOW apart or a date moved as the next issue's would)."""
+    article), and whether a weekday or a date moved as far as they did (`_next_issue`). If the later text says it
+    corrects or updates the earlier one (`updated`: `updates`, which reads the times too), its changed figures
+    and dates, however many and dense, are its corrections, not another instance of a template (still one if a
+    name was replaced, the opening names another subject, or a date moved as the next issue's would)."""
     if d.new_subject:
         return True
     if d.resent_but_additions:
@@ -1164,10 +1164,9 @@ def other_instance(
         misdated = sum(not day.fits(published_a, published_b) for day in d.restyled_days)
         apart = published_b - published_a
     facts, touched = d.fact_slots + misdated, d.touched_facts + misdated
-    # The later text's note says its figures and dates changed as corrections or an update's; a name replaced
-    # by another is another subject still (another district's results, town's forecast, team's match).
-    corrected = apart is not None and not d.name_facts and (marked[1] if apart > timedelta(0) else marked[0])
-    corrected &= apart != timedelta(0)
+    # A name replaced by another is another subject still (another district's results, town's forecast, team's
+    # match), whatever the later text says.
+    corrected = updated and not d.name_facts
     if facts >= FACT_SLOTS_FOR_TEMPLATE and d.shared_tokens < SHARED_TOKENS_PER_FACT * facts and not corrected:
         return True
     if touched and apart is not None:
@@ -1175,32 +1174,127 @@ def other_instance(
     return False
 
 
-# A text saying it corrects or updates an earlier one (`marked_as_update`): a wire's title prefix ("CORRECTED - ",
-# "(CORRECTED)-", "CORRECTION: ", "UPDATE 1-", after a "REFILE-"), a parenthesised note ("(Corrects ... )",
-# "(Company corrects ...)", "(Updates ...)"), a note line or clause of the Reuters kind ("Company corrects period
-# in March 19 item", "NOTE: Corrects ...", "... - corrects the date of ..."), or a web page's ("This story has been
-# corrected", "An earlier version of this article ...", "Correction: ..."). A bare "Updated" or "UPDATE" label is
-# none: sites put it on every version of everything, daily reports too.
-_UPDATE_TITLE = re.compile(
-    r"^\s*(?:(?:refile|rpt)\s*-\s*)?\(?\s*(?:corrected|correction|update\s*\d+)\s*\)?\s*[-:\u2013\u2014]", re.I
+# A text saying it corrects or updates an earlier one (`update_mark`). Every pattern is read line by line ("^"
+# under re.M, and only [^\S\n], never \s, before a note: a run of blank lines is no stall) over a text's edges
+# alone (MARK_EDGE_CHARS), where notes are put.
+#
+# A wire's title prefixes, as many as there are ("REFILE-CORRECTED-UPDATE 2-"): "CORRECTED - ", "(CORRECTED)-",
+# "<CORRECTED> - ", "(CORRECTION)-", "UPDATE 2-", "RPT-", "REFILE-". A bare "Correction:" or "Correction - " is
+# none (a market's correction: "Correction - is the bull market over?"), nor is an "UPDATE:" or "Updated" label.
+_TITLE_PREFIX = re.compile(
+    r"[ \t]*(?:[(<][ \t]*)?(refile|rpt|corrected|correction(?=[ \t]*[)>])|update[ \t]*(\d+))"
+    r"[ \t]*(?:[)>][ \t]*)?[-:\u2013\u2014]+[ \t]*",
+    re.I,
 )
-_UPDATE_NOTE = re.compile(
-    r"\(\s*(?:company\s+)?(?:corrects|correcting|updates)\b"
-    r"|^[\s\-\u2013\u2014]*(?:note:\s*)?(?:[^\s.:]+\s+){0,2}corrects\b"
-    r"|\s--?\s*corrects\b"
-    r"|\bthis (?:story|article|item|report) (?:has been|was) (?:corrected|updated|amended)\b"
-    r"|\ban earlier version of this (?:story|article|item|report)\b"
-    r"|^\s*correction:",
+_H = r"[^\S\n]"  # a space or a tab, no newline
+# Corrections: a note in parentheses opening "(Corrects ...", "(Correcting ...", "(Company corrects ...", or
+# listing edits one of which corrects ("(Changes headline, corrects spelling of name)"); a Reuters-21578 note
+# line ("Corrects March 11 item ...", "Company corrects period in March 19 item", "- Corrects dollar figure ...",
+# "-- First Boston corrects that ...", "NOTE: In item moved March 23, company corrects ...") or clause after a
+# sentence ("... in Canada. - corrects the date of ..."); a page's "This story has been corrected", "An earlier
+# (previous) version of this article ...", or a "Correction:" line saying what an earlier version got wrong. A
+# word before "corrects" on a line is read only as "company" or after "--": prose opens so ("Gold corrects
+# lower", "Sterling corrects from two-week high", "The company corrects its outlook each quarter").
+_EDIT_VERBS = r"(?:adds|recasts|rewrites|updates|changes|corrects|refiles|removes|inserts|deletes|fixes)"
+_CORRECTION_NOTE = re.compile(
+    rf"\({_H}*(?:company{_H}+)?(?:corrects|correcting)\b[^()\n]{{0,200}}"
+    rf"|\({_H}*{_EDIT_VERBS}\b[^()\n]{{0,200}}?\bcorrects\b[^()\n]{{0,200}}"
+    rf"|^{_H}*(?:-{{1,2}}{_H}*)?(?:note:{_H}*)?(?:company{_H}+)?corrects\b[^\n]{{0,200}}"
+    rf"|^{_H}*--{_H}*(?:[^\s.:]+{_H}+){{1,2}}corrects\b[^\n]{{0,200}}"
+    rf"|^{_H}*note:[^\n]{{0,80}}?\bcorrects\b[^\n]{{0,200}}"
+    rf"|[.)]{_H}+--?{_H}*corrects\b[^\n]{{0,200}}"
+    r"|\bthis (?:story|article|item|report) has been (?:corrected|amended|revised)\b[^\n]{0,200}"
+    r"|\b(?:an|the) (?:earlier|previous|prior) version of this (?:story|article|item|report)\b[^\n]{0,200}"
+    rf"|^{_H}*correction:[^\n]{{0,40}}?\b(?:earlier|previous|prior|incorrectly|misstated|misspelled|misidentified"
+    r"|wrongly|mistakenly)\b[^\n]{0,200}",
     re.I | re.M,
 )
+# Updates: "(Updates with closing prices)", "(Updates to close)" (not any "(updates": "(updates automatically)",
+# "Live radar (updates every 15 minutes)"), a line that is a note of edits alone ("(Adds details, updates
+# prices)", "(Recasts, updates with closing prices)", "(Adds quote from minister)"), "This story has been
+# updated" (not "This report was updated at 0900 GMT", a daily report's line).
+_UPDATE_NOTE = re.compile(
+    rf"\({_H}*updates{_H}+(?:with|to)\b[^()\n]{{0,200}}"
+    rf"|^{_H}*\({_H}*(?:adds|recasts|rewrites|updates|changes)\b[^()\n]{{0,200}}\){_H}*$"
+    r"|\bthis (?:story|article|item|report) has been updated\b[^\n]{0,200}",
+    re.I | re.M,
+)
+MARK_EDGE_CHARS = 2048  # notes sit at a text's top or foot: only so many characters of each end are read
+UPDATE_WINDOW = NEXT_ISSUE_TOLERANCE  # an update within hours: a daily report's next issue may come 12 h early
+CORRECTION_WINDOW = timedelta(days=1)  # a correction may come the next morning (the next issue's rule stands)
+
+
+@dataclass(frozen=True)
+class UpdateMark:
+    """What a text says of itself as a correction or update (`update_mark`): its title's "UPDATE n-" number and
+    "CORRECTED-" prefix, the title past its prefixes, and the notes found (each as written, lower-cased, so
+    that a line every issue carries is told from a new one)."""
+
+    number: int | None = None
+    corrected: bool = False
+    rest: str = ""
+    corrections: frozenset[str] = frozenset()
+    updates: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return self.number is not None or self.corrected or bool(self.corrections or self.updates)
+
+
+def _edges(body: str) -> list[str]:
+    """A body's first and last MARK_EDGE_CHARS characters (the whole of a short one), each cut at a line's end."""
+    if len(body) <= 2 * MARK_EDGE_CHARS:
+        return [body]
+    head, tail = body[:MARK_EDGE_CHARS], body[-MARK_EDGE_CHARS:]
+    return [head[: head.rfind("\n") + 1] or head, tail[tail.find("\n") + 1 :]]
+
+
+def _notes(pattern: re.Pattern[str], texts: list[str]) -> frozenset[str]:
+    return frozenset(" ".join(m.group(0).lower().split()) for text in texts for m in pattern.finditer(text))
+
+
+def update_mark(title: str, body: str) -> UpdateMark:
+    """What a text says of itself as a correction or update: `_TITLE_PREFIX`, `_CORRECTION_NOTE`, `_UPDATE_NOTE`
+    (read by `updates` for the later of two texts)."""
+    number, corrected, at = None, False, 0
+    while m := _TITLE_PREFIX.match(title, at):
+        if m.group(2) and number is None:
+            number = int(m.group(2))
+        corrected |= "correct" in m.group(1).lower()
+        at = m.end()
+    edges = _edges(body)
+    rest = " ".join(title[at:].lower().split())
+    return UpdateMark(number, corrected, rest, _notes(_CORRECTION_NOTE, edges), _notes(_UPDATE_NOTE, edges))
 
 
 def marked_as_update(title: str, body: str) -> bool:
-    """Does a text say it corrects or updates an earlier one (`_UPDATE_TITLE`, `_UPDATE_NOTE`)? Read for the later
-    of two texts in `other_instance`: a short wire item corrected or updated hours later changes two or three
-    figures (a toll, the injured; a vote count and its shares), as densely as another instance of a template
-    does, and only such a note tells them apart."""
-    return bool(_UPDATE_TITLE.search(title) or _UPDATE_NOTE.search(body))
+    """Does a text say it corrects or updates an earlier one (`update_mark`)?"""
+    return bool(update_mark(title, body))
+
+
+def updates(mark_a: UpdateMark, mark_b: UpdateMark, published_a: datetime | None, published_b: datetime | None) -> bool:
+    """Does the later of two texts (by the publication times; none without both) say it corrects or updates the
+    earlier? A short item corrected or updated hours later changes two or three figures (a toll and the injured;
+    a vote count and its shares) as densely as another instance of a template does, and only its own word tells
+    them apart (`other_instance`). A word the earlier text says too is none (a footer every issue carries:
+    "Live radar map (updates every 15 minutes)"), and where both titles number their versions ("UPDATE 1-") the
+    later must be a later version: one day's midday and closing report, each "UPDATE 1-", are two reports.
+    A correction counts within CORRECTION_WINDOW, an update within UPDATE_WINDOW: a daily report's next issue,
+    "UPDATE 1-" on each day, is no update of the last."""
+    if not (published_a and published_b) or published_a == published_b:
+        return False
+    later, earlier = (mark_b, mark_a) if published_b > published_a else (mark_a, mark_b)
+    apart = abs(published_b - published_a)
+    corrects = (later.corrected and not earlier.corrected) or bool(later.corrections - earlier.corrections)
+    updated = bool(later.updates - earlier.updates) or (later.number is not None and earlier.number is None)
+    if later.number is not None and earlier.number is not None:
+        if later.number < earlier.number or (
+            later.number == earlier.number and not (corrects and later.rest == earlier.rest)
+        ):
+            return False  # an earlier version, or another report of the same number (its correction: one title)
+        updated = later.number > earlier.number
+    elif earlier.number is not None:
+        updated = False  # a numbered version's update is numbered: only a correction says more
+    return (corrects and apart < CORRECTION_WINDOW) or (updated and apart < UPDATE_WINDOW)
 
 
 def _next_issue(date_moves: frozenset[int], apart: timedelta) -> bool:

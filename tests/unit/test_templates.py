@@ -15,6 +15,9 @@ from service.model import Article, Match, Relation
 from service.settings import DetectionParams
 from service.similarity import IDENTICAL_JACCARD, MAX_CHAIN_RUNS, Tokenised, _all_runs, alignment, tokenised
 from service.templates import (
+    _CORRECTION_NOTE,
+    _UPDATE_NOTE,
+    UpdateMark,
     _crude_stem,
     _ordinary_by_stem,
     _same_place_spelt,
@@ -22,6 +25,7 @@ from service.templates import (
     _without_diacritics,
     differences,
     marked_as_update,
+    update_mark,
 )
 from tests.articles import WIRE
 from tests.quality_texts import DE_STORY, bare_notice, dividend, export_sales, weekly_claims
@@ -2054,7 +2058,7 @@ def test_two_or_more_figures_changed_hours_later_are_dense_facts_without_a_note(
         "UPDATE 1-Quarry explosion death toll near Tarrow rises to seven",
         "CORRECTED - Seven dead in quarry explosion near Tarrow",
         "(CORRECTED)-Seven dead in quarry explosion near Tarrow",
-        "Correction: Seven dead in quarry explosion near Tarrow",
+        "(CORRECTION)-Seven dead in quarry explosion near Tarrow",
     ],
 )
 def test_a_short_item_updated_hours_later_under_an_update_title_is_the_same_article(
@@ -2119,7 +2123,166 @@ def test_a_note_does_not_join_forecasts_for_two_towns(detector: Detector) -> Non
         ("UPDATE: Quarry blast toll rises", "", False),
         ("UK equities seen due for downward correction", "Analysts expect the market to be corrected.", False),
         ("", "He said he had begun correcting the imbalances.", False),
+        # Reuters-21578's note forms, and a wire's notes of edits
+        ("", "Shr 12 cts\n    Company corrects period in March 19 item\n Reuter", True),
+        ("", "Sales rose.\n    NOTE: In item moved March 23, company corrects its error to show loss.", True),
+        ("", "Sales rose.\n    -- First Boston corrects that it, not Mellon, is selling the notes.", True),
+        ("", "Sales rose.\n    --Corrects March 30 item to show holdings decreased.", True),
+        ("", "The sixth is in Canada. - corrects the date of the plant closings.", True),
+        ("", "(Changes headline, corrects spelling of name)\n\nFour workers died.", True),
+        ("", "(Updates with closing prices)\n\nThe rupee ended weaker.", True),
+        ("", "(Adds details, updates prices)\n\nThe rupee ended weaker.", True),
+        ("", "(Recasts, updates with closing prices)\n\nThe rupee ended weaker.", True),
+        ("", "Four workers died.\n\nThis article has been revised to correct the toll.", True),
+        ("", "Correction: A previous version of this story misstated the toll.", True),
+        ("CORRECTED-UPDATE 2-Rupee ends weaker", "", True),
+        ("Update 2: Storm closes roads", "", True),
+        # Prose, a daily report's lines, a market's correction: no note
+        ("", "Gold corrects lower as the dollar firms.", False),
+        ("", "Sterling corrects from two-week high\n\nThe pound fell.", False),
+        ("", "The company corrects its outlook each quarter.", False),
+        ("", "Teacher corrects homework", False),
+        ("", "The app (updates automatically) is free.", False),
+        ("", "Live radar map (updates every 15 minutes) on our website.", False),
+        ("", "Lottery results.\nThis report was updated at 0900 GMT.", False),
+        ("", "Market outlook\nCorrection: none expected before the summer, analysts say.", False),
+        ("Correction - is the bull market over?", "", False),
+        ("Correction: Nasdaq slides into correction territory", "", False),
+        ("Correction: Seven dead in quarry explosion near Tarrow", "", False),
+        ("BUZZ-UPDATE 1-Rupee ends weaker", "", False),
     ],
 )
 def test_what_marks_a_text_as_a_correction_or_update(title: str, body: str, marked: bool) -> None:
     assert marked_as_update(title, body) is marked
+
+
+def test_a_note_in_the_middle_of_a_long_text_is_not_read() -> None:
+    # Notes sit at a text's top or foot: only MARK_EDGE_CHARS of each end are read (a long page's middle may
+    # quote "(Corrects ...)" from anywhere, and reading it all cost a pass over every candidate's text).
+    filler = "The harbour board met on Tuesday.\n" * 200
+    assert marked_as_update("", "(Corrects the toll)\n" + filler + filler)
+    assert marked_as_update("", filler + filler + "(Corrects the toll)\n")
+    assert not marked_as_update("", filler + "(Corrects the toll)\n" + filler)
+
+
+@pytest.mark.timeout(60)  # (bounded: with \s before a note under re.M, 40 KB of blank lines took minutes)
+@pytest.mark.parametrize(
+    "body",
+    [
+        "word\n" + "\n" * 200_000,
+        "word\n" + ("-" * 20 + "\n") * 9_500,
+        "word\n" + "\u2014 \n" * 50_000,
+        "word" + " " * 200_000 + "x",
+    ],
+    ids=["blank lines", "dash rules", "em-dash rules", "spaces"],
+)
+def test_reading_a_note_does_not_stall_on_runs_of_blank_or_rule_lines(body: str) -> None:
+    # Each pattern over the whole body, not its edges alone: a note's leading space is read within a line.
+    for pattern in (_CORRECTION_NOTE, _UPDATE_NOTE):
+        assert pattern.search(body) is None
+    assert not marked_as_update("", body)
+    assert not marked_as_update(" " * 16_000 + "x", "")
+
+
+def _rupee(close: str, prev: str, low: str, high: str, implied: str) -> str:
+    return (
+        f"MUMBAI - The Indian rupee closed at {close} per dollar, against its previous close of {prev}, as "
+        "importers bought dollars near the end of the session and exporters stayed on the sidelines, traders "
+        f"said.\n\nThe currency moved in a range of {low} to {high} during the day. Dealers said the central bank "
+        "was seen selling dollars through state-run banks to limit volatility in the local unit.\n\nForward "
+        f"premiums were little changed, and the one-year implied yield stood at {implied} percent. Traders expect "
+        "the currency to hold in a narrow band ahead of the monetary policy review later this month."
+    )
+
+
+_RUPEE = _rupee("83.12", "83.05", "83.01", "83.15", "1.62")
+_RUPEE_NEXT = _rupee("83.31", "83.12", "83.10", "83.35", "1.58")
+
+
+@pytest.mark.parametrize(
+    ("first_title", "then_title", "after"),
+    [
+        ("UPDATE 1-Rupee ends weaker on importer demand", "UPDATE 1-Rupee ends weaker on importer demand", 24),
+        ("UPDATE 1-Rupee ends weaker", "UPDATE 1-Rupee ends weaker", 48),
+        ("UPDATE 1-Rupee weaker at midday", "UPDATE 1-Rupee ends weaker", 5),  # midday, then the close
+        ("UPDATE 2-Rupee ends weaker", "UPDATE 1-Rupee ends weaker", 5),  # an earlier version's number
+        ("Rupee ends weaker", "UPDATE 1-Rupee ends weaker", 24),  # no longer within hours
+    ],
+)
+def test_a_daily_report_numbered_as_an_update_is_still_another_report(
+    detector: Detector, first_title: str, then_title: str, after: int
+) -> None:
+    # "UPDATE 1-" is on wire daily reports every day, and on the midday and the closing report alike: only a
+    # later version's number within hours says the later text updates the earlier.
+    first, then = (first_title, _RUPEE), (then_title, _RUPEE_NEXT)
+    assert _judged_titled(detector, first, then, timedelta(hours=after)) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("first_title", "then_title"),
+    [("UPDATE 1-Rupee weaker at midday", "UPDATE 2-Rupee ends weaker"), ("Rupee opens weaker", "UPDATE 1-Rupee")],
+)
+def test_a_later_version_of_a_report_within_hours_is_its_update(
+    detector: Detector, first_title: str, then_title: str
+) -> None:
+    first, then = (first_title, _RUPEE), (then_title, _RUPEE_NEXT)
+    assert _judged_titled(detector, first, then, timedelta(hours=5)) == (["a"], ["b"])
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "\n\nLive radar map (updates every 15 minutes) on our website.",
+        "\n\n(Updates with the day's readings)",  # a note every issue carries is no update's
+        "\n\nThis report was updated at 0900 GMT.",
+    ],
+)
+def test_a_line_every_issue_carries_does_not_join_two_days_forecasts(detector: Detector, line: str) -> None:
+    first = ("Lanford weather", _forecast("Lanford", 14, 6, "light and westerly", 20) + line)
+    then = ("Lanford weather", _forecast("Lanford", 11, 3, "fresh and northerly", 60) + line)
+    for after in (timedelta(hours=5), timedelta(hours=24)):
+        assert _judged_titled(detector, first, then, after) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "line", ["Gold corrects lower as the dollar firms, weighing on sentiment.", "Sterling corrects from two-week high"]
+)
+def test_prose_saying_corrects_does_not_join_a_market_report_to_the_last(detector: Detector, line: str) -> None:
+    first, then = ("Rupee ends weaker", _RUPEE), ("Rupee ends weaker", line + "\n\n" + _RUPEE_NEXT)
+    for after in (timedelta(hours=5), timedelta(hours=24)):
+        assert _judged_titled(detector, first, then, after) == ([], [])
+
+
+def test_a_correction_the_next_morning_is_read_but_not_a_day_later(detector: Detector) -> None:
+    # A wire corrects an item overnight (Reuters-21578: MicroPro's period, 14 hours later); a daily report's
+    # next issue comes a day on.
+    first = ("Millbrook ward result", _WARD)
+    late = ("Millbrook ward result", _WARD_CORRECTED + _CORRECTS_NOTE)
+    assert _judged_titled(detector, first, late, timedelta(hours=14)) == (["a"], ["b"])
+    assert _judged_titled(detector, first, late, timedelta(hours=24)) == ([], [])
+
+
+def test_the_querys_mark_is_read_once_per_judge(detector: Detector, monkeypatch: pytest.MonkeyPatch) -> None:
+    import service.detector as detector_module
+
+    read: list[str] = []
+
+    def counted(title: str, body: str) -> UpdateMark:
+        read.append(title)
+        return update_mark(title, body)
+
+    monkeypatch.setattr(detector_module, "update_mark", counted)
+    stored = [
+        Article(f"s{n}", _ward_result("Millbrook", "1,906", f"57.{n}", "1,102", "33.0"), title=f"s{n}", published=T0)
+        for n in range(3)
+    ]
+    query = Article("q", _WARD_CORRECTED + _CORRECTS_NOTE, title="q", published=T0 + timedelta(hours=2))
+    prepared = detector.prepare(query)
+    found = detector.judge(
+        prepared,
+        {a.id: detector.fingerprint(a.body).shingles for a in stored},
+        {a.id: a for a in stored},
+        evidence=False,
+    )
+    assert {m.id for m in found} == {"s0", "s1", "s2"}
+    assert read.count("q") == 1 and sorted(t for t in read if t != "q") == ["s0", "s1", "s2"]
