@@ -47,12 +47,15 @@ from service.templates import (
     MEDIUM_ITEM_TOKENS,
     RESEND_WINDOW,
     SHORT_ITEM_TOKENS,
-    corrected_later,
+    UpdateMark,
+    corrects,
     differences,
     other_instance,
     renamed_apart,
     resent_apart,
     titled_apart,
+    update_mark,
+    updates,
 )
 from service.text import utf8_tokens
 
@@ -257,6 +260,7 @@ class Detector:
             if others
             else None
         )
+        marks: dict[str, UpdateMark] = {}  # (the query's, read once, under "")
         matches = []
         for cid, ov, pair_bp, resent in screened:
             other = others.get(cid)
@@ -276,7 +280,7 @@ class Detector:
                         continue
                 if not self._enough(ov):
                     continue
-                if self._other_article(query.article, ta, other, tb, resent):
+                if self._other_article(query.article, ta, other, tb, resent, marks):
                     continue
                 if evidence:
                     found_passages = passages(shared_runs(ta, tb), ta, tb, pair_bp)
@@ -287,15 +291,26 @@ class Detector:
         return matches
 
     @staticmethod
-    def _other_article(query: Article, ta: Tokenised, other: Article, tb: Tokenised, resent: bool) -> bool:
+    def _other_article(
+        query: Article, ta: Tokenised, other: Article, tb: Tokenised, resent: bool, marks: dict[str, UpdateMark]
+    ) -> bool:
         """Are two overlapping texts different articles from one template? A re-send is held to the opening-name
         rule alone (templates.resent_apart), whether or not evidence is asked for: the same pair must get the
-        same verdict with its passages as without them. A short item's opening name respelt is a correction only
-        under a correction note in the later article, its title or body (templates.corrected_later)."""
+        same verdict with its passages as without them. Whether the later text corrects or updates the earlier
+        (templates.updates, templates.corrects) is read only where both publication times are known, the query's
+        mark once per judge (`marks`, under ""): a short item's opening name respelt is a correction only under
+        the later text's correction note or prefix, and a marked text's changed figures are no template's."""
+        updated = corrected = False
+        if query.published and other.published and query.published != other.published:
+            if "" not in marks:
+                marks[""] = update_mark(query.title, query.body)
+            other_mark = update_mark(other.title, other.body)
+            updated = updates(marks[""], other_mark, query.published, other.published)
+            corrected = updated and corrects(marks[""], other_mark, query.published, other.published)
         if resent:
-            return resent_apart(ta, tb, corrected_later(query, other))
-        d = differences(ta, tb)
-        return other_instance(d, query.published, other.published, d.respelt_subject and corrected_later(query, other))
+            return resent_apart(ta, tb, corrected)
+        d = differences(ta, tb, edge_names=updated)
+        return other_instance(d, query.published, other.published, updated, corrected)
 
     def _titled_apart(self, query: Article, ta: Tokenised, other: Article) -> bool:
         """templates.titled_apart and templates.renamed_apart, the other text read only for a short (or, for the

@@ -21,9 +21,11 @@ one text adds, a note or a list of links (`Differences.resent_but_additions`). A
 as many days as the publication times were is a different article within three days too: a series' next
 issue, tomorrow's forecast, not a correction (`_next_issue`). A day named relatively on one side and as a date
 on the other ("on Tuesday", "on March 3") is no changed fact only if the publication times make the date that
-day (`RestyledDay`). `differences` reads the texts alone; `other_instance` reads the publication times, and
-`corrected_later` which text they make the later (a short item's opening name respelt is a correction only
-under a correction note in the later text).
+day (`RestyledDay`). A later text that says it corrects or updates the other within hours (a "CORRECTED - "
+title, a "(Corrects ...)" note, a later "UPDATE n-" than the other's: `updates`, over `update_mark`) is held to
+the rules above but for the dense facts: its figures and dates changed are corrections, a name replaced is
+still another instance. `differences` reads the texts alone; `other_instance` reads the publication times, and
+`updates` and `corrects` which text they make the later and whether it came within hours.
 A notice whose body names no one ("Qtly div 12 cts vs 12 cts prior Pay April 15") is told apart from
 another company's by its title alone (`titled_apart`), and an alert or brief of a paragraph or two from
 another's filled for another place by that name swapped in its title and its body alike (`renamed_apart`). A
@@ -44,7 +46,7 @@ from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
 from itertools import groupby, pairwise
 
-from service.model import Article, U32Array
+from service.model import U32Array
 from service.sets import unique
 from service.shingles import shingle_sequence, to_u32, word_hashes
 from service.similarity import IDENTICAL_JACCARD, Run, Tokenised, alignment, overlap, reads_as_german
@@ -136,8 +138,12 @@ class Differences:
     date_moves: frozenset[int] = frozenset()
     restyled_days: frozenset[RestyledDay] = frozenset()
     # A short item's opening names changed only to close spellings of them (`_names_respelt`): another subject
-    # unless the later text carries a correction note (`corrected_later`, read in `other_instance`)
+    # unless the later text notes a correction (`corrects`, read in `other_instance`)
     respelt_subject: bool = False
+    # Slots replacing a name by a name, the openings' too (a byline, a dateline, or another district's results
+    # named in the first words), and a long text's edges' if asked (`differences`' `edge_names`): a text marked
+    # as a correction or update is judged as any other if it has one (`other_instance`)
+    name_facts: int = 0
 
 
 @dataclass(frozen=True)
@@ -175,9 +181,10 @@ def _date_nearest(month: int, day: int, years: list[int], to: datetime) -> date 
     return min(found, key=lambda d: abs((d - to.date()).days), default=None)
 
 
-def differences(ta: Tokenised, tb: Tokenised) -> Differences:
+def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Differences:
     """What differs between two texts where they align (see similarity.alignment): the same, mirrored,
-    whichever text is `ta`."""
+    whichever text is `ta`. With `edge_names`, a long text's edges are read too, for `name_facts` alone (asked
+    where one text is marked as a correction or update: `other_instance`)."""
     chain = alignment(ta, tb)
     if not chain:
         return Differences(0, 0, 0)
@@ -186,18 +193,25 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
     bounds.append((chain[-1].a1, ta.count, chain[-1].b1, tb.count))
     slots = touched = 0
     facts: set[tuple[frozenset[str], frozenset[str]]] = set()  # each changed fact once, however often it recurs
+    named: set[tuple[frozenset[str], frozenset[str]]] = set()  # of which those replacing a name
     days: set[RestyledDay] = set()
     new_subject = respelt = False
     moves: set[int] = set()
     short = min(ta.count, tb.count) <= SHORT_ITEM_TOKENS
     for n, (a0, a1, b0, b1) in enumerate(bounds):
-        if not short and n in (0, len(bounds) - 1):
-            continue  # the edges of a page hold titles, bylines and boilerplate, not a template's slots
+        # The edges of a page hold titles, bylines and boilerplate, not a template's slots: read for names alone.
+        edge = not short and n in (0, len(bounds) - 1)
+        if edge and not edge_names:
+            continue
         limit = 2 * MAX_SLOT_TOKENS if n == 0 else MAX_SLOT_TOKENS  # a subject may be a long name
         filled = _filled_slots(ta, range(a0, a1), tb, range(b0, b1), limit)
         for ia, ib in filled:
             # (Only here are the words needed: most pairs never tokenise them.)
             figure, name, any_fact, change, day = _changed_facts(ta, ia, tb, ib)
+            if name:
+                named.add(change)  # (at the edges and in the openings too: the page's, or another subject's)
+            if edge:
+                continue
             slots += 1
             opening = _in_openings(ta, ia, tb, ib, change) or (
                 n == 0 and _lead_for_an_opening(ta, ia, tb, ib, change, chain[0])
@@ -223,7 +237,16 @@ def differences(ta: Tokenised, tb: Tokenised) -> Differences:
     # (The rules a re-send skips ask for a touched fact or a day the publication times may find misdated.)
     resent = (touched > 0 or bool(days)) and _resent_but_additions(ta, tb, bounds)
     return Differences(
-        slots, len(facts), shared, new_subject, touched, resent, frozenset(moves), frozenset(days), respelt
+        slots,
+        len(facts),
+        shared,
+        new_subject,
+        touched,
+        resent,
+        frozenset(moves),
+        frozenset(days),
+        respelt_subject=respelt,
+        name_facts=len(named),
     )
 
 
@@ -1235,8 +1258,9 @@ def _names_respelt(
     councillor's surname was corrected two hours later under a "(Corrects spelling ...)" note matched nothing.
     But so close names are as often two subjects ("Philips" and "Phillips", "Cameroon" and "Cameron", "Nortel"
     and "Nortek", "Slovenia" and "Slovakia", "Daniel" and "Daniela"; a false merge of two stories is worse
-    than a missed correction): the slot is a respelling only if the later text carries a correction note
-    (`corrected_later`, read in `other_instance`), and is another subject otherwise. It is still a changed name,
+    than a missed correction): the slot is a respelling only if the later text says it corrects the earlier
+    (`corrects`: a correction note or prefix of `update_mark`'s, read in `other_instance` and `resent_apart`),
+    and is another subject otherwise. It is still a changed name,
     a fact (a name respelt in a copy days later is another article by the three-day rule, and two such names
     beside other changes make a template's other instance)."""
     named_a = [w for w in change[0] if w in _named(ta, ia) and not _is_figure(w)]
@@ -1250,25 +1274,6 @@ def _names_respelt(
             return False
         unpaired.remove(same)
     return True
-
-
-# A correction note in the shape wires and sites write one: a bracketed "(Corrects ...)", "(Corrected ...)",
-# "(Correcting ...)" or "(Correction: ...)" anywhere in the body; a title or slug opening "CORRECTED -",
-# "(CORRECTED)-", "Correction:". Not the word in prose: a market's "correction", "inflation-corrected" yields.
-_CORRECTION_NOTE = re.compile(r"\((?:correct(?:s|ed|ing)|correction)\b", re.IGNORECASE)
-_CORRECTION_SLUG = re.compile(r"\s*\(?(?:corrected|correction)\)?\s*[-:\u2013\u2014]", re.IGNORECASE)
-
-
-def corrected_later(a: Article, b: Article) -> bool:
-    """Does the later of two articles (by publication time; False if either has none or they are one time) carry
-    a correction note (`_CORRECTION_NOTE` in its body, `_CORRECTION_SLUG` opening its title or body)? Only then is
-    a short item's opening name respelt a correction (`_names_respelt`)."""
-    if a.published is None or b.published is None or a.published == b.published:
-        return False
-    later = b if b.published > a.published else a
-    return bool(
-        _CORRECTION_NOTE.search(later.body) or _CORRECTION_SLUG.match(later.title) or _CORRECTION_SLUG.match(later.body)
-    )
 
 
 def _loosely_transliterated(a: str, b: str) -> bool:
@@ -1651,17 +1656,24 @@ _NUMBER_WORDS = {
 
 
 def other_instance(
-    d: Differences, published_a: datetime | None, published_b: datetime | None, corrected: bool = False
+    d: Differences,
+    published_a: datetime | None,
+    published_b: datetime | None,
+    updated: bool = False,
+    corrected: bool = False,
 ) -> bool:
     """Are two aligned texts different articles built from one template? (For a re-send, see `resent_apart`; a
     re-send but for passages one text adds is held to the same rule, the opening's names alone.) `corrected`:
-    the later text carries a correction note (`corrected_later`), without which a short item's opening name
-    respelt is another subject (`Differences.respelt_subject`).
+    the later text says it corrects the earlier (`corrects`), without which a short item's opening name respelt
+    is another subject (`Differences.respelt_subject`).
 
     The publication times, where both are known, are read here alone, for what the texts cannot tell: whether
     a date written for a day named relatively is that day (`RestyledDay.fits`: if not, a changed fact; without
     the times, a restyling), whether the items are more than RESEND_WINDOW apart (a changed fact is then another
-    article), and whether a weekday or a date moved as far as they did (`_next_issue`)."""
+    article), and whether a weekday or a date moved as far as they did (`_next_issue`). If the later text says it
+    corrects or updates the earlier one (`updated`: `updates`, which reads the times too), its changed figures
+    and dates, however many and dense, are its corrections, not another instance of a template (still one if a
+    name was replaced, the opening names another subject, or a date moved as the next issue's would)."""
     if d.new_subject or (d.respelt_subject and not corrected):
         return True
     if d.resent_but_additions:
@@ -1671,11 +1683,161 @@ def other_instance(
         misdated = sum(not day.fits(published_a, published_b) for day in d.restyled_days)
         apart = published_b - published_a
     facts, touched = d.fact_slots + misdated, d.touched_facts + misdated
-    if facts >= FACT_SLOTS_FOR_TEMPLATE and d.shared_tokens < SHARED_TOKENS_PER_FACT * facts:
+    # A name replaced by another is another subject still (another district's results, town's forecast, team's
+    # match), whatever the later text says.
+    revised = updated and not d.name_facts
+    if facts >= FACT_SLOTS_FOR_TEMPLATE and d.shared_tokens < SHARED_TOKENS_PER_FACT * facts and not revised:
         return True
     if touched and apart is not None:
         return abs(apart) > RESEND_WINDOW or _next_issue(d.date_moves, apart)
     return False
+
+
+# A text saying it corrects or updates an earlier one (`update_mark`). Every pattern is read line by line ("^"
+# under re.M, and only [^\S\n], never \s, before a note: a run of blank lines is no stall) over a text's edges
+# alone (MARK_EDGE_CHARS), where notes are put.
+#
+# A wire's title prefixes, as many as there are ("REFILE-CORRECTED-UPDATE 2-"): "CORRECTED - ", "(CORRECTED)-",
+# "<CORRECTED> - ", "(CORRECTION)-", "UPDATE 2-", "RPT-", "REFILE-". A bare "Correction:" or "Correction - " is
+# none (a market's correction: "Correction - is the bull market over?"), nor is an "UPDATE:" or "Updated" label.
+# A body opening with such a prefix, as a slug ("CORRECTED-Councillor quits ruling group"), is read for a
+# correction too.
+_TITLE_PREFIX = re.compile(
+    r"[ \t]*(?:[(<][ \t]*)?(refile|rpt|corrected|correction(?=[ \t]*[)>])|update[ \t]*(\d+))"
+    r"[ \t]*(?:[)>][ \t]*)?[-:\u2013\u2014]+[ \t]*",
+    re.I,
+)
+_H = r"[^\S\n]"  # a space or a tab, no newline
+# Corrections: a note in parentheses opening "(Corrects ...", "(Correcting ...", "(Corrected ..." (not
+# "(corrected for inflation)"), "(Company corrects ...", or listing edits one of which corrects ("(Changes
+# headline, corrects spelling of name)"); a Reuters-21578 note
+# line ("Corrects March 11 item ...", "Company corrects period in March 19 item", "- Corrects dollar figure ...",
+# "-- First Boston corrects that ...", "NOTE: In item moved March 23, company corrects ...") or clause after a
+# sentence ("... in Canada. - corrects the date of ..."); a page's "This story has been corrected", "An earlier
+# (previous) version of this article ...", or a "Correction:" line or "(Correction: ..." saying what an earlier
+# version got wrong. A
+# word before "corrects" on a line is read only as "company" or after "--": prose opens so ("Gold corrects
+# lower", "Sterling corrects from two-week high", "The company corrects its outlook each quarter").
+_EDIT_VERBS = r"(?:adds|recasts|rewrites|updates|changes|corrects|refiles|removes|inserts|deletes|fixes)"
+_CORRECTION_NOTE = re.compile(
+    rf"\({_H}*(?:company{_H}+)?(?:corrects|correcting|corrected(?!{_H}+for\b))\b[^()\n]{{0,200}}"
+    rf"|\({_H}*{_EDIT_VERBS}\b[^()\n]{{0,200}}?\bcorrects\b[^()\n]{{0,200}}"
+    rf"|^{_H}*(?:-{{1,2}}{_H}*)?(?:note:{_H}*)?(?:company{_H}+)?corrects\b[^\n]{{0,200}}"
+    rf"|^{_H}*--{_H}*(?:[^\s.:]+{_H}+){{1,2}}corrects\b[^\n]{{0,200}}"
+    rf"|^{_H}*note:[^\n]{{0,80}}?\bcorrects\b[^\n]{{0,200}}"
+    rf"|[.)]{_H}+--?{_H}*corrects\b[^\n]{{0,200}}"
+    r"|\bthis (?:story|article|item|report) has been (?:corrected|amended|revised)\b[^\n]{0,200}"
+    r"|\b(?:an|the) (?:earlier|previous|prior) version of this (?:story|article|item|report)\b[^\n]{0,200}"
+    rf"|(?:^{_H}*|\({_H}*)correction:[^\n]{{0,40}}?\b(?:earlier|previous|prior|incorrectly|misstated|misspelled|misidentified"
+    r"|wrongly|mistakenly)\b[^\n]{0,200}",
+    re.I | re.M,
+)
+# Updates: "(Updates with closing prices)", "(Updates to close)" (not any "(updates": "(updates automatically)",
+# "Live radar (updates every 15 minutes)"), a line that is a note of edits alone ("(Adds details, updates
+# prices)", "(Recasts, updates with closing prices)", "(Adds quote from minister)"), "This story has been
+# updated" (not "This report was updated at 0900 GMT", a daily report's line).
+_UPDATE_NOTE = re.compile(
+    rf"\({_H}*updates{_H}+(?:with|to)\b[^()\n]{{0,200}}"
+    rf"|^{_H}*\({_H}*(?:adds|recasts|rewrites|updates|changes)\b[^()\n]{{0,200}}\){_H}*$"
+    r"|\bthis (?:story|article|item|report) has been updated\b[^\n]{0,200}",
+    re.I | re.M,
+)
+MARK_EDGE_CHARS = 2048  # notes sit at a text's top or foot: only so many characters of each end are read
+UPDATE_WINDOW = NEXT_ISSUE_TOLERANCE  # an update within hours: a daily report's next issue may come 12 h early
+CORRECTION_WINDOW = timedelta(days=1)  # a correction may come the next morning (the next issue's rule stands)
+
+
+@dataclass(frozen=True)
+class UpdateMark:
+    """What a text says of itself as a correction or update (`update_mark`): its title's "UPDATE n-" number and
+    "CORRECTED-" prefix (or its body's, opening as a slug), the title past its prefixes, and the notes found
+    (each as written, lower-cased, so that a line every issue carries is told from a new one)."""
+
+    number: int | None = None
+    corrected: bool = False
+    rest: str = ""
+    corrections: frozenset[str] = frozenset()
+    updates: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return self.number is not None or self.corrected or bool(self.corrections or self.updates)
+
+
+def _edges(body: str) -> list[str]:
+    """A body's first and last MARK_EDGE_CHARS characters (the whole of a short one), each cut at a line's end."""
+    if len(body) <= 2 * MARK_EDGE_CHARS:
+        return [body]
+    head, tail = body[:MARK_EDGE_CHARS], body[-MARK_EDGE_CHARS:]
+    return [head[: head.rfind("\n") + 1] or head, tail[tail.find("\n") + 1 :]]
+
+
+def _notes(pattern: re.Pattern[str], texts: list[str]) -> frozenset[str]:
+    return frozenset(" ".join(m.group(0).lower().split()) for text in texts for m in pattern.finditer(text))
+
+
+def update_mark(title: str, body: str) -> UpdateMark:
+    """What a text says of itself as a correction or update: `_TITLE_PREFIX`, `_CORRECTION_NOTE`, `_UPDATE_NOTE`
+    (read by `updates` and `corrects` for the later of two texts)."""
+    number, corrected, at = None, False, 0
+    while m := _TITLE_PREFIX.match(title, at):
+        if m.group(2) and number is None:
+            number = int(m.group(2))
+        corrected |= "correct" in m.group(1).lower()
+        at = m.end()
+    rest = " ".join(title[at:].lower().split())
+    edges = _edges(body)
+    slug, at = edges[0].lstrip(), 0  # (a body opening as a slug: its correction prefix alone, no version number)
+    while m := _TITLE_PREFIX.match(slug, at):
+        corrected |= "correct" in m.group(1).lower()
+        at = m.end()
+    return UpdateMark(number, corrected, rest, _notes(_CORRECTION_NOTE, edges), _notes(_UPDATE_NOTE, edges))
+
+
+def marked_as_update(title: str, body: str) -> bool:
+    """Does a text say it corrects or updates an earlier one (`update_mark`)?"""
+    return bool(update_mark(title, body))
+
+
+def updates(mark_a: UpdateMark, mark_b: UpdateMark, published_a: datetime | None, published_b: datetime | None) -> bool:
+    """Does the later of two texts (by the publication times; none without both) say it corrects or updates the
+    earlier? A short item corrected or updated hours later changes two or three figures (a toll and the injured;
+    a vote count and its shares) as densely as another instance of a template does, and only its own word tells
+    them apart (`other_instance`). A word the earlier text says too is none (a footer every issue carries:
+    "Live radar map (updates every 15 minutes)"), and where both titles number their versions ("UPDATE 1-") the
+    later must be a later version: one day's midday and closing report, each "UPDATE 1-", are two reports.
+    A correction counts within CORRECTION_WINDOW, an update within UPDATE_WINDOW: a daily report's next issue,
+    "UPDATE 1-" on each day, is no update of the last."""
+    return any(_revision(mark_a, mark_b, published_a, published_b))
+
+
+def corrects(
+    mark_a: UpdateMark, mark_b: UpdateMark, published_a: datetime | None, published_b: datetime | None
+) -> bool:
+    """Does the later of two texts say it corrects the earlier, by `updates`' rules (a correction prefix or note
+    the earlier text does not carry, within CORRECTION_WINDOW, under no lower version number)? Only then is a
+    short item's opening name respelt a correction, no other subject (`_names_respelt`, `other_instance`)."""
+    return _revision(mark_a, mark_b, published_a, published_b)[0]
+
+
+def _revision(
+    mark_a: UpdateMark, mark_b: UpdateMark, published_a: datetime | None, published_b: datetime | None
+) -> tuple[bool, bool]:
+    """(`corrects`, an update within UPDATE_WINDOW): `updates` is either."""
+    if not (published_a and published_b) or published_a == published_b:
+        return False, False
+    later, earlier = (mark_b, mark_a) if published_b > published_a else (mark_a, mark_b)
+    apart = abs(published_b - published_a)
+    corrected = (later.corrected and not earlier.corrected) or bool(later.corrections - earlier.corrections)
+    updated = bool(later.updates - earlier.updates) or (later.number is not None and earlier.number is None)
+    if later.number is not None and earlier.number is not None:
+        if later.number < earlier.number or (
+            later.number == earlier.number and not (corrected and later.rest == earlier.rest)
+        ):
+            return False, False  # an earlier version, or another report of the same number (its correction: one title)
+        updated = later.number > earlier.number
+    elif earlier.number is not None:
+        updated = False  # a numbered version's update is numbered: only a correction says more
+    return corrected and apart < CORRECTION_WINDOW, updated and apart < UPDATE_WINDOW
 
 
 def _next_issue(date_moves: frozenset[int], apart: timedelta) -> bool:
