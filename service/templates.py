@@ -40,7 +40,7 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
@@ -1267,13 +1267,7 @@ def _names_respelt(
     named_b = [w for w in change[1] if w in _named(tb, ib) and not _is_figure(w)]
     if not named_a or len(named_a) != len(named_b) or len(named_a) != len(change[0]) or len(named_b) != len(change[1]):
         return False  # (the rest of the slot changed too: another fill, not a respelling)
-    unpaired = list(named_b)
-    for a in named_a:
-        same = next((b for b in unpaired if _close_spelling(a, b)), None)
-        if same is None:
-            return False
-        unpaired.remove(same)
-    return True
+    return _paired_off(named_a, named_b, _close_spelling)
 
 
 def _loosely_transliterated(a: str, b: str) -> bool:
@@ -1362,12 +1356,18 @@ def _transliterated_throughout(
     named_a, named_b = _named(ta, ia), _named(tb, ib)
     if not all(w in named_a for w in only_a) or not all(w in named_b for w in only_b):
         return False
-    unpaired = list(only_b)
-    for a in only_a:
-        same = next((b for b in unpaired if _transliterated(a, b)), None)
-        if same is None:
+    return _paired_off(only_a, only_b, _transliterated)
+
+
+def _paired_off(names_a: Iterable[str], names_b: Iterable[str], same: Callable[[str, str], bool]) -> bool:
+    """Can each of `names_a` be paired with one of `names_b` that `same` takes for it, each used once (the first
+    that fits, in order)?"""
+    unpaired = list(names_b)
+    for a in names_a:
+        match = next((b for b in unpaired if same(a, b)), None)
+        if match is None:
             return False
-        unpaired.remove(same)
+        unpaired.remove(match)
     return True
 
 
