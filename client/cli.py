@@ -954,14 +954,21 @@ class _StopRequested(BaseException):
         self.name = name
 
 
+def _left_ignored(sig: int, handler: object) -> bool:
+    """Is `sig` a SIGHUP that serve began with ignored (`nohup neardup serve`: it goes on serving through one, as it
+    did before there were handlers)? SIGTERM and SIGINT are handled whatever serve began with: a shell runs a
+    script's background job (`neardup serve &`) with SIGINT ignored, and a `kill -INT` of it is still a request
+    to stop (it was, before there were handlers; left ignored, it was ignored for good)."""
+    return sig == signal.SIGHUP and handler is signal.SIG_IGN
+
+
 class _ServeStops:
     """serve's handlers of SIGTERM, SIGINT and SIGHUP (each a request to stop, exit 0), set while it runs (`arm`),
-    but for a signal ignored when serve began: `nohup neardup serve` goes on serving through a SIGHUP, as it did
-    before there were handlers. During the start the first raises _StopRequested, saying at once that the start is
-    being abandoned; a second before the abandoning is done (it waits for the index load's threads: tens of
-    seconds on a cold store of a million articles) ends the process at once, 128 + its number (SQLite's log is
-    durable: the next start replays it). After the start every one is noted: `asked` (the first), `again` (a
-    second: cuts --shutdown-delay-seconds short)."""
+    but for a SIGHUP ignored when serve began (`_left_ignored`). During the start the first raises
+    _StopRequested, saying at once that the start is being abandoned; a second before the abandoning is done (it
+    waits for the index load's threads: tens of seconds on a cold store of a million articles) ends the process
+    at once, 128 + its number (SQLite's log is durable: the next start replays it). After the start every one is
+    noted: `asked` (the first), `again` (a second: cuts --shutdown-delay-seconds short)."""
 
     def __init__(self) -> None:
         self.asked, self.again = threading.Event(), threading.Event()
@@ -976,7 +983,7 @@ class _ServeStops:
         if threading.current_thread() is not threading.main_thread():
             return
         before = {sig: signal.getsignal(sig) for sig in _SERVE_STOPS}
-        self._before = {sig: handler for sig, handler in before.items() if handler is not signal.SIG_IGN}
+        self._before = {sig: handler for sig, handler in before.items() if not _left_ignored(sig, handler)}
         for sig in self._before:
             signal.signal(sig, self._handle)
 

@@ -119,6 +119,21 @@ def test_a_sighup_ignored_at_start_stays_ignored_as_under_nohup(tmp_path: Path) 
         server.stop()
 
 
+def test_a_sigint_ignored_at_start_still_stops_the_server_as_a_scripts_background_job_is_stopped(
+    tmp_path: Path,
+) -> None:
+    """A shell starts a script's background job (`neardup serve &`) with SIGINT ignored: a `kill -INT` of it was
+    ignored for good once serve left ignored signals alone (only nohup's SIGHUP is to be left so)."""
+    server = ServerProcess(tmp_path / "data", "--log-level", "INFO", ignored=(signal.SIGINT,)).start()
+    try:
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGINT)
+        assert server.exits() == 0
+        assert "SIGINT received: draining for up to" in _said(server)
+    finally:
+        server.stop()
+
+
 def _crashed_store(data: Path, articles: int = 3) -> None:
     """A store holding `articles` and no index snapshot (its server killed): the next start rebuilds the index."""
     first = ServerProcess(data).start()
