@@ -1529,13 +1529,20 @@ def _in_openings(
     changed date, and was another article by the three-day rule. A changed word that is no token of the slot (a
     number joined from its thousands, a time of day: `_slot_words`, `_without_restyled_times`) cannot be placed,
     and is taken to stand in the story."""
-    if not (change[0] or change[1]):
+    if not (change[0] or change[1]) or not _placed_in_slots(ta, ia, tb, ib, change):
         return False
+    return _openings_differ_only(ta, ia, tb, ib, change)
+
+
+def _placed_in_slots(
+    ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: tuple[frozenset[str], frozenset[str]]
+) -> bool:
+    """Is every changed word (each part of a joined one) a token of its side's slot, so it can be placed there?"""
     for words, t, slot in ((change[0], ta, ia), (change[1], tb, ib)):
         spelt = {t.words[i] for i in slot}
         if not all(part in spelt for word in words for part in word.split()):
             return False
-    return _openings_differ_only(ta, ia, tb, ib, change)
+    return True
 
 
 def _lead_for_an_opening(
@@ -1555,12 +1562,8 @@ def _lead_for_an_opening(
     against the top line's capitals made such a copy another subject, and it matched nothing. Not where the
     opening is a headline that alone names the item's subject (`Tokenised.headline_subject`): another company's
     name ending a sentence there is another notice."""
-    if not (change[0] and change[1]):
-        return False
-    for words, t, slot in ((change[0], ta, ia), (change[1], tb, ib)):
-        spelt = {t.words[i] for i in slot}
-        if not all(part in spelt for word in words for part in word.split()):
-            return False  # (a changed word that is no token of the slot cannot be placed: `_in_openings`)
+    if not (change[0] and change[1]) or not _placed_in_slots(ta, ia, tb, ib, change):
+        return False  # (a changed word that is no token of the slot cannot be placed: `_in_openings`)
     return _opening_against_lead(ta, ia, change[0], follows.a0, tb, follows.b0) or _opening_against_lead(
         tb, ib, change[1], follows.b0, ta, follows.a0
     )
