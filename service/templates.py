@@ -1792,7 +1792,9 @@ def _notes(pattern: re.Pattern[str], words: tuple[str, ...], texts: list[str]) -
 
 
 def _holds_any(text: str, words: tuple[str, ...]) -> bool:
-    folded = text.casefold()  # (as re.I matches: "ſ" is an s to it)
+    # As re.I matches: casefold makes "ſ" an s and the Kelvin sign a k, but leaves the dotless "ı", which re.I
+    # takes for an i, and makes "İ" an i and a combining dot ("VERSİON OF THİS", upper-cased by Turkish rules).
+    folded = text.casefold().replace("\u0131", "i").replace("\u0307", "")
     return any(word in folded for word in words)
 
 

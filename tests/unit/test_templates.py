@@ -3216,3 +3216,7 @@ def test_a_text_holding_none_of_a_notes_words_is_not_searched(monkeypatch: pytes
     assert not update_mark("Council votes on harbour budget", plain) and searched == []
     noted = plain + "\n(Corrects spelling of the councillor's name in paragraph 2)\n"
     assert update_mark("Council votes on harbour budget", noted).corrections and searched == [noted]
+    # (re.I takes the dotless "ı" and "İ" for an i, which casefold alone does not: such a note was passed over)
+    assert update_mark("T", plain + "\nAn earlier version of thıs story misspelt a name.\n").corrections
+    assert update_mark("T", plain + "\nAN EARLIER VERSİON OF THİS STORY MISSPELT A NAME.\n").corrections
+    assert update_mark("T", "Line.\n(Rewrıtes throughout)\n").updates
