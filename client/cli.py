@@ -12,6 +12,7 @@ import itertools
 import json
 import logging
 import os
+import queue
 import signal
 import stat
 import sys
@@ -968,7 +969,14 @@ class _ServeStops:
     _StopRequested, saying at once that the start is being abandoned; a second before the abandoning is done (it
     waits for the index load's threads: tens of seconds on a cold store of a million articles) ends the process
     at once, 128 + its number (SQLite's log is durable: the next start replays it). After the start every one is
-    noted: `asked` (the first), `again` (a second: cuts --shutdown-delay-seconds short)."""
+    noted: `asked` (the first), `again` (a second: cuts --shutdown-delay-seconds short).
+
+    The handler takes no lock and writes no log line: Python runs it in the main thread between any two
+    bytecodes, and when it set `asked` itself, a signal landing while the main thread held that Event's own lock
+    (for a few bytecodes of every `asked.wait(0.2)`) made the handler wait for its own thread for ever: that
+    SIGTERM was never acted on, the server went on serving READY until it was killed, with no drain and no index
+    saved (one CI run in some twenty). It hands each signal to a relay thread through a SimpleQueue, whose `put`
+    is reentrant, and the relay sets the events and writes the lines."""
 
     def __init__(self) -> None:
         self.asked, self.again = threading.Event(), threading.Event()
@@ -976,6 +984,7 @@ class _ServeStops:
         self._starting = True
         self._abandoning = False
         self._before: dict[int, Any] = {}
+        self._heard: queue.SimpleQueue[tuple[int, str] | None] = queue.SimpleQueue()
 
     def arm(self) -> None:
         """Set the handlers (main may run in another thread, a test's: only the main thread may set them). What
@@ -984,28 +993,39 @@ class _ServeStops:
             return
         before = {sig: signal.getsignal(sig) for sig in _SERVE_STOPS}
         self._before = {sig: handler for sig, handler in before.items() if not _left_ignored(sig, handler)}
+        threading.Thread(target=self._relay, name="neardup-signals", daemon=True).start()
         for sig in self._before:
             signal.signal(sig, self._handle)
 
     def _handle(self, signum: int, frame: object) -> None:
-        name = signal.Signals(signum).name
         if self._abandoning:
-            logging.getLogger("neardup").warning("%s received while abandoning the start: exiting at once (the "
-                                                 "store's log is durable: the next start replays it)", name,
-                                                 extra={"signal": name})  # fmt: skip
-            os._exit(128 + signum)
-        if self.asked.is_set():
-            self.again.set()
-            return
-        self.name = name
-        self.asked.set()
-        if self._starting:
+            self._heard.put((signum, "exit"))
+        elif self._starting:
             self._starting = False  # (one raise: the start's undoing is not cut by another)
             self._abandoning = True
-            logging.getLogger("neardup").info("%s received while starting: abandoning the start (waiting for the "
-                                              "index load's threads; a second signal exits at once)", name,
-                                              extra={"signal": name})  # fmt: skip
-            raise _StopRequested(name)
+            self._heard.put((signum, "abandon"))
+            raise _StopRequested(signal.Signals(signum).name)
+        else:
+            self._heard.put((signum, "stop"))
+
+    def _relay(self) -> None:
+        """What the handler heard, in order, as events and log lines (until `restore` ends it)."""
+        log = logging.getLogger("neardup")
+        while (heard := self._heard.get()) is not None:
+            signum, what = heard
+            name = signal.Signals(signum).name
+            if what == "exit":
+                log.warning("%s received while abandoning the start: exiting at once (the store's log is durable: "
+                            "the next start replays it)", name, extra={"signal": name})  # fmt: skip
+                os._exit(128 + signum)
+            if what == "abandon":
+                log.info("%s received while starting: abandoning the start (waiting for the index load's threads; "
+                         "a second signal exits at once)", name, extra={"signal": name})  # fmt: skip
+            if self.asked.is_set():
+                self.again.set()
+                continue
+            self.name = name
+            self.asked.set()
 
     def started(self) -> None:
         """The start is done (start_server calls this before it lets go of its undoing): a signal from now on is
@@ -1016,6 +1036,8 @@ class _ServeStops:
         """The handlers before are put back (main may run in someone else's process: a test's)."""
         for sig, handler in self._before.items():
             signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        if self._before:
+            self._heard.put(None)  # (the relay's end, after whatever was heard before)
         self._before = {}
 
 

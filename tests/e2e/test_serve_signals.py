@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 from benchmarks.loopback import free_port, wait_for
@@ -235,3 +237,28 @@ def test_a_second_signal_while_the_start_is_abandoned_exits_at_once(tmp_path: Pa
     finally:
         server.stop()
     _serves_the_store(data, 3)
+
+
+_SIGNAL_IN_THE_WAITS_LOCK = """
+import signal, sys
+from client.cli import _ServeStops
+
+stops = _ServeStops()
+stops.arm()
+stops.started()
+with stops.asked._cond:  # (where serve's main thread is for a few bytecodes of every `asked.wait(0.2)`)
+    signal.raise_signal(signal.SIGTERM)  # (its handler runs here, before raise_signal returns)
+print(stops.asked.wait(20), stops.name, flush=True)
+signal.raise_signal(signal.SIGINT)
+print(stops.again.wait(20), flush=True)
+stops.restore()
+"""
+
+
+def test_a_stop_signal_landing_inside_the_stop_waits_own_lock_is_still_heard() -> None:
+    """The handler set `asked` itself: landing while the main thread held that Event's lock, it waited for its own
+    thread for ever, and the server ignored the SIGTERM until killed (a CI run's shutdown-delay test)."""
+    done = subprocess.run([sys.executable, "-c", _SIGNAL_IN_THE_WAITS_LOCK], capture_output=True, text=True,
+                          timeout=30, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "SIGTERM", "True"]
