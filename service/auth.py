@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 TOKEN_FILE_CHECK = 1.0  # seconds between two looks at whether --auth-token-file changed (TokenFile)
 
+# A file's (inode, size, mtime_ns, ctime_ns), None if it cannot be stat'ed (_stamp).
+_Stamp = tuple[int, int, int, int] | None
+
 
 class TokenFile:
     """The tokens of --auth-token-file, read again within TOKEN_FILE_CHECK seconds of the file changing, so
@@ -39,7 +42,7 @@ class TokenFile:
     def __init__(self, path: str, clock: Callable[[], float] = time.monotonic) -> None:
         self._path, self._clock = path, clock
         self._lock = threading.Lock()
-        self._stamp = self._stamp_now()
+        self._stamp = _stamp(path)
         # The stamp of a changed file that could not be read (None: it was gone), logged once; _UNFAILED: none.
         self._failed: object = _UNFAILED
         self._tokens = self._read()
@@ -55,14 +58,15 @@ class TokenFile:
             if self._clock() - self._checked < TOKEN_FILE_CHECK:
                 return  # (another call looked meanwhile)
             self._checked = self._clock()
-            stamp = self._stamp_now()
+            stamp = _stamp(self._path)
             if stamp == self._stamp:
                 return
             try:
                 self._tokens = self._read()
             except (OSError, ValueError) as exc:
-                # The stamp stays the one last read, so the file is tried again at the next look: mended by a
-                # chmod, which changes no stamp of it, it was otherwise never read again.
+                # The stamp stays the one last read, so the file is tried again at the next look: mended in a way
+                # that changes no stamp of it (a directory's permissions, an error that passes), it was otherwise
+                # never read again.
                 if stamp != self._failed:
                     log.error("--auth-token-file %s changed, and the tokens before it are kept: %s", self._path, exc)
                 self._failed = stamp
@@ -75,13 +79,6 @@ class TokenFile:
                 accepted,
                 "" if accepted == 1 else "s",
             )
-
-    def _stamp_now(self) -> tuple[int, int, int] | None:
-        try:
-            st = os.stat(self._path)
-        except OSError:
-            return None
-        return st.st_mtime_ns, st.st_size, st.st_ino
 
     def _read(self) -> list[bytes]:
         raw = _setting_file("--auth-token-file", self._path)
@@ -124,10 +121,15 @@ def tls_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     return TlsFiles(settings.tls_cert, settings.tls_key, settings.tls_client_ca).credentials()
 
 
-TLS_RETRY_SECONDS = 1.0  # seconds between two reads of TLS files found bad that have not changed since (TlsFiles)
-
-# A file's (inode, size, mtime_ns), None if it cannot be stat'ed (gone, for one).
-_Stamp = tuple[int, int, int] | None
+# gRPC asks TlsFiles.fetch before each new connection's handshake, on one of its own threads, which takes the GIL
+# for it (waiting behind busy Python threads): the files are stat'ed at most once per TLS_LOOK_SECONDS, and every
+# other call returns at once, after a clock check.
+TLS_LOOK_SECONDS = 1.0
+# TLS files found unservable are said at DEBUG (a rotation writing its files one by one is unservable between the
+# two), and at WARNING once they have been unservable this long; an unchanged unservable state is read again this
+# often (an error that passes, too many open files for one, has the files served then).
+TLS_SETTLE_SECONDS = 10.0
+_TLS_READ_TRIES = 3  # reads of TLS files that changed while being read, before the next look is left to read them
 
 
 @dataclass(frozen=True)
@@ -140,26 +142,41 @@ class _TlsPem:
         return grpc.ssl_server_certificate_configuration([(self.key, self.cert)], root_certificates=self.client_ca)
 
 
+@dataclass
+class _Unservable:
+    """TLS files found unservable, since `since` (clock) and up to now, the last time read at `read`."""
+
+    since: float
+    read: float
+    stamps: tuple[_Stamp, ...]  # of the files last found unservable
+    said: tuple[_Stamp, ...] | None = None  # those last said at DEBUG
+    warned: tuple[_Stamp, ...] | None = None  # those last said at WARNING
+
+
 class TlsFiles:
     """--tls-cert, --tls-key and --tls-client-ca, read at start and again when one of them changes.
 
-    gRPC asks `fetch` for a configuration before each new connection's handshake (on one of its own threads,
-    holding up that handshake): it stats the three files, and reads them only when one's (inode, size,
-    mtime_ns) is not the one of the files served. Files that read well and pass the start's checks are served
-    to new connections from then on (logged at INFO); connections already open keep their session. A
-    replacement that does not (caught half-written, a key that is not the new certificate's, a CA file with
-    no certificate, a file gone) leaves the configuration served as it was, logged at WARNING once per change,
-    and is read again when it changes, or TLS_RETRY_SECONDS after (a chmod mends an unreadable file without
-    changing its stamp)."""
+    gRPC calls `fetch` before each new connection's handshake (on one of its own threads, holding up that
+    handshake). At most once per TLS_LOOK_SECONDS it stats the three files, and reads them only when one's stamp
+    (inode, size, mtime, ctime) is not the one of the files served; every other call returns at once. Files that
+    read well and pass the start's checks are served to new connections from then on (logged at INFO);
+    connections already open keep their session. A replacement that does not (a rotation midway, caught
+    half-written, a key that is not the new certificate's, a CA file with no certificate, a file gone) leaves the
+    configuration served as it was: said at DEBUG, and at WARNING (once per change) if the files are still
+    unservable TLS_SETTLE_SECONDS after they were first found so. It is read again when it changes, or
+    TLS_SETTLE_SECONDS later; mended back to the files served, that is said at INFO if a WARNING was."""
 
     def __init__(self, cert: str, key: str, client_ca: str = "", clock: Callable[[], float] = time.monotonic) -> None:
         self._cert, self._key, self._client_ca, self._clock = cert, key, client_ca, clock
         self._lock = threading.Lock()
-        self._stamps = self._stamps_now()  # (taken before the read: a change meanwhile is read at the next look)
-        self._pem = self._read()  # (at start, what it raises stops the start)
-        self._failed: tuple[_Stamp, ...] | None = None  # the stamps of a change found bad, logged; None: none
-        self._tried = 0.0  # when that change was last read (clock)
+        stamps, read = self._read_settled()
+        if isinstance(read, Exception):
+            raise read  # (at start, it stops the start, naming the flag)
+        self._stamps, self._pem = stamps, read  # the files served, and their stamps when read
+        _warn_of_clients_refusing(self._cert, read)
+        self._bad: _Unservable | None = None  # files found unservable since the ones served were read
         self._broken = ""  # the last unexpected error of a fetch, logged once
+        self._next = clock() + TLS_LOOK_SECONDS  # (clock) no look at the files before then
 
     def credentials(self) -> grpc.ServerCredentials:
         # (grpc-stubs types the fetcher's result without None, which grpcio's docs and code take: "no change")
@@ -171,10 +188,14 @@ class TlsFiles:
     def fetch(self) -> grpc.ServerCertificateConfiguration | None:
         """A new configuration for the handshake about to start, or None to keep the one served. Never raises:
         an exception would reach gRPC core, on its own thread."""
+        if self._clock() < self._next:
+            return None  # (the path of nearly every call: a clock read, no file looked at)
         if not self._lock.acquire(blocking=False):
-            return None  # (another handshake is reading the files: this one keeps the configuration served)
+            return None  # (another handshake is looking at the files: this one keeps the configuration served)
         try:
-            return self._follow()
+            now = self._clock()
+            self._next = now + TLS_LOOK_SECONDS
+            return self._look(now)
         except Exception as exc:  # (anything: the handshake goes on with the configuration served)
             if repr(exc) != self._broken:
                 log.exception("TLS files: could not look for a new certificate; new connections keep the one "
@@ -184,43 +205,88 @@ class TlsFiles:
         finally:
             self._lock.release()
 
-    def _follow(self) -> grpc.ServerCertificateConfiguration | None:
+    def _look(self, now: float) -> grpc.ServerCertificateConfiguration | None:
         stamps = self._stamps_now()
+        bad = self._bad
         if stamps == self._stamps:
-            self._failed = None
+            if bad is not None:  # (as they were: a file that could not be stat'ed a moment, then could)
+                self._bad = None
+                self._usable_again(bad)
             return None
-        if stamps == self._failed and self._clock() - self._tried < TLS_RETRY_SECONDS:
+        if bad is not None and stamps == bad.stamps and now - bad.read < TLS_SETTLE_SECONDS:
+            return None  # (the same unservable files, read lately)
+        stamps, read = self._read_settled()
+        if isinstance(read, Exception):
+            self._unservable(now, stamps, read)
             return None
-        self._tried = self._clock()
-        try:
-            pem = self._read()
-        except (OSError, ValueError) as exc:
-            if stamps != self._failed:
-                log.warning("TLS files changed, but new connections keep the certificate served before, until the "
-                            "files are mended: %s", exc)  # fmt: skip
-            self._failed = stamps
-            return None
-        if self._stamps_now() != stamps:
-            return None  # (a file changed while it was read and checked: what was read is read again, whole)
-        before, self._pem, self._stamps, self._failed = self._pem, pem, stamps, None
+        before, self._pem, self._stamps, self._bad = self._pem, read, stamps, None
         said = []
-        if (pem.cert, pem.key) != (before.cert, before.key):
-            expires = _not_after(pem.cert)
+        if (read.cert, read.key) != (before.cert, before.key):
+            expires = _not_after(read.cert)
             said.append(f"certificate reloaded from {self._cert}" + (f" (expires {expires})" if expires else ""))
-        if pem.client_ca != before.client_ca:
+        if read.client_ca != before.client_ca:
             said.append(f"client CA certificates {'' if said else 'reloaded '}from {self._client_ca}")
-        if not said:
-            return None  # (the same bytes in other files: nothing to change, nor to say)
+        if not said:  # (the same bytes in other files: nothing to change)
+            if bad is not None:
+                self._usable_again(bad)
+            return None
         log.info("TLS %s, for new connections", " and ".join(said))
-        return pem.configuration()
+        if (read.cert, read.key) != (before.cert, before.key):
+            _warn_of_clients_refusing(self._cert, read)
+        return read.configuration()
+
+    def _unservable(self, now: float, stamps: tuple[_Stamp, ...], exc: Exception) -> None:
+        bad = self._bad
+        if bad is None:
+            self._bad = bad = _Unservable(since=now, read=now, stamps=stamps)
+        bad.read, bad.stamps = now, stamps
+        lasted = now - bad.since
+        if lasted >= TLS_SETTLE_SECONDS:
+            # (still unservable at a later look, after a read whose files did not change while it was made: a
+            # rotation midway, or a swap landing mid-read, is not said at WARNING)
+            if stamps != bad.warned:
+                log.warning("TLS files unservable for %.0f s: new connections keep %s, until the files are mended: "
+                            "%s", lasted, self._kept(), exc)  # fmt: skip
+            bad.warned = bad.said = stamps
+        elif stamps != bad.said:
+            log.debug("TLS files changed but cannot be served yet (a rotation midway?); new connections keep %s: "
+                      "%s", self._kept(), exc)  # fmt: skip
+            bad.said = stamps
+
+    def _kept(self) -> str:
+        """What new connections are served while the files cannot be."""
+        if self._client_ca:
+            return "the certificate and the client CA certificates served before"
+        return "the certificate served before"
+
+    def _usable_again(self, bad: _Unservable) -> None:
+        """Files found unservable are mended back to the bytes served: no reload, but a WARNING said is closed."""
+        expires = _not_after(self._pem.cert)
+        log.log(logging.INFO if bad.warned is not None else logging.DEBUG,
+                "TLS files usable again; serving %s (from %s%s), for new connections", self._kept(), self._cert,
+                f", expires {expires}" if expires else "")  # fmt: skip
 
     def _stamps_now(self) -> tuple[_Stamp, ...]:
         return tuple(_stamp(path) for path in (self._cert, self._key, self._client_ca) if path)
 
+    def _read_settled(self) -> tuple[tuple[_Stamp, ...], _TlsPem | Exception]:
+        """The files read, or what is wrong with them, and their stamps, the same before the read and after it
+        (a rotation landing mid-read, a Kubernetes `..data` swap between the key and the certificate, is read
+        again, whole). Files changing at each of _TLS_READ_TRIES reads: the last one's stamps before it."""
+        for _ in range(_TLS_READ_TRIES):
+            stamps = self._stamps_now()
+            try:
+                read: _TlsPem | Exception = self._read()
+            except (OSError, ValueError) as exc:
+                read = exc
+            if self._stamps_now() == stamps:
+                break
+        return stamps, read
+
     def _read(self) -> _TlsPem:
         """The three files, checked as the start checks them: an OSError or a ValueError naming the flag."""
         key, cert = _setting_file("--tls-key", self._key), _setting_file("--tls-cert", self._cert)
-        _require_usable_pair(self._cert, self._key)
+        _require_usable_pair(self._cert, self._key, cert)
         if not self._client_ca:
             return _TlsPem(cert, key, None)
         # Mutual TLS: a caller without a certificate this CA signed is refused in the handshake (its gRPC says only
@@ -231,32 +297,46 @@ class TlsFiles:
 
 
 def _stamp(path: str) -> _Stamp:
+    """A file's stamp, which changes when the file does, or None if it cannot be stat'ed (gone, for one). The ctime
+    with the mtime: a copy keeping the size that sets the mtime back (`cp -p`, an archive's fixed times) changes
+    the ctime alone, as does a chmod mending an unreadable file."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return st.st_ino, st.st_size, st.st_mtime_ns
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 _PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.S)
+
+
+def _tbs_fields(chain: bytes) -> tuple[bytes, list[tuple[int, int, int]]]:
+    """The DER of the first certificate of a PEM chain, and where its TBSCertificate's fields after the version are
+    (serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo), each as _der says; a ValueError,
+    IndexError or binascii.Error (a ValueError) for anything unexpected."""
+    found = _PEM_CERTIFICATE.search(chain)
+    if not found:
+        raise ValueError("no PEM certificate")
+    der = base64.b64decode(b"".join(found.group(1).split()))
+    _, start, _ = _der(der, 0)  # Certificate
+    _, at, end = _der(der, start)  # TBSCertificate
+    if der[at] == 0xA0:  # version, [0] EXPLICIT, absent in a v1 certificate
+        _, _, at = _der(der, at)
+    fields = []
+    for _field in ("serialNumber", "signature", "issuer", "validity", "subject", "subjectPublicKeyInfo"):
+        fields.append(_der(der, at))
+        at = fields[-1][2]
+    if at > end:
+        raise ValueError("truncated TBSCertificate")
+    return der, fields
 
 
 def _not_after(chain: bytes) -> str | None:
     """When the first certificate of a PEM chain expires ("2026-05-09 07:35:25 UTC"), read from its DER
     (Certificate > TBSCertificate > validity > notAfter); None for anything unexpected: it is only said."""
     try:
-        found = _PEM_CERTIFICATE.search(chain)
-        if not found:
-            return None
-        der = base64.b64decode(b"".join(found.group(1).split()))
-        _, start, _ = _der(der, 0)  # Certificate
-        _, at, _ = _der(der, start)  # TBSCertificate
-        tag, _, end = _der(der, at)
-        if tag == 0xA0:  # version, [0] EXPLICIT, absent in a v1 certificate
-            _, _, at = _der(der, at)
-        for _field in ("serialNumber", "signature", "issuer"):
-            _, _, at = _der(der, at)
-        _, at, _ = _der(der, at)  # validity
+        der, fields = _tbs_fields(chain)
+        _, at, _ = fields[3]  # validity
         _, _, at = _der(der, at)  # notBefore
         tag, start, end = _der(der, at)
         text = der[start:end].decode("ascii")
@@ -266,6 +346,68 @@ def _not_after(chain: bytes) -> str | None:
     except (ValueError, IndexError, UnicodeDecodeError):
         return None
     return when.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+_RSA, _EC = "1.2.840.113549.1.1.1", "1.2.840.10045.2.1"
+# The key types gRPC's TLS (BoringSSL) serves, by their algorithm's OID (and an EC key's curve's), tried with a
+# real server (grpcio 1.85). It refuses others (Ed448, RSA-PSS, DSA, other curves: P-224, secp256k1, brainpool)
+# when it makes its TLS configuration: at start it failed to bind the port, and a replacement was logged as
+# reloaded while the certificate before it went on being served. Python's OpenSSL accepts them all.
+_SERVABLE_KEYS = {
+    (_RSA, None): "RSA",
+    (_EC, "1.2.840.10045.3.1.7"): "EC P-256",
+    (_EC, "1.3.132.0.34"): "EC P-384",
+    (_EC, "1.3.132.0.35"): "EC P-521",
+    ("1.3.101.112", None): "Ed25519",
+}
+# Of those, the ones gRPC's own clients (C-core: Python, C++, Ruby, PHP, ...; the neardup client) do not accept:
+# BoringSSL's clients do not offer their signature algorithms, and the handshake fails
+# (NO_COMMON_SIGNATURE_ALGORITHMS). Go's, Java's and OpenSSL's clients accept them.
+_KEYS_GRPC_CLIENTS_REFUSE = {"EC P-521", "Ed25519"}
+_UNSERVABLE_KEYS = {  # (only to name them)
+    ("1.3.101.113", None): "Ed448",
+    ("1.2.840.113549.1.1.10", None): "RSA-PSS",
+    ("1.2.840.10040.4.1", None): "DSA",
+    (_EC, "1.3.132.0.33"): "EC P-224",
+    (_EC, "1.3.132.0.10"): "EC secp256k1",
+}
+
+
+def _key_type(chain: bytes) -> tuple[str, bool] | None:
+    """The type of the first certificate's key in a PEM chain ("EC P-256"; "of the algorithm 1.2.3" if unknown), and
+    whether gRPC serves it; None for anything unexpected (OpenSSL read the certificate already: gRPC is left to
+    judge)."""
+    try:
+        der, fields = _tbs_fields(chain)
+        _, at, _ = fields[5]  # subjectPublicKeyInfo
+        _, at, end = _der(der, at)  # its algorithm: an AlgorithmIdentifier
+        tag, start, at = _der(der, at)
+        if tag != 0x06:
+            return None
+        algorithm, parameter = _oid(der[start:at]), None
+        if at < end:
+            tag, start, at = _der(der, at)
+            parameter = _oid(der[start:at]) if tag == 0x06 else None  # (an EC key's named curve)
+    except (ValueError, IndexError):
+        return None
+    if (algorithm, parameter) in _SERVABLE_KEYS:
+        return _SERVABLE_KEYS[algorithm, parameter], True
+    named = _UNSERVABLE_KEYS.get((algorithm, parameter))
+    if named is not None:
+        return named, False
+    return (f"EC curve {parameter}" if algorithm == _EC else f"of the algorithm {algorithm}"), False
+
+
+def _oid(content: bytes) -> str:
+    """An OBJECT IDENTIFIER's content in dotted form."""
+    arcs, arc = [], 0
+    for byte in content:
+        arc = arc << 7 | byte & 0x7F
+        if not byte & 0x80:
+            arcs.append(arc)
+            arc = 0
+    first = min(arcs[0] // 40, 2)
+    return ".".join(str(arc) for arc in [first, arcs[0] - 40 * first, *arcs[1:]])
 
 
 def _der(der: bytes, at: int) -> tuple[int, int, int]:
@@ -291,9 +433,10 @@ def _require_ca_certificates(path: str) -> None:
         ) from None
 
 
-def _require_usable_pair(cert: str, key: str) -> None:
-    """ValueError naming the flags if the certificate and key cannot serve TLS together: gRPC would only
-    fail to bind the port, and the message said the port might be taken."""
+def _require_usable_pair(cert: str, key: str, chain: bytes) -> None:
+    """ValueError naming the flags if the certificate and key (`chain`: the bytes of --tls-cert) cannot serve TLS
+    together, or gRPC cannot serve their key type: gRPC would only fail to bind the port, and the message said
+    the port might be taken (and a replacement was logged as reloaded while the files before it were served)."""
     try:
         # (a password callback: without one, OpenSSL asks for an encrypted key's password on the terminal)
         ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key, password=lambda: b"")
@@ -303,6 +446,29 @@ def _require_usable_pair(cert: str, key: str) -> None:
         else:
             why = "they must be a PEM certificate (chain) and its PEM private key, unencrypted"
         raise ValueError(f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: {why} ({exc})") from None
+    found = _key_type(chain)
+    if found is not None and not found[1]:
+        raise ValueError(
+            f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: theirs is {_a_key(found[0])}, which gRPC "
+            "does not serve; it serves RSA, EC P-256, P-384 and P-521, and Ed25519 keys (and its own clients take "
+            "RSA, EC P-256 and P-384 ones only)"
+        )
+
+
+def _warn_of_clients_refusing(cert: str, pem: _TlsPem) -> None:
+    """A WARNING if gRPC serves the certificate's key type but gRPC's own clients refuse it."""
+    found = _key_type(pem.cert)
+    if found is not None and found[0] in _KEYS_GRPC_CLIENTS_REFUSE:
+        log.warning("--tls-cert %s holds %s: gRPC's C-core clients (Python, C++, Ruby, PHP; neardup's own "
+                    "client) refuse it in the handshake (no common signature algorithm), where Go's and Java's accept "
+                    "it; an RSA or EC P-256 key serves them all", cert, _a_key(found[0]))  # fmt: skip
+
+
+def _a_key(named: str) -> str:
+    """ "an Ed448 key", "a key of the algorithm 1.2.3" (a key type as _key_type names it)."""
+    if named.startswith("of "):
+        return f"a key {named}"
+    return ("an " if named[0] in "AEIRU" else "a ") + named + " key"
 
 
 def _setting_file(flag: str, path: str) -> bytes:
