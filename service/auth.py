@@ -163,8 +163,9 @@ class TlsFiles:
     connections already open keep their session. A replacement that does not (a rotation midway, caught
     half-written, a key that is not the new certificate's, a CA file with no certificate, a file gone) leaves the
     configuration served as it was: said at DEBUG, and at WARNING (once per change) if the files are still
-    unservable TLS_SETTLE_SECONDS after they were first found so. It is read again when it changes, or
-    TLS_SETTLE_SECONDS later; mended back to the files served, that is said at INFO if a WARNING was."""
+    unservable TLS_SETTLE_SECONDS after they were first found so (however often they changed meanwhile). It is
+    read again when it changes, or TLS_SETTLE_SECONDS later; mended back to the files served, that is said at INFO
+    if a WARNING was."""
 
     def __init__(self, cert: str, key: str, client_ca: str = "", clock: Callable[[], float] = time.monotonic) -> None:
         self._cert, self._key, self._client_ca, self._clock = cert, key, client_ca, clock
@@ -213,8 +214,15 @@ class TlsFiles:
                 self._bad = None
                 self._usable_again(bad)
             return None
-        if bad is not None and stamps == bad.stamps and now - bad.read < TLS_SETTLE_SECONDS:
-            return None  # (the same unservable files, read lately)
+        if (
+            bad is not None
+            and stamps == bad.stamps
+            and now - bad.read < TLS_SETTLE_SECONDS
+            and (bad.warned == stamps or now - bad.since < TLS_SETTLE_SECONDS)
+        ):
+            # (the same unservable files, read lately; read again once they have been unservable TLS_SETTLE_SECONDS
+            # unwarned of, however lately another unservable replacement was read)
+            return None
         stamps, read = self._read_settled()
         if isinstance(read, Exception):
             self._unservable(now, stamps, read)
@@ -349,6 +357,9 @@ def _not_after(chain: bytes) -> str | None:
 
 
 _RSA, _EC = "1.2.840.113549.1.1.1", "1.2.840.10045.2.1"
+# An EC key whose curve is given by its parameters, not named (`openssl ecparam -param_enc explicit`): gRPC serves
+# none, whatever the curve.
+_EXPLICIT, _EC_EXPLICIT = "explicit", "EC with explicit curve parameters"
 # The key types gRPC's TLS (BoringSSL) serves, by their algorithm's OID (and an EC key's curve's), tried with a
 # real server (grpcio 1.85). It refuses others (Ed448, RSA-PSS, DSA, other curves: P-224, secp256k1, brainpool)
 # when it makes its TLS configuration: at start it failed to bind the port, and a replacement was logged as
@@ -370,6 +381,7 @@ _UNSERVABLE_KEYS = {  # (only to name them)
     ("1.2.840.10040.4.1", None): "DSA",
     (_EC, "1.3.132.0.33"): "EC P-224",
     (_EC, "1.3.132.0.10"): "EC secp256k1",
+    (_EC, _EXPLICIT): _EC_EXPLICIT,
 }
 
 
@@ -387,7 +399,8 @@ def _key_type(chain: bytes) -> tuple[str, bool] | None:
         algorithm, parameter = _oid(der[start:at]), None
         if at < end:
             tag, start, at = _der(der, at)
-            parameter = _oid(der[start:at]) if tag == 0x06 else None  # (an EC key's named curve)
+            # (an EC key's named curve, or the curve itself: a SEQUENCE of explicit parameters)
+            parameter = _oid(der[start:at]) if tag == 0x06 else _EXPLICIT if tag == 0x30 else None
     except (ValueError, IndexError):
         return None
     if (algorithm, parameter) in _SERVABLE_KEYS:
@@ -446,12 +459,25 @@ def _require_usable_pair(cert: str, key: str, chain: bytes) -> None:
         else:
             why = "they must be a PEM certificate (chain) and its PEM private key, unencrypted"
         raise ValueError(f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: {why} ({exc})") from None
+    if not _PEM_CERTIFICATE.search(chain):
+        # (OpenSSL reads a `-----BEGIN TRUSTED CERTIFICATE-----`, `openssl x509 -trustout`'s; gRPC does not)
+        raise ValueError(
+            f"--tls-cert {cert} holds no -----BEGIN CERTIFICATE----- block, which gRPC needs (a -----BEGIN TRUSTED "
+            f"CERTIFICATE----- is OpenSSL's own form, with trust settings): `openssl x509 -in {cert} -out NEW.pem` "
+            "writes it as one, dropping the trust settings"
+        )
     found = _key_type(chain)
     if found is not None and not found[1]:
+        mend = (
+            "; issue the key and certificate again with a named curve (`openssl ecparam -name prime256v1 "
+            "-param_enc named_curve -genkey`, or `openssl ec -param_enc named_curve` to convert the key)"
+            if found[0] == _EC_EXPLICIT
+            else ""
+        )
         raise ValueError(
             f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: theirs is {_a_key(found[0])}, which gRPC "
             "does not serve; it serves RSA, EC P-256, P-384 and P-521, and Ed25519 keys (and its own clients take "
-            "RSA, EC P-256 and P-384 ones only)"
+            f"RSA, EC P-256 and P-384 ones only){mend}"
         )
 
 
@@ -465,10 +491,12 @@ def _warn_of_clients_refusing(cert: str, pem: _TlsPem) -> None:
 
 
 def _a_key(named: str) -> str:
-    """ "an Ed448 key", "a key of the algorithm 1.2.3" (a key type as _key_type names it)."""
+    """ "an Ed448 key", "a key of the algorithm 1.2.3", "an EC key with explicit curve parameters" (a key type as
+    _key_type names it)."""
     if named.startswith("of "):
         return f"a key {named}"
-    return ("an " if named[0] in "AEIRU" else "a ") + named + " key"
+    named, with_, what = named.partition(" with ")  # ("EC with explicit curve parameters")
+    return ("an " if named[0] in "AEIRU" else "a ") + named + " key" + with_ + what
 
 
 def _setting_file(flag: str, path: str) -> bytes:

@@ -5,13 +5,16 @@ test_mtls.make_clients); the tests of timing drive TlsFiles with a clock of thei
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import functools
 import ipaddress
 import logging
 import os
 import shutil
 import socket
 import ssl
+import subprocess
 from collections.abc import Callable
 from concurrent import futures
 from pathlib import Path
@@ -257,6 +260,40 @@ def test_unservable_files_are_warned_of_only_when_they_stay_so_and_said_when_men
     assert len(_said(caplog, logging.INFO)) == 1
 
 
+def test_lasting_trouble_is_warned_of_when_it_has_lasted_its_time_however_often_the_files_changed_meanwhile(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A second unservable replacement, read a few seconds into the trouble, held off its re-reading (and so the
+    WARNING) for TLS_SETTLE_SECONDS after it: the WARNING came up to twice TLS_SETTLE_SECONDS after the trouble
+    began."""
+    caplog.set_level(logging.DEBUG, logger="service.auth")
+    _a, b, cert, key = _pkis(tmp_path)
+    clock = _Clock()
+    files = TlsFiles(str(cert), str(key), clock=clock)
+    clock.now += TLS_LOOK_SECONDS
+    _replace(key, b.key)  # (not the certificate's key)
+    assert files.fetch() is None
+    began = clock.now
+    clock.now += TLS_SETTLE_SECONDS / 2
+    broken = tmp_path / "broken.key"
+    broken.write_bytes(b"-----BEGIN PRIVATE KEY-----\nbroken\n")
+    _replace(key, broken)
+    assert files.fetch() is None
+    assert len(_said(caplog, logging.DEBUG)) == 2
+    while clock.now + TLS_LOOK_SECONDS < began + TLS_SETTLE_SECONDS:
+        clock.now += TLS_LOOK_SECONDS
+        assert files.fetch() is None
+    assert _said(caplog, logging.WARNING) == []
+    clock.now = began + TLS_SETTLE_SECONDS
+    assert files.fetch() is None
+    [warned] = _said(caplog, logging.WARNING)
+    assert warned.startswith("TLS files unservable for 10 s: "), warned
+    for _ in range(int(2 * TLS_SETTLE_SECONDS / TLS_LOOK_SECONDS)):
+        clock.now += TLS_LOOK_SECONDS
+        assert files.fetch() is None
+    assert len(_said(caplog, logging.WARNING)) == 1
+
+
 def test_a_swap_landing_while_the_files_are_read_is_read_again_not_warned_of(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -456,11 +493,15 @@ _KEYS: dict[str, Callable[[], CertificateIssuerPrivateKeyTypes]] = {
     "EC secp256k1": lambda: ec.generate_private_key(ec.SECP256K1()),
     "EC curve 1.3.36.3.3.2.8.1.1.7": lambda: ec.generate_private_key(ec.BrainpoolP256R1()),
 }
+# Made by OpenSSL's command (the cryptography package reads no EC key with explicit curve parameters).
+_EXPLICIT = "EC with explicit curve parameters"
 _SERVED = ("RSA", "EC P-256", "EC P-384", "EC P-521", "Ed25519")
 
 
 def _self_signed(directory: Path, kind: str) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 with a key of this kind, signed by that key, and the key: their files."""
+    if kind == _EXPLICIT:
+        return _openssl_explicit(directory)
     key = _KEYS[kind]()
     now = dt.datetime.now(dt.UTC)
     san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
@@ -479,7 +520,20 @@ def _self_signed(directory: Path, kind: str) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-@pytest.mark.parametrize("kind", list(_KEYS))
+def _openssl_explicit(directory: Path) -> tuple[Path, Path]:
+    """A P-256 key written with its curve's parameters, not its name, and a certificate for 127.0.0.1 it signed."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl command to make an EC key with explicit curve parameters")
+    cert_file, key_file = directory / "explicit.pem", directory / "explicit.key"
+    run = functools.partial(subprocess.run, check=True, capture_output=True, timeout=60)
+    run([openssl, "ecparam", "-name", "prime256v1", "-param_enc", "explicit", "-genkey", "-noout", "-out", key_file])
+    run([openssl, "req", "-x509", "-new", "-key", key_file, "-out", cert_file, "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1"])  # fmt: skip
+    return cert_file, key_file
+
+
+@pytest.mark.parametrize("kind", [*_KEYS, _EXPLICIT])
 def test_the_key_types_said_servable_are_the_ones_grpc_serves(tmp_path: Path, kind: str) -> None:
     """What TlsFiles refuses, tried with gRPC itself: a grpcio that serves other key types shows here."""
     cert, key = _self_signed(tmp_path, kind)
@@ -525,6 +579,58 @@ def test_a_key_type_grpc_cannot_serve_is_refused_at_start_and_not_said_reloaded(
     assert _said(caplog, logging.INFO) == []
     [said] = _said(caplog, logging.DEBUG)
     assert "theirs is an Ed448 key, which gRPC does not serve" in said, said
+
+
+def test_an_ec_key_with_explicit_curve_parameters_is_refused_naming_it_and_the_mend(tmp_path: Path) -> None:
+    """It was said to be "an EC curve None key"."""
+    cert, key = _self_signed(tmp_path, _EXPLICIT)
+    with pytest.raises(ValueError) as refused:
+        start_server(support.test_settings(tmp_path / "refused", tls_cert=str(cert), tls_key=str(key)))
+    said = str(refused.value)
+    assert said.startswith(
+        f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: theirs is an EC key with explicit curve parameters, "
+        "which gRPC does not serve; "
+    ), said
+    assert said.endswith(
+        "; issue the key and certificate again with a named curve (`openssl ecparam -name prime256v1 -param_enc "
+        "named_curve -genkey`, or `openssl ec -param_enc named_curve` to convert the key)"
+    ), said
+
+
+def _trusted(pem: Path, directory: Path) -> Path:
+    """The certificate as `openssl x509 -trustout -addtrust serverAuth` writes it: OpenSSL's TRUSTED CERTIFICATE,
+    its DER followed by its trust settings (a SEQUENCE holding the SEQUENCE of trusted uses: serverAuth)."""
+    server_auth = bytes.fromhex("06082b06010505070301")
+    aux = b"\x30\x0c\x30\x0a" + server_auth
+    body = base64.encodebytes(_der(pem) + aux).decode("ascii")
+    trusted = directory / f"trusted-{pem.name}"
+    trusted.write_text(f"-----BEGIN TRUSTED CERTIFICATE-----\n{body}-----END TRUSTED CERTIFICATE-----\n")
+    return trusted
+
+
+def test_a_trusted_certificate_pem_is_refused_at_start_and_at_reload_saying_how_to_convert_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, looks_at_each_connection: None
+) -> None:
+    """OpenSSL reads a -----BEGIN TRUSTED CERTIFICATE-----, so it passed the checks; gRPC does not: at start it
+    failed to bind the port ("another process may be using the port"), and a replacement was said reloaded."""
+    a, b, cert, key = _pkis(tmp_path)
+    trusted = _trusted(b.cert, tmp_path)
+    with pytest.raises(ValueError) as refused:
+        start_server(support.test_settings(tmp_path / "refused", tls_cert=str(trusted), tls_key=str(b.key)))
+    assert str(refused.value) == (
+        f"--tls-cert {trusted} holds no -----BEGIN CERTIFICATE----- block, which gRPC needs (a -----BEGIN TRUSTED "
+        f"CERTIFICATE----- is OpenSSL's own form, with trust settings): `openssl x509 -in {trusted} -out NEW.pem` "
+        "writes it as one, dropping the trust settings"
+    )
+    caplog.set_level(logging.DEBUG, logger="service.auth")
+    with in_process_server(tmp_path / "data", tls_cert=str(cert), tls_key=str(key)) as (running, _plain):
+        _replace(key, b.key)
+        _replace(cert, trusted)
+        for _ in range(2):
+            assert _served(running.port) == _der(a.cert)
+    assert _said(caplog, logging.INFO) == []
+    [said] = _said(caplog, logging.DEBUG)
+    assert f"--tls-cert {cert} holds no -----BEGIN CERTIFICATE----- block" in said, said
 
 
 @pytest.mark.parametrize("kind", ["EC P-521", "Ed25519"])
