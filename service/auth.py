@@ -7,8 +7,6 @@ files the settings name, and refuses at start a pair of them that cannot work.
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import ipaddress
 import logging
 import os
@@ -19,12 +17,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import grpc
 
 from service.interceptors import accepted_tokens
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 log = logging.getLogger(__name__)
 
@@ -318,120 +319,92 @@ def _stamp(path: str) -> _Stamp:
 _PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.S)
 
 
-def _tbs_fields(chain: bytes) -> tuple[bytes, list[tuple[int, int, int]]]:
-    """The DER of the first certificate of a PEM chain, and where its TBSCertificate's fields after the version are
-    (serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo), each as _der says; a ValueError,
-    IndexError or binascii.Error (a ValueError) for anything unexpected."""
+def _first_certificate(chain: bytes) -> x509.Certificate | None:
+    """The first certificate of a PEM chain (the one served), None if it holds none that can be read."""
+    from cryptography import x509  # (here: only a server serving TLS reads certificates; ~70 ms to import)
+
     found = _PEM_CERTIFICATE.search(chain)
-    if not found:
-        raise ValueError("no PEM certificate")
-    der = base64.b64decode(b"".join(found.group(1).split()))
-    _, start, _ = _der(der, 0)  # Certificate
-    _, at, end = _der(der, start)  # TBSCertificate
-    if der[at] == 0xA0:  # version, [0] EXPLICIT, absent in a v1 certificate
-        _, _, at = _der(der, at)
-    fields = []
-    for _field in ("serialNumber", "signature", "issuer", "validity", "subject", "subjectPublicKeyInfo"):
-        fields.append(_der(der, at))
-        at = fields[-1][2]
-    if at > end:
-        raise ValueError("truncated TBSCertificate")
-    return der, fields
+    if found is None:
+        return None
+    try:
+        return x509.load_pem_x509_certificate(found.group(0))
+    except ValueError:
+        return None
 
 
 def _not_after(chain: bytes) -> str | None:
-    """When the first certificate of a PEM chain expires ("2026-05-09 07:35:25 UTC"), read from its DER
-    (Certificate > TBSCertificate > validity > notAfter); None for anything unexpected: it is only said."""
-    try:
-        der, fields = _tbs_fields(chain)
-        _, at, _ = fields[3]  # validity
-        _, _, at = _der(der, at)  # notBefore
-        tag, start, end = _der(der, at)
-        text = der[start:end].decode("ascii")
-        if tag == 0x17:  # UTCTime: YYMMDDHHMMSSZ, the years 1950 to 2049 (RFC 5280)
-            text = ("19" if int(text[:2]) >= 50 else "20") + text
-        when = dt.datetime.strptime(text, "%Y%m%d%H%M%SZ")
-    except (ValueError, IndexError, UnicodeDecodeError):
-        return None
-    return when.strftime("%Y-%m-%d %H:%M:%S UTC")
+    """When the first certificate of a PEM chain expires ("2026-05-09 07:35:25 UTC"); None if it cannot be read:
+    it is only said."""
+    cert = _first_certificate(chain)
+    return None if cert is None else cert.not_valid_after_utc.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-_RSA, _EC = "1.2.840.113549.1.1.1", "1.2.840.10045.2.1"
+# The key types gRPC's TLS (BoringSSL) serves, tried with a real server (grpcio 1.85): RSA, EC on the curves below,
+# Ed25519. It refuses others (Ed448, RSA-PSS, DSA, other curves: P-224, secp256k1, brainpool; any curve given by
+# its parameters, not named) when it makes its TLS configuration: at start it failed to bind the port, and a
+# replacement was logged as reloaded while the certificate before it went on being served. Python's OpenSSL
+# accepts them all.
+_SERVABLE_CURVES = {"secp256r1": "EC P-256", "secp384r1": "EC P-384", "secp521r1": "EC P-521"}
+_UNSERVABLE_CURVES = {"secp224r1": "EC P-224", "secp256k1": "EC secp256k1"}  # (only to name them)
 # An EC key whose curve is given by its parameters, not named (`openssl ecparam -param_enc explicit`): gRPC serves
-# none, whatever the curve.
-_EXPLICIT, _EC_EXPLICIT = "explicit", "EC with explicit curve parameters"
-# The key types gRPC's TLS (BoringSSL) serves, by their algorithm's OID (and an EC key's curve's), tried with a
-# real server (grpcio 1.85). It refuses others (Ed448, RSA-PSS, DSA, other curves: P-224, secp256k1, brainpool)
-# when it makes its TLS configuration: at start it failed to bind the port, and a replacement was logged as
-# reloaded while the certificate before it went on being served. Python's OpenSSL accepts them all.
-_SERVABLE_KEYS = {
-    (_RSA, None): "RSA",
-    (_EC, "1.2.840.10045.3.1.7"): "EC P-256",
-    (_EC, "1.3.132.0.34"): "EC P-384",
-    (_EC, "1.3.132.0.35"): "EC P-521",
-    ("1.3.101.112", None): "Ed25519",
-}
-# Of those, the ones gRPC's own clients (C-core: Python, C++, Ruby, PHP, ...; the neardup client) do not accept:
-# BoringSSL's clients do not offer their signature algorithms, and the handshake fails
+# none, whatever the curve. cryptography 43 refuses to read such a key, later releases read it as the named curve
+# its parameters match: it is told by its SubjectPublicKeyInfo's AlgorithmIdentifier, id-ecPublicKey's OID
+# followed by a SEQUENCE (the parameters) where a named curve has an OID.
+_EC_EXPLICIT = "EC with explicit curve parameters"
+_EC_PARAMETERS_DER = bytes.fromhex("06072a8648ce3d020130")
+# Of the servable ones, the ones gRPC's own clients (C-core: Python, C++, Ruby, PHP, ...; the neardup client) do not
+# accept: BoringSSL's clients do not offer their signature algorithms, and the handshake fails
 # (NO_COMMON_SIGNATURE_ALGORITHMS). Go's, Java's and OpenSSL's clients accept them.
 _KEYS_GRPC_CLIENTS_REFUSE = {"EC P-521", "Ed25519"}
-_UNSERVABLE_KEYS = {  # (only to name them)
-    ("1.3.101.113", None): "Ed448",
-    ("1.2.840.113549.1.1.10", None): "RSA-PSS",
-    ("1.2.840.10040.4.1", None): "DSA",
-    (_EC, "1.3.132.0.33"): "EC P-224",
-    (_EC, "1.3.132.0.10"): "EC secp256k1",
-    (_EC, _EXPLICIT): _EC_EXPLICIT,
-}
 
 
 def _key_type(chain: bytes) -> tuple[str, bool] | None:
     """The type of the first certificate's key in a PEM chain ("EC P-256"; "of the algorithm 1.2.3" if unknown), and
     whether gRPC serves it; None for anything unexpected (OpenSSL read the certificate already: gRPC is left to
     judge)."""
-    try:
-        der, fields = _tbs_fields(chain)
-        _, at, _ = fields[5]  # subjectPublicKeyInfo
-        _, at, end = _der(der, at)  # its algorithm: an AlgorithmIdentifier
-        tag, start, at = _der(der, at)
-        if tag != 0x06:
-            return None
-        algorithm, parameter = _oid(der[start:at]), None
-        if at < end:
-            tag, start, at = _der(der, at)
-            # (an EC key's named curve, or the curve itself: a SEQUENCE of explicit parameters)
-            parameter = _oid(der[start:at]) if tag == 0x06 else _EXPLICIT if tag == 0x30 else None
-    except (ValueError, IndexError):
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    from cryptography.x509.oid import PublicKeyAlgorithmOID
+
+    cert = _first_certificate(chain)
+    if cert is None:
         return None
-    if (algorithm, parameter) in _SERVABLE_KEYS:
-        return _SERVABLE_KEYS[algorithm, parameter], True
-    named = _UNSERVABLE_KEYS.get((algorithm, parameter))
-    if named is not None:
-        return named, False
-    return (f"EC curve {parameter}" if algorithm == _EC else f"of the algorithm {algorithm}"), False
-
-
-def _oid(content: bytes) -> str:
-    """An OBJECT IDENTIFIER's content in dotted form."""
-    arcs, arc = [], 0
-    for byte in content:
-        arc = arc << 7 | byte & 0x7F
-        if not byte & 0x80:
-            arcs.append(arc)
-            arc = 0
-    first = min(arcs[0] // 40, 2)
-    return ".".join(str(arc) for arc in [first, arcs[0] - 40 * first, *arcs[1:]])
-
-
-def _der(der: bytes, at: int) -> tuple[int, int, int]:
-    """The DER element at `at`: its tag, where its content starts and where it ends."""
-    tag, length, at = der[at], der[at + 1], at + 2
-    if length & 0x80:
-        count = length & 0x7F
-        length, at = int.from_bytes(der[at : at + count], "big"), at + count
-    if at + length > len(der):
-        raise ValueError("truncated DER")
-    return tag, at, at + length
+    algorithm = cert.public_key_algorithm_oid
+    # (named by their OID: an RSA-PSS key reads as an RSAPublicKey, and reading a DSA key warns of its deprecation)
+    unservable = {
+        PublicKeyAlgorithmOID.ED448: "Ed448",
+        PublicKeyAlgorithmOID.RSASSA_PSS: "RSA-PSS",
+        PublicKeyAlgorithmOID.DSA: "DSA",
+    }
+    if algorithm in unservable:
+        return unservable[algorithm], False
+    if algorithm == PublicKeyAlgorithmOID.EC_PUBLIC_KEY and _EC_PARAMETERS_DER in cert.tbs_certificate_bytes:
+        return _EC_EXPLICIT, False
+    try:
+        key = cert.public_key()
+    except UnsupportedAlgorithm as exc:  # (an algorithm or a curve cryptography does not read: none gRPC serves)
+        if algorithm != PublicKeyAlgorithmOID.EC_PUBLIC_KEY:
+            return f"of the algorithm {algorithm.dotted_string}", False
+        curve = re.search(r"\d+(?:\.\d+)+", str(exc))  # ("Curve 1.3.132.0.6 is not supported")
+        return f"EC curve {curve.group(0) if curve else 'unknown to cryptography'}", False
+    except ValueError:
+        return None
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA", True
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "Ed25519", True
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        name = key.curve.name
+        if name in _SERVABLE_CURVES:
+            return _SERVABLE_CURVES[name], True
+        oids = {  # (the curves cryptography reads, by their class)
+            ec.get_curve_for_oid(oid): oid.dotted_string
+            for oid in vars(ec.EllipticCurveOID).values()
+            if isinstance(oid, x509.ObjectIdentifier)
+        }
+        return _UNSERVABLE_CURVES.get(name, f"EC curve {oids.get(type(key.curve), name)}"), False
+    return f"of the algorithm {algorithm.dotted_string}", False
 
 
 def _require_ca_certificates(path: str) -> None:
