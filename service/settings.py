@@ -256,14 +256,22 @@ class Settings:
         10.0, "clients may ping this often without being told to slow down", least=0, most=SECONDS_MOST
     )
     # Files: an empty string means none (off), so that every setting stays a flag and an env variable.
-    tls_cert: str = _setting("", "PEM certificate chain; with --tls-key, the server speaks TLS only")
-    tls_key: str = _setting("", "PEM private key of --tls-cert")
+    # (the three TLS files are looked at before a new connection's handshake, once a second at most, and read again if
+    # one changed: service/auth.py, TlsFiles)
+    tls_cert: str = _setting(
+        "",
+        "PEM certificate chain (RSA, EC P-256/384/521 or Ed25519 key); with --tls-key, the server speaks TLS only "
+        "(replaced, as cert-manager or Vault agent do, it is served to new connections within a second, without a "
+        "restart)",
+    )
+    tls_key: str = _setting("", "PEM private key of --tls-cert (followed as --tls-cert is)")
     # Mutual TLS: the main port's callers must present a certificate a CA of this file signed (the health port stays
     # plaintext, for probes: docs/ops.md, "TLS and authentication").
     tls_client_ca: str = _setting(
         "",
         "PEM CA certificate(s): with --tls-cert and --tls-key, every caller of the main port must present a client "
-        "certificate one of them signed (mutual TLS; the health port stays plaintext)",
+        "certificate one of them signed (mutual TLS; the health port stays plaintext; replaced, it decides new "
+        "connections without a restart)",
     )
     auth_token_file: str = _setting(
         "",

@@ -312,6 +312,22 @@ def test_a_token_file_mended_without_changing_its_stamp_is_read_again(
     assert not _accepted(running.port, "old-token")
 
 
+def test_a_token_file_rewritten_keeping_its_size_and_time_is_seen(tmp_path: Path) -> None:
+    """A token replaced in place by one as long, the mtime set back (`cp -p`, an archive's fixed times), was never
+    accepted, nor the old one revoked: the file's ctime is in its stamp now, as in the TLS files' (auth._stamp)."""
+    tokens = tmp_path / "tokens"
+    tokens.write_text("old-token\n")
+    now = [0.0]
+    followed = auth.TokenFile(str(tokens), clock=lambda: now[0])
+    before = tokens.stat()
+    with tokens.open("r+b") as rewritten:
+        rewritten.write(b"new-token\n")
+    os.utime(tokens, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (tokens.stat().st_ino, tokens.stat().st_size) == (before.st_ino, before.st_size)
+    now[0] += auth.TOKEN_FILE_CHECK
+    assert followed.tokens() == [b"new-token"]
+
+
 def test_the_cli_reads_a_token_file_as_the_server_does_and_sends_the_first_token(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
