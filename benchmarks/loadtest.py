@@ -489,14 +489,16 @@ def _record_answer(record: Record, sent: Sent, result: pb.IndexArticlesResponse,
 def _reopen(error: NeardupClientError, failures: int, retry: Retry, feed: Feed) -> bool:
     """After `failures` failed streams in a row, the last with `error`: wait out the backoff and say True (open
     another), or False: the error is not retryable (a token refused), a deadline passed (the client retries that,
-    but here --timeout is the most a stream may take), the retries are spent, Ctrl-C stopped the run (the wait
-    then ends at once), or --duration has passed (the wait ends with it)."""
+    but here --timeout is the most a stream may take), the retries are spent or the server's retry pushback
+    forbids one (as the client's Retry.pause says), Ctrl-C stopped the run (the wait then ends at once), or
+    --duration has passed (the wait ends with it)."""
     deadline_passed = error.code == grpc.StatusCode.DEADLINE_EXCEEDED
-    if not error.retryable or deadline_passed or failures > retry.attempts or feed.interrupted.is_set():
+    if not error.retryable or deadline_passed or feed.interrupted.is_set():
         return False
-    if feed.over():
+    wait = retry.pause(failures, error.retry_pushback)
+    if wait is None or feed.over():
         return False
-    return not feed.interrupted.wait(feed.until(retry.wait(failures))) and not feed.over()
+    return not feed.interrupted.wait(feed.until(wait)) and not feed.over()
 
 
 def _failed(status: str, cut: bool) -> str:

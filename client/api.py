@@ -16,6 +16,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar, Final, Literal, NamedTuple, TypedDict
@@ -37,6 +38,7 @@ from client.errors import (
     InvalidArgumentError,
     NeardupClientError,
     StreamEndedEarlyError,
+    article_error,
     error_for,
     from_rpc_error,
     reached_no_server,
@@ -407,7 +409,10 @@ class NeardupClient:
         """Compare with everything stored, store, and return the verdict (after it is durable). With `retry`, a
         call that fails with UNAVAILABLE, RESOURCE_EXHAUSTED, CANCELLED (by a stopping server: the client's own
         cancel is ClientClosedError) or DEADLINE_EXCEEDED is made again, each attempt with its own `timeout`
-        (indexing is idempotent). DeadlineExceededError, raised without `retry` or once its attempts are spent:
+        (indexing is idempotent), as the server's retry pushback allows (`Retry.pause`): a full store's
+        RESOURCE_EXHAUSTED, whose server asks for no retry, is raised at once, saying "not retried" (send the
+        article again once an operator has made room). DeadlineExceededError, raised without `retry` or once its
+        attempts are spent:
         the article may or may not be stored; sending it again is safe (answered UNCHANGED if it was). The error
         raised once the retries are spent is the last try's, counting them ("after 2 retries, 3 tries in all":
         `retry.attempts` counts retries) and saying too when an earlier try may have stored the article (the
@@ -457,10 +462,14 @@ class NeardupClient:
         answered as they come, not once `batch` of them have.
         With `retry`, a stream that fails with UNAVAILABLE, RESOURCE_EXHAUSTED, CANCELLED or DEADLINE_EXCEEDED is
         opened again and its unanswered articles are sent again (indexing is idempotent), and so is an
-        article answered with one of them (its store unreachable or full): it and the articles after
-        it are sent again on a new stream. Every article is still answered exactly once, in order; once
+        article answered with one of them (its store unreachable, or the server shutting down): it and the articles
+        after it are sent again on a new stream. Every article is still answered exactly once, in order; once
         the retries are spent, the last error is raised, counting the tries in a row ("after 2 retries, 3 tries in
-        all"). `on_retry(error, unanswered, wait)` hears of each retry (`unanswered`: 0 when the stream failed with
+        all"). Not so a full store, whose server asks for no retry (gRPC's retry pushback, which `Retry.pause`
+        obeys; an article answered RESOURCE_EXHAUSTED always means one): its error ends the stream at once, saying
+        "not retried", its `unanswered` counting the article refused and those after it (send them again once an
+        operator has made room; without `retry`, each is answered with its ArticleFailure).
+        `on_retry(error, unanswered, wait)` hears of each retry (`unanswered`: 0 when the stream failed with
         every article sent on it answered, as between two articles of a slow feed).
         The error that ends the stream (with or without `retry`) counts the articles it sent and had no answer for
         in its `unanswered`, and its message says they may or may not be stored (sending them again is safe), or
@@ -509,7 +518,8 @@ class NeardupClient:
                         for outcome in outcomes:
                             if retry is not None and (refusal := _refusal_for_now(outcome)) is not None:
                                 # The server could not store it just now (its store unreachable, full, or
-                                # shutting down): send it and those after it again, as after a failed stream.
+                                # shutting down): send it and those after it again, as after a failed stream
+                                # (a full store's refusal is raised at once: _back_off_or_raise).
                                 raise refusal
                             unanswered.answered()
                             sent_before = max(0, sent_before - 1)
@@ -523,8 +533,10 @@ class NeardupClient:
                     # (Counted before the wait: the failed attempt's gRPC thread may read one more article meanwhile,
                     # which it never sends. Counted after, that one was said to be sent, maybe stored.)
                     left = len(unanswered)
-                    raised = _with_unanswered(exc, left, sent_before, failures)
-                    _back_off_or_raise(exc, failures, retry, on_retry, left, self._closed, raised)
+                    of_the_stream = partial(
+                        _with_unanswered, unanswered=left, sent_before=sent_before, failures=failures
+                    )
+                    _back_off_or_raise(exc, failures, retry, on_retry, left, self._closed, of_the_stream)
                     if not _stored_nothing(exc):
                         sent_before = left
         if unanswered.source_error is not None:
@@ -538,7 +550,7 @@ class NeardupClient:
             for response in self._responses(articles, evidence, timeout, batch):
                 if response.HasField("error"):
                     code = _status_code(response.error.code)
-                    yield ArticleFailure(response.id, error_for(code, response.error.message))
+                    yield ArticleFailure(response.id, article_error(code, response.error.message))
                 else:
                     yield Verdict.from_pb(response.verdict)
         except grpc.RpcError as exc:
@@ -717,8 +729,9 @@ class NeardupClient:
                 self._require_open()
                 raise
             failures += 1
-            raised = _said_of_the_call(error, failures, earlier_unsure, earlier_reached, unsure)
-            _back_off_or_raise(error, failures, retry, on_retry, 1, self._closed, raised)
+            of_the_call = partial(_said_of_the_call, failures=failures, earlier_unsure=earlier_unsure,
+                                  earlier_reached=earlier_reached, unsure=unsure)  # fmt: skip
+            _back_off_or_raise(error, failures, retry, on_retry, 1, self._closed, of_the_call)
             earlier_unsure = earlier_unsure or _may_have_written(error)
             earlier_reached = earlier_reached or not reached_no_server(error)
 
@@ -825,18 +838,32 @@ def _back_off_or_raise(
     on_retry: OnRetry | None,
     unanswered: int,
     closed: threading.Event,
-    raised: NeardupClientError | None = None,
+    said: Callable[[NeardupClientError], NeardupClientError] | None = None,
 ) -> None:
-    """After `failures` failed attempts in a row, the last with `error`: raise it (or `raised`, the same error
-    saying what it means for the whole call) unless `retry` allows another attempt; otherwise tell `on_retry`
-    and wait before it (the server is restarting or full). The wait ends early when `closed` is set (close()
-    ran): the next attempt then raises ClientClosedError."""
-    if retry is None or not error.retryable or failures > retry.attempts:
-        raise raised or error
-    wait = retry.wait(failures)
+    """After `failures` failed attempts in a row, the last with `error`: raise it (as `said` words it, saying what
+    it means for the whole call) unless `retry` allows another attempt (`Retry.pause`: its server's retry pushback
+    may forbid one, or ask for a longer wait); otherwise tell `on_retry` and wait before it (the server is
+    restarting or busy). The wait ends early when `closed` is set (close() ran): the next attempt then raises
+    ClientClosedError."""
+    wait = None if retry is None or not error.retryable else retry.pause(failures, error.retry_pushback)
+    if wait is None:
+        if retry is not None and error.retryable and failures <= retry.attempts:
+            error = _pushed_back(error, retry)  # (its retries were not spent: the server's pushback forbade one)
+        raise error if said is None else said(error)
     if on_retry is not None:
         on_retry(error, unanswered, wait)
     closed.wait(wait)
+
+
+def _pushed_back(error: NeardupClientError, retry: Retry) -> NeardupClientError:
+    """`error`, not retried though `retry` had tries left, saying why: its server's retry pushback (gRFC A6) asked
+    for no retry (a full store), or for a wait over the longest `retry` grants one."""
+    pushback = error.retry_pushback
+    if pushback is None or pushback < 0:
+        why = "the server asked for no retry"
+    else:
+        why = f"the server asked for a wait of {pushback:g} s, over the {retry.longest_pushback:g} s this Retry allows"
+    return _reworded(error, f"{error.details} (not retried: {why})")
 
 
 def _may_have_written(error: NeardupClientError) -> bool:
@@ -920,8 +947,10 @@ def _counted(count: int, one: str, many: str) -> str:
 
 
 def _reworded(error: NeardupClientError, details: str) -> NeardupClientError:
-    """The same error (its class and code) saying `details`."""
-    return type(error)(error.code, details)
+    """The same error (its class, code, and what else it carries: its retry pushback...) saying `details`."""
+    reworded = type(error)(error.code, details)
+    reworded.__dict__.update((k, v) for k, v in vars(error).items() if k not in ("code", "details"))
+    return reworded
 
 
 def _require_text(article: Article) -> None:

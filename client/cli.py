@@ -331,11 +331,12 @@ def _add_ingest(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str])
                              "default %(default)s)")  # fmt: skip
     ingest.add_argument("--retries", type=_whole_number(0), default=Retry.attempts,
                         help="if the stream fails with UNAVAILABLE, RESOURCE_EXHAUSTED or CANCELLED (server "
-                             "restarting, stopping or full), or an article is answered with one of them (its "
-                             "store down or full), open it "
+                             "restarting, stopping or busy: --max-streams), or an article is answered UNAVAILABLE "
+                             "(its store down), open it "
                              "again and resend what was not answered, up to this many times in a row, "
                              "backing off from 0.5 s to 10 s (0: fail at once; such articles then get error "
-                             "lines; default %(default)s)")  # fmt: skip
+                             "lines; default %(default)s). A full store is not retried, as its server asks: "
+                             "the run stops at its first article refused so, saying what to do")  # fmt: skip
     _add_file_flags(ingest, env)
     ingest.set_defaults(run=_ingest)
 
@@ -348,7 +349,7 @@ def _add_check(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) 
     )
     check.add_argument("--retries", type=_whole_number(0), default=Retry.attempts,
                        help="if a check fails with UNAVAILABLE, RESOURCE_EXHAUSTED or CANCELLED (server "
-                            "restarting, stopping or full) or DEADLINE_EXCEEDED (no answer in 30 s), send it "
+                            "restarting, stopping or busy) or DEADLINE_EXCEEDED (no answer in 30 s), send it "
                             "again, up to this many times in a row, backing "
                             "off from 0.5 s "
                             "to 10 s (0: fail at once; default %(default)s)")  # fmt: skip

@@ -56,7 +56,8 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
 
 
 # gRPC's retry pushback trailer (gRFC A6, "Pushback"), which gRPC's own retry policy (a service config's
-# retryPolicy, in Go, Java, C++ and Python clients) reads: a negative value asks the client not to retry; a whole
+# retryPolicy, in Go, Java, C++ and Python clients) reads, as does neardup's Python client's Retry
+# (client/errors.py, retry_pushback_of): a negative value asks the client not to retry; a whole
 # number of milliseconds, at least 0, to retry after exactly that long. Only the negative one is sent: NO_RETRY
 # with every call ended RESOURCE_EXHAUSTED for a full store (until an operator makes room). A limit of calls or
 # streams at once sends none, so that a client's retry policy retries it with its own jittered backoff (a fixed

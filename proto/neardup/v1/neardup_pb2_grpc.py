@@ -74,8 +74,9 @@ class NearDuplicateServiceStub:
     retry: send it again once an operator has made room (a write refused
     so may have been done: see IndexArticle). Every call the server ends
     with RESOURCE_EXHAUSTED for a full store carries it. (The Python
-    client's Retry reads no trailer: it tries again all the same, within
-    its attempts.)
+    client's Retry obeys it, and gRFC A6's other values, as gRPC's policy
+    does: it raises the error at once, "not retried", and so ends an
+    index stream at an article refused so; `neardup ingest` stops there.)
     - absent, from a limit of the server: calls at once
     (--max-concurrent-rpcs) or, for index streams, streams at once
     (--max-streams); the message names the flag. Retry with your own
@@ -197,8 +198,9 @@ class NearDuplicateServiceServicer:
     retry: send it again once an operator has made room (a write refused
     so may have been done: see IndexArticle). Every call the server ends
     with RESOURCE_EXHAUSTED for a full store carries it. (The Python
-    client's Retry reads no trailer: it tries again all the same, within
-    its attempts.)
+    client's Retry obeys it, and gRFC A6's other values, as gRPC's policy
+    does: it raises the error at once, "not retried", and so ends an
+    index stream at an article refused so; `neardup ingest` stops there.)
     - absent, from a limit of the server: calls at once
     (--max-concurrent-rpcs) or, for index streams, streams at once
     (--max-streams); the message names the flag. Retry with your own
@@ -229,7 +231,8 @@ class NearDuplicateServiceServicer:
         article: send it again (answered INDEX_OUTCOME_UNCHANGED if it was; the
         Python client's Retry does so). So may one that fails RESOURCE_EXHAUSTED
         saying the store's disk is full (the commit failed; SQLite may hold it
-        whole): send it again once the disk has room (no Retry does that).
+        whole): send it again once the disk has room (no Retry does that: the
+        pushback -1 below asks for none, and the Python client's Retry obeys).
         With a deadline, the server answers DEADLINE_EXCEEDED a margin before it,
         saying whether the article may be stored, so that the answer reaches the
         caller in time: a fifth of the time left when the server took the call up,
@@ -509,8 +512,9 @@ class NearDuplicateService:
     retry: send it again once an operator has made room (a write refused
     so may have been done: see IndexArticle). Every call the server ends
     with RESOURCE_EXHAUSTED for a full store carries it. (The Python
-    client's Retry reads no trailer: it tries again all the same, within
-    its attempts.)
+    client's Retry obeys it, and gRFC A6's other values, as gRPC's policy
+    does: it raises the error at once, "not retried", and so ends an
+    index stream at an article refused so; `neardup ingest` stops there.)
     - absent, from a limit of the server: calls at once
     (--max-concurrent-rpcs) or, for index streams, streams at once
     (--max-streams); the message names the flag. Retry with your own
