@@ -467,8 +467,9 @@ class NeardupClient:
         the retries are spent, the last error is raised, counting the tries in a row ("after 2 retries, 3 tries in
         all"). Not so a full store, whose server asks for no retry (gRPC's retry pushback, which `Retry.pause`
         obeys; an article answered RESOURCE_EXHAUSTED always means one): its error ends the stream at once, saying
-        "not retried", its `unanswered` counting the article refused and those after it (send them again once an
-        operator has made room; without `retry`, each is answered with its ArticleFailure).
+        "not retried" and naming the article it answered ("that was the answer to article ..."), its `unanswered`
+        counting that article and those sent after it (send them again once an operator has made room; without
+        `retry`, each is answered with its ArticleFailure).
         `on_retry(error, unanswered, wait)` hears of each retry (`unanswered`: 0 when the stream failed with
         every article sent on it answered, as between two articles of a slow feed).
         The error that ends the stream (with or without `retry`) counts the articles it sent and had no answer for
@@ -510,6 +511,7 @@ class NeardupClient:
         unanswered: Unanswered[Article] = Unanswered(articles, STREAM_WINDOW)
         failures = 0
         sent_before = 0  # the first of the unanswered that an earlier, failed attempt sent: they may be stored
+        refused: tuple[str, NeardupClientError] | None = None  # an article's refusal raised, and the article's id
         with closing(unanswered):  # (however the stream ends, a reader waiting for room stops)
             while True:
                 try:
@@ -520,6 +522,7 @@ class NeardupClient:
                                 # The server could not store it just now (its store unreachable, full, or
                                 # shutting down): send it and those after it again, as after a failed stream
                                 # (a full store's refusal is raised at once: _back_off_or_raise).
+                                refused = (outcome.id, refusal)
                                 raise refusal
                             unanswered.answered()
                             sent_before = max(0, sent_before - 1)
@@ -533,8 +536,13 @@ class NeardupClient:
                     # (Counted before the wait: the failed attempt's gRPC thread may read one more article meanwhile,
                     # which it never sends. Counted after, that one was said to be sent, maybe stored.)
                     left = len(unanswered)
+                    refused_id = refused[0] if refused is not None and refused[1] is exc else None
                     of_the_stream = partial(
-                        _with_unanswered, unanswered=left, sent_before=sent_before, failures=failures
+                        _with_unanswered,
+                        unanswered=left,
+                        sent_before=sent_before,
+                        failures=failures,
+                        refused=refused_id,
                     )
                     _back_off_or_raise(exc, failures, retry, on_retry, left, self._closed, of_the_stream)
                     if not _stored_nothing(exc):
@@ -782,16 +790,21 @@ def _ended_early(unanswered: int) -> StreamEndedEarlyError:
 
 
 def _with_unanswered(
-    error: NeardupClientError, unanswered: int, sent_before: int = 0, failures: int = 1
+    error: NeardupClientError, unanswered: int, sent_before: int = 0, failures: int = 1, refused: str | None = None
 ) -> NeardupClientError:
     """The error that ends an index stream, with its `unanswered` count, and saying what became of those articles
     (gRPC's "Stream removed" said nothing of them; StreamEndedEarlyError's message counts them already). A stream
     that reached no server (gRPC could not connect), or that the server held while it loaded its index, which then
     failed, reached no store: "may be stored" was wrong. But
     the first `sent_before` of them an earlier attempt sent too, and may have stored: "not stored" only of the
-    others. After retries (`failures` attempts in a row failed), it counts them, as a unary call's error does."""
+    others. After retries (`failures` attempts in a row failed), it counts them, as a unary call's error does.
+    `refused`: the id of the article whose refusal `error` is (a full store's, or one past the retries), the first
+    of the `unanswered` (counted there, as one to send again): it was answered, with that refusal, whose message
+    says what became of it; "left unanswered" is said of the articles sent after it alone."""
     if failures > 1:
         error = _reworded(error, f"{error.details} ({_tries(failures)})")
+    if refused is not None and unanswered:
+        return _refused_in_stream(error, refused, unanswered)
     stored_nothing = _stored_nothing(error)
     if unanswered and not isinstance(error, StreamEndedEarlyError):
         them = (_counted(unanswered, "article", "articles"), _were(unanswered), "it" if unanswered == 1 else "them")
@@ -808,6 +821,21 @@ def _with_unanswered(
         error = _reworded(error, f"{error.details}; {left}")
     error.unanswered = unanswered
     error.may_be_stored = min(sent_before, unanswered) if stored_nothing else unanswered
+    return error
+
+
+def _refused_in_stream(error: NeardupClientError, refused: str, unanswered: int) -> NeardupClientError:
+    """`_with_unanswered` of an index stream ended by the refusal of article `refused`, the first of `unanswered`."""
+    after = unanswered - 1
+    if after:
+        them = f"{_counted(after, 'article', 'articles')} sent on the stream after it {_were(after)}"
+        it = "it" if after == 1 else "them"
+        left = (f"{them} left unanswered, and may or may not be stored: sending {it} again is safe, none is stored "
+                "twice")  # fmt: skip
+    else:
+        left = "none was sent after it"
+    error = _reworded(error, f"{error.details}; that was the answer to article {refused!r}, and {left}")
+    error.unanswered = error.may_be_stored = unanswered
     return error
 
 

@@ -25,7 +25,7 @@ from client import errors as client_errors
 from client.cli import EXIT_FAILED, main
 from service import interceptors
 from service.errors import FullMidCommit, ResourceExhausted, StoreFull
-from service.status import NO_RETRY, RETRY_PUSHBACK, abort
+from service.status import NO_RETRY_PUSHBACK_MS, RETRY_PUSHBACK, abort
 from tests.articles import SAME_EVENT_A, WIRE
 from tests.integration.test_limits import HeldIndex, HeldStream
 from tests.support import in_process_server, serving
@@ -213,7 +213,7 @@ def test_a_retry_policy_does_not_retry_a_full_store(tmp_path: Path, monkeypatch:
                 with pytest.raises(grpc.RpcError) as refused:
                     call()
                 assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, refused.value.details()
-                assert _pushback(refused.value) == str(NO_RETRY)
+                assert _pushback(refused.value) == str(NO_RETRY_PUSHBACK_MS)
                 assert writes == [1]
 
 
@@ -221,7 +221,12 @@ def test_the_proto_documents_the_trailer_and_each_rpcs_errors() -> None:
     # (what a Go or Java client reads: the values the server sends, and each RPC's codes)
     proto = (Path(__file__).parents[2] / "proto" / "neardup" / "v1" / "neardup.proto").read_text()
     service = proto.split("service NearDuplicateService {")[0]
-    for said in (f"`{RETRY_PUSHBACK}`", f'"{NO_RETRY}"', "- absent, from a limit", "- absent, from gRPC itself"):
+    for said in (
+        f"`{RETRY_PUSHBACK}`",
+        f'"{NO_RETRY_PUSHBACK_MS}"',
+        "- absent, from a limit",
+        "- absent, from gRPC itself",
+    ):
         assert said in service, said
     for method in pb.DESCRIPTOR.services_by_name["NearDuplicateService"].methods:
         above = proto.split(f"  rpc {method.name}(")[0].rstrip().splitlines()
@@ -250,7 +255,7 @@ def test_a_python_clients_retry_raises_a_full_stores_refusal_at_once(
         with pytest.raises(ResourceExhaustedError, match="is full") as refused:
             client.index(Article("new", SAME_EVENT_A), retry=Retry(), on_retry=lambda _e, _n, w: retries.append(w))
         assert writes == [1] and retries == []  # (one try: the store was asked once)
-        assert refused.value.retry_pushback == client_errors.NO_RETRY
+        assert refused.value.retry_pushback == client_errors.NO_RETRY_PUSHBACK
         assert refused.value.details.endswith("(not retried: the server asked for no retry)")
 
 
@@ -261,10 +266,12 @@ def _article_lines(path: Path, count: int) -> Path:
     return path
 
 
+@pytest.mark.parametrize("retries", [None, "0"], ids=["default-retries", "retries-0"])
 def test_ingest_stops_at_a_full_store_at_once_saying_what_to_do_and_how_far_it_got(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], retries: str | None
 ) -> None:
-    # (with its default --retries 8, it resent the articles for up to 45.5 s, then stopped the same way)
+    # (with its default --retries 8, it resent the articles for up to 45.5 s, then stopped the same way; with
+    # --retries 0 it ran on through the file, an error line for every article the full store refused)
     source = _article_lines(tmp_path / "in.jsonl", 20)
     out = tmp_path / "out.jsonl"
     with in_process_server(tmp_path / "data") as (running, _client):
@@ -279,18 +286,31 @@ def test_ingest_stops_at_a_full_store_at_once_saying_what_to_do_and_how_far_it_g
 
         monkeypatch.setattr(running.engine.store, "write", full_after_one)
         argv = ["ingest", str(source), "--server", f"127.0.0.1:{running.port}", "--batch", "1", "--no-progress"]
-        assert main([*argv, "--output", str(out)], env={}) == EXIT_FAILED
+        flags = [] if retries is None else ["--retries", retries]
+        assert main([*argv, *flags, "--output", str(out)], env={}) == EXIT_FAILED
     answered = [json.loads(line) for line in out.read_text().splitlines()]
     assert answered and [a["id"] for a in answered] == [f"n{n}" for n in range(len(answered))]
+    assert all("error" not in a for a in answered)  # (the refusal is the run's: no error line for it, nor after it)
     err = capsys.readouterr().err
-    assert "resending" not in err and "(retry 1 of 8)" not in err  # (no retry was said, so none was made)
-    assert "is full (in this test): free space" in err and "(not retried: the server asked for no retry)" in err
-    assert "were left unanswered, and may or may not be stored" in err
+    assert "resending" not in err and "(retry 1 of" not in err  # (no retry was said, so none was made)
+    assert "is full (in this test): free space" in err
     lines = len(answered)
+    # The article refused is named as refused, the answer it had, not as one "left unanswered" (the articles sent
+    # after it are: this one's line is where the next run goes on from).
+    refused = f"n{lines}"
+    if retries is None:
+        assert "(not retried: the server asked for no retry); that was the answer to article " + repr(refused) in err
+    else:
+        assert (
+            f"that was the answer to article {refused!r}, and the run stops there: a full store refuses every "
+            "article until there is room, whatever --retries"
+        ) in err
+    assert "sent on the stream were left unanswered" not in err
     said = "line was" if lines == 1 else "lines were"
     assert (
         f"neardup ingest: stopped once {lines} {said} answered. Articles sent after those may be stored too. To go "
-        f"on from line {lines + 1}, run the same command with --start-line {lines + 1} --append"
+        f"on from line {lines + 1} once the store has room (see the message above), run the same command with "
+        f"--start-line {lines + 1} --append"
     ) in err
 
 

@@ -27,7 +27,7 @@ from client import (
     Retry,
     Verdict,
 )
-from client.errors import NO_RETRY
+from client.errors import NO_RETRY_PUSHBACK
 from service import engine as engine_module
 from service.detector import Detector
 from service.engine import Engine
@@ -73,11 +73,23 @@ def test_a_full_store_ends_a_retrying_stream_at_once_and_its_articles_sent_again
         )
     assert retries == []  # (not one retry: each would have been told it on_retry, before its wait)
     assert "(not retried: the server asked for no retry)" in full.value.details
-    assert full.value.retry_pushback == NO_RETRY and full.value.retryable  # (it may pass: once there is room)
+    assert full.value.retry_pushback == NO_RETRY_PUSHBACK and full.value.retryable  # (it may pass: once there is room)
     assert answered and all(isinstance(o, Verdict) for o in answered)  # (what was stored before it filled up)
     assert [o.id for o in answered] == [a.id for a in articles[: len(answered)]]
     left = articles[len(answered) :]
     assert full.value.unanswered is not None and 0 < full.value.unanswered <= len(left)
+    # (the article refused, counted in `unanswered` as one to send again, is said to be refused, its answer, and the
+    # articles sent after it left unanswered: it was said of all of them, the refused one too)
+    after = full.value.unanswered - 1
+    assert (
+        f"(not retried: the server asked for no retry); that was the answer to article {left[0].id!r}, and "
+        + (
+            f"{after:,} article{'s' if after > 1 else ''} sent on the stream after it"
+            if after
+            else "none was sent after it"
+        )
+        in full.value.details
+    )
     assert client.stats().articles == len(answered)
 
     admin.config_set("maxmemory", 0)  # (an operator makes room: the caller sends what was left unanswered again)
@@ -95,7 +107,9 @@ def test_without_retry_each_refusal_is_that_article_answer_and_the_stream_goes_o
     refused = [o for o in outcomes if isinstance(o, ArticleFailure)]
     assert [o.id for o in outcomes] == [a.id for a in articles]
     assert refused and all(isinstance(o.error, ResourceExhaustedError) for o in refused)
-    assert all(o.error.retry_pushback == NO_RETRY for o in refused)  # (a full store's, as a call's trailer says)
+    assert all(
+        o.error.retry_pushback == NO_RETRY_PUSHBACK for o in refused
+    )  # (a full store's, as a call's trailer says)
     assert client.stats().articles == len(articles) - len(refused)
 
 

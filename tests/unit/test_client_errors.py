@@ -203,17 +203,17 @@ PUSHBACK = errors.RETRY_PUSHBACK
 PUSHBACKS = [
     pytest.param(None, None, id="no-trailers"),
     pytest.param((("other", "1"),), None, id="absent"),
-    pytest.param(((PUSHBACK, "-1"),), errors.NO_RETRY, id="no-retry"),  # (neardup's, for a full store)
+    pytest.param(((PUSHBACK, "-1"),), errors.NO_RETRY_PUSHBACK, id="no-retry"),  # (neardup's, for a full store)
     pytest.param(((PUSHBACK, "250"),), 0.25, id="wait"),
     pytest.param(((PUSHBACK, "0"),), 0.0, id="at-once"),
     # "If the value for pushback is negative or unparseable, then it will be seen as the server asking the client
     # not to retry at all": gRPC's core hands on an unparseable one as the most negative int64
-    pytest.param(((PUSHBACK, "-9223372036854775808"),), errors.NO_RETRY, id="malformed-as-core-hands-it-on"),
-    pytest.param(((PUSHBACK, "soon"),), errors.NO_RETRY, id="not-a-number"),
-    pytest.param(((PUSHBACK, "1.5"),), errors.NO_RETRY, id="fraction"),
-    pytest.param(((PUSHBACK, " 5"),), errors.NO_RETRY, id="padded"),
-    pytest.param(((PUSHBACK, "2147483648"),), errors.NO_RETRY, id="over-int32"),
-    pytest.param(((PUSHBACK, "5"), (PUSHBACK, "7")), errors.NO_RETRY, id="several"),  # (Go's reading)
+    pytest.param(((PUSHBACK, "-9223372036854775808"),), errors.NO_RETRY_PUSHBACK, id="malformed-as-core-hands-it-on"),
+    pytest.param(((PUSHBACK, "soon"),), errors.NO_RETRY_PUSHBACK, id="not-a-number"),
+    pytest.param(((PUSHBACK, "1.5"),), errors.NO_RETRY_PUSHBACK, id="fraction"),
+    pytest.param(((PUSHBACK, " 5"),), errors.NO_RETRY_PUSHBACK, id="padded"),
+    pytest.param(((PUSHBACK, "2147483648"),), errors.NO_RETRY_PUSHBACK, id="over-int32"),
+    pytest.param(((PUSHBACK, "5"), (PUSHBACK, "7")), errors.NO_RETRY_PUSHBACK, id="several"),  # (Go's reading)
 ]
 
 
@@ -229,8 +229,17 @@ def test_the_retry_pushback_of_a_failed_call_is_read_from_its_trailers(
 
 def test_a_streamed_articles_full_store_carries_the_no_retry_its_call_would() -> None:
     # (an ArticleError has no trailer; in a stream, RESOURCE_EXHAUSTED always means a full store: proto)
-    assert errors.article_error(grpc.StatusCode.RESOURCE_EXHAUSTED, "full").retry_pushback == errors.NO_RETRY
+    assert errors.article_error(grpc.StatusCode.RESOURCE_EXHAUSTED, "full").retry_pushback == errors.NO_RETRY_PUSHBACK
     assert errors.article_error(grpc.StatusCode.UNAVAILABLE, "down").retry_pushback is None
+
+
+def test_a_full_stores_refusal_is_told_by_its_code_and_no_retry_pushback() -> None:
+    # (what ends an ingest whatever --retries, and a bench run in any mode: RESOURCE_EXHAUSTED under "-1")
+    assert errors.article_error(grpc.StatusCode.RESOURCE_EXHAUSTED, "full").store_full
+    assert errors.from_rpc_error(_Failed(grpc.StatusCode.RESOURCE_EXHAUSTED, ((PUSHBACK, "-1"),))).store_full
+    assert not errors.from_rpc_error(_Failed(grpc.StatusCode.RESOURCE_EXHAUSTED, None)).store_full  # (a limit's)
+    assert not errors.from_rpc_error(_Failed(grpc.StatusCode.RESOURCE_EXHAUSTED, ((PUSHBACK, "250"),))).store_full
+    assert not errors.from_rpc_error(_Failed(grpc.StatusCode.UNAVAILABLE, ((PUSHBACK, "-1"),))).store_full
 
 
 def _tried(trailers: tuple[tuple[str, str], ...] | None, retry: Retry) -> tuple[list[float], str | None]:

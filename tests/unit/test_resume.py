@@ -110,6 +110,18 @@ def test_a_servers_retry_pushback_decides_the_pause_before_the_next_try() -> Non
     assert PUSHBACK_CAP * Retry().max_wait < sum(Retry(jitter=0).wait(n) for n in range(1, Retry().attempts + 1))
 
 
+def test_the_waits_a_default_retry_makes_are_bounded_as_its_docs_say() -> None:
+    # (Retry's docstring said "up to 45.5 s of waits" whatever the server's pushback: pushbacks of 30 s make 240 s)
+    retry = Retry()
+    tries = range(1, retry.attempts + 1)
+    assert sum(retry.pause(n, draw=lambda: 0.0) or 0 for n in tries) == 45.5  # (no pushback: the backoff's)
+    assert retry.longest_pushback == 30.0
+    assert sum(retry.pause(n, 30.0) or 0 for n in tries) == 240.0  # (8 waits of the longest pushback)
+    assert all(retry.pause(n, 30.001) is None for n in tries)  # (longer: raised at once, never waited)
+    doc = " ".join((Retry.__doc__ or "").split())
+    assert "up to 45.5 s of waits before its last error is raised, or up to 240 s of waits" in doc
+
+
 def test_batches_are_capped_in_bytes_and_an_oversized_article_travels_alone() -> None:
     long = "word " * 60_000  # ~300 KB
     articles = [Article(f"a{i}", long) for i in range(7)] + [Article("huge", "x" * (MAX_BATCH_BYTES + 10))]
