@@ -1000,6 +1000,8 @@ def print_table(report: dict[str, Any]) -> None:
     if report.get("reopened"):
         out.print(f"streams reopened after a retryable failure: {report['reopened']:,}; articles sent again on them: "
                   f"{report['resent']:,} (each answer counted once; latency from its first send)")  # fmt: skip
+    if preloaded := report.get("preload_store_full"):
+        out.print(_full_store_line(preloaded, preloaded["not_sent"], during_the_preload=True))
     if full := report.get("store_full"):
         out.print(_full_store_line(full, report.get("not_sent", 0)))
     elif report.get("not_sent") and not report.get("interrupted"):
@@ -1045,14 +1047,20 @@ def print_table(report: dict[str, Any]) -> None:
         )
 
 
-def _full_store_line(full: dict[str, Any], not_sent: int) -> str:
-    """The line under the table of a run a full store ended: what it refused, what was never sent, and what to do,
-    in the server's words (a disk to free or grow, a Redis maxmemory to raise)."""
+def _full_store_line(full: dict[str, Any], not_sent: int, during_the_preload: bool = False) -> str:
+    """The line under the table of a run a full store ended (or whose --preload it ended: `during_the_preload`):
+    what it refused, what was never sent, and what to do, in the server's words (a disk to free or grow, a Redis
+    maxmemory to raise). Not "a fresh server (--spawn)": one spawned on the same shared Redis is as full."""
     refused = full["refused"]
-    never = f" ({not_sent:,} {'article' if not_sent == 1 else 'articles'} of the run never sent)" if not_sent else ""
-    return (f"the store is full: {refused:,} {'article' if refused == 1 else 'articles'} refused (RESOURCE_EXHAUSTED, "
-            f"the server asking for no retry), and the run stopped at the first{never}. The server said: "
-            f"{full['message']}. Make room there as it says, or run against a fresh server (--spawn), then run "
+    what = "the preload" if during_the_preload else "the run"
+    never = f" ({not_sent:,} {'article' if not_sent == 1 else 'articles'} of {what} never sent)" if not_sent else ""
+    where = ""
+    if during_the_preload:
+        where = (f"during the preload ({full['indexed']:,} of its {full['preload']:,} articles indexed; the load ran "
+                 "on that index), ")  # fmt: skip
+    return (f"{where}the store is full: {refused:,} {'article' if refused == 1 else 'articles'} refused "
+            f"(RESOURCE_EXHAUSTED, the server asking for no retry), and {what} stopped at the first{never}. The server "
+            f"said: {full['message']}. Make room there as it says, or run against a fresh store, then run "
             "again")  # fmt: skip
 
 
@@ -1515,6 +1523,7 @@ def _run(
     try:
         target = spawned.target if spawned else args.target
         pid = args.server_pid or (spawned.proc.pid if spawned else None)
+        preload_full = None
         if preload:
             loaded = run_load(RunConfig(target, "batch", 2, None, None, None, 0, args.timeout, None,
                                         not args.no_progress, **connection, retries=args.retries),
@@ -1522,6 +1531,11 @@ def _run(
             if loaded["interrupted"]:
                 console.print(f"neardup-bench: interrupted by Ctrl-C during the preload ({loaded['ok']} indexed)")
                 return INTERRUPTED
+            # A full store stopped the preload at its first refusal: the run goes on (a check run queries the index
+            # it has), and says so; its exit code is 1 (it said nothing, exit 0, store_full null).
+            if loaded["store_full"] is not None:
+                preload_full = {**loaded["store_full"], "preload": len(preload), "indexed": loaded["ok"],
+                                "not_sent": loaded["not_sent"]}  # fmt: skip
         config = RunConfig(target, args.mode, args.concurrency, args.count, args.duration, args.rate,
                            args.check_share, args.timeout, pid, not args.no_progress, args.batch,
                            args.window, **connection, republished=args.republished or 0.0,
@@ -1536,6 +1550,7 @@ def _run(
             _compare_ok(report, answered_ok(record.ok_calls or [], preload), recipe_before, args.count)
         except KeyboardInterrupt:  # (the load's report is still written: it lost the whole run's)
             report["compare"], report["compare_interrupted"] = None, True
+    report["preload_store_full"] = preload_full
     report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     report["parameters"] = _parameters(args, target, report["window"])
     _warn_if_resent(report)
@@ -1546,7 +1561,7 @@ def _run(
     out.print(f"report: {args.report}" + (f"  plot: {args.plot}" if plotted else ""))
     if report["interrupted"] or report.get("compare_interrupted"):
         return INTERRUPTED
-    return 0 if report["ok"] == report["articles"] else 1
+    return 0 if report["ok"] == report["articles"] and preload_full is None else 1
 
 
 if __name__ == "__main__":

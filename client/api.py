@@ -467,9 +467,10 @@ class NeardupClient:
         the retries are spent, the last error is raised, counting the tries in a row ("after 2 retries, 3 tries in
         all"). Not so a full store, whose server asks for no retry (gRPC's retry pushback, which `Retry.pause`
         obeys; an article answered RESOURCE_EXHAUSTED always means one): its error ends the stream at once, saying
-        "not retried" and naming the article it answered ("that was the answer to article ..."), its `unanswered`
-        counting that article and those sent after it (send them again once an operator has made room; without
-        `retry`, each is answered with its ArticleFailure).
+        "not retried" and naming the article it answered ("that was the answer to article ..."), and the articles
+        after it in the same batch reply, answered with it; its `unanswered` counts that article and those sent
+        after it (send them again once an operator has made room; without `retry`, each is answered with its
+        ArticleFailure).
         `on_retry(error, unanswered, wait)` hears of each retry (`unanswered`: 0 when the stream failed with
         every article sent on it answered, as between two articles of a slow feed).
         The error that ends the stream (with or without `retry`) counts the articles it sent and had no answer for
@@ -511,18 +512,22 @@ class NeardupClient:
         unanswered: Unanswered[Article] = Unanswered(articles, STREAM_WINDOW)
         failures = 0
         sent_before = 0  # the first of the unanswered that an earlier, failed attempt sent: they may be stored
-        refused: tuple[str, NeardupClientError] | None = None  # an article's refusal raised, and the article's id
+        refused: _Refused | None = None  # an article's refusal raised: the article, and the rest of its batch's reply
+        reply = _Reply()  # (how many results of the batch reply being read are yet to be handed on)
         with closing(unanswered):  # (however the stream ends, a reader waiting for room stops)
             while True:
                 try:
-                    outcomes = self._outcomes(unanswered.attempt(), evidence, timeout, batch)
+                    outcomes = self._outcomes(unanswered.attempt(), evidence, timeout, batch, reply)
                     with closing(outcomes):  # (left early: the stream is cancelled at once)
                         for outcome in outcomes:
                             if retry is not None and (refusal := _refusal_for_now(outcome)) is not None:
                                 # The server could not store it just now (its store unreachable, full, or
                                 # shutting down): send it and those after it again, as after a failed stream
                                 # (a full store's refusal is raised at once: _back_off_or_raise).
-                                refused = (outcome.id, refusal)
+                                # The rest of that batch's reply is read already (no wait): its articles were
+                                # answered, most often with the same refusal, not left unanswered.
+                                rest = [next(outcomes) for _ in range(reply.left)]
+                                refused = _Refused(outcome.id, refusal, rest)
                                 raise refusal
                             unanswered.answered()
                             sent_before = max(0, sent_before - 1)
@@ -536,13 +541,12 @@ class NeardupClient:
                     # (Counted before the wait: the failed attempt's gRPC thread may read one more article meanwhile,
                     # which it never sends. Counted after, that one was said to be sent, maybe stored.)
                     left = len(unanswered)
-                    refused_id = refused[0] if refused is not None and refused[1] is exc else None
                     of_the_stream = partial(
                         _with_unanswered,
                         unanswered=left,
                         sent_before=sent_before,
                         failures=failures,
-                        refused=refused_id,
+                        refused=refused if refused is not None and refused.error is exc else None,
                     )
                     _back_off_or_raise(exc, failures, retry, on_retry, left, self._closed, of_the_stream)
                     if not _stored_nothing(exc):
@@ -551,11 +555,16 @@ class NeardupClient:
             raise unanswered.source_error  # (the caller's own error, raised as is: not retried)
 
     def _outcomes(
-        self, articles: Iterable[Article], evidence: bool, timeout: float | None, batch: _Batching
+        self,
+        articles: Iterable[Article],
+        evidence: bool,
+        timeout: float | None,
+        batch: _Batching,
+        reply: _Reply | None = None,
     ) -> Generator[Verdict | ArticleFailure]:
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            for response in self._responses(articles, evidence, timeout, batch):
+            for response in self._responses(articles, evidence, timeout, batch, reply or _Reply()):
                 if response.HasField("error"):
                     code = _status_code(response.error.code)
                     yield ArticleFailure(response.id, article_error(code, response.error.message))
@@ -569,8 +578,10 @@ class NeardupClient:
             raise
 
     def _responses(
-        self, articles: Iterable[Article], evidence: bool, timeout: float | None, batch: _Batching
+        self, articles: Iterable[Article], evidence: bool, timeout: float | None, batch: _Batching, reply: _Reply
     ) -> Iterator[pb.IndexArticlesResponse]:
+        """The stream's results, one by one; `reply.left` counts those of the batch reply being read that are yet
+        to be handed on (read already: taking them waits on nothing)."""
         self._require_open()
         if batch.size <= 1:
             requests = (pb.IndexArticlesRequest(article=a.to_pb(), include_evidence=evidence) for a in articles)
@@ -585,7 +596,10 @@ class NeardupClient:
         batch_call = self._stub.IndexArticleBatches(batches, timeout=timeout, metadata=self._metadata)
         with _cancelled_when_left(batch_call):
             for response in batch_call:
-                yield from response.results
+                reply.left = len(response.results)
+                for result in response.results:
+                    reply.left -= 1
+                    yield result
 
     def _unsendable(self, article: Article) -> ArticleFailure | None:
         try:
@@ -790,7 +804,11 @@ def _ended_early(unanswered: int) -> StreamEndedEarlyError:
 
 
 def _with_unanswered(
-    error: NeardupClientError, unanswered: int, sent_before: int = 0, failures: int = 1, refused: str | None = None
+    error: NeardupClientError,
+    unanswered: int,
+    sent_before: int = 0,
+    failures: int = 1,
+    refused: _Refused | None = None,
 ) -> NeardupClientError:
     """The error that ends an index stream, with its `unanswered` count, and saying what became of those articles
     (gRPC's "Stream removed" said nothing of them; StreamEndedEarlyError's message counts them already). A stream
@@ -798,9 +816,10 @@ def _with_unanswered(
     failed, reached no store: "may be stored" was wrong. But
     the first `sent_before` of them an earlier attempt sent too, and may have stored: "not stored" only of the
     others. After retries (`failures` attempts in a row failed), it counts them, as a unary call's error does.
-    `refused`: the id of the article whose refusal `error` is (a full store's, or one past the retries), the first
-    of the `unanswered` (counted there, as one to send again): it was answered, with that refusal, whose message
-    says what became of it; "left unanswered" is said of the articles sent after it alone."""
+    `refused`: the article whose refusal `error` is (a full store's, or one past the retries), the first of the
+    `unanswered` (counted there, as one to send again): it was answered, with that refusal, whose message says what
+    became of it; so were the articles after it in the same batch reply, most often with the same refusal ("nothing
+    of the batch was stored"); "left unanswered" is said of the articles sent after those alone."""
     if failures > 1:
         error = _reworded(error, f"{error.details} ({_tries(failures)})")
     if refused is not None and unanswered:
@@ -824,19 +843,47 @@ def _with_unanswered(
     return error
 
 
-def _refused_in_stream(error: NeardupClientError, refused: str, unanswered: int) -> NeardupClientError:
-    """`_with_unanswered` of an index stream ended by the refusal of article `refused`, the first of `unanswered`."""
-    after = unanswered - 1
+def _refused_in_stream(error: NeardupClientError, refused: _Refused, unanswered: int) -> NeardupClientError:
+    """`_with_unanswered` of an index stream ended by the refusal of article `refused`, the first of `unanswered`,
+    and the rest of its batch reply (answered: the same refusal, most often, or another answer, dropped)."""
+    same = sum(isinstance(o, ArticleFailure) and o.error.code == error.code for o in refused.rest)
+    other = len(refused.rest) - same
+    said = f"that was the answer to article {refused.id!r}"
+    if same:
+        said += f" and to the {_counted(same, 'article', 'articles')} after it in the same batch (refused with it)"
+    if other:
+        its = "its answer" if other == 1 else "their answers"
+        said += (f", and {_counted(other, 'other article', 'other articles')} of that batch {_were(other)} answered "
+                 f"otherwise ({its} not kept: sent again, each is answered again)")  # fmt: skip
+    after = max(unanswered - 1 - len(refused.rest), 0)
     if after:
-        them = f"{_counted(after, 'article', 'articles')} sent on the stream after it {_were(after)}"
+        them = (f"{_counted(after, 'article', 'articles')} sent on the stream after "
+                f"{'those' if refused.rest else 'it'} {_were(after)}")  # fmt: skip
         it = "it" if after == 1 else "them"
         left = (f"{them} left unanswered, and may or may not be stored: sending {it} again is safe, none is stored "
                 "twice")  # fmt: skip
     else:
-        left = "none was sent after it"
-    error = _reworded(error, f"{error.details}; that was the answer to article {refused!r}, and {left}")
+        left = f"none was sent after {'those' if refused.rest else 'it'}"
+    error = _reworded(error, f"{error.details}; {said}, and {left}")
     error.unanswered = error.may_be_stored = unanswered
     return error
+
+
+@dataclass
+class _Reply:
+    """The results of the batch reply being read that are yet to be handed on (0 for one article a message)."""
+
+    left: int = 0
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """An article's refusal an index stream raised: the article's id, the refusal, and the outcomes of the rest of
+    its batch reply (read with it)."""
+
+    id: str
+    error: NeardupClientError
+    rest: list[Verdict | ArticleFailure]
 
 
 def _were(count: int) -> str:

@@ -66,6 +66,37 @@ def test_a_full_store_ends_the_run_at_once_and_the_run_says_so(
     assert f"the run stopped at the first ({report['not_sent']:,} articles of the run never sent)" in said
     assert "The server said: the shared Redis store at redis://" in said and "Raise its maxmemory" in said
     assert "a stream that fails with a status not retried" not in said  # (the generic never-sent line: not this)
+    # (It said "or run against a fresh server (--spawn)": one spawned on the same shared Redis is as full.)
+    assert "Make room there as it says, or run against a fresh store, then run again" in said
+    assert "--spawn" not in said and "during the preload" not in said
+    assert report["preload_store_full"] is None
+
+
+def test_a_full_store_during_the_preload_of_a_check_run_is_said_and_fails_the_run(
+    tmp_path: Path, filling_up: RunningServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (The preload stopped at its first refusal, but the run said nothing of it: exit 0, store_full null, and the
+    # checks ran on an index of a few dozen articles in place of the 300 asked.)
+    preload, count = 300, 20
+    path = tmp_path / "r.json"
+    argv = ["--target", f"127.0.0.1:{filling_up.port}", "--mode", "check", "--preload", str(preload), "--count",
+            str(count), "--no-progress", "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == 1
+    report = json.loads(path.read_text())
+    assert report["store_full"] is None and report["ok"] == report["articles"] == count  # (checks store nothing)
+    full = report["preload_store_full"]
+    assert full is not None, "the store was expected to fill up during the preload"
+    assert "is out of memory (its maxmemory is reached)" in full["message"]
+    assert full["preload"] == preload and full["refused"] >= 1 and full["not_sent"] > 0
+    assert full["indexed"] + full["refused"] + full["not_sent"] == preload
+    said = " ".join(capsys.readouterr().out.split())
+    assert (
+        f"during the preload ({full['indexed']:,} of its {preload:,} articles indexed; the load ran on that index), "
+        f"the store is full: {full['refused']:,} article{'s' if full['refused'] > 1 else ''} refused "
+        f"(RESOURCE_EXHAUSTED, the server asking for no retry), and the preload stopped at the first "
+        f"({full['not_sent']:,} articles of the preload never sent). The server said: the shared Redis store at "
+    ) in said
+    assert "Make room there as it says, or run against a fresh store, then run again" in said
 
 
 def test_a_run_on_a_store_with_room_says_nothing_of_a_full_store(tmp_path: Path, filling_up: RunningServer) -> None:
@@ -73,4 +104,5 @@ def test_a_run_on_a_store_with_room_says_nothing_of_a_full_store(tmp_path: Path,
     argv = ["--target", f"127.0.0.1:{filling_up.port}", "--count", "5", "--no-progress", "--report", str(path),
             "--plot", str(tmp_path / "p.png")]  # fmt: skip
     assert loadtest.main(argv) == 0
-    assert json.loads(path.read_text())["store_full"] is None
+    report = json.loads(path.read_text())
+    assert report["store_full"] is None and report["preload_store_full"] is None

@@ -6,7 +6,9 @@ not once a batch."""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -27,6 +29,8 @@ from client import (
     Retry,
     Verdict,
 )
+from client.cli import EXIT_FAILED
+from client.cli import main as cli_main
 from client.errors import NO_RETRY_PUSHBACK
 from service import engine as engine_module
 from service.detector import Detector
@@ -78,18 +82,20 @@ def test_a_full_store_ends_a_retrying_stream_at_once_and_its_articles_sent_again
     assert [o.id for o in answered] == [a.id for a in articles[: len(answered)]]
     left = articles[len(answered) :]
     assert full.value.unanswered is not None and 0 < full.value.unanswered <= len(left)
-    # (the article refused, counted in `unanswered` as one to send again, is said to be refused, its answer, and the
-    # articles sent after it left unanswered: it was said of all of them, the refused one too)
-    after = full.value.unanswered - 1
-    assert (
-        f"(not retried: the server asked for no retry); that was the answer to article {left[0].id!r}, and "
-        + (
-            f"{after:,} article{'s' if after > 1 else ''} sent on the stream after it"
-            if after
-            else "none was sent after it"
-        )
-        in full.value.details
+    # (the article refused, counted in `unanswered` as one to send again, is said to be refused, its answer, and so
+    # are the articles after it in its batch reply, refused with it; the articles sent after those were left
+    # unanswered: it was said of all of them, the refused one too, then of its batch's)
+    said = re.search(
+        rf"\(not retried: the server asked for no retry\); that was the answer to article {re.escape(repr(left[0].id))}"
+        r"( and to the (\d+) articles? after it in the same batch \(refused with it\))?, and (none was sent after "
+        r"(it|those)|(\d+) articles? sent on the stream after (it|those) (was|were) left unanswered)",
+        full.value.details,
     )
+    assert said is not None, full.value.details
+    with_it, after = int(said.group(2) or 0), int(said.group(5) or 0)
+    assert (said.group(4) or said.group(6)) == ("those" if with_it else "it")
+    assert batch > 1 or not with_it
+    assert 1 + with_it + after == full.value.unanswered
     assert client.stats().articles == len(answered)
 
     admin.config_set("maxmemory", 0)  # (an operator makes room: the caller sends what was left unanswered again)
@@ -264,3 +270,34 @@ def test_refusals_held_back_are_said_at_the_close(
     assert said[1:] == [
         "batches not acknowledged: 4 more articles refused since the last such line (at most one a 10 s)"
     ]
+
+
+def test_ingest_in_batches_counts_the_refused_batchs_other_articles_as_refused_not_unanswered(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (`neardup ingest --batch 8` on a full store said "29 articles sent on the stream after it were left
+    # unanswered, and may or may not be stored", though 7 of them were in the refused article's own batch reply,
+    # each answered with the same refusal: "nothing of the batch was stored")
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"id": f"a{n}", "body": f"report {n} " + " ".join(f"t{n}w{j}" for j in
+                                                                                        range(60))}) + "\n"
+                              for n in range(30)), encoding="utf-8")  # fmt: skip
+    with redis_server(tmp_path / "redis") as store:
+        admin = redis.Redis(host="127.0.0.1", port=store.port)
+        with in_process_server(tmp_path / "data", store="redis", redis_url=store.url) as (running, _client):
+            admin.config_set("maxmemory", 1)  # (every write refused: out of memory)
+            try:
+                argv = ["ingest", str(source), "--server", f"127.0.0.1:{running.port}", "--batch", "8",
+                        "--no-progress", "--output", str(tmp_path / "out.jsonl")]  # fmt: skip
+                assert cli_main(argv, env={}) == EXIT_FAILED
+            finally:
+                admin.config_set("maxmemory", 0)
+        admin.close()
+    err = " ".join(capsys.readouterr().err.split())
+    assert "is out of memory (its maxmemory is reached)" in err and "nothing of the batch was stored" in err
+    said = re.search(r"that was the answer to article 'a0' and to the 7 articles after it in the same batch "
+                     r"\(refused with it\), and (none was sent after those|(\d+) articles? sent on the stream after "
+                     r"those (was|were) left unanswered, and may or may not be stored)", err)  # fmt: skip
+    assert said is not None, err
+    assert said.group(2) is None or int(said.group(2)) <= 30 - 8
+    assert "29 articles sent on the stream after it" not in err
