@@ -61,7 +61,7 @@ from client.cli import (
     unpaired,
     unreadable_file,
 )
-from client.errors import TLS_SAID, NeardupClientError, StreamEndedEarlyError, from_rpc_error
+from client.errors import TLS_SAID, NeardupClientError, StreamEndedEarlyError, article_error, from_rpc_error
 from client.jsonl import InputError
 from client.resume import Retry, Unanswered
 from service.proc import cpu_seconds
@@ -80,7 +80,7 @@ INTERRUPTED = 130  # the exit code of a run Ctrl-C stopped, as a shell gives a c
 # mode kept the throughput of an unbounded stream (gRPC then let ~1,000 articles of a stream in flight,
 # and p50 grew from ~2 s to ~5.5 s with --count), at a p50 of ~0.1-0.2 s that did not grow with it.
 STREAM_MODE_WINDOW = 32
-NO_RETRY = Retry(attempts=0)  # --retries 0: a stream that fails ends its sender
+NEVER_REOPEN = Retry(attempts=0)  # --retries 0: a stream that fails ends its sender
 # Seconds a --duration run waits past its end for the answers to the articles in flight: then it ends, the rest
 # counted UNANSWERED. Without it, a server that stalled (SIGSTOP) held the run until --timeout (600 s) or keepalive
 # failed the streams, which were then opened again with the full backoff: a --duration 5 run ended after 99 s.
@@ -190,7 +190,7 @@ class Feed:
         self.ends_at = None if duration is None else self.start + duration
         self.answers_by = None if self.ends_at is None else self.ends_at + grace
         self._lock = threading.Lock()
-        self.stopped = threading.Event()  # no more articles are handed out: --duration ended, or Ctrl-C
+        self.stopped = threading.Event()  # no more articles are handed out: --duration ended, Ctrl-C, a full store
         self.interrupted = threading.Event()  # Ctrl-C: a failed stream is not reopened (its backoff ends at once)
 
     def next(self) -> Article | None:
@@ -220,6 +220,11 @@ class Feed:
     def __iter__(self) -> Iterator[Article]:
         while (article := self.next()) is not None:
             yield article
+
+    def stop(self) -> None:
+        """No sender is handed another article (a full store refused one): each ends once its calls in flight are
+        answered, and the rest of the run is never sent."""
+        self.stopped.set()
 
     def over(self) -> bool:
         """--duration has passed (whether or not a sender has asked for an article since)."""
@@ -263,6 +268,10 @@ class Record:
     # Checks answered OK (CheckArticle: check and mix modes), those with a match, and of them the copies of
     # articles the run had stored (mix mode): copies that find nothing would be a wrong answer under load.
     checks: Counter[str] = field(default_factory=Counter)
+    # A full store: the articles it refused (RESOURCE_EXHAUSTED under the server's "no retry": `store_full`), and
+    # the server's message of the first refusal, which says what is full and what to do (None: the store was not).
+    full_refused: int = 0
+    full_message: str | None = None
 
     def add(self, finished: float, latency: float, kind: str, status: str, article: Article | None = None) -> None:
         with self.lock:
@@ -278,6 +287,13 @@ class Record:
                 outcome = pb.IndexOutcome.Name(verdict.outcome).removeprefix("INDEX_OUTCOME_")
                 self.outcomes[outcome] += 1
                 self.unchanged_on_resend += resent and outcome == "UNCHANGED"
+
+    def refused_for_a_full_store(self, error: NeardupClientError, articles: int = 1) -> None:
+        """`articles` were refused with `error`, a full store's (`store_full`)."""
+        with self.lock:
+            self.full_refused += articles
+            if self.full_message is None:
+                self.full_message = error.details
 
     def reopened_one(self) -> None:
         with self.lock:
@@ -408,7 +424,8 @@ def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Re
                   rng: random.Random, timeout: float, metadata: Metadata = (),
                   copies: StoredCopies | None = None) -> None:  # fmt: skip
     """IndexArticle and CheckArticle calls, a `check_share` of checks; with `copies` (mix mode), the articles
-    indexed OK are kept, and a share of the checks are copies of them, in place of the articles fed."""
+    indexed OK are kept, and a share of the checks are copies of them, in place of the articles fed. An index a full
+    store refused (RESOURCE_EXHAUSTED under the pushback "-1": `store_full`) ends the run: `_full_store`."""
     for n, article in enumerate(feed):
         kind = "check" if rng.random() < check_share else "index"
         copy = copies.copy(rng, f"{article.id}~copy{n}") if copies and kind == "check" else None
@@ -428,19 +445,28 @@ def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Re
                 if copies:
                     copies.stored(article)
         except grpc.RpcError as exc:
-            status = _failed(exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN", cut)
+            error = from_rpc_error(exc)
+            status = _failed(error.code.name, cut)
+            if error.store_full:
+                _full_store(record, feed, error)
         now = time.monotonic()
         record.add(now - feed.start, now - sent, kind, status, copy or article)
 
 
 def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, timeout: float,
-                   lane: StreamLane, metadata: Metadata = (), retry: Retry = NO_RETRY) -> None:  # fmt: skip
+                   lane: StreamLane, metadata: Metadata = (), retry: Retry = NEVER_REOPEN) -> None:  # fmt: skip
     """IndexArticles (one article a message), or IndexArticleBatches with `lane.batch` articles a message. A stream
-    that fails with a retryable status (the server restarting, full, or stopping) is opened again after `retry`'s
-    backoff, as a pipeline does, and the articles it left unanswered are sent again (indexing is idempotent):
-    a failed stream used to end its sender, and the rest of the run was lighter than asked. Each article is
+    that fails with a retryable status (the server restarting, busy: --max-streams, or stopping) is opened again
+    after `retry`'s backoff, as a pipeline does, and the articles it left unanswered are sent again (indexing is
+    idempotent): a failed stream used to end its sender, and the rest of the run was lighter than asked. Not when
+    the server's retry pushback asks for no retry (`_reopen`). Each article is
     recorded once: when answered, or with the stream's last status once it is not reopened. Once --duration has
-    passed no stream is opened again, and a stream still open then ends with the grace after it."""
+    passed no stream is opened again, and a stream still open then ends with the grace after it.
+    A full store does not end a stream: it refuses the articles one by one inside it, each answered
+    RESOURCE_EXHAUSTED (an ArticleError, which the client reads under the pushback "-1": `store_full`). The first
+    such answer ends the run (`_full_store`): no sender takes another article, and each ends once what it sent is
+    answered (a window at most). (Until 2026-12-06 the run went on through a full store, every article refused, and
+    its report said nothing of it.)"""
     failures = 0  # streams failed in a row: an answer resets it
     with closing(lane.unanswered):  # (however the sender ends, a request reader waiting for room stops)
         while True:
@@ -450,6 +476,8 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
                     now = time.monotonic()
                     for result in results:  # (a batch's articles waited as long as it)
                         _record_answer(record, lane.unanswered.answered(), result, now - feed.start, now)
+                        if result.HasField("error") and (refused := _article_error(result.error)).store_full:
+                            _full_store(record, feed, refused)
                     failures = 0
                 if lane.unanswered.all_answered:
                     break
@@ -459,6 +487,8 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
                 error = from_rpc_error(exc)
             failures += 1
             if not _reopen(error, failures, retry, feed):
+                if error.store_full:  # (the stream itself refused so: its server is not neardup's, or a newer one)
+                    _full_store(record, feed, error, len(lane.unanswered))
                 _record_unanswered(lane, record, feed, _failed(error.code.name, cut))
                 break
             record.reopened_one()
@@ -486,17 +516,33 @@ def _record_answer(record: Record, sent: Sent, result: pb.IndexArticlesResponse,
         record.verdict(result.verdict, resent=sent.resent)
 
 
+def _article_error(error: pb.ArticleError) -> NeardupClientError:
+    """An index stream's answer of an error for one article, read as the client reads it (`article_error`)."""
+    code = next((status for status in grpc.StatusCode if status.value[0] == error.code), grpc.StatusCode.UNKNOWN)
+    return article_error(code, error.message)
+
+
+def _full_store(record: Record, feed: Feed, error: NeardupClientError, articles: int = 1) -> None:
+    """A full store refused `articles` with `error` (`store_full`): recorded, and the run ends. The store refuses
+    every article until an operator makes room, so a run that went on measured refusals, not ingest; the line under
+    the table says so, with the server's message (what is full, what to do)."""
+    record.refused_for_a_full_store(error, articles)
+    feed.stop()
+
+
 def _reopen(error: NeardupClientError, failures: int, retry: Retry, feed: Feed) -> bool:
     """After `failures` failed streams in a row, the last with `error`: wait out the backoff and say True (open
     another), or False: the error is not retryable (a token refused), a deadline passed (the client retries that,
-    but here --timeout is the most a stream may take), the retries are spent, Ctrl-C stopped the run (the wait
-    then ends at once), or --duration has passed (the wait ends with it)."""
+    but here --timeout is the most a stream may take), the retries are spent or the server's retry pushback
+    forbids one (as the client's Retry.pause says), Ctrl-C stopped the run (the wait then ends at once), or
+    --duration has passed (the wait ends with it)."""
     deadline_passed = error.code == grpc.StatusCode.DEADLINE_EXCEEDED
-    if not error.retryable or deadline_passed or failures > retry.attempts or feed.interrupted.is_set():
+    if not error.retryable or deadline_passed or feed.interrupted.is_set():
         return False
-    if feed.over():
+    wait = retry.pause(failures, error.retry_pushback)
+    if wait is None or feed.over():
         return False
-    return not feed.interrupted.wait(feed.until(retry.wait(failures))) and not feed.over()
+    return not feed.interrupted.wait(feed.until(wait)) and not feed.over()
 
 
 def _failed(status: str, cut: bool) -> str:
@@ -789,9 +835,9 @@ def run_load(config: RunConfig, articles: Articles, record: Record | None = None
     report["host_cpu"] = host_cpu_shares(host_before, host_cpu_ticks())
     report["interrupted"] = interrupted  # by Ctrl-C: fewer articles than asked, and exit code 130
     report["ran_out_of_articles"] = feed.ran_out  # before --duration: each article is sent once
-    # Articles of the run never sent: after Ctrl-C, or when every sender had stopped (a stream that fails with a
-    # status not retried, or past --retries, ends its sender: its unanswered articles are counted failed, the
-    # rest of its share is never sent). A run
+    # Articles of the run never sent: after Ctrl-C, after a full store (it ends the run: `_full_store`), or when every
+    # sender had stopped (a stream that fails with a status not retried, or past --retries, ends its sender: its
+    # unanswered articles are counted failed, the rest of its share is never sent). A run
     # --duration ended sent what it could: the rest of --count is not "never sent" (nor when no sender asked for
     # an article after --duration: their streams were stalled).
     planned = feed.handed_out if feed.limit is None or feed.timed_out or feed.over() else feed.limit
@@ -908,6 +954,10 @@ def summarise(config: RunConfig, record: Record, wall: float, rss: list[tuple[fl
         # answered UNCHANGED (stored by the failed stream's server, their answer lost).
         "reopened": record.reopened, "resent": record.resent, "unchanged_on_resend": record.unchanged_on_resend,
         "matches_found": record.matched, "index_outcomes": dict(record.outcomes),
+        # A full store, which ended the run: the articles it refused, and the server's message (what is full, what
+        # to do); None when the store was not full.
+        "store_full": {"refused": record.full_refused, "message": record.full_message}
+        if record.full_message is not None else None,
         # CheckArticle answered OK: how many, with a match, and the copies of articles the run stored (mix mode).
         "checks": {k: record.checks[k] for k in ("answered", "with_a_match", "copies", "copies_with_a_match")}
         if config.mode in ("check", "mix") else None,
@@ -950,7 +1000,11 @@ def print_table(report: dict[str, Any]) -> None:
     if report.get("reopened"):
         out.print(f"streams reopened after a retryable failure: {report['reopened']:,}; articles sent again on them: "
                   f"{report['resent']:,} (each answer counted once; latency from its first send)")  # fmt: skip
-    if report.get("not_sent") and not report.get("interrupted"):
+    if preloaded := report.get("preload_store_full"):
+        out.print(_full_store_line(preloaded, preloaded["not_sent"], during_the_preload=True))
+    if full := report.get("store_full"):
+        out.print(_full_store_line(full, report.get("not_sent", 0)))
+    elif report.get("not_sent") and not report.get("interrupted"):
         out.print(f"{report['not_sent']:,} articles of the run were never sent: a stream that fails with a status not "
                   "retried, or past --retries, ends its sender (its unanswered articles count as failed), and the "
                   "others did not send them")  # fmt: skip
@@ -991,6 +1045,23 @@ def print_table(report: dict[str, Any]) -> None:
             f"neardup core {c['core_rate']:,.0f}/s, the same ({c['core_vs_datasketch']:.2f}x); "
             f"gRPC {report['mode']} {report['throughput']:,.0f} ok/s = {c['grpc_vs_datasketch']:.2f}x the recipe"
         )
+
+
+def _full_store_line(full: dict[str, Any], not_sent: int, during_the_preload: bool = False) -> str:
+    """The line under the table of a run a full store ended (or whose --preload it ended: `during_the_preload`):
+    what it refused, what was never sent, and what to do, in the server's words (a disk to free or grow, a Redis
+    maxmemory to raise). Not "a fresh server (--spawn)": one spawned on the same shared Redis is as full."""
+    refused = full["refused"]
+    what = "the preload" if during_the_preload else "the run"
+    never = f" ({not_sent:,} {'article' if not_sent == 1 else 'articles'} of {what} never sent)" if not_sent else ""
+    where = ""
+    if during_the_preload:
+        where = (f"during the preload ({full['indexed']:,} of its {full['preload']:,} articles indexed; the load ran "
+                 "on that index), ")  # fmt: skip
+    return (f"{where}the store is full: {refused:,} {'article' if refused == 1 else 'articles'} refused "
+            f"(RESOURCE_EXHAUSTED, the server asking for no retry), and {what} stopped at the first{never}. The server "
+            f"said: {full['message']}. Make room there as it says, or run against a fresh store, then run "
+            "again")  # fmt: skip
 
 
 def _token_hint(token_sent: bool) -> str:
@@ -1257,10 +1328,12 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
                         "latency runs from its first send (sent again if its stream failed) to its answer")  # fmt: skip
     p.add_argument("--retries", type=whole(0), default=Retry.attempts,
                    help="in --mode stream and batch, a stream that fails with UNAVAILABLE, RESOURCE_EXHAUSTED or "
-                        "CANCELLED (the server restarting, full or stopping) is opened again and its unanswered "
-                        "articles sent again, as `neardup ingest` does, up to this many times in a row, backing off "
-                        "from 0.5 s to 10 s (an answer resets the count; 0: the failed stream ends its sender; "
-                        "default %(default)s)")  # fmt: skip
+                        "CANCELLED (the server restarting, busy: --max-streams, or stopping) is opened again and its "
+                        "unanswered articles sent again, as `neardup ingest` does, up to this many times in a row, "
+                        "backing off from 0.5 s to 10 s (an answer resets the count; 0: the failed stream ends its "
+                        "sender; default %(default)s). A full store is never retried, whatever this is: its first "
+                        "article refused (RESOURCE_EXHAUSTED, the server asking for no retry), in any mode, ends the "
+                        "run, and a line under the table says so")  # fmt: skip
     p.add_argument("--articles", default="generated", help="'generated' or a JSONL(.gz) file of articles")
     p.add_argument(
         "--republished",
@@ -1450,6 +1523,7 @@ def _run(
     try:
         target = spawned.target if spawned else args.target
         pid = args.server_pid or (spawned.proc.pid if spawned else None)
+        preload_full = None
         if preload:
             loaded = run_load(RunConfig(target, "batch", 2, None, None, None, 0, args.timeout, None,
                                         not args.no_progress, **connection, retries=args.retries),
@@ -1457,6 +1531,11 @@ def _run(
             if loaded["interrupted"]:
                 console.print(f"neardup-bench: interrupted by Ctrl-C during the preload ({loaded['ok']} indexed)")
                 return INTERRUPTED
+            # A full store stopped the preload at its first refusal: the run goes on (a check run queries the index
+            # it has), and says so; its exit code is 1 (it said nothing, exit 0, store_full null).
+            if loaded["store_full"] is not None:
+                preload_full = {**loaded["store_full"], "preload": len(preload), "indexed": loaded["ok"],
+                                "not_sent": loaded["not_sent"]}  # fmt: skip
         config = RunConfig(target, args.mode, args.concurrency, args.count, args.duration, args.rate,
                            args.check_share, args.timeout, pid, not args.no_progress, args.batch,
                            args.window, **connection, republished=args.republished or 0.0,
@@ -1471,6 +1550,7 @@ def _run(
             _compare_ok(report, answered_ok(record.ok_calls or [], preload), recipe_before, args.count)
         except KeyboardInterrupt:  # (the load's report is still written: it lost the whole run's)
             report["compare"], report["compare_interrupted"] = None, True
+    report["preload_store_full"] = preload_full
     report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     report["parameters"] = _parameters(args, target, report["window"])
     _warn_if_resent(report)
@@ -1481,7 +1561,7 @@ def _run(
     out.print(f"report: {args.report}" + (f"  plot: {args.plot}" if plotted else ""))
     if report["interrupted"] or report.get("compare_interrupted"):
         return INTERRUPTED
-    return 0 if report["ok"] == report["articles"] else 1
+    return 0 if report["ok"] == report["articles"] and preload_full is None else 1
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar, Final, Literal, NamedTuple, TypedDict
@@ -37,6 +38,7 @@ from client.errors import (
     InvalidArgumentError,
     NeardupClientError,
     StreamEndedEarlyError,
+    article_error,
     error_for,
     from_rpc_error,
     reached_no_server,
@@ -407,7 +409,10 @@ class NeardupClient:
         """Compare with everything stored, store, and return the verdict (after it is durable). With `retry`, a
         call that fails with UNAVAILABLE, RESOURCE_EXHAUSTED, CANCELLED (by a stopping server: the client's own
         cancel is ClientClosedError) or DEADLINE_EXCEEDED is made again, each attempt with its own `timeout`
-        (indexing is idempotent). DeadlineExceededError, raised without `retry` or once its attempts are spent:
+        (indexing is idempotent), as the server's retry pushback allows (`Retry.pause`): a full store's
+        RESOURCE_EXHAUSTED, whose server asks for no retry, is raised at once, saying "not retried" (send the
+        article again once an operator has made room). DeadlineExceededError, raised without `retry` or once its
+        attempts are spent:
         the article may or may not be stored; sending it again is safe (answered UNCHANGED if it was). The error
         raised once the retries are spent is the last try's, counting them ("after 2 retries, 3 tries in all":
         `retry.attempts` counts retries) and saying too when an earlier try may have stored the article (the
@@ -457,10 +462,16 @@ class NeardupClient:
         answered as they come, not once `batch` of them have.
         With `retry`, a stream that fails with UNAVAILABLE, RESOURCE_EXHAUSTED, CANCELLED or DEADLINE_EXCEEDED is
         opened again and its unanswered articles are sent again (indexing is idempotent), and so is an
-        article answered with one of them (its store unreachable or full): it and the articles after
-        it are sent again on a new stream. Every article is still answered exactly once, in order; once
+        article answered with one of them (its store unreachable, or the server shutting down): it and the articles
+        after it are sent again on a new stream. Every article is still answered exactly once, in order; once
         the retries are spent, the last error is raised, counting the tries in a row ("after 2 retries, 3 tries in
-        all"). `on_retry(error, unanswered, wait)` hears of each retry (`unanswered`: 0 when the stream failed with
+        all"). Not so a full store, whose server asks for no retry (gRPC's retry pushback, which `Retry.pause`
+        obeys; an article answered RESOURCE_EXHAUSTED always means one): its error ends the stream at once, saying
+        "not retried" and naming the article it answered ("that was the answer to article ..."), and the articles
+        after it in the same batch reply, answered with it; its `unanswered` counts that article and those sent
+        after it (send them again once an operator has made room; without `retry`, each is answered with its
+        ArticleFailure).
+        `on_retry(error, unanswered, wait)` hears of each retry (`unanswered`: 0 when the stream failed with
         every article sent on it answered, as between two articles of a slow feed).
         The error that ends the stream (with or without `retry`) counts the articles it sent and had no answer for
         in its `unanswered`, and its message says they may or may not be stored (sending them again is safe), or
@@ -501,15 +512,22 @@ class NeardupClient:
         unanswered: Unanswered[Article] = Unanswered(articles, STREAM_WINDOW)
         failures = 0
         sent_before = 0  # the first of the unanswered that an earlier, failed attempt sent: they may be stored
+        refused: _Refused | None = None  # an article's refusal raised: the article, and the rest of its batch's reply
+        reply = _Reply()  # (how many results of the batch reply being read are yet to be handed on)
         with closing(unanswered):  # (however the stream ends, a reader waiting for room stops)
             while True:
                 try:
-                    outcomes = self._outcomes(unanswered.attempt(), evidence, timeout, batch)
+                    outcomes = self._outcomes(unanswered.attempt(), evidence, timeout, batch, reply)
                     with closing(outcomes):  # (left early: the stream is cancelled at once)
                         for outcome in outcomes:
                             if retry is not None and (refusal := _refusal_for_now(outcome)) is not None:
                                 # The server could not store it just now (its store unreachable, full, or
-                                # shutting down): send it and those after it again, as after a failed stream.
+                                # shutting down): send it and those after it again, as after a failed stream
+                                # (a full store's refusal is raised at once: _back_off_or_raise).
+                                # The rest of that batch's reply is read already (no wait): its articles were
+                                # answered, most often with the same refusal, not left unanswered.
+                                rest = [next(outcomes) for _ in range(reply.left)]
+                                refused = _Refused(outcome.id, refusal, rest)
                                 raise refusal
                             unanswered.answered()
                             sent_before = max(0, sent_before - 1)
@@ -523,22 +541,33 @@ class NeardupClient:
                     # (Counted before the wait: the failed attempt's gRPC thread may read one more article meanwhile,
                     # which it never sends. Counted after, that one was said to be sent, maybe stored.)
                     left = len(unanswered)
-                    raised = _with_unanswered(exc, left, sent_before, failures)
-                    _back_off_or_raise(exc, failures, retry, on_retry, left, self._closed, raised)
+                    of_the_stream = partial(
+                        _with_unanswered,
+                        unanswered=left,
+                        sent_before=sent_before,
+                        failures=failures,
+                        refused=refused if refused is not None and refused.error is exc else None,
+                    )
+                    _back_off_or_raise(exc, failures, retry, on_retry, left, self._closed, of_the_stream)
                     if not _stored_nothing(exc):
                         sent_before = left
         if unanswered.source_error is not None:
             raise unanswered.source_error  # (the caller's own error, raised as is: not retried)
 
     def _outcomes(
-        self, articles: Iterable[Article], evidence: bool, timeout: float | None, batch: _Batching
+        self,
+        articles: Iterable[Article],
+        evidence: bool,
+        timeout: float | None,
+        batch: _Batching,
+        reply: _Reply | None = None,
     ) -> Generator[Verdict | ArticleFailure]:
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            for response in self._responses(articles, evidence, timeout, batch):
+            for response in self._responses(articles, evidence, timeout, batch, reply or _Reply()):
                 if response.HasField("error"):
                     code = _status_code(response.error.code)
-                    yield ArticleFailure(response.id, error_for(code, response.error.message))
+                    yield ArticleFailure(response.id, article_error(code, response.error.message))
                 else:
                     yield Verdict.from_pb(response.verdict)
         except grpc.RpcError as exc:
@@ -549,8 +578,10 @@ class NeardupClient:
             raise
 
     def _responses(
-        self, articles: Iterable[Article], evidence: bool, timeout: float | None, batch: _Batching
+        self, articles: Iterable[Article], evidence: bool, timeout: float | None, batch: _Batching, reply: _Reply
     ) -> Iterator[pb.IndexArticlesResponse]:
+        """The stream's results, one by one; `reply.left` counts those of the batch reply being read that are yet
+        to be handed on (read already: taking them waits on nothing)."""
         self._require_open()
         if batch.size <= 1:
             requests = (pb.IndexArticlesRequest(article=a.to_pb(), include_evidence=evidence) for a in articles)
@@ -565,7 +596,10 @@ class NeardupClient:
         batch_call = self._stub.IndexArticleBatches(batches, timeout=timeout, metadata=self._metadata)
         with _cancelled_when_left(batch_call):
             for response in batch_call:
-                yield from response.results
+                reply.left = len(response.results)
+                for result in response.results:
+                    reply.left -= 1
+                    yield result
 
     def _unsendable(self, article: Article) -> ArticleFailure | None:
         try:
@@ -717,8 +751,9 @@ class NeardupClient:
                 self._require_open()
                 raise
             failures += 1
-            raised = _said_of_the_call(error, failures, earlier_unsure, earlier_reached, unsure)
-            _back_off_or_raise(error, failures, retry, on_retry, 1, self._closed, raised)
+            of_the_call = partial(_said_of_the_call, failures=failures, earlier_unsure=earlier_unsure,
+                                  earlier_reached=earlier_reached, unsure=unsure)  # fmt: skip
+            _back_off_or_raise(error, failures, retry, on_retry, 1, self._closed, of_the_call)
             earlier_unsure = earlier_unsure or _may_have_written(error)
             earlier_reached = earlier_reached or not reached_no_server(error)
 
@@ -769,16 +804,26 @@ def _ended_early(unanswered: int) -> StreamEndedEarlyError:
 
 
 def _with_unanswered(
-    error: NeardupClientError, unanswered: int, sent_before: int = 0, failures: int = 1
+    error: NeardupClientError,
+    unanswered: int,
+    sent_before: int = 0,
+    failures: int = 1,
+    refused: _Refused | None = None,
 ) -> NeardupClientError:
     """The error that ends an index stream, with its `unanswered` count, and saying what became of those articles
     (gRPC's "Stream removed" said nothing of them; StreamEndedEarlyError's message counts them already). A stream
     that reached no server (gRPC could not connect), or that the server held while it loaded its index, which then
     failed, reached no store: "may be stored" was wrong. But
     the first `sent_before` of them an earlier attempt sent too, and may have stored: "not stored" only of the
-    others. After retries (`failures` attempts in a row failed), it counts them, as a unary call's error does."""
+    others. After retries (`failures` attempts in a row failed), it counts them, as a unary call's error does.
+    `refused`: the article whose refusal `error` is (a full store's, or one past the retries), the first of the
+    `unanswered` (counted there, as one to send again): it was answered, with that refusal, whose message says what
+    became of it; so were the articles after it in the same batch reply, most often with the same refusal ("nothing
+    of the batch was stored"); "left unanswered" is said of the articles sent after those alone."""
     if failures > 1:
         error = _reworded(error, f"{error.details} ({_tries(failures)})")
+    if refused is not None and unanswered:
+        return _refused_in_stream(error, refused, unanswered)
     stored_nothing = _stored_nothing(error)
     if unanswered and not isinstance(error, StreamEndedEarlyError):
         them = (_counted(unanswered, "article", "articles"), _were(unanswered), "it" if unanswered == 1 else "them")
@@ -796,6 +841,49 @@ def _with_unanswered(
     error.unanswered = unanswered
     error.may_be_stored = min(sent_before, unanswered) if stored_nothing else unanswered
     return error
+
+
+def _refused_in_stream(error: NeardupClientError, refused: _Refused, unanswered: int) -> NeardupClientError:
+    """`_with_unanswered` of an index stream ended by the refusal of article `refused`, the first of `unanswered`,
+    and the rest of its batch reply (answered: the same refusal, most often, or another answer, dropped)."""
+    same = sum(isinstance(o, ArticleFailure) and o.error.code == error.code for o in refused.rest)
+    other = len(refused.rest) - same
+    said = f"that was the answer to article {refused.id!r}"
+    if same:
+        said += f" and to the {_counted(same, 'article', 'articles')} after it in the same batch (refused with it)"
+    if other:
+        its = "its answer" if other == 1 else "their answers"
+        said += (f", and {_counted(other, 'other article', 'other articles')} of that batch {_were(other)} answered "
+                 f"otherwise ({its} not kept: sent again, each is answered again)")  # fmt: skip
+    after = max(unanswered - 1 - len(refused.rest), 0)
+    if after:
+        them = (f"{_counted(after, 'article', 'articles')} sent on the stream after "
+                f"{'those' if refused.rest else 'it'} {_were(after)}")  # fmt: skip
+        it = "it" if after == 1 else "them"
+        left = (f"{them} left unanswered, and may or may not be stored: sending {it} again is safe, none is stored "
+                "twice")  # fmt: skip
+    else:
+        left = f"none was sent after {'those' if refused.rest else 'it'}"
+    error = _reworded(error, f"{error.details}; {said}, and {left}")
+    error.unanswered = error.may_be_stored = unanswered
+    return error
+
+
+@dataclass
+class _Reply:
+    """The results of the batch reply being read that are yet to be handed on (0 for one article a message)."""
+
+    left: int = 0
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """An article's refusal an index stream raised: the article's id, the refusal, and the outcomes of the rest of
+    its batch reply (read with it)."""
+
+    id: str
+    error: NeardupClientError
+    rest: list[Verdict | ArticleFailure]
 
 
 def _were(count: int) -> str:
@@ -825,18 +913,32 @@ def _back_off_or_raise(
     on_retry: OnRetry | None,
     unanswered: int,
     closed: threading.Event,
-    raised: NeardupClientError | None = None,
+    said: Callable[[NeardupClientError], NeardupClientError] | None = None,
 ) -> None:
-    """After `failures` failed attempts in a row, the last with `error`: raise it (or `raised`, the same error
-    saying what it means for the whole call) unless `retry` allows another attempt; otherwise tell `on_retry`
-    and wait before it (the server is restarting or full). The wait ends early when `closed` is set (close()
-    ran): the next attempt then raises ClientClosedError."""
-    if retry is None or not error.retryable or failures > retry.attempts:
-        raise raised or error
-    wait = retry.wait(failures)
+    """After `failures` failed attempts in a row, the last with `error`: raise it (as `said` words it, saying what
+    it means for the whole call) unless `retry` allows another attempt (`Retry.pause`: its server's retry pushback
+    may forbid one, or ask for a longer wait); otherwise tell `on_retry` and wait before it (the server is
+    restarting or busy). The wait ends early when `closed` is set (close() ran): the next attempt then raises
+    ClientClosedError."""
+    wait = None if retry is None or not error.retryable else retry.pause(failures, error.retry_pushback)
+    if wait is None:
+        if retry is not None and error.retryable and failures <= retry.attempts:
+            error = _pushed_back(error, retry)  # (its retries were not spent: the server's pushback forbade one)
+        raise error if said is None else said(error)
     if on_retry is not None:
         on_retry(error, unanswered, wait)
     closed.wait(wait)
+
+
+def _pushed_back(error: NeardupClientError, retry: Retry) -> NeardupClientError:
+    """`error`, not retried though `retry` had tries left, saying why: its server's retry pushback (gRFC A6) asked
+    for no retry (a full store), or for a wait over the longest `retry` grants one."""
+    pushback = error.retry_pushback
+    if pushback is None or pushback < 0:
+        why = "the server asked for no retry"
+    else:
+        why = f"the server asked for a wait of {pushback:g} s, over the {retry.longest_pushback:g} s this Retry allows"
+    return _reworded(error, f"{error.details} (not retried: {why})")
 
 
 def _may_have_written(error: NeardupClientError) -> bool:
@@ -920,8 +1022,10 @@ def _counted(count: int, one: str, many: str) -> str:
 
 
 def _reworded(error: NeardupClientError, details: str) -> NeardupClientError:
-    """The same error (its class and code) saying `details`."""
-    return type(error)(error.code, details)
+    """The same error (its class, code, and what else it carries: its retry pushback...) saying `details`."""
+    reworded = type(error)(error.code, details)
+    reworded.__dict__.update((k, v) for k, v in vars(error).items() if k not in ("code", "details"))
+    return reworded
 
 
 def _require_text(article: Article) -> None:

@@ -331,11 +331,14 @@ def _add_ingest(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str])
                              "default %(default)s)")  # fmt: skip
     ingest.add_argument("--retries", type=_whole_number(0), default=Retry.attempts,
                         help="if the stream fails with UNAVAILABLE, RESOURCE_EXHAUSTED or CANCELLED (server "
-                             "restarting, stopping or full), or an article is answered with one of them (its "
-                             "store down or full), open it "
+                             "restarting, stopping or busy: --max-streams), or an article is answered UNAVAILABLE "
+                             "(its store down), open it "
                              "again and resend what was not answered, up to this many times in a row, "
                              "backing off from 0.5 s to 10 s (0: fail at once; such articles then get error "
-                             "lines; default %(default)s)")  # fmt: skip
+                             "lines; default %(default)s). A full store (an article answered RESOURCE_EXHAUSTED: a "
+                             "disk full, Redis at its maxmemory) is never retried, as its server asks, whatever "
+                             "this is: the run stops at its first article refused so (exit 2), saying what to "
+                             "do and from which line to go on once the store has room")  # fmt: skip
     _add_file_flags(ingest, env)
     ingest.set_defaults(run=_ingest)
 
@@ -348,7 +351,7 @@ def _add_check(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) 
     )
     check.add_argument("--retries", type=_whole_number(0), default=Retry.attempts,
                        help="if a check fails with UNAVAILABLE, RESOURCE_EXHAUSTED or CANCELLED (server "
-                            "restarting, stopping or full) or DEADLINE_EXCEEDED (no answer in 30 s), send it "
+                            "restarting, stopping or busy) or DEADLINE_EXCEEDED (no answer in 30 s), send it "
                             "again, up to this many times in a row, backing "
                             "off from 0.5 s "
                             "to 10 s (0: fail at once; default %(default)s)")  # fmt: skip
@@ -1079,12 +1082,31 @@ def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         _wait_ready(client, args)
 
         def send(articles: Iterable[Article]) -> Iterator[Verdict | ArticleFailure]:
-            for outcome in client.index_stream(articles, evidence=args.evidence, batch=args.batch, retry=retry,
-                                               on_retry=retries.say, more_ready=lines.ready):  # fmt: skip
-                retries.answered()
-                yield outcome
+            with closing(client.index_stream(articles, evidence=args.evidence, batch=args.batch, retry=retry,
+                                             on_retry=retries.say, more_ready=lines.ready)) as outcomes:  # fmt: skip
+                for outcome in outcomes:
+                    if isinstance(outcome, ArticleFailure) and outcome.error.store_full:
+                        raise _run_stopped_by(outcome)  # (with --retries 0: with retry, index_stream raised it)
+                    retries.answered()
+                    yield outcome
 
         return _run_file(args, out, lines, lambda items: in_order((item for _, item in items), Article, send))
+
+
+def _run_stopped_by(refused: ArticleFailure) -> NeardupClientError:
+    """The error that ends an ingest at an article a full store refused (`store_full`), without --retries. The refusal
+    is the run's, not the line's (as `_the_articles_own` reasons for check): every article after it would be refused
+    the same way until an operator makes room, and written as an error line each, a million for a million lines to
+    send again. So the run stops there, as it does with --retries (whose Retry obeys the server's "no retry"): no
+    output line is written for the article refused, and its line is the one to go on from once there is room."""
+    error = refused.error
+    stopped = type(error)(
+        error.code,
+        f"{error.details}; that was the answer to article {refused.id!r}, and the run stops there: a full store "
+        "refuses every article until there is room, whatever --retries",
+    )
+    stopped.retry_pushback = error.retry_pushback  # (still the full store's: the closing line says to make room)
+    return stopped
 
 
 def _read_input(args: argparse.Namespace) -> NumberedArticles:
@@ -1356,8 +1378,9 @@ def _run_file(
     answered = rejected = 0
     outcomes: Counter[str | None] = Counter()
     # The lines answered with an error that may pass (the server turned the article away for now: its store
-    # unreachable, full, stopping), by code: with --retries 0 they are written as rejected lines, and a run that
-    # goes on from the line after them does not send them again.
+    # unreachable, or the server stopping), by code: with --retries 0 they are written as rejected lines, and a run
+    # that goes on from the line after them does not send them again. (Not a full store's refusal: it stops an
+    # ingest at its line, whatever --retries, and a check stores nothing.)
     for_now: Counter[str] = Counter()
     numbers: deque[int] = deque()  # of the lines read and not yet answered, in order, as outcomes come
     # The first line not answered yet: where a run that stops is to go on from (--start-line). Answers come in
@@ -1462,7 +1485,8 @@ def _say_how_far(
     """The closing line of a run that stopped: how far it got, what became of the articles after the lines it
     answered, how to go on from the first line it did not answer (`resume`), and which lines before it to send
     again (`for_now`: answered with an error that may pass, by code)."""
-    _say(f"neardup {args.command}: {stopped}. {_after_stopping(args.command, error)}. {_going_on(args, resume)}"
+    going_on = _going_on(args, resume, error is not None and error.store_full)
+    _say(f"neardup {args.command}: {stopped}. {_after_stopping(args.command, error)}. {going_on}"
          f"{_turned_away(for_now, '. ', resume)}")  # fmt: skip
 
 
@@ -1480,18 +1504,20 @@ def _turned_away(for_now: Counter[str], after: str, resume: int | None = None) -
             f"{them} again ({its})")  # fmt: skip
 
 
-def _going_on(args: argparse.Namespace, resume: int) -> str:
+def _going_on(args: argparse.Namespace, resume: int, store_full: bool = False) -> str:
     """How to go on from line `resume`, the first a run left unanswered: the same command with --start-line, its
     results added to this run's (--append, or `>>` on standard output). Every line before it is answered in the
     output; an article after it that was sent and stored is sent again, and answered "unchanged" (indexing is
-    idempotent); a check stores nothing."""
+    idempotent); a check stores nothing. After a full store (`store_full`), once it has room: the server's message,
+    said just before, says what is full and what to do."""
     flags = f"--start-line {resume}"
+    when = " once the store has room (see the message above)" if store_full else ""
     if args.output is not None and str(args.output) != "-":
         how = f"run the same command with {flags} --append"
     else:
         how = f"run the same command with {flags}, its output appended to this run's (>>, not >)"
     sent = ' (an article sent again that was stored is answered "unchanged")' if args.command == "ingest" else ""
-    return f"To go on from line {resume:,}, {how}{sent}"
+    return f"To go on from line {resume:,}{when}, {how}{sent}"
 
 
 def _after_stopping(command: str, error: NeardupClientError | None) -> str:

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 import grpc
 
 
 class NeardupClientError(Exception):
-    """A call failed; `code` is the gRPC status code, the message is the server's. `unanswered`, on the error
-    that ended an index stream (raised by index_stream's iteration): how many articles it had sent and not had
-    answered, which may or may not be stored (sending them again is safe; none is when the server failed to load
-    its index, or refused the call's token, UNAUTHENTICATED or PERMISSION_DENIED: the message says so); None on
-    other errors. `may_be_stored`, beside it: how many of those may be stored (0: none was, each sent only on
-    attempts that reached no server or no store, or whose token was refused, as the message says)."""
+    """A call failed; `code` is the gRPC status code, the message is the server's. `unanswered`, on the error that ended
+    an index stream (raised by index_stream's iteration): how many articles it had sent and not had answered
+    (counting first, when the error is an article's refusal, a full store's say, that article: answered with the
+    refusal, and to send again with them), which may or may not be stored (sending them again is safe; none is when
+    the server failed to load its index, or refused the call's token, UNAUTHENTICATED or PERMISSION_DENIED: the
+    message says so); None on other errors. `may_be_stored`, beside it: how many of those may be stored (0: none was,
+    each sent only on attempts that reached no server or no store, or whose token was refused, as the message says).
+    `retry_pushback`: the server's word on retrying the call (gRPC's retry pushback, gRFC A6: `retry_pushback_of`),
+    which `Retry` obeys: None when it said nothing; NO_RETRY_PUSHBACK (negative) when it asked for no retry (a full
+    store: "-1"); else the seconds to wait at least before the retry. `store_full` tells a full store's refusal."""
 
     unanswered: int | None = None
     may_be_stored: int | None = None
+    retry_pushback: float | None = None
 
     def __init__(self, code: grpc.StatusCode, message: str) -> None:
         super().__init__(f"{code.name}: {message}")
@@ -38,10 +45,23 @@ class NeardupClientError(Exception):
         nor for a message over a size limit (RESOURCE_EXHAUSTED too): the same message is refused again each time.
         CANCELLED is retryable when the server sent it: gRPC ends so the calls that reached a server that had
         begun to stop (docs/ops.md, "Calls cut by a stop"). Not when this process cancelled the call: this
-        client's close() (ClientClosedError), or the caller's own channel closed or cancelling it."""
+        client's close() (ClientClosedError), or the caller's own channel closed or cancelling it.
+        A full store's RESOURCE_EXHAUSTED is retryable too (it passes once an operator makes room: sent again
+        then, the call succeeds), but its server asks for no automatic retry (`retry_pushback`), so `Retry` makes
+        none."""
         if any(words in self.details for words in (*TLS_MISMATCH, MESSAGE_TOO_LARGE, *CANCELLED_HERE)):
             return False
         return self.code in RETRYABLE_CODES
+
+    @property
+    def store_full(self) -> bool:
+        """Is this a full store's refusal: RESOURCE_EXHAUSTED under a retry pushback that asks for no retry? A neardup
+        server sends it so for a full store alone (a disk full, Redis at its maxmemory), a call's with the trailer
+        "-1", an index stream's article's in its ArticleError (`article_error`); its limits' RESOURCE_EXHAUSTED carry
+        no pushback (proto: NearDuplicateService). It passes once an operator makes room, not before: a run that
+        meets it stops (the refusal is the run's, not its article's), and sends the rest once there is room."""
+        pushback = self.retry_pushback
+        return self.code == grpc.StatusCode.RESOURCE_EXHAUSTED and pushback is not None and pushback < 0
 
 
 RETRYABLE_CODES = (
@@ -171,7 +191,47 @@ def error_for(code: grpc.StatusCode, message: str) -> NeardupClientError:
 
 
 def from_rpc_error(exc: grpc.RpcError) -> NeardupClientError:
+    """The client error for a failed call, unary or streamed, with the retry pushback its trailers carry."""
     call = exc if isinstance(exc, grpc.Call) else None
     code = call.code() if call else grpc.StatusCode.UNKNOWN
     details = call.details() if call else str(exc)  # (a call's str() is a many-line repr: not a message)
-    return error_for(code, details or "(the server sent no details)")
+    error = error_for(code, details or "(the server sent no details)")
+    error.retry_pushback = retry_pushback_of(call.trailing_metadata() if call else None)
+    return error
+
+
+def article_error(code: grpc.StatusCode, message: str) -> NeardupClientError:
+    """The error of one article an index stream answered with an error (its ArticleError). Such an error carries no
+    trailer, but its RESOURCE_EXHAUSTED always means a full store (proto: NearDuplicateService), which a call is ended
+    with under the pushback "-1": it gets NO_RETRY_PUSHBACK, as the call's error would (the server pins it so:
+    service/status.py, `article_status_for`)."""
+    error = error_for(code, message)
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        error.retry_pushback = NO_RETRY_PUSHBACK
+    return error
+
+
+# gRPC's retry pushback trailer (gRFC A6, "Pushback"): a server's word on retrying the call it ended, in milliseconds,
+# "an ASCII encoded signed 32-bit integer": negative, do not retry (neardup sends "-1" with a full store's
+# RESOURCE_EXHAUSTED: service/status.py); 0 or more, retry after that long. "If the value for pushback is negative or
+# unparseable, then it will be seen as the server asking the client not to retry at all" (gRFC A6), as gRPC's own
+# retry policy does: gRPC's C core, under this client, hands the application a value it cannot parse as
+# "-9223372036854775808" (and keeps the last of several values), Java reads one as -1, and Go retries neither one
+# it cannot parse nor several values.
+RETRY_PUSHBACK = "grpc-retry-pushback-ms"
+NO_RETRY_PUSHBACK = -1.0  # (retry_pushback of a server that asked for no retry)
+_PUSHBACK_MS = re.compile(r"-?[0-9]+")
+_INT32 = range(-(2**31), 2**31)
+
+
+def retry_pushback_of(trailers: Iterable[tuple[str, str | bytes]] | None) -> float | None:
+    """The retry pushback in a call's trailing metadata, as NeardupClientError.retry_pushback holds it: None when
+    there is none; NO_RETRY_PUSHBACK for a negative value, and, as gRFC A6 says, for one that is no 32-bit integer,
+    or several (Go's reading: gRPC's C core keeps only the last); else seconds (a whole number of ms, 0 or more)."""
+    values = [value for key, value in trailers or () if key == RETRY_PUSHBACK]
+    if not values:
+        return None
+    value = values[0].decode("ascii", "replace") if isinstance(values[0], bytes) else values[0]
+    if len(values) > 1 or not _PUSHBACK_MS.fullmatch(value) or int(value) not in _INT32 or int(value) < 0:
+        return NO_RETRY_PUSHBACK
+    return int(value) / 1000

@@ -2,7 +2,8 @@
 
 Indexing is idempotent (the same id with the same text is answered, not stored twice), so
 the articles a failed stream had sent but not had answered (the server restarted, or it
-refused the stream because it was full) are simply sent again on a new stream.
+refused the stream because it was busy) are simply sent again on a new stream (but not after a
+full store's refusal: its server asks for no retry, and `Retry` obeys).
 """
 
 from __future__ import annotations
@@ -16,6 +17,15 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
+# The longest wait a server's retry pushback may impose, in `max_wait`s: 30 s with the defaults. A server knows
+# better than the caller's backoff when a retry may succeed, so its pushback may lengthen a wait past `max_wait`, the
+# longest wait the caller set between two tries; but only to this cap. A pushback over it (minutes) is not waited: the
+# error is raised at once, saying so, rather than waited out with a thread asleep or retried sooner than asked
+# (where gRPC's own retry policy waits any pushback out, within the call's deadline: this client's calls have none).
+# So each wait is at most the cap, and a call's waits add up to at most `attempts` times it (240 s with the
+# defaults), or to the backoff's 45.5 s when no pushback lengthens them.
+PUSHBACK_CAP = 3
+
 
 @dataclass(frozen=True)
 class Retry:
@@ -27,10 +37,15 @@ class Retry:
     off at one moment do not all come back at one moment, wave after wave.
 
     A call is made again after an error whose `retryable` is True: UNAVAILABLE, RESOURCE_EXHAUSTED, CANCELLED
-    by the server, and DEADLINE_EXCEEDED. The client's `timeout` (index_stream's own) bounds each attempt, not
-    the call: with the defaults (8 retries) a call that never answers takes 9 tries, 9 timeouts and up to 45.5 s
-    of waits before its last error is raised. An index whose deadline passed may or may not have stored its
-    article, and sending it again is safe (answered UNCHANGED if it was), so it is sent again; without `retry`,
+    by the server, and DEADLINE_EXCEEDED, unless its server's retry pushback (gRFC A6; the error's `retry_pushback`)
+    says otherwise (`pause`): a full store's RESOURCE_EXHAUSTED, whose server asks for no retry, is raised at once
+    (retried, it would be refused again until an operator makes room), as is an error whose pushback asks for a
+    wait over `longest_pushback` (3 times `max_wait`: 30 s); a shorter pushback lengthens the wait to it. The
+    client's `timeout` (index_stream's own) bounds each attempt, not the call, which has no deadline of its own:
+    with the defaults (8 retries) a call that never answers takes 9 tries, 9 timeouts and up to 45.5 s of waits
+    before its last error is raised, or up to 240 s of waits (8 of at most 30 s) when its server's pushbacks ask
+    for waits longer than the backoff. An index whose deadline passed may or may not have stored its article, and
+    sending it again is safe (answered UNCHANGED if it was), so it is sent again; without `retry`,
     DeadlineExceededError is raised at once and the caller should send it again."""
 
     attempts: int = 8
@@ -48,6 +63,32 @@ class Retry:
         """Seconds to wait after `failures` failures in a row; `draw` gives a number in [0, 1)."""
         backoff = min(self.max_wait, self.first_wait * 2 ** (failures - 1))
         return float(backoff * (1 - self.jitter * draw()))
+
+    @property
+    def longest_pushback(self) -> float:
+        """The longest wait a server's retry pushback may ask for and get: PUSHBACK_CAP times `max_wait`. A pushback
+        over it is not waited, nor retried sooner: the error is raised at once (`pause`)."""
+        return self.max_wait * PUSHBACK_CAP
+
+    def pause(
+        self, failures: int, pushback: float | None = None, draw: Callable[[], float] = random.random
+    ) -> float | None:
+        """Seconds to wait before the next try after `failures` failed tries in a row, the last with a retryable
+        error whose server's retry `pushback` (NeardupClientError.retry_pushback) was this; None: no next try.
+        None once the retries are spent; None for a negative pushback, the server asking for no retry (gRFC A6;
+        a full store's). A pushback of 0 or more is a wait the server asks for at least: the backoff (`wait`) if
+        longer, else the pushback, without jitter (gRPC's own retry policy waits it exactly); but None for one
+        over `longest_pushback`, where gRPC's policy would wait it out: a try sooner would be refused again, and a
+        longer wait was not asked for by the caller. (No deadline bounds it: `timeout` bounds each try, and a call
+        has none of its own.) So no wait is longer than `longest_pushback`."""
+        if failures > self.attempts or (pushback is not None and pushback < 0):
+            return None
+        backoff = self.wait(failures, draw)
+        if pushback is None:
+            return backoff
+        if pushback > self.longest_pushback:
+            return None
+        return max(backoff, pushback)
 
 
 class Unanswered(Generic[T]):

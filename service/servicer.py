@@ -30,7 +30,7 @@ from service.errors import Cancelled, DeadlineExceeded, InvalidArgument, Unavail
 from service.lenient import MendedRequest, Unreadable
 from service.model import PreparedArticle, Verdict
 from service.pending import PendingIds
-from service.status import abort, status_for
+from service.status import abort, article_status_for
 from service.workers import FingerprintPool, then_submit
 
 log = logging.getLogger(__name__)
@@ -548,5 +548,5 @@ def _stream_response(item: _Item) -> pb.IndexArticlesResponse:
         outcome = exc
     if isinstance(outcome, Verdict):
         return pb.IndexArticlesResponse(id=item.id, verdict=verdict_to_pb(outcome))
-    code, message = status_for(outcome)
+    code, message = article_status_for(outcome)  # (RESOURCE_EXHAUSTED: a full store alone, as clients read it)
     return pb.IndexArticlesResponse(id=item.id, error=pb.ArticleError(code=code.value[0], message=message))

@@ -55,22 +55,40 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
     return grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}; see the server log"
 
 
-# gRPC's retry pushback trailer (gRFC A6, "Pushback"), which gRPC's own retry policy (a service config's
-# retryPolicy, in Go, Java, C++ and Python clients) reads: a negative value asks the client not to retry; a whole
-# number of milliseconds, at least 0, to retry after exactly that long. Only the negative one is sent: NO_RETRY
-# with every call ended RESOURCE_EXHAUSTED for a full store (until an operator makes room). A limit of calls or
-# streams at once sends none, so that a client's retry policy retries it with its own jittered backoff (a fixed
-# pushback would retry every refused caller in lockstep, and one longer than what is left of a caller's deadline
-# turns the refusal into DEADLINE_EXCEEDED). gRPC's own RESOURCE_EXHAUSTED for a message over the receive limit,
-# refused before the server reads it, has none either: its details say "larger than max"; never retry it as is.
+def article_status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
+    """The status code and details of one article's failure inside an index stream (its ArticleError, which carries
+    no trailer): status_for's, but for RESOURCE_EXHAUSTED. An article's RESOURCE_EXHAUSTED means a full store
+    (StoreFull) and nothing else: clients read it as a full store's refusal under the pushback "-1", and stop
+    (proto: NearDuplicateService; client/errors.py, article_error). Any other ResourceExhausted reaching an article
+    (a per-article limit, say) would silently become "do not retry" in every client: it is a bug, answered INTERNAL
+    and logged. Give such a limit a code of its own, or refuse the call with it (no trailer: retried)."""
+    if isinstance(exc, ResourceExhausted) and not isinstance(exc, StoreFull):
+        log.error("a stream's article was refused RESOURCE_EXHAUSTED for something other than a full store, which "
+                  "clients would take for one (no retry): answered INTERNAL instead: %s", exc)  # fmt: skip
+        return (
+            grpc.StatusCode.INTERNAL,
+            "internal error: the article was refused as if the store were full; see the server log",
+        )
+    return status_for(exc)
+
+
+# gRPC's retry pushback trailer (gRFC A6, "Pushback"), which gRPC's own retry policy (a service config's retryPolicy,
+# in Go, Java, C++ and Python clients) reads, as does neardup's Python client's Retry (client/errors.py,
+# retry_pushback_of): a negative value asks the client not to retry; a whole number of milliseconds, at least 0, to
+# retry after exactly that long. Only the negative one is sent, NO_RETRY_PUSHBACK_MS, with every call ended
+# RESOURCE_EXHAUSTED for a full store (until an operator makes room). A limit of calls or streams at once sends none,
+# so that a client's retry policy retries it with its own jittered backoff (a fixed pushback would retry every refused
+# caller in lockstep, and one longer than what is left of a caller's deadline turns the refusal into
+# DEADLINE_EXCEEDED). gRPC's own RESOURCE_EXHAUSTED for a message over the receive limit, refused before the server
+# reads it, has none either: its details say "larger than max"; never retry it as is.
 RETRY_PUSHBACK = "grpc-retry-pushback-ms"
-NO_RETRY = -1
+NO_RETRY_PUSHBACK_MS = -1
 
 
 def trailers_for(exc: BaseException) -> tuple[tuple[str, str], ...]:
     """The trailing metadata a call ended by `exc` carries beside its status (`abort`)."""
     if isinstance(exc, StoreFull):
-        return ((RETRY_PUSHBACK, str(NO_RETRY)),)
+        return ((RETRY_PUSHBACK, str(NO_RETRY_PUSHBACK_MS)),)
     return ()
 
 

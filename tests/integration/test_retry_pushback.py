@@ -2,12 +2,14 @@
 store; a message over the receive limit). gRPC's retry-pushback trailer, "-1", marks the full store for a client that
 has only the code and metadata (a Go or Java client, gRPC's own retry policy); a limit's refusal carries none, so a
 retry policy retries it with its own jittered backoff, within the caller's deadline (proto: NearDuplicateService).
-Tested with gRPC's own retry policy (a service config's retryPolicy), as a Go or Java client would use it."""
+Tested with gRPC's own retry policy (a service config's retryPolicy), as a Go or Java client would use it, and with
+the Python client's own Retry, which reads the same trailer (client/errors.py, retry_pushback_of)."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from itertools import takewhile
 from pathlib import Path
@@ -18,13 +20,15 @@ import pytest
 from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
-from client import Article
+from client import Article, NeardupClient, ResourceExhaustedError, Retry
+from client import errors as client_errors
+from client.cli import EXIT_FAILED, main
 from service import interceptors
 from service.errors import FullMidCommit, ResourceExhausted, StoreFull
-from service.status import NO_RETRY, RETRY_PUSHBACK, abort
+from service.status import NO_RETRY_PUSHBACK_MS, RETRY_PUSHBACK, abort
 from tests.articles import SAME_EVENT_A, WIRE
 from tests.integration.test_limits import HeldIndex, HeldStream
-from tests.support import in_process_server
+from tests.support import in_process_server, serving
 
 
 def _pushback(error: grpc.RpcError) -> str | None:
@@ -209,7 +213,7 @@ def test_a_retry_policy_does_not_retry_a_full_store(tmp_path: Path, monkeypatch:
                 with pytest.raises(grpc.RpcError) as refused:
                     call()
                 assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, refused.value.details()
-                assert _pushback(refused.value) == str(NO_RETRY)
+                assert _pushback(refused.value) == str(NO_RETRY_PUSHBACK_MS)
                 assert writes == [1]
 
 
@@ -217,10 +221,146 @@ def test_the_proto_documents_the_trailer_and_each_rpcs_errors() -> None:
     # (what a Go or Java client reads: the values the server sends, and each RPC's codes)
     proto = (Path(__file__).parents[2] / "proto" / "neardup" / "v1" / "neardup.proto").read_text()
     service = proto.split("service NearDuplicateService {")[0]
-    for said in (f"`{RETRY_PUSHBACK}`", f'"{NO_RETRY}"', "- absent, from a limit", "- absent, from gRPC itself"):
+    for said in (
+        f"`{RETRY_PUSHBACK}`",
+        f'"{NO_RETRY_PUSHBACK_MS}"',
+        "- absent, from a limit",
+        "- absent, from gRPC itself",
+    ):
         assert said in service, said
     for method in pb.DESCRIPTOR.services_by_name["NearDuplicateService"].methods:
         above = proto.split(f"  rpc {method.name}(")[0].rstrip().splitlines()
         comment = list(takewhile(lambda line: line.strip().startswith("//"), reversed(above)))
         assert any(line.strip().startswith("// Errors") for line in comment), method.name
         assert "pushback 1000" not in " ".join(comment), method.name  # (no positive pushback is sent)
+
+
+# ---- the Python client's own Retry, which reads the same trailer ----------------------------------------------------
+
+
+def test_a_python_clients_retry_raises_a_full_stores_refusal_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (Retry() tried a full store again 8 times, for up to 45.5 s, though the server asked for no retry)
+    with in_process_server(tmp_path) as (running, client):
+        client.index(Article("kept", WIRE))
+        writes: list[int] = []
+
+        def full(*_args: Any, **_kwargs: Any) -> Any:
+            writes.append(1)
+            raise StoreFull(f"the disk holding the store ({tmp_path}) is full (in this test)")
+
+        monkeypatch.setattr(running.engine.store, "write", full)
+        retries: list[float] = []
+        with pytest.raises(ResourceExhaustedError, match="is full") as refused:
+            client.index(Article("new", SAME_EVENT_A), retry=Retry(), on_retry=lambda _e, _n, w: retries.append(w))
+        assert writes == [1] and retries == []  # (one try: the store was asked once)
+        assert refused.value.retry_pushback == client_errors.NO_RETRY_PUSHBACK
+        assert refused.value.details.endswith("(not retried: the server asked for no retry)")
+
+
+def _article_lines(path: Path, count: int) -> Path:
+    lines = (json.dumps({"id": f"n{n}", "body": f"story {n} " + " ".join(f"w{n}x{j}" for j in range(80))}) + "\n"
+             for n in range(count))  # fmt: skip
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("retries", [None, "0"], ids=["default-retries", "retries-0"])
+def test_ingest_stops_at_a_full_store_at_once_saying_what_to_do_and_how_far_it_got(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], retries: str | None
+) -> None:
+    # (with its default --retries 8, it resent the articles for up to 45.5 s, then stopped the same way; with
+    # --retries 0 it ran on through the file, an error line for every article the full store refused)
+    source = _article_lines(tmp_path / "in.jsonl", 20)
+    out = tmp_path / "out.jsonl"
+    with in_process_server(tmp_path / "data") as (running, _client):
+        write = running.engine.store.write
+        writes: list[int] = []
+
+        def full_after_one(*args: Any, **kwargs: Any) -> Any:
+            writes.append(1)
+            if len(writes) > 1:
+                raise FullMidCommit(f"the disk holding the store ({tmp_path}) is full (in this test): free space")
+            return write(*args, **kwargs)
+
+        monkeypatch.setattr(running.engine.store, "write", full_after_one)
+        argv = ["ingest", str(source), "--server", f"127.0.0.1:{running.port}", "--batch", "1", "--no-progress"]
+        flags = [] if retries is None else ["--retries", retries]
+        assert main([*argv, *flags, "--output", str(out)], env={}) == EXIT_FAILED
+    answered = [json.loads(line) for line in out.read_text().splitlines()]
+    assert answered and [a["id"] for a in answered] == [f"n{n}" for n in range(len(answered))]
+    assert all("error" not in a for a in answered)  # (the refusal is the run's: no error line for it, nor after it)
+    err = capsys.readouterr().err
+    assert "resending" not in err and "(retry 1 of" not in err  # (no retry was said, so none was made)
+    assert "is full (in this test): free space" in err
+    lines = len(answered)
+    # The article refused is named as refused, the answer it had, not as one "left unanswered" (the articles sent
+    # after it are: this one's line is where the next run goes on from).
+    refused = f"n{lines}"
+    if retries is None:
+        assert "(not retried: the server asked for no retry); that was the answer to article " + repr(refused) in err
+    else:
+        assert (
+            f"that was the answer to article {refused!r}, and the run stops there: a full store refuses every "
+            "article until there is room, whatever --retries"
+        ) in err
+    assert "sent on the stream were left unanswered" not in err
+    said = "line was" if lines == 1 else "lines were"
+    assert (
+        f"neardup ingest: stopped once {lines} {said} answered. Articles sent after those may be stored too. To go "
+        f"on from line {lines + 1} once the store has room (see the message above), run the same command with "
+        f"--start-line {lines + 1} --append"
+    ) in err
+
+
+class _PushingBack(pb_grpc.NearDuplicateServiceServicer):
+    """Refuses its first IndexArticle calls RESOURCE_EXHAUSTED, each with the pushback trailer given for it (None:
+    none), then answers."""
+
+    def __init__(self, pushbacks: list[str | None]) -> None:
+        self.pushbacks = pushbacks
+        self.calls = 0
+
+    def IndexArticle(self, request: pb.IndexArticleRequest, context: grpc.ServicerContext) -> Any:
+        self.calls += 1
+        if self.calls <= len(self.pushbacks):
+            if (pushback := self.pushbacks[self.calls - 1]) is not None:
+                context.set_trailing_metadata(((RETRY_PUSHBACK, pushback),))
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "refused (in this test)")
+        return pb.IndexArticleResponse(verdict=pb.Verdict(id=request.article.id, outcome=pb.INDEX_OUTCOME_NEW))
+
+
+@pytest.mark.parametrize(
+    ("pushbacks", "calls", "waits", "said"),
+    [
+        # none: the Retry's own backoff, until its tries are spent (the limits' refusals: retried as before)
+        ([None, None, None, None], 4, [0.01, 0.02, 0.04], "(after 3 retries, 4 tries in all)"),
+        (["-1"], 1, [], "(not retried: the server asked for no retry)"),
+        # a wait longer than the backoff: waited, not the backoff; one shorter: the backoff
+        (["250", "0"], 3, [0.25, 0.02], None),
+        # over 3 times max_wait: told at once, not retried sooner than asked, nor waited out
+        (["1000"], 1, [], "(not retried: the server asked for a wait of 1 s, over the 0.3 s this Retry allows)"),
+        # not a whole number of ms: gRPC's core hands it on as the most negative int64, "do not retry" (gRFC A6)
+        (["soon"], 1, [], "(not retried: the server asked for no retry)"),
+        (["1.5"], 1, [], "(not retried: the server asked for no retry)"),
+    ],
+    ids=["absent", "no-retry", "wait", "too-long", "malformed", "fraction"],
+)
+def test_a_python_clients_retry_obeys_the_servers_pushback(
+    pushbacks: list[str | None], calls: int, waits: list[float], said: str | None
+) -> None:
+    service = _PushingBack(pushbacks)  # type: ignore[abstract]
+    retry = Retry(attempts=3, first_wait=0.01, max_wait=0.1, jitter=0)
+    heard: list[float] = []
+    with serving(service) as target, NeardupClient(target, timeout=30) as client:
+        started = time.monotonic()
+        if said is None:
+            assert client.index(Article("a", WIRE), retry=retry, on_retry=lambda _e, _n, w: heard.append(w)).id == "a"
+        else:
+            with pytest.raises(ResourceExhaustedError) as refused:
+                client.index(Article("a", WIRE), retry=retry, on_retry=lambda _e, _n, w: heard.append(w))
+            assert refused.value.details == f"refused (in this test) {said}"
+        took = time.monotonic() - started
+    assert service.calls == calls and heard == pytest.approx(waits)
+    assert took >= sum(waits)  # (each wait waited: the pushback's 0.25 s too)

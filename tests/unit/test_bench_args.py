@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import grpc
 import pytest
 
 from benchmarks import boilerplate_warmup, excerpts, purge, seeds_check, syndication
-from benchmarks.loadtest import build_parser, main, parse_args
+from benchmarks.loadtest import Feed, _reopen, build_parser, main, parse_args
 from client.api import DEFAULT_PORT, with_default_port
 from client.cli import _parser
+from client.errors import RETRY_PUSHBACK, ResourceExhaustedError, retry_pushback_of
 from client.resume import Retry
 
 
@@ -51,6 +53,23 @@ def test_values_at_the_edges_are_taken() -> None:
 
 def test_a_failed_stream_is_reopened_as_often_as_neardup_ingest_reopens_it_unless_retries_says() -> None:
     assert build_parser().parse_args([]).retries == Retry.attempts
+
+
+def test_a_failed_stream_is_not_reopened_when_its_server_asks_for_no_retry() -> None:
+    # What this models: a stream that a server ends RESOURCE_EXHAUSTED under the trailer "-1" (gRFC A6's "do not
+    # retry"), read as the client reads a call's trailers. A neardup server ends none so (a full store refuses the
+    # articles one by one inside the stream, and sends that trailer with the unary calls it ends:
+    # tests/integration/test_bench_full_store.py runs the bench against a real full store); another server, or a
+    # proxy, may. Such a stream is not reopened, as its server asks: reopened like a restart's, it was refused again
+    # --retries times. --max-streams' refusal carries no trailer, and is reopened after the backoff.
+    feed = Feed([], count=0, duration=None, rate=None)
+    at_once = Retry(attempts=2, first_wait=0, max_wait=0, jitter=0)
+    busy = ResourceExhaustedError(grpc.StatusCode.RESOURCE_EXHAUSTED, "1 request stream is already open (in this test)")
+    busy.retry_pushback = retry_pushback_of(())
+    assert _reopen(busy, 1, at_once, feed)  # (no pushback: reopened, after the backoff)
+    full = ResourceExhaustedError(grpc.StatusCode.RESOURCE_EXHAUSTED, "the store is full (in this test)")
+    full.retry_pushback = retry_pushback_of(((RETRY_PUSHBACK, "-1"),))
+    assert full.store_full and not _reopen(full, 1, at_once, feed)
 
 
 def test_the_window_help_says_a_batch_bigger_than_it_goes_alone() -> None:

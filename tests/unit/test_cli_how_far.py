@@ -14,7 +14,13 @@ import pytest
 
 from client import api, cli
 from client.api import Article, Verdict
-from client.errors import SERVER_LOAD_ABANDONED, SERVER_LOAD_FAILED, NeardupClientError, UnavailableError
+from client.errors import (
+    SERVER_LOAD_ABANDONED,
+    SERVER_LOAD_FAILED,
+    NeardupClientError,
+    ResourceExhaustedError,
+    UnavailableError,
+)
 from client.jsonl import BadLine
 
 NOT_REACHED = "failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:9: Connection refused"
@@ -111,3 +117,27 @@ def test_an_error_that_counts_no_articles_and_check_say_what_they_said(capsys: p
     assert _closing_line("check", _ended(NOT_REACHED, 0), capsys).endswith(
         ". Nothing was stored. To go on from line 2, run the same command with --start-line 2 --append"
     )
+
+
+def test_a_refusal_counts_the_rest_of_its_batch_reply_as_answered_not_unanswered() -> None:
+    # (an index stream in batches ended by a full store's refusal said every article after the refused one "left
+    # unanswered, and may or may not be stored", those answered in the same batch reply too)
+    full = "the store is full: nothing of the batch was stored: send the articles again"
+
+    def refusal(article: str) -> api.ArticleFailure:
+        return api.ArticleFailure(article, ResourceExhaustedError(grpc.StatusCode.RESOURCE_EXHAUSTED, full))
+
+    error = ResourceExhaustedError(grpc.StatusCode.RESOURCE_EXHAUSTED, full)
+    rest: list[Verdict | api.ArticleFailure] = [refusal("b"), refusal("c"), Verdict("d", ())]
+    ended = api._with_unanswered(error, 9, refused=api._Refused("a", error, rest))
+    assert ended.details == (
+        f"{full}; that was the answer to article 'a' and to the 2 articles after it in the same batch (refused with "
+        "it), and 1 other article of that batch was answered otherwise (its answer not kept: sent again, each is "
+        "answered again), and 5 articles sent on the stream after those were left unanswered, and may or may not be "
+        "stored: sending them again is safe, none is stored twice"
+    )
+    assert ended.unanswered == 9  # (all to send again, from the refused article on)
+    alone = api._with_unanswered(error, 1, refused=api._Refused("a", error, []))
+    assert alone.details == f"{full}; that was the answer to article 'a', and none was sent after it"
+    whole = api._with_unanswered(error, 3, refused=api._Refused("a", error, rest[:2]))
+    assert whole.details.endswith("after it in the same batch (refused with it), and none was sent after those")

@@ -1,18 +1,20 @@
-"""The client's errors: which are retried, and that they survive pickling and copying (a process pool sends a
-worker's error back pickled)."""
+"""The client's errors: which are retried (and how the server's retry pushback bears on it), and that they survive
+pickling and copying (a process pool sends a worker's error back pickled)."""
 
 from __future__ import annotations
 
 import copy
 import pickle
 import re
+import threading
 from itertools import takewhile
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 
-from client import ArticleFailure, api, cli, errors
+from client import ArticleFailure, Retry, api, cli, errors
 
 # Every error class the module defines, so that one added later is covered too.
 ERROR_CLASSES = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.NeardupClientError)]
@@ -162,3 +164,125 @@ def test_a_tls_call_is_probed_only_for_a_bare_socket_closed() -> None:
     assert api.closed_at_connect(bare, tls=True) and api.closed_at_connect(bare)
     assert not api.closed_at_connect(in_handshake, tls=True)
     assert api.closed_at_connect(in_handshake)  # (a plaintext client has no handshake of gRPC's: as before)
+
+
+class _Failed(grpc.RpcError, grpc.Call):
+    """A call that failed with `code`, its trailing metadata `trailers`: what gRPC raises."""
+
+    def __init__(self, code: grpc.StatusCode, trailers: tuple[tuple[str, str], ...] | None) -> None:
+        self._code = code
+        self._trailers = trailers
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def details(self) -> str:
+        return "refused (in this test)"
+
+    def trailing_metadata(self) -> Any:  # (None too: what the client must bear)
+        return self._trailers
+
+    def initial_metadata(self) -> tuple[tuple[str, str], ...]:
+        return ()
+
+    def is_active(self) -> bool:
+        return False
+
+    def time_remaining(self) -> float:
+        return 0.0
+
+    def cancel(self) -> bool:
+        return False
+
+    def add_callback(self, callback: Any) -> bool:
+        return False
+
+
+PUSHBACK = errors.RETRY_PUSHBACK
+# (trailers, the error's retry_pushback): gRFC A6, "Pushback"
+PUSHBACKS = [
+    pytest.param(None, None, id="no-trailers"),
+    pytest.param((("other", "1"),), None, id="absent"),
+    pytest.param(((PUSHBACK, "-1"),), errors.NO_RETRY_PUSHBACK, id="no-retry"),  # (neardup's, for a full store)
+    pytest.param(((PUSHBACK, "250"),), 0.25, id="wait"),
+    pytest.param(((PUSHBACK, "0"),), 0.0, id="at-once"),
+    # "If the value for pushback is negative or unparseable, then it will be seen as the server asking the client
+    # not to retry at all": gRPC's core hands on an unparseable one as the most negative int64
+    pytest.param(((PUSHBACK, "-9223372036854775808"),), errors.NO_RETRY_PUSHBACK, id="malformed-as-core-hands-it-on"),
+    pytest.param(((PUSHBACK, "soon"),), errors.NO_RETRY_PUSHBACK, id="not-a-number"),
+    pytest.param(((PUSHBACK, "1.5"),), errors.NO_RETRY_PUSHBACK, id="fraction"),
+    pytest.param(((PUSHBACK, " 5"),), errors.NO_RETRY_PUSHBACK, id="padded"),
+    pytest.param(((PUSHBACK, "2147483648"),), errors.NO_RETRY_PUSHBACK, id="over-int32"),
+    pytest.param(((PUSHBACK, "5"), (PUSHBACK, "7")), errors.NO_RETRY_PUSHBACK, id="several"),  # (Go's reading)
+]
+
+
+@pytest.mark.parametrize(("trailers", "pushback"), PUSHBACKS)
+def test_the_retry_pushback_of_a_failed_call_is_read_from_its_trailers(
+    trailers: tuple[tuple[str, str], ...] | None, pushback: float | None
+) -> None:
+    error = errors.from_rpc_error(_Failed(grpc.StatusCode.RESOURCE_EXHAUSTED, trailers))
+    assert type(error) is errors.ResourceExhaustedError and error.details == "refused (in this test)"
+    assert error.retry_pushback == pushback
+    assert pickle.loads(pickle.dumps(error)).retry_pushback == pushback  # (a process pool sends errors back so)
+
+
+def test_a_streamed_articles_full_store_carries_the_no_retry_its_call_would() -> None:
+    # (an ArticleError has no trailer; in a stream, RESOURCE_EXHAUSTED always means a full store: proto)
+    assert errors.article_error(grpc.StatusCode.RESOURCE_EXHAUSTED, "full").retry_pushback == errors.NO_RETRY_PUSHBACK
+    assert errors.article_error(grpc.StatusCode.UNAVAILABLE, "down").retry_pushback is None
+
+
+def test_a_full_stores_refusal_is_told_by_its_code_and_no_retry_pushback() -> None:
+    # (what ends an ingest whatever --retries, and a bench run in any mode: RESOURCE_EXHAUSTED under "-1")
+    assert errors.article_error(grpc.StatusCode.RESOURCE_EXHAUSTED, "full").store_full
+    assert errors.from_rpc_error(_Failed(grpc.StatusCode.RESOURCE_EXHAUSTED, ((PUSHBACK, "-1"),))).store_full
+    assert not errors.from_rpc_error(_Failed(grpc.StatusCode.RESOURCE_EXHAUSTED, None)).store_full  # (a limit's)
+    assert not errors.from_rpc_error(_Failed(grpc.StatusCode.RESOURCE_EXHAUSTED, ((PUSHBACK, "250"),))).store_full
+    assert not errors.from_rpc_error(_Failed(grpc.StatusCode.UNAVAILABLE, ((PUSHBACK, "-1"),))).store_full
+
+
+def _tried(trailers: tuple[tuple[str, str], ...] | None, retry: Retry) -> tuple[list[float], str | None]:
+    """A call failed RESOURCE_EXHAUSTED with `trailers` once: the waits `retry` began before its next try (none or
+    one), and the error raised instead (None: it was to be tried again)."""
+    error = errors.from_rpc_error(_Failed(grpc.StatusCode.RESOURCE_EXHAUSTED, trailers))
+    waits: list[float] = []
+    at_once = threading.Event()
+    at_once.set()  # (a wait ends at once: as after close())
+    try:
+        api._back_off_or_raise(error, 1, retry, lambda _e, _n, wait: waits.append(wait), 1, at_once)
+    except errors.NeardupClientError as raised:
+        return waits, raised.details
+    return waits, None
+
+
+@pytest.mark.parametrize(
+    ("trailers", "waits", "said"),
+    [
+        (None, [0.5], None),  # (the backoff: a limit's refusal, no pushback)
+        (((PUSHBACK, "-1"),), [], "refused (in this test) (not retried: the server asked for no retry)"),
+        (((PUSHBACK, "soon"),), [], "refused (in this test) (not retried: the server asked for no retry)"),
+        (((PUSHBACK, "5"), (PUSHBACK, "7")), [], "refused (in this test) (not retried: the server asked for no retry)"),
+        (((PUSHBACK, "2500"),), [2.5], None),  # (longer than the backoff: the pushback)
+        (((PUSHBACK, "100"),), [0.5], None),  # (shorter: the backoff)
+        (((PUSHBACK, "30000"),), [30.0], None),  # (3 times max_wait: the longest one granted)
+        (
+            ((PUSHBACK, "30001"),),
+            [],
+            "refused (in this test) (not retried: the server asked for a wait of 30.001 s, "
+            "over the 30 s this Retry allows)",
+        ),
+    ],
+    ids=["absent", "no-retry", "malformed", "several", "longer", "shorter", "longest", "too-long"],
+)
+def test_a_retry_obeys_the_pushback_of_the_error_it_retries(
+    trailers: tuple[tuple[str, str], ...] | None, waits: list[float], said: str | None
+) -> None:
+    assert _tried(trailers, Retry(first_wait=0.5, max_wait=10.0, jitter=0)) == (waits, said)
+
+
+def test_a_call_whose_retries_are_spent_says_so_not_that_the_server_forbade_one() -> None:
+    error = errors.from_rpc_error(_Failed(grpc.StatusCode.RESOURCE_EXHAUSTED, ((PUSHBACK, "100"),)))
+    with pytest.raises(errors.ResourceExhaustedError) as raised:
+        api._back_off_or_raise(error, 3, Retry(attempts=2), None, 1, threading.Event())
+    assert raised.value.details == "refused (in this test)"

@@ -10,7 +10,7 @@ import pytest
 
 from client.api import MAX_BATCH_BYTES, Article, NeardupClient, article_batches
 from client.errors import InvalidArgumentError
-from client.resume import Retry, Unanswered
+from client.resume import PUSHBACK_CAP, Retry, Unanswered
 from tests.support import until
 
 
@@ -90,6 +90,36 @@ def test_waits_are_spread_so_pipelines_cut_off_together_do_not_come_back_togethe
     assert all(7.5 < w <= 10.0 for w in waits)
     assert len(set(waits)) > 100
     assert Retry(jitter=0).wait(3) == 2.0
+
+
+def test_a_servers_retry_pushback_decides_the_pause_before_the_next_try() -> None:
+    # gRFC A6: a negative pushback asks for no retry; one of 0 or more for a retry after that long. (Retry waited its
+    # backoff whatever the server said: a full store's "-1" was tried again, 8 times.)
+    retry = Retry(attempts=3, first_wait=0.5, max_wait=2.0, jitter=0)
+    assert [retry.pause(n) for n in (1, 2, 3, 4)] == [0.5, 1.0, 2.0, None]  # (no pushback: the backoff, 3 retries)
+    assert retry.pause(1, -1.0) is None  # (no retry)
+    assert retry.pause(1, -0.001) is None
+    assert retry.pause(1, 1.5) == 1.5  # (longer than the backoff: the server's wait, not the backoff)
+    assert retry.pause(2, 0.2) == 1.0  # (shorter: the backoff)
+    assert retry.pause(1, 0.0) == 0.5
+    assert retry.longest_pushback == 6.0 == retry.pause(1, 6.0)  # (3 times max_wait, PUSHBACK_CAP)
+    assert retry.pause(1, 6.001) is None  # (longer: told at once, neither waited out nor tried sooner than asked)
+    assert retry.pause(4, 1.0) is None  # (the retries spent, whatever the server says)
+    jittered = Retry(first_wait=0.5, max_wait=10.0, jitter=0.25)
+    assert jittered.pause(6, 8.0, draw=lambda: 0.99) == 8.0  # (the pushback is waited as asked, never cut)
+    assert PUSHBACK_CAP * Retry().max_wait < sum(Retry(jitter=0).wait(n) for n in range(1, Retry().attempts + 1))
+
+
+def test_the_waits_a_default_retry_makes_are_bounded_as_its_docs_say() -> None:
+    # (Retry's docstring said "up to 45.5 s of waits" whatever the server's pushback: pushbacks of 30 s make 240 s)
+    retry = Retry()
+    tries = range(1, retry.attempts + 1)
+    assert sum(retry.pause(n, draw=lambda: 0.0) or 0 for n in tries) == 45.5  # (no pushback: the backoff's)
+    assert retry.longest_pushback == 30.0
+    assert sum(retry.pause(n, 30.0) or 0 for n in tries) == 240.0  # (8 waits of the longest pushback)
+    assert all(retry.pause(n, 30.001) is None for n in tries)  # (longer: raised at once, never waited)
+    doc = " ".join((Retry.__doc__ or "").split())
+    assert "up to 45.5 s of waits before its last error is raised, or up to 240 s of waits" in doc
 
 
 def test_batches_are_capped_in_bytes_and_an_oversized_article_travels_alone() -> None:

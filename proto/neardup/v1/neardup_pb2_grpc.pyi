@@ -75,8 +75,13 @@ class NearDuplicateServiceStub:
       retry: send it again once an operator has made room (a write refused
       so may have been done: see IndexArticle). Every call the server ends
       with RESOURCE_EXHAUSTED for a full store carries it. (The Python
-      client's Retry reads no trailer: it tries again all the same, within
-      its attempts.)
+      client's Retry obeys it, as gRPC's policy does: it raises the error at
+      once, "not retried", and so ends an index stream at an article refused
+      so; `neardup ingest` stops there, whatever its --retries. Of the other
+      values, which this server never sends, it reads one that is no whole
+      number of milliseconds as "-1", as gRPC does; one of 0 or more it
+      waits at least, up to 3 times its max_wait, and one longer it raises
+      at once, where gRPC's policy would wait it out.)
     - absent, from a limit of the server: calls at once
       (--max-concurrent-rpcs) or, for index streams, streams at once
       (--max-streams); the message names the flag. Retry with your own
@@ -89,7 +94,8 @@ class NearDuplicateServiceStub:
       "larger than max". The same message is refused again: never retry it
       as it is; send less, or raise the client's receive limit.
     In an index stream, an article refused RESOURCE_EXHAUSTED (its
-    ArticleError, which carries no trailer) always means a full store.
+    ArticleError, which carries no trailer) always means a full store: read
+    it as "-1" (the server answers any other limit of an article otherwise).
     Retries: every RPC may be retried after a lost answer (UNAVAILABLE,
     CANCELLED, DEADLINE_EXCEEDED); each says what the retry then answers.
     Deadlines: set one on every call; the server answers DEADLINE_EXCEEDED
@@ -111,7 +117,8 @@ class NearDuplicateServiceStub:
     article: send it again (answered INDEX_OUTCOME_UNCHANGED if it was; the
     Python client's Retry does so). So may one that fails RESOURCE_EXHAUSTED
     saying the store's disk is full (the commit failed; SQLite may hold it
-    whole): send it again once the disk has room (no Retry does that).
+    whole): send it again once the disk has room (no Retry does that: the
+    pushback -1 below asks for none, and the Python client's Retry obeys).
     With a deadline, the server answers DEADLINE_EXCEEDED a margin before it,
     saying whether the article may be stored, so that the answer reaches the
     caller in time: a fifth of the time left when the server took the call up,
@@ -301,8 +308,13 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
       retry: send it again once an operator has made room (a write refused
       so may have been done: see IndexArticle). Every call the server ends
       with RESOURCE_EXHAUSTED for a full store carries it. (The Python
-      client's Retry reads no trailer: it tries again all the same, within
-      its attempts.)
+      client's Retry obeys it, as gRPC's policy does: it raises the error at
+      once, "not retried", and so ends an index stream at an article refused
+      so; `neardup ingest` stops there, whatever its --retries. Of the other
+      values, which this server never sends, it reads one that is no whole
+      number of milliseconds as "-1", as gRPC does; one of 0 or more it
+      waits at least, up to 3 times its max_wait, and one longer it raises
+      at once, where gRPC's policy would wait it out.)
     - absent, from a limit of the server: calls at once
       (--max-concurrent-rpcs) or, for index streams, streams at once
       (--max-streams); the message names the flag. Retry with your own
@@ -315,7 +327,8 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
       "larger than max". The same message is refused again: never retry it
       as it is; send less, or raise the client's receive limit.
     In an index stream, an article refused RESOURCE_EXHAUSTED (its
-    ArticleError, which carries no trailer) always means a full store.
+    ArticleError, which carries no trailer) always means a full store: read
+    it as "-1" (the server answers any other limit of an article otherwise).
     Retries: every RPC may be retried after a lost answer (UNAVAILABLE,
     CANCELLED, DEADLINE_EXCEEDED); each says what the retry then answers.
     Deadlines: set one on every call; the server answers DEADLINE_EXCEEDED
@@ -334,7 +347,8 @@ class NearDuplicateServiceAsyncStub(NearDuplicateServiceStub):
     article: send it again (answered INDEX_OUTCOME_UNCHANGED if it was; the
     Python client's Retry does so). So may one that fails RESOURCE_EXHAUSTED
     saying the store's disk is full (the commit failed; SQLite may hold it
-    whole): send it again once the disk has room (no Retry does that).
+    whole): send it again once the disk has room (no Retry does that: the
+    pushback -1 below asks for none, and the Python client's Retry obeys).
     With a deadline, the server answers DEADLINE_EXCEEDED a margin before it,
     saying whether the article may be stored, so that the answer reaches the
     caller in time: a fifth of the time left when the server took the call up,
@@ -523,8 +537,13 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
       retry: send it again once an operator has made room (a write refused
       so may have been done: see IndexArticle). Every call the server ends
       with RESOURCE_EXHAUSTED for a full store carries it. (The Python
-      client's Retry reads no trailer: it tries again all the same, within
-      its attempts.)
+      client's Retry obeys it, as gRPC's policy does: it raises the error at
+      once, "not retried", and so ends an index stream at an article refused
+      so; `neardup ingest` stops there, whatever its --retries. Of the other
+      values, which this server never sends, it reads one that is no whole
+      number of milliseconds as "-1", as gRPC does; one of 0 or more it
+      waits at least, up to 3 times its max_wait, and one longer it raises
+      at once, where gRPC's policy would wait it out.)
     - absent, from a limit of the server: calls at once
       (--max-concurrent-rpcs) or, for index streams, streams at once
       (--max-streams); the message names the flag. Retry with your own
@@ -537,7 +556,8 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
       "larger than max". The same message is refused again: never retry it
       as it is; send less, or raise the client's receive limit.
     In an index stream, an article refused RESOURCE_EXHAUSTED (its
-    ArticleError, which carries no trailer) always means a full store.
+    ArticleError, which carries no trailer) always means a full store: read
+    it as "-1" (the server answers any other limit of an article otherwise).
     Retries: every RPC may be retried after a lost answer (UNAVAILABLE,
     CANCELLED, DEADLINE_EXCEEDED); each says what the retry then answers.
     Deadlines: set one on every call; the server answers DEADLINE_EXCEEDED
@@ -560,7 +580,8 @@ class NearDuplicateServiceServicer(metaclass=_abc_1.ABCMeta):
         article: send it again (answered INDEX_OUTCOME_UNCHANGED if it was; the
         Python client's Retry does so). So may one that fails RESOURCE_EXHAUSTED
         saying the store's disk is full (the commit failed; SQLite may hold it
-        whole): send it again once the disk has room (no Retry does that).
+        whole): send it again once the disk has room (no Retry does that: the
+        pushback -1 below asks for none, and the Python client's Retry obeys).
         With a deadline, the server answers DEADLINE_EXCEEDED a margin before it,
         saying whether the article may be stored, so that the answer reaches the
         caller in time: a fifth of the time left when the server took the call up,

@@ -1,0 +1,108 @@
+"""neardup-bench against a store that fills up (a real Redis at its maxmemory, a real server over gRPC): the first
+article the full store refuses ends the run, in every mode, and the run says so under its table and in its report.
+
+A full store ends no stream: it refuses the articles one by one inside it (RESOURCE_EXHAUSTED, which the client reads
+as the server's "no retry": `store_full`), and ends each IndexArticle call so, with the pushback trailer "-1". The
+bench ran on through it, every article refused, and its report never said the store was full."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from benchmarks import loadtest
+from benchmarks.loopback import redis_server
+from service.grpc_server import RunningServer
+from tests.support import in_process_server
+
+COUNT = 600  # (generated, ~650 words each: the store has room for a few dozen)
+CONCURRENCY = 2
+BATCH = 8
+
+
+@pytest.fixture
+def filling_up(tmp_path: Path) -> Iterator[RunningServer]:
+    """A server on a Redis that has room for a few dozen of the bench's articles, then refuses writes."""
+    with redis_server(tmp_path / "redis") as store:
+        admin = redis.Redis(host="127.0.0.1", port=store.port)
+        with in_process_server(tmp_path / "data", store="redis", redis_url=store.url) as (running, _client):
+            admin.config_set("maxmemory", int(admin.info("memory")["used_memory"]) + (1 << 20))
+            yield running
+        admin.close()
+
+
+@pytest.mark.parametrize("mode", ["stream", "batch", "unary", "mix"])
+def test_a_full_store_ends_the_run_at_once_and_the_run_says_so(
+    tmp_path: Path, filling_up: RunningServer, mode: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "r.json"
+    argv = ["--target", f"127.0.0.1:{filling_up.port}", "--mode", mode, "--count", str(COUNT),
+            "--concurrency", str(CONCURRENCY), "--batch", str(BATCH), "--check-share", "0.2", "--no-progress",
+            "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    started = time.monotonic()
+    assert loadtest.main(argv) == 1
+    took = time.monotonic() - started
+    report = json.loads(path.read_text())
+    full = report["store_full"]
+    assert full is not None, "the store was expected to fill up part way"
+    assert "is out of memory (its maxmemory is reached)" in full["message"]
+    refused = full["refused"]
+    assert refused >= 1 and report["errors"] == {"RESOURCE_EXHAUSTED": refused}  # (each refusal counted once)
+    # Bounded: after the first refusal no sender took another article, and each ended once what it had sent was
+    # answered (at most a window each; a unary sender, its one call).
+    window = loadtest.default_window(mode, BATCH) if mode in ("stream", "batch") else 1
+    assert refused <= CONCURRENCY * (window + BATCH)
+    assert report["not_sent"] > 0 and report["articles"] + report["not_sent"] == COUNT
+    assert took < 60  # (the run went through all 600 articles, each refused)
+    said = " ".join(capsys.readouterr().out.split())
+    assert (
+        f"the store is full: {refused:,} article{'s' if refused > 1 else ''} refused (RESOURCE_EXHAUSTED, the" in said
+    )
+    assert f"the run stopped at the first ({report['not_sent']:,} articles of the run never sent)" in said
+    assert "The server said: the shared Redis store at redis://" in said and "Raise its maxmemory" in said
+    assert "a stream that fails with a status not retried" not in said  # (the generic never-sent line: not this)
+    # (It said "or run against a fresh server (--spawn)": one spawned on the same shared Redis is as full.)
+    assert "Make room there as it says, or run against a fresh store, then run again" in said
+    assert "--spawn" not in said and "during the preload" not in said
+    assert report["preload_store_full"] is None
+
+
+def test_a_full_store_during_the_preload_of_a_check_run_is_said_and_fails_the_run(
+    tmp_path: Path, filling_up: RunningServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (The preload stopped at its first refusal, but the run said nothing of it: exit 0, store_full null, and the
+    # checks ran on an index of a few dozen articles in place of the 300 asked.)
+    preload, count = 300, 20
+    path = tmp_path / "r.json"
+    argv = ["--target", f"127.0.0.1:{filling_up.port}", "--mode", "check", "--preload", str(preload), "--count",
+            str(count), "--no-progress", "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == 1
+    report = json.loads(path.read_text())
+    assert report["store_full"] is None and report["ok"] == report["articles"] == count  # (checks store nothing)
+    full = report["preload_store_full"]
+    assert full is not None, "the store was expected to fill up during the preload"
+    assert "is out of memory (its maxmemory is reached)" in full["message"]
+    assert full["preload"] == preload and full["refused"] >= 1 and full["not_sent"] > 0
+    assert full["indexed"] + full["refused"] + full["not_sent"] == preload
+    said = " ".join(capsys.readouterr().out.split())
+    assert (
+        f"during the preload ({full['indexed']:,} of its {preload:,} articles indexed; the load ran on that index), "
+        f"the store is full: {full['refused']:,} article{'s' if full['refused'] > 1 else ''} refused "
+        f"(RESOURCE_EXHAUSTED, the server asking for no retry), and the preload stopped at the first "
+        f"({full['not_sent']:,} articles of the preload never sent). The server said: the shared Redis store at "
+    ) in said
+    assert "Make room there as it says, or run against a fresh store, then run again" in said
+
+
+def test_a_run_on_a_store_with_room_says_nothing_of_a_full_store(tmp_path: Path, filling_up: RunningServer) -> None:
+    path = tmp_path / "r.json"
+    argv = ["--target", f"127.0.0.1:{filling_up.port}", "--count", "5", "--no-progress", "--report", str(path),
+            "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == 0
+    report = json.loads(path.read_text())
+    assert report["store_full"] is None and report["preload_store_full"] is None
