@@ -1735,6 +1735,25 @@ _CORRECTION_NOTE = re.compile(
     r"|wrongly|mistakenly)\b[^\n]{0,200}",
     re.I | re.M,
 )
+# Refiles and clarifications, correction-kind notes a wire or a page writes in words of their own (their words
+# gate them apart, `_REFILED_OR_CLARIFIED_WORDS`): a Reuters refile that corrects ("(Refiles to correct typo in
+# headline)", "(Refiles to fix typo in paragraph 3)"; not "(Refiles to add byline)" or "(Refiles with no change
+# to text)", a re-send like a bare "REFILE-" title, which is no note); "(Clarifies paragraph 3 to show ...)" or a
+# note of edits one of which clarifies ("(Adds details, clarifies ...)"); "This story has been clarified ...";
+# a "Clarification:" line (or "(Clarification: ...") saying what an earlier version left unclear or got wrong
+# ("Clarification: An earlier version ...", "... this story has been updated to make clear ...", AP's "... should
+# have made clear ..."). Not "(clarified butter)", "demanded clarification of ...", "Vishay clarifies offer", a
+# refile of an application ("TWA plans to refile ..."), nor a "Clarification:" line that names no earlier text.
+_REFILED_OR_CLARIFIED_NOTE = re.compile(
+    rf"\({_H}*refiles\b[^()\n]{{0,200}}?\b(?:correct|corrects|correcting|fix|fixes|fixing)\b[^()\n]{{0,200}}"
+    rf"|\({_H}*clarifies\b[^()\n]{{0,200}}"
+    rf"|\({_H}*{_EDIT_VERBS}\b[^()\n]{{0,200}}?\bclarifies\b[^()\n]{{0,200}}"
+    r"|\bthis (?:story|article|item|report) has been clarified\b[^\n]{0,200}"
+    rf"|(?:^{_H}*|\({_H}*)clarification:[^\n]{{0,200}}?\b(?:earlier|previous|prior|original|incorrectly|misstated"
+    r"|misspelled|misidentified|wrongly|mistakenly|should have|clarif\w*|make clear|made clear"
+    r"|this (?:story|article|item|report|headline))\b[^\n]{0,200}",
+    re.I | re.M,
+)
 # Updates: "(Updates with closing prices)", "(Updates to close)" (not any "(updates": "(updates automatically)",
 # "Live radar (updates every 15 minutes)"), a line that is a note of edits alone ("(Adds details, updates
 # prices)", "(Recasts, updates with closing prices)", "(Adds quote from minister)"), "This story has been
@@ -1779,28 +1798,30 @@ def _edges(body: str) -> list[str]:
 # for every candidate an article is judged against (a third of the writer's time in an ingest of news-length
 # articles); a text's `in` tests cost a few.
 _CORRECTION_WORDS = ("correct", "has been", "version of this")
+_REFILED_OR_CLARIFIED_WORDS = ("refile", "clarif")
 _UPDATE_WORDS = ("updat", "adds", "recast", "rewrite", "changes")
 
 
-def _notes(pattern: re.Pattern[str], words: tuple[str, ...], texts: list[str]) -> frozenset[str]:
-    return frozenset(
-        " ".join(m.group(0).lower().split())
-        for text in texts
-        if _holds_any(text, words)
-        for m in pattern.finditer(text)
-    )
+def _notes(pattern: re.Pattern[str], text: str) -> Iterator[str]:
+    """The notes `pattern` finds in `text`, each as written, lower-cased, its spaces collapsed."""
+    return (" ".join(m.group(0).lower().split()) for m in pattern.finditer(text))
 
 
-def _holds_any(text: str, words: tuple[str, ...]) -> bool:
+def _folded(text: str) -> str:
     # As re.I matches: casefold makes "ſ" an s and the Kelvin sign a k, but leaves the dotless "ı", which re.I
     # takes for an i, and makes "İ" an i and a combining dot ("VERSİON OF THİS", upper-cased by Turkish rules).
-    folded = text.casefold().replace("\u0131", "i").replace("\u0307", "")
-    return any(word in folded for word in words)
+    # (Folded once for the three patterns' words: the fold costs more than an `in` test.)
+    return text.casefold().replace("\u0131", "i").replace("\u0307", "")
+
+
+def _holds_any(folded: str, words: tuple[str, ...]) -> bool:
+    return any(map(folded.__contains__, words))  # (no generator's frames: this runs for every candidate)
 
 
 def update_mark(title: str, body: str) -> UpdateMark:
-    """What a text says of itself as a correction or update: `_TITLE_PREFIX`, `_CORRECTION_NOTE`, `_UPDATE_NOTE`
-    (read by `updates` and `corrects` for the later of two texts)."""
+    """What a text says of itself as a correction or update: `_TITLE_PREFIX`, `_CORRECTION_NOTE` and
+    `_REFILED_OR_CLARIFIED_NOTE` (corrections both), `_UPDATE_NOTE` (read by `updates` and `corrects` for the later
+    of two texts)."""
     number, corrected, at = None, False, 0
     while m := _TITLE_PREFIX.match(title, at):
         if m.group(2) and number is None:
@@ -1813,11 +1834,17 @@ def update_mark(title: str, body: str) -> UpdateMark:
     while m := _TITLE_PREFIX.match(slug, at):
         corrected |= "correct" in m.group(1).lower()
         at = m.end()
-    corrections, updated = (
-        _notes(_CORRECTION_NOTE, _CORRECTION_WORDS, edges),
-        _notes(_UPDATE_NOTE, _UPDATE_WORDS, edges),
-    )
-    return UpdateMark(number, corrected, rest, corrections, updated)
+    corrections: set[str] = set()
+    updated: set[str] = set()
+    for edge in edges:  # (each pattern only over an edge holding one of its words)
+        folded = _folded(edge)
+        if _holds_any(folded, _CORRECTION_WORDS):
+            corrections.update(_notes(_CORRECTION_NOTE, edge))
+        if _holds_any(folded, _REFILED_OR_CLARIFIED_WORDS):
+            corrections.update(_notes(_REFILED_OR_CLARIFIED_NOTE, edge))
+        if _holds_any(folded, _UPDATE_WORDS):
+            updated.update(_notes(_UPDATE_NOTE, edge))
+    return UpdateMark(number, corrected, rest, frozenset(corrections), frozenset(updated))
 
 
 def marked_as_update(title: str, body: str) -> bool:

@@ -23,6 +23,7 @@ from service.settings import DetectionParams
 from service.similarity import IDENTICAL_JACCARD, MAX_CHAIN_RUNS, Tokenised, _all_runs, alignment, tokenised
 from service.templates import (
     _CORRECTION_NOTE,
+    _REFILED_OR_CLARIFIED_NOTE,
     _UPDATE_NOTE,
     FACT_SLOTS_FOR_TEMPLATE,
     MAX_ROW_PAIRS,
@@ -2702,6 +2703,8 @@ def test_corrected_later_reads_a_note_in_the_later_text_only(title: str, body: s
         "\n\nThis story has been corrected to show the councillor's surname.",
         "\n\nAn earlier version of this story misspelt the councillor's surname.",
         "\n\n(Changes headline, corrects spelling of councillor's name)",
+        "\n\n(Refiles to fix spelling of councillor's surname)",
+        "\n\n(Clarifies the councillor's surname)",
     ],
 )
 def test_a_name_respelt_under_any_correction_note_the_one_reader_reads_is_a_correction(
@@ -3065,6 +3068,70 @@ def test_what_marks_a_text_as_a_correction_or_update(title: str, body: str, mark
     assert marked_as_update(title, body) is marked
 
 
+@pytest.mark.parametrize(
+    ("title", "body", "corrected"),
+    [
+        # Reuters' refiles that correct, with a "REFILE-" title or without one
+        ("REFILE-Quarry blast toll rises", "(Refiles to correct typo in headline)\n\nFour workers died.", True),
+        ("REFILE-Quarry blast toll rises", "(Refiles to fix typo in paragraph 3)\n\nFour workers died.", True),
+        ("", "(Refiles to correct spelling of quarry owner's name)\n\nFour workers died.", True),
+        # clarifications
+        ("", "(Clarifies paragraph 3 to show the quarry was closed)\n\nFour workers died.", True),
+        ("", "(Adds details, clarifies timing in paragraph 2)\n\nFour workers died.", True),
+        ("", "Four workers died.\n\nThis story has been clarified to show the quarry's owner.", True),
+        ("", "Four workers died.\n\nClarification: An earlier version did not say the quarry was closed.", True),
+        ("", "Four workers died.\nClarification: This story has been updated to make clear who owns it.", True),
+        ("", "Four workers died.\nCLARIFICATION: In a story on March 5, the AP reported four dead. The story "
+         "should have made clear that two were contractors.", True),
+        # a refile that corrects nothing is a re-send, no note; a "clarif"/"refile" in prose is none either
+        ("REFILE-Quarry blast toll rises", "Four workers died.", False),
+        ("REFILE-Quarry blast toll rises", "(Refiles to add byline)\n\nFour workers died.", False),
+        ("REFILE-Quarry blast toll rises", "(Refiles with no change to text)\n\nFour workers died.", False),
+        ("", "TWA plans to refile an application on Monday to correct its errors.", False),
+        ("VISHAY INTERTECHNOLOGY <VSH> CLARIFIES OFFER", "Vishay clarifies its offer.", False),
+        ("", "Ghee (clarified butter) is used. The exchange is seeking clarification.", False),
+        ("", "It demanded clarification of this status.\nClarification: what the new rules mean for you", False),
+        ("", "Moody's corrects amount of debt under review\nGold corrects lower as the dollar firms.", False),
+    ],
+)  # fmt: skip
+def test_a_refile_that_corrects_or_a_clarification_is_read_as_a_correction(
+    title: str, body: str, corrected: bool
+) -> None:
+    # Reuters' refile notes and a page's clarifications were no notes: a short item refiled to correct two
+    # figures, or clarified, matched nothing (dense facts), and a name respelt under one was another subject.
+    assert bool(update_mark(title, body).corrections) is corrected
+    assert marked_as_update(title, body) is corrected
+
+
+@pytest.mark.parametrize(
+    "marked",
+    [
+        ("REFILE-Millbrook ward result", "(Refiles to correct Colm Hargate's vote total and the shares)\n\n{}"),
+        ("REFILE-Millbrook ward result", "(Refiles to fix typo in Colm Hargate's vote total)\n\n{}"),
+        ("Millbrook ward result", "(Clarifies Colm Hargate's vote total and the shares)\n\n{}"),
+        ("Millbrook ward result", "{}\n\nClarification: An earlier version gave Colm Hargate's total as 1,102."),
+        ("Millbrook ward result", "{}\n\nThis story has been clarified to show Colm Hargate's vote total."),
+    ],
+)
+def test_a_short_result_refiled_to_correct_or_clarified_hours_later_is_the_same_article(
+    detector: Detector, marked: tuple[str, str]
+) -> None:
+    first = ("Millbrook ward result", _WARD)
+    then = (marked[0], marked[1].format(_WARD_CORRECTED))
+    assert _judged_titled(detector, first, then, timedelta(hours=2)) == (["a"], ["b"])
+
+
+def test_a_refile_that_corrects_nothing_is_a_resend_and_joins_no_other_figures(detector: Detector) -> None:
+    # A bare "REFILE-" (or a refile "to add byline") is a re-send: the same text matches, as any re-send; the
+    # figures changed under it are no correction by its word (two figures changed: dense facts, another result).
+    first = ("Millbrook ward result", _WARD)
+    for body in ("{}", "(Refiles to add byline)\n\n{}"):
+        resent = ("REFILE-Millbrook ward result", body.format(_WARD))
+        assert _judged_titled(detector, first, resent, timedelta(hours=2)) == (["a"], ["b"])
+        changed = ("REFILE-Millbrook ward result", body.format(_WARD_CORRECTED))
+        assert _judged_titled(detector, first, changed, timedelta(hours=2)) == ([], [])
+
+
 def test_a_note_in_the_middle_of_a_long_text_is_not_read() -> None:
     # Notes sit at a text's top or foot: only MARK_EDGE_CHARS of each end are read (a long page's middle may
     # quote "(Corrects ...)" from anywhere, and reading it all cost a pass over every candidate's text).
@@ -3087,7 +3154,7 @@ def test_a_note_in_the_middle_of_a_long_text_is_not_read() -> None:
 )
 def test_reading_a_note_does_not_stall_on_runs_of_blank_or_rule_lines(body: str) -> None:
     # Each pattern over the whole body, not its edges alone: a note's leading space is read within a line.
-    for pattern in (_CORRECTION_NOTE, _UPDATE_NOTE):
+    for pattern in (_CORRECTION_NOTE, _REFILED_OR_CLARIFIED_NOTE, _UPDATE_NOTE):
         assert pattern.search(body) is None
     assert not marked_as_update("", body)
     assert not marked_as_update(" " * 16_000 + "x", "")
@@ -3212,10 +3279,14 @@ def test_a_text_holding_none_of_a_notes_words_is_not_searched(monkeypatch: pytes
 
     monkeypatch.setattr(templates, "_CORRECTION_NOTE", Recording(_CORRECTION_NOTE))
     monkeypatch.setattr(templates, "_UPDATE_NOTE", Recording(_UPDATE_NOTE))
+    monkeypatch.setattr(templates, "_REFILED_OR_CLARIFIED_NOTE", Recording(_REFILED_OR_CLARIFIED_NOTE))
     plain = "The council met on Tuesday and voted on the budget for the harbour. " * 20
     assert not update_mark("Council votes on harbour budget", plain) and searched == []
     noted = plain + "\n(Corrects spelling of the councillor's name in paragraph 2)\n"
     assert update_mark("Council votes on harbour budget", noted).corrections and searched == [noted]
+    searched.clear()  # (a refile or a clarification: its own pattern alone, behind its own words)
+    refiled = "(Refiles to fix typo in paragraph 2)\n" + plain
+    assert update_mark("REFILE-Council votes on harbour budget", refiled).corrections and searched == [refiled]
     # (re.I takes the dotless "ı" and "İ" for an i, which casefold alone does not: such a note was passed over)
     assert update_mark("T", plain + "\nAn earlier version of thıs story misspelt a name.\n").corrections
     assert update_mark("T", plain + "\nAN EARLIER VERSİON OF THİS STORY MISSPELT A NAME.\n").corrections
