@@ -1996,8 +1996,11 @@ def _lead_end(t: Tokenised) -> int:
     """The token after the body's first sentence past its opening (`_SENTENCE_BREAK`; the body's end if none).
     A full stop inside a dotted token ("U.S.", "6 p.m. Wednesday") or after a short title's abbreviation ("Mt.
     Ashby", "Gov.") ends no sentence (`_abbreviation_stop`): taken for one, it cut the lead before the place an
-    alert is for, and two counties' flood warnings matched. (A sentence that does end on "U.S." runs on into the
-    next: the cost, a swap there counted too.)"""
+    alert is for, and two counties' flood warnings matched. A dotted token's full stop does end one before a blank
+    line or a word that only opens a sentence (`_SENTENCE_OPENERS`: "... buyers in the U.S. The company said"):
+    read as none, the first sentence ran on into the next, and a swap there was counted too. Any other word is
+    still read as going on: one that may go on a name ("U.S. Treasury", "U.S. Under Secretary"), and a
+    preposition or conjunction a wire capitalises after an abbreviation ("in the U.S. And Canada")."""
     start = t.opening_tokens
     if start >= t.count:
         return t.count
@@ -2013,18 +2016,39 @@ def _lead_end(t: Tokenised) -> int:
 _TITLE_ABBREVIATIONS = frozenset("st mt mr mrs ms dr gov sen rep lt col gen ft".split())
 # A dotted token's letters before its last full stop: "U.S", "p.m", "a.m" (not a figure's "3.5", nor "www.example").
 _DOTTED = re.compile(r"(?:[^\W\d_]{1,3}\.)+[^\W\d_]{1,3}")
+# Words that, capitalised after a dotted token's full stop ("... in the U.S. The company said"), open a sentence:
+# articles, subject pronouns and possessives, which go on no name and no sentence after "U.S." or "U.K.". Not
+# conjunctions, prepositions or adverbs: a wire capitalises a word after any abbreviation, and Reuters-21578
+# writes "sales in the U.S. And Canada", "a joint venture in the U.S. To produce parts", "a trip to the U.S.
+# Because of ...", "U.K. Based" mid-sentence; nor "this" or "that" ("in the U.S. This year", "U.S. That"), nor
+# words that go on a name ("U.S. Under Secretary", "U.S. First Lady").
+_SENTENCE_OPENERS = frozenset("a an the it he she they we i you its his her their our these those".split())
+# The word after a full stop and its spaces (past an opening quote or bracket), and whether the spaces held a
+# blank line.
+_NEXT_WORD = re.compile(r"\.[\"'\u2019\u201d)\]]*(\s+)[(\"'\u2018\u201c]*([^\W\d_]+)?")
 
 
 def _abbreviation_stop(body: str, stop: int) -> bool:
     """Is the full stop at `stop` one of a dotted token ("U.S.", "p.m.") or of a short title's abbreviation
-    (_TITLE_ABBREVIATIONS, capitalised: "Mt.", "Dr.")?"""
+    (_TITLE_ABBREVIATIONS, capitalised: "Mt.", "Dr.")? A dotted token's full stop before a blank line or a
+    sentence's opening word (`_SENTENCE_OPENERS`, capitalised: "The", not "THE" in a text set in capitals) is a
+    sentence's end all the same."""
     if body[stop] != ".":
         return False
     begin = stop
     while begin > 0 and not body[begin - 1].isspace():
         begin -= 1
     token = body[begin:stop].lstrip("(\"'\u2018\u201c")
-    return _DOTTED.fullmatch(token) is not None or (token[:1].isupper() and token.lower() in _TITLE_ABBREVIATIONS)
+    if token[:1].isupper() and token.lower() in _TITLE_ABBREVIATIONS:
+        return True
+    if _DOTTED.fullmatch(token) is None:
+        return False
+    after = _NEXT_WORD.match(body, stop)
+    if after is None:
+        return True
+    space, word = after.group(1), after.group(2) or ""
+    opens = word.lower() in _SENTENCE_OPENERS and word[:1].isupper() and (len(word) == 1 or word[1:].islower())
+    return not (opens or space.count("\n") >= 2)
 
 
 def _written_lower_case(*texts: Tokenised) -> set[str]:

@@ -2874,6 +2874,48 @@ def test_a_dotted_token_or_title_abbreviation_ends_no_first_sentence(detector: D
     assert judge(detector, later, stored) == [] and judge(detector, stored, later) == []
 
 
+@pytest.mark.parametrize(
+    ("body", "last"),
+    [
+        ("Its output is sold to buyers in the U.S. The plant in Kellick said so. It is old.", "s"),
+        ("Its output is sold to buyers in the U.K. \"The plant in Kellick is old,\" it said. It is.", "k"),
+        ("Its output is sold to buyers in the U.S. It said the plant in Kellick is old. It is.", "s"),
+        ("The shelters close at 6 p.m. A bus will take residents to Kellick, officials said. More.", "m"),
+        ("LONDON (Reuters) - Its output is sold to buyers across Europe and in the U.S.\n\nthe plant said. More.", "s"),
+        # A capitalised word that may go on a name, or a text set in capitals: no sentence's end
+        ("Its output is sold to the U.S. Treasury and Kellick Bank, it said. More.", "said"),
+        ("The U.S. Under Secretary of State visited Kellick, officials said. More.", "said"),
+        ("ITS OUTPUT IS SOLD IN THE U.S. AND CANADA, KELLICK SAID. MORE.", "said"),
+        # (a wire capitalises a preposition or conjunction after an abbreviation: Reuters-21578's style)
+        ("Its output is sold in the U.S. And Canada, Kellick officials said. More.", "said"),
+        ("It set up a joint venture in the U.S. To make parts in Kellick, it said. More.", "said"),
+    ],
+)  # fmt: skip
+def test_a_dotted_token_ends_the_first_sentence_before_a_sentences_opening_word(body: str, last: str) -> None:
+    # A first sentence that ended on "U.S." ran on into the next, and a swap there was read as in the lead.
+    t = Tokenised(body, 5)
+    assert t.words[_lead_end(t) - 1] == last
+
+
+_GRAIN = (
+    "Feed prices rose sharply this week after a poor harvest cut grain shipments from the U.S. The {place} "
+    "livestock farmers will be hit hardest, the regional farmers' union said in a statement on Tuesday. Wheat for "
+    "March delivery rose 4 percent to a three-month high, and maize followed, traders said. The union asked the "
+    "ministry to release grain from the state reserve before the lambing season."
+)
+
+
+def test_a_local_line_after_a_first_sentence_ending_on_us_is_no_other_fill_of_a_template(detector: Detector) -> None:
+    # Two regional editions of one story, each naming its own place under its own title in the sentence after one
+    # ending on "U.S.": read as one sentence, the places' swap was in the lead, and the editions matched nothing.
+    first = ("Kellick livestock farmers hit as feed prices rise", _GRAIN.format(place="Kellick"))
+    then = ("Marrow livestock farmers hit as feed prices rise", _GRAIN.format(place="Marrow"))
+    ta, tb = Tokenised(first[1], 5), Tokenised(then[1], 5)
+    assert ta.count <= MEDIUM_ITEM_TOKENS, "premise: renamed_apart reads it"
+    assert not templates.renamed_apart(first[0], ta, then[0], tb)
+    assert _judged_titled(detector, first, then, timedelta(hours=1)) == (["a"], ["b"])
+
+
 def test_a_sentence_ending_in_a_figure_or_a_plain_word_still_ends_the_lead() -> None:
     t = Tokenised("Output rose 3.5. The plant in Kellick said so. It is the St. Helens plant.", 5)
     assert t.words[_lead_end(t) - 1] == "5"
