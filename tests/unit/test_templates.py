@@ -2861,6 +2861,12 @@ _FLOOD_REST = (
         "Until 6 p.m. Wednesday, a flood warning is in force for {c} County, the National Weather Service said.",
         "From 9 a.m. on Wednesday a flood warning is in force for {c} County, the National Weather Service said.",
         "The National Weather Service has issued a flood warning for Mt. Ashby and {c} County until 6 p.m. Wednesday.",
+        # (an "A" or "I" opening a longer token after "U.S." or "U.K." is no article or pronoun: third review)
+        "A U.S. A-10 jet made an emergency landing near {c} County on Tuesday, the Air Force said.",
+        "Pupils sitting U.K. A-level exams in {c} County will get their results on Thursday, the board said.",
+        "The airline's U.S. A321 fleet was grounded at the {c} County airport on Tuesday, officials said.",
+        "The U.S. I-95 corridor near {c} County was closed to traffic on Tuesday, the state police said.",
+        "Two U.S. A.I. start-ups opened offices in {c} County on Tuesday, the county's mayor said.",
     ],
 )
 def test_a_dotted_token_or_title_abbreviation_ends_no_first_sentence(detector: Detector, lead: str) -> None:
@@ -2889,6 +2895,17 @@ def test_a_dotted_token_or_title_abbreviation_ends_no_first_sentence(detector: D
         # (a wire capitalises a preposition or conjunction after an abbreviation: Reuters-21578's style)
         ("Its output is sold in the U.S. And Canada, Kellick officials said. More.", "said"),
         ("It set up a joint venture in the U.S. To make parts in Kellick, it said. More.", "said"),
+        # "A" or "I" as the start of a longer token is no article or pronoun (third review)
+        ("A U.S. A-10 jet landed near Kellick on Tuesday, the Air Force said. More.", "said"),
+        ("Pupils sitting U.K. A-levels in Kellick got results on Thursday, the board said. More.", "said"),
+        ("The airline's U.S. A321 fleet was grounded in Kellick on Tuesday, officials said. More.", "said"),
+        ("Two U.S. A.I. start-ups opened offices in Kellick on Tuesday, the mayor said. More.", "said"),
+        ("The U.S. I-95 corridor near Kellick was closed on Tuesday, police said. More.", "said"),
+        ("Sold in the U.S. I'm told the plant in Kellick is old, it said. More.", "said"),
+        ("Sold in the U.S. A, B and C grades went to Kellick, it said. More.", "s"),  # a lone "A" before ","
+        # The cost of "The" (it ends two of the 24 Reuters-21578 sentences this rule moved before a capitalised
+        # word: "The Permian Partners L.P. was ...", "The EPA said"): a name opening with it is cut there too.
+        ("Officials in the U.S. The Hague office and Kellick signed the accord, officials said. More.", "s"),
     ],
 )  # fmt: skip
 def test_a_dotted_token_ends_the_first_sentence_before_a_sentences_opening_word(body: str, last: str) -> None:
