@@ -260,7 +260,6 @@ class Detector:
             if others
             else None
         )
-        marks: dict[str, UpdateMark] = {}  # (the query's, read once, under "")
         matches = []
         for cid, ov, pair_bp, resent in screened:
             other = others.get(cid)
@@ -280,7 +279,7 @@ class Detector:
                         continue
                 if not self._enough(ov):
                     continue
-                if self._other_article(query.article, ta, other, tb, resent, marks):
+                if self._other_article(query.article, ta, other, tb, resent):
                     continue
                 if evidence:
                     found_passages = passages(shared_runs(ta, tb), ta, tb, pair_bp)
@@ -291,22 +290,19 @@ class Detector:
         return matches
 
     @staticmethod
-    def _other_article(
-        query: Article, ta: Tokenised, other: Article, tb: Tokenised, resent: bool, marks: dict[str, UpdateMark]
-    ) -> bool:
+    def _other_article(query: Article, ta: Tokenised, other: Article, tb: Tokenised, resent: bool) -> bool:
         """Are two overlapping texts different articles from one template? A re-send is held to the opening-name
         rule alone (templates.resent_apart), whether or not evidence is asked for: the same pair must get the
         same verdict with its passages as without them. Whether the later text corrects or updates the earlier
-        (templates.updates, templates.corrects) is read only where both publication times are known, the query's
-        mark once per judge (`marks`, under ""): a short item's opening name respelt is a correction only under
-        the later text's correction note or prefix, and a marked text's changed figures are no template's."""
+        (templates.updates, templates.corrects) is read only where both publication times are known, each text's
+        mark once (`_mark`: the query's once per judge, a stored text's once while its tokens are kept): a short
+        item's opening name respelt is a correction only under the later text's correction note or prefix, and a
+        marked text's changed figures are no template's."""
         updated = corrected = False
         if query.published and other.published and query.published != other.published:
-            if "" not in marks:
-                marks[""] = update_mark(query.title, query.body)
-            other_mark = update_mark(other.title, other.body)
-            updated = updates(marks[""], other_mark, query.published, other.published)
-            corrected = updated and corrects(marks[""], other_mark, query.published, other.published)
+            mark_a, mark_b = _mark(query.title, ta), _mark(other.title, tb)
+            updated = updates(mark_a, mark_b, query.published, other.published)
+            corrected = updated and corrects(mark_a, mark_b, query.published, other.published)
         if resent:
             return resent_apart(ta, tb, corrected)
         d = differences(ta, tb, edge_names=updated)
@@ -494,6 +490,30 @@ def operator_passages(path: str) -> list[str]:
         return read_passages(Path(path))
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"--boilerplate-file {path}: cannot read it ({exc})") from exc
+
+
+# A text's marks kept with its tokens (`_mark`): so many titles' (one body may be stored under many: a template's
+# notices), and only a title so long or shorter (a title may hold 16 KB: kept, it and its mark would outweigh a
+# short body, which is all RecentTexts counts).
+MARKS_KEPT_PER_TEXT = 4
+MARKED_TITLE_CHARS = 512
+
+
+def _mark(title: str, t: Tokenised) -> UpdateMark:
+    """templates.update_mark of `title` over `t`'s body, kept with `t` (`Tokenised.marks`, by title): a stored
+    text's tokens are kept in RecentTexts and it is judged against each of its copies, and a mark costs ≈25 µs a
+    news text, up to ≈2 ms one whose edges are full of a note's words. Kept by the text itself, not by an id: an
+    article replaced (another body) is another text, and a title changed another key; a text dropped from
+    RecentTexts, as a deleted article's ages out, drops its marks with it."""
+    marks = t.marks
+    found = marks.get(title)
+    if found is None:
+        found = update_mark(title, t.body)
+        if len(title) <= MARKED_TITLE_CHARS:
+            if len(marks) >= MARKS_KEPT_PER_TEXT:
+                marks.clear()  # (one step: another thread may be reading the dict)
+            marks[title] = found
+    return found
 
 
 def _long(q: Labelled) -> bool:

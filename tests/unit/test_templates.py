@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service import templates
-from service.detector import Detector
+from service.detector import MARKS_KEPT_PER_TEXT, Detector, _mark
 from service.model import Article, Match, Relation
 from service.settings import DetectionParams
 from service.similarity import IDENTICAL_JACCARD, MAX_CHAIN_RUNS, Tokenised, _all_runs, alignment, tokenised
@@ -3151,6 +3151,31 @@ def test_what_marks_a_text_as_a_correction_or_update(title: str, body: str, mark
         ("", "Ghee (clarified butter) is used. The exchange is seeking clarification.", False),
         ("", "It demanded clarification of this status.\nClarification: what the new rules mean for you", False),
         ("", "Moody's corrects amount of debt under review\nGold corrects lower as the dollar firms.", False),
+        # a "Clarification:" line naming an earlier text within its first 40 characters, as a correction's
+        ("", "Four workers died.\n(Clarification: The previous version gave the wrong owner.)", True),
+        ("", "Four workers died.\nClarification: The story did not make clear that the quarry was closed.", True),
+        ("", "Four workers died.\nClarification: This article was clarified to give the owner's name.", True),
+        # ... and lines naming none: a report's own caveat, a section's name, prose (third review)
+        ("", "Four workers died.\n\nClarification: this report gives provisional figures only.", False),
+        ("", "Four workers died.\n\nClarification: prior to certification, totals may change.", False),
+        ("", "Four workers died.\n\nClarification: the original count was held at Tarrow Civic Hall.", False),
+        ("", "Four workers died.\n\nClarification: Returning officer clarifies rules on recounts", False),
+        ("", "Stocks rose.\n\nClarification: the original question was whether rates would rise.", False),
+        ("", "Stocks rose.\nClarification: The Fed's statement was read as clarifying its stance on rates.", False),
+        ("", "Clarification: Prior to the vote, the minister said ...", False),
+        ("", "Clarification: Original sin and other matters, a column", False),
+        ("", "Clarification: This story explains the new rules.", False),
+        ("", "CLARIFICATION: The earlier statement by the ministry was incorrect, the opposition said.", False),
+        ("Newspapers and their corrections", "Editors say a clarification is not a correction.\nClarification: "
+         "when a story should have made clear what it meant, editors add a note. An earlier version is kept.", False),
+        # a refile or clarification note is read at a line's start alone: in prose, none (third review)
+        ("", "The bank (clarifies a spokesman) will not comment.", False),
+        ("", "The firm (refiles to correct its tax return every year) said.", False),
+        ("", "The firm said it (refiles to fix bugs) often.", False),
+        ("", "The agency (adds the minister, clarifies nothing) said.", False),
+        ("", "Fed (updates guidance, clarifies outlook) in statement.", False),
+        ("", "Four workers died.\n\nYou may ask for a recount (Refiles to correct counts are not accepted).", False),
+        ("", "Four workers died.\nThe inspector (Clarification: an earlier version of the rules) spoke.", False),
     ],
 )  # fmt: skip
 def test_a_refile_that_corrects_or_a_clarification_is_read_as_a_correction(
@@ -3178,6 +3203,28 @@ def test_a_short_result_refiled_to_correct_or_clarified_hours_later_is_the_same_
     first = ("Millbrook ward result", _WARD)
     then = (marked[0], marked[1].format(_WARD_CORRECTED))
     assert _judged_titled(detector, first, then, timedelta(hours=2)) == (["a"], ["b"])
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "\n\nClarification: this report gives provisional figures only.",
+        "\n\nClarification: prior to certification, totals may change.",
+        "\n\nClarification: the original count was held at Tarrow Civic Hall.",
+        "\n\nClarification: Returning officer clarifies rules on recounts",
+        "\n\nThe returning officer (clarifies a spokeswoman) will publish the full tallies online.",
+        "\n\nCandidates may ask for a recount (Refiles to correct counts are not accepted, the office said).",
+    ],
+)
+def test_a_clarification_naming_no_earlier_text_or_a_note_in_prose_joins_no_other_figures(
+    detector: Detector, line: str
+) -> None:
+    # A "Clarification:" line naming no earlier text (a report's own caveat) or "(clarifies"/"(Refiles to
+    # correct" inside a sentence was read as a correction note: two wards' results (two figures changed, dense
+    # facts) matched as one result corrected (third review).
+    first = ("Millbrook ward result", _WARD)
+    then = ("Millbrook ward result", _WARD_CORRECTED + line)
+    assert _judged_titled(detector, first, then, timedelta(hours=2)) == ([], [])
 
 
 def test_a_refile_that_corrects_nothing_is_a_resend_and_joins_no_other_figures(detector: Detector) -> None:
@@ -3323,6 +3370,46 @@ def test_the_querys_mark_is_read_once_per_judge(detector: Detector, monkeypatch:
     assert read.count("q") == 1 and sorted(t for t in read if t != "q") == ["s0", "s1", "s2"]
 
 
+def test_a_stored_texts_mark_is_read_once_while_its_tokens_are_kept(
+    detector: Detector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stored text's mark was read again for every copy judged against it (≈25 µs a news text, up to ≈2 ms
+    # one whose edges are full of a note's words): it is kept with the text's tokens, by the text and title, so
+    # an article replaced or retitled is read afresh, never from its old text's mark.
+    import service.detector as detector_module
+
+    read: list[str] = []
+
+    def counted(title: str, body: str) -> UpdateMark:
+        read.append(title)
+        return update_mark(title, body)
+
+    monkeypatch.setattr(detector_module, "update_mark", counted)
+
+    def found(stored: Article) -> list[str]:
+        query = Article("q", _WARD_CORRECTED + _CORRECTS_NOTE, title="q", published=T0 + timedelta(hours=2))
+        shingles = {stored.id: detector.fingerprint(stored.body).shingles}
+        return [m.id for m in detector.judge(detector.prepare(query), shingles, {stored.id: stored}, evidence=False)]
+
+    stored = Article("s", _WARD, title="Millbrook ward result", published=T0)
+    assert [found(stored) for _ in range(3)] == [["s"]] * 3
+    assert read.count("Millbrook ward result") == 1 and read.count("q") == 3
+    # replaced under the same id and title by a text carrying the query's note: no new note, another result
+    replaced = replace(stored, body=_WARD + _CORRECTS_NOTE)
+    assert found(replaced) == [] and read.count("Millbrook ward result") == 2
+    assert found(replace(stored, title="Millbrook result")) == ["s"] and read[-1] == "Millbrook result"
+
+
+def test_a_text_keeps_few_marks_and_none_of_a_long_title() -> None:
+    t = Tokenised(_WARD, 5)
+    for n in range(3 * MARKS_KEPT_PER_TEXT):
+        assert _mark(f"Millbrook ward result {n}", t) == update_mark(f"Millbrook ward result {n}", _WARD)
+        assert len(t.marks) <= MARKS_KEPT_PER_TEXT
+    t.marks.clear()
+    long_title = "Millbrook ward result " * 40
+    assert _mark(long_title, t) == update_mark(long_title, _WARD) and not t.marks
+
+
 def test_a_text_holding_none_of_a_notes_words_is_not_searched(monkeypatch: pytest.MonkeyPatch) -> None:
     """The note patterns cost ≈100 µs a body and ran for every candidate (a third of the writer's time in an
     ingest): a text holding no word any note holds is passed over; one that holds them is still read."""
@@ -3343,9 +3430,12 @@ def test_a_text_holding_none_of_a_notes_words_is_not_searched(monkeypatch: pytes
     assert not update_mark("Council votes on harbour budget", plain) and searched == []
     noted = plain + "\n(Corrects spelling of the councillor's name in paragraph 2)\n"
     assert update_mark("Council votes on harbour budget", noted).corrections and searched == [noted]
-    searched.clear()  # (a refile or a clarification: its own pattern alone, behind its own words)
+    searched.clear()  # (a refile or a clarification: its own pattern alone, behind its own words, at lines' starts)
     refiled = "(Refiles to fix typo in paragraph 2)\n" + plain
-    assert update_mark("REFILE-Council votes on harbour budget", refiled).corrections and searched == [refiled]
+    assert update_mark("REFILE-Council votes on harbour budget", refiled).corrections and searched == ["\n" + refiled]
+    searched.clear()  # (its words in prose: "refile", "clarify", "clarified" open no such note)
+    assert not update_mark("T", plain + "\nThe council will clarify and refile; it clarified and refiled.\n")
+    assert searched == []
     # (re.I takes the dotless "ı" and "İ" for an i, which casefold alone does not: such a note was passed over)
     assert update_mark("T", plain + "\nAn earlier version of thıs story misspelt a name.\n").corrections
     assert update_mark("T", plain + "\nAN EARLIER VERSİON OF THİS STORY MISSPELT A NAME.\n").corrections
