@@ -48,13 +48,14 @@ from service.templates import (
     RESEND_WINDOW,
     SHORT_ITEM_TOKENS,
     UpdateMark,
+    body_mark,
     corrects,
     differences,
     other_instance,
     renamed_apart,
     resent_apart,
     titled_apart,
-    update_mark,
+    titled_mark,
     updates,
 )
 from service.text import utf8_tokens
@@ -260,6 +261,7 @@ class Detector:
             if others
             else None
         )
+        marks: dict[str, UpdateMark] = {}  # (the query's, read once, under "")
         matches = []
         for cid, ov, pair_bp, resent in screened:
             other = others.get(cid)
@@ -279,7 +281,7 @@ class Detector:
                         continue
                 if not self._enough(ov):
                     continue
-                if self._other_article(query.article, ta, other, tb, resent):
+                if self._other_article(query.article, ta, other, tb, resent, marks):
                     continue
                 if evidence:
                     found_passages = passages(shared_runs(ta, tb), ta, tb, pair_bp)
@@ -290,17 +292,21 @@ class Detector:
         return matches
 
     @staticmethod
-    def _other_article(query: Article, ta: Tokenised, other: Article, tb: Tokenised, resent: bool) -> bool:
+    def _other_article(
+        query: Article, ta: Tokenised, other: Article, tb: Tokenised, resent: bool, marks: dict[str, UpdateMark]
+    ) -> bool:
         """Are two overlapping texts different articles from one template? A re-send is held to the opening-name
         rule alone (templates.resent_apart), whether or not evidence is asked for: the same pair must get the
         same verdict with its passages as without them. Whether the later text corrects or updates the earlier
-        (templates.updates, templates.corrects) is read only where both publication times are known, each text's
-        mark once (`_mark`: the query's once per judge, a stored text's once while its tokens are kept): a short
-        item's opening name respelt is a correction only under the later text's correction note or prefix, and a
-        marked text's changed figures are no template's."""
+        (templates.updates, templates.corrects) is read only where both publication times are known, each body's
+        notes once (`_mark`: a stored text's while its tokens are kept) and the query's mark once per judge
+        (`marks`, under ""): a short item's opening name respelt is a correction only under the later text's
+        correction note or prefix, and a marked text's changed figures are no template's."""
         updated = corrected = False
         if query.published and other.published and query.published != other.published:
-            mark_a, mark_b = _mark(query.title, ta), _mark(other.title, tb)
+            if "" not in marks:
+                marks[""] = _mark(query.title, ta)
+            mark_a, mark_b = marks[""], _mark(other.title, tb)
             updated = updates(mark_a, mark_b, query.published, other.published)
             corrected = updated and corrects(mark_a, mark_b, query.published, other.published)
         if resent:
@@ -492,28 +498,18 @@ def operator_passages(path: str) -> list[str]:
         raise ValueError(f"--boilerplate-file {path}: cannot read it ({exc})") from exc
 
 
-# A text's marks kept with its tokens (`_mark`): so many titles' (one body may be stored under many: a template's
-# notices), and only a title so long or shorter (a title may hold 16 KB: kept, it and its mark would outweigh a
-# short body, which is all RecentTexts counts).
-MARKS_KEPT_PER_TEXT = 4
-MARKED_TITLE_CHARS = 512
-
-
 def _mark(title: str, t: Tokenised) -> UpdateMark:
-    """templates.update_mark of `title` over `t`'s body, kept with `t` (`Tokenised.marks`, by title): a stored
-    text's tokens are kept in RecentTexts and it is judged against each of its copies, and a mark costs ≈25 µs a
-    news text, up to ≈2 ms one whose edges are full of a note's words. Kept by the text itself, not by an id: an
-    article replaced (another body) is another text, and a title changed another key; a text dropped from
-    RecentTexts, as a deleted article's ages out, drops its marks with it."""
-    marks = t.marks
-    found = marks.get(title)
+    """templates.update_mark of `title` over `t`'s body, its body's part (templates.body_mark, ≈25 µs a news text,
+    up to ≈2 ms one whose edges are full of a note's words) read once and kept with `t` (`Tokenised.body_mark`),
+    its title's (templates.titled_mark, ≈3 µs) read on every call: a stored text's tokens are kept in RecentTexts
+    and it is judged against each of its copies, under whatever title, however long. Kept by the text itself, not
+    by an id: an article replaced (another body) is another text; a text dropped from RecentTexts, as a deleted
+    article's ages out, drops its mark with it. (A body with no note or prefix keeps one shared empty mark; one
+    with notes keeps them, at most a few times its edges' characters, which RecentTexts counts.)"""
+    found = t.body_mark
     if found is None:
-        found = update_mark(title, t.body)
-        if len(title) <= MARKED_TITLE_CHARS:
-            if len(marks) >= MARKS_KEPT_PER_TEXT:
-                marks.clear()  # (one step: another thread may be reading the dict)
-            marks[title] = found
-    return found
+        found = t.body_mark = body_mark(t.body)  # (two threads may both read it: same result)
+    return titled_mark(title, found)
 
 
 def _long(q: Labelled) -> bool:

@@ -1729,7 +1729,7 @@ _CORRECTION_NOTE = re.compile(
     rf"|^{_H}*--{_H}*(?:[^\s.:]+{_H}+){{1,2}}corrects\b[^\n]{{0,200}}"
     rf"|^{_H}*note:[^\n]{{0,80}}?\bcorrects\b[^\n]{{0,200}}"
     rf"|[.)]{_H}+--?{_H}*corrects\b[^\n]{{0,200}}"
-    r"|\bthis (?:story|article|item|report) has been (?:corrected|amended|revised|clarified)\b[^\n]{0,200}"
+    r"|\bthis (?:story|article|item|report) has been (?:corrected|amended|revised)\b[^\n]{0,200}"
     r"|\b(?:an|the) (?:earlier|previous|prior) version of this (?:story|article|item|report)\b[^\n]{0,200}"
     rf"|(?:^{_H}*|\({_H}*)correction:[^\n]{{0,40}}?\b(?:earlier|previous|prior|incorrectly|misstated|misspelled|misidentified"
     r"|wrongly|mistakenly)\b[^\n]{0,200}",
@@ -1749,11 +1749,11 @@ _CORRECTION_NOTE = re.compile(
 # of an application ("TWA plans to refile ..."), nor a "Clarification:" line that names no earlier text, a
 # section's name or a report's own caveat ("Clarification: this report gives provisional figures only", "...
 # prior to certification, totals may change", "... the original count was held at ..."): read as notes, they
-# joined two wards' results. ("This story has been clarified" is the correction pattern's, beside "... has been
-# corrected".) Every alternative opens with a newline, and the pattern is searched over a newline and the edge
-# (`_line_notes`): tried at the lines' starts alone, found as fast as a character, where "^" under re.M is tried
-# at every character (≈0.2-0.6 ms a text whose edges held its words on every line, against ≈25 µs without
-# them); a space opens the word after a window, a character the engine skips to.
+# joined two wards' results. ("This story has been clarified" is `_CLARIFIED_NOTE`'s.) Every alternative opens
+# with a newline, and the pattern is searched over a newline and the edge (`_line_notes`): tried at the lines'
+# starts alone, found as fast as a character, where "^" under re.M is tried at every character (≈0.2-0.6 ms a
+# text whose edges held its words on every line, against ≈25 µs without them); a space opens the word after a
+# window, a character the engine skips to.
 _CLARIFICATION_NAMES_EARLIER = (
     r"(?:earlier|previous|prior|original) version"
     r"|(?:story|article|item|report|headline) (?:has been|was) (?:updated|changed|clarified)"
@@ -1769,6 +1769,11 @@ _REFILED_OR_CLARIFIED_NOTE = re.compile(
     r")",
     re.I,
 )
+# "This story has been clarified ...", a page's clarification, anywhere in a line as "... has been corrected" is:
+# a pattern of its own, not an alternative of `_CORRECTION_NOTE`, whose notes are thus read exactly as before it
+# (an alternative there took the rest of its line, "This story has been clarified to show the total. (Corrects
+# paragraph 3 ...)", and the "(Corrects ..." note in it was no note of its own).
+_CLARIFIED_NOTE = re.compile(r"\bthis (?:story|article|item|report) has been clarified\b[^\n]{0,200}", re.I)
 # Updates: "(Updates with closing prices)", "(Updates to close)" (not any "(updates": "(updates automatically)",
 # "Live radar (updates every 15 minutes)"), a line that is a note of edits alone ("(Adds details, updates
 # prices)", "(Recasts, updates with closing prices)", "(Adds quote from minister)"), "This story has been
@@ -1838,19 +1843,27 @@ def _holds_any(folded: str, words: tuple[str, ...]) -> bool:
     return any(map(folded.__contains__, words))  # (no generator's frames: this runs for every candidate)
 
 
-def update_mark(title: str, body: str) -> UpdateMark:
-    """What a text says of itself as a correction or update: `_TITLE_PREFIX`, `_CORRECTION_NOTE` and
-    `_REFILED_OR_CLARIFIED_NOTE` (corrections both), `_UPDATE_NOTE` (read by `updates` and `corrects` for the later
-    of two texts)."""
-    number, corrected, at = None, False, 0
-    while m := _TITLE_PREFIX.match(title, at):
-        if m.group(2) and number is None:
-            number = int(m.group(2))
-        corrected |= "correct" in m.group(1).lower()
-        at = m.end()
-    rest = " ".join(title[at:].lower().split())
+@dataclass(frozen=True)
+class BodyMark:
+    """What a body says of itself as a correction or update (`body_mark`), whatever its title: its correction
+    prefix opening it as a slug, and the notes at its edges. Read once a text (Detector._mark keeps it with the
+    text's tokens) and joined to each title's prefixes by `titled_mark`."""
+
+    corrected: bool = False
+    corrections: frozenset[str] = frozenset()
+    updates: frozenset[str] = frozenset()
+
+
+_NO_BODY_MARK = BodyMark()  # (most bodies': one shared object, so that a kept mark costs a text nothing)
+
+
+def body_mark(body: str) -> BodyMark:
+    """`update_mark`'s reading of a body: a slug's correction prefix (no version number) and the notes of
+    `_CORRECTION_NOTE`, `_REFILED_OR_CLARIFIED_NOTE` and `_CLARIFIED_NOTE` (corrections) and `_UPDATE_NOTE`, each
+    over an edge holding one of its words. Its notes are the body's own words, at most so many of its edges'
+    characters (MARK_EDGE_CHARS) for each pattern."""
     edges = _edges(body)
-    slug, at = edges[0].lstrip(), 0  # (a body opening as a slug: its correction prefix alone, no version number)
+    corrected, slug, at = False, edges[0].lstrip(), 0
     while m := _TITLE_PREFIX.match(slug, at):
         corrected |= "correct" in m.group(1).lower()
         at = m.end()
@@ -1862,9 +1875,35 @@ def update_mark(title: str, body: str) -> UpdateMark:
             corrections.update(_notes(_CORRECTION_NOTE, edge))
         if _holds_any(folded, _REFILED_OR_CLARIFIED_WORDS):
             corrections.update(_line_notes(_REFILED_OR_CLARIFIED_NOTE, edge))
+        if "has been clarified" in folded:  # (its one word: `_CLARIFIED_NOTE`)
+            corrections.update(_notes(_CLARIFIED_NOTE, edge))
         if _holds_any(folded, _UPDATE_WORDS):
             updated.update(_notes(_UPDATE_NOTE, edge))
-    return UpdateMark(number, corrected, rest, frozenset(corrections), frozenset(updated))
+    if not (corrected or corrections or updated):
+        return _NO_BODY_MARK
+    return BodyMark(corrected, frozenset(corrections), frozenset(updated))
+
+
+def titled_mark(title: str, body: BodyMark) -> UpdateMark:
+    """`update_mark` of a title over a body already read (`body_mark`): the title's `_TITLE_PREFIX`es ("UPDATE
+    n-", "CORRECTED-") and the title past them. A few µs a title: read afresh for every title, so no
+    title, however long, is kept."""
+    number, corrected, at = None, body.corrected, 0
+    while m := _TITLE_PREFIX.match(title, at):
+        if m.group(2) and number is None:
+            number = int(m.group(2))
+        corrected |= "correct" in m.group(1).lower()
+        at = m.end()
+    rest = " ".join(title[at:].lower().split())
+    return UpdateMark(number, corrected, rest, body.corrections, body.updates)
+
+
+def update_mark(title: str, body: str) -> UpdateMark:
+    """What a text says of itself as a correction or update: `_TITLE_PREFIX` (its title's or its body's, opening
+    as a slug), `_CORRECTION_NOTE`, `_REFILED_OR_CLARIFIED_NOTE` and `_CLARIFIED_NOTE` (corrections all),
+    `_UPDATE_NOTE` (read by `updates` and `corrects` for the later of two texts): `titled_mark` over
+    `body_mark`."""
+    return titled_mark(title, body_mark(body))
 
 
 def marked_as_update(title: str, body: str) -> bool:
@@ -2044,8 +2083,8 @@ _DOTTED = re.compile(r"(?:[^\W\d_]{1,3}\.)+[^\W\d_]{1,3}")
 # words that go on a name ("U.S. Under Secretary", "U.S. First Lady"). "The" stays one though a name may open
 # with it: "The" before a capitalised word ends the first sentence of two of the 24 Reuters-21578 items whose end
 # these words moved ("... Permian Partners L.P.\n    The Permian Partners L.P. was ...", "... Lyons, N.Y.\n
-# The EPA said ..."), as in "in the U.S. The Federal Reserve said"; the cost, a sentence that goes on into "The
-# Hague" after "U.S." ("officials in the U.S. The Hague office and Kellick County signed") is cut there.
+# The EPA said ..."), as in "in the U.S. The Federal Reserve said", but not before a place named with it
+# (`_THE_PLACE`: "officials in the U.S. The Hague office and Kellick County signed" goes on the sentence).
 _SENTENCE_OPENERS = frozenset("a an the it he she they we i you its his her their our these those".split())
 # The word after a full stop and its spaces (past an opening quote or bracket), and whether the spaces held a
 # blank line. A word only if a space, closing punctuation or the text's end follows it: "A-10", "A321",
@@ -2053,6 +2092,10 @@ _SENTENCE_OPENERS = frozenset("a an the it he she they we i you its his her thei
 # sentence "A U.S. A-10 jet landed near Kellick County ..." before its county, and two counties' reports
 # matched). (So "U.S. It's" and "U.S. I'm" go on the sentence, as before these words.)
 _NEXT_WORD = re.compile(r"\.[\"'\u2019\u201d)\]]*(\s+)[(\"'\u2018\u201c]*(?:([^\W\d_]+)(?=[\s,;:!?\"\u201d)\]]|\Z))?")
+
+
+# Places named with "The" ("U.S. The Hague", "U.K. The Netherlands"): "The" before them opens no sentence.
+_THE_PLACE = re.compile(r"[^\S\n]+(?:Hague|Gambia|Bronx|Netherlands|Bahamas)\b")
 
 
 def _abbreviation_stop(body: str, stop: int) -> bool:
@@ -2075,6 +2118,8 @@ def _abbreviation_stop(body: str, stop: int) -> bool:
         return True
     space, word = after.group(1), after.group(2) or ""
     opens = word.lower() in _SENTENCE_OPENERS and word[:1].isupper() and (len(word) == 1 or word[1:].islower())
+    if opens and word == "The" and _THE_PLACE.match(body, after.end()):
+        opens = False  # ("U.S. The Hague": a place's name)
     return not (opens or space.count("\n") >= 2)
 
 

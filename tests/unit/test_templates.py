@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service import templates
-from service.detector import MARKS_KEPT_PER_TEXT, Detector, _mark
+from service.detector import Detector, _mark
 from service.model import Article, Match, Relation
 from service.settings import DetectionParams
 from service.similarity import IDENTICAL_JACCARD, MAX_CHAIN_RUNS, Tokenised, _all_runs, alignment, tokenised
@@ -2903,9 +2903,17 @@ def test_a_dotted_token_or_title_abbreviation_ends_no_first_sentence(detector: D
         ("The U.S. I-95 corridor near Kellick was closed on Tuesday, police said. More.", "said"),
         ("Sold in the U.S. I'm told the plant in Kellick is old, it said. More.", "said"),
         ("Sold in the U.S. A, B and C grades went to Kellick, it said. More.", "s"),  # a lone "A" before ","
-        # The cost of "The" (it ends two of the 24 Reuters-21578 sentences this rule moved before a capitalised
-        # word: "The Permian Partners L.P. was ...", "The EPA said"): a name opening with it is cut there too.
-        ("Officials in the U.S. The Hague office and Kellick signed the accord, officials said. More.", "s"),
+        # "The" opens a sentence before a capitalised word ("The Permian Partners L.P. was ...", "The EPA said":
+        # two of the 24 Reuters-21578 sentences this rule moved), but not before a place named with it (fourth
+        # review: "U.S. The Hague" was cut there)
+        ("Officials in the U.S. The Hague office and Kellick signed the accord, officials said. More.", "said"),
+        ("Flights from the U.S. The Gambia and Kellick resumed on Tuesday, officials said. More.", "said"),
+        ("Offices in the U.S. The Bronx, The Bahamas and Kellick shut on Tuesday, officials said. More.", "said"),
+        ("Trade between the U.K. The Netherlands and Kellick rose on Tuesday, officials said. More.", "said"),
+        ("A venture in the U.S. The Hague's court will hear Kellick's case, officials said. More.", "said"),
+        ("It sold the plant to Permian Partners L.P. The Permian Partners L.P. said so. More.", "p"),
+        ("The plant near Lyons, N.Y. The EPA said it leaked into Kellick's river. More.", "y"),
+        ("Officials in the U.S. The Hagues left Kellick on Tuesday, officials said. More.", "s"),
     ],
 )  # fmt: skip
 def test_a_dotted_token_ends_the_first_sentence_before_a_sentences_opening_word(body: str, last: str) -> None:
@@ -3188,6 +3196,21 @@ def test_a_refile_that_corrects_or_a_clarification_is_read_as_a_correction(
 
 
 @pytest.mark.parametrize(
+    "note",
+    ["(Corrects paragraph 3 to show the toll was 4, not 5)", "(Corrects spelling of name in paragraph 2)"],
+)
+def test_a_clarified_line_leaves_a_correction_note_after_it_its_own(note: str) -> None:
+    # "This story has been clarified ..." was read by the correction pattern, whose alternative took the rest of
+    # its line: a "(Corrects ..." note after it on the line was no note of its own, as it is without the line
+    # (fourth review: 72 of the review's texts lost one of main's notes so).
+    alone = update_mark("CORRECTED-Ward result", "CORRECTED-" + note + "\nMore text.").corrections
+    body = "CORRECTED-This story has been clarified to show the total. " + note + "\nMore text."
+    found = update_mark("CORRECTED-Ward result", body).corrections
+    assert alone and alone <= found
+    assert "this story has been clarified to show the total. " + note.lower() in found
+
+
+@pytest.mark.parametrize(
     "marked",
     [
         ("REFILE-Millbrook ward result", "(Refiles to correct Colm Hargate's vote total and the shares)\n\n{}"),
@@ -3344,16 +3367,28 @@ def test_a_correction_the_next_morning_is_read_but_not_a_day_later(detector: Det
     assert _judged_titled(detector, first, late, timedelta(hours=24)) == ([], [])
 
 
-def test_the_querys_mark_is_read_once_per_judge(detector: Detector, monkeypatch: pytest.MonkeyPatch) -> None:
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[str]]:
+    """The bodies templates.body_mark reads (by the detector) and the titles templates.titled_mark joins to one."""
     import service.detector as detector_module
 
-    read: list[str] = []
+    bodies: list[str] = []
+    titles: list[str] = []
 
-    def counted(title: str, body: str) -> UpdateMark:
-        read.append(title)
-        return update_mark(title, body)
+    def counted_body(body: str) -> templates.BodyMark:
+        bodies.append(body)
+        return templates.body_mark(body)
 
-    monkeypatch.setattr(detector_module, "update_mark", counted)
+    def counted_title(title: str, body: templates.BodyMark) -> UpdateMark:
+        titles.append(title)
+        return templates.titled_mark(title, body)
+
+    monkeypatch.setattr(detector_module, "body_mark", counted_body)
+    monkeypatch.setattr(detector_module, "titled_mark", counted_title)
+    return bodies, titles
+
+
+def test_the_querys_mark_is_read_once_per_judge(detector: Detector, monkeypatch: pytest.MonkeyPatch) -> None:
+    bodies, titles = _counting_reads(monkeypatch)
     stored = [
         Article(f"s{n}", _ward_result("Millbrook", "1,906", f"57.{n}", "1,102", "33.0"), title=f"s{n}", published=T0)
         for n in range(3)
@@ -3367,24 +3402,17 @@ def test_the_querys_mark_is_read_once_per_judge(detector: Detector, monkeypatch:
         evidence=False,
     )
     assert {m.id for m in found} == {"s0", "s1", "s2"}
-    assert read.count("q") == 1 and sorted(t for t in read if t != "q") == ["s0", "s1", "s2"]
+    assert bodies.count(query.body) == 1 and sorted(b for b in bodies if b != query.body) == [a.body for a in stored]
+    assert titles.count("q") == 1 and sorted(t for t in titles if t != "q") == ["s0", "s1", "s2"]
 
 
 def test_a_stored_texts_mark_is_read_once_while_its_tokens_are_kept(
     detector: Detector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A stored text's mark was read again for every copy judged against it (≈25 µs a news text, up to ≈2 ms
-    # one whose edges are full of a note's words): it is kept with the text's tokens, by the text and title, so
-    # an article replaced or retitled is read afresh, never from its old text's mark.
-    import service.detector as detector_module
-
-    read: list[str] = []
-
-    def counted(title: str, body: str) -> UpdateMark:
-        read.append(title)
-        return update_mark(title, body)
-
-    monkeypatch.setattr(detector_module, "update_mark", counted)
+    # one whose edges are full of a note's words): its body's part is kept with the text's tokens, so an article
+    # replaced is read afresh, never from its old text's mark, and its title's is read on every judge.
+    bodies, titles = _counting_reads(monkeypatch)
 
     def found(stored: Article) -> list[str]:
         query = Article("q", _WARD_CORRECTED + _CORRECTS_NOTE, title="q", published=T0 + timedelta(hours=2))
@@ -3393,21 +3421,52 @@ def test_a_stored_texts_mark_is_read_once_while_its_tokens_are_kept(
 
     stored = Article("s", _WARD, title="Millbrook ward result", published=T0)
     assert [found(stored) for _ in range(3)] == [["s"]] * 3
-    assert read.count("Millbrook ward result") == 1 and read.count("q") == 3
+    assert bodies.count(_WARD) == 1 and bodies.count(_WARD_CORRECTED + _CORRECTS_NOTE) == 3
+    assert titles.count("Millbrook ward result") == 3 and titles.count("q") == 3
     # replaced under the same id and title by a text carrying the query's note: no new note, another result
     replaced = replace(stored, body=_WARD + _CORRECTS_NOTE)
-    assert found(replaced) == [] and read.count("Millbrook ward result") == 2
-    assert found(replace(stored, title="Millbrook result")) == ["s"] and read[-1] == "Millbrook result"
+    assert found(replaced) == [] and bodies.count(_WARD + _CORRECTS_NOTE) == 1
+    assert found(replace(stored, title="Millbrook result")) == ["s"] and titles[-1] == "Millbrook result"
+    assert bodies.count(_WARD) == 1
 
 
-def test_a_text_keeps_few_marks_and_none_of_a_long_title() -> None:
+def test_a_long_titles_mark_reads_each_body_once(detector: Detector, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Fourth review: a title over 512 characters was never kept with its mark, so the stored texts' marks and
+    # the query's were read afresh for every candidate of every judge (320 reads where main made 165). A body is
+    # read once (the query's once a judge), whatever its title's length; a title's prefixes on every call.
+    edges: list[str] = []
+    read_edges = templates._edges
+
+    def counted(body: str) -> list[str]:
+        edges.append(body)
+        return read_edges(body)
+
+    monkeypatch.setattr(templates, "_edges", counted)
+    long_title = ("CORRECTED-Millbrook ward result " + "and the count " * 60)[:2000]
+    stored = [
+        Article(f"s{n}", _ward_result("Millbrook", "1,906", f"57.{n}", "1,102", "33.0"), title=long_title, published=T0)
+        for n in range(3)
+    ]
+    query = Article("q", _WARD_CORRECTED + _CORRECTS_NOTE, title=long_title, published=T0 + timedelta(hours=2))
+    shingles = {a.id: detector.fingerprint(a.body).shingles for a in stored}
+    for _ in range(3):
+        found = detector.judge(detector.prepare(query), shingles, {a.id: a for a in stored}, evidence=False)
+        assert {m.id for m in found} == {"s0", "s1", "s2"}
+    assert edges.count(query.body) == 3 and sorted(b for b in edges if b != query.body) == [a.body for a in stored]
+
+
+def test_a_texts_kept_mark_is_its_bodys_alone() -> None:
+    # Marks kept by title (four titles a text, each with its copy of the notes) added up to ≈7 KB a short text
+    # that RecentTexts did not count: a text keeps its body's part alone, none of a title, a body with no note
+    # the one shared empty part.
     t = Tokenised(_WARD, 5)
-    for n in range(3 * MARKS_KEPT_PER_TEXT):
-        assert _mark(f"Millbrook ward result {n}", t) == update_mark(f"Millbrook ward result {n}", _WARD)
-        assert len(t.marks) <= MARKS_KEPT_PER_TEXT
-    t.marks.clear()
-    long_title = "Millbrook ward result " * 40
-    assert _mark(long_title, t) == update_mark(long_title, _WARD) and not t.marks
+    for title in ["Millbrook ward result", "CORRECTED-UPDATE 2-Millbrook ward result", "Millbrook ward result " * 40]:
+        assert _mark(title, t) == update_mark(title, _WARD)
+        assert t.body_mark is templates.body_mark(_WARD) is templates._NO_BODY_MARK
+    noted = Tokenised(_WARD + _CORRECTS_NOTE, 5)
+    assert _mark("UPDATE 1-Millbrook ward result", noted) == update_mark("UPDATE 1-Millbrook ward result", noted.body)
+    assert noted.body_mark == templates.body_mark(noted.body) and noted.body_mark.corrections
+    assert not hasattr(t, "marks")
 
 
 def test_a_text_holding_none_of_a_notes_words_is_not_searched(monkeypatch: pytest.MonkeyPatch) -> None:
