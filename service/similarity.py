@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property, partial
 from itertools import pairwise
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,6 +28,9 @@ from service.text import (
     tokens_before,
     without_markup,
 )
+
+if TYPE_CHECKING:
+    from service.templates import BodyMark
 
 IDENTICAL_JACCARD = 0.9  # above this, differences are formatting or a few words
 CONTAINED = 0.8  # share of one side's shingles found in the other to call it contained
@@ -86,6 +90,10 @@ class Tokenised:
         self.reading = reading
         self._words = words
         self._sequence = sequence
+        # What the body says of itself as a correction or update, whatever its title (templates.body_mark, read
+        # by Detector._mark): kept with its tokens in RecentTexts, and dropped with them, for a stored text is
+        # judged against each of its copies.
+        self.body_mark: BodyMark | None = None
 
     @property
     def words(self) -> list[str]:
