@@ -368,8 +368,8 @@ def _cell_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) 
             row_a, row_b = [range(row_a[0].start, row_a[-1].stop)], [range(row_b[0].start, row_b[-1].stop)]
         order = orders.get(len(row_a), range(len(row_a)))
         for ca, cb in zip(row_a, [row_b[k] for k in order], strict=True):
-            if [ta.words[p] for p in ca] == [tb.words[q] for q in cb]:
-                continue
+            if [ta.words[p] for p in ca] == [tb.words[q] for q in cb] or not (ca and cb):
+                continue  # (the same, or a cell one side leaves empty: an insertion)
             if cells == MAX_TABLE_CELLS:
                 return slots
             cells += 1
@@ -452,26 +452,64 @@ def _table_rows(t: Tokenised, stretch: range) -> list[list[range]]:
 def _table_lines(t: Tokenised, stretch: range) -> Iterator[list[range]]:
     """The stretch's lines, each as its cells: cells parted by a "|", a tab, two or more spaces, or an HTML
     cell's tags (tags are no tokens: "</td><td>" stands between two), lines by a line break or an HTML row's
-    tags. At most MAX_TABLE_ROWS lines."""
-    lines = 0
-    line: list[range] = []
-    start = stretch.start
+    tags (a line break between two cells' tags parts cells: a pretty-printed table writes one `<td>` a line).
+    A cell left empty ("| Smith |  | 1,234 |", "<td></td>") is an empty range where it stands, so that the
+    row keeps its columns (`_empty_cells`). At most MAX_TABLE_ROWS lines."""
+    if not stretch:
+        return
+    lines, start = 0, stretch.start
+    before = t.body[t.ends[start - 1] : t.starts[start]] if start else "\n" + t.body[: t.starts[0]]
+    line = _empties(start, _row_parts(before)[1], "lead") if _ends_row(before) else []
     for i in stretch:
-        gap = t.body[t.ends[i] : t.starts[i + 1]] if i + 1 < stretch.stop else "\n"
+        gap = t.body[t.ends[i] : t.starts[i + 1]] if i + 1 < t.count else "\n"
         ends_row = _ends_row(gap)
-        if ends_row or _parts_cells(gap):
-            line.append(range(start, i + 1))
-            start = i + 1
+        if i + 1 == stretch.stop and not ends_row:
+            gap, ends_row = "\n", True  # (the stretch ends inside a line: its last cell ends there)
         if ends_row:
-            yield line
+            trail, lead = _row_parts(gap)
+            yield [*line, range(start, i + 1), *_empties(i + 1, trail, "trail")]
             lines += 1
             if lines == MAX_TABLE_ROWS:
                 return
-            line = []
+            line, start = _empties(i + 1, lead, "lead"), i + 1
+        elif _parts_cells(gap):
+            line += [range(start, i + 1), *_empties(i + 1, gap, "between")]
+            start = i + 1
 
 
 def _ends_row(gap: str) -> bool:
-    return "\n" in gap or _ROW_TAG.search(gap) is not None
+    """Does the text between two tokens end a table's line: an HTML row's tag, or a line break (but one between
+    two cells' tags, in a table printed one cell a line)?"""
+    if _ROW_TAG.search(gap):
+        return True
+    return "\n" in gap and not _CELL_TAG.search(gap)
+
+
+def _row_parts(gap: str) -> tuple[str, str]:
+    """The text of a gap ending a line that belongs to the line before (up to its first row tag or line break)
+    and to the line after (from its last)."""
+    tags = list(_ROW_TAG.finditer(gap))
+    if tags:
+        return gap[: tags[0].start()], gap[tags[-1].end() :]
+    if "\n" in gap:
+        return gap[: gap.index("\n")], gap[gap.rindex("\n") + 1 :]
+    return gap, ""
+
+
+def _empties(at: int, text: str, where: str) -> list[range]:
+    """The cells left empty a text holds (`_empty_cells`), each an empty range before token `at`."""
+    return [range(at, at)] * _empty_cells(text, where)
+
+
+def _empty_cells(text: str, where: str) -> int:
+    """How many cells left empty a text holds where it stands in a line ("between" two cells, at the "lead" or
+    "trail" of the line): counted only where unambiguous, by HTML cell tags ("<td></td>": each opened cell but
+    the one a token stands in) and by "|" ("|  |": each one but the one parting two cells, or a line's border);
+    tabs and runs of spaces align columns, and how many they stand for is not told."""
+    opened = len(_OPEN_CELL_TAG.findall(text))
+    if opened or _CELL_TAG.search(text):
+        return opened if where == "trail" else max(0, opened - 1)
+    return max(0, text.count("|") - 1)
 
 
 def _parts_cells(gap: str) -> bool:
@@ -483,6 +521,7 @@ def _parts_cells(gap: str) -> bool:
 
 
 _CELL_TAG = re.compile(r"</?t[dh][\s>/]", re.IGNORECASE)
+_OPEN_CELL_TAG = re.compile(r"<t[dh][\s>/]", re.IGNORECASE)
 _ROW_TAG = re.compile(r"</?tr[\s>/]", re.IGNORECASE)
 
 

@@ -40,6 +40,7 @@ from service.templates import (
     _paired_rows,
     _same_place_spelt,
     _same_word_spelt,
+    _table_rows,
     _without_diacritics,
     corrects,
     differences,
@@ -428,11 +429,17 @@ def test_two_weeks_of_a_report_are_apart_in_either_arrival_order(detector: Detec
 
 
 def _results(division: str, rows: list[tuple[str, str, str, str]], style: str, winner: str) -> str:
-    """A council election's results for one division, its table written in one of four styles."""
+    """A council election's results for one division, its table written in one of five styles ("pretty": HTML
+    printed one cell a line)."""
     if style == "html":
         cells = ["<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows]
         table = "<table>\n<tr><th>Candidate</th><th>Party</th><th>Votes</th><th>Share</th></tr>\n"
         table += "\n".join(cells) + "\n</table>"
+    elif style == "pretty":
+        table = "<table>\n  <tr>\n" + "".join(f"    <th>{c}</th>\n" for c in ("Candidate", "Party", "Votes", "Share"))
+        for row in rows:
+            table += "  </tr>\n  <tr>\n" + "".join(f"    <td>{c}</td>\n" for c in row)
+        table += "  </tr>\n</table>"
     else:
         sep = {"pipes": " | ", "tabs": "\t", "spaces": "    "}[style]
         table = "\n".join(sep.join(row) for row in [("Candidate", "Party", "Votes", "Share"), *rows])
@@ -456,10 +463,11 @@ _ROWS_SOUTH = [
 ]
 
 
-@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html"])
+@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html", "pretty"])
 def test_two_wards_results_tables_are_other_articles(detector: Detector, style: str) -> None:
     # Every row holds another candidate's name and figures: the stretch of rows was too long for a slot and read
     # as a rewrite, no fact changed, and two wards' results matched as `revised` (and fell into one group).
+    # (Printed one cell a line, an HTML table was read as no table: each line a single cell.)
     north = _results("Harbour North", _ROWS_NORTH, style, "Reyes holds the seat for the Independents")
     south = _results("Harbour South", _ROWS_SOUTH, style, "Webb gains the seat for the Coastal Party")
     assert differences(tokenised(north, 5), tokenised(south, 5)).fact_slots >= 2
@@ -470,7 +478,7 @@ def test_two_wards_results_tables_are_other_articles(detector: Detector, style: 
     assert _judged(detector, north, again, timedelta(minutes=6)) == []
 
 
-@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html"])
+@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html", "pretty"])
 def test_a_results_table_re_sent_restyled_or_with_one_figure_corrected_is_the_same_article(
     detector: Detector, style: str
 ) -> None:
@@ -480,6 +488,45 @@ def test_a_results_table_re_sent_restyled_or_with_one_figure_corrected_is_the_sa
     assert _judged(detector, pipes, north, timedelta(hours=1)) == ["a"]
     corrected = north.replace("1,466", "1,486").replace("33.3%", "33.7%")  # (one candidate's votes and share)
     assert _judged(detector, north, corrected, timedelta(hours=2)) == ["a"]
+
+
+@pytest.mark.parametrize("style", ["pipes", "html", "pretty"])
+def test_results_tables_with_empty_cells_are_read_as_tables(detector: Detector, style: str) -> None:
+    # An independent's party left empty ("| Tomas Reyes |  | 2,318 |", "<td></td>"): its row had a cell fewer than
+    # the others, no two lines of a ward's rows held as many cells, and two wards' tables were read as a rewrite.
+    north = [(name, party if name != "Tomas Reyes" else "", votes, share) for name, party, votes, share in _ROWS_NORTH]
+    south = [(name, party if name != "Pavel Ruiz" else "", votes, share) for name, party, votes, share in _ROWS_SOUTH]
+    first = _results("Harbour North", north, style, "Reyes holds the seat for the Independents")
+    other = _results("Harbour South", south, style, "Webb gains the seat for the Coastal Party")
+    assert differences(tokenised(first, 5), tokenised(other, 5)).fact_slots >= FACT_SLOTS_FOR_TEMPLATE
+    assert _judged_both_ways(detector, first, other, timedelta(minutes=6)) == ([], [])
+    # The same ward's table with the empty cell filled in, or one figure corrected, is the same article.
+    filled = _results("Harbour North", _ROWS_NORTH, style, "Reyes holds the seat for the Independents")
+    assert differences(tokenised(first, 5), tokenised(filled, 5)).fact_slots == 0
+    assert _judged_both_ways(detector, first, filled, timedelta(hours=1)) == (["a"], ["b"])
+    corrected = first.replace("1,466", "1,486")
+    assert _judged_both_ways(detector, first, corrected, timedelta(hours=1)) == (["a"], ["b"])
+
+
+def test_a_table_line_keeps_its_empty_cells() -> None:
+    def cells(text: str) -> list[list[str]]:
+        t = tokenised(text, 5)
+        return [[" ".join(t.words[i] for i in cell) for cell in row] for row in _table_rows(t, range(t.count))]
+
+    assert cells("| Tomas Reyes |  | 2,318 |\n| Ines Varga | Coastal | 1,466 |\n") == [
+        ["tomas reyes", "", "2 318"],
+        ["ines varga", "coastal", "1 466"],
+    ]
+    assert cells("|  | Reyes | 2,318 |  |\n|---|---|---|---|\n| 1 | Varga | - | 33.3% |\n") == [
+        ["", "reyes", "2 318", ""],
+        ["1", "varga", "", "33 3"],
+    ]
+    html = "<table><tr><td></td><td>Reyes</td><td>2,318</td><td></td></tr>\n<tr><td>1</td><td>Varga</td></tr></table>"
+    assert cells(html) == [["", "reyes", "2 318", ""], ["1", "varga"]]
+    pretty = "<tr>\n  <td>Reyes</td>\n  <td></td>\n  <td>2,318</td>\n</tr>\n<tr>\n  <td>Varga</td>\n</tr>\nprose"
+    assert cells(pretty) == [["reyes", "", "2 318"]]
+    # (Tabs and runs of spaces align columns: how many cells they leave empty is not told.)
+    assert cells("Reyes\t\t2,318\nVarga\t1,466\n") == [["reyes", "2 318"], ["varga", "1 466"]]
 
 
 def test_a_results_table_written_as_prose_is_the_same_article(detector: Detector) -> None:
