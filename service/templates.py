@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
+from functools import lru_cache
 from itertools import groupby, pairwise
 
 from service.model import U32Array
@@ -70,6 +71,7 @@ MAX_ROW_PAIRS = 20_000  # rows by rows of a table stretch (past its common first
 MAX_ROW_REPEATS = 8  # times a row stands in two tables before it anchors no match (`_paired_rows`)
 MAX_TABLE_CELLS = 64  # differing cells of a table stretch read: facts enough to part two tables, each one costly
 MAX_ROW_REACH = 64  # tokens read past a stretch's ends to its lines' ends (`_tabular`)
+MAX_CACHED_GAP = 64  # characters of a text between two tokens whose reading as a table's parting is remembered
 TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word on both sides: template text
 _COMPANY_FORMS = frozenset(
     "inc corp co ltd plc lp corporation company cos group holding holdings ag nv sa spa ab".split()
@@ -385,14 +387,15 @@ Row = tuple[tuple[str, ...], ...]
 
 
 def _paired_rows(rows_a: list[Row], rows_b: list[Row]) -> list[tuple[int, int]] | None:
-    """The rows of two tables that stand for each other: those of a block replaced by as many rows on the other
+    """The rows of two tables that stand for each other: those of a block replaced by other rows on the other
     side (difflib's matching of rows by their words, made the same whichever side is first), in order. Rows the
-    same on both sides need no reading; rows one side adds or drops, or a block replaced by more or fewer rows,
-    are an insertion or a rewrite: paired by position, a row added to a rates table made every row below it
-    another figure, and copies of one table no match. None (the stretch left a rewrite) when the rows between
-    the common first and last ones are too many to match (more than MAX_ROW_PAIRS rows by rows) and share one:
-    difflib's cost grows with rows by rows, and with a row repeated (`0 | 0 | 0 | 0`) near rows by rows by rows,
-    seconds for one pair; a row more than MAX_ROW_REPEATS times in both tables anchors no match (junk)."""
+    same on both sides need no reading; rows one side adds or drops are an insertion: paired by position, a row
+    added to a rates table made every row below it another figure, and copies of one table no match. A block
+    replaced by more or fewer rows is paired as `_paired_block` says, the rest of its longer side an insertion.
+    None (the stretch left a rewrite) when the rows between the common first and last ones are too many to
+    match (more than MAX_ROW_PAIRS rows by rows) and share one: difflib's cost grows with rows by rows, and with
+    a row repeated (`0 | 0 | 0 | 0`) near rows by rows by rows, seconds for one pair; a row more than
+    MAX_ROW_REPEATS times in both tables anchors no match (junk)."""
     head = 0
     while head < min(len(rows_a), len(rows_b)) and rows_a[head] == rows_b[head]:
         head += 1
@@ -413,9 +416,53 @@ def _paired_rows(rows_a: list[Row], rows_b: list[Row]) -> list[tuple[int, int]] 
         blocks = list(SequenceMatcher(popular.__contains__, first, second, autojunk=False).get_opcodes())
     pairs = []
     for tag, i0, i1, j0, j1 in blocks:
-        if tag == "replace" and i1 - i0 == j1 - j0:
-            pairs += [(j0 + k, i0 + k) if swapped else (i0 + k, j0 + k) for k in range(i1 - i0)]
+        if tag == "replace":
+            block = [(i0 + i, j0 + j) for i, j in _paired_block(first[i0:i1], second[j0:j1])]
+            pairs += [(j, i) for i, j in block] if swapped else block
     return sorted((i + head, j + head) for i, j in pairs)
+
+
+def _paired_block(a: list[Row], b: list[Row]) -> list[tuple[int, int]]:
+    """The rows of a block of one table replaced by a block of other rows that stand for each other: as many
+    rows, each by the one in its place; more or fewer, each row of the shorter block by one of the longer, in
+    order, those sharing the most cells (the first ones if none share any), the longer's other rows an insertion.
+    A results table with a late candidate's row added and another's votes corrected pairs the corrected row with
+    its first version (one fact), and another ward's table of one more candidate pairs every row of the shorter
+    with another name and other figures: read as a rewrite, both changed no fact and matched as `revised`. A
+    block whose choices are more than MAX_ROW_PAIRS (rows of the shorter by rows the longer has more) is paired
+    from its first rows (each choice costs a row's cells compared)."""
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    extra = len(long_) - len(short)
+    if extra == 0 or len(short) * (extra + 1) > MAX_ROW_PAIRS:
+        pairs = list(enumerate(range(len(short))))
+    else:
+        pairs = _best_pairs(short, long_)
+    return pairs if len(a) <= len(b) else [(j, i) for i, j in pairs]
+
+
+def _best_pairs(short: list[Row], long_: list[Row]) -> list[tuple[int, int]]:
+    """Each row of `short` paired with one of `long_`, in order, the pairs sharing the most cells in all (the
+    earliest of equal choices): row k of `short` stands for row k + d of `long_`, d never falling."""
+    extra = len(long_) - len(short)
+    cells_long = [frozenset(filter(None, row)) for row in long_]  # (an empty cell is no cell shared)
+    best = [0] * (extra + 1)  # the most cells shared by the rows so far, the last one's at offset d
+    came: list[list[int]] = []  # for each row, the offset of the row before it on its best path, at each offset
+    for k, row in enumerate(short):
+        cells = frozenset(filter(None, row))
+        here, back, top, at = [], [], -1, 0
+        for d in range(extra + 1):
+            if best[d] > top:
+                top, at = best[d], d
+            here.append(top + len(cells & cells_long[k + d]))
+            back.append(at)
+        best = here
+        came.append(back)
+    d = max(range(extra + 1), key=lambda o: (best[o], -o))
+    pairs = []
+    for k in range(len(short) - 1, -1, -1):
+        pairs.append((k, k + d))
+        d = came[k][d]
+    return pairs[::-1]
 
 
 def _column_orders(pairs: list[tuple[Row, Row]]) -> dict[int, list[int]]:
@@ -459,46 +506,57 @@ def _table_lines(t: Tokenised, stretch: range) -> Iterator[list[range]]:
         return
     lines, start = 0, stretch.start
     before = t.body[t.ends[start - 1] : t.starts[start]] if start else "\n" + t.body[: t.starts[0]]
-    line = _empties(start, _row_parts(before)[1], "lead") if _ends_row(before) else []
+    ends_row, _, _, lead = _gap(before)
+    line = [range(start, start)] * lead if ends_row else []
     for i in stretch:
         gap = t.body[t.ends[i] : t.starts[i + 1]] if i + 1 < t.count else "\n"
-        ends_row = _ends_row(gap)
+        if gap == " " and i + 1 < stretch.stop:
+            continue  # (within a cell: most gaps)
+        ends_row, parts, empty, lead = _read_short_gap(gap) if len(gap) <= MAX_CACHED_GAP else _read_gap(gap)
         if i + 1 == stretch.stop and not ends_row:
-            gap, ends_row = "\n", True  # (the stretch ends inside a line: its last cell ends there)
+            ends_row, parts, empty = True, True, 0  # (the stretch ends inside a line: its last cell ends there)
+        if parts:
+            line.append(range(start, i + 1))
+            if empty:
+                line += [range(i + 1, i + 1)] * empty
+            start = i + 1
         if ends_row:
-            trail, lead = _row_parts(gap)
-            yield [*line, range(start, i + 1), *_empties(i + 1, trail, "trail")]
+            yield line
             lines += 1
             if lines == MAX_TABLE_ROWS:
                 return
-            line, start = _empties(i + 1, lead, "lead"), i + 1
-        elif _parts_cells(gap):
-            line += [range(start, i + 1), *_empties(i + 1, gap, "between")]
-            start = i + 1
+            line = [range(start, start)] * lead
 
 
 def _ends_row(gap: str) -> bool:
-    """Does the text between two tokens end a table's line: an HTML row's tag, or a line break (but one between
-    two cells' tags, in a table printed one cell a line)?"""
-    if _ROW_TAG.search(gap):
-        return True
-    return "\n" in gap and not _CELL_TAG.search(gap)
+    """Does the text between two tokens end a table's line (`_gap`)?"""
+    return _gap(gap)[0]
 
 
-def _row_parts(gap: str) -> tuple[str, str]:
-    """The text of a gap ending a line that belongs to the line before (up to its first row tag or line break)
-    and to the line after (from its last)."""
-    tags = list(_ROW_TAG.finditer(gap))
-    if tags:
-        return gap[: tags[0].start()], gap[tags[-1].end() :]
-    if "\n" in gap:
-        return gap[: gap.index("\n")], gap[gap.rindex("\n") + 1 :]
-    return gap, ""
+def _gap(gap: str) -> tuple[bool, bool, int, int]:
+    """How the text between two tokens parts a table (`_read_gap`): a table's gaps repeat, and short ones are
+    read once."""
+    return _read_short_gap(gap) if len(gap) <= MAX_CACHED_GAP else _read_gap(gap)
 
 
-def _empties(at: int, text: str, where: str) -> list[range]:
-    """The cells left empty a text holds (`_empty_cells`), each an empty range before token `at`."""
-    return [range(at, at)] * _empty_cells(text, where)
+def _read_gap(gap: str) -> tuple[bool, bool, int, int]:
+    """Does the text between two tokens end a table's line (an HTML row's tag, or a line break but one between two
+    cells' tags, in a table printed one cell a line), or part two cells of a line (`_parts_cells`)? And the cells
+    it leaves empty (`_empty_cells`): at the end of the line it ends, or between the two cells it parts; and at
+    the start of the line after one it ends."""
+    if "<" in gap and _ROW_TAG.search(gap):
+        tags = list(_ROW_TAG.finditer(gap))
+        trail, lead = gap[: tags[0].start()], gap[tags[-1].end() :]
+    elif "\n" in gap and not ("<" in gap and _CELL_TAG.search(gap)):
+        trail, lead = gap[: gap.index("\n")], gap[gap.rindex("\n") + 1 :]
+    elif _parts_cells(gap):
+        return False, True, _empty_cells(gap, "between"), 0
+    else:
+        return False, False, 0, 0
+    return True, True, _empty_cells(trail, "trail"), _empty_cells(lead, "lead")
+
+
+_read_short_gap = lru_cache(maxsize=1024)(_read_gap)  # (the last 1,024 short gaps read, remembered: `_gap`)
 
 
 def _empty_cells(text: str, where: str) -> int:
@@ -506,8 +564,8 @@ def _empty_cells(text: str, where: str) -> int:
     "trail" of the line): counted only where unambiguous, by HTML cell tags ("<td></td>": each opened cell but
     the one a token stands in) and by "|" ("|  |": each one but the one parting two cells, or a line's border);
     tabs and runs of spaces align columns, and how many they stand for is not told."""
-    opened = len(_OPEN_CELL_TAG.findall(text))
-    if opened or _CELL_TAG.search(text):
+    if "<" in text and _CELL_TAG.search(text):
+        opened = len(_OPEN_CELL_TAG.findall(text))
         return opened if where == "trail" else max(0, opened - 1)
     return max(0, text.count("|") - 1)
 

@@ -490,6 +490,60 @@ def test_a_results_table_re_sent_restyled_or_with_one_figure_corrected_is_the_sa
     assert _judged(detector, north, corrected, timedelta(hours=2)) == ["a"]
 
 
+_ROWS_WEST = [
+    ("Noor Haddad", "Coastal Party", "1,712", "41.0%"),
+    ("Elsa Brandt", "Independent", "1,388", "33.2%"),
+    ("Kofi Mensah", "Greens", "702", "16.8%"),
+    ("Rhys Parry", "Liberal Democrats", "376", "9.0%"),
+]
+
+
+@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html", "pretty"])
+def test_two_wards_results_tables_of_unequal_rows_are_other_articles(detector: Detector, style: str) -> None:
+    # Three candidates against four: a block of rows replaced by more or fewer rows was left a rewrite, no fact
+    # changed, and the two wards matched as `revised` in either arrival order.
+    north = _results("Harbour North", _ROWS_NORTH, style, "Reyes holds the seat for the Independents")
+    west = _results("Harbour West", _ROWS_WEST, style, "Haddad gains the seat for the Coastal Party")
+    assert differences(tokenised(north, 5), tokenised(west, 5)).fact_slots >= FACT_SLOTS_FOR_TEMPLATE
+    assert differences(tokenised(west, 5), tokenised(north, 5)).fact_slots >= FACT_SLOTS_FOR_TEMPLATE
+    assert _judged_both_ways(detector, north, west, timedelta(minutes=6)) == ([], [])
+
+
+@pytest.mark.parametrize("style", ["pipes", "html", "pretty"])
+def test_a_results_table_with_a_late_row_added_beside_a_corrected_one_is_the_same_article(
+    detector: Detector, style: str
+) -> None:
+    # A correction adds a late candidate's row (an insertion) and corrects the votes of the row above it: at most
+    # one changed fact, the same article. (Rows of a block replaced by more are paired by the cells they share,
+    # `test_paired_blocks_of_unequal_rows_pair_the_rows_sharing_most_cells`: the late row paired with the
+    # corrected one's first version would make two facts.)
+    north = _results("Harbour North", _ROWS_NORTH, style, "Reyes holds the seat for the Independents")
+    late = ("Rhys Parry", "Liberal Democrats", "376", "9.0%")
+    added = _results("Harbour North", [*_ROWS_NORTH, late], style, "Reyes holds the seat for the Independents")
+    assert differences(tokenised(north, 5), tokenised(added, 5)).fact_slots == 0
+    assert _judged_both_ways(detector, north, added, timedelta(hours=1)) == (["a"], ["b"])
+    fixed = [_ROWS_NORTH[0], ("Ines Varga", "Coastal Party", "1,486", "33.3%"), late, _ROWS_NORTH[2]]
+    corrected = _results("Harbour North", fixed, style, "Reyes holds the seat for the Independents")
+    assert differences(tokenised(north, 5), tokenised(corrected, 5)).fact_slots <= 1
+    assert differences(tokenised(corrected, 5), tokenised(north, 5)).fact_slots <= 1
+    assert _judged_both_ways(detector, north, corrected, timedelta(hours=1)) == (["a"], ["b"])
+
+
+def test_paired_blocks_of_unequal_rows_pair_the_rows_sharing_most_cells() -> None:
+    def row(*cells: str) -> tuple[tuple[str, ...], ...]:
+        return tuple(tuple(cell.split()) for cell in cells)
+
+    reyes, varga = row("tomas reyes", "independent", "2 318"), row("ines varga", "coastal party", "1 466")
+    varga_fixed, parry = row("ines varga", "coastal party", "1 486"), row("rhys parry", "lib dems", "376")
+    webb, ruiz = row("clara webb", "greens", "1 905"), row("pavel ruiz", "labour", "1 577")
+    assert _paired_rows([reyes, varga], [reyes, parry, varga_fixed]) == [(1, 2)]
+    assert _paired_rows([reyes, parry, varga_fixed], [reyes, varga]) == [(2, 1)]
+    assert _paired_rows([reyes, varga], [reyes, varga_fixed, parry]) == [(1, 1)]
+    # Rows sharing no cell (another ward's) are paired from the first: each one another name and figures.
+    assert _paired_rows([reyes, varga], [webb, ruiz, parry]) == [(0, 0), (1, 1)]
+    assert _paired_rows([webb, ruiz, parry], [varga, reyes]) == [(0, 0), (1, 1)]
+
+
 @pytest.mark.parametrize("style", ["pipes", "html", "pretty"])
 def test_results_tables_with_empty_cells_are_read_as_tables(detector: Detector, style: str) -> None:
     # An independent's party left empty ("| Tomas Reyes |  | 2,318 |", "<td></td>"): its row had a cell fewer than
