@@ -352,8 +352,13 @@ def _cell_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) 
     rewrite. Read whole, a stretch of rows is a rewrite: two divisions' election results, every row another
     candidate's name and figures, changed no fact and matched as `revised`. At most MAX_TABLE_CELLS differing
     cells are read (each costs `_changed_facts`); the rest of a longer stretch stays a rewrite."""
-    rows_a, rows_b = _table_rows(ta, ia), _table_rows(tb, ib)
-    if not rows_a or not rows_b or not (_tabular(ta, ia) and _tabular(tb, ib)):
+    tagged_a = _row_tagged(ta, ia)  # (each side's row tags looked for once)
+    rows_a = _table_rows(ta, ia, tagged_a)
+    if not rows_a:
+        return []
+    tagged_b = _row_tagged(tb, ib)
+    rows_b = _table_rows(tb, ib, tagged_b)
+    if not rows_b or not (_tabular(ta, ia, tagged_a) and _tabular(tb, ib, tagged_b)):
         return []
     words_a, words_b = [_cell_words(ta, row) for row in rows_a], [_cell_words(tb, row) for row in rows_b]
     pairs = _paired_rows(words_a, words_b)
@@ -380,7 +385,8 @@ def _cell_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) 
 
 
 def _cell_words(t: Tokenised, row: list[range]) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(t.words[i] for i in cell) for cell in row)
+    words = t.words
+    return tuple(tuple(words[cell.start : cell.stop]) for cell in row)
 
 
 Row = tuple[tuple[str, ...], ...]
@@ -391,7 +397,8 @@ def _paired_rows(rows_a: list[Row], rows_b: list[Row]) -> list[tuple[int, int]] 
     side (difflib's matching of rows by their words, made the same whichever side is first), in order. Rows the
     same on both sides need no reading; rows one side adds or drops are an insertion: paired by position, a row
     added to a rates table made every row below it another figure, and copies of one table no match. A block
-    replaced by more or fewer rows is paired as `_paired_block` says, the rest of its longer side an insertion.
+    replaced by more or fewer rows is paired from its first rows, the longer's last rows an insertion: two
+    wards' results of three and four candidates, read as a rewrite, changed no fact and matched as `revised`.
     None (the stretch left a rewrite) when the rows between the common first and last ones are too many to
     match (more than MAX_ROW_PAIRS rows by rows) and share one: difflib's cost grows with rows by rows, and with
     a row repeated (`0 | 0 | 0 | 0`) near rows by rows by rows, seconds for one pair; a row more than
@@ -416,53 +423,9 @@ def _paired_rows(rows_a: list[Row], rows_b: list[Row]) -> list[tuple[int, int]] 
         blocks = list(SequenceMatcher(popular.__contains__, first, second, autojunk=False).get_opcodes())
     pairs = []
     for tag, i0, i1, j0, j1 in blocks:
-        if tag == "replace":
-            block = [(i0 + i, j0 + j) for i, j in _paired_block(first[i0:i1], second[j0:j1])]
-            pairs += [(j, i) for i, j in block] if swapped else block
+        if tag == "replace":  # (first rows first: the longer block's last rows are an insertion)
+            pairs += [(j0 + k, i0 + k) if swapped else (i0 + k, j0 + k) for k in range(min(i1 - i0, j1 - j0))]
     return sorted((i + head, j + head) for i, j in pairs)
-
-
-def _paired_block(a: list[Row], b: list[Row]) -> list[tuple[int, int]]:
-    """The rows of a block of one table replaced by a block of other rows that stand for each other: as many
-    rows, each by the one in its place; more or fewer, each row of the shorter block by one of the longer, in
-    order, those sharing the most cells (the first ones if none share any), the longer's other rows an insertion.
-    A results table with a late candidate's row added and another's votes corrected pairs the corrected row with
-    its first version (one fact), and another ward's table of one more candidate pairs every row of the shorter
-    with another name and other figures: read as a rewrite, both changed no fact and matched as `revised`. A
-    block whose choices are more than MAX_ROW_PAIRS (rows of the shorter by rows the longer has more) is paired
-    from its first rows (each choice costs a row's cells compared)."""
-    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    extra = len(long_) - len(short)
-    if extra == 0 or len(short) * (extra + 1) > MAX_ROW_PAIRS:
-        pairs = list(enumerate(range(len(short))))
-    else:
-        pairs = _best_pairs(short, long_)
-    return pairs if len(a) <= len(b) else [(j, i) for i, j in pairs]
-
-
-def _best_pairs(short: list[Row], long_: list[Row]) -> list[tuple[int, int]]:
-    """Each row of `short` paired with one of `long_`, in order, the pairs sharing the most cells in all (the
-    earliest of equal choices): row k of `short` stands for row k + d of `long_`, d never falling."""
-    extra = len(long_) - len(short)
-    cells_long = [frozenset(filter(None, row)) for row in long_]  # (an empty cell is no cell shared)
-    best = [0] * (extra + 1)  # the most cells shared by the rows so far, the last one's at offset d
-    came: list[list[int]] = []  # for each row, the offset of the row before it on its best path, at each offset
-    for k, row in enumerate(short):
-        cells = frozenset(filter(None, row))
-        here, back, top, at = [], [], -1, 0
-        for d in range(extra + 1):
-            if best[d] > top:
-                top, at = best[d], d
-            here.append(top + len(cells & cells_long[k + d]))
-            back.append(at)
-        best = here
-        came.append(back)
-    d = max(range(extra + 1), key=lambda o: (best[o], -o))
-    pairs = []
-    for k in range(len(short) - 1, -1, -1):
-        pairs.append((k, k + d))
-        d = came[k][d]
-    return pairs[::-1]
 
 
 def _column_orders(pairs: list[tuple[Row, Row]]) -> dict[int, list[int]]:
@@ -477,42 +440,47 @@ def _column_orders(pairs: list[tuple[Row, Row]]) -> dict[int, list[int]]:
     return {cells: list(next(iter(orders))) for cells, orders in found.items() if len(orders) == 1}
 
 
-def _tabular(t: Tokenised, stretch: range) -> bool:
+def _tabular(t: Tokenised, stretch: range, tagged: bool) -> bool:
     """Do the whole lines the stretch touches hold a table: two lines in a row of as many cells (two or more)?
-    Prose typed with a stray double space in a line or two holds no table."""
+    Prose typed with a stray double space in a line or two holds no table. (Its lines read as the stretch's,
+    with row tags or without: `tagged`.)"""
     start, stop, reach = stretch.start, stretch.stop, 0
-    while start > 0 and reach < MAX_ROW_REACH and not _ends_row(t.body[t.ends[start - 1] : t.starts[start]]):
+    while start > 0 and reach < MAX_ROW_REACH and not _ends_row(t.body[t.ends[start - 1] : t.starts[start]], tagged):
         start, reach = start - 1, reach + 1
     reach = 0
-    while stop < t.count and reach < MAX_ROW_REACH and not _ends_row(t.body[t.ends[stop - 1] : t.starts[stop]]):
+    while stop < t.count and reach < MAX_ROW_REACH and not _ends_row(t.body[t.ends[stop - 1] : t.starts[stop]], tagged):
         stop, reach = stop + 1, reach + 1
-    lines = _table_lines(t, range(start, stop))  # (read no further than the first two such lines)
+    lines = _table_lines(t, range(start, stop), tagged)  # (read no further than the first two such lines)
     return any(len(line) == len(after) >= 2 for line, after in pairwise(lines))
 
 
-def _table_rows(t: Tokenised, stretch: range) -> list[list[range]]:
+def _table_rows(t: Tokenised, stretch: range, tagged: bool | None = None) -> list[list[range]]:
     """The stretch's lines that are table rows, each as its cells (two or more), of its first MAX_TABLE_ROWS
-    lines."""
-    return [line for line in _table_lines(t, stretch) if len(line) >= 2]
+    lines (`_table_lines`)."""
+    return [line for line in _table_lines(t, stretch, tagged) if len(line) >= 2]
 
 
-def _table_lines(t: Tokenised, stretch: range) -> Iterator[list[range]]:
+def _table_lines(t: Tokenised, stretch: range, tagged: bool | None = None) -> Iterator[list[range]]:
     """The stretch's lines, each as its cells: cells parted by a "|", a tab, two or more spaces, or an HTML
     cell's tags (tags are no tokens: "</td><td>" stands between two), lines by a line break or an HTML row's
-    tags (a line break between two cells' tags parts cells: a pretty-printed table writes one `<td>` a line).
-    A cell left empty ("| Smith |  | 1,234 |", "<td></td>") is an empty range where it stands, so that the
-    row keeps its columns (`_empty_cells`). At most MAX_TABLE_ROWS lines."""
+    tags. In a table written with row tags (`tagged`, else `_row_tagged`: looked for once) a line break between
+    two cells' tags parts cells, as a pretty-printed table writes one `<td>` a line; in one without, each row a
+    line of `<td>` cells, it ends a line. A cell left empty ("| Smith |  | 1,234 |", "<td></td>") is an empty
+    range where it stands, so that the row keeps its columns (`_empty_cells`). At most MAX_TABLE_ROWS lines."""
     if not stretch:
         return
+    if tagged is None:
+        tagged = _row_tagged(t, stretch)
+    body, starts, ends, count = t.body, t.starts, t.ends, t.count
     lines, start = 0, stretch.start
-    before = t.body[t.ends[start - 1] : t.starts[start]] if start else "\n" + t.body[: t.starts[0]]
-    ends_row, _, _, lead = _gap(before)
+    before = body[ends[start - 1] : starts[start]] if start else "\n" + body[: starts[0]]
+    ends_row, _, _, lead = _gap(before, tagged)
     line = [range(start, start)] * lead if ends_row else []
     for i in stretch:
-        gap = t.body[t.ends[i] : t.starts[i + 1]] if i + 1 < t.count else "\n"
+        gap = body[ends[i] : starts[i + 1]] if i + 1 < count else "\n"
         if gap == " " and i + 1 < stretch.stop:
             continue  # (within a cell: most gaps)
-        ends_row, parts, empty, lead = _read_short_gap(gap) if len(gap) <= MAX_CACHED_GAP else _read_gap(gap)
+        ends_row, parts, empty, lead = _gap(gap, tagged)
         if i + 1 == stretch.stop and not ends_row:
             ends_row, parts, empty = True, True, 0  # (the stretch ends inside a line: its last cell ends there)
         if parts:
@@ -528,32 +496,57 @@ def _table_lines(t: Tokenised, stretch: range) -> Iterator[list[range]]:
             line = [range(start, start)] * lead
 
 
-def _ends_row(gap: str) -> bool:
+def _row_tagged(t: Tokenised, stretch: range) -> bool:
+    """Does the stretch (with the text before and after it, to the tokens beside it) hold an HTML row's tag?
+    Rows written each a line of `<td>` cells, with no row tags, are parted by their line breaks. (A tag's opening
+    is looked for by `str.find` in the text lowered: a regular expression tries each "<" of a page of tags.)"""
+    start = t.ends[stretch.start - 1] if stretch.start else 0
+    stop = t.starts[stretch.stop] if stretch.stop < t.count else len(t.body)
+    text = t.body[start:stop].lower()
+    for opening in ("<tr", "</tr"):
+        at = text.find(opening)
+        while at >= 0:
+            if _ROW_TAG.match(text, at):
+                return True
+            at = text.find(opening, at + 1)
+    return False
+
+
+def _ends_row(gap: str, tagged: bool) -> bool:
     """Does the text between two tokens end a table's line (`_gap`)?"""
-    return _gap(gap)[0]
+    return _gap(gap, tagged)[0]
 
 
-def _gap(gap: str) -> tuple[bool, bool, int, int]:
+def _gap(gap: str, tagged: bool) -> tuple[bool, bool, int, int]:
     """How the text between two tokens parts a table (`_read_gap`): a table's gaps repeat, and short ones are
     read once."""
-    return _read_short_gap(gap) if len(gap) <= MAX_CACHED_GAP else _read_gap(gap)
+    return _read_short_gap(gap, tagged) if len(gap) <= MAX_CACHED_GAP else _read_gap(gap, tagged)
 
 
-def _read_gap(gap: str) -> tuple[bool, bool, int, int]:
-    """Does the text between two tokens end a table's line (an HTML row's tag, or a line break but one between two
-    cells' tags, in a table printed one cell a line), or part two cells of a line (`_parts_cells`)? And the cells
-    it leaves empty (`_empty_cells`): at the end of the line it ends, or between the two cells it parts; and at
-    the start of the line after one it ends."""
+def _read_gap(gap: str, tagged: bool) -> tuple[bool, bool, int, int]:
+    """Does the text between two tokens end a table's line (an HTML row's tag, or a line break: but in a table
+    written with row tags, `tagged`, one with a cell's tag both before and after it parts cells, a table printed
+    one cell a line), or part two cells of a line (`_parts_cells`)? And the cells it leaves empty
+    (`_empty_cells`): at the end of the line it ends, or between the two cells it parts; and at the start of
+    the line after one it ends. (A row's last cell, its `</tr>` left out as HTML allows, is followed by no
+    cell's tag: "</td>\n</table>" ends it, and the text after the table is no cell of it.)"""
     if "<" in gap and _ROW_TAG.search(gap):
         tags = list(_ROW_TAG.finditer(gap))
         trail, lead = gap[: tags[0].start()], gap[tags[-1].end() :]
-    elif "\n" in gap and not ("<" in gap and _CELL_TAG.search(gap)):
+    elif "\n" in gap and not (tagged and _between_cells(gap)):
         trail, lead = gap[: gap.index("\n")], gap[gap.rindex("\n") + 1 :]
     elif _parts_cells(gap):
         return False, True, _empty_cells(gap, "between"), 0
     else:
         return False, False, 0, 0
     return True, True, _empty_cells(trail, "trail"), _empty_cells(lead, "lead")
+
+
+def _between_cells(gap: str) -> bool:
+    """Does a text holding a line break hold a cell's tag before its first line break and after its last?"""
+    if "<" not in gap:
+        return False
+    return bool(_CELL_TAG.search(gap, 0, gap.index("\n") + 1) and _CELL_TAG.search(gap, gap.rindex("\n")))
 
 
 _read_short_gap = lru_cache(maxsize=1024)(_read_gap)  # (the last 1,024 short gaps read, remembered: `_gap`)
