@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
+from functools import lru_cache
 from itertools import groupby, pairwise
 
 from service.model import U32Array
@@ -70,6 +71,7 @@ MAX_ROW_PAIRS = 20_000  # rows by rows of a table stretch (past its common first
 MAX_ROW_REPEATS = 8  # times a row stands in two tables before it anchors no match (`_paired_rows`)
 MAX_TABLE_CELLS = 64  # differing cells of a table stretch read: facts enough to part two tables, each one costly
 MAX_ROW_REACH = 64  # tokens read past a stretch's ends to its lines' ends (`_tabular`)
+MAX_CACHED_GAP = 64  # characters of a text between two tokens whose reading as a table's parting is remembered
 TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word on both sides: template text
 _COMPANY_FORMS = frozenset(
     "inc corp co ltd plc lp corporation company cos group holding holdings ag nv sa spa ab".split()
@@ -350,8 +352,13 @@ def _cell_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) 
     rewrite. Read whole, a stretch of rows is a rewrite: two divisions' election results, every row another
     candidate's name and figures, changed no fact and matched as `revised`. At most MAX_TABLE_CELLS differing
     cells are read (each costs `_changed_facts`); the rest of a longer stretch stays a rewrite."""
-    rows_a, rows_b = _table_rows(ta, ia), _table_rows(tb, ib)
-    if not rows_a or not rows_b or not (_tabular(ta, ia) and _tabular(tb, ib)):
+    tagged_a = _row_tagged(ta, ia)  # (each side's row tags looked for once)
+    rows_a = _table_rows(ta, ia, tagged_a)
+    if not rows_a:
+        return []
+    tagged_b = _row_tagged(tb, ib)
+    rows_b = _table_rows(tb, ib, tagged_b)
+    if not rows_b or not (_tabular(ta, ia, tagged_a) and _tabular(tb, ib, tagged_b)):
         return []
     words_a, words_b = [_cell_words(ta, row) for row in rows_a], [_cell_words(tb, row) for row in rows_b]
     pairs = _paired_rows(words_a, words_b)
@@ -368,8 +375,8 @@ def _cell_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) 
             row_a, row_b = [range(row_a[0].start, row_a[-1].stop)], [range(row_b[0].start, row_b[-1].stop)]
         order = orders.get(len(row_a), range(len(row_a)))
         for ca, cb in zip(row_a, [row_b[k] for k in order], strict=True):
-            if [ta.words[p] for p in ca] == [tb.words[q] for q in cb]:
-                continue
+            if [ta.words[p] for p in ca] == [tb.words[q] for q in cb] or not (ca and cb):
+                continue  # (the same, or a cell one side leaves empty: an insertion)
             if cells == MAX_TABLE_CELLS:
                 return slots
             cells += 1
@@ -378,21 +385,24 @@ def _cell_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) 
 
 
 def _cell_words(t: Tokenised, row: list[range]) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(t.words[i] for i in cell) for cell in row)
+    words = t.words
+    return tuple(tuple(words[cell.start : cell.stop]) for cell in row)
 
 
 Row = tuple[tuple[str, ...], ...]
 
 
 def _paired_rows(rows_a: list[Row], rows_b: list[Row]) -> list[tuple[int, int]] | None:
-    """The rows of two tables that stand for each other: those of a block replaced by as many rows on the other
+    """The rows of two tables that stand for each other: those of a block replaced by other rows on the other
     side (difflib's matching of rows by their words, made the same whichever side is first), in order. Rows the
-    same on both sides need no reading; rows one side adds or drops, or a block replaced by more or fewer rows,
-    are an insertion or a rewrite: paired by position, a row added to a rates table made every row below it
-    another figure, and copies of one table no match. None (the stretch left a rewrite) when the rows between
-    the common first and last ones are too many to match (more than MAX_ROW_PAIRS rows by rows) and share one:
-    difflib's cost grows with rows by rows, and with a row repeated (`0 | 0 | 0 | 0`) near rows by rows by rows,
-    seconds for one pair; a row more than MAX_ROW_REPEATS times in both tables anchors no match (junk)."""
+    same on both sides need no reading; rows one side adds or drops are an insertion: paired by position, a row
+    added to a rates table made every row below it another figure, and copies of one table no match. A block
+    replaced by more or fewer rows is paired from its first rows, the longer's last rows an insertion: two
+    wards' results of three and four candidates, read as a rewrite, changed no fact and matched as `revised`.
+    None (the stretch left a rewrite) when the rows between the common first and last ones are too many to
+    match (more than MAX_ROW_PAIRS rows by rows) and share one: difflib's cost grows with rows by rows, and with
+    a row repeated (`0 | 0 | 0 | 0`) near rows by rows by rows, seconds for one pair; a row more than
+    MAX_ROW_REPEATS times in both tables anchors no match (junk)."""
     head = 0
     while head < min(len(rows_a), len(rows_b)) and rows_a[head] == rows_b[head]:
         head += 1
@@ -413,8 +423,8 @@ def _paired_rows(rows_a: list[Row], rows_b: list[Row]) -> list[tuple[int, int]] 
         blocks = list(SequenceMatcher(popular.__contains__, first, second, autojunk=False).get_opcodes())
     pairs = []
     for tag, i0, i1, j0, j1 in blocks:
-        if tag == "replace" and i1 - i0 == j1 - j0:
-            pairs += [(j0 + k, i0 + k) if swapped else (i0 + k, j0 + k) for k in range(i1 - i0)]
+        if tag == "replace":  # (first rows first: the longer block's last rows are an insertion)
+            pairs += [(j0 + k, i0 + k) if swapped else (i0 + k, j0 + k) for k in range(min(i1 - i0, j1 - j0))]
     return sorted((i + head, j + head) for i, j in pairs)
 
 
@@ -430,48 +440,127 @@ def _column_orders(pairs: list[tuple[Row, Row]]) -> dict[int, list[int]]:
     return {cells: list(next(iter(orders))) for cells, orders in found.items() if len(orders) == 1}
 
 
-def _tabular(t: Tokenised, stretch: range) -> bool:
+def _tabular(t: Tokenised, stretch: range, tagged: bool) -> bool:
     """Do the whole lines the stretch touches hold a table: two lines in a row of as many cells (two or more)?
-    Prose typed with a stray double space in a line or two holds no table."""
+    Prose typed with a stray double space in a line or two holds no table. (Its lines read as the stretch's,
+    with row tags or without: `tagged`.)"""
     start, stop, reach = stretch.start, stretch.stop, 0
-    while start > 0 and reach < MAX_ROW_REACH and not _ends_row(t.body[t.ends[start - 1] : t.starts[start]]):
+    while start > 0 and reach < MAX_ROW_REACH and not _ends_row(t.body[t.ends[start - 1] : t.starts[start]], tagged):
         start, reach = start - 1, reach + 1
     reach = 0
-    while stop < t.count and reach < MAX_ROW_REACH and not _ends_row(t.body[t.ends[stop - 1] : t.starts[stop]]):
+    while stop < t.count and reach < MAX_ROW_REACH and not _ends_row(t.body[t.ends[stop - 1] : t.starts[stop]], tagged):
         stop, reach = stop + 1, reach + 1
-    lines = _table_lines(t, range(start, stop))  # (read no further than the first two such lines)
+    lines = _table_lines(t, range(start, stop), tagged)  # (read no further than the first two such lines)
     return any(len(line) == len(after) >= 2 for line, after in pairwise(lines))
 
 
-def _table_rows(t: Tokenised, stretch: range) -> list[list[range]]:
+def _table_rows(t: Tokenised, stretch: range, tagged: bool | None = None) -> list[list[range]]:
     """The stretch's lines that are table rows, each as its cells (two or more), of its first MAX_TABLE_ROWS
-    lines."""
-    return [line for line in _table_lines(t, stretch) if len(line) >= 2]
+    lines (`_table_lines`)."""
+    return [line for line in _table_lines(t, stretch, tagged) if len(line) >= 2]
 
 
-def _table_lines(t: Tokenised, stretch: range) -> Iterator[list[range]]:
+def _table_lines(t: Tokenised, stretch: range, tagged: bool | None = None) -> Iterator[list[range]]:
     """The stretch's lines, each as its cells: cells parted by a "|", a tab, two or more spaces, or an HTML
     cell's tags (tags are no tokens: "</td><td>" stands between two), lines by a line break or an HTML row's
-    tags. At most MAX_TABLE_ROWS lines."""
-    lines = 0
-    line: list[range] = []
-    start = stretch.start
+    tags. In a table written with row tags (`tagged`, else `_row_tagged`: looked for once) a line break between
+    two cells' tags parts cells, as a pretty-printed table writes one `<td>` a line; in one without, each row a
+    line of `<td>` cells, it ends a line. A cell left empty ("| Smith |  | 1,234 |", "<td></td>") is an empty
+    range where it stands, so that the row keeps its columns (`_empty_cells`). At most MAX_TABLE_ROWS lines."""
+    if not stretch:
+        return
+    if tagged is None:
+        tagged = _row_tagged(t, stretch)
+    body, starts, ends, count = t.body, t.starts, t.ends, t.count
+    lines, start = 0, stretch.start
+    before = body[ends[start - 1] : starts[start]] if start else "\n" + body[: starts[0]]
+    ends_row, _, _, lead = _gap(before, tagged)
+    line = [range(start, start)] * lead if ends_row else []
     for i in stretch:
-        gap = t.body[t.ends[i] : t.starts[i + 1]] if i + 1 < stretch.stop else "\n"
-        ends_row = _ends_row(gap)
-        if ends_row or _parts_cells(gap):
+        gap = body[ends[i] : starts[i + 1]] if i + 1 < count else "\n"
+        if gap == " " and i + 1 < stretch.stop:
+            continue  # (within a cell: most gaps)
+        ends_row, parts, empty, lead = _gap(gap, tagged)
+        if i + 1 == stretch.stop and not ends_row:
+            ends_row, parts, empty = True, True, 0  # (the stretch ends inside a line: its last cell ends there)
+        if parts:
             line.append(range(start, i + 1))
+            if empty:
+                line += [range(i + 1, i + 1)] * empty
             start = i + 1
         if ends_row:
             yield line
             lines += 1
             if lines == MAX_TABLE_ROWS:
                 return
-            line = []
+            line = [range(start, start)] * lead
 
 
-def _ends_row(gap: str) -> bool:
-    return "\n" in gap or _ROW_TAG.search(gap) is not None
+def _row_tagged(t: Tokenised, stretch: range) -> bool:
+    """Does the stretch (with the text before and after it, to the tokens beside it) hold an HTML row's tag?
+    Rows written each a line of `<td>` cells, with no row tags, are parted by their line breaks. (A tag's opening
+    is looked for by `str.find` in the text lowered: a regular expression tries each "<" of a page of tags.)"""
+    start = t.ends[stretch.start - 1] if stretch.start else 0
+    stop = t.starts[stretch.stop] if stretch.stop < t.count else len(t.body)
+    text = t.body[start:stop].lower()
+    for opening in ("<tr", "</tr"):
+        at = text.find(opening)
+        while at >= 0:
+            if _ROW_TAG.match(text, at):
+                return True
+            at = text.find(opening, at + 1)
+    return False
+
+
+def _ends_row(gap: str, tagged: bool) -> bool:
+    """Does the text between two tokens end a table's line (`_gap`)?"""
+    return _gap(gap, tagged)[0]
+
+
+def _gap(gap: str, tagged: bool) -> tuple[bool, bool, int, int]:
+    """How the text between two tokens parts a table (`_read_gap`): a table's gaps repeat, and short ones are
+    read once."""
+    return _read_short_gap(gap, tagged) if len(gap) <= MAX_CACHED_GAP else _read_gap(gap, tagged)
+
+
+def _read_gap(gap: str, tagged: bool) -> tuple[bool, bool, int, int]:
+    """Does the text between two tokens end a table's line (an HTML row's tag, or a line break: but in a table
+    written with row tags, `tagged`, one with a cell's tag both before and after it parts cells, a table printed
+    one cell a line), or part two cells of a line (`_parts_cells`)? And the cells it leaves empty
+    (`_empty_cells`): at the end of the line it ends, or between the two cells it parts; and at the start of
+    the line after one it ends. (A row's last cell, its `</tr>` left out as HTML allows, is followed by no
+    cell's tag: "</td>\n</table>" ends it, and the text after the table is no cell of it.)"""
+    if "<" in gap and _ROW_TAG.search(gap):
+        tags = list(_ROW_TAG.finditer(gap))
+        trail, lead = gap[: tags[0].start()], gap[tags[-1].end() :]
+    elif "\n" in gap and not (tagged and _between_cells(gap)):
+        trail, lead = gap[: gap.index("\n")], gap[gap.rindex("\n") + 1 :]
+    elif _parts_cells(gap):
+        return False, True, _empty_cells(gap, "between"), 0
+    else:
+        return False, False, 0, 0
+    return True, True, _empty_cells(trail, "trail"), _empty_cells(lead, "lead")
+
+
+def _between_cells(gap: str) -> bool:
+    """Does a text holding a line break hold a cell's tag before its first line break and after its last?"""
+    if "<" not in gap:
+        return False
+    return bool(_CELL_TAG.search(gap, 0, gap.index("\n") + 1) and _CELL_TAG.search(gap, gap.rindex("\n")))
+
+
+_read_short_gap = lru_cache(maxsize=1024)(_read_gap)  # (the last 1,024 short gaps read, remembered: `_gap`)
+
+
+def _empty_cells(text: str, where: str) -> int:
+    """How many cells left empty a text holds where it stands in a line ("between" two cells, at the "lead" or
+    "trail" of the line): counted only where unambiguous, by HTML cell tags ("<td></td>": each opened cell but
+    the one a token stands in) and by "|" ("|  |": each one but the one parting two cells, or a line's border);
+    tabs and runs of spaces align columns, and how many they stand for is not told."""
+    if "<" in text and _CELL_TAG.search(text):
+        opened = len(_OPEN_CELL_TAG.findall(text))
+        return opened if where == "trail" else max(0, opened - 1)
+    return max(0, text.count("|") - 1)
 
 
 def _parts_cells(gap: str) -> bool:
@@ -483,6 +572,7 @@ def _parts_cells(gap: str) -> bool:
 
 
 _CELL_TAG = re.compile(r"</?t[dh][\s>/]", re.IGNORECASE)
+_OPEN_CELL_TAG = re.compile(r"<t[dh][\s>/]", re.IGNORECASE)
 _ROW_TAG = re.compile(r"</?tr[\s>/]", re.IGNORECASE)
 
 

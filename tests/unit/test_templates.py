@@ -41,6 +41,7 @@ from service.templates import (
     _paired_rows,
     _same_place_spelt,
     _same_word_spelt,
+    _table_rows,
     _without_diacritics,
     corrects,
     differences,
@@ -429,14 +430,27 @@ def test_two_weeks_of_a_report_are_apart_in_either_arrival_order(detector: Detec
 
 
 def _results(division: str, rows: list[tuple[str, str, str, str]], style: str, winner: str) -> str:
-    """A council election's results for one division, its table written in one of four styles."""
-    if style == "html":
+    """A council election's results for one division, its table written in one of seven styles ("pretty": HTML
+    printed one cell a line; "rowless": HTML rows without row tags, each a line of cells; "open": each row's
+    `</tr>` left out, as HTML allows)."""
+    head = ("Candidate", "Party", "Votes", "Share")
+    if style in ("rowless", "open"):
+        opening = "" if style == "rowless" else "<tr>"
+        lines = [opening + "".join(f"<th>{c}</th>" for c in head)]
+        lines += [opening + "".join(f"<td>{c}</td>" for c in row) for row in rows]
+        table = "<table>\n" + "\n".join(lines) + "\n</table>"
+    elif style == "html":
         cells = ["<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows]
         table = "<table>\n<tr><th>Candidate</th><th>Party</th><th>Votes</th><th>Share</th></tr>\n"
         table += "\n".join(cells) + "\n</table>"
+    elif style == "pretty":
+        table = "<table>\n  <tr>\n" + "".join(f"    <th>{c}</th>\n" for c in head)
+        for row in rows:
+            table += "  </tr>\n  <tr>\n" + "".join(f"    <td>{c}</td>\n" for c in row)
+        table += "  </tr>\n</table>"
     else:
         sep = {"pipes": " | ", "tabs": "\t", "spaces": "    "}[style]
-        table = "\n".join(sep.join(row) for row in [("Candidate", "Party", "Votes", "Share"), *rows])
+        table = "\n".join(sep.join(row) for row in [head, *rows])
     return (
         f"District council election: {division} ward\n\n{table}\n\n{winner}. The count was held overnight at the "
         "Lanford Civic Hall and the returning officer declared the result shortly before dawn. Postal ballots are "
@@ -457,10 +471,12 @@ _ROWS_SOUTH = [
 ]
 
 
-@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html"])
+@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html", "pretty", "rowless", "open"])
 def test_two_wards_results_tables_are_other_articles(detector: Detector, style: str) -> None:
     # Every row holds another candidate's name and figures: the stretch of rows was too long for a slot and read
     # as a rewrite, no fact changed, and two wards' results matched as `revised` (and fell into one group).
+    # (Printed one cell a line, an HTML table was read as no table: each line a single cell. Its rows written
+    # without row tags, each a line of cells, were then read as one row, and two wards matched again.)
     north = _results("Harbour North", _ROWS_NORTH, style, "Reyes holds the seat for the Independents")
     south = _results("Harbour South", _ROWS_SOUTH, style, "Webb gains the seat for the Coastal Party")
     assert differences(tokenised(north, 5), tokenised(south, 5)).fact_slots >= 2
@@ -471,7 +487,7 @@ def test_two_wards_results_tables_are_other_articles(detector: Detector, style: 
     assert _judged(detector, north, again, timedelta(minutes=6)) == []
 
 
-@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html"])
+@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html", "pretty", "rowless", "open"])
 def test_a_results_table_re_sent_restyled_or_with_one_figure_corrected_is_the_same_article(
     detector: Detector, style: str
 ) -> None:
@@ -481,6 +497,120 @@ def test_a_results_table_re_sent_restyled_or_with_one_figure_corrected_is_the_sa
     assert _judged(detector, pipes, north, timedelta(hours=1)) == ["a"]
     corrected = north.replace("1,466", "1,486").replace("33.3%", "33.7%")  # (one candidate's votes and share)
     assert _judged(detector, north, corrected, timedelta(hours=2)) == ["a"]
+
+
+_ROWS_WEST = [
+    ("Noor Haddad", "Coastal Party", "1,712", "41.0%"),
+    ("Elsa Brandt", "Independent", "1,388", "33.2%"),
+    ("Kofi Mensah", "Greens", "702", "16.8%"),
+    ("Rhys Parry", "Liberal Democrats", "376", "9.0%"),
+]
+
+
+@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html", "pretty", "rowless", "open"])
+def test_two_wards_results_tables_of_unequal_rows_are_other_articles(detector: Detector, style: str) -> None:
+    # Three candidates against four: a block of rows replaced by more or fewer rows was left a rewrite, no fact
+    # changed, and the two wards matched as `revised` in either arrival order.
+    north = _results("Harbour North", _ROWS_NORTH, style, "Reyes holds the seat for the Independents")
+    west = _results("Harbour West", _ROWS_WEST, style, "Haddad gains the seat for the Coastal Party")
+    assert differences(tokenised(north, 5), tokenised(west, 5)).fact_slots >= FACT_SLOTS_FOR_TEMPLATE
+    assert differences(tokenised(west, 5), tokenised(north, 5)).fact_slots >= FACT_SLOTS_FOR_TEMPLATE
+    assert _judged_both_ways(detector, north, west, timedelta(minutes=6)) == ([], [])
+
+
+@pytest.mark.parametrize("style", ["pipes", "html", "pretty"])
+def test_a_results_table_with_a_late_row_added_beside_a_corrected_one_is_the_same_article(
+    detector: Detector, style: str
+) -> None:
+    # A correction adds a late candidate's row and corrects the votes of a row beside it: at most one changed
+    # fact, the same article. (The texts' alignment leaves the late row an insertion and the corrected figure a
+    # short slot, whichever row comes first: no block of rows is paired.)
+    north = _results("Harbour North", _ROWS_NORTH, style, "Reyes holds the seat for the Independents")
+    late = ("Rhys Parry", "Liberal Democrats", "376", "9.0%")
+    added = _results("Harbour North", [*_ROWS_NORTH, late], style, "Reyes holds the seat for the Independents")
+    assert differences(tokenised(north, 5), tokenised(added, 5)).fact_slots == 0
+    assert _judged_both_ways(detector, north, added, timedelta(hours=1)) == (["a"], ["b"])
+    varga = ("Ines Varga", "Coastal Party", "1,486", "33.3%")
+    for fixed in ([_ROWS_NORTH[0], varga, late, _ROWS_NORTH[2]], [_ROWS_NORTH[0], late, varga, _ROWS_NORTH[2]]):
+        corrected = _results("Harbour North", fixed, style, "Reyes holds the seat for the Independents")
+        assert differences(tokenised(north, 5), tokenised(corrected, 5)).fact_slots <= 1
+        assert differences(tokenised(corrected, 5), tokenised(north, 5)).fact_slots <= 1
+        assert _judged_both_ways(detector, north, corrected, timedelta(hours=1)) == (["a"], ["b"])
+
+
+def test_paired_blocks_of_unequal_rows_pair_their_first_rows() -> None:
+    # A block replaced by more or fewer rows is paired from its first rows, the longer's last rows an insertion
+    # (another ward's rows: each pair another name and figures). A late row beside a corrected one is no such
+    # block in a correction (`test_a_results_table_with_a_late_row_added_beside_a_corrected_one_is_the_same_article`).
+    def row(*cells: str) -> tuple[tuple[str, ...], ...]:
+        return tuple(tuple(cell.split()) for cell in cells)
+
+    reyes, varga = row("tomas reyes", "independent", "2 318"), row("ines varga", "coastal party", "1 466")
+    varga_fixed, parry = row("ines varga", "coastal party", "1 486"), row("rhys parry", "lib dems", "376")
+    webb, ruiz = row("clara webb", "greens", "1 905"), row("pavel ruiz", "labour", "1 577")
+    assert _paired_rows([reyes, varga], [reyes, varga_fixed, parry]) == [(1, 1)]
+    assert _paired_rows([reyes, parry, varga_fixed], [reyes, varga]) == [(1, 1)]
+    assert _paired_rows([reyes, varga], [webb, ruiz, parry]) == [(0, 0), (1, 1)]
+    assert _paired_rows([webb, ruiz, parry], [varga, reyes]) == [(0, 0), (1, 1)]
+
+
+@pytest.mark.parametrize("style", ["pipes", "html", "pretty"])
+def test_results_tables_with_empty_cells_are_read_as_tables(detector: Detector, style: str) -> None:
+    # An independent's party left empty ("| Tomas Reyes |  | 2,318 |", "<td></td>"): its row had a cell fewer than
+    # the others, no two lines of a ward's rows held as many cells, and two wards' tables were read as a rewrite.
+    north = [(name, party if name != "Tomas Reyes" else "", votes, share) for name, party, votes, share in _ROWS_NORTH]
+    south = [(name, party if name != "Pavel Ruiz" else "", votes, share) for name, party, votes, share in _ROWS_SOUTH]
+    first = _results("Harbour North", north, style, "Reyes holds the seat for the Independents")
+    other = _results("Harbour South", south, style, "Webb gains the seat for the Coastal Party")
+    assert differences(tokenised(first, 5), tokenised(other, 5)).fact_slots >= FACT_SLOTS_FOR_TEMPLATE
+    assert _judged_both_ways(detector, first, other, timedelta(minutes=6)) == ([], [])
+    # The same ward's table with the empty cell filled in, or one figure corrected, is the same article.
+    filled = _results("Harbour North", _ROWS_NORTH, style, "Reyes holds the seat for the Independents")
+    assert differences(tokenised(first, 5), tokenised(filled, 5)).fact_slots == 0
+    assert _judged_both_ways(detector, first, filled, timedelta(hours=1)) == (["a"], ["b"])
+    corrected = first.replace("1,466", "1,486")
+    assert _judged_both_ways(detector, first, corrected, timedelta(hours=1)) == (["a"], ["b"])
+
+
+def _cells(text: str) -> list[list[str]]:
+    """The table rows of a text, each as its cells' words."""
+    t = tokenised(text, 5)
+    return [[" ".join(t.words[i] for i in cell) for cell in row] for row in _table_rows(t, range(t.count))]
+
+
+def test_a_table_line_keeps_its_empty_cells() -> None:
+    assert _cells("| Tomas Reyes |  | 2,318 |\n| Ines Varga | Coastal | 1,466 |\n") == [
+        ["tomas reyes", "", "2 318"],
+        ["ines varga", "coastal", "1 466"],
+    ]
+    assert _cells("|  | Reyes | 2,318 |  |\n|---|---|---|---|\n| 1 | Varga | - | 33.3% |\n") == [
+        ["", "reyes", "2 318", ""],
+        ["1", "varga", "", "33 3"],
+    ]
+    html = "<table><tr><td></td><td>Reyes</td><td>2,318</td><td></td></tr>\n<tr><td>1</td><td>Varga</td></tr></table>"
+    assert _cells(html) == [["", "reyes", "2 318", ""], ["1", "varga"]]
+    pretty = "<tr>\n  <td>Reyes</td>\n  <td></td>\n  <td>2,318</td>\n</tr>\n<tr>\n  <td>Varga</td>\n</tr>\nprose"
+    assert _cells(pretty) == [["reyes", "", "2 318"]]
+    # (Tabs and runs of spaces align columns: how many cells they leave empty is not told.)
+    assert _cells("Reyes\t\t2,318\nVarga\t1,466\n") == [["reyes", "2 318"], ["varga", "1 466"]]
+
+
+def test_html_table_lines_are_parted_by_row_tags_or_else_by_line_breaks() -> None:
+    rows = [["reyes", "2 318"], ["varga", "1 466"]]
+    # A line break between two cells' tags parts cells only in a table written with row tags (printed one cell
+    # a line): rows written without them, each a line of cells, were read as one row.
+    assert _cells("<table>\n<td>Reyes</td><td>2,318</td>\n<td>Varga</td><td>1,466</td>\n</table>\nMore.") == rows
+    assert _cells("<table>\n<td>Reyes</td>\n<td>2,318</td>\n</table>\nMore.") == []
+    pretty = "<table>\n" + "".join(
+        f"<tr>\n  <td>{n}</td>\n  <td>{v}</td>\n</tr>\n" for n, v in [("Reyes", "2,318"), ("Varga", "1,466")]
+    )
+    pretty += "</table>"
+    assert _cells(pretty + "\nThe count was held overnight.") == rows
+    # With each row's `</tr>` left out (as HTML allows), the last row's cell tag before a line break and none after
+    # it ends the row: the last row took in the text after the table as one more cell.
+    opened = "<table>\n<tr><td>Reyes</td><td>2,318</td>\n<tr><td>Varga</td><td>1,466</td>\n</table>\n\n"
+    assert _cells(opened + "The count was held overnight.") == rows
+    assert _cells(pretty.replace("</tr>\n", "") + "\nThe count was held overnight.") == rows
 
 
 def test_a_results_table_written_as_prose_is_the_same_article(detector: Detector) -> None:
