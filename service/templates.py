@@ -463,9 +463,10 @@ def _table_rows(t: Tokenised, stretch: range, tagged: bool | None = None) -> lis
 def _table_lines(t: Tokenised, stretch: range, tagged: bool | None = None) -> Iterator[list[range]]:
     """The stretch's lines, each as its cells: cells parted by a "|", a tab, two or more spaces, or an HTML
     cell's tags (tags are no tokens: "</td><td>" stands between two), lines by a line break or an HTML row's
-    tags. In a table written with row tags (`tagged`, else `_row_tagged`: looked for once) a line break between
-    two cells' tags parts cells, as a pretty-printed table writes one `<td>` a line; in one without, each row a
-    line of `<td>` cells, it ends a line. A cell left empty ("| Smith |  | 1,234 |", "<td></td>") is an empty
+    tags. In a table written with row tags (`tagged`, else `_row_tagged`: looked for once) a line break beside a
+    cell's opening tag parts cells, as a pretty-printed table writes one `<td>` a line (its text on the same
+    line or its own, `</td>` written or left out); in one without, each row a line of `<td>` cells, it ends a
+    line. A cell left empty ("| Smith |  | 1,234 |", "<td></td>") is an empty
     range where it stands, so that the row keeps its columns (`_empty_cells`). At most MAX_TABLE_ROWS lines."""
     if not stretch:
         return
@@ -525,15 +526,17 @@ def _gap(gap: str, tagged: bool) -> tuple[bool, bool, int, int]:
 
 def _read_gap(gap: str, tagged: bool) -> tuple[bool, bool, int, int]:
     """Does the text between two tokens end a table's line (an HTML row's tag, or a line break: but in a table
-    written with row tags, `tagged`, one with a cell's tag both before and after it parts cells, a table printed
-    one cell a line), or part two cells of a line (`_parts_cells`)? And the cells it leaves empty
-    (`_empty_cells`): at the end of the line it ends, or between the two cells it parts; and at the start of
-    the line after one it ends. (A row's last cell, its `</tr>` left out as HTML allows, is followed by no
-    cell's tag: "</td>\n</table>" ends it, and the text after the table is no cell of it.)"""
+    written with row tags, `tagged`, one with a cell's opening tag in the same gap parts cells, as a table
+    printed one cell a line writes "</td>\n  <td>", "</td>\n  <td>\n    " with each cell's text on a line of
+    its own, or "\n  <td>" with each `</td>` left out), or part two cells of a line (`_parts_cells`)? And the
+    cells it leaves empty (`_empty_cells`): at the end of the line it ends, or between the two cells it parts;
+    and at the start of the line after one it ends. (A row's last cell, its `</tr>` left out as HTML allows, is
+    followed by no cell's opening tag: "</td>\n</table>" ends it, and the text after the table is no cell of
+    it.)"""
     if "<" in gap and _ROW_TAG.search(gap):
         tags = list(_ROW_TAG.finditer(gap))
         trail, lead = gap[: tags[0].start()], gap[tags[-1].end() :]
-    elif "\n" in gap and not (tagged and _between_cells(gap)):
+    elif "\n" in gap and not (tagged and _opens_cell(gap)):
         trail, lead = gap[: gap.index("\n")], gap[gap.rindex("\n") + 1 :]
     elif _parts_cells(gap):
         return False, True, _empty_cells(gap, "between"), 0
@@ -542,11 +545,9 @@ def _read_gap(gap: str, tagged: bool) -> tuple[bool, bool, int, int]:
     return True, True, _empty_cells(trail, "trail"), _empty_cells(lead, "lead")
 
 
-def _between_cells(gap: str) -> bool:
-    """Does a text holding a line break hold a cell's tag before its first line break and after its last?"""
-    if "<" not in gap:
-        return False
-    return bool(_CELL_TAG.search(gap, 0, gap.index("\n") + 1) and _CELL_TAG.search(gap, gap.rindex("\n")))
+def _opens_cell(gap: str) -> bool:
+    """Does a text between two tokens hold a cell's opening tag ("<td>", "<th ...>")?"""
+    return "<" in gap and _OPEN_CELL_TAG.search(gap) is not None
 
 
 _read_short_gap = lru_cache(maxsize=1024)(_read_gap)  # (the last 1,024 short gaps read, remembered: `_gap`)

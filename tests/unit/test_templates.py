@@ -430,9 +430,10 @@ def test_two_weeks_of_a_report_are_apart_in_either_arrival_order(detector: Detec
 
 
 def _results(division: str, rows: list[tuple[str, str, str, str]], style: str, winner: str) -> str:
-    """A council election's results for one division, its table written in one of seven styles ("pretty": HTML
-    printed one cell a line; "rowless": HTML rows without row tags, each a line of cells; "open": each row's
-    `</tr>` left out, as HTML allows)."""
+    """A council election's results for one division, its table written in one of nine styles ("pretty": HTML
+    printed one cell a line; "deep": printed with each cell's text on a line of its own; "unclosed": printed one
+    cell a line, each `</td>` left out; "rowless": HTML rows without row tags, each a line of cells; "open": each
+    row's `</tr>` left out, as HTML allows)."""
     head = ("Candidate", "Party", "Votes", "Share")
     if style in ("rowless", "open"):
         opening = "" if style == "rowless" else "<tr>"
@@ -448,6 +449,16 @@ def _results(division: str, rows: list[tuple[str, str, str, str]], style: str, w
         for row in rows:
             table += "  </tr>\n  <tr>\n" + "".join(f"    <td>{c}</td>\n" for c in row)
         table += "  </tr>\n</table>"
+    elif style == "deep":
+        table = "<table>\n  <tr>\n" + "".join(f"    <th>\n      {c}\n    </th>\n" for c in head) + "  </tr>\n"
+        for row in rows:
+            table += "  <tr>\n" + "".join(f"    <td>\n      {c}\n    </td>\n" for c in row) + "  </tr>\n"
+        table += "</table>"
+    elif style == "unclosed":
+        table = "<table>\n<tr>\n" + "".join(f"  <th>{c}\n" for c in head) + "</tr>\n"
+        for row in rows:
+            table += "<tr>\n" + "".join(f"  <td>{c}\n" for c in row) + "</tr>\n"
+        table += "</table>"
     else:
         sep = {"pipes": " | ", "tabs": "\t", "spaces": "    "}[style]
         table = "\n".join(sep.join(row) for row in [head, *rows])
@@ -471,7 +482,7 @@ _ROWS_SOUTH = [
 ]
 
 
-@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html", "pretty", "rowless", "open"])
+@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html", "pretty", "deep", "unclosed", "rowless", "open"])
 def test_two_wards_results_tables_are_other_articles(detector: Detector, style: str) -> None:
     # Every row holds another candidate's name and figures: the stretch of rows was too long for a slot and read
     # as a rewrite, no fact changed, and two wards' results matched as `revised` (and fell into one group).
@@ -487,7 +498,7 @@ def test_two_wards_results_tables_are_other_articles(detector: Detector, style: 
     assert _judged(detector, north, again, timedelta(minutes=6)) == []
 
 
-@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html", "pretty", "rowless", "open"])
+@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html", "pretty", "deep", "unclosed", "rowless", "open"])
 def test_a_results_table_re_sent_restyled_or_with_one_figure_corrected_is_the_same_article(
     detector: Detector, style: str
 ) -> None:
@@ -507,7 +518,7 @@ _ROWS_WEST = [
 ]
 
 
-@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html", "pretty", "rowless", "open"])
+@pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html", "pretty", "deep", "unclosed", "rowless", "open"])
 def test_two_wards_results_tables_of_unequal_rows_are_other_articles(detector: Detector, style: str) -> None:
     # Three candidates against four: a block of rows replaced by more or fewer rows was left a rewrite, no fact
     # changed, and the two wards matched as `revised` in either arrival order.
@@ -518,7 +529,7 @@ def test_two_wards_results_tables_of_unequal_rows_are_other_articles(detector: D
     assert _judged_both_ways(detector, north, west, timedelta(minutes=6)) == ([], [])
 
 
-@pytest.mark.parametrize("style", ["pipes", "html", "pretty"])
+@pytest.mark.parametrize("style", ["pipes", "html", "pretty", "deep", "unclosed"])
 def test_a_results_table_with_a_late_row_added_beside_a_corrected_one_is_the_same_article(
     detector: Detector, style: str
 ) -> None:
@@ -554,7 +565,7 @@ def test_paired_blocks_of_unequal_rows_pair_their_first_rows() -> None:
     assert _paired_rows([webb, ruiz, parry], [varga, reyes]) == [(0, 0), (1, 1)]
 
 
-@pytest.mark.parametrize("style", ["pipes", "html", "pretty"])
+@pytest.mark.parametrize("style", ["pipes", "html", "pretty", "deep", "unclosed"])
 def test_results_tables_with_empty_cells_are_read_as_tables(detector: Detector, style: str) -> None:
     # An independent's party left empty ("| Tomas Reyes |  | 2,318 |", "<td></td>"): its row had a cell fewer than
     # the others, no two lines of a ward's rows held as many cells, and two wards' tables were read as a rewrite.
@@ -611,6 +622,20 @@ def test_html_table_lines_are_parted_by_row_tags_or_else_by_line_breaks() -> Non
     opened = "<table>\n<tr><td>Reyes</td><td>2,318</td>\n<tr><td>Varga</td><td>1,466</td>\n</table>\n\n"
     assert _cells(opened + "The count was held overnight.") == rows
     assert _cells(pretty.replace("</tr>\n", "") + "\nThe count was held overnight.") == rows
+    # A cell's opening tag in a line break's gap parts cells however the table is printed: each cell's text on a
+    # line of its own, or each `</td>` left out (valid HTML). Both were read as one-cell rows, no table.
+    deep = "<table>\n" + "".join(
+        f"<tr>\n  <td>\n    {n}\n  </td>\n  <td>\n    {v}\n  </td>\n</tr>\n"
+        for n, v in [("Reyes", "2,318"), ("Varga", "1,466")]
+    )
+    deep += "</table>"
+    assert _cells(deep + "\nThe count was held overnight.") == rows
+    unclosed = "<table>\n" + "".join(
+        f"<tr>\n  <td>{n}\n  <td>{v}\n</tr>\n" for n, v in [("Reyes", "2,318"), ("Varga", "1,466")]
+    )
+    unclosed += "</table>"
+    assert _cells(unclosed + "\nThe count was held overnight.") == rows
+    assert _cells(unclosed.replace("</tr>\n", "") + "\nThe count was held overnight.") == rows
 
 
 def test_a_results_table_written_as_prose_is_the_same_article(detector: Detector) -> None:
