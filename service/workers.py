@@ -93,6 +93,11 @@ class _Failed:
     traceback: str
 
 
+class _WorkersDidNotStart(OSError):
+    """The warm-up's own failure (a worker broke or did not answer): it shut the executor down without waiting, and
+    the constructor lets it through as it is. Any other OSError (a spawn's EMFILE) shuts the workers down there."""
+
+
 class FingerprintFailed(Exception):
     """An unexpected error fingerprinting one article in a worker process; the message holds the worker's
     traceback. Like the same error in the server process it is a fault, not a reason to retry: INTERNAL."""
@@ -153,11 +158,12 @@ class FingerprintPool:
             self._warm_up()
             self._dispatcher = threading.Thread(target=self._dispatch, name="neardup-fingerprint", daemon=True)
             self._dispatcher.start()
-        except OSError:  # (_warm_up's: the workers did not start, and it shut them down without waiting)
+        except _WorkersDidNotStart:  # (_warm_up's own: it shut them down without waiting, as a worker may hang)
             raise
         except BaseException:
             # Whatever else ends the construction (serve's stop signal abandoning the start, during the warm-up's
-            # waits): the workers are shut down, and waited for, here. Left to the process's exit, a worker still
+            # waits; an OSError of a spawn, EMFILE, which passed through with the executor and its started workers
+            # left running): the workers are shut down, and waited for, here. Left to the process's exit, a worker still
             # starting read its queue's semaphore after the exit had removed it ("SemLock._rebuild
             # FileNotFoundError" on stderr) and the executor's exit hook failed on a closed pipe ("Bad file
             # descriptor"): the caller never had the pool to close.
@@ -186,7 +192,7 @@ class FingerprintPool:
                 result.result(timeout=120)
         except (BrokenProcessPool, TimeoutError) as exc:  # (an OSError: the server says so in one line, or serves on)
             self._executor.shutdown(wait=False, cancel_futures=True)
-            raise OSError(f"the fingerprint workers did not start ({type(exc).__name__}: {exc})") from exc
+            raise _WorkersDidNotStart(f"the fingerprint workers did not start ({type(exc).__name__}: {exc})") from exc
 
     def prepare(self, article: Article) -> Future[Prepared]:
         """Validate and fingerprint in a worker; resolves in submission order, with the shingle sequence kept

@@ -134,6 +134,38 @@ def test_a_stop_raised_while_the_workers_start_shuts_them_down(monkeypatch: pyte
             executor.shutdown(wait=True, cancel_futures=True)
 
 
+def test_an_oserror_of_a_spawn_while_the_workers_start_shuts_them_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An OSError from a spawn (EMFILE: too many open files) passed through the constructor's `except OSError:
+    raise`, meant for the warm-up's own: the executor was not shut down, its first worker left running."""
+    made: list[ProcessPoolExecutor] = []
+    new_executor, submit = FingerprintPool._new_executor, ProcessPoolExecutor.submit
+    submits = [0]
+
+    def recorded(self: FingerprintPool) -> ProcessPoolExecutor:
+        made.append(new_executor(self))
+        return made[-1]
+
+    def second_fails(self: ProcessPoolExecutor, *args: Any, **kwargs: Any) -> Any:
+        submits[0] += 1
+        if submits[0] == 2:  # (as the second worker's spawn failing on EMFILE)
+            raise OSError(24, "Too many open files")
+        return submit(self, *args, **kwargs)
+
+    monkeypatch.setattr(FingerprintPool, "_new_executor", recorded)
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", second_fails)
+    try:
+        with pytest.raises(OSError, match="Too many open files"):
+            FingerprintPool(2, PARAMS, 1 << 20)
+        monkeypatch.undo()
+        (executor,) = made
+        assert not executor._processes  # (the worker started ended and waited for)
+        with pytest.raises(RuntimeError, match="after shutdown"):
+            executor.submit(os.getpid)
+    finally:
+        for executor in made:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
 def test_closed_pool_answers_unavailable() -> None:
     p = FingerprintPool(1, PARAMS, 1 << 20)
     p.close()
