@@ -956,6 +956,11 @@ class _StopRequested(BaseException):
 # How long `restore` waits for the relay to have written the lines it was handed (it writes them in milliseconds).
 _RELAY_WRITES_SECONDS = 1.0
 
+# A signal that would exit at once comes at least this long after the one that began the stop (or, with a shutdown
+# delay, cut it short), or it is the same stop, delivered twice: a supervisor's (foreman, honcho: SIGINT to the
+# process group and a SIGTERM forwarded to its child), a Ctrl-C with the client's close. It was an exit at once.
+SAME_STOP_SECONDS = 1.0
+
 
 class _ServeStops:
     """serve's handlers of SIGTERM, SIGINT and SIGHUP (each a request to stop, exit 0), set while it runs (`arm`),
@@ -966,7 +971,10 @@ class _ServeStops:
     at once, 128 + its number (SQLite's log is durable: the next start replays it). After the start the first is
     noted (`asked`: the serve loop drains), a second during --shutdown-delay-seconds cuts the delay short
     (`again`), and one during the drain (`draining`: the delay over, or none) ends the process at once, 128 + its
-    number, as while abandoning the start.
+    number, as while abandoning the start. A signal that would exit at once but comes less than SAME_STOP_SECONDS
+    after the one that began the stop (or cut its delay short) is the same stop delivered twice (a supervisor's
+    SIGINT to the process group and the SIGTERM it forwards, ms apart): logged at INFO, and ignored. It skipped the
+    drain and the index snapshot.
 
     Python drops what a handler raises when the signal lands inside a gc callback, a `__del__` or a weakref
     callback ("Exception ignored in ..."): the start went on, and a server whose start had been said to be
@@ -988,8 +996,9 @@ class _ServeStops:
         self._starting = True
         self._abandoning = ""  # (the name of the signal that abandons the start)
         self._delaying = shutdown_delay > 0  # (until `draining`: a further signal cuts the delay short)
+        self._stop_at, self._stop_by = 0.0, ""  # (when, and by which signal, the stop began or its delay was cut)
         self._before: dict[int, Any] = {}
-        self._heard: queue.SimpleQueue[tuple[int, str] | None] = queue.SimpleQueue()
+        self._heard: queue.SimpleQueue[tuple[int, str, float] | None] = queue.SimpleQueue()
         self._relay_thread: threading.Thread | None = None
         self._unraisable_before: Callable[[sys.UnraisableHookArgs], object] | None = None
 
@@ -1014,15 +1023,16 @@ class _ServeStops:
             self._handle(early, None)
 
     def _handle(self, signum: int, frame: object) -> None:
+        at = time.monotonic()  # (when it came, not when the relay reads it)
         if self._abandoning:
-            self._heard.put((signum, "exit"))
+            self._heard.put((signum, "exit", at))
         elif self._starting:
             self._starting = False  # (one raise: the start's undoing is not cut by another)
             self._abandoning = signal.Signals(signum).name
-            self._heard.put((signum, "abandon"))
+            self._heard.put((signum, "abandon", at))
             raise _StopRequested(signal.Signals(signum).name)
         else:
-            self._heard.put((signum, "stop"))
+            self._heard.put((signum, "stop", at))
 
     def _unraisable(self, unraisable: sys.UnraisableHookArgs) -> None:
         """Python's report of an exception it dropped: not of a _StopRequested (`started` raises it again)."""
@@ -1034,17 +1044,27 @@ class _ServeStops:
         """What the handler heard, in order, as events and log lines (until `restore` ends it)."""
         log = logging.getLogger("neardup")
         while (heard := self._heard.get()) is not None:
-            signum, what = heard
+            signum, what, at = heard
             name = signal.Signals(signum).name
+            exits = what == "exit" or (what == "stop" and self.asked.is_set() and not self._delaying)
+            if exits and at - self._stop_at < SAME_STOP_SECONDS:  # (a supervisor's two signals for one stop)
+                log.info("%s received %.3f s after %s: the same stop, ignored (a signal %g s or more after it "
+                         "exits at once)", name, at - self._stop_at, self._stop_by, SAME_STOP_SECONDS,
+                         extra={"signal": name})  # fmt: skip
+                continue
             if what == "exit":
                 log.warning("%s received while abandoning the start: exiting at once (the store's log is durable: "
                             "the next start replays it)", name, extra={"signal": name})  # fmt: skip
                 os._exit(128 + signum)
             if what == "abandon":
+                self._stop_at, self._stop_by = at, name
                 log.info("%s received while starting: abandoning the start (waiting for the index load's threads; "
-                         "a second signal exits at once)", name, extra={"signal": name})  # fmt: skip
+                         "a further signal, %g s or more after this one, exits at once)", name, SAME_STOP_SECONDS,
+                         extra={"signal": name})  # fmt: skip
             if self.asked.is_set():
                 if self._delaying and not self.again.is_set():
+                    self._delaying = False  # (cut short: the drain begins, and what follows is timed from here)
+                    self._stop_at, self._stop_by = at, name
                     self.again.set()
                     continue
                 log.warning("%s received while draining: exiting at once, the calls in flight cut off (what was "
@@ -1052,6 +1072,7 @@ class _ServeStops:
                             extra={"signal": name})  # fmt: skip
                 os._exit(128 + signum)
             self.name = name
+            self._stop_at, self._stop_by = at, name
             self.asked.set()
 
     def started(self) -> None:

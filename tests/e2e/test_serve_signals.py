@@ -8,12 +8,14 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from benchmarks.loopback import free_port, wait_for
 from client import Article, NeardupClient, NeardupClientError, Verdict
+from client.cli import SAME_STOP_SECONDS
 from service.grpc_server import SERVICE_NAME
 from tests.support import HeldLoadProcess, ServerProcess
 
@@ -285,9 +287,32 @@ def test_a_second_signal_while_the_start_is_abandoned_exits_at_once(tmp_path: Pa
         assert server.proc is not None
         server.proc.send_signal(signal.SIGTERM)
         server.read_until("abandoning the start")
+        time.sleep(SAME_STOP_SECONDS + 0.1)  # (sooner, it is the same stop: see the test below)
         server.proc.send_signal(signal.SIGINT)  # (the load still held: only exiting ends the wait)
         assert server.exits(timeout=30) == 128 + signal.SIGINT
         assert "SIGINT received while abandoning the start: exiting at once" in _said(server)
+    finally:
+        server.stop()
+    _serves_the_store(data, 3)
+
+
+def test_two_signals_at_once_while_the_start_is_abandoned_are_one_stop(tmp_path: Path) -> None:
+    """One stop delivered as two signals ms apart (a supervisor's SIGINT to the group and the SIGTERM it forwards)
+    exited at once, 130 or 143, instead of abandoning the start."""
+    data = tmp_path / "data"
+    _crashed_store(data)
+    server = HeldLoadProcess(data, "--log-level", "INFO", at="load").launch()
+    try:
+        server.read_until("held: the index load is under way")
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGINT)
+        server.proc.send_signal(signal.SIGTERM)
+        server.read_until("the same stop, ignored")
+        server.release()
+        assert server.exits(timeout=30) == 0
+        said = _said(server)
+        assert "received while starting: the start was abandoned" in said
+        assert "exiting at once" not in said
     finally:
         server.stop()
     _serves_the_store(data, 3)
@@ -333,9 +358,38 @@ def test_a_signal_during_the_drain_exits_at_once_and_loses_nothing_acknowledged(
             server.read_until(f"serving on for {delay} s before refusing new calls")
             server.proc.send_signal(signal.SIGTERM)  # (cuts the delay short: the drain begins)
         server.read_until("held: the drain is under way")
+        time.sleep(SAME_STOP_SECONDS + 0.1)  # (sooner, it is the same stop: see the test below)
         server.proc.send_signal(signal.SIGINT)  # (the drain still held: only exiting ends it)
         assert server.exits(timeout=30) == 128 + signal.SIGINT
         assert "SIGINT received while draining: exiting at once" in _said(server)
+    finally:
+        server.stop()
+    _serves_the_store(data, 1)
+
+
+@pytest.mark.parametrize("delay", [0, 120], ids=["no-delay", "delay-cut-short"])
+def test_signals_ms_apart_are_one_stop_that_drains_and_saves_the_index(tmp_path: Path, delay: int) -> None:
+    """A supervisor (foreman, honcho) stops its child with two signals ms apart: the SIGINT a Ctrl-C sends the
+    process group and the SIGTERM it forwards. With no delay the second exited at once, 143: no drain, no index
+    snapshot. With a delay, one as soon after the signal that cut it short did the same."""
+    data = tmp_path / "data"
+    server = HeldLoadProcess(data, "--log-level", "INFO", "--shutdown-delay-seconds", str(delay), at="drain").start()
+    try:
+        with server.client() as client:
+            assert isinstance(client.index(Article("a1", "a story told just before the stop " * 20)), Verdict)
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGINT)
+        server.proc.send_signal(signal.SIGTERM)  # (with a delay: cuts it short)
+        server.read_until("held: the drain is under way")
+        if delay:  # (ms after the one that cut the delay short)
+            server.proc.send_signal(signal.SIGTERM)
+            server.read_until("the same stop, ignored")
+        server.release()
+        assert server.exits(timeout=30) == 0
+        said = _said(server)
+        assert "SIGTERM received 0.0" in said and "the same stop, ignored" in said
+        assert "exiting at once" not in said
+        assert "index snapshot of 1 articles saved at close" in said
     finally:
         server.stop()
     _serves_the_store(data, 1)
