@@ -897,13 +897,14 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     except ValueError as exc:
         _refuse_start(str(exc), getattr(args, "log_format", "text"))
         return EXIT_FAILED
-    # From here on a stop signal is heard: before, the handlers came only once the start had returned, and a
-    # SIGTERM during the index's load (minutes at a million articles) ended the process at once, without a line;
-    # a SIGHUP, at any time. During the start it abandons the start (`_StopRequested`), after it, it drains.
+    # From here on a stop signal is heard (one the command's first step noted before, service/launch.py, is acted
+    # on as the handlers are set): before, the handlers came only once the start had returned, and a SIGTERM
+    # during the index's load (minutes at a million articles) ended the process at once, without a line; a SIGHUP,
+    # at any time. During the start it abandons the start (`_StopRequested`), after it, it drains.
     from service.logs import configure as configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
-    stops = _ServeStops()
+    stops = _ServeStops(settings.shutdown_delay_seconds)
     try:  # (the handlers are set inside it: a signal as soon as they are is an abandoned start, not a traceback)
         try:
             stops.arm()
@@ -940,13 +941,10 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             logging.getLogger("neardup").info("%s received: draining for up to %gs", stops.name,
                                               settings.grace_seconds, extra={"signal": stops.name})  # fmt: skip
         finally:  # (whatever ended the wait, the store is closed cleanly and the index saved)
-            running.stop(settings.grace_seconds, settings.shutdown_delay_seconds, stops.again)
+            running.stop(settings.grace_seconds, settings.shutdown_delay_seconds, stops.again, stops.draining)
     finally:
         stops.restore()
     return EXIT_OK
-
-
-_SERVE_STOPS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 class _StopRequested(BaseException):
@@ -958,90 +956,154 @@ class _StopRequested(BaseException):
         self.name = name
 
 
-def _left_ignored(sig: int, handler: object) -> bool:
-    """Is `sig` a SIGHUP that serve began with ignored (`nohup neardup serve`: it goes on serving through one, as it
-    did before there were handlers)? SIGTERM and SIGINT are handled whatever serve began with: a shell runs a
-    script's background job (`neardup serve &`) with SIGINT ignored, and a `kill -INT` of it is still a request
-    to stop (it was, before there were handlers; left ignored, it was ignored for good)."""
-    return sig == signal.SIGHUP and handler is signal.SIG_IGN
+# How long `restore` waits for the relay to have written the lines it was handed (it writes them in milliseconds).
+_RELAY_WRITES_SECONDS = 1.0
+
+# A signal that would exit at once comes at least this long after the one that began the stop (or, with a shutdown
+# delay, cut it short), or it is the same stop, delivered twice: a supervisor's (foreman, honcho: SIGINT to the
+# process group and a SIGTERM forwarded to its child), a Ctrl-C with the client's close. It was an exit at once.
+SAME_STOP_SECONDS = 1.0
 
 
 class _ServeStops:
     """serve's handlers of SIGTERM, SIGINT and SIGHUP (each a request to stop, exit 0), set while it runs (`arm`),
-    but for a SIGHUP ignored when serve began (`_left_ignored`). During the start the first raises
-    _StopRequested, saying at once that the start is being abandoned; a second before the abandoning is done (it
-    waits for the index load's threads: tens of seconds on a cold store of a million articles) ends the process
-    at once, 128 + its number (SQLite's log is durable: the next start replays it). After the start every one is
-    noted: `asked` (the first), `again` (a second: cuts --shutdown-delay-seconds short).
+    but for a SIGHUP ignored when serve began (service/launch.py `left_ignored`); a signal the command's first step
+    noted before they were set (service/launch.py) is acted on as `arm` sets them. During the start the first
+    raises _StopRequested, saying at once that the start is being abandoned; a second before the abandoning is done
+    (it waits for the index load's threads: tens of seconds on a cold store of a million articles) ends the process
+    at once, 128 + its number (SQLite's log is durable: the next start replays it). After the start the first is
+    noted (`asked`: the serve loop drains), a second during --shutdown-delay-seconds cuts the delay short
+    (`again`), and one during the drain (`draining`: the delay over, or none) ends the process at once, 128 + its
+    number, as while abandoning the start. A signal that would exit at once but comes less than SAME_STOP_SECONDS
+    after the one that began the stop (or cut its delay short) is the same stop delivered twice (a supervisor's
+    SIGINT to the process group and the SIGTERM it forwards, ms apart): logged at INFO, and ignored. It skipped the
+    drain and the index snapshot.
+
+    Python drops what a handler raises when the signal lands inside a gc callback, a `__del__` or a weakref
+    callback ("Exception ignored in ..."): the start went on, and a server whose start had been said to be
+    abandoned served, then drained. `started` raises it again: the start is abandoned once its load is done (a
+    second signal meanwhile exits at once, as the line said). Python's report of the dropped one is not printed
+    (a traceback among the log's lines, under --log-format json too, for a stop that is carried out).
 
     The handler takes no lock and writes no log line: Python runs it in the main thread between any two
     bytecodes, and when it set `asked` itself, a signal landing while the main thread held that Event's own lock
     (for a few bytecodes of every `asked.wait(0.2)`) made the handler wait for its own thread for ever: that
     SIGTERM was never acted on, the server went on serving READY until it was killed, with no drain and no index
     saved (one CI run in some twenty). It hands each signal to a relay thread through a SimpleQueue, whose `put`
-    is reentrant, and the relay sets the events and writes the lines."""
+    is reentrant, and the relay sets the events and writes the lines; `restore` waits for it to have written them
+    (a daemon thread: its "abandoning the start" came after main's "the start was abandoned", or never)."""
 
-    def __init__(self) -> None:
+    def __init__(self, shutdown_delay: float = 0.0) -> None:
         self.asked, self.again = threading.Event(), threading.Event()
         self.name = ""
         self._starting = True
-        self._abandoning = False
+        self._abandoning = ""  # (the name of the signal that abandons the start)
+        self._delaying = shutdown_delay > 0  # (until `draining`: a further signal cuts the delay short)
+        self._stop_at, self._stop_by = 0.0, ""  # (when, and by which signal, the stop began or its delay was cut)
         self._before: dict[int, Any] = {}
-        self._heard: queue.SimpleQueue[tuple[int, str] | None] = queue.SimpleQueue()
+        self._heard: queue.SimpleQueue[tuple[int, str, float] | None] = queue.SimpleQueue()
+        self._relay_thread: threading.Thread | None = None
+        self._unraisable_before: Callable[[sys.UnraisableHookArgs], object] | None = None
 
     def arm(self) -> None:
         """Set the handlers (main may run in another thread, a test's: only the main thread may set them). What
-        was there before is read first, all of it, so `restore` puts it back however early a signal comes."""
+        was there before is read first, all of it, so `restore` puts it back however early a signal comes. A
+        signal the command's first step noted before (service/launch.py) abandons the start now."""
         if threading.current_thread() is not threading.main_thread():
             return
-        before = {sig: signal.getsignal(sig) for sig in _SERVE_STOPS}
-        self._before = {sig: handler for sig, handler in before.items() if not _left_ignored(sig, handler)}
-        threading.Thread(target=self._relay, name="neardup-signals", daemon=True).start()
+        from service.launch import SERVE_STOPS, before_early, heard_early, left_ignored
+
+        before = before_early({sig: signal.getsignal(sig) for sig in SERVE_STOPS})
+        self._before = {sig: handler for sig, handler in before.items() if not left_ignored(sig, handler)}
+        self._relay_thread = threading.Thread(target=self._relay, name="neardup-signals", daemon=True)
+        self._relay_thread.start()
+        self._unraisable_before = sys.unraisablehook
+        sys.unraisablehook = self._unraisable
         for sig in self._before:
             signal.signal(sig, self._handle)
+        early = heard_early()  # (once ours are set: none lands in between unheard)
+        if early is not None:
+            self._handle(early, None)
 
     def _handle(self, signum: int, frame: object) -> None:
+        at = time.monotonic()  # (when it came, not when the relay reads it)
         if self._abandoning:
-            self._heard.put((signum, "exit"))
+            self._heard.put((signum, "exit", at))
         elif self._starting:
             self._starting = False  # (one raise: the start's undoing is not cut by another)
-            self._abandoning = True
-            self._heard.put((signum, "abandon"))
+            self._abandoning = signal.Signals(signum).name
+            self._heard.put((signum, "abandon", at))
             raise _StopRequested(signal.Signals(signum).name)
         else:
-            self._heard.put((signum, "stop"))
+            self._heard.put((signum, "stop", at))
+
+    def _unraisable(self, unraisable: sys.UnraisableHookArgs) -> None:
+        """Python's report of an exception it dropped: not of a _StopRequested (`started` raises it again)."""
+        if isinstance(unraisable.exc_value, _StopRequested) and self._abandoning:
+            return
+        (self._unraisable_before or sys.__unraisablehook__)(unraisable)
 
     def _relay(self) -> None:
         """What the handler heard, in order, as events and log lines (until `restore` ends it)."""
         log = logging.getLogger("neardup")
         while (heard := self._heard.get()) is not None:
-            signum, what = heard
+            signum, what, at = heard
             name = signal.Signals(signum).name
+            exits = what == "exit" or (what == "stop" and self.asked.is_set() and not self._delaying)
+            if exits and at - self._stop_at < SAME_STOP_SECONDS:  # (a supervisor's two signals for one stop)
+                log.info("%s received %.3f s after %s: the same stop, ignored (a signal %g s or more after it "
+                         "exits at once)", name, at - self._stop_at, self._stop_by, SAME_STOP_SECONDS,
+                         extra={"signal": name})  # fmt: skip
+                continue
             if what == "exit":
                 log.warning("%s received while abandoning the start: exiting at once (the store's log is durable: "
                             "the next start replays it)", name, extra={"signal": name})  # fmt: skip
                 os._exit(128 + signum)
             if what == "abandon":
+                self._stop_at, self._stop_by = at, name
                 log.info("%s received while starting: abandoning the start (waiting for the index load's threads; "
-                         "a second signal exits at once)", name, extra={"signal": name})  # fmt: skip
+                         "a further signal, %g s or more after this one, exits at once)", name, SAME_STOP_SECONDS,
+                         extra={"signal": name})  # fmt: skip
             if self.asked.is_set():
-                self.again.set()
-                continue
+                if self._delaying and not self.again.is_set():
+                    self._delaying = False  # (cut short: the drain begins, and what follows is timed from here)
+                    self._stop_at, self._stop_by = at, name
+                    self.again.set()
+                    continue
+                log.warning("%s received while draining: exiting at once, the calls in flight cut off (what was "
+                            "acknowledged is stored: the next start reads the store as after a crash)", name,
+                            extra={"signal": name})  # fmt: skip
+                os._exit(128 + signum)
             self.name = name
+            self._stop_at, self._stop_by = at, name
             self.asked.set()
 
     def started(self) -> None:
         """The start is done (start_server calls this before it lets go of its undoing): a signal from now on is
-        noted, and the serve loop drains."""
+        noted, and the serve loop drains. A stop whose raise Python dropped (the handler ran inside a gc callback,
+        a `__del__`) is raised now, and the start is abandoned after all."""
         self._starting = False
+        if self._abandoning:
+            raise _StopRequested(self._abandoning)
+
+    def draining(self) -> None:
+        """The shutdown delay is over (ended by a second signal, or run out), or there was none: the drain begins,
+        and a further signal ends the process at once."""
+        self._delaying = False
 
     def restore(self) -> None:
-        """The handlers before are put back (main may run in someone else's process: a test's)."""
+        """The handlers before are put back (main may run in someone else's process: a test's), once the relay has
+        written what it was handed (at most _RELAY_WRITES_SECONDS)."""
         for sig, handler in self._before.items():
             signal.signal(sig, signal.SIG_DFL if handler is None else handler)
         if self._before:
             self._heard.put(None)  # (the relay's end, after whatever was heard before)
         self._before = {}
+        if self._unraisable_before is not None:
+            sys.unraisablehook, self._unraisable_before = self._unraisable_before, None
+        if self._relay_thread is not None and self._relay_thread is not threading.current_thread():
+            self._relay_thread.join(_RELAY_WRITES_SECONDS)
+            self._relay_thread = None
 
 
 def _refuse_start(message: str, log_format: str) -> None:

@@ -87,18 +87,27 @@ class RunningServer:
     store_watch: StoreWatch | None = None
     streams: OpenStreams | None = None  # the index streams to drain
 
-    def stop(self, grace: float, delay: float = 0.0, cut_short: threading.Event | None = None) -> None:
+    def stop(
+        self,
+        grace: float,
+        delay: float = 0.0,
+        cut_short: threading.Event | None = None,
+        draining: Callable[[], None] | None = None,
+    ) -> None:
         """Report NOT_SERVING, go on serving for `delay` seconds (--shutdown-delay-seconds: for load balancers to
         take the server out; ended early once `cut_short` is set), then refuse new calls, drain in-flight calls,
-        close the store. Unary calls finish; index streams take no more requests, answer the articles they took
-        and end UNAVAILABLE, so a continuous ingest holds the stop for about one commit, not the grace period.
-        The streams' drain waits at most the grace less `stop_reserve` (2 s, or half a grace under 4 s): a unary
-        call in flight has at least that to answer."""
+        close the store (`draining` is called as the drain begins: serve's stop signals then exit at once). Unary
+        calls finish; index streams take no more requests, answer the articles they took (up to a window each,
+        1,024 articles) and end UNAVAILABLE, so a continuous ingest holds the stop while those are decided (seconds
+        under load), not for as long as it sends. The streams' drain waits at most the grace less `stop_reserve`
+        (2 s, or half a grace under 4 s): a unary call in flight has at least that to answer."""
         self.health.enter_graceful_shutdown()
         if delay > 0:
             log.info("NOT_SERVING; serving on for %g s before refusing new calls (--shutdown-delay-seconds)", delay,
                      extra={"shutdown_delay_seconds": delay})  # fmt: skip
             (cut_short or threading.Event()).wait(delay)
+        if draining is not None:
+            draining()
         if self.store_watch:
             self.store_watch.close()
         began = time.monotonic()
@@ -189,9 +198,9 @@ def start_server(settings: Settings, started: Callable[[], None] | None = None) 
         servicer.target = serving = NearDuplicateServicer(engine, pool)
         metrics.count_articles_with(lambda: engine.stats().articles)
         metrics.count_boilerplate_with(engine.learned_boilerplate)
-        load.finished()
-        if started is not None:
+        if started is not None:  # (before the held calls go on: a stop it raises tells them the start was abandoned)
             started()
+        load.finished()
         undo.pop_all()
     watch = _watch_store(settings, engine, health_servicer, metrics)
     return RunningServer(

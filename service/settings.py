@@ -209,7 +209,11 @@ class Settings:
         -1, "CheckArticle calls that run at once; the others wait their turn (-1: 1 on sqlite, no limit on redis)"
     )
     grace_seconds: float = _setting(
-        10.0, "on SIGTERM, SIGINT or SIGHUP, how long calls in flight may take to finish", least=0, most=SECONDS_MOST
+        10.0,
+        "on SIGTERM, SIGINT or SIGHUP, how long calls in flight may take to finish (a further signal meanwhile exits "
+        "at once)",
+        least=0,
+        most=SECONDS_MOST,
     )
     # Kubernetes takes a pod out of its endpoints asynchronously, and a readiness probe sees NOT_SERVING only if it
     # asks during the stop: without a delay, both ports refused calls ~0.3 s after SIGTERM. docs/ops.md, "Stopping".

@@ -23,7 +23,7 @@ import select
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -93,6 +93,11 @@ class _Failed:
     traceback: str
 
 
+class _WorkersDidNotStart(OSError):
+    """The warm-up's own failure (a worker broke or did not answer): it shut the executor down without waiting, and
+    the constructor lets it through as it is. Any other OSError (a spawn's EMFILE) shuts the workers down there."""
+
+
 class FingerprintFailed(Exception):
     """An unexpected error fingerprinting one article in a worker process; the message holds the worker's
     traceback. Like the same error in the server process it is a fault, not a reason to retry: INTERNAL."""
@@ -142,16 +147,28 @@ class FingerprintPool:
         self._init_args = (params, max_body_bytes, list(passages), os.getpid())
         self._max_batch = max_batch
         self._executor = self._new_executor()
-        self._queue: queue.SimpleQueue[_Request | object] = queue.SimpleQueue()
-        self._slots = threading.Semaphore(2 * workers)  # batches in flight: keeps every worker busy
-        self._order_lock = threading.Lock()
-        self._next_sent = 0
-        self._next_released = 0
-        self._done: dict[int, tuple[list[_Request], list[Prepared | _Rejected | _Failed] | BaseException]] = {}
-        self._closed = False
-        self._warm_up()
-        self._dispatcher = threading.Thread(target=self._dispatch, name="neardup-fingerprint", daemon=True)
-        self._dispatcher.start()
+        try:
+            self._queue: queue.SimpleQueue[_Request | object] = queue.SimpleQueue()
+            self._slots = threading.Semaphore(2 * workers)  # batches in flight: keeps every worker busy
+            self._order_lock = threading.Lock()
+            self._next_sent = 0
+            self._next_released = 0
+            self._done: dict[int, tuple[list[_Request], list[Prepared | _Rejected | _Failed] | BaseException]] = {}
+            self._closed = False
+            self._warm_up()
+            self._dispatcher = threading.Thread(target=self._dispatch, name="neardup-fingerprint", daemon=True)
+            self._dispatcher.start()
+        except _WorkersDidNotStart:  # (_warm_up's own: it shut them down without waiting, as a worker may hang)
+            raise
+        except BaseException:
+            # Whatever else ends the construction (serve's stop signal abandoning the start, during the warm-up's
+            # waits; an OSError of a spawn, EMFILE, which passed through with the executor and its started workers
+            # left running): the workers are shut down, and waited for, here. Left to the process's exit, a worker still
+            # starting read its queue's semaphore after the exit had removed it ("SemLock._rebuild
+            # FileNotFoundError" on stderr) and the executor's exit hook failed on a closed pipe ("Bad file
+            # descriptor"): the caller never had the pool to close.
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            raise
 
     def _new_executor(self) -> ProcessPoolExecutor:
         # (the forkserver `neardup serve` started early, its code preloaded, or one started now: service/forkserver.py)
@@ -162,11 +179,20 @@ class FingerprintPool:
         """Start every worker now (not on the first request), and fail here if they cannot start."""
         probe = Article(id="warm-up", body="warm up the fingerprint workers")
         try:
-            for result in [self._executor.submit(_fingerprint_batch, [probe]) for _ in range(self.workers)]:
+            # The submits start the workers, each spawned as its submit runs: made in a thread of their own, as
+            # the main thread waits. A stop signal's exception (serve's, raised in the main thread) landing inside
+            # a spawn left a worker half started, unknown to the executor: its shutdown did not wait for it, and
+            # the worker failed on the semaphores the exit had removed. Raised in the wait, it leaves the spawns
+            # whole: the thread's end is waited for (the `with`), and the executor knows each worker it shuts down.
+            with ThreadPoolExecutor(1, thread_name_prefix="neardup-fingerprint-start") as starting:
+                sent = starting.submit(lambda: [self._executor.submit(_fingerprint_batch, [probe])
+                                                for _ in range(self.workers)])  # fmt: skip
+                results = sent.result()
+            for result in results:
                 result.result(timeout=120)
         except (BrokenProcessPool, TimeoutError) as exc:  # (an OSError: the server says so in one line, or serves on)
             self._executor.shutdown(wait=False, cancel_futures=True)
-            raise OSError(f"the fingerprint workers did not start ({type(exc).__name__}: {exc})") from exc
+            raise _WorkersDidNotStart(f"the fingerprint workers did not start ({type(exc).__name__}: {exc})") from exc
 
     def prepare(self, article: Article) -> Future[Prepared]:
         """Validate and fingerprint in a worker; resolves in submission order, with the shingle sequence kept

@@ -5,7 +5,9 @@ main port speaks gRPC and holds its service's calls, and the store is opened onl
 
 With HELD_SERVE_AT=load in its environment the store is opened at once and the load itself is held: the thread
 that replays the learned-boilerplate log beside the band index's load (as a cold disk holds it, tens of seconds at
-a million articles) says "held: the index load is under way" on stderr and waits for the line."""
+a million articles) says "held: the index load is under way" on stderr and waits for the line. With HELD_SERVE_AT=drain
+the start is not held: the stop is, as its drain begins (after --shutdown-delay-seconds), saying "held: the drain is
+under way" on stderr and waiting for the line, as index streams answering what they took hold it."""
 
 from __future__ import annotations
 
@@ -20,11 +22,18 @@ from service.settings import Settings
 from service.storage import Store, open_store
 
 _replayed_group_counts = sqlite_store._replayed_group_counts
+_drain = grpc_server.RunningServer._drain
 
 
 def held_open_store(settings: Settings) -> Store:
     sys.stdin.readline()  # (the test's release)
     return open_store(settings)
+
+
+def held_drain(streams: Any, grace: float) -> None:
+    print("held: the drain is under way", file=sys.stderr, flush=True)
+    sys.stdin.readline()  # (the test's release)
+    _drain(streams, grace)
 
 
 def held_group_counts(path: Path, *args: Any) -> Any:
@@ -34,8 +43,11 @@ def held_group_counts(path: Path, *args: Any) -> Any:
 
 
 if __name__ == "__main__":
-    if os.environ.pop("HELD_SERVE_AT", "open") == "load":
+    at = os.environ.pop("HELD_SERVE_AT", "open")
+    if at == "load":
         setattr(sqlite_store, "_replayed_group_counts", held_group_counts)  # noqa: B010  # (the one the load calls)
+    elif at == "drain":
+        setattr(grpc_server.RunningServer, "_drain", staticmethod(held_drain))  # noqa: B010  # (the one stop calls)
     else:
         setattr(grpc_server, "open_store", held_open_store)  # noqa: B010  # (the one start_server calls)
     sys.exit(main())

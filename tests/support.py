@@ -316,16 +316,20 @@ class ServerProcess:
         env: Mapping[str, str] | None = None,
         signal_at: str | None = None,
         ignored: tuple[signal.Signals, ...] = (),
+        signal_on_import: signal.Signals | None = None,
     ) -> None:
         """`cwd`: started there with the installed `neardup` command (`python -m` would import from there). `env`:
         variables set for it besides this process's (whose NEARDUP_* ones it does not get). `signal_at`: it sends
         itself SIGTERM at that moment of its start (tests/signal_at.py). `ignored`: signals it starts with ignored
-        (as `nohup` starts a command with SIGHUP ignored)."""
+        (as `nohup` starts a command with SIGHUP ignored). `signal_on_import`: run as the installed command runs
+        it, it sends itself that signal as it begins to import grpc (tests/signal_on_import.py)."""
         self.data_dir = data_dir
         self.env = dict(env or {})
         module = self._module
         if signal_at is not None:
             module, self.env["SIGNAL_AT"] = "tests.signal_at", signal_at
+        if signal_on_import is not None:
+            module, self.env["SIGNAL_ON_IMPORT"] = "tests.signal_on_import", signal_on_import.name
         self.ignored = ignored
         command = [str(Path(sys.executable).with_name("neardup"))] if cwd else [sys.executable, "-m", module]
         self.args = [*command, "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -435,7 +439,8 @@ class HeldLoadProcess(ServerProcess):
 
     def __init__(self, data_dir: Path, *extra: str, port: int = 0, at: str = "open") -> None:
         """`at`: "open", the store is opened only once released; "load", it is opened at once and its index's load
-        is held ("held: the index load is under way" in its log: tests/held_serve.py)."""
+        is held ("held: the index load is under way" in its log: tests/held_serve.py); "drain", the start is not
+        held, the stop's drain is ("held: the drain is under way")."""
         # (no `cwd`: that runs the installed `neardup`, not `python -m tests.held_serve` from this tree)
         super().__init__(data_dir, *extra, port=port, env={"HELD_SERVE_AT": at})
 

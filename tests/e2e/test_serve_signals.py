@@ -1,5 +1,5 @@
-"""`neardup serve` as a process, stopped by a signal before it serves, by SIGHUP, with a shutdown delay, and its
-refused starts under --log-format json."""
+"""`neardup serve` as a process, stopped by a signal before it serves (its imports among it), by SIGHUP, with a
+shutdown delay, during its drain, and its refused starts under --log-format json."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from benchmarks.loopback import free_port, wait_for
 from client import Article, NeardupClient, NeardupClientError, Verdict
+from client.cli import SAME_STOP_SECONDS
 from service.grpc_server import SERVICE_NAME
 from tests.support import HeldLoadProcess, ServerProcess
 
@@ -171,6 +175,26 @@ def test_a_signal_as_soon_as_the_handlers_are_set_abandons_the_start(tmp_path: P
         server.stop()
 
 
+@pytest.mark.parametrize(
+    ("sig", "ignored"),
+    [(signal.SIGTERM, ()), (signal.SIGINT, ()), (signal.SIGINT, (signal.SIGINT,))],
+    ids=["SIGTERM", "SIGINT", "SIGINT-ignored-at-start"],
+)
+def test_a_signal_during_the_commands_imports_abandons_the_start(
+    tmp_path: Path, sig: signal.Signals, ignored: tuple[signal.Signals, ...]
+) -> None:
+    """serve set its handlers only once its imports (0.3 to 1.3 s) were done: a SIGTERM meanwhile ended it with 143
+    and no line, a SIGINT with a KeyboardInterrupt traceback, and a SIGINT to a shell's background job (started with
+    SIGINT ignored) was ignored for good: the server went on to serve."""
+    server = ServerProcess(tmp_path / "data", "--log-level", "INFO", signal_on_import=sig, ignored=ignored).launch()
+    try:
+        assert server.exits(timeout=30) == 0
+        said = _said(server)
+        assert f"{sig.name} received while starting: the start was abandoned" in said and "Traceback" not in said
+    finally:
+        server.stop()
+
+
 def test_a_signal_once_the_store_is_open_closes_it_saving_the_index(tmp_path: Path) -> None:
     """The store was closed only by the engine's close, made after it: a signal between the two left it open (no
     snapshot saved, the WAL left), while the log said it was closed."""
@@ -185,6 +209,38 @@ def test_a_signal_once_the_store_is_open_closes_it_saving_the_index(tmp_path: Pa
     finally:
         server.stop()
     _serves_the_store(data, 3)
+
+
+def test_a_signal_whose_exception_python_drops_still_abandons_the_start(tmp_path: Path) -> None:
+    """Landing inside a `__del__` (a gc callback, a weakref callback), the handler's _StopRequested was dropped by
+    Python ("Exception ignored in ..."): the start went on after "abandoning the start", and the server served,
+    then drained."""
+    data = tmp_path / "data"
+    _crashed_store(data)
+    server = ServerProcess(data, "--log-level", "INFO", signal_at="dropped:_say_scheme").launch()
+    try:
+        assert server.exits(timeout=30) == 0
+        said = _said(server)
+        assert "SIGTERM received while starting: the start was abandoned" in said
+        assert "serving on" not in said and "draining" not in said and "Traceback" not in said
+        assert "index snapshot of 3 articles saved at close" in said
+    finally:
+        server.stop()
+    _serves_the_store(data, 3)
+
+
+def test_the_abandoning_line_comes_before_the_abandoned_one_however_slow_its_thread(tmp_path: Path) -> None:
+    """The relay thread's "abandoning the start" line came after main's "the start was abandoned", or never (a
+    daemon thread, ended with the process)."""
+    server = ServerProcess(tmp_path / "data", "--log-level", "INFO", signal_at="handlers",
+                           env={"SIGNAL_RELAY_LAG": "1"}).launch()  # fmt: skip
+    try:
+        assert server.exits(timeout=30) == 0
+        said = _said(server)
+        abandoning = said.find("SIGTERM received while starting: abandoning the start")
+        assert 0 <= abandoning < said.find("SIGTERM received while starting: the start was abandoned"), said
+    finally:
+        server.stop()
 
 
 def test_a_signal_as_the_start_returns_drains_the_server_it_made(tmp_path: Path) -> None:
@@ -231,9 +287,32 @@ def test_a_second_signal_while_the_start_is_abandoned_exits_at_once(tmp_path: Pa
         assert server.proc is not None
         server.proc.send_signal(signal.SIGTERM)
         server.read_until("abandoning the start")
+        time.sleep(SAME_STOP_SECONDS + 0.1)  # (sooner, it is the same stop: see the test below)
         server.proc.send_signal(signal.SIGINT)  # (the load still held: only exiting ends the wait)
         assert server.exits(timeout=30) == 128 + signal.SIGINT
         assert "SIGINT received while abandoning the start: exiting at once" in _said(server)
+    finally:
+        server.stop()
+    _serves_the_store(data, 3)
+
+
+def test_two_signals_at_once_while_the_start_is_abandoned_are_one_stop(tmp_path: Path) -> None:
+    """One stop delivered as two signals ms apart (a supervisor's SIGINT to the group and the SIGTERM it forwards)
+    exited at once, 130 or 143, instead of abandoning the start."""
+    data = tmp_path / "data"
+    _crashed_store(data)
+    server = HeldLoadProcess(data, "--log-level", "INFO", at="load").launch()
+    try:
+        server.read_until("held: the index load is under way")
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGINT)
+        server.proc.send_signal(signal.SIGTERM)
+        server.read_until("the same stop, ignored")
+        server.release()
+        assert server.exits(timeout=30) == 0
+        said = _said(server)
+        assert "received while starting: the start was abandoned" in said
+        assert "exiting at once" not in said
     finally:
         server.stop()
     _serves_the_store(data, 3)
@@ -243,7 +322,7 @@ _SIGNAL_IN_THE_WAITS_LOCK = """
 import signal, sys
 from client.cli import _ServeStops
 
-stops = _ServeStops()
+stops = _ServeStops(shutdown_delay=120)  # (a second signal then cuts the delay short: `again`)
 stops.arm()
 stops.started()
 with stops.asked._cond:  # (where serve's main thread is for a few bytecodes of every `asked.wait(0.2)`)
@@ -262,3 +341,55 @@ def test_a_stop_signal_landing_inside_the_stop_waits_own_lock_is_still_heard() -
                           timeout=30, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "SIGTERM", "True"]
+
+
+@pytest.mark.parametrize("delay", [0, 120], ids=["no-delay", "delay-cut-short"])
+def test_a_signal_during_the_drain_exits_at_once_and_loses_nothing_acknowledged(tmp_path: Path, delay: int) -> None:
+    """A signal during the drain (none before it, or one that cut --shutdown-delay-seconds short) did nothing, and
+    was not logged: the drain ran to its end, up to --grace-seconds."""
+    data = tmp_path / "data"
+    server = HeldLoadProcess(data, "--log-level", "INFO", "--shutdown-delay-seconds", str(delay), at="drain").start()
+    try:
+        with server.client() as client:
+            assert isinstance(client.index(Article("a1", "a story told just before the stop " * 20)), Verdict)
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGTERM)
+        if delay:
+            server.read_until(f"serving on for {delay} s before refusing new calls")
+            server.proc.send_signal(signal.SIGTERM)  # (cuts the delay short: the drain begins)
+        server.read_until("held: the drain is under way")
+        time.sleep(SAME_STOP_SECONDS + 0.1)  # (sooner, it is the same stop: see the test below)
+        server.proc.send_signal(signal.SIGINT)  # (the drain still held: only exiting ends it)
+        assert server.exits(timeout=30) == 128 + signal.SIGINT
+        assert "SIGINT received while draining: exiting at once" in _said(server)
+    finally:
+        server.stop()
+    _serves_the_store(data, 1)
+
+
+@pytest.mark.parametrize("delay", [0, 120], ids=["no-delay", "delay-cut-short"])
+def test_signals_ms_apart_are_one_stop_that_drains_and_saves_the_index(tmp_path: Path, delay: int) -> None:
+    """A supervisor (foreman, honcho) stops its child with two signals ms apart: the SIGINT a Ctrl-C sends the
+    process group and the SIGTERM it forwards. With no delay the second exited at once, 143: no drain, no index
+    snapshot. With a delay, one as soon after the signal that cut it short did the same."""
+    data = tmp_path / "data"
+    server = HeldLoadProcess(data, "--log-level", "INFO", "--shutdown-delay-seconds", str(delay), at="drain").start()
+    try:
+        with server.client() as client:
+            assert isinstance(client.index(Article("a1", "a story told just before the stop " * 20)), Verdict)
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGINT)
+        server.proc.send_signal(signal.SIGTERM)  # (with a delay: cuts it short)
+        server.read_until("held: the drain is under way")
+        if delay:  # (ms after the one that cut the delay short)
+            server.proc.send_signal(signal.SIGTERM)
+            server.read_until("the same stop, ignored")
+        server.release()
+        assert server.exits(timeout=30) == 0
+        said = _said(server)
+        assert "SIGTERM received 0.0" in said and "the same stop, ignored" in said
+        assert "exiting at once" not in said
+        assert "index snapshot of 1 articles saved at close" in said
+    finally:
+        server.stop()
+    _serves_the_store(data, 1)

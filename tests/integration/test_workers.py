@@ -6,7 +6,7 @@ import os
 import signal
 import threading
 from collections.abc import Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, cast
@@ -96,6 +96,74 @@ def test_workers_that_cannot_start_are_an_os_error_the_server_reports_in_one_lin
     BrokenProcessPool, which `neardup serve` let through as a traceback (it handles OSError)."""
     with pytest.raises(OSError, match=r"^the fingerprint workers did not start \(BrokenProcessPool: "):
         FingerprintPool(1, PARAMS, 1 << 20, passages=[cast(str, 12345)])
+
+
+class _Stop(BaseException):
+    """As serve's stop signal raises to abandon its start (client/cli.py _StopRequested): no Exception."""
+
+
+def test_a_stop_raised_while_the_workers_start_shuts_them_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stop signal raised in the warm-up's wait left the executor running (the pool was never made, so nobody
+    could close it): at serve's exit a worker still starting failed on the semaphores the exit had removed
+    ("SemLock._rebuild FileNotFoundError")."""
+    made: list[ProcessPoolExecutor] = []
+    new_executor, result = FingerprintPool._new_executor, Future.result
+
+    def recorded(self: FingerprintPool) -> ProcessPoolExecutor:
+        made.append(new_executor(self))
+        return made[-1]
+
+    def then_stop(self: Future[Any], timeout: float | None = None) -> Any:
+        answer = result(self, timeout)
+        if timeout is not None and threading.current_thread() is threading.main_thread():  # (the warm-up's wait)
+            raise _Stop
+        return answer
+
+    monkeypatch.setattr(FingerprintPool, "_new_executor", recorded)
+    monkeypatch.setattr(Future, "result", then_stop)
+    try:
+        with pytest.raises(_Stop):
+            FingerprintPool(2, PARAMS, 1 << 20)
+        monkeypatch.undo()
+        (executor,) = made
+        assert not executor._processes  # (every worker ended and waited for: none left to the process's exit)
+        with pytest.raises(RuntimeError, match="after shutdown"):
+            executor.submit(os.getpid)
+    finally:
+        for executor in made:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+def test_an_oserror_of_a_spawn_while_the_workers_start_shuts_them_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An OSError from a spawn (EMFILE: too many open files) passed through the constructor's `except OSError:
+    raise`, meant for the warm-up's own: the executor was not shut down, its first worker left running."""
+    made: list[ProcessPoolExecutor] = []
+    new_executor, submit = FingerprintPool._new_executor, ProcessPoolExecutor.submit
+    submits = [0]
+
+    def recorded(self: FingerprintPool) -> ProcessPoolExecutor:
+        made.append(new_executor(self))
+        return made[-1]
+
+    def second_fails(self: ProcessPoolExecutor, *args: Any, **kwargs: Any) -> Any:
+        submits[0] += 1
+        if submits[0] == 2:  # (as the second worker's spawn failing on EMFILE)
+            raise OSError(24, "Too many open files")
+        return submit(self, *args, **kwargs)
+
+    monkeypatch.setattr(FingerprintPool, "_new_executor", recorded)
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", second_fails)
+    try:
+        with pytest.raises(OSError, match="Too many open files"):
+            FingerprintPool(2, PARAMS, 1 << 20)
+        monkeypatch.undo()
+        (executor,) = made
+        assert not executor._processes  # (the worker started ended and waited for)
+        with pytest.raises(RuntimeError, match="after shutdown"):
+            executor.submit(os.getpid)
+    finally:
+        for executor in made:
+            executor.shutdown(wait=True, cancel_futures=True)
 
 
 def test_closed_pool_answers_unavailable() -> None:
