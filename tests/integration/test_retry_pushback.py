@@ -187,18 +187,25 @@ def test_a_full_store_is_told_not_to_be_retried_and_other_refusals_carry_no_push
             assert answer.error.code == grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
 
 
+def _store_full(running: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The running server's store refuses every write as full from now on; each write it was asked for is counted
+    in the list returned."""
+    writes: list[int] = []
+
+    def full(*_args: Any, **_kwargs: Any) -> Any:
+        writes.append(1)
+        raise StoreFull(f"the disk holding the store ({tmp_path}) is full (in this test)")
+
+    monkeypatch.setattr(running.engine.store, "write", full)
+    return writes
+
+
 def test_a_retry_policy_does_not_retry_a_full_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # (gRPC's retry policy obeys the "-1": each refused write reached the store once, though the policy lists
     # RESOURCE_EXHAUSTED)
     with in_process_server(tmp_path) as (running, client):
         client.index(Article("kept", WIRE))
-        writes: list[int] = []
-
-        def full(*_args: Any, **_kwargs: Any) -> Any:
-            writes.append(1)
-            raise StoreFull(f"the disk holding the store ({tmp_path}) is full (in this test)")
-
-        monkeypatch.setattr(running.engine.store, "write", full)
+        writes = _store_full(running, tmp_path, monkeypatch)
         channel, stub = _stub(running.port, RETRIES_ON, _retry_policy())
         calls: list[Callable[[], Any]] = [
             lambda: stub.IndexArticle(
@@ -244,13 +251,7 @@ def test_a_python_clients_retry_raises_a_full_stores_refusal_at_once(
     # (Retry() tried a full store again 8 times, for up to 45.5 s, though the server asked for no retry)
     with in_process_server(tmp_path) as (running, client):
         client.index(Article("kept", WIRE))
-        writes: list[int] = []
-
-        def full(*_args: Any, **_kwargs: Any) -> Any:
-            writes.append(1)
-            raise StoreFull(f"the disk holding the store ({tmp_path}) is full (in this test)")
-
-        monkeypatch.setattr(running.engine.store, "write", full)
+        writes = _store_full(running, tmp_path, monkeypatch)
         retries: list[float] = []
         with pytest.raises(ResourceExhaustedError, match="is full") as refused:
             client.index(Article("new", SAME_EVENT_A), retry=Retry(), on_retry=lambda _e, _n, w: retries.append(w))
