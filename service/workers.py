@@ -27,6 +27,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from dataclasses import dataclass, replace
+from typing import NoReturn
 
 from service.batching import drain
 from service.detector import Detector, Prepared, operator_passages
@@ -189,10 +190,16 @@ class FingerprintPool:
                                                 for _ in range(self.workers)])  # fmt: skip
                 results = sent.result()
             for result in results:
-                result.result(timeout=120)
-        except (BrokenProcessPool, TimeoutError) as exc:  # (an OSError: the server says so in one line, or serves on)
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            raise _WorkersDidNotStart(f"the fingerprint workers did not start ({type(exc).__name__}: {exc})") from exc
+                try:
+                    result.result(timeout=120)
+                except TimeoutError as exc:  # (the wait's only: a spawn's OSError, ETIMEDOUT among them, goes on)
+                    self._did_not_start(exc)
+        except BrokenProcessPool as exc:  # (an OSError: the server says so in one line, or serves on)
+            self._did_not_start(exc)
+
+    def _did_not_start(self, exc: BaseException) -> NoReturn:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        raise _WorkersDidNotStart(f"the fingerprint workers did not start ({type(exc).__name__}: {exc})") from exc
 
     def prepare(self, article: Article) -> Future[Prepared]:
         """Validate and fingerprint in a worker; resolves in submission order, with the shingle sequence kept

@@ -134,9 +134,18 @@ def test_a_stop_raised_while_the_workers_start_shuts_them_down(monkeypatch: pyte
             executor.shutdown(wait=True, cancel_futures=True)
 
 
-def test_an_oserror_of_a_spawn_while_the_workers_start_shuts_them_down(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "error",
+    [OSError(24, "Too many open files"), TimeoutError(110, "Connection timed out")],
+    ids=["EMFILE", "ETIMEDOUT"],
+)
+def test_an_oserror_of_a_spawn_while_the_workers_start_shuts_them_down(
+    monkeypatch: pytest.MonkeyPatch, error: OSError
+) -> None:
     """An OSError from a spawn (EMFILE: too many open files) passed through the constructor's `except OSError:
-    raise`, meant for the warm-up's own: the executor was not shut down, its first worker left running."""
+    raise`, meant for the warm-up's own: the executor was not shut down, its first worker left running. A spawn's
+    TimeoutError (an OSError, ETIMEDOUT) was taken for the warm-up's wait running out: the workers were let go
+    without being waited for."""
     made: list[ProcessPoolExecutor] = []
     new_executor, submit = FingerprintPool._new_executor, ProcessPoolExecutor.submit
     submits = [0]
@@ -148,14 +157,15 @@ def test_an_oserror_of_a_spawn_while_the_workers_start_shuts_them_down(monkeypat
     def second_fails(self: ProcessPoolExecutor, *args: Any, **kwargs: Any) -> Any:
         submits[0] += 1
         if submits[0] == 2:  # (as the second worker's spawn failing on EMFILE)
-            raise OSError(24, "Too many open files")
+            raise error
         return submit(self, *args, **kwargs)
 
     monkeypatch.setattr(FingerprintPool, "_new_executor", recorded)
     monkeypatch.setattr(ProcessPoolExecutor, "submit", second_fails)
     try:
-        with pytest.raises(OSError, match="Too many open files"):
+        with pytest.raises(OSError, match=error.strerror) as raised:
             FingerprintPool(2, PARAMS, 1 << 20)
+        assert type(raised.value) is type(error)  # (as it was, not the warm-up's own "did not start")
         monkeypatch.undo()
         (executor,) = made
         assert not executor._processes  # (the worker started ended and waited for)
