@@ -28,7 +28,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -637,6 +637,10 @@ _SERVING = re.compile(r"neardup serving on (\S+:\d+)")
 class SpawnedServer:
     """`neardup serve` on 127.0.0.1 port 0 over a fresh data directory, for one run."""
 
+    # Seconds `close` waits, after a Ctrl-C, for the server to stop by the same Ctrl-C: its drain's default cap
+    # (--grace-seconds 10) and a little more.
+    stopping_wait = 12.0
+
     def __init__(
         self, extra: Sequence[str], data_dir: Path | None = None, env: Mapping[str, str] | None = None
     ) -> None:
@@ -650,8 +654,8 @@ class SpawnedServer:
         self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
         try:
             self.target = self._wait_serving()
-        except BaseException:  # (Ctrl-C while it starts: left running, it outlived the run, its data dir too)
-            self.close()
+        except BaseException as exc:  # (Ctrl-C while it starts: left running, it outlived the run, its data dir too)
+            self.close(stopping=isinstance(exc, KeyboardInterrupt))
             raise
         self.start_seconds = time.monotonic() - started  # process start to port bound (includes index rebuild)
 
@@ -673,13 +677,23 @@ class SpawnedServer:
         self.proc.kill()
         self.proc.wait()
 
-    def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+    def close(self, stopping: bool = False) -> None:
+        """Stop the server: SIGTERM (it drains), then SIGKILL after 60 s. `stopping`: a Ctrl-C ended the run, and
+        the terminal sent the server its SIGINT too (it shares the bench's process group): it is waited for, up to
+        STOPPING_WAIT, before a SIGTERM. Sent at once, that SIGTERM was a second signal for the same stop. One that
+        came 1 s or more after the SIGINT exited at once, with no drain (its calls in flight cut off); and a run
+        whose Ctrl-C the server never had (a `kill -INT` of the bench alone) still has it stopped after the wait.
+        A server that has exited is not signalled."""
+        if stopping:
+            with suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=self.stopping_wait)
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         if self.dir:
             self.dir.cleanup()
 
@@ -1520,6 +1534,7 @@ def _run(
     except KeyboardInterrupt:  # (SpawnedServer stopped it; a traceback from the wait for its port said no more)
         console.print("neardup-bench: interrupted by Ctrl-C while the spawned server started (it is stopped)")
         return INTERRUPTED
+    stopping = False  # (a Ctrl-C ended the run: the spawned server, in the bench's process group, had it too)
     try:
         target = spawned.target if spawned else args.target
         pid = args.server_pid or (spawned.proc.pid if spawned else None)
@@ -1529,6 +1544,7 @@ def _run(
                                         not args.no_progress, **connection, retries=args.retries),
                                   preload)  # fmt: skip
             if loaded["interrupted"]:
+                stopping = True
                 console.print(f"neardup-bench: interrupted by Ctrl-C during the preload ({loaded['ok']} indexed)")
                 return INTERRUPTED
             # A full store stopped the preload at its first refusal: the run goes on (a check run queries the index
@@ -1542,9 +1558,13 @@ def _run(
                            seed=args.seed, retries=args.retries)  # fmt: skip
         record = Record(ok_calls=[] if args.compare else None)  # (kept for --compare only: memory)
         report = run_load(config, articles, record)
+        stopping = report["interrupted"]
+    except KeyboardInterrupt:
+        stopping = True
+        raise
     finally:
         if spawned:
-            spawned.close()
+            spawned.close(stopping)  # (after a Ctrl-C, the server had it too: it is waited for before a SIGTERM)
     if args.compare:
         try:
             _compare_ok(report, answered_ok(record.ok_calls or [], preload), recipe_before, args.count)

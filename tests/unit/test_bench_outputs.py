@@ -4,8 +4,10 @@ prefix) replaced the 2,552-line docs/perf.md with a four-line table."""
 from __future__ import annotations
 
 import shutil
+import signal
 import struct
 import subprocess
+import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -260,3 +262,48 @@ def test_the_docs_do_not_read_as_any_benchmarks_output() -> None:
 def test_a_directory_at_an_output_path_is_refused(tmp_path: Path) -> None:
     (tmp_path / "out.md").mkdir()
     assert outputs.not_ours(outputs.prefixed(tmp_path / "out", scaling.OUTPUTS)) == [tmp_path / "out.md"]
+
+
+# A stand-in for the spawned server: a SIGINT begins a stop that takes 0.5 s and exits 0; a SIGTERM (default) ends it.
+_STOPS_ON_SIGINT = """
+import signal, sys, time
+stopping = []
+signal.signal(signal.SIGINT, lambda *_: stopping.append(1))
+print("ready", flush=True)
+while not stopping:
+    time.sleep(0.01)
+time.sleep(0.5)
+sys.exit(0)
+"""
+
+
+def test_the_spawned_servers_close_after_a_ctrl_c_waits_for_the_stop_it_began() -> None:
+    """A Ctrl-C reaches the spawned server too (the bench's process group): the bench's close sent a SIGTERM at once,
+    a second signal for the same stop (one 1 s or more after the first exits at once, cutting off its drain)."""
+    server = loadtest.SpawnedServer.__new__(loadtest.SpawnedServer)  # (no real serve: its stop only)
+    server.dir = None
+    server.proc = subprocess.Popen([sys.executable, "-c", _STOPS_ON_SIGINT], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.proc.stdout is not None and server.proc.stdout.readline() == "ready\n"
+        server.proc.send_signal(signal.SIGINT)  # (the terminal's, to the process group)
+        server.close(stopping=True)
+        assert server.proc.returncode == 0  # (not -SIGTERM: it stopped by itself)
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
+            server.proc.wait()
+
+
+def test_the_spawned_servers_close_after_a_ctrl_c_it_never_had_still_stops_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loadtest.SpawnedServer, "stopping_wait", 0.2)
+    server = loadtest.SpawnedServer.__new__(loadtest.SpawnedServer)
+    server.dir = None
+    server.proc = subprocess.Popen([sys.executable, "-c", _STOPS_ON_SIGINT], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.proc.stdout is not None and server.proc.stdout.readline() == "ready\n"
+        server.close(stopping=True)  # (a `kill -INT` of the bench alone: the server goes on until its SIGTERM)
+        assert server.proc.returncode == -signal.SIGTERM
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
+            server.proc.wait()
