@@ -959,9 +959,9 @@ class _StopRequested(BaseException):
 # How long `restore` waits for the relay to have written the lines it was handed (it writes them in milliseconds).
 _RELAY_WRITES_SECONDS = 1.0
 
-# A signal that would exit at once comes at least this long after the one that began the stop (or, with a shutdown
-# delay, cut it short), or it is the same stop, delivered twice: a supervisor's (foreman, honcho: SIGINT to the
-# process group and a SIGTERM forwarded to its child), a Ctrl-C with the client's close. It was an exit at once.
+# A signal that would exit at once, or cut a shutdown delay short, comes at least this long after the one that began
+# the stop (or cut its delay short), or it is the same stop, delivered twice: a supervisor's (foreman, honcho: SIGINT
+# to the process group and a SIGTERM forwarded to its child). It was an exit at once, or with a delay cut it short.
 SAME_STOP_SECONDS = 1.0
 
 
@@ -974,16 +974,17 @@ class _ServeStops:
     at once, 128 + its number (SQLite's log is durable: the next start replays it). After the start the first is
     noted (`asked`: the serve loop drains), a second during --shutdown-delay-seconds cuts the delay short
     (`again`), and one during the drain (`draining`: the delay over, or none) ends the process at once, 128 + its
-    number, as while abandoning the start. A signal that would exit at once but comes less than SAME_STOP_SECONDS
-    after the one that began the stop (or cut its delay short) is the same stop delivered twice (a supervisor's
-    SIGINT to the process group and the SIGTERM it forwards, ms apart): logged at INFO, and ignored. It skipped the
-    drain and the index snapshot.
+    number, as while abandoning the start. A signal that would exit at once or cut the delay short but comes less
+    than SAME_STOP_SECONDS after the one that began the stop (or cut its delay short) is the same stop delivered
+    twice (a supervisor's SIGINT to the process group and the SIGTERM it forwards, ms apart): logged at INFO, and
+    ignored. It skipped the drain and the index snapshot, or the delay the load balancers needed.
 
     Python drops what a handler raises when the signal lands inside a gc callback, a `__del__` or a weakref
     callback ("Exception ignored in ..."): the start went on, and a server whose start had been said to be
     abandoned served, then drained. `started` raises it again: the start is abandoned once its load is done (a
-    second signal meanwhile exits at once, as the line said). Python's report of the dropped one is not printed
-    (a traceback among the log's lines, under --log-format json too, for a stop that is carried out).
+    further signal SAME_STOP_SECONDS or more after the first exits at once meanwhile, as the line said). Python's
+    report of the dropped one is not printed (a traceback among the log's lines, under --log-format json too, for a
+    stop that is carried out).
 
     The handler takes no lock and writes no log line: Python runs it in the main thread between any two
     bytecodes, and when it set `asked` itself, a signal landing while the main thread held that Event's own lock
@@ -1000,6 +1001,7 @@ class _ServeStops:
         self._abandoning = ""  # (the name of the signal that abandons the start)
         self._delaying = shutdown_delay > 0  # (until `draining`: a further signal cuts the delay short)
         self._stop_at, self._stop_by = 0.0, ""  # (when, and by which signal, the stop began or its delay was cut)
+        self._heard_one = False  # (a stop signal came: `restore` leaves them ignored)
         self._before: dict[int, Any] = {}
         self._heard: queue.SimpleQueue[tuple[int, str, float] | None] = queue.SimpleQueue()
         self._relay_thread: threading.Thread | None = None
@@ -1022,11 +1024,15 @@ class _ServeStops:
         for sig in self._before:
             signal.signal(sig, self._handle)
         early = heard_early()  # (once ours are set: none lands in between unheard)
-        if early is not None:
-            self._handle(early, None)
+        if early is not None:  # (timed from when it came, during the imports: not from now)
+            self._heard_at(*early)
 
     def _handle(self, signum: int, frame: object) -> None:
-        at = time.monotonic()  # (when it came, not when the relay reads it)
+        self._heard_at(signum, time.monotonic())  # (when it came, not when the relay reads it)
+
+    def _heard_at(self, signum: int, at: float) -> None:
+        """A stop signal that came at `at` (time.monotonic()): the handler's, or one noted before it was set."""
+        self._heard_one = True
         if self._abandoning:
             self._heard.put((signum, "exit", at))
         elif self._starting:
@@ -1049,10 +1055,12 @@ class _ServeStops:
         while (heard := self._heard.get()) is not None:
             signum, what, at = heard
             name = signal.Signals(signum).name
-            exits = what == "exit" or (what == "stop" and self.asked.is_set() and not self._delaying)
-            if exits and at - self._stop_at < SAME_STOP_SECONDS:  # (a supervisor's two signals for one stop)
-                log.info("%s received %.3f s after %s: the same stop, ignored (a signal %g s or more after it "
-                         "exits at once)", name, at - self._stop_at, self._stop_by, SAME_STOP_SECONDS,
+            cuts = what == "stop" and self.asked.is_set() and self._delaying and not self.again.is_set()
+            exits = what == "exit" or (what == "stop" and self.asked.is_set() and not cuts)
+            if (exits or cuts) and at - self._stop_at < SAME_STOP_SECONDS:  # (a supervisor's two signals, one stop)
+                log.info("%s received %.3f s after %s: the same stop, ignored (a signal %g s or more after it %s)",
+                         name, at - self._stop_at, self._stop_by, SAME_STOP_SECONDS,
+                         "cuts the shutdown delay short" if cuts else "exits at once",
                          extra={"signal": name})  # fmt: skip
                 continue
             if what == "exit":
@@ -1065,7 +1073,7 @@ class _ServeStops:
                          "a further signal, %g s or more after this one, exits at once)", name, SAME_STOP_SECONDS,
                          extra={"signal": name})  # fmt: skip
             if self.asked.is_set():
-                if self._delaying and not self.again.is_set():
+                if cuts:
                     self._delaying = False  # (cut short: the drain begins, and what follows is timed from here)
                     self._stop_at, self._stop_by = at, name
                     self.again.set()
@@ -1087,15 +1095,26 @@ class _ServeStops:
             raise _StopRequested(self._abandoning)
 
     def draining(self) -> None:
-        """The shutdown delay is over (ended by a second signal, or run out), or there was none: the drain begins,
-        and a further signal ends the process at once."""
+        """The shutdown delay is over (cut short by a further signal, or run out), or there was none: the drain
+        begins, and a further signal, SAME_STOP_SECONDS or more after the first (or the one that cut the delay
+        short), ends the process at once."""
         self._delaying = False
 
     def restore(self) -> None:
         """The handlers before are put back (main may run in someone else's process: a test's), once the relay has
-        written what it was handed (at most _RELAY_WRITES_SECONDS)."""
+        written what it was handed (at most _RELAY_WRITES_SECONDS). But once a stop signal was heard, the stop
+        signals are left ignored until the process exits: put back (SIG_DFL, Python's KeyboardInterrupt), the same
+        stop's second signal (a supervisor's, ms after the first) ended a stop carried out with 143 or a traceback
+        as main returned. Every caller of a serve that heard one exits then (`neardup`, `python -m client.cli`, the
+        tests' wrappers); no caller in the same process depends on getting them back after a stop (a test sending
+        itself one puts back its own: tests/unit/test_launch.py), and put back at main's very end they would still
+        be fatal through the interpreter's exit. A serve that heard none (a refused start: tests/unit/
+        test_settings.py runs those in the test's process) puts them back."""
         for sig, handler in self._before.items():
-            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+            if self._heard_one:
+                signal.signal(sig, signal.SIG_IGN)
+            else:
+                signal.signal(sig, signal.SIG_DFL if handler is None else handler)
         if self._before:
             self._heard.put(None)  # (the relay's end, after whatever was heard before)
         self._before = {}

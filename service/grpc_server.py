@@ -96,10 +96,11 @@ class RunningServer:
     ) -> None:
         """Report NOT_SERVING, go on serving for `delay` seconds (--shutdown-delay-seconds: for load balancers to
         take the server out; ended early once `cut_short` is set), then refuse new calls, drain in-flight calls,
-        close the store (`draining` is called as the drain begins: serve's stop signals then exit at once). Unary
-        calls finish; index streams take no more requests, answer the articles they took (up to a window each,
-        1,024 articles) and end UNAVAILABLE, so a continuous ingest holds the stop while those are decided (seconds
-        under load), not for as long as it sends. The streams' drain waits at most the grace less `stop_reserve`
+        close the store (`draining` is called as the drain begins: serve's stop signals then exit at once, if 1 s or
+        more after the one that began the stop or cut the delay short). Unary calls finish; index streams take no
+        more requests, answer the articles they took (up to a window each, 1,024 articles) and end UNAVAILABLE, so
+        a continuous ingest holds the stop while those are decided (seconds under load), not for as long as it
+        sends. The streams' drain waits at most the grace less `stop_reserve`
         (2 s, or half a grace under 4 s): a unary call in flight has at least that to answer."""
         self.health.enter_graceful_shutdown()
         if delay > 0:

@@ -21,13 +21,16 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from typing import Any
 
 # The signals that stop `neardup serve` (exit 0, after a drain or an abandoned start).
 SERVE_STOPS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 _before: dict[int, Any] = {}  # what the early handlers replaced, by signal
-_heard: list[int] = []  # the stop signals noted before serve's own handlers were set, in order
+# The stop signals noted before serve's own handlers were set, in order, each with when it came (time.monotonic()):
+# a second signal is timed from the first (client/cli.py SAME_STOP_SECONDS), and the imports take up to 1.3 s.
+_heard: list[tuple[int, float]] = []
 
 
 def left_ignored(sig: int, handler: object) -> bool:
@@ -39,7 +42,7 @@ def left_ignored(sig: int, handler: object) -> bool:
 
 
 def _note(signum: int, frame: object) -> None:
-    _heard.append(signum)
+    _heard.append((signum, time.monotonic()))  # (stamped as it comes: `arm` acts on it up to 1.3 s later)
 
 
 def hear_stops_early() -> None:
@@ -57,9 +60,9 @@ def before_early(handlers: dict[int, Any]) -> dict[int, Any]:
     return {sig: _before.get(sig, signal.SIG_DFL) if handler is _note else handler for sig, handler in handlers.items()}
 
 
-def heard_early() -> int | None:
-    """The first stop signal noted before serve's own handlers were set (None: none was), once they are: all of it
-    is forgotten here (main may run again in the same process: a test's)."""
+def heard_early() -> tuple[int, float] | None:
+    """The first stop signal noted before serve's own handlers were set, and when it came (time.monotonic()); None:
+    none was. Once they are set: all of it is forgotten here (main may run again in the same process: a test's)."""
     heard = _heard[0] if _heard else None
     _before.clear()
     _heard.clear()

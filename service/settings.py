@@ -210,8 +210,8 @@ class Settings:
     )
     grace_seconds: float = _setting(
         10.0,
-        "on SIGTERM, SIGINT or SIGHUP, how long calls in flight may take to finish (a further signal meanwhile exits "
-        "at once)",
+        "on SIGTERM, SIGINT or SIGHUP, how long calls in flight may take to finish (a further signal meanwhile, 1 s "
+        "or more after the first or after the one that cut --shutdown-delay-seconds short, exits at once)",
         least=0,
         most=SECONDS_MOST,
     )
@@ -220,7 +220,8 @@ class Settings:
     shutdown_delay_seconds: float = _setting(
         0.0,
         "on SIGTERM, SIGINT or SIGHUP, report NOT_SERVING and go on serving this long before refusing new calls and "
-        "draining, for load balancers to stop sending calls here (0: none; a second signal cuts it short)",
+        "draining, for load balancers to stop sending calls here (0: none; a further signal 1 s or more after the "
+        "first cuts it short)",
         least=0,
         most=SECONDS_MOST,
     )
