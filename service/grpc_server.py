@@ -106,7 +106,7 @@ class RunningServer:
         if delay > 0:
             log.info("NOT_SERVING; serving on for %g s before refusing new calls (--shutdown-delay-seconds)", delay,
                      extra={"shutdown_delay_seconds": delay})  # fmt: skip
-            (cut_short or threading.Event()).wait(delay)
+            serve_on(delay, cut_short)
         if draining is not None:
             draining()
         if self.store_watch:
@@ -136,6 +136,16 @@ class RunningServer:
         Waited for at most `grace` less `stop_reserve`: a stream whose client stops reading never ends by itself
         (gRPC's stop cancels it), and the rest of the grace is the unary calls'."""
         streams.drain(grace - stop_reserve(grace))
+
+
+def serve_on(delay: float, cut_short: threading.Event | None = None) -> None:
+    """Wait `delay` seconds, or until `cut_short` is set, in slices of 0.2 s: Python runs signal handlers in the main
+    thread only, once it is back in the interpreter, and a signal the kernel hands another thread (gRPC's) does not
+    end a wait of the main thread. In one wait of the whole delay, the signal that cut it short was acted on only
+    once the delay had run out (a flaky e2e test's 120 s)."""
+    ends, cut = time.monotonic() + delay, cut_short or threading.Event()
+    while (left := ends - time.monotonic()) > 0 and not cut.wait(min(left, 0.2)):
+        pass
 
 
 def start_server(settings: Settings, started: Callable[[], None] | None = None) -> RunningServer:

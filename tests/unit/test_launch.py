@@ -131,3 +131,37 @@ def test_a_serve_that_heard_no_stop_puts_the_handlers_back() -> None:
     stops.arm()
     stops.restore()
     assert {sig: signal.getsignal(sig) for sig in launch.SERVE_STOPS} == was
+
+
+_A_SIGNAL_TO_ANOTHER_THREAD_DURING_THE_DELAY = """
+import signal, threading, time
+from client.cli import SAME_STOP_SECONDS, _ServeStops
+from service.grpc_server import serve_on
+
+stops = _ServeStops(shutdown_delay=120)
+stops.arm()
+stops.started()
+signal.raise_signal(signal.SIGTERM)  # (the stop: the delay begins)
+assert stops.asked.wait(20)
+
+
+def another_thread():  # (as the kernel hands a process's signal to any of its threads: gRPC's)
+    time.sleep(SAME_STOP_SECONDS + 0.2)  # (the main thread in the delay's wait by then)
+    signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+
+
+threading.Thread(target=another_thread).start()
+began = time.monotonic()
+serve_on(120, stops.again)
+print(stops.again.is_set(), time.monotonic() - began < 10, flush=True)
+stops.restore()
+"""
+
+
+def test_a_signal_handed_to_another_thread_still_cuts_the_shutdown_delay_short() -> None:
+    """The delay was one wait of the main thread, which a signal the kernel handed another thread did not end: the
+    signal was acted on only once the delay had run out."""
+    done = subprocess.run([sys.executable, "-c", _A_SIGNAL_TO_ANOTHER_THREAD_DURING_THE_DELAY], capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]
