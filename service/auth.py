@@ -316,7 +316,7 @@ def _stamp(path: str) -> _Stamp:
     return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
-_PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.S)
+_PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
 
 
 def _first_certificate(chain: bytes) -> x509.Certificate | None:

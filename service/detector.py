@@ -505,7 +505,8 @@ def _mark(title: str, t: Tokenised) -> UpdateMark:
     and it is judged against each of its copies, under whatever title, however long. Kept by the text itself, not
     by an id: an article replaced (another body) is another text; a text dropped from RecentTexts, as a deleted
     article's ages out, drops its mark with it. (A body with no note or prefix keeps one shared empty mark; one
-    with notes keeps them, at most a few times its edges' characters, which RecentTexts counts.)"""
+    with notes keeps them, at most a few times its edges' characters. RecentTexts counts a text's body characters
+    only, not its mark: the mark stays within a small multiple of what is counted.)"""
     found = t.body_mark
     if found is None:
         found = t.body_mark = body_mark(t.body)  # (two threads may both read it: same result)

@@ -147,15 +147,15 @@ class FingerprintPool:
             passages = operator_passages(params.boilerplate_file)
         self._init_args = (params, max_body_bytes, list(passages), os.getpid())
         self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Request | object] = queue.SimpleQueue()
+        self._slots = threading.Semaphore(2 * workers)  # batches in flight: keeps every worker busy
+        self._order_lock = threading.Lock()
+        self._next_sent = 0
+        self._next_released = 0
+        self._done: dict[int, tuple[list[_Request], list[Prepared | _Rejected | _Failed] | BaseException]] = {}
+        self._closed = False
         self._executor = self._new_executor()
-        try:
-            self._queue: queue.SimpleQueue[_Request | object] = queue.SimpleQueue()
-            self._slots = threading.Semaphore(2 * workers)  # batches in flight: keeps every worker busy
-            self._order_lock = threading.Lock()
-            self._next_sent = 0
-            self._next_released = 0
-            self._done: dict[int, tuple[list[_Request], list[Prepared | _Rejected | _Failed] | BaseException]] = {}
-            self._closed = False
+        try:  # (only what starts the workers can fail, or be cut short by a stop signal)
             self._warm_up()
             self._dispatcher = threading.Thread(target=self._dispatch, name="neardup-fingerprint", daemon=True)
             self._dispatcher.start()
