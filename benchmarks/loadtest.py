@@ -1014,8 +1014,6 @@ def print_table(report: dict[str, Any]) -> None:
     if report.get("reopened"):
         out.print(f"streams reopened after a retryable failure: {report['reopened']:,}; articles sent again on them: "
                   f"{report['resent']:,} (each answer counted once; latency from its first send)")  # fmt: skip
-    if preloaded := report.get("preload_store_full"):
-        out.print(_full_store_line(preloaded, preloaded["not_sent"], during_the_preload=True))
     if full := report.get("store_full"):
         out.print(_full_store_line(full, report.get("not_sent", 0)))
     elif report.get("not_sent") and not report.get("interrupted"):
@@ -1068,13 +1066,14 @@ def _full_store_line(full: dict[str, Any], not_sent: int, during_the_preload: bo
     refused = full["refused"]
     what = "the preload" if during_the_preload else "the run"
     never = f" ({not_sent:,} {'article' if not_sent == 1 else 'articles'} of {what} never sent)" if not_sent else ""
-    where = ""
+    where = load = ""
     if during_the_preload:
-        where = (f"during the preload ({full['indexed']:,} of its {full['preload']:,} articles indexed; the load ran "
-                 "on that index), ")  # fmt: skip
+        where = f"during the preload ({full['indexed']:,} of its {full['preload']:,} articles indexed), "
+        load = (" The load was not run: its figures would be those of a smaller index than --preload asked "
+                "for.")  # fmt: skip
     return (f"{where}the store is full: {refused:,} {'article' if refused == 1 else 'articles'} refused "
-            f"(RESOURCE_EXHAUSTED, the server asking for no retry), and {what} stopped at the first{never}. The server "
-            f"said: {full['message']}. Make room there as it says, or run against a fresh store, then run "
+            f"(RESOURCE_EXHAUSTED, the server asking for no retry), and {what} stopped at the first{never}.{load} The "
+            f"server said: {full['message']}. Make room there as it says, or run against a fresh store, then run "
             "again")  # fmt: skip
 
 
@@ -1547,8 +1546,10 @@ def _run(
                 stopping = True
                 console.print(f"neardup-bench: interrupted by Ctrl-C during the preload ({loaded['ok']} indexed)")
                 return INTERRUPTED
-            # A full store stopped the preload at its first refusal: the run goes on (a check run queries the index
-            # it has), and says so; its exit code is 1 (it said nothing, exit 0, store_full null).
+            # A full store stopped the preload at its first refusal: the load is not run. Its figures would be
+            # those of a smaller index than asked (a check run's queries, a mix run's), said in a line alone under
+            # them; the report and the line under the header say why, and the exit code is 1, as for a full store
+            # during the load. (It said nothing, exit 0, store_full null; then it ran the load on what it had.)
             if loaded["store_full"] is not None:
                 preload_full = {**loaded["store_full"], "preload": len(preload), "indexed": loaded["ok"],
                                 "not_sent": loaded["not_sent"]}  # fmt: skip
@@ -1556,6 +1557,8 @@ def _run(
                            args.check_share, args.timeout, pid, not args.no_progress, args.batch,
                            args.window, **connection, republished=args.republished or 0.0,
                            seed=args.seed, retries=args.retries)  # fmt: skip
+        if preload_full is not None:
+            return _load_not_run(args, config, preload_full)
         record = Record(ok_calls=[] if args.compare else None)  # (kept for --compare only: memory)
         report = run_load(config, articles, record)
         stopping = report["interrupted"]
@@ -1570,7 +1573,8 @@ def _run(
             _compare_ok(report, answered_ok(record.ok_calls or [], preload), recipe_before, args.count)
         except KeyboardInterrupt:  # (the load's report is still written: it lost the whole run's)
             report["compare"], report["compare_interrupted"] = None, True
-    report["preload_store_full"] = preload_full
+    report["preload_store_full"] = None  # (one there ended the run before the load: _load_not_run)
+    report["load_not_run"] = None
     report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     report["parameters"] = _parameters(args, target, report["window"])
     _warn_if_resent(report)
@@ -1581,7 +1585,23 @@ def _run(
     out.print(f"report: {args.report}" + (f"  plot: {args.plot}" if plotted else ""))
     if report["interrupted"] or report.get("compare_interrupted"):
         return INTERRUPTED
-    return 0 if report["ok"] == report["articles"] and preload_full is None else 1
+    return 0 if report["ok"] == report["articles"] else 1
+
+
+def _load_not_run(args: argparse.Namespace, config: RunConfig, preload_full: dict[str, Any]) -> int:
+    """A full store cut --preload short (`preload_full`): the load is not run, and the run says so under its header
+    and in its report (the load's figures all empty, `load_not_run` saying why, `preload_store_full` what the
+    preload did and the server's message); no plot is drawn. Exit code 1, as for a full store during the load."""
+    report = summarise(config, Record(), 0.0, [])
+    report.update(interrupted=False, not_sent=0, preload_store_full=preload_full,
+                  load_not_run="the store was full during the preload")  # fmt: skip
+    report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    report["parameters"] = _parameters(args, config.target, report["window"])
+    args.report.write_text(json.dumps(report) + "\n")
+    out.print(f"neardup-bench: {report['mode']} x{report['concurrency']}: the load was not run")
+    out.print(_full_store_line(preload_full, preload_full["not_sent"], during_the_preload=True))
+    out.print(f"report: {args.report}  (no plot: no load was run)")
+    return 1
 
 
 if __name__ == "__main__":
