@@ -442,6 +442,7 @@ class NeardupClient:
         retry: Retry | None = None,
         on_retry: OnRetry | None = None,
         more_ready: Callable[[], bool] | None = None,
+        stop_at_full_store: bool = False,
     ) -> Generator[Verdict | ArticleFailure]:
         """Iterate the outcomes, or nothing is sent: yields one outcome per article, in order, each once durable.
 
@@ -470,7 +471,8 @@ class NeardupClient:
         "not retried" and naming the article it answered ("that was the answer to article ..."), and the articles
         after it in the same batch reply, answered with it; its `unanswered` counts that article and those sent
         after it (send them again once an operator has made room; without `retry`, each is answered with its
-        ArticleFailure).
+        ArticleFailure, unless `stop_at_full_store`: the first then ends the stream as with `retry`, its error
+        counting the articles sent after it).
         `on_retry(error, unanswered, wait)` hears of each retry (`unanswered`: 0 when the stream failed with
         every article sent on it answered, as between two articles of a slow feed).
         The error that ends the stream (with or without `retry`) counts the articles it sent and had no answer for
@@ -490,7 +492,7 @@ class NeardupClient:
         started = threading.Event()
 
         def send(sendable: Iterable[Article]) -> Iterator[Verdict | ArticleFailure]:
-            return self._stream(sendable, evidence, timeout, batching, retry, on_retry)
+            return self._stream(sendable, evidence, timeout, batching, retry, on_retry, stop_at_full_store)
 
         def outcomes() -> Generator[Verdict | ArticleFailure]:
             started.set()
@@ -508,6 +510,7 @@ class NeardupClient:
         batch: _Batching,
         retry: Retry | None,
         on_retry: OnRetry | None,
+        stop_at_full_store: bool = False,
     ) -> Iterator[Verdict | ArticleFailure]:
         unanswered: Unanswered[Article] = Unanswered(articles, STREAM_WINDOW)
         failures = 0
@@ -520,7 +523,7 @@ class NeardupClient:
                     outcomes = self._outcomes(unanswered.attempt(), evidence, timeout, batch, reply)
                     with closing(outcomes):  # (left early: the stream is cancelled at once)
                         for outcome in outcomes:
-                            if retry is not None and (refusal := _refusal_for_now(outcome)) is not None:
+                            if (refusal := _refusal_to_raise(outcome, retry, stop_at_full_store)) is not None:
                                 # The server could not store it just now (its store unreachable, full, or
                                 # shutting down): send it and those after it again, as after a failed stream
                                 # (a full store's refusal is raised at once: _back_off_or_raise).
@@ -528,6 +531,8 @@ class NeardupClient:
                                 # answered, most often with the same refusal, not left unanswered.
                                 rest = [next(outcomes) for _ in range(reply.left)]
                                 refused = _Refused(outcome.id, refusal, rest)
+                                # (what on_retry hears: "resending N unanswered articles" counted it among them)
+                                refusal.refused_article, refusal.answered_with = outcome.id, len(rest)
                                 raise refusal
                             unanswered.answered()
                             sent_before = max(0, sent_before - 1)
@@ -888,6 +893,18 @@ class _Refused:
 
 def _were(count: int) -> str:
     return "was" if count == 1 else "were"
+
+
+def _refusal_to_raise(
+    outcome: Verdict | ArticleFailure, retry: Retry | None, stop_at_full_store: bool
+) -> NeardupClientError | None:
+    """The error of an article whose refusal ends the stream's attempt: with `retry`, any refusal for now (sent
+    again, unless the retries are spent or its server asks for no retry); without, a full store's alone, with
+    `stop_at_full_store` (else it is answered with its ArticleFailure, as any other refusal)."""
+    refusal = _refusal_for_now(outcome)
+    if retry is not None or refusal is None:
+        return refusal
+    return refusal if stop_at_full_store and refusal.store_full else None
 
 
 def _refusal_for_now(outcome: Verdict | ArticleFailure) -> NeardupClientError | None:

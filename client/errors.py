@@ -19,10 +19,16 @@ class NeardupClientError(Exception):
     each sent only on attempts that reached no server or no store, or whose token was refused, as the message says).
     `retry_pushback`: the server's word on retrying the call (gRPC's retry pushback, gRFC A6: `retry_pushback_of`),
     which `Retry` obeys: None when it said nothing; NO_RETRY_PUSHBACK (negative) when it asked for no retry (a full
-    store: "-1"); else the seconds to wait at least before the retry. `store_full` tells a full store's refusal."""
+    store: "-1"); else the seconds to wait at least before the retry. `store_full` tells a full store's refusal.
+    `refused_article`, on an article's refusal an index stream raised (the error that ended it, or the one its
+    `on_retry` hears before the article is sent again): the id of that article, and `answered_with`, how many articles
+    after it in the same batch reply were answered with it (most often refused the same way): those counted first in
+    `unanswered` were answered, the rest were not; None and 0 on other errors."""
 
     unanswered: int | None = None
     may_be_stored: int | None = None
+    refused_article: str | None = None
+    answered_with: int = 0
     retry_pushback: float | None = None
 
     def __init__(self, code: grpc.StatusCode, message: str) -> None:

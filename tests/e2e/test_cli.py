@@ -982,7 +982,8 @@ def test_ingest_started_while_redis_stalls_rides_the_stall_out_with_its_retries(
         try:
             assert cli.stderr is not None
             said = [cli.stderr.readline()]
-            while said[-1] and "resending 1 unanswered article" not in said[-1]:
+            # (the store's UNAVAILABLE is the article's answer: it is named, not counted as unanswered)
+            while said[-1] and "that was the answer to article 'wire'; resending it in" not in said[-1]:
                 said.append(cli.stderr.readline())
             assert "resending" in said[-1], "".join(said)  # the store's failure is retried, not the end
             os.kill(store.proc.pid, signal.SIGCONT)

@@ -72,6 +72,32 @@ def test_a_retry_says_one_unanswered_article_in_the_singular_and_counts_the_retr
     ]
 
 
+def test_a_retry_after_an_articles_refusal_names_it_apart_from_the_articles_unanswered(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # (a store down refused an article, answered UNAVAILABLE: "resending 1 unanswered article", it said of it)
+    def refusal(article: str, answered_with: int) -> UnavailableError:
+        error = UnavailableError(grpc.StatusCode.UNAVAILABLE, "store down")
+        error.refused_article, error.answered_with = article, answered_with
+        return error
+
+    retries = _StreamRetries(attempts=8)
+    retries.say(refusal("n3", 0), 1, 0.5)
+    retries.say(refusal("n3", 0), 2, 1.0)
+    retries.say(refusal("n3", 6), 7, 2.0)
+    retries.say(refusal("n3", 6), 40, 4.0)
+    assert capsys.readouterr().err.splitlines() == [
+        "neardup ingest: UNAVAILABLE: store down; that was the answer to article 'n3'; resending it in 0.5s (retry 1 "
+        "of 8)",
+        "neardup ingest: UNAVAILABLE: store down; that was the answer to article 'n3'; resending it and the 1 "
+        "unanswered article sent after it in 1.0s (retry 2 of 8)",
+        "neardup ingest: UNAVAILABLE: store down; that was the answer to article 'n3' and to the 6 articles after it "
+        "in the same batch; resending them in 2.0s (retry 3 of 8)",
+        "neardup ingest: UNAVAILABLE: store down; that was the answer to article 'n3' and to the 6 articles after it "
+        "in the same batch; resending them and the 33 unanswered articles sent after them in 4.0s (retry 4 of 8)",
+    ]
+
+
 def test_a_stream_ended_with_one_article_unanswered_says_one_article() -> None:
     assert "the server ended the stream with 1 article unanswered" in str(_ended_early(1))
     assert "the server ended the stream with 2 articles unanswered" in str(_ended_early(2))
