@@ -1575,10 +1575,8 @@ def _run(
             report["compare"], report["compare_interrupted"] = None, True
     report["preload_store_full"] = None  # (one there ended the run before the load: _load_not_run)
     report["load_not_run"] = None
-    report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
-    report["parameters"] = _parameters(args, target, report["window"])
     _warn_if_resent(report)
-    args.report.write_text(json.dumps(report) + "\n")
+    _write_report(args, target, report)
     print_table(report)
     # (Only what was written is named: without matplotlib the line named a plot never made.)
     plotted = save_plot(report, args.plot)
@@ -1590,18 +1588,38 @@ def _run(
 
 def _load_not_run(args: argparse.Namespace, config: RunConfig, preload_full: dict[str, Any]) -> int:
     """A full store cut --preload short (`preload_full`): the load is not run, and the run says so under its header
-    and in its report (the load's figures all empty, `load_not_run` saying why, `preload_store_full` what the
-    preload did and the server's message); no plot is drawn. Exit code 1, as for a full store during the load."""
+    and in its report (`load_not_run` saying why, `preload_store_full` what the preload did and the server's
+    message), which holds the keys of a load's report with no figure of a load: null where the load would have
+    measured it (latency_ms {} as a kind with no answer's; no 0.0 ms or 0 s of a run that never was), none answered,
+    and its planned --count never sent (null when --duration alone bounded it). No plot is drawn, and one an earlier
+    run left at --plot (the bench's own: the guard refused any other) is removed: it was of another report. Exit code
+    1, as for a full store during the load."""
     report = summarise(config, Record(), 0.0, [])
-    report.update(interrupted=False, not_sent=0, preload_store_full=preload_full,
+    report.update(seconds=None, throughput=None, answered_per_s=None, latency_ms={}, interrupted=False,
+                  not_sent=config.count, host_cpu=None, ran_out_of_articles=None, client_cpu_us_per_article=None,
+                  waited_for_articles_s=None, preload_store_full=preload_full,
                   load_not_run="the store was full during the preload")  # fmt: skip
-    report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
-    report["parameters"] = _parameters(args, config.target, report["window"])
-    args.report.write_text(json.dumps(report) + "\n")
+    if config.server_pid:
+        report["server_cpu_us_per_article"] = None
+    if args.compare:  # (nothing to compare: the recipe's figures alone would be read as the load's)
+        report["compare"] = None
+    _write_report(args, config.target, report)
+    earlier = args.plot.is_file() and outputs.plot_of(PLOT_MARK)(args.plot)
+    if earlier:
+        args.plot.unlink()
     out.print(f"neardup-bench: {report['mode']} x{report['concurrency']}: the load was not run")
     out.print(_full_store_line(preload_full, preload_full["not_sent"], during_the_preload=True))
-    out.print(f"report: {args.report}  (no plot: no load was run)")
+    removed = f"; the earlier run's plot at {args.plot} was removed" if earlier else ""
+    out.print(f"report: {args.report}  (no plot: no load was run{removed})")
     return 1
+
+
+def _write_report(args: argparse.Namespace, target: str, report: dict[str, Any]) -> None:
+    """The end of a run's report, whether its load ran or not (`_load_not_run`): the machine and the run's parameters,
+    then the report written to --report."""
+    report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    report["parameters"] = _parameters(args, target, report["window"])
+    args.report.write_text(json.dumps(report) + "\n")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -81,18 +81,33 @@ def test_a_full_store_during_the_preload_stops_the_run_before_the_load_and_says_
     # still ran the load on that smaller index: a table of figures for an index other than the one asked for.)
     preload, count = 300, 20
     path, plot = tmp_path / "r.json", tmp_path / "p.png"
-    argv = ["--target", f"127.0.0.1:{filling_up.port}", "--mode", mode, "--preload", str(preload), "--count",
-            str(count), "--no-progress", "--report", str(path), "--plot", str(plot)]  # fmt: skip
-    checks = _checks(filling_up)
-    assert loadtest.main(argv) == 1  # (as for a full store during the load)
-    assert _checks(filling_up) == checks and not plot.exists()  # (no check was sent: the load was not run)
+    common = ["--target", f"127.0.0.1:{filling_up.port}", "--mode", mode, "--no-progress", "--report", str(path),
+              "--plot", str(plot)]  # fmt: skip
+    # An earlier run to the same report and plot, on the store while it has room (its own articles: --seed 1).
+    assert loadtest.main([*common, "--count", "3", "--seed", "1"]) == 0
+    earlier = json.loads(path.read_text())
+    assert plot.exists()  # (it was left beside the report of the run below, a plot of another run)
+    before = _load_calls(filling_up), _article_errors(filling_up)
+    capsys.readouterr()
+    # (exit 1, as for a full store during the load)
+    assert loadtest.main([*common, "--preload", str(preload), "--count", str(count)]) == 1
     report = json.loads(path.read_text())
+    full = report["preload_store_full"]
+    assert full is not None, "the store was expected to fill up during the preload"
+    # No call of the load reached the server (a check, or a stream of the load's: a stream run sends no check), nor
+    # was an article of one refused: the refusals were the preload's alone (its IndexArticleBatches streams).
+    assert (_load_calls(filling_up), _article_errors(filling_up)) == before
+    assert not plot.exists()  # (the earlier run's, removed: no plot of this run is drawn)
     assert report["load_not_run"] == "the store was full during the preload"
     assert report["store_full"] is None and report["articles"] == report["ok"] == 0 and report["timeline"] == []
     assert report["parameters"]["preload"] == preload and report["parameters"]["count"] == count
+    # The keys of a load's report, with no figure of a load: no 0.0 ms latency, no 0 s run, and its --count unsent.
+    assert set(report) == set(earlier)
+    assert report["latency_ms"] == {} and report["latency_ms_by_kind"] == {} and report["not_sent"] == count
+    assert report["seconds"] is report["throughput"] is report["answered_per_s"] is None
+    assert report["host_cpu"] is report["client_cpu_us_per_article"] is report["waited_for_articles_s"] is None
+    assert report["ran_out_of_articles"] is None
     assert loadtest.REPORT(path)  # (the next run may write over it)
-    full = report["preload_store_full"]
-    assert full is not None, "the store was expected to fill up during the preload"
     assert "is out of memory (its maxmemory is reached)" in full["message"]
     assert full["preload"] == preload and full["refused"] >= 1 and full["not_sent"] > 0
     assert full["indexed"] + full["refused"] + full["not_sent"] == preload
@@ -107,16 +122,29 @@ def test_a_full_store_during_the_preload_stops_the_run_before_the_load_and_says_
     ) in said
     assert "Make room there as it says, or run against a fresh store, then run again" in said
     assert "ok/s" not in said and "the load ran" not in said  # (no table of the load)
-    assert f"report: {path} (no plot: no load was run)" in said
+    assert f"report: {path} (no plot: no load was run; the earlier run's plot at {plot} was removed)" in said
 
 
-def _checks(running: RunningServer) -> float:
-    """The CheckArticle calls the server has answered, from its metrics."""
+LOAD_METHODS = ("/CheckArticle", "/IndexArticle", "/IndexArticles")  # (all but the preload's IndexArticleBatches)
+
+
+def _load_calls(running: RunningServer) -> float:
+    """The calls of a load's methods the server has answered, from its metrics."""
+    return _sum(running, "neardup_rpc_calls_total", lambda labels: labels.get("method", "").endswith(LOAD_METHODS))
+
+
+def _article_errors(running: RunningServer) -> float:
+    """The articles of a load's streams the server answered with an error (a full store's refusal), from its
+    metrics."""
+    return _sum(running, "neardup_article_errors_total", lambda labels: labels.get("method", "").endswith(LOAD_METHODS))
+
+
+def _sum(running: RunningServer, name: str, kept: Callable[[dict[str, str]], bool]) -> float:
     return sum(
         sample.value
         for metric in running.metrics.registry.collect()
         for sample in metric.samples
-        if sample.name == "neardup_rpc_calls_total" and sample.labels.get("method", "").endswith("/CheckArticle")
+        if sample.name == name and kept(sample.labels)
     )
 
 
