@@ -58,6 +58,7 @@ from client.errors import (
     NeardupClientError,
     NotFoundError,
     UnavailableError,
+    reworded,
 )
 from client.jsonl import BadLine, InputError, NumberedArticles, read_numbered_articles
 from client.ordered import in_order, ordered_map
@@ -1187,13 +1188,8 @@ def _run_stopped_by(error: NeardupClientError) -> NeardupClientError:
     until an operator makes room, and written as an error line each, a million for a million lines to send again. So
     the run stops there, as it does with --retries (whose Retry obeys the server's "no retry"): no output line is
     written for the article refused, and its line is the one to go on from once there is room."""
-    stopped = type(error)(
-        error.code,
-        f"{error.details}; the run stops there: a full store refuses every article until there is room, "
-        "whatever --retries",
-    )
-    stopped.__dict__.update((k, v) for k, v in vars(error).items() if k not in ("code", "details"))  # (its counts)
-    return stopped
+    return reworded(error, f"{error.details}; the run stops there: a full store refuses every article until there is "
+                    "room, whatever --retries")  # fmt: skip
 
 
 def _read_input(args: argparse.Namespace) -> NumberedArticles:
@@ -1341,17 +1337,19 @@ class _StreamRetries:
 
 def _resending_the_refused(error: NeardupClientError, unanswered: int) -> str:
     """What a retry sends again after the refusal of article `error.refused_article` (its store unreachable, say):
-    that article and those answered with it in its batch reply, then the articles sent after them, unanswered, all
-    `unanswered` of them (it said "resending 1 unanswered article" of the one refused, which was answered)."""
-    answered = 1 + error.answered_with
-    said = f"that was the answer to article {error.refused_article!r}"
-    if error.answered_with:
-        n = error.answered_with
-        said += f" and to the {n:,} {'article' if n == 1 else 'articles'} after it in the same batch"
-    them = "it" if answered == 1 else "them"
-    after = max(unanswered - answered, 0)
-    rest = f" and the {after:,} unanswered {'article' if after == 1 else 'articles'} sent after {them}" if after else ""
-    return f"{said}; resending {them}{rest}"
+    that article and the rest of its batch reply (answered, each as it was: the refusal above counts those refused
+    with it), then the articles sent after them, unanswered, all `unanswered` of them (it said "resending 1
+    unanswered article" of the one refused, which was answered)."""
+    n = error.rest_of_batch
+    after = max(unanswered - 1 - n, 0)
+    sent = ["it"]
+    if n:
+        sent.append(f"the {n:,} {'article' if n == 1 else 'articles'} after it in its batch")
+    if after:
+        articles = "article" if after == 1 else "articles"
+        sent.append(f"the {after:,} unanswered {articles} sent after {'them' if n else 'it'}")
+    listed = sent[0] if len(sent) == 1 else f"{', '.join(sent[:-1])} and {sent[-1]}"
+    return f"that was the answer to article {error.refused_article!r}; resending {listed}"
 
 
 class _RetryRounds:
@@ -1643,13 +1641,14 @@ def _after_stopping(command: str, error: NeardupClientError | None) -> str:
 
 def _after_the_refused(error: NeardupClientError, unanswered: int) -> str:
     """`_after_stopping` of an ingest an article's refusal stopped (a full store's, or one past --retries): the
-    article refused (and those answered with it in its batch reply) has no output line, and the articles sent after
+    article refused (and the rest of its batch reply, `rest_of_batch`) has no output line, and the articles sent after
     are counted (the error's `unanswered` counts the refused first): "Articles sent after those may be stored too"
     was all it said, though the refused article was not stored, and (with --retries 0) nothing counted the others."""
-    answered = 1 + error.answered_with
+    n = error.rest_of_batch
+    answered = 1 + n
     refused = ("The article refused has no output line" if answered == 1 else
-               f"The article refused and the {error.answered_with:,} answered with it in its batch have no output "
-               "line")  # fmt: skip
+               f"The article refused and the {n:,} {'article' if n == 1 else 'articles'} after it in its batch (their "
+               "answers not kept) have no output line")  # fmt: skip
     after = max(unanswered - answered, 0)
     if not after:
         return f"{refused}, and no article was sent after {'it' if answered == 1 else 'them'}"

@@ -345,7 +345,9 @@ def test_ingest_in_batches_on_a_store_full_from_the_start_counts_what_it_sent_an
     with_it, after = int(counted.group(1)), int(counted.group(3) or 0)
     assert 1 <= with_it <= 7 and with_it + 1 + after <= 40
     them = f"the {after} article{'' if after == 1 else 's'} sent after them may or may not be stored"
-    said = (f"The article refused and the {with_it} answered with it in its batch have no output line"
+    articles = "article" if with_it == 1 else "articles"
+    said = (f"The article refused and the {with_it} {articles} after it in its batch (their answers not kept) have no "
+            "output line"
             + (", and no article was sent after them" if not after else f"; {them}"))  # fmt: skip
     assert (
         f"neardup ingest: stopped once 0 lines were answered. {said}. To go on from line 1 once the store has room "

@@ -333,11 +333,14 @@ def test_ingest_resending_after_a_store_down_names_the_refused_article_apart_fro
     assert [a["id"] for a in answered] == [f"a{n}" for n in range(40)] and all("error" not in a for a in answered)
     err = " ".join(capsys.readouterr().err.split())
     said = re.search(r"neardup ingest: UNAVAILABLE: the store is not answering \(in this test\)[^;]*; that was the "
-                     r"answer to article 'a(\d+)'( and to the (\d+) articles? after it in the same batch)?; resending "
-                     r"(it|them)( and the (\d+) unanswered articles? sent after (it|them))? in \d+\.\ds \(retry 1 of "
-                     r"8\)", err)  # fmt: skip
+                     r"answer to article 'a(\d+)'; resending it(?:(, | and )the (\d+) articles? after it in its batch)?"
+                     r"(?: and the (\d+) unanswered articles? sent after (it|them))? in \d+\.\ds \(retry 1 of 8\)",
+                     err)  # fmt: skip
     assert said is not None, err
-    first, with_it, after = int(said.group(1)), int(said.group(3) or 0), int(said.group(6) or 0)
-    assert said.group(4) == ("it" if not with_it else "them") and first + 1 + with_it + after <= 40
-    assert with_it <= int(batch) - 1
+    first, rest, after = int(said.group(1)), int(said.group(3) or 0), int(said.group(4) or 0)
+    assert first + 1 + rest + after <= 40 and rest <= int(batch) - 1
+    if rest:  # (three listed: "it, the 3 articles after it in its batch and the 5 unanswered ..."; two: "it and")
+        assert said.group(2) == (", " if after else " and ")
+    if after:
+        assert said.group(5) == ("them" if rest else "it")
     assert not re.search(r"resending \d+ unanswered", err)
