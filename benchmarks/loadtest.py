@@ -1604,14 +1604,23 @@ def _load_not_run(args: argparse.Namespace, config: RunConfig, preload_full: dic
     if args.compare:  # (nothing to compare: the recipe's figures alone would be read as the load's)
         report["compare"] = None
     _write_report(args, config.target, report)
-    earlier = args.plot.is_file() and outputs.plot_of(PLOT_MARK)(args.plot)
-    if earlier:
-        args.plot.unlink()
     out.print(f"neardup-bench: {report['mode']} x{report['concurrency']}: the load was not run")
     out.print(_full_store_line(preload_full, preload_full["not_sent"], during_the_preload=True))
-    removed = f"; the earlier run's plot at {args.plot} was removed" if earlier else ""
-    out.print(f"report: {args.report}  (no plot: no load was run{removed})")
+    out.print(f"report: {args.report}  (no plot: no load was run{_removed_earlier_plot(args.plot)})")
     return 1
+
+
+def _removed_earlier_plot(plot: Path) -> str:
+    """Remove a plot an earlier run left at `plot` (the bench's own: the guard refused any other), and say what
+    became of it. Told after the lines saying why the load was not run: a failed removal is said, not raised, so
+    that they are never lost to a traceback."""
+    if not (plot.is_file() and outputs.plot_of(PLOT_MARK)(plot)):
+        return ""
+    try:
+        plot.unlink()
+    except OSError as exc:
+        return f"; the earlier run's plot at {plot} is left: it could not be removed ({exc.strerror or exc})"
+    return f"; the earlier run's plot at {plot} was removed"
 
 
 def _write_report(args: argparse.Namespace, target: str, report: dict[str, Any]) -> None:

@@ -1337,8 +1337,8 @@ class _StreamRetries:
 
 def _resending_the_refused(error: NeardupClientError, unanswered: int) -> str:
     """What a retry sends again after the refusal of article `error.refused_article` (its store unreachable, say):
-    that article and the rest of its batch reply (answered, each as it was: the refusal above counts those refused
-    with it), then the articles sent after them, unanswered, all `unanswered` of them (it said "resending 1
+    that article and the rest of its batch reply (answered, each as it was; the plain refusal `on_retry` hears does
+    not say how), then the articles sent after them, unanswered, all `unanswered` of them (it said "resending 1
     unanswered article" of the one refused, which was answered)."""
     n = error.rest_of_batch
     after = max(unanswered - 1 - n, 0)
@@ -1647,8 +1647,8 @@ def _after_the_refused(error: NeardupClientError, unanswered: int) -> str:
     n = error.rest_of_batch
     answered = 1 + n
     refused = ("The article refused has no output line" if answered == 1 else
-               f"The article refused and the {n:,} {'article' if n == 1 else 'articles'} after it in its batch (their "
-               "answers not kept) have no output line")  # fmt: skip
+               f"The article refused and the {n:,} {'article' if n == 1 else 'articles'} after it in its batch "
+               f"({'its answer' if n == 1 else 'their answers'} not kept) have no output line")  # fmt: skip
     after = max(unanswered - answered, 0)
     if not after:
         return f"{refused}, and no article was sent after {'it' if answered == 1 else 'them'}"

@@ -23,7 +23,8 @@ class NeardupClientError(Exception):
     `refused_article`, on an article's refusal an index stream raised (the error that ended it, or the one its
     `on_retry` hears before the article is sent again): the id of that article, and `rest_of_batch`, how many results
     the rest of its batch reply held, the articles after it in that batch, each answered whatever its answer (most
-    often the same refusal, but not always: the message tells those refused with it from those answered otherwise),
+    often the same refusal, but not always: the message of the error that ended the stream tells those refused with
+    it from those answered otherwise; the refusal `on_retry` hears does not),
     read with it and not handed on (0 for a stream of one article a message). Those articles come first in
     `unanswered` after the refused one, and were answered; the rest of `unanswered` were not. None and 0 on other
     errors."""

@@ -346,7 +346,8 @@ def test_ingest_in_batches_on_a_store_full_from_the_start_counts_what_it_sent_an
     assert 1 <= with_it <= 7 and with_it + 1 + after <= 40
     them = f"the {after} article{'' if after == 1 else 's'} sent after them may or may not be stored"
     articles = "article" if with_it == 1 else "articles"
-    said = (f"The article refused and the {with_it} {articles} after it in its batch (their answers not kept) have no "
+    kept = "its answer" if with_it == 1 else "their answers"
+    said = (f"The article refused and the {with_it} {articles} after it in its batch ({kept} not kept) have no "
             "output line"
             + (", and no article was sent after them" if not after else f"; {them}"))  # fmt: skip
     assert (

@@ -115,6 +115,6 @@ def test_an_ingest_stopped_in_a_batch_counts_the_rest_of_its_batch_reply_not_tho
     )
     error.rest_of_batch = 1
     assert _after_the_refused(error, 5) == (
-        "The article refused and the 1 article after it in its batch (their answers not kept) have no output line; "
+        "The article refused and the 1 article after it in its batch (its answer not kept) have no output line; "
         "the 3 articles sent after them may or may not be stored"
     )
