@@ -1014,8 +1014,6 @@ def print_table(report: dict[str, Any]) -> None:
     if report.get("reopened"):
         out.print(f"streams reopened after a retryable failure: {report['reopened']:,}; articles sent again on them: "
                   f"{report['resent']:,} (each answer counted once; latency from its first send)")  # fmt: skip
-    if preloaded := report.get("preload_store_full"):
-        out.print(_full_store_line(preloaded, preloaded["not_sent"], during_the_preload=True))
     if full := report.get("store_full"):
         out.print(_full_store_line(full, report.get("not_sent", 0)))
     elif report.get("not_sent") and not report.get("interrupted"):
@@ -1068,13 +1066,14 @@ def _full_store_line(full: dict[str, Any], not_sent: int, during_the_preload: bo
     refused = full["refused"]
     what = "the preload" if during_the_preload else "the run"
     never = f" ({not_sent:,} {'article' if not_sent == 1 else 'articles'} of {what} never sent)" if not_sent else ""
-    where = ""
+    where = load = ""
     if during_the_preload:
-        where = (f"during the preload ({full['indexed']:,} of its {full['preload']:,} articles indexed; the load ran "
-                 "on that index), ")  # fmt: skip
+        where = f"during the preload ({full['indexed']:,} of its {full['preload']:,} articles indexed), "
+        load = (" The load was not run: its figures would be those of a smaller index than --preload asked "
+                "for.")  # fmt: skip
     return (f"{where}the store is full: {refused:,} {'article' if refused == 1 else 'articles'} refused "
-            f"(RESOURCE_EXHAUSTED, the server asking for no retry), and {what} stopped at the first{never}. The server "
-            f"said: {full['message']}. Make room there as it says, or run against a fresh store, then run "
+            f"(RESOURCE_EXHAUSTED, the server asking for no retry), and {what} stopped at the first{never}.{load} The "
+            f"server said: {full['message']}. Make room there as it says, or run against a fresh store, then run "
             "again")  # fmt: skip
 
 
@@ -1547,8 +1546,10 @@ def _run(
                 stopping = True
                 console.print(f"neardup-bench: interrupted by Ctrl-C during the preload ({loaded['ok']} indexed)")
                 return INTERRUPTED
-            # A full store stopped the preload at its first refusal: the run goes on (a check run queries the index
-            # it has), and says so; its exit code is 1 (it said nothing, exit 0, store_full null).
+            # A full store stopped the preload at its first refusal: the load is not run. Its figures would be
+            # those of a smaller index than asked (a check run's queries, a mix run's), said in a line alone under
+            # them; the report and the line under the header say why, and the exit code is 1, as for a full store
+            # during the load. (It said nothing, exit 0, store_full null; then it ran the load on what it had.)
             if loaded["store_full"] is not None:
                 preload_full = {**loaded["store_full"], "preload": len(preload), "indexed": loaded["ok"],
                                 "not_sent": loaded["not_sent"]}  # fmt: skip
@@ -1556,6 +1557,8 @@ def _run(
                            args.check_share, args.timeout, pid, not args.no_progress, args.batch,
                            args.window, **connection, republished=args.republished or 0.0,
                            seed=args.seed, retries=args.retries)  # fmt: skip
+        if preload_full is not None:
+            return _load_not_run(args, config, preload_full)
         record = Record(ok_calls=[] if args.compare else None)  # (kept for --compare only: memory)
         report = run_load(config, articles, record)
         stopping = report["interrupted"]
@@ -1570,18 +1573,62 @@ def _run(
             _compare_ok(report, answered_ok(record.ok_calls or [], preload), recipe_before, args.count)
         except KeyboardInterrupt:  # (the load's report is still written: it lost the whole run's)
             report["compare"], report["compare_interrupted"] = None, True
-    report["preload_store_full"] = preload_full
-    report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
-    report["parameters"] = _parameters(args, target, report["window"])
+    report["preload_store_full"] = None  # (one there ended the run before the load: _load_not_run)
+    report["load_not_run"] = None
     _warn_if_resent(report)
-    args.report.write_text(json.dumps(report) + "\n")
+    _write_report(args, target, report)
     print_table(report)
     # (Only what was written is named: without matplotlib the line named a plot never made.)
     plotted = save_plot(report, args.plot)
     out.print(f"report: {args.report}" + (f"  plot: {args.plot}" if plotted else ""))
     if report["interrupted"] or report.get("compare_interrupted"):
         return INTERRUPTED
-    return 0 if report["ok"] == report["articles"] and preload_full is None else 1
+    return 0 if report["ok"] == report["articles"] else 1
+
+
+def _load_not_run(args: argparse.Namespace, config: RunConfig, preload_full: dict[str, Any]) -> int:
+    """A full store cut --preload short (`preload_full`): the load is not run, and the run says so under its header
+    and in its report (`load_not_run` saying why, `preload_store_full` what the preload did and the server's
+    message), which holds the keys of a load's report with no figure of a load: null where the load would have
+    measured it (latency_ms {} as a kind with no answer's; no 0.0 ms or 0 s of a run that never was), none answered,
+    and its planned --count never sent (null when --duration alone bounded it). No plot is drawn, and one an earlier
+    run left at --plot (the bench's own: the guard refused any other) is removed: it was of another report. Exit code
+    1, as for a full store during the load."""
+    report = summarise(config, Record(), 0.0, [])
+    report.update(seconds=None, throughput=None, answered_per_s=None, latency_ms={}, interrupted=False,
+                  not_sent=config.count, host_cpu=None, ran_out_of_articles=None, client_cpu_us_per_article=None,
+                  waited_for_articles_s=None, preload_store_full=preload_full,
+                  load_not_run="the store was full during the preload")  # fmt: skip
+    if config.server_pid:
+        report["server_cpu_us_per_article"] = None
+    if args.compare:  # (nothing to compare: the recipe's figures alone would be read as the load's)
+        report["compare"] = None
+    _write_report(args, config.target, report)
+    out.print(f"neardup-bench: {report['mode']} x{report['concurrency']}: the load was not run")
+    out.print(_full_store_line(preload_full, preload_full["not_sent"], during_the_preload=True))
+    out.print(f"report: {args.report}  (no plot: no load was run{_removed_earlier_plot(args.plot)})")
+    return 1
+
+
+def _removed_earlier_plot(plot: Path) -> str:
+    """Remove a plot an earlier run left at `plot` (the bench's own: the guard refused any other), and say what
+    became of it. Told after the lines saying why the load was not run: a failed removal is said, not raised, so
+    that they are never lost to a traceback."""
+    if not (plot.is_file() and outputs.plot_of(PLOT_MARK)(plot)):
+        return ""
+    try:
+        plot.unlink()
+    except OSError as exc:
+        return f"; the earlier run's plot at {plot} is left: it could not be removed ({exc.strerror or exc})"
+    return f"; the earlier run's plot at {plot} was removed"
+
+
+def _write_report(args: argparse.Namespace, target: str, report: dict[str, Any]) -> None:
+    """The end of a run's report, whether its load ran or not (`_load_not_run`): the machine and the run's parameters,
+    then the report written to --report."""
+    report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    report["parameters"] = _parameters(args, target, report["window"])
+    args.report.write_text(json.dumps(report) + "\n")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from client.errors import (
     error_for,
     from_rpc_error,
     reached_no_server,
+    reworded,
 )
 from client.ordered import in_order
 from client.resume import Retry, Unanswered
@@ -394,7 +395,7 @@ class NeardupClient:
             probe = self._tls_probe
             error = said_of_tls(error, self.target, probe.answer(within), probe.tls, probe.has_cert, self._remedies)
         if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and error.details == GRPC_DEADLINE and deadline_said:
-            return _reworded(error, deadline_said)
+            return reworded(error, deadline_said)
         if error.code == grpc.StatusCode.CANCELLED and self._closed.is_set():
             message = (
                 f"this client of {self.target} was closed (close(), or its with block ended) while the call was "
@@ -442,6 +443,7 @@ class NeardupClient:
         retry: Retry | None = None,
         on_retry: OnRetry | None = None,
         more_ready: Callable[[], bool] | None = None,
+        stop_at_full_store: bool = False,
     ) -> Generator[Verdict | ArticleFailure]:
         """Iterate the outcomes, or nothing is sent: yields one outcome per article, in order, each once durable.
 
@@ -467,10 +469,11 @@ class NeardupClient:
         the retries are spent, the last error is raised, counting the tries in a row ("after 2 retries, 3 tries in
         all"). Not so a full store, whose server asks for no retry (gRPC's retry pushback, which `Retry.pause`
         obeys; an article answered RESOURCE_EXHAUSTED always means one): its error ends the stream at once, saying
-        "not retried" and naming the article it answered ("that was the answer to article ..."), and the articles
-        after it in the same batch reply, answered with it; its `unanswered` counts that article and those sent
-        after it (send them again once an operator has made room; without `retry`, each is answered with its
-        ArticleFailure).
+        "not retried" and naming the article it answered ("that was the answer to article ...") and counting the
+        rest of its batch reply (those refused with it, and those answered otherwise); its `unanswered` counts that
+        article and those sent after it (send them again once an operator has made room; without `retry`, each is
+        answered with its ArticleFailure, unless `stop_at_full_store`: the first then ends the stream as with
+        `retry`, its error counting the articles sent after it).
         `on_retry(error, unanswered, wait)` hears of each retry (`unanswered`: 0 when the stream failed with
         every article sent on it answered, as between two articles of a slow feed).
         The error that ends the stream (with or without `retry`) counts the articles it sent and had no answer for
@@ -490,7 +493,7 @@ class NeardupClient:
         started = threading.Event()
 
         def send(sendable: Iterable[Article]) -> Iterator[Verdict | ArticleFailure]:
-            return self._stream(sendable, evidence, timeout, batching, retry, on_retry)
+            return self._stream(sendable, evidence, timeout, batching, retry, on_retry, stop_at_full_store)
 
         def outcomes() -> Generator[Verdict | ArticleFailure]:
             started.set()
@@ -508,6 +511,7 @@ class NeardupClient:
         batch: _Batching,
         retry: Retry | None,
         on_retry: OnRetry | None,
+        stop_at_full_store: bool = False,
     ) -> Iterator[Verdict | ArticleFailure]:
         unanswered: Unanswered[Article] = Unanswered(articles, STREAM_WINDOW)
         failures = 0
@@ -520,7 +524,7 @@ class NeardupClient:
                     outcomes = self._outcomes(unanswered.attempt(), evidence, timeout, batch, reply)
                     with closing(outcomes):  # (left early: the stream is cancelled at once)
                         for outcome in outcomes:
-                            if retry is not None and (refusal := _refusal_for_now(outcome)) is not None:
+                            if (refusal := _refusal_to_raise(outcome, retry, stop_at_full_store)) is not None:
                                 # The server could not store it just now (its store unreachable, full, or
                                 # shutting down): send it and those after it again, as after a failed stream
                                 # (a full store's refusal is raised at once: _back_off_or_raise).
@@ -528,6 +532,8 @@ class NeardupClient:
                                 # answered, most often with the same refusal, not left unanswered.
                                 rest = [next(outcomes) for _ in range(reply.left)]
                                 refused = _Refused(outcome.id, refusal, rest)
+                                # (what on_retry hears: "resending N unanswered articles" counted it among them)
+                                refusal.refused_article, refusal.rest_of_batch = outcome.id, len(rest)
                                 raise refusal
                             unanswered.answered()
                             sent_before = max(0, sent_before - 1)
@@ -821,7 +827,7 @@ def _with_unanswered(
     became of it; so were the articles after it in the same batch reply, most often with the same refusal ("nothing
     of the batch was stored"); "left unanswered" is said of the articles sent after those alone."""
     if failures > 1:
-        error = _reworded(error, f"{error.details} ({_tries(failures)})")
+        error = reworded(error, f"{error.details} ({_tries(failures)})")
     if refused is not None and unanswered:
         return _refused_in_stream(error, refused, unanswered)
     stored_nothing = _stored_nothing(error)
@@ -837,7 +843,7 @@ def _with_unanswered(
             if stored_nothing and sent_before < unanswered:
                 fresh = unanswered - sent_before
                 left += f" (the last {fresh:,}, which no earlier attempt sent, {_were(fresh)} not stored)"
-        error = _reworded(error, f"{error.details}; {left}")
+        error = reworded(error, f"{error.details}; {left}")
     error.unanswered = unanswered
     error.may_be_stored = min(sent_before, unanswered) if stored_nothing else unanswered
     return error
@@ -864,7 +870,7 @@ def _refused_in_stream(error: NeardupClientError, refused: _Refused, unanswered:
                 "twice")  # fmt: skip
     else:
         left = f"none was sent after {'those' if refused.rest else 'it'}"
-    error = _reworded(error, f"{error.details}; {said}, and {left}")
+    error = reworded(error, f"{error.details}; {said}, and {left}")
     error.unanswered = error.may_be_stored = unanswered
     return error
 
@@ -888,6 +894,18 @@ class _Refused:
 
 def _were(count: int) -> str:
     return "was" if count == 1 else "were"
+
+
+def _refusal_to_raise(
+    outcome: Verdict | ArticleFailure, retry: Retry | None, stop_at_full_store: bool
+) -> NeardupClientError | None:
+    """The error of an article whose refusal ends the stream's attempt: with `retry`, any refusal for now (sent
+    again, unless the retries are spent or its server asks for no retry); without, a full store's alone, with
+    `stop_at_full_store` (else it is answered with its ArticleFailure, as any other refusal)."""
+    refusal = _refusal_for_now(outcome)
+    if retry is not None or refusal is None:
+        return refusal
+    return refusal if stop_at_full_store and refusal.store_full else None
 
 
 def _refusal_for_now(outcome: Verdict | ArticleFailure) -> NeardupClientError | None:
@@ -938,7 +956,7 @@ def _pushed_back(error: NeardupClientError, retry: Retry) -> NeardupClientError:
         why = "the server asked for no retry"
     else:
         why = f"the server asked for a wait of {pushback:g} s, over the {retry.longest_pushback:g} s this Retry allows"
-    return _reworded(error, f"{error.details} (not retried: {why})")
+    return reworded(error, f"{error.details} (not retried: {why})")
 
 
 def _may_have_written(error: NeardupClientError) -> bool:
@@ -1009,7 +1027,7 @@ def _said_of_the_call(
         details = f"{details} ({tries}; {done}, so {unsure.undone})"
     else:
         details = f"{details} ({tries})"
-    return error if details == error.details else _reworded(error, details)
+    return error if details == error.details else reworded(error, details)
 
 
 def _tries(failures: int) -> str:
@@ -1019,13 +1037,6 @@ def _tries(failures: int) -> str:
 
 def _counted(count: int, one: str, many: str) -> str:
     return f"{count:,} {one if count == 1 else many}"
-
-
-def _reworded(error: NeardupClientError, details: str) -> NeardupClientError:
-    """The same error (its class, code, and what else it carries: its retry pushback...) saying `details`."""
-    reworded = type(error)(error.code, details)
-    reworded.__dict__.update((k, v) for k, v in vars(error).items() if k not in ("code", "details"))
-    return reworded
 
 
 def _require_text(article: Article) -> None:
@@ -1381,7 +1392,7 @@ def closed_at_connect(error: NeardupClientError, tls: bool = False) -> bool:
 def said_to_serve_tls(error: NeardupClientError, target: str, remedy: str = TLS_REMEDY) -> NeardupClientError:
     """`error`, closed_at_connect by host:port `target` where a TLS handshake completes, saying the server serves
     TLS and `remedy` (what to change). Said so, the error is not retryable (TLS_ONLY_SERVER): no retry mends it."""
-    return _reworded(error, f"{error.details} (the server at {target} {TLS_ONLY_SERVER}: {remedy})")
+    return reworded(error, f"{error.details} (the server at {target} {TLS_ONLY_SERVER}: {remedy})")
 
 
 class TlsAnswer(enum.Enum):
@@ -1411,13 +1422,13 @@ def said_of_tls(
             return said_to_serve_tls(error, target, remedies.tls)
         if answer is TlsAnswer.REFUSES_CLIENT:
             said = f"{TLS_ONLY_SERVER}, and {CLIENT_CERT_REQUIRED}: {remedies.mtls}"
-            return _reworded(error, f"{error.details} (the server at {target} {said})")
+            return reworded(error, f"{error.details} (the server at {target} {said})")
         return error
     if answer is not TlsAnswer.REFUSES_CLIENT:
         return error
     if has_cert:
-        return _reworded(error, f"{error.details} (the server {CLIENT_CERT_REFUSED}: {remedies.other_cert})")
-    return _reworded(error, f"{error.details} (the server {CLIENT_CERT_REQUIRED}: {remedies.cert})")
+        return reworded(error, f"{error.details} (the server {CLIENT_CERT_REFUSED}: {remedies.other_cert})")
+    return reworded(error, f"{error.details} (the server {CLIENT_CERT_REQUIRED}: {remedies.cert})")
 
 
 def naming_a_tls_server(

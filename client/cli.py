@@ -58,6 +58,7 @@ from client.errors import (
     NeardupClientError,
     NotFoundError,
     UnavailableError,
+    reworded,
 )
 from client.jsonl import BadLine, InputError, NumberedArticles, read_numbered_articles
 from client.ordered import in_order, ordered_map
@@ -1163,31 +1164,32 @@ def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         _wait_ready(client, args)
 
         def send(articles: Iterable[Article]) -> Iterator[Verdict | ArticleFailure]:
+            # (stop_at_full_store: with --retries 0 too, a full store's refusal ends the stream, its error counting
+            # the articles sent after it; with retry, index_stream raises it so anyway)
             with closing(client.index_stream(articles, evidence=args.evidence, batch=args.batch, retry=retry,
-                                             on_retry=retries.say, more_ready=lines.ready)) as outcomes:  # fmt: skip
-                for outcome in outcomes:
-                    if isinstance(outcome, ArticleFailure) and outcome.error.store_full:
-                        raise _run_stopped_by(outcome)  # (with --retries 0: with retry, index_stream raised it)
-                    retries.answered()
-                    yield outcome
+                                             on_retry=retries.say, more_ready=lines.ready,
+                                             stop_at_full_store=True)) as outcomes:  # fmt: skip
+                try:
+                    for outcome in outcomes:
+                        retries.answered()
+                        yield outcome
+                except NeardupClientError as exc:
+                    if retry is None and exc.store_full:
+                        raise _run_stopped_by(exc) from None
+                    raise
 
         return _run_file(args, out, lines, lambda items: in_order((item for _, item in items), Article, send))
 
 
-def _run_stopped_by(refused: ArticleFailure) -> NeardupClientError:
-    """The error that ends an ingest at an article a full store refused (`store_full`), without --retries. The refusal
-    is the run's, not the line's (as `_the_articles_own` reasons for check): every article after it would be refused
-    the same way until an operator makes room, and written as an error line each, a million for a million lines to
-    send again. So the run stops there, as it does with --retries (whose Retry obeys the server's "no retry"): no
-    output line is written for the article refused, and its line is the one to go on from once there is room."""
-    error = refused.error
-    stopped = type(error)(
-        error.code,
-        f"{error.details}; that was the answer to article {refused.id!r}, and the run stops there: a full store "
-        "refuses every article until there is room, whatever --retries",
-    )
-    stopped.retry_pushback = error.retry_pushback  # (still the full store's: the closing line says to make room)
-    return stopped
+def _run_stopped_by(error: NeardupClientError) -> NeardupClientError:
+    """The error that ends an ingest at an article a full store refused (`store_full`), without --retries (index_stream
+    raised it, `stop_at_full_store`, naming the article and counting those sent after it). The refusal is the run's,
+    not the line's (as `_the_articles_own` reasons for check): every article after it would be refused the same way
+    until an operator makes room, and written as an error line each, a million for a million lines to send again. So
+    the run stops there, as it does with --retries (whose Retry obeys the server's "no retry"): no output line is
+    written for the article refused, and its line is the one to go on from once there is room."""
+    return reworded(error, f"{error.details}; the run stops there: a full store refuses every article until there is "
+                    "room, whatever --retries")  # fmt: skip
 
 
 def _read_input(args: argparse.Namespace) -> NumberedArticles:
@@ -1328,7 +1330,26 @@ class _StreamRetries:
             if unanswered
             else "no article sent was left unanswered; opening the stream again"
         )
+        if error.refused_article is not None:  # (an article's refusal: it was answered, not left unanswered)
+            again = _resending_the_refused(error, unanswered)
         _say(f"neardup ingest: {error}; {again} in {wait:.1f}s (retry {self._failures} of {self._attempts})")
+
+
+def _resending_the_refused(error: NeardupClientError, unanswered: int) -> str:
+    """What a retry sends again after the refusal of article `error.refused_article` (its store unreachable, say):
+    that article and the rest of its batch reply (answered, each as it was; the plain refusal `on_retry` hears does
+    not say how), then the articles sent after them, unanswered, all `unanswered` of them (it said "resending 1
+    unanswered article" of the one refused, which was answered)."""
+    n = error.rest_of_batch
+    after = max(unanswered - 1 - n, 0)
+    sent = ["it"]
+    if n:
+        sent.append(f"the {n:,} {'article' if n == 1 else 'articles'} after it in its batch")
+    if after:
+        articles = "article" if after == 1 else "articles"
+        sent.append(f"the {after:,} unanswered {articles} sent after {'them' if n else 'it'}")
+    listed = sent[0] if len(sent) == 1 else f"{', '.join(sent[:-1])} and {sent[-1]}"
+    return f"that was the answer to article {error.refused_article!r}; resending {listed}"
 
 
 class _RetryRounds:
@@ -1608,12 +1629,31 @@ def _after_stopping(command: str, error: NeardupClientError | None) -> str:
     if command != "ingest":
         return _AFTER_STOPPING[command]
     unanswered = None if error is None else error.unanswered
+    if error is not None and error.refused_article is not None and unanswered is not None:
+        return _after_the_refused(error, unanswered)
     if unanswered == 0:
         return "Every article sent was answered, so none after those was stored"
     if unanswered is not None and error is not None and error.may_be_stored == 0:
         them = "article sent after those was" if unanswered == 1 else "articles sent after those were"
         return f"The {unanswered:,} {them} not stored"
     return _AFTER_STOPPING[command]
+
+
+def _after_the_refused(error: NeardupClientError, unanswered: int) -> str:
+    """`_after_stopping` of an ingest an article's refusal stopped (a full store's, or one past --retries): the
+    article refused (and the rest of its batch reply, `rest_of_batch`) has no output line, and the articles sent after
+    are counted (the error's `unanswered` counts the refused first): "Articles sent after those may be stored too"
+    was all it said, though the refused article was not stored, and (with --retries 0) nothing counted the others."""
+    n = error.rest_of_batch
+    answered = 1 + n
+    refused = ("The article refused has no output line" if answered == 1 else
+               f"The article refused and the {n:,} {'article' if n == 1 else 'articles'} after it in its batch "
+               f"({'its answer' if n == 1 else 'their answers'} not kept) have no output line")  # fmt: skip
+    after = max(unanswered - answered, 0)
+    if not after:
+        return f"{refused}, and no article was sent after {'it' if answered == 1 else 'them'}"
+    them = "article sent after" if after == 1 else "articles sent after"
+    return f"{refused}; the {after:,} {them} {'it' if answered == 1 else 'them'} may or may not be stored"
 
 
 def _numbered(outcome: Verdict | ArticleFailure | BadLine, line: int) -> dict[str, Any]:

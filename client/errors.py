@@ -19,10 +19,20 @@ class NeardupClientError(Exception):
     each sent only on attempts that reached no server or no store, or whose token was refused, as the message says).
     `retry_pushback`: the server's word on retrying the call (gRPC's retry pushback, gRFC A6: `retry_pushback_of`),
     which `Retry` obeys: None when it said nothing; NO_RETRY_PUSHBACK (negative) when it asked for no retry (a full
-    store: "-1"); else the seconds to wait at least before the retry. `store_full` tells a full store's refusal."""
+    store: "-1"); else the seconds to wait at least before the retry. `store_full` tells a full store's refusal.
+    `refused_article`, on an article's refusal an index stream raised (the error that ended it, or the one its
+    `on_retry` hears before the article is sent again): the id of that article, and `rest_of_batch`, how many results
+    the rest of its batch reply held, the articles after it in that batch, each answered whatever its answer (most
+    often the same refusal, but not always: the message of the error that ended the stream tells those refused with
+    it from those answered otherwise; the refusal `on_retry` hears does not),
+    read with it and not handed on (0 for a stream of one article a message). Those articles come first in
+    `unanswered` after the refused one, and were answered; the rest of `unanswered` were not. None and 0 on other
+    errors."""
 
     unanswered: int | None = None
     may_be_stored: int | None = None
+    refused_article: str | None = None
+    rest_of_batch: int = 0
     retry_pushback: float | None = None
 
     def __init__(self, code: grpc.StatusCode, message: str) -> None:
@@ -81,6 +91,14 @@ OUTCOME_UNKNOWN = (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABL
 # (refused, closed during the handshake, the TLS handshake failed) or its name was not resolved. A call cut once
 # sent says something else ("Stream removed (Socket closed)", "Connection reset by peer").
 NOT_REACHED = ("failed to connect to all addresses", "errors resolving", "DNS resolution failed")
+
+
+def reworded(error: NeardupClientError, details: str) -> NeardupClientError:
+    """The same error (its class, code, and all else it carries: its retry pushback, its counts...) saying `details`:
+    every attribute is copied, so one added to the class later is kept by each caller alike."""
+    again = type(error)(error.code, details)
+    again.__dict__.update((k, v) for k, v in vars(error).items() if k not in ("code", "details"))
+    return again
 
 
 def reached_no_server(error: NeardupClientError) -> bool:

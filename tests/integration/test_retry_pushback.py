@@ -8,6 +8,7 @@ the Python client's own Retry, which reads the same trailer (client/errors.py, r
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -297,21 +298,61 @@ def test_ingest_stops_at_a_full_store_at_once_saying_what_to_do_and_how_far_it_g
     assert "is full (in this test): free space" in err
     lines = len(answered)
     # The article refused is named as refused, the answer it had, not as one "left unanswered" (the articles sent
-    # after it are: this one's line is where the next run goes on from).
+    # after it are, counted, with --retries 0 too: it could not count them; this one's line is where the next run
+    # goes on from).
     refused = f"n{lines}"
-    if retries is None:
-        assert "(not retried: the server asked for no retry); that was the answer to article " + repr(refused) in err
-    else:
-        assert (
-            f"that was the answer to article {refused!r}, and the run stops there: a full store refuses every "
-            "article until there is room, whatever --retries"
-        ) in err
+    not_retried = " (not retried: the server asked for no retry)" if retries is None else ""
+    counted = re.search(f"{re.escape(not_retried)}; that was the answer to article {refused!r}, and (none was sent "
+                        r"after it|(\d+) articles? sent on the stream after it (was|were) left unanswered, and may or "
+                        "may not be stored: sending (it|them) again is safe, none is stored twice)", err)  # fmt: skip
+    assert counted is not None, err
+    after = int(counted.group(2) or 0)
+    assert after <= 20 - lines - 1
+    if retries is not None:
+        assert counted.group(0) + "; the run stops there: a full store refuses every article until there is room, " \
+            "whatever --retries" in err  # fmt: skip
     assert "sent on the stream were left unanswered" not in err
     said = "line was" if lines == 1 else "lines were"
+    # The closing line counts them too, apart from the article refused ("Articles sent after those may be stored
+    # too", it said, though that one was not stored, and with --retries 0 nothing counted the others).
+    them = ("and no article was sent after it" if not after else
+            f"the {after} article{' sent after it' if after == 1 else 's sent after it'} may or may not be "
+            "stored")  # fmt: skip
     assert (
-        f"neardup ingest: stopped once {lines} {said} answered. Articles sent after those may be stored too. To go "
-        f"on from line {lines + 1} once the store has room (see the message above), run the same command with "
-        f"--start-line {lines + 1} --append"
+        f"neardup ingest: stopped once {lines} {said} answered. The article refused has no output line"
+        f"{', ' if not after else '; '}{them}. To go on from line {lines + 1} once the store has room (see the "
+        f"message above), run the same command with --start-line {lines + 1} --append"
+    ) in err
+
+
+@pytest.mark.parametrize("retries", [None, "0"], ids=["default-retries", "retries-0"])
+def test_ingest_in_batches_on_a_store_full_from_the_start_counts_what_it_sent_and_goes_on_from_line_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], retries: str | None
+) -> None:
+    source = _article_lines(tmp_path / "in.jsonl", 40)
+    out = tmp_path / "out.jsonl"
+    with in_process_server(tmp_path / "data") as (running, _client):
+        writes = _store_full(running, tmp_path, monkeypatch)
+        argv = ["ingest", str(source), "--server", f"127.0.0.1:{running.port}", "--batch", "8", "--no-progress"]
+        flags = [] if retries is None else ["--retries", retries]
+        assert main([*argv, *flags, "--output", str(out)], env={}) == EXIT_FAILED
+    assert writes and not out.exists()  # (no line answered: the output, never written, is not made)
+    err = " ".join(capsys.readouterr().err.split())
+    counted = re.search(r"that was the answer to article 'n0' and to the (\d+) articles? after it in the same batch "
+                        r"\(refused with it\), and (none was sent after those|(\d+) articles? sent on the stream "
+                        r"after those (was|were) left unanswered)", err)  # fmt: skip
+    assert counted is not None, err
+    with_it, after = int(counted.group(1)), int(counted.group(3) or 0)
+    assert 1 <= with_it <= 7 and with_it + 1 + after <= 40
+    them = f"the {after} article{'' if after == 1 else 's'} sent after them may or may not be stored"
+    articles = "article" if with_it == 1 else "articles"
+    kept = "its answer" if with_it == 1 else "their answers"
+    said = (f"The article refused and the {with_it} {articles} after it in its batch ({kept} not kept) have no "
+            "output line"
+            + (", and no article was sent after them" if not after else f"; {them}"))  # fmt: skip
+    assert (
+        f"neardup ingest: stopped once 0 lines were answered. {said}. To go on from line 1 once the store has room "
+        "(see the message above), run the same command with --start-line 1 --append"
     ) in err
 
 

@@ -301,3 +301,46 @@ def test_ingest_in_batches_counts_the_refused_batchs_other_articles_as_refused_n
     assert said is not None, err
     assert said.group(2) is None or int(said.group(2)) <= 30 - 8
     assert "29 articles sent on the stream after it" not in err
+
+
+@pytest.mark.parametrize("batch", ["1", "8"])
+def test_ingest_resending_after_a_store_down_names_the_refused_article_apart_from_those_unanswered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], batch: str
+) -> None:
+    # (A store down, not full, refuses an article UNAVAILABLE: the article was answered, and ingest sends it again
+    # with those after it. Its line said "resending 1 unanswered article" of the one refused alone, counting it
+    # among the unanswered.)
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"id": f"a{n}", "body": f"report {n} " + " ".join(f"t{n}w{j}" for j in
+                                                                                        range(60))}) + "\n"
+                              for n in range(40)), encoding="utf-8")  # fmt: skip
+    out = tmp_path / "out.jsonl"
+    with in_process_server(tmp_path / "data") as (running, _client):
+        write = running.engine.store.write
+        writes: list[int] = []
+
+        def down_once(*args: Any, **kwargs: Any) -> Any:
+            writes.append(1)
+            if len(writes) == 2:  # (after a first write: in the stream's middle)
+                raise Unavailable("the store is not answering (in this test)")
+            return write(*args, **kwargs)
+
+        monkeypatch.setattr(running.engine.store, "write", down_once)
+        argv = ["ingest", str(source), "--server", f"127.0.0.1:{running.port}", "--batch", batch, "--no-progress",
+                "--output", str(out)]  # fmt: skip
+        assert cli_main(argv, env={}) == 0
+    answered = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [a["id"] for a in answered] == [f"a{n}" for n in range(40)] and all("error" not in a for a in answered)
+    err = " ".join(capsys.readouterr().err.split())
+    said = re.search(r"neardup ingest: UNAVAILABLE: the store is not answering \(in this test\)[^;]*; that was the "
+                     r"answer to article 'a(\d+)'; resending it(?:(, | and )the (\d+) articles? after it in its batch)?"
+                     r"(?: and the (\d+) unanswered articles? sent after (it|them))? in \d+\.\ds \(retry 1 of 8\)",
+                     err)  # fmt: skip
+    assert said is not None, err
+    first, rest, after = int(said.group(1)), int(said.group(3) or 0), int(said.group(4) or 0)
+    assert first + 1 + rest + after <= 40 and rest <= int(batch) - 1
+    if rest:  # (three listed: "it, the 3 articles after it in its batch and the 5 unanswered ..."; two: "it and")
+        assert said.group(2) == (", " if after else " and ")
+    if after:
+        assert said.group(5) == ("them" if rest else "it")
+    assert not re.search(r"resending \d+ unanswered", err)

@@ -241,6 +241,27 @@ def test_neardup_bench_writes_over_its_own_plot_and_report(tmp_path: Path) -> No
     assert loadtest.parse_args(["--plot", str(plot), "--report", str(report)], {}).plot == plot
 
 
+def test_a_load_not_run_removes_only_its_own_earlier_plot_and_says_so_when_it_cannot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ours, theirs = tmp_path / "ours.png", tmp_path / "theirs.png"
+    ours.write_bytes(_png(outputs.plot_mark(loadtest.PLOT_MARK)))
+    theirs.write_bytes(_png({"Software": "Matplotlib"}))
+    assert loadtest._removed_earlier_plot(theirs) == "" and theirs.exists()
+    assert loadtest._removed_earlier_plot(tmp_path / "none.png") == ""
+
+    def refused(self: Path, missing_ok: bool = False) -> None:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    with monkeypatch.context() as m:  # (root removes files from a read-only directory: the refusal is forced)
+        m.setattr(Path, "unlink", refused)
+        said = loadtest._removed_earlier_plot(ours)
+    assert said == f"; the earlier run's plot at {ours} is left: it could not be removed (Permission denied)"
+    assert ours.exists()
+    assert loadtest._removed_earlier_plot(ours) == f"; the earlier run's plot at {ours} was removed"
+    assert not ours.exists()
+
+
 def test_scaling_refuses_an_out_prefix_with_a_stray_plot_beside_it_before_any_work(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,8 +10,8 @@ import grpc
 import pytest
 
 from client.api import Verdict, _ended_early
-from client.cli import _run_file, _StreamRetries
-from client.errors import UnavailableError
+from client.cli import _after_the_refused, _run_file, _StreamRetries
+from client.errors import ResourceExhaustedError, UnavailableError
 from client.jsonl import BadLine
 
 
@@ -72,6 +72,49 @@ def test_a_retry_says_one_unanswered_article_in_the_singular_and_counts_the_retr
     ]
 
 
+def test_a_retry_after_an_articles_refusal_names_it_apart_from_the_articles_unanswered(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # (a store down refused an article, answered UNAVAILABLE: "resending 1 unanswered article", it said of it)
+    def refusal(article: str, rest_of_batch: int) -> UnavailableError:
+        error = UnavailableError(grpc.StatusCode.UNAVAILABLE, "store down")
+        error.refused_article, error.rest_of_batch = article, rest_of_batch
+        return error
+
+    retries = _StreamRetries(attempts=8)
+    retries.say(refusal("n3", 0), 1, 0.5)
+    retries.say(refusal("n3", 0), 2, 1.0)
+    retries.say(refusal("n3", 6), 7, 2.0)
+    retries.say(refusal("n3", 6), 40, 4.0)
+    assert capsys.readouterr().err.splitlines() == [
+        "neardup ingest: UNAVAILABLE: store down; that was the answer to article 'n3'; resending it in 0.5s (retry 1 "
+        "of 8)",
+        "neardup ingest: UNAVAILABLE: store down; that was the answer to article 'n3'; resending it and the 1 "
+        "unanswered article sent after it in 1.0s (retry 2 of 8)",
+        # (the rest of the batch reply: "answered with it", it said, though some may have been answered otherwise)
+        "neardup ingest: UNAVAILABLE: store down; that was the answer to article 'n3'; resending it and the 6 articles "
+        "after it in its batch in 2.0s (retry 3 of 8)",
+        "neardup ingest: UNAVAILABLE: store down; that was the answer to article 'n3'; resending it, the 6 articles "
+        "after it in its batch and the 33 unanswered articles sent after them in 4.0s (retry 4 of 8)",
+    ]
+
+
 def test_a_stream_ended_with_one_article_unanswered_says_one_article() -> None:
     assert "the server ended the stream with 1 article unanswered" in str(_ended_early(1))
     assert "the server ended the stream with 2 articles unanswered" in str(_ended_early(2))
+
+
+def test_an_ingest_stopped_in_a_batch_counts_the_rest_of_its_batch_reply_not_those_answered_with_it() -> None:
+    # (the rest of the batch reply was called "the N answered with it", though an article of it may have been
+    # answered otherwise: the API's message tells them apart, the closing line under it counted them all so)
+    error = ResourceExhaustedError(grpc.StatusCode.RESOURCE_EXHAUSTED, "full")
+    error.refused_article, error.rest_of_batch = "n0", 7
+    assert _after_the_refused(error, 8) == (
+        "The article refused and the 7 articles after it in its batch (their answers not kept) have no output line, "
+        "and no article was sent after them"
+    )
+    error.rest_of_batch = 1
+    assert _after_the_refused(error, 5) == (
+        "The article refused and the 1 article after it in its batch (its answer not kept) have no output line; "
+        "the 3 articles sent after them may or may not be stored"
+    )

@@ -286,3 +286,17 @@ def test_a_call_whose_retries_are_spent_says_so_not_that_the_server_forbade_one(
     with pytest.raises(errors.ResourceExhaustedError) as raised:
         api._back_off_or_raise(error, 3, Retry(attempts=2), None, 1, threading.Event())
     assert raised.value.details == "refused (in this test)"
+
+
+def test_an_error_reworded_by_the_client_or_the_cli_keeps_all_it_carries() -> None:
+    # (api's _reworded and cli's _run_stopped_by each copied the error's attributes, written twice: one helper now)
+    error = errors.ResourceExhaustedError(grpc.StatusCode.RESOURCE_EXHAUSTED, "the store is full")
+    error.retry_pushback, error.unanswered, error.may_be_stored = errors.NO_RETRY_PUSHBACK, 9, 9
+    error.refused_article, error.rest_of_batch = "n4", 3
+    error.added_later = "kept"  # type: ignore[attr-defined]  # (an attribute a later change adds: copied alike, wherever the error is reworded)
+    for again in (errors.reworded(error, "said otherwise"), cli._run_stopped_by(error)):
+        assert type(again) is errors.ResourceExhaustedError and again.code == error.code and again.store_full
+        assert again.details != error.details
+        kept = {k: v for k, v in vars(again).items() if k not in ("code", "details")}
+        assert kept == {k: v for k, v in vars(error).items() if k not in ("code", "details")}
+    assert str(errors.reworded(error, "said otherwise")) == "RESOURCE_EXHAUSTED: said otherwise"
