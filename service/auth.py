@@ -116,10 +116,15 @@ def _is_loopback(host: str) -> bool:
 def tls_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     """The main port's TLS credentials (None: plaintext). A file that cannot serve stops the start, naming its
     flag; after the start the files are followed (TlsFiles), so a certificate replaced in place (cert-manager,
-    Vault agent) is served to new connections without a restart."""
+    Vault agent) is served to new connections without a restart. With --tls-reload off, the files read at start
+    are served until a restart, and gRPC calls no Python before a handshake (TlsFiles.fixed_credentials)."""
     if not settings.tls_cert:
         return None
-    return TlsFiles(settings.tls_cert, settings.tls_key, settings.tls_client_ca).credentials()
+    files = TlsFiles(settings.tls_cert, settings.tls_key, settings.tls_client_ca)
+    if settings.tls_reload == "on":
+        return files.credentials()
+    log.info("TLS files read once (--tls-reload off): a certificate replaced is served after a restart only")
+    return files.fixed_credentials()
 
 
 # gRPC asks TlsFiles.fetch before each new connection's handshake, on one of its own threads, which takes the GIL
@@ -185,6 +190,14 @@ class TlsFiles:
         fetch = cast(Callable[[], grpc.ServerCertificateConfiguration], self.fetch)
         return grpc.dynamic_ssl_server_credentials(
             self._pem.configuration(), fetch, require_client_authentication=self._pem.client_ca is not None
+        )
+
+    def fixed_credentials(self) -> grpc.ServerCredentials:
+        """The files as read at start, served until the server stops: no fetcher, so gRPC calls no Python (nor
+        waits for the GIL) before a new connection's handshake, and a replaced file is not looked at."""
+        pem = self._pem
+        return grpc.ssl_server_credentials(
+            [(pem.key, pem.cert)], root_certificates=pem.client_ca, require_client_auth=pem.client_ca is not None
         )
 
     def fetch(self) -> grpc.ServerCertificateConfiguration | None:
@@ -317,6 +330,7 @@ def _stamp(path: str) -> _Stamp:
 
 
 _PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.S)
+_PEM_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")  # (any PEM block's first line; the first one: the served)
 
 
 def _first_certificate(chain: bytes) -> x509.Certificate | None:
@@ -407,6 +421,21 @@ def _key_type(chain: bytes) -> tuple[str, bool] | None:
     return f"of the algorithm {algorithm.dotted_string}", False
 
 
+def _rsa_bits(chain: bytes) -> int | None:
+    """The size of the first certificate's key in a PEM chain if it is an RSA key (not RSA-PSS), else None."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import PublicKeyAlgorithmOID
+
+    cert = _first_certificate(chain)
+    if cert is None or cert.public_key_algorithm_oid != PublicKeyAlgorithmOID.RSAES_PKCS1_v1_5:
+        return None
+    try:
+        key = cert.public_key()
+    except ValueError:
+        return None
+    return key.key_size if isinstance(key, rsa.RSAPublicKey) else None
+
+
 def _require_ca_certificates(path: str) -> None:
     """ValueError naming --tls-client-ca if its file holds no PEM certificate: gRPC would only fail to bind the
     port, and the message said the port might be taken. (Read as OpenSSL reads a bundle: comments and all.)"""
@@ -429,9 +458,28 @@ def _require_usable_pair(cert: str, key: str, chain: bytes) -> None:
     except ssl.SSLError as exc:
         if "KEY_VALUES_MISMATCH" in str(exc):
             why = "the key in --tls-key is not the key of the certificate in --tls-cert"
+        elif "EE_KEY_TOO_SMALL" in str(exc) and (bits := _rsa_bits(chain)) is not None:
+            # (gRPC serves an RSA-1024 pair, and its C-core clients take it; OpenSSL's refuse it at their default
+            # security level, "EE certificate key too weak", as Python's does loading it here)
+            why = (
+                f"theirs is an RSA key of {bits} bits, which OpenSSL refuses at its default security level (it needs "
+                "at least 2048 bits), as do the clients that use it (Python's ssl; gRPC's own would take it): "
+                "issue the key and certificate again with an RSA key of 2048 bits or more, or an EC P-256 one"
+            )
         else:
             why = "they must be a PEM certificate (chain) and its PEM private key, unencrypted"
         raise ValueError(f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: {why} ({exc})") from None
+    first = _PEM_BEGIN.search(chain)
+    if first is not None and first.group(1) == b"TRUSTED CERTIFICATE" and _PEM_CERTIFICATE.search(chain):
+        # (OpenSSL reads it as the certificate served, and so does gRPC, but only when a -----BEGIN CERTIFICATE-----
+        # block follows (alone, it fails to bind the port); the checks below and the expiry said read that block,
+        # not the one served: an Ed448 certificate followed by a P-256 CA's passed them, and gRPC failed to bind)
+        raise ValueError(
+            f"--tls-cert {cert} begins with a -----BEGIN TRUSTED CERTIFICATE----- block (OpenSSL's own form, with "
+            "trust settings), which gRPC reads as the certificate served only while a -----BEGIN CERTIFICATE----- "
+            f"block follows it: `openssl x509 -in {cert} -out NEW.pem` writes that first certificate as one, "
+            "dropping the trust settings; then append the certificates after it to NEW.pem"
+        )
     if not _PEM_CERTIFICATE.search(chain):
         # (OpenSSL reads a `-----BEGIN TRUSTED CERTIFICATE-----`, `openssl x509 -trustout`'s; gRPC does not)
         raise ValueError(

@@ -267,7 +267,7 @@ class Settings:
         "",
         "PEM certificate chain (RSA, EC P-256/384/521 or Ed25519 key); with --tls-key, the server speaks TLS only "
         "(replaced, as cert-manager or Vault agent do, it is served to new connections within a second, without a "
-        "restart)",
+        "restart, unless --tls-reload off)",
     )
     tls_key: str = _setting("", "PEM private key of --tls-cert (followed as --tls-cert is)")
     # Mutual TLS: the main port's callers must present a certificate a CA of this file signed (the health port stays
@@ -277,6 +277,13 @@ class Settings:
         "PEM CA certificate(s): with --tls-cert and --tls-key, every caller of the main port must present a client "
         "certificate one of them signed (mutual TLS; the health port stays plaintext; replaced, it decides new "
         "connections without a restart)",
+    )
+    # Off: the files read at start are served with grpc.ssl_server_credentials, no callback; on, gRPC calls into Python
+    # before each new connection's handshake, which waits for the GIL behind busy Python threads (docs/ops.md).
+    tls_reload: str = _setting(
+        "on",
+        "on: --tls-cert, --tls-key and --tls-client-ca replaced are served to new connections without a restart; off: "
+        "the files read at start are served until a restart, and no new connection's handshake waits for Python",
     )
     auth_token_file: str = _setting(
         "",
@@ -548,6 +555,7 @@ _CHOICES = {
     "store": ("sqlite", "redis"),
     "log_format": ("text", "json"),
     "index_snapshot": ("on", "off"),
+    "tls_reload": ("on", "off"),
     "log_level": ("DEBUG", "INFO", "WARNING", "ERROR"),
 }
 

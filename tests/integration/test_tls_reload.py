@@ -644,3 +644,115 @@ def test_a_key_grpc_serves_but_its_own_clients_refuse_is_served_with_a_warning(
         assert not _works(f"127.0.0.1:{running.port}", cert)  # (gRPC's does not)
     [warned] = _said(caplog, logging.WARNING)
     assert warned.startswith(f"--tls-cert {cert} holds an {kind} key: gRPC's C-core clients"), warned
+
+
+@pytest.mark.parametrize("reload", ["on", "off"])
+def test_with_reloading_off_a_replaced_certificate_is_not_served_and_no_handshake_calls_python(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, looks_at_each_connection: None,
+    reload: str,
+) -> None:  # fmt: skip
+    """--tls-reload off: the files read at start are served with no fetcher, so a new connection's handshake calls
+    no Python (it waited for the GIL behind busy threads: docs/ops.md), and a replaced pair waits for a restart."""
+    caplog.set_level(logging.INFO, logger="service.auth")
+    fetched: list[None] = []
+    fetch = TlsFiles.fetch
+
+    def counted(files: TlsFiles) -> grpc.ServerCertificateConfiguration | None:
+        fetched.append(None)
+        return fetch(files)
+
+    monkeypatch.setattr(TlsFiles, "fetch", counted)
+    a, b, cert, key = _pkis(tmp_path)
+    with in_process_server(tmp_path / "data", tls_cert=str(cert), tls_key=str(key), tls_reload=reload) as (running, _):
+        target = f"127.0.0.1:{running.port}"
+        assert _works(target, a.ca)
+        _replace(cert, b.cert)
+        _replace(key, b.key)
+        served = b if reload == "on" else a
+        assert _served(running.port) == _der(served.cert)
+        assert _works(target, served.ca)
+        assert not _works(target, (a if reload == "on" else b).ca)
+    if reload == "on":
+        assert fetched
+        [reloaded] = _said(caplog, logging.INFO)
+        assert reloaded.startswith(f"TLS certificate reloaded from {cert}"), reloaded
+    else:
+        assert fetched == []
+        assert _said(caplog, logging.INFO) == [
+            "TLS files read once (--tls-reload off): a certificate replaced is served after a restart only"
+        ]
+
+
+def test_with_reloading_off_mutual_tls_still_asks_for_a_client_certificate(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path)
+    (tmp_path / "clients").mkdir()
+    clients = make_clients(tmp_path / "clients")
+    settings = {"tls_cert": str(pki.cert), "tls_key": str(pki.key), "tls_client_ca": str(clients.ca)}
+    with in_process_server(tmp_path / "data", tls_reload="off", **settings) as (running, _plain):
+        target = f"127.0.0.1:{running.port}"
+        assert _works(target, pki.ca, clients.cert, clients.key)
+        assert not _works(target, pki.ca)
+
+
+def _rsa(directory: Path, bits: int) -> tuple[Path, Path]:
+    _KEYS[f"RSA-{bits}"] = lambda: rsa.generate_private_key(65537, bits)
+    try:
+        return _self_signed(directory, f"RSA-{bits}")
+    finally:
+        del _KEYS[f"RSA-{bits}"]
+
+
+def test_an_rsa_key_under_2048_bits_is_refused_naming_its_size(tmp_path: Path) -> None:
+    """gRPC serves an RSA-1024 pair (and its own clients take it), but OpenSSL refuses it at its default security
+    level, loading it as the start's check does, and as a client verifying it: the start said only that the files
+    "must be a PEM certificate (chain) and its PEM private key, unencrypted"."""
+    cert, key = _rsa(tmp_path, 1024)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+    try:  # (gRPC itself serves it: a grpcio that stops doing so shows here)
+        port = server.add_secure_port(
+            "127.0.0.1:0", grpc.ssl_server_credentials([(key.read_bytes(), cert.read_bytes())])
+        )
+        server.start()
+        assert _served(port) == _der(cert)
+    finally:
+        server.stop(None)
+    with pytest.raises(ValueError) as refused:
+        start_server(support.test_settings(tmp_path / "refused", tls_cert=str(cert), tls_key=str(key)))
+    said = str(refused.value)
+    assert said.startswith(
+        f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: theirs is an RSA key of 1024 bits, which OpenSSL "
+        "refuses at its default security level (it needs at least 2048 bits)"
+    ), said
+    cert, key = _rsa(tmp_path, 2048)
+    with in_process_server(tmp_path / "data", tls_cert=str(cert), tls_key=str(key)) as (running, _plain):
+        assert _works(f"127.0.0.1:{running.port}", cert)
+
+
+def test_a_chain_whose_first_certificate_is_a_trusted_certificate_is_refused_at_start_and_at_reload(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, looks_at_each_connection: None
+) -> None:
+    """A TRUSTED CERTIFICATE followed by -----BEGIN CERTIFICATE----- blocks passed the checks, which read the first
+    of those (its key type, its expiry) where OpenSSL and gRPC serve the TRUSTED one: an Ed448 certificate followed
+    by a CA's passed, and gRPC failed to bind the port."""
+    a, b, cert, key = _pkis(tmp_path)
+    ed_cert, ed_key = _self_signed(tmp_path, "Ed448")
+    for first, its_key in ((b.cert, b.key), (ed_cert, ed_key)):
+        chain = tmp_path / f"chain-{first.name}"
+        chain.write_bytes(_trusted(first, tmp_path).read_bytes() + b.ca.read_bytes())
+        with pytest.raises(ValueError) as refused:
+            start_server(support.test_settings(tmp_path / "refused", tls_cert=str(chain), tls_key=str(its_key)))
+        assert str(refused.value) == (
+            f"--tls-cert {chain} begins with a -----BEGIN TRUSTED CERTIFICATE----- block (OpenSSL's own form, with "
+            "trust settings), which gRPC reads as the certificate served only while a -----BEGIN CERTIFICATE----- "
+            f"block follows it: `openssl x509 -in {chain} -out NEW.pem` writes that first certificate as one, "
+            "dropping the trust settings; then append the certificates after it to NEW.pem"
+        )
+    caplog.set_level(logging.DEBUG, logger="service.auth")
+    with in_process_server(tmp_path / "data", tls_cert=str(cert), tls_key=str(key)) as (running, _plain):
+        _replace(key, b.key)
+        _replace(cert, tmp_path / f"chain-{b.cert.name}")
+        for _ in range(2):
+            assert _served(running.port) == _der(a.cert)
+    assert _said(caplog, logging.INFO) == []
+    [said] = _said(caplog, logging.DEBUG)
+    assert f"--tls-cert {cert} begins with a -----BEGIN TRUSTED CERTIFICATE----- block" in said, said

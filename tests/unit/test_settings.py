@@ -211,6 +211,7 @@ def test_a_variable_out_of_range_that_a_flag_overrides_does_not_stop_the_start()
         ("LOG_FORMAT", "xml", "--log-format", "text, json"),
         ("STORE", "Redis", "--store", "sqlite, redis"),
         ("LOG_LEVEL", "verbose", "--log-level", "DEBUG, INFO, WARNING, ERROR"),
+        ("TLS_RELOAD", "false", "--tls-reload", "on, off"),
     ],
 )
 def test_an_environment_value_outside_a_settings_choices_names_the_variable(
@@ -461,3 +462,15 @@ def test_a_variable_a_flag_overrides_is_said() -> None:
         "NEARDUP_HEALTH_PORT=6000 is not used: the flag --health-port 50052 wins over it (the container image's "
         "entrypoint gives --port 50051, --health-port 50052"
     )
+
+
+def test_tls_reloading_is_on_unless_a_flag_or_its_variable_turns_it_off(capsys: pytest.CaptureFixture[str]) -> None:
+    assert Settings.from_args([], {}).tls_reload == "on"
+    assert Settings.from_args([], {"NEARDUP_TLS_RELOAD": "off"}).tls_reload == "off"
+    assert Settings.from_args(["--tls-reload", "on"], {"NEARDUP_TLS_RELOAD": "off"}).tls_reload == "on"
+    with pytest.raises(SystemExit):
+        build_parser({}).parse_args(["--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "--tls-reload {on,off}" in shown
+    assert "off: the files read at start are served until a restart" in shown
+    assert "(env NEARDUP_TLS_RELOAD; default on)" in shown
