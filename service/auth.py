@@ -370,6 +370,8 @@ _EC_PARAMETERS_DER = bytes.fromhex("06072a8648ce3d020130")
 # accept: BoringSSL's clients do not offer their signature algorithms, and the handshake fails
 # (NO_COMMON_SIGNATURE_ALGORITHMS). Go's, Java's and OpenSSL's clients accept them.
 _KEYS_GRPC_CLIENTS_REFUSE = {"EC P-521", "Ed25519"}
+# The smallest RSA key served, or accepted in --tls-cert's chain (_small_rsa_keys).
+RSA_MIN_BITS = 2048
 
 
 def _key_type(chain: bytes) -> tuple[str, bool] | None:
@@ -421,19 +423,23 @@ def _key_type(chain: bytes) -> tuple[str, bool] | None:
     return f"of the algorithm {algorithm.dotted_string}", False
 
 
-def _rsa_bits(chain: bytes) -> int | None:
-    """The size of the first certificate's key in a PEM chain if it is an RSA key (not RSA-PSS), else None."""
+def _small_rsa_keys(chain: bytes) -> list[tuple[int, int, x509.Certificate]]:
+    """The RSA keys under 2048 bits in a PEM chain's -----BEGIN CERTIFICATE----- blocks: (the block's index, 0 for
+    the certificate served, the key's size, the certificate). A block cryptography cannot read is OpenSSL's to judge."""
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import PublicKeyAlgorithmOID
 
-    cert = _first_certificate(chain)
-    if cert is None or cert.public_key_algorithm_oid != PublicKeyAlgorithmOID.RSAES_PKCS1_v1_5:
-        return None
-    try:
-        key = cert.public_key()
-    except ValueError:
-        return None
-    return key.key_size if isinstance(key, rsa.RSAPublicKey) else None
+    small = []
+    for index, block in enumerate(_PEM_CERTIFICATE.finditer(chain)):
+        try:
+            cert = x509.load_pem_x509_certificate(block.group(0))
+            key = cert.public_key()
+        except (ValueError, UnsupportedAlgorithm):
+            continue
+        if isinstance(key, rsa.RSAPublicKey) and key.key_size < RSA_MIN_BITS:  # (RSA-PSS too: it reads as RSA)
+            small.append((index, key.key_size, cert))
+    return small
 
 
 def _require_ca_certificates(path: str) -> None:
@@ -451,26 +457,13 @@ def _require_ca_certificates(path: str) -> None:
 def _require_usable_pair(cert: str, key: str, chain: bytes) -> None:
     """ValueError naming the flags if the certificate and key (`chain`: the bytes of --tls-cert) cannot serve TLS
     together, or gRPC cannot serve their key type: gRPC would only fail to bind the port, and the message said
-    the port might be taken (and a replacement was logged as reloaded while the files before it were served)."""
-    try:
-        # (a password callback: without one, OpenSSL asks for an encrypted key's password on the terminal)
-        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key, password=lambda: b"")
-    except ssl.SSLError as exc:
-        if "KEY_VALUES_MISMATCH" in str(exc):
-            why = "the key in --tls-key is not the key of the certificate in --tls-cert"
-        elif "EE_KEY_TOO_SMALL" in str(exc) and (bits := _rsa_bits(chain)) is not None:
-            # (gRPC serves an RSA-1024 pair, and its C-core clients take it; OpenSSL's refuse it at their default
-            # security level, "EE certificate key too weak", as Python's does loading it here)
-            why = (
-                f"theirs is an RSA key of {bits} bits, which OpenSSL refuses at its default security level (it needs "
-                "at least 2048 bits), as do the clients that use it (Python's ssl; gRPC's own would take it): "
-                "issue the key and certificate again with an RSA key of 2048 bits or more, or an EC P-256 one"
-            )
-        else:
-            why = "they must be a PEM certificate (chain) and its PEM private key, unencrypted"
-        raise ValueError(f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: {why} ({exc})") from None
+    the port might be taken (and a replacement was logged as reloaded while the files before it were served).
+    --tls-cert's own checks come before OpenSSL loads the pair: it refuses a small key (EE_KEY_TOO_SMALL) before
+    they could name what is wrong (a TRUSTED CERTIFICATE block, an RSA-PSS key, the size of an RSA key)."""
     first = _PEM_BEGIN.search(chain)
-    if first is not None and first.group(1) == b"TRUSTED CERTIFICATE" and _PEM_CERTIFICATE.search(chain):
+    if first is not None and first.group(1) == b"TRUSTED CERTIFICATE":
+        if not _PEM_CERTIFICATE.search(chain):
+            raise _trusted_alone(cert)
         # (OpenSSL reads it as the certificate served, and so does gRPC, but only when a -----BEGIN CERTIFICATE-----
         # block follows (alone, it fails to bind the port); the checks below and the expiry said read that block,
         # not the one served: an Ed448 certificate followed by a P-256 CA's passed them, and gRPC failed to bind)
@@ -479,13 +472,6 @@ def _require_usable_pair(cert: str, key: str, chain: bytes) -> None:
             "trust settings), which gRPC reads as the certificate served only while a -----BEGIN CERTIFICATE----- "
             f"block follows it: `openssl x509 -in {cert} -out NEW.pem` writes that first certificate as one, "
             "dropping the trust settings; then append the certificates after it to NEW.pem"
-        )
-    if not _PEM_CERTIFICATE.search(chain):
-        # (OpenSSL reads a `-----BEGIN TRUSTED CERTIFICATE-----`, `openssl x509 -trustout`'s; gRPC does not)
-        raise ValueError(
-            f"--tls-cert {cert} holds no -----BEGIN CERTIFICATE----- block, which gRPC needs (a -----BEGIN TRUSTED "
-            f"CERTIFICATE----- is OpenSSL's own form, with trust settings): `openssl x509 -in {cert} -out NEW.pem` "
-            "writes it as one, dropping the trust settings"
         )
     found = _key_type(chain)
     if found is not None and not found[1]:
@@ -500,6 +486,58 @@ def _require_usable_pair(cert: str, key: str, chain: bytes) -> None:
             "does not serve; it serves RSA, EC P-256, P-384 and P-521, and Ed25519 keys (and its own clients take "
             f"RSA, EC P-256 and P-384 ones only){mend}"
         )
+    # (checked here, not left to OpenSSL: its default security level, 112 bits, passed RSA-2000 and RSA-2047 keys and
+    # refused RSA-1900 ones, and another build may set another level; gRPC itself serves RSA-1024, and its C-core
+    # clients take it, while OpenSSL's verifying clients, Python's ssl among them, refuse it: "EE certificate key too
+    # weak")
+    for index, bits, small in _small_rsa_keys(chain):
+        if index == 0:
+            raise ValueError(
+                f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: theirs is an RSA key of {bits} bits, and "
+                f"the server takes RSA keys of {RSA_MIN_BITS} bits or more only (OpenSSL's clients, Python's ssl "
+                "among them, refuse smaller ones at their default security level): issue the key and certificate "
+                f"again with an RSA key of {RSA_MIN_BITS} bits or more, or an EC P-256 one"
+            )
+        raise ValueError(
+            f"--tls-cert {cert} cannot serve TLS: its certificate {index + 1}, of the CA "
+            f"{small.subject.rfc4514_string()}, has an RSA key of {bits} bits, and the server takes RSA keys of "
+            f"{RSA_MIN_BITS} bits or more only, in the chain as in the certificate served (OpenSSL's clients refuse "
+            f"smaller ones at their default security level): issue that CA's certificate again with an RSA key of "
+            f"{RSA_MIN_BITS} bits or more, or an EC P-256 one, and the certificates it signed"
+        )
+    try:
+        # (a password callback: without one, OpenSSL asks for an encrypted key's password on the terminal)
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key, password=lambda: b"")
+    except ssl.SSLError as exc:
+        if "KEY_VALUES_MISMATCH" in str(exc):
+            why = "the key in --tls-key is not the key of the certificate in --tls-cert"
+        elif "EE_KEY_TOO_SMALL" in str(exc):  # (another type than RSA: named by _key_type)
+            named = _key_type(chain)
+            why = (
+                f"theirs is {_a_key(named[0]) if named else 'a key'} too small for OpenSSL's default security level: "
+                f"issue the key and certificate again with an RSA key of {RSA_MIN_BITS} bits or more, or an EC "
+                "P-256 one"
+            )
+        elif "CA_KEY_TOO_SMALL" in str(exc):
+            why = (
+                "a CA certificate in --tls-cert's chain has a key too small for OpenSSL's default security level: "
+                f"issue it again with an RSA key of {RSA_MIN_BITS} bits or more, or an EC P-256 one, and the "
+                "certificates it signed"
+            )
+        else:
+            why = "they must be a PEM certificate (chain) and its PEM private key, unencrypted"
+        raise ValueError(f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: {why} ({exc})") from None
+    if not _PEM_CERTIFICATE.search(chain):
+        # (OpenSSL reads a `-----BEGIN TRUSTED CERTIFICATE-----`, `openssl x509 -trustout`'s; gRPC does not)
+        raise _trusted_alone(cert)
+
+
+def _trusted_alone(cert: str) -> ValueError:
+    return ValueError(
+        f"--tls-cert {cert} holds no -----BEGIN CERTIFICATE----- block, which gRPC needs (a -----BEGIN TRUSTED "
+        f"CERTIFICATE----- is OpenSSL's own form, with trust settings): `openssl x509 -in {cert} -out NEW.pem` "
+        "writes it as one, dropping the trust settings"
+    )
 
 
 def _warn_of_clients_refusing(cert: str, pem: _TlsPem) -> None:

@@ -356,6 +356,9 @@ class Settings:
         if self.tls_client_ca and not self.tls_cert:
             raise ValueError("--tls-client-ca asks callers for a certificate during the TLS handshake: give "
                              "--tls-cert and --tls-key too (the server's own certificate and key)")  # fmt: skip
+        if self.tls_reload == "off" and not self.tls_cert:
+            raise ValueError("--tls-reload off says how --tls-cert and --tls-key are served: give them too, or leave "
+                             "--tls-reload out (plaintext reloads nothing)")  # fmt: skip
         _check_ports_differ(lambda name: getattr(self, name))
 
     def worker_processes(self, cores: int | None) -> int:

@@ -177,6 +177,10 @@ def test_an_environment_value_that_does_not_parse_names_the_variable(capsys: pyt
             "NEARDUP_TLS_CLIENT_CA='clients.pem': --tls-client-ca asks callers for a certificate during the TLS "
             "handshake: give --tls-cert and --tls-key too",
         ),
+        (
+            {"NEARDUP_TLS_RELOAD": "off"},
+            "NEARDUP_TLS_RELOAD='off': --tls-reload off says how --tls-cert and --tls-key are served: give them too",
+        ),
     ],
 )
 def test_a_value_refused_that_came_from_the_environment_names_the_variable(
@@ -381,6 +385,7 @@ def test_redis_urls_redis_reads_as_meant_are_taken(url: str) -> None:
         (lambda: Settings(max_concurrent_rpcs=3, max_streams=3), "(--max-streams 3): an open stream counts as a call"),
         (lambda: Settings(tls_cert="server.pem"), "--tls-cert and --tls-key go together"),
         (lambda: Settings(tls_client_ca="clients.pem"), "--tls-client-ca asks callers for a certificate during the"),
+        (lambda: Settings(tls_reload="off"), "--tls-reload off says how --tls-cert and --tls-key are served"),
         (lambda: Settings(store=cast(Any, "mysql")), "--store must be one of sqlite, redis (got 'mysql')"),
         (lambda: replace(Settings(), fingerprint_workers=-2), "--fingerprint-workers is a number of processes"),
         (lambda: DetectionParams(lsh_bands=50, lsh_rows=3), "--lsh-bands times --lsh-rows (50 x 3 = 150) exceeds"),
@@ -466,8 +471,9 @@ def test_a_variable_a_flag_overrides_is_said() -> None:
 
 def test_tls_reloading_is_on_unless_a_flag_or_its_variable_turns_it_off(capsys: pytest.CaptureFixture[str]) -> None:
     assert Settings.from_args([], {}).tls_reload == "on"
-    assert Settings.from_args([], {"NEARDUP_TLS_RELOAD": "off"}).tls_reload == "off"
-    assert Settings.from_args(["--tls-reload", "on"], {"NEARDUP_TLS_RELOAD": "off"}).tls_reload == "on"
+    pair = ["--tls-cert", "server.pem", "--tls-key", "server.key"]
+    assert Settings.from_args(pair, {"NEARDUP_TLS_RELOAD": "off"}).tls_reload == "off"
+    assert Settings.from_args([*pair, "--tls-reload", "on"], {"NEARDUP_TLS_RELOAD": "off"}).tls_reload == "on"
     with pytest.raises(SystemExit):
         build_parser({}).parse_args(["--help"])
     shown = " ".join(capsys.readouterr().out.split())
