@@ -437,9 +437,12 @@ def _naming_variables(refusal: str, values: Mapping[str, Any], env: Mapping[str,
     refusals, which named the variable: the checks of a value's range and of what settings allow together now
     name it alike)."""
     named = dict.fromkeys(flag[2:].replace("-", "_") for flag in re.findall(r"--[a-z][a-z0-9-]*", refusal))
-    given = [_variable(name) for name in named if name in values and _source(name, values[name], env) != _flag(name)]
-    if not given:
+    from_env = [name for name in named if name in values and _source(name, values[name], env) != _flag(name)]
+    if not from_env:
         return refusal
+    given = [_variable(name) for name in from_env]
+    for name in from_env:  # (a refusal's "leave --tls-reload out": the variable gave it)
+        refusal = refusal.replace(f"leave {_flag(name)} out", f"unset {_variable(name)}")
     shown = {variable: env[variable] for variable in given}
     if "NEARDUP_REDIS_URL" in shown:  # (its password, if any, is not for the log)
         shown["NEARDUP_REDIS_URL"] = redacted_url(shown["NEARDUP_REDIS_URL"])

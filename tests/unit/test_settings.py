@@ -179,7 +179,8 @@ def test_an_environment_value_that_does_not_parse_names_the_variable(capsys: pyt
         ),
         (
             {"NEARDUP_TLS_RELOAD": "off"},
-            "NEARDUP_TLS_RELOAD='off': --tls-reload off says how --tls-cert and --tls-key are served: give them too",
+            "NEARDUP_TLS_RELOAD='off': --tls-reload off says how --tls-cert and --tls-key are served: give them too, "
+            "or unset NEARDUP_TLS_RELOAD (plaintext reloads nothing)\n",  # (it said "or leave --tls-reload out")
         ),
     ],
 )
@@ -196,6 +197,11 @@ def test_a_value_refused_that_a_flag_gave_names_the_flag_alone(capsys: pytest.Ca
     env = {"NEARDUP_MIN_CONTAINMENT": "0.3", "NEARDUP_PORT": "6000"}  # (overridden, or naming another setting)
     assert main(["serve", "--min-containment", "2"], env) == 2
     assert capsys.readouterr().err == "neardup serve: --min-containment must be above 0 and at most 1 (got 2.0)\n"
+    assert main(["serve", "--tls-reload", "off"], {}) == 2
+    assert capsys.readouterr().err == (
+        "neardup serve: --tls-reload off says how --tls-cert and --tls-key are served: give them too, or leave "
+        "--tls-reload out (plaintext reloads nothing)\n"
+    )
 
 
 def test_a_variable_out_of_range_that_a_flag_overrides_does_not_stop_the_start() -> None:
