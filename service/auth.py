@@ -330,19 +330,24 @@ def _stamp(path: str) -> _Stamp:
 
 
 _PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.S)
-_PEM_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")  # (any PEM block's first line; the first one: the served)
+# A block OpenSSL and gRPC read a certificate from: the first of them in --tls-cert is the certificate served (a
+# block of another kind, a key's in a combined file, is passed over), the ones after it the rest of the chain.
+_PEM_CERTIFICATE_LIKE = re.compile(
+    rb"-----BEGIN ((?:TRUSTED |X509 )?CERTIFICATE)-----(.+?)-----END (?:TRUSTED |X509 )?CERTIFICATE-----", re.S
+)
 
 
 def _first_certificate(chain: bytes) -> x509.Certificate | None:
-    """The first certificate of a PEM chain (the one served), None if it holds none that can be read."""
+    """The first certificate of a PEM chain (the one served: the first certificate-like block, whatever blocks of
+    other kinds come before it), None if it holds none that can be read."""
     from cryptography import x509  # (here: only a server serving TLS reads certificates; ~70 ms to import)
 
-    found = _PEM_CERTIFICATE.search(chain)
+    found = _PEM_CERTIFICATE_LIKE.search(chain)
     if found is None:
         return None
     try:
         return x509.load_pem_x509_certificate(found.group(0))
-    except ValueError:
+    except Exception:  # (a block cryptography cannot read, an X.509 v2 one (InvalidVersion) among them: OpenSSL's)
         return None
 
 
@@ -424,18 +429,17 @@ def _key_type(chain: bytes) -> tuple[str, bool] | None:
 
 
 def _small_rsa_keys(chain: bytes) -> list[tuple[int, int, x509.Certificate]]:
-    """The RSA keys under 2048 bits in a PEM chain's -----BEGIN CERTIFICATE----- blocks: (the block's index, 0 for
-    the certificate served, the key's size, the certificate). A block cryptography cannot read is OpenSSL's to judge."""
+    """The RSA keys under 2048 bits in a PEM chain's certificates: (the certificate's index, 0 for the one served,
+    the key's size, the certificate). A block cryptography cannot read is OpenSSL's to judge."""
     from cryptography import x509
-    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     small = []
-    for index, block in enumerate(_PEM_CERTIFICATE.finditer(chain)):
+    for index, block in enumerate(_PEM_CERTIFICATE_LIKE.finditer(chain)):
         try:
             cert = x509.load_pem_x509_certificate(block.group(0))
             key = cert.public_key()
-        except (ValueError, UnsupportedAlgorithm):
+        except Exception:  # (not only ValueError: an X.509 v2 certificate raised InvalidVersion, and stopped the start)
             continue
         if isinstance(key, rsa.RSAPublicKey) and key.key_size < RSA_MIN_BITS:  # (RSA-PSS too: it reads as RSA)
             small.append((index, key.key_size, cert))
@@ -460,19 +464,13 @@ def _require_usable_pair(cert: str, key: str, chain: bytes) -> None:
     the port might be taken (and a replacement was logged as reloaded while the files before it were served).
     --tls-cert's own checks come before OpenSSL loads the pair: it refuses a small key (EE_KEY_TOO_SMALL) before
     they could name what is wrong (a TRUSTED CERTIFICATE block, an RSA-PSS key, the size of an RSA key)."""
-    first = _PEM_BEGIN.search(chain)
-    if first is not None and first.group(1) == b"TRUSTED CERTIFICATE":
-        if not _PEM_CERTIFICATE.search(chain):
-            raise _trusted_alone(cert)
-        # (OpenSSL reads it as the certificate served, and so does gRPC, but only when a -----BEGIN CERTIFICATE-----
-        # block follows (alone, it fails to bind the port); the checks below and the expiry said read that block,
-        # not the one served: an Ed448 certificate followed by a P-256 CA's passed them, and gRPC failed to bind)
-        raise ValueError(
-            f"--tls-cert {cert} begins with a -----BEGIN TRUSTED CERTIFICATE----- block (OpenSSL's own form, with "
-            "trust settings), which gRPC reads as the certificate served only while a -----BEGIN CERTIFICATE----- "
-            f"block follows it: `openssl x509 -in {cert} -out NEW.pem` writes that first certificate as one, "
-            "dropping the trust settings; then append the certificates after it to NEW.pem"
-        )
+    first = _PEM_CERTIFICATE_LIKE.search(chain)
+    if first is not None and first.group(1) != b"CERTIFICATE":
+        # (OpenSSL and gRPC serve the first certificate-like block, whatever its label and whatever blocks of other
+        # kinds come before it (a key's): the checks below read it as the certificate served, and refuse it here
+        # rather than judge an OpenSSL TRUSTED one, which cryptography does not read (an Ed448 one followed by a
+        # P-256 CA's passed them, and gRPC failed to bind the port), or an X509 one)
+        raise _not_plain(cert, first.group(1).decode(), alone=_PEM_CERTIFICATE.search(chain, first.end()) is None)
     found = _key_type(chain)
     if found is not None and not found[1]:
         mend = (
@@ -498,12 +496,17 @@ def _require_usable_pair(cert: str, key: str, chain: bytes) -> None:
                 "among them, refuse smaller ones at their default security level): issue the key and certificate "
                 f"again with an RSA key of {RSA_MIN_BITS} bits or more, or an EC P-256 one"
             )
+        subject = small.subject.rfc4514_string()
+        whose, mend = (
+            (f", of the CA {subject},", "issue that CA's certificate again")
+            if _is_ca(small)
+            else (f" of the chain ({subject})", "issue that certificate again")
+        )
         raise ValueError(
-            f"--tls-cert {cert} cannot serve TLS: its certificate {index + 1}, of the CA "
-            f"{small.subject.rfc4514_string()}, has an RSA key of {bits} bits, and the server takes RSA keys of "
-            f"{RSA_MIN_BITS} bits or more only, in the chain as in the certificate served (OpenSSL's clients refuse "
-            f"smaller ones at their default security level): issue that CA's certificate again with an RSA key of "
-            f"{RSA_MIN_BITS} bits or more, or an EC P-256 one, and the certificates it signed"
+            f"--tls-cert {cert} cannot serve TLS: its certificate {index + 1}{whose} has an RSA key of {bits} bits, "
+            f"and the server takes RSA keys of {RSA_MIN_BITS} bits or more only, in the chain as in the certificate "
+            "served (OpenSSL's clients refuse smaller ones at their default security level): "
+            f"{mend} with an RSA key of {RSA_MIN_BITS} bits or more, or an EC P-256 one, and the certificates it signed"
         )
     try:
         # (a password callback: without one, OpenSSL asks for an encrypted key's password on the terminal)
@@ -511,12 +514,12 @@ def _require_usable_pair(cert: str, key: str, chain: bytes) -> None:
     except ssl.SSLError as exc:
         if "KEY_VALUES_MISMATCH" in str(exc):
             why = "the key in --tls-key is not the key of the certificate in --tls-cert"
-        elif "EE_KEY_TOO_SMALL" in str(exc):  # (another type than RSA: named by _key_type)
-            named = _key_type(chain)
+        elif "EE_KEY_TOO_SMALL" in str(exc):
+            # (no key type named: the key types gRPC does not serve, and RSA ones too small, were refused above, so
+            # OpenSSL read another certificate than the checks did, and the type they read is not the one refused)
             why = (
-                f"theirs is {_a_key(named[0]) if named else 'a key'} too small for OpenSSL's default security level: "
-                f"issue the key and certificate again with an RSA key of {RSA_MIN_BITS} bits or more, or an EC "
-                "P-256 one"
+                "the key of the certificate served is too small for OpenSSL's default security level: issue the key "
+                f"and certificate again with an RSA key of {RSA_MIN_BITS} bits or more, or an EC P-256 one"
             )
         elif "CA_KEY_TOO_SMALL" in str(exc):
             why = (
@@ -527,16 +530,39 @@ def _require_usable_pair(cert: str, key: str, chain: bytes) -> None:
         else:
             why = "they must be a PEM certificate (chain) and its PEM private key, unencrypted"
         raise ValueError(f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: {why} ({exc})") from None
-    if not _PEM_CERTIFICATE.search(chain):
-        # (OpenSSL reads a `-----BEGIN TRUSTED CERTIFICATE-----`, `openssl x509 -trustout`'s; gRPC does not)
-        raise _trusted_alone(cert)
 
 
-def _trusted_alone(cert: str) -> ValueError:
+def _is_ca(cert: x509.Certificate) -> bool:
+    from cryptography import x509
+
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except Exception:  # (none, or one cryptography cannot read)
+        return False
+
+
+def _not_plain(cert: str, label: str, alone: bool) -> ValueError:
+    """The refusal of a --tls-cert whose first certificate is a -----BEGIN `label`----- block (TRUSTED CERTIFICATE,
+    X509 CERTIFICATE), with (alone) or without a -----BEGIN CERTIFICATE----- block after it."""
+    if label == "TRUSTED CERTIFICATE":  # (`openssl x509 -trustout`'s)
+        needs, what, dropping = "gRPC", "OpenSSL's own form, with trust settings", ", dropping the trust settings"
+        # (gRPC failed to bind the port when no -----BEGIN CERTIFICATE----- block followed it)
+        served = (
+            ", which gRPC reads as the certificate served only while a -----BEGIN CERTIFICATE----- block follows it"
+        )
+    else:  # (gRPC serves it, alone or first, but the checks read -----BEGIN CERTIFICATE----- blocks)
+        needs, what, dropping = "the server", "an old label of one, which gRPC reads but the server's checks do not", ""
+        served = ""
+    convert = f"`openssl x509 -in {cert} -out NEW.pem`"
+    if alone:
+        return ValueError(
+            f"--tls-cert {cert} holds no -----BEGIN CERTIFICATE----- block, which {needs} needs (a -----BEGIN "
+            f"{label}----- is {what}): {convert} writes it as one{dropping}"
+        )
     return ValueError(
-        f"--tls-cert {cert} holds no -----BEGIN CERTIFICATE----- block, which gRPC needs (a -----BEGIN TRUSTED "
-        f"CERTIFICATE----- is OpenSSL's own form, with trust settings): `openssl x509 -in {cert} -out NEW.pem` "
-        "writes it as one, dropping the trust settings"
+        f"--tls-cert {cert}'s first certificate is a -----BEGIN {label}----- block ({what}){served}: {convert} "
+        f"writes that first certificate as one{dropping}; then copy the blocks after it in {cert} (the rest of the "
+        "chain) to the end of NEW.pem"
     )
 
 
