@@ -116,10 +116,15 @@ def _is_loopback(host: str) -> bool:
 def tls_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     """The main port's TLS credentials (None: plaintext). A file that cannot serve stops the start, naming its
     flag; after the start the files are followed (TlsFiles), so a certificate replaced in place (cert-manager,
-    Vault agent) is served to new connections without a restart."""
+    Vault agent) is served to new connections without a restart. With --tls-reload off, the files read at start
+    are served until a restart, and gRPC calls no Python before a handshake (TlsFiles.fixed_credentials)."""
     if not settings.tls_cert:
         return None
-    return TlsFiles(settings.tls_cert, settings.tls_key, settings.tls_client_ca).credentials()
+    files = TlsFiles(settings.tls_cert, settings.tls_key, settings.tls_client_ca)
+    if settings.tls_reload == "on":
+        return files.credentials()
+    log.info("TLS files read once (--tls-reload off): a certificate replaced is served after a restart only")
+    return files.fixed_credentials()
 
 
 # gRPC asks TlsFiles.fetch before each new connection's handshake, on one of its own threads, which takes the GIL
@@ -185,6 +190,14 @@ class TlsFiles:
         fetch = cast(Callable[[], grpc.ServerCertificateConfiguration], self.fetch)
         return grpc.dynamic_ssl_server_credentials(
             self._pem.configuration(), fetch, require_client_authentication=self._pem.client_ca is not None
+        )
+
+    def fixed_credentials(self) -> grpc.ServerCredentials:
+        """The files as read at start, served until the server stops: no fetcher, so gRPC calls no Python (nor
+        waits for the GIL) before a new connection's handshake, and a replaced file is not looked at."""
+        pem = self._pem
+        return grpc.ssl_server_credentials(
+            [(pem.key, pem.cert)], root_certificates=pem.client_ca, require_client_auth=pem.client_ca is not None
         )
 
     def fetch(self) -> grpc.ServerCertificateConfiguration | None:
@@ -317,18 +330,24 @@ def _stamp(path: str) -> _Stamp:
 
 
 _PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+# A block OpenSSL and gRPC read a certificate from: the first of them in --tls-cert is the certificate served (a
+# block of another kind, a key's in a combined file, is passed over), the ones after it the rest of the chain.
+_PEM_CERTIFICATE_LIKE = re.compile(
+    rb"-----BEGIN ((?:TRUSTED |X509 )?CERTIFICATE)-----.+?-----END (?:TRUSTED |X509 )?CERTIFICATE-----", re.S
+)
 
 
 def _first_certificate(chain: bytes) -> x509.Certificate | None:
-    """The first certificate of a PEM chain (the one served), None if it holds none that can be read."""
+    """The first certificate of a PEM chain (the one served: the first certificate-like block, whatever blocks of
+    other kinds come before it), None if it holds none that can be read."""
     from cryptography import x509  # (here: only a server serving TLS reads certificates; ~70 ms to import)
 
-    found = _PEM_CERTIFICATE.search(chain)
+    found = _PEM_CERTIFICATE_LIKE.search(chain)
     if found is None:
         return None
     try:
         return x509.load_pem_x509_certificate(found.group(0))
-    except ValueError:
+    except Exception:  # (a block cryptography cannot read, an X.509 v2 one (InvalidVersion) among them: OpenSSL's)
         return None
 
 
@@ -356,6 +375,8 @@ _EC_PARAMETERS_DER = bytes.fromhex("06072a8648ce3d020130")
 # accept: BoringSSL's clients do not offer their signature algorithms, and the handshake fails
 # (NO_COMMON_SIGNATURE_ALGORITHMS). Go's, Java's and OpenSSL's clients accept them.
 _KEYS_GRPC_CLIENTS_REFUSE = {"EC P-521", "Ed25519"}
+# The smallest RSA key served, or accepted in --tls-cert's chain (_small_rsa_keys).
+RSA_MIN_BITS = 2048
 
 
 def _key_type(chain: bytes) -> tuple[str, bool] | None:
@@ -407,6 +428,24 @@ def _key_type(chain: bytes) -> tuple[str, bool] | None:
     return f"of the algorithm {algorithm.dotted_string}", False
 
 
+def _small_rsa_keys(chain: bytes) -> list[tuple[int, int, x509.Certificate]]:
+    """The RSA keys under 2048 bits in a PEM chain's certificates: (the certificate's index, 0 for the one served,
+    the key's size, the certificate). A block cryptography cannot read is OpenSSL's to judge."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    small = []
+    for index, block in enumerate(_PEM_CERTIFICATE_LIKE.finditer(chain)):
+        try:
+            cert = x509.load_pem_x509_certificate(block.group(0))
+            key = cert.public_key()
+        except Exception:  # (not only ValueError: an X.509 v2 certificate raised InvalidVersion, and stopped the start)
+            continue
+        if isinstance(key, rsa.RSAPublicKey) and key.key_size < RSA_MIN_BITS:  # (RSA-PSS too: it reads as RSA)
+            small.append((index, key.key_size, cert))
+    return small
+
+
 def _require_ca_certificates(path: str) -> None:
     """ValueError naming --tls-client-ca if its file holds no PEM certificate: gRPC would only fail to bind the
     port, and the message said the port might be taken. (Read as OpenSSL reads a bundle: comments and all.)"""
@@ -422,23 +461,16 @@ def _require_ca_certificates(path: str) -> None:
 def _require_usable_pair(cert: str, key: str, chain: bytes) -> None:
     """ValueError naming the flags if the certificate and key (`chain`: the bytes of --tls-cert) cannot serve TLS
     together, or gRPC cannot serve their key type: gRPC would only fail to bind the port, and the message said
-    the port might be taken (and a replacement was logged as reloaded while the files before it were served)."""
-    try:
-        # (a password callback: without one, OpenSSL asks for an encrypted key's password on the terminal)
-        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key, password=lambda: b"")
-    except ssl.SSLError as exc:
-        if "KEY_VALUES_MISMATCH" in str(exc):
-            why = "the key in --tls-key is not the key of the certificate in --tls-cert"
-        else:
-            why = "they must be a PEM certificate (chain) and its PEM private key, unencrypted"
-        raise ValueError(f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: {why} ({exc})") from None
-    if not _PEM_CERTIFICATE.search(chain):
-        # (OpenSSL reads a `-----BEGIN TRUSTED CERTIFICATE-----`, `openssl x509 -trustout`'s; gRPC does not)
-        raise ValueError(
-            f"--tls-cert {cert} holds no -----BEGIN CERTIFICATE----- block, which gRPC needs (a -----BEGIN TRUSTED "
-            f"CERTIFICATE----- is OpenSSL's own form, with trust settings): `openssl x509 -in {cert} -out NEW.pem` "
-            "writes it as one, dropping the trust settings"
-        )
+    the port might be taken (and a replacement was logged as reloaded while the files before it were served).
+    --tls-cert's own checks come before OpenSSL loads the pair: it refuses a small key (EE_KEY_TOO_SMALL) before
+    they could name what is wrong (a TRUSTED CERTIFICATE block, an RSA-PSS key, the size of an RSA key)."""
+    first = _PEM_CERTIFICATE_LIKE.search(chain)
+    if first is not None and first.group(1) != b"CERTIFICATE":
+        # (OpenSSL and gRPC serve the first certificate-like block, whatever its label and whatever blocks of other
+        # kinds come before it (a key's): the checks below read it as the certificate served, and refuse it here
+        # rather than judge an OpenSSL TRUSTED one, which cryptography does not read (an Ed448 one followed by a
+        # P-256 CA's passed them, and gRPC failed to bind the port), or an X509 one)
+        raise _not_plain(cert, first.group(1).decode(), alone=_PEM_CERTIFICATE.search(chain, first.end()) is None)
     found = _key_type(chain)
     if found is not None and not found[1]:
         mend = (
@@ -452,6 +484,86 @@ def _require_usable_pair(cert: str, key: str, chain: bytes) -> None:
             "does not serve; it serves RSA, EC P-256, P-384 and P-521, and Ed25519 keys (and its own clients take "
             f"RSA, EC P-256 and P-384 ones only){mend}"
         )
+    # (checked here, not left to OpenSSL: its default security level, 112 bits, passed RSA-2000 and RSA-2047 keys and
+    # refused RSA-1900 ones, and another build may set another level; gRPC itself serves RSA-1024, and its C-core
+    # clients take it, while OpenSSL's verifying clients, Python's ssl among them, refuse it: "EE certificate key too
+    # weak")
+    for index, bits, small in _small_rsa_keys(chain):
+        if index == 0:
+            raise ValueError(
+                f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: theirs is an RSA key of {bits} bits, and "
+                f"the server takes RSA keys of {RSA_MIN_BITS} bits or more only (OpenSSL's clients, Python's ssl "
+                "among them, refuse smaller ones at their default security level): issue the key and certificate "
+                f"again with an RSA key of {RSA_MIN_BITS} bits or more, or an EC P-256 one"
+            )
+        subject = small.subject.rfc4514_string()
+        whose, mend = (
+            (f", of the CA {subject},", "issue that CA's certificate again")
+            if _is_ca(small)
+            else (f" of the chain ({subject})", "issue that certificate again")
+        )
+        raise ValueError(
+            f"--tls-cert {cert} cannot serve TLS: its certificate {index + 1}{whose} has an RSA key of {bits} bits, "
+            f"and the server takes RSA keys of {RSA_MIN_BITS} bits or more only, in the chain as in the certificate "
+            "served (OpenSSL's clients refuse smaller ones at their default security level): "
+            f"{mend} with an RSA key of {RSA_MIN_BITS} bits or more, or an EC P-256 one, and the certificates it signed"
+        )
+    try:
+        # (a password callback: without one, OpenSSL asks for an encrypted key's password on the terminal)
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key, password=lambda: b"")
+    except ssl.SSLError as exc:
+        if "KEY_VALUES_MISMATCH" in str(exc):
+            why = "the key in --tls-key is not the key of the certificate in --tls-cert"
+        elif "EE_KEY_TOO_SMALL" in str(exc):
+            # (no key type named: the key types gRPC does not serve, and RSA ones too small, were refused above, so
+            # OpenSSL read another certificate than the checks did, and the type they read is not the one refused)
+            why = (
+                "the key of the certificate served is too small for OpenSSL's default security level: issue the key "
+                f"and certificate again with an RSA key of {RSA_MIN_BITS} bits or more, or an EC P-256 one"
+            )
+        elif "CA_KEY_TOO_SMALL" in str(exc):
+            why = (
+                "a CA certificate in --tls-cert's chain has a key too small for OpenSSL's default security level: "
+                f"issue it again with an RSA key of {RSA_MIN_BITS} bits or more, or an EC P-256 one, and the "
+                "certificates it signed"
+            )
+        else:
+            why = "they must be a PEM certificate (chain) and its PEM private key, unencrypted"
+        raise ValueError(f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: {why} ({exc})") from None
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    from cryptography import x509
+
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except Exception:  # (none, or one cryptography cannot read)
+        return False
+
+
+def _not_plain(cert: str, label: str, alone: bool) -> ValueError:
+    """The refusal of a --tls-cert whose first certificate is a -----BEGIN `label`----- block (TRUSTED CERTIFICATE,
+    X509 CERTIFICATE), with (alone) or without a -----BEGIN CERTIFICATE----- block after it."""
+    if label == "TRUSTED CERTIFICATE":  # (`openssl x509 -trustout`'s)
+        needs, what, dropping = "gRPC", "OpenSSL's own form, with trust settings", ", dropping the trust settings"
+        # (gRPC failed to bind the port when no -----BEGIN CERTIFICATE----- block followed it)
+        served = (
+            ", which gRPC reads as the certificate served only while a -----BEGIN CERTIFICATE----- block follows it"
+        )
+    else:  # (gRPC serves it, alone or first, but the checks read -----BEGIN CERTIFICATE----- blocks)
+        needs, what, dropping = "the server", "an old label of one, which gRPC reads but the server's checks do not", ""
+        served = ""
+    convert = f"`openssl x509 -in {cert} -out NEW.pem`"
+    if alone:
+        return ValueError(
+            f"--tls-cert {cert} holds no -----BEGIN CERTIFICATE----- block, which {needs} needs (a -----BEGIN "
+            f"{label}----- is {what}): {convert} writes it as one{dropping}"
+        )
+    return ValueError(
+        f"--tls-cert {cert}'s first certificate is a -----BEGIN {label}----- block ({what}){served}: {convert} "
+        f"writes that first certificate as one{dropping}; then copy the blocks after it in {cert} (the rest of the "
+        "chain) to the end of NEW.pem"
+    )
 
 
 def _warn_of_clients_refusing(cert: str, pem: _TlsPem) -> None:

@@ -267,7 +267,7 @@ class Settings:
         "",
         "PEM certificate chain (RSA, EC P-256/384/521 or Ed25519 key); with --tls-key, the server speaks TLS only "
         "(replaced, as cert-manager or Vault agent do, it is served to new connections within a second, without a "
-        "restart)",
+        "restart, unless --tls-reload off)",
     )
     tls_key: str = _setting("", "PEM private key of --tls-cert (followed as --tls-cert is)")
     # Mutual TLS: the main port's callers must present a certificate a CA of this file signed (the health port stays
@@ -277,6 +277,13 @@ class Settings:
         "PEM CA certificate(s): with --tls-cert and --tls-key, every caller of the main port must present a client "
         "certificate one of them signed (mutual TLS; the health port stays plaintext; replaced, it decides new "
         "connections without a restart)",
+    )
+    # Off: the files read at start are served with grpc.ssl_server_credentials, no callback; on, gRPC calls into Python
+    # before each new connection's handshake, which waits for the GIL behind busy Python threads (docs/ops.md).
+    tls_reload: str = _setting(
+        "on",
+        "on: --tls-cert, --tls-key and --tls-client-ca replaced are served to new connections without a restart; off: "
+        "the files read at start are served until a restart, and no new connection's handshake waits for Python",
     )
     auth_token_file: str = _setting(
         "",
@@ -349,6 +356,9 @@ class Settings:
         if self.tls_client_ca and not self.tls_cert:
             raise ValueError("--tls-client-ca asks callers for a certificate during the TLS handshake: give "
                              "--tls-cert and --tls-key too (the server's own certificate and key)")  # fmt: skip
+        if self.tls_reload == "off" and not self.tls_cert:
+            raise ValueError("--tls-reload off says how --tls-cert and --tls-key are served: give them too, or leave "
+                             "--tls-reload out (plaintext reloads nothing)")  # fmt: skip
         _check_ports_differ(lambda name: getattr(self, name))
 
     def worker_processes(self, cores: int | None) -> int:
@@ -427,9 +437,12 @@ def _naming_variables(refusal: str, values: Mapping[str, Any], env: Mapping[str,
     refusals, which named the variable: the checks of a value's range and of what settings allow together now
     name it alike)."""
     named = dict.fromkeys(flag[2:].replace("-", "_") for flag in re.findall(r"--[a-z][a-z0-9-]*", refusal))
-    given = [_variable(name) for name in named if name in values and _source(name, values[name], env) != _flag(name)]
-    if not given:
+    from_env = [name for name in named if name in values and _source(name, values[name], env) != _flag(name)]
+    if not from_env:
         return refusal
+    given = [_variable(name) for name in from_env]
+    for name in from_env:  # (a refusal's "leave --tls-reload out": the variable gave it)
+        refusal = refusal.replace(f"leave {_flag(name)} out", f"unset {_variable(name)}")
     shown = {variable: env[variable] for variable in given}
     if "NEARDUP_REDIS_URL" in shown:  # (its password, if any, is not for the log)
         shown["NEARDUP_REDIS_URL"] = redacted_url(shown["NEARDUP_REDIS_URL"])
@@ -548,6 +561,7 @@ _CHOICES = {
     "store": ("sqlite", "redis"),
     "log_format": ("text", "json"),
     "index_snapshot": ("on", "off"),
+    "tls_reload": ("on", "off"),
     "log_level": ("DEBUG", "INFO", "WARNING", "ERROR"),
 }
 

@@ -23,6 +23,7 @@ from typing import cast
 import grpc
 import pytest
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
@@ -644,3 +645,338 @@ def test_a_key_grpc_serves_but_its_own_clients_refuse_is_served_with_a_warning(
         assert not _works(f"127.0.0.1:{running.port}", cert)  # (gRPC's does not)
     [warned] = _said(caplog, logging.WARNING)
     assert warned.startswith(f"--tls-cert {cert} holds an {kind} key: gRPC's C-core clients"), warned
+
+
+@pytest.mark.parametrize("reload", ["on", "off"])
+def test_with_reloading_off_a_replaced_certificate_is_not_served_and_no_handshake_calls_python(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, looks_at_each_connection: None,
+    reload: str,
+) -> None:  # fmt: skip
+    """--tls-reload off: the files read at start are served with no fetcher, so a new connection's handshake calls
+    no Python (it waited for the GIL behind busy threads: docs/ops.md), and a replaced pair waits for a restart."""
+    caplog.set_level(logging.INFO, logger="service.auth")
+    fetched: list[None] = []
+    fetch = TlsFiles.fetch
+
+    def counted(files: TlsFiles) -> grpc.ServerCertificateConfiguration | None:
+        fetched.append(None)
+        return fetch(files)
+
+    monkeypatch.setattr(TlsFiles, "fetch", counted)
+    a, b, cert, key = _pkis(tmp_path)
+    with in_process_server(tmp_path / "data", tls_cert=str(cert), tls_key=str(key), tls_reload=reload) as (running, _):
+        target = f"127.0.0.1:{running.port}"
+        assert _works(target, a.ca)
+        _replace(cert, b.cert)
+        _replace(key, b.key)
+        served = b if reload == "on" else a
+        assert _served(running.port) == _der(served.cert)
+        assert _works(target, served.ca)
+        assert not _works(target, (a if reload == "on" else b).ca)
+    if reload == "on":
+        assert fetched
+        [reloaded] = _said(caplog, logging.INFO)
+        assert reloaded.startswith(f"TLS certificate reloaded from {cert}"), reloaded
+    else:
+        assert fetched == []
+        assert _said(caplog, logging.INFO) == [
+            "TLS files read once (--tls-reload off): a certificate replaced is served after a restart only"
+        ]
+
+
+def test_with_reloading_off_mutual_tls_still_asks_for_a_client_certificate(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path)
+    (tmp_path / "clients").mkdir()
+    clients = make_clients(tmp_path / "clients")
+    settings = {"tls_cert": str(pki.cert), "tls_key": str(pki.key), "tls_client_ca": str(clients.ca)}
+    with in_process_server(tmp_path / "data", tls_reload="off", **settings) as (running, _plain):
+        target = f"127.0.0.1:{running.port}"
+        assert _works(target, pki.ca, clients.cert, clients.key)
+        assert not _works(target, pki.ca)
+
+
+def _rsa(directory: Path, bits: int) -> tuple[Path, Path]:
+    _KEYS[f"RSA-{bits}"] = lambda: rsa.generate_private_key(65537, bits)
+    try:
+        return _self_signed(directory, f"RSA-{bits}")
+    finally:
+        del _KEYS[f"RSA-{bits}"]
+
+
+@pytest.mark.parametrize("bits", [1024, 2047])
+def test_an_rsa_key_under_2048_bits_is_refused_naming_its_size(tmp_path: Path, bits: int) -> None:
+    """gRPC serves an RSA-1024 pair (and its own clients take it), but OpenSSL refuses it at its default security
+    level, loading it as the start's check does, and as a client verifying it: the start said only that the files
+    "must be a PEM certificate (chain) and its PEM private key, unencrypted". That level (112 bits) passes RSA-2000
+    and RSA-2047 keys: the floor said, 2048 bits, was not the one enforced."""
+    cert, key = _rsa(tmp_path, bits)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+    try:  # (gRPC itself serves it: a grpcio that stops doing so shows here)
+        port = server.add_secure_port(
+            "127.0.0.1:0", grpc.ssl_server_credentials([(key.read_bytes(), cert.read_bytes())])
+        )
+        server.start()
+        assert _served(port) == _der(cert)
+    finally:
+        server.stop(None)
+    with pytest.raises(ValueError) as refused:
+        start_server(support.test_settings(tmp_path / "refused", tls_cert=str(cert), tls_key=str(key)))
+    assert str(refused.value) == (
+        f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: theirs is an RSA key of {bits} bits, and the server "
+        "takes RSA keys of 2048 bits or more only (OpenSSL's clients, Python's ssl among them, refuse smaller ones at "
+        "their default security level): issue the key and certificate again with an RSA key of 2048 bits or more, "
+        "or an EC P-256 one"
+    )
+    cert, key = _rsa(tmp_path, 2048)
+    with in_process_server(tmp_path / "data", tls_cert=str(cert), tls_key=str(key)) as (running, _plain):
+        assert _works(f"127.0.0.1:{running.port}", cert)
+
+
+def _leaf_and_ca(directory: Path, ca_key: CertificateIssuerPrivateKeyTypes, is_ca: bool = True) -> tuple[Path, Path]:
+    """An RSA-2048 certificate for 127.0.0.1 followed by the certificate of the CA (of this key) that signed it, and
+    the leaf's key: their files. (`is_ca` False: that certificate's basic constraints say it is no CA.)"""
+    now = dt.datetime.now(dt.UTC)
+    ca = (
+        x509.CertificateBuilder().subject_name(_name("weak CA")).issuer_name(_name("weak CA"))
+        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    key = rsa.generate_private_key(65537, 2048)
+    san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    leaf = (
+        x509.CertificateBuilder().subject_name(_name("localhost")).issuer_name(ca.subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(san, critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    pem = serialization.Encoding.PEM
+    cert_file, key_file = directory / "chain.pem", directory / "leaf.key"
+    cert_file.write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
+    pkcs8 = serialization.PrivateFormat.PKCS8
+    key_file.write_bytes(key.private_bytes(pem, pkcs8, serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_a_chain_whose_ca_key_is_too_small_is_refused_naming_the_ca(tmp_path: Path) -> None:
+    """An RSA-2048 leaf whose CA, in the chain, has an RSA-1024 (or an EC P-192) key: OpenSSL refuses it loading
+    the pair (CA_KEY_TOO_SMALL), and the start said only that the files "must be a PEM certificate (chain) and its
+    PEM private key, unencrypted"."""
+    (tmp_path / "rsa").mkdir()
+    cert, key = _leaf_and_ca(tmp_path / "rsa", rsa.generate_private_key(65537, 1024))
+    with pytest.raises(ValueError) as refused:
+        start_server(support.test_settings(tmp_path / "refused", tls_cert=str(cert), tls_key=str(key)))
+    assert str(refused.value) == (
+        f"--tls-cert {cert} cannot serve TLS: its certificate 2, of the CA CN=weak CA, has an RSA key of 1024 bits, "
+        "and the server takes RSA keys of 2048 bits or more only, in the chain as in the certificate served "
+        "(OpenSSL's clients refuse smaller ones at their default security level): issue that CA's certificate again "
+        "with an RSA key of 2048 bits or more, or an EC P-256 one, and the certificates it signed"
+    )
+    (tmp_path / "no-ca").mkdir()  # (it was said to be "of the CA" all the same)
+    cert, key = _leaf_and_ca(tmp_path / "no-ca", rsa.generate_private_key(65537, 1024), is_ca=False)
+    with pytest.raises(ValueError) as refused:
+        start_server(support.test_settings(tmp_path / "refused", tls_cert=str(cert), tls_key=str(key)))
+    assert str(refused.value).startswith(
+        f"--tls-cert {cert} cannot serve TLS: its certificate 2 of the chain (CN=weak CA) has an RSA key of 1024 "
+        "bits, and the server takes RSA keys of 2048 bits or more only, in the chain as in the certificate served "
+        "(OpenSSL's clients refuse smaller ones at their default security level): issue that certificate again with "
+    ), str(refused.value)
+    (tmp_path / "ec").mkdir()
+    try:
+        cert, key = _leaf_and_ca(tmp_path / "ec", ec.generate_private_key(ec.SECP192R1()))
+    except UnsupportedAlgorithm:
+        return  # (a cryptography without P-192)
+    with pytest.raises(ValueError) as refused:
+        start_server(support.test_settings(tmp_path / "refused", tls_cert=str(cert), tls_key=str(key)))
+    assert str(refused.value).startswith(
+        f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: a CA certificate in --tls-cert's chain has a key "
+        "too small for OpenSSL's default security level: issue it again with an RSA key of 2048 bits or more, or an "
+        "EC P-256 one, and the certificates it signed ("
+    ), str(refused.value)
+
+
+def test_an_rsa_pss_key_too_small_for_openssl_is_refused_as_rsa_pss(tmp_path: Path) -> None:
+    """OpenSSL refused an RSA-PSS 1024 pair loading it (EE_KEY_TOO_SMALL), before the key type was looked at: the
+    start said only that the files "must be a PEM certificate (chain) and its PEM private key, unencrypted"."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl command to make an RSA-PSS key")
+    cert, key = tmp_path / "pss.pem", tmp_path / "pss.key"
+    run = functools.partial(subprocess.run, check=True, capture_output=True, timeout=60)
+    run([openssl, "genpkey", "-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:1024", "-out", key])
+    run([openssl, "req", "-x509", "-new", "-key", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost"])
+    with pytest.raises(ValueError) as refused:
+        start_server(support.test_settings(tmp_path / "refused", tls_cert=str(cert), tls_key=str(key)))
+    assert str(refused.value).startswith(
+        f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: theirs is an RSA-PSS key, which gRPC does not serve"
+    ), str(refused.value)
+
+
+def test_a_chain_whose_first_certificate_is_a_trusted_certificate_is_refused_at_start_and_at_reload(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, looks_at_each_connection: None
+) -> None:
+    """A TRUSTED CERTIFICATE followed by -----BEGIN CERTIFICATE----- blocks passed the checks, which read the first
+    of those (its key type, its expiry) where OpenSSL and gRPC serve the TRUSTED one: an Ed448 certificate followed
+    by a CA's passed, and gRPC failed to bind the port."""
+    a, b, cert, key = _pkis(tmp_path)
+    ed_cert, ed_key = _self_signed(tmp_path, "Ed448")
+    small_cert, small_key = _rsa(tmp_path, 1024)  # (OpenSSL refused it first, said to be the next one's size)
+    big_cert, _big_key = _rsa(tmp_path, 4096)
+    for first, its_key, then in (
+        (b.cert, b.key, b.ca),
+        (ed_cert, ed_key, b.ca),
+        (small_cert, small_key, b.ca),
+        (small_cert, small_key, big_cert),
+    ):
+        chain = tmp_path / f"chain-{first.name}-{then.name}"
+        chain.write_bytes(_trusted(first, tmp_path).read_bytes() + then.read_bytes())
+        with pytest.raises(ValueError) as refused:
+            start_server(support.test_settings(tmp_path / "refused", tls_cert=str(chain), tls_key=str(its_key)))
+        assert str(refused.value) == (
+            f"--tls-cert {chain}'s first certificate is a -----BEGIN TRUSTED CERTIFICATE----- block (OpenSSL's own "
+            "form, with trust settings), which gRPC reads as the certificate served only while a -----BEGIN "
+            f"CERTIFICATE----- block follows it: `openssl x509 -in {chain} -out NEW.pem` writes that first "
+            f"certificate as one, dropping the trust settings; then copy the blocks after it in {chain} (the rest of "
+            "the chain) to the end of NEW.pem"
+        )
+    caplog.set_level(logging.DEBUG, logger="service.auth")
+    with in_process_server(tmp_path / "data", tls_cert=str(cert), tls_key=str(key)) as (running, _plain):
+        _replace(key, b.key)
+        _replace(cert, tmp_path / f"chain-{b.cert.name}-{b.ca.name}")
+        for _ in range(2):
+            assert _served(running.port) == _der(a.cert)
+    assert _said(caplog, logging.INFO) == []
+    [said] = _said(caplog, logging.DEBUG)
+    assert f"--tls-cert {cert}'s first certificate is a -----BEGIN TRUSTED CERTIFICATE----- block" in said, said
+
+
+def _relabelled(pem: Path, label: str, directory: Path) -> Path:
+    """The certificate in a -----BEGIN `label`----- block (X509 CERTIFICATE: an old label OpenSSL and gRPC read)."""
+    relabelled = directory / f"{label.replace(' ', '-')}-{pem.name}"
+    relabelled.write_text(pem.read_text().replace("BEGIN CERTIFICATE", f"BEGIN {label}").replace(
+        "END CERTIFICATE", f"END {label}"
+    ))  # fmt: skip
+    return relabelled
+
+
+def test_the_first_certificate_like_block_is_the_one_checked_whatever_its_label_and_whatever_comes_before_it(
+    tmp_path: Path,
+) -> None:
+    """OpenSSL and gRPC serve the first block labelled CERTIFICATE, TRUSTED CERTIFICATE or X509 CERTIFICATE, passing
+    over a key's before it; the checks looked at the first block of any kind: a combined file (the key, then a
+    TRUSTED CERTIFICATE, then a CA's) passed them and gRPC failed to bind the port, so did an X509 CERTIFICATE Ed448
+    certificate followed by a CA's, and an X509 CERTIFICATE alone was explained as a TRUSTED CERTIFICATE."""
+    b = make_pki(tmp_path)
+    ed_cert, ed_key = _self_signed(tmp_path, "Ed448")
+    combined = tmp_path / "combined.pem"
+    combined.write_bytes(ed_key.read_bytes() + _trusted(ed_cert, tmp_path).read_bytes() + b.ca.read_bytes())
+    old_first = tmp_path / "old-first.pem"
+    old_first.write_bytes(_relabelled(ed_cert, "X509 CERTIFICATE", tmp_path).read_bytes() + b.ca.read_bytes())
+    old_alone = _relabelled(b.cert, "X509 CERTIFICATE", tmp_path)
+    for chain, its_key, said in (
+        (
+            combined,
+            ed_key,
+            f"--tls-cert {combined}'s first certificate is a -----BEGIN TRUSTED CERTIFICATE----- block (OpenSSL's own "
+            "form, with trust settings), which gRPC reads as the certificate served only while a -----BEGIN "
+            "CERTIFICATE----- block follows it: ",
+        ),
+        (
+            old_first,
+            ed_key,
+            f"--tls-cert {old_first}'s first certificate is a -----BEGIN X509 CERTIFICATE----- block (an old label of "
+            f"one, which gRPC reads but the server's checks do not): `openssl x509 -in {old_first} -out NEW.pem` "
+            f"writes that first certificate as one; then copy the blocks after it in {old_first} (the rest of the "
+            "chain) to the end of NEW.pem",
+        ),
+        (
+            old_alone,
+            b.key,
+            f"--tls-cert {old_alone} holds no -----BEGIN CERTIFICATE----- block, which the server needs (a -----BEGIN "
+            "X509 CERTIFICATE----- is an old label of one, which gRPC reads but the server's checks do not): "
+            f"`openssl x509 -in {old_alone} -out NEW.pem` writes it as one",
+        ),
+    ):
+        with pytest.raises(ValueError) as refused:
+            start_server(support.test_settings(tmp_path / "refused", tls_cert=str(chain), tls_key=str(its_key)))
+        assert str(refused.value).startswith(said), str(refused.value)
+    # (a key before a -----BEGIN CERTIFICATE----- chain, as haproxy's combined files: served)
+    combined.write_bytes(b.key.read_bytes() + b.cert.read_bytes() + b.ca.read_bytes())
+    with in_process_server(tmp_path / "data", tls_cert=str(combined), tls_key=str(b.key)) as (running, _plain):
+        assert _served(running.port) == _der(b.cert)
+        assert _works(f"127.0.0.1:{running.port}", b.ca)
+
+
+def _certificate(
+    subject: str, key: CertificateIssuerPrivateKeyTypes, issuer: x509.Certificate | None,
+    issuer_key: CertificateIssuerPrivateKeyTypes, is_ca: bool,
+) -> x509.Certificate:  # fmt: skip
+    now = dt.datetime.now(dt.UTC)
+    built = (
+        x509.CertificateBuilder().subject_name(_name(subject))
+        .issuer_name(issuer.subject if issuer else _name(subject))
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
+    )  # fmt: skip
+    if not is_ca:
+        built = built.add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
+    return built.sign(issuer_key, hashes.SHA256())
+
+
+@pytest.mark.parametrize("reload", ["on", "off"])
+def test_a_chain_holding_a_certificate_cryptography_cannot_read_is_left_to_openssl_and_served(
+    tmp_path: Path, reload: str
+) -> None:
+    """An X.509 v2 certificate after a valid chain (a leaf, an EC intermediate, an RSA root): cryptography refuses
+    to read it with InvalidVersion, which is no ValueError, and the start stopped with a traceback where OpenSSL
+    and gRPC serve the chain."""
+    root_key, int_key, leaf_key = rsa.generate_private_key(65537, 3072), ec.generate_private_key(ec.SECP256R1()), (
+        rsa.generate_private_key(65537, 2048)
+    )  # fmt: skip
+    root = _certificate("test root", root_key, None, root_key, is_ca=True)
+    intermediate = _certificate("EC intermediate", int_key, root, root_key, is_ca=True)
+    leaf = _certificate("localhost", leaf_key, intermediate, int_key, is_ca=False)
+    der = serialization.Encoding.DER
+    v2 = intermediate.public_bytes(der).replace(b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x01", 1)  # (v3 -> v2)
+    v2_block = ssl.DER_cert_to_PEM_cert(v2).encode("ascii")
+    with pytest.raises(Exception) as unread:
+        x509.load_pem_x509_certificate(v2_block)
+    assert not isinstance(unread.value, ValueError), unread.value  # (InvalidVersion: what the checks did not catch)
+    pem = serialization.Encoding.PEM
+    cert, key, ca = tmp_path / "chain.pem", tmp_path / "leaf.key", tmp_path / "root.pem"
+    cert.write_bytes(b"".join(c.public_bytes(pem) for c in (leaf, intermediate, root)) + v2_block)
+    pkcs8 = serialization.PrivateFormat.PKCS8
+    key.write_bytes(leaf_key.private_bytes(pem, pkcs8, serialization.NoEncryption()))
+    ca.write_bytes(root.public_bytes(pem))
+    with in_process_server(tmp_path / "data", tls_cert=str(cert), tls_key=str(key), tls_reload=reload) as (
+        running,
+        _plain,
+    ):
+        assert _served(running.port) == leaf.public_bytes(der)
+        assert _works(f"127.0.0.1:{running.port}", ca)
+    # (and a v2 certificate served: its expiry and key type are not said, OpenSSL and gRPC judge it)
+    assert auth._first_certificate(v2_block + cert.read_bytes()) is None
+
+
+def test_a_key_too_small_for_openssl_in_a_certificate_the_checks_did_not_read_names_no_key_type(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When OpenSSL refuses the certificate served as too small (EE_KEY_TOO_SMALL) and the checks, reading another
+    one, found nothing wrong (as with a TRUSTED CERTIFICATE after a key, before they read the first certificate-like
+    block), the key type they read is not the one refused: "theirs is an EC P-256 key too small" was said of an
+    RSA-1024 key. (Made here by the checks reading a P-256 certificate where the pair is RSA-1024.)"""
+    cert, key = _rsa(tmp_path, 1024)
+    monkeypatch.setattr(auth, "_small_rsa_keys", lambda chain: [])
+    monkeypatch.setattr(auth, "_key_type", lambda chain: ("EC P-256", True))
+    with pytest.raises(ValueError) as refused:
+        start_server(support.test_settings(tmp_path / "refused", tls_cert=str(cert), tls_key=str(key)))
+    assert str(refused.value).startswith(
+        f"--tls-cert {cert} and --tls-key {key} cannot serve TLS: the key of the certificate served is too small for "
+        "OpenSSL's default security level: issue the key and certificate again with an RSA key of 2048 bits or more, "
+        "or an EC P-256 one (["
+    ), str(refused.value)

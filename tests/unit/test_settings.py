@@ -177,6 +177,11 @@ def test_an_environment_value_that_does_not_parse_names_the_variable(capsys: pyt
             "NEARDUP_TLS_CLIENT_CA='clients.pem': --tls-client-ca asks callers for a certificate during the TLS "
             "handshake: give --tls-cert and --tls-key too",
         ),
+        (
+            {"NEARDUP_TLS_RELOAD": "off"},
+            "NEARDUP_TLS_RELOAD='off': --tls-reload off says how --tls-cert and --tls-key are served: give them too, "
+            "or unset NEARDUP_TLS_RELOAD (plaintext reloads nothing)\n",  # (it said "or leave --tls-reload out")
+        ),
     ],
 )
 def test_a_value_refused_that_came_from_the_environment_names_the_variable(
@@ -192,6 +197,11 @@ def test_a_value_refused_that_a_flag_gave_names_the_flag_alone(capsys: pytest.Ca
     env = {"NEARDUP_MIN_CONTAINMENT": "0.3", "NEARDUP_PORT": "6000"}  # (overridden, or naming another setting)
     assert main(["serve", "--min-containment", "2"], env) == 2
     assert capsys.readouterr().err == "neardup serve: --min-containment must be above 0 and at most 1 (got 2.0)\n"
+    assert main(["serve", "--tls-reload", "off"], {}) == 2
+    assert capsys.readouterr().err == (
+        "neardup serve: --tls-reload off says how --tls-cert and --tls-key are served: give them too, or leave "
+        "--tls-reload out (plaintext reloads nothing)\n"
+    )
 
 
 def test_a_variable_out_of_range_that_a_flag_overrides_does_not_stop_the_start() -> None:
@@ -211,6 +221,7 @@ def test_a_variable_out_of_range_that_a_flag_overrides_does_not_stop_the_start()
         ("LOG_FORMAT", "xml", "--log-format", "text, json"),
         ("STORE", "Redis", "--store", "sqlite, redis"),
         ("LOG_LEVEL", "verbose", "--log-level", "DEBUG, INFO, WARNING, ERROR"),
+        ("TLS_RELOAD", "false", "--tls-reload", "on, off"),
     ],
 )
 def test_an_environment_value_outside_a_settings_choices_names_the_variable(
@@ -380,6 +391,7 @@ def test_redis_urls_redis_reads_as_meant_are_taken(url: str) -> None:
         (lambda: Settings(max_concurrent_rpcs=3, max_streams=3), "(--max-streams 3): an open stream counts as a call"),
         (lambda: Settings(tls_cert="server.pem"), "--tls-cert and --tls-key go together"),
         (lambda: Settings(tls_client_ca="clients.pem"), "--tls-client-ca asks callers for a certificate during the"),
+        (lambda: Settings(tls_reload="off"), "--tls-reload off says how --tls-cert and --tls-key are served"),
         (lambda: Settings(store=cast(Any, "mysql")), "--store must be one of sqlite, redis (got 'mysql')"),
         (lambda: replace(Settings(), fingerprint_workers=-2), "--fingerprint-workers is a number of processes"),
         (lambda: DetectionParams(lsh_bands=50, lsh_rows=3), "--lsh-bands times --lsh-rows (50 x 3 = 150) exceeds"),
@@ -461,3 +473,16 @@ def test_a_variable_a_flag_overrides_is_said() -> None:
         "NEARDUP_HEALTH_PORT=6000 is not used: the flag --health-port 50052 wins over it (the container image's "
         "entrypoint gives --port 50051, --health-port 50052"
     )
+
+
+def test_tls_reloading_is_on_unless_a_flag_or_its_variable_turns_it_off(capsys: pytest.CaptureFixture[str]) -> None:
+    assert Settings.from_args([], {}).tls_reload == "on"
+    pair = ["--tls-cert", "server.pem", "--tls-key", "server.key"]
+    assert Settings.from_args(pair, {"NEARDUP_TLS_RELOAD": "off"}).tls_reload == "off"
+    assert Settings.from_args([*pair, "--tls-reload", "on"], {"NEARDUP_TLS_RELOAD": "off"}).tls_reload == "on"
+    with pytest.raises(SystemExit):
+        build_parser({}).parse_args(["--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "--tls-reload {on,off}" in shown
+    assert "off: the files read at start are served until a restart" in shown
+    assert "(env NEARDUP_TLS_RELOAD; default on)" in shown
