@@ -3046,6 +3046,11 @@ def test_a_dotted_token_or_title_abbreviation_ends_no_first_sentence(detector: D
         # A capitalised word that may go on a name, or a text set in capitals: no sentence's end
         ("Its output is sold to the U.S. Treasury and Kellick Bank, it said. More.", "said"),
         ("The U.S. Under Secretary of State visited Kellick, officials said. More.", "said"),
+        # (Reuters-21578's two "U.S. Shares" are both mid-sentence: "U.S. Shares traded in London were firmer",
+        # "funds from U.S. Shares,"; "in the U.S. Shares of ..." ending a sentence is not told from them)
+        ("U.S. Shares traded in Kellick were firmer on Tuesday, dealers said. More.", "said"),
+        ("Funds moved out of U.S. Shares in Kellick on Tuesday, dealers said. More.", "said"),
+        ("U.S. Treasury yields rose in Kellick on Tuesday, dealers said. More.", "said"),
         ("ITS OUTPUT IS SOLD IN THE U.S. AND CANADA, KELLICK SAID. MORE.", "said"),
         # (a wire capitalises a preposition or conjunction after an abbreviation: Reuters-21578's style)
         ("Its output is sold in the U.S. And Canada, Kellick officials said. More.", "said"),
