@@ -1831,13 +1831,23 @@ _CORRECTION_NOTE = re.compile(
 # bank (clarifies a spokesman) will not comment", "a recount (Refiles to correct counts are not accepted)" are
 # prose): a Reuters refile that corrects ("(Refiles to correct typo in headline)", "(Refiles to fix typo in
 # paragraph 3)", the fix word within 100 characters; not "(Refiles to add byline)" or "(Refiles with no change to
-# text)", a re-send like a bare "REFILE-" title, which is no note); "(Clarifies paragraph 3 to show ...)" or a
-# note of edits one of which clarifies ("(Adds details, clarifies ...)"); a "Clarification:" line (or
+# text)", a re-send like a bare "REFILE-" title, which is no note); a Reuters fix note at the top of a re-sent
+# story without the word "Refiles" ("(Fixes typo in paragraph 3)", "(Fixes spelling of name in 2nd para)",
+# "(Adds details, fixes typo ...)"; "fixes" then what a fix note fixes, `_FIX_OBJECT`, and in a note of edits an
+# item of its list, after a comma, a semicolon or "and": not "(Fixes 2)", "(fixes login crash on Android)", "(Adds a
+# clause that fixes the price ...)"); "(Clarifies paragraph 3 to show ...)" or a note of edits one of which
+# clarifies, an item of its list ("(Adds details, clarifies ...)"; not "(Changes to the scheme, which clarifies
+# ...)"); a "Clarification:" line (or
 # "(Clarification: ...") naming an earlier text within its first 40 characters, as the correction form must
 # (`_CLARIFICATION_NAMES_EARLIER`: "Clarification: An earlier version ...", "... This story has been updated to
 # make clear ...", "... The story did not make clear ...", AP's "CLARIFICATION: In a story on March 5, the AP
-# reported ..."). Not "(clarified butter)", "demanded clarification of ...", "Vishay clarifies offer", a refile
-# of an application ("TWA plans to refile ..."), nor a "Clarification:" line that names no earlier text, a
+# reported ..."), or saying the text itself got something wrong, the story its subject right after the colon
+# (`_CLARIFIED_TEXT`, `_CLARIFIED_ERROR`: "Clarification: This story incorrectly said ...", "... A story on Tuesday
+# wrongly gave ...", "... This article misstated ..."; not another's statement or story: "... The ministry wrongly
+# said ...", "... The council says a story wrongly gave ...", "... A story in the Tarrow Gazette incorrectly said
+# ...", "... The caption on the ministry's photo misidentified ..."). Not "(clarified butter)",
+# "demanded clarification of ...", "Vishay clarifies offer", "The bank (fixes rates daily)", a refile of an
+# application ("TWA plans to refile ..."), nor a "Clarification:" line that names no earlier text, a
 # section's name or a report's own caveat ("Clarification: this report gives provisional figures only", "...
 # prior to certification, totals may change", "... the original count was held at ..."): read as notes, they
 # joined two wards' results. ("This story has been clarified" is `_CLARIFIED_NOTE`'s.) Every alternative opens
@@ -1851,12 +1861,56 @@ _CLARIFICATION_NAMES_EARLIER = (
     r"|(?:the|this) (?:story|article|item|report|headline) (?:should have made|did not make|didn['\u2019]t make) clear"
     r"|in an? (?:\S+ ){0,3}?(?:story|article)"
 )
+# A clarification saying the text itself got something wrong: its subject right after "Clarification:" (after a
+# short lead, "Because of an editing error,"): "this (our) story (article, report, item)", then up to four words
+# ("This story, published Tuesday, incorrectly said", "This story's headline misstated"); "a (an, the) story
+# (article, item)" with date or edition words only ("An earlier story", "A March 5 story", "A Reuters story on
+# Tuesday", "A story published Monday", "A story on Tuesday about the quarry's owners"); a headline or caption
+# only as this story's ("The headline on this story"). Then an error verb: "incorrectly (wrongly, mistakenly,
+# erroneously) said (gave, called, ...)", "said incorrectly", "misstated (misidentified, mischaracterized, ...)".
+_DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+_DATE = (
+    rf"(?:{_DAY}|yesterday|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{{0,6}}\.? \d{{1,2}}"
+    rf"|\d{{1,2}} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{{0,6}}\.?)"
+)
+_CLARIFIED_TEXT = (
+    r"(?:this|our) (?:story|article|report|item)(?:['\u2019]s)?(?:, [^,\n]{1,40},)?(?: [^\s,;]+){0,4}?"
+    rf"|(?:an?|the)(?: (?:earlier|previous|prior|original|reuters|ap|{_DATE}|{_DAY}['\u2019]s)){{0,2}} "
+    r"(?:story|article|item)"
+    rf"(?:,? (?:(?:published|posted|moved|issued|filed|dated|sent|on|of|from)(?: on)? {_DATE}),?"
+    r"(?: about(?: (?!(?:in|by|from|at|for)\b)[^\s,;]+){1,4})?)?"
+    r"|(?:the|a) (?:headline|caption|photo caption) (?:on|of|for|with|accompanying) (?:this|our)"
+    r" (?:story|article|report|item)"
+)
+_CLARIFIED_ERROR = (
+    r"(?:(?:incorrectly|wrongly|mistakenly|erroneously) (?:said|stated|reported|gave|described|identified|named"
+    r"|called|listed|quoted|attributed|referred|spelled|spelt)"
+    r"|(?:said|stated|reported|gave|described|identified|named|called|listed|quoted|attributed|referred|spelled"
+    r"|spelt) (?:incorrectly|wrongly|mistakenly|erroneously)"
+    r"|misstated|misspelled|misspelt|misidentified|misquoted|misattributed|misreported|mischaracteri[sz]ed"
+    r"|misrepresented|miscalled)\b"
+)
+# What a Reuters fix note fixes, right after "fixes" ("(Fixes typo ...)", "(Fixes the dateline)", "(Fixes 3rd
+# paragraph ...)", "(Fixes 'Colm' in para 2)"): prose's "fixes" takes other objects ("(fixes login crash)", "(fixes
+# the recount date on Friday, ...)", "(Fixes and Fixtures: ...)").
+_FIX_OBJECT = (
+    r"(?:(?:an?|the) )?(?:typos?|spelling|misspellings?|headline|dateline|byline|dates?|names?|figures?|paras?"
+    r"|paragraphs?|grafs?|quotes?|attribution|references?|errors?|links?|formatting)\b"
+    r"|(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|final"
+    r"|lead|top) (?:para|paragraph|graf)s?\b"
+    r"|['\"\u2018\u201c][^'\"\u2018\u2019\u201c\u201d()\n]{1,40}['\"\u2019\u201d] in (?:the )?"
+    r"(?:\d{1,2}(?:st|nd|rd|th) )?(?:para|paragraph|graf|headline)\b"
+)
+_LIST_ITEM = rf"(?:[,;]{_H}*|{_H}and{_H}++)"  # an item of a note of edits: after a comma, a semicolon or "and"
 _REFILED_OR_CLARIFIED_NOTE = re.compile(
     rf"\n{_H}*(?:"
     rf"\({_H}*refiles\b[^()\n]{{0,100}}? (?:correct|corrects|correcting|fix|fixes|fixing)\b[^()\n]{{0,200}}"
     rf"|\({_H}*clarifies\b[^()\n]{{0,200}}"
-    rf"|\({_H}*{_EDIT_VERBS}\b[^()\n]{{0,200}}? clarifies\b[^()\n]{{0,200}}"
-    rf"|(?:\({_H}*)?clarification:[^\n]{{0,40}}?\b(?:{_CLARIFICATION_NAMES_EARLIER})\b[^\n]{{0,200}}"
+    rf"|\({_H}*fixes{_H}++(?:{_FIX_OBJECT})[^()\n]{{0,200}}"
+    rf"|\({_H}*{_EDIT_VERBS}\b[^()\n]{{0,200}}?{_LIST_ITEM}(?:clarifies\b|fixes{_H}++(?:{_FIX_OBJECT}))[^()\n]{{0,200}}"
+    rf"|(?:\({_H}*)?clarification:(?:[^\n]{{0,40}}?\b(?:{_CLARIFICATION_NAMES_EARLIER})\b"
+    rf"|{_H}*(?:(?:because of|due to|owing to) an? (?:[^\s,;]+ ){{0,2}}?error,{_H}*)?"
+    rf"(?:{_CLARIFIED_TEXT}) {_CLARIFIED_ERROR})[^\n]{{0,200}}"
     r")",
     re.I,
 )
@@ -1909,7 +1963,7 @@ def _edges(body: str) -> list[str]:
 # for every candidate an article is judged against (a third of the writer's time in an ingest of news-length
 # articles); a text's `in` tests cost a few.
 _CORRECTION_WORDS = ("correct", "has been", "version of this")
-_REFILED_OR_CLARIFIED_WORDS = ("refiles", "clarifies", "clarification:")
+_REFILED_OR_CLARIFIED_WORDS = ("refiles", "clarifies", "clarification:", "fixes")
 _UPDATE_WORDS = ("updat", "adds", "recast", "rewrite", "changes")
 
 
