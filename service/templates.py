@@ -1833,9 +1833,11 @@ _CORRECTION_NOTE = re.compile(
 # paragraph 3)", the fix word within 100 characters; not "(Refiles to add byline)" or "(Refiles with no change to
 # text)", a re-send like a bare "REFILE-" title, which is no note); a Reuters fix note at the top of a re-sent
 # story without the word "Refiles" ("(Fixes typo in paragraph 3)", "(Fixes spelling of name in 2nd para)",
-# "(Adds details, fixes typo ...)"; "fixes" then what a fix note fixes, `_FIX_OBJECT`, and in a note of edits an
-# item of its list, after a comma, a semicolon or "and": not "(Fixes 2)", "(fixes login crash on Android)", "(Adds a
-# clause that fixes the price ...)"); "(Clarifies paragraph 3 to show ...)" or a note of edits one of which
+# "(Adds details, fixes typo ...)"; "fixes" then what a fix note fixes, in a note's shapes, `_FIX_OBJECT`, and in a
+# note of edits an item of its list, after a comma, a semicolon, a full stop or "and"; no line an attribution
+# closes, `_SAID_LINE`: not "(Fixes 2)", "(fixes login crash on Android)", "(Adds a clause that fixes the price
+# ...)", "(fixes the date of the recount for Friday, the returning officer said)"); "(Clarifies paragraph 3 to
+# show ...)" or a note of edits one of which
 # clarifies, an item of its list ("(Adds details, clarifies ...)"; not "(Changes to the scheme, which clarifies
 # ...)"); a "Clarification:" line (or
 # "(Clarification: ...") naming an earlier text within its first 40 characters, as the correction form must
@@ -1845,7 +1847,8 @@ _CORRECTION_NOTE = re.compile(
 # (`_CLARIFIED_TEXT`, `_CLARIFIED_ERROR`: "Clarification: This story incorrectly said ...", "... A story on Tuesday
 # wrongly gave ...", "... This article misstated ..."; not another's statement or story: "... The ministry wrongly
 # said ...", "... The council says a story wrongly gave ...", "... A story in the Tarrow Gazette incorrectly said
-# ...", "... The caption on the ministry's photo misidentified ..."). Not "(clarified butter)",
+# ...", "... The caption on the ministry's photo misidentified ...", "... This report says the council wrongly
+# ...", "... A Reuters story on Tuesday wrongly said ..., the company said."). Not "(clarified butter)",
 # "demanded clarification of ...", "Vishay clarifies offer", "The bank (fixes rates daily)", a refile of an
 # application ("TWA plans to refile ..."), nor a "Clarification:" line that names no earlier text, a
 # section's name or a report's own caveat ("Clarification: this report gives provisional figures only", "...
@@ -1862,25 +1865,29 @@ _CLARIFICATION_NAMES_EARLIER = (
     r"|in an? (?:\S+ ){0,3}?(?:story|article)"
 )
 # A clarification saying the text itself got something wrong: its subject right after "Clarification:" (after a
-# short lead, "Because of an editing error,"): "this (our) story (article, report, item)", then up to four words
-# ("This story, published Tuesday, incorrectly said", "This story's headline misstated"); "a (an, the) story
-# (article, item)" with date or edition words only ("An earlier story", "A March 5 story", "A Reuters story on
-# Tuesday", "A story published Monday", "A story on Tuesday about the quarry's owners"); a headline or caption
-# only as this story's ("The headline on this story"). Then an error verb: "incorrectly (wrongly, mistakenly,
-# erroneously) said (gave, called, ...)", "said incorrectly", "misstated (misidentified, mischaracterized, ...)".
+# short lead, "Because of an editing error,"), in a note's shapes only: "this story (article)" then at most an
+# aside in commas ("This story, published Tuesday, incorrectly said"); "this story's headline (caption)"; "the
+# headline (caption) on this story (article)"; "a (an, the) story (article)" with "earlier", "previous", "prior"
+# or "original", a date before it ("A March 5 story"), a date after it ("on Tuesday", "Tuesday", "March 5",
+# "published Monday") and an "about" of one to four words ("A story on Tuesday about the quarry's owners"; no
+# "who", "that", "which" among them). Then an error verb: "incorrectly (wrongly, mistakenly, erroneously) said
+# (gave, called, ...)", "said incorrectly", "misstated (misidentified, mischaracterized, ...)". Not "report" or
+# "item" (a study's, an agenda's: "This report says the council wrongly gave ..."), nor free words after the
+# story ("This story is about voters who misidentified ..."), nor "A Reuters (AP) story ..." (a company's word on
+# a wire's story), nor a line ending ", <someone> said." or saying "said in a statement", nor one in the first
+# person ("The headline on this story misrepresented what I said. -- J. Smith"): another's complaint.
 _DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 _DATE = (
     rf"(?:{_DAY}|yesterday|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{{0,6}}\.? \d{{1,2}}"
     rf"|\d{{1,2}} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{{0,6}}\.?)"
 )
 _CLARIFIED_TEXT = (
-    r"(?:this|our) (?:story|article|report|item)(?:['\u2019]s)?(?:, [^,\n]{1,40},)?(?: [^\s,;]+){0,4}?"
-    rf"|(?:an?|the)(?: (?:earlier|previous|prior|original|reuters|ap|{_DATE}|{_DAY}['\u2019]s)){{0,2}} "
-    r"(?:story|article|item)"
-    rf"(?:,? (?:(?:published|posted|moved|issued|filed|dated|sent|on|of|from)(?: on)? {_DATE}),?"
-    r"(?: about(?: (?!(?:in|by|from|at|for)\b)[^\s,;]+){1,4})?)?"
-    r"|(?:the|a) (?:headline|caption|photo caption) (?:on|of|for|with|accompanying) (?:this|our)"
-    r" (?:story|article|report|item)"
+    r"this (?:story|article)(?:, [^,\n]{1,40},)?"
+    r"|this (?:story|article)['\u2019]s (?:headline|caption)"
+    r"|the (?:headline|caption) on this (?:story|article)"
+    rf"|(?:an?|the)(?: (?:earlier|previous|prior|original))?(?: {_DATE})? (?:story|article)"
+    rf"(?: (?:on |published (?:on )?)?{_DATE})?"
+    r"(?: about(?: (?!(?:in|by|from|at|for|who|whom|whose|that|which)\b)[^\s,;]+){1,4})?"
 )
 _CLARIFIED_ERROR = (
     r"(?:(?:incorrectly|wrongly|mistakenly|erroneously) (?:said|stated|reported|gave|described|identified|named"
@@ -1890,27 +1897,49 @@ _CLARIFIED_ERROR = (
     r"|misstated|misspelled|misspelt|misidentified|misquoted|misattributed|misreported|mischaracteri[sz]ed"
     r"|misrepresented|miscalled)\b"
 )
-# What a Reuters fix note fixes, right after "fixes" ("(Fixes typo ...)", "(Fixes the dateline)", "(Fixes 3rd
-# paragraph ...)", "(Fixes 'Colm' in para 2)"): prose's "fixes" takes other objects ("(fixes login crash)", "(fixes
-# the recount date on Friday, ...)", "(Fixes and Fixtures: ...)").
-_FIX_OBJECT = (
-    r"(?:(?:an?|the) )?(?:typos?|spelling|misspellings?|headline|dateline|byline|dates?|names?|figures?|paras?"
-    r"|paragraphs?|grafs?|quotes?|attribution|references?|errors?|links?|formatting)\b"
-    r"|(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|final"
-    r"|lead|top) (?:para|paragraph|graf)s?\b"
-    r"|['\"\u2018\u201c][^'\"\u2018\u2019\u201c\u201d()\n]{1,40}['\"\u2019\u201d] in (?:the )?"
-    r"(?:\d{1,2}(?:st|nd|rd|th) )?(?:para|paragraph|graf|headline)\b"
+# A line another's word closes, never a note: ", <someone> said)" (says; "..., the FA said on Tuesday)", "...,
+# the minister said."), or "said in a statement" anywhere in it. Linear: "[^,\n]" cannot cross the commas that
+# open each try, so the tries cover the line once.
+_SAID_LINE = (
+    rf"[^\n]*, [^,\n]{{1,60}}? (?:said|says)(?: (?:on|in|at|last|this|late|earlier|later)(?: [^\s,]+){{1,3}})?"
+    rf"[.)\"'\u201d]*{_H}*(?![^\n])"
+    r"|[^\n]*?\bsaid in a statement\b"
 )
-_LIST_ITEM = rf"(?:[,;]{_H}*|{_H}and{_H}++)"  # an item of a note of edits: after a comma, a semicolon or "and"
+# What a Reuters fix note fixes after "fixes", in a note's shapes only (prose's "fixes" takes other objects:
+# "(fixes the date of the recount for Friday, the returning officer said)", "(fixes memory leak)", "(Fixes names
+# of referees for the weekend)"): (a) an object only a note fixes, right after "fixes": "typo(s)", "spelling",
+# "misspelling(s)", "garbled", "grammar", "wording" (after "a", "an" or "the" too), an ordinal or numbered
+# paragraph ("3rd para", "second paragraph", "last graf", "paragraph 3", "paras 4-5"); (b) one to three words
+# then where in the text, "in (the) (3rd) para (paragraph, graf, headline, dateline, byline)" ("(Fixes company
+# name in headline)", "(Fixes minister's name in para 3)", "(Fixes 'Colm' in para 2)"), or closing the note, the
+# last of them a note's noun ("(Fixes headline)", "(Fixes the dateline)", "(Fixes company name)").
+_ORDINAL = (
+    r"(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|final"
+    r"|lead|top)"
+)
+_FIX_PLACE = rf" in (?:the )?(?:{_ORDINAL} )?(?:para|paragraph|graf|headline|dateline|byline)s?\b"
+_FIX_WORD = r"(?!(?:an?|the|to|for|and|or|of|on|in|at|from|by|with|between|is|are|was|were)\b)[^\W\d_][^\s,;:()]*"
+_FIX_OBJECT = (
+    r"(?:(?:an?|the) )?(?:typos?|spelling|misspellings?|garbled|grammar|wording)\b"
+    rf"|{_ORDINAL} (?:para|paragraph|graf)s?\b"
+    r"|(?:para|paragraph|graf)s? \d"
+    rf"|(?:(?:an?|the) )?{_FIX_WORD}(?: [^\s,;:()]+){{0,2}}?{_FIX_PLACE}"
+    rf"|['\"\u2018\u201c][^'\"\u2018\u2019\u201c\u201d()\n]{{1,40}}['\"\u2019\u201d]{_FIX_PLACE}"
+    rf"|(?:(?:an?|the) )?(?:{_FIX_WORD} ){{0,2}}?(?:dates?|names?|figures?|headline|dateline|byline|quotes?"
+    r"|references?|attribution|caption|title)(?=\))"
+)
+# an item of a note of edits: after a comma, a semicolon, a full stop or "and"
+_LIST_ITEM = rf"(?:[,;.]{_H}*|{_H}and{_H}++)"
 _REFILED_OR_CLARIFIED_NOTE = re.compile(
     rf"\n{_H}*(?:"
     rf"\({_H}*refiles\b[^()\n]{{0,100}}? (?:correct|corrects|correcting|fix|fixes|fixing)\b[^()\n]{{0,200}}"
     rf"|\({_H}*clarifies\b[^()\n]{{0,200}}"
-    rf"|\({_H}*fixes{_H}++(?:{_FIX_OBJECT})[^()\n]{{0,200}}"
-    rf"|\({_H}*{_EDIT_VERBS}\b[^()\n]{{0,200}}?{_LIST_ITEM}(?:clarifies\b|fixes{_H}++(?:{_FIX_OBJECT}))[^()\n]{{0,200}}"
+    rf"|\({_H}*fixes{_H}++(?>{_FIX_OBJECT})(?!{_SAID_LINE})[^()\n]{{0,200}}"
+    rf"|\({_H}*{_EDIT_VERBS}\b(?>[^()\n]{{0,200}}?{_LIST_ITEM}(?:clarifies\b|(?P<fix>fixes){_H}++(?:{_FIX_OBJECT})))"
+    rf"(?(fix)(?!{_SAID_LINE}))[^()\n]{{0,200}}"
     rf"|(?:\({_H}*)?clarification:(?:[^\n]{{0,40}}?\b(?:{_CLARIFICATION_NAMES_EARLIER})\b"
-    rf"|{_H}*(?:(?:because of|due to|owing to) an? (?:[^\s,;]+ ){{0,2}}?error,{_H}*)?"
-    rf"(?:{_CLARIFIED_TEXT}) {_CLARIFIED_ERROR})[^\n]{{0,200}}"
+    rf"|{_H}*+(?>(?:(?:because of|due to|owing to) an? (?:[^\s,;]+ ){{0,2}}?error,{_H}*)?"
+    rf"(?:{_CLARIFIED_TEXT}) {_CLARIFIED_ERROR})(?!{_SAID_LINE}|[^\n]*?(?-i:\b(?:I|me|my)\b)))[^\n]{{0,200}}"
     r")",
     re.I,
 )
