@@ -1874,8 +1874,9 @@ _CLARIFICATION_NAMES_EARLIER = (
 # (gave, called, ...)", "said incorrectly", "misstated (misidentified, mischaracterized, ...)". Not "report" or
 # "item" (a study's, an agenda's: "This report says the council wrongly gave ..."), nor free words after the
 # story ("This story is about voters who misidentified ..."), nor "A Reuters (AP) story ..." (a company's word on
-# a wire's story), nor a line ending ", <someone> said." or saying "said in a statement", nor one in the first
-# person ("The headline on this story misrepresented what I said. -- J. Smith"): another's complaint.
+# a wire's story), nor one whose error verb's sentence ends ", <someone> said." or says "said in a statement"
+# (`_SAID_SENTENCE`), nor one in the first person outside quotes (`_FIRST_PERSON_LINE`: "The headline on this
+# story misrepresented what I said. -- J. Smith"): another's complaint.
 _DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 _DATE = (
     rf"(?:{_DAY}|yesterday|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{{0,6}}\.? \d{{1,2}}"
@@ -1905,6 +1906,28 @@ _SAID_LINE = (
     rf"[.)\"'\u201d]*{_H}*(?![^\n])"
     r"|[^\n]*?\bsaid in a statement\b"
 )
+# The same on a "Clarification:" line, tried in the sentence holding the error verb alone (from the verb to a
+# full stop or semicolon before a capital or the line's end): AP's note attributes the corrected fact after it
+# ("... incorrectly said the company would cut 500 jobs. It will cut 300 jobs, the company said." is a note).
+# A full stop before a lower-case word or a digit stays in the sentence ("Acme Inc. would", "5.25"). The
+# sentence is walked in runs, each taken whole (possessive), stopping only where a try could open (a comma, an
+# "s"): linear, as "[^,.;\n]" cannot cross the commas that open each try.
+_SENTENCE_ITEM = rf"(?:[^.;,s\n]++|\.(?!{_H}+(?-i:[A-Z])|{_H}*(?![^\n]))|[,s])"
+_SAID_SENTENCE = (
+    rf"{_SENTENCE_ITEM}*?(?:, [^,.;\n]{{1,60}}? (?:said|says)(?: (?:on|in|at|last|this|late|earlier|later)"
+    rf"(?: [^\s,;]+){{1,3}})?[.)\"'\u201d]*(?:{_H}*(?![^\n])|{_H}*;|{_H}+(?-i:[A-Z]))"
+    r"|\bsaid in a statement\b)"
+)
+# The first person outside quotes, "I", "me", "my" as whole words (case-sensitive), never "I" as a numeral or a
+# letter: not before "-", "." or a digit ("I-95", "I.B.M."), nor after "Phase", "Division", "War", ... ("Phase
+# I", "World War I"). Quoted spans ("...", \u201c...\u201d) are skipped whole: a corrected quote ('She said: "I
+# never backed the plan."') or a title ('"give me love"') is no reader's word. Walked in runs that stop only at
+# a quote, an "i" or an "m": linear.
+_FIRST_PERSON_LINE = (
+    r"(?:[^\n\"\u201cim]++|\"[^\"\n]*\"|\u201c[^\u201d\n]*\u201d|[im])*?"
+    r"(?-i:(?<![\w.-])(?:I(?![\w.-])(?<!Phase I)(?<!Division I)(?<!War I)(?<!Title I)(?<!Class I)(?<!Act I)"
+    r"(?<!Part I)(?<!Stage I)(?<!Grade I)(?<!Chapter I)(?<!Schedule I)(?<!Tier I)(?<!Type I)|(?:me|my)\b))"
+)
 # What a Reuters fix note fixes after "fixes", in a note's shapes only (prose's "fixes" takes other objects:
 # "(fixes the date of the recount for Friday, the returning officer said)", "(fixes memory leak)", "(Fixes names
 # of referees for the weekend)"): (a) an object only a note fixes, right after "fixes": "typo(s)", "spelling",
@@ -1912,19 +1935,25 @@ _SAID_LINE = (
 # paragraph ("3rd para", "second paragraph", "last graf", "paragraph 3", "paras 4-5"); (b) one to three words
 # then where in the text, "in (the) (3rd) para (paragraph, graf, headline, dateline, byline)" ("(Fixes company
 # name in headline)", "(Fixes minister's name in para 3)", "(Fixes 'Colm' in para 2)"), or closing the note, the
-# last of them a note's noun ("(Fixes headline)", "(Fixes the dateline)", "(Fixes company name)").
+# last of them a note's noun ("(Fixes headline)", "(Fixes the dateline)", "(Fixes company name)"). "garbled",
+# "grammar", "wording" only before the note's end, a comma, "in <place>" or "text" ("(fixes grammar checker false
+# positives)" is a release note); a paragraph or place ends the object (`_FIX_END`: a number, then ")", [,;.],
+# "to", "and", "in", "of the story"): not "(fixes memory leak in paragraph renderer)", "(Fixes paragraph 3 of the
+# lease ...)".
 _ORDINAL = (
     r"(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|final"
     r"|lead|top)"
 )
 _FIX_PLACE = rf" in (?:the )?(?:{_ORDINAL} )?(?:para|paragraph|graf|headline|dateline|byline)s?\b"
 _FIX_WORD = r"(?!(?:an?|the|to|for|and|or|of|on|in|at|from|by|with|between|is|are|was|were)\b)[^\W\d_][^\s,;:()]*"
+_FIX_END = rf"(?:{_H}+\d[\d-]*)?(?=\)|[,;.]|{_H}+(?:to|and|in|of (?:the|this) (?:story|article))\b)"
 _FIX_OBJECT = (
-    r"(?:(?:an?|the) )?(?:typos?|spelling|misspellings?|garbled|grammar|wording)\b"
-    rf"|{_ORDINAL} (?:para|paragraph|graf)s?\b"
-    r"|(?:para|paragraph|graf)s? \d"
-    rf"|(?:(?:an?|the) )?{_FIX_WORD}(?: [^\s,;:()]+){{0,2}}?{_FIX_PLACE}"
-    rf"|['\"\u2018\u201c][^'\"\u2018\u2019\u201c\u201d()\n]{{1,40}}['\"\u2019\u201d]{_FIX_PLACE}"
+    r"(?:(?:an?|the) )?(?:typos?|spelling|misspellings?)\b"
+    rf"|(?:(?:an?|the) )?(?:garbled|grammar|wording)(?=\)|[,;.]|{_FIX_PLACE}|{_H}+(?:text|copy)\b)"
+    rf"|{_ORDINAL} (?:para|paragraph|graf)s?\b{_FIX_END}"
+    rf"|(?:para|paragraph|graf)s? \d[\d-]*{_FIX_END}"
+    rf"|(?:(?:an?|the) )?{_FIX_WORD}(?: [^\s,;:()]+){{0,2}}?{_FIX_PLACE}{_FIX_END}"
+    rf"|['\"\u2018\u201c][^'\"\u2018\u2019\u201c\u201d()\n]{{1,40}}['\"\u2019\u201d]{_FIX_PLACE}{_FIX_END}"
     rf"|(?:(?:an?|the) )?(?:{_FIX_WORD} ){{0,2}}?(?:dates?|names?|figures?|headline|dateline|byline|quotes?"
     r"|references?|attribution|caption|title)(?=\))"
 )
@@ -1939,7 +1968,7 @@ _REFILED_OR_CLARIFIED_NOTE = re.compile(
     rf"(?(fix)(?!{_SAID_LINE}))[^()\n]{{0,200}}"
     rf"|(?:\({_H}*)?clarification:(?:[^\n]{{0,40}}?\b(?:{_CLARIFICATION_NAMES_EARLIER})\b"
     rf"|{_H}*+(?>(?:(?:because of|due to|owing to) an? (?:[^\s,;]+ ){{0,2}}?error,{_H}*)?"
-    rf"(?:{_CLARIFIED_TEXT}) {_CLARIFIED_ERROR})(?!{_SAID_LINE}|[^\n]*?(?-i:\b(?:I|me|my)\b)))[^\n]{{0,200}}"
+    rf"(?:{_CLARIFIED_TEXT}) {_CLARIFIED_ERROR})(?!{_SAID_SENTENCE}|{_FIRST_PERSON_LINE}))[^\n]{{0,200}}"
     r")",
     re.I,
 )

@@ -3323,6 +3323,11 @@ def test_what_marks_a_text_as_a_correction_or_update(title: str, body: str, mark
         ("", "(Fixes garbled text)\n\nFour workers died.", True),
         ("", "(Fixes paragraph 3 to show the quarry was closed)\n\nFour workers died.", True),
         ("", "(Adds details. Fixes typo in paragraph 3)\n\nFour workers died.", True),
+        ("", "(Fixes date in third paragraph of the story)\n\nFour workers died.", True),
+        ("", "(Fixes name in paragraph 5 and adds details)\n\nFour workers died.", True),
+        ("", "(Fixes paras 4-5)\n\nFour workers died.", True),
+        ("", "(Fixes the grammar)\n\nFour workers died.", True),
+        ("", "(Fixes wording, adds details)\n\nFour workers died.", True),
         # clarifications
         ("", "(Clarifies paragraph 3 to show the quarry was closed)\n\nFour workers died.", True),
         ("", "(Adds details, clarifies timing in paragraph 2)\n\nFour workers died.", True),
@@ -3365,6 +3370,22 @@ def test_what_marks_a_text_as_a_correction_or_update(title: str, body: str, mark
          "would close.", True),
         ("", "Four workers died.\nClarification: This story's headline misstated the owner's name.", True),
         ("", "Four workers died.\nClarification: The headline on this story misstated the owner's name.", True),
+        # (fourth review: the said check reads the error verb's sentence alone; "I" as a numeral or a letter, and a
+        # quoted "I"/"me", is no first person)
+        ("", "Four workers died.\nClarification: A story on Tuesday incorrectly said the company would cut 500 jobs. "
+         "It will cut 300 jobs, the company said.", True),
+        ("", "Four workers died.\nClarification: A story Tuesday incorrectly reported that the board met; it met on "
+         "Wednesday, the board said.", True),
+        ("", "Four workers died.\nClarification: This story incorrectly said the crash closed I-95 northbound.", True),
+        ("", "Four workers died.\nClarification: This story misstated the name of I.B.M.'s chief executive.", True),
+        ("", "Four workers died.\nClarification: A story on Tuesday incorrectly said the law covers Phase I projects "
+         "only.", True),
+        ("", "Four workers died.\nClarification: This story incorrectly said the team plays in Division I.", True),
+        ("", "Four workers died.\nClarification: A story on Friday misidentified the winner of the World War I medal.",
+         True),
+        ("", 'Four workers died.\nClarification: This story misquoted the mayor. She said: "I never backed the plan."',
+         True),
+        ("", 'Four workers died.\nClarification: This story misstated the title of the album "give me love".', True),
         # ... and lines naming none: a report's own caveat, a section's name, prose (third review)
         ("", "Four workers died.\n\nClarification: this report gives provisional figures only.", False),
         ("", "Four workers died.\n\nClarification: prior to certification, totals may change.", False),
@@ -3404,6 +3425,15 @@ def test_what_marks_a_text_as_a_correction_or_update(title: str, body: str, mark
         ("", "Rates rose.\n(Removes the cap and fixes tariffs until 2030, under the draft bill.)", False),
         ("", "Release notes:\n(fixes login crash on Android)\n(fixes memory leak)", False),
         ("", "Rates rose.\n(Fixes and Fixtures: a weekly column on home repair)", False),
+        # (fourth review: a place or paragraph then a noun or "of <thing>"; "wording", "grammar", "garbled" before
+        # anything but the note's end, a place or "text")
+        ("", "Release notes:\n(fixes memory leak in paragraph renderer)", False),
+        ("", "Release notes:\n(Fixes second paragraph indentation in PDF export)", False),
+        ("", "Rates rose.\n(Fixes paragraph 3 of the lease, under which rent rises each year)", False),
+        ("", "Rates rose.\n(Removes tariff; fixes the price in paragraph 4 of the bill)", False),
+        ("", "Release notes:\n(fixes wording of the consent dialog)", False),
+        ("", "Release notes:\n(fixes grammar checker false positives)", False),
+        ("", "Release notes:\n(fixes garbled output on Windows terminals)", False),
         # (a clarification of another's story, figure or caption, or the story not its subject; second review)
         ("", "Stocks rose.\nClarification: A story in the Tarrow Gazette incorrectly said the mayor quit.", False),
         ("", "Stocks rose.\nClarification: An article in the Kilbeg Courier on Monday wrongly stated it.", False),
@@ -3433,6 +3463,11 @@ def test_what_marks_a_text_as_a_correction_or_update(title: str, body: str, mark
         ("", "Rates rose.\nClarification: The item on Monday wrongly listed the venue, the council said.", False),
         ("", "Rates rose.\nClarification: A story on Tuesday about ministers who wrongly said the plant would close.",
          False),
+        ("", "Rates rose.\nClarification: A story on Tuesday wrongly said the plant would close, the company said.",
+         False),
+        ("", "Rates rose.\nClarification: A story Tuesday wrongly said Acme Inc. would close, Acme said.", False),
+        ("", "Rates rose.\nClarification: This story misquoted what I said, and the rest of my speech.", False),
+        ("", "Rates rose.\nClarification: This story misrepresented me.", False),
         ("", "Dear editor,\nClarification: The headline on this story misrepresented what I said. -- J. Smith, Leeds",
          False),
         ("", "The agency (adds the minister, clarifies nothing) said.", False),
