@@ -1831,13 +1831,26 @@ _CORRECTION_NOTE = re.compile(
 # bank (clarifies a spokesman) will not comment", "a recount (Refiles to correct counts are not accepted)" are
 # prose): a Reuters refile that corrects ("(Refiles to correct typo in headline)", "(Refiles to fix typo in
 # paragraph 3)", the fix word within 100 characters; not "(Refiles to add byline)" or "(Refiles with no change to
-# text)", a re-send like a bare "REFILE-" title, which is no note); "(Clarifies paragraph 3 to show ...)" or a
-# note of edits one of which clarifies ("(Adds details, clarifies ...)"); a "Clarification:" line (or
+# text)", a re-send like a bare "REFILE-" title, which is no note); a Reuters fix note at the top of a re-sent
+# story without the word "Refiles" ("(Fixes typo in paragraph 3)", "(Fixes spelling of name in 2nd para)",
+# "(Adds details, fixes typo ...)"; "fixes" then what a fix note fixes, in a note's shapes, `_FIX_OBJECT`, and in a
+# note of edits an item of its list, after a comma, a semicolon, a full stop or "and"; no line an attribution
+# closes, `_SAID_LINE`: not "(Fixes 2)", "(fixes login crash on Android)", "(Adds a clause that fixes the price
+# ...)", "(fixes the date of the recount for Friday, the returning officer said)"); "(Clarifies paragraph 3 to
+# show ...)" or a note of edits one of which
+# clarifies, an item of its list ("(Adds details, clarifies ...)"; not "(Changes to the scheme, which clarifies
+# ...)"); a "Clarification:" line (or
 # "(Clarification: ...") naming an earlier text within its first 40 characters, as the correction form must
 # (`_CLARIFICATION_NAMES_EARLIER`: "Clarification: An earlier version ...", "... This story has been updated to
 # make clear ...", "... The story did not make clear ...", AP's "CLARIFICATION: In a story on March 5, the AP
-# reported ..."). Not "(clarified butter)", "demanded clarification of ...", "Vishay clarifies offer", a refile
-# of an application ("TWA plans to refile ..."), nor a "Clarification:" line that names no earlier text, a
+# reported ..."), or saying the text itself got something wrong, the story its subject right after the colon
+# (`_CLARIFIED_TEXT`, `_CLARIFIED_ERROR`: "Clarification: This story incorrectly said ...", "... A story on Tuesday
+# wrongly gave ...", "... This article misstated ..."; not another's statement or story: "... The ministry wrongly
+# said ...", "... The council says a story wrongly gave ...", "... A story in the Tarrow Gazette incorrectly said
+# ...", "... The caption on the ministry's photo misidentified ...", "... This report says the council wrongly
+# ...", "... A Reuters story on Tuesday wrongly said ..., the company said."). Not "(clarified butter)",
+# "demanded clarification of ...", "Vishay clarifies offer", "The bank (fixes rates daily)", a refile of an
+# application ("TWA plans to refile ..."), nor a "Clarification:" line that names no earlier text, a
 # section's name or a report's own caveat ("Clarification: this report gives provisional figures only", "...
 # prior to certification, totals may change", "... the original count was held at ..."): read as notes, they
 # joined two wards' results. ("This story has been clarified" is `_CLARIFIED_NOTE`'s.) Every alternative opens
@@ -1851,12 +1864,111 @@ _CLARIFICATION_NAMES_EARLIER = (
     r"|(?:the|this) (?:story|article|item|report|headline) (?:should have made|did not make|didn['\u2019]t make) clear"
     r"|in an? (?:\S+ ){0,3}?(?:story|article)"
 )
+# A clarification saying the text itself got something wrong: its subject right after "Clarification:" (after a
+# short lead, "Because of an editing error,"), in a note's shapes only: "this story (article)" then at most an
+# aside in commas ("This story, published Tuesday, incorrectly said"); "this story's headline (caption)"; "the
+# headline (caption) on this story (article)"; "a (an, the) story (article)" with "earlier", "previous", "prior"
+# or "original", a date before it ("A March 5 story"), a date after it ("on Tuesday", "Tuesday", "March 5",
+# "published Monday") and an "about" of one to four words ("A story on Tuesday about the quarry's owners"; no
+# "who", "that", "which" among them). Then an error verb: "incorrectly (wrongly, mistakenly, erroneously) said
+# (gave, called, ...)", "said incorrectly", "misstated (misidentified, mischaracterized, ...)". Not "report" or
+# "item" (a study's, an agenda's: "This report says the council wrongly gave ..."), nor free words after the
+# story ("This story is about voters who misidentified ..."), nor "A Reuters (AP) story ..." (a company's word on
+# a wire's story), nor one whose error verb's sentence ends ", <someone> said." or says "said in a statement"
+# (`_SAID_SENTENCE`), nor one in the first person outside quotes (`_FIRST_PERSON_LINE`: "The headline on this
+# story misrepresented what I said. -- J. Smith"): another's complaint.
+_DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+_DATE = (
+    rf"(?:{_DAY}|yesterday|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{{0,6}}\.? \d{{1,2}}"
+    rf"|\d{{1,2}} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{{0,6}}\.?)"
+)
+_CLARIFIED_TEXT = (
+    r"this (?:story|article)(?:, [^,\n]{1,40},)?"
+    r"|this (?:story|article)['\u2019]s (?:headline|caption)"
+    r"|the (?:headline|caption) on this (?:story|article)"
+    rf"|(?:an?|the)(?: (?:earlier|previous|prior|original))?(?: {_DATE})? (?:story|article)"
+    rf"(?: (?:on |published (?:on )?)?{_DATE})?"
+    r"(?: about(?: (?!(?:in|by|from|at|for|who|whom|whose|that|which)\b)[^\s,;]+){1,4})?"
+)
+_CLARIFIED_ERROR = (
+    r"(?:(?:incorrectly|wrongly|mistakenly|erroneously) (?:said|stated|reported|gave|described|identified|named"
+    r"|called|listed|quoted|attributed|referred|spelled|spelt)"
+    r"|(?:said|stated|reported|gave|described|identified|named|called|listed|quoted|attributed|referred|spelled"
+    r"|spelt) (?:incorrectly|wrongly|mistakenly|erroneously)"
+    r"|misstated|misspelled|misspelt|misidentified|misquoted|misattributed|misreported|mischaracteri[sz]ed"
+    r"|misrepresented|miscalled)\b"
+)
+# A line another's word closes, never a note: ", <someone> said)" (says; "..., the FA said on Tuesday)", "...,
+# the minister said."), or "said in a statement" anywhere in it. Linear: "[^,\n]" cannot cross the commas that
+# open each try, so the tries cover the line once.
+_SAID_LINE = (
+    rf"[^\n]*, [^,\n]{{1,60}}? (?:said|says)(?: (?:on|in|at|last|this|late|earlier|later)(?: [^\s,]+){{1,3}})?"
+    rf"[.)\"'\u201d]*{_H}*(?![^\n])"
+    r"|[^\n]*?\bsaid in a statement\b"
+)
+# The same on a "Clarification:" line, tried in the sentence holding the error verb alone (from the verb to a
+# full stop or semicolon before a capital or the line's end): AP's note attributes the corrected fact after it
+# ("... incorrectly said the company would cut 500 jobs. It will cut 300 jobs, the company said." is a note).
+# A full stop before a lower-case word or a digit stays in the sentence ("Acme Inc. would", "5.25"). The
+# sentence is walked in runs, each taken whole (possessive), stopping only where a try could open (a comma, an
+# "s"): linear, as "[^,.;\n]" cannot cross the commas that open each try.
+_SENTENCE_ITEM = rf"(?:[^.;,s\n]++|\.(?!{_H}+(?-i:[A-Z])|{_H}*(?![^\n]))|[,s])"
+_SAID_SENTENCE = (
+    rf"{_SENTENCE_ITEM}*?(?:, [^,.;\n]{{1,60}}? (?:said|says)(?: (?:on|in|at|last|this|late|earlier|later)"
+    rf"(?: [^\s,;]+){{1,3}})?[.)\"'\u201d]*(?:{_H}*(?![^\n])|{_H}*;|{_H}+(?-i:[A-Z]))"
+    r"|\bsaid in a statement\b)"
+)
+# The first person outside quotes, "I", "me", "my" as whole words (case-sensitive), never "I" as a numeral or a
+# letter: not before "-", "." or a digit ("I-95", "I.B.M."), nor after "Phase", "Division", "War", ... ("Phase
+# I", "World War I"). Quoted spans ("...", \u201c...\u201d) are skipped whole: a corrected quote ('She said: "I
+# never backed the plan."') or a title ('"give me love"') is no reader's word. Walked in runs that stop only at
+# a quote, an "i" or an "m": linear.
+_FIRST_PERSON_LINE = (
+    r"(?:[^\n\"\u201cim]++|\"[^\"\n]*\"|\u201c[^\u201d\n]*\u201d|[im])*?"
+    r"(?-i:(?<![\w.-])(?:I(?![\w.-])(?<!Phase I)(?<!Division I)(?<!War I)(?<!Title I)(?<!Class I)(?<!Act I)"
+    r"(?<!Part I)(?<!Stage I)(?<!Grade I)(?<!Chapter I)(?<!Schedule I)(?<!Tier I)(?<!Type I)|(?:me|my)\b))"
+)
+# What a Reuters fix note fixes after "fixes", in a note's shapes only (prose's "fixes" takes other objects:
+# "(fixes the date of the recount for Friday, the returning officer said)", "(fixes memory leak)", "(Fixes names
+# of referees for the weekend)"): (a) an object only a note fixes, right after "fixes": "typo(s)", "spelling",
+# "misspelling(s)", "garbled", "grammar", "wording" (after "a", "an" or "the" too), an ordinal or numbered
+# paragraph ("3rd para", "second paragraph", "last graf", "paragraph 3", "paras 4-5"); (b) one to three words
+# then where in the text, "in (the) (3rd) para (paragraph, graf, headline, dateline, byline)" ("(Fixes company
+# name in headline)", "(Fixes minister's name in para 3)", "(Fixes 'Colm' in para 2)"), or closing the note, the
+# last of them a note's noun ("(Fixes headline)", "(Fixes the dateline)", "(Fixes company name)"). "garbled",
+# "grammar", "wording" only before the note's end, a comma, "in <place>" or "text" ("(fixes grammar checker false
+# positives)" is a release note); a paragraph or place ends the object (`_FIX_END`: a number, then ")", [,;.],
+# "to", "and", "in", "of the story"): not "(fixes memory leak in paragraph renderer)", "(Fixes paragraph 3 of the
+# lease ...)".
+_ORDINAL = (
+    r"(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|final"
+    r"|lead|top)"
+)
+_FIX_PLACE = rf" in (?:the )?(?:{_ORDINAL} )?(?:para|paragraph|graf|headline|dateline|byline)s?\b"
+_FIX_WORD = r"(?!(?:an?|the|to|for|and|or|of|on|in|at|from|by|with|between|is|are|was|were)\b)[^\W\d_][^\s,;:()]*"
+_FIX_END = rf"(?:{_H}+\d[\d-]*)?(?=\)|[,;.]|{_H}+(?:to|and|in|of (?:the|this) (?:story|article))\b)"
+_FIX_OBJECT = (
+    r"(?:(?:an?|the) )?(?:typos?|spelling|misspellings?)\b"
+    rf"|(?:(?:an?|the) )?(?:garbled|grammar|wording)(?=\)|[,;.]|{_FIX_PLACE}|{_H}+(?:text|copy)\b)"
+    rf"|{_ORDINAL} (?:para|paragraph|graf)s?\b{_FIX_END}"
+    rf"|(?:para|paragraph|graf)s? \d[\d-]*{_FIX_END}"
+    rf"|(?:(?:an?|the) )?{_FIX_WORD}(?: [^\s,;:()]+){{0,2}}?{_FIX_PLACE}{_FIX_END}"
+    rf"|['\"\u2018\u201c][^'\"\u2018\u2019\u201c\u201d()\n]{{1,40}}['\"\u2019\u201d]{_FIX_PLACE}{_FIX_END}"
+    rf"|(?:(?:an?|the) )?(?:{_FIX_WORD} ){{0,2}}?(?:dates?|names?|figures?|headline|dateline|byline|quotes?"
+    r"|references?|attribution|caption|title)(?=\))"
+)
+# an item of a note of edits: after a comma, a semicolon, a full stop or "and"
+_LIST_ITEM = rf"(?:[,;.]{_H}*|{_H}and{_H}++)"
 _REFILED_OR_CLARIFIED_NOTE = re.compile(
     rf"\n{_H}*(?:"
     rf"\({_H}*refiles\b[^()\n]{{0,100}}? (?:correct|corrects|correcting|fix|fixes|fixing)\b[^()\n]{{0,200}}"
     rf"|\({_H}*clarifies\b[^()\n]{{0,200}}"
-    rf"|\({_H}*{_EDIT_VERBS}\b[^()\n]{{0,200}}? clarifies\b[^()\n]{{0,200}}"
-    rf"|(?:\({_H}*)?clarification:[^\n]{{0,40}}?\b(?:{_CLARIFICATION_NAMES_EARLIER})\b[^\n]{{0,200}}"
+    rf"|\({_H}*fixes{_H}++(?>{_FIX_OBJECT})(?!{_SAID_LINE})[^()\n]{{0,200}}"
+    rf"|\({_H}*{_EDIT_VERBS}\b(?>[^()\n]{{0,200}}?{_LIST_ITEM}(?:clarifies\b|(?P<fix>fixes){_H}++(?:{_FIX_OBJECT})))"
+    rf"(?(fix)(?!{_SAID_LINE}))[^()\n]{{0,200}}"
+    rf"|(?:\({_H}*)?clarification:(?:[^\n]{{0,40}}?\b(?:{_CLARIFICATION_NAMES_EARLIER})\b"
+    rf"|{_H}*+(?>(?:(?:because of|due to|owing to) an? (?:[^\s,;]+ ){{0,2}}?error,{_H}*)?"
+    rf"(?:{_CLARIFIED_TEXT}) {_CLARIFIED_ERROR})(?!{_SAID_SENTENCE}|{_FIRST_PERSON_LINE}))[^\n]{{0,200}}"
     r")",
     re.I,
 )
@@ -1909,7 +2021,7 @@ def _edges(body: str) -> list[str]:
 # for every candidate an article is judged against (a third of the writer's time in an ingest of news-length
 # articles); a text's `in` tests cost a few.
 _CORRECTION_WORDS = ("correct", "has been", "version of this")
-_REFILED_OR_CLARIFIED_WORDS = ("refiles", "clarifies", "clarification:")
+_REFILED_OR_CLARIFIED_WORDS = ("refiles", "clarifies", "clarification:", "fixes")
 _UPDATE_WORDS = ("updat", "adds", "recast", "rewrite", "changes")
 
 

@@ -2859,6 +2859,7 @@ def test_corrected_later_reads_a_note_in_the_later_text_only(title: str, body: s
         "\n\nAn earlier version of this story misspelt the councillor's surname.",
         "\n\n(Changes headline, corrects spelling of councillor's name)",
         "\n\n(Refiles to fix spelling of councillor's surname)",
+        "\n\n(Fixes spelling of councillor's surname in 1st para)",
         "\n\n(Clarifies the councillor's surname)",
     ],
 )
@@ -3046,6 +3047,11 @@ def test_a_dotted_token_or_title_abbreviation_ends_no_first_sentence(detector: D
         # A capitalised word that may go on a name, or a text set in capitals: no sentence's end
         ("Its output is sold to the U.S. Treasury and Kellick Bank, it said. More.", "said"),
         ("The U.S. Under Secretary of State visited Kellick, officials said. More.", "said"),
+        # (Reuters-21578's two "U.S. Shares" are both mid-sentence: "U.S. Shares traded in London were firmer",
+        # "funds from U.S. Shares,"; "in the U.S. Shares of ..." ending a sentence is not told from them)
+        ("U.S. Shares traded in Kellick were firmer on Tuesday, dealers said. More.", "said"),
+        ("Funds moved out of U.S. Shares in Kellick on Tuesday, dealers said. More.", "said"),
+        ("U.S. Treasury yields rose in Kellick on Tuesday, dealers said. More.", "said"),
         ("ITS OUTPUT IS SOLD IN THE U.S. AND CANADA, KELLICK SAID. MORE.", "said"),
         # (a wire capitalises a preposition or conjunction after an abbreviation: Reuters-21578's style)
         ("Its output is sold in the U.S. And Canada, Kellick officials said. More.", "said"),
@@ -3297,9 +3303,35 @@ def test_what_marks_a_text_as_a_correction_or_update(title: str, body: str, mark
         ("REFILE-Quarry blast toll rises", "(Refiles to correct typo in headline)\n\nFour workers died.", True),
         ("REFILE-Quarry blast toll rises", "(Refiles to fix typo in paragraph 3)\n\nFour workers died.", True),
         ("", "(Refiles to correct spelling of quarry owner's name)\n\nFour workers died.", True),
+        # ... and their fix notes without the word "Refiles", at the top of the re-sent story
+        ("", "(Fixes typo in paragraph 3)\n\nFour workers died.", True),
+        ("REFILE-Quarry blast toll rises", "(Fixes spelling of name in 2nd para)\n\nFour workers died.", True),
+        ("", "(Adds details, fixes typo in headline)\n\nFour workers died.", True),
+        ("", "(Adds details,fixes typo in headline)\n\nFour workers died.", True),
+        ("", "(Adds details, fixes 2nd para)\n\nFour workers died.", True),
+        ("", "(Fixes 3rd paragraph to show the quarry was closed)\n\nFour workers died.", True),
+        ("", "(Fixes 'Hargate' in para 2)\n\nFour workers died.", True),
+        ("", '(Fixes "1,102" in para 2)\n\nFour workers died.', True),
+        ("", "(Fixes the dateline)\n\nFour workers died.", True),
+        # (third review: a note's object then where, or closing the note; an object only a note fixes)
+        ("", "(Fixes company name in headline)\n\nFour workers died.", True),
+        ("", "(Fixes minister's name in para 3)\n\nFour workers died.", True),
+        ("", "(Fixes year in dateline)\n\nFour workers died.", True),
+        ("", "(Fixes headline)\n\nFour workers died.", True),
+        ("", "(Fixes wording in paragraph 4)\n\nFour workers died.", True),
+        ("", "(Fixes grammar in paragraph 4)\n\nFour workers died.", True),
+        ("", "(Fixes garbled text)\n\nFour workers died.", True),
+        ("", "(Fixes paragraph 3 to show the quarry was closed)\n\nFour workers died.", True),
+        ("", "(Adds details. Fixes typo in paragraph 3)\n\nFour workers died.", True),
+        ("", "(Fixes date in third paragraph of the story)\n\nFour workers died.", True),
+        ("", "(Fixes name in paragraph 5 and adds details)\n\nFour workers died.", True),
+        ("", "(Fixes paras 4-5)\n\nFour workers died.", True),
+        ("", "(Fixes the grammar)\n\nFour workers died.", True),
+        ("", "(Fixes wording, adds details)\n\nFour workers died.", True),
         # clarifications
         ("", "(Clarifies paragraph 3 to show the quarry was closed)\n\nFour workers died.", True),
         ("", "(Adds details, clarifies timing in paragraph 2)\n\nFour workers died.", True),
+        ("", "(Adds details. Clarifies paragraph 3)\n\nFour workers died.", True),
         ("", "Four workers died.\n\nThis story has been clarified to show the quarry's owner.", True),
         ("", "Four workers died.\n\nClarification: An earlier version did not say the quarry was closed.", True),
         ("", "Four workers died.\nClarification: This story has been updated to make clear who owns it.", True),
@@ -3318,6 +3350,42 @@ def test_what_marks_a_text_as_a_correction_or_update(title: str, body: str, mark
         ("", "Four workers died.\n(Clarification: The previous version gave the wrong owner.)", True),
         ("", "Four workers died.\nClarification: The story did not make clear that the quarry was closed.", True),
         ("", "Four workers died.\nClarification: This article was clarified to give the owner's name.", True),
+        # ... or saying the text itself got something wrong (the story its subject)
+        ("", "Four workers died.\nClarification: This story incorrectly said the quarry would close.", True),
+        ("", "Four workers died.\nClarification: A story on Tuesday wrongly gave the quarry owner's name.", True),
+        ("", "Four workers died.\nCLARIFICATION: This article misstated the quarry owner's name.", True),
+        ("", "Four workers died.\nClarification: An earlier story incorrectly said the quarry would close.", True),
+        ("", "Four workers died.\nClarification: A story Tuesday incorrectly said the quarry would close.", True),
+        ("", "Four workers died.\nClarification: A March 5 story incorrectly said the quarry would close.", True),
+        ("", "Four workers died.\nClarification: A story published Monday wrongly gave the owner's name.", True),
+        ("", "Four workers died.\nClarification: A story on Tuesday about the quarry's owners incorrectly said it "
+         "would close.", True),
+        ("", "Four workers died.\nClarification: This story, published Tuesday, wrongly said it would close.", True),
+        ("", "Four workers died.\nClarification: This story said incorrectly that the quarry would close.", True),
+        ("", "Four workers died.\nClarification: This story reported incorrectly that the quarry would close.", True),
+        ("", "Four workers died.\nClarification: This story incorrectly called the owner a director.", True),
+        ("", "Four workers died.\nClarification: This story mischaracterized the owner's statement.", True),
+        ("", "Four workers died.\nClarification: This story misrepresented the owner's statement.", True),
+        ("", "Four workers died.\nClarification: Because of an editing error, this story incorrectly said the quarry "
+         "would close.", True),
+        ("", "Four workers died.\nClarification: This story's headline misstated the owner's name.", True),
+        ("", "Four workers died.\nClarification: The headline on this story misstated the owner's name.", True),
+        # (fourth review: the said check reads the error verb's sentence alone; "I" as a numeral or a letter, and a
+        # quoted "I"/"me", is no first person)
+        ("", "Four workers died.\nClarification: A story on Tuesday incorrectly said the company would cut 500 jobs. "
+         "It will cut 300 jobs, the company said.", True),
+        ("", "Four workers died.\nClarification: A story Tuesday incorrectly reported that the board met; it met on "
+         "Wednesday, the board said.", True),
+        ("", "Four workers died.\nClarification: This story incorrectly said the crash closed I-95 northbound.", True),
+        ("", "Four workers died.\nClarification: This story misstated the name of I.B.M.'s chief executive.", True),
+        ("", "Four workers died.\nClarification: A story on Tuesday incorrectly said the law covers Phase I projects "
+         "only.", True),
+        ("", "Four workers died.\nClarification: This story incorrectly said the team plays in Division I.", True),
+        ("", "Four workers died.\nClarification: A story on Friday misidentified the winner of the World War I medal.",
+         True),
+        ("", 'Four workers died.\nClarification: This story misquoted the mayor. She said: "I never backed the plan."',
+         True),
+        ("", 'Four workers died.\nClarification: This story misstated the title of the album "give me love".', True),
         # ... and lines naming none: a report's own caveat, a section's name, prose (third review)
         ("", "Four workers died.\n\nClarification: this report gives provisional figures only.", False),
         ("", "Four workers died.\n\nClarification: prior to certification, totals may change.", False),
@@ -3328,6 +3396,9 @@ def test_what_marks_a_text_as_a_correction_or_update(title: str, body: str, mark
         ("", "Clarification: Prior to the vote, the minister said ...", False),
         ("", "Clarification: Original sin and other matters, a column", False),
         ("", "Clarification: This story explains the new rules.", False),
+        ("", "Stocks rose.\nClarification: The ministry wrongly said rates would rise, the opposition said.", False),
+        ("", "Stocks rose.\nClarification: The report by the ministry wrongly said rates would rise.", False),
+        ("", "Four workers died.\nClarification: ballots marked incorrectly are spoiled.", False),
         ("", "CLARIFICATION: The earlier statement by the ministry was incorrect, the opposition said.", False),
         ("Newspapers and their corrections", "Editors say a clarification is not a correction.\nClarification: "
          "when a story should have made clear what it meant, editors add a note. An earlier version is kept.", False),
@@ -3335,6 +3406,70 @@ def test_what_marks_a_text_as_a_correction_or_update(title: str, body: str, mark
         ("", "The bank (clarifies a spokesman) will not comment.", False),
         ("", "The firm (refiles to correct its tax return every year) said.", False),
         ("", "The firm said it (refiles to fix bugs) often.", False),
+        ("", "Four workers died.\nThe London market (fixes the gold price twice a day) was shut.", False),
+        ("", "Four workers died.\n(Fixes 2)", False),
+        # (third review: prose "(fixes" + a noun, an attribution closing the line, sports fixtures)
+        ("", "Rates rose.\n(fixes the date of the recount for Friday, the returning officer said)", False),
+        ("", "Rates rose.\n(fixes the headline rate at 4.5 percent, the central bank said)", False),
+        ("", "Rates rose.\n(Removes the cap and fixes the headline rate at 2 percent, under the draft bill.)", False),
+        ("", "Rates rose.\n(Removes the cap, fixes the date of the review at 2030, under the draft bill.)", False),
+        ("", "Rates rose.\n(Fixes links between the two rail lines, the ministry said.)", False),
+        ("", "Results.\n(Fixes the dates for the cup replays, the FA said on Tuesday)", False),
+        ("", "Results.\n(Fixes a date for the final, the league said)", False),
+        ("", "Results.\n(Fixes dates: Arsenal v Leeds, Saturday; Celtic v Hearts, Sunday)", False),
+        ("", "Results.\n(Fixes names of referees for the weekend)", False),
+        ("", "Results.\n(Fixes the name in the headline, the league said)", False),
+        ("", "Results.\n(Fixes typo in headline, the agency said in a statement on its website)", False),
+        # (prose opening "(Fixes", or "fixes" in a note of edits but no item of it; second review)
+        ("", "Rates rose.\n(fixes the recount date on Friday, the returning officer said)", False),
+        ("", "Rates rose.\n(Removes the cap and fixes tariffs until 2030, under the draft bill.)", False),
+        ("", "Release notes:\n(fixes login crash on Android)\n(fixes memory leak)", False),
+        ("", "Rates rose.\n(Fixes and Fixtures: a weekly column on home repair)", False),
+        # (fourth review: a place or paragraph then a noun or "of <thing>"; "wording", "grammar", "garbled" before
+        # anything but the note's end, a place or "text")
+        ("", "Release notes:\n(fixes memory leak in paragraph renderer)", False),
+        ("", "Release notes:\n(Fixes second paragraph indentation in PDF export)", False),
+        ("", "Rates rose.\n(Fixes paragraph 3 of the lease, under which rent rises each year)", False),
+        ("", "Rates rose.\n(Removes tariff; fixes the price in paragraph 4 of the bill)", False),
+        ("", "Release notes:\n(fixes wording of the consent dialog)", False),
+        ("", "Release notes:\n(fixes grammar checker false positives)", False),
+        ("", "Release notes:\n(fixes garbled output on Windows terminals)", False),
+        # (a clarification of another's story, figure or caption, or the story not its subject; second review)
+        ("", "Stocks rose.\nClarification: A story in the Tarrow Gazette incorrectly said the mayor quit.", False),
+        ("", "Stocks rose.\nClarification: An article in the Kilbeg Courier on Monday wrongly stated it.", False),
+        ("", "Stocks rose.\nClarification: The council says a story wrongly gave the count date.", False),
+        ("", "Stocks rose.\nClarification: The item the council published wrongly said rates would rise.", False),
+        ("", "Prices rose.\nClarification: The statistics office said the headline rate was misreported by some "
+         "outlets.", False),
+        ("", "Prices rose.\nClarification: Officials said the headline figure was misstated in some reports.", False),
+        ("", "Prices rose.\nClarification: the ministry said the article in Sunday's paper misquoted the minister.",
+         False),
+        ("", "Prices rose.\nCLARIFICATION: The caption on the ministry's photo misidentified the minister.", False),
+        ("", "Prices rose.\nClarification: a headline in a rival paper wrongly said the plant would close.", False),
+        ("", "Prices rose.\nClarification: A story on Tuesday about Acme in the Gazette wrongly said it.", False),
+        # (third review: a report's or item's subject, free words after "this story", a wire's story in another's
+        # word, a line an attribution closes, a reader's letter)
+        ("", "Rates rose.\nClarification: This report says the council wrongly gave the count date.", False),
+        ("", "Rates rose.\nClarification: Our report shows ministers wrongly stated the cost.", False),
+        ("", "Rates rose.\nClarification: This report finds the agency misreported the figures.", False),
+        ("", "Rates rose.\nClarification: This story is about voters who misidentified their polling stations.", False),
+        ("", "Rates rose.\nClarification: This item concerns a man who misstated his income.", False),
+        ("", "Shares fell.\nClarification: A Reuters story on Tuesday wrongly said the plant would close, the company "
+         "said.", False),
+        ("", "Shares fell.\nClarification: A Reuters story on Tuesday wrongly gave the owner's name.", False),
+        ("", "Shares fell.\nCLARIFICATION: An AP story incorrectly reported that Acme would cut jobs, Acme said in a "
+         "statement.", False),
+        ("", "Rates rose.\nClarification: The story wrongly said nothing, the minister said.", False),
+        ("", "Rates rose.\nClarification: The item on Monday wrongly listed the venue, the council said.", False),
+        ("", "Rates rose.\nClarification: A story on Tuesday about ministers who wrongly said the plant would close.",
+         False),
+        ("", "Rates rose.\nClarification: A story on Tuesday wrongly said the plant would close, the company said.",
+         False),
+        ("", "Rates rose.\nClarification: A story Tuesday wrongly said Acme Inc. would close, Acme said.", False),
+        ("", "Rates rose.\nClarification: This story misquoted what I said, and the rest of my speech.", False),
+        ("", "Rates rose.\nClarification: This story misrepresented me.", False),
+        ("", "Dear editor,\nClarification: The headline on this story misrepresented what I said. -- J. Smith, Leeds",
+         False),
         ("", "The agency (adds the minister, clarifies nothing) said.", False),
         ("", "Fed (updates guidance, clarifies outlook) in statement.", False),
         ("", "Four workers died.\n\nYou may ask for a recount (Refiles to correct counts are not accepted).", False),
@@ -3348,6 +3483,23 @@ def test_a_refile_that_corrects_or_a_clarification_is_read_as_a_correction(
     # figures, or clarified, matched nothing (dense facts), and a name respelt under one was another subject.
     assert bool(update_mark(title, body).corrections) is corrected
     assert marked_as_update(title, body) is corrected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Rates rose.\n(Changes to the count rules, which fixes the recount date on Friday, take effect.)",
+        "Rates rose.\n(Updates to the app include fixes for login bugs, the company said.)",
+        "Rates rose.\n(Adds a clause that fixes the price of bread at 2 euros, the ministry said.)",
+        "Rates rose.\n(Changes to the scheme, which clarifies rents for ten years, take effect in May.)",
+        "Four workers died.\n(Adds comment from ministry, which clarifies timing)",
+    ],
+)
+def test_fixes_or_clarifies_in_a_note_of_edits_is_read_only_as_an_item_of_it(body: str) -> None:
+    # "fixes" ("clarifies") inside a parenthesis opening with an edit verb, not an item of a list of edits, is
+    # prose (second review): no correction note. (A whole line opening "(Changes ..."/"(Adds ..." is read as a
+    # note of edits, an update, by `_UPDATE_NOTE`, as before: that reading is unchanged.)
+    assert not update_mark("", body).corrections
 
 
 @pytest.mark.parametrize(
@@ -3371,6 +3523,16 @@ def test_a_clarified_line_leaves_a_correction_note_after_it_its_own(note: str) -
         ("REFILE-Millbrook ward result", "(Refiles to correct Colm Hargate's vote total and the shares)\n\n{}"),
         ("REFILE-Millbrook ward result", "(Refiles to fix typo in Colm Hargate's vote total)\n\n{}"),
         ("Millbrook ward result", "(Clarifies Colm Hargate's vote total and the shares)\n\n{}"),
+        ("Millbrook ward result", "(Fixes typo in Colm Hargate's vote total)\n\n{}"),
+        ("Millbrook ward result", "(Fixes 3rd paragraph to show Colm Hargate's total)\n\n{}"),
+        (
+            "Millbrook ward result",
+            "{}\n\nClarification: An earlier story incorrectly gave Colm Hargate's total as 1,102.",
+        ),
+        ("Millbrook ward result", "{}\n\nClarification: A story Tuesday wrongly gave Colm Hargate's total."),
+        ("Millbrook ward result", "(Fixes Colm Hargate's total in para 2)\n\n{}"),
+        ("Millbrook ward result", "{}\n\nClarification: This story's headline misstated Colm Hargate's total."),
+        ("Millbrook ward result", "{}\n\nClarification: This story incorrectly gave Colm Hargate's total as 1,102."),
         ("Millbrook ward result", "{}\n\nClarification: An earlier version gave Colm Hargate's total as 1,102."),
         ("Millbrook ward result", "{}\n\nThis story has been clarified to show Colm Hargate's vote total."),
     ],
@@ -3390,6 +3552,16 @@ def test_a_short_result_refiled_to_correct_or_clarified_hours_later_is_the_same_
         "\n\nClarification: prior to certification, totals may change.",
         "\n\nClarification: the original count was held at Tarrow Civic Hall.",
         "\n\nClarification: Returning officer clarifies rules on recounts",
+        "\n\nClarification: The council wrongly said the count would be held on Friday, the candidates said.",
+        "\n\nThe returning officer (fixes the recount date on Friday) will publish the full tallies online.",
+        "\n\n(Changes to the count rules, which fixes the recount date on Friday, take effect in May.) Ask the office.",
+        "\n\n(fixes the recount date on Friday, the returning officer said)",
+        "\n\nClarification: A story in the Tarrow Gazette incorrectly said the count would be on Friday.",
+        "\n\nClarification: The council says a story wrongly gave the count date.",
+        "\n\nClarification: The item the council published wrongly said the count would be on Friday.",
+        "\n\n(fixes the date of the recount for Friday, the returning officer said)",
+        "\n\nClarification: This report says the council wrongly gave the count date.",
+        "\n\nClarification: A Reuters story on Tuesday wrongly gave the count date, the council said.",
         "\n\nThe returning officer (clarifies a spokeswoman) will publish the full tallies online.",
         "\n\nCandidates may ask for a recount (Refiles to correct counts are not accepted, the office said).",
     ],
@@ -3403,6 +3575,28 @@ def test_a_clarification_naming_no_earlier_text_or_a_note_in_prose_joins_no_othe
     first = ("Millbrook ward result", _WARD)
     then = ("Millbrook ward result", _WARD_CORRECTED + line)
     assert _judged_titled(detector, first, then, timedelta(hours=2)) == ([], [])
+
+
+_FERRY = (
+    "{name} Ferries said on Wednesday it would cut sailings between Port Arran and Kilbeg by a third from April "
+    "after fuel costs rose {rise} percent in a year. The operator carried {carried} passengers last year, and it "
+    "said 40 seasonal jobs would go."
+)
+
+
+@pytest.mark.parametrize("note", ["(Fixes typo in paragraph 1)", "(Fixes spelling of figures in 1st para)"])
+def test_a_story_resent_under_a_fix_note_is_a_corrected_version_of_the_first(detector: Detector, note: str) -> None:
+    # Reuters puts "(Fixes typo in ...)" at the top of a re-sent story, with no "Refiles" word: it was no note, and
+    # the re-sent copy of a short item with two figures fixed was read as another report (dense facts).
+    title = "Caldmore Ferries to cut Kilbeg sailings"
+    first = (title, _FERRY.format(name="Caldmore", rise="18", carried="412,000"))
+    fixed = _FERRY.format(name="Caldmore", rise="16", carried="421,000")
+    assert _judged_titled(detector, first, (title, fixed), timedelta(hours=1)) == ([], []), "premise: no note"
+    assert _judged_titled(detector, first, (title, note + "\n\n" + fixed), timedelta(hours=1)) == (["a"], ["b"])
+    # (a note more than a day later, or in prose, corrects nothing)
+    assert _judged_titled(detector, first, (title, note + "\n\n" + fixed), timedelta(days=2)) == ([], [])
+    prose = fixed + "\nThe port authority (fixes the timetable each spring) said it would publish it."
+    assert _judged_titled(detector, first, (title, prose), timedelta(hours=1)) == ([], [])
 
 
 def test_a_refile_that_corrects_nothing_is_a_resend_and_joins_no_other_figures(detector: Detector) -> None:
