@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
 from functools import lru_cache
-from itertools import groupby, pairwise
+from itertools import groupby, islice, pairwise
 
 from service.model import U32Array
 from service.sets import unique
@@ -69,7 +69,9 @@ MIN_STEM_LETTERS = 4  # `_crude_stem` leaves a shorter word whole: "uses" is no 
 MAX_TABLE_ROWS = 400  # rows of a table stretch paired by their words (per side): difflib's cost
 MAX_ROW_PAIRS = 20_000  # rows by rows of a table stretch (past its common first and last rows) matched by difflib
 MAX_ROW_REPEATS = 8  # times a row stands in two tables before it anchors no match (`_paired_rows`)
-MAX_TABLE_CELLS = 64  # differing cells of a table stretch read: facts enough to part two tables, each one costly
+MAX_TABLE_CELLS = 64  # differing cells read in two texts' tables (all stretches): facts enough, each one costly
+MAX_READ_CELLS = 4096  # cells of a table stretch's lines read (per side, with MAX_TABLE_ROWS): 400 rows of 10
+MAX_EMPTY_CELLS = 64  # cells left empty counted between two tokens ("<td></td>" repeated): wider than any row
 MAX_ROW_REACH = 64  # tokens read past a stretch's ends to its lines' ends (`_tabular`)
 MAX_CACHED_GAP = 64  # characters of a text between two tokens whose reading as a table's parting is remembered
 TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word on both sides: template text
@@ -200,13 +202,14 @@ def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Diffe
     new_subject = respelt = False
     moves: set[int] = set()
     short = min(ta.count, tb.count) <= SHORT_ITEM_TOKENS
+    cells = _Cells()  # (the differing table cells left to read, over all the pair's stretches)
     for n, (a0, a1, b0, b1) in enumerate(bounds):
         # The edges of a page hold titles, bylines and boilerplate, not a template's slots: read for names alone.
         edge = not short and n in (0, len(bounds) - 1)
         if edge and not edge_names:
             continue
         limit = 2 * MAX_SLOT_TOKENS if n == 0 else MAX_SLOT_TOKENS  # a subject may be a long name
-        filled = _filled_slots(ta, range(a0, a1), tb, range(b0, b1), limit)
+        filled = _filled_slots(ta, range(a0, a1), tb, range(b0, b1), limit, cells)
         for ia, ib in filled:
             # (Only here are the words needed: most pairs never tokenise them.)
             figure, name, any_fact, change, day = _changed_facts(ta, ia, tb, ib)
@@ -316,13 +319,26 @@ def _rewrite_touches_facts(ta: Tokenised, ia: range, tb: Tokenised, ib: range, o
     return (figure or name) and not (opening and _openings_differ_only(ta, ia, tb, ib, change))
 
 
-def _filled_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) -> list[tuple[range, range]]:
+class _Cells:
+    """The differing table cells a pair of texts has left to read (MAX_TABLE_CELLS, over all its stretches:
+    `_cell_slots`)."""
+
+    __slots__ = ("left",)
+
+    def __init__(self) -> None:
+        self.left = MAX_TABLE_CELLS
+
+
+def _filled_slots(
+    ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int, cells: _Cells
+) -> list[tuple[range, range]]:
     """The slots a stretch between aligned runs fills: itself if short on both sides; if long, the differing
-    cells of the table rows it holds on both sides (`_cell_slots`), or else the places where its words differ
-    when it is template text (`_template_slots`). None in a longer stretch of prose, an insertion or a rewrite."""
+    cells of the table rows it holds on both sides (`_cell_slots`, of the pair's `cells` left), or else the
+    places where its words differ when it is template text (`_template_slots`). None in a longer stretch of
+    prose, an insertion or a rewrite."""
     if 0 < len(ia) <= limit and 0 < len(ib) <= limit:
         return [(ia, ib)]
-    return _cell_slots(ta, ia, tb, ib, limit) or _template_slots(ta, ia, tb, ib)
+    return _cell_slots(ta, ia, tb, ib, limit, cells) or _template_slots(ta, ia, tb, ib)
 
 
 def _template_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range) -> list[tuple[range, range]]:
@@ -342,7 +358,9 @@ def _template_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range) -> list[
     return [(ia[p[0] : p[-1] + 1], ib[p[0] : p[-1] + 1]) for p in differing]
 
 
-def _cell_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) -> list[tuple[range, range]]:
+def _cell_slots(
+    ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int, cells: _Cells
+) -> list[tuple[range, range]]:
     """The slots of a long stretch holding a table on both sides (a results table's "Amira Castell |
     Independent | 2,114 | 51.3%"): the rows paired by their words (`_paired_rows`: a row one side adds or drops
     is an insertion), and in two rows of as many cells each pair of cells that differ, a cell being a slot (or,
@@ -351,7 +369,12 @@ def _cell_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) 
     as the other side's. The stretch's lines that are no table rows (a note under the table) are left as a
     rewrite. Read whole, a stretch of rows is a rewrite: two divisions' election results, every row another
     candidate's name and figures, changed no fact and matched as `revised`. At most MAX_TABLE_CELLS differing
-    cells are read (each costs `_changed_facts`); the rest of a longer stretch stays a rewrite."""
+    cells are read in all the pair's stretches (each costs `_changed_facts`: `cells`, what is left of them);
+    the rest of a longer stretch stays a rewrite, and a later stretch's lines are not read as a table (none left:
+    it is read as any stretch whose table holds no differing cell, for template text, `_template_slots`). An
+    article of 40 ten-row tables against 9-row ones read 64 cells in each stretch, ≈0.37 s for one pair."""
+    if not cells.left:
+        return []
     tagged_a = _row_tagged(ta, ia)  # (each side's row tags looked for once)
     rows_a = _table_rows(ta, ia, tagged_a)
     if not rows_a:
@@ -366,7 +389,6 @@ def _cell_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) 
         return []
     orders = _column_orders([(words_a[i], words_b[j]) for i, j in pairs])
     slots: list[tuple[range, range]] = []
-    cells = 0
     for i, j in pairs:
         row_a, row_b = rows_a[i], rows_b[j]
         if sorted(words_a[i]) == sorted(words_b[j]):
@@ -377,9 +399,9 @@ def _cell_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int) 
         for ca, cb in zip(row_a, [row_b[k] for k in order], strict=True):
             if [ta.words[p] for p in ca] == [tb.words[q] for q in cb] or not (ca and cb):
                 continue  # (the same, or a cell one side leaves empty: an insertion)
-            if cells == MAX_TABLE_CELLS:
+            if not cells.left:
                 return slots
-            cells += 1
+            cells.left -= 1
             slots += [(ca, cb)] if len(ca) <= limit and len(cb) <= limit else _template_slots(ta, ca, tb, cb)
     return slots
 
@@ -467,13 +489,15 @@ def _table_lines(t: Tokenised, stretch: range, tagged: bool | None = None) -> It
     cell's opening tag parts cells, as a pretty-printed table writes one `<td>` a line (its text on the same
     line or its own, `</td>` written or left out); in one without, each row a line of `<td>` cells, it ends a
     line. A cell left empty ("| Smith |  | 1,234 |", "<td></td>") is an empty
-    range where it stands, so that the row keeps its columns (`_empty_cells`). At most MAX_TABLE_ROWS lines."""
+    range where it stands, so that the row keeps its columns (`_empty_cells`). At most MAX_TABLE_ROWS lines, and
+    none after the line that reaches MAX_READ_CELLS cells (a megabyte of tag soup, each line a word and 50 empty
+    cells, was 20,000 cells a side)."""
     if not stretch:
         return
     if tagged is None:
         tagged = _row_tagged(t, stretch)
     body, starts, ends, count = t.body, t.starts, t.ends, t.count
-    lines, start = 0, stretch.start
+    lines, read, start = 0, 0, stretch.start
     before = body[ends[start - 1] : starts[start]] if start else "\n" + body[: starts[0]]
     ends_row, _, _, lead = _gap(before, tagged)
     line = [range(start, start)] * lead if ends_row else []
@@ -491,26 +515,18 @@ def _table_lines(t: Tokenised, stretch: range, tagged: bool | None = None) -> It
             start = i + 1
         if ends_row:
             yield line
-            lines += 1
-            if lines == MAX_TABLE_ROWS:
+            lines, read = lines + 1, read + len(line)
+            if lines == MAX_TABLE_ROWS or read >= MAX_READ_CELLS:
                 return
             line = [range(start, start)] * lead
 
 
 def _row_tagged(t: Tokenised, stretch: range) -> bool:
     """Does the stretch (with the text before and after it, to the tokens beside it) hold an HTML row's tag?
-    Rows written each a line of `<td>` cells, with no row tags, are parted by their line breaks. (A tag's opening
-    is looked for by `str.find` in the text lowered: a regular expression tries each "<" of a page of tags.)"""
+    Rows written each a line of `<td>` cells, with no row tags, are parted by their line breaks. (`_row_tags`.)"""
     start = t.ends[stretch.start - 1] if stretch.start else 0
     stop = t.starts[stretch.stop] if stretch.stop < t.count else len(t.body)
-    text = t.body[start:stop].lower()
-    for opening in ("<tr", "</tr"):
-        at = text.find(opening)
-        while at >= 0:
-            if _ROW_TAG.match(text, at):
-                return True
-            at = text.find(opening, at + 1)
-    return False
+    return _row_tags(t.body[start:stop]) is not None
 
 
 def _ends_row(gap: str, tagged: bool) -> bool:
@@ -533,9 +549,8 @@ def _read_gap(gap: str, tagged: bool) -> tuple[bool, bool, int, int]:
     and at the start of the line after one it ends. (A row's last cell, its `</tr>` left out as HTML allows, is
     followed by no cell's opening tag: "</td>\n</table>" ends it, and the text after the table is no cell of
     it.)"""
-    if "<" in gap and _ROW_TAG.search(gap):
-        tags = list(_ROW_TAG.finditer(gap))
-        trail, lead = gap[: tags[0].start()], gap[tags[-1].end() :]
+    if "<" in gap and (tags := _row_tags(gap)) is not None:
+        trail, lead = gap[: tags[0]], gap[tags[1] :]
     elif "\n" in gap and not (tagged and _opens_cell(gap)):
         trail, lead = gap[: gap.index("\n")], gap[gap.rindex("\n") + 1 :]
     elif _parts_cells(gap):
@@ -557,11 +572,12 @@ def _empty_cells(text: str, where: str) -> int:
     """How many cells left empty a text holds where it stands in a line ("between" two cells, at the "lead" or
     "trail" of the line): counted only where unambiguous, by HTML cell tags ("<td></td>": each opened cell but
     the one a token stands in) and by "|" ("|  |": each one but the one parting two cells, or a line's border);
-    tabs and runs of spaces align columns, and how many they stand for is not told."""
+    tabs and runs of spaces align columns, and how many they stand for is not told. At most MAX_EMPTY_CELLS: a
+    megabyte of "<td></td>" between two tokens was 116,000 cells, each a range made and compared."""
     if "<" in text and _CELL_TAG.search(text):
-        opened = len(_OPEN_CELL_TAG.findall(text))
-        return opened if where == "trail" else max(0, opened - 1)
-    return max(0, text.count("|") - 1)
+        opened = sum(1 for _ in islice(_OPEN_CELL_TAG.finditer(text), MAX_EMPTY_CELLS + 1))
+        return min(MAX_EMPTY_CELLS, opened if where == "trail" else max(0, opened - 1))
+    return min(MAX_EMPTY_CELLS, max(0, text.count("|") - 1))
 
 
 def _parts_cells(gap: str) -> bool:
@@ -572,9 +588,40 @@ def _parts_cells(gap: str) -> bool:
     return "  " in gap and not any(mark in gap for mark in ".,;:!?")
 
 
+def _row_tags(text: str) -> tuple[int, int] | None:
+    """Where a text's first HTML row tag starts and its last one ends (`_ROW_TAG`), if it holds one. Looked for in
+    the text lowered by two patterns each opening with its literal ("<tr", "</tr"), which the engine skips to: one
+    pattern opening with "<" and an optional "/", under re.I, tried each "<" of a page of tags (≈10 ms a megabyte
+    of "<td></td>", read several times a stretch: ≈2 ms so). The last tag by `str.rfind`, its first few
+    candidates, else by reading on from the first."""
+    if "<" not in text:
+        return None
+    low = text.lower()
+    if len(low) != len(text):  # (a letter lowered to two, "İ": the places would shift)
+        tags = list(_ROW_TAG.finditer(text))
+        return (tags[0].start(), tags[-1].end()) if tags else None
+    found = [m for pattern in _ROW_TAG_OPENINGS if (m := pattern.search(low)) is not None]
+    if not found:
+        return None
+    first = min(m.start() for m in found)
+    last, misses = -1, 0
+    for opening in ("<tr", "</tr"):
+        at = low.rfind(opening)
+        while at >= 0 and misses < MAX_TAG_MISSES:
+            if m := _ROW_TAG.match(low, at):
+                last = max(last, m.end())
+                break
+            at, misses = low.rfind(opening, 0, at + len(opening) - 1), misses + 1
+    if misses == MAX_TAG_MISSES:  # (many "<tr" that open no tag: read on from the first tag, in one pass)
+        last = max(m.end() for pattern in _ROW_TAG_OPENINGS for m in pattern.finditer(low, first))
+    return first, last
+
+
 _CELL_TAG = re.compile(r"</?t[dh][\s>/]", re.IGNORECASE)
 _OPEN_CELL_TAG = re.compile(r"<t[dh][\s>/]", re.IGNORECASE)
 _ROW_TAG = re.compile(r"</?tr[\s>/]", re.IGNORECASE)
+_ROW_TAG_OPENINGS = (re.compile(r"<tr[\s>/]"), re.compile(r"</tr[\s>/]"))  # (over a lowered text: `_row_tags`)
+MAX_TAG_MISSES = 8
 
 
 def _changed_facts(

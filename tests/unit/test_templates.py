@@ -26,6 +26,8 @@ from service.templates import (
     _REFILED_OR_CLARIFIED_NOTE,
     _UPDATE_NOTE,
     FACT_SLOTS_FOR_TEMPLATE,
+    MAX_EMPTY_CELLS,
+    MAX_READ_CELLS,
     MAX_ROW_PAIRS,
     MAX_ROW_REPEATS,
     MAX_TABLE_CELLS,
@@ -39,6 +41,7 @@ from service.templates import (
     _loosely_transliterated,
     _ordinary_by_stem,
     _paired_rows,
+    _row_tags,
     _same_place_spelt,
     _same_word_spelt,
     _table_rows,
@@ -733,6 +736,143 @@ def test_a_long_table_reads_at_most_so_many_cells() -> None:
     found = differences(tokenised(table(1), 5), tokenised(table(2), 5))
     assert found.slots == MAX_TABLE_CELLS
     assert found.fact_slots >= FACT_SLOTS_FOR_TEMPLATE
+
+
+def _ward_tables(rows: int, seed: int, html: bool, tables: int = 40) -> str:
+    """An article of `tables` wards' results tables of `rows` candidates each, every ward's named in a line of its
+    own (shared words: each table a stretch of its own); `seed` picks the candidates and their votes."""
+    rnd = random.Random(seed)
+    parts = ["Council election results, as declared overnight by the returning officers at the civic centre."]
+    for ward in range(tables):
+        parts.append(f"Results for ward number {ward} of the district were declared after a recount on Friday night.")
+        cells = [
+            [
+                f"Name{rnd.randrange(10**6)} Surname{rnd.randrange(10**6)}",
+                f"Party{rnd.randrange(8)}",
+                f"{rnd.randrange(10**4):,}",
+                f"{rnd.randrange(1000) / 10}%",
+            ]
+            for _ in range(rows)
+        ]
+        if html:
+            parts.append(
+                "<table>\n" + "\n".join(f"<tr><td>{'</td><td>'.join(c)}</td></tr>" for c in cells) + "\n</table>"
+            )
+        else:
+            parts.append("\n".join(" | ".join(c) for c in cells))
+    parts.append("Turnout across the county was 31 per cent, the chief returning officer said in a statement.")
+    return "\n\n".join(parts)
+
+
+class _Counted:
+    """templates._changed_facts counted: one call for each slot read for facts (a differing cell's)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        changed_facts = templates._changed_facts
+
+        def counted(*args: Any) -> Any:
+            self.calls += 1
+            return changed_facts(*args)
+
+        monkeypatch.setattr(templates, "_changed_facts", counted)
+
+
+@pytest.mark.parametrize("html", [False, True])
+def test_a_pairs_tables_read_at_most_so_many_cells_in_all(monkeypatch: pytest.MonkeyPatch, html: bool) -> None:
+    # The cap was per stretch: 40 ten-row tables against 9-row ones (each a block replaced, paired first rows
+    # first) read 36 cells in each table, 1,440 slots read for facts, ≈0.37 s of the writer's time for one pair.
+    counted = _Counted(monkeypatch)
+    ten, nine = tokenised(_ward_tables(10, 1, html), 5), tokenised(_ward_tables(9, 2, html), 5)
+    found = differences(ten, nine)
+    assert counted.calls <= MAX_TABLE_CELLS
+    assert found.slots == MAX_TABLE_CELLS
+    assert found.fact_slots >= FACT_SLOTS_FOR_TEMPLATE  # (still other wards' results)
+    assert found.shared_tokens < templates.SHARED_TOKENS_PER_FACT * found.fact_slots
+    counted.calls = 0
+    assert differences(nine, ten) == found
+    assert counted.calls <= MAX_TABLE_CELLS
+
+
+def test_a_few_tables_are_read_cell_by_cell_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Under the cap, every differing cell is still read, in every table.
+    counted = _Counted(monkeypatch)
+    three, two = tokenised(_ward_tables(3, 1, False, 4), 5), tokenised(_ward_tables(2, 2, False, 4), 5)
+    found = differences(three, two)
+    read = counted.calls
+    assert found.slots == read > MAX_TABLE_CELLS // 4
+    monkeypatch.setattr(templates, "MAX_TABLE_CELLS", 10**6)
+    counted.calls = 0
+    assert differences(three, two) == found
+    assert counted.calls == read
+
+
+class _CellsMade:
+    """templates._cell_words counted: the cells of the rows a table stretch is read as, both sides'."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.cells = 0
+        cell_words = templates._cell_words
+
+        def counted(t: Tokenised, row: list[range]) -> Any:
+            self.cells += len(row)
+            return cell_words(t, row)
+
+        monkeypatch.setattr(templates, "_cell_words", counted)
+
+
+def test_tag_soup_between_two_words_is_so_many_empty_cells(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A megabyte of "<td></td>" between two words was 116,000 empty cells in a row, each a range made, sliced and
+    # compared, several times a stretch (≈0.2 s a pair).
+    soup = "<td></td>" * ((1 << 20) // 9)
+
+    def body(side: int) -> str:
+        rows = "\n".join(f"Name{k + 10 * side} | Party{k} | {1000 + k + side:,}" for k in range(3))
+        return (
+            "The council published its ward tables late on Friday, with several cells left blank by the clerk.\n"
+            + rows
+            + soup
+            + rows
+            + "\nTurnout across the county was 31 per cent, the returning officer said in a statement."
+        )
+
+    made = _CellsMade(monkeypatch)
+    found = differences(tokenised(body(0), 5), tokenised(body(1), 5))
+    assert 0 < made.cells <= 2 * (6 * 3 + MAX_EMPTY_CELLS)
+    assert found.fact_slots >= FACT_SLOTS_FOR_TEMPLATE
+
+
+def test_tag_soup_lines_read_at_most_so_many_cells(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A megabyte of lines of a word and 50 empty cells each: 400 lines (MAX_TABLE_ROWS) of 51 cells read a side.
+    def body(side: int) -> str:
+        lines = [f"Word{k * (1 + side * (k % 3 == 0))}" + "<td></td>" * 50 for k in range(2300)]
+        return (
+            "The council published its ward tables late on Friday, with several cells left blank by the clerk.\n"
+            + "\n".join(lines)
+            + "\nTurnout across the county was 31 per cent, the returning officer said in a statement."
+        )
+
+    made = _CellsMade(monkeypatch)
+    differences(tokenised(body(0), 5), tokenised(body(1), 5))
+    assert 0 < made.cells <= 2 * (MAX_READ_CELLS + 51)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["<tr>", "</TR >", "<Tr/", "<trx", "</tr", "<td>", "\n", " x ", "\u0130", "<"]), max_size=30
+    )
+)
+def test_row_tags_are_found_as_by_the_pattern(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    tags = list(templates._ROW_TAG.finditer(text))
+    assert _row_tags(text) == ((tags[0].start(), tags[-1].end()) if tags else None)
+
+
+def test_row_tags_past_many_false_openings() -> None:
+    text = "<tr>a</tr>" + "<trx" * 100 + " b"
+    assert _row_tags(text) == (0, 10)
+    assert _row_tags("<trx" * 100) is None
 
 
 def _filler_table(seed: int, rows: int, every: int) -> list[tuple[tuple[str, ...], ...]]:
