@@ -69,8 +69,11 @@ MIN_STEM_LETTERS = 4  # `_crude_stem` leaves a shorter word whole: "uses" is no 
 MAX_TABLE_ROWS = 400  # rows of a table stretch paired by their words (per side): difflib's cost
 MAX_ROW_PAIRS = 20_000  # rows by rows of a table stretch (past its common first and last rows) matched by difflib
 MAX_ROW_REPEATS = 8  # times a row stands in two tables before it anchors no match (`_paired_rows`)
-MAX_TABLE_CELLS = 64  # differing cells read in two texts' tables (all stretches): facts enough, each one costly
+MAX_TABLE_CELLS = 64  # differing cells read in a table stretch: facts enough, each one costly
+MAX_PAIR_CELLS = 256  # differing cells read in two texts' tables (all stretches): `_Cells`
+MIN_STRETCH_CELLS = 8  # of MAX_PAIR_CELLS kept for each later stretch (a table after a long one still read)
 MAX_READ_CELLS = 4096  # cells of a table stretch's lines read (per side, with MAX_TABLE_ROWS): 400 rows of 10
+MAX_PAIR_READ_CELLS = 8 * MAX_READ_CELLS  # table rows' cells parsed in two texts (all stretches, both sides)
 MAX_EMPTY_CELLS = 64  # cells left empty counted between two tokens ("<td></td>" repeated): wider than any row
 MAX_ROW_REACH = 64  # tokens read past a stretch's ends to its lines' ends (`_tabular`)
 MAX_CACHED_GAP = 64  # characters of a text between two tokens whose reading as a table's parting is remembered
@@ -202,13 +205,15 @@ def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Diffe
     new_subject = respelt = False
     moves: set[int] = set()
     short = min(ta.count, tb.count) <= SHORT_ITEM_TOKENS
-    cells = _Cells()  # (the differing table cells left to read, over all the pair's stretches)
-    for n, (a0, a1, b0, b1) in enumerate(bounds):
+    # (The stretches read, and of them those longer than a slot, each of which may hold a table: `_Cells`.)
+    reading = [n for n in range(len(bounds)) if edge_names or short or n not in (0, len(bounds) - 1)]
+    limits = [2 * MAX_SLOT_TOKENS if n == 0 else MAX_SLOT_TOKENS for n in range(len(bounds))]  # a long name
+    cells = _Cells(sum(_long_stretch(bounds[n], limits[n]) for n in reading))  # (over all the pair's stretches)
+    for n in reading:
+        a0, a1, b0, b1 = bounds[n]
         # The edges of a page hold titles, bylines and boilerplate, not a template's slots: read for names alone.
         edge = not short and n in (0, len(bounds) - 1)
-        if edge and not edge_names:
-            continue
-        limit = 2 * MAX_SLOT_TOKENS if n == 0 else MAX_SLOT_TOKENS  # a subject may be a long name
+        limit = limits[n]
         filled = _filled_slots(ta, range(a0, a1), tb, range(b0, b1), limit, cells)
         for ia, ib in filled:
             # (Only here are the words needed: most pairs never tokenise them.)
@@ -319,14 +324,32 @@ def _rewrite_touches_facts(ta: Tokenised, ia: range, tb: Tokenised, ib: range, o
     return (figure or name) and not (opening and _openings_differ_only(ta, ia, tb, ib, change))
 
 
+def _long_stretch(bound: tuple[int, int, int, int], limit: int) -> bool:
+    """Is a stretch between aligned runs longer than a slot, and on both sides (`_filled_slots`: a table's)?"""
+    a0, a1, b0, b1 = bound
+    return a1 > a0 and b1 > b0 and (a1 - a0 > limit or b1 - b0 > limit)
+
+
 class _Cells:
-    """The differing table cells a pair of texts has left to read (MAX_TABLE_CELLS, over all its stretches:
-    `_cell_slots`)."""
+    """What a pair of texts has left to read of its tables, over all its stretches (`_cell_slots`): differing
+    cells read for facts (`left`, of MAX_PAIR_CELLS; a stretch reads at most MAX_TABLE_CELLS, and leaves
+    MIN_STRETCH_CELLS for each long stretch after it, or if too few an equal share: `take`), and cells of table
+    rows parsed, both sides' (`parse`, of MAX_PAIR_READ_CELLS: once spent, no later stretch is parsed)."""
 
-    __slots__ = ("left",)
+    __slots__ = ("left", "parse", "stretch", "stretches")
 
-    def __init__(self) -> None:
-        self.left = MAX_TABLE_CELLS
+    def __init__(self, stretches: int) -> None:
+        self.left = MAX_PAIR_CELLS
+        self.parse = MAX_PAIR_READ_CELLS
+        self.stretches = stretches  # (long stretches not yet read)
+        self.stretch = 0  # (differing cells the stretch being read may still read)
+
+    def take(self) -> None:
+        """A long stretch is read: its share of the cells left."""
+        later = max(self.stretches - 1, 0)
+        self.stretches = later
+        share = self.left // (later + 1)
+        self.stretch = min(MAX_TABLE_CELLS, max(share, self.left - MIN_STRETCH_CELLS * later))
 
 
 def _filled_slots(
@@ -338,6 +361,8 @@ def _filled_slots(
     prose, an insertion or a rewrite."""
     if 0 < len(ia) <= limit and 0 < len(ib) <= limit:
         return [(ia, ib)]
+    if ia and ib:
+        cells.take()
     return _cell_slots(ta, ia, tb, ib, limit, cells) or _template_slots(ta, ia, tb, ib)
 
 
@@ -368,19 +393,23 @@ def _cell_slots(
     the same cells in another order are none, and the columns' order one side changed for all its rows is read
     as the other side's. The stretch's lines that are no table rows (a note under the table) are left as a
     rewrite. Read whole, a stretch of rows is a rewrite: two divisions' election results, every row another
-    candidate's name and figures, changed no fact and matched as `revised`. At most MAX_TABLE_CELLS differing
-    cells are read in all the pair's stretches (each costs `_changed_facts`: `cells`, what is left of them);
-    the rest of a longer stretch stays a rewrite, and a later stretch's lines are not read as a table (none left:
-    it is read as any stretch whose table holds no differing cell, for template text, `_template_slots`). An
-    article of 40 ten-row tables against 9-row ones read 64 cells in each stretch, ≈0.37 s for one pair."""
-    if not cells.left:
+    candidate's name and figures, changed no fact and matched as `revised`. At most the stretch's share of the
+    pair's differing cells is read (each costs `_changed_facts`; `cells`: MAX_TABLE_CELLS a stretch, of
+    MAX_PAIR_CELLS a pair, some left for each stretch after it), and the rest of a longer stretch stays a
+    rewrite; the cells of its rows parsed are charged to the pair too (MAX_PAIR_READ_CELLS). With none left of
+    either, a stretch's lines are not read as a table (it is read as any stretch whose table holds no differing
+    cell, for template text, `_template_slots`). An article of 40 ten-row tables against 9-row ones read 64
+    cells in each stretch, ≈0.37 s for one pair; 80 tables of 400 rows whose cells all agree were parsed whole."""
+    if not cells.stretch or cells.parse <= 0:
         return []
     tagged_a = _row_tagged(ta, ia)  # (each side's row tags looked for once)
     rows_a = _table_rows(ta, ia, tagged_a)
+    cells.parse -= sum(len(row) for row in rows_a)
     if not rows_a:
         return []
     tagged_b = _row_tagged(tb, ib)
     rows_b = _table_rows(tb, ib, tagged_b)
+    cells.parse -= sum(len(row) for row in rows_b)
     if not rows_b or not (_tabular(ta, ia, tagged_a) and _tabular(tb, ib, tagged_b)):
         return []
     words_a, words_b = [_cell_words(ta, row) for row in rows_a], [_cell_words(tb, row) for row in rows_b]
@@ -399,9 +428,9 @@ def _cell_slots(
         for ca, cb in zip(row_a, [row_b[k] for k in order], strict=True):
             if [ta.words[p] for p in ca] == [tb.words[q] for q in cb] or not (ca and cb):
                 continue  # (the same, or a cell one side leaves empty: an insertion)
-            if not cells.left:
+            if not cells.stretch:
                 return slots
-            cells.left -= 1
+            cells.left, cells.stretch = cells.left - 1, cells.stretch - 1
             slots += [(ca, cb)] if len(ca) <= limit and len(cb) <= limit else _template_slots(ta, ca, tb, cb)
     return slots
 
