@@ -71,7 +71,7 @@ MAX_ROW_PAIRS = 20_000  # rows by rows of a table stretch (past its common first
 MAX_ROW_REPEATS = 8  # times a row stands in two tables before it anchors no match (`_paired_rows`)
 MAX_TABLE_CELLS = 64  # differing cells read in a table stretch: facts enough, each one costly
 MAX_PAIR_CELLS = 256  # differing cells read in two texts' tables (all stretches): `_Cells`
-MIN_STRETCH_CELLS = 8  # of MAX_PAIR_CELLS kept for each later stretch (a table after a long one still read)
+MIN_STRETCH_CELLS = 8  # of MAX_PAIR_CELLS kept for each later table stretch (a table after a long one still read)
 MAX_READ_CELLS = 4096  # cells of a table stretch's lines read (per side, with MAX_TABLE_ROWS): 400 rows of 10
 MAX_PAIR_READ_CELLS = 8 * MAX_READ_CELLS  # table rows' cells parsed in two texts (all stretches, both sides)
 MAX_EMPTY_CELLS = 64  # cells left empty counted between two tokens ("<td></td>" repeated): wider than any row
@@ -205,10 +205,16 @@ def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Diffe
     new_subject = respelt = False
     moves: set[int] = set()
     short = min(ta.count, tb.count) <= SHORT_ITEM_TOKENS
-    # (The stretches read, and of them those longer than a slot, each of which may hold a table: `_Cells`.)
+    # (The stretches read, and of them those longer than a slot holding a table on both sides: `_Cells`.)
     reading = [n for n in range(len(bounds)) if edge_names or short or n not in (0, len(bounds) - 1)]
     limits = [2 * MAX_SLOT_TOKENS if n == 0 else MAX_SLOT_TOKENS for n in range(len(bounds))]  # a long name
-    cells = _Cells(sum(_long_stretch(bounds[n], limits[n]) for n in reading))  # (over all the pair's stretches)
+    long = [
+        (range(a0, a1), range(b0, b1))
+        for n in reading
+        for a0, a1, b0, b1 in [bounds[n]]
+        if _long_stretch(bounds[n], limits[n])
+    ]
+    cells = _Cells(ta, tb, long)  # (over all the pair's stretches)
     for n in reading:
         a0, a1, b0, b1 = bounds[n]
         # The edges of a page hold titles, bylines and boilerplate, not a template's slots: read for names alone.
@@ -333,23 +339,44 @@ def _long_stretch(bound: tuple[int, int, int, int], limit: int) -> bool:
 class _Cells:
     """What a pair of texts has left to read of its tables, over all its stretches (`_cell_slots`): differing
     cells read for facts (`left`, of MAX_PAIR_CELLS; a stretch reads at most MAX_TABLE_CELLS, and leaves
-    MIN_STRETCH_CELLS for each long stretch after it, or if too few an equal share: `take`), and cells of table
-    rows parsed, both sides' (`parse`, of MAX_PAIR_READ_CELLS: once spent, no later stretch is parsed)."""
+    MIN_STRETCH_CELLS for each table stretch after it, or if too few an equal share: `take`), and cells of table
+    rows parsed, both sides' (`parse`, of MAX_PAIR_READ_CELLS: once spent, no later stretch is parsed). The
+    table stretches are told first, in order, of the `long` ones (longer than a slot on a side, `_long_stretch`):
+    those that may hold a row (`_may_part_cells`) and whose lines hold a table (`_tabular`, each side's row tags
+    looked for once), on both sides, the cells of the lines read to tell charged to `parse` (once it is spent,
+    the stretches after are told no table). Long stretches of prose keep no cells: 40 paragraphs rewritten after
+    a results table once left it a share of 6."""
 
-    __slots__ = ("left", "parse", "stretch", "stretches")
+    __slots__ = ("later", "left", "parse", "stretch", "tables")
 
-    def __init__(self, stretches: int) -> None:
+    def __init__(self, ta: Tokenised, tb: Tokenised, long: list[tuple[range, range]]) -> None:
         self.left = MAX_PAIR_CELLS
         self.parse = MAX_PAIR_READ_CELLS
-        self.stretches = stretches  # (long stretches not yet read)
         self.stretch = 0  # (differing cells the stretch being read may still read)
+        self.tables: dict[tuple[range, range], tuple[bool, bool]] = {}  # (each side's row tags)
+        for ia, ib in long:
+            if self.parse <= 0:
+                break
+            if not (_may_part_cells(ta, ia) and _may_part_cells(tb, ib)):
+                continue  # (no row on a side, as a stretch of prose: told no table without reading its lines)
+            tagged_a, tagged_b = _row_tagged(ta, ia), _row_tagged(tb, ib)
+            table_a, read_a = _tabular(ta, ia, tagged_a)
+            table_b, read_b = _tabular(tb, ib, tagged_b)  # (both sides, whichever is first: the same charge)
+            self.parse -= read_a + read_b
+            if table_a and table_b:
+                self.tables[ia, ib] = (tagged_a, tagged_b)
+        self.later = len(self.tables)  # (table stretches not yet read)
 
-    def take(self) -> None:
-        """A long stretch is read: its share of the cells left."""
-        later = max(self.stretches - 1, 0)
-        self.stretches = later
+    def take(self, ia: range, ib: range) -> tuple[bool, bool] | None:
+        """A long stretch is read: if a table stretch, its share of the cells left and its sides' row tags."""
+        tagged = self.tables.get((ia, ib))
+        if tagged is None:
+            self.stretch = 0
+            return None
+        self.later = later = self.later - 1
         share = self.left // (later + 1)
         self.stretch = min(MAX_TABLE_CELLS, max(share, self.left - MIN_STRETCH_CELLS * later))
+        return tagged
 
 
 def _filled_slots(
@@ -361,9 +388,9 @@ def _filled_slots(
     prose, an insertion or a rewrite."""
     if 0 < len(ia) <= limit and 0 < len(ib) <= limit:
         return [(ia, ib)]
-    if ia and ib:
-        cells.take()
-    return _cell_slots(ta, ia, tb, ib, limit, cells) or _template_slots(ta, ia, tb, ib)
+    tagged = cells.take(ia, ib) if ia and ib else None
+    slots = _cell_slots(ta, ia, tb, ib, limit, cells, tagged) if tagged is not None else []
+    return slots or _template_slots(ta, ia, tb, ib)
 
 
 def _template_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range) -> list[tuple[range, range]]:
@@ -384,7 +411,7 @@ def _template_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range) -> list[
 
 
 def _cell_slots(
-    ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int, cells: _Cells
+    ta: Tokenised, ia: range, tb: Tokenised, ib: range, limit: int, cells: _Cells, tagged: tuple[bool, bool]
 ) -> list[tuple[range, range]]:
     """The slots of a long stretch holding a table on both sides (a results table's "Amira Castell |
     Independent | 2,114 | 51.3%"): the rows paired by their words (`_paired_rows`: a row one side adds or drops
@@ -402,15 +429,9 @@ def _cell_slots(
     cells in each stretch, ≈0.37 s for one pair; 80 tables of 400 rows whose cells all agree were parsed whole."""
     if not cells.stretch or cells.parse <= 0:
         return []
-    tagged_a = _row_tagged(ta, ia)  # (each side's row tags looked for once)
-    rows_a = _table_rows(ta, ia, tagged_a)
-    cells.parse -= sum(len(row) for row in rows_a)
-    if not rows_a:
-        return []
-    tagged_b = _row_tagged(tb, ib)
-    rows_b = _table_rows(tb, ib, tagged_b)
-    cells.parse -= sum(len(row) for row in rows_b)
-    if not rows_b or not (_tabular(ta, ia, tagged_a) and _tabular(tb, ib, tagged_b)):
+    rows_a, rows_b = _table_rows(ta, ia, tagged[0]), _table_rows(tb, ib, tagged[1])  # (`tagged`: `_Cells`)
+    cells.parse -= sum(len(row) for row in rows_a) + sum(len(row) for row in rows_b)  # (both, whichever is first)
+    if not rows_a or not rows_b:
         return []
     words_a, words_b = [_cell_words(ta, row) for row in rows_a], [_cell_words(tb, row) for row in rows_b]
     pairs = _paired_rows(words_a, words_b)
@@ -491,18 +512,43 @@ def _column_orders(pairs: list[tuple[Row, Row]]) -> dict[int, list[int]]:
     return {cells: list(next(iter(orders))) for cells, orders in found.items() if len(orders) == 1}
 
 
-def _tabular(t: Tokenised, stretch: range, tagged: bool) -> bool:
+def _tabular(t: Tokenised, stretch: range, tagged: bool) -> tuple[bool, int]:
     """Do the whole lines the stretch touches hold a table: two lines in a row of as many cells (two or more)?
     Prose typed with a stray double space in a line or two holds no table. (Its lines read as the stretch's,
-    with row tags or without: `tagged`.)"""
+    with row tags or without: `tagged`; and the cells of the lines read to tell, at most MAX_TABLE_ROWS lines
+    and MAX_READ_CELLS cells and a line.)"""
+    body, starts, ends, count = t.body, t.starts, t.ends, t.count
     start, stop, reach = stretch.start, stretch.stop, 0
-    while start > 0 and reach < MAX_ROW_REACH and not _ends_row(t.body[t.ends[start - 1] : t.starts[start]], tagged):
+    while start > 0 and reach < MAX_ROW_REACH:
+        gap = body[ends[start - 1] : starts[start]]
+        if gap != " " and _ends_row(gap, tagged):  # (a space, most gaps, ends none)
+            break
         start, reach = start - 1, reach + 1
     reach = 0
-    while stop < t.count and reach < MAX_ROW_REACH and not _ends_row(t.body[t.ends[stop - 1] : t.starts[stop]], tagged):
+    while stop < count and reach < MAX_ROW_REACH:
+        gap = body[ends[stop - 1] : starts[stop]]
+        if gap != " " and _ends_row(gap, tagged):
+            break
         stop, reach = stop + 1, reach + 1
-    lines = _table_lines(t, range(start, stop), tagged)  # (read no further than the first two such lines)
-    return any(len(line) == len(after) >= 2 for line, after in pairwise(lines))
+    read, before = 0, 0
+    for line in _table_lines(t, range(start, stop), tagged):  # (read no further than the first two such lines)
+        read += len(line)
+        if len(line) == before >= 2:
+            return True, read
+        before = len(line)
+    return False, read
+
+
+def _may_part_cells(t: Tokenised, stretch: range) -> bool:
+    """Might the stretch hold a table row (a line of two cells, `_table_rows`): does its text, with the text
+    before and after it to the tokens beside it, hold a "|", a tab, two spaces or a "<"? Each cell's parting
+    (`_parts_cells`), cell left empty (`_empty_cells`) and row tag needs one: a stretch of prose holds none, and
+    is no table stretch without its lines read (0.8 MB of paragraphs, each rewritten: 60 ms a pair so, 300 ms
+    with each stretch's lines read to tell, `_tabular`)."""
+    start = t.ends[stretch.start - 1] if stretch.start else 0
+    stop = t.starts[stretch.stop] if stretch.stop < t.count else len(t.body)
+    text = t.body[start:stop]
+    return "|" in text or "\t" in text or "  " in text or "<" in text
 
 
 def _table_rows(t: Tokenised, stretch: range, tagged: bool | None = None) -> list[list[range]]:

@@ -876,9 +876,87 @@ def test_a_pairs_tables_are_parsed_at_most_so_many_cells_in_all(monkeypatch: pyt
     # Cells that all agree spend none of the differing cells a pair reads: 80 tables of 400 rows were each parsed
     # and paired in full (256,000 cells, 1.5 s a pair). The cells parsed are the pair's to spend too.
     made = _CellsMade(monkeypatch)
-    found = differences(tokenised(_swapped_tables(0, 30, 400), 5), tokenised(_swapped_tables(1, 30, 400), 5))
+    a, b = tokenised(_swapped_tables(0, 30, 400), 5), tokenised(_swapped_tables(1, 30, 400), 5)
+    found = differences(a, b)
     assert found.slots == 0
     assert 0 < made.cells <= MAX_PAIR_READ_CELLS + 2 * 4 * 400
+    made.cells = 0
+    assert differences(b, a) == found
+    assert 0 < made.cells <= MAX_PAIR_READ_CELLS + 2 * 4 * 400
+
+
+_HALL = "civic hall council chamber clerk returning officer count ballot boxes recount turnout agent".split()
+
+
+def _result_and_paragraphs(side: int, paragraphs: int, table_first: bool) -> str:
+    """A by-election's result (other candidates on each side) and `paragraphs` paragraphs of a report, each
+    rewritten on one side (its last dozen words: a long stretch of prose each, no table), the result first or
+    last."""
+    rnd, shared = random.Random(side), random.Random(5)
+    result = "\n".join(
+        f"Cand{rnd.randrange(10**6)} Name{rnd.randrange(10**6)} | Party{rnd.randrange(5)} | "
+        f"{rnd.randrange(100, 5000):,} | {rnd.randrange(100, 999) / 10}%"
+        for _ in range(10)
+    )
+    report = [
+        " ".join(f"{shared.choice(_HALL)}{shared.randrange(10**5)}" for _ in range(50))
+        + " "
+        + " ".join(f"said{side}x{p}y{k}" for k in range(12))
+        + f" close{p} of this paragraph."
+        for p in range(paragraphs)
+    ]
+    table = ["The result of the by-election in the harbour ward, as the returning officer read it out:", result]
+    parts = ["Voters in the harbour ward chose a new councillor on Thursday after the death of the sitting member."]
+    parts += table + report if table_first else report + table
+    parts.append("The new member is to take the seat at the full council meeting next month, officials said.")
+    return "\n\n".join(parts)
+
+
+@pytest.mark.parametrize("table_first", [True, False])
+def test_a_result_before_many_rewritten_paragraphs_is_read_in_full(table_first: bool) -> None:
+    # Every stretch longer than a slot reserved 8 cells for itself, paragraphs of prose too: a result table
+    # followed by 40 rewritten paragraphs got a share of 6 cells, and two by-elections' stories were not apart
+    # (with the table last, they were). Only stretches holding a table on both sides reserve cells.
+    a = tokenised(_result_and_paragraphs(0, 40, table_first), 5)
+    b = tokenised(_result_and_paragraphs(1, 40, table_first), 5)
+    found = differences(a, b)
+    assert found.fact_slots >= 30  # (the result's 10 rows: names, parties, votes and shares)
+    assert templates.other_instance(found, None, None)
+    assert differences(b, a) == found
+
+
+def _tables_or_prose_then_result(side: int) -> str:
+    """Nine long tables (400 rows of 10 cells) on side 1 where side 0 has a paragraph, then a by-election's
+    result with other candidates on each side."""
+    rnd, shared = random.Random(side), random.Random(3)
+    parts = ["The electoral services office published the counts of every polling district on Friday morning."]
+    for t in range(9):
+        parts.append(" ".join(f"{shared.choice(_HALL)}{shared.randrange(10**5)}" for _ in range(40)) + ".")
+        if side:
+            parts.append("\n".join(" | ".join(f"Box{t}c{c}r{r}" for c in range(10)) for r in range(400)))
+        else:
+            parts.append(" ".join(f"district{t}note{k}" for k in range(30)) + ".")
+    parts.append(" ".join(f"{shared.choice(_HALL)}{shared.randrange(10**5)}" for _ in range(40)) + ".")
+    parts.append(
+        "\n".join(
+            f"Cand{rnd.randrange(10**6)} Name{rnd.randrange(10**6)} | Party{rnd.randrange(5)} | "
+            f"{rnd.randrange(100, 5000):,} | {rnd.randrange(100, 999) / 10}%"
+            for _ in range(8)
+        )
+    )
+    parts.append(" ".join(f"{shared.choice(_HALL)}{shared.randrange(10**5)}" for _ in range(40)) + ".")
+    return "\n\n".join(parts)
+
+
+def test_the_cells_parsed_are_charged_alike_whichever_text_is_first() -> None:
+    # One side's rows were parsed and charged before the other's were looked at, and not at all when the first
+    # side held none: with nine long tables against paragraphs, the tables' side first spent the pair's parsing
+    # (36,000 cells) and the result after them was never read (0 slots, not apart; 30 the other way).
+    a, b = tokenised(_tables_or_prose_then_result(0), 5), tokenised(_tables_or_prose_then_result(1), 5)
+    found = differences(a, b)
+    assert differences(b, a) == found
+    assert found.fact_slots >= 24  # (the result's 8 rows)
+    assert templates.other_instance(found, None, None)
 
 
 def test_tag_soup_between_two_words_is_so_many_empty_cells(monkeypatch: pytest.MonkeyPatch) -> None:
