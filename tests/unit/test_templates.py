@@ -26,6 +26,10 @@ from service.templates import (
     _REFILED_OR_CLARIFIED_NOTE,
     _UPDATE_NOTE,
     FACT_SLOTS_FOR_TEMPLATE,
+    MAX_EMPTY_CELLS,
+    MAX_PAIR_CELLS,
+    MAX_PAIR_READ_CELLS,
+    MAX_READ_CELLS,
     MAX_ROW_PAIRS,
     MAX_ROW_REPEATS,
     MAX_TABLE_CELLS,
@@ -39,6 +43,7 @@ from service.templates import (
     _loosely_transliterated,
     _ordinary_by_stem,
     _paired_rows,
+    _row_tags,
     _same_place_spelt,
     _same_word_spelt,
     _table_rows,
@@ -733,6 +738,279 @@ def test_a_long_table_reads_at_most_so_many_cells() -> None:
     found = differences(tokenised(table(1), 5), tokenised(table(2), 5))
     assert found.slots == MAX_TABLE_CELLS
     assert found.fact_slots >= FACT_SLOTS_FOR_TEMPLATE
+
+
+def _ward_tables(rows: int, seed: int, html: bool, tables: int = 40) -> str:
+    """An article of `tables` wards' results tables of `rows` candidates each, every ward's named in a line of its
+    own (shared words: each table a stretch of its own); `seed` picks the candidates and their votes."""
+    rnd = random.Random(seed)
+    parts = ["Council election results, as declared overnight by the returning officers at the civic centre."]
+    for ward in range(tables):
+        parts.append(f"Results for ward number {ward} of the district were declared after a recount on Friday night.")
+        cells = [
+            [
+                f"Name{rnd.randrange(10**6)} Surname{rnd.randrange(10**6)}",
+                f"Party{rnd.randrange(8)}",
+                f"{rnd.randrange(10**4):,}",
+                f"{rnd.randrange(1000) / 10}%",
+            ]
+            for _ in range(rows)
+        ]
+        if html:
+            parts.append(
+                "<table>\n" + "\n".join(f"<tr><td>{'</td><td>'.join(c)}</td></tr>" for c in cells) + "\n</table>"
+            )
+        else:
+            parts.append("\n".join(" | ".join(c) for c in cells))
+    parts.append("Turnout across the county was 31 per cent, the chief returning officer said in a statement.")
+    return "\n\n".join(parts)
+
+
+class _Counted:
+    """templates._changed_facts counted: one call for each slot read for facts (a differing cell's)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        changed_facts = templates._changed_facts
+
+        def counted(*args: Any) -> Any:
+            self.calls += 1
+            return changed_facts(*args)
+
+        monkeypatch.setattr(templates, "_changed_facts", counted)
+
+
+@pytest.mark.parametrize("html", [False, True])
+def test_a_pairs_tables_read_at_most_so_many_cells_in_all(monkeypatch: pytest.MonkeyPatch, html: bool) -> None:
+    # The cap was per stretch: 40 ten-row tables against 9-row ones (each a block replaced, paired first rows
+    # first) read 36 cells in each table, 1,440 slots read for facts, ≈0.37 s of the writer's time for one pair.
+    counted = _Counted(monkeypatch)
+    ten, nine = tokenised(_ward_tables(10, 1, html), 5), tokenised(_ward_tables(9, 2, html), 5)
+    found = differences(ten, nine)
+    assert counted.calls <= MAX_PAIR_CELLS
+    assert found.slots == MAX_PAIR_CELLS
+    assert found.fact_slots >= FACT_SLOTS_FOR_TEMPLATE  # (still other wards' results)
+    assert found.shared_tokens < templates.SHARED_TOKENS_PER_FACT * found.fact_slots
+    counted.calls = 0
+    assert differences(nine, ten) == found
+    assert counted.calls <= MAX_PAIR_CELLS
+
+
+def test_a_few_tables_are_read_cell_by_cell_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Under the cap, every differing cell is still read, in every table.
+    counted = _Counted(monkeypatch)
+    three, two = tokenised(_ward_tables(3, 1, False, 4), 5), tokenised(_ward_tables(2, 2, False, 4), 5)
+    found = differences(three, two)
+    read = counted.calls
+    assert found.slots == read > MAX_TABLE_CELLS // 4
+    monkeypatch.setattr(templates, "MAX_TABLE_CELLS", 10**6)
+    monkeypatch.setattr(templates, "MAX_PAIR_CELLS", 10**6)
+    counted.calls = 0
+    assert differences(three, two) == found
+    assert counted.calls == read
+
+
+class _CellsMade:
+    """templates._cell_words counted: the cells of the rows a table stretch is read as, both sides'."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.cells = 0
+        cell_words = templates._cell_words
+
+        def counted(t: Tokenised, row: list[range]) -> Any:
+            self.cells += len(row)
+            return cell_words(t, row)
+
+        monkeypatch.setattr(templates, "_cell_words", counted)
+
+
+_MEMBERS = "Ashworth Blakemore Cawley Dimmock Everard Fenwick Goodall Harbottle Illingworth Jowett".split()
+
+
+def _roll_call_then_result(side: int, roll_calls: int = 1) -> str:
+    """A council's budget story: `roll_calls` long roll calls ("Name | Aye" on one side, "| No" on the other: one
+    fact in 70 differing cells) and, last, a by-election's result with other candidates on each side."""
+    rnd = random.Random(side)
+    vote = "No" if side else "Aye"
+    parts = ["Members of the borough council set the budget on Wednesday after a debate lasting most of the day."]
+    for motion in range(roll_calls):
+        parts.append(f"How members voted on motion number {motion} of the evening, as recorded by the clerk:")
+        parts.append("\n".join(f"Cllr {_MEMBERS[m % 10]} {m} | {vote}" for m in range(70)))
+    parts.append("The chamber then heard the result of the by-election held in the harbour ward the week before.")
+    parts.append(
+        "\n".join(
+            f"Name{rnd.randrange(10**6)} Surname{rnd.randrange(10**6)} | Party{rnd.randrange(6)} | "
+            f"{rnd.randrange(100, 5000):,} | {rnd.randrange(100, 999) / 10}%"
+            for _ in range(8)
+        )
+    )
+    parts.append("The new member will take her seat at the next full meeting of the council in the spring.")
+    return "\n\n".join(parts)
+
+
+@pytest.mark.parametrize("roll_calls", [1, 6])
+def test_a_table_after_long_tables_of_few_facts_is_still_read(roll_calls: int) -> None:
+    # With one cap of 64 cells for the pair, a 70-row roll call before it spent them all on one fact (aye for no),
+    # the by-election's result was never read, and two days' stories matched as `revised` (apart with the tables'
+    # order swapped). Each long stretch may read 64 cells, of 256 a pair, and leaves some for each one after it.
+    a, b = tokenised(_roll_call_then_result(0, roll_calls), 5), tokenised(_roll_call_then_result(1, roll_calls), 5)
+    found = differences(a, b)
+    assert found.fact_slots >= FACT_SLOTS_FOR_TEMPLATE + 1  # (the vote, and the result's names and figures)
+    assert templates.other_instance(found, None, None)
+    assert differences(b, a) == found
+
+
+def _swapped_tables(side: int, tables: int, rows: int) -> str:
+    """`tables` tables of `rows` rows, the same on both sides but for two columns swapped on side 1 (their
+    cells all agree: no slot)."""
+    parts = ["Ward by ward tallies of the postal votes, as published by the electoral services office this week."]
+    for t in range(tables):
+        parts.append(f"Postal votes counted in district number {t} by the returning officer and her staff:")
+        cells = [[f"Box{t}x{r}", f"Party{r % 7}", f"{1000 + 7 * r + t}", f"Sheet{r % 13}"] for r in range(rows)]
+        parts.append("\n".join(" | ".join([c[1], c[0], c[3], c[2]] if side else c) for c in cells))
+    parts.append("The count is to be certified by the returning officer before the end of the month.")
+    return "\n\n".join(parts)
+
+
+def test_a_pairs_tables_are_parsed_at_most_so_many_cells_in_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Cells that all agree spend none of the differing cells a pair reads: 80 tables of 400 rows were each parsed
+    # and paired in full (256,000 cells, 1.5 s a pair). The cells parsed are the pair's to spend too.
+    made = _CellsMade(monkeypatch)
+    a, b = tokenised(_swapped_tables(0, 30, 400), 5), tokenised(_swapped_tables(1, 30, 400), 5)
+    found = differences(a, b)
+    assert found.slots == 0
+    assert 0 < made.cells <= MAX_PAIR_READ_CELLS + 2 * 4 * 400
+    made.cells = 0
+    assert differences(b, a) == found
+    assert 0 < made.cells <= MAX_PAIR_READ_CELLS + 2 * 4 * 400
+
+
+_HALL = "civic hall council chamber clerk returning officer count ballot boxes recount turnout agent".split()
+
+
+def _result_and_paragraphs(side: int, paragraphs: int, table_first: bool) -> str:
+    """A by-election's result (other candidates on each side) and `paragraphs` paragraphs of a report, each
+    rewritten on one side (its last dozen words: a long stretch of prose each, no table), the result first or
+    last."""
+    rnd, shared = random.Random(side), random.Random(5)
+    result = "\n".join(
+        f"Cand{rnd.randrange(10**6)} Name{rnd.randrange(10**6)} | Party{rnd.randrange(5)} | "
+        f"{rnd.randrange(100, 5000):,} | {rnd.randrange(100, 999) / 10}%"
+        for _ in range(10)
+    )
+    report = [
+        " ".join(f"{shared.choice(_HALL)}{shared.randrange(10**5)}" for _ in range(50))
+        + " "
+        + " ".join(f"said{side}x{p}y{k}" for k in range(12))
+        + f" close{p} of this paragraph."
+        for p in range(paragraphs)
+    ]
+    table = ["The result of the by-election in the harbour ward, as the returning officer read it out:", result]
+    parts = ["Voters in the harbour ward chose a new councillor on Thursday after the death of the sitting member."]
+    parts += table + report if table_first else report + table
+    parts.append("The new member is to take the seat at the full council meeting next month, officials said.")
+    return "\n\n".join(parts)
+
+
+@pytest.mark.parametrize("table_first", [True, False])
+def test_a_result_before_many_rewritten_paragraphs_is_read_in_full(table_first: bool) -> None:
+    # Every stretch longer than a slot reserved 8 cells for itself, paragraphs of prose too: a result table
+    # followed by 40 rewritten paragraphs got a share of 6 cells, and two by-elections' stories were not apart
+    # (with the table last, they were). Only stretches holding a table on both sides reserve cells.
+    a = tokenised(_result_and_paragraphs(0, 40, table_first), 5)
+    b = tokenised(_result_and_paragraphs(1, 40, table_first), 5)
+    found = differences(a, b)
+    assert found.fact_slots >= 30  # (the result's 10 rows: names, parties, votes and shares)
+    assert templates.other_instance(found, None, None)
+    assert differences(b, a) == found
+
+
+def _tables_or_prose_then_result(side: int) -> str:
+    """Nine long tables (400 rows of 10 cells) on side 1 where side 0 has a paragraph, then a by-election's
+    result with other candidates on each side."""
+    rnd, shared = random.Random(side), random.Random(3)
+    parts = ["The electoral services office published the counts of every polling district on Friday morning."]
+    for t in range(9):
+        parts.append(" ".join(f"{shared.choice(_HALL)}{shared.randrange(10**5)}" for _ in range(40)) + ".")
+        if side:
+            parts.append("\n".join(" | ".join(f"Box{t}c{c}r{r}" for c in range(10)) for r in range(400)))
+        else:
+            parts.append(" ".join(f"district{t}note{k}" for k in range(30)) + ".")
+    parts.append(" ".join(f"{shared.choice(_HALL)}{shared.randrange(10**5)}" for _ in range(40)) + ".")
+    parts.append(
+        "\n".join(
+            f"Cand{rnd.randrange(10**6)} Name{rnd.randrange(10**6)} | Party{rnd.randrange(5)} | "
+            f"{rnd.randrange(100, 5000):,} | {rnd.randrange(100, 999) / 10}%"
+            for _ in range(8)
+        )
+    )
+    parts.append(" ".join(f"{shared.choice(_HALL)}{shared.randrange(10**5)}" for _ in range(40)) + ".")
+    return "\n\n".join(parts)
+
+
+def test_the_cells_parsed_are_charged_alike_whichever_text_is_first() -> None:
+    # One side's rows were parsed and charged before the other's were looked at, and not at all when the first
+    # side held none: with nine long tables against paragraphs, the tables' side first spent the pair's parsing
+    # (36,000 cells) and the result after them was never read (0 slots, not apart; 30 the other way).
+    a, b = tokenised(_tables_or_prose_then_result(0), 5), tokenised(_tables_or_prose_then_result(1), 5)
+    found = differences(a, b)
+    assert differences(b, a) == found
+    assert found.fact_slots >= 24  # (the result's 8 rows)
+    assert templates.other_instance(found, None, None)
+
+
+def test_tag_soup_between_two_words_is_so_many_empty_cells(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A megabyte of "<td></td>" between two words was 116,000 empty cells in a row, each a range made, sliced and
+    # compared, several times a stretch (≈0.2 s a pair).
+    soup = "<td></td>" * ((1 << 20) // 9)
+
+    def body(side: int) -> str:
+        rows = "\n".join(f"Name{k + 10 * side} | Party{k} | {1000 + k + side:,}" for k in range(3))
+        return (
+            "The council published its ward tables late on Friday, with several cells left blank by the clerk.\n"
+            + rows
+            + soup
+            + rows
+            + "\nTurnout across the county was 31 per cent, the returning officer said in a statement."
+        )
+
+    made = _CellsMade(monkeypatch)
+    found = differences(tokenised(body(0), 5), tokenised(body(1), 5))
+    assert 0 < made.cells <= 2 * (6 * 3 + MAX_EMPTY_CELLS)
+    assert found.fact_slots >= FACT_SLOTS_FOR_TEMPLATE
+
+
+def test_tag_soup_lines_read_at_most_so_many_cells(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A megabyte of lines of a word and 50 empty cells each: 400 lines (MAX_TABLE_ROWS) of 51 cells read a side.
+    def body(side: int) -> str:
+        lines = [f"Word{k * (1 + side * (k % 3 == 0))}" + "<td></td>" * 50 for k in range(2300)]
+        return (
+            "The council published its ward tables late on Friday, with several cells left blank by the clerk.\n"
+            + "\n".join(lines)
+            + "\nTurnout across the county was 31 per cent, the returning officer said in a statement."
+        )
+
+    made = _CellsMade(monkeypatch)
+    differences(tokenised(body(0), 5), tokenised(body(1), 5))
+    assert 0 < made.cells <= 2 * (MAX_READ_CELLS + 51)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["<tr>", "</TR >", "<Tr/", "<trx", "</tr", "<td>", "\n", " x ", "\u0130", "<"]), max_size=30
+    )
+)
+def test_row_tags_are_found_as_by_the_pattern(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    tags = list(templates._ROW_TAG.finditer(text))
+    assert _row_tags(text) == ((tags[0].start(), tags[-1].end()) if tags else None)
+
+
+def test_row_tags_past_many_false_openings() -> None:
+    text = "<tr>a</tr>" + "<trx" * 100 + " b"
+    assert _row_tags(text) == (0, 10)
+    assert _row_tags("<trx" * 100) is None
 
 
 def _filler_table(seed: int, rows: int, every: int) -> list[tuple[tuple[str, ...], ...]]:
