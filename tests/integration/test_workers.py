@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from benchmarks.corpus import GeneratorConfig, generated
+from service import waits
 from service.detector import Detector, Prepared
 from service.errors import InvalidArgument, Unavailable
 from service.model import Article
@@ -107,20 +108,20 @@ def test_a_stop_raised_while_the_workers_start_shuts_them_down(monkeypatch: pyte
     could close it): at serve's exit a worker still starting failed on the semaphores the exit had removed
     ("SemLock._rebuild FileNotFoundError")."""
     made: list[ProcessPoolExecutor] = []
-    new_executor, result = FingerprintPool._new_executor, Future.result
+    new_executor, all_done = FingerprintPool._new_executor, waits.all_done
 
     def recorded(self: FingerprintPool) -> ProcessPoolExecutor:
         made.append(new_executor(self))
         return made[-1]
 
-    def then_stop(self: Future[Any], timeout: float | None = None) -> Any:
-        answer = result(self, timeout)
+    def then_stop(waited: Iterable[Future[Any]], timeout: float | None = None) -> bool:
+        done = all_done(waited, timeout)
         if timeout is not None and threading.current_thread() is threading.main_thread():  # (the warm-up's wait)
             raise _Stop
-        return answer
+        return done
 
     monkeypatch.setattr(FingerprintPool, "_new_executor", recorded)
-    monkeypatch.setattr(Future, "result", then_stop)
+    monkeypatch.setattr(waits, "all_done", then_stop)
     try:
         with pytest.raises(_Stop):
             FingerprintPool(2, PARAMS, 1 << 20)

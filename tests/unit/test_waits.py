@@ -1,0 +1,128 @@
+"""The main thread's waits in slices (service/waits.py): a signal the kernel hands another thread has its handler
+run (in the main thread) during the wait, not once it ends; and the waits that must see their end do, whatever a
+handler raises meanwhile."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent import futures
+
+import pytest
+
+from service import waits
+
+# The frames a blocked wait of the main thread is in (threading's and concurrent.futures' own).
+_BLOCKED_IN = {"wait", "join", "_wait_for_tstate_lock"}
+
+
+@pytest.fixture
+def usr1() -> Iterator[list[Callable[[], None]]]:
+    """SIGUSR1's handler runs what the test puts in the list."""
+    actions: list[Callable[[], None]] = []
+    before = signal.signal(signal.SIGUSR1, lambda signum, frame: [act() for act in actions])
+    try:
+        yield actions
+    finally:
+        signal.signal(signal.SIGUSR1, before)
+
+
+def _main_is_waiting(main: int) -> bool:
+    """Is the main thread blocked in a wait of service/waits.py (not in one of its own, a thread's start)?"""
+    frame = top = sys._current_frames().get(main)
+    while frame is not None and frame.f_code.co_filename != waits.__file__:
+        frame = frame.f_back
+    return frame is not None and top is not None and top.f_code.co_name in _BLOCKED_IN
+
+
+def _signal_from_here_once_main_waits(main: int) -> None:
+    """This thread (not the main one) sends itself SIGUSR1 once the main thread is blocked in a wait."""
+    deadline = time.monotonic() + 10
+    while not _main_is_waiting(main) and time.monotonic() < deadline:
+        threading.Event().wait(0.01)  # (looked at again and again, for at most 10 s)
+    signal.pthread_kill(threading.get_ident(), signal.SIGUSR1)
+
+
+def _work_until_heard(heard: threading.Event, main: int) -> None:
+    """What the main thread waits for: it ends once SIGUSR1's handler has run (or after 10 s, failing the test)."""
+    _signal_from_here_once_main_waits(main)
+    heard.wait(10)
+
+
+def _waits() -> dict[str, Callable[[threading.Event, int], None]]:
+    def all_done(heard: threading.Event, main: int) -> None:
+        with futures.ThreadPoolExecutor(1) as pool:
+            assert waits.all_done([pool.submit(_work_until_heard, heard, main)])
+
+    def finished(heard: threading.Event, main: int) -> None:
+        with futures.ThreadPoolExecutor(1) as pool:
+            waits.finished([pool.submit(_work_until_heard, heard, main)])
+
+    def joined(heard: threading.Event, main: int) -> None:
+        thread = threading.Thread(target=_work_until_heard, args=(heard, main))
+        thread.start()
+        waits.joined(thread)
+
+    def set_at_last(heard: threading.Event, main: int) -> None:
+        def set_it() -> None:
+            _work_until_heard(heard, main)
+            heard.set()  # (at last, 10 s on, if the handler did not run: the test then fails)
+
+        threading.Thread(target=set_it).start()
+        waits.set_at_last(heard)
+
+    def shut_down(heard: threading.Event, main: int) -> None:
+        pool = futures.ThreadPoolExecutor(1)
+        pool.submit(_work_until_heard, heard, main)
+        waits.shut_down(pool)
+
+    return {"all_done": all_done, "finished": finished, "joined": joined, "set_at_last": set_at_last,
+            "shut_down": shut_down}  # fmt: skip
+
+
+@pytest.mark.parametrize("wait", list(_waits()))
+def test_a_signal_to_another_thread_is_handled_during_the_wait(usr1: list[Callable[[], None]], wait: str) -> None:
+    """Untimed (Future.result, Thread.join, shutdown(wait=True), Event.wait), the main thread's wait ran the handler
+    of a signal handed to another thread only once the wait ended: here, never (the handler is what ends it)."""
+    heard = threading.Event()
+    usr1.append(heard.set)
+    began = time.monotonic()
+    _waits()[wait](heard, threading.get_ident())
+    assert heard.is_set() and time.monotonic() - began < 5
+
+
+class _Raised(Exception):
+    pass
+
+
+def test_finished_waits_to_the_end_whatever_a_handler_raises_then_raises_it(usr1: list[Callable[[], None]]) -> None:
+    """serve's stop signal raises in the main thread to abandon the start: the load's threads, which use the store
+    the start's undoing closes, are still waited for."""
+    raised = threading.Event()
+
+    def raise_once() -> None:
+        usr1.clear()
+        raised.set()
+        raise _Raised
+
+    usr1.append(raise_once)
+    main = threading.get_ident()
+
+    waited_on: list[bool] = []
+
+    def work() -> None:
+        _signal_from_here_once_main_waits(main)
+        assert raised.wait(10)
+        deadline = time.monotonic() + 5  # (the main thread back in the wait, the handler's raise held)
+        while not _main_is_waiting(main) and time.monotonic() < deadline:
+            threading.Event().wait(0.01)
+        waited_on.append(_main_is_waiting(main))
+
+    with futures.ThreadPoolExecutor(1) as pool:
+        job: futures.Future[None] = pool.submit(work)
+        with pytest.raises(_Raised):
+            waits.finished([job])
+        assert job.done() and job.exception() is None and waited_on == [True]
