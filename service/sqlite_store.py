@@ -276,9 +276,10 @@ class SqliteStore(OwnedByOneServer):
         for all at once (service/sqlite_pages.py), beside the two: each works on the pages that have come
         while the disk reads the rest.
 
-        The two are waited for, whatever ends the load (serve's stop signal abandoning the start among it: they use
-        the store the start's undoing then closes), in slices (service/waits.py): a further signal that the kernel
-        handed a thread other than the main one was acted on only once they were done, not at once."""
+        The pool's work is waited for, whatever ends the load (serve's stop signal abandoning the start among it, a
+        load it interrupted the submit of too: they use the store the start's undoing then closes), in slices
+        (service/waits.py): a further signal that the kernel handed a thread other than the main one was acted on
+        only once they were done, not at once."""
         roots = sqlite_pages.root_pages(self._db, ["signatures", "group_samples"])
         after = [marks.articles_seq, marks.samples_seq]
         pool = ThreadPoolExecutor(2, thread_name_prefix="neardup-load")
@@ -288,8 +289,8 @@ class SqliteStore(OwnedByOneServer):
             loads.append(pool.submit(_replayed_group_counts, self.path, self._groups, marks.samples_seq))
             self._bands.bulk_load(_signature_chunks(self._db, self._params.num_perm, after=marks.articles_seq))
         finally:
-            waits.finished(loads)
-            pool.shutdown(wait=False)  # (its threads end as soon as they look: their loads are done)
+            # (all the pool's work, a load submitted as a stop was raised in the submit among it: in the list or not)
+            waits.shut_down(pool)
         ahead, groups = loads
         groups.result()
         ahead.result()  # (it logs what it expects to fail; anything else fails the start, as when it ran first)

@@ -79,8 +79,12 @@ def _waits() -> dict[str, Callable[[threading.Event, int], None]]:
         pool.submit(_work_until_heard, heard, main)
         waits.shut_down(pool)
 
+    def until(heard: threading.Event, main: int) -> None:
+        threading.Thread(target=_work_until_heard, args=(heard, main)).start()
+        assert waits.until(heard, timeout=10)
+
     return {"all_done": all_done, "finished": finished, "joined": joined, "set_at_last": set_at_last,
-            "shut_down": shut_down}  # fmt: skip
+            "shut_down": shut_down, "until": until}  # fmt: skip
 
 
 @pytest.mark.parametrize("wait", list(_waits()))
@@ -126,3 +130,116 @@ def test_finished_waits_to_the_end_whatever_a_handler_raises_then_raises_it(usr1
         with pytest.raises(_Raised):
             waits.finished([job])
         assert job.done() and job.exception() is None and waited_on == [True]
+
+
+def _once_main_waits_again(main: int) -> bool:
+    deadline = time.monotonic() + 5  # (the main thread back in the wait, the handler's raise held)
+    while not _main_is_waiting(main) and time.monotonic() < deadline:
+        threading.Event().wait(0.01)
+    return _main_is_waiting(main)
+
+
+@pytest.mark.parametrize("wait", ["joined", "shut_down"])
+def test_a_raise_inside_the_wait_for_a_thread_still_waits_for_it(usr1: list[Callable[[], None]], wait: str) -> None:
+    """The main thread joined in slices, Thread.join(0.2): an exception raised inside the join (a handler's) marked
+    the thread, still running, as ended (bpo-45274, Python 3.11 and 3.12), and the wait raised at once. serve's stop
+    then left the fingerprint workers' starting thread spawning as their executor shut down."""
+    raised = threading.Event()
+
+    def raise_once() -> None:
+        usr1.clear()
+        raised.set()
+        raise _Raised
+
+    usr1.append(raise_once)
+    main = threading.get_ident()
+    waited_on: list[bool] = []
+
+    def work() -> None:
+        _signal_from_here_once_main_waits(main)
+        assert raised.wait(10)
+        waited_on.append(_once_main_waits_again(main))
+
+    if wait == "joined":
+        thread = threading.Thread(target=work, name="waited-for")
+        thread.start()
+        with pytest.raises(_Raised):
+            waits.joined(thread)
+    else:
+        pool = futures.ThreadPoolExecutor(1, thread_name_prefix="waited-for")
+        job = pool.submit(work)
+        with pytest.raises(_Raised):
+            waits.shut_down(pool)
+        assert job.done() and job.exception() is None
+    assert [t.name for t in threading.enumerate() if t.name.startswith("waited-for")] == [] and waited_on == [True]
+
+
+class _Again(BaseException):
+    pass
+
+
+def test_a_second_raise_during_a_wait_is_raised_at_once(usr1: list[Callable[[], None]]) -> None:
+    """A caller whose handler raises at each signal (Python's own SIGINT handler: a benchmark's Engine or store, a
+    second Ctrl-C) had the second dropped: the wait went on to its end."""
+    raising = [_Raised, _Again]
+    raised = threading.Event()
+    release = threading.Event()
+
+    def raise_each() -> None:
+        raised.set()
+        raise raising.pop(0)
+
+    usr1.append(raise_each)
+    main = threading.get_ident()
+
+    def work() -> None:
+        _signal_from_here_once_main_waits(main)
+        assert raised.wait(10) and _once_main_waits_again(main)
+        signal.pthread_kill(threading.get_ident(), signal.SIGUSR1)
+        release.wait(10)  # (until the test has seen the second raised: its end, after 10 s, fails it)
+
+    with futures.ThreadPoolExecutor(1) as pool:
+        job = pool.submit(work)
+        try:
+            with pytest.raises(_Again) as again:
+                waits.finished([job])
+            assert isinstance(again.value.__context__, _Raised) and not job.done()
+        finally:
+            release.set()
+
+
+def test_a_wait_that_fails_by_itself_raises() -> None:
+    """Held as a handler's raise, a join's own RuntimeError (the current thread) was tried again and again, for
+    ever, at half a core."""
+    outcome: futures.Future[None] = futures.Future()
+
+    def join_itself() -> None:
+        try:
+            waits.joined(threading.current_thread())
+        except BaseException as exc:
+            outcome.set_exception(exc)
+        else:
+            outcome.set_result(None)
+
+    threading.Thread(target=join_itself, daemon=True).start()  # (a daemon: before the fix, it never ends)
+    with pytest.raises(RuntimeError, match="cannot join current thread"):
+        outcome.result(timeout=5)
+
+
+def test_what_a_shutdown_raises_is_raised() -> None:
+    class Failing(futures.ThreadPoolExecutor):
+        def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+            super().shutdown(wait, cancel_futures=cancel_futures)
+            raise ValueError("failed")
+
+    with pytest.raises(ValueError, match="failed"):
+        waits.shut_down(Failing(1))
+
+
+def test_until_waits_at_most_its_timeout() -> None:
+    began = time.monotonic()
+    assert not waits.until(threading.Event(), timeout=0.3)
+    assert 0.3 <= time.monotonic() - began < 3
+    done = threading.Event()
+    done.set()
+    assert waits.until(done, timeout=0)
