@@ -144,9 +144,7 @@ def serve_on(delay: float, cut_short: threading.Event | None = None) -> None:
     thread only, once it is back in the interpreter, and a signal the kernel hands another thread (gRPC's) does not
     end a wait of the main thread. In one wait of the whole delay, the signal that cut it short was acted on only
     once the delay had run out (a flaky e2e test's 120 s)."""
-    ends, cut = time.monotonic() + delay, cut_short or threading.Event()
-    while (left := ends - time.monotonic()) > 0 and not cut.wait(min(left, 0.2)):
-        pass
+    waits.until(cut_short or threading.Event(), delay)
 
 
 def start_server(settings: Settings, started: Callable[[], None] | None = None) -> RunningServer:
