@@ -17,6 +17,7 @@ marks the thread as ended while it still runs (bpo-45274, Python 3.11 and 3.12),
 from __future__ import annotations
 
 import _thread
+import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable
@@ -104,16 +105,22 @@ def _in_a_thread_of_its_own(blocking: Callable[[], object]) -> None:
             with suppress(futures.InvalidStateError):
                 done.set_result(None)
 
+    if sys.is_finalizing():  # (no new thread runs at the interpreter's exit: 3.11's never ran, and the wait hung)
+        blocking()
+        return
     started = False
 
-    def wait() -> None:
+    def start_and_wait() -> None:
         nonlocal started
         if not started:
-            _thread.start_new_thread(run, ())
+            try:
+                _thread.start_new_thread(run, ())
+            except RuntimeError:  # ("can't create new thread at interpreter shutdown": an atexit callback's, 3.12)
+                run()
             started = True
         all_done([done])
 
-    _holding(wait)
+    _holding(start_and_wait)
     done.result()
 
 

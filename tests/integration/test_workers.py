@@ -151,6 +151,7 @@ def test_a_stop_raised_as_the_workers_are_spawned_waits_for_the_spawns(monkeypat
     made: list[ProcessPoolExecutor] = []
     new_executor, submit = FingerprintPool._new_executor, ProcessPoolExecutor.submit
     raised, looked = threading.Event(), threading.Event()
+    spawned: list[Any] = []
 
     def recorded(self: FingerprintPool) -> ProcessPoolExecutor:
         made.append(new_executor(self))
@@ -164,7 +165,9 @@ def test_a_stop_raised_as_the_workers_are_spawned_waits_for_the_spawns(monkeypat
             # Spawned once the main thread waits for this one again; before the fix it went on without it (and the
             # test looked at the threads, then let this one go on).
             assert until(lambda: looked.is_set() or _main_waits(), timeout=10)
-        return submit(self, *args, **kwargs)
+        future = submit(self, *args, **kwargs)
+        spawned.extend((self._processes or {}).values())  # (shutdown clears the executor's own list, waited or not)
+        return future
 
     def stop(signum: int, frame: object) -> None:
         if not raised.is_set():
@@ -179,8 +182,8 @@ def test_a_stop_raised_as_the_workers_are_spawned_waits_for_the_spawns(monkeypat
             FingerprintPool(2, PARAMS, 1 << 20)
         assert [t.name for t in threading.enumerate() if "fingerprint-start" in t.name] == []
         monkeypatch.undo()
-        (executor,) = made
-        assert not executor._processes  # (every worker spawned, then ended and waited for)
+        assert len(made) == 1 and spawned
+        assert [p.exitcode is None for p in spawned] == [False] * len(spawned)  # (each spawned, ended and waited for)
     finally:
         looked.set()
         signal.signal(signal.SIGUSR1, before)

@@ -4,12 +4,15 @@ handler raises meanwhile."""
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent import futures
+from pathlib import Path
 
 import pytest
 
@@ -243,3 +246,33 @@ def test_until_waits_at_most_its_timeout() -> None:
     done = threading.Event()
     done.set()
     assert waits.until(done, timeout=0)
+
+
+_CLOSED_AT_EXIT = """
+import atexit
+from concurrent import futures
+from service import waits
+
+closed_in_atexit, closed_in_del = futures.ThreadPoolExecutor(1), futures.ThreadPoolExecutor(1)
+closed_in_atexit.submit(int), closed_in_del.submit(int)
+
+
+class ClosedWhenCollected:
+    def __del__(self):
+        waits.shut_down(closed_in_del)
+        print("closed at the interpreter's exit", flush=True)
+
+
+kept = ClosedWhenCollected()  # (collected as the interpreter finalizes: no new thread runs then)
+atexit.register(lambda: (waits.shut_down(closed_in_atexit), print("closed in atexit", flush=True)))
+"""
+
+
+def test_an_executor_is_shut_down_by_an_atexit_callback_and_at_the_interpreters_exit() -> None:
+    """A join or shutdown made in a thread of its own cannot be at the interpreter's exit: 3.11 never ran the thread
+    (the wait hung for ever), 3.12 refused to start it. A library user closing an Engine or a pool from atexit or a
+    __del__ gets the call made in place."""
+    root = str(Path(waits.__file__).resolve().parent.parent)
+    done = subprocess.run([sys.executable, "-c", _CLOSED_AT_EXIT], cwd=root, capture_output=True, text=True,
+                          timeout=60, env={"PYTHONPATH": root, "PATH": os.environ.get("PATH", "")})  # fmt: skip
+    assert (done.returncode, done.stdout.splitlines()) == (0, ["closed in atexit", "closed at the interpreter's exit"])
