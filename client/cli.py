@@ -911,6 +911,7 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             stops.arm()
             if settings.worker_processes(os.cpu_count()):
                 forkserver.start_early()  # (its imports run beside the ones below)
+            from service import waits
             from service.errors import IncompatibleIndex, StoreInUse
             from service.grpc_server import start_server
 
@@ -937,8 +938,7 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             # A timed wait, looked at again and again: Python runs signal handlers in the main thread only, when
             # it is back in the interpreter, and a SIGTERM the kernel hands to another thread (gRPC's, the
             # writer's) does not end an untimed wait. The server then ignored it until killed.
-            while not stops.asked.wait(0.2):
-                pass
+            waits.until(stops.asked)  # (in slices of 0.2 s: service/waits.py)
             logging.getLogger("neardup").info("%s received: draining for up to %gs", stops.name,
                                               settings.grace_seconds, extra={"signal": stops.name})  # fmt: skip
         finally:  # (whatever ended the wait, the store is closed cleanly and the index saved)

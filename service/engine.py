@@ -38,7 +38,7 @@ from typing import TypeVar, cast
 
 import numpy as np
 
-from service import novelty, paging
+from service import novelty, paging, waits
 from service.batching import drain
 from service.detector import Detector
 from service.errors import (
@@ -743,7 +743,7 @@ class Engine:
             started = time.perf_counter()
             self._closed = True
             self._queue.put(_STOP)
-            self._writer.join()
+            waits.joined(self._writer)  # (in slices: service/waits.py)
             self._log_refusals_held(at_once=True)
             self.holds.close()  # (let go before the store closes: held, the ids would block the others a minute)
             self.store.close()

@@ -22,6 +22,7 @@ from grpc_reflection.v1alpha import reflection
 from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
+from service import waits
 from service.auth import TokenFile, tls_credentials, warn_of_exposed_tokens
 from service.detector import Detector, operator_passages
 from service.engine import Engine
@@ -115,9 +116,9 @@ class RunningServer:
         if self.streams:
             self._drain(self.streams, grace)
         stopped = self.server.stop(max(grace - (time.monotonic() - began), 0.0))  # (new calls refused from here on)
-        stopped.wait()
+        waits.set_at_last(stopped)  # (in slices, as every wait of the main thread here: service/waits.py)
         if self.health_server:  # (kept answering NOT_SERVING while the main port drained)
-            self.health_server.stop(0).wait()
+            waits.set_at_last(self.health_server.stop(0))
         if self.pool:
             self.pool.close()
         self.engine.close()
@@ -143,9 +144,7 @@ def serve_on(delay: float, cut_short: threading.Event | None = None) -> None:
     thread only, once it is back in the interpreter, and a signal the kernel hands another thread (gRPC's) does not
     end a wait of the main thread. In one wait of the whole delay, the signal that cut it short was acted on only
     once the delay had run out (a flaky e2e test's 120 s)."""
-    ends, cut = time.monotonic() + delay, cut_short or threading.Event()
-    while (left := ends - time.monotonic()) > 0 and not cut.wait(min(left, 0.2)):
-        pass
+    waits.until(cut_short or threading.Event(), delay)
 
 
 def start_server(settings: Settings, started: Callable[[], None] | None = None) -> RunningServer:
@@ -189,7 +188,7 @@ def start_server(settings: Settings, started: Callable[[], None] | None = None) 
         metrics_port = _serve_metrics(settings, metrics) if settings.metrics_port >= 0 else None
         health_server, health_port = _health_server(settings, health_servicer)
         if health_server:
-            undo.callback(lambda: health_server.stop(0).wait())
+            undo.callback(lambda: waits.set_at_last(health_server.stop(0)))
         store = open_store(settings)
         # (closed if the start goes no further, a signal's abandoning it among that: from here on the engine's
         # close closes it too, and a store's close after the first does nothing)
@@ -247,7 +246,7 @@ def _stop_unloaded(server: grpc.Server, load: IndexLoad, ended_by: type[BaseExce
         load.abandoned()
     else:
         load.failed()
-    server.stop(_HELD_CALLS_GRACE_SECONDS).wait()
+    waits.set_at_last(server.stop(_HELD_CALLS_GRACE_SECONDS))
 
 
 def _watch_store(settings: Settings, engine: Engine, servicer: HealthService, metrics: Metrics) -> StoreWatch | None:

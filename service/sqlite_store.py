@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from service import snapshot as snapshots
-from service import sqlite_pages
+from service import sqlite_pages, waits
 from service.errors import (
     FullMidCommit,
     NeardupError,
@@ -274,15 +274,26 @@ class SqliteStore(OwnedByOneServer):
         side by side they take the longer of the two instead of the sum. Their tables' pages lie scattered
         among the bodies' (a snapshot's tail too: each write appends some of all three tables) and are asked
         for all at once (service/sqlite_pages.py), beside the two: each works on the pages that have come
-        while the disk reads the rest."""
+        while the disk reads the rest.
+
+        The pool's work is waited for, whatever ends the load (serve's stop signal abandoning the start among it, a
+        load it interrupted the submit of too: they use the store the start's undoing then closes), in slices
+        (service/waits.py): a further signal that the kernel handed a thread other than the main one was acted on
+        only once they were done, not at once."""
         roots = sqlite_pages.root_pages(self._db, ["signatures", "group_samples"])
         after = [marks.articles_seq, marks.samples_seq]
-        with ThreadPoolExecutor(2, thread_name_prefix="neardup-load") as pool:
-            ahead = pool.submit(sqlite_pages.read_ahead, self._pages, roots, after)
-            groups = pool.submit(_replayed_group_counts, self.path, self._groups, marks.samples_seq)
+        pool = ThreadPoolExecutor(2, thread_name_prefix="neardup-load")
+        loads: list[Future[Any]] = []
+        try:
+            loads.append(pool.submit(sqlite_pages.read_ahead, self._pages, roots, after))
+            loads.append(pool.submit(_replayed_group_counts, self.path, self._groups, marks.samples_seq))
             self._bands.bulk_load(_signature_chunks(self._db, self._params.num_perm, after=marks.articles_seq))
-            groups.result()
-            ahead.result()  # (it logs what it expects to fail; anything else fails the start, as when it ran first)
+        finally:
+            # (all the pool's work, a load submitted as a stop was raised in the submit among it: in the list or not)
+            waits.shut_down(pool)
+        ahead, groups = loads
+        groups.result()
+        ahead.result()  # (it logs what it expects to fail; anything else fails the start, as when it ran first)
 
     def _load_snapshot(self) -> bool:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone()
@@ -716,7 +727,7 @@ class SqliteStore(OwnedByOneServer):
         self._stop_merging = True
         # (A merge being made is applied first, so the snapshot holds it; a save being made is recorded first,
         # so the one below is not needed if nothing was written since.)
-        self._merger.shutdown(wait=True)
+        waits.shut_down(self._merger)  # (in slices: service/waits.py)
         with self._lock.exclusive():  # (no read in progress: every reader connection is idle)
             if self._closed:
                 return

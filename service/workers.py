@@ -29,6 +29,7 @@ from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import NoReturn
 
+from service import waits
 from service.batching import drain
 from service.detector import Detector, Prepared, operator_passages
 from service.errors import InvalidArgument, Unavailable
@@ -167,8 +168,8 @@ class FingerprintPool:
             # left running): the workers are shut down, and waited for, here. Left to the process's exit, a worker still
             # starting read its queue's semaphore after the exit had removed it ("SemLock._rebuild
             # FileNotFoundError" on stderr) and the executor's exit hook failed on a closed pipe ("Bad file
-            # descriptor"): the caller never had the pool to close.
-            self._executor.shutdown(wait=True, cancel_futures=True)
+            # descriptor"): the caller never had the pool to close. (In slices: service/waits.py.)
+            waits.shut_down(self._executor, cancel_futures=True)
             raise
 
     def _new_executor(self) -> ProcessPoolExecutor:
@@ -184,16 +185,20 @@ class FingerprintPool:
             # the main thread waits. A stop signal's exception (serve's, raised in the main thread) landing inside
             # a spawn left a worker half started, unknown to the executor: its shutdown did not wait for it, and
             # the worker failed on the semaphores the exit had removed. Raised in the wait, it leaves the spawns
-            # whole: the thread's end is waited for (the `with`), and the executor knows each worker it shuts down.
-            with ThreadPoolExecutor(1, thread_name_prefix="neardup-fingerprint-start") as starting:
+            # whole: the thread's work is waited for however the wait ends, and the executor knows each worker it
+            # shuts down. Every wait here is in slices (service/waits.py): a further signal handed to a thread
+            # other than the main one is acted on at once, not once the workers have started.
+            starting = ThreadPoolExecutor(1, thread_name_prefix="neardup-fingerprint-start")
+            try:
                 sent = starting.submit(lambda: [self._executor.submit(_fingerprint_batch, [probe])
                                                 for _ in range(self.workers)])  # fmt: skip
-                results = sent.result()
+            finally:
+                waits.shut_down(starting)  # (its thread's end, whatever is raised meanwhile)
+            results = sent.result()
+            if not waits.all_done(results, timeout=120):
+                self._did_not_start(TimeoutError("a worker did not answer its first request within 120 s"))
             for result in results:
-                try:
-                    result.result(timeout=120)
-                except TimeoutError as exc:  # (the wait's only: a spawn's OSError, ETIMEDOUT among them, goes on)
-                    self._did_not_start(exc)
+                result.result()  # (a spawn's OSError, ETIMEDOUT among them, goes on)
         except BrokenProcessPool as exc:  # (an OSError: the server says so in one line, or serves on)
             self._did_not_start(exc)
 
@@ -228,8 +233,8 @@ class FingerprintPool:
         if not self._closed:
             self._closed = True
             self._queue.put(_STOP)
-            self._dispatcher.join()
-            self._executor.shutdown(wait=True, cancel_futures=False)
+            waits.joined(self._dispatcher)  # (in slices, as the shutdown: service/waits.py)
+            waits.shut_down(self._executor, cancel_futures=False)
 
     def _dispatch(self) -> None:
         while True:

@@ -5,14 +5,19 @@ main port speaks gRPC and holds its service's calls, and the store is opened onl
 
 With HELD_SERVE_AT=load in its environment the store is opened at once and the load itself is held: the thread
 that replays the learned-boilerplate log beside the band index's load (as a cold disk holds it, tens of seconds at
-a million articles) says "held: the index load is under way" on stderr and waits for the line. With HELD_SERVE_AT=drain
+a million articles) says "held: the index load is under way" on stderr and waits for the line; a line naming a
+signal ("SIGINT") meanwhile has that thread send the signal to itself (not to the process: the kernel hands a
+process's signal to the main thread when it can, and another thread's is what the main thread's waits must not
+miss), saying "held: SIGINT sent to the index load's thread", and the load stays held. With HELD_SERVE_AT=drain
 the start is not held: the stop is, as its drain begins (after --shutdown-delay-seconds), saying "held: the drain is
 under way" on stderr and waiting for the line, as index streams answering what they took hold it."""
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +43,9 @@ def held_drain(streams: Any, grace: float) -> None:
 
 def held_group_counts(path: Path, *args: Any) -> Any:
     print("held: the index load is under way", file=sys.stderr, flush=True)
-    sys.stdin.readline()  # (the test's release)
+    while (line := sys.stdin.readline().strip()).startswith("SIG"):  # (a signal for this thread, or the release)
+        signal.pthread_kill(threading.get_ident(), signal.Signals[line])
+        print(f"held: {line} sent to the index load's thread", file=sys.stderr, flush=True)
     return _replayed_group_counts(path, *args)
 
 

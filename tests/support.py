@@ -450,6 +450,13 @@ class HeldLoadProcess(ServerProcess):
         self.proc.stdin.write("go\n")
         self.proc.stdin.close()  # (said, and nothing more to say)
 
+    def signal_the_load(self, sig: signal.Signals) -> None:
+        """The held index load's thread (at="load") sends `sig` to itself, a thread other than the main one, as the
+        kernel hands a process's signal to one of its threads; the load stays held."""
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write(f"{sig.name}\n")
+        self.proc.stdin.flush()
+
     def _reap(self, timeout: float) -> int:
         assert self.proc is not None and self.proc.stdin is not None
         self.proc.stdin.close()

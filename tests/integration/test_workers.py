@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 from benchmarks.corpus import GeneratorConfig, generated
+from service import waits
 from service.detector import Detector, Prepared
 from service.errors import InvalidArgument, Unavailable
 from service.model import Article
@@ -107,20 +109,20 @@ def test_a_stop_raised_while_the_workers_start_shuts_them_down(monkeypatch: pyte
     could close it): at serve's exit a worker still starting failed on the semaphores the exit had removed
     ("SemLock._rebuild FileNotFoundError")."""
     made: list[ProcessPoolExecutor] = []
-    new_executor, result = FingerprintPool._new_executor, Future.result
+    new_executor, all_done = FingerprintPool._new_executor, waits.all_done
 
     def recorded(self: FingerprintPool) -> ProcessPoolExecutor:
         made.append(new_executor(self))
         return made[-1]
 
-    def then_stop(self: Future[Any], timeout: float | None = None) -> Any:
-        answer = result(self, timeout)
+    def then_stop(waited: Iterable[Future[Any]], timeout: float | None = None) -> bool:
+        done = all_done(waited, timeout)
         if timeout is not None and threading.current_thread() is threading.main_thread():  # (the warm-up's wait)
             raise _Stop
-        return answer
+        return done
 
     monkeypatch.setattr(FingerprintPool, "_new_executor", recorded)
-    monkeypatch.setattr(Future, "result", then_stop)
+    monkeypatch.setattr(waits, "all_done", then_stop)
     try:
         with pytest.raises(_Stop):
             FingerprintPool(2, PARAMS, 1 << 20)
@@ -130,6 +132,61 @@ def test_a_stop_raised_while_the_workers_start_shuts_them_down(monkeypatch: pyte
         with pytest.raises(RuntimeError, match="after shutdown"):
             executor.submit(os.getpid)
     finally:
+        for executor in made:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _main_waits() -> bool:
+    """Is the main thread blocked in a wait of service/waits.py?"""
+    frame = top = sys._current_frames().get(cast(int, threading.main_thread().ident))
+    while frame is not None and frame.f_code.co_filename != waits.__file__:
+        frame = frame.f_back
+    return frame is not None and top is not None and top.f_code.co_name in {"wait", "join", "_wait_for_tstate_lock"}
+
+
+def test_a_stop_raised_as_the_workers_are_spawned_waits_for_the_spawns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The main thread waited for the warm-up's starting thread in Thread.join(0.2) slices: a stop raised inside the
+    join marked that thread, still spawning workers, as ended (bpo-45274), and the executor was shut down beside the
+    spawns (a worker half started: "SemLock._rebuild FileNotFoundError" at the exit)."""
+    made: list[ProcessPoolExecutor] = []
+    new_executor, submit = FingerprintPool._new_executor, ProcessPoolExecutor.submit
+    raised, looked = threading.Event(), threading.Event()
+    spawned: list[Any] = []
+
+    def recorded(self: FingerprintPool) -> ProcessPoolExecutor:
+        made.append(new_executor(self))
+        return made[-1]
+
+    def stopped_first(self: ProcessPoolExecutor, *args: Any, **kwargs: Any) -> Future[Any]:
+        if not raised.is_set():  # (the first spawn, in the starting thread: a stop comes as it is under way)
+            assert until(_main_waits, timeout=10)
+            signal.pthread_kill(threading.get_ident(), signal.SIGUSR1)  # (its handler runs in the main thread)
+            assert raised.wait(10)
+            # Spawned once the main thread waits for this one again; before the fix it went on without it (and the
+            # test looked at the threads, then let this one go on).
+            assert until(lambda: looked.is_set() or _main_waits(), timeout=10)
+        future = submit(self, *args, **kwargs)
+        spawned.extend((self._processes or {}).values())  # (shutdown clears the executor's own list, waited or not)
+        return future
+
+    def stop(signum: int, frame: object) -> None:
+        if not raised.is_set():
+            raised.set()
+            raise _Stop
+
+    monkeypatch.setattr(FingerprintPool, "_new_executor", recorded)
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", stopped_first)
+    before = signal.signal(signal.SIGUSR1, stop)
+    try:
+        with pytest.raises(_Stop):
+            FingerprintPool(2, PARAMS, 1 << 20)
+        assert [t.name for t in threading.enumerate() if "fingerprint-start" in t.name] == []
+        monkeypatch.undo()
+        assert len(made) == 1 and spawned
+        assert [p.exitcode is None for p in spawned] == [False] * len(spawned)  # (each spawned, ended and waited for)
+    finally:
+        looked.set()
+        signal.signal(signal.SIGUSR1, before)
         for executor in made:
             executor.shutdown(wait=True, cancel_futures=True)
 
