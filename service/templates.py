@@ -44,8 +44,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
-from functools import lru_cache
+from functools import _lru_cache_wrapper, lru_cache
 from itertools import groupby, islice, pairwise
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from service.model import U32Array
 from service.sets import unique
@@ -77,6 +78,8 @@ MAX_PAIR_READ_CELLS = 8 * MAX_READ_CELLS  # table rows' cells parsed in two text
 MAX_EMPTY_CELLS = 64  # cells left empty counted between two tokens ("<td></td>" repeated): wider than any row
 MAX_ROW_REACH = 64  # tokens read past a stretch's ends to its lines' ends (`_tabular`)
 MAX_CACHED_GAP = 64  # characters of a text between two tokens whose reading as a table's parting is remembered
+MAX_CACHED_WORD = 64  # characters of a word whose readings are remembered (`_word_cached`), as text._CACHED_CHARS
+WORD_CACHE_SIZE = 1 << 14  # words each of `_WORD_CACHES` remembers (the last read): memory, see `_WORD_CACHES`
 TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word on both sides: template text
 _COMPANY_FORMS = frozenset(
     "inc corp co ltd plc lp corporation company cos group holding holdings ag nv sa spa ab".split()
@@ -921,6 +924,8 @@ def _time_at(t: Tokenised, i: int) -> _Time | None:
         if hour > 23 or minutes > 59:
             return None
         return _zoned(t, _Time(range(i, i + 1), frozenset((f"{hour:02}:{minutes:02}",))))
+    # A time opens only so: named, French, four digits, or an hour. A new form opening one goes into
+    # `_may_open_time` too (and the test's _WORDS): screened out there, `_times` and this never reach it.
     if not _HOUR.fullmatch(word):
         return None
     found = _TIME.match(t.body, t.starts[i])
@@ -955,12 +960,38 @@ def _time_at(t: Tokenised, i: int) -> _Time | None:
     return _zoned(t, _Time(range(i, last + 1), frozenset(keys), decimal, core_tokens=core))
 
 
-@lru_cache(maxsize=1 << 16)
+_Args = ParamSpec("_Args")
+_Read = TypeVar("_Read")
+# The readings of words remembered, one cache for each function `_word_cached`, for the words a long rewrite's
+# slots pair again and again. Full, each holds WORD_CACHE_SIZE words of at most MAX_CACHED_WORD characters with
+# what was read of them: all six together ~17 MB (12-letter words), 30 MB at worst (64 characters of four bytes,
+# the words counted), for the process's life however many articles it reads (docs/perf.md, "soak"). 1 << 14
+# holds the ~4,100 distinct words of a 1 MiB rewrite with room for other texts'; 1 << 12 was too few (its slots
+# read each of them anew, LRU) and kept about a third of the gain, 1 << 16 gained no more and held 4x as much.
+_WORD_CACHES: dict[str, _lru_cache_wrapper[Any]] = {}
+
+
+def _word_cached(function: Callable[Concatenate[str, _Args], _Read]) -> Callable[Concatenate[str, _Args], _Read]:
+    """The function, what it reads of a word of at most MAX_CACHED_WORD characters remembered for the last
+    WORD_CACHE_SIZE such words (`_WORD_CACHES`). A longer word is read each time: a token is any run of letters,
+    and a cache keeps what it is given, the word and what was made of it, after its texts are gone (10,000-letter
+    words kept 50 kB a pair, gigabytes with the caches full), as text._CACHED_CHARS says."""
+    remembered = _WORD_CACHES[function.__qualname__] = lru_cache(maxsize=WORD_CACHE_SIZE)(function)
+    cached: Callable[..., _Read] = remembered
+
+    def read(word: str, /, *args: _Args.args, **kwargs: _Args.kwargs) -> _Read:
+        return cached(word, *args, **kwargs) if len(word) <= MAX_CACHED_WORD else function(word, *args, **kwargs)
+
+    read.__doc__, read.__name__, read.__qualname__ = function.__doc__, function.__name__, function.__qualname__
+    return read
+
+
+@_word_cached
 def _may_open_time(word: str) -> bool:
     """May a token spelt so be a time's first (`_time_at`): a named time ("noon"), an hour and minutes around an
     "h" ("14h30"), four digits, or an hour ("7", "07", "7am")? Any other is none, wherever it stands: `_times`
     asks up to five times of each token of a slot, and read in full, a long rewrite's every word cost a
-    third of the pair's time. (Remembered for the last 65,536 words: a pure function of the word.)"""
+    third of the pair's time. (Remembered, `_word_cached`: a pure function of the word.)"""
     return (
         word in _NAMED_TIMES
         or _FRENCH_TIME.fullmatch(word) is not None
@@ -1435,7 +1466,7 @@ def _same_word_spelt(a: str, b: str) -> bool:
 _COMPANY_FORM_SHORT = {"incorporated": "inc", "corporation": "corp", "limited": "ltd"}
 
 
-@lru_cache(maxsize=1 << 16)  # (a pure function of the word, asked of each pair of a slot's words)
+@_word_cached  # (a pure function of the word, asked of each pair of a slot's words)
 def _without_diacritics(word: str) -> str:
     """The word's letters without their accents and marks ("łódź" is "lodz", "søren" "soren"): a feed that
     cannot carry them writes the same name so. Counted as a changed name, a same-day copy of a Polish story
@@ -1631,13 +1662,13 @@ def _transliterated(a: str, b: str) -> bool:
     return _transliteration_key(a) == _transliteration_key(b)
 
 
-@lru_cache(maxsize=1 << 16)  # (a pure function of the word, asked of each pair of a slot's words)
+@_word_cached  # (a pure function of the word, asked of each pair of a slot's words)
 def _transliteration_key(word: str) -> str:
     folded = _without_diacritics(word).replace("kh", "h").replace("w", "v").replace("y", "i")
     return folded[:-1] if folded.endswith("ii") else folded
 
 
-@lru_cache(maxsize=1 << 16)  # (a pure function of the word, asked of each pair of a slot's words)
+@_word_cached  # (a pure function of the word, asked of each pair of a slot's words)
 def _us_spelling(word: str) -> str:
     """The word with each British ending _US_SPELLING knows written the American way (an American word
     stays as it is)."""
@@ -1725,7 +1756,7 @@ def _before_scale(word: str, other: str, other_scales: set[str]) -> set[str]:
     return {str(_words_value(words))} if scales and other_scales <= set(scales) else set()
 
 
-@lru_cache(maxsize=1 << 16)  # (a pure function of the word, asked of each pair of a slot's words)
+@_word_cached  # (a pure function of the word, asked of each pair of a slot's words)
 def _figure_keys(word: str, *, scaled_only: bool = False) -> frozenset[str]:
     """A figure's digits, its units and currency dropped (a word holds no "." or ",": they separate words, and
     _slot_words joins a number's thousands); with a scale letter, also its value written out ("85k" is "85"
@@ -1857,7 +1888,7 @@ def _is_number_word(word: str) -> bool:
     return word in _NUMBER_WORDS or " " in word
 
 
-@lru_cache(maxsize=1 << 16)  # (a pure function of the word, asked of each pair of a slot's words)
+@_word_cached  # (a pure function of the word, asked of each pair of a slot's words)
 def _in_digits(word: str) -> bool:
     return any(c.isdigit() for c in word)
 

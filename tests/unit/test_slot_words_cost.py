@@ -100,6 +100,43 @@ def test_us_dollars_are_dropped_as_before(body_a: str, body_b: str, data: st.Dat
     assert [list(c.items()) for c in new] == [list(c.items()) for c in old]  # (the same words, in the same order)
 
 
+def test_us_right_before_a_dollar_at_a_slots_end_is_dropped_as_before() -> None:
+    """The "$" right after the slot's last token is read (`_has_dollar`): a slot of "US" alone in "US$3bn"."""
+    ta, tb = tokenised("they paid US$3bn for it.", 5), tokenised("they paid $3bn for it.", 5)
+    ia = ib = range(2, 3)
+    words_a, words_b = Counter(ta.words[i] for i in ia), Counter(tb.words[i] for i in ib)
+    assert (words_a, words_b) == (Counter({"us": 1}), Counter({"3bn": 1}))
+    new = templates._without_us_dollar(ta, ia, Counter(words_a), tb, ib, Counter(words_b))
+    assert new == _old_without_us_dollar(ta, ia, Counter(words_a), tb, ib, Counter(words_b))
+    assert new == (Counter(), Counter({"3bn": 1}))
+
+
+def test_a_long_word_is_read_but_not_remembered() -> None:
+    """A word's readings are remembered only for words of up to MAX_CACHED_WORD characters: a cache keeps the
+    word and what was made of it after its texts are gone, and a token may be a run of any length."""
+    reads = {
+        "_may_open_time": templates._may_open_time,
+        "_without_diacritics": templates._without_diacritics,
+        "_transliteration_key": templates._transliteration_key,
+        "_us_spelling": templates._us_spelling,
+        "_figure_keys": templates._figure_keys,
+        "_in_digits": templates._in_digits,
+    }
+    assert set(reads) == set(templates._WORD_CACHES)
+    for cache in templates._WORD_CACHES.values():
+        cache.cache_clear()
+    short = "łódź" * (templates.MAX_CACHED_WORD // 4)
+    long = short + "ł"
+    for name, read in reads.items():
+        assert read(long) == templates._WORD_CACHES[name].__wrapped__(long)
+    assert [c.cache_info().currsize for c in templates._WORD_CACHES.values()] == [0] * 6
+    assert templates._figure_keys(long, scaled_only=True) == frozenset(("",))
+    assert templates._without_diacritics(long) == "lodz" * (templates.MAX_CACHED_WORD // 4) + "l"
+    for name, read in reads.items():
+        assert read(short) == templates._WORD_CACHES[name].__wrapped__(short)
+    assert all(c.cache_info().currsize == 1 for c in templates._WORD_CACHES.values())
+
+
 _FILLER = (
     "the harbour board met in the old customs house to hear the port engineer report on the state of the "
     "northern breakwater and the dredging of the inner basin"
