@@ -44,8 +44,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
-from functools import lru_cache
+from functools import _lru_cache_wrapper, lru_cache
 from itertools import groupby, islice, pairwise
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from service.model import U32Array
 from service.sets import unique
@@ -77,6 +78,8 @@ MAX_PAIR_READ_CELLS = 8 * MAX_READ_CELLS  # table rows' cells parsed in two text
 MAX_EMPTY_CELLS = 64  # cells left empty counted between two tokens ("<td></td>" repeated): wider than any row
 MAX_ROW_REACH = 64  # tokens read past a stretch's ends to its lines' ends (`_tabular`)
 MAX_CACHED_GAP = 64  # characters of a text between two tokens whose reading as a table's parting is remembered
+MAX_CACHED_WORD = 64  # characters of a word whose readings are remembered (`_word_cached`), as text._CACHED_CHARS
+WORD_CACHE_SIZE = 1 << 14  # words each of `_WORD_CACHES` remembers (the last read): memory, see `_WORD_CACHES`
 TEMPLATE_WORDS_SHARE = 0.5  # of a long stretch's places holding the same word on both sides: template text
 _COMPANY_FORMS = frozenset(
     "inc corp co ltd plc lp corporation company cos group holding holdings ag nv sa spa ab".split()
@@ -877,13 +880,17 @@ def _times(t: Tokenised, slot: range) -> list[_Time]:
     word at a time past them (paired with each other, thousands of times took seconds)."""
     found: list[_Time] = []
     covered = -1
+    words = t.words
     for i in slot:
         if len(found) == MAX_SLOT_TIMES:
             break
         if i <= covered:
             continue
-        # (A time is five tokens at most, "6:45 p.m. GMT"; one starting at a minutes token is none, `_time_at`.)
+        # (A time is five tokens at most, "6:45 p.m. GMT"; one starting at a minutes token is none, `_time_at`.
+        # Most words can open none: those are passed by, unread, `_may_open_time`.)
         for start in range(max(i - 4, 0), i + 1):
+            if not _may_open_time(words[start]):
+                continue
             time = _time_at(t, start)
             if time is not None and i in time.tokens:
                 found.append(time)
@@ -908,6 +915,8 @@ def _time_at(t: Tokenised, i: int) -> _Time | None:
     word = t.words[i]
     if word in _NAMED_TIMES:
         return _zoned(t, _Time(range(i, i + 1), frozenset((_NAMED_TIMES[word],))))
+    if not _may_open_time(word):
+        return None
     if i > 0 and _time_separated(t, i - 1):
         return None  # (its minutes)
     if (french := _FRENCH_TIME.fullmatch(word)) or (len(word) == 4 and word.isdigit() and _zone_at(t, i + 1)):
@@ -915,6 +924,8 @@ def _time_at(t: Tokenised, i: int) -> _Time | None:
         if hour > 23 or minutes > 59:
             return None
         return _zoned(t, _Time(range(i, i + 1), frozenset((f"{hour:02}:{minutes:02}",))))
+    # A time opens only so: named, French, four digits, or an hour. A new form opening one goes into
+    # `_may_open_time` too (and the test's _WORDS): screened out there, `_times` and this never reach it.
     if not _HOUR.fullmatch(word):
         return None
     found = _TIME.match(t.body, t.starts[i])
@@ -947,6 +958,46 @@ def _time_at(t: Tokenised, i: int) -> _Time | None:
         keys.add(f"{hour + 12:02}:{minutes:02}")
     core = 2 if minutes_text else 1
     return _zoned(t, _Time(range(i, last + 1), frozenset(keys), decimal, core_tokens=core))
+
+
+_Args = ParamSpec("_Args")
+_Read = TypeVar("_Read")
+# The readings of words remembered, one cache for each function `_word_cached`, for the words a long rewrite's
+# slots pair again and again. Full, each holds WORD_CACHE_SIZE words of at most MAX_CACHED_WORD characters with
+# what was read of them: all six together ~17 MB (12-letter words), 30 MB at worst (64 characters of four bytes,
+# the words counted), for the process's life however many articles it reads (docs/perf.md, "soak"). 1 << 14
+# holds the ~4,100 distinct words of a 1 MiB rewrite with room for other texts'; 1 << 12 was too few (its slots
+# read each of them anew, LRU) and kept about a third of the gain, 1 << 16 gained no more and held 4x as much.
+_WORD_CACHES: dict[str, _lru_cache_wrapper[Any]] = {}
+
+
+def _word_cached(function: Callable[Concatenate[str, _Args], _Read]) -> Callable[Concatenate[str, _Args], _Read]:
+    """The function, what it reads of a word of at most MAX_CACHED_WORD characters remembered for the last
+    WORD_CACHE_SIZE such words (`_WORD_CACHES`). A longer word is read each time: a token is any run of letters,
+    and a cache keeps what it is given, the word and what was made of it, after its texts are gone (10,000-letter
+    words kept 50 kB a pair, gigabytes with the caches full), as text._CACHED_CHARS says."""
+    remembered = _WORD_CACHES[function.__qualname__] = lru_cache(maxsize=WORD_CACHE_SIZE)(function)
+    cached: Callable[..., _Read] = remembered
+
+    def read(word: str, /, *args: _Args.args, **kwargs: _Args.kwargs) -> _Read:
+        return cached(word, *args, **kwargs) if len(word) <= MAX_CACHED_WORD else function(word, *args, **kwargs)
+
+    read.__doc__, read.__name__, read.__qualname__ = function.__doc__, function.__name__, function.__qualname__
+    return read
+
+
+@_word_cached
+def _may_open_time(word: str) -> bool:
+    """May a token spelt so be a time's first (`_time_at`): a named time ("noon"), an hour and minutes around an
+    "h" ("14h30"), four digits, or an hour ("7", "07", "7am")? Any other is none, wherever it stands: `_times`
+    asks up to five times of each token of a slot, and read in full, a long rewrite's every word cost a
+    third of the pair's time. (Remembered, `_word_cached`: a pure function of the word.)"""
+    return (
+        word in _NAMED_TIMES
+        or _FRENCH_TIME.fullmatch(word) is not None
+        or (len(word) == 4 and word.isdigit())
+        or _HOUR.fullmatch(word) is not None
+    )
 
 
 def _zoned(t: Tokenised, time: _Time) -> _Time:
@@ -1023,7 +1074,8 @@ def _date_words(t: Tokenised, slot: range) -> set[str]:
     full stop: "Sun" alone may be a company). They name no subject: read as names, a wire's own correction
     of the day in a short item ("said on Wednesday" for "said on Thursday") was another company saying the
     same thing, and matched nothing. A date is a fact like a figure."""
-    return {t.words[i] for i in slot if _is_date_word(t, i)}
+    words = t.words  # (a word of no calendar is no date word, `_is_date_word`: only the others are read)
+    return {words[i] for i in slot if words[i] in _CALENDAR_WORDS and _is_date_word(t, i)}
 
 
 def _is_date_word(t: Tokenised, i: int) -> bool:
@@ -1216,6 +1268,8 @@ def _digit_groups(t: Tokenised, i: int) -> tuple[int, int]:
     a group of one to three digits, then groups of three, each after one separator; a unit may end the last,
     "1,500m"): (i, i) if none."""
     words = t.words
+    if not words[i][:1].isdigit():
+        return i, i  # (each group, the first's digits too, and a unit after the last's, starts with a digit)
     first = last = i
     while first > 0 and _separated(t, first - 1) and words[first - 1].isdigit():
         if not (_GROUP.fullmatch(words[first]) or (first == i and _LAST_GROUP.fullmatch(words[first]))):
@@ -1357,9 +1411,20 @@ def _without_us_dollar(
     a place). Counted, "US" was a name where the other side had none, and a copy so restyled days later another
     article. Other letters before a dollar sign are kept ("C$", "A$", "HK$" against "$"): they may be the only
     sign of another currency."""
+    if not (_has_dollar(ta, ia) and _has_dollar(tb, ib)):
+        return words_a, words_b  # (no "US$" against a bare "$": the words as they are, each counted once or more)
     us_a, us_b = _us_dollars(ta, ia), _us_dollars(tb, ib)
     drop_a, drop_b = min(us_a, _bare_dollars(tb, ib)), min(us_b, _bare_dollars(ta, ia))
     return words_a - Counter({"us": drop_a}), words_b - Counter({"us": drop_b})
+
+
+def _has_dollar(t: Tokenised, slot: range) -> bool:
+    """Is there a dollar sign right before or right after one of the slot's tokens (`_us_dollars`,
+    `_bare_dollars`: either counts none without one)? One search of the slot's text, not a look at each token."""
+    if not slot:
+        return False
+    starts = t.starts
+    return "$" in t.body[max(starts[slot.start] - 1, 0) : t.ends[slot[-1]] + 1]
 
 
 def _us_dollars(t: Tokenised, slot: range) -> int:
@@ -1401,6 +1466,7 @@ def _same_word_spelt(a: str, b: str) -> bool:
 _COMPANY_FORM_SHORT = {"incorporated": "inc", "corporation": "corp", "limited": "ltd"}
 
 
+@_word_cached  # (a pure function of the word, asked of each pair of a slot's words)
 def _without_diacritics(word: str) -> str:
     """The word's letters without their accents and marks ("łódź" is "lodz", "søren" "soren"): a feed that
     cannot carry them writes the same name so. Counted as a changed name, a same-day copy of a Polish story
@@ -1596,11 +1662,13 @@ def _transliterated(a: str, b: str) -> bool:
     return _transliteration_key(a) == _transliteration_key(b)
 
 
+@_word_cached  # (a pure function of the word, asked of each pair of a slot's words)
 def _transliteration_key(word: str) -> str:
     folded = _without_diacritics(word).replace("kh", "h").replace("w", "v").replace("y", "i")
     return folded[:-1] if folded.endswith("ii") else folded
 
 
+@_word_cached  # (a pure function of the word, asked of each pair of a slot's words)
 def _us_spelling(word: str) -> str:
     """The word with each British ending _US_SPELLING knows written the American way (an American word
     stays as it is)."""
@@ -1688,21 +1756,22 @@ def _before_scale(word: str, other: str, other_scales: set[str]) -> set[str]:
     return {str(_words_value(words))} if scales and other_scales <= set(scales) else set()
 
 
-def _figure_keys(word: str, *, scaled_only: bool = False) -> set[str]:
+@_word_cached  # (a pure function of the word, asked of each pair of a slot's words)
+def _figure_keys(word: str, *, scaled_only: bool = False) -> frozenset[str]:
     """A figure's digits, its units and currency dropped (a word holds no "." or ",": they separate words, and
     _slot_words joins a number's thousands); with a scale letter, also its value written out ("85k" is "85"
     and "85000", as "412m" is "412 million"); a number word's value ("seven" is "7" restyled), and a number in
     several words its value ("twenty five" is "25", "three thousand" is "3000")."""
     value = _NUMBER_WORDS.get(word)
     if value is not None:
-        return {str(value)}
+        return frozenset((str(value),))
     if " " in word:  # (see _slot_words: no token holds a space)
-        return {str(_words_value(word.split()))}
+        return frozenset((str(_words_value(word.split())),))
     digits = "".join(c for c in word if c.isdigit())
     scaled = _SCALED.fullmatch(word)
     if scaled and scaled_only:
-        return {digits + _SCALE_ZEROS[scaled.group(1)]}
-    return {digits, digits + _SCALE_ZEROS[scaled.group(1)]} if scaled else {digits}
+        return frozenset((digits + _SCALE_ZEROS[scaled.group(1)],))
+    return frozenset((digits, digits + _SCALE_ZEROS[scaled.group(1)]) if scaled else (digits,))
 
 
 _SCALED = re.compile(r"\d+(k|m|mn|bn)")
@@ -1819,6 +1888,7 @@ def _is_number_word(word: str) -> bool:
     return word in _NUMBER_WORDS or " " in word
 
 
+@_word_cached  # (a pure function of the word, asked of each pair of a slot's words)
 def _in_digits(word: str) -> bool:
     return any(c.isdigit() for c in word)
 
