@@ -265,9 +265,9 @@ class Settings:
     # one changed: service/auth.py, TlsFiles)
     tls_cert: str = _setting(
         "",
-        "PEM certificate chain (RSA, EC P-256/384/521 or Ed25519 key); with --tls-key, the server speaks TLS only "
-        "(replaced, as cert-manager or Vault agent do, it is served to new connections within a second, without a "
-        "restart, unless --tls-reload off)",
+        "PEM certificate chain (RSA of 2048 bits or more, EC P-256/384/521 or Ed25519 key); with --tls-key, the server "
+        "speaks TLS only (replaced, as cert-manager or Vault agent do, it is served to new connections within a "
+        "second, without a restart, unless --tls-reload off)",
     )
     tls_key: str = _setting("", "PEM private key of --tls-cert (followed as --tls-cert is)")
     # Mutual TLS: the main port's callers must present a certificate a CA of this file signed (the health port stays
@@ -276,7 +276,7 @@ class Settings:
         "",
         "PEM CA certificate(s): with --tls-cert and --tls-key, every caller of the main port must present a client "
         "certificate one of them signed (mutual TLS; the health port stays plaintext; replaced, it decides new "
-        "connections without a restart)",
+        "connections without a restart, unless --tls-reload off)",
     )
     # Off: the files read at start are served with grpc.ssl_server_credentials, no callback; on, gRPC calls into Python
     # before each new connection's handshake, which waits for the GIL behind busy Python threads (docs/ops.md).
