@@ -272,16 +272,21 @@ def test_refusals_held_back_are_said_at_the_close(
     ]
 
 
+def _article_file(path: Path, count: int) -> Path:
+    """A JSONL file of `count` articles for `neardup ingest`: ids a0, a1, ..., each body "report <n>" and 60 words
+    of its own."""
+    rows = ({"id": f"a{n}", "body": f"report {n} " + " ".join(f"t{n}w{j}" for j in range(60))} for n in range(count))
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
 def test_ingest_in_batches_counts_the_refused_batchs_other_articles_as_refused_not_unanswered(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # (`neardup ingest --batch 8` on a full store said "29 articles sent on the stream after it were left
     # unanswered, and may or may not be stored", though 7 of them were in the refused article's own batch reply,
     # each answered with the same refusal: "nothing of the batch was stored")
-    source = tmp_path / "in.jsonl"
-    source.write_text("".join(json.dumps({"id": f"a{n}", "body": f"report {n} " + " ".join(f"t{n}w{j}" for j in
-                                                                                        range(60))}) + "\n"
-                              for n in range(30)), encoding="utf-8")  # fmt: skip
+    source = _article_file(tmp_path / "in.jsonl", 30)
     with redis_server(tmp_path / "redis") as store:
         admin = redis.Redis(host="127.0.0.1", port=store.port)
         with in_process_server(tmp_path / "data", store="redis", redis_url=store.url) as (running, _client):
@@ -310,10 +315,7 @@ def test_ingest_resending_after_a_store_down_names_the_refused_article_apart_fro
     # (A store down, not full, refuses an article UNAVAILABLE: the article was answered, and ingest sends it again
     # with those after it. Its line said "resending 1 unanswered article" of the one refused alone, counting it
     # among the unanswered.)
-    source = tmp_path / "in.jsonl"
-    source.write_text("".join(json.dumps({"id": f"a{n}", "body": f"report {n} " + " ".join(f"t{n}w{j}" for j in
-                                                                                        range(60))}) + "\n"
-                              for n in range(40)), encoding="utf-8")  # fmt: skip
+    source = _article_file(tmp_path / "in.jsonl", 40)
     out = tmp_path / "out.jsonl"
     with in_process_server(tmp_path / "data") as (running, _client):
         write = running.engine.store.write

@@ -499,11 +499,14 @@ _EXPLICIT = "EC with explicit curve parameters"
 _SERVED = ("RSA", "EC P-256", "EC P-384", "EC P-521", "Ed25519")
 
 
-def _self_signed(directory: Path, kind: str) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 with a key of this kind, signed by that key, and the key: their files."""
+def _self_signed(
+    directory: Path, kind: str, make_key: Callable[[], CertificateIssuerPrivateKeyTypes] | None = None
+) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 with a key of this kind, signed by that key, and the key: their files, named
+    after `kind`. The key is made by `make_key`, or else by `_KEYS[kind]`."""
     if kind == _EXPLICIT:
         return _openssl_explicit(directory)
-    key = _KEYS[kind]()
+    key = (make_key or _KEYS[kind])()
     now = dt.datetime.now(dt.UTC)
     san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
     cert = (
@@ -696,11 +699,8 @@ def test_with_reloading_off_mutual_tls_still_asks_for_a_client_certificate(tmp_p
 
 
 def _rsa(directory: Path, bits: int) -> tuple[Path, Path]:
-    _KEYS[f"RSA-{bits}"] = lambda: rsa.generate_private_key(65537, bits)
-    try:
-        return _self_signed(directory, f"RSA-{bits}")
-    finally:
-        del _KEYS[f"RSA-{bits}"]
+    """A self-signed certificate for 127.0.0.1 with an RSA key of `bits` bits, and the key: their files."""
+    return _self_signed(directory, f"RSA-{bits}", lambda: rsa.generate_private_key(65537, bits))
 
 
 @pytest.mark.parametrize("bits", [1024, 2047])
@@ -732,26 +732,36 @@ def test_an_rsa_key_under_2048_bits_is_refused_naming_its_size(tmp_path: Path, b
         assert _works(f"127.0.0.1:{running.port}", cert)
 
 
+def _certificate(
+    subject: str, key: CertificateIssuerPrivateKeyTypes,
+    issuer: tuple[x509.Certificate, CertificateIssuerPrivateKeyTypes] | None = None,
+    *, is_ca: bool | None = None, for_loopback: bool = False,
+) -> x509.Certificate:  # fmt: skip
+    """A certificate of `subject` for `key`, valid from five minutes ago for a day, signed by `issuer` (its
+    certificate and key), or by `key` itself. Its basic constraints (critical) say whether it is a CA, unless
+    `is_ca` is None (then it has none); `for_loopback` names 127.0.0.1 as its subject alternative name."""
+    now = dt.datetime.now(dt.UTC)
+    built = (
+        x509.CertificateBuilder().subject_name(_name(subject))
+        .issuer_name(issuer[0].subject if issuer else _name(subject))
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+    )  # fmt: skip
+    if is_ca is not None:
+        built = built.add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
+    if for_loopback:
+        built = built.add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
+    return built.sign(issuer[1] if issuer else key, hashes.SHA256())
+
+
 def _leaf_and_ca(directory: Path, ca_key: CertificateIssuerPrivateKeyTypes, is_ca: bool = True) -> tuple[Path, Path]:
     """An RSA-2048 certificate for 127.0.0.1 followed by the certificate of the CA (of this key) that signed it, and
     the leaf's key: their files. (`is_ca` False: that certificate's basic constraints say it is no CA.)"""
-    now = dt.datetime.now(dt.UTC)
-    ca = (
-        x509.CertificateBuilder().subject_name(_name("weak CA")).issuer_name(_name("weak CA"))
-        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )  # fmt: skip
+    ca = _certificate("weak CA", ca_key, is_ca=is_ca)
     key = rsa.generate_private_key(65537, 2048)
-    san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
-    leaf = (
-        x509.CertificateBuilder().subject_name(_name("localhost")).issuer_name(ca.subject)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(san, critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )  # fmt: skip
+    leaf = _certificate("localhost", key, (ca, ca_key), for_loopback=True)
     pem = serialization.Encoding.PEM
     cert_file, key_file = directory / "chain.pem", directory / "leaf.key"
     cert_file.write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
@@ -909,25 +919,6 @@ def test_the_first_certificate_like_block_is_the_one_checked_whatever_its_label_
         assert _works(f"127.0.0.1:{running.port}", b.ca)
 
 
-def _certificate(
-    subject: str, key: CertificateIssuerPrivateKeyTypes, issuer: x509.Certificate | None,
-    issuer_key: CertificateIssuerPrivateKeyTypes, is_ca: bool,
-) -> x509.Certificate:  # fmt: skip
-    now = dt.datetime.now(dt.UTC)
-    built = (
-        x509.CertificateBuilder().subject_name(_name(subject))
-        .issuer_name(issuer.subject if issuer else _name(subject))
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
-    )  # fmt: skip
-    if not is_ca:
-        built = built.add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
-        )
-    return built.sign(issuer_key, hashes.SHA256())
-
-
 @pytest.mark.parametrize("reload", ["on", "off"])
 def test_a_chain_holding_a_certificate_cryptography_cannot_read_is_left_to_openssl_and_served(
     tmp_path: Path, reload: str
@@ -938,9 +929,9 @@ def test_a_chain_holding_a_certificate_cryptography_cannot_read_is_left_to_opens
     root_key, int_key, leaf_key = rsa.generate_private_key(65537, 3072), ec.generate_private_key(ec.SECP256R1()), (
         rsa.generate_private_key(65537, 2048)
     )  # fmt: skip
-    root = _certificate("test root", root_key, None, root_key, is_ca=True)
-    intermediate = _certificate("EC intermediate", int_key, root, root_key, is_ca=True)
-    leaf = _certificate("localhost", leaf_key, intermediate, int_key, is_ca=False)
+    root = _certificate("test root", root_key, is_ca=True)
+    intermediate = _certificate("EC intermediate", int_key, (root, root_key), is_ca=True)
+    leaf = _certificate("localhost", leaf_key, (intermediate, int_key), is_ca=False, for_loopback=True)
     der = serialization.Encoding.DER
     v2 = intermediate.public_bytes(der).replace(b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x01", 1)  # (v3 -> v2)
     v2_block = ssl.DER_cert_to_PEM_cert(v2).encode("ascii")
