@@ -22,7 +22,7 @@ import grpc
 from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
-from service import __version__
+from service import __version__, waits
 from service.convert import article_from_pb, deletions_to_pb, group_page_to_pb, stats_to_pb, stored_to_pb, verdict_to_pb
 from service.detector import MAX_FIELD_BYTES, MAX_ID_BYTES, check_id
 from service.engine import Engine
@@ -521,8 +521,8 @@ class OpenStreams:
             streams = set(self._open)
         for pending in streams:
             pending.drain()
-        with self._lock:
-            return self._lock.wait_for(lambda: not streams & self._unfinished, timeout)
+        with self._lock:  # (in slices: the main thread's wait, where a stop signal's handler runs)
+            return waits.waited_for(self._lock, lambda: not streams & self._unfinished, timeout)
 
     def _finished(self, pending: _Pending) -> None:
         with self._lock:

@@ -41,6 +41,19 @@ def until(event: threading.Event | Any, timeout: float | None = None) -> bool:
             return True
 
 
+def waited_for(condition: threading.Condition, predicate: Callable[[], bool], timeout: float) -> bool:
+    """condition.wait_for(predicate, timeout), `condition` held, in slices: does `predicate` hold? What a signal's
+    handler raises meanwhile cuts the wait short (serve's drain of its index streams: a second signal, up to the
+    grace less 2 s, exits at once)."""
+    ends = time.monotonic() + timeout
+    while not (holds := predicate()):
+        left = ends - time.monotonic()
+        if left <= 0:
+            return holds
+        condition.wait(min(left, SLICE_SECONDS))
+    return holds
+
+
 def all_done(waited: Iterable[futures.Future[Any]], timeout: float | None = None) -> bool:
     """Wait until these are all done, or `timeout` seconds (None: no bound) have passed: are they all done? What a
     signal's handler raises meanwhile cuts the wait short."""

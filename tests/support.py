@@ -20,7 +20,8 @@ from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Self
+from types import ModuleType
+from typing import Any, Self, cast
 
 import grpc
 import pytest
@@ -50,6 +51,19 @@ def until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
             return False
         time.sleep(0.005)
     return True
+
+
+# The frames a blocked wait is in at its top (threading's and concurrent.futures' own).
+BLOCKED_IN = frozenset({"wait", "join", "_wait_for_tstate_lock"})
+
+
+def main_thread_waits_in(module: ModuleType) -> bool:
+    """Is the main thread blocked in a wait (BLOCKED_IN at its top) called from `module` (not running the module's
+    own code)? For a test sending a signal once the main thread waits."""
+    frame = top = sys._current_frames().get(cast(int, threading.main_thread().ident))
+    while frame is not None and frame.f_code.co_filename != module.__file__:
+        frame = frame.f_back
+    return frame is not None and top is not None and top.f_code.co_name in BLOCKED_IN
 
 
 def writes_held(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -24,7 +23,7 @@ from service.model import Article
 from service.settings import DetectionParams
 from service.status import status_for
 from service.workers import WORKER_NICENESS, FingerprintFailed, FingerprintPool, _Request, _resolve, then_submit
-from tests.support import until
+from tests.support import main_thread_waits_in, until
 
 PARAMS = DetectionParams()
 FOOTER = "Subscribe to our newsletter for the latest news from the harbour and the town council every morning."
@@ -138,10 +137,7 @@ def test_a_stop_raised_while_the_workers_start_shuts_them_down(monkeypatch: pyte
 
 def _main_waits() -> bool:
     """Is the main thread blocked in a wait of service/waits.py?"""
-    frame = top = sys._current_frames().get(cast(int, threading.main_thread().ident))
-    while frame is not None and frame.f_code.co_filename != waits.__file__:
-        frame = frame.f_back
-    return frame is not None and top is not None and top.f_code.co_name in {"wait", "join", "_wait_for_tstate_lock"}
+    return main_thread_waits_in(waits)
 
 
 def test_a_stop_raised_as_the_workers_are_spawned_waits_for_the_spawns(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,9 +17,7 @@ from pathlib import Path
 import pytest
 
 from service import waits
-
-# The frames a blocked wait of the main thread is in (threading's and concurrent.futures' own).
-_BLOCKED_IN = {"wait", "join", "_wait_for_tstate_lock"}
+from tests.support import main_thread_waits_in, until
 
 
 @pytest.fixture
@@ -35,17 +33,13 @@ def usr1() -> Iterator[list[Callable[[], None]]]:
 
 def _main_is_waiting(main: int) -> bool:
     """Is the main thread blocked in a wait of service/waits.py (not in one of its own, a thread's start)?"""
-    frame = top = sys._current_frames().get(main)
-    while frame is not None and frame.f_code.co_filename != waits.__file__:
-        frame = frame.f_back
-    return frame is not None and top is not None and top.f_code.co_name in _BLOCKED_IN
+    assert main == threading.main_thread().ident
+    return main_thread_waits_in(waits)
 
 
 def _signal_from_here_once_main_waits(main: int) -> None:
     """This thread (not the main one) sends itself SIGUSR1 once the main thread is blocked in a wait."""
-    deadline = time.monotonic() + 10
-    while not _main_is_waiting(main) and time.monotonic() < deadline:
-        threading.Event().wait(0.01)  # (looked at again and again, for at most 10 s)
+    until(lambda: _main_is_waiting(main))  # (for at most 10 s)
     signal.pthread_kill(threading.get_ident(), signal.SIGUSR1)
 
 
@@ -82,12 +76,18 @@ def _waits() -> dict[str, Callable[[threading.Event, int], None]]:
         pool.submit(_work_until_heard, heard, main)
         waits.shut_down(pool)
 
-    def until(heard: threading.Event, main: int) -> None:
+    def until_set(heard: threading.Event, main: int) -> None:
         threading.Thread(target=_work_until_heard, args=(heard, main)).start()
         assert waits.until(heard, timeout=10)
 
+    def waited_for(heard: threading.Event, main: int) -> None:
+        condition = threading.Condition()  # (never notified: the handler sets `heard`, which a slice then sees)
+        threading.Thread(target=_work_until_heard, args=(heard, main)).start()
+        with condition:
+            assert waits.waited_for(condition, heard.is_set, timeout=10)
+
     return {"all_done": all_done, "finished": finished, "joined": joined, "set_at_last": set_at_last,
-            "shut_down": shut_down, "until": until}  # fmt: skip
+            "shut_down": shut_down, "until": until_set, "waited_for": waited_for}  # fmt: skip
 
 
 @pytest.mark.parametrize("wait", list(_waits()))
@@ -123,10 +123,7 @@ def test_finished_waits_to_the_end_whatever_a_handler_raises_then_raises_it(usr1
     def work() -> None:
         _signal_from_here_once_main_waits(main)
         assert raised.wait(10)
-        deadline = time.monotonic() + 5  # (the main thread back in the wait, the handler's raise held)
-        while not _main_is_waiting(main) and time.monotonic() < deadline:
-            threading.Event().wait(0.01)
-        waited_on.append(_main_is_waiting(main))
+        waited_on.append(_once_main_waits_again(main))
 
     with futures.ThreadPoolExecutor(1) as pool:
         job: futures.Future[None] = pool.submit(work)
@@ -136,10 +133,8 @@ def test_finished_waits_to_the_end_whatever_a_handler_raises_then_raises_it(usr1
 
 
 def _once_main_waits_again(main: int) -> bool:
-    deadline = time.monotonic() + 5  # (the main thread back in the wait, the handler's raise held)
-    while not _main_is_waiting(main) and time.monotonic() < deadline:
-        threading.Event().wait(0.01)
-    return _main_is_waiting(main)
+    """The main thread back in the wait, the handler's raise held (within 5 s)?"""
+    return until(lambda: _main_is_waiting(main), timeout=5)
 
 
 @pytest.mark.parametrize("wait", ["joined", "shut_down"])
