@@ -11,7 +11,8 @@ resolves the callers' futures. So an acknowledgement always means "on disk",
 and a burst of N articles costs one fsync, not N.
 An urgent article (IndexArticle) is decided in a transaction of its own, ahead of
 the queue; one in progress is cut short for it (`_cut_short`): the decided are committed
-and answered, the rest put back at the front of the queue, in order.
+and answered, the rest put back at the front of the queue, in order. A delete (DeleteArticle, and a
+DeleteArticles of one write's ids) is such an urgent write too, made by the writer (`_in_writer`).
 
 A check reads the store as of the last commit and waits for no write: the
 stores' reads go on beside a write transaction (service/sqlite_store.py,
@@ -24,6 +25,7 @@ screened together and stored in runs; the others are decided one by one in full.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import sys
@@ -89,6 +91,14 @@ class _Job:
     urgent: bool = False  # (`submit_all`'s: decided in a transaction of the urgent jobs alone)
 
 
+@dataclass
+class _Write:
+    """A write made by the writer, ahead of its queue (`_in_writer`): `run` makes it (its own transactions)."""
+
+    run: Callable[[], None]
+    future: Future[None]
+
+
 # What the writer makes of a job: its verdict, or the refusal of that article alone (the others of its transaction
 # are decided and stored as if it had not been sent).
 _Outcome = Verdict | InvalidArgument
@@ -123,6 +133,11 @@ _SCREENED_BESIDE_CHECKS = 16
 # per 100 instead of one per article (docs/perf.md, "Purges").
 MAX_DELETED_AT_ONCE = 1000
 _DELETED_A_WRITE = 100
+# A delete_all of at most this many distinct ids (one write) is made by the writer ahead of its queue, cutting its
+# transaction short as an urgent article does (`_in_writer`): a takedown of a few ids waited for a whole transaction
+# of an ingest (seconds). A longer purge is bulk work of seconds itself, in writes of its own beside the writer's
+# (each waits for the writer's transaction in progress): made urgent, its ten writes would cut an ingest ten times.
+_URGENT_DELETES_AT_MOST = _DELETED_A_WRITE
 # A batch the store refuses is logged at once, then at most one a this many seconds, with the articles refused since:
 # while Redis was down, one client's ingest logged 67 such lines in 10 s. Those held back are said once a write is
 # accepted again, or once this long has passed (`_log_refusals_held`).
@@ -164,6 +179,8 @@ class Engine:
         self.started = time.monotonic()
         self._queue: queue.SimpleQueue[list[_Job] | object] = queue.SimpleQueue()
         self._urgent: queue.SimpleQueue[list[_Job]] = queue.SimpleQueue()  # taken first: `submit_all`
+        self._writes: queue.SimpleQueue[_Write] = queue.SimpleQueue()  # made first of all: `_in_writer`
+        self._closing = threading.Lock()  # (a write is queued before the stop, or refused: `_in_writer`, `close`)
         # Jobs taken and left undecided, by a transaction cut short or held to `_fits`: taken again first (writer only).
         self._put_back: list[_Job] = []
         # Once the store refused a transaction as too long (BatchTooLong), the most jobs the writer's transactions
@@ -287,9 +304,11 @@ class Engine:
         return kept
 
     def _commit(self, jobs: list[_Job]) -> None:
-        """Decide the jobs in order, commit, resolve their futures: the urgent ones in a transaction of their own
-        (answered without waiting for the others' decisions), then the others in one transaction, or in a
-        first part of one and those left undecided put back, if an urgent job cut it short (`_cut_short`)."""
+        """Make the writes waiting (`_in_writer`), then decide the jobs in order, commit, resolve their futures: the
+        urgent ones in a transaction of their own (answered without waiting for the others' decisions), then the
+        others in one transaction, or in a first part of one and those left undecided put back, if an urgent job or
+        write cut it short (`_cut_short`)."""
+        self._make_writes()
         jobs = [j for j in jobs if _still_wanted(j)]
         urgent = [j for j in jobs if j.urgent]
         if urgent:
@@ -301,7 +320,7 @@ class Engine:
                 self._fit_more()
         if self._caught_up():
             self._clear_fits()  # (the next burst may fit whole: a transaction as long as the queue is tried again)
-        self._maintain()  # (also for no jobs: a delete asks for it so: `delete`)
+        self._maintain()  # (also for no jobs: a purge asks for it so, `_ask_for_maintenance`)
 
     def _fit_more(self) -> None:
         """After a transaction committed whole at `_fits`: `_fits` doubled once `_fits_grow_after` such transactions
@@ -328,7 +347,31 @@ class Engine:
 
     def _caught_up(self) -> bool:
         """Has the writer decided all it was given: nothing put back, nothing queued?"""
-        return not self._put_back and self._urgent.empty() and self._queue.empty()
+        return not self._put_back and self._urgent.empty() and self._writes.empty() and self._queue.empty()
+
+    def _in_writer(self, run: Callable[[], None]) -> None:
+        """Have the writer make a write (`run`, which opens its own transactions), ahead of its queue, and wait for
+        it: the transaction in progress is cut short for it as for an urgent article (`_cut_short`). Raises what
+        `run` raised. (Made in the caller's thread, a delete waited for the writer's transaction in progress to end
+        for the store's lock: up to --max-batch articles, seconds. And for the next, and the next: the writer takes
+        the lock again at once.)"""
+        write = _Write(run, Future())
+        with self._closing:
+            if self._closed:
+                raise Unavailable("the server is shutting down; retry on another replica")
+            self._writes.put(write)
+            self._queue.put(_WAKE)  # (a writer waiting for work wakes; a busy one makes it at its next batch)
+        write.future.result()
+
+    def _make_writes(self) -> None:
+        """Make the writes queued (`_in_writer`), in order, each answered once made (or with what it raised)."""
+        for write in drain(self._writes, [], sys.maxsize):
+            try:
+                write.run()
+            except Exception as exc:  # (the caller's to hear: the writer goes on)
+                write.future.set_exception(exc)
+            else:
+                write.future.set_result(None)
 
     def _commit_running(self, jobs: list[_Job], cut_short: bool) -> list[_Job]:
         """`_commit` for jobs already marked running, in one transaction; the jobs left undecided, in order, when
@@ -442,9 +485,13 @@ class Engine:
         return verdicts
 
     def _cut_short(self, began: float | None) -> bool:
-        """Does an urgent job wait, and has the transaction that `began` then decided long enough to end it after
-        the decisions made (committing them, the undecided rest put back: `_commit_running`)?"""
-        return began is not None and not self._urgent.empty() and time.monotonic() - began >= _URGENT_WAITS_AT_MOST
+        """Does an urgent job or write wait, and has the transaction that `began` then decided long enough to end it
+        after the decisions made (committing them, the undecided rest put back: `_commit_running`)?"""
+        return (
+            began is not None
+            and not (self._urgent.empty() and self._writes.empty())
+            and time.monotonic() - began >= _URGENT_WAITS_AT_MOST
+        )
 
     def _decide_screened(self, tx: Transaction, jobs: list[_Job], began: float | None) -> list[_Outcome]:
         """`_decide` for one chunk, screened together: the outcomes of its first jobs if it is cut short (at
@@ -643,13 +690,18 @@ class Engine:
         return GroupPage(stored.group_root, total, shown, token)
 
     def delete(self, article_id: str) -> None:
+        """Delete a stored article (NotFound if there is none), in a write of its own made by the writer ahead of
+        what it has queued (`_in_writer`): it waits for at most ≈20 ms of the transaction in progress."""
+        self._in_writer(lambda: self._delete_one(article_id))
+
+    def _delete_one(self, article_id: str) -> None:
+        """`delete`'s write (the writer's thread; its maintenance follows, as after every batch: `_commit`)."""
         try:
             with self.store.write() as tx:
                 stored = _stored(tx, article_id)
                 self._remove(tx, stored, _story_of(tx, stored))
         except (Unavailable, StoreFull) as exc:
             raise _told(exc, _DELETE_MEANINGS) from exc
-        self._ask_for_maintenance()
 
     def delete_all(
         self, article_ids: Sequence[str], deadline: float | None = None, wanted: Callable[[], bool] | None = None
@@ -659,24 +711,34 @@ class Engine:
         is False after its first naming, as it was no longer stored when the repeat came (True twice read as
         two articles deleted). If a write fails, those before it have deleted their articles.
         Past `deadline` (a `time.monotonic()` value), or once `wanted()` answers False, no further write is
-        begun: no one is left to read the answer."""
+        begun: no one is left to read the answer. At most _URGENT_DELETES_AT_MOST distinct ids, one write, are
+        deleted by the writer ahead of its queue, as `delete` is; more, in writes of the caller's thread."""
         if len(article_ids) > MAX_DELETED_AT_ONCE:
             raise InvalidArgument("ids", f"names {len(article_ids):,} articles, over the {MAX_DELETED_AT_ONCE:,} one "
                                   "call may delete: send them in several calls")  # fmt: skip
         distinct = list(dict.fromkeys(article_ids))
         deleted: set[str] = set()
         dealt: list[str] = []  # the ids whose writes committed
+        urgent = len(distinct) <= _URGENT_DELETES_AT_MOST
+
+        def write(at: int) -> None:
+            _require_wanted(at, len(distinct), deadline, wanted)  # (urgent: once the writer takes it up)
+            self._delete_stored(distinct[at : at + _DELETED_A_WRITE], deleted, dealt)
+
         try:
             for at in range(0, len(distinct), _DELETED_A_WRITE):
-                _require_wanted(at, len(distinct), deadline, wanted)
-                self._delete_stored(distinct[at : at + _DELETED_A_WRITE], deleted, dealt)
+                if urgent:
+                    self._in_writer(functools.partial(write, at))
+                else:
+                    write(at)
         except (Unavailable, StoreFull) as exc:
             told = _told(exc, _purge_cut(len(dealt), len(distinct)))
             # (Said as a failed index batch is: a purge cut short leaves the index part purged.)
             log.error("a delete of %d articles was cut short after %d: %s", len(distinct), len(dealt), told)
             raise told from exc
         finally:
-            self._ask_for_maintenance()
+            if not urgent:  # (the writer's own writes are followed by it: `_commit`)
+                self._ask_for_maintenance()
         return _first_namings_of(article_ids, deleted)
 
     def _delete_stored(self, article_ids: list[str], deleted: set[str], dealt: list[str]) -> None:
@@ -741,8 +803,9 @@ class Engine:
         """Finish queued work, stop the writer, close the store; say so (the last line of a clean stop)."""
         if not self._closed:
             started = time.perf_counter()
-            self._closed = True
-            self._queue.put(_STOP)
+            with self._closing:  # (a write queued before this is made at the stop: `_in_writer`)
+                self._closed = True
+                self._queue.put(_STOP)
             self._writer.join()
             self._log_refusals_held(at_once=True)
             self.holds.close()  # (let go before the store closes: held, the ids would block the others a minute)
