@@ -117,6 +117,12 @@ _GROUP_READS = 10
 # (up to --max-batch articles: 3-4 s when each is verified against 32 copies of a story), and a stream beside a
 # steady flow of urgent calls still gets most of the writer's time (a commit and fsync: ≈0.5-5 ms).
 _URGENT_WAITS_AT_MOST = 0.02
+# A write (a delete: `_in_writer`) cuts a transaction short only once this long has passed since the writer last made
+# writes: deletes sent one by one beside an ingest cut its transactions at most ≈10 times a second (each cut costs it a
+# commit and a new prefetch and screen of its rest: 1,000 one-by-one deletes took an ingest of 1,500 copies from 5.8 s
+# to 8 s, 640 commits instead of 6), and a delete waits at most this, one decision and a commit; the deletes queued
+# meanwhile are all made at that cut (docs/perf.md, "One article beside a long write").
+_WRITES_CUT_AT_MOST_EVERY = 0.1
 # Checks come in while one ended less than this long ago (at 10 checks/s or more): _let_checks_in.
 _CHECKS_FLOWING = 0.1
 # Articles screened together (service/novelty.py), each chunk against the store as the chunks before it
@@ -180,7 +186,9 @@ class Engine:
         self._queue: queue.SimpleQueue[list[_Job] | object] = queue.SimpleQueue()
         self._urgent: queue.SimpleQueue[list[_Job]] = queue.SimpleQueue()  # taken first: `submit_all`
         self._writes: queue.SimpleQueue[_Write] = queue.SimpleQueue()  # made first of all: `_in_writer`
-        self._closing = threading.Lock()  # (a write is queued before the stop, or refused: `_in_writer`, `close`)
+        # (a write or a job is queued before the stop, or refused: `_in_writer`, `submit_all`, `close`)
+        self._closing = threading.Lock()
+        self._writes_made = -1e9  # when the writer last made writes (`time.monotonic()`; writer only): `_cut_short`
         # Jobs taken and left undecided, by a transaction cut short or held to `_fits`: taken again first (writer only).
         self._put_back: list[_Job] = []
         # Once the store refused a transaction as too long (BatchTooLong), the most jobs the writer's transactions
@@ -222,14 +230,15 @@ class Engine:
         seconds for the writer's transaction in progress. No order between concurrent calls is promised, and a
         stream's own articles keep theirs."""
         jobs = [_Job(p, evidence, Future(), urgent) for p in prepared]
-        if self._closed:
-            for job in jobs:
-                job.future.set_exception(Unavailable("the server is shutting down; retry on another replica"))
-        elif urgent:
-            self._urgent.put(jobs)
-            self._queue.put(_WAKE)  # (a writer waiting for work wakes; a busy one finds the job at its next batch)
-        else:
-            self._queue.put(jobs)
+        with self._closing:  # (queued before the stop, and decided at it, or refused: put after it, never answered)
+            if self._closed:
+                for job in jobs:
+                    job.future.set_exception(_ShuttingDown(_SHUTTING_DOWN))
+            elif urgent:
+                self._urgent.put(jobs)
+                self._queue.put(_WAKE)  # (a writer waiting for work wakes; a busy one finds the job at its next batch)
+            else:
+                self._queue.put(jobs)
         return [job.future for job in jobs]
 
     def index(
@@ -358,20 +367,23 @@ class Engine:
         write = _Write(run, Future())
         with self._closing:
             if self._closed:
-                raise Unavailable("the server is shutting down; retry on another replica")
+                raise _ShuttingDown(_SHUTTING_DOWN)
             self._writes.put(write)
             self._queue.put(_WAKE)  # (a writer waiting for work wakes; a busy one makes it at its next batch)
         write.future.result()
 
     def _make_writes(self) -> None:
         """Make the writes queued (`_in_writer`), in order, each answered once made (or with what it raised)."""
-        for write in drain(self._writes, [], sys.maxsize):
+        writes = drain(self._writes, [], sys.maxsize)
+        for write in writes:
             try:
                 write.run()
             except Exception as exc:  # (the caller's to hear: the writer goes on)
                 write.future.set_exception(exc)
             else:
                 write.future.set_result(None)
+        if writes:
+            self._writes_made = time.monotonic()
 
     def _commit_running(self, jobs: list[_Job], cut_short: bool) -> list[_Job]:
         """`_commit` for jobs already marked running, in one transaction; the jobs left undecided, in order, when
@@ -486,12 +498,16 @@ class Engine:
 
     def _cut_short(self, began: float | None) -> bool:
         """Does an urgent job or write wait, and has the transaction that `began` then decided long enough to end it
-        after the decisions made (committing them, the undecided rest put back: `_commit_running`)?"""
-        return (
-            began is not None
-            and not (self._urgent.empty() and self._writes.empty())
-            and time.monotonic() - began >= _URGENT_WAITS_AT_MOST
-        )
+        after the decisions made (committing them, the undecided rest put back: `_commit_running`)? For a write, also
+        only once _WRITES_CUT_AT_MOST_EVERY has passed since the writer last made writes."""
+        if began is None:
+            return False
+        now = time.monotonic()
+        if now - began < _URGENT_WAITS_AT_MOST:
+            return False
+        if not self._urgent.empty():
+            return True
+        return not self._writes.empty() and now - self._writes_made >= _WRITES_CUT_AT_MOST_EVERY
 
     def _decide_screened(self, tx: Transaction, jobs: list[_Job], began: float | None) -> list[_Outcome]:
         """`_decide` for one chunk, screened together: the outcomes of its first jobs if it is cut short (at
@@ -689,10 +705,25 @@ class Engine:
             token = paging.token_after(article_id, order_key(_us(last.published), last.arrival))
         return GroupPage(stored.group_root, total, shown, token)
 
-    def delete(self, article_id: str) -> None:
+    def delete(self, article_id: str, deadline: float | None = None, wanted: Callable[[], bool] | None = None) -> None:
         """Delete a stored article (NotFound if there is none), in a write of its own made by the writer ahead of
-        what it has queued (`_in_writer`): it waits for at most ≈20 ms of the transaction in progress."""
-        self._in_writer(lambda: self._delete_one(article_id))
+        what it has queued (`_in_writer`): it waits for at most ≈20-100 ms of the transaction in progress
+        (`_cut_short`). Past `deadline` (a `time.monotonic()` value), or once `wanted()` answers False, when the
+        writer takes it up, it is not made (DeadlineExceeded, Cancelled), as `delete_all`'s writes are not."""
+
+        def write() -> None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise DeadlineExceeded("the deadline passed while the delete waited for the writer, so the article "
+                                       "was not deleted: send the delete again with a longer deadline")  # fmt: skip
+            if wanted is not None and not wanted():
+                raise Cancelled("the call was cancelled while the delete waited for the writer: the article was not "
+                                "deleted")  # fmt: skip
+            self._delete_one(article_id)
+
+        try:
+            self._in_writer(write)
+        except _ShuttingDown as exc:
+            raise _told(exc, _DELETE_MEANINGS) from exc
 
     def _delete_one(self, article_id: str) -> None:
         """`delete`'s write (the writer's thread; its maintenance follows, as after every batch: `_commit`)."""
@@ -733,8 +764,12 @@ class Engine:
                     write(at)
         except (Unavailable, StoreFull) as exc:
             told = _told(exc, _purge_cut(len(dealt), len(distinct)))
-            # (Said as a failed index batch is: a purge cut short leaves the index part purged.)
-            log.error("a delete of %d articles was cut short after %d: %s", len(distinct), len(dealt), told)
+            # (Said as a failed index batch is: a purge cut short leaves the index part purged. Not a takedown
+            # refused before its write as the server stops: a normal stop, said once by `close`.)
+            if isinstance(exc, _ShuttingDown) and not dealt:
+                log.info("a delete of %d articles was refused: %s", len(distinct), told)
+            else:
+                log.error("a delete of %d articles was cut short after %d: %s", len(distinct), len(dealt), told)
             raise told from exc
         finally:
             if not urgent:  # (the writer's own writes are followed by it: `_commit`)
@@ -943,6 +978,13 @@ _DELETE_MEANINGS = _Meanings(
     "the article may or may not be deleted: sent again, the delete answers NOT_FOUND if it was",
     "the article is deleted there: retried, the delete answers NOT_FOUND",
 )
+
+
+_SHUTTING_DOWN = "the server is shutting down; retry on another replica"
+
+
+class _ShuttingDown(Unavailable):
+    """A write or job refused because the engine is closing (`_closing`): nothing of it was done."""
 
 
 _Refusal = TypeVar("_Refusal", bound=Unavailable | StoreFull)
