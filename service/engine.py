@@ -11,7 +11,8 @@ resolves the callers' futures. So an acknowledgement always means "on disk",
 and a burst of N articles costs one fsync, not N.
 An urgent article (IndexArticle) is decided in a transaction of its own, ahead of
 the queue; one in progress is cut short for it (`_cut_short`): the decided are committed
-and answered, the rest put back at the front of the queue, in order.
+and answered, the rest put back at the front of the queue, in order. A delete (DeleteArticle, and a
+DeleteArticles of one write's ids) is such an urgent write too, made by the writer (`_in_writer`).
 
 A check reads the store as of the last commit and waits for no write: the
 stores' reads go on beside a write transaction (service/sqlite_store.py,
@@ -24,6 +25,7 @@ screened together and stored in runs; the others are decided one by one in full.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import sys
@@ -89,6 +91,14 @@ class _Job:
     urgent: bool = False  # (`submit_all`'s: decided in a transaction of the urgent jobs alone)
 
 
+@dataclass
+class _Write:
+    """A write made by the writer, ahead of its queue (`_in_writer`): `run` makes it (its own transactions)."""
+
+    run: Callable[[], None]
+    future: Future[None]
+
+
 # What the writer makes of a job: its verdict, or the refusal of that article alone (the others of its transaction
 # are decided and stored as if it had not been sent).
 _Outcome = Verdict | InvalidArgument
@@ -107,6 +117,12 @@ _GROUP_READS = 10
 # (up to --max-batch articles: 3-4 s when each is verified against 32 copies of a story), and a stream beside a
 # steady flow of urgent calls still gets most of the writer's time (a commit and fsync: ≈0.5-5 ms).
 _URGENT_WAITS_AT_MOST = 0.02
+# A write (a delete: `_in_writer`) cuts a transaction short only once this long has passed since the writer last made
+# writes: deletes sent one by one beside an ingest cut its transactions at most ≈10 times a second (each cut costs it a
+# commit and a new prefetch and screen of its rest: 1,000 one-by-one deletes took an ingest of 1,500 copies from 5.8 s
+# to 8 s, 640 commits instead of 6), and a delete waits at most this, one decision and a commit; the deletes queued
+# meanwhile are all made at that cut (docs/perf.md, "One article beside a long write").
+_WRITES_CUT_AT_MOST_EVERY = 0.1
 # Checks come in while one ended less than this long ago (at 10 checks/s or more): _let_checks_in.
 _CHECKS_FLOWING = 0.1
 # Articles screened together (service/novelty.py), each chunk against the store as the chunks before it
@@ -123,6 +139,11 @@ _SCREENED_BESIDE_CHECKS = 16
 # per 100 instead of one per article (docs/perf.md, "Purges").
 MAX_DELETED_AT_ONCE = 1000
 _DELETED_A_WRITE = 100
+# A delete_all of at most this many distinct ids (one write) is made by the writer ahead of its queue, cutting its
+# transaction short as an urgent article does (`_in_writer`): a takedown of a few ids waited for a whole transaction
+# of an ingest (seconds). A longer purge is bulk work of seconds itself, in writes of its own beside the writer's
+# (each waits for the writer's transaction in progress): made urgent, its ten writes would cut an ingest ten times.
+_URGENT_DELETES_AT_MOST = _DELETED_A_WRITE
 # A batch the store refuses is logged at once, then at most one a this many seconds, with the articles refused since:
 # while Redis was down, one client's ingest logged 67 such lines in 10 s. Those held back are said once a write is
 # accepted again, or once this long has passed (`_log_refusals_held`).
@@ -164,6 +185,10 @@ class Engine:
         self.started = time.monotonic()
         self._queue: queue.SimpleQueue[list[_Job] | object] = queue.SimpleQueue()
         self._urgent: queue.SimpleQueue[list[_Job]] = queue.SimpleQueue()  # taken first: `submit_all`
+        self._writes: queue.SimpleQueue[_Write] = queue.SimpleQueue()  # made first of all: `_in_writer`
+        # (a write or a job is queued before the stop, or refused: `_in_writer`, `submit_all`, `close`)
+        self._closing = threading.Lock()
+        self._writes_made = -1e9  # when the writer last made writes (`time.monotonic()`; writer only): `_cut_short`
         # Jobs taken and left undecided, by a transaction cut short or held to `_fits`: taken again first (writer only).
         self._put_back: list[_Job] = []
         # Once the store refused a transaction as too long (BatchTooLong), the most jobs the writer's transactions
@@ -205,14 +230,15 @@ class Engine:
         seconds for the writer's transaction in progress. No order between concurrent calls is promised, and a
         stream's own articles keep theirs."""
         jobs = [_Job(p, evidence, Future(), urgent) for p in prepared]
-        if self._closed:
-            for job in jobs:
-                job.future.set_exception(Unavailable("the server is shutting down; retry on another replica"))
-        elif urgent:
-            self._urgent.put(jobs)
-            self._queue.put(_WAKE)  # (a writer waiting for work wakes; a busy one finds the job at its next batch)
-        else:
-            self._queue.put(jobs)
+        with self._closing:  # (queued before the stop, and decided at it, or refused: put after it, never answered)
+            if self._closed:
+                for job in jobs:
+                    job.future.set_exception(_ShuttingDown(_SHUTTING_DOWN))
+            elif urgent:
+                self._urgent.put(jobs)
+                self._queue.put(_WAKE)  # (a writer waiting for work wakes; a busy one finds the job at its next batch)
+            else:
+                self._queue.put(jobs)
         return [job.future for job in jobs]
 
     def index(
@@ -287,9 +313,11 @@ class Engine:
         return kept
 
     def _commit(self, jobs: list[_Job]) -> None:
-        """Decide the jobs in order, commit, resolve their futures: the urgent ones in a transaction of their own
-        (answered without waiting for the others' decisions), then the others in one transaction, or in a
-        first part of one and those left undecided put back, if an urgent job cut it short (`_cut_short`)."""
+        """Make the writes waiting (`_in_writer`), then decide the jobs in order, commit, resolve their futures: the
+        urgent ones in a transaction of their own (answered without waiting for the others' decisions), then the
+        others in one transaction, or in a first part of one and those left undecided put back, if an urgent job or
+        write cut it short (`_cut_short`)."""
+        self._make_writes()
         jobs = [j for j in jobs if _still_wanted(j)]
         urgent = [j for j in jobs if j.urgent]
         if urgent:
@@ -301,7 +329,7 @@ class Engine:
                 self._fit_more()
         if self._caught_up():
             self._clear_fits()  # (the next burst may fit whole: a transaction as long as the queue is tried again)
-        self._maintain()  # (also for no jobs: a delete asks for it so: `delete`)
+        self._maintain()  # (also for no jobs: a purge asks for it so, `_ask_for_maintenance`)
 
     def _fit_more(self) -> None:
         """After a transaction committed whole at `_fits`: `_fits` doubled once `_fits_grow_after` such transactions
@@ -328,7 +356,34 @@ class Engine:
 
     def _caught_up(self) -> bool:
         """Has the writer decided all it was given: nothing put back, nothing queued?"""
-        return not self._put_back and self._urgent.empty() and self._queue.empty()
+        return not self._put_back and self._urgent.empty() and self._writes.empty() and self._queue.empty()
+
+    def _in_writer(self, run: Callable[[], None]) -> None:
+        """Have the writer make a write (`run`, which opens its own transactions), ahead of its queue, and wait for
+        it: the transaction in progress is cut short for it as for an urgent article (`_cut_short`). Raises what
+        `run` raised. (Made in the caller's thread, a delete waited for the writer's transaction in progress to end
+        for the store's lock: up to --max-batch articles, seconds. And for the next, and the next: the writer takes
+        the lock again at once.)"""
+        write = _Write(run, Future())
+        with self._closing:
+            if self._closed:
+                raise _ShuttingDown(_SHUTTING_DOWN)
+            self._writes.put(write)
+            self._queue.put(_WAKE)  # (a writer waiting for work wakes; a busy one makes it at its next batch)
+        write.future.result()
+
+    def _make_writes(self) -> None:
+        """Make the writes queued (`_in_writer`), in order, each answered once made (or with what it raised)."""
+        writes = drain(self._writes, [], sys.maxsize)
+        for write in writes:
+            try:
+                write.run()
+            except Exception as exc:  # (the caller's to hear: the writer goes on)
+                write.future.set_exception(exc)
+            else:
+                write.future.set_result(None)
+        if writes:
+            self._writes_made = time.monotonic()
 
     def _commit_running(self, jobs: list[_Job], cut_short: bool) -> list[_Job]:
         """`_commit` for jobs already marked running, in one transaction; the jobs left undecided, in order, when
@@ -442,9 +497,17 @@ class Engine:
         return verdicts
 
     def _cut_short(self, began: float | None) -> bool:
-        """Does an urgent job wait, and has the transaction that `began` then decided long enough to end it after
-        the decisions made (committing them, the undecided rest put back: `_commit_running`)?"""
-        return began is not None and not self._urgent.empty() and time.monotonic() - began >= _URGENT_WAITS_AT_MOST
+        """Does an urgent job or write wait, and has the transaction that `began` then decided long enough to end it
+        after the decisions made (committing them, the undecided rest put back: `_commit_running`)? For a write, also
+        only once _WRITES_CUT_AT_MOST_EVERY has passed since the writer last made writes."""
+        if began is None:
+            return False
+        now = time.monotonic()
+        if now - began < _URGENT_WAITS_AT_MOST:
+            return False
+        if not self._urgent.empty():
+            return True
+        return not self._writes.empty() and now - self._writes_made >= _WRITES_CUT_AT_MOST_EVERY
 
     def _decide_screened(self, tx: Transaction, jobs: list[_Job], began: float | None) -> list[_Outcome]:
         """`_decide` for one chunk, screened together: the outcomes of its first jobs if it is cut short (at
@@ -642,14 +705,34 @@ class Engine:
             token = paging.token_after(article_id, order_key(_us(last.published), last.arrival))
         return GroupPage(stored.group_root, total, shown, token)
 
-    def delete(self, article_id: str) -> None:
+    def delete(self, article_id: str, deadline: float | None = None, wanted: Callable[[], bool] | None = None) -> None:
+        """Delete a stored article (NotFound if there is none), in a write of its own made by the writer ahead of
+        what it has queued (`_in_writer`): it waits for at most ≈20-100 ms of the transaction in progress
+        (`_cut_short`). Past `deadline` (a `time.monotonic()` value), or once `wanted()` answers False, when the
+        writer takes it up, it is not made (DeadlineExceeded, Cancelled), as `delete_all`'s writes are not."""
+
+        def write() -> None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise DeadlineExceeded("the deadline passed while the delete waited for the writer, so the article "
+                                       "was not deleted: send the delete again with a longer deadline")  # fmt: skip
+            if wanted is not None and not wanted():
+                raise Cancelled("the call was cancelled while the delete waited for the writer: the article was not "
+                                "deleted")  # fmt: skip
+            self._delete_one(article_id)
+
+        try:
+            self._in_writer(write)
+        except _ShuttingDown as exc:
+            raise _told(exc, _DELETE_MEANINGS) from exc
+
+    def _delete_one(self, article_id: str) -> None:
+        """`delete`'s write (the writer's thread; its maintenance follows, as after every batch: `_commit`)."""
         try:
             with self.store.write() as tx:
                 stored = _stored(tx, article_id)
                 self._remove(tx, stored, _story_of(tx, stored))
         except (Unavailable, StoreFull) as exc:
             raise _told(exc, _DELETE_MEANINGS) from exc
-        self._ask_for_maintenance()
 
     def delete_all(
         self, article_ids: Sequence[str], deadline: float | None = None, wanted: Callable[[], bool] | None = None
@@ -659,24 +742,38 @@ class Engine:
         is False after its first naming, as it was no longer stored when the repeat came (True twice read as
         two articles deleted). If a write fails, those before it have deleted their articles.
         Past `deadline` (a `time.monotonic()` value), or once `wanted()` answers False, no further write is
-        begun: no one is left to read the answer."""
+        begun: no one is left to read the answer. At most _URGENT_DELETES_AT_MOST distinct ids, one write, are
+        deleted by the writer ahead of its queue, as `delete` is; more, in writes of the caller's thread."""
         if len(article_ids) > MAX_DELETED_AT_ONCE:
             raise InvalidArgument("ids", f"names {len(article_ids):,} articles, over the {MAX_DELETED_AT_ONCE:,} one "
                                   "call may delete: send them in several calls")  # fmt: skip
         distinct = list(dict.fromkeys(article_ids))
         deleted: set[str] = set()
         dealt: list[str] = []  # the ids whose writes committed
+        urgent = len(distinct) <= _URGENT_DELETES_AT_MOST
+
+        def write(at: int) -> None:
+            _require_wanted(at, len(distinct), deadline, wanted)  # (urgent: once the writer takes it up)
+            self._delete_stored(distinct[at : at + _DELETED_A_WRITE], deleted, dealt)
+
         try:
             for at in range(0, len(distinct), _DELETED_A_WRITE):
-                _require_wanted(at, len(distinct), deadline, wanted)
-                self._delete_stored(distinct[at : at + _DELETED_A_WRITE], deleted, dealt)
+                if urgent:
+                    self._in_writer(functools.partial(write, at))
+                else:
+                    write(at)
         except (Unavailable, StoreFull) as exc:
             told = _told(exc, _purge_cut(len(dealt), len(distinct)))
-            # (Said as a failed index batch is: a purge cut short leaves the index part purged.)
-            log.error("a delete of %d articles was cut short after %d: %s", len(distinct), len(dealt), told)
+            # (Said as a failed index batch is: a purge cut short leaves the index part purged. Not a takedown
+            # refused before its write as the server stops: a normal stop, said once by `close`.)
+            if isinstance(exc, _ShuttingDown) and not dealt:
+                log.info("a delete of %d articles was refused: %s", len(distinct), told)
+            else:
+                log.error("a delete of %d articles was cut short after %d: %s", len(distinct), len(dealt), told)
             raise told from exc
         finally:
-            self._ask_for_maintenance()
+            if not urgent:  # (the writer's own writes are followed by it: `_commit`)
+                self._ask_for_maintenance()
         return _first_namings_of(article_ids, deleted)
 
     def _delete_stored(self, article_ids: list[str], deleted: set[str], dealt: list[str]) -> None:
@@ -741,8 +838,9 @@ class Engine:
         """Finish queued work, stop the writer, close the store; say so (the last line of a clean stop)."""
         if not self._closed:
             started = time.perf_counter()
-            self._closed = True
-            self._queue.put(_STOP)
+            with self._closing:  # (a write queued before this is made at the stop: `_in_writer`)
+                self._closed = True
+                self._queue.put(_STOP)
             waits.joined(self._writer)  # (in slices: service/waits.py)
             self._log_refusals_held(at_once=True)
             self.holds.close()  # (let go before the store closes: held, the ids would block the others a minute)
@@ -880,6 +978,13 @@ _DELETE_MEANINGS = _Meanings(
     "the article may or may not be deleted: sent again, the delete answers NOT_FOUND if it was",
     "the article is deleted there: retried, the delete answers NOT_FOUND",
 )
+
+
+_SHUTTING_DOWN = "the server is shutting down; retry on another replica"
+
+
+class _ShuttingDown(Unavailable):
+    """A write or job refused because the engine is closing (`_closing`): nothing of it was done."""
 
 
 _Refusal = TypeVar("_Refusal", bound=Unavailable | StoreFull)

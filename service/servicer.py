@@ -316,7 +316,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
     ) -> pb.DeleteArticleResponse:
         article_id = _checked_id(request.id)
         self._after_earlier_versions([article_id], context, _NOT_DELETED)
-        self.engine.delete(article_id)
+        self.engine.delete(article_id, _deadline(context), context.is_active)
         return pb.DeleteArticleResponse(id=request.id)
 
     @_unary

@@ -962,12 +962,12 @@ def _time_at(t: Tokenised, i: int) -> _Time | None:
 
 _Args = ParamSpec("_Args")
 _Read = TypeVar("_Read")
-# The readings of words remembered, one cache for each function `_word_cached`, for the words a long rewrite's
-# slots pair again and again. Full, each holds WORD_CACHE_SIZE words of at most MAX_CACHED_WORD characters with
-# what was read of them: all six together ~14-17 MB (12-letter words), ~50 MB at worst (64 characters of four
-# bytes, each cache holding its own copy of each word), for the process's life however many articles it reads (docs/perf.md, "soak"). 1 << 14
-# holds the ~4,100 distinct words of a 1 MiB rewrite with room for other texts'; 1 << 12 was too few (its slots
-# read each of them anew, LRU) and kept about a third of the gain, 1 << 16 gained no more and held 4x as much.
+# The readings of words remembered, one cache for each function `_word_cached`, for the words a long rewrite's slots
+# pair again and again. Full, each holds WORD_CACHE_SIZE words of at most MAX_CACHED_WORD characters with what was read
+# of them: all six together ~14-17 MB (12-letter words), ~50 MB at worst (64 characters of four bytes, each cache
+# holding its own copy of each word), for the process's life however many articles it reads (docs/perf.md, "soak").
+# 1 << 14 holds the ~4,100 distinct words of a 1 MiB rewrite with room for other texts'; 1 << 12 was too few (its
+# slots read each of them anew, LRU) and kept about a third of the gain, 1 << 16 gained no more and held 4x as much.
 _WORD_CACHES: dict[str, _lru_cache_wrapper[Any]] = {}
 
 
