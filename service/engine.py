@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -358,24 +359,34 @@ class Engine:
         """Has the writer decided all it was given: nothing put back, nothing queued?"""
         return not self._put_back and self._urgent.empty() and self._writes.empty() and self._queue.empty()
 
-    def _in_writer(self, run: Callable[[], None]) -> None:
+    def _in_writer(self, run: Callable[[], None], deadline: float | None = None, too_late: str = "") -> None:
         """Have the writer make a write (`run`, which opens its own transactions), ahead of its queue, and wait for
         it: the transaction in progress is cut short for it as for an urgent article (`_cut_short`). Raises what
         `run` raised. (Made in the caller's thread, a delete waited for the writer's transaction in progress to end
         for the store's lock: up to --max-batch articles, seconds. And for the next, and the next: the writer takes
-        the lock again at once.)"""
+        the lock again at once.) Not taken up by the writer by `deadline` (a `time.monotonic()` value), it is
+        withdrawn and never made: DeadlineExceeded(`too_late`), told before the caller's own gRPC ends the call with
+        a bare "Deadline Exceeded" (the servicer's deadline is the caller's less a margin). Taken up, it is waited
+        for: a write of its own, ms."""
         write = _Write(run, Future())
         with self._closing:
             if self._closed:
                 raise _ShuttingDown(_SHUTTING_DOWN)
             self._writes.put(write)
             self._queue.put(_WAKE)  # (a writer waiting for work wakes; a busy one makes it at its next batch)
-        write.future.result()
+        try:
+            write.future.result(None if deadline is None else max(deadline - time.monotonic(), 0.0))
+        except FutureTimeout:
+            if write.future.cancel():  # (not taken up: the writer passes it over, `_make_writes`)
+                raise DeadlineExceeded(too_late) from None
+            write.future.result()
 
     def _make_writes(self) -> None:
         """Make the writes queued (`_in_writer`), in order, each answered once made (or with what it raised)."""
         writes = drain(self._writes, [], sys.maxsize)
         for write in writes:
+            if not write.future.set_running_or_notify_cancel():
+                continue  # (withdrawn: its caller's deadline came first, `_in_writer`)
             try:
                 write.run()
             except Exception as exc:  # (the caller's to hear: the writer goes on)
@@ -713,15 +724,16 @@ class Engine:
 
         def write() -> None:
             if deadline is not None and time.monotonic() >= deadline:
-                raise DeadlineExceeded("the deadline passed while the delete waited for the writer, so the article "
-                                       "was not deleted: send the delete again with a longer deadline")  # fmt: skip
+                raise DeadlineExceeded(too_late)
             if wanted is not None and not wanted():
                 raise Cancelled("the call was cancelled while the delete waited for the writer: the article was not "
                                 "deleted")  # fmt: skip
             self._delete_one(article_id)
 
+        too_late = ("the deadline passed while the delete waited for the writer, so the article was not deleted: send "
+                    "the delete again with a longer deadline")  # fmt: skip
         try:
-            self._in_writer(write)
+            self._in_writer(write, deadline, too_late)
         except _ShuttingDown as exc:
             raise _told(exc, _DELETE_MEANINGS) from exc
 
@@ -758,8 +770,9 @@ class Engine:
 
         try:
             for at in range(0, len(distinct), _DELETED_A_WRITE):
-                if urgent:
-                    self._in_writer(functools.partial(write, at))
+                if urgent:  # (withdrawn, a write deletes none: those before it have deleted theirs)
+                    too_late = _given_up_before(len(dealt), len(distinct))
+                    self._in_writer(functools.partial(write, at), deadline, too_late)
                 else:
                     write(at)
         except (Unavailable, StoreFull) as exc:
@@ -1049,15 +1062,22 @@ def _first_namings_of(article_ids: Sequence[str], deleted: set[str]) -> list[boo
 def _require_wanted(done: int, named: int, deadline: float | None, wanted: Callable[[], bool] | None) -> None:
     """Before a write of `delete_all`: DeadlineExceeded or Cancelled if its caller has given up. Each says
     whether earlier writes deleted some ids (then sent again, those are answered DELETE_OUTCOME_NOT_FOUND)."""
-    if done:
-        where = f"after {done:,} of the {named:,} distinct ids named were dealt with; the rest were not deleted"
-        again = " (the articles it deleted are then answered NOT_FOUND)"
-    else:
-        where, again = "before any id named was deleted, so none was", ""
     if deadline is not None and time.monotonic() >= deadline:
-        raise DeadlineExceeded(f"the deadline passed {where}: send the call again with a longer deadline{again}")
+        raise DeadlineExceeded(_given_up_before(done, named))
     if wanted is not None and not wanted():
-        raise Cancelled(f"the call was cancelled {where}")
+        raise Cancelled(f"the call was cancelled {_where_it_stopped(done, named)}")
+
+
+def _given_up_before(done: int, named: int) -> str:
+    """A purge's DeadlineExceeded message, its deadline passed after `done` of the `named` distinct ids."""
+    again = " (the articles it deleted are then answered NOT_FOUND)" if done else ""
+    return f"the deadline passed {_where_it_stopped(done, named)}: send the call again with a longer deadline{again}"
+
+
+def _where_it_stopped(done: int, named: int) -> str:
+    if done:
+        return f"after {done:,} of the {named:,} distinct ids named were dealt with; the rest were not deleted"
+    return "before any id named was deleted, so none was"
 
 
 def _hand_on(tx: Transaction, root: str) -> None:

@@ -165,8 +165,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         prepared = self._prepare_now(request.article)
         if refusal := self.engine.refusal_of_new_id(prepared):  # (answered at once, not behind the writer)
             raise refusal
-        give_up = _before_the_caller_gives_up(_time_left(context))
-        ends = None if give_up is None else time.monotonic() + give_up
+        ends = _answer_by(context)
         self._after_earlier_versions(
             [request.article.id], context,
             "this one was not stored; send it again once the stream has answered for the earlier one",
@@ -195,9 +194,8 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         `otherwise` if the time runs out first, Cancelled if the call ended meanwhile (the server stopping after
         its grace, or the caller gone: what it asked is then not done, as no one would hear it was)."""
         these = "this article" if len(article_ids) == 1 else "some of these articles"
-        give_up = _before_the_caller_gives_up(_time_left(context))
-        ends = None if give_up is None else time.monotonic() + give_up
-        if not self.pending.wait_for(article_ids, give_up):
+        ends = _answer_by(context)
+        if not self.pending.wait_for(article_ids, _left(ends)):
             raise DeadlineExceeded(
                 f"the deadline passed while an earlier version of {these}, sent in a stream, waited to be stored: "
                 f"{otherwise}"
@@ -316,7 +314,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
     ) -> pb.DeleteArticleResponse:
         article_id = _checked_id(request.id)
         self._after_earlier_versions([article_id], context, _NOT_DELETED)
-        self.engine.delete(article_id, _deadline(context), context.is_active)
+        self.engine.delete(article_id, _answer_by(context), context.is_active)
         return pb.DeleteArticleResponse(id=request.id)
 
     @_unary
@@ -325,7 +323,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
     ) -> pb.DeleteArticlesResponse:
         ids = [_checked_id(article_id, f"ids[{n}]") for n, article_id in enumerate(request.ids)]
         self._after_earlier_versions(ids, context, _NOT_DELETED)
-        return deletions_to_pb(ids, self.engine.delete_all(ids, _deadline(context), context.is_active))
+        return deletions_to_pb(ids, self.engine.delete_all(ids, _answer_by(context), context.is_active))
 
     @_unary
     def ListGroupMembers(
@@ -353,6 +351,15 @@ def _before_the_caller_gives_up(time_left: float | None) -> float | None:
     before its own deadline does: answered exactly at the deadline, the caller's gRPC often ended the call
     first, with a bare "Deadline Exceeded" that says neither (ANSWER_MARGIN of the time left, at most 1 s)."""
     return None if time_left is None else time_left - min(ANSWER_MARGIN * time_left, 1.0)
+
+
+def _answer_by(context: grpc.ServicerContext) -> float | None:
+    """When to answer at the latest (a `time.monotonic()` value; None without a deadline): the caller's deadline less
+    the margin that gets the answer to it first (`_before_the_caller_gives_up`). A delete not taken up by the writer
+    by then is not made, and says so: at the caller's deadline itself, the caller's gRPC ended the call first with a
+    bare "Deadline Exceeded", which does not say whether the article was deleted."""
+    give_up = _before_the_caller_gives_up(_time_left(context))
+    return None if give_up is None else time.monotonic() + give_up
 
 
 def _left(ends: float | None) -> float | None:

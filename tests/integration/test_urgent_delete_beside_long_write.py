@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from client import Article, NotFoundError, Verdict
+from client import Article, DeadlineExceededError, NeardupClient, NotFoundError, Verdict
 from service import engine as engine_module
 from service import model
 from service.detector import Detector
@@ -430,3 +430,31 @@ def test_articles_queued_as_the_close_begins_are_decided_before_the_writer_stops
     closer.join(WAIT)
     assert not closer.is_alive()
     assert late.result(timeout=5).id == "late"  # (before the fix: never answered)
+
+
+@pytest.mark.parametrize("one_call", [True, False], ids=["DeleteArticle", "DeleteArticles"])
+def test_a_delete_the_writer_does_not_take_up_before_the_callers_deadline_says_it_was_not_deleted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_call: bool
+) -> None:
+    """The writer's check of the deadline came only once it took the delete up: held past the caller's deadline, the
+    call ended with gRPC's bare "Deadline Exceeded", which does not say whether the article was deleted. A delete
+    not taken up by a margin before the deadline is withdrawn, never made, and its answer says so."""
+    with in_process_server(tmp_path / "data") as (running, client):
+        client.index(Article("a0", OTHER_WITH_APPEAL))
+        queued = writes_noted(running.engine, monkeypatch)
+        release = threading.Event()
+        holding = commit_held(running.engine, monkeypatch, release)
+        first = threading.Thread(target=client.index, args=(Article("first", OTHER_WITH_APPEAL + " Later."),))
+        first.start()
+        try:
+            assert holding.wait(WAIT)
+            hurried = NeardupClient(f"127.0.0.1:{running.port}", timeout=1.5)
+            with hurried, pytest.raises(DeadlineExceededError) as refused:
+                hurried.delete("a0") if one_call else hurried.delete_many(["a0"])
+            assert queued.is_set()  # (it was queued for the writer, and withdrawn)
+        finally:
+            release.set()
+            first.join(WAIT)
+        said = str(refused.value)
+        assert ("the article was not deleted" if one_call else "before any id named was deleted, so none was") in said
+        assert client.get("a0").article.id == "a0"  # (withdrawn: never made, the writer free again)
