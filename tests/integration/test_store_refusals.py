@@ -96,7 +96,10 @@ def test_a_full_store_ends_a_retrying_stream_at_once_and_its_articles_sent_again
     assert (said.group(4) or said.group(6)) == ("those" if with_it else "it")
     assert batch > 1 or not with_it
     assert 1 + with_it + after == full.value.unanswered
-    assert client.stats().articles == len(answered)
+    # The refused article, and its batch's, were not stored; those sent after them may be: the writer goes on with
+    # what it read once the client has cancelled, and a later transaction may fit (Redis's memory moves: a CI run
+    # stored 6 of them).
+    assert len(answered) <= client.stats().articles <= len(answered) + after
 
     admin.config_set("maxmemory", 0)  # (an operator makes room: the caller sends what was left unanswered again)
     again = list(client.index_stream(left, batch=batch, retry=_FAST))
