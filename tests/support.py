@@ -364,10 +364,20 @@ class ServerProcess:
         # forkserver puts its socket there, which a server stopped with SIGKILL (as most tests stop
         # theirs) never removes. (Short, in the system's: a socket's path must fit in 107 bytes.)
         env["TMPDIR"] = self._tmp = tempfile.mkdtemp(prefix="neardup-test-")
-        self.proc = subprocess.Popen(self.args, stdin=self._stdin, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                     text=True, env=env, cwd=self.cwd,
-                                     preexec_fn=self._ignore if self.ignored else None)  # fmt: skip
+        self.proc = subprocess.Popen(self._ignoring() + self.args, stdin=self._stdin, stderr=subprocess.PIPE,
+                                     stdout=subprocess.DEVNULL, text=True, env=env, cwd=self.cwd)  # fmt: skip
         return self
+
+    def _ignoring(self) -> list[str]:
+        """What starts the command with `ignored` ignored: a shell's `trap ''` sets them ignored, and its `exec`
+        keeps them so (and the process id: the test signals the server itself). Not a `preexec_fn`: with one,
+        Popen forks (not vforks) this process, whose gRPC then restarts its poller in the child, and the closing
+        of the child's descriptors before the exec closed that poller's: gRPC aborted the child ('epoll_wait
+        error: Bad file descriptor', grpc/grpc#43055), and the server 'exited (-6) before serving'."""
+        if not self.ignored:
+            return []
+        names = " ".join(sig.name.removeprefix("SIG") for sig in self.ignored)
+        return ["sh", "-c", f'trap "" {names} && exec "$@"', "sh"]
 
     def serving(self, timeout: float = 30.0) -> Self:
         """Read its log until it says it serves (and on which port)."""
@@ -384,11 +394,6 @@ class ServerProcess:
                 self.port = int(match.group(2))
                 return self
         raise AssertionError("server did not report its port in time")
-
-    def _ignore(self) -> None:
-        """(In the child, before its exec: an ignored signal stays ignored across it.)"""
-        for sig in self.ignored:
-            signal.signal(sig, signal.SIG_IGN)
 
     def read_until(self, text: str, timeout: float = 30.0) -> None:
         """Read its log until a line holds `text` (an AssertionError if none does in time, or it exits first)."""
