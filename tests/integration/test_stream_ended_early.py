@@ -251,15 +251,20 @@ def test_a_load_failed_after_a_retry_does_not_say_not_stored_of_articles_an_earl
 
 class _AnsweredThenGoneThenLoadFailed(pb_grpc.NearDuplicateServiceServicer):
     """Its first stream answers its first article and fails as a server gone away does, nothing left unanswered;
-    every later one reads all and fails as a restarted server whose index load failed (none stored)."""
+    every later one reads all and fails as a restarted server whose index load failed (none stored). The first
+    stream fails only once `asked` is set: the client's gRPC thread is then waiting in the feed for the next
+    article. (gRPC's thread reads the next request only if the call has not ended by the time its send is done:
+    failed sooner, under load, the stale attempt never read on, and a test waiting for it to did so in vain.)"""
 
-    def __init__(self) -> None:
+    def __init__(self, asked: threading.Event) -> None:
         self.streams = 0
+        self.asked = asked
 
     def IndexArticles(self, request_iterator: Iterator[pb.IndexArticlesRequest], context: Any) -> Any:
         self.streams += 1
         for request in request_iterator:
             if self.streams == 1:
+                assert self.asked.wait(timeout=30), "the client's gRPC thread never asked for a second article"
                 yield _answer(request.article.id)
                 context.abort(grpc.StatusCode.UNAVAILABLE, "the server went away")
         context.abort(grpc.StatusCode.UNAVAILABLE, f"{SERVER_LOAD_FAILED} and is stopping: the call was held")
@@ -283,10 +288,11 @@ def test_an_article_a_failed_attempt_read_during_the_back_off_is_not_said_to_be_
     earlier attempt ("may or may not be stored"), though every attempt that sent it reached no store."""
     monkeypatch.setattr(api, "Unanswered", _Recorded)
     _Recorded.made = []
-    second = threading.Event()
+    asked, second = threading.Event(), threading.Event()
 
     def feed() -> Iterator[Article]:
         yield Article("a0", WIRE)
+        asked.set()
         second.wait(timeout=30)  # (a slow feed: the gRPC thread waits here for the next line)
         yield Article("a1", WIRE)
 
@@ -298,7 +304,7 @@ def test_an_article_a_failed_attempt_read_during_the_back_off_is_not_said_to_be_
             second.set()
             wait_for(lambda: len(_Recorded.made[0]) == 1, timeout=10, what="the stale attempt to read a1")
 
-    service = _AnsweredThenGoneThenLoadFailed()  # type: ignore[abstract]
+    service = _AnsweredThenGoneThenLoadFailed(asked)  # type: ignore[abstract]
     with serving(service) as target, NeardupClient(target, timeout=30) as client:
         outcomes = client.index_stream(feed(), batch=1, timeout=30, retry=NO_WAIT, on_retry=on_retry)
         taken, failed = _taken_until_error(outcomes)
