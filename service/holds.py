@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent import futures
 from typing import Any
 
+from service import waits
 from service.logs import Throttle
 from service.storage import Store
 
@@ -168,7 +169,9 @@ class ReplicaHolds(Holds):
         with self._changes:
             self._closed = True
             self._changes.notify()
-        self._sender.join(10.0)
+        # (in slices, as every wait of a stop: service/waits.py; a join, not an event the sender sets as it ends: at
+        # the interpreter's exit, a close from a `__del__`, that thread no longer runs, and the join returns at once)
+        waits.returned(lambda: self._sender.join(10.0))
 
 
 class _Followed(HeldRequest):

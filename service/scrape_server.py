@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 import threading
 from collections.abc import Iterable
 from contextlib import suppress
@@ -21,6 +22,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from prometheus_client import make_wsgi_app
 from prometheus_client.registry import CollectorRegistry
+
+from service import waits
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -120,8 +123,12 @@ class ScrapeServer(ThreadingMixIn, WSGIServer):
         log.debug("metrics connection from %s ended with an error", client_address, exc_info=True)
 
     def close(self) -> None:
-        """Stop accepting, then end every open connection (their threads return at once)."""
-        self.shutdown()
+        """Stop accepting, then end every open connection (their threads return at once). socketserver's shutdown
+        waits untimed for its serve loop (up to its 0.5 s poll, and a second for a slot): in slices here, as every
+        wait of a stop (service/waits.py). Not at the interpreter's exit (a close from a `__del__`): the serve loop's
+        thread no longer runs then, and the shutdown would wait for it for ever."""
+        if not sys.is_finalizing():
+            waits.returned(self.shutdown)
         self.server_close()
         with self._lock:
             still_open = list(self._open)

@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from service import waits
 from service.errors import IncompatibleIndex, NeardupError, StoreDamaged, StoreFileGone, Unavailable
 
 log = logging.getLogger(__name__)
@@ -74,4 +75,6 @@ class StoreWatch:
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join()
+        # (in slices, as every wait of a stop: service/waits.py; its thread may be in a probe of a store that
+        # hangs, a Redis that does not answer until its socket timeout)
+        waits.joined(self._thread)

@@ -9,10 +9,10 @@ the wait ended: a second signal while a start was abandoned, which exits at once
 index's load was done (minutes at a million articles). A wait in slices is back in the interpreter every
 SLICE_SECONDS, and the handler runs then. (client/cli.py's serve loop and grpc_server.serve_on wait so too: until.)
 
-A thread's join and an executor's shutdown(wait=True) are made in a thread of their own, which the main thread
-waits for in slices: never Thread.join in the main thread. An exception raised inside Thread.join (a handler's)
-marks the thread as ended while it still runs (bpo-45274, Python 3.11 and 3.12), and the join returns at once.
-"""
+A thread's join, an executor's shutdown(wait=True) and any other blocking call (`returned`: the metrics server's
+shutdown, the held ids' timed join) are made in a thread of their own, which the main thread waits for in slices:
+never Thread.join in the main thread. An exception raised inside Thread.join (a handler's) marks the thread as ended
+while it still runs (bpo-45274, Python 3.11 and 3.12), and the join returns at once."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def joined(thread: threading.Thread | None) -> None:
         return
     if thread is threading.current_thread():
         raise RuntimeError("cannot join current thread")
-    _in_a_thread_of_its_own(thread.join)
+    returned(thread.join)
 
 
 def set_at_last(event: threading.Event | Any) -> None:
@@ -93,11 +93,12 @@ def set_at_last(event: threading.Event | Any) -> None:
 def shut_down(executor: futures.Executor, cancel_futures: bool = False) -> None:
     """executor.shutdown(wait=True, cancel_futures=...) (its work, whatever was submitted, and its threads, or
     processes, waited for), made in a thread of its own and waited for in slices, as `finished`."""
-    _in_a_thread_of_its_own(lambda: executor.shutdown(wait=True, cancel_futures=cancel_futures))
+    returned(lambda: executor.shutdown(wait=True, cancel_futures=cancel_futures))
 
 
-def _in_a_thread_of_its_own(blocking: Callable[[], object]) -> None:
-    """Run `blocking` in a new thread, and wait for it in slices, as `finished`; what it raises is raised here.
+def returned(blocking: Callable[[], object]) -> None:
+    """blocking() (a blocking call: socketserver's shutdown, a timed join), made in a thread of its own and waited
+    for in slices, as `finished`; what it raises is raised here.
 
     The thread is started by _thread.start_new_thread, which has no Python code of its own, waiting for the thread's
     start (Thread.start does): a raise lands before it, and the thread is started again, or after, when the thread

@@ -63,6 +63,9 @@ def _waits() -> dict[str, Callable[[threading.Event, int], None]]:
         thread.start()
         waits.joined(thread)
 
+    def returned(heard: threading.Event, main: int) -> None:
+        waits.returned(lambda: _work_until_heard(heard, main))
+
     def set_at_last(heard: threading.Event, main: int) -> None:
         def set_it() -> None:
             _work_until_heard(heard, main)
@@ -86,8 +89,9 @@ def _waits() -> dict[str, Callable[[threading.Event, int], None]]:
         with condition:
             assert waits.waited_for(condition, heard.is_set, timeout=10)
 
-    return {"all_done": all_done, "finished": finished, "joined": joined, "set_at_last": set_at_last,
-            "shut_down": shut_down, "until": until_set, "waited_for": waited_for}  # fmt: skip
+    return {"all_done": all_done, "finished": finished, "joined": joined, "returned": returned,
+            "set_at_last": set_at_last, "shut_down": shut_down, "until": until_set,
+            "waited_for": waited_for}  # fmt: skip
 
 
 @pytest.mark.parametrize("wait", list(_waits()))
