@@ -57,6 +57,22 @@ def until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
 BLOCKED_IN = frozenset({"wait", "join", "_wait_for_tstate_lock"})
 
 
+class EndingCall:
+    """A stand-in for a gRPC call's context of which only its end callbacks are asked (`add_callback`): `end()` runs
+    them, as the call's end would."""
+
+    def __init__(self) -> None:
+        self.callbacks: list[Callable[[], None]] = []
+
+    def add_callback(self, callback: Callable[[], None]) -> bool:
+        self.callbacks.append(callback)
+        return True
+
+    def end(self) -> None:
+        for callback in self.callbacks:
+            callback()
+
+
 def main_thread_waits_in(module: ModuleType) -> bool:
     """Is the main thread blocked in a wait (BLOCKED_IN at its top) called from `module` (not running the module's
     own code)? For a test sending a signal once the main thread waits."""

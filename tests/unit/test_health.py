@@ -15,23 +15,13 @@ import pytest
 from grpc_health.v1 import health_pb2
 
 from service.health import HealthService
+from tests.support import EndingCall
 
 SERVING, NOT_SERVING = health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-class _Context:
-    """What Watch needs of a call's context: the end callbacks, run when `end()` is called."""
-
-    def __init__(self) -> None:
-        self.callbacks: list[Callable[[], None]] = []
-
-    def add_callback(self, callback: Callable[[], None]) -> bool:
-        self.callbacks.append(callback)
-        return True
-
-    def end(self) -> None:
-        for callback in self.callbacks:
-            callback()
+class _Context(EndingCall):
+    """What Watch needs of a call's context: the end callbacks, run when `end()` is called, and abort."""
 
     def abort(self, code: grpc.StatusCode, details: str) -> None:
         raise RuntimeError(code, details)

@@ -25,7 +25,7 @@ from service.scrape_server import ScrapeServer, serve_registry
 from service.servicer import OpenStreams
 from service.storage import Store
 from service.store_watch import StoreWatch
-from tests.support import main_thread_waits_in, until
+from tests.support import EndingCall, main_thread_waits_in, until
 
 
 @pytest.fixture
@@ -103,24 +103,12 @@ def test_the_metrics_servers_shutdown(heard: threading.Event, monkeypatch: pytes
     _heard_during(server.close, heard)
 
 
-class _Call:
-    """What OpenStreams asks of a stream's call: to be told when it ends, its final status sent."""
-
-    def __init__(self) -> None:
-        self.ended: list[Callable[[], None]] = []
-
-    def add_callback(self, callback: Callable[[], None]) -> bool:
-        self.ended.append(callback)
-        return True
-
-
 def test_the_drain_of_the_index_streams(heard: threading.Event) -> None:
-    streams, call = OpenStreams(), _Call()
+    streams, call = OpenStreams(), EndingCall()
 
     def ended_once_heard() -> None:
         _held_until_heard(heard, servicer)
-        for callback in call.ended:
-            callback()
+        call.end()
 
     drained: list[bool] = []
     with streams.opened(call):  # type: ignore[arg-type]  # (only add_callback is asked for)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from concurrent import futures
 
 import pytest
@@ -12,14 +11,7 @@ from service import servicer
 from service.errors import Unavailable
 from service.model import Verdict
 from service.servicer import _Item, _Pending
-from tests.support import until
-
-
-class _Call:
-    """What _Pending asks of a call: to be told when it ends (this one does not)."""
-
-    def add_callback(self, callback: Callable[[], None]) -> bool:
-        return True
+from tests.support import EndingCall, until
 
 
 def _answered(article_id: str, size: int) -> _Item:
@@ -33,7 +25,7 @@ def test_the_reader_waits_while_the_window_holds_its_bytes_and_goes_on_as_answer
 ) -> None:
     # The window counted articles only: 1,024 articles of 1 MiB each were held for one stream.
     monkeypatch.setattr(servicer, "STREAM_WINDOW_BYTES", 1000)
-    pending = _Pending(_Call())  # type: ignore[arg-type]  # (only add_callback is asked for)
+    pending = _Pending(EndingCall())  # type: ignore[arg-type]  # (only add_callback is asked for)
     put: list[str] = []
 
     def read() -> None:
@@ -56,7 +48,7 @@ def test_the_reader_waits_while_the_window_holds_its_bytes_and_goes_on_as_answer
 
 def test_an_article_bigger_than_the_window_still_gets_in_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(servicer, "STREAM_WINDOW_BYTES", 1000)
-    pending = _Pending(_Call())  # type: ignore[arg-type]
+    pending = _Pending(EndingCall())  # type: ignore[arg-type]
     pending.put(_answered("big", 5000))  # (would wait for ever if it had to fit)
     pending.close()
     assert [item.id for item in pending if isinstance(item, _Item)] == ["big"]
@@ -65,7 +57,7 @@ def test_an_article_bigger_than_the_window_still_gets_in_alone(monkeypatch: pyte
 def test_a_stream_whose_last_request_was_being_taken_when_the_drain_began_ends_ok() -> None:
     # The drain recorded "shutting down" as the request being taken ended, so a stream that had sent its last
     # request ended UNAVAILABLE "not read" with every article answered, and was sent again whole.
-    pending = _Pending(_Call())  # type: ignore[arg-type]  # (only add_callback is asked for)
+    pending = _Pending(EndingCall())  # type: ignore[arg-type]  # (only add_callback is asked for)
     assert pending.begin_request()
     pending.put(_answered("last", 10))
     pending.drain()
@@ -76,7 +68,7 @@ def test_a_stream_whose_last_request_was_being_taken_when_the_drain_began_ends_o
 
 
 def test_a_request_read_after_the_drain_began_is_not_taken_and_the_call_ends_unavailable() -> None:
-    pending = _Pending(_Call())  # type: ignore[arg-type]
+    pending = _Pending(EndingCall())  # type: ignore[arg-type]
     assert pending.begin_request()
     pending.put(_answered("taken", 10))
     pending.drain()
