@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 import grpc
 from google.protobuf.message import DecodeError
@@ -30,6 +30,7 @@ from service.errors import Cancelled, DeadlineExceeded, ResourceExhausted
 from service.lenient import mended, read_twin, refused_text, twin_of
 from service.logs import Throttle
 from service.metrics import Metrics
+from service.servicer import NO_DEADLINE
 from service.status import abort
 
 log = logging.getLogger("neardup.rpc")
@@ -140,15 +141,20 @@ class Observe(_Rewrapping):
     ) -> grpc.RpcMethodHandler[Any, Any]:
         method = _short(details.method)
         h: Any = handler
+        arrived = time.perf_counter()  # (here, on gRPC's own thread as the call arrives: before it waits for a worker)
         return _rewrap(
             handler,
-            lambda behavior: self._observed(method, behavior, h.request_streaming, h.response_streaming),
+            lambda behavior: self._observed(method, behavior, h.request_streaming, h.response_streaming, arrived),
             h.request_deserializer,
         )
 
-    def _observed(self, method: str, behavior: Behavior, request_streaming: bool, response_streaming: bool) -> Behavior:
+    def _observed(
+        self, method: str, behavior: Behavior, request_streaming: bool, response_streaming: bool, arrived: float
+    ) -> Behavior:
         def run(request: Any, context: grpc.ServicerContext) -> Any:
-            started = time.perf_counter()
+            now, left = time.perf_counter(), _time_given(context)
+            # (the time the call had as it arrived: one that waited for a worker has little left as it starts)
+            started = _Started(now, None if left is None else left + now - arrived)
             self.metrics.in_flight.inc()
             try:
                 _give_up_if_caller_left(context)
@@ -165,7 +171,7 @@ class Observe(_Rewrapping):
         return run
 
     def _observed_stream(
-        self, method: str, responses: Iterator[Any], context: grpc.ServicerContext, started: float
+        self, method: str, responses: Iterator[Any], context: grpc.ServicerContext, started: _Started
     ) -> Iterator[Any]:
         finish = _Once(lambda error: self._finish(method, context, started, error))
         context.add_callback(lambda: finish(None))  # the call ended before the generator ran (cancelled early)
@@ -189,15 +195,27 @@ class Observe(_Rewrapping):
                 code = _CODE_NAMES.get(outcome.error.code, str(outcome.error.code))
                 self.metrics.article_errors.labels(method, code).inc()
 
-    def _finish(self, method: str, context: grpc.ServicerContext, started: float, error: BaseException | None) -> None:
-        elapsed = time.perf_counter() - started
-        code = _code_name(context, error)
+    def _finish(
+        self, method: str, context: grpc.ServicerContext, started: _Started, error: BaseException | None
+    ) -> None:
+        elapsed = time.perf_counter() - started.at
+        code = _code_name(context, error, started.time_given)
         self.metrics.in_flight.dec()
         self.metrics.calls.labels(method, code).inc()
         self.metrics.latency.labels(method, code).observe(elapsed)
         if log.isEnabledFor(logging.DEBUG):
             fields = {"method": method, "code": code, "ms": round(elapsed * 1000, 3), "peer": context.peer()}
             log.debug("rpc %s %s %.1fms", method, code, elapsed * 1000, extra=fields)
+
+
+class _Started(NamedTuple):
+    at: float  # time.perf_counter()
+    time_given: float | None  # the seconds the call had as it arrived (None: no deadline)
+
+
+def _time_given(context: grpc.ServicerContext) -> float | None:
+    remaining = context.time_remaining()
+    return None if remaining is None or remaining > NO_DEADLINE else remaining
 
 
 class _Once:
@@ -417,13 +435,29 @@ def _unread_stream(number: int, bad: _Undecodable, method: str) -> str:
             "read: send them again, mended, on a new stream")  # fmt: skip
 
 
-def _code_name(context: grpc.ServicerContext, error: BaseException | None) -> str:
+# gRPC sends a call's timeout rounded up, by up to ≈1 % (10 ms of 1 s, 100 ms of 10 to 30 s, 5 s of 20 min), so the
+# server's deadline comes after its caller's by up to that much: a call seen to end within it of the server's deadline
+# was ended by its caller's gRPC at the caller's deadline (or cancelled in its last 1.5 %, which cannot be told apart).
+DEADLINE_ROUNDING = 0.015
+DEADLINE_SLACK_SECONDS = 0.005  # (and the time the end took to be seen)
+
+
+def _code_name(context: grpc.ServicerContext, error: BaseException | None, time_given: float | None = None) -> str:
+    """The code a call is counted and logged with. One answered or ended once the server's deadline had passed,
+    unless the server set a code of its own, is DEADLINE_EXCEEDED, as its caller's gRPC said. One that ended before
+    it was answered (the context no longer active, a stream's generator closed), or that the server ended CANCELLED
+    on seeing so, is DEADLINE_EXCEEDED too within the rounding of its timeout (`time_given`: the seconds it had as it
+    arrived, None without a deadline) before the server's deadline; CANCELLED before that (the caller cancelled, or
+    went away)."""
     code = getattr(context, "code", lambda: None)()
-    if isinstance(code, grpc.StatusCode):
-        return code.name
-    if isinstance(error, GeneratorExit) or (error is None and not context.is_active()):
-        return grpc.StatusCode.CANCELLED.name
-    return grpc.StatusCode.OK.name if error is None else grpc.StatusCode.UNKNOWN.name
+    set_by_server = isinstance(code, grpc.StatusCode) and code is not grpc.StatusCode.CANCELLED
+    if set_by_server or (error is not None and not isinstance(error, GeneratorExit) and code is None):
+        return code.name if isinstance(code, grpc.StatusCode) else grpc.StatusCode.UNKNOWN.name
+    ended = code is grpc.StatusCode.CANCELLED or isinstance(error, GeneratorExit) or not context.is_active()
+    slack = 0.0 if time_given is None or not ended else time_given * DEADLINE_ROUNDING + DEADLINE_SLACK_SECONDS
+    if time_given is not None and context.time_remaining() <= slack:
+        return grpc.StatusCode.DEADLINE_EXCEEDED.name
+    return (grpc.StatusCode.CANCELLED if ended else grpc.StatusCode.OK).name
 
 
 class BearerTokenAuth(_Rewrapping):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import http.client
+import logging
 import os
 import socket
 import threading
@@ -13,6 +14,7 @@ import urllib.request
 from collections.abc import Callable
 from concurrent import futures
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -26,12 +28,14 @@ from service.engine import Engine
 from service.model import Article as ModelArticle
 from service.model import Verdict
 from service.scrape_server import IDLE_SECONDS, MOST_CONNECTIONS
+from service.servicer import NearDuplicateServicer
 from service.settings import FINGERPRINT_SCHEME
 from tests.articles import APPEAL, OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
 from tests.support import in_process_server, scrape, until
 
 INDEX = "neardup.v1.NearDuplicateService/IndexArticle"
 CHECK = "neardup.v1.NearDuplicateService/CheckArticle"
+STATS = "neardup.v1.NearDuplicateService/GetStats"
 
 
 def test_calls_latency_articles_matches_and_store_timings(tmp_path: Path) -> None:
@@ -102,9 +106,8 @@ def test_a_check_held_past_its_deadline_is_not_made_and_is_counted_as_deadline_e
             assert until(lambda: len(asked) == 1)  # the check waits for the store, held alone
             refused = call.exception(timeout=30)
             assert isinstance(refused, NeardupClientError) and refused.code == grpc.StatusCode.DEADLINE_EXCEEDED
-            # The server's deadline too, before the store is let go. It comes after the caller's by the time the
-            # call took to reach the server; let in between the two, the server has seen the caller's gRPC end the
-            # call (as it does at its deadline) but not its own deadline pass, and counts the call CANCELLED.
+            # The server's deadline too, before the store is let go (it comes after the caller's: gRPC rounds the
+            # timeout it sends up).
             deadline = asked[0][2]
             assert deadline is not None
             assert until(lambda: time.monotonic() >= deadline)
@@ -130,6 +133,89 @@ def test_a_check_cancelled_while_held_is_not_made_and_is_counted_as_cancelled(tm
             assert wanted is not None
             assert until(lambda: not wanted())  # the server has seen the caller cancel
         _assert_given_up(port, "CANCELLED", client)
+
+
+@pytest.mark.parametrize("ending", ["deadline", "cancel"])
+def test_a_call_answered_after_its_caller_gave_up_is_counted_and_logged_as_the_caller_ended_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, ending: str
+) -> None:
+    # GetStats does not watch its deadline: held (the store held alone, as for a band-index merge's swap), it
+    # answers once let in, after the caller's gRPC ended the call. Past its deadline the caller heard
+    # DEADLINE_EXCEEDED, which the server counted CANCELLED, as it does a call its caller cancels.
+    contexts: list[grpc.ServicerContext] = []
+    get_stats = NearDuplicateServicer.GetStats
+
+    def noting(self: NearDuplicateServicer, request: pb.GetStatsRequest, context: grpc.ServicerContext) -> Any:
+        contexts.append(context)
+        return get_stats(self, request, context)
+
+    monkeypatch.setattr(NearDuplicateServicer, "GetStats", noting)
+    caplog.set_level(logging.DEBUG, logger="neardup.rpc")  # (the per-call line)
+    code, other = ("DEADLINE_EXCEEDED", "CANCELLED") if ending == "deadline" else ("CANCELLED", "DEADLINE_EXCEEDED")
+    with in_process_server(tmp_path, metrics_port=0) as (running, _client):
+        port = running.metrics_port
+        assert port
+        store_lock = running.engine.store._store._lock  # type: ignore[attr-defined]  # (inside the timing wrapper)
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel, store_lock.exclusive():
+            stub = pb_grpc.NearDuplicateServiceStub(channel)
+            timeout = 1.0 if ending == "deadline" else 60.0
+            # (seen as a grpc.Future: in grpc-stubs a call's cancel is RpcContext's, which is unannotated)
+            call: grpc.Future[pb.GetStatsResponse] = stub.GetStats.future(pb.GetStatsRequest(), timeout=timeout)
+            assert until(lambda: len(contexts) == 1)  # the handler runs, and waits for the store
+            (context,) = contexts
+            if ending == "deadline":
+                with pytest.raises(grpc.RpcError) as refused:
+                    call.result(timeout=30)
+                assert refused.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+                # The server sees the call end, most often before its own deadline (gRPC rounds the timeout it
+                # sends up, by ≈10 ms of 1 s); counted CANCELLED before, whenever it was answered.
+                assert until(lambda: not context.is_active())
+            else:
+                call.cancel()
+                assert until(lambda: not context.is_active())  # the server has seen the caller cancel
+                assert context.time_remaining() > timeout / 2  # (with its deadline still far)
+        assert until(lambda: scrape(port).get(("neardup_rpc_calls_total", (("code", code), ("method", STATS)))) == 1)
+        assert ("neardup_rpc_calls_total", (("code", other), ("method", STATS))) not in scrape(port)
+    assert [r.__dict__["code"] for r in caplog.records if r.__dict__.get("method") == STATS] == [code]
+
+
+def test_a_stream_that_waited_for_a_worker_past_its_deadline_is_counted_deadline_exceeded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At 10 s the server's deadline trails the caller's by ~100 ms (gRPC rounds the timeout it sends up). A stream
+    # that waited that long for the one worker had a few ms left as it started, and the allowance for the rounding
+    # was reckoned from those, not from the 10 s it had as it arrived: it was counted CANCELLED.
+    held: list[grpc.ServicerContext] = []
+    get_stats = NearDuplicateServicer.GetStats
+
+    def noting(self: NearDuplicateServicer, request: pb.GetStatsRequest, context: grpc.ServicerContext) -> Any:
+        held.append(context)
+        return get_stats(self, request, context)
+
+    monkeypatch.setattr(NearDuplicateServicer, "GetStats", noting)
+    stream = "neardup.v1.NearDuplicateService/IndexArticles"
+    with in_process_server(tmp_path, metrics_port=0, max_workers=1) as (running, _client):
+        port = running.metrics_port
+        assert port
+        store_lock = running.engine.store._store._lock  # type: ignore[attr-defined]  # (inside the timing wrapper)
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = pb_grpc.NearDuplicateServiceStub(channel)
+            with store_lock.exclusive():
+                holder = stub.GetStats.future(pb.GetStatsRequest(), timeout=120)  # (the one worker, held)
+                assert until(lambda: len(held) == 1)
+                requests = iter([pb.IndexArticlesRequest(article=pb.Article(id="a0", body=WIRE))])
+                with pytest.raises(grpc.RpcError) as refused:
+                    list(stub.IndexArticles(requests, timeout=10))
+                assert refused.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+            holder.result(timeout=30)
+
+        def counted() -> dict[str, float]:  # the stream's calls, by code
+            calls = scrape(port).items()
+            return {dict(labels)["code"]: n for (name, labels), n in calls
+                    if name == "neardup_rpc_calls_total" and dict(labels).get("method") == stream}  # fmt: skip
+
+        assert until(lambda: bool(counted()), timeout=30)
+        assert counted() == {"DEADLINE_EXCEEDED": 1}
 
 
 _Asked = tuple[ModelArticle, bool, float | None, Callable[[], bool] | None]
