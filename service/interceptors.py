@@ -30,7 +30,7 @@ from service.errors import Cancelled, DeadlineExceeded, ResourceExhausted
 from service.lenient import mended, read_twin, refused_text, twin_of
 from service.logs import Throttle
 from service.metrics import Metrics
-from service.servicer import NO_DEADLINE
+from service.servicer import time_left
 from service.status import abort
 
 log = logging.getLogger("neardup.rpc")
@@ -152,7 +152,7 @@ class Observe(_Rewrapping):
         self, method: str, behavior: Behavior, request_streaming: bool, response_streaming: bool, arrived: float
     ) -> Behavior:
         def run(request: Any, context: grpc.ServicerContext) -> Any:
-            now, left = time.perf_counter(), _time_given(context)
+            now, left = time.perf_counter(), time_left(context)
             # (the time the call had as it arrived: one that waited for a worker has little left as it starts)
             started = _Started(now, None if left is None else left + now - arrived)
             self.metrics.in_flight.inc()
@@ -211,11 +211,6 @@ class Observe(_Rewrapping):
 class _Started(NamedTuple):
     at: float  # time.perf_counter()
     time_given: float | None  # the seconds the call had as it arrived (None: no deadline)
-
-
-def _time_given(context: grpc.ServicerContext) -> float | None:
-    remaining = context.time_remaining()
-    return None if remaining is None or remaining > NO_DEADLINE else remaining
 
 
 class _Once:
@@ -444,11 +439,11 @@ DEADLINE_SLACK_SECONDS = 0.005  # (and the time the end took to be seen)
 
 def _code_name(context: grpc.ServicerContext, error: BaseException | None, time_given: float | None = None) -> str:
     """The code a call is counted and logged with. One answered or ended once the server's deadline had passed,
-    unless the server set a code of its own, is DEADLINE_EXCEEDED, as its caller's gRPC said. One that ended before
-    it was answered (the context no longer active, a stream's generator closed), or that the server ended CANCELLED
-    on seeing so, is DEADLINE_EXCEEDED too within the rounding of its timeout (`time_given`: the seconds it had as it
-    arrived, None without a deadline) before the server's deadline; CANCELLED before that (the caller cancelled, or
-    went away)."""
+    unless the server set a code of its own or the handler raised, is DEADLINE_EXCEEDED, as its caller's gRPC said. One
+    that ended before it was answered (the context no longer active, a stream's generator closed), or that the server
+    ended CANCELLED on seeing so, is DEADLINE_EXCEEDED too within the rounding of its timeout (`time_given`: the seconds
+    it had as it arrived, None without a deadline) before the server's deadline; CANCELLED before that (the caller
+    cancelled, or went away)."""
     code = getattr(context, "code", lambda: None)()
     set_by_server = isinstance(code, grpc.StatusCode) and code is not grpc.StatusCode.CANCELLED
     if set_by_server or (error is not None and not isinstance(error, GeneratorExit) and code is None):

@@ -340,17 +340,17 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         return response
 
 
-def _time_left(context: grpc.ServicerContext) -> float | None:
+def time_left(context: grpc.ServicerContext) -> float | None:
     """Seconds until the caller's deadline, or None without one (gRPC then reports a huge number)."""
     remaining = context.time_remaining()
     return None if remaining is None or remaining > NO_DEADLINE else max(remaining, 0.0)
 
 
-def _before_the_caller_gives_up(time_left: float | None) -> float | None:
+def _before_the_caller_gives_up(left: float | None) -> float | None:
     """How long to wait for an answer so that "it may be stored" or "it was not stored" reaches the caller
     before its own deadline does: answered exactly at the deadline, the caller's gRPC often ended the call
     first, with a bare "Deadline Exceeded" that says neither (ANSWER_MARGIN of the time left, at most 1 s)."""
-    return None if time_left is None else time_left - min(ANSWER_MARGIN * time_left, 1.0)
+    return None if left is None else left - min(ANSWER_MARGIN * left, 1.0)
 
 
 def _answer_by(context: grpc.ServicerContext) -> float | None:
@@ -358,7 +358,7 @@ def _answer_by(context: grpc.ServicerContext) -> float | None:
     the margin that gets the answer to it first (`_before_the_caller_gives_up`). A delete not taken up by the writer
     by then is not made, and says so: at the caller's deadline itself, the caller's gRPC ended the call first with a
     bare "Deadline Exceeded", which does not say whether the article was deleted."""
-    give_up = _before_the_caller_gives_up(_time_left(context))
+    give_up = _before_the_caller_gives_up(time_left(context))
     return None if give_up is None else time.monotonic() + give_up
 
 
@@ -369,8 +369,8 @@ def _left(ends: float | None) -> float | None:
 
 def _deadline(context: grpc.ServicerContext) -> float | None:
     """The caller's deadline as a `time.monotonic()` value, or None without one."""
-    time_left = _time_left(context)
-    return None if time_left is None else time.monotonic() + time_left
+    left = time_left(context)
+    return None if left is None else time.monotonic() + left
 
 
 @dataclass

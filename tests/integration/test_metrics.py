@@ -36,6 +36,7 @@ from tests.support import in_process_server, scrape, until
 INDEX = "neardup.v1.NearDuplicateService/IndexArticle"
 CHECK = "neardup.v1.NearDuplicateService/CheckArticle"
 STATS = "neardup.v1.NearDuplicateService/GetStats"
+STREAM = "neardup.v1.NearDuplicateService/IndexArticles"
 
 
 def test_calls_latency_articles_matches_and_store_timings(tmp_path: Path) -> None:
@@ -135,13 +136,9 @@ def test_a_check_cancelled_while_held_is_not_made_and_is_counted_as_cancelled(tm
         _assert_given_up(port, "CANCELLED", client)
 
 
-@pytest.mark.parametrize("ending", ["deadline", "cancel"])
-def test_a_call_answered_after_its_caller_gave_up_is_counted_and_logged_as_the_caller_ended_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, ending: str
-) -> None:
-    # GetStats does not watch its deadline: held (the store held alone, as for a band-index merge's swap), it
-    # answers once let in, after the caller's gRPC ended the call. Past its deadline the caller heard
-    # DEADLINE_EXCEEDED, which the server counted CANCELLED, as it does a call its caller cancels.
+@pytest.fixture
+def get_stats_calls(monkeypatch: pytest.MonkeyPatch) -> list[grpc.ServicerContext]:
+    """The context of each GetStats call the server takes up, noted as its handler begins."""
     contexts: list[grpc.ServicerContext] = []
     get_stats = NearDuplicateServicer.GetStats
 
@@ -150,6 +147,16 @@ def test_a_call_answered_after_its_caller_gave_up_is_counted_and_logged_as_the_c
         return get_stats(self, request, context)
 
     monkeypatch.setattr(NearDuplicateServicer, "GetStats", noting)
+    return contexts
+
+
+@pytest.mark.parametrize("ending", ["deadline", "cancel"])
+def test_a_call_answered_after_its_caller_gave_up_is_counted_and_logged_as_the_caller_ended_it(
+    tmp_path: Path, get_stats_calls: list[grpc.ServicerContext], caplog: pytest.LogCaptureFixture, ending: str
+) -> None:
+    # GetStats does not watch its deadline: held (the store held alone, as for a band-index merge's swap), it
+    # answers once let in, after the caller's gRPC ended the call. Past its deadline the caller heard
+    # DEADLINE_EXCEEDED, which the server counted CANCELLED, as it does a call its caller cancels.
     caplog.set_level(logging.DEBUG, logger="neardup.rpc")  # (the per-call line)
     code, other = ("DEADLINE_EXCEEDED", "CANCELLED") if ending == "deadline" else ("CANCELLED", "DEADLINE_EXCEEDED")
     with in_process_server(tmp_path, metrics_port=0) as (running, _client):
@@ -161,8 +168,8 @@ def test_a_call_answered_after_its_caller_gave_up_is_counted_and_logged_as_the_c
             timeout = 1.0 if ending == "deadline" else 60.0
             # (seen as a grpc.Future: in grpc-stubs a call's cancel is RpcContext's, which is unannotated)
             call: grpc.Future[pb.GetStatsResponse] = stub.GetStats.future(pb.GetStatsRequest(), timeout=timeout)
-            assert until(lambda: len(contexts) == 1)  # the handler runs, and waits for the store
-            (context,) = contexts
+            assert until(lambda: len(get_stats_calls) == 1)  # the handler runs, and waits for the store
+            (context,) = get_stats_calls
             if ending == "deadline":
                 with pytest.raises(grpc.RpcError) as refused:
                     call.result(timeout=30)
@@ -180,20 +187,11 @@ def test_a_call_answered_after_its_caller_gave_up_is_counted_and_logged_as_the_c
 
 
 def test_a_stream_that_waited_for_a_worker_past_its_deadline_is_counted_deadline_exceeded(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, get_stats_calls: list[grpc.ServicerContext]
 ) -> None:
     # At 10 s the server's deadline trails the caller's by ~100 ms (gRPC rounds the timeout it sends up). A stream
     # that waited that long for the one worker had a few ms left as it started, and the allowance for the rounding
     # was reckoned from those, not from the 10 s it had as it arrived: it was counted CANCELLED.
-    held: list[grpc.ServicerContext] = []
-    get_stats = NearDuplicateServicer.GetStats
-
-    def noting(self: NearDuplicateServicer, request: pb.GetStatsRequest, context: grpc.ServicerContext) -> Any:
-        held.append(context)
-        return get_stats(self, request, context)
-
-    monkeypatch.setattr(NearDuplicateServicer, "GetStats", noting)
-    stream = "neardup.v1.NearDuplicateService/IndexArticles"
     with in_process_server(tmp_path, metrics_port=0, max_workers=1) as (running, _client):
         port = running.metrics_port
         assert port
@@ -202,7 +200,7 @@ def test_a_stream_that_waited_for_a_worker_past_its_deadline_is_counted_deadline
             stub = pb_grpc.NearDuplicateServiceStub(channel)
             with store_lock.exclusive():
                 holder = stub.GetStats.future(pb.GetStatsRequest(), timeout=120)  # (the one worker, held)
-                assert until(lambda: len(held) == 1)
+                assert until(lambda: len(get_stats_calls) == 1)
                 requests = iter([pb.IndexArticlesRequest(article=pb.Article(id="a0", body=WIRE))])
                 with pytest.raises(grpc.RpcError) as refused:
                     list(stub.IndexArticles(requests, timeout=10))
@@ -212,7 +210,7 @@ def test_a_stream_that_waited_for_a_worker_past_its_deadline_is_counted_deadline
         def counted() -> dict[str, float]:  # the stream's calls, by code
             calls = scrape(port).items()
             return {dict(labels)["code"]: n for (name, labels), n in calls
-                    if name == "neardup_rpc_calls_total" and dict(labels).get("method") == stream}  # fmt: skip
+                    if name == "neardup_rpc_calls_total" and dict(labels).get("method") == STREAM}  # fmt: skip
 
         assert until(lambda: bool(counted()), timeout=30)
         assert counted() == {"DEADLINE_EXCEEDED": 1}
