@@ -10,11 +10,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
-from client import Article, Verdict
+from client import Article, NeardupClient, Verdict
 from service.engine import Engine
 from tests.articles import OTHER_WITH_APPEAL, WIRE
 from tests.support import commit_held, in_process_server, until
@@ -84,6 +84,44 @@ def hold_decisions(engine: Engine, monkeypatch: pytest.MonkeyPatch, until_set: t
     return waiting
 
 
+class LongWrite(NamedTuple):
+    """A long transaction in progress (`long_write_in_progress`): the threads of the first article's call and of the
+    stream, the stream's copies, and its outcomes as they come."""
+
+    first: threading.Thread
+    stream: threading.Thread
+    queued: list[Article]
+    outcomes: list[Any]
+
+
+def long_write_in_progress(
+    client: NeardupClient,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    submitted: list[str],
+    until_set: threading.Event,
+) -> LongWrite:
+    """A first article's commit held while a stream queues QUEUED copies behind it, then let go: the writer takes the
+    copies into one transaction, and is held (`hold_decisions`) after HELD_AT of them until `until_set`."""
+    release = threading.Event()
+    holding = commit_held(engine, monkeypatch, release)
+    first = threading.Thread(target=client.index, args=(Article("first", OTHER_WITH_APPEAL),))
+    first.start()
+    assert holding.wait(WAIT)
+    queued = copies("queued", QUEUED)
+    outcomes: list[Any] = []
+    stream = threading.Thread(
+        target=lambda: outcomes.extend(client.index_stream(queued, batch=QUEUED, timeout=WAIT)), daemon=True
+    )
+    stream.start()
+    # (the stream's copies all queued behind the held commit: the writer takes them into one transaction)
+    assert until(lambda: sum(i.startswith("queued-") for i in submitted) == QUEUED, WAIT)
+    waiting = hold_decisions(engine, monkeypatch, until_set)
+    release.set()
+    assert waiting.wait(WAIT)  # the transaction of the stream's copies is in progress
+    return LongWrite(first, stream, queued, outcomes)
+
+
 def test_an_index_call_is_answered_before_the_transaction_in_progress_would_have_ended(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -91,22 +129,7 @@ def test_an_index_call_is_answered_before_the_transaction_in_progress_would_have
         engine = running.engine
         assert all(isinstance(v, Verdict) for v in client.index_stream(copies("stored", STORED), batch=STORED))
         submitted, answered, urgent_queued = record_answers(engine, monkeypatch)
-        release = threading.Event()
-        holding = commit_held(engine, monkeypatch, release)
-        first = threading.Thread(target=client.index, args=(Article("first", OTHER_WITH_APPEAL),))
-        first.start()
-        assert holding.wait(WAIT)
-        queued = copies("queued", QUEUED)
-        outcomes: list[Any] = []
-        stream = threading.Thread(
-            target=lambda: outcomes.extend(client.index_stream(queued, batch=QUEUED, timeout=WAIT)), daemon=True
-        )
-        stream.start()
-        # (the stream's copies all queued behind the held commit: the writer takes them into one transaction)
-        assert until(lambda: sum(i.startswith("queued-") for i in submitted) == QUEUED, WAIT)
-        waiting = hold_decisions(engine, monkeypatch, urgent_queued)
-        release.set()
-        assert waiting.wait(WAIT)  # the transaction of the stream's copies is in progress
+        first, stream, queued, outcomes = long_write_in_progress(client, engine, monkeypatch, submitted, urgent_queued)
         verdicts: list[Verdict] = []
         alone = threading.Thread(target=lambda: verdicts.append(client.index(Article("alone", OTHER_WITH_APPEAL))))
         alone.start()

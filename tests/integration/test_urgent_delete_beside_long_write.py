@@ -36,7 +36,7 @@ from tests.integration.test_urgent_beside_long_write import (
     STORED,
     WAIT,
     copies,
-    hold_decisions,
+    long_write_in_progress,
     record_answers,
 )
 from tests.support import commit_held, in_process_server, until
@@ -127,22 +127,7 @@ def delete_beside_a_long_write(
         submitted, answered, _ = record_answers(engine, monkeypatch)
         asked, stored_then = record_deletes(engine, monkeypatch)
         sent = waits_for(article_id, monkeypatch) if in_the_rest else asked
-        release = threading.Event()
-        holding = commit_held(engine, monkeypatch, release)
-        first = threading.Thread(target=client.index, args=(Article("first", OTHER_WITH_APPEAL),))
-        first.start()
-        assert holding.wait(WAIT)
-        queued = copies("queued", QUEUED)
-        outcomes: list[Any] = []
-        stream = threading.Thread(
-            target=lambda: outcomes.extend(client.index_stream(queued, batch=QUEUED, timeout=WAIT)), daemon=True
-        )
-        stream.start()
-        # (the stream's copies all queued behind the held commit: the writer takes them into one transaction)
-        assert until(lambda: sum(i.startswith("queued-") for i in submitted) == QUEUED, WAIT)
-        waiting = hold_decisions(engine, monkeypatch, sent)
-        release.set()
-        assert waiting.wait(WAIT)  # the transaction of the stream's copies is in progress
+        first, stream, queued, outcomes = long_write_in_progress(client, engine, monkeypatch, submitted, sent)
         deleted: list[bool] = []
 
         def take_down() -> None:
