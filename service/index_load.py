@@ -18,6 +18,7 @@ import grpc
 from prometheus_client import Gauge
 
 from service.errors import Cancelled, DeadlineExceeded, Unavailable
+from service.servicer import deadline_passed
 from service.status import abort
 
 # How often a waiting call looks whether its caller has gone (cancelled, disconnected), to free its thread.
@@ -72,8 +73,7 @@ class IndexLoad:
         while not self._over.wait(_slice(context.time_remaining())):
             if not context.is_active():  # (the caller gave up: its answer goes nowhere)
                 abort(context, Cancelled("the caller left while the server loaded its index"))
-            remaining = context.time_remaining()
-            if remaining is not None and remaining <= 0:
+            if deadline_passed(context):
                 abort(context, DeadlineExceeded("the server is still loading its index"))
 
 

@@ -30,7 +30,7 @@ from service.errors import Cancelled, DeadlineExceeded, ResourceExhausted
 from service.lenient import mended, read_twin, refused_text, twin_of
 from service.logs import Throttle
 from service.metrics import Metrics
-from service.servicer import time_left
+from service.servicer import deadline_passed, time_left
 from service.status import abort
 
 log = logging.getLogger("neardup.rpc")
@@ -233,8 +233,7 @@ def _give_up_if_caller_left(context: grpc.ServicerContext) -> None:
     """A call that waited for a worker past its deadline (or was cancelled) is not worth starting."""
     if context.is_active():
         return
-    remaining = context.time_remaining()
-    if remaining is not None and remaining <= 0:
+    if deadline_passed(context):
         abort(context, DeadlineExceeded("the deadline passed before a worker was free"))
     abort(context, Cancelled("the caller cancelled before a worker was free"))
 
@@ -450,7 +449,7 @@ def _code_name(context: grpc.ServicerContext, error: BaseException | None, time_
         return code.name if isinstance(code, grpc.StatusCode) else grpc.StatusCode.UNKNOWN.name
     ended = code is grpc.StatusCode.CANCELLED or isinstance(error, GeneratorExit) or not context.is_active()
     slack = 0.0 if time_given is None or not ended else time_given * DEADLINE_ROUNDING + DEADLINE_SLACK_SECONDS
-    if time_given is not None and context.time_remaining() <= slack:
+    if time_given is not None and deadline_passed(context, within=slack):
         return grpc.StatusCode.DEADLINE_EXCEEDED.name
     return (grpc.StatusCode.CANCELLED if ended else grpc.StatusCode.OK).name
 

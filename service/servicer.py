@@ -346,6 +346,12 @@ def time_left(context: grpc.ServicerContext) -> float | None:
     return None if remaining is None or remaining > NO_DEADLINE else max(remaining, 0.0)
 
 
+def deadline_passed(context: grpc.ServicerContext, within: float = 0.0) -> bool:
+    """Has the caller's deadline passed (or is it at most `within` seconds away)? False without a deadline."""
+    remaining = context.time_remaining()
+    return remaining is not None and remaining <= within
+
+
 def _before_the_caller_gives_up(left: float | None) -> float | None:
     """How long to wait for an answer so that "it may be stored" or "it was not stored" reaches the caller
     before its own deadline does: answered exactly at the deadline, the caller's gRPC often ended the call

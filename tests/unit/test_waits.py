@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -109,9 +110,15 @@ class _Raised(Exception):
     pass
 
 
-def test_finished_waits_to_the_end_whatever_a_handler_raises_then_raises_it(usr1: list[Callable[[], None]]) -> None:
-    """serve's stop signal raises in the main thread to abandon the start: the load's threads, which use the store
-    the start's undoing closes, are still waited for."""
+class _HeldRaise(NamedTuple):
+    work: Callable[[], None]  # what the main thread waits for (run in another thread)
+    waited_on: list[bool]  # what `work` saw: [True] once the main thread, the raise held, waited again
+
+
+@pytest.fixture
+def held_raise(usr1: list[Callable[[], None]]) -> _HeldRaise:
+    """SIGUSR1's handler raises _Raised, once. `work` signals once the main thread waits, then notes whether the main
+    thread, the handler's raise held, is back in the wait (within 5 s)."""
     raised = threading.Event()
 
     def raise_once() -> None:
@@ -120,8 +127,7 @@ def test_finished_waits_to_the_end_whatever_a_handler_raises_then_raises_it(usr1
         raise _Raised
 
     usr1.append(raise_once)
-    main = threading.get_ident()
-
+    main = threading.get_ident()  # (a fixture runs in the test's thread: the main one)
     waited_on: list[bool] = []
 
     def work() -> None:
@@ -129,11 +135,17 @@ def test_finished_waits_to_the_end_whatever_a_handler_raises_then_raises_it(usr1
         assert raised.wait(10)
         waited_on.append(_once_main_waits_again(main))
 
+    return _HeldRaise(work, waited_on)
+
+
+def test_finished_waits_to_the_end_whatever_a_handler_raises_then_raises_it(held_raise: _HeldRaise) -> None:
+    """serve's stop signal raises in the main thread to abandon the start: the load's threads, which use the store
+    the start's undoing closes, are still waited for."""
     with futures.ThreadPoolExecutor(1) as pool:
-        job: futures.Future[None] = pool.submit(work)
+        job: futures.Future[None] = pool.submit(held_raise.work)
         with pytest.raises(_Raised):
             waits.finished([job])
-        assert job.done() and job.exception() is None and waited_on == [True]
+        assert job.done() and job.exception() is None and held_raise.waited_on == [True]
 
 
 def _once_main_waits_again(main: int) -> bool:
@@ -142,38 +154,23 @@ def _once_main_waits_again(main: int) -> bool:
 
 
 @pytest.mark.parametrize("wait", ["joined", "shut_down"])
-def test_a_raise_inside_the_wait_for_a_thread_still_waits_for_it(usr1: list[Callable[[], None]], wait: str) -> None:
+def test_a_raise_inside_the_wait_for_a_thread_still_waits_for_it(held_raise: _HeldRaise, wait: str) -> None:
     """The main thread joined in slices, Thread.join(0.2): an exception raised inside the join (a handler's) marked
     the thread, still running, as ended (bpo-45274, Python 3.11 and 3.12), and the wait raised at once. serve's stop
     then left the fingerprint workers' starting thread spawning as their executor shut down."""
-    raised = threading.Event()
-
-    def raise_once() -> None:
-        usr1.clear()
-        raised.set()
-        raise _Raised
-
-    usr1.append(raise_once)
-    main = threading.get_ident()
-    waited_on: list[bool] = []
-
-    def work() -> None:
-        _signal_from_here_once_main_waits(main)
-        assert raised.wait(10)
-        waited_on.append(_once_main_waits_again(main))
-
     if wait == "joined":
-        thread = threading.Thread(target=work, name="waited-for")
+        thread = threading.Thread(target=held_raise.work, name="waited-for")
         thread.start()
         with pytest.raises(_Raised):
             waits.joined(thread)
     else:
         pool = futures.ThreadPoolExecutor(1, thread_name_prefix="waited-for")
-        job = pool.submit(work)
+        job = pool.submit(held_raise.work)
         with pytest.raises(_Raised):
             waits.shut_down(pool)
         assert job.done() and job.exception() is None
-    assert [t.name for t in threading.enumerate() if t.name.startswith("waited-for")] == [] and waited_on == [True]
+    still_running = [t.name for t in threading.enumerate() if t.name.startswith("waited-for")]
+    assert still_running == [] and held_raise.waited_on == [True]
 
 
 class _Again(BaseException):
