@@ -75,8 +75,10 @@ def screen(batch: Sequence[PreparedArticle], tx: Transaction, detector: Detector
     band_keys = keys.of(signatures)
     band_owners = np.repeat(np.arange(n), band_keys.shape[1])
     novel &= ~_owned(band_owners[earlier_holders(band_keys.ravel(), band_owners) > 0], n)
-    for i in np.flatnonzero(novel).tolist():
-        novel[i] = tx.get(batch[i].article.id) is None
+    if novel.any():
+        at = np.flatnonzero(novel).tolist()
+        stored = tx.stored_ids([batch[i].article.id for i in at])
+        novel[at] = [batch[i].article.id not in stored for i in at]
     if novel.any():
         novel[novel] = ~tx.band_hits(signatures[novel])
     samples = np.split(values, np.searchsorted(owners, np.arange(1, n)))

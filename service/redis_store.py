@@ -1385,6 +1385,9 @@ class _Tx:
         root = self._roots.get(article_id)
         return replace(stored, group_root=root) if stored and root else stored
 
+    def stored_ids(self, article_ids: Sequence[str]) -> set[str]:
+        return {i for i in article_ids if self.get(i) is not None}  # (a batch's records are read ahead: `prefetch`)
+
     def prefetch(self, articles: Sequence[PreparedArticle]) -> None:
         """Read the batch's records, bucket members and candidates' records: three round trips per batch
         (one per node on a cluster), instead of three per article.

@@ -84,6 +84,11 @@ class Transaction(Protocol):
 
     def get(self, article_id: str) -> StoredArticle | None: ...
 
+    def stored_ids(self, article_ids: Sequence[str]) -> set[str]:
+        """Those of `article_ids` that name a stored article (what `get` answers not None for), read without
+        their rows: the writer's screen asks it of every article it finds new (service/novelty.py)."""
+        ...
+
     def candidates(self, signature: U32Array, limit: int | None = None) -> set[str]:
         """Ids sharing at least one LSH band with `signature`. With `limit`, a store that can rank
         them cheaply returns at most that many, those sharing the most bands; others return all."""
