@@ -183,6 +183,11 @@ class Engine:
         self.stored_as_new = 0  # acknowledged articles the screen found provably new (tests, benchmarks)
         self._new_in_batch = 0  # those of the batch being decided: counted once it commits
         self._band_keys = BandKeys(detector.params.lsh_bands, detector.params.lsh_rows)
+        # The screen's band keys handed on to the store (`band_hits`, `insert_new`), not found there again, when the
+        # store's parameters key bands as the detector's do (a server's always: its detector takes the store's).
+        layout = (detector.params.lsh_bands, detector.params.lsh_rows)
+        stored_by = getattr(store, "params", None)
+        self._keys_fit_store = stored_by is not None and (stored_by.lsh_bands, stored_by.lsh_rows) == layout
         self.started = time.monotonic()
         self._queue: queue.SimpleQueue[list[_Job] | object] = queue.SimpleQueue()
         self._urgent: queue.SimpleQueue[list[_Job]] = queue.SimpleQueue()  # taken first: `submit_all`
@@ -525,7 +530,8 @@ class Engine:
         least the first's). (An article refused there was screened too: the articles after it are only less
         likely to be found new, and are then decided in full, as an article matching it would be.)"""
         self._let_checks_in()
-        screen = novelty.screen([job.prepared for job in jobs], tx, self.detector, self._band_keys)
+        prepared = [job.prepared for job in jobs]
+        screen = novelty.screen(prepared, tx, self.detector, self._band_keys, self._keys_fit_store)
         verdicts: list[_Outcome] = []
         run: list[int] = []
         for n, job in enumerate(jobs):
@@ -555,7 +561,7 @@ class Engine:
             return []
         self._let_checks_in()
         articles = [screen.indexed[n] for n in run]
-        tx.insert_new(articles, datetime.now(UTC))
+        tx.insert_new(articles, datetime.now(UTC), screen.band_keys[run] if self._keys_fit_store else None)
         for prepared in articles:
             self.detector.remember(prepared)
         # An article that matched nothing adds a group to all its samples (Detector.group_samples).

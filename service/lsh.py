@@ -232,15 +232,26 @@ class BandIndex:
         self._recent = _with_run(self._recent, self._keys.of(signature), band_slots, self._sealed)
         self._inserted(1)
 
-    def insert_batch(self, keys: list[str], signatures: U32Array) -> None:
-        """Insert several articles from an (n, num_perm) signature array, their band keys found in one step."""
+    def insert_batch(self, keys: list[str], signatures: U32Array, band_keys: U64Array | None = None) -> None:
+        """Insert several articles from an (n, num_perm) signature array, their band keys found in one step
+        (`band_keys`: those keys, (n, bands), if the caller has them: `BandKeys.of` the signatures with this
+        index's bands and rows)."""
+        band_keys = self._given_keys(band_keys, len(keys))
         for key in keys:
             if key in self._slot:
                 self.remove(key)
         slots = np.array([self._new_slot(key) for key in keys], dtype=np.uint32)
         band_slots = np.repeat(slots, self._keys.bands)
-        self._recent = _with_run(self._recent, self._keys.of(signatures).ravel(), band_slots, self._sealed)
+        keys_of = self._keys.of(signatures) if band_keys is None else band_keys
+        self._recent = _with_run(self._recent, keys_of.ravel(), band_slots, self._sealed)
         self._inserted(len(keys))
+
+    def _given_keys(self, band_keys: U64Array | None, articles: int) -> U64Array | None:
+        """`band_keys` as a caller gave them for `articles` signatures, refused if not of this index's shape."""
+        if band_keys is not None and band_keys.shape != (articles, self._keys.bands):
+            bands = self._keys.bands
+            raise ValueError(f"band keys of shape {band_keys.shape} for {articles} articles of {bands} bands")
+        return band_keys
 
     def _inserted(self, count: int) -> None:
         self._recent_articles += count
@@ -384,14 +395,16 @@ class BandIndex:
                 slots = distinct[np.argsort(-shared, kind="stable")[:limit]]
         return {aid for aid in (ids[s] for s in set(slots.tolist())) if aid is not None}
 
-    def hits(self, signatures: U32Array) -> BoolArray:
+    def hits(self, signatures: U32Array, band_keys: U64Array | None = None) -> BoolArray:
         """For each row of an (n, num_perm) array: does a stored article share one of its bands?
+        (`band_keys`: their keys, if the caller has them, as for `insert_batch`.)
 
         One vectorised search for the whole array. It may also answer yes for an article removed
         since the last merge: a screen that only sends the article down the full path."""
         if not len(signatures):
             return np.zeros(0, dtype=np.bool_)
-        keys = self._keys.of(signatures).ravel()
+        band_keys = self._given_keys(band_keys, len(signatures))
+        keys = (self._keys.of(signatures) if band_keys is None else band_keys).ravel()
         found: BoolArray = np.empty(keys.size, dtype=np.bool_)
         order = np.argsort(keys)  # searching in ascending order is ~6x faster: each search starts near the last
         wanted = keys[order]

@@ -106,6 +106,7 @@ from service.model import (
     to_us,
 )
 from service.settings import DetectionParams, redacted_url
+from service.shingles import U64Array
 from service.storage import OrderKey, refuse_other_parameters, scheme_of_store
 
 log = logging.getLogger(__name__)
@@ -1429,8 +1430,8 @@ class _Tx:
             visible |= self._overlay_buckets.get(key, set())
         return visible
 
-    def band_hits(self, signatures: U32Array) -> BoolArray:
-        found = []
+    def band_hits(self, signatures: U32Array, band_keys: U64Array | None = None) -> BoolArray:
+        found = []  # (Redis keys its buckets otherwise: `band_keys` are not used)
         for signature in signatures:
             keys = self._keys_for(signature)
             committed = self._committed_hits.get(signature.tobytes())
@@ -1591,8 +1592,10 @@ class _Tx:
         self._group(group_root).added.add(entry)
         self._group(group_root).removed.discard(entry)
 
-    def insert_new(self, articles: Sequence[PreparedArticle], indexed_at: datetime) -> None:
-        for prepared in articles:
+    def insert_new(
+        self, articles: Sequence[PreparedArticle], indexed_at: datetime, band_keys: U64Array | None = None
+    ) -> None:
+        for prepared in articles:  # (`band_keys` are not used, as in `band_hits`)
             self.insert(prepared, indexed_at, prepared.article.id)
 
     def delete(self, article_id: str) -> None:

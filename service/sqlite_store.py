@@ -61,6 +61,7 @@ from service.model import (
 )
 from service.rwlock import SharedLock
 from service.settings import INDEX_SNAPSHOT_EVERY, DetectionParams
+from service.shingles import U64Array
 from service.storage import OrderKey, OwnedByOneServer, chunks, refuse_other_parameters, scheme_of_store
 
 log = logging.getLogger(__name__)
@@ -1103,8 +1104,8 @@ class _Tx:
     def candidates(self, signature: U32Array, limit: int | None = None) -> set[str]:
         return self._bands.query(signature, limit)
 
-    def band_hits(self, signatures: U32Array) -> BoolArray:
-        return self._bands.hits(signatures)
+    def band_hits(self, signatures: U32Array, band_keys: U64Array | None = None) -> BoolArray:
+        return self._bands.hits(signatures, band_keys)
 
     def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]:
         return {k: np.frombuffer(v, dtype=np.uint32) for k, v in self._select("shingles", ids)}
@@ -1143,7 +1144,9 @@ class _Tx:
         self._bands.insert(aid, signature)
         self._log(lambda: self._bands.remove(aid))
 
-    def insert_new(self, articles: Sequence[PreparedArticle], indexed_at: datetime) -> None:
+    def insert_new(
+        self, articles: Sequence[PreparedArticle], indexed_at: datetime, band_keys: U64Array | None = None
+    ) -> None:
         if not articles:
             return
         # With AUTOINCREMENT every new seq is above the highest present: those above it now are this call's.
@@ -1153,7 +1156,7 @@ class _Tx:
         self._db.execute("INSERT INTO signatures (seq, id, signature) SELECT seq, id, signature FROM articles "
                          "WHERE seq > ?", (before,))  # fmt: skip
         ids = [p.article.id for p in articles]
-        self._bands.insert_batch(ids, np.stack([p.fingerprint.signature for p in articles]))
+        self._bands.insert_batch(ids, np.stack([p.fingerprint.signature for p in articles]), band_keys)
 
         def undo() -> None:
             for aid in ids:

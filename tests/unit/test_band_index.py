@@ -372,3 +372,23 @@ def test_queries_beside_inserts_and_merges_find_every_article_stored_before_them
         sys.setswitchinterval(interval)
     assert not writer.is_alive() and rounds > 1
     assert not any(missed)
+
+
+def test_band_keys_given_to_hits_and_insert_batch_answer_as_keys_found_there() -> None:
+    """The writer's screen hands the band keys it found on (service/novelty.py): the same hits, the same index; keys
+    of another shape are refused, not indexed."""
+    rng = np.random.default_rng(5)
+    sigs = _related_signatures(rng, 60)
+    keys = lsh.BandKeys(PARAMS.lsh_bands, PARAMS.lsh_rows).of(sigs)
+    given, found = BandIndex(PARAMS), BandIndex(PARAMS)
+    for start in range(0, 60, 15):
+        block, ids = sigs[start : start + 15], [f"a{i}" for i in range(start, start + 15)]
+        assert given.hits(sigs, keys).tolist() == found.hits(sigs).tolist()
+        given.insert_batch(ids, block, keys[start : start + 15])
+        found.insert_batch(ids, block)
+    for sig in sigs:
+        assert given.query(sig) == found.query(sig)
+    with pytest.raises(ValueError, match="band keys of shape"):
+        given.insert_batch(["b"], sigs[:1], keys[:2])
+    with pytest.raises(ValueError, match="band keys of shape"):
+        given.hits(sigs[:3], keys[:3, :5])
