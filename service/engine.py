@@ -602,10 +602,11 @@ class Engine:
         story = _story_of(tx, existing) if existing else None  # (read before the old version goes)
         if existing:  # same id, new text or description (a corrected title, date): the new version replaces the old
             self._remove(tx, existing, story)
-        matches, indexed, candidates, boilerplate = self._matches(tx, job.prepared, job.evidence)
-        roots = self._roots_of(tx, job.prepared, matches, candidates, boilerplate)
+        reads = cast(Transaction, _ReadOnce(tx))  # (the decision's reads: nothing is written until the regroup)
+        matches, indexed, candidates, boilerplate = self._matches(reads, job.prepared, job.evidence)
+        roots = self._roots_of(reads, job.prepared, matches, candidates, boilerplate)
         arrival = _kept_arrival(existing, story, roots)
-        root = self._root_for(tx, job.prepared, roots, arrival)
+        root = self._root_for(reads, job.prepared, roots, arrival)
         tx.regroup(roots, root)
         tx.insert(indexed, datetime.now(UTC), root, arrival)
         self.detector.remember(indexed)
@@ -970,6 +971,26 @@ class Engine:
         tx.delete(aid)
         if stored.group_root == aid and story is not None:
             tx.regroup([aid], story)
+
+
+class _ReadOnce:
+    """A transaction whose `get` reads each id once: for a decision's reads, between two of its writes. The
+    candidates whose text is judged (`_matches`), then the matches' groups (`_roots_of`), then the groups'
+    originals (`_root_for`) are mostly the same few articles, each read whole (body, shingles) by `get`."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+        self._read: dict[str, StoredArticle | None] = {}
+
+    def get(self, article_id: str) -> StoredArticle | None:
+        try:
+            return self._read[article_id]
+        except KeyError:
+            stored = self._read[article_id] = self._tx.get(article_id)
+            return stored
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._tx, name)
 
 
 @dataclass(frozen=True)
