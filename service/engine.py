@@ -184,7 +184,8 @@ class Engine:
         self._new_in_batch = 0  # those of the batch being decided: counted once it commits
         self._band_keys = BandKeys(detector.params.lsh_bands, detector.params.lsh_rows)
         # The screen's band keys handed on to the store (`band_hits`, `insert_new`), not found there again, when the
-        # store's parameters key bands as the detector's do (a server's always: its detector takes the store's).
+        # store's parameters key bands as the detector's do (a server's always: its detector takes the store's). The
+        # keys carry their bands and rows (`BandKeys.given`): a store refuses keys of another layout.
         layout = (detector.params.lsh_bands, detector.params.lsh_rows)
         stored_by = getattr(store, "params", None)
         self._keys_fit_store = stored_by is not None and (stored_by.lsh_bands, stored_by.lsh_rows) == layout
@@ -561,7 +562,8 @@ class Engine:
             return []
         self._let_checks_in()
         articles = [screen.indexed[n] for n in run]
-        tx.insert_new(articles, datetime.now(UTC), screen.band_keys[run] if self._keys_fit_store else None)
+        given = self._band_keys.given(screen.band_keys[run]) if self._keys_fit_store else None
+        tx.insert_new(articles, datetime.now(UTC), given)
         for prepared in articles:
             self.detector.remember(prepared)
         # An article that matched nothing adds a group to all its samples (Detector.group_samples).

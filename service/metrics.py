@@ -32,11 +32,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from service import __version__
+from service.lsh import GivenKeys
 from service.model import PreparedArticle
 from service.proc import cpu_seconds
 from service.scrape_server import ScrapeServer, serve_registry
 from service.settings import FINGERPRINT_SCHEME
-from service.shingles import U64Array
 from service.storage import Store, Transaction
 
 log = logging.getLogger(__name__)
@@ -289,7 +289,7 @@ class _CountingTransaction:
         self.inserted += 1
 
     def insert_new(
-        self, articles: Sequence[PreparedArticle], indexed_at: datetime, band_keys: U64Array | None = None
+        self, articles: Sequence[PreparedArticle], indexed_at: datetime, band_keys: GivenKeys | None = None
     ) -> None:
         self._tx.insert_new(articles, indexed_at, band_keys)
         self.inserted += len(articles)

@@ -83,7 +83,7 @@ def screen(
         stored = tx.stored_ids([batch[i].article.id for i in at])
         novel[at] = [batch[i].article.id not in stored for i in at]
     if novel.any():
-        novel[novel] = ~tx.band_hits(signatures[novel], band_keys[novel] if keys_fit_store else None)
+        novel[novel] = ~tx.band_hits(signatures[novel], keys.given(band_keys[novel]) if keys_fit_store else None)
     samples = np.split(values, np.searchsorted(owners, np.arange(1, n)))
     return Screen(novel, indexed, band_keys, samples)
 

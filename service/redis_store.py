@@ -94,6 +94,7 @@ from service.errors import (
     Unavailable,
 )
 from service.group_counts import SAMPLE_SHIFT
+from service.lsh import GivenKeys
 from service.model import (
     Article,
     BoolArray,
@@ -106,7 +107,6 @@ from service.model import (
     to_us,
 )
 from service.settings import DetectionParams, redacted_url
-from service.shingles import U64Array
 from service.storage import OrderKey, refuse_other_parameters, scheme_of_store
 
 log = logging.getLogger(__name__)
@@ -1430,7 +1430,7 @@ class _Tx:
             visible |= self._overlay_buckets.get(key, set())
         return visible
 
-    def band_hits(self, signatures: U32Array, band_keys: U64Array | None = None) -> BoolArray:
+    def band_hits(self, signatures: U32Array, band_keys: GivenKeys | None = None) -> BoolArray:
         found = []  # (Redis keys its buckets otherwise: `band_keys` are not used)
         for signature in signatures:
             keys = self._keys_for(signature)
@@ -1593,7 +1593,7 @@ class _Tx:
         self._group(group_root).removed.discard(entry)
 
     def insert_new(
-        self, articles: Sequence[PreparedArticle], indexed_at: datetime, band_keys: U64Array | None = None
+        self, articles: Sequence[PreparedArticle], indexed_at: datetime, band_keys: GivenKeys | None = None
     ) -> None:
         for prepared in articles:  # (`band_keys` are not used, as in `band_hits`)
             self.insert(prepared, indexed_at, prepared.article.id)

@@ -47,7 +47,7 @@ from service.errors import (
     Unavailable,
 )
 from service.group_counts import CountState, GroupCounts
-from service.lsh import BandIndex, BandState, MergeInput, release_free_memory
+from service.lsh import BandIndex, BandState, GivenKeys, MergeInput, release_free_memory
 from service.model import (
     Article,
     BoolArray,
@@ -61,7 +61,6 @@ from service.model import (
 )
 from service.rwlock import SharedLock
 from service.settings import INDEX_SNAPSHOT_EVERY, DetectionParams
-from service.shingles import U64Array
 from service.storage import OrderKey, OwnedByOneServer, chunks, refuse_other_parameters, scheme_of_store
 
 log = logging.getLogger(__name__)
@@ -1104,7 +1103,7 @@ class _Tx:
     def candidates(self, signature: U32Array, limit: int | None = None) -> set[str]:
         return self._bands.query(signature, limit)
 
-    def band_hits(self, signatures: U32Array, band_keys: U64Array | None = None) -> BoolArray:
+    def band_hits(self, signatures: U32Array, band_keys: GivenKeys | None = None) -> BoolArray:
         return self._bands.hits(signatures, band_keys)
 
     def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]:
@@ -1145,7 +1144,7 @@ class _Tx:
         self._log(lambda: self._bands.remove(aid))
 
     def insert_new(
-        self, articles: Sequence[PreparedArticle], indexed_at: datetime, band_keys: U64Array | None = None
+        self, articles: Sequence[PreparedArticle], indexed_at: datetime, band_keys: GivenKeys | None = None
     ) -> None:
         if not articles:
             return

@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Protocol
 
 from service.errors import IncompatibleIndex
+from service.lsh import GivenKeys
 from service.model import BoolArray, GroupMember, PreparedArticle, StoredArticle, U32Array
 from service.settings import FINGERPRINT_SCHEME, READABLE_SCHEMES, DetectionParams, Settings
-from service.shingles import U64Array
 
 
 def scheme_of_store(stored: Mapping[str, object], params: DetectionParams) -> DetectionParams:
@@ -95,12 +95,13 @@ class Transaction(Protocol):
         them cheaply returns at most that many, those sharing the most bands; others return all."""
         ...
 
-    def band_hits(self, signatures: U32Array, band_keys: U64Array | None = None) -> BoolArray:
+    def band_hits(self, signatures: U32Array, band_keys: GivenKeys | None = None) -> BoolArray:
         """For each row of an (n, num_perm) array: may a stored article share one of its LSH bands?
         A screen for the writer's fast path (service/novelty.py): it may say yes where `candidates`
         would find nothing (e.g. an article being removed), never no where it would find one.
-        `band_keys`: the rows' band keys (lsh.BandKeys of the store's parameters), if the caller has them; a
-        store that keys its bands so need not find them again."""
+        `band_keys`: the rows' band keys with the bands and rows they were found with (lsh.BandKeys.given), if the
+        caller has them; a store that keys its bands so need not find them again, and refuses keys of a layout
+        other than its parameters' (ValueError). Others ignore them."""
         ...
 
     def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]: ...
@@ -122,7 +123,7 @@ class Transaction(Protocol):
         ...
 
     def insert_new(
-        self, articles: Sequence[PreparedArticle], indexed_at: datetime, band_keys: U64Array | None = None
+        self, articles: Sequence[PreparedArticle], indexed_at: datetime, band_keys: GivenKeys | None = None
     ) -> None:
         """Insert articles whose ids are not stored (nor repeated), each the first of its own group:
         the same as `insert(p, indexed_at, p.article.id)` for each, in order. `band_keys`: their signatures'
