@@ -31,13 +31,13 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar, cast
+from typing import Protocol, TypeVar, cast
 
 import numpy as np
 
@@ -604,7 +604,7 @@ class Engine:
         story = _story_of(tx, existing) if existing else None  # (read before the old version goes)
         if existing:  # same id, new text or description (a corrected title, date): the new version replaces the old
             self._remove(tx, existing, story)
-        reads = cast(Transaction, _ReadOnce(tx))  # (the decision's reads: nothing is written until the regroup)
+        reads = _ReadOnce(tx)  # (the decision's reads: nothing is written until the regroup)
         matches, indexed, candidates, boilerplate = self._matches(reads, job.prepared, job.evidence)
         roots = self._roots_of(reads, job.prepared, matches, candidates, boilerplate)
         arrival = _kept_arrival(existing, story, roots)
@@ -873,7 +873,7 @@ class Engine:
     # ---- decisions -----------------------------------------------------------------------------
 
     def _matches(
-        self, tx: Transaction, prepared: PreparedArticle, evidence: bool
+        self, tx: _Reads, prepared: PreparedArticle, evidence: bool
     ) -> tuple[list[Match], PreparedArticle, dict[str, U32Array], U32Array]:
         """Verified matches; the article as it should be indexed; the candidates' shingle sets; the article's
         operator and learned boilerplate (its shingles)."""
@@ -907,7 +907,7 @@ class Engine:
 
     def _roots_of(
         self,
-        tx: Transaction,
+        tx: _Reads,
         prepared: PreparedArticle,
         matches: list[Match],
         candidates: dict[str, U32Array],
@@ -950,7 +950,7 @@ class Engine:
         earlier_than = {root for root, o in originals.items() if _published_before(prepared, o)}
         return story_roots(shared, earlier_than, self.detector.params.min_shared_shingles)
 
-    def _root_for(self, tx: Transaction, prepared: PreparedArticle, roots: set[str], arrival: int | None) -> str:
+    def _root_for(self, tx: _Reads, prepared: PreparedArticle, roots: set[str], arrival: int | None) -> str:
         """The earliest-published article among the new one and the groups it joins. `arrival`: a new version's,
         its id's first (`Transaction.insert`): it keeps that place among equal publication times, so a wire
         service's correction of its own story stays the original of its copies; None for a new id, which
@@ -975,10 +975,23 @@ class Engine:
             tx.regroup([aid], story)
 
 
+class _Reads(Protocol):
+    """What a decision reads of the store (`_matches`, `_roots_of`, `_root_for`): a Transaction's reads."""
+
+    def get(self, article_id: str) -> StoredArticle | None: ...
+
+    def candidates(self, signature: U32Array, limit: int | None = None) -> set[str]: ...
+
+    def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]: ...
+
+    def common_shingles(self, hashes: U32Array, min_groups: int) -> U32Array: ...
+
+
 class _ReadOnce:
-    """A transaction whose `get` reads each id once: for a decision's reads, between two of its writes. The
-    candidates whose text is judged (`_matches`), then the matches' groups (`_roots_of`), then the groups'
-    originals (`_root_for`) are mostly the same few articles, each read whole (body, shingles) by `get`."""
+    """A transaction's reads (`_Reads`) whose `get` reads each id once: for a decision's reads, between two of its
+    writes. The candidates whose text is judged (`_matches`), then the matches' groups (`_roots_of`), then the
+    groups' originals (`_root_for`) are mostly the same few articles, each read whole (body, shingles) by `get`.
+    It has no write methods: a write through it would leave its rows stale, so it is an AttributeError."""
 
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
@@ -991,8 +1004,14 @@ class _ReadOnce:
             stored = self._read[article_id] = self._tx.get(article_id)
             return stored
 
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._tx, name)
+    def candidates(self, signature: U32Array, limit: int | None = None) -> set[str]:
+        return self._tx.candidates(signature, limit)
+
+    def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]:
+        return self._tx.shingles(ids)
+
+    def common_shingles(self, hashes: U32Array, min_groups: int) -> U32Array:
+        return self._tx.common_shingles(hashes, min_groups)
 
 
 @dataclass(frozen=True)

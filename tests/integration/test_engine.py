@@ -1146,3 +1146,18 @@ def test_a_detector_keying_bands_with_other_rows_than_the_store_gets_the_answers
     assert sum(1 for a in found_answers if isinstance(a, tuple) and a[3]) > 20  # copies were found
     assert screened_answers == found_answers
     assert screened_groups == found_groups
+
+
+def test_a_decisions_reads_read_each_article_once_and_cannot_write(engine: Engine) -> None:
+    """`_ReadOnce` (a full decision's reads): a second `get` of an id is the first one's row; it has no write
+    methods, so a write through it (which would leave its rows stale) is an AttributeError."""
+    engine.index(prep(engine, "wire", WIRE))
+    with engine.store.write() as tx:
+        reads = engine_module._ReadOnce(tx)
+        first = reads.get("wire")
+        assert first is not None and reads.get("wire") is first and reads.get("absent") is None
+        assert reads.candidates(first.fingerprint.signature) == {"wire"}
+        assert set(reads.shingles(["wire"])) == {"wire"}
+        for write in ("insert", "insert_new", "delete", "regroup", "count_groups", "count_groups_each"):
+            with pytest.raises(AttributeError):
+                getattr(reads, write)
