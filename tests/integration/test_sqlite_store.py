@@ -342,9 +342,11 @@ def test_a_run_of_new_articles_is_stored_as_one_by_one_inserts_would_be(tmp_path
 
 def test_stored_ids_are_those_get_finds_in_the_write_and_after_its_commit(tmp_path: Path) -> None:
     """stored_ids (the writer's screen asks it instead of a get each): what `get` answers, beyond one statement's
-    500 ids too, with the write's own inserts and deletes, and after the commit in a read."""
+    500 ids too (a stored id in the first 500 asked and one in the last, an id asked twice), with the write's own
+    inserts and deletes, and after the commit in a read."""
     store = SqliteStore(tmp_path / "n.db", PARAMS)
-    asked = [f"absent{i}" for i in range(600)] + ["wire", "gone", "other"]
+    absent = [f"absent{i}" for i in range(600)]
+    asked = ["wire", *absent[:300], "gone", *absent[300:], "other", "gone", "other"]  # ("wire" only in the first)
     with store.write() as tx:
         tx.insert_new([prepared("wire", WIRE), prepared("gone", SAME_EVENT_A)], NOW)
         tx.delete("gone")
