@@ -31,13 +31,13 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar, cast
+from typing import Protocol, TypeVar, cast
 
 import numpy as np
 
@@ -183,6 +183,12 @@ class Engine:
         self.stored_as_new = 0  # acknowledged articles the screen found provably new (tests, benchmarks)
         self._new_in_batch = 0  # those of the batch being decided: counted once it commits
         self._band_keys = BandKeys(detector.params.lsh_bands, detector.params.lsh_rows)
+        # The screen's band keys handed on to the store (`band_hits`, `insert_new`), not found there again, when the
+        # store's parameters key bands as the detector's do (a server's always: its detector takes the store's). The
+        # keys carry their bands and rows (`BandKeys.given`): a store refuses keys of another layout.
+        layout = (detector.params.lsh_bands, detector.params.lsh_rows)
+        stored_by = getattr(store, "params", None)
+        self._keys_fit_store = stored_by is not None and (stored_by.lsh_bands, stored_by.lsh_rows) == layout
         self.started = time.monotonic()
         self._queue: queue.SimpleQueue[list[_Job] | object] = queue.SimpleQueue()
         self._urgent: queue.SimpleQueue[list[_Job]] = queue.SimpleQueue()  # taken first: `submit_all`
@@ -525,7 +531,8 @@ class Engine:
         least the first's). (An article refused there was screened too: the articles after it are only less
         likely to be found new, and are then decided in full, as an article matching it would be.)"""
         self._let_checks_in()
-        screen = novelty.screen([job.prepared for job in jobs], tx, self.detector, self._band_keys)
+        prepared = [job.prepared for job in jobs]
+        screen = novelty.screen(prepared, tx, self.detector, self._band_keys, self._keys_fit_store)
         verdicts: list[_Outcome] = []
         run: list[int] = []
         for n, job in enumerate(jobs):
@@ -555,7 +562,8 @@ class Engine:
             return []
         self._let_checks_in()
         articles = [screen.indexed[n] for n in run]
-        tx.insert_new(articles, datetime.now(UTC))
+        given = self._band_keys.given(screen.band_keys[run]) if self._keys_fit_store else None
+        tx.insert_new(articles, datetime.now(UTC), given)
         for prepared in articles:
             self.detector.remember(prepared)
         # An article that matched nothing adds a group to all its samples (Detector.group_samples).
@@ -596,10 +604,11 @@ class Engine:
         story = _story_of(tx, existing) if existing else None  # (read before the old version goes)
         if existing:  # same id, new text or description (a corrected title, date): the new version replaces the old
             self._remove(tx, existing, story)
-        matches, indexed, candidates, boilerplate = self._matches(tx, job.prepared, job.evidence)
-        roots = self._roots_of(tx, job.prepared, matches, candidates, boilerplate)
+        reads = _ReadOnce(tx)  # (the decision's reads: nothing is written until the regroup)
+        matches, indexed, candidates, boilerplate = self._matches(reads, job.prepared, job.evidence)
+        roots = self._roots_of(reads, job.prepared, matches, candidates, boilerplate)
         arrival = _kept_arrival(existing, story, roots)
-        root = self._root_for(tx, job.prepared, roots, arrival)
+        root = self._root_for(reads, job.prepared, roots, arrival)
         tx.regroup(roots, root)
         tx.insert(indexed, datetime.now(UTC), root, arrival)
         self.detector.remember(indexed)
@@ -864,7 +873,7 @@ class Engine:
     # ---- decisions -----------------------------------------------------------------------------
 
     def _matches(
-        self, tx: Transaction, prepared: PreparedArticle, evidence: bool
+        self, tx: _Reads, prepared: PreparedArticle, evidence: bool
     ) -> tuple[list[Match], PreparedArticle, dict[str, U32Array], U32Array]:
         """Verified matches; the article as it should be indexed; the candidates' shingle sets; the article's
         operator and learned boilerplate (its shingles)."""
@@ -898,7 +907,7 @@ class Engine:
 
     def _roots_of(
         self,
-        tx: Transaction,
+        tx: _Reads,
         prepared: PreparedArticle,
         matches: list[Match],
         candidates: dict[str, U32Array],
@@ -941,7 +950,7 @@ class Engine:
         earlier_than = {root for root, o in originals.items() if _published_before(prepared, o)}
         return story_roots(shared, earlier_than, self.detector.params.min_shared_shingles)
 
-    def _root_for(self, tx: Transaction, prepared: PreparedArticle, roots: set[str], arrival: int | None) -> str:
+    def _root_for(self, tx: _Reads, prepared: PreparedArticle, roots: set[str], arrival: int | None) -> str:
         """The earliest-published article among the new one and the groups it joins. `arrival`: a new version's,
         its id's first (`Transaction.insert`): it keeps that place among equal publication times, so a wire
         service's correction of its own story stays the original of its copies; None for a new id, which
@@ -964,6 +973,45 @@ class Engine:
         tx.delete(aid)
         if stored.group_root == aid and story is not None:
             tx.regroup([aid], story)
+
+
+class _Reads(Protocol):
+    """What a decision reads of the store (`_matches`, `_roots_of`, `_root_for`): a Transaction's reads."""
+
+    def get(self, article_id: str) -> StoredArticle | None: ...
+
+    def candidates(self, signature: U32Array, limit: int | None = None) -> set[str]: ...
+
+    def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]: ...
+
+    def common_shingles(self, hashes: U32Array, min_groups: int) -> U32Array: ...
+
+
+class _ReadOnce:
+    """A transaction's reads (`_Reads`) whose `get` reads each id once: for a decision's reads, between two of its
+    writes. The candidates whose text is judged (`_matches`), then the matches' groups (`_roots_of`), then the
+    groups' originals (`_root_for`) are mostly the same few articles, each read whole (body, shingles) by `get`.
+    It has no write methods: a write through it would leave its rows stale, so it is an AttributeError."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+        self._read: dict[str, StoredArticle | None] = {}
+
+    def get(self, article_id: str) -> StoredArticle | None:
+        try:
+            return self._read[article_id]
+        except KeyError:
+            stored = self._read[article_id] = self._tx.get(article_id)
+            return stored
+
+    def candidates(self, signature: U32Array, limit: int | None = None) -> set[str]:
+        return self._tx.candidates(signature, limit)
+
+    def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]:
+        return self._tx.shingles(ids)
+
+    def common_shingles(self, hashes: U32Array, min_groups: int) -> U32Array:
+        return self._tx.common_shingles(hashes, min_groups)
 
 
 @dataclass(frozen=True)

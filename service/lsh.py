@@ -99,6 +99,22 @@ class BandKeys:
         out: U64Array = h[0] if one else h
         return out
 
+    def given(self, keys: U64Array) -> GivenKeys:
+        """`keys` (of `of`, or some of its rows) marked with the bands and rows they were found with, to hand to an
+        index in place of those it would find (`BandIndex.hits`, `insert_batch`): it takes them only if they are
+        its own."""
+        return GivenKeys(keys, self.bands, self.rows)
+
+
+@dataclass(frozen=True)
+class GivenKeys:
+    """Band keys a caller found (`BandKeys.given`): (n, bands) uint64, with the layout they were found with.
+    Keys of another layout would file the articles in the wrong buckets, silently: an index refuses them."""
+
+    keys: U64Array
+    bands: int
+    rows: int
+
 
 @dataclass(frozen=True)
 class SortedBands:
@@ -232,15 +248,32 @@ class BandIndex:
         self._recent = _with_run(self._recent, self._keys.of(signature), band_slots, self._sealed)
         self._inserted(1)
 
-    def insert_batch(self, keys: list[str], signatures: U32Array) -> None:
-        """Insert several articles from an (n, num_perm) signature array, their band keys found in one step."""
+    def insert_batch(self, keys: list[str], signatures: U32Array, band_keys: GivenKeys | None = None) -> None:
+        """Insert several articles from an (n, num_perm) signature array, their band keys found in one step
+        (`band_keys`: those keys, if the caller has them, found with this index's bands and rows)."""
+        given = self._given_keys(band_keys, len(keys))
         for key in keys:
             if key in self._slot:
                 self.remove(key)
         slots = np.array([self._new_slot(key) for key in keys], dtype=np.uint32)
         band_slots = np.repeat(slots, self._keys.bands)
-        self._recent = _with_run(self._recent, self._keys.of(signatures).ravel(), band_slots, self._sealed)
+        keys_of = self._keys.of(signatures) if given is None else given
+        self._recent = _with_run(self._recent, keys_of.ravel(), band_slots, self._sealed)
         self._inserted(len(keys))
+
+    def _given_keys(self, band_keys: GivenKeys | None, articles: int) -> U64Array | None:
+        """The keys a caller gave for `articles` signatures, refused unless found with this index's bands and rows,
+        as uint64, one row an article."""
+        if band_keys is None:
+            return None
+        bands, rows, keys = self._keys.bands, self._keys.rows, band_keys.keys
+        if (band_keys.bands, band_keys.rows) != (bands, rows):
+            raise ValueError(f"band keys of {band_keys.bands} bands of {band_keys.rows} rows for an index of {bands} "
+                             f"bands of {rows} rows")  # fmt: skip
+        if keys.dtype != np.uint64 or keys.shape != (articles, bands):
+            raise ValueError(f"band keys of shape {keys.shape} and type {keys.dtype} for {articles} articles of "
+                             f"{bands} bands (uint64)")  # fmt: skip
+        return keys
 
     def _inserted(self, count: int) -> None:
         self._recent_articles += count
@@ -384,14 +417,16 @@ class BandIndex:
                 slots = distinct[np.argsort(-shared, kind="stable")[:limit]]
         return {aid for aid in (ids[s] for s in set(slots.tolist())) if aid is not None}
 
-    def hits(self, signatures: U32Array) -> BoolArray:
+    def hits(self, signatures: U32Array, band_keys: GivenKeys | None = None) -> BoolArray:
         """For each row of an (n, num_perm) array: does a stored article share one of its bands?
+        (`band_keys`: their keys, if the caller has them, as for `insert_batch`.)
 
         One vectorised search for the whole array. It may also answer yes for an article removed
         since the last merge: a screen that only sends the article down the full path."""
         if not len(signatures):
             return np.zeros(0, dtype=np.bool_)
-        keys = self._keys.of(signatures).ravel()
+        given = self._given_keys(band_keys, len(signatures))
+        keys = (self._keys.of(signatures) if given is None else given).ravel()
         found: BoolArray = np.empty(keys.size, dtype=np.bool_)
         order = np.argsort(keys)  # searching in ascending order is ~6x faster: each search starts near the last
         wanted = keys[order]
@@ -546,11 +581,11 @@ class DatasketchBandIndex:
             for key, signature in items:
                 session.insert(key, self._maker.lean(signature), check_duplication=False)
 
-    def insert_batch(self, keys: list[str], signatures: U32Array) -> None:
-        for key, signature in zip(keys, signatures, strict=True):
+    def insert_batch(self, keys: list[str], signatures: U32Array, band_keys: GivenKeys | None = None) -> None:
+        for key, signature in zip(keys, signatures, strict=True):  # (`band_keys` are not used: datasketch's own)
             self.insert(key, signature)
 
-    def hits(self, signatures: U32Array) -> BoolArray:
+    def hits(self, signatures: U32Array, band_keys: GivenKeys | None = None) -> BoolArray:
         return np.array([bool(self.query(signature)) for signature in signatures], dtype=np.bool_)
 
     def remove(self, key: str) -> None:

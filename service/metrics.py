@@ -32,6 +32,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from service import __version__
+from service.lsh import GivenKeys
 from service.model import PreparedArticle
 from service.proc import cpu_seconds
 from service.scrape_server import ScrapeServer, serve_registry
@@ -287,8 +288,10 @@ class _CountingTransaction:
         self._tx.insert(prepared, indexed_at, group_root, arrival)
         self.inserted += 1
 
-    def insert_new(self, articles: Sequence[PreparedArticle], indexed_at: datetime) -> None:
-        self._tx.insert_new(articles, indexed_at)
+    def insert_new(
+        self, articles: Sequence[PreparedArticle], indexed_at: datetime, band_keys: GivenKeys | None = None
+    ) -> None:
+        self._tx.insert_new(articles, indexed_at, band_keys)
         self.inserted += len(articles)
 
     def __getattr__(self, name: str) -> Any:

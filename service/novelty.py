@@ -55,8 +55,11 @@ class Screen:
             later &= ~np.isin(self.band_keys[after + 1 :], band_keys).any(axis=1)
 
 
-def screen(batch: Sequence[PreparedArticle], tx: Transaction, detector: Detector, keys: BandKeys) -> Screen:
-    """Screen a batch against the store as it is before the batch (see the module's docstring)."""
+def screen(
+    batch: Sequence[PreparedArticle], tx: Transaction, detector: Detector, keys: BandKeys, keys_fit_store: bool = False
+) -> Screen:
+    """Screen a batch against the store as it is before the batch (see the module's docstring). `keys_fit_store`:
+    `keys` are the store's band keys too (the same bands and rows): the store is given those found here."""
     n = len(batch)
     values, owners = _flatten([p.fingerprint.shingles for p in batch])
     sampled = is_sampled(values)
@@ -75,10 +78,12 @@ def screen(batch: Sequence[PreparedArticle], tx: Transaction, detector: Detector
     band_keys = keys.of(signatures)
     band_owners = np.repeat(np.arange(n), band_keys.shape[1])
     novel &= ~_owned(band_owners[earlier_holders(band_keys.ravel(), band_owners) > 0], n)
-    for i in np.flatnonzero(novel).tolist():
-        novel[i] = tx.get(batch[i].article.id) is None
     if novel.any():
-        novel[novel] = ~tx.band_hits(signatures[novel])
+        at = np.flatnonzero(novel).tolist()
+        stored = tx.stored_ids([batch[i].article.id for i in at])
+        novel[at] = [batch[i].article.id not in stored for i in at]
+    if novel.any():
+        novel[novel] = ~tx.band_hits(signatures[novel], keys.given(band_keys[novel]) if keys_fit_store else None)
     samples = np.split(values, np.searchsorted(owners, np.arange(1, n)))
     return Screen(novel, indexed, band_keys, samples)
 

@@ -94,6 +94,7 @@ from service.errors import (
     Unavailable,
 )
 from service.group_counts import SAMPLE_SHIFT
+from service.lsh import GivenKeys
 from service.model import (
     Article,
     BoolArray,
@@ -1385,6 +1386,9 @@ class _Tx:
         root = self._roots.get(article_id)
         return replace(stored, group_root=root) if stored and root else stored
 
+    def stored_ids(self, article_ids: Sequence[str]) -> set[str]:
+        return {i for i in article_ids if self.get(i) is not None}  # (a batch's records are read ahead: `prefetch`)
+
     def prefetch(self, articles: Sequence[PreparedArticle]) -> None:
         """Read the batch's records, bucket members and candidates' records: three round trips per batch
         (one per node on a cluster), instead of three per article.
@@ -1426,8 +1430,8 @@ class _Tx:
             visible |= self._overlay_buckets.get(key, set())
         return visible
 
-    def band_hits(self, signatures: U32Array) -> BoolArray:
-        found = []
+    def band_hits(self, signatures: U32Array, band_keys: GivenKeys | None = None) -> BoolArray:
+        found = []  # (Redis keys its buckets otherwise: `band_keys` are not used)
         for signature in signatures:
             keys = self._keys_for(signature)
             committed = self._committed_hits.get(signature.tobytes())
@@ -1588,8 +1592,10 @@ class _Tx:
         self._group(group_root).added.add(entry)
         self._group(group_root).removed.discard(entry)
 
-    def insert_new(self, articles: Sequence[PreparedArticle], indexed_at: datetime) -> None:
-        for prepared in articles:
+    def insert_new(
+        self, articles: Sequence[PreparedArticle], indexed_at: datetime, band_keys: GivenKeys | None = None
+    ) -> None:
+        for prepared in articles:  # (`band_keys` are not used, as in `band_hits`)
             self.insert(prepared, indexed_at, prepared.article.id)
 
     def delete(self, article_id: str) -> None:

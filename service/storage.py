@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from service.errors import IncompatibleIndex
+from service.lsh import GivenKeys
 from service.model import BoolArray, GroupMember, PreparedArticle, StoredArticle, U32Array
 from service.settings import FINGERPRINT_SCHEME, READABLE_SCHEMES, DetectionParams, Settings
 
@@ -84,15 +85,23 @@ class Transaction(Protocol):
 
     def get(self, article_id: str) -> StoredArticle | None: ...
 
+    def stored_ids(self, article_ids: Sequence[str]) -> set[str]:
+        """Those of `article_ids` that name a stored article (what `get` answers not None for), read without
+        their rows: the writer's screen asks it of every article it finds new (service/novelty.py)."""
+        ...
+
     def candidates(self, signature: U32Array, limit: int | None = None) -> set[str]:
         """Ids sharing at least one LSH band with `signature`. With `limit`, a store that can rank
         them cheaply returns at most that many, those sharing the most bands; others return all."""
         ...
 
-    def band_hits(self, signatures: U32Array) -> BoolArray:
+    def band_hits(self, signatures: U32Array, band_keys: GivenKeys | None = None) -> BoolArray:
         """For each row of an (n, num_perm) array: may a stored article share one of its LSH bands?
         A screen for the writer's fast path (service/novelty.py): it may say yes where `candidates`
-        would find nothing (e.g. an article being removed), never no where it would find one."""
+        would find nothing (e.g. an article being removed), never no where it would find one.
+        `band_keys`: the rows' band keys with the bands and rows they were found with (lsh.BandKeys.given), if the
+        caller has them; a store that keys its bands so need not find them again, and refuses keys of a layout
+        other than its parameters' (ValueError). Others ignore them."""
         ...
 
     def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]: ...
@@ -113,9 +122,12 @@ class Transaction(Protocol):
         first), the old version's `StoredArticle.arrival`, which it keeps; None for a new id (its own seq)."""
         ...
 
-    def insert_new(self, articles: Sequence[PreparedArticle], indexed_at: datetime) -> None:
+    def insert_new(
+        self, articles: Sequence[PreparedArticle], indexed_at: datetime, band_keys: GivenKeys | None = None
+    ) -> None:
         """Insert articles whose ids are not stored (nor repeated), each the first of its own group:
-        the same as `insert(p, indexed_at, p.article.id)` for each, in order."""
+        the same as `insert(p, indexed_at, p.article.id)` for each, in order. `band_keys`: their signatures'
+        band keys, as for `band_hits`."""
         ...
 
     def delete(self, article_id: str) -> None: ...

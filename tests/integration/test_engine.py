@@ -1100,3 +1100,64 @@ def test_a_group_listed_across_corrections_of_its_members_lists_each_once_in_its
     # (a corrected member was placed as a new arrival: listed again on a later page, and the original's
     # correction handed the group to its copy)
     assert listed_across_corrections(engine, T0) == ("wire", LISTED_GROUP, LISTED_GROUP)
+
+
+def _answers_and_groups(engine: Engine, stream: list[Article]) -> tuple[list[object], dict[str, object]]:
+    answers: list[object] = []
+    for s in range(0, len(stream), 40):
+        for future in engine.submit_all([engine.detector.prepare(a) for a in stream[s : s + 40]]):
+            try:
+                v = future.result(timeout=60)
+                answers.append((v.id, v.outcome, v.duplicate_of, [(m.id, m.jaccard, m.relation) for m in v.matches]))
+            except Unavailable as refused:
+                answers.append(str(refused))
+    groups: dict[str, object] = {}
+    for aid in sorted({a.id for a in stream}):
+        stored = engine.get(aid)
+        groups[aid] = (stored.group_root, [m.id for m in engine.group_members(aid, page_size=50).members])
+    return answers, groups
+
+
+def test_a_detector_keying_bands_with_other_rows_than_the_store_gets_the_answers_of_keys_found_in_the_store(
+    tmp_path: Path,
+) -> None:
+    """The writer hands the screen's band keys to the store only if they are the store's (the same bands and rows):
+    with a detector of other rows (the same bands: keys of the same shape) the answers and groups are those of an
+    engine whose store finds every key itself (one article at a time, no screen)."""
+    store_params = DetectionParams()
+    params = replace(store_params, lsh_rows=store_params.lsh_rows - 1)
+    stream = synthetic_articles(60, seed=21)
+    for n in range(3, len(stream) - 5, 11):
+        stream.insert(n + 2, stream[n])  # a re-send
+        stream.insert(n + 4, replace(stream[n + 1], body=stream[n + 3].body + " and a closing line"))  # a correction
+
+    def run(name: str, screen_novel: bool) -> tuple[list[object], dict[str, object], int]:
+        (tmp_path / name).mkdir()
+        store = SqliteStore(tmp_path / name / "n.db", store_params)
+        engine = Engine(Detector(params, 1 << 20), store, max_batch=64, screen_novel=screen_novel)
+        try:
+            return *_answers_and_groups(engine, stream), engine.stored_as_new
+        finally:
+            engine.close()
+
+    screened_answers, screened_groups, stored_as_new = run("screened", True)
+    found_answers, found_groups, _ = run("found", False)
+    assert stored_as_new > 20  # the screen's runs were stored
+    assert sum(1 for a in found_answers if isinstance(a, tuple) and a[3]) > 20  # copies were found
+    assert screened_answers == found_answers
+    assert screened_groups == found_groups
+
+
+def test_a_decisions_reads_read_each_article_once_and_cannot_write(engine: Engine) -> None:
+    """`_ReadOnce` (a full decision's reads): a second `get` of an id is the first one's row; it has no write
+    methods, so a write through it (which would leave its rows stale) is an AttributeError."""
+    engine.index(prep(engine, "wire", WIRE))
+    with engine.store.write() as tx:
+        reads = engine_module._ReadOnce(tx)
+        first = reads.get("wire")
+        assert first is not None and reads.get("wire") is first and reads.get("absent") is None
+        assert reads.candidates(first.fingerprint.signature) == {"wire"}
+        assert set(reads.shingles(["wire"])) == {"wire"}
+        for write in ("insert", "insert_new", "delete", "regroup", "count_groups", "count_groups_each"):
+            with pytest.raises(AttributeError):
+                getattr(reads, write)

@@ -439,6 +439,22 @@ def _indexed(engine: Engine, article: Article) -> bool:
         return False
 
 
+def test_stored_ids_are_those_get_finds_in_the_write_and_after_its_commit(redis_url: str) -> None:
+    store = RedisStore(redis_url, PARAMS)
+    first, second, third = (DETECTOR.prepare(a) for a in synthetic_articles(3, seed=13)[:3])
+    ids = [p.article.id for p in (first, second, third)] + ["absent"]
+    try:
+        with store.write() as tx:
+            tx.prefetch([first, second])
+            tx.insert_new([first, second], datetime.now(UTC))
+            tx.delete(second.article.id)
+            assert tx.stored_ids(ids) == {i for i in ids if tx.get(i) is not None} == {first.article.id}
+        with store.read() as after:
+            assert after.stored_ids(ids) == {first.article.id}
+    finally:
+        store.close()
+
+
 def test_reads_inside_a_write_see_the_batch_own_writes_and_others_see_them_after_commit(redis_url: str) -> None:
     store = RedisStore(redis_url, PARAMS)
     first, second = (DETECTOR.prepare(a) for a in synthetic_articles(2, seed=12)[:2])

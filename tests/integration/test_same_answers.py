@@ -112,6 +112,23 @@ def test_one_batch_of_the_whole_stream_gives_the_reference_verdicts(tmp_path: Pa
     assert 40 <= engine.stored_as_new < len(stream) - 40  # both paths were taken
 
 
+def test_the_screened_writer_over_the_reference_band_index_gives_the_reference_verdicts(tmp_path: Path) -> None:
+    """The batched writer, its screen on, over datasketch's index: the screen's band keys are offered to it (it
+    does not use them) and it answers as the compact one."""
+    reference = _reference_verdicts(tmp_path)
+    detector = Detector(PARAMS, 1 << 20)
+    store = SqliteStore(tmp_path / "screened.db", PARAMS)
+    store._bands = DatasketchBandIndex(PARAMS)  # type: ignore[assignment]
+    engine = Engine(detector, store, max_batch=48)
+    try:
+        futures = engine.submit_all([detector.prepare(core_article(a)) for a in CORPUS])
+        batched = [f.result(timeout=60) for f in futures]
+    finally:
+        engine.close()
+    assert _as_plain(batched) == _as_plain(reference)
+    assert engine.stored_as_new >= 40  # the screen's runs were stored through the reference index
+
+
 @pytest.mark.parametrize(("workers", "batch"), [(0, 1), (2, 1), (2, 64)])
 def test_grpc_stream_with_workers_gives_the_reference_verdicts(tmp_path: Path, workers: int, batch: int) -> None:
     reference = _reference_verdicts(tmp_path)

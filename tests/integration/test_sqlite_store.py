@@ -340,6 +340,24 @@ def test_a_run_of_new_articles_is_stored_as_one_by_one_inserts_would_be(tmp_path
     reopened.close()
 
 
+def test_stored_ids_are_those_get_finds_in_the_write_and_after_its_commit(tmp_path: Path) -> None:
+    """stored_ids (the writer's screen asks it instead of a get each): what `get` answers, beyond one statement's
+    500 ids too (a stored id in the first 500 asked and one in the last, an id asked twice), with the write's own
+    inserts and deletes, and after the commit in a read."""
+    store = SqliteStore(tmp_path / "n.db", PARAMS)
+    absent = [f"absent{i}" for i in range(600)]
+    asked = ["wire", *absent[:300], "gone", *absent[300:], "other", "gone", "other"]  # ("wire" only in the first)
+    with store.write() as tx:
+        tx.insert_new([prepared("wire", WIRE), prepared("gone", SAME_EVENT_A)], NOW)
+        tx.delete("gone")
+        tx.insert(prepared("other", SAME_EVENT_B), NOW, "other")
+        assert tx.stored_ids(asked) == {i for i in asked if tx.get(i) is not None} == {"wire", "other"}
+        assert tx.stored_ids([]) == set()
+    with store.read() as tx:
+        assert tx.stored_ids(asked) == {"wire", "other"}
+    store.close()
+
+
 def test_a_failed_run_of_new_articles_leaves_disk_and_memory_unchanged(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "n.db", PARAMS)
     wire = prepared("wire", WIRE)

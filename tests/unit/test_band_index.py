@@ -372,3 +372,55 @@ def test_queries_beside_inserts_and_merges_find_every_article_stored_before_them
         sys.setswitchinterval(interval)
     assert not writer.is_alive() and rounds > 1
     assert not any(missed)
+
+
+def test_band_keys_given_to_hits_and_insert_batch_answer_as_keys_found_there() -> None:
+    """The writer's screen hands the band keys it found on (service/novelty.py): the same hits, the same index; keys
+    of another shape are refused, not indexed."""
+    rng = np.random.default_rng(5)
+    sigs = _related_signatures(rng, 60)
+    band_keys = lsh.BandKeys(PARAMS.lsh_bands, PARAMS.lsh_rows)
+    keys = band_keys.of(sigs)
+    given, found = BandIndex(PARAMS), BandIndex(PARAMS)
+    for start in range(0, 60, 15):
+        block, ids = sigs[start : start + 15], [f"a{i}" for i in range(start, start + 15)]
+        assert given.hits(sigs, band_keys.given(keys)).tolist() == found.hits(sigs).tolist()
+        given.insert_batch(ids, block, band_keys.given(keys[start : start + 15]))
+        found.insert_batch(ids, block)
+    for sig in sigs:
+        assert given.query(sig) == found.query(sig)
+    with pytest.raises(ValueError, match="band keys of shape"):
+        given.insert_batch(["b"], sigs[:1], band_keys.given(keys[:2]))
+    with pytest.raises(ValueError, match="band keys of shape"):
+        given.hits(sigs[:3], band_keys.given(keys[:3, :5]))
+
+
+@pytest.mark.parametrize("other", ["rows", "bands", "uint32", "int64", "float64"])
+def test_band_keys_of_another_layout_or_type_are_refused_not_indexed(other: str) -> None:
+    """Keys found with other rows (the same bands: the same shape) or of another type file the articles in the wrong
+    buckets: the index refuses them, and is left as it was."""
+    rng = np.random.default_rng(6)
+    sigs = _related_signatures(rng, 30)
+    bands, rows = PARAMS.lsh_bands, PARAMS.lsh_rows
+    layout = {"rows": (bands, rows - 1), "bands": (bands - 1, rows)}.get(other, (bands, rows))
+    keys = lsh.BandKeys(*layout).of(sigs)
+    if other in ("uint32", "int64", "float64"):
+        keys = keys.astype(other)
+    given = lsh.GivenKeys(keys, *layout)
+    index = BandIndex(PARAMS)
+    index.insert_batch(["first"], sigs[:1])
+    with pytest.raises(ValueError, match="band keys of"):
+        index.insert_batch([f"a{i}" for i in range(30)], sigs, given)
+    with pytest.raises(ValueError, match="band keys of"):
+        index.hits(sigs, given)
+    assert len(index) == 1 and index.query(sigs[0]) == {"first"}
+
+
+def test_the_reference_index_takes_given_band_keys_and_answers_as_without_them() -> None:
+    rng = np.random.default_rng(7)
+    sigs = _related_signatures(rng, 20)
+    band_keys = lsh.BandKeys(PARAMS.lsh_bands, PARAMS.lsh_rows)
+    with_keys, without = DatasketchBandIndex(PARAMS), DatasketchBandIndex(PARAMS)
+    with_keys.insert_batch([f"a{i}" for i in range(10)], sigs[:10], band_keys.given(band_keys.of(sigs[:10])))
+    without.insert_batch([f"a{i}" for i in range(10)], sigs[:10])
+    assert with_keys.hits(sigs, band_keys.given(band_keys.of(sigs))).tolist() == without.hits(sigs).tolist()
