@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import threading
@@ -22,7 +23,15 @@ from service.errors import InvalidArgument, Unavailable
 from service.model import Article
 from service.settings import DetectionParams
 from service.status import status_for
-from service.workers import WORKER_NICENESS, FingerprintFailed, FingerprintPool, _Request, _resolve, then_submit
+from service.workers import (
+    WORKER_NICENESS,
+    FingerprintFailed,
+    FingerprintPool,
+    Outcomes,
+    _Request,
+    _resolve,
+    then_submit,
+)
 from tests.support import main_thread_waits_in, until
 
 PARAMS = DetectionParams()
@@ -265,11 +274,50 @@ def test_a_verdict_chained_on_a_failed_fingerprint_keeps_the_failure_as_it_is() 
 
 
 def test_a_batch_that_fails_whole_is_retryable_only_when_a_worker_died() -> None:
-    broken, bug = [_Request(a, Future()) for a in ARTICLES[:2]], [_Request(a, Future()) for a in ARTICLES[:2]]
-    _resolve(broken, BrokenProcessPool("a worker was killed"))
-    _resolve(bug, TypeError("a result that does not pickle"))
-    assert all(isinstance(r.future.exception(timeout=5), Unavailable) for r in broken)
-    assert all(isinstance(r.future.exception(timeout=5), TypeError) for r in bug)
+    answered: dict[str, Outcomes] = {}
+    broken = _Request(ARTICLES[:2], functools.partial(answered.__setitem__, "broken"))
+    bug = _Request(ARTICLES[:2], functools.partial(answered.__setitem__, "bug"))
+    _resolve([(broken, 0, 2)], BrokenProcessPool("a worker was killed"))
+    _resolve([(bug, 0, 2)], TypeError("a result that does not pickle"))
+    assert len(answered["broken"]) == len(answered["bug"]) == 2
+    assert all(isinstance(outcome, Unavailable) for outcome in answered["broken"])
+    assert all(isinstance(outcome, TypeError) for outcome in answered["bug"])
+
+
+def test_a_callers_articles_are_answered_together_in_order_however_the_batches_cut_them(
+    pool: FingerprintPool,
+) -> None:
+    """prepare_all: one answer for a caller's articles, in submission order with the others', a request longer than
+    a batch (max_batch 7) cut over several and one shorter joined with the next; each as detector.prepare makes it,
+    and a refused article refused alone."""
+    detector = Detector(PARAMS, 1 << 20)
+    requests = [ARTICLES[:20], [ARTICLES[20], Article("bad", "..."), ARTICLES[21]], ARTICLES[22:25], ARTICLES[25:40]]
+    answered: list[tuple[int, Outcomes]] = []
+    lock, done = threading.Lock(), threading.Event()
+
+    def answer(n: int, outcomes: Outcomes) -> None:
+        with lock:
+            answered.append((n, outcomes))
+            if len(answered) == len(requests):
+                done.set()
+
+    for n, articles in enumerate(requests):
+        pool.prepare_all(articles, functools.partial(answer, n))
+    single = pool.prepare(ARTICLES[40])
+    assert done.wait(60)
+    assert [n for n, _ in answered] == list(range(len(requests)))
+    for (_, outcomes), articles in zip(answered, requests, strict=True):
+        assert len(outcomes) == len(articles)
+        for article, outcome in zip(articles, outcomes, strict=True):
+            if article.id == "bad":
+                assert isinstance(outcome, InvalidArgument)
+                continue
+            assert isinstance(outcome, Prepared) and outcome.article is article
+            expected = detector.prepare(article)
+            assert np.array_equal(outcome.fingerprint.signature, expected.fingerprint.signature)
+            assert np.array_equal(outcome.sequence, expected.sequence)
+    assert single.result(timeout=60).article is ARTICLES[40]
+    assert not pool.backlogged()
 
 
 def test_a_batch_that_cannot_be_sent_fails_and_the_next_is_still_sent(monkeypatch: pytest.MonkeyPatch) -> None:
