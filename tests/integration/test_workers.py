@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import signal
@@ -9,6 +10,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -30,6 +32,7 @@ from service.workers import (
     Outcomes,
     _Request,
     _resolve,
+    _sent,
     then_submit,
 )
 from tests.support import main_thread_waits_in, until
@@ -385,3 +388,11 @@ def test_the_fingerprint_pool_says_when_more_than_a_batch_waits_for_its_workers(
         assert not pool.backlogged()
     finally:
         pool.close()
+
+
+def test_an_article_sent_to_a_worker_keeps_every_field() -> None:
+    """Articles go to the workers as tuples of their fields (cheaper to pickle): a field added to Article and not
+    sent would be lost in the worker (its validation) without a word."""
+    article = Article("i", "b", "t", "s", "u", datetime(2026, 12, 6, tzinfo=UTC))
+    assert len(_sent(article)) == len(dataclasses.fields(Article))
+    assert Article(*_sent(article)) == article
