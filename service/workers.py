@@ -6,11 +6,12 @@ holds the GIL; in the server process they compete with gRPC and the writer threa
 fork a process that has gRPC threads) and keeps the server process for I/O and the index.
 
 Articles are sent in batches: one dispatcher thread takes whatever is queued (up to
-`max_batch`) once a worker slot is free, so under load batches grow and the
-per-task cost (pickling, pipes) is shared, while a lone article goes out at once.
-Results are released strictly in submission order, so an article's future
-resolves (and its callbacks run) only after every article queued before it:
-callers that chain engine.submit on these futures keep their stream's order.
+`max_batch` articles; a caller's longer request is cut over several) once a worker slot
+is free, so under load batches grow and the per-task cost (pickling, pipes) is shared,
+while a lone article goes out at once. Results are released strictly in submission
+order, so an article's future (`prepare`), or a caller's callback for its articles
+together (`prepare_all`, one per stream request), comes only after every article queued
+before it: callers that submit to the engine from there keep their stream's order.
 """
 
 from __future__ import annotations
