@@ -34,7 +34,7 @@ from typing import NoReturn
 from service import waits
 from service.detector import Detector, Prepared, operator_passages
 from service.errors import InvalidArgument, Unavailable
-from service.model import Article, PreparedArticle, Verdict
+from service.model import Article, Verdict
 from service.settings import DetectionParams
 
 log = logging.getLogger(__name__)
@@ -390,30 +390,6 @@ def _settle(future: Future[Prepared], outcome: Prepared | BaseException) -> None
         future.set_exception(outcome)
     else:
         future.set_result(outcome)
-
-
-def then_submit(prepared: Future[Prepared], submit: Callable[[PreparedArticle], Future[Verdict]]) -> Future[Verdict]:
-    """A verdict future for an article still being fingerprinted: once prepared, `submit` it.
-
-    With FingerprintPool, the callback runs in submission order, so the engine sees a
-    stream's articles in the order they were sent.
-    """
-    verdict: Future[Verdict] = Future()
-
-    def on_prepared(f: Future[Prepared]) -> None:
-        exc = f.exception()
-        if exc is not None:
-            verdict.set_exception(exc)  # (as it is: status_for tells a retry from a fault)
-            return
-        try:
-            submitted = submit(f.result())
-        except Exception as error:  # (raised in a done-callback it would be logged and the verdict never come)
-            verdict.set_exception(error)
-            return
-        submitted.add_done_callback(lambda s: copy_outcome(s, verdict))
-
-    prepared.add_done_callback(on_prepared)
-    return verdict
 
 
 def copy_outcome(source: Future[Verdict], target: Future[Verdict]) -> None:

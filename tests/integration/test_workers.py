@@ -33,7 +33,6 @@ from service.workers import (
     _Request,
     _resolve,
     _sent,
-    then_submit,
 )
 from tests.support import main_thread_waits_in, until
 
@@ -264,16 +263,6 @@ def test_an_article_a_worker_fails_on_unexpectedly_fails_alone_as_a_fault_not_a_
     assert "AttributeError" in str(error) and "'odd'" in str(error)  # (the worker's traceback, for the log)
     assert status_for(error)[0] == grpc.StatusCode.INTERNAL
     assert any(r.exc_info and "detector.py" in str(r.exc_info[1]) for r in caplog.records)
-
-
-def test_a_verdict_chained_on_a_failed_fingerprint_keeps_the_failure_as_it_is() -> None:
-    """then_submit turned every error but a NeardupError into a retryable Unavailable."""
-    prepared: Future[Prepared] = Future()
-    verdict = then_submit(prepared, lambda p: pytest.fail("a failed article was submitted"))
-    bug = RuntimeError("a bug")
-    prepared.set_exception(bug)
-    assert verdict.exception(timeout=5) is bug
-    assert status_for(bug)[0] == grpc.StatusCode.INTERNAL
 
 
 def test_a_batch_that_fails_whole_is_retryable_only_when_a_worker_died() -> None:
