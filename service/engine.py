@@ -230,7 +230,8 @@ class Engine:
         self, prepared: Sequence[PreparedArticle], evidence: bool = False, urgent: bool = False
     ) -> list[Future[Verdict]]:
         """Queue articles to be decided together, in this order, in one transaction (in several, one after
-        another, if the store finds one too long to hold, or an urgent job cuts one short: `_commit_running`).
+        another, if there are more than max_batch (`_take_all`), or the store finds one too long to hold, or an urgent
+        job cuts one short: `_commit_running`).
         `urgent`: decided in a transaction of urgent jobs alone, before articles queued earlier, and once the
         transaction in progress has been cut short (`_cut_short`): a caller waiting for one answer, as
         `IndexArticle`'s, waited seconds behind the thousands of articles an ingest's streams keep queued, then
@@ -259,11 +260,11 @@ class Engine:
             jobs, stop = self._take(self._next_item())
             self._commit(jobs)
         while self._put_back:  # (a transaction cut short at the stop: the rest of what was taken is decided too)
-            jobs, self._put_back = self._urgent_jobs() + self._put_back, []
-            self._commit(self._within_fit(jobs))
+            self._commit(self._take([])[0])
 
     def _next_item(self) -> list[_Job] | object:
-        """The queue's next item; while jobs are put back (`_cut_short`), no wait for one: an empty group."""
+        """The queue's next item; while jobs are put back (`_cut_short`, `_take_all`), no wait for one: an empty
+        group."""
         if not self._put_back:
             return self._queue.get()
         try:
@@ -273,30 +274,41 @@ class Engine:
 
     def _take(self, item: list[_Job] | object) -> tuple[list[_Job], bool]:
         """The urgent jobs queued now, then those put back (`_cut_short`: queued before anything still queued),
-        then the others from `item` on, up to max_batch articles (a group is never split; urgent jobs come
-        besides), or up to `_fits` (those over it put back); and whether the writer stops after them."""
+        then the others from `item` on, up to max_batch articles besides the urgent jobs, or up to `_fits` (the rest
+        of a group over it put back, `_take_all`); and whether the writer stops after them."""
         jobs, stop = self._take_all(item, self.max_batch if self._fits is None else min(self.max_batch, self._fits))
         return self._within_fit(jobs), stop
 
     def _take_all(self, item: list[_Job] | object, most: int) -> tuple[list[_Job], bool]:
-        """`_take`, with groups whole: up to `most` articles, or over it by the rest of a group."""
+        """`_take`: up to `most` articles besides the urgent jobs. A group over it is split, its rest put back (taken
+        first next time, ahead of anything still queued, as `_within_fit` does): a stream's request of 1,000 articles
+        is one group, and taken whole it held a write transaction that long, whatever --max-batch said."""
         jobs = self._urgent_jobs() + self._put_back
         self._put_back = []
+        stop = False
         while True:
             if item is _WAKE or item is _STOP:
                 # An urgent job is queued before its wake-up (`submit_all`): taking the urgent jobs after each
                 # wake-up taken leaves none behind with no wake-up to come (nor at a stop).
                 jobs[:0] = self._urgent_jobs()
-                if item is _STOP:
-                    return jobs, True
+                stop = item is _STOP
             else:
                 jobs += cast(list[_Job], item)
-            if len(jobs) >= most:
-                return jobs, False
+            if stop or len(jobs) >= most:
+                break
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                return jobs, False
+                break
+        kept: list[_Job] = []
+        others = 0
+        for job in jobs:
+            if job.urgent or others < most:
+                kept.append(job)
+                others += not job.urgent
+            else:
+                self._put_back.append(job)
+        return kept, stop
 
     def _urgent_jobs(self) -> list[_Job]:
         return [job for urgent in drain(self._urgent, [], sys.maxsize) for job in urgent]

@@ -7,6 +7,7 @@ together in grpc_server.py.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import queue
@@ -24,14 +25,14 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from service import __version__, waits
 from service.convert import article_from_pb, deletions_to_pb, group_page_to_pb, stats_to_pb, stored_to_pb, verdict_to_pb
-from service.detector import MAX_FIELD_BYTES, MAX_ID_BYTES, check_id
+from service.detector import MAX_FIELD_BYTES, MAX_ID_BYTES, Prepared, check_id
 from service.engine import Engine
 from service.errors import Cancelled, DeadlineExceeded, InvalidArgument, Unavailable
 from service.lenient import MendedRequest, Unreadable
-from service.model import PreparedArticle, Verdict
+from service.model import Article, PreparedArticle, Verdict
 from service.pending import PendingIds
 from service.status import abort, article_status_for
-from service.workers import FingerprintPool, then_submit
+from service.workers import FingerprintPool, copy_outcome
 
 log = logging.getLogger(__name__)
 
@@ -147,10 +148,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         self.pending = PendingIds()  # the streams' articles not yet decided: IndexArticle and deletes wait on theirs
 
     def _submit(self, article: pb.Article, evidence: bool) -> futures.Future[Verdict]:
-        """Queue a streamed article for indexing; with worker processes, fingerprinting overlaps the next read."""
-        if self.pool:
-            prepared = self.pool.prepare(article_from_pb(article))
-            return then_submit(prepared, lambda p: self.engine.submit(p, evidence))
+        """Queue a streamed article for indexing, in the reader's thread (without worker processes)."""
         return self.engine.submit(self.engine.detector.prepare(article_from_pb(article)), evidence)
 
     def _prepare_now(self, article: pb.Article) -> PreparedArticle:
@@ -282,25 +280,34 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
 
     def _queue(self, articles: Sequence[pb.Article | Unreadable], evidence: bool, pending: _Pending) -> None:
         """Queue a request's articles one by one, each pending under its id from now until it is decided (an
-        IndexArticle or a delete of the same id waits for it)."""
+        IndexArticle or a delete of the same id waits for it). With worker processes, the articles queued in a row
+        go to them together (`_ToPrepare`): sent before the reader would wait for room in the window, and at the
+        end, so the answers it waits for are on their way."""
         ids = [article.id for article in articles]
         read, held = self.pending.read(ids), self.engine.holds.read(ids)  # (held: told to the other replicas)
+        to_prepare = _ToPrepare(self.pool, self.engine, evidence) if self.pool else None
         try:
             for article in articles:
-                item = self._item(article, evidence)
+                item = self._item(article, evidence, to_prepare)
                 read.follow(item.outcome)
                 held.follow(item.outcome)
+                if to_prepare is not None and not pending.has_room(item):
+                    to_prepare.send()
                 pending.put(item)
         finally:
+            if to_prepare is not None:
+                to_prepare.send()
             read.stop_following()
             held.stop_following()
 
-    def _item(self, article: pb.Article | Unreadable, evidence: bool) -> _Item:
+    def _item(self, article: pb.Article | Unreadable, evidence: bool, to_prepare: _ToPrepare | None) -> _Item:
         if isinstance(article, Unreadable):  # (its text was not UTF-8: RejectUndecodable)
             return _Item(article.id, article.error)
         try:
             # (its size in bytes as sent: counted in characters, text of 4-byte characters went 4× over)
-            return _Item(article.id, self._submit(article, evidence), article.ByteSize())
+            if to_prepare is None:
+                return _Item(article.id, self._submit(article, evidence), article.ByteSize())
+            return _Item(article.id, to_prepare.add(article_from_pb(article)), article.ByteSize())
         except Exception as exc:  # this article's own failure (INTERNAL for a bug: status_for); the stream goes on
             return _Item(article.id, exc)
 
@@ -386,6 +393,57 @@ class _Item:
     size: int = 0  # the article's size as sent, in bytes, while it is in flight
 
 
+class _ToPrepare:
+    """A stream's articles on their way to the fingerprint workers, sent together: one request to the pool, and
+    once they are back (in submission order) one `submit_all` to the engine, for those the workers did not refuse.
+    Each article's verdict future is made as it is added (a stream's answer waits on it), resolved with the
+    engine's verdict, or with the error that stopped it before."""
+
+    def __init__(self, pool: FingerprintPool, engine: Engine, evidence: bool) -> None:
+        self._pool, self._engine, self._evidence = pool, engine, evidence
+        self._articles: list[Article] = []
+        self._verdicts: list[futures.Future[Verdict]] = []
+
+    def add(self, article: Article) -> futures.Future[Verdict]:
+        verdict: futures.Future[Verdict] = futures.Future()
+        self._articles.append(article)
+        self._verdicts.append(verdict)
+        return verdict
+
+    def send(self) -> None:
+        """Send the articles added since the last send (none: nothing to do)."""
+        if not self._articles:
+            return
+        articles, verdicts = self._articles, self._verdicts
+        self._articles, self._verdicts = [], []
+        try:
+            self._pool.prepare_all(articles, lambda outcomes: self._submit(outcomes, verdicts))
+        except Exception as exc:  # (a bug: the articles fail, their stream goes on and answers for them)
+            for verdict in verdicts:
+                verdict.set_exception(exc)
+
+    def _submit(self, outcomes: Sequence[Prepared | BaseException], verdicts: list[futures.Future[Verdict]]) -> None:
+        """In the pool's result thread, in submission order: the engine sees a stream's articles in the order sent."""
+        ready: list[Prepared] = []
+        waiting: list[futures.Future[Verdict]] = []
+        for outcome, verdict in zip(outcomes, verdicts, strict=True):
+            if isinstance(outcome, BaseException):
+                verdict.set_exception(outcome)  # (as it is: status_for tells a retry from a fault)
+            else:
+                ready.append(outcome)
+                waiting.append(verdict)
+        if not ready:
+            return
+        try:
+            submitted = self._engine.submit_all(ready, self._evidence)
+        except Exception as error:
+            for verdict in waiting:
+                verdict.set_exception(error)
+            return
+        for source, verdict in zip(submitted, waiting, strict=True):
+            source.add_done_callback(functools.partial(copy_outcome, target=verdict))
+
+
 @dataclass
 class _BatchSize:
     """In a batch stream's hand-off, before a batch's articles: how many follow."""
@@ -442,6 +500,11 @@ class _Pending:
     def _shut_down(self) -> None:
         if self.failure is None:
             self.failure = Unavailable(SHUTTING_DOWN)
+
+    def has_room(self, item: _Item) -> bool:
+        """Would `put` take this article now, without waiting for room in the window? (Only the reader puts: the
+        room it sees only grows until it puts.)"""
+        return not self._queue.full() and not (self._bytes and self._bytes + item.size > STREAM_WINDOW_BYTES)
 
     def put(self, item: _Item | _BatchSize) -> None:
         if isinstance(item, _Item):

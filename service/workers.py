@@ -6,11 +6,12 @@ holds the GIL; in the server process they compete with gRPC and the writer threa
 fork a process that has gRPC threads) and keeps the server process for I/O and the index.
 
 Articles are sent in batches: one dispatcher thread takes whatever is queued (up to
-`max_batch`) once a worker slot is free, so under load batches grow and the
-per-task cost (pickling, pipes) is shared, while a lone article goes out at once.
-Results are released strictly in submission order, so an article's future
-resolves (and its callbacks run) only after every article queued before it:
-callers that chain engine.submit on these futures keep their stream's order.
+`max_batch` articles; a caller's longer request is cut over several) once a worker slot
+is free, so under load batches grow and the per-task cost (pickling, pipes) is shared,
+while a lone article goes out at once. Results are released strictly in submission
+order, so an article's future (`prepare`), or a caller's callback for its articles
+together (`prepare_all`, one per stream request), comes only after every article queued
+before it: callers that submit to the engine from there keep their stream's order.
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import NoReturn
 
 from service import waits
-from service.batching import drain
 from service.detector import Detector, Prepared, operator_passages
 from service.errors import InvalidArgument, Unavailable
-from service.model import Article, PreparedArticle, Verdict
+from service.model import Article, Verdict
 from service.settings import DetectionParams
 
 log = logging.getLogger(__name__)
@@ -108,12 +109,22 @@ class FingerprintFailed(Exception):
 _NO_ARTICLE = Article(id="", body="")  # the caller has the article: do not send its text back
 
 
-def _fingerprint_batch(articles: list[Article]) -> list[Prepared | _Rejected | _Failed]:
+# An article as sent to a worker: its fields in Article's order. A tuple of strings pickles in a third of the time
+# a dataclass does (2.7 -> 1.0 us an article, in the pool's feeder thread, holding the server's GIL).
+_Sent = tuple[str, str, str, str, str, datetime | None]
+
+
+def _sent(article: Article) -> _Sent:
+    return (article.id, article.body, article.title, article.source, article.url, article.published)
+
+
+def _fingerprint_batch(articles: list[_Sent]) -> list[Prepared | _Rejected | _Failed]:
     """What detector.prepare makes of each article (whatever it keeps besides the fingerprint), sans article.
     An article it fails on fails alone: the others of the batch (other callers' too) are still answered."""
     assert _detector is not None, "worker not initialised"
     out: list[Prepared | _Rejected | _Failed] = []
-    for article in articles:
+    for fields in articles:
+        article = Article(*fields)
         try:
             out.append(replace(_detector.prepare(article), article=_NO_ARTICLE))
         except InvalidArgument as exc:
@@ -126,10 +137,22 @@ def _fingerprint_batch(articles: list[Article]) -> list[Prepared | _Rejected | _
 # ---- the server side ---------------------------------------------------------------------------
 
 
+# What a caller is answered for each of its articles, in order: what detector.prepare made of it, or its error.
+Outcomes = list[Prepared | BaseException]
+
+
 @dataclass
 class _Request:
-    article: Article
-    future: Future[Prepared]
+    """One caller's articles, answered together (`answer`, called once, in the result thread) once all are back.
+    A request longer than a batch is sent in several: `outcomes` gathers them, released in order."""
+
+    articles: list[Article]
+    answer: Callable[[Outcomes], None]
+    outcomes: Outcomes = field(default_factory=list)
+
+
+# A batch sent to a worker: consecutive articles [start, end) of each of one or more requests.
+_Piece = tuple[_Request, int, int]
 
 
 class FingerprintPool:
@@ -149,11 +172,13 @@ class FingerprintPool:
         self._init_args = (params, max_body_bytes, list(passages), os.getpid())
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[_Request | object] = queue.SimpleQueue()
+        self._queued = 0  # articles put and not yet sent to a worker (`backlogged`)
+        self._queued_lock = threading.Lock()
         self._slots = threading.Semaphore(2 * workers)  # batches in flight: keeps every worker busy
         self._order_lock = threading.Lock()
         self._next_sent = 0
         self._next_released = 0
-        self._done: dict[int, tuple[list[_Request], list[Prepared | _Rejected | _Failed] | BaseException]] = {}
+        self._done: dict[int, tuple[list[_Piece], list[Prepared | _Rejected | _Failed] | BaseException]] = {}
         self._closed = False
         self._executor = self._new_executor()
         try:  # (only what starts the workers can fail, or be cut short by a stop signal)
@@ -190,7 +215,7 @@ class FingerprintPool:
             # other than the main one is acted on at once, not once the workers have started.
             starting = ThreadPoolExecutor(1, thread_name_prefix="neardup-fingerprint-start")
             try:
-                sent = starting.submit(lambda: [self._executor.submit(_fingerprint_batch, [probe])
+                sent = starting.submit(lambda: [self._executor.submit(_fingerprint_batch, [_sent(probe)])
                                                 for _ in range(self.workers)])  # fmt: skip
             finally:
                 waits.shut_down(starting)  # (its thread's end, whatever is raised meanwhile)
@@ -210,11 +235,20 @@ class FingerprintPool:
         """Validate and fingerprint in a worker; resolves in submission order, with the shingle sequence kept
         (`Prepared`), so the writer labels boilerplate without tokenising the text again."""
         future: Future[Prepared] = Future()
-        if self._closed:
-            future.set_exception(Unavailable("the server is shutting down; retry on another replica"))
-        else:
-            self._queue.put(_Request(article, future))
+        self.prepare_all([article], lambda outcomes: _settle(future, outcomes[0]))
         return future
+
+    def prepare_all(self, articles: Sequence[Article], answer: Callable[[Outcomes], None]) -> None:
+        """`prepare` for a caller's articles together: `answer` is called once with what each became (a `Prepared`,
+        or the exception its future would have held), in order, in submission order with every other call's (a
+        stream's batch: one call, one callback, where a future for each article cost more than its hand-off). Called
+        at once, in this thread, once the pool is closed (each article UNAVAILABLE) or for no articles."""
+        if self._closed or not articles:
+            answer([Unavailable("the server is shutting down; retry on another replica") for _ in articles])
+            return
+        with self._queued_lock:
+            self._queued += len(articles)
+        self._queue.put(_Request(list(articles), answer))
 
     def worker_pids(self) -> list[int]:
         """The process ids of the pool's workers now (none once it is closed): the metrics read their CPU time and
@@ -227,7 +261,7 @@ class FingerprintPool:
     def backlogged(self) -> bool:
         """Are more articles queued for the workers than one batch (an ingest's streams keep up to a window
         each queued: an article submitted now waits for all of them, released in order)?"""
-        return self._queue.qsize() > self._max_batch
+        return self._queued > self._max_batch
 
     def close(self) -> None:
         if not self._closed:
@@ -237,28 +271,61 @@ class FingerprintPool:
             waits.shut_down(self._executor, cancel_futures=False)
 
     def _dispatch(self) -> None:
+        carry: tuple[_Request, int] | None = None  # a request not yet sent whole, from this article on
         while True:
-            first = self._queue.get()
-            if first is _STOP:
-                return
+            if carry is None:
+                first = self._queue.get()
+                if first is _STOP:
+                    return
+                assert isinstance(first, _Request)
+                carry = (first, 0)
             self._slots.acquire()  # while we wait, more articles queue up and join this batch
-            batch = drain(self._queue, [first], self._max_batch)
-            requests = [r for r in batch if isinstance(r, _Request)]
-            self._send(requests)
-            if len(requests) < len(batch):  # _STOP was among them
+            pieces, carry, stop = self._batch(carry)
+            self._send(pieces)
+            if stop:
                 return
 
-    def _send(self, requests: list[_Request]) -> None:
+    def _batch(self, carry: tuple[_Request, int]) -> tuple[list[_Piece], tuple[_Request, int] | None, bool]:
+        """Up to max_batch articles, from `carry` on and then whatever is queued (a request longer than that is cut,
+        the rest carried to the next batch); the rest carried, and whether _STOP was taken."""
+        pieces: list[_Piece] = []
+        size = 0
+        while True:
+            request, start = carry
+            end = min(len(request.articles), start + self._max_batch - size)
+            pieces.append((request, start, end))
+            size += end - start
+            if end < len(request.articles):
+                return self._taken(pieces, size, (request, end), False)
+            if size >= self._max_batch:
+                return self._taken(pieces, size, None, False)
+            try:
+                following = self._queue.get_nowait()
+            except queue.Empty:
+                return self._taken(pieces, size, None, False)
+            if following is _STOP:
+                return self._taken(pieces, size, None, True)
+            assert isinstance(following, _Request)
+            carry = (following, 0)
+
+    def _taken(
+        self, pieces: list[_Piece], size: int, carry: tuple[_Request, int] | None, stop: bool
+    ) -> tuple[list[_Piece], tuple[_Request, int] | None, bool]:
+        with self._queued_lock:
+            self._queued -= size
+        return pieces, carry, stop
+
+    def _send(self, pieces: list[_Piece]) -> None:
         number = self._next_sent
         self._next_sent += 1
         try:
-            result = self._submit([r.article for r in requests])
+            result = self._submit([_sent(a) for request, start, end in pieces for a in request.articles[start:end]])
         except Exception as exc:  # (the batch fails, not the dispatcher: every later article would wait forever)
             result = Future()
             result.set_exception(exc)
-        result.add_done_callback(lambda f: self._finished(number, requests, f))
+        result.add_done_callback(lambda f: self._finished(number, pieces, f))
 
-    def _submit(self, articles: list[Article]) -> Future[list[Prepared | _Rejected | _Failed]]:
+    def _submit(self, articles: list[_Sent]) -> Future[list[Prepared | _Rejected | _Failed]]:
         try:
             return self._executor.submit(_fingerprint_batch, articles)
         except BrokenProcessPool:
@@ -270,63 +337,62 @@ class FingerprintPool:
             raise BrokenProcessPool(f"could not start new fingerprint workers ({exc})") from exc
 
     def _finished(
-        self, number: int, requests: list[_Request], result: Future[list[Prepared | _Rejected | _Failed]]
+        self, number: int, pieces: list[_Piece], result: Future[list[Prepared | _Rejected | _Failed]]
     ) -> None:
         self._slots.release()
         exc = result.exception()
         outcome: list[Prepared | _Rejected | _Failed] | BaseException = exc if exc is not None else result.result()
         with self._order_lock:  # release batches in the order they were sent
-            self._done[number] = (requests, outcome)
+            self._done[number] = (pieces, outcome)
             while self._next_released in self._done:
-                done_requests, done_outcome = self._done.pop(self._next_released)
+                done_pieces, done_outcome = self._done.pop(self._next_released)
                 self._next_released += 1
-                _resolve(done_requests, done_outcome)
+                _resolve(done_pieces, done_outcome)
 
 
-def _resolve(requests: list[_Request], outcome: list[Prepared | _Rejected | _Failed] | BaseException) -> None:
+def _resolve(pieces: list[_Piece], outcome: list[Prepared | _Rejected | _Failed] | BaseException) -> None:
+    """Gather a batch's outcomes into its requests, and answer each request that is whole."""
     if isinstance(outcome, BaseException):
         # A worker that died (a crash, the OOM killer) broke the pool, and the next batch starts a new one:
         # retrying is right. Anything else failed the whole batch (a bug), and goes on as it is (INTERNAL).
         error = outcome
         if isinstance(outcome, BrokenProcessPool):
             error = Unavailable(f"fingerprinting failed ({type(outcome).__name__}: {outcome}); retry")
-        for r in requests:
-            r.future.set_exception(error)
+        for request, start, end in pieces:
+            request.outcomes += [error] * (end - start)
+            _answer_if_whole(request)
         return
-    for r, prepared in zip(requests, outcome, strict=True):
-        if isinstance(prepared, _Rejected):
-            r.future.set_exception(InvalidArgument(prepared.field, prepared.message))
-        elif isinstance(prepared, _Failed):
-            r.future.set_exception(FingerprintFailed(f"article {r.article.id!r}, in a worker:\n{prepared.traceback}"))
-        else:
-            r.future.set_result(replace(prepared, article=r.article))
+    taken = 0
+    for request, start, end in pieces:
+        gathered, results = request.outcomes, outcome[taken : taken + end - start]
+        taken += end - start
+        for article, prepared in zip(request.articles[start:end], results, strict=True):
+            if isinstance(prepared, _Rejected):
+                gathered.append(InvalidArgument(prepared.field, prepared.message))
+            elif isinstance(prepared, _Failed):
+                gathered.append(FingerprintFailed(f"article {article.id!r}, in a worker:\n{prepared.traceback}"))
+            else:
+                gathered.append(replace(prepared, article=article))
+        _answer_if_whole(request)
 
 
-def then_submit(prepared: Future[Prepared], submit: Callable[[PreparedArticle], Future[Verdict]]) -> Future[Verdict]:
-    """A verdict future for an article still being fingerprinted: once prepared, `submit` it.
-
-    With FingerprintPool, the callback runs in submission order, so the engine sees a
-    stream's articles in the order they were sent.
-    """
-    verdict: Future[Verdict] = Future()
-
-    def on_prepared(f: Future[Prepared]) -> None:
-        exc = f.exception()
-        if exc is not None:
-            verdict.set_exception(exc)  # (as it is: status_for tells a retry from a fault)
-            return
-        try:
-            submitted = submit(f.result())
-        except Exception as error:  # (raised in a done-callback it would be logged and the verdict never come)
-            verdict.set_exception(error)
-            return
-        submitted.add_done_callback(lambda s: _copy_outcome(s, verdict))
-
-    prepared.add_done_callback(on_prepared)
-    return verdict
+def _answer_if_whole(request: _Request) -> None:
+    if len(request.outcomes) < len(request.articles):
+        return  # (the rest come with the next batch)
+    try:
+        request.answer(request.outcomes)
+    except Exception:  # (a caller's bug: logged, and the requests after it are still answered)
+        log.exception("answering a request's fingerprints failed")
 
 
-def _copy_outcome(source: Future[Verdict], target: Future[Verdict]) -> None:
+def _settle(future: Future[Prepared], outcome: Prepared | BaseException) -> None:
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
+def copy_outcome(source: Future[Verdict], target: Future[Verdict]) -> None:
     exc = source.exception()
     if exc is not None:
         target.set_exception(exc)

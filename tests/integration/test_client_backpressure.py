@@ -43,12 +43,12 @@ class Source:
             yield Article(f"bp{n}", f"Bulletin {n}: the ferry to the island leaves at {n % 24} o'clock from pier {n}.")
 
 
-@pytest.mark.parametrize("batch", [1, 4])
+@pytest.mark.parametrize(("batch", "workers"), [(1, 0), (4, 0), (4, 1)])
 def test_a_paused_caller_has_no_more_than_the_window_read_ahead(
-    tmp_path: Path, streams: list[Unanswered[Article]], batch: int
+    tmp_path: Path, streams: list[Unanswered[Article]], batch: int, workers: int
 ) -> None:
     source = Source()
-    with in_process_server(tmp_path) as (_running, client):
+    with in_process_server(tmp_path, fingerprint_workers=workers) as (_running, client):
         outcomes = client.index_stream(source, batch=batch)
         taken = [next(outcomes).id for _ in range(3)]
         # The caller pauses: the sending thread reads on until the window is full, then waits for an answer.
@@ -58,11 +58,12 @@ def test_a_paused_caller_has_no_more_than_the_window_read_ahead(
     assert taken == [f"bp{n}" for n in range(ARTICLES)]  # (resumed: every article answered, in order)
 
 
+@pytest.mark.parametrize("workers", [0, 1])
 def test_a_stream_left_while_its_reader_waits_for_room_stops_reading(
-    tmp_path: Path, streams: list[Unanswered[Article]]
+    tmp_path: Path, streams: list[Unanswered[Article]], workers: int
 ) -> None:
     source = Source()
-    with in_process_server(tmp_path) as (_running, client):
+    with in_process_server(tmp_path, fingerprint_workers=workers) as (_running, client):
         outcomes = client.index_stream(source)
         next(outcomes)
         assert until(lambda: streams[0].waiting_for_room)

@@ -85,9 +85,16 @@ class _Stream:
         self._channel.close()
 
 
-@pytest.mark.parametrize("idle", [False, True], ids=["sending", "idle"])
-@pytest.mark.parametrize("batches", [False, True], ids=["IndexArticles", "IndexArticleBatches"])
-def test_stop_drains_open_index_streams(tmp_path: Path, batches: bool, idle: bool) -> None:
+@pytest.mark.parametrize(
+    ("batches", "idle", "workers"),
+    [(False, False, 0), (False, True, 0), (True, False, 0), (True, True, 0), (True, False, 1)],
+    ids=["IndexArticles-sending", "IndexArticles-idle", "IndexArticleBatches-sending", "IndexArticleBatches-idle",
+         "IndexArticleBatches-sending-1-worker"],
+)  # fmt: skip
+def test_stop_drains_open_index_streams(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batches: bool, idle: bool, workers: int
+) -> None:
+    monkeypatch.setattr(support, "FINGERPRINT_WORKERS", workers)  # (1: the reader's path with workers, _ToPrepare)
     running = start_server(support.test_settings(tmp_path))
     stream = _Stream(running.port, batches, idle)
     taken = IDLE_AFTER if idle else 200

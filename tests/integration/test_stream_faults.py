@@ -78,10 +78,10 @@ def test_a_reader_that_fails_unexpectedly_ends_the_call_internal_after_answering
 ) -> None:
     real = NearDuplicateServicer._item
 
-    def faulty(self: NearDuplicateServicer, article: pb.Article, evidence: bool) -> Any:
+    def faulty(self: NearDuplicateServicer, article: pb.Article, evidence: bool, *rest: Any) -> Any:
         if POISON in article.body:  # (raised in the reader's loop itself, not in one article's handling)
             raise RuntimeError("a bug in reading the stream")
-        return real(self, article, evidence)
+        return real(self, article, evidence, *rest)
 
     monkeypatch.setattr(NearDuplicateServicer, "_item", faulty)
     answers: list[pb.IndexArticlesResponse] = []

@@ -63,10 +63,11 @@ def test_a_stream_to_a_server_killed_before_answering_says_how_many_articles_it_
     assert error.details.endswith(f"; {LEFT}"), error.details
 
 
+@pytest.mark.parametrize("workers", [0, 1])
 def test_a_stream_past_its_deadline_names_its_timeout_and_says_how_many_articles_it_left_unanswered(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
-    with in_process_server(tmp_path) as (running, client):
+    with in_process_server(tmp_path, fingerprint_workers=workers) as (running, client):
         # (the writer has taken the stream's articles, and their write waits)
         entered, release = writes_held(running.engine, monkeypatch, first_only=False)
         with pytest.raises(DeadlineExceededError) as caught:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import signal
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,7 +25,15 @@ from service.errors import InvalidArgument, Unavailable
 from service.model import Article
 from service.settings import DetectionParams
 from service.status import status_for
-from service.workers import WORKER_NICENESS, FingerprintFailed, FingerprintPool, _Request, _resolve, then_submit
+from service.workers import (
+    WORKER_NICENESS,
+    FingerprintFailed,
+    FingerprintPool,
+    Outcomes,
+    _Request,
+    _resolve,
+    _sent,
+)
 from tests.support import main_thread_waits_in, until
 
 PARAMS = DetectionParams()
@@ -254,22 +265,51 @@ def test_an_article_a_worker_fails_on_unexpectedly_fails_alone_as_a_fault_not_a_
     assert any(r.exc_info and "detector.py" in str(r.exc_info[1]) for r in caplog.records)
 
 
-def test_a_verdict_chained_on_a_failed_fingerprint_keeps_the_failure_as_it_is() -> None:
-    """then_submit turned every error but a NeardupError into a retryable Unavailable."""
-    prepared: Future[Prepared] = Future()
-    verdict = then_submit(prepared, lambda p: pytest.fail("a failed article was submitted"))
-    bug = RuntimeError("a bug")
-    prepared.set_exception(bug)
-    assert verdict.exception(timeout=5) is bug
-    assert status_for(bug)[0] == grpc.StatusCode.INTERNAL
-
-
 def test_a_batch_that_fails_whole_is_retryable_only_when_a_worker_died() -> None:
-    broken, bug = [_Request(a, Future()) for a in ARTICLES[:2]], [_Request(a, Future()) for a in ARTICLES[:2]]
-    _resolve(broken, BrokenProcessPool("a worker was killed"))
-    _resolve(bug, TypeError("a result that does not pickle"))
-    assert all(isinstance(r.future.exception(timeout=5), Unavailable) for r in broken)
-    assert all(isinstance(r.future.exception(timeout=5), TypeError) for r in bug)
+    answered: dict[str, Outcomes] = {}
+    broken = _Request(ARTICLES[:2], functools.partial(answered.__setitem__, "broken"))
+    bug = _Request(ARTICLES[:2], functools.partial(answered.__setitem__, "bug"))
+    _resolve([(broken, 0, 2)], BrokenProcessPool("a worker was killed"))
+    _resolve([(bug, 0, 2)], TypeError("a result that does not pickle"))
+    assert len(answered["broken"]) == len(answered["bug"]) == 2
+    assert all(isinstance(outcome, Unavailable) for outcome in answered["broken"])
+    assert all(isinstance(outcome, TypeError) for outcome in answered["bug"])
+
+
+def test_a_callers_articles_are_answered_together_in_order_however_the_batches_cut_them(
+    pool: FingerprintPool,
+) -> None:
+    """prepare_all: one answer for a caller's articles, in submission order with the others', a request longer than
+    a batch (max_batch 7) cut over several and one shorter joined with the next; each as detector.prepare makes it,
+    and a refused article refused alone."""
+    detector = Detector(PARAMS, 1 << 20)
+    requests = [ARTICLES[:20], [ARTICLES[20], Article("bad", "..."), ARTICLES[21]], ARTICLES[22:25], ARTICLES[25:40]]
+    answered: list[tuple[int, Outcomes]] = []
+    lock, done = threading.Lock(), threading.Event()
+
+    def answer(n: int, outcomes: Outcomes) -> None:
+        with lock:
+            answered.append((n, outcomes))
+            if len(answered) == len(requests):
+                done.set()
+
+    for n, articles in enumerate(requests):
+        pool.prepare_all(articles, functools.partial(answer, n))
+    single = pool.prepare(ARTICLES[40])
+    assert done.wait(60)
+    assert [n for n, _ in answered] == list(range(len(requests)))
+    for (_, outcomes), articles in zip(answered, requests, strict=True):
+        assert len(outcomes) == len(articles)
+        for article, outcome in zip(articles, outcomes, strict=True):
+            if article.id == "bad":
+                assert isinstance(outcome, InvalidArgument)
+                continue
+            assert isinstance(outcome, Prepared) and outcome.article is article
+            expected = detector.prepare(article)
+            assert np.array_equal(outcome.fingerprint.signature, expected.fingerprint.signature)
+            assert np.array_equal(outcome.sequence, expected.sequence)
+    assert single.result(timeout=60).article is ARTICLES[40]
+    assert not pool.backlogged()
 
 
 def test_a_batch_that_cannot_be_sent_fails_and_the_next_is_still_sent(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -337,3 +377,11 @@ def test_the_fingerprint_pool_says_when_more_than_a_batch_waits_for_its_workers(
         assert not pool.backlogged()
     finally:
         pool.close()
+
+
+def test_an_article_sent_to_a_worker_keeps_every_field() -> None:
+    """Articles go to the workers as tuples of their fields (cheaper to pickle): a field added to Article and not
+    sent would be lost in the worker (its validation) without a word."""
+    article = Article("i", "b", "t", "s", "u", datetime(2026, 12, 6, tzinfo=UTC))
+    assert len(_sent(article)) == len(dataclasses.fields(Article))
+    assert Article(*_sent(article)) == article
