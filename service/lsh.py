@@ -106,7 +106,7 @@ class BandKeys:
         return GivenKeys(keys, self.bands, self.rows)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # (an array field: no value equality or hash)
 class GivenKeys:
     """Band keys a caller found (`BandKeys.given`): (n, bands) uint64, with the layout they were found with.
     Keys of another layout would file the articles in the wrong buckets, silently: an index refuses them."""
