@@ -196,7 +196,9 @@ class Engine:
         # (a write or a job is queued before the stop, or refused: `_in_writer`, `submit_all`, `close`)
         self._closing = threading.Lock()
         self._writes_made = -1e9  # when the writer last made writes (`time.monotonic()`; writer only): `_cut_short`
-        # Jobs taken and left undecided, by a transaction cut short or held to `_fits`: taken again first (writer only).
+        # Jobs taken and left undecided, by a transaction cut short, or beyond --max-batch (or `_fits`) articles, a
+        # group split (`_split`): taken again first (writer only); no more is taken from the queue while as many as
+        # a transaction holds wait here (`_next_item`).
         self._put_back: list[_Job] = []
         # Once the store refused a transaction as too long (BatchTooLong), the most jobs the writer's transactions
         # hold, set by halving it (writer only). Without it the jobs put back by a half cut short went back whole
@@ -230,7 +232,7 @@ class Engine:
         self, prepared: Sequence[PreparedArticle], evidence: bool = False, urgent: bool = False
     ) -> list[Future[Verdict]]:
         """Queue articles to be decided together, in this order, in one transaction (in several, one after
-        another, if there are more than max_batch (`_take_all`), or the store finds one too long to hold, or an urgent
+        another, if there are more than max_batch (`_split`), or the store finds one too long to hold, or an urgent
         job cuts one short: `_commit_running`).
         `urgent`: decided in a transaction of urgent jobs alone, before articles queued earlier, and once the
         transaction in progress has been cut short (`_cut_short`): a caller waiting for one answer, as
@@ -263,26 +265,34 @@ class Engine:
             self._commit(self._take([])[0])
 
     def _next_item(self) -> list[_Job] | object:
-        """The queue's next item; while jobs are put back (`_cut_short`, `_take_all`), no wait for one: an empty
-        group."""
+        """The queue's next item; while jobs are put back (`_cut_short`, `_split`), no wait for one: an empty group.
+        Nor is one taken while a transaction's worth of jobs are put back: each take pulled another group into
+        `_put_back`, scanned again whole at the next (the writer's cost of a take grew with the queue). Urgent jobs
+        and writes have queues of their own, taken at each `_take`/`_commit`."""
         if not self._put_back:
             return self._queue.get()
+        if len(self._put_back) >= self._most():
+            return []
         try:
             return self._queue.get_nowait()
         except queue.Empty:
             return []
 
+    def _most(self) -> int:
+        """The most articles besides the urgent jobs a transaction holds now: max_batch, or `_fits` under it."""
+        return self.max_batch if self._fits is None else min(self.max_batch, self._fits)
+
     def _take(self, item: list[_Job] | object) -> tuple[list[_Job], bool]:
-        """The urgent jobs queued now, then those put back (`_cut_short`: queued before anything still queued),
-        then the others from `item` on, up to max_batch articles besides the urgent jobs, or up to `_fits` (the rest
-        of a group over it put back, `_take_all`); and whether the writer stops after them."""
-        jobs, stop = self._take_all(item, self.max_batch if self._fits is None else min(self.max_batch, self._fits))
-        return self._within_fit(jobs), stop
+        """The urgent jobs queued now, then those put back (queued before anything still queued), then the others
+        from `item` on, up to `_most` articles besides the urgent jobs (`_split`); and whether the writer stops
+        after them."""
+        most = self._most()
+        jobs, stop = self._take_all(item, most)
+        return self._split(jobs, most), stop
 
     def _take_all(self, item: list[_Job] | object, most: int) -> tuple[list[_Job], bool]:
-        """`_take`: up to `most` articles besides the urgent jobs. A group over it is split, its rest put back (taken
-        first next time, ahead of anything still queued, as `_within_fit` does): a stream's request of 1,000 articles
-        is one group, and taken whole it held a write transaction that long, whatever --max-batch said."""
+        """`_take`, with groups whole: up to `most` articles, or over it by the rest of a group. The urgent jobs come
+        first."""
         jobs = self._urgent_jobs() + self._put_back
         self._put_back = []
         stop = False
@@ -295,41 +305,25 @@ class Engine:
             else:
                 jobs += cast(list[_Job], item)
             if stop or len(jobs) >= most:
-                break
+                return jobs, stop
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                break
-        kept: list[_Job] = []
-        others = 0
-        for job in jobs:
-            if job.urgent or others < most:
-                kept.append(job)
-                others += not job.urgent
-            else:
-                self._put_back.append(job)
-        return kept, stop
+                return jobs, stop
 
     def _urgent_jobs(self) -> list[_Job]:
         return [job for urgent in drain(self._urgent, [], sys.maxsize) for job in urgent]
 
-    def _within_fit(self, jobs: list[_Job]) -> list[_Job]:
-        """The urgent jobs and the first `_fits` others, in order; the others beyond put back, ahead of those put back
-        already (a group split so is decided in several transactions, one after another, as `_commit_running`'s
-        halves are)."""
-        if self._fits is None:
+    def _split(self, jobs: list[_Job], most: int) -> list[_Job]:
+        """The urgent jobs (always first: `_take_all`; jobs put back are never urgent) and the first `most` others, in
+        order; the others beyond put back, ahead of those put back already, and decided in the next transactions,
+        one after another, as `_commit_running`'s halves are. A stream's request of 1,000 articles is one group:
+        taken whole, it held a write transaction that long, whatever --max-batch said."""
+        urgent = next((n for n, job in enumerate(jobs) if not job.urgent), len(jobs))
+        if len(jobs) - urgent <= most:
             return jobs
-        kept: list[_Job] = []
-        beyond: list[_Job] = []
-        others = 0
-        for job in jobs:
-            if job.urgent or others < self._fits:
-                kept.append(job)
-                others += not job.urgent
-            else:
-                beyond.append(job)
-        self._put_back = beyond + self._put_back
-        return kept
+        self._put_back = jobs[urgent + most :] + self._put_back
+        return jobs[: urgent + most]
 
     def _commit(self, jobs: list[_Job]) -> None:
         """Make the writes waiting (`_in_writer`), then decide the jobs in order, commit, resolve their futures: the

@@ -255,17 +255,10 @@ def serving(servicer: Any) -> Iterator[str]:
         server.stop(grace=None)
 
 
-# Fingerprint workers of the servers `test_settings` makes unless a test sets them. A test of the stream reader's
-# path with workers (servicer._ToPrepare) sets this (monkeypatch.setattr(support, "FINGERPRINT_WORKERS", 1)).
-FINGERPRINT_WORKERS = 0
-
-
 def test_settings(data_dir: Path, **overrides: Any) -> Settings:
     # No worker processes unless a test asks: a process pool per in-process server would slow every test
     # (the e2e tests run `neardup serve` with its real default).
-    base = Settings(
-        host="127.0.0.1", port=0, data_dir=data_dir, grace_seconds=5.0, fingerprint_workers=FINGERPRINT_WORKERS
-    )
+    base = Settings(host="127.0.0.1", port=0, data_dir=data_dir, grace_seconds=5.0, fingerprint_workers=0)
     return replace(base, **overrides)
 
 

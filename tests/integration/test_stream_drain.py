@@ -91,11 +91,9 @@ class _Stream:
     ids=["IndexArticles-sending", "IndexArticles-idle", "IndexArticleBatches-sending", "IndexArticleBatches-idle",
          "IndexArticleBatches-sending-1-worker"],
 )  # fmt: skip
-def test_stop_drains_open_index_streams(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batches: bool, idle: bool, workers: int
-) -> None:
-    monkeypatch.setattr(support, "FINGERPRINT_WORKERS", workers)  # (1: the reader's path with workers, _ToPrepare)
-    running = start_server(support.test_settings(tmp_path))
+def test_stop_drains_open_index_streams(tmp_path: Path, batches: bool, idle: bool, workers: int) -> None:
+    # (1 worker: the reader's path with workers, _ToPrepare)
+    running = start_server(support.test_settings(tmp_path, fingerprint_workers=workers))
     stream = _Stream(running.port, batches, idle)
     taken = IDLE_AFTER if idle else 200
     wait_for(lambda: len(stream.answered) >= taken, timeout=60, what=f"{taken} answers")

@@ -4,7 +4,6 @@ stream sends is decided in transactions of at most --max-batch, and stored while
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 from client.api import Article, Verdict
 from service import servicer
 from service.detector import MAX_ID_BYTES
-from tests.support import in_process_server, scrape
+from tests.support import in_process_server, scrape, until
 
 
 @pytest.mark.parametrize("workers", [0, 1])
@@ -78,32 +77,38 @@ def test_what_a_stream_whose_client_reads_nothing_sent_is_stored_up_to_where_its
     waited with it, they would stay pending, undecided, and an IndexArticle of their ids would wait for them."""
     monkeypatch.setattr(servicer, "STREAM_WINDOW", 40)
     taken: list[str] = []  # (the ids the reader put in the window, or waits to: fingerprinted, queued)
+    waiting_on: list[Any] = [None]  # the article the reader is putting in the window now (None: none)
     put = servicer._Pending.put
+    # (a stream reader of an earlier test's server may still finish its request: its puts are not this stream's)
+    earlier = set(threading.enumerate())
 
     def recorded(pending: Any, item: Any) -> None:
-        if not isinstance(item, servicer._BatchSize):
-            taken.append(item.id)
+        if isinstance(item, servicer._BatchSize) or threading.current_thread() in earlier:
+            return put(pending, item)
+        taken.append(item.id)
+        waiting_on[0] = item
         put(pending, item)
+        waiting_on[0] = None
 
     monkeypatch.setattr(servicer._Pending, "put", recorded)
     ended = threading.Event()
-    with in_process_server(tmp_path / "data", fingerprint_workers=workers) as (running, client):
+    with in_process_server(tmp_path / "data", fingerprint_workers=workers) as (running, _client):
         # (no BDP probe: the client's gRPC grants the stream no window beyond the 64 KiB it starts with)
         channel = grpc.insecure_channel(f"127.0.0.1:{running.port}", options=[("grpc.http2.bdp_probe", 0)])
         call: Any = pb_grpc.NearDuplicateServiceStub(channel).IndexArticleBatches(_unread_batches(ended))
+
+        def all_taken_stored() -> bool:
+            # The reader waits in a put for room, and every article it took is stored. Had the articles it took
+            # waited with it (not yet sent to be fingerprinted), this would never hold.
+            took = len(taken)
+            return waiting_on[0] is not None and running.engine.stats().articles == took == len(taken)
+
         try:
-            seen, same_for = (-1, -1), 0
-            for _ in range(240):  # (until neither count has moved for 2 s)
-                time.sleep(0.25)
-                now = (client.stats().articles, len(taken))
-                same_for = same_for + 1 if now == seen else 0
-                seen = now
-                if same_for >= 8:
-                    break
+            held = until(all_taken_stored, timeout=30)
+            stored, took = running.engine.stats().articles, len(taken)
         finally:
             ended.set()
             call.cancel()
             channel.close()
-    stored, took = seen
+    assert held, f"{took - stored} of the {took} articles the reader took were not stored while it waited"
     assert UNREAD_BATCH < took < 100 * UNREAD_BATCH  # (the reader waits mid-stream)
-    assert stored == took, f"{took - stored} of the articles the reader took were not stored while it waited"
