@@ -3,11 +3,12 @@
     python -m benchmarks.writer_cpu [--count 10000] [--repeat 3] [--articles generated]
 
 Prepares the articles first (fingerprints, not timed), then, `--repeat` times, has a fresh engine over a fresh
-SQLite store in a temporary directory decide them all, queued in groups of 64 as `neardup ingest --batch 64`'s
-streams queue them, and sums the writer thread's CPU (`time.thread_time`) inside its transactions
-(`Engine._commit`: the screen, the full decisions, the inserts, the commit). CPU time of one thread is less
-disturbed than a rate by other work on the host; compare two trees by running this from each in turn, alternating,
-on the same articles (`PYTHONPATH=<tree>`), and take the lowest of each run's repeats.
+SQLite store in a temporary directory decide them all, queued in groups of 64 (as a 0.7.2 server with fingerprint
+workers queues a `neardup ingest --batch 64` stream's requests; 0.7.1 queued each article alone), and sums the
+writer thread's CPU (`time.thread_time`) inside its transactions (`Engine._commit`: the screen, the full
+decisions, the inserts, the commit). CPU time of one thread is less disturbed than a rate by other work on the
+host; compare two trees by running this from each in turn, alternating, on the same articles (`PYTHONPATH=<tree>`),
+and take the lowest of each run's repeats.
 """
 
 from __future__ import annotations

@@ -231,9 +231,9 @@ class Engine:
     def submit_all(
         self, prepared: Sequence[PreparedArticle], evidence: bool = False, urgent: bool = False
     ) -> list[Future[Verdict]]:
-        """Queue articles to be decided together, in this order, in one transaction (in several, one after
-        another, if there are more than max_batch (`_split`), or the store finds one too long to hold, or an urgent
-        job cuts one short: `_commit_running`).
+        """Queue articles to be decided in this order, in the writer's transactions of at most max_batch articles
+        with those queued beside them: a call's articles may be split between two or more (`_split`), and more if the
+        store finds one too long to hold, or an urgent job cuts one short (`_commit_running`).
         `urgent`: decided in a transaction of urgent jobs alone, before articles queued earlier, and once the
         transaction in progress has been cut short (`_cut_short`): a caller waiting for one answer, as
         `IndexArticle`'s, waited seconds behind the thousands of articles an ingest's streams keep queued, then
@@ -287,12 +287,12 @@ class Engine:
         from `item` on, up to `_most` articles besides the urgent jobs (`_split`); and whether the writer stops
         after them."""
         most = self._most()
-        jobs, stop = self._take_all(item, most)
+        jobs, stop = self._gather(item, most)
         return self._split(jobs, most), stop
 
-    def _take_all(self, item: list[_Job] | object, most: int) -> tuple[list[_Job], bool]:
-        """`_take`, with groups whole: up to `most` articles, or over it by the rest of a group. The urgent jobs come
-        first."""
+    def _gather(self, item: list[_Job] | object, most: int) -> tuple[list[_Job], bool]:
+        """`_take`'s jobs before `_split` cuts them at `most`: the urgent jobs, those put back, then queued groups,
+        whole, from `item` on until there are `most` or the queue is empty."""
         jobs = self._urgent_jobs() + self._put_back
         self._put_back = []
         stop = False
@@ -315,14 +315,14 @@ class Engine:
         return [job for urgent in drain(self._urgent, [], sys.maxsize) for job in urgent]
 
     def _split(self, jobs: list[_Job], most: int) -> list[_Job]:
-        """The urgent jobs (always first: `_take_all`; jobs put back are never urgent) and the first `most` others, in
-        order; the others beyond put back, ahead of those put back already, and decided in the next transactions,
-        one after another, as `_commit_running`'s halves are. A stream's request of 1,000 articles is one group:
-        taken whole, it held a write transaction that long, whatever --max-batch said."""
+        """The urgent jobs (always first: `_gather`; jobs put back are never urgent) and the first `most` others, in
+        order; the others put back (`_gather` took those put back before), decided in the next transactions, one
+        after another, as `_commit_running`'s halves are. A stream's request of 1,000 articles is one group: taken
+        whole, it held a write transaction that long, whatever --max-batch said."""
         urgent = next((n for n, job in enumerate(jobs) if not job.urgent), len(jobs))
         if len(jobs) - urgent <= most:
             return jobs
-        self._put_back = jobs[urgent + most :] + self._put_back
+        self._put_back = jobs[urgent + most :]
         return jobs[: urgent + most]
 
     def _commit(self, jobs: list[_Job]) -> None:
