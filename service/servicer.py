@@ -504,7 +504,12 @@ class _Pending:
     def has_room(self, item: _Item) -> bool:
         """Would `put` take this article now, without waiting for room in the window? (Only the reader puts: the
         room it sees only grows until it puts.)"""
-        return not self._queue.full() and not (self._bytes and self._bytes + item.size > STREAM_WINDOW_BYTES)
+        return not self._queue.full() and not self._over_window(item.size)
+
+    def _over_window(self, size: int) -> bool:
+        """Would an article of `size` bytes take the window's articles over STREAM_WINDOW_BYTES? (Never when the
+        window holds none: one article always gets in.) The one byte test of `has_room` and `put`."""
+        return bool(self._bytes) and self._bytes + size > STREAM_WINDOW_BYTES
 
     def put(self, item: _Item | _BatchSize) -> None:
         if isinstance(item, _Item):
@@ -514,7 +519,7 @@ class _Pending:
     def _wait_for_bytes(self, size: int) -> None:
         """Wait while the articles in the window hold STREAM_WINDOW_BYTES (one article always gets in)."""
         with self._room:
-            while self._bytes and self._bytes + size > STREAM_WINDOW_BYTES and not self.cancelled.is_set():
+            while self._over_window(size) and not self.cancelled.is_set():
                 self._room.wait(0.25)
             self._bytes += size
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from concurrent import futures
+from typing import Any
 
 import pytest
+from neardup.v1 import neardup_pb2 as pb
 
 from service import servicer
 from service.errors import Unavailable
-from service.model import Verdict
+from service.holds import Holds
+from service.model import Article, Verdict
+from service.pending import PendingIds
 from service.servicer import _Item, _Pending
 from tests.support import EndingCall, until
 
@@ -78,3 +83,60 @@ def test_a_request_read_after_the_drain_began_is_not_taken_and_the_call_ends_una
     assert [item.id for item in pending if isinstance(item, _Item)] == ["taken"]
     with pytest.raises(Unavailable, match="shutting down"):
         pending.raise_failure()
+
+
+class _Pool:
+    """The fingerprint workers: each request's articles answered together in another thread, as the pool's result
+    thread does (the article itself stands for what it became)."""
+
+    def prepare_all(self, articles: Sequence[Article], answer: Callable[[list[Any]], None]) -> None:
+        threading.Thread(target=answer, args=([_Prepared(article) for article in articles],), daemon=True).start()
+
+
+class _Prepared:
+    def __init__(self, article: Article) -> None:
+        self.article = article
+
+
+class _Engine:
+    holds = Holds()
+
+    def submit_all(self, prepared: Sequence[_Prepared], evidence: bool = False) -> list[futures.Future[Verdict]]:
+        decided = []
+        for each in prepared:
+            verdict: futures.Future[Verdict] = futures.Future()
+            verdict.set_result(Verdict(each.article.id))
+            decided.append(verdict)
+        return decided
+
+
+def test_with_workers_a_request_that_fills_the_window_by_bytes_first_is_sent_to_them_and_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # has_room repeated the byte test of put: had it counted only the articles, the reader would wait for room
+    # in a window full of bytes before sending its articles to the workers, and the stream stall to its deadline.
+    monkeypatch.setattr(servicer, "STREAM_WINDOW_BYTES", 2000)
+    streams = object.__new__(servicer.NearDuplicateServicer)
+    streams.pool, streams.engine, streams.pending = _Pool(), _Engine(), PendingIds()  # type: ignore[assignment]
+    call = EndingCall()
+    pending = _Pending(call)  # type: ignore[arg-type]
+    articles = [pb.Article(id=f"a{n}", body="x" * 400) for n in range(20)]  # ~410 bytes each: 5 fill the window
+    assert len(articles) < servicer.STREAM_WINDOW  # (the count never fills it)
+
+    def read() -> None:
+        streams._queue(articles, False, pending)
+        pending.close()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    answered = []
+    try:
+        for item in pending:
+            if isinstance(item, _Item):
+                assert isinstance(item.outcome, futures.Future)
+                answered.append(item.outcome.result(timeout=5).id)  # (stalled: TimeoutError)
+    finally:
+        call.end()  # (a failure: the reader stops waiting for room)
+    assert answered == [article.id for article in articles]
+    reader.join(10)
+    assert not reader.is_alive()
