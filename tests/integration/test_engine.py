@@ -1161,3 +1161,28 @@ def test_a_decisions_reads_read_each_article_once_and_cannot_write(engine: Engin
         for write in ("insert", "insert_new", "delete", "regroup", "count_groups", "count_groups_each"):
             with pytest.raises(AttributeError):
                 getattr(reads, write)
+
+
+def test_a_full_decision_reads_each_stored_article_once(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy's full decision reads its match three times over: a candidate judged (`_matches`), then its group
+    (`_roots_of`), then the group's original (`_root_for`); through `_ReadOnce` the store reads that row once."""
+    engine.index(prep(engine, "wire", WIRE, T0))
+    got: list[str] = []
+    write = engine.store.write
+
+    @contextmanager
+    def counting_write() -> Iterator[Any]:
+        with write() as tx:
+            real_get = tx.get
+
+            def get(article_id: str) -> Any:
+                got.append(article_id)
+                return real_get(article_id)
+
+            monkeypatch.setattr(tx, "get", get)
+            yield tx
+
+    monkeypatch.setattr(engine.store, "write", counting_write)
+    verdict = engine.index(prep(engine, "copy", WIRE_WITH_APPEAL, T0 + timedelta(hours=2)))
+    assert verdict.duplicate_of == "wire"
+    assert got.count("wire") == 1
