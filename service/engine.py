@@ -37,7 +37,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar, cast
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -78,7 +78,7 @@ from service.model import (
     to_us,
 )
 from service.sets import difference, intersection
-from service.storage import Store, Transaction, order_key
+from service.storage import DecisionReads, Store, Transaction, order_key
 from service.stories import story_roots
 
 log = logging.getLogger(__name__)
@@ -879,7 +879,7 @@ class Engine:
     # ---- decisions -----------------------------------------------------------------------------
 
     def _matches(
-        self, tx: _Reads, prepared: PreparedArticle, evidence: bool
+        self, tx: DecisionReads, prepared: PreparedArticle, evidence: bool
     ) -> tuple[list[Match], PreparedArticle, dict[str, U32Array], U32Array]:
         """Verified matches; the article as it should be indexed; the candidates' shingle sets; the article's
         operator and learned boilerplate (its shingles)."""
@@ -913,7 +913,7 @@ class Engine:
 
     def _roots_of(
         self,
-        tx: _Reads,
+        tx: DecisionReads,
         prepared: PreparedArticle,
         matches: list[Match],
         candidates: dict[str, U32Array],
@@ -956,7 +956,7 @@ class Engine:
         earlier_than = {root for root, o in originals.items() if _published_before(prepared, o)}
         return story_roots(shared, earlier_than, self.detector.params.min_shared_shingles)
 
-    def _root_for(self, tx: _Reads, prepared: PreparedArticle, roots: set[str], arrival: int | None) -> str:
+    def _root_for(self, tx: DecisionReads, prepared: PreparedArticle, roots: set[str], arrival: int | None) -> str:
         """The earliest-published article among the new one and the groups it joins. `arrival`: a new version's,
         its id's first (`Transaction.insert`): it keeps that place among equal publication times, so a wire
         service's correction of its own story stays the original of its copies; None for a new id, which
@@ -981,22 +981,10 @@ class Engine:
             tx.regroup([aid], story)
 
 
-class _Reads(Protocol):
-    """What a decision reads of the store (`_matches`, `_roots_of`, `_root_for`): a Transaction's reads."""
-
-    def get(self, article_id: str) -> StoredArticle | None: ...
-
-    def candidates(self, signature: U32Array, limit: int | None = None) -> set[str]: ...
-
-    def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]: ...
-
-    def common_shingles(self, hashes: U32Array, min_groups: int) -> U32Array: ...
-
-
 class _ReadOnce:
-    """A transaction's reads (`_Reads`) whose `get` reads each id once: for a decision's reads, between two of its
-    writes. The candidates whose text is judged (`_matches`), then the matches' groups (`_roots_of`), then the
-    groups' originals (`_root_for`) are mostly the same few articles, each read whole (body, shingles) by `get`.
+    """A transaction's reads (`storage.DecisionReads`) whose `get` reads each id once: for a decision's reads, between
+    two of its writes. The candidates whose text is judged (`_matches`), then the matches' groups (`_roots_of`), then
+    the groups' originals (`_root_for`) are mostly the same few articles, each read whole (body, shingles) by `get`.
     It has no write methods: a write through it would leave its rows stale, so it is an AttributeError."""
 
     def __init__(self, tx: Transaction) -> None:

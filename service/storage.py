@@ -70,7 +70,25 @@ def refuse_other_parameters(stored: Mapping[str, object], wanted: Mapping[str, o
 OrderKey = tuple[bool, int, int]
 
 
-class Transaction(Protocol):
+class DecisionReads(Protocol):
+    """What a full decision reads of a transaction (the engine's `_matches`, `_roots_of`, `_root_for`): the engine
+    hands them a view of these alone, which reads each article once."""
+
+    def get(self, article_id: str) -> StoredArticle | None: ...
+
+    def candidates(self, signature: U32Array, limit: int | None = None) -> set[str]:
+        """Ids sharing at least one LSH band with `signature`. With `limit`, a store that can rank
+        them cheaply returns at most that many, those sharing the most bands; others return all."""
+        ...
+
+    def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]: ...
+
+    def common_shingles(self, hashes: U32Array, min_groups: int) -> U32Array:
+        """The hashes (of those given) whose group count is at least `min_groups` (>= 2)."""
+        ...
+
+
+class Transaction(DecisionReads, Protocol):
     def prefetch(self, articles: Sequence[PreparedArticle]) -> None:
         """A hint: the articles this transaction is about to decide. A remote store reads ahead for
         all of them in one round trip; a local one ignores it. Reads stay correct either way."""
@@ -83,16 +101,9 @@ class Transaction(Protocol):
         stories); None where the store cannot tell cheaply."""
         ...
 
-    def get(self, article_id: str) -> StoredArticle | None: ...
-
     def stored_ids(self, article_ids: Sequence[str]) -> set[str]:
         """Those of `article_ids` that name a stored article (what `get` answers not None for), read without
         their rows: the writer's screen asks it of every article it finds new (service/novelty.py)."""
-        ...
-
-    def candidates(self, signature: U32Array, limit: int | None = None) -> set[str]:
-        """Ids sharing at least one LSH band with `signature`. With `limit`, a store that can rank
-        them cheaply returns at most that many, those sharing the most bands; others return all."""
         ...
 
     def band_hits(self, signatures: U32Array, band_keys: GivenKeys | None = None) -> BoolArray:
@@ -103,8 +114,6 @@ class Transaction(Protocol):
         caller has them; a store that keys its bands so need not find them again, and refuses keys of a layout
         other than its parameters' (ValueError). Others ignore them."""
         ...
-
-    def shingles(self, ids: Iterable[str]) -> dict[str, U32Array]: ...
 
     def earliest_member(self, group_root: str, excluding: str) -> str | None:
         """The first member of a group in `order_key` order other than `excluding`, or None."""
@@ -145,10 +154,6 @@ class Transaction(Protocol):
 
     def count_groups_each(self, per_article: Sequence[U32Array]) -> None:
         """`count_groups` for each array in turn."""
-        ...
-
-    def common_shingles(self, hashes: U32Array, min_groups: int) -> U32Array:
-        """The hashes (of those given) whose group count is at least `min_groups` (>= 2)."""
         ...
 
 
