@@ -46,6 +46,16 @@ def _reference_verdicts(tmp_path: Path, corpus: list[Article] = CORPUS) -> list[
     return verdicts
 
 
+def _queued_together(engine: Engine, articles: list[Article]) -> list[CoreVerdict]:
+    """The verdicts of `articles` queued at once (one `submit_all`, decided in the writer's batches); the engine is
+    closed after."""
+    try:
+        futures = engine.submit_all([engine.detector.prepare(core_article(a)) for a in articles])
+        return [f.result(timeout=60) for f in futures]
+    finally:
+        engine.close()
+
+
 def _as_plain(verdicts: list[CoreVerdict]) -> list[tuple[str, str | None, list[tuple[str, float, float, str]]]]:
     return [(v.id, v.duplicate_of, [(m.id, m.jaccard, m.containment, m.relation.name.lower()) for m in v.matches])
             for v in verdicts]  # fmt: skip
@@ -102,11 +112,7 @@ def test_one_batch_of_the_whole_stream_gives_the_reference_verdicts(tmp_path: Pa
     detector = Detector(PARAMS, 1 << 20)
     store = SqliteStore(tmp_path / "fast.db", PARAMS)
     engine = Engine(detector, store, max_batch=len(stream))
-    try:
-        futures = engine.submit_all([detector.prepare(core_article(a)) for a in stream])
-        batched = [f.result(timeout=60) for f in futures]
-    finally:
-        engine.close()
+    batched = _queued_together(engine, stream)
     assert _as_plain(batched) == _as_plain(reference)
     assert len(stream) > 2 * _SCREENED and store.commits == 1  # several screens, one transaction
     assert 40 <= engine.stored_as_new < len(stream) - 40  # both paths were taken
@@ -120,11 +126,7 @@ def test_the_screened_writer_over_the_reference_band_index_gives_the_reference_v
     store = SqliteStore(tmp_path / "screened.db", PARAMS)
     store._bands = DatasketchBandIndex(PARAMS)  # type: ignore[assignment]
     engine = Engine(detector, store, max_batch=48)
-    try:
-        futures = engine.submit_all([detector.prepare(core_article(a)) for a in CORPUS])
-        batched = [f.result(timeout=60) for f in futures]
-    finally:
-        engine.close()
+    batched = _queued_together(engine, CORPUS)
     assert _as_plain(batched) == _as_plain(reference)
     assert engine.stored_as_new >= 40  # the screen's runs were stored through the reference index
 
