@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 MOST_CONNECTIONS = 8  # scrapes are short and few: this many at once is plenty
 IDLE_SECONDS = 5.0  # to send the request, and for each read or write after it
 _WAIT_FOR_A_SLOT_SECONDS = 1.0  # when every connection is being answered, before a new one is refused
+CONNECTION_THREAD = "metrics-connection"  # the name of each thread that answers a connection
 
 
 def serve_registry(host: str, port: int, registry: CollectorRegistry) -> ScrapeServer:
@@ -108,6 +109,8 @@ class ScrapeServer(ThreadingMixIn, WSGIServer):
             raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
+        # Named, to be told from the process's other threads (in a thread dump, and by the tests that count them).
+        threading.current_thread().name = CONNECTION_THREAD
         try:
             super().process_request_thread(request, client_address)
         finally:
