@@ -568,8 +568,7 @@ class Engine:
             return []
         self._let_checks_in()
         articles = [screen.indexed[n] for n in run]
-        given = self._band_keys.given(screen.band_keys[run]) if self._keys_fit_store else None
-        tx.insert_new(articles, datetime.now(UTC), given)
+        tx.insert_new(articles, datetime.now(UTC), screen.store_keys(run))
         for prepared in articles:
             self.detector.remember(prepared)
         # An article that matched nothing adds a group to all its samples (Detector.group_samples).

@@ -32,7 +32,7 @@ import numpy.typing as npt
 
 from service.detector import Detector
 from service.group_counts import is_sampled
-from service.lsh import BandKeys
+from service.lsh import BandKeys, GivenKeys
 from service.model import BoolArray, PreparedArticle, U32Array
 from service.sets import members, unique
 from service.shingles import U64Array
@@ -47,6 +47,13 @@ class Screen:
     indexed: list[PreparedArticle]  # each article as the screen would index it
     band_keys: U64Array  # (n, bands): the band keys of those signatures
     samples: list[U32Array]  # each article's sampled shingles (what a new story adds to the group counts)
+    keys: BandKeys  # what found `band_keys`
+    keys_fit_store: bool  # whether the store files articles under those same keys (the same bands and rows)
+
+    def store_keys(self, rows: list[int] | BoolArray) -> GivenKeys | None:
+        """The band keys of these articles, to hand to the store in place of those it would find again; None (it
+        finds its own) where its layout is another."""
+        return self.keys.given(self.band_keys[rows]) if self.keys_fit_store else None
 
     def exclude(self, after: int, band_keys: U64Array) -> None:
         """Articles after position `after` sharing one of `band_keys` are not provably new any more."""
@@ -82,10 +89,11 @@ def screen(
         at = np.flatnonzero(novel).tolist()
         stored = tx.stored_ids([batch[i].article.id for i in at])
         novel[at] = [batch[i].article.id not in stored for i in at]
-    if novel.any():
-        novel[novel] = ~tx.band_hits(signatures[novel], keys.given(band_keys[novel]) if keys_fit_store else None)
     samples = np.split(values, np.searchsorted(owners, np.arange(1, n)))
-    return Screen(novel, indexed, band_keys, samples)
+    found = Screen(novel, indexed, band_keys, samples, keys, keys_fit_store)
+    if novel.any():  # (`found.novel` is this array: narrowed in place)
+        novel[novel] = ~tx.band_hits(signatures[novel], found.store_keys(novel))
+    return found
 
 
 def _may_turn_common(values: U32Array, owners: IntArray, tx: Transaction, detector: Detector) -> BoolArray:
