@@ -1094,11 +1094,7 @@ class _Tx:
 
     def stored_ids(self, article_ids: Sequence[str]) -> set[str]:
         # (One statement for a screen's articles: a `get` each read the whole row, body and shingles, ≈10 µs.)
-        found: set[str] = set()
-        for part in chunks(list(article_ids)):
-            marks = ",".join("?" * len(part))
-            found.update(row[0] for row in self._db.execute(f"SELECT id FROM articles WHERE id IN ({marks})", part))
-        return found
+        return {article_id for article_id, _ in self._select("id", article_ids)}
 
     def candidates(self, signature: U32Array, limit: int | None = None) -> set[str]:
         return self._bands.query(signature, limit)
