@@ -71,8 +71,9 @@ OrderKey = tuple[bool, int, int]
 
 
 class DecisionReads(Protocol):
-    """What a full decision reads of a transaction (the engine's `_matches`, `_roots_of`, `_root_for`): the engine
-    hands them a view of these alone, which reads each article once."""
+    """What a decision reads of a transaction (the engine's `_matches`, `_roots_of`, `_root_for`). The writer's full
+    decision (`Engine._index_one`) hands them `_ReadOnce`, a view of these alone that reads each article once; a
+    check, and an unchanged article, hand them the transaction itself."""
 
     def get(self, article_id: str) -> StoredArticle | None: ...
 
