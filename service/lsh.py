@@ -251,21 +251,21 @@ class BandIndex:
     def insert_batch(self, keys: list[str], signatures: U32Array, band_keys: GivenKeys | None = None) -> None:
         """Insert several articles from an (n, num_perm) signature array, their band keys found in one step
         (`band_keys`: those keys, if the caller has them, found with this index's bands and rows)."""
-        given = self._given_keys(band_keys, len(keys))
+        keys_of = self._keys_for(signatures, band_keys)  # (first: keys refused leave the index as it was)
         for key in keys:
             if key in self._slot:
                 self.remove(key)
         slots = np.array([self._new_slot(key) for key in keys], dtype=np.uint32)
         band_slots = np.repeat(slots, self._keys.bands)
-        keys_of = self._keys.of(signatures) if given is None else given
         self._recent = _with_run(self._recent, keys_of.ravel(), band_slots, self._sealed)
         self._inserted(len(keys))
 
-    def _given_keys(self, band_keys: GivenKeys | None, articles: int) -> U64Array | None:
-        """The keys a caller gave for `articles` signatures, refused unless found with this index's bands and rows,
-        as uint64, one row an article."""
+    def _keys_for(self, signatures: U32Array, band_keys: GivenKeys | None) -> U64Array:
+        """The band keys of `signatures`, one row an article: those the caller gave, refused unless found with this
+        index's bands and rows, as uint64; else found here."""
         if band_keys is None:
-            return None
+            return self._keys.of(signatures)
+        articles = len(signatures)
         bands, rows, keys = self._keys.bands, self._keys.rows, band_keys.keys
         if (band_keys.bands, band_keys.rows) != (bands, rows):
             raise ValueError(f"band keys of {band_keys.bands} bands of {band_keys.rows} rows for an index of {bands} "
@@ -425,8 +425,7 @@ class BandIndex:
         since the last merge: a screen that only sends the article down the full path."""
         if not len(signatures):
             return np.zeros(0, dtype=np.bool_)
-        given = self._given_keys(band_keys, len(signatures))
-        keys = (self._keys.of(signatures) if given is None else given).ravel()
+        keys = self._keys_for(signatures, band_keys).ravel()
         found: BoolArray = np.empty(keys.size, dtype=np.bool_)
         order = np.argsort(keys)  # searching in ascending order is ~6x faster: each search starts near the last
         wanted = keys[order]
