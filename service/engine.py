@@ -187,8 +187,7 @@ class Engine:
         # store's parameters key bands as the detector's do (a server's always: its detector takes the store's). The
         # keys carry their bands and rows (`BandKeys.given`): a store refuses keys of another layout.
         layout = (detector.params.lsh_bands, detector.params.lsh_rows)
-        stored_by = getattr(store, "params", None)
-        self._keys_fit_store = stored_by is not None and (stored_by.lsh_bands, stored_by.lsh_rows) == layout
+        self._keys_fit_store = (store.params.lsh_bands, store.params.lsh_rows) == layout
         self.started = time.monotonic()
         self._queue: queue.SimpleQueue[list[_Job] | object] = queue.SimpleQueue()
         self._urgent: queue.SimpleQueue[list[_Job]] = queue.SimpleQueue()  # taken first: `submit_all`

@@ -47,13 +47,12 @@ class Screen:
     indexed: list[PreparedArticle]  # each article as the screen would index it
     band_keys: U64Array  # (n, bands): the band keys of those signatures
     samples: list[U32Array]  # each article's sampled shingles (what a new story adds to the group counts)
-    keys: BandKeys  # what found `band_keys`
-    keys_fit_store: bool  # whether the store files articles under those same keys (the same bands and rows)
+    keys_for_store: BandKeys | None  # what found `band_keys`, if the store files articles under the same bands and rows
 
     def store_keys(self, rows: list[int] | BoolArray) -> GivenKeys | None:
         """The band keys of these articles, to hand to the store in place of those it would find again; None (it
         finds its own) where its layout is another."""
-        return self.keys.given(self.band_keys[rows]) if self.keys_fit_store else None
+        return None if self.keys_for_store is None else self.keys_for_store.given(self.band_keys[rows])
 
     def exclude(self, after: int, band_keys: U64Array) -> None:
         """Articles after position `after` sharing one of `band_keys` are not provably new any more."""
@@ -90,9 +89,9 @@ def screen(
         stored = tx.stored_ids([batch[i].article.id for i in at])
         novel[at] = [batch[i].article.id not in stored for i in at]
     samples = np.split(values, np.searchsorted(owners, np.arange(1, n)))
-    found = Screen(novel, indexed, band_keys, samples, keys, keys_fit_store)
-    if novel.any():  # (`found.novel` is this array: narrowed in place)
-        novel[novel] = ~tx.band_hits(signatures[novel], found.store_keys(novel))
+    found = Screen(novel, indexed, band_keys, samples, keys if keys_fit_store else None)
+    if found.novel.any():
+        found.novel[found.novel] = ~tx.band_hits(signatures[found.novel], found.store_keys(found.novel))
     return found
 
 
