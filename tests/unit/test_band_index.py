@@ -417,6 +417,8 @@ def test_band_keys_of_another_layout_or_type_are_refused_not_indexed(other: str)
 
 
 def test_the_reference_index_takes_given_band_keys_and_answers_as_without_them() -> None:
+    """The reference index ignores given keys, so this holds its signatures to the store's (a server may hand it
+    keys); the screened writer over it is tested in test_same_answers.py."""
     rng = np.random.default_rng(7)
     sigs = _related_signatures(rng, 20)
     band_keys = lsh.BandKeys(PARAMS.lsh_bands, PARAMS.lsh_rows)
