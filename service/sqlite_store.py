@@ -276,22 +276,18 @@ class SqliteStore(OwnedByOneServer):
         for all at once (service/sqlite_pages.py), beside the two: each works on the pages that have come
         while the disk reads the rest.
 
-        The pool's work is waited for, whatever ends the load (serve's stop signal abandoning the start among it, a
-        load it interrupted the submit of too: they use the store the start's undoing then closes), in slices
+        The two threads' work is waited for, whatever ends the load (serve's stop signal abandoning the start among
+        it, a load whose start it cut too: they use the store the start's undoing then closes), in slices
         (service/waits.py): a further signal that the kernel handed a thread other than the main one was acted on
         only once they were done, not at once."""
         roots = sqlite_pages.root_pages(self._db, ["signatures", "group_samples"])
         after = [marks.articles_seq, marks.samples_seq]
-        pool = ThreadPoolExecutor(2, thread_name_prefix="neardup-load")
-        loads: list[Future[Any]] = []
-        try:
-            loads.append(pool.submit(sqlite_pages.read_ahead, self._pages, roots, after))
-            loads.append(pool.submit(_replayed_group_counts, self.path, self._groups, marks.samples_seq))
+        with waits.Started() as threads:  # (their work waited for, a load whose start a stop's raise cut among it)
+            ahead = threads.start(lambda: sqlite_pages.read_ahead(self._pages, roots, after), "neardup-load-ahead")
+            groups = threads.start(
+                lambda: _replayed_group_counts(self.path, self._groups, marks.samples_seq), "neardup-load-groups"
+            )
             self._bands.bulk_load(_signature_chunks(self._db, self._params.num_perm, after=marks.articles_seq))
-        finally:
-            # (all the pool's work, a load submitted as a stop was raised in the submit among it: in the list or not)
-            waits.shut_down(pool)
-        ahead, groups = loads
         groups.result()
         ahead.result()  # (it logs what it expects to fail; anything else fails the start, as when it ran first)
 

@@ -23,7 +23,10 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from concurrent import futures
 from contextlib import suppress
-from typing import Any
+from types import TracebackType
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # How long the main thread waits at most before it is back in the interpreter, running any signal handler due.
 SLICE_SECONDS = 0.2
@@ -94,6 +97,55 @@ def shut_down(executor: futures.Executor, cancel_futures: bool = False) -> None:
     """executor.shutdown(wait=True, cancel_futures=...) (its work, whatever was submitted, and its threads, or
     processes, waited for), made in a thread of its own and waited for in slices, as `finished`."""
     returned(lambda: executor.shutdown(wait=True, cancel_futures=cancel_futures))
+
+
+class Started:
+    """Work started in threads of its own (`start`), all of it waited for as the `with` block ends, in slices, as
+    `finished`, whatever was raised in it; work whose thread a raise kept from beginning it is cancelled then.
+
+    A ThreadPoolExecutor lost such work: its submit starts a thread (Thread.start waits for it to run) and only then
+    notes it among those its shutdown waits for, so a stop signal's raise landing in that wait left the thread
+    running, unknown to the shutdown. A start abandoned so closed the store under an index load's thread, and the
+    process's exit then waited for that thread with the stop signals ignored: a second signal did not end it. Here
+    each future is held before its thread starts."""
+
+    def __init__(self) -> None:
+        self._futures: list[futures.Future[Any]] = []
+        self._threads: list[threading.Thread] = []
+
+    def __enter__(self) -> Started:
+        return self
+
+    def start(self, work: Callable[[], T], name: str) -> futures.Future[T]:
+        """`work()` in a thread named `name`: its outcome in the future returned."""
+        future: futures.Future[T] = futures.Future()
+        self._futures.append(future)  # (before its thread starts: wherever a raise lands, it is waited for)
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return  # (cancelled: the block ended by a raise before this thread began)
+            try:
+                result = work()
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+        thread = threading.Thread(target=run, name=name, daemon=True)  # (waited for in `__exit__`, not at the exit)
+        self._threads.append(thread)
+        thread.start()
+        return future
+
+    def __exit__(
+        self, kind: type[BaseException] | None, raised: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if raised is not None:
+            for future in self._futures:
+                future.cancel()  # (only work not begun: what runs is waited for)
+        # (not the cancelled: their threads, if they run at all, only see so, and a wait never counts one done)
+        finished([future for future in self._futures if not future.cancelled()])
+        for thread in self._threads:
+            joined(thread)  # (its end too: a caller sees no thread of the block left)
 
 
 def returned(blocking: Callable[[], object]) -> None:

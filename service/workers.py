@@ -24,7 +24,7 @@ import select
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -213,12 +213,9 @@ class FingerprintPool:
             # whole: the thread's work is waited for however the wait ends, and the executor knows each worker it
             # shuts down. Every wait here is in slices (service/waits.py): a further signal handed to a thread
             # other than the main one is acted on at once, not once the workers have started.
-            starting = ThreadPoolExecutor(1, thread_name_prefix="neardup-fingerprint-start")
-            try:
-                sent = starting.submit(lambda: [self._executor.submit(_fingerprint_batch, [_sent(probe)])
-                                                for _ in range(self.workers)])  # fmt: skip
-            finally:
-                waits.shut_down(starting)  # (its thread's end, whatever is raised meanwhile)
+            with waits.Started() as starting:  # (its thread's end, whatever is raised meanwhile)
+                sent = starting.start(lambda: [self._executor.submit(_fingerprint_batch, [_sent(probe)])
+                                               for _ in range(self.workers)], "neardup-fingerprint-start")  # fmt: skip
             results = sent.result()
             if not waits.all_done(results, timeout=120):
                 self._did_not_start(TimeoutError("a worker did not answer its first request within 120 s"))

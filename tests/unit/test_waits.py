@@ -272,3 +272,37 @@ def test_an_executor_is_shut_down_by_an_atexit_callback_and_at_the_interpreters_
     done = subprocess.run([sys.executable, "-c", _CLOSED_AT_EXIT], cwd=root, capture_output=True, text=True,
                           timeout=60, env={"PYTHONPATH": root, "PATH": os.environ.get("PATH", "")})  # fmt: skip
     assert (done.returncode, done.stdout.splitlines()) == (0, ["closed in atexit", "closed at the interpreter's exit"])
+
+
+class _CutStart(threading.Thread):
+    """A thread whose start a stop signal's raise cuts, before or after the thread runs (Thread.start waits for it)."""
+
+    cut_before = False
+
+    def start(self) -> None:
+        if self.name != "cut-start":
+            return super().start()
+        if not self.cut_before:
+            super().start()
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("cut_before", [False, True], ids=["after-it-runs", "before-it-runs"])
+def test_work_whose_thread_start_a_raise_cut_is_waited_for_or_cancelled(
+    cut_before: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ThreadPoolExecutor's submit noted its thread only once started: a raise in that start left the work running
+    past the block's end (an index load beside the store the start's undoing closed). Started: the work that runs is
+    waited for, and the work whose thread never ran is cancelled (waiting for it would wait for ever)."""
+    monkeypatch.setattr(_CutStart, "cut_before", cut_before)
+    monkeypatch.setattr(threading, "Thread", _CutStart)
+    ended = threading.Event()
+
+    def slow_work() -> None:  # (a load: it takes a while, and nothing waits for it but the block)
+        ended.wait(0.5)
+        ended.set()
+
+    with pytest.raises(KeyboardInterrupt), waits.Started() as threads:
+        threads.start(slow_work, "cut-start")
+    assert ended.is_set() is not cut_before  # (ran to its end before the block ended, or never ran)
+    assert not [t.name for t in threading.enumerate() if t.name == "cut-start"]
