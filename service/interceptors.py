@@ -8,9 +8,9 @@ bytes that are not a valid message.
 
 Each wraps the method handler grpc found, keeping its kind (unary/stream), so the
 servicer stays unaware of them. The chain is LimitCalls, then Observe, then BearerTokenAuth,
-then LimitStreams, then RejectUndecodable: a call over the limit is refused before anything else
-(as gRPC's own limit did), rejected calls are counted and logged too, a caller without the token
-hears UNAUTHENTICATED whatever bytes it sent, and takes no stream slot.
+then LimitStreams, then RejectUndecodable: a call over the limit is refused before anything else runs
+(as gRPC's own limit did; Observe, which saw it arrive, counts it), rejected calls are counted and logged too,
+a caller without the token hears UNAUTHENTICATED whatever bytes it sent, and takes no stream slot.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from service.errors import Cancelled, DeadlineExceeded, ResourceExhausted
 from service.lenient import mended, read_twin, refused_text, twin_of
 from service.logs import Throttle
 from service.metrics import Metrics
-from service.servicer import deadline_passed, time_left
+from service.servicer import NO_DEADLINE, deadline_passed, time_left
 from service.status import abort
 
 log = logging.getLogger("neardup.rpc")
@@ -131,7 +131,8 @@ class _Rewrapping(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic 
 
 class Observe(_Rewrapping):
     """Counts and times every call by method and status, counts reported matches, logs one line per call,
-    and skips work whose caller has already gone."""
+    and skips work whose caller has already gone. A call no handler of its own runs for is counted all the same:
+    one LimitCalls refuses (`LimitCalls._refusal`), one gRPC ends while it waits for a handler thread (`Arrival`)."""
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
@@ -141,20 +142,23 @@ class Observe(_Rewrapping):
     ) -> grpc.RpcMethodHandler[Any, Any]:
         method = _short(details.method)
         h: Any = handler
-        arrived = time.perf_counter()  # (here, on gRPC's own thread as the call arrives: before it waits for a worker)
+        # (here, on gRPC's own thread as the call arrives: before it waits for a worker)
+        arrival = Arrival(self, method, time.perf_counter(), time.time())
+        _ARRIVING.latest = None if _non_blocking(handler) else arrival  # (not wrapped: no handler of ours runs)
         return _rewrap(
             handler,
-            lambda behavior: self._observed(method, behavior, h.request_streaming, h.response_streaming, arrived),
+            lambda behavior: self._observed(arrival, behavior, h.response_streaming),
             h.request_deserializer,
         )
 
-    def _observed(
-        self, method: str, behavior: Behavior, request_streaming: bool, response_streaming: bool, arrived: float
-    ) -> Behavior:
+    def _observed(self, arrival: Arrival, behavior: Behavior, response_streaming: bool) -> Behavior:
+        method = arrival.method
+
         def run(request: Any, context: grpc.ServicerContext) -> Any:
+            arrival.taken_up = True
             now, left = time.perf_counter(), time_left(context)
             # (the time the call had as it arrived: one that waited for a worker has little left as it starts)
-            started = _Started(now, None if left is None else left + now - arrived)
+            started = _Started(now, None if left is None else left + now - arrival.at)
             self.metrics.in_flight.inc()
             try:
                 _give_up_if_caller_left(context)
@@ -199,13 +203,61 @@ class Observe(_Rewrapping):
         self, method: str, context: grpc.ServicerContext, started: _Started, error: BaseException | None
     ) -> None:
         elapsed = time.perf_counter() - started.at
-        code = _code_name(context, error, started.time_given)
         self.metrics.in_flight.dec()
+        self.count(method, _code_name(context, error, started.time_given), elapsed, context.peer)
+
+    def count(self, method: str, code: str, elapsed: float, peer: Callable[[], str | None]) -> None:
+        """One call ended with `code` after `elapsed` seconds: counted, timed, and logged at DEBUG."""
         self.metrics.calls.labels(method, code).inc()
         self.metrics.latency.labels(method, code).observe(elapsed)
         if log.isEnabledFor(logging.DEBUG):
-            fields = {"method": method, "code": code, "ms": round(elapsed * 1000, 3), "peer": context.peer()}
+            fields = {"method": method, "code": code, "ms": round(elapsed * 1000, 3), "peer": peer()}
             log.debug("rpc %s %s %.1fms", method, code, elapsed * 1000, extra=fields)
+
+
+class Arrival:
+    """A call Observe counts, as it arrived, until a handler thread takes it up. gRPC ends a unary call whose
+    deadline passed (or whose caller cancelled) while it waited for a handler thread without running any handler of
+    ours: the pool it was handed to (CallPool) counts it then, through `ended_unrun`, which no one did before."""
+
+    def __init__(self, observe: Observe, method: str, at: float, wall: float) -> None:
+        self.observe, self.method = observe, method
+        self.at, self.wall = at, wall  # time.perf_counter() and time.time() as it arrived
+        self.deadline: float | None = None  # the caller's, in time.time()'s seconds, once handed to the pool
+        self.taken_up = False  # set by Observe's handler, on the handler thread: read there once the call is done
+
+    def ended_unrun(self) -> None:
+        """Count the call, ended with no handler run, with the time it waited: DEADLINE_EXCEEDED if its deadline
+        had passed (within the rounding of its timeout, as `_code_name` allows), else CANCELLED."""
+        code = grpc.StatusCode.DEADLINE_EXCEEDED if self._past_deadline(time.time()) else grpc.StatusCode.CANCELLED
+        self.observe.count(self.method, code.name, time.perf_counter() - self.at, lambda: None)
+
+    def _past_deadline(self, now: float) -> bool:
+        if self.deadline is None or self.deadline - self.wall > NO_DEADLINE:
+            return False
+        given = self.deadline - self.wall
+        return self.deadline - now <= given * DEADLINE_ROUNDING + DEADLINE_SLACK_SECONDS
+
+
+# The call Observe saw arrive last on gRPC's polling thread, which then hands that call to CallPool.submit, on the
+# same thread, before it takes up the next call (None: a call with no handler of Observe's to run).
+_ARRIVING = threading.local()
+
+
+def _taken_arrival() -> Arrival | None:
+    arrival: Arrival | None = getattr(_ARRIVING, "latest", None)
+    _ARRIVING.latest = None
+    return arrival
+
+
+def _call_deadline(args: tuple[Any, ...]) -> float | None:
+    """The deadline of the call gRPC hands the pool, read from its request event (time.time()'s seconds, as
+    grpc's context.time_remaining reckons it), or None where gRPC hands it otherwise."""
+    for arg in args:
+        deadline = getattr(getattr(arg, "call_details", None), "deadline", None)
+        if isinstance(deadline, float):
+            return deadline
+    return None
 
 
 class _Started(NamedTuple):
@@ -306,14 +358,22 @@ class CallPool(futures.ThreadPoolExecutor):
         return self._in_flight
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> futures.Future[T]:
+        arrival = _taken_arrival()
+        if arrival is not None:
+            arrival.deadline = _call_deadline(args)
         self._count(1)
         try:
             future = super().submit(fn, *args, **kwargs)
         except BaseException:  # (a pool shut down: nothing will run)
             self._count(-1)
             raise
-        future.add_done_callback(lambda _future: self._count(-1))
+        future.add_done_callback(lambda _future: self._done(arrival))
         return future
+
+    def _done(self, arrival: Arrival | None) -> None:
+        self._count(-1)
+        if arrival is not None and not arrival.taken_up:
+            arrival.ended_unrun()
 
     def _count(self, change: int) -> None:
         with self._count_lock:
@@ -332,15 +392,8 @@ class LimitCalls(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic o
 
     def __init__(self, pool: CallPool, limit: int) -> None:
         self._pool, self.limit = pool, limit
-        message = self._full_message()
-
-        def refuse(_request: Any, context: grpc.ServicerContext) -> Any:
-            abort(context, ResourceExhausted(message))
-
-        refuse.experimental_thread_pool = futures.ThreadPoolExecutor(  # type: ignore[attr-defined]
-            REFUSING_THREADS, thread_name_prefix="neardup-refuse"
-        )
-        self._refuse = refuse
+        self._message = self._full_message()
+        self._refusing = futures.ThreadPoolExecutor(REFUSING_THREADS, thread_name_prefix="neardup-refuse")
 
     def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
@@ -350,8 +403,23 @@ class LimitCalls(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic o
             return handler
         h: Any = handler
         kind = ("stream_" if h.request_streaming else "unary_") + ("stream" if h.response_streaming else "unary")
-        refusing: grpc.RpcMethodHandler[Any, Any] = getattr(grpc, f"{kind}_rpc_method_handler")(self._refuse)
+        # (the call as Observe, next in the chain, saw it arrive: its handler is not run, so the refusal counts it)
+        refuse = self._refusal(_taken_arrival())
+        refusing: grpc.RpcMethodHandler[Any, Any] = getattr(grpc, f"{kind}_rpc_method_handler")(refuse)
         return refusing
+
+    def _refusal(self, arrival: Arrival | None) -> Behavior:
+        """The refusal's handler, run on threads of its own; it counts the call (`arrival`: None if not counted)."""
+        message = self._message
+
+        def refuse(_request: Any, context: grpc.ServicerContext) -> Any:
+            if arrival is not None:
+                elapsed = time.perf_counter() - arrival.at
+                arrival.observe.count(arrival.method, grpc.StatusCode.RESOURCE_EXHAUSTED.name, elapsed, context.peer)
+            abort(context, ResourceExhausted(message))
+
+        refuse.experimental_thread_pool = self._refusing  # type: ignore[attr-defined]
+        return refuse
 
     def _full_message(self) -> str:
         calls = "call is" if self.limit == 1 else "calls are"

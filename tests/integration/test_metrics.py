@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import grpc._server as grpc_server_module
 import pytest
 from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
@@ -25,6 +26,7 @@ from client import Article, ArticleFailure, InvalidArgumentError, NeardupClient,
 from client.cli import main
 from service import __version__
 from service.engine import Engine
+from service.interceptors import CallPool
 from service.model import Article as ModelArticle
 from service.model import Verdict
 from service.scrape_server import CONNECTION_THREAD, IDLE_SECONDS, MOST_CONNECTIONS
@@ -214,6 +216,112 @@ def test_a_stream_that_waited_for_a_worker_past_its_deadline_is_counted_deadline
 
         assert until(lambda: bool(counted()), timeout=30)
         assert counted() == {"DEADLINE_EXCEEDED": 1}
+
+
+@pytest.fixture
+def handed_to_workers(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """The arguments with which gRPC hands each call to the server's handler threads (CallPool.submit)."""
+    handed: list[tuple[Any, ...]] = []
+    submit = CallPool.submit
+
+    def noting(self: CallPool, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        handed.append(args)
+        return submit(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(CallPool, "submit", noting)
+    return handed
+
+
+def _ended_on_server(handed: tuple[Any, ...]) -> bool:
+    """Has the server's gRPC seen this call end (its caller cancelled, or its deadline passed)? Read from gRPC's
+    own state of the call, which it hands the pool with it (grpc._server's _RPCState): nothing else says so before
+    a handler runs, and a handler let in before then runs the call."""
+    state = next(arg for arg in handed if hasattr(arg, "statused"))
+    return not grpc_server_module._is_rpc_state_active(state)
+
+
+@pytest.mark.parametrize("ending", ["deadline", "cancel"])
+def test_a_unary_call_ended_while_it_waited_for_a_worker_is_counted(
+    tmp_path: Path,
+    get_stats_calls: list[grpc.ServicerContext],
+    handed_to_workers: list[tuple[Any, ...]],
+    caplog: pytest.LogCaptureFixture,
+    ending: str,
+) -> None:
+    # gRPC runs no handler for a unary call that ended while it waited for a handler thread, so no call count saw
+    # it: a server too busy for its callers' deadlines showed none of them expiring.
+    caplog.set_level(logging.DEBUG, logger="neardup.rpc")  # (the per-call line)
+    code = "DEADLINE_EXCEEDED" if ending == "deadline" else "CANCELLED"
+    with in_process_server(tmp_path, metrics_port=0, max_workers=1) as (running, _client):
+        port = running.metrics_port
+        assert port
+        store_lock = running.engine.store._store._lock  # type: ignore[attr-defined]  # (inside the timing wrapper)
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = pb_grpc.NearDuplicateServiceStub(channel)
+            with store_lock.exclusive():
+                holder = stub.GetStats.future(pb.GetStatsRequest(), timeout=120)  # (the one worker, held)
+                assert until(lambda: len(get_stats_calls) == 1)
+                request = pb.CheckArticleRequest(article=pb.Article(id="late", body=WIRE))
+                call: grpc.Future[pb.CheckArticleResponse] = stub.CheckArticle.future(
+                    request, timeout=0.5 if ending == "deadline" else 120
+                )
+                assert until(lambda: len(handed_to_workers) == 2)  # (the check waits for the worker)
+                if ending == "cancel":
+                    call.cancel()
+                else:
+                    with pytest.raises(grpc.RpcError) as expired:
+                        call.result(timeout=30)
+                    assert expired.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+                assert until(lambda: _ended_on_server(handed_to_workers[1]))
+            holder.result(timeout=30)
+
+        def counted() -> dict[str, float]:  # the checks' calls, by code
+            calls = scrape(port).items()
+            return {dict(labels)["code"]: n for (name, labels), n in calls
+                    if name == "neardup_rpc_calls_total" and dict(labels).get("method") == CHECK}  # fmt: skip
+
+        assert until(lambda: bool(counted()), timeout=30)
+        assert counted() == {code: 1}
+        # (timed from its arrival: it waited while the store was held, at least until it ended)
+        assert scrape(port)[("neardup_rpc_duration_seconds_count", (("code", code), ("method", CHECK)))] == 1
+        assert scrape(port)[("neardup_rpc_in_flight", ())] == 0
+        assert _stats_calls(port) == {"OK": 1}  # (the held one, counted once: by its handler)
+    assert [r.__dict__["code"] for r in caplog.records if r.__dict__.get("method") == CHECK] == [code]
+
+
+def test_calls_refused_over_the_in_flight_limit_are_counted_resource_exhausted(
+    tmp_path: Path, get_stats_calls: list[grpc.ServicerContext]
+) -> None:
+    # Refused before Observe's handler runs, they were counted nowhere: a server refusing calls for being full
+    # showed no sign of it in its metrics.
+    settings = {"metrics_port": 0, "max_concurrent_rpcs": 2, "max_workers": 2, "max_streams": 1}
+    with in_process_server(tmp_path, **settings) as (running, client):
+        port = running.metrics_port
+        assert port
+        store_lock = running.engine.store._store._lock  # type: ignore[attr-defined]  # (inside the timing wrapper)
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = pb_grpc.NearDuplicateServiceStub(channel)
+            with store_lock.exclusive():
+                held = [stub.GetStats.future(pb.GetStatsRequest(), timeout=120) for _ in range(2)]
+                assert until(lambda: len(get_stats_calls) == 2)  # (both handler threads held)
+                for _ in range(3):
+                    with pytest.raises(grpc.RpcError) as refused:
+                        stub.CheckArticle(pb.CheckArticleRequest(article=pb.Article(id="one", body=WIRE)), timeout=30)
+                    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            for call in held:
+                call.result(timeout=30)
+        refusals = ("neardup_rpc_calls_total", (("code", "RESOURCE_EXHAUSTED"), ("method", CHECK)))
+        assert until(lambda: scrape(port).get(refusals) == 3)
+        assert ("neardup_rpc_calls_total", (("code", "OK"), ("method", CHECK))) not in scrape(port)
+        assert _stats_calls(port) == {"OK": 2}
+        assert client.check(Article("after", WIRE)).duplicate_of is None  # (served again once the calls ended)
+        assert until(lambda: scrape(port).get(("neardup_rpc_calls_total", (("code", "OK"), ("method", CHECK)))) == 1)
+
+
+def _stats_calls(port: int) -> dict[str, float]:
+    """The GetStats calls counted, by code."""
+    return {dict(labels)["code"]: n for (name, labels), n in scrape(port).items()
+            if name == "neardup_rpc_calls_total" and dict(labels).get("method") == STATS}  # fmt: skip
 
 
 _Asked = tuple[ModelArticle, bool, float | None, Callable[[], bool] | None]
