@@ -235,8 +235,7 @@ class Arrival:
     def _past_deadline(self, now: float) -> bool:
         if self.deadline is None or self.deadline - self.wall > NO_DEADLINE:
             return False
-        given = self.deadline - self.wall
-        return self.deadline - now <= given * DEADLINE_ROUNDING + DEADLINE_SLACK_SECONDS
+        return self.deadline - now <= _rounding_allowance(self.deadline - self.wall)
 
 
 # The call Observe saw arrive last on gRPC's polling thread, which then hands that call to CallPool.submit, on the
@@ -504,6 +503,12 @@ DEADLINE_ROUNDING = 0.015
 DEADLINE_SLACK_SECONDS = 0.005  # (and the time the end took to be seen)
 
 
+def _rounding_allowance(time_given: float) -> float:
+    """How long before the server's deadline a call with `time_given` seconds as it arrived, seen to end
+    unanswered, still counts as ended by its deadline (above)."""
+    return time_given * DEADLINE_ROUNDING + DEADLINE_SLACK_SECONDS
+
+
 def _code_name(context: grpc.ServicerContext, error: BaseException | None, time_given: float | None = None) -> str:
     """The code a call is counted and logged with. One answered or ended once the server's deadline had passed,
     unless the server set a code of its own or the handler raised, is DEADLINE_EXCEEDED, as its caller's gRPC said. One
@@ -516,7 +521,7 @@ def _code_name(context: grpc.ServicerContext, error: BaseException | None, time_
     if set_by_server or (error is not None and not isinstance(error, GeneratorExit) and code is None):
         return code.name if isinstance(code, grpc.StatusCode) else grpc.StatusCode.UNKNOWN.name
     ended = code is grpc.StatusCode.CANCELLED or isinstance(error, GeneratorExit) or not context.is_active()
-    slack = 0.0 if time_given is None or not ended else time_given * DEADLINE_ROUNDING + DEADLINE_SLACK_SECONDS
+    slack = 0.0 if time_given is None or not ended else _rounding_allowance(time_given)
     if time_given is not None and deadline_passed(context, within=slack):
         return grpc.StatusCode.DEADLINE_EXCEEDED.name
     return (grpc.StatusCode.CANCELLED if ended else grpc.StatusCode.OK).name
