@@ -209,13 +209,8 @@ def test_a_stream_that_waited_for_a_worker_past_its_deadline_is_counted_deadline
                 assert refused.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
             holder.result(timeout=30)
 
-        def counted() -> dict[str, float]:  # the stream's calls, by code
-            calls = scrape(port).items()
-            return {dict(labels)["code"]: n for (name, labels), n in calls
-                    if name == "neardup_rpc_calls_total" and dict(labels).get("method") == STREAM}  # fmt: skip
-
-        assert until(lambda: bool(counted()), timeout=30)
-        assert counted() == {"DEADLINE_EXCEEDED": 1}
+        assert until(lambda: bool(_calls_by_code(port, STREAM)), timeout=30)
+        assert _calls_by_code(port, STREAM) == {"DEADLINE_EXCEEDED": 1}
 
 
 @pytest.fixture
@@ -234,8 +229,8 @@ def handed_to_workers(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
 
 def _ended_on_server(handed: tuple[Any, ...]) -> bool:
     """Has the server's gRPC seen this call end (its caller cancelled, or its deadline passed)? Read from gRPC's
-    own state of the call, which it hands the pool with it (grpc._server's _RPCState): nothing else says so before
-    a handler runs, and a handler let in before then runs the call."""
+    private state of the call, which it hands the pool with it (grpc._server's _RPCState, grpcio 1.85): nothing
+    public says so before a handler runs, and a handler let in before then runs the call."""
     state = next(arg for arg in handed if hasattr(arg, "statused"))
     return not grpc_server_module._is_rpc_state_active(state)
 
@@ -275,18 +270,18 @@ def test_a_unary_call_ended_while_it_waited_for_a_worker_is_counted(
                 assert until(lambda: _ended_on_server(handed_to_workers[1]))
             holder.result(timeout=30)
 
-        def counted() -> dict[str, float]:  # the checks' calls, by code
-            calls = scrape(port).items()
-            return {dict(labels)["code"]: n for (name, labels), n in calls
-                    if name == "neardup_rpc_calls_total" and dict(labels).get("method") == CHECK}  # fmt: skip
+        def logged() -> list[tuple[str, str | None]]:  # the checks' call lines (after the counts: the last)
+            return [
+                (r.__dict__["code"], r.__dict__["peer"]) for r in caplog.records if r.__dict__.get("method") == CHECK
+            ]
 
-        assert until(lambda: bool(counted()), timeout=30)
-        assert counted() == {code: 1}
-        # (timed from its arrival: it waited while the store was held, at least until it ended)
+        assert until(lambda: bool(logged()), timeout=30)
+        (line,) = logged()
+        assert line[0] == code and (line[1] or "").startswith("ipv4:127.0.0.1:")  # (the caller, as gRPC names it)
+        assert _calls_by_code(port, CHECK) == {code: 1}
         assert scrape(port)[("neardup_rpc_duration_seconds_count", (("code", code), ("method", CHECK)))] == 1
         assert scrape(port)[("neardup_rpc_in_flight", ())] == 0
-        assert _stats_calls(port) == {"OK": 1}  # (the held one, counted once: by its handler)
-    assert [r.__dict__["code"] for r in caplog.records if r.__dict__.get("method") == CHECK] == [code]
+        assert _calls_by_code(port, STATS) == {"OK": 1}  # (the held one, counted once: by its handler)
 
 
 def test_calls_refused_over_the_in_flight_limit_are_counted_resource_exhausted(
@@ -310,18 +305,18 @@ def test_calls_refused_over_the_in_flight_limit_are_counted_resource_exhausted(
                     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
             for call in held:
                 call.result(timeout=30)
-        refusals = ("neardup_rpc_calls_total", (("code", "RESOURCE_EXHAUSTED"), ("method", CHECK)))
-        assert until(lambda: scrape(port).get(refusals) == 3)
-        assert ("neardup_rpc_calls_total", (("code", "OK"), ("method", CHECK))) not in scrape(port)
-        assert _stats_calls(port) == {"OK": 2}
+        timed = ("neardup_rpc_duration_seconds_count", (("code", "RESOURCE_EXHAUSTED"), ("method", CHECK)))
+        assert until(lambda: scrape(port).get(timed) == 3)  # (timed after it is counted)
+        assert _calls_by_code(port, CHECK) == {"RESOURCE_EXHAUSTED": 3}
+        assert _calls_by_code(port, STATS) == {"OK": 2}
         assert client.check(Article("after", WIRE)).duplicate_of is None  # (served again once the calls ended)
-        assert until(lambda: scrape(port).get(("neardup_rpc_calls_total", (("code", "OK"), ("method", CHECK)))) == 1)
+        assert until(lambda: _calls_by_code(port, CHECK) == {"RESOURCE_EXHAUSTED": 3, "OK": 1})
 
 
-def _stats_calls(port: int) -> dict[str, float]:
-    """The GetStats calls counted, by code."""
+def _calls_by_code(port: int, method: str) -> dict[str, float]:
+    """`neardup_rpc_calls_total` of one method, by code."""
     return {dict(labels)["code"]: n for (name, labels), n in scrape(port).items()
-            if name == "neardup_rpc_calls_total" and dict(labels).get("method") == STATS}  # fmt: skip
+            if name == "neardup_rpc_calls_total" and dict(labels).get("method") == method}  # fmt: skip
 
 
 _Asked = tuple[ModelArticle, bool, float | None, Callable[[], bool] | None]
