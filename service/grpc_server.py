@@ -162,6 +162,7 @@ def start_server(settings: Settings, started: Callable[[], None] | None = None) 
     metrics = Metrics()
     warn_of_big_answers(settings.max_body_bytes)
     calls = CallPool(settings.max_workers, thread_name_prefix="neardup-rpc")  # (threads start with the calls)
+    metrics.count_waiting_with(lambda: calls.waiting)
     interceptors = _interceptors(settings, metrics, calls)  # read files before opening the store: bad paths fail fast
     credentials = tls_credentials(settings)
     # Read once: workers started again after one died sign with these, whatever the file holds by then.

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
+from functools import partial
 from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 import grpc
@@ -359,38 +360,61 @@ REFUSING_THREADS = 2  # threads of LimitCalls' own, which answer the calls over 
 class CallPool(futures.ThreadPoolExecutor):
     """The server's handler threads, counting the calls handed to them and not finished (running, or waiting
     for a thread), as gRPC counts them for its maximum_concurrent_rpcs: gRPC hands each call it runs to this
-    pool's submit, and the call ends when its future does."""
+    pool's submit, and the call ends when its future does. Those waiting for a thread are counted apart too."""
 
     def __init__(self, max_workers: int, thread_name_prefix: str) -> None:
         super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
         self._count_lock = threading.Lock()
-        self._in_flight = 0
+        self._in_flight = self._waiting = 0
 
     @property
     def in_flight(self) -> int:
         return self._in_flight
 
+    @property
+    def waiting(self) -> int:
+        """Calls handed to the pool that no thread has taken up yet."""
+        return self._waiting
+
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> futures.Future[T]:
         arrival = _taken_arrival()
         if arrival is not None and not arrival.handed(args):
             arrival = None
-        self._count(1)
+        queued = _Queued()
+        self._count(1, 1)
         try:
-            future = super().submit(fn, *args, **kwargs)
+            future = super().submit(self._taken_up, queued, partial(fn, *args, **kwargs))
         except BaseException:  # (a pool shut down: nothing will run)
-            self._count(-1)
+            self._count(-1, -1)
             raise
-        future.add_done_callback(lambda _future: self._done(arrival))
+        future.add_done_callback(lambda _future: self._done(arrival, queued))
         return future
 
-    def _done(self, arrival: Arrival | None) -> None:
-        self._count(-1)
+    def _taken_up(self, queued: _Queued, call: Callable[[], T]) -> T:
+        with self._count_lock:
+            queued.waiting = False
+            self._waiting -= 1
+        return call()
+
+    def _done(self, arrival: Arrival | None, queued: _Queued) -> None:
+        with self._count_lock:
+            self._in_flight -= 1
+            if queued.waiting:  # (cancelled before a thread took it up)
+                queued.waiting = False
+                self._waiting -= 1
         if arrival is not None and not arrival.taken_up:
             arrival.ended_unrun()
 
-    def _count(self, change: int) -> None:
+    def _count(self, in_flight: int, waiting: int) -> None:
         with self._count_lock:
-            self._in_flight += change
+            self._in_flight += in_flight
+            self._waiting += waiting
+
+
+class _Queued:
+    """Whether a call handed to CallPool still waits for a thread (changed under the pool's count lock)."""
+
+    waiting = True
 
 
 class LimitCalls(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic only in the stubs

@@ -71,8 +71,12 @@ class Metrics:
                              ["method", "code"], registry=r)  # fmt: skip
         self.latency = Histogram("neardup_rpc_duration_seconds", "gRPC call duration, by method and status code",
                                  ["method", "code"], buckets=_CALL_BUCKETS, registry=r)  # fmt: skip
-        self.in_flight = Gauge("neardup_rpc_in_flight", "gRPC calls being handled now (compare --max-concurrent-rpcs)",
-                               registry=r)  # fmt: skip
+        self.in_flight = Gauge("neardup_rpc_in_flight", "gRPC calls being handled now (with those waiting for a "
+                               "handler thread, compare --max-concurrent-rpcs)", registry=r)  # fmt: skip
+        # Those calls count towards --max-concurrent-rpcs too: a server refusing RESOURCE_EXHAUSTED with fewer calls
+        # handled than the limit has them waiting here, for a thread (--max-workers), their deadlines running.
+        self.waiting_for_thread = Gauge("neardup_rpc_waiting_for_thread", "gRPC calls waiting for a handler thread "
+                                        "(--max-workers)", registry=r)  # fmt: skip
         self.waiting_for_index = Gauge("neardup_rpc_waiting_for_index", "gRPC calls of the service held until the "
                                        "index is loaded, at a start", registry=r)  # fmt: skip
         self.matches = Counter("neardup_matches_reported", "Matches returned in verdicts, by method",
@@ -116,6 +120,10 @@ class Metrics:
     def count_articles_with(self, count: Callable[[], int]) -> None:
         """Read the article count from the store at scrape time (NaN if the store cannot answer)."""
         self.articles.set_function(_at_scrape(count))
+
+    def count_waiting_with(self, count: Callable[[], int]) -> None:
+        """Read the calls waiting for a handler thread from the server's pool at scrape time."""
+        self.waiting_for_thread.set_function(count)
 
     def count_boilerplate_with(self, count: Callable[[], int | None]) -> None:
         self.boilerplate_learned.set_function(_at_scrape(count))

@@ -21,6 +21,7 @@ import grpc._server as grpc_server_module
 import pytest
 from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
+from prometheus_client import Gauge
 
 from client import Article, ArticleFailure, InvalidArgumentError, NeardupClient, NeardupClientError
 from client.cli import main
@@ -261,6 +262,8 @@ def test_a_unary_call_ended_while_it_waited_for_a_worker_is_counted(
                     request, timeout=0.5 if ending == "deadline" else 120
                 )
                 assert until(lambda: len(handed_to_workers) == 2)  # (the check waits for the worker)
+                assert _gauged(running.metrics.waiting_for_thread) == 1
+                assert _gauged(running.metrics.in_flight) == 1  # (the held GetStats)
                 if ending == "cancel":
                     call.cancel()
                 else:
@@ -281,6 +284,7 @@ def test_a_unary_call_ended_while_it_waited_for_a_worker_is_counted(
         assert _calls_by_code(port, CHECK) == {code: 1}
         assert scrape(port)[("neardup_rpc_duration_seconds_count", (("code", code), ("method", CHECK)))] == 1
         assert scrape(port)[("neardup_rpc_in_flight", ())] == 0
+        assert scrape(port)[("neardup_rpc_waiting_for_thread", ())] == 0
         assert _calls_by_code(port, STATS) == {"OK": 1}  # (the held one, counted once: by its handler)
 
 
@@ -299,6 +303,8 @@ def test_calls_refused_over_the_in_flight_limit_are_counted_resource_exhausted(
             with store_lock.exclusive():
                 held = [stub.GetStats.future(pb.GetStatsRequest(), timeout=120) for _ in range(2)]
                 assert until(lambda: len(get_stats_calls) == 2)  # (both handler threads held)
+                assert _gauged(running.metrics.in_flight) == 2
+                assert _gauged(running.metrics.waiting_for_thread) == 0
                 for _ in range(3):
                     with pytest.raises(grpc.RpcError) as refused:
                         stub.CheckArticle(pb.CheckArticleRequest(article=pb.Article(id="one", body=WIRE)), timeout=30)
@@ -311,6 +317,13 @@ def test_calls_refused_over_the_in_flight_limit_are_counted_resource_exhausted(
         assert _calls_by_code(port, STATS) == {"OK": 2}
         assert client.check(Article("after", WIRE)).duplicate_of is None  # (served again once the calls ended)
         assert until(lambda: _calls_by_code(port, CHECK) == {"RESOURCE_EXHAUSTED": 3, "OK": 1})
+
+
+def _gauged(gauge: Gauge) -> float:
+    """A gauge's value as a scrape reads it, without the scrape: one while the store is held would wait for it (the
+    article count is read from the store)."""
+    (family,) = gauge.collect()
+    return float(family.samples[0].value)
 
 
 def _calls_by_code(port: int, method: str) -> dict[str, float]:
