@@ -246,7 +246,7 @@ class Arrival:
 
     def ended_unrun(self) -> None:
         """Count the call gRPC ended with no handler run: DEADLINE_EXCEEDED if its deadline had passed by the time a
-        handler thread took it up (within the rounding of its timeout, as `_code_name` allows), else CANCELLED."""
+        handler thread found it ended (within the rounding of its timeout, as `_code_name` allows), else CANCELLED."""
         past = self._past_deadline(time.time())
         self.count((grpc.StatusCode.DEADLINE_EXCEEDED if past else grpc.StatusCode.CANCELLED).name, lambda: self._peer)
 
@@ -377,33 +377,34 @@ class CallPool(futures.ThreadPoolExecutor):
         return self._waiting
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> futures.Future[T]:
-        arrival = _taken_arrival()
-        if arrival is not None and not arrival.handed(args):
-            arrival = None
+        arrival = _handed_arrival(args)
         queued = _Queued()
         self._count(1, 1)
         try:
             future = super().submit(self._taken_up, queued, partial(fn, *args, **kwargs))
-        except BaseException:  # (a pool shut down: nothing will run)
-            self._count(-1, -1)
+        except BaseException:  # (a pool shut down, or its new thread not started: the work may run all the same)
+            self._count(-1, 0)
+            self._leave_queue(queued)
             raise
         future.add_done_callback(lambda _future: self._done(arrival, queued))
         return future
 
     def _taken_up(self, queued: _Queued, call: Callable[[], T]) -> T:
-        with self._count_lock:
-            queued.waiting = False
-            self._waiting -= 1
+        self._leave_queue(queued)
         return call()
 
     def _done(self, arrival: Arrival | None, queued: _Queued) -> None:
-        with self._count_lock:
-            self._in_flight -= 1
-            if queued.waiting:  # (cancelled before a thread took it up)
-                queued.waiting = False
-                self._waiting -= 1
+        self._count(-1, 0)
+        self._leave_queue(queued)  # (a future cancelled before a thread took it up: none are, but the count holds)
         if arrival is not None and not arrival.taken_up:
             arrival.ended_unrun()
+
+    def _leave_queue(self, queued: _Queued) -> None:
+        """The call waits for a thread no more (once only, whichever of taken up, done or refused comes first)."""
+        with self._count_lock:
+            if queued.waiting:
+                queued.waiting = False
+                self._waiting -= 1
 
     def _count(self, in_flight: int, waiting: int) -> None:
         with self._count_lock:
@@ -415,6 +416,18 @@ class _Queued:
     """Whether a call handed to CallPool still waits for a thread (changed under the pool's count lock)."""
 
     waiting = True
+
+
+def _handed_arrival(args: tuple[Any, ...]) -> Arrival | None:
+    """The call gRPC hands CallPool now, as Observe saw it arrive (None: not to be counted so). On gRPC's polling
+    thread, outside what gRPC catches: a fault here would end that thread, and the server would take no more calls,
+    so it is logged and the call goes uncounted if it ends unrun."""
+    try:
+        arrival = _taken_arrival()
+        return arrival if arrival is not None and arrival.handed(args) else None
+    except Exception:
+        log.exception("a call's arrival could not be noted; if it ends before a handler runs, it is not counted")
+        return None
 
 
 class LimitCalls(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic only in the stubs
@@ -445,9 +458,7 @@ class LimitCalls(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic o
         handler = continuation(handler_call_details)
         if handler is None or self._pool.in_flight < self.limit:
             return handler
-        arrival = _taken_arrival()  # (the call as Observe, next in the chain, saw it arrive: no handler of its runs)
-        if arrival is not None:
-            arrival.count(grpc.StatusCode.RESOURCE_EXHAUSTED.name)  # (now: its caller may be gone before refuse runs)
+        _count_refusal(_taken_arrival())  # (the call as Observe, next in the chain, saw it arrive: no handler runs)
         h: Any = handler
         kind = ("stream_" if h.request_streaming else "unary_") + ("stream" if h.response_streaming else "unary")
         refusing: grpc.RpcMethodHandler[Any, Any] = getattr(grpc, f"{kind}_rpc_method_handler")(self._refuse)
@@ -458,6 +469,17 @@ class LimitCalls(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic o
         return (f"{self.limit} {calls} already in flight (running or waiting for a handler thread), this server's "
                 "limit (--max-concurrent-rpcs): retry after a backoff, make fewer calls at once (an open stream "
                 "counts as one for as long as it is open), or use another replica")  # fmt: skip
+
+
+def _count_refusal(arrival: Arrival | None) -> None:
+    """Count a call refused over the limit as it is refused (its caller may be gone before the refusal runs). A
+    fault in counting is logged: gRPC would answer the call UNKNOWN for it, not RESOURCE_EXHAUSTED."""
+    if arrival is None:
+        return
+    try:
+        arrival.count(grpc.StatusCode.RESOURCE_EXHAUSTED.name)
+    except Exception:
+        log.exception("a call refused over --max-concurrent-rpcs could not be counted")
 
 
 class RejectUndecodable(_Rewrapping):

@@ -11,8 +11,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent import futures
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from client import Article, ArticleFailure, InvalidArgumentError, NeardupClient,
 from client.cli import main
 from service import __version__
 from service.engine import Engine
+from service.grpc_server import RunningServer
 from service.interceptors import CallPool
 from service.model import Article as ModelArticle
 from service.model import Verdict
@@ -198,20 +200,31 @@ def test_a_stream_that_waited_for_a_worker_past_its_deadline_is_counted_deadline
     with in_process_server(tmp_path, metrics_port=0, max_workers=1) as (running, _client):
         port = running.metrics_port
         assert port
-        store_lock = running.engine.store._store._lock  # type: ignore[attr-defined]  # (inside the timing wrapper)
-        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-            stub = pb_grpc.NearDuplicateServiceStub(channel)
-            with store_lock.exclusive():
-                holder = stub.GetStats.future(pb.GetStatsRequest(), timeout=120)  # (the one worker, held)
-                assert until(lambda: len(get_stats_calls) == 1)
-                requests = iter([pb.IndexArticlesRequest(article=pb.Article(id="a0", body=WIRE))])
-                with pytest.raises(grpc.RpcError) as refused:
-                    list(stub.IndexArticles(requests, timeout=10))
-                assert refused.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-            holder.result(timeout=30)
+        with _handler_threads_held(running, get_stats_calls, 1) as stub:  # (the one worker)
+            requests = iter([pb.IndexArticlesRequest(article=pb.Article(id="a0", body=WIRE))])
+            with pytest.raises(grpc.RpcError) as refused:
+                list(stub.IndexArticles(requests, timeout=10))
+            assert refused.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
 
         assert until(lambda: bool(_calls_by_code(port, STREAM)), timeout=30)
         assert _calls_by_code(port, STREAM) == {"DEADLINE_EXCEEDED": 1}
+
+
+@contextmanager
+def _handler_threads_held(
+    running: RunningServer, get_stats_calls: list[grpc.ServicerContext], threads: int
+) -> Iterator[pb_grpc.NearDuplicateServiceStub]:
+    """A stub to the server while `threads` GetStats calls hold as many of its handler threads (the store held
+    alone, as for a band-index merge's swap: each waits for it); they are answered once the block ends."""
+    store_lock = running.engine.store._store._lock  # type: ignore[attr-defined]  # (inside the timing wrapper)
+    with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+        stub = pb_grpc.NearDuplicateServiceStub(channel)
+        with store_lock.exclusive():
+            holders = [stub.GetStats.future(pb.GetStatsRequest(), timeout=120) for _ in range(threads)]
+            assert until(lambda: len(get_stats_calls) == threads)
+            yield stub
+        for holder in holders:
+            holder.result(timeout=30)
 
 
 @pytest.fixture
@@ -221,8 +234,9 @@ def handed_to_workers(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
     submit = CallPool.submit
 
     def noting(self: CallPool, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        handed.append(args)
-        return submit(self, fn, *args, **kwargs)
+        future = submit(self, fn, *args, **kwargs)
+        handed.append(args)  # (once handed: counted by the pool)
+        return future
 
     monkeypatch.setattr(CallPool, "submit", noting)
     return handed
@@ -251,27 +265,21 @@ def test_a_unary_call_ended_while_it_waited_for_a_worker_is_counted(
     with in_process_server(tmp_path, metrics_port=0, max_workers=1) as (running, _client):
         port = running.metrics_port
         assert port
-        store_lock = running.engine.store._store._lock  # type: ignore[attr-defined]  # (inside the timing wrapper)
-        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-            stub = pb_grpc.NearDuplicateServiceStub(channel)
-            with store_lock.exclusive():
-                holder = stub.GetStats.future(pb.GetStatsRequest(), timeout=120)  # (the one worker, held)
-                assert until(lambda: len(get_stats_calls) == 1)
-                request = pb.CheckArticleRequest(article=pb.Article(id="late", body=WIRE))
-                call: grpc.Future[pb.CheckArticleResponse] = stub.CheckArticle.future(
-                    request, timeout=0.5 if ending == "deadline" else 120
-                )
-                assert until(lambda: len(handed_to_workers) == 2)  # (the check waits for the worker)
-                assert _gauged(running.metrics.waiting_for_thread) == 1
-                assert _gauged(running.metrics.in_flight) == 1  # (the held GetStats)
-                if ending == "cancel":
-                    call.cancel()
-                else:
-                    with pytest.raises(grpc.RpcError) as expired:
-                        call.result(timeout=30)
-                    assert expired.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-                assert until(lambda: _ended_on_server(handed_to_workers[1]))
-            holder.result(timeout=30)
+        with _handler_threads_held(running, get_stats_calls, 1) as stub:  # (the one worker)
+            request = pb.CheckArticleRequest(article=pb.Article(id="late", body=WIRE))
+            call: grpc.Future[pb.CheckArticleResponse] = stub.CheckArticle.future(
+                request, timeout=0.5 if ending == "deadline" else 120
+            )
+            assert until(lambda: len(handed_to_workers) == 2)  # (the check waits for the worker)
+            assert _gauged(running.metrics.waiting_for_thread) == 1
+            assert _gauged(running.metrics.in_flight) == 1  # (the held GetStats)
+            if ending == "cancel":
+                call.cancel()
+            else:
+                with pytest.raises(grpc.RpcError) as expired:
+                    call.result(timeout=30)
+                assert expired.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+            assert until(lambda: _ended_on_server(handed_to_workers[1]))
 
         def logged() -> list[tuple[str, str | None]]:  # the checks' call lines (after the counts: the last)
             return [
@@ -297,20 +305,13 @@ def test_calls_refused_over_the_in_flight_limit_are_counted_resource_exhausted(
     with in_process_server(tmp_path, **settings) as (running, client):
         port = running.metrics_port
         assert port
-        store_lock = running.engine.store._store._lock  # type: ignore[attr-defined]  # (inside the timing wrapper)
-        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-            stub = pb_grpc.NearDuplicateServiceStub(channel)
-            with store_lock.exclusive():
-                held = [stub.GetStats.future(pb.GetStatsRequest(), timeout=120) for _ in range(2)]
-                assert until(lambda: len(get_stats_calls) == 2)  # (both handler threads held)
-                assert _gauged(running.metrics.in_flight) == 2
-                assert _gauged(running.metrics.waiting_for_thread) == 0
-                for _ in range(3):
-                    with pytest.raises(grpc.RpcError) as refused:
-                        stub.CheckArticle(pb.CheckArticleRequest(article=pb.Article(id="one", body=WIRE)), timeout=30)
-                    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-            for call in held:
-                call.result(timeout=30)
+        with _handler_threads_held(running, get_stats_calls, 2) as stub:  # (both)
+            assert _gauged(running.metrics.in_flight) == 2
+            assert _gauged(running.metrics.waiting_for_thread) == 0
+            for _ in range(3):
+                with pytest.raises(grpc.RpcError) as refused:
+                    stub.CheckArticle(pb.CheckArticleRequest(article=pb.Article(id="one", body=WIRE)), timeout=30)
+                assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         timed = ("neardup_rpc_duration_seconds_count", (("code", "RESOURCE_EXHAUSTED"), ("method", CHECK)))
         assert until(lambda: scrape(port).get(timed) == 3)  # (timed after it is counted)
         assert _calls_by_code(port, CHECK) == {"RESOURCE_EXHAUSTED": 3}
