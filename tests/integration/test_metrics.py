@@ -29,7 +29,7 @@ from client.cli import main
 from service import __version__
 from service.engine import Engine
 from service.grpc_server import RunningServer
-from service.interceptors import CallPool
+from service.interceptors import Arrival, CallPool
 from service.model import Article as ModelArticle
 from service.model import Verdict
 from service.scrape_server import CONNECTION_THREAD, IDLE_SECONDS, MOST_CONNECTIONS
@@ -318,6 +318,33 @@ def test_calls_refused_over_the_in_flight_limit_are_counted_resource_exhausted(
         assert _calls_by_code(port, STATS) == {"OK": 2}
         assert client.check(Article("after", WIRE)).duplicate_of is None  # (served again once the calls ended)
         assert until(lambda: _calls_by_code(port, CHECK) == {"RESOURCE_EXHAUSTED": 3, "OK": 1})
+
+
+def test_a_fault_in_counting_calls_unrun_leaves_calls_served_and_refusals_refused(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    get_stats_calls: list[grpc.ServicerContext],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The pool notes each call's arrival on gRPC's polling thread, outside what gRPC catches: a fault there would end
+    # that thread, and the server would take no call after it. A refusal's count failing would answer it UNKNOWN.
+    def broken(*_args: Any) -> bool:
+        raise RuntimeError("broken")
+
+    monkeypatch.setattr(Arrival, "handed", broken)
+    monkeypatch.setattr(Arrival, "count", broken)
+    settings = {"max_concurrent_rpcs": 2, "max_workers": 2, "max_streams": 1}
+    with in_process_server(tmp_path, **settings) as (running, client):
+        for n in range(3):
+            assert client.check(Article(f"c{n}", WIRE)).duplicate_of is None
+        with _handler_threads_held(running, get_stats_calls, 2) as stub:
+            with pytest.raises(grpc.RpcError) as refused:
+                stub.GetStats(pb.GetStatsRequest(), timeout=30)
+            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert client.stats().articles == 0
+    said = [r.getMessage() for r in caplog.records if r.name == "neardup.rpc" and r.exc_info]
+    assert "a call's arrival could not be noted; if it ends before a handler runs, it is not counted" in said
+    assert "a call refused over --max-concurrent-rpcs could not be counted" in said
 
 
 def _gauged(gauge: Gauge) -> float:
