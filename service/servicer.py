@@ -147,7 +147,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         self.streams = OpenStreams()
         self.pending = PendingIds()  # the streams' articles not yet decided: IndexArticle and deletes wait on theirs
 
-    def _submit(self, article: pb.Article, evidence: bool) -> futures.Future[Verdict]:
+    def _prepare_and_submit(self, article: pb.Article, evidence: bool) -> futures.Future[Verdict]:
         """Queue a streamed article for indexing, in the reader's thread (without worker processes)."""
         return self.engine.submit(self.engine.detector.prepare(article_from_pb(article)), evidence)
 
@@ -306,7 +306,7 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         try:
             # (its size in bytes as sent: counted in characters, text of 4-byte characters went 4× over)
             if to_prepare is None:
-                return _Item(article.id, self._submit(article, evidence), article.ByteSize())
+                return _Item(article.id, self._prepare_and_submit(article, evidence), article.ByteSize())
             return _Item(article.id, to_prepare.add(article_from_pb(article)), article.ByteSize())
         except Exception as exc:  # this article's own failure (INTERNAL for a bug: status_for); the stream goes on
             return _Item(article.id, exc)
@@ -417,12 +417,14 @@ class _ToPrepare:
         articles, verdicts = self._articles, self._verdicts
         self._articles, self._verdicts = [], []
         try:
-            self._pool.prepare_all(articles, lambda outcomes: self._submit(outcomes, verdicts))
+            self._pool.prepare_all(articles, lambda outcomes: self._submit_prepared(outcomes, verdicts))
         except Exception as exc:  # (a bug: the articles fail, their stream goes on and answers for them)
             for verdict in verdicts:
                 verdict.set_exception(exc)
 
-    def _submit(self, outcomes: Sequence[Prepared | BaseException], verdicts: list[futures.Future[Verdict]]) -> None:
+    def _submit_prepared(
+        self, outcomes: Sequence[Prepared | BaseException], verdicts: list[futures.Future[Verdict]]
+    ) -> None:
         """In the pool's result thread, in submission order: the engine sees a stream's articles in the order sent."""
         ready: list[Prepared] = []
         waiting: list[futures.Future[Verdict]] = []

@@ -316,13 +316,15 @@ class FingerprintPool:
         number = self._next_sent
         self._next_sent += 1
         try:
-            result = self._submit([_sent(a) for request, start, end in pieces for a in request.articles[start:end]])
+            result = self._submit_to_workers(
+                [_sent(a) for request, start, end in pieces for a in request.articles[start:end]]
+            )
         except Exception as exc:  # (the batch fails, not the dispatcher: every later article would wait forever)
             result = Future()
             result.set_exception(exc)
         result.add_done_callback(lambda f: self._finished(number, pieces, f))
 
-    def _submit(self, articles: list[_Sent]) -> Future[list[Prepared | _Rejected | _Failed]]:
+    def _submit_to_workers(self, articles: list[_Sent]) -> Future[list[Prepared | _Rejected | _Failed]]:
         try:
             return self._executor.submit(_fingerprint_batch, articles)
         except BrokenProcessPool:
