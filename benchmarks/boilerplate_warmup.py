@@ -22,7 +22,7 @@ from pathlib import Path
 from benchmarks.accuracy import datasketch_pairs, datasketch_signatures, neardup_pairs
 from benchmarks.corpus import SHARED
 from benchmarks.devsets.boilerplate_texts import OUTLETS
-from benchmarks.loadtest import whole
+from client.cli import whole_number
 from service.settings import DetectionParams
 
 LEE = SHARED / "corpora" / "lee_background.txt"
@@ -50,8 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     # (Bounded, naming the flag: --stories 0 ran, and reported "0 false pairs" of no stories.)
-    parser.add_argument("--stories", type=whole(2), default=200, help="at most this many (the corpus gives 170)")
-    parser.add_argument("--orders", type=whole(1), default=5)
+    parser.add_argument("--stories", type=whole_number(2), default=200, help="at most this many (the corpus gives 170)")
+    parser.add_argument("--orders", type=whole_number(1), default=5)
     parser.add_argument("--outlet", default="courier", choices=sorted(OUTLETS))
     parser.add_argument("--lee", type=Path, default=LEE, help="the Lee corpus (../shared/corpora/lee_background.txt)")
     args = parser.parse_args(argv)

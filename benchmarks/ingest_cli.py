@@ -26,8 +26,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks import baseline, corpus, outputs
-from benchmarks.loadtest import SpawnedServer, whole
+from benchmarks.loadtest import SpawnedServer
 from client.api import MAX_BATCH_ARTICLES, Article
+from client.cli import whole_number
 from client.jsonl import InputError
 from service.proc import cpu_seconds
 
@@ -66,12 +67,12 @@ def _failure(done: subprocess.CompletedProcess[str]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.ingest_cli", description=__doc__.split("\n\n")[0])
     # (Bounded, naming the flag: --count 0 ended in a ZeroDivisionError, --batch 0 in a bare CalledProcessError.)
-    p.add_argument("--count", type=whole(1), default=20_000)
+    p.add_argument("--count", type=whole_number(1), default=20_000)
     p.add_argument("--articles", default="generated", help="'generated' or a JSONL(.gz) file")
-    p.add_argument("--workers", type=whole(0), default=2, help="server --fingerprint-workers")
-    p.add_argument("--batch", type=whole(1), default=64,
+    p.add_argument("--workers", type=whole_number(0), default=2, help="server --fingerprint-workers")
+    p.add_argument("--batch", type=whole_number(1), default=64,
                    help=f"neardup ingest --batch, at most {MAX_BATCH_ARTICLES}")  # fmt: skip
-    p.add_argument("--rounds", type=whole(1), default=3, help="ingests, each between two recipe runs")
+    p.add_argument("--rounds", type=whole_number(1), default=3, help="ingests, each between two recipe runs")
     p.add_argument("--report", type=Path, help="also write the figures here as JSON")
     args = p.parse_args(argv)
     if args.batch > MAX_BATCH_ARTICLES:

@@ -60,6 +60,7 @@ from client.cli import (
     settle_tls,
     unpaired,
     unreadable_file,
+    whole_number,
 )
 from client.errors import TLS_SAID, NeardupClientError, StreamEndedEarlyError, article_error, from_rpc_error
 from client.jsonl import InputError
@@ -1271,22 +1272,6 @@ def _target(value: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def whole(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number at least `minimum` (argparse names the flag in its error). A
-    --concurrency 0 or --count 0 used to run, send nothing, and exit 0."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} is below {minimum}, the least it can be")
-        return value
-
-    return parse
-
-
 def number(low: float, high: float = math.inf, low_included: bool = False) -> Callable[[str], float]:
     """An argparse type: a number above `low` (or at it, `low_included`) and at most `high`."""
 
@@ -1320,8 +1305,8 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
                         "--tls, --ca-file, --cert-file, --key-file and --token-file still apply")  # fmt: skip
     p.add_argument("--server-arg", action="append", default=[], help="extra flag for the spawned server")
     p.add_argument("--mode", choices=MODES, default="stream")
-    p.add_argument("--concurrency", type=whole(1), default=2, help="calls (or streams) in flight at once")
-    p.add_argument("--count", type=whole(1), help="articles to send (default: all articles when no --duration)")
+    p.add_argument("--concurrency", type=whole_number(1), default=2, help="calls (or streams) in flight at once")
+    p.add_argument("--count", type=whole_number(1), help="articles to send (default: all articles when no --duration)")
     p.add_argument("--duration", type=number(0),
                    help=f"seconds to run: no article is sent after it and no failed stream opened again; the "
                         f"answers to the articles in flight are awaited {DURATION_GRACE:g} s more at most (less if "
@@ -1334,12 +1319,12 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
         default=0.5,
         help="share of CheckArticle calls in --mode mix",
     )
-    p.add_argument("--batch", type=whole(1), default=64, help="articles per message in --mode batch")
-    p.add_argument("--window", type=whole(1),
+    p.add_argument("--batch", type=whole_number(1), default=64, help="articles per message in --mode batch")
+    p.add_argument("--window", type=whole_number(1),
                    help=f"articles one stream may have sent and not had answered (default {STREAM_MODE_WINDOW} in "
                         "--mode stream, 2 batches in --mode batch; a batch bigger than it goes alone): an article's "
                         "latency runs from its first send (sent again if its stream failed) to its answer")  # fmt: skip
-    p.add_argument("--retries", type=whole(0), default=Retry.attempts,
+    p.add_argument("--retries", type=whole_number(0), default=Retry.attempts,
                    help="in --mode stream and batch, a stream that fails with UNAVAILABLE, RESOURCE_EXHAUSTED or "
                         "CANCELLED (the server restarting, busy: --max-streams, or stopping) is opened again and its "
                         "unanswered articles sent again, as `neardup ingest` does, up to this many times in a row, "
@@ -1358,9 +1343,9 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
                    help="seed of the generated articles; their ids carry it (gen-SEED-N): a second run with the same "
                         "seed against one server re-sends the same articles")  # fmt: skip
     p.add_argument(
-        "--preload", type=whole(0), default=0, help="index this many other articles before the run (in batches)"
+        "--preload", type=whole_number(0), default=0, help="index this many other articles before the run (in batches)"
     )
-    p.add_argument("--server-pid", type=whole(1), help="sample this process's RSS every second (soak runs)")
+    p.add_argument("--server-pid", type=whole_number(1), help="sample this process's RSS every second (soak runs)")
     p.add_argument("--timeout", type=number(0), default=600.0, help="deadline per call or stream, seconds")
     p.add_argument("--wait-for-server", type=number(0), default=READY_WAIT, metavar="SECONDS",
                    help="how long to wait for the server to answer at the start, for a pipeline that starts it "

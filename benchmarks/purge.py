@@ -25,8 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from benchmarks import corpus, outputs
-from benchmarks.loadtest import SpawnedServer, whole
+from benchmarks.loadtest import SpawnedServer
 from client import ArticleFailure, NeardupClient, NotFoundError
+from client.cli import whole_number
 
 REPORT = outputs.json_object("one_at_a_time", "batched", "not_stored", "ratio")  # (keys only its reports hold)
 Way = Callable[[NeardupClient, list[str]], int]  # articles deleted
@@ -35,9 +36,9 @@ Way = Callable[[NeardupClient, list[str]], int]  # articles deleted
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.purge", description=__doc__.split("\n\n")[0])
     # (Bounded, naming the flag: --callers 0 ended in a ValueError from the thread pool.)
-    p.add_argument("--count", type=whole(4), default=20_000, help="articles stored before the purge")
-    p.add_argument("--delete", type=whole(4), default=8_000, help="articles deleted, half each way")
-    p.add_argument("--callers", type=whole(1), default=4, help="threads sending DeleteArticle calls")
+    p.add_argument("--count", type=whole_number(4), default=20_000, help="articles stored before the purge")
+    p.add_argument("--delete", type=whole_number(4), default=8_000, help="articles deleted, half each way")
+    p.add_argument("--callers", type=whole_number(1), default=4, help="threads sending DeleteArticle calls")
     p.add_argument("--seed", type=int, default=11, help="of the victims' random choice (a kept store: vary it)")
     p.add_argument("--data-dir", type=Path, help="a store benchmarks.scaling kept, instead of a fresh one")
     p.add_argument("--report", type=Path, help="also write the figures here as JSON")

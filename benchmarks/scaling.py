@@ -31,9 +31,10 @@ from rich.table import Table
 
 from benchmarks import outputs, plots
 from benchmarks.corpus import ArticleGenerator, GeneratorConfig
-from benchmarks.loadtest import SpawnedServer, descendants, number, rss_bytes, run_articles, whole
+from benchmarks.loadtest import SpawnedServer, descendants, number, rss_bytes, run_articles
 from benchmarks.plots import pyplot
 from client import NeardupClient
+from client.cli import whole_number
 
 SEGMENT = 50_000  # articles generated and sent per step, so the client never holds 1M articles
 QUERIES = 3_000  # checks per measurement: p99 is then the 30th slowest, not the 10th (less noise)
@@ -233,16 +234,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--sizes", type=growing_sizes, default="10000,100000,1000000",
                    help="comma-separated index sizes, each larger than the one before")  # fmt: skip
     # (Bounded, naming the flag: --queries 0 ran, and reported the checks it never made as 0/s and 0 ms.)
-    p.add_argument("--workers", type=whole(0), default=2, help="server --fingerprint-workers")
-    p.add_argument("--streams", type=whole(1), default=2, help="concurrent IndexArticleBatches streams (64 a message)")
-    p.add_argument("--check-concurrency", type=whole(1), default=4)
-    p.add_argument("--queries", type=whole(1), default=QUERIES, help="checks per latency measurement")
+    p.add_argument("--workers", type=whole_number(0), default=2, help="server --fingerprint-workers")
+    p.add_argument(
+        "--streams", type=whole_number(1), default=2, help="concurrent IndexArticleBatches streams (64 a message)"
+    )
+    p.add_argument("--check-concurrency", type=whole_number(1), default=4)
+    p.add_argument("--queries", type=whole_number(1), default=QUERIES, help="checks per latency measurement")
     p.add_argument("--republished", type=number(0, 1, low_included=True), default=0.15)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--data-dir", help="keep the store here (default: a temporary directory, removed)")
     p.add_argument("--keep", action="store_true", help="keep the temporary store")
     p.add_argument("--resume", action="store_true", help="continue growing the store in --data-dir")
-    p.add_argument("--empty-rss", type=whole(0), default=0, help="RSS of the empty server, when resuming (bytes)")
+    p.add_argument(
+        "--empty-rss", type=whole_number(0), default=0, help="RSS of the empty server, when resuming (bytes)"
+    )
     p.add_argument("--cold-starts", action="store_true",
                    help="empty the page cache before each restart, as after a reboot (Linux, as root)")  # fmt: skip
     p.add_argument("--out", default="scaling", help="output prefix: <out>.json, <out>.md, <out>.png")

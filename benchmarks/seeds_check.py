@@ -17,7 +17,7 @@ from pathlib import Path
 
 from benchmarks.accuracy import neardup_pairs
 from benchmarks.corpus import SHARED
-from benchmarks.loadtest import whole
+from client.cli import whole_number
 from service.settings import DetectionParams
 
 EXPECTED = {("000", "001")}
@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--seeds", type=Path, default=SHARED / "seeds", help="the folder of the seed files")
     parser.add_argument(
-        "--shuffles", type=whole(0), default=10, help="random orders, beside the file's and its reverse"
+        "--shuffles", type=whole_number(0), default=10, help="random orders, beside the file's and its reverse"
     )
     args = parser.parse_args(argv)
     rows = [{"id": p.name[:3], "body": p.read_text(encoding="utf-8")} for p in sorted(args.seeds.glob("*.txt"))]

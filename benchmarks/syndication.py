@@ -27,8 +27,8 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.corpus import ArticleGenerator
-from benchmarks.loadtest import whole
 from benchmarks.loopback import RedisServer
+from client.cli import whole_number
 from service.detector import Detector
 from service.engine import Engine
 from service.model import Article
@@ -115,9 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.syndication", description=__doc__.split("\n\n")[0])
     # (Bounded, naming the flag: --step 0 ended in a ValueError, --copies 0 and 1 in a NotFound traceback: the
     # group listed is copy1's.)
-    p.add_argument("--copies", type=whole(2), default=1000, help="copies of the story, the first one included")
-    p.add_argument("--step", type=whole(1), default=200, help="copies a rate is measured over")
-    p.add_argument("--max-candidates", type=whole(1), default=DetectionParams().max_candidates)
+    p.add_argument("--copies", type=whole_number(2), default=1000, help="copies of the story, the first one included")
+    p.add_argument("--step", type=whole_number(1), default=200, help="copies a rate is measured over")
+    p.add_argument("--max-candidates", type=whole_number(1), default=DetectionParams().max_candidates)
     p.add_argument("--store", choices=("sqlite", "redis"), default="sqlite")
     args = p.parse_args(argv)
     articles = copies(args.copies)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks import corpus
-from benchmarks.loadtest import whole
+from client.cli import whole_number
 from service import engine as engine_module
 from service.detector import Detector
 from service.model import PreparedArticle
@@ -63,9 +63,11 @@ def writer_seconds(prepared: Sequence[PreparedArticle], params: DetectionParams)
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.writer_cpu", description=__doc__.split("\n\n")[0])
-    p.add_argument("--count", type=whole(1), default=10_000)
+    p.add_argument("--count", type=whole_number(1), default=10_000)
     p.add_argument("--articles", default="generated", help="'generated' or a JSONL(.gz) file")
-    p.add_argument("--repeat", type=whole(1), default=3, help="runs of the writer over the same prepared articles")
+    p.add_argument(
+        "--repeat", type=whole_number(1), default=3, help="runs of the writer over the same prepared articles"
+    )
     args = p.parse_args(argv)
     params = DetectionParams()
     detector = Detector(params, 1 << 22)

@@ -327,10 +327,10 @@ def _add_ingest(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str])
         epilog=_OUTPUT_EPILOG.format(outcome=", outcome (new, replaced or unchanged)")
         + " Load an archive oldest first; read its final groups with `neardup check` afterwards (README).",
     )
-    ingest.add_argument("--batch", type=_whole_number(1, MAX_BATCH_ARTICLES), default=DEFAULT_BATCH,
+    ingest.add_argument("--batch", type=whole_number(1, MAX_BATCH_ARTICLES), default=DEFAULT_BATCH,
                         help="articles per message, at most 1000 (1: one IndexArticles message each; "
                              "default %(default)s)")  # fmt: skip
-    ingest.add_argument("--retries", type=_whole_number(0), default=Retry.attempts,
+    ingest.add_argument("--retries", type=whole_number(0), default=Retry.attempts,
                         help="if the stream fails with UNAVAILABLE, RESOURCE_EXHAUSTED or CANCELLED (server "
                              "restarting, stopping or busy: --max-streams), or an article is answered UNAVAILABLE "
                              "(its store down), open it "
@@ -350,7 +350,7 @@ def _add_check(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) 
         help="compare a JSONL file with the index through CheckArticle (stores nothing; exit 1 if a line was rejected)",
         epilog=_OUTPUT_EPILOG.format(outcome=""),
     )
-    check.add_argument("--retries", type=_whole_number(0), default=Retry.attempts,
+    check.add_argument("--retries", type=whole_number(0), default=Retry.attempts,
                        help="if a check fails with UNAVAILABLE, RESOURCE_EXHAUSTED or CANCELLED (server "
                             "restarting, stopping or busy) or DEADLINE_EXCEEDED (no answer in 30 s), send it "
                             "again, up to this many times in a row, backing "
@@ -372,9 +372,10 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _whole_number(least: int, most: int | None = None) -> Callable[[str], int]:
+def whole_number(least: int, most: int | None = None) -> Callable[[str], int]:
     """An argparse type: a whole number from `least` to `most`, refused otherwise with the flag named (--batch
-    1001 was cut to 1000 and --batch 0 raised to 1, --retries -1 taken as 0, all silently)."""
+    1001 was cut to 1000 and --batch 0 raised to 1, --retries -1 taken as 0, all silently). The benchmarks'
+    flags use it too (a bench --concurrency 0 or --count 0 ran, sent nothing, and exited 0)."""
 
     def parse(text: str) -> int:
         try:
@@ -391,7 +392,7 @@ def _whole_number(least: int, most: int | None = None) -> Callable[[str], int]:
 
 def _add_file_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
     """What ingest and check share: the input file, the output, and how to reach the server."""
-    cmd.add_argument("--max-message-bytes", type=_whole_number(MIN_MESSAGE_BYTES), default=MAX_MESSAGE_BYTES,
+    cmd.add_argument("--max-message-bytes", type=whole_number(MIN_MESSAGE_BYTES), default=MAX_MESSAGE_BYTES,
                      help="answer an article that would make a bigger request as an error line instead of "
                           "sending it (the server's receive limit: 4 MiB, more if its --max-body-bytes "
                           f"was raised above 1.5 MiB; at least {MIN_MESSAGE_BYTES}; default %(default)s)")  # fmt: skip
@@ -410,7 +411,7 @@ def _add_file_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> Non
                      help="add this run's results to the end of --output instead of emptying it: a run resumed "
                           "with --start-line adds to the output of the run it goes on from (standard output: "
                           "let the shell append, >>)")  # fmt: skip
-    cmd.add_argument("--start-line", type=_whole_number(1), default=1, metavar="N",
+    cmd.add_argument("--start-line", type=whole_number(1), default=1, metavar="N",
                      help="answer the input from its line N on (1-based, blank lines counted, as the results' "
                           "`line` is): the lines before it are read past, neither parsed nor sent, and every "
                           "result keeps its line's number in the input; a run that stops (Ctrl-C, SIGTERM, the "
@@ -441,7 +442,7 @@ def _add_group(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) 
     group.add_argument("id", help="any stored article of the group")
     # (refused here, naming the flag: the client's refusal named the request's page_size, and its range and
     # default, 0 for the server's 100, are not the flag's)
-    group.add_argument("--page-size", type=_whole_number(1, MAX_PAGE_SIZE), default=_GROUP_PAGE,
+    group.add_argument("--page-size", type=whole_number(1, MAX_PAGE_SIZE), default=_GROUP_PAGE,
                        help=f"members per call, from 1 to {MAX_PAGE_SIZE} (the most the server lists a call); all "
                             "are printed (default %(default)s)")  # fmt: skip
     add_connection_flags(group, env)
