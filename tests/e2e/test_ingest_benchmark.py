@@ -38,11 +38,15 @@ def test_the_figure_is_the_median_round_or_the_lower_middle_one() -> None:
 @pytest.mark.parametrize(
     ("flag", "value", "says"),
     [
-        ("--count", "0", "0 is below 1"),  # (a ZeroDivisionError once the rounds were run)
-        ("--rounds", "0", "0 is below 1"),
-        ("--batch", "0", "0 is below 1"),  # (a bare CalledProcessError: neardup ingest's own refusal swallowed)
+        ("--count", "0", "0 is out of range: give 1 or more"),  # (a ZeroDivisionError once the rounds were run)
+        ("--rounds", "0", "0 is out of range: give 1 or more"),
+        (
+            "--batch",
+            "0",
+            "0 is out of range: give 1 or more",
+        ),  # (a bare CalledProcessError: neardup ingest's own refusal swallowed)
         ("--batch", "1001", "1001 is above 1000"),
-        ("--workers", "-1", "-1 is below 0"),
+        ("--workers", "-1", "-1 is out of range: give 0 or more"),
         ("--count", "many", "'many' is not a whole number"),
     ],
 )

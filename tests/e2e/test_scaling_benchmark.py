@@ -62,12 +62,12 @@ def test_resuming_a_store_at_or_past_every_size_says_so_and_writes_nothing(tmp_p
 @pytest.mark.parametrize(
     ("flag", "value", "says"),
     [
-        ("--queries", "0", "0 is below 1"),
-        ("--streams", "0", "0 is below 1"),
-        ("--check-concurrency", "-2", "-2 is below 1"),
-        ("--workers", "-1", "-1 is below 0"),
+        ("--queries", "0", "0 is out of range: give 1 or more"),
+        ("--streams", "0", "0 is out of range: give 1 or more"),
+        ("--check-concurrency", "-2", "-2 is out of range: give 1 or more"),
+        ("--workers", "-1", "-1 is out of range: give 0 or more"),
         ("--republished", "1.5", "1.5 is out of range: give a number from 0 to 1"),
-        ("--empty-rss", "-1", "-1 is below 0"),
+        ("--empty-rss", "-1", "-1 is out of range: give 0 or more"),
     ],
 )
 def test_a_number_that_cannot_make_a_measurement_is_refused_naming_its_flag(
