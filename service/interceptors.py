@@ -36,6 +36,8 @@ from service.status import abort
 
 log = logging.getLogger("neardup.rpc")
 _CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
+UNKNOWN_METHOD = "unknown"  # the method label of calls of a method this server lacks (a real one names its service)
+MOST_METHOD_CHARACTERS = 200  # of such a method's name, as its DEBUG line gives it
 
 Continuation = Callable[[grpc.HandlerCallDetails], "grpc.RpcMethodHandler[Any, Any] | None"]
 Behavior = Callable[[Any, grpc.ServicerContext], Any]
@@ -114,13 +116,14 @@ def _short(method: str) -> str:
 
 
 class _Rewrapping(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic only in the stubs
-    """An interceptor that rewraps the method handler grpc found (an unknown method: nothing to wrap)."""
+    """An interceptor that rewraps the method handler grpc found (an unknown method: nothing to wrap, `unknown`)."""
 
     def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
     ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = continuation(handler_call_details)
         if handler is None:
+            self.unknown(handler_call_details)
             return None
         return self.rewrap(handler_call_details, handler)
 
@@ -128,6 +131,9 @@ class _Rewrapping(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic 
         self, details: grpc.HandlerCallDetails, handler: grpc.RpcMethodHandler[Any, Any]
     ) -> grpc.RpcMethodHandler[Any, Any]:
         raise NotImplementedError
+
+    def unknown(self, details: grpc.HandlerCallDetails) -> None:
+        """A call of a method the server lacks, which gRPC answers UNIMPLEMENTED: by default, nothing to do."""
 
 
 class Observe(_Rewrapping):
@@ -137,6 +143,17 @@ class Observe(_Rewrapping):
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
+
+    def unknown(self, details: grpc.HandlerCallDetails) -> None:
+        """Count a call of a method this server lacks (gRPC answers it UNIMPLEMENTED, on its polling thread): a
+        client built for another version of the API, or a typo, shows in the metrics. Under one label, UNKNOWN_METHOD,
+        as a caller can name any method; its name is in the DEBUG line. A fault in counting is logged: raised, gRPC
+        would answer the call UNKNOWN, not UNIMPLEMENTED, and its caller would not learn what is wrong."""
+        try:
+            asked = _short(details.method)[:MOST_METHOD_CHARACTERS]
+            self.count(asked, grpc.StatusCode.UNIMPLEMENTED.name, 0.0, lambda: None, label=UNKNOWN_METHOD)
+        except Exception:
+            log.exception("a call of a method this server does not have could not be counted")
 
     def rewrap(
         self, details: grpc.HandlerCallDetails, handler: grpc.RpcMethodHandler[Any, Any]
@@ -207,10 +224,13 @@ class Observe(_Rewrapping):
         self.metrics.in_flight.dec()
         self.count(method, _code_name(context, error, started.time_given), elapsed, context.peer)
 
-    def count(self, method: str, code: str, elapsed: float, peer: Callable[[], str | None]) -> None:
-        """One call ended with `code` after `elapsed` seconds: counted, timed, and logged at DEBUG."""
-        self.metrics.calls.labels(method, code).inc()
-        self.metrics.latency.labels(method, code).observe(elapsed)
+    def count(
+        self, method: str, code: str, elapsed: float, peer: Callable[[], str | None], label: str | None = None
+    ) -> None:
+        """One call ended with `code` after `elapsed` seconds: counted and timed under `label` (by default its
+        method), and logged at DEBUG."""
+        self.metrics.calls.labels(label or method, code).inc()
+        self.metrics.latency.labels(label or method, code).observe(elapsed)
         if log.isEnabledFor(logging.DEBUG):
             fields = {"method": method, "code": code, "ms": round(elapsed * 1000, 3), "peer": peer()}
             log.debug("rpc %s %s %.1fms", method, code, elapsed * 1000, extra=fields)

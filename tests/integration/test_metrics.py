@@ -320,6 +320,59 @@ def test_calls_refused_over_the_in_flight_limit_are_counted_resource_exhausted(
         assert until(lambda: _calls_by_code(port, CHECK) == {"RESOURCE_EXHAUSTED": 3, "OK": 1})
 
 
+@pytest.mark.parametrize(
+    "asked", ["/neardup.v1.NearDuplicateService/IndexArticlez", "/neardup.v2.NearDuplicateService/CheckArticle"]
+)
+def test_a_call_of_a_method_the_server_lacks_is_counted_unimplemented_under_one_label(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, asked: str
+) -> None:
+    # gRPC answers these itself, with no handler of the server's: a client built for another version of the API (or
+    # a typo) got UNIMPLEMENTED for every call and the metrics showed nothing of it.
+    caplog.set_level(logging.DEBUG, logger="neardup.rpc")  # (the per-call line names the method asked for)
+    with in_process_server(tmp_path, metrics_port=0) as (running, client):
+        port = running.metrics_port
+        assert port
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            call = channel.unary_unary(asked, request_serializer=None, response_deserializer=None)
+            for _ in range(2):
+                with pytest.raises(grpc.RpcError) as unknown:
+                    call(b"", timeout=30)
+                assert unknown.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        assert client.stats().articles == 0  # (served as before)
+        assert _calls_by_code(port, "unknown") == {"UNIMPLEMENTED": 2}
+        assert (
+            scrape(port)[("neardup_rpc_duration_seconds_count", (("code", "UNIMPLEMENTED"), ("method", "unknown")))]
+            == 2
+        )
+        assert _calls_by_code(port, STATS) == {"OK": 1}
+    lines = [r.__dict__["code"] for r in caplog.records if r.__dict__.get("method") == asked.lstrip("/")]
+    assert lines == ["UNIMPLEMENTED", "UNIMPLEMENTED"]
+
+
+def test_a_fault_in_counting_a_call_of_a_method_the_server_lacks_still_answers_it_unimplemented(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    with in_process_server(tmp_path) as (running, client):
+        counted = running.metrics.calls.labels
+
+        def labels(*values: str) -> Any:
+            if values[0] == "unknown":
+                raise RuntimeError("broken")
+            return counted(*values)
+
+        monkeypatch.setattr(running.metrics.calls, "labels", labels)
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            call = channel.unary_unary(
+                "/neardup.v1.NearDuplicateService/Nope", request_serializer=None, response_deserializer=None
+            )
+            with pytest.raises(grpc.RpcError) as unknown:
+                call(b"", timeout=30)
+        assert unknown.value.code() == grpc.StatusCode.UNIMPLEMENTED  # (raised, gRPC answers UNKNOWN)
+        assert client.stats().articles == 0
+    said = [r.getMessage() for r in caplog.records if r.name == "neardup.rpc" and r.exc_info]
+    assert said == ["a call of a method this server does not have could not be counted"]
+
+
 def test_a_fault_in_counting_calls_unrun_leaves_calls_served_and_refusals_refused(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
