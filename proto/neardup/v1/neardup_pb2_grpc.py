@@ -298,10 +298,10 @@ class NearDuplicateServiceServicer:
         stream INVALID_ARGUMENT once the messages before it are answered, saying
         which one it was: it and those after it are not read.
         A request message over the server's receive limit (GetStats'
-        max_message_bytes: 4 MiB unless --max-body-bytes is raised) is refused by
-        gRPC before the server reads it, and ends the stream RESOURCE_EXHAUSTED
-        (and a unary call, where the Python client answers INVALID_ARGUMENT
-        without sending). When a stream ends
+        max_message_bytes: 4 MiB unless --max-body-bytes is raised above 1.5 MiB)
+        is refused by gRPC before the server reads it, and ends the stream
+        RESOURCE_EXHAUSTED (and a unary call, where the Python client answers
+        INVALID_ARGUMENT without sending). When a stream ends
         early, articles sent but not yet answered may or may not be stored: send
         them again (an identical re-send stores nothing twice).
         Errors of one article (ArticleError.code; the stream goes on), as
