@@ -1499,7 +1499,7 @@ def _run_file(
         try:
             for outcome in answer(noting_numbers()):
                 number = numbers.popleft()
-                line = json.dumps(_numbered(outcome, number), ensure_ascii=False) + "\n"
+                line = _output_line(_numbered(outcome, number))
                 with _STOPS.whole():  # (a stop between the write and the count: the output held one more)
                     out.write(line)
                     out.flush()
@@ -1655,6 +1655,19 @@ def _after_the_refused(error: NeardupClientError, unanswered: int) -> str:
         return f"{refused}, and no article was sent after {'it' if answered == 1 else 'them'}"
     them = "article sent after" if after == 1 else "articles sent after"
     return f"{refused}; the {after:,} {them} {'it' if answered == 1 else 'them'} may or may not be stored"
+
+
+def _output_line(record: dict[str, Any]) -> str:
+    """The record as one line of JSON, in UTF-8 as it is written. An id read from JSON's "\\ud800" holds an unpaired
+    surrogate, which UTF-8 cannot carry (its line is answered with an error, naming the id): such a line is escaped
+    as the input had it, where writing it killed the command with the lines after it unanswered."""
+    text = json.dumps(record, ensure_ascii=False)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = json.dumps(record)
+    return text + "\n"
 
 
 def _numbered(outcome: Verdict | ArticleFailure | BadLine, line: int) -> dict[str, Any]:

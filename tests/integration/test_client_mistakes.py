@@ -3,6 +3,7 @@ anything is sent, and no article sent beside it is lost (a real server over loop
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections import namedtuple
 from collections.abc import Iterator
@@ -182,6 +183,25 @@ def test_the_cli_given_an_id_that_is_not_utf8_says_so_in_one_line(
             stderr = capsys.readouterr().err
             assert len(stderr.splitlines()) == 1 and "unpaired surrogate (U+DCFF at character 2" in stderr, stderr
         assert client.get("victim").article.body == WIRE  # (delete stopped before sending "victim" too)
+
+
+@pytest.mark.parametrize("command", ["ingest", "check"])
+def test_a_jsonl_id_that_is_not_text_is_answered_with_an_error_line_and_the_lines_after_it_are_answered(
+    tmp_path: Path, command: str
+) -> None:
+    # JSON's "\ud800" reads as an unpaired surrogate, which UTF-8 cannot carry: writing its error line, which names
+    # the id, killed the command with a traceback, the lines after it unanswered.
+    given = tmp_path / "in.jsonl"
+    given.write_text('{"id": "before", "body": "a b c d e"}\n{"id": "x\\ud800", "body": "f g h i j"}\n'
+                     '{"id": "after", "body": "k l m n o"}\n', encoding="utf-8")  # fmt: skip
+    answers = tmp_path / "out.jsonl"
+    with in_process_server(tmp_path / "data") as (running, _client):
+        assert main([command, str(given), "--output", str(answers), "--server", f"127.0.0.1:{running.port}"]) == 1
+    lines = answers.read_bytes().decode("utf-8").splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["before", "x\ud800", "after"]
+    assert '"id": "x\\ud800"' in lines[1]  # (escaped, as the input had it)
+    assert "article.id: holds an unpaired surrogate" in json.loads(lines[1])["error"]
+    assert "error" not in json.loads(lines[2])
 
 
 def test_a_page_size_over_the_servers_most_asks_for_its_most_and_a_negative_one_is_refused_naming_it(
