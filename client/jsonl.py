@@ -387,8 +387,22 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj if len(obj) == len(pairs) else _Repeating(pairs)
 
 
+class _NegativeZero(int):
+    """JSON's -0, which Python reads as 0: an id written -0 is "-0", its digits, not article "0" (it replaced it)."""
+
+    def __str__(self) -> str:
+        return "-0"
+
+    __repr__ = __str__
+
+
+def _whole_number(text: str) -> int:
+    # (JSON writes no "+" and no leading zero: -0 is the one whole number whose digits int() does not give back)
+    return _NegativeZero(0) if text == "-0" else int(text)
+
+
 # One decoder, made once: json.loads given a hook makes a decoder at every call (a third more time a line).
-_DECODER = json.JSONDecoder(object_pairs_hook=_object)
+_DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_int=_whole_number)
 
 
 def _id(value: Any) -> str | None:

@@ -325,12 +325,16 @@ def test_a_field_given_twice_in_a_line_is_refused_naming_it_and_the_line(tmp_pat
 def test_an_id_written_with_a_decimal_point_or_an_exponent_is_refused_naming_its_line(tmp_path: Path) -> None:
     # (1e3 was stored as "1000.0", 1.50 as "1.5": ids no one wrote)
     path = tmp_path / "ids.jsonl"
-    path.write_bytes(b'{"id": 1e3, "body": "a"}\n{"id": 1.50, "body": "b"}\n{"id": 42, "body": "c"}\n')
+    path.write_bytes(b'{"id": 1e3, "body": "a"}\n{"id": 1.50, "body": "b"}\n{"id": 42, "body": "c"}\n'
+                     b'{"id": -0, "body": "d"}\n{"id": 0, "body": "e"}\n{"id": -7, "body": "f"}\n')  # fmt: skip
     said = "is no id: write the id as a string, in quotes"
     assert list(read_articles(path)) == [
         BadLine(None, f"line 1: id: a number with a decimal point or an exponent (read as 1000.0) {said}"),
         BadLine(None, f"line 2: id: a number with a decimal point or an exponent (read as 1.5) {said}"),
         Article("42", "c"),  # (a whole number: its digits, as before)
+        Article("-0", "d"),  # (its digits too: it was "0", and replaced article 0)
+        Article("0", "e"),
+        Article("-7", "f"),
     ]
 
 
