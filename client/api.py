@@ -968,7 +968,8 @@ def _stored_nothing(error: NeardupClientError) -> bool:
     """Did the call (a stream: the attempt) that failed with `error` store nothing, whatever it sent? So when it
     reached no server (gRPC could not connect: it sent nothing), a server held it while it loaded its index and
     the load failed or the server was stopped before it was done, or its token was refused (UNAUTHENTICATED,
-    PERMISSION_DENIED: the server's interceptor, or a proxy, refuses the call before any handler reads it)."""
+    PERMISSION_DENIED: the server's interceptor, or a proxy, refuses the call before any handler reads it), or the
+    server has no such method (UNIMPLEMENTED: the health port, another service; gRPC answers that unread)."""
     return (
         error.code in _REFUSED_UNREAD
         or reached_no_server(error)
@@ -976,7 +977,7 @@ def _stored_nothing(error: NeardupClientError) -> bool:
     )
 
 
-_REFUSED_UNREAD = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
+_REFUSED_UNREAD = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNIMPLEMENTED)
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ class NeardupClientError(Exception):
     an index stream (raised by index_stream's iteration): how many articles it had sent and not had answered
     (counting first, when the error is an article's refusal, a full store's say, that article: answered with the
     refusal, and to send again with them), which may or may not be stored (sending them again is safe; none is when
-    the server failed to load its index, or refused the call's token, UNAUTHENTICATED or PERMISSION_DENIED: the
-    message says so); None on other errors. `may_be_stored`, beside it: how many of those may be stored (0: none was,
-    each sent only on attempts that reached no server or no store, or whose token was refused, as the message says).
+    the server failed to load its index, or refused the call's token, UNAUTHENTICATED or PERMISSION_DENIED, or has
+    no such method, UNIMPLEMENTED: the message says so); None on other errors. `may_be_stored`, beside it: how many
+    of those may be stored (0: none was, each sent only on attempts that reached no server or no store, or whose
+    token or method was refused, as the message says).
     `retry_pushback`: the server's word on retrying the call (gRPC's retry pushback, gRFC A6: `retry_pushback_of`),
     which `Retry` obeys: None when it said nothing; NO_RETRY_PUSHBACK (negative) when it asked for no retry (a full
     store: "-1"); else the seconds to wait at least before the retry. `store_full` tells a full store's refusal.

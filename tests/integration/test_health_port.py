@@ -88,9 +88,18 @@ def test_a_taken_main_port_stops_startup_instead_of_sharing_it(tmp_path: Path) -
 
 
 def test_the_cli_pointed_at_the_health_port_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with in_process_server(tmp_path, health_port=0) as (running, _client):
+    with in_process_server(tmp_path, health_port=0) as (running, client):
         assert main(["stats", "--server", f"127.0.0.1:{running.health_port}"], env={}) == 2
         assert "if it is the health port, --server names the main one" in capsys.readouterr().err
+        given = tmp_path / "in.jsonl"
+        given.write_text("".join(f'{{"id": "a{n}", "body": "word{n} b c d e f"}}\n' for n in range(3)))
+        ingest = ["ingest", str(given), "--output", str(tmp_path / "out.jsonl")]
+        assert main([*ingest, "--server", f"127.0.0.1:{running.health_port}"], env={}) == 2
+        said = capsys.readouterr().err
+        assert "if it is the health port, --server names the main one" in said
+        # (a server without the method stores nothing: it said they "may or may not be stored")
+        assert "3 articles sent on the stream were not stored" in said and "may or may not" not in said, said
+        assert client.stats().articles == 0
 
 
 def test_a_start_refused_at_the_store_lets_go_of_the_ports_it_bound(tmp_path: Path) -> None:
