@@ -474,11 +474,21 @@ def parse_time(value: Any) -> datetime | None:
         raise ValueError(f"published: expected an ISO 8601 string, got {type(value).__name__}")
     try:
         moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
-    except ValueError:
-        raise ValueError(f"published: {value!r} is not an ISO 8601 time (e.g. 2025-03-17T09:30:00Z)") from None
+    except ValueError as exc:
+        raise ValueError(_no_time(value, str(exc))) from None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     _refuse_just_after_a_placeholder(value, moment)
     return moment
+
+
+def _no_time(value: str, why: str) -> str:
+    """Why `value` is no time: not ISO 8601, or written so but naming no time there is (a 30 February, hour 25:
+    it was "not an ISO 8601 time" too, which sent the writer looking for a fault in its format)."""
+    if why.startswith("Invalid isoformat string"):
+        return f"published: {value!r} is not an ISO 8601 time (e.g. 2025-03-17T09:30:00Z)"
+    if why.startswith("offset must be"):  # (Python's own words name its timedelta type)
+        why = "its offset from UTC must be less than 24 hours"
+    return f"published: {value!r} is written as ISO 8601 but is no such time: {why}"
 
 
 # The times clients send for "unknown" (Go's zero time, a default Timestamp), read as unknown by the server: the

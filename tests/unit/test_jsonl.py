@@ -102,6 +102,24 @@ def test_a_published_time_that_is_not_iso_8601_is_refused_naming_it(written: str
 
 
 @pytest.mark.parametrize(
+    ("written", "why"),
+    [
+        ("2026-02-30", "day is out of range for month"),
+        ("2026-13-01T08:00:00Z", "month must be in 1..12"),
+        ("2026-04-01T25:00:00Z", "hour must be in 0..23"),
+        ("2026-04-01T08:00:00+25:00", "its offset from UTC must be less than 24 hours"),
+    ],
+)
+def test_a_published_time_written_as_iso_8601_that_names_no_such_time_is_refused_saying_why(
+    written: str, why: str
+) -> None:
+    # (it was "not an ISO 8601 time", though its format was right)
+    with pytest.raises(ValueError) as refused:
+        parse_time(written)
+    assert str(refused.value) == f"published: {written!r} is written as ISO 8601 but is no such time: {why}"
+
+
+@pytest.mark.parametrize(
     ("written", "placeholder"),
     [("0001-01-01T00:00:00.0000001Z", "0001-01-01T00:00:00Z"),
      ("1970-01-01T00:00:00.000000999Z", "1970-01-01T00:00:00Z"),
