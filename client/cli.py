@@ -1775,18 +1775,24 @@ def _delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                     print(json.dumps(deletion.as_dict(), ensure_ascii=False), flush=True)
                 gone.keep()
         except UnicodeDecodeError as exc:
-            print(f"neardup delete: {args.from_file} is not UTF-8 text ({exc}); stopped there: only the ids "
-                  "printed above were sent", file=sys.stderr)  # fmt: skip
+            print(f"neardup delete: {args.from_file} is not UTF-8 text ({exc}); stopped there: {_sent(answered)}",
+                  file=sys.stderr)  # fmt: skip
             return EXIT_FAILED
         except InvalidArgumentError as exc:
-            print(f"neardup delete: {exc.details}; stopped there: only the ids printed above were sent",
-                  file=sys.stderr)  # fmt: skip
+            print(f"neardup delete: {exc.details}; stopped there: {_sent(answered)}", file=sys.stderr)
             return EXIT_FAILED
     if absent:  # (as ingest and check say how many lines were rejected: the exit status alone said nothing)
         ids = "id" if answered == 1 else "ids"
         print(f"neardup delete: {absent:,} of {answered:,} {ids} {_were(absent)} not stored: nothing to delete for "
               f"{'it' if absent == 1 else 'them'}", file=sys.stderr)  # fmt: skip
     return EXIT_ABSENT if absent and not args.missing_ok else EXIT_OK
+
+
+def _sent(answered: int) -> str:
+    """What a delete stopped by a bad id had sent: the ids answered (printed), none if it stopped at the first."""
+    if not answered:
+        return "no id was sent"
+    return f"only the {answered:,} {'id' if answered == 1 else 'ids'} printed above {_were(answered)} sent"
 
 
 class _DeletedIds:

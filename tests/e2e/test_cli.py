@@ -627,11 +627,13 @@ def test_delete_reads_ids_from_arguments_and_a_file_and_exits_1_when_one_was_not
     (tmp_path / "latin1.txt").write_bytes(b"a\n\xe9t\xe9\n")
     undecodable = neardup("delete", "--from", str(tmp_path / "latin1.txt"), "--server", served.target)
     assert undecodable.returncode == 2 and "is not UTF-8 text" in undecodable.stderr
+    # ("a", read before the bad line, waited for its call: it said the ids "printed above" were sent, none printed)
+    assert undecodable.stderr.endswith("; stopped there: no id was sent\n") and not undecodable.stdout
     (tmp_path / "long.txt").write_text("fine\n" * 1202 + "x" * 600 + "\n", encoding="utf-8")
     too_long = neardup("delete", "--from", str(tmp_path / "long.txt"), "--missing-ok", "--server", served.target)
     assert too_long.returncode == 2 and len(too_long.stdout.splitlines()) == 1000  # (the first call's answers)
     assert f"line 1203 of {tmp_path / 'long.txt'}: is longer than 512 bytes" in too_long.stderr
-    assert "only the ids printed above were sent" in too_long.stderr
+    assert "only the 1,000 ids printed above were sent" in too_long.stderr
 
 
 def test_delete_reads_an_ids_file_or_standard_input_that_starts_with_a_byte_order_mark(
