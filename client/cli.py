@@ -289,18 +289,31 @@ def _cannot_talk(exc: NeardupClientError) -> bool:
 _Commands = argparse._SubParsersAction  # (the subcommands' adder argparse returns: it names no public type)
 
 
+class _CommandParser(argparse.ArgumentParser):
+    """A command's parser, which refuses what it does not know with its own usage: argparse hands a command's unknown
+    arguments up to `neardup`'s parser, whose usage lists the commands and none of the command's flags."""
+
+    def parse_known_args(  # type: ignore[override]  # (the stubs overload it on the namespace's type)
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, unknown = super().parse_known_args(args, namespace)
+        if unknown:
+            self.error(f"unrecognized arguments: {' '.join(unknown)}")
+        return parsed, unknown
+
+
 def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="neardup", description="Find republished copies of news articles.")
     from service import __version__  # (the server's version: GetStats reports the same)
 
     parser.add_argument("--version", action="version", version=f"neardup {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_CommandParser)
     for add in (_add_serve, _add_ingest, _add_check, _add_get, _add_group, _add_delete, _add_stats, _add_health):
         add(sub, env)
     return parser
 
 
-def _add_serve(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+def _add_serve(sub: _Commands[_CommandParser], env: Mapping[str, str]) -> None:
     from service.settings import add_arguments  # the server's settings define serve's flags
 
     serve = sub.add_parser("serve", help="run the gRPC server")
@@ -320,7 +333,7 @@ _OUTPUT_EPILOG = (
 )
 
 
-def _add_ingest(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+def _add_ingest(sub: _Commands[_CommandParser], env: Mapping[str, str]) -> None:
     ingest = sub.add_parser(
         "ingest",
         help="stream a JSONL file through IndexArticleBatches (stores articles; exit 1 if a line was rejected)",
@@ -344,7 +357,7 @@ def _add_ingest(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str])
     ingest.set_defaults(run=_ingest)
 
 
-def _add_check(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+def _add_check(sub: _Commands[_CommandParser], env: Mapping[str, str]) -> None:
     check = sub.add_parser(
         "check",
         help="compare a JSONL file with the index through CheckArticle (stores nothing; exit 1 if a line was rejected)",
@@ -428,14 +441,14 @@ def _add_file_flags(cmd: argparse.ArgumentParser, env: Mapping[str, str]) -> Non
                           "is still said at the end")  # fmt: skip
 
 
-def _add_get(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+def _add_get(sub: _Commands[_CommandParser], env: Mapping[str, str]) -> None:
     get = sub.add_parser("get", help="print a stored article as JSON (exit 1 if absent)")
     get.add_argument("id")
     add_connection_flags(get, env)
     get.set_defaults(run=_get)
 
 
-def _add_group(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+def _add_group(sub: _Commands[_CommandParser], env: Mapping[str, str]) -> None:
     group = sub.add_parser(
         "group", help="print the stored copies of an article's story as JSON, original first (exit 1 if absent)"
     )
@@ -449,7 +462,7 @@ def _add_group(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) 
     group.set_defaults(run=_group)
 
 
-def _add_delete(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+def _add_delete(sub: _Commands[_CommandParser], env: Mapping[str, str]) -> None:
     delete = sub.add_parser(
         "delete", help="delete stored articles, printing a JSON line per id (exit 1 if one was not stored)"
     )
@@ -461,13 +474,13 @@ def _add_delete(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str])
     delete.set_defaults(run=_delete)
 
 
-def _add_stats(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+def _add_stats(sub: _Commands[_CommandParser], env: Mapping[str, str]) -> None:
     stats = sub.add_parser("stats", help="print index statistics as JSON")
     add_connection_flags(stats, env)
     stats.set_defaults(run=_stats)
 
 
-def _add_health(sub: _Commands[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+def _add_health(sub: _Commands[_CommandParser], env: Mapping[str, str]) -> None:
     health = sub.add_parser("health", help="ask the gRPC health service; exit 0 if SERVING, else 1 (HEALTHCHECK)")
     add_connection_flags(health, env)
     health.add_argument("--timeout", type=_seconds, default=5.0,

@@ -104,3 +104,20 @@ def test_a_misspelt_variable_is_said_by_a_client_command(capsys: pytest.CaptureF
 def test_the_servers_variables_beside_a_client_command_are_not_said(capsys: pytest.CaptureFixture[str]) -> None:
     main(["health", "--server", "127.0.0.1:1", "--timeout", "0.5"], env={"NEARDUP_MAX_BATCH": "64"})
     assert "warning" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage"),
+    [(["check", "in.jsonl", "--bogus"], "usage: neardup check "), (["stats", "extra"], "usage: neardup stats "),
+     (["serve", "--bogus"], "usage: neardup serve ")],
+)  # fmt: skip
+def test_an_argument_a_command_does_not_know_is_refused_with_that_commands_usage(
+    argv: list[str], usage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (argparse handed it up to neardup's own parser, whose usage lists the commands and none of their flags)
+    with pytest.raises(SystemExit) as stopped:
+        main(argv, env={})
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(usage), err
+    assert err.endswith(f"neardup {argv[0]}: error: unrecognized arguments: {argv[-1]}\n"), err
