@@ -225,9 +225,15 @@ def connection_hint(exc: NeardupClientError, where: str, answered: bool = False,
         return f" (the server at {where} closed the connection it had answered on: did it stop?)"
     if hint := cannot_talk_hint(exc, where, cert):
         return hint
+    if NO_HANDSHAKE in exc.details:  # (as ingest and check find by a probe: the other commands said "is it running?")
+        return f" ({_silent_listener(where)})"
     if any(s in exc.details for s in _NOT_REACHED):
         return f" (is `neardup serve` running at {where}? --server or NEARDUP_SERVER says where)"
     return ""
+
+
+# gRPC's words for a connection whose peer took it and never sent HTTP/2's first frame: not gRPC, or hung.
+NO_HANDSHAKE = "timed out before receiving SETTINGS frame"
 
 
 def cannot_talk_hint(exc: NeardupClientError, where: str, cert: bool = False) -> str:
@@ -1289,11 +1295,12 @@ def _no_grpc(args: argparse.Namespace) -> UnavailableError | None:
     where = with_default_port(args.server)
     if not takes_connections(where, timeout=_PROBE_SECONDS):
         return None
-    return UnavailableError(
-        grpc.StatusCode.UNAVAILABLE,
-        f"something at {where} takes connections but never began gRPC's handshake: it is not a "
-        "gRPC server (--server names neardup's main port), or a process that is hung or stopped",
-    )
+    return UnavailableError(grpc.StatusCode.UNAVAILABLE, _silent_listener(where))
+
+
+def _silent_listener(where: str) -> str:
+    return (f"something at {where} takes connections but never began gRPC's handshake: it is not a gRPC server "
+            "(--server names neardup's main port), or a process that is hung or stopped")  # fmt: skip
 
 
 def _wait_for_load(args: argparse.Namespace) -> None:

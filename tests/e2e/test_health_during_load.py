@@ -232,6 +232,21 @@ def test_ingest_against_a_silent_listener_gives_up_saying_it_speaks_no_grpc_not_
     )
 
 
+def test_stats_against_a_silent_listener_says_it_speaks_no_grpc_as_ingest_does() -> None:
+    # (gRPC gives up its connection after 20 s saying it never got the peer's first frame; stats, get, group and
+    # delete then asked "is `neardup serve` running at …?", where ingest and check, by a probe, said what it is)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        target = f"127.0.0.1:{silent.getsockname()[1]}"
+        said = _Said()
+        with redirect_stderr(said):
+            code = main(["stats", "--server", target])
+    assert code != EXIT_OK
+    assert f"(something at {target} takes connections but never began gRPC's handshake: it is not a gRPC server" in (
+        said.text
+    )
+    assert "is `neardup serve` running" not in said.text, said.text
+
+
 def test_check_started_before_the_server_waits_for_its_load_saying_so_or_gives_up_after_wait_for_load(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
