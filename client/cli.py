@@ -1570,8 +1570,9 @@ def _say_versions(outcomes: Counter[str | None]) -> None:
         _say(f"neardup ingest: {_lines(replaced)} replaced the other version stored under {its} "
              '(outcome "replaced"); that version is gone')  # fmt: skip
     if unchanged := outcomes["unchanged"]:
-        _say(f"neardup ingest: {_lines(unchanged)} {_were(unchanged)} stored as sent already, and stored nothing "
-             '(outcome "unchanged")')  # fmt: skip
+        them = "it" if unchanged == 1 else "them"
+        _say(f"neardup ingest: {_lines(unchanged)} {_were(unchanged)} already stored just as sent: nothing new was "
+             f'stored for {them} (outcome "unchanged")')  # fmt: skip
 
 
 def _lines(count: int) -> str:

@@ -99,7 +99,7 @@ def test_ingest_says_which_lines_replaced_an_article_under_their_id_and_which_we
     last = neardup("ingest", str(write_jsonl(tmp_path / "last.jsonl", rows[1:])), "--server", served.target,
                    "--no-progress")  # fmt: skip
     assert [json.loads(x)["outcome"] for x in last.stdout.splitlines()] == ["unchanged"]
-    assert "neardup ingest: 1 line was stored as sent already" in last.stderr and "replaced" not in last.stderr
+    assert "neardup ingest: 1 line was already stored just as sent" in last.stderr and "replaced" not in last.stderr
 
 
 @pytest.mark.parametrize("command", ["ingest", "check"])

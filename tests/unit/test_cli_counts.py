@@ -39,9 +39,11 @@ def _run(outcomes: list[Verdict | BadLine]) -> int:
          'neardup ingest: 2 lines replaced the other version stored under their id (outcome "replaced"); that '
          "version is gone"),
         ([Verdict("a", outcome="unchanged")],
-         'neardup ingest: 1 line was stored as sent already, and stored nothing (outcome "unchanged")'),
+         'neardup ingest: 1 line was already stored just as sent: nothing new was stored for it (outcome '
+         '"unchanged")'),
         ([Verdict("a", outcome="unchanged")] * 1_200,
-         'neardup ingest: 1,200 lines were stored as sent already, and stored nothing (outcome "unchanged")'),
+         'neardup ingest: 1,200 lines were already stored just as sent: nothing new was stored for them (outcome '
+         '"unchanged")'),
     ],
 )  # fmt: skip
 def test_a_count_of_one_line_is_said_in_the_singular(
