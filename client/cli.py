@@ -1231,13 +1231,35 @@ def _wait_ready(client: NeardupClient, args: argparse.Namespace, seconds: float 
     found = _asked(args)
     if found is _Found.NONE:
         try:
-            client.wait_ready(seconds)
+            _wait_for_connection(client, args, seconds)
         except NeardupClientError as not_ready:
             found = _asked(args, not_ready)
         else:
             found = _asked(args)
     if found is _Found.LOADING:
         _wait_for_load(args)
+
+
+def _wait_for_connection(client: NeardupClient, args: argparse.Namespace, seconds: float) -> None:
+    """`client.wait_ready(seconds)`, saying so once on stderr if nothing took the connection within the first second:
+    the command sat silent for those 10 s before it said there was no server."""
+    try:
+        client.wait_ready(min(_QUIET_SECONDS, seconds))
+        return
+    except NeardupClientError:
+        if seconds <= _QUIET_SECONDS:
+            raise
+    _say(f"neardup {args.command}: nothing answers at {with_default_port(args.server)} yet: waiting up to "
+         f"{seconds:g} s for a server to come up")  # fmt: skip
+    try:
+        client.wait_ready(seconds - _QUIET_SECONDS)
+    except NeardupClientError:
+        raise UnavailableError(
+            grpc.StatusCode.UNAVAILABLE, f"no server at {client.target} after {seconds:g}s"
+        ) from None
+
+
+_QUIET_SECONDS = 1.0  # (a server starting beside the command takes its connections within it: nothing said)
 
 
 class _Found(enum.Enum):

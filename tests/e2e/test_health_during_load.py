@@ -262,7 +262,7 @@ def test_check_started_before_the_server_waits_for_its_load_saying_so_or_gives_u
     real_wait = NeardupClient.wait_ready
 
     def wait_ready(client: NeardupClient, timeout: float) -> None:
-        if timeout >= 1:  # (the commands' wait for a server to come up, not the probe's look at its handshake)
+        if timeout > 1:  # (the commands' wait for a server to come up, past its first second and the probe's look)
             waiting.add()
         real_wait(client, timeout)
 
@@ -279,6 +279,8 @@ def test_check_started_before_the_server_waits_for_its_load_saying_so_or_gives_u
         gives_up.start()
         wait_for(lambda: waiting.value == 2, timeout=30, what="both commands to wait for a server to come up")
         load.start()  # (nothing listened when they first asked: the server comes up during their wait)
+        # (said once each, after the first second: they sat silent for up to 10 s)
+        assert said.text.count(f"neardup check: nothing answers at {target} yet: waiting up to 10 s for a server") == 2
         gives_up.join(timeout=60)
         loading = (
             f"neardup check: the server at {target} speaks gRPC but answers no neardup call yet (only health checks), "
