@@ -72,7 +72,9 @@ MAX_BATCH_ARTICLES = 1000  # the most articles an IndexArticleBatches message ma
 # The largest answer the client takes: a batch's answers are one message, which long ids and many matches make
 # bigger than gRPC's default 4 MiB (the server sends up to this much).
 MAX_ANSWER_BYTES = 64 << 20
-GRPC_DEADLINE = "Deadline Exceeded"  # gRPC's details when the client's own deadline passed (the server said nothing)
+# gRPC's details when the client's own deadline passed (the server said nothing): the second when it passed while
+# the request was still being written (a big article, a very short timeout)
+GRPC_DEADLINES = ("Deadline Exceeded", "Stream removed (Deadline Exceeded)")
 _OWN_DEADLINE = "no answer came within the client's timeout"  # (what the client says instead)
 # What a NeardupClient speaking plaintext to a TLS server says to change (TLS_ONLY_SERVER).
 TLS_REMEDY = "connect with tls=True, or a ca_file"
@@ -387,14 +389,14 @@ class NeardupClient:
         self, exc: grpc.RpcError, deadline_said: str | None = None, deadline: float | None = None
     ) -> NeardupClientError:
         """The client error for a failed call; ClientClosedError for one cancelled because close() ran. gRPC's
-        bare "Deadline Exceeded", its own deadline's, says `deadline_said` instead (which names the timeout).
+        bare "Deadline Exceeded" (GRPC_DEADLINES), its own deadline's, says `deadline_said` instead (which names the timeout).
         `deadline` (time.monotonic()'s), when the call has one: a TLS probe waited for is not waited past it."""
         error = from_rpc_error(exc)
         if self._tls_probe is not None and closed_at_connect(error, self._tls_probe.tls):
             within = TLS_PROBE_SECONDS if deadline is None else min(TLS_PROBE_SECONDS, deadline - time.monotonic())
             probe = self._tls_probe
             error = said_of_tls(error, self.target, probe.answer(within), probe.tls, probe.has_cert, self._remedies)
-        if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and error.details == GRPC_DEADLINE and deadline_said:
+        if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and error.details in GRPC_DEADLINES and deadline_said:
             return reworded(error, deadline_said)
         if error.code == grpc.StatusCode.CANCELLED and self._closed.is_set():
             message = (

@@ -7,6 +7,7 @@ import itertools
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,7 @@ from benchmarks.loopback import wait_for
 from client import Article, DeadlineExceededError, NeardupClient, Retry, UnavailableError
 from client.api import RECONNECT_MAX_MS
 from tests.articles import WIRE
-from tests.support import closing_port
+from tests.support import closing_port, in_process_server
 
 
 def test_a_server_that_went_away_is_tried_again_every_few_seconds_at_most() -> None:
@@ -84,3 +85,18 @@ def test_an_index_whose_last_try_passed_the_clients_deadline_counts_its_tries() 
         "no answer came within the client's timeout of 0.3 s, so the article may or may not be stored: sending it "
         "again is safe, it is not stored twice (after 2 retries, 3 tries in all)"
     )
+
+
+def test_a_deadline_that_passes_while_a_big_article_is_written_is_said_as_the_clients_timeout(tmp_path: Path) -> None:
+    # (gRPC then says "Stream removed (Deadline Exceeded)", which was passed on as it was: neither the timeout nor
+    # that the article may or may not be stored, as the README promises)
+    body = " ".join(f"word{n % 5000}" for n in range(150_000))  # (≈1 MiB: still being written at the deadline)
+    said = "no answer came within the client's timeout of 0.001 s, so the article may or may not be stored"
+    with (
+        in_process_server(tmp_path, max_body_bytes=2 << 20) as (running, _client),
+        NeardupClient(f"127.0.0.1:{running.port}", timeout=0.001) as hasty,
+    ):
+        for n in range(5):
+            with pytest.raises(DeadlineExceededError) as caught:
+                hasty.index(Article(f"big{n}", body))
+            assert caught.value.details.startswith(said), caught.value.details
