@@ -1113,7 +1113,10 @@ def _require_published_in_range(article: Article) -> None:
 def require_id(article_id: str, name: str = "id") -> None:
     """Raise InvalidArgumentError, naming `name`, if the server would refuse `article_id` (empty, or over
     MAX_ID_BYTES in UTF-8), or protobuf could not send it (an unpaired surrogate: it raised UnicodeEncodeError
-    while the request was built, after delete_many's earlier calls had deleted their ids)."""
+    while the request was built, after delete_many's earlier calls had deleted their ids). An id that is no str
+    (5, b"a") is a TypeError naming `name`, as Article's is: it was an AttributeError from within."""
+    if article_id is not None and not isinstance(article_id, str):
+        raise TypeError(f"{name}: expected a str, got {type(article_id).__name__}")
     if not article_id:
         raise InvalidArgumentError(grpc.StatusCode.INVALID_ARGUMENT, f"{name}: is required")
     try:

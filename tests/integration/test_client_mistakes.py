@@ -171,6 +171,18 @@ def test_an_id_that_is_not_text_is_refused_naming_it_before_anything_is_sent(tmp
         assert client.get("victim").article.body == WIRE
 
 
+def test_an_id_that_is_no_str_is_a_type_error_naming_it_before_anything_is_sent(tmp_path: Path) -> None:
+    # (an AttributeError from within: "'int' object has no attribute 'encode'")
+    with in_process_server(tmp_path) as (_running, client):
+        client.index(Article("victim", WIRE))
+        for call in (client.get, client.delete, client.group_page):
+            with pytest.raises(TypeError, match=r"^id: expected a str, got int$"):
+                call(5)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"^ids\[1\]: expected a str, got bytes$"):
+            client.delete_many(["victim", b"x"])  # type: ignore[list-item]
+        assert client.get("victim").article.body == WIRE
+
+
 def test_the_cli_given_an_id_that_is_not_utf8_says_so_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
