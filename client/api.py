@@ -389,7 +389,8 @@ class NeardupClient:
         self, exc: grpc.RpcError, deadline_said: str | None = None, deadline: float | None = None
     ) -> NeardupClientError:
         """The client error for a failed call; ClientClosedError for one cancelled because close() ran. gRPC's
-        bare "Deadline Exceeded" (GRPC_DEADLINES), its own deadline's, says `deadline_said` instead (which names the timeout).
+        bare "Deadline Exceeded" (GRPC_DEADLINES), its own deadline's, says `deadline_said` instead (which names the
+        timeout).
         `deadline` (time.monotonic()'s), when the call has one: a TLS probe waited for is not waited past it."""
         error = from_rpc_error(exc)
         if self._tls_probe is not None and closed_at_connect(error, self._tls_probe.tls):
