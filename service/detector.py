@@ -427,8 +427,10 @@ class Detector:
         check_length("article.title", article.title, MAX_FIELD_BYTES)
         check_length("article.source", article.source, MAX_FIELD_BYTES)
         check_length("article.url", article.url, MAX_FIELD_BYTES)
-        if not article.body.strip():
+        if not article.body:
             raise InvalidArgument("article.body", "is required and must not be empty")
+        if article.body.isspace():  # (it was "must not be empty" too, though it was not: a person looks for no text)
+            raise InvalidArgument("article.body", "holds only spaces and line breaks: there are no words to compare")
         size = len(article.body.encode())
         if size > self.max_body_bytes:
             raise InvalidArgument(

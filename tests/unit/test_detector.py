@@ -276,6 +276,17 @@ def test_a_code_point_is_not_refused_for_being_unassigned_in_this_python(article
     assert id_character_problem(article_id) is None
 
 
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [("", "article.body: is required and must not be empty"),
+     ("   \n \t", "article.body: holds only spaces and line breaks: there are no words to compare")],
+)  # fmt: skip
+def test_a_body_of_only_whitespace_is_not_said_to_be_empty(detector: Detector, body: str, said: str) -> None:
+    with pytest.raises(InvalidArgument) as refused:
+        detector.prepare(Article("a", body))
+    assert str(refused.value) == said
+
+
 def test_body_limit_message_says_how_to_change_it(detector: Detector) -> None:
     with pytest.raises(InvalidArgument, match="over the server's limit of 10,000 bytes"):
         detector.prepare(Article("a", "word " * 3000, published=datetime.now(UTC)))
