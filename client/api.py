@@ -1138,6 +1138,8 @@ def require_id(article_id: str, name: str = "id") -> None:
 def _require_settings(timeout: float | None, keepalive_seconds: float, min_keepalive_seconds: float) -> None:
     """ValueError, naming the setting, for a timeout or keepalive no call could work with."""
     _require_timeout(timeout)
+    _require_number("keepalive_seconds", keepalive_seconds)
+    _require_number("min_keepalive_seconds", min_keepalive_seconds)
     if not keepalive_seconds > 0:
         raise ValueError(f"keepalive_seconds={keepalive_seconds!r}: give the seconds between pings, above 0")
     if not keepalive_seconds >= min_keepalive_seconds:
@@ -1169,12 +1171,22 @@ def _whole_batch(batch: int) -> int:
 
 def _require_timeout(timeout: float | None) -> None:
     """ValueError for a timeout no call could work with: not above 0, or infinite or past MAX_TIMEOUT (gRPC's
-    deadline overflows, and it failed every call at once with a bare "Deadline Exceeded")."""
+    deadline overflows, and it failed every call at once with a bare "Deadline Exceeded"); TypeError for one that is
+    no number."""
+    if timeout is not None:
+        _require_number("timeout", timeout)
     if timeout is not None and not 0 < timeout <= MAX_TIMEOUT:
         raise ValueError(
             f"timeout={timeout!r}: give the seconds a call may take (above 0, at most {MAX_TIMEOUT:.0e}), "
             "or None for no bound"
         )
+
+
+def _require_number(name: str, value: object) -> None:
+    """TypeError naming the setting for seconds given as no number ("5", True): comparing them failed in Python's
+    words."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name}={value!r}: give the seconds as a number")
 
 
 def with_default_port(target: str) -> str:

@@ -181,6 +181,14 @@ def test_a_timeout_or_keepalive_no_call_could_work_with_is_refused_when_made(
         NeardupClient("127.0.0.1:9", **settings)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("setting", ["timeout", "keepalive_seconds", "min_keepalive_seconds"])
+@pytest.mark.parametrize("given", ["5", True])
+def test_seconds_given_as_no_number_are_a_type_error_naming_the_setting(setting: str, given: object) -> None:
+    # ("5" was a bare TypeError from a comparison: "'<' not supported between instances of 'int' and 'str'")
+    with pytest.raises(TypeError, match=rf"^{setting}={given!r}: give the seconds as a number$"):
+        NeardupClient("127.0.0.1:9", **{setting: given})  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("timeout", [0, -1.0, float("inf")])
 def test_a_stream_timeout_no_call_could_work_with_is_refused_before_anything_is_sent(timeout: float) -> None:
     with NeardupClient("127.0.0.1:9") as client, pytest.raises(ValueError, match=rf"timeout={timeout!r}: "):
