@@ -34,6 +34,8 @@ from client.errors import (
     SERVER_LOAD_ABANDONED,
     SERVER_LOAD_FAILED,
     TLS_ONLY_SERVER,
+    TLS_PLAINTEXT_PEER,
+    TLS_UNTRUSTED,
     ClientClosedError,
     InvalidArgumentError,
     NeardupClientError,
@@ -89,6 +91,10 @@ class TlsRemedies:
     mtls: str  # plaintext to one that also requires a client certificate
     cert: str  # TLS with no client certificate to one that requires one (CLIENT_CERT_REQUIRED)
     other_cert: str  # a client certificate the server did not accept (CLIENT_CERT_REFUSED)
+    # TLS to a plaintext server (TLS_PLAINTEXT_PEER), and a server certificate not trusted (TLS_UNTRUSTED), where gRPC's
+    # words say neither plainly; None where the caller hints at them itself (the CLI: client.cli.cannot_talk_hint)
+    plaintext: str | None = None
+    untrusted: str | None = None
 
 
 REMEDIES = TlsRemedies(
@@ -97,6 +103,8 @@ REMEDIES = TlsRemedies(
     cert="give cert_file and key_file",
     other_cert="cert_file must be signed by a CA the server trusts (its --tls-client-ca), hold the intermediate CA "
     "certificates between them after its own, if any, and be valid now",
+    plaintext="the server at {target} speaks plaintext: connect with tls=False, and no ca_file, cert_file or key_file",
+    untrusted="the server's certificate is not signed by a CA this client trusts: ca_file names the CA to trust",
 )
 DEFAULT_PORT = 50051  # the port `neardup serve` listens on unless told otherwise
 # Its health is SERVING only while its store answers (readiness); the server's own, "", until it drains.
@@ -397,6 +405,8 @@ class NeardupClient:
             within = TLS_PROBE_SECONDS if deadline is None else min(TLS_PROBE_SECONDS, deadline - time.monotonic())
             probe = self._tls_probe
             error = said_of_tls(error, self.target, probe.answer(within), probe.tls, probe.has_cert, self._remedies)
+        if (hint := _tls_mismatch_hint(error, self._remedies)) is not None:
+            return reworded(error, f"{error.details} ({hint.format(target=self.target)})")
         if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and error.details in GRPC_DEADLINES and deadline_said:
             return reworded(error, deadline_said)
         if error.code == grpc.StatusCode.CANCELLED and self._closed.is_set():
@@ -1420,6 +1430,16 @@ class TlsAnswer(enum.Enum):
     NONE = "none"  # no TLS handshake completed there (none within the time, nothing listening, plaintext)
     SERVES = "serves"  # a TLS handshake completes, and nothing says the client's certificate was refused
     REFUSES_CLIENT = "refuses the client"  # handshakes complete, but one ends at the client's certificate (or none)
+
+
+def _tls_mismatch_hint(error: NeardupClientError, remedies: TlsRemedies) -> str | None:
+    """What to change for a TLS handshake that failed on a plaintext server or an untrusted certificate: gRPC says
+    "WRONG_VERSION_NUMBER: Invalid certificate verification context: OK" and "CERTIFICATE_VERIFY_FAILED"."""
+    if error.code != grpc.StatusCode.UNAVAILABLE:
+        return None
+    if TLS_PLAINTEXT_PEER in error.details:
+        return remedies.plaintext
+    return remedies.untrusted if TLS_UNTRUSTED in error.details else None
 
 
 def said_of_tls(

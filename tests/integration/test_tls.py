@@ -100,6 +100,29 @@ def test_plaintext_and_untrusted_clients_cannot_talk_to_a_tls_server(tls_server:
             client.stats()
 
 
+def test_the_python_client_says_which_of_its_settings_to_change_when_the_handshake_cannot_happen(
+    tls_server: tuple[RunningServer, Pki], tmp_path: Path
+) -> None:
+    # (gRPC's "WRONG_VERSION_NUMBER: Invalid certificate verification context: OK" and "CERTIFICATE_VERIFY_FAILED"
+    # were passed on alone: only the CLI said what to change)
+    running, pki = tls_server
+    with (
+        NeardupClient(f"127.0.0.1:{running.port}", timeout=5, ca_file=pki.other_ca) as untrusting,
+        pytest.raises(UnavailableError) as untrusted,
+    ):
+        untrusting.stats()
+    assert untrusted.value.details.endswith(
+        "(the server's certificate is not signed by a CA this client trusts: ca_file names the CA to trust)"
+    )
+    with in_process_server(tmp_path / "plain") as (plain, _client):
+        target = f"127.0.0.1:{plain.port}"
+        with NeardupClient(target, timeout=5, ca_file=pki.ca) as speaking_tls, pytest.raises(UnavailableError) as tls:
+            speaking_tls.stats()
+    assert tls.value.details.endswith(
+        f"(the server at {target} speaks plaintext: connect with tls=False, and no ca_file, cert_file or key_file)"
+    )
+
+
 def test_the_cli_says_which_tls_setting_to_change_when_the_handshake_cannot_happen(
     tls_server: tuple[RunningServer, Pki], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
