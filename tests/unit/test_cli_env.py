@@ -4,6 +4,7 @@ file paths with `~`; seconds a command line can give."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +122,12 @@ def test_an_argument_a_command_does_not_know_is_refused_with_that_commands_usage
     err = capsys.readouterr().err
     assert err.startswith(usage), err
     assert err.endswith(f"neardup {argv[0]}: error: unrecognized arguments: {argv[-1]}\n"), err
+
+
+def test_health_exits_1_for_a_setting_that_cannot_work_as_docker_reserves_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (an unreadable token file ended it with 2, where its help promises 1 for anything but SERVING)
+    missing = tmp_path / "no-such-token"
+    assert main(["health", "--server", "127.0.0.1:9", "--token-file", str(missing)], env={}) == 1
+    assert capsys.readouterr().err.startswith("neardup: cannot read the token file: ")
