@@ -462,8 +462,9 @@ class Engine:
         unlogged = self._refusals.due(articles)
         if unlogged is not None:
             held = f"{unlogged} more articles refused since the last such line; " if unlogged else ""
-            log.error("batch of %d articles not acknowledged: %s (%sat most one such line a %.0f s)", articles, error,
-                      held, REFUSALS_LOGGED_EVERY)  # fmt: skip
+            batch = "1 article" if articles == 1 else f"{articles} articles"
+            log.error("batch of %s not acknowledged: %s (%sat most one such line a %.0f s)", batch, error, held,
+                      REFUSALS_LOGGED_EVERY)  # fmt: skip
 
     def _log_refusals_over(self) -> None:
         """After a write the store accepted: the refusals held back since the last line said at once (at most one

@@ -141,12 +141,12 @@ class ReplicaHolds(Holds):
         except Exception as exc:  # (Unavailable mostly: the stream's writes fail too, and say so)
             unlogged = self._failures.due()
             if unlogged is not None:
+                held = f" ({unlogged} more such failures since the last line)" if unlogged else ""
                 log.warning(
                     "could not tell the other replicas which articles this one's streams hold (%s): until it can, a "
-                    "correction or a delete of one of them sent to another replica is not ordered after it "
-                    "(%d more such failures since the last line)",
+                    "correction or a delete of one of them sent to another replica is not ordered after it%s",
                     exc,
-                    unlogged,
+                    held,
                 )
             return False
 

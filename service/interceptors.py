@@ -696,7 +696,8 @@ class RefusalLog:
         unlogged = self._throttle.due()
         if unlogged is None:
             return
+        held = f"; {unlogged} more refused since the last such line" if unlogged else ""  # (none before the first)
         log.warning(
-            "refused a call from %s with %s (UNAUTHENTICATED); %d more refused since the last such line",
-            peer, what, unlogged, extra={"peer": peer, "refused_unlogged": unlogged},
+            "refused a call from %s with %s (UNAUTHENTICATED)%s",
+            peer, what, held, extra={"peer": peer, "refused_unlogged": unlogged},
         )  # fmt: skip

@@ -219,6 +219,7 @@ def test_a_hold_redis_refuses_fails_no_stream_and_is_said_once(caplog: pytest.Lo
             holds.read(["y"])
             assert until(lambda: "could not tell the other replicas" in caplog.text, WAIT)
         assert caplog.text.count("could not tell the other replicas") == 1
+        assert "more such failures" not in caplog.text  # (the first line: it said "0 more such failures")
     finally:
         holds.close()
         store.close()

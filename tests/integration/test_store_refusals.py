@@ -190,7 +190,7 @@ def test_batches_refused_while_the_store_is_down_are_logged_once_an_interval_not
     finally:
         engine.close()
     assert len(said) == 1, said  # six refused batches within REFUSALS_LOGGED_EVERY: one line
-    assert said[0].startswith("batch of 1 articles not acknowledged: the shared Redis store at")
+    assert said[0].startswith("batch of 1 article not acknowledged: the shared Redis store at")  # (was "1 articles")
     # (the first line said "(0 more articles refused since the last such line; ...)": none is held back yet)
     assert "more articles refused" not in said[0] and said[0].endswith("(at most one such line a 10 s)")
 
@@ -234,7 +234,7 @@ def test_refusals_held_back_are_said_at_once_when_the_store_accepts_writes_again
     assert engine.index(engine.detector.prepare(ModelArticle(accepted.id, accepted.body)), timeout=30)
     said = _refusal_lines(caplog)
     assert [level for level, _ in said] == ["ERROR", "WARNING"], said
-    assert said[0][1].startswith("batch of 1 articles not acknowledged:")
+    assert said[0][1].startswith("batch of 1 article not acknowledged:")
     assert said[1][1] == (
         "batches not acknowledged: 2 more articles refused since the last such line; the store accepts writes again"
     )
