@@ -22,6 +22,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, closing, contextmanager, nullcontext, suppress
+from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
 
@@ -939,7 +940,7 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 for unused in unused_variables(env, settings):
                     logging.getLogger("neardup").warning("%s", unused)
                 # (`started`: called as the start is done, before it lets go of its undoing; a signal then drains)
-                running = start_server(settings, started=stops.started)
+                running = start_server(settings, started=stops.started, bound=partial(_announce_ports, settings))
             except (IncompatibleIndex, StoreInUse, OSError, ValueError) as exc:
                 stops.restore()
                 _refuse_start(str(exc), settings.log_format)
@@ -1166,11 +1167,17 @@ def _announce_serving(settings: Settings, running: RunningServer) -> None:
     logging.getLogger("neardup").info("serving on %s (store %s at %s)", settings.address(running.port), settings.store,
                                       where, extra={"address": settings.address(running.port), "port": running.port,
                                                     "store": settings.store, "store_at": str(where)})  # fmt: skip
-    if running.metrics_port is not None:
-        announce(f"neardup metrics on http://{settings.address(running.metrics_port)}/metrics", settings.log_format)
-    if running.health_port is not None:
-        announce(f"neardup health service on {settings.address(running.health_port)}", settings.log_format)
     announce(f"neardup serving on {settings.address(running.port)}", settings.log_format)
+
+
+def _announce_ports(settings: Settings, metrics_port: int | None, health_port: int | None) -> None:
+    """The metrics and health ports, named as soon as they answer: before the index's load, which may take minutes."""
+    from service.logs import announce
+
+    if metrics_port is not None:
+        announce(f"neardup metrics on http://{settings.address(metrics_port)}/metrics", settings.log_format)
+    if health_port is not None:
+        announce(f"neardup health service on {settings.address(health_port)}", settings.log_format)
 
 
 def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:

@@ -147,11 +147,17 @@ def serve_on(delay: float, cut_short: threading.Event | None = None) -> None:
     waits.until(cut_short or threading.Event(), delay)
 
 
-def start_server(settings: Settings, started: Callable[[], None] | None = None) -> RunningServer:
+def start_server(
+    settings: Settings,
+    started: Callable[[], None] | None = None,
+    bound: Callable[[int | None, int | None], None] | None = None,
+) -> RunningServer:
     """Bind the ports, answer health, open the store, build the engine and start serving; returns once serving.
     `started` is called once the start is done, just before what it took is kept: serve's signal handlers raise
     to abandon a start until then, and from then on note the signal and drain (an exception raised once what was
-    taken is kept, with nothing left to undo it, left a serving server unclosed).
+    taken is kept, with nothing left to undo it, left a serving server unclosed). `bound` is called with the
+    metrics and health ports (None: not served) once they answer, before the index's load: serve names them then,
+    as probes may use them during a load of minutes (named after it, a port 0 picked was not known until then).
 
     The ports are bound, and the health port answers, before the store is opened: the index's load (a
     snapshot, a replay, or a full rebuild: tens of seconds at a million articles, minutes on a slow disk)
@@ -190,6 +196,8 @@ def start_server(settings: Settings, started: Callable[[], None] | None = None) 
         health_server, health_port = _health_server(settings, health_servicer)
         if health_server:
             undo.callback(lambda: waits.set_at_last(health_server.stop(0)))
+        if bound is not None:
+            bound(metrics_port, health_port)
         store = open_store(settings)
         # (closed if the start goes no further, a signal's abandoning it among that: from here on the engine's
         # close closes it too, and a store's close after the first does nothing)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import socket
 import sqlite3
 import threading
@@ -67,6 +68,26 @@ def test_the_health_port_says_alive_and_not_ready_while_the_index_loads_then_rea
             assert probe.health() == "SERVING"
         with server.client() as client:
             assert client.stats().articles == 0
+    finally:
+        server.stop()
+
+
+def test_the_health_and_metrics_ports_picked_are_named_before_the_index_loads(tmp_path: Path) -> None:
+    # (named after the load, a port 0 picked was not known while probes needed it: minutes at a million articles)
+    server = HeldLoadProcess(tmp_path / "data", "--health-port", "0", "--metrics-port", "0").launch()
+    try:
+        server.read_until("neardup health service on ")
+        said = "".join(server.log)
+        health = re.search(r"neardup health service on 127\.0\.0\.1:(\d+)", said)
+        metrics = re.search(r"neardup metrics on http://127\.0\.0\.1:(\d+)/metrics", said)
+        assert health and metrics, said
+        assert "neardup serving on" not in said  # (the load is still held)
+        with NeardupClient(f"127.0.0.1:{health.group(1)}", timeout=5) as probe:
+            assert probe.health() == "SERVING" and probe.health(SERVICE_NAME) == "NOT_SERVING"
+        assert scrape(int(metrics.group(1)))[("neardup_store_answers", ())] == 0
+        server.release()
+        server.serving(timeout=30)
+        assert sum("neardup health service on" in line for line in server.log) == 1  # (not named again)
     finally:
         server.stop()
 
