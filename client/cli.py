@@ -1097,6 +1097,9 @@ class _ServeStops:
             if self.asked.is_set():
                 if cuts:
                     self._delaying = False  # (cut short: the drain begins, and what follows is timed from here)
+                    log.info("%s received during the shutdown delay: cut short, the drain begins (a further signal, "
+                             "%g s or more after this one, exits at once)", name, SAME_STOP_SECONDS,
+                             extra={"signal": name})  # fmt: skip
                     self._stop_at, self._stop_by = at, name
                     self.again.set()
                     continue
