@@ -74,7 +74,7 @@ EXIT_TERMINATED = 128 + signal.SIGTERM  # and for SIGTERM (a job runner's stop, 
 # the lines answered: _after_stopping
 _AFTER_STOPPING = {
     "ingest": "Articles sent after those may be stored too",
-    "check": "Nothing was stored",
+    "check": "A check stores nothing",
 }
 # gRPC's words when no connection was made (refused, unresolvable), and the client's when none was made in a wait
 # (wait_ready), as against a server's UNAVAILABLE
@@ -1666,13 +1666,15 @@ def _going_on(args: argparse.Namespace, resume: int, store_full: bool = False) -
     output; an article after it that was sent and stored is sent again, and answered "unchanged" (indexing is
     idempotent); a check stores nothing. After a full store (`store_full`), once it has room: the server's message,
     said just before, says what is full and what to do."""
-    flags = f"--start-line {resume}"
     when = " once the store has room (see the message above)" if store_full else ""
+    sent = ' (an article sent again that was stored is answered "unchanged")' if args.command == "ingest" else ""
+    if resume == args.start_line:  # (nothing answered: "go on from line 1 with --start-line 1" said nothing new)
+        return f"To go on{when}, run the same command again{sent}"
+    flags = f"--start-line {resume}"
     if args.output is not None and str(args.output) != "-":
         how = f"run the same command with {flags} --append"
     else:
         how = f"run the same command with {flags}, its output appended to this run's (>>, not >)"
-    sent = ' (an article sent again that was stored is answered "unchanged")' if args.command == "ingest" else ""
     return f"To go on from line {resume:,}{when}, {how}{sent}"
 
 

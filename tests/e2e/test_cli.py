@@ -355,8 +355,8 @@ def test_check_whose_token_is_rotated_out_mid_run_stops_saying_how_far_it_got(tm
     assert run.returncode == 2, stderr
     assert "UNAUTHENTICATED" in stderr and "rejected" not in stderr, stderr
     assert stderr.splitlines()[-1] == (
-        "neardup check: stopped once 2 lines were answered. Nothing was stored. To go on from line 3, run the same "
-        "command with --start-line 3 --append"
+        "neardup check: stopped once 2 lines were answered. A check stores nothing. To go on from line 3, run the "
+        "same command with --start-line 3 --append"
     )
     assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["wire", "copy"]
 

@@ -351,8 +351,8 @@ def test_ingest_in_batches_on_a_store_full_from_the_start_counts_what_it_sent_an
             "output line"
             + (", and no article was sent after them" if not after else f"; {them}"))  # fmt: skip
     assert (
-        f"neardup ingest: stopped once 0 lines were answered. {said}. To go on from line 1 once the store has room "
-        "(see the message above), run the same command with --start-line 1 --append"
+        f"neardup ingest: stopped once 0 lines were answered. {said}. To go on once the store has room (see the "
+        'message above), run the same command again (an article sent again that was stored is answered "unchanged")'
     ) in err
 
 

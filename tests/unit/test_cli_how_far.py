@@ -115,7 +115,7 @@ def test_an_error_that_counts_no_articles_and_check_say_what_they_said(capsys: p
     bare = UnavailableError(grpc.StatusCode.UNAVAILABLE, GONE)  # (not an index stream's: nothing counted)
     assert _closing_line("ingest", bare, capsys).endswith(f". Articles sent after those may be stored too. {AGAIN}")
     assert _closing_line("check", _ended(NOT_REACHED, 0), capsys).endswith(
-        ". Nothing was stored. To go on from line 2, run the same command with --start-line 2 --append"
+        ". A check stores nothing. To go on from line 2, run the same command with --start-line 2 --append"
     )
 
 

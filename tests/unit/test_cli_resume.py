@@ -113,11 +113,11 @@ def test_a_stopped_run_says_the_start_line_of_its_first_unanswered_line(capsys: 
         "from line 9, run the same command with --start-line 9 --append (an article sent again that was stored is "
         'answered "unchanged")'
     )
-    # Nothing answered: from where this run began; on standard output, appended by the shell
+    # Nothing answered: the same command again
     assert cli._run_file(_args("check", None, 7), out, iter(lines), _answers_then_gone(0)) == cli.EXIT_FAILED
     assert capsys.readouterr().err.splitlines()[-1] == (
-        "neardup check: stopped once 0 lines were answered. Nothing was stored. To go on from line 7, run the same "
-        "command with --start-line 7, its output appended to this run's (>>, not >)"
+        "neardup check: stopped once 0 lines were answered. A check stores nothing. To go on, run the same command "
+        "again"  # (it said "To go on from line 7, run the same command with --start-line 7": the same command)
     )
 
 
