@@ -1981,7 +1981,11 @@ def _stats(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _health(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    with _connect(args, timeout=args.timeout) as client:
+    try:
+        connected = _connect(args, timeout=args.timeout)
+    except SystemExit:  # (a setting that cannot work, said: 1 as for any other failure, as Docker reserves 2)
+        return EXIT_ABSENT
+    with connected as client:
         try:
             status = client.health(args.service)
         except NeardupClientError as exc:
