@@ -564,12 +564,13 @@ def _record_unanswered(lane: StreamLane, record: Record, feed: Feed, status: str
 
 
 def rss_bytes(pid: int) -> int:
-    """Resident set size of a process, from /proc (Linux)."""
+    """Resident set size of a process, from /proc (Linux). OSError when it has ended: no /proc/<pid> once reaped,
+    and ProcessLookupError for a zombie (ended, not yet reaped), whose status holds no VmRSS."""
     with open(f"/proc/{pid}/status", encoding="ascii") as status:
         for line in status:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+    raise ProcessLookupError(f"no VmRSS for pid {pid}: it has ended")
 
 
 def host_cpu_ticks() -> list[int]:
@@ -615,15 +616,23 @@ def descendants(pid: int) -> set[int]:
 
 
 class RssSampler(threading.Thread):
+    """Samples process `pid`'s RSS every `every` seconds until stopped, or until the process ends (`ended`): a
+    --server-pid that ended during the run killed this thread with a traceback, and the run went on unsampled."""
+
     def __init__(self, pid: int, start: float, every: float = 1.0) -> None:
         super().__init__(daemon=True, name="rss-sampler")
         self.pid, self.start_at, self.every = pid, start, every
         self.samples: list[tuple[float, int]] = []
         self.stop = threading.Event()
+        self.ended = False
 
     def run(self) -> None:
         while not self.stop.is_set():
-            self.samples.append((time.monotonic() - self.start_at, rss_bytes(self.pid)))
+            try:
+                self.samples.append((time.monotonic() - self.start_at, rss_bytes(self.pid)))
+            except OSError:
+                self.ended = True
+                return
             self.stop.wait(self.every)
 
 
@@ -834,7 +843,7 @@ def run_load(config: RunConfig, articles: Articles, record: Record | None = None
     sampler = RssSampler(config.server_pid, feed.start) if config.server_pid else None
     copies = StoredCopies(config.republished) if config.mode == "mix" else None  # (the senders share what is stored)
     senders = Senders([_sender(config, stub, feed, record, i, copies) for i in range(config.concurrency)])
-    server_cpu = cpu_seconds(config.server_pid) if config.server_pid else 0.0
+    server_cpu = _cpu_seconds_or_none(config.server_pid)
     client_cpu = time.process_time()
     host_before = host_cpu_ticks()
     if sampler:
@@ -863,8 +872,24 @@ def run_load(config: RunConfig, articles: Articles, record: Record | None = None
     report["client_cpu_us_per_article"] = (time.process_time() - client_cpu - making) / done * 1e6
     report["waited_for_articles_s"] = feed.waited
     if config.server_pid:
-        report["server_cpu_us_per_article"] = (cpu_seconds(config.server_pid) - server_cpu) / done * 1e6
+        server_cpu_after = _cpu_seconds_or_none(config.server_pid)
+        ended = server_cpu is None or server_cpu_after is None or (sampler is not None and sampler.ended)
+        report["server_ended"] = ended  # (its RSS sampled until then; its CPU is known only if it was not reaped)
+        report["server_cpu_us_per_article"] = (
+            None if server_cpu is None or server_cpu_after is None else (server_cpu_after - server_cpu) / done * 1e6
+        )
     return report
+
+
+def _cpu_seconds_or_none(pid: int | None) -> float | None:
+    """Process `pid`'s CPU seconds so far; None when no pid is given or the process has ended and been reaped (no
+    /proc/<pid>: a --server-pid that ended during the run lost the run's report to a FileNotFoundError)."""
+    if pid is None:
+        return None
+    try:
+        return cpu_seconds(pid)
+    except OSError:
+        return None
 
 
 def _sender(config: RunConfig, stub: Any, feed: Feed, record: Record, i: int,
@@ -1041,7 +1066,11 @@ def print_table(report: dict[str, Any]) -> None:
     host = report["host_cpu"]
     out.print(f"host CPU over the run: busy {host['busy']:.0%}, idle {host['idle']:.0%}, "
               f"stolen by the hypervisor {host['steal']:.0%}")  # fmt: skip
-    if "server_cpu_us_per_article" in report:
+    if report.get("server_ended"):
+        unknown = report["server_cpu_us_per_article"] is None
+        out.print("the server process ended during the run: its RSS was sampled until then"
+                  + (", and its CPU per article is not known" if unknown else ""))  # fmt: skip
+    if report.get("server_cpu_us_per_article") is not None:
         out.print(
             f"CPU per article: server process {report['server_cpu_us_per_article']:.0f} µs "
             f"(not counting fingerprint workers), this client {report['client_cpu_us_per_article']:.0f} µs"
@@ -1427,6 +1456,8 @@ def parse_args(argv: Sequence[str] | None, env: Mapping[str, str]) -> argparse.N
     # (Before any work: a --report or --plot naming a doc wrote over it at the end of the run.)
     outputs.guard_report(parser, "--report", args.report, REPORT, "bench-report.json")
     outputs.guard_plot(parser, "--plot", args.plot, PLOT_MARK, "bench-report.png")
+    if args.server_pid is not None and (why := _unsampled(args.server_pid)):
+        parser.error(f"--server-pid {args.server_pid}: {why}")
     if args.spawn:
         if set_aside := [name for name in CONNECTION_VARIABLES if env.get(name)]:
             console.print(f"neardup-bench: --spawn: {', '.join(set_aside)} left aside (they name another server "
@@ -1435,6 +1466,19 @@ def parse_args(argv: Sequence[str] | None, env: Mapping[str, str]) -> argparse.N
         args = build_parser().parse_args(argv)
     settle_tls(args, "neardup-bench")  # (--no-tls sets aside the TLS files the variables name, as neardup's)
     return args
+
+
+def _unsampled(pid: int) -> str | None:
+    """Why process `pid` cannot be sampled, said before the run (it crashed at its first sample, with a
+    FileNotFoundError traceback); None when it can."""
+    try:
+        cpu_seconds(pid)
+    except FileNotFoundError:
+        return ("no such process; nothing was run: give the pid of the running server (e.g. pgrep -f 'neardup "
+                "serve'), or --spawn, which samples the server it starts")  # fmt: skip
+    except (OSError, ValueError) as exc:  # (no /proc: not Linux)
+        return f"cannot read /proc/{pid}/stat ({getattr(exc, 'strerror', None) or exc}); nothing was run"
+    return None
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
@@ -1585,7 +1629,7 @@ def _load_not_run(args: argparse.Namespace, config: RunConfig, preload_full: dic
                   waited_for_articles_s=None, preload_store_full=preload_full,
                   load_not_run="the store was full during the preload")  # fmt: skip
     if config.server_pid:
-        report["server_cpu_us_per_article"] = None
+        report["server_cpu_us_per_article"] = report["server_ended"] = None
     if args.compare:  # (nothing to compare: the recipe's figures alone would be read as the load's)
         report["compare"] = None
     _write_report(args, config.target, report)

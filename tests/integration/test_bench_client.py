@@ -5,6 +5,8 @@ from __future__ import annotations
 import _thread
 import io
 import json
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -81,6 +83,35 @@ def test_duration_bounds_the_run_and_rss_is_sampled(server: tuple[RunningServer,
     assert 0 < report["articles"] <= 60
     assert report["rss"] and report["rss"][0][1] > 0
     assert report["server_cpu_us_per_article"] > 0  # the in-process server's CPU is this process's
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")  # (the sampler's crash)
+def test_a_server_pid_that_ends_during_the_run_ends_its_sampling_not_the_run(
+    server: tuple[RunningServer, NeardupClient],
+) -> None:
+    # (the RSS sampler died with a traceback, then the run lost its report to a FileNotFoundError at its end)
+    running, _ = server
+    sampled = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    record = loadtest.Record()
+
+    def end_it_once_answers_come() -> None:
+        if until(lambda: len(record.done) >= 3, timeout=30):
+            sampled.kill()
+            sampled.wait()  # (reaped: its /proc entry is gone, as a server's that ended is)
+
+    ender = threading.Thread(target=end_it_once_answers_come, daemon=True)
+    ender.start()
+    try:  # (past the sampler's second sample, at 1 s)
+        config = _config(running.port, "check", count=None, duration=1.5, rate=20.0, server_pid=sampled.pid)
+        report = loadtest.run_load(config, corpus.generated(40), record)
+    finally:
+        ender.join()
+        if sampled.poll() is None:
+            sampled.kill()
+            sampled.wait()
+    assert report["ok"] == report["articles"] > 3
+    assert report["server_ended"] is True and report["server_cpu_us_per_article"] is None
+    loadtest.print_table(report)
 
 
 def test_report_plot_and_compare(tmp_path: Path, server: tuple[RunningServer, NeardupClient]) -> None:
