@@ -21,6 +21,7 @@ import math
 import os
 import random
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -644,6 +645,20 @@ class RssSampler(threading.Thread):
 _SERVING = re.compile(r"neardup serving on (\S+:\d+)")
 
 
+class SpawnFailed(RuntimeError):
+    """The spawned server exited before serving; the message ends with the last lines it wrote to stderr, which
+    say why (a flag --server-arg gave that it refused, a data directory it cannot use). Without them the run said
+    only "exited with 2 before serving"."""
+
+    TAIL = 5  # lines of its stderr kept: argparse's error is its last, after the usage it prints
+
+    def __init__(self, code: int, said: Sequence[str], extra: Sequence[str]) -> None:
+        given = f" (given {shlex.join(extra)})" if extra else ""
+        lines = "".join(f"\n  {line.rstrip()}" for line in said)
+        wrote = f"; the last lines it wrote:{lines}" if said else ", writing nothing to stderr"
+        super().__init__(f"the spawned server{given} exited with {code} before serving{wrote}")
+
+
 class SpawnedServer:
     """`neardup serve` on 127.0.0.1 port 0 over a fresh data directory, for one run."""
 
@@ -655,6 +670,7 @@ class SpawnedServer:
         self, extra: Sequence[str], data_dir: Path | None = None, env: Mapping[str, str] | None = None
     ) -> None:
         """`env`: the bench's environment (the process's when None); the server gets it without NEARDUP_*."""
+        self.extra = list(extra)  # (--server-arg's flags, named if it fails to start)
         self.dir = None if data_dir else tempfile.TemporaryDirectory(prefix="neardup-bench-")
         self.data_dir = data_dir or Path(self.dir.name)  # type: ignore[union-attr]
         args = [sys.executable, "-m", "client.cli", "serve", "--host", "127.0.0.1", "--port", "0",
@@ -671,11 +687,13 @@ class SpawnedServer:
 
     def _wait_serving(self) -> str:
         assert self.proc.stderr is not None
+        said: deque[str] = deque(maxlen=SpawnFailed.TAIL)
         for line in self.proc.stderr:  # the server prints its port once bound; it exits on failure
             if found := _SERVING.search(line):
                 threading.Thread(target=self._drain, daemon=True).start()
                 return found[1]
-        raise RuntimeError(f"the spawned server exited with {self.proc.wait()} before serving")
+            said.append(line)
+        raise SpawnFailed(self.proc.wait(), said, self.extra)
 
     def _drain(self) -> None:
         assert self.proc.stderr is not None
@@ -1562,6 +1580,9 @@ def _run(
     except KeyboardInterrupt:  # (SpawnedServer stopped it; a traceback from the wait for its port said no more)
         console.print("neardup-bench: interrupted by Ctrl-C while the spawned server started (it is stopped)")
         return INTERRUPTED
+    except SpawnFailed as exc:  # (printed as it is: rich would wrap its lines, and read the usage's [--flag] as markup)
+        print(f"neardup-bench: {exc}", file=sys.stderr)
+        return 1
     stopping = False  # (a Ctrl-C ended the run: the spawned server, in the bench's process group, had it too)
     try:
         target = spawned.target if spawned else args.target
