@@ -1410,7 +1410,7 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
 def _articles(source: str, count: int, republished: float, seed: int) -> list[Article]:
     """The run's articles, or the run ended with a one-line reason (a file missing, or with no article in it)."""
     try:
-        articles = corpus.load(source, count, republished, seed)
+        articles = corpus.load(source, count, republished, seed, warn=_said_once)
     except InputError as exc:
         raise SystemExit(f"neardup-bench: {exc}") from None
     if not articles:
@@ -1418,6 +1418,11 @@ def _articles(source: str, count: int, republished: float, seed: int) -> list[Ar
             f"neardup-bench: no article in {source}: each line must be a JSON object with an id and a body"
         )
     return articles
+
+
+def _said_once(line: str) -> None:
+    """A line on stderr as it is: rich would wrap it, and read a quoted line's brackets as markup."""
+    print(f"neardup-bench: {line}", file=sys.stderr)
 
 
 def _token(path: str | None) -> str | None:
