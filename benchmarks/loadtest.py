@@ -1457,17 +1457,20 @@ def _parameters(args: argparse.Namespace, target: str, window: int | None) -> di
     }  # fmt: skip
 
 
-def _warn_if_resent(report: dict[str, Any]) -> None:
-    """Say so when the server had the articles already: with the same --articles and --seed a second run sends
-    the same ids, and measures re-sends (nothing stored), not ingest."""
+def _warn_if_resent(report: dict[str, Any], articles: str) -> None:
+    """Say so when the server had the articles already: with the same --articles (and --seed, for generated ones) a
+    second run sends the same ids, and measures re-sends (nothing stored), not ingest."""
     # (Less those sent again after a stream failed: its server had stored them, and their answer was lost.)
     unchanged = report["index_outcomes"].get("UNCHANGED", 0) - report.get("unchanged_on_resend", 0)
-    if unchanged:
-        console.print(
-            f"neardup-bench: {unchanged:,} of the articles indexed were stored on the server already (an earlier "
-            "run with the same --seed and --articles?): this run measured re-sends; give another --seed, or a "
-            "fresh server (--spawn)"
-        )
+    if not unchanged:
+        return
+    if articles == "generated":
+        why, instead = "an earlier run with the same --seed?", "give another --seed, or a fresh server (--spawn)"
+    else:  # (--seed makes no id of a file's: it was advised, and the next run measured re-sends again)
+        why = f"an earlier run of {articles} against it, or ids the file gives more than once?"
+        instead = "run against a fresh server (--spawn), or one over another --data-dir"
+    console.print(f"neardup-bench: {unchanged:,} of the articles indexed were stored on the server already ({why}): "
+                  f"this run measured re-sends; {instead}")  # fmt: skip
 
 
 def parse_args(argv: Sequence[str] | None, env: Mapping[str, str]) -> argparse.Namespace:
@@ -1630,7 +1633,7 @@ def _run(
             report["compare"], report["compare_interrupted"] = None, True
     report["preload_store_full"] = None  # (one there ended the run before the load: _load_not_run)
     report["load_not_run"] = None
-    _warn_if_resent(report)
+    _warn_if_resent(report, args.articles)
     _write_report(args, target, report)
     print_table(report)
     # (Only what was written is named: without matplotlib the line named a plot never made.)

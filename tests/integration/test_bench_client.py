@@ -360,6 +360,24 @@ def test_the_report_records_what_was_asked_and_what_was_found_and_a_rerun_is_cal
     assert "10 of the articles indexed were stored on the server already" in capsys.readouterr().err
 
 
+def test_a_rerun_of_a_file_is_told_to_take_a_fresh_server_not_another_seed(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (it advised "give another --seed", which leaves a file's ids as they are: the next run re-sent them again)
+    running, _ = server
+    articles = tmp_path / "a.jsonl"
+    corpus.write_jsonl(corpus.generated(5), articles)
+    argv = ["--target", f"127.0.0.1:{running.port}", "--articles", str(articles), "--no-progress",
+            "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == 0
+    assert "stored on the server already" not in capsys.readouterr().err
+    assert loadtest.main(argv) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"5 of the articles indexed were stored on the server already (an earlier run of {articles}" in err
+    assert "run against a fresh server (--spawn), or one over another --data-dir" in err
+    assert "--seed" not in err
+
+
 def test_republished_given_with_a_file_is_said_to_be_left_aside(
     tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
 ) -> None:
