@@ -14,15 +14,18 @@ import argparse
 import itertools
 import json
 import random
-from collections.abc import Iterator, Sequence
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeGuard
 
 import numpy as np
 
 from client.api import Article
-from client.jsonl import BadLine, read_articles
+from client.jsonl import BadLine, read_numbered_articles
 from service.model import Article as CoreArticle
 
 # The workplace's shared data (corpora, seeds) beside the project checkout: ../shared, read by path.
@@ -149,17 +152,60 @@ def generated(count: int, config: GeneratorConfig | None = None) -> list[Article
     return [generator.make(n) for n in range(count)]
 
 
-def from_file(path: Path, count: int | None = None) -> list[Article]:
-    """Articles of a JSONL(.gz) file (bad lines skipped), up to `count`."""
-    good = (a for a in read_articles(path) if not isinstance(a, BadLine) and a.id and a.body.strip())
-    return list(itertools.islice(good, count))
+def from_file(path: Path, count: int | None = None, warn: Callable[[str], None] | None = None) -> list[Article]:
+    """Articles of a JSONL(.gz) file, up to `count`. The lines that are none (refused by the reader, or with an empty
+    id or body) are left aside, and `warn` hears once how many and why: a 300-line file "held 279", saying nothing
+    of the 21 others."""
+    aside = LeftAside()
+    good = (a for n, a in read_numbered_articles(path) if aside.keeps(a, n))
+    articles = list(itertools.islice(good, count))
+    if warn is not None and aside.reasons:
+        warn(aside.said(path))
+    return articles
 
 
-def load(source: str, count: int, republished: float = 0.15, seed: int = 7) -> list[Article]:
-    """`source` is "generated" or a path to a JSONL(.gz) file."""
+class LeftAside:
+    """The lines of a file left aside, counted by reason, with the first line's whole error for each."""
+
+    def __init__(self) -> None:
+        self.reasons: Counter[str] = Counter()
+        self.first: dict[str, str] = {}
+
+    def keeps(self, item: Article | BadLine, number: int) -> TypeGuard[Article]:
+        """Whether `item`, read from line `number`, is an article to send (if not, it is counted)."""
+        if isinstance(item, BadLine):
+            error = item.error
+        elif not item.id:
+            error = f"line {number}: id: is empty"
+        elif not item.body.strip():
+            error = f"line {number}: body: is empty (or white space alone)"
+        else:
+            return True
+        reason = _reason(error)
+        self.reasons[reason] += 1
+        self.first.setdefault(reason, error)
+        return False
+
+    def said(self, path: Path) -> str:
+        """One line: how many lines were left aside, and why, the commonest reason first."""
+        total = sum(self.reasons.values())
+        why = "; ".join(f"{n:,} {reason} (the first: {self.first[reason]})" for reason, n in self.reasons.most_common())
+        return f"{total:,} {'line' if total == 1 else 'lines'} of {path} left aside, not sent: {why}"
+
+
+def _reason(error: str) -> str:
+    """A BadLine's error without its line number and details ("line 5: not valid JSON (Expecting value…)": "not
+    valid JSON"), to count the lines by."""
+    return re.split(r" \(|; ", error.split(": ", 1)[-1], maxsplit=1)[0]
+
+
+def load(
+    source: str, count: int, republished: float = 0.15, seed: int = 7, warn: Callable[[str], None] | None = None
+) -> list[Article]:
+    """`source` is "generated" or a path to a JSONL(.gz) file (`warn`: `from_file`'s)."""
     if source == "generated":
         return generated(count, GeneratorConfig(republished=republished, seed=seed))
-    return from_file(Path(source), count)
+    return from_file(Path(source), count, warn)
 
 
 def core_article(a: Article) -> CoreArticle:

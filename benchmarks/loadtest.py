@@ -21,6 +21,7 @@ import math
 import os
 import random
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -564,12 +565,13 @@ def _record_unanswered(lane: StreamLane, record: Record, feed: Feed, status: str
 
 
 def rss_bytes(pid: int) -> int:
-    """Resident set size of a process, from /proc (Linux)."""
+    """Resident set size of a process, from /proc (Linux). OSError when it has ended: no /proc/<pid> once reaped,
+    and ProcessLookupError for a zombie (ended, not yet reaped), whose status holds no VmRSS."""
     with open(f"/proc/{pid}/status", encoding="ascii") as status:
         for line in status:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+    raise ProcessLookupError(f"no VmRSS for pid {pid}: it has ended")
 
 
 def host_cpu_ticks() -> list[int]:
@@ -615,15 +617,23 @@ def descendants(pid: int) -> set[int]:
 
 
 class RssSampler(threading.Thread):
+    """Samples process `pid`'s RSS every `every` seconds until stopped, or until the process ends (`ended`): a
+    --server-pid that ended during the run killed this thread with a traceback, and the run went on unsampled."""
+
     def __init__(self, pid: int, start: float, every: float = 1.0) -> None:
         super().__init__(daemon=True, name="rss-sampler")
         self.pid, self.start_at, self.every = pid, start, every
         self.samples: list[tuple[float, int]] = []
         self.stop = threading.Event()
+        self.ended = False
 
     def run(self) -> None:
         while not self.stop.is_set():
-            self.samples.append((time.monotonic() - self.start_at, rss_bytes(self.pid)))
+            try:
+                self.samples.append((time.monotonic() - self.start_at, rss_bytes(self.pid)))
+            except OSError:
+                self.ended = True
+                return
             self.stop.wait(self.every)
 
 
@@ -633,6 +643,20 @@ class RssSampler(threading.Thread):
 # The line `neardup serve` prints once bound, whatever its log level and format; at INFO the log also has
 # "… neardup serving on HOST:PORT (store …)", and in JSON format the line is a JSON object.
 _SERVING = re.compile(r"neardup serving on (\S+:\d+)")
+
+
+class SpawnFailed(RuntimeError):
+    """The spawned server exited before serving; the message ends with the last lines it wrote to stderr, which
+    say why (a flag --server-arg gave that it refused, a data directory it cannot use). Without them the run said
+    only "exited with 2 before serving"."""
+
+    TAIL = 5  # lines of its stderr kept: argparse's error is its last, after the usage it prints
+
+    def __init__(self, code: int, said: Sequence[str], extra: Sequence[str]) -> None:
+        given = f" (given {shlex.join(extra)})" if extra else ""
+        lines = "".join(f"\n  {line.rstrip()}" for line in said)
+        wrote = f"; the last lines it wrote:{lines}" if said else ", writing nothing to stderr"
+        super().__init__(f"the spawned server{given} exited with {code} before serving{wrote}")
 
 
 class SpawnedServer:
@@ -646,6 +670,7 @@ class SpawnedServer:
         self, extra: Sequence[str], data_dir: Path | None = None, env: Mapping[str, str] | None = None
     ) -> None:
         """`env`: the bench's environment (the process's when None); the server gets it without NEARDUP_*."""
+        self.extra = list(extra)  # (--server-arg's flags, named if it fails to start)
         self.dir = None if data_dir else tempfile.TemporaryDirectory(prefix="neardup-bench-")
         self.data_dir = data_dir or Path(self.dir.name)  # type: ignore[union-attr]
         args = [sys.executable, "-m", "client.cli", "serve", "--host", "127.0.0.1", "--port", "0",
@@ -662,11 +687,13 @@ class SpawnedServer:
 
     def _wait_serving(self) -> str:
         assert self.proc.stderr is not None
+        said: deque[str] = deque(maxlen=SpawnFailed.TAIL)
         for line in self.proc.stderr:  # the server prints its port once bound; it exits on failure
             if found := _SERVING.search(line):
                 threading.Thread(target=self._drain, daemon=True).start()
                 return found[1]
-        raise RuntimeError(f"the spawned server exited with {self.proc.wait()} before serving")
+            said.append(line)
+        raise SpawnFailed(self.proc.wait(), said, self.extra)
 
     def _drain(self) -> None:
         assert self.proc.stderr is not None
@@ -834,7 +861,7 @@ def run_load(config: RunConfig, articles: Articles, record: Record | None = None
     sampler = RssSampler(config.server_pid, feed.start) if config.server_pid else None
     copies = StoredCopies(config.republished) if config.mode == "mix" else None  # (the senders share what is stored)
     senders = Senders([_sender(config, stub, feed, record, i, copies) for i in range(config.concurrency)])
-    server_cpu = cpu_seconds(config.server_pid) if config.server_pid else 0.0
+    server_cpu = _cpu_seconds_or_none(config.server_pid)
     client_cpu = time.process_time()
     host_before = host_cpu_ticks()
     if sampler:
@@ -863,8 +890,24 @@ def run_load(config: RunConfig, articles: Articles, record: Record | None = None
     report["client_cpu_us_per_article"] = (time.process_time() - client_cpu - making) / done * 1e6
     report["waited_for_articles_s"] = feed.waited
     if config.server_pid:
-        report["server_cpu_us_per_article"] = (cpu_seconds(config.server_pid) - server_cpu) / done * 1e6
+        server_cpu_after = _cpu_seconds_or_none(config.server_pid)
+        ended = server_cpu is None or server_cpu_after is None or (sampler is not None and sampler.ended)
+        report["server_ended"] = ended  # (its RSS sampled until then; its CPU is known only if it was not reaped)
+        report["server_cpu_us_per_article"] = (
+            None if server_cpu is None or server_cpu_after is None else (server_cpu_after - server_cpu) / done * 1e6
+        )
     return report
+
+
+def _cpu_seconds_or_none(pid: int | None) -> float | None:
+    """Process `pid`'s CPU seconds so far; None when no pid is given or the process has ended and been reaped (no
+    /proc/<pid>: a --server-pid that ended during the run lost the run's report to a FileNotFoundError)."""
+    if pid is None:
+        return None
+    try:
+        return cpu_seconds(pid)
+    except OSError:
+        return None
 
 
 def _sender(config: RunConfig, stub: Any, feed: Feed, record: Record, i: int,
@@ -1041,7 +1084,11 @@ def print_table(report: dict[str, Any]) -> None:
     host = report["host_cpu"]
     out.print(f"host CPU over the run: busy {host['busy']:.0%}, idle {host['idle']:.0%}, "
               f"stolen by the hypervisor {host['steal']:.0%}")  # fmt: skip
-    if "server_cpu_us_per_article" in report:
+    if report.get("server_ended"):
+        unknown = report["server_cpu_us_per_article"] is None
+        out.print("the server process ended during the run: its RSS was sampled until then"
+                  + (", and its CPU per article is not known" if unknown else ""))  # fmt: skip
+    if report.get("server_cpu_us_per_article") is not None:
         out.print(
             f"CPU per article: server process {report['server_cpu_us_per_article']:.0f} µs "
             f"(not counting fingerprint workers), this client {report['client_cpu_us_per_article']:.0f} µs"
@@ -1363,7 +1410,7 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
 def _articles(source: str, count: int, republished: float, seed: int) -> list[Article]:
     """The run's articles, or the run ended with a one-line reason (a file missing, or with no article in it)."""
     try:
-        articles = corpus.load(source, count, republished, seed)
+        articles = corpus.load(source, count, republished, seed, warn=_said_once)
     except InputError as exc:
         raise SystemExit(f"neardup-bench: {exc}") from None
     if not articles:
@@ -1371,6 +1418,11 @@ def _articles(source: str, count: int, republished: float, seed: int) -> list[Ar
             f"neardup-bench: no article in {source}: each line must be a JSON object with an id and a body"
         )
     return articles
+
+
+def _said_once(line: str) -> None:
+    """A line on stderr as it is: rich would wrap it, and read a quoted line's brackets as markup."""
+    print(f"neardup-bench: {line}", file=sys.stderr)
 
 
 def _token(path: str | None) -> str | None:
@@ -1405,17 +1457,20 @@ def _parameters(args: argparse.Namespace, target: str, window: int | None) -> di
     }  # fmt: skip
 
 
-def _warn_if_resent(report: dict[str, Any]) -> None:
-    """Say so when the server had the articles already: with the same --articles and --seed a second run sends
-    the same ids, and measures re-sends (nothing stored), not ingest."""
+def _warn_if_resent(report: dict[str, Any], articles: str) -> None:
+    """Say so when the server had the articles already: with the same --articles (and --seed, for generated ones) a
+    second run sends the same ids, and measures re-sends (nothing stored), not ingest."""
     # (Less those sent again after a stream failed: its server had stored them, and their answer was lost.)
     unchanged = report["index_outcomes"].get("UNCHANGED", 0) - report.get("unchanged_on_resend", 0)
-    if unchanged:
-        console.print(
-            f"neardup-bench: {unchanged:,} of the articles indexed were stored on the server already (an earlier "
-            "run with the same --seed and --articles?): this run measured re-sends; give another --seed, or a "
-            "fresh server (--spawn)"
-        )
+    if not unchanged:
+        return
+    if articles == "generated":
+        why, instead = "an earlier run with the same --seed?", "give another --seed, or a fresh server (--spawn)"
+    else:  # (--seed makes no id of a file's: it was advised, and the next run measured re-sends again)
+        why = f"an earlier run of {articles} against it, or ids the file gives more than once?"
+        instead = "run against a fresh server (--spawn), or one over another --data-dir"
+    console.print(f"neardup-bench: {unchanged:,} of the articles indexed were stored on the server already ({why}): "
+                  f"this run measured re-sends; {instead}")  # fmt: skip
 
 
 def parse_args(argv: Sequence[str] | None, env: Mapping[str, str]) -> argparse.Namespace:
@@ -1427,6 +1482,8 @@ def parse_args(argv: Sequence[str] | None, env: Mapping[str, str]) -> argparse.N
     # (Before any work: a --report or --plot naming a doc wrote over it at the end of the run.)
     outputs.guard_report(parser, "--report", args.report, REPORT, "bench-report.json")
     outputs.guard_plot(parser, "--plot", args.plot, PLOT_MARK, "bench-report.png")
+    if args.server_pid is not None and (why := _unsampled(args.server_pid)):
+        parser.error(f"--server-pid {args.server_pid}: {why}")
     if args.spawn:
         if set_aside := [name for name in CONNECTION_VARIABLES if env.get(name)]:
             console.print(f"neardup-bench: --spawn: {', '.join(set_aside)} left aside (they name another server "
@@ -1435,6 +1492,19 @@ def parse_args(argv: Sequence[str] | None, env: Mapping[str, str]) -> argparse.N
         args = build_parser().parse_args(argv)
     settle_tls(args, "neardup-bench")  # (--no-tls sets aside the TLS files the variables name, as neardup's)
     return args
+
+
+def _unsampled(pid: int) -> str | None:
+    """Why process `pid` cannot be sampled, said before the run (it crashed at its first sample, with a
+    FileNotFoundError traceback); None when it can."""
+    try:
+        cpu_seconds(pid)
+    except FileNotFoundError:
+        return ("no such process; nothing was run: give the pid of the running server (e.g. pgrep -f 'neardup "
+                "serve'), or --spawn, which samples the server it starts")  # fmt: skip
+    except (OSError, ValueError) as exc:  # (no /proc: not Linux)
+        return f"cannot read /proc/{pid}/stat ({getattr(exc, 'strerror', None) or exc}); nothing was run"
+    return None
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
@@ -1518,6 +1588,9 @@ def _run(
     except KeyboardInterrupt:  # (SpawnedServer stopped it; a traceback from the wait for its port said no more)
         console.print("neardup-bench: interrupted by Ctrl-C while the spawned server started (it is stopped)")
         return INTERRUPTED
+    except SpawnFailed as exc:  # (printed as it is: rich would wrap its lines, and read the usage's [--flag] as markup)
+        print(f"neardup-bench: {exc}", file=sys.stderr)
+        return 1
     stopping = False  # (a Ctrl-C ended the run: the spawned server, in the bench's process group, had it too)
     try:
         target = spawned.target if spawned else args.target
@@ -1560,7 +1633,7 @@ def _run(
             report["compare"], report["compare_interrupted"] = None, True
     report["preload_store_full"] = None  # (one there ended the run before the load: _load_not_run)
     report["load_not_run"] = None
-    _warn_if_resent(report)
+    _warn_if_resent(report, args.articles)
     _write_report(args, target, report)
     print_table(report)
     # (Only what was written is named: without matplotlib the line named a plot never made.)
@@ -1585,7 +1658,7 @@ def _load_not_run(args: argparse.Namespace, config: RunConfig, preload_full: dic
                   waited_for_articles_s=None, preload_store_full=preload_full,
                   load_not_run="the store was full during the preload")  # fmt: skip
     if config.server_pid:
-        report["server_cpu_us_per_article"] = None
+        report["server_cpu_us_per_article"] = report["server_ended"] = None
     if args.compare:  # (nothing to compare: the recipe's figures alone would be read as the load's)
         report["compare"] = None
     _write_report(args, config.target, report)

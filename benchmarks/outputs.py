@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
 import struct
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -140,10 +142,36 @@ def guard(
 
 def guard_report(parser: argparse.ArgumentParser, flag: str, path: Path | None, ours: Ours, instead: str) -> None:
     """`guard` for a JSON report at `path`: `ours`, the benchmark's `json_object` (with keys its reports alone hold),
-    says which it wrote."""
+    says which it wrote; and `guard_writable`."""
+    guard_writable(parser, flag, path)
     guard(parser, flag, path, {path: ours} if path else {}, instead)
 
 
 def guard_plot(parser: argparse.ArgumentParser, flag: str, path: Path | None, benchmark: str, instead: str) -> None:
-    """`guard` for a PNG plot at `path`: one `benchmark` marked (`plot_mark`) is its own."""
+    """`guard` for a PNG plot at `path`: one `benchmark` marked (`plot_mark`) is its own; and `guard_writable`."""
+    guard_writable(parser, flag, path)
     guard(parser, flag, path, {path: plot_of(benchmark)} if path else {}, instead)
+
+
+def guard_writable(parser: argparse.ArgumentParser, flag: str, path: Path | None) -> None:
+    """End the run with `parser`'s usage error (exit 2) when the file `flag` names could not be written at its end:
+    `neardup-bench --report /tmp/nodir/x.json` ran its whole load, then lost the report to a FileNotFoundError.
+    (Not for an --out prefix: the benchmarks that take one make its directory.)"""
+    if path is not None and (why := unwritable(path, flag)):
+        parser.error(f"{flag} {path}: {why}")
+
+
+def unwritable(path: Path, flag: str) -> str | None:
+    """Why a file cannot be written at `path`, and what to give `flag` instead; None when it can be."""
+    directory = path.parent
+    if not os.path.isdir(directory):
+        if os.path.exists(directory):
+            return f"{directory} is not a directory; nothing was run: give {flag} a path in a directory"
+        return (f"the directory {directory} does not exist; nothing was run: create it (mkdir -p "
+                f"{shlex.quote(str(directory))}), or give {flag} a path in a directory that does")  # fmt: skip
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return (f"the directory {directory} is not writable by this user; nothing was run: give {flag} a path in a "
+                "directory you can write to")  # fmt: skip
+    if path.is_file() and not os.access(path, os.W_OK):
+        return f"{path} is not writable by this user; nothing was run: give {flag} another path, or make it writable"
+    return None

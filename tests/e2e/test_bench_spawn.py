@@ -101,3 +101,20 @@ def test_without_matplotlib_the_bench_names_the_report_it_wrote_and_no_plot(
     assert f"report: {report}" in captured.out
     assert "plot:" not in captured.out
     assert report.is_file() and not plot.exists()
+
+
+def test_a_spawned_server_that_exits_before_serving_is_said_in_its_own_words_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (it ended in "RuntimeError: the spawned server exited with 2 before serving", not saying which flag it refused)
+    argv = ["--spawn", "--server-arg=--bogus-flag", "--count", "3", "--no-progress",
+            "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == 1
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert lines[-6] == (
+        "neardup-bench: the spawned server (given --bogus-flag) exited with 2 before serving; the last lines it wrote:"
+    )
+    assert lines[-1] == "  neardup serve: error: unrecognized arguments: --bogus-flag"
+    assert "Traceback" not in err
+    assert not (tmp_path / "r.json").exists()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import _thread
 import io
 import json
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -81,6 +83,35 @@ def test_duration_bounds_the_run_and_rss_is_sampled(server: tuple[RunningServer,
     assert 0 < report["articles"] <= 60
     assert report["rss"] and report["rss"][0][1] > 0
     assert report["server_cpu_us_per_article"] > 0  # the in-process server's CPU is this process's
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")  # (the sampler's crash)
+def test_a_server_pid_that_ends_during_the_run_ends_its_sampling_not_the_run(
+    server: tuple[RunningServer, NeardupClient],
+) -> None:
+    # (the RSS sampler died with a traceback, then the run lost its report to a FileNotFoundError at its end)
+    running, _ = server
+    sampled = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    record = loadtest.Record()
+
+    def end_it_once_answers_come() -> None:
+        if until(lambda: len(record.done) >= 3, timeout=30):
+            sampled.kill()
+            sampled.wait()  # (reaped: its /proc entry is gone, as a server's that ended is)
+
+    ender = threading.Thread(target=end_it_once_answers_come, daemon=True)
+    ender.start()
+    try:  # (past the sampler's second sample, at 1 s)
+        config = _config(running.port, "check", count=None, duration=1.5, rate=20.0, server_pid=sampled.pid)
+        report = loadtest.run_load(config, corpus.generated(40), record)
+    finally:
+        ender.join()
+        if sampled.poll() is None:
+            sampled.kill()
+            sampled.wait()
+    assert report["ok"] == report["articles"] > 3
+    assert report["server_ended"] is True and report["server_cpu_us_per_article"] is None
+    loadtest.print_table(report)
 
 
 def test_report_plot_and_compare(tmp_path: Path, server: tuple[RunningServer, NeardupClient]) -> None:
@@ -327,6 +358,24 @@ def test_the_report_records_what_was_asked_and_what_was_found_and_a_rerun_is_cal
     assert loadtest.main(argv) == 0  # the same seed again: the same ids, re-sent
     assert json.loads(path.read_text())["index_outcomes"] == {"UNCHANGED": 10}
     assert "10 of the articles indexed were stored on the server already" in capsys.readouterr().err
+
+
+def test_a_rerun_of_a_file_is_told_to_take_a_fresh_server_not_another_seed(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (it advised "give another --seed", which leaves a file's ids as they are: the next run re-sent them again)
+    running, _ = server
+    articles = tmp_path / "a.jsonl"
+    corpus.write_jsonl(corpus.generated(5), articles)
+    argv = ["--target", f"127.0.0.1:{running.port}", "--articles", str(articles), "--no-progress",
+            "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    assert loadtest.main(argv) == 0
+    assert "stored on the server already" not in capsys.readouterr().err
+    assert loadtest.main(argv) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"5 of the articles indexed were stored on the server already (an earlier run of {articles}" in err
+    assert "run against a fresh server (--spawn), or one over another --data-dir" in err
+    assert "--seed" not in err
 
 
 def test_republished_given_with_a_file_is_said_to_be_left_aside(

@@ -213,3 +213,17 @@ def test_boilerplate_warmup_says_it_has_fewer_stories_than_asked(
     assert boilerplate_warmup.main(["--stories", "5000", "--orders", "1", "--lee", str(lee)]) == 0
     out = capsys.readouterr().out
     assert "3 different stories (all lee.txt gives; --stories asked 5000)" in out
+
+
+def test_a_server_pid_of_no_process_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (--server-pid 999999 crashed at the run's start with a FileNotFoundError of /proc/999999/stat)
+    gone = 2**22 + 1  # (above Linux's pid_max: no such process)
+    argv = ["--target", "127.0.0.1:1", "--count", "10", "--server-pid", str(gone),
+            "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    with pytest.raises(SystemExit) as refused:  # (nothing listens at port 1: a run would have ended saying so, exit 1)
+        main(argv)
+    assert refused.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"--server-pid {gone}: no such process; nothing was run" in err

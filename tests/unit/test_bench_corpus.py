@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from benchmarks.corpus import ArticleGenerator, GeneratorConfig, generated
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import loadtest
+from benchmarks.corpus import ArticleGenerator, GeneratorConfig, from_file, generated
 
 
 def test_generation_is_repeatable_and_news_length() -> None:
@@ -49,3 +55,49 @@ def test_queries_made_between_articles_change_none_of_them() -> None:
     assert got == expected
     new_stories = {q.body for q in queries if queried.kinds[q.id] == "original"}
     assert len(new_stories) > 20 and not new_stories & {a.body for a in expected}  # (not the stored texts again)
+
+
+def _file_with_lines_left_aside(path: Path) -> Path:
+    """Ten lines: six articles, and four the bench leaves aside (two with an empty body, one not JSON, one with no
+    id)."""
+    rows = [json.dumps({"id": f"a{n}", "body": f"the body of article {n}"}) for n in range(10)]
+    rows[2] = json.dumps({"id": "a2", "body": ""})
+    rows[4] = "not json"
+    rows[6] = json.dumps({"id": "a6", "body": " \n "})
+    rows[8] = json.dumps({"title": "no id", "body": "words"})
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_lines_of_a_file_left_aside_are_said_once_counted_by_reason(tmp_path: Path) -> None:
+    # (a 300-line file "held 279", saying nothing of the 21 lines left aside)
+    path = _file_with_lines_left_aside(tmp_path / "a.jsonl")
+    said: list[str] = []
+    articles = from_file(path, None, said.append)
+    assert [a.id for a in articles] == ["a0", "a1", "a3", "a5", "a7", "a9"]
+    assert said == [
+        f"4 lines of {path} left aside, not sent: "
+        "2 body: is empty (the first: line 3: body: is empty (or white space alone)); "
+        "1 not valid JSON (the first: line 5: not valid JSON (Expecting value at column 1)); "
+        "1 id: is missing (the first: line 9: id: is missing; the line has 'title', 'body' (neardup reads id, body, "
+        "title, source, url, published))"
+    ]
+    said.clear()
+    assert len(from_file(path, 3, said.append)) == 3  # (only the lines read are counted)
+    assert said == [
+        f"1 line of {path} left aside, not sent: 1 body: is empty (the first: line 3: body: is empty "
+        "(or white space alone))"
+    ]
+
+
+def test_neardup_bench_says_the_lines_of_its_articles_file_left_aside_before_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _file_with_lines_left_aside(tmp_path / "a.jsonl")
+    argv = ["--target", "127.0.0.1:1", "--wait-for-server", "0.1", "--articles", str(path), "--count", "6",
+            "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    with pytest.raises(SystemExit, match=r"cannot reach 127\.0\.0\.1:1"):  # (read before the server is asked)
+        loadtest.main(argv)
+    err = capsys.readouterr().err
+    assert err.count("left aside") == 1
+    assert f"neardup-bench: 4 lines of {path} left aside, not sent: 2 body: is empty" in err

@@ -3,6 +3,7 @@ prefix) replaced the 2,552-line docs/perf.md with a four-line table."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import struct
@@ -328,3 +329,39 @@ def test_the_spawned_servers_close_after_a_ctrl_c_it_never_had_still_stops_it(mo
         if server.proc.poll() is None:
             server.proc.kill()
             server.proc.wait()
+
+
+@pytest.mark.parametrize("flag", ["--report", "--plot"])
+def test_neardup_bench_refuses_a_result_path_in_a_directory_that_does_not_exist_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str
+) -> None:
+    # (--report /tmp/nodir/x.json ran the whole load, then lost the report to a FileNotFoundError traceback)
+    missing = tmp_path / "nodir"
+    other = ["--plot", str(tmp_path / "p.png")] if flag == "--report" else ["--report", str(tmp_path / "r.json")]
+    argv = ["--target", "127.0.0.1:1", "--count", "20", *other]
+    with pytest.raises(SystemExit) as refused:  # (nothing listens at port 1: a run would have ended saying so, exit 1)
+        loadtest.main([*argv, flag, str(missing / "x")])
+    assert refused.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{flag} {missing / 'x'}: the directory {missing} does not exist; nothing was run" in err
+    assert f"mkdir -p {missing}" in err
+    assert not missing.exists()
+
+
+def test_a_result_path_under_a_file_or_in_a_directory_not_writable_is_refused_naming_the_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a directory\n")
+    with pytest.raises(SystemExit) as refused:
+        loadtest.parse_args(["--report", str(a_file / "x.json"), "--plot", str(tmp_path / "p.png")], {})
+    assert refused.value.code == 2
+    assert f"--report {a_file / 'x.json'}: {a_file} is not a directory" in " ".join(capsys.readouterr().err.split())
+    if os.geteuid() == 0:
+        return  # (root writes into a read-only directory: that refusal cannot be seen here)
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(SystemExit) as refused:
+        loadtest.parse_args(["--report", str(tmp_path / "r.json"), "--plot", str(locked / "p.png")], {})
+    assert refused.value.code == 2
+    assert f"the directory {locked} is not writable by this user" in " ".join(capsys.readouterr().err.split())
