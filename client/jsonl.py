@@ -339,6 +339,9 @@ def parse_line(raw: bytes, number: int, unread: Callable[[str, int], None] | Non
         obj = _DECODER.decode(line.rstrip("\r\n"))
     except json.JSONDecodeError as exc:
         return BadLine(None, f"line {number}: not valid JSON ({_where(exc)})")
+    except ValueError:  # (Python reads no whole number of over 4,300 digits: the command died with a traceback)
+        return BadLine(None, f"line {number}: holds a number too long to read (over 4,300 digits); write it as a "
+                             "string, in quotes")  # fmt: skip
     if not isinstance(obj, dict):
         return BadLine(None, f"line {number}: expected a JSON object")
     if isinstance(obj, _Repeating) and obj.repeated:
@@ -396,6 +399,10 @@ class _NegativeZero(int):
     __repr__ = __str__
 
 
+# (a field's refusal names the value's type: "title: expected a string, got int", not the class's own name)
+_NegativeZero.__name__ = _NegativeZero.__qualname__ = "int"
+
+
 def _whole_number(text: str) -> int:
     # (JSON writes no "+" and no leading zero: -0 is the one whole number whose digits int() does not give back)
     return _NegativeZero(0) if text == "-0" else int(text)
@@ -435,7 +442,7 @@ def _id_of_undecodable(text: bytes) -> str | None:
     not UTF-8 are read as lone surrogates (surrogateescape), so an id holding one is no id (None)."""
     try:
         obj = _DECODER.decode(text.decode("utf-8", "surrogateescape").rstrip("\r\n"))
-    except json.JSONDecodeError:
+    except ValueError:  # (not JSON, or a number too long to read)
         return None
     if not isinstance(obj, dict) or (isinstance(obj, _Repeating) and "id" in obj.repeated):
         return None

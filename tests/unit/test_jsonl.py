@@ -104,9 +104,9 @@ def test_a_published_time_that_is_not_iso_8601_is_refused_naming_it(written: str
 @pytest.mark.parametrize(
     ("written", "why"),
     [
-        ("2026-02-30", "day is out of range for month"),
-        ("2026-13-01T08:00:00Z", "month must be in 1..12"),
-        ("2026-04-01T25:00:00Z", "hour must be in 0..23"),
+        ("2026-02-30", "day"),
+        ("2026-13-01T08:00:00Z", "month"),
+        ("2026-04-01T25:00:00Z", "hour"),
         ("2026-04-01T08:00:00+25:00", "its offset from UTC must be less than 24 hours"),
     ],
 )
@@ -116,7 +116,9 @@ def test_a_published_time_written_as_iso_8601_that_names_no_such_time_is_refused
     # (it was "not an ISO 8601 time", though its format was right)
     with pytest.raises(ValueError) as refused:
         parse_time(written)
-    assert str(refused.value) == f"published: {written!r} is written as ISO 8601 but is no such time: {why}"
+    said, prefix = str(refused.value), f"published: {written!r} is written as ISO 8601 but is no such time: "
+    assert said.startswith(prefix), said
+    assert why in said.removeprefix(prefix), said  # (Python's own words, which its versions may reword)
 
 
 @pytest.mark.parametrize(
@@ -353,6 +355,19 @@ def test_an_id_written_with_a_decimal_point_or_an_exponent_is_refused_naming_its
         Article("-0", "d"),  # (its digits too: it was "0", and replaced article 0)
         Article("0", "e"),
         Article("-7", "f"),
+    ]
+
+
+def test_a_number_too_long_to_read_is_a_refused_line_and_minus_zero_elsewhere_is_named_an_int(tmp_path: Path) -> None:
+    # (a whole number of over 4,300 digits raised a ValueError out of the reader: ingest died with a traceback; and
+    # a -0 title was refused as "got _NegativeZero", the reader's own class)
+    path = tmp_path / "numbers.jsonl"
+    path.write_bytes(b'{"id": ' + b"9" * 5000 + b', "body": "a"}\n{"id": "t", "body": "b", "title": -0}\n'
+                     b'{"id": "ok", "body": "c"}\n')  # fmt: skip
+    assert list(read_articles(path)) == [
+        BadLine(None, "line 1: holds a number too long to read (over 4,300 digits); write it as a string, in quotes"),
+        BadLine("t", "line 2: title: expected a string, got int"),
+        Article("ok", "c"),
     ]
 
 
