@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import numbers
 import operator
 import socket
 import ssl
@@ -104,7 +105,8 @@ REMEDIES = TlsRemedies(
     other_cert="cert_file must be signed by a CA the server trusts (its --tls-client-ca), hold the intermediate CA "
     "certificates between them after its own, if any, and be valid now",
     plaintext="the server at {target} speaks plaintext: connect with tls=False, and no ca_file, cert_file or key_file",
-    untrusted="the server's certificate is not signed by a CA this client trusts: ca_file names the CA to trust",
+    untrusted="the server's certificate was not accepted: signed by a CA this client does not trust (ca_file names "
+    "the CA to trust), or expired or not yet valid",
 )
 DEFAULT_PORT = 50051  # the port `neardup serve` listens on unless told otherwise
 # Its health is SERVING only while its store answers (readiness); the server's own, "", until it drains.
@@ -1195,7 +1197,7 @@ def _require_timeout(timeout: float | None) -> None:
 def _require_number(name: str, value: object) -> None:
     """TypeError naming the setting for seconds given as no number ("5", True): comparing them failed in Python's
     words."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):  # (numpy's numbers, Fraction: as before)
         raise TypeError(f"{name}={value!r}: give the seconds as a number")
 
 

@@ -226,6 +226,10 @@ def connection_hint(exc: NeardupClientError, where: str, answered: bool = False,
         return f" (the server at {where} closed the connection it had answered on: did it stop?)"
     if hint := cannot_talk_hint(exc, where, cert):
         return hint
+    if NO_HANDSHAKE in exc.details and answered:  # (it had answered: no wrong port, but a server hung or stopped)
+        return (
+            f" (the server at {where} took a new connection but never began gRPC's handshake: is it hung or stopped?)"
+        )
     if NO_HANDSHAKE in exc.details:  # (as ingest and check find by a probe: the other commands said "is it running?")
         return f" ({_silent_listener(where)})"
     if any(s in exc.details for s in _NOT_REACHED):
@@ -251,7 +255,8 @@ def cannot_talk_hint(exc: NeardupClientError, where: str, cert: bool = False) ->
     if TLS_PLAINTEXT_PEER in details:
         return f" (the server at {where} speaks plaintext: leave out --tls, --ca-file (NEARDUP_TLS, NEARDUP_CA_FILE))"
     if TLS_UNTRUSTED in details:
-        return " (the server's certificate is not signed by a CA this command trusts: --ca-file names the CA to trust)"
+        return (" (the server's certificate was not accepted: signed by a CA this command does not trust (--ca-file "
+                "names the CA to trust), or expired or not yet valid)")  # fmt: skip
     if NOT_GRPC in details:
         return f" ({where} is not a gRPC server: if it is the metrics port, --server names the main one)"
     if exc.code == grpc.StatusCode.UNIMPLEMENTED and "Method not found" in details:
@@ -1259,8 +1264,8 @@ def _wait_for_connection(client: NeardupClient, args: argparse.Namespace, second
     except NeardupClientError:
         if seconds <= _QUIET_SECONDS:
             raise
-    _say(f"neardup {args.command}: nothing answers at {with_default_port(args.server)} yet: waiting up to "
-         f"{seconds:g} s for a server to come up")  # fmt: skip
+    _say(f"neardup {args.command}: nothing answers at {with_default_port(args.server)} yet: waiting for a server to "
+         f"come up ({seconds:g} s in all)")  # fmt: skip
     try:
         client.wait_ready(seconds - _QUIET_SECONDS)
     except NeardupClientError:
@@ -1269,7 +1274,9 @@ def _wait_for_connection(client: NeardupClient, args: argparse.Namespace, second
         ) from None
 
 
-_QUIET_SECONDS = 1.0  # (a server starting beside the command takes its connections within it: nothing said)
+# (a server starting beside the command takes its connections within it, nothing said: gRPC's first reconnect after a
+# refused connection comes ≈1 s later, jittered by ±20 %)
+_QUIET_SECONDS = 2.0
 
 
 class _Found(enum.Enum):
@@ -1983,7 +1990,9 @@ def _stats(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 def _health(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     try:
         connected = _connect(args, timeout=args.timeout)
-    except SystemExit:  # (a setting that cannot work, said: 1 as for any other failure, as Docker reserves 2)
+    except SystemExit as failed:  # (a setting that cannot work, said: 1 as for any other failure, as Docker reserves 2)
+        if failed.code != EXIT_FAILED:
+            raise
         return EXIT_ABSENT
     with connected as client:
         try:

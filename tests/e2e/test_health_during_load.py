@@ -125,18 +125,6 @@ def test_metrics_during_the_load_say_the_article_count_is_unknown_and_the_store_
         server.stop()
 
 
-class _Count:
-    """A count that threads add to."""
-
-    def __init__(self) -> None:
-        self.value = 0
-        self._lock = threading.Lock()
-
-    def add(self) -> None:
-        with self._lock:
-            self.value += 1
-
-
 class _Said:
     """A stderr for commands run in threads here: what they print, line by line."""
 
@@ -279,15 +267,8 @@ def test_check_started_before_the_server_waits_for_its_load_saying_so_or_gives_u
     lines = tmp_path / "in.jsonl"
     lines.write_text(json.dumps({"id": "a1", "body": "a story checked while the server loaded its index"}) + "\n")
     target = f"127.0.0.1:{port}"
-    said, codes, waiting = _Said(), dict[str, int](), _Count()
-    real_wait = NeardupClient.wait_ready
-
-    def wait_ready(client: NeardupClient, timeout: float) -> None:
-        if timeout > 1:  # (the commands' wait for a server to come up, past its first second and the probe's look)
-            waiting.add()
-        real_wait(client, timeout)
-
-    monkeypatch.setattr(NeardupClient, "wait_ready", wait_ready)
+    said, codes = _Said(), dict[str, int]()
+    waiting = f"neardup check: nothing answers at {target} yet: waiting for a server to come up (10 s in all)"
 
     def check(name: str, *extra: str) -> None:
         output = str(tmp_path / f"{name}.jsonl")
@@ -298,10 +279,9 @@ def test_check_started_before_the_server_waits_for_its_load_saying_so_or_gives_u
         gives_up = threading.Thread(target=check, args=("gives-up", "--wait-for-load", "0.2", "--retries", "0"))
         waits.start()
         gives_up.start()
-        wait_for(lambda: waiting.value == 2, timeout=30, what="both commands to wait for a server to come up")
+        # (said once each, as they wait on past their first seconds: they sat silent for up to 10 s)
+        wait_for(lambda: said.text.count(waiting) == 2, timeout=30, what="both commands to wait for a server")
         load.start()  # (nothing listened when they first asked: the server comes up during their wait)
-        # (said once each, after the first second: they sat silent for up to 10 s)
-        assert said.text.count(f"neardup check: nothing answers at {target} yet: waiting up to 10 s for a server") == 2
         gives_up.join(timeout=60)
         loading = (
             f"neardup check: the server at {target} speaks gRPC but answers no neardup call yet (only health checks), "

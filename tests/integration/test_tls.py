@@ -112,7 +112,8 @@ def test_the_python_client_says_which_of_its_settings_to_change_when_the_handsha
     ):
         untrusting.stats()
     assert untrusted.value.details.endswith(
-        "(the server's certificate is not signed by a CA this client trusts: ca_file names the CA to trust)"
+        "(the server's certificate was not accepted: signed by a CA this client does not trust (ca_file names the CA "
+        "to trust), or expired or not yet valid)"
     )
     with in_process_server(tmp_path / "plain") as (plain, _client):
         target = f"127.0.0.1:{plain.port}"

@@ -300,3 +300,56 @@ def test_an_error_reworded_by_the_client_or_the_cli_keeps_all_it_carries() -> No
         kept = {k: v for k, v in vars(again).items() if k not in ("code", "details")}
         assert kept == {k: v for k, v in vars(error).items() if k not in ("code", "details")}
     assert str(errors.reworded(error, "said otherwise")) == "RESOURCE_EXHAUSTED: said otherwise"
+
+
+class _Ended(grpc.RpcError, grpc.Call):
+    """A call gRPC ended with `code` and `details`, as a call's error is raised (its trailers: none)."""
+
+    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+        self._code, self._details = code, details
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def details(self) -> str:
+        return self._details
+
+    def trailing_metadata(self) -> tuple[()]:
+        return ()
+
+    def initial_metadata(self) -> tuple[()]:
+        return ()
+
+    def is_active(self) -> bool:
+        return False
+
+    def time_remaining(self) -> float:
+        return 0.0
+
+    def cancel(self) -> bool:
+        return False
+
+    def add_callback(self, callback: Any) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("details", ["Deadline Exceeded", "Stream removed (Deadline Exceeded)"])
+def test_the_clients_own_deadline_is_said_in_its_words_however_grpc_words_it(details: str) -> None:
+    # (gRPC says the second when the deadline passed while the request was still written: it was passed on as it was)
+    with api.NeardupClient("127.0.0.1:9") as client:
+        error = client._error_from(_Ended(grpc.StatusCode.DEADLINE_EXCEEDED, details), deadline_said="said instead")
+    assert error.details == "said instead"
+
+
+def test_a_server_that_had_answered_and_now_never_begins_the_handshake_is_said_to_be_hung_not_the_wrong_port() -> None:
+    # (gRPC's words for a connection taken and never answered; said of a server that had answered this run's calls,
+    # the hint named a wrong port, "not a gRPC server")
+    gone = errors.UnavailableError(
+        grpc.StatusCode.UNAVAILABLE,
+        "failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:9: connection attempt timed out "
+        "before receiving SETTINGS frame",
+    )
+    assert cli.connection_hint(gone, "127.0.0.1:9", answered=True) == (
+        " (the server at 127.0.0.1:9 took a new connection but never began gRPC's handshake: is it hung or stopped?)"
+    )
+    assert "it is not a gRPC server" in cli.connection_hint(gone, "127.0.0.1:9", answered=False)

@@ -7,6 +7,7 @@ import gc
 import inspect
 import re
 import socket
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -179,6 +180,12 @@ def test_a_timeout_or_keepalive_no_call_could_work_with_is_refused_when_made(
 ) -> None:
     with pytest.raises(ValueError, match=refusal):
         NeardupClient("127.0.0.1:9", **settings)  # type: ignore[arg-type]
+
+
+def test_seconds_of_numpy_or_fraction_are_taken_as_before() -> None:
+    # (only int and float were taken at first: a timeout from numpy, fine before, was refused)
+    for seconds in (np.int64(5), np.float32(5.5), Fraction(11, 2)):
+        NeardupClient("127.0.0.1:9", timeout=seconds).close()  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("setting", ["timeout", "keepalive_seconds", "min_keepalive_seconds"])
