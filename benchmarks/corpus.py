@@ -195,8 +195,9 @@ class LeftAside:
 
 def _reason(error: str) -> str:
     """A BadLine's error without its line number and details ("line 5: not valid JSON (Expecting value…)": "not
-    valid JSON"), to count the lines by."""
-    return re.split(r" \(|; ", error.split(": ", 1)[-1], maxsplit=1)[0]
+    valid JSON"), to count the lines by; a value it quotes is left out ("published: '2025-02-30' is …"), or each
+    line would be a reason of its own."""
+    return re.split(r" \(|; ", re.sub(r"'[^']*'", "…", error.split(": ", 1)[-1]), maxsplit=1)[0]
 
 
 def load(

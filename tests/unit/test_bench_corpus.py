@@ -101,3 +101,13 @@ def test_neardup_bench_says_the_lines_of_its_articles_file_left_aside_before_the
     err = capsys.readouterr().err
     assert err.count("left aside") == 1
     assert f"neardup-bench: 4 lines of {path} left aside, not sent: 2 body: is empty" in err
+
+
+def test_lines_left_aside_for_one_cause_with_different_values_are_one_reason(tmp_path: Path) -> None:
+    # (the value a refusal quotes made each line a reason of its own: the summary grew a reason a line)
+    path = tmp_path / "times.jsonl"
+    path.write_text("".join(json.dumps({"id": f"t{n}", "body": "b", "published": f"2025-02-{28 + n}"}) + "\n"
+                            for n in range(1, 4)))  # fmt: skip
+    said: list[str] = []
+    assert from_file(path, None, said.append) == []
+    assert said[0].startswith(f"3 lines of {path} left aside, not sent: 3 published: … is written as ISO 8601"), said
