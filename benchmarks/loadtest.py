@@ -755,6 +755,19 @@ class SpawnedServer:
             self.dir.cleanup()
 
 
+class Refused(SystemExit):
+    """A command line that cannot make a run, refused before any work: exit code 2, as argparse's own refusals, and
+    the message under the bench's name, printed by `main` (a target off loopback and a --count above the file's
+    articles exited 1, the first with no `neardup-bench:` before it)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(2)
+        self.message = f"neardup-bench: {message}"
+
+    def __str__(self) -> str:
+        return self.message
+
+
 def require_loopback(target: str) -> None:
     host = target.rsplit(":", 1)[0].strip("[]")
     if host == "localhost":
@@ -764,7 +777,8 @@ def require_loopback(target: str) -> None:
             return
     except ValueError:
         pass
-    raise SystemExit(f"neardup-bench only targets loopback (127.0.0.1, ::1, localhost), not {target!r}")
+    raise Refused(f"--target {target}: neardup-bench only targets loopback (127.0.0.1, ::1, localhost): run it on "
+                  "the server's machine, or give --spawn to start a server for the run")
 
 
 # Seconds a run waits for its server to answer at the start, unless --wait-for-server says. Not bounded by
@@ -1547,7 +1561,14 @@ def _unsampled(pid: int) -> str | None:
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """`env`: the environment the connection flags' defaults come from (the process's when None)."""
-    env = os.environ if env is None else env
+    try:
+        return _main(argv, os.environ if env is None else env)
+    except Refused as refused:
+        print(refused, file=sys.stderr)
+        return 2  # (as argparse exits for a flag it refuses)
+
+
+def _main(argv: Sequence[str] | None, env: Mapping[str, str]) -> int:
     args = parse_args(argv, env)
     if args.count is None and args.duration is None and args.articles == "generated":
         args.count = 10_000  # always bounded
@@ -1602,9 +1623,9 @@ def _run_articles(args: argparse.Namespace) -> tuple[list[Article], Articles]:
     # ends at whichever limit comes first (it used to set --count against the capped pool, and refuse).
     if args.count is not None and len(articles) < pool:  # (none is sent twice under a new id)
         held = f"{len(loaded):,}" + (f", {len(preload):,} of them for --preload" if preload else "")
-        raise SystemExit(
-            f"neardup-bench: --count {args.count:,} asks for more articles than {args.articles} holds ({held}): "
-            "lower --count, or name a larger file"
+        raise Refused(
+            f"--count {args.count:,} asks for more articles than {args.articles} holds ({held}): lower --count, or "
+            "name a larger file"
         )
     return preload, articles
 
