@@ -777,8 +777,10 @@ def require_loopback(target: str) -> None:
             return
     except ValueError:
         pass
-    raise Refused(f"--target {target}: neardup-bench only targets loopback (127.0.0.1, ::1, localhost): run it on "
-                  "the server's machine, or give --spawn to start a server for the run")
+    raise Refused(
+        f"--target {target}: neardup-bench only targets loopback (127.0.0.1, ::1, localhost): run it on "
+        "the server's machine, or give --spawn to start a server for the run"
+    )
 
 
 # Seconds a run waits for its server to answer at the start, unless --wait-for-server says. Not bounded by
