@@ -45,6 +45,7 @@ from rich.table import Table
 from benchmarks import baseline, corpus, outputs, plots
 from benchmarks.plots import pyplot
 from client.api import (
+    MAX_BATCH_ARTICLES,
     Article,
     article_batches,
     bearer_metadata,
@@ -1381,6 +1382,8 @@ def number(low: float, high: float = math.inf, low_included: bool = False) -> Ca
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if math.isinf(value):  # (--duration inf ran unbounded: every run must end by itself)
+            raise argparse.ArgumentTypeError(f"{text} is not a finite number (every run is bounded)")
         if not (low <= value if low_included else low < value) or not value <= high:
             lowest = f"from {low:g}" if low_included else f"above {low:g}"
             raise argparse.ArgumentTypeError(f"{text} is out of range: give a number {lowest}"
@@ -1388,6 +1391,45 @@ def number(low: float, high: float = math.inf, low_included: bool = False) -> Ca
         return value
 
     return parse
+
+
+def _batch_size(text: str) -> int:
+    """--batch: 1 to MAX_BATCH_ARTICLES, the client's cap on a message (a bigger one was cut to it, silently)."""
+    try:
+        return whole_number(1, MAX_BATCH_ARTICLES)(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (the most articles the client sends in one message)") from None
+
+
+@dataclass(frozen=True)
+class ModeFlag:
+    """A flag only some modes read, and its default."""
+
+    flag: str
+    modes: tuple[str, ...]
+    default: float | int | None
+
+
+# Given in another mode they did nothing, and said nothing (--check-share 0.5 --mode unary, --batch 8 --mode
+# unary): each is said once and left aside, as --republished is with a file's articles.
+MODE_FLAGS = {
+    "check_share": ModeFlag("--check-share", ("mix",), 0.5),
+    "batch": ModeFlag("--batch", ("batch",), 64),
+    "window": ModeFlag("--window", ("stream", "batch"), None),
+    "retries": ModeFlag("--retries", ("stream", "batch"), Retry.attempts),
+}
+
+
+def _settle_mode_flags(args: argparse.Namespace) -> None:
+    """The flags --mode does not read, given, said on stderr (one line) and left aside; every one then at its
+    default unless given."""
+    aside = [f for dest, f in MODE_FLAGS.items() if getattr(args, dest) is not None and args.mode not in f.modes]
+    if aside:
+        which = "; ".join(f"{f.flag} is read in --mode {' or '.join(f.modes)}" for f in aside)
+        _said_once(f"{', '.join(f.flag for f in aside)} left aside in --mode {args.mode} ({which})")
+    for dest, f in MODE_FLAGS.items():
+        if getattr(args, dest) is None or f in aside:
+            setattr(args, dest, f.default)
 
 
 def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
@@ -1417,22 +1459,23 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     p.add_argument(
         "--check-share",
         type=number(0, 1, low_included=True),
-        default=0.5,
-        help="share of CheckArticle calls in --mode mix",
+        help=f"share of CheckArticle calls in --mode mix (default {MODE_FLAGS['check_share'].default})",
     )
-    p.add_argument("--batch", type=whole_number(1), default=64, help="articles per message in --mode batch")
+    p.add_argument("--batch", type=_batch_size,
+                   help=f"articles per message in --mode batch, at most {MAX_BATCH_ARTICLES} (the client's cap on a "
+                        f"message; default {MODE_FLAGS['batch'].default})")  # fmt: skip
     p.add_argument("--window", type=whole_number(1),
                    help=f"articles one stream may have sent and not had answered (default {STREAM_MODE_WINDOW} in "
                         "--mode stream, 2 batches in --mode batch; a batch bigger than it goes alone): an article's "
                         "latency runs from its first send (sent again if its stream failed) to its answer")  # fmt: skip
-    p.add_argument("--retries", type=whole_number(0), default=Retry.attempts,
+    p.add_argument("--retries", type=whole_number(0),
                    help="in --mode stream and batch, a stream that fails with UNAVAILABLE, RESOURCE_EXHAUSTED or "
                         "CANCELLED (the server restarting, busy: --max-streams, or stopping) is opened again and its "
                         "unanswered articles sent again, as `neardup ingest` does, up to this many times in a row, "
                         "backing off from 0.5 s to 10 s (an answer resets the count; 0: the failed stream ends its "
-                        "sender; default %(default)s). A full store is never retried, whatever this is: its first "
-                        "article refused (RESOURCE_EXHAUSTED, the server asking for no retry), in any mode, ends the "
-                        "run, and a line under the table says so")  # fmt: skip
+                        f"sender; default {Retry.attempts}). A full store is never retried, whatever this is: its "
+                        "first article refused (RESOURCE_EXHAUSTED, the server asking for no retry), in any mode, "
+                        "ends the run, and a line under the table says so")  # fmt: skip
     p.add_argument("--articles", default="generated", help="'generated' or a JSONL(.gz) file of articles")
     p.add_argument(
         "--republished",
@@ -1545,6 +1588,7 @@ def parse_args(argv: Sequence[str] | None, env: Mapping[str, str]) -> argparse.N
                           "to it)")  # fmt: skip
         args = build_parser().parse_args(argv)
     settle_tls(args, "neardup-bench")  # (--no-tls sets aside the TLS files the variables name, as neardup's)
+    _settle_mode_flags(args)
     return args
 
 
