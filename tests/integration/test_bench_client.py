@@ -678,3 +678,23 @@ def test_compare_in_mix_mode_times_every_call_answered_ok_as_it_was_asked(
     said = " ".join(capsys.readouterr().out.split())
     assert f"the 40 calls ({40 - c['checks']} index, {c['checks']} check) answered OK" in said
     assert "timed after the load" in said
+
+
+def test_compare_gives_no_ratio_to_the_recipe_for_a_paced_run_or_one_of_re_sends_saying_why(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (both printed "gRPC … ok/s = 0.12x the recipe" bare: a paced run's ok/s is its pace, and a re-sent article
+    # stores nothing on the server while the recipe queries and inserts it)
+    running, _ = server
+    fresh = _bench_report(tmp_path, running, "--count", "20", "--seed", "931", "--compare")
+    assert fresh["compare"]["note"] is None and fresh["compare"]["grpc_vs_datasketch"] > 0
+    assert "x the recipe" in capsys.readouterr().out
+    again = _bench_report(tmp_path, running, "--count", "20", "--seed", "931", "--compare")
+    assert again["compare"]["grpc_vs_datasketch"] is None
+    assert again["compare"]["note"].startswith("20 of the 20 articles indexed were stored on the server already")
+    said = " ".join(capsys.readouterr().out.split())  # (the table's line, wrapped at the console's width)
+    assert "ok/s: no ratio to the recipe, 20 of the 20 articles indexed were stored" in said
+    paced = _bench_report(tmp_path, running, "--count", "20", "--seed", "932", "--rate", "200", "--compare")
+    assert paced["compare"]["grpc_vs_datasketch"] is None
+    assert paced["compare"]["note"] == "--rate 200 paced the load: its ok/s is the pace asked, not the server's speed"
+    assert "no ratio to the recipe, --rate 200 paced the load" in " ".join(capsys.readouterr().out.split())
