@@ -292,6 +292,9 @@ class Record:
     # the server's message of the first refusal, which says what is full and what to do (None: the store was not).
     full_refused: int = 0
     full_message: str | None = None
+    # The first message of each error status: a run whose every article was refused said only "INVALID_ARGUMENT:
+    # 20", not the server's reason (a body over its --max-body-bytes, say).
+    messages: dict[str, str] = field(default_factory=dict)
 
     def add(self, finished: float, latency: float, kind: str, status: str, article: Article | None = None,
             from_send: float | None = None) -> None:  # fmt: skip
@@ -317,6 +320,11 @@ class Record:
             self.full_refused += articles
             if self.full_message is None:
                 self.full_message = error.details
+
+    def said(self, status: str, message: str) -> None:
+        """An error `status` came with `message`: kept if it is the first of that status."""
+        with self.lock:
+            self.messages.setdefault(status, message)
 
     def reopened_one(self) -> None:
         with self.lock:
@@ -478,6 +486,7 @@ def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Re
         except grpc.RpcError as exc:
             error = from_rpc_error(exc)
             status = _failed(error.code.name, cut)
+            record.said(status, error.details)
             if error.store_full:
                 _full_store(record, feed, error)
         now = time.monotonic()
@@ -521,7 +530,9 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
             if not _reopen(error, failures, retry, feed):
                 if error.store_full:  # (the stream itself refused so: its server is not neardup's, or a newer one)
                     _full_store(record, feed, error, len(lane.unanswered))
-                _record_unanswered(lane, record, feed, _failed(error.code.name, cut))
+                status = _failed(error.code.name, cut)
+                record.said(status, error.details)
+                _record_unanswered(lane, record, feed, status)
                 break
             record.reopened_one()
     record.peak_in_flight(lane.peak)
@@ -543,6 +554,8 @@ def _stream_responses(
 
 def _record_answer(record: Record, sent: Sent, result: pb.IndexArticlesResponse, finished: float, now: float) -> None:
     status = _status_name(result.error.code) if result.HasField("error") else "OK"
+    if result.HasField("error"):
+        record.said(status, result.error.message)
     record.add(finished, sent.latency(now), "index", status, sent.article, sent.from_send(now))
     if result.HasField("verdict"):
         record.verdict(result.verdict, resent=sent.resent)
@@ -1058,11 +1071,14 @@ def summarise(config: RunConfig, record: Record, wall: float, rss: list[tuple[fl
         # Seconds past --duration the run waited for the answers to articles in flight (those not answered then
         # are counted UNANSWERED); None without --duration.
         "duration_grace": config.grace if config.duration is not None else None,
-        "peak_in_flight": record.peak,
+        # The most articles one stream had in flight at once; null outside stream and batch modes (a unary sender
+        # has one call in flight at a time: the 0 it said was not measured).
+        "peak_in_flight": record.peak if config.stream_window() else None,
         # Streams opened again after a retryable failure, the articles sent again on them, and of those the ones
         # answered UNCHANGED (stored by the failed stream's server, their answer lost).
         "reopened": record.reopened, "resent": record.resent, "unchanged_on_resend": record.unchanged_on_resend,
         "matches_found": record.matched, "index_outcomes": dict(record.outcomes),
+        "error_messages": dict(record.messages),  # the first message of each status in `errors`
         # A full store, which ended the run: the articles it refused, and the server's message (what is full, what
         # to do); None when the store was not full.
         "store_full": {"refused": record.full_refused, "message": record.full_message}
@@ -1128,10 +1144,15 @@ def print_table(report: dict[str, Any]) -> None:
         out.print(f"latency from each article's due time under --rate (the wait of those a stalled server held back "
                   f"counts); from its send alone: p50 {from_send['p50']:.2f}, p99 {from_send['p99']:.2f}, max "
                   f"{from_send['max']:.2f} ms")  # fmt: skip
+    for status, message in report.get("error_messages", {}).items():
+        out.print(f"{status}, the first said: {message}")
     if report["errors"]:
         out.print(f"ok/s counts the articles answered OK; all answers, errors included: "
                   f"{report['answered_per_s']:,.0f}/s")  # fmt: skip
-    if report["rss"]:
+    if len(report["rss"]) == 1:  # (sampled every second: a shorter run has its first sample alone)
+        out.print(f"server RSS: {report['rss'][0][1] / 2**20:.0f} MiB, sampled once: the run was too short to "
+                  "sample it over time (once a second)")  # fmt: skip
+    elif report["rss"]:
         first, last = report["rss"][0][1], report["rss"][-1][1]
         peak = max(b for _, b in report["rss"])
         out.print(f"server RSS: start {first / 2**20:.0f} MiB, end {last / 2**20:.0f} MiB, "
@@ -1475,7 +1496,9 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     p.add_argument("--server-arg", action="append", default=[], help="extra flag for the spawned server")
     p.add_argument("--mode", choices=MODES, default="stream")
     p.add_argument("--concurrency", type=whole_number(1), default=2, help="calls (or streams) in flight at once")
-    p.add_argument("--count", type=whole_number(1), help="articles to send (default: all articles when no --duration)")
+    p.add_argument("--count", type=whole_number(1),
+                   help="articles to send (default, with no --duration: 10,000 generated articles, or every article "
+                        "of an --articles file, up to 50,000)")  # fmt: skip
     p.add_argument("--duration", type=number(0),
                    help=f"seconds to run: no article is sent after it and no failed stream opened again; the "
                         f"answers to the articles in flight are awaited {DURATION_GRACE:g} s more at most (less if "
@@ -1524,9 +1547,13 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
                    help="also time the calls answered OK in-process, through neardup's detection core and the "
                         "datasketch recipe, each call as the server was asked (an index call queries then inserts, "
                         "a check queries only, on an index of the --preload articles built beforehand)")  # fmt: skip
-    p.add_argument("--report", type=Path, default=Path("bench-report.json"))
-    p.add_argument("--plot", type=Path, default=Path("bench-report.png"))
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--report", type=Path, default=Path("bench-report.json"),
+                   help="the JSON report's path: what was asked and measured, each answer's time, latency and status "
+                        "(default %(default)s; a file the bench did not write is refused)")  # fmt: skip
+    p.add_argument("--plot", type=Path, default=Path("bench-report.png"),
+                   help="the PNG plot's path: throughput over time, latency histogram, server RSS (default "
+                        "%(default)s; needs matplotlib; a file the bench did not write is refused)")  # fmt: skip
+    p.add_argument("--no-progress", action="store_true", help="no live progress bar on stderr")
     return p
 
 

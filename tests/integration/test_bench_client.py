@@ -5,6 +5,7 @@ from __future__ import annotations
 import _thread
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -698,3 +699,39 @@ def test_compare_gives_no_ratio_to_the_recipe_for_a_paced_run_or_one_of_re_sends
     assert paced["compare"]["grpc_vs_datasketch"] is None
     assert paced["compare"]["note"] == "--rate 200 paced the load: its ok/s is the pace asked, not the server's speed"
     assert "no ratio to the recipe, --rate 200 paced the load" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize("mode", ["stream", "unary"])
+def test_a_run_whose_every_article_is_refused_says_the_servers_first_message_of_each_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str
+) -> None:
+    # (the table and the report said "INVALID_ARGUMENT: 20" and no more: not that each body was over the limit)
+    path = tmp_path / "r.json"
+    with in_process_server(tmp_path / "data", max_body_bytes=100) as (running, _):
+        argv = ["--target", f"127.0.0.1:{running.port}", "--mode", mode, "--count", "20", "--no-progress",
+                "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+        assert loadtest.main(argv) == 1
+    report = json.loads(path.read_text())
+    assert report["errors"] == {"INVALID_ARGUMENT": 20}
+    (message,) = report["error_messages"].values()
+    assert "100" in message  # (the server's own words, naming its limit)
+    assert f"INVALID_ARGUMENT, the first said: {message}" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_unary_report_gives_no_peak_in_flight_and_a_short_sampled_run_says_its_one_sample(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (peak_in_flight said 0, measured only for streams; and a run shorter than the 1 s between RSS samples printed
+    # "server RSS: … over 0 s")
+    running, _ = server
+    report = _bench_report(tmp_path, running, "--mode", "unary", "--count", "3", "--seed", "941",
+                           "--server-pid", str(os.getpid()))  # fmt: skip
+    assert report["peak_in_flight"] is None and len(report["rss"]) == 1
+    said = " ".join(capsys.readouterr().out.split())
+    assert "sampled once: the run was too short to sample it over time" in said and " over 0 s" not in said
+
+
+def test_the_help_gives_every_flag_a_line_and_the_count_the_code_sets() -> None:
+    helped = " ".join(loadtest.build_parser().format_help().split())
+    assert "--report REPORT the JSON report's path" in helped and "--plot PLOT the PNG plot's path" in helped
+    assert "10,000 generated articles" in helped  # (it said "all articles": the code sets 10,000)
