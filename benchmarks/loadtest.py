@@ -45,6 +45,7 @@ from rich.table import Table
 from benchmarks import baseline, corpus, outputs, plots
 from benchmarks.plots import pyplot
 from client.api import (
+    MAX_BATCH_ARTICLES,
     Article,
     article_batches,
     bearer_metadata,
@@ -196,6 +197,15 @@ class Feed:
         self.interrupted = threading.Event()  # Ctrl-C: a failed stream is not reopened (its backoff ends at once)
 
     def next(self) -> Article | None:
+        due = self.next_due()
+        return None if due is None else due[0]
+
+    def next_due(self) -> tuple[Article, float | None] | None:
+        """The next article and when it was due to leave (monotonic; None when not paced): start + n / rate. A
+        sender held up (a call or a full window waiting on a stalled server) asks late; its latency is then timed
+        from when the article was due, not from when it went (`Sent.latency`), as wrk2 does: timed from its send, a
+        paced run sent the articles due during a 2 s outage in a burst after it, each timed at a few ms, and the
+        outage did not show even at p99 (coordinated omission)."""
         with self._lock:
             n = self.sent
             if self.stopped.is_set() or (self.limit is not None and n >= self.limit):
@@ -204,8 +214,9 @@ class Feed:
                 self.ran_out = self.duration is not None and not (self.rate and n >= self.rate * self.duration)
                 return None
             self.sent += 1
-        if self.rate:  # pace: article n leaves at start + n / rate
-            delay = self.start + n / self.rate - time.monotonic()
+        due = self.start + n / self.rate if self.rate else None
+        if due is not None:  # pace: article n leaves at start + n / rate
+            delay = due - time.monotonic()
             if delay > 0:
                 self.stopped.wait(delay)  # returns early if the run is stopped
         if self.duration is not None and time.monotonic() - self.start >= self.duration:
@@ -217,11 +228,16 @@ class Feed:
         with self._lock:
             self.waited += time.monotonic() - asked
             self.handed_out += 1
-        return article
+        return article, due
 
     def __iter__(self) -> Iterator[Article]:
         while (article := self.next()) is not None:
             yield article
+
+    def paced(self) -> Iterator[tuple[Article, float | None]]:
+        """The articles with when each was due (`next_due`)."""
+        while (due := self.next_due()) is not None:
+            yield due
 
     def stop(self) -> None:
         """No sender is handed another article (a full store refused one): each ends once its calls in flight are
@@ -250,9 +266,11 @@ class Feed:
 
 @dataclass
 class Record:
-    """Completions, as (finish time since start, latency seconds, kind, status name)."""
+    """Completions, as (finish time since start, latency seconds, kind, status name); under --rate the latency runs
+    from when the article was due to leave (`Feed.next_due`), and `from_send` holds each one's from its send."""
 
     done: list[tuple[float, float, str, str]] = field(default_factory=list)
+    from_send: list[float] = field(default_factory=list)  # seconds from the actual send, in the order of `done`
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     peak: int = 0  # the most articles one stream had unanswered at once (stream and batch modes)
@@ -274,10 +292,16 @@ class Record:
     # the server's message of the first refusal, which says what is full and what to do (None: the store was not).
     full_refused: int = 0
     full_message: str | None = None
+    # The first message of each error status: a run whose every article was refused said only "INVALID_ARGUMENT:
+    # 20", not the server's reason (a body over its --max-body-bytes, say).
+    messages: dict[str, str] = field(default_factory=dict)
 
-    def add(self, finished: float, latency: float, kind: str, status: str, article: Article | None = None) -> None:
+    def add(self, finished: float, latency: float, kind: str, status: str, article: Article | None = None,
+            from_send: float | None = None) -> None:  # fmt: skip
+        """`latency`: from when the article was due (its send, unpaced); `from_send`: from its send (None: the same)."""
         with self.lock:
             self.done.append((finished, latency, kind, status))
+            self.from_send.append(latency if from_send is None else from_send)
             if status == "OK" and self.ok_calls is not None and article is not None:
                 self.ok_calls.append((kind, article))
 
@@ -296,6 +320,11 @@ class Record:
             self.full_refused += articles
             if self.full_message is None:
                 self.full_message = error.details
+
+    def said(self, status: str, message: str) -> None:
+        """An error `status` came with `message`: kept if it is the first of that status."""
+        with self.lock:
+            self.messages.setdefault(status, message)
 
     def reopened_one(self) -> None:
         with self.lock:
@@ -331,14 +360,22 @@ class Sent:
     """An article of a stream sender and when it was first sent: sent again on a reopened stream, it keeps that
     time, so its latency counts from its first send."""
 
-    __slots__ = ("article", "at", "resent")
+    __slots__ = ("article", "at", "due", "resent")
 
-    def __init__(self, article: Article) -> None:
+    def __init__(self, article: Article, due: float | None = None) -> None:
         self.article = article
+        self.due = due  # when a paced run was to send it (None: not paced)
         self.at: float | None = None  # None: not sent yet (read into a batch not yet full when its stream failed)
         self.resent = False
 
     def latency(self, now: float) -> float:
+        """Seconds from when it was due (its first send, unpaced) to `now` (0 for one never sent): a paced article
+        a full window held back while the server stalled counts the wait (coordinated omission)."""
+        if self.at is None:
+            return 0.0
+        return now - (self.at if self.due is None else min(self.due, self.at))
+
+    def from_send(self, now: float) -> float:
         """Seconds from its first send to `now` (0 for one never sent)."""
         return now - self.at if self.at is not None else 0.0
 
@@ -355,7 +392,7 @@ class StreamLane:
     def __init__(self, feed: Feed, record: Record, window: int, batch: int | None) -> None:
         self.record, self.batch = record, batch
         self.window = max(window, batch or 1)
-        self.unanswered: Unanswered[Sent] = Unanswered((Sent(a) for a in feed), self.window)
+        self.unanswered: Unanswered[Sent] = Unanswered((Sent(a, due) for a, due in feed.paced()), self.window)
         self.peak = 0  # the most articles unanswered at once (a test holds it to the window)
 
     def _requests(self, attempt: Iterator[Sent]) -> Iterator[Sent]:
@@ -428,7 +465,7 @@ def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Re
     """IndexArticle and CheckArticle calls, a `check_share` of checks; with `copies` (mix mode), the articles
     indexed OK are kept, and a share of the checks are copies of them, in place of the articles fed. An index a full
     store refused (RESOURCE_EXHAUSTED under the pushback "-1": `store_full`) ends the run: `_full_store`."""
-    for n, article in enumerate(feed):
+    for n, (article, due) in enumerate(feed.paced()):
         kind = "check" if rng.random() < check_share else "index"
         copy = copies.copy(rng, f"{article.id}~copy{n}") if copies and kind == "check" else None
         sent = time.monotonic()
@@ -449,10 +486,12 @@ def _unary_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Re
         except grpc.RpcError as exc:
             error = from_rpc_error(exc)
             status = _failed(error.code.name, cut)
+            record.said(status, error.details)
             if error.store_full:
                 _full_store(record, feed, error)
         now = time.monotonic()
-        record.add(now - feed.start, now - sent, kind, status, copy or article)
+        since = sent if due is None else min(sent, due)  # (paced: from when it was due, a held-up sender's wait too)
+        record.add(now - feed.start, now - since, kind, status, copy or article, now - sent)
 
 
 def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: Record, timeout: float,
@@ -491,7 +530,9 @@ def _stream_sender(stub: pb_grpc.NearDuplicateServiceStub, feed: Feed, record: R
             if not _reopen(error, failures, retry, feed):
                 if error.store_full:  # (the stream itself refused so: its server is not neardup's, or a newer one)
                     _full_store(record, feed, error, len(lane.unanswered))
-                _record_unanswered(lane, record, feed, _failed(error.code.name, cut))
+                status = _failed(error.code.name, cut)
+                record.said(status, error.details)
+                _record_unanswered(lane, record, feed, status)
                 break
             record.reopened_one()
     record.peak_in_flight(lane.peak)
@@ -513,7 +554,9 @@ def _stream_responses(
 
 def _record_answer(record: Record, sent: Sent, result: pb.IndexArticlesResponse, finished: float, now: float) -> None:
     status = _status_name(result.error.code) if result.HasField("error") else "OK"
-    record.add(finished, sent.latency(now), "index", status, sent.article)
+    if result.HasField("error"):
+        record.said(status, result.error.message)
+    record.add(finished, sent.latency(now), "index", status, sent.article, sent.from_send(now))
     if result.HasField("verdict"):
         record.verdict(result.verdict, resent=sent.resent)
 
@@ -558,7 +601,7 @@ def _record_unanswered(lane: StreamLane, record: Record, feed: Feed, status: str
     now = time.monotonic()
     while len(lane.unanswered):
         sent = lane.unanswered.answered()
-        record.add(now - feed.start, sent.latency(now), "index", status, sent.article)
+        record.add(now - feed.start, sent.latency(now), "index", status, sent.article, sent.from_send(now))
 
 
 # ---- memory sampling (soak) --------------------------------------------------------------------
@@ -726,6 +769,19 @@ class SpawnedServer:
             self.dir.cleanup()
 
 
+class Refused(SystemExit):
+    """A command line that cannot make a run, refused before any work: exit code 2, as argparse's own refusals, and
+    the message under the bench's name, printed by `main` (a target off loopback and a --count above the file's
+    articles exited 1, the first with no `neardup-bench:` before it)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(2)
+        self.message = f"neardup-bench: {message}"
+
+    def __str__(self) -> str:
+        return self.message
+
+
 def require_loopback(target: str) -> None:
     host = target.rsplit(":", 1)[0].strip("[]")
     if host == "localhost":
@@ -735,7 +791,10 @@ def require_loopback(target: str) -> None:
             return
     except ValueError:
         pass
-    raise SystemExit(f"neardup-bench only targets loopback (127.0.0.1, ::1, localhost), not {target!r}")
+    raise Refused(
+        f"--target {target}: neardup-bench only targets loopback (127.0.0.1, ::1, localhost): run it on "
+        "the server's machine, or give --spawn to start a server for the run"
+    )
 
 
 # Seconds a run waits for its server to answer at the start, unless --wait-for-server says. Not bounded by
@@ -1003,15 +1062,23 @@ def summarise(config: RunConfig, record: Record, wall: float, rss: list[tuple[fl
         "throughput": ok / wall if wall > 0 else 0.0,
         "answered_per_s": len(done) / wall if wall > 0 else 0.0,
         "latency_ms": _latency_stats(latencies), "latency_ms_by_kind": per_kind,
+        # What latency_ms counts from: under --rate each article's due time (start + n / rate, the wait of one a
+        # stalled server held back included: corrected for coordinated omission), else its send; and, paced, the
+        # same figures from the send alone (the service time, without the backlog), null otherwise.
+        "latency_from": "due" if config.rate else "send",
+        "latency_ms_from_send": _latency_stats(np.array(record.from_send)) if config.rate and done else None,
         "window": config.stream_window(),
         # Seconds past --duration the run waited for the answers to articles in flight (those not answered then
         # are counted UNANSWERED); None without --duration.
         "duration_grace": config.grace if config.duration is not None else None,
-        "peak_in_flight": record.peak,
+        # The most articles one stream had in flight at once; null outside stream and batch modes (a unary sender
+        # has one call in flight at a time: the 0 it said was not measured).
+        "peak_in_flight": record.peak if config.stream_window() else None,
         # Streams opened again after a retryable failure, the articles sent again on them, and of those the ones
         # answered UNCHANGED (stored by the failed stream's server, their answer lost).
         "reopened": record.reopened, "resent": record.resent, "unchanged_on_resend": record.unchanged_on_resend,
         "matches_found": record.matched, "index_outcomes": dict(record.outcomes),
+        "error_messages": dict(record.messages),  # the first message of each status in `errors`
         # A full store, which ended the run: the articles it refused, and the server's message (what is full, what
         # to do); None when the store was not full.
         "store_full": {"refused": record.full_refused, "message": record.full_message}
@@ -1073,10 +1140,19 @@ def print_table(report: dict[str, Any]) -> None:
                   "opened again after --duration")  # fmt: skip
     if "UNAUTHENTICATED" in report["errors"]:
         out.print(_token_hint(report.get("parameters", {}).get("token", False)))
+    if from_send := report.get("latency_ms_from_send"):
+        out.print(f"latency from each article's due time under --rate (the wait of those a stalled server held back "
+                  f"counts); from its send alone: p50 {from_send['p50']:.2f}, p99 {from_send['p99']:.2f}, max "
+                  f"{from_send['max']:.2f} ms")  # fmt: skip
+    for status, message in report.get("error_messages", {}).items():
+        out.print(f"{status}, the first said: {message}")
     if report["errors"]:
         out.print(f"ok/s counts the articles answered OK; all answers, errors included: "
                   f"{report['answered_per_s']:,.0f}/s")  # fmt: skip
-    if report["rss"]:
+    if len(report["rss"]) == 1:  # (sampled every second: a shorter run has its first sample alone)
+        out.print(f"server RSS: {report['rss'][0][1] / 2**20:.0f} MiB, sampled once: the run was too short to "
+                  "sample it over time (once a second)")  # fmt: skip
+    elif report["rss"]:
         first, last = report["rss"][0][1], report["rss"][-1][1]
         peak = max(b for _, b in report["rss"])
         out.print(f"server RSS: start {first / 2**20:.0f} MiB, end {last / 2**20:.0f} MiB, "
@@ -1099,11 +1175,17 @@ def print_table(report: dict[str, Any]) -> None:
         out.print("no article was answered OK: nothing to time in-process (--compare)")
     elif "compare" in report:
         c = report["compare"]
+        # (no ratio to the recipe when the load did other work than it: the note says why)
+        ratio = (
+            f": no ratio to the recipe, {c['note']}"
+            if c.get("note")
+            else f" = {c['grpc_vs_datasketch']:.2f}x the recipe"
+        )
         out.print(
             f"in-process, the {_calls(c)} answered OK: datasketch recipe {c['datasketch_rate']:,.0f}/s "
             f"({c['recipe']}; {_recipe_runs(c['datasketch_runs'])}), "
             f"neardup core {c['core_rate']:,.0f}/s, the same ({c['core_vs_datasketch']:.2f}x); "
-            f"gRPC {report['mode']} {report['throughput']:,.0f} ok/s = {c['grpc_vs_datasketch']:.2f}x the recipe"
+            f"gRPC {report['mode']} {report['throughput']:,.0f} ok/s{ratio}"
         )
 
 
@@ -1299,7 +1381,27 @@ def _compare_ok(report: dict[str, Any], work: Work, recipe_before: float | None,
     # of them were answered OK.
     before = recipe_before if len(work.articles) == count else None
     report["compare"] = compare(work, before)
-    report["compare"]["grpc_vs_datasketch"] = report["throughput"] / report["compare"]["datasketch_rate"]
+    note = _unlike_work(report)
+    # Left out (null) when the load's ok/s was not the server's speed at the recipe's work: a ratio printed bare
+    # beside a paced run read as the server at 0.12x the recipe. The note says why.
+    report["compare"]["grpc_vs_datasketch"] = (
+        None if note else report["throughput"] / report["compare"]["datasketch_rate"]
+    )
+    report["compare"]["note"] = note
+
+
+def _unlike_work(report: dict[str, Any]) -> str | None:
+    """Why the load's ok/s cannot be set against the recipe's rate, or None when it can: under --rate it is the pace
+    asked, not the server's speed; on a run of re-sends (articles the server had stored: UNCHANGED, less those sent
+    again after a stream failed) the server stored nothing, while the recipe queried and inserted each one."""
+    if rate := report.get("target_rate"):
+        return f"--rate {rate:g} paced the load: its ok/s is the pace asked, not the server's speed"
+    resent = report["index_outcomes"].get("UNCHANGED", 0) - report.get("unchanged_on_resend", 0)
+    if resent:
+        indexed = sum(report["index_outcomes"].values())
+        return (f"{resent:,} of the {indexed:,} articles indexed were stored on the server already (answered "
+                "UNCHANGED): it stored nothing for them, while the recipe queried and inserted each")  # fmt: skip
+    return None
 
 
 def _joined(answers: Iterable[pb.IndexArticleBatchesResponse]) -> Iterator[list[pb.IndexArticlesResponse]]:
@@ -1327,6 +1429,8 @@ def number(low: float, high: float = math.inf, low_included: bool = False) -> Ca
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if math.isinf(value):  # (--duration inf ran unbounded: every run must end by itself)
+            raise argparse.ArgumentTypeError(f"{text} is not a finite number (every run is bounded)")
         if not (low <= value if low_included else low < value) or not value <= high:
             lowest = f"from {low:g}" if low_included else f"above {low:g}"
             raise argparse.ArgumentTypeError(f"{text} is out of range: give a number {lowest}"
@@ -1334,6 +1438,45 @@ def number(low: float, high: float = math.inf, low_included: bool = False) -> Ca
         return value
 
     return parse
+
+
+def _batch_size(text: str) -> int:
+    """--batch: 1 to MAX_BATCH_ARTICLES, the client's cap on a message (a bigger one was cut to it, silently)."""
+    try:
+        return whole_number(1, MAX_BATCH_ARTICLES)(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (the most articles the client sends in one message)") from None
+
+
+@dataclass(frozen=True)
+class ModeFlag:
+    """A flag only some modes read, and its default."""
+
+    flag: str
+    modes: tuple[str, ...]
+    default: float | int | None
+
+
+# Given in another mode they did nothing, and said nothing (--check-share 0.5 --mode unary, --batch 8 --mode
+# unary): each is said once and left aside, as --republished is with a file's articles.
+MODE_FLAGS = {
+    "check_share": ModeFlag("--check-share", ("mix",), 0.5),
+    "batch": ModeFlag("--batch", ("batch",), 64),
+    "window": ModeFlag("--window", ("stream", "batch"), None),
+    "retries": ModeFlag("--retries", ("stream", "batch"), Retry.attempts),
+}
+
+
+def _settle_mode_flags(args: argparse.Namespace) -> None:
+    """The flags --mode does not read, given, said on stderr (one line) and left aside; every one then at its
+    default unless given."""
+    aside = [f for dest, f in MODE_FLAGS.items() if getattr(args, dest) is not None and args.mode not in f.modes]
+    if aside:
+        which = "; ".join(f"{f.flag} is read in --mode {' or '.join(f.modes)}" for f in aside)
+        _said_once(f"{', '.join(f.flag for f in aside)} left aside in --mode {args.mode} ({which})")
+    for dest, f in MODE_FLAGS.items():
+        if getattr(args, dest) is None or f in aside:
+            setattr(args, dest, f.default)
 
 
 def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
@@ -1353,7 +1496,9 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     p.add_argument("--server-arg", action="append", default=[], help="extra flag for the spawned server")
     p.add_argument("--mode", choices=MODES, default="stream")
     p.add_argument("--concurrency", type=whole_number(1), default=2, help="calls (or streams) in flight at once")
-    p.add_argument("--count", type=whole_number(1), help="articles to send (default: all articles when no --duration)")
+    p.add_argument("--count", type=whole_number(1),
+                   help="articles to send (default, with no --duration: 10,000 generated articles, or every article "
+                        "of an --articles file, up to 50,000)")  # fmt: skip
     p.add_argument("--duration", type=number(0),
                    help=f"seconds to run: no article is sent after it and no failed stream opened again; the "
                         f"answers to the articles in flight are awaited {DURATION_GRACE:g} s more at most (less if "
@@ -1363,22 +1508,23 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     p.add_argument(
         "--check-share",
         type=number(0, 1, low_included=True),
-        default=0.5,
-        help="share of CheckArticle calls in --mode mix",
+        help=f"share of CheckArticle calls in --mode mix (default {MODE_FLAGS['check_share'].default})",
     )
-    p.add_argument("--batch", type=whole_number(1), default=64, help="articles per message in --mode batch")
+    p.add_argument("--batch", type=_batch_size,
+                   help=f"articles per message in --mode batch, at most {MAX_BATCH_ARTICLES} (the client's cap on a "
+                        f"message; default {MODE_FLAGS['batch'].default})")  # fmt: skip
     p.add_argument("--window", type=whole_number(1),
                    help=f"articles one stream may have sent and not had answered (default {STREAM_MODE_WINDOW} in "
                         "--mode stream, 2 batches in --mode batch; a batch bigger than it goes alone): an article's "
                         "latency runs from its first send (sent again if its stream failed) to its answer")  # fmt: skip
-    p.add_argument("--retries", type=whole_number(0), default=Retry.attempts,
+    p.add_argument("--retries", type=whole_number(0),
                    help="in --mode stream and batch, a stream that fails with UNAVAILABLE, RESOURCE_EXHAUSTED or "
                         "CANCELLED (the server restarting, busy: --max-streams, or stopping) is opened again and its "
                         "unanswered articles sent again, as `neardup ingest` does, up to this many times in a row, "
                         "backing off from 0.5 s to 10 s (an answer resets the count; 0: the failed stream ends its "
-                        "sender; default %(default)s). A full store is never retried, whatever this is: its first "
-                        "article refused (RESOURCE_EXHAUSTED, the server asking for no retry), in any mode, ends the "
-                        "run, and a line under the table says so")  # fmt: skip
+                        f"sender; default {Retry.attempts}). A full store is never retried, whatever this is: its "
+                        "first article refused (RESOURCE_EXHAUSTED, the server asking for no retry), in any mode, "
+                        "ends the run, and a line under the table says so")  # fmt: skip
     p.add_argument("--articles", default="generated", help="'generated' or a JSONL(.gz) file of articles")
     p.add_argument(
         "--republished",
@@ -1401,9 +1547,13 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
                    help="also time the calls answered OK in-process, through neardup's detection core and the "
                         "datasketch recipe, each call as the server was asked (an index call queries then inserts, "
                         "a check queries only, on an index of the --preload articles built beforehand)")  # fmt: skip
-    p.add_argument("--report", type=Path, default=Path("bench-report.json"))
-    p.add_argument("--plot", type=Path, default=Path("bench-report.png"))
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--report", type=Path, default=Path("bench-report.json"),
+                   help="the JSON report's path: what was asked and measured, each answer's time, latency and status "
+                        "(default %(default)s; a file the bench did not write is refused)")  # fmt: skip
+    p.add_argument("--plot", type=Path, default=Path("bench-report.png"),
+                   help="the PNG plot's path: throughput over time, latency histogram, server RSS (default "
+                        "%(default)s; needs matplotlib; a file the bench did not write is refused)")  # fmt: skip
+    p.add_argument("--no-progress", action="store_true", help="no live progress bar on stderr")
     return p
 
 
@@ -1491,6 +1641,7 @@ def parse_args(argv: Sequence[str] | None, env: Mapping[str, str]) -> argparse.N
                           "to it)")  # fmt: skip
         args = build_parser().parse_args(argv)
     settle_tls(args, "neardup-bench")  # (--no-tls sets aside the TLS files the variables name, as neardup's)
+    _settle_mode_flags(args)
     return args
 
 
@@ -1509,7 +1660,14 @@ def _unsampled(pid: int) -> str | None:
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """`env`: the environment the connection flags' defaults come from (the process's when None)."""
-    env = os.environ if env is None else env
+    try:
+        return _main(argv, os.environ if env is None else env)
+    except Refused as refused:
+        print(refused, file=sys.stderr)
+        return 2  # (as argparse exits for a flag it refuses)
+
+
+def _main(argv: Sequence[str] | None, env: Mapping[str, str]) -> int:
     args = parse_args(argv, env)
     if args.count is None and args.duration is None and args.articles == "generated":
         args.count = 10_000  # always bounded
@@ -1564,9 +1722,9 @@ def _run_articles(args: argparse.Namespace) -> tuple[list[Article], Articles]:
     # ends at whichever limit comes first (it used to set --count against the capped pool, and refuse).
     if args.count is not None and len(articles) < pool:  # (none is sent twice under a new id)
         held = f"{len(loaded):,}" + (f", {len(preload):,} of them for --preload" if preload else "")
-        raise SystemExit(
-            f"neardup-bench: --count {args.count:,} asks for more articles than {args.articles} holds ({held}): "
-            "lower --count, or name a larger file"
+        raise Refused(
+            f"--count {args.count:,} asks for more articles than {args.articles} holds ({held}): lower --count, or "
+            "name a larger file"
         )
     return preload, articles
 

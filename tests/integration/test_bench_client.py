@@ -5,6 +5,8 @@ from __future__ import annotations
 import _thread
 import io
 import json
+import os
+import re
 import subprocess
 import sys
 import threading
@@ -258,14 +260,18 @@ def test_ctrl_c_stops_a_batch_run_letting_its_streams_finish_and_says_so(
     assert client.stats().articles == report["ok"] == report["articles"]
 
 
-def test_a_count_above_the_articles_a_file_holds_is_refused_naming_both(tmp_path: Path) -> None:
+def test_a_count_above_the_articles_a_file_holds_is_refused_naming_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     small = tmp_path / "small.jsonl"
     corpus.write_jsonl(corpus.generated(3), small)
-    # (before any server is asked: nothing listens at port 1)
-    with pytest.raises(SystemExit, match=r"--count 5 asks for more articles than \S+small\.jsonl holds \(3\)"):
-        loadtest.main(["--target", "127.0.0.1:1", "--articles", str(small), "--count", "5"])
-    with pytest.raises(SystemExit, match=r"--count 2 asks .* holds \(3, 2 of them for --preload\)"):
-        loadtest.main(["--target", "127.0.0.1:1", "--articles", str(small), "--count", "2", "--preload", "2"])
+    # (before any server is asked: nothing listens at port 1) Exit code 2, as the other refusals of the command line
+    # (it was 1).
+    assert loadtest.main(["--target", "127.0.0.1:1", "--articles", str(small), "--count", "5"]) == 2
+    said = capsys.readouterr().err
+    assert re.match(r"neardup-bench: --count 5 asks for more articles than \S+small\.jsonl holds \(3\)", said)
+    assert loadtest.main(["--target", "127.0.0.1:1", "--articles", str(small), "--count", "2", "--preload", "2"]) == 2
+    assert re.search(r"--count 2 asks .* holds \(3, 2 of them for --preload\)", capsys.readouterr().err)
 
 
 def test_a_duration_run_that_has_sent_every_article_ends_sending_none_twice(
@@ -478,10 +484,12 @@ def test_a_duration_run_of_generated_articles_makes_them_as_it_goes_and_compares
     assert report["ran_out_of_articles"] is False
 
 
-def test_a_target_off_loopback_is_refused_before_any_article_is_made() -> None:
+def test_a_target_off_loopback_is_refused_before_any_article_is_made(capsys: pytest.CaptureFixture[str]) -> None:
     started = time.monotonic()
-    with pytest.raises(SystemExit, match="only targets loopback"):
-        loadtest.main(["--target", "10.1.2.3:50051", "--count", "50000"])
+    # Exit code 2, as the other refusals of the command line, under the bench's name (it was 1, with no name).
+    assert loadtest.main(["--target", "10.1.2.3:50051", "--count", "50000"]) == 2
+    said = capsys.readouterr().err
+    assert said.startswith("neardup-bench: --target 10.1.2.3:50051: ") and "only targets loopback" in said
     assert time.monotonic() - started < 5  # (it made the 50,000 articles first: ~40 s on 2 cores)
 
 
@@ -671,3 +679,59 @@ def test_compare_in_mix_mode_times_every_call_answered_ok_as_it_was_asked(
     said = " ".join(capsys.readouterr().out.split())
     assert f"the 40 calls ({40 - c['checks']} index, {c['checks']} check) answered OK" in said
     assert "timed after the load" in said
+
+
+def test_compare_gives_no_ratio_to_the_recipe_for_a_paced_run_or_one_of_re_sends_saying_why(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (both printed "gRPC … ok/s = 0.12x the recipe" bare: a paced run's ok/s is its pace, and a re-sent article
+    # stores nothing on the server while the recipe queries and inserts it)
+    running, _ = server
+    fresh = _bench_report(tmp_path, running, "--count", "20", "--seed", "931", "--compare")
+    assert fresh["compare"]["note"] is None and fresh["compare"]["grpc_vs_datasketch"] > 0
+    assert "x the recipe" in capsys.readouterr().out
+    again = _bench_report(tmp_path, running, "--count", "20", "--seed", "931", "--compare")
+    assert again["compare"]["grpc_vs_datasketch"] is None
+    assert again["compare"]["note"].startswith("20 of the 20 articles indexed were stored on the server already")
+    said = " ".join(capsys.readouterr().out.split())  # (the table's line, wrapped at the console's width)
+    assert "ok/s: no ratio to the recipe, 20 of the 20 articles indexed were stored" in said
+    paced = _bench_report(tmp_path, running, "--count", "20", "--seed", "932", "--rate", "200", "--compare")
+    assert paced["compare"]["grpc_vs_datasketch"] is None
+    assert paced["compare"]["note"] == "--rate 200 paced the load: its ok/s is the pace asked, not the server's speed"
+    assert "no ratio to the recipe, --rate 200 paced the load" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize("mode", ["stream", "unary"])
+def test_a_run_whose_every_article_is_refused_says_the_servers_first_message_of_each_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str
+) -> None:
+    # (the table and the report said "INVALID_ARGUMENT: 20" and no more: not that each body was over the limit)
+    path = tmp_path / "r.json"
+    with in_process_server(tmp_path / "data", max_body_bytes=100) as (running, _):
+        argv = ["--target", f"127.0.0.1:{running.port}", "--mode", mode, "--count", "20", "--no-progress",
+                "--report", str(path), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+        assert loadtest.main(argv) == 1
+    report = json.loads(path.read_text())
+    assert report["errors"] == {"INVALID_ARGUMENT": 20}
+    (message,) = report["error_messages"].values()
+    assert "100" in message  # (the server's own words, naming its limit)
+    assert f"INVALID_ARGUMENT, the first said: {message}" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_unary_report_gives_no_peak_in_flight_and_a_short_sampled_run_says_its_one_sample(
+    tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (peak_in_flight said 0, measured only for streams; and a run shorter than the 1 s between RSS samples printed
+    # "server RSS: … over 0 s")
+    running, _ = server
+    report = _bench_report(tmp_path, running, "--mode", "unary", "--count", "3", "--seed", "941",
+                           "--server-pid", str(os.getpid()))  # fmt: skip
+    assert report["peak_in_flight"] is None and len(report["rss"]) == 1
+    said = " ".join(capsys.readouterr().out.split())
+    assert "sampled once: the run was too short to sample it over time" in said and " over 0 s" not in said
+
+
+def test_the_help_gives_every_flag_a_line_and_the_count_the_code_sets() -> None:
+    helped = " ".join(loadtest.build_parser().format_help().split())
+    assert "--report REPORT the JSON report's path" in helped and "--plot PLOT the PNG plot's path" in helped
+    assert "10,000 generated articles" in helped  # (it said "all articles": the code sets 10,000)

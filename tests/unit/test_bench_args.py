@@ -27,7 +27,7 @@ from client.resume import Retry
         ("--rate", "nan", "nan is out of range"),
         ("--check-share", "3", "3 is out of range: give a number from 0 to 1"),
         ("--republished", "-0.1", "-0.1 is out of range: give a number from 0 to 1"),
-        ("--batch", "0", "0 is out of range: give 1 or more"),
+        ("--batch", "0", "0 is out of range: give from 1 to 1000"),
         ("--window", "0", "0 is out of range: give 1 or more"),
         ("--preload", "-1", "-1 is out of range: give 0 or more"),
         ("--retries", "-1", "-1 is out of range: give 0 or more"),
@@ -52,7 +52,7 @@ def test_values_at_the_edges_are_taken() -> None:
 
 
 def test_a_failed_stream_is_reopened_as_often_as_neardup_ingest_reopens_it_unless_retries_says() -> None:
-    assert build_parser().parse_args([]).retries == Retry.attempts
+    assert parse_args([], {}).retries == Retry.attempts
 
 
 def test_a_failed_stream_is_not_reopened_when_its_server_asks_for_no_retry() -> None:
@@ -227,3 +227,51 @@ def test_a_server_pid_of_no_process_is_refused_before_any_work(
     assert refused.value.code == 2
     err = " ".join(capsys.readouterr().err.split())
     assert f"--server-pid {gone}: no such process; nothing was run" in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "says"),
+    [
+        # (the client cuts a message at 1,000 articles: a --batch 5000 run sent batches of 1,000, saying nothing)
+        ("--batch", "5000", "5000 is out of range: give from 1 to 1000 (the most articles the client sends in one"),
+        ("--duration", "inf", "inf is not a finite number (every run is bounded)"),  # (it ran unbounded)
+        ("--rate", "inf", "inf is not a finite number"),
+    ],
+)
+def test_a_batch_above_the_clients_cap_and_an_unbounded_number_are_refused(
+    capsys: pytest.CaptureFixture[str], flag: str, value: str, says: str
+) -> None:
+    with pytest.raises(SystemExit) as ended:
+        parse_args([flag, value], {})
+    assert ended.value.code == 2
+    assert f"argument {flag}: {says}" in capsys.readouterr().err
+
+
+def test_the_batch_cap_itself_is_taken() -> None:
+    assert parse_args(["--mode", "batch", "--batch", "1000"], {}).batch == 1000
+
+
+@pytest.mark.parametrize(
+    ("mode", "given", "aside"),
+    [
+        ("unary", ["--check-share", "0.5", "--batch", "8"], "--check-share, --batch left aside in --mode unary"),
+        ("check", ["--window", "4", "--retries", "2"], "--window, --retries left aside in --mode check"),
+        ("batch", ["--check-share", "0.2"], "--check-share left aside in --mode batch"),
+    ],
+)
+def test_a_flag_the_mode_does_not_read_is_said_once_to_be_left_aside(
+    capsys: pytest.CaptureFixture[str], mode: str, given: list[str], aside: str
+) -> None:
+    # (they were taken and did nothing, saying nothing, while --republished with a file was said to be left aside)
+    args = parse_args(["--mode", mode, *given], {})
+    said = capsys.readouterr().err
+    assert said.count("left aside") == 1 and said.startswith(f"neardup-bench: {aside} (")
+    assert (args.check_share, args.batch, args.window, args.retries) == (0.5, 64, None, Retry.attempts)
+
+
+def test_the_flags_a_mode_reads_are_taken_and_said_nothing_of(capsys: pytest.CaptureFixture[str]) -> None:
+    mix = parse_args(["--mode", "mix", "--check-share", "0.2"], {})
+    batch = parse_args(["--mode", "batch", "--batch", "8", "--window", "16", "--retries", "0"], {})
+    assert capsys.readouterr().err == ""
+    assert mix.check_share == 0.2 and (batch.batch, batch.window, batch.retries) == (8, 16, 0)
+    assert parse_args([], {}).check_share == 0.5  # (the defaults, none given)
