@@ -41,6 +41,8 @@ def test_checks_alone_and_during_an_ingest_on_a_kept_store(tmp_path: Path) -> No
         assert r["alone"]["checks"] == 13 and r["during"]["checks"] == 9  # 40/s for as long as 60 at 200/s
         for phase in (r["alone"], r["during"]):
             assert phase["errors"] == {} and 0 < phase["p50_ms"] <= phase["p99_ms"] <= phase["max_ms"]
+            # (paced: timed from each check's due time, which is never after its send)
+            assert 0 < phase["p99_from_send_ms"] <= phase["p99_ms"]
     assert out.with_suffix(".md").read_text().count("\n") == 4  # head, rule, two rounds
     assert [r["deleted"] for r in rows] == [0, 0]
 
