@@ -22,6 +22,7 @@ def test_scaling_measures_each_size_and_the_three_kinds_of_start(tmp_path: Path)
     for r in rows:
         assert r["ingest_rate"] > 0 and r["check_errors"] == {}
         assert 0 < r["check_p50_ms"] <= r["check_p99_ms"]
+        assert 0 < r["check_p99_from_send_ms"] <= r["check_p99_ms"]  # (paced: from the due time, never after the send)
         for start in ("crash_restart_seconds", "restart_seconds", "rebuild_seconds"):
             assert 0 < r[start] < 60
     assert out.with_suffix(".md").read_text().count("\n") == 4  # head, rule, two sizes
