@@ -405,9 +405,13 @@ class StreamLane:
         refused at once while a server restarts sent a batch ten times over: counted so, a run's 200 unanswered
         articles were "1,000 sent again")."""
         now = time.monotonic()
+        # (paced, a batch leaves once full: its articles were due to leave with its last, and the time one waited for
+        # the rest of its batch is no wait for the server; timed from its own due time, a batch of 64 at 950/s read
+        # ≈35 ms slower at p50 than the same run timed from its send)
+        ready = max((sent.due for sent in articles if sent.due is not None), default=None)
         for sent in articles:
             if sent.at is None:
-                sent.at = now
+                sent.at, sent.due = now, ready
             elif not sent.resent:
                 sent.resent = True
                 self.record.resent_one()

@@ -1,5 +1,7 @@
 """What neardup-bench reports beside its figures."""
 
+import time
+
 import pytest
 
 from benchmarks import loadtest
@@ -40,6 +42,19 @@ def test_an_article_sent_on_several_reopened_streams_counts_once_as_resent() -> 
     for _ in range(5):  # the first send, then four attempts
         lane._sending([sent])
     assert record.resent == 1 and sent.resent
+
+
+def test_a_paced_batch_times_its_articles_from_when_its_last_was_due_not_each_ones_own() -> None:
+    # (a batch leaves once full: timed from each article's own due time, the wait for the rest of its batch counted
+    # as the server's, and a batch of 64 at 950/s read ≈35 ms slower at p50 than the same run from its send)
+    lane = loadtest.StreamLane(loadtest.Feed([], None, None, None), loadtest.Record(), 4, 2)
+    base = time.monotonic()
+    first, last = loadtest.Sent(Article("a", "x"), due=base - 0.05), loadtest.Sent(Article("b", "y"), due=base - 0.01)
+    lane._sending([first, last])
+    assert first.due == last.due == base - 0.01
+    held = loadtest.Sent(Article("c", "z"), due=base - 2.0)  # (a batch a stalled server held back 2 s: counted)
+    lane._sending([held])
+    assert held.at is not None and held.latency(held.at) >= 2.0
 
 
 @pytest.mark.parametrize("mode", ["check", "mix", "unary"])
