@@ -167,17 +167,23 @@ def test_a_tls_call_is_probed_only_for_a_bare_socket_closed() -> None:
 
 
 class _Failed(grpc.RpcError, grpc.Call):
-    """A call that failed with `code`, its trailing metadata `trailers`: what gRPC raises."""
+    """A call that failed with `code` and `details`, its trailing metadata `trailers`: what gRPC raises."""
 
-    def __init__(self, code: grpc.StatusCode, trailers: tuple[tuple[str, str], ...] | None) -> None:
+    def __init__(
+        self,
+        code: grpc.StatusCode,
+        trailers: tuple[tuple[str, str], ...] | None,
+        details: str = "refused (in this test)",
+    ) -> None:
         self._code = code
         self._trailers = trailers
+        self._details = details
 
     def code(self) -> grpc.StatusCode:
         return self._code
 
     def details(self) -> str:
-        return "refused (in this test)"
+        return self._details
 
     def trailing_metadata(self) -> Any:  # (None too: what the client must bear)
         return self._trailers
@@ -302,42 +308,13 @@ def test_an_error_reworded_by_the_client_or_the_cli_keeps_all_it_carries() -> No
     assert str(errors.reworded(error, "said otherwise")) == "RESOURCE_EXHAUSTED: said otherwise"
 
 
-class _Ended(grpc.RpcError, grpc.Call):
-    """A call gRPC ended with `code` and `details`, as a call's error is raised (its trailers: none)."""
-
-    def __init__(self, code: grpc.StatusCode, details: str) -> None:
-        self._code, self._details = code, details
-
-    def code(self) -> grpc.StatusCode:
-        return self._code
-
-    def details(self) -> str:
-        return self._details
-
-    def trailing_metadata(self) -> tuple[()]:
-        return ()
-
-    def initial_metadata(self) -> tuple[()]:
-        return ()
-
-    def is_active(self) -> bool:
-        return False
-
-    def time_remaining(self) -> float:
-        return 0.0
-
-    def cancel(self) -> bool:
-        return False
-
-    def add_callback(self, callback: Any) -> bool:
-        return False
-
-
 @pytest.mark.parametrize("details", ["Deadline Exceeded", "Stream removed (Deadline Exceeded)"])
 def test_the_clients_own_deadline_is_said_in_its_words_however_grpc_words_it(details: str) -> None:
     # (gRPC says the second when the deadline passed while the request was still written: it was passed on as it was)
     with api.NeardupClient("127.0.0.1:9") as client:
-        error = client._error_from(_Ended(grpc.StatusCode.DEADLINE_EXCEEDED, details), deadline_said="said instead")
+        error = client._error_from(
+            _Failed(grpc.StatusCode.DEADLINE_EXCEEDED, (), details), deadline_said="said instead"
+        )
     assert error.details == "said instead"
 
 
