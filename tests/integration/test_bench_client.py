@@ -366,15 +366,21 @@ def test_the_report_records_what_was_asked_and_what_was_found_and_a_rerun_is_cal
     assert "10 of the articles indexed were stored on the server already" in capsys.readouterr().err
 
 
+def _run_of_a_file(tmp_path: Path, port: int, count: int, *extra: str) -> tuple[Path, list[str]]:
+    """A JSONL file of `count` generated articles, and a bench command line sending it to `port` (its report and
+    plot in `tmp_path`), with `extra` flags."""
+    articles = tmp_path / "a.jsonl"
+    corpus.write_jsonl(corpus.generated(count), articles)
+    argv = ["--target", f"127.0.0.1:{port}", "--articles", str(articles), *extra, "--no-progress",
+            "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    return articles, argv
+
+
 def test_a_rerun_of_a_file_is_told_to_take_a_fresh_server_not_another_seed(
     tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
 ) -> None:
     # (it advised "give another --seed", which leaves a file's ids as they are: the next run re-sent them again)
-    running, _ = server
-    articles = tmp_path / "a.jsonl"
-    corpus.write_jsonl(corpus.generated(5), articles)
-    argv = ["--target", f"127.0.0.1:{running.port}", "--articles", str(articles), "--no-progress",
-            "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    articles, argv = _run_of_a_file(tmp_path, server[0].port, 5)
     assert loadtest.main(argv) == 0
     assert "stored on the server already" not in capsys.readouterr().err
     assert loadtest.main(argv) == 0
@@ -387,11 +393,7 @@ def test_a_rerun_of_a_file_is_told_to_take_a_fresh_server_not_another_seed(
 def test_republished_given_with_a_file_is_said_to_be_left_aside(
     tmp_path: Path, server: tuple[RunningServer, NeardupClient], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    running, _ = server
-    articles = tmp_path / "a.jsonl"
-    corpus.write_jsonl(corpus.generated(3), articles)
-    argv = ["--target", f"127.0.0.1:{running.port}", "--articles", str(articles), "--republished", "0.5",
-            "--no-progress", "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png")]  # fmt: skip
+    _, argv = _run_of_a_file(tmp_path, server[0].port, 3, "--republished", "0.5")
     assert loadtest.main(argv) == 0
     assert "--republished is left aside" in capsys.readouterr().err
     assert json.loads((tmp_path / "r.json").read_text())["parameters"]["republished"] is None
