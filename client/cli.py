@@ -1256,7 +1256,7 @@ def _wait_ready(client: NeardupClient, args: argparse.Namespace, seconds: float 
 
 
 def _wait_for_connection(client: NeardupClient, args: argparse.Namespace, seconds: float) -> None:
-    """`client.wait_ready(seconds)`, saying so once on stderr if nothing took the connection within the first second:
+    """`client.wait_ready(seconds)`, saying so once on stderr if nothing took the connection within _QUIET_SECONDS:
     the command sat silent for those 10 s before it said there was no server."""
     try:
         client.wait_ready(min(_QUIET_SECONDS, seconds))
