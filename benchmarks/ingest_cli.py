@@ -29,7 +29,6 @@ from benchmarks import baseline, corpus, outputs
 from benchmarks.loadtest import SpawnedServer
 from client.api import MAX_BATCH_ARTICLES, Article
 from client.cli import whole_number
-from client.jsonl import InputError
 from service.proc import cpu_seconds
 
 # Keys only its reports hold (neardup-bench's hold a server CPU too, and no recipe)
@@ -78,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.batch > MAX_BATCH_ARTICLES:
         p.error(f"argument --batch: {args.batch} is above {MAX_BATCH_ARTICLES}, the most a message carries")
     outputs.guard_report(p, "--report", args.report, REPORT, "ingest-cli.json")
-    articles = _articles(args.articles, args.count)
+    articles = corpus.articles_or_exit("ingest_cli", args.articles, args.count)
     with tempfile.TemporaryDirectory(prefix="neardup-ingest-") as tmp:
         path = Path(tmp) / "articles.jsonl"
         corpus.write_jsonl(articles, path)
@@ -91,17 +90,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.report:
         args.report.write_text(json.dumps(report) + "\n")
     return 0
-
-
-def _articles(source: str, count: int) -> list[Article]:
-    """The run's articles, or the run ended with a one-line reason (a file missing, or with no article in it)."""
-    try:
-        articles = corpus.load(source, count)
-    except InputError as exc:
-        raise SystemExit(f"ingest_cli: {exc}") from None
-    if not articles:
-        raise SystemExit(f"ingest_cli: no article in {source}: each line must be a JSON object with an id and a body")
-    return articles
 
 
 def run_rounds(articles: list[Article], path: Path, args: argparse.Namespace) -> list[dict[str, float]]:

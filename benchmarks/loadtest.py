@@ -65,7 +65,6 @@ from client.cli import (
     whole_number,
 )
 from client.errors import TLS_SAID, NeardupClientError, StreamEndedEarlyError, article_error, from_rpc_error
-from client.jsonl import InputError
 from client.resume import Retry, Unanswered
 from service.proc import cpu_seconds
 
@@ -1561,19 +1560,6 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     return p
 
 
-def _articles(source: str, count: int, republished: float, seed: int) -> list[Article]:
-    """The run's articles, or the run ended with a one-line reason (a file missing, or with no article in it)."""
-    try:
-        articles = corpus.load(source, count, republished, seed, warn=_said_once)
-    except InputError as exc:
-        raise SystemExit(f"neardup-bench: {exc}") from None
-    if not articles:
-        raise SystemExit(
-            f"neardup-bench: no article in {source}: each line must be a JSON object with an id and a body"
-        )
-    return articles
-
-
 def _said_once(line: str) -> None:
     """A line on stderr as it is: rich would wrap it, and read a quoted line's brackets as markup."""
     print(f"neardup-bench: {line}", file=sys.stderr)
@@ -1720,7 +1706,9 @@ def _run_articles(args: argparse.Namespace) -> tuple[list[Article], Articles]:
     pool = args.count if args.count is not None else 50_000
     if args.duration and args.rate:  # a paced run sends at most rate x duration, whatever --count says
         pool = min(pool, int(args.rate * args.duration) + 1)
-    loaded = _articles(args.articles, pool + args.preload, args.republished or 0.0, args.seed)
+    loaded = corpus.articles_or_exit(
+        "neardup-bench", args.articles, pool + args.preload, args.republished or 0.0, args.seed
+    )
     preload, articles = loaded[: args.preload], loaded[args.preload :]
     # Refused only when the file cannot hold what the run can send: with --duration and --rate too, the run
     # ends at whichever limit comes first (it used to set --count against the capped pool, and refuse).

@@ -71,7 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     params = DetectionParams()
     detector = Detector(params, 1 << 22)
-    prepared = [detector.prepare(corpus.core_article(a)) for a in corpus.load(args.articles, args.count)]
+    prepared = [
+        detector.prepare(corpus.core_article(a))
+        for a in corpus.articles_or_exit("writer_cpu", args.articles, args.count)
+    ]
     gc.collect()
     gc.freeze()  # (as a server does after its start)
     runs = []
