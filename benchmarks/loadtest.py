@@ -186,6 +186,7 @@ class Feed:
         self.waited = 0.0  # seconds the senders waited for an article to be made (GeneratedArticles)
         self.ran_out = False  # a --duration run ended because every article had been sent
         self.timed_out = False  # --duration ended the run (before --count, if both were given)
+        self.cut_short = False  # `stop`: a full store ended the run
         self.start = time.monotonic()
         # When --duration ends (no article is sent after it, no stream opened again), and when the run stops
         # waiting for the answers to those in flight.
@@ -213,12 +214,13 @@ class Feed:
                 self.ran_out = self.duration is not None and not (self.rate and n >= self.rate * self.duration)
                 return None
             self.sent += 1
+        came = time.monotonic()
         due = self.start + n / self.rate if self.rate else None
         if due is not None:  # pace: article n leaves at start + n / rate
-            delay = due - time.monotonic()
-            if delay > 0:
-                self.stopped.wait(delay)  # returns early if the run is stopped
-        if self.duration is not None and time.monotonic() - self.start >= self.duration:
+            delay = due - came
+            if delay > 0 and self.stopped.wait(delay):  # (it returns early, True, once the run is stopped)
+                return None
+        if self._past_the_end(due, came):
             self.timed_out = True
             self.stopped.set()
             return None
@@ -228,6 +230,32 @@ class Feed:
             self.waited += time.monotonic() - asked
             self.handed_out += 1
         return article, due
+
+    def _past_the_end(self, due: float | None, came: float) -> bool:
+        """Whether --duration has ended for an article a sender asked for at `came`, due at `due` (None: unpaced). A
+        paced one goes if it was due before the end and its sender asked before the end too: one that waited for its
+        due time and woke a moment late is still the run's (`due_not_sent` counts those due before the end that no
+        sender took)."""
+        if self.ends_at is None:
+            return False
+        if due is None:
+            return time.monotonic() >= self.ends_at
+        return due >= self.ends_at or came >= self.ends_at
+
+    def due_not_sent(self, ended: float) -> int | None:
+        """A paced --duration run's articles due before it ended (at `ended`, or when --duration did) that no sender
+        took: each sender was held up until then by a call or a full window the server had not answered (a stall, or
+        a pace above what it answers). They
+        were never sent, so no latency figure holds their wait (those held up and sent late count it from their due
+        time: `Sent.latency`); None for a run not both paced and bounded by --duration, 0 when the run was stopped
+        (Ctrl-C, a full store: the rest was never to be sent)."""
+        if not self.rate or self.ends_at is None:
+            return None
+        if self.interrupted.is_set() or self.cut_short:
+            return 0
+        due = math.ceil((min(ended, self.ends_at) - self.start) * self.rate)  # (article n is due at start + n / rate)
+        held = len(self.articles) if self.limit is None else min(self.limit, len(self.articles))
+        return max(min(due, held) - self.handed_out, 0)
 
     def __iter__(self) -> Iterator[Article]:
         while (article := self.next()) is not None:
@@ -241,6 +269,7 @@ class Feed:
     def stop(self) -> None:
         """No sender is handed another article (a full store refused one): each ends once its calls in flight are
         answered, and the rest of the run is never sent."""
+        self.cut_short = True
         self.stopped.set()
 
     def over(self) -> bool:
@@ -946,6 +975,7 @@ def run_load(config: RunConfig, articles: Articles, record: Record | None = None
     # an article after --duration: their streams were stalled).
     planned = feed.handed_out if feed.limit is None or feed.timed_out or feed.over() else feed.limit
     report["not_sent"] = planned - len(record.done)
+    report["due_not_sent"] = feed.due_not_sent(feed.start + wall)
     # Where the CPU went, per article: the server process (its GIL is the shared limit) and this client.
     done = max(report["articles"], 1)
     making = getattr(articles, "cpu_seconds", 0.0)  # (GeneratedArticles: making them is not sending them)
@@ -1141,6 +1171,10 @@ def print_table(report: dict[str, Any]) -> None:
         out.print(f"{unanswered:,} articles in flight were not answered within {report['duration_grace']:g} s after "
                   "--duration ended: the run stopped waiting for them (a server that stalls?); no stream was "
                   "opened again after --duration")  # fmt: skip
+    if due_not_sent := report.get("due_not_sent"):
+        out.print(f"{due_not_sent:,} {'article' if due_not_sent == 1 else 'articles'} fell due before --duration ended "
+                  "and were never sent: every sender was held up until then (by a server that stalled, or a --rate "
+                  "above what it answers), and their wait is in no latency figure")  # fmt: skip
     if "UNAUTHENTICATED" in report["errors"]:
         out.print(_token_hint(report.get("parameters", {}).get("token", False)))
     if from_send := report.get("latency_ms_from_send"):
@@ -1804,8 +1838,8 @@ def _load_not_run(args: argparse.Namespace, config: RunConfig, preload_full: dic
     1, as for a full store during the load."""
     report = summarise(config, Record(), 0.0, [])
     report.update(seconds=None, throughput=None, answered_per_s=None, latency_ms={}, interrupted=False,
-                  not_sent=config.count, host_cpu=None, ran_out_of_articles=None, client_cpu_us_per_article=None,
-                  waited_for_articles_s=None, preload_store_full=preload_full,
+                  not_sent=config.count, due_not_sent=None, host_cpu=None, ran_out_of_articles=None,
+                  client_cpu_us_per_article=None, waited_for_articles_s=None, preload_store_full=preload_full,
                   load_not_run="the store was full during the preload")  # fmt: skip
     if config.server_pid:
         report["server_cpu_us_per_article"] = report["server_ended"] = None

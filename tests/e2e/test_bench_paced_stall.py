@@ -54,3 +54,36 @@ def test_a_paced_run_times_the_articles_a_stall_held_back_from_when_they_were_du
     assert report["latency_ms"]["p90"] >= stall / 2 * 1000  # (about a fifth of the run was held back)
     # The service time alone is kept beside it, and is shorter: the backlog left in a burst after the stall.
     assert report["latency_ms_from_send"]["p90"] < report["latency_ms"]["p90"]
+
+
+def test_a_paced_duration_run_counts_the_articles_due_while_a_stall_outlasted_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (the articles due from the stall to the end of --duration were never sent, and were counted nowhere: the run
+    # read as one whose every article was answered but one)
+    duration = 6.0
+    server = ServerProcess(tmp_path / "data", "--fingerprint-workers", "0").start()
+    assert server.proc is not None
+    config = loadtest.RunConfig(server.target, "unary", 1, None, duration, RATE, 0.0, 600.0, None, progress=False,
+                                grace=1.0)  # fmt: skip
+    record = loadtest.Record()
+    reports: list[dict[str, Any]] = []
+    run = threading.Thread(target=lambda: reports.append(loadtest.run_load(config, corpus.generated(400), record)))
+    run.start()
+    try:
+        assert until(lambda: len(record.done) >= 30, timeout=60)
+        with frozen(server.proc.pid):  # (until the run has ended: the stall outlasts --duration and its grace)
+            stopped_at = record.done[-1][0]  # (seconds into the run: the last answer before the stall)
+            run.join(timeout=duration + 20)
+            assert not run.is_alive()
+    finally:
+        server.stop()
+        run.join(timeout=120)
+    (report,) = reports
+    assert report["errors"] == {loadtest.UNANSWERED: 1}  # (the one call in flight at the stop)
+    due_in_the_stall = RATE * (duration - stopped_at)
+    assert 0.8 * due_in_the_stall - 2 <= report["due_not_sent"] <= due_in_the_stall
+    loadtest.print_table(report)
+    assert f"{report['due_not_sent']:,} articles fell due before --duration ended and were never sent" in (
+        capsys.readouterr().out
+    )

@@ -7,6 +7,7 @@ import pytest
 from benchmarks import loadtest
 from benchmarks.loadtest import host_cpu_shares
 from client import Article
+from tests.support import until
 
 
 def test_host_cpu_shares_split_the_ticks_between_two_samples() -> None:
@@ -74,3 +75,39 @@ def test_the_matches_are_said_once(capsys: pytest.CaptureFixture[str], mode: str
         assert "verdicts with a match (index and check calls): 7" in said and "checks with a match: 3 of 10" in said
     else:
         assert "verdicts with a match: 7" in said and "checks with a match" not in said
+
+
+RATE, DURATION = 20.0, 1.0  # a paced --duration run: 20 articles fall due in it, 50 ms apart
+
+
+def _paced_feed() -> loadtest.Feed:
+    return loadtest.Feed([Article(f"a{n}", "x y z") for n in range(1000)], None, DURATION, RATE)
+
+
+def test_a_paced_run_whose_sender_keeps_up_leaves_no_due_article_unsent() -> None:
+    feed = _paced_feed()
+    taken = sum(1 for _ in feed.paced())  # (one sender asking as soon as it has sent: each article at its due time)
+    assert taken == RATE * DURATION  # (one due a moment before the end and handed out late is still the run's)
+    assert feed.due_not_sent(time.monotonic()) == 0
+
+
+def test_the_articles_due_while_every_sender_was_held_up_past_the_end_are_counted_unsent() -> None:
+    feed = _paced_feed()
+    paced = feed.paced()
+    for _ in range(5):  # (the first 5, due in the run's first 0.25 s)
+        next(paced)
+    # The sender is held up (a call a stalled server does not answer) until --duration has passed.
+    assert until(feed.over, timeout=10)
+    assert next(paced, None) is None  # (asked after the end: not sent)
+    assert feed.due_not_sent(time.monotonic()) == RATE * DURATION - 5
+    # A run that ended before --duration (its senders gone) counts only what fell due until then: 11 by 0.51 s.
+    assert feed.due_not_sent(feed.start + 0.51) == 11 - 5
+
+
+def test_a_run_stopped_by_a_full_store_counts_none_unsent_for_its_pace() -> None:
+    feed = _paced_feed()
+    next(feed.paced())
+    feed.stop()  # (a full store: the rest of the run was never to be sent)
+    assert next(feed.paced(), None) is None
+    assert feed.due_not_sent(feed.start + DURATION) == 0
+    assert loadtest.Feed([Article("a", "x")], None, DURATION, None).due_not_sent(time.monotonic()) is None
