@@ -285,10 +285,10 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         end, so the answers it waits for are on their way."""
         ids = [article.id for article in articles]
         read, held = self.pending.read(ids), self.engine.holds.read(ids)  # (held: told to the other replicas)
-        to_prepare = _ToPrepare(self.pool, self.engine, evidence) if self.pool else None
+        to_prepare = _ToPrepare(self.pool, self.engine, evidence, pending) if self.pool else None
         try:
             for article in articles:
-                item = self._item(article, evidence, to_prepare)
+                item = self._item(article, evidence, to_prepare, pending)
                 read.follow(item.outcome)
                 held.follow(item.outcome)
                 if to_prepare is not None and not pending.has_room(item):
@@ -300,13 +300,17 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
             read.stop_following()
             held.stop_following()
 
-    def _item(self, article: pb.Article | Unreadable, evidence: bool, to_prepare: _ToPrepare | None) -> _Item:
+    def _item(
+        self, article: pb.Article | Unreadable, evidence: bool, to_prepare: _ToPrepare | None, pending: _Pending
+    ) -> _Item:
         if isinstance(article, Unreadable):  # (its text was not UTF-8: RejectUndecodable)
             return _Item(article.id, article.error)
         try:
             # (its size in bytes as sent: counted in characters, text of 4-byte characters went 4× over)
             if to_prepare is None:
-                return _Item(article.id, self._prepare_and_submit(article, evidence), article.ByteSize())
+                queued = self._prepare_and_submit(article, evidence)
+                pending.track(queued)
+                return _Item(article.id, queued, article.ByteSize())
             return _Item(article.id, to_prepare.add(article_from_pb(article)), article.ByteSize())
         except Exception as exc:  # this article's own failure (INTERNAL for a bug: status_for); the stream goes on
             return _Item(article.id, exc)
@@ -399,8 +403,8 @@ class _ToPrepare:
     Each article's verdict future is made as it is added (a stream's answer waits on it), resolved with the
     engine's verdict, or with the error that stopped it before."""
 
-    def __init__(self, pool: FingerprintPool, engine: Engine, evidence: bool) -> None:
-        self._pool, self._engine, self._evidence = pool, engine, evidence
+    def __init__(self, pool: FingerprintPool, engine: Engine, evidence: bool, stream: _Pending) -> None:
+        self._pool, self._engine, self._evidence, self._stream = pool, engine, evidence, stream
         self._articles: list[Article] = []
         self._verdicts: list[futures.Future[Verdict]] = []
 
@@ -436,6 +440,10 @@ class _ToPrepare:
                 waiting.append(verdict)
         if not ready:
             return
+        if self._stream.withdrawn:  # (the call ended while they were fingerprinted: `_Pending.withdraw`)
+            for verdict in waiting:
+                verdict.cancel()
+            return
         try:
             submitted = self._engine.submit_all(ready, self._evidence)
         except Exception as error:
@@ -444,6 +452,7 @@ class _ToPrepare:
             return
         for source, verdict in zip(submitted, waiting, strict=True):
             source.add_done_callback(functools.partial(copy_outcome, target=verdict))
+            self._stream.track(source)
 
 
 @dataclass
@@ -461,7 +470,12 @@ class _Pending:
     def __init__(self, context: grpc.ServicerContext) -> None:
         self._queue: queue.Queue[_Item | _BatchSize | object] = queue.Queue(maxsize=STREAM_WINDOW)
         self.cancelled = threading.Event()
-        context.add_callback(self.cancelled.set)
+        # The engine's futures of the articles this stream queued, to withdraw those the writer has not taken up
+        # once the call ends (`withdraw`); a list kept short (`track`), since the writer answers them in order.
+        self._queued: list[futures.Future[Verdict]] = []
+        self._withdrawn = False
+        self._queued_lock = threading.Lock()
+        context.add_callback(self.withdraw)
         self._room = threading.Condition()
         self._bytes = 0  # of the articles put and not yet taken
         # What stopped the reader before the requests ended: a bug, or the server draining the stream.
@@ -469,6 +483,36 @@ class _Pending:
         self._state = threading.Lock()
         self._draining = False
         self._taking = False  # the reader is queueing a request's articles
+
+    def track(self, future: futures.Future[Verdict]) -> None:
+        """An article this stream queued for the writer (the engine's future): withdrawn at once if the call has
+        ended."""
+        with self._queued_lock:
+            if not self._withdrawn:
+                if len(self._queued) >= 2 * STREAM_WINDOW:  # (those answered: the stream has its answers)
+                    self._queued = [queued for queued in self._queued if not queued.done()]
+                self._queued.append(future)
+                return
+        future.cancel()
+
+    @property
+    def withdrawn(self) -> bool:
+        return self._withdrawn
+
+    def withdraw(self) -> None:
+        """The call ended (gRPC's callback): the stream's articles the writer has not taken up are withdrawn, never
+        stored. Ended early, by its client's cancel or deadline, a stream's queue (up to STREAM_WINDOW articles, each
+        stream opened again by a retrying client queueing its own) was decided all the same, for no one: a minute
+        of a writer's work on near-copies, which every stream behind it waited for. Its client was told they may or
+        may not be stored; the answers of a call that ended whole are all in (none withdrawn)."""
+        with self._queued_lock:
+            self._withdrawn = True
+            queued, self._queued = self._queued, []
+        self.cancelled.set()
+        withdrawn = sum(future.cancel() for future in queued)
+        if withdrawn:
+            log.info("a stream ended before its answers: %d %s its client had sent, not yet taken up by the writer, "
+                     "withdrawn (not stored)", withdrawn, "article" if withdrawn == 1 else "articles")  # fmt: skip
 
     def drain(self) -> None:
         """Take no request after the one being taken; the generator ends once every article taken is answered."""
@@ -560,7 +604,7 @@ class _Pending:
                 if self.cancelled.is_set() or self._drained():
                     return
                 continue
-            if item is self._END:
+            if item is self._END or self.cancelled.is_set():  # (ended: its answers would reach no one)
                 return
             assert isinstance(item, _Item | _BatchSize)
             if isinstance(item, _Item) and item.size:
@@ -627,6 +671,8 @@ def _stream_response(item: _Item) -> pb.IndexArticlesResponse:
     outcome: Verdict | Exception
     try:
         outcome = item.outcome if isinstance(item.outcome, Exception) else item.outcome.result()
+    except futures.CancelledError:  # (withdrawn: `_Pending.withdraw`; the call has ended, so no one hears this)
+        outcome = Cancelled("the stream ended before the writer took the article up: it was not stored")
     except Exception as exc:  # the article's own failure; the stream goes on
         outcome = exc
     if isinstance(outcome, Verdict):

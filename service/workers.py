@@ -392,6 +392,9 @@ def _settle(future: Future[Prepared], outcome: Prepared | BaseException) -> None
 
 
 def copy_outcome(source: Future[Verdict], target: Future[Verdict]) -> None:
+    if source.cancelled():  # (withdrawn before the writer took it up: its stream's call had ended)
+        target.cancel()
+        return
     exc = source.exception()
     if exc is not None:
         target.set_exception(exc)
