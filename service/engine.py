@@ -157,6 +157,12 @@ _LATE_CHECK = (
     "the deadline passed while the check waited for its turn (behind other checks, or the store held alone "
     "for a merge of its index), so it was not made: retry with a longer deadline, or send checks at a lower rate"
 )
+# (A deadline already past as the check reached the engine waited for nothing here: told as above, a 1 ms timeout on an
+# idle server read as a busy server's.)
+_SPENT_CHECK = (
+    "the deadline had passed when the check reached the server (too short a timeout, or spent on the way), so it was "
+    "not made: retry with a longer deadline"
+)
 
 
 class Engine:
@@ -658,9 +664,10 @@ class Engine:
         The lane is taken inside the read, not before it: checks kept out while the store is held alone
         (a band-index merge's swap) then all get in when it is let go, and take turns there. Queued
         before the read, they would reach the store one by one."""
+        arrived = time.monotonic()
         with self._checking(), self.store.read() as tx, self._check_lanes:
             if deadline is not None and time.monotonic() >= deadline:
-                raise DeadlineExceeded(_LATE_CHECK)
+                raise DeadlineExceeded(_LATE_CHECK if arrived < deadline else _SPENT_CHECK)
             if wanted is not None and not wanted():
                 raise Cancelled("the call was cancelled while the check waited for its turn, so it was not made")
             return self._check_in(tx, self.detector.prepare(article), evidence)

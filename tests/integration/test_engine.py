@@ -952,6 +952,17 @@ def test_a_check_that_gets_its_lane_after_its_deadline_is_not_made(tmp_path: Pat
         assert engine.check_article(Article("timely", WIRE), deadline=time.monotonic() + 30).duplicate_of is None
 
 
+def test_a_check_whose_deadline_had_passed_as_it_came_says_so_not_that_it_waited(tmp_path: Path) -> None:
+    # (a 1 ms timeout on an idle server was told it "waited for its turn (behind other checks ...)": send checks at
+    # a lower rate)
+    with _held_engine(tmp_path, 1) as (engine, detector):
+        detector.release.set()
+        with pytest.raises(DeadlineExceeded) as refused:
+            engine.check_article(Article("late", WIRE), deadline=time.monotonic() - 0.001)
+        assert "the deadline had passed when the check reached the server" in str(refused.value)
+        assert "waited for its turn" not in str(refused.value) and detector.entered == 0
+
+
 def test_a_check_cancelled_while_it_waits_for_its_lane_is_not_made(tmp_path: Path) -> None:
     with _held_engine(tmp_path, 1) as (engine, detector):
         wanted = threading.Event()
