@@ -28,6 +28,7 @@ from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client.errors import (
+    CLI_TOKEN_SETTINGS,
     CLIENT_CERT_REFUSED,
     CLIENT_CERT_REQUIRED,
     CLOSED_AT_CONNECT,
@@ -394,6 +395,11 @@ class NeardupClient:
 
     # What a client whose TLS settings cannot talk to the server is told to change (the CLI names its flags instead).
     _remedies: ClassVar[TlsRemedies] = REMEDIES
+    # What a client the server refused for want of a token is told to set, in place of the CLI's flags the server names
+    # (CLI_TOKEN_SETTINGS); None: the server's words stand (the CLI's client).
+    _token_setting: ClassVar[str | None] = (
+        "Python client: NeardupClient(token=...), the token itself or client.api.read_token_file(path)"
+    )
 
     def _error_from(
         self, exc: grpc.RpcError, deadline_said: str | None = None, deadline: float | None = None
@@ -411,6 +417,9 @@ class NeardupClient:
             return reworded(error, f"{error.details} ({hint.format(target=self.target)})")
         if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and error.details in GRPC_DEADLINES and deadline_said:
             return reworded(error, deadline_said)
+        unauthenticated = error.code == grpc.StatusCode.UNAUTHENTICATED
+        if (setting := self._token_setting) and unauthenticated and CLI_TOKEN_SETTINGS in error.details:
+            return reworded(error, error.details.replace(CLI_TOKEN_SETTINGS, f"({setting})"))
         if error.code == grpc.StatusCode.CANCELLED and self._closed.is_set():
             message = (
                 f"this client of {self.target} was closed (close(), or its with block ended) while the call was "

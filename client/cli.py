@@ -285,6 +285,7 @@ class _Client(NeardupClient):
     """The commands' client: its errors name the CLI's TLS flags, not the Python client's settings."""
 
     _remedies = CLI_REMEDIES
+    _token_setting = None  # (the server's refusal names the CLI's flags already)
 
 
 def _cannot_talk(exc: NeardupClientError) -> bool:

@@ -91,6 +91,9 @@ OUTCOME_UNKNOWN = (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABL
 # gRPC's words, in an UNAVAILABLE's details, for a call it never sent: no connection to the server could be made
 # (refused, closed during the handshake, the TLS handshake failed) or its name was not resolved. A call cut once
 # sent says something else ("Stream removed (Socket closed)", "Connection reset by peer").
+# What the server's refusal of a call with no token says to give, in the neardup CLI's flags (service/interceptors.py;
+# tests/integration/test_auth.py holds the two to the same words): the Python client says its own setting instead.
+CLI_TOKEN_SETTINGS = "(neardup CLI: --token-file FILE or NEARDUP_TOKEN_FILE)"
 NOT_REACHED = ("failed to connect to all addresses", "errors resolving", "DNS resolution failed")
 
 

@@ -15,6 +15,7 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client import Article, NeardupClient, UnauthenticatedError
 from client.cli import main
+from client.errors import CLI_TOKEN_SETTINGS
 from service import auth
 from service.grpc_server import RunningServer, start_server
 from tests import support
@@ -38,9 +39,16 @@ def test_missing_token_is_unauthenticated_with_advice(secured: tuple[RunningServ
         with pytest.raises(UnauthenticatedError, match="authorization: Bearer") as caught:
             anonymous.index(Article("a", WIRE))
         assert caught.value.code == grpc.StatusCode.UNAUTHENTICATED
+        # The Python client's own setting, not the CLI's flags the server names (CLI_TOKEN_SETTINGS, its words)
+        assert "(Python client: NeardupClient(token=...)" in caught.value.details
+        assert CLI_TOKEN_SETTINGS not in caught.value.details
         with pytest.raises(UnauthenticatedError):
             list(anonymous.index_stream([Article("s", WIRE)]))
         assert anonymous.health() == "SERVING"  # probes need no token
+    # The server's own words, as any client (grpcurl, another language's) and the CLI hear them.
+    with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel, pytest.raises(grpc.RpcError) as refused:
+        pb_grpc.NearDuplicateServiceStub(channel).GetStats(pb.GetStatsRequest(), timeout=10)
+    assert CLI_TOKEN_SETTINGS in (refused.value.details() or "")
 
 
 def test_wrong_token_is_unauthenticated_and_stores_nothing(secured: tuple[RunningServer, Path]) -> None:
