@@ -32,6 +32,7 @@ from client.errors import (
     CLIENT_CERT_REFUSED,
     CLIENT_CERT_REQUIRED,
     CLOSED_AT_CONNECT,
+    NOT_GRPC,
     OUTCOME_UNKNOWN,
     SERVER_LOAD_ABANDONED,
     SERVER_LOAD_FAILED,
@@ -94,9 +95,11 @@ class TlsRemedies:
     cert: str  # TLS with no client certificate to one that requires one (CLIENT_CERT_REQUIRED)
     other_cert: str  # a client certificate the server did not accept (CLIENT_CERT_REFUSED)
     # TLS to a plaintext server (TLS_PLAINTEXT_PEER), and a server certificate not trusted (TLS_UNTRUSTED), where gRPC's
-    # words say neither plainly; None where the caller hints at them itself (the CLI: client.cli.cannot_talk_hint)
+    # words say neither plainly, and a port that speaks no gRPC (NOT_GRPC: the metrics port); None where the caller
+    # hints at them itself (the CLI: client.cli.cannot_talk_hint)
     plaintext: str | None = None
     untrusted: str | None = None
+    not_grpc: str | None = None
 
 
 REMEDIES = TlsRemedies(
@@ -108,6 +111,7 @@ REMEDIES = TlsRemedies(
     plaintext="the server at {target} speaks plaintext: connect with tls=False, and no ca_file, cert_file or key_file",
     untrusted="the server's certificate was not accepted: signed by a CA this client does not trust (ca_file names "
     "the CA to trust), or expired or not yet valid",
+    not_grpc="{target} is not a gRPC server: if it is neardup's metrics port, connect to its main one",
 )
 DEFAULT_PORT = 50051  # the port `neardup serve` listens on unless told otherwise
 # Its health is SERVING only while its store answers (readiness); the server's own, "", until it drains.
@@ -1445,11 +1449,14 @@ class TlsAnswer(enum.Enum):
 
 def _tls_mismatch_hint(error: NeardupClientError, remedies: TlsRemedies) -> str | None:
     """What to change for a TLS handshake that failed on a plaintext server or an untrusted certificate: gRPC says
-    "WRONG_VERSION_NUMBER: Invalid certificate verification context: OK" and "CERTIFICATE_VERIFY_FAILED"."""
+    "WRONG_VERSION_NUMBER: Invalid certificate verification context: OK" and "CERTIFICATE_VERIFY_FAILED"; or for a
+    port that speaks no gRPC ("Failed parsing HTTP/2": an HTTP server's answer, neardup's metrics port's)."""
     if error.code != grpc.StatusCode.UNAVAILABLE:
         return None
     if TLS_PLAINTEXT_PEER in error.details:
         return remedies.plaintext
+    if NOT_GRPC in error.details:
+        return remedies.not_grpc
     return remedies.untrusted if TLS_UNTRUSTED in error.details else None
 
 

@@ -50,6 +50,7 @@ from client.api import (
 )
 from client.errors import (
     CLOSED_BY_SERVER,
+    NOT_GRPC,
     NOT_REACHED,
     TLS_MISMATCH,
     TLS_PLAINTEXT_PEER,
@@ -264,8 +265,6 @@ def cannot_talk_hint(exc: NeardupClientError, where: str, cert: bool = False) ->
     return ""
 
 
-# gRPC's words for a peer that answered with something other than HTTP/2 (an HTTP/1 server: the metrics port).
-NOT_GRPC = "Failed parsing HTTP/2"
 # What a command speaking plaintext to a TLS server is told to change: its flags and variables, where the Python
 # client names its own settings (TLS_REMEDY). The client's error says it, once a TLS handshake there completed.
 TLS_FLAGS = "add --tls or --ca-file, or set NEARDUP_TLS or NEARDUP_CA_FILE"

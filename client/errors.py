@@ -52,7 +52,8 @@ class NeardupClientError(Exception):
         `timeout` bounds one attempt, and each call that takes `retry` is safe to send again (an index that failed
         so may or may not have stored the article; sent again, it answers UNCHANGED if it had). Not when TLS
         settings cannot work (TLS to a plaintext port, plaintext to a TLS one, a server certificate from a CA the
-        client does not trust, no client certificate, or one not accepted, for a server that requires one),
+        client does not trust, no client certificate, or one not accepted, for a server that requires one), nor for
+        a port that does not speak gRPC (NOT_GRPC: the metrics port, say),
         nor for a message over a size limit (RESOURCE_EXHAUSTED too): the same message is refused again each time.
         CANCELLED is retryable when the server sent it: gRPC ends so the calls that reached a server that had
         begun to stop (docs/ops.md, "Calls cut by a stop"). Not when this process cancelled the call: this
@@ -60,7 +61,7 @@ class NeardupClientError(Exception):
         A full store's RESOURCE_EXHAUSTED is retryable too (it passes once an operator makes room: sent again
         then, the call succeeds), but its server asks for no automatic retry (`retry_pushback`), so `Retry` makes
         none."""
-        if any(words in self.details for words in (*TLS_MISMATCH, MESSAGE_TOO_LARGE, *CANCELLED_HERE)):
+        if any(words in self.details for words in (*TLS_MISMATCH, MESSAGE_TOO_LARGE, NOT_GRPC, *CANCELLED_HERE)):
             return False
         return self.code in RETRYABLE_CODES
 
@@ -88,12 +89,15 @@ RETRYABLE_CODES = (
 # while the server worked, the connection dropped, the server stopped. (RESOURCE_EXHAUSTED refuses it unread; an
 # UNAVAILABLE that reached_no_server, or SERVER_LOAD_FAILED's or SERVER_LOAD_ABANDONED's, did nothing either.)
 OUTCOME_UNKNOWN = (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
-# gRPC's words, in an UNAVAILABLE's details, for a call it never sent: no connection to the server could be made
-# (refused, closed during the handshake, the TLS handshake failed) or its name was not resolved. A call cut once
-# sent says something else ("Stream removed (Socket closed)", "Connection reset by peer").
 # What the server's refusal of a call with no token says to give, in the neardup CLI's flags (service/interceptors.py;
 # tests/integration/test_auth.py holds the two to the same words): the Python client says its own setting instead.
 CLI_TOKEN_SETTINGS = "(neardup CLI: --token-file FILE or NEARDUP_TOKEN_FILE)"
+# gRPC's words for a peer that answered with something other than HTTP/2 (an HTTP/1 server: neardup's metrics port). The
+# same call to it fails the same way each time: not retryable.
+NOT_GRPC = "Failed parsing HTTP/2"
+# gRPC's words, in an UNAVAILABLE's details, for a call it never sent: no connection to the server could be made
+# (refused, closed during the handshake, the TLS handshake failed) or its name was not resolved. A call cut once
+# sent says something else ("Stream removed (Socket closed)", "Connection reset by peer").
 NOT_REACHED = ("failed to connect to all addresses", "errors resolving", "DNS resolution failed")
 
 

@@ -24,7 +24,7 @@ from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 from prometheus_client import Gauge
 
-from client import Article, ArticleFailure, InvalidArgumentError, NeardupClient, NeardupClientError
+from client import Article, ArticleFailure, InvalidArgumentError, NeardupClient, NeardupClientError, UnavailableError
 from client.cli import main
 from service import __version__
 from service.engine import Engine
@@ -543,6 +543,19 @@ def test_a_command_sent_to_the_metrics_port_says_so_at_once(
         assert main([*args, "--server", f"127.0.0.1:{running.metrics_port}"], env={}) == 2
         assert time.monotonic() - started < 9.5  # (the wait alone was 10 s)
     assert "is not a gRPC server: if it is the metrics port, --server names the main one" in capsys.readouterr().err
+
+
+def test_the_python_client_sent_to_the_metrics_port_is_told_so_and_not_to_retry(tmp_path: Path) -> None:
+    # (it raised UnavailableError retryable=True with gRPC's "Failed parsing HTTP/2" alone, so Retry() tried again
+    # and again what fails the same way each time)
+    with in_process_server(tmp_path / "data", metrics_port=0) as (running, _client):
+        target = f"127.0.0.1:{running.metrics_port}"
+        with NeardupClient(target, timeout=10) as wrong, pytest.raises(UnavailableError) as refused:
+            wrong.stats()
+    assert f"{target} is not a gRPC server: if it is neardup's metrics port, connect to its main one" in str(
+        refused.value
+    )
+    assert not refused.value.retryable
 
 
 def test_process_python_and_build_series_are_served_and_only_at_metrics(tmp_path: Path) -> None:
