@@ -2434,6 +2434,8 @@ def renamed_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> b
         return False
     chain = alignment(ta, tb)
     lead_a, lead_b = _lead_end(ta), _lead_end(tb)
+    if chain and _lead_renamed(ta, tb, chain[0], lead_a, lead_b, gone, come):
+        return True
     for r, s in pairwise(chain):
         a0, a1, b0, b1 = max(r.a1, ta.opening_tokens), s.a0, max(r.b1, tb.opening_tokens), s.b0
         if not (0 < a1 - a0 <= MAX_SLOT_TOKENS and 0 < b1 - b0 <= MAX_SLOT_TOKENS):
@@ -2444,6 +2446,25 @@ def renamed_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> b
         if any(not (_close_spelling(a, b) or _loosely_transliterated(a, b)) for a in here_a for b in here_b):
             return True
     return False
+
+
+def _lead_renamed(
+    ta: Tokenised, tb: Tokenised, first: Run, lead_a: int, lead_b: int, gone: set[str], come: set[str]
+) -> bool:
+    """`renamed_apart` at the start of the story: the first sentence opens differently on the two sides, naming one
+    title's name on one side and the other title's on the other, and goes on the same (the first aligned run, `first`,
+    starts inside both first sentences): one template's notice for another subject, its name the sentence's subject
+    ("Chevron Corp's Chevron USA Inc is being awarded a 50.3 mln dlr ... contract for jet fuel" against "Pride
+    Refining Co of Abilene, Texas, is being awarded a 75 mln dlr contract for jet fuel", under titles naming each).
+    The stretch is too long for a slot, so the template check read it as a rewrite, and the two companies' contracts
+    were one story. A top line of a sentence of its own before the shared story (a regional copy's) ends before the
+    run, and counts no more than before (`renamed_apart`: swaps past the opening alone)."""
+    a0, a1, b0, b1 = ta.opening_tokens, first.a0, tb.opening_tokens, first.b0
+    if not (a0 < a1 < lead_a and b0 < b1 < lead_b):
+        return False
+    here_a = gone.intersection(ta.words[a0:a1])
+    here_b = come.intersection(tb.words[b0:b1])
+    return any(not (_close_spelling(a, b) or _loosely_transliterated(a, b)) for a in here_a for b in here_b)
 
 
 def _lead_end(t: Tokenised) -> int:

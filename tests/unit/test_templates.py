@@ -3314,6 +3314,43 @@ def test_a_dotted_token_or_title_abbreviation_ends_no_first_sentence(detector: D
     assert judge(detector, later, stored) == [] and judge(detector, stored, later) == []
 
 
+_CONTRACT_REST = (
+    " is being awarded a {m} mln dlr contract for jet fuel, the Defense Department said.\n    It said work on the "
+    "contract, which was awarded as part of a multi-contract procurement program, is expected to be completed by "
+    "April 1988.\n Reuter"
+)
+
+
+@pytest.mark.parametrize(
+    ("subject_a", "title_a", "subject_b", "title_b", "apart"),
+    [
+        # One template's notices for two companies, each the first sentence's subject, too long for a slot: the
+        # template check read the stretch as a rewrite, and the two contracts matched as one story (Reuters-21578
+        # has such pairs among the Defense Department's awards).
+        ("Harwell Instruments Inc's Harwell Aviation Fuels unit", "HARWELL INSTRUMENTS UNIT GETS 50.3 MLN DLR CONTRACT",
+         "Obsidian Refining Co of Tallow Creek, Texas,", "OBSIDIAN REFINING GETS 75 MLN DLR DEFENSE CONTRACT", True),
+        ("The Brantwell Sun Oil Co", "BRANTWELL COMPANY GETS JET FUEL CONTRACT",
+         "Harwell Instruments Inc's Harwell Aviation Fuels unit", "HARWELL INSTRUMENTS UNIT GETS CONTRACT", True),
+        # The same company's award told again in other words, under another title: one story.
+        ("Harwell Instruments Inc's Harwell Aviation Fuels unit", "HARWELL INSTRUMENTS UNIT GETS 50.3 MLN DLR CONTRACT",
+         "Harwell Aviation Fuels, a unit of Harwell Instruments Inc,", "Harwell unit wins jet fuel contract", False),
+        # Another company named in a top line of its own before the shared story: a sentence of its own, no fill.
+        ("Harwell Instruments Inc's Harwell Aviation Fuels unit", "HARWELL INSTRUMENTS UNIT GETS 50.3 MLN DLR CONTRACT",
+         "Shares of Obsidian Refining fell on the news. Harwell Instruments Inc's Harwell Aviation Fuels unit",
+         "OBSIDIAN REFINING SHARES FALL AS RIVAL WINS CONTRACT", False),
+    ],
+)  # fmt: skip
+def test_a_first_sentence_naming_another_company_under_its_title_is_another_notice(
+    detector: Detector, subject_a: str, title_a: str, subject_b: str, title_b: str, apart: bool
+) -> None:
+    first, then = subject_a + _CONTRACT_REST.format(m="50.3"), subject_b + _CONTRACT_REST.format(m="75")
+    assert templates.renamed_apart(title_a, Tokenised(first, 5), title_b, Tokenised(then, 5)) is apart
+    assert templates.renamed_apart(title_b, Tokenised(then, 5), title_a, Tokenised(first, 5)) is apart
+    stored = Article("a", first, title=title_a, published=T0)
+    later = Article("b", then, title=title_b, published=T0 + timedelta(minutes=2))
+    assert [m.id for m in judge(detector, later, stored)] == ([] if apart else ["a"])
+
+
 @pytest.mark.parametrize(
     ("body", "last"),
     [
