@@ -191,7 +191,7 @@ class LeftAside:
         """One line: how many lines were left aside, and why, the commonest reason first."""
         total = sum(self.reasons.values())
         why = "; ".join(f"{n:,} {reason} (the first: {self.first[reason]})" for reason, n in self.reasons.most_common())
-        return f"{total:,} {'line' if total == 1 else 'lines'} of {path} left aside, not sent: {why}"
+        return f"{total:,} {'line' if total == 1 else 'lines'} of {path} left aside, not used: {why}"
 
 
 def _reason(error: str) -> str:

@@ -188,7 +188,7 @@ class Feed:
         self.timed_out = False  # --duration ended the run (before --count, if both were given)
         self.cut_short = False  # `stop`: a full store ended the run
         self.start = time.monotonic()
-        # When --duration ends (no article is sent after it, no stream opened again), and when the run stops
+        # When --duration ends (no article is asked for after it, no stream opened again), and when the run stops
         # waiting for the answers to those in flight.
         self.ends_at = None if duration is None else self.start + duration
         self.answers_by = None if self.ends_at is None else self.ends_at + grace
@@ -218,7 +218,9 @@ class Feed:
         due = self.start + n / self.rate if self.rate else None
         if due is not None:  # pace: article n leaves at start + n / rate
             delay = due - came
-            if delay > 0 and self.stopped.wait(delay):  # (it returns early, True, once the run is stopped)
+            # (True, early, once the run is stopped: by Ctrl-C or a full store, this article is not sent; by another
+            # sender past --duration, it goes if it was due before the end and asked for before it, `_past_the_end`)
+            if delay > 0 and self.stopped.wait(delay) and (self.cut_short or self.interrupted.is_set()):
                 return None
         if self._past_the_end(due, came):
             self.timed_out = True
@@ -1537,7 +1539,7 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
                    help="articles to send (default, with no --duration: 10,000 generated articles, or every article "
                         "of an --articles file, up to 50,000)")  # fmt: skip
     p.add_argument("--duration", type=number(0),
-                   help=f"seconds to run: no article is sent after it and no failed stream opened again; the "
+                   help=f"seconds to run: no article is asked for after it and no failed stream opened again; the "
                         f"answers to the articles in flight are awaited {DURATION_GRACE:g} s more at most (less if "
                         f"--timeout says), then the rest count as {UNANSWERED} (a server that stalls does not hold "
                         "the run)")  # fmt: skip

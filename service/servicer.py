@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ from service.detector import MAX_FIELD_BYTES, MAX_ID_BYTES, Prepared, check_id
 from service.engine import Engine
 from service.errors import Cancelled, DeadlineExceeded, InvalidArgument, Unavailable
 from service.lenient import MendedRequest, Unreadable
+from service.logs import Throttle
 from service.model import Article, PreparedArticle, Verdict
 from service.pending import PendingIds
 from service.status import abort, article_status_for
@@ -50,6 +52,7 @@ DEFAULT_RECEIVE_LIMIT = 4 << 20
 ANSWER_PART_BYTES = (4 << 20) - (64 << 10)
 NO_DEADLINE = 365 * 24 * 3600.0  # time_remaining() beyond this means the caller set no deadline
 STREAM_WINDOW = 1024  # articles of one stream in flight at once: enough for group commits, bounded memory
+WITHDRAWALS_LOGGED_EVERY = 10.0  # seconds: at most one line of streams' articles withdrawn (`_Pending.withdraw`)
 # ... and at most this many bytes of their text (but always one article): 1,024 articles of 1 MiB each held
 # ≈1 GiB for one stream whose answers were not read while fingerprinting lagged.
 STREAM_WINDOW_BYTES = 32 << 20
@@ -224,7 +227,10 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
             threading.Thread(target=self._read_stream, args=(request_iterator, pending), daemon=True).start()
             for item in pending:
                 assert isinstance(item, _Item)
-                yield _stream_response(item)
+                response = _stream_response(item)
+                if pending.withdrawn:  # (the call has ended: an answer now is sent to no one, nor counted)
+                    return
+                yield response
             pending.raise_failure()
 
     @_streaming
@@ -237,11 +243,14 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
             for size in items:  # each batch's articles follow its size in the hand-off
                 assert isinstance(size, _BatchSize)
                 batch = [item for item in itertools.islice(items, size.articles) if isinstance(item, _Item)]
+                answers = [_stream_response(item) for item in batch]
+                if pending.withdrawn:  # (the call has ended: answers now are sent to no one, nor counted)
+                    return
                 if len(batch) < size.articles:  # cancelled, or the reader failed, mid-batch
                     if batch and pending.failure is not None:  # (those taken may be stored: say so)
-                        yield from answer_parts([_stream_response(item) for item in batch])
+                        yield from answer_parts(answers)
                     break
-                yield from answer_parts([_stream_response(item) for item in batch])
+                yield from answer_parts(answers)
             pending.raise_failure()
 
     def _read_stream(self, requests: Iterator[_StreamRequest], pending: _Pending) -> None:
@@ -288,6 +297,8 @@ class NearDuplicateServicer(pb_grpc.NearDuplicateServiceServicer):
         to_prepare = _ToPrepare(self.pool, self.engine, evidence, pending) if self.pool else None
         try:
             for article in articles:
+                if pending.withdrawn:  # (the call ended: the rest of its request is neither fingerprinted nor queued)
+                    break
                 item = self._item(article, evidence, to_prepare, pending)
                 read.follow(item.outcome)
                 held.follow(item.outcome)
@@ -467,15 +478,16 @@ class _Pending:
 
     _END = object()
 
-    def __init__(self, context: grpc.ServicerContext) -> None:
+    def __init__(self, context: grpc.ServicerContext, withdrawals: Throttle) -> None:
         self._queue: queue.Queue[_Item | _BatchSize | object] = queue.Queue(maxsize=STREAM_WINDOW)
         self.cancelled = threading.Event()
-        # The engine's futures of the articles this stream queued, to withdraw those the writer has not taken up
-        # once the call ends (`withdraw`); a list kept short (`track`), since the writer answers them in order.
-        self._queued: list[futures.Future[Verdict]] = []
+        # The engine's futures of the articles this stream queued and the writer has not answered, to withdraw those
+        # it has not taken up once the call ends (`withdraw`): those answered leave from the front (`track`), as the
+        # writer answers a stream's articles in order.
+        self._queued: deque[futures.Future[Verdict]] = deque()
         self._withdrawn = False
         self._queued_lock = threading.Lock()
-        context.add_callback(self.withdraw)
+        self._withdrawals = withdrawals  # (the server's streams': one log line a WITHDRAWALS_LOGGED_EVERY at most)
         self._room = threading.Condition()
         self._bytes = 0  # of the articles put and not yet taken
         # What stopped the reader before the requests ended: a bug, or the server draining the stream.
@@ -483,17 +495,20 @@ class _Pending:
         self._state = threading.Lock()
         self._draining = False
         self._taking = False  # the reader is queueing a request's articles
+        if not context.add_callback(self.withdraw):
+            self.withdraw()  # (the call had ended already)
 
     def track(self, future: futures.Future[Verdict]) -> None:
         """An article this stream queued for the writer (the engine's future): withdrawn at once if the call has
-        ended."""
+        ended (queued as it ended: the reader's or the fingerprint workers' last)."""
         with self._queued_lock:
             if not self._withdrawn:
-                if len(self._queued) >= 2 * STREAM_WINDOW:  # (those answered: the stream has its answers)
-                    self._queued = [queued for queued in self._queued if not queued.done()]
+                while self._queued and self._queued[0].done():
+                    self._queued.popleft()
                 self._queued.append(future)
                 return
-        future.cancel()
+        if future.cancel():
+            self._said_withdrawn(1)
 
     @property
     def withdrawn(self) -> bool:
@@ -501,18 +516,27 @@ class _Pending:
 
     def withdraw(self) -> None:
         """The call ended (gRPC's callback): the stream's articles the writer has not taken up are withdrawn, never
-        stored. Ended early, by its client's cancel or deadline, a stream's queue (up to STREAM_WINDOW articles, each
-        stream opened again by a retrying client queueing its own) was decided all the same, for no one: a minute
-        of a writer's work on near-copies, which every stream behind it waited for. Its client was told they may or
-        may not be stored; the answers of a call that ended whole are all in (none withdrawn)."""
+        stored. Ended early, by its client's cancel or deadline (or cut at the end of a stop's grace), a stream's
+        queue (up to STREAM_WINDOW articles, each stream opened again by a retrying client queueing its own) was
+        decided all the same, for no one: a minute of a writer's work on near-copies, which every stream behind it
+        waited for. Its client was told they may or may not be stored; the answers of a call that ended whole are
+        all in (none withdrawn), as are those of a stream a stop drained."""
         with self._queued_lock:
             self._withdrawn = True
-            queued, self._queued = self._queued, []
+            queued, self._queued = self._queued, deque()
         self.cancelled.set()
-        withdrawn = sum(future.cancel() for future in queued)
-        if withdrawn:
-            log.info("a stream ended before its answers: %d %s its client had sent, not yet taken up by the writer, "
-                     "withdrawn (not stored)", withdrawn, "article" if withdrawn == 1 else "articles")  # fmt: skip
+        self._said_withdrawn(sum(future.cancel() for future in queued))
+
+    def _said_withdrawn(self, count: int) -> None:
+        """Log `count` articles withdrawn: at most one line a WITHDRAWALS_LOGGED_EVERY for all the server's streams
+        (each retry of a client at an outage ends its stream so), counting those held back since the last."""
+        if not count or (held := self._withdrawals.due(count)) is None:
+            return
+        more = (
+            f" ({held:,} more since the last such line; at most one a {WITHDRAWALS_LOGGED_EVERY:g} s)" if held else ""
+        )
+        log.info("a stream ended before its answers: %s its client had sent, not yet taken up by the writer, withdrawn "
+                 "(not stored)%s", f"{count:,} {'article' if count == 1 else 'articles'}", more)  # fmt: skip
 
     def drain(self) -> None:
         """Take no request after the one being taken; the generator ends once every article taken is answered."""
@@ -622,11 +646,12 @@ class OpenStreams:
         self._lock = threading.Condition()
         self._open: set[_Pending] = set()
         self._unfinished: set[_Pending] = set()  # their calls not yet ended, final status sent (gRPC's callback)
+        self._withdrawals = Throttle(WITHDRAWALS_LOGGED_EVERY)  # (the log lines of the streams' withdrawn articles)
         self._draining = False
 
     @contextmanager
     def opened(self, context: grpc.ServicerContext) -> Iterator[_Pending]:
-        pending = _Pending(context)
+        pending = _Pending(context, self._withdrawals)
         with self._lock:
             self._open.add(pending)
             self._unfinished.add(pending)

@@ -2416,7 +2416,8 @@ def renamed_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> b
     Swapped in the body alone, or in the title alone, it is a correction or a re-titled copy still; swapped in
     both, a place corrected in title and body ("Kellick" for "Dunholt", not "Kellock") is taken for another
     item too. Only a swap inside the text counts, between two shared passages, each side's gap a slot's length
-    (MAX_SLOT_TOKENS) or less, and only names written past the body's opening (`Tokenised.opening_tokens`): a
+    (MAX_SLOT_TOKENS) or less, or before the first shared passage where it starts inside the first sentence on both
+    sides (`_lead_renamed`), and only names written past the body's opening (`Tokenised.opening_tokens`): a
     regional copy's own top line or closing local line under a local title, or a dateline's place under a
     title naming it, is a copy of the same story (each was parted so, and matched nothing). And only in the
     body's first sentence past its opening (`_lead_end`), where an alert or a brief names what it is about: two
@@ -2460,11 +2461,32 @@ def _lead_renamed(
     were one story. A top line of a sentence of its own before the shared story (a regional copy's) ends before the
     run, and counts no more than before (`renamed_apart`: swaps past the opening alone)."""
     a0, a1, b0, b1 = ta.opening_tokens, first.a0, tb.opening_tokens, first.b0
-    if not (a0 < a1 < lead_a and b0 < b1 < lead_b):
-        return False
-    here_a = gone.intersection(ta.words[a0:a1])
-    here_b = come.intersection(tb.words[b0:b1])
+    if not (a0 < a1 < lead_a and b0 < b1 < lead_b) or not (_has_lower_case(ta) and _has_lower_case(tb)):
+        return False  # (a text set in capitals writes every word as a name)
+    here_a = {ta.words[i] for i in range(a0, a1) if ta.words[i] in gone and (i > a0 or _named_at_start(ta, i))}
+    here_b = {tb.words[i] for i in range(b0, b1) if tb.words[i] in come and (i > b0 or _named_at_start(tb, i))}
     return any(not (_close_spelling(a, b) or _loosely_transliterated(a, b)) for a in here_a for b in here_b)
+
+
+def _has_lower_case(t: Tokenised) -> bool:
+    return any(c.islower() for c in t.body)
+
+
+def _named_at_start(t: Tokenised, i: int) -> bool:
+    """Is the word that opens the story at `i` a name: joined by spaces alone to a name after it ("Pride Refining Co
+    of ..."), or written as a name inside a sentence elsewhere in the text ("Chevron Corp's Chevron USA Inc")? Its
+    capital alone tells nothing there: a dateline the opening does not know ("KELLICK: The ...", "KELLICK,
+    Ore.—The ..."), a top line's first word ("Kellick residents urged to prepare: The ..."), or a common word ("Shares
+    of Acme soared ..." against "Stock of Acme jumped ...") would part two copies of one story."""
+    if i + 1 < t.count and t.name_at[i + 1] and t.body[t.ends[i] : t.starts[i + 1]].isspace():
+        return True
+    word = t.words[i]
+    return any(t.words[j] == word and t.name_at[j] and not _opens_sentence(t, j) for j in range(t.count) if j != i)
+
+
+def _opens_sentence(t: Tokenised, j: int) -> bool:
+    """Does token `j` open the text, its story (past the opening), or a sentence?"""
+    return j in (0, t.opening_tokens) or _SENTENCE_BREAK.search(t.body, t.ends[j - 1], t.starts[j]) is not None
 
 
 def _lead_end(t: Tokenised) -> int:

@@ -76,7 +76,7 @@ def test_the_lines_of_a_file_left_aside_are_said_once_counted_by_reason(tmp_path
     articles = from_file(path, None, said.append)
     assert [a.id for a in articles] == ["a0", "a1", "a3", "a5", "a7", "a9"]
     assert said == [
-        f"4 lines of {path} left aside, not sent: "
+        f"4 lines of {path} left aside, not used: "
         "2 body: is empty (the first: line 3: body: is empty (or white space alone)); "
         "1 not valid JSON (the first: line 5: not valid JSON (Expecting value at column 1)); "
         "1 id: is missing (the first: line 9: id: is missing; the line has 'title', 'body' (neardup reads id, body, "
@@ -85,7 +85,7 @@ def test_the_lines_of_a_file_left_aside_are_said_once_counted_by_reason(tmp_path
     said.clear()
     assert len(from_file(path, 3, said.append)) == 3  # (only the lines read are counted)
     assert said == [
-        f"1 line of {path} left aside, not sent: 1 body: is empty (the first: line 3: body: is empty "
+        f"1 line of {path} left aside, not used: 1 body: is empty (the first: line 3: body: is empty "
         "(or white space alone))"
     ]
 
@@ -100,7 +100,7 @@ def test_neardup_bench_says_the_lines_of_its_articles_file_left_aside_before_the
         loadtest.main(argv)
     err = capsys.readouterr().err
     assert err.count("left aside") == 1
-    assert f"neardup-bench: 4 lines of {path} left aside, not sent: 2 body: is empty" in err
+    assert f"neardup-bench: 4 lines of {path} left aside, not used: 2 body: is empty" in err
 
 
 def test_lines_left_aside_for_one_cause_with_different_values_are_one_reason(tmp_path: Path) -> None:
@@ -110,4 +110,4 @@ def test_lines_left_aside_for_one_cause_with_different_values_are_one_reason(tmp
                             for n in range(1, 4)))  # fmt: skip
     said: list[str] = []
     assert from_file(path, None, said.append) == []
-    assert said[0].startswith(f"3 lines of {path} left aside, not sent: 3 published: … is written as ISO 8601"), said
+    assert said[0].startswith(f"3 lines of {path} left aside, not used: 3 published: … is written as ISO 8601"), said

@@ -39,7 +39,7 @@ def test_a_files_lines_that_are_no_article_are_said_and_an_empty_file_is_refused
     assert writer_cpu.main(["--articles", str(path), "--count", "10", "--repeat", "1"]) == 0
     said = capsys.readouterr()
     assert json.loads(said.out.splitlines()[-1])["articles"] == 1
-    assert f"writer_cpu: 2 lines of {path} left aside, not sent: " in said.err
+    assert f"writer_cpu: 2 lines of {path} left aside, not used: " in said.err
     path.write_text("not json\n")
     with pytest.raises(SystemExit) as ended:
         writer_cpu.main(["--articles", str(path)])

@@ -13,6 +13,7 @@ from neardup.v1 import neardup_pb2 as pb
 from service import servicer
 from service.errors import Unavailable
 from service.holds import Holds
+from service.logs import Throttle
 from service.model import Article, Verdict
 from service.pending import PendingIds
 from service.servicer import _Item, _Pending
@@ -30,7 +31,7 @@ def test_the_reader_waits_while_the_window_holds_its_bytes_and_goes_on_as_answer
 ) -> None:
     # The window counted articles only: 1,024 articles of 1 MiB each were held for one stream.
     monkeypatch.setattr(servicer, "STREAM_WINDOW_BYTES", 1000)
-    pending = _Pending(EndingCall())  # type: ignore[arg-type]  # (only add_callback is asked for)
+    pending = _Pending(EndingCall(), Throttle(10.0))  # type: ignore[arg-type]  # (only add_callback is asked for)
     put: list[str] = []
 
     def read() -> None:
@@ -53,7 +54,7 @@ def test_the_reader_waits_while_the_window_holds_its_bytes_and_goes_on_as_answer
 
 def test_an_article_bigger_than_the_window_still_gets_in_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(servicer, "STREAM_WINDOW_BYTES", 1000)
-    pending = _Pending(EndingCall())  # type: ignore[arg-type]
+    pending = _Pending(EndingCall(), Throttle(10.0))  # type: ignore[arg-type]
     pending.put(_answered("big", 5000))  # (would wait for ever if it had to fit)
     pending.close()
     assert [item.id for item in pending if isinstance(item, _Item)] == ["big"]
@@ -62,7 +63,7 @@ def test_an_article_bigger_than_the_window_still_gets_in_alone(monkeypatch: pyte
 def test_a_stream_whose_last_request_was_being_taken_when_the_drain_began_ends_ok() -> None:
     # The drain recorded "shutting down" as the request being taken ended, so a stream that had sent its last
     # request ended UNAVAILABLE "not read" with every article answered, and was sent again whole.
-    pending = _Pending(EndingCall())  # type: ignore[arg-type]  # (only add_callback is asked for)
+    pending = _Pending(EndingCall(), Throttle(10.0))  # type: ignore[arg-type]  # (only add_callback is asked for)
     assert pending.begin_request()
     pending.put(_answered("last", 10))
     pending.drain()
@@ -73,7 +74,7 @@ def test_a_stream_whose_last_request_was_being_taken_when_the_drain_began_ends_o
 
 
 def test_a_request_read_after_the_drain_began_is_not_taken_and_the_call_ends_unavailable() -> None:
-    pending = _Pending(EndingCall())  # type: ignore[arg-type]
+    pending = _Pending(EndingCall(), Throttle(10.0))  # type: ignore[arg-type]
     assert pending.begin_request()
     pending.put(_answered("taken", 10))
     pending.drain()
@@ -119,7 +120,7 @@ def test_with_workers_a_request_that_fills_the_window_by_bytes_first_is_sent_to_
     streams = object.__new__(servicer.NearDuplicateServicer)
     streams.pool, streams.engine, streams.pending = _Pool(), _Engine(), PendingIds()  # type: ignore[assignment]
     call = EndingCall()
-    pending = _Pending(call)  # type: ignore[arg-type]
+    pending = _Pending(call, Throttle(10.0))  # type: ignore[arg-type]
     articles = [pb.Article(id=f"a{n}", body="x" * 400) for n in range(20)]  # ~410 bytes each: 5 fill the window
     assert len(articles) < servicer.STREAM_WINDOW  # (the count never fills it)
 

@@ -3251,6 +3251,19 @@ _WARNING = (
 )
 
 
+_LONG_WARNING = (
+    _WARNING + " Forecasters expect the river to crest on Thursday morning, and the roads department has closed the "
+    "low bridge at the old mill until the water falls again."
+)
+_ACME = (
+    "Acme Holdings soared 12 percent on Tuesday after the company said it had won an order for 40 regional jets "
+    "from a leasing group, its largest since the plant opened. The order is worth about 1.2 billion dollars at list "
+    "prices, the company said, and deliveries begin in 2028. Analysts said the order would keep the assembly line "
+    "busy for three years and lift earnings from next year. The shares had fallen by a third since January on worries "
+    "about demand for smaller jets."
+)
+
+
 @pytest.mark.parametrize(
     ("first", "title_a", "then", "title_b"),
     [
@@ -3266,6 +3279,20 @@ _WARNING = (
          "Kellick residents handed sandbags as flood warning issued",
          _WARNING + "\n\nIn Marrow, the council has handed out sandbags at the town hall.",
          "Marrow residents handed sandbags as flood warning issued"),
+        # Over 80 words (past the opening-name rule), a dateline the opening does not know, or a local top line
+        # joined to the first sentence, before a first sentence that goes on the same (the review of
+        # `_lead_renamed`: read as the first sentence's subject, each parted two copies of one warning).
+        ("KELLICK: " + _LONG_WARNING, "Flood warning for Kellick", "MARROW: " + _LONG_WARNING,
+         "Flood warning for Marrow"),
+        ("KELLICK, Ore.\u2014" + _LONG_WARNING, "Flood warning for Kellick", "MARROW, Ore.\u2014" + _LONG_WARNING,
+         "Flood warning for Marrow"),
+        ("Kellick residents urged to prepare: " + _LONG_WARNING, "Kellick residents urged to prepare for flood",
+         "Marrow residents urged to prepare: " + _LONG_WARNING, "Marrow residents urged to prepare for flood"),
+        # A common word opening the sentence, under titles set in capitals that hold it.
+        ("Shares of " + _ACME, "SHARES OF ACME SOAR ON ORDER", "Stock of " + _ACME, "STOCK OF ACME JUMPS ON ORDER"),
+        # A text set in capitals writes every word as a name.
+        (("KELLICK RESIDENTS URGED TO PREPARE: " + _LONG_WARNING).upper(), "FLOOD WARNING FOR KELLICK",
+         ("MARROW RESIDENTS URGED TO PREPARE: " + _LONG_WARNING).upper(), "FLOOD WARNING FOR MARROW"),
     ],
 )  # fmt: skip
 def test_a_local_line_or_dateline_under_a_local_title_is_no_other_fill_of_a_template(
