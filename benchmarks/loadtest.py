@@ -247,10 +247,9 @@ class Feed:
     def due_not_sent(self, ended: float) -> int | None:
         """A paced --duration run's articles due before it ended (at `ended`, or when --duration did) that no sender
         took: each sender was held up until then by a call or a full window the server had not answered (a stall, or
-        a pace above what it answers). They
-        were never sent, so no latency figure holds their wait (those held up and sent late count it from their due
-        time: `Sent.latency`); None for a run not both paced and bounded by --duration, 0 when the run was stopped
-        (Ctrl-C, a full store: the rest was never to be sent)."""
+        a pace above what it answers). They were never sent, so no latency figure holds their wait (those held up and
+        sent late count it from their due time: `Sent.latency`); None for a run not both paced and bounded by
+        --duration, 0 when the run was stopped (Ctrl-C, a full store: the rest was never to be sent)."""
         if not self.rate or self.ends_at is None:
             return None
         if self.interrupted.is_set() or self.cut_short:

@@ -485,8 +485,7 @@ class _Pending:
         # it has not taken up once the call ends (`withdraw`): those answered leave from the front (`track`), as the
         # writer answers a stream's articles in order.
         self._queued: deque[futures.Future[Verdict]] = deque()
-        self._withdrawn = False
-        self._queued_lock = threading.Lock()
+        self._queued_lock = threading.Lock()  # (`cancelled` is set under it too: `track` reads it so)
         self._withdrawals = withdrawals  # (the server's streams': one log line a WITHDRAWALS_LOGGED_EVERY at most)
         self._room = threading.Condition()
         self._bytes = 0  # of the articles put and not yet taken
@@ -502,7 +501,7 @@ class _Pending:
         """An article this stream queued for the writer (the engine's future): withdrawn at once if the call has
         ended (queued as it ended: the reader's or the fingerprint workers' last)."""
         with self._queued_lock:
-            if not self._withdrawn:
+            if not self.cancelled.is_set():
                 while self._queued and self._queued[0].done():
                     self._queued.popleft()
                 self._queued.append(future)
@@ -512,7 +511,8 @@ class _Pending:
 
     @property
     def withdrawn(self) -> bool:
-        return self._withdrawn
+        """The call has ended (`withdraw`): its articles not taken up are withdrawn, and nothing more is answered."""
+        return self.cancelled.is_set()
 
     def withdraw(self) -> None:
         """The call ended (gRPC's callback): the stream's articles the writer has not taken up are withdrawn, never
@@ -522,9 +522,8 @@ class _Pending:
         waited for. Its client was told they may or may not be stored; the answers of a call that ended whole are
         all in (none withdrawn), as are those of a stream a stop drained."""
         with self._queued_lock:
-            self._withdrawn = True
+            self.cancelled.set()
             queued, self._queued = self._queued, deque()
-        self.cancelled.set()
         self._said_withdrawn(sum(future.cancel() for future in queued))
 
     def _said_withdrawn(self, count: int) -> None:

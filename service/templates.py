@@ -2443,8 +2443,7 @@ def renamed_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> b
             continue
         if a0 >= lead_a or b0 >= lead_b:
             break  # (past the first sentence: a local line, no other fill of the template)
-        here_a, here_b = gone.intersection(ta.words[a0:a1]), come.intersection(tb.words[b0:b1])
-        if any(not (_close_spelling(a, b) or _loosely_transliterated(a, b)) for a in here_a for b in here_b):
+        if _swapped(gone.intersection(ta.words[a0:a1]), come.intersection(tb.words[b0:b1])):
             return True
     return False
 
@@ -2465,6 +2464,12 @@ def _lead_renamed(
         return False  # (a text set in capitals writes every word as a name)
     here_a = {ta.words[i] for i in range(a0, a1) if ta.words[i] in gone and (i > a0 or _named_at_start(ta, i))}
     here_b = {tb.words[i] for i in range(b0, b1) if tb.words[i] in come and (i > b0 or _named_at_start(tb, i))}
+    return _swapped(here_a, here_b)
+
+
+def _swapped(here_a: set[str], here_b: set[str]) -> bool:
+    """Does a name of one side stand against a name of the other that is no respelling of it (`_close_spelling`,
+    `_loosely_transliterated`)?"""
     return any(not (_close_spelling(a, b) or _loosely_transliterated(a, b)) for a in here_a for b in here_b)
 
 
