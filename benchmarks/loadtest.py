@@ -220,7 +220,7 @@ class Feed:
             delay = due - came
             # (True, early, once the run is stopped: by Ctrl-C or a full store, this article is not sent; by another
             # sender past --duration, it goes if it was due before the end and asked for before it, `_past_the_end`)
-            if delay > 0 and self.stopped.wait(delay) and (self.cut_short or self.interrupted.is_set()):
+            if delay > 0 and self.stopped.wait(delay) and self._called_off():
                 return None
         if self._past_the_end(due, came):
             self.timed_out = True
@@ -232,6 +232,10 @@ class Feed:
             self.waited += time.monotonic() - asked
             self.handed_out += 1
         return article, due
+
+    def _called_off(self) -> bool:
+        """Was the run stopped before its end, by Ctrl-C or a full store (`stop`): the rest is never to be sent?"""
+        return self.cut_short or self.interrupted.is_set()
 
     def _past_the_end(self, due: float | None, came: float) -> bool:
         """Whether --duration has ended for an article a sender asked for at `came`, due at `due` (None: unpaced). A
@@ -252,7 +256,7 @@ class Feed:
         --duration, 0 when the run was stopped (Ctrl-C, a full store: the rest was never to be sent)."""
         if not self.rate or self.ends_at is None:
             return None
-        if self.interrupted.is_set() or self.cut_short:
+        if self._called_off():
             return 0
         due = math.ceil((min(ended, self.ends_at) - self.start) * self.rate)  # (article n is due at start + n / rate)
         held = len(self.articles) if self.limit is None else min(self.limit, len(self.articles))
