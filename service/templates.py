@@ -1947,11 +1947,13 @@ def other_instance(
     published_b: datetime | None,
     updated: bool = False,
     corrected: bool = False,
+    corrected_late: bool = False,
 ) -> bool:
     """Are two aligned texts different articles built from one template? (For a re-send, see `resent_apart`; a
     re-send but for passages one text adds is held to the same rule, the opening's names alone.) `corrected`:
     the later text says it corrects the earlier (`corrects`), without which a short item's opening name respelt
-    is another subject (`Differences.respelt_subject`).
+    is another subject (`Differences.respelt_subject`). `corrected_late`: it says so within weeks
+    (`corrects_late`), and a changed fact more than RESEND_WINDOW apart then parts them no more.
 
     The publication times, where both are known, are read here alone, for what the texts cannot tell: whether
     a date written for a day named relatively is that day (`RestyledDay.fits`: if not, a changed fact; without
@@ -1975,7 +1977,7 @@ def other_instance(
     if facts >= FACT_SLOTS_FOR_TEMPLATE and d.shared_tokens < SHARED_TOKENS_PER_FACT * facts and not revised:
         return True
     if touched and apart is not None:
-        return abs(apart) > RESEND_WINDOW or _next_issue(d.date_moves, apart)
+        return (abs(apart) > RESEND_WINDOW and not corrected_late) or _next_issue(d.date_moves, apart)
     return False
 
 
@@ -1999,7 +2001,8 @@ _H = r"[^\S\n]"  # a space or a tab, no newline
 # headline, corrects spelling of name)"); a Reuters-21578 note
 # line ("Corrects March 11 item ...", "Company corrects period in March 19 item", "- Corrects dollar figure ...",
 # "-- First Boston corrects that ...", "NOTE: In item moved March 23, company corrects ...") or clause after a
-# sentence ("... in Canada. - corrects the date of ..."); a page's "This story has been corrected", "An earlier
+# sentence ("... in Canada. - corrects the date of ..."); a page's "This story has been corrected" (or "This
+# article was amended on 6 March ...", the Guardian's form), "An earlier
 # (previous) version of this article ...", or a "Correction:" line or "(Correction: ..." saying what an earlier
 # version got wrong. A
 # word before "corrects" on a line is read only as "company" or after "--": prose opens so ("Gold corrects
@@ -2012,7 +2015,7 @@ _CORRECTION_NOTE = re.compile(
     rf"|^{_H}*--{_H}*(?:[^\s.:]+{_H}+){{1,2}}corrects\b[^\n]{{0,200}}"
     rf"|^{_H}*note:[^\n]{{0,80}}?\bcorrects\b[^\n]{{0,200}}"
     rf"|[.)]{_H}+--?{_H}*corrects\b[^\n]{{0,200}}"
-    r"|\bthis (?:story|article|item|report) has been (?:corrected|amended|revised)\b[^\n]{0,200}"
+    r"|\bthis (?:story|article|item|report) (?:has been|was) (?:corrected|amended|revised)\b[^\n]{0,200}"
     r"|\b(?:an|the) (?:earlier|previous|prior) version of this (?:story|article|item|report)\b[^\n]{0,200}"
     rf"|(?:^{_H}*|\({_H}*)correction:[^\n]{{0,40}}?\b(?:earlier|previous|prior|incorrectly|misstated|misspelled|misidentified"
     r"|wrongly|mistakenly)\b[^\n]{0,200}",
@@ -2182,6 +2185,9 @@ _UPDATE_NOTE = re.compile(
 MARK_EDGE_CHARS = 2048  # notes sit at a text's top or foot: only so many characters of each end are read
 UPDATE_WINDOW = NEXT_ISSUE_TOLERANCE  # an update within hours: a daily report's next issue may come 12 h early
 CORRECTION_WINDOW = timedelta(days=1)  # a correction may come the next morning (the next issue's rule stands)
+# A correction note may come weeks on (a reader's complaint, a page amended): within this, the note keeps a changed
+# fact from parting the texts by the three-day rule (`other_instance`), and nothing more.
+LATE_CORRECTION_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -2212,7 +2218,7 @@ def _edges(body: str) -> list[str]:
 # patterns' alternatives, case-blind and anchored at each line and word, cost ≈100 µs on a body's 4 KB of edges,
 # for every candidate an article is judged against (a third of the writer's time in an ingest of news-length
 # articles); a text's `in` tests cost a few.
-_CORRECTION_WORDS = ("correct", "has been", "version of this")
+_CORRECTION_WORDS = ("correct", "has been", "was amended", "was revised", "version of this")
 _REFILED_OR_CLARIFIED_WORDS = ("refiles", "clarifies", "clarification:", "fixes")
 _UPDATE_WORDS = ("updat", "adds", "recast", "rewrite", "changes")
 
@@ -2327,10 +2333,24 @@ def corrects(
     return _revision(mark_a, mark_b, published_a, published_b)[0]
 
 
-def _revision(
+def corrects_late(
     mark_a: UpdateMark, mark_b: UpdateMark, published_a: datetime | None, published_b: datetime | None
+) -> bool:
+    """Does the later of two texts say it corrects the earlier by `corrects`' rules, but within
+    LATE_CORRECTION_WINDOW? Read by `other_instance` for the three-day rule alone: a short item's one figure
+    corrected a week later, under "(Corrects ...)" or "An earlier version of this article said ...", is that
+    item's correction, not another report (with no note it is, as a template's next instance would be)."""
+    return _revision(mark_a, mark_b, published_a, published_b, LATE_CORRECTION_WINDOW)[0]
+
+
+def _revision(
+    mark_a: UpdateMark,
+    mark_b: UpdateMark,
+    published_a: datetime | None,
+    published_b: datetime | None,
+    correction_window: timedelta = CORRECTION_WINDOW,
 ) -> tuple[bool, bool]:
-    """(`corrects`, an update within UPDATE_WINDOW): `updates` is either."""
+    """(`corrects` within `correction_window`, an update within UPDATE_WINDOW): `updates` is either."""
     if not (published_a and published_b) or published_a == published_b:
         return False, False
     later, earlier = (mark_b, mark_a) if published_b > published_a else (mark_a, mark_b)
@@ -2345,7 +2365,7 @@ def _revision(
         updated = later.number > earlier.number
     elif earlier.number is not None:
         updated = False  # a numbered version's update is numbered: only a correction says more
-    return corrected and apart < CORRECTION_WINDOW, updated and apart < UPDATE_WINDOW
+    return corrected and apart < correction_window, updated and apart < UPDATE_WINDOW
 
 
 def _next_issue(date_moves: frozenset[int], apart: timedelta) -> bool:

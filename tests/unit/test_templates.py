@@ -2070,11 +2070,35 @@ def test_a_short_report_with_a_note_added_and_one_figure_changed_days_later_is_s
     detector: Detector,
 ) -> None:
     # Without the note, one changed figure leaves a short report's raw shingles below a re-send's: so with it.
+    # (An editor's note, no correction's: a correction note keeps the two together, as the next test has it.)
     stored = weekly_claims("March 1", "332,900", "368,400", "3,014,400", "2,997,800")
     later = weekly_claims("March 1", "332,900", "368,400", "3,041,400", "2,997,800")
-    noted = later + "\n\nThis report was amended on March 9 to correct the number of people receiving benefits."
+    noted = later + "\n\nThis report was first published by the ministry's regional statistics office."
     assert _judged_both_ways(detector, stored, noted, timedelta(days=8)) == ([], [])
-    assert _judged_both_ways(detector, stored, noted, timedelta(hours=3)) == (["a"], ["b"])  # a correction
+    assert _judged_both_ways(detector, stored, later, timedelta(days=8)) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "This report was amended on March 9 to correct the number of people receiving benefits.",
+        "(Corrects number of people receiving benefits in second sentence)",
+        "An earlier version of this report gave the number of people receiving benefits as 3,014,400.",
+    ],
+)
+def test_a_short_report_corrected_days_or_weeks_later_under_a_note_is_the_same_article(
+    detector: Detector, note: str
+) -> None:
+    # One figure changed more than three days later is another report of a template, unless the later text says
+    # it corrects the earlier: within LATE_CORRECTION_WINDOW its note keeps them one article (a reader's
+    # complaint, a page amended a week on). Its week is the same: a week moved as far as the times is the next
+    # issue (`test_another_weeks_report_with_a_note_added_is_still_another_article`).
+    stored = weekly_claims("March 1", "332,900", "368,400", "3,014,400", "2,997,800")
+    corrected = weekly_claims("March 1", "332,900", "368,400", "3,041,400", "2,997,800") + "\n\n" + note
+    assert _judged_both_ways(detector, stored, corrected, timedelta(hours=3)) == (["a"], ["b"])
+    assert _judged_both_ways(detector, stored, corrected, timedelta(days=8)) == (["a"], ["b"])
+    assert _judged_both_ways(detector, stored, corrected, timedelta(days=29)) == (["a"], ["b"])
+    assert _judged_both_ways(detector, stored, corrected, timedelta(days=31)) == ([], [])
 
 
 @pytest.mark.parametrize(
@@ -3610,6 +3634,9 @@ def test_a_note_does_not_join_forecasts_for_two_towns(detector: Detector) -> Non
         ("", "(Adds details, updates prices)\n\nThe rupee ended weaker.", True),
         ("", "(Recasts, updates with closing prices)\n\nThe rupee ended weaker.", True),
         ("", "Four workers died.\n\nThis article has been revised to correct the toll.", True),
+        ("", "Four workers died.\n\nThis article was amended on 6 March 2026.", True),  # (the Guardian's form)
+        ("", "Four workers died.\n\nThis story was corrected at 1410 GMT.", True),
+        ("", "Four workers died.\n\nThe forecast was amended twice and the story was revised.", False),
         ("", "Correction: A previous version of this story misstated the toll.", True),
         ("CORRECTED-UPDATE 2-Rupee ends weaker", "", True),
         ("Update 2: Storm closes roads", "", True),
