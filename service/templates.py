@@ -62,6 +62,9 @@ SHORT_ITEM_TOKENS = 80  # notices and one-paragraph wire items: their edges are 
 MEDIUM_ITEM_TOKENS = 160  # an alert or a brief of a paragraph or two, whose title names its place (`renamed_apart`)
 RESEND_WINDOW = timedelta(days=3)
 NEXT_ISSUE_TOLERANCE = timedelta(hours=12)  # a daily item may come out earlier or later in the day
+# A daily item whose text names no day comes out at the same time of day: a short item with a figure changed a
+# whole number of days later, to within this, is its next issue (`_on_schedule`), where hours off it is a correction.
+SCHEDULE_TOLERANCE = timedelta(minutes=30)
 MIN_ABBREVIATION_LETTERS = 3  # a title's name read as another title's initials: "GM" is too ambiguous
 MIN_TRANSLITERATED_LETTERS = 7  # shorter names in two transliterations are too often two names (`_transliterated`)
 MIN_RESPELT_LETTERS = 6  # `_close_spelling`: "Iran" and "Iraq", "Alcoa" and "Alcon", "Smith" and "Smyth" are two
@@ -154,6 +157,10 @@ class Differences:
     # named in the first words), and a long text's edges' if asked (`differences`' `edge_names`): a text marked
     # as a correction or update is judged as any other if it has one (`other_instance`)
     name_facts: int = 0
+    # A slot changing a weekday, a month or a day of a month, on either side, the openings' too (`_on_schedule`
+    # reads a daily item's next issue by its time alone only where no day was written other)
+    days_changed: bool = False
+    longer_tokens: int = 0  # the longer text's token count (`_on_schedule`: a daily item is short)
 
 
 @dataclass(frozen=True)
@@ -205,7 +212,7 @@ def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Diffe
     facts: set[tuple[frozenset[str], frozenset[str]]] = set()  # each changed fact once, however often it recurs
     named: set[tuple[frozenset[str], frozenset[str]]] = set()  # of which those replacing a name
     days: set[RestyledDay] = set()
-    new_subject = respelt = False
+    new_subject = respelt = days_changed = False
     moves: set[int] = set()
     short = min(ta.count, tb.count) <= SHORT_ITEM_TOKENS
     # (The stretches read, and of them those longer than a slot holding a table on both sides: `_Cells`.)
@@ -232,6 +239,7 @@ def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Diffe
             if edge:
                 continue
             slots += 1
+            days_changed = days_changed or _day_written(ta, ia, change[0]) or _day_written(tb, ib, change[1])
             opening = _in_openings(ta, ia, tb, ib, change) or (
                 n == 0 and _lead_for_an_opening(ta, ia, tb, ib, change, chain[0])
             )
@@ -266,6 +274,8 @@ def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Diffe
         frozenset(days),
         respelt_subject=respelt,
         name_facts=len(named),
+        days_changed=days_changed,
+        longer_tokens=max(ta.count, tb.count),
     )
 
 
@@ -287,6 +297,11 @@ def _date_move(
     if len(days_a) == 1 == len(days_b) and days_a[0][1] == days_b[0][1]:
         moves.append({days_b[0][0] - days_a[0][0]})
     return set.intersection(*moves) if moves else set()
+
+
+def _day_written(t: Tokenised, slot: range, changed: frozenset[str]) -> bool:
+    """Does the slot write a weekday or a month (`_date_words`), or change a day's number beside a month?"""
+    return bool(_date_words(t, slot)) or bool(_days_of_month(t, slot, changed))
 
 
 def _days_of_month(t: Tokenised, slot: range, changed: frozenset[str]) -> list[tuple[int, int]]:
@@ -1977,7 +1992,9 @@ def other_instance(
     if facts >= FACT_SLOTS_FOR_TEMPLATE and d.shared_tokens < SHARED_TOKENS_PER_FACT * facts and not revised:
         return True
     if touched and apart is not None:
-        return (abs(apart) > RESEND_WINDOW and not corrected_late) or _next_issue(d.date_moves, apart)
+        if abs(apart) > RESEND_WINDOW and not corrected_late:
+            return True
+        return _next_issue(d.date_moves, apart) or (not (updated or corrected_late) and _on_schedule(d, apart))
     return False
 
 
@@ -2366,6 +2383,19 @@ def _revision(
     elif earlier.number is not None:
         updated = False  # a numbered version's update is numbered: only a correction says more
     return corrected and apart < correction_window, updated and apart < UPDATE_WINDOW
+
+
+def _on_schedule(d: Differences, apart: timedelta) -> bool:
+    """Is the later of two short texts (each of at most MEDIUM_ITEM_TOKENS) whose changed facts changed no day the
+    next issue of a daily item by its time alone, published a whole number of days later to within
+    SCHEDULE_TOLERANCE? The Fed's repurchase report names no day: one day's and the next's, at 11:44 and 11:45,
+    differ by the funds rate alone, as a correction would. A correction comes hours later, or says so (the caller
+    asks this only of a text with no note); a day to the minute later, it is the series' next. A longer text is
+    no daily item: a republisher's copy a day later to the minute, one figure corrected, is a correction."""
+    if d.days_changed or d.restyled_days or d.longer_tokens > MEDIUM_ITEM_TOKENS:
+        return False
+    days = round(abs(apart) / timedelta(days=1))
+    return days >= 1 and abs(abs(apart) - timedelta(days=days)) <= SCHEDULE_TOLERANCE
 
 
 def _next_issue(date_moves: frozenset[int], apart: timedelta) -> bool:

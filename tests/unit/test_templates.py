@@ -2178,6 +2178,56 @@ def test_a_day_corrected_or_moved_out_of_step_with_the_publication_times_is_the_
     assert _judged_both_ways(detector, first_text, then_text, after) == (["a"], ["b"])
 
 
+# A daily item that names no day: the central bank's operation, reported each morning at the same minute.
+_REPO = (
+    "The Riksmark central bank entered the money market to arrange 1.5 billion crowns of repurchase agreements, "
+    "a bank spokesman said. Dealers said overnight funds were trading at {rate} pct when the bank began its "
+    "temporary supply of reserves to the banking system."
+)
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        (timedelta(days=1, seconds=36), []),  # the next morning's report, to the minute
+        (timedelta(days=2, minutes=-4), []),  # two days on, four minutes earlier
+        (timedelta(days=1, minutes=25), []),
+        (timedelta(hours=3), ["a"]),  # a correction comes hours later
+        (timedelta(days=1, hours=3), ["a"]),  # off the morning's time: a correction a day late
+        (timedelta(days=1, minutes=45), ["a"]),
+    ],
+)
+def test_a_daily_item_naming_no_day_with_a_figure_changed_a_whole_number_of_days_later_is_its_next_issue(
+    detector: Detector, after: timedelta, expected: list[str]
+) -> None:
+    # Reuters' "FED ADDS RESERVES VIA CUSTOMER REPURCHASES" of 2 and 3 March 1987 (11:44 and 11:45) differ by the
+    # funds rate alone, and were one article revised: one changed figure within three days is a correction. No
+    # day in either text moved, and the times are a day apart to the minute: the series' next issue.
+    first, then = _REPO.format(rate="6-3/16"), _REPO.format(rate="6-1/4")
+    assert _judged_both_ways(detector, first, then, after) == (expected, [e.replace("a", "b") for e in expected])
+
+
+@pytest.mark.parametrize(
+    "note", ["(Corrects overnight rate in second sentence)", "An earlier version of this story gave the wrong rate."]
+)
+def test_a_daily_item_corrected_a_day_later_to_the_minute_under_a_note_is_the_same_article(
+    detector: Detector, note: str
+) -> None:
+    first, then = _REPO.format(rate="6-3/16"), _REPO.format(rate="6-1/4") + "\n\n" + note
+    assert _judged_both_ways(detector, first, then, timedelta(days=1)) == (["a"], ["b"])
+
+
+def test_a_long_story_republished_a_day_later_to_the_minute_with_a_figure_changed_is_the_same_article(
+    detector: Detector,
+) -> None:
+    # A republisher's schedule may put a copy a day later to the minute: past MEDIUM_ITEM_TOKENS a story is no
+    # daily item, and one figure changed in it is a correction as at any other time within three days.
+    story = "\n\n".join(_DREDGING[:4])
+    copy = story.replace("85 million pounds", "95 million pounds").replace("said on Tuesday", "says")
+    assert len(story.split()) > templates.MEDIUM_ITEM_TOKENS, "premise"
+    assert _judged_both_ways(detector, story, copy, timedelta(days=1)) == (["a"], ["b"])
+
+
 @pytest.mark.parametrize(
     ("first", "then"),
     [
