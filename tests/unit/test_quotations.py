@@ -88,6 +88,31 @@ def test_quotation_marks_written_as_character_references_are_read() -> None:
     assert [q.replace(" ", "") for q in quoted(text)] == ["&quot;Quoted,&", "&ldquo;Again&"]  # (from mark to mark)
 
 
+def test_single_quotation_marks_and_guillemets_are_found_and_apostrophes_are_not() -> None:
+    # British house style quotes in single marks, French in guillemets with spaces inside, German in reversed ones.
+    assert quoted("A \u2018significant number\u2019 of countries, the minister\u2019s spokesman said.") == [
+        "\u2018significant number\u2019"
+    ]
+    assert quoted("The players' union said 'no' and Jones' car was 'fine'.") == ["'no'", "'fine'"]
+    assert quoted("\u00ab Nous viendrons \u00bb, a-t-il dit. Puis \u00abnon\u00bb.") == [
+        "\u00ab Nous viendrons \u00bb",
+        "\u00abnon\u00bb",
+    ]
+    assert quoted("Er sagte: \u00bbWir kommen.\u00ab Dann ging er.") == ["\u00bbWir kommen.\u00ab"]
+    # A decade's elision and an apostrophe inside a word open and close nothing.
+    assert quoted("The \u201890s, don\u2019t you think, were \u2018great\u2019, as in '87.") == ["\u2018great\u2019"]
+
+
+def test_a_quotation_of_one_family_inside_another_is_part_of_it() -> None:
+    assert quoted("He said \u201cthey told me \u2018no\u2019 twice\u201d and left.") == [
+        "\u201cthey told me \u2018no\u2019 twice\u201d"
+    ]
+    assert quoted("\u2018He said \u201cno\u201d,\u2019 she wrote. \u201cAnd then?\u201d") == [
+        "\u2018He said \u201cno\u201d,\u2019",
+        "\u201cAnd then?\u201d",
+    ]
+
+
 # ---- judging pairs ----------------------------------------------------------------------------------------
 
 
@@ -96,6 +121,21 @@ def test_two_outlets_reports_quoting_one_judgment_are_other_articles(detector: D
     # matched the first report as `revised` at containment 0.56 through the quotation alone.
     assert judge(detector, WIND_FARM_OTHER_OUTLET, WIND_FARM_REPORT) == []
     assert judge(detector, WIND_FARM_REPORT, WIND_FARM_OTHER_OUTLET) == []
+
+
+@pytest.mark.parametrize(
+    ("opening", "closing"), [("\u2018", "\u2019"), ("'", "'"), ("\u00ab\u00a0", "\u00a0\u00bb"), ("\u00bb", "\u00ab")]
+)
+def test_two_outlets_quoting_one_judgment_in_single_marks_or_guillemets_are_other_articles(
+    detector: Detector, opening: str, closing: str
+) -> None:
+    # The same two reports with the judgment quoted in British single marks, French or German guillemets: only
+    # double marks were read, and the two matched through the quotation as they did before quotations were read.
+    def marked(text: str) -> str:
+        return curled(text).replace("\u201c", opening).replace("\u201d", closing)
+
+    assert judge(detector, marked(WIND_FARM_OTHER_OUTLET), marked(WIND_FARM_REPORT)) == []
+    assert judge(detector, marked(WIND_FARM_REPORT), marked(WIND_FARM_OTHER_OUTLET)) == []
 
 
 def test_a_republished_quote_heavy_story_still_matches(detector: Detector) -> None:
