@@ -50,8 +50,8 @@ from service.templates import (
     UpdateMark,
     body_mark,
     corrects,
-    corrects_late,
     differences,
+    noted,
     other_instance,
     renamed_apart,
     resent_apart,
@@ -302,20 +302,20 @@ class Detector:
         (templates.updates, templates.corrects) is read only where both publication times are known, each body's
         notes once (`_mark`: a stored text's while its tokens are kept) and the query's mark once per judge
         (`marks`, under ""): a short item's opening name respelt is a correction only under the later text's
-        correction note or prefix, a marked text's changed figures are no template's, and a correction note
-        within weeks (templates.corrects_late) keeps a changed fact from parting texts days apart."""
-        updated = corrected = corrected_late = False
+        correction note or prefix, a marked text's changed figures are no template's, and a text marked however
+        late (templates.noted) is no daily item's next issue by its time alone."""
+        updated = corrected = marked = False
         if query.published and other.published and query.published != other.published:
             if "" not in marks:
                 marks[""] = _mark(query.title, ta)
             mark_a, mark_b = marks[""], _mark(other.title, tb)
             updated = updates(mark_a, mark_b, query.published, other.published)
             corrected = updated and corrects(mark_a, mark_b, query.published, other.published)
-            corrected_late = corrected or corrects_late(mark_a, mark_b, query.published, other.published)
+            marked = updated or noted(mark_a, mark_b, query.published, other.published)
         if resent:
             return resent_apart(ta, tb, corrected)
         d = differences(ta, tb, edge_names=updated)
-        return other_instance(d, query.published, other.published, updated, corrected, corrected_late)
+        return other_instance(d, query.published, other.published, updated, corrected, marked)
 
     def _titled_apart(self, query: Article, ta: Tokenised, other: Article) -> bool:
         """templates.titled_apart and templates.renamed_apart, the other text read only for a short (or, for the

@@ -161,6 +161,7 @@ class Differences:
     # reads a daily item's next issue by its time alone only where no day was written other)
     days_changed: bool = False
     longer_tokens: int = 0  # the longer text's token count (`_on_schedule`: a daily item is short)
+    additions: bool = False  # a stretch one text has where the other has nothing (a note, a page's chrome)
 
 
 @dataclass(frozen=True)
@@ -276,6 +277,7 @@ def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Diffe
         name_facts=len(named),
         days_changed=days_changed,
         longer_tokens=max(ta.count, tb.count),
+        additions=any((a1 > a0) != (b1 > b0) for a0, a1, b0, b1 in bounds),
     )
 
 
@@ -300,8 +302,9 @@ def _date_move(
 
 
 def _day_written(t: Tokenised, slot: range, changed: frozenset[str]) -> bool:
-    """Does the slot write a weekday or a month (`_date_words`), or change a day's number beside a month?"""
-    return bool(_date_words(t, slot)) or bool(_days_of_month(t, slot, changed))
+    """Does the slot write a weekday or a month (`_date_words`), change a day's number beside a month, or change a
+    day named relatively ("today" for "yesterday": a republisher's next day)?"""
+    return bool(_date_words(t, slot) or _days_of_month(t, slot, changed) or changed & _ONE_DAY_WORDS)
 
 
 def _days_of_month(t: Tokenised, slot: range, changed: frozenset[str]) -> list[tuple[int, int]]:
@@ -1962,13 +1965,13 @@ def other_instance(
     published_b: datetime | None,
     updated: bool = False,
     corrected: bool = False,
-    corrected_late: bool = False,
+    noted: bool = False,
 ) -> bool:
     """Are two aligned texts different articles built from one template? (For a re-send, see `resent_apart`; a
     re-send but for passages one text adds is held to the same rule, the opening's names alone.) `corrected`:
     the later text says it corrects the earlier (`corrects`), without which a short item's opening name respelt
-    is another subject (`Differences.respelt_subject`). `corrected_late`: it says so within weeks
-    (`corrects_late`), and a changed fact more than RESEND_WINDOW apart then parts them no more.
+    is another subject (`Differences.respelt_subject`). `noted`: it carries a correction or update mark the earlier
+    does not, however late (`noted`), and so is no daily item's next issue by its time alone (`_on_schedule`).
 
     The publication times, where both are known, are read here alone, for what the texts cannot tell: whether
     a date written for a day named relatively is that day (`RestyledDay.fits`: if not, a changed fact; without
@@ -1981,20 +1984,20 @@ def other_instance(
         return True
     if d.resent_but_additions:
         return False
-    misdated, apart = 0, None
+    misdated = 0
     if published_a and published_b:
         misdated = sum(not day.fits(published_a, published_b) for day in d.restyled_days)
-        apart = published_b - published_a
     facts, touched = d.fact_slots + misdated, d.touched_facts + misdated
     # A name replaced by another is another subject still (another district's results, town's forecast, team's
     # match), whatever the later text says.
     revised = updated and not d.name_facts
     if facts >= FACT_SLOTS_FOR_TEMPLATE and d.shared_tokens < SHARED_TOKENS_PER_FACT * facts and not revised:
         return True
-    if touched and apart is not None:
-        if abs(apart) > RESEND_WINDOW and not corrected_late:
+    if touched and published_a and published_b:
+        apart = published_b - published_a
+        if abs(apart) > RESEND_WINDOW or _next_issue(d.date_moves, apart):
             return True
-        return _next_issue(d.date_moves, apart) or (not (updated or corrected_late) and _on_schedule(d, apart))
+        return not noted and _on_schedule(d, published_a, published_b)
     return False
 
 
@@ -2019,7 +2022,8 @@ _H = r"[^\S\n]"  # a space or a tab, no newline
 # line ("Corrects March 11 item ...", "Company corrects period in March 19 item", "- Corrects dollar figure ...",
 # "-- First Boston corrects that ...", "NOTE: In item moved March 23, company corrects ...") or clause after a
 # sentence ("... in Canada. - corrects the date of ..."); a page's "This story has been corrected" (or "This
-# article was amended on 6 March ...", the Guardian's form), "An earlier
+# article was amended on 6 March ...", the Guardian's form; not "was revised", prose's: "This report was revised
+# to include late registrations"), "An earlier
 # (previous) version of this article ...", or a "Correction:" line or "(Correction: ..." saying what an earlier
 # version got wrong. A
 # word before "corrects" on a line is read only as "company" or after "--": prose opens so ("Gold corrects
@@ -2032,7 +2036,8 @@ _CORRECTION_NOTE = re.compile(
     rf"|^{_H}*--{_H}*(?:[^\s.:]+{_H}+){{1,2}}corrects\b[^\n]{{0,200}}"
     rf"|^{_H}*note:[^\n]{{0,80}}?\bcorrects\b[^\n]{{0,200}}"
     rf"|[.)]{_H}+--?{_H}*corrects\b[^\n]{{0,200}}"
-    r"|\bthis (?:story|article|item|report) (?:has been|was) (?:corrected|amended|revised)\b[^\n]{0,200}"
+    r"|\bthis (?:story|article|item|report) (?:has been (?:corrected|amended|revised)|was (?:corrected|amended))\b"
+    r"[^\n]{0,200}"
     r"|\b(?:an|the) (?:earlier|previous|prior) version of this (?:story|article|item|report)\b[^\n]{0,200}"
     rf"|(?:^{_H}*|\({_H}*)correction:[^\n]{{0,40}}?\b(?:earlier|previous|prior|incorrectly|misstated|misspelled|misidentified"
     r"|wrongly|mistakenly)\b[^\n]{0,200}",
@@ -2202,9 +2207,6 @@ _UPDATE_NOTE = re.compile(
 MARK_EDGE_CHARS = 2048  # notes sit at a text's top or foot: only so many characters of each end are read
 UPDATE_WINDOW = NEXT_ISSUE_TOLERANCE  # an update within hours: a daily report's next issue may come 12 h early
 CORRECTION_WINDOW = timedelta(days=1)  # a correction may come the next morning (the next issue's rule stands)
-# A correction note may come weeks on (a reader's complaint, a page amended): within this, the note keeps a changed
-# fact from parting the texts by the three-day rule (`other_instance`), and nothing more.
-LATE_CORRECTION_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -2235,7 +2237,7 @@ def _edges(body: str) -> list[str]:
 # patterns' alternatives, case-blind and anchored at each line and word, cost ≈100 µs on a body's 4 KB of edges,
 # for every candidate an article is judged against (a third of the writer's time in an ingest of news-length
 # articles); a text's `in` tests cost a few.
-_CORRECTION_WORDS = ("correct", "has been", "was amended", "was revised", "version of this")
+_CORRECTION_WORDS = ("correct", "has been", "was amended", "version of this")
 _REFILED_OR_CLARIFIED_WORDS = ("refiles", "clarifies", "clarification:", "fixes")
 _UPDATE_WORDS = ("updat", "adds", "recast", "rewrite", "changes")
 
@@ -2350,14 +2352,13 @@ def corrects(
     return _revision(mark_a, mark_b, published_a, published_b)[0]
 
 
-def corrects_late(
-    mark_a: UpdateMark, mark_b: UpdateMark, published_a: datetime | None, published_b: datetime | None
-) -> bool:
-    """Does the later of two texts say it corrects the earlier by `corrects`' rules, but within
-    LATE_CORRECTION_WINDOW? Read by `other_instance` for the three-day rule alone: a short item's one figure
-    corrected a week later, under "(Corrects ...)" or "An earlier version of this article said ...", is that
-    item's correction, not another report (with no note it is, as a template's next instance would be)."""
-    return _revision(mark_a, mark_b, published_a, published_b, LATE_CORRECTION_WINDOW)[0]
+def noted(mark_a: UpdateMark, mark_b: UpdateMark, published_a: datetime | None, published_b: datetime | None) -> bool:
+    """Does the later of two texts carry a correction or update mark the earlier does not, however late (`updates`'
+    reading with no window)? A text so marked is no daily item's next issue by its time alone (`_on_schedule`)."""
+    return any(_revision(mark_a, mark_b, published_a, published_b, _ANY_TIME, _ANY_TIME))
+
+
+_ANY_TIME = timedelta.max
 
 
 def _revision(
@@ -2366,8 +2367,9 @@ def _revision(
     published_a: datetime | None,
     published_b: datetime | None,
     correction_window: timedelta = CORRECTION_WINDOW,
+    update_window: timedelta = UPDATE_WINDOW,
 ) -> tuple[bool, bool]:
-    """(`corrects` within `correction_window`, an update within UPDATE_WINDOW): `updates` is either."""
+    """(`corrects` within `correction_window`, an update within `update_window`): `updates` is either."""
     if not (published_a and published_b) or published_a == published_b:
         return False, False
     later, earlier = (mark_b, mark_a) if published_b > published_a else (mark_a, mark_b)
@@ -2382,20 +2384,30 @@ def _revision(
         updated = later.number > earlier.number
     elif earlier.number is not None:
         updated = False  # a numbered version's update is numbered: only a correction says more
-    return corrected and apart < correction_window, updated and apart < UPDATE_WINDOW
+    return corrected and apart < correction_window, updated and apart < update_window
 
 
-def _on_schedule(d: Differences, apart: timedelta) -> bool:
-    """Is the later of two short texts (each of at most MEDIUM_ITEM_TOKENS) whose changed facts changed no day the
-    next issue of a daily item by its time alone, published a whole number of days later to within
-    SCHEDULE_TOLERANCE? The Fed's repurchase report names no day: one day's and the next's, at 11:44 and 11:45,
-    differ by the funds rate alone, as a correction would. A correction comes hours later, or says so (the caller
-    asks this only of a text with no note); a day to the minute later, it is the series' next. A longer text is
-    no daily item: a republisher's copy a day later to the minute, one figure corrected, is a correction."""
-    if d.days_changed or d.restyled_days or d.longer_tokens > MEDIUM_ITEM_TOKENS:
+def _on_schedule(d: Differences, published_a: datetime, published_b: datetime) -> bool:
+    """Is the later of two short texts (each of at most MEDIUM_ITEM_TOKENS) the next issue of a daily item by its
+    time alone: published a whole number of days later to within SCHEDULE_TOLERANCE, both at a time of day, and
+    differing only where a template's slot would (no day written other, no passage one text adds)? The Fed's
+    repurchase report names no day: one day's and the next's, at 11:44 and 11:45, differ by the funds rate
+    alone, as a correction would. A correction comes hours later, or says so (the caller asks this only of a
+    later text with no correction or update mark, however late: `noted`), or adds a note the marks do not read
+    ("Editor's note: ..."), which an issue does not. A text dated at midnight may be dated only (a feed without
+    times), and a longer text is no daily item: a republisher's copy a day later to the minute, one figure
+    corrected, is a correction."""
+    if d.days_changed or d.restyled_days or d.additions or d.longer_tokens > MEDIUM_ITEM_TOKENS:
         return False
-    days = round(abs(apart) / timedelta(days=1))
-    return days >= 1 and abs(abs(apart) - timedelta(days=days)) <= SCHEDULE_TOLERANCE
+    if _at_midnight(published_a) or _at_midnight(published_b):
+        return False
+    apart = abs(published_b - published_a)
+    days = round(apart / timedelta(days=1))
+    return days >= 1 and abs(apart - timedelta(days=days)) <= SCHEDULE_TOLERANCE
+
+
+def _at_midnight(moment: datetime) -> bool:
+    return (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0)
 
 
 def _next_issue(date_moves: frozenset[int], apart: timedelta) -> bool:
