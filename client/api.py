@@ -32,6 +32,8 @@ from client.errors import (
     CLIENT_CERT_REFUSED,
     CLIENT_CERT_REQUIRED,
     CLOSED_AT_CONNECT,
+    NEVER_SENT,
+    NO_HANDSHAKE,
     NOT_GRPC,
     OUTCOME_UNKNOWN,
     SERVER_LOAD_ABANDONED,
@@ -100,6 +102,13 @@ class TlsRemedies:
     plaintext: str | None = None
     untrusted: str | None = None
     not_grpc: str | None = None
+    # What a call asks of `{target}` when its deadline passed before any connection there completed gRPC's handshake
+    # (NEVER_SENT): whether it names neardup's main port, as the Python client's target or the CLI's --server.
+    main_port: str = "is {target} neardup's main port?"
+    # What a listener that took the connection and never began gRPC's handshake is (gRPC's NO_HANDSHAKE, an UNAVAILABLE
+    # once its connect timeout passed, 20 s) when nothing there ever answered this client; None where the caller hints
+    # at it itself (the CLI: client.cli.connection_hint)
+    no_handshake: str | None = None
 
 
 REMEDIES = TlsRemedies(
@@ -112,7 +121,19 @@ REMEDIES = TlsRemedies(
     untrusted="the server's certificate was not accepted: signed by a CA this client does not trust (ca_file names "
     "the CA to trust), or expired or not yet valid",
     not_grpc="{target} is not a gRPC server: if it is neardup's metrics port, connect to its main one",
+    no_handshake="something at {target} takes connections but never began gRPC's handshake: it is not a gRPC server "
+    "(connect to neardup's main port), or a process that is hung or stopped",
 )
+# Why no connection completed gRPC's handshake, of a server that had answered this client on an earlier connection.
+HUNG = "the server at {target} had answered on an earlier connection: is it hung or stopped?"
+# Why no connection completed gRPC's handshake, where nothing ever answered this client (after TlsRemedies.main_port).
+SILENT = (
+    "Something that is not a gRPC server, or a process that is hung or stopped, takes connections and never begins "
+    "the handshake"
+)
+# A timeout under this may be too short for a connection to be made (a TLS one to a distant server takes several
+# round trips), and for the call to be sent at all: said beside the causes above.
+CONNECT_SECONDS = 1.0
 DEFAULT_PORT = 50051  # the port `neardup serve` listens on unless told otherwise
 # Its health is SERVING only while its store answers (readiness); the server's own, "", until it drains.
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NearDuplicateService"].full_name
@@ -326,6 +347,38 @@ class Stats:
     max_message_bytes: int = 0  # the largest request message it receives
 
 
+@dataclass
+class _Started:
+    """A call's start, as its error is read (NeardupClient._error_from): when its deadline passes (time.monotonic()'s;
+    None: no timeout), its `timeout`, and whether the channel was then known not to be READY (`unready`: no connection
+    whose gRPC handshake had completed, the only kind gRPC sends a call on). `answered`: an answer came on the call
+    (an index stream's), so it was sent."""
+
+    deadline: float | None
+    timeout: float | None
+    unready: bool
+    answered: bool = False
+
+
+def _connectivity(channel: grpc.Channel) -> grpc.ChannelConnectivity | None:
+    """`channel`'s state this moment, as gRPC's core holds it; None when it cannot be read (a channel that is not
+    grpcio's own, as an intercepted one; a closed one). Read from the core channel, grpcio's private attribute (pinned
+    in pyproject.toml): grpc.Channel tells its state only through `subscribe`, whose thread made each close() wait
+    ~150 ms for its poll (0.2 s) to end, and could raise in that thread as the channel closed (grpc/grpc#18995), and
+    which tells each change a moment late (of 300 calls on new channels to a server on this host, 15 were answered
+    before READY was told)."""
+    check = getattr(getattr(channel, "_channel", None), "check_connectivity_state", None)
+    if check is None:
+        return None
+    try:
+        return _CONNECTIVITY.get(check(False))
+    except Exception:  # (closed: ValueError; another grpcio's private channel: nothing is told)
+        return None
+
+
+_CONNECTIVITY = {connectivity.value[0]: connectivity for connectivity in grpc.ChannelConnectivity}
+
+
 class NeardupClient:
     """A connection to one neardup server. Use as a context manager, or call close().
 
@@ -377,6 +430,9 @@ class NeardupClient:
         # certificate (none, or one the server does not accept): a TLS probe tells, on the client's own channel.
         self._tls_probe = None if channel is not None else _TlsProbe(target, tls, _pair(cert_file, key_file))
         self._closed = threading.Event()  # (an Event, so that close() ends a retry's back-off wait at once)
+        # Has a connection to the server completed gRPC's handshake (its channel seen READY, or a call answered)? A
+        # call that timed out before any did on a channel that never had is said to be to a port that is not gRPC's.
+        self._answered = False
         self._stub = pb_grpc.NearDuplicateServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
@@ -405,21 +461,39 @@ class NeardupClient:
         "Python client: NeardupClient(token=...), the token itself or client.api.read_token_file(path)"
     )
 
+    def _started(self, timeout: float | None) -> _Started:
+        """A call's start (before gRPC is asked to make it), for its error: `timeout`, its own."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        connectivity = _connectivity(self._channel)
+        if connectivity is grpc.ChannelConnectivity.READY:
+            self._answered = True
+        unready = connectivity is not None and connectivity is not grpc.ChannelConnectivity.READY
+        return _Started(deadline, timeout, unready)
+
     def _error_from(
-        self, exc: grpc.RpcError, deadline_said: str | None = None, deadline: float | None = None
+        self, exc: grpc.RpcError, deadline_said: str | None = None, started: _Started | None = None
     ) -> NeardupClientError:
         """The client error for a failed call; ClientClosedError for one cancelled because close() ran. gRPC's
         bare "Deadline Exceeded" (GRPC_DEADLINES), its own deadline's, says `deadline_said` instead (which names the
-        timeout).
-        `deadline` (time.monotonic()'s), when the call has one: a TLS probe waited for is not waited past it."""
+        timeout), and, when no connection completed gRPC's handshake while the call was in flight (`started`: when
+        it began), that the call reached no server (NEVER_SENT), and why that may be.
+        A TLS probe waited for is not waited past `started`'s deadline."""
         error = from_rpc_error(exc)
+        deadline = None if started is None else started.deadline
         if self._tls_probe is not None and closed_at_connect(error, self._tls_probe.tls):
             within = TLS_PROBE_SECONDS if deadline is None else min(TLS_PROBE_SECONDS, deadline - time.monotonic())
             probe = self._tls_probe
             error = said_of_tls(error, self.target, probe.answer(within), probe.tls, probe.has_cert, self._remedies)
         if (hint := _tls_mismatch_hint(error, self._remedies)) is not None:
             return reworded(error, f"{error.details} ({hint.format(target=self.target)})")
-        if error.code == grpc.StatusCode.DEADLINE_EXCEEDED and error.details in GRPC_DEADLINES and deadline_said:
+        silent = self._remedies.no_handshake
+        if silent is not None and error.code == grpc.StatusCode.UNAVAILABLE and NO_HANDSHAKE in error.details:
+            said = HUNG if self._answered else silent  # (a server that had answered: not a wrong port)
+            return reworded(error, f"{error.details} ({said.format(target=self.target)})")
+        own_deadline = error.code == grpc.StatusCode.DEADLINE_EXCEEDED and error.details in GRPC_DEADLINES
+        if own_deadline and started is not None and self._never_connected(started):
+            return reworded(error, self._never_sent(deadline_said or error.details, started.timeout))
+        if own_deadline and deadline_said:
             return reworded(error, deadline_said)
         unauthenticated = error.code == grpc.StatusCode.UNAUTHENTICATED
         if (setting := self._token_setting) and unauthenticated and CLI_TOKEN_SETTINGS in error.details:
@@ -431,6 +505,31 @@ class NeardupClient:
             )
             return ClientClosedError(grpc.StatusCode.CANCELLED, message)
         return error
+
+    def _never_connected(self, started: _Started) -> bool:
+        """Did no connection to the server complete gRPC's handshake while the call `started` was in flight, so that
+        it was not sent (gRPC sends a call only on a connection whose handshake completed: a READY channel)? So when
+        the channel was not READY at its start, nothing was answered on it, and the channel is still CONNECTING
+        (its state read from gRPC's core, not told late), as to a listener that never begins the handshake. Not
+        when it was READY between the two (a connection made, then ended by the server's GOAWAY, with the call in
+        flight on it): the channel is IDLE then, or READY again, or failed (TRANSIENT_FAILURE)."""
+        if not started.unready or started.answered:
+            return False
+        return _connectivity(self._channel) is grpc.ChannelConnectivity.CONNECTING
+
+    def _never_sent(self, said: str, timeout: float | None) -> str:
+        """The message of a call whose deadline passed (`said`) before any connection completed gRPC's handshake:
+        it reached no server (NEVER_SENT), and why, as far as is known: a server that had answered this client may
+        be hung or stopped; otherwise a port that is not gRPC's (`_remedies.main_port`), or a process hung or
+        stopped; and a `timeout` under CONNECT_SECONDS may be too short to connect in."""
+        if self._answered:
+            why = HUNG.format(target=self.target)
+        else:
+            why = f"{self._remedies.main_port.format(target=self.target)} {SILENT}"
+        if timeout is not None and timeout < CONNECT_SECONDS:
+            why = f"a timeout of {timeout:g} s may be too short to connect in; if not, {why}"
+        unshaken = f"no connection to {self.target} completed gRPC's handshake in that time"
+        return f"{said}, and {unshaken}, {NEVER_SENT} ({why})"
 
     def index(
         self, article: Article, *, evidence: bool = False, retry: Retry | None = None, on_retry: OnRetry | None = None
@@ -596,9 +695,11 @@ class NeardupClient:
         batch: _Batching,
         reply: _Reply | None = None,
     ) -> Generator[Verdict | ArticleFailure]:
-        deadline = None if timeout is None else time.monotonic() + timeout
+        started = self._started(timeout)
         try:
             for response in self._responses(articles, evidence, timeout, batch, reply or _Reply()):
+                if not started.answered:  # (it was sent, on a connection whose handshake completed)
+                    started.answered = self._answered = True
                 if response.HasField("error"):
                     code = _status_code(response.error.code)
                     yield ArticleFailure(response.id, article_error(code, response.error.message))
@@ -606,7 +707,7 @@ class NeardupClient:
                     yield Verdict.from_pb(response.verdict)
         except grpc.RpcError as exc:
             said = None if timeout is None else f"the stream's timeout of {timeout:g} s (its whole length) passed"
-            raise self._error_from(exc, said, deadline) from None
+            raise self._error_from(exc, said, started) from None
         except ValueError:  # (gRPC's "Cannot invoke RPC on closed channel!": close() ran since the open check)
             self._require_open()
             raise
@@ -775,15 +876,18 @@ class NeardupClient:
         earlier_reached = False  # did an earlier attempt reach a server (which may have refused it unread)?
         while True:
             self._require_open()
-            deadline = None if self.timeout is None else time.monotonic() + self.timeout
+            started = self._started(self.timeout)
             try:
-                return method(request, timeout=self.timeout, metadata=self._metadata)
+                answer = method(request, timeout=self.timeout, metadata=self._metadata)
             except grpc.RpcError as exc:
                 said = None if self.timeout is None else f"{_OWN_DEADLINE} of {self.timeout:g} s"
-                error = self._error_from(exc, said, deadline)
+                error = self._error_from(exc, said, started)
             except ValueError:  # (as in _outcomes: close() ran since the open check)
                 self._require_open()
                 raise
+            else:
+                self._answered = True
+                return answer
             failures += 1
             of_the_call = partial(_said_of_the_call, failures=failures, earlier_unsure=earlier_unsure,
                                   earlier_reached=earlier_reached, unsure=unsure)  # fmt: skip
@@ -1041,11 +1145,19 @@ def _said_of_the_call(
     """The error to raise for a call whose last of `failures` attempts failed with `error`: a server's message
     describes that attempt alone ("it was not stored"), while an earlier one may have done the write
     (`earlier_unsure`), and one that reached no server did nothing (`earlier_reached`: an earlier one reached one);
-    gRPC's own deadline (reworded by _error_from) says nothing of the write. After retries, it counts them, and
-    the tries in all (Retry's `attempts` counts the retries: Retry(attempts=2) makes 3 tries), whatever the error."""
+    gRPC's own deadline (reworded by _error_from) says nothing of the write, unless the call reached no server
+    (NEVER_SENT: no connection completed gRPC's handshake in time), which did not do it. After retries, it counts
+    them, and the tries in all (Retry's `attempts` counts the retries: Retry(attempts=2) makes 3 tries), whatever the
+    error."""
     details = error.details
     tries = _tries(failures)
-    if unsure is not None and error.code == grpc.StatusCode.DEADLINE_EXCEEDED and details.startswith(_OWN_DEADLINE):
+    deadline = error.code == grpc.StatusCode.DEADLINE_EXCEEDED
+    if unsure is not None and deadline and reached_no_server(error) and not earlier_unsure:
+        # (no connection completed gRPC's handshake in time: this try was not sent, nor was any earlier one that
+        # might have done the write)
+        details = details.replace(NEVER_SENT, f"{NEVER_SENT}, and {unsure.undone}", 1)
+        details += f" ({tries})" if failures > 1 else ""
+    elif unsure is not None and deadline and details.startswith(_OWN_DEADLINE) and not reached_no_server(error):
         details = f"{details}, so {unsure.now}" + (f" ({tries})" if failures > 1 else "")
     elif failures == 1:
         pass

@@ -50,6 +50,7 @@ from client.api import (
 )
 from client.errors import (
     CLOSED_BY_SERVER,
+    NO_HANDSHAKE,
     NOT_GRPC,
     NOT_REACHED,
     TLS_MISMATCH,
@@ -238,10 +239,6 @@ def connection_hint(exc: NeardupClientError, where: str, answered: bool = False,
     return ""
 
 
-# gRPC's words for a connection whose peer took it and never sent HTTP/2's first frame: not gRPC, or hung.
-NO_HANDSHAKE = "timed out before receiving SETTINGS frame"
-
-
 def cannot_talk_hint(exc: NeardupClientError, where: str, cert: bool = False) -> str:
     """The hint when something answers at `where` and these settings cannot talk to it (TLS spoken to a plaintext
     server, a certificate not trusted, no gRPC server, or not neardup's); "" otherwise, and for a TLS server spoken
@@ -277,6 +274,7 @@ CLI_REMEDIES = TlsRemedies(
     cert="give --cert-file and --key-file (NEARDUP_CERT_FILE, NEARDUP_KEY_FILE)",
     other_cert="--cert-file (NEARDUP_CERT_FILE) must be signed by a CA the server trusts (its --tls-client-ca), hold "
     "the intermediate CA certificates between them after its own, if any, and be valid now",
+    main_port="does --server (NEARDUP_SERVER) name neardup's main port?",
 )
 
 

@@ -50,7 +50,12 @@ class NeardupClientError(Exception):
     def retryable(self) -> bool:
         """Might the same call succeed later (the server restarting, full, or slow)? DEADLINE_EXCEEDED is: a
         `timeout` bounds one attempt, and each call that takes `retry` is safe to send again (an index that failed
-        so may or may not have stored the article; sent again, it answers UNCHANGED if it had). Not when TLS
+        so may or may not have stored the article; sent again, it answers UNCHANGED if it had). So is one that
+        reached no server (NEVER_SENT: no connection completed gRPC's handshake in time), as is UNAVAILABLE's
+        NO_HANDSHAKE: a wrong port is not told apart from a server hung, stopped or slow to connect, which may
+        answer the next attempt (gRPC goes on connecting meanwhile), and nothing was sent, so sending again is safe;
+        the last attempt's error names the likely causes (the CLI, which probes and waits first, treats such a
+        listener as a setting to change). Not when TLS
         settings cannot work (TLS to a plaintext port, plaintext to a TLS one, a server certificate from a CA the
         client does not trust, no client certificate, or one not accepted, for a server that requires one), nor for
         a port that does not speak gRPC (NOT_GRPC: the metrics port, say),
@@ -109,8 +114,21 @@ def reworded(error: NeardupClientError, details: str) -> NeardupClientError:
     return again
 
 
+# gRPC's words, after NOT_REACHED's, for a connection the other end took and never began gRPC's handshake on (sent no
+# HTTP/2 SETTINGS frame) within gRPC's connect timeout (20 s): not a gRPC server, or a process hung or stopped.
+NO_HANDSHAKE = "timed out before receiving SETTINGS frame"
+# The client's words (client.api) in a DEADLINE_EXCEEDED's details for a call whose deadline passed while no connection
+# to the server had completed gRPC's handshake: its channel was never READY while the call was in flight, and gRPC
+# sends a call only on a connection that is, so nothing it asked was done (a silent listener: NO_HANDSHAKE's, before
+# gRPC gives up its connection).
+NEVER_SENT = "so the call reached no server"
+
+
 def reached_no_server(error: NeardupClientError) -> bool:
-    """Did `error` end a call that no server received (gRPC found none to send it to), so nothing it asked was done?"""
+    """Did `error` end a call that no server received (gRPC found none to send it to, or the call's deadline passed
+    before a connection to one was made: NEVER_SENT), so nothing it asked was done?"""
+    if error.code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return NEVER_SENT in error.details
     return error.code == grpc.StatusCode.UNAVAILABLE and any(words in error.details for words in NOT_REACHED)
 
 
@@ -170,8 +188,10 @@ class DeadlineExceededError(NeardupClientError):
     """The call's deadline (the client's `timeout`, or index_stream's) passed before its answer came.
     After an `index` or `index_stream` that failed so, the articles not answered may or may not be stored (the
     server may have stored one after the caller gave up): send them again, which is safe, and answers UNCHANGED
-    for one that was. Retryable: with `retry`, the client sends them again itself, each attempt with its own
-    `timeout`."""
+    for one that was. Not so when no connection to the server completed gRPC's handshake while the call was in
+    flight (NEVER_SENT: a port that is not gRPC's, a process hung or stopped): the message says so, and that they
+    were not stored (`may_be_stored` 0). Retryable: with `retry`, the client sends them again itself, each attempt
+    with its own `timeout`."""
 
 
 class FailedPreconditionError(NeardupClientError):

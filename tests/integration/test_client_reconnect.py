@@ -81,9 +81,14 @@ def test_an_index_whose_last_try_passed_the_clients_deadline_counts_its_tries() 
         pytest.raises(DeadlineExceededError) as caught,
     ):
         client.index(Article("a", WIRE), retry=Retry(attempts=2, first_wait=0, max_wait=0, jitter=0))
+    # (no connection there ever completed gRPC's handshake, so no try was sent: "may or may not be stored" was wrong)
+    target = f"127.0.0.1:{port}"
     assert caught.value.details == (
-        "no answer came within the client's timeout of 0.3 s, so the article may or may not be stored: sending it "
-        "again is safe, it is not stored twice (after 2 retries, 3 tries in all)"
+        f"no answer came within the client's timeout of 0.3 s, and no connection to {target} completed gRPC's "
+        "handshake in that time, so the call reached no server, and it was not stored (a timeout of 0.3 s may be too "
+        f"short to connect in; if not, is {target} neardup's main port? Something that is not a gRPC server, or a "
+        "process that is hung or stopped, takes connections and never begins the handshake) (after 2 retries, 3 tries "
+        "in all)"
     )
 
 
@@ -96,6 +101,8 @@ def test_a_deadline_that_passes_while_a_big_article_is_written_is_said_as_the_cl
         in_process_server(tmp_path, max_body_bytes=2 << 20) as (running, _client),
         NeardupClient(f"127.0.0.1:{running.port}", timeout=0.001) as hasty,
     ):
+        # (connected first: a call whose deadline passed before the connection was made was not sent, and says so)
+        hasty.wait_ready(10)
         for n in range(5):
             with pytest.raises(DeadlineExceededError) as caught:
                 hasty.index(Article(f"big{n}", body))
