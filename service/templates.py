@@ -2394,20 +2394,23 @@ def _on_schedule(d: Differences, published_a: datetime, published_b: datetime) -
     repurchase report names no day: one day's and the next's, at 11:44 and 11:45, differ by the funds rate
     alone, as a correction would. A correction comes hours later, or says so (the caller asks this only of a
     later text with no correction or update mark, however late: `noted`), or adds a note the marks do not read
-    ("Editor's note: ..."), which an issue does not. A text dated at midnight may be dated only (a feed without
-    times), and a longer text is no daily item: a republisher's copy a day later to the minute, one figure
-    corrected, is a correction."""
+    ("Editor's note: ..."), which an issue does not. A text dated at a whole quarter hour to the second may be
+    dated only (a feed without times, its local midnight in UTC: `_maybe_a_date`), and a longer text is no daily
+    item: a republisher's copy a day later to the minute, one figure corrected, is a correction."""
     if d.days_changed or d.restyled_days or d.additions or d.longer_tokens > MEDIUM_ITEM_TOKENS:
         return False
-    if _at_midnight(published_a) or _at_midnight(published_b):
+    if _maybe_a_date(published_a) or _maybe_a_date(published_b):
         return False
     apart = abs(published_b - published_a)
     days = round(apart / timedelta(days=1))
     return days >= 1 and abs(apart - timedelta(days=days)) <= SCHEDULE_TOLERANCE
 
 
-def _at_midnight(moment: datetime) -> bool:
-    return (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0)
+def _maybe_a_date(moment: datetime) -> bool:
+    """Might a publication time be a date alone, its local midnight written in UTC (whole quarter hours: every
+    time zone's offset is one)? A daily item scheduled on the hour to the second is taken for one too, and judged
+    as before the rule."""
+    return moment.minute % 15 == 0 and moment.second == 0 and moment.microsecond == 0
 
 
 def _next_issue(date_moves: frozenset[int], apart: timedelta) -> bool:
