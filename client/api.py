@@ -350,14 +350,18 @@ class Stats:
 @dataclass
 class _Started:
     """A call's start, as its error is read (NeardupClient._error_from): when its deadline passes (time.monotonic()'s;
-    None: no timeout), its `timeout`, and whether the channel was then known not to be READY (`unready`: no connection
-    whose gRPC handshake had completed, the only kind gRPC sends a call on). `answered`: an answer came on the call
-    (an index stream's), so it was sent."""
+    None: no timeout), its `timeout`, and whether the client's own channel was then known not to be READY (`unready`:
+    no connection whose gRPC handshake had completed, the only kind gRPC sends a call on). `answered`: an answer came
+    on the call (an index stream's), so it was sent."""
 
     deadline: float | None
     timeout: float | None
     unready: bool
     answered: bool = False
+    # No other call of this client was in flight as it began, and `order` counts the calls begun until it: another
+    # call begun since (another thread's) may have set the channel connecting after this one's connection ended.
+    alone: bool = True
+    order: int = 0
 
 
 def _connectivity(channel: grpc.Channel) -> grpc.ChannelConnectivity | None:
@@ -426,6 +430,10 @@ class NeardupClient:
         self._metadata = bearer_metadata(token)
         tls = tls or ca_file is not None or cert_file is not None
         self._channel = channel or _channel(target, tls, ca_file, keepalive_seconds, cert_file, key_file)
+        # (A channel the caller made may carry the caller's other calls, which move its state: not read, `_started`.)
+        self._own_channel = channel is None
+        self._flight = threading.Lock()  # (guards the two counts of the client's calls, `_started`)
+        self._in_flight = self._begun = 0
         # Why a connection closed at its start may be TLS (a plaintext client of a TLS server), or the client's
         # certificate (none, or one the server does not accept): a TLS probe tells, on the client's own channel.
         self._tls_probe = None if channel is not None else _TlsProbe(target, tls, _pair(cert_file, key_file))
@@ -462,13 +470,22 @@ class NeardupClient:
     )
 
     def _started(self, timeout: float | None) -> _Started:
-        """A call's start (before gRPC is asked to make it), for its error: `timeout`, its own."""
+        """A call's start (before gRPC is asked to make it), for its error: `timeout`, its own. Each is ended by
+        `_ended` once the call is."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        connectivity = _connectivity(self._channel)
+        connectivity = _connectivity(self._channel) if self._own_channel else None
         if connectivity is grpc.ChannelConnectivity.READY:
             self._answered = True
         unready = connectivity is not None and connectivity is not grpc.ChannelConnectivity.READY
-        return _Started(deadline, timeout, unready)
+        with self._flight:
+            alone = self._in_flight == 0
+            self._in_flight += 1
+            self._begun += 1
+            return _Started(deadline, timeout, unready, alone=alone, order=self._begun)
+
+    def _ended(self) -> None:
+        with self._flight:
+            self._in_flight -= 1
 
     def _error_from(
         self, exc: grpc.RpcError, deadline_said: str | None = None, started: _Started | None = None
@@ -512,9 +529,14 @@ class NeardupClient:
         the channel was not READY at its start, nothing was answered on it, and the channel is still CONNECTING
         (its state read from gRPC's core, not told late), as to a listener that never begins the handshake. Not
         when it was READY between the two (a connection made, then ended by the server's GOAWAY, with the call in
-        flight on it): the channel is IDLE then, or READY again, or failed (TRANSIENT_FAILURE)."""
-        if not started.unready or started.answered:
+        flight on it): the channel is IDLE then, or READY again, or failed (TRANSIENT_FAILURE), unless another call
+        set it connecting again; so only of a call no other call of the client's overlapped (`_Started.alone`,
+        `order`), on the client's own channel (`unready` is never set of another)."""
+        if not started.unready or started.answered or not started.alone:
             return False
+        with self._flight:
+            if self._begun != started.order:
+                return False
         return _connectivity(self._channel) is grpc.ChannelConnectivity.CONNECTING
 
     def _never_sent(self, said: str, timeout: float | None) -> str:
@@ -711,6 +733,8 @@ class NeardupClient:
         except ValueError:  # (gRPC's "Cannot invoke RPC on closed channel!": close() ran since the open check)
             self._require_open()
             raise
+        finally:
+            self._ended()
 
     def _responses(
         self, articles: Iterable[Article], evidence: bool, timeout: float | None, batch: _Batching, reply: _Reply
@@ -856,10 +880,13 @@ class NeardupClient:
     def wait_ready(self, timeout: float) -> None:
         """Block until the channel connects, or raise UnavailableError."""
         self._require_open()
+        self._started(timeout)  # (counted as a call: it sets the channel connecting)
         try:
             grpc.channel_ready_future(self._channel).result(timeout=timeout)
         except grpc.FutureTimeoutError:
             raise error_for(grpc.StatusCode.UNAVAILABLE, f"no server at {self.target} after {timeout}s") from None
+        finally:
+            self._ended()
 
     def _call(
         self,
@@ -888,6 +915,8 @@ class NeardupClient:
             else:
                 self._answered = True
                 return answer
+            finally:
+                self._ended()
             failures += 1
             of_the_call = partial(_said_of_the_call, failures=failures, earlier_unsure=earlier_unsure,
                                   earlier_reached=earlier_reached, unsure=unsure)  # fmt: skip

@@ -311,7 +311,7 @@ class Detector:
             mark_a, mark_b = marks[""], _mark(other.title, tb)
             updated = updates(mark_a, mark_b, query.published, other.published)
             corrected = updated and corrects(mark_a, mark_b, query.published, other.published)
-            marked = updated or noted(mark_a, mark_b, query.published, other.published)
+            marked = noted(mark_a, mark_b, query.published, other.published)  # (updated or not, however late)
         if resent:
             return resent_apart(ta, tb, corrected)
         d = differences(ta, tb, edge_names=updated)

@@ -261,6 +261,12 @@ def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Diffe
                 days.add(day)
         if short and not filled and a1 > a0 and b1 > b0:
             touched += _rewrite_touches_facts(ta, range(a0, a1), tb, range(b0, b1), opening=n == 0)
+    if not short and max(ta.count, tb.count) <= MEDIUM_ITEM_TOKENS and not days_changed:
+        # (a medium item's edges, not read for its slots, may name its day: "Today ..." against "Yesterday ...")
+        days_changed = any(
+            _days_named(ta, range(a0, a1)) != _days_named(tb, range(b0, b1))
+            for a0, a1, b0, b1 in (bounds[0], bounds[-1])
+        )
     shared = sum(r.a1 - r.a0 for r in chain)
     # (The rules a re-send skips ask for a touched fact or a day the publication times may find misdated.)
     resent = (touched > 0 or bool(days)) and _resent_but_additions(ta, tb, bounds)
@@ -305,6 +311,13 @@ def _day_written(t: Tokenised, slot: range, changed: frozenset[str]) -> bool:
     """Does the slot write a weekday or a month (`_date_words`), change a day's number beside a month, or change a
     day named relatively ("today" for "yesterday": a republisher's next day)?"""
     return bool(_date_words(t, slot) or _days_of_month(t, slot, changed) or changed & _ONE_DAY_WORDS)
+
+
+def _days_named(t: Tokenised, stretch: range) -> set[str | tuple[int, int]]:
+    """The weekdays and months (`_date_words`), days named relatively ("today") and days of a month written in a
+    stretch of `t`."""
+    words = frozenset(t.words[i] for i in stretch)
+    return {*_date_words(t, stretch), *(words & _ONE_DAY_WORDS), *_days_of_month(t, stretch, words)}
 
 
 def _days_of_month(t: Tokenised, slot: range, changed: frozenset[str]) -> list[tuple[int, int]]:
@@ -1965,12 +1978,12 @@ def other_instance(
     published_b: datetime | None,
     updated: bool = False,
     corrected: bool = False,
-    noted: bool = False,
+    marked: bool = False,
 ) -> bool:
     """Are two aligned texts different articles built from one template? (For a re-send, see `resent_apart`; a
     re-send but for passages one text adds is held to the same rule, the opening's names alone.) `corrected`:
     the later text says it corrects the earlier (`corrects`), without which a short item's opening name respelt
-    is another subject (`Differences.respelt_subject`). `noted`: it carries a correction or update mark the earlier
+    is another subject (`Differences.respelt_subject`). `marked`: it carries a correction or update mark the earlier
     does not, however late (`noted`), and so is no daily item's next issue by its time alone (`_on_schedule`).
 
     The publication times, where both are known, are read here alone, for what the texts cannot tell: whether
@@ -1997,7 +2010,7 @@ def other_instance(
         apart = published_b - published_a
         if abs(apart) > RESEND_WINDOW or _next_issue(d.date_moves, apart):
             return True
-        return not noted and _on_schedule(d, published_a, published_b)
+        return not marked and _on_schedule(d, published_a, published_b)
     return False
 
 

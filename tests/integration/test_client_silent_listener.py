@@ -7,7 +7,9 @@ is still said to be slow, its articles maybe stored. Real sockets and servers ov
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent import futures
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ import pytest
 from client import Article, DeadlineExceededError, NeardupClient, Retry, UnavailableError
 from client.errors import reached_no_server
 from tests.articles import SAME_EVENT_A, WIRE
-from tests.support import ServerProcess, frozen
+from tests.support import ServerProcess, frozen, until
 
 # What a call to the silent listener at {target} says after its own words (its timeout of 1 s: long enough to
 # connect in, so a timeout too short is not named as a cause).
@@ -176,3 +178,74 @@ class _PassedOn(grpc.UnaryUnaryClientInterceptor):  # type: ignore[type-arg]
 
     def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
         return continuation(details, request)
+
+
+def _taken(port: int) -> socket.socket:
+    """A socket listening on loopback `port` once the server that had it lets it go."""
+    bound: list[socket.socket] = []
+    assert until(lambda: bool(bound.extend(filter(None, [_bound(port)]))) or bool(bound), timeout=5)
+    return bound[0]
+
+
+def _bound(port: int) -> socket.socket | None:
+    """A listening socket on loopback `port`, or None while the port is still taken."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(("127.0.0.1", port))
+    except OSError:
+        listener.close()
+        return None
+    listener.listen(16)
+    return listener
+
+
+def test_a_call_another_call_overlapped_is_not_said_unsent_though_the_channel_is_connecting_again() -> None:
+    # Found by review: a call the server received, whose connection the server then ended (a restart's GOAWAY), and
+    # another thread's call on the same client setting the channel connecting again to a silent listener on the
+    # port (the restarting server's, a proxy's): the first was said to have reached no server, "not stored".
+    received, release = threading.Event(), threading.Event()
+
+    def held(request: bytes, context: grpc.ServicerContext) -> bytes:
+        received.set()
+        release.wait(10)
+        return b""
+
+    handler = grpc.method_handlers_generic_handler(
+        "neardup.v1.NearDuplicateService", {"IndexArticle": grpc.unary_unary_rpc_method_handler(held)}
+    )
+    server = grpc.server(futures.ThreadPoolExecutor(4))
+    server.add_generic_rpc_handlers((handler,))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    errors: dict[str, Exception] = {}
+
+    def call(name: str, make: Callable[[], Any]) -> None:
+        try:
+            make()
+        except Exception as exc:  # (each thread's error, asserted below)
+            errors[name] = exc
+
+    listener: socket.socket | None = None
+    try:
+        with NeardupClient(f"127.0.0.1:{port}", timeout=3) as client:
+            first = threading.Thread(target=call, args=("index", lambda: client.index(Article("w", WIRE))))
+            first.start()
+            assert received.wait(5), "the server received the article"
+            server.stop(grace=5)  # (its connection ends: GOAWAY; the call goes on on it)
+            listener = _taken(port)  # (the port's next owner: it takes connections and speaks no gRPC yet)
+            other = threading.Thread(target=call, args=("check", lambda: client.check(Article("c", SAME_EVENT_A))))
+            other.start()
+            listener.settimeout(5)
+            taken = listener.accept()[0]  # (the other call set the channel connecting to the silent listener)
+            first.join(10)
+            other.join(10)
+            taken.close()
+    finally:
+        release.set()
+        server.stop(None)
+        if listener is not None:
+            listener.close()
+    error = errors["index"]
+    assert isinstance(error, DeadlineExceededError)
+    assert not reached_no_server(error) and "may or may not be stored" in error.details, error.details

@@ -99,8 +99,25 @@ def test_single_quotation_marks_and_guillemets_are_found_and_apostrophes_are_not
         "\u00abnon\u00bb",
     ]
     assert quoted("Er sagte: \u00bbWir kommen.\u00ab Dann ging er.") == ["\u00bbWir kommen.\u00ab"]
-    # A decade's elision and an apostrophe inside a word open and close nothing.
+    # A decade's elision and an apostrophe inside a word open and close nothing; two digits opening a quotation do.
     assert quoted("The \u201890s, don\u2019t you think, were \u2018great\u2019, as in '87.") == ["\u2018great\u2019"]
+    assert quoted("He said \u201824 hours is too long\u2019 and left.") == ["\u201824 hours is too long\u2019"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Stocks rose \u2018til noon, he said.\nPrices fell.\nThe workers\u2019 union met.",  # a word's elision
+        "Rock \u2018n\u2019 roll, \u2019em and \u2018cause.\nThe workers\u2019 union met.",
+        "I don\u2018t know, he said. The workers\u2019 union agreed.",  # an apostrophe a CMS curled the wrong way
+        "Stocks rose \u2018till noon, he said.\nPrices fell.\nThe workers\u2019 union met.",  # one not known: its line
+        "\u00ab Previous\nThe story goes on. Next \u00bb",  # a page's links
+    ],
+)
+def test_a_single_mark_or_guillemet_left_open_makes_no_quotation_of_the_lines_after_it(text: str) -> None:
+    # Found by review: an elision ("\u2018til") opened a quotation that ran to the next closing-looking mark, a
+    # plural's apostrophe lines later, and a story's copy sharing those lines matched nothing.
+    assert quoted(text) == []
 
 
 def test_a_quotation_of_one_family_inside_another_is_part_of_it() -> None:
@@ -136,6 +153,29 @@ def test_two_outlets_quoting_one_judgment_in_single_marks_or_guillemets_are_othe
 
     assert judge(detector, marked(WIND_FARM_OTHER_OUTLET), marked(WIND_FARM_REPORT)) == []
     assert judge(detector, marked(WIND_FARM_REPORT), marked(WIND_FARM_OTHER_OUTLET)) == []
+
+
+def test_a_copy_of_a_story_with_an_elision_and_a_plurals_apostrophe_still_matches(detector: Detector) -> None:
+    # The review's story: "\u2018til" in its first line and "traders\u2019" three lines on made all between them a
+    # quotation, and a copy of its first lines under its own paragraph matched nothing.
+    lines = [
+        "Shoppers queued from dawn and stayed \u2018til late at the new Kellsey market hall, which opened on the old "
+        "railway sidings after six years of planning and two public inquiries.",
+        "The council spent 14 million pounds on the building, which houses 60 stalls selling fish, cheese, bread "
+        "and vegetables from farms across the county, and a food court seating 300 people.",
+        "Stallholders said trade on the first morning was brisk, with several selling out of bread before lunch, "
+        "and the council said more than 9,000 people had passed through by mid-afternoon.",
+        "Rents had been set low for the first two years, according to the traders\u2019 association.",
+        "Critics of the scheme, who had argued the money would be better spent on roads and libraries, said they "
+        "would judge it by whether the stalls were still busy in a year.",
+        "The hall will open six days a week, and the council plans a monthly night market in the summer.",
+    ]
+    own = (
+        "Readers will remember our campaign for a covered market in the town, which we began a decade ago with "
+        "a petition signed by thousands of people who wanted somewhere dry to shop on a Saturday morning."
+    )
+    [match] = judge(detector, "\n".join([*lines[:4], own]), "\n".join(lines))
+    assert match.id == "s"
 
 
 def test_a_republished_quote_heavy_story_still_matches(detector: Detector) -> None:

@@ -2077,8 +2077,9 @@ def test_a_short_report_with_a_note_added_and_one_figure_changed_days_later_is_s
     assert _judged_both_ways(detector, stored, noted, timedelta(hours=3)) == (["a"], ["b"])  # a correction
 
 
-# A monthly report of our own, long enough (over 160 words) that its next issue's five changed facts (the month
-# twice, three figures) are no dense template, and far enough from a re-send that the three-day rule reads them.
+# A monthly report of our own, long enough (over 160 words) that its next issue's changed facts (the month
+# twice, three figures: two facts as `differences` counts them) are no dense template, and far enough from a
+# re-send that the three-day rule reads them.
 _HOUSE_PRICES = (
     "The average price of a home in Tarrow County rose to {price} pounds in {month}, {change} per cent higher than a "
     "year earlier, according to figures published by the county's land registry office. The number of sales "
@@ -2277,6 +2278,42 @@ def test_a_short_items_correction_or_copy_a_day_later_to_the_minute_is_no_next_i
     later = Article("b", then, published=published + timedelta(days=1))
     assert [m.id for m in judge(detector, later, stored)] == ["a"]
     assert [m.id for m in judge(detector, stored, later)] == ["b"]
+
+
+def test_a_daily_items_correction_a_day_later_to_the_minute_under_a_corrected_title_alone_is_the_same_article(
+    detector: Detector,
+) -> None:
+    # Its body adds nothing (no passage parts it from the next issue): the title's "CORRECTED-" alone says so.
+    first = Article("a", _REPO.format(rate="6-3/16"), title="Riksmark adds reserves", published=_REPO_ISSUED)
+    then = Article(
+        "b",
+        _REPO.format(rate="6-1/4"),
+        title="CORRECTED-Riksmark adds reserves",
+        published=_REPO_ISSUED + timedelta(days=1),
+    )
+    assert [m.id for m in judge(detector, then, first)] == ["a"]
+    assert [m.id for m in judge(detector, first, then)] == ["b"]
+
+
+def test_a_medium_items_copy_a_day_later_to_the_minute_with_its_day_named_relatively_at_its_start_is_the_same_article(
+    detector: Detector,
+) -> None:
+    # Found by review: over 80 words an item's first and last words are not read for slots, and "Today" against
+    # "Yesterday" opening it, a republisher's next day, was no day changed; the copy, a figure corrected, was
+    # taken for the next issue.
+    rest = (
+        " Harwell Instruments Inc said it would cut {jobs} jobs at its plant in Tulsa, Oklahoma, as demand for its "
+        "sensors slowed. The company said the cuts would save about $30 million a year and would be completed by "
+        "the end of June. Harwell employs about 6,000 people worldwide and has cut costs twice in the past two "
+        "years, closing a smaller plant in Ohio and moving some production to Mexico. Its shares fell 4 percent "
+        "in early trading after the announcement, and union officials said they would seek talks with the "
+        "company about redundancy terms for the workers affected by the cuts."
+    )
+    first = Article("a", "Today" + rest.format(jobs="450"), published=_REPO_ISSUED)
+    then = Article("b", "Yesterday" + rest.format(jobs="540"), published=_REPO_ISSUED + timedelta(days=1))
+    assert templates.SHORT_ITEM_TOKENS < len(first.body.split()) <= templates.MEDIUM_ITEM_TOKENS, "premise"
+    assert [m.id for m in judge(detector, then, first)] == ["a"]
+    assert [m.id for m in judge(detector, first, then)] == ["b"]
 
 
 def test_a_long_story_republished_a_day_later_to_the_minute_with_a_figure_changed_is_the_same_article(
