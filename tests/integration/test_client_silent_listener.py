@@ -183,7 +183,12 @@ class _PassedOn(grpc.UnaryUnaryClientInterceptor):  # type: ignore[type-arg]
 def _taken(port: int) -> socket.socket:
     """A socket listening on loopback `port` once the server that had it lets it go."""
     bound: list[socket.socket] = []
-    assert until(lambda: bool(bound.extend(filter(None, [_bound(port)]))) or bool(bound), timeout=5)
+
+    def taken() -> bool:
+        bound.extend(filter(None, [_bound(port)]))
+        return bool(bound)
+
+    assert until(taken, timeout=5)
     return bound[0]
 
 
