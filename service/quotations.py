@@ -15,8 +15,7 @@ the end), so curly marks put the wrong way round by a CMS (`”$5`) and German `
 are meant; a mark that stands either way is read by its shape, and a straight one then closes an open
 quotation or opens one. A single mark between two letters or digits is an apostrophe ("don’t", "1990's", a CMS's
 "don‘t"), as is one before a decade ("the ‘90s", "in '87.") or a word's elision ("‘til", "’em", "rock ‘n’ roll"),
-no mark; and a quotation in single marks or guillemets ends with its line, so that a mark left open (an elision
-not known, a page's "« Previous") cannot make the lines after it a quotation. A
+no mark. A
 guillemet opens by what stands around it only before a letter or a digit: French sets a space inside its marks
 ("« Nous viendrons », a-t-il dit"), so a closing one may follow a space and come before a comma.
 
@@ -47,9 +46,6 @@ class _Family:
     opening: str  # the marks that open by their shape, when what stands around them does not say
     closing: str
     opens_before_words: bool = False  # opens by what stands around it only before a letter or a digit
-    # Ends with its line: a mark left open on one (an elision the apostrophes miss, a page's "« Previous") must not
-    # make lines after it quotation. Double marks run over hard-wrapped lines, as wire copy has them.
-    within_lines: bool = False
     apostrophes: bool = False  # its marks are apostrophes too (`_APOSTROPHE`)
 
     @cached_property
@@ -62,8 +58,8 @@ class _Family:
 
 _FAMILIES = (
     _Family('"\u201c\u201d\u201e', "\u201c\u201e", "\u201d"),
-    _Family("'\u2018\u2019\u201a", "\u2018\u201a", "\u2019", within_lines=True, apostrophes=True),
-    _Family("\u00ab\u00bb", "\u00ab", "\u00bb", opens_before_words=True, within_lines=True),
+    _Family("'\u2018\u2019\u201a", "\u2018\u201a", "\u2019", apostrophes=True),
+    _Family("\u00ab\u00bb", "\u00ab", "\u00bb", opens_before_words=True),
 )
 _MARKS = "".join(family.marks for family in _FAMILIES)
 # An apostrophe: between two letters or digits ("don't", "1990’s", a CMS's "don‘t"), a decade's elision ("the
@@ -79,7 +75,6 @@ _AFTER_CLOSING = ".,;:!?)]}\u2014\u2013-/\u2026'\u2019"
 # HTML block tag (in lower case, as text.py reads tags). A single line break is hard wrapping: a quotation
 # goes on over it.
 _PARAGRAPH_END = re.compile(r"\n[^\S\n]*\n|\n[^\S\n]+(?=\S)|<(?:/?(?:p|h[1-6]|div|li|blockquote)|br)\b")
-_LINE_END = re.compile(r"\n|<(?:/?(?:p|h[1-6]|div|li|blockquote)|br)\b")  # (`_Family.within_lines`)
 _SPACES = re.compile(r"\s*")
 _OPENS, _CLOSES, _EITHER = range(3)
 
@@ -111,7 +106,6 @@ def _family_spans(body: str, shown: str, family: _Family) -> list[tuple[int, int
     spans: list[tuple[int, int]] = []
     opened: int | None = None
     since = 0  # (paragraph ends before this were looked at)
-    ends = _LINE_END if family.within_lines else _PARAGRAPH_END
     for mark in family.pattern.finditer(shown):
         at = mark.start()
         if family.apostrophes and _APOSTROPHE.match(shown, at):
@@ -120,7 +114,7 @@ def _family_spans(body: str, shown: str, family: _Family) -> list[tuple[int, int
         if opened is not None:
             # (paragraph ends are looked for only inside an open quotation: a pass over the whole text cost more
             # than all the rest)
-            end = ends.search(body, since, at + 1)
+            end = _PARAGRAPH_END.search(body, since, at + 1)
             if end is not None and end.start() < at:
                 if _SPACES.match(shown, end.start()).end() == at and kind != _CLOSES:  # type: ignore[union-attr]
                     since = at + 1

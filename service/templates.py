@@ -162,6 +162,7 @@ class Differences:
     days_changed: bool = False
     longer_tokens: int = 0  # the longer text's token count (`_on_schedule`: a daily item is short)
     additions: bool = False  # a stretch one text has where the other has nothing (a note, a page's chrome)
+    weekdays_kept: bool = False  # both texts name one weekday (read for short and medium texts alone)
 
 
 @dataclass(frozen=True)
@@ -261,12 +262,17 @@ def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Diffe
                 days.add(day)
         if short and not filled and a1 > a0 and b1 > b0:
             touched += _rewrite_touches_facts(ta, range(a0, a1), tb, range(b0, b1), opening=n == 0)
-    if not short and max(ta.count, tb.count) <= MEDIUM_ITEM_TOKENS and not days_changed:
-        # (a medium item's edges, not read for its slots, may name its day: "Today ..." against "Yesterday ...")
-        days_changed = any(
-            _days_named(ta, range(a0, a1)) != _days_named(tb, range(b0, b1))
-            for a0, a1, b0, b1 in (bounds[0], bounds[-1])
-        )
+    weekdays_kept = False
+    if max(ta.count, tb.count) <= MEDIUM_ITEM_TOKENS:  # (what `_on_schedule` reads besides the slots)
+        weekdays_kept = bool(_weekdays_named(ta) & _weekdays_named(tb))
+        if not short and not days_changed:
+            # (a medium item's edges, not read for its slots, may name its day relatively: "Today ..." against
+            # "Yesterday ...", a republisher's next day; a dateline's date moved is the next issue's, so is no day
+            # changed here)
+            days_changed = any(
+                _one_days(ta, range(a0, a1)) != _one_days(tb, range(b0, b1))
+                for a0, a1, b0, b1 in (bounds[0], bounds[-1])
+            )
     shared = sum(r.a1 - r.a0 for r in chain)
     # (The rules a re-send skips ask for a touched fact or a day the publication times may find misdated.)
     resent = (touched > 0 or bool(days)) and _resent_but_additions(ta, tb, bounds)
@@ -284,6 +290,7 @@ def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Diffe
         days_changed=days_changed,
         longer_tokens=max(ta.count, tb.count),
         additions=any((a1 > a0) != (b1 > b0) for a0, a1, b0, b1 in bounds),
+        weekdays_kept=weekdays_kept,
     )
 
 
@@ -313,11 +320,13 @@ def _day_written(t: Tokenised, slot: range, changed: frozenset[str]) -> bool:
     return bool(_date_words(t, slot) or _days_of_month(t, slot, changed) or changed & _ONE_DAY_WORDS)
 
 
-def _days_named(t: Tokenised, stretch: range) -> set[str | tuple[int, int]]:
-    """The weekdays and months (`_date_words`), days named relatively ("today") and days of a month written in a
-    stretch of `t`."""
-    words = frozenset(t.words[i] for i in stretch)
-    return {*_date_words(t, stretch), *(words & _ONE_DAY_WORDS), *_days_of_month(t, stretch, words)}
+def _one_days(t: Tokenised, stretch: range) -> frozenset[str]:
+    """The days named relatively in a stretch of `t` ("today", "yesterday")."""
+    return frozenset(t.words[i] for i in stretch) & _ONE_DAY_WORDS
+
+
+def _weekdays_named(t: Tokenised) -> set[str]:
+    return {w for w in _date_words(t, range(t.count)) if _CALENDAR_NAME.get(w) in _WEEKDAYS}
 
 
 def _days_of_month(t: Tokenised, slot: range, changed: frozenset[str]) -> list[tuple[int, int]]:
@@ -2408,14 +2417,18 @@ def _on_schedule(d: Differences, published_a: datetime, published_b: datetime) -
     alone, as a correction would. A correction comes hours later, or says so (the caller asks this only of a
     later text with no correction or update mark, however late: `noted`), or adds a note the marks do not read
     ("Editor's note: ..."), which an issue does not. A text dated at a whole quarter hour to the second may be
-    dated only (a feed without times, its local midnight in UTC: `_maybe_a_date`), and a longer text is no daily
-    item: a republisher's copy a day later to the minute, one figure corrected, is a correction."""
+    dated only (a feed without times, its local midnight in UTC: `_maybe_a_date`); a weekday both texts name,
+    published days apart other than weeks, is one story's ("said on Monday", in a copy a day later: the next
+    issue would name Tuesday); and a longer text is no daily item: a republisher's copy a day later to the
+    minute, one figure corrected, is a correction."""
     if d.days_changed or d.restyled_days or d.additions or d.longer_tokens > MEDIUM_ITEM_TOKENS:
         return False
     if _maybe_a_date(published_a) or _maybe_a_date(published_b):
         return False
     apart = abs(published_b - published_a)
     days = round(apart / timedelta(days=1))
+    if d.weekdays_kept and days % 7:
+        return False  # (a weekday both name, published days apart: one story's, which the next issue would move)
     return days >= 1 and abs(apart - timedelta(days=days)) <= SCHEDULE_TOLERANCE
 
 

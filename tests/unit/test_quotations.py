@@ -1,5 +1,6 @@
 """Quotations: what two texts both quote is no evidence that one copied the other (service/quotations.py)."""
 
+import textwrap
 from bisect import bisect_left
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -110,14 +111,21 @@ def test_single_quotation_marks_and_guillemets_are_found_and_apostrophes_are_not
         "Stocks rose \u2018til noon, he said.\nPrices fell.\nThe workers\u2019 union met.",  # a word's elision
         "Rock \u2018n\u2019 roll, \u2019em and \u2018cause.\nThe workers\u2019 union met.",
         "I don\u2018t know, he said. The workers\u2019 union agreed.",  # an apostrophe a CMS curled the wrong way
-        "Stocks rose \u2018till noon, he said.\nPrices fell.\nThe workers\u2019 union met.",  # one not known: its line
-        "\u00ab Previous\nThe story goes on. Next \u00bb",  # a page's links
     ],
 )
-def test_a_single_mark_or_guillemet_left_open_makes_no_quotation_of_the_lines_after_it(text: str) -> None:
+def test_an_elision_or_a_misturned_apostrophe_opens_no_quotation(text: str) -> None:
     # Found by review: an elision ("\u2018til") opened a quotation that ran to the next closing-looking mark, a
     # plural's apostrophe lines later, and a story's copy sharing those lines matched nothing.
     assert quoted(text) == []
+
+
+def test_a_quotation_in_single_marks_or_guillemets_runs_over_hard_wrapped_lines() -> None:
+    # As double marks do: a first mend ended them at a line, and a judgment quoted over wrapped lines was read as
+    # no quotation, two outlets quoting it matching through it again (found by the red team of 2026-12-07).
+    assert quoted("The judge said: \u2018The appeal\nis dismissed.\u2019 She left.") == [
+        "\u2018The appeal\nis dismissed.\u2019"
+    ]
+    assert quoted("Er sagte: \u00bbWir kommen\nmorgen.\u00ab Dann ging er.") == ["\u00bbWir kommen\nmorgen.\u00ab"]
 
 
 def test_a_quotation_of_one_family_inside_another_is_part_of_it() -> None:
@@ -140,16 +148,19 @@ def test_two_outlets_reports_quoting_one_judgment_are_other_articles(detector: D
     assert judge(detector, WIND_FARM_REPORT, WIND_FARM_OTHER_OUTLET) == []
 
 
+@pytest.mark.parametrize("wrapped", [False, True])
 @pytest.mark.parametrize(
     ("opening", "closing"), [("\u2018", "\u2019"), ("'", "'"), ("\u00ab\u00a0", "\u00a0\u00bb"), ("\u00bb", "\u00ab")]
 )
 def test_two_outlets_quoting_one_judgment_in_single_marks_or_guillemets_are_other_articles(
-    detector: Detector, opening: str, closing: str
+    detector: Detector, opening: str, closing: str, wrapped: bool
 ) -> None:
     # The same two reports with the judgment quoted in British single marks, French or German guillemets: only
     # double marks were read, and the two matched through the quotation as they did before quotations were read.
+    # Wrapped at 72 columns too, as wire copy is.
     def marked(text: str) -> str:
-        return curled(text).replace("\u201c", opening).replace("\u201d", closing)
+        text = curled(text).replace("\u201c", opening).replace("\u201d", closing)
+        return "\n\n".join(textwrap.fill(p, 72) for p in text.split("\n\n")) if wrapped else text
 
     assert judge(detector, marked(WIND_FARM_OTHER_OUTLET), marked(WIND_FARM_REPORT)) == []
     assert judge(detector, marked(WIND_FARM_REPORT), marked(WIND_FARM_OTHER_OUTLET)) == []

@@ -2249,20 +2249,20 @@ _JOB_CUTS = (
     ("first", "then", "published"),
     [
         # A feed that dates its items without a time: every pair is a whole number of days apart.
-        (_JOB_CUTS.format(when="on Monday"), _JOB_CUTS.format(when="on Monday").replace("450", "540"), T0_DATE),
-        (_JOB_CUTS.format(when="on Monday"), _JOB_CUTS.format(when="on Monday").replace("450", "540"), T0_PARIS_DATE),
-        (_JOB_CUTS.format(when="on Monday"), _JOB_CUTS.format(when="on Monday").replace("450", "540"), T0_DELHI_DATE),
+        (_JOB_CUTS.format(when="today"), _JOB_CUTS.format(when="today").replace("450", "540"), T0_DATE),
+        (_JOB_CUTS.format(when="today"), _JOB_CUTS.format(when="today").replace("450", "540"), T0_PARIS_DATE),
+        (_JOB_CUTS.format(when="today"), _JOB_CUTS.format(when="today").replace("450", "540"), T0_DELHI_DATE),
         # A note the correction marks do not read: a passage the later text adds, which an issue does not.
         (
-            _JOB_CUTS.format(when="on Monday"),
-            _JOB_CUTS.format(when="on Monday").replace("450", "540")
+            _JOB_CUTS.format(when="today"),
+            _JOB_CUTS.format(when="today").replace("450", "540")
             + "\n\nEditor's note: the number of jobs being cut was misreported in an earlier report.",
             _REPO_ISSUED,
         ),
         # An update note a day later (an update counts for the rest within hours only).
         (
-            _JOB_CUTS.format(when="on Monday"),
-            "(Updates number of jobs)\n\n" + _JOB_CUTS.format(when="on Monday").replace("450", "540"),
+            _JOB_CUTS.format(when="today"),
+            "(Updates number of jobs)\n\n" + _JOB_CUTS.format(when="today").replace("450", "540"),
             _REPO_ISSUED,
         ),
         # A republisher's next day: "today" written "yesterday".
@@ -2278,6 +2278,37 @@ def test_a_short_items_correction_or_copy_a_day_later_to_the_minute_is_no_next_i
     later = Article("b", then, published=published + timedelta(days=1))
     assert [m.id for m in judge(detector, later, stored)] == ["a"]
     assert [m.id for m in judge(detector, stored, later)] == ["b"]
+
+
+def test_a_short_items_copy_a_day_later_to_the_minute_naming_the_same_weekday_is_the_same_article(
+    detector: Detector,
+) -> None:
+    # Found by the red team of 2026-12-07: a print edition's copy a day later to the minute, an event's time
+    # corrected; "on Monday" in both is one story's day, which the next issue would have moved.
+    first = Article("a", _JOB_CUTS.format(when="on Monday"), published=_REPO_ISSUED)
+    then = Article(
+        "b", _JOB_CUTS.format(when="on Monday").replace("450", "540"), published=_REPO_ISSUED + timedelta(days=1)
+    )
+    assert [m.id for m in judge(detector, then, first)] == ["a"]
+    assert [m.id for m in judge(detector, first, then)] == ["b"]
+
+
+def test_a_medium_daily_items_next_issue_with_its_datelines_date_moved_is_another_article(detector: Detector) -> None:
+    # Found by the red team of 2026-12-07: a medium item's edges read for any day changed took the dateline's date,
+    # moved a day as the next issue's is, for a changed day, and the next issue matched the day before.
+    body = (
+        "{day} (Eastwire) - " + _REPO + " The bank said it expected to add further reserves later in the week if "
+        "overnight rates stayed above its target range, and dealers said demand for funds had risen ahead of the "
+        "quarterly tax date. The bank's next operation is due at the usual time, a spokesman said, and it would "
+        "publish the results as soon as the tender closed."
+    )
+    first = Article("a", body.format(day="STOCKHOLM, March 2", rate="6-3/16"), published=_REPO_ISSUED)
+    then = Article(
+        "b", body.format(day="STOCKHOLM, March 3", rate="6-1/4"), published=_REPO_ISSUED + timedelta(days=1, seconds=47)
+    )
+    assert templates.SHORT_ITEM_TOKENS < len(first.body.split()) <= templates.MEDIUM_ITEM_TOKENS, "premise"
+    assert [m.id for m in judge(detector, then, first)] == []
+    assert [m.id for m in judge(detector, first, then)] == []
 
 
 def test_a_daily_items_correction_a_day_later_to_the_minute_under_a_corrected_title_alone_is_the_same_article(
