@@ -13,11 +13,10 @@ Each mark is read as opening or closing by what stands around it (an opening mar
 and comes before a word; a closing one follows a word or punctuation and comes before a space, punctuation or
 the end), so curly marks put the wrong way round by a CMS (`”$5`) and German `„…“` and `»…«` are read as they
 are meant; a mark that stands either way is read by its shape, and a straight one then closes an open
-quotation or opens one. A single mark between two letters or digits is an apostrophe ("don’t", "1990's", a CMS's
-"don‘t"), as is one before a decade ("the ‘90s", "in '87.") or a word's elision ("‘til", "’em", "rock ‘n’ roll"),
-no mark. A
-guillemet opens by what stands around it only before a letter or a digit: French sets a space inside its marks
-("« Nous viendrons », a-t-il dit"), so a closing one may follow a space and come before a comma.
+quotation or opens one. A single mark between two letters or digits is an apostrophe ("don’t", "1990's", a
+CMS's "don‘t"), as is one before a decade ("the ‘90s", "in '87.") or a word's elision ("‘til", "’em", "rock ‘n’
+roll"), no mark. A guillemet opens by what stands around it only before a letter or a digit: French sets a space
+inside its marks ("« Nous viendrons », a-t-il dit"), so a closing one may follow a space and come before a comma.
 
 A quotation can run over paragraphs, as news style writes them: an opening mark on each paragraph, a closing
 one only at the end. One still open at the end of a paragraph whose next paragraph opens with no quotation mark

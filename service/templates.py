@@ -157,8 +157,9 @@ class Differences:
     # named in the first words), and a long text's edges' if asked (`differences`' `edge_names`): a text marked
     # as a correction or update is judged as any other if it has one (`other_instance`)
     name_facts: int = 0
-    # A slot changing a weekday, a month or a day of a month, on either side, the openings' too (`_on_schedule`
-    # reads a daily item's next issue by its time alone only where no day was written other)
+    # A slot changing a weekday, a month, a day of a month or a day named relatively ("today"), on either side, the
+    # openings' too, and a medium item's edges naming other days relatively (`_on_schedule` reads a daily item's
+    # next issue by its time alone only where no day was written other)
     days_changed: bool = False
     longer_tokens: int = 0  # the longer text's token count (`_on_schedule`: a daily item is short)
     additions: bool = False  # a stretch one text has where the other has nothing (a note, a page's chrome)
