@@ -159,7 +159,7 @@ class Differences:
     name_facts: int = 0
     # A slot changing a weekday, a month, a day of a month or a day named relatively ("today"), on either side, the
     # openings' too, and a medium item's edges naming other days relatively (`_on_schedule` reads a daily item's
-    # next issue by its time alone only where no day was written other)
+    # next issue by its time alone only where no day was written other; read for short and medium texts alone)
     days_changed: bool = False
     longer_tokens: int = 0  # the longer text's token count (`_on_schedule`: a daily item is short)
     additions: bool = False  # a stretch one text has where the other has nothing (a note, a page's chrome)
@@ -218,6 +218,7 @@ def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Diffe
     new_subject = respelt = days_changed = False
     moves: set[int] = set()
     short = min(ta.count, tb.count) <= SHORT_ITEM_TOKENS
+    scheduled = max(ta.count, tb.count) <= MEDIUM_ITEM_TOKENS  # (short enough for `_on_schedule` to read)
     # (The stretches read, and of them those longer than a slot holding a table on both sides: `_Cells`.)
     reading = [n for n in range(len(bounds)) if edge_names or short or n not in (0, len(bounds) - 1)]
     limits = [2 * MAX_SLOT_TOKENS if n == 0 else MAX_SLOT_TOKENS for n in range(len(bounds))]  # a long name
@@ -242,7 +243,8 @@ def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Diffe
             if edge:
                 continue
             slots += 1
-            days_changed = days_changed or _day_written(ta, ia, change[0]) or _day_written(tb, ib, change[1])
+            if scheduled and not days_changed:
+                days_changed = _day_written(ta, ia, change[0]) or _day_written(tb, ib, change[1])
             opening = _in_openings(ta, ia, tb, ib, change) or (
                 n == 0 and _lead_for_an_opening(ta, ia, tb, ib, change, chain[0])
             )
@@ -264,7 +266,7 @@ def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Diffe
         if short and not filled and a1 > a0 and b1 > b0:
             touched += _rewrite_touches_facts(ta, range(a0, a1), tb, range(b0, b1), opening=n == 0)
     weekdays_kept = False
-    if max(ta.count, tb.count) <= MEDIUM_ITEM_TOKENS:  # (what `_on_schedule` reads besides the slots)
+    if scheduled:  # (what `_on_schedule` reads besides the slots)
         weekdays_kept = bool(_weekdays_named(ta) & _weekdays_named(tb))
         if not short and not days_changed:
             # (a medium item's edges, not read for its slots, may name its day relatively: "Today ..." against
