@@ -115,17 +115,44 @@ def _family_spans(body: str, shown: str, family: _Family) -> list[tuple[int, int
             # than all the rest)
             end = _PARAGRAPH_END.search(body, since, at + 1)
             if end is not None and end.start() < at:
-                if _SPACES.match(shown, end.start()).end() == at and kind != _CLOSES:  # type: ignore[union-attr]
+                if _next_paragraph(shown, end) == at and kind != _CLOSES:
                     since = at + 1
                     continue  # (the next paragraph opens with a mark: the quotation goes on)
                 opened = None  # (no known end)
         if opened is None:
             if kind != _CLOSES:
                 opened, since = at, at + 1
-        elif kind != _OPENS:
+        elif kind != _OPENS and not (family.apostrophes and _plurals_apostrophe(body, shown, at)):
             spans.append((opened, at + 1))
             opened = None
     return spans
+
+
+def _plurals_apostrophe(body: str, shown: str, at: int) -> bool:
+    """Is the single mark at `at`, inside an open quotation, a plural's apostrophe ("‘a failure of the residents’
+    trust,’ the judge said"): after an s, before a word in lower case, with a closing mark to come in the
+    quotation (in its paragraph, or in those after it that go on with an opening mark)? Read as the quotation's
+    end, it left the rest of a judgment unquoted."""
+    if at == 0 or shown[at - 1] not in "sS" or not (word := _NEXT_WORD.match(shown, at + 1)) or not word[1].islower():
+        return False
+    closing = _SINGLE_CLOSING.search(shown, at + 1)
+    if closing is None:
+        return False
+    for end in _PARAGRAPH_END.finditer(body, at, closing.start()):
+        start = _next_paragraph(shown, end)
+        if shown[start : start + 1] not in _SINGLE_OPENING:
+            return False  # (a paragraph between that does not go on with the quotation)
+    return True
+
+
+def _next_paragraph(shown: str, end: re.Match[str]) -> int:
+    """Where the paragraph after a paragraph end (`_PARAGRAPH_END`'s match) starts: past the spaces after it."""
+    return _SPACES.match(shown, end.start()).end()  # type: ignore[union-attr]
+
+
+_NEXT_WORD = re.compile(r"[^\S\n]+(\w)")
+_SINGLE_OPENING = ("'", "\u2018", "\u201a")  # (a tuple: "" is in no member)
+_SINGLE_CLOSING = re.compile(r"(?<=\S)['\u2019](?!\w)")  # (a single mark after a character, before none of a word)
 
 
 def _kind(shown: str, at: int, family: _Family) -> int:

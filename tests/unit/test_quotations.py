@@ -119,6 +119,19 @@ def test_an_elision_or_a_misturned_apostrophe_opens_no_quotation(text: str) -> N
     assert quoted(text) == []
 
 
+def test_a_plurals_apostrophe_inside_a_single_marked_quotation_does_not_end_it() -> None:
+    # Found by the red team of 2026-12-07: "residents\u2019" closed the quotation, and the rest of a judgment
+    # counted as unquoted. Outside a quotation, or before a comma, or with no closing mark to come, it reads as before.
+    assert quoted("\u2018a failure of the residents\u2019 trust,\u2019 the judge said.") == [
+        "\u2018a failure of the residents\u2019 trust,\u2019"
+    ]
+    assert quoted("'a failure of the residents' trust,' the judge said.") == ["'a failure of the residents' trust,'"]
+    assert quoted("\u2018We thank the nurses\u2019, she said. The players\u2019 union met.") == [
+        "\u2018We thank the nurses\u2019"
+    ]
+    assert quoted("\u2018Thanks to the nurses\u2019 he said.") == ["\u2018Thanks to the nurses\u2019"]
+
+
 def test_a_quotation_in_single_marks_or_guillemets_runs_over_hard_wrapped_lines() -> None:
     # As double marks do: a first mend ended them at a line, and a judgment quoted over wrapped lines was read as
     # no quotation, two outlets quoting it matching through it again (found by the red team of 2026-12-07).
@@ -187,6 +200,20 @@ def test_a_copy_of_a_story_with_an_elision_and_a_plurals_apostrophe_still_matche
     )
     [match] = judge(detector, "\n".join([*lines[:4], own]), "\n".join(lines))
     assert match.id == "s"
+
+
+@pytest.mark.parametrize("mark", ["\u2019", "'"])
+def test_two_outlets_quoting_one_judgment_holding_a_plurals_apostrophe_in_single_marks_are_other_articles(
+    detector: Detector, mark: str
+) -> None:
+    # The judgment says "the submitters\u2019 concerns" inside the single marks: read as the quotation's end, it
+    # left the rest of the judgment unquoted, shared by both reports, and they matched.
+    def marked(text: str) -> str:
+        text = text.replace("heard every submitter who asked", f"heard every submitters{mark} concern who asked")
+        return curled(text).replace("\u201c", "\u2018" if mark != "'" else "'").replace("\u201d", mark)
+
+    assert judge(detector, marked(WIND_FARM_OTHER_OUTLET), marked(WIND_FARM_REPORT)) == []
+    assert judge(detector, marked(WIND_FARM_REPORT), marked(WIND_FARM_OTHER_OUTLET)) == []
 
 
 def test_a_republished_quote_heavy_story_still_matches(detector: Detector) -> None:
