@@ -55,9 +55,10 @@ class _Family:
         return any(map(shown.__contains__, self.marks))  # (a few µs, where a search for none costs ≈20)
 
 
+_SINGLE = _Family("'\u2018\u2019\u201a", "\u2018\u201a", "\u2019", apostrophes=True)
 _FAMILIES = (
     _Family('"\u201c\u201d\u201e', "\u201c\u201e", "\u201d"),
-    _Family("'\u2018\u2019\u201a", "\u2018\u201a", "\u2019", apostrophes=True),
+    _SINGLE,
     _Family("\u00ab\u00bb", "\u00ab", "\u00bb", opens_before_words=True),
 )
 _MARKS = "".join(family.marks for family in _FAMILIES)
@@ -151,7 +152,8 @@ def _next_paragraph(shown: str, end: re.Match[str]) -> int:
 
 
 _NEXT_WORD = re.compile(r"[^\S\n]+(\w)")
-_SINGLE_OPENING = ("'", "\u2018", "\u201a")  # (a tuple: "" is in no member)
+# The single marks that may open a quotation: all but the one that only closes (a tuple: "" is in no member).
+_SINGLE_OPENING = tuple(mark for mark in _SINGLE.marks if mark not in _SINGLE.closing)
 _SINGLE_CLOSING = re.compile(r"(?<=\S)['\u2019](?!\w)")  # (a single mark after a character, before none of a word)
 
 

@@ -267,7 +267,7 @@ def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Diffe
             touched += _rewrite_touches_facts(ta, range(a0, a1), tb, range(b0, b1), opening=n == 0)
     weekdays_kept = False
     if scheduled:  # (what `_on_schedule` reads besides the slots)
-        weekdays_kept = bool(_weekdays_named(ta) & _weekdays_named(tb))
+        weekdays_kept = bool(_weekdays_named(ta, range(ta.count)) & _weekdays_named(tb, range(tb.count)))
         if not short and not days_changed:
             # (a medium item's edges, not read for its slots, may name its day relatively: "Today ..." against
             # "Yesterday ...", a republisher's next day; a dateline's date moved is the next issue's, so is no day
@@ -328,8 +328,9 @@ def _one_days(t: Tokenised, stretch: range) -> frozenset[str]:
     return frozenset(t.words[i] for i in stretch) & _ONE_DAY_WORDS
 
 
-def _weekdays_named(t: Tokenised) -> set[str]:
-    return {w for w in _date_words(t, range(t.count)) if _CALENDAR_NAME.get(w) in _WEEKDAYS}
+def _weekdays_named(t: Tokenised, stretch: range) -> set[str]:
+    """The weekdays' names a stretch of `t` writes as dates (`_date_words`)."""
+    return {w for w in _date_words(t, stretch) if _CALENDAR_NAME.get(w) in _WEEKDAYS}
 
 
 def _days_of_month(t: Tokenised, slot: range, changed: frozenset[str]) -> list[tuple[int, int]]:
@@ -1224,7 +1225,7 @@ def _day_written_as_date(
     notices matched a week apart."""
     if not relative or not dated:
         return None
-    weekdays = {w for w in _date_words(tr, relative_slot) if _CALENDAR_NAME.get(w) in _WEEKDAYS}
+    weekdays = _weekdays_named(tr, relative_slot)
     if not all(w in weekdays or w in _RELATIVE_DAY_WORDS or w in _DATE_LINKS for w in relative):
         return None
     if all(w in _DATE_LINKS for w in relative):
