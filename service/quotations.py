@@ -115,7 +115,9 @@ def _family_spans(body: str, shown: str, family: _Family) -> list[tuple[int, int
             # (paragraph ends are looked for only inside an open quotation: a pass over the whole text cost more
             # than all the rest)
             end = _PARAGRAPH_END.search(body, since, at + 1)
-            if end is not None and end.start() < at:
+            if end is None or end.start() >= at:
+                since = at  # (none before this mark: the next search starts here, not at the opening again)
+            else:
                 if _next_paragraph(shown, end) == at and kind != _CLOSES:
                     since = at + 1
                     continue  # (the next paragraph opens with a mark: the quotation goes on)
