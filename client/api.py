@@ -124,7 +124,8 @@ REMEDIES = TlsRemedies(
     no_handshake="something at {target} takes connections but never began gRPC's handshake: it is not a gRPC server "
     "(connect to neardup's main port), or a process that is hung or stopped",
 )
-# Why no connection completed gRPC's handshake, of a server that had answered this client on an earlier connection.
+# Why no connection completed gRPC's handshake, of a server that had answered this client on an earlier connection (the
+# CLI says it in the same words: client.cli.connection_hint).
 HUNG = "the server at {target} had answered on an earlier connection: is it hung or stopped?"
 # Why no connection completed gRPC's handshake, where nothing ever answered this client (after TlsRemedies.main_port).
 SILENT = (

@@ -31,6 +31,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from client.api import (
     DEFAULT_PORT,
+    HUNG,
     MAX_BATCH_ARTICLES,
     MAX_DELETES_PER_CALL,
     MAX_MESSAGE_BYTES,
@@ -229,9 +230,7 @@ def connection_hint(exc: NeardupClientError, where: str, answered: bool = False,
     if hint := cannot_talk_hint(exc, where, cert):
         return hint
     if NO_HANDSHAKE in exc.details and answered:  # (it had answered: no wrong port, but a server hung or stopped)
-        return (
-            f" (the server at {where} took a new connection but never began gRPC's handshake: is it hung or stopped?)"
-        )
+        return f" ({HUNG.format(target=where)})"  # (the Python client's words for it: client.api)
     if NO_HANDSHAKE in exc.details:  # (as ingest and check find by a probe: the other commands said "is it running?")
         return f" ({_silent_listener(where)})"
     if any(s in exc.details for s in _NOT_REACHED):

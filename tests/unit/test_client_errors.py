@@ -327,6 +327,6 @@ def test_a_server_that_had_answered_and_now_never_begins_the_handshake_is_said_t
         "before receiving SETTINGS frame",
     )
     assert cli.connection_hint(gone, "127.0.0.1:9", answered=True) == (
-        " (the server at 127.0.0.1:9 took a new connection but never began gRPC's handshake: is it hung or stopped?)"
+        " (the server at 127.0.0.1:9 had answered on an earlier connection: is it hung or stopped?)"
     )
     assert "it is not a gRPC server" in cli.connection_hint(gone, "127.0.0.1:9", answered=False)
