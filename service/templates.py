@@ -66,6 +66,9 @@ NEXT_ISSUE_TOLERANCE = timedelta(hours=12)  # a daily item may come out earlier 
 # whole number of days later, to within this, is its next issue (`_on_schedule`), where hours off it is a correction.
 SCHEDULE_TOLERANCE = timedelta(minutes=30)
 MIN_ABBREVIATION_LETTERS = 3  # a title's name read as another title's initials: "GM" is too ambiguous
+# And at most this many: no title abbreviates a longer run, and the runs read grow with it (_name_initials: a title of
+# hundreds of distinct name words, read against a long word, took seconds of the writer's time a pair).
+MAX_ABBREVIATION_LETTERS = 12
 MIN_TRANSLITERATED_LETTERS = 7  # shorter names in two transliterations are too often two names (`_transliterated`)
 MIN_RESPELT_LETTERS = 6  # `_close_spelling`: "Iran" and "Iraq", "Alcoa" and "Alcon", "Smith" and "Smyth" are two
 MAX_RESPELT_LETTERS = 40  # `_close_spelling`: a longer token is no name to compare letter by letter
@@ -1310,7 +1313,7 @@ def _slot_words(t: Tokenised, slot: range) -> list[str]:
 def _digit_groups(t: Tokenised, i: int) -> tuple[int, int]:
     """The first and last token of the number grouped by thousands separators that token i is part of ("1,064,000":
     a group of one to three digits, then groups of three, each after one separator; a unit may end the last,
-    "1,500m"): (i, i) if none."""
+    "1,500m"): (i, i) if none, or if it would have more than MAX_NUMBER_TOKENS groups."""
     words = t.words
     if not words[i][:1].isdigit():
         return i, i  # (each group, the first's digits too, and a unit after the last's, starts with a digit)
@@ -1319,13 +1322,23 @@ def _digit_groups(t: Tokenised, i: int) -> tuple[int, int]:
         if not (_GROUP.fullmatch(words[first]) or (first == i and _LAST_GROUP.fullmatch(words[first]))):
             break
         first -= 1
+        if i - first >= MAX_NUMBER_TOKENS:
+            return i, i
     while last + 1 < len(words) and words[last].isdigit() and _separated(t, last):
         if not _LAST_GROUP.fullmatch(words[last + 1]):
             break
         last += 1
+        if last - first >= MAX_NUMBER_TOKENS:
+            return i, i
     if first == last or len(words[first]) > 3:
         return i, i
     return first, last
+
+
+# The most tokens a number is read in (groups of digits, or words): a sextillion has 8 groups, and "nine hundred and
+# ninety-nine thousand nine hundred and ninety-nine" 11 words. Longer runs are read a token at a time: every token of a
+# slot walked the whole run, and a text of thousands of groups or number words took seconds of the writer's time.
+MAX_NUMBER_TOKENS = 24
 
 
 def _separated(t: Tokenised, i: int) -> bool:
@@ -1349,8 +1362,12 @@ def _number_in_words(t: Tokenised, i: int) -> tuple[int, int]:
     first = last = i
     while first > 0 and _in_number_in_words(words[first - 1]) and _joined(t, first - 1):
         first -= 1
+        if i - first >= MAX_NUMBER_TOKENS:
+            return i, i
     while last + 1 < len(words) and _in_number_in_words(words[last + 1]) and _joined(t, last):
         last += 1
+        if last - first >= MAX_NUMBER_TOKENS:
+            return i, i
     start = first
     while start <= last:
         end = start + _number_length(words, start, last + 1)
@@ -2770,28 +2787,38 @@ def _abbreviates(names: set[str], title: str, reading: Reading) -> bool:
     A run of generic name words alone (TITLE_GENERIC_NAME_WORDS) counts only as the title's whole name: "FNB"
     is the initials of a hundred "FIRST NATIONAL BANK"s, and read as "FIRST NATIONAL BANK OF OHIO" it made two
     banks' notices identical; "BOA" is still "BANK OF AMERICA"."""
-    wanted = {n for n in names if len(n) >= MIN_ABBREVIATION_LETTERS and n.isalpha()}
-    return bool(wanted) and not wanted.isdisjoint(_name_initials(title, reading))
+    wanted = {n for n in names if MIN_ABBREVIATION_LETTERS <= len(n) <= MAX_ABBREVIATION_LETTERS and n.isalpha()}
+    return bool(wanted) and not wanted.isdisjoint(_name_initials(title, reading, max(map(len, wanted), default=0)))
 
 
-def _name_initials(title: str, reading: Reading) -> set[str]:
-    """The initials of every run of the title's name words that starts and ends on a name word, with function
-    words between them (each run twice: with and without the function words' initials), and has a name word
-    that is no generic name part or is the title's whole name (all its names but its tickers)."""
+def _name_initials(title: str, reading: Reading, longest: int) -> set[str]:
+    """The initials of every run of the title's name words that starts and ends on a name word, with function words
+    between them (each run twice: with and without the function words' initials), and has a name word that is no
+    generic name part or is the title's whole name (all its names but its tickers); of runs of `longest` name words
+    at most, and three times as many words in all (no more than two function words between name words: "OF THE"),
+    so the work grows with the title's words times `longest`, not with their cube."""
     words, names = tokens(title, reading), _title_names(title, reading)
     whole = names - _tickers(title)
     found: set[str] = set()
     for i, first in enumerate(words):
         if first not in names:
             continue
-        run: list[str] = []
-        for w in words[i:]:
+        initials, named = "", ""  # (the run's initials, and those of its name words alone)
+        own, covered = False, set[str]()  # (a name word of the title's own in the run; the whole name's words in it)
+        for w in words[i : i + 3 * longest]:
             if w not in names and w not in _FUNCTION_WORDS:
                 break
-            run.append(w)
-            if w in names and (not whole.isdisjoint(set(run) - TITLE_GENERIC_NAME_WORDS) or whole <= set(run)):
-                found.add("".join(x[0] for x in run))
-                found.add("".join(x[0] for x in run if x not in _FUNCTION_WORDS))
+            initials += w[0]
+            if w in _FUNCTION_WORDS:
+                continue
+            named += w[0]
+            if len(named) > longest:
+                break
+            if w in whole:
+                covered.add(w)
+                own = own or w not in TITLE_GENERIC_NAME_WORDS
+            if own or len(covered) == len(whole):
+                found.update((initials, named))
     return found
 
 
