@@ -882,11 +882,13 @@ class NeardupClient:
         """Block until the channel connects, or raise UnavailableError."""
         self._require_open()
         self._started(timeout)  # (counted as a call: it sets the channel connecting)
+        ready = grpc.channel_ready_future(self._channel)
         try:
-            grpc.channel_ready_future(self._channel).result(timeout=timeout)
+            ready.result(timeout=timeout)
         except grpc.FutureTimeoutError:
             raise error_for(grpc.StatusCode.UNAVAILABLE, f"no server at {self.target} after {timeout}s") from None
         finally:
+            ready.cancel()  # (ends its subscription to the channel's state: left, gRPC's thread went on watching it)
             self._ended()
 
     def _call(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +16,7 @@ from benchmarks.loopback import wait_for
 from client import Article, DeadlineExceededError, NeardupClient, Retry, UnavailableError
 from client.api import RECONNECT_MAX_MS
 from tests.articles import WIRE
-from tests.support import closing_port, in_process_server
+from tests.support import closing_port, in_process_server, until
 
 
 def test_a_server_that_went_away_is_tried_again_every_few_seconds_at_most() -> None:
@@ -107,3 +108,14 @@ def test_a_deadline_that_passes_while_a_big_article_is_written_is_said_as_the_cl
             with pytest.raises(DeadlineExceededError) as caught:
                 hasty.index(Article(f"big{n}", body))
             assert caught.value.details.startswith(said), caught.value.details
+
+
+def test_a_wait_ready_that_timed_out_leaves_no_thread_watching_the_channel() -> None:
+    """gRPC's ready future watches the channel's state in a thread of its own until it is cancelled: one left
+    after a timeout kept watching a dead address until the client closed (a pipeline probing a server it waits
+    for, once a second, would gather them)."""
+    with closing_port() as (port, _), NeardupClient(f"127.0.0.1:{port}") as client:
+        before = set(threading.enumerate())
+        with pytest.raises(UnavailableError, match="no server at"):
+            client.wait_ready(0.2)
+        assert until(lambda: set(threading.enumerate()) <= before, timeout=5)
