@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import queue
 import select
+import signal
 import threading
 import traceback
 from collections.abc import Callable, Sequence
@@ -53,6 +54,9 @@ WORKER_NICENESS = 10
 
 def _init_worker(params: DetectionParams, max_body_bytes: int, passages: list[str], server_pid: int) -> None:
     global _detector
+    # A terminal's Ctrl-C signals its whole process group, the workers too: the server stops them itself once it has
+    # drained (each printed a KeyboardInterrupt traceback, as if the server had crashed).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(WORKER_NICENESS)  # (relative to the server's own niceness)
     _exit_with(server_pid)
     _detector = Detector(params, max_body_bytes, passages)

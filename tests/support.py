@@ -347,12 +347,15 @@ class ServerProcess:
         signal_at: str | None = None,
         ignored: tuple[signal.Signals, ...] = (),
         signal_on_import: signal.Signals | None = None,
+        own_group: bool = False,
     ) -> None:
         """`cwd`: started there with the installed `neardup` command (`python -m` would import from there). `env`:
         variables set for it besides this process's (whose NEARDUP_* ones it does not get). `signal_at`: it sends
         itself SIGTERM at that moment of its start (tests/signal_at.py). `ignored`: signals it starts with ignored
         (as `nohup` starts a command with SIGHUP ignored). `signal_on_import`: run as the installed command runs
-        it, it sends itself that signal as it begins to import grpc (tests/signal_on_import.py)."""
+        it, it sends itself that signal as it begins to import grpc (tests/signal_on_import.py). `own_group`:
+        started in a process group (and session) of its own, so a test can signal the group as a terminal's Ctrl-C
+        does."""
         self.data_dir = data_dir
         self.env = dict(env or {})
         module = self._module
@@ -361,6 +364,7 @@ class ServerProcess:
         if signal_on_import is not None:
             module, self.env["SIGNAL_ON_IMPORT"] = "tests.signal_on_import", signal_on_import.name
         self.ignored = ignored
+        self.own_group = own_group
         command = [str(Path(sys.executable).with_name("neardup"))] if cwd else [sys.executable, "-m", module]
         self.args = [*command, "serve", "--host", "127.0.0.1", "--port", str(port),
                      "--data-dir", str(data_dir), "--log-level", "WARNING", *extra]  # fmt: skip
@@ -381,7 +385,8 @@ class ServerProcess:
         # theirs) never removes. (Short, in the system's: a socket's path must fit in 107 bytes.)
         env["TMPDIR"] = self._tmp = tempfile.mkdtemp(prefix="neardup-test-")
         self.proc = subprocess.Popen(self._ignoring() + self.args, stdin=self._stdin, stderr=subprocess.PIPE,
-                                     stdout=subprocess.DEVNULL, text=True, env=env, cwd=self.cwd)  # fmt: skip
+                                     stdout=subprocess.DEVNULL, text=True, env=env, cwd=self.cwd,
+                                     start_new_session=self.own_group)  # fmt: skip
         return self
 
     def _ignoring(self) -> list[str]:

@@ -4,6 +4,7 @@ shutdown delay, during its drain, and its refused starts under --log-format json
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -439,3 +440,22 @@ def test_signals_ms_apart_are_one_stop_that_drains_and_saves_the_index(tmp_path:
     finally:
         server.stop()
     _serves_the_store(data, 1)
+
+
+def test_ctrl_c_in_a_terminal_stops_the_server_and_its_workers_without_a_traceback(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C sends SIGINT to its whole foreground process group, the fingerprint workers too: each
+    printed a KeyboardInterrupt traceback ("Process ForkServerProcess-1: Traceback ..."), as if the server had
+    crashed, while the server itself drained and exited 0."""
+    server = ServerProcess(tmp_path / "data", "--fingerprint-workers", "2", "--log-level", "INFO", own_group=True)
+    server.start()
+    try:
+        with server.client() as client:
+            assert isinstance(client.index(Article("a1", "a story of some length " * 20)), Verdict)
+        assert server.proc is not None
+        os.killpg(server.proc.pid, signal.SIGINT)
+        assert server.exits(timeout=30) == 0
+        said = _said(server)
+        assert "SIGINT received: draining for up to" in said
+        assert "Traceback" not in said and "KeyboardInterrupt" not in said, said
+    finally:
+        server.stop()
