@@ -34,6 +34,7 @@ from client.errors import (
     CLOSED_AT_CONNECT,
     NEVER_SENT,
     NO_HANDSHAKE,
+    NO_METHOD,
     NOT_GRPC,
     OUTCOME_UNKNOWN,
     SERVER_LOAD_ABANDONED,
@@ -109,6 +110,10 @@ class TlsRemedies:
     # once its connect timeout passed, 20 s) when nothing there ever answered this client; None where the caller hints
     # at it itself (the CLI: client.cli.connection_hint)
     no_handshake: str | None = None
+    # What a server that has no such method is (gRPC's UNIMPLEMENTED "Method not found!", answered unread: neardup's
+    # health port, another service, a neardup older than the client); None where the caller hints at it itself (the
+    # CLI: client.cli.cannot_talk_hint)
+    no_method: str | None = None
 
 
 REMEDIES = TlsRemedies(
@@ -123,6 +128,8 @@ REMEDIES = TlsRemedies(
     not_grpc="{target} is not a gRPC server: if it is neardup's metrics port, connect to its main one",
     no_handshake="something at {target} takes connections but never began gRPC's handshake: it is not a gRPC server "
     "(connect to neardup's main port), or a process that is hung or stopped",
+    no_method="{target} does not serve this call: if it is neardup's health port, connect to its main one; "
+    "otherwise it is another service, or a neardup server older than this client",
 )
 # Why no connection completed gRPC's handshake, of a server that had answered this client on an earlier connection (the
 # CLI says it in the same words: client.cli.connection_hint).
@@ -504,6 +511,9 @@ class NeardupClient:
             error = said_of_tls(error, self.target, probe.answer(within), probe.tls, probe.has_cert, self._remedies)
         if (hint := _tls_mismatch_hint(error, self._remedies)) is not None:
             return reworded(error, f"{error.details} ({hint.format(target=self.target)})")
+        no_method = self._remedies.no_method
+        if no_method is not None and error.code == grpc.StatusCode.UNIMPLEMENTED and NO_METHOD in error.details:
+            return reworded(error, f"{error.details} ({no_method.format(target=self.target)})")
         silent = self._remedies.no_handshake
         if silent is not None and error.code == grpc.StatusCode.UNAVAILABLE and NO_HANDSHAKE in error.details:
             said = HUNG if self._answered else silent  # (a server that had answered: not a wrong port)

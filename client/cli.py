@@ -52,6 +52,7 @@ from client.api import (
 from client.errors import (
     CLOSED_BY_SERVER,
     NO_HANDSHAKE,
+    NO_METHOD,
     NOT_GRPC,
     NOT_REACHED,
     TLS_MISMATCH,
@@ -256,7 +257,7 @@ def cannot_talk_hint(exc: NeardupClientError, where: str, cert: bool = False) ->
                 "names the CA to trust), or expired or not yet valid)")  # fmt: skip
     if NOT_GRPC in details:
         return f" ({where} is not a gRPC server: if it is the metrics port, --server names the main one)"
-    if exc.code == grpc.StatusCode.UNIMPLEMENTED and "Method not found" in details:
+    if exc.code == grpc.StatusCode.UNIMPLEMENTED and NO_METHOD in details:
         return f" ({where} does not serve neardup's calls: if it is the health port, --server names the main one)"
     return ""
 

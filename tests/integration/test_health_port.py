@@ -11,7 +11,7 @@ from neardup.v1 import neardup_pb2 as pb
 from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from benchmarks.loopback import free_port, wait_for
-from client import Article, NeardupClient, ResourceExhaustedError, UnavailableError
+from client import Article, NeardupClient, NeardupClientError, ResourceExhaustedError, UnavailableError
 from client.cli import main
 from service.errors import StoreInUse
 from service.grpc_server import SERVICE_NAME, start_server
@@ -112,3 +112,20 @@ def test_a_start_refused_at_the_store_lets_go_of_the_ports_it_bound(tmp_path: Pa
     with in_process_server(tmp_path, **ports) as (again, client):
         assert (again.port, again.health_port, again.metrics_port) == (port, health_port, metrics_port)
         assert client.health(SERVICE_NAME) == "SERVING"
+
+
+def test_the_python_client_pointed_at_the_health_port_says_so(tmp_path: Path) -> None:
+    """It said only gRPC's "Method not found!", where the CLI names the health port."""
+    with (
+        in_process_server(tmp_path, health_port=0) as (running, client),
+        NeardupClient(f"127.0.0.1:{running.health_port}", timeout=5) as wrong,
+    ):
+        for call in (wrong.stats, lambda: wrong.index(Article("a", WIRE))):
+            with pytest.raises(NeardupClientError) as refused:
+                call()
+            assert refused.value.code == grpc.StatusCode.UNIMPLEMENTED
+            assert refused.value.details.endswith(
+                f"(127.0.0.1:{running.health_port} does not serve this call: if it is neardup's health port, connect "
+                "to its main one; otherwise it is another service, or a neardup server older than this client)"
+            ), refused.value.details
+        assert client.stats().articles == 0
