@@ -32,6 +32,7 @@ from client.errors import (
     CLIENT_CERT_REFUSED,
     CLIENT_CERT_REQUIRED,
     CLOSED_AT_CONNECT,
+    CONNECTION_REFUSED,
     NEVER_SENT,
     NO_HANDSHAKE,
     NO_METHOD,
@@ -114,6 +115,8 @@ class TlsRemedies:
     # health port, another service, a neardup older than the client); None where the caller hints at it itself (the
     # CLI: client.cli.cannot_talk_hint)
     no_method: str | None = None
+    # What a port no process listens on is (CONNECTION_REFUSED); None where the caller hints at it itself (the CLI)
+    refused: str | None = None
 
 
 REMEDIES = TlsRemedies(
@@ -130,6 +133,7 @@ REMEDIES = TlsRemedies(
     "(connect to neardup's main port), or a process that is hung or stopped",
     no_method="{target} does not serve this call: if it is neardup's health port, connect to its main one; "
     "otherwise it is another service, or a neardup server older than this client",
+    refused="nothing listens at {target}: is neardup's server running there?",
 )
 # Why no connection completed gRPC's handshake, of a server that had answered this client on an earlier connection (the
 # CLI says it in the same words: client.cli.connection_hint).
@@ -511,9 +515,8 @@ class NeardupClient:
             error = said_of_tls(error, self.target, probe.answer(within), probe.tls, probe.has_cert, self._remedies)
         if (hint := _tls_mismatch_hint(error, self._remedies)) is not None:
             return reworded(error, f"{error.details} ({hint.format(target=self.target)})")
-        no_method = self._remedies.no_method
-        if no_method is not None and error.code == grpc.StatusCode.UNIMPLEMENTED and NO_METHOD in error.details:
-            return reworded(error, f"{error.details} ({no_method.format(target=self.target)})")
+        if (hint := _unreached_hint(error, self._remedies)) is not None:
+            return reworded(error, f"{error.details} ({hint.format(target=self.target)})")
         silent = self._remedies.no_handshake
         if silent is not None and error.code == grpc.StatusCode.UNAVAILABLE and NO_HANDSHAKE in error.details:
             said = HUNG if self._answered else silent  # (a server that had answered: not a wrong port)
@@ -1599,6 +1602,16 @@ class TlsAnswer(enum.Enum):
     NONE = "none"  # no TLS handshake completed there (none within the time, nothing listening, plaintext)
     SERVES = "serves"  # a TLS handshake completes, and nothing says the client's certificate was refused
     REFUSES_CLIENT = "refuses the client"  # handshakes complete, but one ends at the client's certificate (or none)
+
+
+def _unreached_hint(error: NeardupClientError, remedies: TlsRemedies) -> str | None:
+    """Why a call reached no neardup server, where gRPC's words do not say it plainly: a server without the method
+    (the health port) or a port no process listens on."""
+    if error.code == grpc.StatusCode.UNIMPLEMENTED and NO_METHOD in error.details:
+        return remedies.no_method
+    if error.code == grpc.StatusCode.UNAVAILABLE and CONNECTION_REFUSED in error.details:
+        return remedies.refused
+    return None
 
 
 def _tls_mismatch_hint(error: NeardupClientError, remedies: TlsRemedies) -> str | None:

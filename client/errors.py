@@ -102,6 +102,8 @@ CLI_TOKEN_SETTINGS = "(neardup CLI: --token-file FILE or NEARDUP_TOKEN_FILE)"
 NOT_GRPC = "Failed parsing HTTP/2"
 # gRPC's words for a call to a method the server does not have (UNIMPLEMENTED, answered unread).
 NO_METHOD = "Method not found"
+# The system's words, in gRPC's UNAVAILABLE, for a connection no process was listening to take.
+CONNECTION_REFUSED = "Connection refused"
 # gRPC's words, in an UNAVAILABLE's details, for a call it never sent: no connection to the server could be made
 # (refused, closed during the handshake, the TLS handshake failed) or its name was not resolved. A call cut once
 # sent says something else ("Stream removed (Socket closed)", "Connection reset by peer").

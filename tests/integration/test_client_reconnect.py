@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.loopback import wait_for
+from benchmarks.loopback import free_port, wait_for
 from client import Article, DeadlineExceededError, NeardupClient, Retry, UnavailableError
 from client.api import RECONNECT_MAX_MS
 from tests.articles import WIRE
@@ -119,3 +119,16 @@ def test_a_wait_ready_that_timed_out_leaves_no_thread_watching_the_channel() -> 
         with pytest.raises(UnavailableError, match="no server at"):
             client.wait_ready(0.2)
         assert until(lambda: set(threading.enumerate()) <= before, timeout=5)
+
+
+def test_a_port_nothing_listens_on_is_said_to_be_so() -> None:
+    """gRPC says "Connection refused" deep in its words; the CLI asks whether `neardup serve` runs there, and the
+    Python client now says as much."""
+    target = f"127.0.0.1:{free_port()}"
+    with NeardupClient(target, timeout=5) as client:
+        for call in (client.stats, lambda: client.index(Article("a", WIRE))):
+            with pytest.raises(UnavailableError) as caught:
+                call()
+            assert caught.value.details.endswith(
+                f"Connection refused (nothing listens at {target}: is neardup's server running there?)"
+            ), caught.value.details
