@@ -252,5 +252,10 @@ def test_a_call_another_call_overlapped_is_not_said_unsent_though_the_channel_is
         if listener is not None:
             listener.close()
     error = errors["index"]
-    assert isinstance(error, DeadlineExceededError)
-    assert not reached_no_server(error) and "may or may not be stored" in error.details, error.details
+    assert not reached_no_server(error) and "it was not stored" not in error.details, error.details
+    # (mostly its own deadline, which says the article may be stored; 1 run in 8 under load the server's stop ended
+    # the call first, "Stream removed (... GOAWAY received ...)", which says nothing of it)
+    if isinstance(error, DeadlineExceededError):
+        assert "may or may not be stored" in error.details, error.details
+    else:
+        assert isinstance(error, UnavailableError) and "GOAWAY" in error.details, error.details
