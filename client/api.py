@@ -32,6 +32,7 @@ from client.errors import (
     CLIENT_CERT_REFUSED,
     CLIENT_CERT_REQUIRED,
     CLOSED_AT_CONNECT,
+    CONNECT_FAILED,
     CONNECTION_REFUSED,
     NEVER_SENT,
     NO_HANDSHAKE,
@@ -1606,10 +1607,12 @@ class TlsAnswer(enum.Enum):
 
 def _unreached_hint(error: NeardupClientError, remedies: TlsRemedies) -> str | None:
     """Why a call reached no neardup server, where gRPC's words do not say it plainly: a server without the method
-    (the health port) or a port no process listens on."""
+    (the health port) or a port no process listens on, as gRPC's own words open (a server's UNAVAILABLE may quote
+    "Connection refused" of what it could not reach: neardup's of its Redis store)."""
     if error.code == grpc.StatusCode.UNIMPLEMENTED and NO_METHOD in error.details:
         return remedies.no_method
-    if error.code == grpc.StatusCode.UNAVAILABLE and CONNECTION_REFUSED in error.details:
+    refused = error.details.startswith(CONNECT_FAILED) and CONNECTION_REFUSED in error.details
+    if error.code == grpc.StatusCode.UNAVAILABLE and refused:
         return remedies.refused
     return None
 

@@ -102,12 +102,14 @@ CLI_TOKEN_SETTINGS = "(neardup CLI: --token-file FILE or NEARDUP_TOKEN_FILE)"
 NOT_GRPC = "Failed parsing HTTP/2"
 # gRPC's words for a call to a method the server does not have (UNIMPLEMENTED, answered unread).
 NO_METHOD = "Method not found"
-# The system's words, in gRPC's UNAVAILABLE, for a connection no process was listening to take.
+# The system's words, in gRPC's CONNECT_FAILED, for a connection no process was listening to take.
 CONNECTION_REFUSED = "Connection refused"
 # gRPC's words, in an UNAVAILABLE's details, for a call it never sent: no connection to the server could be made
 # (refused, closed during the handshake, the TLS handshake failed) or its name was not resolved. A call cut once
 # sent says something else ("Stream removed (Socket closed)", "Connection reset by peer").
-NOT_REACHED = ("failed to connect to all addresses", "errors resolving", "DNS resolution failed")
+# gRPC's own words for a connection it could not make (an UNAVAILABLE's opening; a server's message may quote others').
+CONNECT_FAILED = "failed to connect to all addresses"
+NOT_REACHED = (CONNECT_FAILED, "errors resolving", "DNS resolution failed")
 
 
 def reworded(error: NeardupClientError, details: str) -> NeardupClientError:

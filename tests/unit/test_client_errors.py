@@ -330,3 +330,21 @@ def test_a_server_that_had_answered_and_now_never_begins_the_handshake_is_said_t
         " (the server at 127.0.0.1:9 had answered on an earlier connection: is it hung or stopped?)"
     )
     assert "it is not a gRPC server" in cli.connection_hint(gone, "127.0.0.1:9", answered=False)
+
+
+def test_connection_refused_is_said_of_the_server_only_where_grpc_could_not_connect() -> None:
+    """A neardup server's own UNAVAILABLE may quote "Connection refused" of what it could not reach (its Redis store):
+    the client said of it that nothing listened at neardup's port."""
+    refused = errors.error_for(
+        grpc.StatusCode.UNAVAILABLE,
+        "failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:9: Failed to connect to remote host: "
+        "Connection refused",
+    )
+    assert api._unreached_hint(refused, api.REMEDIES) == api.REMEDIES.refused
+    redis_down = errors.error_for(
+        grpc.StatusCode.UNAVAILABLE,
+        "the shared Redis store at redis://127.0.0.1:6391/0 is not answering (ConnectionError: Error 111 connecting to "
+        "127.0.0.1:6391. Connection refused.); retry, and check that redis-server is running and reachable",
+    )
+    assert api._unreached_hint(redis_down, api.REMEDIES) is None
+    assert api._unreached_hint(refused, cli.CLI_REMEDIES) is None  # (the CLI says it itself)
