@@ -54,16 +54,17 @@ WORKER_NICENESS = 10
 
 def _init_worker(params: DetectionParams, max_body_bytes: int, passages: list[str], server_pid: int) -> None:
     global _detector
-    # A terminal's Ctrl-C signals its whole process group, the workers too: the server stops them itself once it has
-    # drained (each printed a KeyboardInterrupt traceback, as if the server had crashed).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(WORKER_NICENESS)  # (relative to the server's own niceness)
-    _exit_with(server_pid)
+    if _exit_with(server_pid):
+        # A terminal's Ctrl-C signals its whole process group, the workers too (each printed a KeyboardInterrupt
+        # traceback, as if the server had crashed): the server stops them once it has drained, and the watch ends them
+        # if it exits at once (a second Ctrl-C). Without the watch (no pidfd), the signal is left to end them then.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     _detector = Detector(params, max_body_bytes, passages)
 
 
-def _exit_with(server_pid: int) -> None:
-    """End this worker as soon as the server process ends, however it ends.
+def _exit_with(server_pid: int) -> bool:
+    """End this worker as soon as the server process ends, however it ends (True: it will; False: no pidfd).
 
     A pool worker learns that its server is gone only from EOF on its call queue, and a forkserver
     child holds that pipe's write end itself: after a SIGKILL, an OOM kill or a crash of the server,
@@ -75,8 +76,9 @@ def _exit_with(server_pid: int) -> None:
     except ProcessLookupError:
         os._exit(0)  # the server died while this worker was starting
     except (OSError, AttributeError):  # (os.pidfd_open exists on Linux only)
-        return  # no pidfd (Linux < 5.3, or not Linux): the worker ends only with a clean shutdown of the server
+        return False  # no pidfd (Linux < 5.3, or not Linux): the worker ends only with a clean shutdown of the server
     threading.Thread(target=_exit_when_readable, args=(pidfd,), name="neardup-server-watch", daemon=True).start()
+    return True
 
 
 def _exit_when_readable(pidfd: int) -> None:
