@@ -17,7 +17,7 @@ from typing import Any
 import grpc
 import pytest
 
-from client import Article, DeadlineExceededError, NeardupClient, Retry, UnavailableError
+from client import Article, DeadlineExceededError, NeardupClient, NeardupClientError, Retry, UnavailableError
 from client.errors import reached_no_server
 from tests.articles import SAME_EVENT_A, WIRE
 from tests.support import ServerProcess, frozen, until
@@ -252,6 +252,7 @@ def test_a_call_another_call_overlapped_is_not_said_unsent_though_the_channel_is
         if listener is not None:
             listener.close()
     error = errors["index"]
+    assert isinstance(error, NeardupClientError), error
     assert not reached_no_server(error) and "it was not stored" not in error.details, error.details
     # (mostly its own deadline, which says the article may be stored; 1 run in 8 under load the server's stop ended
     # the call first, "Stream removed (... GOAWAY received ...)", which says nothing of it)
