@@ -1335,9 +1335,11 @@ def _digit_groups(t: Tokenised, i: int) -> tuple[int, int]:
     return first, last
 
 
-# The most tokens a number is read in (groups of digits, or words): a sextillion has 8 groups, and "nine hundred and
-# ninety-nine thousand nine hundred and ninety-nine" 11 words. Longer runs are read a token at a time: every token of a
-# slot walked the whole run, and a text of thousands of groups or number words took seconds of the writer's time.
+# The most tokens a number is read in: a run of digit groups, or of number words ("a" and "and" among them) side by
+# side. A sextillion has 8 groups, and "nine hundred and ninety-nine thousand nine hundred and ninety-nine" 11 words
+# (a number in words past the trillions, 29, is read a word at a time). Longer runs are read a token at a time: every
+# token of a slot walked the whole run, and a text of thousands of groups or number words took seconds of the writer's
+# time.
 MAX_NUMBER_TOKENS = 24
 
 
@@ -2795,8 +2797,8 @@ def _name_initials(title: str, reading: Reading, longest: int) -> set[str]:
     """The initials of every run of the title's name words that starts and ends on a name word, with function words
     between them (each run twice: with and without the function words' initials), and has a name word that is no
     generic name part or is the title's whole name (all its names but its tickers); of runs of `longest` name words
-    at most, and three times as many words in all (no more than two function words between name words: "OF THE"),
-    so the work grows with the title's words times `longest`, not with their cube."""
+    at most, and three times as many words in all (room for two function words between each two name words: "OF
+    THE"), so the work grows with the title's words times `longest`, not with their cube."""
     words, names = tokens(title, reading), _title_names(title, reading)
     whole = names - _tickers(title)
     found: set[str] = set()
