@@ -514,9 +514,7 @@ class NeardupClient:
             within = TLS_PROBE_SECONDS if deadline is None else min(TLS_PROBE_SECONDS, deadline - time.monotonic())
             probe = self._tls_probe
             error = said_of_tls(error, self.target, probe.answer(within), probe.tls, probe.has_cert, self._remedies)
-        if (hint := _tls_mismatch_hint(error, self._remedies)) is not None:
-            return reworded(error, f"{error.details} ({hint.format(target=self.target)})")
-        if (hint := _unreached_hint(error, self._remedies)) is not None:
+        if hint := _tls_mismatch_hint(error, self._remedies) or _unreached_hint(error, self._remedies):
             return reworded(error, f"{error.details} ({hint.format(target=self.target)})")
         silent = self._remedies.no_handshake
         if silent is not None and error.code == grpc.StatusCode.UNAVAILABLE and NO_HANDSHAKE in error.details:

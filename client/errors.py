@@ -104,11 +104,11 @@ NOT_GRPC = "Failed parsing HTTP/2"
 NO_METHOD = "Method not found"
 # The system's words, in gRPC's CONNECT_FAILED, for a connection no process was listening to take.
 CONNECTION_REFUSED = "Connection refused"
+# gRPC's own words for a connection it could not make (an UNAVAILABLE's opening; a server's message may quote others').
+CONNECT_FAILED = "failed to connect to all addresses"
 # gRPC's words, in an UNAVAILABLE's details, for a call it never sent: no connection to the server could be made
 # (refused, closed during the handshake, the TLS handshake failed) or its name was not resolved. A call cut once
 # sent says something else ("Stream removed (Socket closed)", "Connection reset by peer").
-# gRPC's own words for a connection it could not make (an UNAVAILABLE's opening; a server's message may quote others').
-CONNECT_FAILED = "failed to connect to all addresses"
 NOT_REACHED = (CONNECT_FAILED, "errors resolving", "DNS resolution failed")
 
 
