@@ -2496,12 +2496,15 @@ def titled_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bo
     words: without the check on bodies, re-titled copies of briefs ("Oil slips on demand worries" against
     "Crude prices ease", over one body naming Brent and China) were taken for two articles. A re-titled copy's
     headline may also use words of the body it sits on, which is the other's too: the Reuters corpus has two
-    such copies whose headlines share no word. Two things do not count: for the subjects, a title's word written
+    such copies whose headlines share no word. For the subjects, two things do not count: a title's word written
     in lower case in either title or either body ("board", "approves", "conference"), which names no one (in a
-    title set in title case or capitals, in any of its forms: `_ordinary_by_stem`); for
-    the bodies, a word both titles have, the template's. Counted, "Harwell Instruments board approves quarterly
-    dividend" and "Brantwell Group board approves quarterly dividend" over one body ("The board of directors
-    ...") named one subject, and the body held a word of each title: the two notices matched as identical."""
+    title set in title case or capitals, in any of its forms: `_ordinary_by_stem`); and a word both titles have
+    that both bodies write too, the template's topic (`_template_title_words`). For the bodies, neither do these,
+    nor a word both titles have, the template's. Counted, "Harwell Instruments board approves quarterly dividend"
+    and "Brantwell Group board approves quarterly dividend" over one body ("The board of directors ...") named
+    one subject, and the body held a word of each title: the two notices matched as identical; and two markets'
+    reports of one template matched too, one title's "SOURCES", cut from the other, being a word of the other's
+    body ("private sources said")."""
     if not (title_a and title_b) or max(ta.count, tb.count) > SHORT_ITEM_TOKENS:
         return False
     if not (names_only_title(ta, title_a) and names_only_title(tb, title_b)):
@@ -2511,11 +2514,24 @@ def titled_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bo
     ordinary = _written_lower_case(
         Tokenised(title_a, 1, reading=reading), Tokenised(title_b, 1, reading=reading), ta, tb
     )
-    subject_a = _not_ordinary(title_a, names_a, ordinary, reading)
-    subject_b = _not_ordinary(title_b, names_b, ordinary, reading)
+    template = _template_title_words(names_a & names_b, ta, tb)
+    subject_a = _not_ordinary(title_a, names_a - template, ordinary, reading)
+    subject_b = _not_ordinary(title_b, names_b - template, ordinary, reading)
     if not subject_a or not subject_b or _same_subject(title_a, subject_a, title_b, subject_b, reading):
         return False
-    return (names_a - names_b).isdisjoint(tb.words) and (names_b - names_a).isdisjoint(ta.words)
+    return (subject_a - subject_b).isdisjoint(tb.words) and (subject_b - subject_a).isdisjoint(ta.words)
+
+
+def _template_title_words(shared: set[str], ta: Tokenised, tb: Tokenised) -> set[str]:
+    """The names both titles have that both bodies write too (`_singular_or_not`): what the template is about, not
+    whom. One template's market reports are titled by the market and the template's topic ("KELLICK LAMBS UP 1.00
+    DLR" and "DUNHOLT LAMBS OPEN UP 1.50 DLR" over "Lamb prices opened ... higher"): "lambs", in both titles and
+    as "Lamb" in both bodies, names no subject, yet counted as one, it made every market's report the same article
+    (the Reuters corpus's hog markets' openings)."""
+    words_a, words_b = set(ta.words), set(tb.words)
+    return {
+        w for w in shared if not words_a.isdisjoint(_singular_or_not(w)) and not words_b.isdisjoint(_singular_or_not(w))
+    }
 
 
 def renamed_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bool:
@@ -2737,11 +2753,16 @@ def names_only_title(text: Tokenised, title: str) -> bool:
     nouns have capitals, and never so in text set in capitals, where every word is written as a name."""
     if reads_as_german(text.words):
         return False
-    own = set(tokens(title, text.reading))
+    own = {form for w in tokens(title, text.reading) for form in _singular_or_not(w)}  # (a title's "HOGS": "Hog")
     return all(
         len(w) == 1 or w in NOTICE_BODY_WORDS or w in _COMPANY_FORMS or w in own or _is_figure(w)
         for w in _names_before_note(text)
     )
+
+
+def _singular_or_not(word: str) -> tuple[str, ...]:
+    """The word, and the word less a plural's "s" (`_crude_stem` keeps short words whole: "hogs" stays "hogs")."""
+    return (word, word[:-1]) if len(word) > 2 and word.endswith("s") else (word,)
 
 
 def _names_before_note(text: Tokenised) -> set[str]:

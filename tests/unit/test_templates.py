@@ -1472,6 +1472,44 @@ def test_a_notice_retitled_by_its_companys_initials_or_by_no_name_is_the_same_ar
     assert match.relation is Relation.IDENTICAL
 
 
+def _market_report(change: str, top: str) -> str:
+    """One market's report of a template every market's report fills: the topic word ("Lamb") opens the body,
+    the market is named in the title alone."""
+    return f"Lamb prices opened {change} dlr higher,\nprivate sources said. Top {top} dlrs per cwt.\n Reuter\n"
+
+
+@pytest.mark.parametrize(
+    ("title_a", "body_a", "title_b", "body_b"),
+    [
+        # the same figures: the two bodies are one text
+        ("KELLICK LAMBS UP 1.00 DLR - PRIVATE SOURCES", _market_report("1.00", "81.50"),
+         "DUNHOLT CROSSING LAMBS OPEN UP 1.00 DLR - PRIVATE", _market_report("1.00", "81.50")),
+        # one figure changed, one title cut short: "sources" is in one title alone, and in both bodies
+        ("KELLICK LAMBS UP 1.00 DLR - PRIVATE SOURCES", _market_report("1.00", "81.50"),
+         "DUNHOLT CROSSING LAMBS OPEN UP 1.50 DLR - PRIVATE", _market_report("1.50", "81.50")),
+    ],
+    ids=["same figures", "one figure changed"],
+)  # fmt: skip
+def test_one_templates_reports_of_two_markets_named_in_their_titles_are_other_articles(
+    detector: Detector, title_a: str, body_a: str, title_b: str, body_b: str
+) -> None:
+    # Three things made them one article: the body's "Lamb" was a name its title did not have ("LAMBS"); "lambs",
+    # in both titles, was a subject in common, though both bodies write it (the template's topic, not whom it is
+    # about); and "sources", in one title alone, was in the other's body.
+    a, b = _titled("a", title_a, body_a), _titled("b", title_b, body_b, timedelta(minutes=35))
+    assert judge(detector, b, a) == []
+    assert judge(detector, a, b) == []
+
+
+def test_one_markets_report_retitled_or_cut_short_is_the_same_article(detector: Detector) -> None:
+    body = _market_report("1.00", "81.50")
+    stored = _titled("a", "KELLICK LAMBS UP 1.00 DLR - PRIVATE SOURCES", body)
+    [match] = judge(
+        detector, _titled("b", "KELLICK LAMBS OPEN UP 1.00 DLR - PRIVATE", body, timedelta(hours=1)), stored
+    )
+    assert match.relation is Relation.IDENTICAL
+
+
 def test_a_word_is_a_name_where_it_is_written_as_one() -> None:
     text = Tokenised("The Bank of Harbourton held rates. Rates stay high, the central bank's chief said.", 5)
     bank = [i for i, w in enumerate(text.words) if w == "bank"]
