@@ -55,6 +55,7 @@ from service.templates import (
     other_instance,
     renamed_apart,
     resent_apart,
+    sessions_apart,
     titled_apart,
     titled_mark,
     updates,
@@ -318,9 +319,14 @@ class Detector:
         return other_instance(d, query.published, other.published, updated, corrected, marked)
 
     def _titled_apart(self, query: Article, ta: Tokenised, other: Article) -> bool:
-        """templates.titled_apart and templates.renamed_apart, the other text read only for a short (or, for the
-        latter, medium-length) titled query."""
-        if not (query.title and other.title) or ta.count > MEDIUM_ITEM_TOKENS:
+        """templates.sessions_apart, of titles, for texts that are not one text; then templates.titled_apart and
+        templates.renamed_apart, the other text read only for a short (or, for the latter, medium-length) titled
+        query."""
+        if not (query.title and other.title):
+            return False
+        if sessions_apart(query.title, other.title, self.reading) and self.recent.get(other.body).words != ta.words:
+            return True
+        if ta.count > MEDIUM_ITEM_TOKENS:
             return False
         tb = self.recent.get(other.body)
         if ta.count <= SHORT_ITEM_TOKENS and titled_apart(query.title, ta, other.title, tb):

@@ -2496,15 +2496,15 @@ def titled_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bo
     words: without the check on bodies, re-titled copies of briefs ("Oil slips on demand worries" against
     "Crude prices ease", over one body naming Brent and China) were taken for two articles. A re-titled copy's
     headline may also use words of the body it sits on, which is the other's too: the Reuters corpus has two
-    such copies whose headlines share no word. For the subjects, two things do not count: a title's word written
+    such copies whose headlines share no word. Two things do not count: for the subjects, a title's word written
     in lower case in either title or either body ("board", "approves", "conference"), which names no one (in a
-    title set in title case or capitals, in any of its forms: `_ordinary_by_stem`); and a word both titles have
-    that both bodies write too, the template's topic (`_template_title_words`). For the bodies, neither do these,
-    nor a word both titles have, the template's. Counted, "Harwell Instruments board approves quarterly dividend"
-    and "Brantwell Group board approves quarterly dividend" over one body ("The board of directors ...") named
-    one subject, and the body held a word of each title: the two notices matched as identical; and two markets'
-    reports of one template matched too, one title's "SOURCES", cut from the other, being a word of the other's
-    body ("private sources said")."""
+    title set in title case or capitals, in any of its forms: `_ordinary_by_stem`), and a plural both titles have
+    that both bodies write in the singular, the template's topic (`_topic_words`); for the bodies, a word both
+    titles have, the template's, or one title has past where the other was cut short (`_cut_from`). Counted,
+    "Harwell Instruments board approves quarterly dividend" and "Brantwell Group board approves quarterly
+    dividend" over one body ("The board of directors ...") named one subject, and the body held a word of each
+    title: the two notices matched as identical; and two markets' reports of one template matched too, "lambs"
+    one subject of both and one title's "SOURCES", cut from the other, a word of the other's body."""
     if not (title_a and title_b) or max(ta.count, tb.count) > SHORT_ITEM_TOKENS:
         return False
     if not (names_only_title(ta, title_a) and names_only_title(tb, title_b)):
@@ -2514,24 +2514,89 @@ def titled_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bo
     ordinary = _written_lower_case(
         Tokenised(title_a, 1, reading=reading), Tokenised(title_b, 1, reading=reading), ta, tb
     )
-    template = _template_title_words(names_a & names_b, ta, tb)
-    subject_a = _not_ordinary(title_a, names_a - template, ordinary, reading)
-    subject_b = _not_ordinary(title_b, names_b - template, ordinary, reading)
+    topic = _topic_words(title_a, ta, title_b, tb)
+    subject_a = _not_ordinary(title_a, names_a - topic, ordinary, reading)
+    subject_b = _not_ordinary(title_b, names_b - topic, ordinary, reading)
     if not subject_a or not subject_b or _same_subject(title_a, subject_a, title_b, subject_b, reading):
         return False
-    return (subject_a - subject_b).isdisjoint(tb.words) and (subject_b - subject_a).isdisjoint(ta.words)
+    own_a = names_a - names_b - _cut_from(title_a, title_b, reading)
+    own_b = names_b - names_a - _cut_from(title_b, title_a, reading)
+    return own_a.isdisjoint(tb.words) and own_b.isdisjoint(ta.words)
 
 
-def _template_title_words(shared: set[str], ta: Tokenised, tb: Tokenised) -> set[str]:
-    """The names both titles have that both bodies write too (`_singular_or_not`): what the template is about, not
-    whom. One template's market reports are titled by the market and the template's topic ("KELLICK LAMBS UP 1.00
-    DLR" and "DUNHOLT LAMBS OPEN UP 1.50 DLR" over "Lamb prices opened ... higher"): "lambs", in both titles and
-    as "Lamb" in both bodies, names no subject, yet counted as one, it made every market's report the same article
-    (the Reuters corpus's hog markets' openings)."""
-    words_a, words_b = set(ta.words), set(tb.words)
+def _topic_words(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> set[str]:
+    """The plurals both titles have, each after a name of its own title alone, whose singular both bodies write and
+    neither body the plural itself: what one template's reports are about, not whom. A market's reports are titled
+    by the market and then the topic ("KELLICK LAMBS UP 1.00 DLR" and "DUNHOLT LAMBS OPEN UP 1.50 DLR" over "Lamb
+    prices opened ... higher"): "lambs", in both titles and as "Lamb" in both bodies, names no subject, yet counted
+    as one, it made every market's report the same article (the Reuters corpus's hog markets' openings). Only a
+    word the bodies spell otherwise: a name both titles and both bodies write as it is, a company's ("HARWELL" over
+    "Harwell Instruments said ..."), is whom the two are about, and dropped, the copies of one brief under a ticker
+    and under a wire's "UPDATE 1-" were parted. And only after each title's own name, in the market's place: a
+    plural name whose singular the bodies write as an adjective ("Philippines" over "Philippine central bank ...")
+    is the subject, and dropped, a dateline against an outlet's tag ("MANILA - Philippines raises key rate",
+    "Philippines raises key rate - BusinessWorld") parted the copies."""
+    words_a, words_b = tokens(title_a, ta.reading), tokens(title_b, ta.reading)
+    names_a, names_b = _title_names(title_a, ta.reading), _title_names(title_b, ta.reading)
+    own_a, own_b = names_a - names_b, names_b - names_a
+    body_a, body_b = set(ta.words), set(tb.words)
     return {
-        w for w in shared if not words_a.isdisjoint(_singular_or_not(w)) and not words_b.isdisjoint(_singular_or_not(w))
+        w
+        for w in names_a & names_b
+        if w not in body_a
+        and w not in body_b
+        and (singular := _singular_or_not(w)[-1]) in body_a
+        and singular in body_b
+        and not own_a.isdisjoint(words_a[: words_a.index(w)])
+        and not own_b.isdisjoint(words_b[: words_b.index(w)])
     }
+
+
+def _cut_from(title: str, other: str, reading: Reading) -> set[str]:
+    """The last word of `title`, if `other` looks cut short just before it: its last two words are the two words of
+    `title` before it. A wire's titles are cut at a width ("... DLR - PRIVATE" for "... DLR - PRIVATE SOURCES"), and
+    the word cut is the other title's too. One word at most (MAX_CUT_WORDS): a title longer by a phrase ("Harwell
+    warns of lower first-quarter profit on weak copper prices" against "Kellick miner warns of lower first-quarter
+    profit") is another outlet's headline, whose words in the other body are what tell it a copy."""
+    words, others = tokens(title, reading), tokens(other, reading)
+    if len(others) < 2:
+        return set()
+    cut = len(words) - MAX_CUT_WORDS
+    return set(words[cut:]) if cut >= 2 and words[cut - 2 : cut] == others[-2:] else set()
+
+
+def sessions_apart(title_a: str, title_b: str, reading: Reading) -> bool:
+    """Are two titled items reports of one market at two parts of its trading day: both titles opening with the same
+    words, the market's name (MARKET_NAME_WORDS: "CBT CORN", "LME COPPER"), one naming the middle of the session
+    ("AT MIDSESSION") and the other its opening or its close ("EARLY", "OPENS", "CLOSES", "SETTLE"), and neither a
+    part the other names? A market's midsession report and its close are two reports, each with the figures of its
+    hour, though the close repeats whole paragraphs of the earlier one (the background, who bought): the Reuters
+    corpus's grain and metal markets' midsession and closing reports matched as `revised`. "Midsession" is what
+    says a title is a market's report: "midday" and "noon" are also a deadline's ("New York subway to shut at noon"
+    is a copy of "New York subway to close as storm nears"), "CLOSE" and "OPEN" a plant's or an office's, and
+    "EARLY" a retirement's. The caller holds it to texts that are not one text (`Detector._titled_apart`): the same
+    report re-titled is a copy whatever its titles say."""
+    words_a, words_b = tokens(title_a, reading), tokens(title_b, reading)
+    if words_a[:MARKET_NAME_WORDS] != words_b[:MARKET_NAME_WORDS] or len(words_a) <= MARKET_NAME_WORDS:
+        return False
+    parts_a, parts_b = _session_parts(words_a), _session_parts(words_b)
+    return bool(parts_a and parts_b) and parts_a.isdisjoint(parts_b) and _MIDSESSION in parts_a | parts_b
+
+
+def _session_parts(words: list[str]) -> set[str]:
+    """The parts of a trading day a title's words name (`_SESSION_PARTS`), "MID-SESSION" as one word."""
+    joined = [a + b for a, b in pairwise(words) if a == "mid"]
+    return {_SESSION_PARTS[w] for w in words + joined if w in _SESSION_PARTS}
+
+
+MARKET_NAME_WORDS = 2  # a market's reports open their titles with its name ("CBT CORN", "LME COPPER")
+MAX_CUT_WORDS = 1  # words a wire's title loses when cut at its width (`_cut_from`)
+_MIDSESSION = "middle"
+_SESSION_PARTS = {
+    **dict.fromkeys("open opens opened opening early".split(), "opening"),
+    "midsession": _MIDSESSION,
+    **dict.fromkeys("close closes closed closing settle settles settled".split(), "close"),
+}
 
 
 def renamed_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bool:

@@ -1494,8 +1494,8 @@ def test_one_templates_reports_of_two_markets_named_in_their_titles_are_other_ar
     detector: Detector, title_a: str, body_a: str, title_b: str, body_b: str
 ) -> None:
     # Three things made them one article: the body's "Lamb" was a name its title did not have ("LAMBS"); "lambs",
-    # in both titles, was a subject in common, though both bodies write it (the template's topic, not whom it is
-    # about); and "sources", in one title alone, was in the other's body.
+    # in both titles, was a subject in common, though both bodies write it as "Lamb" (the template's topic, not whom
+    # it is about); and "sources", in one title alone, the other cut short before it, was in the other's body.
     a, b = _titled("a", title_a, body_a), _titled("b", title_b, body_b, timedelta(minutes=35))
     assert judge(detector, b, a) == []
     assert judge(detector, a, b) == []
@@ -1507,6 +1507,108 @@ def test_one_markets_report_retitled_or_cut_short_is_the_same_article(detector: 
     [match] = judge(
         detector, _titled("b", "KELLICK LAMBS OPEN UP 1.00 DLR - PRIVATE", body, timedelta(hours=1)), stored
     )
+    assert match.relation is Relation.IDENTICAL
+
+
+HARWELL_BRIEF = (
+    "Harwell Instruments Inc said it agreed to buy a small maker of sensors for 12 mln dlrs in cash. The deal is "
+    "expected to close in the second quarter.\n Reuter\n"
+)
+JOBS_BRIEF = (
+    "The company said it would cut 200 jobs at its sensor plant as demand slows, and take a charge of 4 mln dlrs "
+    "in the second quarter.\n"
+)
+
+PROFIT_BRIEF = (
+    "First-quarter profit will be lower because of weak sensor demand and a strike at its plant, the company said "
+    "on Monday.\n"
+)
+RATE_BRIEF = "Dunholt central bank raised its overnight rate by 25 basis points to 4.50 pct on Thursday.\n"
+
+
+@pytest.mark.parametrize(
+    ("title_a", "title_b", "body"),
+    [
+        ("HARWELL INSTRUMENTS <HWI> TO BUY SENSOR MAKER", "UPDATE 1-Harwell Instruments to buy sensor maker",
+         HARWELL_BRIEF),
+        ("BRIEF-Harwell Instruments to buy sensor maker", "Harwell Instruments to buy sensor maker - WSJ",
+         HARWELL_BRIEF),
+        ("HARWELL INSTRUMENTS <HWI> TO BUY SENSOR MAKER", "KELLICK'S HARWELL INSTRUMENTS BUYS SENSOR MAKER",
+         HARWELL_BRIEF),
+        ("Harwell to cut 200 jobs as demand slows", "Kellick sensor plant to shed 200 jobs", JOBS_BRIEF),
+        ("Harwell warns of lower first-quarter profit on weak sensor demand",
+         "Kellick maker warns of lower first-quarter profit", PROFIT_BRIEF),
+        ("KELLICK - Dunholts raises key rate", "Dunholts raises key rate - Harbour Gazette", RATE_BRIEF),
+    ],
+    ids=["a ticker and a wire's prefix", "a prefix and an outlet's tag", "a ticker and a home town",
+         "a body naming no one, re-headlined by its town", "a headline longer by a phrase",
+         "a plural name, a dateline and an outlet's tag"],
+)  # fmt: skip
+def test_a_brief_re_headlined_with_a_tag_a_ticker_or_a_town_is_the_same_article(
+    detector: Detector, title_a: str, title_b: str, body: str
+) -> None:
+    # The market reports' rule first parted these: a name both titles and both bodies have ("Harwell", "Dunholts"
+    # over "Dunholt central bank") was read as the template's topic, leaving a ticker against a prefix, a dateline
+    # against a tag; and a title's words in the other body ("demand") no longer joined them. The topic is now only
+    # a plural the bodies write in the singular, after each title's own name, and a title's words are looked for
+    # in the other body as before, but for one word the other title was cut short before.
+    stored = _titled("a", title_a, body)
+    [match] = judge(detector, _titled("b", title_b, body, timedelta(hours=1)), stored)
+    assert match.relation is Relation.IDENTICAL
+
+
+# A market's report, background and all, as its midsession report has it and as its close repeats it.
+OATS_BACKGROUND = (
+    "Strong export demand for old crop oats and a weaker currency supported nearby months, traders said.\n"
+    "    Harwell Grain and the Dunholt co-op were the main buyers of May, with a local house selling July, pit "
+    "brokers said.\n"
+)
+
+
+def _oats_report(gain: str, trade: str) -> str:
+    return f"Oats futures held gains of {gain} cents a bushel in {trade} trade.\n    {OATS_BACKGROUND} Reuter\n"
+
+
+@pytest.mark.parametrize(
+    ("title_a", "title_b"),
+    [
+        ("HARBOUR OATS FUTURES FIRM AT MIDSESSION", "HARBOUR OATS FUTURES CLOSE HIGHER"),
+        ("Oats futures steady at mid-session", "Oats futures open firm"),
+        ("HARBOUR OATS FUTURES MIXED EARLY", "HARBOUR OATS FUTURES HOLD GAINS AT MIDSESSION"),
+    ],
+    ids=["midsession and close", "mid-session and opening, sentence case", "early and midsession"],
+)
+def test_a_markets_reports_at_two_parts_of_its_trading_day_are_other_articles(
+    detector: Detector, title_a: str, title_b: str
+) -> None:
+    # The close repeats the midsession report's background whole, and only the first line's figures change: the two
+    # matched as `revised`. The titles say which part of the day each reports.
+    a = _titled("a", title_a, _oats_report("one to 1-1/4", "light"))
+    b = _titled("b", title_b, _oats_report("two to 2-3/4", "active"), timedelta(hours=3))
+    assert judge(detector, b, a) == []
+    assert judge(detector, a, b) == []
+
+
+@pytest.mark.parametrize(
+    ("stored_title", "title"),
+    [
+        ("HARBOUR OATS FUTURES FIRM AT MIDSESSION", "Oats firm at midday in Harbour"),  # one part of the day
+        ("HARBOUR OATS FUTURES CLOSE HIGHER", "HARBOUR OATS CLOSE UP AFTER EARLY DIP"),  # a close, and its early dip
+        ("HARWELL TO CLOSE DUNHOLT PLANT", "HARWELL OPENS TALKS ON DUNHOLT PLANT"),  # no market's session named
+        ("Schools shut at noon as storm nears", "Storm closes schools early"),  # no market's name opening both
+        (
+            "Kellick subway to shut at noon as storm nears",
+            "Kellick subway to close as storm nears",
+        ),  # "noon": no session
+        ("HARBOUR OATS FUTURES MIXED EARLY", "HARBOUR OATS FUTURES HOLD GAINS AT MIDSESSION"),  # one report, re-titled
+    ],
+)
+def test_titles_naming_one_part_of_a_trading_day_or_no_session_part_nothing(
+    detector: Detector, stored_title: str, title: str
+) -> None:
+    body = _oats_report("one to 1-1/4", "light")
+    stored = _titled("a", stored_title, body)
+    [match] = judge(detector, _titled("b", title, body, timedelta(hours=1)), stored)
     assert match.relation is Relation.IDENTICAL
 
 
