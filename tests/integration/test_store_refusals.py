@@ -129,7 +129,9 @@ def test_articles_refused_while_the_store_is_down_are_sent_again_once_it_answers
     # (The full store was this test's outage until the client obeyed its "no retry": a store that does not answer
     # asks for none, and its articles are sent again, backing off, instead of coming back as error lines.)
     articles = _articles(200)
-    with in_process_server(tmp_path / "data") as (running, client):
+    # (At most 16 articles a transaction: the writer takes all it finds queued, so on a busy host one transaction
+    # could hold the whole stream and the store was never asked a second time.)
+    with in_process_server(tmp_path / "data", max_batch=16) as (running, client):
         write = running.engine.store.write
         writes: list[int] = []
         refused: list[int] = []
@@ -320,7 +322,7 @@ def test_ingest_resending_after_a_store_down_names_the_refused_article_apart_fro
     # among the unanswered.)
     source = _article_file(tmp_path / "in.jsonl", 40)
     out = tmp_path / "out.jsonl"
-    with in_process_server(tmp_path / "data") as (running, _client):
+    with in_process_server(tmp_path / "data", max_batch=8) as (running, _client):  # (a second write, as above)
         write = running.engine.store.write
         writes: list[int] = []
 
