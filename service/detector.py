@@ -268,7 +268,7 @@ class Detector:
         for cid, ov, pair_bp, resent in screened:
             other = others.get(cid)
             found_passages: tuple[Passage, ...] = ()
-            if ta is not None and other is not None and self._titled_apart(query.article, ta, other):
+            if ta is not None and other is not None and self._titled_apart(query.article, ta, other, resent):
                 continue  # (a re-send too: such notices are identical whoever they are of)
             if ta is not None and other is not None and (evidence or not (resent and _long(q))):
                 # A re-send (near-identical shingle sets, boilerplate and all) needs no relabelling. Any other
@@ -318,13 +318,13 @@ class Detector:
         d = differences(ta, tb, edge_names=updated)
         return other_instance(d, query.published, other.published, updated, corrected, marked)
 
-    def _titled_apart(self, query: Article, ta: Tokenised, other: Article) -> bool:
-        """templates.sessions_apart, of titles, for texts that are not one text; then templates.titled_apart and
-        templates.renamed_apart, the other text read only for a short (or, for the latter, medium-length) titled
-        query."""
+    def _titled_apart(self, query: Article, ta: Tokenised, other: Article, resent: bool) -> bool:
+        """templates.sessions_apart, of titles, for texts that are no re-send (`resent`: raw Jaccard 0.9 or more);
+        then templates.titled_apart and templates.renamed_apart, the other text read only for a short (or, for the
+        latter, medium-length) titled query."""
         if not (query.title and other.title):
             return False
-        if sessions_apart(query.title, other.title, self.reading) and self.recent.get(other.body).words != ta.words:
+        if not resent and sessions_apart(query.title, other.title, self.reading):
             return True
         if ta.count > MEDIUM_ITEM_TOKENS:
             return False

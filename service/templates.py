@@ -266,7 +266,7 @@ def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Diffe
             touched += any_fact
             if day is not None:
                 days.add(day)
-        if short and not filled and a1 > a0 and b1 > b0:
+        if (short or scheduled) and not edge and not filled and a1 > a0 and b1 > b0:
             touched += _rewrite_touches_facts(ta, range(a0, a1), tb, range(b0, b1), opening=n == 0)
     weekdays_kept = False
     if scheduled:  # (what `_on_schedule` reads besides the slots)
@@ -372,10 +372,13 @@ def _shingles_without(text: Tokenised, cut: list[range]) -> U32Array:
 
 
 def _rewrite_touches_facts(ta: Tokenised, ia: range, tb: Tokenised, ib: range, opening: bool) -> bool:
-    """Does a stretch of a short item too long to be a slot, rewritten on both sides, change a figure or a name
-    (outside the opening's headline, byline and credit)? It is no template slot, but a listing notice whose
-    last clause names another company ("of Harwell Instruments Inc, which traded on the Nasdaq system" against
-    "of Obsidian Freight Group Inc, which went public today") weeks later is another notice."""
+    """Does a stretch of a short or medium item (MEDIUM_ITEM_TOKENS; a medium item's edges aside, as for slots) too
+    long to be a slot, rewritten on both sides, change a figure or a name (outside the opening's headline, byline
+    and credit)? It is no template slot, but a listing notice whose last clause names another company ("of Harwell
+    Instruments Inc, which traded on the Nasdaq system" against "of Obsidian Freight Group Inc, which went public
+    today") weeks later is another notice; and so is a weekly report of 110 words whose first sentence, the week's
+    figures, is worded anew each week (the Reuters corpus's U.S. sugar imports, 46/11043, a month apart). Read for
+    short items alone until 2026-12-07, the two weeks' reports matched as one revised."""
     figure, name, _, change, _ = _changed_facts(ta, ia, tb, ib)
     return (figure or name) and not (opening and _openings_differ_only(ta, ia, tb, ib, change))
 
@@ -2510,21 +2513,24 @@ def titled_apart(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> bo
     if not (names_only_title(ta, title_a) and names_only_title(tb, title_b)):
         return False
     reading = ta.reading  # (titles read as the bodies are)
-    names_a, names_b = _title_names(title_a, reading), _title_names(title_b, reading)
+    words_a, words_b = tokens(title_a, reading), tokens(title_b, reading)
+    names_a, names_b = _names_in(words_a), _names_in(words_b)
     ordinary = _written_lower_case(
         Tokenised(title_a, 1, reading=reading), Tokenised(title_b, 1, reading=reading), ta, tb
     )
-    topic = _topic_words(title_a, ta, title_b, tb)
+    topic = _topic_words(words_a, names_a, ta, words_b, names_b, tb)
     subject_a = _not_ordinary(title_a, names_a - topic, ordinary, reading)
     subject_b = _not_ordinary(title_b, names_b - topic, ordinary, reading)
     if not subject_a or not subject_b or _same_subject(title_a, subject_a, title_b, subject_b, reading):
         return False
-    own_a = names_a - names_b - _cut_from(title_a, title_b, reading)
-    own_b = names_b - names_a - _cut_from(title_b, title_a, reading)
+    own_a = names_a - names_b - _cut_from(words_a, words_b)
+    own_b = names_b - names_a - _cut_from(words_b, words_a)
     return own_a.isdisjoint(tb.words) and own_b.isdisjoint(ta.words)
 
 
-def _topic_words(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> set[str]:
+def _topic_words(
+    words_a: list[str], names_a: set[str], ta: Tokenised, words_b: list[str], names_b: set[str], tb: Tokenised
+) -> set[str]:
     """The plurals both titles have, each after a name of its own title alone, whose singular both bodies write and
     neither body the plural itself: what one template's reports are about, not whom. A market's reports are titled
     by the market and then the topic ("KELLICK LAMBS UP 1.00 DLR" and "DUNHOLT LAMBS OPEN UP 1.50 DLR" over "Lamb
@@ -2536,13 +2542,14 @@ def _topic_words(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> se
     plural name whose singular the bodies write as an adjective ("Philippines" over "Philippine central bank ...")
     is the subject, and dropped, a dateline against an outlet's tag ("MANILA - Philippines raises key rate",
     "Philippines raises key rate - BusinessWorld") parted the copies."""
-    words_a, words_b = tokens(title_a, ta.reading), tokens(title_b, ta.reading)
-    names_a, names_b = _title_names(title_a, ta.reading), _title_names(title_b, ta.reading)
+    plurals = {w for w in names_a & names_b if w.endswith("s")}
+    if not plurals:
+        return set()
     own_a, own_b = names_a - names_b, names_b - names_a
     body_a, body_b = set(ta.words), set(tb.words)
     return {
         w
-        for w in names_a & names_b
+        for w in plurals
         if w not in body_a
         and w not in body_b
         and (singular := _singular_or_not(w)[-1]) in body_a
@@ -2552,16 +2559,16 @@ def _topic_words(title_a: str, ta: Tokenised, title_b: str, tb: Tokenised) -> se
     }
 
 
-def _cut_from(title: str, other: str, reading: Reading) -> set[str]:
-    """The last word of `title`, if `other` looks cut short just before it: its last two words are the two words of
-    `title` before it. A wire's titles are cut at a width ("... DLR - PRIVATE" for "... DLR - PRIVATE SOURCES"), and
-    the word cut is the other title's too. One word at most (MAX_CUT_WORDS): a title longer by a phrase ("Harwell
-    warns of lower first-quarter profit on weak copper prices" against "Kellick miner warns of lower first-quarter
-    profit") is another outlet's headline, whose words in the other body are what tell it a copy."""
-    words, others = tokens(title, reading), tokens(other, reading)
+def _cut_from(words: list[str], others: list[str]) -> set[str]:
+    """The last word of a title's `words`, if the other title's (`others`) looks cut short just before it: its last
+    two words are the two words of the title before it. A wire's titles are cut at a width ("... DLR - PRIVATE" for
+    "... DLR - PRIVATE SOURCES"), and the word cut is the other title's too. One word (CUT_WORDS): a title longer by
+    a phrase ("Harwell warns of lower first-quarter profit on weak copper prices" against "Kellick miner warns of
+    lower first-quarter profit") is another outlet's headline, whose words in the other body are what tell it a
+    copy."""
     if len(others) < 2:
         return set()
-    cut = len(words) - MAX_CUT_WORDS
+    cut = len(words) - CUT_WORDS
     return set(words[cut:]) if cut >= 2 and words[cut - 2 : cut] == others[-2:] else set()
 
 
@@ -2569,18 +2576,29 @@ def sessions_apart(title_a: str, title_b: str, reading: Reading) -> bool:
     """Are two titled items reports of one market at two parts of its trading day: both titles opening with the same
     words, the market's name (MARKET_NAME_WORDS: "CBT CORN", "LME COPPER"), one naming the middle of the session
     ("AT MIDSESSION") and the other its opening or its close ("EARLY", "OPENS", "CLOSES", "SETTLE"), and neither a
-    part the other names? A market's midsession report and its close are two reports, each with the figures of its
-    hour, though the close repeats whole paragraphs of the earlier one (the background, who bought): the Reuters
-    corpus's grain and metal markets' midsession and closing reports matched as `revised`. "Midsession" is what
-    says a title is a market's report: "midday" and "noon" are also a deadline's ("New York subway to shut at noon"
-    is a copy of "New York subway to close as storm nears"), "CLOSE" and "OPEN" a plant's or an office's, and
-    "EARLY" a retirement's. The caller holds it to texts that are not one text (`Detector._titled_apart`): the same
-    report re-titled is a copy whatever its titles say."""
-    words_a, words_b = tokens(title_a, reading), tokens(title_b, reading)
+    part the other names (past a wire's prefixes: "UPDATE 1-CBT CORN ... CLOSE" is the market's close)? A market's
+    midsession report and its close are two reports, each with the figures of its hour, though the close repeats
+    whole paragraphs of the earlier one (the background, who bought): the Reuters corpus's grain and metal markets'
+    midsession and closing reports matched as `revised`. "Midsession" is what says a title is a market's report:
+    "midday" and "noon" are also a deadline's ("New York subway to shut at noon" is a copy of "New York subway to
+    close as storm nears"), "CLOSE" and "OPEN" a plant's or an office's, and "EARLY" a retirement's. The caller
+    holds it to texts that are no re-send (`Detector._titled_apart`: raw Jaccard under 0.9): the same report
+    re-titled is a copy whatever its titles say."""
+    if not (_MIDSESSION_WRITTEN.search(title_a) or _MIDSESSION_WRITTEN.search(title_b)):
+        return False  # (most titles: the rule's one cheap test first)
+    words_a, words_b = tokens(_past_prefixes(title_a), reading), tokens(_past_prefixes(title_b), reading)
     if words_a[:MARKET_NAME_WORDS] != words_b[:MARKET_NAME_WORDS] or len(words_a) <= MARKET_NAME_WORDS:
         return False
     parts_a, parts_b = _session_parts(words_a), _session_parts(words_b)
     return bool(parts_a and parts_b) and parts_a.isdisjoint(parts_b) and _MIDSESSION in parts_a | parts_b
+
+
+def _past_prefixes(title: str) -> str:
+    """The title past its wire's prefixes (`_TITLE_PREFIX`: "UPDATE 1-", "CORRECTED - ", "RPT-")."""
+    at = 0
+    while m := _TITLE_PREFIX.match(title, at):
+        at = m.end()
+    return title[at:]
 
 
 def _session_parts(words: list[str]) -> set[str]:
@@ -2590,8 +2608,9 @@ def _session_parts(words: list[str]) -> set[str]:
 
 
 MARKET_NAME_WORDS = 2  # a market's reports open their titles with its name ("CBT CORN", "LME COPPER")
-MAX_CUT_WORDS = 1  # words a wire's title loses when cut at its width (`_cut_from`)
+CUT_WORDS = 1  # the words a wire's title loses when cut at its width (`_cut_from`): a title is cut by one
 _MIDSESSION = "middle"
+_MIDSESSION_WRITTEN = re.compile(r"mid[\W_]?session", re.IGNORECASE)
 _SESSION_PARTS = {
     **dict.fromkeys("open opens opened opening early".split(), "opening"),
     "midsession": _MIDSESSION,
@@ -2809,7 +2828,8 @@ _STEM_ENDINGS = ("ing", "ies", "es", "ed", "e", "s")
 
 
 def names_only_title(text: Tokenised, title: str) -> bool:
-    """Does a body name no subject but its title's: no word written as a name but the title's own words (a
+    """Does a body name no subject but its title's: no word written as a name but the title's own words, or one
+    the title has with a plural's "s" ("Hog" under "HOGS": `_singular_or_not`) (a
     notice's "NOTE: Full name Harwell Instruments Inc"), a notice's labels, the calendar, figures, company
     forms, the agency's credit and single letters (initials)? Names in a notice's footnote, from a line opening
     "NOTE:" on, do not count: there a notice names its exchange, its city or its company's full name ("NOTE:
@@ -2916,5 +2936,9 @@ _FUNCTION_WORDS = frozenset("a an the and of for in on at to by with from".split
 def _title_names(title: str, reading: Reading) -> set[str]:
     """The title's words that may name a subject ("<HWI.O>" is "hwi": a ticker's exchange letter, an
     initial and "U.S." cut to letters name no one; a figure, "3RD" or "NINE", names no one either)."""
-    words = tokens(title, reading)
+    return _names_in(tokens(title, reading))
+
+
+def _names_in(words: list[str]) -> set[str]:
+    """`_title_names` of a title's tokens."""
     return {w for w in words if len(w) > 1 and w not in TITLE_COMMON_WORDS and not _is_figure(w)}

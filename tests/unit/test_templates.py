@@ -5,7 +5,7 @@ import re
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from difflib import SequenceMatcher
@@ -1215,6 +1215,33 @@ def test_a_short_notice_naming_another_company_in_a_long_stretch_weeks_later_is_
     assert _judged(detector, stored, later, timedelta(days=13)) == []
 
 
+def _weekly_imports(week: str) -> str:
+    """A weekly report of about 110 words: its first sentence, the week's figures, worded anew each week."""
+    return (
+        f"Wool imports subject to the Harbour import quota during the week ended {week} the agency said.\n"
+        "    The import quota for the quota year (January-December) has been set at 41,500 bales compared with "
+        "52,000 bales in the previous quota year, which was extended by three months to December 31.\n"
+        "    The agency said the customs service has reported that weekly and cumulative imports are reported on "
+        "an actual weight basis, and that when final grades are received, cumulative import data are adjusted "
+        "accordingly.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [(timedelta(days=28), []), (timedelta(hours=2), ["a"])],
+    ids=["four weeks later: another week's report", "hours later: the same report corrected"],
+)
+def test_a_medium_reports_first_sentence_reworded_with_other_figures_weeks_later_is_another_article(
+    detector: Detector, after: timedelta, expected: list[str]
+) -> None:
+    # The changed week and figures are in a stretch longer than a slot, which only short items (80 words or fewer)
+    # had read for facts: a weekly report of 110 words and its issue four weeks later matched as one revised.
+    first = _weekly_imports("January 9, the first week of the quota year, totalled 598 bales against 4,625 bales the")
+    then = _weekly_imports("March 6 totalled 2,519 bales against 2,904 bales the")
+    assert _judged(detector, first, then, after) == expected
+
+
 def test_a_short_notice_with_a_long_stretch_reworded_days_later_is_the_same_article(detector: Detector) -> None:
     # (A stretch longer than a slot, naming nothing and holding no figure on either side.)
     before = "Harwell Instruments Inc, which until this week was traded over the counter by dealers"
@@ -1501,6 +1528,15 @@ def test_one_templates_reports_of_two_markets_named_in_their_titles_are_other_ar
     assert judge(detector, a, b) == []
 
 
+def test_two_markets_reports_whose_bodies_write_the_titles_plural_are_left_one_article(detector: Detector) -> None:
+    # A plural the bodies write as the titles do ("Lambs opened ...") is no topic the rule can tell from a name:
+    # "lambs" stays a subject in common (docs/quality.md says what is left).
+    body = _market_report("1.00", "81.50").replace("Lamb prices", "Lambs")
+    a = _titled("a", "KELLICK LAMBS UP 1.00 DLR - PRIVATE SOURCES", body)
+    b = _titled("b", "DUNHOLT CROSSING LAMBS OPEN UP 1.00 DLR - PRIVATE", body, timedelta(minutes=35))
+    assert [m.id for m in judge(detector, b, a)] == ["a"]
+
+
 def test_one_markets_report_retitled_or_cut_short_is_the_same_article(detector: Detector) -> None:
     body = _market_report("1.00", "81.50")
     stored = _titled("a", "KELLICK LAMBS UP 1.00 DLR - PRIVATE SOURCES", body)
@@ -1524,6 +1560,7 @@ PROFIT_BRIEF = (
     "on Monday.\n"
 )
 RATE_BRIEF = "Dunholt central bank raised its overnight rate by 25 basis points to 4.50 pct on Thursday.\n"
+RATE_OFFICIALS = "The central bank raised its overnight rate by 25 basis points to 4.50 pct on Thursday, the {} said.\n"
 
 
 @pytest.mark.parametrize(
@@ -1539,10 +1576,11 @@ RATE_BRIEF = "Dunholt central bank raised its overnight rate by 25 basis points 
         ("Harwell warns of lower first-quarter profit on weak sensor demand",
          "Kellick maker warns of lower first-quarter profit", PROFIT_BRIEF),
         ("KELLICK - Dunholts raises key rate", "Dunholts raises key rate - Harbour Gazette", RATE_BRIEF),
+        ("Harwell axes staff, blames demand", "Kellick firm trims workforce", JOBS_BRIEF),
     ],
     ids=["a ticker and a wire's prefix", "a prefix and an outlet's tag", "a ticker and a home town",
          "a body naming no one, re-headlined by its town", "a headline longer by a phrase",
-         "a plural name, a dateline and an outlet's tag"],
+         "a plural name, a dateline and an outlet's tag", "one word in the other body, the title's last"],
 )  # fmt: skip
 def test_a_brief_re_headlined_with_a_tag_a_ticker_or_a_town_is_the_same_article(
     detector: Detector, title_a: str, title_b: str, body: str
@@ -1555,6 +1593,25 @@ def test_a_brief_re_headlined_with_a_tag_a_ticker_or_a_town_is_the_same_article(
     stored = _titled("a", title_a, body)
     [match] = judge(detector, _titled("b", title_b, body, timedelta(hours=1)), stored)
     assert match.relation is Relation.IDENTICAL
+
+
+@pytest.mark.parametrize(
+    ("body_a", "body_b"),
+    [
+        (RATE_BRIEF.replace(" on Thursday", ", the Dunholts' third rise this year"),) * 2,  # the plural written too
+        (RATE_OFFICIALS.format("Dunholt finance ministry"), RATE_OFFICIALS.format("finance ministry")),  # in one body
+    ],
+    ids=["the bodies write the plural too", "one body writes the singular"],
+)
+def test_a_plural_name_under_a_dateline_and_an_outlets_label_is_no_topic_unless_both_bodies_spell_it_otherwise(
+    detector: Detector, body_a: str, body_b: str
+) -> None:
+    # Each title's own words come before "Dunholts", as a market's place before its topic; only a plural both
+    # bodies write in the singular alone is a topic, and here it is the subject both copies name.
+    stored = _titled("a", "KELLICK - DUNHOLTS RAISES RATE", body_a)
+    later = _titled("b", "HARBOUR GAZETTE: DUNHOLTS RAISES RATE", body_b, timedelta(hours=1))
+    assert [m.id for m in judge(detector, later, stored)] == ["a"]
+    assert [m.id for m in judge(detector, stored, later)] == ["b"]
 
 
 # A market's report, background and all, as its midsession report has it and as its close repeats it.
@@ -1575,8 +1632,14 @@ def _oats_report(gain: str, trade: str) -> str:
         ("HARBOUR OATS FUTURES FIRM AT MIDSESSION", "HARBOUR OATS FUTURES CLOSE HIGHER"),
         ("Oats futures steady at mid-session", "Oats futures open firm"),
         ("HARBOUR OATS FUTURES MIXED EARLY", "HARBOUR OATS FUTURES HOLD GAINS AT MIDSESSION"),
+        ("HARBOUR OATS FUTURES FIRM AT MIDSESSION", "UPDATE 1-HARBOUR OATS FUTURES CLOSE HIGHER"),
     ],
-    ids=["midsession and close", "mid-session and opening, sentence case", "early and midsession"],
+    ids=[
+        "midsession and close",
+        "mid-session and opening, sentence case",
+        "early and midsession",
+        "a wire's prefix on one title",
+    ],
 )
 def test_a_markets_reports_at_two_parts_of_its_trading_day_are_other_articles(
     detector: Detector, title_a: str, title_b: str
@@ -1593,6 +1656,7 @@ def test_a_markets_reports_at_two_parts_of_its_trading_day_are_other_articles(
     ("stored_title", "title"),
     [
         ("HARBOUR OATS FUTURES FIRM AT MIDSESSION", "Oats firm at midday in Harbour"),  # one part of the day
+        ("HARBOUR OATS FUTURES FIRM AT MIDSESSION", "HARBOUR OATS FUTURES UP AT MIDSESSION AFTER EARLY DIP"),
         ("HARBOUR OATS FUTURES CLOSE HIGHER", "HARBOUR OATS CLOSE UP AFTER EARLY DIP"),  # a close, and its early dip
         ("HARWELL TO CLOSE DUNHOLT PLANT", "HARWELL OPENS TALKS ON DUNHOLT PLANT"),  # no market's session named
         ("Schools shut at noon as storm nears", "Storm closes schools early"),  # no market's name opening both
@@ -1600,16 +1664,37 @@ def test_a_markets_reports_at_two_parts_of_its_trading_day_are_other_articles(
             "Kellick subway to shut at noon as storm nears",
             "Kellick subway to close as storm nears",
         ),  # "noon": no session
-        ("HARBOUR OATS FUTURES MIXED EARLY", "HARBOUR OATS FUTURES HOLD GAINS AT MIDSESSION"),  # one report, re-titled
     ],
 )
 def test_titles_naming_one_part_of_a_trading_day_or_no_session_part_nothing(
     detector: Detector, stored_title: str, title: str
 ) -> None:
+    # (Bodies with other figures: the one text under both titles is a re-send, which the rule leaves alone.)
+    stored = _titled("a", stored_title, _oats_report("one to 1-1/4", "light"))
+    later = _titled("b", title, _oats_report("two to 2-3/4", "active"), timedelta(hours=1))
+    assert [m.id for m in judge(detector, later, stored)] == ["a"]
+    assert [m.id for m in judge(detector, stored, later)] == ["b"]
+
+
+def test_another_outlets_headline_of_a_midsession_report_opening_otherwise_is_the_same_article(
+    detector: Detector,
+) -> None:
+    # Its title names the morning ("early"), not the market first: no market's report at another hour.
+    stored = _titled("a", "HARBOUR OATS FUTURES FIRM AT MIDSESSION", _oats_report("one to 1-1/4", "light"))
+    later = _titled("b", "Early buying lifts Harbour oats", _oats_report("one to 1-1/2", "light"), timedelta(hours=1))
+    assert [m.id for m in judge(detector, later, stored)] == ["a"]
+
+
+@pytest.mark.parametrize("change", [lambda body: body, lambda body: body.replace(" Reuter\n", "")])
+def test_one_report_re_sent_under_a_midsession_and_a_closing_title_is_the_same_article(
+    detector: Detector, change: Callable[[str], str]
+) -> None:
+    # A re-send (raw Jaccard 0.9 or more) is the same text, whatever its titles say: the rule read exact word lists
+    # at first, and a copy without the agency's credit line was parted.
     body = _oats_report("one to 1-1/4", "light")
-    stored = _titled("a", stored_title, body)
-    [match] = judge(detector, _titled("b", title, body, timedelta(hours=1)), stored)
-    assert match.relation is Relation.IDENTICAL
+    stored = _titled("a", "HARBOUR OATS FUTURES MIXED EARLY", body)
+    later = _titled("b", "HARBOUR OATS FUTURES HOLD GAINS AT MIDSESSION", change(body), timedelta(hours=1))
+    assert [m.id for m in judge(detector, later, stored)] == ["a"]
 
 
 def test_a_word_is_a_name_where_it_is_written_as_one() -> None:
