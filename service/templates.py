@@ -2828,9 +2828,9 @@ _STEM_ENDINGS = ("ing", "ies", "es", "ed", "e", "s")
 
 
 def names_only_title(text: Tokenised, title: str) -> bool:
-    """Does a body name no subject but its title's: no word written as a name but the title's own words, or one
-    the title has with a plural's "s" ("Hog" under "HOGS": `_singular_or_not`) (a
-    notice's "NOTE: Full name Harwell Instruments Inc"), a notice's labels, the calendar, figures, company
+    """Does a body name no subject but its title's: no word written as a name but the title's own words (a
+    notice's "NOTE: Full name Harwell Instruments Inc"), or ones the title has with a plural's "s" ("Hog" under
+    "HOGS": `_singular_or_not`), a notice's labels, the calendar, figures, company
     forms, the agency's credit and single letters (initials)? Names in a notice's footnote, from a line opening
     "NOTE:" on, do not count: there a notice names its exchange, its city or its company's full name ("NOTE:
     Shares trade on Nasdaq", "NOTE: Full name is Harwell Widget Inc"), not the subject its title names, and
