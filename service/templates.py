@@ -2331,10 +2331,7 @@ def body_mark(body: str) -> BodyMark:
     over an edge holding one of its words. Its notes are the body's own words, at most so many of its edges'
     characters (MARK_EDGE_CHARS) for each pattern."""
     edges = _edges(body)
-    corrected, slug, at = False, edges[0].lstrip(), 0
-    while m := _TITLE_PREFIX.match(slug, at):
-        corrected |= "correct" in m.group(1).lower()
-        at = m.end()
+    corrected = any("correct" in m.group(1).lower() for m in _prefixes(edges[0].lstrip()))
     corrections: set[str] = set()
     updated: set[str] = set()
     for edge in edges:  # (each pattern only over an edge holding one of its words)
@@ -2356,14 +2353,20 @@ def titled_mark(title: str, body: BodyMark) -> UpdateMark:
     """`update_mark` of a title over a body already read (`body_mark`): the title's `_TITLE_PREFIX`es ("UPDATE
     n-", "CORRECTED-") and the title past them. A few µs a title: read afresh for every title, so no
     title, however long, is kept."""
-    number, corrected, at = None, body.corrected, 0
-    while m := _TITLE_PREFIX.match(title, at):
-        if m.group(2) and number is None:
-            number = int(m.group(2))
-        corrected |= "correct" in m.group(1).lower()
-        at = m.end()
-    rest = " ".join(title[at:].lower().split())
+    prefixes = _prefixes(title)
+    number = next((int(m.group(2)) for m in prefixes if m.group(2)), None)
+    corrected = body.corrected or any("correct" in m.group(1).lower() for m in prefixes)
+    rest = " ".join(title[prefixes[-1].end() if prefixes else 0 :].lower().split())
     return UpdateMark(number, corrected, rest, body.corrections, body.updates)
+
+
+def _prefixes(title: str) -> list[re.Match[str]]:
+    """The title's wire prefixes (`_TITLE_PREFIX`: "REFILE-CORRECTED-UPDATE 2-"), in order, each where the last
+    ended."""
+    found: list[re.Match[str]] = []
+    while m := _TITLE_PREFIX.match(title, found[-1].end() if found else 0):
+        found.append(m)
+    return found
 
 
 def update_mark(title: str, body: str) -> UpdateMark:
@@ -2594,11 +2597,9 @@ def sessions_apart(title_a: str, title_b: str, reading: Reading) -> bool:
 
 
 def _past_prefixes(title: str) -> str:
-    """The title past its wire's prefixes (`_TITLE_PREFIX`: "UPDATE 1-", "CORRECTED - ", "RPT-")."""
-    at = 0
-    while m := _TITLE_PREFIX.match(title, at):
-        at = m.end()
-    return title[at:]
+    """The title past its wire's prefixes (`_prefixes`: "UPDATE 1-", "CORRECTED - ", "RPT-")."""
+    prefixes = _prefixes(title)
+    return title[prefixes[-1].end() :] if prefixes else title
 
 
 def _session_parts(words: list[str]) -> set[str]:
