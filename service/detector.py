@@ -56,6 +56,7 @@ from service.templates import (
     renamed_apart,
     resent_apart,
     sessions_apart,
+    snapshots_apart,
     titled_apart,
     titled_mark,
     updates,
@@ -304,7 +305,8 @@ class Detector:
         notes once (`_mark`: a stored text's while its tokens are kept) and the query's mark once per judge
         (`marks`, under ""): a short item's opening name respelt is a correction only under the later text's
         correction note or prefix, a marked text's changed figures are no template's, and a text marked however
-        late (templates.noted) is no daily item's next issue by its time alone."""
+        late (templates.noted) is no daily item's next issue by its time alone, nor another snapshot of a series
+        by its title's time (templates.snapshots_apart)."""
         updated = corrected = marked = False
         if query.published and other.published and query.published != other.published:
             if "" not in marks:
@@ -315,6 +317,8 @@ class Detector:
             marked = noted(mark_a, mark_b, query.published, other.published)  # (updated or not, however late)
         if resent:
             return resent_apart(ta, tb, corrected)
+        if not marked and snapshots_apart(query.title, other.title):
+            return True
         d = differences(ta, tb, edge_names=updated)
         return other_instance(d, query.published, other.published, updated, corrected, marked)
 

@@ -2596,6 +2596,23 @@ def sessions_apart(title_a: str, title_b: str, reading: Reading) -> bool:
     return bool(parts_a and parts_b) and parts_a.isdisjoint(parts_b) and _MIDSESSION in parts_a | parts_b
 
 
+def snapshots_apart(title_a: str, title_b: str) -> bool:
+    """Are two titled items two snapshots of one series: titles the same but for a clock time each writes ("MIDWEST
+    GRAIN FUTURES 11:50 EDT" and "... 12:00 EDT"), the times not the same? A market's quotes sent every ten minutes
+    are one table, a figure or two changed from one to the next, and the Reuters corpus's matched as `revised`. The
+    caller holds it to texts that are no re-send (an unchanged table sent again under the next time is a copy) and
+    that carry no correction or update mark the other lacks (`Detector._other_article`: a time corrected in a
+    story's title, "(Corrects sailing time in headline)", is that story still). Only a time with a colon: "11.50"
+    is a figure as often as a time."""
+    times_a, times_b = _CLOCK.findall(title_a), _CLOCK.findall(title_b)
+    if not (times_a and times_b) or times_a == times_b:
+        return False
+    return _CLOCK.sub("#", title_a).casefold().split() == _CLOCK.sub("#", title_b).casefold().split()
+
+
+_CLOCK = re.compile(r"(?<![\d:.])(?:[01]?\d|2[0-3]):[0-5]\d(?![\d:])")
+
+
 def _past_prefixes(title: str) -> str:
     """The title past its wire's prefixes (`_prefixes`: "UPDATE 1-", "CORRECTED - ", "RPT-")."""
     prefixes = _prefixes(title)

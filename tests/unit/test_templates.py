@@ -1697,6 +1697,44 @@ def test_one_report_re_sent_under_a_midsession_and_a_closing_title_is_the_same_a
     assert [m.id for m in judge(detector, later, stored)] == ["a"]
 
 
+def _oats_quotes(may: str, change: str) -> str:
+    """A market's quotes, as a snapshot every ten minutes sends them."""
+    return (
+        f"KELLICK OATS\n MAY8 {may}            UP  {change}\n JUL8 280 3/4            UNCH\n"
+        " SEP8 276 1/2            UP    1/2\n DEC8  --     --\n"
+    )
+
+
+def test_two_snapshots_of_a_markets_quotes_titled_by_their_times_are_other_articles(detector: Detector) -> None:
+    # One table, a figure changed from one snapshot to the next: the two matched as `revised`.
+    a = _titled("a", "HARBOUR GRAIN FUTURES 11:50   EDT", _oats_quotes("284 1/4", "   3/4"))
+    b = _titled("b", "HARBOUR GRAIN FUTURES 12:00   EDT", _oats_quotes("285 1/4", "1 3/4"), timedelta(minutes=12))
+    assert judge(detector, b, a) == []
+    assert judge(detector, a, b) == []
+
+
+def test_one_snapshot_sent_again_under_the_next_time_is_the_same_article(detector: Detector) -> None:
+    body = _oats_quotes("284 1/4", "   3/4")
+    stored = _titled("a", "HARBOUR GRAIN FUTURES 12:10   EDT", body)
+    [match] = judge(detector, _titled("b", "HARBOUR GRAIN FUTURES 12:20   EDT", body, timedelta(minutes=10)), stored)
+    assert match.relation is Relation.IDENTICAL
+
+
+def test_a_time_corrected_in_a_title_under_a_correction_note_is_the_same_article(detector: Detector) -> None:
+    brief = (
+        "The Harbour ferry to the Calder Islands will sail at {} on Saturday, an hour later than usual, because of "
+        "low tides, the operator Tidewater Lines said. Passengers with tickets need not rebook.\n"
+    )
+    stored = _titled("a", "Calder ferry to sail at 14:00 on Saturday", brief.format("14:00"))
+    corrected = _titled(
+        "b",
+        "Calder ferry to sail at 15:00 on Saturday",
+        "(Corrects sailing time in headline and first paragraph)\n" + brief.format("15:00"),
+        timedelta(hours=2),
+    )
+    assert [m.id for m in judge(detector, corrected, stored)] == ["a"]
+
+
 def test_a_word_is_a_name_where_it_is_written_as_one() -> None:
     text = Tokenised("The Bank of Harbourton held rates. Rates stay high, the central bank's chief said.", 5)
     bank = [i for i, w in enumerate(text.words) if w == "bank"]
