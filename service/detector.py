@@ -317,7 +317,7 @@ class Detector:
             marked = noted(mark_a, mark_b, query.published, other.published)  # (updated or not, however late)
         if resent:
             return resent_apart(ta, tb, corrected)
-        if not marked and snapshots_apart(query.title, other.title):
+        if not marked and snapshots_apart(query.title, other.title, query.published, other.published):
             return True
         d = differences(ta, tb, edge_names=updated)
         return other_instance(d, query.published, other.published, updated, corrected, marked)

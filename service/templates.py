@@ -2596,21 +2596,41 @@ def sessions_apart(title_a: str, title_b: str, reading: Reading) -> bool:
     return bool(parts_a and parts_b) and parts_a.isdisjoint(parts_b) and _MIDSESSION in parts_a | parts_b
 
 
-def snapshots_apart(title_a: str, title_b: str) -> bool:
+def snapshots_apart(title_a: str, title_b: str, published_a: datetime | None, published_b: datetime | None) -> bool:
     """Are two titled items two snapshots of one series: titles the same but for a clock time each writes ("MIDWEST
-    GRAIN FUTURES 11:50 EDT" and "... 12:00 EDT"), the times not the same? A market's quotes sent every ten minutes
-    are one table, a figure or two changed from one to the next, and the Reuters corpus's matched as `revised`. The
-    caller holds it to texts that are no re-send (an unchanged table sent again under the next time is a copy) and
-    that carry no correction or update mark the other lacks (`Detector._other_article`: a time corrected in a
-    story's title, "(Corrects sailing time in headline)", is that story still). Only a time with a colon: "11.50"
-    is a figure as often as a time."""
-    times_a, times_b = _CLOCK.findall(title_a), _CLOCK.findall(title_b)
-    if not (times_a and times_b) or times_a == times_b:
+    GRAIN FUTURES 11:50 EDT" and "... 12:00 EDT"), the times moving as far as the publication times did, within
+    SNAPSHOT_TOLERANCE? A market's quotes sent every ten minutes are one table, a figure or two changed from one to
+    the next, and the Reuters corpus's matched as `revised`. A time only restyled ("9:05" and "09:05", "14:00" and
+    "2:00") moves nothing. The publication times must be known and must agree: a time corrected in a story's title
+    ("Ferry to sail at 14:00" put right to "15:00" two hours later) moves by what the correction says, not by when
+    it came, and the notes that would say so are not all read (`noted`). The caller holds it to texts that are no
+    re-send (an unchanged table sent again under the next time is a copy) and that carry no correction or update
+    mark the other lacks (`Detector._other_article`). Only a time with a colon: "11.50" is a figure as often as a
+    time."""
+    if published_a is None or published_b is None:
         return False
-    return _CLOCK.sub("#", title_a).casefold().split() == _CLOCK.sub("#", title_b).casefold().split()
+    times_a, times_b = _CLOCK.findall(title_a), _CLOCK.findall(title_b)
+    if not times_a or len(times_a) != len(times_b):
+        return False
+    if _CLOCK.sub("#", title_a).casefold().split() != _CLOCK.sub("#", title_b).casefold().split():
+        return False
+    moves = {_minutes_moved(x, y) for x, y in zip(times_a, times_b, strict=True)} - {0}
+    if len(moves) != 1:
+        return False
+    apart = (published_b - published_a).total_seconds() / 60
+    return abs(moves.pop() - apart) <= SNAPSHOT_TOLERANCE.total_seconds() / 60
 
 
-_CLOCK = re.compile(r"(?<![\d:.])(?:[01]?\d|2[0-3]):[0-5]\d(?![\d:])")
+def _minutes_moved(time_a: tuple[str, str], time_b: tuple[str, str]) -> int:
+    """How far a clock time moved, in minutes, on a twelve-hour dial (-359 to 360): "11:50" to "12:00" is 10, "2:00"
+    to "14:00" none."""
+    a, b = int(time_a[0]) * 60 + int(time_a[1]), int(time_b[0]) * 60 + int(time_b[1])
+    moved = (b - a) % 720
+    return moved - 720 if moved > 360 else moved
+
+
+SNAPSHOT_TOLERANCE = timedelta(minutes=15)  # a snapshot is sent a few minutes after the time its title gives
+_CLOCK = re.compile(r"(?<![\d:.])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])")
 
 
 def _past_prefixes(title: str) -> str:

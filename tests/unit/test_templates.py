@@ -1721,10 +1721,7 @@ def test_one_snapshot_sent_again_under_the_next_time_is_the_same_article(detecto
 
 
 def test_a_time_corrected_in_a_title_under_a_correction_note_is_the_same_article(detector: Detector) -> None:
-    brief = (
-        "The Harbour ferry to the Calder Islands will sail at {} on Saturday, an hour later than usual, because of "
-        "low tides, the operator Tidewater Lines said. Passengers with tickets need not rebook.\n"
-    )
+    brief = _CALDER_SAILING
     stored = _titled("a", "Calder ferry to sail at 14:00 on Saturday", brief.format("14:00"))
     corrected = _titled(
         "b",
@@ -1733,6 +1730,45 @@ def test_a_time_corrected_in_a_title_under_a_correction_note_is_the_same_article
         timedelta(hours=2),
     )
     assert [m.id for m in judge(detector, corrected, stored)] == ["a"]
+
+
+_CALDER_SAILING = (
+    "The Harbour ferry to the Calder Islands will sail at {} on Saturday, an hour later than usual, because of low "
+    "tides, the operator Tidewater Lines said. Passengers with tickets need not rebook.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("title_a", "time_a", "title_b", "time_b", "note", "after"),
+    [
+        # a time restyled, the body with a source line added: no time moved
+        ("Calder ferry to sail at 9:05 on Saturday", "9:05", "Calder ferry to sail at 09:05 on Saturday",
+         "9:05 a.m.", "", timedelta(hours=3)),
+        ("Calder ferry to sail at 14:00 on Saturday", "14:00", "Calder ferry to sail at 2:00 on Saturday", "2:00 p.m.",
+         "", timedelta(hours=3)),
+        # a time corrected under a note the note reader does not know, two hours later: the time moved by one
+        ("Calder ferry to sail at 14:00 on Saturday", "14:00", "Calder ferry to sail at 15:00 on Saturday", "15:00",
+         "CORRECTION: The ferry sails at 15:00, not 14:00 as stated earlier.\n", timedelta(hours=2)),
+        # the same, one hour later, with no publication time on the stored copy: not told
+        ("Calder ferry to sail at 14:00 on Saturday", "14:00", "Calder ferry to sail at 15:00 on Saturday", "15:00",
+         "", None),
+    ],
+    ids=["9:05 and 09:05", "14:00 and 2:00", "corrected two hours later", "no publication time"],
+)  # fmt: skip
+def test_a_title_whose_time_is_restyled_or_corrected_is_the_same_article(
+    detector: Detector, title_a: str, time_a: str, title_b: str, time_b: str, note: str, after: timedelta | None
+) -> None:
+    # A red team's copies the snapshot rule first parted: it compared the times as written, and it read any time
+    # moved as a series' next snapshot, whenever the texts were published.
+    stored = Article("a", _CALDER_SAILING.format(time_a), title=title_a, published=None if after is None else T0)
+    later = Article(
+        "b",
+        note + _CALDER_SAILING.format(time_b) + "Source: Harbour Gazette\n",
+        title=title_b,
+        published=T0 + (after or timedelta(hours=1)),
+    )
+    assert [m.id for m in judge(detector, later, stored)] == ["a"]
+    assert [m.id for m in judge(detector, stored, later)] == ["b"]
 
 
 def test_a_word_is_a_name_where_it_is_written_as_one() -> None:
