@@ -30,6 +30,7 @@ from service.group_counts import is_sampled
 from service.id_characters import id_character_problem, shown
 from service.minhash import SignatureMaker
 from service.model import Article, BoolArray, Fingerprint, Match, Passage, PreparedArticle, U32Array
+from service.notes import UpdateMark, body_mark, corrects, noted, titled_mark, updates
 from service.quotations import has_quotation_marks
 from service.sets import difference, members, union, unique
 from service.settings import DetectionParams
@@ -47,19 +48,13 @@ from service.templates import (
     MEDIUM_ITEM_TOKENS,
     RESEND_WINDOW,
     SHORT_ITEM_TOKENS,
-    UpdateMark,
-    body_mark,
-    corrects,
     differences,
-    noted,
     other_instance,
     renamed_apart,
     resent_apart,
     sessions_apart,
     snapshots_apart,
     titled_apart,
-    titled_mark,
-    updates,
 )
 from service.text import utf8_tokens
 
@@ -301,11 +296,11 @@ class Detector:
         """Are two overlapping texts different articles from one template? A re-send is held to the opening-name
         rule alone (templates.resent_apart), whether or not evidence is asked for: the same pair must get the
         same verdict with its passages as without them. Whether the later text corrects or updates the earlier
-        (templates.updates, templates.corrects) is read only where both publication times are known, each body's
+        (notes.updates, notes.corrects) is read only where both publication times are known, each body's
         notes once (`_mark`: a stored text's while its tokens are kept) and the query's mark once per judge
         (`marks`, under ""): a short item's opening name respelt is a correction only under the later text's
         correction note or prefix, a marked text's changed figures are no template's, and a text marked however
-        late (templates.noted) is no daily item's next issue by its time alone, nor another snapshot of a series
+        late (notes.noted) is no daily item's next issue by its time alone, nor another snapshot of a series
         by its title's time (templates.snapshots_apart)."""
         updated = corrected = marked = False
         if query.published and other.published and query.published != other.published:
@@ -514,9 +509,9 @@ def operator_passages(path: str) -> list[str]:
 
 
 def _mark(title: str, t: Tokenised) -> UpdateMark:
-    """templates.update_mark of `title` over `t`'s body, its body's part (templates.body_mark, ≈25 µs a news text,
+    """notes.update_mark of `title` over `t`'s body, its body's part (notes.body_mark, ≈25 µs a news text,
     up to ≈2 ms one whose edges are full of a note's words) read once and kept with `t` (`Tokenised.body_mark`),
-    its title's (templates.titled_mark, ≈3 µs) read on every call: a stored text's tokens are kept in RecentTexts
+    its title's (notes.titled_mark, ≈3 µs) read on every call: a stored text's tokens are kept in RecentTexts
     and it is judged against each of its copies, under whatever title, however long. Kept by the text itself, not
     by an id: an article replaced (another body) is another text; a text dropped from RecentTexts, as a deleted
     article's ages out, drops its mark with it. (A body with no note or prefix keeps one shared empty mark; one

@@ -30,7 +30,7 @@ from service.text import (
 )
 
 if TYPE_CHECKING:
-    from service.templates import BodyMark
+    from service.notes import BodyMark
 
 IDENTICAL_JACCARD = 0.9  # above this, differences are formatting or a few words
 CONTAINED = 0.8  # share of one side's shingles found in the other to call it contained
@@ -90,7 +90,7 @@ class Tokenised:
         self.reading = reading
         self._words = words
         self._sequence = sequence
-        # What the body says of itself as a correction or update, whatever its title (templates.body_mark, read
+        # What the body says of itself as a correction or update, whatever its title (notes.body_mark, read
         # by Detector._mark): kept with its tokens in RecentTexts, and dropped with them, for a stored text is
         # judged against each of its copies.
         self.body_mark: BodyMark | None = None
