@@ -227,3 +227,18 @@ HOSPITAL_PARAGRAPHS = [
     "A public meeting is planned for Thursday evening at the Kellan Valley town hall.",
 ]
 HOSPITAL_STORY = "\n\n".join(HOSPITAL_PARAGRAPHS)
+
+
+def forecast(town: str, high: int, low: int, wind: str, rain: int) -> str:
+    """One town's weather forecast from a local paper's template: each day's and town's fill its figures."""
+    return (
+        f"{town} can expect a bright start today, with cloud thickening from the west by early afternoon and a "
+        "band of showers likely to arrive around teatime.\n\n"
+        f"Temperatures should peak at {high}C around two o'clock before dropping to {low}C overnight. Winds will "
+        f"be {wind}, with a {rain} percent chance of rain after dark.\n\n"
+        "Motorists are advised to take care on exposed routes over the hills, where gusts may be stronger and "
+        "spray from heavy vehicles can reduce visibility.\n\n"
+        "The weekend looks drier and calmer, although early mornings could be chilly with a touch of frost in "
+        "sheltered valleys. Readers can send weather photographs to the newsdesk, and the best will appear in "
+        "our gallery on Monday."
+    )

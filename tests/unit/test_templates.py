@@ -1,11 +1,10 @@
 """Templated reports are not copies; re-sends, re-titled copies and one-figure corrections are."""
 
 import random
-import re
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from difflib import SequenceMatcher
@@ -17,14 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service import templates
-from service.detector import Detector, _mark
-from service.model import Article, Match, Relation
+from service.detector import Detector
+from service.model import Article, Relation
+from service.notes import corrects, update_mark
 from service.settings import DetectionParams
 from service.similarity import IDENTICAL_JACCARD, MAX_CHAIN_RUNS, Tokenised, _all_runs, alignment, tokenised
 from service.templates import (
-    _CORRECTION_NOTE,
-    _REFILED_OR_CLARIFIED_NOTE,
-    _UPDATE_NOTE,
     FACT_SLOTS_FOR_TEMPLATE,
     MAX_EMPTY_CELLS,
     MAX_PAIR_CELLS,
@@ -35,7 +32,6 @@ from service.templates import (
     MAX_TABLE_CELLS,
     MEDIUM_ITEM_TOKENS,
     SHORT_ITEM_TOKENS,
-    UpdateMark,
     _close_spelling,
     _crude_stem,
     _edit_distance,
@@ -48,15 +44,11 @@ from service.templates import (
     _same_word_spelt,
     _table_rows,
     _without_diacritics,
-    corrects,
     differences,
-    marked_as_update,
-    update_mark,
 )
 from tests.articles import WIRE
-from tests.quality_texts import DE_STORY, bare_notice, dividend, export_sales, weekly_claims
-
-T0 = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
+from tests.judging import T0, judge, judged, judged_both_ways, judged_titled
+from tests.quality_texts import DE_STORY, bare_notice, dividend, export_sales, forecast, weekly_claims
 
 
 @pytest.fixture
@@ -64,36 +56,11 @@ def detector() -> Detector:
     return Detector(DetectionParams(), 1 << 20)
 
 
-def judge(detector: Detector, query: Article, stored: Article) -> list[Match]:
-    """The matches with evidence (the default with texts at hand), checked to be those without it: the service
-    answers without evidence unless asked, and a verdict that changed with the flag made these tests read one
-    path while the service took the other."""
-    prepared = detector.prepare(query)
-    args = (prepared, {stored.id: detector.fingerprint(stored.body).shingles}, {stored.id: stored})
-    with_evidence = detector.judge(*args, evidence=True)
-    without = detector.judge(*args, evidence=False)
-    assert [replace(m, passages=()) for m in with_evidence] == without, "the verdict changed with evidence"
-    return with_evidence
-
-
 def raw_jaccard(detector: Detector, a: Article, b: Article) -> float:
     """Jaccard of the two texts' whole shingle sets, boilerplate and all: a re-send at IDENTICAL_JACCARD or more."""
     sa, sb = detector.fingerprint(a.body).shingles, detector.fingerprint(b.body).shingles
     shared = len(set(sa.tolist()) & set(sb.tolist()))
     return shared / (len(sa) + len(sb) - shared)
-
-
-def _judged(detector: Detector, first: str, then: str, after: timedelta) -> list[str]:
-    """The ids `then` ("b", published `after` `first`) matches, with `first` stored as "a" at T0: ["a"] where it is
-    the same article, [] where it is another."""
-    stored, later = Article("a", first, published=T0), Article("b", then, published=T0 + after)
-    return [m.id for m in judge(detector, later, stored)]
-
-
-def _judged_both_ways(detector: Detector, first: str, then: str, after: timedelta) -> tuple[list[str], list[str]]:
-    """As `_judged`, and the ids `first` matches with `then` stored: (["a"], ["b"]) for the same article."""
-    stored, later = Article("a", first, published=T0), Article("b", then, published=T0 + after)
-    return [m.id for m in judge(detector, later, stored)], [m.id for m in judge(detector, stored, later)]
 
 
 def test_same_template_other_company_and_figures_is_another_article(detector: Detector) -> None:
@@ -129,7 +96,7 @@ def test_a_resend_with_the_company_form_spelt_out_is_the_same_article(
     # (Read as a changed name, "Harwell Instruments Incorporated" for "... Inc" made a re-send another article.)
     first = dividend(f"Harwell Instruments {short}", "12", "April 15", "March 31")
     then = dividend(f"Harwell Instruments {long}", "12", "April 15", "March 31")
-    assert _judged_both_ways(detector, first, then, after) == (["a"], ["b"])
+    assert judged_both_ways(detector, first, then, after) == (["a"], ["b"])
 
 
 @pytest.mark.parametrize(("a", "b"), [("Inc", "Corp"), ("Co", "Company")])
@@ -138,7 +105,7 @@ def test_two_company_forms_stay_two_companies(detector: Detector, a: str, b: str
     # ordinary phrase, "Co" may be a county): a change, as before.
     first = dividend(f"Harwell Instruments {a}", "12", "April 15", "March 31")
     then = dividend(f"Harwell Instruments {b}", "12", "April 15", "March 31")
-    assert _judged_both_ways(detector, first, then, timedelta(hours=2)) == ([], [])
+    assert judged_both_ways(detector, first, then, timedelta(hours=2)) == ([], [])
 
 
 def test_weekly_statistics_of_another_week_are_another_article(detector: Detector) -> None:
@@ -392,31 +359,17 @@ def test_a_copy_with_sentence_openings_reworded_is_a_revision(detector: Detector
     assert match.relation is Relation.REVISED
 
 
-def _forecast(town: str, high: int, low: int, wind: str, rain: int) -> str:
-    return (
-        f"{town} can expect a bright start today, with cloud thickening from the west by early afternoon and a "
-        "band of showers likely to arrive around teatime.\n\n"
-        f"Temperatures should peak at {high}C around two o'clock before dropping to {low}C overnight. Winds will "
-        f"be {wind}, with a {rain} percent chance of rain after dark.\n\n"
-        "Motorists are advised to take care on exposed routes over the hills, where gusts may be stronger and "
-        "spray from heavy vehicles can reduce visibility.\n\n"
-        "The weekend looks drier and calmer, although early mornings could be chilly with a touch of frost in "
-        "sheltered valleys. Readers can send weather photographs to the newsdesk, and the best will appear in "
-        "our gallery on Monday."
-    )
-
-
 def test_forecasts_for_two_towns_from_one_template_are_other_articles(detector: Detector) -> None:
     # The low, the wind and the chance of rain stand a few words apart: one stretch too long for a slot, read
     # as a rewrite, so only the high was a changed fact, a correction, and the forecasts matched as `revised`.
-    a = Article("a", _forecast("Lanford", 14, 6, "light and westerly", 20), published=T0)
-    b = Article("b", _forecast("Dunmore", 11, 4, "fresh and northerly", 60), published=T0 + timedelta(hours=1))
+    a = Article("a", forecast("Lanford", 14, 6, "light and westerly", 20), published=T0)
+    b = Article("b", forecast("Dunmore", 11, 4, "fresh and northerly", 60), published=T0 + timedelta(hours=1))
     assert judge(detector, b, a) == []
 
 
 def test_a_forecast_with_one_value_corrected_is_the_same_article(detector: Detector) -> None:
-    a = Article("a", _forecast("Lanford", 14, 6, "light and westerly", 20), published=T0)
-    fixed = Article("b", _forecast("Lanford", 14, 5, "light and westerly", 20), published=T0 + timedelta(hours=1))
+    a = Article("a", forecast("Lanford", 14, 6, "light and westerly", 20), published=T0)
+    fixed = Article("b", forecast("Lanford", 14, 5, "light and westerly", 20), published=T0 + timedelta(hours=1))
     [match] = judge(detector, fixed, a)
     assert match.relation in (Relation.REVISED, Relation.IDENTICAL)
 
@@ -496,11 +449,11 @@ def test_two_wards_results_tables_are_other_articles(detector: Detector, style: 
     north = _results("Harbour North", _ROWS_NORTH, style, "Reyes holds the seat for the Independents")
     south = _results("Harbour South", _ROWS_SOUTH, style, "Webb gains the seat for the Coastal Party")
     assert differences(tokenised(north, 5), tokenised(south, 5)).fact_slots >= 2
-    assert _judged(detector, north, south, timedelta(minutes=6)) == []
+    assert judged(detector, north, south, timedelta(minutes=6)) == []
     # The same candidates' other figures (another count, another ward) are other articles too.
     recount = [(name, party, votes[::-1], share) for name, party, votes, share in _ROWS_NORTH]
     again = _results("Harbour South", recount, style, "Reyes holds the seat for the Independents")
-    assert _judged(detector, north, again, timedelta(minutes=6)) == []
+    assert judged(detector, north, again, timedelta(minutes=6)) == []
 
 
 @pytest.mark.parametrize("style", ["pipes", "tabs", "spaces", "html", "pretty", "deep", "unclosed", "rowless", "open"])
@@ -509,10 +462,10 @@ def test_a_results_table_re_sent_restyled_or_with_one_figure_corrected_is_the_sa
 ) -> None:
     north = _results("Harbour North", _ROWS_NORTH, style, "Reyes holds the seat for the Independents")
     pipes = _results("Harbour North", _ROWS_NORTH, "pipes", "Reyes holds the seat for the Independents")
-    assert _judged(detector, north, north, timedelta(hours=1)) == ["a"]
-    assert _judged(detector, pipes, north, timedelta(hours=1)) == ["a"]
+    assert judged(detector, north, north, timedelta(hours=1)) == ["a"]
+    assert judged(detector, pipes, north, timedelta(hours=1)) == ["a"]
     corrected = north.replace("1,466", "1,486").replace("33.3%", "33.7%")  # (one candidate's votes and share)
-    assert _judged(detector, north, corrected, timedelta(hours=2)) == ["a"]
+    assert judged(detector, north, corrected, timedelta(hours=2)) == ["a"]
 
 
 _ROWS_WEST = [
@@ -531,7 +484,7 @@ def test_two_wards_results_tables_of_unequal_rows_are_other_articles(detector: D
     west = _results("Harbour West", _ROWS_WEST, style, "Haddad gains the seat for the Coastal Party")
     assert differences(tokenised(north, 5), tokenised(west, 5)).fact_slots >= FACT_SLOTS_FOR_TEMPLATE
     assert differences(tokenised(west, 5), tokenised(north, 5)).fact_slots >= FACT_SLOTS_FOR_TEMPLATE
-    assert _judged_both_ways(detector, north, west, timedelta(minutes=6)) == ([], [])
+    assert judged_both_ways(detector, north, west, timedelta(minutes=6)) == ([], [])
 
 
 @pytest.mark.parametrize("style", ["pipes", "html", "pretty", "deep", "unclosed"])
@@ -545,13 +498,13 @@ def test_a_results_table_with_a_late_row_added_beside_a_corrected_one_is_the_sam
     late = ("Rhys Parry", "Liberal Democrats", "376", "9.0%")
     added = _results("Harbour North", [*_ROWS_NORTH, late], style, "Reyes holds the seat for the Independents")
     assert differences(tokenised(north, 5), tokenised(added, 5)).fact_slots == 0
-    assert _judged_both_ways(detector, north, added, timedelta(hours=1)) == (["a"], ["b"])
+    assert judged_both_ways(detector, north, added, timedelta(hours=1)) == (["a"], ["b"])
     varga = ("Ines Varga", "Coastal Party", "1,486", "33.3%")
     for fixed in ([_ROWS_NORTH[0], varga, late, _ROWS_NORTH[2]], [_ROWS_NORTH[0], late, varga, _ROWS_NORTH[2]]):
         corrected = _results("Harbour North", fixed, style, "Reyes holds the seat for the Independents")
         assert differences(tokenised(north, 5), tokenised(corrected, 5)).fact_slots <= 1
         assert differences(tokenised(corrected, 5), tokenised(north, 5)).fact_slots <= 1
-        assert _judged_both_ways(detector, north, corrected, timedelta(hours=1)) == (["a"], ["b"])
+        assert judged_both_ways(detector, north, corrected, timedelta(hours=1)) == (["a"], ["b"])
 
 
 def test_paired_blocks_of_unequal_rows_pair_their_first_rows() -> None:
@@ -579,13 +532,13 @@ def test_results_tables_with_empty_cells_are_read_as_tables(detector: Detector, 
     first = _results("Harbour North", north, style, "Reyes holds the seat for the Independents")
     other = _results("Harbour South", south, style, "Webb gains the seat for the Coastal Party")
     assert differences(tokenised(first, 5), tokenised(other, 5)).fact_slots >= FACT_SLOTS_FOR_TEMPLATE
-    assert _judged_both_ways(detector, first, other, timedelta(minutes=6)) == ([], [])
+    assert judged_both_ways(detector, first, other, timedelta(minutes=6)) == ([], [])
     # The same ward's table with the empty cell filled in, or one figure corrected, is the same article.
     filled = _results("Harbour North", _ROWS_NORTH, style, "Reyes holds the seat for the Independents")
     assert differences(tokenised(first, 5), tokenised(filled, 5)).fact_slots == 0
-    assert _judged_both_ways(detector, first, filled, timedelta(hours=1)) == (["a"], ["b"])
+    assert judged_both_ways(detector, first, filled, timedelta(hours=1)) == (["a"], ["b"])
     corrected = first.replace("1,466", "1,486")
-    assert _judged_both_ways(detector, first, corrected, timedelta(hours=1)) == (["a"], ["b"])
+    assert judged_both_ways(detector, first, corrected, timedelta(hours=1)) == (["a"], ["b"])
 
 
 def _cells(text: str) -> list[list[str]]:
@@ -647,7 +600,7 @@ def test_a_results_table_written_as_prose_is_the_same_article(detector: Detector
     north = _results("Harbour North", _ROWS_NORTH, "pipes", "Reyes holds the seat for the Independents")
     prose = "; ".join(f"{name} ({party}) {votes} votes, {share}" for name, party, votes, share in _ROWS_NORTH)
     table = "\n".join(" | ".join(row) for row in [("Candidate", "Party", "Votes", "Share"), *_ROWS_NORTH])
-    assert _judged(detector, north, north.replace(table, prose + "."), timedelta(hours=1)) == ["a"]
+    assert judged(detector, north, north.replace(table, prose + "."), timedelta(hours=1)) == ["a"]
 
 
 def _deposit_rates(rows: list[str]) -> str:
@@ -675,11 +628,11 @@ def test_a_rates_table_re_sent_with_a_row_added_is_the_same_article(detector: De
     late = "    100-109 days   4.35 pct    4.30 pct"
     added = _deposit_rates([*_RATE_ROWS[:3], late, *_RATE_ROWS[3:]])
     assert differences(tokenised(first, 5), tokenised(added, 5)).fact_slots == 0
-    assert _judged(detector, first, added, timedelta(hours=1)) == ["a"]
-    assert _judged(detector, added, first, timedelta(hours=1)) == ["a"]
+    assert judged(detector, first, added, timedelta(hours=1)) == ["a"]
+    assert judged(detector, added, first, timedelta(hours=1)) == ["a"]
     # (A row added and one figure corrected elsewhere stays one article.)
     corrected = added.replace("4.65 pct", "4.70 pct")
-    assert _judged(detector, first, corrected, timedelta(hours=2)) == ["a"]
+    assert judged(detector, first, corrected, timedelta(hours=2)) == ["a"]
 
 
 def test_a_results_table_with_its_columns_reordered_is_the_same_article(detector: Detector) -> None:
@@ -690,11 +643,11 @@ def test_a_results_table_with_its_columns_reordered_is_the_same_article(detector
     reordered = "\n".join(" | ".join(row) for row in [("Candidate", "Party", "Share", "Votes"), *swapped])
     other = north.replace(table, reordered)
     assert differences(tokenised(north, 5), tokenised(other, 5)).fact_slots == 0
-    assert _judged(detector, north, other, timedelta(hours=1)) == ["a"]
+    assert judged(detector, north, other, timedelta(hours=1)) == ["a"]
     # (With one candidate's votes corrected too, the columns' order is read from the other rows: one fact.)
     corrected = other.replace("1,466", "1,486")
     assert differences(tokenised(north, 5), tokenised(corrected, 5)).fact_slots == 1
-    assert _judged(detector, north, corrected, timedelta(hours=2)) == ["a"]
+    assert judged(detector, north, corrected, timedelta(hours=2)) == ["a"]
 
 
 def test_prose_with_stray_double_spaces_is_no_table() -> None:
@@ -1101,7 +1054,7 @@ def _port(ships: str, waiting: str) -> str:
 def test_a_number_written_as_a_word_is_a_figure(detector: Detector) -> None:
     # Counted by its digits only, "seven" against "six" changed no fact, and the port's reports of two days 40
     # days apart matched as one revised.
-    assert _judged(detector, _port("Seven", "four"), _port("Six", "four"), timedelta(days=40)) == []
+    assert judged(detector, _port("Seven", "four"), _port("Six", "four"), timedelta(days=40)) == []
 
 
 def test_a_number_word_written_in_digits_or_corrected_the_same_day_is_the_same_article(detector: Detector) -> None:
@@ -1135,12 +1088,12 @@ def test_a_number_in_several_words_written_in_digits_days_later_is_the_same_arti
 ) -> None:
     # Paired a word at a time, "twenty" and "five" against "25" was a changed figure, unlike "seven" against "7",
     # and a short item so restyled by a site republishing it days later was another article.
-    restyled = _judged_both_ways(detector, _port(words, "four"), _port(digits, "four"), timedelta(days=5))
+    restyled = judged_both_ways(detector, _port(words, "four"), _port(digits, "four"), timedelta(days=5))
     assert restyled == (["a"], ["b"])
 
 
 def test_two_numbers_in_several_words_written_in_digits_hours_later_are_the_same_article(detector: Detector) -> None:
-    assert _judged(detector, _port("Twenty-five", "thirty-one"), _port("25", "31"), timedelta(hours=3)) == ["a"]
+    assert judged(detector, _port("Twenty-five", "thirty-one"), _port("25", "31"), timedelta(hours=3)) == ["a"]
 
 
 @pytest.mark.parametrize(
@@ -1162,7 +1115,7 @@ def test_two_numbers_in_several_words_written_in_digits_hours_later_are_the_same
 def test_a_number_in_several_words_changed_days_later_is_still_another_article(
     detector: Detector, first: str, other: str
 ) -> None:
-    assert _judged_both_ways(detector, _port(first, "four"), _port(other, "four"), timedelta(days=5)) == ([], [])
+    assert judged_both_ways(detector, _port(first, "four"), _port(other, "four"), timedelta(days=5)) == ([], [])
 
 
 _GERMAN_BRIEF = (
@@ -1198,7 +1151,7 @@ _FRENCH_BRIEF = (
 def test_a_german_or_french_number_word_days_later_is_the_same_article_in_digits_and_another_changed(
     detector: Detector, template: str, first: dict[str, str], then: dict[str, str], expected: list[str]
 ) -> None:
-    assert _judged(detector, template.format(**first), template.format(**then), timedelta(days=5)) == expected
+    assert judged(detector, template.format(**first), template.format(**then), timedelta(days=5)) == expected
 
 
 def _listing(rest: str) -> str:
@@ -1212,7 +1165,7 @@ def test_a_short_notice_naming_another_company_in_a_long_stretch_weeks_later_is_
     # notices, 13 days apart, matched as one revised.
     stored = _listing("Harwell Instruments Inc, which traded on the Nasdaq system")
     later = _listing("Obsidian Freight Group Inc, which went public today")
-    assert _judged(detector, stored, later, timedelta(days=13)) == []
+    assert judged(detector, stored, later, timedelta(days=13)) == []
 
 
 def _weekly_imports(week: str) -> str:
@@ -1239,14 +1192,14 @@ def test_a_medium_reports_first_sentence_reworded_with_other_figures_weeks_later
     # had read for facts: a weekly report of 110 words and its issue four weeks later matched as one revised.
     first = _weekly_imports("January 9, the first week of the quota year, totalled 598 bales against 4,625 bales the")
     then = _weekly_imports("March 6 totalled 2,519 bales against 2,904 bales the")
-    assert _judged(detector, first, then, after) == expected
+    assert judged(detector, first, then, after) == expected
 
 
 def test_a_short_notice_with_a_long_stretch_reworded_days_later_is_the_same_article(detector: Detector) -> None:
     # (A stretch longer than a slot, naming nothing and holding no figure on either side.)
     before = "Harwell Instruments Inc, which until this week was traded over the counter by dealers"
     after = "Harwell Instruments Inc, whose shares were quoted by dealers over the counter until now"
-    assert _judged(detector, _listing(before), _listing(after), timedelta(days=5)) == ["a"]
+    assert judged(detector, _listing(before), _listing(after), timedelta(days=5)) == ["a"]
 
 
 _LIGHTHOUSE = (
@@ -1274,7 +1227,7 @@ def test_a_sub_edit_dropping_a_number_word_days_later_is_the_same_article(
 ) -> None:
     # A number word on one side of a slot alone counted as touching a figure, so a feature republished five days
     # later with "one of the oldest" made "among the oldest" was another article, though no figure changed.
-    edited = _judged_both_ways(detector, _LIGHTHOUSE, _LIGHTHOUSE.replace(before, after), timedelta(days=5))
+    edited = judged_both_ways(detector, _LIGHTHOUSE, _LIGHTHOUSE.replace(before, after), timedelta(days=5))
     assert edited == (["a"], ["b"])
 
 
@@ -1291,7 +1244,7 @@ def test_a_figure_restyled_as_a_word_or_in_digits_days_later_is_the_same_article
     restyled = _LIGHTHOUSE
     for before, after in edits.items():
         restyled = restyled.replace(before, after)
-    assert _judged(detector, _LIGHTHOUSE, restyled, timedelta(days=5)) == ["a"]
+    assert judged(detector, _LIGHTHOUSE, restyled, timedelta(days=5)) == ["a"]
 
 
 @pytest.mark.parametrize(("before", "after"), [("raised 7 percent", "raised nine percent"),
@@ -1814,8 +1767,8 @@ def test_two_men_in_one_template_the_same_day_are_other_articles(detector: Detec
     # The surname opening its sentence was no name there (a capital opening a sentence alone makes none): the
     # two reports differed in one name, a correction, and matched.
     first, then = _RESCUE.format(first="Owen", last="Trelawny"), _RESCUE.format(first="Callum", last="Reith")
-    assert _judged(detector, first, then, timedelta(hours=3)) == []
-    assert _judged(detector, first, first.replace("Owen", "Owain"), timedelta(hours=3)) == ["a"]  # one correction
+    assert judged(detector, first, then, timedelta(hours=3)) == []
+    assert judged(detector, first, first.replace("Owen", "Owain"), timedelta(hours=3)) == ["a"]  # one correction
 
 
 _FUN_RUN = (
@@ -1841,12 +1794,12 @@ def test_a_number_without_its_thousands_separators_is_the_same_figure(
     restyled = _FUN_RUN
     for before, new in edits.items():
         restyled = restyled.replace(before, new)
-    assert _judged(detector, _FUN_RUN, restyled, after) == ["a"]
+    assert judged(detector, _FUN_RUN, restyled, after) == ["a"]
 
 
 @pytest.mark.parametrize("other", ["1,900", "1900", "11,800", "1,800,000"])
 def test_a_grouped_number_changed_days_later_is_still_another_article(detector: Detector, other: str) -> None:
-    assert _judged(detector, _FUN_RUN, _FUN_RUN.replace("1,800", other), timedelta(days=5)) == []
+    assert judged(detector, _FUN_RUN, _FUN_RUN.replace("1,800", other), timedelta(days=5)) == []
 
 
 _RATE_CUT = (
@@ -1869,7 +1822,7 @@ def test_a_weekday_or_date_changed_in_a_short_items_first_sentence_is_no_other_s
 ) -> None:
     # "Thursday" inside a sentence was read as a name, and a name changed in a short item's first sentence as
     # another company saying the same thing: the copy matched nothing, even the wire's own correction.
-    assert _judged(detector, _RATE_CUT, _RATE_CUT.replace("said on Thursday", day), after) == ["a"]
+    assert judged(detector, _RATE_CUT, _RATE_CUT.replace("said on Thursday", day), after) == ["a"]
 
 
 @pytest.mark.parametrize(
@@ -1880,7 +1833,7 @@ def test_another_day_in_a_short_item_days_later_is_still_another_article(
 ) -> None:
     # A day is a fact, like a figure: changed in a copy over three days later, it is another report.
     stored, later = _RATE_CUT.replace("said on Thursday", first), _RATE_CUT.replace("said on Thursday", day)
-    assert _judged(detector, stored, later, timedelta(days=5)) == []
+    assert judged(detector, stored, later, timedelta(days=5)) == []
 
 
 _RAIL_PLAN = (
@@ -1895,7 +1848,7 @@ def test_a_person_named_like_a_month_is_a_name_not_a_date(detector: Detector, ot
     # "May" was read as the month wherever it stood: against another name it was neither a changed name nor a
     # changed date, and another minister saying the same thing matched as a revision.
     stored, copy = _RAIL_PLAN.format(who="May", when="within weeks"), _RAIL_PLAN.format(who=other, when="within weeks")
-    assert _judged(detector, stored, copy, timedelta(hours=2)) == []
+    assert judged(detector, stored, copy, timedelta(hours=2)) == []
 
 
 _FUNERAL = (
@@ -1911,9 +1864,9 @@ def test_a_first_name_like_a_month_after_of_is_a_name_not_a_date(detector: Detec
     # first name, neither a changed name nor a changed date, and with one figure changed the two funerals were one
     # correction.
     first, then = _FUNERAL.format(name=name, years="31"), _FUNERAL.format(name="Edith", years="24")
-    assert _judged(detector, first, then, timedelta(hours=3)) == []
+    assert judged(detector, first, then, timedelta(hours=3)) == []
     copy = first.replace("for 31 years", "for 32 years")  # one figure corrected: the same funeral
-    assert _judged(detector, first, copy, timedelta(hours=3)) == ["a"]
+    assert judged(detector, first, copy, timedelta(hours=3)) == ["a"]
 
 
 @pytest.mark.parametrize(
@@ -1949,7 +1902,7 @@ def test_a_short_item_republished_days_later_with_a_day_written_as_a_date_is_the
 ) -> None:
     # Republishing days later is when a site turns "Tuesday" into a date; the three-day rule took the date for a
     # changed fact, and the copy matched nothing.
-    assert _judged(detector, _PLANT_CUTS, _PLANT_CUTS.replace(before, after), timedelta(days=5)) == ["a"]
+    assert judged(detector, _PLANT_CUTS, _PLANT_CUTS.replace(before, after), timedelta(days=5)) == ["a"]
 
 
 @pytest.mark.parametrize(
@@ -1963,8 +1916,8 @@ def test_a_short_item_days_later_with_another_day_or_date_is_still_another_artic
     detector: Detector, before: str, after: str
 ) -> None:
     dated = _PLANT_CUTS.replace("said on Tuesday", "said on Nov. 4")  # then one date for another:
-    assert _judged(detector, dated, dated.replace("said on Nov. 4", "said on Nov. 5"), timedelta(days=5)) == []
-    assert _judged(detector, _PLANT_CUTS, _PLANT_CUTS.replace(before, after), timedelta(days=5)) == []
+    assert judged(detector, dated, dated.replace("said on Nov. 4", "said on Nov. 5"), timedelta(days=5)) == []
+    assert judged(detector, _PLANT_CUTS, _PLANT_CUTS.replace(before, after), timedelta(days=5)) == []
 
 
 _QUARRY = (
@@ -1985,8 +1938,8 @@ def test_a_day_or_month_abbreviated_in_a_copy_days_later_is_the_same_article(
     # The abbreviation against the full name was one date against another: a changed fact, over three days later
     # another article.
     stored, copy = _QUARRY.format(day=first), _QUARRY.format(day=then)
-    assert _judged(detector, stored, copy, timedelta(days=5)) == ["a"]
-    assert _judged(detector, stored, _QUARRY.format(day="Wed."), timedelta(days=5)) == []  # another day
+    assert judged(detector, stored, copy, timedelta(days=5)) == ["a"]
+    assert judged(detector, stored, _QUARRY.format(day="Wed."), timedelta(days=5)) == []  # another day
 
 
 _BRIDGE = (
@@ -2011,7 +1964,7 @@ def test_a_day_named_relatively_against_a_date_that_is_not_that_day_is_another_a
 ) -> None:
     # A weekday against any date was one day restyled, however far apart: next week's notice from one template
     # matched this week's.
-    assert _judged(detector, _BRIDGE.format(day=first), _BRIDGE.format(day=then), after) == []
+    assert judged(detector, _BRIDGE.format(day=first), _BRIDGE.format(day=then), after) == []
 
 
 @pytest.mark.parametrize(
@@ -2028,7 +1981,7 @@ def test_a_day_named_relatively_written_as_its_date_days_later_is_the_same_artic
     detector: Detector, first: str, then: str, after: timedelta
 ) -> None:
     stored, copy = _BRIDGE.format(day=first), _BRIDGE.format(day=then)
-    assert _judged_both_ways(detector, stored, copy, after) == (["a"], ["b"])
+    assert judged_both_ways(detector, stored, copy, after) == (["a"], ["b"])
 
 
 _LIBRARY = (
@@ -2053,7 +2006,7 @@ def test_a_short_item_under_another_headline_on_its_first_line_is_the_same_artic
     # A headline followed by a single line break stood outside the opening (wire copy is hard-wrapped, so a
     # single break ends nothing), and one ending in "?" or "!" was read as the first paragraph: either way its
     # words were another subject in the first sentence, and the copy matched nothing.
-    assert _judged(detector, stored_headline + _LIBRARY, copy_headline + _LIBRARY, timedelta(days=1)) == ["a"]
+    assert judged(detector, stored_headline + _LIBRARY, copy_headline + _LIBRARY, timedelta(days=1)) == ["a"]
 
 
 def test_another_company_under_a_headline_on_its_first_line_is_still_another_article(detector: Detector) -> None:
@@ -2113,7 +2066,7 @@ def test_a_headline_over_a_short_first_paragraph_opening_as_a_sentence_is_still_
         "Fenwick Road branch in Ashcombe while the roof is repaired."
     )
     stored, copy = "Ashcombe Library To Shut For Repairs" + rest, "Leaking Roof Closes Village Library" + rest
-    assert _judged(detector, stored, copy, timedelta(days=1)) == ["a"]
+    assert judged(detector, stored, copy, timedelta(days=1)) == ["a"]
 
 
 def _rate_notice(bank: str, headline: str = "Raises Prime Rate") -> str:
@@ -2142,7 +2095,7 @@ def test_notices_naming_their_company_only_in_a_headline_over_a_body_naming_anot
 ) -> None:
     # The body names a third bank (or its city), so the headline read as page furniture whatever it named, and two
     # banks' or companies' notices from one template matched the same day.
-    assert _judged(detector, first, then, timedelta(hours=2)) == []
+    assert judged(detector, first, then, timedelta(hours=2)) == []
     assert Tokenised(first, 5).headline_subject == 0
 
 
@@ -2161,7 +2114,7 @@ def test_notices_naming_their_company_only_in_a_headline_over_a_body_naming_anot
 def test_a_short_item_under_a_reworded_headline_is_still_the_same_article(
     detector: Detector, first: str, then: str
 ) -> None:
-    assert _judged(detector, first, then, timedelta(hours=2)) == ["a"]
+    assert judged(detector, first, then, timedelta(hours=2)) == ["a"]
 
 
 # A short breaking-news item, as outlets pass it on, each under its own byline, credit or label.
@@ -2188,7 +2141,7 @@ def test_a_short_item_under_another_byline_credit_or_label_is_the_same_article(
 ) -> None:
     # The lead-in was read as the item's opening words, and a different name there as another subject: the
     # copy matched nothing (the line-break forms matched only where both lines happened to read as headlines).
-    assert _judged(detector, stored_lead + joint + _BLAZE, copy_lead + joint + _BLAZE, timedelta(hours=3)) == ["a"]
+    assert judged(detector, stored_lead + joint + _BLAZE, copy_lead + joint + _BLAZE, timedelta(hours=3)) == ["a"]
 
 
 @pytest.mark.parametrize("copy_lead", ["By John Brown\n", "BREAKING: By John Brown\n", "By John Brown, Editor\n"])
@@ -2198,7 +2151,7 @@ def test_another_headline_and_byline_over_a_short_item_is_the_same_article(detec
         "Fire At Harbour Grain Store\nBy Jane Smith\n" + _BLAZE,
         "Blaze Shuts Harbour Road\n" + copy_lead + _BLAZE,
     )
-    assert _judged(detector, stored, copy, timedelta(hours=3)) == ["a"]
+    assert judged(detector, stored, copy, timedelta(hours=3)) == ["a"]
 
 
 @pytest.mark.parametrize(
@@ -2254,7 +2207,7 @@ def test_a_name_in_a_short_items_opening_in_american_spelling_is_the_same_name(
     # A name in the opening words of a short item changed is another company or place saying the same thing:
     # respelt by an American site an hour later, the copy matched nothing (later in the item it matched).
     first, then = _COUNT.format(where=british), _COUNT.format(where=american)
-    assert _judged_both_ways(detector, first, then, timedelta(hours=1)) == (["a"], ["b"])
+    assert judged_both_ways(detector, first, then, timedelta(hours=1)) == (["a"], ["b"])
 
 
 @pytest.mark.parametrize(
@@ -2270,7 +2223,7 @@ def test_another_name_in_a_short_items_opening_is_still_another_place(
 ) -> None:
     # The spelling rules are endings of one word: another word is another name ("Theatre" is not "Centre").
     first_text, other_text = _COUNT.format(where=first), _COUNT.format(where=other)
-    assert _judged_both_ways(detector, first_text, other_text, timedelta(hours=1)) == ([], [])
+    assert judged_both_ways(detector, first_text, other_text, timedelta(hours=1)) == ([], [])
 
 
 @pytest.mark.parametrize(
@@ -2332,7 +2285,7 @@ def test_a_long_story_republished_days_later_with_a_note_and_one_figure_correcte
     assert raw_jaccard(detector, Article("b", copy), Article("a", _DREDGING_TEXT)) < IDENTICAL_JACCARD, "premise"
     bare = _DREDGING_TEXT.replace(before, corrected)
     assert raw_jaccard(detector, Article("b", bare), Article("a", _DREDGING_TEXT)) >= IDENTICAL_JACCARD, "premise"
-    assert _judged_both_ways(detector, _DREDGING_TEXT, copy, after) == (["a"], ["b"])
+    assert judged_both_ways(detector, _DREDGING_TEXT, copy, after) == (["a"], ["b"])
 
 
 def test_a_long_story_republished_with_a_note_and_its_weekday_misdated_is_the_same_article(
@@ -2345,8 +2298,8 @@ def test_a_long_story_republished_with_a_note_and_its_weekday_misdated_is_the_sa
     bare = _DREDGING_TEXT.replace("on Tuesday", "on March 17")
     assert raw_jaccard(detector, Article("b", copy), Article("a", _DREDGING_TEXT)) < IDENTICAL_JACCARD, "premise"
     assert raw_jaccard(detector, Article("b", bare), Article("a", _DREDGING_TEXT)) >= IDENTICAL_JACCARD, "premise"
-    assert _judged_both_ways(detector, _DREDGING_TEXT, bare, timedelta(days=14)) == (["a"], ["b"]), "premise"
-    assert _judged_both_ways(detector, _DREDGING_TEXT, copy, timedelta(days=14)) == (["a"], ["b"])
+    assert judged_both_ways(detector, _DREDGING_TEXT, bare, timedelta(days=14)) == (["a"], ["b"]), "premise"
+    assert judged_both_ways(detector, _DREDGING_TEXT, copy, timedelta(days=14)) == (["a"], ["b"])
 
 
 def test_another_weeks_report_with_a_note_added_is_still_another_article(detector: Detector) -> None:
@@ -2362,7 +2315,7 @@ def test_another_weeks_report_with_a_note_added_is_still_another_article(detecto
         + " ".join(_DREDGING[2:5]).replace("three shipping", "four shipping")
         + "\n\nCorrection: an earlier version misstated the cost."
     )
-    assert _judged_both_ways(detector, first, then, timedelta(days=7)) == ([], [])
+    assert judged_both_ways(detector, first, then, timedelta(days=7)) == ([], [])
 
 
 def test_a_short_report_with_a_note_added_and_one_figure_changed_days_later_is_still_another_article(
@@ -2372,8 +2325,8 @@ def test_a_short_report_with_a_note_added_and_one_figure_changed_days_later_is_s
     stored = weekly_claims("March 1", "332,900", "368,400", "3,014,400", "2,997,800")
     later = weekly_claims("March 1", "332,900", "368,400", "3,041,400", "2,997,800")
     noted = later + "\n\nThis report was amended on March 9 to correct the number of people receiving benefits."
-    assert _judged_both_ways(detector, stored, noted, timedelta(days=8)) == ([], [])
-    assert _judged_both_ways(detector, stored, noted, timedelta(hours=3)) == (["a"], ["b"])  # a correction
+    assert judged_both_ways(detector, stored, noted, timedelta(days=8)) == ([], [])
+    assert judged_both_ways(detector, stored, noted, timedelta(hours=3)) == (["a"], ["b"])  # a correction
 
 
 # A monthly report of our own, long enough (over 160 words) that its next issue's changed facts (the month
@@ -2409,7 +2362,7 @@ def test_a_reports_next_issue_under_a_correction_note_is_still_another_article(d
     february = _HOUSE_PRICES.format(price="231,400", month="February", change="3.1", sales="1,204", prev="January")
     march = _HOUSE_PRICES.format(price="233,900", month="March", change="3.4", sales="1,377", prev="February")
     march += "\n\n" + note
-    assert _judged_both_ways(detector, february, march, timedelta(days=29, hours=23)) == ([], [])
+    assert judged_both_ways(detector, february, march, timedelta(days=29, hours=23)) == ([], [])
 
 
 @pytest.mark.parametrize(
@@ -2426,7 +2379,7 @@ def test_a_year_or_month_named_relatively_written_as_its_date_weeks_later_is_the
     # with a sub-edit that keeps the copy from being a re-send, the year was a changed fact three weeks later.
     story = "\n\n".join(_DREDGING[4:])
     copy = story.replace("said it would monitor", "says it will monitor").replace(before, after)
-    assert _judged_both_ways(detector, story, copy, timedelta(days=21)) == (["a"], ["b"])
+    assert judged_both_ways(detector, story, copy, timedelta(days=21)) == (["a"], ["b"])
 
 
 @pytest.mark.parametrize(
@@ -2442,7 +2395,7 @@ def test_a_year_or_a_date_changed_weeks_later_is_still_another_article(
 ) -> None:
     story = "\n\n".join(_DREDGING[4:]).replace("before the end of next year", "before the end of 2027")
     copy = story.replace("said it would monitor", "says it will monitor").replace(first, then)
-    assert _judged_both_ways(detector, story, copy, timedelta(days=21)) == ([], [])
+    assert judged_both_ways(detector, story, copy, timedelta(days=21)) == ([], [])
 
 
 _TIDES = (
@@ -2469,7 +2422,7 @@ def test_the_next_issue_of_a_daily_item_is_another_article(
     # the same figures under another day published a day later, were one article. A day that moves as far as
     # the publication times did is the series' next issue.
     first_text, then_text = _TIDES.format(day=first), _TIDES.format(day=then)
-    assert _judged_both_ways(detector, first_text, then_text, after) == ([], [])
+    assert judged_both_ways(detector, first_text, then_text, after) == ([], [])
 
 
 @pytest.mark.parametrize(
@@ -2486,7 +2439,7 @@ def test_a_day_corrected_or_moved_out_of_step_with_the_publication_times_is_the_
     detector: Detector, first: str, then: str, after: timedelta
 ) -> None:
     first_text, then_text = _TIDES.format(day=first), _TIDES.format(day=then)
-    assert _judged_both_ways(detector, first_text, then_text, after) == (["a"], ["b"])
+    assert judged_both_ways(detector, first_text, then_text, after) == (["a"], ["b"])
 
 
 # A daily item that names no day: the central bank's operation, reported each morning at the same minute (timed to
@@ -2674,7 +2627,7 @@ def test_a_date_in_a_short_items_opening_moved_a_day_later_is_the_same_article(
     # A republisher dates the page, or the dateline, by its own day: the opening is the page's, not the story's.
     body = "Callender Optics will cut 90 jobs at its Dunholt lens factory, blaming weaker orders from camera makers."
     assert raw_jaccard(detector, Article("a", first + body), Article("b", then + body)) < IDENTICAL_JACCARD, "premise"
-    assert _judged_both_ways(detector, first + body, then + body, timedelta(days=1)) == (["a"], ["b"])
+    assert judged_both_ways(detector, first + body, then + body, timedelta(days=1)) == (["a"], ["b"])
 
 
 # A short item whose times of day a republisher writes in its own house style: two in one clause (a stretch too
@@ -2702,7 +2655,7 @@ def test_times_of_day_in_another_house_style_days_later_are_the_same_article(
     # "18:45" for "6:45 p.m." and "07:00" for "7 a.m." were changed figures read a word at a time ("18" against
     # "6" beside "p", "m"; "07" against "7"), and a copy so restyled four days later another article.
     first, copy = _SAILINGS.format(**_TIMES_12H), _SAILINGS.format(**then)
-    assert _judged_both_ways(detector, first, copy, timedelta(days=4)) == (["a"], ["b"])
+    assert judged_both_ways(detector, first, copy, timedelta(days=4)) == (["a"], ["b"])
     found = differences(Tokenised(first, 5), Tokenised(copy, 5))
     assert (found.fact_slots, found.touched_facts) == (0, 0)
 
@@ -2724,7 +2677,7 @@ def test_one_time_of_day_in_another_house_style_days_later_is_the_same_article(
 ) -> None:
     times = dict(_TIMES_12H, first=first)
     first_text, then_text = _SAILINGS.format(**times), _SAILINGS.format(**dict(times, first=then))
-    assert _judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == (["a"], ["b"])
+    assert judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == (["a"], ["b"])
 
 
 @pytest.mark.parametrize(
@@ -2741,8 +2694,8 @@ def test_one_time_of_day_in_another_house_style_days_later_is_the_same_article(
 def test_another_time_of_day_days_later_is_still_another_article(detector: Detector, first: str, then: str) -> None:
     first_text = _SAILINGS.format(**dict(_TIMES_12H, late=first))
     then_text = _SAILINGS.format(**dict(_TIMES_12H, late=then))
-    assert _judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == ([], [])
-    assert _judged_both_ways(detector, first_text, then_text, timedelta(hours=2)) == (["a"], ["b"])  # a correction
+    assert judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == ([], [])
+    assert judged_both_ways(detector, first_text, then_text, timedelta(hours=2)) == (["a"], ["b"])  # a correction
 
 
 _RESULT = (
@@ -2766,7 +2719,7 @@ def test_a_colon_figure_with_no_time_word_is_no_time_of_either_half_of_the_day(
     # Any "H:MM" from 1 to 12 was read as either half of the day: "3:16" and "15:16" one figure, and a changed
     # score four days later the same article.
     first_text, then_text = _RESULT.format(score=first), _RESULT.format(score=then)
-    assert _judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == ([], [])
+    assert judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == ([], [])
 
 
 @pytest.mark.parametrize(
@@ -2783,7 +2736,7 @@ def test_noon_and_midnight_and_a_bare_time_are_no_other_half_of_the_day(
 ) -> None:
     first_text = _SAILINGS.format(**dict(_TIMES_12H, **{key: first}))
     then_text = _SAILINGS.format(**dict(_TIMES_12H, **{key: then}))
-    assert _judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == ([], [])
+    assert judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == ([], [])
 
 
 def test_times_of_day_in_another_house_style_in_a_long_story_days_later_are_the_same_article(
@@ -2827,7 +2780,7 @@ def test_times_in_four_digits_french_style_or_with_a_full_stop_days_later_are_th
     # another article. (The template writes "sail at {late}": the values are written bare, as a paper would.)
     first_text = _SAILINGS.format(**dict(_TIMES_12H, late=first))
     then_text = _SAILINGS.format(**dict(_TIMES_12H, late=then))
-    assert _judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == (["a"], ["b"])
+    assert judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == (["a"], ["b"])
     found = differences(Tokenised(first_text, 5), Tokenised(then_text, 5))
     assert (found.fact_slots, found.touched_facts) == (0, 0)
 
@@ -2854,8 +2807,8 @@ def test_another_time_in_four_digits_french_style_or_with_a_full_stop_days_later
 ) -> None:
     first_text = _SAILINGS.format(**dict(_TIMES_12H, **{key: first}))
     then_text = _SAILINGS.format(**dict(_TIMES_12H, **{key: then}))
-    assert _judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == ([], [])
-    assert _judged_both_ways(detector, first_text, then_text, timedelta(hours=2)) == (["a"], ["b"])  # a correction
+    assert judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == ([], [])
+    assert judged_both_ways(detector, first_text, then_text, timedelta(hours=2)) == (["a"], ["b"])  # a correction
 
 
 # A time both sides write, then a slot where one adds "p.m." or a time zone to it (and rewords what follows).
@@ -2884,7 +2837,7 @@ def test_a_mark_one_side_adds_to_the_same_time_days_later_is_no_change(
     # A "GMT" or "PM" in a slot where the other side had no name was a name touched: four days later, another
     # article. It agrees with the time both write, and names no one.
     first_text, then_text = _SAILING_AT.format(time=time, then=first), _SAILING_AT.format(time=time, then=then)
-    assert _judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == (["a"], ["b"])
+    assert judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == (["a"], ["b"])
     found = differences(Tokenised(first_text, 5), Tokenised(then_text, 5))
     assert (found.fact_slots, found.touched_facts) == (0, 0)
 
@@ -2902,7 +2855,7 @@ def test_a_mark_that_disagrees_with_the_other_sides_time_days_later_is_still_ano
     detector: Detector, time: str, first: str, then: str
 ) -> None:
     first_text, then_text = _SAILING_AT.format(time=time, then=first), _SAILING_AT.format(time=time, then=then)
-    assert _judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == ([], [])
+    assert judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == ([], [])
 
 
 # A short item whose figures a republisher writes in its own house style.
@@ -2931,7 +2884,7 @@ def test_figures_in_another_house_style_days_later_are_the_same_article(
     # article. (The label stays `revised` in so short an item: it is the shingles' Jaccard, which the restyle
     # lowers, and the template check reads no fact changed.)
     first_text, then_text = _BILLS.format(**first), _BILLS.format(**then)
-    assert _judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == (["a"], ["b"])
+    assert judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == (["a"], ["b"])
     found = differences(Tokenised(first_text, 5), Tokenised(then_text, 5))
     assert (found.fact_slots, found.touched_facts) == (0, 0)
 
@@ -2956,8 +2909,8 @@ def test_a_figure_of_another_scale_or_value_days_later_is_still_another_article(
     detector: Detector, first: str, then: str
 ) -> None:
     first_text, then_text = _BILLS.format(rise="5pc", spend=first), _BILLS.format(rise="5pc", spend=then)
-    assert _judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == ([], [])
-    assert _judged_both_ways(detector, first_text, then_text, timedelta(hours=2)) == (["a"], ["b"])  # a correction
+    assert judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == ([], [])
+    assert judged_both_ways(detector, first_text, then_text, timedelta(hours=2)) == (["a"], ["b"])  # a correction
 
 
 def test_us_before_a_dollar_sign_is_no_name_but_there_alone(detector: Detector) -> None:
@@ -2972,9 +2925,9 @@ def test_us_before_a_dollar_sign_is_no_name_but_there_alone(detector: Detector) 
     first = text.format(money="US$3bn", place="the US", month="June")
     then = text.format(money="$3bn", place="the UK", month="July")
     assert differences(Tokenised(first, 5), Tokenised(then, 5)).fact_slots == 2
-    assert _judged_both_ways(detector, first, then, timedelta(hours=2)) == ([], [])
+    assert judged_both_ways(detector, first, then, timedelta(hours=2)) == ([], [])
     restyled = text.format(money="$3bn", place="the US", month="June")
-    assert _judged_both_ways(detector, first, restyled, timedelta(days=4)) == (["a"], ["b"])
+    assert judged_both_ways(detector, first, restyled, timedelta(days=4)) == (["a"], ["b"])
 
 
 # A short item whose prices and times a republisher may restyle: "at 10.30" may be a price or a time.
@@ -2997,7 +2950,7 @@ _SHARES = (
 )
 def test_a_decimal_and_a_time_swapped_days_later_is_another_article(detector: Detector, first: str, then: str) -> None:
     first_text, then_text = _SHARES.format(moved=first), _SHARES.format(moved=then)
-    assert _judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == ([], [])
+    assert judged_both_ways(detector, first_text, then_text, timedelta(days=4)) == ([], [])
     assert differences(Tokenised(first_text, 5), Tokenised(then_text, 5)).touched_facts == 1
 
 
@@ -3036,7 +2989,7 @@ def test_a_wire_brief_run_days_later_under_a_byline_without_its_dateline_is_the_
     # (Reuters)") was a changed name, and its date a changed figure: facts, and four days later another article.
     # The opening is the page's: a dateline's date is the day the wire filed it, no fact of the story.
     first = "DUNHOLT, March 2 (Reuters) - " + _PLANT
-    assert _judged_both_ways(detector, first, opening + _PLANT, timedelta(days=4)) == (["a"], ["b"])
+    assert judged_both_ways(detector, first, opening + _PLANT, timedelta(days=4)) == (["a"], ["b"])
     found = differences(Tokenised(first, 5), Tokenised(opening + _PLANT, 5))
     assert (found.fact_slots, found.touched_facts, found.new_subject) == (0, 0, False)
 
@@ -3048,8 +3001,8 @@ def test_a_date_changed_in_a_wire_briefs_sentences_days_later_is_still_another_a
     # Only the opening is the page's: a day changed in the story's sentences is a changed fact still.
     first = "DUNHOLT, March 2 (Reuters) - " + _PLANT.replace("by the end of the year", "on March 31")
     then = opening + _PLANT.replace("by the end of the year", "on April 30")
-    assert _judged_both_ways(detector, first, then, timedelta(days=4)) == ([], [])
-    assert _judged_both_ways(detector, first, then, timedelta(hours=3)) == (["a"], ["b"])  # a correction
+    assert judged_both_ways(detector, first, then, timedelta(days=4)) == ([], [])
+    assert judged_both_ways(detector, first, then, timedelta(hours=3)) == (["a"], ["b"])  # a correction
 
 
 # A figure in a short item's opening that both sides write and that differs: a headline's, a first clause's
@@ -3090,15 +3043,15 @@ def test_a_figure_changed_in_a_short_items_opening_days_later_is_still_another_a
 ) -> None:
     # Skipped as the page's, a headline's or first clause's changed figure and a dateline's changed day were no
     # facts: another week's notice, another rate or count days later matched as the same article.
-    assert _judged_both_ways(detector, first, then, timedelta(days=after)) == ([], [])
-    assert _judged_both_ways(detector, first, then, timedelta(hours=2)) == (["a"], ["b"])  # a correction
+    assert judged_both_ways(detector, first, then, timedelta(days=after)) == ([], [])
+    assert judged_both_ways(detector, first, then, timedelta(hours=2)) == (["a"], ["b"])  # a correction
 
 
 def test_another_company_after_a_byline_in_a_wire_brief_is_still_another_article(detector: Detector) -> None:
     # The opening's exemption ends where the story starts: another company in its first words is another notice.
     first = "DUNHOLT, March 2 (Reuters) - " + _PLANT
     then = "By Staff Writer\n\n" + _PLANT.replace("Callender Optics", "Marsden Glassworks")
-    assert _judged_both_ways(detector, first, then, timedelta(hours=3)) == ([], [])
+    assert judged_both_ways(detector, first, then, timedelta(hours=3)) == ([], [])
 
 
 _RIVER_PL = [
@@ -3144,7 +3097,7 @@ def test_a_copy_with_its_names_written_without_diacritics_is_the_same_article(
     # Each name written without its diacritics was a changed name: a same-day copy so written had names changed
     # densely, another article from one template, and matched nothing.
     story = "\n\n".join(_RIVER_PL)
-    assert _judged_both_ways(detector, story, _without_accents(story), after) == (["a"], ["b"])
+    assert judged_both_ways(detector, story, _without_accents(story), after) == (["a"], ["b"])
 
 
 @pytest.mark.parametrize(("after", "same"), [(timedelta(hours=2), True), (timedelta(days=5), False)])
@@ -3155,7 +3108,7 @@ def test_a_copy_with_its_places_in_their_russian_based_spelling_is_the_same_arti
     # article. Days later it is a name touched, as a name transliterated is: "Odessa" may be Odessa, Texas.
     story = "\n\n".join(_RAIL_UA)
     expected = (["a"], ["b"]) if same else ([], [])
-    assert _judged_both_ways(detector, story, _in_russian_based_spelling(story), after) == expected
+    assert judged_both_ways(detector, story, _in_russian_based_spelling(story), after) == expected
 
 
 def test_a_place_in_its_other_spelling_changes_no_fact_but_touches_one() -> None:
@@ -3185,7 +3138,7 @@ def test_a_name_in_another_transliteration_days_later_is_a_name_touched(
     text_a = _RESCUE.format(first=first[0], last=first[1])
     text_b = _RESCUE.format(first=then[0], last=then[1])
     expected = (["a"], ["b"]) if same else ([], [])
-    assert _judged_both_ways(detector, text_a, text_b, after) == expected
+    assert judged_both_ways(detector, text_a, text_b, after) == expected
 
 
 @pytest.mark.parametrize(
@@ -3206,7 +3159,7 @@ def test_a_name_in_another_transliteration_is_the_same_name_and_a_close_name_ano
     text_a = _RESCUE.format(first=first[0], last=first[1])
     text_b = _RESCUE.format(first=then[0], last=then[1])
     expected = (["a"], ["b"]) if same else ([], [])
-    assert _judged_both_ways(detector, text_a, text_b, timedelta(hours=3)) == expected
+    assert judged_both_ways(detector, text_a, text_b, timedelta(hours=3)) == expected
 
 
 @pytest.mark.parametrize(("a", "b"), [("łódź", "lodz"), ("søren", "soren"), ("đorđe", "dorde"), ("müller", "muller")])
@@ -3353,7 +3306,7 @@ def test_a_name_dropped_shortened_or_moved_in_a_copy_days_later_is_the_same_arti
     # A slot with a name on either side counted as a changed fact, and the three-day rule made the copy another
     # article: the names of one side all the other's are no changed fact.
     copy = _swing_bridge_copy(before, after)
-    assert _judged_both_ways(detector, _SWING_BRIDGE, copy, timedelta(days=5)) == (["a"], ["b"])
+    assert judged_both_ways(detector, _SWING_BRIDGE, copy, timedelta(days=5)) == (["a"], ["b"])
 
 
 @pytest.mark.parametrize(
@@ -3369,7 +3322,7 @@ def test_a_name_dropped_shortened_or_moved_in_a_copy_days_later_is_the_same_arti
 def test_a_name_or_a_month_changed_in_a_copy_days_later_is_still_another_article(
     detector: Detector, before: str, after: str
 ) -> None:
-    assert _judged_both_ways(detector, _SWING_BRIDGE, _swing_bridge_copy(before, after), timedelta(days=5)) == ([], [])
+    assert judged_both_ways(detector, _SWING_BRIDGE, _swing_bridge_copy(before, after), timedelta(days=5)) == ([], [])
 
 
 def test_a_name_with_a_stroke_letter_and_an_accent_too_is_written_plainly() -> None:
@@ -3460,9 +3413,9 @@ def test_the_subjects_name_respelt_in_a_short_items_opening_is_a_correction(
     fixed = (
         _COUNCILLOR.format(first=then[0], last=then[1]) + "\n\n(Corrects spelling of councillor's name in paragraph 1)"
     )
-    assert _judged_both_ways(detector, first, fixed, timedelta(hours=2)) == (["a"], ["b"])
+    assert judged_both_ways(detector, first, fixed, timedelta(hours=2)) == (["a"], ["b"])
     # It is still a changed name: days later, another article by the three-day rule.
-    assert _judged_both_ways(detector, first, fixed, timedelta(days=5)) == ([], [])
+    assert judged_both_ways(detector, first, fixed, timedelta(days=5)) == ([], [])
 
 
 def test_a_name_respelt_without_a_correction_note_in_the_later_text_is_another_subject(detector: Detector) -> None:
@@ -3471,9 +3424,9 @@ def test_a_name_respelt_without_a_correction_note_in_the_later_text_is_another_s
     first = _COUNCILLOR.format(first="Marta", last="Lindqvist")
     respelt = _COUNCILLOR.format(first="Marta", last="Lindquist")
     note = "\n\n(Corrects spelling of councillor's name in paragraph 1)"
-    assert _judged_both_ways(detector, first, respelt, timedelta(hours=2)) == ([], [])
+    assert judged_both_ways(detector, first, respelt, timedelta(hours=2)) == ([], [])
     # The note in the earlier text alone corrects something else, not this name.
-    assert _judged_both_ways(detector, first + note, respelt, timedelta(hours=2)) == ([], [])
+    assert judged_both_ways(detector, first + note, respelt, timedelta(hours=2)) == ([], [])
     # Neither text later: no note can be read as the later one's.
     stored, query = Article("a", first, published=None), Article("b", respelt + note, published=None)
     assert judge(detector, query, stored) == [] and judge(detector, stored, query) == []
@@ -3506,7 +3459,7 @@ def test_a_wire_brief_under_a_top_line_of_its_own_without_its_dateline_is_the_sa
     # The dateline's place and date against the top line's capitals were a name against a name in the first
     # slot of a short item: another subject, and the copy matched nothing (with the dateline kept: additions).
     first = "ARDMORE, March 17 (Reuters) - " + _CRASH
-    assert _judged_both_ways(detector, first, lead + _CRASH, timedelta(hours=2)) == (["a"], ["b"])
+    assert judged_both_ways(detector, first, lead + _CRASH, timedelta(hours=2)) == (["a"], ["b"])
     found = differences(Tokenised(first, 5), Tokenised(lead + _CRASH, 5))
     assert (found.new_subject, found.fact_slots) == (False, 0)
 
@@ -3525,7 +3478,7 @@ def test_a_wire_brief_under_a_top_line_of_its_own_without_its_dateline_is_the_sa
 def test_a_dateline_against_another_subject_in_the_first_sentence_is_still_another_article(
     detector: Detector, first: str, then: str
 ) -> None:
-    assert _judged_both_ways(detector, first, then, timedelta(hours=2)) == ([], [])
+    assert judged_both_ways(detector, first, then, timedelta(hours=2)) == ([], [])
 
 
 # Names close in spelling are a respelling only where that is safe (review of the names fix): a person's name
@@ -3556,13 +3509,13 @@ def test_a_close_name_of_another_country_company_or_person_is_another_subject(
     detector: Detector, first: str, then: str
 ) -> None:
     # Read as a respelling, each pair was one brief (identical) an hour apart.
-    assert _judged_both_ways(detector, first, then, timedelta(hours=1)) == ([], [])
+    assert judged_both_ways(detector, first, then, timedelta(hours=1)) == ([], [])
 
 
 def test_a_place_respelt_with_a_correction_note_is_the_same_article(detector: Detector) -> None:
     first = _OUTPUT.format(X="Kellick")
     fixed = _OUTPUT.format(X="Kellock") + "\n\n(Corrects spelling of Kellock in paragraph 1)"
-    assert _judged_both_ways(detector, first, fixed, timedelta(hours=2)) == (["a"], ["b"])
+    assert judged_both_ways(detector, first, fixed, timedelta(hours=2)) == (["a"], ["b"])
 
 
 _JOBS = (
@@ -3598,7 +3551,7 @@ def test_a_close_name_without_a_correction_note_is_another_subject(detector: Det
     # Each pair was one `identical` brief an hour apart (review 2): read as a respelling for a person's name
     # beside its unchanged other half, a loose transliteration ("Kessler", "Gessler"), or the word "correction"
     # in prose taken for a note.
-    assert _judged_both_ways(detector, first, then, timedelta(hours=1)) == ([], [])
+    assert judged_both_ways(detector, first, then, timedelta(hours=1)) == ([], [])
 
 
 @pytest.mark.parametrize(
@@ -3655,7 +3608,7 @@ def test_a_name_respelt_under_any_correction_note_the_one_reader_reads_is_a_corr
     # rule alike: these notes, which the respelt-name rule's own reader did not read, matched nothing.
     first = _COUNCILLOR.format(first="Marta", last="Lindqvist")
     fixed = _COUNCILLOR.format(first="Marta", last="Lindquist") + note
-    assert _judged_both_ways(detector, first, fixed, timedelta(hours=2)) == (["a"], ["b"])
+    assert judged_both_ways(detector, first, fixed, timedelta(hours=2)) == (["a"], ["b"])
 
 
 def test_a_name_respelt_is_a_correction_only_within_a_day_and_under_a_new_note(detector: Detector) -> None:
@@ -3664,9 +3617,9 @@ def test_a_name_respelt_is_a_correction_only_within_a_day_and_under_a_new_note(d
     first = _COUNCILLOR.format(first="Marta", last="Lindqvist")
     note = "\n\n(Corrects spelling of councillor's name in paragraph 1)"
     fixed = _COUNCILLOR.format(first="Marta", last="Lindquist") + note
-    assert _judged_both_ways(detector, first, fixed, timedelta(hours=20)) == (["a"], ["b"])
-    assert _judged_both_ways(detector, first, fixed, timedelta(hours=30)) == ([], [])
-    assert _judged_both_ways(detector, first + note, fixed, timedelta(hours=2)) == ([], [])
+    assert judged_both_ways(detector, first, fixed, timedelta(hours=20)) == (["a"], ["b"])
+    assert judged_both_ways(detector, first, fixed, timedelta(hours=30)) == ([], [])
+    assert judged_both_ways(detector, first + note, fixed, timedelta(hours=2)) == ([], [])
 
 
 @pytest.mark.parametrize(
@@ -3684,7 +3637,7 @@ def test_another_name_in_a_short_items_opening_is_still_another_subject(
 ) -> None:
     first = _COUNCILLOR.format(first="Marta", last="Lindqvist")
     other = _COUNCILLOR.format(first=then[0], last=then[1])
-    assert _judged_both_ways(detector, first, other, timedelta(hours=2)) == ([], [])
+    assert judged_both_ways(detector, first, other, timedelta(hours=2)) == ([], [])
     found = differences(Tokenised(first, 5), Tokenised(other, 5))
     assert found.new_subject
 
@@ -3948,7 +3901,7 @@ def test_a_local_line_after_a_first_sentence_ending_on_us_is_no_other_fill_of_a_
     ta, tb = Tokenised(first[1], 5), Tokenised(then[1], 5)
     assert ta.count <= MEDIUM_ITEM_TOKENS, "premise: renamed_apart reads it"
     assert not templates.renamed_apart(first[0], ta, then[0], tb)
-    assert _judged_titled(detector, first, then, timedelta(hours=1)) == (["a"], ["b"])
+    assert judged_titled(detector, first, then, timedelta(hours=1)) == (["a"], ["b"])
 
 
 def test_a_sentence_ending_in_a_figure_or_a_plain_word_still_ends_the_lead() -> None:
@@ -3984,720 +3937,3 @@ def test_a_place_or_name_in_another_spelling_in_title_and_body_is_the_same_artic
     assert Tokenised(first.body, 5).count <= MEDIUM_ITEM_TOKENS, "premise: renamed_apart reads it"
     assert [m.id for m in judge(detector, then, first)] == ["a"]
     assert [m.id for m in judge(detector, first, then)] == ["b"]
-
-
-# Short items updated or corrected hours later, two or more figures changed: only a note says so.
-def _quarry_blast(dead: str, hurt: str, crews: str) -> str:
-    return (
-        "TARROW, June 4 - An explosion at a limestone quarry outside Tarrow on Thursday morning killed "
-        f"{dead} workers and sent {hurt} to hospital, the regional fire service said. The blast happened as a crew "
-        "was preparing charges on the lower face of the pit, a spokesman for the operator told reporters at the "
-        f"gate. {crews} fire crews and two air ambulances were sent to the site, and the road to the quarry was "
-        "closed to traffic for the rest of the day while inspectors from the mines agency examined the damage."
-    )
-
-
-def _ward_result(ward: str, winner: str, winner_share: str, runner: str, runner_share: str) -> str:
-    return (
-        f"Polling results for {ward} ward in Thursday's borough election, as announced by the returning officer "
-        f"at the count on Friday.\n\nTurnout was 41.3 percent. Nadia Ferrow (Independent) won {winner} votes "
-        f"({winner_share}%), Colm Hargate (Riverside Party) {runner} ({runner_share}%) and Ines Polder (Greens) "
-        "318 (9.6%).\n\nFerrow holds the seat. Counting took place at the Tarrow Civic Hall; the results stay "
-        "provisional until the borough's electoral office certifies them next week."
-    )
-
-
-_BLAST = _quarry_blast("Four", "nine", "Six")
-_BLAST_UPDATED = _quarry_blast("Seven", "eleven", "Eight")
-_WARD = _ward_result("Millbrook", "1,906", "57.4", "1,102", "33.0")
-_WARD_CORRECTED = _ward_result("Millbrook", "1,906", "57.2", "1,120", "33.2")
-_CORRECTS_NOTE = "\n\n(Corrects Colm Hargate's vote total to 1,120, not 1,102, and the shares.)"
-
-
-def _judged_titled(
-    detector: Detector, first: tuple[str, str], then: tuple[str, str], after: timedelta
-) -> tuple[list[str], list[str]]:
-    """As `_judged_both_ways`, each text given as (title, body)."""
-    stored = Article("a", first[1], title=first[0], published=T0)
-    later = Article("b", then[1], title=then[0], published=T0 + after)
-    return [m.id for m in judge(detector, later, stored)], [m.id for m in judge(detector, stored, later)]
-
-
-def test_two_or_more_figures_changed_hours_later_are_dense_facts_without_a_note(detector: Detector) -> None:
-    # (premise of the tests below: without a note, this is read as another instance of a template, as a daily
-    # report of other figures would be)
-    d = differences(tokenised(_BLAST, 5), tokenised(_BLAST_UPDATED, 5))
-    assert d.fact_slots >= 2 and d.shared_tokens < 80 * d.fact_slots
-    blast = ("Four dead in quarry explosion near Tarrow", _BLAST)
-    assert _judged_titled(detector, blast, ("Seven dead in quarry explosion", _BLAST_UPDATED), timedelta(hours=3)) == (
-        [],
-        [],
-    )
-
-
-@pytest.mark.parametrize(
-    "title",
-    [
-        "UPDATE 1-Quarry explosion death toll near Tarrow rises to seven",
-        "CORRECTED - Seven dead in quarry explosion near Tarrow",
-        "(CORRECTED)-Seven dead in quarry explosion near Tarrow",
-        "(CORRECTION)-Seven dead in quarry explosion near Tarrow",
-    ],
-)
-def test_a_short_item_updated_hours_later_under_an_update_title_is_the_same_article(
-    detector: Detector, title: str
-) -> None:
-    # Two figures changed in a 90-word item were "densely spread", another instance of a template, and the
-    # update matched nothing, whatever its title said.
-    blast = ("Four dead in quarry explosion near Tarrow", _BLAST)
-    assert _judged_titled(detector, blast, (title, _BLAST_UPDATED), timedelta(hours=3)) == (["a"], ["b"])
-
-
-@pytest.mark.parametrize(
-    "note",
-    [
-        _CORRECTS_NOTE,
-        "\n\nThis story has been corrected to show Colm Hargate's vote total and the shares.",
-        "\n    Company corrects vote total in item moved Friday.",  # (a Reuters-21578 note line)
-    ],
-)
-def test_a_short_result_corrected_hours_later_with_a_note_is_the_same_article(detector: Detector, note: str) -> None:
-    first = ("Millbrook ward result", _WARD)
-    assert _judged_titled(detector, first, ("Millbrook ward result", _WARD_CORRECTED + note), timedelta(hours=2)) == (
-        ["a"],
-        ["b"],
-    )
-
-
-def test_a_note_does_not_join_another_wards_result(detector: Detector) -> None:
-    # Another ward's result, corrected and marked so, is still another instance: a name replaced (the ward, in
-    # the opening words) is no correction's, however the later text is marked.
-    other = _ward_result("Eastgate", "1,455", "48.9", "1,291", "43.4") + _CORRECTS_NOTE
-    first = ("Millbrook ward result", _WARD)
-    for after in (timedelta(minutes=30), timedelta(hours=2)):
-        assert _judged_titled(detector, first, ("Eastgate ward result", other), after) == ([], [])
-
-
-def test_a_note_on_the_earlier_text_or_days_later_does_not_make_a_correction(detector: Detector) -> None:
-    first = ("Millbrook ward result", _WARD + _CORRECTS_NOTE)  # the stored text is the marked one: no later note
-    assert _judged_titled(detector, first, ("Millbrook ward result", _WARD_CORRECTED), timedelta(hours=2)) == ([], [])
-    first = ("Millbrook ward result", _WARD)
-    late = ("Millbrook ward result", _WARD_CORRECTED + _CORRECTS_NOTE)
-    assert _judged_titled(detector, first, late, timedelta(days=5)) == ([], [])  # the three-day rule stands
-
-
-def test_a_note_does_not_join_forecasts_for_two_towns(detector: Detector) -> None:
-    a = Article("a", _forecast("Lanford", 14, 6, "light and westerly", 20), published=T0)
-    note = "\n\n(Corrects the overnight low.)"
-    b = Article("b", _forecast("Dunmore", 11, 4, "fresh and northerly", 60) + note, published=T0 + timedelta(hours=1))
-    assert judge(detector, b, a) == [] and judge(detector, a, b) == []
-
-
-@pytest.mark.parametrize(
-    ("title", "body", "marked"),
-    [
-        ("UPDATE 2-Quarry blast toll rises", "", True),
-        ("REFILE-CORRECTED-Quarry blast toll rises", "", True),
-        ("", "Four workers died.\n(corrects number of dead)", True),
-        ("", "Four workers died. -- corrects name of quarry", True),
-        ("", "Shr 12 cts\n    NOTE: Corrects reversed figures in March 11 item.", True),
-        ("", "An earlier version of this article gave the wrong toll.", True),
-        ("Updated: Quarry blast toll rises", "Updated 14:32. Four workers died.", False),  # a page's label
-        ("UPDATE: Quarry blast toll rises", "", False),
-        ("UK equities seen due for downward correction", "Analysts expect the market to be corrected.", False),
-        ("", "He said he had begun correcting the imbalances.", False),
-        # Reuters-21578's note forms, and a wire's notes of edits
-        ("", "Shr 12 cts\n    Company corrects period in March 19 item\n Reuter", True),
-        ("", "Sales rose.\n    NOTE: In item moved March 23, company corrects its error to show loss.", True),
-        ("", "Sales rose.\n    -- First Boston corrects that it, not Mellon, is selling the notes.", True),
-        ("", "Sales rose.\n    --Corrects March 30 item to show holdings decreased.", True),
-        ("", "The sixth is in Canada. - corrects the date of the plant closings.", True),
-        ("", "(Changes headline, corrects spelling of name)\n\nFour workers died.", True),
-        ("", "(Updates with closing prices)\n\nThe rupee ended weaker.", True),
-        ("", "(Adds details, updates prices)\n\nThe rupee ended weaker.", True),
-        ("", "(Recasts, updates with closing prices)\n\nThe rupee ended weaker.", True),
-        ("", "Four workers died.\n\nThis article has been revised to correct the toll.", True),
-        ("", "Four workers died.\n\nThis article was amended on 6 March 2026.", True),  # (the Guardian's form)
-        ("", "Four workers died.\n\nThis story was corrected at 1410 GMT.", True),
-        ("", "Four workers died.\n\nThe forecast was amended twice and the story was revised.", False),
-        ("", "Four workers died.\n\nThis report was revised to include late registrations.", False),
-        ("", "Correction: A previous version of this story misstated the toll.", True),
-        ("CORRECTED-UPDATE 2-Rupee ends weaker", "", True),
-        ("Update 2: Storm closes roads", "", True),
-        # Prose, a daily report's lines, a market's correction: no note
-        ("", "Gold corrects lower as the dollar firms.", False),
-        ("", "Sterling corrects from two-week high\n\nThe pound fell.", False),
-        ("", "The company corrects its outlook each quarter.", False),
-        ("", "Teacher corrects homework", False),
-        ("", "The app (updates automatically) is free.", False),
-        ("", "Live radar map (updates every 15 minutes) on our website.", False),
-        # (fix-names' shapes, read by this one reader since the two were merged)
-        ("", "Four workers died. (corrected to show the quarry's name)", True),
-        ("", "Four workers died.\n(Correction: an earlier version gave the wrong toll)", True),
-        ("", "CORRECTED-Quarry blast toll rises\n\nFour workers died.", True),
-        ("", "Real wages fell 2 percent (corrected for inflation) last year.", False),
-        ("", "Stocks slid (correction territory is a fall of 10 percent) on Friday.", False),
-        ("", "Lottery results.\nThis report was updated at 0900 GMT.", False),
-        ("", "Market outlook\nCorrection: none expected before the summer, analysts say.", False),
-        ("Correction - is the bull market over?", "", False),
-        ("Correction: Nasdaq slides into correction territory", "", False),
-        ("Correction: Seven dead in quarry explosion near Tarrow", "", False),
-        ("BUZZ-UPDATE 1-Rupee ends weaker", "", False),
-    ],
-)
-def test_what_marks_a_text_as_a_correction_or_update(title: str, body: str, marked: bool) -> None:
-    assert marked_as_update(title, body) is marked
-
-
-@pytest.mark.parametrize(
-    ("title", "body", "corrected"),
-    [
-        # Reuters' refiles that correct, with a "REFILE-" title or without one
-        ("REFILE-Quarry blast toll rises", "(Refiles to correct typo in headline)\n\nFour workers died.", True),
-        ("REFILE-Quarry blast toll rises", "(Refiles to fix typo in paragraph 3)\n\nFour workers died.", True),
-        ("", "(Refiles to correct spelling of quarry owner's name)\n\nFour workers died.", True),
-        # ... and their fix notes without the word "Refiles", at the top of the re-sent story
-        ("", "(Fixes typo in paragraph 3)\n\nFour workers died.", True),
-        ("REFILE-Quarry blast toll rises", "(Fixes spelling of name in 2nd para)\n\nFour workers died.", True),
-        ("", "(Adds details, fixes typo in headline)\n\nFour workers died.", True),
-        ("", "(Adds details,fixes typo in headline)\n\nFour workers died.", True),
-        ("", "(Adds details, fixes 2nd para)\n\nFour workers died.", True),
-        ("", "(Fixes 3rd paragraph to show the quarry was closed)\n\nFour workers died.", True),
-        ("", "(Fixes 'Hargate' in para 2)\n\nFour workers died.", True),
-        ("", '(Fixes "1,102" in para 2)\n\nFour workers died.', True),
-        ("", "(Fixes the dateline)\n\nFour workers died.", True),
-        # (third review: a note's object then where, or closing the note; an object only a note fixes)
-        ("", "(Fixes company name in headline)\n\nFour workers died.", True),
-        ("", "(Fixes minister's name in para 3)\n\nFour workers died.", True),
-        ("", "(Fixes year in dateline)\n\nFour workers died.", True),
-        ("", "(Fixes headline)\n\nFour workers died.", True),
-        ("", "(Fixes wording in paragraph 4)\n\nFour workers died.", True),
-        ("", "(Fixes grammar in paragraph 4)\n\nFour workers died.", True),
-        ("", "(Fixes garbled text)\n\nFour workers died.", True),
-        ("", "(Fixes paragraph 3 to show the quarry was closed)\n\nFour workers died.", True),
-        ("", "(Adds details. Fixes typo in paragraph 3)\n\nFour workers died.", True),
-        ("", "(Fixes date in third paragraph of the story)\n\nFour workers died.", True),
-        ("", "(Fixes name in paragraph 5 and adds details)\n\nFour workers died.", True),
-        ("", "(Fixes paras 4-5)\n\nFour workers died.", True),
-        ("", "(Fixes the grammar)\n\nFour workers died.", True),
-        ("", "(Fixes wording, adds details)\n\nFour workers died.", True),
-        # clarifications
-        ("", "(Clarifies paragraph 3 to show the quarry was closed)\n\nFour workers died.", True),
-        ("", "(Adds details, clarifies timing in paragraph 2)\n\nFour workers died.", True),
-        ("", "(Adds details. Clarifies paragraph 3)\n\nFour workers died.", True),
-        ("", "Four workers died.\n\nThis story has been clarified to show the quarry's owner.", True),
-        ("", "Four workers died.\n\nClarification: An earlier version did not say the quarry was closed.", True),
-        ("", "Four workers died.\nClarification: This story has been updated to make clear who owns it.", True),
-        ("", "Four workers died.\nCLARIFICATION: In a story on March 5, the AP reported four dead. The story "
-         "should have made clear that two were contractors.", True),
-        # a refile that corrects nothing is a re-send, no note; a "clarif"/"refile" in prose is none either
-        ("REFILE-Quarry blast toll rises", "Four workers died.", False),
-        ("REFILE-Quarry blast toll rises", "(Refiles to add byline)\n\nFour workers died.", False),
-        ("REFILE-Quarry blast toll rises", "(Refiles with no change to text)\n\nFour workers died.", False),
-        ("", "TWA plans to refile an application on Monday to correct its errors.", False),
-        ("VISHAY INTERTECHNOLOGY <VSH> CLARIFIES OFFER", "Vishay clarifies its offer.", False),
-        ("", "Ghee (clarified butter) is used. The exchange is seeking clarification.", False),
-        ("", "It demanded clarification of this status.\nClarification: what the new rules mean for you", False),
-        ("", "Moody's corrects amount of debt under review\nGold corrects lower as the dollar firms.", False),
-        # a "Clarification:" line naming an earlier text within its first 40 characters, as a correction's
-        ("", "Four workers died.\n(Clarification: The previous version gave the wrong owner.)", True),
-        ("", "Four workers died.\nClarification: The story did not make clear that the quarry was closed.", True),
-        ("", "Four workers died.\nClarification: This article was clarified to give the owner's name.", True),
-        # ... or saying the text itself got something wrong (the story its subject)
-        ("", "Four workers died.\nClarification: This story incorrectly said the quarry would close.", True),
-        ("", "Four workers died.\nClarification: A story on Tuesday wrongly gave the quarry owner's name.", True),
-        ("", "Four workers died.\nCLARIFICATION: This article misstated the quarry owner's name.", True),
-        ("", "Four workers died.\nClarification: An earlier story incorrectly said the quarry would close.", True),
-        ("", "Four workers died.\nClarification: A story Tuesday incorrectly said the quarry would close.", True),
-        ("", "Four workers died.\nClarification: A March 5 story incorrectly said the quarry would close.", True),
-        ("", "Four workers died.\nClarification: A story published Monday wrongly gave the owner's name.", True),
-        ("", "Four workers died.\nClarification: A story on Tuesday about the quarry's owners incorrectly said it "
-         "would close.", True),
-        ("", "Four workers died.\nClarification: This story, published Tuesday, wrongly said it would close.", True),
-        ("", "Four workers died.\nClarification: This story said incorrectly that the quarry would close.", True),
-        ("", "Four workers died.\nClarification: This story reported incorrectly that the quarry would close.", True),
-        ("", "Four workers died.\nClarification: This story incorrectly called the owner a director.", True),
-        ("", "Four workers died.\nClarification: This story mischaracterized the owner's statement.", True),
-        ("", "Four workers died.\nClarification: This story misrepresented the owner's statement.", True),
-        ("", "Four workers died.\nClarification: Because of an editing error, this story incorrectly said the quarry "
-         "would close.", True),
-        ("", "Four workers died.\nClarification: This story's headline misstated the owner's name.", True),
-        ("", "Four workers died.\nClarification: The headline on this story misstated the owner's name.", True),
-        # (fourth review: the said check reads the error verb's sentence alone; "I" as a numeral or a letter, and a
-        # quoted "I"/"me", is no first person)
-        ("", "Four workers died.\nClarification: A story on Tuesday incorrectly said the company would cut 500 jobs. "
-         "It will cut 300 jobs, the company said.", True),
-        ("", "Four workers died.\nClarification: A story Tuesday incorrectly reported that the board met; it met on "
-         "Wednesday, the board said.", True),
-        ("", "Four workers died.\nClarification: This story incorrectly said the crash closed I-95 northbound.", True),
-        ("", "Four workers died.\nClarification: This story misstated the name of I.B.M.'s chief executive.", True),
-        ("", "Four workers died.\nClarification: A story on Tuesday incorrectly said the law covers Phase I projects "
-         "only.", True),
-        ("", "Four workers died.\nClarification: This story incorrectly said the team plays in Division I.", True),
-        ("", "Four workers died.\nClarification: A story on Friday misidentified the winner of the World War I medal.",
-         True),
-        ("", 'Four workers died.\nClarification: This story misquoted the mayor. She said: "I never backed the plan."',
-         True),
-        ("", 'Four workers died.\nClarification: This story misstated the title of the album "give me love".', True),
-        # ... and lines naming none: a report's own caveat, a section's name, prose (third review)
-        ("", "Four workers died.\n\nClarification: this report gives provisional figures only.", False),
-        ("", "Four workers died.\n\nClarification: prior to certification, totals may change.", False),
-        ("", "Four workers died.\n\nClarification: the original count was held at Tarrow Civic Hall.", False),
-        ("", "Four workers died.\n\nClarification: Returning officer clarifies rules on recounts", False),
-        ("", "Stocks rose.\n\nClarification: the original question was whether rates would rise.", False),
-        ("", "Stocks rose.\nClarification: The Fed's statement was read as clarifying its stance on rates.", False),
-        ("", "Clarification: Prior to the vote, the minister said ...", False),
-        ("", "Clarification: Original sin and other matters, a column", False),
-        ("", "Clarification: This story explains the new rules.", False),
-        ("", "Stocks rose.\nClarification: The ministry wrongly said rates would rise, the opposition said.", False),
-        ("", "Stocks rose.\nClarification: The report by the ministry wrongly said rates would rise.", False),
-        ("", "Four workers died.\nClarification: ballots marked incorrectly are spoiled.", False),
-        ("", "CLARIFICATION: The earlier statement by the ministry was incorrect, the opposition said.", False),
-        ("Newspapers and their corrections", "Editors say a clarification is not a correction.\nClarification: "
-         "when a story should have made clear what it meant, editors add a note. An earlier version is kept.", False),
-        # a refile or clarification note is read at a line's start alone: in prose, none (third review)
-        ("", "The bank (clarifies a spokesman) will not comment.", False),
-        ("", "The firm (refiles to correct its tax return every year) said.", False),
-        ("", "The firm said it (refiles to fix bugs) often.", False),
-        ("", "Four workers died.\nThe London market (fixes the gold price twice a day) was shut.", False),
-        ("", "Four workers died.\n(Fixes 2)", False),
-        # (third review: prose "(fixes" + a noun, an attribution closing the line, sports fixtures)
-        ("", "Rates rose.\n(fixes the date of the recount for Friday, the returning officer said)", False),
-        ("", "Rates rose.\n(fixes the headline rate at 4.5 percent, the central bank said)", False),
-        ("", "Rates rose.\n(Removes the cap and fixes the headline rate at 2 percent, under the draft bill.)", False),
-        ("", "Rates rose.\n(Removes the cap, fixes the date of the review at 2030, under the draft bill.)", False),
-        ("", "Rates rose.\n(Fixes links between the two rail lines, the ministry said.)", False),
-        ("", "Results.\n(Fixes the dates for the cup replays, the FA said on Tuesday)", False),
-        ("", "Results.\n(Fixes a date for the final, the league said)", False),
-        ("", "Results.\n(Fixes dates: Arsenal v Leeds, Saturday; Celtic v Hearts, Sunday)", False),
-        ("", "Results.\n(Fixes names of referees for the weekend)", False),
-        ("", "Results.\n(Fixes the name in the headline, the league said)", False),
-        ("", "Results.\n(Fixes typo in headline, the agency said in a statement on its website)", False),
-        # (prose opening "(Fixes", or "fixes" in a note of edits but no item of it; second review)
-        ("", "Rates rose.\n(fixes the recount date on Friday, the returning officer said)", False),
-        ("", "Rates rose.\n(Removes the cap and fixes tariffs until 2030, under the draft bill.)", False),
-        ("", "Release notes:\n(fixes login crash on Android)\n(fixes memory leak)", False),
-        ("", "Rates rose.\n(Fixes and Fixtures: a weekly column on home repair)", False),
-        # (fourth review: a place or paragraph then a noun or "of <thing>"; "wording", "grammar", "garbled" before
-        # anything but the note's end, a place or "text")
-        ("", "Release notes:\n(fixes memory leak in paragraph renderer)", False),
-        ("", "Release notes:\n(Fixes second paragraph indentation in PDF export)", False),
-        ("", "Rates rose.\n(Fixes paragraph 3 of the lease, under which rent rises each year)", False),
-        ("", "Rates rose.\n(Removes tariff; fixes the price in paragraph 4 of the bill)", False),
-        ("", "Release notes:\n(fixes wording of the consent dialog)", False),
-        ("", "Release notes:\n(fixes grammar checker false positives)", False),
-        ("", "Release notes:\n(fixes garbled output on Windows terminals)", False),
-        # (a clarification of another's story, figure or caption, or the story not its subject; second review)
-        ("", "Stocks rose.\nClarification: A story in the Tarrow Gazette incorrectly said the mayor quit.", False),
-        ("", "Stocks rose.\nClarification: An article in the Kilbeg Courier on Monday wrongly stated it.", False),
-        ("", "Stocks rose.\nClarification: The council says a story wrongly gave the count date.", False),
-        ("", "Stocks rose.\nClarification: The item the council published wrongly said rates would rise.", False),
-        ("", "Prices rose.\nClarification: The statistics office said the headline rate was misreported by some "
-         "outlets.", False),
-        ("", "Prices rose.\nClarification: Officials said the headline figure was misstated in some reports.", False),
-        ("", "Prices rose.\nClarification: the ministry said the article in Sunday's paper misquoted the minister.",
-         False),
-        ("", "Prices rose.\nCLARIFICATION: The caption on the ministry's photo misidentified the minister.", False),
-        ("", "Prices rose.\nClarification: a headline in a rival paper wrongly said the plant would close.", False),
-        ("", "Prices rose.\nClarification: A story on Tuesday about Acme in the Gazette wrongly said it.", False),
-        # (third review: a report's or item's subject, free words after "this story", a wire's story in another's
-        # word, a line an attribution closes, a reader's letter)
-        ("", "Rates rose.\nClarification: This report says the council wrongly gave the count date.", False),
-        ("", "Rates rose.\nClarification: Our report shows ministers wrongly stated the cost.", False),
-        ("", "Rates rose.\nClarification: This report finds the agency misreported the figures.", False),
-        ("", "Rates rose.\nClarification: This story is about voters who misidentified their polling stations.", False),
-        ("", "Rates rose.\nClarification: This item concerns a man who misstated his income.", False),
-        ("", "Shares fell.\nClarification: A Reuters story on Tuesday wrongly said the plant would close, the company "
-         "said.", False),
-        ("", "Shares fell.\nClarification: A Reuters story on Tuesday wrongly gave the owner's name.", False),
-        ("", "Shares fell.\nCLARIFICATION: An AP story incorrectly reported that Acme would cut jobs, Acme said in a "
-         "statement.", False),
-        ("", "Rates rose.\nClarification: The story wrongly said nothing, the minister said.", False),
-        ("", "Rates rose.\nClarification: The item on Monday wrongly listed the venue, the council said.", False),
-        ("", "Rates rose.\nClarification: A story on Tuesday about ministers who wrongly said the plant would close.",
-         False),
-        ("", "Rates rose.\nClarification: A story on Tuesday wrongly said the plant would close, the company said.",
-         False),
-        ("", "Rates rose.\nClarification: A story Tuesday wrongly said Acme Inc. would close, Acme said.", False),
-        ("", "Rates rose.\nClarification: This story misquoted what I said, and the rest of my speech.", False),
-        ("", "Rates rose.\nClarification: This story misrepresented me.", False),
-        ("", "Dear editor,\nClarification: The headline on this story misrepresented what I said. -- J. Smith, Leeds",
-         False),
-        ("", "The agency (adds the minister, clarifies nothing) said.", False),
-        ("", "Fed (updates guidance, clarifies outlook) in statement.", False),
-        ("", "Four workers died.\n\nYou may ask for a recount (Refiles to correct counts are not accepted).", False),
-        ("", "Four workers died.\nThe inspector (Clarification: an earlier version of the rules) spoke.", False),
-    ],
-)  # fmt: skip
-def test_a_refile_that_corrects_or_a_clarification_is_read_as_a_correction(
-    title: str, body: str, corrected: bool
-) -> None:
-    # Reuters' refile notes and a page's clarifications were no notes: a short item refiled to correct two
-    # figures, or clarified, matched nothing (dense facts), and a name respelt under one was another subject.
-    assert bool(update_mark(title, body).corrections) is corrected
-    assert marked_as_update(title, body) is corrected
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        "Rates rose.\n(Changes to the count rules, which fixes the recount date on Friday, take effect.)",
-        "Rates rose.\n(Updates to the app include fixes for login bugs, the company said.)",
-        "Rates rose.\n(Adds a clause that fixes the price of bread at 2 euros, the ministry said.)",
-        "Rates rose.\n(Changes to the scheme, which clarifies rents for ten years, take effect in May.)",
-        "Four workers died.\n(Adds comment from ministry, which clarifies timing)",
-    ],
-)
-def test_fixes_or_clarifies_in_a_note_of_edits_is_read_only_as_an_item_of_it(body: str) -> None:
-    # "fixes" ("clarifies") inside a parenthesis opening with an edit verb, not an item of a list of edits, is
-    # prose (second review): no correction note. (A whole line opening "(Changes ..."/"(Adds ..." is read as a
-    # note of edits, an update, by `_UPDATE_NOTE`, as before: that reading is unchanged.)
-    assert not update_mark("", body).corrections
-
-
-@pytest.mark.parametrize(
-    "note",
-    ["(Corrects paragraph 3 to show the toll was 4, not 5)", "(Corrects spelling of name in paragraph 2)"],
-)
-def test_a_clarified_line_leaves_a_correction_note_after_it_its_own(note: str) -> None:
-    # "This story has been clarified ..." was read by the correction pattern, whose alternative took the rest of
-    # its line: a "(Corrects ..." note after it on the line was no note of its own, as it is without the line
-    # (fourth review: 72 of the review's texts lost one of main's notes so).
-    alone = update_mark("CORRECTED-Ward result", "CORRECTED-" + note + "\nMore text.").corrections
-    body = "CORRECTED-This story has been clarified to show the total. " + note + "\nMore text."
-    found = update_mark("CORRECTED-Ward result", body).corrections
-    assert alone and alone <= found
-    assert "this story has been clarified to show the total. " + note.lower() in found
-
-
-@pytest.mark.parametrize(
-    "marked",
-    [
-        ("REFILE-Millbrook ward result", "(Refiles to correct Colm Hargate's vote total and the shares)\n\n{}"),
-        ("REFILE-Millbrook ward result", "(Refiles to fix typo in Colm Hargate's vote total)\n\n{}"),
-        ("Millbrook ward result", "(Clarifies Colm Hargate's vote total and the shares)\n\n{}"),
-        ("Millbrook ward result", "(Fixes typo in Colm Hargate's vote total)\n\n{}"),
-        ("Millbrook ward result", "(Fixes 3rd paragraph to show Colm Hargate's total)\n\n{}"),
-        (
-            "Millbrook ward result",
-            "{}\n\nClarification: An earlier story incorrectly gave Colm Hargate's total as 1,102.",
-        ),
-        ("Millbrook ward result", "{}\n\nClarification: A story Tuesday wrongly gave Colm Hargate's total."),
-        ("Millbrook ward result", "(Fixes Colm Hargate's total in para 2)\n\n{}"),
-        ("Millbrook ward result", "{}\n\nClarification: This story's headline misstated Colm Hargate's total."),
-        ("Millbrook ward result", "{}\n\nClarification: This story incorrectly gave Colm Hargate's total as 1,102."),
-        ("Millbrook ward result", "{}\n\nClarification: An earlier version gave Colm Hargate's total as 1,102."),
-        ("Millbrook ward result", "{}\n\nThis story has been clarified to show Colm Hargate's vote total."),
-    ],
-)
-def test_a_short_result_refiled_to_correct_or_clarified_hours_later_is_the_same_article(
-    detector: Detector, marked: tuple[str, str]
-) -> None:
-    first = ("Millbrook ward result", _WARD)
-    then = (marked[0], marked[1].format(_WARD_CORRECTED))
-    assert _judged_titled(detector, first, then, timedelta(hours=2)) == (["a"], ["b"])
-
-
-@pytest.mark.parametrize(
-    "line",
-    [
-        "\n\nClarification: this report gives provisional figures only.",
-        "\n\nClarification: prior to certification, totals may change.",
-        "\n\nClarification: the original count was held at Tarrow Civic Hall.",
-        "\n\nClarification: Returning officer clarifies rules on recounts",
-        "\n\nClarification: The council wrongly said the count would be held on Friday, the candidates said.",
-        "\n\nThe returning officer (fixes the recount date on Friday) will publish the full tallies online.",
-        "\n\n(Changes to the count rules, which fixes the recount date on Friday, take effect in May.) Ask the office.",
-        "\n\n(fixes the recount date on Friday, the returning officer said)",
-        "\n\nClarification: A story in the Tarrow Gazette incorrectly said the count would be on Friday.",
-        "\n\nClarification: The council says a story wrongly gave the count date.",
-        "\n\nClarification: The item the council published wrongly said the count would be on Friday.",
-        "\n\n(fixes the date of the recount for Friday, the returning officer said)",
-        "\n\nClarification: This report says the council wrongly gave the count date.",
-        "\n\nClarification: A Reuters story on Tuesday wrongly gave the count date, the council said.",
-        "\n\nThe returning officer (clarifies a spokeswoman) will publish the full tallies online.",
-        "\n\nCandidates may ask for a recount (Refiles to correct counts are not accepted, the office said).",
-    ],
-)
-def test_a_clarification_naming_no_earlier_text_or_a_note_in_prose_joins_no_other_figures(
-    detector: Detector, line: str
-) -> None:
-    # A "Clarification:" line naming no earlier text (a report's own caveat) or "(clarifies"/"(Refiles to
-    # correct" inside a sentence was read as a correction note: two wards' results (two figures changed, dense
-    # facts) matched as one result corrected (third review).
-    first = ("Millbrook ward result", _WARD)
-    then = ("Millbrook ward result", _WARD_CORRECTED + line)
-    assert _judged_titled(detector, first, then, timedelta(hours=2)) == ([], [])
-
-
-_FERRY = (
-    "{name} Ferries said on Wednesday it would cut sailings between Port Arran and Kilbeg by a third from April "
-    "after fuel costs rose {rise} percent in a year. The operator carried {carried} passengers last year, and it "
-    "said 40 seasonal jobs would go."
-)
-
-
-@pytest.mark.parametrize("note", ["(Fixes typo in paragraph 1)", "(Fixes spelling of figures in 1st para)"])
-def test_a_story_resent_under_a_fix_note_is_a_corrected_version_of_the_first(detector: Detector, note: str) -> None:
-    # Reuters puts "(Fixes typo in ...)" at the top of a re-sent story, with no "Refiles" word: it was no note, and
-    # the re-sent copy of a short item with two figures fixed was read as another report (dense facts).
-    title = "Caldmore Ferries to cut Kilbeg sailings"
-    first = (title, _FERRY.format(name="Caldmore", rise="18", carried="412,000"))
-    fixed = _FERRY.format(name="Caldmore", rise="16", carried="421,000")
-    assert _judged_titled(detector, first, (title, fixed), timedelta(hours=1)) == ([], []), "premise: no note"
-    assert _judged_titled(detector, first, (title, note + "\n\n" + fixed), timedelta(hours=1)) == (["a"], ["b"])
-    # (a note more than a day later, or in prose, corrects nothing)
-    assert _judged_titled(detector, first, (title, note + "\n\n" + fixed), timedelta(days=2)) == ([], [])
-    prose = fixed + "\nThe port authority (fixes the timetable each spring) said it would publish it."
-    assert _judged_titled(detector, first, (title, prose), timedelta(hours=1)) == ([], [])
-
-
-def test_a_refile_that_corrects_nothing_is_a_resend_and_joins_no_other_figures(detector: Detector) -> None:
-    # A bare "REFILE-" (or a refile "to add byline") is a re-send: the same text matches, as any re-send; the
-    # figures changed under it are no correction by its word (two figures changed: dense facts, another result).
-    first = ("Millbrook ward result", _WARD)
-    for body in ("{}", "(Refiles to add byline)\n\n{}"):
-        resent = ("REFILE-Millbrook ward result", body.format(_WARD))
-        assert _judged_titled(detector, first, resent, timedelta(hours=2)) == (["a"], ["b"])
-        changed = ("REFILE-Millbrook ward result", body.format(_WARD_CORRECTED))
-        assert _judged_titled(detector, first, changed, timedelta(hours=2)) == ([], [])
-
-
-def test_a_note_in_the_middle_of_a_long_text_is_not_read() -> None:
-    # Notes sit at a text's top or foot: only MARK_EDGE_CHARS of each end are read (a long page's middle may
-    # quote "(Corrects ...)" from anywhere, and reading it all cost a pass over every candidate's text).
-    filler = "The harbour board met on Tuesday.\n" * 200
-    assert marked_as_update("", "(Corrects the toll)\n" + filler + filler)
-    assert marked_as_update("", filler + filler + "(Corrects the toll)\n")
-    assert not marked_as_update("", filler + "(Corrects the toll)\n" + filler)
-
-
-@pytest.mark.timeout(60)  # (bounded: with \s before a note under re.M, 40 KB of blank lines took minutes)
-@pytest.mark.parametrize(
-    "body",
-    [
-        "word\n" + "\n" * 200_000,
-        "word\n" + ("-" * 20 + "\n") * 9_500,
-        "word\n" + "\u2014 \n" * 50_000,
-        "word" + " " * 200_000 + "x",
-    ],
-    ids=["blank lines", "dash rules", "em-dash rules", "spaces"],
-)
-def test_reading_a_note_does_not_stall_on_runs_of_blank_or_rule_lines(body: str) -> None:
-    # Each pattern over the whole body, not its edges alone: a note's leading space is read within a line.
-    for pattern in (_CORRECTION_NOTE, _REFILED_OR_CLARIFIED_NOTE, _UPDATE_NOTE):
-        assert pattern.search(body) is None
-    assert not marked_as_update("", body)
-    assert not marked_as_update(" " * 16_000 + "x", "")
-
-
-def _rupee(close: str, prev: str, low: str, high: str, implied: str) -> str:
-    return (
-        f"MUMBAI - The Indian rupee closed at {close} per dollar, against its previous close of {prev}, as "
-        "importers bought dollars near the end of the session and exporters stayed on the sidelines, traders "
-        f"said.\n\nThe currency moved in a range of {low} to {high} during the day. Dealers said the central bank "
-        "was seen selling dollars through state-run banks to limit volatility in the local unit.\n\nForward "
-        f"premiums were little changed, and the one-year implied yield stood at {implied} percent. Traders expect "
-        "the currency to hold in a narrow band ahead of the monetary policy review later this month."
-    )
-
-
-_RUPEE = _rupee("83.12", "83.05", "83.01", "83.15", "1.62")
-_RUPEE_NEXT = _rupee("83.31", "83.12", "83.10", "83.35", "1.58")
-
-
-@pytest.mark.parametrize(
-    ("first_title", "then_title", "after"),
-    [
-        ("UPDATE 1-Rupee ends weaker on importer demand", "UPDATE 1-Rupee ends weaker on importer demand", 24),
-        ("UPDATE 1-Rupee ends weaker", "UPDATE 1-Rupee ends weaker", 48),
-        ("UPDATE 1-Rupee weaker at midday", "UPDATE 1-Rupee ends weaker", 5),  # midday, then the close
-        ("UPDATE 2-Rupee ends weaker", "UPDATE 1-Rupee ends weaker", 5),  # an earlier version's number
-        ("Rupee ends weaker", "UPDATE 1-Rupee ends weaker", 24),  # no longer within hours
-    ],
-)
-def test_a_daily_report_numbered_as_an_update_is_still_another_report(
-    detector: Detector, first_title: str, then_title: str, after: int
-) -> None:
-    # "UPDATE 1-" is on wire daily reports every day, and on the midday and the closing report alike: only a
-    # later version's number within hours says the later text updates the earlier.
-    first, then = (first_title, _RUPEE), (then_title, _RUPEE_NEXT)
-    assert _judged_titled(detector, first, then, timedelta(hours=after)) == ([], [])
-
-
-@pytest.mark.parametrize(
-    ("first_title", "then_title"),
-    [("UPDATE 1-Rupee weaker at midday", "UPDATE 2-Rupee ends weaker"), ("Rupee opens weaker", "UPDATE 1-Rupee")],
-)
-def test_a_later_version_of_a_report_within_hours_is_its_update(
-    detector: Detector, first_title: str, then_title: str
-) -> None:
-    first, then = (first_title, _RUPEE), (then_title, _RUPEE_NEXT)
-    assert _judged_titled(detector, first, then, timedelta(hours=5)) == (["a"], ["b"])
-
-
-@pytest.mark.parametrize(
-    "line",
-    [
-        "\n\nLive radar map (updates every 15 minutes) on our website.",
-        "\n\n(Updates with the day's readings)",  # a note every issue carries is no update's
-        "\n\nThis report was updated at 0900 GMT.",
-    ],
-)
-def test_a_line_every_issue_carries_does_not_join_two_days_forecasts(detector: Detector, line: str) -> None:
-    first = ("Lanford weather", _forecast("Lanford", 14, 6, "light and westerly", 20) + line)
-    then = ("Lanford weather", _forecast("Lanford", 11, 3, "fresh and northerly", 60) + line)
-    for after in (timedelta(hours=5), timedelta(hours=24)):
-        assert _judged_titled(detector, first, then, after) == ([], [])
-
-
-@pytest.mark.parametrize(
-    "line", ["Gold corrects lower as the dollar firms, weighing on sentiment.", "Sterling corrects from two-week high"]
-)
-def test_prose_saying_corrects_does_not_join_a_market_report_to_the_last(detector: Detector, line: str) -> None:
-    first, then = ("Rupee ends weaker", _RUPEE), ("Rupee ends weaker", line + "\n\n" + _RUPEE_NEXT)
-    for after in (timedelta(hours=5), timedelta(hours=24)):
-        assert _judged_titled(detector, first, then, after) == ([], [])
-
-
-def test_a_correction_the_next_morning_is_read_but_not_a_day_later(detector: Detector) -> None:
-    # A wire corrects an item overnight (Reuters-21578: MicroPro's period, 14 hours later); a daily report's
-    # next issue comes a day on.
-    first = ("Millbrook ward result", _WARD)
-    late = ("Millbrook ward result", _WARD_CORRECTED + _CORRECTS_NOTE)
-    assert _judged_titled(detector, first, late, timedelta(hours=14)) == (["a"], ["b"])
-    assert _judged_titled(detector, first, late, timedelta(hours=24)) == ([], [])
-
-
-def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[str]]:
-    """The bodies templates.body_mark reads (by the detector) and the titles templates.titled_mark joins to one."""
-    import service.detector as detector_module
-
-    bodies: list[str] = []
-    titles: list[str] = []
-
-    def counted_body(body: str) -> templates.BodyMark:
-        bodies.append(body)
-        return templates.body_mark(body)
-
-    def counted_title(title: str, body: templates.BodyMark) -> UpdateMark:
-        titles.append(title)
-        return templates.titled_mark(title, body)
-
-    monkeypatch.setattr(detector_module, "body_mark", counted_body)
-    monkeypatch.setattr(detector_module, "titled_mark", counted_title)
-    return bodies, titles
-
-
-def test_the_querys_mark_is_read_once_per_judge(detector: Detector, monkeypatch: pytest.MonkeyPatch) -> None:
-    bodies, titles = _counting_reads(monkeypatch)
-    stored = [
-        Article(f"s{n}", _ward_result("Millbrook", "1,906", f"57.{n}", "1,102", "33.0"), title=f"s{n}", published=T0)
-        for n in range(3)
-    ]
-    query = Article("q", _WARD_CORRECTED + _CORRECTS_NOTE, title="q", published=T0 + timedelta(hours=2))
-    prepared = detector.prepare(query)
-    found = detector.judge(
-        prepared,
-        {a.id: detector.fingerprint(a.body).shingles for a in stored},
-        {a.id: a for a in stored},
-        evidence=False,
-    )
-    assert {m.id for m in found} == {"s0", "s1", "s2"}
-    assert bodies.count(query.body) == 1 and sorted(b for b in bodies if b != query.body) == [a.body for a in stored]
-    assert titles.count("q") == 1 and sorted(t for t in titles if t != "q") == ["s0", "s1", "s2"]
-
-
-def test_a_stored_texts_mark_is_read_once_while_its_tokens_are_kept(
-    detector: Detector, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A stored text's mark was read again for every copy judged against it (≈25 µs a news text, up to ≈2 ms
-    # one whose edges are full of a note's words): its body's part is kept with the text's tokens, so an article
-    # replaced is read afresh, never from its old text's mark, and its title's is read on every judge.
-    bodies, titles = _counting_reads(monkeypatch)
-
-    def found(stored: Article) -> list[str]:
-        query = Article("q", _WARD_CORRECTED + _CORRECTS_NOTE, title="q", published=T0 + timedelta(hours=2))
-        shingles = {stored.id: detector.fingerprint(stored.body).shingles}
-        return [m.id for m in detector.judge(detector.prepare(query), shingles, {stored.id: stored}, evidence=False)]
-
-    stored = Article("s", _WARD, title="Millbrook ward result", published=T0)
-    assert [found(stored) for _ in range(3)] == [["s"]] * 3
-    assert bodies.count(_WARD) == 1 and bodies.count(_WARD_CORRECTED + _CORRECTS_NOTE) == 3
-    assert titles.count("Millbrook ward result") == 3 and titles.count("q") == 3
-    # replaced under the same id and title by a text carrying the query's note: no new note, another result
-    replaced = replace(stored, body=_WARD + _CORRECTS_NOTE)
-    assert found(replaced) == [] and bodies.count(_WARD + _CORRECTS_NOTE) == 1
-    assert found(replace(stored, title="Millbrook result")) == ["s"] and titles[-1] == "Millbrook result"
-    assert bodies.count(_WARD) == 1
-
-
-def test_a_long_titles_mark_reads_each_body_once(detector: Detector, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Fourth review: a title over 512 characters was never kept with its mark, so the stored texts' marks and
-    # the query's were read afresh for every candidate of every judge (320 reads where main made 165). A body is
-    # read once (the query's once a judge), whatever its title's length; a title's prefixes on every call.
-    edges: list[str] = []
-    read_edges = templates._edges
-
-    def counted(body: str) -> list[str]:
-        edges.append(body)
-        return read_edges(body)
-
-    monkeypatch.setattr(templates, "_edges", counted)
-    long_title = ("CORRECTED-Millbrook ward result " + "and the count " * 60)[:2000]
-    stored = [
-        Article(f"s{n}", _ward_result("Millbrook", "1,906", f"57.{n}", "1,102", "33.0"), title=long_title, published=T0)
-        for n in range(3)
-    ]
-    query = Article("q", _WARD_CORRECTED + _CORRECTS_NOTE, title=long_title, published=T0 + timedelta(hours=2))
-    shingles = {a.id: detector.fingerprint(a.body).shingles for a in stored}
-    for _ in range(3):
-        found = detector.judge(detector.prepare(query), shingles, {a.id: a for a in stored}, evidence=False)
-        assert {m.id for m in found} == {"s0", "s1", "s2"}
-    assert edges.count(query.body) == 3 and sorted(b for b in edges if b != query.body) == [a.body for a in stored]
-
-
-def test_a_texts_kept_mark_is_its_bodys_alone() -> None:
-    # Marks kept by title (four titles a text, each with its copy of the notes) added up to ≈7 KB a short text
-    # that RecentTexts did not count: a text keeps its body's part alone, none of a title, a body with no note
-    # the one shared empty part.
-    t = Tokenised(_WARD, 5)
-    for title in ["Millbrook ward result", "CORRECTED-UPDATE 2-Millbrook ward result", "Millbrook ward result " * 40]:
-        assert _mark(title, t) == update_mark(title, _WARD)
-        assert t.body_mark is templates.body_mark(_WARD) is templates._NO_BODY_MARK
-    noted = Tokenised(_WARD + _CORRECTS_NOTE, 5)
-    assert _mark("UPDATE 1-Millbrook ward result", noted) == update_mark("UPDATE 1-Millbrook ward result", noted.body)
-    assert noted.body_mark == templates.body_mark(noted.body) and noted.body_mark.corrections
-    assert not hasattr(t, "marks")
-
-
-def test_a_text_holding_none_of_a_notes_words_is_not_searched(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The note patterns cost ≈100 µs a body and ran for every candidate (a third of the writer's time in an
-    ingest): a text holding no word any note holds is passed over; one that holds them is still read."""
-    searched: list[str] = []
-
-    class Recording:
-        def __init__(self, pattern: re.Pattern[str]) -> None:
-            self.pattern = pattern
-
-        def finditer(self, text: str) -> Iterator[re.Match[str]]:
-            searched.append(text)
-            return self.pattern.finditer(text)
-
-    monkeypatch.setattr(templates, "_CORRECTION_NOTE", Recording(_CORRECTION_NOTE))
-    monkeypatch.setattr(templates, "_UPDATE_NOTE", Recording(_UPDATE_NOTE))
-    monkeypatch.setattr(templates, "_REFILED_OR_CLARIFIED_NOTE", Recording(_REFILED_OR_CLARIFIED_NOTE))
-    plain = "The council met on Tuesday and voted on the budget for the harbour. " * 20
-    assert not update_mark("Council votes on harbour budget", plain) and searched == []
-    noted = plain + "\n(Corrects spelling of the councillor's name in paragraph 2)\n"
-    assert update_mark("Council votes on harbour budget", noted).corrections and searched == [noted]
-    searched.clear()  # (a refile or a clarification: its own pattern alone, behind its own words, at lines' starts)
-    refiled = "(Refiles to fix typo in paragraph 2)\n" + plain
-    assert update_mark("REFILE-Council votes on harbour budget", refiled).corrections and searched == ["\n" + refiled]
-    searched.clear()  # (its words in prose: "refile", "clarify", "clarified" open no such note)
-    assert not update_mark("T", plain + "\nThe council will clarify and refile; it clarified and refiled.\n")
-    assert searched == []
-    # (re.I takes the dotless "ı" and "İ" for an i, which casefold alone does not: such a note was passed over)
-    assert update_mark("T", plain + "\nAn earlier version of thıs story misspelt a name.\n").corrections
-    assert update_mark("T", plain + "\nAN EARLIER VERSİON OF THİS STORY MISSPELT A NAME.\n").corrections
-    assert update_mark("T", "Line.\n(Rewrıtes throughout)\n").updates
