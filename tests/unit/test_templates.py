@@ -1329,9 +1329,7 @@ def test_two_companies_notices_with_a_footnote_naming_a_place_or_a_full_name_are
 ) -> None:
     # A name in the footnote counted as the body naming its own subject, so the titles parted nothing and the two
     # companies' notices matched.
-    a, b = _titled("a", title_a, _noted(note_a)), _titled("b", title_b, _noted(note_b), timedelta(hours=5))
-    assert judge(detector, b, a) == []
-    assert judge(detector, a, b) == []
+    assert judged_titled(detector, (title_a, _noted(note_a)), (title_b, _noted(note_b)), timedelta(hours=5)) == ([], [])
 
 
 def test_a_notice_with_a_footnote_retitled_by_its_full_name_is_the_same_article(detector: Detector) -> None:
@@ -1425,9 +1423,7 @@ def test_two_companies_notices_whose_titles_share_a_notice_word_or_look_like_ini
     detector: Detector, title_a: str, title_b: str
 ) -> None:
     body = bare_notice("12-1/2", "April 15", "March 31")
-    a, b = _titled("a", title_a, body), _titled("b", title_b, body, timedelta(hours=5))
-    assert judge(detector, b, a) == []
-    assert judge(detector, a, b) == []
+    assert judged_titled(detector, (title_a, body), (title_b, body), timedelta(hours=5)) == ([], [])
 
 
 @pytest.mark.parametrize(
@@ -1476,9 +1472,7 @@ def test_one_templates_reports_of_two_markets_named_in_their_titles_are_other_ar
     # Three things made them one article: the body's "Lamb" was a name its title did not have ("LAMBS"); "lambs",
     # in both titles, was a subject in common, though both bodies write it as "Lamb" (the template's topic, not whom
     # it is about); and "sources", in one title alone, the other cut short before it, was in the other's body.
-    a, b = _titled("a", title_a, body_a), _titled("b", title_b, body_b, timedelta(minutes=35))
-    assert judge(detector, b, a) == []
-    assert judge(detector, a, b) == []
+    assert judged_titled(detector, (title_a, body_a), (title_b, body_b), timedelta(minutes=35)) == ([], [])
 
 
 def test_two_markets_reports_whose_bodies_write_the_titles_plural_are_left_one_article(detector: Detector) -> None:
@@ -1599,10 +1593,12 @@ def test_a_markets_reports_at_two_parts_of_its_trading_day_are_other_articles(
 ) -> None:
     # The close repeats the midsession report's background whole, and only the first line's figures change: the two
     # matched as `revised`. The titles say which part of the day each reports.
-    a = _titled("a", title_a, _oats_report("one to 1-1/4", "light"))
-    b = _titled("b", title_b, _oats_report("two to 2-3/4", "active"), timedelta(hours=3))
-    assert judge(detector, b, a) == []
-    assert judge(detector, a, b) == []
+    assert judged_titled(
+        detector,
+        (title_a, _oats_report("one to 1-1/4", "light")),
+        (title_b, _oats_report("two to 2-3/4", "active")),
+        timedelta(hours=3),
+    ) == ([], [])
 
 
 @pytest.mark.parametrize(
@@ -1660,10 +1656,12 @@ def _oats_quotes(may: str, change: str) -> str:
 
 def test_two_snapshots_of_a_markets_quotes_titled_by_their_times_are_other_articles(detector: Detector) -> None:
     # One table, a figure changed from one snapshot to the next: the two matched as `revised`.
-    a = _titled("a", "HARBOUR GRAIN FUTURES 11:50   EDT", _oats_quotes("284 1/4", "   3/4"))
-    b = _titled("b", "HARBOUR GRAIN FUTURES 12:00   EDT", _oats_quotes("285 1/4", "1 3/4"), timedelta(minutes=12))
-    assert judge(detector, b, a) == []
-    assert judge(detector, a, b) == []
+    assert judged_titled(
+        detector,
+        ("HARBOUR GRAIN FUTURES 11:50   EDT", _oats_quotes("284 1/4", "   3/4")),
+        ("HARBOUR GRAIN FUTURES 12:00   EDT", _oats_quotes("285 1/4", "1 3/4")),
+        timedelta(minutes=12),
+    ) == ([], [])
 
 
 def test_one_snapshot_sent_again_under_the_next_time_is_the_same_article(detector: Detector) -> None:
@@ -3221,9 +3219,7 @@ def test_two_companies_notices_under_headlines_sharing_ordinary_words_are_other_
 ) -> None:
     # Every headline word not on a list of notice words counted as a name: "board", "approves", "hold", "call" made
     # the two companies' subjects one, and their notices matched as identical, or revised.
-    a, b = _titled("a", title_a, body_a), _titled("b", title_b, body_b, timedelta(hours=1))
-    assert judge(detector, b, a) == []
-    assert judge(detector, a, b) == []
+    assert judged_titled(detector, (title_a, body_a), (title_b, body_b), timedelta(hours=1)) == ([], [])
 
 
 @pytest.mark.parametrize(
