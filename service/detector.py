@@ -50,13 +50,10 @@ from service.templates import (
     SHORT_ITEM_TOKENS,
     differences,
     other_instance,
-    renamed_apart,
     resent_apart,
-    sessions_apart,
-    snapshots_apart,
-    titled_apart,
 )
 from service.text import utf8_tokens
+from service.titles import renamed_apart, sessions_apart, snapshots_apart, titled_apart
 
 MAX_ID_BYTES = 512
 # Title, source and url are metadata, listed with a group's members a page at a time (engine.PAGE_BYTES).
@@ -301,7 +298,7 @@ class Detector:
         (`marks`, under ""): a short item's opening name respelt is a correction only under the later text's
         correction note or prefix, a marked text's changed figures are no template's, and a text marked however
         late (notes.noted) is no daily item's next issue by its time alone, nor another snapshot of a series
-        by its title's time (templates.snapshots_apart)."""
+        by its title's time (titles.snapshots_apart)."""
         updated = corrected = marked = False
         if query.published and other.published and query.published != other.published:
             if "" not in marks:
@@ -318,8 +315,8 @@ class Detector:
         return other_instance(d, query.published, other.published, updated, corrected, marked)
 
     def _titled_apart(self, query: Article, ta: Tokenised, other: Article, resent: bool) -> bool:
-        """templates.sessions_apart, of titles, for texts that are no re-send (`resent`: raw Jaccard 0.9 or more);
-        then templates.titled_apart and templates.renamed_apart, the other text read only for a short (or, for the
+        """titles.sessions_apart, of titles, for texts that are no re-send (`resent`: raw Jaccard 0.9 or more);
+        then titles.titled_apart and titles.renamed_apart, the other text read only for a short (or, for the
         latter, medium-length) titled query."""
         if not (query.title and other.title):
             return False

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service import templates
+from service import templates, titles
 from service.detector import Detector
 from service.model import Article, Relation
 from service.notes import corrects, update_mark
@@ -32,20 +32,18 @@ from service.templates import (
     MAX_TABLE_CELLS,
     MEDIUM_ITEM_TOKENS,
     SHORT_ITEM_TOKENS,
-    _close_spelling,
-    _crude_stem,
     _edit_distance,
-    _lead_end,
-    _loosely_transliterated,
-    _ordinary_by_stem,
     _paired_rows,
     _row_tags,
     _same_place_spelt,
     _same_word_spelt,
     _table_rows,
     _without_diacritics,
+    close_spelling,
     differences,
+    loosely_transliterated,
 )
+from service.titles import _crude_stem, _lead_end, _ordinary_by_stem
 from tests.articles import WIRE
 from tests.judging import T0, judge, judged, judged_both_ways, judged_titled
 from tests.quality_texts import DE_STORY, bare_notice, dividend, export_sales, forecast, weekly_claims
@@ -3652,15 +3650,15 @@ def test_another_name_in_a_short_items_opening_is_still_another_subject(
         ("mark", "mary", False),
         ("bombay", "mumbai", True),
         ("peking", "beijing", True),
-        # A first g/q/k read alike and doubled letters once: for renamed_apart alone (`_loosely_transliterated`).
+        # A first g/q/k read alike and doubled letters once: for renamed_apart alone (`loosely_transliterated`).
         ("gaddafi", "qadhafi", False),
         ("qaddafi", "gadhafi", False),
         ("kessler", "gessler", False),
     ],
 )
 def test_close_spelling_leaves_short_names_two(a: str, b: str, close: bool) -> None:
-    assert _close_spelling(a, b) is close
-    assert _close_spelling(b, a) is close
+    assert close_spelling(a, b) is close
+    assert close_spelling(b, a) is close
 
 
 @pytest.mark.parametrize(
@@ -3673,7 +3671,7 @@ def test_close_spelling_leaves_short_names_two(a: str, b: str, close: bool) -> N
     ],
 )
 def test_loosely_transliterated_pairs_a_first_g_q_or_k_and_doubled_letters(a: str, b: str, loose: bool) -> None:
-    assert _loosely_transliterated(a, b) is loose and _loosely_transliterated(b, a) is loose
+    assert loosely_transliterated(a, b) is loose and loosely_transliterated(b, a) is loose
 
 
 def test_edit_distance_is_banded_and_long_tokens_are_not_compared(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -3689,7 +3687,7 @@ def test_edit_distance_is_banded_and_long_tokens_are_not_compared(monkeypatch: p
 
     monkeypatch.setattr(templates, "_edit_distance", refused)
     # A token of thousands of letters (a judge took 8 s on one) is no name to compare letter by letter.
-    assert not _close_spelling("z" + "q" * 3000, "z" + "w" * 3000)
+    assert not close_spelling("z" + "q" * 3000, "z" + "w" * 3000)
 
 
 # renamed_apart reads a swap between two shared passages of the body's first sentence only.
@@ -3755,8 +3753,8 @@ def test_a_local_line_or_dateline_under_a_local_title_is_no_other_fill_of_a_temp
     detector: Detector, first: str, title_a: str, then: str, title_b: str
 ) -> None:
     ta, tb = Tokenised(first, 5), Tokenised(then, 5)
-    assert not templates.renamed_apart(title_a, ta, title_b, tb)
-    assert not templates.renamed_apart(title_b, tb, title_a, ta)
+    assert not titles.renamed_apart(title_a, ta, title_b, tb)
+    assert not titles.renamed_apart(title_b, tb, title_a, ta)
     stored = Article("a", first, title=title_a, published=T0)
     later = Article("b", then, title=title_b, published=T0 + timedelta(hours=1))
     assert [m.id for m in judge(detector, later, stored)] == ["a"]
@@ -3827,8 +3825,8 @@ def test_a_first_sentence_naming_another_company_under_its_title_is_another_noti
     detector: Detector, subject_a: str, title_a: str, subject_b: str, title_b: str, apart: bool
 ) -> None:
     first, then = subject_a + _CONTRACT_REST.format(m="50.3"), subject_b + _CONTRACT_REST.format(m="75")
-    assert templates.renamed_apart(title_a, Tokenised(first, 5), title_b, Tokenised(then, 5)) is apart
-    assert templates.renamed_apart(title_b, Tokenised(then, 5), title_a, Tokenised(first, 5)) is apart
+    assert titles.renamed_apart(title_a, Tokenised(first, 5), title_b, Tokenised(then, 5)) is apart
+    assert titles.renamed_apart(title_b, Tokenised(then, 5), title_a, Tokenised(first, 5)) is apart
     stored = Article("a", first, title=title_a, published=T0)
     later = Article("b", then, title=title_b, published=T0 + timedelta(minutes=2))
     assert [m.id for m in judge(detector, later, stored)] == ([] if apart else ["a"])
@@ -3896,7 +3894,7 @@ def test_a_local_line_after_a_first_sentence_ending_on_us_is_no_other_fill_of_a_
     then = ("Marrow livestock farmers hit as feed prices rise", _GRAIN.format(place="Marrow"))
     ta, tb = Tokenised(first[1], 5), Tokenised(then[1], 5)
     assert ta.count <= MEDIUM_ITEM_TOKENS, "premise: renamed_apart reads it"
-    assert not templates.renamed_apart(first[0], ta, then[0], tb)
+    assert not titles.renamed_apart(first[0], ta, then[0], tb)
     assert judged_titled(detector, first, then, timedelta(hours=1)) == (["a"], ["b"])
 
 

@@ -1,6 +1,6 @@
 """Texts a pair judgment once read in time that grew faster than their length, each seconds of the writer's time
 (every other caller's ingest and checks wait behind it), now read in linear time: a title of hundreds of distinct
-name words (`templates._name_initials`: cubic), a number of thousands of digit groups (`_digit_groups`) and a run of
+name words (`titles._name_initials`: cubic), a number of thousands of digit groups (`_digit_groups`) and a run of
 thousands of number words (`_number_in_words`: each quadratic). The work is counted, not timed."""
 
 import random
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service import templates
+from service import templates, titles
 from service.detector import Detector
 from service.model import Article
 from service.settings import DetectionParams
@@ -75,7 +75,7 @@ def test_a_long_title_of_distinct_names_is_read_in_linear_time() -> None:
     count = 400
     title = " ".join("B" + "".join(rng.choices(string.ascii_uppercase, k=3)) for _ in range(count))
     # (initials of runs of 3 name words at most: 2 a run, 3 runs a name word)
-    assert len(templates._name_initials(title, ND5_READING, 3)) <= 6 * count
+    assert len(titles._name_initials(title, ND5_READING, 3)) <= 6 * count
     other = " ".join("C" + "".join(rng.choices(string.ascii_uppercase, k=3)) for _ in range(count))
     stored = Article("s", NOTICE, title=title, published=T0)
     _judge(stored, Article("q", NOTICE, title=other, published=T0 + timedelta(hours=1)))  # (21 s at 800 names)
@@ -92,22 +92,20 @@ def test_a_number_of_up_to_max_groups_is_one_word_and_a_longer_run_a_word_a_grou
 
 # `_name_initials` as it was before runs were read up to the longest name wanted: the oracle.
 def _old_name_initials(title: str) -> set[str]:
-    words, names = tokens(title, ND5_READING), templates._title_names(title, ND5_READING)
-    whole = names - templates._tickers(title)
+    words, names = tokens(title, ND5_READING), titles._title_names(title, ND5_READING)
+    whole = names - titles._tickers(title)
     found: set[str] = set()
     for i, first in enumerate(words):
         if first not in names:
             continue
         run: list[str] = []
         for w in words[i:]:
-            if w not in names and w not in templates._FUNCTION_WORDS:
+            if w not in names and w not in titles._FUNCTION_WORDS:
                 break
             run.append(w)
-            if w in names and (
-                not whole.isdisjoint(set(run) - templates.TITLE_GENERIC_NAME_WORDS) or whole <= set(run)
-            ):
+            if w in names and (not whole.isdisjoint(set(run) - titles.TITLE_GENERIC_NAME_WORDS) or whole <= set(run)):
                 found.add("".join(x[0] for x in run))
-                found.add("".join(x[0] for x in run if x not in templates._FUNCTION_WORDS))
+                found.add("".join(x[0] for x in run if x not in titles._FUNCTION_WORDS))
     return found
 
 
@@ -120,9 +118,9 @@ _TITLE_WORDS += " AND FOR ACME GULF WESTERN 3RD"
 def test_a_titles_initials_are_those_read_before_up_to_the_longest_name_wanted(words: list[str], longest: int) -> None:
     title = " ".join(words)
     wanted = {x for x in _old_name_initials(title) if len(x) <= longest}
-    found = {x for x in templates._name_initials(title, ND5_READING, longest) if len(x) <= longest}
+    found = {x for x in titles._name_initials(title, ND5_READING, longest) if len(x) <= longest}
     # (runs of more than two function words in a row between name words are not read any more)
     if "OF THE TO" not in title and not any(
-        all(w.casefold() in templates._FUNCTION_WORDS for w in words[j : j + 3]) for j in range(len(words) - 2)
+        all(w.casefold() in titles._FUNCTION_WORDS for w in words[j : j + 3]) for j in range(len(words) - 2)
     ):
         assert found == wanted
