@@ -43,3 +43,11 @@ def judged_titled(
     stored = Article("a", first[1], title=first[0], published=T0)
     later = Article("b", then[1], title=then[0], published=T0 + after)
     return [m.id for m in judge(detector, later, stored)], [m.id for m in judge(detector, stored, later)]
+
+
+def raw_jaccard(detector: Detector, a: Article, b: Article) -> float:
+    """Jaccard of the two texts' whole shingle sets, boilerplate and all: a re-send at
+    similarity.IDENTICAL_JACCARD or more."""
+    sa, sb = detector.fingerprint(a.body).shingles, detector.fingerprint(b.body).shingles
+    shared = len(set(sa.tolist()) & set(sb.tolist()))
+    return shared / (len(sa) + len(sb) - shared)
