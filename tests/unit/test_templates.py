@@ -14,14 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service import templates
+from service import slots, templates
 from service.detector import Detector
 from service.model import Article, Relation
 from service.notes import corrects, update_mark
 from service.settings import DetectionParams
 from service.similarity import IDENTICAL_JACCARD, MAX_CHAIN_RUNS, Tokenised, _all_runs, alignment, tokenised
-from service.templates import (
-    FACT_SLOTS_FOR_TEMPLATE,
+from service.slots import (
     MAX_EMPTY_CELLS,
     MAX_PAIR_CELLS,
     MAX_PAIR_READ_CELLS,
@@ -29,12 +28,15 @@ from service.templates import (
     MAX_ROW_PAIRS,
     MAX_ROW_REPEATS,
     MAX_TABLE_CELLS,
-    _edit_distance,
     _paired_rows,
     _row_tags,
+    _table_rows,
+)
+from service.templates import (
+    FACT_SLOTS_FOR_TEMPLATE,
+    _edit_distance,
     _same_place_spelt,
     _same_word_spelt,
-    _table_rows,
     _without_diacritics,
     close_spelling,
     differences,
@@ -743,25 +745,25 @@ def test_a_few_tables_are_read_cell_by_cell_as_before(monkeypatch: pytest.Monkey
     found = differences(three, two)
     read = counted.calls
     assert found.slots == read > MAX_TABLE_CELLS // 4
-    monkeypatch.setattr(templates, "MAX_TABLE_CELLS", 10**6)
-    monkeypatch.setattr(templates, "MAX_PAIR_CELLS", 10**6)
+    monkeypatch.setattr(slots, "MAX_TABLE_CELLS", 10**6)
+    monkeypatch.setattr(slots, "MAX_PAIR_CELLS", 10**6)
     counted.calls = 0
     assert differences(three, two) == found
     assert counted.calls == read
 
 
 class _CellsMade:
-    """templates._cell_words counted: the cells of the rows a table stretch is read as, both sides'."""
+    """slots._cell_words counted: the cells of the rows a table stretch is read as, both sides'."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.cells = 0
-        cell_words = templates._cell_words
+        cell_words = slots._cell_words
 
         def counted(t: Tokenised, row: list[range]) -> Any:
             self.cells += len(row)
             return cell_words(t, row)
 
-        monkeypatch.setattr(templates, "_cell_words", counted)
+        monkeypatch.setattr(slots, "_cell_words", counted)
 
 
 _MEMBERS = "Ashworth Blakemore Cawley Dimmock Everard Fenwick Goodall Harbottle Illingworth Jowett".split()
@@ -943,7 +945,7 @@ def test_tag_soup_lines_read_at_most_so_many_cells(monkeypatch: pytest.MonkeyPat
 )
 def test_row_tags_are_found_as_by_the_pattern(pieces: list[str]) -> None:
     text = "".join(pieces)
-    tags = list(templates._ROW_TAG.finditer(text))
+    tags = list(slots._ROW_TAG.finditer(text))
     assert _row_tags(text) == ((tags[0].start(), tags[-1].end()) if tags else None)
 
 
@@ -962,7 +964,7 @@ def _filler_table(seed: int, rows: int, every: int) -> list[tuple[tuple[str, ...
 
 
 class _Matchers:
-    """templates.SequenceMatcher recording the matchers it makes: each one's rows and, for each row of its second
+    """slots.SequenceMatcher recording the matchers it makes: each one's rows and, for each row of its second
     sequence, how many times it stands there (its b2j: the rows each row is compared to)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -974,7 +976,7 @@ class _Matchers:
                 super().__init__(*args, **kwargs)
                 made.append((len(self.a), len(self.b), max(map(len, self.b2j.values()), default=0)))  # type: ignore[attr-defined]
 
-        monkeypatch.setattr(templates, "SequenceMatcher", Recording)
+        monkeypatch.setattr(slots, "SequenceMatcher", Recording)
 
 
 def test_rows_too_many_to_match_leave_a_table_a_rewrite(monkeypatch: pytest.MonkeyPatch) -> None:
