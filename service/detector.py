@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import xxhash
@@ -29,7 +30,7 @@ from service.errors import InvalidArgument
 from service.group_counts import is_sampled
 from service.id_characters import id_character_problem, shown
 from service.minhash import SignatureMaker
-from service.model import Article, BoolArray, Fingerprint, Match, Passage, PreparedArticle, U32Array
+from service.model import Article, BoolArray, Fingerprint, Match, PreparedArticle, U32Array
 from service.notes import UpdateMark, body_mark, corrects, noted, titled_mark, updates
 from service.quotations import has_quotation_marks
 from service.sets import difference, members, union, unique
@@ -107,6 +108,32 @@ class Prepared(PreparedArticle):
     """A prepared article that also keeps its shingle sequence (text order), for boilerplate labelling."""
 
     sequence: U32Array = field(default_factory=lambda: np.empty(0, dtype=np.uint32))
+
+
+class _Screened(NamedTuple):
+    """A candidate the screen kept (`Detector._screen`): its estimated overlap, the query's positions that are
+    boilerplate for the pair, and whether the pair is a re-send (the overlap then exact)."""
+
+    id: str
+    overlap: Overlap
+    pair_boilerplate: BoolArray
+    resent: bool
+
+    def match(self) -> Match:
+        """The match the screen's overlap makes, where no text is read to make it exact."""
+        return Match(self.id, self.overlap.jaccard, self.overlap.containment, self.overlap.relation())
+
+
+@dataclass
+class _Judging:
+    """One `Detector.judge` call's query, read once for all the candidates whose texts are at hand."""
+
+    article: Article
+    labelled: Labelled
+    tokens: Tokenised
+    common: CommonLookup | None
+    evidence: bool
+    marks: dict[str, UpdateMark] = field(default_factory=dict)  # (the query's, read once, under "")
 
 
 class Detector:
@@ -238,53 +265,62 @@ class Detector:
             evidence = bodies is not None and not callable(bodies)
         # With the texts at hand the final decision is exact, so the screen may be looser.
         screen = SCREEN_SHARE * self.params.min_containment if bodies is not None else self.params.min_containment
-        screened = []
-        for cid, shingles in candidates.items():
-            found = self._screen(q, shingles, common, screen)
-            if found is not None:
-                screened.append((cid, *found))
+        screened = self._screened(q, candidates, common, screen)
         if not screened:
             return []
-        others = _articles(bodies, [cid for cid, _, _, _ in screened])
-        ta = (
-            tokenised(
-                query.article.body,
-                self.params.shingle_size,
-                q.sequence,
-                reading=self.reading,
-            )
-            if others
-            else None
-        )
-        marks: dict[str, UpdateMark] = {}  # (the query's, read once, under "")
+        others = _articles(bodies, [s.id for s in screened])
+        judging = None
+        if others:
+            ta = tokenised(query.article.body, self.params.shingle_size, q.sequence, reading=self.reading)
+            judging = _Judging(query.article, q, ta, common, evidence)
         matches = []
-        for cid, ov, pair_bp, resent in screened:
-            other = others.get(cid)
-            found_passages: tuple[Passage, ...] = ()
-            if ta is not None and other is not None and self._titled_apart(query.article, ta, other, resent):
-                continue  # (a re-send too: such notices are identical whoever they are of)
-            if ta is not None and other is not None and (evidence or not (resent and _long(q))):
-                # A re-send (near-identical shingle sets, boilerplate and all) needs no relabelling. Any other
-                # overlap is an estimate until the stored text is labelled too: its boilerplate, counted from
-                # samples, can be over by more than its unshared content (it made an excerpt of half a release
-                # "identical").
-                tb = self.recent.get(other.body)
-                if not resent:
-                    lb = label(tb.sequence, self.operator, common, candidates[cid])
-                    ov = self._exact(q, pair_bp, lb)
-                    if self._enough(ov) and not self._rests_outside_quotations(ov, ta, tb, q, pair_bp, lb):
-                        continue
-                if not self._enough(ov):
-                    continue
-                if self._other_article(query.article, ta, other, tb, resent, marks):
-                    continue
-                if evidence:
-                    found_passages = passages(shared_runs(ta, tb), ta, tb, pair_bp)
-            elif not self._enough(ov):
-                continue
-            matches.append(Match(cid, ov.jaccard, ov.containment, ov.relation(), found_passages))
+        for found in screened:
+            other = others.get(found.id)
+            if judging is not None and other is not None:
+                match = self._verified(judging, found, other, candidates[found.id])
+            else:  # (no text to read: the screen's estimate decides)
+                match = found.match() if self._enough(found.overlap) else None
+            if match is not None:
+                matches.append(match)
         matches.sort(key=lambda m: (-m.containment, -m.jaccard, m.id))
         return matches
+
+    def _screened(
+        self, q: Labelled, candidates: Mapping[str, U32Array], common: CommonLookup | None, threshold: float
+    ) -> list[_Screened]:
+        """The candidates whose estimated content overlap may make them a match (`_screen`), in their order."""
+        screened = []
+        for cid, shingles in candidates.items():
+            found = self._screen(q, shingles, common, threshold)
+            if found is not None:
+                screened.append(_Screened(cid, *found))
+        return screened
+
+    def _verified(self, j: _Judging, found: _Screened, other: Article, shingles: U32Array) -> Match | None:
+        """The match a screened candidate is, read against its text: exact scores, the template and title rules,
+        and its shared passages if evidence is asked for; None where it is no republication."""
+        ov = found.overlap
+        if self._titled_apart(j.article, j.tokens, other, found.resent):
+            return None  # (a re-send too: such notices are identical whoever they are of)
+        if found.resent and not j.evidence and _long(j.labelled):
+            return found.match() if self._enough(ov) else None  # (a long re-send's text need not be read)
+        # A re-send (near-identical shingle sets, boilerplate and all) needs no relabelling. Any other overlap is an
+        # estimate until the stored text is labelled too: its boilerplate, counted from samples, can be over by more
+        # than its unshared content (it made an excerpt of half a release "identical").
+        tb = self.recent.get(other.body)
+        if not found.resent:
+            lb = label(tb.sequence, self.operator, j.common, shingles)
+            ov = self._exact(j.labelled, found.pair_boilerplate, lb)
+            if self._enough(ov) and not self._rests_outside_quotations(
+                ov, j.tokens, tb, j.labelled, found.pair_boilerplate, lb
+            ):
+                return None
+        if not self._enough(ov):
+            return None
+        if self._other_article(j.article, j.tokens, other, tb, found.resent, j.marks):
+            return None
+        shared = passages(shared_runs(j.tokens, tb), j.tokens, tb, found.pair_boilerplate) if j.evidence else ()
+        return Match(found.id, ov.jaccard, ov.containment, ov.relation(), shared)
 
     @staticmethod
     def _other_article(
