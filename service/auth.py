@@ -464,13 +464,25 @@ def _require_usable_pair(cert: str, key: str, chain: bytes) -> None:
     the port might be taken (and a replacement was logged as reloaded while the files before it were served).
     --tls-cert's own checks come before OpenSSL loads the pair: it refuses a small key (EE_KEY_TOO_SMALL) before
     they could name what is wrong (a TRUSTED CERTIFICATE block, an RSA-PSS key, the size of an RSA key)."""
+    _require_plain_certificate(cert, chain)
+    _require_served_key_type(cert, key, chain)
+    _require_big_enough_rsa_keys(cert, key, chain)
+    _require_loadable_pair(cert, key)
+
+
+def _require_plain_certificate(cert: str, chain: bytes) -> None:
+    """The first certificate-like block of --tls-cert is a plain CERTIFICATE, which the checks after it read."""
     first = _PEM_CERTIFICATE_LIKE.search(chain)
     if first is not None and first.group(1) != b"CERTIFICATE":
         # (OpenSSL and gRPC serve the first certificate-like block, whatever its label and whatever blocks of other
-        # kinds come before it (a key's): the checks below read it as the certificate served, and refuse it here
-        # rather than judge an OpenSSL TRUSTED one, which cryptography does not read (an Ed448 one followed by a
+        # kinds come before it (a key's): the checks after this one read it as the certificate served, and refuse it
+        # here rather than judge an OpenSSL TRUSTED one, which cryptography does not read (an Ed448 one followed by a
         # P-256 CA's passed them, and gRPC failed to bind the port), or an X509 one)
         raise _not_plain(cert, first.group(1).decode(), alone=_PEM_CERTIFICATE.search(chain, first.end()) is None)
+
+
+def _require_served_key_type(cert: str, key: str, chain: bytes) -> None:
+    """The certificate's key is of a type gRPC serves."""
     found = _key_type(chain)
     if found is not None and not found[1]:
         mend = (
@@ -484,6 +496,10 @@ def _require_usable_pair(cert: str, key: str, chain: bytes) -> None:
             "does not serve; it serves RSA, EC P-256, P-384 and P-521, and Ed25519 keys (and its own clients take "
             f"RSA, EC P-256 and P-384 ones only){mend}"
         )
+
+
+def _require_big_enough_rsa_keys(cert: str, key: str, chain: bytes) -> None:
+    """No RSA key in the chain, the certificate's own or a CA's, is under RSA_MIN_BITS."""
     # (checked here, not left to OpenSSL: its default security level, 112 bits, passed RSA-2000 and RSA-2047 keys and
     # refused RSA-1900 ones, and another build may set another level; gRPC itself serves RSA-1024, and its C-core
     # clients take it, while OpenSSL's verifying clients, Python's ssl among them, refuse it: "EE certificate key too
@@ -508,6 +524,10 @@ def _require_usable_pair(cert: str, key: str, chain: bytes) -> None:
             "served (OpenSSL's clients refuse smaller ones at their default security level): "
             f"{mend} with an RSA key of {RSA_MIN_BITS} bits or more, or an EC P-256 one, and the certificates it signed"
         )
+
+
+def _require_loadable_pair(cert: str, key: str) -> None:
+    """OpenSSL loads the certificate and key as a pair: the key is the certificate's, unencrypted, PEM."""
     try:
         # (a password callback: without one, OpenSSL asks for an encrypted key's password on the terminal)
         ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key, password=lambda: b"")
