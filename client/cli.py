@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, closing, contextmanager, nullcontext, suppress
 from functools import partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import grpc
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -49,6 +49,20 @@ from client.api import (
     takes_connections,
     with_default_port,
 )
+from client.cli_base import (
+    EXIT_ABSENT,
+    EXIT_BROKEN_PIPE,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_REJECTED,
+    STOPS,
+    exit_status,
+    fail,
+    how_stopped,
+    say,
+    terminated_as_interrupted,
+    were,
+)
 from client.errors import (
     CLOSED_BY_SERVER,
     NO_HANDSHAKE,
@@ -69,11 +83,6 @@ from client.jsonl import BadLine, InputError, NumberedArticles, read_numbered_ar
 from client.ordered import in_order, ordered_map
 from client.resume import Retry
 
-EXIT_OK, EXIT_ABSENT, EXIT_FAILED = 0, 1, 2
-EXIT_REJECTED = 1  # ingest and check: every line was answered, some with an error
-EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a process ended by SIGPIPE
-EXIT_INTERRUPTED = 128 + signal.SIGINT  # likewise for Ctrl-C
-EXIT_TERMINATED = 128 + signal.SIGTERM  # and for SIGTERM (a job runner's stop, timeout(1), kill)
 # What a run that stopped (on Ctrl-C or SIGTERM, or the server gone past --retries) says of the articles after
 # the lines answered: _after_stopping
 _AFTER_STOPPING = {
@@ -107,14 +116,14 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     if args.command != "serve":  # (serve refuses them: its settings)
         _warn_of_unknown_variables(args.command, env)
     try:
-        with _terminated_as_interrupted(args.command != "serve"):  # (serve drains on SIGTERM: its own handler)
+        with terminated_as_interrupted(args.command != "serve"):  # (serve drains on SIGTERM: its own handler)
             return int(args.run(args, env))
     except (NeardupClientError, InputError) as exc:
         _say_failed(exc, args)
         return EXIT_FAILED
     except KeyboardInterrupt as stop:  # (ingest and check say how far they got: _run_file)
-        _say(f"neardup {args.command}: {_stopped(stop)}")
-        return _exit_status(stop)
+        say(f"neardup {args.command}: {how_stopped(stop)}")
+        return exit_status(stop)
     except BrokenPipeError:
         # Whoever read the output left (`neardup check ... | head`): stop quietly, as a process ended by
         # SIGPIPE would, instead of a traceback. Python would fail again flushing stdout at exit: point it
@@ -133,80 +142,13 @@ def _warn_of_unknown_variables(command: str, env: Mapping[str, str]) -> None:
         refuse_unknown_variables(env, CONNECTION_VARIABLES)
     except ValueError as unknown:
         said = str(unknown).split(" (`neardup serve --help`", 1)[0]  # (the client's variables are not there)
-        _say(f"neardup {command}: warning: {said}; the client commands read {', '.join(CONNECTION_VARIABLES)}, "
-             "the server the variables `neardup serve --help` names")  # fmt: skip
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread as Ctrl-C's KeyboardInterrupt is: the command stops the same way,
-    saying how far it got and leaving every answered line in the output, where it ended silently, its output
-    file's buffer lost."""
-
-
-class _StopSignals:
-    """Ctrl-C and SIGTERM as KeyboardInterrupt and _Terminated in the main thread, held back while `whole()`
-    runs: a result line written and counted together (a stop between the two said one line fewer than the
-    output held). The stop is kept too, and `whole()` raises it again after a line: Python runs a handler
-    wherever the main thread is, a `__del__` or a library's cleanup among them, which print and drop what it
-    raises, and the command then went on as if nobody had pressed Ctrl-C (an ingest not stopped 60 s after
-    SIGINT, once in some twenty CI runs)."""
-
-    def __init__(self) -> None:
-        self._holding = False
-        self._asked: KeyboardInterrupt | None = None
-
-    def reset(self) -> None:
-        """Forget a stop asked for before: main may run again in the same process (a test's)."""
-        self._asked = None
-
-    def handle(self, signum: int, frame: object) -> None:
-        stop = _Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
-        self._asked = self._asked or stop
-        if not self._holding:
-            raise stop
-
-    @contextmanager
-    def whole(self) -> Iterator[None]:
-        self._holding = True
-        try:
-            yield
-        finally:
-            self._holding = False
-        if self._asked is not None:  # (held back during the line, or raised before it and dropped on the way)
-            raise self._asked
-
-
-_STOPS = _StopSignals()
-
-
-@contextmanager
-def _terminated_as_interrupted(wanted: bool) -> Iterator[None]:
-    """SIGTERM raises _Terminated for the block, as Ctrl-C raises KeyboardInterrupt, both through _STOPS (then
-    the handlers before are put back: main may run in a process of someone else's, a test's). Only the main
-    thread may set a handler; elsewhere, none is set."""
-    _STOPS.reset()  # (in any thread: a stop kept from an earlier run would end this one at its first line)
-    if not wanted or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    before = {sig: signal.signal(sig, _STOPS.handle) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for sig, handler in before.items():  # (None: set outside Python)
-            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
-
-
-def _stopped(stop: KeyboardInterrupt) -> str:
-    return "terminated (SIGTERM)" if isinstance(stop, _Terminated) else "interrupted"
-
-
-def _exit_status(stop: KeyboardInterrupt) -> int:
-    return EXIT_TERMINATED if isinstance(stop, _Terminated) else EXIT_INTERRUPTED
+        say(f"neardup {command}: warning: {said}; the client commands read {', '.join(CONNECTION_VARIABLES)}, "
+            "the server the variables `neardup serve --help` names")  # fmt: skip
 
 
 def _say_failed(exc: NeardupClientError | InputError, args: argparse.Namespace, answered: bool = False) -> None:
     """`answered`: the server had answered this run's calls (then it spoke these settings' TLS, or none)."""
-    _say(f"neardup: {exc}{_connection_hint(exc, args, answered)}")
+    say(f"neardup: {exc}{_connection_hint(exc, args, answered)}")
 
 
 def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namespace, answered: bool = False) -> str:
@@ -577,8 +519,8 @@ def settle_tls(args: argparse.Namespace, prog: str = "neardup") -> None:
     if args.tls or "tls" not in given:
         return
     if flags := [f"--{name.replace('_', '-')}" for name in _TLS_FILES if name in given and getattr(args, name)]:
-        _fail(f"--no-tls with {', '.join(flags)}: {'they connect' if len(flags) > 1 else 'it connects'} with TLS; "
-              "give one or the other", prog)  # fmt: skip
+        fail(f"--no-tls with {', '.join(flags)}: {'they connect' if len(flags) > 1 else 'it connects'} with TLS; "
+             "give one or the other", prog)  # fmt: skip
     for name in _TLS_FILES:
         setattr(args, name, None)
 
@@ -601,8 +543,8 @@ def _env_flag(env: Mapping[str, str], name: str, prog: str = "neardup") -> bool:
     raw = env.get(name, "")
     word = raw.strip().lower()
     if word not in _TRUE + _FALSE:
-        _fail(f"{name}={raw!r} is not yes or no: set it to one of {', '.join(_TRUE)} or {', '.join(_FALSE[:-1])}",
-              prog)  # fmt: skip
+        fail(f"{name}={raw!r} is not yes or no: set it to one of {', '.join(_TRUE)} or {', '.join(_FALSE[:-1])}",
+             prog)  # fmt: skip
     return word in _TRUE
 
 
@@ -612,17 +554,17 @@ def _connect(
     try:
         token = read_token_file(args.token_file) if args.token_file else None
     except (OSError, ValueError) as exc:
-        _fail(f"cannot read the token file: {exc}")
+        fail(f"cannot read the token file: {exc}")
     settle_tls(args)
     if why := unpaired(args):
-        _fail(why)
+        fail(why)
     try:
         return _Client(args.server, timeout=timeout, tls=args.tls, ca_file=args.ca_file, cert_file=args.cert_file,
                        key_file=args.key_file, token=token, max_message_bytes=max_message_bytes)  # fmt: skip
     except OSError as exc:  # (the CA file, the client certificate and its key are read at once)
-        _fail(f"cannot read {unreadable_file(exc, args)}: {exc.strerror or exc}")
+        fail(f"cannot read {unreadable_file(exc, args)}: {exc.strerror or exc}")
     except ValueError as exc:  # (a token, CA file or client certificate that cannot work: the message says which)
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def unreadable_file(exc: OSError, args: argparse.Namespace) -> str:
@@ -644,24 +586,6 @@ def unpaired(args: argparse.Namespace) -> str | None:
             "give both or neither")  # fmt: skip
 
 
-def _fail(message: str, prog: str = "neardup") -> NoReturn:
-    """End the command with `message` on stderr and EXIT_FAILED: a setting it was given cannot work."""
-    _say(f"{prog}: {message}")
-    raise SystemExit(EXIT_FAILED)
-
-
-_SAYING = threading.Lock()
-
-
-def _say(message: str) -> None:
-    """`message` as one line on stderr, in one write, never run together with another thread's: check's 8
-    threads said their retries at once, print's text and line end written apart, two messages on one line. Every
-    message ingest and check say goes through it (the main thread's too: a line's warning, beside a retry)."""
-    with _SAYING:
-        sys.stderr.write(message + "\n")
-        sys.stderr.flush()
-
-
 class _Writer(Protocol):
     def write(self, text: str, /) -> object: ...
 
@@ -680,26 +604,26 @@ def _output(
     is refused a file that holds something: the results of the run it goes on from, which it would empty."""
     if path is None or str(path) == "-":
         if append:
-            _fail("--append adds to the file --output names; standard output is opened by the shell: append with "
-                  ">> there (or name the file with --output)")  # fmt: skip
+            fail("--append adds to the file --output names; standard output is opened by the shell: append with "
+                 ">> there (or name the file with --output)")  # fmt: skip
         if _is_input(_fd_of(sys.stdout), input_path):  # (`neardup ingest a.jsonl >> a.jsonl`: it reads its answers)
-            _fail(f"the output is the input file {input_path}; name another file")
+            fail(f"the output is the input file {input_path}; name another file")
         return nullcontext(sys.stdout)
     try:
         fd, made = _open_output(path, append)  # (not emptied yet: _EmptiedWhenWritten)
     except _OutputBusy:
-        _fail(f"--output {path} is locked by another process (another neardup run writing it, or a flock(1) on "
-              "it): wait for it to end, or name another file")  # fmt: skip
+        fail(f"--output {path} is locked by another process (another neardup run writing it, or a flock(1) on "
+             "it): wait for it to end, or name another file")  # fmt: skip
     except OSError as exc:
-        _fail(f"cannot write {path}: {exc.strerror or exc}")
+        fail(f"cannot write {path}: {exc.strerror or exc}")
     if _is_input(fd, input_path):
         os.close(fd)
-        _fail(f"--output {path} is the input file: writing it would empty it before it is read; name another file")
+        fail(f"--output {path} is the input file: writing it would empty it before it is read; name another file")
     if start_line > 1 and not append and _holds_something(fd):
         os.close(fd)
-        _fail(f"--output {path} is not empty, and this run goes on from line {start_line:,} (--start-line): "
-              "emptied, it would lose the results of the run before; add --append to add to it, or name another "
-              "file")  # fmt: skip
+        fail(f"--output {path} is not empty, and this run goes on from line {start_line:,} (--start-line): "
+             "emptied, it would lose the results of the run before; add --append to add to it, or name another "
+             "file")  # fmt: skip
     if append:
         return _Appended(os.fdopen(fd, "a", encoding="utf-8"), made, path)
     return _EmptiedWhenWritten(os.fdopen(fd, "w", encoding="utf-8"), made)
@@ -880,14 +804,14 @@ class _Appended(_EmptiedWhenWritten):
             self._written = True
             ends = _ends_a_line(self._file.fileno()) if text else True
             if ends is False:
-                _say(f"neardup: --output {self._path} did not end with a line end (a run killed in the middle "
-                     "of a line?): its last line is left as it was, and this run's results begin on a new "
-                     "line")  # fmt: skip
+                say(f"neardup: --output {self._path} did not end with a line end (a run killed in the middle "
+                    "of a line?): its last line is left as it was, and this run's results begin on a new "
+                    "line")  # fmt: skip
                 self._file.write("\n")
             elif ends is None:
-                _say(f"neardup: warning: --output {self._path} may be written but not read, so whether it ends "
-                     "with a line end cannot be told: if a run was killed in the middle of a line, this run's "
-                     "first result is run together with that line")  # fmt: skip
+                say(f"neardup: warning: --output {self._path} may be written but not read, so whether it ends "
+                    "with a line end cannot be told: if a run was killed in the middle of a line, this run's "
+                    "first result is run together with that line")  # fmt: skip
         return self._file.write(text)
 
 
@@ -1160,9 +1084,9 @@ def _refuse_start(message: str, log_format: str) -> None:
         from service.logs import JsonFormatter
 
         record = logging.LogRecord("neardup", logging.ERROR, __file__, 0, "neardup serve: %s", (message,), None)
-        _say(JsonFormatter().format(record))
+        say(JsonFormatter().format(record))
     else:
-        _say(f"neardup serve: {message}")
+        say(f"neardup serve: {message}")
 
 
 def _announce_serving(settings: Settings, running: RunningServer) -> None:
@@ -1227,7 +1151,7 @@ def _run_stopped_by(error: NeardupClientError) -> NeardupClientError:
 
 def _read_input(args: argparse.Namespace) -> NumberedArticles:
     def warn(message: str) -> None:  # (heard as lines are read, while checks in flight say their retries)
-        _say(f"neardup {args.command}: {message}")
+        say(f"neardup {args.command}: {message}")
 
     return read_numbered_articles(args.file, warn, args.start_line)
 
@@ -1262,8 +1186,8 @@ def _wait_for_connection(client: NeardupClient, args: argparse.Namespace, second
     except NeardupClientError:
         if seconds <= _QUIET_SECONDS:
             raise
-    _say(f"neardup {args.command}: nothing answers at {with_default_port(args.server)} yet: waiting for a server to "
-         f"come up ({seconds:g} s in all)")  # fmt: skip
+    say(f"neardup {args.command}: nothing answers at {with_default_port(args.server)} yet: waiting for a server to "
+        f"come up ({seconds:g} s in all)")  # fmt: skip
     try:
         client.wait_ready(seconds - _QUIET_SECONDS)
     except NeardupClientError:
@@ -1349,9 +1273,9 @@ def _wait_for_load(args: argparse.Namespace) -> None:
     command's own calls and --retries ride that out (raised here, it ended the command at once, its retries never
     used)."""
     where, wait = with_default_port(args.server), args.wait_for_load
-    _say(f"neardup {args.command}: the server at {where} speaks gRPC but answers no neardup call yet (only health "
-         f"checks), as a neardup server loading its index does; waiting up to {wait:g}s for it to serve "
-         "(--wait-for-load)")  # fmt: skip
+    say(f"neardup {args.command}: the server at {where} speaks gRPC but answers no neardup call yet (only health "
+        f"checks), as a neardup server loading its index does; waiting up to {wait:g}s for it to serve "
+        "(--wait-for-load)")  # fmt: skip
     with _connect(args, timeout=wait) as waiting:
         try:
             waiting.stats()
@@ -1390,7 +1314,7 @@ class _StreamRetries:
         )
         if error.refused_article is not None:  # (an article's refusal: it was answered, not left unanswered)
             again = _resending_the_refused(error, unanswered)
-        _say(f"neardup ingest: {error}; {again} in {wait:.1f}s (retry {self._failures} of {self._attempts})")
+        say(f"neardup ingest: {error}; {again} in {wait:.1f}s (retry {self._failures} of {self._attempts})")
 
 
 def _resending_the_refused(error: NeardupClientError, unanswered: int) -> str:
@@ -1442,9 +1366,9 @@ class _RetryRounds:
                 if failures <= outage.said:
                     return
                 outage.said = failures
-                _say(f"neardup check: line {number:,} (id {article_id!r}): {error}; sending it, and each check "
-                     f"in flight that fails with it, again in {wait:.1f}s (retry {failures} of "
-                     f"{self._attempts})")  # fmt: skip
+                say(f"neardup check: line {number:,} (id {article_id!r}): {error}; sending it, and each check "
+                    f"in flight that fails with it, again in {wait:.1f}s (retry {failures} of "
+                    f"{self._attempts})")  # fmt: skip
 
         yield on_retry
         with self._lock:  # (answered: of one sent before the outage began, maybe before it began)
@@ -1557,7 +1481,7 @@ def _run_file(
             for outcome in answer(noting_numbers()):
                 number = numbers.popleft()
                 line = _output_line(_numbered(outcome, number))
-                with _STOPS.whole():  # (a stop between the write and the count: the output held one more)
+                with STOPS.whole():  # (a stop between the write and the count: the output held one more)
                     out.write(line)
                     out.flush()
                     answered += 1
@@ -1569,16 +1493,16 @@ def _run_file(
                 progress.advance()
         except KeyboardInterrupt as stop:  # (Ctrl-C, or SIGTERM: _Terminated)
             # (what was sent after the lines answered is not known: a line read as the stop came may be sent yet)
-            stopped = f"{_stopped(stop)} once {_lines(answered)} {_were(answered)} answered"
+            stopped = f"{how_stopped(stop)} once {_lines(answered)} {were(answered)} answered"
             _say_how_far(args, stopped, resume, for_now)
-            return _exit_status(stop)
+            return exit_status(stop)
         except NeardupClientError as exc:
             if not exc.retryable and not answered:
                 raise  # (the run could not start: a token refused, say; main says why)
             # (the server gone past --retries, or refusing every call from now on: what was answered, and
             # whether to run again, as on Ctrl-C)
             _say_failed(exc, args, answered=answered > 0)
-            _say_how_far(args, f"stopped once {_lines(answered)} {_were(answered)} answered", resume, for_now, exc)
+            _say_how_far(args, f"stopped once {_lines(answered)} {were(answered)} answered", resume, for_now, exc)
             return EXIT_FAILED
     # Every line answered (a stream the server ended with lines unanswered raised a retryable error above):
     # an output file holds this run's lines only, so none for an input of no lines (emptied on the first
@@ -1591,11 +1515,11 @@ def _run_file(
     _say_versions(outcomes)
     if rejected:
         why = "its output line says why" if rejected == 1 else "their output lines say why"
-        _say(f"neardup {args.command}: {rejected:,} of {_lines(answered)} {_were(rejected)} rejected; {why}"
-             f"{_turned_away(for_now, '; ')}")  # fmt: skip
+        say(f"neardup {args.command}: {rejected:,} of {_lines(answered)} {were(rejected)} rejected; {why}"
+            f"{_turned_away(for_now, '; ')}")  # fmt: skip
         return EXIT_REJECTED
     if not progress.live:  # (the bar shows the total; without it, the run's end would say nothing)
-        _say(f"neardup {args.command}: {_lines(answered)} answered, none rejected")
+        say(f"neardup {args.command}: {_lines(answered)} answered, none rejected")
     return EXIT_OK
 
 
@@ -1604,21 +1528,17 @@ def _say_versions(outcomes: Counter[str | None]) -> None:
     stored as sent already. A file holding one id twice keeps only its later article, silently otherwise."""
     if replaced := outcomes["replaced"]:
         its = "its id" if replaced == 1 else "their id"
-        _say(f"neardup ingest: {_lines(replaced)} replaced the other version stored under {its} "
-             '(outcome "replaced"); that version is gone')  # fmt: skip
+        say(f"neardup ingest: {_lines(replaced)} replaced the other version stored under {its} "
+            '(outcome "replaced"); that version is gone')  # fmt: skip
     if unchanged := outcomes["unchanged"]:
         them = "it" if unchanged == 1 else "them"
-        _say(f"neardup ingest: {_lines(unchanged)} {_were(unchanged)} already stored just as sent: nothing new was "
-             f'stored for {them} (outcome "unchanged")')  # fmt: skip
+        say(f"neardup ingest: {_lines(unchanged)} {were(unchanged)} already stored just as sent: nothing new was "
+            f'stored for {them} (outcome "unchanged")')  # fmt: skip
 
 
 def _lines(count: int) -> str:
     """A count of lines as the messages say it: "1 line", "0 lines", "12,000 lines"."""
     return f"{count:,} line" if count == 1 else f"{count:,} lines"
-
-
-def _were(count: int) -> str:
-    return "was" if count == 1 else "were"
 
 
 def _say_if_started_past_the_end(args: argparse.Namespace, read: int | None, answered: int) -> None:
@@ -1629,11 +1549,11 @@ def _say_if_started_past_the_end(args: argparse.Namespace, read: int | None, ans
     if answered or args.start_line == 1 or read is None or read >= args.start_line:
         return
     if args.start_line == read + 1:
-        _say(f"neardup {args.command}: --start-line {args.start_line} is the line after the input's last (it has "
-             f"{_lines(read)}): the input was answered to its end already, and no line was answered")  # fmt: skip
+        say(f"neardup {args.command}: --start-line {args.start_line} is the line after the input's last (it has "
+            f"{_lines(read)}): the input was answered to its end already, and no line was answered")  # fmt: skip
         return
-    _say(f"neardup {args.command}: warning: --start-line {args.start_line} is past the input's end: it has "
-         f"{_lines(read)}, and no line was answered")  # fmt: skip
+    say(f"neardup {args.command}: warning: --start-line {args.start_line} is past the input's end: it has "
+        f"{_lines(read)}, and no line was answered")  # fmt: skip
 
 
 def _say_how_far(
@@ -1647,8 +1567,8 @@ def _say_how_far(
     answered, how to go on from the first line it did not answer (`resume`), and which lines before it to send
     again (`for_now`: answered with an error that may pass, by code)."""
     going_on = _going_on(args, resume, error is not None and error.store_full)
-    _say(f"neardup {args.command}: {stopped}. {_after_stopping(args.command, error)}. {going_on}"
-         f"{_turned_away(for_now, '. ', resume)}")  # fmt: skip
+    say(f"neardup {args.command}: {stopped}. {_after_stopping(args.command, error)}. {going_on}"
+        f"{_turned_away(for_now, '. ', resume)}")  # fmt: skip
 
 
 def _turned_away(for_now: Counter[str], after: str, resume: int | None = None) -> str:
@@ -1661,7 +1581,7 @@ def _turned_away(for_now: Counter[str], after: str, resume: int | None = None) -
     codes = ", ".join(sorted(for_now))
     where = "" if resume is None else f" before line {resume:,}"
     them, its = ("it", "its output line names it") if count == 1 else ("them", "their output lines name them")
-    return (f"{after}{_lines(count)}{where} {_were(count)} answered with an error that may pass ({codes}): send "
+    return (f"{after}{_lines(count)}{where} {were(count)} answered with an error that may pass ({codes}): send "
             f"{them} again ({its})")  # fmt: skip
 
 
@@ -1767,8 +1687,8 @@ class _progress:
             elapsed = self._bar.tasks[0].elapsed or 0.0
             self._bar.update(self._task, advance=1, rate=_rate(self._count, elapsed))
         elif self._plain and (now := self._clock()) >= self._next_line:
-            _say(f"neardup {self._command}: {_lines(self._count)} answered in {now - self._start:,.0f} s "
-                 f"({_rate(self._count, now - self._start)})")  # fmt: skip
+            say(f"neardup {self._command}: {_lines(self._count)} answered in {now - self._start:,.0f} s "
+                f"({_rate(self._count, now - self._start)})")  # fmt: skip
             self._next_line = now + self._every
 
     def __exit__(self, *exc: Any) -> None:
@@ -1843,7 +1763,7 @@ def _delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             return EXIT_FAILED
     if absent:  # (as ingest and check say how many lines were rejected: the exit status alone said nothing)
         ids = "id" if answered == 1 else "ids"
-        print(f"neardup delete: {absent:,} of {answered:,} {ids} {_were(absent)} not stored: nothing to delete for "
+        print(f"neardup delete: {absent:,} of {answered:,} {ids} {were(absent)} not stored: nothing to delete for "
               f"{'it' if absent == 1 else 'them'}", file=sys.stderr)  # fmt: skip
     return EXIT_ABSENT if absent and not args.missing_ok else EXIT_OK
 
@@ -1852,7 +1772,7 @@ def _sent(answered: int) -> str:
     """What a delete stopped by a bad id had sent: the ids answered (printed), none if it stopped at the first."""
     if not answered:
         return "no id was sent"
-    return f"only the {answered:,} {'id' if answered == 1 else 'ids'} printed above {_were(answered)} sent"
+    return f"only the {answered:,} {'id' if answered == 1 else 'ids'} printed above {were(answered)} sent"
 
 
 class _DeletedIds:
@@ -1904,8 +1824,8 @@ class _DeletedIds:
         self._new = set()
 
     def _lost(self, exc: sqlite3.Error | OSError) -> None:
-        _say(f"neardup delete: warning: cannot keep the deleted ids in a temporary file ({exc}); keeping them in "
-             "memory from now on (a repeat of an id deleted before may be counted as not stored)")  # fmt: skip
+        say(f"neardup delete: warning: cannot keep the deleted ids in a temporary file ({exc}); keeping them in "
+            "memory from now on (a repeat of an id deleted before may be counted as not stored)")  # fmt: skip
         self.close()
         self._memory = set()
 

@@ -9,7 +9,7 @@ Here, before those imports, a handler of each stop signal only notes it (a plain
 anywhere), and `_ServeStops.arm` takes over: it keeps what was there before these to put back, sets its own
 handlers, and abandons the start at once if a signal was noted (a second one noted is as the first: the start
 has nothing to undo yet). Only the standard library here, as in service/forkserver.py; the other commands are
-left as they were (their Ctrl-C and SIGTERM: client/cli.py `_terminated_as_interrupted`).
+left as they were (their Ctrl-C and SIGTERM: client/cli_base.py `terminated_as_interrupted`).
 
 It lives in service/, not beside the CLI in client/, because importing any client/ module runs client/__init__.py
 first, which imports client.api and so grpc (the bulk of the 0.3 to 1.3 s): a client/ module would set these

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from client import cli
+from client import cli, cli_base
 
 
 def _output(path: Path, tmp_path: Path) -> cli._EmptiedWhenWritten:
@@ -40,7 +40,7 @@ def test_a_second_run_given_an_output_another_run_is_writing_is_refused_and_the_
         for _ in range(2):  # (refused again: nothing of the refused run's is left to hold it)
             with pytest.raises(SystemExit) as refused:
                 cli._output(out, tmp_path / "in.jsonl")
-            assert refused.value.code == cli.EXIT_FAILED
+            assert refused.value.code == cli_base.EXIT_FAILED
             said = capsys.readouterr().err
             assert said == (f"neardup: --output {out} is locked by another process (another neardup run writing "
                             "it, or a flock(1) on it): wait for it to end, or name another file\n")  # fmt: skip
