@@ -30,8 +30,6 @@ import grpc
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from client.api import (
-    DEFAULT_PORT,
-    HUNG,
     MAX_BATCH_ARTICLES,
     MAX_DELETES_PER_CALL,
     MAX_MESSAGE_BYTES,
@@ -42,9 +40,7 @@ from client.api import (
     ArticleFailure,
     NeardupClient,
     OnRetry,
-    TlsRemedies,
     Verdict,
-    read_token_file,
     require_id,
     takes_connections,
     with_default_port,
@@ -63,16 +59,18 @@ from client.cli_base import (
     terminated_as_interrupted,
     were,
 )
+from client.cli_connection import (
+    CONNECTION_VARIABLES,
+    HINTED,
+    add_connection_flags,
+    connect,
+    connection_hint_for,
+    say_failed,
+    silent_listener,
+)
 from client.errors import (
-    CLOSED_BY_SERVER,
-    NO_HANDSHAKE,
-    NO_METHOD,
     NOT_GRPC,
-    NOT_REACHED,
     TLS_MISMATCH,
-    TLS_PLAINTEXT_PEER,
-    TLS_SAID,
-    TLS_UNTRUSTED,
     InvalidArgumentError,
     NeardupClientError,
     NotFoundError,
@@ -89,9 +87,6 @@ _AFTER_STOPPING = {
     "ingest": "Articles sent after those may be stored too",
     "check": "A check stores nothing",
 }
-# gRPC's words when no connection was made (refused, unresolvable), and the client's when none was made in a wait
-# (wait_ready), as against a server's UNAVAILABLE
-_NOT_REACHED = (*NOT_REACHED, "no server at")
 # The server's running parts (grpc_server, the engine, the stores) are imported only by `serve`: the other commands
 # start faster without them. Every command's parser imports `service` (its version) and `service.settings` (serve's
 # flags), which need only the standard library.
@@ -101,7 +96,6 @@ if TYPE_CHECKING:
     from service.grpc_server import RunningServer
     from service.settings import Settings
 
-_HINTED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNIMPLEMENTED)  # codes of a server not reached as meant
 _CHECKS_IN_FLIGHT = 8
 DEFAULT_BATCH = 64  # articles per message: most of the per-message cost saved, answers still come often
 # The least --max-message-bytes: a request of an article whose title, source and url are at their 16 KiB limits,
@@ -119,7 +113,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         with terminated_as_interrupted(args.command != "serve"):  # (serve drains on SIGTERM: its own handler)
             return int(args.run(args, env))
     except (NeardupClientError, InputError) as exc:
-        _say_failed(exc, args)
+        say_failed(exc, args)
         return EXIT_FAILED
     except KeyboardInterrupt as stop:  # (ingest and check say how far they got: _run_file)
         say(f"neardup {args.command}: {how_stopped(stop)}")
@@ -144,87 +138,6 @@ def _warn_of_unknown_variables(command: str, env: Mapping[str, str]) -> None:
         said = str(unknown).split(" (`neardup serve --help`", 1)[0]  # (the client's variables are not there)
         say(f"neardup {command}: warning: {said}; the client commands read {', '.join(CONNECTION_VARIABLES)}, "
             "the server the variables `neardup serve --help` names")  # fmt: skip
-
-
-def _say_failed(exc: NeardupClientError | InputError, args: argparse.Namespace, answered: bool = False) -> None:
-    """`answered`: the server had answered this run's calls (then it spoke these settings' TLS, or none)."""
-    say(f"neardup: {exc}{_connection_hint(exc, args, answered)}")
-
-
-def _connection_hint(exc: NeardupClientError | InputError, args: argparse.Namespace, answered: bool = False) -> str:
-    if not isinstance(exc, NeardupClientError):
-        return ""
-    return connection_hint(exc, with_default_port(args.server), answered, args.cert_file is not None)
-
-
-def connection_hint(exc: NeardupClientError, where: str, answered: bool = False, cert: bool = False) -> str:
-    """What to change when a command could not talk to the server at `where` at all: gRPC's words name the
-    address it tried and the TLS library's complaint, not the flag that chose the address or the likely
-    mistake. `answered`: it had answered the command's calls, so these settings could talk to it; a connection it
-    closed then is a server gone, unless a TLS handshake there since completed (the client's error then says the
-    server serves TLS only, and what to change: a server restarted with TLS). `cert`: a client certificate was
-    given (cannot_talk_hint)."""
-    if exc.code not in _HINTED:
-        return ""
-    if any(words in exc.details for words in TLS_SAID):  # (the client's error says what to change: CLI_REMEDIES)
-        return ""
-    if answered and any(words in exc.details for words in CLOSED_BY_SERVER):
-        return f" (the server at {where} closed the connection it had answered on: did it stop?)"
-    if hint := cannot_talk_hint(exc, where, cert):
-        return hint
-    if NO_HANDSHAKE in exc.details and answered:  # (it had answered: no wrong port, but a server hung or stopped)
-        return f" ({HUNG.format(target=where)})"  # (the Python client's words for it: client.api)
-    if NO_HANDSHAKE in exc.details:  # (as ingest and check find by a probe: the other commands said "is it running?")
-        return f" ({_silent_listener(where)})"
-    if any(s in exc.details for s in _NOT_REACHED):
-        return f" (is `neardup serve` running at {where}? --server or NEARDUP_SERVER says where)"
-    return ""
-
-
-def cannot_talk_hint(exc: NeardupClientError, where: str, cert: bool = False) -> str:
-    """The hint when something answers at `where` and these settings cannot talk to it (TLS spoken to a plaintext
-    server, a certificate not trusted, no gRPC server, or not neardup's); "" otherwise, and for a TLS server spoken
-    to in plaintext, whose error says what to change (TLS_FLAGS). The client commands and neardup-bench share it: both
-    read the flags and the NEARDUP_* variables it names (add_connection_flags). `cert`: a client certificate was
-    given, which turns TLS on by itself (--cert-file or NEARDUP_CERT_FILE), so is named too."""
-    details = exc.details
-    if TLS_PLAINTEXT_PEER in details and cert:
-        return (f" (the server at {where} speaks plaintext: leave out --cert-file, --key-file (NEARDUP_CERT_FILE, "
-                "NEARDUP_KEY_FILE), which turn TLS on, and --tls, --ca-file (NEARDUP_TLS, NEARDUP_CA_FILE); or give "
-                "--no-tls, which sets aside the files those variables name)")  # fmt: skip
-    if TLS_PLAINTEXT_PEER in details:
-        return f" (the server at {where} speaks plaintext: leave out --tls, --ca-file (NEARDUP_TLS, NEARDUP_CA_FILE))"
-    if TLS_UNTRUSTED in details:
-        return (" (the server's certificate was not accepted: signed by a CA this command does not trust (--ca-file "
-                "names the CA to trust), or expired or not yet valid)")  # fmt: skip
-    if NOT_GRPC in details:
-        return f" ({where} is not a gRPC server: if it is the metrics port, --server names the main one)"
-    if exc.code == grpc.StatusCode.UNIMPLEMENTED and NO_METHOD in details:
-        return f" ({where} does not serve neardup's calls: if it is the health port, --server names the main one)"
-    return ""
-
-
-# What a command speaking plaintext to a TLS server is told to change: its flags and variables, where the Python
-# client names its own settings (TLS_REMEDY). The client's error says it, once a TLS handshake there completed.
-TLS_FLAGS = "add --tls or --ca-file, or set NEARDUP_TLS or NEARDUP_CA_FILE"
-# What a command is told to change when a TLS probe tells why the server closed its connection (the Python client's
-# remedies name its own settings: client.api.REMEDIES).
-CLI_REMEDIES = TlsRemedies(
-    tls=TLS_FLAGS,
-    mtls="add --ca-file (or --tls), --cert-file and --key-file, or set NEARDUP_CA_FILE (or NEARDUP_TLS), "
-    "NEARDUP_CERT_FILE and NEARDUP_KEY_FILE",
-    cert="give --cert-file and --key-file (NEARDUP_CERT_FILE, NEARDUP_KEY_FILE)",
-    other_cert="--cert-file (NEARDUP_CERT_FILE) must be signed by a CA the server trusts (its --tls-client-ca), hold "
-    "the intermediate CA certificates between them after its own, if any, and be valid now",
-    main_port="does --server (NEARDUP_SERVER) name neardup's main port?",
-)
-
-
-class _Client(NeardupClient):
-    """The commands' client: its errors name the CLI's TLS flags, not the Python client's settings."""
-
-    _remedies = CLI_REMEDIES
-    _token_setting = None  # (the server's refusal names the CLI's flags already)
 
 
 def _cannot_talk(exc: NeardupClientError) -> bool:
@@ -444,146 +357,6 @@ def _add_health(sub: _Commands[_CommandParser], env: Mapping[str, str]) -> None:
         f"{SERVICE_NAME}: SERVING only while its store answers too (readiness)",
     )
     health.set_defaults(run=_health)
-
-
-def add_connection_flags(
-    cmd: argparse.ArgumentParser,
-    env: Mapping[str, str],
-    prog: str = "neardup",
-    server_names: Sequence[str] = ("--server",),
-    server_type: Callable[[str], str] = str,
-    server_help: str = "host[:port], no scheme",
-) -> None:
-    """--server, --tls/--no-tls, --ca-file, --cert-file, --key-file and --token-file, their defaults from the
-    NEARDUP_* variables in `env`:
-    the client commands' and neardup-bench's (`prog`, which names itself when a variable is refused), so that one
-    environment set up for `neardup ingest` targets the same server, the same way, from both."""
-    cmd.add_argument(*server_names, default=env.get("NEARDUP_SERVER") or f"127.0.0.1:{DEFAULT_PORT}",  # (empty: unset)
-                     type=server_type,
-                     help=f"{server_help}; port {DEFAULT_PORT} if left out (env NEARDUP_SERVER; "
-                          "default %(default)s)")  # fmt: skip
-    cmd.add_argument("--tls", action=_GivenBoolean, default=_env_flag(env, "NEARDUP_TLS", prog),
-                     help="connect with TLS, trusting the system's CA certificates; --no-tls: without, whatever "
-                          "NEARDUP_TLS, NEARDUP_CA_FILE, NEARDUP_CERT_FILE and NEARDUP_KEY_FILE say (refused "
-                          "beside --ca-file, --cert-file or --key-file) (env NEARDUP_TLS: 1, true, yes, on or 0, "
-                          "false, no, off; default %(default)s)")  # fmt: skip
-    # (`~` expanded here, and in the environment's values, which a shell leaves alone in docker -e or systemd)
-    cmd.add_argument("--ca-file", action=_Given, default=env.get("NEARDUP_CA_FILE") or None, type=os.path.expanduser,
-                     help="connect with TLS, trusting this PEM CA certificate (env NEARDUP_CA_FILE)")  # fmt: skip
-    cmd.add_argument("--cert-file", action=_Given, default=env.get("NEARDUP_CERT_FILE") or None,
-                     type=os.path.expanduser,
-                     help="connect with TLS, presenting this PEM client certificate (chain), for a server started "
-                          "with --tls-client-ca; with --key-file (env NEARDUP_CERT_FILE)")  # fmt: skip
-    cmd.add_argument("--key-file", action=_Given, default=env.get("NEARDUP_KEY_FILE") or None, type=os.path.expanduser,
-                     help="the PEM private key of --cert-file, unencrypted (env NEARDUP_KEY_FILE)")  # fmt: skip
-    cmd.add_argument("--token-file", default=env.get("NEARDUP_TOKEN_FILE") or None, type=os.path.expanduser,
-                     help="send the bearer token in this file, read as the server's --auth-token-file is (one "
-                          "token a line, # comments): the first token it lists (env NEARDUP_TOKEN_FILE)")  # fmt: skip
-
-
-# The namespace attribute naming the connection flags given on the command line (not a variable's default).
-_GIVEN = "connection_flags_given"
-
-
-def _note_given(namespace: argparse.Namespace, dest: str) -> None:
-    vars(namespace).setdefault(_GIVEN, set()).add(dest)
-
-
-class _Given(argparse.Action):
-    """A flag's value, noted as given on the command line (settle_tls tells it from a NEARDUP_* variable's)."""
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:  # fmt: skip
-        setattr(namespace, self.dest, values)
-        _note_given(namespace, self.dest)
-
-
-class _GivenBoolean(argparse.BooleanOptionalAction):
-    """--tls/--no-tls, noted as given on the command line (settle_tls)."""
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:  # fmt: skip
-        super().__call__(parser, namespace, values, option_string)
-        _note_given(namespace, self.dest)
-
-
-_TLS_FILES = ("ca_file", "cert_file", "key_file")
-
-
-def settle_tls(args: argparse.Namespace, prog: str = "neardup") -> None:
-    """--no-tls given on the command line wins over NEARDUP_TLS and over the files NEARDUP_CA_FILE,
-    NEARDUP_CERT_FILE and NEARDUP_KEY_FILE name, which each turn TLS on: they are set aside (a container's
-    variables, set for its client commands, made its HEALTHCHECK speak TLS to the plaintext health port). Given
-    beside --ca-file, --cert-file or --key-file, which ask for TLS, it is refused, naming them (the file won)."""
-    given = vars(args).get(_GIVEN, set())
-    if args.tls or "tls" not in given:
-        return
-    if flags := [f"--{name.replace('_', '-')}" for name in _TLS_FILES if name in given and getattr(args, name)]:
-        fail(f"--no-tls with {', '.join(flags)}: {'they connect' if len(flags) > 1 else 'it connects'} with TLS; "
-             "give one or the other", prog)  # fmt: skip
-    for name in _TLS_FILES:
-        setattr(args, name, None)
-
-
-# The variables add_connection_flags reads.
-CONNECTION_VARIABLES = (
-    "NEARDUP_SERVER",
-    "NEARDUP_TLS",
-    "NEARDUP_CA_FILE",
-    "NEARDUP_CERT_FILE",
-    "NEARDUP_KEY_FILE",
-    "NEARDUP_TOKEN_FILE",
-)
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
-
-
-def _env_flag(env: Mapping[str, str], name: str, prog: str = "neardup") -> bool:
-    """The yes-or-no environment variable `name` (unset or empty: no). Anything but the usual words is refused,
-    naming it: read as "set, so yes", NEARDUP_TLS=0 turned TLS on."""
-    raw = env.get(name, "")
-    word = raw.strip().lower()
-    if word not in _TRUE + _FALSE:
-        fail(f"{name}={raw!r} is not yes or no: set it to one of {', '.join(_TRUE)} or {', '.join(_FALSE[:-1])}",
-             prog)  # fmt: skip
-    return word in _TRUE
-
-
-def _connect(
-    args: argparse.Namespace, timeout: float | None = 30.0, max_message_bytes: int = MAX_MESSAGE_BYTES
-) -> NeardupClient:
-    try:
-        token = read_token_file(args.token_file) if args.token_file else None
-    except (OSError, ValueError) as exc:
-        fail(f"cannot read the token file: {exc}")
-    settle_tls(args)
-    if why := unpaired(args):
-        fail(why)
-    try:
-        return _Client(args.server, timeout=timeout, tls=args.tls, ca_file=args.ca_file, cert_file=args.cert_file,
-                       key_file=args.key_file, token=token, max_message_bytes=max_message_bytes)  # fmt: skip
-    except OSError as exc:  # (the CA file, the client certificate and its key are read at once)
-        fail(f"cannot read {unreadable_file(exc, args)}: {exc.strerror or exc}")
-    except ValueError as exc:  # (a token, CA file or client certificate that cannot work: the message says which)
-        fail(str(exc))
-
-
-def unreadable_file(exc: OSError, args: argparse.Namespace) -> str:
-    """Which of the connection flags' files `exc` could not read, named with its flag (neardup-bench's too)."""
-    if exc.filename is not None and exc.filename in (args.cert_file, args.key_file):
-        flag = "--cert-file" if exc.filename == args.cert_file else "--key-file"
-        return f"the {flag} file {exc.filename}"
-    return f"the CA file {args.ca_file}"
-
-
-def unpaired(args: argparse.Namespace) -> str | None:
-    """Why --cert-file and --key-file cannot work, one given without the other (from a flag or a variable); None
-    when both or neither are given."""
-    if (args.cert_file is None) == (args.key_file is None):
-        return None
-    given, missing = ("--cert-file", "--key-file") if args.key_file is None else ("--key-file", "--cert-file")
-    variable = "NEARDUP_" + missing[2:].replace("-", "_").upper()
-    return (f"{given} without {missing} ({variable}): a client certificate goes with its key, "
-            "give both or neither")  # fmt: skip
 
 
 class _Writer(Protocol):
@@ -1116,7 +889,7 @@ def _ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     lines = _read_input(args)  # (a file that cannot be read fails before any server is asked)
     with (
         _output(args.output, args.file, args.append, args.start_line) as out,
-        _connect(args, timeout=None, max_message_bytes=args.max_message_bytes) as client,
+        connect(args, timeout=None, max_message_bytes=args.max_message_bytes) as client,
     ):
         _wait_ready(client, args)
 
@@ -1216,7 +989,7 @@ def _asked(args: argparse.Namespace, not_ready: NeardupClientError | None = None
     error of a server there that these settings cannot talk to; after a wait in vain (`not_ready`), that error
     when none is there, one saying so of a listener that never began gRPC's handshake, or the call's own if it
     says more (UNAVAILABLE or UNIMPLEMENTED: main hints from it)."""
-    with _connect(args, timeout=_PROBE_SECONDS) as probe:
+    with connect(args, timeout=_PROBE_SECONDS) as probe:
         try:
             probe.stats()
         except NeardupClientError as why:
@@ -1227,7 +1000,7 @@ def _asked(args: argparse.Namespace, not_ready: NeardupClientError | None = None
                 return _Found.LOADING
             if not_ready is not None:
                 no_grpc = _no_grpc(args) if silent else None
-                raise no_grpc or (why if why.code in _HINTED else not_ready) from None
+                raise no_grpc or (why if why.code in HINTED else not_ready) from None
             # (none answers yet, or one refused the call, a token or a store not answering: the command's calls say)
             return _Found.NONE
     return _Found.ANSWERS
@@ -1256,12 +1029,7 @@ def _no_grpc(args: argparse.Namespace) -> UnavailableError | None:
     where = with_default_port(args.server)
     if not takes_connections(where, timeout=_PROBE_SECONDS):
         return None
-    return UnavailableError(grpc.StatusCode.UNAVAILABLE, _silent_listener(where))
-
-
-def _silent_listener(where: str) -> str:
-    return (f"something at {where} takes connections but never began gRPC's handshake: it is not a gRPC server "
-            "(--server names neardup's main port), or a process that is hung or stopped")  # fmt: skip
+    return UnavailableError(grpc.StatusCode.UNAVAILABLE, silent_listener(where))
 
 
 def _wait_for_load(args: argparse.Namespace) -> None:
@@ -1276,7 +1044,7 @@ def _wait_for_load(args: argparse.Namespace) -> None:
     say(f"neardup {args.command}: the server at {where} speaks gRPC but answers no neardup call yet (only health "
         f"checks), as a neardup server loading its index does; waiting up to {wait:g}s for it to serve "
         "(--wait-for-load)")  # fmt: skip
-    with _connect(args, timeout=wait) as waiting:
+    with connect(args, timeout=wait) as waiting:
         try:
             waiting.stats()
         except NeardupClientError as why:
@@ -1395,7 +1163,7 @@ def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     with (
         _output(args.output, args.file, args.append, args.start_line) as out,
         _dropping_the_rest(ThreadPoolExecutor(_CHECKS_IN_FLIGHT)) as pool,
-        _connect(args, max_message_bytes=args.max_message_bytes) as client,
+        connect(args, max_message_bytes=args.max_message_bytes) as client,
     ):
         _wait_ready(client, args)
         ended: list[NeardupClientError] = []  # the error that ended the run, once one has
@@ -1501,7 +1269,7 @@ def _run_file(
                 raise  # (the run could not start: a token refused, say; main says why)
             # (the server gone past --retries, or refusing every call from now on: what was answered, and
             # whether to run again, as on Ctrl-C)
-            _say_failed(exc, args, answered=answered > 0)
+            say_failed(exc, args, answered=answered > 0)
             _say_how_far(args, f"stopped once {_lines(answered)} {were(answered)} answered", resume, for_now, exc)
             return EXIT_FAILED
     # Every line answered (a stream the server ended with lines unanswered raised a retryable error above):
@@ -1709,7 +1477,7 @@ def _stderr_console() -> Any:
 
 
 def _get(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    with _connect(args) as client:
+    with connect(args) as client:
         try:
             stored = client.get(args.id)
         except NotFoundError as exc:
@@ -1720,7 +1488,7 @@ def _get(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _group(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    with _connect(args) as client:
+    with connect(args) as client:
         try:
             pages = list(client.group_pages(args.id, page_size=args.page_size))
         except NotFoundError as exc:
@@ -1743,7 +1511,7 @@ def _delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         print(f"neardup delete: cannot read the ids in {args.from_file}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     answered = absent = 0
-    with listed as lines, _connect(args) as client, closing(_DeletedIds()) as gone:
+    with listed as lines, connect(args) as client, closing(_DeletedIds()) as gone:
         try:
             for chunk in _chunks(_checked_ids(args.ids, lines, args.from_file), MAX_DELETES_PER_CALL):
                 for deletion in client.delete_many(chunk):
@@ -1894,7 +1662,7 @@ def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
 
 
 def _stats(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    with _connect(args) as client:
+    with connect(args) as client:
         s = client.stats()
     # (the limits too: a too-big article's error says to match --max-message-bytes to the server's; None: a
     # server too old to say)
@@ -1907,7 +1675,7 @@ def _stats(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 def _health(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     try:
-        connected = _connect(args, timeout=args.timeout)
+        connected = connect(args, timeout=args.timeout)
     except SystemExit as failed:  # (a setting that cannot work, said: 1 as for any other failure, as Docker reserves 2)
         if failed.code != EXIT_FAILED:
             raise
@@ -1916,7 +1684,7 @@ def _health(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         try:
             status = client.health(args.service)
         except NeardupClientError as exc:
-            print(f"neardup: unhealthy: {exc}{_connection_hint(exc, args)}", file=sys.stderr)
+            print(f"neardup: unhealthy: {exc}{connection_hint_for(exc, args)}", file=sys.stderr)
             return EXIT_ABSENT
     print(status)
     return EXIT_OK if status == "SERVING" else EXIT_ABSENT

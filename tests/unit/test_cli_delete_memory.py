@@ -46,7 +46,7 @@ def purge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     listed = tmp_path / "purge.txt"
     listed.write_text("".join(f"cms-{n:08d}\n" for n in range(IDS)) + "cms-00000000\nnever-stored\n")
     stored = {f"cms-{n:08d}" for n in range(IDS)}
-    monkeypatch.setattr(cli, "_connect", lambda *args, **kwargs: _Store(stored))
+    monkeypatch.setattr(cli, "connect", lambda *args, **kwargs: _Store(stored))
     return listed
 
 
