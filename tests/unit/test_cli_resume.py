@@ -16,7 +16,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from client import Article, cli, cli_base
+from client import Article, cli, cli_base, cli_output
 from client.api import ArticleFailure, Verdict
 from client.errors import UnavailableError
 from client.jsonl import BadLine, InputError, read_numbered_articles
@@ -135,17 +135,17 @@ def test_a_start_line_past_the_input_s_end_is_said(tmp_path: Path, capsys: pytes
 def test_append_adds_to_the_output_and_never_empties_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out, given = tmp_path / "out.jsonl", tmp_path / "in.jsonl"
     out.write_text('{"line": 1}\n')
-    with cli._output(out, given, append=True) as resumed:
+    with cli_output.output(out, given, append=True) as resumed:
         resumed.write('{"line": 2}\n')
-    with cli._output(out, given, append=True) as nothing:  # (an input of no lines from there)
+    with cli_output.output(out, given, append=True) as nothing:  # (an input of no lines from there)
         nothing.write("")
     assert out.read_text() == '{"line": 1}\n{"line": 2}\n'
     assert capsys.readouterr().err == ""
     made = tmp_path / "new.jsonl"
-    with cli._output(made, given, append=True):  # (made, and nothing written: removed again)
+    with cli_output.output(made, given, append=True):  # (made, and nothing written: removed again)
         pass
     assert not made.exists()
-    with cli._output(made, given, append=True) as first:
+    with cli_output.output(made, given, append=True) as first:
         first.write('{"line": 1}\n')
     assert made.read_text() == '{"line": 1}\n'
 
@@ -155,7 +155,7 @@ def test_append_to_an_output_cut_in_the_middle_of_a_line_begins_a_new_line(
 ) -> None:
     out = tmp_path / "out.jsonl"
     out.write_text('{"line": 1}\n{"line": 2, "ou')  # (a run killed with SIGKILL in the middle of a write)
-    with cli._output(out, tmp_path / "in.jsonl", append=True) as resumed:
+    with cli_output.output(out, tmp_path / "in.jsonl", append=True) as resumed:
         resumed.write('{"line": 2}\n')
     assert out.read_text() == '{"line": 1}\n{"line": 2, "ou\n{"line": 2}\n'
     assert "did not end with a line end" in capsys.readouterr().err
@@ -164,7 +164,7 @@ def test_append_to_an_output_cut_in_the_middle_of_a_line_begins_a_new_line(
 def test_append_is_refused_for_standard_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for path in (None, Path("-")):
         with pytest.raises(SystemExit) as refused:
-            cli._output(path, tmp_path / "in.jsonl", append=True)
+            cli_output.output(path, tmp_path / "in.jsonl", append=True)
         assert refused.value.code == cli_base.EXIT_FAILED
         assert "append with >> there" in capsys.readouterr().err
 
@@ -173,7 +173,7 @@ def test_append_still_refuses_the_input_file(tmp_path: Path) -> None:
     given = tmp_path / "in.jsonl"
     given.write_bytes(_rows(1))
     with pytest.raises(SystemExit):
-        cli._output(given, given, append=True)
+        cli_output.output(given, given, append=True)
     assert given.read_bytes() == _rows(1)
 
 
@@ -183,19 +183,19 @@ def test_an_output_holding_results_is_refused_to_a_resumed_run_without_append(
     out, given = tmp_path / "out.jsonl", tmp_path / "in.jsonl"
     out.write_text('{"line": 1}\n')
     with pytest.raises(SystemExit) as refused:
-        cli._output(out, given, start_line=2)
+        cli_output.output(out, given, start_line=2)
     assert refused.value.code == cli_base.EXIT_FAILED
     said = capsys.readouterr().err
     assert "--output" in said and "add --append to add to it, or name another file" in said, said
     assert out.read_text() == '{"line": 1}\n'
-    with cli._output(out, given, append=True, start_line=2) as resumed:  # (--append: as before)
+    with cli_output.output(out, given, append=True, start_line=2) as resumed:  # (--append: as before)
         resumed.write('{"line": 2}\n')
-    with cli._output(out, given, start_line=1) as again:  # (the whole input again: emptied, as before)
+    with cli_output.output(out, given, start_line=1) as again:  # (the whole input again: emptied, as before)
         again.write('{"line": 1}\n')
     assert out.read_text() == '{"line": 1}\n'
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    with cli._output(empty, given, start_line=2) as into_empty:  # (nothing to lose: not refused)
+    with cli_output.output(empty, given, start_line=2) as into_empty:  # (nothing to lose: not refused)
         into_empty.write('{"line": 2}\n')
     assert empty.read_text() == '{"line": 2}\n'
 
@@ -207,7 +207,7 @@ def test_a_resumed_run_that_answers_nothing_leaves_the_output_as_it_was(
     path.write_bytes(_rows(3))
     out.write_text('{"line": 1}\n')
     for start in (4, 40):
-        with cli._output(out, path) as written:  # (opened as a run without --append opens it)
+        with cli_output.output(out, path) as written:  # (opened as a run without --append opens it)
             status = cli._run_file(_args(start_line=start), written, read_numbered_articles(path, start=start),
                                    _answers_then_gone(5))  # fmt: skip
         assert status == cli_base.EXIT_OK
@@ -235,7 +235,7 @@ def test_a_fifo_is_opened_to_write_only_with_append(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # (so that opening it to write does not wait)
     try:
-        fd = cli._opened_to_append(fifo)
+        fd = cli_output._opened_to_append(fifo)
         try:
             assert fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY
         finally:
@@ -244,7 +244,7 @@ def test_a_fifo_is_opened_to_write_only_with_append(tmp_path: Path) -> None:
         os.close(reader)
     regular = tmp_path / "out.jsonl"
     regular.write_text("x\n")
-    fd = cli._opened_to_append(regular)
+    fd = cli_output._opened_to_append(regular)
     try:
         assert fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDWR
     finally:
@@ -265,7 +265,7 @@ def test_an_output_that_may_only_be_written_is_not_said_to_end_a_line(
         return opened(path, flags, *rest)  # type: ignore[arg-type]
 
     monkeypatch.setattr(os, "open", write_only)
-    with cli._output(out, tmp_path / "in.jsonl", append=True) as resumed:
+    with cli_output.output(out, tmp_path / "in.jsonl", append=True) as resumed:
         resumed.write('{"line": 2}\n')
     monkeypatch.undo()
     assert out.read_text() == '{"line": 1}\n{"line": 2, "ou{"line": 2}\n'  # (told, not guessed)
