@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from client import Deletion, cli, cli_base
+from client import Deletion, cli, cli_base, cli_delete
 from client.api import MAX_DELETES_PER_CALL
 
 IDS = 100_000
@@ -46,7 +46,7 @@ def purge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     listed = tmp_path / "purge.txt"
     listed.write_text("".join(f"cms-{n:08d}\n" for n in range(IDS)) + "cms-00000000\nnever-stored\n")
     stored = {f"cms-{n:08d}" for n in range(IDS)}
-    monkeypatch.setattr(cli, "connect", lambda *args, **kwargs: _Store(stored))
+    monkeypatch.setattr(cli_delete, "connect", lambda *args, **kwargs: _Store(stored))
     return listed
 
 
