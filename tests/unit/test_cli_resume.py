@@ -18,6 +18,7 @@ import pytest
 
 from client import Article, cli, cli_base, cli_output
 from client.api import ArticleFailure, Verdict
+from client.cli_ingest_check import _run_file
 from client.errors import UnavailableError
 from client.jsonl import BadLine, InputError, read_numbered_articles
 
@@ -106,7 +107,7 @@ def test_a_stopped_run_says_the_start_line_of_its_first_unanswered_line(capsys: 
     # has no answer to give, so going on from it (or from 10) answers every line once.
     lines = [(n, Article(f"a{n}", "body")) for n in (7, 8, 10, 11)]
     out = io.StringIO()
-    assert cli._run_file(_args(start_line=7), out, iter(lines), _answers_then_gone(2)) == cli_base.EXIT_FAILED
+    assert _run_file(_args(start_line=7), out, iter(lines), _answers_then_gone(2)) == cli_base.EXIT_FAILED
     assert [json.loads(x)["line"] for x in out.getvalue().splitlines()] == [7, 8]
     assert capsys.readouterr().err.splitlines()[-1] == (
         "neardup ingest: stopped once 2 lines were answered. Articles sent after those may be stored too. To go on "
@@ -114,7 +115,7 @@ def test_a_stopped_run_says_the_start_line_of_its_first_unanswered_line(capsys: 
         'answered "unchanged")'
     )
     # Nothing answered: the same command again
-    assert cli._run_file(_args("check", None, 7), out, iter(lines), _answers_then_gone(0)) == cli_base.EXIT_FAILED
+    assert _run_file(_args("check", None, 7), out, iter(lines), _answers_then_gone(0)) == cli_base.EXIT_FAILED
     assert capsys.readouterr().err.splitlines()[-1] == (
         "neardup check: stopped once 0 lines were answered. A check stores nothing. To go on, run the same command "
         "again"  # (it said "To go on from line 7, run the same command with --start-line 7": the same command)
@@ -125,7 +126,7 @@ def test_a_start_line_past_the_input_s_end_is_said(tmp_path: Path, capsys: pytes
     path = tmp_path / "in.jsonl"
     path.write_bytes(_rows(3))
     lines = read_numbered_articles(path, start=40)
-    assert cli._run_file(_args(start_line=40), io.StringIO(), lines, _answers_then_gone(5)) == cli_base.EXIT_OK
+    assert _run_file(_args(start_line=40), io.StringIO(), lines, _answers_then_gone(5)) == cli_base.EXIT_OK
     assert capsys.readouterr().err.splitlines() == [
         "neardup ingest: warning: --start-line 40 is past the input's end: it has 3 lines, and no line was answered",
         "neardup ingest: 0 lines answered, none rejected",
@@ -208,8 +209,8 @@ def test_a_resumed_run_that_answers_nothing_leaves_the_output_as_it_was(
     out.write_text('{"line": 1}\n')
     for start in (4, 40):
         with cli_output.output(out, path) as written:  # (opened as a run without --append opens it)
-            status = cli._run_file(_args(start_line=start), written, read_numbered_articles(path, start=start),
-                                   _answers_then_gone(5))  # fmt: skip
+            status = _run_file(_args(start_line=start), written, read_numbered_articles(path, start=start),
+                               _answers_then_gone(5))  # fmt: skip
         assert status == cli_base.EXIT_OK
         assert out.read_text() == '{"line": 1}\n'
     capsys.readouterr()
@@ -221,7 +222,7 @@ def test_a_start_just_past_the_last_line_says_the_input_was_answered_to_its_end(
     path = tmp_path / "in.jsonl"
     path.write_bytes(_rows(3))
     lines = read_numbered_articles(path, start=4)
-    assert cli._run_file(_args(start_line=4), io.StringIO(), lines, _answers_then_gone(5)) == cli_base.EXIT_OK
+    assert _run_file(_args(start_line=4), io.StringIO(), lines, _answers_then_gone(5)) == cli_base.EXIT_OK
     assert capsys.readouterr().err.splitlines() == [
         "neardup ingest: --start-line 4 is the line after the input's last (it has 3 lines): the input was answered "
         "to its end already, and no line was answered",
@@ -285,7 +286,7 @@ def test_lines_turned_away_for_now_are_said_to_be_sent_again(capsys: pytest.Capt
             yield ArticleFailure(item.id or "", busy) if n in (1, 2) else Verdict(item.id or "", outcome="new")
 
     lines = [(n, Article(f"a{n}", "body")) for n in range(1, 10)]
-    assert cli._run_file(_args(), io.StringIO(), iter(lines), answer) == cli_base.EXIT_FAILED
+    assert _run_file(_args(), io.StringIO(), iter(lines), answer) == cli_base.EXIT_FAILED
     assert (
         capsys.readouterr()
         .err.splitlines()[-1]
@@ -295,7 +296,7 @@ def test_lines_turned_away_for_now_are_said_to_be_sent_again(capsys: pytest.Capt
         )
     )
     # A run that answered every line says so of them too
-    assert cli._run_file(_args(), io.StringIO(), iter(lines[:3]), answer) == cli_base.EXIT_REJECTED
+    assert _run_file(_args(), io.StringIO(), iter(lines[:3]), answer) == cli_base.EXIT_REJECTED
     assert capsys.readouterr().err.splitlines()[-1] == (
         "neardup ingest: 2 of 3 lines were rejected; their output lines say why; 2 lines were answered with an "
         "error that may pass (UNAVAILABLE): send them again (their output lines name them)"

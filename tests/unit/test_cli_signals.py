@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from client import cli, cli_base
+from client import cli_base, cli_ingest_check
 from client.api import Verdict
 from client.jsonl import BadLine
 
@@ -65,7 +65,7 @@ def test_a_ctrl_c_dropped_by_a_del_still_stops_the_run_at_the_next_line(
     out = io.StringIO()
     lines = ((number, BadLine(None, "read")) for number in range(1, 1_001))
     with cli_base.terminated_as_interrupted(True):
-        status = cli._run_file(args, out, lines, _answers_with_ctrl_c_dropped_at_the_third)
+        status = cli_ingest_check._run_file(args, out, lines, _answers_with_ctrl_c_dropped_at_the_third)
     assert [type(e) for e in dropped] == [KeyboardInterrupt]  # (the handler's raise was dropped, as in a real __del__)
     assert status == cli_base.EXIT_INTERRUPTED
     assert len(out.getvalue().splitlines()) == 3  # (the line being answered when it came, then no more)

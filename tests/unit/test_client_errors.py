@@ -14,7 +14,7 @@ from typing import Any
 import grpc
 import pytest
 
-from client import ArticleFailure, Retry, api, cli, cli_connection, errors
+from client import ArticleFailure, Retry, api, cli_connection, cli_ingest_check, errors
 
 # Every error class the module defines, so that one added later is covered too.
 ERROR_CLASSES = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.NeardupClientError)]
@@ -303,7 +303,7 @@ def test_an_error_reworded_by_the_client_or_the_cli_keeps_all_it_carries() -> No
     error.retry_pushback, error.unanswered, error.may_be_stored = errors.NO_RETRY_PUSHBACK, 9, 9
     error.refused_article, error.rest_of_batch = "n4", 3
     error.added_later = "kept"  # type: ignore[attr-defined]  # (an attribute a later change adds: copied alike, wherever the error is reworded)
-    for again in (errors.reworded(error, "said otherwise"), cli._run_stopped_by(error)):
+    for again in (errors.reworded(error, "said otherwise"), cli_ingest_check._run_stopped_by(error)):
         assert type(again) is errors.ResourceExhaustedError and again.code == error.code and again.store_full
         assert again.details != error.details
         kept = {k: v for k, v in vars(again).items() if k not in ("code", "details")}
