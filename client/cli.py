@@ -1,4 +1,10 @@
-"""The `neardup` command: serve, ingest, check, get, group, delete, stats, health."""
+"""The `neardup` command: serve, ingest, check, get, group, delete, stats, health.
+
+Here: `main`, the parser and the dispatch to each command's run, and the runs of get, group, stats and health. The
+other commands' runs have modules of their own: serve (cli_serve), ingest and check (cli_ingest_check, with their
+output file, cli_output, and their wait for the server, cli_wait), and delete (cli_delete). What the client commands
+share to reach the server is in cli_connection (neardup-bench reads it too), and what every command shares (exit
+statuses, stderr, Ctrl-C and SIGTERM) in cli_base."""
 
 from __future__ import annotations
 
