@@ -54,7 +54,8 @@ from client.api import (
     read_token_file,
     with_default_port,
 )
-from client.cli import (
+from client.cli import whole_number
+from client.cli_connection import (
     CLI_REMEDIES,
     CONNECTION_VARIABLES,
     add_connection_flags,
@@ -62,7 +63,6 @@ from client.cli import (
     settle_tls,
     unpaired,
     unreadable_file,
-    whole_number,
 )
 from client.errors import TLS_SAID, NeardupClientError, StreamEndedEarlyError, article_error, from_rpc_error
 from client.resume import Retry, Unanswered

@@ -93,7 +93,7 @@ TLS_REMEDY = "connect with tls=True, or a ca_file"
 @dataclass(frozen=True)
 class TlsRemedies:
     """What to change when a TLS probe (tls_answer) tells why a server closed the connection: the Python client's
-    settings (REMEDIES), or the CLI's flags and variables (client.cli.CLI_REMEDIES)."""
+    settings (REMEDIES), or the CLI's flags and variables (client.cli_connection.CLI_REMEDIES)."""
 
     tls: str  # plaintext to a server that serves TLS only
     mtls: str  # plaintext to one that also requires a client certificate
@@ -101,7 +101,7 @@ class TlsRemedies:
     other_cert: str  # a client certificate the server did not accept (CLIENT_CERT_REFUSED)
     # TLS to a plaintext server (TLS_PLAINTEXT_PEER), and a server certificate not trusted (TLS_UNTRUSTED), where gRPC's
     # words say neither plainly, and a port that speaks no gRPC (NOT_GRPC: the metrics port); None where the caller
-    # hints at them itself (the CLI: client.cli.cannot_talk_hint)
+    # hints at them itself (the CLI: client.cli_connection.cannot_talk_hint)
     plaintext: str | None = None
     untrusted: str | None = None
     not_grpc: str | None = None
@@ -110,11 +110,11 @@ class TlsRemedies:
     main_port: str = "is {target} neardup's main port?"
     # What a listener that took the connection and never began gRPC's handshake is (gRPC's NO_HANDSHAKE, an UNAVAILABLE
     # once its connect timeout passed, 20 s) when nothing there ever answered this client; None where the caller hints
-    # at it itself (the CLI: client.cli.connection_hint)
+    # at it itself (the CLI: client.cli_connection.connection_hint)
     no_handshake: str | None = None
     # What a server that has no such method is (gRPC's UNIMPLEMENTED "Method not found!", answered unread: neardup's
     # health port, another service, a neardup older than the client); None where the caller hints at it itself (the
-    # CLI: client.cli.cannot_talk_hint)
+    # CLI: client.cli_connection.cannot_talk_hint)
     no_method: str | None = None
     # What a port no process listens on is (CONNECTION_REFUSED); None where the caller hints at it itself (the CLI)
     refused: str | None = None
@@ -137,7 +137,7 @@ REMEDIES = TlsRemedies(
     refused="nothing listens at {target}: is neardup's server running there?",
 )
 # Why no connection completed gRPC's handshake, of a server that had answered this client on an earlier connection (the
-# CLI says it in the same words: client.cli.connection_hint).
+# CLI says it in the same words: client.cli_connection.connection_hint).
 HUNG = "the server at {target} had answered on an earlier connection: is it hung or stopped?"
 # Why no connection completed gRPC's handshake, where nothing ever answered this client (after TlsRemedies.main_port).
 SILENT = (

@@ -1,7 +1,7 @@
 """The `neardup` command's entry point (pyproject's [project.scripts]): for `neardup serve` it hears the stop signals
 from its first moment, then runs the command (client/cli.py `main`).
 
-serve's handlers (client/cli.py `_ServeStops`) were set only once client.cli and what it imports (grpc, rich, the
+serve's handlers (client/cli_serve.py `_ServeStops`) were set only once client.cli and what it imports (grpc, rich, the
 client: 0.3 to 1.3 s) were imported and the flags read: a SIGTERM meanwhile (a rollout's, a supervisor's stop just
 after a start) ended the process with 143 and no line, a SIGINT with a KeyboardInterrupt traceback, and a
 `kill -INT` of a script's background job (`neardup serve &`, started with SIGINT ignored) was ignored for good.
@@ -9,7 +9,7 @@ Here, before those imports, a handler of each stop signal only notes it (a plain
 anywhere), and `_ServeStops.arm` takes over: it keeps what was there before these to put back, sets its own
 handlers, and abandons the start at once if a signal was noted (a second one noted is as the first: the start
 has nothing to undo yet). Only the standard library here, as in service/forkserver.py; the other commands are
-left as they were (their Ctrl-C and SIGTERM: client/cli.py `_terminated_as_interrupted`).
+left as they were (their Ctrl-C and SIGTERM: client/cli_base.py `terminated_as_interrupted`).
 
 It lives in service/, not beside the CLI in client/, because importing any client/ module runs client/__init__.py
 first, which imports client.api and so grpc (the bulk of the 0.3 to 1.3 s): a client/ module would set these
@@ -29,7 +29,7 @@ SERVE_STOPS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 _before: dict[int, Any] = {}  # what the early handlers replaced, by signal
 # The stop signals noted before serve's own handlers were set, in order, each with when it came (time.monotonic()):
-# a second signal is timed from the first (client/cli.py SAME_STOP_SECONDS), and the imports take up to 1.3 s.
+# a second signal is timed from the first (client/cli_serve.py SAME_STOP_SECONDS), and the imports take up to 1.3 s.
 _heard: list[tuple[int, float]] = []
 
 

@@ -7,7 +7,8 @@ ms apart leave it, or is busy: gRPC's threads, the load's) does not end a wait o
 one (Future.result(), Thread.join(), an executor's shutdown(wait=True), Event.wait()) ran that handler only once
 the wait ended: a second signal while a start was abandoned, which exits at once, was acted on only once the
 index's load was done (minutes at a million articles). A wait in slices is back in the interpreter every
-SLICE_SECONDS, and the handler runs then. (client/cli.py's serve loop and grpc_server.serve_on wait so too: until.)
+SLICE_SECONDS, and the handler runs then. (client/cli_serve.py's serve loop and grpc_server.serve_on wait so too:
+until.)
 
 A thread's join, an executor's shutdown(wait=True) and any other blocking call (`returned`: the metrics server's
 shutdown, the held ids' timed join) are made in a thread of their own, which the main thread waits for in slices:

@@ -5,7 +5,7 @@ right after it returns; "dropped:<name>", right after that function returns too,
 where Python drops what the handler raises ("Exception ignored in ...", as in a gc callback or a weakref callback).
 tests/support.py ServerProcess(..., signal_at=...) runs `python -m tests.signal_at serve …`.
 
-With SIGNAL_RELAY_LAG set too, the thread that writes the lines of serve's handlers (client/cli.py `_ServeStops`,
+With SIGNAL_RELAY_LAG set too, the thread that writes the lines of serve's handlers (client/cli_serve.py `_ServeStops`,
 "neardup-signals") writes each only once main has written its "the start was abandoned" line, or 0.5 s later, as a
 thread slowed by a loaded machine might."""
 

@@ -23,7 +23,8 @@ import pytest
 
 from benchmarks.loopback import free_port, wait_for
 from client import Article, DeadlineExceededError, NeardupClient, NeardupClientError, Stats, UnavailableError
-from client.cli import EXIT_ABSENT, EXIT_FAILED, EXIT_OK, main
+from client.cli import main
+from client.cli_base import EXIT_ABSENT, EXIT_FAILED, EXIT_OK
 from service.grpc_server import SERVICE_NAME
 from service.settings import Settings
 from service.storage import open_store

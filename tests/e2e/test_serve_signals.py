@@ -17,7 +17,7 @@ import pytest
 
 from benchmarks.loopback import free_port, wait_for
 from client import Article, NeardupClient, NeardupClientError, Verdict
-from client.cli import SAME_STOP_SECONDS
+from client.cli_serve import SAME_STOP_SECONDS
 from service.grpc_server import SERVICE_NAME
 from tests.support import HeldLoadProcess, ServerProcess
 
@@ -361,7 +361,7 @@ def test_two_signals_at_once_while_the_start_is_abandoned_are_one_stop(tmp_path:
 
 _SIGNAL_IN_THE_WAITS_LOCK = """
 import signal, sys, time
-from client.cli import SAME_STOP_SECONDS, _ServeStops
+from client.cli_serve import SAME_STOP_SECONDS, _ServeStops
 
 stops = _ServeStops(shutdown_delay=120)  # (a second signal then cuts the delay short: `again`)
 stops.arm()

@@ -23,7 +23,8 @@ from neardup.v1 import neardup_pb2_grpc as pb_grpc
 
 from client import Article, NeardupClient, ResourceExhaustedError, Retry
 from client import errors as client_errors
-from client.cli import EXIT_FAILED, main
+from client.cli import main
+from client.cli_base import EXIT_FAILED
 from service import interceptors
 from service.errors import FullMidCommit, ResourceExhausted, StoreFull
 from service.status import NO_RETRY_PUSHBACK_MS, RETRY_PUSHBACK, abort

@@ -29,8 +29,8 @@ from client import (
     Retry,
     Verdict,
 )
-from client.cli import EXIT_FAILED
 from client.cli import main as cli_main
+from client.cli_base import EXIT_FAILED
 from client.errors import NO_RETRY_PUSHBACK
 from service import engine as engine_module
 from service.detector import Detector

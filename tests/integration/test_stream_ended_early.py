@@ -29,7 +29,8 @@ from client import (
     Verdict,
     api,
 )
-from client.cli import EXIT_FAILED, EXIT_OK, main
+from client.cli import main
+from client.cli_base import EXIT_FAILED, EXIT_OK
 from client.errors import SERVER_LOAD_FAILED
 from client.resume import Unanswered
 from tests.articles import WIRE

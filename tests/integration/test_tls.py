@@ -21,7 +21,8 @@ from cryptography.x509.oid import NameOID
 
 from client import Article, NeardupClient, Retry, UnauthenticatedError, UnavailableError
 from client.api import TLS_PROBE_SECONDS
-from client.cli import _asked, _Found, _parser, main
+from client.cli import _parser, main
+from client.cli_wait import _asked, _Found
 from service.grpc_server import RunningServer, start_server
 from tests import support
 from tests.articles import WIRE

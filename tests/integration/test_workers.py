@@ -111,7 +111,7 @@ def test_workers_that_cannot_start_are_an_os_error_the_server_reports_in_one_lin
 
 
 class _Stop(BaseException):
-    """As serve's stop signal raises to abandon its start (client/cli.py _StopRequested): no Exception."""
+    """As serve's stop signal raises to abandon its start (client/cli_serve.py _StopRequested): no Exception."""
 
 
 def test_a_stop_raised_while_the_workers_start_shuts_them_down(monkeypatch: pytest.MonkeyPatch) -> None:

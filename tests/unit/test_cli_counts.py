@@ -10,7 +10,7 @@ import grpc
 import pytest
 
 from client.api import Verdict, _ended_early
-from client.cli import _after_the_refused, _run_file, _StreamRetries
+from client.cli_ingest_check import _after_the_refused, _run_file, _StreamRetries
 from client.errors import ResourceExhaustedError, UnavailableError
 from client.jsonl import BadLine
 

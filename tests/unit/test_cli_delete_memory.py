@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from client import Deletion, cli
+from client import Deletion, cli, cli_base, cli_delete
 from client.api import MAX_DELETES_PER_CALL
 
 IDS = 100_000
@@ -46,7 +46,7 @@ def purge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     listed = tmp_path / "purge.txt"
     listed.write_text("".join(f"cms-{n:08d}\n" for n in range(IDS)) + "cms-00000000\nnever-stored\n")
     stored = {f"cms-{n:08d}" for n in range(IDS)}
-    monkeypatch.setattr(cli, "_connect", lambda *args, **kwargs: _Store(stored))
+    monkeypatch.setattr(cli_delete, "connect", lambda *args, **kwargs: _Store(stored))
     return listed
 
 
@@ -65,7 +65,7 @@ def test_a_long_purge_list_is_answered_in_memory_that_does_not_grow_with_it(
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert status == cli.EXIT_ABSENT
+    assert status == cli_base.EXIT_ABSENT
     # (the repeat of cms-00000000, 100,001 ids after it was deleted, is not counted: the id never stored is)
     assert capsys.readouterr().err == "neardup delete: 1 of 100,002 ids was not stored: nothing to delete for it\n"
     assert peak < 2 << 20, peak
@@ -78,7 +78,7 @@ def test_if_no_temporary_file_can_be_made_the_ids_are_kept_in_memory_said_so(
         raise sqlite3.OperationalError("unable to open database file")
 
     monkeypatch.setattr(sqlite3, "connect", refused)
-    assert _delete(purge) == cli.EXIT_ABSENT
+    assert _delete(purge) == cli_base.EXIT_ABSENT
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("neardup delete: warning: cannot keep the deleted ids in a temporary file (unable to")
     assert err[1:] == ["neardup delete: 1 of 100,002 ids was not stored: nothing to delete for it"]
@@ -120,7 +120,7 @@ def test_the_ids_deleted_are_kept_in_a_file_on_disk_in_tmpdir_that_no_run_leaves
         return real_delete_many(self, ids)
 
     monkeypatch.setattr(_Store, "delete_many", delete_many)
-    assert _delete(purge) == cli.EXIT_ABSENT
+    assert _delete(purge) == cli_base.EXIT_ABSENT
     assert len(seen[-1]) == 1 and seen[-1][0] > 1 << 20, seen[-1]  # (one file, holding 100,000 ids: on disk)
     assert list(temporary.iterdir()) == [] and _open_deleted_files_in(temporary) == []
 
@@ -136,7 +136,7 @@ def test_each_call_s_ids_are_kept_in_one_transaction(purge: Path, monkeypatch: p
         return db
 
     monkeypatch.setattr(sqlite3, "connect", connect)
-    assert _delete(purge) == cli.EXIT_ABSENT
+    assert _delete(purge) == cli_base.EXIT_ABSENT
     kept = "".join(s[0] for s in statements if s in ("BEGIN", "INSERT", "COMMIT"))
     full_calls, rest = divmod(IDS, MAX_DELETES_PER_CALL)  # (the last call, the repeat and one never stored,
     assert rest == 0  # deletes none: nothing to keep)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from client.cli import EXIT_FAILED, _parser, main
+from client.cli import _parser, main
+from client.cli_base import EXIT_FAILED
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from client import api, cli
+from client import api, cli_base, cli_ingest_check
 from client.api import Article, Verdict
 from client.errors import (
     SERVER_LOAD_ABANDONED,
@@ -50,8 +50,8 @@ def _closing_line(command: str, error: NeardupClientError, capsys: pytest.Captur
     args = argparse.Namespace(command=command, no_progress=True, file=Path("in.jsonl"), server="127.0.0.1:9",
                               cert_file=None, start_line=1, output=Path("out.jsonl"), append=False)  # fmt: skip
     lines = ((number, Article(f"a{number}", "body")) for number in range(10))
-    status = cli._run_file(args, io.StringIO(), lines, _answers_then(error, 2))
-    assert status == cli.EXIT_FAILED
+    status = cli_ingest_check._run_file(args, io.StringIO(), lines, _answers_then(error, 2))
+    assert status == cli_base.EXIT_FAILED
     return capsys.readouterr().err.splitlines()[-1]
 
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from client import cli
+from client import cli_base, cli_output
 
 
-def _output(path: Path, tmp_path: Path) -> cli._EmptiedWhenWritten:
-    opened = cli._output(path, tmp_path / "in.jsonl")
-    assert isinstance(opened, cli._EmptiedWhenWritten)
+def _output(path: Path, tmp_path: Path) -> cli_output._EmptiedWhenWritten:
+    opened = cli_output.output(path, tmp_path / "in.jsonl")
+    assert isinstance(opened, cli_output._EmptiedWhenWritten)
     return opened
 
 
@@ -39,8 +39,8 @@ def test_a_second_run_given_an_output_another_run_is_writing_is_refused_and_the_
     with _output(out, tmp_path) as first:  # (it makes the file)
         for _ in range(2):  # (refused again: nothing of the refused run's is left to hold it)
             with pytest.raises(SystemExit) as refused:
-                cli._output(out, tmp_path / "in.jsonl")
-            assert refused.value.code == cli.EXIT_FAILED
+                cli_output.output(out, tmp_path / "in.jsonl")
+            assert refused.value.code == cli_base.EXIT_FAILED
             said = capsys.readouterr().err
             assert said == (f"neardup: --output {out} is locked by another process (another neardup run writing "
                             "it, or a flock(1) on it): wait for it to end, or name another file\n")  # fmt: skip
@@ -57,7 +57,7 @@ def test_a_second_run_is_refused_an_output_another_run_made_and_then_removes_it_
     out = tmp_path / "out.jsonl"
     first = _output(out, tmp_path)  # (it makes the file)
     with pytest.raises(SystemExit):
-        cli._output(out, tmp_path / "in.jsonl")
+        cli_output.output(out, tmp_path / "in.jsonl")
     first.__exit__(None, None, None)  # (it fails before its first answer)
     assert not out.exists()
     assert "is locked by another process" in capsys.readouterr().err
@@ -67,7 +67,7 @@ def test_the_output_through_a_link_is_refused_while_another_run_writes_the_file_
     target, out = tmp_path / "out.jsonl", tmp_path / "link.jsonl"
     out.symlink_to(target)
     with _output(target, tmp_path), pytest.raises(SystemExit):
-        cli._output(out, tmp_path / "in.jsonl")
+        cli_output.output(out, tmp_path / "in.jsonl")
 
 
 def test_a_run_that_opens_the_output_while_its_maker_removes_it_makes_a_new_one(
@@ -84,7 +84,7 @@ def test_a_run_that_opens_the_output_while_its_maker_removes_it_makes_a_new_one(
         real_flock(fd, operation)
 
     monkeypatch.setattr(fcntl, "flock", flock)
-    fd, made = cli._open_output(out)
+    fd, made = cli_output._open_output(out)
     try:
         assert made == out  # (a file the path names: its own)
         assert os.path.samestat(os.fstat(fd), os.stat(out))
@@ -130,7 +130,7 @@ def test_an_output_locked_by_something_else_is_refused_saying_it_may_be_a_flock_
     try:
         fcntl.flock(held, fcntl.LOCK_EX)
         with pytest.raises(SystemExit):
-            cli._output(out, tmp_path / "in.jsonl")
+            cli_output.output(out, tmp_path / "in.jsonl")
     finally:
         os.close(held)
     assert "(another neardup run writing it, or a flock(1) on it)" in capsys.readouterr().err
@@ -145,10 +145,10 @@ def test_an_output_named_by_a_path_is_held_even_as_dev_fd_and_standard_output_ne
     out = tmp_path / "out.jsonl"
     with _output(out, tmp_path), out.open("a") as stdout:  # (the first run holds it)
         with pytest.raises(SystemExit):
-            cli._output(Path(f"/dev/fd/{stdout.fileno()}"), tmp_path / "in.jsonl")  # (as /dev/stdout is)
+            cli_output.output(Path(f"/dev/fd/{stdout.fileno()}"), tmp_path / "in.jsonl")  # (as /dev/stdout is)
         monkeypatch.setattr(sys, "stdout", stdout)
         for plain in (None, Path("-")):
-            with cli._output(plain, tmp_path / "in.jsonl") as written:
+            with cli_output.output(plain, tmp_path / "in.jsonl") as written:
                 assert written is stdout
 
 
@@ -168,9 +168,9 @@ def test_two_runs_making_one_output_at_once_leave_no_file_neither_made(
 
     monkeypatch.setattr(fcntl, "flock", flock)
     with pytest.raises(SystemExit):
-        cli._output(out, tmp_path / "in.jsonl")  # (A: refused, B holds the file)
+        cli_output.output(out, tmp_path / "in.jsonl")  # (A: refused, B holds the file)
     assert capsys.readouterr().err.startswith(f"neardup: --output {out} is locked by another process")
-    assert isinstance(second[0], cli._EmptiedWhenWritten)
+    assert isinstance(second[0], cli_output._EmptiedWhenWritten)
     second[0].__exit__(None, None, None)  # (B fails before its first answer)
     assert list(tmp_path.iterdir()) == []
 

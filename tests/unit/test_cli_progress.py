@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from client.cli import _progress
+from client.cli_ingest_check import _progress
 
 
 def test_off_a_terminal_progress_is_a_plain_line_every_interval_not_a_bar(monkeypatch: pytest.MonkeyPatch) -> None:

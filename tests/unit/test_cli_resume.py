@@ -16,8 +16,9 @@ from pathlib import Path
 import grpc
 import pytest
 
-from client import Article, cli
+from client import Article, cli, cli_base, cli_output
 from client.api import ArticleFailure, Verdict
+from client.cli_ingest_check import _run_file
 from client.errors import UnavailableError
 from client.jsonl import BadLine, InputError, read_numbered_articles
 
@@ -106,7 +107,7 @@ def test_a_stopped_run_says_the_start_line_of_its_first_unanswered_line(capsys: 
     # has no answer to give, so going on from it (or from 10) answers every line once.
     lines = [(n, Article(f"a{n}", "body")) for n in (7, 8, 10, 11)]
     out = io.StringIO()
-    assert cli._run_file(_args(start_line=7), out, iter(lines), _answers_then_gone(2)) == cli.EXIT_FAILED
+    assert _run_file(_args(start_line=7), out, iter(lines), _answers_then_gone(2)) == cli_base.EXIT_FAILED
     assert [json.loads(x)["line"] for x in out.getvalue().splitlines()] == [7, 8]
     assert capsys.readouterr().err.splitlines()[-1] == (
         "neardup ingest: stopped once 2 lines were answered. Articles sent after those may be stored too. To go on "
@@ -114,7 +115,7 @@ def test_a_stopped_run_says_the_start_line_of_its_first_unanswered_line(capsys: 
         'answered "unchanged")'
     )
     # Nothing answered: the same command again
-    assert cli._run_file(_args("check", None, 7), out, iter(lines), _answers_then_gone(0)) == cli.EXIT_FAILED
+    assert _run_file(_args("check", None, 7), out, iter(lines), _answers_then_gone(0)) == cli_base.EXIT_FAILED
     assert capsys.readouterr().err.splitlines()[-1] == (
         "neardup check: stopped once 0 lines were answered. A check stores nothing. To go on, run the same command "
         "again"  # (it said "To go on from line 7, run the same command with --start-line 7": the same command)
@@ -125,7 +126,7 @@ def test_a_start_line_past_the_input_s_end_is_said(tmp_path: Path, capsys: pytes
     path = tmp_path / "in.jsonl"
     path.write_bytes(_rows(3))
     lines = read_numbered_articles(path, start=40)
-    assert cli._run_file(_args(start_line=40), io.StringIO(), lines, _answers_then_gone(5)) == cli.EXIT_OK
+    assert _run_file(_args(start_line=40), io.StringIO(), lines, _answers_then_gone(5)) == cli_base.EXIT_OK
     assert capsys.readouterr().err.splitlines() == [
         "neardup ingest: warning: --start-line 40 is past the input's end: it has 3 lines, and no line was answered",
         "neardup ingest: 0 lines answered, none rejected",
@@ -135,17 +136,17 @@ def test_a_start_line_past_the_input_s_end_is_said(tmp_path: Path, capsys: pytes
 def test_append_adds_to_the_output_and_never_empties_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out, given = tmp_path / "out.jsonl", tmp_path / "in.jsonl"
     out.write_text('{"line": 1}\n')
-    with cli._output(out, given, append=True) as resumed:
+    with cli_output.output(out, given, append=True) as resumed:
         resumed.write('{"line": 2}\n')
-    with cli._output(out, given, append=True) as nothing:  # (an input of no lines from there)
+    with cli_output.output(out, given, append=True) as nothing:  # (an input of no lines from there)
         nothing.write("")
     assert out.read_text() == '{"line": 1}\n{"line": 2}\n'
     assert capsys.readouterr().err == ""
     made = tmp_path / "new.jsonl"
-    with cli._output(made, given, append=True):  # (made, and nothing written: removed again)
+    with cli_output.output(made, given, append=True):  # (made, and nothing written: removed again)
         pass
     assert not made.exists()
-    with cli._output(made, given, append=True) as first:
+    with cli_output.output(made, given, append=True) as first:
         first.write('{"line": 1}\n')
     assert made.read_text() == '{"line": 1}\n'
 
@@ -155,7 +156,7 @@ def test_append_to_an_output_cut_in_the_middle_of_a_line_begins_a_new_line(
 ) -> None:
     out = tmp_path / "out.jsonl"
     out.write_text('{"line": 1}\n{"line": 2, "ou')  # (a run killed with SIGKILL in the middle of a write)
-    with cli._output(out, tmp_path / "in.jsonl", append=True) as resumed:
+    with cli_output.output(out, tmp_path / "in.jsonl", append=True) as resumed:
         resumed.write('{"line": 2}\n')
     assert out.read_text() == '{"line": 1}\n{"line": 2, "ou\n{"line": 2}\n'
     assert "did not end with a line end" in capsys.readouterr().err
@@ -164,8 +165,8 @@ def test_append_to_an_output_cut_in_the_middle_of_a_line_begins_a_new_line(
 def test_append_is_refused_for_standard_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for path in (None, Path("-")):
         with pytest.raises(SystemExit) as refused:
-            cli._output(path, tmp_path / "in.jsonl", append=True)
-        assert refused.value.code == cli.EXIT_FAILED
+            cli_output.output(path, tmp_path / "in.jsonl", append=True)
+        assert refused.value.code == cli_base.EXIT_FAILED
         assert "append with >> there" in capsys.readouterr().err
 
 
@@ -173,7 +174,7 @@ def test_append_still_refuses_the_input_file(tmp_path: Path) -> None:
     given = tmp_path / "in.jsonl"
     given.write_bytes(_rows(1))
     with pytest.raises(SystemExit):
-        cli._output(given, given, append=True)
+        cli_output.output(given, given, append=True)
     assert given.read_bytes() == _rows(1)
 
 
@@ -183,19 +184,19 @@ def test_an_output_holding_results_is_refused_to_a_resumed_run_without_append(
     out, given = tmp_path / "out.jsonl", tmp_path / "in.jsonl"
     out.write_text('{"line": 1}\n')
     with pytest.raises(SystemExit) as refused:
-        cli._output(out, given, start_line=2)
-    assert refused.value.code == cli.EXIT_FAILED
+        cli_output.output(out, given, start_line=2)
+    assert refused.value.code == cli_base.EXIT_FAILED
     said = capsys.readouterr().err
     assert "--output" in said and "add --append to add to it, or name another file" in said, said
     assert out.read_text() == '{"line": 1}\n'
-    with cli._output(out, given, append=True, start_line=2) as resumed:  # (--append: as before)
+    with cli_output.output(out, given, append=True, start_line=2) as resumed:  # (--append: as before)
         resumed.write('{"line": 2}\n')
-    with cli._output(out, given, start_line=1) as again:  # (the whole input again: emptied, as before)
+    with cli_output.output(out, given, start_line=1) as again:  # (the whole input again: emptied, as before)
         again.write('{"line": 1}\n')
     assert out.read_text() == '{"line": 1}\n'
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    with cli._output(empty, given, start_line=2) as into_empty:  # (nothing to lose: not refused)
+    with cli_output.output(empty, given, start_line=2) as into_empty:  # (nothing to lose: not refused)
         into_empty.write('{"line": 2}\n')
     assert empty.read_text() == '{"line": 2}\n'
 
@@ -207,10 +208,10 @@ def test_a_resumed_run_that_answers_nothing_leaves_the_output_as_it_was(
     path.write_bytes(_rows(3))
     out.write_text('{"line": 1}\n')
     for start in (4, 40):
-        with cli._output(out, path) as written:  # (opened as a run without --append opens it)
-            status = cli._run_file(_args(start_line=start), written, read_numbered_articles(path, start=start),
-                                   _answers_then_gone(5))  # fmt: skip
-        assert status == cli.EXIT_OK
+        with cli_output.output(out, path) as written:  # (opened as a run without --append opens it)
+            status = _run_file(_args(start_line=start), written, read_numbered_articles(path, start=start),
+                               _answers_then_gone(5))  # fmt: skip
+        assert status == cli_base.EXIT_OK
         assert out.read_text() == '{"line": 1}\n'
     capsys.readouterr()
 
@@ -221,7 +222,7 @@ def test_a_start_just_past_the_last_line_says_the_input_was_answered_to_its_end(
     path = tmp_path / "in.jsonl"
     path.write_bytes(_rows(3))
     lines = read_numbered_articles(path, start=4)
-    assert cli._run_file(_args(start_line=4), io.StringIO(), lines, _answers_then_gone(5)) == cli.EXIT_OK
+    assert _run_file(_args(start_line=4), io.StringIO(), lines, _answers_then_gone(5)) == cli_base.EXIT_OK
     assert capsys.readouterr().err.splitlines() == [
         "neardup ingest: --start-line 4 is the line after the input's last (it has 3 lines): the input was answered "
         "to its end already, and no line was answered",
@@ -235,7 +236,7 @@ def test_a_fifo_is_opened_to_write_only_with_append(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # (so that opening it to write does not wait)
     try:
-        fd = cli._opened_to_append(fifo)
+        fd = cli_output._opened_to_append(fifo)
         try:
             assert fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY
         finally:
@@ -244,7 +245,7 @@ def test_a_fifo_is_opened_to_write_only_with_append(tmp_path: Path) -> None:
         os.close(reader)
     regular = tmp_path / "out.jsonl"
     regular.write_text("x\n")
-    fd = cli._opened_to_append(regular)
+    fd = cli_output._opened_to_append(regular)
     try:
         assert fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDWR
     finally:
@@ -265,7 +266,7 @@ def test_an_output_that_may_only_be_written_is_not_said_to_end_a_line(
         return opened(path, flags, *rest)  # type: ignore[arg-type]
 
     monkeypatch.setattr(os, "open", write_only)
-    with cli._output(out, tmp_path / "in.jsonl", append=True) as resumed:
+    with cli_output.output(out, tmp_path / "in.jsonl", append=True) as resumed:
         resumed.write('{"line": 2}\n')
     monkeypatch.undo()
     assert out.read_text() == '{"line": 1}\n{"line": 2, "ou{"line": 2}\n'  # (told, not guessed)
@@ -285,7 +286,7 @@ def test_lines_turned_away_for_now_are_said_to_be_sent_again(capsys: pytest.Capt
             yield ArticleFailure(item.id or "", busy) if n in (1, 2) else Verdict(item.id or "", outcome="new")
 
     lines = [(n, Article(f"a{n}", "body")) for n in range(1, 10)]
-    assert cli._run_file(_args(), io.StringIO(), iter(lines), answer) == cli.EXIT_FAILED
+    assert _run_file(_args(), io.StringIO(), iter(lines), answer) == cli_base.EXIT_FAILED
     assert (
         capsys.readouterr()
         .err.splitlines()[-1]
@@ -295,7 +296,7 @@ def test_lines_turned_away_for_now_are_said_to_be_sent_again(capsys: pytest.Capt
         )
     )
     # A run that answered every line says so of them too
-    assert cli._run_file(_args(), io.StringIO(), iter(lines[:3]), answer) == cli.EXIT_REJECTED
+    assert _run_file(_args(), io.StringIO(), iter(lines[:3]), answer) == cli_base.EXIT_REJECTED
     assert capsys.readouterr().err.splitlines()[-1] == (
         "neardup ingest: 2 of 3 lines were rejected; their output lines say why; 2 lines were answered with an "
         "error that may pass (UNAVAILABLE): send them again (their output lines name them)"

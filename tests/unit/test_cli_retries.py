@@ -12,8 +12,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from client import cli
 from client.api import Verdict
+from client.cli_ingest_check import _read_input, _RetryRounds, _run_file
 from client.errors import UnavailableError
 from client.jsonl import BadLine
 
@@ -22,7 +22,7 @@ _SAID = re.compile(r"neardup check: line (\d+) \(id 's\d+'\): UNAVAILABLE: down;
                    r"that fails with it, again in 0\.5s \(retry (\d) of 8\)")  # fmt: skip
 
 
-def _checks_failing_together(rounds: cli._RetryRounds, numbers: range, retries: int) -> None:
+def _checks_failing_together(rounds: _RetryRounds, numbers: range, retries: int) -> None:
     """A check each of `numbers`, in threads of their own as check's pool runs them, each failing `retries` times
     in step with the others (an outage), then answered."""
     together = threading.Barrier(len(numbers))
@@ -45,7 +45,7 @@ def test_checks_failing_together_are_said_once_a_round_each_on_a_whole_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # (8 checks in flight said each of their retries: some 40 lines for a server down 3 s, some run together)
-    rounds = cli._RetryRounds(attempts=8)
+    rounds = _RetryRounds(attempts=8)
     _checks_failing_together(rounds, range(1, 9), retries=3)
     said = [_SAID.fullmatch(line) for line in capsys.readouterr().err.splitlines()]
     assert all(said) and [int(m.group(2)) for m in said if m] == [1, 2, 3]
@@ -60,7 +60,7 @@ def test_checks_failing_together_are_said_once_a_round_each_on_a_whole_line(
 def test_a_check_that_fails_while_others_retry_says_only_a_round_not_said_yet(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    rounds = cli._RetryRounds(attempts=8)
+    rounds = _RetryRounds(attempts=8)
     with rounds.on_retry_of(1, "s1") as first:
         first(_ERROR, 1, 0.5)
         with rounds.on_retry_of(2, "s2") as second:  # (sent during the outage: its first retry is the round said)
@@ -101,9 +101,9 @@ def test_what_a_run_says_beside_its_checks_is_written_a_whole_line_at_once(
     feed = tmp_path / "in.jsonl"
     feed.write_text('{"id": "a", "body": "text", "author": "x"}\n{"id": "b", "body": "more text"}\n')
     args = argparse.Namespace(command="check", no_progress=True, file=feed, start_line=1)
-    lines = cli._read_input(args)
+    lines = _read_input(args)
     outcomes: list[Verdict | BadLine] = [BadLine("a", "refused"), Verdict("b", outcome="replaced")]
-    cli._run_file(args, io.StringIO(), lines, lambda items: [o for _, o in zip(items, outcomes, strict=True)])
+    _run_file(args, io.StringIO(), lines, lambda items: [o for _, o in zip(items, outcomes, strict=True)])
     said = stderr.writes
     assert any("field 'author' is not read" in line for line in said), said
     assert any("1 of 2 lines was rejected" in line for line in said), said
@@ -116,7 +116,7 @@ def test_a_new_outage_is_said_from_its_first_retry_while_a_check_of_the_last_one
 ) -> None:
     # (one check unanswered in 30 s, at its third retry, while the others were answered: a new outage's first
     # three rounds went unsaid, counted as said of the last one)
-    rounds = cli._RetryRounds(attempts=8)
+    rounds = _RetryRounds(attempts=8)
     with rounds.on_retry_of(1, "s1") as slow:
         for _ in range(3):
             slow(_ERROR, 1, 0.5)
@@ -135,7 +135,7 @@ def test_a_new_outage_is_said_from_its_first_retry_while_a_check_of_the_last_one
 def test_a_check_sent_before_an_outage_and_answered_after_its_first_failure_does_not_end_it(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    rounds = cli._RetryRounds(attempts=8)
+    rounds = _RetryRounds(attempts=8)
     before = rounds.on_retry_of(1, "s1")  # (sent before the outage: its answer may have come before)
     before.__enter__()
     with rounds.on_retry_of(2, "s2") as failed:

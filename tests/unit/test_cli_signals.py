@@ -14,15 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from client import cli
+from client import cli_base, cli_ingest_check
 from client.api import Verdict
 from client.jsonl import BadLine
 
 
-@pytest.mark.parametrize(("sig", "raised"), [(signal.SIGTERM, cli._Terminated), (signal.SIGINT, KeyboardInterrupt)])
+@pytest.mark.parametrize(
+    ("sig", "raised"), [(signal.SIGTERM, cli_base._Terminated), (signal.SIGINT, KeyboardInterrupt)]
+)
 def test_a_stop_while_a_line_is_written_lands_once_it_is_counted(sig: int, raised: type[BaseException]) -> None:
     counted: list[int] = []
-    with cli._terminated_as_interrupted(True), pytest.raises(raised), cli._STOPS.whole():
+    with cli_base.terminated_as_interrupted(True), pytest.raises(raised), cli_base.STOPS.whole():
         os.kill(os.getpid(), sig)
         for n in range(10_000):  # (Python runs signal handlers between bytecodes: several pass here)
             counted.append(n)
@@ -30,7 +32,7 @@ def test_a_stop_while_a_line_is_written_lands_once_it_is_counted(sig: int, raise
 
 
 def test_outside_a_line_a_stop_lands_at_once() -> None:
-    with cli._terminated_as_interrupted(True), pytest.raises(cli._Terminated):
+    with cli_base.terminated_as_interrupted(True), pytest.raises(cli_base._Terminated):
         os.kill(os.getpid(), signal.SIGTERM)
         for _ in range(10_000):
             pass
@@ -62,10 +64,10 @@ def test_a_ctrl_c_dropped_by_a_del_still_stops_the_run_at_the_next_line(
     args = argparse.Namespace(command="ingest", no_progress=True, file=Path("in.jsonl"), start_line=1, output=None)
     out = io.StringIO()
     lines = ((number, BadLine(None, "read")) for number in range(1, 1_001))
-    with cli._terminated_as_interrupted(True):
-        status = cli._run_file(args, out, lines, _answers_with_ctrl_c_dropped_at_the_third)
+    with cli_base.terminated_as_interrupted(True):
+        status = cli_ingest_check._run_file(args, out, lines, _answers_with_ctrl_c_dropped_at_the_third)
     assert [type(e) for e in dropped] == [KeyboardInterrupt]  # (the handler's raise was dropped, as in a real __del__)
-    assert status == cli.EXIT_INTERRUPTED
+    assert status == cli_base.EXIT_INTERRUPTED
     assert len(out.getvalue().splitlines()) == 3  # (the line being answered when it came, then no more)
     said = capsys.readouterr().err
     assert "neardup ingest: interrupted once 3 lines were answered." in said
@@ -73,16 +75,16 @@ def test_a_ctrl_c_dropped_by_a_del_still_stops_the_run_at_the_next_line(
 
 
 def test_a_stop_of_an_earlier_run_in_the_same_process_does_not_stop_the_next() -> None:
-    with cli._terminated_as_interrupted(True), pytest.raises(KeyboardInterrupt):
+    with cli_base.terminated_as_interrupted(True), pytest.raises(KeyboardInterrupt):
         os.kill(os.getpid(), signal.SIGINT)
         for _ in range(10_000):
             pass
-    with cli._terminated_as_interrupted(True), cli._STOPS.whole():
+    with cli_base.terminated_as_interrupted(True), cli_base.STOPS.whole():
         pass  # (raised the earlier run's stop again, had it been kept)
 
 
 def test_a_stop_of_an_earlier_run_does_not_stop_a_run_in_another_thread() -> None:
-    with cli._terminated_as_interrupted(True), pytest.raises(KeyboardInterrupt):
+    with cli_base.terminated_as_interrupted(True), pytest.raises(KeyboardInterrupt):
         os.kill(os.getpid(), signal.SIGINT)
         for _ in range(10_000):
             pass
@@ -90,7 +92,7 @@ def test_a_stop_of_an_earlier_run_does_not_stop_a_run_in_another_thread() -> Non
 
     def run() -> None:
         try:
-            with cli._terminated_as_interrupted(True), cli._STOPS.whole():
+            with cli_base.terminated_as_interrupted(True), cli_base.STOPS.whole():
                 pass
             ended.append(None)
         except BaseException as exc:  # (KeyboardInterrupt too: what the thread ended with)

@@ -14,7 +14,7 @@ from typing import Any
 import grpc
 import pytest
 
-from client import ArticleFailure, Retry, api, cli, errors
+from client import ArticleFailure, Retry, api, cli_connection, cli_ingest_check, errors
 
 # Every error class the module defines, so that one added later is covered too.
 ERROR_CLASSES = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.NeardupClientError)]
@@ -105,11 +105,11 @@ def test_a_server_answered_then_found_serving_tls_gets_one_hint_not_two() -> Non
         grpc.StatusCode.UNAVAILABLE,
         "failed to connect to all addresses; last error: UNAVAILABLE: ipv4:127.0.0.1:50051: Socket closed",
     )
-    said = api.said_to_serve_tls(closed, target, cli.TLS_FLAGS)
-    assert cli.connection_hint(said, target, answered=True) == ""
+    said = api.said_to_serve_tls(closed, target, cli_connection.TLS_FLAGS)
+    assert cli_connection.connection_hint(said, target, answered=True) == ""
     assert "serves TLS only" in said.details and "did it stop?" not in said.details
     # (not said to serve TLS: a server gone, which the hint says)
-    assert "did it stop?" in cli.connection_hint(closed, target, answered=True)
+    assert "did it stop?" in cli_connection.connection_hint(closed, target, answered=True)
 
 
 @pytest.mark.parametrize(
@@ -119,7 +119,7 @@ def test_a_server_gone_from_a_connection_it_answered_on_is_said_to_have_stopped(
     # (a server killed with a call in flight resets the connection or closes it, as the kernel's timing has it; the
     # hint was given only for a close, so a reset said nothing of the server gone)
     gone = errors.error_for(grpc.StatusCode.UNAVAILABLE, words)
-    assert cli.connection_hint(gone, "127.0.0.1:50051", answered=True) == (
+    assert cli_connection.connection_hint(gone, "127.0.0.1:50051", answered=True) == (
         " (the server at 127.0.0.1:50051 closed the connection it had answered on: did it stop?)"
     )
 
@@ -141,9 +141,12 @@ def test_what_a_tls_probe_tells_is_said_once_and_not_retried(
         grpc.StatusCode.UNAVAILABLE,
         "failed to connect to all addresses; last error: UNAVAILABLE: ipv4:127.0.0.1:50051: Socket closed",
     )
-    told = api.said_of_tls(closed, target, answer, tls, has_cert, cli.CLI_REMEDIES)
+    told = api.said_of_tls(closed, target, answer, tls, has_cert, cli_connection.CLI_REMEDIES)
     assert said in told.details and not told.retryable
-    assert cli.connection_hint(told, target) == "" and cli.connection_hint(told, target, answered=True) == ""
+    assert (
+        cli_connection.connection_hint(told, target) == ""
+        and cli_connection.connection_hint(told, target, answered=True) == ""
+    )
 
 
 @pytest.mark.parametrize(("tls", "answer"), [(False, api.TlsAnswer.NONE), (True, api.TlsAnswer.NONE),
@@ -300,7 +303,7 @@ def test_an_error_reworded_by_the_client_or_the_cli_keeps_all_it_carries() -> No
     error.retry_pushback, error.unanswered, error.may_be_stored = errors.NO_RETRY_PUSHBACK, 9, 9
     error.refused_article, error.rest_of_batch = "n4", 3
     error.added_later = "kept"  # type: ignore[attr-defined]  # (an attribute a later change adds: copied alike, wherever the error is reworded)
-    for again in (errors.reworded(error, "said otherwise"), cli._run_stopped_by(error)):
+    for again in (errors.reworded(error, "said otherwise"), cli_ingest_check._run_stopped_by(error)):
         assert type(again) is errors.ResourceExhaustedError and again.code == error.code and again.store_full
         assert again.details != error.details
         kept = {k: v for k, v in vars(again).items() if k not in ("code", "details")}
@@ -326,10 +329,10 @@ def test_a_server_that_had_answered_and_now_never_begins_the_handshake_is_said_t
         "failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:9: connection attempt timed out "
         "before receiving SETTINGS frame",
     )
-    assert cli.connection_hint(gone, "127.0.0.1:9", answered=True) == (
+    assert cli_connection.connection_hint(gone, "127.0.0.1:9", answered=True) == (
         " (the server at 127.0.0.1:9 had answered on an earlier connection: is it hung or stopped?)"
     )
-    assert "it is not a gRPC server" in cli.connection_hint(gone, "127.0.0.1:9", answered=False)
+    assert "it is not a gRPC server" in cli_connection.connection_hint(gone, "127.0.0.1:9", answered=False)
 
 
 def test_connection_refused_is_said_of_the_server_only_where_grpc_could_not_connect() -> None:
@@ -347,4 +350,4 @@ def test_connection_refused_is_said_of_the_server_only_where_grpc_could_not_conn
         "127.0.0.1:6391. Connection refused.); retry, and check that redis-server is running and reachable",
     )
     assert api._unreached_hint(redis_down, api.REMEDIES) is None
-    assert api._unreached_hint(refused, cli.CLI_REMEDIES) is None  # (the CLI says it itself)
+    assert api._unreached_hint(refused, cli_connection.CLI_REMEDIES) is None  # (the CLI says it itself)

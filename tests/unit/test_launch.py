@@ -1,6 +1,6 @@
 """The `neardup` command's first step (service/launch.py): `serve`'s stop signals noted before its imports, for
 `_ServeStops.arm` to act on; the other commands' signals left as they were. And how serve's handlers
-(client/cli.py `_ServeStops`) time and treat the signals that follow the first."""
+(client/cli_serve.py `_ServeStops`) time and treat the signals that follow the first."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from client.cli import SAME_STOP_SECONDS, _ServeStops, _StopRequested
+from client.cli_serve import SAME_STOP_SECONDS, _ServeStops, _StopRequested
 from service import launch
 
 
@@ -100,7 +100,7 @@ def test_with_a_shutdown_delay_a_second_signal_ms_after_the_first_is_the_same_st
 
 _A_DUPLICATE_AFTER_RESTORE = """
 import signal, time
-from client.cli import _ServeStops
+from client.cli_serve import _ServeStops
 
 stops = _ServeStops()
 stops.arm()
@@ -135,7 +135,7 @@ def test_a_serve_that_heard_no_stop_puts_the_handlers_back() -> None:
 
 _A_SIGNAL_TO_ANOTHER_THREAD_DURING_THE_DELAY = """
 import signal, threading, time
-from client.cli import SAME_STOP_SECONDS, _ServeStops
+from client.cli_serve import SAME_STOP_SECONDS, _ServeStops
 from service.grpc_server import serve_on
 
 stops = _ServeStops(shutdown_delay=120)

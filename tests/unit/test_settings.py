@@ -7,7 +7,8 @@ from typing import Any, cast
 
 import pytest
 
-from client.cli import CONNECTION_VARIABLES, main
+from client.cli import main
+from client.cli_connection import CONNECTION_VARIABLES
 from service.settings import (
     DetectionParams,
     Settings,
