@@ -51,7 +51,7 @@ def ingest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             # (stop_at_full_store: with --retries 0 too, a full store's refusal ends the stream, its error counting
             # the articles sent after it; with retry, index_stream raises it so anyway)
             with closing(client.index_stream(articles, evidence=args.evidence, batch=args.batch, retry=retry,
-                                             on_retry=retries.say, more_ready=lines.ready,
+                                             on_retry=retries.announce, more_ready=lines.ready,
                                              stop_at_full_store=True)) as outcomes:  # fmt: skip
                 try:
                     for outcome in outcomes:
@@ -95,7 +95,7 @@ class _StreamRetries:
     def answered(self) -> None:
         self._failures = 0
 
-    def say(self, error: NeardupClientError, unanswered: int, wait: float) -> None:
+    def announce(self, error: NeardupClientError, unanswered: int, wait: float) -> None:
         self._failures += 1
         # (none unanswered: the stream failed with every article sent on it answered, between two lines of a slow
         # feed or before the first was sent; "resending 0 unanswered articles" it said)

@@ -60,11 +60,11 @@ def test_a_retry_says_one_unanswered_article_in_the_singular_and_counts_the_retr
     # answered, between two lines of a slow feed, said "resending 0 unanswered articles")
     error = UnavailableError(grpc.StatusCode.UNAVAILABLE, "down")
     retries = _StreamRetries(attempts=8)
-    retries.say(error, 0, 0.5)
-    retries.say(error, 1, 1.0)
-    retries.say(error, 2, 2.0)
+    retries.announce(error, 0, 0.5)
+    retries.announce(error, 1, 1.0)
+    retries.announce(error, 2, 2.0)
     retries.answered()  # (the count starts again, as --retries does)
-    retries.say(error, 2, 0.5)
+    retries.announce(error, 2, 0.5)
     assert capsys.readouterr().err.splitlines() == [
         "neardup ingest: UNAVAILABLE: down; no article sent was left unanswered; opening the stream again in 0.5s "
         "(retry 1 of 8)",
@@ -84,10 +84,10 @@ def test_a_retry_after_an_articles_refusal_names_it_apart_from_the_articles_unan
         return error
 
     retries = _StreamRetries(attempts=8)
-    retries.say(refusal("n3", 0), 1, 0.5)
-    retries.say(refusal("n3", 0), 2, 1.0)
-    retries.say(refusal("n3", 6), 7, 2.0)
-    retries.say(refusal("n3", 6), 40, 4.0)
+    retries.announce(refusal("n3", 0), 1, 0.5)
+    retries.announce(refusal("n3", 0), 2, 1.0)
+    retries.announce(refusal("n3", 6), 7, 2.0)
+    retries.announce(refusal("n3", 6), 40, 4.0)
     assert capsys.readouterr().err.splitlines() == [
         "neardup ingest: UNAVAILABLE: store down; that was the answer to article 'n3'; resending it in 0.5s (retry 1 "
         "of 8)",
