@@ -20,16 +20,10 @@ from service.notes import (
     marked_as_update,
     update_mark,
 )
-from service.settings import DetectionParams
 from service.similarity import Tokenised, tokenised
 from service.templates import differences
 from tests.judging import T0, judge, judged_titled
 from tests.quality_texts import forecast
-
-
-@pytest.fixture
-def detector() -> Detector:
-    return Detector(DetectionParams(), 1 << 20)
 
 
 # Short items updated or corrected hours later, two or more figures changed: only a note says so.

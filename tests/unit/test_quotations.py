@@ -10,7 +10,6 @@ import pytest
 from service.detector import Detector
 from service.model import Article, Match, Relation
 from service.quotations import quotation_spans
-from service.settings import DetectionParams
 from service.similarity import Tokenised
 from tests.quality_texts import (
     HOSPITAL_PARAGRAPHS,
@@ -26,11 +25,6 @@ APP_PROMPT = (
     "Get the Valley Courier app for breaking news alerts, live blogs and the full print edition on your phone. "
     "Download it free today and never miss a story that matters to you and your family."
 )
-
-
-@pytest.fixture
-def detector() -> Detector:
-    return Detector(DetectionParams(), 1 << 20)
 
 
 def quoted(text: str) -> list[str]:

@@ -18,7 +18,6 @@ from service import slots, templates
 from service.detector import Detector
 from service.model import Article, Relation
 from service.notes import corrects, update_mark
-from service.settings import DetectionParams
 from service.similarity import IDENTICAL_JACCARD, MAX_CHAIN_RUNS, Tokenised, _all_runs, alignment, tokenised
 from service.slots import (
     MAX_EMPTY_CELLS,
@@ -45,11 +44,6 @@ from service.templates import (
 from tests.articles import WIRE
 from tests.judging import T0, judge, judged, judged_both_ways, raw_jaccard
 from tests.quality_texts import DE_STORY, dividend, export_sales, forecast, weekly_claims
-
-
-@pytest.fixture
-def detector() -> Detector:
-    return Detector(DetectionParams(), 1 << 20)
 
 
 def test_same_template_other_company_and_figures_is_another_article(detector: Detector) -> None:

@@ -11,18 +11,12 @@ import pytest
 from service import titles
 from service.detector import Detector
 from service.model import Article, Relation
-from service.settings import DetectionParams
 from service.similarity import IDENTICAL_JACCARD, Tokenised
 from service.templates import MEDIUM_ITEM_TOKENS, SHORT_ITEM_TOKENS
 from service.titles import _crude_stem, _lead_end, _ordinary_by_stem
 from tests.articles import WIRE
 from tests.judging import T0, judge, judged_titled, raw_jaccard
 from tests.quality_texts import bare_notice
-
-
-@pytest.fixture
-def detector() -> Detector:
-    return Detector(DetectionParams(), 1 << 20)
 
 
 def _titled(aid: str, title: str, body: str, after: timedelta = timedelta(0)) -> Article:
