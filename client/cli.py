@@ -27,7 +27,7 @@ from client.cli_base import (
     say,
     terminated_as_interrupted,
 )
-from client.cli_connection import CONNECTION_VARIABLES, add_connection_flags, connect, connection_hint_for, say_failed
+from client.cli_connection import CONNECTION_VARIABLES, add_connection_flags, connect, hint_for_flags, say_failed
 from client.errors import NeardupClientError, NotFoundError
 from client.jsonl import InputError
 from client.resume import Retry
@@ -334,7 +334,7 @@ def _health(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         try:
             status = client.health(args.service)
         except NeardupClientError as exc:
-            print(f"neardup: unhealthy: {exc}{connection_hint_for(exc, args)}", file=sys.stderr)
+            print(f"neardup: unhealthy: {exc}{hint_for_flags(exc, args)}", file=sys.stderr)
             return EXIT_ABSENT
     print(status)
     return EXIT_OK if status == "SERVING" else EXIT_ABSENT

@@ -42,10 +42,11 @@ HINTED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNIMPLEMENTED)  # codes o
 
 def say_failed(exc: NeardupClientError | InputError, args: argparse.Namespace, answered: bool = False) -> None:
     """`answered`: the server had answered this run's calls (then it spoke these settings' TLS, or none)."""
-    say(f"neardup: {exc}{connection_hint_for(exc, args, answered)}")
+    say(f"neardup: {exc}{hint_for_flags(exc, args, answered)}")
 
 
-def connection_hint_for(exc: NeardupClientError | InputError, args: argparse.Namespace, answered: bool = False) -> str:
+def hint_for_flags(exc: NeardupClientError | InputError, args: argparse.Namespace, answered: bool = False) -> str:
+    """`connection_hint` for the server and client certificate a command's flags named (none for an input error)."""
     if not isinstance(exc, NeardupClientError):
         return ""
     return connection_hint(exc, with_default_port(args.server), answered, args.cert_file is not None)

@@ -124,7 +124,7 @@ class _Screened(NamedTuple):
         return Match(self.id, self.overlap.jaccard, self.overlap.containment, self.overlap.relation())
 
 
-@dataclass
+@dataclass(slots=True)
 class _Judging:
     """One `Detector.judge` call's query, read once for all the candidates whose texts are at hand."""
 

@@ -37,11 +37,11 @@ class Cells:
     cells read for facts (`left`, of MAX_PAIR_CELLS; a stretch reads at most MAX_TABLE_CELLS, and leaves
     MIN_STRETCH_CELLS for each table stretch after it, or if too few an equal share: `take`), and cells of table
     rows parsed, both sides' (`parse`, of MAX_PAIR_READ_CELLS: once spent, no later stretch is parsed). The
-    table stretches are told first, in order, of the `long` ones (longer than a slot on a side, `_long_stretch`):
-    those that may hold a row (`_may_part_cells`) and whose lines hold a table (`_tabular`, each side's row tags
-    looked for once), on both sides, the cells of the lines read to tell charged to `parse` (once it is spent,
-    the stretches after are told no table). Long stretches of prose keep no cells: 40 paragraphs rewritten after
-    a results table once left it a share of 6."""
+    table stretches are told first, in order, of the `long` ones (longer than a slot on a side,
+    `templates._long_stretch`): those that may hold a row (`_may_part_cells`) and whose lines hold a table
+    (`_tabular`, each side's row tags looked for once), on both sides, the cells of the lines read to tell charged
+    to `parse` (once it is spent, the stretches after are told no table). Long stretches of prose keep no cells:
+    40 paragraphs rewritten after a results table once left it a share of 6."""
 
     __slots__ = ("later", "left", "parse", "stretch", "tables")
 
@@ -117,7 +117,7 @@ def _cell_slots(
     as the other side's. The stretch's lines that are no table rows (a note under the table) are left as a
     rewrite. Read whole, a stretch of rows is a rewrite: two divisions' election results, every row another
     candidate's name and figures, changed no fact and matched as `revised`. At most the stretch's share of the
-    pair's differing cells is read (each costs `_changed_facts`; `cells`: MAX_TABLE_CELLS a stretch, of
+    pair's differing cells is read (each costs `templates._changed_facts`; `cells`: MAX_TABLE_CELLS a stretch, of
     MAX_PAIR_CELLS a pair, some left for each stretch after it), and the rest of a longer stretch stays a
     rewrite; the cells of its rows parsed are charged to the pair too (MAX_PAIR_READ_CELLS). With none left of
     either, a stretch's lines are not read as a table (it is read as any stretch whose table holds no differing

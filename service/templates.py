@@ -4,8 +4,8 @@ Wire services publish dividend notices, price tables and weekly statistics from 
 template, so two such items share most shingles while reporting different figures,
 dates or companies. A re-send or a correction of one figure shares them too, but
 differs in at most one place. We align the two texts (runs of shared shingles in
-the same order) and look at what sits *between* the aligned runs: each place where
-both texts have a short stretch of their own is a substituted slot (so is each differing place of a longer
+the same order) and look at what sits *between* the aligned runs (service.slots, `filled_slots`): each place
+where both texts have a short stretch of their own is a substituted slot (so is each differing place of a longer
 stretch of template text whose values stand close together, and each differing cell of a longer stretch of
 table rows). Slots that
 replace a figure by a figure or a name by a name are facts; two or more of them,
@@ -27,8 +27,8 @@ held to the rules above but for the dense facts: its figures and dates changed a
 still another instance. `differences` reads the texts alone; `other_instance` reads the publication times, and
 `notes.updates` and `notes.corrects` which text they make the later and whether it came within hours.
 A notice whose body names no one ("Qtly div 12 cts vs 12 cts prior Pay April 15") is told apart from
-another company's by its title alone (`titled_apart`), and an alert or brief of a paragraph or two from
-another's filled for another place by that name swapped in its title and its body alike (`renamed_apart`). A
+another company's by its title alone (`titles.titled_apart`), and an alert or brief of a paragraph or two from
+another's filled for another place by that name swapped in its title and its body alike (`titles.renamed_apart`). A
 short item's opening name respelt ("Lindquist" for "Lindqvist") under a correction note in the later text is
 a correction, no other subject (`_names_respelt`), and so is a dateline against a republisher's own top line
 (`_lead_for_an_opening`).
@@ -60,9 +60,13 @@ MAX_SLOT_TIMES = 2 * MAX_SLOT_TOKENS  # times of day read in a stretch (`_times`
 FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
 SHARED_TOKENS_PER_FACT = 80  # template slots come every few lines; edits to a long story are sparse
 SHORT_ITEM_TOKENS = 80  # notices and one-paragraph wire items: their edges are content too
-MEDIUM_ITEM_TOKENS = 160  # an alert or a brief of a paragraph or two, whose title names its place (`renamed_apart`)
+MEDIUM_ITEM_TOKENS = (
+    160  # an alert or a brief of a paragraph or two, whose title names its place (`titles.renamed_apart`)
+)
 RESEND_WINDOW = timedelta(days=3)
-NEXT_ISSUE_TOLERANCE = UPDATE_WINDOW  # a daily item may come out 12 h earlier or later in the day: no update
+# A daily item may come out 12 h earlier or later in the day: as late as an update may come (notes.UPDATE_WINDOW:
+# change it there, and both move).
+NEXT_ISSUE_TOLERANCE = UPDATE_WINDOW
 # A daily item whose text names no day comes out at the same time of day: a short item with a figure changed a
 # whole number of days later, to within this, is its next issue (`_on_schedule`), where hours off it is a correction.
 SCHEDULE_TOLERANCE = timedelta(minutes=30)
@@ -71,9 +75,6 @@ MIN_RESPELT_LETTERS = 6  # `close_spelling`: "Iran" and "Iraq", "Alcoa" and "Alc
 MAX_RESPELT_LETTERS = 40  # `close_spelling`: a longer token is no name to compare letter by letter
 MAX_CACHED_WORD = 64  # characters of a word whose readings are remembered (`_word_cached`), as text._CACHED_CHARS
 WORD_CACHE_SIZE = 1 << 14  # words each of `_WORD_CACHES` remembers (the last read): memory, see `_WORD_CACHES`
-COMPANY_FORMS = frozenset(
-    "inc corp co ltd plc lp corporation company cos group holding holdings ag nv sa spa ab".split()
-)
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 _MONTHS = "january february march april may june july august september october november december".split()
 _DAY_AND_MONTH_NAMES = frozenset(_WEEKDAYS + _MONTHS)
@@ -1203,7 +1204,7 @@ def loosely_transliterated(a: str, b: str) -> bool:
     """Are two names of MIN_TRANSLITERATED_LETTERS or more the same once a first "g", "q" or "k" is read alike,
     "dh" as "d" and doubled letters once (`_transliteration_key` too): "Gaddafi", "Qadhafi", "Gadhafi" and
     "Qaddafi"? A loose key: it pairs "Kessler" and "Gessler", "Philips" and "Phillips", "Cameroon" and
-    "Cameron" too, two names each. So only `renamed_apart` reads it, where it keeps a name swapped in title and
+    "Cameron" too, two names each. So only `titles.renamed_apart` reads it, where it keeps a name swapped in title and
     body from parting two copies (the cost of a wrong pair: a match left to the other rules), never to merge."""
     if a == b or min(len(a), len(b)) < MIN_TRANSLITERATED_LETTERS or max(len(a), len(b)) > MAX_RESPELT_LETTERS:
         return False
@@ -1218,7 +1219,7 @@ def _loose_key(word: str) -> str:
 
 def close_spelling(a: str, b: str) -> bool:
     """Are two names close enough in spelling to be one name respelt (for a short item's opening name under a
-    correction note, `_names_respelt`, and a title's name swapped in the body, `renamed_apart`)? One name in a
+    correction note, `_names_respelt`, and a title's name swapped in the body, `titles.renamed_apart`)? One name in a
     house style's spelling (without its diacritics, in another transliteration or a place's other spelling:
     `_same_word_spelt`, `_transliterated`, `_same_place_spelt`: "Kiev" and "Kyiv", "Bombay" and "Mumbai"); or
     both of letters only, of MAX_RESPELT_LETTERS or fewer, the shorter of MIN_RESPELT_LETTERS or more, the same

@@ -5,7 +5,9 @@ notices are one text under two titles (`titled_apart`); a market's midsession re
 same background (`sessions_apart`); a series' snapshots are one quote table titled by its clock time
 (`snapshots_apart`); an alert or brief filled for another place swaps the place's name in its title and its
 body alike (`renamed_apart`). Each reads the titles beside what service.templates reads of the bodies, and
-the detector asks them only of texts the body rules leave one article.
+each can only part two texts, never join them. The detector asks `sessions_apart`, `titled_apart` and
+`renamed_apart` of each screened candidate whose text is at hand, before its body is labelled
+(`Detector._titled_apart`), and `snapshots_apart` before the template rules (`Detector._other_article`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from service.notes import wire_prefixes
 from service.similarity import Run, Tokenised, alignment, reads_as_german
 from service.templates import (
     CALENDAR_WORDS,
-    COMPANY_FORMS,
     MAX_SLOT_TOKENS,
     MEDIUM_ITEM_TOKENS,
     SENTENCE_BREAK,
@@ -31,6 +32,9 @@ from service.templates import (
 )
 from service.text import Reading, tokens
 
+_COMPANY_FORMS = frozenset(
+    "inc corp co ltd plc lp corporation company cos group holding holdings ag nv sa spa ab".split()
+)
 MIN_ABBREVIATION_LETTERS = 3  # a title's name read as another title's initials: "GM" is too ambiguous
 # And at most this many: no title abbreviates a longer run, and the runs read grow with it (_name_initials: a title of
 # hundreds of distinct name words, read against a long word, took seconds of the writer's time a pair).
@@ -49,7 +53,7 @@ TITLE_COMMON_WORDS = (
         "qtr qtrs quarter half year mths months mos net loss profit shr revs sales oper earnings results "
         "up down end ends ended corrected correction".split()
     )
-    | COMPANY_FORMS
+    | _COMPANY_FORMS
     | CALENDAR_WORDS
 )
 # Parts of many companies' names (the last dozen, of banks': "CITIZENS NATIONAL BANK"): two titles sharing only
@@ -461,7 +465,7 @@ def names_only_title(text: Tokenised, title: str) -> bool:
         return False
     own = {form for w in tokens(title, text.reading) for form in _singular_or_not(w)}  # (a title's "HOGS": "Hog")
     return all(
-        len(w) == 1 or w in NOTICE_BODY_WORDS or w in COMPANY_FORMS or w in own or is_figure(w)
+        len(w) == 1 or w in NOTICE_BODY_WORDS or w in _COMPANY_FORMS or w in own or is_figure(w)
         for w in _names_before_note(text)
     )
 

@@ -1,4 +1,4 @@
-"""Judging one pair of articles with the detection core, for the template and note tests: the ids each side
+"""Judging one pair of articles with the detection core, for the template, note and title tests: the ids each side
 matches, "a" stored first at T0 and "b" published some time after it."""
 
 from __future__ import annotations
