@@ -26,13 +26,12 @@ def _titled(aid: str, title: str, body: str, after: timedelta = timedelta(0)) ->
 @pytest.mark.parametrize("record", ["March 31", "April 3"])  # the same body (a re-send's path), or one date changed
 def test_two_companies_notices_named_only_in_their_titles_are_other_articles(detector: Detector, record: str) -> None:
     # The bodies name no one, so the two notices matched as identical (or revised): only the titles tell them apart.
-    harwell = _titled(
-        "a", "HARWELL INSTRUMENTS INC <HWI> SETS QUARTERLY", bare_notice("12-1/2", "April 15", "March 31")
-    )
-    obsidian = _titled("b", "OBSIDIAN FREIGHT CORP <OBF.O> REGULAR DIVIDEND",
-                       bare_notice("12-1/2", "April 15", record), timedelta(days=2))  # fmt: skip
-    assert judge(detector, obsidian, harwell) == []
-    assert judge(detector, harwell, obsidian) == []
+    assert judged_titled(
+        detector,
+        ("HARWELL INSTRUMENTS INC <HWI> SETS QUARTERLY", bare_notice("12-1/2", "April 15", "March 31")),
+        ("OBSIDIAN FREIGHT CORP <OBF.O> REGULAR DIVIDEND", bare_notice("12-1/2", "April 15", record)),
+        timedelta(days=2),
+    ) == ([], [])
 
 
 def _noted(note: str) -> str:
@@ -282,10 +281,12 @@ def test_a_plural_name_under_a_dateline_and_an_outlets_label_is_no_topic_unless_
 ) -> None:
     # Each title's own words come before "Dunholts", as a market's place before its topic; only a plural both
     # bodies write in the singular alone is a topic, and here it is the subject both copies name.
-    stored = _titled("a", "KELLICK - DUNHOLTS RAISES RATE", body_a)
-    later = _titled("b", "HARBOUR GAZETTE: DUNHOLTS RAISES RATE", body_b, timedelta(hours=1))
-    assert [m.id for m in judge(detector, later, stored)] == ["a"]
-    assert [m.id for m in judge(detector, stored, later)] == ["b"]
+    assert judged_titled(
+        detector,
+        ("KELLICK - DUNHOLTS RAISES RATE", body_a),
+        ("HARBOUR GAZETTE: DUNHOLTS RAISES RATE", body_b),
+        timedelta(hours=1),
+    ) == (["a"], ["b"])
 
 
 # A market's report, background and all, as its midsession report has it and as its close repeats it.
@@ -346,10 +347,12 @@ def test_titles_naming_one_part_of_a_trading_day_or_no_session_part_nothing(
     detector: Detector, stored_title: str, title: str
 ) -> None:
     # (Bodies with other figures: the one text under both titles is a re-send, which the rule leaves alone.)
-    stored = _titled("a", stored_title, _oats_report("one to 1-1/4", "light"))
-    later = _titled("b", title, _oats_report("two to 2-3/4", "active"), timedelta(hours=1))
-    assert [m.id for m in judge(detector, later, stored)] == ["a"]
-    assert [m.id for m in judge(detector, stored, later)] == ["b"]
+    assert judged_titled(
+        detector,
+        (stored_title, _oats_report("one to 1-1/4", "light")),
+        (title, _oats_report("two to 2-3/4", "active")),
+        timedelta(hours=1),
+    ) == (["a"], ["b"])
 
 
 def test_another_outlets_headline_of_a_midsession_report_opening_otherwise_is_the_same_article(
@@ -527,10 +530,10 @@ def test_a_titles_words_are_compared_by_stem_only_in_title_case_or_capitals(titl
 def test_a_notice_retitled_in_ordinary_words_of_its_own_is_the_same_article(
     detector: Detector, title_a: str, title_b: str
 ) -> None:
-    stored = _titled("a", title_a, _DIVIDEND_BODY)
-    copy = _titled("b", title_b, _DIVIDEND_BODY, timedelta(hours=1))
-    assert [m.id for m in judge(detector, copy, stored)] == ["a"]
-    assert [m.id for m in judge(detector, stored, copy)] == ["b"]
+    assert judged_titled(detector, (title_a, _DIVIDEND_BODY), (title_b, _DIVIDEND_BODY), timedelta(hours=1)) == (
+        ["a"],
+        ["b"],
+    )
 
 
 @pytest.mark.parametrize(
