@@ -87,6 +87,7 @@ class RunningServer:
     health_port: int | None = None
     store_watch: StoreWatch | None = None
     streams: OpenStreams | None = None  # the index streams to drain
+    calls: CallPool | None = None  # the handler threads, counting the calls in flight (--max-concurrent-rpcs)
 
     def stop(
         self,
@@ -224,7 +225,7 @@ def start_server(
     watch = _watch_store(settings, engine, health_servicer, metrics)
     return RunningServer(
         server, port, engine, health_servicer, metrics, metrics_port, pool, health_server, health_port,
-        store_watch=watch, streams=serving.streams,
+        store_watch=watch, streams=serving.streams, calls=calls,
     )  # fmt: skip
 
 

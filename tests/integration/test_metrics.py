@@ -217,6 +217,10 @@ def _handler_threads_held(
     """A stub to the server while `threads` GetStats calls hold as many of its handler threads (the store held
     alone, as for a band-index merge's swap: each waits for it); they are answered once the block ends."""
     store_lock = running.engine.store._store._lock  # type: ignore[attr-defined]  # (inside the timing wrapper)
+    # A call answered is still in flight until its handler's future is done, which may come after the caller has its
+    # answer: a call just made (a test's checks before this) then took one of the limit's places, and a holder was
+    # refused RESOURCE_EXHAUSTED on a busy host.
+    assert running.calls is not None and until(lambda: running.calls is not None and running.calls.in_flight == 0)
     with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
         stub = pb_grpc.NearDuplicateServiceStub(channel)
         with store_lock.exclusive():
