@@ -220,7 +220,8 @@ def _handler_threads_held(
     # A call answered is still in flight until its handler's future is done, which may come after the caller has its
     # answer: a call just made (a test's checks before this) then took one of the limit's places, and a holder was
     # refused RESOURCE_EXHAUSTED on a busy host.
-    assert running.calls is not None and until(lambda: running.calls is not None and running.calls.in_flight == 0)
+    calls = running.calls
+    assert calls is not None and until(lambda: calls.in_flight == 0)
     with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
         stub = pb_grpc.NearDuplicateServiceStub(channel)
         with store_lock.exclusive():
