@@ -18,7 +18,8 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-PRELOADED = ["service.workers"]  # (and through it the detector, numpy and datasketch)
+# (service.workers, and through it the detector, numpy and datasketch; SIGINT ignored first: forkserver_preload.py)
+PRELOADED = ["service.forkserver_preload", "service.workers"]
 # Where this code is installed (site-packages, or a checkout): the forkserver is started from there.
 _CODE_ROOT = Path(__file__).resolve().parent.parent
 

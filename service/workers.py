@@ -59,7 +59,9 @@ def _init_worker(params: DetectionParams, max_body_bytes: int, passages: list[st
         # A terminal's Ctrl-C signals its whole process group, the workers too (each printed a KeyboardInterrupt
         # traceback, as if the server had crashed): the server stops them once it has drained, and the watch ends them
         # if it exits at once (a second Ctrl-C). Without the watch (no pidfd), the signal is left to end them then.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # (forked so already by a forkserver started early)
+    else:  # (the forkserver started early forks its workers with SIGINT ignored: service/forkserver_preload.py)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     _detector = Detector(params, max_body_bytes, passages)
 
 

@@ -230,6 +230,9 @@ def _handler_threads_held(
             yield stub
         for holder in holders:
             holder.result(timeout=30)
+    # (and are in flight until their futures are done, which may come after their answers: a call the test makes
+    # next, under a --max-concurrent-rpcs as small as the holders, was refused RESOURCE_EXHAUSTED on a busy host)
+    assert until(lambda: calls.in_flight == 0)
 
 
 @pytest.fixture
@@ -393,8 +396,13 @@ def test_a_fault_in_counting_calls_unrun_leaves_calls_served_and_refusals_refuse
     monkeypatch.setattr(Arrival, "count", broken)
     settings = {"max_concurrent_rpcs": 2, "max_workers": 2, "max_streams": 1}
     with in_process_server(tmp_path, **settings) as (running, client):
+        calls = running.calls
+        assert calls is not None
         for n in range(3):
             assert client.check(Article(f"c{n}", WIRE)).duplicate_of is None
+            # (in flight until its future is done, which may come after its answer: with the one before it still so,
+            # the third check was refused RESOURCE_EXHAUSTED on a busy host)
+            assert until(lambda: calls.in_flight == 0)
         with _handler_threads_held(running, get_stats_calls, 2) as stub:
             with pytest.raises(grpc.RpcError) as refused:
                 stub.GetStats(pb.GetStatsRequest(), timeout=30)

@@ -62,7 +62,15 @@ def test_cancelled_stream_releases_its_handler_thread(tmp_path: Path, batches: b
             requests.put(None)
         method = "neardup.v1.NearDuplicateService/" + ("IndexArticleBatches" if batches else "IndexArticles")
         assert running.metrics_port
-        calls = {k: v for k, v in scrape(running.metrics_port).items() if k[0] == "neardup_rpc_calls_total"}
+        port = running.metrics_port
+
+        def counted() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+            return {k: v for k, v in scrape(port).items() if k[0] == "neardup_rpc_calls_total"}
+
+        # (counted as the call's end reaches the wrapper round the handler's generator, or gRPC's end callback: both
+        # may come after the handler's own generator is left, which is all the wait above sees)
+        wait_for(lambda: bool(counted()), timeout=30, what="the call to be counted")
+        calls = counted()
         # Counted once. Mostly as CANCELLED, but under load CI once saw OK: the call's end can reach the
         # handler as a closed request stream before gRPC marks the call cancelled (left as it is).
         assert list(calls.values()) == [1]
