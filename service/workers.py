@@ -22,6 +22,7 @@ import os
 import queue
 import select
 import signal
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
@@ -60,8 +61,9 @@ def _init_worker(params: DetectionParams, max_body_bytes: int, passages: list[st
         # traceback, as if the server had crashed): the server stops them once it has drained, and the watch ends them
         # if it exits at once (a second Ctrl-C). Without the watch (no pidfd), the signal is left to end them then.
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # (forked so already by a forkserver started early)
-    else:  # (the forkserver started early forks its workers with SIGINT ignored: service/forkserver_preload.py)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    elif (preload := sys.modules.get("service.forkserver_preload")) is not None:
+        # (forked with SIGINT ignored by the forkserver started early: what that forkserver found is put back)
+        signal.signal(signal.SIGINT, preload.SIGINT_BEFORE or signal.SIG_DFL)
     _detector = Detector(params, max_body_bytes, passages)
 
 

@@ -460,3 +460,23 @@ def test_ctrl_c_in_a_terminal_stops_the_server_and_its_workers_without_a_traceba
         assert "Traceback" not in said and "KeyboardInterrupt" not in said, said
     finally:
         server.stop()
+
+
+_A_WORKERS_SIGINT_BEFORE_ITS_INITIALIZER = """
+import multiprocessing, signal
+from service import forkserver
+
+forkserver.start_early()
+with multiprocessing.get_context("forkserver").Pool(1) as pool:  # (no initializer: a worker as it is forked)
+    print(pool.apply(signal.getsignal, (signal.SIGINT,)) == signal.SIG_IGN, flush=True)
+"""
+
+
+def test_a_worker_ignores_sigint_from_its_birth_not_from_its_initializer() -> None:
+    """The forkserver puts back in each child the SIGINT handler it found as it began (Python's): a worker ignored a
+    terminal's Ctrl-C only once its initializer had run, and one still starting as the server served (a loaded
+    host) printed a KeyboardInterrupt traceback on Ctrl-C (the test above, in one CI-like run of six)."""
+    done = subprocess.run([sys.executable, "-c", _A_WORKERS_SIGINT_BEFORE_ITS_INITIALIZER], capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True"]
