@@ -101,7 +101,8 @@ def test_open_streams_at_the_stream_cap_leave_a_call_for_stats_and_health(tmp_pa
         assert client.health() == "SERVING"
         # (the check is in flight until its handler's future is done, which may come after its answer: a call made at
         # once then was the fifth, refused RESOURCE_EXHAUSTED on a busy host)
-        assert running.calls is not None and until(lambda: running.calls is not None and running.calls.in_flight == 3)
+        calls = running.calls
+        assert calls is not None and until(lambda: calls.in_flight == 3)
         assert client.stats().articles == 3
         for stream in held:
             stream.close()
