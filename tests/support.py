@@ -53,6 +53,16 @@ def until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
     return True
 
 
+def calls_settle(running: RunningServer, in_flight: int) -> bool:
+    """Wait until the server has `in_flight` calls in flight (True), or 10 s pass (False). A call answered is still
+    in flight until its handler's future is done, which can come after its caller has the answer: a call made at
+    once then takes one of --max-concurrent-rpcs' places, and under a small limit is refused RESOURCE_EXHAUSTED on
+    a busy host."""
+    calls = running.calls
+    assert calls is not None
+    return until(lambda: calls.in_flight == in_flight)
+
+
 # The frames a blocked wait is in at its top (threading's and concurrent.futures' own).
 BLOCKED_IN = frozenset({"wait", "join", "_wait_for_tstate_lock"})
 

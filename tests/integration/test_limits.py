@@ -32,7 +32,7 @@ from service.grpc_server import RunningServer, server_options
 from service.servicer import DEFAULT_RECEIVE_LIMIT, largest_article_answer, receive_limit
 from service.settings import Settings
 from tests.articles import SAME_EVENT_A, SAME_EVENT_B, WIRE
-from tests.support import in_process_server, until, writes_held
+from tests.support import calls_settle, in_process_server, writes_held
 
 
 class HeldStream:
@@ -99,10 +99,7 @@ def test_open_streams_at_the_stream_cap_leave_a_call_for_stats_and_health(tmp_pa
     with in_process_server(tmp_path, max_concurrent_rpcs=4, max_workers=4) as (running, client):
         held = [HeldStream(client, f"held-{n}") for n in range(3)]
         assert client.health() == "SERVING"
-        # (the check is in flight until its handler's future is done, which may come after its answer: a call made at
-        # once then was the fifth, refused RESOURCE_EXHAUSTED on a busy host)
-        calls = running.calls
-        assert calls is not None and until(lambda: calls.in_flight == 3)
+        assert calls_settle(running, 3)  # (the health check still in flight, GetStats was the fifth call: refused)
         assert client.stats().articles == 3
         for stream in held:
             stream.close()

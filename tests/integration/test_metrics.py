@@ -36,7 +36,7 @@ from service.scrape_server import CONNECTION_THREAD, IDLE_SECONDS, MOST_CONNECTI
 from service.servicer import NearDuplicateServicer
 from service.settings import FINGERPRINT_SCHEME
 from tests.articles import APPEAL, OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
-from tests.support import in_process_server, scrape, until
+from tests.support import calls_settle, in_process_server, scrape, until
 
 INDEX = "neardup.v1.NearDuplicateService/IndexArticle"
 CHECK = "neardup.v1.NearDuplicateService/CheckArticle"
@@ -217,11 +217,7 @@ def _handler_threads_held(
     """A stub to the server while `threads` GetStats calls hold as many of its handler threads (the store held
     alone, as for a band-index merge's swap: each waits for it); they are answered once the block ends."""
     store_lock = running.engine.store._store._lock  # type: ignore[attr-defined]  # (inside the timing wrapper)
-    # A call answered is still in flight until its handler's future is done, which may come after the caller has its
-    # answer: a call just made (a test's checks before this) then took one of the limit's places, and a holder was
-    # refused RESOURCE_EXHAUSTED on a busy host.
-    calls = running.calls
-    assert calls is not None and until(lambda: calls.in_flight == 0)
+    assert calls_settle(running, 0)  # (a call just made, a test's checks before this, would take a holder's place)
     with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
         stub = pb_grpc.NearDuplicateServiceStub(channel)
         with store_lock.exclusive():
@@ -230,9 +226,7 @@ def _handler_threads_held(
             yield stub
         for holder in holders:
             holder.result(timeout=30)
-    # (and are in flight until their futures are done, which may come after their answers: a call the test makes
-    # next, under a --max-concurrent-rpcs as small as the holders, was refused RESOURCE_EXHAUSTED on a busy host)
-    assert until(lambda: calls.in_flight == 0)
+    assert calls_settle(running, 0)  # (the holders answered: the call the test makes next takes one's place)
 
 
 @pytest.fixture
@@ -396,13 +390,9 @@ def test_a_fault_in_counting_calls_unrun_leaves_calls_served_and_refusals_refuse
     monkeypatch.setattr(Arrival, "count", broken)
     settings = {"max_concurrent_rpcs": 2, "max_workers": 2, "max_streams": 1}
     with in_process_server(tmp_path, **settings) as (running, client):
-        calls = running.calls
-        assert calls is not None
         for n in range(3):
             assert client.check(Article(f"c{n}", WIRE)).duplicate_of is None
-            # (in flight until its future is done, which may come after its answer: with the one before it still so,
-            # the third check was refused RESOURCE_EXHAUSTED on a busy host)
-            assert until(lambda: calls.in_flight == 0)
+            assert calls_settle(running, 0)  # (with the two before still in flight, the third was refused)
         with _handler_threads_held(running, get_stats_calls, 2) as stub:
             with pytest.raises(grpc.RpcError) as refused:
                 stub.GetStats(pb.GetStatsRequest(), timeout=30)
