@@ -60,9 +60,8 @@ MAX_SLOT_TIMES = 2 * MAX_SLOT_TOKENS  # times of day read in a stretch (`_times`
 FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
 SHARED_TOKENS_PER_FACT = 80  # template slots come every few lines; edits to a long story are sparse
 SHORT_ITEM_TOKENS = 80  # notices and one-paragraph wire items: their edges are content too
-MEDIUM_ITEM_TOKENS = (
-    160  # an alert or a brief of a paragraph or two, whose title names its place (`titles.renamed_apart`)
-)
+# An alert or a brief of a paragraph or two, whose title names its place (`titles.renamed_apart`).
+MEDIUM_ITEM_TOKENS = 160
 RESEND_WINDOW = timedelta(days=3)
 # A daily item may come out 12 h earlier or later in the day: as late as an update may come (notes.UPDATE_WINDOW:
 # change it there, and both move).
