@@ -41,7 +41,7 @@ import unicodedata
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import _lru_cache_wrapper, lru_cache
 from itertools import pairwise
@@ -151,6 +151,27 @@ def _date_nearest(month: int, day: int, years: list[int], to: datetime) -> date 
     return min(found, key=lambda d: abs((d - to.date()).days), default=None)
 
 
+_Fact = tuple[frozenset[str], frozenset[str]]  # a changed fact: the words one side writes, and the other's
+_Stretch = tuple[int, int, int, int]  # a0, a1, b0, b1: a stretch of each text between aligned runs, or at an edge
+
+
+@dataclass
+class _Reading:
+    """What `differences` has read of a pair's slots so far (`_read_slot` adds each slot's part)."""
+
+    short: bool  # the shorter text is a short item (SHORT_ITEM_TOKENS)
+    scheduled: bool  # the longer is short enough for `_on_schedule` to read (MEDIUM_ITEM_TOKENS)
+    slots: int = 0
+    touched: int = 0
+    facts: set[_Fact] = field(default_factory=set)  # each changed fact once, however often it recurs
+    named: set[_Fact] = field(default_factory=set)  # of which those replacing a name
+    days: set[RestyledDay] = field(default_factory=set)
+    moves: set[int] = field(default_factory=set)
+    new_subject: bool = False
+    respelt: bool = False
+    days_changed: bool = False
+
+
 def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Differences:
     """What differs between two texts where they align (see similarity.alignment): the same, mirrored,
     whichever text is `ta`. With `edge_names`, a long text's edges are read too, for `name_facts` alone (asked
@@ -161,16 +182,12 @@ def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Diffe
     bounds = [(0, chain[0].a0, 0, chain[0].b0)]
     bounds += [(r.a1, s.a0, r.b1, s.b0) for r, s in pairwise(chain)]
     bounds.append((chain[-1].a1, ta.count, chain[-1].b1, tb.count))
-    slots = touched = 0
-    facts: set[tuple[frozenset[str], frozenset[str]]] = set()  # each changed fact once, however often it recurs
-    named: set[tuple[frozenset[str], frozenset[str]]] = set()  # of which those replacing a name
-    days: set[RestyledDay] = set()
-    new_subject = respelt = days_changed = False
-    moves: set[int] = set()
-    short = min(ta.count, tb.count) <= SHORT_ITEM_TOKENS
-    scheduled = max(ta.count, tb.count) <= MEDIUM_ITEM_TOKENS  # (short enough for `_on_schedule` to read)
+    r = _Reading(
+        short=min(ta.count, tb.count) <= SHORT_ITEM_TOKENS, scheduled=max(ta.count, tb.count) <= MEDIUM_ITEM_TOKENS
+    )
+    last = len(bounds) - 1
     # (The stretches read, and of them those longer than a slot holding a table on both sides: `Cells`.)
-    reading = [n for n in range(len(bounds)) if edge_names or short or n not in (0, len(bounds) - 1)]
+    reading = [n for n in range(len(bounds)) if edge_names or r.short or n not in (0, last)]
     limits = [2 * MAX_SLOT_TOKENS if n == 0 else MAX_SLOT_TOKENS for n in range(len(bounds))]  # a long name
     long = [
         (range(a0, a1), range(b0, b1))
@@ -180,76 +197,87 @@ def differences(ta: Tokenised, tb: Tokenised, edge_names: bool = False) -> Diffe
     ]
     cells = Cells(ta, tb, long)  # (over all the pair's stretches)
     for n in reading:
-        a0, a1, b0, b1 = bounds[n]
         # The edges of a page hold titles, bylines and boilerplate, not a template's slots: read for names alone.
-        edge = not short and n in (0, len(bounds) - 1)
-        limit = limits[n]
-        filled = filled_slots(ta, range(a0, a1), tb, range(b0, b1), limit, cells)
-        for ia, ib in filled:
-            # (Only here are the words needed: most pairs never tokenise them.)
-            figure, name, any_fact, change, day = _changed_facts(ta, ia, tb, ib)
-            if name:
-                named.add(change)  # (at the edges and in the openings too: the page's, or another subject's)
-            if edge:
-                continue
-            slots += 1
-            if scheduled and not days_changed:
-                days_changed = _day_written(ta, ia, change[0]) or _day_written(tb, ib, change[1])
-            opening = _in_openings(ta, ia, tb, ib, change) or (
-                n == 0 and _lead_for_an_opening(ta, ia, tb, ib, change, chain[0])
-            )
-            if opening and not figure:
-                continue  # (a byline, dateline's place or credit, a date one side alone has: the page's)
-            if n == 0 and name and short and not opening:
-                if _names_respelt(ta, ia, tb, ib, change):
-                    respelt = True  # (another subject still, unless the later text notes a correction)
-                else:
-                    new_subject = True
-            if figure or name:
-                # (A figure both sides write and that differs is a fact, in a headline or dateline too.)
-                facts.add(change)
-                if not opening:  # (a page's own date line, a dateline: no date of the story's moved)
-                    moves |= _date_move(ta, ia, tb, ib, change)
-            touched += any_fact
-            if day is not None:
-                days.add(day)
-        if (short or scheduled) and not edge and not filled and a1 > a0 and b1 > b0:
-            touched += _rewrite_touches_facts(ta, range(a0, a1), tb, range(b0, b1), opening=n == 0)
-    weekdays_kept = False
-    if scheduled:  # (what `_on_schedule` reads besides the slots)
-        weekdays_kept = bool(_weekdays_named(ta, range(ta.count)) & _weekdays_named(tb, range(tb.count)))
-        if not short and not days_changed:
-            # (a medium item's edges, not read for its slots, may name its day relatively: "Today ..." against
-            # "Yesterday ...", a republisher's next day; a dateline's date moved is the next issue's, so is no day
-            # changed here)
-            days_changed = any(
-                _one_days(ta, range(a0, a1)) != _one_days(tb, range(b0, b1))
-                for a0, a1, b0, b1 in (bounds[0], bounds[-1])
-            )
-    shared = sum(r.a1 - r.a0 for r in chain)
+        _read_stretch(r, ta, tb, bounds[n], limits[n], cells, n, edge=not r.short and n in (0, last), lead=chain[0])
+    weekdays_kept = r.scheduled and _weekday_kept(ta, tb)
+    if r.scheduled and not r.short and not r.days_changed:
+        r.days_changed = _edges_name_other_days(ta, tb, bounds)
     # (The rules a re-send skips ask for a touched fact or a day the publication times may find misdated.)
-    resent = (touched > 0 or bool(days)) and _resent_but_additions(ta, tb, bounds)
+    resent = (r.touched > 0 or bool(r.days)) and _resent_but_additions(ta, tb, bounds)
     return Differences(
-        slots,
-        len(facts),
-        shared,
-        new_subject,
-        touched,
+        r.slots,
+        len(r.facts),
+        sum(run.a1 - run.a0 for run in chain),
+        r.new_subject,
+        r.touched,
         resent,
-        frozenset(moves),
-        frozenset(days),
-        respelt_subject=respelt,
-        name_facts=len(named),
-        days_changed=days_changed,
+        frozenset(r.moves),
+        frozenset(r.days),
+        respelt_subject=r.respelt,
+        name_facts=len(r.named),
+        days_changed=r.days_changed,
         longer_tokens=max(ta.count, tb.count),
         additions=any((a1 > a0) != (b1 > b0) for a0, a1, b0, b1 in bounds),
         weekdays_kept=weekdays_kept,
     )
 
 
-def _date_move(
-    ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: tuple[frozenset[str], frozenset[str]]
-) -> set[int]:
+def _read_stretch(
+    r: _Reading, ta: Tokenised, tb: Tokenised, bound: _Stretch, limit: int, cells: Cells, n: int, edge: bool, lead: Run
+) -> None:
+    """Read the `n`th stretch between aligned runs (0: before the first) into `r`: each slot it fills, and for a
+    short or medium item, a rewrite too long to be a slot."""
+    a0, a1, b0, b1 = bound
+    filled = filled_slots(ta, range(a0, a1), tb, range(b0, b1), limit, cells)
+    for ia, ib in filled:
+        _read_slot(r, ta, ia, tb, ib, n, edge, lead)
+    if (r.short or r.scheduled) and not edge and not filled and a1 > a0 and b1 > b0:
+        r.touched += _rewrite_touches_facts(ta, range(a0, a1), tb, range(b0, b1), opening=n == 0)
+
+
+def _read_slot(r: _Reading, ta: Tokenised, ia: range, tb: Tokenised, ib: range, n: int, edge: bool, lead: Run) -> None:
+    """Read one slot of the `n`th stretch into `r` (`lead`: the first aligned run, after the opening stretch)."""
+    # (Only here are the words needed: most pairs never tokenise them.)
+    figure, name, any_fact, change, day = _changed_facts(ta, ia, tb, ib)
+    if name:
+        r.named.add(change)  # (at the edges and in the openings too: the page's, or another subject's)
+    if edge:
+        return
+    r.slots += 1
+    if r.scheduled and not r.days_changed:
+        r.days_changed = _day_written(ta, ia, change[0]) or _day_written(tb, ib, change[1])
+    opening = _in_openings(ta, ia, tb, ib, change) or (n == 0 and _lead_for_an_opening(ta, ia, tb, ib, change, lead))
+    if opening and not figure:
+        return  # (a byline, dateline's place or credit, a date one side alone has: the page's)
+    if n == 0 and name and r.short and not opening:
+        if _names_respelt(ta, ia, tb, ib, change):
+            r.respelt = True  # (another subject still, unless the later text notes a correction)
+        else:
+            r.new_subject = True
+    if figure or name:
+        # (A figure both sides write and that differs is a fact, in a headline or dateline too.)
+        r.facts.add(change)
+        if not opening:  # (a page's own date line, a dateline: no date of the story's moved)
+            r.moves |= _date_move(ta, ia, tb, ib, change)
+    r.touched += any_fact
+    if day is not None:
+        r.days.add(day)
+
+
+def _weekday_kept(ta: Tokenised, tb: Tokenised) -> bool:
+    """Do both texts name one weekday (`_on_schedule` reads it besides the slots)?"""
+    return bool(_weekdays_named(ta, range(ta.count)) & _weekdays_named(tb, range(tb.count)))
+
+
+def _edges_name_other_days(ta: Tokenised, tb: Tokenised, bounds: list[_Stretch]) -> bool:
+    """Do a medium item's edges, not read for its slots, name other days relatively ("Today ..." against
+    "Yesterday ...", a republisher's next day)? (A dateline's date moved is the next issue's, so no day changed.)"""
+    return any(
+        _one_days(ta, range(a0, a1)) != _one_days(tb, range(b0, b1)) for a0, a1, b0, b1 in (bounds[0], bounds[-1])
+    )
+
+
+def _date_move(ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: _Fact) -> set[int]:
     """By how many days does a slot move its date, from `ta` to `tb`: one weekday changed for another
     ("Wednesday" for "Thursday": a day on, or six back), one day's number beside a month for another beside
     the same month ("March 4" for "March 5"), or both, by the same days ("Wednesday, March 4" for "Thursday,
@@ -295,7 +323,7 @@ def _weekday(word: str) -> int:
     return _WEEKDAYS.index(name) if name in _WEEKDAYS else -1
 
 
-def _resent_but_additions(ta: Tokenised, tb: Tokenised, bounds: list[tuple[int, int, int, int]]) -> bool:
+def _resent_but_additions(ta: Tokenised, tb: Tokenised, bounds: list[_Stretch]) -> bool:
     """Would the two texts be a re-send (raw shingle sets at IDENTICAL_JACCARD or closer) without the passages
     one of them has where the other has nothing (`bounds`: the stretches between aligned runs and at the edges)?
     A page republishing a story adds a correction's note, an editor's note ("first published on ..."), a list
@@ -330,7 +358,7 @@ def _rewrite_touches_facts(ta: Tokenised, ia: range, tb: Tokenised, ib: range, o
     return (figure or name) and not (opening and _openings_differ_only(ta, ia, tb, ib, change))
 
 
-def _long_stretch(bound: tuple[int, int, int, int], limit: int) -> bool:
+def _long_stretch(bound: _Stretch, limit: int) -> bool:
     """Is a stretch between aligned runs longer than a slot, and on both sides (`filled_slots`: a table's)?"""
     a0, a1, b0, b1 = bound
     return a1 > a0 and b1 > b0 and (a1 - a0 > limit or b1 - b0 > limit)
@@ -338,7 +366,7 @@ def _long_stretch(bound: tuple[int, int, int, int], limit: int) -> bool:
 
 def _changed_facts(
     ta: Tokenised, ia: range, tb: Tokenised, ib: range
-) -> tuple[bool, bool, bool, tuple[frozenset[str], frozenset[str]], RestyledDay | None]:
+) -> tuple[bool, bool, bool, _Fact, RestyledDay | None]:
     """Does the slot replace a figure by another figure, a name by another name, or touch either (a name shortened
     or moved touches none, `_names_kept`: counted, such a sub-edit made a copy published days later another
     article by the three-day rule; a name respelt in another house style replaces none but touches one,
@@ -1178,9 +1206,7 @@ def _without_respelt_names(
     return kept_a, kept_b, respelt
 
 
-def _names_respelt(
-    ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: tuple[frozenset[str], frozenset[str]]
-) -> bool:
+def _names_respelt(ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: _Fact) -> bool:
     """Does a slot change nothing but names, each paired with one of the other side's in a close spelling
     (`close_spelling`: "Lindqvist" and "Lindquist")? In a short item's first words that may be the subject's
     name corrected, and is then no other subject saying the same thing: read as another name, a brief whose
@@ -1429,9 +1455,7 @@ _SCALE_ZEROS = {"k": "000", "m": "000000", "mn": "000000", "bn": "000000000"}
 _SCALE_LETTER_WORDS = {"k": "thousand", "m": "million", "mn": "million", "bn": "billion"}
 
 
-def _openings_differ_only(
-    ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: tuple[frozenset[str], frozenset[str]]
-) -> bool:
+def _openings_differ_only(ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: _Fact) -> bool:
     """Do the opening slot's differing words stand, on both sides, in the text's opening (see
     Tokenised.opening_tokens): in a headline, byline or dateline credit ("(AP) - " against "(Reuters) - "),
     not in the first sentence, where another company or bank saying the same thing is another article? Or, on
@@ -1451,9 +1475,7 @@ def _openings_differ_only(
     return inside_a and inside_b
 
 
-def _in_openings(
-    ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: tuple[frozenset[str], frozenset[str]]
-) -> bool:
+def _in_openings(ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: _Fact) -> bool:
     """Does a slot change something, and only in the texts' openings (`_openings_differ_only`): a byline for a
     dateline and its agency's credit ("By Staff Writer" against "DUNHOLT, March 2 (Reuters) - "), a dateline's
     date kept or dropped? That is the page's, no fact of the story's: the dateline's date is the day the wire
@@ -1466,9 +1488,7 @@ def _in_openings(
     return _openings_differ_only(ta, ia, tb, ib, change)
 
 
-def _placed_in_slots(
-    ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: tuple[frozenset[str], frozenset[str]]
-) -> bool:
+def _placed_in_slots(ta: Tokenised, ia: range, tb: Tokenised, ib: range, change: _Fact) -> bool:
     """Is every changed word (each part of a joined one) a token of its side's slot, so it can be placed there?"""
     for words, t, slot in ((change[0], ta, ia), (change[1], tb, ib)):
         spelt = {t.words[i] for i in slot}
@@ -1482,7 +1502,7 @@ def _lead_for_an_opening(
     ia: range,
     tb: Tokenised,
     ib: range,
-    change: tuple[frozenset[str], frozenset[str]],
+    change: _Fact,
     follows: Run,
 ) -> bool:
     """Does the first slot hold, on one side, words of that text's opening alone (a dateline: "DUNHOLT, March 17
