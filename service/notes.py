@@ -79,9 +79,10 @@ _CORRECTION_NOTE = re.compile(
     r"|\bthis (?:story|article|item|report) (?:has been (?:corrected|amended|revised)|was (?:corrected|amended))\b"
     r"[^\n]{0,200}"
     r"|\b(?:an|the) (?:earlier|previous|prior) version of this (?:story|article|item|report)\b[^\n]{0,200}"
-    rf"|(?:^{_H}*|[(\[]{_H}*)correction:(?:[^\n]{{0,40}}?\b(?:earlier|previous|prior|incorrectly|misstated|misspelled"
-    r"|misidentified|wrongly|mistakenly)\b"
-    rf"|[^\n]{{0,200}}?\b(?:not|rather than|instead of){_H}++(?>[^\n]{{0,80}}?{_AS_EARLIER}))[^\n]{{0,200}}"
+    rf"|(?:^{_H}*|[(\[]{_H}*)correction:[^\n]{{0,40}}?\b(?:earlier|previous|prior|incorrectly|misstated|misspelled"
+    r"|misidentified|wrongly|mistakenly)\b[^\n]{0,200}"
+    rf"|^{_H}*(?:[(\[]{_H}*)?correction:(?=[^\n]{{0,280}}?{_AS_EARLIER})"
+    rf"[^\n]{{0,200}}?\b(?:not|rather than|instead of){_H}++(?>[^\n]{{0,80}}?{_AS_EARLIER})[^\n]{{0,200}}"
     rf"|^{_H}*\[{_H}*(?:corrects\b|correcting\b|corrected(?={_H}+(?:(?:at|on){_H}+\d|to\b)|{_H}*[:\]]))[^\[\]\n]{{0,200}}"
     rf"|^{_H}*[(\[]{_H}*correction{_H}*[)\]]{_H}*$"
     rf"|^{_H}*[*(]{_H}*(?:[^\s()*]++{_H}++){{1,4}}?corrected{_FIX_PLACE}(?:{_H}+\d[\d-]*)?(?=\)|[,;.]|{_H}*$)",
