@@ -39,17 +39,17 @@ _H = r"[^\S\n]"  # a space or a tab, no newline
 # article was amended on 6 March ...", the Guardian's form; not "was revised", prose's: "This report was revised
 # to include late registrations"), "An earlier
 # (previous) version of this article ...", or a "Correction:" line or "(Correction: ..." ("[Correction: ...")
-# saying what an earlier version got wrong within its first 40 characters, or anywhere on the line contrasting
-# what the earlier text said, `_AS_EARLIER` ("CORRECTION: The ferry sails at 15:00, not 14:00 as stated
-# earlier."; not "Correction: As previously reported, the Nasdaq ...", "... is not over, as stated earlier by
-# analysts", "... did not fall as previously expected": a market's). At a line's start: a bracketed note,
-# "[Corrects ...", "[Corrected at 16:40 to show ...]", "[Corrected to ...", "[Corrected: ...", "[Corrected]"
-# (not "[corrected for inflation]", "[Corrected figures in square brackets]", "[Corrected at the request of
-# ...]"); a "(Correction)" or "[Correction]" line alone (not "(Correction territory)", "Wave 4 (correction)",
-# "(Corrections)", a section's name); a bullet's or a note's one to four words then "corrected in" a place
-# (`_FIX_PLACE`), the place closing it ("* Company name corrected in headline", "(Spelling of name corrected in
-# paragraph 2)"; not "* Inflation corrected in headline terms", "(Costs corrected in the third paragraph of the
-# lease)"). A
+# saying what an earlier version got wrong within its first 40 characters, or (at a line's start) anywhere on the
+# line contrasting what the earlier text said, `_AS_EARLIER` ("CORRECTION: The ferry sails at 15:00, not 14:00
+# as stated earlier."; not "Correction: As previously reported, the Nasdaq ...", "Correction: The rally in bank
+# shares is not over yet, as stated earlier by analysts", "... did not fall as previously expected": a market's).
+# At a line's start: a bracketed note, "[Corrects ...", "[Corrected at 16:40 to show ...]", "[Corrected to show
+# ..." (`_NOTE_TO`), "[Corrected: ...", "[Corrected]" (not "[corrected for inflation]", "[Corrected figures in
+# square brackets]", "[Corrected to constant 2020 prices]", "[Corrected at the request of ...]"); a "(Correction)"
+# or "[Correction]" line alone (not "(Correction territory)", "Wave 4 (correction)", "(Corrections)", a section's
+# name); a bullet's or a note's one to four words then "corrected in" a place (`_FIX_PLACE`), the place closing it
+# ("* Company name corrected in headline", "(Spelling of name corrected in paragraph 2)"; not "* Inflation
+# corrected in headline terms", "(Costs corrected in the third paragraph of the lease)"). A
 # word before "corrects" on a line is read only as "company" or after "--": prose opens so ("Gold corrects
 # lower", "Sterling corrects from two-week high", "The company corrects its outlook each quarter").
 _ORDINAL = (
@@ -68,6 +68,9 @@ _AS_EARLIER = (
     r"(?: of this (?:story|article|item|report))?)"
     rf"{_H}*(?:[.;)\]]|(?![^\n]))"
 )
+# What a note says it was done "to" ("(Amends paragraph 3 to show ...)", "[Corrected at 16:40 to show ...]"): not
+# a table's "[Corrected to constant 2020 prices]", a bill's "(Amends paragraph 3 to insert ...)".
+_NOTE_TO = rf"to{_H}+(?:show|correct|fix|clarify|reflect|make{_H}+clear|say|give|read)\b"
 _EDIT_VERBS = r"(?:adds|recasts|rewrites|updates|changes|corrects|refiles|removes|inserts|deletes|fixes)"
 _CORRECTION_NOTE = re.compile(
     rf"\({_H}*(?:company{_H}+)?(?:corrects|correcting|corrected(?!{_H}+for\b))\b[^()\n]{{0,200}}"
@@ -83,7 +86,7 @@ _CORRECTION_NOTE = re.compile(
     r"|misidentified|wrongly|mistakenly)\b[^\n]{0,200}"
     rf"|^{_H}*(?:[(\[]{_H}*)?correction:(?=[^\n]{{0,280}}?{_AS_EARLIER})"
     rf"[^\n]{{0,200}}?\b(?:not|rather than|instead of){_H}++(?>[^\n]{{0,80}}?{_AS_EARLIER})[^\n]{{0,200}}"
-    rf"|^{_H}*\[{_H}*(?:corrects\b|correcting\b|corrected(?={_H}+(?:(?:at|on){_H}+\d|to\b)|{_H}*[:\]]))[^\[\]\n]{{0,200}}"
+    rf"|^{_H}*\[{_H}*(?:corrects\b|correcting\b|corrected(?={_H}+(?:(?:at|on){_H}+\d|{_NOTE_TO})|{_H}*[:\]]))[^\[\]\n]{{0,200}}"
     rf"|^{_H}*[(\[]{_H}*correction{_H}*[)\]]{_H}*$"
     rf"|^{_H}*[*(]{_H}*(?:[^\s()*]++{_H}++){{1,4}}?corrected{_FIX_PLACE}(?:{_H}+\d[\d-]*)?(?=\)|[,;.]|{_H}*$)",
     re.I | re.M,
@@ -224,7 +227,7 @@ _LIST_ITEM = rf"(?:[,;.]{_H}*|{_H}and{_H}++)"
 # or a spelling; a numbered or ordinal paragraph, or the headline (dateline, byline, caption), closing the note,
 # before a comma or full stop, or before "to show" ("to correct", "to clarify", "to reflect", ...); one to three
 # words then where in the text ("(Amends minister's name in para 3)"), so closed.
-_AMEND_END = rf"(?=\)|[,;.]|{_H}+to{_H}+(?:show|correct|fix|clarify|reflect|make{_H}+clear|say|give|read)\b)"
+_AMEND_END = rf"(?=\)|[,;.]|{_H}+{_NOTE_TO})"
 _AMEND_OBJECT = (
     r"(?:(?:an?|the) )?(?:typos?|spelling|misspellings?)\b"
     rf"|{_ORDINAL} (?:para|paragraph|graf)s?{_AMEND_END}"

@@ -791,6 +791,7 @@ def test_a_text_holding_none_of_a_notes_words_is_not_searched(monkeypatch: pytes
             [
                 "Real wages\n[corrected for inflation] fell 2 percent last year.",
                 "Table 2\n[Corrected figures in square brackets]\nWages rose.",
+                "Table 2\n[Corrected to constant 2020 prices]\nWages rose.",
                 'Wages rose.\nHe said the figures were "[corrected] later" by the board.',
                 "Wages rose.\nThe scores [corrected on 5 May] stand.",
                 "Wages rose.\n[Corrections and clarifications are published on page 2]",
