@@ -52,6 +52,8 @@ _H = r"[^\S\n]"  # a space or a tab, no newline
 # corrected in headline terms", "(Costs corrected in the third paragraph of the lease)"). A
 # word before "corrects" on a line is read only as "company" or after "--": prose opens so ("Gold corrects
 # lower", "Sterling corrects from two-week high", "The company corrects its outlook each quarter").
+# (A paragraph's ordinal, and where in a text a note puts what it fixes: the "corrected in" form here, a fix
+# note's and an amend note's objects below.)
 _ORDINAL = (
     r"(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|final"
     r"|lead|top)"
