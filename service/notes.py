@@ -38,10 +38,41 @@ _H = r"[^\S\n]"  # a space or a tab, no newline
 # sentence ("... in Canada. - corrects the date of ..."); a page's "This story has been corrected" (or "This
 # article was amended on 6 March ...", the Guardian's form; not "was revised", prose's: "This report was revised
 # to include late registrations"), "An earlier
-# (previous) version of this article ...", or a "Correction:" line or "(Correction: ..." saying what an earlier
-# version got wrong. A
+# (previous) version of this article ...", or a "Correction:" line or "(Correction: ..." ("[Correction: ...")
+# saying what an earlier version got wrong within its first 40 characters, or (at a line's start) anywhere on the
+# line contrasting what the earlier text said, `_AS_EARLIER` ("CORRECTION: The ferry sails at 15:00, not 14:00
+# as stated earlier."; not "Correction: As previously reported, the Nasdaq ...", "Correction: The rally in bank
+# shares is not over yet, as stated earlier by analysts", "... did not fall as previously expected": a market's).
+# At a line's start: a bracketed note, "[Corrects ...", "[Corrected at 16:40 to show ...]", "[Corrected to show
+# ..." (`_NOTE_TO`), "[Corrected: ...", "[Corrected]" (not "[corrected for inflation]", "[Corrected figures in
+# square brackets]", "[Corrected to constant 2020 prices]", "[Corrected at the request of ...]"); a "(Correction)"
+# or "[Correction]" line alone (not "(Correction territory)", "Wave 4 (correction)", "(Corrections)", a section's
+# name); a bullet's or a note's one to four words then "corrected in" a place (`_FIX_PLACE`), the place closing it
+# ("* Company name corrected in headline", "(Spelling of name corrected in paragraph 2)"; not "* Inflation
+# corrected in headline terms", "(Costs corrected in the third paragraph of the lease)"). A
 # word before "corrects" on a line is read only as "company" or after "--": prose opens so ("Gold corrects
 # lower", "Sterling corrects from two-week high", "The company corrects its outlook each quarter").
+# (A paragraph's ordinal, and where in a text a note puts what it fixes: the "corrected in" form here, a fix
+# note's and an amend note's objects below.)
+_ORDINAL = (
+    r"(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|final"
+    r"|lead|top)"
+)
+_FIX_PLACE = rf" in (?:the )?(?:{_ORDINAL} )?(?:para|paragraph|graf|headline|dateline|byline)s?\b"
+# A "Correction:" line's contrast with what the earlier text said, read anywhere on the line (after "not",
+# "rather than" or "instead of" within 80 characters): "as stated (reported, said, given, published) earlier
+# (previously, originally)", "as previously reported", "as stated in an earlier version", closing a sentence or
+# the line (not "as reported earlier by ...", "as stated earlier this week").
+_AS_EARLIER = (
+    r"\bas (?:(?:stated|reported|said|given|published|written) (?:earlier|previously|originally)"
+    r"|(?:earlier|previously|originally) (?:stated|reported|said|given|published|written)"
+    r"|(?:stated|reported|said|given|published|written) in (?:an|the) (?:earlier|previous|original) version"
+    r"(?: of this (?:story|article|item|report))?)"
+    rf"{_H}*(?:[.;)\]]|(?![^\n]))"
+)
+# What a note says it was done "to" ("(Amends paragraph 3 to show ...)", "[Corrected at 16:40 to show ...]"): not
+# a table's "[Corrected to constant 2020 prices]", a bill's "(Amends paragraph 3 to insert ...)".
+_NOTE_TO = rf"to{_H}+(?:show|correct|fix|clarify|reflect|make{_H}+clear|say|give|read)\b"
 _EDIT_VERBS = r"(?:adds|recasts|rewrites|updates|changes|corrects|refiles|removes|inserts|deletes|fixes)"
 _CORRECTION_NOTE = re.compile(
     rf"\({_H}*(?:company{_H}+)?(?:corrects|correcting|corrected(?!{_H}+for\b))\b[^()\n]{{0,200}}"
@@ -53,8 +84,13 @@ _CORRECTION_NOTE = re.compile(
     r"|\bthis (?:story|article|item|report) (?:has been (?:corrected|amended|revised)|was (?:corrected|amended))\b"
     r"[^\n]{0,200}"
     r"|\b(?:an|the) (?:earlier|previous|prior) version of this (?:story|article|item|report)\b[^\n]{0,200}"
-    rf"|(?:^{_H}*|\({_H}*)correction:[^\n]{{0,40}}?\b(?:earlier|previous|prior|incorrectly|misstated|misspelled|misidentified"
-    r"|wrongly|mistakenly)\b[^\n]{0,200}",
+    rf"|(?:^{_H}*|[(\[]{_H}*)correction:[^\n]{{0,40}}?\b(?:earlier|previous|prior|incorrectly|misstated|misspelled"
+    r"|misidentified|wrongly|mistakenly)\b[^\n]{0,200}"
+    rf"|^{_H}*(?:[(\[]{_H}*)?correction:(?=[^\n]{{0,280}}?{_AS_EARLIER})"
+    rf"[^\n]{{0,200}}?\b(?:not|rather than|instead of){_H}++(?>[^\n]{{0,80}}?{_AS_EARLIER})[^\n]{{0,200}}"
+    rf"|^{_H}*\[{_H}*(?:corrects\b|correcting\b|corrected(?={_H}+(?:(?:at|on){_H}+\d|{_NOTE_TO})|{_H}*[:\]]))[^\[\]\n]{{0,200}}"
+    rf"|^{_H}*[(\[]{_H}*correction{_H}*[)\]]{_H}*$"
+    rf"|^{_H}*[*(]{_H}*(?:[^\s()*]++{_H}++){{1,4}}?corrected{_FIX_PLACE}(?:{_H}+\d[\d-]*)?(?=\)|[,;.]|{_H}*$)",
     re.I | re.M,
 )
 # Refiles and clarifications, correction-kind notes a wire or a page writes in words of their own (their words
@@ -67,7 +103,9 @@ _CORRECTION_NOTE = re.compile(
 # "(Adds details, fixes typo ...)"; "fixes" then what a fix note fixes, in a note's shapes, `_FIX_OBJECT`, and in a
 # note of edits an item of its list, after a comma, a semicolon, a full stop or "and"; no line an attribution
 # closes, `_SAID_LINE`: not "(Fixes 2)", "(fixes login crash on Android)", "(Adds a clause that fixes the price
-# ...)", "(fixes the date of the recount for Friday, the returning officer said)"); "(Clarifies paragraph 3 to
+# ...)", "(fixes the date of the recount for Friday, the returning officer said)"); a Reuters amend note so,
+# "(Amends paragraph 3 to show ...)", "(Amends headline)", "(Adds details, amends headline)", its object a
+# stricter one (`_AMEND_OBJECT`: not a bill's "(Amends the Housing Act 1996)"); "(Clarifies paragraph 3 to
 # show ...)" or a note of edits one of which
 # clarifies, an item of its list ("(Adds details, clarifies ...)"; not "(Changes to the scheme, which clarifies
 # ...)"); a "Clarification:" line (or
@@ -171,11 +209,6 @@ _FIRST_PERSON_LINE = (
 # positives)" is a release note); a paragraph or place ends the object (`_FIX_END`: a number, then ")", [,;.],
 # "to", "and", "in", "of the story"): not "(fixes memory leak in paragraph renderer)", "(Fixes paragraph 3 of the
 # lease ...)".
-_ORDINAL = (
-    r"(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|final"
-    r"|lead|top)"
-)
-_FIX_PLACE = rf" in (?:the )?(?:{_ORDINAL} )?(?:para|paragraph|graf|headline|dateline|byline)s?\b"
 _FIX_WORD = r"(?!(?:an?|the|to|for|and|or|of|on|in|at|from|by|with|between|is|are|was|were)\b)[^\W\d_][^\s,;:()]*"
 _FIX_END = rf"(?:{_H}+\d[\d-]*)?(?=\)|[,;.]|{_H}+(?:to|and|in|of (?:the|this) (?:story|article))\b)"
 _FIX_OBJECT = (
@@ -190,12 +223,28 @@ _FIX_OBJECT = (
 )
 # an item of a note of edits: after a comma, a semicolon, a full stop or "and"
 _LIST_ITEM = rf"(?:[,;.]{_H}*|{_H}and{_H}++)"
+# What a Reuters amend note amends after "amends" ("(Amends paragraph 3 to show ...)", "(Amends headline)"): a
+# stricter object than a fix note's, as a bill's notes amend too ("(Amends the Housing Act 1996)", "(Amends
+# paragraph 3 of Schedule 2)", "(Amends paragraph 3 to insert a definition)", "(Amends the short title)"): a typo
+# or a spelling; a numbered or ordinal paragraph, or the headline (dateline, byline, caption), closing the note,
+# before a comma or full stop, or before "to show" ("to correct", "to clarify", "to reflect", ...); one to three
+# words then where in the text ("(Amends minister's name in para 3)"), so closed.
+_AMEND_END = rf"(?=\)|[,;.]|{_H}+{_NOTE_TO})"
+_AMEND_OBJECT = (
+    r"(?:(?:an?|the) )?(?:typos?|spelling|misspellings?)\b"
+    rf"|{_ORDINAL} (?:para|paragraph|graf)s?{_AMEND_END}"
+    rf"|(?:para|paragraph|graf)s? \d[\d-]*{_AMEND_END}"
+    rf"|(?:the )?(?:headline|dateline|byline|caption){_AMEND_END}"
+    rf"|(?:(?:an?|the) )?{_FIX_WORD}(?: [^\s,;:()]+){{0,2}}?{_FIX_PLACE}(?:{_H}+\d[\d-]*)?{_AMEND_END}"
+)
 _REFILED_OR_CLARIFIED_NOTE = re.compile(
     rf"\n{_H}*(?:"
     rf"\({_H}*refiles\b[^()\n]{{0,100}}? (?:correct|corrects|correcting|fix|fixes|fixing)\b[^()\n]{{0,200}}"
     rf"|\({_H}*clarifies\b[^()\n]{{0,200}}"
     rf"|\({_H}*fixes{_H}++(?>{_FIX_OBJECT})(?!{_SAID_LINE})[^()\n]{{0,200}}"
-    rf"|\({_H}*{_EDIT_VERBS}\b(?>[^()\n]{{0,200}}?{_LIST_ITEM}(?:clarifies\b|(?P<fix>fixes){_H}++(?:{_FIX_OBJECT})))"
+    rf"|\({_H}*amends{_H}++(?>{_AMEND_OBJECT})(?!{_SAID_LINE})[^()\n]{{0,200}}"
+    rf"|\({_H}*{_EDIT_VERBS}\b(?>[^()\n]{{0,200}}?{_LIST_ITEM}(?:clarifies\b"
+    rf"|(?P<fix>fixes{_H}++(?:{_FIX_OBJECT})|amends{_H}++(?:{_AMEND_OBJECT}))))"
     rf"(?(fix)(?!{_SAID_LINE}))[^()\n]{{0,200}}"
     rf"|(?:\({_H}*)?clarification:(?:[^\n]{{0,40}}?\b(?:{_CLARIFICATION_NAMES_EARLIER})\b"
     rf"|{_H}*+(?>(?:(?:because of|due to|owing to) an? (?:[^\s,;]+ ){{0,2}}?error,{_H}*)?"
@@ -211,13 +260,23 @@ _CLARIFIED_NOTE = re.compile(r"\bthis (?:story|article|item|report) has been cla
 # Updates: "(Updates with closing prices)", "(Updates to close)" (not any "(updates": "(updates automatically)",
 # "Live radar (updates every 15 minutes)"), a line that is a note of edits alone ("(Adds details, updates
 # prices)", "(Recasts, updates with closing prices)", "(Adds quote from minister)"), "This story has been
-# updated" (not "This report was updated at 0900 GMT", a daily report's line).
+# updated" (not "This report was updated at 0900 GMT", a daily report's line), a page's bracketed note at a
+# line's start, "[Updated at 17:05 with closing prices]" ("with" or "to" after the time: not a bare "[Updated at
+# 17:05]" label, a daily report's). Its time is no part of the note (`_UPDATE_STAMP`): an issue's label that
+# changes only in its time ("[Updated at 09:02 with latest prices]" beside "[Updated at 17:05 ...]") is no new
+# note of the later issue.
+_TIME = (
+    r"\d{1,2}(?:[:.]?\d{2})?(?:[^\S\n]*(?:am|pm|a\.m\.|p\.m\.))?"
+    r"(?:[^\S\n]+(?:gmt|utc|bst|cet|cest|et|est|edt|ct|cdt|pt|pst|pdt))?"
+)
 _UPDATE_NOTE = re.compile(
     rf"\({_H}*updates{_H}+(?:with|to)\b[^()\n]{{0,200}}"
+    rf"|^{_H}*\[{_H}*updated{_H}+at{_H}+{_TIME}{_H}+(?:with|to)\b[^\[\]\n]{{0,200}}"
     rf"|^{_H}*\({_H}*(?:adds|recasts|rewrites|updates|changes)\b[^()\n]{{0,200}}\){_H}*$"
     r"|\bthis (?:story|article|item|report) has been updated\b[^\n]{0,200}",
     re.I | re.M,
 )
+_UPDATE_STAMP = re.compile(rf"^\[ ?updated at {_TIME}(?= (?:with|to)\b)")  # (over a note as `_notes` gives it)
 MARK_EDGE_CHARS = 2048  # notes sit at a text's top or foot: only so many characters of each end are read
 # An update comes within hours: a daily report's next issue may come 12 h early or late (templates.NEXT_ISSUE_TOLERANCE,
 # this window), and is no update of the last.
@@ -254,7 +313,7 @@ def _edges(body: str) -> list[str]:
 # for every candidate an article is judged against (a third of the writer's time in an ingest of news-length
 # articles); a text's `in` tests cost a few.
 _CORRECTION_WORDS = ("correct", "has been", "was amended", "version of this")
-_REFILED_OR_CLARIFIED_WORDS = ("refiles", "clarifies", "clarification:", "fixes")
+_REFILED_OR_CLARIFIED_WORDS = ("refiles", "clarifies", "clarification:", "fixes", "amends")
 _UPDATE_WORDS = ("updat", "adds", "recast", "rewrite", "changes")
 
 
@@ -311,7 +370,7 @@ def body_mark(body: str) -> BodyMark:
         if "has been clarified" in folded:  # (its one word: `_CLARIFIED_NOTE`)
             corrections.update(_notes(_CLARIFIED_NOTE, edge))
         if _holds_any(folded, _UPDATE_WORDS):
-            updated.update(_notes(_UPDATE_NOTE, edge))
+            updated.update(_UPDATE_STAMP.sub("[updated", n) for n in _notes(_UPDATE_NOTE, edge))
     if not (corrected or corrections or updated):
         return _NO_BODY_MARK
     return BodyMark(corrected, frozenset(corrections), frozenset(updated))
