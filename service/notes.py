@@ -85,13 +85,22 @@ _CORRECTION_NOTE = re.compile(
     r"[^\n]{0,200}"
     r"|\b(?:an|the) (?:earlier|previous|prior) version of this (?:story|article|item|report)\b[^\n]{0,200}"
     rf"|(?:^{_H}*|[(\[]{_H}*)correction:[^\n]{{0,40}}?\b(?:earlier|previous|prior|incorrectly|misstated|misspelled"
-    r"|misidentified|wrongly|mistakenly)\b[^\n]{0,200}"
-    rf"|^{_H}*(?:[(\[]{_H}*)?correction:(?=[^\n]{{0,280}}?{_AS_EARLIER})"
-    rf"[^\n]{{0,200}}?\b(?:not|rather than|instead of){_H}++(?>[^\n]{{0,80}}?{_AS_EARLIER})[^\n]{{0,200}}"
-    rf"|^{_H}*\[{_H}*(?:corrects\b|correcting\b|corrected(?={_H}+(?:(?:at|on){_H}+\d|{_NOTE_TO})|{_H}*[:\]]))[^\[\]\n]{{0,200}}"
-    rf"|^{_H}*[(\[]{_H}*correction{_H}*[)\]]{_H}*$"
-    rf"|^{_H}*[*(]{_H}*(?:[^\s()*]++{_H}++){{1,4}}?corrected{_FIX_PLACE}(?:{_H}+\d[\d-]*)?(?=\)|[,;.]|{_H}*$)",
+    r"|misidentified|wrongly|mistakenly)\b[^\n]{0,200}",
     re.I | re.M,
+)
+# The correction notes read at a line's start alone, searched as `_REFILED_OR_CLARIFIED_NOTE` is (each alternative
+# opens with a newline, tried at the lines' starts: under "^" and re.M, as alternatives of `_CORRECTION_NOTE`,
+# they cost every text holding its words ≈30 µs more): a "Correction:" line's contrast, a bracketed note, a
+# "(Correction)" line alone, "... corrected in <place>" (the forms' words are `_CORRECTION_WORDS`' "correct").
+_CORRECTION_LINE_NOTE = re.compile(
+    rf"\n{_H}*(?:"
+    rf"(?:[(\[]{_H}*)?correction:(?=[^\n]{{0,280}}?{_AS_EARLIER})"
+    rf"[^\n]{{0,200}}?\b(?:not|rather than|instead of){_H}++(?>[^\n]{{0,80}}?{_AS_EARLIER})[^\n]{{0,200}}"
+    rf"|\[{_H}*(?:corrects\b|correcting\b|corrected(?={_H}+(?:(?:at|on){_H}+\d|{_NOTE_TO})|{_H}*[:\]]))[^\[\]\n]{{0,200}}"
+    rf"|[(\[]{_H}*correction{_H}*[)\]]{_H}*(?![^\n])"
+    rf"|[*(]{_H}*(?:[^\s()*]++{_H}++){{1,4}}?corrected{_FIX_PLACE}(?:{_H}+\d[\d-]*)?(?=\)|[,;.]|{_H}*(?![^\n]))"
+    r")",
+    re.I,
 )
 # Refiles and clarifications, correction-kind notes a wire or a page writes in words of their own (their words
 # gate them apart, `_REFILED_OR_CLARIFIED_WORDS`), each read at a line's start, where a wire puts a note ("The
@@ -271,11 +280,12 @@ _TIME = (
 )
 _UPDATE_NOTE = re.compile(
     rf"\({_H}*updates{_H}+(?:with|to)\b[^()\n]{{0,200}}"
-    rf"|^{_H}*\[{_H}*updated{_H}+at{_H}+{_TIME}{_H}+(?:with|to)\b[^\[\]\n]{{0,200}}"
     rf"|^{_H}*\({_H}*(?:adds|recasts|rewrites|updates|changes)\b[^()\n]{{0,200}}\){_H}*$"
     r"|\bthis (?:story|article|item|report) has been updated\b[^\n]{0,200}",
     re.I | re.M,
 )
+# (The bracketed note at a line's start alone, searched as `_CORRECTION_LINE_NOTE` is, behind its word "updated".)
+_UPDATE_LINE_NOTE = re.compile(rf"\n{_H}*\[{_H}*updated{_H}+at{_H}+{_TIME}{_H}+(?:with|to)\b[^\[\]\n]{{0,200}}", re.I)
 _UPDATE_STAMP = re.compile(rf"^\[ ?updated at {_TIME}(?= (?:with|to)\b)")  # (over a note as `_notes` gives it)
 MARK_EDGE_CHARS = 2048  # notes sit at a text's top or foot: only so many characters of each end are read
 # An update comes within hours: a daily report's next issue may come 12 h early or late (templates.NEXT_ISSUE_TOLERANCE,
@@ -354,9 +364,9 @@ _NO_BODY_MARK = BodyMark()  # (most bodies': one shared object, so that a kept m
 
 def body_mark(body: str) -> BodyMark:
     """`update_mark`'s reading of a body: a slug's correction prefix (no version number) and the notes of
-    `_CORRECTION_NOTE`, `_REFILED_OR_CLARIFIED_NOTE` and `_CLARIFIED_NOTE` (corrections) and `_UPDATE_NOTE`, each
-    over an edge holding one of its words. Its notes are the body's own words, at most so many of its edges'
-    characters (MARK_EDGE_CHARS) for each pattern."""
+    `_CORRECTION_NOTE`, `_CORRECTION_LINE_NOTE`, `_REFILED_OR_CLARIFIED_NOTE` and `_CLARIFIED_NOTE` (corrections)
+    and `_UPDATE_NOTE` and `_UPDATE_LINE_NOTE`, each over an edge holding one of its words. Its notes are the
+    body's own words, at most so many of its edges' characters (MARK_EDGE_CHARS) for each pattern."""
     edges = _edges(body)
     corrected = any("correct" in m.group(1).lower() for m in wire_prefixes(edges[0].lstrip()))
     corrections: set[str] = set()
@@ -365,12 +375,15 @@ def body_mark(body: str) -> BodyMark:
         folded = _folded(edge)
         if _holds_any(folded, _CORRECTION_WORDS):
             corrections.update(_notes(_CORRECTION_NOTE, edge))
+            corrections.update(_line_notes(_CORRECTION_LINE_NOTE, edge))
         if _holds_any(folded, _REFILED_OR_CLARIFIED_WORDS):
             corrections.update(_line_notes(_REFILED_OR_CLARIFIED_NOTE, edge))
         if "has been clarified" in folded:  # (its one word: `_CLARIFIED_NOTE`)
             corrections.update(_notes(_CLARIFIED_NOTE, edge))
         if _holds_any(folded, _UPDATE_WORDS):
-            updated.update(_UPDATE_STAMP.sub("[updated", n) for n in _notes(_UPDATE_NOTE, edge))
+            updated.update(_notes(_UPDATE_NOTE, edge))
+        if "updated" in folded:
+            updated.update(_UPDATE_STAMP.sub("[updated", n) for n in _line_notes(_UPDATE_LINE_NOTE, edge))
     if not (corrected or corrections or updated):
         return _NO_BODY_MARK
     return BodyMark(corrected, frozenset(corrections), frozenset(updated))
@@ -398,9 +411,9 @@ def wire_prefixes(title: str) -> list[re.Match[str]]:
 
 def update_mark(title: str, body: str) -> UpdateMark:
     """What a text says of itself as a correction or update: `_TITLE_PREFIX` (its title's or its body's, opening
-    as a slug), `_CORRECTION_NOTE`, `_REFILED_OR_CLARIFIED_NOTE` and `_CLARIFIED_NOTE` (corrections all),
-    `_UPDATE_NOTE` (read by `updates` and `corrects` for the later of two texts): `titled_mark` over
-    `body_mark`."""
+    as a slug), `_CORRECTION_NOTE`, `_CORRECTION_LINE_NOTE`, `_REFILED_OR_CLARIFIED_NOTE` and `_CLARIFIED_NOTE`
+    (corrections all), `_UPDATE_NOTE` and `_UPDATE_LINE_NOTE` (read by `updates` and `corrects` for the later of
+    two texts): `titled_mark` over `body_mark`."""
     return titled_mark(title, body_mark(body))
 
 

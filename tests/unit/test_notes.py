@@ -13,8 +13,10 @@ from service import notes
 from service.detector import Detector, _mark
 from service.model import Article
 from service.notes import (
+    _CORRECTION_LINE_NOTE,
     _CORRECTION_NOTE,
     _REFILED_OR_CLARIFIED_NOTE,
+    _UPDATE_LINE_NOTE,
     _UPDATE_NOTE,
     UpdateMark,
     marked_as_update,
@@ -516,7 +518,8 @@ def test_a_note_in_the_middle_of_a_long_text_is_not_read() -> None:
 )
 def test_reading_a_note_does_not_stall_on_runs_of_blank_or_rule_lines(body: str) -> None:
     # Each pattern over the whole body, not its edges alone: a note's leading space is read within a line.
-    for pattern in (_CORRECTION_NOTE, _REFILED_OR_CLARIFIED_NOTE, _UPDATE_NOTE):
+    patterns = (_CORRECTION_NOTE, _CORRECTION_LINE_NOTE, _REFILED_OR_CLARIFIED_NOTE, _UPDATE_NOTE, _UPDATE_LINE_NOTE)
+    for pattern in patterns:
         assert pattern.search(body) is None
     assert not marked_as_update("", body)
     assert not marked_as_update(" " * 16_000 + "x", "")
