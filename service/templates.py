@@ -1146,11 +1146,12 @@ def _figures(t: Tokenised, slot: range) -> list[_Figure]:
     it is)."""
     if not slot:
         return []
-    start, end = t.starts[slot.start], t.ends[slot[-1]]
-    while start > 0 and t.body[start - 1] in _IN_FIGURES:
-        start -= 1  # (back to the start of a number the slot holds the end of)
+    start = first = t.starts[slot.start]
+    end = t.ends[slot[-1]]
+    while start > max(first - _FIGURE_CHARS, 0) and t.body[start - 1] in _IN_FIGURES:
+        start -= 1  # (back to the start of a number the slot holds the end of; a longer run is no figure read)
     found: list[_Figure] = []
-    for match in _FIGURE.finditer(t.body, start, min(len(t.body), end + _FIGURE_REACH)):
+    for match in _FIGURE.finditer(t.body, start, min(len(t.body), end + _FIGURE_CHARS)):
         tokens = range(bisect_left(t.starts, match.start()), bisect_left(t.starts, match.end()))
         if match.start() >= end or not tokens:
             break
@@ -1171,9 +1172,10 @@ def _figure(match: re.Match[str], tokens: range) -> _Figure:
 
 # A number in digits, grouped by thousands or not, perhaps a decimal, and its scale: a word after a space or none
 # ("17.1 mln", "1.5billion"), or a letter run on ("1.5bn", "412m"). Not one run on with other letters ("7am"), nor
-# a piece of a longer number ("1" of "17,1": a decimal comma, left unread).
+# a piece of a longer number ("1" of "17,1": a decimal comma, left unread), nor one of more than 24 digits or 12
+# decimals (no quantity a wire rounds: a run of thousands of digit groups is read in linear time, and no further).
 _FIGURE = re.compile(
-    r"(?<![\w.,])(?<!\d[\u00a0\u202f\u2009])(\d{1,3}(?:[,\u00a0\u202f\u2009]\d{3})+|\d+)(?:\.(\d+))?"
+    r"(?<![\w.,])(?<!\d[\u00a0\u202f\u2009])(\d{1,3}(?:[,\u00a0\u202f\u2009]\d{3}){1,7}|\d{1,24})(?:\.(\d{1,12}))?"
     r"(?:[ \u00a0]?(thousand|mln|million|mn|bln|billion|bn|trillion|trln|tn)\b|(k|m)\b)?"
     r"(?![.,\u00a0\u202f\u2009]?\d|[^\W\d])",
     re.IGNORECASE,
@@ -1186,7 +1188,7 @@ _FIGURE_SCALES = {
     **dict.fromkeys(("trillion", "trln", "tn"), 10**12),
 }
 _IN_FIGURES = frozenset("0123456789.,\u00a0\u202f\u2009")
-_FIGURE_REACH = 24  # characters past a slot's end a figure it holds the start of may run ("000 billion")
+_FIGURE_CHARS = 48  # characters a figure `_FIGURE` reads may run before or past a slot ("000,000 billion")
 
 
 def _has_dollar(t: Tokenised, slot: range) -> bool:
