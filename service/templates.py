@@ -43,6 +43,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from functools import _lru_cache_wrapper, lru_cache
 from itertools import pairwise
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -383,6 +384,7 @@ def _changed_facts(
         ta, ia, Counter(_slot_words(ta, ia)), tb, ib, Counter(_slot_words(tb, ib))
     )
     words_a, words_b = _without_us_dollar(ta, ia, words_a, tb, ib, words_b)
+    words_a, words_b = _without_rounded_figures(ta, ia, words_a, tb, ib, words_b)
     only_a = [w for w in words_a if words_a[w] > words_b[w]]
     only_b = [w for w in words_b if words_b[w] > words_a[w]]
     only_a, only_b = _without_restyling(only_a, only_b)
@@ -1094,6 +1096,99 @@ def _without_us_dollar(
     us_a, us_b = _us_dollars(ta, ia), _us_dollars(tb, ib)
     drop_a, drop_b = min(us_a, _bare_dollars(tb, ib)), min(us_b, _bare_dollars(ta, ia))
     return words_a - Counter({"us": drop_a}), words_b - Counter({"us": drop_b})
+
+
+def _without_rounded_figures(
+    ta: Tokenised, ia: range, words_a: Counter[str], tb: Tokenised, ib: range, words_b: Counter[str]
+) -> tuple[Counter[str], Counter[str]]:
+    """The slot's words on each side less its figures, where each is the other side's figure of the same rank
+    written at another precision or scale (`_Figure.restyles`: "17.1 mln" and "17,121,000", "248.0 mln" and "248
+    mln", "1.5 billion" and "1,500 mln"), and no other figure differs there. Read a word at a time, "17" "1" "mln"
+    against "17121000" was a changed figure, and a company's results re-sent two hours later in another house
+    style were another report. All or nothing: one figure changed beside others restyled, a figure one side has
+    alone, or one not read as a number ("7am", "17,1") leaves the slot's words as they are, a fact still."""
+    figures_a, figures_b = _figures(ta, ia), _figures(tb, ib)
+    if not figures_a or len(figures_a) != len(figures_b):
+        return words_a, words_b
+    if not all(a.restyles(b) for a, b in zip(figures_a, figures_b, strict=True)):
+        return words_a, words_b
+    kept_a = words_a - Counter(w for f in figures_a for w in _slot_words(ta, f.inside(ia)))
+    kept_b = words_b - Counter(w for f in figures_b for w in _slot_words(tb, f.inside(ib)))
+    if any(map(_in_digits, (kept_a - kept_b) + (kept_b - kept_a))):
+        return words_a, words_b  # (digits left differing: a figure not read as one, so not all were paired)
+    return kept_a, kept_b
+
+
+@dataclass(frozen=True)
+class _Figure:
+    """A number written in digits with its scale word, if any ("17.1 mln", "17,121,000", "1.5bn"): `_figures`."""
+
+    tokens: range  # all its tokens, its scale's too (some may stand out of a slot: "17." aligned before "1 mln")
+    value: Fraction
+    unit: Fraction  # what its last written digit counts, scaled ("17.1 mln": 100,000)
+    significant: int  # its digits from the first that is no zero ("0.25": 2)
+
+    def inside(self, slot: range) -> range:
+        return range(max(self.tokens.start, slot.start), min(self.tokens.stop, slot.stop))
+
+    def restyles(self, other: _Figure) -> bool:
+        """Is one the other, or the other rounded at the coarser one's last written digit? A coarser figure of
+        one significant digit is too coarse to tell: "2 pct" may be "2.4 pct" rounded or another month's."""
+        if self.value == other.value:
+            return True
+        coarser = max(self, other, key=lambda f: f.unit)
+        return coarser.significant >= 2 and 2 * abs(self.value - other.value) <= coarser.unit
+
+
+def _figures(t: Tokenised, slot: range) -> list[_Figure]:
+    """The figures in digits (`_FIGURE`) the slot holds some tokens of, in order, each read whole from the text
+    around the slot too; none past MAX_SLOT_TIMES (a rewrite's long stretch, no slot's few figures, is left as
+    it is)."""
+    if not slot:
+        return []
+    start = first = t.starts[slot.start]
+    end = t.ends[slot[-1]]
+    while start > max(first - _FIGURE_CHARS, 0) and t.body[start - 1] in _IN_FIGURES:
+        start -= 1  # (back to the start of a number the slot holds the end of; a longer run is no figure read)
+    found: list[_Figure] = []
+    for match in _FIGURE.finditer(t.body, start, min(len(t.body), end + _FIGURE_CHARS)):
+        tokens = range(bisect_left(t.starts, match.start()), bisect_left(t.starts, match.end()))
+        if match.start() >= end or not tokens:
+            break
+        if tokens.stop > slot.start:
+            if len(found) == MAX_SLOT_TIMES:
+                return []
+            found.append(_figure(match, tokens))
+    return found
+
+
+def _figure(match: re.Match[str], tokens: range) -> _Figure:
+    whole, decimals, scale = match.group(1), match.group(2) or "", match.group(3) or match.group(4)
+    digits = "".join(c for c in whole if c.isdigit()) + decimals
+    scaled = _FIGURE_SCALES[scale.casefold()] if scale else 1
+    unit = Fraction(scaled, 10 ** len(decimals))
+    return _Figure(tokens, int(digits) * unit, unit, len(digits.lstrip("0")))
+
+
+# A number in digits, grouped by thousands or not, perhaps a decimal, and its scale: a word after a space or none
+# ("17.1 mln", "1.5billion"), or a letter run on ("1.5bn", "412m"). Not one run on with other letters ("7am"), nor
+# a piece of a longer number ("1" of "17,1": a decimal comma, left unread), nor one of more than 24 digits or 12
+# decimals (no quantity a wire rounds: a run of thousands of digit groups is read in linear time, and no further).
+_FIGURE = re.compile(
+    r"(?<![\w.,])(?<!\d[\u00a0\u202f\u2009])(\d{1,3}(?:[,\u00a0\u202f\u2009]\d{3}){1,7}|\d{1,24})(?:\.(\d{1,12}))?"
+    r"(?:[ \u00a0]?(thousand|mln|million|mn|bln|billion|bn|trillion|trln|tn)\b|(k|m)\b)?"
+    r"(?![.,\u00a0\u202f\u2009]?\d|[^\W\d])",
+    re.IGNORECASE,
+)
+_FIGURE_SCALES = {
+    "thousand": 10**3,
+    "k": 10**3,
+    **dict.fromkeys(("mln", "million", "mn", "m"), 10**6),
+    **dict.fromkeys(("bln", "billion", "bn"), 10**9),
+    **dict.fromkeys(("trillion", "trln", "tn"), 10**12),
+}
+_IN_FIGURES = frozenset("0123456789.,\u00a0\u202f\u2009")
+_FIGURE_CHARS = 48  # characters a figure `_FIGURE` reads may run before or past a slot ("000,000 billion")
 
 
 def _has_dollar(t: Tokenised, slot: range) -> bool:

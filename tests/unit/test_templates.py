@@ -306,6 +306,90 @@ def test_a_figure_written_with_other_digits_days_later_is_another_article(detect
     assert judge(detector, b, a) == []
 
 
+_QUARTER = """Shr 21 cts vs 18 cts
+    Net 3,412,000 vs 2,987,000
+    Revs 97.3 mln vs 88.6 mln
+    Avg shrs {avg} vs {avg_before}
+    Nine {months}
+    Shr 58 cts vs 49 cts
+    Net 9,840,000 vs 8,310,000
+    Revs {revs} vs 251.7 mln
+    Avg shrs {avg} vs {avg_before}
+ Reuter
+"""
+
+
+def _quarter(avg: str = "17.1 mln", avg_before: str = "16.1 mln", revs: str = "283.0 mln", months: str = "mths") -> str:
+    """A company's quarterly results on the wire's template, its share count and revenue as given."""
+    return _QUARTER.format(avg=avg, avg_before=avg_before, revs=revs, months=months)
+
+
+def test_results_re_sent_hours_later_with_figures_at_another_precision_are_the_same_article(
+    detector: Detector,
+) -> None:
+    # Read a word at a time, "17.1 mln" ("17" "1" "mln") against "17,121,000" was a changed figure in each of its
+    # two places, and the two places, each with its own words beside ("mths" against "months"), two facts: a
+    # company's results re-sent two hours later, restyled, were another report of the template.
+    first = _quarter()
+    resent = "Sept 30 end\n    " + _quarter("17,121,000", "16,065,000", "283 mln", months="months")
+    assert judged_both_ways(detector, first, resent, timedelta(hours=2)) == (["a"], ["b"])
+    found = differences(Tokenised(first, 5), Tokenised(resent, 5))
+    assert (found.fact_slots, found.touched_facts) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("17.1 mln", "17,121,000"),  # rounded to the coarser's last digit
+        ("17,121,000", "17.12 mln"),
+        ("17.1 mln", "17,100,000"),
+        ("1.5 billion", "1,500 mln"),  # another scale, one value
+        ("17.1 mln", "17.10 mln"),  # another precision, one value
+        ("17.1 mln", "17121 thousand"),
+        ("17.1mln", "17.12 million"),
+    ],
+)
+def test_a_figure_at_another_precision_or_scale_days_later_is_the_same_article(
+    detector: Detector, first: str, then: str
+) -> None:
+    copy_a, copy_b = _quarter(avg=first), _quarter(avg=then)
+    assert judged_both_ways(detector, copy_a, copy_b, timedelta(days=4)) == (["a"], ["b"])
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("17.1 mln", "17,421,000"),  # beyond rounding: another quarter's
+        ("17.2 mln", "17,121,000"),  # no rounding of it (17.1 mln is)
+        ("17.1 mln", "17,121"),  # another scale: no thousand written
+        ("17.1 mln vs 16.1 mln", "17,121,000 vs 16,365,000"),  # one restyled, the other changed
+        ("17.1 mln vs 16.1 mln", "16,065,000 vs 17,121,000"),  # both restyled, but swapped
+        ("2 mln vs 16.1 mln", "2,400,000 vs 16,065,000"),  # one digit: too coarse to say it was rounded
+    ],
+)
+def test_a_figure_changed_beyond_its_rounding_days_later_is_still_another_article(
+    detector: Detector, first: str, then: str
+) -> None:
+    first_avg, _, first_before = first.partition(" vs ")
+    then_avg, _, then_before = then.partition(" vs ")
+    copy_a = _quarter(avg=first_avg, avg_before=first_before or "16.1 mln")
+    copy_b = _quarter(avg=then_avg, avg_before=then_before or "16.1 mln")
+    assert judged_both_ways(detector, copy_a, copy_b, timedelta(days=4)) == ([], [])
+    assert differences(Tokenised(copy_a, 5), Tokenised(copy_b, 5)).fact_slots >= 1
+
+
+def test_a_figure_restyled_beside_one_changed_is_a_correction_hours_later_and_another_report_days_later(
+    detector: Detector,
+) -> None:
+    # The restyled figure is no fact; the changed one, in a slot of its own, is one: a correction within hours,
+    # another report days later, as any one changed figure.
+    first = _quarter(revs="283.0 mln")
+    then = _quarter(avg="17,121,000", revs="288.4 mln")
+    assert differences(Tokenised(first, 5), Tokenised(then, 5)).fact_slots == 1
+    assert judged_both_ways(detector, first, then, timedelta(hours=2)) == (["a"], ["b"])
+    assert judged_both_ways(detector, first, then, timedelta(days=4)) == ([], [])
+
+
 def test_a_name_behind_a_byte_order_mark_is_still_a_name() -> None:
     assert "harwell" in Tokenised("\ufeffHarwell said on Tuesday", 5).names
 
