@@ -1127,15 +1127,20 @@ class _Figure:
     value: Fraction
     unit: Fraction  # what its last written digit counts, scaled ("17.1 mln": 100,000)
     significant: int  # its digits from the first that is no zero ("0.25": 2)
+    scale: str  # its scale word as written, lower-cased ("mln", "million", "bn"); "" if none
 
     def inside(self, slot: range) -> range:
         return range(max(self.tokens.start, slot.start), min(self.tokens.stop, slot.stop))
 
     def restyles(self, other: _Figure) -> bool:
-        """Is one the other, or the other rounded at the coarser one's last written digit? A coarser figure of
-        one significant digit is too coarse to tell: "2 pct" may be "2.4 pct" rounded or another month's."""
+        """Is one the other, or the other rounded at the coarser one's last written digit, in another house style
+        (another scale word, or none against one: "17.1 mln" and "17,121,000")? Written alike but for a digit
+        more, "2.35 pct" and "2.3 pct" are two months' figures, as a template writes them. A coarser figure of
+        one significant digit is too coarse to tell: "2 mln" may be "2,400,000" rounded or another month's."""
         if self.value == other.value:
             return True
+        if self.scale == other.scale:
+            return False
         coarser = max(self, other, key=lambda f: f.unit)
         return coarser.significant >= 2 and 2 * abs(self.value - other.value) <= coarser.unit
 
@@ -1167,7 +1172,7 @@ def _figure(match: re.Match[str], tokens: range) -> _Figure:
     digits = "".join(c for c in whole if c.isdigit()) + decimals
     scaled = _FIGURE_SCALES[scale.casefold()] if scale else 1
     unit = Fraction(scaled, 10 ** len(decimals))
-    return _Figure(tokens, int(digits) * unit, unit, len(digits.lstrip("0")))
+    return _Figure(tokens, int(digits) * unit, unit, len(digits.lstrip("0")), scale.casefold() if scale else "")
 
 
 # A number in digits, grouped by thousands or not, perhaps a decimal, and its scale: a word after a space or none

@@ -365,6 +365,8 @@ def test_a_figure_at_another_precision_or_scale_days_later_is_the_same_article(
         ("17.1 mln vs 16.1 mln", "17,121,000 vs 16,365,000"),  # one restyled, the other changed
         ("17.1 mln vs 16.1 mln", "16,065,000 vs 17,121,000"),  # both restyled, but swapped
         ("2 mln vs 16.1 mln", "2,400,000 vs 16,065,000"),  # one digit: too coarse to say it was rounded
+        ("17.1 mln", "17.12 mln"),  # a digit more in one style: another quarter's, as a template writes it
+        ("17.12", "17.1"),
     ],
 )
 def test_a_figure_changed_beyond_its_rounding_days_later_is_still_another_article(
