@@ -42,6 +42,18 @@ from tests.articles import WIRE, WIRE_WITH_APPEAL
 
 _SERVING = re.compile(r"neardup serving on (\S+):(\d+)")
 
+# Client deadlines for calls a test lets pass their deadline while the server holds them at a point the test controls
+# (a held write, a held lock). The server answers such a call DEADLINE_EXCEEDED itself, saying what became of it, a
+# fifth of the time left before the deadline and at most 1 s before it (`_before_the_caller_gives_up`, in
+# service/servicer.py). With 0.5 s its answer had 0.1 s to reach the client (1 s: 0.2 s), and on a loaded host, or
+# with its answer held up 0.15 s, the client's own bare "Deadline Exceeded" came first. 5 s leaves it the whole 1 s.
+SERVER_ANSWERS_DEADLINE = 5.0
+# Where the client sees the deadline pass by itself (the server is held and says nothing) or the test does not look
+# at who said it, the call must still reach the point where it is held before the server's own cut-off, 4/5 of the
+# way (a delete or an index the writer has not taken up by then is withdrawn, and says so). 0.4 s of 0.5 s was not
+# enough with the server's handler held up 0.5 s; 2 s leaves 1.6 s, and costs the test 1.5 s more.
+HELD_PAST_DEADLINE = 2.0
+
 
 def until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
     """Poll `condition` every 5 ms until it holds (True) or `timeout` seconds pass (False): for states
