@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -40,6 +41,18 @@ from service.storage import Transaction, open_store
 from tests.articles import WIRE, WIRE_WITH_APPEAL
 
 _SERVING = re.compile(r"neardup serving on (\S+):(\d+)")
+
+# Client deadlines for calls a test lets pass their deadline while the server holds them at a point the test controls
+# (a held write, a held lock). The server answers such a call DEADLINE_EXCEEDED itself, saying what became of it, a
+# fifth of the time left before the deadline and at most 1 s before it (`_before_the_caller_gives_up`, in
+# service/servicer.py). With 0.5 s its answer had 0.1 s to reach the client (1 s: 0.2 s), and on a loaded host, or
+# with its answer held up 0.15 s, the client's own bare "Deadline Exceeded" came first. 5 s leaves it the whole 1 s.
+SERVER_ANSWERS_DEADLINE = 5.0
+# Where the client sees the deadline pass by itself (the server is held and says nothing) or the test does not look
+# at who said it, the call must still reach the point where it is held before the server's own cut-off, 4/5 of the
+# way (a delete or an index the writer has not taken up by then is withdrawn, and says so). 0.4 s of 0.5 s was not
+# enough with the server's handler held up 0.5 s; 2 s leaves 1.6 s, and costs the test 1.5 s more.
+HELD_PAST_DEADLINE = 2.0
 
 
 def until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -381,7 +394,10 @@ class ServerProcess:
         self.cwd = cwd
         self.proc: subprocess.Popen[str] | None = None
         self.port = 0
-        self.log: list[str] = []
+        self.log: list[str] = []  # the lines of its log (its stderr) read so far
+        self._unread: list[str] = []  # those of them no read has looked at yet (come with an earlier one)
+        self._partial = b""  # what came of the line after them
+        self._ended = False  # (its output has ended)
         self._tmp = ""
 
     def start(self, timeout: float = 30.0) -> Self:
@@ -394,6 +410,7 @@ class ServerProcess:
         # forkserver puts its socket there, which a server stopped with SIGKILL (as most tests stop
         # theirs) never removes. (Short, in the system's: a socket's path must fit in 107 bytes.)
         env["TMPDIR"] = self._tmp = tempfile.mkdtemp(prefix="neardup-test-")
+        self._unread, self._partial, self._ended = [], b"", False
         self.proc = subprocess.Popen(self._ignoring() + self.args, stdin=self._stdin, stderr=subprocess.PIPE,
                                      stdout=subprocess.DEVNULL, text=True, env=env, cwd=self.cwd,
                                      start_new_session=self.own_group)  # fmt: skip
@@ -412,36 +429,63 @@ class ServerProcess:
 
     def serving(self, timeout: float = 30.0) -> Self:
         """Read its log until it says it serves (and on which port)."""
+        line = self._next_line_that(lambda line: _SERVING.search(line) is not None, timeout)
         assert self.proc is not None
-        deadline = time.monotonic() + timeout
-        assert self.proc.stderr is not None
-        while time.monotonic() < deadline:
-            line = self.proc.stderr.readline()
-            if not line:
-                raise AssertionError(f"server exited ({self.proc.wait()}) before serving: {''.join(self.log)}")
-            self.log.append(line)
-            match = _SERVING.search(line)
-            if match:
-                self.port = int(match.group(2))
-                return self
-        raise AssertionError("server did not report its port in time")
+        if line is None and self._ended:
+            raise AssertionError(f"server exited ({self.proc.wait()}) before serving: {''.join(self.log)}")
+        assert line is not None, f"server did not report its port in time: {''.join(self.log)}"
+        match = _SERVING.search(line)
+        assert match is not None
+        self.port = int(match.group(2))
+        return self
 
     def read_until(self, text: str, timeout: float = 30.0) -> None:
         """Read its log until a line holds `text` (an AssertionError if none does in time, or it exits first)."""
+        found = self._next_line_that(lambda line: text in line, timeout)
+        assert found is not None, f"no line holding {text!r} in its log: {''.join(self.log)}"
+
+    def read_rest(self, timeout: float = 30.0) -> str:
+        """What it writes from here until its output ends (it has exited), each line added to `log` too."""
+        rest: list[str] = []
+        deadline = time.monotonic() + timeout
+        while (line := self._next_line(deadline)) is not None:
+            rest.append(line)
+        return "".join(rest)
+
+    def _next_line_that(self, holds: Callable[[str], bool], timeout: float) -> str | None:
+        """The next line of its log that `holds`, the lines before it read and passed over; None if its output ends
+        first (it exited), or once `timeout` has passed."""
+        deadline = time.monotonic() + timeout
+        while (line := self._next_line(deadline)) is not None:
+            if holds(line):
+                return line
+        return None
+
+    def _next_line(self, deadline: float) -> str | None:
+        """Its log's next line, read here, in this thread, as it comes (added to `log`); None at the deadline, or
+        once its output ends. (Read in a thread, a readline does not time out: the thread that a read given up
+        left behind went on reading the process's output, a later read's line included, for as long as the
+        process wrote.) Read from the pipe itself, the lines already come stay in `_unread` for the next read:
+        `proc.stderr`'s own buffer, which `select` does not see, is never filled, so read its output with
+        `read_rest`, not `proc.stderr`."""
         assert self.proc is not None and self.proc.stderr is not None
-        stderr, found = self.proc.stderr, threading.Event()
-
-        def read() -> None:  # (in a thread: a readline does not time out)
-            while line := stderr.readline():
-                self.log.append(line)
-                if text in line:
-                    found.set()
-                    return
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        reader.join(timeout)
-        assert found.is_set(), f"no line holding {text!r} in its log: {''.join(self.log)}"
+        fd = self.proc.stderr.fileno()
+        while not self._unread:
+            if self._ended:
+                return None
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 65536)
+            self._ended = not chunk
+            self._partial += chunk
+            *lines, self._partial = self._partial.split(b"\n")
+            if self._ended and self._partial:  # (a last line with no newline)
+                lines, self._partial = [*lines, self._partial], b""
+            said = [line.decode(errors="replace") + "\n" for line in lines]
+            self._unread.extend(said)
+            self.log.extend(said)
+        return self._unread.pop(0)
 
     @property
     def target(self) -> str:

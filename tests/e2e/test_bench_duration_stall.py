@@ -40,7 +40,10 @@ def test_a_duration_run_against_a_server_that_stalls_ends_after_its_grace(
         run.join(timeout=120)
     (report,) = reports
     assert stopped_at < DURATION - 1 and report["articles"] < len(articles)  # (stalled mid-run)
-    assert report["seconds"] < DURATION + GRACE + 1  # by the run's own clock: --duration, then the grace
+    # By the run's own clock: --duration, then the grace, and 5 s for a loaded host's delays in ending the run (1 s
+    # was tight). The default grace (loadtest.DURATION_GRACE, 10 s) would take it to 18 s; the stall's streams held
+    # until keepalive failed them, to 99 s.
+    assert report["seconds"] < DURATION + GRACE + 5
     assert report["reopened"] == 0  # (streams were opened again after --duration, with the full backoff)
     assert report["errors"].get(loadtest.UNANSWERED, 0) > 0  # the articles in flight at the stop, said so
     assert set(report["errors"]) == {loadtest.UNANSWERED}

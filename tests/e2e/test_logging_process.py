@@ -20,8 +20,8 @@ def test_json_access_log_from_a_real_server_process(tmp_path: Path) -> None:
         with server.client() as client:
             client.index(Article("a", WIRE))
         assert server.terminate() == 0
-        assert server.proc is not None and server.proc.stderr is not None
-        lines = server.log + server.proc.stderr.read().splitlines(keepends=True)
+        server.read_rest()
+        lines = server.log
     finally:
         server.stop()
     events = [json.loads(line) for line in lines]  # fails on any line that is not JSON

@@ -142,14 +142,7 @@ def test_every_replica_says_its_articles_are_lost_when_redis_is_emptied_under_it
 
 def _follow_log(proc: ServerProcess) -> None:
     """Go on reading the server's log (its stderr) into `proc.log`, in a thread, until it exits."""
-    assert proc.proc is not None and proc.proc.stderr is not None
-    stderr = proc.proc.stderr
-
-    def read() -> None:
-        for line in stderr:
-            proc.log.append(line)
-
-    threading.Thread(target=read, daemon=True).start()
+    threading.Thread(target=proc.read_rest, args=(3600,), daemon=True).start()
 
 
 def _said_gone(proc: ServerProcess) -> int:

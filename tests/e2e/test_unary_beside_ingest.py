@@ -29,11 +29,14 @@ def test_an_index_call_beside_a_full_ingest_is_answered_long_before_the_ingest_e
             for s in streams:  # (two streams, as an ingest's: their windows full)
                 s.start()
             assert until(lambda: len(answered) >= 200, timeout=WAIT)  # flowing, the server's queues full
+            at_call = len(answered)
             verdict = client.index(Article("editor-1", "A correction the newsroom is waiting for. " * 20))
-            at_answer = len(answered)
+            at_answer = len(answered) - at_call  # (those answered while it waited)
             for s in streams:
                 s.join(120)
     finally:
         server.terminate()
     assert verdict.id == "editor-1" and len(answered) == len(bulk)
-    assert at_answer < 1500, at_answer  # (before: behind the ~2,000 or more the streams kept queued)
+    # (before: behind the ~2,000 or more the streams kept queued. Counted from the call, not from the start: the
+    # 200 or more the streams had answered by then, more on a loaded host, are not what it waited behind.)
+    assert at_answer < 1500, at_answer

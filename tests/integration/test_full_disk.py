@@ -149,8 +149,7 @@ def test_a_restart_on_the_full_disk_serves_reads_and_refuses_writes(small_disk: 
         assert stored and len(stored) < 1500, "the disk was expected to fill up part way"
         _fill_to_the_last_byte(small_disk)
         assert first.terminate() == 0
-        assert first.proc is not None and first.proc.stderr is not None
-        closing = first.proc.stderr.read()
+        closing = first.read_rest()
     finally:
         first.stop()
     assert "the store was not tidied at close (database or disk is full)" in closing

@@ -23,7 +23,7 @@ from service.engine import Engine
 from service.pending import PendingIds
 from service.servicer import NearDuplicateServicer
 from tests.articles import OTHER_WITH_APPEAL, WIRE
-from tests.support import commit_held, in_process_server, until
+from tests.support import SERVER_ANSWERS_DEADLINE, commit_held, in_process_server, until
 
 WAIT = 30.0
 OLD = WIRE
@@ -126,7 +126,7 @@ def test_a_correction_whose_deadline_passes_behind_the_older_version_is_not_stor
             stream = stream_in_background(client, [Article("first", OTHER_WITH_APPEAL), Article("story", OLD)])
             assert until(lambda: ("story", False) in submitted, WAIT)
             with (
-                NeardupClient(f"127.0.0.1:{running.port}", timeout=1.0) as hasty,
+                NeardupClient(f"127.0.0.1:{running.port}", timeout=SERVER_ANSWERS_DEADLINE) as hasty,
                 pytest.raises(DeadlineExceededError, match="earlier version of this article") as refused,
             ):
                 hasty.index(Article("story", NEW))

@@ -32,7 +32,13 @@ from service.grpc_server import RunningServer, server_options
 from service.servicer import DEFAULT_RECEIVE_LIMIT, largest_article_answer, receive_limit
 from service.settings import Settings
 from tests.articles import SAME_EVENT_A, SAME_EVENT_B, WIRE
-from tests.support import calls_settle, in_process_server, writes_held
+from tests.support import (
+    HELD_PAST_DEADLINE,
+    SERVER_ANSWERS_DEADLINE,
+    calls_settle,
+    in_process_server,
+    writes_held,
+)
 
 
 class HeldStream:
@@ -306,7 +312,7 @@ def test_a_purge_begins_no_write_once_its_callers_deadline_has_passed(
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             stub = pb_grpc.NearDuplicateServiceStub(channel)
             with pytest.raises(grpc.RpcError) as late:
-                stub.DeleteArticles(pb.DeleteArticlesRequest(ids=["a0", "a1", "a2"]), timeout=0.5)
+                stub.DeleteArticles(pb.DeleteArticlesRequest(ids=["a0", "a1", "a2"]), timeout=HELD_PAST_DEADLINE)
         assert late.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED and entered.is_set()
         release.set()
         method = "neardup.v1.NearDuplicateService/DeleteArticles"
@@ -323,7 +329,7 @@ def test_an_index_call_past_its_deadline_says_whether_the_article_may_be_stored(
     with in_process_server(tmp_path) as (running, client):
         # (the writer has taken the first article, and its write waits)
         entered, release = writes_held(running.engine, monkeypatch)
-        with NeardupClient(f"127.0.0.1:{running.port}", timeout=0.5) as hasty:
+        with NeardupClient(f"127.0.0.1:{running.port}", timeout=SERVER_ANSWERS_DEADLINE) as hasty:
             with pytest.raises(DeadlineExceededError, match="while the article was being stored: it may be stored"):
                 hasty.index(Article("taken", WIRE))
             assert entered.is_set()
@@ -350,7 +356,7 @@ def test_with_retry_an_index_past_its_deadline_is_sent_again_and_answered_unchan
             heard.append(error.code.name)
             release.set()  # (the first attempt's write goes on: the next attempt finds the article stored)
 
-        with NeardupClient(f"127.0.0.1:{running.port}", timeout=1.0) as hasty:
+        with NeardupClient(f"127.0.0.1:{running.port}", timeout=HELD_PAST_DEADLINE) as hasty:
             verdict = hasty.index(Article("taken", WIRE), retry=Retry(attempts=3, first_wait=0.01), on_retry=on_retry)
         assert heard[0] == "DEADLINE_EXCEEDED" and entered.is_set()
         assert (verdict.id, verdict.outcome) == ("taken", "unchanged")  # stored once, by the first attempt
@@ -367,7 +373,7 @@ def test_an_index_whose_retries_are_spent_says_an_earlier_attempt_may_have_store
         entered, release = writes_held(running.engine, monkeypatch)
         heard: list[str] = []
         with (
-            NeardupClient(f"127.0.0.1:{running.port}", timeout=0.5) as hasty,
+            NeardupClient(f"127.0.0.1:{running.port}", timeout=SERVER_ANSWERS_DEADLINE) as hasty,
             pytest.raises(DeadlineExceededError) as caught,
         ):
             hasty.index(Article("taken", WIRE), retry=Retry(attempts=1, first_wait=0, max_wait=0, jitter=0),
@@ -389,14 +395,15 @@ def test_a_delete_past_the_clients_own_deadline_says_it_may_or_may_not_be_done(t
         client.index(Article("doomed", WIRE))
         with (
             closing(sqlite3.connect(tmp_path / "neardup.db", isolation_level=None)) as other,
-            NeardupClient(f"127.0.0.1:{running.port}", timeout=0.5) as hasty,
+            NeardupClient(f"127.0.0.1:{running.port}", timeout=HELD_PAST_DEADLINE) as hasty,
         ):
             other.execute("BEGIN IMMEDIATE")  # (SQLite's write lock, as an operator's write holds it: the delete waits)
             with pytest.raises(DeadlineExceededError) as caught:
                 hasty.delete("doomed")
             other.execute("ROLLBACK")
         assert caught.value.details == (
-            "no answer came within the client's timeout of 0.5 s, so the article may or may not be deleted: "
+            f"no answer came within the client's timeout of {HELD_PAST_DEADLINE:g} s, so the article may or may not "
+            "be deleted: "
             "deleting it again is safe (NOT_FOUND if it was)"
         )
         wait_for(lambda: client.stats().articles == 0, what="the delete to go on once the lock is released")

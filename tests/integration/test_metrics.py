@@ -36,7 +36,7 @@ from service.scrape_server import CONNECTION_THREAD, IDLE_SECONDS, MOST_CONNECTI
 from service.servicer import NearDuplicateServicer
 from service.settings import FINGERPRINT_SCHEME
 from tests.articles import APPEAL, OTHER_WITH_APPEAL, SAME_EVENT_A, SAME_EVENT_B, WIRE, WIRE_WITH_APPEAL
-from tests.support import calls_settle, in_process_server, scrape, until
+from tests.support import HELD_PAST_DEADLINE, calls_settle, in_process_server, scrape, until
 
 INDEX = "neardup.v1.NearDuplicateService/IndexArticle"
 CHECK = "neardup.v1.NearDuplicateService/CheckArticle"
@@ -103,7 +103,7 @@ def test_a_check_held_past_its_deadline_is_not_made_and_is_counted_as_deadline_e
         port = running.metrics_port
         client.index(Article("original", WIRE))
         asked = _noting_checks(running.engine)
-        hasty = NeardupClient(f"127.0.0.1:{running.port}", timeout=1.0)
+        hasty = NeardupClient(f"127.0.0.1:{running.port}", timeout=HELD_PAST_DEADLINE)
         hasty.wait_ready(timeout=10)  # (connecting is not part of the check's time)
         # The store held alone (as for a band-index merge's swap): the check waits past its deadline.
         store_lock = running.engine.store._store._lock  # type: ignore[attr-defined]  # (inside the timing wrapper)
@@ -270,7 +270,7 @@ def test_a_unary_call_ended_while_it_waited_for_a_worker_is_counted(
         with _handler_threads_held(running, get_stats_calls, 1) as stub:  # (the one worker)
             request = pb.CheckArticleRequest(article=pb.Article(id="late", body=WIRE))
             call: grpc.Future[pb.CheckArticleResponse] = stub.CheckArticle.future(
-                request, timeout=0.5 if ending == "deadline" else 120
+                request, timeout=HELD_PAST_DEADLINE if ending == "deadline" else 120
             )
             assert until(lambda: len(handed_to_workers) == 2)  # (the check waits for the worker)
             assert _gauged(running.metrics.waiting_for_thread) == 1

@@ -33,7 +33,7 @@ from tests.integration.test_index_order import (
     writer_held,
 )
 from tests.redis_support import cleared_index_url
-from tests.support import in_process_server, until
+from tests.support import SERVER_ANSWERS_DEADLINE, in_process_server, until
 
 PARAMS = DetectionParams()
 Replica = tuple[RunningServer, NeardupClient]
@@ -139,7 +139,7 @@ def test_a_correction_to_another_replica_whose_deadline_passes_while_a_stream_ho
     with writer_held(a[0].engine, monkeypatch):
         stream = hold_the_old_version(a, watcher, monkeypatch)
         with (
-            NeardupClient(f"127.0.0.1:{b.port}", timeout=1.0) as hasty,
+            NeardupClient(f"127.0.0.1:{b.port}", timeout=SERVER_ANSWERS_DEADLINE) as hasty,
             pytest.raises(DeadlineExceededError, match="earlier version of this article") as refused,
         ):
             hasty.index(Article("story", NEW))

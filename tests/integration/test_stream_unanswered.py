@@ -15,7 +15,7 @@ import pytest
 
 from client import Article, DeadlineExceededError, NeardupClientError, Retry, UnavailableError
 from tests.articles import WIRE
-from tests.support import ServerProcess, in_process_server, until, writes_held
+from tests.support import HELD_PAST_DEADLINE, ServerProcess, in_process_server, until, writes_held
 
 COUNT = 5  # articles sent: one batch message, sent once the last is read
 LEFT = (
@@ -71,8 +71,8 @@ def test_a_stream_past_its_deadline_names_its_timeout_and_says_how_many_articles
         # (the writer has taken the stream's articles, and their write waits)
         entered, release = writes_held(running.engine, monkeypatch, first_only=False)
         with pytest.raises(DeadlineExceededError) as caught:
-            list(client.index_stream(_articles(threading.Event()), batch=64, timeout=0.5))
+            list(client.index_stream(_articles(threading.Event()), batch=64, timeout=HELD_PAST_DEADLINE))
         release.set()
         assert entered.is_set()
     assert caught.value.unanswered == COUNT
-    assert caught.value.details == f"the stream's timeout of 0.5 s (its whole length) passed; {LEFT}"
+    assert caught.value.details == f"the stream's timeout of {HELD_PAST_DEADLINE:g} s (its whole length) passed; {LEFT}"

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from client import Article, NeardupClient, Retry, UnauthenticatedError, UnavailableError
-from client.api import TLS_PROBE_SECONDS
+from client import api as client_api
 from client.cli import _parser, main
 from client.cli_wait import _asked, _Found
 from service.grpc_server import RunningServer, start_server
@@ -285,7 +285,9 @@ def test_the_tls_probe_of_a_failing_plaintext_client_is_made_once_for_its_many_f
         assert len(hellos) == 1
 
 
-def test_a_tls_probe_left_unanswered_is_not_waited_for_again_by_each_retry_nor_past_a_streams_timeout() -> None:
+def test_a_tls_probe_left_unanswered_is_not_waited_for_again_by_each_retry_nor_past_a_streams_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Against a port that closes gRPC's preface and holds a TLS handshake unanswered, index(retry=Retry(
     attempts=3, first_wait=0)) took 8 s: each of its 4 tries probed, waiting 2 s. And an index_stream with a
     timeout of 0.3 s took over 2 s: the probe was given the client's timeout, not the time left of the stream."""
@@ -295,11 +297,15 @@ def test_a_tls_probe_left_unanswered_is_not_waited_for_again_by_each_retry_nor_p
             client.index(Article("a", WIRE), retry=retry)
         assert caught.value.retryable and "(after 3 retries, 4 tries in all;" in caught.value.details
         assert len(hellos) == 1
+    # A probe's own bound made 30 s (its 2 s left only 1.7 s over the stream's 0.3 s, for a loaded host's delays):
+    # a stream that waited it out would take 30 s; one given its time left takes about 0.3 s, and 15 s tells them
+    # apart on however busy a host.
+    monkeypatch.setattr(client_api, "TLS_PROBE_SECONDS", 30.0)
     with _closing_plaintext(hold_tls=True) as (port, hellos):
         with NeardupClient(f"127.0.0.1:{port}", timeout=30) as client, pytest.raises(UnavailableError) as streamed:
             started = time.monotonic()
             list(client.index_stream([Article("a", WIRE)], timeout=0.3))
-        assert time.monotonic() - started < TLS_PROBE_SECONDS  # (it waited out the probe's 2 s: about 0.3 s now)
+        assert time.monotonic() - started < 15  # (it waited out the probe's whole bound, 30 s here: ~0.3 s now)
         assert streamed.value.retryable and "TLS" not in streamed.value.details
 
 

@@ -39,7 +39,7 @@ from tests.integration.test_urgent_beside_long_write import (
     long_write_in_progress,
     record_answers,
 )
-from tests.support import commit_held, in_process_server, until
+from tests.support import SERVER_ANSWERS_DEADLINE, commit_held, in_process_server, until
 
 TAKEN_DOWN = "stored-7"  # a copy stored before the stream (not its group's original: the stream's answers keep it)
 IN_THE_REST = f"queued-{QUEUED - 20}"  # a copy the stream queued, decided well after the writer is held
@@ -433,7 +433,7 @@ def test_a_delete_the_writer_does_not_take_up_before_the_callers_deadline_says_i
         first.start()
         try:
             assert holding.wait(WAIT)
-            hurried = NeardupClient(f"127.0.0.1:{running.port}", timeout=1.5)
+            hurried = NeardupClient(f"127.0.0.1:{running.port}", timeout=SERVER_ANSWERS_DEADLINE)
             with hurried, pytest.raises(DeadlineExceededError) as refused:
                 hurried.delete("a0") if one_call else hurried.delete_many(["a0"])
             assert queued.is_set()  # (it was queued for the writer, and withdrawn)
