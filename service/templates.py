@@ -58,6 +58,7 @@ from service.text import PLAIN_SPELT
 
 MAX_SLOT_TOKENS = 8  # a longer stretch is an insertion or a rewrite, not a filled slot (unless template text)
 MAX_SLOT_TIMES = 2 * MAX_SLOT_TOKENS  # times of day read in a stretch (`_times`): more than an opening's slot holds
+MAX_SLOT_FIGURES = 2 * MAX_SLOT_TOKENS  # figures in digits read around a slot (`_figures`): as many, for as long a slot
 FACT_SLOTS_FOR_TEMPLATE = 2  # one changed fact is a correction
 SHARED_TOKENS_PER_FACT = 80  # template slots come every few lines; edits to a long story are sparse
 SHORT_ITEM_TOKENS = 80  # notices and one-paragraph wire items: their edges are content too
@@ -1107,7 +1108,8 @@ def _without_rounded_figures(
     against "17121000" was a changed figure, and a company's results re-sent two hours later in another house
     style were another report. All or nothing: one figure changed beside others restyled, a figure one side has
     alone, or one not read as a number ("7am", "17,1") leaves the slot's words as they are, a fact still."""
-    figures_a, figures_b = _figures(ta, ia), _figures(tb, ib)
+    figures_a = _figures(ta, ia)
+    figures_b = _figures(tb, ib) if figures_a else []  # (most slots hold none: the other side is not searched)
     if not figures_a or len(figures_a) != len(figures_b):
         return words_a, words_b
     if not all(a.restyles(b) for a, b in zip(figures_a, figures_b, strict=True)):
@@ -1147,7 +1149,7 @@ class _Figure:
 
 def _figures(t: Tokenised, slot: range) -> list[_Figure]:
     """The figures in digits (`_FIGURE`) the slot holds some tokens of, in order, each read whole from the text
-    around the slot too; none past MAX_SLOT_TIMES (a rewrite's long stretch, no slot's few figures, is left as
+    around the slot too; none past MAX_SLOT_FIGURES (a rewrite's long stretch, no slot's few figures, is left as
     it is)."""
     if not slot:
         return []
@@ -1161,7 +1163,7 @@ def _figures(t: Tokenised, slot: range) -> list[_Figure]:
         if match.start() >= end or not tokens:
             break
         if tokens.stop > slot.start:
-            if len(found) == MAX_SLOT_TIMES:
+            if len(found) == MAX_SLOT_FIGURES:
                 return []
             found.append(_figure(match, tokens))
     return found
