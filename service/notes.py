@@ -275,8 +275,8 @@ _CLARIFIED_NOTE = re.compile(r"\bthis (?:story|article|item|report) has been cla
 # changes only in its time ("[Updated at 09:02 with latest prices]" beside "[Updated at 17:05 ...]") is no new
 # note of the later issue.
 _TIME = (
-    r"\d{1,2}(?:[:.]?\d{2})?(?:[^\S\n]*(?:am|pm|a\.m\.|p\.m\.))?"
-    r"(?:[^\S\n]+(?:gmt|utc|bst|cet|cest|et|est|edt|ct|cdt|pt|pst|pdt))?"
+    rf"\d{{1,2}}(?:[:.]?\d{{2}})?(?:{_H}*(?:am|pm|a\.m\.|p\.m\.))?"
+    rf"(?:{_H}+(?:gmt|utc|bst|cet|cest|et|est|edt|ct|cdt|pt|pst|pdt))?"
 )
 _UPDATE_NOTE = re.compile(
     rf"\({_H}*updates{_H}+(?:with|to)\b[^()\n]{{0,200}}"
