@@ -738,7 +738,7 @@ def test_a_text_holding_none_of_a_notes_words_is_not_searched(monkeypatch: pytes
 
 
 # Notes found unread by the red team of 2026-12-07 (the note reader's gaps): each form with the prose that looks
-# like it, which is still refused. Every case reads its notes (main's reader read none of them) and refuses its
+# like it, which is still refused. Every case reads its notes (0.7.9's reader read none of them) and refuses its
 # look-alikes.
 @pytest.mark.parametrize(
     ("notes_read", "look_alikes"),
