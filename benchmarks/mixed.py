@@ -227,6 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Path(args.out)
     outputs.guard(p, "--out", args.out, outputs.prefixed(out, OUTPUTS), OUT_EXAMPLE)
     out.parent.mkdir(parents=True, exist_ok=True)
+    paths = outputs.prefix_paths(out, OUTPUTS)
     server = SpawnedServer([f"--fingerprint-workers={args.workers}", *args.server_arg], Path(args.data_dir))
     with NeardupClient(server.target) as client:
         stored = generated_stored(client, args.seed, client.stats().articles)
@@ -239,8 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append(row)
         console.log(row)
         machine = {"cpus": os.cpu_count(), "args": vars(args)}
-        out.with_suffix(".json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=1) + "\n")
-        out.with_suffix(".md").write_text(print_table(rows))
+        paths[".json"].write_text(json.dumps({"machine": machine, "rows": rows}, indent=1) + "\n")
+        paths[".md"].write_text(print_table(rows))
     return 0
 
 

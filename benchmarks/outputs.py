@@ -12,7 +12,7 @@ import json
 import os
 import shlex
 import struct
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 # Whether the file at a path reads as the benchmark's own output.
@@ -95,10 +95,19 @@ def plot_of(benchmark: str) -> Ours:
     return lambda path: plot_writer(path) == benchmark
 
 
+def prefix_paths(out: Path, suffixes: Iterable[str]) -> dict[str, Path]:
+    """Where an --out prefix's outputs go, by suffix: each suffix (".json", ".md", ".png") added to `out`, so a
+    prefix with a dot of its own keeps it (scaling-0.7.10 writes scaling-0.7.10.json, not scaling-0.7.json). A
+    prefix that ends in one of the suffixes names one of the outputs, and the others go beside it: docs/perf.md
+    and docs/perf both write docs/perf.md."""
+    suffixes = list(suffixes)
+    stem = out.with_suffix("") if out.suffix in suffixes else out
+    return {suffix: stem.with_name(stem.name + suffix) for suffix in suffixes}
+
+
 def prefixed(out: Path, kinds: Mapping[str, Ours]) -> dict[Path, Ours]:
-    """The outputs of an --out prefix: `out` with each suffix of `kinds` (".json", ".md", ".png") added, as the
-    benchmarks name them (Path.with_suffix: a prefix docs/perf writes docs/perf.md)."""
-    return {out.with_suffix(suffix): ours for suffix, ours in kinds.items()}
+    """The outputs of an --out prefix (`prefix_paths`), each with how to tell it is the benchmark's own."""
+    return {path: kinds[suffix] for suffix, path in prefix_paths(out, kinds).items()}
 
 
 def not_ours(outputs: Mapping[Path, Ours]) -> list[Path]:

@@ -261,13 +261,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Path(args.out)
     outputs.guard(p, "--out", args.out, outputs.prefixed(out, OUTPUTS), OUT_EXAMPLE)
     out.parent.mkdir(parents=True, exist_ok=True)
+    paths = outputs.prefix_paths(out, OUTPUTS)
     memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     machine = {"cpus": os.cpu_count(), "mem_gib": round(memory / 2**30), "args": vars(args)}
 
     def save(rows: list[dict[str, Any]]) -> None:
-        out.with_suffix(".json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=1) + "\n")
-        out.with_suffix(".md").write_text(print_table(rows))
-        save_plot(rows, out.with_suffix(".png"))
+        paths[".json"].write_text(json.dumps({"machine": machine, "rows": rows}, indent=1) + "\n")
+        paths[".md"].write_text(print_table(rows))
+        save_plot(rows, paths[".png"])
 
     measure(args, save)
     return 0

@@ -30,11 +30,12 @@ def _built_store(data: Path, count: int = 120) -> None:
 def test_checks_alone_and_during_an_ingest_on_a_kept_store(tmp_path: Path) -> None:
     data = tmp_path / "store"
     _built_store(data)
-    out = tmp_path / "mixed"
+    out = tmp_path / "mixed-2026-12-07-1m-0.7.10"  # (a prefix with dots of its own: they are kept)
     args = ["--data-dir", str(data), "--ingest-count", "60", "--ingest-rate", "200", "--check-rate", "40",
             "--rounds", "2", "--workers", "0", "--out", str(out)]  # fmt: skip
     assert mixed.main(args) == 0
-    rows = json.loads(out.with_suffix(".json").read_text())["rows"]
+    assert sorted(p.name for p in tmp_path.glob("mixed-*")) == [f"{out.name}.json", f"{out.name}.md"]
+    rows = json.loads(tmp_path.joinpath(f"{out.name}.json").read_text())["rows"]
     assert [r["stored"] for r in rows] == [120, 180]  # each round's ingest stored all its (new) articles
     for r in rows:
         assert r["ingest"]["ok"] == 60 and r["ingest"]["errors"] == {}
@@ -43,7 +44,7 @@ def test_checks_alone_and_during_an_ingest_on_a_kept_store(tmp_path: Path) -> No
             assert phase["errors"] == {} and 0 < phase["p50_ms"] <= phase["p99_ms"] <= phase["max_ms"]
             # (paced: timed from each check's due time, which is never after its send)
             assert 0 < phase["p99_from_send_ms"] <= phase["p99_ms"]
-    assert out.with_suffix(".md").read_text().count("\n") == 4  # head, rule, two rounds
+    assert tmp_path.joinpath(f"{out.name}.md").read_text().count("\n") == 4  # head, rule, two rounds
     assert [r["deleted"] for r in rows] == [0, 0]
 
 

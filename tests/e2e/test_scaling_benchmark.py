@@ -13,11 +13,15 @@ from tests.support import in_process_server
 
 
 def test_scaling_measures_each_size_and_the_three_kinds_of_start(tmp_path: Path) -> None:
-    out = tmp_path / "scaling"
+    # (a prefix with a dot of its own, as a version in the name: it wrote scaling-0.7.json and the rest)
+    out = tmp_path / "scaling-0.7.10"
     args = ["--sizes", "150,300", "--workers", "0", "--queries", "60", "--data-dir", str(tmp_path / "store"),
             "--out", str(out)]  # fmt: skip
     assert scaling.main(args) == 0
-    rows = json.loads(out.with_suffix(".json").read_text())["rows"]
+    written = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
+    assert written == ["scaling-0.7.10.json", "scaling-0.7.10.md", "scaling-0.7.10.png"]
+    json_file, md_file, png_file = (tmp_path / name for name in written)
+    rows = json.loads(json_file.read_text())["rows"]
     assert [r["articles"] for r in rows] == [150, 300]
     for r in rows:
         assert r["ingest_rate"] > 0 and r["check_errors"] == {}
@@ -25,10 +29,10 @@ def test_scaling_measures_each_size_and_the_three_kinds_of_start(tmp_path: Path)
         assert 0 < r["check_p99_from_send_ms"] <= r["check_p99_ms"]  # (paced: from the due time, never after the send)
         for start in ("crash_restart_seconds", "restart_seconds", "rebuild_seconds"):
             assert 0 < r[start] < 60
-    assert out.with_suffix(".md").read_text().count("\n") == 4  # head, rule, two sizes
-    assert out.with_suffix(".png").stat().st_size > 0
+    assert md_file.read_text().count("\n") == 4  # head, rule, two sizes
+    assert png_file.stat().st_size > 0
     # (marked as its own, and so written over by a run again to the same --out; another benchmark's is refused)
-    assert outputs.plot_writer(out.with_suffix(".png")) == "benchmarks.scaling"
+    assert outputs.plot_writer(png_file) == "benchmarks.scaling"
     assert not outputs.not_ours(outputs.prefixed(out, scaling.OUTPUTS))
 
 

@@ -281,6 +281,27 @@ def test_the_docs_do_not_read_as_any_benchmarks_output() -> None:
             assert outputs.not_ours({doc: ours}) == [doc]
 
 
+def test_an_out_prefix_keeps_a_dot_of_its_own() -> None:
+    # (Path.with_suffix took a version's last part for a suffix: scaling-0.7.10 wrote scaling-0.7.json, .md, .png)
+    assert outputs.prefix_paths(Path("perf/scaling-0.7.10"), scaling.OUTPUTS) == {
+        ".json": Path("perf/scaling-0.7.10.json"),
+        ".md": Path("perf/scaling-0.7.10.md"),
+        ".png": Path("perf/scaling-0.7.10.png"),
+    }
+    assert outputs.prefix_paths(Path("notes.txt"), mixed.OUTPUTS) == {
+        ".json": Path("notes.txt.json"),
+        ".md": Path("notes.txt.md"),
+    }
+
+
+@pytest.mark.parametrize("given", ["perf/scaling", "perf/scaling.json", "perf/scaling.md", "perf/scaling.png"])
+def test_an_out_prefix_ending_in_an_outputs_suffix_names_that_output(given: str) -> None:
+    paths = outputs.prefix_paths(Path(given), scaling.OUTPUTS)
+    assert paths == {s: Path(f"perf/scaling{s}") for s in (".json", ".md", ".png")}
+    # (mixed writes no plot: a prefix ending in .png is a prefix like any other for it)
+    assert outputs.prefix_paths(Path("perf/mixed.png"), mixed.OUTPUTS)[".md"] == Path("perf/mixed.png.md")
+
+
 def test_a_directory_at_an_output_path_is_refused(tmp_path: Path) -> None:
     (tmp_path / "out.md").mkdir()
     assert outputs.not_ours(outputs.prefixed(tmp_path / "out", scaling.OUTPUTS)) == [tmp_path / "out.md"]
