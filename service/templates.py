@@ -399,6 +399,7 @@ def _changed_facts(
     # restyled, and a template fills its slots in one style.)
     figure = any(map(_in_digits, only_a)) and any(map(_in_digits, only_b))
     figure |= any(map(_is_number_word, only_a)) and any(map(_is_number_word, only_b))
+    figure |= _scale_swapped(only_a, only_b)
     dates_a, dates_b = _date_words(ta, ia), _date_words(tb, ib)
     figure |= _changes_date(only_a, dates_a, only_b, dates_b) or _changes_date(only_b, dates_b, only_a, dates_a)
     named_a, named_b = written_as_names(ta, ia) - dates_a, written_as_names(tb, ib) - dates_b
@@ -1663,6 +1664,19 @@ def _is_number_word(word: str) -> bool:
 @_word_cached  # (a pure function of the word, asked of each pair of a slot's words)
 def _in_digits(word: str) -> bool:
     return any(c.isdigit() for c in word)
+
+
+def _scale_swapped(only_a: list[str], only_b: list[str]) -> bool:
+    """Does a scale word on one side stand against one of another value on the other ("mln" against "billion",
+    "bn" against "trln"), its digits kept? A figure changed, as "million" against "billion" is: the wires' "mln"
+    and "bln" are no number words, and "17.1 mln" against "17.1 billion" days later was no changed figure. One
+    scale in two styles ("mln" against "million") is none. ("m" and "k" alone are left out: "5 m" may be metres.)"""
+    scales_a = {_FIGURE_SCALES[w] for w in only_a if w in _SCALE_TOKENS}
+    scales_b = {_FIGURE_SCALES[w] for w in only_b if w in _SCALE_TOKENS}
+    return bool(scales_a and scales_b) and scales_a != scales_b
+
+
+_SCALE_TOKENS = frozenset(_FIGURE_SCALES) - {"k", "m"}  # (abbreviated or in full: a side may write either)
 
 
 def _touches_figure(own: list[str], other: list[str]) -> bool:

@@ -347,6 +347,10 @@ def test_results_re_sent_hours_later_with_figures_at_another_precision_are_the_s
         ("17.1 mln", "17.10 mln"),  # another precision, one value
         ("17.1 mln", "17121 thousand"),
         ("17.1mln", "17.12 million"),
+        ("17.1 mln", "17.1 million"),  # one scale in two house styles, the digits kept
+        ("17.1 bln", "17.1 billion"),
+        ("17.1 bn", "17.1 billion"),
+        ("17.1 mn", "17.1 mln"),
     ],
 )
 def test_a_figure_at_another_precision_or_scale_days_later_is_the_same_article(
@@ -367,6 +371,13 @@ def test_a_figure_at_another_precision_or_scale_days_later_is_the_same_article(
         ("2 mln vs 16.1 mln", "2,400,000 vs 16,065,000"),  # one digit: too coarse to say it was rounded
         ("17.1 mln", "17.12 mln"),  # a digit more in one style: another quarter's, as a template writes it
         ("17.12", "17.1"),
+        # The digits kept and the scale swapped: only the scale words differed, and "mln" was no number word, so no
+        # figure had changed ("million" against "billion" was one)
+        ("17.1 mln", "17.1 billion"),
+        ("17.1 mln", "17.1 bln"),
+        ("17.1 mn", "17.1 bn"),
+        ("17.1 bln", "17.1 trln"),
+        ("17.1 thousand", "17.1 mln"),
     ],
 )
 def test_a_figure_changed_beyond_its_rounding_days_later_is_still_another_article(
