@@ -2545,6 +2545,8 @@ def test_figures_in_another_house_style_days_later_are_the_same_article(
         ("£41.2m", "£41.2bn"),
         ("£30k", "£30 million"),
         ("$3bn", "$300m"),
+        ("$3 mln", "$3 billion"),  # the digits kept, the scale swapped: read a word at a time, "mln" was no figure
+        ("$3 bn", "$3 trln"),
         ("£41.2m", "£42.1m"),
         ("£41.2m", "£42.1 million"),
         ("US$3bn", "A$3bn"),  # two currencies
