@@ -209,6 +209,51 @@ WIND_FARM_OTHER_OUTLET = "\n\n".join(
     ]
 )
 
+# Two outlets' own reports of one sentencing, each quoting the same three statements whole, each statement after
+# the same attribution line, as both took them from the police and prosecution press releases: the shared text
+# outside the quotations is those lines alone.
+SENTENCING_STATEMENTS = [
+    "Detective Sergeant Anya Whitlow of the county fraud squad said: \u201cFor six years Mr Pellard treated the "
+    "harbour trust's accounts as a private purse. He hid what he was doing behind invoices for dredging, buoys and "
+    "pier repairs that were never carried out, and he relied on the trust's volunteers being too busy and too "
+    "trusting to ask questions. Today's sentence shows that nobody is too well known in a small town to be "
+    "caught.\u201d",
+    "A spokesman for the Crown Prosecution Service said: \u201cThis was a deliberate and sustained fraud against a "
+    "charity that exists to keep a working harbour open for the fishermen and families who depend on it. We will "
+    "now pursue every penny through confiscation proceedings, so that the money can be returned to the trust.\u201d",
+    "The trust's chairwoman said: \u201cOur members gave their time freely for decades, and they feel betrayed. "
+    "We have changed the way we handle money so that this can never happen again, and we are grateful to the "
+    "treasurer who first raised the alarm.\u201d",
+]
+SENTENCING_AGENCY = "\n\n".join(
+    [
+        "The former treasurer of the Port Carrow harbour trust, Dennis Pellard, was jailed for five years and four "
+        "months on Thursday for stealing almost 900,000 pounds from the charity over six years.",
+        "Pellard, 61, admitted fraud by abuse of position at an earlier hearing. Truro Crown Court heard that he "
+        "approved payments to two firms registered at his sister's address for maintenance work on the harbour "
+        "walls and moorings that was never done, and spent the money on a motor yacht, a flat in Falmouth and "
+        "school fees for his grandchildren.",
+        *SENTENCING_STATEMENTS,
+        "The judge, Recorder Simon Ashby, said the offences were aggravated by the length of time over which they "
+        "were committed and the trust placed in Pellard by a small community. A confiscation hearing will be held "
+        "in the spring.",
+    ]
+)
+SENTENCING_LOCAL = "\n\n".join(
+    [
+        "Fishermen at Port Carrow say the money stolen by the harbour's former treasurer would have paid for the "
+        "new slipway they have been asking for since the storms of three winters ago, when two boats were wrecked "
+        "against the old one.",
+        "Mike Tregarthen, who has fished out of the harbour for forty years, sat in the public gallery on Thursday "
+        "with his son as Dennis Pellard was led down. Outside, he said the boats still had to be winched out by "
+        "hand whenever a gale was forecast, and that younger crews were leaving for Newlyn.",
+        *SENTENCING_STATEMENTS,
+        "At the Anchor inn on the quay, where the trust's volunteers have met every month for half a century, "
+        "regulars said the news had been met with anger rather than surprise. Several said Pellard's new yacht, "
+        "moored in full view of the harbour office, had set tongues wagging long before the police were called.",
+    ]
+)
+
 # A story that is mostly quotations (about 60 % of its words), each with its speaker.
 HOSPITAL_PARAGRAPHS = [
     "Staff at Kellan Valley Hospital say the closure of its maternity unit overnight will put mothers at risk, "

@@ -11,6 +11,8 @@ from service.settings import DetectionParams
 from tests.articles import WIRE, WIRE_PARAGRAPHS, ZH_OTHER_WITH_APPEAL, ZH_SAME_EVENT, ZH_WIRE, ZH_WIRE_WITH_APPEAL
 from tests.quality_texts import (
     FOOTER,
+    SENTENCING_AGENCY,
+    SENTENCING_LOCAL,
     STORIES,
     WIND_FARM_OTHER_OUTLET,
     WIND_FARM_REPORT,
@@ -95,3 +97,16 @@ def test_another_outlets_report_quoting_the_same_judgment_is_no_copy_but_a_repub
         "wire", WIND_FARM_REPORT + "\n\n" + FOOTER, source="Brookvale Echo", published=T0 + timedelta(hours=3)
     )
     assert client.index(copy).duplicate_of == "herald"
+
+
+def test_another_outlets_report_giving_the_same_statements_after_the_same_attribution_lines_is_no_copy(
+    client: NeardupClient,
+) -> None:
+    client.index(Article("agency", SENTENCING_AGENCY, source="Western Wire", published=T0))
+    local = Article("local", SENTENCING_LOCAL, source="Carrow Packet", published=T0 + timedelta(hours=2))
+    verdict = client.index(local)  # (it matched `agency` through the statements and their attribution lines)
+    assert verdict.matches == () and verdict.duplicate_of is None
+    resent = Article(
+        "resent", FOOTER + "\n\n" + SENTENCING_AGENCY, source="Moor Gazette", published=T0 + timedelta(hours=3)
+    )
+    assert client.index(resent).duplicate_of == "agency"

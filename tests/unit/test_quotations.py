@@ -15,6 +15,9 @@ from tests.quality_texts import (
     HOSPITAL_PARAGRAPHS,
     HOSPITAL_STORY,
     JUDGMENT_PARAGRAPHS,
+    SENTENCING_AGENCY,
+    SENTENCING_LOCAL,
+    SENTENCING_STATEMENTS,
     WIND_FARM_OTHER_OUTLET,
     WIND_FARM_REPORT,
 )
@@ -230,6 +233,29 @@ def test_an_excerpt_of_a_story_that_is_mostly_quotations_still_matches(detector:
     excerpt = curled("\n\n".join([*HOSPITAL_PARAGRAPHS[1:3], APP_PROMPT]))
     [match] = judge(detector, excerpt, HOSPITAL_STORY)
     assert match.containment > 0.65  # (scores count the quotations a copy shares, as before)
+
+
+def test_two_reports_giving_the_same_statements_after_the_same_attribution_lines_are_other_articles(
+    detector: Detector,
+) -> None:
+    # Each report's own 140 words around the same three statements (160 words), each statement after the same line
+    # ("A spokesman for the Crown Prosecution Service said:"), as both took them from the press releases: those
+    # lines, 9 shingles outside the quotations, passed the floor of 8, and the two matched as `revised` at
+    # containment 0.57 through the statements.
+    assert judge(detector, SENTENCING_LOCAL, SENTENCING_AGENCY) == []
+    assert judge(detector, SENTENCING_AGENCY, SENTENCING_LOCAL) == []
+
+
+def test_a_copy_or_an_excerpt_of_a_report_giving_statements_still_matches(detector: Detector) -> None:
+    paragraphs = SENTENCING_AGENCY.split("\n\n")
+    copy = "\n\n".join([APP_PROMPT, *paragraphs[:-1]])  # the appeal on top, the last paragraph cut
+    [match] = judge(detector, copy, SENTENCING_AGENCY)
+    assert match.containment > 0.85  # (the appeal, not learned yet, counts as the copy's own text)
+    # The first paragraph and the statements, under the outlet's appeal not learned yet: what it shares outside the
+    # quotations is the paragraph and the attribution lines, half of its own text outside them.
+    excerpt = "\n\n".join([paragraphs[0], *SENTENCING_STATEMENTS, APP_PROMPT])
+    [match] = judge(detector, excerpt, SENTENCING_AGENCY)
+    assert match.containment > 0.7
 
 
 def test_a_text_that_is_all_quotation_is_judged_as_text(detector: Detector) -> None:
