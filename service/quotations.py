@@ -22,6 +22,11 @@ A quotation can run over paragraphs, as news style writes them: an opening mark 
 one only at the end. One still open at the end of a paragraph whose next paragraph opens with no quotation mark
 has no known end, and is no quotation (a stray or an inch mark, `12" pipe`, must not make the rest of a text a
 quotation).
+
+HTML quotes with elements too, and a body a feed sends as HTML is read as the text it shows (text.py): a
+`<blockquote>` (a statement, a judgment or a post set off as a block, often with no marks) or a `<q>` (which a
+browser shows in marks) is a quotation from its opening tag to its closing one. One never closed has no known end
+and is none; one inside another of its name is part of it.
 """
 
 from __future__ import annotations
@@ -76,12 +81,20 @@ _AFTER_CLOSING = ".,;:!?)]}\u2014\u2013-/\u2026'\u2019"
 # goes on over it.
 _PARAGRAPH_END = re.compile(r"\n[^\S\n]*\n|\n[^\S\n]+(?=\S)|<(?:/?(?:p|h[1-6]|div|li|blockquote)|br)\b")
 _SPACES = re.compile(r"\s*")
+# An opening or closing tag of an element that quotes, in lower case as text.py reads tags. A tag stops at the next
+# "<": one pass over a body of tags left open, not one pass for each.
+_QUOTING_TAG = re.compile(r"<(/?)(blockquote|q)(?:\s[^<>]*)?>")
 _OPENS, _CLOSES, _EITHER = range(3)
 
 
 def has_quotation_marks(body: str) -> bool:
-    """Does the body hold a quotation mark (written as a character reference too, `&quot;`, as text.py reads it)?"""
-    return any(mark in body for mark in _MARKS) or ("&" in body and any(m in without_markup(body) for m in _MARKS))
+    """Does the body hold a quotation mark (written as a character reference too, `&quot;`, as text.py reads it),
+    or a tag of an element that quotes (`<blockquote>`, `<q>`)?"""
+    if any(mark in body for mark in _MARKS):
+        return True
+    if "&" in body and any(m in without_markup(body) for m in _MARKS):
+        return True
+    return "<" in body and _QUOTING_TAG.search(body) is not None
 
 
 def quotation_spans(body: str) -> list[tuple[int, int]]:
@@ -89,6 +102,8 @@ def quotation_spans(body: str) -> list[tuple[int, int]]:
     a quotation of one family inside another's is part of it (the spans do not overlap)."""
     shown = without_markup(body)  # (same offsets: tags are spaces, a reference its character)
     found = [span for family in _FAMILIES if family.in_text(shown) for span in _family_spans(body, shown, family)]
+    if "<" in body:
+        found += _element_spans(body)
     if not found:
         return []
     found.sort()
@@ -98,6 +113,24 @@ def quotation_spans(body: str) -> list[tuple[int, int]]:
             spans[-1] = (spans[-1][0], max(end, spans[-1][1]))  # (one family's quotation inside another's)
         else:
             spans.append((start, end))
+    return spans
+
+
+def _element_spans(body: str) -> list[tuple[int, int]]:
+    """The spans of the body's `<blockquote>` and `<q>` elements, from the opening tag's start to the closing tag's
+    end: the outermost of each name, and none for an element never closed (a closing tag with none open is
+    passed over)."""
+    spans: list[tuple[int, int]] = []
+    open_at: dict[str, list[int]] = {"blockquote": [], "q": []}
+    for tag in _QUOTING_TAG.finditer(body):
+        closing, name = tag.groups()
+        opened = open_at[name]
+        if not closing:
+            opened.append(tag.start())
+        elif opened:
+            start = opened.pop()
+            if not opened:
+                spans.append((start, tag.end()))
     return spans
 
 
