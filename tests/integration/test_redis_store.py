@@ -329,7 +329,7 @@ def test_redis_over_tls_works_by_rediss_an_untrusted_certificate_stops_a_start_a
 
 def test_a_replica_starts_while_redis_is_down_and_serves_once_it_is_up(tmp_path: Path) -> None:
     server = RedisServer(tmp_path / "r")  # not started yet
-    store = RedisStore(server.url, PARAMS, socket_timeout=0.5)
+    store = RedisStore(server.url, PARAMS)  # (its default timeouts: a Redis that is down refuses at once)
     try:
         with pytest.raises(Unavailable), store.read() as tx:
             tx.count()
@@ -359,7 +359,7 @@ def test_an_index_of_scheme_nd4_found_at_start_is_read_as_nd4_and_one_found_late
         store.close()
     # Redis down at the start: the server reads as nd5, and cannot read the nd4 index it then finds
     server = RedisServer(tmp_path / "r2")
-    store = RedisStore(server.url, PARAMS, socket_timeout=0.5)
+    store = RedisStore(server.url, PARAMS)
     try:
         assert store.params == PARAMS
         server.start()
@@ -633,7 +633,7 @@ def test_calls_wait_for_a_layout_upgrade_another_call_began(tmp_path: Path, monk
     """A replica that found Redis down at its start upgrades at its first call; no call may read or write
     the index before that upgrade ends."""
     server = RedisServer(tmp_path / "r")  # not started yet
-    lazy = RedisStore(server.url, PARAMS, socket_timeout=0.5)
+    lazy = RedisStore(server.url, PARAMS)
     server.start()
     try:
         builder = RedisStore(server.url, PARAMS)
