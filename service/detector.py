@@ -32,7 +32,7 @@ from service.id_characters import id_character_problem, shown
 from service.minhash import SignatureMaker
 from service.model import Article, BoolArray, Fingerprint, Match, PreparedArticle, U32Array
 from service.notes import UpdateMark, body_mark, corrects, noted, titled_mark, updates
-from service.quotations import has_quotation_marks
+from service.quotations import Quoted, has_quotation_marks
 from service.sets import difference, members, union, unique
 from service.settings import DetectionParams
 from service.shingles import shingle_sequence, to_u32, utf8_word_hashes
@@ -96,12 +96,11 @@ def _same_story_elsewhere(article: Article, other: Article | None) -> bool:
     return _close_in_time(article.published, other.published)
 
 
-# The least a match beside quotations both texts carry must share outside them, as a share of the smaller of the two
-# texts' content outside their quotations (Detector._rests_outside_quotations). Copies share a third of it or more
-# (over the Reuters corpus and dev set 1, 0.345 the least, an excerpt under its outlet's boilerplate not learned yet
-# among them); two outlets' own reports quoting the same statements after the same attribution lines share 9
-# shingles of 200 and more, under 0.05.
-OUTSIDE_SHARE = 0.1
+# A text whose content outside quotations (their attribution clauses in) is under this share of its content, or under
+# the floor of shared shingles, is judged as text, whatever quotations it shares (Detector._rests_outside_quotations):
+# a statement published under a line of introduction, an article a feed sets whole in a <blockquote> under its
+# credit line.
+MOSTLY_QUOTED = 0.2
 
 # (URLs count as nothing in a store of scheme nd5, as markup does: service/text.py; an nd4 store reads them as words)
 _NO_WORDS = (
@@ -447,33 +446,40 @@ class Detector:
         self, ov: Overlap, ta: Tokenised, tb: Tokenised, q: Labelled, pair_bp: BoolArray, other: Labelled
     ) -> bool:
         """Do the two texts of a match (`ov`: exact, both labelled) share enough outside what both carry only
-        inside quotations (a judgment, a statement, a speech both quote)? The quoted words are what two outlets
-        both report someone saying, not one outlet's reporting copied by the other, so a match must rest on
-        shared text outside them: at least min_shared_shingles content shingles, the floor every match must
-        reach (a few common phrases beside a shared quotation never make a republication, as a few common
-        phrases alone never do), and at least a tenth of the smaller of the two texts' content outside their
-        quotations (`OUTSIDE_SHARE`: two reports that each give the same statements after the same attribution
-        lines, "Detective Sergeant Anya Whitlow of the county fraud squad said:", both taken from a press
-        release, share those lines alone, past the floor). A true copy shares its reporting too, and keeps its
-        match and its scores, which count the quotations it copied. (A rule on the containment outside
-        quotations, half the smaller text's, lost excerpts that share most of their reporting but carry their
-        own boilerplate not yet learned: see docs/quality.md.)
+        inside quotations (a judgment, a statement, a speech both quote, with the clauses that attribute them:
+        quotations.py)? The quoted words are what two outlets both report someone saying, not one outlet's
+        reporting copied by the other, so a match must rest on shared text outside them: at least
+        min_shared_shingles content shingles, the floor every match must reach (a few common phrases beside a
+        shared quotation never make a republication, as a few common phrases alone never do). A true copy shares
+        its reporting too, and keeps its match and its scores, which count the quotations it copied. (A rule on
+        the containment outside quotations instead lost excerpts that share most of their reporting but carry
+        their own boilerplate not yet learned: see docs/quality.md. So did one on a tenth of it, tried in 0.7.11's
+        making: a speech printed whole under a sentence of introduction, copied onto a page of furniture not
+        learned yet.)
 
-        Not asked of a pair where either text carries fewer content shingles outside quotations than that
-        floor: a text that is all quotation has nothing else to be judged by, and is judged as text."""
+        Not asked of a pair where either text is mostly quotation (`_mostly_quoted`): it has nothing else to be
+        judged by, and is judged as text."""
         if not (has_quotation_marks(ta.body) and has_quotation_marks(tb.body)):
             return True
         qa, floor = ta.quoted, self.params.min_shared_shingles
         both = qa.inside[members(qa.inside, other.shingles)]
-        # (Most copies: enough even if the other quoted all of `both` too, and a tenth of all the query's own text.)
-        if ov.shared - int(both.size) >= max(floor, OUTSIDE_SHARE * qa.outside.size):
+        if ov.shared - int(both.size) >= floor:  # (most copies: enough even if the other quoted all of `both` too)
             return True
         qb = tb.quoted
         both = both[members(both, qb.inside)]
         boilerplate = union(unique(q.sequence[pair_bp]), other.boilerplate)  # (out of `ov` already)
         both = difference(both, boilerplate)
-        outside = min(difference(qa.outside, boilerplate).size, difference(qb.outside, boilerplate).size)
-        return outside < floor or ov.shared - int(both.size) >= max(floor, OUTSIDE_SHARE * outside)
+        if self._mostly_quoted(qa, boilerplate, ov.size_a) or self._mostly_quoted(qb, boilerplate, ov.size_b):
+            return True
+        return ov.shared - int(both.size) >= floor
+
+    def _mostly_quoted(self, quoted: Quoted, boilerplate: U32Array, content: int) -> bool:
+        """Is a text's content outside quotations (boilerplate out) under the floor of shared shingles, or under
+        `MOSTLY_QUOTED` of its content (`content`: its content shingles)? A judgment or statement published by
+        itself, its speaker named in a few words, or an article a feed sets whole in a `<blockquote>` under a
+        credit line of its own: two such copies shared nothing outside it, and matched nothing."""
+        outside = difference(quoted.outside, boilerplate).size
+        return outside < max(self.params.min_shared_shingles, MOSTLY_QUOTED * content)
 
     def _validate(self, article: Article) -> None:
         check_id("article.id", article.id)

@@ -16,7 +16,7 @@ import numpy as np
 
 from service.boilerplate import mask_headers, shingle_hashes
 from service.model import BoolArray, Passage, Relation, U32Array
-from service.quotations import Quoted, has_quotation_marks, quotation_spans, quoted_shingles
+from service.quotations import Quoted, attributed_spans, has_quotation_marks, quoted_shingles
 from service.shingles import shingle_sequence, to_u32, word_hashes
 from service.text import (
     INVISIBLE,
@@ -146,7 +146,7 @@ class Tokenised:
     def quoted(self) -> Quoted:
         """The shingles the text carries only inside quotations, and the others (see service/quotations.py). Kept:
         a stored text is compared with each of its copies."""
-        spans = quotation_spans(self.body) if has_quotation_marks(self.body) else []
+        spans = attributed_spans(self.body) if has_quotation_marks(self.body) else []
         counts = self.tokens_before([at for span in spans for at in span])
         quotations = list(zip(counts[::2], counts[1::2], strict=True))  # (as ranges of tokens)
         return quoted_shingles(quotations, self.sequence, min(self.shingle_size, self.count))

@@ -254,6 +254,67 @@ SENTENCING_LOCAL = "\n\n".join(
     ]
 )
 
+# A speech printed whole under one sentence of introduction (about 90 % of its words quoted), and two outlets' page
+# furniture (a menu, an appeal, links), which no test teaches as boilerplate.
+SPEECH_INTRO = (
+    "This is the full text of the speech the transport minister, Ilse Moravec, gave to the regional bus operators' "
+    "conference in Haldenby on Thursday."
+)
+SPEECH_PARAGRAPHS = [
+    "\u201cThank you for having me. I started my working life in a bus depot in this city, sweeping out the cabs at "
+    "the end of the night shift, so it is a real pleasure to be back among people who keep the buses running.",
+    "\u201cLet me begin with a number. Since the pandemic, one rural route in four has been cut or reduced to a "
+    "couple of journeys a day. For a teenager without a car, or a pensioner who no longer drives, that is not a "
+    "timetable change. It is the end of a job, a college course or a weekly visit to the doctor.",
+    "\u201cSo from April we will guarantee an hourly service between every market town and its nearest hospital, "
+    "from seven in the morning until ten at night, six days a week. Operators will bid for five-year contracts "
+    "rather than one-year grants, so that you can buy vehicles and train drivers with some confidence.",
+    "\u201cI know the hardest part of this is not buses but people. You have told me that drivers leave because the "
+    "shifts are split, the pay is poor and the toilets at the end of the line are locked. We will fund the pay "
+    "rise your drivers have asked for, and we will not renew a contract that does not provide proper facilities.",
+    "\u201cI will publish the punctuality and cancellation figures for every route every month, including the ones "
+    "that make uncomfortable reading for me. If the buses do not turn up, the people who depend on them deserve "
+    "to know whose fault it is, and I expect to be held to account for my share of it. Thank you.\u201d",
+]
+SPEECH = "\n\n".join([SPEECH_INTRO, *SPEECH_PARAGRAPHS])
+HALDENBY_POST_PAGE = (
+    "Home News Sport Business Opinion Lifestyle Travel Weather Jobs Property Motors Puzzles Newsletters Sign in",
+    "Your support keeps the Haldenby Post free to read. We have covered this city for a hundred and forty years, "
+    "through wars, floods, strikes and recessions, and we have never been more needed than now. Our reporters "
+    "sit through the council meetings, the inquests and the planning hearings that nobody else covers any more. "
+    "If everyone who read us gave a little each month, we could hire another reporter for the courts. Please "
+    "consider a contribution today, however small. It takes a minute and it keeps local news alive. Supporters "
+    "get our weekend magazine free, an invitation to the newsroom's open evening every spring and a say in the "
+    "campaigns we run, from saving the swimming baths to reopening the library on Sundays.",
+    "Most read: Roadworks on the ring road to last until the autumn. Primary school wins national reading prize. "
+    "Plans unveiled for a new market hall on the old bus station site. Police name man who died in a crash on the "
+    "coast road. Share this article by email, on Facebook or on WhatsApp. Sign up to the morning briefing and get "
+    "the day's top stories in your inbox before breakfast. Read our guide to the best walks in the hills this "
+    "autumn. Letters: readers have their say on the new parking charges in the city centre.",
+)
+MOOR_COURIER_PAGE = (
+    "Menu Local Politics Farming Crime Schools Health Arts Letters Obituaries Family Notices E-edition Contact",
+    "Independent journalism costs money. The Moor Courier is owned by nobody but its readers, and every penny we "
+    "raise goes into reporting on the towns and villages of the moor. We do not put our stories behind a paywall, "
+    "because we believe news about your community should be free for everyone who lives in it. If you value what "
+    "we do, please become a supporter. Monthly gifts help us plan ahead, and one-off gifts help us cover the big "
+    "stories when they break. Thank you for reading, and for standing up for local news. Our supporters have "
+    "paid for a reporter at the magistrates' court, a photographer at the agricultural show and a year of "
+    "coverage of the hospital campaign, and every one of those stories was free for all to read.",
+    "More from the Courier: Village shop saved by a community buyout. Farmers warn of a poor lambing season after "
+    "the wettest spring on record. Letters: readers have their say on the wind farm. Sign up to our weekly "
+    "newsletter for the best of the Courier in your inbox every Friday. Most read this week: the pub that "
+    "reopened after twenty years, a walker rescued from the tor in thick fog, and the parish council's row over "
+    "the new cattle grid on the common.",
+)
+
+
+def on_page(page: tuple[str, str, str], story: str) -> str:
+    """A story as a scraper takes it from an outlet's page: its menu and appeal above, its links below."""
+    menu, appeal, links = page
+    return "\n\n".join([menu, appeal, story, links])
+
+
 # A story that is mostly quotations (about 60 % of its words), each with its speaker.
 HOSPITAL_PARAGRAPHS = [
     "Staff at Kellan Valley Hospital say the closure of its maternity unit overnight will put mothers at risk, "
