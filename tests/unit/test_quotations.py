@@ -368,6 +368,8 @@ def test_a_speech_printed_whole_and_copied_onto_a_page_of_furniture_not_learned_
         # the rest of a sentence after a phrase quoted in it names no saying: reporting
         ("The firm, which regulators called \u201cthe worst-run in England,\u201d was fined a record sum. Then.",
          "\u201cthe worst-run in England,\u201d"),
+        ("The firm, which critics called \u201ca disaster,\u201d lost its United States licence. Then.",
+         "\u201ca disaster,\u201d"),  # ("states" a noun, no saying)
         # an outlet's own line of more than 12 words that ends in a colon
         ("Speaking at a packed news conference where he was asked about the budget again, he said: \u201cNo.\u201d",
          "\u201cNo.\u201d"),
