@@ -26,8 +26,8 @@ quotation).
 HTML quotes with elements too, and a body a feed sends as HTML is read as the text it shows (text.py): a
 `<blockquote>` (a statement, a judgment or a post set off as a block, often with no marks) or a `<q>` (which a
 browser shows in marks) is a quotation from its opening tag to its closing one. One never closed has no known end
-and is none; one inside another of its name is part of it; one holding four fifths of the text is the article set off
-whole, no quotation.
+and is none; one inside another of its name is part of it; one holding more than half of the text is the article set
+off whole, no quotation.
 
 The rule counts with each quotation the clause that attributes it (`attributed_spans`): "A spokesman for the Crown
 Prosecution Service said:" before it, ', said the Lyon public prosecutor.' after it. Two outlets giving one statement
@@ -168,9 +168,10 @@ def _clause_after(body: str, shown: str, end: int, ceiling: int) -> int:
     """Where the clause following the quotation that ends at `end` ends, or `end`: a quotation closing on a comma,
     a question or an exclamation mark, inside its closing mark ('"...,"', American style) or after it ('‘...’,',
     "« ... »,", British, French and German), goes on in its sentence with who said it ("said Detective Sergeant
-    Anya Whitlow."), up to the sentence's end, within `_CLAUSE_WORDS_AFTER` words, before `ceiling` (the next
-    quotation), and naming the saying (`_SPEECH_WORDS`): the rest of a sentence after a phrase quoted in it
-    ('which regulators called "the worst-run in England," was fined ...') is reporting."""
+    Anya Whitlow."), up to the sentence's end or the first comma after the word naming the saying
+    (`_SPEECH_WORDS`), within `_CLAUSE_WORDS_AFTER` words and before `ceiling` (the next quotation). Without such a
+    word it is none: the rest of a sentence after a phrase quoted in it ('which regulators called "the worst-run in
+    England," was fined ...') is reporting."""
     if end < 2 or not (shown[end - 2] in ",?!" or shown[end : end + 1] == ","):
         return end
     high = min(ceiling, end + _CLAUSE_CHARS)
@@ -179,10 +180,13 @@ def _clause_after(body: str, shown: str, end: int, ceiling: int) -> int:
     stop = min(stops, default=high if high == ceiling else None)
     if stop is None:
         return end
-    words = _WORD.findall(shown[end:stop].casefold())
-    if len(words) > _CLAUSE_WORDS_AFTER or _SPEECH_WORDS.isdisjoint(words):
+    saying = next((m for m in _WORD.finditer(shown, end, stop) if m[0].casefold() in _SPEECH_WORDS), None)
+    if saying is None or len(_WORD.findall(shown, end, stop)) > _CLAUSE_WORDS_AFTER:
         return end
-    return stop
+    # (to the first comma after the saying: "..., X told parliament on Wednesday, as opposition parties tabled a
+    # vote of no confidence." goes on with news, which an excerpt of a story led by a quotation shares)
+    comma = shown.find(",", saying.end(), stop)
+    return stop if comma < 0 else comma
 
 
 # An attribution clause (`_with_attributions`): how many words it may hold, and how far it is looked for. Before a
@@ -228,16 +232,17 @@ def _element_spans(body: str) -> list[tuple[int, int]]:
 
 
 def _without_whole_text(spans: list[tuple[int, int]], shown: str) -> list[tuple[int, int]]:
-    """The element spans but those holding four fifths of the text's words or more: an article a feed sets whole in
-    a `<blockquote>` under a credit line of its own quotes the article, not someone's words (two copies of one story
-    so set shared nothing outside it, and matched nothing)."""
+    """The element spans but those holding more than half of the text's words: an article a feed sets whole in a
+    `<blockquote>` under a credit line of its own quotes the article, not someone's words (two copies of one story
+    so set shared nothing outside it, and matched nothing; at four fifths, one page's menu and footer took its
+    blockquote under the cut). A statement so set in a brief is read as the brief's own text, as before 0.7.11."""
     if not spans:
         return spans
     words = len(_WORD.findall(shown))
-    return [(start, end) for start, end in spans if len(_WORD.findall(shown, start, end)) < _WHOLE_TEXT * words]
+    return [(start, end) for start, end in spans if len(_WORD.findall(shown, start, end)) <= _WHOLE_TEXT * words]
 
 
-_WHOLE_TEXT = 0.8
+_WHOLE_TEXT = 0.5
 
 
 def _family_spans(body: str, shown: str, family: _Family) -> list[tuple[int, int]]:

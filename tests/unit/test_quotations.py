@@ -279,8 +279,13 @@ def as_html(text: str) -> str:
 def test_html_elements_that_quote_are_quotations() -> None:
     body = "<p>The judge said:</p><blockquote><p>Guilty.</p><p>Go down.</p></blockquote><p>He <q>wept</q>.</p>"
     assert quoted(body) == ["<blockquote><p>Guilty.</p><p>Go down.</p></blockquote>", "<q>wept</q>"]
-    nested = '<blockquote class="twitter-tweet"><p>A <blockquote>B</blockquote> C</p></blockquote> D'
-    assert quoted(nested) == [nested[: -len(" D")]]
+    nested = '<blockquote class="twitter-tweet"><p>A <blockquote>B</blockquote> C</p></blockquote> D E F G'
+    assert quoted(nested) == [nested[: -len(" D E F G")]]
+    # one holding more than half of the text's words is the article set off whole: no quotation
+    assert quoted("<p>Republished with thanks.</p><blockquote><p>The whole story, in its words.</p></blockquote>") == []
+    # (at four fifths, a page's menu and footer beside it took a syndicated article under the cut: 0.66 of its words)
+    page = "<p>Home News Sport Travel</p><blockquote><p>The whole story, in its own words.</p></blockquote><p>Share</p>"
+    assert quoted(page) == []
     assert quoted('<p>She said <q cite="x">no</q> and “yes”.</p>') == ['<q cite="x">no</q>', "“yes”"]
     # never closed, closed with none open, or not lower case as text.py reads tags: no quotation
     for body in ("<p>a</p><blockquote><p>b</p>", "<p>a</p></blockquote><p>b</p>", "<BLOCKQUOTE>b</BLOCKQUOTE>"):
@@ -365,6 +370,10 @@ def test_a_speech_printed_whole_and_copied_onto_a_page_of_furniture_not_learned_
          "\u2018We got him\u2019, the Lyon public prosecutor, Nicolas Jacquemart, said in a statement on Monday."),
         ("\u00ab Non \u00bb, a indiqu\u00e9 le procureur. Puis.", "\u00ab Non \u00bb, a indiqu\u00e9 le procureur."),
         ("\u201eNein\u201c, sagte der Staatsanwalt. Dann.", "\u201eNein\u201c, sagte der Staatsanwalt."),
+        # it ends at the first comma after the saying: what follows is news an excerpt of the story shares
+        ("\u201cWe will not resign,\u201d the prime minister told parliament on Wednesday, as opposition parties "
+         "tabled a vote of no confidence. Then.",
+         "\u201cWe will not resign,\u201d the prime minister told parliament on Wednesday"),
         # the rest of a sentence after a phrase quoted in it names no saying: reporting
         ("The firm, which regulators called \u201cthe worst-run in England,\u201d was fined a record sum. Then.",
          "\u201cthe worst-run in England,\u201d"),
