@@ -198,7 +198,8 @@ def _clause_after(body: str, shown: str, end: int, ceiling: int) -> int:
 _CLAUSE_WORDS_BEFORE = 12
 _CLAUSE_WORDS_AFTER = 20
 _CLAUSE_CHARS = 240
-# The words that name a saying, one of which a clause after a quotation holds: English, French and German.
+# The words that name a saying, one of which a clause after a quotation holds: English, French, German, Spanish,
+# Italian and Dutch.
 _SPEECH_WORDS = frozenset(
     "said says say saying told tells added adds adding stated wrote writes asked asks replied replies warned "
     "warns explained explains insisted insists declared declares announced announces argued argues noted "
@@ -206,7 +207,10 @@ _SPEECH_WORDS = frozenset(
     "stressed suggested remarked responded observed conceded confirmed confirms denied "
     "déclaré déclare dit indiqué indique affirmé affirme expliqué explique ajouté ajoute souligné souligne estimé "
     "estime précisé précise selon confié confie assuré assure "
-    "sagte sagt sagten erklärte erklärt betonte betont meinte schrieb teilte fügte".split()
+    "sagte sagt sagten erklärte erklärt betonte betont meinte schrieb teilte fügte hieß warnte "
+    "emphasised emphasized pledged revealed "
+    "dijo añadió señaló afirmó explicó declaró aseguró indicó dichiarato aggiunto sottolineato spiegato affermato "
+    "zei zegt aldus verklaarde".split()
 )  # (not nouns as well, "states", "notes", "claims", nor "so", the German "..., so der Sprecher": English's too)
 _WORD = re.compile(r"\w+")
 # A sentence's end: its mark and any closing marks or brackets after it, before a space; or a blank line.
