@@ -370,6 +370,8 @@ def test_a_speech_printed_whole_and_copied_onto_a_page_of_furniture_not_learned_
          "\u2018We got him\u2019, the Lyon public prosecutor, Nicolas Jacquemart, said in a statement on Monday."),
         ("\u00ab Non \u00bb, a indiqu\u00e9 le procureur. Puis.", "\u00ab Non \u00bb, a indiqu\u00e9 le procureur."),
         ("\u201eNein\u201c, sagte der Staatsanwalt. Dann.", "\u201eNein\u201c, sagte der Staatsanwalt."),
+        ("\u00abNo\u00bb, dijo el fiscal. Luego.", "\u00abNo\u00bb, dijo el fiscal."),
+        ("\u201cNee\u201d, zei de officier van justitie. Toen.", "\u201cNee\u201d, zei de officier van justitie."),
         # it ends at the first comma after the saying: what follows is news an excerpt of the story shares
         ("\u201cWe will not resign,\u201d the prime minister told parliament on Wednesday, as opposition parties "
          "tabled a vote of no confidence. Then.",
