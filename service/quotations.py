@@ -175,8 +175,8 @@ def _clause_after(body: str, shown: str, end: int, ceiling: int) -> int:
     if end < 2 or not (shown[end - 2] in ",?!" or shown[end : end + 1] == ","):
         return end
     high = min(ceiling, end + _CLAUSE_CHARS)
-    stops = [m.start() + 1 for m in _SENTENCE_END.finditer(shown, end, high)][:1]
-    stops += [m.start() for m in _PARAGRAPH_END.finditer(body, end, high)][:1]
+    sentence, paragraph = _SENTENCE_END.search(shown, end, high), _PARAGRAPH_END.search(body, end, high)
+    stops = [m.start() + 1 for m in (sentence,) if m] + [m.start() for m in (paragraph,) if m]
     stop = min(stops, default=high if high == ceiling else None)
     if stop is None:
         return end
