@@ -213,8 +213,12 @@ _SPEECH_WORDS = frozenset(
     "zei zegt aldus verklaarde".split()
 )  # (not nouns as well, "states", "notes", "claims", nor "so", the German "..., so der Sprecher": English's too)
 _WORD = re.compile(r"\w+")
-# A sentence's end: its mark and any closing marks or brackets after it, before a space; or a blank line.
-_SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*\s|\n[^\S\n]*\n")
+# A sentence's end: its mark and any closing marks or brackets after it, before a space; or a blank line. Not the
+# full stop of a title's abbreviation ("said Sen. Maria Vance of Ohio."; read as an end, it cut the clause there).
+_TITLES = "Mr Mrs Ms Dr Sen Rep Gov Gen Lt Col Capt Sgt Prof Rev St Jr Sr Mme Mlle Hr Fr".split()
+_SENTENCE_END = re.compile(
+    "".join(rf"(?<!\b{title})" for title in _TITLES) + r"[.!?\u2026][\"'\u201d\u2019)\]]*\s|\n[^\S\n]*\n"
+)
 
 
 def _element_spans(body: str) -> list[tuple[int, int]]:

@@ -372,6 +372,10 @@ def test_a_speech_printed_whole_and_copied_onto_a_page_of_furniture_not_learned_
         ("\u201eNein\u201c, sagte der Staatsanwalt. Dann.", "\u201eNein\u201c, sagte der Staatsanwalt."),
         ("\u00abNo\u00bb, dijo el fiscal. Luego.", "\u00abNo\u00bb, dijo el fiscal."),
         ("\u201cNee\u201d, zei de officier van justitie. Toen.", "\u201cNee\u201d, zei de officier van justitie."),
+        # a title's abbreviation ends no sentence
+        ("\u201cWe will vote no,\u201d said Sen. Maria Vance of Ohio. Then.",
+         "\u201cWe will vote no,\u201d said Sen. Maria Vance of Ohio."),
+        ("It ended. Dr. Ines Hale said: \u201cNo.\u201d", "Dr. Ines Hale said: \u201cNo.\u201d"),
         # it ends at the first comma after the saying: what follows is news an excerpt of the story shares
         ("\u201cWe will not resign,\u201d the prime minister told parliament on Wednesday, as opposition parties "
          "tabled a vote of no confidence. Then.",
