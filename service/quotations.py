@@ -159,7 +159,7 @@ def _clause_before(body: str, shown: str, start: int, floor: int) -> int:
     ends = [m.end() for m in _SENTENCE_END.finditer(shown, low, stop - 1)]
     ends += [m.end() for m in _PARAGRAPH_END.finditer(body, low, stop - 1)]
     begin = max(ends, default=low if low == floor else None)
-    if begin is None or len(_WORD.findall(shown[begin:stop])) > _CLAUSE_WORDS_BEFORE:
+    if begin is None or len(_WORD.findall(shown, begin, stop)) > _CLAUSE_WORDS_BEFORE:
         return start  # (no sentence start within reach, or a sentence of reporting that ends in a colon)
     return begin
 
@@ -224,7 +224,7 @@ _SENTENCE_END = re.compile(
 def _element_spans(body: str) -> list[tuple[int, int]]:
     """The spans of the body's `<blockquote>` and `<q>` elements, from the opening tag's start to the closing tag's
     end, each closing tag closing the nearest element of its name still open: one inside another is merged into it
-    with the other spans (`quotation_spans`), and one never closed is none, without taking the closed ones after it
+    with the other spans (`_spans`), and one never closed is none, without taking the closed ones after it
     (an embed's tag cut short by a feed, or one in a comment, left every later blockquote unread). A closing tag
     with none open is passed over."""
     spans: list[tuple[int, int]] = []
