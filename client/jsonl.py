@@ -296,14 +296,14 @@ _WIDE_MARKS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
 
 def _refuse_other_formats(first: bytes, name: str, arg: str) -> None:
     """InputError, before any line is answered, if the first non-blank line shows the input is no UTF-8 JSON
-    Lines at all: UTF-16 or UTF-32 text (a byte order mark, or NUL bytes), a JSON array, or pretty-printed
-    JSON. Each of its lines was refused on its own, one error line each, none saying why. `arg`: the input
-    as a command's argument, with its space before it ("" for standard input, which the commands read too)."""
+    Lines at all: UTF-16 or UTF-32 text (a byte order mark, or a NUL byte beside its '{'), a JSON array, or
+    pretty-printed JSON. Each of its lines was refused on its own, one error line each, none saying why. `arg`: the
+    input as a command's argument, with its space before it ("" for standard input, which the commands read too)."""
     if encoding := _wide_encoding(first):
         raise InputError(f"{name} looks like {encoding} text, not UTF-8: neardup reads UTF-8 JSON Lines; convert it "
                          f"first (iconv -f {encoding} -t UTF-8{arg} > converted.jsonl)")  # fmt: skip
     line = first.removeprefix(BOM).strip()  # (a UTF-8 byte order mark is read past)
-    if line.startswith(b"["):
+    if _opens_an_array(line):
         raise InputError(f"{name} looks like a JSON array (its first line starts with '['); neardup reads JSON "
                          f"Lines: one object per line (e.g. jq -c '.[]'{arg} > converted.jsonl)")  # fmt: skip
     if line == b"{":
@@ -311,15 +311,39 @@ def _refuse_other_formats(first: bytes, name: str, arg: str) -> None:
                          f"JSON Lines: one object per line (e.g. jq -c .{arg} > converted.jsonl)")  # fmt: skip
 
 
+def _opens_an_array(line: bytes) -> bool:
+    """Does the (stripped) line open a JSON array: '[' alone or before an object, array or string (an array
+    printed over lines, or on one), or a whole array? Not a log line's '[2026-12-08 09:00:00] ...' or '[INFO] ...',
+    which a dump may begin with: that line is refused on its own ("not valid JSON"), the rest read (the whole input
+    was refused as a JSON array, and --start-line could not pass the line: the first is always looked at)."""
+    if not line.startswith(b"["):
+        return False
+    after = line[1:].lstrip()
+    if after[:1] in (b"", b"{", b"[", b'"'):
+        return True
+    try:
+        return isinstance(_DECODER.decode(line.decode("utf-8")), list)
+    except (ValueError, RecursionError):  # (not UTF-8, not JSON, or nested too deeply to read)
+        return False
+
+
 def _wide_encoding(line: bytes) -> str | None:
-    """UTF-16 or UTF-32, with its byte order, if the line starts with its byte order mark or holds NUL bytes
-    (which UTF-8 text does not, and UTF-16 puts beside every ASCII character); None otherwise."""
+    """UTF-16 or UTF-32, with its byte order, if the line starts with its byte order mark, or with a NUL byte and
+    what a line of JSON starts with ('{', '[', a space), in either order (UTF-16 puts a NUL beside every ASCII
+    character); None otherwise. A NUL elsewhere in a line of UTF-8 is that line's fault alone, answered on its own:
+    one stray NUL in the first line had the whole input refused as UTF-16, with advice (iconv) that garbles UTF-8."""
     for mark, encoding in _WIDE_MARKS:
         if line.startswith(mark):
             return encoding
-    if b"\x00" not in line:
-        return None
-    return "UTF-16BE" if line.startswith(b"\x00") else "UTF-16LE"
+    first, second = line[:1], line[1:2]
+    if first == b"\x00" and second in _OPENING:
+        return "UTF-16BE"
+    if second == b"\x00" and first in _OPENING:
+        return "UTF-16LE"
+    return None
+
+
+_OPENING = (b"{", b"[", b" ", b"\t")  # what a line of JSON may start with (a blank line is no first line)
 
 
 def parse_line(raw: bytes, number: int, unread: Callable[[str, int], None] | None = None) -> Article | BadLine:
@@ -339,6 +363,9 @@ def parse_line(raw: bytes, number: int, unread: Callable[[str, int], None] | Non
         obj = _DECODER.decode(line.rstrip("\r\n"))
     except json.JSONDecodeError as exc:
         return BadLine(None, f"line {number}: not valid JSON ({_where(exc)})")
+    except RecursionError:  # (json's reader recurses a level of nesting at a time: the command died with a traceback)
+        return BadLine(None, f"line {number}: arrays or objects nested too deeply to read (about a thousand levels "
+                             "or more); an article's fields are strings")  # fmt: skip
     except ValueError:  # (Python reads no whole number of over 4,300 digits: the command died with a traceback)
         return BadLine(None, f"line {number}: holds a number too long to read (over 4,300 digits); write it as a "
                              "string, in quotes")  # fmt: skip
@@ -442,7 +469,7 @@ def _id_of_undecodable(text: bytes) -> str | None:
     not UTF-8 are read as lone surrogates (surrogateescape), so an id holding one is no id (None)."""
     try:
         obj = _DECODER.decode(text.decode("utf-8", "surrogateescape").rstrip("\r\n"))
-    except ValueError:  # (not JSON, or a number too long to read)
+    except (ValueError, RecursionError):  # (not JSON, a number too long to read, or nested too deeply)
         return None
     if not isinstance(obj, dict) or (isinstance(obj, _Repeating) and "id" in obj.repeated):
         return None

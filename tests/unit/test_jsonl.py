@@ -406,6 +406,45 @@ def test_an_input_that_is_evidently_not_jsonl_fails_at_its_first_line_saying_wha
     assert said in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    "first",
+    [b'{"id": "x", "body": "a stray \x00 byte"}', b"[2026-12-08 00:00:00] feed dump start", b"[INFO] feed dump",
+     b"a\x00b", b"\x00\x00"],
+    ids=["nul-in-a-line", "log-line-with-a-time", "log-line-with-a-level", "nul-after-a-letter", "nul-nul"],
+)  # fmt: skip
+def test_a_first_line_that_is_merely_bad_is_answered_on_its_own_and_the_rest_read(tmp_path: Path, first: bytes) -> None:
+    # (one stray NUL byte in the first line had the whole input refused as UTF-16LE text, with iconv advice that
+    # garbles UTF-8; a log line's "[2026-..." as a JSON array; and --start-line 2 could not pass it)
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(first + b"\n" + jsonl(*ROWS))
+    lines = list(read_articles(path))
+    assert isinstance(lines[0], BadLine) and lines[0].error.startswith("line 1: ")
+    assert lines[1:] == [Article("a", "one"), Article("b", "two")]
+
+
+@pytest.mark.parametrize("first", [b"[1, 2]", b"[ {", b"[[", b'["a",', b"[  "], ids=["whole", "object", "array",
+                                                                                   "string", "alone"])  # fmt: skip
+def test_a_first_line_opening_an_array_still_refuses_the_input(tmp_path: Path, first: bytes) -> None:
+    path = tmp_path / "in.json"
+    path.write_bytes(first + b"\n" + jsonl(*ROWS))
+    with pytest.raises(InputError, match="looks like a JSON array"):
+        list(read_articles(path))
+
+
+def test_a_line_nested_too_deeply_is_answered_on_its_own(tmp_path: Path) -> None:
+    # (json's reader recursed past Python's limit: RecursionError, and the command died with a traceback, the lines
+    # after it unanswered; in a line that is not UTF-8 too, whose id is looked for)
+    deep = b"[" * 5000 + b"]" * 5000
+    path = tmp_path / "deep.jsonl"
+    path.write_bytes(jsonl(ROWS[0]) + b'{"id": "d", "body": "b", "x": ' + deep + b"}\n"
+                     + b'{"id": "e", "body": "caf\xe9", "x": ' + deep + b"}\n" + jsonl(ROWS[1]))  # fmt: skip
+    lines = list(read_articles(path))
+    assert lines[0] == Article("a", "one") and lines[3] == Article("b", "two")
+    assert lines[1] == BadLine(None, "line 2: arrays or objects nested too deeply to read (about a thousand levels or "
+                                     "more); an article's fields are strings")  # fmt: skip
+    assert isinstance(lines[2], BadLine) and lines[2].id is None and "line 3: not UTF-8" in lines[2].error
+
+
 def test_a_json_lines_file_whose_first_line_is_an_object_is_read_as_before(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + jsonl(*ROWS) + b"[1]\n{\n")  # (later lines: each its own error)
