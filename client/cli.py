@@ -22,8 +22,11 @@ from client.cli_base import (
     EXIT_BROKEN_PIPE,
     EXIT_FAILED,
     EXIT_OK,
+    OutputFailed,
+    drop_standard_output,
     exit_status,
     how_stopped,
+    print_out,
     say,
     terminated_as_interrupted,
 )
@@ -61,8 +64,12 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         # Whoever read the output left (`neardup check ... | head`): stop quietly, as a process ended by
         # SIGPIPE would, instead of a traceback. Python would fail again flushing stdout at exit: point it
         # at /dev/null first.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        drop_standard_output()
         return EXIT_BROKEN_PIPE
+    except OutputFailed as exc:  # (health fails 1, never 2: Docker reserves 2)
+        say(f"neardup {args.command}: {exc}")
+        drop_standard_output()
+        return EXIT_ABSENT if args.command == "health" else EXIT_FAILED
 
 
 def _warn_of_unknown_variables(command: str, env: Mapping[str, str]) -> None:
@@ -292,9 +299,9 @@ def _get(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         try:
             stored = client.get(args.id)
         except NotFoundError as exc:
-            print(f"neardup: {exc.details}", file=sys.stderr)
+            say(f"neardup: {exc.details}")
             return EXIT_ABSENT
-    print(json.dumps(stored.as_dict(), ensure_ascii=False, indent=2))
+    print_out(json.dumps(stored.as_dict(), ensure_ascii=False, indent=2))
     return EXIT_OK
 
 
@@ -303,11 +310,11 @@ def _group(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         try:
             pages = list(client.group_pages(args.id, page_size=args.page_size))
         except NotFoundError as exc:
-            print(f"neardup: {exc.details}", file=sys.stderr)
+            say(f"neardup: {exc.details}")
             return EXIT_ABSENT
     members = [m.as_dict() for page in pages for m in page.members]
-    print(json.dumps({"original": pages[0].original, "total_size": pages[0].total_size, "members": members},
-                     ensure_ascii=False, indent=2))  # fmt: skip
+    print_out(json.dumps({"original": pages[0].original, "total_size": pages[0].total_size, "members": members},
+                         ensure_ascii=False, indent=2))  # fmt: skip
     return EXIT_OK
 
 
@@ -316,10 +323,10 @@ def _stats(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         s = client.stats()
     # (the limits too: a too-big article's error says to match --max-message-bytes to the server's; None: a
     # server too old to say)
-    print(json.dumps({"articles": s.articles, "store": s.store, "uptime_seconds": round(s.uptime_seconds, 3),
-                      "version": s.version, "max_body_bytes": s.max_body_bytes or None,
-                      "max_message_bytes": s.max_message_bytes or None, "parameters": s.parameters},
-                     indent=2))  # fmt: skip
+    print_out(json.dumps({"articles": s.articles, "store": s.store, "uptime_seconds": round(s.uptime_seconds, 3),
+                          "version": s.version, "max_body_bytes": s.max_body_bytes or None,
+                          "max_message_bytes": s.max_message_bytes or None, "parameters": s.parameters},
+                         indent=2))  # fmt: skip
     return EXIT_OK
 
 
@@ -334,9 +341,9 @@ def _health(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         try:
             status = client.health(args.service)
         except NeardupClientError as exc:
-            print(f"neardup: unhealthy: {exc}{hint_for_flags(exc, args)}", file=sys.stderr)
+            say(f"neardup: unhealthy: {exc}{hint_for_flags(exc, args)}")
             return EXIT_ABSENT
-    print(status)
+    print_out(status)
     return EXIT_OK if status == "SERVING" else EXIT_ABSENT
 
 

@@ -3,12 +3,14 @@ on a setting that cannot work), and the client commands' Ctrl-C and SIGTERM (`te
 
 from __future__ import annotations
 
+import errno
+import os
 import signal
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import NoReturn
+from contextlib import contextmanager, suppress
+from typing import NoReturn, TextIO
 
 EXIT_OK, EXIT_ABSENT, EXIT_FAILED = 0, 1, 2
 EXIT_REJECTED = 1  # ingest and check: every line was answered, some with an error
@@ -97,6 +99,8 @@ def say(message: str) -> None:
     """`message` as one line on stderr, in one write, never run together with another thread's: check's 8
     threads said their retries at once, print's text and line end written apart, two messages on one line. Every
     message ingest and check say goes through it (the main thread's too: a line's warning, beside a retry)."""
+    if sys.stderr is None:  # (closed when the command started, `2>&-`: there is no one to tell)
+        return
     with _SAYING:
         sys.stderr.write(message + "\n")
         sys.stderr.flush()
@@ -104,3 +108,38 @@ def say(message: str) -> None:
 
 def were(count: int) -> str:
     return "was" if count == 1 else "were"
+
+
+class OutputFailed(Exception):
+    """The command's output could not be written (a full disk, a file size limit, /dev/full): it stops, saying so
+    (EXIT_FAILED), where it died with a traceback and exit 1, which ingest and check give for lines rejected."""
+
+    def __init__(self, where: str, error: OSError) -> None:
+        super().__init__(f"cannot write {where}: {error.strerror or error}")
+        self.error = error
+
+
+def print_out(text: str) -> None:
+    """`text` and a line end on standard output, flushed: OutputFailed if it cannot be written (a BrokenPipeError
+    is let through: a reader that left, which main ends as SIGPIPE would)."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputFailed("standard output", exc) from None
+
+
+def standard_input() -> TextIO:
+    """sys.stdin; OSError if it was closed when the command started (`<&-`: Python sets it to None)."""
+    if sys.stdin is None:
+        raise OSError(errno.EBADF, "standard input is closed")
+    return sys.stdin
+
+
+def drop_standard_output() -> None:
+    """Point standard output at /dev/null: what it holds unwritten, Python would fail to flush again at exit (a
+    traceback after the command's own words, and exit status 120)."""
+    with suppress(OSError, ValueError, AttributeError):  # (no descriptor: replaced, or closed at start)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -9,14 +9,23 @@ import io
 import itertools
 import json
 import os
-import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, closing, nullcontext, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from client.api import MAX_DELETES_PER_CALL, require_id
-from client.cli_base import EXIT_ABSENT, EXIT_FAILED, EXIT_OK, say, were
+from client.cli_base import (
+    EXIT_ABSENT,
+    EXIT_FAILED,
+    EXIT_OK,
+    OutputFailed,
+    drop_standard_output,
+    print_out,
+    say,
+    standard_input,
+    were,
+)
 from client.cli_connection import connect
 from client.errors import InvalidArgumentError
 
@@ -27,36 +36,49 @@ if TYPE_CHECKING:
 def delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """DeleteArticles, MAX_DELETES_PER_CALL ids a call, read and answered as they go (a purge list may be long)."""
     if not args.ids and args.from_file is None:
-        print("neardup delete: name ids, or a file of them with --from", file=sys.stderr)
+        say("neardup delete: name ids, or a file of them with --from")
         return EXIT_FAILED
     try:
         listed = _id_file(args.from_file)
     except OSError as exc:
-        print(f"neardup delete: cannot read the ids in {args.from_file}: {exc}", file=sys.stderr)
+        say(f"neardup delete: cannot read the ids in {args.from_file}: {exc.strerror or exc}")
         return EXIT_FAILED
-    answered = absent = 0
+    answered = absent = sent = 0
     with listed as lines, connect(args) as client, closing(_DeletedIds()) as gone:
         try:
             for chunk in _chunks(_checked_ids(args.ids, lines, args.from_file), MAX_DELETES_PER_CALL):
-                for deletion in client.delete_many(chunk):
+                deletions = client.delete_many(chunk)
+                sent += len(chunk)
+                for deletion in deletions:
                     answered += 1
                     if deletion.deleted:
                         gone.add(deletion.id)
                     else:  # (named again after this run deleted it, it was stored: not counted)
                         absent += deletion.id not in gone
-                    print(json.dumps(deletion.as_dict(), ensure_ascii=False), flush=True)
+                    print_out(json.dumps(deletion.as_dict(), ensure_ascii=False))
                 gone.keep()
+        except OutputFailed as exc:  # (the ids sent are deleted: their answers could not all be written)
+            ids = "id" if sent == 1 else "ids"
+            written = answered - 1  # (the answer being written failed: a part of its line may be written)
+            whole = (
+                f"only the first {written:,} of their answers {were(written)}"
+                if written
+                else "none of their answers was"
+            )
+            say(f"neardup delete: {exc}; stopped there: the {sent:,} {ids} sent {were(sent)} deleted (or not stored), "
+                f"but {whole} written whole")  # fmt: skip
+            drop_standard_output()
+            return EXIT_FAILED
         except UnicodeDecodeError as exc:
-            print(f"neardup delete: {args.from_file} is not UTF-8 text ({exc}); stopped there: {_sent(answered)}",
-                  file=sys.stderr)  # fmt: skip
+            say(f"neardup delete: {args.from_file} is not UTF-8 text ({exc}); stopped there: {_sent(answered)}")
             return EXIT_FAILED
         except InvalidArgumentError as exc:
-            print(f"neardup delete: {exc.details}; stopped there: {_sent(answered)}", file=sys.stderr)
+            say(f"neardup delete: {exc.details}; stopped there: {_sent(answered)}")
             return EXIT_FAILED
     if absent:  # (as ingest and check say how many lines were rejected: the exit status alone said nothing)
         ids = "id" if answered == 1 else "ids"
-        print(f"neardup delete: {absent:,} of {answered:,} {ids} {were(absent)} not stored: nothing to delete for "
-              f"{'it' if absent == 1 else 'them'}", file=sys.stderr)  # fmt: skip
+        say(f"neardup delete: {absent:,} of {answered:,} {ids} {were(absent)} not stored: nothing to delete for "
+            f"{'it' if absent == 1 else 'them'}")  # fmt: skip
     return EXIT_ABSENT if absent and not args.missing_ok else EXIT_OK
 
 
@@ -175,7 +197,7 @@ def _id_file(path: Path | None) -> AbstractContextManager[Iterable[str]]:
     if path is None:
         return nullcontext(())
     if str(path) == "-":
-        return nullcontext(io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig"))
+        return nullcontext(io.TextIOWrapper(standard_input().buffer, encoding="utf-8-sig"))
     return path.open(encoding="utf-8-sig")
 
 

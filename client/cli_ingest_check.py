@@ -19,12 +19,23 @@ import grpc
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from client.api import Article, ArticleFailure, OnRetry, Verdict
-from client.cli_base import EXIT_FAILED, EXIT_OK, EXIT_REJECTED, STOPS, exit_status, how_stopped, say, were
+from client.cli_base import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_REJECTED,
+    STOPS,
+    OutputFailed,
+    drop_standard_output,
+    exit_status,
+    how_stopped,
+    say,
+    were,
+)
 from client.cli_connection import connect, say_failed
 from client.cli_output import Writer, output
 from client.cli_wait import wait_ready
 from client.errors import NeardupClientError, reworded
-from client.jsonl import BadLine, NumberedArticles, read_numbered_articles
+from client.jsonl import BadLine, InputError, NumberedArticles, read_numbered_articles
 from client.ordered import in_order, ordered_map
 from client.resume import Retry
 
@@ -274,8 +285,7 @@ def _run_file(
                 number = numbers.popleft()
                 line = _output_line(_numbered(outcome, number))
                 with STOPS.whole():  # (a stop between the write and the count: the output held one more)
-                    out.write(line)
-                    out.flush()
+                    _write(out, line, args.output)
                     answered += 1
                     resume = number + 1
                 rejected += not isinstance(outcome, Verdict)
@@ -288,13 +298,28 @@ def _run_file(
             stopped = f"{how_stopped(stop)} once {_lines(answered)} {were(answered)} answered"
             _say_how_far(args, stopped, resume, for_now)
             return exit_status(stop)
+        except OutputFailed as exc:
+            # (the line being written may be there in part: a run that goes on from it with --append begins on a new
+            # line, said; an article stored is answered "unchanged")
+            say(f"neardup {args.command}: {exc}")
+            if out is sys.stdout:
+                drop_standard_output()
+            _say_how_far(args, _stopped_once(answered), resume, for_now)
+            return EXIT_FAILED
+        except InputError as exc:  # (the articles read before it are answered: index_stream and ordered_map wait)
+            if not answered:
+                raise  # (nothing to go on from: main says why)
+            say(f"neardup {args.command}: {exc}")
+            read = "Every article read before it was answered" if args.command == "ingest" else None
+            _say_how_far(args, _stopped_once(answered), resume, for_now, after=read)
+            return EXIT_FAILED
         except NeardupClientError as exc:
             if not exc.retryable and not answered:
                 raise  # (the run could not start: a token refused, say; main says why)
             # (the server gone past --retries, or refusing every call from now on: what was answered, and
             # whether to run again, as on Ctrl-C)
             say_failed(exc, args, answered=answered > 0)
-            _say_how_far(args, f"stopped once {_lines(answered)} {were(answered)} answered", resume, for_now, exc)
+            _say_how_far(args, _stopped_once(answered), resume, for_now, exc)
             return EXIT_FAILED
     # Every line answered (a stream the server ended with lines unanswered raised a retryable error above):
     # an output file holds this run's lines only, so none for an input of no lines (emptied on the first
@@ -313,6 +338,21 @@ def _run_file(
     if not progress.live:  # (the bar shows the total; without it, the run's end would say nothing)
         say(f"neardup {args.command}: {_lines(answered)} answered, none rejected")
     return EXIT_OK
+
+
+def _stopped_once(answered: int) -> str:
+    return f"stopped once {_lines(answered)} {were(answered)} answered"
+
+
+def _write(out: Writer, line: str, path: object) -> None:
+    """The line written and flushed; OutputFailed if it cannot be (BrokenPipeError let through: main's)."""
+    try:
+        out.write(line)
+        out.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputFailed("standard output" if path is None or str(path) == "-" else f"--output {path}", exc) from None
 
 
 def _say_versions(outcomes: Counter[str | None]) -> None:
@@ -354,12 +394,14 @@ def _say_how_far(
     resume: int,
     for_now: Counter[str],
     error: NeardupClientError | None = None,
+    after: str | None = None,
 ) -> None:
     """The closing line of a run that stopped: how far it got, what became of the articles after the lines it
-    answered, how to go on from the first line it did not answer (`resume`), and which lines before it to send
-    again (`for_now`: answered with an error that may pass, by code)."""
+    answered (`after`, if known otherwise than from `error`), how to go on from the first line it did not answer
+    (`resume`), and which lines before it to send again (`for_now`: answered with an error that may pass, by
+    code)."""
     going_on = _going_on(args, resume, error is not None and error.store_full)
-    say(f"neardup {args.command}: {stopped}. {_after_stopping(args.command, error)}. {going_on}"
+    say(f"neardup {args.command}: {stopped}. {after or _after_stopping(args.command, error)}. {going_on}"
         f"{_turned_away(for_now, '. ', resume)}")  # fmt: skip
 
 
@@ -456,7 +498,8 @@ class _progress:
 
     def __init__(self, command: str, disabled: bool, every: float = 10.0,
                  clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
-        self.live = not disabled and sys.stderr.isatty()  # (the bar: it shows the total at the end)
+        # (the bar: it shows the total at the end; none with stderr closed, `2>&-`)
+        self.live = not disabled and sys.stderr is not None and sys.stderr.isatty()
         self._plain = not disabled and not self.live
         self._command, self._every, self._clock = command, every, clock
         self._count = 0

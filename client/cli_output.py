@@ -32,6 +32,8 @@ def output(
     which the shell opened (`>>` appends). A run that goes on from a line (`start_line` past 1) without `append`
     is refused a file that holds something: the results of the run it goes on from, which it would empty."""
     if path is None or str(path) == "-":
+        if sys.stdout is None:  # (closed when the command started: `>&-`)
+            fail("standard output is closed: name a file to write the results to with --output")
         if append:
             fail("--append adds to the file --output names; standard output is opened by the shell: append with "
                  ">> there (or name the file with --output)")  # fmt: skip
@@ -196,16 +198,37 @@ class _EmptiedWhenWritten:
         self._file = file
         self._made = made
         self._written = False
+        self._regular = stat.S_ISREG(os.fstat(file.fileno()).st_mode)  # (not a pipe or /dev/stdout)
 
     def write(self, text: str) -> int:
         if not self._written:
-            if stat.S_ISREG(os.fstat(self._file.fileno()).st_mode):  # (not a pipe or /dev/stdout)
+            if self._regular:
                 self._file.truncate(0)
             self._written = True
-        return self._file.write(text)
+        self._put(text)
+        return len(text)
+
+    def _put(self, text: str) -> None:
+        """`text` written whole, straight to the file (every line is flushed as it is written: a buffer gains
+        nothing). A write that fails part-way (a full disk, a file size limit) is taken back out of a regular file,
+        which then ends with the last whole line, and raises: a run that goes on with --append adds after it (the
+        line's first part stayed, run together with the next run's first line, and a buffered copy of it failed
+        again at close)."""
+        fd = self._file.fileno()
+        size = os.fstat(fd).st_size if self._regular else None
+        left = memoryview(text.encode("utf-8"))
+        try:
+            while left:
+                left = left[os.write(fd, left) :]
+        except OSError:
+            if size is not None:
+                with suppress(OSError):
+                    os.ftruncate(fd, size)
+                    os.lseek(fd, size, os.SEEK_SET)
+            raise
 
     def flush(self) -> None:
-        self._file.flush()
+        """Nothing to flush: _put writes straight to the file."""
 
     def __enter__(self) -> _EmptiedWhenWritten:
         return self
@@ -236,12 +259,12 @@ class _Appended(_EmptiedWhenWritten):
                 say(f"neardup: --output {self._path} did not end with a line end (a run killed in the middle "
                     "of a line?): its last line is left as it was, and this run's results begin on a new "
                     "line")  # fmt: skip
-                self._file.write("\n")
+                self._put("\n")
             elif ends is None:
                 say(f"neardup: warning: --output {self._path} may be written but not read, so whether it ends "
                     "with a line end cannot be told: if a run was killed in the middle of a line, this run's "
                     "first result is run together with that line")  # fmt: skip
-        return self._file.write(text)
+        return super().write(text)
 
 
 def _ends_a_line(fd: int) -> bool | None:

@@ -10,7 +10,6 @@ import re
 import select
 import shlex
 import stat
-import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from client.api import Article
+from client.cli_base import standard_input
 
 STDIN = Path("-")
 BOM = b"\xef\xbb\xbf"  # UTF-8's byte order mark: read past at the start of any line
@@ -156,10 +156,11 @@ def _gunzipped(file: io.BufferedReader | DescriptorReader) -> Iterator[IO[bytes]
 
 
 def _standard_input() -> DescriptorReader | io.BufferedReader:
+    stdin = standard_input()  # (OSError if closed: `<&-`)
     try:
-        return DescriptorReader(sys.stdin.fileno())
+        return DescriptorReader(stdin.fileno())
     except (AttributeError, OSError, ValueError):  # (replaced by one without a descriptor, as a test harness does)
-        return _peekable(sys.stdin.buffer)
+        return _peekable(stdin.buffer)
 
 
 def _peekable(stream: IO[bytes]) -> io.BufferedReader:

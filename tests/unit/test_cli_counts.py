@@ -17,7 +17,7 @@ from client.jsonl import BadLine
 
 def _run(outcomes: list[Verdict | BadLine]) -> int:
     """_run_file over lines answered with `outcomes`, its output in memory; its exit status."""
-    args = argparse.Namespace(command="ingest", no_progress=True, file=Path("in.jsonl"), start_line=1)
+    args = argparse.Namespace(command="ingest", no_progress=True, file=Path("in.jsonl"), start_line=1, output=None)
     lines = ((number, BadLine(None, "read")) for number in range(1, len(outcomes) + 1))
     return _run_file(args, io.StringIO(), lines, lambda items: [o for _, o in zip(items, outcomes, strict=True)])
 

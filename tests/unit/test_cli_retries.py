@@ -100,7 +100,7 @@ def test_what_a_run_says_beside_its_checks_is_written_a_whole_line_at_once(
     monkeypatch.setattr(sys, "stderr", stderr)
     feed = tmp_path / "in.jsonl"
     feed.write_text('{"id": "a", "body": "text", "author": "x"}\n{"id": "b", "body": "more text"}\n')
-    args = argparse.Namespace(command="check", no_progress=True, file=feed, start_line=1)
+    args = argparse.Namespace(command="check", no_progress=True, file=feed, start_line=1, output=None)
     lines = _read_input(args)
     outcomes: list[Verdict | BadLine] = [BadLine("a", "refused"), Verdict("b", outcome="replaced")]
     _run_file(args, io.StringIO(), lines, lambda items: [o for _, o in zip(items, outcomes, strict=True)])
