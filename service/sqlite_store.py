@@ -401,7 +401,10 @@ class SqliteStore(OwnedByOneServer):
                     self._require_unchanged()
                     self._db.execute("COMMIT")
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    # (SQLite rolls back itself on some failures, a full disk among them: a ROLLBACK then fails, "no
+                    # transaction is active", and its error was the one logged, in place of the disk's)
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
                     raise
                 self._written = self._file_state()
         except Exception as exc:  # a copy that could not be made must not stop the store: the database is whole
@@ -824,7 +827,8 @@ def _require_writable(db: sqlite3.Connection) -> None:
     try:
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('write-check', '')")
     finally:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # (SQLite rolled back itself, on a full disk: a ROLLBACK's error would hide the disk's)
+            db.execute("ROLLBACK")
 
 
 def _is_damage(exc: sqlite3.DatabaseError) -> bool:

@@ -333,6 +333,31 @@ def test_a_snapshot_that_cannot_be_saved_leaves_the_store_whole(
         reopened.close()
 
 
+def test_a_save_whose_commit_sqlite_rolled_back_itself_logs_why_not_a_failed_rollback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On a full disk SQLite can roll the token's transaction back itself; the save's own ROLLBACK then failed, and
+    its "cannot rollback - no transaction is active" was the warning logged, in place of the disk's error (red team
+    9). A trigger that rolls the transaction back (RAISE(ROLLBACK)) does here what the full disk did there."""
+    path = tmp_path / "n.db"
+    engine = _open(path)
+    for p in PREPARED[:20]:
+        engine.index(p)
+    assert isinstance(engine.store, SqliteStore)
+    engine.store._db.execute("CREATE TEMP TRIGGER full BEFORE INSERT ON meta WHEN NEW.key = 'snapshot' "
+                             "BEGIN SELECT RAISE(ROLLBACK, 'database or disk is full'); END")  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="service.sqlite_store"):
+        engine.close()
+    assert "index snapshot not saved (IntegrityError: database or disk is full)" in caplog.text
+    assert "cannot rollback" not in caplog.text
+    reopened = _open(path)
+    try:
+        assert isinstance(reopened.store, SqliteStore) and not reopened.store.loaded_snapshot
+        assert reopened.stats().articles == 20
+    finally:
+        reopened.close()
+
+
 def test_a_snapshot_whose_token_was_not_recorded_leaves_the_one_before_in_use(tmp_path: Path) -> None:
     """What a process killed between a save's rename and the commit of its token leaves: the store trusts the
     file before, and the next start loads it (and replays what came after), and drops the unrecorded one."""
