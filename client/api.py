@@ -64,6 +64,9 @@ MAX_BATCH_BYTES = 1 << 20
 # --max-body-bytes above 1.5 MiB takes 2 x that + 1 MiB). A bigger message fails its whole stream,
 # so the client answers such an article itself instead of sending it.
 MAX_MESSAGE_BYTES = 4 << 20
+# The least max_message_bytes: a request of an article whose title, source and url are at their 16 KiB limits, with a
+# body beside them. Below it (0, 100, -1: a slip) every article was refused unsent, the limit named only there.
+MIN_MESSAGE_BYTES = 64 << 10
 MAX_DELETES_PER_CALL = 1000  # the most ids a DeleteArticles call may name
 MAX_PAGE_SIZE = 1000  # the most members a ListGroupMembers call lists (it reads a larger page_size as this)
 # The most articles an index stream has sent and not had answered: it reads no further ahead of its caller.
@@ -437,6 +440,7 @@ class NeardupClient:
         made with `retry`, which may so take several; None: no bound) that is not above 0 is a ValueError too:
         every call would fail at once."""
         _require_settings(timeout, keepalive_seconds, min_keepalive_seconds)
+        _require_message_bytes(max_message_bytes)
         self.target = target = with_default_port(target)
         self.timeout = timeout
         self.max_message_bytes = max_message_bytes
@@ -686,6 +690,7 @@ class NeardupClient:
                     outcomes = self._outcomes(unanswered.attempt(), evidence, timeout, batch, reply)
                     with closing(outcomes):  # (left early: the stream is cancelled at once)
                         for outcome in outcomes:
+                            _require_answer_to(unanswered.oldest(), outcome)
                             if (refusal := _refusal_to_raise(outcome, retry, stop_at_full_store)) is not None:
                                 # The server could not store it just now (its store unreachable, full, or
                                 # shutting down): send it and those after it again, as after a failed stream
@@ -891,7 +896,12 @@ class NeardupClient:
         return str(health_pb2.HealthCheckResponse.ServingStatus.Name(response.status))
 
     def wait_ready(self, timeout: float) -> None:
-        """Block until the channel connects, or raise UnavailableError."""
+        """Block until the channel connects, or raise UnavailableError. A `timeout` not above 0, infinite or past
+        MAX_TIMEOUT is a ValueError, as the client's own (0 said "no server" of a server that was up, and nan
+        waited for ever)."""
+        if timeout is None:
+            raise ValueError("timeout=None: give the seconds to wait for the server, above 0")
+        _require_timeout(timeout)
         self._require_open()
         self._started(timeout)  # (counted as a call: it sets the channel connecting)
         ready = grpc.channel_ready_future(self._channel)
@@ -969,6 +979,19 @@ def _sizes(size: int, limit: int) -> tuple[str, str]:
     if min(size, limit) >= 2**20 and mib(size) != mib(limit):
         return mib(size), mib(limit)
     return f"{size:,} bytes", f"{limit:,} bytes"
+
+
+def _require_answer_to(article: Article | None, outcome: Verdict | ArticleFailure) -> None:
+    """An INTERNAL error if `outcome` does not answer `article`, the oldest sent and unanswered (None: none is):
+    answers come in the order sent, each naming its article. A server or proxy that sent one answer too many, or
+    dropped one, had every later answer taken for the article before it (a line's verdict written for another
+    line's id), and a stray answer past the last raised a bare IndexError."""
+    if article is not None and outcome.id == article.id:
+        return
+    expected = "no article was left unanswered" if article is None else f"article {article.id!r:.200} was next"
+    raise error_for(grpc.StatusCode.INTERNAL, f"the server answered article {outcome.id!r:.200} where {expected}: its "
+                    "answers no longer match the articles sent (a server or proxy that drops or repeats answers), so "
+                    "the stream was ended")  # fmt: skip
 
 
 def _ended_early(unanswered: int) -> StreamEndedEarlyError:
@@ -1314,6 +1337,18 @@ def require_id(article_id: str, name: str = "id") -> None:
         raise InvalidArgumentError(
             grpc.StatusCode.INVALID_ARGUMENT, f"{name}: is longer than {MAX_ID_BYTES} bytes, so no article can have it"
         )
+
+
+def _require_message_bytes(max_message_bytes: int) -> None:
+    """TypeError for a max_message_bytes that is no whole number ("4194304", 4.5), ValueError for one below
+    MIN_MESSAGE_BYTES: both were taken, and every article was then refused, "over the -1 bytes a request may carry",
+    or the call failed comparing a string."""
+    if isinstance(max_message_bytes, bool) or not isinstance(max_message_bytes, numbers.Integral):
+        raise TypeError(f"max_message_bytes={max_message_bytes!r}: give the bytes as a whole number")
+    if max_message_bytes < MIN_MESSAGE_BYTES:
+        raise ValueError(f"max_message_bytes={max_message_bytes!r}: give at least {MIN_MESSAGE_BYTES} (an article with "
+                         f"its title, source and url at their 16 KiB limits); the default is {MAX_MESSAGE_BYTES}, the "
+                         "server's own")  # fmt: skip
 
 
 def _require_settings(timeout: float | None, keepalive_seconds: float, min_keepalive_seconds: float) -> None:

@@ -16,7 +16,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from client import cli_delete, cli_ingest_check, cli_serve
-from client.api import MAX_BATCH_ARTICLES, MAX_MESSAGE_BYTES, MAX_PAGE_SIZE, MAX_TIMEOUT, SERVICE_NAME
+from client.api import (
+    MAX_BATCH_ARTICLES,
+    MAX_MESSAGE_BYTES,
+    MAX_PAGE_SIZE,
+    MAX_TIMEOUT,
+    MIN_MESSAGE_BYTES,
+    SERVICE_NAME,
+)
 from client.cli_base import (
     EXIT_ABSENT,
     EXIT_BROKEN_PIPE,
@@ -40,9 +47,6 @@ from client.resume import Retry
 # flags), which need only the standard library.
 
 DEFAULT_BATCH = 64  # articles per message: most of the per-message cost saved, answers still come often
-# The least --max-message-bytes: a request of an article whose title, source and url are at their 16 KiB limits,
-# with a body beside them. Below it (0, 100: a slip) every line was rejected unsent, the limit named only there.
-MIN_MESSAGE_BYTES = 64 << 10
 _GROUP_PAGE = MAX_PAGE_SIZE  # members per ListGroupMembers call: the most a server lists at once, so the fewest calls
 
 

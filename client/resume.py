@@ -151,6 +151,10 @@ class Unanswered(Generic[T]):
         self._wake()  # (a stale reader waiting for room stops)
         return requests
 
+    def oldest(self) -> T | None:
+        """The oldest unanswered item, the one the next answer is for; None if none is unanswered."""
+        return self._items[0] if self._items else None
+
     def answered(self) -> T:
         """The oldest unanswered item has its answer (answers come in request order): room for one more. Returns
         that item, for a caller that keeps something of each item to read with its answer."""

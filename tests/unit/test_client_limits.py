@@ -182,6 +182,24 @@ def test_a_timeout_or_keepalive_no_call_could_work_with_is_refused_when_made(
         NeardupClient("127.0.0.1:9", **settings)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("timeout", [0, -1.0, float("nan"), float("inf"), None])
+def test_a_wait_no_server_could_answer_in_is_refused_before_it_waits(timeout: float | None) -> None:
+    # (0 said "no server at ... after 0.0s" of a server that was up, -1 "after -1.0s", nan waited for ever, inf was
+    # a bare OverflowError)
+    with NeardupClient("127.0.0.1:9") as client, pytest.raises(ValueError, match=rf"^timeout={timeout!r}: give "):
+        client.wait_ready(timeout)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("given", "error"), [(0, ValueError), (-1, ValueError), ((64 << 10) - 1, ValueError),
+                                              (4.5, TypeError), ("4194304", TypeError), (True, TypeError)])  # fmt: skip
+def test_a_message_limit_no_article_could_pass_is_refused_when_made(given: object, error: type[Exception]) -> None:
+    # (taken, every article was then refused "over the -1 bytes a request may carry"; "4194304" failed at the call)
+    with pytest.raises(error, match=rf"^max_message_bytes={re.escape(repr(given))}: give "):
+        NeardupClient("127.0.0.1:9", max_message_bytes=given)  # type: ignore[arg-type]
+    NeardupClient("127.0.0.1:9", max_message_bytes=api.MIN_MESSAGE_BYTES).close()
+    NeardupClient("127.0.0.1:9", max_message_bytes=np.int64(8 << 20)).close()  # type: ignore[arg-type]
+
+
 def test_seconds_of_numpy_or_fraction_are_taken_as_before() -> None:
     # (only int and float were taken at first: a timeout from numpy, fine before, was refused)
     for seconds in (np.int64(5), np.float32(5.5), Fraction(11, 2)):

@@ -169,7 +169,7 @@ def test_an_article_is_refused_unsent_only_if_its_encoded_size_is_over_the_messa
 @pytest.mark.parametrize(
     ("body_bytes", "limit", "said"),
     [
-        (30, 10, r"is \d\d bytes encoded, over the 10 bytes a request"),  # (was "0.0 MiB, over the 0.0 MiB")
+        (70_000, 64 << 10, r"is 70,0\d\d bytes encoded, over the 65,536 bytes a request"),  # (was "0.1 MiB, ...")
         (5 << 20, 4 << 20, r"is 5\.0 MiB encoded, over the 4\.0 MiB a request"),
         (4 << 20, 4 << 20, r"is 4,194,3\d\d bytes encoded, over the 4,194,304 bytes a"),  # (was 4.0 MiB twice)
     ],
