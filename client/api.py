@@ -1414,6 +1414,10 @@ def with_default_port(target: str) -> str:
     failed each call UNAVAILABLE, which reads like a server that is down; gRPC took "host:99999" as port 34463,
     99999 less 65536, another server's); in gRPC's own forms too ("ipv4:127.0.0.1:99999", "dns:///host:99999",
     "ipv6:[::1]:0x"), whose ports gRPC read the same way."""
+    if any(c.isspace() for c in target):  # (gRPC: "Misformatted domain name", naming no space)
+        stripped = target.strip()
+        shown = stripped if stripped and not any(c.isspace() for c in stripped) else f"localhost:{DEFAULT_PORT}"
+        raise ValueError(f"the server address {target!r} holds a space: give host:port without one, e.g. {shown!r}")
     if target.startswith(_GRPC_SCHEMES):
         _require_ports(target)
         return target
@@ -1435,8 +1439,22 @@ def with_default_port(target: str) -> str:
             f"the server address {target!r} has no port after its colon: give host:port, e.g. "
             f"'{target}{DEFAULT_PORT}', or the host alone for port {DEFAULT_PORT}"
         )
+    _require_one_host(target)
     _require_ports(target)
     return target
+
+
+def _require_one_host(target: str) -> None:
+    """ValueError, saying what to write, for a host:port whose host gRPC cannot read: several addresses ("a:1,b:2",
+    gRPC's list form is "ipv4:a:1,b:2"), or an IPv6 address before a port without brackets ("::1:7000"). gRPC said
+    "Misformatted domain name" of both."""
+    if "," in target:
+        raise ValueError(f"the server address {target!r} names several: give one host:port, or a list in gRPC's "
+                         f"form, 'ipv4:{target}' (or 'ipv6:' with bracketed addresses)")  # fmt: skip
+    host, _, port = target.rpartition(":")
+    if ":" in host and not host.startswith("["):
+        raise ValueError(f"the server address {target!r} is an IPv6 address and a port without brackets: write "
+                         f"'[{host}]:{port}'")  # fmt: skip
 
 
 MAX_PORT = 65535

@@ -134,7 +134,8 @@ def add_connection_flags(
     NEARDUP_* variables in `env`:
     the client commands' and neardup-bench's (`prog`, which names itself when a variable is refused), so that one
     environment set up for `neardup ingest` targets the same server, the same way, from both."""
-    cmd.add_argument(*server_names, default=env.get("NEARDUP_SERVER") or f"127.0.0.1:{DEFAULT_PORT}",  # (empty: unset)
+    default = env.get("NEARDUP_SERVER", "").strip() or f"127.0.0.1:{DEFAULT_PORT}"  # (empty or blank: unset)
+    cmd.add_argument(*server_names, default=default,
                      type=server_type,
                      help=f"{server_help}; port {DEFAULT_PORT} if left out (env NEARDUP_SERVER; "
                           "default %(default)s)")  # fmt: skip

@@ -334,6 +334,9 @@ class Settings:
         """ValueError naming the flag of the first setting that cannot work, however the settings are made
         (flags, or built directly: a test, a benchmark, a program embedding the service)."""
         _check_ranges(self)
+        if not _bare_host(self.host):  # (gRPC said only "could not bind :0 ... another process may be using the port")
+            raise ValueError("--host is empty: give an address to listen on (127.0.0.1, or 0.0.0.0 or :: for every "
+                             "interface)")  # fmt: skip
         for name, choices in _CHOICES.items():  # (argparse checks a flag's, not a value given here)
             if getattr(self, name) not in choices:
                 raise ValueError(f"{_flag(name)} must be one of {', '.join(choices)} (got {getattr(self, name)!r})")

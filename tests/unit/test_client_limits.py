@@ -66,6 +66,11 @@ MISREAD = [
                               "'127.0.0.1:7000'"),
     ("https://dedup.example/", "begins with https://: give host:port, no scheme, e.g. 'dedup.example', with "
                                "--tls (tls=True) for TLS"),
+    (" 127.0.0.1:7000", "' 127.0.0.1:7000' holds a space: give host:port without one, e.g. '127.0.0.1:7000'"),
+    ("dedup .example:7000", "holds a space: give host:port without one, e.g. 'localhost:50051'"),
+    ("127.0.0.1:7000,127.0.0.1:7001", "'127.0.0.1:7000,127.0.0.1:7001' names several: give one host:port, or a "
+                                      "list in gRPC's form, 'ipv4:127.0.0.1:7000,127.0.0.1:7001'"),
+    ("::1:37927", "'::1:37927' is an IPv6 address and a port without brackets: write '[::1]:37927'"),
 ]  # fmt: skip
 # Ports outside 1-65535, each refused naming it.
 OUT_OF_RANGE = [
@@ -134,8 +139,9 @@ def test_the_cli_given_an_address_it_refuses_says_what_to_write_in_one_line(
 
 
 def test_an_empty_neardup_server_means_the_default_address() -> None:
-    # (it was taken as the address "", and connected to ":50051")
+    # (it was taken as the address "", and connected to ":50051"; a blank one failed "Misformatted domain name")
     assert _parser({"NEARDUP_SERVER": ""}).parse_args(["stats"]).server == f"127.0.0.1:{DEFAULT_PORT}"
+    assert _parser({"NEARDUP_SERVER": "  "}).parse_args(["stats"]).server == f"127.0.0.1:{DEFAULT_PORT}"
     assert _parser({"NEARDUP_SERVER": "nd.example:7000"}).parse_args(["stats"]).server == "nd.example:7000"
 
 

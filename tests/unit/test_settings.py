@@ -394,6 +394,10 @@ def test_redis_urls_redis_reads_as_meant_are_taken(url: str) -> None:
         (lambda: Settings(tls_client_ca="clients.pem"), "--tls-client-ca asks callers for a certificate during the"),
         (lambda: Settings(tls_reload="off"), "--tls-reload off says how --tls-cert and --tls-key are served"),
         (lambda: Settings(store=cast(Any, "mysql")), "--store must be one of sqlite, redis (got 'mysql')"),
+        # (gRPC said only "could not bind :0: another process may be using the port", of an empty host)
+        (lambda: Settings(host=""), "--host is empty: give an address to listen on (127.0.0.1, or 0.0.0.0 or ::"),
+        (lambda: Settings.from_args([], {"NEARDUP_HOST": " "}), "NEARDUP_HOST=' ': --host is empty"),
+        (lambda: Settings(host="[]"), "--host is empty"),
         (lambda: replace(Settings(), fingerprint_workers=-2), "--fingerprint-workers is a number of processes"),
         (lambda: DetectionParams(lsh_bands=50, lsh_rows=3), "--lsh-bands times --lsh-rows (50 x 3 = 150) exceeds"),
         (lambda: DetectionParams(max_candidates=0), "--max-candidates must be at least 1 (got 0)"),
