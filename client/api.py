@@ -51,6 +51,7 @@ from client.errors import (
     article_error,
     error_for,
     from_rpc_error,
+    lost_mid_call,
     reached_no_server,
     reworded,
 )
@@ -1226,6 +1227,9 @@ def _said_of_the_call(
         details += f" ({tries})" if failures > 1 else ""
     elif unsure is not None and deadline and details.startswith(_OWN_DEADLINE) and not reached_no_server(error):
         details = f"{details}, so {unsure.now}" + (f" ({tries})" if failures > 1 else "")
+    elif unsure is not None and lost_mid_call(error):  # (gRPC's "Stream removed (Socket closed)" said nothing of it)
+        details = f"{details}: the connection was lost once the call was sent, so {unsure.now}"
+        details += f" ({tries})" if failures > 1 else ""
     elif failures == 1:
         pass
     elif unsure is not None and earlier_unsure:  # (after its own deadline, the call has said the write may be done)

@@ -26,8 +26,8 @@ from client.cli_base import (
     standard_input,
     were,
 )
-from client.cli_connection import connect
-from client.errors import InvalidArgumentError
+from client.cli_connection import connect, say_failed
+from client.errors import InvalidArgumentError, NeardupClientError
 
 if TYPE_CHECKING:
     import sqlite3
@@ -47,7 +47,18 @@ def delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     with listed as lines, connect(args) as client, closing(_DeletedIds()) as gone:
         try:
             for chunk in _chunks(_checked_ids(args.ids, lines, args.from_file), MAX_DELETES_PER_CALL):
-                deletions = client.delete_many(chunk)
+                try:
+                    deletions = client.delete_many(chunk)
+                except NeardupClientError as exc:
+                    if isinstance(exc, InvalidArgumentError) or not answered:
+                        raise  # (an id refused: said below; the first call failed: main says why, as before)
+                    # (the server gone, or killed, mid-purge: how far it got, as ingest says; the error says what
+                    # became of the call's own ids)
+                    say_failed(exc, args)
+                    say(f"neardup delete: stopped once {_ids(answered)} {were(answered)} answered (printed above), "
+                        f"at a call of {_ids(len(chunk))}. To go on, run the same command again with --missing-ok "
+                        "(deleting again is safe: an id deleted already is answered not stored)")  # fmt: skip
+                    return EXIT_FAILED
                 sent += len(chunk)
                 for deletion in deletions:
                     answered += 1
@@ -80,6 +91,10 @@ def delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         say(f"neardup delete: {absent:,} of {answered:,} {ids} {were(absent)} not stored: nothing to delete for "
             f"{'it' if absent == 1 else 'them'}")  # fmt: skip
     return EXIT_ABSENT if absent and not args.missing_ok else EXIT_OK
+
+
+def _ids(count: int) -> str:
+    return f"{count:,} id" if count == 1 else f"{count:,} ids"
 
 
 def _sent(answered: int) -> str:

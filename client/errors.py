@@ -112,6 +112,20 @@ CONNECT_FAILED = "failed to connect to all addresses"
 NOT_REACHED = (CONNECT_FAILED, "errors resolving", "DNS resolution failed")
 
 
+# gRPC's words, in an UNAVAILABLE's details, for a connection lost once a call was sent on it (the server killed or
+# its host gone, a proxy that cut it): the call may have been carried out, its answer lost.
+LOST_MID_CALL = ("Stream removed", "Socket closed", "Connection reset", "Broken pipe", "GOAWAY")
+
+
+def lost_mid_call(error: NeardupClientError) -> bool:
+    """Did `error` end a call whose connection was lost after the call was sent (so it may have been carried out)?"""
+    return (
+        error.code == grpc.StatusCode.UNAVAILABLE
+        and not reached_no_server(error)
+        and any(words in error.details for words in LOST_MID_CALL)
+    )
+
+
 def reworded(error: NeardupClientError, details: str) -> NeardupClientError:
     """The same error (its class, code, and all else it carries: its retry pushback, its counts...) saying `details`:
     every attribute is copied, so one added to the class later is kept by each caller alike."""
