@@ -473,6 +473,8 @@ class NeardupClient:
         ClientClosedError (a call in flight may have been carried out: its answer is lost)."""
         self._closed.set()  # (before the channel closes: the calls it cancels then read as closed by this)
         self._channel.close()
+        if self._own_channel:
+            _forget_connectivity_watch(self._channel)
 
     def _require_open(self) -> None:
         if self._closed.is_set():
@@ -900,9 +902,10 @@ class NeardupClient:
         """Block until the channel connects, or raise UnavailableError. A `timeout` not above 0, infinite or past
         MAX_TIMEOUT is a ValueError, as the client's own (0 said "no server" of a server that was up, and nan
         waited for ever)."""
-        if timeout is None:
-            raise ValueError("timeout=None: give the seconds to wait for the server, above 0")
-        _require_timeout(timeout)
+        _require_number("timeout", timeout)
+        if not 0 < timeout <= MAX_TIMEOUT:
+            raise ValueError(f"timeout={timeout!r}: give the seconds to wait for the server (above 0, at most "
+                             f"{MAX_TIMEOUT:.0e})")  # fmt: skip
         self._require_open()
         self._started(timeout)  # (counted as a call: it sets the channel connecting)
         ready = grpc.channel_ready_future(self._channel)
@@ -1341,6 +1344,16 @@ def require_id(article_id: str, name: str = "id") -> None:
         raise InvalidArgumentError(
             grpc.StatusCode.INVALID_ARGUMENT, f"{name}: is longer than {MAX_ID_BYTES} bytes, so no article can have it"
         )
+
+
+def _forget_connectivity_watch(channel: grpc.Channel) -> None:
+    """Drop the closed channel's record of who watches its connectivity, which its __del__ locks at the interpreter's
+    exit. gRPC's thread that watches it (started by wait_ready; it looks every 0.2 s) may still run then, and be
+    frozen where it stands, that lock held: a process that had called wait_ready with a short timeout hung at exit, 1
+    run in 10. The thread keeps the record it was given; a closed channel has no watcher to tell. (grpcio's own
+    state, looked up defensively: a grpcio without it has nothing to drop.)"""
+    if getattr(channel, "_connectivity_state", None) is not None:
+        channel._connectivity_state = None  # type: ignore[attr-defined]
 
 
 def _require_message_bytes(max_message_bytes: int) -> None:

@@ -3,7 +3,10 @@ at once, as the README promises, not a generic CANCELLED or after the retry's wa
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from concurrent import futures
 from pathlib import Path
@@ -137,3 +140,33 @@ def test_close_between_the_open_check_and_the_call_raises_client_closed(
                 client.check(Article("a1", WIRE))
             else:
                 list(client.index_stream([Article("a1", WIRE)]))
+
+
+_WAIT_THEN_EXIT = """
+import sys
+from client import NeardupClient, NeardupClientError
+client = NeardupClient(sys.argv[1])
+try:
+    client.wait_ready(0.0005)
+except NeardupClientError:
+    pass
+client.close()
+"""
+
+
+def test_a_process_that_waited_briefly_for_the_server_exits_once_it_has_closed_its_client(tmp_path: Path) -> None:
+    """gRPC's thread that watches a channel for wait_ready, still running at the interpreter's exit, is frozen there,
+    maybe holding the lock the channel's __del__ then takes: such a process hung at exit, about 1 run in 10. Sixteen
+    runs at once, each bounded (one that hangs is killed at its timeout, and fails the test)."""
+    with in_process_server(tmp_path) as (running, _):
+        target = f"127.0.0.1:{running.port}"
+        runs = [subprocess.Popen([sys.executable, "-c", _WAIT_THEN_EXIT, target]) for _ in range(16)]
+        deadline, hung = time.monotonic() + 60, 0
+        for run in runs:
+            try:
+                assert run.wait(timeout=max(0.1, deadline - time.monotonic())) == 0
+            except subprocess.TimeoutExpired:
+                run.kill()
+                run.wait()
+                hung += 1
+    assert hung == 0, f"{hung} of {len(runs)} runs hung at exit"
