@@ -119,16 +119,23 @@ class OutputFailed(Exception):
         self.error = error
 
 
-def print_out(text: str) -> None:
-    """`text` and a line end on standard output, flushed: OutputFailed if it cannot be written (a BrokenPipeError
-    is let through: a reader that left, which main ends as SIGPIPE would)."""
+@contextmanager
+def writing(where: str) -> Iterator[None]:
+    """The block's writes to `where` (standard output, an --output file): an OSError raised as OutputFailed (a
+    BrokenPipeError let through: a reader that left, which main ends as SIGPIPE would)."""
     try:
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
+        yield
     except BrokenPipeError:
         raise
     except OSError as exc:
-        raise OutputFailed("standard output", exc) from None
+        raise OutputFailed(where, exc) from None
+
+
+def print_out(text: str) -> None:
+    """`text` and a line end on standard output, flushed: OutputFailed if it cannot be written."""
+    with writing("standard output"):
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
 
 
 def standard_input() -> TextIO:

@@ -69,14 +69,13 @@ def delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                     print_out(json.dumps(deletion.as_dict(), ensure_ascii=False))
                 gone.keep()
         except OutputFailed as exc:  # (the ids sent are deleted: their answers could not all be written)
-            ids = "id" if sent == 1 else "ids"
             written = answered - 1  # (the answer being written failed: a part of its line may be written)
             whole = (
                 f"only the first {written:,} of their answers {were(written)}"
                 if written
                 else "none of their answers was"
             )
-            say(f"neardup delete: {exc}; stopped there: the {sent:,} {ids} sent {were(sent)} deleted (or not stored), "
+            say(f"neardup delete: {exc}; stopped there: the {_ids(sent)} sent {were(sent)} deleted (or not stored), "
                 f"but {whole} written whole")  # fmt: skip
             drop_standard_output()
             return EXIT_FAILED

@@ -30,6 +30,7 @@ from client.cli_base import (
     how_stopped,
     say,
     were,
+    writing,
 )
 from client.cli_connection import connect, say_failed
 from client.cli_output import Writer, output
@@ -299,8 +300,8 @@ def _run_file(
             _say_how_far(args, stopped, resume, for_now)
             return exit_status(stop)
         except OutputFailed as exc:
-            # (the line being written may be there in part: a run that goes on from it with --append begins on a new
-            # line, said; an article stored is answered "unchanged")
+            # (an --output file ends with the last whole line, which a run that goes on with --append adds after;
+            # standard output may hold a part of the line that failed; an article stored is answered "unchanged")
             say(f"neardup {args.command}: {exc}")
             if out is sys.stdout:
                 drop_standard_output()
@@ -345,14 +346,10 @@ def _stopped_once(answered: int) -> str:
 
 
 def _write(out: Writer, line: str, path: object) -> None:
-    """The line written and flushed; OutputFailed if it cannot be (BrokenPipeError let through: main's)."""
-    try:
+    """The line written and flushed; OutputFailed if it cannot be."""
+    with writing("standard output" if path is None or str(path) == "-" else f"--output {path}"):
         out.write(line)
         out.flush()
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        raise OutputFailed("standard output" if path is None or str(path) == "-" else f"--output {path}", exc) from None
 
 
 def _say_versions(outcomes: Counter[str | None]) -> None:

@@ -401,10 +401,7 @@ class SqliteStore(OwnedByOneServer):
                     self._require_unchanged()
                     self._db.execute("COMMIT")
                 except BaseException:
-                    # (SQLite rolls back itself on some failures, a full disk among them: a ROLLBACK then fails, "no
-                    # transaction is active", and its error was the one logged, in place of the disk's)
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
+                    _roll_back(self._db)
                     raise
                 self._written = self._file_state()
         except Exception as exc:  # a copy that could not be made must not stop the store: the database is whole
@@ -656,8 +653,7 @@ class SqliteStore(OwnedByOneServer):
         return True
 
     def _rollback(self, undo: list[Callable[[], None]]) -> None:
-        if self._db.in_transaction:
-            self._db.execute("ROLLBACK")
+        _roll_back(self._db)
         for step in reversed(undo):
             step()
 
@@ -827,8 +823,15 @@ def _require_writable(db: sqlite3.Connection) -> None:
     try:
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('write-check', '')")
     finally:
-        if db.in_transaction:  # (SQLite rolled back itself, on a full disk: a ROLLBACK's error would hide the disk's)
-            db.execute("ROLLBACK")
+        _roll_back(db)
+
+
+def _roll_back(db: sqlite3.Connection) -> None:
+    """Roll back the transaction in progress, if any: SQLite rolls one back itself on some failures (a full disk
+    among them), and a ROLLBACK then fails, "no transaction is active", its error raised in place of the failure's
+    (a snapshot save on a full disk logged that, naming no disk)."""
+    if db.in_transaction:
+        db.execute("ROLLBACK")
 
 
 def _is_damage(exc: sqlite3.DatabaseError) -> bool:
@@ -887,16 +890,16 @@ def _refuse_beside_a_log(path: Path) -> None:
     those not yet copied into the file (a young store's, all of them, and no snapshot of it yet). Opened, SQLite
     made an empty store there and dropped the log, its only copy of them, with only "index of 0 articles rebuilt"
     said (red team 9: 200 articles so lost, the file deleted or emptied after a kill -9)."""
-    log = path.with_name(path.name + "-wal")
+    wal = path.with_name(path.name + "-wal")
     try:
-        logged = log.stat().st_size
+        logged = wal.stat().st_size
     except OSError:  # (none: nothing of the store's is in a log)
         return
     if logged == 0:
         return
     logs = _stale_logs(path)
     raise OSError(f"--data-dir {path.parent}: the database file {path.name} was missing or empty, beside its "
-                  f"write-ahead log {log.name} of {logged:,} bytes, which holds writes not yet copied into it (in a "
+                  f"write-ahead log {wal.name} of {logged:,} bytes, which holds writes not yet copied into it (in a "
                   "young store, all of them): probably a lost file, or the wrong volume or directory mounted there. "
                   f"Put {path.name} back beside it (the log is applied to it at the start), or point --data-dir at "
                   f"the directory that holds the store; to start an empty store there on purpose, remove {logs} "
