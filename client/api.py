@@ -1431,13 +1431,13 @@ def with_default_port(target: str) -> str:
     failed each call UNAVAILABLE, which reads like a server that is down; gRPC took "host:99999" as port 34463,
     99999 less 65536, another server's); in gRPC's own forms too ("ipv4:127.0.0.1:99999", "dns:///host:99999",
     "ipv6:[::1]:0x"), whose ports gRPC read the same way."""
+    if target.startswith(_GRPC_SCHEMES):  # (a unix: path may hold a space)
+        _require_ports(target)
+        return target
     if any(c.isspace() for c in target):  # (gRPC: "Misformatted domain name", naming no space)
         stripped = target.strip()
         shown = stripped if stripped and not any(c.isspace() for c in stripped) else f"localhost:{DEFAULT_PORT}"
         raise ValueError(f"the server address {target!r} holds a space: give host:port without one, e.g. {shown!r}")
-    if target.startswith(_GRPC_SCHEMES):
-        _require_ports(target)
-        return target
     scheme, slashes, rest = target.partition("://")
     if slashes:
         tls = ", with --tls (tls=True) for TLS" if scheme.lower() in ("https", "grpcs") else ""

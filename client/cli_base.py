@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Iterator
@@ -101,7 +102,9 @@ def say(message: str) -> None:
     message ingest and check say goes through it (the main thread's too: a line's warning, beside a retry)."""
     if sys.stderr is None:  # (closed when the command started, `2>&-`: there is no one to tell)
         return
-    with _SAYING:
+    # (stderr that cannot be written, full: what the command says is lost, not its exit status, which an OSError
+    # raised here turned into 1, "lines rejected", for a run that answered every line)
+    with _SAYING, suppress(OSError):
         sys.stderr.write(message + "\n")
         sys.stderr.flush()
 
@@ -132,10 +135,45 @@ def writing(where: str) -> Iterator[None]:
 
 
 def print_out(text: str) -> None:
-    """`text` and a line end on standard output, flushed: OutputFailed if it cannot be written."""
+    """`text` and a line end on standard output, written whole: OutputFailed if it cannot be (or is closed)."""
     with writing("standard output"):
-        sys.stdout.write(text + "\n")
+        put_out(text + "\n")
+
+
+def put_out(text: str) -> None:
+    """`text` on standard output, straight to its descriptor (write_whole); OSError if it cannot be written whole, or
+    was closed when the command started (`>&-`: Python sets it to None). One without a descriptor (a test harness's)
+    is written and flushed."""
+    if sys.stdout is None:
+        raise OSError(errno.EBADF, "it is closed")
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):
+        sys.stdout.write(text)
         sys.stdout.flush()
+        return
+    sys.stdout.flush()  # (what print() may have left in its buffer goes first)
+    write_whole(fd, text)
+
+
+def write_whole(fd: int, text: str) -> None:
+    """`text` written whole to the file open as `fd`, straight, with no buffer (a result is flushed as it is written:
+    a buffer gains nothing). A write that fails part-way (a full disk, a file size limit) is taken back out of a
+    regular file, which then ends where it did, and raises. Through Python's buffer, a write that crossed a file
+    size limit was taken as done, and the next one failed: a line counted as written was cut, and a run that went
+    on from the line after it lost it."""
+    held = os.fstat(fd)
+    size = held.st_size if stat.S_ISREG(held.st_mode) else None
+    left = memoryview(text.encode("utf-8"))
+    try:
+        while left:
+            left = left[os.write(fd, left) :]
+    except OSError:
+        if size is not None:
+            with suppress(OSError):
+                os.ftruncate(fd, size)
+                os.lseek(fd, size, os.SEEK_SET)
+        raise
 
 
 def standard_input() -> TextIO:

@@ -33,7 +33,7 @@ from client.cli_base import (
     writing,
 )
 from client.cli_connection import connect, say_failed
-from client.cli_output import Writer, output
+from client.cli_output import STANDARD_OUTPUT, Writer, output
 from client.cli_wait import wait_ready
 from client.errors import NeardupClientError, reworded
 from client.jsonl import BadLine, InputError, NumberedArticles, read_numbered_articles
@@ -303,7 +303,7 @@ def _run_file(
             # (an --output file ends with the last whole line, which a run that goes on with --append adds after;
             # standard output may hold a part of the line that failed; an article stored is answered "unchanged")
             say(f"neardup {args.command}: {exc}")
-            if out is sys.stdout:
+            if out is STANDARD_OUTPUT:
                 drop_standard_output()
             _say_how_far(args, _stopped_once(answered), resume, for_now)
             return EXIT_FAILED

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager, nullcontext, suppress
 from pathlib import Path
 from typing import IO, Protocol
 
-from client.cli_base import fail, say
+from client.cli_base import fail, put_out, say, write_whole
 
 
 class Writer(Protocol):
@@ -39,7 +39,7 @@ def output(
                  ">> there (or name the file with --output)")  # fmt: skip
         if _is_input(_fd_of(sys.stdout), input_path):  # (`neardup ingest a.jsonl >> a.jsonl`: it reads its answers)
             fail(f"the output is the input file {input_path}; name another file")
-        return nullcontext(sys.stdout)
+        return nullcontext(STANDARD_OUTPUT)
     try:
         fd, made = _open_output(path, append)  # (not emptied yet: _EmptiedWhenWritten)
     except _OutputBusy:
@@ -58,6 +58,19 @@ def output(
     if append:
         return _Appended(os.fdopen(fd, "a", encoding="utf-8"), made, path)
     return _EmptiedWhenWritten(os.fdopen(fd, "w", encoding="utf-8"), made)
+
+
+class _StandardOutput:
+    """Standard output as ingest and check write their results: each line whole (put_out), or not at all."""
+
+    def write(self, text: str) -> None:
+        put_out(text)
+
+    def flush(self) -> None:
+        """Nothing to flush: put_out writes straight to the descriptor."""
+
+
+STANDARD_OUTPUT = _StandardOutput()
 
 
 def _holds_something(fd: int) -> bool:
@@ -209,23 +222,10 @@ class _EmptiedWhenWritten:
         return len(text)
 
     def _put(self, text: str) -> None:
-        """`text` written whole, straight to the file (every line is flushed as it is written: a buffer gains
-        nothing). A write that fails part-way (a full disk, a file size limit) is taken back out of a regular file,
-        which then ends with the last whole line, and raises: a run that goes on with --append adds after it (the
-        line's first part stayed, run together with the next run's first line, and a buffered copy of it failed
-        again at close)."""
-        fd = self._file.fileno()
-        size = os.fstat(fd).st_size if self._regular else None
-        left = memoryview(text.encode("utf-8"))
-        try:
-            while left:
-                left = left[os.write(fd, left) :]
-        except OSError:
-            if size is not None:
-                with suppress(OSError):
-                    os.ftruncate(fd, size)
-                    os.lseek(fd, size, os.SEEK_SET)
-            raise
+        """`text` written whole, straight to the file (write_whole): a line that fails part-way is taken back out,
+        and a run that goes on with --append adds after the last whole one (the line's first part stayed, run
+        together with the next run's first line, and a buffered copy of it failed again at close)."""
+        write_whole(self._file.fileno(), text)
 
     def flush(self) -> None:
         """Nothing to flush: _put writes straight to the file."""

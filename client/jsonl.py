@@ -344,7 +344,9 @@ def _wide_encoding(line: bytes) -> str | None:
     return None
 
 
-_OPENING = (b"{", b"[", b" ", b"\t")  # what a line of JSON may start with (a blank line is no first line)
+# What a line of JSON may start with, and a line end: in UTF-16 a blank line's end leaves a NUL beside it ("\r\x00\n",
+# "\x00\n"), which a split on b"\n" does not read as blank.
+_OPENING = (b"{", b"[", b" ", b"\t", b"\r", b"\n")
 
 
 def parse_line(raw: bytes, number: int, unread: Callable[[str, int], None] | None = None) -> Article | BadLine:

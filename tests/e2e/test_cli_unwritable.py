@@ -80,6 +80,32 @@ def test_an_output_file_that_stops_taking_writes_ends_the_run_on_a_whole_line_an
 
 
 @pytest.mark.parametrize("command", ["ingest", "check"])
+def test_standard_output_to_a_file_that_stops_taking_writes_counts_only_whole_lines_and_it_goes_on_from_there(
+    command: str, served: ServerProcess, tmp_path: Path
+) -> None:
+    # (through Python's buffer a write that crossed the limit was taken as done and the next one failed: "118 lines
+    # answered, go on from 119" of a file holding 117 and half of line 118, and the run that went on lost two lines)
+    articles, out = _input(tmp_path), tmp_path / "out.jsonl"
+    run = [command, str(articles), "--server", served.target, "--no-progress"]
+    with out.open("wb") as shell_output:  # (the shell's `> out.jsonl`)
+        stopped = subprocess.run([sys.executable, "-m", "client.cli", *run], stdout=shell_output,
+                                 stderr=subprocess.PIPE, text=True, timeout=120,
+                                 preexec_fn=_file_size_limited)  # fmt: skip
+    assert stopped.returncode == 2 and "cannot write standard output: File too large" in stopped.stderr
+    written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]  # (every line whole)
+    assert 0 < len(written) < len(ROWS) and [w["line"] for w in written] == list(range(1, len(written) + 1))
+    go_on = len(written) + 1
+    assert f"stopped once {len(written)} lines were answered" in stopped.stderr
+    assert f"run the same command with --start-line {go_on}, its output appended" in stopped.stderr
+    with out.open("ab") as appended:  # (`>> out.jsonl`)
+        resumed = subprocess.run([sys.executable, "-m", "client.cli", *run, "--start-line", str(go_on)],
+                                 stdout=appended, timeout=120)  # fmt: skip
+    assert resumed.returncode == 0
+    answers = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [a["id"] for a in answers] == [r["id"] for r in ROWS]
+
+
+@pytest.mark.parametrize("command", ["ingest", "check"])
 def test_a_full_standard_output_ends_the_run_saying_so_and_where_to_go_on(
     command: str, served: ServerProcess, tmp_path: Path
 ) -> None:
@@ -121,5 +147,15 @@ def test_a_closed_standard_stream_is_said_plainly_or_passed_over(served: ServerP
     assert no_output.stderr == "neardup: standard output is closed: name a file to write the results to with --output\n"
     no_errors = in_shell(f"check {articles} --server {target} 2>&-")
     assert no_errors.returncode == 0 and len(no_errors.stdout.splitlines()) == len(ROWS)
+    full_errors = in_shell(f"check {articles} --server {target} --no-progress 2>{FULL}")  # (it exited 1: "rejected")
+    assert full_errors.returncode == 0 and len(full_errors.stdout.splitlines()) == len(ROWS)
+    for command, status in (("stats", 2), ("health", 1)):  # (an AttributeError's traceback, exit 1)
+        closed = in_shell(f"{command} --server {target} >&-")
+        said = f"neardup {command}: cannot write standard output: it is closed\n"
+        assert (closed.returncode, closed.stderr) == (status, said), command
+    deleted = in_shell(f"delete r0 --server {target} >&-")  # (its id sent, and answered: said so)
+    assert deleted.returncode == 2
+    assert deleted.stderr.startswith("neardup delete: cannot write standard output: it is closed; stopped there: the "
+                                     "1 id sent was deleted (or not stored)")  # fmt: skip
     absent = in_shell(f"get absent --server {target} 2>&-")
     assert (absent.returncode, absent.stdout) == (1, "")

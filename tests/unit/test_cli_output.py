@@ -149,7 +149,7 @@ def test_an_output_named_by_a_path_is_held_even_as_dev_fd_and_standard_output_ne
         monkeypatch.setattr(sys, "stdout", stdout)
         for plain in (None, Path("-")):
             with cli_output.output(plain, tmp_path / "in.jsonl") as written:
-                assert written is stdout
+                assert written is cli_output.STANDARD_OUTPUT  # (standard output, as it is: not opened, not held)
 
 
 def test_two_runs_making_one_output_at_once_leave_no_file_neither_made(

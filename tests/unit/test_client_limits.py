@@ -44,6 +44,7 @@ from service.settings import Settings
         ("dns:///[::1]:7000", "dns:///[::1]:7000"),
         ("unix-abstract:neardup:99999", "unix-abstract:neardup:99999"),
         ("vsock:3:99999", "vsock:3:99999"),
+        ("unix:/run/neardup data/nd.sock", "unix:/run/neardup data/nd.sock"),  # (a path may hold a space)
     ],
 )
 def test_a_port_is_added_only_to_a_bare_host(target: str, expected: str) -> None:

@@ -391,9 +391,14 @@ ROWS = ({"id": "a", "body": "one"}, {"id": "b", "body": "two"})
         (jsonl(*ROWS).decode().encode("utf-16-be"), "in.json looks like UTF-16BE text, not UTF-8"),
         (jsonl(*ROWS).decode().encode("utf-32"), "in.json looks like UTF-32 text, not UTF-8"),
         (gzip.compress(jsonl(*ROWS).decode().encode("utf-16"), mtime=0), "in.json looks like UTF-16 text"),
+        # (a blank line first: its end leaves a NUL beside the next line's start, "\x00\n" or "\r\x00\n")
+        (("\n\n" + jsonl(*ROWS).decode()).encode("utf-16-le"), "in.json looks like UTF-16"),
+        (("\r\n" + jsonl(*ROWS).decode()).encode("utf-16-le"), "in.json looks like UTF-16LE text"),
+        (("\n\n" + jsonl(*ROWS).decode()).encode("utf-16-be"), "in.json looks like UTF-16BE text"),
     ],
     # (named, not shown: a test id must be the same in every xdist worker, and bytes make unreadable ones)
-    ids=["array", "array-indented", "pretty-object", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "gzipped-utf-16"],
+    ids=["array", "array-indented", "pretty-object", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "gzipped-utf-16",
+         "utf-16-le-blank-lines-first", "utf-16-le-crlf-first", "utf-16-be-blank-lines-first"],
 )  # fmt: skip
 def test_an_input_that_is_evidently_not_jsonl_fails_at_its_first_line_saying_what_it_is(
     tmp_path: Path, content: bytes, said: str, monkeypatch: pytest.MonkeyPatch
