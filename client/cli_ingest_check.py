@@ -300,8 +300,8 @@ def _run_file(
             _say_how_far(args, stopped, resume, for_now)
             return exit_status(stop)
         except OutputFailed as exc:
-            # (an --output file ends with the last whole line, which a run that goes on with --append adds after;
-            # standard output may hold a part of the line that failed; an article stored is answered "unchanged")
+            # (the output file ends with the last whole line, which a run that goes on with --append, or >>, adds
+            # after: write_whole takes a line that failed back out; an article stored is answered "unchanged")
             say(f"neardup {args.command}: {exc}")
             if out is STANDARD_OUTPUT:
                 drop_standard_output()
