@@ -69,7 +69,7 @@ def delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                     print_out(json.dumps(deletion.as_dict(), ensure_ascii=False))
                 gone.keep()
         except OutputFailed as exc:  # (the ids sent are deleted: their answers could not all be written)
-            written = answered - 1  # (the answer being written failed: a part of its line may be written)
+            written = answered - 1  # (the answer being written failed: write_whole took it back out of a file)
             whole = (
                 f"only the first {written:,} of their answers {were(written)}"
                 if written
